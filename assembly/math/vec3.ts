@@ -12,8 +12,8 @@ import { setResult } from './registers';
 
 /**
  * a . b, correctly rounded. Exact when the raw sum a.x*b.x + a.y*b.y + a.z*b.z and its
- * partial sums lie in [-2^63, 2^63) (e.g. all components below 2^31 raw in magnitude, or
- * |a| |b| < 2^31 m^2 overall); outside that the raw sum wraps first.
+ * partial sums lie in [-2^63, 2^63) (e.g. all components below 2^30 raw = 16384 m in
+ * magnitude); outside that the raw sum wraps first.
  */
 // @ts-ignore: decorator
 @inline export function dot(ax: i64, ay: i64, az: i64, bx: i64, by: i64, bz: i64): i64 {
@@ -48,7 +48,7 @@ import { setResult } from './registers';
  * |a| in Q47.16. For components below 2^31 raw (32768 m): correctly rounded (the squared
  * length, Q32, is summed exactly in u64 and its root rounded once). Larger components are
  * first shifted right by k bits so they fit (k = bit length - 31): error < 2.25 * 2^k ulp,
- * i.e. relative error < 2^-29.
+ * i.e. relative error < 2^-29. A length that does not fit in i64 (> 2^47 m) saturates to MAX.
  */
 export function length(ax: i64, ay: i64, az: i64): i64 {
   const m = maxAbs4(ax, ay, az, 0);
@@ -59,7 +59,9 @@ export function length(ax: i64, ay: i64, az: i64): i64 {
     ax >>= <i64>k; ay >>= <i64>k; az >>= <i64>k;
   }
   const s = <u64>(ax * ax) + <u64>(ay * ay) + <u64>(az * az);   // < 3 * 2^62 < 2^64
-  return <i64>isqrtRoundExtra(s, 0) << <i64>k;
+  const r = isqrtRoundExtra(s, 0);                                  // < 2^32
+  if (r >= (<u64>1 << <u64>(63 - k))) return i64.MAX_VALUE;
+  return <i64>r << <i64>k;
 }
 
 /**
