@@ -1,9 +1,13 @@
-/** Jest: TypeScript through ts-jest (transpile only; `npm run typecheck` does the type check). */
+/**
+ * Jest: TypeScript through ts-jest (transpile only, tsconfig's isolatedModules; `npm run
+ * build` runs the strict tsc type check over src/, bench/ and test/ before jest).
+ */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  transform: { '^.+\\.ts$': 'ts-jest' },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
   testTimeout: 120000,
 };
