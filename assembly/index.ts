@@ -6,3 +6,4 @@ export * from './api/sequence';
 export * from './api/bench';
 export * from './api/memory';
 export * from './api/debug';
+export * from './api/world';

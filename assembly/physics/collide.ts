@@ -1,0 +1,351 @@
+// Broadphase and narrowphase: the contact list of one tick.
+//
+// Broadphase: a uniform grid hashed into GRID_BUCKETS buckets, filled by counting sort every
+// tick. A moving body sits in the one cell holding its centre; the cell size is at least the
+// largest body diameter plus the contact margin (bodyCreate refuses larger bodies), so any
+// two bodies within contact range are in neighbouring cells. Body i scans the 27 cells
+// around its own and keeps candidates j > i whose packed cell key matches the scanned cell
+// (so a hash collision never yields a pair twice). Static boxes and planes are tested against
+// every moving body (O(moving x statics); a static tree is a later improvement).
+//
+// Narrowphase: sphere and capsule are both a "core" (a vertical segment from y - h to
+// y + h, h = 0 for spheres) plus a radius, so sphere-sphere, sphere-capsule and
+// capsule-capsule are one closest-points routine for two vertical segments. Boxes and
+// planes take the closest point of the core. A pair becomes a contact when its separation
+// (surface distance, < 0 when overlapping) is below the margin.
+//
+// Determinism: contacts are produced in (I, J) order: I ascending over slots, and for each I
+// its candidates sorted by J. The pair set depends only on positions (never on the grid or
+// the storage order), so every per-body result is the same whichever thread or shard
+// computes it. The normal points from I to J.
+
+import {
+  P_PX, P_PY, P_PZ, P_VX, P_VY, P_VZ, P_RADIUS, P_HX, P_HY, P_HZ, P_INV_MASS, P_INV_INERTIA,
+  P_FRICTION, P_RESTITUTION, P_KIND, P_SHAPE, P_FLAGS, P_LAYER, P_MASK, P_CELL_KEY, P_BUCKET,
+  P_BUCKET_START, P_SORTED, P_STATICS, P_CONTACTS, P_HITS, P_WAKE, P_CFIRST, P_CCOUNT,
+  P_CHAR_TX, P_CHAR_TZ, P_CHAR_STEP, P_CHAR_SLOPE_COS, P_GNX, P_GNY, P_GNZ,
+  H_HIGH_WATER, H_DYNAMIC_COUNT, H_GRID_BUCKETS, H_INV_CELL, H_STATIC_COUNT, H_CONTACT_COUNT, H_CONTACT_CAPACITY,
+  H_MARGIN, H_STATUS, H_SLEEP_SPEED, H_GROUND_TOLERANCE, H_CELL_SIZE,
+  C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_SHARE_J, C_KT, C_ARM_I, C_ARM_J, C_MU, C_E,
+  CONTACT_BYTES, CF_J_MOVES, CF_J_STATIC, STATUS_CONTACT_OVERFLOW,
+  SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_KINEMATIC, KIND_STATIC,
+  FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_GROUNDED,
+} from './layout';
+import { W, g64, s64, g32, s32, hdr, setHdr, wake } from './world';
+import { div, mul, ONE, roundShift, isqrtExtra } from '../math/fixed';
+
+// ---- small helpers ----
+
+/** True when the body moves this tick: dynamic and awake, or kinematic. */
+// @ts-ignore: decorator
+@inline export function isActive(slot: i32): bool {
+  const k = g32(P_KIND, slot);
+  return k == KIND_KINEMATIC || (k == KIND_DYNAMIC && (g32(P_FLAGS, slot) & FLAG_SLEEPING) == 0);
+}
+
+/** True when solver corrections apply to the body: dynamic and awake. */
+// @ts-ignore: decorator
+@inline export function moves(slot: i32): bool {
+  return g32(P_KIND, slot) == KIND_DYNAMIC && (g32(P_FLAGS, slot) & FLAG_SLEEPING) == 0;
+}
+
+// @ts-ignore: decorator
+@inline function clampI(x: i64, lo: i64, hi: i64): i64 { return x < lo ? lo : (x > hi ? hi : x); }
+
+/** floor(sqrt(x)) for a u64 (raw Q32 squared length -> Q16 length). */
+// @ts-ignore: decorator
+@inline export function lengthOfSq(x: i64): i64 { return <i64>isqrtExtra(<u64>x, 0); }
+
+/** Cell coordinate of a raw position (floor(p / cell) up to the Q32 inverse). */
+// @ts-ignore: decorator
+@inline function cellOf(p: i64): i64 { return (p * hdr(H_INV_CELL)) >> 32; }
+
+/** Packs three cell coordinates (21 bits each) into a key. */
+// @ts-ignore: decorator
+@inline function packCell(cx: i64, cy: i64, cz: i64): i64 {
+  return ((cx & 0x1FFFFF) << 42) | ((cy & 0x1FFFFF) << 21) | (cz & 0x1FFFFF);
+}
+
+// @ts-ignore: decorator
+@inline function bucketOf(cx: i64, cy: i64, cz: i64, mask: i32): i32 {
+  return (<i32>cx * 73856093 ^ <i32>cy * 19349663 ^ <i32>cz * 83492791) & mask;
+}
+
+// Closest points of the last narrowphase query (module globals: no allocation).
+let ciX: i64 = 0, ciY: i64 = 0, ciZ: i64 = 0, cjX: i64 = 0, cjY: i64 = 0, cjZ: i64 = 0;
+// Normal (I -> J) and separation of the last query.
+let nX: i64 = 0, nY: i64 = 0, nZ: i64 = 0, sep: i64 = 0;
+
+/** Core segment of a moving body: y range [py - h, py + h] (h = 0 for spheres). */
+// @ts-ignore: decorator
+@inline function coreHalf(slot: i32): i64 {
+  return g32(P_SHAPE, slot) == SHAPE_CAPSULE ? g64(P_HY, slot) : 0;
+}
+
+/**
+ * Sets the normal from the closest points and the separation given the radii; when the
+ * points coincide the normal falls back to +y (deterministic, and pushes bodies apart
+ * vertically, as a pile would).
+ */
+function normalFromPoints(ri: i64, rj: i64): void {
+  const dx = cjX - ciX, dy = cjY - ciY, dz = cjZ - ciZ;
+  const d2 = dx * dx + dy * dy + dz * dz;
+  const dist = lengthOfSq(d2);
+  if (dist == 0) { nX = 0; nY = ONE; nZ = 0; sep = -(ri + rj); return; }
+  const inv = (<i64>1 << 48) / dist;                    // Q32 of 1/dist (raw units)
+  nX = roundShift(dx * inv, 32); nY = roundShift(dy * inv, 32); nZ = roundShift(dz * inv, 32);
+  sep = dist - ri - rj;
+}
+
+/** Closest points of two vertical segments (x, [ylo, yhi], z). */
+// @ts-ignore: decorator
+@inline function segSeg(x1: i64, lo1: i64, hi1: i64, z1: i64, x2: i64, lo2: i64, hi2: i64, z2: i64): void {
+  let y1: i64, y2: i64;
+  if (hi1 < lo2) { y1 = hi1; y2 = lo2; }
+  else if (hi2 < lo1) { y1 = lo1; y2 = hi2; }
+  else { const lo = lo1 > lo2 ? lo1 : lo2, hi = hi1 < hi2 ? hi1 : hi2; y1 = y2 = (lo + hi) >> 1; }
+  ciX = x1; ciY = y1; ciZ = z1; cjX = x2; cjY = y2; cjZ = z2;
+}
+
+/**
+ * Core of body i against the static box j: closest points, normal (I -> box) and separation.
+ * A core inside the box is pushed out through the face of least penetration (order of
+ * preference on ties: +y, -y, +x, -x, +z, -z).
+ */
+function coreBox(i: i32, j: i32, ri: i64): void {
+  const px = g64(P_PX, i), py = g64(P_PY, i), pz = g64(P_PZ, i), h = coreHalf(i);
+  const bx = g64(P_PX, j), by = g64(P_PY, j), bz = g64(P_PZ, j);
+  const ex = g64(P_HX, j), ey = g64(P_HY, j), ez = g64(P_HZ, j);
+  const lo = py - h, hi = py + h;
+  const cx = clampI(px, bx - ex, bx + ex), cz = clampI(pz, bz - ez, bz + ez);
+  let ys: i64, yb: i64;
+  if (hi < by - ey) { ys = hi; yb = by - ey; }
+  else if (lo > by + ey) { ys = lo; yb = by + ey; }
+  else { const a = lo > by - ey ? lo : by - ey, b = hi < by + ey ? hi : by + ey; ys = yb = (a + b) >> 1; }
+  ciX = px; ciY = ys; ciZ = pz; cjX = cx; cjY = yb; cjZ = cz;
+  if (cx != px || cz != pz || ys != yb) { normalFromPoints(ri, 0); return; }
+  // the core reaches inside the box: least penetration face
+  let best = (by + ey) - lo; nX = 0; nY = -ONE; nZ = 0;        // push up (normal I -> box is -y)
+  let d = hi - (by - ey); if (d < best) { best = d; nX = 0; nY = ONE; nZ = 0; }
+  d = (bx + ex) - px; if (d < best) { best = d; nX = -ONE; nY = 0; nZ = 0; }
+  d = px - (bx - ex); if (d < best) { best = d; nX = ONE; nY = 0; nZ = 0; }
+  d = (bz + ez) - pz; if (d < best) { best = d; nX = 0; nY = 0; nZ = -ONE; }
+  d = pz - (bz - ez); if (d < best) { best = d; nX = 0; nY = 0; nZ = ONE; }
+  sep = -(best + ri);
+}
+
+/** Core of body i against the static plane j (n . x = d): the core point deepest along -n. */
+function corePlane(i: i32, j: i32, ri: i64): void {
+  const pnx = g64(P_HX, j), pny = g64(P_HY, j), pnz = g64(P_HZ, j), d = g64(P_RADIUS, j);
+  const h = coreHalf(i);
+  const y = pny >= 0 ? g64(P_PY, i) - h : g64(P_PY, i) + h;
+  const px = g64(P_PX, i), pz = g64(P_PZ, i);
+  ciX = px; ciY = y; ciZ = pz;
+  nX = -pnx; nY = -pny; nZ = -pnz;
+  sep = roundShift(pnx * px + pny * y + pnz * pz, 16) - d - ri;
+}
+
+// ---- contact records ----
+
+/** Address of contact k. */
+// @ts-ignore: decorator
+@inline export function contactAt(k: i32): usize { return P_CONTACTS + <usize>k * CONTACT_BYTES; }
+
+/** Appends a contact (normal I -> J, separation, lever arms); flags overflow instead when full. */
+function addContact(i: i32, j: i32, flags: i32, armI: i64, armJ: i64): void {
+  const k = <i32>hdr(H_CONTACT_COUNT);
+  if (<i64>k >= hdr(H_CONTACT_CAPACITY)) { setHdr(H_STATUS, hdr(H_STATUS) | STATUS_CONTACT_OVERFLOW); return; }
+  const c = contactAt(k);
+  store<i32>(c, i, C_I); store<i32>(c, j, C_J); store<i32>(c, flags, C_FLAGS);
+  store<i64>(c, nX, C_NX); store<i64>(c, nY, C_NY); store<i64>(c, nZ, C_NZ);
+  store<i64>(c, sep, C_SEP0);
+  store<i64>(c, armI, C_ARM_I); store<i64>(c, armJ, C_ARM_J);
+  setHdr(H_CONTACT_COUNT, k + 1);
+}
+
+/**
+ * Character rules applied to a fresh contact of character `ch` (I or J):
+ * - a static box side whose top is above the foot by at most the step height, approached
+ *   by the walk input, becomes a floor contact on the box top (step up);
+ * - ground normals (pointing at the character) steeper than the max slope are flattened
+ *   to horizontal, so a steep slope pushes the character away instead of lifting it;
+ * - a walkable contact within the ground tolerance marks the character grounded and keeps
+ *   the steepest-upward ground normal (first in contact order on ties).
+ */
+function characterContact(ch: i32, other: i32, chIsI: bool): void {
+  const slopeCos = g64(P_CHAR_SLOPE_COS, ch);
+  // ground normal points from the other body to the character
+  let gx = chIsI ? -nX : nX, gy = chIsI ? -nY : nY, gz = chIsI ? -nZ : nZ;
+  if (g32(P_SHAPE, other) == SHAPE_BOX && chIsI && gy < slopeCos) {
+    const foot = g64(P_PY, ch) - coreHalf(ch) - g64(P_RADIUS, ch);
+    const top = g64(P_PY, other) + g64(P_HY, other);
+    const toward = mul(g64(P_CHAR_TX, ch), nX) + mul(g64(P_CHAR_TZ, ch), nZ);
+    if (top > foot && top - foot <= g64(P_CHAR_STEP, ch) && toward > 0) {
+      nX = 0; nY = -ONE; nZ = 0; sep = foot - top;
+      gx = 0; gy = ONE; gz = 0;
+    }
+  }
+  if (gy > 0 && gy < slopeCos) {
+    // steep: make the normal horizontal (renormalized); the separation is kept
+    const hl = lengthOfSq(gx * gx + gz * gz);
+    if (hl > 0) {
+      gx = div(gx, hl); gz = div(gz, hl); gy = 0;
+      nX = chIsI ? -gx : gx; nY = 0; nZ = chIsI ? -gz : gz;
+    }
+  }
+  if (gy >= slopeCos && sep <= hdr(H_GROUND_TOLERANCE)) {
+    const f = g32(P_FLAGS, ch);
+    if ((f & FLAG_GROUNDED) == 0 || gy > g64(P_GNY, ch)) {
+      s64(P_GNX, ch, gx); s64(P_GNY, ch, gy); s64(P_GNZ, ch, gz);
+    }
+    s32(P_FLAGS, ch, f | FLAG_GROUNDED);
+  }
+}
+
+/** Narrowphase of the candidate pair (i, j), j > i or j static; appends a contact if within margin. */
+function collidePair(i: i32, j: i32): void {
+  const ri = g64(P_RADIUS, i);
+  const shapeJ = g32(P_SHAPE, j);
+  let rj: i64 = 0;
+  let flags = 0;
+  if (shapeJ == SHAPE_BOX) { coreBox(i, j, ri); flags = CF_J_STATIC; }
+  else if (shapeJ == SHAPE_PLANE) { corePlane(i, j, ri); flags = CF_J_STATIC; }
+  else {
+    rj = g64(P_RADIUS, j);
+    const hi = coreHalf(i), hj = coreHalf(j);
+    const yi = g64(P_PY, i), yj = g64(P_PY, j);
+    segSeg(g64(P_PX, i), yi - hi, yi + hi, g64(P_PZ, i), g64(P_PX, j), yj - hj, yj + hj, g64(P_PZ, j));
+    normalFromPoints(ri, rj);
+  }
+  if (sep >= hdr(H_MARGIN)) return;
+  if (g32(P_FLAGS, i) & FLAG_CHARACTER) characterContact(i, j, true);
+  if ((g32(P_FLAGS, j) & FLAG_CHARACTER) && flags == 0) characterContact(j, i, false);
+  addContact(i, j, flags, ri, rj);
+}
+
+// ---- the tick's contact list ----
+
+/** Candidate list of the current body (slots, sorted before the narrowphase), in the HITS area. */
+// @ts-ignore: decorator
+@inline function candAt(k: i32): usize { return P_HITS + (<usize>k << 2); }
+
+/**
+ * Builds the contact list of the tick from the current positions: grid, candidates, wake
+ * pass, narrowphase, then the per-contact solver constants. Contacts of body I are
+ * contiguous (CFIRST, CCOUNT).
+ */
+export function buildContacts(): void {
+  const hw = <i32>hdr(H_HIGH_WATER);
+  const buckets = <i32>hdr(H_GRID_BUCKETS);
+  const mask = buckets - 1;
+  setHdr(H_CONTACT_COUNT, 0);
+  // 1. cells and counting sort of moving bodies by bucket
+  memory.fill(P_BUCKET_START, 0, <usize>(buckets + 1) << 2);
+  for (let i = 0; i < hw; i++) {
+    const f = g32(P_FLAGS, i);
+    if ((f & FLAG_LIVE) == 0 || g32(P_KIND, i) == KIND_STATIC) continue;
+    if (f & FLAG_CHARACTER) s32(P_FLAGS, i, f & ~FLAG_GROUNDED);
+    const cx = cellOf(g64(P_PX, i)), cy = cellOf(g64(P_PY, i)), cz = cellOf(g64(P_PZ, i));
+    s64(P_CELL_KEY, i, packCell(cx, cy, cz));
+    const b = bucketOf(cx, cy, cz, mask);
+    s32(P_BUCKET, i, b);
+    s32(P_BUCKET_START, b + 1, g32(P_BUCKET_START, b + 1) + 1);
+  }
+  for (let b = 0; b < buckets; b++) s32(P_BUCKET_START, b + 1, g32(P_BUCKET_START, b + 1) + g32(P_BUCKET_START, b));
+  // scatter backwards: afterwards BUCKET_START[b + 1] is where bucket b starts
+  for (let i = hw - 1; i >= 0; i--) {
+    if ((g32(P_FLAGS, i) & FLAG_LIVE) == 0 || g32(P_KIND, i) == KIND_STATIC) continue;
+    const b = g32(P_BUCKET, i) + 1;
+    const pos = g32(P_BUCKET_START, b) - 1;
+    s32(P_BUCKET_START, b, pos);
+    s32(P_SORTED, pos, i);
+  }
+  // now BUCKET_START[b + 1] is the start of bucket b and BUCKET_START[b + 2] its end
+  s32(P_BUCKET_START, buckets + 1, <i32>hdr(H_DYNAMIC_COUNT));    // end of the last bucket
+  const nStatic = <i32>hdr(H_STATIC_COUNT);
+  // 2. candidates and narrowphase, I ascending
+  for (let i = 0; i < hw; i++) {
+    s32(P_CFIRST, i, <i32>hdr(H_CONTACT_COUNT));
+    s32(P_CCOUNT, i, 0);
+    s32(P_WAKE, i, 0);
+    const fi = g32(P_FLAGS, i);
+    if ((fi & FLAG_LIVE) == 0 || g32(P_KIND, i) == KIND_STATIC) continue;
+    const activeI = isActive(i);
+    const layerI = g32(P_LAYER, i), maskI = g32(P_MASK, i);
+    let n = 0;
+    const key = g64(P_CELL_KEY, i);
+    const cx = (key >> 42) & 0x1FFFFF, cy = (key >> 21) & 0x1FFFFF, cz = key & 0x1FFFFF;
+    for (let dx: i64 = -1; dx <= 1; dx++) for (let dy: i64 = -1; dy <= 1; dy++) for (let dz: i64 = -1; dz <= 1; dz++) {
+      const nx = (cx + dx) & 0x1FFFFF, ny = (cy + dy) & 0x1FFFFF, nz = (cz + dz) & 0x1FFFFF;
+      // sign-extend the 21-bit coordinates for hashing (must match bucketOf on raw cells)
+      const sx = (nx << 43) >> 43, sy = (ny << 43) >> 43, sz = (nz << 43) >> 43;
+      const b = bucketOf(sx, sy, sz, mask);
+      const want = packCell(sx, sy, sz);
+      const end = g32(P_BUCKET_START, b + 2);
+      for (let k = g32(P_BUCKET_START, b + 1); k < end; k++) {
+        const j = g32(P_SORTED, k);
+        if (j <= i || g64(P_CELL_KEY, j) != want) continue;
+        if (!activeI && !isActive(j)) continue;
+        if ((layerI & g32(P_MASK, j)) == 0 || (g32(P_LAYER, j) & maskI) == 0) continue;
+        store<i32>(candAt(n++), j);
+      }
+    }
+    if (activeI && g32(P_KIND, i) == KIND_DYNAMIC) {
+      for (let s = 0; s < nStatic; s++) {
+        const j = g32(P_STATICS, s);
+        if ((layerI & g32(P_MASK, j)) == 0 || (g32(P_LAYER, j) & maskI) == 0) continue;
+        store<i32>(candAt(n++), j);
+      }
+    }
+    // sort candidates by slot (insertion sort: lists are short)
+    for (let a = 1; a < n; a++) {
+      const v = load<i32>(candAt(a));
+      let b = a - 1;
+      while (b >= 0 && load<i32>(candAt(b)) > v) { store<i32>(candAt(b + 1), load<i32>(candAt(b))); b--; }
+      store<i32>(candAt(b + 1), v);
+    }
+    for (let a = 0; a < n; a++) collidePair(i, load<i32>(candAt(a)));
+    s32(P_CCOUNT, i, <i32>hdr(H_CONTACT_COUNT) - g32(P_CFIRST, i));
+  }
+  // 3. wake pass: decided from the state at the start of the tick, then applied
+  const count = <i32>hdr(H_CONTACT_COUNT);
+  const sleepSpeed2 = hdr(H_SLEEP_SPEED) * hdr(H_SLEEP_SPEED);
+  for (let k = 0; k < count; k++) {
+    const c = contactAt(k);
+    const i = load<i32>(c, C_I), j = load<i32>(c, C_J);
+    if (load<i32>(c, C_FLAGS) & CF_J_STATIC) continue;
+    const si = (g32(P_FLAGS, i) & FLAG_SLEEPING) != 0, sj = (g32(P_FLAGS, j) & FLAG_SLEEPING) != 0;
+    if (si == sj) continue;
+    const awake = si ? j : i;
+    const vx = g64(P_VX, awake), vy = g64(P_VY, awake), vz = g64(P_VZ, awake);
+    if (g32(P_KIND, awake) == KIND_KINEMATIC || vx * vx + vy * vy + vz * vz > sleepSpeed2 || load<i64>(c, C_SEP0) < 0) {
+      s32(P_WAKE, si ? i : j, 1);
+    }
+  }
+  for (let i = 0; i < hw; i++) if (g32(P_WAKE, i)) wake(i);
+  // 4. solver constants (with the final sleep state)
+  for (let k = 0; k < count; k++) prepareContact(contactAt(k));
+}
+
+/** Shares, effective masses, friction and restitution of one contact. */
+function prepareContact(c: usize): void {
+  const i = load<i32>(c, C_I), j = load<i32>(c, C_J);
+  let flags = load<i32>(c, C_FLAGS);
+  const wi = moves(i) ? g64(P_INV_MASS, i) : 0;
+  const jm = (flags & CF_J_STATIC) == 0 && moves(j);
+  const wj = jm ? g64(P_INV_MASS, j) : 0;
+  if (jm) flags |= CF_J_MOVES; else flags &= ~CF_J_MOVES;
+  store<i32>(c, flags, C_FLAGS);
+  const ws = wi + wj;
+  store<i64>(c, ws > 0 ? div(wi, ws) : 0, C_SHARE_I);
+  store<i64>(c, ws > 0 ? div(wj, ws) : 0, C_SHARE_J);
+  // tangential effective mass: w + arm^2 / I for each body (spheres roll; others do not)
+  const ai = load<i64>(c, C_ARM_I), aj = load<i64>(c, C_ARM_J);
+  let wti = wi, wtj = wj;
+  if (wi > 0) wti += mul(mul(g64(P_INV_INERTIA, i), ai), ai);
+  if (wj > 0) wtj += mul(mul(g64(P_INV_INERTIA, j), aj), aj);
+  store<i64>(c, wti + wtj > 0 ? div(ONE, wti + wtj) : 0, C_KT);
+  store<i64>(c, (g64(P_FRICTION, i) + g64(P_FRICTION, j)) >> 1, C_MU);
+  const ei = g64(P_RESTITUTION, i), ej = g64(P_RESTITUTION, j);
+  store<i64>(c, ei > ej ? ei : ej, C_E);
+}

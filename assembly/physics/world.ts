@@ -1,0 +1,317 @@
+// The physics world: raw memory access, the bound world, body slots and handles.
+//
+// A world lives in a raw region laid out by src/physics/world-layout.ts (the constants in
+// ./layout.ts are generated from it). Every instance binds to a world by reading the array
+// addresses from its header into module globals, so several threads can each bind their
+// own world in one shared memory.
+//
+// Handles: a body handle is the i64 (generation << 32) | slot. Removing a body bumps the
+// slot's generation, so an old handle is refused (ERR_STALE_HANDLE), never silently reused.
+// Slots are recycled from a LIFO free list; the order bodies are stored in never affects the
+// simulation (every per-body accumulation is an integer sum, and every ordered output is
+// sorted by slot), only which slot a new body gets.
+
+import {
+  P_PX, P_PY, P_PZ, P_VX, P_VY, P_VZ, P_WX, P_WY, P_WZ, P_QX, P_QY, P_QZ, P_QW,
+  P_INV_MASS, P_INV_INERTIA, P_RADIUS, P_HX, P_HY, P_HZ, P_RESTITUTION, P_FRICTION,
+  P_LIN_DAMP, P_ANG_DAMP, P_GRAVITY_SCALE, P_FX, P_FY, P_FZ,
+  P_CHAR_TX, P_CHAR_TZ, P_CHAR_JUMP, P_CHAR_STEP, P_CHAR_SLOPE_COS, P_GNX, P_GNY, P_GNZ,
+  P_GENERATION, P_SHAPE, P_KIND, P_FLAGS, P_LAYER, P_MASK, P_SLEEP_COUNT, P_STATIC_POS,
+  P_FREE, P_STATICS, P_BODY_DEF, bindArrays,
+  H_MAGIC, H_VERSION, H_CAPACITY, H_LIVE, H_FREE_TOP, H_HIGH_WATER, H_DYNAMIC_COUNT, H_STATIC_COUNT,
+  H_CELL_SIZE, H_MARGIN, H_MAX_RADIUS, H_INV_H, H_TICK_RATE, H_SUBSTEPS, H_H_Q32,
+  WORLD_MAGIC, WORLD_VERSION,
+  SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_KINEMATIC, KIND_STATIC,
+  FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_NO_SLEEP, FLAG_JUMP,
+  D_KIND, D_SHAPE, D_FLAGS, D_LAYER, D_MASK, D_PX, D_PY, D_PZ, D_VX, D_VY, D_VZ, D_WX, D_WY, D_WZ,
+  D_QX, D_QY, D_QZ, D_QW, D_RADIUS, D_HX, D_HY, D_HZ, D_MASS, D_RESTITUTION, D_FRICTION,
+  D_LIN_DAMPING, D_ANG_DAMPING, D_GRAVITY_SCALE, D_CHAR_STEP, D_CHAR_SLOPE_COS, D_CHAR_JUMP,
+  ERR_FULL, ERR_STALE_HANDLE, ERR_BAD_SHAPE, ERR_TOO_LARGE, ERR_BAD_MASS, ERR_BAD_KIND, ERR_NOT_CHARACTER,
+} from './layout';
+import { div, mul, ONE } from '../math/fixed';
+import { normalize4 } from '../math/vec3';
+import { rx, ry, rz, rw } from '../math/registers';
+
+/** Base address of the bound world. */
+export let W: usize = 0;
+
+// ---- raw access: element i of the array at p ----
+
+// @ts-ignore: decorator
+@inline export function g64(p: usize, i: i32): i64 { return load<i64>(p + (<usize>i << 3)); }
+// @ts-ignore: decorator
+@inline export function s64(p: usize, i: i32, v: i64): void { store<i64>(p + (<usize>i << 3), v); }
+// @ts-ignore: decorator
+@inline export function g32(p: usize, i: i32): i32 { return load<i32>(p + (<usize>i << 2)); }
+// @ts-ignore: decorator
+@inline export function s32(p: usize, i: i32, v: i32): void { store<i32>(p + (<usize>i << 2), v); }
+/** Header slot k of the bound world. */
+// @ts-ignore: decorator
+@inline export function hdr(k: i32): i64 { return load<i64>(W + (<usize>k << 3)); }
+// @ts-ignore: decorator
+@inline export function setHdr(k: i32, v: i64): void { store<i64>(W + (<usize>k << 3), v); }
+
+/** Binds this instance to the world at `base` (its header must be written). Returns 0 or -1 for a bad header. */
+export function worldBind(base: usize): i32 {
+  if (<u64>load<i64>(base + (<usize>H_MAGIC << 3)) != WORLD_MAGIC) return -1;
+  if (load<i64>(base + (<usize>H_VERSION << 3)) != WORLD_VERSION) return -1;
+  W = base;
+  bindArrays(base);
+  return 0;
+}
+
+/**
+ * Initializes an empty world whose header (sizes, configuration, array offsets) JavaScript
+ * has written: binds it and clears the counters. Array contents need no clearing (a slot is
+ * written completely when a body is created). Returns 0 or -1 for a bad header.
+ */
+export function worldInit(base: usize): i32 {
+  if (worldBind(base) != 0) return -1;
+  setHdr(H_LIVE, 0);
+  setHdr(H_FREE_TOP, 0);
+  setHdr(H_HIGH_WATER, 0);
+  setHdr(H_DYNAMIC_COUNT, 0);
+  setHdr(H_STATIC_COUNT, 0);
+  setHdr(H_MAX_RADIUS, 0);
+  setHdr(H_INV_H, hdr(H_TICK_RATE) * hdr(H_SUBSTEPS));
+  setHdr(H_H_Q32, ((<i64>1 << 32) + (hdr(H_INV_H) >> 1)) / hdr(H_INV_H));
+  return 0;
+}
+
+/** Slot of a handle, or -1 if the handle is stale or out of range. */
+export function slotOf(handle: i64): i32 {
+  const slot = <i32>(handle & 0xFFFFFFFF);
+  const gen = <i32>(handle >>> 32);
+  if (handle < 0 || <i64>slot >= hdr(H_HIGH_WATER)) return -1;
+  if (g32(P_GENERATION, slot) != gen || (g32(P_FLAGS, slot) & FLAG_LIVE) == 0) return -1;
+  return slot;
+}
+
+// @ts-ignore: decorator
+@inline function handleOf(slot: i32): i64 {
+  return (<i64>g32(P_GENERATION, slot) << 32) | <i64>slot;
+}
+
+/** Bounding radius of a non-static body around its centre (raw metres). */
+export function boundingRadius(slot: i32): i64 {
+  const shape = g32(P_SHAPE, slot);
+  if (shape == SHAPE_CAPSULE) return g64(P_RADIUS, slot) + g64(P_HY, slot);
+  return g64(P_RADIUS, slot);
+}
+
+/** 1 / (1 + c h) per substep in Q32 for a damping coefficient c (raw 1/s). */
+// @ts-ignore: decorator
+@inline function dampFactor(c: i64): i64 {
+  const invH = hdr(H_INV_H);
+  // (1 / (1 + c h)) * 2^32 = invH * 2^48 / (invH * 2^16 + c)
+  return (invH << 48) / ((invH << 16) + c);
+}
+
+/**
+ * Creates a body from the definition record at P_BODY_DEF (see BODY_DEF in
+ * world-layout.ts) and returns its handle, or a negative error: ERR_FULL (no free slot),
+ * ERR_BAD_SHAPE (unknown shape, non-positive size, plane normal zero), ERR_TOO_LARGE (a
+ * moving body wider than a broadphase cell allows), ERR_BAD_MASS (dynamic without positive
+ * mass), ERR_BAD_KIND (unknown kind, or a moving plane).
+ */
+export function bodyCreate(): i64 {
+  const d = P_BODY_DEF;
+  const kind = <i32>g64(d, D_KIND), shape = <i32>g64(d, D_SHAPE);
+  if (kind < KIND_DYNAMIC || kind > KIND_STATIC) return ERR_BAD_KIND;
+  if (shape < SHAPE_SPHERE || shape > SHAPE_PLANE) return ERR_BAD_SHAPE;
+  if (shape == SHAPE_PLANE && kind != KIND_STATIC) return ERR_BAD_KIND;
+  if (shape == SHAPE_BOX && kind != KIND_STATIC) return ERR_BAD_KIND;   // rotating boxes: later
+  const radius = g64(d, D_RADIUS);
+  let hx = g64(d, D_HX), hy = g64(d, D_HY), hz = g64(d, D_HZ);
+  if ((shape == SHAPE_SPHERE || shape == SHAPE_CAPSULE) && radius <= 0) return ERR_BAD_SHAPE;
+  if (shape == SHAPE_CAPSULE && hy <= 0) return ERR_BAD_SHAPE;
+  if (shape == SHAPE_BOX && (hx <= 0 || hy <= 0 || hz <= 0)) return ERR_BAD_SHAPE;
+  if (shape == SHAPE_PLANE) {
+    if ((hx | hy | hz) == 0) return ERR_BAD_SHAPE;
+    normalize4(hx, hy, hz, 0);
+    hx = rx; hy = ry; hz = rz;
+  }
+  const mass = g64(d, D_MASS);
+  if (kind == KIND_DYNAMIC && mass <= 0) return ERR_BAD_MASS;
+  if (kind != KIND_STATIC) {
+    const bound = shape == SHAPE_CAPSULE ? radius + hy : radius;
+    // two bodies in contact range must sit in neighbouring cells: 2 * bound + margin <= cell
+    if (2 * bound + hdr(H_MARGIN) > hdr(H_CELL_SIZE)) return ERR_TOO_LARGE;
+  }
+  // take a slot
+  let slot: i32;
+  const top = hdr(H_FREE_TOP);
+  if (top > 0) {
+    slot = g32(P_FREE, <i32>top - 1);
+    setHdr(H_FREE_TOP, top - 1);
+  } else {
+    const hw = hdr(H_HIGH_WATER);
+    if (hw >= hdr(H_CAPACITY)) return ERR_FULL;
+    slot = <i32>hw;
+    setHdr(H_HIGH_WATER, hw + 1);
+    s32(P_GENERATION, slot, 0);
+  }
+  s32(P_KIND, slot, kind);
+  s32(P_SHAPE, slot, shape);
+  s32(P_FLAGS, slot, (<i32>g64(d, D_FLAGS) & (FLAG_CHARACTER | FLAG_NO_SLEEP)) | FLAG_LIVE);
+  s32(P_LAYER, slot, <i32>g64(d, D_LAYER));
+  s32(P_MASK, slot, <i32>g64(d, D_MASK));
+  s32(P_SLEEP_COUNT, slot, 0);
+  s64(P_PX, slot, g64(d, D_PX)); s64(P_PY, slot, g64(d, D_PY)); s64(P_PZ, slot, g64(d, D_PZ));
+  const moving = kind != KIND_STATIC;
+  s64(P_VX, slot, moving ? g64(d, D_VX) : 0); s64(P_VY, slot, moving ? g64(d, D_VY) : 0); s64(P_VZ, slot, moving ? g64(d, D_VZ) : 0);
+  const spins = moving && shape == SHAPE_SPHERE;
+  s64(P_WX, slot, spins ? g64(d, D_WX) : 0); s64(P_WY, slot, spins ? g64(d, D_WY) : 0); s64(P_WZ, slot, spins ? g64(d, D_WZ) : 0);
+  let qx = g64(d, D_QX), qy = g64(d, D_QY), qz = g64(d, D_QZ), qw = g64(d, D_QW);
+  if ((qx | qy | qz | qw) == 0) qw = ONE;
+  normalize4(qx, qy, qz, qw);
+  s64(P_QX, slot, rx); s64(P_QY, slot, ry); s64(P_QZ, slot, rz); s64(P_QW, slot, rw);
+  s64(P_RADIUS, slot, shape == SHAPE_PLANE ? radius : (shape == SHAPE_BOX ? 0 : radius));
+  s64(P_HX, slot, shape == SHAPE_CAPSULE ? 0 : hx);
+  s64(P_HY, slot, hy);
+  s64(P_HZ, slot, shape == SHAPE_CAPSULE ? 0 : hz);
+  s64(P_RESTITUTION, slot, g64(d, D_RESTITUTION));
+  s64(P_FRICTION, slot, g64(d, D_FRICTION));
+  s64(P_LIN_DAMP, slot, dampFactor(g64(d, D_LIN_DAMPING)));
+  s64(P_ANG_DAMP, slot, dampFactor(g64(d, D_ANG_DAMPING)));
+  s64(P_GRAVITY_SCALE, slot, g64(d, D_GRAVITY_SCALE));
+  s64(P_FX, slot, 0); s64(P_FY, slot, 0); s64(P_FZ, slot, 0);
+  s64(P_CHAR_TX, slot, 0); s64(P_CHAR_TZ, slot, 0);
+  s64(P_CHAR_STEP, slot, g64(d, D_CHAR_STEP));
+  s64(P_CHAR_SLOPE_COS, slot, g64(d, D_CHAR_SLOPE_COS));
+  s64(P_CHAR_JUMP, slot, g64(d, D_CHAR_JUMP));
+  s64(P_GNX, slot, 0); s64(P_GNY, slot, 0); s64(P_GNZ, slot, 0);
+  if (kind == KIND_DYNAMIC) {
+    const invMass = div(ONE, mass);
+    s64(P_INV_MASS, slot, invMass);
+    // solid sphere: I = 2/5 m r^2, so 1/I = 5/2 * (1/m) / r^2; capsules are rotation locked
+    s64(P_INV_INERTIA, slot, shape == SHAPE_SPHERE ? div(div(mul(invMass, 163840), radius), radius) : 0);
+  } else {
+    s64(P_INV_MASS, slot, 0);
+    s64(P_INV_INERTIA, slot, 0);
+  }
+  if (kind == KIND_STATIC) {
+    const n = <i32>hdr(H_STATIC_COUNT);
+    s32(P_STATICS, n, slot);
+    s32(P_STATIC_POS, slot, n);
+    setHdr(H_STATIC_COUNT, n + 1);
+  } else {
+    setHdr(H_DYNAMIC_COUNT, hdr(H_DYNAMIC_COUNT) + 1);
+    const b = boundingRadius(slot);
+    if (b > hdr(H_MAX_RADIUS)) setHdr(H_MAX_RADIUS, b);
+  }
+  setHdr(H_LIVE, hdr(H_LIVE) + 1);
+  return handleOf(slot);
+}
+
+/** Removes a body. Returns 0, or ERR_STALE_HANDLE. Its handle (and every copy) goes stale. */
+export function bodyRemove(handle: i64): i64 {
+  const slot = slotOf(handle);
+  if (slot < 0) return ERR_STALE_HANDLE;
+  if (g32(P_KIND, slot) == KIND_STATIC) {
+    // swap-remove from the static list
+    const pos = g32(P_STATIC_POS, slot);
+    const last = <i32>hdr(H_STATIC_COUNT) - 1;
+    const moved = g32(P_STATICS, last);
+    s32(P_STATICS, pos, moved);
+    s32(P_STATIC_POS, moved, pos);
+    setHdr(H_STATIC_COUNT, last);
+  } else {
+    setHdr(H_DYNAMIC_COUNT, hdr(H_DYNAMIC_COUNT) - 1);
+  }
+  s32(P_FLAGS, slot, 0);
+  s32(P_GENERATION, slot, g32(P_GENERATION, slot) + 1);
+  const top = hdr(H_FREE_TOP);
+  s32(P_FREE, <i32>top, slot);
+  setHdr(H_FREE_TOP, top + 1);
+  setHdr(H_LIVE, hdr(H_LIVE) - 1);
+  return 0;
+}
+
+/** Wakes a sleeping body (resets its rest counter). */
+// @ts-ignore: decorator
+@inline export function wake(slot: i32): void {
+  s32(P_FLAGS, slot, g32(P_FLAGS, slot) & ~FLAG_SLEEPING);
+  s32(P_SLEEP_COUNT, slot, 0);
+}
+
+/** Sets a body's position (raw metres) and wakes it. Returns 0 or ERR_STALE_HANDLE. */
+export function bodySetPosition(handle: i64, x: i64, y: i64, z: i64): i64 {
+  const slot = slotOf(handle);
+  if (slot < 0) return ERR_STALE_HANDLE;
+  s64(P_PX, slot, x); s64(P_PY, slot, y); s64(P_PZ, slot, z);
+  wake(slot);
+  return 0;
+}
+
+/** Sets a moving body's velocity (raw m/s) and wakes it. Static bodies: ERR_BAD_KIND. */
+export function bodySetVelocity(handle: i64, x: i64, y: i64, z: i64): i64 {
+  const slot = slotOf(handle);
+  if (slot < 0) return ERR_STALE_HANDLE;
+  if (g32(P_KIND, slot) == KIND_STATIC) return ERR_BAD_KIND;
+  s64(P_VX, slot, x); s64(P_VY, slot, y); s64(P_VZ, slot, z);
+  wake(slot);
+  return 0;
+}
+
+/** Sets a sphere's angular velocity (raw rad/s) and wakes it; other shapes do not rotate (ERR_BAD_SHAPE). */
+export function bodySetAngularVelocity(handle: i64, x: i64, y: i64, z: i64): i64 {
+  const slot = slotOf(handle);
+  if (slot < 0) return ERR_STALE_HANDLE;
+  if (g32(P_KIND, slot) == KIND_STATIC || g32(P_SHAPE, slot) != SHAPE_SPHERE) return ERR_BAD_SHAPE;
+  s64(P_WX, slot, x); s64(P_WY, slot, y); s64(P_WZ, slot, z);
+  wake(slot);
+  return 0;
+}
+
+/** Applies an impulse (raw N s) at the centre of a dynamic body: v += J / m. Wakes it. */
+export function bodyApplyImpulse(handle: i64, x: i64, y: i64, z: i64): i64 {
+  const slot = slotOf(handle);
+  if (slot < 0) return ERR_STALE_HANDLE;
+  if (g32(P_KIND, slot) != KIND_DYNAMIC) return ERR_BAD_KIND;
+  const im = g64(P_INV_MASS, slot);
+  s64(P_VX, slot, g64(P_VX, slot) + mul(x, im));
+  s64(P_VY, slot, g64(P_VY, slot) + mul(y, im));
+  s64(P_VZ, slot, g64(P_VZ, slot) + mul(z, im));
+  wake(slot);
+  return 0;
+}
+
+/** Adds a force (raw N) at the centre of a dynamic body, applied during the next tick only. Wakes it. */
+export function bodyApplyForce(handle: i64, x: i64, y: i64, z: i64): i64 {
+  const slot = slotOf(handle);
+  if (slot < 0) return ERR_STALE_HANDLE;
+  if (g32(P_KIND, slot) != KIND_DYNAMIC) return ERR_BAD_KIND;
+  s64(P_FX, slot, g64(P_FX, slot) + x);
+  s64(P_FY, slot, g64(P_FY, slot) + y);
+  s64(P_FZ, slot, g64(P_FZ, slot) + z);
+  wake(slot);
+  return 0;
+}
+
+/** Wakes a body. Returns 0 or ERR_STALE_HANDLE. */
+export function bodyWake(handle: i64): i64 {
+  const slot = slotOf(handle);
+  if (slot < 0) return ERR_STALE_HANDLE;
+  wake(slot);
+  return 0;
+}
+
+/**
+ * Sets a character's input: target horizontal velocity (raw m/s along x and z) and whether
+ * to jump at the next tick it stands on walkable ground. ERR_NOT_CHARACTER otherwise.
+ */
+export function characterSetInput(handle: i64, tx: i64, tz: i64, jump: i32): i64 {
+  const slot = slotOf(handle);
+  if (slot < 0) return ERR_STALE_HANDLE;
+  if ((g32(P_FLAGS, slot) & FLAG_CHARACTER) == 0) return ERR_NOT_CHARACTER;
+  s64(P_CHAR_TX, slot, tx);
+  s64(P_CHAR_TZ, slot, tz);
+  const f = g32(P_FLAGS, slot);
+  s32(P_FLAGS, slot, jump ? f | FLAG_JUMP : f & ~FLAG_JUMP);
+  wake(slot);
+  return 0;
+}
+
+// re-exported for the step modules
+export { KIND_DYNAMIC, KIND_KINEMATIC, KIND_STATIC };

@@ -1,0 +1,362 @@
+/**
+ * Raw memory layout of one physics world: the single definition of every header slot,
+ * per-body array and record offset. `scripts/gen-layout.mjs` writes the AssemblyScript
+ * constants (assembly/physics/layout.ts, generated, committed) from this file, and the
+ * bindings write each array's absolute address into the world header at creation, so the
+ * core and JavaScript can never disagree on an offset.
+ *
+ * ```
+ *  base
+ *  +---------------------------+  HEADER_SLOTS x i64: counters, config, then the address
+ *  | header                    |  of every array (slot OFFSETS_AT + field index)
+ *  +---------------------------+
+ *  | body arrays (SoA)         |  one array per field, capacity elements, 64-byte aligned
+ *  |  PX PY PZ VX ... (i64)    |  hot solver data first, then properties, then i32 fields
+ *  +---------------------------+
+ *  | world arrays              |  free list, active list, grid buckets, contacts,
+ *  |                           |  touching pairs (current, previous), events, query hits
+ *  +---------------------------+
+ * ```
+ *
+ * Units: positions in metres, velocities m/s, angular velocities rad/s, all raw Q47.16
+ * unless a field says otherwise.
+ */
+
+/** Header slots (i64 each). */
+export const HEADER = {
+  MAGIC: 0,
+  VERSION: 1,
+  CAPACITY: 2,
+  CONTACT_CAPACITY: 3,
+  EVENT_CAPACITY: 4,
+  GRID_BUCKETS: 5,
+  TICK: 6,
+  /** Live bodies of every kind. */
+  LIVE: 7,
+  /** Free-list stack height. */
+  FREE_TOP: 8,
+  /** Slots ever used (slots >= this were never allocated). */
+  HIGH_WATER: 9,
+  /** Live dynamic and kinematic bodies. */
+  DYNAMIC_COUNT: 10,
+  /** Live static bodies (the static list). */
+  STATIC_COUNT: 11,
+  CONTACT_COUNT: 12,
+  TOUCH_COUNT: 13,
+  PREV_TOUCH_COUNT: 14,
+  EVENT_COUNT: 15,
+  /** Status bits of the last step (STATUS_* below); 0 = fine. */
+  STATUS: 16,
+  HIT_COUNT: 17,
+  // configuration
+  GRAVITY_X: 24,
+  GRAVITY_Y: 25,
+  GRAVITY_Z: 26,
+  /** Ticks per second (integer). */
+  TICK_RATE: 27,
+  /** Substeps per tick (integer). */
+  SUBSTEPS: 28,
+  /** Contact margin: pairs closer than this (surface distance, raw) enter the solver. */
+  MARGIN: 29,
+  /** Broadphase cell size (raw): at least the largest body diameter plus the margin. */
+  CELL_SIZE: 30,
+  /** Largest bounding radius of any non-static body (raw), kept by addBody. */
+  MAX_RADIUS: 31,
+  /** 1 = bodies may sleep. */
+  SLEEP_ENABLED: 32,
+  /** Speed below which a body counts as resting (raw m/s). */
+  SLEEP_SPEED: 33,
+  /** Ticks a body must rest before it sleeps. */
+  SLEEP_TICKS: 34,
+  /** Speed limit of every body (raw m/s); faster bodies are clamped. */
+  MAX_SPEED: 35,
+  /** Relative normal speed below which restitution is ignored (raw m/s). */
+  RESTITUTION_THRESHOLD: 36,
+  /** floor(2^32 / CELL_SIZE): cell coordinate = (p * INV_CELL) >> 32. */
+  INV_CELL: 39,
+  /** Separation up to which a character counts as standing on a contact (raw metres). */
+  GROUND_TOLERANCE: 40,
+  /** Ticks per second times substeps: 1 / h for the substep h (integer). */
+  INV_H: 37,
+  /** Substep h in Q32 seconds: round(2^32 / INV_H). */
+  H_Q32: 38,
+  /** Start of the array address table. */
+  OFFSETS_AT: 64,
+} as const;
+
+/** Total header slots (the address table follows OFFSETS_AT). */
+export const HEADER_SLOTS = 192;
+
+/** Header magic ("TESSWRLD" as little-endian bytes) and layout version. */
+export const WORLD_MAGIC = 0x444c525753534554n;
+export const WORLD_VERSION = 1n;
+
+/** Status bits reported in HEADER.STATUS after a step. */
+export const STATUS = {
+  /** More candidate pairs than CONTACT_CAPACITY: some contacts were dropped this step. */
+  CONTACT_OVERFLOW: 1,
+  /** More contact events than EVENT_CAPACITY: the rest were dropped this step. */
+  EVENT_OVERFLOW: 2,
+} as const;
+
+/** Shape kinds (SHAPE field). */
+export const SHAPE = { SPHERE: 0, CAPSULE: 1, BOX: 2, PLANE: 3 } as const;
+/** Body kinds (KIND field). Static bodies never move; kinematic bodies move by velocity only. */
+export const KIND = { DYNAMIC: 0, KINEMATIC: 1, STATIC: 2 } as const;
+/** Body flag bits (FLAGS field). */
+export const FLAG = {
+  /** The slot holds a live body. */
+  LIVE: 1,
+  SLEEPING: 2,
+  /** Character controller (capsule): walk / jump input, walls do not lift it. */
+  CHARACTER: 4,
+  /** Set by the step when a character stands on walkable ground. */
+  GROUNDED: 8,
+  /** A jump was requested (consumed by the next step if grounded). */
+  JUMP: 16,
+  /** Never sleeps. */
+  NO_SLEEP: 32,
+} as const;
+/** Contact event kinds. */
+export const EVENT_KIND = { BEGIN: 1, END: 2 } as const;
+
+/** Per-body arrays: [name, bytes per element]. Order is memory order (hot data first). */
+export const BODY_FIELDS = [
+  // hot solver state (i64, raw Q47.16)
+  ['PX', 8], ['PY', 8], ['PZ', 8],
+  ['VX', 8], ['VY', 8], ['VZ', 8],
+  ['WX', 8], ['WY', 8], ['WZ', 8],
+  // positions at the start of the tick and of the substep
+  ['X0X', 8], ['X0Y', 8], ['X0Z', 8],
+  ['SXX', 8], ['SXY', 8], ['SXZ', 8],
+  // predicted position of the substep (after integration and continuous collision)
+  ['PPX', 8], ['PPY', 8], ['PPZ', 8],
+  // Jacobi accumulators: linear and angular corrections, rotation in the substep
+  ['AX', 8], ['AY', 8], ['AZ', 8],
+  ['TX', 8], ['TY', 8], ['TZ', 8],
+  ['RX', 8], ['RY', 8], ['RZ', 8],
+  ['INV_MASS', 8], ['INV_INERTIA', 8],
+  // orientation and shape
+  ['QX', 8], ['QY', 8], ['QZ', 8], ['QW', 8],
+  /** sphere / capsule radius; box: unused; plane: offset d of n.x = d. */
+  ['RADIUS', 8],
+  /** capsule half height of the segment; box half extents in HX, HY, HZ; plane normal in HX..HZ. */
+  ['HX', 8], ['HY', 8], ['HZ', 8],
+  // material and motion properties
+  ['RESTITUTION', 8], ['FRICTION', 8],
+  /** Per-substep damping factors 1 / (1 + c h) in Q32. */
+  ['LIN_DAMP', 8], ['ANG_DAMP', 8],
+  ['GRAVITY_SCALE', 8],
+  // accumulated force (N, raw), applied over the next tick and cleared
+  ['FX', 8], ['FY', 8], ['FZ', 8],
+  // character controller
+  ['CHAR_TX', 8], ['CHAR_TZ', 8], ['CHAR_JUMP', 8], ['CHAR_STEP', 8], ['CHAR_SLOPE_COS', 8],
+  /** Ground normal found for a character this tick (unit, pointing up from the ground). */
+  ['GNX', 8], ['GNY', 8], ['GNZ', 8],
+  // i32 fields
+  ['GENERATION', 4], ['SHAPE', 4], ['KIND', 4], ['FLAGS', 4], ['LAYER', 4], ['MASK', 4],
+  /** Packed broadphase cell (21 bits per axis) of the tick. */
+  ['CELL_KEY', 8],
+  ['SLEEP_COUNT', 4], ['CNT', 4], ['CNT_V', 4], ['BUCKET', 4], ['STATIC_POS', 4],
+  /** Set during the wake pass: 1 = wake this body before solving. */
+  ['WAKE', 4],
+  /** First contact record of this body as body I, and how many (contacts are grouped by I). */
+  ['CFIRST', 4], ['CCOUNT', 4],
+] as const;
+
+/** Per-world arrays: [name, element bytes, count expression]. */
+export const WORLD_ARRAYS = [
+  ['FREE', 4, 'capacity'],
+  ['STATICS', 4, 'capacity'],
+  ['BUCKET_START', 4, 'buckets+2'],
+  ['SORTED', 4, 'capacity'],
+  ['CONTACTS', 'CONTACT_BYTES', 'contacts'],
+  ['TOUCH', 'TOUCH_BYTES', 'contacts'],
+  ['PREV_TOUCH', 'TOUCH_BYTES', 'contacts'],
+  ['EVENTS', 'EVENT_BYTES', 'events'],
+  ['HITS', 16, 'capacity'],
+  ['HASH_REC', 8, 'hashRecord'],
+  ['BODY_DEF', 8, 'bodyDef'],
+] as const;
+
+/** Byte offsets inside one contact record. */
+export const CONTACT = {
+  /** Body slot of the first body (always dynamic or kinematic). */
+  I: 0,
+  /** Body slot of the second body (any kind). */
+  J: 4,
+  FLAGS: 8,
+  /** Unit normal from I towards J (raw Q47.16). */
+  NX: 16, NY: 24, NZ: 32,
+  /** Separation along the normal at the start of the tick (raw metres; < 0 = overlap). */
+  SEP0: 40,
+  /** Share of a normal correction taken by I and by J: w_i / (w_i + w_j) (Q16). */
+  SHARE_I: 48, SHARE_J: 56,
+  /** 1 / (w~_i + w~_j) for tangential (friction) corrections, with the rotational terms (Q16, kg). */
+  KT: 64,
+  /** Lever arms: distance from each centre to the contact point along the normal (raw metres). */
+  ARM_I: 72, ARM_J: 80,
+  /** Combined friction coefficient and restitution (Q16). */
+  MU: 88, E: 96,
+  /** Relative normal velocity before the substep's position pass (raw m/s). */
+  VN_PRE: 104,
+  /** 1 / (w_i + w_j) for normal velocity impulses (Q16, kg). */
+  KN: 112,
+} as const;
+/** Bytes per contact record. */
+export const CONTACT_BYTES = 128;
+
+/** Touching-pair record: | key u64 = (I << 32) | J | I generation u32 | J generation u32 |. */
+export const TOUCH = { KEY: 0, I_GEN: 8, J_GEN: 12 } as const;
+export const TOUCH_BYTES = 16;
+
+/** Contact record flag bits. */
+export const CONTACT_FLAG = {
+  /** J is dynamic and awake: corrections are applied to it. */
+  J_MOVES: 1,
+  /** Overlapping in the current substep's position pass. */
+  ACTIVE: 2,
+  /** Overlapping in any substep of this tick (the touching set for events). */
+  TOUCHED: 4,
+  /** J is static (box or plane). */
+  J_STATIC: 8,
+} as const;
+
+/**
+ * Body definition record (i64 slots) that JavaScript fills before calling bodyCreate.
+ * Integers are plain; physical values raw Q47.16 (metres, m/s, kg, 1/s).
+ */
+export const BODY_DEF = {
+  KIND: 0, SHAPE: 1, FLAGS: 2, LAYER: 3, MASK: 4,
+  PX: 5, PY: 6, PZ: 7, VX: 8, VY: 9, VZ: 10, WX: 11, WY: 12, WZ: 13,
+  QX: 14, QY: 15, QZ: 16, QW: 17,
+  RADIUS: 18, HX: 19, HY: 20, HZ: 21,
+  /** Mass in kg (dynamic bodies; > 0). */
+  MASS: 22,
+  RESTITUTION: 23, FRICTION: 24,
+  /** Damping coefficients c in dv/dt = -c v (1/s). */
+  LIN_DAMPING: 25, ANG_DAMPING: 26,
+  GRAVITY_SCALE: 27,
+  /** Character: max step height (m), cos of the max walkable slope, jump speed (m/s). */
+  CHAR_STEP: 28, CHAR_SLOPE_COS: 29, CHAR_JUMP: 30,
+} as const;
+export const BODY_DEF_SLOTS = 32;
+
+/** Error codes returned (negated) by the core's body functions. */
+export const BODY_ERROR = {
+  FULL: 1,
+  STALE_HANDLE: 2,
+  BAD_SHAPE: 3,
+  TOO_LARGE: 4,
+  BAD_MASS: 5,
+  BAD_KIND: 6,
+  NOT_CHARACTER: 7,
+} as const;
+
+/** Bytes per event record: | kind u32 | a slot u32 | a generation u32 | b slot u32 | b generation u32 | pad |. */
+export const EVENT = { KIND: 0, A: 4, A_GEN: 8, B: 12, B_GEN: 16 } as const;
+export const EVENT_BYTES = 24;
+
+/** i64 slots of the per-body record the state hash is computed over. */
+export const HASH_RECORD_SLOTS = 64;
+
+/** Alignment of every array (bytes). */
+export const ARRAY_ALIGN = 64;
+
+/** Sizes that fix a world's memory footprint. */
+export interface WorldSizes {
+  /** Body slots (static bodies included). */
+  capacity: number;
+  /** Contact records per tick. */
+  contacts: number;
+  /** Contact events per tick. */
+  events: number;
+  /** Broadphase hash buckets (a power of two). */
+  buckets: number;
+}
+
+/** Field index of every array: body fields first, then world arrays. */
+export const FIELD_INDEX: Readonly<Record<string, number>> = Object.fromEntries(
+  [...BODY_FIELDS.map(([n]) => n), ...WORLD_ARRAYS.map(([n]) => n)].map((n, i) => [n, i]),
+);
+
+/** A planned world: total bytes and the byte offset (relative to base) of every array. */
+export interface WorldPlan {
+  readonly sizes: WorldSizes;
+  readonly bytes: number;
+  readonly offsets: Readonly<Record<string, number>>;
+}
+
+/**
+ * Lays out a world of the given sizes. Offsets are relative to the world's base address.
+ * Throws RangeError for non-positive or non-integer sizes or a bucket count that is not a
+ * power of two.
+ */
+export function planWorld(sizes: WorldSizes): WorldPlan {
+  for (const [k, v] of Object.entries(sizes)) {
+    if (!Number.isInteger(v) || v <= 0) throw new RangeError(`world ${k} must be a positive integer, got ${v}`);
+  }
+  if ((sizes.buckets & (sizes.buckets - 1)) !== 0) throw new RangeError(`world buckets must be a power of two, got ${sizes.buckets}`);
+  const offsets: Record<string, number> = {};
+  let at = HEADER_SLOTS * 8;
+  const place = (name: string, bytes: number): void => {
+    at = Math.ceil(at / ARRAY_ALIGN) * ARRAY_ALIGN;
+    offsets[name] = at;
+    at += bytes;
+  };
+  for (const [name, el] of BODY_FIELDS) place(name, el * sizes.capacity);
+  const count = {
+    capacity: sizes.capacity, 'buckets+2': sizes.buckets + 2, contacts: sizes.contacts, events: sizes.events,
+    hashRecord: HASH_RECORD_SLOTS, bodyDef: BODY_DEF_SLOTS,
+  };
+  const elBytes = { CONTACT_BYTES, EVENT_BYTES, TOUCH_BYTES };
+  for (const [name, el, n] of WORLD_ARRAYS) {
+    const e = typeof el === 'number' ? el : elBytes[el];
+    place(name, e * count[n]);
+  }
+  return { sizes, bytes: Math.ceil(at / ARRAY_ALIGN) * ARRAY_ALIGN, offsets };
+}
+
+/**
+ * The AssemblyScript constants for this layout (written to assembly/physics/layout.ts by
+ * scripts/gen-layout.mjs; committed; checked by test/world-layout.test.ts).
+ */
+export function assemblyScriptConstants(): string {
+  const lines = [
+    '// Generated from src/physics/world-layout.ts by scripts/gen-layout.mjs: do not modify.',
+    '// Header slot indices (i64), array field indices, record offsets and status bits.',
+    '',
+  ];
+  const inl = (name: string, type: string, v: number | bigint): void => {
+    lines.push('// @ts-ignore: decorator', `@inline export const ${name}: ${type} = ${v};`);
+  };
+  for (const [k, v] of Object.entries(HEADER)) inl(`H_${k}`, 'i32', v);
+  inl('HEADER_SLOTS', 'i32', HEADER_SLOTS);
+  inl('WORLD_MAGIC', 'u64', WORLD_MAGIC);
+  inl('WORLD_VERSION', 'i64', WORLD_VERSION);
+  for (const [k, v] of Object.entries(STATUS)) inl(`STATUS_${k}`, 'i64', v);
+  for (const [k, v] of Object.entries(FIELD_INDEX)) inl(`F_${k}`, 'i32', v);
+  for (const [k, v] of Object.entries(SHAPE)) inl(`SHAPE_${k}`, 'i32', v);
+  for (const [k, v] of Object.entries(KIND)) inl(`KIND_${k}`, 'i32', v);
+  for (const [k, v] of Object.entries(FLAG)) inl(`FLAG_${k}`, 'i32', v);
+  for (const [k, v] of Object.entries(EVENT_KIND)) inl(`EVENT_${k}`, 'i32', v);
+  for (const [k, v] of Object.entries(CONTACT)) inl(`C_${k}`, 'i32', v);
+  inl('CONTACT_BYTES', 'i32', CONTACT_BYTES);
+  for (const [k, v] of Object.entries(CONTACT_FLAG)) inl(`CF_${k}`, 'i32', v);
+  for (const [k, v] of Object.entries(TOUCH)) inl(`T_${k}`, 'i32', v);
+  inl('TOUCH_BYTES', 'i32', TOUCH_BYTES);
+  for (const [k, v] of Object.entries(BODY_DEF)) inl(`D_${k}`, 'i32', v);
+  for (const [k, v] of Object.entries(BODY_ERROR)) inl(`ERR_${k}`, 'i64', -v);
+  inl('HASH_RECORD_SLOTS', 'i32', HASH_RECORD_SLOTS);
+  for (const [k, v] of Object.entries(EVENT)) inl(`EV_${k}`, 'i32', v);
+  inl('EVENT_BYTES', 'i32', EVENT_BYTES);
+  lines.push('', '// Array addresses of the bound world (module globals: one set per instance).');
+  for (const k of Object.keys(FIELD_INDEX)) lines.push(`export let P_${k}: usize = 0;`);
+  lines.push('', '/** Loads every array address from the header of the world at `base` (offsets are relative). */',
+    'export function bindArrays(base: usize): void {');
+  for (const [k, v] of Object.entries(FIELD_INDEX)) {
+    lines.push(`  P_${k} = base + <usize>load<i64>(base + ${(HEADER.OFFSETS_AT + v) * 8});`);
+  }
+  lines.push('}');
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,452 @@
+/**
+ * PhysicsWorld: the TypeScript face of one world of the WebAssembly core.
+ *
+ * It plans the world's memory (world-layout.ts), writes the header (sizes, configuration,
+ * array offsets), binds a core instance to it and wraps the exports. Values cross as raw
+ * Q47.16 BigInts (`raw` methods) or as JavaScript numbers in metres / seconds converted at
+ * this boundary with `toRaw` (round to nearest): the simulation itself never sees a float.
+ *
+ * Commands (spawn, despawn, velocity, impulse, force, character input) change the world
+ * between ticks. `applyCommands` applies a batch in the canonical order (command kind, then
+ * body slot, then arrival order), so the same set of commands gives the same world whatever
+ * order they arrived in.
+ */
+import { Core, createMemory, type CoreVariant } from './wasm';
+import { planLayout } from './layout';
+import {
+  planWorld, HEADER, HEADER_SLOTS, WORLD_MAGIC, WORLD_VERSION, FIELD_INDEX, BODY_DEF, SHAPE, KIND, FLAG,
+  BODY_ERROR, EVENT, EVENT_BYTES, EVENT_KIND, STATUS, type WorldPlan,
+} from './world-layout';
+
+/** Raw Q47.16 from a number (metres, m/s, kg, ...), rounded to nearest. */
+export const toRaw = (x: number): bigint => BigInt(Math.round(x * 65536));
+/** A number from raw Q47.16 (exact below 2^53 raw). */
+export const fromRaw = (r: bigint): number => Number(r) / 65536;
+
+/** A body handle: (generation << 32) | slot. */
+export type BodyHandle = bigint;
+/** A 3-vector in metres (or m/s ...) as numbers. */
+export type Vec3 = readonly [number, number, number];
+
+/** Error from a world operation; `code` names the BODY_ERROR or the world problem. */
+export class PhysicsError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+    this.name = 'PhysicsError';
+  }
+}
+
+const ERROR_NAMES = Object.fromEntries(Object.entries(BODY_ERROR).map(([k, v]) => [-v, k])) as Record<number, string>;
+
+function check(result: bigint | number, what: string): bigint {
+  const r = BigInt(result);
+  if (r < 0n) {
+    const code = ERROR_NAMES[Number(r)] ?? 'UNKNOWN';
+    throw new PhysicsError(code, `${what}: ${code.toLowerCase().replace(/_/g, ' ')}`);
+  }
+  return r;
+}
+
+/** World configuration; every field has a default. Units: SI, as numbers. */
+export interface WorldConfig {
+  /** Body slots, static bodies included. Default 1024. */
+  capacity?: number;
+  /** Contact records per body slot (the tick's contact capacity is capacity x this). Default 8. */
+  contactsPerBody?: number;
+  /** Contact events per tick. Default 4 x capacity. */
+  eventCapacity?: number;
+  /** Ticks per second (integer). Default 60. */
+  tickRate?: number;
+  /** Substeps per tick (integer). Default 4. */
+  substeps?: number;
+  /** Gravity, m/s^2. Default (0, -9.81, 0). */
+  gravity?: Vec3;
+  /** Contact margin, m: pairs closer than this enter the solver. Default 0.05. */
+  margin?: number;
+  /** Largest bounding radius of a moving body, m (sets the grid cell). Default 1. */
+  maxBodyRadius?: number;
+  /** Sleeping: enabled (default true), rest speed m/s (0.05), rest ticks (30). */
+  sleep?: { enabled?: boolean; speed?: number; ticks?: number };
+  /** Speed limit of every body, m/s. Default 500. */
+  maxSpeed?: number;
+  /** Relative normal speed below which restitution is ignored, m/s. Default 0.5. */
+  restitutionThreshold?: number;
+  /** Separation up to which a character stands on a contact, m. Default 0.05. */
+  groundTolerance?: number;
+}
+
+/** Options of a body; units SI as numbers. */
+export interface BodyOptions {
+  position: Vec3;
+  velocity?: Vec3;
+  angularVelocity?: Vec3;
+  /** Mass in kg (dynamic bodies). Default 1. */
+  mass?: number;
+  restitution?: number;
+  friction?: number;
+  linearDamping?: number;
+  angularDamping?: number;
+  gravityScale?: number;
+  /** Collision layer bits and the layers it collides with. Default all. */
+  layer?: number;
+  mask?: number;
+  kind?: 'dynamic' | 'kinematic' | 'static';
+  /** Never sleeps. */
+  noSleep?: boolean;
+}
+
+/** A character controller: an upright capsule with walk, jump, slope and step rules. */
+export interface CharacterOptions extends BodyOptions {
+  radius: number;
+  /** Half height of the capsule's core segment (total height = 2 (halfHeight + radius)). */
+  halfHeight: number;
+  /** Max step height, m. Default 0.3. */
+  stepHeight?: number;
+  /** Max walkable slope, degrees. Default 45. */
+  maxSlopeDeg?: number;
+  /** Jump speed, m/s. Default 5. */
+  jumpSpeed?: number;
+}
+
+/** A contact event of the last tick. */
+export interface ContactEvent {
+  kind: 'begin' | 'end';
+  a: BodyHandle;
+  b: BodyHandle;
+}
+
+/** A command applied between ticks (see applyCommands for the canonical order). */
+export type Command =
+  | { kind: 'despawn'; body: BodyHandle }
+  | { kind: 'setPosition'; body: BodyHandle; value: Vec3 }
+  | { kind: 'setVelocity'; body: BodyHandle; value: Vec3 }
+  | { kind: 'impulse'; body: BodyHandle; value: Vec3 }
+  | { kind: 'force'; body: BodyHandle; value: Vec3 }
+  | { kind: 'characterInput'; body: BodyHandle; walk: readonly [number, number]; jump: boolean };
+
+const COMMAND_ORDER: Record<Command['kind'], number> = {
+  despawn: 0, setPosition: 1, setVelocity: 2, impulse: 3, force: 4, characterInput: 5,
+};
+
+/** One physics world over a core instance. */
+export class PhysicsWorld {
+  private readonly i64: () => BigInt64Array;
+  private readonly offsets: Record<string, number>;
+
+  private constructor(readonly core: Core, readonly base: number, readonly plan: WorldPlan) {
+    this.i64 = () => core.i64();
+    this.offsets = Object.fromEntries(Object.entries(plan.offsets).map(([k, v]) => [k, base + v]));
+  }
+
+  /**
+   * Creates an empty world in a fresh memory (shared by default, so workers can bind it too).
+   * Throws RangeError for invalid sizes or configuration.
+   */
+  static create(config: WorldConfig = {}, opts: { variant?: CoreVariant } = {}): PhysicsWorld {
+    const capacity = config.capacity ?? 1024;
+    const sizes = {
+      capacity,
+      contacts: capacity * (config.contactsPerBody ?? 8),
+      events: config.eventCapacity ?? capacity * 4,
+      buckets: 1 << Math.ceil(Math.log2(Math.max(16, capacity * 2))),
+    };
+    const plan = planWorld(sizes);
+    const layout = planLayout([['world', plan.bytes]]);
+    const variant = opts.variant ?? 'release';
+    const memory = createMemory({ pages: layout.pages, shared: variant !== 'unshared' });
+    const core = Core.instantiate(memory, variant);
+    const base = layout.regions.world.offset;
+    const h = new BigInt64Array(memory.buffer, base, HEADER_SLOTS);
+    const tickRate = config.tickRate ?? 60, substeps = config.substeps ?? 4;
+    if (!Number.isInteger(tickRate) || tickRate < 1 || tickRate > 1000) throw new RangeError(`tickRate ${tickRate} must be an integer in 1..1000`);
+    if (!Number.isInteger(substeps) || substeps < 1 || substeps > 64) throw new RangeError(`substeps ${substeps} must be an integer in 1..64`);
+    const margin = config.margin ?? 0.05;
+    const maxR = config.maxBodyRadius ?? 1;
+    if (!(margin > 0) || !(maxR > 0)) throw new RangeError('margin and maxBodyRadius must be positive');
+    const cell = toRaw(2 * maxR + margin);
+    const g = config.gravity ?? [0, -9.81, 0];
+    h[HEADER.MAGIC] = BigInt.asIntN(64, WORLD_MAGIC);
+    h[HEADER.VERSION] = WORLD_VERSION;
+    h[HEADER.CAPACITY] = BigInt(sizes.capacity);
+    h[HEADER.CONTACT_CAPACITY] = BigInt(sizes.contacts);
+    h[HEADER.EVENT_CAPACITY] = BigInt(sizes.events);
+    h[HEADER.GRID_BUCKETS] = BigInt(sizes.buckets);
+    h[HEADER.TICK] = 0n;
+    h[HEADER.GRAVITY_X] = toRaw(g[0]); h[HEADER.GRAVITY_Y] = toRaw(g[1]); h[HEADER.GRAVITY_Z] = toRaw(g[2]);
+    h[HEADER.TICK_RATE] = BigInt(tickRate);
+    h[HEADER.SUBSTEPS] = BigInt(substeps);
+    h[HEADER.MARGIN] = toRaw(margin);
+    h[HEADER.CELL_SIZE] = cell;
+    h[HEADER.INV_CELL] = (1n << 32n) / cell;
+    h[HEADER.SLEEP_ENABLED] = config.sleep?.enabled === false ? 0n : 1n;
+    h[HEADER.SLEEP_SPEED] = toRaw(config.sleep?.speed ?? 0.05);
+    h[HEADER.SLEEP_TICKS] = BigInt(config.sleep?.ticks ?? 30);
+    h[HEADER.MAX_SPEED] = toRaw(config.maxSpeed ?? 500);
+    h[HEADER.RESTITUTION_THRESHOLD] = toRaw(config.restitutionThreshold ?? 0.5);
+    h[HEADER.GROUND_TOLERANCE] = toRaw(config.groundTolerance ?? 0.05);
+    for (const [name, index] of Object.entries(FIELD_INDEX)) h[HEADER.OFFSETS_AT + index] = BigInt(plan.offsets[name]);
+    if ((core.exports as unknown as WorldExports).worldInit(base) !== 0) throw new PhysicsError('BAD_HEADER', 'world header rejected by the core');
+    return new PhysicsWorld(core, base, plan);
+  }
+
+  /** Typed view of the world's exports (the WASM functions added by assembly/api/world.ts). */
+  private get x(): WorldExports {
+    return this.core.exports as unknown as WorldExports;
+  }
+
+  /** Header slot value. */
+  header(slot: number): bigint {
+    return this.i64()[(this.base >> 3) + slot];
+  }
+
+  /** Current tick (ticks stepped since creation). */
+  get tick(): number { return Number(this.header(HEADER.TICK)); }
+  /** Live bodies, static ones included. */
+  get bodyCount(): number { return Number(this.header(HEADER.LIVE)); }
+  /** Status bits of the last step (STATUS in world-layout.ts); 0 = fine. */
+  get status(): number { return Number(this.header(HEADER.STATUS)); }
+  /** Contacts of the last tick. */
+  get contactCount(): number { return Number(this.header(HEADER.CONTACT_COUNT)); }
+
+  private writeDef(shape: number, o: BodyOptions, extra: Partial<Record<keyof typeof BODY_DEF, bigint>>): void {
+    const d = this.i64();
+    const at = this.offsets.BODY_DEF >> 3;
+    d.fill(0n, at, at + 32);
+    const kind = o.kind === 'kinematic' ? KIND.KINEMATIC : o.kind === 'static' ? KIND.STATIC : KIND.DYNAMIC;
+    const set = (k: keyof typeof BODY_DEF, v: bigint): void => { d[at + BODY_DEF[k]] = v; };
+    set('KIND', BigInt(kind)); set('SHAPE', BigInt(shape));
+    set('FLAGS', BigInt(o.noSleep ? FLAG.NO_SLEEP : 0));
+    set('LAYER', BigInt((o.layer ?? 0xffffffff) | 0)); set('MASK', BigInt((o.mask ?? 0xffffffff) | 0));
+    const [px, py, pz] = o.position, [vx, vy, vz] = o.velocity ?? [0, 0, 0], [wx, wy, wz] = o.angularVelocity ?? [0, 0, 0];
+    set('PX', toRaw(px)); set('PY', toRaw(py)); set('PZ', toRaw(pz));
+    set('VX', toRaw(vx)); set('VY', toRaw(vy)); set('VZ', toRaw(vz));
+    set('WX', toRaw(wx)); set('WY', toRaw(wy)); set('WZ', toRaw(wz));
+    set('MASS', toRaw(o.mass ?? 1));
+    set('RESTITUTION', toRaw(o.restitution ?? 0)); set('FRICTION', toRaw(o.friction ?? 0.5));
+    set('LIN_DAMPING', toRaw(o.linearDamping ?? 0)); set('ANG_DAMPING', toRaw(o.angularDamping ?? 0));
+    set('GRAVITY_SCALE', toRaw(o.gravityScale ?? 1));
+    for (const [k, v] of Object.entries(extra)) set(k as keyof typeof BODY_DEF, v as bigint);
+  }
+
+  /** Adds a sphere of `radius` m. Returns its handle; throws PhysicsError (FULL, BAD_SHAPE, TOO_LARGE, BAD_MASS). */
+  addSphere(o: BodyOptions & { radius: number }): BodyHandle {
+    this.writeDef(SHAPE.SPHERE, o, { RADIUS: toRaw(o.radius) });
+    return check(this.x.bodyCreate(), 'addSphere');
+  }
+
+  /** Adds an upright capsule (rotation locked). */
+  addCapsule(o: BodyOptions & { radius: number; halfHeight: number }): BodyHandle {
+    this.writeDef(SHAPE.CAPSULE, o, { RADIUS: toRaw(o.radius), HY: toRaw(o.halfHeight) });
+    return check(this.x.bodyCreate(), 'addCapsule');
+  }
+
+  /** Adds a character controller capsule (see CharacterOptions). */
+  addCharacter(o: CharacterOptions): BodyHandle {
+    this.writeDef(SHAPE.CAPSULE, { friction: 0, ...o }, {
+      RADIUS: toRaw(o.radius), HY: toRaw(o.halfHeight), FLAGS: BigInt(FLAG.CHARACTER | (o.noSleep ? FLAG.NO_SLEEP : 0)),
+      CHAR_STEP: toRaw(o.stepHeight ?? 0.3), CHAR_SLOPE_COS: toRaw(Math.cos(((o.maxSlopeDeg ?? 45) * Math.PI) / 180)),
+      CHAR_JUMP: toRaw(o.jumpSpeed ?? 5),
+    });
+    return check(this.x.bodyCreate(), 'addCharacter');
+  }
+
+  /** Adds a static axis-aligned box with half extents `half` m. */
+  addBox(o: Omit<BodyOptions, 'kind'> & { half: Vec3 }): BodyHandle {
+    this.writeDef(SHAPE.BOX, { ...o, kind: 'static' }, { HX: toRaw(o.half[0]), HY: toRaw(o.half[1]), HZ: toRaw(o.half[2]) });
+    return check(this.x.bodyCreate(), 'addBox');
+  }
+
+  /** Adds a static plane n . x = offset (n normalized by the core); bodies stay on the n side. */
+  addPlane(o: { normal: Vec3; offset: number; friction?: number; restitution?: number; layer?: number; mask?: number }): BodyHandle {
+    this.writeDef(SHAPE.PLANE, { position: [0, 0, 0], kind: 'static', friction: o.friction, restitution: o.restitution, layer: o.layer, mask: o.mask },
+      { HX: toRaw(o.normal[0]), HY: toRaw(o.normal[1]), HZ: toRaw(o.normal[2]), RADIUS: toRaw(o.offset) });
+    return check(this.x.bodyCreate(), 'addPlane');
+  }
+
+  /** Removes a body; its handle goes stale. Throws PhysicsError STALE_HANDLE. */
+  remove(h: BodyHandle): void { check(this.x.bodyRemove(h), 'remove'); }
+  /** True when the handle names a live body. */
+  isValid(h: BodyHandle): boolean { return this.x.bodySlot(h) >= 0; }
+
+  /** Sets position (m). */
+  setPosition(h: BodyHandle, p: Vec3): void { check(this.x.bodySetPosition(h, toRaw(p[0]), toRaw(p[1]), toRaw(p[2])), 'setPosition'); }
+  /** Sets velocity (m/s). */
+  setVelocity(h: BodyHandle, v: Vec3): void { check(this.x.bodySetVelocity(h, toRaw(v[0]), toRaw(v[1]), toRaw(v[2])), 'setVelocity'); }
+  /** Sets a sphere's angular velocity (rad/s). */
+  setAngularVelocity(h: BodyHandle, w: Vec3): void { check(this.x.bodySetAngularVelocity(h, toRaw(w[0]), toRaw(w[1]), toRaw(w[2])), 'setAngularVelocity'); }
+  /** Applies an impulse (N s) at the centre. */
+  applyImpulse(h: BodyHandle, j: Vec3): void { check(this.x.bodyApplyImpulse(h, toRaw(j[0]), toRaw(j[1]), toRaw(j[2])), 'applyImpulse'); }
+  /** Adds a force (N) for the next tick. */
+  applyForce(h: BodyHandle, f: Vec3): void { check(this.x.bodyApplyForce(h, toRaw(f[0]), toRaw(f[1]), toRaw(f[2])), 'applyForce'); }
+  /** Sets a character's walk velocity (m/s along x, z) and jump request. */
+  setCharacterInput(h: BodyHandle, walk: readonly [number, number], jump = false): void {
+    check(this.x.characterSetInput(h, toRaw(walk[0]), toRaw(walk[1]), jump ? 1 : 0), 'setCharacterInput');
+  }
+  /** Wakes a sleeping body. */
+  wake(h: BodyHandle): void { check(this.x.bodyWake(h), 'wake'); }
+
+  /**
+   * Applies commands in the canonical order: by kind (despawn, setPosition, setVelocity,
+   * impulse, force, characterInput), then body slot, then position in `cmds`. Commands on
+   * stale handles are reported, not thrown: the others still apply.
+   */
+  applyCommands(cmds: readonly Command[]): Array<{ command: Command; error: PhysicsError }> {
+    const order = cmds.map((c, i) => ({ c, i, slot: Number(c.body & 0xffffffffn) }));
+    order.sort((a, b) => COMMAND_ORDER[a.c.kind] - COMMAND_ORDER[b.c.kind] || a.slot - b.slot || a.i - b.i);
+    const failed: Array<{ command: Command; error: PhysicsError }> = [];
+    for (const { c } of order) {
+      try {
+        switch (c.kind) {
+          case 'despawn': this.remove(c.body); break;
+          case 'setPosition': this.setPosition(c.body, c.value); break;
+          case 'setVelocity': this.setVelocity(c.body, c.value); break;
+          case 'impulse': this.applyImpulse(c.body, c.value); break;
+          case 'force': this.applyForce(c.body, c.value); break;
+          case 'characterInput': this.setCharacterInput(c.body, c.walk, c.jump); break;
+        }
+      } catch (e) {
+        if (e instanceof PhysicsError) failed.push({ command: c, error: e }); else throw e;
+      }
+    }
+    return failed;
+  }
+
+  /** Advances `n` ticks. */
+  step(n = 1): void {
+    for (let k = 0; k < n; k++) this.x.worldStep();
+  }
+
+  /** The 64-bit state hash (unsigned). */
+  hash(): bigint { return BigInt.asUintN(64, this.x.worldHash()); }
+
+  private slot(h: BodyHandle): number {
+    const s = this.x.bodySlot(h);
+    if (s < 0) throw new PhysicsError('STALE_HANDLE', 'stale body handle');
+    return s;
+  }
+
+  private field3(name: 'P' | 'V' | 'W', h: BodyHandle): [bigint, bigint, bigint] {
+    const s = this.slot(h), d = this.i64();
+    return (['X', 'Y', 'Z'] as const).map((a) => d[(this.offsets[`${name}${a}`] >> 3) + s]) as [bigint, bigint, bigint];
+  }
+
+  /** Position, raw Q47.16. */
+  positionRaw(h: BodyHandle): [bigint, bigint, bigint] { return this.field3('P', h); }
+  /** Velocity, raw Q47.16. */
+  velocityRaw(h: BodyHandle): [bigint, bigint, bigint] { return this.field3('V', h); }
+  /** Position in metres. */
+  position(h: BodyHandle): [number, number, number] { return this.field3('P', h).map(fromRaw) as [number, number, number]; }
+  /** Velocity in m/s. */
+  velocity(h: BodyHandle): [number, number, number] { return this.field3('V', h).map(fromRaw) as [number, number, number]; }
+  /** Angular velocity in rad/s. */
+  angularVelocity(h: BodyHandle): [number, number, number] { return this.field3('W', h).map(fromRaw) as [number, number, number]; }
+  /** Whether the body sleeps. */
+  isSleeping(h: BodyHandle): boolean { return (this.flags(h) & FLAG.SLEEPING) !== 0; }
+  /** Whether a character stood on walkable ground in the last tick. */
+  isGrounded(h: BodyHandle): boolean { return (this.flags(h) & FLAG.GROUNDED) !== 0; }
+  private flags(h: BodyHandle): number {
+    return new Int32Array(this.core.memory.buffer)[(this.offsets.FLAGS >> 2) + this.slot(h)];
+  }
+
+  /** Contact events of the last tick, in canonical (pair key) order. */
+  events(): ContactEvent[] {
+    const n = Number(this.header(HEADER.EVENT_COUNT));
+    const u = new Uint32Array(this.core.memory.buffer);
+    const out: ContactEvent[] = [];
+    for (let k = 0; k < n; k++) {
+      const at = (this.offsets.EVENTS + k * EVENT_BYTES) >> 2;
+      const hnd = (slot: number, gen: number): bigint => (BigInt(gen) << 32n) | BigInt(slot);
+      out.push({
+        kind: u[at + EVENT.KIND / 4] === EVENT_KIND.BEGIN ? 'begin' : 'end',
+        a: hnd(u[at + EVENT.A / 4], u[at + EVENT.A_GEN / 4]),
+        b: hnd(u[at + EVENT.B / 4], u[at + EVENT.B_GEN / 4]),
+      });
+    }
+    return out;
+  }
+
+  private hits(n: number): Array<{ body: BodyHandle; t: number }> {
+    const d = this.i64(), at = this.offsets.HITS >> 3;
+    return Array.from({ length: n }, (_, k) => ({ body: d[at + 2 * k], t: fromRaw(d[at + 2 * k + 1]) }));
+  }
+
+  /**
+   * Raycast from `origin` along `dir` (normalized here) up to `maxDist` m against bodies whose
+   * layer intersects `mask`: the closest hit (all = false) or every hit sorted by (t, slot).
+   */
+  raycast(origin: Vec3, dir: Vec3, maxDist: number, opts: { all?: boolean; mask?: number } = {}): Array<{ body: BodyHandle; t: number }> {
+    const len = Math.hypot(dir[0], dir[1], dir[2]);
+    if (!(len > 0)) throw new RangeError('raycast direction must be non-zero');
+    const n = this.x.raycast(toRaw(origin[0]), toRaw(origin[1]), toRaw(origin[2]),
+      toRaw(dir[0] / len), toRaw(dir[1] / len), toRaw(dir[2] / len), toRaw(maxDist), (opts.mask ?? -1) | 0, opts.all ? 1 : 0);
+    return this.hits(n);
+  }
+
+  /** Bodies overlapping a sphere, in slot order. */
+  overlapSphere(center: Vec3, radius: number, mask = -1): BodyHandle[] {
+    return this.hits(this.x.overlapSphere(toRaw(center[0]), toRaw(center[1]), toRaw(center[2]), toRaw(radius), mask | 0)).map((h) => h.body);
+  }
+
+  /** Bodies overlapping an axis-aligned box (centre, half extents), in slot order. */
+  overlapBox(center: Vec3, half: Vec3, mask = -1): BodyHandle[] {
+    return this.hits(this.x.overlapBox(toRaw(center[0]), toRaw(center[1]), toRaw(center[2]), toRaw(half[0]), toRaw(half[1]), toRaw(half[2]), mask | 0)).map((h) => h.body);
+  }
+
+  /** The interaction range of one tick in metres (the halo width shards need). */
+  interactionRange(): number { return fromRaw(this.x.worldInteractionRange()); }
+
+  /** A copy of the world's raw state (header and arrays): restore it with PhysicsWorld.restore. */
+  save(): Uint8Array {
+    return this.core.bytes().slice(this.base, this.base + this.plan.bytes);
+  }
+
+  /**
+   * A world from bytes made by save(), in a fresh memory; it continues bit for bit. Throws
+   * PhysicsError BAD_HEADER for bytes that are not a saved world of this layout version.
+   */
+  static restore(bytes: Uint8Array, opts: { variant?: CoreVariant } = {}): PhysicsWorld {
+    const h = new BigInt64Array(bytes.buffer, bytes.byteOffset, HEADER_SLOTS);
+    if (BigInt.asUintN(64, h[HEADER.MAGIC]) !== WORLD_MAGIC || h[HEADER.VERSION] !== WORLD_VERSION) {
+      throw new PhysicsError('BAD_HEADER', 'not a saved world of this layout version');
+    }
+    const sizes = {
+      capacity: Number(h[HEADER.CAPACITY]), contacts: Number(h[HEADER.CONTACT_CAPACITY]),
+      events: Number(h[HEADER.EVENT_CAPACITY]), buckets: Number(h[HEADER.GRID_BUCKETS]),
+    };
+    const plan = planWorld(sizes);
+    if (plan.bytes !== bytes.byteLength) throw new PhysicsError('BAD_HEADER', `saved world is ${bytes.byteLength} bytes, layout needs ${plan.bytes}`);
+    const layout = planLayout([['world', plan.bytes]]);
+    const variant = opts.variant ?? 'release';
+    const core = Core.instantiate(createMemory({ pages: layout.pages, shared: variant !== 'unshared' }), variant);
+    const base = layout.regions.world.offset;
+    core.bytes().set(bytes, base);
+    if ((core.exports as unknown as WorldExports).worldBind(base) !== 0) {
+      throw new PhysicsError('BAD_HEADER', 'world header rejected by the core');
+    }
+    return new PhysicsWorld(core, base, plan);
+  }
+}
+
+/** The world functions of the core (assembly/api/world.ts). */
+export interface WorldExports {
+  worldInit(base: number): number;
+  worldBind(base: number): number;
+  bodyCreate(): bigint;
+  bodyRemove(h: bigint): bigint;
+  bodySetPosition(h: bigint, x: bigint, y: bigint, z: bigint): bigint;
+  bodySetVelocity(h: bigint, x: bigint, y: bigint, z: bigint): bigint;
+  bodySetAngularVelocity(h: bigint, x: bigint, y: bigint, z: bigint): bigint;
+  bodyApplyImpulse(h: bigint, x: bigint, y: bigint, z: bigint): bigint;
+  bodyApplyForce(h: bigint, x: bigint, y: bigint, z: bigint): bigint;
+  bodyWake(h: bigint): bigint;
+  characterSetInput(h: bigint, tx: bigint, tz: bigint, jump: number): bigint;
+  worldStep(): void;
+  worldHash(): bigint;
+  worldInteractionRange(): bigint;
+  bodySlot(h: bigint): number;
+  raycast(ox: bigint, oy: bigint, oz: bigint, dx: bigint, dy: bigint, dz: bigint, maxT: bigint, mask: number, all: number): number;
+  overlapSphere(cx: bigint, cy: bigint, cz: bigint, r: bigint, mask: number): number;
+  overlapBox(cx: bigint, cy: bigint, cz: bigint, ex: bigint, ey: bigint, ez: bigint, mask: number): number;
+}
+
+export { STATUS };
