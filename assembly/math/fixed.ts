@@ -186,18 +186,21 @@ export function isqrtExtra(x: u64, extra: i32): u64 {
   let res: u64 = 0;
   let rem: u64 = 0;
   let s = (64 - <i32>clz<u64>(x) + 1) & ~1;    // bit length rounded up to even
+  // branch-free steps (select): the comparison is data dependent and mispredicts half the time
   while (s > 0) {
     s -= 2;
     rem = (rem << 2) | ((x >> <u64>s) & 3);
     const trial = (res << 2) | 1;
-    res <<= 1;
-    if (rem >= trial) { rem -= trial; res |= 1; }
+    const ge = rem >= trial;
+    rem -= select<u64>(trial, 0, ge);
+    res = (res << 1) | <u64>ge;
   }
   for (let i = 0; i < extra; i++) {
     rem <<= 2;
     const trial = (res << 2) | 1;
-    res <<= 1;
-    if (rem >= trial) { rem -= trial; res |= 1; }
+    const ge = rem >= trial;
+    rem -= select<u64>(trial, 0, ge);
+    res = (res << 1) | <u64>ge;
   }
   isqrtRem = rem;
   return res;

@@ -66,9 +66,17 @@ import { div, mul, ONE, roundShift, isqrtExtra } from '../math/fixed';
   return ((cx & 0x1FFFFF) << 42) | ((cy & 0x1FFFFF) << 21) | (cz & 0x1FFFFF);
 }
 
+// Additive cell hash: neighbouring cells' buckets follow by adding constants, so the 27-cell
+// scan needs no hashing (collisions are harmless: candidates are checked by cell key).
+// @ts-ignore: decorator
+@inline const HASH_X: i32 = 73856093;
+// @ts-ignore: decorator
+@inline const HASH_Y: i32 = 19349663;
+// @ts-ignore: decorator
+@inline const HASH_Z: i32 = 83492791;
 // @ts-ignore: decorator
 @inline function bucketOf(cx: i64, cy: i64, cz: i64, mask: i32): i32 {
-  return (<i32>cx * 73856093 ^ <i32>cy * 19349663 ^ <i32>cz * 83492791) & mask;
+  return (<i32>cx * HASH_X + <i32>cy * HASH_Y + <i32>cz * HASH_Z) & mask;
 }
 
 // Closest points of the last narrowphase query (module globals: no allocation).
@@ -206,18 +214,28 @@ function characterContact(ch: i32, other: i32, chIsI: bool): void {
 function collidePair(i: i32, j: i32): void {
   const ri = g64(P_RADIUS, i);
   const shapeJ = g32(P_SHAPE, j);
+  const margin = hdr(H_MARGIN);
   let rj: i64 = 0;
   let flags = 0;
-  if (shapeJ == SHAPE_BOX) { coreBox(i, j, ri); flags = CF_J_STATIC; }
-  else if (shapeJ == SHAPE_PLANE) { corePlane(i, j, ri); flags = CF_J_STATIC; }
+  if (shapeJ == SHAPE_BOX) {
+    // cheap reject: the body's bounding box grown by the margin misses the box
+    const reach = ri + coreHalf(i) + margin;
+    if (abs<i64>(g64(P_PX, i) - g64(P_PX, j)) >= g64(P_HX, j) + reach) return;
+    if (abs<i64>(g64(P_PY, i) - g64(P_PY, j)) >= g64(P_HY, j) + reach) return;
+    if (abs<i64>(g64(P_PZ, i) - g64(P_PZ, j)) >= g64(P_HZ, j) + reach) return;
+    coreBox(i, j, ri); flags = CF_J_STATIC;
+  } else if (shapeJ == SHAPE_PLANE) { corePlane(i, j, ri); flags = CF_J_STATIC; }
   else {
     rj = g64(P_RADIUS, j);
     const hi = coreHalf(i), hj = coreHalf(j);
     const yi = g64(P_PY, i), yj = g64(P_PY, j);
     segSeg(g64(P_PX, i), yi - hi, yi + hi, g64(P_PZ, i), g64(P_PX, j), yj - hj, yj + hj, g64(P_PZ, j));
+    // reject on the squared distance before taking a root
+    const dx = cjX - ciX, dy = cjY - ciY, dz = cjZ - ciZ, reach = ri + rj + margin;
+    if (dx * dx + dy * dy + dz * dz >= reach * reach) return;
     normalFromPoints(ri, rj);
   }
-  if (sep >= hdr(H_MARGIN)) return;
+  if (sep >= margin) return;
   if (g32(P_FLAGS, i) & FLAG_CHARACTER) characterContact(i, j, true);
   if ((g32(P_FLAGS, j) & FLAG_CHARACTER) && flags == 0) characterContact(j, i, false);
   addContact(i, j, flags, ri, rj);
@@ -274,15 +292,14 @@ export function buildContacts(): void {
     const layerI = g32(P_LAYER, i), maskI = g32(P_MASK, i);
     let n = 0;
     const key = g64(P_CELL_KEY, i);
-    const cx = (key >> 42) & 0x1FFFFF, cy = (key >> 21) & 0x1FFFFF, cz = key & 0x1FFFFF;
+    const bi = g32(P_BUCKET, i);
     for (let dx: i64 = -1; dx <= 1; dx++) for (let dy: i64 = -1; dy <= 1; dy++) for (let dz: i64 = -1; dz <= 1; dz++) {
-      const nx = (cx + dx) & 0x1FFFFF, ny = (cy + dy) & 0x1FFFFF, nz = (cz + dz) & 0x1FFFFF;
-      // sign-extend the 21-bit coordinates for hashing (must match bucketOf on raw cells)
-      const sx = (nx << 43) >> 43, sy = (ny << 43) >> 43, sz = (nz << 43) >> 43;
-      const b = bucketOf(sx, sy, sz, mask);
-      const want = packCell(sx, sy, sz);
-      const end = g32(P_BUCKET_START, b + 2);
-      for (let k = g32(P_BUCKET_START, b + 1); k < end; k++) {
+      const b = (bi + <i32>dx * HASH_X + <i32>dy * HASH_Y + <i32>dz * HASH_Z) & mask;
+      // the neighbour's packed key: add the offsets field by field (21-bit wrap)
+      const want = (((key >> 42) + dx) & 0x1FFFFF) << 42 | (((key >> 21) + dy) & 0x1FFFFF) << 21 | ((key + dz) & 0x1FFFFF);
+      const start = g32(P_BUCKET_START, b + 1), end = g32(P_BUCKET_START, b + 2);
+      if (start == end) continue;
+      for (let k = start; k < end; k++) {
         const j = g32(P_SORTED, k);
         if (j <= i || g64(P_CELL_KEY, j) != want) continue;
         if (!activeI && !isActive(j)) continue;
@@ -318,7 +335,7 @@ export function buildContacts(): void {
     if (si == sj) continue;
     const awake = si ? j : i;
     const vx = g64(P_VX, awake), vy = g64(P_VY, awake), vz = g64(P_VZ, awake);
-    if (g32(P_KIND, awake) == KIND_KINEMATIC || vx * vx + vy * vy + vz * vz > sleepSpeed2 || load<i64>(c, C_SEP0) < 0) {
+    if (g32(P_KIND, awake) == KIND_KINEMATIC || vx * vx + vy * vy + vz * vz > sleepSpeed2) {
       s32(P_WAKE, si ? i : j, 1);
     }
   }
@@ -336,9 +353,11 @@ function prepareContact(c: usize): void {
   const wj = jm ? g64(P_INV_MASS, j) : 0;
   if (jm) flags |= CF_J_MOVES; else flags &= ~CF_J_MOVES;
   store<i32>(c, flags, C_FLAGS);
+  // shares of a normal correction: w_i / (w_i + w_j) and the rest (one division)
   const ws = wi + wj;
-  store<i64>(c, ws > 0 ? div(wi, ws) : 0, C_SHARE_I);
-  store<i64>(c, ws > 0 ? div(wj, ws) : 0, C_SHARE_J);
+  const shareI = wj == 0 ? (wi > 0 ? ONE : 0) : (wi == 0 ? 0 : (wi == wj ? ONE >> 1 : div(wi, ws)));
+  store<i64>(c, shareI, C_SHARE_I);
+  store<i64>(c, ws > 0 ? ONE - shareI : 0, C_SHARE_J);
   // tangential effective mass: w + arm^2 / I for each body (spheres roll; others do not)
   const ai = load<i64>(c, C_ARM_I), aj = load<i64>(c, C_ARM_J);
   let wti = wi, wtj = wj;
