@@ -166,7 +166,7 @@ function addContact(i: i32, j: i32, flags: i32, armI: i64, armJ: i64): void {
   const c = contactAt(k);
   store<i32>(c, i, C_I); store<i32>(c, j, C_J); store<i32>(c, flags, C_FLAGS);
   store<i64>(c, nX, C_NX); store<i64>(c, nY, C_NY); store<i64>(c, nZ, C_NZ);
-  store<i64>(c, sep, C_SEP0);
+  store<i64>(c, sep << 16, C_SEP0);                    // Q32 for the solver
   store<i64>(c, armI, C_ARM_I); store<i64>(c, armJ, C_ARM_J);
   setHdr(H_CONTACT_COUNT, k + 1);
 }

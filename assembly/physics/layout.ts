@@ -108,139 +108,157 @@
 // @ts-ignore: decorator
 @inline export const F_X0Z: i32 = 11;
 // @ts-ignore: decorator
-@inline export const F_SXX: i32 = 12;
+@inline export const F_DX: i32 = 12;
 // @ts-ignore: decorator
-@inline export const F_SXY: i32 = 13;
+@inline export const F_DY: i32 = 13;
 // @ts-ignore: decorator
-@inline export const F_SXZ: i32 = 14;
+@inline export const F_DZ: i32 = 14;
 // @ts-ignore: decorator
-@inline export const F_PPX: i32 = 15;
+@inline export const F_SDX: i32 = 15;
 // @ts-ignore: decorator
-@inline export const F_PPY: i32 = 16;
+@inline export const F_SDY: i32 = 16;
 // @ts-ignore: decorator
-@inline export const F_PPZ: i32 = 17;
+@inline export const F_SDZ: i32 = 17;
 // @ts-ignore: decorator
-@inline export const F_AX: i32 = 18;
+@inline export const F_PDX: i32 = 18;
 // @ts-ignore: decorator
-@inline export const F_AY: i32 = 19;
+@inline export const F_PDY: i32 = 19;
 // @ts-ignore: decorator
-@inline export const F_AZ: i32 = 20;
+@inline export const F_PDZ: i32 = 20;
 // @ts-ignore: decorator
-@inline export const F_TX: i32 = 21;
+@inline export const F_UX: i32 = 21;
 // @ts-ignore: decorator
-@inline export const F_TY: i32 = 22;
+@inline export const F_UY: i32 = 22;
 // @ts-ignore: decorator
-@inline export const F_TZ: i32 = 23;
+@inline export const F_UZ: i32 = 23;
 // @ts-ignore: decorator
-@inline export const F_RX: i32 = 24;
+@inline export const F_OX: i32 = 24;
 // @ts-ignore: decorator
-@inline export const F_RY: i32 = 25;
+@inline export const F_OY: i32 = 25;
 // @ts-ignore: decorator
-@inline export const F_RZ: i32 = 26;
+@inline export const F_OZ: i32 = 26;
 // @ts-ignore: decorator
-@inline export const F_INV_MASS: i32 = 27;
+@inline export const F_AX: i32 = 27;
 // @ts-ignore: decorator
-@inline export const F_INV_INERTIA: i32 = 28;
+@inline export const F_AY: i32 = 28;
 // @ts-ignore: decorator
-@inline export const F_QX: i32 = 29;
+@inline export const F_AZ: i32 = 29;
 // @ts-ignore: decorator
-@inline export const F_QY: i32 = 30;
+@inline export const F_TX: i32 = 30;
 // @ts-ignore: decorator
-@inline export const F_QZ: i32 = 31;
+@inline export const F_TY: i32 = 31;
 // @ts-ignore: decorator
-@inline export const F_QW: i32 = 32;
+@inline export const F_TZ: i32 = 32;
 // @ts-ignore: decorator
-@inline export const F_RADIUS: i32 = 33;
+@inline export const F_RX: i32 = 33;
 // @ts-ignore: decorator
-@inline export const F_HX: i32 = 34;
+@inline export const F_RY: i32 = 34;
 // @ts-ignore: decorator
-@inline export const F_HY: i32 = 35;
+@inline export const F_RZ: i32 = 35;
 // @ts-ignore: decorator
-@inline export const F_HZ: i32 = 36;
+@inline export const F_INV_MASS: i32 = 36;
 // @ts-ignore: decorator
-@inline export const F_RESTITUTION: i32 = 37;
+@inline export const F_INV_INERTIA: i32 = 37;
 // @ts-ignore: decorator
-@inline export const F_FRICTION: i32 = 38;
+@inline export const F_QX: i32 = 38;
 // @ts-ignore: decorator
-@inline export const F_LIN_DAMP: i32 = 39;
+@inline export const F_QY: i32 = 39;
 // @ts-ignore: decorator
-@inline export const F_ANG_DAMP: i32 = 40;
+@inline export const F_QZ: i32 = 40;
 // @ts-ignore: decorator
-@inline export const F_GRAVITY_SCALE: i32 = 41;
+@inline export const F_QW: i32 = 41;
 // @ts-ignore: decorator
-@inline export const F_FX: i32 = 42;
+@inline export const F_RADIUS: i32 = 42;
 // @ts-ignore: decorator
-@inline export const F_FY: i32 = 43;
+@inline export const F_HX: i32 = 43;
 // @ts-ignore: decorator
-@inline export const F_FZ: i32 = 44;
+@inline export const F_HY: i32 = 44;
 // @ts-ignore: decorator
-@inline export const F_CHAR_TX: i32 = 45;
+@inline export const F_HZ: i32 = 45;
 // @ts-ignore: decorator
-@inline export const F_CHAR_TZ: i32 = 46;
+@inline export const F_RESTITUTION: i32 = 46;
 // @ts-ignore: decorator
-@inline export const F_CHAR_JUMP: i32 = 47;
+@inline export const F_FRICTION: i32 = 47;
 // @ts-ignore: decorator
-@inline export const F_CHAR_STEP: i32 = 48;
+@inline export const F_LIN_DAMP: i32 = 48;
 // @ts-ignore: decorator
-@inline export const F_CHAR_SLOPE_COS: i32 = 49;
+@inline export const F_ANG_DAMP: i32 = 49;
 // @ts-ignore: decorator
-@inline export const F_GNX: i32 = 50;
+@inline export const F_GRAVITY_SCALE: i32 = 50;
 // @ts-ignore: decorator
-@inline export const F_GNY: i32 = 51;
+@inline export const F_FX: i32 = 51;
 // @ts-ignore: decorator
-@inline export const F_GNZ: i32 = 52;
+@inline export const F_FY: i32 = 52;
 // @ts-ignore: decorator
-@inline export const F_GENERATION: i32 = 53;
+@inline export const F_FZ: i32 = 53;
 // @ts-ignore: decorator
-@inline export const F_SHAPE: i32 = 54;
+@inline export const F_CHAR_TX: i32 = 54;
 // @ts-ignore: decorator
-@inline export const F_KIND: i32 = 55;
+@inline export const F_CHAR_TZ: i32 = 55;
 // @ts-ignore: decorator
-@inline export const F_FLAGS: i32 = 56;
+@inline export const F_CHAR_JUMP: i32 = 56;
 // @ts-ignore: decorator
-@inline export const F_LAYER: i32 = 57;
+@inline export const F_CHAR_STEP: i32 = 57;
 // @ts-ignore: decorator
-@inline export const F_MASK: i32 = 58;
+@inline export const F_CHAR_SLOPE_COS: i32 = 58;
 // @ts-ignore: decorator
-@inline export const F_CELL_KEY: i32 = 59;
+@inline export const F_GNX: i32 = 59;
 // @ts-ignore: decorator
-@inline export const F_SLEEP_COUNT: i32 = 60;
+@inline export const F_GNY: i32 = 60;
 // @ts-ignore: decorator
-@inline export const F_CNT: i32 = 61;
+@inline export const F_GNZ: i32 = 61;
 // @ts-ignore: decorator
-@inline export const F_CNT_V: i32 = 62;
+@inline export const F_GENERATION: i32 = 62;
 // @ts-ignore: decorator
-@inline export const F_BUCKET: i32 = 63;
+@inline export const F_SHAPE: i32 = 63;
 // @ts-ignore: decorator
-@inline export const F_STATIC_POS: i32 = 64;
+@inline export const F_KIND: i32 = 64;
 // @ts-ignore: decorator
-@inline export const F_WAKE: i32 = 65;
+@inline export const F_FLAGS: i32 = 65;
 // @ts-ignore: decorator
-@inline export const F_CFIRST: i32 = 66;
+@inline export const F_LAYER: i32 = 66;
 // @ts-ignore: decorator
-@inline export const F_CCOUNT: i32 = 67;
+@inline export const F_MASK: i32 = 67;
 // @ts-ignore: decorator
-@inline export const F_FREE: i32 = 68;
+@inline export const F_CELL_KEY: i32 = 68;
 // @ts-ignore: decorator
-@inline export const F_STATICS: i32 = 69;
+@inline export const F_SLEEP_COUNT: i32 = 69;
 // @ts-ignore: decorator
-@inline export const F_BUCKET_START: i32 = 70;
+@inline export const F_CNT: i32 = 70;
 // @ts-ignore: decorator
-@inline export const F_SORTED: i32 = 71;
+@inline export const F_CNT_V: i32 = 71;
 // @ts-ignore: decorator
-@inline export const F_CONTACTS: i32 = 72;
+@inline export const F_BUCKET: i32 = 72;
 // @ts-ignore: decorator
-@inline export const F_TOUCH: i32 = 73;
+@inline export const F_STATIC_POS: i32 = 73;
 // @ts-ignore: decorator
-@inline export const F_PREV_TOUCH: i32 = 74;
+@inline export const F_WAKE: i32 = 74;
 // @ts-ignore: decorator
-@inline export const F_EVENTS: i32 = 75;
+@inline export const F_CFIRST: i32 = 75;
 // @ts-ignore: decorator
-@inline export const F_HITS: i32 = 76;
+@inline export const F_CCOUNT: i32 = 76;
 // @ts-ignore: decorator
-@inline export const F_HASH_REC: i32 = 77;
+@inline export const F_FREE: i32 = 77;
 // @ts-ignore: decorator
-@inline export const F_BODY_DEF: i32 = 78;
+@inline export const F_STATICS: i32 = 78;
+// @ts-ignore: decorator
+@inline export const F_BUCKET_START: i32 = 79;
+// @ts-ignore: decorator
+@inline export const F_SORTED: i32 = 80;
+// @ts-ignore: decorator
+@inline export const F_CONTACTS: i32 = 81;
+// @ts-ignore: decorator
+@inline export const F_TOUCH: i32 = 82;
+// @ts-ignore: decorator
+@inline export const F_PREV_TOUCH: i32 = 83;
+// @ts-ignore: decorator
+@inline export const F_EVENTS: i32 = 84;
+// @ts-ignore: decorator
+@inline export const F_HITS: i32 = 85;
+// @ts-ignore: decorator
+@inline export const F_HASH_REC: i32 = 86;
+// @ts-ignore: decorator
+@inline export const F_BODY_DEF: i32 = 87;
 // @ts-ignore: decorator
 @inline export const SHAPE_SPHERE: i32 = 0;
 // @ts-ignore: decorator
@@ -425,12 +443,21 @@ export let P_WZ: usize = 0;
 export let P_X0X: usize = 0;
 export let P_X0Y: usize = 0;
 export let P_X0Z: usize = 0;
-export let P_SXX: usize = 0;
-export let P_SXY: usize = 0;
-export let P_SXZ: usize = 0;
-export let P_PPX: usize = 0;
-export let P_PPY: usize = 0;
-export let P_PPZ: usize = 0;
+export let P_DX: usize = 0;
+export let P_DY: usize = 0;
+export let P_DZ: usize = 0;
+export let P_SDX: usize = 0;
+export let P_SDY: usize = 0;
+export let P_SDZ: usize = 0;
+export let P_PDX: usize = 0;
+export let P_PDY: usize = 0;
+export let P_PDZ: usize = 0;
+export let P_UX: usize = 0;
+export let P_UY: usize = 0;
+export let P_UZ: usize = 0;
+export let P_OX: usize = 0;
+export let P_OY: usize = 0;
+export let P_OZ: usize = 0;
 export let P_AX: usize = 0;
 export let P_AY: usize = 0;
 export let P_AZ: usize = 0;
@@ -507,71 +534,80 @@ export function bindArrays(base: usize): void {
   P_X0X = base + <usize>load<i64>(base + 584);
   P_X0Y = base + <usize>load<i64>(base + 592);
   P_X0Z = base + <usize>load<i64>(base + 600);
-  P_SXX = base + <usize>load<i64>(base + 608);
-  P_SXY = base + <usize>load<i64>(base + 616);
-  P_SXZ = base + <usize>load<i64>(base + 624);
-  P_PPX = base + <usize>load<i64>(base + 632);
-  P_PPY = base + <usize>load<i64>(base + 640);
-  P_PPZ = base + <usize>load<i64>(base + 648);
-  P_AX = base + <usize>load<i64>(base + 656);
-  P_AY = base + <usize>load<i64>(base + 664);
-  P_AZ = base + <usize>load<i64>(base + 672);
-  P_TX = base + <usize>load<i64>(base + 680);
-  P_TY = base + <usize>load<i64>(base + 688);
-  P_TZ = base + <usize>load<i64>(base + 696);
-  P_RX = base + <usize>load<i64>(base + 704);
-  P_RY = base + <usize>load<i64>(base + 712);
-  P_RZ = base + <usize>load<i64>(base + 720);
-  P_INV_MASS = base + <usize>load<i64>(base + 728);
-  P_INV_INERTIA = base + <usize>load<i64>(base + 736);
-  P_QX = base + <usize>load<i64>(base + 744);
-  P_QY = base + <usize>load<i64>(base + 752);
-  P_QZ = base + <usize>load<i64>(base + 760);
-  P_QW = base + <usize>load<i64>(base + 768);
-  P_RADIUS = base + <usize>load<i64>(base + 776);
-  P_HX = base + <usize>load<i64>(base + 784);
-  P_HY = base + <usize>load<i64>(base + 792);
-  P_HZ = base + <usize>load<i64>(base + 800);
-  P_RESTITUTION = base + <usize>load<i64>(base + 808);
-  P_FRICTION = base + <usize>load<i64>(base + 816);
-  P_LIN_DAMP = base + <usize>load<i64>(base + 824);
-  P_ANG_DAMP = base + <usize>load<i64>(base + 832);
-  P_GRAVITY_SCALE = base + <usize>load<i64>(base + 840);
-  P_FX = base + <usize>load<i64>(base + 848);
-  P_FY = base + <usize>load<i64>(base + 856);
-  P_FZ = base + <usize>load<i64>(base + 864);
-  P_CHAR_TX = base + <usize>load<i64>(base + 872);
-  P_CHAR_TZ = base + <usize>load<i64>(base + 880);
-  P_CHAR_JUMP = base + <usize>load<i64>(base + 888);
-  P_CHAR_STEP = base + <usize>load<i64>(base + 896);
-  P_CHAR_SLOPE_COS = base + <usize>load<i64>(base + 904);
-  P_GNX = base + <usize>load<i64>(base + 912);
-  P_GNY = base + <usize>load<i64>(base + 920);
-  P_GNZ = base + <usize>load<i64>(base + 928);
-  P_GENERATION = base + <usize>load<i64>(base + 936);
-  P_SHAPE = base + <usize>load<i64>(base + 944);
-  P_KIND = base + <usize>load<i64>(base + 952);
-  P_FLAGS = base + <usize>load<i64>(base + 960);
-  P_LAYER = base + <usize>load<i64>(base + 968);
-  P_MASK = base + <usize>load<i64>(base + 976);
-  P_CELL_KEY = base + <usize>load<i64>(base + 984);
-  P_SLEEP_COUNT = base + <usize>load<i64>(base + 992);
-  P_CNT = base + <usize>load<i64>(base + 1000);
-  P_CNT_V = base + <usize>load<i64>(base + 1008);
-  P_BUCKET = base + <usize>load<i64>(base + 1016);
-  P_STATIC_POS = base + <usize>load<i64>(base + 1024);
-  P_WAKE = base + <usize>load<i64>(base + 1032);
-  P_CFIRST = base + <usize>load<i64>(base + 1040);
-  P_CCOUNT = base + <usize>load<i64>(base + 1048);
-  P_FREE = base + <usize>load<i64>(base + 1056);
-  P_STATICS = base + <usize>load<i64>(base + 1064);
-  P_BUCKET_START = base + <usize>load<i64>(base + 1072);
-  P_SORTED = base + <usize>load<i64>(base + 1080);
-  P_CONTACTS = base + <usize>load<i64>(base + 1088);
-  P_TOUCH = base + <usize>load<i64>(base + 1096);
-  P_PREV_TOUCH = base + <usize>load<i64>(base + 1104);
-  P_EVENTS = base + <usize>load<i64>(base + 1112);
-  P_HITS = base + <usize>load<i64>(base + 1120);
-  P_HASH_REC = base + <usize>load<i64>(base + 1128);
-  P_BODY_DEF = base + <usize>load<i64>(base + 1136);
+  P_DX = base + <usize>load<i64>(base + 608);
+  P_DY = base + <usize>load<i64>(base + 616);
+  P_DZ = base + <usize>load<i64>(base + 624);
+  P_SDX = base + <usize>load<i64>(base + 632);
+  P_SDY = base + <usize>load<i64>(base + 640);
+  P_SDZ = base + <usize>load<i64>(base + 648);
+  P_PDX = base + <usize>load<i64>(base + 656);
+  P_PDY = base + <usize>load<i64>(base + 664);
+  P_PDZ = base + <usize>load<i64>(base + 672);
+  P_UX = base + <usize>load<i64>(base + 680);
+  P_UY = base + <usize>load<i64>(base + 688);
+  P_UZ = base + <usize>load<i64>(base + 696);
+  P_OX = base + <usize>load<i64>(base + 704);
+  P_OY = base + <usize>load<i64>(base + 712);
+  P_OZ = base + <usize>load<i64>(base + 720);
+  P_AX = base + <usize>load<i64>(base + 728);
+  P_AY = base + <usize>load<i64>(base + 736);
+  P_AZ = base + <usize>load<i64>(base + 744);
+  P_TX = base + <usize>load<i64>(base + 752);
+  P_TY = base + <usize>load<i64>(base + 760);
+  P_TZ = base + <usize>load<i64>(base + 768);
+  P_RX = base + <usize>load<i64>(base + 776);
+  P_RY = base + <usize>load<i64>(base + 784);
+  P_RZ = base + <usize>load<i64>(base + 792);
+  P_INV_MASS = base + <usize>load<i64>(base + 800);
+  P_INV_INERTIA = base + <usize>load<i64>(base + 808);
+  P_QX = base + <usize>load<i64>(base + 816);
+  P_QY = base + <usize>load<i64>(base + 824);
+  P_QZ = base + <usize>load<i64>(base + 832);
+  P_QW = base + <usize>load<i64>(base + 840);
+  P_RADIUS = base + <usize>load<i64>(base + 848);
+  P_HX = base + <usize>load<i64>(base + 856);
+  P_HY = base + <usize>load<i64>(base + 864);
+  P_HZ = base + <usize>load<i64>(base + 872);
+  P_RESTITUTION = base + <usize>load<i64>(base + 880);
+  P_FRICTION = base + <usize>load<i64>(base + 888);
+  P_LIN_DAMP = base + <usize>load<i64>(base + 896);
+  P_ANG_DAMP = base + <usize>load<i64>(base + 904);
+  P_GRAVITY_SCALE = base + <usize>load<i64>(base + 912);
+  P_FX = base + <usize>load<i64>(base + 920);
+  P_FY = base + <usize>load<i64>(base + 928);
+  P_FZ = base + <usize>load<i64>(base + 936);
+  P_CHAR_TX = base + <usize>load<i64>(base + 944);
+  P_CHAR_TZ = base + <usize>load<i64>(base + 952);
+  P_CHAR_JUMP = base + <usize>load<i64>(base + 960);
+  P_CHAR_STEP = base + <usize>load<i64>(base + 968);
+  P_CHAR_SLOPE_COS = base + <usize>load<i64>(base + 976);
+  P_GNX = base + <usize>load<i64>(base + 984);
+  P_GNY = base + <usize>load<i64>(base + 992);
+  P_GNZ = base + <usize>load<i64>(base + 1000);
+  P_GENERATION = base + <usize>load<i64>(base + 1008);
+  P_SHAPE = base + <usize>load<i64>(base + 1016);
+  P_KIND = base + <usize>load<i64>(base + 1024);
+  P_FLAGS = base + <usize>load<i64>(base + 1032);
+  P_LAYER = base + <usize>load<i64>(base + 1040);
+  P_MASK = base + <usize>load<i64>(base + 1048);
+  P_CELL_KEY = base + <usize>load<i64>(base + 1056);
+  P_SLEEP_COUNT = base + <usize>load<i64>(base + 1064);
+  P_CNT = base + <usize>load<i64>(base + 1072);
+  P_CNT_V = base + <usize>load<i64>(base + 1080);
+  P_BUCKET = base + <usize>load<i64>(base + 1088);
+  P_STATIC_POS = base + <usize>load<i64>(base + 1096);
+  P_WAKE = base + <usize>load<i64>(base + 1104);
+  P_CFIRST = base + <usize>load<i64>(base + 1112);
+  P_CCOUNT = base + <usize>load<i64>(base + 1120);
+  P_FREE = base + <usize>load<i64>(base + 1128);
+  P_STATICS = base + <usize>load<i64>(base + 1136);
+  P_BUCKET_START = base + <usize>load<i64>(base + 1144);
+  P_SORTED = base + <usize>load<i64>(base + 1152);
+  P_CONTACTS = base + <usize>load<i64>(base + 1160);
+  P_TOUCH = base + <usize>load<i64>(base + 1168);
+  P_PREV_TOUCH = base + <usize>load<i64>(base + 1176);
+  P_EVENTS = base + <usize>load<i64>(base + 1184);
+  P_HITS = base + <usize>load<i64>(base + 1192);
+  P_HASH_REC = base + <usize>load<i64>(base + 1200);
+  P_BODY_DEF = base + <usize>load<i64>(base + 1208);
 }

@@ -19,6 +19,12 @@
 // The separation in a substep is the tick's narrowphase value moved linearly with the
 // bodies' displacement along the normal (as Box2D v3's soft step does with its anchors).
 //
+// Precision: the state between ticks is Q16 (15 um, 1.5e-5 m/s), but a substep moves a body
+// only a few Q16 units (g h^2 = 0.17 mm at 240 Hz), so inside a tick the solver works in Q32:
+// displacement since the tick start, velocities and rotations carry 32 fractional bits, and
+// the tick ends by rounding them back to Q16 once. Separations of the tick's contacts are
+// moved linearly with these displacements.
+//
 // Shard invariance (DESIGN.md invariant 1): Jacobi, not Gauss-Seidel. Every contact reads
 // the state before the pass and writes integer corrections into per-body accumulators;
 // integer sums do not depend on order, so a body's result depends only on its contacts,
@@ -38,13 +44,14 @@
 // worldInteractionRange() returns it; it is the halo width shards need.
 
 import {
-  P_PX, P_PY, P_PZ, P_VX, P_VY, P_VZ, P_WX, P_WY, P_WZ, P_X0X, P_X0Y, P_X0Z, P_SXX, P_SXY, P_SXZ, P_PPX, P_PPY, P_PPZ,
+  P_PX, P_PY, P_PZ, P_VX, P_VY, P_VZ, P_WX, P_WY, P_WZ, P_X0X, P_X0Y, P_X0Z,
+  P_DX, P_DY, P_DZ, P_SDX, P_SDY, P_SDZ, P_PDX, P_PDY, P_PDZ, P_UX, P_UY, P_UZ, P_OX, P_OY, P_OZ,
   P_AX, P_AY, P_AZ, P_TX, P_TY, P_TZ, P_RX, P_RY, P_RZ, P_INV_MASS, P_INV_INERTIA,
   P_QX, P_QY, P_QZ, P_QW, P_RADIUS, P_HX, P_HY, P_HZ, P_RESTITUTION,
   P_LIN_DAMP, P_ANG_DAMP, P_GRAVITY_SCALE, P_FX, P_FY, P_FZ,
   P_CHAR_TX, P_CHAR_TZ, P_CHAR_JUMP, P_GNX, P_GNY, P_GNZ,
   P_KIND, P_SHAPE, P_FLAGS, P_SLEEP_COUNT, P_CNT, P_CNT_V, P_CFIRST, P_CCOUNT, P_STATICS,
-  H_HIGH_WATER, H_CONTACT_COUNT, H_SUBSTEPS, H_TICK_RATE, H_INV_H, H_H_Q32,
+  H_HIGH_WATER, H_CONTACT_COUNT, H_SUBSTEPS, H_TICK_RATE, H_INV_H,
   H_GRAVITY_X, H_GRAVITY_Y, H_GRAVITY_Z, H_MAX_SPEED, H_RESTITUTION_THRESHOLD,
   H_SLEEP_ENABLED, H_SLEEP_SPEED, H_SLEEP_TICKS, H_STATIC_COUNT, H_MARGIN, H_MAX_RADIUS,
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_SHARE_J, C_KT, C_ARM_I, C_ARM_J,
@@ -68,43 +75,49 @@ import { rx, ry, rz, rw } from '../math/registers';
 @inline function rs16(p: i64): i64 { return (p + 0x8000) >> 16; }
 
 // Per-tick constants (module globals, set by solveTick).
-let gdvX: i64 = 0, gdvY: i64 = 0, gdvZ: i64 = 0;      // gravity impulse of this substep (raw m/s)
-let hQ32: i64 = 0;                                    // substep length, Q32 seconds
+let gdvX: i64 = 0, gdvY: i64 = 0, gdvZ: i64 = 0;      // gravity velocity increment of this substep (Q32 m/s)
+let hQ24: i64 = 0;                                    // substep length h in Q24 seconds
 let invH: i64 = 0;                                    // 1 / h (integer)
 
 /** Q32 reciprocal of n for the averaging (n >= 1). */
 // @ts-ignore: decorator
 @inline function recipQ32(n: i32): i64 { return (<i64>1 << 32) / <i64>n; }
 
-/** x * f for an averaging factor f in Q32. */
+/** x * f >> 32 for x up to 2^62 and a factor f < 2^33 (split so nothing overflows). */
 // @ts-ignore: decorator
-@inline function scaleQ32(x: i64, f: i64): i64 { return roundShift(x * f, 32); }
+@inline function mulQ32Wide(x: i64, f: i64): i64 { return ((x >> 16) * f + (((x & 0xFFFF) * f) >> 16) + 0x8000) >> 16; }
 
-/** Gravity velocity increment of substep s: round((s + 1) G / S) - round(s G / S), G = g dt in Q48. */
+/** Q32 velocity times h: the displacement of a substep (Q32). */
+// @ts-ignore: decorator
+@inline function timesH(v: i64): i64 { return (v * hQ24 + 0x800000) >> 24; }
+
+/** Gravity velocity increment of substep s in Q32: round((s + 1) G / S) - round(s G / S), G = g dt in Q48. */
 function gravityIncrement(gq48: i64, s: i64, S: i64): i64 {
-  return roundShift(gq48 * (s + 1) / S, 32) - roundShift(gq48 * s / S, 32);
+  return roundShift(gq48 * (s + 1) / S, 16) - roundShift(gq48 * s / S, 16);
 }
 
-/** Speed limit: scales v down to MAX_SPEED when faster (rare; costs a square root). */
+/** Speed limit on the Q32 velocity: scales it down to MAX_SPEED when faster (rare; a root). */
 function clampSpeed(i: i32): void {
-  const vx = g64(P_VX, i), vy = g64(P_VY, i), vz = g64(P_VZ, i);
+  const vx = g64(P_UX, i), vy = g64(P_UY, i), vz = g64(P_UZ, i);
+  const ax = vx >> 16, ay = vy >> 16, az = vz >> 16;                  // Q16 for the test
   const m = hdr(H_MAX_SPEED);
-  const v2 = vx * vx + vy * vy + vz * vz;
+  const v2 = ax * ax + ay * ay + az * az;
   if (v2 <= m * m) return;
-  const f = div(m, lengthOfSq(v2));
-  s64(P_VX, i, mul(vx, f)); s64(P_VY, i, mul(vy, f)); s64(P_VZ, i, mul(vz, f));
+  const f = div(m, lengthOfSq(v2));                                   // Q16 factor < 1
+  s64(P_UX, i, mulQ32Wide(vx, f << 16)); s64(P_UY, i, mulQ32Wide(vy, f << 16)); s64(P_UZ, i, mulQ32Wide(vz, f << 16));
 }
 
 /**
- * Continuous collision of a fast sphere against the static shapes over its substep motion
- * from (SX) to (P): the earliest time of impact over all statics (lowest slot on ties) stops
- * the sphere there and reflects its normal velocity with the pair's restitution. Only the
- * sphere's own state changes, so this is as local as the rest of the step.
+ * Continuous collision of a fast sphere against the static shapes over its substep motion:
+ * the earliest time of impact over all statics (lowest slot on ties) stops the sphere there
+ * and reflects its normal velocity with the pair's restitution. Only the sphere's own state
+ * changes, so this is as local as the rest of the step. Works in Q16 positions.
  */
 function sweepStatics(i: i32): void {
   const r = g64(P_RADIUS, i);
-  const x0 = g64(P_SXX, i), y0 = g64(P_SXY, i), z0 = g64(P_SXZ, i);
-  const dx = g64(P_PX, i) - x0, dy = g64(P_PY, i) - y0, dz = g64(P_PZ, i) - z0;
+  const bx0 = g64(P_X0X, i), by0 = g64(P_X0Y, i), bz0 = g64(P_X0Z, i);
+  const x0 = bx0 + rs16(g64(P_SDX, i)), y0 = by0 + rs16(g64(P_SDY, i)), z0 = bz0 + rs16(g64(P_SDZ, i));
+  const dx = bx0 + rs16(g64(P_DX, i)) - x0, dy = by0 + rs16(g64(P_DY, i)) - y0, dz = bz0 + rs16(g64(P_DZ, i)) - z0;
   let best: i64 = ONE;                 // fraction of the motion, Q16
   let bnx: i64 = 0, bny: i64 = 0, bnz: i64 = 0, bj = -1;
   const n = <i32>hdr(H_STATIC_COUNT);
@@ -119,7 +132,7 @@ function sweepStatics(i: i32): void {
       const t = div(s0, -ds);
       if (t < best) { best = t; bnx = nx; bny = ny; bnz = nz; bj = j; }
     } else if (shape == SHAPE_BOX) {
-      // ray from the start against the box grown by r (slab method, Q16 fractions)
+      // segment from the start against the box grown by r (slab method, Q16 fractions)
       const cx = g64(P_PX, j), cy = g64(P_PY, j), cz = g64(P_PZ, j);
       const ex = g64(P_HX, j) + r, ey = g64(P_HY, j) + r, ez = g64(P_HZ, j) + r;
       if (x0 > cx - ex && x0 < cx + ex && y0 > cy - ey && y0 < cy + ey && z0 > cz - ez && z0 < cz + ez) continue;
@@ -142,14 +155,16 @@ function sweepStatics(i: i32): void {
     }
   }
   if (bj < 0) return;
-  // stop at the impact and reflect the normal velocity
-  s64(P_PX, i, x0 + mul(dx, best)); s64(P_PY, i, y0 + mul(dy, best)); s64(P_PZ, i, z0 + mul(dz, best));
-  const vx = g64(P_VX, i), vy = g64(P_VY, i), vz = g64(P_VZ, i);
-  const vn = roundShift(vx * bnx + vy * bny + vz * bnz, 16);
+  // stop at the impact (displacement in Q32) and reflect the normal velocity
+  s64(P_DX, i, (x0 + mul(dx, best) - bx0) << 16);
+  s64(P_DY, i, (y0 + mul(dy, best) - by0) << 16);
+  s64(P_DZ, i, (z0 + mul(dz, best) - bz0) << 16);
+  const vx = g64(P_UX, i), vy = g64(P_UY, i), vz = g64(P_UZ, i);
+  const vn = rs16(vx * bnx + vy * bny + vz * bnz);
   if (vn < 0) {
     const e = g64(P_RESTITUTION, i) > g64(P_RESTITUTION, bj) ? g64(P_RESTITUTION, i) : g64(P_RESTITUTION, bj);
-    const k = vn + mul(e, vn);                           // (1 + e) vn
-    s64(P_VX, i, vx - mul(k, bnx)); s64(P_VY, i, vy - mul(k, bny)); s64(P_VZ, i, vz - mul(k, bnz));
+    const k = vn + mulr(e, vn);                          // (1 + e) vn
+    s64(P_UX, i, vx - mulr(k, bnx)); s64(P_UY, i, vy - mulr(k, bny)); s64(P_UZ, i, vz - mulr(k, bnz));
   }
 }
 
@@ -173,53 +188,58 @@ function characterControl(i: i32): void {
   s32(P_FLAGS, i, g32(P_FLAGS, i) & ~FLAG_JUMP);
 }
 
-/** integrateVelocities + integratePositions for substep s (own state only). */
+// @ts-ignore: decorator
+@inline function movesOrKinematic(i: i32): bool {
+  const f = g32(P_FLAGS, i);
+  if ((f & FLAG_LIVE) == 0) return false;
+  const kind = g32(P_KIND, i);
+  return kind == KIND_KINEMATIC || (kind == KIND_DYNAMIC && (f & FLAG_SLEEPING) == 0);
+}
+
+/** integrateVelocities + integratePositions for one substep (own state only). */
 function integrate(hw: i32): void {
   for (let i = 0; i < hw; i++) {
+    if (!movesOrKinematic(i)) continue;
     const f = g32(P_FLAGS, i);
-    if ((f & FLAG_LIVE) == 0) continue;
     const kind = g32(P_KIND, i);
-    if (kind != KIND_KINEMATIC && !(kind == KIND_DYNAMIC && (f & FLAG_SLEEPING) == 0)) continue;
-    let px = g64(P_PX, i), py = g64(P_PY, i), pz = g64(P_PZ, i);
-    s64(P_SXX, i, px); s64(P_SXY, i, py); s64(P_SXZ, i, pz);
-    let vx = g64(P_VX, i), vy = g64(P_VY, i), vz = g64(P_VZ, i);
+    let dx = g64(P_DX, i), dy = g64(P_DY, i), dz = g64(P_DZ, i);
+    s64(P_SDX, i, dx); s64(P_SDY, i, dy); s64(P_SDZ, i, dz);
+    let vx = g64(P_UX, i), vy = g64(P_UY, i), vz = g64(P_UZ, i);
     if (kind == KIND_DYNAMIC) {
       // gravity (not for a character standing on walkable ground)
       if ((f & (FLAG_CHARACTER | FLAG_GROUNDED)) != (FLAG_CHARACTER | FLAG_GROUNDED)) {
         const gs = g64(P_GRAVITY_SCALE, i);
         if (gs == ONE) { vx += gdvX; vy += gdvY; vz += gdvZ; }
-        else if (gs != 0) { vx += mul(gdvX, gs); vy += mul(gdvY, gs); vz += mul(gdvZ, gs); }
+        else if (gs != 0) { vx += mulr(gdvX, gs); vy += mulr(gdvY, gs); vz += mulr(gdvZ, gs); }
       }
-      // external force: dv = F / m h
+      // external force: dv = F / m h (F / m is Q32 m/s^2)
       const fx = g64(P_FX, i), fy = g64(P_FY, i), fz = g64(P_FZ, i);
       if ((fx | fy | fz) != 0) {
         const im = g64(P_INV_MASS, i);
-        vx += roundShift(mul(fx, im) * hQ32, 32);
-        vy += roundShift(mul(fy, im) * hQ32, 32);
-        vz += roundShift(mul(fz, im) * hQ32, 32);
+        vx += timesH(fx * im); vy += timesH(fy * im); vz += timesH(fz * im);
       }
       // damping: v *= 1 / (1 + c h) (Pade approximation of exp(-c h), as Box2D)
       const ld = g64(P_LIN_DAMP, i);
-      if (ld != (<i64>1 << 32)) { vx = roundShift(vx * ld, 32); vy = roundShift(vy * ld, 32); vz = roundShift(vz * ld, 32); }
-      s64(P_VX, i, vx); s64(P_VY, i, vy); s64(P_VZ, i, vz);
+      if (ld != (<i64>1 << 32)) { vx = mulQ32Wide(vx, ld); vy = mulQ32Wide(vy, ld); vz = mulQ32Wide(vz, ld); }
+      s64(P_UX, i, vx); s64(P_UY, i, vy); s64(P_UZ, i, vz);
       clampSpeed(i);
-      vx = g64(P_VX, i); vy = g64(P_VY, i); vz = g64(P_VZ, i);
+      vx = g64(P_UX, i); vy = g64(P_UY, i); vz = g64(P_UZ, i);
     }
-    px += roundShift(vx * hQ32, 32); py += roundShift(vy * hQ32, 32); pz += roundShift(vz * hQ32, 32);
-    s64(P_PX, i, px); s64(P_PY, i, py); s64(P_PZ, i, pz);
+    dx += timesH(vx); dy += timesH(vy); dz += timesH(vz);
+    s64(P_DX, i, dx); s64(P_DY, i, dy); s64(P_DZ, i, dz);
     if (g32(P_SHAPE, i) == SHAPE_SPHERE && kind == KIND_DYNAMIC) {
-      let wx = g64(P_WX, i), wy = g64(P_WY, i), wz = g64(P_WZ, i);
+      let wx = g64(P_OX, i), wy = g64(P_OY, i), wz = g64(P_OZ, i);
       const ad = g64(P_ANG_DAMP, i);
-      if (ad != (<i64>1 << 32)) { wx = roundShift(wx * ad, 32); wy = roundShift(wy * ad, 32); wz = roundShift(wz * ad, 32); }
-      s64(P_WX, i, wx); s64(P_WY, i, wy); s64(P_WZ, i, wz);
-      // rotation of the substep (small-angle vector), corrected by the friction pass
-      s64(P_RX, i, roundShift(wx * hQ32, 32)); s64(P_RY, i, roundShift(wy * hQ32, 32)); s64(P_RZ, i, roundShift(wz * hQ32, 32));
+      if (ad != (<i64>1 << 32)) { wx = mulQ32Wide(wx, ad); wy = mulQ32Wide(wy, ad); wz = mulQ32Wide(wz, ad); }
+      s64(P_OX, i, wx); s64(P_OY, i, wy); s64(P_OZ, i, wz);
+      // rotation of the substep (small-angle vector, Q32), corrected by the friction pass
+      s64(P_RX, i, timesH(wx)); s64(P_RY, i, timesH(wy)); s64(P_RZ, i, timesH(wz));
       // continuous collision when the sphere moves more than half its radius in the substep
-      const dx = px - g64(P_SXX, i), dy = py - g64(P_SXY, i), dz = pz - g64(P_SXZ, i);
+      const mx = (dx - g64(P_SDX, i)) >> 16, my = (dy - g64(P_SDY, i)) >> 16, mz = (dz - g64(P_SDZ, i)) >> 16;
       const r = g64(P_RADIUS, i);
-      if (dx * dx + dy * dy + dz * dz > (r * r) >> 2) sweepStatics(i);
+      if (mx * mx + my * my + mz * mz > (r * r) >> 2) sweepStatics(i);
     }
-    s64(P_PPX, i, g64(P_PX, i)); s64(P_PPY, i, g64(P_PY, i)); s64(P_PPZ, i, g64(P_PZ, i));
+    s64(P_PDX, i, g64(P_DX, i)); s64(P_PDY, i, g64(P_DY, i)); s64(P_PDZ, i, g64(P_DZ, i));
   }
 }
 
@@ -232,17 +252,15 @@ function integrate(hw: i32): void {
   s64(P_TX, i, g64(P_TX, i) + x); s64(P_TY, i, g64(P_TY, i) + y); s64(P_TZ, i, g64(P_TZ, i) + z);
 }
 
-/** Current separation of contact c: tick separation moved by the bodies' displacement along n. */
+/** Current separation (Q32) of contact c: the tick's value moved by the displacements along n. */
 // @ts-ignore: decorator
 @inline function currentSep(c: usize, i: i32, j: i32, statJ: bool): i64 {
-  let ddx = -(g64(P_PX, i) - g64(P_X0X, i)), ddy = -(g64(P_PY, i) - g64(P_X0Y, i)), ddz = -(g64(P_PZ, i) - g64(P_X0Z, i));
-  if (!statJ) {
-    ddx += g64(P_PX, j) - g64(P_X0X, j); ddy += g64(P_PY, j) - g64(P_X0Y, j); ddz += g64(P_PZ, j) - g64(P_X0Z, j);
-  }
+  let ddx = -g64(P_DX, i), ddy = -g64(P_DY, i), ddz = -g64(P_DZ, i);
+  if (!statJ) { ddx += g64(P_DX, j); ddy += g64(P_DY, j); ddz += g64(P_DZ, j); }
   return load<i64>(c, C_SEP0) + rs16(load<i64>(c, C_NX) * ddx + load<i64>(c, C_NY) * ddy + load<i64>(c, C_NZ) * ddz);
 }
 
-/** Jacobi position pass over all contacts (reads positions, writes accumulators). */
+/** Jacobi position pass over all contacts (reads displacements, writes accumulators). All Q32. */
 function positionPass(count: i32): void {
   for (let k = 0; k < count; k++) {
     const c = contactAt(k);
@@ -257,8 +275,8 @@ function positionPass(count: i32): void {
     const nx = load<i64>(c, C_NX), ny = load<i64>(c, C_NY), nz = load<i64>(c, C_NZ);
     const corr = -sep;
     // velocity along n before the correction (j's velocity counts if it is not static)
-    let rvx = -g64(P_VX, i), rvy = -g64(P_VY, i), rvz = -g64(P_VZ, i);
-    if (!statJ) { rvx += g64(P_VX, j); rvy += g64(P_VY, j); rvz += g64(P_VZ, j); }
+    let rvx = -g64(P_UX, i), rvy = -g64(P_UY, i), rvz = -g64(P_UZ, i);
+    if (!statJ) { rvx += g64(P_UX, j); rvy += g64(P_UY, j); rvz += g64(P_UZ, j); }
     store<i64>(c, rs16(nx * rvx + ny * rvy + nz * rvz), C_VN_PRE);
     // normal correction split by inverse mass
     const ci = mulr(corr, load<i64>(c, C_SHARE_I)), cj = mulr(corr, load<i64>(c, C_SHARE_J));
@@ -269,31 +287,35 @@ function positionPass(count: i32): void {
     const mu = load<i64>(c, C_MU), kt = load<i64>(c, C_KT);
     if (mu > 0 && kt > 0) {
       const armI = load<i64>(c, C_ARM_I), armJ = load<i64>(c, C_ARM_J);
-      // lever arms: r_i = armI n, r_j = -armJ n
+      // lever arms (Q16 m): r_i = armI n, r_j = -armJ n
       const rix = mulr(armI, nx), riy = mulr(armI, ny), riz = mulr(armI, nz);
       const rjx = -mulr(armJ, nx), rjy = -mulr(armJ, ny), rjz = -mulr(armJ, nz);
-      // contact point displacement: dp + theta x r
+      // contact point displacement (Q32): dp + theta x r
       const thix = g64(P_RX, i), thiy = g64(P_RY, i), thiz = g64(P_RZ, i);
-      let dx = g64(P_PX, i) - g64(P_SXX, i) + rs16(thiy * riz - thiz * riy);
-      let dy = g64(P_PY, i) - g64(P_SXY, i) + rs16(thiz * rix - thix * riz);
-      let dz = g64(P_PZ, i) - g64(P_SXZ, i) + rs16(thix * riy - thiy * rix);
+      let dx = g64(P_DX, i) - g64(P_SDX, i) + rs16(thiy * riz - thiz * riy);
+      let dy = g64(P_DY, i) - g64(P_SDY, i) + rs16(thiz * rix - thix * riz);
+      let dz = g64(P_DZ, i) - g64(P_SDZ, i) + rs16(thix * riy - thiy * rix);
       if (!statJ) {
         const thjx = g64(P_RX, j), thjy = g64(P_RY, j), thjz = g64(P_RZ, j);
-        dx -= g64(P_PX, j) - g64(P_SXX, j) + rs16(thjy * rjz - thjz * rjy);
-        dy -= g64(P_PY, j) - g64(P_SXY, j) + rs16(thjz * rjx - thjx * rjz);
-        dz -= g64(P_PZ, j) - g64(P_SXZ, j) + rs16(thjx * rjy - thjy * rjx);
+        dx -= g64(P_DX, j) - g64(P_SDX, j) + rs16(thjy * rjz - thjz * rjy);
+        dy -= g64(P_DY, j) - g64(P_SDY, j) + rs16(thjz * rjx - thjx * rjz);
+        dz -= g64(P_DZ, j) - g64(P_SDZ, j) + rs16(thjx * rjy - thjy * rjx);
       }
       const dn = rs16(dx * nx + dy * ny + dz * nz);
       let tx = dx - mulr(dn, nx), ty = dy - mulr(dn, ny), tz = dz - mulr(dn, nz);
       const lim = mulr(mu, corr);
-      const t2 = tx * tx + ty * ty + tz * tz;
-      if (t2 > lim * lim) {
+      // compare |t| with the limit; squares of Q32 values fit while all are below 2^30,
+      // otherwise compare at Q16 scale (the ratio is scale-free)
+      const sh: i64 = ((abs<i64>(tx) | abs<i64>(ty) | abs<i64>(tz) | lim) >> 30) != 0 ? 16 : 0;
+      const sx = tx >> sh, sy = ty >> sh, sz = tz >> sh, sl = lim >> sh;
+      const t2 = sx * sx + sy * sy + sz * sz;
+      if (t2 > sl * sl) {
         // kinetic: limit the tangential correction to mu * overlap
-        const f = div(lim, lengthOfSq(t2));
+        const f = div(sl, lengthOfSq(t2));             // Q16 ratio < 1
         tx = mulr(tx, f); ty = mulr(ty, f); tz = mulr(tz, f);
       }
       if ((tx | ty | tz) != 0) {
-        // positional impulse P = dt / (w~_i + w~_j)
+        // positional impulse P = dt / (w~_i + w~_j)  (Q32 kg m)
         const px = mulr(tx, kt), py = mulr(ty, kt), pz = mulr(tz, kt);
         if (iMoves) {
           const im = g64(P_INV_MASS, i), ii = g64(P_INV_INERTIA, i);
@@ -326,12 +348,12 @@ function applyPositions(hw: i32): void {
     const n = g32(P_CNT, i);
     if (n > 0) {
       const f = n == 1 ? (<i64>1 << 32) : recipQ32(n);
-      s64(P_PX, i, g64(P_PX, i) + scaleQ32(g64(P_AX, i), f));
-      s64(P_PY, i, g64(P_PY, i) + scaleQ32(g64(P_AY, i), f));
-      s64(P_PZ, i, g64(P_PZ, i) + scaleQ32(g64(P_AZ, i), f));
-      s64(P_RX, i, g64(P_RX, i) + scaleQ32(g64(P_TX, i), f));
-      s64(P_RY, i, g64(P_RY, i) + scaleQ32(g64(P_TY, i), f));
-      s64(P_RZ, i, g64(P_RZ, i) + scaleQ32(g64(P_TZ, i), f));
+      s64(P_DX, i, g64(P_DX, i) + mulQ32Wide(g64(P_AX, i), f));
+      s64(P_DY, i, g64(P_DY, i) + mulQ32Wide(g64(P_AY, i), f));
+      s64(P_DZ, i, g64(P_DZ, i) + mulQ32Wide(g64(P_AZ, i), f));
+      s64(P_RX, i, g64(P_RX, i) + mulQ32Wide(g64(P_TX, i), f));
+      s64(P_RY, i, g64(P_RY, i) + mulQ32Wide(g64(P_TY, i), f));
+      s64(P_RZ, i, g64(P_RZ, i) + mulQ32Wide(g64(P_TZ, i), f));
       s64(P_AX, i, 0); s64(P_AY, i, 0); s64(P_AZ, i, 0);
       s64(P_TX, i, 0); s64(P_TY, i, 0); s64(P_TZ, i, 0);
       s32(P_CNT, i, 0);
@@ -346,42 +368,41 @@ function applyPositions(hw: i32): void {
       if ((flags & CF_J_STATIC) == 0) continue;
       const sep = currentSep(c, i, -1, true);
       if (sep >= 0) continue;
+      const nx = load<i64>(c, C_NX), ny = load<i64>(c, C_NY), nz = load<i64>(c, C_NZ);
       if ((flags & CF_ACTIVE) == 0) {
-        const vn = -roundShift(load<i64>(c, C_NX) * g64(P_VX, i) + load<i64>(c, C_NY) * g64(P_VY, i) + load<i64>(c, C_NZ) * g64(P_VZ, i), 16);
-        store<i64>(c, vn, C_VN_PRE);
+        store<i64>(c, -rs16(nx * g64(P_UX, i) + ny * g64(P_UY, i) + nz * g64(P_UZ, i)), C_VN_PRE);
         store<i32>(c, flags | CF_ACTIVE | CF_TOUCHED, C_FLAGS);
       }
-      s64(P_PX, i, g64(P_PX, i) + mul(sep, load<i64>(c, C_NX)));
-      s64(P_PY, i, g64(P_PY, i) + mul(sep, load<i64>(c, C_NY)));
-      s64(P_PZ, i, g64(P_PZ, i) + mul(sep, load<i64>(c, C_NZ)));
+      s64(P_DX, i, g64(P_DX, i) + mulr(sep, nx));
+      s64(P_DY, i, g64(P_DY, i) + mulr(sep, ny));
+      s64(P_DZ, i, g64(P_DZ, i) + mulr(sep, nz));
     }
   }
 }
 
 /**
  * Velocity update of PBD, v = (p - p_start) / h, written as v += (p - p_predicted) / h: the
- * same where the prediction p_start + v h is exact, but without re-quantizing v to whole
- * position units per substep (1 raw unit / h = 3.7 mm/s at 240 Hz) when no correction
+ * same where the prediction p_start + v h is exact, without re-quantizing v when nothing
  * moved the body. 1 / h is an integer, so the correction term is exact. Same for w.
  */
 function updateVelocities(hw: i32): void {
   for (let i = 0; i < hw; i++) {
     if ((g32(P_FLAGS, i) & FLAG_LIVE) == 0 || !moves(i)) continue;
-    s64(P_VX, i, g64(P_VX, i) + (g64(P_PX, i) - g64(P_PPX, i)) * invH);
-    s64(P_VY, i, g64(P_VY, i) + (g64(P_PY, i) - g64(P_PPY, i)) * invH);
-    s64(P_VZ, i, g64(P_VZ, i) + (g64(P_PZ, i) - g64(P_PPZ, i)) * invH);
+    s64(P_UX, i, g64(P_UX, i) + (g64(P_DX, i) - g64(P_PDX, i)) * invH);
+    s64(P_UY, i, g64(P_UY, i) + (g64(P_DY, i) - g64(P_PDY, i)) * invH);
+    s64(P_UZ, i, g64(P_UZ, i) + (g64(P_DZ, i) - g64(P_PDZ, i)) * invH);
     if (g32(P_SHAPE, i) == SHAPE_SPHERE) {
-      const wx = g64(P_WX, i), wy = g64(P_WY, i), wz = g64(P_WZ, i);
-      s64(P_WX, i, wx + (g64(P_RX, i) - roundShift(wx * hQ32, 32)) * invH);
-      s64(P_WY, i, wy + (g64(P_RY, i) - roundShift(wy * hQ32, 32)) * invH);
-      s64(P_WZ, i, wz + (g64(P_RZ, i) - roundShift(wz * hQ32, 32)) * invH);
+      const wx = g64(P_OX, i), wy = g64(P_OY, i), wz = g64(P_OZ, i);
+      s64(P_OX, i, wx + (g64(P_RX, i) - timesH(wx)) * invH);
+      s64(P_OY, i, wy + (g64(P_RY, i) - timesH(wy)) * invH);
+      s64(P_OZ, i, wz + (g64(P_RZ, i) - timesH(wz)) * invH);
     }
   }
 }
 
 /** Jacobi velocity pass over the active contacts: restitution, or removal of the push-out velocity. */
 function velocityPass(count: i32): void {
-  const threshold = hdr(H_RESTITUTION_THRESHOLD);
+  const threshold = hdr(H_RESTITUTION_THRESHOLD) << 16;
   for (let k = 0; k < count; k++) {
     const c = contactAt(k);
     const flags = load<i32>(c, C_FLAGS);
@@ -392,8 +413,8 @@ function velocityPass(count: i32): void {
     const iMoves = moves(i), jMoves = (flags & CF_J_MOVES) != 0;
     if (!iMoves && !jMoves) continue;
     const nx = load<i64>(c, C_NX), ny = load<i64>(c, C_NY), nz = load<i64>(c, C_NZ);
-    let rvx = -g64(P_VX, i), rvy = -g64(P_VY, i), rvz = -g64(P_VZ, i);
-    if ((flags & CF_J_STATIC) == 0) { rvx += g64(P_VX, j); rvy += g64(P_VY, j); rvz += g64(P_VZ, j); }
+    let rvx = -g64(P_UX, i), rvy = -g64(P_UY, i), rvz = -g64(P_UZ, i);
+    if ((flags & CF_J_STATIC) == 0) { rvx += g64(P_UX, j); rvy += g64(P_UY, j); rvz += g64(P_UZ, j); }
     const vn = rs16(nx * rvx + ny * rvy + nz * rvz);
     const target = vpre < -threshold ? -mulr(load<i64>(c, C_E), vpre) : 0;
     const dv = target - vn;
@@ -417,24 +438,31 @@ function applyVelocities(hw: i32): void {
     const n = g32(P_CNT_V, i);
     if (n == 0) continue;
     const f = n == 1 ? (<i64>1 << 32) : recipQ32(n);
-    s64(P_VX, i, g64(P_VX, i) + scaleQ32(g64(P_AX, i), f));
-    s64(P_VY, i, g64(P_VY, i) + scaleQ32(g64(P_AY, i), f));
-    s64(P_VZ, i, g64(P_VZ, i) + scaleQ32(g64(P_AZ, i), f));
+    s64(P_UX, i, g64(P_UX, i) + mulQ32Wide(g64(P_AX, i), f));
+    s64(P_UY, i, g64(P_UY, i) + mulQ32Wide(g64(P_AY, i), f));
+    s64(P_UZ, i, g64(P_UZ, i) + mulQ32Wide(g64(P_AZ, i), f));
     s64(P_AX, i, 0); s64(P_AY, i, 0); s64(P_AZ, i, 0);
     s32(P_CNT_V, i, 0);
   }
 }
 
-/** End of tick for moving bodies: orientation, forces cleared, sleep. */
+/** End of tick for moving bodies: back to Q16, orientation, forces cleared, sleep. */
 function finishTick(hw: i32, dtQ16: i64): void {
   const sleepOn = hdr(H_SLEEP_ENABLED) != 0;
   const ss2 = hdr(H_SLEEP_SPEED) * hdr(H_SLEEP_SPEED);
   const sleepTicks = <i32>hdr(H_SLEEP_TICKS);
   for (let i = 0; i < hw; i++) {
+    if (!movesOrKinematic(i)) continue;
     const f = g32(P_FLAGS, i);
-    if ((f & FLAG_LIVE) == 0 || g32(P_KIND, i) != KIND_DYNAMIC || (f & FLAG_SLEEPING) != 0) continue;
+    // the tick's result, rounded once to the Q16 state
+    s64(P_PX, i, g64(P_X0X, i) + rs16(g64(P_DX, i)));
+    s64(P_PY, i, g64(P_X0Y, i) + rs16(g64(P_DY, i)));
+    s64(P_PZ, i, g64(P_X0Z, i) + rs16(g64(P_DZ, i)));
+    if (g32(P_KIND, i) != KIND_DYNAMIC) continue;
+    s64(P_VX, i, rs16(g64(P_UX, i))); s64(P_VY, i, rs16(g64(P_UY, i))); s64(P_VZ, i, rs16(g64(P_UZ, i)));
     s64(P_FX, i, 0); s64(P_FY, i, 0); s64(P_FZ, i, 0);
-    const wx = g64(P_WX, i), wy = g64(P_WY, i), wz = g64(P_WZ, i);
+    const wx = rs16(g64(P_OX, i)), wy = rs16(g64(P_OY, i)), wz = rs16(g64(P_OZ, i));
+    s64(P_WX, i, wx); s64(P_WY, i, wy); s64(P_WZ, i, wz);
     if ((wx | wy | wz) != 0) {
       quatIntegrate(g64(P_QX, i), g64(P_QY, i), g64(P_QZ, i), g64(P_QW, i), wx, wy, wz, dtQ16);
       s64(P_QX, i, rx); s64(P_QY, i, ry); s64(P_QZ, i, rz); s64(P_QW, i, rw);
@@ -464,14 +492,18 @@ export function solveTick(): void {
   const count = <i32>hdr(H_CONTACT_COUNT);
   const S = hdr(H_SUBSTEPS), rate = hdr(H_TICK_RATE);
   invH = hdr(H_INV_H);
-  hQ32 = hdr(H_H_Q32);
+  hQ24 = ((<i64>1 << 24) + (invH >> 1)) / invH;
   // characters read their ground from the contact list
   for (let i = 0; i < hw; i++) {
     if ((g32(P_FLAGS, i) & (FLAG_LIVE | FLAG_CHARACTER)) == (FLAG_LIVE | FLAG_CHARACTER) && moves(i)) characterControl(i);
   }
-  // positions at the start of the tick (the contacts' separations are relative to them)
+  // tick start: positions, Q32 solver state, cleared accumulators
   for (let i = 0; i < hw; i++) {
     s64(P_X0X, i, g64(P_PX, i)); s64(P_X0Y, i, g64(P_PY, i)); s64(P_X0Z, i, g64(P_PZ, i));
+    if (!movesOrKinematic(i)) continue;
+    s64(P_DX, i, 0); s64(P_DY, i, 0); s64(P_DZ, i, 0);
+    s64(P_UX, i, g64(P_VX, i) << 16); s64(P_UY, i, g64(P_VY, i) << 16); s64(P_UZ, i, g64(P_VZ, i) << 16);
+    s64(P_OX, i, g64(P_WX, i) << 16); s64(P_OY, i, g64(P_WY, i) << 16); s64(P_OZ, i, g64(P_WZ, i) << 16);
     s64(P_RX, i, 0); s64(P_RY, i, 0); s64(P_RZ, i, 0);
     s32(P_CNT, i, 0); s32(P_CNT_V, i, 0);
     s64(P_AX, i, 0); s64(P_AY, i, 0); s64(P_AZ, i, 0);

@@ -126,12 +126,16 @@ export const BODY_FIELDS = [
   ['PX', 8], ['PY', 8], ['PZ', 8],
   ['VX', 8], ['VY', 8], ['VZ', 8],
   ['WX', 8], ['WY', 8], ['WZ', 8],
-  // positions at the start of the tick and of the substep
+  // positions at the start of the tick (Q16)
   ['X0X', 8], ['X0Y', 8], ['X0Z', 8],
-  ['SXX', 8], ['SXY', 8], ['SXZ', 8],
-  // predicted position of the substep (after integration and continuous collision)
-  ['PPX', 8], ['PPY', 8], ['PPZ', 8],
-  // Jacobi accumulators: linear and angular corrections, rotation in the substep
+  // solver state during a tick, Q32 (2^-32 m, m/s, rad): displacement since the tick start,
+  // at the substep start, predicted for the substep; velocity; angular velocity
+  ['DX', 8], ['DY', 8], ['DZ', 8],
+  ['SDX', 8], ['SDY', 8], ['SDZ', 8],
+  ['PDX', 8], ['PDY', 8], ['PDZ', 8],
+  ['UX', 8], ['UY', 8], ['UZ', 8],
+  ['OX', 8], ['OY', 8], ['OZ', 8],
+  // Jacobi accumulators (Q32): linear and angular corrections; rotation in the substep
   ['AX', 8], ['AY', 8], ['AZ', 8],
   ['TX', 8], ['TY', 8], ['TZ', 8],
   ['RX', 8], ['RY', 8], ['RZ', 8],
@@ -188,7 +192,7 @@ export const CONTACT = {
   FLAGS: 8,
   /** Unit normal from I towards J (raw Q47.16). */
   NX: 16, NY: 24, NZ: 32,
-  /** Separation along the normal at the start of the tick (raw metres; < 0 = overlap). */
+  /** Separation along the normal at the start of the tick (Q32 metres; < 0 = overlap). */
   SEP0: 40,
   /** Share of a normal correction taken by I and by J: w_i / (w_i + w_j) (Q16). */
   SHARE_I: 48, SHARE_J: 56,
@@ -198,7 +202,7 @@ export const CONTACT = {
   ARM_I: 72, ARM_J: 80,
   /** Combined friction coefficient and restitution (Q16). */
   MU: 88, E: 96,
-  /** Relative normal velocity before the substep's position pass (raw m/s). */
+  /** Relative normal velocity before the substep's position pass (Q32 m/s). */
   VN_PRE: 104,
   /** 1 / (w_i + w_j) for normal velocity impulses (Q16, kg). */
   KN: 112,
