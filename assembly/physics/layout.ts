@@ -68,6 +68,8 @@
 // @ts-ignore: decorator
 @inline export const H_GROUND_TOLERANCE: i32 = 40;
 // @ts-ignore: decorator
+@inline export const H_MAX_PUSH: i32 = 41;
+// @ts-ignore: decorator
 @inline export const H_INV_H: i32 = 37;
 // @ts-ignore: decorator
 @inline export const H_H_Q32: i32 = 38;
@@ -331,6 +333,8 @@
 @inline export const CF_TOUCHED: i32 = 4;
 // @ts-ignore: decorator
 @inline export const CF_J_STATIC: i32 = 8;
+// @ts-ignore: decorator
+@inline export const CF_WAS_ACTIVE: i32 = 16;
 // @ts-ignore: decorator
 @inline export const T_KEY: i32 = 0;
 // @ts-ignore: decorator

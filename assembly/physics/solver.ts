@@ -15,7 +15,9 @@
 // overlap by inverse mass; static friction cancels the tangential motion of the contact
 // points in the substep while it is below mu * overlap, kinetic friction limits it to that;
 // the velocity pass sets the normal relative velocity to -e * (its value before the
-// substep) when the bodies were approaching faster than RESTITUTION_THRESHOLD, else to 0.
+// substep) when the bodies were approaching faster than RESTITUTION_THRESHOLD, to 0 when
+// they approached slower, and back to its value before the substep when they were already
+// separating (so the position pass's push-out never adds energy).
 // The separation in a substep is the tick's narrowphase value moved linearly with the
 // bodies' displacement along the normal (as Box2D v3's soft step does with its anchors).
 //
@@ -53,10 +55,10 @@ import {
   P_KIND, P_SHAPE, P_FLAGS, P_SLEEP_COUNT, P_CNT, P_CNT_V, P_CFIRST, P_CCOUNT, P_STATICS,
   H_HIGH_WATER, H_CONTACT_COUNT, H_SUBSTEPS, H_TICK_RATE, H_INV_H,
   H_GRAVITY_X, H_GRAVITY_Y, H_GRAVITY_Z, H_MAX_SPEED, H_RESTITUTION_THRESHOLD,
-  H_SLEEP_ENABLED, H_SLEEP_SPEED, H_SLEEP_TICKS, H_STATIC_COUNT, H_MARGIN, H_MAX_RADIUS,
+  H_SLEEP_ENABLED, H_SLEEP_SPEED, H_SLEEP_TICKS, H_STATIC_COUNT, H_MARGIN, H_MAX_RADIUS, H_MAX_PUSH,
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_SHARE_J, C_KT, C_ARM_I, C_ARM_J,
   C_MU, C_E, C_VN_PRE,
-  CF_J_MOVES, CF_J_STATIC, CF_ACTIVE, CF_TOUCHED,
+  CF_J_MOVES, CF_J_STATIC, CF_ACTIVE, CF_TOUCHED, CF_WAS_ACTIVE,
   SHAPE_SPHERE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_KINEMATIC,
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_GROUNDED, FLAG_JUMP, FLAG_NO_SLEEP,
 } from './layout';
@@ -78,6 +80,7 @@ import { rx, ry, rz, rw } from '../math/registers';
 let gdvX: i64 = 0, gdvY: i64 = 0, gdvZ: i64 = 0;      // gravity velocity increment of this substep (Q32 m/s)
 let hQ24: i64 = 0;                                    // substep length h in Q24 seconds
 let invH: i64 = 0;                                    // 1 / h (integer)
+let pushQ32: i64 = 0;                                 // MAX_PUSH in Q32 m/s
 
 /** Q32 reciprocal of n for the averaging (n >= 1). */
 // @ts-ignore: decorator
@@ -268,16 +271,22 @@ function positionPass(count: i32): void {
     let flags = load<i32>(c, C_FLAGS);
     const statJ = (flags & CF_J_STATIC) != 0;
     const sep = currentSep(c, i, j, statJ);
+    // remember last substep's overlap: restitution applies only to new impacts
+    flags = (flags & ~CF_WAS_ACTIVE) | ((flags & CF_ACTIVE) != 0 ? CF_WAS_ACTIVE : 0);
     if (sep >= 0) { store<i32>(c, flags & ~CF_ACTIVE, C_FLAGS); continue; }
     store<i32>(c, flags | CF_ACTIVE | CF_TOUCHED, C_FLAGS);
     const iMoves = moves(i), jMoves = (flags & CF_J_MOVES) != 0;
     if (!iMoves && !jMoves) continue;
     const nx = load<i64>(c, C_NX), ny = load<i64>(c, C_NY), nz = load<i64>(c, C_NZ);
-    const corr = -sep;
     // velocity along n before the correction (j's velocity counts if it is not static)
     let rvx = -g64(P_UX, i), rvy = -g64(P_UY, i), rvz = -g64(P_UZ, i);
     if (!statJ) { rvx += g64(P_UX, j); rvy += g64(P_UY, j); rvz += g64(P_UZ, j); }
-    store<i64>(c, rs16(nx * rvx + ny * rvy + nz * rvz), C_VN_PRE);
+    const vpre = rs16(nx * rvx + ny * rvy + nz * rvz);
+    store<i64>(c, vpre, C_VN_PRE);
+    // resolve this substep's approach fully, older overlap at most MAX_PUSH * h per substep
+    // (pushing out faster would turn overlap into kinetic energy)
+    const allowed = timesH((vpre < 0 ? -vpre : 0) + pushQ32);
+    const corr = -sep < allowed ? -sep : allowed;
     // normal correction split by inverse mass
     const ci = mulr(corr, load<i64>(c, C_SHARE_I)), cj = mulr(corr, load<i64>(c, C_SHARE_J));
     let aix = -mulr(ci, nx), aiy = -mulr(ci, ny), aiz = -mulr(ci, nz);
@@ -373,9 +382,11 @@ function applyPositions(hw: i32): void {
         store<i64>(c, -rs16(nx * g64(P_UX, i) + ny * g64(P_UY, i) + nz * g64(P_UZ, i)), C_VN_PRE);
         store<i32>(c, flags | CF_ACTIVE | CF_TOUCHED, C_FLAGS);
       }
-      s64(P_DX, i, g64(P_DX, i) + mulr(sep, nx));
-      s64(P_DY, i, g64(P_DY, i) + mulr(sep, ny));
-      s64(P_DZ, i, g64(P_DZ, i) + mulr(sep, nz));
+      // position only: the prediction moves too, so no velocity is made from the push-out
+      // (the static velocity projection handles the normal velocity)
+      const ox = mulr(sep, nx), oy = mulr(sep, ny), oz = mulr(sep, nz);
+      s64(P_DX, i, g64(P_DX, i) + ox); s64(P_DY, i, g64(P_DY, i) + oy); s64(P_DZ, i, g64(P_DZ, i) + oz);
+      s64(P_PDX, i, g64(P_PDX, i) + ox); s64(P_PDY, i, g64(P_PDY, i) + oy); s64(P_PDZ, i, g64(P_PDZ, i) + oz);
     }
   }
 }
@@ -406,17 +417,19 @@ function velocityPass(count: i32): void {
   for (let k = 0; k < count; k++) {
     const c = contactAt(k);
     const flags = load<i32>(c, C_FLAGS);
-    if ((flags & CF_ACTIVE) == 0) continue;
+    if ((flags & (CF_ACTIVE | CF_J_STATIC)) != CF_ACTIVE) continue;   // statics: staticVelocities
     const vpre = load<i64>(c, C_VN_PRE);
-    if (vpre >= 0) continue;                          // was separating: leave it
     const i = load<i32>(c, C_I), j = load<i32>(c, C_J);
     const iMoves = moves(i), jMoves = (flags & CF_J_MOVES) != 0;
     if (!iMoves && !jMoves) continue;
     const nx = load<i64>(c, C_NX), ny = load<i64>(c, C_NY), nz = load<i64>(c, C_NZ);
     let rvx = -g64(P_UX, i), rvy = -g64(P_UY, i), rvz = -g64(P_UZ, i);
-    if ((flags & CF_J_STATIC) == 0) { rvx += g64(P_UX, j); rvy += g64(P_UY, j); rvz += g64(P_UZ, j); }
+    rvx += g64(P_UX, j); rvy += g64(P_UY, j); rvz += g64(P_UZ, j);
     const vn = rs16(nx * rvx + ny * rvy + nz * rvz);
-    const target = vpre < -threshold ? -mulr(load<i64>(c, C_E), vpre) : 0;
+    // approaching fast: bounce with restitution; approaching slowly: stop; already
+    // separating: keep that speed, but not the push-out velocity of the position pass
+    const bounce = vpre < -threshold && (flags & CF_WAS_ACTIVE) == 0;
+    const target = bounce ? -mulr(load<i64>(c, C_E), vpre) : (vpre > 0 ? vpre : 0);
     const dv = target - vn;
     if (dv == 0) continue;
     if (iMoves) {
@@ -443,6 +456,35 @@ function applyVelocities(hw: i32): void {
     s64(P_UZ, i, g64(P_UZ, i) + mulQ32Wide(g64(P_AZ, i), f));
     s64(P_AX, i, 0); s64(P_AY, i, 0); s64(P_AZ, i, 0);
     s32(P_CNT_V, i, 0);
+  }
+}
+
+/**
+ * Static velocity projection: each moving body, alone, sets its normal velocity against each
+ * of its overlapping static contacts in contact order (bounce on a new impact faster than
+ * the threshold, else stop, or keep a separating speed). Sequential per body, so walls and
+ * floors are hard in velocity as the static projection makes them hard in position.
+ */
+function staticVelocities(hw: i32): void {
+  const threshold = hdr(H_RESTITUTION_THRESHOLD) << 16;
+  for (let i = 0; i < hw; i++) {
+    const cc = g32(P_CCOUNT, i);
+    if (cc == 0 || !moves(i)) continue;
+    const first = g32(P_CFIRST, i);
+    for (let k = first; k < first + cc; k++) {
+      const c = contactAt(k);
+      const flags = load<i32>(c, C_FLAGS);
+      if ((flags & (CF_ACTIVE | CF_J_STATIC)) != (CF_ACTIVE | CF_J_STATIC)) continue;
+      const nx = load<i64>(c, C_NX), ny = load<i64>(c, C_NY), nz = load<i64>(c, C_NZ);
+      const vx = g64(P_UX, i), vy = g64(P_UY, i), vz = g64(P_UZ, i);
+      const vn = -rs16(nx * vx + ny * vy + nz * vz);
+      const vpre = load<i64>(c, C_VN_PRE);
+      const bounce = vpre < -threshold && (flags & CF_WAS_ACTIVE) == 0;
+      const target = bounce ? -mulr(load<i64>(c, C_E), vpre) : (vpre > 0 ? vpre : 0);
+      if (vn >= target && !bounce) continue;        // already leaving at least as fast: keep it
+      const dv = target - vn;
+      s64(P_UX, i, vx - mulr(dv, nx)); s64(P_UY, i, vy - mulr(dv, ny)); s64(P_UZ, i, vz - mulr(dv, nz));
+    }
   }
 }
 
@@ -493,6 +535,7 @@ export function solveTick(): void {
   const S = hdr(H_SUBSTEPS), rate = hdr(H_TICK_RATE);
   invH = hdr(H_INV_H);
   hQ24 = ((<i64>1 << 24) + (invH >> 1)) / invH;
+  pushQ32 = hdr(H_MAX_PUSH) << 16;
   // characters read their ground from the contact list
   for (let i = 0; i < hw; i++) {
     if ((g32(P_FLAGS, i) & (FLAG_LIVE | FLAG_CHARACTER)) == (FLAG_LIVE | FLAG_CHARACTER) && moves(i)) characterControl(i);
@@ -519,6 +562,7 @@ export function solveTick(): void {
     updateVelocities(hw);
     velocityPass(count);
     applyVelocities(hw);
+    staticVelocities(hw);
   }
   finishTick(hw, ((<i64>1 << 16) + (rate >> 1)) / rate);
 }

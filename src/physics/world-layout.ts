@@ -76,6 +76,8 @@ export const HEADER = {
   INV_CELL: 39,
   /** Separation up to which a character counts as standing on a contact (raw metres). */
   GROUND_TOLERANCE: 40,
+  /** Fastest speed at which overlap is pushed out, beyond the approach of the substep (raw m/s). */
+  MAX_PUSH: 41,
   /** Ticks per second times substeps: 1 / h for the substep h (integer). */
   INV_H: 37,
   /** Substep h in Q32 seconds: round(2^32 / INV_H). */
@@ -224,6 +226,8 @@ export const CONTACT_FLAG = {
   TOUCHED: 4,
   /** J is static (box or plane). */
   J_STATIC: 8,
+  /** Overlapping in the previous substep (restitution applies only to new impacts). */
+  WAS_ACTIVE: 16,
 } as const;
 
 /**

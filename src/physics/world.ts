@@ -73,6 +73,8 @@ export interface WorldConfig {
   restitutionThreshold?: number;
   /** Separation up to which a character stands on a contact, m. Default 0.05. */
   groundTolerance?: number;
+  /** Fastest push-out of overlap between moving bodies beyond the substep's approach, m/s (Box2D's contactPushMaxVelocity). Default 3. */
+  maxPushSpeed?: number;
 }
 
 /** Options of a body; units SI as numbers. */
@@ -184,6 +186,7 @@ export class PhysicsWorld {
     h[HEADER.MAX_SPEED] = toRaw(config.maxSpeed ?? 500);
     h[HEADER.RESTITUTION_THRESHOLD] = toRaw(config.restitutionThreshold ?? 0.5);
     h[HEADER.GROUND_TOLERANCE] = toRaw(config.groundTolerance ?? 0.05);
+    h[HEADER.MAX_PUSH] = toRaw(config.maxPushSpeed ?? 3);
     for (const [name, index] of Object.entries(FIELD_INDEX)) h[HEADER.OFFSETS_AT + index] = BigInt(plan.offsets[name]);
     if ((core.exports as unknown as WorldExports).worldInit(base) !== 0) throw new PhysicsError('BAD_HEADER', 'world header rejected by the core');
     return new PhysicsWorld(core, base, plan);
@@ -398,6 +401,44 @@ export class PhysicsWorld {
   /** A copy of the world's raw state (header and arrays): restore it with PhysicsWorld.restore. */
   save(): Uint8Array {
     return this.core.bytes().slice(this.base, this.base + this.plan.bytes);
+  }
+
+  /**
+   * Replaces this world's state with bytes made by save() from a world of the same sizes
+   * (same layout), in place. Throws PhysicsError BAD_HEADER when the sizes differ.
+   */
+  load(bytes: Uint8Array): void {
+    if (bytes.byteLength !== this.plan.bytes) throw new PhysicsError('BAD_HEADER', `saved world is ${bytes.byteLength} bytes, this world has ${this.plan.bytes}`);
+    const h = new BigInt64Array(bytes.buffer, bytes.byteOffset, HEADER_SLOTS);
+    if (BigInt.asUintN(64, h[HEADER.MAGIC]) !== WORLD_MAGIC || h[HEADER.CAPACITY] !== BigInt(this.plan.sizes.capacity)) {
+      throw new PhysicsError('BAD_HEADER', 'not a saved world of this layout');
+    }
+    this.core.bytes().set(bytes, this.base);
+    if (this.x.worldBind(this.base) !== 0) throw new PhysicsError('BAD_HEADER', 'world header rejected by the core');
+  }
+
+  /** Every live body's handle, in slot order. */
+  handles(): BodyHandle[] {
+    const hw = Number(this.header(HEADER.HIGH_WATER));
+    const i32 = new Int32Array(this.core.memory.buffer);
+    const out: BodyHandle[] = [];
+    for (let s = 0; s < hw; s++) {
+      if ((i32[(this.offsets.FLAGS >> 2) + s] & FLAG.LIVE) === 0) continue;
+      out.push((BigInt(i32[(this.offsets.GENERATION >> 2) + s] >>> 0) << 32n) | BigInt(s));
+    }
+    return out;
+  }
+
+  /** Whether the body is static (boxes, planes). */
+  isStatic(h: BodyHandle): boolean {
+    return new Int32Array(this.core.memory.buffer)[(this.offsets.KIND >> 2) + this.slot(h)] === KIND.STATIC;
+  }
+
+  /** Raw copy of every simulated per-body field of one body (for bitwise comparisons). */
+  bodyStateRaw(h: BodyHandle): bigint[] {
+    const s = this.slot(h), d = this.i64();
+    const names = ['PX', 'PY', 'PZ', 'VX', 'VY', 'VZ', 'WX', 'WY', 'WZ', 'QX', 'QY', 'QZ', 'QW'];
+    return [...names.map((n) => d[(this.offsets[n] >> 3) + s]), BigInt(this.flags(h))];
   }
 
   /**
