@@ -19,9 +19,9 @@ const hex = (h: bigint): string => `0x${h.toString(16).padStart(16, '0')}`;
 
 /** Golden hashes: scene -> [tick, hash]. Regenerate only for an intended change of the physics. */
 const GOLDEN: Record<string, Array<[number, string]>> = {
-  pile: [[100, 'PILE100'], [300, 'PILE300']],
-  rain: [[100, 'RAIN100'], [300, 'RAIN300']],
-  walkers: [[100, 'WALK100'], [300, 'WALK300']],
+  pile: [[100, '0xb6f58bbae65c4a38'], [300, '0x9984f986243841a4']],
+  rain: [[100, '0x48ff699189d7ea70'], [300, '0x59d654ce6bcae7c1']],
+  walkers: [[100, '0x12e21c2b1a565ce2'], [300, '0xcaf9321cc5c79f28']],
 };
 
 function sceneHashes(name: string, variant: CoreVariant): Array<[number, string]> {
