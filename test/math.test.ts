@@ -169,6 +169,21 @@ describe('sqrt and rsqrt', () => {
   });
 });
 
+test('sqrtFast (physics root) is within 2^-16 relative of sqrt over the u64 range, exact below 2^16', () => {
+  const xs = [0n, 1n, 2n, 65535n, 65536n, 65537n, (1n << 64n) - 1n, 1n << 63n,
+    ...gen(22, N, (r) => absB(randomSized(r, 63)) * (r() & 1 ? 2n : 1n) + BigInt(r() & 1))];
+  for (const [variant, core] of cores) {
+    for (const x of xs) {
+      const got = BigInt.asUintN(64, core.exports.fxSqrtFast(BigInt.asIntN(64, x)));
+      const exact = isqrt(x);
+      if (x < 65536n) { if (got !== exact) throw new Error(`sqrtFast [${variant}] ${x}: ${got} != ${exact}`); continue; }
+      // |got - sqrt(x)| <= 2^-16 sqrt(x) + 1 (the +1 covers the floor of the exact root)
+      const err = absB(got - exact);
+      if (err * (1n << 16n) > exact + (1n << 16n)) throw new Error(`sqrtFast [${variant}] ${x}: ${got} vs ${exact}`);
+    }
+  }
+});
+
 describe('trigonometry', () => {
   const TRIG_BOUND = 0.5 + 2 ** -10;
   const EXTRA = P - 16n;

@@ -114,3 +114,6 @@ export function qIntegrate(out: usize, qp: usize, w: usize, dt: i64): void {
   );
   store4(out);
 }
+
+/** sqrtFast of a u64 (the physics' square root; relative error < 2^-16). */
+export function fxSqrtFast(x: u64): u64 { return fx.sqrtFast(x); }

@@ -3,10 +3,12 @@
 // Broadphase: a uniform grid hashed into GRID_BUCKETS buckets, filled by counting sort every
 // tick. A moving body sits in the one cell holding its centre; the cell size is at least the
 // largest body diameter plus the contact margin (bodyCreate refuses larger bodies), so any
-// two bodies within contact range are in neighbouring cells. Body i scans the 27 cells
-// around its own and keeps candidates j > i whose packed cell key matches the scanned cell
-// (so a hash collision never yields a pair twice). Static boxes and planes are tested against
-// every moving body (O(moving x statics); a static tree is a later improvement).
+// two bodies within contact range are in neighbouring cells. In bucket order, each body scans
+// the later entries of its own cell and the 13 cells of the forward half shell, keeping
+// entries whose packed cell key matches the scanned cell (so a hash collision never yields
+// a pair twice); each pair is met once, recorded as (min slot, max slot) and grouped by the
+// lower slot with a counting sort. Static boxes and planes are tested against every moving
+// body (O(moving x statics); a static tree is a later improvement).
 //
 // Narrowphase: sphere and capsule are both a "core" (a vertical segment from y - h to
 // y + h, h = 0 for spheres) plus a radius, so sphere-sphere, sphere-capsule and
@@ -22,7 +24,7 @@
 import {
   P_PX, P_PY, P_PZ, P_VX, P_VY, P_VZ, P_RADIUS, P_HX, P_HY, P_HZ, P_INV_MASS, P_INV_INERTIA,
   P_FRICTION, P_RESTITUTION, P_KIND, P_SHAPE, P_FLAGS, P_LAYER, P_MASK, P_CELL_KEY, P_BUCKET,
-  P_BUCKET_START, P_SORTED, P_STATICS, P_CONTACTS, P_HITS, P_WAKE, P_CFIRST, P_CCOUNT,
+  P_BUCKET_START, P_SORTED, P_SORTED_KEY, P_PAIRS, P_PAIR_J, P_STATICS, P_CONTACTS, P_HITS, P_WAKE, P_CFIRST, P_CCOUNT,
   P_CHAR_TX, P_CHAR_TZ, P_CHAR_STEP, P_CHAR_SLOPE_COS, P_GNX, P_GNY, P_GNZ,
   H_HIGH_WATER, H_DYNAMIC_COUNT, H_GRID_BUCKETS, H_INV_CELL, H_STATIC_COUNT, H_CONTACT_COUNT, H_CONTACT_CAPACITY,
   H_MARGIN, H_STATUS, H_SLEEP_SPEED, H_GROUND_TOLERANCE, H_CELL_SIZE,
@@ -32,7 +34,7 @@ import {
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_GROUNDED,
 } from './layout';
 import { W, g64, s64, g32, s32, hdr, setHdr, wake } from './world';
-import { div, mul, ONE, roundShift, isqrtExtra } from '../math/fixed';
+import { div, mul, ONE, roundShift, sqrtFast } from '../math/fixed';
 
 // ---- small helpers ----
 
@@ -52,9 +54,9 @@ import { div, mul, ONE, roundShift, isqrtExtra } from '../math/fixed';
 // @ts-ignore: decorator
 @inline function clampI(x: i64, lo: i64, hi: i64): i64 { return x < lo ? lo : (x > hi ? hi : x); }
 
-/** floor(sqrt(x)) for a u64 (raw Q32 squared length -> Q16 length). */
+/** sqrt(x) of a squared length (raw Q32 -> Q16 length; relative error < 2^-16, see sqrtFast). */
 // @ts-ignore: decorator
-@inline export function lengthOfSq(x: i64): i64 { return <i64>isqrtExtra(<u64>x, 0); }
+@inline export function lengthOfSq(x: i64): i64 { return <i64>sqrtFast(<u64>x); }
 
 /** Cell coordinate of a raw position (floor(p / cell) up to the Q32 inverse). */
 // @ts-ignore: decorator
@@ -247,6 +249,26 @@ function collidePair(i: i32, j: i32): void {
 // @ts-ignore: decorator
 @inline function candAt(k: i32): usize { return P_HITS + (<usize>k << 2); }
 
+// Pair emission state of buildContacts (module globals).
+let pairCount = 0, pairCap = 0;
+let reachMargin: i64 = 0;
+
+/**
+ * Records the moving pair (a, b) as (min << 32) | max when either moves, their layers match
+ * and their bounding spheres come within the margin; counts it for the lower slot.
+ */
+function considerPair(a: i32, b: i32): void {
+  const i = a < b ? a : b, j = a < b ? b : a;
+  if (!isActive(i) && !isActive(j)) return;
+  if ((g32(P_LAYER, i) & g32(P_MASK, j)) == 0 || (g32(P_LAYER, j) & g32(P_MASK, i)) == 0) return;
+  const dx = g64(P_PX, j) - g64(P_PX, i), dy = g64(P_PY, j) - g64(P_PY, i), dz = g64(P_PZ, j) - g64(P_PZ, i);
+  const reach = g64(P_RADIUS, i) + coreHalf(i) + g64(P_RADIUS, j) + coreHalf(j) + reachMargin;
+  if (dx * dx + dy * dy + dz * dz >= reach * reach) return;
+  if (pairCount >= pairCap) { setHdr(H_STATUS, hdr(H_STATUS) | STATUS_CONTACT_OVERFLOW); return; }
+  s64(P_PAIRS, pairCount++, (<i64>i << 32) | <i64>j);
+  s32(P_CCOUNT, i, g32(P_CCOUNT, i) + 1);
+}
+
 /**
  * Builds the contact list of the tick from the current positions: grid, candidates, wake
  * pass, narrowphase, then the per-contact solver constants. Contacts of body I are
@@ -281,33 +303,53 @@ export function buildContacts(): void {
   // now BUCKET_START[b + 1] is the start of bucket b and BUCKET_START[b + 2] its end
   s32(P_BUCKET_START, buckets + 1, <i32>hdr(H_DYNAMIC_COUNT));    // end of the last bucket
   const nStatic = <i32>hdr(H_STATIC_COUNT);
-  // 2. candidates and narrowphase, I ascending
+  // 2a. candidate pairs: each body scans its own cell (later entries) and the 13 cells of the
+  //     forward half shell, in SORTED order; every pair is met exactly once
+  const nDyn = <i32>hdr(H_DYNAMIC_COUNT);
+  for (let k = 0; k < nDyn; k++) s64(P_SORTED_KEY, k, g64(P_CELL_KEY, g32(P_SORTED, k)));
+  for (let i = 0; i < hw; i++) { s32(P_CCOUNT, i, 0); s32(P_WAKE, i, 0); }
+  pairCount = 0;
+  pairCap = <i32>hdr(H_CONTACT_CAPACITY);
+  reachMargin = hdr(H_MARGIN);
+  for (let k = 0; k < nDyn; k++) {
+    const a = g32(P_SORTED, k);
+    const key = g64(P_SORTED_KEY, k);
+    const b = g32(P_BUCKET, a);
+    const end = g32(P_BUCKET_START, b + 2);
+    for (let q = k + 1; q < end; q++) if (g64(P_SORTED_KEY, q) == key) considerPair(a, g32(P_SORTED, q));
+    for (let o = 0; o < 13; o++) {
+      // forward half shell: dx > 0, or dx == 0 and dy > 0, or dx == dy == 0 and dz > 0
+      const dx: i64 = o < 9 ? 1 : 0;
+      const dy: i64 = o < 9 ? <i64>(o / 3) - 1 : (o < 12 ? 1 : 0);
+      const dz: i64 = o < 9 ? <i64>(o % 3) - 1 : (o < 12 ? <i64>(o - 9) - 1 : 1);
+      const nb = (b + <i32>dx * HASH_X + <i32>dy * HASH_Y + <i32>dz * HASH_Z) & mask;
+      const start = g32(P_BUCKET_START, nb + 1), stop = g32(P_BUCKET_START, nb + 2);
+      if (start == stop) continue;
+      const want = (((key >> 42) + dx) & 0x1FFFFF) << 42 | (((key >> 21) + dy) & 0x1FFFFF) << 21 | ((key + dz) & 0x1FFFFF);
+      for (let q = start; q < stop; q++) if (g64(P_SORTED_KEY, q) == want) considerPair(a, g32(P_SORTED, q));
+    }
+  }
+  // 2b. group the pairs by I (counting sort over slots): J lists in PAIR_J
+  let run = 0;
+  for (let i = 0; i < hw; i++) { s32(P_CFIRST, i, run); s32(P_BUCKET, i, run); run += g32(P_CCOUNT, i); }
+  for (let p = 0; p < pairCount; p++) {
+    const pk = g64(P_PAIRS, p);
+    const i = <i32>(pk >> 32);
+    const at = g32(P_BUCKET, i);
+    s32(P_PAIR_J, at, <i32>(pk & 0xFFFFFFFF));
+    s32(P_BUCKET, i, at + 1);
+  }
+  // 2c. narrowphase, I ascending; candidates (moving J and statics) sorted by J
   for (let i = 0; i < hw; i++) {
+    const pFirst = g32(P_CFIRST, i), pCount = g32(P_CCOUNT, i);
     s32(P_CFIRST, i, <i32>hdr(H_CONTACT_COUNT));
     s32(P_CCOUNT, i, 0);
-    s32(P_WAKE, i, 0);
     const fi = g32(P_FLAGS, i);
     if ((fi & FLAG_LIVE) == 0 || g32(P_KIND, i) == KIND_STATIC) continue;
-    const activeI = isActive(i);
-    const layerI = g32(P_LAYER, i), maskI = g32(P_MASK, i);
     let n = 0;
-    const key = g64(P_CELL_KEY, i);
-    const bi = g32(P_BUCKET, i);
-    for (let dx: i64 = -1; dx <= 1; dx++) for (let dy: i64 = -1; dy <= 1; dy++) for (let dz: i64 = -1; dz <= 1; dz++) {
-      const b = (bi + <i32>dx * HASH_X + <i32>dy * HASH_Y + <i32>dz * HASH_Z) & mask;
-      // the neighbour's packed key: add the offsets field by field (21-bit wrap)
-      const want = (((key >> 42) + dx) & 0x1FFFFF) << 42 | (((key >> 21) + dy) & 0x1FFFFF) << 21 | ((key + dz) & 0x1FFFFF);
-      const start = g32(P_BUCKET_START, b + 1), end = g32(P_BUCKET_START, b + 2);
-      if (start == end) continue;
-      for (let k = start; k < end; k++) {
-        const j = g32(P_SORTED, k);
-        if (j <= i || g64(P_CELL_KEY, j) != want) continue;
-        if (!activeI && !isActive(j)) continue;
-        if ((layerI & g32(P_MASK, j)) == 0 || (g32(P_LAYER, j) & maskI) == 0) continue;
-        store<i32>(candAt(n++), j);
-      }
-    }
-    if (activeI && g32(P_KIND, i) == KIND_DYNAMIC) {
+    for (let p = 0; p < pCount; p++) store<i32>(candAt(n++), g32(P_PAIR_J, pFirst + p));
+    if (isActive(i) && g32(P_KIND, i) == KIND_DYNAMIC) {
+      const layerI = g32(P_LAYER, i), maskI = g32(P_MASK, i);
       for (let s = 0; s < nStatic; s++) {
         const j = g32(P_STATICS, s);
         if ((layerI & g32(P_MASK, j)) == 0 || (g32(P_LAYER, j) & maskI) == 0) continue;

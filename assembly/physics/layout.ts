@@ -110,157 +110,113 @@
 // @ts-ignore: decorator
 @inline export const F_X0Z: i32 = 11;
 // @ts-ignore: decorator
-@inline export const F_DX: i32 = 12;
+@inline export const F_INV_MASS: i32 = 12;
 // @ts-ignore: decorator
-@inline export const F_DY: i32 = 13;
+@inline export const F_INV_INERTIA: i32 = 13;
 // @ts-ignore: decorator
-@inline export const F_DZ: i32 = 14;
+@inline export const F_QX: i32 = 14;
 // @ts-ignore: decorator
-@inline export const F_SDX: i32 = 15;
+@inline export const F_QY: i32 = 15;
 // @ts-ignore: decorator
-@inline export const F_SDY: i32 = 16;
+@inline export const F_QZ: i32 = 16;
 // @ts-ignore: decorator
-@inline export const F_SDZ: i32 = 17;
+@inline export const F_QW: i32 = 17;
 // @ts-ignore: decorator
-@inline export const F_PDX: i32 = 18;
+@inline export const F_RADIUS: i32 = 18;
 // @ts-ignore: decorator
-@inline export const F_PDY: i32 = 19;
+@inline export const F_HX: i32 = 19;
 // @ts-ignore: decorator
-@inline export const F_PDZ: i32 = 20;
+@inline export const F_HY: i32 = 20;
 // @ts-ignore: decorator
-@inline export const F_UX: i32 = 21;
+@inline export const F_HZ: i32 = 21;
 // @ts-ignore: decorator
-@inline export const F_UY: i32 = 22;
+@inline export const F_RESTITUTION: i32 = 22;
 // @ts-ignore: decorator
-@inline export const F_UZ: i32 = 23;
+@inline export const F_FRICTION: i32 = 23;
 // @ts-ignore: decorator
-@inline export const F_OX: i32 = 24;
+@inline export const F_LIN_DAMP: i32 = 24;
 // @ts-ignore: decorator
-@inline export const F_OY: i32 = 25;
+@inline export const F_ANG_DAMP: i32 = 25;
 // @ts-ignore: decorator
-@inline export const F_OZ: i32 = 26;
+@inline export const F_GRAVITY_SCALE: i32 = 26;
 // @ts-ignore: decorator
-@inline export const F_AX: i32 = 27;
+@inline export const F_FX: i32 = 27;
 // @ts-ignore: decorator
-@inline export const F_AY: i32 = 28;
+@inline export const F_FY: i32 = 28;
 // @ts-ignore: decorator
-@inline export const F_AZ: i32 = 29;
+@inline export const F_FZ: i32 = 29;
 // @ts-ignore: decorator
-@inline export const F_TX: i32 = 30;
+@inline export const F_CHAR_TX: i32 = 30;
 // @ts-ignore: decorator
-@inline export const F_TY: i32 = 31;
+@inline export const F_CHAR_TZ: i32 = 31;
 // @ts-ignore: decorator
-@inline export const F_TZ: i32 = 32;
+@inline export const F_CHAR_JUMP: i32 = 32;
 // @ts-ignore: decorator
-@inline export const F_RX: i32 = 33;
+@inline export const F_CHAR_STEP: i32 = 33;
 // @ts-ignore: decorator
-@inline export const F_RY: i32 = 34;
+@inline export const F_CHAR_SLOPE_COS: i32 = 34;
 // @ts-ignore: decorator
-@inline export const F_RZ: i32 = 35;
+@inline export const F_GNX: i32 = 35;
 // @ts-ignore: decorator
-@inline export const F_INV_MASS: i32 = 36;
+@inline export const F_GNY: i32 = 36;
 // @ts-ignore: decorator
-@inline export const F_INV_INERTIA: i32 = 37;
+@inline export const F_GNZ: i32 = 37;
 // @ts-ignore: decorator
-@inline export const F_QX: i32 = 38;
+@inline export const F_GENERATION: i32 = 38;
 // @ts-ignore: decorator
-@inline export const F_QY: i32 = 39;
+@inline export const F_SHAPE: i32 = 39;
 // @ts-ignore: decorator
-@inline export const F_QZ: i32 = 40;
+@inline export const F_KIND: i32 = 40;
 // @ts-ignore: decorator
-@inline export const F_QW: i32 = 41;
+@inline export const F_FLAGS: i32 = 41;
 // @ts-ignore: decorator
-@inline export const F_RADIUS: i32 = 42;
+@inline export const F_LAYER: i32 = 42;
 // @ts-ignore: decorator
-@inline export const F_HX: i32 = 43;
+@inline export const F_MASK: i32 = 43;
 // @ts-ignore: decorator
-@inline export const F_HY: i32 = 44;
+@inline export const F_CELL_KEY: i32 = 44;
 // @ts-ignore: decorator
-@inline export const F_HZ: i32 = 45;
+@inline export const F_SLEEP_COUNT: i32 = 45;
 // @ts-ignore: decorator
-@inline export const F_RESTITUTION: i32 = 46;
+@inline export const F_BUCKET: i32 = 46;
 // @ts-ignore: decorator
-@inline export const F_FRICTION: i32 = 47;
+@inline export const F_STATIC_POS: i32 = 47;
 // @ts-ignore: decorator
-@inline export const F_LIN_DAMP: i32 = 48;
+@inline export const F_WAKE: i32 = 48;
 // @ts-ignore: decorator
-@inline export const F_ANG_DAMP: i32 = 49;
+@inline export const F_CFIRST: i32 = 49;
 // @ts-ignore: decorator
-@inline export const F_GRAVITY_SCALE: i32 = 50;
+@inline export const F_CCOUNT: i32 = 50;
 // @ts-ignore: decorator
-@inline export const F_FX: i32 = 51;
+@inline export const F_STATE: i32 = 51;
 // @ts-ignore: decorator
-@inline export const F_FY: i32 = 52;
+@inline export const F_FREE: i32 = 52;
 // @ts-ignore: decorator
-@inline export const F_FZ: i32 = 53;
+@inline export const F_STATICS: i32 = 53;
 // @ts-ignore: decorator
-@inline export const F_CHAR_TX: i32 = 54;
+@inline export const F_BUCKET_START: i32 = 54;
 // @ts-ignore: decorator
-@inline export const F_CHAR_TZ: i32 = 55;
+@inline export const F_SORTED: i32 = 55;
 // @ts-ignore: decorator
-@inline export const F_CHAR_JUMP: i32 = 56;
+@inline export const F_SORTED_KEY: i32 = 56;
 // @ts-ignore: decorator
-@inline export const F_CHAR_STEP: i32 = 57;
+@inline export const F_PAIRS: i32 = 57;
 // @ts-ignore: decorator
-@inline export const F_CHAR_SLOPE_COS: i32 = 58;
+@inline export const F_PAIR_J: i32 = 58;
 // @ts-ignore: decorator
-@inline export const F_GNX: i32 = 59;
+@inline export const F_CONTACTS: i32 = 59;
 // @ts-ignore: decorator
-@inline export const F_GNY: i32 = 60;
+@inline export const F_TOUCH: i32 = 60;
 // @ts-ignore: decorator
-@inline export const F_GNZ: i32 = 61;
+@inline export const F_PREV_TOUCH: i32 = 61;
 // @ts-ignore: decorator
-@inline export const F_GENERATION: i32 = 62;
+@inline export const F_EVENTS: i32 = 62;
 // @ts-ignore: decorator
-@inline export const F_SHAPE: i32 = 63;
+@inline export const F_HITS: i32 = 63;
 // @ts-ignore: decorator
-@inline export const F_KIND: i32 = 64;
+@inline export const F_HASH_REC: i32 = 64;
 // @ts-ignore: decorator
-@inline export const F_FLAGS: i32 = 65;
-// @ts-ignore: decorator
-@inline export const F_LAYER: i32 = 66;
-// @ts-ignore: decorator
-@inline export const F_MASK: i32 = 67;
-// @ts-ignore: decorator
-@inline export const F_CELL_KEY: i32 = 68;
-// @ts-ignore: decorator
-@inline export const F_SLEEP_COUNT: i32 = 69;
-// @ts-ignore: decorator
-@inline export const F_CNT: i32 = 70;
-// @ts-ignore: decorator
-@inline export const F_CNT_V: i32 = 71;
-// @ts-ignore: decorator
-@inline export const F_BUCKET: i32 = 72;
-// @ts-ignore: decorator
-@inline export const F_STATIC_POS: i32 = 73;
-// @ts-ignore: decorator
-@inline export const F_WAKE: i32 = 74;
-// @ts-ignore: decorator
-@inline export const F_CFIRST: i32 = 75;
-// @ts-ignore: decorator
-@inline export const F_CCOUNT: i32 = 76;
-// @ts-ignore: decorator
-@inline export const F_FREE: i32 = 77;
-// @ts-ignore: decorator
-@inline export const F_STATICS: i32 = 78;
-// @ts-ignore: decorator
-@inline export const F_BUCKET_START: i32 = 79;
-// @ts-ignore: decorator
-@inline export const F_SORTED: i32 = 80;
-// @ts-ignore: decorator
-@inline export const F_CONTACTS: i32 = 81;
-// @ts-ignore: decorator
-@inline export const F_TOUCH: i32 = 82;
-// @ts-ignore: decorator
-@inline export const F_PREV_TOUCH: i32 = 83;
-// @ts-ignore: decorator
-@inline export const F_EVENTS: i32 = 84;
-// @ts-ignore: decorator
-@inline export const F_HITS: i32 = 85;
-// @ts-ignore: decorator
-@inline export const F_HASH_REC: i32 = 86;
-// @ts-ignore: decorator
-@inline export const F_BODY_DEF: i32 = 87;
+@inline export const F_BODY_DEF: i32 = 65;
 // @ts-ignore: decorator
 @inline export const SHAPE_SPHERE: i32 = 0;
 // @ts-ignore: decorator
@@ -325,6 +281,66 @@
 @inline export const C_KN: i32 = 112;
 // @ts-ignore: decorator
 @inline export const CONTACT_BYTES: i32 = 128;
+// @ts-ignore: decorator
+@inline export const S_DX: i32 = 0;
+// @ts-ignore: decorator
+@inline export const S_DY: i32 = 8;
+// @ts-ignore: decorator
+@inline export const S_DZ: i32 = 16;
+// @ts-ignore: decorator
+@inline export const S_SDX: i32 = 24;
+// @ts-ignore: decorator
+@inline export const S_SDY: i32 = 32;
+// @ts-ignore: decorator
+@inline export const S_SDZ: i32 = 40;
+// @ts-ignore: decorator
+@inline export const S_UX: i32 = 48;
+// @ts-ignore: decorator
+@inline export const S_UY: i32 = 56;
+// @ts-ignore: decorator
+@inline export const S_UZ: i32 = 64;
+// @ts-ignore: decorator
+@inline export const S_RX: i32 = 72;
+// @ts-ignore: decorator
+@inline export const S_RY: i32 = 80;
+// @ts-ignore: decorator
+@inline export const S_RZ: i32 = 88;
+// @ts-ignore: decorator
+@inline export const S_INV_MASS: i32 = 96;
+// @ts-ignore: decorator
+@inline export const S_INV_INERTIA: i32 = 104;
+// @ts-ignore: decorator
+@inline export const S_MOVES: i32 = 112;
+// @ts-ignore: decorator
+@inline export const S_CNT: i32 = 116;
+// @ts-ignore: decorator
+@inline export const S_CNT_V: i32 = 120;
+// @ts-ignore: decorator
+@inline export const S_AX: i32 = 128;
+// @ts-ignore: decorator
+@inline export const S_AY: i32 = 136;
+// @ts-ignore: decorator
+@inline export const S_AZ: i32 = 144;
+// @ts-ignore: decorator
+@inline export const S_TX: i32 = 152;
+// @ts-ignore: decorator
+@inline export const S_TY: i32 = 160;
+// @ts-ignore: decorator
+@inline export const S_TZ: i32 = 168;
+// @ts-ignore: decorator
+@inline export const S_OX: i32 = 176;
+// @ts-ignore: decorator
+@inline export const S_OY: i32 = 184;
+// @ts-ignore: decorator
+@inline export const S_OZ: i32 = 192;
+// @ts-ignore: decorator
+@inline export const S_PDX: i32 = 200;
+// @ts-ignore: decorator
+@inline export const S_PDY: i32 = 208;
+// @ts-ignore: decorator
+@inline export const S_PDZ: i32 = 216;
+// @ts-ignore: decorator
+@inline export const STATE_BYTES: i32 = 256;
 // @ts-ignore: decorator
 @inline export const CF_J_MOVES: i32 = 1;
 // @ts-ignore: decorator
@@ -447,30 +463,6 @@ export let P_WZ: usize = 0;
 export let P_X0X: usize = 0;
 export let P_X0Y: usize = 0;
 export let P_X0Z: usize = 0;
-export let P_DX: usize = 0;
-export let P_DY: usize = 0;
-export let P_DZ: usize = 0;
-export let P_SDX: usize = 0;
-export let P_SDY: usize = 0;
-export let P_SDZ: usize = 0;
-export let P_PDX: usize = 0;
-export let P_PDY: usize = 0;
-export let P_PDZ: usize = 0;
-export let P_UX: usize = 0;
-export let P_UY: usize = 0;
-export let P_UZ: usize = 0;
-export let P_OX: usize = 0;
-export let P_OY: usize = 0;
-export let P_OZ: usize = 0;
-export let P_AX: usize = 0;
-export let P_AY: usize = 0;
-export let P_AZ: usize = 0;
-export let P_TX: usize = 0;
-export let P_TY: usize = 0;
-export let P_TZ: usize = 0;
-export let P_RX: usize = 0;
-export let P_RY: usize = 0;
-export let P_RZ: usize = 0;
 export let P_INV_MASS: usize = 0;
 export let P_INV_INERTIA: usize = 0;
 export let P_QX: usize = 0;
@@ -505,17 +497,19 @@ export let P_LAYER: usize = 0;
 export let P_MASK: usize = 0;
 export let P_CELL_KEY: usize = 0;
 export let P_SLEEP_COUNT: usize = 0;
-export let P_CNT: usize = 0;
-export let P_CNT_V: usize = 0;
 export let P_BUCKET: usize = 0;
 export let P_STATIC_POS: usize = 0;
 export let P_WAKE: usize = 0;
 export let P_CFIRST: usize = 0;
 export let P_CCOUNT: usize = 0;
+export let P_STATE: usize = 0;
 export let P_FREE: usize = 0;
 export let P_STATICS: usize = 0;
 export let P_BUCKET_START: usize = 0;
 export let P_SORTED: usize = 0;
+export let P_SORTED_KEY: usize = 0;
+export let P_PAIRS: usize = 0;
+export let P_PAIR_J: usize = 0;
 export let P_CONTACTS: usize = 0;
 export let P_TOUCH: usize = 0;
 export let P_PREV_TOUCH: usize = 0;
@@ -538,80 +532,58 @@ export function bindArrays(base: usize): void {
   P_X0X = base + <usize>load<i64>(base + 584);
   P_X0Y = base + <usize>load<i64>(base + 592);
   P_X0Z = base + <usize>load<i64>(base + 600);
-  P_DX = base + <usize>load<i64>(base + 608);
-  P_DY = base + <usize>load<i64>(base + 616);
-  P_DZ = base + <usize>load<i64>(base + 624);
-  P_SDX = base + <usize>load<i64>(base + 632);
-  P_SDY = base + <usize>load<i64>(base + 640);
-  P_SDZ = base + <usize>load<i64>(base + 648);
-  P_PDX = base + <usize>load<i64>(base + 656);
-  P_PDY = base + <usize>load<i64>(base + 664);
-  P_PDZ = base + <usize>load<i64>(base + 672);
-  P_UX = base + <usize>load<i64>(base + 680);
-  P_UY = base + <usize>load<i64>(base + 688);
-  P_UZ = base + <usize>load<i64>(base + 696);
-  P_OX = base + <usize>load<i64>(base + 704);
-  P_OY = base + <usize>load<i64>(base + 712);
-  P_OZ = base + <usize>load<i64>(base + 720);
-  P_AX = base + <usize>load<i64>(base + 728);
-  P_AY = base + <usize>load<i64>(base + 736);
-  P_AZ = base + <usize>load<i64>(base + 744);
-  P_TX = base + <usize>load<i64>(base + 752);
-  P_TY = base + <usize>load<i64>(base + 760);
-  P_TZ = base + <usize>load<i64>(base + 768);
-  P_RX = base + <usize>load<i64>(base + 776);
-  P_RY = base + <usize>load<i64>(base + 784);
-  P_RZ = base + <usize>load<i64>(base + 792);
-  P_INV_MASS = base + <usize>load<i64>(base + 800);
-  P_INV_INERTIA = base + <usize>load<i64>(base + 808);
-  P_QX = base + <usize>load<i64>(base + 816);
-  P_QY = base + <usize>load<i64>(base + 824);
-  P_QZ = base + <usize>load<i64>(base + 832);
-  P_QW = base + <usize>load<i64>(base + 840);
-  P_RADIUS = base + <usize>load<i64>(base + 848);
-  P_HX = base + <usize>load<i64>(base + 856);
-  P_HY = base + <usize>load<i64>(base + 864);
-  P_HZ = base + <usize>load<i64>(base + 872);
-  P_RESTITUTION = base + <usize>load<i64>(base + 880);
-  P_FRICTION = base + <usize>load<i64>(base + 888);
-  P_LIN_DAMP = base + <usize>load<i64>(base + 896);
-  P_ANG_DAMP = base + <usize>load<i64>(base + 904);
-  P_GRAVITY_SCALE = base + <usize>load<i64>(base + 912);
-  P_FX = base + <usize>load<i64>(base + 920);
-  P_FY = base + <usize>load<i64>(base + 928);
-  P_FZ = base + <usize>load<i64>(base + 936);
-  P_CHAR_TX = base + <usize>load<i64>(base + 944);
-  P_CHAR_TZ = base + <usize>load<i64>(base + 952);
-  P_CHAR_JUMP = base + <usize>load<i64>(base + 960);
-  P_CHAR_STEP = base + <usize>load<i64>(base + 968);
-  P_CHAR_SLOPE_COS = base + <usize>load<i64>(base + 976);
-  P_GNX = base + <usize>load<i64>(base + 984);
-  P_GNY = base + <usize>load<i64>(base + 992);
-  P_GNZ = base + <usize>load<i64>(base + 1000);
-  P_GENERATION = base + <usize>load<i64>(base + 1008);
-  P_SHAPE = base + <usize>load<i64>(base + 1016);
-  P_KIND = base + <usize>load<i64>(base + 1024);
-  P_FLAGS = base + <usize>load<i64>(base + 1032);
-  P_LAYER = base + <usize>load<i64>(base + 1040);
-  P_MASK = base + <usize>load<i64>(base + 1048);
-  P_CELL_KEY = base + <usize>load<i64>(base + 1056);
-  P_SLEEP_COUNT = base + <usize>load<i64>(base + 1064);
-  P_CNT = base + <usize>load<i64>(base + 1072);
-  P_CNT_V = base + <usize>load<i64>(base + 1080);
-  P_BUCKET = base + <usize>load<i64>(base + 1088);
-  P_STATIC_POS = base + <usize>load<i64>(base + 1096);
-  P_WAKE = base + <usize>load<i64>(base + 1104);
-  P_CFIRST = base + <usize>load<i64>(base + 1112);
-  P_CCOUNT = base + <usize>load<i64>(base + 1120);
-  P_FREE = base + <usize>load<i64>(base + 1128);
-  P_STATICS = base + <usize>load<i64>(base + 1136);
-  P_BUCKET_START = base + <usize>load<i64>(base + 1144);
-  P_SORTED = base + <usize>load<i64>(base + 1152);
-  P_CONTACTS = base + <usize>load<i64>(base + 1160);
-  P_TOUCH = base + <usize>load<i64>(base + 1168);
-  P_PREV_TOUCH = base + <usize>load<i64>(base + 1176);
-  P_EVENTS = base + <usize>load<i64>(base + 1184);
-  P_HITS = base + <usize>load<i64>(base + 1192);
-  P_HASH_REC = base + <usize>load<i64>(base + 1200);
-  P_BODY_DEF = base + <usize>load<i64>(base + 1208);
+  P_INV_MASS = base + <usize>load<i64>(base + 608);
+  P_INV_INERTIA = base + <usize>load<i64>(base + 616);
+  P_QX = base + <usize>load<i64>(base + 624);
+  P_QY = base + <usize>load<i64>(base + 632);
+  P_QZ = base + <usize>load<i64>(base + 640);
+  P_QW = base + <usize>load<i64>(base + 648);
+  P_RADIUS = base + <usize>load<i64>(base + 656);
+  P_HX = base + <usize>load<i64>(base + 664);
+  P_HY = base + <usize>load<i64>(base + 672);
+  P_HZ = base + <usize>load<i64>(base + 680);
+  P_RESTITUTION = base + <usize>load<i64>(base + 688);
+  P_FRICTION = base + <usize>load<i64>(base + 696);
+  P_LIN_DAMP = base + <usize>load<i64>(base + 704);
+  P_ANG_DAMP = base + <usize>load<i64>(base + 712);
+  P_GRAVITY_SCALE = base + <usize>load<i64>(base + 720);
+  P_FX = base + <usize>load<i64>(base + 728);
+  P_FY = base + <usize>load<i64>(base + 736);
+  P_FZ = base + <usize>load<i64>(base + 744);
+  P_CHAR_TX = base + <usize>load<i64>(base + 752);
+  P_CHAR_TZ = base + <usize>load<i64>(base + 760);
+  P_CHAR_JUMP = base + <usize>load<i64>(base + 768);
+  P_CHAR_STEP = base + <usize>load<i64>(base + 776);
+  P_CHAR_SLOPE_COS = base + <usize>load<i64>(base + 784);
+  P_GNX = base + <usize>load<i64>(base + 792);
+  P_GNY = base + <usize>load<i64>(base + 800);
+  P_GNZ = base + <usize>load<i64>(base + 808);
+  P_GENERATION = base + <usize>load<i64>(base + 816);
+  P_SHAPE = base + <usize>load<i64>(base + 824);
+  P_KIND = base + <usize>load<i64>(base + 832);
+  P_FLAGS = base + <usize>load<i64>(base + 840);
+  P_LAYER = base + <usize>load<i64>(base + 848);
+  P_MASK = base + <usize>load<i64>(base + 856);
+  P_CELL_KEY = base + <usize>load<i64>(base + 864);
+  P_SLEEP_COUNT = base + <usize>load<i64>(base + 872);
+  P_BUCKET = base + <usize>load<i64>(base + 880);
+  P_STATIC_POS = base + <usize>load<i64>(base + 888);
+  P_WAKE = base + <usize>load<i64>(base + 896);
+  P_CFIRST = base + <usize>load<i64>(base + 904);
+  P_CCOUNT = base + <usize>load<i64>(base + 912);
+  P_STATE = base + <usize>load<i64>(base + 920);
+  P_FREE = base + <usize>load<i64>(base + 928);
+  P_STATICS = base + <usize>load<i64>(base + 936);
+  P_BUCKET_START = base + <usize>load<i64>(base + 944);
+  P_SORTED = base + <usize>load<i64>(base + 952);
+  P_SORTED_KEY = base + <usize>load<i64>(base + 960);
+  P_PAIRS = base + <usize>load<i64>(base + 968);
+  P_PAIR_J = base + <usize>load<i64>(base + 976);
+  P_CONTACTS = base + <usize>load<i64>(base + 984);
+  P_TOUCH = base + <usize>load<i64>(base + 992);
+  P_PREV_TOUCH = base + <usize>load<i64>(base + 1000);
+  P_EVENTS = base + <usize>load<i64>(base + 1008);
+  P_HITS = base + <usize>load<i64>(base + 1016);
+  P_HASH_REC = base + <usize>load<i64>(base + 1024);
+  P_BODY_DEF = base + <usize>load<i64>(base + 1032);
 }

@@ -47,12 +47,13 @@
 
 import {
   P_PX, P_PY, P_PZ, P_VX, P_VY, P_VZ, P_WX, P_WY, P_WZ, P_X0X, P_X0Y, P_X0Z,
-  P_DX, P_DY, P_DZ, P_SDX, P_SDY, P_SDZ, P_PDX, P_PDY, P_PDZ, P_UX, P_UY, P_UZ, P_OX, P_OY, P_OZ,
-  P_AX, P_AY, P_AZ, P_TX, P_TY, P_TZ, P_RX, P_RY, P_RZ, P_INV_MASS, P_INV_INERTIA,
+  P_STATE, P_INV_MASS, P_INV_INERTIA,
+  S_DX, S_DY, S_DZ, S_SDX, S_SDY, S_SDZ, S_PDX, S_PDY, S_PDZ, S_UX, S_UY, S_UZ, S_OX, S_OY, S_OZ,
+  S_AX, S_AY, S_AZ, S_TX, S_TY, S_TZ, S_RX, S_RY, S_RZ, S_INV_MASS, S_INV_INERTIA, S_MOVES, S_CNT, S_CNT_V,
   P_QX, P_QY, P_QZ, P_QW, P_RADIUS, P_HX, P_HY, P_HZ, P_RESTITUTION,
   P_LIN_DAMP, P_ANG_DAMP, P_GRAVITY_SCALE, P_FX, P_FY, P_FZ,
   P_CHAR_TX, P_CHAR_TZ, P_CHAR_JUMP, P_GNX, P_GNY, P_GNZ,
-  P_KIND, P_SHAPE, P_FLAGS, P_SLEEP_COUNT, P_CNT, P_CNT_V, P_CFIRST, P_CCOUNT, P_STATICS,
+  P_KIND, P_SHAPE, P_FLAGS, P_SLEEP_COUNT, P_CFIRST, P_CCOUNT, P_STATICS,
   H_HIGH_WATER, H_CONTACT_COUNT, H_SUBSTEPS, H_TICK_RATE, H_INV_H,
   H_GRAVITY_X, H_GRAVITY_Y, H_GRAVITY_Z, H_MAX_SPEED, H_RESTITUTION_THRESHOLD,
   H_SLEEP_ENABLED, H_SLEEP_SPEED, H_SLEEP_TICKS, H_STATIC_COUNT, H_MARGIN, H_MAX_RADIUS, H_MAX_PUSH,
@@ -75,6 +76,17 @@ import { rx, ry, rz, rw } from '../math/registers';
 @inline function mulr(a: i64, b: i64): i64 { return (a * b + 0x8000) >> 16; }
 // @ts-ignore: decorator
 @inline function rs16(p: i64): i64 { return (p + 0x8000) >> 16; }
+
+/** Address of body i's STATE record (see STATE in world-layout.ts). */
+// @ts-ignore: decorator
+@inline function st(i: i32): usize { return P_STATE + (<usize>i << 8); }
+// @ts-ignore: decorator
+@inline function sst(i: i32, off: i32, v: i64): void { store<i64>(st(i) + <usize>off, v); }
+// @ts-ignore: decorator
+@inline function sst32(i: i32, off: i32, v: i32): void { store<i32>(st(i) + <usize>off, v); }
+/** Dynamic and awake this tick (fixed for the whole tick). */
+// @ts-ignore: decorator
+@inline function movesS(i: i32): bool { return load<i32>(st(i) + <usize>S_MOVES) != 0; }
 
 // Per-tick constants (module globals, set by solveTick).
 let gdvX: i64 = 0, gdvY: i64 = 0, gdvZ: i64 = 0;      // gravity velocity increment of this substep (Q32 m/s)
@@ -101,13 +113,13 @@ function gravityIncrement(gq48: i64, s: i64, S: i64): i64 {
 
 /** Speed limit on the Q32 velocity: scales it down to MAX_SPEED when faster (rare; a root). */
 function clampSpeed(i: i32): void {
-  const vx = g64(P_UX, i), vy = g64(P_UY, i), vz = g64(P_UZ, i);
+  const vx = load<i64>(st(i) + <usize>S_UX), vy = load<i64>(st(i) + <usize>S_UY), vz = load<i64>(st(i) + <usize>S_UZ);
   const ax = vx >> 16, ay = vy >> 16, az = vz >> 16;                  // Q16 for the test
   const m = hdr(H_MAX_SPEED);
   const v2 = ax * ax + ay * ay + az * az;
   if (v2 <= m * m) return;
   const f = div(m, lengthOfSq(v2));                                   // Q16 factor < 1
-  s64(P_UX, i, mulQ32Wide(vx, f << 16)); s64(P_UY, i, mulQ32Wide(vy, f << 16)); s64(P_UZ, i, mulQ32Wide(vz, f << 16));
+  sst(i, S_UX, mulQ32Wide(vx, f << 16)); sst(i, S_UY, mulQ32Wide(vy, f << 16)); sst(i, S_UZ, mulQ32Wide(vz, f << 16));
 }
 
 /**
@@ -119,8 +131,8 @@ function clampSpeed(i: i32): void {
 function sweepStatics(i: i32): void {
   const r = g64(P_RADIUS, i);
   const bx0 = g64(P_X0X, i), by0 = g64(P_X0Y, i), bz0 = g64(P_X0Z, i);
-  const x0 = bx0 + rs16(g64(P_SDX, i)), y0 = by0 + rs16(g64(P_SDY, i)), z0 = bz0 + rs16(g64(P_SDZ, i));
-  const dx = bx0 + rs16(g64(P_DX, i)) - x0, dy = by0 + rs16(g64(P_DY, i)) - y0, dz = bz0 + rs16(g64(P_DZ, i)) - z0;
+  const x0 = bx0 + rs16(load<i64>(st(i) + <usize>S_SDX)), y0 = by0 + rs16(load<i64>(st(i) + <usize>S_SDY)), z0 = bz0 + rs16(load<i64>(st(i) + <usize>S_SDZ));
+  const dx = bx0 + rs16(load<i64>(st(i) + <usize>S_DX)) - x0, dy = by0 + rs16(load<i64>(st(i) + <usize>S_DY)) - y0, dz = bz0 + rs16(load<i64>(st(i) + <usize>S_DZ)) - z0;
   let best: i64 = ONE;                 // fraction of the motion, Q16
   let bnx: i64 = 0, bny: i64 = 0, bnz: i64 = 0, bj = -1;
   const n = <i32>hdr(H_STATIC_COUNT);
@@ -159,15 +171,15 @@ function sweepStatics(i: i32): void {
   }
   if (bj < 0) return;
   // stop at the impact (displacement in Q32) and reflect the normal velocity
-  s64(P_DX, i, (x0 + mul(dx, best) - bx0) << 16);
-  s64(P_DY, i, (y0 + mul(dy, best) - by0) << 16);
-  s64(P_DZ, i, (z0 + mul(dz, best) - bz0) << 16);
-  const vx = g64(P_UX, i), vy = g64(P_UY, i), vz = g64(P_UZ, i);
+  sst(i, S_DX, (x0 + mul(dx, best) - bx0) << 16);
+  sst(i, S_DY, (y0 + mul(dy, best) - by0) << 16);
+  sst(i, S_DZ, (z0 + mul(dz, best) - bz0) << 16);
+  const vx = load<i64>(st(i) + <usize>S_UX), vy = load<i64>(st(i) + <usize>S_UY), vz = load<i64>(st(i) + <usize>S_UZ);
   const vn = rs16(vx * bnx + vy * bny + vz * bnz);
   if (vn < 0) {
     const e = g64(P_RESTITUTION, i) > g64(P_RESTITUTION, bj) ? g64(P_RESTITUTION, i) : g64(P_RESTITUTION, bj);
     const k = vn + mulr(e, vn);                          // (1 + e) vn
-    s64(P_UX, i, vx - mulr(k, bnx)); s64(P_UY, i, vy - mulr(k, bny)); s64(P_UZ, i, vz - mulr(k, bnz));
+    sst(i, S_UX, vx - mulr(k, bnx)); sst(i, S_UY, vy - mulr(k, bny)); sst(i, S_UZ, vz - mulr(k, bnz));
   }
 }
 
@@ -205,9 +217,9 @@ function integrate(hw: i32): void {
     if (!movesOrKinematic(i)) continue;
     const f = g32(P_FLAGS, i);
     const kind = g32(P_KIND, i);
-    let dx = g64(P_DX, i), dy = g64(P_DY, i), dz = g64(P_DZ, i);
-    s64(P_SDX, i, dx); s64(P_SDY, i, dy); s64(P_SDZ, i, dz);
-    let vx = g64(P_UX, i), vy = g64(P_UY, i), vz = g64(P_UZ, i);
+    let dx = load<i64>(st(i) + <usize>S_DX), dy = load<i64>(st(i) + <usize>S_DY), dz = load<i64>(st(i) + <usize>S_DZ);
+    sst(i, S_SDX, dx); sst(i, S_SDY, dy); sst(i, S_SDZ, dz);
+    let vx = load<i64>(st(i) + <usize>S_UX), vy = load<i64>(st(i) + <usize>S_UY), vz = load<i64>(st(i) + <usize>S_UZ);
     if (kind == KIND_DYNAMIC) {
       // gravity (not for a character standing on walkable ground)
       if ((f & (FLAG_CHARACTER | FLAG_GROUNDED)) != (FLAG_CHARACTER | FLAG_GROUNDED)) {
@@ -218,48 +230,48 @@ function integrate(hw: i32): void {
       // external force: dv = F / m h (F / m is Q32 m/s^2)
       const fx = g64(P_FX, i), fy = g64(P_FY, i), fz = g64(P_FZ, i);
       if ((fx | fy | fz) != 0) {
-        const im = g64(P_INV_MASS, i);
+        const im = load<i64>(st(i) + <usize>S_INV_MASS);
         vx += timesH(fx * im); vy += timesH(fy * im); vz += timesH(fz * im);
       }
       // damping: v *= 1 / (1 + c h) (Pade approximation of exp(-c h), as Box2D)
       const ld = g64(P_LIN_DAMP, i);
       if (ld != (<i64>1 << 32)) { vx = mulQ32Wide(vx, ld); vy = mulQ32Wide(vy, ld); vz = mulQ32Wide(vz, ld); }
-      s64(P_UX, i, vx); s64(P_UY, i, vy); s64(P_UZ, i, vz);
+      sst(i, S_UX, vx); sst(i, S_UY, vy); sst(i, S_UZ, vz);
       clampSpeed(i);
-      vx = g64(P_UX, i); vy = g64(P_UY, i); vz = g64(P_UZ, i);
+      vx = load<i64>(st(i) + <usize>S_UX); vy = load<i64>(st(i) + <usize>S_UY); vz = load<i64>(st(i) + <usize>S_UZ);
     }
     dx += timesH(vx); dy += timesH(vy); dz += timesH(vz);
-    s64(P_DX, i, dx); s64(P_DY, i, dy); s64(P_DZ, i, dz);
+    sst(i, S_DX, dx); sst(i, S_DY, dy); sst(i, S_DZ, dz);
     if (g32(P_SHAPE, i) == SHAPE_SPHERE && kind == KIND_DYNAMIC) {
-      let wx = g64(P_OX, i), wy = g64(P_OY, i), wz = g64(P_OZ, i);
+      let wx = load<i64>(st(i) + <usize>S_OX), wy = load<i64>(st(i) + <usize>S_OY), wz = load<i64>(st(i) + <usize>S_OZ);
       const ad = g64(P_ANG_DAMP, i);
       if (ad != (<i64>1 << 32)) { wx = mulQ32Wide(wx, ad); wy = mulQ32Wide(wy, ad); wz = mulQ32Wide(wz, ad); }
-      s64(P_OX, i, wx); s64(P_OY, i, wy); s64(P_OZ, i, wz);
+      sst(i, S_OX, wx); sst(i, S_OY, wy); sst(i, S_OZ, wz);
       // rotation of the substep (small-angle vector, Q32), corrected by the friction pass
-      s64(P_RX, i, timesH(wx)); s64(P_RY, i, timesH(wy)); s64(P_RZ, i, timesH(wz));
+      sst(i, S_RX, timesH(wx)); sst(i, S_RY, timesH(wy)); sst(i, S_RZ, timesH(wz));
       // continuous collision when the sphere moves more than half its radius in the substep
-      const mx = (dx - g64(P_SDX, i)) >> 16, my = (dy - g64(P_SDY, i)) >> 16, mz = (dz - g64(P_SDZ, i)) >> 16;
+      const mx = (dx - load<i64>(st(i) + <usize>S_SDX)) >> 16, my = (dy - load<i64>(st(i) + <usize>S_SDY)) >> 16, mz = (dz - load<i64>(st(i) + <usize>S_SDZ)) >> 16;
       const r = g64(P_RADIUS, i);
       if (mx * mx + my * my + mz * mz > (r * r) >> 2) sweepStatics(i);
     }
-    s64(P_PDX, i, g64(P_DX, i)); s64(P_PDY, i, g64(P_DY, i)); s64(P_PDZ, i, g64(P_DZ, i));
+    sst(i, S_PDX, load<i64>(st(i) + <usize>S_DX)); sst(i, S_PDY, load<i64>(st(i) + <usize>S_DY)); sst(i, S_PDZ, load<i64>(st(i) + <usize>S_DZ));
   }
 }
 
 // @ts-ignore: decorator
 @inline function addA(i: i32, x: i64, y: i64, z: i64): void {
-  s64(P_AX, i, g64(P_AX, i) + x); s64(P_AY, i, g64(P_AY, i) + y); s64(P_AZ, i, g64(P_AZ, i) + z);
+  sst(i, S_AX, load<i64>(st(i) + <usize>S_AX) + x); sst(i, S_AY, load<i64>(st(i) + <usize>S_AY) + y); sst(i, S_AZ, load<i64>(st(i) + <usize>S_AZ) + z);
 }
 // @ts-ignore: decorator
 @inline function addT(i: i32, x: i64, y: i64, z: i64): void {
-  s64(P_TX, i, g64(P_TX, i) + x); s64(P_TY, i, g64(P_TY, i) + y); s64(P_TZ, i, g64(P_TZ, i) + z);
+  sst(i, S_TX, load<i64>(st(i) + <usize>S_TX) + x); sst(i, S_TY, load<i64>(st(i) + <usize>S_TY) + y); sst(i, S_TZ, load<i64>(st(i) + <usize>S_TZ) + z);
 }
 
 /** Current separation (Q32) of contact c: the tick's value moved by the displacements along n. */
 // @ts-ignore: decorator
 @inline function currentSep(c: usize, i: i32, j: i32, statJ: bool): i64 {
-  let ddx = -g64(P_DX, i), ddy = -g64(P_DY, i), ddz = -g64(P_DZ, i);
-  if (!statJ) { ddx += g64(P_DX, j); ddy += g64(P_DY, j); ddz += g64(P_DZ, j); }
+  let ddx = -load<i64>(st(i) + <usize>S_DX), ddy = -load<i64>(st(i) + <usize>S_DY), ddz = -load<i64>(st(i) + <usize>S_DZ);
+  if (!statJ) { ddx += load<i64>(st(j) + <usize>S_DX); ddy += load<i64>(st(j) + <usize>S_DY); ddz += load<i64>(st(j) + <usize>S_DZ); }
   return load<i64>(c, C_SEP0) + rs16(load<i64>(c, C_NX) * ddx + load<i64>(c, C_NY) * ddy + load<i64>(c, C_NZ) * ddz);
 }
 
@@ -275,12 +287,12 @@ function positionPass(count: i32): void {
     flags = (flags & ~CF_WAS_ACTIVE) | ((flags & CF_ACTIVE) != 0 ? CF_WAS_ACTIVE : 0);
     if (sep >= 0) { store<i32>(c, flags & ~CF_ACTIVE, C_FLAGS); continue; }
     store<i32>(c, flags | CF_ACTIVE | CF_TOUCHED, C_FLAGS);
-    const iMoves = moves(i), jMoves = (flags & CF_J_MOVES) != 0;
+    const iMoves = movesS(i), jMoves = (flags & CF_J_MOVES) != 0;
     if (!iMoves && !jMoves) continue;
     const nx = load<i64>(c, C_NX), ny = load<i64>(c, C_NY), nz = load<i64>(c, C_NZ);
     // velocity along n before the correction (j's velocity counts if it is not static)
-    let rvx = -g64(P_UX, i), rvy = -g64(P_UY, i), rvz = -g64(P_UZ, i);
-    if (!statJ) { rvx += g64(P_UX, j); rvy += g64(P_UY, j); rvz += g64(P_UZ, j); }
+    let rvx = -load<i64>(st(i) + <usize>S_UX), rvy = -load<i64>(st(i) + <usize>S_UY), rvz = -load<i64>(st(i) + <usize>S_UZ);
+    if (!statJ) { rvx += load<i64>(st(j) + <usize>S_UX); rvy += load<i64>(st(j) + <usize>S_UY); rvz += load<i64>(st(j) + <usize>S_UZ); }
     const vpre = rs16(nx * rvx + ny * rvy + nz * rvz);
     store<i64>(c, vpre, C_VN_PRE);
     // resolve this substep's approach fully, older overlap at most MAX_PUSH * h per substep
@@ -300,15 +312,15 @@ function positionPass(count: i32): void {
       const rix = mulr(armI, nx), riy = mulr(armI, ny), riz = mulr(armI, nz);
       const rjx = -mulr(armJ, nx), rjy = -mulr(armJ, ny), rjz = -mulr(armJ, nz);
       // contact point displacement (Q32): dp + theta x r
-      const thix = g64(P_RX, i), thiy = g64(P_RY, i), thiz = g64(P_RZ, i);
-      let dx = g64(P_DX, i) - g64(P_SDX, i) + rs16(thiy * riz - thiz * riy);
-      let dy = g64(P_DY, i) - g64(P_SDY, i) + rs16(thiz * rix - thix * riz);
-      let dz = g64(P_DZ, i) - g64(P_SDZ, i) + rs16(thix * riy - thiy * rix);
+      const thix = load<i64>(st(i) + <usize>S_RX), thiy = load<i64>(st(i) + <usize>S_RY), thiz = load<i64>(st(i) + <usize>S_RZ);
+      let dx = load<i64>(st(i) + <usize>S_DX) - load<i64>(st(i) + <usize>S_SDX) + rs16(thiy * riz - thiz * riy);
+      let dy = load<i64>(st(i) + <usize>S_DY) - load<i64>(st(i) + <usize>S_SDY) + rs16(thiz * rix - thix * riz);
+      let dz = load<i64>(st(i) + <usize>S_DZ) - load<i64>(st(i) + <usize>S_SDZ) + rs16(thix * riy - thiy * rix);
       if (!statJ) {
-        const thjx = g64(P_RX, j), thjy = g64(P_RY, j), thjz = g64(P_RZ, j);
-        dx -= g64(P_DX, j) - g64(P_SDX, j) + rs16(thjy * rjz - thjz * rjy);
-        dy -= g64(P_DY, j) - g64(P_SDY, j) + rs16(thjz * rjx - thjx * rjz);
-        dz -= g64(P_DZ, j) - g64(P_SDZ, j) + rs16(thjx * rjy - thjy * rjx);
+        const thjx = load<i64>(st(j) + <usize>S_RX), thjy = load<i64>(st(j) + <usize>S_RY), thjz = load<i64>(st(j) + <usize>S_RZ);
+        dx -= load<i64>(st(j) + <usize>S_DX) - load<i64>(st(j) + <usize>S_SDX) + rs16(thjy * rjz - thjz * rjy);
+        dy -= load<i64>(st(j) + <usize>S_DY) - load<i64>(st(j) + <usize>S_SDY) + rs16(thjz * rjx - thjx * rjz);
+        dz -= load<i64>(st(j) + <usize>S_DZ) - load<i64>(st(j) + <usize>S_SDZ) + rs16(thjx * rjy - thjy * rjx);
       }
       const dn = rs16(dx * nx + dy * ny + dz * nz);
       let tx = dx - mulr(dn, nx), ty = dy - mulr(dn, ny), tz = dz - mulr(dn, nz);
@@ -327,7 +339,7 @@ function positionPass(count: i32): void {
         // positional impulse P = dt / (w~_i + w~_j)  (Q32 kg m)
         const px = mulr(tx, kt), py = mulr(ty, kt), pz = mulr(tz, kt);
         if (iMoves) {
-          const im = g64(P_INV_MASS, i), ii = g64(P_INV_INERTIA, i);
+          const im = load<i64>(st(i) + <usize>S_INV_MASS), ii = load<i64>(st(i) + <usize>S_INV_INERTIA);
           aix -= mulr(px, im); aiy -= mulr(py, im); aiz -= mulr(pz, im);
           if (ii != 0) {
             tix = -mulr(rs16(riy * pz - riz * py), ii);
@@ -336,7 +348,7 @@ function positionPass(count: i32): void {
           }
         }
         if (jMoves) {
-          const im = g64(P_INV_MASS, j), ii = g64(P_INV_INERTIA, j);
+          const im = load<i64>(st(j) + <usize>S_INV_MASS), ii = load<i64>(st(j) + <usize>S_INV_INERTIA);
           ajx += mulr(px, im); ajy += mulr(py, im); ajz += mulr(pz, im);
           if (ii != 0) {
             tjx = mulr(rs16(rjy * pz - rjz * py), ii);
@@ -346,30 +358,30 @@ function positionPass(count: i32): void {
         }
       }
     }
-    if (iMoves) { addA(i, aix, aiy, aiz); addT(i, tix, tiy, tiz); s32(P_CNT, i, g32(P_CNT, i) + 1); }
-    if (jMoves) { addA(j, ajx, ajy, ajz); addT(j, tjx, tjy, tjz); s32(P_CNT, j, g32(P_CNT, j) + 1); }
+    if (iMoves) { addA(i, aix, aiy, aiz); addT(i, tix, tiy, tiz); sst32(i, S_CNT, load<i32>(st(i) + <usize>S_CNT) + 1); }
+    if (jMoves) { addA(j, ajx, ajy, ajz); addT(j, tjx, tjy, tjz); sst32(j, S_CNT, load<i32>(st(j) + <usize>S_CNT) + 1); }
   }
 }
 
 /** Applies each moving body's averaged position corrections, then its static contacts in order. */
 function applyPositions(hw: i32): void {
   for (let i = 0; i < hw; i++) {
-    const n = g32(P_CNT, i);
+    const n = load<i32>(st(i) + <usize>S_CNT);
     if (n > 0) {
       const f = n == 1 ? (<i64>1 << 32) : recipQ32(n);
-      s64(P_DX, i, g64(P_DX, i) + mulQ32Wide(g64(P_AX, i), f));
-      s64(P_DY, i, g64(P_DY, i) + mulQ32Wide(g64(P_AY, i), f));
-      s64(P_DZ, i, g64(P_DZ, i) + mulQ32Wide(g64(P_AZ, i), f));
-      s64(P_RX, i, g64(P_RX, i) + mulQ32Wide(g64(P_TX, i), f));
-      s64(P_RY, i, g64(P_RY, i) + mulQ32Wide(g64(P_TY, i), f));
-      s64(P_RZ, i, g64(P_RZ, i) + mulQ32Wide(g64(P_TZ, i), f));
-      s64(P_AX, i, 0); s64(P_AY, i, 0); s64(P_AZ, i, 0);
-      s64(P_TX, i, 0); s64(P_TY, i, 0); s64(P_TZ, i, 0);
-      s32(P_CNT, i, 0);
+      sst(i, S_DX, load<i64>(st(i) + <usize>S_DX) + mulQ32Wide(load<i64>(st(i) + <usize>S_AX), f));
+      sst(i, S_DY, load<i64>(st(i) + <usize>S_DY) + mulQ32Wide(load<i64>(st(i) + <usize>S_AY), f));
+      sst(i, S_DZ, load<i64>(st(i) + <usize>S_DZ) + mulQ32Wide(load<i64>(st(i) + <usize>S_AZ), f));
+      sst(i, S_RX, load<i64>(st(i) + <usize>S_RX) + mulQ32Wide(load<i64>(st(i) + <usize>S_TX), f));
+      sst(i, S_RY, load<i64>(st(i) + <usize>S_RY) + mulQ32Wide(load<i64>(st(i) + <usize>S_TY), f));
+      sst(i, S_RZ, load<i64>(st(i) + <usize>S_RZ) + mulQ32Wide(load<i64>(st(i) + <usize>S_TZ), f));
+      sst(i, S_AX, 0); sst(i, S_AY, 0); sst(i, S_AZ, 0);
+      sst(i, S_TX, 0); sst(i, S_TY, 0); sst(i, S_TZ, 0);
+      sst32(i, S_CNT, 0);
     }
     // static projection: walls and floors are hard (this body's static contacts, in order)
     const cc = g32(P_CCOUNT, i);
-    if (cc == 0 || !moves(i)) continue;
+    if (cc == 0 || !movesS(i)) continue;
     const first = g32(P_CFIRST, i);
     for (let k = first; k < first + cc; k++) {
       const c = contactAt(k);
@@ -379,14 +391,14 @@ function applyPositions(hw: i32): void {
       if (sep >= 0) continue;
       const nx = load<i64>(c, C_NX), ny = load<i64>(c, C_NY), nz = load<i64>(c, C_NZ);
       if ((flags & CF_ACTIVE) == 0) {
-        store<i64>(c, -rs16(nx * g64(P_UX, i) + ny * g64(P_UY, i) + nz * g64(P_UZ, i)), C_VN_PRE);
+        store<i64>(c, -rs16(nx * load<i64>(st(i) + <usize>S_UX) + ny * load<i64>(st(i) + <usize>S_UY) + nz * load<i64>(st(i) + <usize>S_UZ)), C_VN_PRE);
         store<i32>(c, flags | CF_ACTIVE | CF_TOUCHED, C_FLAGS);
       }
       // position only: the prediction moves too, so no velocity is made from the push-out
       // (the static velocity projection handles the normal velocity)
       const ox = mulr(sep, nx), oy = mulr(sep, ny), oz = mulr(sep, nz);
-      s64(P_DX, i, g64(P_DX, i) + ox); s64(P_DY, i, g64(P_DY, i) + oy); s64(P_DZ, i, g64(P_DZ, i) + oz);
-      s64(P_PDX, i, g64(P_PDX, i) + ox); s64(P_PDY, i, g64(P_PDY, i) + oy); s64(P_PDZ, i, g64(P_PDZ, i) + oz);
+      sst(i, S_DX, load<i64>(st(i) + <usize>S_DX) + ox); sst(i, S_DY, load<i64>(st(i) + <usize>S_DY) + oy); sst(i, S_DZ, load<i64>(st(i) + <usize>S_DZ) + oz);
+      sst(i, S_PDX, load<i64>(st(i) + <usize>S_PDX) + ox); sst(i, S_PDY, load<i64>(st(i) + <usize>S_PDY) + oy); sst(i, S_PDZ, load<i64>(st(i) + <usize>S_PDZ) + oz);
     }
   }
 }
@@ -398,15 +410,15 @@ function applyPositions(hw: i32): void {
  */
 function updateVelocities(hw: i32): void {
   for (let i = 0; i < hw; i++) {
-    if ((g32(P_FLAGS, i) & FLAG_LIVE) == 0 || !moves(i)) continue;
-    s64(P_UX, i, g64(P_UX, i) + (g64(P_DX, i) - g64(P_PDX, i)) * invH);
-    s64(P_UY, i, g64(P_UY, i) + (g64(P_DY, i) - g64(P_PDY, i)) * invH);
-    s64(P_UZ, i, g64(P_UZ, i) + (g64(P_DZ, i) - g64(P_PDZ, i)) * invH);
+    if ((g32(P_FLAGS, i) & FLAG_LIVE) == 0 || !movesS(i)) continue;
+    sst(i, S_UX, load<i64>(st(i) + <usize>S_UX) + (load<i64>(st(i) + <usize>S_DX) - load<i64>(st(i) + <usize>S_PDX)) * invH);
+    sst(i, S_UY, load<i64>(st(i) + <usize>S_UY) + (load<i64>(st(i) + <usize>S_DY) - load<i64>(st(i) + <usize>S_PDY)) * invH);
+    sst(i, S_UZ, load<i64>(st(i) + <usize>S_UZ) + (load<i64>(st(i) + <usize>S_DZ) - load<i64>(st(i) + <usize>S_PDZ)) * invH);
     if (g32(P_SHAPE, i) == SHAPE_SPHERE) {
-      const wx = g64(P_OX, i), wy = g64(P_OY, i), wz = g64(P_OZ, i);
-      s64(P_OX, i, wx + (g64(P_RX, i) - timesH(wx)) * invH);
-      s64(P_OY, i, wy + (g64(P_RY, i) - timesH(wy)) * invH);
-      s64(P_OZ, i, wz + (g64(P_RZ, i) - timesH(wz)) * invH);
+      const wx = load<i64>(st(i) + <usize>S_OX), wy = load<i64>(st(i) + <usize>S_OY), wz = load<i64>(st(i) + <usize>S_OZ);
+      sst(i, S_OX, wx + (load<i64>(st(i) + <usize>S_RX) - timesH(wx)) * invH);
+      sst(i, S_OY, wy + (load<i64>(st(i) + <usize>S_RY) - timesH(wy)) * invH);
+      sst(i, S_OZ, wz + (load<i64>(st(i) + <usize>S_RZ) - timesH(wz)) * invH);
     }
   }
 }
@@ -420,11 +432,11 @@ function velocityPass(count: i32): void {
     if ((flags & (CF_ACTIVE | CF_J_STATIC)) != CF_ACTIVE) continue;   // statics: staticVelocities
     const vpre = load<i64>(c, C_VN_PRE);
     const i = load<i32>(c, C_I), j = load<i32>(c, C_J);
-    const iMoves = moves(i), jMoves = (flags & CF_J_MOVES) != 0;
+    const iMoves = movesS(i), jMoves = (flags & CF_J_MOVES) != 0;
     if (!iMoves && !jMoves) continue;
     const nx = load<i64>(c, C_NX), ny = load<i64>(c, C_NY), nz = load<i64>(c, C_NZ);
-    let rvx = -g64(P_UX, i), rvy = -g64(P_UY, i), rvz = -g64(P_UZ, i);
-    rvx += g64(P_UX, j); rvy += g64(P_UY, j); rvz += g64(P_UZ, j);
+    let rvx = -load<i64>(st(i) + <usize>S_UX), rvy = -load<i64>(st(i) + <usize>S_UY), rvz = -load<i64>(st(i) + <usize>S_UZ);
+    rvx += load<i64>(st(j) + <usize>S_UX); rvy += load<i64>(st(j) + <usize>S_UY); rvz += load<i64>(st(j) + <usize>S_UZ);
     const vn = rs16(nx * rvx + ny * rvy + nz * rvz);
     // approaching fast: bounce with restitution; approaching slowly: stop; already
     // separating: keep that speed, but not the push-out velocity of the position pass
@@ -435,12 +447,12 @@ function velocityPass(count: i32): void {
     if (iMoves) {
       const d = mulr(dv, load<i64>(c, C_SHARE_I));
       addA(i, -mulr(d, nx), -mulr(d, ny), -mulr(d, nz));
-      s32(P_CNT_V, i, g32(P_CNT_V, i) + 1);
+      sst32(i, S_CNT_V, load<i32>(st(i) + <usize>S_CNT_V) + 1);
     }
     if (jMoves) {
       const d = mulr(dv, load<i64>(c, C_SHARE_J));
       addA(j, mulr(d, nx), mulr(d, ny), mulr(d, nz));
-      s32(P_CNT_V, j, g32(P_CNT_V, j) + 1);
+      sst32(j, S_CNT_V, load<i32>(st(j) + <usize>S_CNT_V) + 1);
     }
   }
 }
@@ -448,14 +460,14 @@ function velocityPass(count: i32): void {
 /** Applies each body's averaged velocity corrections. */
 function applyVelocities(hw: i32): void {
   for (let i = 0; i < hw; i++) {
-    const n = g32(P_CNT_V, i);
+    const n = load<i32>(st(i) + <usize>S_CNT_V);
     if (n == 0) continue;
     const f = n == 1 ? (<i64>1 << 32) : recipQ32(n);
-    s64(P_UX, i, g64(P_UX, i) + mulQ32Wide(g64(P_AX, i), f));
-    s64(P_UY, i, g64(P_UY, i) + mulQ32Wide(g64(P_AY, i), f));
-    s64(P_UZ, i, g64(P_UZ, i) + mulQ32Wide(g64(P_AZ, i), f));
-    s64(P_AX, i, 0); s64(P_AY, i, 0); s64(P_AZ, i, 0);
-    s32(P_CNT_V, i, 0);
+    sst(i, S_UX, load<i64>(st(i) + <usize>S_UX) + mulQ32Wide(load<i64>(st(i) + <usize>S_AX), f));
+    sst(i, S_UY, load<i64>(st(i) + <usize>S_UY) + mulQ32Wide(load<i64>(st(i) + <usize>S_AY), f));
+    sst(i, S_UZ, load<i64>(st(i) + <usize>S_UZ) + mulQ32Wide(load<i64>(st(i) + <usize>S_AZ), f));
+    sst(i, S_AX, 0); sst(i, S_AY, 0); sst(i, S_AZ, 0);
+    sst32(i, S_CNT_V, 0);
   }
 }
 
@@ -469,21 +481,21 @@ function staticVelocities(hw: i32): void {
   const threshold = hdr(H_RESTITUTION_THRESHOLD) << 16;
   for (let i = 0; i < hw; i++) {
     const cc = g32(P_CCOUNT, i);
-    if (cc == 0 || !moves(i)) continue;
+    if (cc == 0 || !movesS(i)) continue;
     const first = g32(P_CFIRST, i);
     for (let k = first; k < first + cc; k++) {
       const c = contactAt(k);
       const flags = load<i32>(c, C_FLAGS);
       if ((flags & (CF_ACTIVE | CF_J_STATIC)) != (CF_ACTIVE | CF_J_STATIC)) continue;
       const nx = load<i64>(c, C_NX), ny = load<i64>(c, C_NY), nz = load<i64>(c, C_NZ);
-      const vx = g64(P_UX, i), vy = g64(P_UY, i), vz = g64(P_UZ, i);
+      const vx = load<i64>(st(i) + <usize>S_UX), vy = load<i64>(st(i) + <usize>S_UY), vz = load<i64>(st(i) + <usize>S_UZ);
       const vn = -rs16(nx * vx + ny * vy + nz * vz);
       const vpre = load<i64>(c, C_VN_PRE);
       const bounce = vpre < -threshold && (flags & CF_WAS_ACTIVE) == 0;
       const target = bounce ? -mulr(load<i64>(c, C_E), vpre) : (vpre > 0 ? vpre : 0);
       if (vn >= target && !bounce) continue;        // already leaving at least as fast: keep it
       const dv = target - vn;
-      s64(P_UX, i, vx - mulr(dv, nx)); s64(P_UY, i, vy - mulr(dv, ny)); s64(P_UZ, i, vz - mulr(dv, nz));
+      sst(i, S_UX, vx - mulr(dv, nx)); sst(i, S_UY, vy - mulr(dv, ny)); sst(i, S_UZ, vz - mulr(dv, nz));
     }
   }
 }
@@ -497,13 +509,13 @@ function finishTick(hw: i32, dtQ16: i64): void {
     if (!movesOrKinematic(i)) continue;
     const f = g32(P_FLAGS, i);
     // the tick's result, rounded once to the Q16 state
-    s64(P_PX, i, g64(P_X0X, i) + rs16(g64(P_DX, i)));
-    s64(P_PY, i, g64(P_X0Y, i) + rs16(g64(P_DY, i)));
-    s64(P_PZ, i, g64(P_X0Z, i) + rs16(g64(P_DZ, i)));
+    s64(P_PX, i, g64(P_X0X, i) + rs16(load<i64>(st(i) + <usize>S_DX)));
+    s64(P_PY, i, g64(P_X0Y, i) + rs16(load<i64>(st(i) + <usize>S_DY)));
+    s64(P_PZ, i, g64(P_X0Z, i) + rs16(load<i64>(st(i) + <usize>S_DZ)));
     if (g32(P_KIND, i) != KIND_DYNAMIC) continue;
-    s64(P_VX, i, rs16(g64(P_UX, i))); s64(P_VY, i, rs16(g64(P_UY, i))); s64(P_VZ, i, rs16(g64(P_UZ, i)));
+    s64(P_VX, i, rs16(load<i64>(st(i) + <usize>S_UX))); s64(P_VY, i, rs16(load<i64>(st(i) + <usize>S_UY))); s64(P_VZ, i, rs16(load<i64>(st(i) + <usize>S_UZ)));
     s64(P_FX, i, 0); s64(P_FY, i, 0); s64(P_FZ, i, 0);
-    const wx = rs16(g64(P_OX, i)), wy = rs16(g64(P_OY, i)), wz = rs16(g64(P_OZ, i));
+    const wx = rs16(load<i64>(st(i) + <usize>S_OX)), wy = rs16(load<i64>(st(i) + <usize>S_OY)), wz = rs16(load<i64>(st(i) + <usize>S_OZ));
     s64(P_WX, i, wx); s64(P_WY, i, wy); s64(P_WZ, i, wz);
     if ((wx | wy | wz) != 0) {
       quatIntegrate(g64(P_QX, i), g64(P_QY, i), g64(P_QZ, i), g64(P_QW, i), wx, wy, wz, dtQ16);
@@ -543,14 +555,16 @@ export function solveTick(): void {
   // tick start: positions, Q32 solver state, cleared accumulators
   for (let i = 0; i < hw; i++) {
     s64(P_X0X, i, g64(P_PX, i)); s64(P_X0Y, i, g64(P_PY, i)); s64(P_X0Z, i, g64(P_PZ, i));
+    sst32(i, S_MOVES, (g32(P_FLAGS, i) & FLAG_LIVE) != 0 && moves(i) ? 1 : 0);
     if (!movesOrKinematic(i)) continue;
-    s64(P_DX, i, 0); s64(P_DY, i, 0); s64(P_DZ, i, 0);
-    s64(P_UX, i, g64(P_VX, i) << 16); s64(P_UY, i, g64(P_VY, i) << 16); s64(P_UZ, i, g64(P_VZ, i) << 16);
-    s64(P_OX, i, g64(P_WX, i) << 16); s64(P_OY, i, g64(P_WY, i) << 16); s64(P_OZ, i, g64(P_WZ, i) << 16);
-    s64(P_RX, i, 0); s64(P_RY, i, 0); s64(P_RZ, i, 0);
-    s32(P_CNT, i, 0); s32(P_CNT_V, i, 0);
-    s64(P_AX, i, 0); s64(P_AY, i, 0); s64(P_AZ, i, 0);
-    s64(P_TX, i, 0); s64(P_TY, i, 0); s64(P_TZ, i, 0);
+    sst(i, S_INV_MASS, g64(P_INV_MASS, i)); sst(i, S_INV_INERTIA, g64(P_INV_INERTIA, i));
+    sst(i, S_DX, 0); sst(i, S_DY, 0); sst(i, S_DZ, 0);
+    sst(i, S_UX, g64(P_VX, i) << 16); sst(i, S_UY, g64(P_VY, i) << 16); sst(i, S_UZ, g64(P_VZ, i) << 16);
+    sst(i, S_OX, g64(P_WX, i) << 16); sst(i, S_OY, g64(P_WY, i) << 16); sst(i, S_OZ, g64(P_WZ, i) << 16);
+    sst(i, S_RX, 0); sst(i, S_RY, 0); sst(i, S_RZ, 0);
+    sst32(i, S_CNT, 0); sst32(i, S_CNT_V, 0);
+    sst(i, S_AX, 0); sst(i, S_AY, 0); sst(i, S_AZ, 0);
+    sst(i, S_TX, 0); sst(i, S_TY, 0); sst(i, S_TZ, 0);
   }
   // g dt in Q48 (raw Q16 * 2^32 / rate), split over the substeps without losing the remainder
   const gx48 = (hdr(H_GRAVITY_X) << 32) / rate, gy48 = (hdr(H_GRAVITY_Y) << 32) / rate, gz48 = (hdr(H_GRAVITY_Z) << 32) / rate;

@@ -55,6 +55,8 @@ export interface CoreExports {
   fxLerp(a: bigint, b: bigint, t: bigint): bigint;
   fxSqrt(x: bigint): bigint;
   fxRsqrt(x: bigint): bigint;
+  /** Physics square root of a u64 (passed and returned as i64 bit patterns); relative error < 2^-16. */
+  fxSqrtFast(x: bigint): bigint;
   fxSin(x: bigint): bigint;
   fxCos(x: bigint): bigint;
   fxAtan2(y: bigint, x: bigint): bigint;

@@ -73,7 +73,7 @@ export interface WorldConfig {
   restitutionThreshold?: number;
   /** Separation up to which a character stands on a contact, m. Default 0.05. */
   groundTolerance?: number;
-  /** Fastest push-out of overlap between moving bodies beyond the substep's approach, m/s (Box2D's contactPushMaxVelocity). Default 3. */
+  /** Fastest push-out of overlap between moving bodies beyond the substep's approach, m/s (as Box2D's contactPushMaxVelocity). Default 10. */
   maxPushSpeed?: number;
 }
 
@@ -186,7 +186,7 @@ export class PhysicsWorld {
     h[HEADER.MAX_SPEED] = toRaw(config.maxSpeed ?? 500);
     h[HEADER.RESTITUTION_THRESHOLD] = toRaw(config.restitutionThreshold ?? 0.5);
     h[HEADER.GROUND_TOLERANCE] = toRaw(config.groundTolerance ?? 0.05);
-    h[HEADER.MAX_PUSH] = toRaw(config.maxPushSpeed ?? 3);
+    h[HEADER.MAX_PUSH] = toRaw(config.maxPushSpeed ?? 10);
     for (const [name, index] of Object.entries(FIELD_INDEX)) h[HEADER.OFFSETS_AT + index] = BigInt(plan.offsets[name]);
     if ((core.exports as unknown as WorldExports).worldInit(base) !== 0) throw new PhysicsError('BAD_HEADER', 'world header rejected by the core');
     return new PhysicsWorld(core, base, plan);
