@@ -1,0 +1,36 @@
+/**
+ * The world's memory layout: the generated AssemblyScript constants match
+ * src/physics/world-layout.ts, arrays never overlap and stay aligned, and bad sizes are refused.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { planWorld, assemblyScriptConstants, BODY_FIELDS, WORLD_ARRAYS, ARRAY_ALIGN, HEADER, HEADER_SLOTS, FIELD_INDEX } from '../src/physics/world-layout';
+
+const root = join(__dirname, '..');
+
+test('assembly/physics/layout.ts is exactly what world-layout.ts generates', () => {
+  expect(readFileSync(join(root, 'assembly/physics/layout.ts'), 'utf8')).toBe(assemblyScriptConstants());
+  // and the generator's check mode agrees (it is what CI runs in the build)
+  expect(execFileSync('node', ['scripts/gen-layout.mjs', '--check'], { cwd: root, encoding: 'utf8' })).toMatch(/up to date/);
+});
+
+test('arrays are aligned and laid out in order after the header, which holds every address', () => {
+  const plan = planWorld({ capacity: 1000, contacts: 8000, events: 4000, buckets: 2048 });
+  const names = [...BODY_FIELDS.map(([n]) => n), ...WORLD_ARRAYS.map(([n]) => n)];
+  let end = HEADER_SLOTS * 8;
+  for (const n of names) {
+    const off = plan.offsets[n];
+    expect(off % ARRAY_ALIGN).toBe(0);
+    expect(off).toBeGreaterThanOrEqual(end);
+    end = off + 1;                                // strictly increasing starts
+  }
+  expect(plan.bytes).toBeGreaterThan(plan.offsets[names[names.length - 1]]);
+  expect(HEADER.OFFSETS_AT + Object.keys(FIELD_INDEX).length).toBeLessThanOrEqual(HEADER_SLOTS);
+});
+
+test('bad world sizes are refused with a RangeError', () => {
+  expect(() => planWorld({ capacity: 0, contacts: 1, events: 1, buckets: 16 })).toThrow(RangeError);
+  expect(() => planWorld({ capacity: 10, contacts: 1, events: 1, buckets: 12 })).toThrow(/power of two/);
+  expect(() => planWorld({ capacity: 1.5, contacts: 1, events: 1, buckets: 16 })).toThrow(RangeError);
+});
