@@ -24,10 +24,11 @@
 import {
   P_PX, P_PY, P_PZ, P_VX, P_VY, P_VZ, P_RADIUS, P_HX, P_HY, P_HZ, P_INV_MASS, P_INV_INERTIA,
   P_FRICTION, P_RESTITUTION, P_KIND, P_SHAPE, P_FLAGS, P_LAYER, P_MASK, P_CELL_KEY, P_BUCKET,
-  P_BUCKET_START, P_SORTED, P_SORTED_KEY, P_PAIRS, P_PAIR_J, P_STATICS, P_CONTACTS, P_HITS, P_WAKE, P_CFIRST, P_CCOUNT,
+  P_BUCKET_START, P_SORTED, P_SORTED_REC, P_PAIRS, P_PAIR_J, P_STATICS, P_CONTACTS, P_HITS, P_WAKE, P_CFIRST, P_CCOUNT,
   P_CHAR_TX, P_CHAR_TZ, P_CHAR_STEP, P_CHAR_SLOPE_COS, P_GNX, P_GNY, P_GNZ,
   H_HIGH_WATER, H_DYNAMIC_COUNT, H_GRID_BUCKETS, H_INV_CELL, H_STATIC_COUNT, H_CONTACT_COUNT, H_CONTACT_CAPACITY,
   H_MARGIN, H_STATUS, H_SLEEP_SPEED, H_GROUND_TOLERANCE, H_CELL_SIZE,
+  G_KEY, G_SLOT, G_LAYER, G_MASK, G_ACTIVE, G_X, G_Y, G_Z, G_REACH,
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_SHARE_J, C_KT, C_ARM_I, C_ARM_J, C_MU, C_E,
   CONTACT_BYTES, CF_J_MOVES, CF_J_STATIC, STATUS_CONTACT_OVERFLOW,
   SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_KINEMATIC, KIND_STATIC,
@@ -253,18 +254,24 @@ function collidePair(i: i32, j: i32): void {
 let pairCount = 0, pairCap = 0;
 let reachMargin: i64 = 0;
 
+/** Address of the broadphase record at sorted position k. */
+// @ts-ignore: decorator
+@inline function recAt(k: i32): usize { return P_SORTED_REC + (<usize>k << 6); }
+
 /**
- * Records the moving pair (a, b) as (min << 32) | max when either moves, their layers match
- * and their bounding spheres come within the margin; counts it for the lower slot.
+ * Records the moving pair of the grid records ra, rb as (min slot << 32) | max slot when
+ * either moves, their layers match and their bounding spheres come within the margin;
+ * counts it for the lower slot. Reads only the two records (contiguous memory).
  */
-function considerPair(a: i32, b: i32): void {
-  const i = a < b ? a : b, j = a < b ? b : a;
-  if (!isActive(i) && !isActive(j)) return;
-  if ((g32(P_LAYER, i) & g32(P_MASK, j)) == 0 || (g32(P_LAYER, j) & g32(P_MASK, i)) == 0) return;
-  const dx = g64(P_PX, j) - g64(P_PX, i), dy = g64(P_PY, j) - g64(P_PY, i), dz = g64(P_PZ, j) - g64(P_PZ, i);
-  const reach = g64(P_RADIUS, i) + coreHalf(i) + g64(P_RADIUS, j) + coreHalf(j) + reachMargin;
+function considerPair(ra: usize, rb: usize): void {
+  if ((load<i32>(ra, G_ACTIVE) | load<i32>(rb, G_ACTIVE)) == 0) return;
+  if ((load<i32>(ra, G_LAYER) & load<i32>(rb, G_MASK)) == 0 || (load<i32>(rb, G_LAYER) & load<i32>(ra, G_MASK)) == 0) return;
+  const dx = load<i64>(rb, G_X) - load<i64>(ra, G_X), dy = load<i64>(rb, G_Y) - load<i64>(ra, G_Y), dz = load<i64>(rb, G_Z) - load<i64>(ra, G_Z);
+  const reach = load<i64>(ra, G_REACH) + load<i64>(rb, G_REACH) + reachMargin;
   if (dx * dx + dy * dy + dz * dz >= reach * reach) return;
   if (pairCount >= pairCap) { setHdr(H_STATUS, hdr(H_STATUS) | STATUS_CONTACT_OVERFLOW); return; }
+  const a = load<i32>(ra, G_SLOT), b = load<i32>(rb, G_SLOT);
+  const i = a < b ? a : b, j = a < b ? b : a;
   s64(P_PAIRS, pairCount++, (<i64>i << 32) | <i64>j);
   s32(P_CCOUNT, i, g32(P_CCOUNT, i) + 1);
 }
@@ -299,6 +306,14 @@ export function buildContacts(): void {
     const pos = g32(P_BUCKET_START, b) - 1;
     s32(P_BUCKET_START, b, pos);
     s32(P_SORTED, pos, i);
+    const r = recAt(pos);
+    store<i64>(r, g64(P_CELL_KEY, i), G_KEY);
+    store<i32>(r, i, G_SLOT);
+    store<i32>(r, g32(P_LAYER, i), G_LAYER);
+    store<i32>(r, g32(P_MASK, i), G_MASK);
+    store<i32>(r, isActive(i) ? 1 : 0, G_ACTIVE);
+    store<i64>(r, g64(P_PX, i), G_X); store<i64>(r, g64(P_PY, i), G_Y); store<i64>(r, g64(P_PZ, i), G_Z);
+    store<i64>(r, g64(P_RADIUS, i) + coreHalf(i), G_REACH);
   }
   // now BUCKET_START[b + 1] is the start of bucket b and BUCKET_START[b + 2] its end
   s32(P_BUCKET_START, buckets + 1, <i32>hdr(H_DYNAMIC_COUNT));    // end of the last bucket
@@ -306,17 +321,16 @@ export function buildContacts(): void {
   // 2a. candidate pairs: each body scans its own cell (later entries) and the 13 cells of the
   //     forward half shell, in SORTED order; every pair is met exactly once
   const nDyn = <i32>hdr(H_DYNAMIC_COUNT);
-  for (let k = 0; k < nDyn; k++) s64(P_SORTED_KEY, k, g64(P_CELL_KEY, g32(P_SORTED, k)));
   for (let i = 0; i < hw; i++) { s32(P_CCOUNT, i, 0); s32(P_WAKE, i, 0); }
   pairCount = 0;
   pairCap = <i32>hdr(H_CONTACT_CAPACITY);
   reachMargin = hdr(H_MARGIN);
   for (let k = 0; k < nDyn; k++) {
-    const a = g32(P_SORTED, k);
-    const key = g64(P_SORTED_KEY, k);
-    const b = g32(P_BUCKET, a);
+    const ra = recAt(k);
+    const key = load<i64>(ra, G_KEY);
+    const b = g32(P_BUCKET, load<i32>(ra, G_SLOT));
     const end = g32(P_BUCKET_START, b + 2);
-    for (let q = k + 1; q < end; q++) if (g64(P_SORTED_KEY, q) == key) considerPair(a, g32(P_SORTED, q));
+    for (let q = k + 1; q < end; q++) if (load<i64>(recAt(q), G_KEY) == key) considerPair(ra, recAt(q));
     for (let o = 0; o < 13; o++) {
       // forward half shell: dx > 0, or dx == 0 and dy > 0, or dx == dy == 0 and dz > 0
       const dx: i64 = o < 9 ? 1 : 0;
@@ -326,7 +340,7 @@ export function buildContacts(): void {
       const start = g32(P_BUCKET_START, nb + 1), stop = g32(P_BUCKET_START, nb + 2);
       if (start == stop) continue;
       const want = (((key >> 42) + dx) & 0x1FFFFF) << 42 | (((key >> 21) + dy) & 0x1FFFFF) << 21 | ((key + dz) & 0x1FFFFF);
-      for (let q = start; q < stop; q++) if (g64(P_SORTED_KEY, q) == want) considerPair(a, g32(P_SORTED, q));
+      for (let q = start; q < stop; q++) if (load<i64>(recAt(q), G_KEY) == want) considerPair(ra, recAt(q));
     }
   }
   // 2b. group the pairs by I (counting sort over slots): J lists in PAIR_J

@@ -198,7 +198,7 @@
 // @ts-ignore: decorator
 @inline export const F_SORTED: i32 = 55;
 // @ts-ignore: decorator
-@inline export const F_SORTED_KEY: i32 = 56;
+@inline export const F_SORTED_REC: i32 = 56;
 // @ts-ignore: decorator
 @inline export const F_PAIRS: i32 = 57;
 // @ts-ignore: decorator
@@ -341,6 +341,26 @@
 @inline export const S_PDZ: i32 = 216;
 // @ts-ignore: decorator
 @inline export const STATE_BYTES: i32 = 256;
+// @ts-ignore: decorator
+@inline export const G_KEY: i32 = 0;
+// @ts-ignore: decorator
+@inline export const G_SLOT: i32 = 8;
+// @ts-ignore: decorator
+@inline export const G_LAYER: i32 = 12;
+// @ts-ignore: decorator
+@inline export const G_MASK: i32 = 16;
+// @ts-ignore: decorator
+@inline export const G_ACTIVE: i32 = 20;
+// @ts-ignore: decorator
+@inline export const G_X: i32 = 24;
+// @ts-ignore: decorator
+@inline export const G_Y: i32 = 32;
+// @ts-ignore: decorator
+@inline export const G_Z: i32 = 40;
+// @ts-ignore: decorator
+@inline export const G_REACH: i32 = 48;
+// @ts-ignore: decorator
+@inline export const GRID_REC_BYTES: i32 = 64;
 // @ts-ignore: decorator
 @inline export const CF_J_MOVES: i32 = 1;
 // @ts-ignore: decorator
@@ -507,7 +527,7 @@ export let P_FREE: usize = 0;
 export let P_STATICS: usize = 0;
 export let P_BUCKET_START: usize = 0;
 export let P_SORTED: usize = 0;
-export let P_SORTED_KEY: usize = 0;
+export let P_SORTED_REC: usize = 0;
 export let P_PAIRS: usize = 0;
 export let P_PAIR_J: usize = 0;
 export let P_CONTACTS: usize = 0;
@@ -576,7 +596,7 @@ export function bindArrays(base: usize): void {
   P_STATICS = base + <usize>load<i64>(base + 936);
   P_BUCKET_START = base + <usize>load<i64>(base + 944);
   P_SORTED = base + <usize>load<i64>(base + 952);
-  P_SORTED_KEY = base + <usize>load<i64>(base + 960);
+  P_SORTED_REC = base + <usize>load<i64>(base + 960);
   P_PAIRS = base + <usize>load<i64>(base + 968);
   P_PAIR_J = base + <usize>load<i64>(base + 976);
   P_CONTACTS = base + <usize>load<i64>(base + 984);

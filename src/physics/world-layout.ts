@@ -166,8 +166,8 @@ export const WORLD_ARRAYS = [
   ['STATICS', 4, 'capacity'],
   ['BUCKET_START', 4, 'buckets+2'],
   ['SORTED', 4, 'capacity'],
-  /** Cell keys in SORTED order (the broadphase scans them sequentially). */
-  ['SORTED_KEY', 8, 'capacity'],
+  /** Broadphase records in SORTED order (GRID_REC below): scanned sequentially per bucket. */
+  ['SORTED_REC', 'GRID_REC_BYTES', 'capacity'],
   /** Candidate pairs of the tick as (I << 32) | J, then the J lists grouped by I. */
   ['PAIRS', 8, 'contacts'],
   ['PAIR_J', 4, 'contacts'],
@@ -206,6 +206,14 @@ export const STATE = {
 } as const;
 /** Bytes per STATE record (a power of two: the address is base + (slot << 8)). */
 export const STATE_BYTES = 256;
+
+/**
+ * Broadphase record of one moving body, written by the counting sort in bucket order, so a
+ * bucket scan reads contiguous memory instead of one array per field:
+ * | cell key i64 | slot i32 | layer i32 | mask i32 | active i32 | x y z i64 | reach i64 | pad |
+ */
+export const GRID_REC = { KEY: 0, SLOT: 8, LAYER: 12, MASK: 16, ACTIVE: 20, X: 24, Y: 32, Z: 40, REACH: 48 } as const;
+export const GRID_REC_BYTES = 64;
 
 /** Byte offsets inside one contact record. */
 export const CONTACT = {
@@ -339,7 +347,7 @@ export function planWorld(sizes: WorldSizes): WorldPlan {
     capacity: sizes.capacity, 'buckets+2': sizes.buckets + 2, contacts: sizes.contacts, events: sizes.events,
     hashRecord: HASH_RECORD_SLOTS, bodyDef: BODY_DEF_SLOTS,
   };
-  const elBytes = { CONTACT_BYTES, EVENT_BYTES, TOUCH_BYTES, STATE_BYTES };
+  const elBytes = { CONTACT_BYTES, EVENT_BYTES, TOUCH_BYTES, STATE_BYTES, GRID_REC_BYTES };
   for (const [name, el, n] of WORLD_ARRAYS) {
     const e = typeof el === 'number' ? el : elBytes[el];
     place(name, e * count[n]);
@@ -374,6 +382,8 @@ export function assemblyScriptConstants(): string {
   inl('CONTACT_BYTES', 'i32', CONTACT_BYTES);
   for (const [k, v] of Object.entries(STATE)) inl(`S_${k}`, 'i32', v);
   inl('STATE_BYTES', 'i32', STATE_BYTES);
+  for (const [k, v] of Object.entries(GRID_REC)) inl(`G_${k}`, 'i32', v);
+  inl('GRID_REC_BYTES', 'i32', GRID_REC_BYTES);
   for (const [k, v] of Object.entries(CONTACT_FLAG)) inl(`CF_${k}`, 'i32', v);
   for (const [k, v] of Object.entries(TOUCH)) inl(`T_${k}`, 'i32', v);
   inl('TOUCH_BYTES', 'i32', TOUCH_BYTES);
