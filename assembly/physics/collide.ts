@@ -29,7 +29,7 @@ import {
   H_HIGH_WATER, H_DYNAMIC_COUNT, H_GRID_BUCKETS, H_INV_CELL, H_STATIC_COUNT, H_CONTACT_COUNT, H_CONTACT_CAPACITY,
   H_MARGIN, H_STATUS, H_SLEEP_SPEED, H_GROUND_TOLERANCE, H_CELL_SIZE,
   G_KEY, G_SLOT, G_LAYER, G_MASK, G_ACTIVE, G_X, G_Y, G_Z, G_REACH,
-  C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_SHARE_J, C_KT, C_ARM_I, C_ARM_J, C_MU, C_E,
+  C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_KT, C_ARM_I, C_ARM_J, C_MU, C_E,
   CONTACT_BYTES, CF_J_MOVES, CF_J_STATIC, STATUS_CONTACT_OVERFLOW,
   SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_KINEMATIC, KIND_STATIC,
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_GROUNDED,
@@ -168,9 +168,9 @@ function addContact(i: i32, j: i32, flags: i32, armI: i64, armJ: i64): void {
   if (<i64>k >= hdr(H_CONTACT_CAPACITY)) { setHdr(H_STATUS, hdr(H_STATUS) | STATUS_CONTACT_OVERFLOW); return; }
   const c = contactAt(k);
   store<i32>(c, i, C_I); store<i32>(c, j, C_J); store<i32>(c, flags, C_FLAGS);
-  store<i64>(c, nX, C_NX); store<i64>(c, nY, C_NY); store<i64>(c, nZ, C_NZ);
+  store<i32>(c, <i32>nX, C_NX); store<i32>(c, <i32>nY, C_NY); store<i32>(c, <i32>nZ, C_NZ);
   store<i64>(c, sep << 16, C_SEP0);                    // Q32 for the solver
-  store<i64>(c, armI, C_ARM_I); store<i64>(c, armJ, C_ARM_J);
+  store<i32>(c, <i32>armI, C_ARM_I); store<i32>(c, <i32>armJ, C_ARM_J);
   setHdr(H_CONTACT_COUNT, k + 1);
 }
 
@@ -412,15 +412,14 @@ function prepareContact(c: usize): void {
   // shares of a normal correction: w_i / (w_i + w_j) and the rest (one division)
   const ws = wi + wj;
   const shareI = wj == 0 ? (wi > 0 ? ONE : 0) : (wi == 0 ? 0 : (wi == wj ? ONE >> 1 : div(wi, ws)));
-  store<i64>(c, shareI, C_SHARE_I);
-  store<i64>(c, ws > 0 ? ONE - shareI : 0, C_SHARE_J);
+  store<i32>(c, <i32>shareI, C_SHARE_I);
   // tangential effective mass: w + arm^2 / I for each body (spheres roll; others do not)
-  const ai = load<i64>(c, C_ARM_I), aj = load<i64>(c, C_ARM_J);
+  const ai = <i64>load<i32>(c, C_ARM_I), aj = <i64>load<i32>(c, C_ARM_J);
   let wti = wi, wtj = wj;
   if (wi > 0) wti += mul(mul(g64(P_INV_INERTIA, i), ai), ai);
   if (wj > 0) wtj += mul(mul(g64(P_INV_INERTIA, j), aj), aj);
   store<i64>(c, wti + wtj > 0 ? div(ONE, wti + wtj) : 0, C_KT);
-  store<i64>(c, (g64(P_FRICTION, i) + g64(P_FRICTION, j)) >> 1, C_MU);
+  store<i32>(c, <i32>((g64(P_FRICTION, i) + g64(P_FRICTION, j)) >> 1), C_MU);
   const ei = g64(P_RESTITUTION, i), ej = g64(P_RESTITUTION, j);
-  store<i64>(c, ei > ej ? ei : ej, C_E);
+  store<i32>(c, <i32>(ei > ej ? ei : ej), C_E);
 }

@@ -252,35 +252,31 @@
 // @ts-ignore: decorator
 @inline export const C_J: i32 = 4;
 // @ts-ignore: decorator
-@inline export const C_FLAGS: i32 = 8;
+@inline export const C_NX: i32 = 8;
 // @ts-ignore: decorator
-@inline export const C_NX: i32 = 16;
+@inline export const C_NY: i32 = 12;
 // @ts-ignore: decorator
-@inline export const C_NY: i32 = 24;
+@inline export const C_NZ: i32 = 16;
 // @ts-ignore: decorator
-@inline export const C_NZ: i32 = 32;
+@inline export const C_FLAGS: i32 = 20;
 // @ts-ignore: decorator
-@inline export const C_SEP0: i32 = 40;
+@inline export const C_SEP0: i32 = 24;
 // @ts-ignore: decorator
-@inline export const C_SHARE_I: i32 = 48;
+@inline export const C_SHARE_I: i32 = 32;
 // @ts-ignore: decorator
-@inline export const C_SHARE_J: i32 = 56;
+@inline export const C_ARM_I: i32 = 36;
 // @ts-ignore: decorator
-@inline export const C_KT: i32 = 64;
+@inline export const C_KT: i32 = 40;
 // @ts-ignore: decorator
-@inline export const C_ARM_I: i32 = 72;
+@inline export const C_ARM_J: i32 = 48;
 // @ts-ignore: decorator
-@inline export const C_ARM_J: i32 = 80;
+@inline export const C_MU: i32 = 52;
 // @ts-ignore: decorator
-@inline export const C_MU: i32 = 88;
+@inline export const C_E: i32 = 56;
 // @ts-ignore: decorator
-@inline export const C_E: i32 = 96;
+@inline export const C_VN_PRE: i32 = 60;
 // @ts-ignore: decorator
-@inline export const C_VN_PRE: i32 = 104;
-// @ts-ignore: decorator
-@inline export const C_KN: i32 = 112;
-// @ts-ignore: decorator
-@inline export const CONTACT_BYTES: i32 = 128;
+@inline export const CONTACT_BYTES: i32 = 64;
 // @ts-ignore: decorator
 @inline export const S_DX: i32 = 0;
 // @ts-ignore: decorator

@@ -57,7 +57,7 @@ import {
   H_HIGH_WATER, H_CONTACT_COUNT, H_SUBSTEPS, H_TICK_RATE, H_INV_H,
   H_GRAVITY_X, H_GRAVITY_Y, H_GRAVITY_Z, H_MAX_SPEED, H_RESTITUTION_THRESHOLD,
   H_SLEEP_ENABLED, H_SLEEP_SPEED, H_SLEEP_TICKS, H_STATIC_COUNT, H_MARGIN, H_MAX_RADIUS, H_MAX_PUSH,
-  C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_SHARE_J, C_KT, C_ARM_I, C_ARM_J,
+  C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_KT, C_ARM_I, C_ARM_J,
   C_MU, C_E, C_VN_PRE,
   CF_J_MOVES, CF_J_STATIC, CF_ACTIVE, CF_TOUCHED, CF_WAS_ACTIVE,
   SHAPE_SPHERE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_KINEMATIC,
@@ -87,6 +87,12 @@ import { rx, ry, rz, rw } from '../math/registers';
 /** Dynamic and awake this tick (fixed for the whole tick). */
 // @ts-ignore: decorator
 @inline function movesS(i: i32): bool { return load<i32>(st(i) + <usize>S_MOVES) != 0; }
+
+/** J's share of a normal correction: ONE - SHARE_I when J moves, else 0 (not stored). */
+// @ts-ignore: decorator
+@inline function shareJ(c: usize): i64 {
+  return (load<i32>(c, C_FLAGS) & CF_J_MOVES) != 0 ? ONE - <i64>load<i32>(c, C_SHARE_I) : 0;
+}
 
 // Per-tick constants (module globals, set by solveTick).
 let gdvX: i64 = 0, gdvY: i64 = 0, gdvZ: i64 = 0;      // gravity velocity increment of this substep (Q32 m/s)
@@ -272,7 +278,7 @@ function integrate(hw: i32): void {
 @inline function currentSep(c: usize, i: i32, j: i32, statJ: bool): i64 {
   let ddx = -load<i64>(st(i) + <usize>S_DX), ddy = -load<i64>(st(i) + <usize>S_DY), ddz = -load<i64>(st(i) + <usize>S_DZ);
   if (!statJ) { ddx += load<i64>(st(j) + <usize>S_DX); ddy += load<i64>(st(j) + <usize>S_DY); ddz += load<i64>(st(j) + <usize>S_DZ); }
-  return load<i64>(c, C_SEP0) + rs16(load<i64>(c, C_NX) * ddx + load<i64>(c, C_NY) * ddy + load<i64>(c, C_NZ) * ddz);
+  return load<i64>(c, C_SEP0) + rs16(<i64>load<i32>(c, C_NX) * ddx + <i64>load<i32>(c, C_NY) * ddy + <i64>load<i32>(c, C_NZ) * ddz);
 }
 
 /** Jacobi position pass over all contacts (reads displacements, writes accumulators). All Q32. */
@@ -289,25 +295,25 @@ function positionPass(count: i32): void {
     store<i32>(c, flags | CF_ACTIVE | CF_TOUCHED, C_FLAGS);
     const iMoves = movesS(i), jMoves = (flags & CF_J_MOVES) != 0;
     if (!iMoves && !jMoves) continue;
-    const nx = load<i64>(c, C_NX), ny = load<i64>(c, C_NY), nz = load<i64>(c, C_NZ);
+    const nx = <i64>load<i32>(c, C_NX), ny = <i64>load<i32>(c, C_NY), nz = <i64>load<i32>(c, C_NZ);
     // velocity along n before the correction (j's velocity counts if it is not static)
     let rvx = -load<i64>(st(i) + <usize>S_UX), rvy = -load<i64>(st(i) + <usize>S_UY), rvz = -load<i64>(st(i) + <usize>S_UZ);
     if (!statJ) { rvx += load<i64>(st(j) + <usize>S_UX); rvy += load<i64>(st(j) + <usize>S_UY); rvz += load<i64>(st(j) + <usize>S_UZ); }
     const vpre = rs16(nx * rvx + ny * rvy + nz * rvz);
-    store<i64>(c, vpre, C_VN_PRE);
+    store<i32>(c, <i32>((vpre) >> 16), C_VN_PRE);
     // resolve this substep's approach fully, older overlap at most MAX_PUSH * h per substep
     // (pushing out faster would turn overlap into kinetic energy)
     const allowed = timesH((vpre < 0 ? -vpre : 0) + pushQ32);
     const corr = -sep < allowed ? -sep : allowed;
     // normal correction split by inverse mass
-    const ci = mulr(corr, load<i64>(c, C_SHARE_I)), cj = mulr(corr, load<i64>(c, C_SHARE_J));
+    const ci = mulr(corr, <i64>load<i32>(c, C_SHARE_I)), cj = mulr(corr, shareJ(c));
     let aix = -mulr(ci, nx), aiy = -mulr(ci, ny), aiz = -mulr(ci, nz);
     let ajx = mulr(cj, nx), ajy = mulr(cj, ny), ajz = mulr(cj, nz);
     let tix: i64 = 0, tiy: i64 = 0, tiz: i64 = 0, tjx: i64 = 0, tjy: i64 = 0, tjz: i64 = 0;
     // friction: tangential motion of the contact points in this substep
-    const mu = load<i64>(c, C_MU), kt = load<i64>(c, C_KT);
+    const mu = <i64>load<i32>(c, C_MU), kt = load<i64>(c, C_KT);
     if (mu > 0 && kt > 0) {
-      const armI = load<i64>(c, C_ARM_I), armJ = load<i64>(c, C_ARM_J);
+      const armI = <i64>load<i32>(c, C_ARM_I), armJ = <i64>load<i32>(c, C_ARM_J);
       // lever arms (Q16 m): r_i = armI n, r_j = -armJ n
       const rix = mulr(armI, nx), riy = mulr(armI, ny), riz = mulr(armI, nz);
       const rjx = -mulr(armJ, nx), rjy = -mulr(armJ, ny), rjz = -mulr(armJ, nz);
@@ -389,9 +395,9 @@ function applyPositions(hw: i32): void {
       if ((flags & CF_J_STATIC) == 0) continue;
       const sep = currentSep(c, i, -1, true);
       if (sep >= 0) continue;
-      const nx = load<i64>(c, C_NX), ny = load<i64>(c, C_NY), nz = load<i64>(c, C_NZ);
+      const nx = <i64>load<i32>(c, C_NX), ny = <i64>load<i32>(c, C_NY), nz = <i64>load<i32>(c, C_NZ);
       if ((flags & CF_ACTIVE) == 0) {
-        store<i64>(c, -rs16(nx * load<i64>(st(i) + <usize>S_UX) + ny * load<i64>(st(i) + <usize>S_UY) + nz * load<i64>(st(i) + <usize>S_UZ)), C_VN_PRE);
+        store<i32>(c, <i32>((-rs16(nx * load<i64>(st(i) + <usize>S_UX) + ny * load<i64>(st(i) + <usize>S_UY) + nz * load<i64>(st(i) + <usize>S_UZ))) >> 16), C_VN_PRE);
         store<i32>(c, flags | CF_ACTIVE | CF_TOUCHED, C_FLAGS);
       }
       // position only: the prediction moves too, so no velocity is made from the push-out
@@ -430,27 +436,27 @@ function velocityPass(count: i32): void {
     const c = contactAt(k);
     const flags = load<i32>(c, C_FLAGS);
     if ((flags & (CF_ACTIVE | CF_J_STATIC)) != CF_ACTIVE) continue;   // statics: staticVelocities
-    const vpre = load<i64>(c, C_VN_PRE);
+    const vpre = (<i64>load<i32>(c, C_VN_PRE) << 16);
     const i = load<i32>(c, C_I), j = load<i32>(c, C_J);
     const iMoves = movesS(i), jMoves = (flags & CF_J_MOVES) != 0;
     if (!iMoves && !jMoves) continue;
-    const nx = load<i64>(c, C_NX), ny = load<i64>(c, C_NY), nz = load<i64>(c, C_NZ);
+    const nx = <i64>load<i32>(c, C_NX), ny = <i64>load<i32>(c, C_NY), nz = <i64>load<i32>(c, C_NZ);
     let rvx = -load<i64>(st(i) + <usize>S_UX), rvy = -load<i64>(st(i) + <usize>S_UY), rvz = -load<i64>(st(i) + <usize>S_UZ);
     rvx += load<i64>(st(j) + <usize>S_UX); rvy += load<i64>(st(j) + <usize>S_UY); rvz += load<i64>(st(j) + <usize>S_UZ);
     const vn = rs16(nx * rvx + ny * rvy + nz * rvz);
     // approaching fast: bounce with restitution; approaching slowly: stop; already
     // separating: keep that speed, but not the push-out velocity of the position pass
     const bounce = vpre < -threshold && (flags & CF_WAS_ACTIVE) == 0;
-    const target = bounce ? -mulr(load<i64>(c, C_E), vpre) : (vpre > 0 ? vpre : 0);
+    const target = bounce ? -mulr(<i64>load<i32>(c, C_E), vpre) : (vpre > 0 ? vpre : 0);
     const dv = target - vn;
     if (dv == 0) continue;
     if (iMoves) {
-      const d = mulr(dv, load<i64>(c, C_SHARE_I));
+      const d = mulr(dv, <i64>load<i32>(c, C_SHARE_I));
       addA(i, -mulr(d, nx), -mulr(d, ny), -mulr(d, nz));
       sst32(i, S_CNT_V, load<i32>(st(i) + <usize>S_CNT_V) + 1);
     }
     if (jMoves) {
-      const d = mulr(dv, load<i64>(c, C_SHARE_J));
+      const d = mulr(dv, shareJ(c));
       addA(j, mulr(d, nx), mulr(d, ny), mulr(d, nz));
       sst32(j, S_CNT_V, load<i32>(st(j) + <usize>S_CNT_V) + 1);
     }
@@ -487,12 +493,12 @@ function staticVelocities(hw: i32): void {
       const c = contactAt(k);
       const flags = load<i32>(c, C_FLAGS);
       if ((flags & (CF_ACTIVE | CF_J_STATIC)) != (CF_ACTIVE | CF_J_STATIC)) continue;
-      const nx = load<i64>(c, C_NX), ny = load<i64>(c, C_NY), nz = load<i64>(c, C_NZ);
+      const nx = <i64>load<i32>(c, C_NX), ny = <i64>load<i32>(c, C_NY), nz = <i64>load<i32>(c, C_NZ);
       const vx = load<i64>(st(i) + <usize>S_UX), vy = load<i64>(st(i) + <usize>S_UY), vz = load<i64>(st(i) + <usize>S_UZ);
       const vn = -rs16(nx * vx + ny * vy + nz * vz);
-      const vpre = load<i64>(c, C_VN_PRE);
+      const vpre = (<i64>load<i32>(c, C_VN_PRE) << 16);
       const bounce = vpre < -threshold && (flags & CF_WAS_ACTIVE) == 0;
-      const target = bounce ? -mulr(load<i64>(c, C_E), vpre) : (vpre > 0 ? vpre : 0);
+      const target = bounce ? -mulr(<i64>load<i32>(c, C_E), vpre) : (vpre > 0 ? vpre : 0);
       if (vn >= target && !bounce) continue;        // already leaving at least as fast: keep it
       const dv = target - vn;
       sst(i, S_UX, vx - mulr(dv, nx)); sst(i, S_UY, vy - mulr(dv, ny)); sst(i, S_UZ, vz - mulr(dv, nz));

@@ -215,32 +215,37 @@ export const STATE_BYTES = 256;
 export const GRID_REC = { KEY: 0, SLOT: 8, LAYER: 12, MASK: 16, ACTIVE: 20, X: 24, Y: 32, Z: 40, REACH: 48 } as const;
 export const GRID_REC_BYTES = 64;
 
-/** Byte offsets inside one contact record. */
+/**
+ * Byte offsets inside one contact record (64 bytes, one cache line):
+ * | I i32 | J i32 | N x y z i32 (Q16 unit normal, I -> J) | FLAGS i32 | SEP0 i64 (Q32 m) |
+ * | SHARE_I i32 | ARM_I i32 | KT i64 | ARM_J i32 | MU i32 | E i32 | VN_PRE i32 (Q16 m/s) |
+ * SHARE_J is not stored: it is ONE - SHARE_I when J moves, else 0.
+ */
 export const CONTACT = {
-  /** Body slot of the first body (always dynamic or kinematic). */
+  /** Body slot of the first body (the lower slot of two moving bodies, or the moving one). */
   I: 0,
   /** Body slot of the second body (any kind). */
   J: 4,
-  FLAGS: 8,
-  /** Unit normal from I towards J (raw Q47.16). */
-  NX: 16, NY: 24, NZ: 32,
-  /** Separation along the normal at the start of the tick (Q32 metres; < 0 = overlap). */
-  SEP0: 40,
-  /** Share of a normal correction taken by I and by J: w_i / (w_i + w_j) (Q16). */
-  SHARE_I: 48, SHARE_J: 56,
-  /** 1 / (w~_i + w~_j) for tangential (friction) corrections, with the rotational terms (Q16, kg). */
-  KT: 64,
-  /** Lever arms: distance from each centre to the contact point along the normal (raw metres). */
-  ARM_I: 72, ARM_J: 80,
-  /** Combined friction coefficient and restitution (Q16). */
-  MU: 88, E: 96,
-  /** Relative normal velocity before the substep's position pass (Q32 m/s). */
-  VN_PRE: 104,
-  /** 1 / (w_i + w_j) for normal velocity impulses (Q16, kg). */
-  KN: 112,
+  /** Unit normal from I towards J (Q16, i32). */
+  NX: 8, NY: 12, NZ: 16,
+  FLAGS: 20,
+  /** Separation along the normal at the start of the tick (Q32 metres, i64; < 0 = overlap). */
+  SEP0: 24,
+  /** Share of a normal correction taken by I: w_i / (w_i + w_j) (Q16, i32). */
+  SHARE_I: 32,
+  /** Lever arm of I: distance from its centre to the contact point along n (raw metres, i32). */
+  ARM_I: 36,
+  /** 1 / (w~_i + w~_j) for tangential (friction) corrections, rotational terms included (Q16 kg, i64). */
+  KT: 40,
+  /** Lever arm of J (raw metres, i32). */
+  ARM_J: 48,
+  /** Combined friction coefficient and restitution (Q16, i32). */
+  MU: 52, E: 56,
+  /** Relative normal velocity before the substep's position pass (Q16 m/s, i32). */
+  VN_PRE: 60,
 } as const;
 /** Bytes per contact record. */
-export const CONTACT_BYTES = 128;
+export const CONTACT_BYTES = 64;
 
 /** Touching-pair record: | key u64 = (I << 32) | J | I generation u32 | J generation u32 |. */
 export const TOUCH = { KEY: 0, I_GEN: 8, J_GEN: 12 } as const;
