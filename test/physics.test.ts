@@ -111,6 +111,16 @@ describe.each(VARIANTS)('physics [%s]', (variant) => {
     for (const s of shots) expect(w.position(s)[0]).toBeLessThan(10 - 0.1 - 0.1 + 0.001);
   });
 
+  test('a spinning sphere turns by w t (orientation stays unit length)', () => {
+    const w = create({ gravity: [0, 0, 0], sleep: { enabled: false } });
+    const b = w.addSphere({ position: [0, 0, 0], angularVelocity: [0, Math.PI / 2, 0], radius: 0.5 });
+    w.step(60);                                                        // 90 degrees about y
+    const q = w.bodyStateRaw(b).slice(9, 13).map((x) => Number(x) / 65536);
+    expect(Math.abs(q[1] - Math.SQRT1_2)).toBeLessThan(0.005);
+    expect(Math.abs(q[3] - Math.SQRT1_2)).toBeLessThan(0.005);
+    expect(Math.abs(Math.hypot(...q) - 1)).toBeLessThan(0.0005);
+  });
+
   test('stale handles are refused with a code; a reused slot gets a new generation', () => {
     const w = create();
     const a = w.addSphere({ position: [0, 5, 0], radius: 0.5 });

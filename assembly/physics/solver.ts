@@ -66,8 +66,6 @@ import {
 import { g64, s64, g32, s32, hdr } from './world';
 import { contactAt, moves, lengthOfSq } from './collide';
 import { mul, div, roundShift, ONE } from '../math/fixed';
-import { integrate as quatIntegrate } from '../math/quat';
-import { rx, ry, rz, rw } from '../math/registers';
 
 // Hot-path rounding: products in the contact passes round half up (floor(x + 1/2)), two
 // instructions instead of the symmetric rounding of math/fixed. Still exactly deterministic;
@@ -506,6 +504,27 @@ function staticVelocities(hw: i32): void {
   }
 }
 
+/**
+ * Orientation of a spinning sphere over the tick (display only: a sphere's contacts do not
+ * depend on it): q' = q + (dt / 2) (w, 0) q as in math/quat.integrate, then brought back to
+ * unit length with two Newton steps of 1 / sqrt around 1, q *= (3 - |q|^2) / 2, which needs
+ * neither a root nor a division (|q'|^2 - 1 is O((w dt)^2), and each step squares it).
+ */
+function integrateOrientation(i: i32, wx: i64, wy: i64, wz: i64, dt: i64): void {
+  const qx = g64(P_QX, i), qy = g64(P_QY, i), qz = g64(P_QZ, i), qw = g64(P_QW, i);
+  const hx = mul(wx, dt) >> 1, hy = mul(wy, dt) >> 1, hz = mul(wz, dt) >> 1;
+  let x = qx + rs16(hx * qw + hy * qz - hz * qy);
+  let y = qy + rs16(hy * qw + hz * qx - hx * qz);
+  let z = qz + rs16(hz * qw + hx * qy - hy * qx);
+  let w = qw - rs16(hx * qx + hy * qy + hz * qz);
+  for (let k = 0; k < 2; k++) {
+    const n2 = rs16(x * x + y * y + z * z + w * w);
+    const f = (3 * ONE - n2) >> 1;
+    x = mulr(x, f); y = mulr(y, f); z = mulr(z, f); w = mulr(w, f);
+  }
+  s64(P_QX, i, x); s64(P_QY, i, y); s64(P_QZ, i, z); s64(P_QW, i, w);
+}
+
 /** End of tick for moving bodies: back to Q16, orientation, forces cleared, sleep. */
 function finishTick(hw: i32, dtQ16: i64): void {
   const sleepOn = hdr(H_SLEEP_ENABLED) != 0;
@@ -523,10 +542,7 @@ function finishTick(hw: i32, dtQ16: i64): void {
     s64(P_FX, i, 0); s64(P_FY, i, 0); s64(P_FZ, i, 0);
     const wx = rs16(load<i64>(st(i) + <usize>S_OX)), wy = rs16(load<i64>(st(i) + <usize>S_OY)), wz = rs16(load<i64>(st(i) + <usize>S_OZ));
     s64(P_WX, i, wx); s64(P_WY, i, wy); s64(P_WZ, i, wz);
-    if ((wx | wy | wz) != 0) {
-      quatIntegrate(g64(P_QX, i), g64(P_QY, i), g64(P_QZ, i), g64(P_QW, i), wx, wy, wz, dtQ16);
-      s64(P_QX, i, rx); s64(P_QY, i, ry); s64(P_QZ, i, rz); s64(P_QW, i, rw);
-    }
+    if ((wx | wy | wz) != 0) integrateOrientation(i, wx, wy, wz, dtQ16);
     if (!sleepOn || (f & (FLAG_NO_SLEEP | FLAG_CHARACTER)) != 0) continue;
     const vx = g64(P_VX, i), vy = g64(P_VY, i), vz = g64(P_VZ, i);
     // resting: slow centre, and slow rim of a spinning sphere (|w| r)
