@@ -1,0 +1,148 @@
+/**
+ * Rapier 3D peer adapters (WASM, single thread, "-compat" builds that embed
+ * the .wasm as base64 so `await RAPIER.init()` needs no file loading).
+ *
+ * Builds: @dimforge/rapier3d-compat (plain), @dimforge/rapier3d-simd-compat
+ * (wasm simd128), @dimforge/rapier3d-deterministic-compat (cross-platform
+ * deterministic float maths). Integration parameters are Rapier's defaults
+ * (4 solver iterations, 1 internal PGS iteration, ...) except dt.
+ */
+import type { PeerAdapter, PeerAdapterLoader, PeerWorld } from './adapter';
+import { checksumPositions, type SceneSpec } from './scenes';
+import { installedVersion } from './pkgversion';
+
+// All builds share this API; the type comes from the plain build.
+type Rapier = typeof import('@dimforge/rapier3d-compat');
+
+export const RAPIER_BUILDS = {
+  'rapier-compat': '@dimforge/rapier3d-compat',
+  'rapier-simd': '@dimforge/rapier3d-simd-compat',
+  'rapier-deterministic': '@dimforge/rapier3d-deterministic-compat',
+} as const;
+export type RapierBuild = keyof typeof RAPIER_BUILDS;
+
+async function importBuild(build: RapierBuild): Promise<Rapier> {
+  // Static specifiers so tsc emits plain require() calls (the packages ship CJS).
+  let mod: unknown;
+  switch (build) {
+    case 'rapier-compat':
+      mod = await import('@dimforge/rapier3d-compat');
+      break;
+    case 'rapier-simd':
+      mod = await import('@dimforge/rapier3d-simd-compat');
+      break;
+    case 'rapier-deterministic':
+      mod = await import('@dimforge/rapier3d-deterministic-compat');
+      break;
+  }
+  return mod as Rapier;
+}
+
+/** Is the npm package of this build installed? */
+export function rapierBuildInstalled(build: RapierBuild): boolean {
+  return installedVersion(RAPIER_BUILDS[build]) !== undefined;
+}
+
+function createWorld(R: Rapier, scene: SceneSpec): PeerWorld {
+  const world = new R.World({ x: scene.gravity[0], y: scene.gravity[1], z: scene.gravity[2] });
+  world.timestep = scene.dt;
+
+  for (const b of scene.statics) {
+    const desc = R.ColliderDesc.cuboid(b.halfExtents[0], b.halfExtents[1], b.halfExtents[2])
+      .setTranslation(b.center[0], b.center[1], b.center[2])
+      .setFriction(scene.friction)
+      .setRestitution(scene.restitution);
+    world.createCollider(desc); // parentless collider = static
+  }
+
+  const n = scene.n;
+  const bodies: InstanceType<Rapier['RigidBody']>[] = new Array(n);
+  const p = scene.positions;
+  const v = scene.velocities;
+  for (let i = 0; i < n; i++) {
+    const bd = R.RigidBodyDesc.dynamic()
+      .setTranslation(p[3 * i], p[3 * i + 1], p[3 * i + 2])
+      .setLinvel(v[3 * i], v[3 * i + 1], v[3 * i + 2])
+      .setCanSleep(false);
+    const body = world.createRigidBody(bd);
+    const cd = R.ColliderDesc.ball(scene.radius)
+      .setDensity(scene.density)
+      .setFriction(scene.friction)
+      .setRestitution(scene.restitution);
+    world.createCollider(cd, body);
+    bodies[i] = body;
+  }
+
+  const ZERO = { x: 0, y: 0, z: 0 };
+  const ID = { x: 0, y: 0, z: 0, w: 1 };
+  const tmpP = { x: 0, y: 0, z: 0 };
+  const tmpV = { x: 0, y: 0, z: 0 };
+  const readPositions = (out: Float64Array): void => {
+    for (let i = 0; i < n; i++) {
+      const t = bodies[i].translation();
+      out[3 * i] = t.x;
+      out[3 * i + 1] = t.y;
+      out[3 * i + 2] = t.z;
+    }
+  };
+
+  return {
+    bodyCount: n + scene.statics.length,
+    step(): void {
+      world.step();
+    },
+    recycle(idx, pos, vel): void {
+      const b = bodies[idx];
+      tmpP.x = pos[0];
+      tmpP.y = pos[1];
+      tmpP.z = pos[2];
+      tmpV.x = vel[0];
+      tmpV.y = vel[1];
+      tmpV.z = vel[2];
+      b.setTranslation(tmpP, true);
+      b.setRotation(ID, true);
+      b.setLinvel(tmpV, true);
+      b.setAngvel(ZERO, true);
+    },
+    readPositions,
+    positionsChecksum(): number {
+      const out = new Float64Array(3 * n);
+      readPositions(out);
+      return checksumPositions(out);
+    },
+    dispose(): void {
+      world.free();
+    },
+  };
+}
+
+/**
+ * Adapter over an already imported Rapier 3D module (any build with the
+ * same JS API); calls R.init().
+ */
+export async function makeRapierAdapter(R: Rapier, name: string, pkg: string, pkgVersion: string): Promise<PeerAdapter> {
+  await R.init();
+  const engineVersion = R.version();
+  const probe = new R.World({ x: 0, y: -9.81, z: 0 });
+  const ip = probe.integrationParameters;
+  const notes =
+    `single-threaded WASM; integration parameters default except dt ` +
+    `(solver iterations ${ip.numSolverIterations}, internal PGS iterations ${ip.numInternalPgsIterations}); ` +
+    `parentless cuboid colliders for statics; ball colliders with density; setCanSleep(false)`;
+  probe.free();
+  return {
+    name,
+    pkg,
+    version: engineVersion === pkgVersion ? pkgVersion : `${pkgVersion} (engine ${engineVersion})`,
+    notes,
+    create: (scene) => createWorld(R, scene),
+  };
+}
+
+export function rapierLoader(build: RapierBuild): PeerAdapterLoader {
+  return async (): Promise<PeerAdapter> => {
+    const pkg = RAPIER_BUILDS[build];
+    const R = await importBuild(build);
+    return makeRapierAdapter(R, build, pkg, installedVersion(pkg) ?? 'unknown');
+  };
+}

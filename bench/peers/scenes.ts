@@ -1,0 +1,400 @@
+/**
+ * Engine-independent benchmark scene definitions.
+ *
+ * Every engine (Rapier, cannon-es, and Tessera's own fixed-point core) builds
+ * its world from the plain data returned here, so all of them simulate the
+ * same initial conditions. Nothing in this file depends on any engine.
+ *
+ * Units: metres, seconds, kilograms, m/s. Y is up.
+ *
+ * Conventions shared by all scenes:
+ *  - spheres of radius 0.5 m, density 1000 kg/m^3 (mass = 523.5988 kg, given
+ *    explicitly as `sphereMass` so engines that take a mass and engines that
+ *    take a density end up with the same body);
+ *  - friction 0.5 and restitution 0.2 on every collider (spheres and walls), so
+ *    any combine rule (average, min, max, multiply-then-sqrt) gives 0.5 / 0.2
+ *    (the product rule would give 0.25 / 0.04: engines using it must override);
+ *  - gravity (0, -9.81, 0), dt = 1/60 s, sleeping disabled;
+ *  - bodies start with zero rotation and zero angular velocity;
+ *  - 60 warm-up steps then 300 timed steps.
+ *
+ * Determinism: all random numbers come from mulberry32 seeded from the scene
+ * seed, and the rain recycle schedule is a pure function of (seed, step), so
+ * any engine can ask for step k's recycle without replaying steps 0..k-1.
+ */
+
+export type Vec3 = [number, number, number];
+
+/** A static, axis-aligned box collider. */
+export interface StaticBox {
+  name: string;
+  center: Vec3;
+  halfExtents: Vec3;
+}
+
+/**
+ * Bodies that are teleported just before a given step is simulated.
+ * `indices[j]` gets position `positions[3j..3j+2]`, linear velocity
+ * `velocities[3j..3j+2]`, identity rotation and zero angular velocity.
+ */
+export interface RecycleBatch {
+  step: number;
+  indices: Uint32Array;
+  positions: Float64Array;
+  velocities: Float64Array;
+}
+
+export interface SceneSpec {
+  kind: 'pile' | 'rain';
+  /** Number of dynamic spheres. */
+  n: number;
+  seed: number;
+  gravity: Vec3;
+  dt: number;
+  radius: number;
+  density: number;
+  /** = density * 4/3 * pi * radius^3; use it if the engine takes a mass. */
+  sphereMass: number;
+  friction: number;
+  restitution: number;
+  warmup: number;
+  timed: number;
+  /** Static colliders: floor, four walls, ceiling. */
+  statics: StaticBox[];
+  /** Inner (free) volume of the closed box; every sphere centre should stay inside it shrunk by radius. */
+  interior: { min: Vec3; max: Vec3 };
+  /** Initial sphere centres, xyz interleaved, length 3n. */
+  positions: Float64Array;
+  /** Initial linear velocities, xyz interleaved, length 3n. */
+  velocities: Float64Array;
+  /** Human-readable description of the layout, for reports. */
+  layout: string;
+  /**
+   * Rain only: the spheres teleported before step `step` (0-based, counting
+   * warm-up steps). Pure and deterministic. Absent for pile.
+   */
+  recycle?: (step: number) => RecycleBatch;
+  /** Rain only: K, the number of spheres recycled every step. */
+  recyclePerStep?: number;
+}
+
+// ---------------------------------------------------------------------------
+// Deterministic PRNG
+
+/** mulberry32: 32-bit state, returns floats in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return function next(): number {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Mix two 32-bit integers into a new seed (murmur3 finaliser style). */
+export function mixSeed(a: number, b: number): number {
+  let h = (Math.imul(a >>> 0, 0x9e3779b1) ^ (b >>> 0)) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** Uniform in [lo, hi). */
+function uniform(rng: () => number, lo: number, hi: number): number {
+  return lo + (hi - lo) * rng();
+}
+
+// ---------------------------------------------------------------------------
+// Shared constants
+
+export const RADIUS = 0.5;
+export const DENSITY = 1000;
+export const SPHERE_MASS = (DENSITY * 4 * Math.PI * RADIUS * RADIUS * RADIUS) / 3;
+export const FRICTION = 0.5;
+export const RESTITUTION = 0.2;
+export const GRAVITY: Vec3 = [0, -9.81, 0];
+export const DT = 1 / 60;
+export const WARMUP = 60;
+export const TIMED = 300;
+/** Grid cell size for initial layouts (sphere diameter 1 m + 0.1 m gap). */
+export const SPACING = 1.1;
+/** Positional jitter amplitude on the grid: +-0.05 m per axis. */
+export const JITTER = 0.05;
+/** Wall / floor / ceiling thickness. */
+export const WALL = 1.0;
+
+/**
+ * Closed box whose interior is [0, side] x [0, height] x [0, side]
+ * (floor top at y = 0). Walls are WALL thick and overlap at the corners so
+ * there are no gaps.
+ */
+function closedBox(side: number, height: number): { statics: StaticBox[]; interior: { min: Vec3; max: Vec3 } } {
+  const h = WALL / 2;
+  const c = side / 2;
+  const outer = side / 2 + WALL; // half-size including the wall thickness
+  const yMid = height / 2;
+  const yHalf = height / 2 + WALL; // walls also cover floor and ceiling thickness
+  const statics: StaticBox[] = [
+    { name: 'floor', center: [c, -h, c], halfExtents: [outer, h, outer] },
+    { name: 'ceiling', center: [c, height + h, c], halfExtents: [outer, h, outer] },
+    { name: 'wall-x-', center: [-h, yMid, c], halfExtents: [h, yHalf, outer] },
+    { name: 'wall-x+', center: [side + h, yMid, c], halfExtents: [h, yHalf, outer] },
+    { name: 'wall-z-', center: [c, yMid, -h], halfExtents: [outer, yHalf, h] },
+    { name: 'wall-z+', center: [c, yMid, side + h], halfExtents: [outer, yHalf, h] },
+  ];
+  return { statics, interior: { min: [0, 0, 0], max: [side, height, side] } };
+}
+
+function baseSpec(kind: 'pile' | 'rain', n: number, seed: number) {
+  return {
+    kind,
+    n,
+    seed,
+    gravity: [GRAVITY[0], GRAVITY[1], GRAVITY[2]] as Vec3,
+    dt: DT,
+    radius: RADIUS,
+    density: DENSITY,
+    sphereMass: SPHERE_MASS,
+    friction: FRICTION,
+    restitution: RESTITUTION,
+    warmup: WARMUP,
+    timed: TIMED,
+  };
+}
+
+function checkN(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`scene size must be a positive integer, got ${n}`);
+}
+
+// ---------------------------------------------------------------------------
+// Scene 1: pile
+
+/** Target number of layers in the initial pile columns. */
+export const PILE_LAYERS = 20;
+
+/**
+ * N spheres on a jittered G x G x L grid (spacing 1.1 m, jitter +-0.05 m),
+ * G = ceil(sqrt(N / 20)), L = ceil(N / G^2) (about 20 layers; the top layer may
+ * be partial), filled layer by layer from the bottom, index = x + G*(z + G*y).
+ * Initial velocities uniform in [-1, 1) m/s per axis. The box interior is
+ * exactly G*1.1 m square, so the spheres fall straight down into a dense pile;
+ * the ceiling is 5 m above the top layer.
+ */
+export function pileScene(n: number, seed = 1): SceneSpec {
+  checkN(n);
+  const g = Math.ceil(Math.sqrt(n / PILE_LAYERS));
+  const layers = Math.ceil(n / (g * g));
+  const side = g * SPACING;
+  const y0 = RADIUS + 0.1 + SPACING / 2; // lowest layer centre: 0.05 m gap + jitter margin
+  const yTop = y0 + (layers - 1) * SPACING;
+  const height = Math.ceil(yTop + RADIUS + 5);
+  const rng = mulberry32(mixSeed(seed, 0x9111e));
+  const positions = new Float64Array(3 * n);
+  const velocities = new Float64Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    const ix = i % g;
+    const iz = Math.floor(i / g) % g;
+    const iy = Math.floor(i / (g * g));
+    positions[3 * i] = (ix + 0.5) * SPACING + uniform(rng, -JITTER, JITTER);
+    positions[3 * i + 1] = y0 + iy * SPACING + uniform(rng, -JITTER, JITTER);
+    positions[3 * i + 2] = (iz + 0.5) * SPACING + uniform(rng, -JITTER, JITTER);
+    velocities[3 * i] = uniform(rng, -1, 1);
+    velocities[3 * i + 1] = uniform(rng, -1, 1);
+    velocities[3 * i + 2] = uniform(rng, -1, 1);
+  }
+  const box = closedBox(side, height);
+  return {
+    ...baseSpec('pile', n, seed),
+    ...box,
+    positions,
+    velocities,
+    layout:
+      `pile: ${g}x${g} columns x ${layers} layers (spacing ${SPACING} m, jitter +-${JITTER} m), ` +
+      `box interior ${side.toFixed(1)} x ${height} x ${side.toFixed(1)} m, v0 in [-1,1) m/s per axis`,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Scene 2: rain
+
+/** Spawn plane height above the floor. */
+export const RAIN_SPAWN_Y = 12;
+/** Fraction of N recycled per step (K = N/100, at least 1). */
+export const RAIN_RECYCLE_DIVISOR = 100;
+
+/**
+ * A fixed population of N spheres raining into a closed box (same walls,
+ * floor and ceiling construction as pile).
+ *
+ * Footprint: G x G cells of 1.1 m with G = ceil(sqrt(N / 4)), i.e. the floor can
+ * hold about N/4 spheres in one layer. Initial state: the same jittered grid as
+ * pile but only L = ceil(N / G^2) (about 4) layers, spread evenly between
+ * y = 1.1 and y = 9.5 (about 2.8 m apart), initial velocities x,z in [-1,1),
+ * y in [-4,-2) m/s.
+ *
+ * Recycling: before step s (0-based, warm-up included), K = max(1, floor(N/100))
+ * spheres with indices (s*K + j) mod N, j = 0..K-1, are teleported to a spawn
+ * slot on the plane y = 12 with velocity x,z in [-1,1), y in [-4,-2) m/s, zero
+ * angular velocity. So each sphere lives 100 steps (1.67 s): it falls ~11 m in
+ * ~1.2 s and spends the rest of its life on the floor, where about a quarter of
+ * the population is at any time. Spawn slots are the G' x G' cells of a 1.2 m
+ * grid over the footprint (G' = floor(side/1.2)) in a seeded permutation;
+ * batch s takes the next K slots of that cyclic permutation, so a slot is
+ * reused only every ~G'^2/K steps (~20), after the previous sphere there has
+ * dropped well over 1 m: spawned spheres never overlap each other.
+ * Per-step jitter (+-0.05 m) and velocities come from mulberry32(mix(seed, s)).
+ * The ceiling is 3 m above the spawn plane.
+ */
+export function rainScene(n: number, seed = 1): SceneSpec {
+  checkN(n);
+  const g = Math.ceil(Math.sqrt(n / 4));
+  const layers = Math.ceil(n / (g * g));
+  const side = g * SPACING;
+  const height = RAIN_SPAWN_Y + 3;
+  const yLow = SPACING;
+  // Top initial layer 2.5 m under the spawn plane so the first spawned
+  // batches cannot overlap it.
+  const yHigh = RAIN_SPAWN_Y - 2.5;
+  const yStep = layers > 1 ? (yHigh - yLow) / (layers - 1) : 0;
+  const rng = mulberry32(mixSeed(seed, 0x4a1d));
+  const positions = new Float64Array(3 * n);
+  const velocities = new Float64Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    const ix = i % g;
+    const iz = Math.floor(i / g) % g;
+    const iy = Math.floor(i / (g * g));
+    positions[3 * i] = (ix + 0.5) * SPACING + uniform(rng, -JITTER, JITTER);
+    positions[3 * i + 1] = yLow + iy * yStep + uniform(rng, -JITTER, JITTER);
+    positions[3 * i + 2] = (iz + 0.5) * SPACING + uniform(rng, -JITTER, JITTER);
+    velocities[3 * i] = uniform(rng, -1, 1);
+    velocities[3 * i + 1] = uniform(rng, -4, -2);
+    velocities[3 * i + 2] = uniform(rng, -1, 1);
+  }
+
+  // Spawn slots and their seeded permutation (Fisher-Yates).
+  const slotSpacing = 1.2;
+  const gs = Math.max(1, Math.floor(side / slotSpacing));
+  const slotPitch = side / gs;
+  const slotCount = gs * gs;
+  const perm = new Uint32Array(slotCount);
+  for (let i = 0; i < slotCount; i++) perm[i] = i;
+  const prng = mulberry32(mixSeed(seed, 0x5107));
+  for (let i = slotCount - 1; i > 0; i--) {
+    const j = Math.floor(prng() * (i + 1));
+    const t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+  }
+  const k = Math.max(1, Math.floor(n / RAIN_RECYCLE_DIVISOR));
+  if (k > slotCount) throw new Error(`rain: K=${k} exceeds spawn slot count ${slotCount}`);
+
+  const recycle = (step: number): RecycleBatch => {
+    if (!Number.isInteger(step) || step < 0) throw new Error(`rain recycle: bad step ${step}`);
+    const r = mulberry32(mixSeed(seed ^ 0x7a11, step));
+    const indices = new Uint32Array(k);
+    const pos = new Float64Array(3 * k);
+    const vel = new Float64Array(3 * k);
+    // Use modular arithmetic that stays exact for large step counts.
+    const idxBase = (step % n) * (k % n) % n;
+    const slotBase = (step % slotCount) * k % slotCount;
+    for (let j = 0; j < k; j++) {
+      indices[j] = (idxBase + j) % n;
+      const slot = perm[(slotBase + j) % slotCount];
+      const sx = slot % gs;
+      const sz = Math.floor(slot / gs);
+      pos[3 * j] = (sx + 0.5) * slotPitch + uniform(r, -JITTER, JITTER);
+      pos[3 * j + 1] = RAIN_SPAWN_Y + uniform(r, -JITTER, JITTER);
+      pos[3 * j + 2] = (sz + 0.5) * slotPitch + uniform(r, -JITTER, JITTER);
+      vel[3 * j] = uniform(r, -1, 1);
+      vel[3 * j + 1] = uniform(r, -4, -2);
+      vel[3 * j + 2] = uniform(r, -1, 1);
+    }
+    return { step, indices, positions: pos, velocities: vel };
+  };
+
+  const box = closedBox(side, height);
+  return {
+    ...baseSpec('rain', n, seed),
+    ...box,
+    positions,
+    velocities,
+    recycle,
+    recyclePerStep: k,
+    layout:
+      `rain: footprint ${g}x${g} cells (${side.toFixed(1)} m square), ${layers} initial layers, ` +
+      `K=${k} spheres/step respawned at y=${RAIN_SPAWN_Y} on ${slotCount} slots, v0y in [-4,-2) m/s, ` +
+      `box height ${height} m`,
+  };
+}
+
+export type SceneName = 'pile' | 'rain';
+
+export function makeScene(kind: SceneName, n: number, seed = 1): SceneSpec {
+  switch (kind) {
+    case 'pile':
+      return pileScene(n, seed);
+    case 'rain':
+      return rainScene(n, seed);
+    default: {
+      const never: never = kind;
+      throw new Error(`unknown scene ${String(never)}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Helpers shared by adapters and runner
+
+/**
+ * Order-dependent, engine-independent checksum of sphere centres (xyz
+ * interleaved). Not comparable across engines (they diverge), but identical
+ * across repeated runs of a deterministic engine.
+ */
+export function checksumPositions(p: Float64Array | Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < p.length; i += 3) {
+    const w = 1 + (i / 3) % 7;
+    s += w * (p[i] + 1.0001 * p[i + 1] + 1.0002 * p[i + 2]);
+  }
+  return s;
+}
+
+export interface PositionStats {
+  meanY: number;
+  minY: number;
+  maxY: number;
+  /** Sphere centres outside the box interior by more than 0.1 m, or non-finite. */
+  escaped: number;
+}
+
+export function positionStats(scene: SceneSpec, p: Float64Array | Float32Array): PositionStats {
+  let sum = 0;
+  let minY = Infinity;
+  let maxY = -Infinity;
+  let escaped = 0;
+  const { min, max } = scene.interior;
+  const tol = 0.1;
+  const n = p.length / 3;
+  for (let i = 0; i < n; i++) {
+    const x = p[3 * i];
+    const y = p[3 * i + 1];
+    const z = p[3 * i + 2];
+    sum += y;
+    if (y < minY) minY = y;
+    if (y > maxY) maxY = y;
+    if (
+      !(Number.isFinite(x) && Number.isFinite(y) && Number.isFinite(z)) ||
+      x < min[0] - tol || x > max[0] + tol ||
+      y < min[1] - tol || y > max[1] + tol ||
+      z < min[2] - tol || z > max[2] + tol
+    ) {
+      escaped++;
+    }
+  }
+  return { meanY: n > 0 ? sum / n : 0, minY, maxY, escaped };
+}
