@@ -78,6 +78,8 @@ export const HEADER = {
   GROUND_TOLERANCE: 40,
   /** Fastest speed at which overlap is pushed out, beyond the approach of the substep (raw m/s). */
   MAX_PUSH: 41,
+  /** Over-relaxation of the Jacobi averaging (Q16): a body moves by RELAX / n of its n corrections' sum. */
+  RELAX: 42,
   /** Ticks per second times substeps: 1 / h for the substep h (integer). */
   INV_H: 37,
   /** Substep h in Q32 seconds: round(2^32 / INV_H). */
