@@ -426,6 +426,24 @@ function updateVelocitiesBody(i: i32): void {
   }
 }
 
+/** A new impact (not overlapping in the last substep) approaching faster than the threshold. */
+// @ts-ignore: decorator
+@inline function bounces(flags: i32, vpre: i64, threshold: i64): bool {
+  return vpre < -threshold && (flags & CF_WAS_ACTIVE) == 0;
+}
+
+/**
+ * Normal relative velocity a contact's velocity pass aims for (Q32 m/s, > 0 separating):
+ * a new impact faster than the threshold bounces with restitution (-e * vpre); a slower
+ * approach stops (0); a pair that was already separating keeps that speed but not the
+ * push-out velocity of the position pass (vpre).
+ */
+// @ts-ignore: decorator
+@inline function normalTarget(c: usize, flags: i32, vpre: i64, threshold: i64): i64 {
+  if (bounces(flags, vpre, threshold)) return -mulr(<i64>load<i32>(c, C_E), vpre);
+  return vpre > 0 ? vpre : 0;
+}
+
 /** Jacobi velocity pass over the active contacts: restitution, or removal of the push-out velocity. */
 function velocityPass(count: i32): void {
   const threshold = hdr(H_RESTITUTION_THRESHOLD) << 16;
@@ -441,10 +459,7 @@ function velocityPass(count: i32): void {
     let rvx = -load<i64>(st(i) + <usize>S_UX), rvy = -load<i64>(st(i) + <usize>S_UY), rvz = -load<i64>(st(i) + <usize>S_UZ);
     rvx += load<i64>(st(j) + <usize>S_UX); rvy += load<i64>(st(j) + <usize>S_UY); rvz += load<i64>(st(j) + <usize>S_UZ);
     const vn = rs16(nx * rvx + ny * rvy + nz * rvz);
-    // approaching fast: bounce with restitution; approaching slowly: stop; already
-    // separating: keep that speed, but not the push-out velocity of the position pass
-    const bounce = vpre < -threshold && (flags & CF_WAS_ACTIVE) == 0;
-    const target = bounce ? -mulr(<i64>load<i32>(c, C_E), vpre) : (vpre > 0 ? vpre : 0);
+    const target = normalTarget(c, flags, vpre, threshold);
     const dv = target - vn;
     if (dv == 0) continue;
     if (iMoves) {
@@ -491,9 +506,8 @@ function staticVelocitiesBody(i: i32): void {
     const vx = load<i64>(st(i) + <usize>S_UX), vy = load<i64>(st(i) + <usize>S_UY), vz = load<i64>(st(i) + <usize>S_UZ);
     const vn = -rs16(nx * vx + ny * vy + nz * vz);
     const vpre = (<i64>load<i32>(c, C_VN_PRE) << 16);
-    const bounce = vpre < -threshold && (flags & CF_WAS_ACTIVE) == 0;
-    const target = bounce ? -mulr(<i64>load<i32>(c, C_E), vpre) : (vpre > 0 ? vpre : 0);
-    if (vn >= target && !bounce) continue;        // already leaving at least as fast: keep it
+    const target = normalTarget(c, flags, vpre, threshold);
+    if (vn >= target && !bounces(flags, vpre, threshold)) continue;   // leaving at least as fast: keep it
     const dv = target - vn;
     sst(i, S_UX, vx - mulr(dv, nx)); sst(i, S_UY, vy - mulr(dv, ny)); sst(i, S_UZ, vz - mulr(dv, nz));
   }
