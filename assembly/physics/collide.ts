@@ -400,6 +400,9 @@ export function buildContacts(): void {
   for (let k = 0; k < count; k++) prepareContact(contactAt(k));
 }
 
+// Memo of prepareContact's last division (module globals; a pure function of ktSum).
+let ktSum: i64 = -1, ktVal: i64 = 0;
+
 /** Shares, effective masses, friction and restitution of one contact. */
 function prepareContact(c: usize): void {
   const i = load<i32>(c, C_I), j = load<i32>(c, C_J);
@@ -418,7 +421,11 @@ function prepareContact(c: usize): void {
   let wti = wi, wtj = wj;
   if (wi > 0) wti += mul(mul(g64(P_INV_INERTIA, i), ai), ai);
   if (wj > 0) wtj += mul(mul(g64(P_INV_INERTIA, j), aj), aj);
-  store<i64>(c, wti + wtj > 0 ? div(ONE, wti + wtj) : 0, C_KT);
+  // 1 / (w~_i + w~_j): a division per contact, memoized because most contacts of a scene
+  // share a few body types (same value whichever contact computes it first)
+  const wt = wti + wtj;
+  if (wt != ktSum) { ktSum = wt; ktVal = wt > 0 ? div(ONE, wt) : 0; }
+  store<i64>(c, ktVal, C_KT);
   store<i32>(c, <i32>((g64(P_FRICTION, i) + g64(P_FRICTION, j)) >> 1), C_MU);
   const ei = g64(P_RESTITUTION, i), ej = g64(P_RESTITUTION, j);
   store<i32>(c, <i32>(ei > ej ? ei : ej), C_E);
