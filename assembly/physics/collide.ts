@@ -364,9 +364,14 @@ export function buildContacts(): void {
     for (let p = 0; p < pCount; p++) store<i32>(candAt(n++), g32(P_PAIR_J, pFirst + p));
     if (isActive(i) && g32(P_KIND, i) == KIND_DYNAMIC) {
       const layerI = g32(P_LAYER, i), maskI = g32(P_MASK, i);
+      const reach = g64(P_RADIUS, i) + coreHalf(i) + hdr(H_MARGIN);
+      const px = g64(P_PX, i), py = g64(P_PY, i), pz = g64(P_PZ, i);
       for (let s = 0; s < nStatic; s++) {
         const j = g32(P_STATICS, s);
         if ((layerI & g32(P_MASK, j)) == 0 || (g32(P_LAYER, j) & maskI) == 0) continue;
+        // boxes out of reach never make a contact: skip them before the sort
+        if (g32(P_SHAPE, j) == SHAPE_BOX && (abs<i64>(px - g64(P_PX, j)) >= g64(P_HX, j) + reach ||
+          abs<i64>(py - g64(P_PY, j)) >= g64(P_HY, j) + reach || abs<i64>(pz - g64(P_PZ, j)) >= g64(P_HZ, j) + reach)) continue;
         store<i32>(candAt(n++), j);
       }
     }

@@ -314,6 +314,8 @@
 // @ts-ignore: decorator
 @inline export const S_CNT_V: i32 = 120;
 // @ts-ignore: decorator
+@inline export const S_NSTATIC: i32 = 124;
+// @ts-ignore: decorator
 @inline export const S_AX: i32 = 128;
 // @ts-ignore: decorator
 @inline export const S_AY: i32 = 136;

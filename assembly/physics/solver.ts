@@ -49,7 +49,7 @@ import {
   P_PX, P_PY, P_PZ, P_VX, P_VY, P_VZ, P_WX, P_WY, P_WZ, P_X0X, P_X0Y, P_X0Z,
   P_STATE, P_INV_MASS, P_INV_INERTIA,
   S_DX, S_DY, S_DZ, S_SDX, S_SDY, S_SDZ, S_PDX, S_PDY, S_PDZ, S_UX, S_UY, S_UZ, S_OX, S_OY, S_OZ,
-  S_AX, S_AY, S_AZ, S_TX, S_TY, S_TZ, S_RX, S_RY, S_RZ, S_INV_MASS, S_INV_INERTIA, S_MOVES, S_CNT, S_CNT_V,
+  S_AX, S_AY, S_AZ, S_TX, S_TY, S_TZ, S_RX, S_RY, S_RZ, S_INV_MASS, S_INV_INERTIA, S_MOVES, S_CNT, S_CNT_V, S_NSTATIC,
   P_QX, P_QY, P_QZ, P_QW, P_RADIUS, P_HX, P_HY, P_HZ, P_RESTITUTION,
   P_LIN_DAMP, P_ANG_DAMP, P_GRAVITY_SCALE, P_FX, P_FY, P_FZ,
   P_CHAR_TX, P_CHAR_TZ, P_CHAR_JUMP, P_GNX, P_GNY, P_GNZ,
@@ -387,7 +387,7 @@ function applyPositionsBody(i: i32): void {
   }
   // static projection: walls and floors are hard (this body's static contacts, in order)
   const cc = g32(P_CCOUNT, i);
-  if (cc == 0 || !movesS(i)) return;
+  if (cc == 0 || load<i32>(st(i) + <usize>S_NSTATIC) == 0 || !movesS(i)) return;
   const first = g32(P_CFIRST, i);
   for (let k = first; k < first + cc; k++) {
     const c = contactAt(k);
@@ -496,7 +496,7 @@ function applyVelocitiesBody(i: i32): void {
 function staticVelocitiesBody(i: i32): void {
   const threshold = thresholdQ32;
   const cc = g32(P_CCOUNT, i);
-  if (cc == 0 || !movesS(i)) return;
+  if (cc == 0 || load<i32>(st(i) + <usize>S_NSTATIC) == 0 || !movesS(i)) return;
   const first = g32(P_CFIRST, i);
   for (let k = first; k < first + cc; k++) {
     const c = contactAt(k);
@@ -589,6 +589,7 @@ export function solveTick(): void {
   for (let i = 0; i < hw; i++) {
     s64(P_X0X, i, g64(P_PX, i)); s64(P_X0Y, i, g64(P_PY, i)); s64(P_X0Z, i, g64(P_PZ, i));
     sst32(i, S_MOVES, (g32(P_FLAGS, i) & FLAG_LIVE) != 0 && moves(i) ? 1 : 0);
+    sst32(i, S_NSTATIC, 0);
     if (!movesOrKinematic(i)) continue;
     sst(i, S_INV_MASS, g64(P_INV_MASS, i)); sst(i, S_INV_INERTIA, g64(P_INV_INERTIA, i));
     sst(i, S_DX, 0); sst(i, S_DY, 0); sst(i, S_DZ, 0);
@@ -598,6 +599,14 @@ export function solveTick(): void {
     sst32(i, S_CNT, 0); sst32(i, S_CNT_V, 0);
     sst(i, S_AX, 0); sst(i, S_AY, 0); sst(i, S_AZ, 0);
     sst(i, S_TX, 0); sst(i, S_TY, 0); sst(i, S_TZ, 0);
+  }
+  // static contacts per body: the static projections skip bodies without any
+  for (let k = 0; k < count; k++) {
+    const c = contactAt(k);
+    if (load<i32>(c, C_FLAGS) & CF_J_STATIC) {
+      const i = load<i32>(c, C_I);
+      sst32(i, S_NSTATIC, load<i32>(st(i) + <usize>S_NSTATIC) + 1);
+    }
   }
   // g dt in Q48 (raw Q16 * 2^32 / rate), split over the substeps without losing the remainder
   const gx48 = (hdr(H_GRAVITY_X) << 32) / rate, gy48 = (hdr(H_GRAVITY_Y) << 32) / rate, gz48 = (hdr(H_GRAVITY_Z) << 32) / rate;

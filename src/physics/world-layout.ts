@@ -194,7 +194,7 @@ export const WORLD_ARRAYS = [
  *  48 UX UY UZ      velocity                                 |
  *  72 RX RY RZ      rotation in the substep (small angle)    | line 1
  *  96 INV_MASS INV_INERTIA (Q16 copies)                      |
- * 112 MOVES i32, CNT i32, CNT_V i32, pad                     |
+ * 112 MOVES i32, CNT i32, CNT_V i32, NSTATIC i32 (static contacts) |
  * 128 AX AY AZ      Jacobi accumulator, linear               | line 2
  * 152 TX TY TZ      Jacobi accumulator, angular              |
  * 176 OX OY OZ      angular velocity                         | line 3
@@ -203,7 +203,7 @@ export const WORLD_ARRAYS = [
  */
 export const STATE = {
   DX: 0, DY: 8, DZ: 16, SDX: 24, SDY: 32, SDZ: 40, UX: 48, UY: 56, UZ: 64, RX: 72, RY: 80, RZ: 88,
-  INV_MASS: 96, INV_INERTIA: 104, MOVES: 112, CNT: 116, CNT_V: 120,
+  INV_MASS: 96, INV_INERTIA: 104, MOVES: 112, CNT: 116, CNT_V: 120, NSTATIC: 124,
   AX: 128, AY: 136, AZ: 144, TX: 152, TY: 160, TZ: 168, OX: 176, OY: 184, OZ: 192, PDX: 200, PDY: 208, PDZ: 216,
 } as const;
 /** Bytes per STATE record (a power of two: the address is base + (slot << 8)). */
