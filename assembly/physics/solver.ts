@@ -315,20 +315,20 @@ function positionPass(count: i32): void {
     const mu = <i64>load<i32>(c, C_MU), kt = load<i64>(c, C_KT);
     if (mu > 0 && kt > 0) {
       const armI = <i64>load<i32>(c, C_ARM_I), armJ = <i64>load<i32>(c, C_ARM_J);
-      // lever arms (Q16 m): r_i = armI n, r_j = -armJ n
-      const rix = mulr(armI, nx), riy = mulr(armI, ny), riz = mulr(armI, nz);
-      const rjx = -mulr(armJ, nx), rjy = -mulr(armJ, ny), rjz = -mulr(armJ, nz);
-      // contact point displacement (Q32): dp + theta x r
-      const thix = load<i64>(st(i) + <usize>S_RX), thiy = load<i64>(st(i) + <usize>S_RY), thiz = load<i64>(st(i) + <usize>S_RZ);
-      let dx = load<i64>(st(i) + <usize>S_DX) - load<i64>(st(i) + <usize>S_SDX) + rs16(thiy * riz - thiz * riy);
-      let dy = load<i64>(st(i) + <usize>S_DY) - load<i64>(st(i) + <usize>S_SDY) + rs16(thiz * rix - thix * riz);
-      let dz = load<i64>(st(i) + <usize>S_DZ) - load<i64>(st(i) + <usize>S_SDZ) + rs16(thix * riy - thiy * rix);
+      // Both lever arms lie along n (r_i = armI n, r_j = -armJ n), so the rotation part of
+      // the contact points' relative displacement, theta_i x r_i - theta_j x r_j, is
+      // (armI theta_i + armJ theta_j) x n: one cross product instead of two.
+      let wx = mulr(armI, load<i64>(st(i) + <usize>S_RX)), wy = mulr(armI, load<i64>(st(i) + <usize>S_RY)), wz = mulr(armI, load<i64>(st(i) + <usize>S_RZ));
+      let dx = load<i64>(st(i) + <usize>S_DX) - load<i64>(st(i) + <usize>S_SDX);
+      let dy = load<i64>(st(i) + <usize>S_DY) - load<i64>(st(i) + <usize>S_SDY);
+      let dz = load<i64>(st(i) + <usize>S_DZ) - load<i64>(st(i) + <usize>S_SDZ);
       if (!statJ) {
-        const thjx = load<i64>(st(j) + <usize>S_RX), thjy = load<i64>(st(j) + <usize>S_RY), thjz = load<i64>(st(j) + <usize>S_RZ);
-        dx -= load<i64>(st(j) + <usize>S_DX) - load<i64>(st(j) + <usize>S_SDX) + rs16(thjy * rjz - thjz * rjy);
-        dy -= load<i64>(st(j) + <usize>S_DY) - load<i64>(st(j) + <usize>S_SDY) + rs16(thjz * rjx - thjx * rjz);
-        dz -= load<i64>(st(j) + <usize>S_DZ) - load<i64>(st(j) + <usize>S_SDZ) + rs16(thjx * rjy - thjy * rjx);
+        wx += mulr(armJ, load<i64>(st(j) + <usize>S_RX)); wy += mulr(armJ, load<i64>(st(j) + <usize>S_RY)); wz += mulr(armJ, load<i64>(st(j) + <usize>S_RZ));
+        dx -= load<i64>(st(j) + <usize>S_DX) - load<i64>(st(j) + <usize>S_SDX);
+        dy -= load<i64>(st(j) + <usize>S_DY) - load<i64>(st(j) + <usize>S_SDY);
+        dz -= load<i64>(st(j) + <usize>S_DZ) - load<i64>(st(j) + <usize>S_SDZ);
       }
+      dx += rs16(wy * nz - wz * ny); dy += rs16(wz * nx - wx * nz); dz += rs16(wx * ny - wy * nx);
       const dn = rs16(dx * nx + dy * ny + dz * nz);
       let tx = dx - mulr(dn, nx), ty = dy - mulr(dn, ny), tz = dz - mulr(dn, nz);
       const lim = mulr(mu, corr);
@@ -343,24 +343,24 @@ function positionPass(count: i32): void {
         tx = mulr(tx, f); ty = mulr(ty, f); tz = mulr(tz, f);
       }
       if ((tx | ty | tz) != 0) {
-        // positional impulse P = dt / (w~_i + w~_j)  (Q32 kg m)
+        // positional impulse P = dt / (w~_i + w~_j)  (Q32 kg m); both torques are along
+        // n x P: tau_i = -I_i^-1 armI (n x P), tau_j = -I_j^-1 armJ (n x P)
         const px = mulr(tx, kt), py = mulr(ty, kt), pz = mulr(tz, kt);
+        const qx = rs16(ny * pz - nz * py), qy = rs16(nz * px - nx * pz), qz = rs16(nx * py - ny * px);
         if (iMoves) {
           const im = load<i64>(st(i) + <usize>S_INV_MASS), ii = load<i64>(st(i) + <usize>S_INV_INERTIA);
           aix -= mulr(px, im); aiy -= mulr(py, im); aiz -= mulr(pz, im);
           if (ii != 0) {
-            tix = -mulr(rs16(riy * pz - riz * py), ii);
-            tiy = -mulr(rs16(riz * px - rix * pz), ii);
-            tiz = -mulr(rs16(rix * py - riy * px), ii);
+            const k = mulr(ii, armI);
+            tix = -mulr(qx, k); tiy = -mulr(qy, k); tiz = -mulr(qz, k);
           }
         }
         if (jMoves) {
           const im = load<i64>(st(j) + <usize>S_INV_MASS), ii = load<i64>(st(j) + <usize>S_INV_INERTIA);
           ajx += mulr(px, im); ajy += mulr(py, im); ajz += mulr(pz, im);
           if (ii != 0) {
-            tjx = mulr(rs16(rjy * pz - rjz * py), ii);
-            tjy = mulr(rs16(rjz * px - rjx * pz), ii);
-            tjz = mulr(rs16(rjx * py - rjy * px), ii);
+            const k = mulr(ii, armJ);
+            tjx = -mulr(qx, k); tjy = -mulr(qy, k); tjz = -mulr(qz, k);
           }
         }
       }
