@@ -70,7 +70,7 @@ const EDGES = [0n, 1n, -1n, 2n, ONE - 1n, ONE, -ONE, ONE + 1n, 1n << 31n, -(1n <
 
 describe('scalar conversions and basic ops', () => {
   test('fromInt, toIntFloor, toIntRound, fromRatio', () => {
-    const ints = [0, 1, -1, 7, -7, 2147483647, -2147483648, 123456, -98765];
+    const ints = [0, 1, -1, 7, -7, 2147483647, -2147483648, 123456, -98765, ...gen(8, N, (r) => r() | 0)];
     exact('fromInt', ints.map((n) => [n] as [number]), (c, n) => c.exports.fxFromInt(n), (n) => BigInt(n) << 16n);
     const xs = [...EDGES, ONE / 2n, -ONE / 2n, ONE + ONE / 2n, -(ONE + ONE / 2n), ...gen(1, N, (r) => randomSized(r, 63))];
     exact('toIntFloor', xs.map((x) => [x] as [bigint]), (c, x) => c.exports.fxToIntFloor(x), (x) => x >> 16n);

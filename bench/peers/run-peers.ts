@@ -31,6 +31,7 @@
  *                      steps are reduced to fit (not below --min-timed 30) and
  *                      the reduction is recorded
  *   --child-timeout-s 900  kill a child that runs longer than this
+ *   --render           only re-render the .md from the results JSON
  *   --tiering          keep V8's default lazy WASM tiering (Liftoff first,
  *                      TurboFan later, in the background). By default children
  *                      run with --no-liftoff so WASM engines run fully
@@ -336,6 +337,8 @@ interface Options {
   out?: string;
   fresh: boolean;
   write: boolean;
+  /** Only re-render the .md from the existing results JSON (no runs). */
+  render: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -352,6 +355,7 @@ function parseArgs(argv: string[]): Options {
     tiering: false,
     fresh: false,
     write: true,
+    render: false,
   };
   const num = (s: string | undefined, flag: string): number => {
     const v = Number(s);
@@ -416,6 +420,9 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--no-write':
         o.write = false;
+        break;
+      case '--render':
+        o.render = true;
         break;
       case '-h':
       case '--help':
@@ -487,6 +494,30 @@ export function markdownTable(results: RunResult[]): string {
   return head + rows.join('\n') + '\n';
 }
 
+/**
+ * Ratio of each peer's median ms/step to Tessera's (> 1: Tessera is faster), per scene and N.
+ * Medians come from the same results file; rows measured in different runs are marked by
+ * their run times in the Runs section.
+ */
+function ratioTable(results: RunResult[]): string {
+  const ok = results.filter((r) => r.status === 'ok' && r.medianMs !== undefined);
+  const tessera = new Map(ok.filter((r) => r.engine === 'tessera').map((r) => [`${r.scene}|${r.n}`, r.medianMs as number]));
+  const peers = [...new Set(ok.map((r) => r.engine).filter((e) => e !== 'tessera'))];
+  const keys = [...tessera.keys()];
+  if (!keys.length || !peers.length) return '';
+  const head = `| scene | N | ${peers.join(' | ')} |\n|---|---:|${peers.map(() => '---:').join('|')}|\n`;
+  const rows = keys.map((k) => {
+    const [scene, n] = k.split('|');
+    const t = tessera.get(k) as number;
+    const cells = peers.map((e) => {
+      const r = ok.find((x) => x.engine === e && `${x.scene}|${x.n}` === k);
+      return r ? `${((r.medianMs as number) / t).toFixed(2)}x` : '';
+    });
+    return `| ${scene} | ${fmtInt(Number(n))} | ${cells.join(' | ')} |`;
+  });
+  return head + rows.join('\n') + '\n';
+}
+
 interface ResultsFile {
   schema: 'tessera.physics-peers.v1';
   updatedAt: string;
@@ -516,6 +547,12 @@ function resultsMarkdown(f: ResultsFile): string {
     '',
     markdownTable(f.results).trim(),
     '',
+    '## Ratio to Tessera',
+    '',
+    'Peer median ms/step divided by Tessera\'s (> 1: Tessera is faster).',
+    '',
+    ratioTable(f.results).trim(),
+    '',
     '## Engines',
     '',
     ...[...engines.values()].map((r) => `- \`${r.engine}\`: ${r.pkg} ${r.version}; ${r.notes}`),
@@ -544,6 +581,13 @@ function sortResults(rs: RunResult[]): RunResult[] {
 
 async function parentMain(argv: string[]): Promise<void> {
   const o = parseArgs(argv);
+  if (o.render) {
+    const out = o.out ?? path.join(repoRoot(), 'bench', 'results', machineInfo().slug, 'physics-peers.json');
+    const file = JSON.parse(fs.readFileSync(out, 'utf8')) as ResultsFile;
+    fs.writeFileSync(out.replace(/\.json$/, '') + '.md', resultsMarkdown(file));
+    process.stderr.write(`[peers] rendered ${path.relative(process.cwd(), out)} to .md\n`);
+    return;
+  }
   const engines = expandEngines(o.engines);
   const results: RunResult[] = [];
   const t0 = Date.now();
