@@ -6,9 +6,15 @@
 //
 //   integrateVelocities + integratePositions   v += g h + F/m h, damping, p += v h   (own state)
 //   positionPass      contacts: overlap along n, static/kinetic friction      (Jacobi, hop 1)
-//   staticProjection  each body alone against its static contacts, in order   (own contacts)
-//   updateVelocities  v = (p - p_substep_start) / h, w = rotation / h          (own state)
+//   applyPositions    RELAX / n of the n corrections' sum; then the body alone
+//                     against its static contacts, in order (position only)   (own state)
+//   updateVelocities  v += (p - p_predicted) / h, w likewise                  (own state)
 //   velocityPass      restitution / removal of push-out velocity along n       (Jacobi, hop 2)
+//   applyVelocities   RELAX / n of the sum; then the static velocity projection (own state)
+//
+// The per-body steps are fused into two sweeps per substep (bitwise the same results).
+// Overlap older than the substep is pushed out at most MAX_PUSH * h per substep (as Box2D's
+// contactPushMaxVelocity), so resolving it never turns into kinetic energy.
 //
 // Contact handling follows Mueller et al., "Detailed Rigid Body Simulation with Extended
 // Position Based Dynamics" (SCA 2020) with zero compliance: the normal correction splits the
@@ -30,11 +36,13 @@
 // Shard invariance (DESIGN.md invariant 1): Jacobi, not Gauss-Seidel. Every contact reads
 // the state before the pass and writes integer corrections into per-body accumulators;
 // integer sums do not depend on order, so a body's result depends only on its contacts,
-// never on global body order. Each body then applies the average of its corrections
-// (Macklin et al. 2014, "Unified Particle Physics", constraint averaging), which keeps
-// dense piles from overshooting. Stacks stay up because every substep re-solves all
-// contacts (4 substeps x 60 Hz propagate a support 240 contacts per second), the static
-// projection makes walls and floors hard, and static friction is exact (no creep).
+// never on global body order. Each body then applies RELAX / n of the sum of its n
+// corrections (Macklin et al. 2014, "Unified Particle Physics": constraint averaging with
+// over-relaxation w in [1, 2]; w = 2 by default, which keeps a 16-layer pile's worst overlap
+// under 5 cm where plain averaging left 0.4 m). Stacks stay up because every substep re-solves
+// all contacts (4 substeps x 60 Hz propagate a support 240 contacts per second), the static
+// projections make walls and floors hard in position and velocity, and static friction is
+// exact (no creep).
 //
 // Interaction range of one tick: a body's state at t+1 depends on bodies linked to it by
 // chains of at most 2S + 1 contact-list pairs (2 Jacobi hops per substep, plus one hop
