@@ -8,6 +8,7 @@ export {
 } from '../physics/world';
 export { worldStep, worldHash } from '../physics/step';
 export { raycast, overlapSphere, overlapBox } from '../physics/query';
+export { bodyExport, bodyImport, worldSetTick } from '../physics/transfer';
 import { interactionRange } from '../physics/solver';
 import { slotOf } from '../physics/world';
 

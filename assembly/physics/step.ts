@@ -8,26 +8,23 @@
 // set only, or the slot's generation changed) and BEGIN events, in key order.
 //
 // State hash: xxHash64 chained over one record per live body in slot order (slot,
-// generation, every simulated field) and then over the touching set, seeded with the tick.
+// generation, every simulated field: transfer.ts's body record) and then over the touching
+// set, seeded with the tick.
 // Two worlds with the same hash have the same bodies, states and contact memory.
 
 import {
-  P_PX, P_PY, P_PZ, P_VX, P_VY, P_VZ, P_WX, P_WY, P_WZ, P_QX, P_QY, P_QZ, P_QW,
-  P_INV_MASS, P_INV_INERTIA, P_RADIUS, P_HX, P_HY, P_HZ, P_RESTITUTION, P_FRICTION,
-  P_LIN_DAMP, P_ANG_DAMP, P_GRAVITY_SCALE, P_FX, P_FY, P_FZ,
-  P_CHAR_TX, P_CHAR_TZ, P_CHAR_JUMP, P_CHAR_STEP, P_CHAR_SLOPE_COS, P_GNX, P_GNY, P_GNZ,
-  P_GENERATION, P_SHAPE, P_KIND, P_FLAGS, P_LAYER, P_MASK, P_SLEEP_COUNT,
-  P_TOUCH, P_PREV_TOUCH, P_EVENTS, P_HASH_REC,
+  P_GENERATION, P_FLAGS, P_TOUCH, P_PREV_TOUCH, P_EVENTS, P_HASH_REC,
   H_TICK, H_STATUS, H_HIGH_WATER, H_CONTACT_COUNT, H_TOUCH_COUNT, H_PREV_TOUCH_COUNT,
   H_EVENT_COUNT, H_EVENT_CAPACITY,
   C_I, C_J, C_FLAGS, CF_TOUCHED, T_KEY, T_I_GEN, T_J_GEN, TOUCH_BYTES,
   EV_KIND, EV_A, EV_A_GEN, EV_B, EV_B_GEN, EVENT_BYTES, EVENT_BEGIN, EVENT_END,
   STATUS_EVENT_OVERFLOW, FLAG_LIVE,
 } from './layout';
-import { g64, g32, hdr, setHdr } from './world';
+import { g32, hdr, setHdr } from './world';
 import { buildContacts, contactAt } from './collide';
 import { solveTick } from './solver';
 import { xxh64 } from '../hash/xxhash64';
+import { writeBodyRecord } from './transfer';
 
 function pushEvent(kind: i32, key: u64, genA: u32, genB: u32): void {
   const n = <i32>hdr(H_EVENT_COUNT);
@@ -97,28 +94,7 @@ export function worldHash(): u64 {
   for (let i = 0; i < hw; i++) {
     const f = g32(P_FLAGS, i);
     if ((f & FLAG_LIVE) == 0) continue;
-    store<i64>(r, (<i64>i << 32) | <i64><u32>g32(P_GENERATION, i), 0);
-    store<i64>(r, (<i64>g32(P_KIND, i) << 32) | <i64><u32>g32(P_SHAPE, i), 8);
-    store<i64>(r, (<i64>f << 32) | <i64><u32>g32(P_SLEEP_COUNT, i), 16);
-    store<i64>(r, (<i64>g32(P_LAYER, i) << 32) | <i64><u32>g32(P_MASK, i), 24);
-    let o: usize = 32;
-    store<i64>(r + o, g64(P_PX, i)); o += 8; store<i64>(r + o, g64(P_PY, i)); o += 8; store<i64>(r + o, g64(P_PZ, i)); o += 8;
-    store<i64>(r + o, g64(P_VX, i)); o += 8; store<i64>(r + o, g64(P_VY, i)); o += 8; store<i64>(r + o, g64(P_VZ, i)); o += 8;
-    store<i64>(r + o, g64(P_WX, i)); o += 8; store<i64>(r + o, g64(P_WY, i)); o += 8; store<i64>(r + o, g64(P_WZ, i)); o += 8;
-    store<i64>(r + o, g64(P_QX, i)); o += 8; store<i64>(r + o, g64(P_QY, i)); o += 8; store<i64>(r + o, g64(P_QZ, i)); o += 8;
-    store<i64>(r + o, g64(P_QW, i)); o += 8;
-    store<i64>(r + o, g64(P_RADIUS, i)); o += 8; store<i64>(r + o, g64(P_HX, i)); o += 8;
-    store<i64>(r + o, g64(P_HY, i)); o += 8; store<i64>(r + o, g64(P_HZ, i)); o += 8;
-    store<i64>(r + o, g64(P_INV_MASS, i)); o += 8; store<i64>(r + o, g64(P_INV_INERTIA, i)); o += 8;
-    store<i64>(r + o, g64(P_RESTITUTION, i)); o += 8; store<i64>(r + o, g64(P_FRICTION, i)); o += 8;
-    store<i64>(r + o, g64(P_LIN_DAMP, i)); o += 8; store<i64>(r + o, g64(P_ANG_DAMP, i)); o += 8;
-    store<i64>(r + o, g64(P_GRAVITY_SCALE, i)); o += 8;
-    store<i64>(r + o, g64(P_FX, i)); o += 8; store<i64>(r + o, g64(P_FY, i)); o += 8; store<i64>(r + o, g64(P_FZ, i)); o += 8;
-    store<i64>(r + o, g64(P_CHAR_TX, i)); o += 8; store<i64>(r + o, g64(P_CHAR_TZ, i)); o += 8;
-    store<i64>(r + o, g64(P_CHAR_JUMP, i)); o += 8; store<i64>(r + o, g64(P_CHAR_STEP, i)); o += 8;
-    store<i64>(r + o, g64(P_CHAR_SLOPE_COS, i)); o += 8;
-    store<i64>(r + o, g64(P_GNX, i)); o += 8; store<i64>(r + o, g64(P_GNY, i)); o += 8; store<i64>(r + o, g64(P_GNZ, i)); o += 8;
-    h = xxh64(r, o, h);
+    h = xxh64(r, writeBodyRecord(i, r), h);
   }
   return xxh64(P_PREV_TOUCH, <usize>hdr(H_PREV_TOUCH_COUNT) * TOUCH_BYTES, h);
 }

@@ -18,6 +18,9 @@ import {
   BODY_ERROR, EVENT, EVENT_BYTES, EVENT_KIND, STATUS, type WorldPlan,
 } from './world-layout';
 
+/** Bytes of a body record (assembly/physics/transfer.ts). */
+export const BODY_RECORD_BYTES = 312;
+
 /** Raw Q47.16 from a number (metres, m/s, kg, ...), rounded to nearest. */
 export const toRaw = (x: number): bigint => BigInt(Math.round(x * 65536));
 /** A number from raw Q47.16 (exact below 2^53 raw). */
@@ -422,6 +425,34 @@ export class PhysicsWorld {
     if (this.x.worldBind(this.base) !== 0) throw new PhysicsError('BAD_HEADER', 'world header rejected by the core');
   }
 
+  /**
+   * A copy of one body's complete record (slot, generation and every simulated field;
+   * BODY_RECORD_BYTES), for moving it to another world of the same configuration with
+   * importBody. Throws PhysicsError STALE_HANDLE.
+   */
+  exportBody(h: BodyHandle): Uint8Array {
+    const n = check(this.x.bodyExport(h), 'exportBody');
+    return this.core.bytes().slice(this.offsets.HASH_REC, this.offsets.HASH_REC + Number(n));
+  }
+
+  /**
+   * Puts a body record made by exportBody into this world at the same slot and generation
+   * (so its handle is the same here): creates it if the slot is free, refreshes it if the
+   * same body is already here. Throws PhysicsError STALE_HANDLE when another body holds the
+   * slot, FULL beyond the capacity, TOO_LARGE, BAD_KIND or BAD_SHAPE; nothing changes then.
+   */
+  importBody(record: Uint8Array): BodyHandle {
+    if (record.byteLength !== BODY_RECORD_BYTES) throw new PhysicsError('BAD_SHAPE', `a body record is ${BODY_RECORD_BYTES} bytes, got ${record.byteLength}`);
+    this.core.bytes().set(record, this.offsets.HASH_REC);
+    return check(this.x.bodyImport(), 'importBody');
+  }
+
+  /** Sets the tick counter (worlds that exchange bodies step in lockstep). */
+  setTick(tick: number): void {
+    if (!Number.isInteger(tick) || tick < 0) throw new RangeError(`tick ${tick} must be a non-negative integer`);
+    this.x.worldSetTick(BigInt(tick));
+  }
+
   /** Every live body's handle, in slot order. */
   handles(): BodyHandle[] {
     const hw = Number(this.header(HEADER.HIGH_WATER));
@@ -493,6 +524,9 @@ export interface WorldExports {
   raycast(ox: bigint, oy: bigint, oz: bigint, dx: bigint, dy: bigint, dz: bigint, maxT: bigint, mask: number, all: number): number;
   overlapSphere(cx: bigint, cy: bigint, cz: bigint, r: bigint, mask: number): number;
   overlapBox(cx: bigint, cy: bigint, cz: bigint, ex: bigint, ey: bigint, ez: bigint, mask: number): number;
+  bodyExport(h: bigint): bigint;
+  bodyImport(): bigint;
+  worldSetTick(tick: bigint): void;
 }
 
 export { STATUS };
