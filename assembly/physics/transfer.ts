@@ -22,7 +22,7 @@ import {
   KIND_DYNAMIC, KIND_STATIC, SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_PLANE, FLAG_LIVE,
   ERR_STALE_HANDLE, ERR_BAD_KIND, ERR_BAD_SHAPE, ERR_FULL, ERR_TOO_LARGE,
 } from './layout';
-import { g64, s64, g32, s32, hdr, setHdr, slotOf, boundingRadius } from './world';
+import { g64, s64, g32, s32, hdr, setHdr, slotOf, registerBody, noteBoundingRadius } from './world';
 
 /** Bytes of one body record. */
 // @ts-ignore: decorator
@@ -129,21 +129,8 @@ export function bodyImport(): i64 {
   s32(P_LAYER, slot, <i32>(lm >> 32));
   s32(P_MASK, slot, <i32>lm);
   transferFields(slot, r, false);
-  if (!existing) {
-    if (kind == KIND_STATIC) {
-      const n = <i32>hdr(H_STATIC_COUNT);
-      s32(P_STATICS, n, slot);
-      s32(P_STATIC_POS, slot, n);
-      setHdr(H_STATIC_COUNT, n + 1);
-    } else {
-      setHdr(H_DYNAMIC_COUNT, hdr(H_DYNAMIC_COUNT) + 1);
-    }
-    setHdr(H_LIVE, hdr(H_LIVE) + 1);
-  }
-  if (kind != KIND_STATIC) {
-    const b = boundingRadius(slot);
-    if (b > hdr(H_MAX_RADIUS)) setHdr(H_MAX_RADIUS, b);
-  }
+  if (!existing) registerBody(slot, kind);
+  noteBoundingRadius(slot, kind);
   return (<i64>gen << 32) | <i64>slot;
 }
 

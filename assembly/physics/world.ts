@@ -190,6 +190,13 @@ export function bodyCreate(): i64 {
     s64(P_INV_MASS, slot, 0);
     s64(P_INV_INERTIA, slot, 0);
   }
+  registerBody(slot, kind);
+  noteBoundingRadius(slot, kind);
+  return handleOf(slot);
+}
+
+/** Counts a newly live body: the static list for static bodies, the moving count otherwise. */
+export function registerBody(slot: i32, kind: i32): void {
   if (kind == KIND_STATIC) {
     const n = <i32>hdr(H_STATIC_COUNT);
     s32(P_STATICS, n, slot);
@@ -197,11 +204,15 @@ export function bodyCreate(): i64 {
     setHdr(H_STATIC_COUNT, n + 1);
   } else {
     setHdr(H_DYNAMIC_COUNT, hdr(H_DYNAMIC_COUNT) + 1);
-    const b = boundingRadius(slot);
-    if (b > hdr(H_MAX_RADIUS)) setHdr(H_MAX_RADIUS, b);
   }
   setHdr(H_LIVE, hdr(H_LIVE) + 1);
-  return handleOf(slot);
+}
+
+/** Keeps MAX_RADIUS (the largest moving bounding radius, for the interaction range) up to date. */
+export function noteBoundingRadius(slot: i32, kind: i32): void {
+  if (kind == KIND_STATIC) return;
+  const b = boundingRadius(slot);
+  if (b > hdr(H_MAX_RADIUS)) setHdr(H_MAX_RADIUS, b);
 }
 
 /** Removes a body. Returns 0, or ERR_STALE_HANDLE. Its handle (and every copy) goes stale. */
