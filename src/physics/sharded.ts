@@ -1,0 +1,209 @@
+/**
+ * In-process physics shards (one thread): the algorithm of DESIGN.md's shards, without
+ * workers yet. The x/z plane is cut into a grid of rectangular regions; each shard is a
+ * PhysicsWorld holding the bodies it has authority over plus ghosts.
+ *
+ * ```
+ *   z ^      shard 2      |      shard 3
+ *     |  ...........+.....|.....+..........   <- halo: R beyond each region
+ *     |  ---------------- + ---------------   zCut
+ *     |      shard 0      |      shard 1
+ *     +-------------------|------------------> x
+ *                        xCut
+ * ```
+ *
+ * One tick:
+ * 1. every shard drops last tick's ghosts and imports, as ghosts, the owned bodies of the
+ *    other shards that lie within the interaction range R of its region (R from
+ *    PhysicsWorld.interactionRange: a body's next state depends only on bodies within R);
+ * 2. every shard steps;
+ * 3. each owned body whose new reference point (x, z) lies in another region is handed off:
+ *    exported with its slot and generation and imported there, removed here. Regions are
+ *    half-open ([lo, hi)), so every point has exactly one authority.
+ *
+ * Static bodies are imported into every shard. New bodies get their slot and generation from
+ * a registry world that holds every body's identity, so a body's handle is the same in every
+ * shard and the canonical (slot) order is global. bodiesHash() merges the owned bodies of all
+ * shards in slot order; it equals PhysicsWorld.bodiesHash of an unsharded world with the same
+ * inputs when the shards agree to the bit.
+ */
+import { PhysicsWorld, PhysicsError, type WorldConfig, type BodyHandle, type BodyOptions, BODY_RECORD_BYTES } from './world';
+import { Core, createMemory } from './wasm';
+import { planLayout } from './layout';
+
+/** Shard layout: cut positions in metres along x and z (sorted); (xCuts + 1) x (zCuts + 1) shards. */
+export interface Partition {
+  xCuts: number[];
+  zCuts: number[];
+}
+
+/** Index of the interval [cuts[k-1], cuts[k]) holding v. */
+function intervalOf(cuts: number[], v: number): number {
+  let k = 0;
+  while (k < cuts.length && v >= cuts[k]) k++;
+  return k;
+}
+
+/** Distance from v to the interval k of `cuts` (0 inside). */
+function distToInterval(cuts: number[], k: number, v: number): number {
+  const lo = k === 0 ? -Infinity : cuts[k - 1];
+  const hi = k === cuts.length ? Infinity : cuts[k];
+  return v < lo ? lo - v : v >= hi ? v - hi : 0;
+}
+
+/** A world split into in-process shards (see the module comment). */
+export class ShardedWorld {
+  readonly shards: PhysicsWorld[];
+  /** Owner shard of each live body, by handle. */
+  private readonly owner = new Map<BodyHandle, number>();
+  private readonly ghosts: Array<Set<BodyHandle>>;
+  private readonly statics = new Set<BodyHandle>();
+  /** Holds every body's identity (slot, generation): new bodies are created here first. */
+  private readonly registry: PhysicsWorld;
+  private readonly range: number;
+  private readonly hasher: { core: Core; at: number; bytes: number };
+  /** Handoffs since creation. */
+  handoffs = 0;
+
+  /**
+   * Throws RangeError for unsorted cuts or a range that is not positive. `range` defaults to
+   * the worlds' interaction range for `config.maxBodyRadius`.
+   */
+  constructor(readonly config: WorldConfig, readonly partition: Partition, range?: number) {
+    for (const cuts of [partition.xCuts, partition.zCuts]) {
+      for (let k = 1; k < cuts.length; k++) if (!(cuts[k] > cuts[k - 1])) throw new RangeError('partition cuts must be strictly increasing');
+    }
+    const count = (partition.xCuts.length + 1) * (partition.zCuts.length + 1);
+    this.registry = PhysicsWorld.create(config);
+    this.shards = Array.from({ length: count }, () => PhysicsWorld.create(config));
+    this.ghosts = this.shards.map(() => new Set<BodyHandle>());
+    this.range = range ?? this.worstCaseRange();
+    if (!(this.range > 0)) throw new RangeError('the interaction range must be positive');
+    const capacity = config.capacity ?? 1024;
+    const plan = planLayout([['records', capacity * BODY_RECORD_BYTES]]);
+    this.hasher = { core: Core.instantiate(createMemory({ pages: plan.pages, shared: false }), 'unshared'), at: plan.regions.records.offset, bytes: capacity * BODY_RECORD_BYTES };
+  }
+
+  /** R for the largest body the worlds accept: (2S + 1)(2 maxBodyRadius + margin). */
+  private worstCaseRange(): number {
+    const s = this.config.substeps ?? 4, r = this.config.maxBodyRadius ?? 1, m = this.config.margin ?? 0.05;
+    return (2 * s + 1) * (2 * r + m);
+  }
+
+  /** Shard with authority over the point (x, z). */
+  shardOf(x: number, z: number): number {
+    return intervalOf(this.partition.zCuts, z) * (this.partition.xCuts.length + 1) + intervalOf(this.partition.xCuts, x);
+  }
+
+  /** Whether (x, z) lies within `r` of shard k's region. */
+  private near(k: number, x: number, z: number, r: number): boolean {
+    const nx = this.partition.xCuts.length + 1;
+    const dx = distToInterval(this.partition.xCuts, k % nx, x), dz = distToInterval(this.partition.zCuts, Math.floor(k / nx), z);
+    return Math.hypot(dx, dz) <= r;
+  }
+
+  /** Adds a static box to every shard. */
+  addBox(o: Parameters<PhysicsWorld['addBox']>[0]): BodyHandle {
+    return this.addStatic(this.registry.addBox(o));
+  }
+
+  /** Adds a static plane to every shard. */
+  addPlane(o: Parameters<PhysicsWorld['addPlane']>[0]): BodyHandle {
+    return this.addStatic(this.registry.addPlane(o));
+  }
+
+  private addStatic(h: BodyHandle): BodyHandle {
+    const rec = this.registry.exportBody(h);
+    for (const s of this.shards) s.importBody(rec);
+    this.statics.add(h);
+    return h;
+  }
+
+  /** Adds a moving sphere; the shard holding its position gets authority. */
+  addSphere(o: BodyOptions & { radius: number }): BodyHandle {
+    const h = this.registry.addSphere(o);
+    const k = this.shardOf(o.position[0], o.position[2]);
+    this.shards[k].importBody(this.registry.exportBody(h));
+    this.owner.set(h, k);
+    return h;
+  }
+
+  /** Owner shard of a body. Throws PhysicsError STALE_HANDLE. */
+  authorityOf(h: BodyHandle): number {
+    const k = this.owner.get(h);
+    if (k === undefined) throw new PhysicsError('STALE_HANDLE', 'not a live moving body');
+    return k;
+  }
+
+  /** Bodies each shard owns, and ghosts it holds this tick. */
+  counts(): Array<{ owned: number; ghosts: number }> {
+    const owned = this.shards.map(() => 0);
+    for (const k of this.owner.values()) owned[k]++;
+    return this.shards.map((_, k) => ({ owned: owned[k], ghosts: this.ghosts[k].size }));
+  }
+
+  /** Advances every shard by one tick (ghost exchange, step, handoff). */
+  step(): void {
+    // 1. ghosts: owned bodies of other shards within R of each region, at their current state
+    const records = new Map<BodyHandle, { rec: Uint8Array; x: number; z: number }>();
+    for (const [h, k] of this.owner) {
+      const [x, , z] = this.shards[k].position(h);
+      records.set(h, { rec: this.shards[k].exportBody(h), x, z });
+    }
+    this.shards.forEach((s, k) => {
+      for (const g of this.ghosts[k]) s.remove(g);
+      this.ghosts[k].clear();
+      for (const [h, r] of records) {
+        if (this.owner.get(h) === k || !this.near(k, r.x, r.z, this.range)) continue;
+        s.importBody(r.rec);
+        this.ghosts[k].add(h);
+      }
+    });
+    // 2. step
+    for (const s of this.shards) s.step();
+    // 3. handoff of owned bodies whose reference point left the region
+    for (const [h, k] of [...this.owner]) {
+      const [x, , z] = this.shards[k].position(h);
+      const to = this.shardOf(x, z);
+      if (to === k) continue;
+      const rec = this.shards[k].exportBody(h);
+      this.shards[k].remove(h);
+      if (this.ghosts[to].delete(h)) this.shards[to].remove(h);
+      this.shards[to].importBody(rec);
+      this.owner.set(h, to);
+      this.handoffs++;
+    }
+  }
+
+  /** Current tick (all shards step in lockstep). */
+  get tick(): number { return this.shards[0].tick; }
+
+  /** Position of a moving body (metres), from its owner. */
+  position(h: BodyHandle): [number, number, number] { return this.shards[this.authorityOf(h)].position(h); }
+
+  /** Hash of every body's record in slot order, each from the shard with authority (statics from shard 0). */
+  bodiesHash(): bigint {
+    const all = [...this.statics, ...this.owner.keys()].sort((a, b) => Number((a & 0xffffffffn) - (b & 0xffffffffn)));
+    const bytes = this.hasher.core.bytes();
+    let at = this.hasher.at;
+    for (const h of all) {
+      const k = this.owner.get(h) ?? 0;
+      bytes.set(this.shards[k].exportBody(h), at);
+      at += BODY_RECORD_BYTES;
+    }
+    return this.hasher.core.hash64(this.hasher.at, at - this.hasher.at, BigInt(this.tick));
+  }
+}
+
+/**
+ * The same hash for one unsharded world: every body's record in slot order, seeded with the
+ * tick (what ShardedWorld.bodiesHash computes across shards).
+ */
+export function bodiesHash(world: PhysicsWorld): bigint {
+  const recs = world.handles().map((h) => world.exportBody(h));
+  const plan = planLayout([['records', Math.max(1, recs.length) * BODY_RECORD_BYTES]]);
+  const core = Core.instantiate(createMemory({ pages: plan.pages, shared: false }), 'unshared');
+  const bytes = core.bytes();
+  recs.forEach((r, k) => bytes.set(r, plan.regions.records.offset + k * BODY_RECORD_BYTES));
+  return core.hash64(plan.regions.records.offset, recs.length * BODY_RECORD_BYTES, BigInt(world.tick));
+}

@@ -1,0 +1,84 @@
+/**
+ * In-process shards agree with the unsharded world to the bit: the same scene, split into
+ * 1, 2, 4 and 8 shards (ghosts within the interaction range, handoff at region borders),
+ * gives the same merged per-body hash at every tick as one world, while bodies keep
+ * crossing borders; every body has exactly one authority, and it is the region holding it.
+ */
+import { PhysicsWorld } from '../src/physics/world';
+import { ShardedWorld, bodiesHash, type Partition } from '../src/physics/sharded';
+import { mulberry32 } from './helpers/bigref';
+
+const CONFIG = { capacity: 420, maxBodyRadius: 0.5, sleep: { enabled: false } };
+
+interface Builder {
+  addPlane: PhysicsWorld['addPlane'];
+  addBox: PhysicsWorld['addBox'];
+  addSphere: PhysicsWorld['addSphere'];
+}
+
+/** 400 spheres in two layers over a 22 m square, fast sideways, inside low walls. */
+function build(w: Builder): void {
+  w.addPlane({ normal: [0, 1, 0], offset: 0, friction: 0.5 });
+  const half = 11.5;
+  w.addBox({ position: [half + 0.5, 1, 0], half: [0.5, 1, half + 1] });
+  w.addBox({ position: [-half - 0.5, 1, 0], half: [0.5, 1, half + 1] });
+  w.addBox({ position: [0, 1, half + 0.5], half: [half + 1, 1, 0.5] });
+  w.addBox({ position: [0, 1, -half - 0.5], half: [half + 1, 1, 0.5] });
+  const rng = mulberry32(2024);
+  const u = (): number => rng() / 4294967296;
+  for (let k = 0; k < 400; k++) {
+    const i = k % 20, j = Math.floor(k / 20) % 20, l = Math.floor(k / 400);
+    w.addSphere({
+      position: [(i - 9.5) * 1.1 + (u() - 0.5) * 0.1, 0.6 + l * 1.1 + u() * 0.5, (j - 9.5) * 1.1 + (u() - 0.5) * 0.1],
+      velocity: [(u() - 0.5) * 6, u() * 2, (u() - 0.5) * 6], radius: 0.5, friction: 0.4, restitution: 0.5,
+    });
+  }
+}
+
+const LAYOUTS: Array<[string, Partition]> = [
+  ['1 shard', { xCuts: [], zCuts: [] }],
+  ['2 shards', { xCuts: [0.3], zCuts: [] }],
+  ['4 shards (corner at the centre)', { xCuts: [0], zCuts: [0] }],
+  ['8 shards', { xCuts: [-5.5, 0.25, 5.5], zCuts: [-0.75] }],
+];
+
+describe.each(LAYOUTS)('%s', (_name, partition) => {
+  test('merged per-body hash equals the unsharded world at every tick; one authority per body', () => {
+    const whole = PhysicsWorld.create(CONFIG);
+    build(whole);
+    const sharded = new ShardedWorld(CONFIG, partition, whole.interactionRange());
+    build(sharded);
+    const moving = whole.handles().filter((h) => !whole.isStatic(h));
+    for (let t = 0; t < 120; t++) {
+      whole.step();
+      sharded.step();
+      const a = bodiesHash(whole), b = sharded.bodiesHash();
+      if (a !== b) throw new Error(`tick ${whole.tick}: sharded hash ${b.toString(16)} != unsharded ${a.toString(16)}`);
+    }
+    // authority: each moving body is owned by exactly the shard whose region holds it
+    for (const h of moving) {
+      const [x, , z] = sharded.position(h);
+      expect(sharded.authorityOf(h)).toBe(sharded.shardOf(x, z));
+    }
+    const counts = sharded.counts();
+    expect(counts.reduce((s, c) => s + c.owned, 0)).toBe(moving.length);
+    if (sharded.shards.length > 1) {
+      expect(sharded.handoffs).toBeGreaterThanOrEqual(10);             // bodies did cross borders
+      expect(counts.some((c) => c.ghosts > 0)).toBe(true);
+    }
+  });
+});
+
+test('a range smaller than the interaction range breaks agreement (the halo is load-bearing)', () => {
+  const whole = PhysicsWorld.create(CONFIG);
+  build(whole);
+  const sharded = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, 1.2);
+  build(sharded);
+  let differs = false;
+  for (let t = 0; t < 60 && !differs; t++) {
+    whole.step();
+    sharded.step();
+    differs = bodiesHash(whole) !== sharded.bodiesHash();
+  }
+  expect(differs).toBe(true);
+});
