@@ -69,6 +69,26 @@ describe.each(LAYOUTS)('%s', (_name, partition) => {
   });
 });
 
+describe.each([[2, { xCuts: [0.3], zCuts: [] }], [4, { xCuts: [0], zCuts: [0] }]] as Array<[number, Partition]>)('%i shards on 2 worker threads', (_n, partition) => {
+  test('same per-body hash as the unsharded world at every tick', async () => {
+    const whole = PhysicsWorld.create(CONFIG);
+    build(whole);
+    const sharded = new ShardedWorld(CONFIG, partition, whole.interactionRange(), { workers: 2 });
+    try {
+      build(sharded);
+      for (let t = 0; t < 60; t++) {
+        whole.step();
+        sharded.step();
+        const a = bodiesHash(whole), b = sharded.bodiesHash();
+        if (a !== b) throw new Error(`tick ${whole.tick}: sharded (workers) hash ${b.toString(16)} != unsharded ${a.toString(16)}`);
+      }
+      expect(sharded.handoffs).toBeGreaterThan(0);
+    } finally {
+      await sharded.close();
+    }
+  });
+});
+
 test('a range smaller than the interaction range breaks agreement (the halo is load-bearing)', () => {
   const whole = PhysicsWorld.create(CONFIG);
   build(whole);

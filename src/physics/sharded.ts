@@ -21,15 +21,79 @@
  *    exported with its slot and generation and imported there, removed here. Regions are
  *    half-open ([lo, hi)), so every point has exactly one authority.
  *
+ * The shard worlds share one memory; with `workers`, worker threads step them in parallel
+ * (ShardWorkerPool), otherwise this thread steps them in turn: same code, same bits.
+ *
  * Static bodies are imported into every shard. New bodies get their slot and generation from
  * a registry world that holds every body's identity, so a body's handle is the same in every
  * shard and the canonical (slot) order is global. bodiesHash() merges the owned bodies of all
  * shards in slot order; it equals PhysicsWorld.bodiesHash of an unsharded world with the same
  * inputs when the shards agree to the bit.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { PhysicsWorld, PhysicsError, type WorldConfig, type BodyHandle, type BodyOptions, BODY_RECORD_BYTES } from './world';
-import { Core, createMemory } from './wasm';
+import { Core, createMemory, wasmPath } from './wasm';
 import { planLayout } from './layout';
+import { planWorld } from './world-layout';
+
+/**
+ * Worker threads that step shard worlds living in one shared memory, released together by
+ * an Atomics barrier (control block described in shard-worker.ts). stepAll() blocks the
+ * calling thread until every shard has stepped; it throws PhysicsError SHARD_FAILED if a
+ * shard's step threw and SHARD_TIMEOUT if the workers did not finish in time (a dead worker
+ * holds no lock; recovery is the caller's decision).
+ */
+export class ShardWorkerPool {
+  private readonly ctl: Int32Array;
+  private readonly workers: Worker[];
+
+  constructor(memory: WebAssembly.Memory, private readonly bases: number[], control: number, workerCount: number) {
+    this.ctl = new Int32Array(memory.buffer, control, 4);
+    this.ctl.fill(0);
+    const script = workerScript();
+    const n = Math.max(1, Math.min(workerCount, bases.length));
+    // shard k runs on worker k mod n
+    this.workers = Array.from({ length: n }, (_, w) => {
+      const mine = bases.map((b, k) => [b, k] as const).filter(([, k]) => k % n === w);
+      return new Worker(script, { workerData: { memory, bases: mine.map(([b]) => b), indices: mine.map(([, k]) => k), control } });
+    });
+  }
+
+  /** Steps every shard once (see the class comment). */
+  stepAll(timeoutMs = 30_000): void {
+    Atomics.store(this.ctl, 1, 0);
+    Atomics.add(this.ctl, 0, 1);
+    Atomics.notify(this.ctl, 0);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const done = Atomics.load(this.ctl, 1);
+      if (done >= this.bases.length) break;
+      if (Date.now() > deadline) throw new PhysicsError('SHARD_TIMEOUT', `${this.bases.length - done} shard(s) did not step within ${timeoutMs} ms`);
+      Atomics.wait(this.ctl, 1, done, 50);
+    }
+    const failed = Atomics.exchange(this.ctl, 3, 0);
+    if (failed) throw new PhysicsError('SHARD_FAILED', `shard ${failed - 1} failed to step`);
+  }
+
+  /** Stops the workers. */
+  async close(): Promise<void> {
+    Atomics.store(this.ctl, 2, 1);
+    Atomics.add(this.ctl, 0, 1);
+    Atomics.notify(this.ctl, 0);
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** The compiled shard worker next to this file, or under build/dist when running from sources. */
+function workerScript(): string {
+  const here = join(__dirname, 'shard-worker.js');
+  if (existsSync(here)) return here;
+  const built = join(wasmPath('release'), '..', 'dist', 'src', 'physics', 'shard-worker.js');
+  if (!existsSync(built)) throw new PhysicsError('CORE_NOT_BUILT', `${built} is missing: run \`npm run build\``);
+  return built;
+}
 
 /** Shard layout: cut positions in metres along x and z (sorted); (xCuts + 1) x (zCuts + 1) shards. */
 export interface Partition {
@@ -64,18 +128,26 @@ export class ShardedWorld {
   private readonly hasher: { core: Core; at: number; bytes: number };
   /** Handoffs since creation. */
   handoffs = 0;
+  /** Worker threads stepping the shards, or null to step them on this thread. */
+  private readonly pool: ShardWorkerPool | null;
 
   /**
    * Throws RangeError for unsorted cuts or a range that is not positive. `range` defaults to
    * the worlds' interaction range for `config.maxBodyRadius`.
    */
-  constructor(readonly config: WorldConfig, readonly partition: Partition, range?: number) {
+  constructor(readonly config: WorldConfig, readonly partition: Partition, range?: number, opts: { workers?: number } = {}) {
     for (const cuts of [partition.xCuts, partition.zCuts]) {
       for (let k = 1; k < cuts.length; k++) if (!(cuts[k] > cuts[k - 1])) throw new RangeError('partition cuts must be strictly increasing');
     }
     const count = (partition.xCuts.length + 1) * (partition.zCuts.length + 1);
     this.registry = PhysicsWorld.create(config);
-    this.shards = Array.from({ length: count }, () => PhysicsWorld.create(config));
+    // every shard world in one shared memory, so worker threads can step them in place
+    const worldBytes = planWorld(PhysicsWorld.sizesFor(config)).bytes;
+    const layout = planLayout([...Array.from({ length: count }, (_, k) => [`shard${k}`, worldBytes] as const), ['control', 64]]);
+    const core = Core.instantiate(createMemory({ pages: layout.pages, shared: true }), 'release');
+    const bases = Array.from({ length: count }, (_, k) => layout.regions[`shard${k}`].offset);
+    this.shards = bases.map((b) => PhysicsWorld.createAt(core, b, config));
+    this.pool = (opts.workers ?? 0) > 0 ? new ShardWorkerPool(core.memory, bases, layout.regions.control.offset, opts.workers as number) : null;
     this.ghosts = this.shards.map(() => new Set<BodyHandle>());
     this.range = range ?? this.worstCaseRange();
     if (!(this.range > 0)) throw new RangeError('the interaction range must be positive');
@@ -159,8 +231,9 @@ export class ShardedWorld {
         this.ghosts[k].add(h);
       }
     });
-    // 2. step
-    for (const s of this.shards) s.step();
+    // 2. step (in parallel when there are workers; the shards are independent now)
+    if (this.pool) this.pool.stepAll();
+    else for (const s of this.shards) s.step();
     // 3. handoff of owned bodies whose reference point left the region
     for (const [h, k] of [...this.owner]) {
       const [x, , z] = this.shards[k].position(h);
@@ -173,6 +246,11 @@ export class ShardedWorld {
       this.owner.set(h, to);
       this.handoffs++;
     }
+  }
+
+  /** Stops the worker threads, if any. */
+  async close(): Promise<void> {
+    if (this.pool) await this.pool.close();
   }
 
   /** Current tick (all shards step in lockstep). */

@@ -15,7 +15,7 @@ import { Core, createMemory, type CoreVariant } from './wasm';
 import { planLayout } from './layout';
 import {
   planWorld, HEADER, HEADER_SLOTS, WORLD_MAGIC, WORLD_VERSION, FIELD_INDEX, BODY_DEF, SHAPE, KIND, FLAG,
-  BODY_ERROR, EVENT, EVENT_BYTES, EVENT_KIND, STATUS, type WorldPlan,
+  BODY_ERROR, EVENT, EVENT_BYTES, EVENT_KIND, STATUS, type WorldPlan, type WorldSizes,
 } from './world-layout';
 
 /** Bytes of a body record (assembly/physics/transfer.ts). */
@@ -131,6 +131,9 @@ export type Command =
   | { kind: 'force'; body: BodyHandle; value: Vec3 }
   | { kind: 'characterInput'; body: BodyHandle; walk: readonly [number, number]; jump: boolean };
 
+/** The world each core instance is currently bound to (worldBind is per instance). */
+const BOUND = new WeakMap<Core, number>();
+
 const COMMAND_ORDER: Record<Command['kind'], number> = {
   despawn: 0, setPosition: 1, setVelocity: 2, impulse: 3, force: 4, characterInput: 5,
 };
@@ -145,25 +148,40 @@ export class PhysicsWorld {
     this.offsets = Object.fromEntries(Object.entries(plan.offsets).map(([k, v]) => [k, base + v]));
   }
 
-  /**
-   * Creates an empty world in a fresh memory (shared by default, so workers can bind it too).
-   * Throws RangeError for invalid sizes or configuration.
-   */
-  static create(config: WorldConfig = {}, opts: { variant?: CoreVariant } = {}): PhysicsWorld {
+  /** The sizes a configuration asks for (capacity, contacts, events, grid buckets). */
+  static sizesFor(config: WorldConfig = {}): WorldSizes {
     const capacity = config.capacity ?? 1024;
-    const sizes = {
+    return {
       capacity,
       contacts: capacity * (config.contactsPerBody ?? 8),
       events: config.eventCapacity ?? capacity * 4,
       buckets: 1 << Math.ceil(Math.log2(Math.max(16, capacity * 2))),
     };
-    const plan = planWorld(sizes);
+  }
+
+  /**
+   * Creates an empty world in a fresh memory (shared by default, so workers can bind it too).
+   * Throws RangeError for invalid sizes or configuration.
+   */
+  static create(config: WorldConfig = {}, opts: { variant?: CoreVariant } = {}): PhysicsWorld {
+    const plan = planWorld(PhysicsWorld.sizesFor(config));
     const layout = planLayout([['world', plan.bytes]]);
     const variant = opts.variant ?? 'release';
     const memory = createMemory({ pages: layout.pages, shared: variant !== 'unshared' });
-    const core = Core.instantiate(memory, variant);
-    const base = layout.regions.world.offset;
-    const h = new BigInt64Array(memory.buffer, base, HEADER_SLOTS);
+    return PhysicsWorld.createAt(Core.instantiate(memory, variant), layout.regions.world.offset, config);
+  }
+
+  /**
+   * Creates an empty world at byte offset `base` of an existing core's memory; the region
+   * [base, base + planWorld(sizesFor(config)).bytes) must be free (layout.planLayout). Several
+   * worlds may share one core and memory: each PhysicsWorld binds the core to its own world
+   * before every call. Throws RangeError for invalid sizes or configuration.
+   */
+  static createAt(core: Core, base: number, config: WorldConfig = {}): PhysicsWorld {
+    const sizes = PhysicsWorld.sizesFor(config);
+    const plan = planWorld(sizes);
+    if (base % 64 !== 0 || base + plan.bytes > core.byteLength) throw new RangeError(`world region at ${base} (${plan.bytes} bytes) does not fit the memory`);
+    const h = new BigInt64Array(core.memory.buffer, base, HEADER_SLOTS);
     const tickRate = config.tickRate ?? 60, substeps = config.substeps ?? 4;
     if (!Number.isInteger(tickRate) || tickRate < 1 || tickRate > 1000) throw new RangeError(`tickRate ${tickRate} must be an integer in 1..1000`);
     if (!Number.isInteger(substeps) || substeps < 1 || substeps > 64) throw new RangeError(`substeps ${substeps} must be an integer in 1..64`);
@@ -172,6 +190,7 @@ export class PhysicsWorld {
     if (!(margin > 0) || !(maxR > 0)) throw new RangeError('margin and maxBodyRadius must be positive');
     const cell = toRaw(2 * maxR + margin);
     const g = config.gravity ?? [0, -9.81, 0];
+    h.fill(0n);
     h[HEADER.MAGIC] = BigInt.asIntN(64, WORLD_MAGIC);
     h[HEADER.VERSION] = WORLD_VERSION;
     h[HEADER.CAPACITY] = BigInt(sizes.capacity);
@@ -197,12 +216,21 @@ export class PhysicsWorld {
     h[HEADER.RELAX] = toRaw(relax);
     for (const [name, index] of Object.entries(FIELD_INDEX)) h[HEADER.OFFSETS_AT + index] = BigInt(plan.offsets[name]);
     if ((core.exports as unknown as WorldExports).worldInit(base) !== 0) throw new PhysicsError('BAD_HEADER', 'world header rejected by the core');
+    BOUND.set(core, base);
     return new PhysicsWorld(core, base, plan);
   }
 
-  /** Typed view of the world's exports (the WASM functions added by assembly/api/world.ts). */
+  /**
+   * Typed view of the world's exports (the WASM functions added by assembly/api/world.ts),
+   * with the core bound to this world first (a core may serve several worlds).
+   */
   private get x(): WorldExports {
-    return this.core.exports as unknown as WorldExports;
+    const x = this.core.exports as unknown as WorldExports;
+    if (BOUND.get(this.core) !== this.base) {
+      if (x.worldBind(this.base) !== 0) throw new PhysicsError('BAD_HEADER', 'world header rejected by the core');
+      BOUND.set(this.core, this.base);
+    }
+    return x;
   }
 
   /** Header slot value. */
@@ -422,7 +450,8 @@ export class PhysicsWorld {
       throw new PhysicsError('BAD_HEADER', 'not a saved world of this layout');
     }
     this.core.bytes().set(bytes, this.base);
-    if (this.x.worldBind(this.base) !== 0) throw new PhysicsError('BAD_HEADER', 'world header rejected by the core');
+    BOUND.delete(this.core);                          // rebind on the next call
+    void this.x;
   }
 
   /**
@@ -500,6 +529,7 @@ export class PhysicsWorld {
     if ((core.exports as unknown as WorldExports).worldBind(base) !== 0) {
       throw new PhysicsError('BAD_HEADER', 'world header rejected by the core');
     }
+    BOUND.set(core, base);
     return new PhysicsWorld(core, base, plan);
   }
 }
