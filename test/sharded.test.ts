@@ -6,34 +6,7 @@
  */
 import { PhysicsWorld } from '../src/physics/world';
 import { ShardedWorld, bodiesHash, type Partition } from '../src/physics/sharded';
-import { mulberry32 } from './helpers/bigref';
-
-const CONFIG = { capacity: 420, maxBodyRadius: 0.5, sleep: { enabled: false } };
-
-interface Builder {
-  addPlane: PhysicsWorld['addPlane'];
-  addBox: PhysicsWorld['addBox'];
-  addSphere: PhysicsWorld['addSphere'];
-}
-
-/** 400 spheres in two layers over a 22 m square, fast sideways, inside low walls. */
-function build(w: Builder): void {
-  w.addPlane({ normal: [0, 1, 0], offset: 0, friction: 0.5 });
-  const half = 11.5;
-  w.addBox({ position: [half + 0.5, 1, 0], half: [0.5, 1, half + 1] });
-  w.addBox({ position: [-half - 0.5, 1, 0], half: [0.5, 1, half + 1] });
-  w.addBox({ position: [0, 1, half + 0.5], half: [half + 1, 1, 0.5] });
-  w.addBox({ position: [0, 1, -half - 0.5], half: [half + 1, 1, 0.5] });
-  const rng = mulberry32(2024);
-  const u = (): number => rng() / 4294967296;
-  for (let k = 0; k < 400; k++) {
-    const i = k % 20, j = Math.floor(k / 20) % 20, l = Math.floor(k / 400);
-    w.addSphere({
-      position: [(i - 9.5) * 1.1 + (u() - 0.5) * 0.1, 0.6 + l * 1.1 + u() * 0.5, (j - 9.5) * 1.1 + (u() - 0.5) * 0.1],
-      velocity: [(u() - 0.5) * 6, u() * 2, (u() - 0.5) * 6], radius: 0.5, friction: 0.4, restitution: 0.5,
-    });
-  }
-}
+import { buildCrossingScene as build, CROSSING_CONFIG as CONFIG } from './helpers/scenes';
 
 const LAYOUTS: Array<[string, Partition]> = [
   ['1 shard', { xCuts: [], zCuts: [] }],

@@ -47,19 +47,54 @@ import { planWorld } from './world-layout';
  */
 export class ShardWorkerPool {
   private readonly ctl: Int32Array;
-  private readonly workers: Worker[];
+  private workers: Worker[] = [];
+  private readonly count: number;
 
-  constructor(memory: WebAssembly.Memory, private readonly bases: number[], control: number, workerCount: number) {
-    this.ctl = new Int32Array(memory.buffer, control, 4);
+  constructor(private readonly memory: WebAssembly.Memory, private readonly bases: number[], private readonly control: number, workerCount: number) {
+    this.ctl = new Int32Array(memory.buffer, control, 8);
     this.ctl.fill(0);
+    this.count = Math.max(1, Math.min(workerCount, bases.length));
+    this.spawn();
+  }
+
+  /** Starts a fresh set of workers in a new epoch (workers of older epochs exit on their next wake). */
+  private spawn(): void {
+    const epoch = Atomics.add(this.ctl, 4, 1) + 1;
+    const startGen = Atomics.load(this.ctl, 0);
     const script = workerScript();
-    const n = Math.max(1, Math.min(workerCount, bases.length));
-    // shard k runs on worker k mod n
-    this.workers = Array.from({ length: n }, (_, w) => {
-      const mine = bases.map((b, k) => [b, k] as const).filter(([, k]) => k % n === w);
-      return new Worker(script, { workerData: { memory, bases: mine.map(([b]) => b), indices: mine.map(([, k]) => k), control } });
+    // shard k runs on worker k mod count
+    this.workers = Array.from({ length: this.count }, (_, w) => {
+      const mine = this.bases.map((b, k) => [b, k] as const).filter(([, k]) => k % this.count === w);
+      return new Worker(script, {
+        workerData: { memory: this.memory, bases: mine.map(([b]) => b), indices: mine.map(([, k]) => k), control: this.control, epoch, startGen },
+      });
     });
   }
+
+  /**
+   * Replaces every worker: the old ones are terminated (and, being of an older epoch, step
+   * nothing more if they are still alive), new ones start. For recovery after SHARD_FAILED
+   * or SHARD_TIMEOUT; the caller restores the shard worlds first.
+   */
+  restart(): void {
+    const old = this.workers;
+    Atomics.store(this.ctl, 3, 0);
+    this.spawn();
+    for (const w of old) void w.terminate();
+  }
+
+  /** Test hook: terminates worker `w` as a crash would (its shards stop being stepped). */
+  killWorker(w: number): void {
+    void this.workers[w % this.count].terminate();
+  }
+
+  /** Test hook: the next step of `shard` traps inside WebAssembly. */
+  injectTrap(shard: number): void {
+    Atomics.store(this.ctl, 5, 1 + shard);
+  }
+
+  /** Workers in the pool. */
+  get size(): number { return this.count; }
 
   /** Steps every shard once (see the class comment). */
   stepAll(timeoutMs = 30_000): void {
@@ -71,7 +106,7 @@ export class ShardWorkerPool {
       const done = Atomics.load(this.ctl, 1);
       if (done >= this.bases.length) break;
       if (Date.now() > deadline) throw new PhysicsError('SHARD_TIMEOUT', `${this.bases.length - done} shard(s) did not step within ${timeoutMs} ms`);
-      Atomics.wait(this.ctl, 1, done, 50);
+      Atomics.wait(this.ctl, 1, done, 20);
     }
     const failed = Atomics.exchange(this.ctl, 3, 0);
     if (failed) throw new PhysicsError('SHARD_FAILED', `shard ${failed - 1} failed to step`);
@@ -129,13 +164,17 @@ export class ShardedWorld {
   /** Handoffs since creation. */
   handoffs = 0;
   /** Worker threads stepping the shards, or null to step them on this thread. */
-  private readonly pool: ShardWorkerPool | null;
+  readonly pool: ShardWorkerPool | null;
+  /** How long a worker step may take before it counts as a crash (ms). */
+  private readonly stepTimeoutMs: number;
+  /** Ticks re-run after a worker crashed or a shard's step trapped. */
+  recoveries = 0;
 
   /**
    * Throws RangeError for unsorted cuts or a range that is not positive. `range` defaults to
    * the worlds' interaction range for `config.maxBodyRadius`.
    */
-  constructor(readonly config: WorldConfig, readonly partition: Partition, range?: number, opts: { workers?: number } = {}) {
+  constructor(readonly config: WorldConfig, readonly partition: Partition, range?: number, opts: { workers?: number; stepTimeoutMs?: number } = {}) {
     for (const cuts of [partition.xCuts, partition.zCuts]) {
       for (let k = 1; k < cuts.length; k++) if (!(cuts[k] > cuts[k - 1])) throw new RangeError('partition cuts must be strictly increasing');
     }
@@ -144,6 +183,7 @@ export class ShardedWorld {
     // every shard world in one shared memory, so worker threads can step them in place
     const worldBytes = planWorld(PhysicsWorld.sizesFor(config)).bytes;
     const layout = planLayout([...Array.from({ length: count }, (_, k) => [`shard${k}`, worldBytes] as const), ['control', 64]]);
+    this.stepTimeoutMs = opts.stepTimeoutMs ?? 30_000;
     const core = Core.instantiate(createMemory({ pages: layout.pages, shared: true }), 'release');
     const bases = Array.from({ length: count }, (_, k) => layout.regions[`shard${k}`].offset);
     this.shards = bases.map((b) => PhysicsWorld.createAt(core, b, config));
@@ -231,9 +271,26 @@ export class ShardedWorld {
         this.ghosts[k].add(h);
       }
     });
-    // 2. step (in parallel when there are workers; the shards are independent now)
-    if (this.pool) this.pool.stepAll();
-    else for (const s of this.shards) s.step();
+    // 2. step (in parallel when there are workers; the shards are independent now). With
+    //    workers, the state before the step is kept: if a worker dies or a step traps, every
+    //    shard goes back to it, the workers are replaced and the tick runs again. Stepping is
+    //    deterministic, so the re-run gives the bits the tick would have had.
+    if (this.pool) {
+      const before = this.shards.map((s) => s.save());
+      for (let attempt = 1; ; attempt++) {
+        try {
+          this.pool.stepAll(this.stepTimeoutMs);
+          break;
+        } catch (e) {
+          if (!(e instanceof PhysicsError) || attempt > 3) throw e;
+          this.shards.forEach((s, k) => s.load(before[k]));
+          this.pool.restart();
+          this.recoveries++;
+        }
+      }
+    } else {
+      for (const s of this.shards) s.step();
+    }
     // 3. handoff of owned bodies whose reference point left the region
     for (const [h, k] of [...this.owner]) {
       const [x, , z] = this.shards[k].position(h);
