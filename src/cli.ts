@@ -34,7 +34,8 @@ export function physicsSelfCheck(variant: CoreVariant, n = 400, ticks = 120): { 
 
 /** Hash of the first `count` items of the seeded math sequence, computed by one core variant. */
 export function mathSequenceHash(variant: CoreVariant, seed: bigint, count: number): bigint {
-  const itemBytes = 176;
+  const probe = Core.instantiate(createMemory({ pages: 1, shared: variant !== 'unshared' }), variant);
+  const itemBytes = probe.exports.SEQ_ITEM_BYTES.value as number;
   const plan = planLayout([['sequence', count * itemBytes]]);
   const core = Core.instantiate(createMemory({ pages: plan.pages, shared: variant !== 'unshared' }), variant);
   const out = plan.regions.sequence.offset;

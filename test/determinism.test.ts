@@ -42,7 +42,8 @@ describe('math sequence determinism', () => {
 
   test('main thread and two workers sharing one memory agree to the bit', async () => {
     if (!existsSync(WORKER)) throw new Error(`${WORKER} missing: run \`npm run build\` first`);
-    const bytes = COUNT * 176;
+    runSingle('release');                                         // reads SEQ_ITEM_BYTES from the core
+    const bytes = COUNT * itemBytes;
     const plan = planLayout([['single', bytes], ['split', bytes], ['own0', bytes], ['own1', bytes], ['barrier', 64]]);
     const memory = createMemory({ pages: plan.pages, shared: true });
     const main = Core.instantiate(memory, 'release');
@@ -52,7 +53,7 @@ describe('math sequence determinism', () => {
     const results = await Promise.all(ranges.map(([start, end, own]) => new Promise<bigint>((resolve, reject) => {
       const w = new Worker(WORKER, {
         workerData: {
-          memory, seed: SEED, count: COUNT, itemBytes: 176, start, end,
+          memory, seed: SEED, count: COUNT, itemBytes, start, end,
           splitOffset: R.split.offset, ownOffset: own, barrier: R.barrier.offset, parties: 2,
         },
       });

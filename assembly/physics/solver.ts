@@ -72,7 +72,7 @@ import {
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_GROUNDED, FLAG_JUMP, FLAG_NO_SLEEP,
 } from './layout';
 import { g64, s64, g32, s32, hdr } from './world';
-import { contactAt, moves, lengthOfSq } from './collide';
+import { contactAt, moves, isActive, lengthOfSq } from './collide';
 import { mul, div, roundShift, ONE } from '../math/fixed';
 
 // Hot-path rounding: products in the contact passes round half up (floor(x + 1/2)), two
@@ -222,10 +222,7 @@ function characterControl(i: i32): void {
 
 // @ts-ignore: decorator
 @inline function movesOrKinematic(i: i32): bool {
-  const f = g32(P_FLAGS, i);
-  if ((f & FLAG_LIVE) == 0) return false;
-  const kind = g32(P_KIND, i);
-  return kind == KIND_KINEMATIC || (kind == KIND_DYNAMIC && (f & FLAG_SLEEPING) == 0);
+  return (g32(P_FLAGS, i) & FLAG_LIVE) != 0 && isActive(i);
 }
 
 /** integrateVelocities + integratePositions for one substep (own state only). */

@@ -26,9 +26,9 @@
  *
  * Static bodies are imported into every shard. New bodies get their slot and generation from
  * a registry world that holds every body's identity, so a body's handle is the same in every
- * shard and the canonical (slot) order is global. bodiesHash() merges the owned bodies of all
- * shards in slot order; it equals PhysicsWorld.bodiesHash of an unsharded world with the same
- * inputs when the shards agree to the bit.
+ * shard and the canonical (slot) order is global. ShardedWorld.bodiesHash() merges the owned
+ * bodies of all shards in slot order; it equals bodiesHash(world) of an unsharded world with
+ * the same inputs when the shards agree to the bit.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -160,7 +160,6 @@ export class ShardedWorld {
   /** Holds every body's identity (slot, generation): new bodies are created here first. */
   private readonly registry: PhysicsWorld;
   private readonly range: number;
-  private readonly hasher: { core: Core; at: number; bytes: number };
   /** Handoffs since creation. */
   handoffs = 0;
   /** Worker threads stepping the shards, or null to step them on this thread. */
@@ -191,9 +190,6 @@ export class ShardedWorld {
     this.ghosts = this.shards.map(() => new Set<BodyHandle>());
     this.range = range ?? this.worstCaseRange();
     if (!(this.range > 0)) throw new RangeError('the interaction range must be positive');
-    const capacity = config.capacity ?? 1024;
-    const plan = planLayout([['records', capacity * BODY_RECORD_BYTES]]);
-    this.hasher = { core: Core.instantiate(createMemory({ pages: plan.pages, shared: false }), 'unshared'), at: plan.regions.records.offset, bytes: capacity * BODY_RECORD_BYTES };
   }
 
   /** R for the largest body the worlds accept: (2S + 1)(2 maxBodyRadius + margin). */
@@ -319,15 +315,9 @@ export class ShardedWorld {
   /** Hash of every body's record in slot order, each from the shard with authority (statics from shard 0). */
   bodiesHash(): bigint {
     const all = [...this.statics, ...this.owner.keys()].sort((a, b) => Number((a & 0xffffffffn) - (b & 0xffffffffn)));
-    const bytes = this.hasher.core.bytes();
-    let at = this.hasher.at;
-    for (const h of all) {
-      const k = this.owner.get(h) ?? 0;
-      bytes.set(this.shards[k].exportBody(h), at);
-      at += BODY_RECORD_BYTES;
-    }
-    return this.hasher.core.hash64(this.hasher.at, at - this.hasher.at, BigInt(this.tick));
+    return hashBodyRecords(all.map((h) => this.shards[this.owner.get(h) ?? 0].exportBody(h)), this.tick);
   }
+
 }
 
 /**
@@ -335,10 +325,21 @@ export class ShardedWorld {
  * tick (what ShardedWorld.bodiesHash computes across shards).
  */
 export function bodiesHash(world: PhysicsWorld): bigint {
-  const recs = world.handles().map((h) => world.exportBody(h));
-  const plan = planLayout([['records', Math.max(1, recs.length) * BODY_RECORD_BYTES]]);
-  const core = Core.instantiate(createMemory({ pages: plan.pages, shared: false }), 'unshared');
+  return hashBodyRecords(world.handles().map((h) => world.exportBody(h)), world.tick);
+}
+
+/** A core instance used only to hash record streams, grown when a stream does not fit. */
+let recordHasher: { core: Core; at: number; bytes: number } | null = null;
+
+/** xxHash64 of the body records laid end to end, seeded with the tick. */
+function hashBodyRecords(records: Uint8Array[], tick: number): bigint {
+  const need = Math.max(1, records.length) * BODY_RECORD_BYTES;
+  if (!recordHasher || recordHasher.bytes < need) {
+    const plan = planLayout([['records', need]]);
+    recordHasher = { core: Core.instantiate(createMemory({ pages: plan.pages, shared: false }), 'unshared'), at: plan.regions.records.offset, bytes: need };
+  }
+  const { core, at } = recordHasher;
   const bytes = core.bytes();
-  recs.forEach((r, k) => bytes.set(r, plan.regions.records.offset + k * BODY_RECORD_BYTES));
-  return core.hash64(plan.regions.records.offset, recs.length * BODY_RECORD_BYTES, BigInt(world.tick));
+  records.forEach((r, k) => bytes.set(r, at + k * BODY_RECORD_BYTES));
+  return core.hash64(at, records.length * BODY_RECORD_BYTES, BigInt(tick));
 }
