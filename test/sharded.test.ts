@@ -1,11 +1,11 @@
 /**
- * In-process shards agree with the unsharded world to the bit: the same scene, split into
- * 1, 2, 4 and 8 shards (ghosts within the interaction range, handoff at region borders),
- * gives the same merged per-body hash at every tick as one world, while bodies keep
- * crossing borders; every body has exactly one authority, and it is the region holding it.
+ * Shards agree with the unsharded world to the bit: the same scene, split into 1, 2, 4 and 8
+ * shards (ghosts within the halo, handoff at region borders), gives the unsharded world's
+ * state hash and merged event list at every tick while bodies keep crossing borders; every
+ * body has exactly one authority, the region holding it.
  */
 import { PhysicsWorld } from '../src/physics/world';
-import { ShardedWorld, bodiesHash, type Partition } from '../src/physics/sharded';
+import { ShardedWorld, bodyEvents, type Partition } from '../src/physics/sharded';
 import { buildCrossingScene as build, CROSSING_CONFIG as CONFIG } from './helpers/scenes';
 
 const LAYOUTS: Array<[string, Partition]> = [
@@ -16,18 +16,23 @@ const LAYOUTS: Array<[string, Partition]> = [
 ];
 
 describe.each(LAYOUTS)('%s', (_name, partition) => {
-  test('merged per-body hash equals the unsharded world at every tick; one authority per body', () => {
+  test('hash and merged events equal the unsharded world at every tick; one authority per body', () => {
     const whole = PhysicsWorld.create(CONFIG);
     build(whole);
     const sharded = new ShardedWorld(CONFIG, partition, whole.interactionRange());
     build(sharded);
     const moving = whole.handles().filter((h) => !whole.isStatic(h));
+    let events = 0;
     for (let t = 0; t < 120; t++) {
       whole.step();
       sharded.step();
-      const a = bodiesHash(whole), b = sharded.bodiesHash();
+      const a = whole.hash(), b = sharded.hash();
       if (a !== b) throw new Error(`tick ${whole.tick}: sharded hash ${b.toString(16)} != unsharded ${a.toString(16)}`);
+      const ea = bodyEvents(whole.events()), eb = sharded.events();
+      expect(eb).toEqual(ea);
+      events += ea.length;
     }
+    expect(events).toBeGreaterThan(100);
     // authority: each moving body is owned by exactly the shard whose region holds it
     for (const h of moving) {
       const [x, , z] = sharded.position(h);
@@ -35,7 +40,7 @@ describe.each(LAYOUTS)('%s', (_name, partition) => {
     }
     const counts = sharded.counts();
     expect(counts.reduce((s, c) => s + c.owned, 0)).toBe(moving.length);
-    if (sharded.shards.length > 1) {
+    if (sharded.shardCount > 1) {
       expect(sharded.handoffs).toBeGreaterThanOrEqual(10);             // bodies did cross borders
       expect(counts.some((c) => c.ghosts > 0)).toBe(true);
     }
@@ -43,7 +48,7 @@ describe.each(LAYOUTS)('%s', (_name, partition) => {
 });
 
 describe.each([[2, { xCuts: [0.3], zCuts: [] }], [4, { xCuts: [0], zCuts: [0] }]] as Array<[number, Partition]>)('%i shards on 2 worker threads', (_n, partition) => {
-  test('same per-body hash as the unsharded world at every tick', async () => {
+  test('same hash and events as the unsharded world at every tick', async () => {
     const whole = PhysicsWorld.create(CONFIG);
     build(whole);
     const sharded = new ShardedWorld(CONFIG, partition, whole.interactionRange(), { workers: 2 });
@@ -52,8 +57,9 @@ describe.each([[2, { xCuts: [0.3], zCuts: [] }], [4, { xCuts: [0], zCuts: [0] }]
       for (let t = 0; t < 60; t++) {
         whole.step();
         sharded.step();
-        const a = bodiesHash(whole), b = sharded.bodiesHash();
+        const a = whole.hash(), b = sharded.hash();
         if (a !== b) throw new Error(`tick ${whole.tick}: sharded (workers) hash ${b.toString(16)} != unsharded ${a.toString(16)}`);
+        expect(sharded.events()).toEqual(bodyEvents(whole.events()));
       }
       expect(sharded.handoffs).toBeGreaterThan(0);
     } finally {
@@ -65,13 +71,13 @@ describe.each([[2, { xCuts: [0.3], zCuts: [] }], [4, { xCuts: [0], zCuts: [0] }]
 test('a range smaller than the interaction range breaks agreement (the halo is load-bearing)', () => {
   const whole = PhysicsWorld.create(CONFIG);
   build(whole);
-  const sharded = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, 1.2);
+  const sharded = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, 0.1);
   build(sharded);
   let differs = false;
   for (let t = 0; t < 60 && !differs; t++) {
     whole.step();
     sharded.step();
-    differs = bodiesHash(whole) !== sharded.bodiesHash();
+    differs = whole.hash() !== sharded.hash();
   }
   expect(differs).toBe(true);
 });

@@ -469,6 +469,100 @@
 @inline export const EV_B_GEN: i32 = 16;
 // @ts-ignore: decorator
 @inline export const EVENT_BYTES: i32 = 24;
+// @ts-ignore: decorator
+@inline export const BODY_RECORD_BYTES: i32 = 312;
+// @ts-ignore: decorator
+@inline export const SC_INDEX: i32 = 0;
+// @ts-ignore: decorator
+@inline export const SC_COUNT: i32 = 1;
+// @ts-ignore: decorator
+@inline export const SC_NX: i32 = 2;
+// @ts-ignore: decorator
+@inline export const SC_NZ: i32 = 3;
+// @ts-ignore: decorator
+@inline export const SC_CUTS: i32 = 4;
+// @ts-ignore: decorator
+@inline export const SC_HALO: i32 = 5;
+// @ts-ignore: decorator
+@inline export const SC_WORLD: i32 = 6;
+// @ts-ignore: decorator
+@inline export const SC_TICK: i32 = 7;
+// @ts-ignore: decorator
+@inline export const SC_HIGH_WATER: i32 = 8;
+// @ts-ignore: decorator
+@inline export const SC_FRONT: i32 = 9;
+// @ts-ignore: decorator
+@inline export const SC_BACK: i32 = 10;
+// @ts-ignore: decorator
+@inline export const SC_OVERLAY_REC: i32 = 11;
+// @ts-ignore: decorator
+@inline export const SC_OVERLAY_TICK: i32 = 12;
+// @ts-ignore: decorator
+@inline export const SC_OVERLAY_OWNER: i32 = 13;
+// @ts-ignore: decorator
+@inline export const SC_OWNED: i32 = 14;
+// @ts-ignore: decorator
+@inline export const SC_SCR_OWNED: i32 = 15;
+// @ts-ignore: decorator
+@inline export const SC_SCR_COUNTS: i32 = 16;
+// @ts-ignore: decorator
+@inline export const SC_SCR_A: i32 = 17;
+// @ts-ignore: decorator
+@inline export const SC_SCR_B: i32 = 18;
+// @ts-ignore: decorator
+@inline export const SC_SCR_C: i32 = 19;
+// @ts-ignore: decorator
+@inline export const SC_SCR_ENTRIES: i32 = 20;
+// @ts-ignore: decorator
+@inline export const SC_TOUCH_CAP: i32 = 21;
+// @ts-ignore: decorator
+@inline export const SC_EVENT_CAP: i32 = 22;
+// @ts-ignore: decorator
+@inline export const SC_CAPACITY: i32 = 23;
+// @ts-ignore: decorator
+@inline export const SC_HANDOFFS: i32 = 24;
+// @ts-ignore: decorator
+@inline export const SC_STATUS: i32 = 25;
+// @ts-ignore: decorator
+@inline export const SC_OWNED_COUNT: i32 = 26;
+// @ts-ignore: decorator
+@inline export const SC_GHOST_COUNT: i32 = 27;
+// @ts-ignore: decorator
+@inline export const SC_TRAP: i32 = 28;
+// @ts-ignore: decorator
+@inline export const SS_TOUCH_OVERFLOW: i64 = 1;
+// @ts-ignore: decorator
+@inline export const SS_EVENT_OVERFLOW: i64 = 2;
+// @ts-ignore: decorator
+@inline export const SS_WORLD_OVERFLOW: i64 = 4;
+// @ts-ignore: decorator
+@inline export const SS_IMPORT_FAILED: i64 = 8;
+// @ts-ignore: decorator
+@inline export const SS_SCRATCH_OVERFLOW: i64 = 16;
+// @ts-ignore: decorator
+@inline export const OWNER_NONE: i32 = -1;
+// @ts-ignore: decorator
+@inline export const OWNER_STATIC: i32 = -2;
+// @ts-ignore: decorator
+@inline export const BD_SEQ: i32 = 0;
+// @ts-ignore: decorator
+@inline export const BD_TICK: i32 = 1;
+// @ts-ignore: decorator
+@inline export const BD_CHECKSUM: i32 = 2;
+// @ts-ignore: decorator
+@inline export const BD_HIGH_WATER: i32 = 3;
+// @ts-ignore: decorator
+@inline export const BD_RECORDS: i32 = 4;
+// @ts-ignore: decorator
+@inline export const BD_OWNER: i32 = 5;
+// @ts-ignore: decorator
+@inline export const BD_TOUCH: i32 = 6;
+// @ts-ignore: decorator
+@inline export const BD_EVENTS: i32 = 7;
+// @ts-ignore: decorator
+@inline export const BD_TOUCH_COUNT: i32 = 8;
+// @ts-ignore: decorator
+@inline export const BD_EVENT_COUNT: i32 = 9;
 
 // Array addresses of the bound world (module globals: one set per instance).
 export let P_PX: usize = 0;

@@ -20,13 +20,11 @@ import {
   H_CAPACITY, H_HIGH_WATER, H_FREE_TOP, H_LIVE, H_DYNAMIC_COUNT, H_STATIC_COUNT, H_MAX_RADIUS, H_TICK,
   H_CELL_SIZE, H_MARGIN,
   KIND_DYNAMIC, KIND_STATIC, SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_PLANE, FLAG_LIVE,
-  ERR_STALE_HANDLE, ERR_BAD_KIND, ERR_BAD_SHAPE, ERR_FULL, ERR_TOO_LARGE,
+  ERR_STALE_HANDLE, ERR_BAD_KIND, ERR_BAD_SHAPE, ERR_FULL, ERR_TOO_LARGE, BODY_RECORD_BYTES,
 } from './layout';
 import { g64, s64, g32, s32, hdr, setHdr, slotOf, registerBody, noteBoundingRadius } from './world';
 
-/** Bytes of one body record. */
-// @ts-ignore: decorator
-@inline export const BODY_RECORD_BYTES: i32 = 312;
+export { BODY_RECORD_BYTES };
 
 // @ts-ignore: decorator
 @inline function xfer(p: usize, i: i32, r: usize, o: usize, out: bool): void {
@@ -57,6 +55,22 @@ export function writeBodyRecord(i: i32, r: usize): usize {
   store<i64>(r, (<i64>g32(P_LAYER, i) << 32) | <i64><u32>g32(P_MASK, i), 24);
   transferFields(i, r, true);
   return <usize>BODY_RECORD_BYTES;
+}
+
+/**
+ * Writes the record at r into slot `slot` (which must be the record's slot) and marks it live.
+ * No checks and no bookkeeping (counts, free list): the caller validates and registers.
+ */
+export function readBodyRecord(slot: i32, r: usize): void {
+  const id = load<i64>(r, 0), ks = load<i64>(r, 8), fs = load<i64>(r, 16), lm = load<i64>(r, 24);
+  s32(P_GENERATION, slot, <i32>id);
+  s32(P_KIND, slot, <i32>(ks >> 32));
+  s32(P_SHAPE, slot, <i32>ks);
+  s32(P_FLAGS, slot, <i32>(fs >> 32) | FLAG_LIVE);
+  s32(P_SLEEP_COUNT, slot, <i32>fs);
+  s32(P_LAYER, slot, <i32>(lm >> 32));
+  s32(P_MASK, slot, <i32>lm);
+  transferFields(slot, r, false);
 }
 
 /**
@@ -94,7 +108,7 @@ function claimFreeSlot(slot: i32): bool {
  */
 export function bodyImport(): i64 {
   const r = P_HASH_REC;
-  const id = load<i64>(r, 0), ks = load<i64>(r, 8), fs = load<i64>(r, 16), lm = load<i64>(r, 24);
+  const id = load<i64>(r, 0), ks = load<i64>(r, 8);
   const slot = <i32>(id >> 32), gen = <i32>id;
   const kind = <i32>(ks >> 32), shape = <i32>ks;
   if (kind < KIND_DYNAMIC || kind > KIND_STATIC) return ERR_BAD_KIND;
@@ -121,14 +135,7 @@ export function bodyImport(): i64 {
     }
     setHdr(H_HIGH_WATER, slot + 1);
   }
-  s32(P_GENERATION, slot, gen);
-  s32(P_KIND, slot, kind);
-  s32(P_SHAPE, slot, shape);
-  s32(P_FLAGS, slot, <i32>(fs >> 32) | FLAG_LIVE);
-  s32(P_SLEEP_COUNT, slot, <i32>fs);
-  s32(P_LAYER, slot, <i32>(lm >> 32));
-  s32(P_MASK, slot, <i32>lm);
-  transferFields(slot, r, false);
+  readBodyRecord(slot, r);
   if (!existing) registerBody(slot, kind);
   noteBoundingRadius(slot, kind);
   return (<i64>gen << 32) | <i64>slot;

@@ -1,122 +1,233 @@
 /**
- * In-process physics shards (one thread): the algorithm of DESIGN.md's shards, without
- * workers yet. The x/z plane is cut into a grid of rectangular regions; each shard is a
- * PhysicsWorld holding the bodies it has authority over plus ghosts.
+ * Physics shards (DESIGN.md "Shards"): one world cut into rectangular regions of the x/z
+ * plane, each simulated by its own shard world, agreeing with the unsharded world to the bit.
  *
  * ```
  *   z ^      shard 2      |      shard 3
- *     |  ...........+.....|.....+..........   <- halo: R beyond each region
+ *     |  ...........+.....|.....+..........   <- halo: HALO beyond each region
  *     |  ---------------- + ---------------   zCut
  *     |      shard 0      |      shard 1
  *     +-------------------|------------------> x
  *                        xCut
  * ```
  *
- * One tick:
- * 1. every shard drops last tick's ghosts and imports, as ghosts, the owned bodies of the
- *    other shards that lie within the interaction range R of its region (R from
- *    PhysicsWorld.interactionRange: a body's next state depends only on bodies within R);
- * 2. every shard steps;
- * 3. each owned body whose new reference point (x, z) lies in another region is handed off:
- *    exported with its slot and generation and imported there, removed here. Regions are
- *    half-open ([lo, hi)), so every point has exactly one authority.
+ * Memory (one SharedArrayBuffer-backed WebAssembly memory, laid out by planSharded):
+ * shard worlds, two boards, the command overlay, one configuration block and scratch per
+ * shard, the cuts, the control block. A board is the published state of one tick: every
+ * body's record and owner, and per shard its touch and event lists (BOARD in
+ * world-layout.ts). Tick t reads board t % 2 (state t: immutable while the tick runs, any
+ * thread may read it) and writes board (t + 1) % 2; each shard writes only the bodies it has
+ * authority over. After the barrier the coordinator publishes t + 1 with Atomics (control
+ * word PUBLISHED) and the board's seqlock word goes even: readers (BoardReader) never see a
+ * torn tick and no lock exists that a dead worker could hold.
  *
- * The shard worlds share one memory; with `workers`, worker threads step them in parallel
- * (ShardWorkerPool), otherwise this thread steps them in turn: same code, same bits.
+ * One tick, per shard (assembly/physics/shard.ts): sync (own bodies and ghosts within the
+ * halo, from state t and the command overlay) -> step -> publish own bodies with their new
+ * owner (handoff at the tick boundary) -> touch list -> events for own bodies.
  *
- * Static bodies are imported into every shard. New bodies get their slot and generation from
- * a registry world that holds every body's identity, so a body's handle is the same in every
- * shard and the canonical (slot) order is global. ShardedWorld.bodiesHash() merges the owned
- * bodies of all shards in slot order; it equals bodiesHash(world) of an unsharded world with
- * the same inputs when the shards agree to the bit.
+ * The exchange: everything a shard reads from its neighbours (ghost records, handed-off
+ * bodies, the touch lists behind events) is on the front board and everything it gives them
+ * goes to its part of the back board. BorderExchange names that boundary; the in-process
+ * transport (SharedBoardExchange) is the shared boards themselves, ordered by the barrier.
+ * A remote transport fills a shard's copy of the front board with the records and lists
+ * within its halo and sends its part of the back board to its neighbours; the shard code
+ * does not change.
+ *
+ * Commands (applyCommands) are resolved against state t in the registry world, which holds
+ * every body's identity: the same canonical order and errors as PhysicsWorld.applyCommands.
+ * The resulting record goes on the overlay stamped for tick t, marked with the shard that
+ * has authority over the body after the command; that shard takes it as its own, its
+ * neighbours as ghosts. New bodies get their slot and generation from the registry, so a
+ * body's handle is the same in every shard and the canonical (slot) order is global.
+ *
+ * Halo: a body's next state depends on bodies within the interaction range R
+ * (PhysicsWorld.interactionRange, solver.ts); a shard reports the touching pairs and events
+ * of its bodies, which also involve the partner's trajectory, so the halo is R plus one
+ * contact distance (2 maxBodyRadius + margin). Bodies larger than maxBodyRadius are refused
+ * by every world (TOO_LARGE); speed needs no rule of its own because R counts contact-list
+ * hops from the start of the tick and every world's pairs come from the same positions.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { PhysicsWorld, PhysicsError, type WorldConfig, type BodyHandle, type BodyOptions, BODY_RECORD_BYTES } from './world';
+import {
+  PhysicsWorld, PhysicsError, forgetBinding, toRaw, fromRaw,
+  type WorldConfig, type BodyHandle, type BodyOptions, type CharacterOptions, type Command, type ContactEvent, type WorldExports,
+} from './world';
 import { Core, createMemory, wasmPath } from './wasm';
-import { planLayout } from './layout';
-import { planWorld } from './world-layout';
+import { planLayout, type LayoutPlan } from './layout';
+import {
+  planWorld, BODY_RECORD_BYTES, SHARD_CFG as SC, SHARD_CFG_SLOTS, SHARD_STATUS, OWNER, BOARD, BOARD_HEADER_SLOTS,
+  TOUCH_BYTES, EVENT, EVENT_BYTES, EVENT_KIND, HEADER,
+} from './world-layout';
+
+/** Shard layout: cut positions in metres along x and z (strictly increasing); (xCuts + 1) x (zCuts + 1) shards, row-major in x. */
+export interface Partition {
+  xCuts: number[];
+  zCuts: number[];
+}
+
+/** Options of a sharded world. */
+export interface ShardOptions {
+  /** Worker threads stepping the shards (0: this thread steps them in turn; same bits). */
+  workers?: number;
+  /** How long a worker step may take before it counts as a crash (ms). Default 30,000. */
+  stepTimeoutMs?: number;
+  /** Store a checksum of every published board (BoardReader.read validates against it). */
+  checksums?: boolean;
+}
+
+/** Control block words (Int32): the step barrier, worker epochs and the published tick. */
+export const CONTROL = {
+  /** Step generation: the coordinator increments it, workers wait on it. */
+  GEN: 0,
+  /** Shards stepped in this generation. */
+  DONE: 1,
+  QUIT: 2,
+  /** 1 + index of a shard whose step threw (0 = none). */
+  FAILURE: 3,
+  /** The pool's current set of workers; a worker of an older epoch exits. */
+  EPOCH: 4,
+  /** The last published tick (state readers follow it). */
+  PUBLISHED: 6,
+} as const;
+const CONTROL_WORDS = 16;
+
+/** Addresses of everything a sharded world keeps in its memory (planSharded). */
+export interface ShardedPlan {
+  layout: LayoutPlan;
+  shards: number;
+  capacity: number;
+  worlds: number[];
+  cfgs: number[];
+  boards: [number, number];
+  control: number;
+  touchCap: number;
+  eventCap: number;
+}
 
 /**
- * Worker threads that step shard worlds living in one shared memory, released together by
- * an Atomics barrier (control block described in shard-worker.ts). stepAll() blocks the
- * calling thread until every shard has stepped; it throws PhysicsError SHARD_FAILED if a
- * shard's step threw and SHARD_TIMEOUT if the workers did not finish in time (a dead worker
- * holds no lock; recovery is the caller's decision).
+ * Lays out a sharded world of `shards` shards (see the module comment). Throws RangeError when
+ * the layout exceeds the 4 GiB wasm32 memory.
+ */
+export function planSharded(config: WorldConfig, shards: number): ShardedPlan {
+  const sizes = PhysicsWorld.sizesFor(config);
+  const cap = sizes.capacity;
+  const worldBytes = planWorld(sizes).bytes;
+  // a shard reports each touching pair it holds at most twice (once per body it owns)
+  const touchCap = 2 * sizes.contacts, eventCap = sizes.events;
+  const boardBytes = BOARD_HEADER_SLOTS * 8 + cap * BODY_RECORD_BYTES + cap * 4 + shards * (touchCap * TOUCH_BYTES + eventCap * EVENT_BYTES + 16) + 256;
+  const room = 2 * touchCap;
+  const regions: Array<[string, number]> = [];
+  for (let k = 0; k < shards; k++) regions.push([`world${k}`, worldBytes]);
+  regions.push(['board0', boardBytes], ['board1', boardBytes]);
+  regions.push(['overlayRec', cap * BODY_RECORD_BYTES], ['overlayTick', cap * 4], ['overlayOwner', cap * 4]);
+  for (let k = 0; k < shards; k++) {
+    regions.push([`cfg${k}`, SHARD_CFG_SLOTS * 8], [`owned${k}`, cap], [`list${k}`, cap * 4], [`counts${k}`, (cap + 2) * 4]);
+    regions.push([`scrA${k}`, room * TOUCH_BYTES], [`scrB${k}`, room * TOUCH_BYTES], [`scrC${k}`, room * TOUCH_BYTES]);
+  }
+  regions.push(['cuts', 8 * 64], ['control', CONTROL_WORDS * 4]);
+  const layout = planLayout(regions);
+  const at = (name: string): number => layout.regions[name].offset;
+  return {
+    layout, shards, capacity: cap, touchCap, eventCap,
+    worlds: Array.from({ length: shards }, (_, k) => at(`world${k}`)),
+    cfgs: Array.from({ length: shards }, (_, k) => at(`cfg${k}`)),
+    boards: [at('board0'), at('board1')],
+    control: at('control'),
+  };
+}
+
+/**
+ * The boundary between a shard and its neighbours: before shard k steps tick t, gather makes
+ * the front board's records within k's halo, the overlay and the touch lists of t - 1
+ * readable where k reads them; after, scatter delivers k's part of the back board (its
+ * bodies with their new owners, its touch and event lists) to whoever reads them next.
+ */
+export interface BorderExchange {
+  gather(shard: number, tick: number): void;
+  scatter(shard: number, tick: number): void;
+}
+
+/**
+ * The in-process transport: every shard reads and writes the same two boards in one shared
+ * memory, so there is nothing to copy; the step barrier (an Atomics counter) orders a
+ * shard's writes before any read of the next tick.
+ */
+export class SharedBoardExchange implements BorderExchange {
+  gather(): void { /* the front board is already in the shared memory */ }
+  scatter(): void { /* the back board is already in the shared memory */ }
+}
+
+/**
+ * Worker threads that run shard ticks in one shared memory, released together by an Atomics
+ * barrier (CONTROL). runAll() blocks the calling thread until every shard has run; it throws
+ * PhysicsError SHARD_FAILED if a shard's tick threw (a WebAssembly trap) and SHARD_TIMEOUT if
+ * the workers did not finish in time. A dead worker holds no lock: it never counts its shards
+ * and the wait times out.
  */
 export class ShardWorkerPool {
   private readonly ctl: Int32Array;
   private workers: Worker[] = [];
   private readonly count: number;
 
-  constructor(private readonly memory: WebAssembly.Memory, private readonly bases: number[], private readonly control: number, workerCount: number) {
-    this.ctl = new Int32Array(memory.buffer, control, 8);
-    this.ctl.fill(0);
-    this.count = Math.max(1, Math.min(workerCount, bases.length));
+  constructor(private readonly memory: WebAssembly.Memory, private readonly cfgs: number[], private readonly control: number, workerCount: number) {
+    this.ctl = new Int32Array(memory.buffer, control, CONTROL_WORDS);
+    this.count = Math.max(1, Math.min(workerCount, cfgs.length));
     this.spawn();
   }
 
   /** Starts a fresh set of workers in a new epoch (workers of older epochs exit on their next wake). */
   private spawn(): void {
-    const epoch = Atomics.add(this.ctl, 4, 1) + 1;
-    const startGen = Atomics.load(this.ctl, 0);
+    const epoch = Atomics.add(this.ctl, CONTROL.EPOCH, 1) + 1;
+    const startGen = Atomics.load(this.ctl, CONTROL.GEN);
     const script = workerScript();
     // shard k runs on worker k mod count
     this.workers = Array.from({ length: this.count }, (_, w) => {
-      const mine = this.bases.map((b, k) => [b, k] as const).filter(([, k]) => k % this.count === w);
+      const mine = this.cfgs.map((c, k) => [c, k] as const).filter(([, k]) => k % this.count === w);
       return new Worker(script, {
-        workerData: { memory: this.memory, bases: mine.map(([b]) => b), indices: mine.map(([, k]) => k), control: this.control, epoch, startGen },
+        workerData: { memory: this.memory, cfgs: mine.map(([c]) => c), indices: mine.map(([, k]) => k), control: this.control, epoch, startGen },
       });
     });
   }
 
-  /**
-   * Replaces every worker: the old ones are terminated (and, being of an older epoch, step
-   * nothing more if they are still alive), new ones start. For recovery after SHARD_FAILED
-   * or SHARD_TIMEOUT; the caller restores the shard worlds first.
-   */
+  /** Replaces every worker (recovery after SHARD_FAILED or SHARD_TIMEOUT). */
   restart(): void {
     const old = this.workers;
-    Atomics.store(this.ctl, 3, 0);
+    Atomics.store(this.ctl, CONTROL.FAILURE, 0);
     this.spawn();
     for (const w of old) void w.terminate();
   }
 
-  /** Test hook: terminates worker `w` as a crash would (its shards stop being stepped). */
+  /** Test hook: terminates worker `w` as a crash would (its shards stop being run). */
   killWorker(w: number): void {
     void this.workers[w % this.count].terminate();
-  }
-
-  /** Test hook: the next step of `shard` traps inside WebAssembly. */
-  injectTrap(shard: number): void {
-    Atomics.store(this.ctl, 5, 1 + shard);
   }
 
   /** Workers in the pool. */
   get size(): number { return this.count; }
 
-  /** Steps every shard once (see the class comment). */
-  stepAll(timeoutMs = 30_000): void {
-    Atomics.store(this.ctl, 1, 0);
-    Atomics.add(this.ctl, 0, 1);
-    Atomics.notify(this.ctl, 0);
+  /** Runs one tick of every shard (see the class comment). */
+  runAll(timeoutMs = 30_000): void {
+    Atomics.store(this.ctl, CONTROL.DONE, 0);
+    Atomics.add(this.ctl, CONTROL.GEN, 1);
+    Atomics.notify(this.ctl, CONTROL.GEN);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const done = Atomics.load(this.ctl, 1);
-      if (done >= this.bases.length) break;
-      if (Date.now() > deadline) throw new PhysicsError('SHARD_TIMEOUT', `${this.bases.length - done} shard(s) did not step within ${timeoutMs} ms`);
-      Atomics.wait(this.ctl, 1, done, 20);
+      const done = Atomics.load(this.ctl, CONTROL.DONE);
+      if (done >= this.cfgs.length) break;
+      if (Date.now() > deadline) throw new PhysicsError('SHARD_TIMEOUT', `${this.cfgs.length - done} shard(s) did not step within ${timeoutMs} ms`);
+      Atomics.wait(this.ctl, CONTROL.DONE, done, 20);
     }
-    const failed = Atomics.exchange(this.ctl, 3, 0);
+    const failed = Atomics.exchange(this.ctl, CONTROL.FAILURE, 0);
     if (failed) throw new PhysicsError('SHARD_FAILED', `shard ${failed - 1} failed to step`);
   }
 
   /** Stops the workers. */
   async close(): Promise<void> {
-    Atomics.store(this.ctl, 2, 1);
-    Atomics.add(this.ctl, 0, 1);
-    Atomics.notify(this.ctl, 0);
+    Atomics.store(this.ctl, CONTROL.QUIT, 1);
+    Atomics.add(this.ctl, CONTROL.GEN, 1);
+    Atomics.notify(this.ctl, CONTROL.GEN);
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
@@ -130,175 +241,379 @@ function workerScript(): string {
   return built;
 }
 
-/** Shard layout: cut positions in metres along x and z (sorted); (xCuts + 1) x (zCuts + 1) shards. */
-export interface Partition {
-  xCuts: number[];
-  zCuts: number[];
+/** A contact event seen from one body: `body` began or ended touching `other`. */
+export interface BodyEvent {
+  kind: 'begin' | 'end';
+  body: BodyHandle;
+  other: BodyHandle;
 }
 
-/** Index of the interval [cuts[k-1], cuts[k]) holding v. */
-function intervalOf(cuts: number[], v: number): number {
-  let k = 0;
-  while (k < cuts.length && v >= cuts[k]) k++;
-  return k;
+const slotOfHandle = (h: BodyHandle): number => Number(h & 0xffffffffn);
+
+/** Sorts body events canonically: by body slot, other slot, END before BEGIN. */
+function sortBodyEvents(list: BodyEvent[]): BodyEvent[] {
+  return list.sort((x, y) => slotOfHandle(x.body) - slotOfHandle(y.body) || slotOfHandle(x.other) - slotOfHandle(y.other) || (x.kind === 'end' ? -1 : 1) - (y.kind === 'end' ? -1 : 1));
 }
 
-/** Distance from v to the interval k of `cuts` (0 inside). */
-function distToInterval(cuts: number[], k: number, v: number): number {
-  const lo = k === 0 ? -Infinity : cuts[k - 1];
-  const hi = k === cuts.length ? Infinity : cuts[k];
-  return v < lo ? lo - v : v >= hi ? v - hi : 0;
+/**
+ * An unsharded world's pair events (PhysicsWorld.events) seen from each body: "A hit by B"
+ * and "B hit by A", in canonical order; what ShardedWorld.events() merges from its shards.
+ */
+export function bodyEvents(events: readonly ContactEvent[]): BodyEvent[] {
+  return sortBodyEvents(events.flatMap((e) => [{ kind: e.kind, body: e.a, other: e.b }, { kind: e.kind, body: e.b, other: e.a }]));
 }
 
-/** A world split into in-process shards (see the module comment). */
+/** Snapshot of one published board handed to a BoardReader callback (views into shared memory: copy what you keep). */
+export interface BoardView {
+  tick: number;
+  highWater: number;
+  /** BODY_RECORD_BYTES per slot. */
+  records: Uint8Array;
+  /** Owner per slot (OWNER.NONE, OWNER.STATIC or a shard index). */
+  owners: Int32Array;
+  /** The writer's checksum (0 when checksums are off). */
+  checksum: bigint;
+  /** Byte offset of the board in the memory (for core functions such as boardRecordsHash). */
+  address: number;
+}
+
+/** What a BoardReader needs (structured-cloneable, for worker threads). */
+export interface BoardSource {
+  memory: WebAssembly.Memory;
+  boards: [number, number];
+  control: number;
+  capacity: number;
+}
+
+/**
+ * Reads published ticks of a sharded world from any thread, lock-free: a seqlock per board
+ * (even = stable). read() retries while the writer is on the board it reads.
+ */
+export class BoardReader {
+  private readonly ctl: Int32Array;
+  /** Reads that had to be retried because the board changed under them. */
+  retries = 0;
+
+  constructor(private readonly src: BoardSource) {
+    this.ctl = new Int32Array(src.memory.buffer, src.control, CONTROL_WORDS);
+  }
+
+  /** The last published tick. */
+  get published(): number { return Atomics.load(this.ctl, CONTROL.PUBLISHED); }
+
+  /**
+   * Runs `fn` on the newest published board until it ran on a board nobody wrote meanwhile,
+   * and returns its result. `fn` must not keep the views.
+   */
+  read<T>(fn: (view: BoardView) => T): T {
+    for (;;) {
+      const tick = Atomics.load(this.ctl, CONTROL.PUBLISHED);
+      const address = this.src.boards[tick % 2];
+      const seq = new Int32Array(this.src.memory.buffer, address, 1);
+      const s1 = Atomics.load(seq, 0);
+      if (s1 % 2 === 0) {
+        const h = new BigInt64Array(this.src.memory.buffer, address, BOARD_HEADER_SLOTS);
+        const view: BoardView = {
+          tick: Number(h[BOARD.TICK]),
+          highWater: Number(h[BOARD.HIGH_WATER]),
+          records: new Uint8Array(this.src.memory.buffer, Number(h[BOARD.RECORDS]), this.src.capacity * BODY_RECORD_BYTES),
+          owners: new Int32Array(this.src.memory.buffer, Number(h[BOARD.OWNER]), this.src.capacity),
+          checksum: BigInt.asUintN(64, h[BOARD.CHECKSUM]),
+          address,
+        };
+        const value = fn(view);
+        if (Atomics.load(seq, 0) === s1 && view.tick === tick) return value;
+      }
+      this.retries++;
+    }
+  }
+}
+
+/** A world split into physics shards (see the module comment). */
 export class ShardedWorld {
-  readonly shards: PhysicsWorld[];
-  /** Owner shard of each live body, by handle. */
-  private readonly owner = new Map<BodyHandle, number>();
-  private readonly ghosts: Array<Set<BodyHandle>>;
-  private readonly statics = new Set<BodyHandle>();
-  /** Holds every body's identity (slot, generation): new bodies are created here first. */
+  /** Holds every body's identity (slot, generation) and resolves commands. */
   private readonly registry: PhysicsWorld;
-  private readonly range: number;
-  /** Handoffs since creation. */
+  private readonly core: Core;
+  private readonly x: WorldExports;
+  readonly plan: ShardedPlan;
+  /** The state interaction range R (m) and the halo (m) ghosts are taken from. */
+  readonly range: number;
+  readonly halo: number;
+  private readonly rawXCuts: bigint[];
+  private readonly rawZCuts: bigint[];
+  private readonly ctl: Int32Array;
+  private tickNow = 0;
+  private readonly checksums: boolean;
+  /** The transport between shards (in-process: the shared boards). */
+  readonly exchange: BorderExchange = new SharedBoardExchange();
+  /** Handoffs since creation (bodies whose authority changed between published ticks). */
   handoffs = 0;
-  /** Worker threads stepping the shards, or null to step them on this thread. */
+  /** Worker threads running the shards, or null to run them on this thread. */
   readonly pool: ShardWorkerPool | null;
-  /** How long a worker step may take before it counts as a crash (ms). */
   private readonly stepTimeoutMs: number;
-  /** Ticks re-run after a worker crashed or a shard's step trapped. */
+  /** Ticks re-run after a worker died or a shard's tick trapped. */
   recoveries = 0;
 
   /**
-   * Throws RangeError for unsorted cuts or a range that is not positive. `range` defaults to
-   * the worlds' interaction range for `config.maxBodyRadius`.
+   * Throws RangeError for unsorted cuts or a non-positive range. `range` (m) defaults to the
+   * interaction range for `config.maxBodyRadius`.
    */
-  constructor(readonly config: WorldConfig, readonly partition: Partition, range?: number, opts: { workers?: number; stepTimeoutMs?: number } = {}) {
+  constructor(readonly config: WorldConfig, readonly partition: Partition, range?: number, opts: ShardOptions = {}) {
     for (const cuts of [partition.xCuts, partition.zCuts]) {
       for (let k = 1; k < cuts.length; k++) if (!(cuts[k] > cuts[k - 1])) throw new RangeError('partition cuts must be strictly increasing');
+      if (cuts.some((c) => !Number.isFinite(c))) throw new RangeError('partition cuts must be finite');
     }
     const count = (partition.xCuts.length + 1) * (partition.zCuts.length + 1);
-    this.registry = PhysicsWorld.create(config);
-    // every shard world in one shared memory, so worker threads can step them in place
-    const worldBytes = planWorld(PhysicsWorld.sizesFor(config)).bytes;
-    const layout = planLayout([...Array.from({ length: count }, (_, k) => [`shard${k}`, worldBytes] as const), ['control', 64]]);
-    this.stepTimeoutMs = opts.stepTimeoutMs ?? 30_000;
-    const core = Core.instantiate(createMemory({ pages: layout.pages, shared: true }), 'release');
-    const bases = Array.from({ length: count }, (_, k) => layout.regions[`shard${k}`].offset);
-    this.shards = bases.map((b) => PhysicsWorld.createAt(core, b, config));
-    this.pool = (opts.workers ?? 0) > 0 ? new ShardWorkerPool(core.memory, bases, layout.regions.control.offset, opts.workers as number) : null;
-    this.ghosts = this.shards.map(() => new Set<BodyHandle>());
-    this.range = range ?? this.worstCaseRange();
+    if (partition.xCuts.length + partition.zCuts.length > 62) throw new RangeError('at most 62 cuts');
+    this.registry = PhysicsWorld.create(config, { variant: 'unshared' });
+    this.range = range ?? this.registry.interactionRange();
     if (!(this.range > 0)) throw new RangeError('the interaction range must be positive');
+    this.halo = this.range + 2 * (config.maxBodyRadius ?? 1) + (config.margin ?? 0.05);
+    this.plan = planSharded(config, count);
+    this.checksums = opts.checksums ?? false;
+    this.stepTimeoutMs = opts.stepTimeoutMs ?? 30_000;
+    this.core = Core.instantiate(createMemory({ pages: this.plan.layout.pages, shared: true }), 'release');
+    this.x = this.core.exports as unknown as WorldExports;
+    this.rawXCuts = partition.xCuts.map(toRaw);
+    this.rawZCuts = partition.zCuts.map(toRaw);
+    this.ctl = new Int32Array(this.core.memory.buffer, this.plan.control, CONTROL_WORDS);
+    this.initMemory();
+    this.pool = (opts.workers ?? 0) > 0 ? new ShardWorkerPool(this.core.memory, this.plan.cfgs, this.plan.control, opts.workers as number) : null;
   }
 
-  /** R for the largest body the worlds accept: (2S + 1)(2 maxBodyRadius + margin). */
-  private worstCaseRange(): number {
-    const s = this.config.substeps ?? 4, r = this.config.maxBodyRadius ?? 1, m = this.config.margin ?? 0.05;
-    return (2 * s + 1) * (2 * r + m);
+  private i64(at: number, n: number): BigInt64Array { return new BigInt64Array(this.core.memory.buffer, at, n); }
+  private i32(at: number, n: number): Int32Array { return new Int32Array(this.core.memory.buffer, at, n); }
+
+  private initMemory(): void {
+    const p = this.plan, L = p.layout.regions, cap = p.capacity;
+    for (let k = 0; k < p.shards; k++) PhysicsWorld.createAt(this.core, p.worlds[k], this.config);
+    const cuts = this.i64(L.cuts.offset, 64);
+    [...this.rawXCuts, ...this.rawZCuts].forEach((c, i) => { cuts[i] = c; });
+    p.boards.forEach((b, q) => {
+      const h = this.i64(b, BOARD_HEADER_SLOTS);
+      h.fill(0n);
+      let at = b + BOARD_HEADER_SLOTS * 8;
+      const take = (bytes: number): number => { const a = Math.ceil(at / 64) * 64; at = a + bytes; return a; };
+      h[BOARD.RECORDS] = BigInt(take(cap * BODY_RECORD_BYTES));
+      h[BOARD.OWNER] = BigInt(take(cap * 4));
+      h[BOARD.TOUCH] = BigInt(take(p.shards * p.touchCap * TOUCH_BYTES));
+      h[BOARD.EVENTS] = BigInt(take(p.shards * p.eventCap * EVENT_BYTES));
+      h[BOARD.TOUCH_COUNT] = BigInt(take(p.shards * 8));
+      h[BOARD.EVENT_COUNT] = BigInt(take(p.shards * 8));
+      if (at > L[`board${q}`].offset + L[`board${q}`].bytes) throw new Error('board layout overflow');
+      this.i32(Number(h[BOARD.OWNER]), cap).fill(OWNER.NONE);
+    });
+    this.i32(L.overlayTick.offset, cap).fill(0);
+    for (let k = 0; k < p.shards; k++) {
+      const c = this.i64(p.cfgs[k], SHARD_CFG_SLOTS);
+      c.fill(0n);
+      c[SC.INDEX] = BigInt(k);
+      c[SC.COUNT] = BigInt(p.shards);
+      c[SC.NX] = BigInt(this.partition.xCuts.length + 1);
+      c[SC.NZ] = BigInt(this.partition.zCuts.length + 1);
+      c[SC.CUTS] = BigInt(L.cuts.offset);
+      c[SC.HALO] = toRaw(this.halo);
+      c[SC.WORLD] = BigInt(p.worlds[k]);
+      c[SC.OVERLAY_REC] = BigInt(L.overlayRec.offset);
+      c[SC.OVERLAY_TICK] = BigInt(L.overlayTick.offset);
+      c[SC.OVERLAY_OWNER] = BigInt(L.overlayOwner.offset);
+      c[SC.OWNED] = BigInt(L[`owned${k}`].offset);
+      c[SC.SCR_OWNED] = BigInt(L[`list${k}`].offset);
+      c[SC.SCR_COUNTS] = BigInt(L[`counts${k}`].offset);
+      c[SC.SCR_A] = BigInt(L[`scrA${k}`].offset);
+      c[SC.SCR_B] = BigInt(L[`scrB${k}`].offset);
+      c[SC.SCR_C] = BigInt(L[`scrC${k}`].offset);
+      c[SC.SCR_ENTRIES] = BigInt(2 * p.touchCap);
+      c[SC.TOUCH_CAP] = BigInt(p.touchCap);
+      c[SC.EVENT_CAP] = BigInt(p.eventCap);
+      c[SC.CAPACITY] = BigInt(cap);
+      new Uint8Array(this.core.memory.buffer, L[`owned${k}`].offset, cap).fill(0);
+    }
+    forgetBinding(this.core);
   }
 
-  /** Shard with authority over the point (x, z). */
+  /** Number of shards. */
+  get shardCount(): number { return this.plan.shards; }
+
+  /** Current (published) tick. */
+  get tick(): number { return this.tickNow; }
+
+  /** Where readers on other threads find the published state (BoardReader). */
+  get source(): BoardSource {
+    return { memory: this.core.memory, boards: this.plan.boards, control: this.plan.control, capacity: this.plan.capacity };
+  }
+
+  /** Shard with authority over the point (x, z) m (regions are half-open: [cut_k, cut_k+1)). */
   shardOf(x: number, z: number): number {
-    return intervalOf(this.partition.zCuts, z) * (this.partition.xCuts.length + 1) + intervalOf(this.partition.xCuts, x);
+    return this.shardOfRaw(toRaw(x), toRaw(z));
   }
 
-  /** Whether (x, z) lies within `r` of shard k's region. */
-  private near(k: number, x: number, z: number, r: number): boolean {
-    const nx = this.partition.xCuts.length + 1;
-    const dx = distToInterval(this.partition.xCuts, k % nx, x), dz = distToInterval(this.partition.zCuts, Math.floor(k / nx), z);
-    return Math.hypot(dx, dz) <= r;
+  private shardOfRaw(x: bigint, z: bigint): number {
+    const iv = (cuts: bigint[], v: bigint): number => { let k = 0; while (k < cuts.length && v >= cuts[k]) k++; return k; };
+    return iv(this.rawZCuts, z) * (this.rawXCuts.length + 1) + iv(this.rawXCuts, x);
   }
 
-  /** Adds a static box to every shard. */
-  addBox(o: Parameters<PhysicsWorld['addBox']>[0]): BodyHandle {
-    return this.addStatic(this.registry.addBox(o));
+  private board(tick: number): BigInt64Array { return this.i64(this.plan.boards[tick % 2], BOARD_HEADER_SLOTS); }
+  private overlayTick(): Int32Array { return this.i32(this.plan.layout.regions.overlayTick.offset, this.plan.capacity); }
+  private overlayOwner(): Int32Array { return this.i32(this.plan.layout.regions.overlayOwner.offset, this.plan.capacity); }
+  private overlayRecAt(slot: number): number { return this.plan.layout.regions.overlayRec.offset + slot * BODY_RECORD_BYTES; }
+
+  /** Address of the record and the owner of a slot as the next tick will see them (overlay, else the published board). */
+  private current(slot: number): { rec: number; owner: number } {
+    if (this.overlayTick()[slot] === this.tickNow + 1) return { rec: this.overlayRecAt(slot), owner: this.overlayOwner()[slot] };
+    const b = this.board(this.tickNow);
+    return { rec: Number(b[BOARD.RECORDS]) + slot * BODY_RECORD_BYTES, owner: this.i32(Number(b[BOARD.OWNER]), this.plan.capacity)[slot] };
   }
 
-  /** Adds a static plane to every shard. */
-  addPlane(o: Parameters<PhysicsWorld['addPlane']>[0]): BodyHandle {
-    return this.addStatic(this.registry.addPlane(o));
+  /** The current record of a live body, or a PhysicsError STALE_HANDLE. */
+  private live(h: BodyHandle): { slot: number; rec: number; owner: number } {
+    const slot = slotOfHandle(h);
+    if (h < 0n || slot >= this.plan.capacity) throw new PhysicsError('STALE_HANDLE', 'not a body handle');
+    const c = this.current(slot);
+    const gen = this.i32(c.rec, 1)[0];
+    if (c.owner === OWNER.NONE || BigInt(gen) !== h >> 32n) throw new PhysicsError('STALE_HANDLE', 'stale body handle');
+    return { slot, ...c };
+  }
+
+  /** Writes a record the registry holds into the overlay for the next tick, with the owner its position gives. */
+  private stage(h: BodyHandle): void {
+    const slot = slotOfHandle(h);
+    const rec = this.registry.exportBody(h);
+    const at = this.overlayRecAt(slot);
+    new Uint8Array(this.core.memory.buffer, at, BODY_RECORD_BYTES).set(rec);
+    const v = new BigInt64Array(rec.buffer, rec.byteOffset, BODY_RECORD_BYTES / 8);
+    this.overlayOwner()[slot] = this.shardOfRaw(v[4], v[6]);
+    this.overlayTick()[slot] = this.tickNow + 1;
   }
 
   private addStatic(h: BodyHandle): BodyHandle {
     const rec = this.registry.exportBody(h);
-    for (const s of this.shards) s.importBody(rec);
-    this.statics.add(h);
+    const slot = slotOfHandle(h);
+    for (const b of this.plan.boards) {
+      const hb = this.i64(b, BOARD_HEADER_SLOTS);
+      new Uint8Array(this.core.memory.buffer, Number(hb[BOARD.RECORDS]) + slot * BODY_RECORD_BYTES, BODY_RECORD_BYTES).set(rec);
+      this.i32(Number(hb[BOARD.OWNER]), this.plan.capacity)[slot] = OWNER.STATIC;
+      if (hb[BOARD.HIGH_WATER] <= BigInt(slot)) hb[BOARD.HIGH_WATER] = BigInt(slot + 1);
+    }
+    const at = this.overlayRecAt(slot);          // staging area: the overlay slot is unused by statics
+    new Uint8Array(this.core.memory.buffer, at, BODY_RECORD_BYTES).set(rec);
+    for (const c of this.plan.cfgs) {
+      if (this.x.shardPutRecord(c, at) !== 0) throw new PhysicsError('FULL', 'static body does not fit a shard world');
+    }
+    forgetBinding(this.core);
     return h;
   }
 
-  /** Adds a moving sphere; the shard holding its position gets authority. */
-  addSphere(o: BodyOptions & { radius: number }): BodyHandle {
-    const h = this.registry.addSphere(o);
-    const k = this.shardOf(o.position[0], o.position[2]);
-    this.shards[k].importBody(this.registry.exportBody(h));
-    this.owner.set(h, k);
+  /** Adds a static box to every shard (see PhysicsWorld.addBox). */
+  addBox(o: Parameters<PhysicsWorld['addBox']>[0]): BodyHandle { return this.addStatic(this.registry.addBox(o)); }
+  /** Adds a static plane to every shard (see PhysicsWorld.addPlane). */
+  addPlane(o: Parameters<PhysicsWorld['addPlane']>[0]): BodyHandle { return this.addStatic(this.registry.addPlane(o)); }
+
+  private addMoving(h: BodyHandle): BodyHandle {
+    if (this.registry.isStatic(h)) return this.addStatic(h);
+    this.stage(h);
     return h;
   }
+  /** Adds a sphere; from the next tick the shard holding its position has authority. */
+  addSphere(o: BodyOptions & { radius: number }): BodyHandle { return this.addMoving(this.registry.addSphere(o)); }
+  /** Adds an upright capsule (see PhysicsWorld.addCapsule). */
+  addCapsule(o: BodyOptions & { radius: number; halfHeight: number }): BodyHandle { return this.addMoving(this.registry.addCapsule(o)); }
+  /** Adds a character controller (see PhysicsWorld.addCharacter). */
+  addCharacter(o: CharacterOptions): BodyHandle { return this.addMoving(this.registry.addCharacter(o)); }
 
-  /** Owner shard of a body. Throws PhysicsError STALE_HANDLE. */
-  authorityOf(h: BodyHandle): number {
-    const k = this.owner.get(h);
-    if (k === undefined) throw new PhysicsError('STALE_HANDLE', 'not a live moving body');
-    return k;
+  /**
+   * Applies commands before the next tick, in PhysicsWorld.applyCommands' canonical order and
+   * with its errors (stale handles are reported, the rest still apply). Commands on static
+   * bodies are refused (BAD_KIND): statics are copied into every shard once.
+   */
+  applyCommands(cmds: readonly Command[]): Array<{ command: Command; error: PhysicsError }> {
+    const failed: Array<{ command: Command; error: PhysicsError }> = [];
+    const ok: Command[] = [];
+    const touched = new Set<BodyHandle>();
+    for (const c of cmds) {
+      try {
+        const b = this.live(c.body);
+        if (b.owner === OWNER.STATIC) throw new PhysicsError('BAD_KIND', 'static bodies cannot be changed in a sharded world');
+        if (!touched.has(c.body)) this.registry.importBody(new Uint8Array(this.core.memory.buffer, b.rec, BODY_RECORD_BYTES).slice());
+        touched.add(c.body);
+        ok.push(c);
+      } catch (e) {
+        if (e instanceof PhysicsError) failed.push({ command: c, error: e }); else throw e;
+      }
+    }
+    failed.push(...this.registry.applyCommands(ok));
+    for (const h of touched) {
+      const slot = slotOfHandle(h);
+      if (this.registry.isValid(h)) { this.stage(h); continue; }
+      this.overlayOwner()[slot] = OWNER.NONE;          // despawned
+      this.overlayTick()[slot] = this.tickNow + 1;
+    }
+    return failed;
   }
 
-  /** Bodies each shard owns, and ghosts it holds this tick. */
-  counts(): Array<{ owned: number; ghosts: number }> {
-    const owned = this.shards.map(() => 0);
-    for (const k of this.owner.values()) owned[k]++;
-    return this.shards.map((_, k) => ({ owned: owned[k], ghosts: this.ghosts[k].size }));
+  /** Test hook: shard `k`'s next tick traps inside WebAssembly after its ghost sync. */
+  injectTrap(k: number): void {
+    this.i64(this.plan.cfgs[k], SHARD_CFG_SLOTS)[SC.TRAP] = 1n;
   }
 
-  /** Advances every shard by one tick (ghost exchange, step, handoff). */
+  /** Advances every shard by one tick and publishes the new state (see the module comment). */
   step(): void {
-    // 1. ghosts: owned bodies of other shards within R of each region, at their current state
-    const records = new Map<BodyHandle, { rec: Uint8Array; x: number; z: number }>();
-    for (const [h, k] of this.owner) {
-      const [x, , z] = this.shards[k].position(h);
-      records.set(h, { rec: this.shards[k].exportBody(h), x, z });
+    const t = this.tickNow, p = this.plan;
+    const front = p.boards[t % 2], back = p.boards[(t + 1) % 2];
+    const hw = BigInt(this.registry.header(HEADER.HIGH_WATER));
+    for (const c of p.cfgs) {
+      const cfg = this.i64(c, SHARD_CFG_SLOTS);
+      cfg[SC.TICK] = BigInt(t);
+      cfg[SC.HIGH_WATER] = hw;
+      cfg[SC.FRONT] = BigInt(front);
+      cfg[SC.BACK] = BigInt(back);
+      cfg[SC.STATUS] = 0n;
     }
-    this.shards.forEach((s, k) => {
-      for (const g of this.ghosts[k]) s.remove(g);
-      this.ghosts[k].clear();
-      for (const [h, r] of records) {
-        if (this.owner.get(h) === k || !this.near(k, r.x, r.z, this.range)) continue;
-        s.importBody(r.rec);
-        this.ghosts[k].add(h);
+    const bh = this.i64(back, BOARD_HEADER_SLOTS);
+    bh[BOARD.HIGH_WATER] = hw;
+    const seq = this.i32(back, 1);
+    Atomics.add(seq, 0, 1);                            // odd: being written
+    for (let attempt = 1; ; attempt++) {
+      try {
+        for (let k = 0; k < p.shards; k++) this.exchange.gather(k, t);
+        if (this.pool) this.pool.runAll(this.stepTimeoutMs);
+        else for (const c of p.cfgs) this.runShard(c);
+        for (let k = 0; k < p.shards; k++) this.exchange.scatter(k, t);
+        break;
+      } catch (e) {
+        const crash = e instanceof PhysicsError ? e.code === 'SHARD_FAILED' || e.code === 'SHARD_TIMEOUT' : e instanceof WebAssembly.RuntimeError;
+        if (!crash || attempt > 3) throw e;
+        // the last committed tick is the front board: every shard forgets its moving bodies
+        // and the tick runs again from there (stepping is deterministic: same bits)
+        for (const c of p.cfgs) this.x.shardReset(c);
+        forgetBinding(this.core);
+        this.pool?.restart();
+        this.recoveries++;
       }
-    });
-    // 2. step (in parallel when there are workers; the shards are independent now). With
-    //    workers, the state before the step is kept: if a worker dies or a step traps, every
-    //    shard goes back to it, the workers are replaced and the tick runs again. Stepping is
-    //    deterministic, so the re-run gives the bits the tick would have had.
-    if (this.pool) {
-      const before = this.shards.map((s) => s.save());
-      for (let attempt = 1; ; attempt++) {
-        try {
-          this.pool.stepAll(this.stepTimeoutMs);
-          break;
-        } catch (e) {
-          if (!(e instanceof PhysicsError) || attempt > 3) throw e;
-          this.shards.forEach((s, k) => s.load(before[k]));
-          this.pool.restart();
-          this.recoveries++;
-        }
-      }
-    } else {
-      for (const s of this.shards) s.step();
     }
-    // 3. handoff of owned bodies whose reference point left the region
-    for (const [h, k] of [...this.owner]) {
-      const [x, , z] = this.shards[k].position(h);
-      const to = this.shardOf(x, z);
-      if (to === k) continue;
-      const rec = this.shards[k].exportBody(h);
-      this.shards[k].remove(h);
-      if (this.ghosts[to].delete(h)) this.shards[to].remove(h);
-      this.shards[to].importBody(rec);
-      this.owner.set(h, to);
-      this.handoffs++;
+    forgetBinding(this.core);
+    let handoffs = 0, status = 0;
+    for (const c of p.cfgs) {
+      const cfg = this.i64(c, SHARD_CFG_SLOTS);
+      handoffs += Number(cfg[SC.HANDOFFS]);
+      status |= Number(cfg[SC.STATUS]);
     }
+    bh[BOARD.TICK] = BigInt(t + 1);
+    bh[BOARD.CHECKSUM] = this.checksums ? this.x.boardRecordsHash(back) : 0n;
+    Atomics.add(seq, 0, 1);                            // even: stable
+    this.tickNow = t + 1;
+    Atomics.store(this.ctl, CONTROL.PUBLISHED, t + 1);
+    Atomics.notify(this.ctl, CONTROL.PUBLISHED);
+    this.handoffs += handoffs;
+    this.lastStatus = status;
+    if (status & SHARD_STATUS.IMPORT_FAILED) throw new PhysicsError('SHARD_FAILED', 'a body record did not fit a shard world');
+  }
+
+  /** SHARD_STATUS bits of the last tick (overflows drop touch entries or events). */
+  lastStatus = 0;
+
+  private runShard(cfg: number): void {
+    if (this.x.shardTick(cfg) !== 0) throw new PhysicsError('BAD_HEADER', 'shard world header rejected by the core');
   }
 
   /** Stops the worker threads, if any. */
@@ -306,40 +621,74 @@ export class ShardedWorld {
     if (this.pool) await this.pool.close();
   }
 
-  /** Current tick (all shards step in lockstep). */
-  get tick(): number { return this.shards[0].tick; }
-
-  /** Position of a moving body (metres), from its owner. */
-  position(h: BodyHandle): [number, number, number] { return this.shards[this.authorityOf(h)].position(h); }
-
-  /** Hash of every body's record in slot order, each from the shard with authority (statics from shard 0). */
-  bodiesHash(): bigint {
-    const all = [...this.statics, ...this.owner.keys()].sort((a, b) => Number((a & 0xffffffffn) - (b & 0xffffffffn)));
-    return hashBodyRecords(all.map((h) => this.shards[this.owner.get(h) ?? 0].exportBody(h)), this.tick);
+  /** The world hash of the published tick: equal to PhysicsWorld.hash() of the unsharded world in the same state. */
+  hash(): bigint {
+    const h = BigInt.asUintN(64, this.x.boardHash(this.plan.cfgs[0], this.plan.boards[this.tickNow % 2]));
+    forgetBinding(this.core);
+    return h;
   }
 
-}
-
-/**
- * The same hash for one unsharded world: every body's record in slot order, seeded with the
- * tick (what ShardedWorld.bodiesHash computes across shards).
- */
-export function bodiesHash(world: PhysicsWorld): bigint {
-  return hashBodyRecords(world.handles().map((h) => world.exportBody(h)), world.tick);
-}
-
-/** A core instance used only to hash record streams, grown when a stream does not fit. */
-let recordHasher: { core: Core; at: number; bytes: number } | null = null;
-
-/** xxHash64 of the body records laid end to end, seeded with the tick. */
-function hashBodyRecords(records: Uint8Array[], tick: number): bigint {
-  const need = Math.max(1, records.length) * BODY_RECORD_BYTES;
-  if (!recordHasher || recordHasher.bytes < need) {
-    const plan = planLayout([['records', need]]);
-    recordHasher = { core: Core.instantiate(createMemory({ pages: plan.pages, shared: false }), 'unshared'), at: plan.regions.records.offset, bytes: need };
+  /** Bodies each shard had authority over, and ghosts it held, in the last tick. */
+  counts(): Array<{ owned: number; ghosts: number }> {
+    return this.plan.cfgs.map((c) => {
+      const cfg = this.i64(c, SHARD_CFG_SLOTS);
+      return { owned: Number(cfg[SC.OWNED_COUNT]), ghosts: Number(cfg[SC.GHOST_COUNT]) };
+    });
   }
-  const { core, at } = recordHasher;
-  const bytes = core.bytes();
-  records.forEach((r, k) => bytes.set(r, at + k * BODY_RECORD_BYTES));
-  return core.hash64(at, records.length * BODY_RECORD_BYTES, BigInt(tick));
+
+  /** Shard with authority over a body (after any commands of the next tick). Throws PhysicsError STALE_HANDLE. */
+  authorityOf(h: BodyHandle): number {
+    const b = this.live(h);
+    if (b.owner < 0) throw new PhysicsError('STALE_HANDLE', 'not a moving body');
+    return b.owner;
+  }
+
+  /** Position of a body (metres). */
+  position(h: BodyHandle): [number, number, number] {
+    const v = this.i64(this.live(h).rec, BODY_RECORD_BYTES / 8);
+    return [fromRaw(v[4]), fromRaw(v[5]), fromRaw(v[6])];
+  }
+
+  /** Velocity of a body (m/s). */
+  velocity(h: BodyHandle): [number, number, number] {
+    const v = this.i64(this.live(h).rec, BODY_RECORD_BYTES / 8);
+    return [fromRaw(v[7]), fromRaw(v[8]), fromRaw(v[9])];
+  }
+
+  /** Every live body's handle in slot order (statics included). */
+  handles(): BodyHandle[] {
+    const b = this.board(this.tickNow);
+    const owners = this.i32(Number(b[BOARD.OWNER]), this.plan.capacity);
+    const rec = this.i32(Number(b[BOARD.RECORDS]), (this.plan.capacity * BODY_RECORD_BYTES) / 4);
+    const out: BodyHandle[] = [];
+    for (let s = 0; s < Number(b[BOARD.HIGH_WATER]); s++) {
+      if (owners[s] !== OWNER.NONE) out.push((BigInt(rec[(s * BODY_RECORD_BYTES) / 4]) << 32n) | BigInt(s));
+    }
+    return out;
+  }
+
+  /**
+   * Contact events of the last tick, merged from every shard (each reports only the bodies it
+   * has authority over), in canonical order: equal to bodyEvents(world.events()) of the
+   * unsharded world.
+   */
+  events(): BodyEvent[] {
+    const b = this.board(this.tickNow);
+    const counts = this.i64(Number(b[BOARD.EVENT_COUNT]), this.plan.shards);
+    const u = new Uint32Array(this.core.memory.buffer);
+    const out: BodyEvent[] = [];
+    for (let k = 0; k < this.plan.shards; k++) {
+      const base = Number(b[BOARD.EVENTS]) + k * this.plan.eventCap * EVENT_BYTES;
+      for (let e = 0; e < Number(counts[k]); e++) {
+        const at = (base + e * EVENT_BYTES) >> 2;
+        const hnd = (slot: number, gen: number): bigint => (BigInt(gen) << 32n) | BigInt(slot);
+        out.push({
+          kind: u[at + EVENT.KIND / 4] === EVENT_KIND.BEGIN ? 'begin' : 'end',
+          body: hnd(u[at + EVENT.A / 4], u[at + EVENT.A_GEN / 4]),
+          other: hnd(u[at + EVENT.B / 4], u[at + EVENT.B_GEN / 4]),
+        });
+      }
+    }
+    return sortBodyEvents(out);
+  }
 }

@@ -305,6 +305,94 @@ export const EVENT_BYTES = 24;
 /** i64 slots of the per-body record the state hash is computed over. */
 export const HASH_RECORD_SLOTS = 64;
 
+/** Bytes of one body record (assembly/physics/transfer.ts: slot, generation, every simulated field). */
+export const BODY_RECORD_BYTES = 312;
+
+/**
+ * Configuration block of one physics shard (i64 slots, SHARD_CFG_SLOTS per shard), written
+ * by src/physics/sharded.ts and read by assembly/physics/shard.ts. Addresses are absolute
+ * byte offsets in the shared memory; lengths are in the unit named.
+ */
+export const SHARD_CFG = {
+  /** This shard's index k and the shard count K. */
+  INDEX: 0,
+  COUNT: 1,
+  /** Regions along x (x cuts + 1) and along z. */
+  NX: 2,
+  NZ: 3,
+  /** Address of the cuts (raw metres, i64): NX - 1 x cuts, then NZ - 1 z cuts. */
+  CUTS: 4,
+  /** Ghost band (halo) width, raw metres. */
+  HALO: 5,
+  /** Address of this shard's world. */
+  WORLD: 6,
+  /** Tick t being stepped (state t is read, state t + 1 written). */
+  TICK: 7,
+  /** Slots ever used in the whole sharded world (the registry's high water). */
+  HIGH_WATER: 8,
+  /** Boards of state t (front, read only) and state t + 1 (back). */
+  FRONT: 9,
+  BACK: 10,
+  /** Command overlay: records (capacity x BODY_RECORD_BYTES), stamp (i32, t + 1 = valid for tick t), owner (i32). */
+  OVERLAY_REC: 11,
+  OVERLAY_TICK: 12,
+  OVERLAY_OWNER: 13,
+  /** u8 per slot: this shard had authority over the slot in its last step. */
+  OWNED: 14,
+  /** Scratch of this shard: owned list (i32 x capacity), counts (i32 x capacity + 2), three entry buffers. */
+  SCR_OWNED: 15,
+  SCR_COUNTS: 16,
+  SCR_A: 17,
+  SCR_B: 18,
+  SCR_C: 19,
+  /** Entries each scratch buffer holds (TOUCH_BYTES each). */
+  SCR_ENTRIES: 20,
+  /** Entries of this shard's touch list and event list in a board. */
+  TOUCH_CAP: 21,
+  EVENT_CAP: 22,
+  /** Slot capacity of the sharded world. */
+  CAPACITY: 23,
+  // results of the last step
+  HANDOFFS: 24,
+  STATUS: 25,
+  OWNED_COUNT: 26,
+  GHOST_COUNT: 27,
+  /** Test hook: non-zero = the next step traps (a WebAssembly `unreachable`) after the ghost sync. */
+  TRAP: 28,
+} as const;
+export const SHARD_CFG_SLOTS = 32;
+
+/** SHARD_CFG.STATUS bits. */
+export const SHARD_STATUS = { TOUCH_OVERFLOW: 1, EVENT_OVERFLOW: 2, WORLD_OVERFLOW: 4, IMPORT_FAILED: 8, SCRATCH_OVERFLOW: 16 } as const;
+
+/** Owner marks in a board (values >= 0 are shard indices). */
+export const OWNER = { NONE: -1, STATIC: -2 } as const;
+
+/**
+ * A board: the published state of one tick of a sharded world. Two boards alternate (state t
+ * is read while state t + 1 is written). Header slots (i64); addresses absolute.
+ * SEQ is a seqlock word (Int32 at byte 0): odd while the board is being written.
+ */
+export const BOARD = {
+  SEQ: 0,
+  TICK: 1,
+  /** Checksum of the board's live records (xxHash64 chained per record, seeded with the tick), when publishing checksums. */
+  CHECKSUM: 2,
+  HIGH_WATER: 3,
+  /** BODY_RECORD_BYTES per slot. */
+  RECORDS: 4,
+  /** i32 per slot: OWNER.NONE, OWNER.STATIC or the shard with authority. */
+  OWNER: 5,
+  /** Per shard: TOUCH_CAP touch entries (TOUCH layout, key = A << 32 | B: "A touches B", A the body reported on). */
+  TOUCH: 6,
+  /** Per shard: EVENT_CAP events (EVENT layout, A the body reported on). */
+  EVENTS: 7,
+  /** Addresses of the per-shard counts (i64 x COUNT each). */
+  TOUCH_COUNT: 8,
+  EVENT_COUNT: 9,
+} as const;
+export const BOARD_HEADER_SLOTS = 16;
+
 /** Alignment of every array (bytes). */
 export const ARRAY_ALIGN = 64;
 
@@ -399,6 +487,11 @@ export function assemblyScriptConstants(): string {
   inl('HASH_RECORD_SLOTS', 'i32', HASH_RECORD_SLOTS);
   for (const [k, v] of Object.entries(EVENT)) inl(`EV_${k}`, 'i32', v);
   inl('EVENT_BYTES', 'i32', EVENT_BYTES);
+  inl('BODY_RECORD_BYTES', 'i32', BODY_RECORD_BYTES);
+  for (const [k, v] of Object.entries(SHARD_CFG)) inl(`SC_${k}`, 'i32', v);
+  for (const [k, v] of Object.entries(SHARD_STATUS)) inl(`SS_${k}`, 'i64', v);
+  for (const [k, v] of Object.entries(OWNER)) inl(`OWNER_${k}`, 'i32', v);
+  for (const [k, v] of Object.entries(BOARD)) inl(`BD_${k}`, 'i32', v);
   lines.push('', '// Array addresses of the bound world (module globals: one set per instance).');
   for (const k of Object.keys(FIELD_INDEX)) lines.push(`export let P_${k}: usize = 0;`);
   lines.push('', '/** Loads every array address from the header of the world at `base` (offsets are relative). */',

@@ -15,11 +15,11 @@ import { Core, createMemory, type CoreVariant } from './wasm';
 import { planLayout } from './layout';
 import {
   planWorld, HEADER, HEADER_SLOTS, WORLD_MAGIC, WORLD_VERSION, FIELD_INDEX, BODY_DEF, SHAPE, KIND, FLAG,
-  BODY_ERROR, EVENT, EVENT_BYTES, EVENT_KIND, STATUS, type WorldPlan, type WorldSizes,
+  BODY_ERROR, BODY_RECORD_BYTES, EVENT, EVENT_BYTES, EVENT_KIND, STATUS, type WorldPlan, type WorldSizes,
 } from './world-layout';
 
 /** Bytes of a body record (assembly/physics/transfer.ts). */
-export const BODY_RECORD_BYTES = 312;
+export { BODY_RECORD_BYTES };
 
 /** Raw Q47.16 from a number (metres, m/s, kg, ...), rounded to nearest. */
 export const toRaw = (x: number): bigint => BigInt(Math.round(x * 65536));
@@ -133,6 +133,14 @@ export type Command =
 
 /** The world each core instance is currently bound to (worldBind is per instance). */
 const BOUND = new WeakMap<Core, number>();
+
+/**
+ * Forgets which world `core` is bound to, for callers that bind it through other exports
+ * (the shard functions bind a shard's world themselves): the next PhysicsWorld call rebinds.
+ */
+export function forgetBinding(core: Core): void {
+  BOUND.delete(core);
+}
 
 const COMMAND_ORDER: Record<Command['kind'], number> = {
   despawn: 0, setPosition: 1, setVelocity: 2, impulse: 3, force: 4, characterInput: 5,
@@ -557,6 +565,12 @@ export interface WorldExports {
   bodyExport(h: bigint): bigint;
   bodyImport(): bigint;
   worldSetTick(tick: bigint): void;
+  /** assembly/physics/shard.ts: one tick of the shard whose config block is at `cfg`; 0, or -1 for a bad world. */
+  shardTick(cfg: number): number;
+  shardReset(cfg: number): number;
+  shardPutRecord(cfg: number, record: number): number;
+  boardHash(cfg: number, board: number): bigint;
+  boardRecordsHash(board: number): bigint;
 }
 
 export { STATUS };
