@@ -17,12 +17,7 @@ import type { CoreVariant } from '../src/physics/wasm';
 
 const hex = (h: bigint): string => `0x${h.toString(16).padStart(16, '0')}`;
 
-/** Golden hashes: scene -> [tick, hash]. Regenerate only for an intended change of the physics. */
-const GOLDEN: Record<string, Array<[number, string]>> = {
-  pile: [[100, '0x53abecca66a0ed53'], [300, '0x81d6b09bbe2d1ac0']],
-  rain: [[100, '0x2816423a56ec6079'], [300, '0x196638acf208a9eb']],
-  walkers: [[100, '0xba535db97a381b4c'], [300, '0x5b5d14095d66f309']],
-};
+import { GOLDEN } from './helpers/goldens';
 
 function sceneHashes(name: string, variant: CoreVariant): Array<[number, string]> {
   const ticks = GOLDEN[name].map(([t]) => t);

@@ -329,6 +329,14 @@ export class BoardReader {
   }
 }
 
+/**
+ * The solver's interaction range (solver.ts, interactionRange) for the largest body a world
+ * of this configuration accepts: (2 substeps + 1)(2 maxBodyRadius + margin), metres.
+ */
+export function worstCaseRange(config: WorldConfig): number {
+  return (2 * (config.substeps ?? 4) + 1) * (2 * (config.maxBodyRadius ?? 1) + (config.margin ?? 0.05));
+}
+
 /** A world split into physics shards (see the module comment). */
 export class ShardedWorld {
   /** Holds every body's identity (slot, generation) and resolves commands. */
@@ -355,8 +363,8 @@ export class ShardedWorld {
   recoveries = 0;
 
   /**
-   * Throws RangeError for unsorted cuts or a non-positive range. `range` (m) defaults to the
-   * interaction range for `config.maxBodyRadius`.
+   * Throws RangeError for unsorted cuts or a non-positive range. `range` (m) defaults to
+   * worstCaseRange(config); a smaller one (tests only) breaks agreement with the unsharded world.
    */
   constructor(readonly config: WorldConfig, readonly partition: Partition, range?: number, opts: ShardOptions = {}) {
     for (const cuts of [partition.xCuts, partition.zCuts]) {
@@ -366,7 +374,7 @@ export class ShardedWorld {
     const count = (partition.xCuts.length + 1) * (partition.zCuts.length + 1);
     if (partition.xCuts.length + partition.zCuts.length > 62) throw new RangeError('at most 62 cuts');
     this.registry = PhysicsWorld.create(config, { variant: 'unshared' });
-    this.range = range ?? this.registry.interactionRange();
+    this.range = range ?? worstCaseRange(config);
     if (!(this.range > 0)) throw new RangeError('the interaction range must be positive');
     this.halo = this.range + 2 * (config.maxBodyRadius ?? 1) + (config.margin ?? 0.05);
     this.plan = planSharded(config, count);

@@ -3,7 +3,7 @@
  * pure function of its parameters and seed (mulberry32), so two builds or two processes
  * construct bit-identical worlds.
  */
-import { PhysicsWorld, type WorldConfig, type BodyHandle } from '../../src/physics/world';
+import { PhysicsWorld, type WorldConfig, type BodyHandle, type Command } from '../../src/physics/world';
 import type { CoreVariant } from '../../src/physics/wasm';
 import { mulberry32 } from './bigref';
 
@@ -24,87 +24,135 @@ export function addClosedBox(w: PhysicsWorld, half: number, height: number, wall
   w.addBox({ position: [0, height + wall, 0], half: [half + 2 * wall, wall, half + 2 * wall], friction: 0.5 });
 }
 
+/** What a scene builder needs: a PhysicsWorld or a ShardedWorld. */
+export interface SceneTarget {
+  addPlane: PhysicsWorld['addPlane'];
+  addBox: PhysicsWorld['addBox'];
+  addSphere: PhysicsWorld['addSphere'];
+  addCharacter: PhysicsWorld['addCharacter'];
+  applyCommands(cmds: readonly Command[]): unknown;
+  step(): void;
+}
+
+/** A closed box built on any target (see addClosedBox). */
+function closedBox(w: SceneTarget, half: number, height: number, wall = 1): void {
+  w.addPlane({ normal: [0, 1, 0], offset: 0, friction: 0.5 });
+  const h = height / 2;
+  w.addBox({ position: [half + wall, h, 0], half: [wall, h + wall, half + 2 * wall], friction: 0.5 });
+  w.addBox({ position: [-half - wall, h, 0], half: [wall, h + wall, half + 2 * wall], friction: 0.5 });
+  w.addBox({ position: [0, h, half + wall], half: [half + 2 * wall, h + wall, wall], friction: 0.5 });
+  w.addBox({ position: [0, h, -half - wall], half: [half + 2 * wall, h + wall, wall], friction: 0.5 });
+  w.addBox({ position: [0, height + wall, 0], half: [half + 2 * wall, wall, half + 2 * wall], friction: 0.5 });
+}
+
+/** World configuration of the pile scene. */
+export const pileConfig = (n: number, config: WorldConfig = {}): WorldConfig => ({ capacity: n + 8, maxBodyRadius: 0.5, sleep: { enabled: false }, ...config });
+
 /**
  * "pile": n spheres of radius 0.5 m on a jittered grid (spacing 1.1 m, `layers` high) with
  * seeded velocities up to 1 m/s, in a closed box just wide enough for the footprint.
  */
-export function pileScene(n: number, seed: number, opts: { variant?: CoreVariant; config?: WorldConfig; layers?: number; restitution?: number } = {}): { world: PhysicsWorld; bodies: BodyHandle[]; half: number; height: number } {
+export function buildPile(w: SceneTarget, n: number, seed: number, opts: { layers?: number; restitution?: number } = {}): { bodies: BodyHandle[]; half: number; height: number; tick: () => void } {
   const layers = opts.layers ?? 20;
   const side = Math.max(1, Math.ceil(Math.sqrt(n / layers)));
   const half = (side * 1.1) / 2 + 0.2;
   const height = Math.ceil(n / (side * side)) * 1.1 + 4;
-  const world = PhysicsWorld.create({ capacity: n + 8, maxBodyRadius: 0.5, sleep: { enabled: false }, ...opts.config }, { variant: opts.variant });
-  addClosedBox(world, half, height);
+  closedBox(w, half, height);
   const rng = mulberry32(seed);
   const bodies: BodyHandle[] = [];
   for (let k = 0; k < n; k++) {
     const i = k % side, j = Math.floor(k / side) % side, l = Math.floor(k / (side * side));
-    bodies.push(world.addSphere({
+    bodies.push(w.addSphere({
       position: [(i - (side - 1) / 2) * 1.1 + (unit(rng) - 0.5) * 0.1, 0.6 + l * 1.1, (j - (side - 1) / 2) * 1.1 + (unit(rng) - 0.5) * 0.1],
       velocity: [unit(rng) * 2 - 1, unit(rng) * 2 - 1, unit(rng) * 2 - 1],
       radius: 0.5, mass: 1, friction: 0.5, restitution: opts.restitution ?? 0.2,
     }));
   }
-  return { world, bodies, half, height };
+  return { bodies, half, height, tick: () => w.step() };
 }
+
+/** pileScene on a new PhysicsWorld. */
+export function pileScene(n: number, seed: number, opts: { variant?: CoreVariant; config?: WorldConfig; layers?: number; restitution?: number } = {}): { world: PhysicsWorld; bodies: BodyHandle[]; half: number; height: number } {
+  const world = PhysicsWorld.create(pileConfig(n, opts.config), { variant: opts.variant });
+  return { world, ...buildPile(world, n, seed, opts) };
+}
+
+/** World configuration of the rain scene. */
+export const rainConfig = (n: number, config: WorldConfig = {}): WorldConfig => ({ capacity: n + 8, maxBodyRadius: 0.5, sleep: { enabled: false }, ...config });
 
 /**
  * "rain": n spheres fall into a box; every tick the k = max(1, n / 100) spheres next in
- * round-robin order are moved back to a seeded spot above the box with a downward velocity,
- * so nothing ever sleeps and bodies keep crossing the volume.
+ * round-robin order are moved back to a seeded spot above the box with a downward velocity
+ * (setPosition and setVelocity commands), so nothing ever sleeps and bodies keep crossing
+ * the volume.
  */
-export function rainScene(n: number, seed: number, opts: { variant?: CoreVariant; config?: WorldConfig } = {}): { world: PhysicsWorld; bodies: BodyHandle[]; tick: () => void } {
+export function buildRain(w: SceneTarget, n: number, seed: number): { bodies: BodyHandle[]; half: number; tick: () => void } {
   const side = Math.max(2, Math.ceil(Math.sqrt(n / 4)));
   const half = (side * 1.1) / 2;
   const height = 30;
-  const world = PhysicsWorld.create({ capacity: n + 8, maxBodyRadius: 0.5, sleep: { enabled: false }, ...opts.config }, { variant: opts.variant });
-  addClosedBox(world, half, height + 10);
+  closedBox(w, half, height + 10);
   const rng = mulberry32(seed);
   const spot = (): [number, number, number] => [(unit(rng) * 2 - 1) * (half - 0.6), height - unit(rng) * 5, (unit(rng) * 2 - 1) * (half - 0.6)];
   const bodies: BodyHandle[] = [];
   for (let k = 0; k < n; k++) {
-    bodies.push(world.addSphere({ position: spot(), velocity: [0, -5 * unit(rng), 0], radius: 0.5, mass: 1, friction: 0.4, restitution: 0.3 }));
+    bodies.push(w.addSphere({ position: spot(), velocity: [0, -5 * unit(rng), 0], radius: 0.5, mass: 1, friction: 0.4, restitution: 0.3 }));
   }
   let next = 0;
   const k = Math.max(1, Math.floor(n / 100));
   const tick = (): void => {
+    const cmds: Command[] = [];
     for (let q = 0; q < k; q++) {
       const b = bodies[next];
       next = (next + 1) % n;
-      world.setPosition(b, spot());
-      world.setVelocity(b, [0, -5 - 5 * unit(rng), 0]);
+      cmds.push({ kind: 'setPosition', body: b, value: spot() }, { kind: 'setVelocity', body: b, value: [0, -5 - 5 * unit(rng), 0] });
     }
-    world.step();
+    w.applyCommands(cmds);
+    w.step();
   };
-  return { world, bodies, tick };
+  return { bodies, half, tick };
 }
 
+/** rainScene on a new PhysicsWorld. */
+export function rainScene(n: number, seed: number, opts: { variant?: CoreVariant; config?: WorldConfig } = {}): { world: PhysicsWorld; bodies: BodyHandle[]; tick: () => void } {
+  const world = PhysicsWorld.create(rainConfig(n, opts.config), { variant: opts.variant });
+  return { world, ...buildRain(world, n, seed) };
+}
+
+/** World configuration of the walkers scene. */
+export const walkersConfig = (n: number): WorldConfig => ({ capacity: n * 2 + 8, maxBodyRadius: 1 });
+
 /**
- * "walkers": characters walking in circles around a corner of four quadrants (the future
- * four-shard corner at the origin), with a few spheres to push, on a plane.
+ * "walkers": characters walking in circles around the corner of four quadrants at the
+ * origin (a four-shard corner), with spheres to push, on a plane; input by
+ * characterInput commands every tick.
  */
-export function walkersScene(n: number, seed: number, opts: { variant?: CoreVariant } = {}): { world: PhysicsWorld; tick: () => void } {
-  const world = PhysicsWorld.create({ capacity: n * 2 + 8, maxBodyRadius: 1 }, { variant: opts.variant });
-  world.addPlane({ normal: [0, 1, 0], offset: 0, friction: 0.8 });
-  world.addBox({ position: [6, 0.15, 0], half: [1, 0.15, 1] });
+export function buildWalkers(w: SceneTarget, n: number, seed: number): { tick: () => void } {
+  w.addPlane({ normal: [0, 1, 0], offset: 0, friction: 0.8 });
+  w.addBox({ position: [6, 0.15, 0], half: [1, 0.15, 1] });
   const rng = mulberry32(seed);
   const chars: Array<{ h: BodyHandle; phase: number; speed: number; radius: number }> = [];
   for (let k = 0; k < n; k++) {
     const radius = 2 + unit(rng) * 6, phase = unit(rng) * Math.PI * 2;
-    const h = world.addCharacter({ position: [Math.cos(phase) * radius, 1, Math.sin(phase) * radius], radius: 0.3, halfHeight: 0.6, mass: 80, noSleep: true });
+    const h = w.addCharacter({ position: [Math.cos(phase) * radius, 1, Math.sin(phase) * radius], radius: 0.3, halfHeight: 0.6, mass: 80, noSleep: true });
     chars.push({ h, phase, speed: 1 + unit(rng) * 2, radius });
-    world.addSphere({ position: [(unit(rng) * 2 - 1) * 8, 0.5, (unit(rng) * 2 - 1) * 8], radius: 0.4, mass: 5, friction: 0.5 });
+    w.addSphere({ position: [(unit(rng) * 2 - 1) * 8, 0.5, (unit(rng) * 2 - 1) * 8], radius: 0.4, mass: 5, friction: 0.5 });
   }
   let t = 0;
   const tick = (): void => {
     t++;
-    for (const c of chars) {
+    w.applyCommands(chars.map((c) => {
       const a = c.phase + (t / 60) * (c.speed / c.radius);
-      world.setCharacterInput(c.h, [-Math.sin(a) * c.speed, Math.cos(a) * c.speed], t % 97 === 0);
-    }
-    world.step();
+      return { kind: 'characterInput' as const, body: c.h, walk: [-Math.sin(a) * c.speed, Math.cos(a) * c.speed] as const, jump: t % 97 === 0 };
+    }));
+    w.step();
   };
-  return { world, tick };
+  return { tick };
+}
+
+/** walkersScene on a new PhysicsWorld. */
+export function walkersScene(n: number, seed: number, opts: { variant?: CoreVariant } = {}): { world: PhysicsWorld; tick: () => void } {
+  const world = PhysicsWorld.create(walkersConfig(n), { variant: opts.variant });
+  return { world, ...buildWalkers(world, n, seed) };
 }
 
 /** World configuration of the crossing scene (400 spheres). */
