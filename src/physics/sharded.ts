@@ -578,9 +578,9 @@ export class ShardedWorld {
       cfg[SC.STATUS] = 0n;
     }
     const bh = this.i64(back, BOARD_HEADER_SLOTS);
-    bh[BOARD.HIGH_WATER] = hw;
     const seq = this.i32(back, 1);
-    Atomics.add(seq, 0, 1);                            // odd: being written
+    Atomics.add(seq, 0, 1);                            // odd: being written (before any write to it)
+    bh[BOARD.HIGH_WATER] = hw;
     for (let attempt = 1; ; attempt++) {
       try {
         for (let k = 0; k < p.shards; k++) this.exchange.gather(k, t);

@@ -1,0 +1,57 @@
+/**
+ * Crash recovery of shards: workers are killed (terminated as a crash would) and shard ticks
+ * trap inside WebAssembly (`unreachable`, after the ghost sync has changed the shard's world)
+ * at 20 seeded ticks of a run with commands every tick. Every shard is rebuilt from the last
+ * published board, the workers are replaced and the tick runs again: the hash of every tick
+ * equals the unsharded run's.
+ */
+import { ShardedWorld } from '../src/physics/sharded';
+import { PhysicsWorld } from '../src/physics/world';
+import { buildRain, rainConfig } from './helpers/scenes';
+import { mulberry32 } from './helpers/bigref';
+
+const CONFIG = rainConfig(300);
+const TICKS = 240;
+
+function reference(): bigint[] {
+  const w = PhysicsWorld.create(CONFIG);
+  const tick = buildRain(w, 300, 12).tick;
+  return Array.from({ length: TICKS }, () => { tick(); return w.hash(); });
+}
+
+test('20 worker kills and WASM traps at random ticks: every tick hashes as the run without faults', async () => {
+  const hashes = reference();
+  const faulty = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, undefined, { workers: 2, stepTimeoutMs: 1500 });
+  try {
+    const tick = buildRain(faulty, 300, 12).tick;
+    const rng = mulberry32(99);
+    const faults = new Map<number, 'kill' | 'trap'>();
+    while (faults.size < 20) {
+      const t = 2 + 10 * (rng() % 23);                // ticks 2, 12, ..., 222: one fault at a time
+      if (!faults.has(t)) faults.set(t, faults.size % 2 ? 'trap' : 'kill');
+    }
+    for (let t = 1; t <= TICKS; t++) {
+      const fault = faults.get(t);
+      if (fault === 'kill') faulty.pool!.killWorker(rng() % faulty.pool!.size);
+      if (fault === 'trap') faulty.injectTrap(rng() % faulty.shardCount);
+      tick();
+      const h = faulty.hash();
+      if (h !== hashes[t - 1]) throw new Error(`tick ${t} (${fault ?? 'no fault'}): ${h.toString(16)} != ${hashes[t - 1].toString(16)}`);
+    }
+    expect(faulty.recoveries).toBeGreaterThanOrEqual(20);
+  } finally {
+    await faulty.close();
+  }
+});
+
+test('a trap in a shard run on this thread is recovered the same way', () => {
+  const hashes = reference();
+  const w = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] });
+  const tick = buildRain(w, 300, 12).tick;
+  for (let t = 1; t <= 60; t++) {
+    if (t % 20 === 5) w.injectTrap(t % 4);
+    tick();
+    expect(w.hash()).toBe(hashes[t - 1]);
+  }
+  expect(w.recoveries).toBe(3);
+});
