@@ -15,13 +15,7 @@ export const unit = (rng: () => number): number => rng() / 4294967296;
  * side 2 * half, and a ceiling box at `height`.
  */
 export function addClosedBox(w: PhysicsWorld, half: number, height: number, wall = 1): void {
-  w.addPlane({ normal: [0, 1, 0], offset: 0, friction: 0.5 });
-  const h = height / 2;
-  w.addBox({ position: [half + wall, h, 0], half: [wall, h + wall, half + 2 * wall], friction: 0.5 });
-  w.addBox({ position: [-half - wall, h, 0], half: [wall, h + wall, half + 2 * wall], friction: 0.5 });
-  w.addBox({ position: [0, h, half + wall], half: [half + 2 * wall, h + wall, wall], friction: 0.5 });
-  w.addBox({ position: [0, h, -half - wall], half: [half + 2 * wall, h + wall, wall], friction: 0.5 });
-  w.addBox({ position: [0, height + wall, 0], half: [half + 2 * wall, wall, half + 2 * wall], friction: 0.5 });
+  closedBox(w, half, height, wall);
 }
 
 /** What a scene builder needs: a PhysicsWorld or a ShardedWorld. */
