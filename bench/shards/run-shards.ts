@@ -11,7 +11,7 @@
  * the WASM core runs fully optimised code from the first tick), strictly one after the other,
  * so no two configurations share a core, a heap or a JIT state.
  *
- * Tick jobs (scene x N x configuration): build the scene (scenes.ts) onto the target, run
+ * Tick jobs (scene x N x configuration): build the scene (test/helpers/scenes.ts) onto the target, run
  * `warmup` ticks, then `timed` ticks, each timed alone with process.hrtime (commands of the
  * rain scene are generated outside the timer and applied inside it). Outside the timer, after
  * every timed tick, a sharded world's counts(), lastStatus and handoffs are read. Reported:
@@ -55,7 +55,7 @@ import Benchmark from 'benchmark';
 import { PhysicsWorld, type WorldConfig, type Command } from '../../src/physics/world';
 import { ShardedWorld, type Partition } from '../../src/physics/sharded';
 import { machineInfo, repoRoot, runMeta, type RunMeta } from '../results';
-import { buildPile, buildRain, pileGeometry, rainGeometry, addClosedBox, CLOSED_BOX_STATICS } from './scenes';
+import { buildPile, buildRain, pileGeometry, rainGeometry, addClosedBox, CLOSED_BOX_STATICS } from '../../test/helpers/scenes';
 
 type SceneName = 'pile' | 'rain';
 
@@ -610,7 +610,7 @@ function resultsMarkdown(f: ResultsFile): string {
     '',
     ...configList(f),
     '',
-    'Scenes (bench/shards/scenes.ts): *pile* is test/helpers/scenes.ts pileScene (spheres r = 0.5 m, mass 1, on a',
+    'Scenes (test/helpers/scenes.ts buildPile / buildRain): *pile* is pileScene (spheres r = 0.5 m, mass 1, on a',
     'jittered 1.1 m grid, 20 layers, seeded velocities up to 1 m/s, closed box just wide enough, seed 1);',
     '*rain* is rainScene (spheres dropped into a box 30 m high, every tick n/100 spheres put back above the box',
     'with setPosition + setVelocity commands, applied inside the timed tick). Sleeping disabled, 60 ticks/s,',

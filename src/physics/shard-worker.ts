@@ -1,7 +1,7 @@
 /**
  * Shard worker (node:worker_threads): runs its shards' ticks (assembly/physics/shard.ts) in
  * the memory it shares with the coordinator, each time the coordinator bumps the step
- * generation (control block CONTROL in sharded.ts).
+ * generation (control block CONTROL in world-layout.ts).
  *
  * No lock is ever held: a worker that dies simply never counts its shards, and the
  * coordinator's wait times out. A trap in a shard's tick is reported in CONTROL.FAILURE and
@@ -10,6 +10,7 @@
 import { workerData } from 'node:worker_threads';
 import { Core } from './wasm';
 import type { WorldExports } from './world';
+import { CONTROL, CONTROL_WORDS } from './world-layout';
 
 interface ShardWorkerData {
   memory: WebAssembly.Memory;
@@ -23,13 +24,12 @@ interface ShardWorkerData {
   startGen: number;
 }
 
-// CONTROL word indices (sharded.ts; repeated here so the worker does not load the coordinator module)
-const GEN = 0, DONE = 1, QUIT = 2, FAILURE = 3, EPOCH = 4;
+const { GEN, DONE, QUIT, FAILURE, EPOCH } = CONTROL;
 
 const data = workerData as ShardWorkerData;
 const core = Core.instantiate(data.memory, 'release');
 const x = core.exports as unknown as WorldExports;
-const ctl = new Int32Array(data.memory.buffer, data.control, 16);
+const ctl = new Int32Array(data.memory.buffer, data.control, CONTROL_WORDS);
 // Start from the generation current at spawn time, not from the value read at boot: a worker
 // that boots after a step was released must still run it.
 let gen = data.startGen;

@@ -51,14 +51,16 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
-  PhysicsWorld, PhysicsError, forgetBinding, toRaw, fromRaw,
+  PhysicsWorld, PhysicsError, forgetBinding, readEvents, toRaw, fromRaw,
   type WorldConfig, type BodyHandle, type BodyOptions, type CharacterOptions, type Command, type ContactEvent, type WorldExports,
 } from './world';
 import { Core, createMemory, wasmPath } from './wasm';
 import { planLayout, type LayoutPlan } from './layout';
+
+export { CONTROL };
 import {
-  planWorld, BODY_RECORD_BYTES, SHARD_CFG as SC, SHARD_CFG_SLOTS, SHARD_STATUS, OWNER, BOARD, BOARD_HEADER_SLOTS,
-  TOUCH_BYTES, EVENT, EVENT_BYTES, EVENT_KIND, HEADER,
+  planWorld, BODY_RECORD_BYTES, CONTROL, CONTROL_WORDS, SHARD_CFG as SC, SHARD_CFG_SLOTS, SHARD_STATUS, OWNER, BOARD, BOARD_HEADER_SLOTS,
+  TOUCH_BYTES, EVENT_BYTES, HEADER,
 } from './world-layout';
 
 /** Shard layout: cut positions in metres along x and z (strictly increasing); (xCuts + 1) x (zCuts + 1) shards, row-major in x. */
@@ -77,21 +79,6 @@ export interface ShardOptions {
   checksums?: boolean;
 }
 
-/** Control block words (Int32): the step barrier, worker epochs and the published tick. */
-export const CONTROL = {
-  /** Step generation: the coordinator increments it, workers wait on it. */
-  GEN: 0,
-  /** Shards stepped in this generation. */
-  DONE: 1,
-  QUIT: 2,
-  /** 1 + index of a shard whose step threw (0 = none). */
-  FAILURE: 3,
-  /** The pool's current set of workers; a worker of an older epoch exits. */
-  EPOCH: 4,
-  /** The last published tick (state readers follow it). */
-  PUBLISHED: 6,
-} as const;
-const CONTROL_WORDS = 16;
 
 /** Addresses of everything a sharded world keeps in its memory (planSharded). */
 export interface ShardedPlan {
@@ -683,19 +670,10 @@ export class ShardedWorld {
   events(): BodyEvent[] {
     const b = this.board(this.tickNow);
     const counts = this.i64(Number(b[BOARD.EVENT_COUNT]), this.plan.shards);
-    const u = new Uint32Array(this.core.memory.buffer);
     const out: BodyEvent[] = [];
     for (let k = 0; k < this.plan.shards; k++) {
-      const base = Number(b[BOARD.EVENTS]) + k * this.plan.eventCap * EVENT_BYTES;
-      for (let e = 0; e < Number(counts[k]); e++) {
-        const at = (base + e * EVENT_BYTES) >> 2;
-        const hnd = (slot: number, gen: number): bigint => (BigInt(gen) << 32n) | BigInt(slot);
-        out.push({
-          kind: u[at + EVENT.KIND / 4] === EVENT_KIND.BEGIN ? 'begin' : 'end',
-          body: hnd(u[at + EVENT.A / 4], u[at + EVENT.A_GEN / 4]),
-          other: hnd(u[at + EVENT.B / 4], u[at + EVENT.B_GEN / 4]),
-        });
-      }
+      const at = Number(b[BOARD.EVENTS]) + k * this.plan.eventCap * EVENT_BYTES;
+      for (const e of readEvents(this.core.memory, at, Number(counts[k]))) out.push({ kind: e.kind, body: e.a, other: e.b });
     }
     return sortBodyEvents(out);
   }

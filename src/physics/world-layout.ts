@@ -393,6 +393,23 @@ export const BOARD = {
 } as const;
 export const BOARD_HEADER_SLOTS = 16;
 
+/** Control block words (Int32): the step barrier, worker epochs and the published tick. */
+export const CONTROL = {
+  /** Step generation: the coordinator increments it, workers wait on it. */
+  GEN: 0,
+  /** Shards stepped in this generation. */
+  DONE: 1,
+  QUIT: 2,
+  /** 1 + index of a shard whose step threw (0 = none). */
+  FAILURE: 3,
+  /** The pool's current set of workers; a worker of an older epoch exits. */
+  EPOCH: 4,
+  /** The last published tick (state readers follow it). */
+  PUBLISHED: 6,
+} as const;
+/** Int32 words of the control block. */
+export const CONTROL_WORDS = 16;
+
 /** Alignment of every array (bytes). */
 export const ARRAY_ALIGN = 64;
 

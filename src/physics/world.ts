@@ -131,6 +131,23 @@ export type Command =
   | { kind: 'force'; body: BodyHandle; value: Vec3 }
   | { kind: 'characterInput'; body: BodyHandle; walk: readonly [number, number]; jump: boolean };
 
+/**
+ * Reads `n` event records (EVENT layout, EVENT_BYTES each) starting at byte `at` of `memory`:
+ * kind and the two bodies' handles (A is the body an event list reports on).
+ */
+export function readEvents(memory: WebAssembly.Memory, at: number, n: number): ContactEvent[] {
+  const u = new Uint32Array(memory.buffer, at, (n * EVENT_BYTES) / 4);
+  const hnd = (slot: number, gen: number): bigint => (BigInt(gen) << 32n) | BigInt(slot);
+  return Array.from({ length: n }, (_, k) => {
+    const e = (k * EVENT_BYTES) / 4;
+    return {
+      kind: u[e + EVENT.KIND / 4] === EVENT_KIND.BEGIN ? 'begin' : 'end',
+      a: hnd(u[e + EVENT.A / 4], u[e + EVENT.A_GEN / 4]),
+      b: hnd(u[e + EVENT.B / 4], u[e + EVENT.B_GEN / 4]),
+    };
+  });
+}
+
 /** The world each core instance is currently bound to (worldBind is per instance). */
 const BOUND = new WeakMap<Core, number>();
 
@@ -397,19 +414,7 @@ export class PhysicsWorld {
 
   /** Contact events of the last tick, in canonical (pair key) order. */
   events(): ContactEvent[] {
-    const n = Number(this.header(HEADER.EVENT_COUNT));
-    const u = new Uint32Array(this.core.memory.buffer);
-    const out: ContactEvent[] = [];
-    for (let k = 0; k < n; k++) {
-      const at = (this.offsets.EVENTS + k * EVENT_BYTES) >> 2;
-      const hnd = (slot: number, gen: number): bigint => (BigInt(gen) << 32n) | BigInt(slot);
-      out.push({
-        kind: u[at + EVENT.KIND / 4] === EVENT_KIND.BEGIN ? 'begin' : 'end',
-        a: hnd(u[at + EVENT.A / 4], u[at + EVENT.A_GEN / 4]),
-        b: hnd(u[at + EVENT.B / 4], u[at + EVENT.B_GEN / 4]),
-      });
-    }
-    return out;
+    return readEvents(this.core.memory, this.offsets.EVENTS, Number(this.header(HEADER.EVENT_COUNT)));
   }
 
   private hits(n: number): Array<{ body: BodyHandle; t: number }> {

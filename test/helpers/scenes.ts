@@ -14,9 +14,18 @@ export const unit = (rng: () => number): number => rng() / 4294967296;
  * A closed box: floor plane at y = 0, four walls (static boxes) around a square footprint of
  * side 2 * half, and a ceiling box at `height`.
  */
-export function addClosedBox(w: PhysicsWorld, half: number, height: number, wall = 1): void {
-  closedBox(w, half, height, wall);
+export function addClosedBox(w: Builder, half: number, height: number, wall = 1): void {
+  w.addPlane({ normal: [0, 1, 0], offset: 0, friction: 0.5 });
+  const h = height / 2;
+  w.addBox({ position: [half + wall, h, 0], half: [wall, h + wall, half + 2 * wall], friction: 0.5 });
+  w.addBox({ position: [-half - wall, h, 0], half: [wall, h + wall, half + 2 * wall], friction: 0.5 });
+  w.addBox({ position: [0, h, half + wall], half: [half + 2 * wall, h + wall, wall], friction: 0.5 });
+  w.addBox({ position: [0, h, -half - wall], half: [half + 2 * wall, h + wall, wall], friction: 0.5 });
+  w.addBox({ position: [0, height + wall, 0], half: [half + 2 * wall, wall, half + 2 * wall], friction: 0.5 });
 }
+
+/** Statics added by addClosedBox. */
+export const CLOSED_BOX_STATICS = 6;
 
 /** What a scene builder needs: a PhysicsWorld or a ShardedWorld. */
 export interface SceneTarget {
@@ -28,30 +37,25 @@ export interface SceneTarget {
   step(): void;
 }
 
-/** A closed box built on any target (see addClosedBox). */
-function closedBox(w: SceneTarget, half: number, height: number, wall = 1): void {
-  w.addPlane({ normal: [0, 1, 0], offset: 0, friction: 0.5 });
-  const h = height / 2;
-  w.addBox({ position: [half + wall, h, 0], half: [wall, h + wall, half + 2 * wall], friction: 0.5 });
-  w.addBox({ position: [-half - wall, h, 0], half: [wall, h + wall, half + 2 * wall], friction: 0.5 });
-  w.addBox({ position: [0, h, half + wall], half: [half + 2 * wall, h + wall, wall], friction: 0.5 });
-  w.addBox({ position: [0, h, -half - wall], half: [half + 2 * wall, h + wall, wall], friction: 0.5 });
-  w.addBox({ position: [0, height + wall, 0], half: [half + 2 * wall, wall, half + 2 * wall], friction: 0.5 });
-}
+/** The parts of a SceneTarget that only adds bodies. */
+export type Builder = Pick<SceneTarget, 'addPlane' | 'addBox' | 'addSphere'>;
 
 /** World configuration of the pile scene. */
 export const pileConfig = (n: number, config: WorldConfig = {}): WorldConfig => ({ capacity: n + 8, maxBodyRadius: 0.5, sleep: { enabled: false }, ...config });
+
+/** Box of the pile scene for n spheres in `layers` layers: spheres per row, interior half-width and height (m). */
+export function pileGeometry(n: number, layers = 20): { side: number; half: number; height: number } {
+  const side = Math.max(1, Math.ceil(Math.sqrt(n / layers)));
+  return { side, half: (side * 1.1) / 2 + 0.2, height: Math.ceil(n / (side * side)) * 1.1 + 4 };
+}
 
 /**
  * "pile": n spheres of radius 0.5 m on a jittered grid (spacing 1.1 m, `layers` high) with
  * seeded velocities up to 1 m/s, in a closed box just wide enough for the footprint.
  */
 export function buildPile(w: SceneTarget, n: number, seed: number, opts: { layers?: number; restitution?: number } = {}): { bodies: BodyHandle[]; half: number; height: number; tick: () => void } {
-  const layers = opts.layers ?? 20;
-  const side = Math.max(1, Math.ceil(Math.sqrt(n / layers)));
-  const half = (side * 1.1) / 2 + 0.2;
-  const height = Math.ceil(n / (side * side)) * 1.1 + 4;
-  closedBox(w, half, height);
+  const { side, half, height } = pileGeometry(n, opts.layers);
+  addClosedBox(w, half, height);
   const rng = mulberry32(seed);
   const bodies: BodyHandle[] = [];
   for (let k = 0; k < n; k++) {
@@ -74,17 +78,21 @@ export function pileScene(n: number, seed: number, opts: { variant?: CoreVariant
 /** World configuration of the rain scene. */
 export const rainConfig = (n: number, config: WorldConfig = {}): WorldConfig => ({ capacity: n + 8, maxBodyRadius: 0.5, sleep: { enabled: false }, ...config });
 
+/** Box of the rain scene for n spheres: interior half-width and the height spheres fall from (m). */
+export function rainGeometry(n: number): { half: number; height: number } {
+  const side = Math.max(2, Math.ceil(Math.sqrt(n / 4)));
+  return { half: (side * 1.1) / 2, height: 30 };
+}
+
 /**
  * "rain": n spheres fall into a box; every tick the k = max(1, n / 100) spheres next in
  * round-robin order are moved back to a seeded spot above the box with a downward velocity
  * (setPosition and setVelocity commands), so nothing ever sleeps and bodies keep crossing
  * the volume.
  */
-export function buildRain(w: SceneTarget, n: number, seed: number): { bodies: BodyHandle[]; half: number; tick: () => void } {
-  const side = Math.max(2, Math.ceil(Math.sqrt(n / 4)));
-  const half = (side * 1.1) / 2;
-  const height = 30;
-  closedBox(w, half, height + 10);
+export function buildRain(w: SceneTarget, n: number, seed: number): { bodies: BodyHandle[]; half: number; height: number; commands: () => Command[]; tick: () => void } {
+  const { half, height } = rainGeometry(n);
+  addClosedBox(w, half, height + 10);
   const rng = mulberry32(seed);
   const spot = (): [number, number, number] => [(unit(rng) * 2 - 1) * (half - 0.6), height - unit(rng) * 5, (unit(rng) * 2 - 1) * (half - 0.6)];
   const bodies: BodyHandle[] = [];
@@ -93,17 +101,21 @@ export function buildRain(w: SceneTarget, n: number, seed: number): { bodies: Bo
   }
   let next = 0;
   const k = Math.max(1, Math.floor(n / 100));
-  const tick = (): void => {
+  /** The commands of the next tick (draws from the scene's PRNG: call once per tick). */
+  const commands = (): Command[] => {
     const cmds: Command[] = [];
     for (let q = 0; q < k; q++) {
       const b = bodies[next];
       next = (next + 1) % n;
       cmds.push({ kind: 'setPosition', body: b, value: spot() }, { kind: 'setVelocity', body: b, value: [0, -5 - 5 * unit(rng), 0] });
     }
-    w.applyCommands(cmds);
+    return cmds;
+  };
+  const tick = (): void => {
+    w.applyCommands(commands());
     w.step();
   };
-  return { bodies, half, tick };
+  return { bodies, half, height, commands, tick };
 }
 
 /** rainScene on a new PhysicsWorld. */
@@ -151,13 +163,6 @@ export function walkersScene(n: number, seed: number, opts: { variant?: CoreVari
 
 /** World configuration of the crossing scene (400 spheres). */
 export const CROSSING_CONFIG = { capacity: 420, maxBodyRadius: 0.5, sleep: { enabled: false } };
-
-/** The parts of PhysicsWorld and ShardedWorld a scene builder needs. */
-export interface Builder {
-  addPlane: PhysicsWorld['addPlane'];
-  addBox: PhysicsWorld['addBox'];
-  addSphere: PhysicsWorld['addSphere'];
-}
 
 /** 400 spheres in two layers over a 22 m square, fast sideways, inside low walls. */
 export function buildCrossingScene(w: Builder): void {
