@@ -1,0 +1,69 @@
+/**
+ * Error codes on the wire (ServerMessage error.code, JSON endpoint `error.code`) and the
+ * WebSocket close codes the host uses. One table, so a client in any language can act on a
+ * number: 1xxx malformed input, 2xxx authentication, 3xxx limits, 4xxx refused by the game.
+ */
+export const ERROR = {
+  /** The buffer failed verification (see ProtocolError.reason for which check). */
+  BAD_MESSAGE: 1000,
+  /** Hello carried a protocol version this host does not speak. */
+  BAD_VERSION: 1001,
+  /** A message kind that is not valid in this direction or state (e.g. a second hello). */
+  UNEXPECTED: 1002,
+  /** A field value out of range (stream name, event type, body length, input range). */
+  BAD_VALUE: 1003,
+  /** No valid token was given in the upgrade request or the first message. */
+  UNAUTHENTICATED: 2000,
+  /** The first message did not arrive within the authentication window. */
+  AUTH_TIMEOUT: 2001,
+  /** The Origin header is not on the allow-list. */
+  BAD_ORIGIN: 2002,
+  /** Too many messages of one kind in the window; the message was dropped. */
+  RATE_LIMITED: 3000,
+  /** The message is larger than the host accepts. */
+  TOO_LARGE: 3001,
+  /** The client did not read fast enough; the host dropped it. */
+  SLOW_CONSUMER: 3002,
+  /** The host is full. */
+  FULL: 3003,
+  /** The action is not allowed for this client (ownership, role). */
+  NOT_ALLOWED: 4000,
+  /** The named body or stream does not exist. */
+  NOT_FOUND: 4001,
+  /** The host is shutting down. */
+  SHUTTING_DOWN: 4002,
+  /** A server fault; the client may retry. */
+  INTERNAL: 4003,
+} as const;
+export type ErrorCode = (typeof ERROR)[keyof typeof ERROR];
+
+/**
+ * WebSocket close codes (RFC 6455 section 7.4: 1000 normal, 1001 going away, 1008 policy
+ * violation, 1009 message too big, 1011 internal error; 4000-4999 private use).
+ */
+export const CLOSE = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  POLICY: 1008,
+  TOO_BIG: 1009,
+  INTERNAL: 1011,
+  /** Repeated malformed messages. */
+  BAD_MESSAGE: 4000,
+  UNAUTHENTICATED: 4001,
+  AUTH_TIMEOUT: 4002,
+  BAD_VERSION: 4003,
+  SLOW_CONSUMER: 4008,
+  RATE_LIMITED: 4029,
+  SILENT: 4010,
+} as const;
+
+/**
+ * A message the host cannot accept: `code` is an ERROR value, `reason` a short machine word
+ * for the failed check (e.g. 'OUT_OF_BOUNDS'), `message` says what to fix.
+ */
+export class ProtocolError extends Error {
+  constructor(readonly code: ErrorCode, readonly reason: string, message: string) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}

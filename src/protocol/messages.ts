@@ -1,0 +1,110 @@
+/**
+ * The wire messages as plain TypeScript values: what `encode*` produces bytes from and what
+ * `decode*` (verify first, then read) returns. The FlatBuffers schemas in schemas/ are the
+ * wire format; these types are the one shape the host, the main sim and the client library
+ * share, so nothing outside src/protocol/ touches generated FlatBuffers code.
+ *
+ *   client --ClientMessage ("TSCL")--> host --ServerMessage ("TSSV")--> client
+ *   host  --ShardMessage  ("TSSH")--> shard (and shard <-> shard, shard -> host)
+ *
+ * Units: every physical quantity is a raw fixed-point integer (bigint, Q47.16: metres, m/s)
+ * unless the field says "quantised"; ticks are u32 counters; public ids are u32 (0 = the
+ * server, written '_' in the JSON endpoint).
+ */
+
+/** Version of the wire protocol; Hello carries it and the host refuses any other (BAD_VERSION). */
+export const PROTOCOL_VERSION = 1;
+
+/** A body handle: slot index and generation. */
+export interface Handle { index: number; generation: number }
+
+/** A raw Q47.16 3-vector. */
+export type RawVec3 = readonly [bigint, bigint, bigint];
+
+/** Public id of the server as an event origin. */
+export const SERVER_ORIGIN = 0;
+
+/**
+ * An event of a stream (GoEventStream): the tick it applies to, its type ('_a' reset, '_c'
+ * connect, '_d' disconnect, '_'-prefixed server types, anything else a client type), its origin
+ * (public id, 0 = server) and an arbitrary UTF-8 body.
+ */
+export interface StreamEvent { tick: number; type: string; origin: number; body: string }
+
+/**
+ * A client's movement input for one tick (hot path, a fixed-size struct on the wire):
+ * walk direction in thousandths (-1000..1000 on x and z, the character's target velocity
+ * as a fraction of its walk speed), jump, and a client sequence number for acknowledgement.
+ */
+export interface InputFrame { seq: number; walkX: number; walkZ: number; jump: boolean }
+
+/** Interest: the client's centre (avatar or camera) and the radius in grid cells around it. */
+export interface Interest { center: RawVec3; cells: number }
+
+/** Chat channel kinds. */
+export const CHAT_CHANNEL = { WORLD: 0, LOCAL: 1, PRIVATE: 2, GROUP: 3 } as const;
+
+/** Ownership rules (seed 002) and request actions. */
+export const OWNERSHIP_RULE = { ASK: 0, DENY: 1, ALLOW: 2 } as const;
+export const OWNERSHIP_ACTION = { REQUEST: 0, RELEASE: 1, GRANT: 2, REFUSE: 3, SET_RULE: 4 } as const;
+
+/** Body shapes in a BodyShape (match the core's shape codes). */
+export const SHAPE = { SPHERE: 0, CAPSULE: 1, BOX: 2, PLANE: 3 } as const;
+
+/** Messages a client sends. */
+export type ClientMessage =
+  | { kind: 'hello'; version: number; token: string; stream: string; privateId: string; lastKnownTick: number | null; interest: Interest | null }
+  | { kind: 'input'; input: InputFrame }
+  | { kind: 'publish'; type: string; body: string }
+  | { kind: 'chat'; channel: number; to: string; text: string }
+  | { kind: 'spawn'; shape: number; position: RawVec3; velocity: RawVec3; size: RawVec3 }
+  | { kind: 'ownership'; body: Handle; action: number; rule: number; target: number }
+  | { kind: 'admin'; command: string; args: string[] }
+  | { kind: 'ack'; tick: number }
+  | { kind: 'interest'; interest: Interest }
+  | { kind: 'ping'; nonce: bigint };
+
+/**
+ * A body's state in a snapshot or delta, quantised: position in 1/1024 m (i32, raw >> 6,
+ * +-2,097 km), rotation as a unit quaternion x 32767 (i16 each), linear velocity in 1/256 m/s
+ * (i16, +-128 m/s, clamped), and the shard with authority (255 = none / static).
+ */
+export interface BodyState {
+  index: number; generation: number;
+  px: number; py: number; pz: number;
+  qx: number; qy: number; qz: number; qw: number;
+  vx: number; vy: number; vz: number;
+  shard: number;
+}
+
+/** What a body looks like, sent once per body when it enters a client's interest: shape, kind, size in 1/1024 m (radius, half extents / half height). */
+export interface BodyShape { index: number; generation: number; shape: number; kind: number; sx: number; sy: number; sz: number }
+
+/** Messages the host sends to a client. */
+export type ServerMessage =
+  | { kind: 'welcome'; version: number; publicId: number; stream: string; tick: number; tickRate: number; seed: string }
+  | { kind: 'snapshot'; tick: number; bodies: BodyState[]; shapes: BodyShape[] }
+  | { kind: 'delta'; baseTick: number; tick: number; bodies: BodyState[]; shapes: BodyShape[]; removed: Handle[] }
+  | { kind: 'events'; tick: number; events: StreamEvent[] }
+  | { kind: 'chat'; channel: number; from: number; to: string; text: string; tick: number }
+  | { kind: 'ownership'; body: Handle; owner: number; master: number; rule: number; tick: number }
+  | { kind: 'adminResult'; command: string; ok: boolean; message: string }
+  | { kind: 'error'; code: number; message: string }
+  | { kind: 'pong'; nonce: bigint; tick: number };
+
+/** Physics command kinds on the shard protocol (match src/physics/world.ts Command). */
+export const SHARD_COMMAND = { DESPAWN: 0, SET_POSITION: 1, SET_VELOCITY: 2, IMPULSE: 3, FORCE: 4, CHARACTER_INPUT: 5 } as const;
+
+/** One physics command: body, kind, a raw vector (walk x/z in value[0]/value[2] for character input), jump. */
+export interface ShardCommand { body: Handle; kind: number; value: RawVec3; jump: boolean }
+
+/** A physics event: BEGIN (0) or END (1) of a contact of `body` (which the sender has authority over) with `other`. */
+export interface PhysicsEventMsg { kind: number; body: Handle; other: Handle }
+
+/** Messages between the host and shards and between neighbouring shards. */
+export type ShardMessage =
+  | { kind: 'advance'; tick: number; commands: ShardCommand[] }
+  | { kind: 'ghosts'; tick: number; from: number; records: Uint8Array[] }
+  | { kind: 'handoff'; tick: number; from: number; to: number; records: Uint8Array[] }
+  | { kind: 'physicsEvents'; tick: number; shard: number; events: PhysicsEventMsg[] }
+  | { kind: 'hash'; tick: number; shard: number; hash: bigint };
