@@ -56,6 +56,7 @@ import {
 } from './world';
 import { Core, createMemory, wasmPath } from './wasm';
 import { planLayout, type LayoutPlan } from './layout';
+import { readBodyTable, type BodyTable } from './body-table';
 
 export { CONTROL };
 import {
@@ -660,6 +661,18 @@ export class ShardedWorld {
       if (owners[s] !== OWNER.NONE) out.push((BigInt(rec[(s * BODY_RECORD_BYTES) / 4]) << 32n) | BigInt(s));
     }
     return out;
+  }
+
+  /** Body slots of the world (statics included): the rows a BodyTable needs at most. */
+  get capacity(): number { return this.plan.capacity; }
+
+  /**
+   * Every live body of the published tick, quantised (see body-table.ts), into `out`
+   * (createBodyTable(world.capacity) holds any tick). Read on the coordinating thread between steps.
+   */
+  readBodies(out: BodyTable): BodyTable {
+    const b = this.board(this.tickNow);
+    return readBodyTable(this.core.memory, Number(b[BOARD.RECORDS]), Number(b[BOARD.OWNER]), Number(b[BOARD.HIGH_WATER]), this.tickNow, out);
   }
 
   /**

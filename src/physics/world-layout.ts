@@ -309,6 +309,18 @@ export const HASH_RECORD_SLOTS = 64;
 export const BODY_RECORD_BYTES = 312;
 
 /**
+ * Byte offsets in a body record (assembly/physics/transfer.ts writes them). Little-endian:
+ * the i64 at ID holds generation in its low u32 and slot in its high u32; the one at
+ * KIND_SHAPE holds shape low, kind high; FLAGS holds the sleep count low, flags high.
+ * Every field from PX on is an i64 raw Q47.16 value.
+ */
+export const BODY_RECORD = {
+  ID: 0, KIND_SHAPE: 8, FLAGS: 16, LAYER_MASK: 24,
+  PX: 32, PY: 40, PZ: 48, VX: 56, VY: 64, VZ: 72, WX: 80, WY: 88, WZ: 96,
+  QX: 104, QY: 112, QZ: 120, QW: 128, RADIUS: 136, HX: 144, HY: 152, HZ: 160,
+} as const;
+
+/**
  * Configuration block of one physics shard (i64 slots, SHARD_CFG_SLOTS per shard), written
  * by src/physics/sharded.ts and read by assembly/physics/shard.ts. Addresses are absolute
  * byte offsets in the shared memory; lengths are in the unit named.

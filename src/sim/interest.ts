@@ -1,0 +1,256 @@
+/**
+ * Interest management: which bodies each client receives, as a snapshot (full state) on join
+ * and afterwards as deltas against the last tick the client acknowledged (the Quake 3 model:
+ * the server keeps what it sent for the last few ticks; a delta is taken against the newest
+ * acknowledged one, or a snapshot is sent when none is left).
+ *
+ * Interest is spatial: the x/z plane is cut into square cells of `cellSize` metres; a client
+ * receives the bodies whose position lies in the (2 cells + 1)^2 cells around its centre
+ * cell, plus every plane (unbounded). Positions are the quantised ones of a BodyTable.
+ *
+ *   tick t: update(table)  -> grid: rows sorted by cell key (one typed-array sort)
+ *   client: view(key K, base B) -> set(K, t) = rows of K's cells, sorted by slot
+ *           delta = diff(set(K_B, B), set(K, t)), cached per (K_B, B, K)
+ *
+ * Clients that share a view and a base share the encoded message, so fan-out to many clients
+ * in one area costs one diff and one encode.
+ */
+import type { BodyTable } from '../physics/body-table';
+import type { BodyShape, BodyState, Handle, ServerMessage } from '../protocol/messages';
+
+/** Fields kept per body of a sent set (Int32 each): index, generation, px py pz, qx qy qz qw, vx vy vz, shard. */
+const STRIDE = 13;
+/** Shape fields kept per body: shape, kind, sx, sy, sz. */
+const SHAPE_STRIDE = 5;
+
+/** Interest options. */
+export interface InterestOptions {
+  /** Cell edge length, m. Default 16. */
+  cellSize?: number;
+  /** Largest interest radius a client may ask for, cells. Default 4. */
+  maxCells?: number;
+  /** Ticks of sent sets kept for deltas (a client that acknowledges nothing newer gets a snapshot). Default 32. */
+  historyTicks?: number;
+}
+
+/** A client's view: its interest and what it acknowledged. Created by InterestPublisher.createView. */
+export interface ClientView {
+  /** Centre cell (x, z) and radius in cells. */
+  cx: number; cz: number; cells: number;
+  /** Newest tick the client acknowledged, or -1. */
+  acked: number;
+  /** View key of each tick sent (tick -> key), for the last historyTicks ticks. */
+  sent: Map<number, string>;
+}
+
+interface ViewSet { rows: Int32Array; shapes: Int32Array; count: number }
+
+const SHAPE_PLANE = 3;
+const CELL_BIAS = 1 << 15;
+
+/** Cell key of quantised coordinates (cells within +-32,768 of the origin; farther ones clamp). */
+function cellKey(cx: number, cz: number): number {
+  const x = Math.max(0, Math.min(0xffff, cx + CELL_BIAS)), z = Math.max(0, Math.min(0xffff, cz + CELL_BIAS));
+  return x * 0x10000 + z;
+}
+
+/**
+ * Builds snapshots and deltas per client from the tick's BodyTable. Not thread-safe; one per
+ * stream, driven by the main sim loop: `update` once per tick, then `messageFor` per client.
+ */
+export class InterestPublisher {
+  readonly cellSize: number;
+  readonly maxCells: number;
+  readonly historyTicks: number;
+  private readonly cellQ: number;
+  private table: BodyTable | null = null;
+  private order = new Float64Array(0);
+  private count = 0;
+  private planes: number[] = [];
+  /** Sets by view key, per tick. */
+  private readonly sets = new Map<number, Map<string, ViewSet>>();
+  private readonly messages = new Map<string, { msg: ServerMessage; bytes: Uint8Array | null }>();
+  /** Encoded messages reused by clients that share a view and base since the last update. */
+  cacheHits = 0;
+
+  constructor(opts: InterestOptions = {}) {
+    this.cellSize = opts.cellSize ?? 16;
+    this.maxCells = opts.maxCells ?? 4;
+    this.historyTicks = opts.historyTicks ?? 32;
+    if (!(this.cellSize > 0) || !(this.maxCells >= 0) || !(this.historyTicks >= 1)) throw new RangeError('bad interest options');
+    this.cellQ = Math.round(this.cellSize * 1024);
+  }
+
+  /** A view centred at (x, z) m with a radius of `cells` cells (clamped to maxCells). */
+  createView(x = 0, z = 0, cells = 2): ClientView {
+    const v: ClientView = { cx: 0, cz: 0, cells: 0, acked: -1, sent: new Map() };
+    this.setInterest(v, x, z, cells);
+    return v;
+  }
+
+  /** Moves a view (x, z in metres; cells clamped to 0..maxCells). */
+  setInterest(v: ClientView, x: number, z: number, cells: number): void {
+    v.cx = Math.floor((x * 1024) / this.cellQ);
+    v.cz = Math.floor((z * 1024) / this.cellQ);
+    v.cells = Math.max(0, Math.min(this.maxCells, Math.floor(cells)));
+  }
+
+  /** Records an acknowledgement (ticks only move forward; unknown ticks are ignored). */
+  acknowledge(v: ClientView, tick: number): void {
+    if (tick > v.acked && v.sent.has(tick)) v.acked = tick;
+  }
+
+  /** Starts a tick: indexes the table's bodies by cell and forgets sets older than historyTicks. */
+  update(table: BodyTable): void {
+    this.table = table;
+    const n = table.count;
+    if (this.order.length < n) this.order = new Float64Array(Math.max(n, this.order.length * 2));
+    this.planes = [];
+    let m = 0;
+    for (let r = 0; r < n; r++) {
+      if (table.shape[r] === SHAPE_PLANE) { this.planes.push(r); continue; }
+      const key = cellKey(Math.floor(table.px[r] / this.cellQ), Math.floor(table.pz[r] / this.cellQ));
+      this.order[m++] = key * 0x100000 + r;   // key < 2^32, row < 2^20: exact in a double
+    }
+    if (n >= 0x100000) throw new RangeError('interest supports up to 1,048,575 bodies');
+    this.order.subarray(0, m).sort();
+    this.count = m;
+    this.sets.set(table.tick, new Map());
+    for (const t of this.sets.keys()) if (t <= table.tick - this.historyTicks) this.sets.delete(t);
+    this.messages.clear();
+  }
+
+  private lowerBound(key: number): number {
+    let lo = 0, hi = this.count;
+    const x = key * 0x100000;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (this.order[mid] < x) lo = mid + 1; else hi = mid; }
+    return lo;
+  }
+
+  private viewKey(v: ClientView): string { return `${v.cx},${v.cz},${v.cells}`; }
+
+  /** The set of the current tick for a view: rows in its cells plus planes, sorted by slot. */
+  private currentSet(v: ClientView, key: string): ViewSet {
+    const t = this.table as BodyTable;
+    const perTick = this.sets.get(t.tick) as Map<string, ViewSet>;
+    const have = perTick.get(key);
+    if (have) return have;
+    const rows: number[] = [...this.planes];
+    for (let dz = -v.cells; dz <= v.cells; dz++) {
+      for (let dx = -v.cells; dx <= v.cells; dx++) {
+        const k = cellKey(v.cx + dx, v.cz + dz);
+        for (let i = this.lowerBound(k); i < this.count && Math.floor(this.order[i] / 0x100000) === k; i++) rows.push(this.order[i] % 0x100000);
+      }
+    }
+    rows.sort((a, b) => a - b);   // table rows are in slot order
+    const set: ViewSet = { rows: new Int32Array(rows.length * STRIDE), shapes: new Int32Array(rows.length * SHAPE_STRIDE), count: rows.length };
+    rows.forEach((r, i) => {
+      const o = i * STRIDE;
+      set.rows[o] = t.index[r]; set.rows[o + 1] = t.gen[r];
+      set.rows[o + 2] = t.px[r]; set.rows[o + 3] = t.py[r]; set.rows[o + 4] = t.pz[r];
+      set.rows[o + 5] = t.qx[r]; set.rows[o + 6] = t.qy[r]; set.rows[o + 7] = t.qz[r]; set.rows[o + 8] = t.qw[r];
+      set.rows[o + 9] = t.vx[r]; set.rows[o + 10] = t.vy[r]; set.rows[o + 11] = t.vz[r];
+      set.rows[o + 12] = t.shard[r] < 0 ? 255 : t.shard[r];
+      const s = i * SHAPE_STRIDE;
+      set.shapes[s] = t.shape[r]; set.shapes[s + 1] = t.kind[r];
+      set.shapes[s + 2] = t.sx[r]; set.shapes[s + 3] = t.sy[r]; set.shapes[s + 4] = t.sz[r];
+    });
+    perTick.set(key, set);
+    return set;
+  }
+
+  /**
+   * The message for one client at the current tick: a delta against its newest acknowledged
+   * tick while that is within historyTicks, else a snapshot. Records the tick as sent.
+   * `encode` (optional) turns the message into bytes once per distinct (view, base): clients
+   * with the same view and base get the same Uint8Array. Throws Error before the first update.
+   */
+  messageFor(v: ClientView, encode?: (m: ServerMessage) => Uint8Array): { msg: ServerMessage; bytes: Uint8Array | null } {
+    const t = this.table;
+    if (!t) throw new Error('InterestPublisher.update must run before messageFor');
+    const key = this.viewKey(v);
+    const baseKey = v.acked >= 0 ? v.sent.get(v.acked) : undefined;
+    const base = baseKey !== undefined ? this.sets.get(v.acked)?.get(baseKey) : undefined;
+    const cacheKey = base ? `${key}|${v.acked}|${baseKey}` : `${key}|snapshot`;
+    v.sent.set(t.tick, key);
+    for (const s of v.sent.keys()) if (s <= t.tick - this.historyTicks) v.sent.delete(s);
+    let out = this.messages.get(cacheKey);
+    if (out) {
+      this.cacheHits++;
+    } else {
+      const cur = this.currentSet(v, key);
+      const msg = base ? diff(base, cur, v.acked, t.tick) : snapshot(cur, t.tick);
+      out = { msg, bytes: encode ? encode(msg) : null };
+      this.messages.set(cacheKey, out);
+    }
+    return out;
+  }
+}
+
+function bodyState(s: ViewSet, i: number): BodyState {
+  const r = s.rows, o = i * STRIDE;
+  return {
+    index: r[o] >>> 0, generation: r[o + 1] >>> 0, px: r[o + 2], py: r[o + 3], pz: r[o + 4],
+    qx: r[o + 5], qy: r[o + 6], qz: r[o + 7], qw: r[o + 8], vx: r[o + 9], vy: r[o + 10], vz: r[o + 11], shard: r[o + 12],
+  };
+}
+
+function bodyShape(s: ViewSet, i: number): BodyShape {
+  const r = s.rows, h = s.shapes, o = i * SHAPE_STRIDE;
+  return { index: r[i * STRIDE] >>> 0, generation: r[i * STRIDE + 1] >>> 0, shape: h[o], kind: h[o + 1], sx: h[o + 2], sy: h[o + 3], sz: h[o + 4] };
+}
+
+function snapshot(cur: ViewSet, tick: number): ServerMessage {
+  const bodies: BodyState[] = [], shapes: BodyShape[] = [];
+  for (let i = 0; i < cur.count; i++) { bodies.push(bodyState(cur, i)); shapes.push(bodyShape(cur, i)); }
+  return { kind: 'snapshot', tick, bodies, shapes };
+}
+
+/** Delta from base to cur: changed or new bodies (new ones with their shape) and removed handles. Both sets are sorted by slot. */
+function diff(base: ViewSet, cur: ViewSet, baseTick: number, tick: number): ServerMessage {
+  const bodies: BodyState[] = [], shapes: BodyShape[] = [], removed: Handle[] = [];
+  let i = 0, j = 0;
+  const b = base.rows, c = cur.rows;
+  while (i < base.count || j < cur.count) {
+    const bi = i < base.count ? b[i * STRIDE] >>> 0 : Infinity;
+    const cj = j < cur.count ? c[j * STRIDE] >>> 0 : Infinity;
+    if (bi < cj) { removed.push({ index: bi, generation: b[i * STRIDE + 1] >>> 0 }); i++; continue; }
+    if (cj < bi) { bodies.push(bodyState(cur, j)); shapes.push(bodyShape(cur, j)); j++; continue; }
+    if (b[i * STRIDE + 1] !== c[j * STRIDE + 1]) {          // slot reused by a new body
+      removed.push({ index: bi, generation: b[i * STRIDE + 1] >>> 0 });
+      bodies.push(bodyState(cur, j)); shapes.push(bodyShape(cur, j));
+    } else {
+      let same = true;
+      for (let f = 2; f < STRIDE; f++) if (b[i * STRIDE + f] !== c[j * STRIDE + f]) { same = false; break; }
+      if (!same) bodies.push(bodyState(cur, j));
+    }
+    i++; j++;
+  }
+  return { kind: 'delta', baseTick, tick, bodies, shapes, removed };
+}
+
+/** What a client knows of the world at one tick: bodies and shapes by slot index. */
+export interface Mirror { tick: number; bodies: Map<number, BodyState>; shapes: Map<number, BodyShape> }
+
+/**
+ * The mirror at a snapshot's or delta's tick, as the client library computes it: a snapshot
+ * replaces everything; a delta applies to a copy of the mirror of its base tick (`base`, which
+ * the client keeps for every tick it acknowledged). `base` is not modified. Throws Error when
+ * a delta's base tick is not `base.tick` (the client then waits for a snapshot).
+ */
+export function applyToMirror(base: Mirror | null, msg: Extract<ServerMessage, { kind: 'snapshot' | 'delta' }>): Mirror {
+  let next: Mirror;
+  if (msg.kind === 'snapshot') {
+    next = { tick: msg.tick, bodies: new Map(), shapes: new Map() };
+  } else {
+    if (!base || msg.baseTick !== base.tick) throw new Error(`delta against tick ${msg.baseTick}, the client has ${base ? base.tick : 'none'}`);
+    next = { tick: msg.tick, bodies: new Map(base.bodies), shapes: new Map(base.shapes) };
+    for (const h of msg.removed) {
+      const b = next.bodies.get(h.index);
+      if (b && b.generation === h.generation) { next.bodies.delete(h.index); next.shapes.delete(h.index); }
+    }
+  }
+  for (const s of msg.shapes) next.shapes.set(s.index, s);
+  for (const b of msg.bodies) next.bodies.set(b.index, b);
+  return next;
+}
