@@ -4,6 +4,7 @@ import * as flatbuffers from 'flatbuffers';
 
 /**
  * A body handle: slot index and generation (a stale handle has an older generation).
+ * 8 bytes: index@0 generation@4.
  */
 export class BodyHandle {
   bb: flatbuffers.ByteBuffer|null = null;

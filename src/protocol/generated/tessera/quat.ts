@@ -4,6 +4,7 @@ import * as flatbuffers from 'flatbuffers';
 
 /**
  * An orientation quaternion in raw Q47.16 (w is the scalar part; identity = 0,0,0,65536).
+ * 32 bytes: x@0 y@8 z@16 w@24.
  */
 export class Quat {
   bb: flatbuffers.ByteBuffer|null = null;

@@ -3,7 +3,8 @@
 import * as flatbuffers from 'flatbuffers';
 
 /**
- * A 3-vector in raw Q47.16 (metres, metres per second, ... as the field says).
+ * A 3-vector in raw Q47.16 (metres, metres per second, ... as the field says). 24 bytes:
+ * x@0 y@8 z@16.
  */
 export class Vec3 {
   bb: flatbuffers.ByteBuffer|null = null;
