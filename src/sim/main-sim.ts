@@ -1,0 +1,179 @@
+/**
+ * The main simulation of the world stream: a pure function from (state t, events of tick t)
+ * to state t + 1, so a log replays to the same hash (GoEventStream's model, seed 004, with an
+ * authoritative server that also runs the physics).
+ *
+ *   closed tick t (canonical order) --apply--> physics commands --> shards step t -> t+1
+ *                                           \-> avatars spawn/despawn    |
+ *   derived events ('_h' contact begin/end of avatars) <-----------------/  (published into t+1)
+ *
+ * Events the main sim understands (everything else passes through untouched for other services):
+ *   '_c' body = public id    spawns the client's avatar (a character) at its spawn point
+ *   '_d' body = public id    despawns it
+ *   'in' body = "walkX,walkZ,jump"   walk in thousandths of the walk speed (-1000..1000), jump 0/1
+ *   'sp' body = "x,y,z,vx,vy,vz"     spawns a sphere (mm, mm/s; within spawnRange of the avatar)
+ * Malformed bodies are refused (reported, state unchanged); the decision depends only on the
+ * event, so a replay refuses the same events.
+ * Derived '_h' events are outputs: apply() ignores them in its input and returns the new ones.
+ */
+import { ShardedWorld, type Partition, type ShardOptions } from '../physics/sharded';
+import type { BodyHandle, Command, Vec3, WorldConfig } from '../physics/world';
+import type { StreamEvent } from '../protocol/messages';
+import { ERROR, type ErrorCode } from '../protocol/errors';
+import { createHash } from 'node:crypto';
+
+/** The world a main sim runs: physics configuration, shard layout and the static scene. */
+export interface WorldSetup {
+  /** Physics configuration; tickRate must equal the stream's tick rate (one step per tick). */
+  config: WorldConfig;
+  /** Shard layout (cuts in metres). Default: one shard. */
+  partition?: Partition;
+  /** Shard worker threads (0 = all shards on this thread). */
+  shardOptions?: ShardOptions;
+  /** Builds the initial world (statics and bodies) before tick 0. Must be deterministic. */
+  scene?: (world: ShardedWorld) => void;
+  /** Avatar spawn points, m. Client with public id p spawns at spawnPoints[(p - 1) % n]. Default [[0, 1, 0]]. */
+  spawnPoints?: Vec3[];
+  /** Walk speed of avatars, m/s. Default 4. */
+  walkSpeed?: number;
+  /** Spheres one client may have spawned at once (the oldest goes first). Default 8. */
+  spawnLimit?: number;
+  /** Farthest distance from its avatar a client may spawn at, m. Default 10. */
+  spawnRange?: number;
+}
+
+/** An event the main sim refused, with why. */
+export interface Refusal { event: StreamEvent; code: ErrorCode; message: string }
+
+/** Result of one tick. */
+export interface TickResult {
+  /** The tick that was applied (the world is now at tick + 1). */
+  tick: number;
+  /** Derived events to publish into the next tick (type '_h', body "begin|end avatarPublicId slot:gen slot:gen"). */
+  derived: Array<{ type: string; body: string }>;
+  refused: Refusal[];
+}
+
+const AVATAR = { radius: 0.35, halfHeight: 0.55 } as const;
+const SPHERE_RADIUS = 0.25;
+
+const INT = /^-?\d{1,9}$/;
+function ints(body: string, n: number): number[] | null {
+  const parts = body.split(',');
+  if (parts.length !== n || parts.some((p) => !INT.test(p))) return null;
+  return parts.map(Number);
+}
+
+/** The world stream's simulation: physics plus the avatar table. */
+export class MainSim {
+  readonly world: ShardedWorld;
+  /** Avatar body of each connected public id. */
+  readonly avatars = new Map<number, BodyHandle>();
+  /** Public id of each avatar body (for contact events). */
+  private readonly avatarOf = new Map<BodyHandle, number>();
+  private readonly spawned = new Map<number, BodyHandle[]>();
+  private readonly spawnPoints: Vec3[];
+  private readonly walkSpeed: number;
+  private readonly spawnLimit: number;
+  private readonly spawnRange: number;
+
+  /** Throws RangeError for a bad setup (see ShardedWorld). */
+  constructor(readonly setup: WorldSetup) {
+    this.world = new ShardedWorld(setup.config, setup.partition ?? { xCuts: [], zCuts: [] }, undefined, setup.shardOptions);
+    setup.scene?.(this.world);
+    this.spawnPoints = setup.spawnPoints ?? [[0, 1, 0]];
+    this.walkSpeed = setup.walkSpeed ?? 4;
+    this.spawnLimit = setup.spawnLimit ?? 8;
+    this.spawnRange = setup.spawnRange ?? 10;
+    if (this.spawnPoints.length === 0) throw new RangeError('at least one spawn point');
+  }
+
+  /** The tick the world is at (state t: the next apply() takes tick t's events). */
+  get tick(): number { return this.world.tick; }
+
+  /**
+   * Applies the events of closed tick `tick` (in the stream's canonical order) and steps the
+   * physics once. Throws RangeError if `tick` is not the world's tick (ticks cannot be skipped).
+   */
+  apply(tick: number, events: readonly StreamEvent[]): TickResult {
+    if (tick !== this.world.tick) throw new RangeError(`main sim is at tick ${this.world.tick}, got events of tick ${tick}`);
+    const refused: Refusal[] = [];
+    const commands: Command[] = [];
+    const refuse = (event: StreamEvent, code: ErrorCode, message: string): void => { refused.push({ event, code, message }); };
+    for (const e of events) {
+      switch (e.type) {
+        case '_c': this.spawnAvatar(Number(e.body)); break;
+        case '_d': this.despawnAvatar(Number(e.body), commands); break;
+        case 'in': {
+          const v = ints(e.body, 3), body = this.avatars.get(e.origin);
+          if (!v || Math.abs(v[0]) > 1000 || Math.abs(v[1]) > 1000 || (v[2] !== 0 && v[2] !== 1)) { refuse(e, ERROR.BAD_VALUE, 'input body is "walkX,walkZ,jump" with walk in -1000..1000 and jump 0 or 1'); break; }
+          if (body === undefined) { refuse(e, ERROR.NOT_FOUND, 'the client has no avatar'); break; }
+          const s = this.walkSpeed / 1000;
+          commands.push({ kind: 'characterInput', body, walk: [v[0] * s, v[1] * s], jump: v[2] === 1 });
+          break;
+        }
+        case 'sp': this.spawnSphere(e, refuse); break;
+        default: break;
+      }
+    }
+    for (const r of this.world.applyCommands(commands)) refused.push({ event: { tick, type: 'cmd', origin: 0, body: r.command.kind }, code: ERROR.NOT_FOUND, message: r.error.message });
+    this.world.step();
+    const derived: TickResult['derived'] = [];
+    for (const ev of this.world.events()) {
+      const p = this.avatarOf.get(ev.body);
+      if (p === undefined) continue;
+      derived.push({ type: '_h', body: `${ev.kind} ${p} ${handleText(ev.body)} ${handleText(ev.other)}` });
+    }
+    return { tick, derived, refused };
+  }
+
+  private spawnAvatar(publicId: number): void {
+    if (!(publicId > 0) || this.avatars.has(publicId)) return;
+    const p = this.spawnPoints[(publicId - 1) % this.spawnPoints.length];
+    const h = this.world.addCharacter({ position: p, radius: AVATAR.radius, halfHeight: AVATAR.halfHeight, mass: 70, noSleep: true });
+    this.avatars.set(publicId, h);
+    this.avatarOf.set(h, publicId);
+  }
+
+  private despawnAvatar(publicId: number, commands: Command[]): void {
+    const h = this.avatars.get(publicId);
+    if (h === undefined) return;
+    commands.push({ kind: 'despawn', body: h });
+    this.avatars.delete(publicId);
+    this.avatarOf.delete(h);
+  }
+
+  private spawnSphere(e: StreamEvent, refuse: (e: StreamEvent, code: ErrorCode, m: string) => void): void {
+    const v = ints(e.body, 6), avatar = this.avatars.get(e.origin);
+    if (!v) { refuse(e, ERROR.BAD_VALUE, 'spawn body is "x,y,z,vx,vy,vz" in millimetres and mm/s'); return; }
+    if (avatar === undefined) { refuse(e, ERROR.NOT_FOUND, 'the client has no avatar'); return; }
+    const pos: Vec3 = [v[0] / 1000, v[1] / 1000, v[2] / 1000];
+    const at = this.world.position(avatar);
+    if (Math.hypot(pos[0] - at[0], pos[1] - at[1], pos[2] - at[2]) > this.spawnRange) { refuse(e, ERROR.NOT_ALLOWED, `spawn within ${this.spawnRange} m of the avatar`); return; }
+    if (v.slice(3).some((c) => Math.abs(c) > 50_000)) { refuse(e, ERROR.BAD_VALUE, 'spawn speed at most 50 m/s per axis'); return; }
+    const mine = this.spawned.get(e.origin) ?? [];
+    if (mine.length >= this.spawnLimit) this.world.applyCommands([{ kind: 'despawn', body: mine.shift() as BodyHandle }]);
+    mine.push(this.world.addSphere({ position: pos, velocity: [v[3] / 1000, v[4] / 1000, v[5] / 1000], radius: SPHERE_RADIUS, mass: 1, friction: 0.5, restitution: 0.3 }));
+    this.spawned.set(e.origin, mine);
+  }
+
+  /**
+   * State hash of tick t: the physics hash and the avatar table (sorted by public id), combined
+   * with SHA-256 and cut to 64 bits. Equal for a live run and a replay of its log.
+   */
+  hash(): bigint {
+    const h = createHash('sha256');
+    h.update(this.world.hash().toString(16));
+    for (const [p, b] of [...this.avatars].sort((a, b) => a[0] - b[0])) h.update(`|${p}:${b.toString(16)}`);
+    for (const [p, list] of [...this.spawned].sort((a, b) => a[0] - b[0])) h.update(`|s${p}:${list.map((b) => b.toString(16)).join(',')}`);
+    return h.digest().readBigUInt64LE(0);
+  }
+
+  /** Stops the shard workers. */
+  async close(): Promise<void> { await this.world.close(); }
+}
+
+/** "slot:generation" of a handle. */
+export function handleText(h: BodyHandle): string {
+  return `${Number(h & 0xffffffffn)}:${Number(h >> 32n)}`;
+}
