@@ -45,7 +45,11 @@ export class StreamError extends Error {
   }
 }
 
-/** An event with its per-origin, per-tick sequence number (arrival order of that origin's events in that tick). */
+/**
+ * An event with its per-origin, per-tick sequence number: while the tick is open, the arrival
+ * index of the event among its origin's events of the tick; in a closed tick's log
+ * (stream.ts), its index among them in canonical order (the same for client events).
+ */
 export type LoggedEvent = StreamEvent & { readonly seq: number };
 
 /** The class of an event in the canonical order (lower sorts first within a tick). */

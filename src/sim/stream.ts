@@ -393,7 +393,8 @@ export class EventStream {
   /**
    * Close the open tick t: every connected client not heard from for >= silenceMs (clock ms)
    * gets a '_d' stamped t (ascending public id); tick t's events are sorted into the canonical
-   * order and appended to the log; the tick becomes t+1; `random` is reset to tick t+1's
+   * order, their seq renumbered 0, 1, ... per origin in that order (unchanged for client
+   * events; server events may differ from what publishServer returned), and appended to the log; the tick becomes t+1; `random` is reset to tick t+1's
    * generator; deferred '_d's are stamped t+1. Returns tick t's events (frozen) and a fresh copy
    * of tick t's generator. Throws StreamError INTERNAL if t is the last u32.
    */
@@ -404,7 +405,16 @@ export class EventStream {
     for (const c of [...this.byPublic.values()].sort((a, b) => a.publicId - b.publicId)) {
       if (c.connected && now - c.lastHeard >= this.silenceMs) this.leave(c);
     }
-    const events = Object.freeze(this.pending.sort(compareEvents));
+    // Sort, then renumber seq by position among the origin's events of the tick: equal to the
+    // arrival seq for client events (the sort keeps each origin's order), and for server events
+    // it erases which client's packet happened to arrive first, so the log is a function of the
+    // tick's events alone and `fromLog` re-derives every seq.
+    const counts = new Map<number, number>();
+    const events = Object.freeze(this.pending.sort(compareEvents).map((e) => {
+      const seq = counts.get(e.origin) ?? 0;
+      counts.set(e.origin, seq + 1);
+      return e.seq === seq ? e : Object.freeze({ ...e, seq });
+    }));
     for (const e of events) this.append(e);
     const random = this.base.clone();
     this.pending = [];
