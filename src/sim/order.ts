@@ -135,9 +135,10 @@ export class RecipientQueue<T extends LoggedEvent = LoggedEvent> {
    * Remove and return, in canonical order, every queued event with tick <= `uptoTick`; later
    * ticks stay queued. Afterwards ticks <= uptoTick count as delivered. Throws StreamError
    * BAD_VALUE if two of the delivered events share (tick, origin, seq) (their order would
-   * depend on arrival); the queue is left unchanged in that case.
+   * depend on arrival) or uptoTick is not an integer; the queue is left unchanged then.
    */
   drain(uptoTick: number): T[] {
+    if (!Number.isInteger(uptoTick)) throw new StreamError(ERROR.BAD_VALUE, `drain tick ${uptoTick} is not an integer`);
     const out: T[] = [];
     const keep: T[] = [];
     for (const e of this.pending) (e.tick <= uptoTick ? out : keep).push(e);
