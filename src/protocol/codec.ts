@@ -1,0 +1,699 @@
+/**
+ * Encoders and decoders between the message values of messages.ts and FlatBuffers bytes
+ * (schemas/client.fbs, server.fbs, shard.fbs; generated code in ./generated).
+ *
+ * ```
+ *  encodeX(msg) --validate fields--> one reused flatbuffers.Builder --> copy of the bytes
+ *  decodeX(bytes) --verifyX (verify.ts)--> generated accessors on reused read objects
+ *                 --> range checks the TS types imply --> a fresh message value
+ * ```
+ *
+ * Decoders never read a byte the verifier has not accepted, and return values that share no
+ * memory with the input (records are copied), so the caller may reuse its receive buffer.
+ * Encoders return a fresh Uint8Array (a copy of the builder's bytes), valid forever.
+ *
+ * Errors (all ProtocolError, src/protocol/errors.ts):
+ *  - decode: ERROR.BAD_MESSAGE with the verifier's reason (see verify.ts); ERROR.BAD_MESSAGE
+ *    with MISSING_FIELD for a hello/welcome without its protocol version; ERROR.BAD_VALUE with
+ *    reason BAD_VALUE for a walk input outside -1000..1000 (the TS type's range is narrower
+ *    than the wire's i16).
+ *  - encode: ERROR.BAD_VALUE with reason BAD_VALUE for a value the wire type cannot hold
+ *    (not an integer, out of range, an enum value not in the schema, a string with a lone
+ *    UTF-16 surrogate that UTF-8 cannot carry, a walk input outside -1000..1000). Everything
+ *    an encoder accepts, the decoder accepts and returns deep-equal.
+ *
+ * Encoding rules: bigint fields are i64 (Vec3, raw Q47.16) or u64 (ping nonce, shard hash);
+ * `lastKnownTick: null` and `interest: null` are absent fields (an optional scalar and an
+ * optional struct); every string and vector is written, even when empty (they are
+ * `required`), so each message has exactly one encoding.
+ *
+ * Hot path: snapshots and deltas (one per client per network tick) write their bodies with
+ * the generated struct writers in one loop, no object per body; decoding reads each body
+ * through one reused accessor object.
+ */
+import * as flatbuffers from 'flatbuffers';
+import { ERROR, ProtocolError } from './errors';
+import type {
+  ClientMessage, ServerMessage, ShardMessage, BodyState, BodyShape, Handle, Interest, RawVec3,
+  StreamEvent, ShardCommand, PhysicsEventMsg,
+} from './messages';
+import { verifyClient, verifyServer, verifyShard, type VerifyOptions } from './verify';
+import * as C from './generated/client_generated';
+import * as S from './generated/server_generated';
+import * as H from './generated/shard_generated';
+import {
+  ChatChannel, OwnershipRule, OwnershipAction, Shape, BodyKind, ShardCommandKind, PhysicsEventKind, type EnumDesc,
+} from './descriptors';
+
+/** Message kinds of each root in union order: tag t (1-based) is KINDS[t - 1]. */
+export const CLIENT_KINDS = ['hello', 'input', 'publish', 'chat', 'spawn', 'ownership', 'admin', 'ack', 'interest', 'ping'] as const satisfies readonly ClientMessage['kind'][];
+export const SERVER_KINDS = ['welcome', 'snapshot', 'delta', 'events', 'chat', 'ownership', 'adminResult', 'error', 'pong'] as const satisfies readonly ServerMessage['kind'][];
+export const SHARD_KINDS = ['advance', 'ghosts', 'handoff', 'physicsEvents', 'hash'] as const satisfies readonly ShardMessage['kind'][];
+
+/** Walk input range (thousandths of the walk speed), messages.ts InputFrame. */
+export const WALK_MIN = -1000;
+export const WALK_MAX = 1000;
+
+/** A builder that grew past this many bytes is replaced after use, so one huge message does not pin memory. */
+const BUILDER_KEEP_BYTES = 4 << 20;
+const INITIAL_BUILDER_BYTES = 1024;
+
+// ---------------------------------------------------------------------------------------
+// Encoder state and value checks
+
+const builders = { client: new flatbuffers.Builder(INITIAL_BUILDER_BYTES), server: new flatbuffers.Builder(INITIAL_BUILDER_BYTES), shard: new flatbuffers.Builder(INITIAL_BUILDER_BYTES) };
+type Root = keyof typeof builders;
+
+/**
+ * Capacity in bytes of the reused builder of a root (for tests and the benchmark: a reused
+ * builder must not grow while encoding messages no larger than before).
+ */
+export function builderCapacity(root: Root): number {
+  return builders[root].dataBuffer().capacity();
+}
+
+function finish(root: Root, b: flatbuffers.Builder, offset: number, identifier: string): Uint8Array {
+  b.finish(offset, identifier);
+  const out = b.asUint8Array().slice();
+  if (b.dataBuffer().capacity() > BUILDER_KEEP_BYTES) builders[root] = new flatbuffers.Builder(INITIAL_BUILDER_BYTES);
+  return out;
+}
+
+function bad(what: string, value: unknown): never {
+  throw new ProtocolError(ERROR.BAD_VALUE, 'BAD_VALUE', `${what}: ${typeof value === 'bigint' ? `${value}n` : String(value)} does not fit the wire type`);
+}
+function u8(v: number, what: string): number { if ((v & 0xff) !== v) bad(what, v); return v; }
+function u16(v: number, what: string): number { if ((v & 0xffff) !== v) bad(what, v); return v; }
+function i16(v: number, what: string): number { if (((v << 16) >> 16) !== v) bad(what, v); return v; }
+function i32(v: number, what: string): number { if ((v | 0) !== v) bad(what, v); return v; }
+function u32(v: number, what: string): number { if ((v >>> 0) !== v) bad(what, v); return v; }
+function i64(v: bigint, what: string): bigint { if (typeof v !== 'bigint' || BigInt.asIntN(64, v) !== v) bad(what, v); return v; }
+function u64(v: bigint, what: string): bigint { if (typeof v !== 'bigint' || BigInt.asUintN(64, v) !== v) bad(what, v); return v; }
+function en(e: EnumDesc, v: number, what: string): number { if ((v & 0xff) !== v || e.valid[v] !== 1) bad(`${what} (${e.name})`, v); return v; }
+function walk(v: number, what: string): number {
+  if ((v | 0) !== v || v < WALK_MIN || v > WALK_MAX) bad(`${what} (${WALK_MIN}..${WALK_MAX})`, v);
+  return v;
+}
+
+/** Lone UTF-16 surrogates: TextEncoder would turn them into U+FFFD, so they cannot round-trip. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+function str(b: flatbuffers.Builder, s: string, what: string): number {
+  if (typeof s !== 'string' || LONE_SURROGATE.test(s)) bad(`${what} (well-formed string)`, s);
+  return b.createString(s);
+}
+
+function vec3(b: flatbuffers.Builder, v: RawVec3, what: string): number {
+  return C.Vec3.createVec3(b, i64(v[0], `${what}[0]`), i64(v[1], `${what}[1]`), i64(v[2], `${what}[2]`));
+}
+function handle(b: flatbuffers.Builder, h: Handle, what: string): number {
+  return C.BodyHandle.createBodyHandle(b, u32(h.index, `${what}.index`), u32(h.generation, `${what}.generation`));
+}
+function interest(b: flatbuffers.Builder, i: Interest): number {
+  return C.Interest.createInterest(b, i64(i.center[0], 'interest.center[0]'), i64(i.center[1], 'interest.center[1]'),
+    i64(i.center[2], 'interest.center[2]'), u32(i.cells, 'interest.cells'));
+}
+function stringVector(b: flatbuffers.Builder, list: readonly string[], what: string): number {
+  const offs = new Array<number>(list.length);
+  for (let i = 0; i < list.length; i++) offs[i] = str(b, list[i], `${what}[${i}]`);
+  b.startVector(4, offs.length, 4);
+  for (let i = offs.length - 1; i >= 0; i--) b.addOffset(offs[i]);
+  return b.endVector();
+}
+/** Optional scalar u32 (`= null` in the schema). flatc 2.0.8's TS `add` helpers pass a default of 0 even for optional scalars, so 0 would be dropped: force it out. */
+function addOptionalU32(b: flatbuffers.Builder, add: (b: flatbuffers.Builder, v: number) => void, v: number, what: string): void {
+  b.forceDefaults(true);
+  add(b, u32(v, what));
+  b.forceDefaults(false);
+}
+
+// ---------------------------------------------------------------------------------------
+// Client
+
+/**
+ * Encodes a client -> host message as a ClientMessage buffer ("TSCL"). Returns a fresh copy.
+ * Throws ProtocolError(ERROR.BAD_VALUE) for a value the wire cannot hold (module comment).
+ */
+export function encodeClient(msg: ClientMessage): Uint8Array {
+  const b = builders.client;
+  b.clear();
+  let type: C.ClientPayload, off: number;
+  switch (msg.kind) {
+    case 'hello': {
+      const token = str(b, msg.token, 'hello.token'), stream = str(b, msg.stream, 'hello.stream'), pid = str(b, msg.privateId, 'hello.privateId');
+      C.ClientHello.startClientHello(b);
+      addOptionalU32(b, C.ClientHello.addVersion, msg.version, 'hello.version');
+      C.ClientHello.addToken(b, token);
+      C.ClientHello.addStream(b, stream);
+      C.ClientHello.addPrivateId(b, pid);
+      if (msg.lastKnownTick !== null) addOptionalU32(b, C.ClientHello.addLastKnownTick, msg.lastKnownTick, 'hello.lastKnownTick');
+      if (msg.interest !== null) C.ClientHello.addInterest(b, interest(b, msg.interest));
+      off = C.ClientHello.endClientHello(b);
+      type = C.ClientPayload.ClientHello;
+      break;
+    }
+    case 'input': {
+      const f = msg.input;
+      C.ClientInput.startClientInput(b);
+      C.ClientInput.addInput(b, C.InputFrame.createInputFrame(b, u32(f.seq, 'input.seq'), walk(f.walkX, 'input.walkX'), walk(f.walkZ, 'input.walkZ'), f.jump === true));
+      off = C.ClientInput.endClientInput(b);
+      type = C.ClientPayload.ClientInput;
+      break;
+    }
+    case 'publish': {
+      const t = str(b, msg.type, 'publish.type'), body = str(b, msg.body, 'publish.body');
+      off = C.ClientPublish.createClientPublish(b, t, body);
+      type = C.ClientPayload.ClientPublish;
+      break;
+    }
+    case 'chat': {
+      const to = str(b, msg.to, 'chat.to'), text = str(b, msg.text, 'chat.text');
+      off = C.ClientChat.createClientChat(b, en(ChatChannel, msg.channel, 'chat.channel'), to, text);
+      type = C.ClientPayload.ClientChat;
+      break;
+    }
+    case 'spawn': {
+      C.ClientSpawn.startClientSpawn(b);
+      C.ClientSpawn.addShape(b, en(Shape, msg.shape, 'spawn.shape'));
+      C.ClientSpawn.addPosition(b, vec3(b, msg.position, 'spawn.position'));
+      C.ClientSpawn.addVelocity(b, vec3(b, msg.velocity, 'spawn.velocity'));
+      C.ClientSpawn.addSize(b, vec3(b, msg.size, 'spawn.size'));
+      off = C.ClientSpawn.endClientSpawn(b);
+      type = C.ClientPayload.ClientSpawn;
+      break;
+    }
+    case 'ownership': {
+      C.ClientOwnership.startClientOwnership(b);
+      C.ClientOwnership.addBody(b, handle(b, msg.body, 'ownership.body'));
+      C.ClientOwnership.addAction(b, en(OwnershipAction, msg.action, 'ownership.action'));
+      C.ClientOwnership.addRule(b, en(OwnershipRule, msg.rule, 'ownership.rule'));
+      C.ClientOwnership.addTarget(b, u32(msg.target, 'ownership.target'));
+      off = C.ClientOwnership.endClientOwnership(b);
+      type = C.ClientPayload.ClientOwnership;
+      break;
+    }
+    case 'admin': {
+      const cmd = str(b, msg.command, 'admin.command'), args = stringVector(b, msg.args, 'admin.args');
+      off = C.ClientAdmin.createClientAdmin(b, cmd, args);
+      type = C.ClientPayload.ClientAdmin;
+      break;
+    }
+    case 'ack':
+      off = C.ClientAck.createClientAck(b, u32(msg.tick, 'ack.tick'));
+      type = C.ClientPayload.ClientAck;
+      break;
+    case 'interest':
+      C.ClientInterest.startClientInterest(b);
+      C.ClientInterest.addInterest(b, interest(b, msg.interest));
+      off = C.ClientInterest.endClientInterest(b);
+      type = C.ClientPayload.ClientInterest;
+      break;
+    case 'ping':
+      off = C.ClientPing.createClientPing(b, u64(msg.nonce, 'ping.nonce'));
+      type = C.ClientPayload.ClientPing;
+      break;
+    default:
+      return bad('client message kind', (msg as { kind: unknown }).kind);
+  }
+  return finish('client', b, C.ClientMessage.createClientMessage(b, type, off), 'TSCL');
+}
+
+// Reused read objects (one per table kind; decoding is synchronous, so one set suffices).
+const rc = {
+  root: new C.ClientMessage(), hello: new C.ClientHello(), input: new C.ClientInput(), publish: new C.ClientPublish(),
+  chat: new C.ClientChat(), spawn: new C.ClientSpawn(), ownership: new C.ClientOwnership(), admin: new C.ClientAdmin(),
+  ack: new C.ClientAck(), interest: new C.ClientInterest(), ping: new C.ClientPing(),
+  frame: new C.InputFrame(), vec: new C.Vec3(), handle: new C.BodyHandle(), int: new C.Interest(),
+};
+
+function readVec3(v: C.Vec3): RawVec3 {
+  return [v.x(), v.y(), v.z()];
+}
+function readInterest(i: C.Interest): Interest {
+  return { center: readVec3(i.center(rc.vec)!), cells: i.cells() };
+}
+function missing(what: string): never {
+  throw new ProtocolError(ERROR.BAD_MESSAGE, 'MISSING_FIELD', `${what} is required`);
+}
+function walkIn(v: number, what: string): number {
+  if (v < WALK_MIN || v > WALK_MAX) throw new ProtocolError(ERROR.BAD_VALUE, 'BAD_VALUE', `${what}: ${v} is outside ${WALK_MIN}..${WALK_MAX}`);
+  return v;
+}
+
+/**
+ * Verifies `bytes` as a ClientMessage ("TSCL") and decodes it. Throws ProtocolError: the
+ * verifier's (ERROR.BAD_MESSAGE), MISSING_FIELD for a hello without a version, ERROR.BAD_VALUE
+ * for a walk input outside -1000..1000. `options` are the verifier limits (default 1 MiB).
+ */
+export function decodeClient(bytes: Uint8Array, options?: VerifyOptions): ClientMessage {
+  const pos = verifyClient(bytes, options);
+  const bb = new flatbuffers.ByteBuffer(bytes);
+  const root = rc.root.__init(pos, bb);
+  // the verifier guarantees: a member tag, the value present, every required field present
+  switch (root.payloadType()) {
+    case C.ClientPayload.ClientHello: {
+      const t = root.payload(rc.hello) as C.ClientHello;
+      const version = t.version();
+      if (version === null) missing('hello.version');
+      const it = t.interest(rc.int);
+      return {
+        kind: 'hello', version, token: t.token()!, stream: t.stream()!, privateId: t.privateId()!,
+        lastKnownTick: t.lastKnownTick(), interest: it === null ? null : readInterest(it),
+      };
+    }
+    case C.ClientPayload.ClientInput: {
+      const f = (root.payload(rc.input) as C.ClientInput).input(rc.frame)!;
+      return { kind: 'input', input: { seq: f.seq(), walkX: walkIn(f.walkX(), 'input.walkX'), walkZ: walkIn(f.walkZ(), 'input.walkZ'), jump: f.jump() } };
+    }
+    case C.ClientPayload.ClientPublish: {
+      const t = root.payload(rc.publish) as C.ClientPublish;
+      return { kind: 'publish', type: t.type()!, body: t.body()! };
+    }
+    case C.ClientPayload.ClientChat: {
+      const t = root.payload(rc.chat) as C.ClientChat;
+      return { kind: 'chat', channel: t.channel(), to: t.to()!, text: t.text()! };
+    }
+    case C.ClientPayload.ClientSpawn: {
+      const t = root.payload(rc.spawn) as C.ClientSpawn;
+      return {
+        kind: 'spawn', shape: t.shape(), position: readVec3(t.position(rc.vec)!),
+        velocity: readVec3(t.velocity(rc.vec)!), size: readVec3(t.size(rc.vec)!),
+      };
+    }
+    case C.ClientPayload.ClientOwnership: {
+      const t = root.payload(rc.ownership) as C.ClientOwnership;
+      const h = t.body(rc.handle)!;
+      return { kind: 'ownership', body: { index: h.index(), generation: h.generation() }, action: t.action(), rule: t.rule(), target: t.target() };
+    }
+    case C.ClientPayload.ClientAdmin: {
+      const t = root.payload(rc.admin) as C.ClientAdmin;
+      const n = t.argsLength();
+      const args = new Array<string>(n);
+      for (let i = 0; i < n; i++) args[i] = t.args(i);
+      return { kind: 'admin', command: t.command()!, args };
+    }
+    case C.ClientPayload.ClientAck:
+      return { kind: 'ack', tick: (root.payload(rc.ack) as C.ClientAck).tick() };
+    case C.ClientPayload.ClientInterest:
+      return { kind: 'interest', interest: readInterest((root.payload(rc.interest) as C.ClientInterest).interest(rc.int)!) };
+    case C.ClientPayload.ClientPing:
+      return { kind: 'ping', nonce: (root.payload(rc.ping) as C.ClientPing).nonce() };
+    default:
+      // unreachable after verification (the root's payload is required and its tag a member)
+      throw new ProtocolError(ERROR.BAD_MESSAGE, 'BAD_UNION', 'ClientMessage.payload: unknown kind');
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Server
+
+function bodyStates(b: flatbuffers.Builder, list: readonly BodyState[]): number {
+  const n = list.length;
+  S.ServerSnapshot.startBodiesVector(b, n);
+  // back to front: FlatBuffers builds downwards, element 0 ends up first
+  for (let i = n - 1; i >= 0; i--) {
+    const s = list[i];
+    // range checks inline (i16/i32/u32/u8 by shifts): the builder would wrap silently
+    if ((s.index >>> 0) !== s.index || (s.generation >>> 0) !== s.generation
+      || (s.px | 0) !== s.px || (s.py | 0) !== s.py || (s.pz | 0) !== s.pz
+      || ((s.qx << 16) >> 16) !== s.qx || ((s.qy << 16) >> 16) !== s.qy || ((s.qz << 16) >> 16) !== s.qz || ((s.qw << 16) >> 16) !== s.qw
+      || ((s.vx << 16) >> 16) !== s.vx || ((s.vy << 16) >> 16) !== s.vy || ((s.vz << 16) >> 16) !== s.vz
+      || (s.shard & 0xff) !== s.shard) {
+      bad(`bodies[${i}]`, JSON.stringify(s));
+    }
+    S.BodyState.createBodyState(b, s.index, s.generation, s.px, s.py, s.pz, s.qx, s.qy, s.qz, s.qw, s.vx, s.vy, s.vz, s.shard);
+  }
+  return b.endVector();
+}
+
+function bodyShapes(b: flatbuffers.Builder, list: readonly BodyShape[]): number {
+  const n = list.length;
+  S.ServerSnapshot.startShapesVector(b, n);
+  for (let i = n - 1; i >= 0; i--) {
+    const s = list[i], w = `shapes[${i}]`;
+    S.BodyShape.createBodyShape(b, u32(s.index, `${w}.index`), u32(s.generation, `${w}.generation`), i32(s.sx, `${w}.sx`),
+      i32(s.sy, `${w}.sy`), i32(s.sz, `${w}.sz`), en(Shape, s.shape, `${w}.shape`), en(BodyKind, s.kind, `${w}.kind`));
+  }
+  return b.endVector();
+}
+
+function handles(b: flatbuffers.Builder, list: readonly Handle[]): number {
+  S.ServerDelta.startRemovedVector(b, list.length);
+  for (let i = list.length - 1; i >= 0; i--) handle(b, list[i], `removed[${i}]`);
+  return b.endVector();
+}
+
+function streamEvents(b: flatbuffers.Builder, list: readonly StreamEvent[]): number {
+  const offs = new Array<number>(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i], w = `events[${i}]`;
+    const type = str(b, e.type, `${w}.type`), body = str(b, e.body, `${w}.body`);
+    offs[i] = S.StreamEvent.createStreamEvent(b, u32(e.tick, `${w}.tick`), type, u32(e.origin, `${w}.origin`), body);
+  }
+  return S.ServerEvents.createEventsVector(b, offs);
+}
+
+/**
+ * Encodes a host -> client message as a ServerMessage buffer ("TSSV"). Returns a fresh copy.
+ * Snapshots and deltas take the hot path (bodies written in one loop, no object per body).
+ * Throws ProtocolError(ERROR.BAD_VALUE) for a value the wire cannot hold (module comment).
+ */
+export function encodeServer(msg: ServerMessage): Uint8Array {
+  const b = builders.server;
+  b.clear();
+  let type: S.ServerPayload, off: number;
+  switch (msg.kind) {
+    case 'welcome': {
+      const stream = str(b, msg.stream, 'welcome.stream'), seed = str(b, msg.seed, 'welcome.seed');
+      S.ServerWelcome.startServerWelcome(b);
+      addOptionalU32(b, S.ServerWelcome.addVersion, msg.version, 'welcome.version');
+      S.ServerWelcome.addPublicId(b, u32(msg.publicId, 'welcome.publicId'));
+      S.ServerWelcome.addStream(b, stream);
+      S.ServerWelcome.addTick(b, u32(msg.tick, 'welcome.tick'));
+      S.ServerWelcome.addTickRate(b, u32(msg.tickRate, 'welcome.tickRate'));
+      S.ServerWelcome.addSeed(b, seed);
+      off = S.ServerWelcome.endServerWelcome(b);
+      type = S.ServerPayload.ServerWelcome;
+      break;
+    }
+    case 'snapshot': {
+      const bodies = bodyStates(b, msg.bodies), shapes = bodyShapes(b, msg.shapes);
+      off = S.ServerSnapshot.createServerSnapshot(b, u32(msg.tick, 'snapshot.tick'), bodies, shapes);
+      type = S.ServerPayload.ServerSnapshot;
+      break;
+    }
+    case 'delta': {
+      const bodies = bodyStates(b, msg.bodies), shapes = bodyShapes(b, msg.shapes), removed = handles(b, msg.removed);
+      off = S.ServerDelta.createServerDelta(b, u32(msg.baseTick, 'delta.baseTick'), u32(msg.tick, 'delta.tick'), bodies, shapes, removed);
+      type = S.ServerPayload.ServerDelta;
+      break;
+    }
+    case 'events': {
+      const events = streamEvents(b, msg.events);
+      off = S.ServerEvents.createServerEvents(b, u32(msg.tick, 'events.tick'), events);
+      type = S.ServerPayload.ServerEvents;
+      break;
+    }
+    case 'chat': {
+      const to = str(b, msg.to, 'chat.to'), text = str(b, msg.text, 'chat.text');
+      off = S.ServerChat.createServerChat(b, en(ChatChannel, msg.channel, 'chat.channel'), u32(msg.from, 'chat.from'), to, text, u32(msg.tick, 'chat.tick'));
+      type = S.ServerPayload.ServerChat;
+      break;
+    }
+    case 'ownership': {
+      S.ServerOwnership.startServerOwnership(b);
+      S.ServerOwnership.addBody(b, handle(b, msg.body, 'ownership.body'));
+      S.ServerOwnership.addOwner(b, u32(msg.owner, 'ownership.owner'));
+      S.ServerOwnership.addMaster(b, u32(msg.master, 'ownership.master'));
+      S.ServerOwnership.addRule(b, en(OwnershipRule, msg.rule, 'ownership.rule'));
+      S.ServerOwnership.addTick(b, u32(msg.tick, 'ownership.tick'));
+      off = S.ServerOwnership.endServerOwnership(b);
+      type = S.ServerPayload.ServerOwnership;
+      break;
+    }
+    case 'adminResult': {
+      const cmd = str(b, msg.command, 'adminResult.command'), m = str(b, msg.message, 'adminResult.message');
+      off = S.ServerAdminResult.createServerAdminResult(b, cmd, msg.ok === true, m);
+      type = S.ServerPayload.ServerAdminResult;
+      break;
+    }
+    case 'error': {
+      const m = str(b, msg.message, 'error.message');
+      off = S.ServerError.createServerError(b, u16(msg.code, 'error.code'), m);
+      type = S.ServerPayload.ServerError;
+      break;
+    }
+    case 'pong':
+      off = S.ServerPong.createServerPong(b, u64(msg.nonce, 'pong.nonce'), u32(msg.tick, 'pong.tick'));
+      type = S.ServerPayload.ServerPong;
+      break;
+    default:
+      return bad('server message kind', (msg as { kind: unknown }).kind);
+  }
+  return finish('server', b, S.ServerMessage.createServerMessage(b, type, off), 'TSSV');
+}
+
+const rs = {
+  root: new S.ServerMessage(), welcome: new S.ServerWelcome(), snapshot: new S.ServerSnapshot(), delta: new S.ServerDelta(),
+  events: new S.ServerEvents(), chat: new S.ServerChat(), ownership: new S.ServerOwnership(), adminResult: new S.ServerAdminResult(),
+  error: new S.ServerError(), pong: new S.ServerPong(), state: new S.BodyState(), shape: new S.BodyShape(),
+  handle: new S.BodyHandle(), event: new S.StreamEvent(),
+};
+
+/** Reads n BodyState structs through one accessor object (`get(i, obj)` = the generated vector accessor). */
+function readBodies(n: number, get: (i: number, o: S.BodyState) => S.BodyState | null): BodyState[] {
+  const out = new Array<BodyState>(n);
+  if (n === 0) return out;
+  const s = get(0, rs.state)!;
+  const start = s.bb_pos;
+  const size = S.BodyState.sizeOf();
+  for (let i = 0; i < n; i++) {
+    s.bb_pos = start + i * size;
+    out[i] = {
+      index: s.index(), generation: s.generation(), px: s.px(), py: s.py(), pz: s.pz(),
+      qx: s.qx(), qy: s.qy(), qz: s.qz(), qw: s.qw(), vx: s.vx(), vy: s.vy(), vz: s.vz(), shard: s.shard(),
+    };
+  }
+  return out;
+}
+
+function readShapes(n: number, get: (i: number, o: S.BodyShape) => S.BodyShape | null): BodyShape[] {
+  const out = new Array<BodyShape>(n);
+  for (let i = 0; i < n; i++) {
+    const s = get(i, rs.shape)!;
+    out[i] = { index: s.index(), generation: s.generation(), shape: s.shape(), kind: s.kind(), sx: s.sx(), sy: s.sy(), sz: s.sz() };
+  }
+  return out;
+}
+
+/**
+ * Verifies `bytes` as a ServerMessage ("TSSV") and decodes it. Throws ProtocolError: the
+ * verifier's (ERROR.BAD_MESSAGE), MISSING_FIELD for a welcome without a version. `options`
+ * are the verifier limits (default 1 MiB: a snapshot of more than ~29,000 bodies needs more).
+ */
+export function decodeServer(bytes: Uint8Array, options?: VerifyOptions): ServerMessage {
+  const pos = verifyServer(bytes, options);
+  const bb = new flatbuffers.ByteBuffer(bytes);
+  const root = rs.root.__init(pos, bb);
+  switch (root.payloadType()) {
+    case S.ServerPayload.ServerWelcome: {
+      const t = root.payload(rs.welcome) as S.ServerWelcome;
+      const version = t.version();
+      if (version === null) missing('welcome.version');
+      return { kind: 'welcome', version, publicId: t.publicId(), stream: t.stream()!, tick: t.tick(), tickRate: t.tickRate(), seed: t.seed()! };
+    }
+    case S.ServerPayload.ServerSnapshot: {
+      const t = root.payload(rs.snapshot) as S.ServerSnapshot;
+      return {
+        kind: 'snapshot', tick: t.tick(),
+        bodies: readBodies(t.bodiesLength(), (i, o) => t.bodies(i, o)), shapes: readShapes(t.shapesLength(), (i, o) => t.shapes(i, o)),
+      };
+    }
+    case S.ServerPayload.ServerDelta: {
+      const t = root.payload(rs.delta) as S.ServerDelta;
+      const n = t.removedLength();
+      const removed = new Array<Handle>(n);
+      for (let i = 0; i < n; i++) {
+        const h = t.removed(i, rs.handle)!;
+        removed[i] = { index: h.index(), generation: h.generation() };
+      }
+      return {
+        kind: 'delta', baseTick: t.baseTick(), tick: t.tick(),
+        bodies: readBodies(t.bodiesLength(), (i, o) => t.bodies(i, o)), shapes: readShapes(t.shapesLength(), (i, o) => t.shapes(i, o)), removed,
+      };
+    }
+    case S.ServerPayload.ServerEvents: {
+      const t = root.payload(rs.events) as S.ServerEvents;
+      const n = t.eventsLength();
+      const events = new Array<StreamEvent>(n);
+      for (let i = 0; i < n; i++) {
+        const e = t.events(i, rs.event)!;
+        events[i] = { tick: e.tick(), type: e.type()!, origin: e.origin(), body: e.body()! };
+      }
+      return { kind: 'events', tick: t.tick(), events };
+    }
+    case S.ServerPayload.ServerChat: {
+      const t = root.payload(rs.chat) as S.ServerChat;
+      return { kind: 'chat', channel: t.channel(), from: t.from(), to: t.to()!, text: t.text()!, tick: t.tick() };
+    }
+    case S.ServerPayload.ServerOwnership: {
+      const t = root.payload(rs.ownership) as S.ServerOwnership;
+      const h = t.body(rs.handle)!;
+      return { kind: 'ownership', body: { index: h.index(), generation: h.generation() }, owner: t.owner(), master: t.master(), rule: t.rule(), tick: t.tick() };
+    }
+    case S.ServerPayload.ServerAdminResult: {
+      const t = root.payload(rs.adminResult) as S.ServerAdminResult;
+      return { kind: 'adminResult', command: t.command()!, ok: t.ok(), message: t.message()! };
+    }
+    case S.ServerPayload.ServerError: {
+      const t = root.payload(rs.error) as S.ServerError;
+      return { kind: 'error', code: t.code(), message: t.message()! };
+    }
+    case S.ServerPayload.ServerPong: {
+      const t = root.payload(rs.pong) as S.ServerPong;
+      return { kind: 'pong', nonce: t.nonce(), tick: t.tick() };
+    }
+    default:
+      throw new ProtocolError(ERROR.BAD_MESSAGE, 'BAD_UNION', 'ServerMessage.payload: unknown kind');
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Shard
+
+function records(b: flatbuffers.Builder, list: readonly Uint8Array[], what: string): number {
+  const offs = new Array<number>(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const r = list[i];
+    if (!(r instanceof Uint8Array)) bad(`${what}[${i}] (Uint8Array)`, r);
+    offs[i] = H.ByteRecord.createByteRecord(b, b.createByteVector(r));
+  }
+  return H.ShardGhosts.createRecordsVector(b, offs);
+}
+
+/**
+ * Encodes a shard protocol message as a ShardMessage buffer ("TSSH"). Returns a fresh copy.
+ * Throws ProtocolError(ERROR.BAD_VALUE) for a value the wire cannot hold (module comment).
+ */
+export function encodeShard(msg: ShardMessage): Uint8Array {
+  const b = builders.shard;
+  b.clear();
+  let type: H.ShardPayload, off: number;
+  switch (msg.kind) {
+    case 'advance': {
+      const list: readonly ShardCommand[] = msg.commands;
+      H.ShardAdvance.startCommandsVector(b, list.length);
+      for (let i = list.length - 1; i >= 0; i--) {
+        const c = list[i], w = `commands[${i}]`;
+        H.ShardCommand.createShardCommand(b, u32(c.body.index, `${w}.body.index`), u32(c.body.generation, `${w}.body.generation`),
+          i64(c.value[0], `${w}.value[0]`), i64(c.value[1], `${w}.value[1]`), i64(c.value[2], `${w}.value[2]`),
+          en(ShardCommandKind, c.kind, `${w}.kind`), c.jump === true);
+      }
+      const commands = b.endVector();
+      off = H.ShardAdvance.createShardAdvance(b, u32(msg.tick, 'advance.tick'), commands);
+      type = H.ShardPayload.ShardAdvance;
+      break;
+    }
+    case 'ghosts': {
+      const recs = records(b, msg.records, 'ghosts.records');
+      off = H.ShardGhosts.createShardGhosts(b, u32(msg.tick, 'ghosts.tick'), u8(msg.from, 'ghosts.from'), recs);
+      type = H.ShardPayload.ShardGhosts;
+      break;
+    }
+    case 'handoff': {
+      const recs = records(b, msg.records, 'handoff.records');
+      off = H.ShardHandoff.createShardHandoff(b, u32(msg.tick, 'handoff.tick'), u8(msg.from, 'handoff.from'), u8(msg.to, 'handoff.to'), recs);
+      type = H.ShardPayload.ShardHandoff;
+      break;
+    }
+    case 'physicsEvents': {
+      const list: readonly PhysicsEventMsg[] = msg.events;
+      H.ShardPhysicsEvents.startEventsVector(b, list.length);
+      for (let i = list.length - 1; i >= 0; i--) {
+        const e = list[i], w = `events[${i}]`;
+        H.PhysicsEvent.createPhysicsEvent(b, u32(e.body.index, `${w}.body.index`), u32(e.body.generation, `${w}.body.generation`),
+          u32(e.other.index, `${w}.other.index`), u32(e.other.generation, `${w}.other.generation`), en(PhysicsEventKind, e.kind, `${w}.kind`));
+      }
+      const events = b.endVector();
+      off = H.ShardPhysicsEvents.createShardPhysicsEvents(b, u32(msg.tick, 'physicsEvents.tick'), u8(msg.shard, 'physicsEvents.shard'), events);
+      type = H.ShardPayload.ShardPhysicsEvents;
+      break;
+    }
+    case 'hash':
+      off = H.ShardHash.createShardHash(b, u32(msg.tick, 'hash.tick'), u8(msg.shard, 'hash.shard'), u64(msg.hash, 'hash.hash'));
+      type = H.ShardPayload.ShardHash;
+      break;
+    default:
+      return bad('shard message kind', (msg as { kind: unknown }).kind);
+  }
+  return finish('shard', b, H.ShardMessage.createShardMessage(b, type, off), 'TSSH');
+}
+
+const rh = {
+  root: new H.ShardMessage(), advance: new H.ShardAdvance(), ghosts: new H.ShardGhosts(), handoff: new H.ShardHandoff(),
+  physicsEvents: new H.ShardPhysicsEvents(), hash: new H.ShardHash(), command: new H.ShardCommand(), event: new H.PhysicsEvent(),
+  record: new H.ByteRecord(), handle: new H.BodyHandle(), vec: new H.Vec3(),
+};
+
+function readRecords(n: number, get: (i: number, o: H.ByteRecord) => H.ByteRecord | null): Uint8Array[] {
+  const out = new Array<Uint8Array>(n);
+  for (let i = 0; i < n; i++) out[i] = get(i, rh.record)!.dataArray()!.slice(); // copy: no aliasing of the input
+  return out;
+}
+
+/**
+ * Verifies `bytes` as a ShardMessage ("TSSH") and decodes it. Throws ProtocolError (the
+ * verifier's, ERROR.BAD_MESSAGE). `options` are the verifier limits (default 1 MiB; ghost
+ * and handoff messages of more than ~3,000 records need a larger maxBytes).
+ */
+export function decodeShard(bytes: Uint8Array, options?: VerifyOptions): ShardMessage {
+  const pos = verifyShard(bytes, options);
+  const bb = new flatbuffers.ByteBuffer(bytes);
+  const root = rh.root.__init(pos, bb);
+  switch (root.payloadType()) {
+    case H.ShardPayload.ShardAdvance: {
+      const t = root.payload(rh.advance) as H.ShardAdvance;
+      const n = t.commandsLength();
+      const commands = new Array<ShardCommand>(n);
+      for (let i = 0; i < n; i++) {
+        const c = t.commands(i, rh.command)!;
+        const h = c.body(rh.handle)!;
+        commands[i] = { body: { index: h.index(), generation: h.generation() }, kind: c.kind(), value: readVec3(c.value(rh.vec)!), jump: c.jump() };
+      }
+      return { kind: 'advance', tick: t.tick(), commands };
+    }
+    case H.ShardPayload.ShardGhosts: {
+      const t = root.payload(rh.ghosts) as H.ShardGhosts;
+      return { kind: 'ghosts', tick: t.tick(), from: t.from(), records: readRecords(t.recordsLength(), (i, o) => t.records(i, o)) };
+    }
+    case H.ShardPayload.ShardHandoff: {
+      const t = root.payload(rh.handoff) as H.ShardHandoff;
+      return { kind: 'handoff', tick: t.tick(), from: t.from(), to: t.to(), records: readRecords(t.recordsLength(), (i, o) => t.records(i, o)) };
+    }
+    case H.ShardPayload.ShardPhysicsEvents: {
+      const t = root.payload(rh.physicsEvents) as H.ShardPhysicsEvents;
+      const n = t.eventsLength();
+      const events = new Array<PhysicsEventMsg>(n);
+      for (let i = 0; i < n; i++) {
+        const e = t.events(i, rh.event)!;
+        const a = e.body(rh.handle)!;
+        const body = { index: a.index(), generation: a.generation() };
+        const o = e.other(rh.handle)!;
+        events[i] = { kind: e.kind(), body, other: { index: o.index(), generation: o.generation() } };
+      }
+      return { kind: 'physicsEvents', tick: t.tick(), shard: t.shard(), events };
+    }
+    case H.ShardPayload.ShardHash: {
+      const t = root.payload(rh.hash) as H.ShardHash;
+      return { kind: 'hash', tick: t.tick(), shard: t.shard(), hash: t.hash() };
+    }
+    default:
+      throw new ProtocolError(ERROR.BAD_MESSAGE, 'BAD_UNION', 'ShardMessage.payload: unknown kind');
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Kind peeking
+
+function peek<K extends string>(bytes: Uint8Array, pos: number, kinds: readonly K[]): K {
+  // after verification: the root table is in bounds, its vtable too, and the tag (field 0) is 1..kinds.length
+  const vt = pos - ((bytes[pos] | (bytes[pos + 1] << 8) | (bytes[pos + 2] << 16) | (bytes[pos + 3] << 24)));
+  const voff = bytes[vt + 4] | (bytes[vt + 5] << 8);
+  return kinds[bytes[pos + voff] - 1];
+}
+
+/**
+ * The kind of a client message without decoding it: verifies the whole buffer first (the
+ * same cost as the verification step of decodeClient, no allocation on success), then reads
+ * the union tag. Throws the verifier's ProtocolError.
+ */
+export function peekClientKind(bytes: Uint8Array, options?: VerifyOptions): ClientMessage['kind'] {
+  return peek(bytes, verifyClient(bytes, options), CLIENT_KINDS);
+}
+/** peekClientKind for ServerMessage buffers. */
+export function peekServerKind(bytes: Uint8Array, options?: VerifyOptions): ServerMessage['kind'] {
+  return peek(bytes, verifyServer(bytes, options), SERVER_KINDS);
+}
+/** peekClientKind for ShardMessage buffers. */
+export function peekShardKind(bytes: Uint8Array, options?: VerifyOptions): ShardMessage['kind'] {
+  return peek(bytes, verifyShard(bytes, options), SHARD_KINDS);
+}
