@@ -1,0 +1,288 @@
+/**
+ * Tessera client library (Node and browser): connects to a host's /ws, authenticates, follows
+ * one stream with GoEventStream semantics and SimDriver-style callbacks (seed 004), keeps the
+ * bodies of its interest from snapshots and deltas, and reconnects with backoff and catch-up.
+ *
+ *   connect -> hello{token, stream, privateId, lastKnownTick} -> welcome -> events (catch-up)
+ *   each tick: events{tick, [...]} -> callbacks, lastKnownTick = tick
+ *              snapshot/delta      -> frame of that tick (kept per tick), ack
+ *   socket lost -> wait min(maxMs, minMs * 2^n) (+ up to 25 % jitter) -> hello with lastKnownTick:
+ *              the host sends every event since, or a '_s' snapshot event plus the events after
+ *              it; no event is delivered twice or skipped.
+ *
+ * It needs a WebSocket class with the browser API (`binaryType`, `onopen`, `onmessage`,
+ * `onclose`, `send`, `close`): the browser's global one, or the `ws` package in Node (pass it
+ * as `WebSocket`; see src/client/node.ts). It never imports Node modules itself.
+ */
+import { decodeServer, encodeClient } from '../protocol/codec';
+import { CLOSE } from '../protocol/errors';
+import { PROTOCOL_VERSION, type ClientMessage, type InputFrame, type Interest, type RawVec3, type ServerMessage, type StreamEvent } from '../protocol/messages';
+import { applyToMirror, type Mirror } from '../sim/interest';
+
+/** The subset of the WebSocket API the client uses. */
+export interface SocketLike {
+  binaryType: string;
+  readyState: number;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+}
+/** A WebSocket constructor (browser global or `ws`). */
+export type SocketFactory = new (url: string, protocols?: string | string[]) => SocketLike;
+
+/** SimDriver callbacks (GameSim, seed 004). All optional. */
+export interface SimCallbacks {
+  /** `_a`: the stream (re)starts; seed the simulation's random from `seed`. */
+  onReset?(seed: string, event: StreamEvent): void;
+  /** `_c`: a client connected (its public id). */
+  onConnect?(publicId: number, event: StreamEvent): void;
+  /** `_d`: a client disconnected. */
+  onDisconnect?(publicId: number, event: StreamEvent): void;
+  /** Any client event (origin = the sender's public id). */
+  onClientEvent?(event: StreamEvent): void;
+  /** Server events other than `_a` `_c` `_d` (e.g. '_h' contacts, '_s' catch-up snapshot). */
+  onServerEvent?(event: StreamEvent): void;
+  /** The server's tick advanced to `tick` (every event of ticks < tick has been delivered). */
+  onTick?(tick: number): void;
+  /** A snapshot or delta produced the client's view of tick `mirror.tick`. */
+  onState?(mirror: Mirror): void;
+  /** Joined (after each (re)connection). */
+  onWelcome?(w: Extract<ServerMessage, { kind: 'welcome' }>): void;
+  /** The host reported an error (code from ERROR). */
+  onError?(code: number, message: string): void;
+  /** The socket closed (code, reason); `willRetry` says whether a reconnect is scheduled. */
+  onClose?(code: number, reason: string, willRetry: boolean): void;
+  /** Any other server message (chat, ownership, adminResult, pong). */
+  onMessage?(m: ServerMessage): void;
+}
+
+/** Client options. */
+export interface ClientOptions {
+  /** ws://host:port/ws */
+  url: string;
+  /** Auth token (sent in hello, or in the upgrade as subprotocol `bearer.<token>` when tokenInUpgrade). */
+  token: string;
+  tokenInUpgrade?: boolean;
+  /** Stream name. Default 'world'. */
+  stream?: string;
+  /** The client's private id (keep it to get the same public id back). */
+  privateId: string;
+  WebSocket?: SocketFactory;
+  /** Reconnect backoff, ms. Default 250 .. 5000; `enabled` default true. */
+  reconnect?: { minMs?: number; maxMs?: number; enabled?: boolean };
+  /** Interest (else the host follows the avatar). */
+  interest?: Interest;
+  /** Render this many ticks behind the newest state. Default 2. */
+  interpolationTicks?: number;
+  /** Frames kept per tick for deltas. Default 64. */
+  keepFrames?: number;
+}
+
+/** An interpolated body for rendering (metres, unit quaternion). */
+export interface RenderBody {
+  index: number; generation: number; shard: number; shape: number; kind: number;
+  size: [number, number, number];
+  position: [number, number, number];
+  rotation: [number, number, number, number];
+}
+
+/** Close codes after which reconnecting cannot help. */
+const FATAL = new Set<number>([CLOSE.UNAUTHENTICATED, CLOSE.BAD_VERSION, CLOSE.BAD_MESSAGE]);
+
+/** A connection to one stream of a Tessera host. */
+export class TesseraClient {
+  /** Public id in the stream (0 before the first welcome). */
+  publicId = 0;
+  /** First tick whose events have not all been received (sent as lastKnownTick on reconnect). */
+  lastKnownTick: number | null = null;
+  /** Seed of the stream (`_a` body). */
+  seed = '';
+  /** Tick rate of the stream, Hz. */
+  tickRate = 20;
+  /** Events delivered so far, in order (kept only when `record` is true). */
+  readonly received: StreamEvent[] = [];
+  record = false;
+  /** Reconnections made. */
+  reconnects = 0;
+  private ws: SocketLike | null = null;
+  private closedByUser = false;
+  private attempt = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly frames = new Map<number, Mirror>();
+  private newest: Mirror | null = null;
+  private readonly arrivals = new Map<number, number>();
+  private readonly WS: SocketFactory;
+  private welcomeWaiters: Array<{ resolve: (w: Extract<ServerMessage, { kind: 'welcome' }>) => void; reject: (e: Error) => void }> = [];
+
+  constructor(readonly opts: ClientOptions, readonly callbacks: SimCallbacks = {}) {
+    const ctor = opts.WebSocket ?? (globalThis as unknown as { WebSocket?: SocketFactory }).WebSocket;
+    if (!ctor) throw new Error('no WebSocket class: pass options.WebSocket (the `ws` package in Node)');
+    this.WS = ctor;
+  }
+
+  /** Opens the connection; resolves with the welcome, rejects if the socket closes first. */
+  connect(): Promise<Extract<ServerMessage, { kind: 'welcome' }>> {
+    this.closedByUser = false;
+    const p = new Promise<Extract<ServerMessage, { kind: 'welcome' }>>((resolve, reject) => this.welcomeWaiters.push({ resolve, reject }));
+    this.open();
+    return p;
+  }
+
+  private open(): void {
+    const protocols = ['tessera.v1', ...(this.opts.tokenInUpgrade ? [`bearer.${this.opts.token}`] : [])];
+    const ws = new this.WS(this.opts.url, protocols);
+    this.ws = ws;
+    ws.binaryType = 'arraybuffer';
+    ws.onopen = () => {
+      this.send({
+        kind: 'hello', version: PROTOCOL_VERSION, token: this.opts.tokenInUpgrade ? '' : this.opts.token, stream: this.opts.stream ?? 'world',
+        privateId: this.opts.privateId, lastKnownTick: this.lastKnownTick, interest: this.opts.interest ?? null,
+      });
+    };
+    ws.onmessage = (ev) => {
+      const data = ev.data;
+      const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null;
+      if (!bytes) return;
+      this.onServer(decodeServer(bytes));
+    };
+    ws.onerror = () => { /* onclose follows */ };
+    ws.onclose = (ev) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      const retry = !this.closedByUser && (this.opts.reconnect?.enabled ?? true) && !FATAL.has(ev.code);
+      for (const w of this.welcomeWaiters.splice(0)) w.reject(new Error(`closed before welcome: ${ev.code} ${ev.reason}`));
+      this.callbacks.onClose?.(ev.code, ev.reason, retry);
+      if (retry) this.scheduleReconnect();
+    };
+  }
+
+  private scheduleReconnect(): void {
+    const min = this.opts.reconnect?.minMs ?? 250, max = this.opts.reconnect?.maxMs ?? 5000;
+    const wait = Math.min(max, min * 2 ** this.attempt) * (1 + Math.random() * 0.25);
+    this.attempt++;
+    this.retryTimer = setTimeout(() => { this.retryTimer = null; if (!this.closedByUser) { this.reconnects++; this.open(); } }, wait);
+  }
+
+  private onServer(m: ServerMessage): void {
+    switch (m.kind) {
+      case 'welcome':
+        this.publicId = m.publicId; this.tickRate = m.tickRate; this.seed = m.seed; this.attempt = 0;
+        this.callbacks.onWelcome?.(m);
+        for (const w of this.welcomeWaiters.splice(0)) w.resolve(m);
+        return;
+      case 'events': {
+        for (const e of m.events) {
+          if (this.lastKnownTick !== null && e.tick < this.lastKnownTick) continue;   // already delivered (defensive)
+          this.deliver(e);
+        }
+        if (this.lastKnownTick === null || m.tick > this.lastKnownTick) {
+          this.lastKnownTick = m.tick;
+          this.callbacks.onTick?.(m.tick);
+        }
+        return;
+      }
+      case 'snapshot': case 'delta': {
+        const base = m.kind === 'delta' ? this.frames.get(m.baseTick) ?? null : null;
+        if (m.kind === 'delta' && !base) return;   // base unknown: the host sends a snapshot once our acks run out
+        const mirror = applyToMirror(base, m);
+        this.frames.set(mirror.tick, mirror);
+        this.arrivals.set(mirror.tick, now());
+        if (!this.newest || mirror.tick > this.newest.tick) this.newest = mirror;
+        const keep = this.opts.keepFrames ?? 64;
+        for (const t of this.frames.keys()) if (t <= mirror.tick - keep) { this.frames.delete(t); this.arrivals.delete(t); }
+        this.send({ kind: 'ack', tick: mirror.tick });
+        this.callbacks.onState?.(mirror);
+        return;
+      }
+      case 'error': this.callbacks.onError?.(m.code, m.message); return;
+      default: this.callbacks.onMessage?.(m);
+    }
+  }
+
+  private deliver(e: StreamEvent): void {
+    if (this.record) this.received.push(e);
+    const cb = this.callbacks;
+    switch (e.type) {
+      case '_a': this.seed = e.body; cb.onReset?.(e.body, e); return;
+      case '_c': cb.onConnect?.(Number(e.body), e); return;
+      case '_d': cb.onDisconnect?.(Number(e.body), e); return;
+      default:
+        if (e.type.startsWith('_')) cb.onServerEvent?.(e); else cb.onClientEvent?.(e);
+    }
+  }
+
+  /** Sends a message if connected; returns false when there is no open socket. */
+  send(m: ClientMessage): boolean {
+    if (!this.ws || this.ws.readyState !== 1) return false;
+    this.ws.send(encodeClient(m));
+    return true;
+  }
+
+  /** Publishes a client event (SimDriver SendEvent); it comes back through onClientEvent. */
+  sendEvent(type: string, body: string): boolean { return this.send({ kind: 'publish', type, body }); }
+
+  /** Sends movement input (walk in -1000..1000 thousandths of walk speed). */
+  sendInput(input: InputFrame): boolean { return this.send({ kind: 'input', input }); }
+
+  /** Sets the interest centre (raw Q47.16 vector) and radius in cells. */
+  setInterest(interest: Interest): boolean { return this.send({ kind: 'interest', interest }); }
+
+  /** Spawns a sphere at a position with a velocity (raw Q47.16). */
+  spawn(position: RawVec3, velocity: RawVec3): boolean {
+    return this.send({ kind: 'spawn', shape: 0, position, velocity, size: [0n, 0n, 0n] });
+  }
+
+  /** The newest state received, or null. */
+  get state(): Mirror | null { return this.newest; }
+
+  /**
+   * Bodies interpolated for rendering at `interpolationTicks` behind the newest state: linear in
+   * position, normalised linear in rotation (nlerp), between the two received ticks around the
+   * render time.
+   */
+  bodies(at = now()): RenderBody[] {
+    const latest = this.newest;
+    if (!latest) return [];
+    const arrived = this.arrivals.get(latest.tick) ?? at;
+    const renderTick = latest.tick - (this.opts.interpolationTicks ?? 2) + Math.min(1, ((at - arrived) * this.tickRate) / 1000);
+    let a: Mirror | undefined, b: Mirror | undefined;
+    for (const [t, f] of this.frames) {
+      if (t <= renderTick && (!a || t > a.tick)) a = f;
+      if (t >= renderTick && (!b || t < b.tick)) b = f;
+    }
+    a = a ?? b ?? latest; b = b ?? a;
+    const span = b.tick - a.tick, w = span > 0 ? (renderTick - a.tick) / span : 0;
+    const out: RenderBody[] = [];
+    for (const [index, sb] of b.bodies) {
+      const sa = a.bodies.get(index);
+      const from = sa && sa.generation === sb.generation ? sa : sb;
+      const lerp = (x: number, y: number): number => x + (y - x) * w;
+      let q: [number, number, number, number] = [lerp(from.qx, sb.qx), lerp(from.qy, sb.qy), lerp(from.qz, sb.qz), lerp(from.qw, sb.qw)];
+      const n = Math.hypot(...q) || 1;
+      q = [q[0] / n, q[1] / n, q[2] / n, q[3] / n];
+      const shape = b.shapes.get(index);
+      out.push({
+        index, generation: sb.generation, shard: sb.shard, shape: shape?.shape ?? 0, kind: shape?.kind ?? 0,
+        size: shape ? [shape.sx / 1024, shape.sy / 1024, shape.sz / 1024] : [0, 0, 0],
+        position: [lerp(from.px, sb.px) / 1024, lerp(from.py, sb.py) / 1024, lerp(from.pz, sb.pz) / 1024],
+        rotation: q,
+      });
+    }
+    return out;
+  }
+
+  /** Closes for good (no reconnect). */
+  close(): void {
+    this.closedByUser = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.ws?.close(CLOSE.NORMAL, 'bye');
+  }
+
+  /** Test hook: drops the socket as a network failure would (a reconnect follows). */
+  dropConnection(): void { this.ws?.close(4999, 'dropped by the client'); }
+}
+
+function now(): number { return typeof performance !== 'undefined' ? performance.now() : Date.now(); }

@@ -1,0 +1,545 @@
+/**
+ * The host: one uWebSockets.js app serving the event streams to clients.
+ *
+ *   GET  /healthz                                   liveness + a few figures (JSON)
+ *   POST /:stream/:privateId/:lastKnownTick         GoEventStream-compatible JSON endpoint
+ *   WS   /ws                                        FlatBuffers ClientMessage / ServerMessage
+ *
+ * A WebSocket session: upgrade (Origin checked against the allow-list; a token may come in
+ * `Authorization: Bearer <token>` or as the subprotocol `bearer.<token>` next to `tessera.v1`,
+ * never in the URL) -> the first message must be `hello` within authTimeoutMs (its token is
+ * used when the upgrade carried none) -> welcome + catch-up -> each tick: the stream's events
+ * (uWS pub/sub, one encode per stream) and, on the world stream, a snapshot/delta for the
+ * client's interest (one encode per distinct view and base, see sim/interest.ts).
+ *
+ * Limits, all deliberate:
+ *   maxPayloadLength   a larger client message gets TOO_LARGE and close 1009 (beyond 4x it,
+ *                      uWS cuts the connection without a close frame)
+ *   rate limits        token bucket per connection and message kind; excess is dropped with a
+ *                      RATE_LIMITED error (at most one per second), a flood closes with 4029
+ *   backpressure       over softBackpressure a client's deltas are skipped (the next one is
+ *                      taken against its acknowledged tick, so nothing is lost); over
+ *                      maxBackpressure the client is closed with 4008 SLOW_CONSUMER. uWS's own
+ *                      limit is set above ours, so uWS never drops a message silently.
+ *   malformed          a buffer that fails verification gets an error and close 4000
+ *   silence            a closed or silent client's public id stays reserved; its `_d` comes
+ *                      after the stream's silence timeout (GoEventStream), so a reconnect
+ *                      within it resumes without a disconnect.
+ */
+import { TokenBucket } from 'limiter';
+import { uws, type HttpResponse, type TemplatedApp, type WebSocket, type us_listen_socket } from './uws';
+import { decodeClient, encodeServer } from '../protocol/codec';
+import { ERROR, CLOSE, ProtocolError, type ErrorCode } from '../protocol/errors';
+import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage, type StreamEvent } from '../protocol/messages';
+import { StreamHub, StreamError, type EventStream } from '../sim/stream';
+import { WorldLoop, type StepResult, type WorldLoopOptions } from '../sim/world-loop';
+import type { ClientView } from '../sim/interest';
+import type { WorldSetup } from '../sim/main-sim';
+
+/** Who a token belongs to. */
+export interface Principal { account: string; guest: boolean }
+
+/** Message kinds that are rate limited, with their default budget (messages per second, burst). */
+export const DEFAULT_RATE_LIMITS: Record<ClientMessage['kind'], { perSecond: number; burst: number }> = {
+  hello: { perSecond: 1, burst: 2 },
+  input: { perSecond: 40, burst: 60 },
+  publish: { perSecond: 20, burst: 40 },
+  chat: { perSecond: 2, burst: 5 },
+  spawn: { perSecond: 2, burst: 4 },
+  ownership: { perSecond: 5, burst: 10 },
+  admin: { perSecond: 2, burst: 5 },
+  ack: { perSecond: 60, burst: 120 },
+  interest: { perSecond: 10, burst: 20 },
+  ping: { perSecond: 5, burst: 10 },
+};
+
+/** Host options (all have defaults). */
+export interface HostOptions {
+  /** TCP port; 0 picks a free one (see Host.port). Default 9001. */
+  port?: number;
+  /** Address to bind. Default '127.0.0.1'. */
+  host?: string;
+  /** Ticks per second of every stream. Default 20. */
+  tickRate?: number;
+  /** Name of the stream that runs the physics world. Default 'world'. */
+  worldStream?: string;
+  /** The world. Default: an empty ground plane. */
+  world?: WorldSetup;
+  worldLoop?: WorldLoopOptions;
+  /** Token -> principal, or null to refuse. Default: guest tokens ("guest") when guests are on. */
+  authenticate?: (token: string) => Principal | null;
+  /** Accept the token "guest". Default true. */
+  guests?: boolean;
+  /** Origins allowed to open /ws (browsers send Origin; clients without one are allowed). Default: any. */
+  originAllowList?: string[];
+  /** Largest client message, bytes. Default 16 KiB. */
+  maxPayloadLength?: number;
+  /** Buffered bytes beyond which deltas are skipped. Default 256 KiB. */
+  softBackpressure?: number;
+  /** Buffered bytes beyond which a client is dropped (4008). Default 1 MiB. */
+  maxBackpressure?: number;
+  /** Time for the first message (hello), ms. Default 3000. */
+  authTimeoutMs?: number;
+  /** Silence before `_d`, ms. Default 10,000. */
+  silenceMs?: number;
+  rateLimits?: Partial<typeof DEFAULT_RATE_LIMITS>;
+  /** Dropped (rate-limited) messages after which a client is closed (4029). Default 1000. */
+  floodLimit?: number;
+  /** Most open WebSockets. Default 20,000. */
+  maxClients?: number;
+  /** Largest JSON endpoint request body, bytes. Default 64 KiB. */
+  maxJsonBody?: number;
+  /** Called after every world tick (metrics, tests). */
+  onTick?: (r: StepResult) => void;
+  /** Milliseconds clock (tests). Default Date.now. */
+  clock?: () => number;
+  /** Do not start the tick timer (tests drive `tickOnce`). Default false. */
+  manualTicks?: boolean;
+}
+
+/** Per-connection state (uWS user data). */
+interface Session {
+  id: number;
+  closed: boolean;
+  principal: Principal | null;
+  address: string;
+  stream: EventStream | null;
+  privateId: string;
+  publicId: number;
+  view: ClientView | null;
+  /** The view follows the avatar until the client sets its own interest. */
+  follow: boolean;
+  buckets: Map<string, TokenBucket>;
+  dropped: number;
+  lastLimitError: number;
+  authTimer: NodeJS.Timeout | null;
+  ws: WebSocket<Session> | null;
+}
+
+/** Figures of the host, for /healthz, metrics and benchmarks. */
+export interface HostStats {
+  tick: number; clients: number; streams: number;
+  ticks: number; tickMsP50: number; tickMsP99: number; tickMsMax: number;
+  messagesIn: number; messagesOut: number; bytesOut: number;
+  droppedSlow: number; closedMalformed: number; rateLimited: number; skippedDeltas: number;
+}
+
+const dec = new TextDecoder('utf-8', { fatal: true });
+
+/** The running host. Create with Host.start. */
+export class Host {
+  readonly hub: StreamHub;
+  readonly world: WorldLoop;
+  private app: TemplatedApp;
+  private listen: us_listen_socket | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly sessions = new Set<Session>();
+  private nextSession = 1;
+  private stopping = false;
+  private readonly o: Required<Omit<HostOptions, 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits'>> & HostOptions;
+  private readonly limits: typeof DEFAULT_RATE_LIMITS;
+  private readonly tickTimes: number[] = [];
+  private readonly stats = { ticks: 0, messagesIn: 0, messagesOut: 0, bytesOut: 0, droppedSlow: 0, closedMalformed: 0, rateLimited: 0, skippedDeltas: 0 };
+  /** Port the host listens on. */
+  port = 0;
+
+  private constructor(opts: HostOptions) {
+    this.o = {
+      port: 9001, host: '127.0.0.1', tickRate: 20, worldStream: 'world', guests: true, maxPayloadLength: 16 * 1024,
+      softBackpressure: 256 * 1024, maxBackpressure: 1024 * 1024, authTimeoutMs: 3000, silenceMs: 10_000, floodLimit: 1000,
+      maxClients: 20_000, maxJsonBody: 64 * 1024, clock: Date.now, manualTicks: false, ...opts,
+    };
+    this.limits = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
+    const clock = this.o.clock;
+    this.hub = new StreamHub({ clock: { now: clock }, silenceMs: this.o.silenceMs, tickRate: this.o.tickRate });
+    const setup: WorldSetup = opts.world ?? {
+      config: { capacity: 4096, tickRate: this.o.tickRate },
+      scene: (w) => { w.addPlane({ normal: [0, 1, 0], offset: 0 }); },
+    };
+    if ((setup.config.tickRate ?? 60) !== this.o.tickRate) throw new RangeError(`world tickRate ${setup.config.tickRate} must equal the host tickRate ${this.o.tickRate}`);
+    this.world = new WorldLoop(this.hub.stream(this.o.worldStream), setup, opts.worldLoop);
+    this.app = uws.App();
+    this.routes();
+  }
+
+  /** Starts a host and listens. Throws Error when the port cannot be bound. */
+  static async start(opts: HostOptions = {}): Promise<Host> {
+    const h = new Host(opts);
+    await new Promise<void>((resolve, reject) => {
+      h.app.listen(h.o.host, h.o.port, (sock) => {
+        if (!sock) { reject(new Error(`cannot listen on ${h.o.host}:${h.o.port}`)); return; }
+        h.listen = sock;
+        h.port = uws.us_socket_local_port(sock);
+        resolve();
+      });
+    });
+    if (!h.o.manualTicks) h.schedule(performance.now());
+    return h;
+  }
+
+  private schedule(due: number): void {
+    const period = 1000 / this.o.tickRate;
+    const next = due + period;
+    this.timer = setTimeout(() => {
+      if (this.stopping) return;
+      this.tickOnce();
+      const now = performance.now();
+      this.schedule(now - next > 5 * period ? now : next);   // far behind: do not try to catch up in a burst
+    }, Math.max(0, next - performance.now()));
+  }
+
+  // ---- ticks ----
+
+  /** Runs one tick of every stream and sends its results. */
+  tickOnce(): void {
+    const t0 = performance.now();
+    for (const s of this.sessions) if (s.stream && !s.closed) s.stream.heard(s.privateId);
+    const r = this.world.step();
+    this.fanOut(this.world.stream, r.tick, r.events);
+    for (const name of this.hub.list()) {
+      if (name === this.o.worldStream) continue;
+      const st = this.hub.get(name) as EventStream;
+      const closed = st.advance();
+      this.fanOut(st, closed.tick, closed.events);
+    }
+    this.sendDeltas();
+    const ms = performance.now() - t0;
+    this.tickTimes.push(ms);
+    if (this.tickTimes.length > 2000) this.tickTimes.splice(0, this.tickTimes.length - 2000);
+    this.stats.ticks++;
+    this.o.onTick?.({ ...r, ms });
+  }
+
+  private fanOut(stream: EventStream, tick: number, events: readonly StreamEvent[]): void {
+    if (this.app.numSubscribers(`e/${stream.name}`) === 0) return;
+    const bytes = encodeServer({ kind: 'events', tick: tick + 1, events: events as StreamEvent[] });
+    this.app.publish(`e/${stream.name}`, bytes, true);
+    this.stats.messagesOut++;
+  }
+
+  private sendDeltas(): void {
+    const w = this.world;
+    for (const s of this.sessions) {
+      if (s.closed || !s.view || !s.ws || s.stream !== w.stream) continue;
+      const buffered = s.ws.getBufferedAmount();
+      if (buffered > this.o.maxBackpressure) {
+        this.stats.droppedSlow++;
+        this.close(s, CLOSE.SLOW_CONSUMER, 'slow consumer: the client did not read its messages');
+        continue;
+      }
+      if (buffered > this.o.softBackpressure) { this.stats.skippedDeltas++; continue; }
+      if (s.follow) {
+        const p = w.avatarPosition(s.publicId);
+        if (p) w.interest.setInterest(s.view, p[0], p[2], s.view.cells);
+      }
+      const m = w.interest.messageFor(s.view, encodeServer);
+      this.send(s, m.bytes as Uint8Array);
+    }
+  }
+
+  // ---- sending ----
+
+  private send(s: Session, bytes: Uint8Array): void {
+    if (s.closed || !s.ws) return;
+    s.ws.send(bytes, true);
+    this.stats.messagesOut++;
+    this.stats.bytesOut += bytes.byteLength;
+  }
+
+  private sendMsg(s: Session, m: ServerMessage): void { this.send(s, encodeServer(m)); }
+
+  private error(s: Session, code: ErrorCode, message: string): void { this.sendMsg(s, { kind: 'error', code, message }); }
+
+  private close(s: Session, code: number, reason: string): void {
+    if (s.closed || !s.ws) return;
+    const ws = s.ws;
+    s.closed = true;
+    ws.end(code, reason.slice(0, 120));
+  }
+
+  // ---- routes ----
+
+  private routes(): void {
+    const o = this.o;
+    this.app.get('/healthz', (res) => {
+      res.writeStatus('200 OK').writeHeader('content-type', 'application/json').end(JSON.stringify({ ok: !this.stopping, ...this.figures() }));
+    });
+    this.app.post('/:stream/:privateId/:lastKnownTick', (res, req) => this.jsonEndpoint(res, req.getParameter(0) ?? '', req.getParameter(1) ?? '', req.getParameter(2) ?? ''));
+    this.app.ws<Session>('/ws', {
+      compression: uws.DISABLED,
+      // uWS cuts a connection without a close frame (1006) beyond its own limit; up to 4x ours
+      // the message arrives and is refused with 1009 and an error the client can read.
+      maxPayloadLength: o.maxPayloadLength * 4,
+      // Above our own hard limit: uWS must never drop a message silently; we close first.
+      maxBackpressure: o.maxBackpressure * 4,
+      closeOnBackpressureLimit: 0,
+      idleTimeout: Math.max(8, Math.ceil(o.silenceMs / 1000)),
+      sendPingsAutomatically: true,
+      upgrade: (res, req, context) => {
+        const origin = req.getHeader('origin');
+        const auth = req.getHeader('authorization');
+        const protocols = req.getHeader('sec-websocket-protocol');
+        const key = req.getHeader('sec-websocket-key'), ext = req.getHeader('sec-websocket-extensions');
+        const reply = (status: string, code: ErrorCode, message: string): void => {
+          res.cork(() => res.writeStatus(status).writeHeader('content-type', 'application/json').end(JSON.stringify({ error: { code, message } })));
+        };
+        if (this.stopping) { reply('503 Service Unavailable', ERROR.SHUTTING_DOWN, 'the host is shutting down'); return; }
+        if (origin && o.originAllowList && !o.originAllowList.includes(origin)) { reply('403 Forbidden', ERROR.BAD_ORIGIN, `origin ${origin} is not allowed`); return; }
+        if (this.sessions.size >= o.maxClients) { reply('503 Service Unavailable', ERROR.FULL, 'the host is full'); return; }
+        const offered = protocols.split(',').map((p) => p.trim()).filter(Boolean);
+        let token = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
+        const bearer = offered.find((p) => p.startsWith('bearer.'));
+        if (!token && bearer) token = bearer.slice(7);
+        let principal: Principal | null = null;
+        if (token) {
+          principal = this.authenticate(token);
+          if (!principal) { reply('401 Unauthorized', ERROR.UNAUTHENTICATED, 'the token is not valid'); return; }
+        }
+        const session: Session = {
+          id: this.nextSession++, closed: false, principal, address: dec.decode(res.getRemoteAddressAsText()), stream: null, privateId: '', publicId: 0,
+          view: null, follow: true, buckets: new Map(), dropped: 0, lastLimitError: 0, authTimer: null, ws: null,
+        };
+        const chosen = offered.includes('tessera.v1') ? 'tessera.v1' : '';
+        res.cork(() => res.upgrade<Session>(session, key, chosen, ext, context));
+      },
+      open: (ws) => {
+        const s = ws.getUserData();
+        s.ws = ws;
+        this.sessions.add(s);
+        s.authTimer = setTimeout(() => {
+          s.authTimer = null;
+          if (!s.stream && !s.closed) { this.error(s, ERROR.AUTH_TIMEOUT, `send hello within ${o.authTimeoutMs} ms`); this.close(s, CLOSE.AUTH_TIMEOUT, 'no hello in time'); }
+        }, o.authTimeoutMs);
+      },
+      message: (ws, message, isBinary) => this.onMessage(ws.getUserData(), message, isBinary),
+      drain: () => { /* deltas resume on the next tick once the buffer is under softBackpressure */ },
+      close: (ws) => {
+        const s = ws.getUserData();
+        s.closed = true;
+        s.ws = null;
+        if (s.authTimer) clearTimeout(s.authTimer);
+        this.sessions.delete(s);
+      },
+    });
+    this.app.any('/*', (res) => { res.writeStatus('404 Not Found').writeHeader('content-type', 'application/json').end(JSON.stringify({ error: { code: ERROR.NOT_FOUND, message: 'no such route' } })); });
+  }
+
+  private authenticate(token: string): Principal | null {
+    if (this.o.authenticate) return this.o.authenticate(token);
+    return this.o.guests && token === 'guest' ? { account: 'guest', guest: true } : null;
+  }
+
+  private limited(s: Session, kind: ClientMessage['kind']): boolean {
+    let b = s.buckets.get(kind);
+    if (!b) {
+      const l = this.limits[kind];
+      b = new TokenBucket({ bucketSize: l.burst, tokensPerInterval: l.perSecond, interval: 'second' });
+      b.content = l.burst;
+      s.buckets.set(kind, b);
+    }
+    if (b.tryRemoveTokens(1)) return false;
+    this.stats.rateLimited++;
+    s.dropped++;
+    if (s.dropped >= this.o.floodLimit) { this.error(s, ERROR.RATE_LIMITED, 'too many messages'); this.close(s, CLOSE.RATE_LIMITED, 'flood'); return true; }
+    const now = this.o.clock();
+    if (now - s.lastLimitError >= 1000) { s.lastLimitError = now; this.error(s, ERROR.RATE_LIMITED, `too many ${kind} messages: at most ${this.limits[kind].perSecond} per second`); }
+    return true;
+  }
+
+  private onMessage(s: Session, data: ArrayBuffer, isBinary: boolean): void {
+    if (s.closed) return;
+    this.stats.messagesIn++;
+    if (data.byteLength > this.o.maxPayloadLength) {
+      this.error(s, ERROR.TOO_LARGE, `messages are at most ${this.o.maxPayloadLength} bytes, got ${data.byteLength}`);
+      this.close(s, CLOSE.TOO_BIG, 'message too big');
+      return;
+    }
+    if (!isBinary) { this.stats.closedMalformed++; this.error(s, ERROR.BAD_MESSAGE, 'messages are binary FlatBuffers (ClientMessage)'); this.close(s, CLOSE.BAD_MESSAGE, 'text frame'); return; }
+    let m: ClientMessage;
+    try {
+      m = decodeClient(new Uint8Array(data));
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      this.stats.closedMalformed++;
+      this.error(s, e.code, e.message);
+      this.close(s, CLOSE.BAD_MESSAGE, `malformed: ${e.reason}`);
+      return;
+    }
+    if (!s.stream) {
+      if (m.kind !== 'hello') { this.error(s, ERROR.UNAUTHENTICATED, 'the first message must be hello'); this.close(s, CLOSE.UNAUTHENTICATED, 'not authenticated'); return; }
+      this.hello(s, m);
+      return;
+    }
+    if (this.limited(s, m.kind)) return;
+    try {
+      this.handle(s, m);
+    } catch (e) {
+      if (e instanceof StreamError) { this.error(s, e.code, e.message); return; }
+      throw e;
+    }
+  }
+
+  private hello(s: Session, m: Extract<ClientMessage, { kind: 'hello' }>): void {
+    if (m.version !== PROTOCOL_VERSION) { this.error(s, ERROR.BAD_VERSION, `this host speaks protocol ${PROTOCOL_VERSION}, the client ${m.version}`); this.close(s, CLOSE.BAD_VERSION, 'protocol version'); return; }
+    if (!s.principal) {
+      s.principal = m.token ? this.authenticate(m.token) : null;
+      if (!s.principal) { this.error(s, ERROR.UNAUTHENTICATED, 'hello carried no valid token'); this.close(s, CLOSE.UNAUTHENTICATED, 'bad token'); return; }
+    }
+    let stream: EventStream, joined: { publicId: number };
+    try {
+      stream = this.hub.stream(m.stream);
+      joined = stream.connect(m.privateId);
+    } catch (e) {
+      if (!(e instanceof StreamError)) throw e;
+      this.error(s, e.code, e.message); this.close(s, CLOSE.POLICY, 'bad hello'); return;
+    }
+    if (s.authTimer) { clearTimeout(s.authTimer); s.authTimer = null; }
+    s.stream = stream; s.privateId = m.privateId; s.publicId = joined.publicId;
+    const ws = s.ws as WebSocket<Session>;
+    ws.cork(() => {
+      this.sendMsg(s, { kind: 'welcome', version: PROTOCOL_VERSION, publicId: s.publicId, stream: stream.name, tick: stream.tick, tickRate: this.o.tickRate, seed: stream.seed });
+      const c = stream.catchUp(m.lastKnownTick ?? 0);
+      const events = c.kind === 'events' ? c.events : [{ tick: c.snapshot.tick, type: '_s', origin: 0, body: String(c.snapshot.payload) }, ...c.events];
+      for (let i = 0; i < events.length || i === 0; i += 2048) this.sendMsg(s, { kind: 'events', tick: stream.tick, events: events.slice(i, i + 2048) });
+    });
+    ws.subscribe(`e/${stream.name}`);
+    if (stream === this.world.stream) {
+      s.view = this.world.interest.createView(0, 0, 2);
+      if (m.interest) {
+        s.follow = false;
+        this.world.interest.setInterest(s.view, Number(m.interest.center[0]) / 65536, Number(m.interest.center[2]) / 65536, m.interest.cells);
+      }
+    }
+  }
+
+  private handle(s: Session, m: ClientMessage): void {
+    const st = s.stream as EventStream;
+    switch (m.kind) {
+      case 'hello': this.error(s, ERROR.UNEXPECTED, 'already joined'); return;
+      case 'input': {
+        const i = m.input;
+        st.publish(s.privateId, 'in', `${i.walkX},${i.walkZ},${i.jump ? 1 : 0}`);
+        return;
+      }
+      case 'publish': st.publish(s.privateId, m.type, m.body); return;
+      case 'chat':
+        if (m.channel !== 0) { this.error(s, ERROR.NOT_ALLOWED, 'only the world channel (0) is served on this host'); return; }
+        st.publish(s.privateId, 'chat', m.text);
+        return;
+      case 'spawn': {
+        const mm = (r: bigint): number => Math.round((Number(r) * 1000) / 65536);
+        st.publish(s.privateId, 'sp', [...m.position, ...m.velocity].map(mm).join(','));
+        return;
+      }
+      case 'ack': if (s.view) this.world.interest.acknowledge(s.view, m.tick); return;
+      case 'interest':
+        if (!s.view) { this.error(s, ERROR.UNEXPECTED, 'interest is served on the world stream only'); return; }
+        s.follow = false;
+        this.world.interest.setInterest(s.view, Number(m.interest.center[0]) / 65536, Number(m.interest.center[2]) / 65536, m.interest.cells);
+        return;
+      case 'ping': this.sendMsg(s, { kind: 'pong', nonce: m.nonce, tick: st.tick }); return;
+      case 'ownership': case 'admin':
+        this.error(s, ERROR.NOT_ALLOWED, `${m.kind} is not served by this host`);
+        return;
+    }
+  }
+
+  // ---- JSON endpoint (GoEventStream) ----
+
+  private jsonEndpoint(res: HttpResponse, name: string, privateId: string, lastKnown: string): void {
+    let aborted = false;
+    res.onAborted(() => { aborted = true; });
+    const reply = (status: string, body: unknown): void => {
+      if (aborted) return;
+      res.cork(() => res.writeStatus(status).writeHeader('content-type', 'application/json').end(JSON.stringify(body)));
+    };
+    const fail = (status: string, code: ErrorCode, message: string): void => reply(status, { error: { code, message } });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.onData((chunk, last) => {
+      if (aborted || size < 0) return;
+      size += chunk.byteLength;
+      if (size > this.o.maxJsonBody) { size = -1; fail('413 Payload Too Large', ERROR.TOO_LARGE, `request body over ${this.o.maxJsonBody} bytes`); return; }
+      chunks.push(Buffer.from(chunk.slice(0)));
+      if (!last) return;
+      if (this.stopping) { fail('503 Service Unavailable', ERROR.SHUTTING_DOWN, 'the host is shutting down'); return; }
+      if (!/^\d{1,10}$/.test(lastKnown)) { fail('400 Bad Request', ERROR.BAD_VALUE, 'lastKnownTick is a non-negative integer'); return; }
+      let events: Array<{ type: string; body: string }>;
+      try {
+        const text = dec.decode(Buffer.concat(chunks));
+        events = parseJsonEvents(text.trim() === '' ? '{}' : text);
+      } catch (e) {
+        fail('400 Bad Request', ERROR.BAD_MESSAGE, `body: ${(e as Error).message}`); return;
+      }
+      try {
+        const stream = this.hub.stream(name);
+        const { publicId } = stream.connect(privateId);
+        for (const e of events) stream.publish(privateId, e.type, e.body);
+        const since = stream.since(Number(lastKnown));
+        if (since.kind === 'trimmed') { fail('410 Gone', ERROR.NOT_FOUND, `events before tick ${since.firstTick} are no longer kept: rejoin with lastKnownTick >= ${since.firstTick}`); return; }
+        reply('200 OK', { publicId, tick: since.tick, events: since.events.map(jsonEvent) });
+      } catch (e) {
+        if (e instanceof StreamError) { fail('400 Bad Request', e.code, e.message); return; }
+        fail('500 Internal Server Error', ERROR.INTERNAL, 'internal error');
+        throw e;
+      }
+    });
+  }
+
+  // ---- figures and shutdown ----
+
+  private figures(): HostStats {
+    const t = [...this.tickTimes].sort((a, b) => a - b);
+    const q = (p: number): number => (t.length ? t[Math.min(t.length - 1, Math.floor(p * t.length))] : 0);
+    let clients = 0;
+    for (const s of this.sessions) if (s.stream) clients++;
+    return { tick: this.world.stream.tick, clients, streams: this.hub.list().length, tickMsP50: q(0.5), tickMsP99: q(0.99), tickMsMax: t.length ? t[t.length - 1] : 0, ...this.stats };
+  }
+
+  /** Current figures (tick times over the last 2,000 ticks). */
+  get statistics(): HostStats { return this.figures(); }
+
+  /** Clients that completed hello. */
+  get clientCount(): number { return this.figures().clients; }
+
+  /**
+   * Graceful shutdown: stops accepting, tells every client (error SHUTTING_DOWN, close 1001),
+   * stops the tick timer and the shard workers.
+   */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.listen) { uws.us_listen_socket_close(this.listen); this.listen = null; }
+    for (const s of [...this.sessions]) {
+      if (s.closed || !s.ws) continue;
+      this.error(s, ERROR.SHUTTING_DOWN, 'the host is shutting down');
+      this.close(s, CLOSE.GOING_AWAY, 'shutting down');
+    }
+    await this.world.close();
+  }
+}
+
+/** A stream event as the JSON endpoint shows it (origin '_' for the server, else the public id). */
+export function jsonEvent(e: StreamEvent): { tick: number; type: string; origin: string | number; body: string } {
+  return { tick: e.tick, type: e.type, origin: e.origin === 0 ? '_' : e.origin, body: e.body };
+}
+
+/**
+ * Events a JSON client publishes: `{}` (none), `{"events": [{"type", "body"}...]}` or a bare
+ * array of them. Throws Error with what is wrong.
+ */
+export function parseJsonEvents(text: string): Array<{ type: string; body: string }> {
+  const v = JSON.parse(text) as unknown;
+  const list = Array.isArray(v) ? v : v && typeof v === 'object' ? ((v as { events?: unknown }).events ?? []) : null;
+  if (!Array.isArray(list)) throw new Error('expected {} or {"events": [{"type": "...", "body": "..."}]}');
+  if (list.length > 256) throw new Error('at most 256 events per request');
+  return list.map((e: unknown, i) => {
+    if (!e || typeof e !== 'object') throw new Error(`event ${i} is not an object`);
+    const { type, body } = e as { type?: unknown; body?: unknown };
+    if (typeof type !== 'string') throw new Error(`event ${i}: type must be a string`);
+    if (body !== undefined && typeof body !== 'string') throw new Error(`event ${i}: body must be a string`);
+    return { type, body: body ?? '' };
+  });
+}
+

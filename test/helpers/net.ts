@@ -1,0 +1,76 @@
+/**
+ * Helpers for tests over real sockets on loopback: a raw WebSocket that records decoded
+ * server messages and its close, and HTTP calls.
+ */
+import WebSocket from 'ws';
+import { decodeServer, encodeClient } from '../../src/protocol/codec';
+import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '../../src/protocol/messages';
+
+/** A raw client: sends ClientMessages, records ServerMessages and how it closed. */
+export class RawClient {
+  readonly messages: ServerMessage[] = [];
+  closed: { code: number; reason: string } | null = null;
+  upgradeStatus = 0;
+  readonly ws: WebSocket;
+  readonly opened: Promise<boolean>;
+  readonly done: Promise<{ code: number; reason: string }>;
+
+  constructor(url: string, opts: { protocols?: string[]; headers?: Record<string, string> } = {}) {
+    this.ws = new WebSocket(url, opts.protocols ?? ['tessera.v1'], { headers: opts.headers });
+    this.ws.binaryType = 'arraybuffer';
+    this.ws.on('message', (data: ArrayBuffer, isBinary: boolean) => { if (isBinary) this.messages.push(decodeServer(new Uint8Array(data))); });
+    let refused: (status: number) => void = () => {};
+    this.opened = new Promise((resolve) => {
+      this.ws.once('open', () => resolve(true));
+      this.ws.once('error', () => resolve(false));
+      refused = () => resolve(false);
+    });
+    this.done = new Promise((resolve) => {
+      this.ws.once('close', (code: number, reason: Buffer) => { this.closed = { code, reason: reason.toString() }; resolve(this.closed); });
+      this.ws.once('error', () => { if (!this.closed) { this.closed = { code: -1, reason: 'error' }; resolve(this.closed); } });
+    });
+    // With this listener ws emits no 'error' for a refused upgrade: record the status and end.
+    this.ws.on('unexpected-response', (req, res) => {
+      this.upgradeStatus = res.statusCode ?? 0;
+      res.resume();
+      req.destroy();
+      refused(this.upgradeStatus);
+    });
+  }
+
+  send(m: ClientMessage): void { this.ws.send(encodeClient(m)); }
+  sendRaw(b: Uint8Array | string): void { this.ws.send(b); }
+
+  hello(over: Partial<Extract<ClientMessage, { kind: 'hello' }>> = {}): void {
+    this.send({ kind: 'hello', version: PROTOCOL_VERSION, token: 'guest', stream: 'world', privateId: `p${Math.random()}`, lastKnownTick: null, interest: null, ...over });
+  }
+
+  of<K extends ServerMessage['kind']>(kind: K): Array<Extract<ServerMessage, { kind: K }>> {
+    return this.messages.filter((m) => m.kind === kind) as Array<Extract<ServerMessage, { kind: K }>>;
+  }
+
+  /** Resolves when `pred` holds (polled every 10 ms); rejects after `ms`. */
+  async until(pred: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+    await waitFor(pred, ms, what);
+  }
+
+  close(): void { this.ws.close(); }
+}
+
+/** Polls `pred` every 10 ms; rejects with `what` after `ms`. */
+export async function waitFor(pred: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** POST with a body; returns status and parsed JSON. */
+export async function post(url: string, body: string): Promise<{ status: number; json: any }> {
+  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+  const text = await res.text();
+  let json: unknown = null;
+  try { json = JSON.parse(text); } catch { json = text; }
+  return { status: res.status, json };
+}

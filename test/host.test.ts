@@ -1,0 +1,243 @@
+/**
+ * The host over real sockets on loopback: routes, the auth gate, verification, limits and
+ * close codes, catch-up on reconnect, and the client library against the JSON endpoint.
+ */
+import { Host } from '../src/net/host';
+import { CLOSE, ERROR } from '../src/protocol/errors';
+import { encodeClient } from '../src/protocol/codec';
+import { createNodeClient, type TesseraClient } from '../src/client/node';
+import type { StreamEvent } from '../src/protocol/messages';
+import { RawClient, post, waitFor } from './helpers/net';
+import { testWorld } from './helpers/world-setup';
+
+let host: Host;
+let url: string, http: string;
+
+beforeAll(async () => {
+  host = await Host.start({
+    port: 0, world: testWorld(), authTimeoutMs: 400, maxPayloadLength: 4096, floodLimit: 300,
+    originAllowList: ['http://allowed.example'], worldLoop: { snapshotEvery: 20, retainTicks: 40 },
+    authenticate: (t) => (t === 'guest' || t === 'secret' ? { account: t, guest: t === 'guest' } : null),
+  });
+  url = `ws://127.0.0.1:${host.port}/ws`;
+  http = `http://127.0.0.1:${host.port}`;
+});
+afterAll(async () => { await host.stop(); });
+
+describe('host routes', () => {
+  test('GET /healthz answers with the tick', async () => {
+    const r = await fetch(`${http}/healthz`);
+    expect(r.status).toBe(200);
+    const j = await r.json() as { ok: boolean; tick: number };
+    expect(j.ok).toBe(true);
+    expect(j.tick).toBeGreaterThanOrEqual(0);
+  });
+
+  test('JSON endpoint: public id, tick and events since lastKnownTick (GoEventStream)', async () => {
+    const a = await post(`${http}/lobby/me/0`, '{}');
+    expect(a.status).toBe(200);
+    expect(a.json.publicId).toBe(1);
+    await waitFor(() => host.hub.get('lobby')!.tick > a.json.tick, 3000, 'a tick');
+    const b = await post(`${http}/lobby/me/0`, JSON.stringify({ events: [{ type: 'hi', body: 'there' }] }));
+    expect(b.json.publicId).toBe(1);
+    expect(b.json.events[0]).toMatchObject({ tick: 0, type: '_a', origin: '_' });
+    expect(b.json.events.find((e: { type: string }) => e.type === '_c')).toMatchObject({ origin: '_', body: '1' });
+    const other = await post(`${http}/lobby/you/0`, '');
+    expect(other.json.publicId).toBe(2);
+    await waitFor(() => host.hub.get('lobby')!.tick > b.json.tick, 3000, 'a tick');
+    const c = await post(`${http}/lobby/you/${b.json.tick}`, '{}');
+    expect(c.json.events.find((e: { type: string }) => e.type === 'hi')).toMatchObject({ origin: 1, body: 'there' });
+    expect(c.json.events.every((e: { tick: number }) => e.tick >= b.json.tick)).toBe(true);
+  });
+
+  test('JSON endpoint errors carry codes', async () => {
+    expect((await post(`${http}/lobby/me/0`, '{not json')).json.error.code).toBe(ERROR.BAD_MESSAGE);
+    expect((await post(`${http}/lobby/me/0`, JSON.stringify({ events: [{ type: '_a', body: '' }] }))).json.error.code).toBe(ERROR.BAD_VALUE);
+    expect((await post(`${http}/bad name!/me/0`, '{}')).status).toBe(400);
+    expect((await post(`${http}/lobby/me/x`, '{}')).json.error.code).toBe(ERROR.BAD_VALUE);
+    const big = await post(`${http}/lobby/me/0`, 'x'.repeat(70 * 1024));
+    expect(big.status).toBe(413);
+    expect(big.json.error.code).toBe(ERROR.TOO_LARGE);
+  });
+});
+
+describe('WebSocket gate', () => {
+  test('hello -> welcome, catch-up from _a, then events every tick and a snapshot', async () => {
+    const c = new RawClient(url);
+    await c.opened;
+    c.hello({ privateId: 'gate-1' });
+    await c.until(() => c.of('snapshot').length > 0 && c.of('events').length > 3, 5000, 'state');
+    const w = c.of('welcome')[0];
+    expect(w.publicId).toBeGreaterThan(0);
+    expect(w.tickRate).toBe(20);
+    expect(c.of('events')[0].events[0].type === '_a' || c.of('events')[0].events[0].type === '_s').toBe(true);
+    c.close();
+  });
+
+  test('a message before hello closes with 4001 UNAUTHENTICATED', async () => {
+    const c = new RawClient(url);
+    await c.opened;
+    c.send({ kind: 'ping', nonce: 1n });
+    expect((await c.done).code).toBe(CLOSE.UNAUTHENTICATED);
+    expect(c.of('error')[0].code).toBe(ERROR.UNAUTHENTICATED);
+  });
+
+  test('no hello within the window closes with 4002', async () => {
+    const c = new RawClient(url);
+    await c.opened;
+    expect((await c.done).code).toBe(CLOSE.AUTH_TIMEOUT);
+  });
+
+  test('a bad token: 401 in the upgrade, 4001 in hello', async () => {
+    const up = new RawClient(url, { headers: { authorization: 'Bearer nope' } });
+    expect(await up.opened).toBe(false);
+    expect(up.upgradeStatus).toBe(401);
+    const sub = new RawClient(url, { protocols: ['tessera.v1', 'bearer.secret'] });
+    expect(await sub.opened).toBe(true);
+    sub.hello({ token: '' });
+    await sub.until(() => sub.of('welcome').length > 0, 3000, 'welcome with the upgrade token');
+    sub.close();
+    const c = new RawClient(url);
+    await c.opened;
+    c.hello({ token: 'wrong' });
+    expect((await c.done).code).toBe(CLOSE.UNAUTHENTICATED);
+  });
+
+  test('a wrong protocol version closes with 4003', async () => {
+    const c = new RawClient(url);
+    await c.opened;
+    c.hello({ version: 99 });
+    expect((await c.done).code).toBe(CLOSE.BAD_VERSION);
+    expect(c.of('error')[0].code).toBe(ERROR.BAD_VERSION);
+  });
+
+  test('a disallowed Origin is refused with 403', async () => {
+    const c = new RawClient(url, { headers: { origin: 'http://evil.example' } });
+    expect(await c.opened).toBe(false);
+    expect(c.upgradeStatus).toBe(403);
+    const ok = new RawClient(url, { headers: { origin: 'http://allowed.example' } });
+    expect(await ok.opened).toBe(true);
+    ok.close();
+  });
+
+  test('malformed, text and oversized messages get close codes; the host keeps serving', async () => {
+    const bad = new RawClient(url);
+    await bad.opened;
+    bad.hello({ privateId: 'mal' });
+    await bad.until(() => bad.of('welcome').length > 0);
+    const good = encodeClient({ kind: 'publish', type: 'x', body: 'y' });
+    const broken = good.slice(0, good.length - 3);
+    bad.sendRaw(broken);
+    expect((await bad.done).code).toBe(CLOSE.BAD_MESSAGE);
+    expect(bad.of('error').at(-1)!.code).toBe(ERROR.BAD_MESSAGE);
+
+    const text = new RawClient(url);
+    await text.opened;
+    text.sendRaw('{"kind":"hello"}');
+    expect((await text.done).code).toBe(CLOSE.BAD_MESSAGE);
+
+    const big = new RawClient(url);
+    await big.opened;
+    big.sendRaw(new Uint8Array(8192));
+    expect((await big.done).code).toBe(CLOSE.TOO_BIG);
+
+    const r = await fetch(`${http}/healthz`);
+    expect(r.status).toBe(200);
+  });
+
+  test('rate limits: excess is dropped with RATE_LIMITED, a flood is closed with 4029', async () => {
+    const c = new RawClient(url);
+    await c.opened;
+    c.hello({ privateId: 'flood' });
+    await c.until(() => c.of('welcome').length > 0);
+    for (let i = 0; i < 100; i++) c.send({ kind: 'publish', type: 'spam', body: String(i) });
+    await c.until(() => c.of('error').some((e) => e.code === ERROR.RATE_LIMITED), 3000, 'RATE_LIMITED');
+    const published = () => host.hub.get('world')!.log().filter((e) => e.type === 'spam').length;
+    await waitFor(() => published() > 0, 3000, 'the admitted events in the log');
+    expect(published()).toBeLessThanOrEqual(45);   // burst 40 + refill during the send
+    for (let i = 0; i < 400; i++) c.send({ kind: 'publish', type: 'spam', body: 'x' });
+    expect((await c.done).code).toBe(CLOSE.RATE_LIMITED);
+  });
+});
+
+describe('catch-up and the client library', () => {
+  const clients: TesseraClient[] = [];
+  afterAll(() => { for (const c of clients) c.close(); });
+
+  test('a Node client and the JSON endpoint see the same events in the same order', async () => {
+    const seen: StreamEvent[] = [];
+    const c = createNodeClient({ url, token: 'guest', stream: 'room', privateId: 'node-1' }, {
+      onReset: (_s, e) => seen.push(e), onConnect: (_p, e) => seen.push(e), onDisconnect: (_p, e) => seen.push(e),
+      onClientEvent: (e) => seen.push(e), onServerEvent: (e) => seen.push(e),
+    });
+    clients.push(c);
+    await c.connect();
+    for (let i = 0; i < 20; i++) {
+      c.sendEvent('move', `n${i}`);
+      await post(`${http}/room/json-1/0`, JSON.stringify({ events: [{ type: 'move', body: `j${i}` }] }));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const stream = host.hub.get('room')!;
+    const until = stream.tick + 2;
+    await waitFor(() => (c.lastKnownTick ?? 0) >= until, 5000, 'ticks');
+    const j = await post(`${http}/room/json-1/0`, '{}');
+    const fromJson = (j.json.events as Array<{ tick: number; type: string; origin: string | number; body: string }>)
+      .filter((e) => e.tick < until).map((e) => `${e.tick} ${e.type} ${e.origin === '_' ? 0 : e.origin} ${e.body}`);
+    const fromNode = seen.filter((e) => e.tick < until).map((e) => `${e.tick} ${e.type} ${e.origin} ${e.body}`);
+    expect(fromNode.length).toBeGreaterThan(40);
+    expect(fromNode).toEqual(fromJson);
+  });
+
+  test('reconnect with catch-up: no event lost or repeated; same public id', async () => {
+    const seen: StreamEvent[] = [];
+    const record = { onClientEvent: (e: StreamEvent) => seen.push(e), onConnect: (_p: number, e: StreamEvent) => seen.push(e), onReset: (_s: string, e: StreamEvent) => seen.push(e), onServerEvent: (e: StreamEvent) => seen.push(e), onDisconnect: (_p: number, e: StreamEvent) => seen.push(e) };
+    const c = createNodeClient({ url, token: 'guest', stream: 'chat', privateId: 'rc-1', reconnect: { minMs: 100, maxMs: 200 } }, record);
+    clients.push(c);
+    const w1 = await c.connect();
+    const other = createNodeClient({ url, token: 'guest', stream: 'chat', privateId: 'rc-2' });
+    clients.push(other);
+    await other.connect();
+    let welcomes = 0;
+    c.callbacks.onWelcome = (w) => { welcomes++; expect(w.publicId).toBe(w1.publicId); };
+    for (let i = 0; i < 30; i++) {
+      other.sendEvent('say', `m${i}`);
+      if (i === 10) c.dropConnection();
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    await waitFor(() => welcomes >= 1, 5000, 'reconnect');
+    const stream = host.hub.get('chat')!;
+    await waitFor(() => stream.log().filter((e) => e.type === 'say').length === 30, 5000, 'all 30 events closed into the log');
+    const until = stream.tick;
+    await waitFor(() => (c.lastKnownTick ?? 0) > until, 5000, 'catch-up');
+    const logged = stream.log().filter((e) => e.tick < until).map((e) => `${e.tick} ${e.type} ${e.origin} ${e.body}`);
+    expect(seen.filter((e) => e.tick < until).map((e) => `${e.tick} ${e.type} ${e.origin} ${e.body}`)).toEqual(logged);
+    expect(logged.filter((l) => l.includes(' say ')).length).toBe(30);
+  });
+
+  test('rejoining after the log was trimmed gives the snapshot form (_s) and the events after it', async () => {
+    const raw = new RawClient(url);
+    await raw.opened;
+    raw.hello({ privateId: 'late', lastKnownTick: 1 });
+    await raw.until(() => raw.of('events').length > 0, 3000, 'catch-up');
+    const first = raw.of('events')[0].events[0];
+    expect(first.type).toBe('_s');
+    expect(JSON.parse(first.body).tick).toBe(first.tick);
+    raw.close();
+  });
+
+  test('a client with the world stream receives its avatar in the deltas, following it', async () => {
+    let publicId = 0;
+    const c = createNodeClient({ url, token: 'guest', privateId: 'walker' });
+    clients.push(c);
+    publicId = (await c.connect()).publicId;
+    await waitFor(() => (c.state?.bodies.size ?? 0) > 0, 5000, 'state');
+    for (let i = 0; i < 20; i++) { c.sendInput({ seq: i, walkX: 1000, walkZ: 0, jump: false }); await new Promise((r) => setTimeout(r, 50)); }
+    const avatar = host.world.sim.avatars.get(publicId)!;
+    const slot = Number(avatar & 0xffffffffn);
+    await waitFor(() => c.state!.bodies.has(slot), 3000, 'avatar in view');
+    const p = host.world.avatarPosition(publicId)!;
+    await waitFor(() => Math.abs(c.state!.bodies.get(slot)!.px / 1024 - host.world.avatarPosition(publicId)![0]) < 0.5, 3000, 'avatar position');
+    expect(p[0]).not.toBeCloseTo(10, 0);   // it walked from its spawn point
+    expect(c.bodies().length).toBe(c.state!.bodies.size);
+  });
+});
