@@ -7,7 +7,7 @@ import { CLOSE, ERROR } from '../src/protocol/errors';
 import { encodeClient } from '../src/protocol/codec';
 import { createNodeClient, type TesseraClient } from '../src/client/node';
 import type { StreamEvent } from '../src/protocol/messages';
-import { RawClient, post, waitFor } from './helpers/net';
+import { RawClient, post, request, waitFor } from './helpers/net';
 import { testWorld } from './helpers/world-setup';
 
 let host: Host;
@@ -26,9 +26,9 @@ afterAll(async () => { await host.stop(); });
 
 describe('host routes', () => {
   test('GET /healthz answers with the tick', async () => {
-    const r = await fetch(`${http}/healthz`);
+    const r = await request('GET', `${http}/healthz`);
     expect(r.status).toBe(200);
-    const j = await r.json() as { ok: boolean; tick: number };
+    const j = r.json as { ok: boolean; tick: number };
     expect(j.ok).toBe(true);
     expect(j.tick).toBeGreaterThanOrEqual(0);
   });
@@ -141,7 +141,7 @@ describe('WebSocket gate', () => {
     big.sendRaw(new Uint8Array(8192));
     expect((await big.done).code).toBe(CLOSE.TOO_BIG);
 
-    const r = await fetch(`${http}/healthz`);
+    const r = await request('GET', `${http}/healthz`);
     expect(r.status).toBe(200);
   });
 

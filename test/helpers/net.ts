@@ -3,6 +3,7 @@
  * server messages and its close, and HTTP calls.
  */
 import WebSocket from 'ws';
+import { request as httpRequest } from 'node:http';
 import { decodeServer, encodeClient } from '../../src/protocol/codec';
 import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '../../src/protocol/messages';
 
@@ -66,11 +67,23 @@ export async function waitFor(pred: () => boolean, ms = 5000, what = 'condition'
   }
 }
 
-/** POST with a body; returns status and parsed JSON. */
-export async function post(url: string, body: string): Promise<{ status: number; json: any }> {
-  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
-  const text = await res.text();
-  let json: unknown = null;
-  try { json = JSON.parse(text); } catch { json = text; }
-  return { status: res.status, json };
+/** An HTTP request without keep-alive (so no socket outlives the test); returns status and parsed JSON. */
+export function request(method: string, url: string, body = ''): Promise<{ status: number; json: any }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        let json: unknown = text;
+        try { json = JSON.parse(text); } catch { /* not JSON */ }
+        resolve({ status: res.statusCode ?? 0, json });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
+
+/** POST with a body; returns status and parsed JSON. */
+export function post(url: string, body: string): Promise<{ status: number; json: any }> { return request('POST', url, body); }
