@@ -22,6 +22,7 @@ import {
 import { ProtocolError } from '../src/protocol/errors';
 import type { ClientMessage, ServerMessage, ShardMessage, RawVec3, Handle } from '../src/protocol/messages';
 import { CLIENT_SAMPLES, SERVER_SAMPLES, SHARD_SAMPLES, I64_MIN, I64_MAX, U64_MAX } from './fixtures/protocol/samples';
+import { mutate, EDIT_KINDS, type Edit } from './fixtures/protocol/mutate';
 
 const RUNS = 100_000;
 const SEED = 20261122;
@@ -150,79 +151,8 @@ function check<M>(root: RootCase<M>, bytes: Uint8Array, tally: Tally): boolean {
 }
 
 // ---------------------------------------------------------------------------------------
-// mutations
 
-/** One edit: kind 0..8 and three random naturals interpreted by the kind. */
-interface Edit { kind: number; a: number; b: number; c: number }
-const editArb: fc.Arbitrary<Edit> = fc.record({ kind: fc.integer({ min: 0, max: 8 }), a: fc.nat(), b: fc.nat(), c: fc.nat() });
-const INTERESTING_32 = [0, 1, 2, 3, 4, 8, 0x7fff, 0x8000, 0xffff, 0x7fffffff, 0x80000000, 0xffffffff, 50_000_000];
-const INTERESTING_16 = [0, 1, 2, 3, 4, 6, 0x7fff, 0x8000, 0xfffe, 0xffff];
-
-function mutate(src: Uint8Array, edits: readonly Edit[], corpus: readonly Uint8Array[]): Uint8Array {
-  let b = src.slice();
-  for (const { kind, a, b: x, c } of edits) {
-    const n = b.length;
-    if (n === 0) break;
-    const pos = a % n;
-    switch (kind) {
-      case 0: b[pos] ^= 1 << (x % 8); break; // bit flip
-      case 1: b[pos] = [0, 1, 0x7f, 0x80, 0xff, x & 0xff][c % 6]; break; // byte set
-      case 2: b = b.slice(0, pos); break; // truncation
-      case 3: { // extension with junk
-        const ext = new Uint8Array(n + 1 + (x % 64));
-        ext.set(b);
-        for (let i = n; i < ext.length; i++) ext[i] = (c * (i + 1) * 2654435761) >>> 24;
-        b = ext;
-        break;
-      }
-      case 4: { // insert or delete a few bytes at pos
-        const k = 1 + (x % 8);
-        if (c & 1) {
-          const ins = new Uint8Array(n + k);
-          ins.set(b.subarray(0, pos));
-          ins.set(b.subarray(pos), pos + k);
-          b = ins;
-        } else {
-          const end = Math.min(n, pos + k);
-          const del = new Uint8Array(n - (end - pos));
-          del.set(b.subarray(0, pos));
-          del.set(b.subarray(end), pos);
-          b = del;
-        }
-        break;
-      }
-      case 5: { // splice: a chunk of another valid message over this one
-        const other = corpus[x % corpus.length];
-        const from = c % other.length;
-        const len = Math.min(1 + (x % 48), other.length - from, n - pos);
-        b.set(other.subarray(from, from + len), pos);
-        break;
-      }
-      case 6: case 7: { // u32 length / offset word edit at a 4-aligned position
-        const at = pos & ~3;
-        if (at + 4 > n) break;
-        const old = (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
-        const choices = [...INTERESTING_32, n, n - at, old + 1, old - 1, old + 4, old - 4, old * 2, old + (x % 1024)];
-        const v = choices[c % choices.length] >>> 0;
-        for (let i = 0; i < 4; i++) b[at + i] = (v >>> (8 * i)) & 0xff;
-        break;
-      }
-      case 8: { // u16 vtable-entry edit at a 2-aligned position
-        const at = pos & ~1;
-        if (at + 2 > n) break;
-        const old = b[at] | (b[at + 1] << 8);
-        const choices = [...INTERESTING_16, old + 2, old - 2, old + 4, old - 4];
-        const v = choices[c % choices.length] & 0xffff;
-        b[at] = v & 0xff;
-        b[at + 1] = v >>> 8;
-        break;
-      }
-    }
-  }
-  return b;
-}
-
-// ---------------------------------------------------------------------------------------
+const editArb: fc.Arbitrary<Edit> = fc.record({ kind: fc.integer({ min: 0, max: EDIT_KINDS - 1 }), a: fc.nat(), b: fc.nat(), c: fc.nat() });
 
 const report: string[] = [];
 afterAll(() => {
