@@ -24,6 +24,11 @@ import { ClientAdmin } from '../src/protocol/generated/tessera/client-admin';
 import { ClientMessage as FbClientMessage } from '../src/protocol/generated/tessera/client-message';
 import { ClientPayload } from '../src/protocol/generated/tessera/client-payload';
 import { ServerPayload } from '../src/protocol/generated/tessera/server-payload';
+import { ServerMessage as FbServerMessage } from '../src/protocol/generated/tessera/server-message';
+import { ServerDelta } from '../src/protocol/generated/tessera/server-delta';
+import { BodyState } from '../src/protocol/generated/tessera/body-state';
+import { BodyShape } from '../src/protocol/generated/tessera/body-shape';
+import { BodyHandle } from '../src/protocol/generated/tessera/body-handle';
 import { ShardPayload } from '../src/protocol/generated/tessera/shard-payload';
 import {
   CLIENT_SAMPLES, SERVER_SAMPLES, SHARD_SAMPLES, I64_MIN, I64_MAX, U64_MAX, sampleDelta, sampleRecord,
@@ -173,6 +178,31 @@ describe('round trips', () => {
     for (let i = 0; i < 50; i++) encodeServer(sampleDelta(1000));
     for (const m of Object.values(SERVER_SAMPLES)) encodeServer(m);
     expect(builderCapacity('server')).toBe(cap);
+  });
+
+  test('the bodies fast path writes the same bytes as the generated struct writers', () => {
+    for (const count of [0, 1, 7, 1000]) {
+      const msg = sampleDelta(count) as Extract<ServerMessage, { kind: 'delta' }>;
+      const fb = new flatbuffers.Builder(64);
+      ServerDelta.startBodiesVector(fb, msg.bodies.length);
+      for (let i = msg.bodies.length - 1; i >= 0; i--) {
+        const s = msg.bodies[i];
+        BodyState.createBodyState(fb, s.index, s.generation, s.px, s.py, s.pz, s.qx, s.qy, s.qz, s.qw, s.vx, s.vy, s.vz, s.shard);
+      }
+      const bodies = fb.endVector();
+      ServerDelta.startShapesVector(fb, msg.shapes.length);
+      for (let i = msg.shapes.length - 1; i >= 0; i--) {
+        const s = msg.shapes[i];
+        BodyShape.createBodyShape(fb, s.index, s.generation, s.sx, s.sy, s.sz, s.shape, s.kind);
+      }
+      const shapes = fb.endVector();
+      ServerDelta.startRemovedVector(fb, msg.removed.length);
+      for (let i = msg.removed.length - 1; i >= 0; i--) BodyHandle.createBodyHandle(fb, msg.removed[i].index, msg.removed[i].generation);
+      const removed = fb.endVector();
+      const delta = ServerDelta.createServerDelta(fb, msg.baseTick, msg.tick, bodies, shapes, removed);
+      fb.finish(FbServerMessage.createServerMessage(fb, ServerPayload.ServerDelta, delta), 'TSSV');
+      expect(Buffer.from(encodeServer(msg)).equals(Buffer.from(fb.asUint8Array()))).toBe(true);
+    }
   });
 
   test('a builder grown past 4 MiB is replaced after the message; big messages need maxBytes', () => {

@@ -27,9 +27,9 @@
  * optional struct); every string and vector is written, even when empty (they are
  * `required`), so each message has exactly one encoding.
  *
- * Hot path: snapshots and deltas (one per client per network tick) write their bodies with
- * the generated struct writers in one loop, no object per body; decoding reads each body
- * through one reused accessor object.
+ * Hot path: snapshots and deltas (one per client per network tick) lay their bodies out in a
+ * reused scratch buffer and copy them into the builder at once (bodyStates), no object and no
+ * builder call per body; decoding reads each body through one reused accessor object.
  */
 import * as flatbuffers from 'flatbuffers';
 import { ERROR, ProtocolError } from './errors';
@@ -306,13 +306,30 @@ export function decodeClient(bytes: Uint8Array, options?: VerifyOptions): Client
 // ---------------------------------------------------------------------------------------
 // Server
 
+/** BodyState struct layout (schemas/server.fbs; the descriptors test checks it against flatc). */
+const BODY_STATE_BYTES = 36;
+let scratch = new Uint8Array(BODY_STATE_BYTES * 256);
+let scratchView = new DataView(scratch.buffer);
+
+/**
+ * Writes a vector of BodyState structs: the structs are laid out in a reused scratch buffer
+ * with a DataView (little-endian, 13 stores per body, no call into the builder per body),
+ * then copied into the builder in one `createByteVector` and the vector's length word is set
+ * to the element count. Same bytes as the generated `startBodiesVector` + `createBodyState`
+ * loop: createByteVector aligns its length word to 4 and the data follows it, which is the
+ * struct's alignment (4); the golden tests compare the bytes.
+ */
 function bodyStates(b: flatbuffers.Builder, list: readonly BodyState[]): number {
   const n = list.length;
-  S.ServerSnapshot.startBodiesVector(b, n);
-  // back to front: FlatBuffers builds downwards, element 0 ends up first
-  for (let i = n - 1; i >= 0; i--) {
+  const bytes = n * BODY_STATE_BYTES;
+  if (scratch.length < bytes) {
+    scratch = new Uint8Array(Math.max(bytes, scratch.length * 2));
+    scratchView = new DataView(scratch.buffer);
+  }
+  const v = scratchView;
+  for (let i = 0, at = 0; i < n; i++, at += BODY_STATE_BYTES) {
     const s = list[i];
-    // range checks inline (i16/i32/u32/u8 by shifts): the builder would wrap silently
+    // range checks by shifts (i16/i32/u32/u8): the stores below would wrap silently
     if ((s.index >>> 0) !== s.index || (s.generation >>> 0) !== s.generation
       || (s.px | 0) !== s.px || (s.py | 0) !== s.py || (s.pz | 0) !== s.pz
       || ((s.qx << 16) >> 16) !== s.qx || ((s.qy << 16) >> 16) !== s.qy || ((s.qz << 16) >> 16) !== s.qz || ((s.qw << 16) >> 16) !== s.qw
@@ -320,9 +337,25 @@ function bodyStates(b: flatbuffers.Builder, list: readonly BodyState[]): number 
       || (s.shard & 0xff) !== s.shard) {
       bad(`bodies[${i}]`, JSON.stringify(s));
     }
-    S.BodyState.createBodyState(b, s.index, s.generation, s.px, s.py, s.pz, s.qx, s.qy, s.qz, s.qw, s.vx, s.vy, s.vz, s.shard);
+    v.setUint32(at, s.index, true);
+    v.setUint32(at + 4, s.generation, true);
+    v.setInt32(at + 8, s.px, true);
+    v.setInt32(at + 12, s.py, true);
+    v.setInt32(at + 16, s.pz, true);
+    v.setInt16(at + 20, s.qx, true);
+    v.setInt16(at + 22, s.qy, true);
+    v.setInt16(at + 24, s.qz, true);
+    v.setInt16(at + 26, s.qw, true);
+    v.setInt16(at + 28, s.vx, true);
+    v.setInt16(at + 30, s.vy, true);
+    v.setInt16(at + 32, s.vz, true);
+    v.setUint8(at + 34, s.shard);
+    v.setUint8(at + 35, 0); // padding
   }
-  return b.endVector();
+  const off = b.createByteVector(scratch.subarray(0, bytes));
+  const bb = b.dataBuffer();
+  bb.writeInt32(bb.capacity() - off, n); // the length word counts structs, not bytes
+  return off;
 }
 
 function bodyShapes(b: flatbuffers.Builder, list: readonly BodyShape[]): number {
@@ -439,18 +472,23 @@ const rs = {
   handle: new S.BodyHandle(), event: new S.StreamEvent(),
 };
 
-/** Reads n BodyState structs through one accessor object (`get(i, obj)` = the generated vector accessor). */
-function readBodies(n: number, get: (i: number, o: S.BodyState) => S.BodyState | null): BodyState[] {
+/**
+ * Reads n BodyState structs starting at the position of element 0 (`get(0, obj)`, the
+ * generated vector accessor) with one DataView over the verified bytes: the decoding twin of
+ * bodyStates, at the offsets of the BodyState layout (checked against the generated accessors
+ * by the round-trip and golden tests).
+ */
+function readBodies(bytes: Uint8Array, n: number, get: (i: number, o: S.BodyState) => S.BodyState | null): BodyState[] {
   const out = new Array<BodyState>(n);
   if (n === 0) return out;
-  const s = get(0, rs.state)!;
-  const start = s.bb_pos;
-  const size = S.BodyState.sizeOf();
-  for (let i = 0; i < n; i++) {
-    s.bb_pos = start + i * size;
+  const start = get(0, rs.state)!.bb_pos;
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  for (let i = 0, at = start; i < n; i++, at += BODY_STATE_BYTES) {
     out[i] = {
-      index: s.index(), generation: s.generation(), px: s.px(), py: s.py(), pz: s.pz(),
-      qx: s.qx(), qy: s.qy(), qz: s.qz(), qw: s.qw(), vx: s.vx(), vy: s.vy(), vz: s.vz(), shard: s.shard(),
+      index: v.getUint32(at, true), generation: v.getUint32(at + 4, true),
+      px: v.getInt32(at + 8, true), py: v.getInt32(at + 12, true), pz: v.getInt32(at + 16, true),
+      qx: v.getInt16(at + 20, true), qy: v.getInt16(at + 22, true), qz: v.getInt16(at + 24, true), qw: v.getInt16(at + 26, true),
+      vx: v.getInt16(at + 28, true), vy: v.getInt16(at + 30, true), vz: v.getInt16(at + 32, true), shard: v.getUint8(at + 34),
     };
   }
   return out;
@@ -485,7 +523,7 @@ export function decodeServer(bytes: Uint8Array, options?: VerifyOptions): Server
       const t = root.payload(rs.snapshot) as S.ServerSnapshot;
       return {
         kind: 'snapshot', tick: t.tick(),
-        bodies: readBodies(t.bodiesLength(), (i, o) => t.bodies(i, o)), shapes: readShapes(t.shapesLength(), (i, o) => t.shapes(i, o)),
+        bodies: readBodies(bytes, t.bodiesLength(), (i, o) => t.bodies(i, o)), shapes: readShapes(t.shapesLength(), (i, o) => t.shapes(i, o)),
       };
     }
     case S.ServerPayload.ServerDelta: {
@@ -498,7 +536,7 @@ export function decodeServer(bytes: Uint8Array, options?: VerifyOptions): Server
       }
       return {
         kind: 'delta', baseTick: t.baseTick(), tick: t.tick(),
-        bodies: readBodies(t.bodiesLength(), (i, o) => t.bodies(i, o)), shapes: readShapes(t.shapesLength(), (i, o) => t.shapes(i, o)), removed,
+        bodies: readBodies(bytes, t.bodiesLength(), (i, o) => t.bodies(i, o)), shapes: readShapes(t.shapesLength(), (i, o) => t.shapes(i, o)), removed,
       };
     }
     case S.ServerPayload.ServerEvents: {
