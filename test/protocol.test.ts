@@ -107,6 +107,7 @@ describe('round trips', () => {
     ...Object.entries(CLIENT_SAMPLES),
     ['hello, null lastKnownTick and interest, empty strings', { kind: 'hello', version: 1, token: '', stream: '', privateId: '', lastKnownTick: null, interest: null }],
     ['hello, lastKnownTick 0 and version 0 (not dropped as defaults)', { kind: 'hello', version: 0, token: 't', stream: 's', privateId: 'p', lastKnownTick: 0, interest: { center: [0n, 0n, 0n], cells: 0 } }],
+    ['hello, ASCII at the fast-path limit (256) and past it (257), non-ASCII after ASCII', { kind: 'hello', version: 1, token: 'a'.repeat(256), stream: 'b'.repeat(257), privateId: 'abc\u00e9', lastKnownTick: null, interest: null }],
     ['hello, u32 max and i64 extremes', { kind: 'hello', version: 0xffffffff, token: '\u0000nul inside\u0000', stream: '雪/🎉', privateId: 'x'.repeat(1000), lastKnownTick: 0xffffffff, interest: { center: [I64_MIN, I64_MAX, -1n], cells: 0xffffffff } }],
     ['input, zeros', { kind: 'input', input: { seq: 0, walkX: 0, walkZ: 0, jump: false } }],
     ['spawn, zeros', { kind: 'spawn', shape: 0, position: [0n, 0n, 0n], velocity: [0n, 0n, 0n], size: [0n, 0n, 0n] }],
@@ -238,6 +239,8 @@ describe('encoders reject values the wire cannot hold (ERROR.BAD_VALUE)', () => 
     ['chat channel 4', () => client({ kind: 'chat', channel: 4, to: '', text: '' })],
     ['ownership action 5', () => client({ kind: 'ownership', body: { index: 0, generation: 0 }, action: 5, rule: 0, target: 0 })],
     ['lone surrogate', () => client({ kind: 'publish', type: 'x', body: 'a\uD800b' })],
+    ['lone surrogate after 300 ASCII characters', () => client({ kind: 'publish', type: 'x'.repeat(300) + '\uDC00', body: '' })],
+    ['string that is not a string', () => client({ kind: 'publish', type: 7 as unknown as string, body: '' })],
     ['body qx 40000', () => server({ kind: 'snapshot', tick: 0, bodies: [{ ...sampleDeltaBody(), qx: 40000 }], shapes: [] })],
     ['body shard 256', () => server({ kind: 'snapshot', tick: 0, bodies: [{ ...sampleDeltaBody(), shard: 256 }], shapes: [] })],
     ['body px 2^31', () => server({ kind: 'snapshot', tick: 0, bodies: [{ ...sampleDeltaBody(), px: 2 ** 31 }], shapes: [] })],
@@ -304,6 +307,16 @@ describe('the verifier rejects malicious buffers', () => {
     expect(() => verifyClient(pub())).not.toThrow();
     expect(() => verifyServer(server(SERVER_SAMPLES.snapshot))).not.toThrow();
     expect(() => verifyShard(shard(SHARD_SAMPLES.advance))).not.toThrow();
+  });
+
+  test('rejections are ProtocolErrors without a stack trace, and the global stack limit is restored', () => {
+    const limit = Error.stackTraceLimit;
+    const e = rejection(() => decodeClient(new Uint8Array(3)));
+    expect(e).toBeInstanceOf(Error);
+    expect(e.name).toBe('ProtocolError');
+    expect(e.message).toMatch(/3 bytes, at least 8/);
+    expect(e.stack ?? '').not.toMatch(/\n\s+at /);
+    expect(Error.stackTraceLimit).toBe(limit);
   });
 
   test('TOO_SHORT: fewer than 8 bytes', () => {

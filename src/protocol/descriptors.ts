@@ -117,6 +117,8 @@ export const FIELD_CODE = {
 export interface TableField {
   /** Schema name (snake_case). */
   readonly name: string;
+  /** `Table.field`, for error messages (built once here, so verifying builds no strings). */
+  readonly path: string;
   /** The `(id: n)` of the schema (for a union, the id of the value; the tag is id - 1). */
   readonly id: number;
   readonly type: FieldType;
@@ -207,7 +209,7 @@ interface FieldOpts { required?: boolean; optional?: boolean }
 
 function field(name: string, id: number, type: FieldType, opts: FieldOpts = {}): TableField {
   const base = {
-    name, id, type, required: opts.required === true, optional: opts.optional === true,
+    name, path: name, id, type, required: opts.required === true, optional: opts.optional === true,
     check: 0 as 0 | 1 | 2, valid: null as Uint8Array | null, elemSize: 0, elemAlign: 0,
     elemChecks: [] as ByteCheck[], table: null as TableDesc | null, union: null as UnionDesc | null,
   };
@@ -229,7 +231,7 @@ function field(name: string, id: number, type: FieldType, opts: FieldOpts = {}):
 }
 
 function tableOf(name: string, fields: TableField[]): TableDesc {
-  const sorted = fields.slice().sort((a, b) => a.id - b.id);
+  const sorted = fields.map((f) => ({ ...f, path: `${name}.${f.name}` })).sort((a, b) => a.id - b.id);
   return { kind: 'table', name, fields: sorted };
 }
 
