@@ -45,13 +45,16 @@ import {
   ChatChannel, OwnershipRule, OwnershipAction, Shape, BodyKind, ShardCommandKind, PhysicsEventKind, type EnumDesc,
 } from './descriptors';
 
-/** Message kinds of each root in union order: tag t (1-based) is KINDS[t - 1]. */
+/** Client message kinds in union order: union tag t (1-based, ClientPayload) is CLIENT_KINDS[t - 1]. */
 export const CLIENT_KINDS = ['hello', 'input', 'publish', 'chat', 'spawn', 'ownership', 'admin', 'ack', 'interest', 'ping'] as const satisfies readonly ClientMessage['kind'][];
+/** Server message kinds in union order (ServerPayload tag t is SERVER_KINDS[t - 1]). */
 export const SERVER_KINDS = ['welcome', 'snapshot', 'delta', 'events', 'chat', 'ownership', 'adminResult', 'error', 'pong'] as const satisfies readonly ServerMessage['kind'][];
+/** Shard message kinds in union order (ShardPayload tag t is SHARD_KINDS[t - 1]). */
 export const SHARD_KINDS = ['advance', 'ghosts', 'handoff', 'physicsEvents', 'hash'] as const satisfies readonly ShardMessage['kind'][];
 
-/** Walk input range (thousandths of the walk speed), messages.ts InputFrame. */
+/** Smallest walk input (thousandths of the walk speed, messages.ts InputFrame). */
 export const WALK_MIN = -1000;
+/** Largest walk input (thousandths of the walk speed). */
 export const WALK_MAX = 1000;
 
 /** A builder that grew past this many bytes is replaced after use, so one huge message does not pin memory. */

@@ -242,21 +242,32 @@ const OPT = { optional: true } as const;
 // ---------------------------------------------------------------------------------------
 // schemas/common.fbs
 
+/** The struct `Vec3` of schemas/common.fbs; documented there. */
 export const Vec3 = structOf('Vec3', [['x', 'long'], ['y', 'long'], ['z', 'long']]);
+/** The struct `Quat` of schemas/common.fbs; documented there. */
 export const Quat = structOf('Quat', [['x', 'long'], ['y', 'long'], ['z', 'long'], ['w', 'long']]);
+/** The struct `BodyHandle` of schemas/common.fbs; documented there. */
 export const BodyHandle = structOf('BodyHandle', [['index', 'uint'], ['generation', 'uint']]);
+/** The enum `ChatChannel` of schemas/common.fbs; documented there. */
 export const ChatChannel = enumOf('ChatChannel', ['World', 'Local', 'Private', 'Group']);
+/** The enum `OwnershipRule` of schemas/common.fbs; documented there. */
 export const OwnershipRule = enumOf('OwnershipRule', ['Ask', 'Deny', 'Allow']);
+/** The enum `Shape` of schemas/common.fbs; documented there. */
 export const Shape = enumOf('Shape', ['Sphere', 'Capsule', 'Box', 'Plane']);
+/** The enum `BodyKind` of schemas/common.fbs; documented there. */
 export const BodyKind = enumOf('BodyKind', ['Dynamic', 'Kinematic', 'Static']);
+/** The struct `Interest` of schemas/common.fbs; documented there. */
 export const Interest = structOf('Interest', [['center', Vec3], ['cells', 'uint']]);
 
 // ---------------------------------------------------------------------------------------
 // schemas/client.fbs
 
+/** The struct `InputFrame` of schemas/client.fbs; documented there. */
 export const InputFrame = structOf('InputFrame', [['seq', 'uint'], ['walk_x', 'short'], ['walk_z', 'short'], ['jump', 'bool']]);
+/** The enum `OwnershipAction` of schemas/client.fbs; documented there. */
 export const OwnershipAction = enumOf('OwnershipAction', ['Request', 'Release', 'Grant', 'Refuse', 'SetRule']);
 
+/** The table `ClientHello` of schemas/client.fbs; documented there. */
 export const ClientHello = tableOf('ClientHello', [
   field('version', 0, 'uint', OPT),
   field('token', 1, 'string', REQ),
@@ -265,92 +276,129 @@ export const ClientHello = tableOf('ClientHello', [
   field('last_known_tick', 4, 'uint', OPT),
   field('interest', 5, Interest),
 ]);
+/** The table `ClientInput` of schemas/client.fbs; documented there. */
 export const ClientInput = tableOf('ClientInput', [field('input', 0, InputFrame, REQ)]);
+/** The table `ClientPublish` of schemas/client.fbs; documented there. */
 export const ClientPublish = tableOf('ClientPublish', [field('type', 0, 'string', REQ), field('body', 1, 'string', REQ)]);
+/** The table `ClientChat` of schemas/client.fbs; documented there. */
 export const ClientChat = tableOf('ClientChat', [
   field('channel', 0, ChatChannel), field('to', 1, 'string', REQ), field('text', 2, 'string', REQ),
 ]);
+/** The table `ClientSpawn` of schemas/client.fbs; documented there. */
 export const ClientSpawn = tableOf('ClientSpawn', [
   field('shape', 0, Shape), field('position', 1, Vec3, REQ), field('velocity', 2, Vec3, REQ), field('size', 3, Vec3, REQ),
 ]);
+/** The table `ClientOwnership` of schemas/client.fbs; documented there. */
 export const ClientOwnership = tableOf('ClientOwnership', [
   field('body', 0, BodyHandle, REQ), field('action', 1, OwnershipAction), field('rule', 2, OwnershipRule), field('target', 3, 'uint'),
 ]);
+/** The table `ClientAdmin` of schemas/client.fbs; documented there. */
 export const ClientAdmin = tableOf('ClientAdmin', [field('command', 0, 'string', REQ), field('args', 1, vec('string'), REQ)]);
+/** The table `ClientAck` of schemas/client.fbs; documented there. */
 export const ClientAck = tableOf('ClientAck', [field('tick', 0, 'uint')]);
+/** The table `ClientInterest` of schemas/client.fbs; documented there. */
 export const ClientInterest = tableOf('ClientInterest', [field('interest', 0, Interest, REQ)]);
+/** The table `ClientPing` of schemas/client.fbs; documented there. */
 export const ClientPing = tableOf('ClientPing', [field('nonce', 0, 'ulong')]);
+/** The union `ClientPayload` of schemas/client.fbs; documented there. */
 export const ClientPayload: UnionDesc = {
   kind: 'union', name: 'ClientPayload',
   members: [ClientHello, ClientInput, ClientPublish, ClientChat, ClientSpawn, ClientOwnership, ClientAdmin, ClientAck, ClientInterest, ClientPing],
 };
+/** The table `ClientMessage` of schemas/client.fbs; documented there. */
 export const ClientMessage = tableOf('ClientMessage', [field('payload', 1, ClientPayload, REQ)]);
 
 // ---------------------------------------------------------------------------------------
 // schemas/server.fbs
 
+/** The struct `BodyState` of schemas/server.fbs; documented there. */
 export const BodyState = structOf('BodyState', [
   ['index', 'uint'], ['generation', 'uint'], ['px', 'int'], ['py', 'int'], ['pz', 'int'],
   ['qx', 'short'], ['qy', 'short'], ['qz', 'short'], ['qw', 'short'], ['vx', 'short'], ['vy', 'short'], ['vz', 'short'], ['shard', 'ubyte'],
 ]);
+/** The struct `BodyShape` of schemas/server.fbs; documented there. */
 export const BodyShape = structOf('BodyShape', [
   ['index', 'uint'], ['generation', 'uint'], ['sx', 'int'], ['sy', 'int'], ['sz', 'int'], ['shape', Shape], ['kind', BodyKind],
 ]);
+/** The table `StreamEvent` of schemas/server.fbs; documented there. */
 export const StreamEvent = tableOf('StreamEvent', [
   field('tick', 0, 'uint'), field('type', 1, 'string', REQ), field('origin', 2, 'uint'), field('body', 3, 'string', REQ),
 ]);
+/** The table `ServerWelcome` of schemas/server.fbs; documented there. */
 export const ServerWelcome = tableOf('ServerWelcome', [
   field('version', 0, 'uint', OPT), field('public_id', 1, 'uint'), field('stream', 2, 'string', REQ),
   field('tick', 3, 'uint'), field('tick_rate', 4, 'uint'), field('seed', 5, 'string', REQ),
 ]);
+/** The table `ServerSnapshot` of schemas/server.fbs; documented there. */
 export const ServerSnapshot = tableOf('ServerSnapshot', [
   field('tick', 0, 'uint'), field('bodies', 1, vec(BodyState), REQ), field('shapes', 2, vec(BodyShape), REQ),
 ]);
+/** The table `ServerDelta` of schemas/server.fbs; documented there. */
 export const ServerDelta = tableOf('ServerDelta', [
   field('base_tick', 0, 'uint'), field('tick', 1, 'uint'), field('bodies', 2, vec(BodyState), REQ),
   field('shapes', 3, vec(BodyShape), REQ), field('removed', 4, vec(BodyHandle), REQ),
 ]);
+/** The table `ServerEvents` of schemas/server.fbs; documented there. */
 export const ServerEvents = tableOf('ServerEvents', [field('tick', 0, 'uint'), field('events', 1, vec(StreamEvent), REQ)]);
+/** The table `ServerChat` of schemas/server.fbs; documented there. */
 export const ServerChat = tableOf('ServerChat', [
   field('channel', 0, ChatChannel), field('from', 1, 'uint'), field('to', 2, 'string', REQ),
   field('text', 3, 'string', REQ), field('tick', 4, 'uint'),
 ]);
+/** The table `ServerOwnership` of schemas/server.fbs; documented there. */
 export const ServerOwnership = tableOf('ServerOwnership', [
   field('body', 0, BodyHandle, REQ), field('owner', 1, 'uint'), field('master', 2, 'uint'),
   field('rule', 3, OwnershipRule), field('tick', 4, 'uint'),
 ]);
+/** The table `ServerAdminResult` of schemas/server.fbs; documented there. */
 export const ServerAdminResult = tableOf('ServerAdminResult', [
   field('command', 0, 'string', REQ), field('ok', 1, 'bool'), field('message', 2, 'string', REQ),
 ]);
+/** The table `ServerError` of schemas/server.fbs; documented there. */
 export const ServerError = tableOf('ServerError', [field('code', 0, 'ushort'), field('message', 1, 'string', REQ)]);
+/** The table `ServerPong` of schemas/server.fbs; documented there. */
 export const ServerPong = tableOf('ServerPong', [field('nonce', 0, 'ulong'), field('tick', 1, 'uint')]);
+/** The union `ServerPayload` of schemas/server.fbs; documented there. */
 export const ServerPayload: UnionDesc = {
   kind: 'union', name: 'ServerPayload',
   members: [ServerWelcome, ServerSnapshot, ServerDelta, ServerEvents, ServerChat, ServerOwnership, ServerAdminResult, ServerError, ServerPong],
 };
+/** The table `ServerMessage` of schemas/server.fbs; documented there. */
 export const ServerMessage = tableOf('ServerMessage', [field('payload', 1, ServerPayload, REQ)]);
 
 // ---------------------------------------------------------------------------------------
 // schemas/shard.fbs
 
+/** The enum `ShardCommandKind` of schemas/shard.fbs; documented there. */
 export const ShardCommandKind = enumOf('ShardCommandKind', ['Despawn', 'SetPosition', 'SetVelocity', 'Impulse', 'Force', 'CharacterInput']);
+/** The enum `PhysicsEventKind` of schemas/shard.fbs; documented there. */
 export const PhysicsEventKind = enumOf('PhysicsEventKind', ['Begin', 'End']);
+/** The struct `ShardCommand` of schemas/shard.fbs; documented there. */
 export const ShardCommand = structOf('ShardCommand', [['body', BodyHandle], ['value', Vec3], ['kind', ShardCommandKind], ['jump', 'bool']]);
+/** The struct `PhysicsEvent` of schemas/shard.fbs; documented there. */
 export const PhysicsEvent = structOf('PhysicsEvent', [['body', BodyHandle], ['other', BodyHandle], ['kind', PhysicsEventKind]]);
+/** The table `ByteRecord` of schemas/shard.fbs; documented there. */
 export const ByteRecord = tableOf('ByteRecord', [field('data', 0, vec('ubyte'), REQ)]);
+/** The table `ShardAdvance` of schemas/shard.fbs; documented there. */
 export const ShardAdvance = tableOf('ShardAdvance', [field('tick', 0, 'uint'), field('commands', 1, vec(ShardCommand), REQ)]);
+/** The table `ShardGhosts` of schemas/shard.fbs; documented there. */
 export const ShardGhosts = tableOf('ShardGhosts', [field('tick', 0, 'uint'), field('from', 1, 'ubyte'), field('records', 2, vec(ByteRecord), REQ)]);
+/** The table `ShardHandoff` of schemas/shard.fbs; documented there. */
 export const ShardHandoff = tableOf('ShardHandoff', [
   field('tick', 0, 'uint'), field('from', 1, 'ubyte'), field('to', 2, 'ubyte'), field('records', 3, vec(ByteRecord), REQ),
 ]);
+/** The table `ShardPhysicsEvents` of schemas/shard.fbs; documented there. */
 export const ShardPhysicsEvents = tableOf('ShardPhysicsEvents', [
   field('tick', 0, 'uint'), field('shard', 1, 'ubyte'), field('events', 2, vec(PhysicsEvent), REQ),
 ]);
+/** The table `ShardHash` of schemas/shard.fbs; documented there. */
 export const ShardHash = tableOf('ShardHash', [field('tick', 0, 'uint'), field('shard', 1, 'ubyte'), field('hash', 2, 'ulong')]);
+/** The union `ShardPayload` of schemas/shard.fbs; documented there. */
 export const ShardPayload: UnionDesc = {
   kind: 'union', name: 'ShardPayload',
   members: [ShardAdvance, ShardGhosts, ShardHandoff, ShardPhysicsEvents, ShardHash],
 };
+/** The table `ShardMessage` of schemas/shard.fbs; documented there. */
 export const ShardMessage = tableOf('ShardMessage', [field('payload', 1, ShardPayload, REQ)]);
 
 // ---------------------------------------------------------------------------------------
