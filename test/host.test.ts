@@ -7,7 +7,7 @@ import { CLOSE, ERROR } from '../src/protocol/errors';
 import { encodeClient } from '../src/protocol/codec';
 import { createNodeClient, type TesseraClient } from '../src/client/node';
 import type { StreamEvent } from '../src/protocol/messages';
-import { RawClient, post, request, waitFor } from './helpers/net';
+import { RawClient, connectNonReader, post, request, waitFor } from './helpers/net';
 import { testWorld } from './helpers/world-setup';
 
 let host: Host;
@@ -240,4 +240,35 @@ describe('catch-up and the client library', () => {
     expect(p[0]).not.toBeCloseTo(10, 0);   // it walked from its spawn point
     expect(c.bodies().length).toBe(c.state!.bodies.size);
   });
+});
+
+describe('backpressure', () => {
+  test('a client that stops reading is dropped with 4008 while another is served at the tick rate', async () => {
+    const h = await Host.start({ port: 0, world: testWorld({ spheres: 0 }), softBackpressure: 64 * 1024, slowConsumerMs: 500, maxPayloadLength: 8192, rateLimits: { publish: { perSecond: 5000, burst: 5000 } } });
+    const u = `ws://127.0.0.1:${h.port}/ws`;
+    try {
+      const reader = new RawClient(u);
+      await reader.opened;
+      reader.hello({ privateId: 'reader' });
+      const slow = await connectNonReader(h.port, [encodeClient({ kind: 'hello', version: 1, token: 'guest', stream: 'world', privateId: 'slow', lastKnownTick: null, interest: null })]);
+      await waitFor(() => h.clientCount === 2, 3000, 'both joined');
+      const blob = 'x'.repeat(4000);
+      const t0 = Date.now();
+      // 4 KB events to everyone on the stream until the slow one is dropped (about 1 MB per second)
+      while (h.statistics.droppedSlow === 0 && Date.now() - t0 < 30_000) {
+        for (let i = 0; i < 12; i++) reader.send({ kind: 'publish', type: 'blob', body: blob });
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(h.statistics.droppedSlow).toBe(1);
+      expect(h.clientCount).toBe(1);
+      // the reader kept receiving every tick meanwhile
+      const ticks = reader.of('events').map((e) => e.tick);
+      expect(ticks.length).toBeGreaterThan(((Date.now() - t0) / 50) * 0.8);
+      for (let i = 1; i < ticks.length; i++) expect(ticks[i]).toBe(ticks[i - 1] + 1);
+      slow.destroy();
+      reader.close();
+    } finally {
+      await h.stop();
+    }
+  }, 60_000);
 });

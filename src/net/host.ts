@@ -18,8 +18,9 @@
  *   rate limits        token bucket per connection and message kind; excess is dropped with a
  *                      RATE_LIMITED error (at most one per second), a flood closes with 4029
  *   backpressure       over softBackpressure a client's deltas are skipped (the next one is
- *                      taken against its acknowledged tick, so nothing is lost); over
- *                      maxBackpressure the client is closed with 4008 SLOW_CONSUMER. uWS's own
+ *                      taken against its acknowledged tick, so nothing is lost); a client that
+ *                      stays over it for slowConsumerMs, or goes over maxBackpressure, is
+ *                      closed with 4008 SLOW_CONSUMER. uWS's own
  *                      limit is set above ours, so uWS never drops a message silently.
  *   malformed          a buffer that fails verification gets an error and close 4000
  *   silence            a closed or silent client's public id stays reserved; its `_d` comes
@@ -78,6 +79,8 @@ export interface HostOptions {
   softBackpressure?: number;
   /** Buffered bytes beyond which a client is dropped (4008). Default 1 MiB. */
   maxBackpressure?: number;
+  /** Time a client may stay over softBackpressure before it is dropped (4008), ms. Default 5000. */
+  slowConsumerMs?: number;
   /** Time for the first message (hello), ms. Default 3000. */
   authTimeoutMs?: number;
   /** Silence before `_d`, ms. Default 10,000. */
@@ -112,6 +115,8 @@ interface Session {
   buckets: Map<string, TokenBucket>;
   dropped: number;
   lastLimitError: number;
+  /** Clock ms since which the client's buffer is over softBackpressure (0 = not behind). */
+  behindSince: number;
   authTimer: NodeJS.Timeout | null;
   ws: WebSocket<Session> | null;
 }
@@ -121,7 +126,7 @@ export interface HostStats {
   tick: number; clients: number; streams: number;
   ticks: number; tickMsP50: number; tickMsP99: number; tickMsMax: number;
   messagesIn: number; messagesOut: number; bytesOut: number;
-  droppedSlow: number; closedMalformed: number; rateLimited: number; skippedDeltas: number;
+  droppedSlow: number; droppedIdle: number; closedMalformed: number; rateLimited: number; skippedDeltas: number;
 }
 
 const dec = new TextDecoder('utf-8', { fatal: true });
@@ -139,14 +144,14 @@ export class Host {
   private readonly o: Required<Omit<HostOptions, 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits'>> & HostOptions;
   private readonly limits: typeof DEFAULT_RATE_LIMITS;
   private readonly tickTimes: number[] = [];
-  private readonly stats = { ticks: 0, messagesIn: 0, messagesOut: 0, bytesOut: 0, droppedSlow: 0, closedMalformed: 0, rateLimited: 0, skippedDeltas: 0 };
+  private readonly stats = { ticks: 0, messagesIn: 0, messagesOut: 0, bytesOut: 0, droppedSlow: 0, droppedIdle: 0, closedMalformed: 0, rateLimited: 0, skippedDeltas: 0 };
   /** Port the host listens on. */
   port = 0;
 
   private constructor(opts: HostOptions) {
     this.o = {
       port: 9001, host: '127.0.0.1', tickRate: 20, worldStream: 'world', guests: true, maxPayloadLength: 16 * 1024,
-      softBackpressure: 256 * 1024, maxBackpressure: 1024 * 1024, authTimeoutMs: 3000, silenceMs: 10_000, floodLimit: 1000,
+      softBackpressure: 256 * 1024, maxBackpressure: 1024 * 1024, slowConsumerMs: 5000, authTimeoutMs: 3000, silenceMs: 10_000, floodLimit: 1000,
       maxClients: 20_000, maxJsonBody: 64 * 1024, clock: Date.now, manualTicks: false, ...opts,
     };
     this.limits = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
@@ -220,14 +225,26 @@ export class Host {
   private sendDeltas(): void {
     const w = this.world;
     for (const s of this.sessions) {
-      if (s.closed || !s.view || !s.ws || s.stream !== w.stream) continue;
+      if (s.closed || !s.ws || !s.stream) continue;
       const buffered = s.ws.getBufferedAmount();
       if (buffered > this.o.maxBackpressure) {
         this.stats.droppedSlow++;
         this.close(s, CLOSE.SLOW_CONSUMER, 'slow consumer: the client did not read its messages');
         continue;
       }
-      if (buffered > this.o.softBackpressure) { this.stats.skippedDeltas++; continue; }
+      if (buffered > this.o.softBackpressure) {
+        const now = this.o.clock();
+        if (s.behindSince === 0) s.behindSince = now;
+        if (now - s.behindSince >= this.o.slowConsumerMs) {
+          this.stats.droppedSlow++;
+          this.close(s, CLOSE.SLOW_CONSUMER, `slow consumer: behind for ${this.o.slowConsumerMs} ms`);
+          continue;
+        }
+        this.stats.skippedDeltas++;
+        continue;
+      }
+      s.behindSince = 0;
+      if (!s.view || s.stream !== w.stream) continue;
       if (s.follow) {
         const p = w.avatarPosition(s.publicId);
         if (p) w.interest.setInterest(s.view, p[0], p[2], s.view.cells);
@@ -297,7 +314,7 @@ export class Host {
         }
         const session: Session = {
           id: this.nextSession++, closed: false, principal, address: dec.decode(res.getRemoteAddressAsText()), stream: null, privateId: '', publicId: 0,
-          view: null, follow: true, buckets: new Map(), dropped: 0, lastLimitError: 0, authTimer: null, ws: null,
+          view: null, follow: true, buckets: new Map(), dropped: 0, lastLimitError: 0, behindSince: 0, authTimer: null, ws: null,
         };
         const chosen = offered.includes('tessera.v1') ? 'tessera.v1' : '';
         res.cork(() => res.upgrade<Session>(session, key, chosen, ext, context));
@@ -313,8 +330,12 @@ export class Host {
       },
       message: (ws, message, isBinary) => this.onMessage(ws.getUserData(), message, isBinary),
       drain: () => { /* deltas resume on the next tick once the buffer is under softBackpressure */ },
-      close: (ws) => {
+      close: (ws, code) => {
         const s = ws.getUserData();
+        if (!s.closed) {
+          // Not closed by us: the peer left, or uWS cut it (1006: idle timeout, i.e. no pong).
+          if (code === 1006) this.stats.droppedIdle++;
+        }
         s.closed = true;
         s.ws = null;
         if (s.authTimer) clearTimeout(s.authTimer);

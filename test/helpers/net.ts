@@ -4,6 +4,8 @@
  */
 import WebSocket from 'ws';
 import { request as httpRequest } from 'node:http';
+import { connect as netConnect, type Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { decodeServer, encodeClient } from '../../src/protocol/codec';
 import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '../../src/protocol/messages';
 
@@ -87,3 +89,38 @@ export function request(method: string, url: string, body = ''): Promise<{ statu
 
 /** POST with a body; returns status and parsed JSON. */
 export function post(url: string, body: string): Promise<{ status: number; json: any }> { return request('POST', url, body); }
+
+/**
+ * A WebSocket client that stops reading after the handshake and its first messages: a raw
+ * TCP socket (the `ws` package resumes paused sockets on its own), upgrade by hand, client
+ * frames masked as RFC 6455 section 5.3 requires. `frames` are sent right after the upgrade.
+ */
+export function connectNonReader(port: number, frames: Uint8Array[]): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = netConnect(port, '127.0.0.1', () => {
+      sock.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: tessera.v1\r\n\r\n`);
+    });
+    let head = '';
+    const onData = (d: Buffer): void => {
+      head += d.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      sock.off('data', onData);
+      if (!head.startsWith('HTTP/1.1 101')) { reject(new Error(`upgrade refused: ${head.split('\r\n')[0]}`)); return; }
+      for (const f of frames) sock.write(maskedFrame(f));
+      sock.pause();
+      resolve(sock);
+    };
+    sock.on('data', onData);
+    sock.on('error', reject);
+  });
+}
+
+function maskedFrame(payload: Uint8Array): Buffer {
+  const mask = randomBytes(4);
+  const len = payload.length;
+  const head = len < 126 ? Buffer.from([0x82, 0x80 | len]) : Buffer.from([0x82, 0x80 | 126, len >> 8, len & 0xff]);
+  const body = Buffer.alloc(len);
+  for (let i = 0; i < len; i++) body[i] = payload[i] ^ mask[i & 3];
+  return Buffer.concat([head, mask, body]);
+}

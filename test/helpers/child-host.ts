@@ -1,0 +1,37 @@
+/**
+ * Starts test/helpers/host-process in a child process (from build/dist: `npm test` builds it
+ * first) and follows its STATS lines.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { HostStats } from '../../src/net/host';
+
+export interface ChildHost { proc: ChildProcess; port: number; stats: Array<HostStats & { rss: number }>; exit: Promise<number | null>; stderr: string[] }
+
+/** Spawns a host process with `cfg`; resolves once it listens. Throws if the build is missing. */
+export async function startChildHost(cfg: Record<string, unknown>): Promise<ChildHost> {
+  let root = __dirname;
+  while (!existsSync(join(root, 'package.json'))) root = dirname(root);
+  const script = join(root, 'build', 'dist', 'test', 'helpers', 'host-process.js');
+  if (!existsSync(script)) throw new Error(`${script} is missing: run npm run build first`);
+  const proc = spawn(process.execPath, [script, JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stats: ChildHost['stats'] = [];
+  const stderr: string[] = [];
+  const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  proc.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    proc.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl); buf = buf.slice(nl + 1);
+        if (line.startsWith('PORT ')) resolve(Number(line.slice(5)));
+        else if (line.startsWith('STATS ')) stats.push(JSON.parse(line.slice(6)));
+      }
+    });
+    void exit.then((code) => reject(new Error(`host process exited with ${code}: ${stderr.join('')}`)));
+  });
+  return { proc, port, stats, exit, stderr };
+}
