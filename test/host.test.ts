@@ -272,3 +272,20 @@ describe('backpressure', () => {
     }
   }, 60_000);
 });
+
+describe('shutdown', () => {
+  test('stop() tells every client (SHUTTING_DOWN, 1001), stops listening and the tick', async () => {
+    const h = await Host.start({ port: 0, world: testWorld({ spheres: 0 }) });
+    const c = new RawClient(`ws://127.0.0.1:${h.port}/ws`);
+    await c.opened;
+    c.hello({ privateId: 'bye' });
+    await c.until(() => c.of('welcome').length > 0);
+    await h.stop();
+    expect((await c.done).code).toBe(CLOSE.GOING_AWAY);
+    expect(c.of('error').at(-1)!.code).toBe(ERROR.SHUTTING_DOWN);
+    const tick = h.world.stream.tick;
+    await expect(request('GET', `http://127.0.0.1:${h.port}/healthz`)).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(h.world.stream.tick).toBe(tick);
+  });
+});
