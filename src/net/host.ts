@@ -66,6 +66,7 @@ export interface HostOptions {
   worldStream?: string;
   /** The world. Default: an empty ground plane. */
   world?: WorldSetup;
+  /** World loop options; the host keeps 6,000 ticks (5 min at 20 Hz) of the world log in memory by default. */
   worldLoop?: WorldLoopOptions;
   /** Token -> principal, or null to refuse. Default: guest tokens ("guest") when guests are on. */
   authenticate?: (token: string) => Principal | null;
@@ -162,7 +163,7 @@ export class Host {
       scene: (w) => { w.addPlane({ normal: [0, 1, 0], offset: 0 }); },
     };
     if ((setup.config.tickRate ?? 60) !== this.o.tickRate) throw new RangeError(`world tickRate ${setup.config.tickRate} must equal the host tickRate ${this.o.tickRate}`);
-    this.world = new WorldLoop(this.hub.stream(this.o.worldStream), setup, opts.worldLoop);
+    this.world = new WorldLoop(this.hub.stream(this.o.worldStream), setup, { retainTicks: 6000, ...opts.worldLoop });
     this.app = uws.App();
     this.routes();
   }
