@@ -330,7 +330,12 @@ export class Host {
         }, o.authTimeoutMs);
       },
       message: (ws, message, isBinary) => this.onMessage(ws.getUserData(), message, isBinary),
-      drain: () => { /* deltas resume on the next tick once the buffer is under softBackpressure */ },
+      // Deltas resume on the next tick (against the client's acknowledged tick, so the skipped
+      // ones cost nothing); a client that drained below the soft limit is no longer behind.
+      drain: (ws) => {
+        const s = ws.getUserData();
+        if (!s.closed && ws.getBufferedAmount() <= o.softBackpressure) s.behindSince = 0;
+      },
       close: (ws, code) => {
         const s = ws.getUserData();
         if (!s.closed) {
