@@ -709,6 +709,11 @@ function autoReading(f: ResultsFile): string[] {
   return out;
 }
 
+/** The results as JSON, 2-space indented, with arrays of numbers (the per-tick series) on one line each. */
+function resultsJson(f: ResultsFile): string {
+  return JSON.stringify(f, null, 2).replace(/\[\s*(-?[\d.e+-]+(?:,\s*-?[\d.e+-]+)*)\s*\]/g, (_m, inner: string) => `[${inner.replace(/\s+/g, '')}]`) + '\n';
+}
+
 async function parentMain(argv: string[]): Promise<void> {
   const o = parseArgs(argv);
   const out = o.out ?? path.join(repoRoot(), 'bench', 'results', machineInfo().slug, 'fanout.json');
@@ -756,7 +761,7 @@ async function parentMain(argv: string[]): Promise<void> {
   log(`sustained ${file.sustainedClients} clients; ${((Date.now() - t0) / 1000).toFixed(0)} s in all`);
   if (!o.write) return;
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify(file, null, 2) + '\n');
+  fs.writeFileSync(out, resultsJson(file));
   fs.writeFileSync(mdPath, resultsMarkdown(file));
   log(`wrote ${path.relative(process.cwd(), out)} and .md`);
 }
