@@ -242,6 +242,26 @@ describe('catch-up and the client library', () => {
   });
 });
 
+describe('world stream fan-out', () => {
+  test('inputs are folded into deltas: WebSocket clients do not receive them, the log and the JSON endpoint do', async () => {
+    const c = new RawClient(url);
+    await c.opened;
+    c.hello({ privateId: 'folder' });
+    await c.until(() => c.of('welcome').length > 0);
+    for (let i = 0; i < 5; i++) c.send({ kind: 'input', input: { seq: i, walkX: 500, walkZ: 0, jump: false } });
+    c.send({ kind: 'publish', type: 'wave', body: 'hi' });
+    const stream = host.hub.get('world')!;
+    const me = c.of('welcome')[0].publicId;
+    await waitFor(() => stream.log().some((e) => e.type === 'wave' && e.origin === me), 3000, 'the events in the log');
+    await c.until(() => c.of('events').some((m) => m.events.some((e) => e.type === 'wave' && e.origin === me)), 3000, 'the wave');
+    expect(stream.log().filter((e) => e.type === 'in' && e.origin === me).length).toBe(5);
+    expect(c.of('events').flatMap((m) => m.events).filter((e) => e.type === 'in' || e.type === '_h')).toEqual([]);
+    const j = await post(`${http}/world/folder-json/${c.of('welcome')[0].tick}`, '{}');   // the log before is trimmed in this host
+    expect((j.json.events as Array<{ type: string; origin: number }>).filter((e) => e.type === 'in' && e.origin === me).length).toBe(5);
+    c.close();
+  });
+});
+
 describe('backpressure', () => {
   test('a client that stops reading is dropped with 4008 while another is served at the tick rate', async () => {
     const h = await Host.start({ port: 0, world: testWorld({ spheres: 0 }), softBackpressure: 64 * 1024, slowConsumerMs: 500, maxPayloadLength: 8192, rateLimits: { publish: { perSecond: 5000, burst: 5000 } } });

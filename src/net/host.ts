@@ -9,8 +9,9 @@
  * `Authorization: Bearer <token>` or as the subprotocol `bearer.<token>` next to `tessera.v1`,
  * never in the URL) -> the first message must be `hello` within authTimeoutMs (its token is
  * used when the upgrade carried none) -> welcome + catch-up -> each tick: the stream's events
- * (uWS pub/sub, one encode per stream) and, on the world stream, a snapshot/delta for the
- * client's interest (one encode per distinct view and base, see sim/interest.ts).
+ * (one encode per stream) and, on the world stream, a snapshot/delta for the
+ * client's interest (one encode per distinct view and base, see sim/interest.ts), both in one
+ * corked write per client.
  *
  * Limits, all deliberate:
  *   maxPayloadLength   a larger client message gets TOO_LARGE and close 1009 (beyond 4x it,
@@ -93,6 +94,8 @@ export interface HostOptions {
   maxClients?: number;
   /** Largest JSON endpoint request body, bytes. Default 64 KiB. */
   maxJsonBody?: number;
+  /** Keep the world stream's inputs ('in') and avatar contacts ('_h') out of what WebSocket clients receive (see Host.visible). Default true. */
+  foldInputs?: boolean;
   /** Called after every world tick (metrics, tests). */
   onTick?: (r: StepResult) => void;
   /** Milliseconds clock (tests). Default Date.now. */
@@ -121,6 +124,9 @@ interface Session {
   authTimer: NodeJS.Timeout | null;
   ws: WebSocket<Session> | null;
 }
+
+/** World-stream event types WebSocket clients do not receive when foldInputs is on (see Host.visible). */
+const FOLDED = new Set(['in', '_h']);
 
 /** Figures of the host, for /healthz, metrics and benchmarks. */
 export interface HostStats {
@@ -153,7 +159,7 @@ export class Host {
     this.o = {
       port: 9001, host: '127.0.0.1', tickRate: 20, worldStream: 'world', guests: true, maxPayloadLength: 16 * 1024,
       softBackpressure: 256 * 1024, maxBackpressure: 1024 * 1024, slowConsumerMs: 5000, authTimeoutMs: 3000, silenceMs: 10_000, floodLimit: 1000,
-      maxClients: 20_000, maxJsonBody: 64 * 1024, clock: Date.now, manualTicks: false, ...opts,
+      maxClients: 20_000, maxJsonBody: 64 * 1024, clock: Date.now, manualTicks: false, foldInputs: true, ...opts,
     };
     this.limits = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
     const clock = this.o.clock;
@@ -201,14 +207,13 @@ export class Host {
     const t0 = performance.now();
     for (const s of this.sessions) if (s.stream && !s.closed) s.stream.heard(s.privateId);
     const r = this.world.step();
-    this.fanOut(this.world.stream, r.tick, r.events);
+    const closed = new Map<EventStream, { tick: number; events: readonly StreamEvent[] }>([[this.world.stream, { tick: r.tick, events: this.visible(this.world.stream, r.events) }]]);
     for (const name of this.hub.list()) {
       if (name === this.o.worldStream) continue;
       const st = this.hub.get(name) as EventStream;
-      const closed = st.advance();
-      this.fanOut(st, closed.tick, closed.events);
+      closed.set(st, st.advance());
     }
-    this.sendDeltas();
+    this.sendTick(closed);
     const ms = performance.now() - t0;
     this.tickTimes.push(ms);
     if (this.tickTimes.length > 2000) this.tickTimes.splice(0, this.tickTimes.length - 2000);
@@ -216,23 +221,36 @@ export class Host {
     this.o.onTick?.({ ...r, ms });
   }
 
-  private fanOut(stream: EventStream, tick: number, events: readonly StreamEvent[]): void {
-    if (this.app.numSubscribers(`e/${stream.name}`) === 0) return;
-    const bytes = encodeServer({ kind: 'events', tick: tick + 1, events: events as StreamEvent[] });
-    this.app.publish(`e/${stream.name}`, bytes, true);
-    this.stats.messagesOut++;
+  /**
+   * The events WebSocket clients of a stream receive: on the world stream, inputs ('in') and
+   * avatar contacts ('_h') are folded into the state the client gets as deltas, so they are not
+   * sent (every client receiving every other client's inputs grows as clients^2: at 1,000
+   * clients they were 95 % of the bytes, bench/results/amd-epyc-2c/fanout.md); the log, the
+   * JSON endpoint and other streams keep every event.
+   */
+  private visible(stream: EventStream, events: readonly StreamEvent[]): readonly StreamEvent[] {
+    if (stream !== this.world.stream || !this.o.foldInputs) return events;
+    return events.filter((e) => !FOLDED.has(e.type));
   }
 
-  private sendDeltas(): void {
+  /**
+   * Sends each client its tick: the stream's events (always: they cannot be re-derived) and, on
+   * the world stream, its snapshot/delta (skipped while the client is behind). Both go out in one
+   * corked write per client; the events message is encoded once per stream.
+   */
+  private sendTick(closed: Map<EventStream, { tick: number; events: readonly StreamEvent[] }>): void {
     const w = this.world;
+    const encoded = new Map<EventStream, Uint8Array>();
     for (const s of this.sessions) {
       if (s.closed || !s.ws || !s.stream) continue;
-      const buffered = s.ws.getBufferedAmount();
+      const ws = s.ws;
+      const buffered = ws.getBufferedAmount();
       if (buffered > this.o.maxBackpressure) {
         this.stats.droppedSlow++;
         this.close(s, CLOSE.SLOW_CONSUMER, 'slow consumer: the client did not read its messages');
         continue;
       }
+      let behind = false;
       if (buffered > this.o.softBackpressure) {
         const now = this.o.clock();
         if (s.behindSince === 0) s.behindSince = now;
@@ -241,17 +259,31 @@ export class Host {
           this.close(s, CLOSE.SLOW_CONSUMER, `slow consumer: behind for ${this.o.slowConsumerMs} ms`);
           continue;
         }
-        this.stats.skippedDeltas++;
-        continue;
+        behind = true;
+      } else {
+        s.behindSince = 0;
       }
-      s.behindSince = 0;
-      if (!s.view || s.stream !== w.stream) continue;
-      if (s.follow) {
-        const p = w.avatarPosition(s.publicId);
-        if (p) w.interest.setInterest(s.view, p[0], p[2], s.view.cells);
+      let events = encoded.get(s.stream);
+      if (!events) {
+        const c = closed.get(s.stream);
+        if (!c) continue;
+        events = encodeServer({ kind: 'events', tick: c.tick + 1, events: c.events as StreamEvent[] });
+        encoded.set(s.stream, events);
       }
-      const m = w.interest.messageFor(s.view, encodeServer);
-      this.send(s, m.bytes as Uint8Array);
+      let state: Uint8Array | null = null;
+      if (s.view && s.stream === w.stream) {
+        if (behind) {
+          this.stats.skippedDeltas++;
+        } else {
+          if (s.follow) {
+            const p = w.avatarPosition(s.publicId);
+            if (p) w.interest.setInterest(s.view, p[0], p[2], s.view.cells);
+          }
+          state = w.interest.messageFor(s.view, encodeServer).bytes as Uint8Array;
+        }
+      }
+      const ev = events;
+      ws.cork(() => { this.send(s, ev); if (state) this.send(s, state); });
     }
   }
 
@@ -426,10 +458,10 @@ export class Host {
     ws.cork(() => {
       this.sendMsg(s, { kind: 'welcome', version: PROTOCOL_VERSION, publicId: s.publicId, stream: stream.name, tick: stream.tick, tickRate: this.o.tickRate, seed: stream.seed });
       const c = stream.catchUp(m.lastKnownTick ?? 0);
-      const events = c.kind === 'events' ? c.events : [{ tick: c.snapshot.tick, type: '_s', origin: 0, body: String(c.snapshot.payload) }, ...c.events];
+      const after = this.visible(stream, c.events);
+      const events = c.kind === 'events' ? after : [{ tick: c.snapshot.tick, type: '_s', origin: 0, body: String(c.snapshot.payload) }, ...after];
       for (let i = 0; i < events.length || i === 0; i += 2048) this.sendMsg(s, { kind: 'events', tick: stream.tick, events: events.slice(i, i + 2048) });
     });
-    ws.subscribe(`e/${stream.name}`);
     if (stream === this.world.stream) {
       s.view = this.world.interest.createView(0, 0, 2);
       if (m.interest) {
