@@ -1,0 +1,120 @@
+/**
+ * Schema migrations of the SQLite store. The schema version is SQLite's `PRAGMA user_version`;
+ * migration k takes version k-1 to k. At open, every migration above the file's version runs
+ * in one transaction (all or nothing); a file with a newer version than this build knows is
+ * refused (PersistError SCHEMA_TOO_NEW) instead of being written by code that does not know
+ * its tables.
+ *
+ * Migrations are append-only: a released one is never edited (a test keeps version 1's DDL
+ * to upgrade from).
+ */
+import type { Database } from 'better-sqlite3';
+
+/** An error of the store: `code` is a stable word, `message` says what to do. */
+export class PersistError extends Error {
+  constructor(readonly code: 'SCHEMA_TOO_NEW' | 'NOT_FOUND' | 'CONFLICT' | 'BAD_VALUE' | 'CORRUPT', message: string) {
+    super(message);
+    this.name = 'PersistError';
+  }
+}
+
+/** Migration k (index k - 1) takes the schema from version k - 1 to k. */
+export const MIGRATIONS: readonly string[] = [
+  // 1: accounts, sessions, login records
+  `CREATE TABLE accounts (
+     id INTEGER PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+     password_hash BLOB NOT NULL,      -- scrypt output
+     password_salt BLOB NOT NULL,
+     password_params TEXT NOT NULL,    -- JSON {N, r, p, keylen}
+     role TEXT NOT NULL DEFAULT 'player',
+     created_ms INTEGER NOT NULL,
+     last_login_ms INTEGER
+   );
+   CREATE TABLE sessions (
+     token_hash BLOB PRIMARY KEY,      -- SHA-256 of the token; the token itself is never stored
+     account_id INTEGER NOT NULL REFERENCES accounts(id),
+     created_ms INTEGER NOT NULL,
+     expires_ms INTEGER NOT NULL,
+     revoked_ms INTEGER
+   );
+   CREATE INDEX sessions_account ON sessions(account_id);
+   CREATE TABLE login_records (
+     id INTEGER PRIMARY KEY,
+     at_ms INTEGER NOT NULL,
+     name TEXT NOT NULL,
+     address TEXT NOT NULL,
+     ok INTEGER NOT NULL,
+     reason TEXT NOT NULL
+   );`,
+  // 2: avatars, artifacts, world snapshots, event-log segments, chat history, admin records
+  `CREATE TABLE avatars (
+     account_id INTEGER PRIMARY KEY REFERENCES accounts(id),
+     state TEXT NOT NULL,              -- JSON: position, velocity (raw Q47.16 as decimal strings), custom
+     saved_ms INTEGER NOT NULL
+   );
+   CREATE TABLE artifacts (
+     id INTEGER PRIMARY KEY,
+     origin TEXT NOT NULL DEFAULT 'local',   -- 'local' or the remote node it was fetched from
+     owner_id INTEGER REFERENCES accounts(id),
+     master_id INTEGER REFERENCES accounts(id),
+     rule TEXT NOT NULL DEFAULT 'ask',        -- ask | deny | allow (seed 002)
+     shape TEXT NOT NULL,                     -- JSON
+     physics TEXT NOT NULL,                   -- JSON (raw record fields)
+     custom TEXT NOT NULL DEFAULT '{}',
+     fetched_ms INTEGER,                      -- remote records: when the cache was refreshed
+     updated_ms INTEGER NOT NULL
+   );
+   CREATE TABLE snapshots (
+     stream TEXT NOT NULL,
+     tick INTEGER NOT NULL,
+     hash TEXT NOT NULL,
+     data BLOB NOT NULL,
+     created_ms INTEGER NOT NULL,
+     PRIMARY KEY (stream, tick)
+   );
+   CREATE TABLE log_segments (
+     stream TEXT NOT NULL,
+     first_tick INTEGER NOT NULL,
+     last_tick INTEGER NOT NULL,
+     events TEXT NOT NULL,                    -- JSON array of {tick, type, origin, body}
+     PRIMARY KEY (stream, first_tick)
+   );
+   CREATE TABLE chat_history (
+     id INTEGER PRIMARY KEY,
+     channel TEXT NOT NULL,
+     tick INTEGER NOT NULL,
+     sender INTEGER NOT NULL,
+     text TEXT NOT NULL
+   );
+   CREATE INDEX chat_channel ON chat_history(channel, id);
+   CREATE TABLE admin_records (
+     id INTEGER PRIMARY KEY,
+     at_ms INTEGER NOT NULL,
+     actor INTEGER NOT NULL,
+     action TEXT NOT NULL,
+     detail TEXT NOT NULL
+   );`,
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings `db` to SCHEMA_VERSION: runs the missing migrations in one transaction. Returns the
+ * version found before. Throws PersistError SCHEMA_TOO_NEW for a newer file (nothing changes).
+ */
+export function migrate(db: Database, upTo = SCHEMA_VERSION): number {
+  const found = db.pragma('user_version', { simple: true }) as number;
+  if (found > SCHEMA_VERSION) {
+    throw new PersistError('SCHEMA_TOO_NEW', `the database has schema version ${found}, this build knows up to ${SCHEMA_VERSION}: run a newer Tessera or restore a backup`);
+  }
+  if (found >= upTo) return found;
+  db.transaction(() => {
+    for (let v = found + 1; v <= upTo; v++) {
+      db.exec(MIGRATIONS[v - 1]);
+      db.pragma(`user_version = ${v}`);
+    }
+  })();
+  return found;
+}

@@ -1,0 +1,116 @@
+/**
+ * The embedded store: one SQLite file (better-sqlite3) next to the server.
+ *
+ *   journal_mode = WAL      readers do not block the writer; a crash keeps every committed
+ *                           transaction (the WAL is replayed at the next open)
+ *   synchronous = FULL      each commit is fsynced before it returns: anything acknowledged to
+ *                           a user after a commit survives power loss (invariant 4)
+ *   foreign_keys = ON, busy_timeout = 5000 ms
+ *
+ * Schema versions and upgrades: migrations.ts. The game services use the narrow interfaces in
+ * store.ts; this class implements them with prepared statements.
+ */
+import Database from 'better-sqlite3';
+import { migrate } from './migrations';
+import type { AccountRecord, AccountStore, LoginRecord, SessionRecord } from './store';
+
+/** Options of SqliteStore.open. */
+export interface SqliteOptions {
+  /** Fsync every commit (default true). Tests of throughput may turn it off; nothing acknowledged may rely on it then. */
+  durable?: boolean;
+}
+
+/** The SQLite implementation of the store interfaces. */
+export class SqliteStore implements AccountStore {
+  private readonly st: Record<string, Database.Statement>;
+
+  private constructor(readonly db: Database.Database, readonly path: string) {
+    const p = (sql: string): Database.Statement => db.prepare(sql);
+    this.st = {
+      insertAccount: p('INSERT INTO accounts (name, password_hash, password_salt, password_params, role, created_ms) VALUES (?, ?, ?, ?, ?, ?)'),
+      accountByName: p('SELECT * FROM accounts WHERE name = ?'),
+      accountById: p('SELECT * FROM accounts WHERE id = ?'),
+      touchLogin: p('UPDATE accounts SET last_login_ms = ? WHERE id = ?'),
+      setRole: p('UPDATE accounts SET role = ? WHERE id = ?'),
+      insertSession: p('INSERT INTO sessions (token_hash, account_id, created_ms, expires_ms) VALUES (?, ?, ?, ?)'),
+      sessionByHash: p('SELECT * FROM sessions WHERE token_hash = ?'),
+      revokeSession: p('UPDATE sessions SET revoked_ms = ? WHERE token_hash = ? AND revoked_ms IS NULL'),
+      revokeAll: p('UPDATE sessions SET revoked_ms = ? WHERE account_id = ? AND revoked_ms IS NULL'),
+      insertLogin: p('INSERT INTO login_records (at_ms, name, address, ok, reason) VALUES (?, ?, ?, ?, ?)'),
+      recentLogins: p('SELECT * FROM login_records WHERE name = ? ORDER BY id DESC LIMIT ?'),
+    };
+  }
+
+  /**
+   * Opens (creating if needed) the database at `path` (':memory:' for tests), sets WAL and
+   * durability, and migrates the schema. Throws PersistError SCHEMA_TOO_NEW for a newer file,
+   * and better-sqlite3's SqliteError for a file that is not a database.
+   */
+  static open(path: string, opts: SqliteOptions = {}): SqliteStore {
+    const db = new Database(path);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${opts.durable === false ? 'NORMAL' : 'FULL'}`);
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      migrate(db);
+      return new SqliteStore(db, path);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  /** `PRAGMA integrity_check` ('ok' when the file is sound). */
+  integrityCheck(): string {
+    return String(this.db.pragma('integrity_check', { simple: true }));
+  }
+
+  /** Closes the file (checkpoints the WAL). */
+  close(): void { this.db.close(); }
+
+  // ---- AccountStore ----
+
+  createAccount(a: Omit<AccountRecord, 'id' | 'lastLoginMs'>): AccountRecord {
+    const r = this.st.insertAccount.run(a.name, a.passwordHash, a.passwordSalt, a.passwordParams, a.role, a.createdMs);
+    return { ...a, id: Number(r.lastInsertRowid), lastLoginMs: null };
+  }
+
+  accountByName(name: string): AccountRecord | null { return toAccount(this.st.accountByName.get(name)); }
+  accountById(id: number): AccountRecord | null { return toAccount(this.st.accountById.get(id)); }
+  touchLogin(id: number, atMs: number): void { this.st.touchLogin.run(atMs, id); }
+  setRole(id: number, role: string): void { this.st.setRole.run(role, id); }
+
+  createSession(s: Omit<SessionRecord, 'revokedMs'>): void {
+    this.st.insertSession.run(s.tokenHash, s.accountId, s.createdMs, s.expiresMs);
+  }
+
+  sessionByHash(tokenHash: Buffer): SessionRecord | null {
+    const r = this.st.sessionByHash.get(tokenHash) as Record<string, unknown> | undefined;
+    if (!r) return null;
+    return { tokenHash: r.token_hash as Buffer, accountId: r.account_id as number, createdMs: r.created_ms as number, expiresMs: r.expires_ms as number, revokedMs: (r.revoked_ms as number | null) ?? null };
+  }
+
+  revokeSession(tokenHash: Buffer, atMs: number): boolean { return this.st.revokeSession.run(atMs, tokenHash).changes > 0; }
+  revokeAllSessions(accountId: number, atMs: number): number { return this.st.revokeAll.run(atMs, accountId).changes; }
+
+  recordLogin(r: LoginRecord): void { this.st.insertLogin.run(r.atMs, r.name, r.address, r.ok ? 1 : 0, r.reason); }
+
+  recentLogins(name: string, limit: number): LoginRecord[] {
+    return (this.st.recentLogins.all(name, limit) as Array<Record<string, unknown>>).map((r) => ({
+      atMs: r.at_ms as number, name: r.name as string, address: r.address as string, ok: r.ok === 1, reason: r.reason as string,
+    }));
+  }
+
+  /** Runs `fn` in one transaction (committed durably when it returns, rolled back if it throws). */
+  transaction<T>(fn: () => T): T { return this.db.transaction(fn)(); }
+}
+
+function toAccount(r: unknown): AccountRecord | null {
+  if (!r) return null;
+  const a = r as Record<string, unknown>;
+  return {
+    id: a.id as number, name: a.name as string, passwordHash: a.password_hash as Buffer, passwordSalt: a.password_salt as Buffer,
+    passwordParams: a.password_params as string, role: a.role as string, createdMs: a.created_ms as number, lastLoginMs: (a.last_login_ms as number | null) ?? null,
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * The store's interfaces, one per concern, so game services depend on what they use and a
+ * second implementation (another database, a remote node's cache) can stand in. The SQLite
+ * implementation is sqlite-store.ts. Times are clock milliseconds (the services' injectable
+ * clock), ids are integers.
+ */
+
+/** An account row. The password is kept only as scrypt(password, salt) with its parameters. */
+export interface AccountRecord {
+  id: number;
+  /** Unique, case-insensitive. */
+  name: string;
+  passwordHash: Buffer;
+  passwordSalt: Buffer;
+  /** JSON of the scrypt parameters used ({N, r, p, keylen}), so the cost can be raised later. */
+  passwordParams: string;
+  /** 'player', 'moderator' or 'admin'. */
+  role: string;
+  createdMs: number;
+  lastLoginMs: number | null;
+}
+
+/** A session: the SHA-256 of its bearer token (the token is never stored), owner, lifetime. */
+export interface SessionRecord { tokenHash: Buffer; accountId: number; createdMs: number; expiresMs: number; revokedMs: number | null }
+
+/** One login attempt (audit, and the brute-force limit's evidence). */
+export interface LoginRecord { atMs: number; name: string; address: string; ok: boolean; reason: string }
+
+/** Accounts, sessions and login records. */
+export interface AccountStore {
+  /** Throws on a duplicate name (the caller checks first inside a transaction). */
+  createAccount(a: Omit<AccountRecord, 'id' | 'lastLoginMs'>): AccountRecord;
+  accountByName(name: string): AccountRecord | null;
+  accountById(id: number): AccountRecord | null;
+  touchLogin(id: number, atMs: number): void;
+  setRole(id: number, role: string): void;
+  createSession(s: Omit<SessionRecord, 'revokedMs'>): void;
+  sessionByHash(tokenHash: Buffer): SessionRecord | null;
+  /** False when the session did not exist or was already revoked. */
+  revokeSession(tokenHash: Buffer, atMs: number): boolean;
+  revokeAllSessions(accountId: number, atMs: number): number;
+  recordLogin(r: LoginRecord): void;
+  recentLogins(name: string, limit: number): LoginRecord[];
+  transaction<T>(fn: () => T): T;
+}
