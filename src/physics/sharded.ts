@@ -328,7 +328,7 @@ export function worstCaseRange(config: WorldConfig): number {
 /** A world split into physics shards (see the module comment). */
 export class ShardedWorld {
   /** Holds every body's identity (slot, generation) and resolves commands. */
-  private readonly registry: PhysicsWorld;
+  private registry: PhysicsWorld;
   private readonly core: Core;
   private readonly x: WorldExports;
   readonly plan: ShardedPlan;
@@ -603,6 +603,99 @@ export class ShardedWorld {
     this.handoffs += handoffs;
     this.lastStatus = status;
     if (status & SHARD_STATUS.IMPORT_FAILED) throw new PhysicsError('SHARD_FAILED', 'a body record did not fit a shard world');
+  }
+
+  /**
+   * The published tick as bytes, for persistence: enough to continue bit for bit in a new
+   * ShardedWorld of the same configuration and partition (ShardedWorld.restore). Layout
+   * (little-endian): magic 'TSSW', version u32, tick u32, shard count u32, high water u32,
+   * handoffs f64, then u32-length-prefixed sections: registry world (PhysicsWorld.save), body
+   * records (highWater x BODY_RECORD_BYTES), owners (i32 x highWater), then per shard its touch
+   * entries and its events. Shard worlds are not saved: like crash recovery, they rebuild from
+   * the board. Throws PhysicsError BAD_KIND when commands for the next tick are pending (save
+   * between ticks, before applyCommands).
+   */
+  save(): Uint8Array {
+    const t = this.tickNow, p = this.plan;
+    if (this.overlayTick().some((v) => v === t + 1)) throw new PhysicsError('BAD_KIND', 'commands are pending for the next tick: save before applying them');
+    const b = this.board(t), hw = Number(b[BOARD.HIGH_WATER]);
+    const mem = (at: number, n: number): Uint8Array => new Uint8Array(this.core.memory.buffer, at, n);
+    const touchCounts = this.i64(Number(b[BOARD.TOUCH_COUNT]), p.shards), eventCounts = this.i64(Number(b[BOARD.EVENT_COUNT]), p.shards);
+    const sections: Uint8Array[] = [
+      this.registry.save(),
+      mem(Number(b[BOARD.RECORDS]), hw * BODY_RECORD_BYTES),
+      mem(Number(b[BOARD.OWNER]), hw * 4),
+    ];
+    for (let k = 0; k < p.shards; k++) {
+      sections.push(mem(Number(b[BOARD.TOUCH]) + k * p.touchCap * TOUCH_BYTES, Number(touchCounts[k]) * TOUCH_BYTES));
+      sections.push(mem(Number(b[BOARD.EVENTS]) + k * p.eventCap * EVENT_BYTES, Number(eventCounts[k]) * EVENT_BYTES));
+    }
+    const head = 28;
+    const out = new Uint8Array(head + sections.reduce((n, x) => n + 4 + x.byteLength, 0));
+    const dv = new DataView(out.buffer);
+    out.set([0x54, 0x53, 0x53, 0x57], 0);
+    dv.setUint32(4, 1, true); dv.setUint32(8, t, true); dv.setUint32(12, p.shards, true); dv.setUint32(16, hw, true);
+    dv.setFloat64(20, this.handoffs, true);
+    let at = head;
+    for (const x of sections) { dv.setUint32(at, x.byteLength, true); out.set(x, at + 4); at += 4 + x.byteLength; }
+    return out;
+  }
+
+  /**
+   * A sharded world continuing from save() bytes: same configuration and partition (the shard
+   * count must match), any worker count. Throws PhysicsError BAD_HEADER for bytes that are not a
+   * save of this layout.
+   */
+  static restore(config: WorldConfig, partition: Partition, bytes: Uint8Array, opts: ShardOptions = {}): ShardedWorld {
+    const bad = (m: string): PhysicsError => new PhysicsError('BAD_HEADER', `not a sharded world save: ${m}`);
+    if (bytes.byteLength < 28 || bytes[0] !== 0x54 || bytes[1] !== 0x53 || bytes[2] !== 0x53 || bytes[3] !== 0x57) throw bad('magic');
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (dv.getUint32(4, true) !== 1) throw bad('version');
+    const tick = dv.getUint32(8, true), shards = dv.getUint32(12, true), hw = dv.getUint32(16, true);
+    const w = new ShardedWorld(config, partition, undefined, { ...opts, workers: 0 });
+    if (shards !== w.plan.shards) throw bad(`${shards} shards saved, the partition has ${w.plan.shards}`);
+    if (hw > w.plan.capacity) throw bad('more slots than the capacity');
+    let at = 28;
+    const next = (): Uint8Array => {
+      if (at + 4 > bytes.byteLength) throw bad('truncated');
+      const n = dv.getUint32(at, true);
+      if (at + 4 + n > bytes.byteLength) throw bad('truncated');
+      const x = bytes.subarray(at + 4, at + 4 + n);
+      at += 4 + n;
+      return x;
+    };
+    w.registry = PhysicsWorld.restore(next(), { variant: 'unshared' });
+    const records = next(), owners = next();
+    if (records.byteLength !== hw * BODY_RECORD_BYTES || owners.byteLength !== hw * 4) throw bad('record sections');
+    const own = new Int32Array(owners.slice().buffer);
+    // statics go into both boards and every shard world, as when they were added
+    for (let s = 0; s < hw; s++) {
+      if (own[s] !== OWNER.STATIC) continue;
+      const gen = new DataView(records.buffer, records.byteOffset + s * BODY_RECORD_BYTES, 8).getUint32(0, true);
+      w.addStatic((BigInt(gen) << 32n) | BigInt(s));
+    }
+    const b = w.board(tick);
+    new Uint8Array(w.core.memory.buffer, Number(b[BOARD.RECORDS]), records.byteLength).set(records);
+    new Uint8Array(w.core.memory.buffer, Number(b[BOARD.OWNER]), owners.byteLength).set(owners);
+    b[BOARD.HIGH_WATER] = BigInt(hw);
+    b[BOARD.TICK] = BigInt(tick);
+    const touchCounts = w.i64(Number(b[BOARD.TOUCH_COUNT]), shards), eventCounts = w.i64(Number(b[BOARD.EVENT_COUNT]), shards);
+    for (let k = 0; k < shards; k++) {
+      const touch = next(), events = next();
+      if (touch.byteLength > w.plan.touchCap * TOUCH_BYTES || events.byteLength > w.plan.eventCap * EVENT_BYTES) throw bad('list larger than its capacity');
+      new Uint8Array(w.core.memory.buffer, Number(b[BOARD.TOUCH]) + k * w.plan.touchCap * TOUCH_BYTES, touch.byteLength).set(touch);
+      new Uint8Array(w.core.memory.buffer, Number(b[BOARD.EVENTS]) + k * w.plan.eventCap * EVENT_BYTES, events.byteLength).set(events);
+      touchCounts[k] = BigInt(touch.byteLength / TOUCH_BYTES);
+      eventCounts[k] = BigInt(events.byteLength / EVENT_BYTES);
+    }
+    if (at !== bytes.byteLength) throw bad('trailing bytes');
+    w.tickNow = tick;
+    w.handoffs = dv.getFloat64(20, true);
+    Atomics.store(w.ctl, CONTROL.PUBLISHED, tick);
+    if ((opts.workers ?? 0) > 0) {
+      (w as { pool: ShardWorkerPool | null }).pool = new ShardWorkerPool(w.core.memory, w.plan.cfgs, w.plan.control, opts.workers as number);
+    }
+    return w;
   }
 
   /** SHARD_STATUS bits of the last tick (overflows drop touch entries or events). */
