@@ -12,7 +12,8 @@
  */
 import Database from 'better-sqlite3';
 import { migrate } from './migrations';
-import type { AccountRecord, AccountStore, LoginRecord, SessionRecord } from './store';
+import type { AccountRecord, AccountStore, LoginRecord, SessionRecord, WorldLogStore, StoredSnapshot } from './store';
+import type { StreamEvent } from '../protocol/messages';
 
 /** Options of SqliteStore.open. */
 export interface SqliteOptions {
@@ -21,7 +22,7 @@ export interface SqliteOptions {
 }
 
 /** The SQLite implementation of the store interfaces. */
-export class SqliteStore implements AccountStore {
+export class SqliteStore implements AccountStore, WorldLogStore {
   private readonly st: Record<string, Database.Statement>;
 
   private constructor(readonly db: Database.Database, readonly path: string) {
@@ -38,6 +39,12 @@ export class SqliteStore implements AccountStore {
       revokeAll: p('UPDATE sessions SET revoked_ms = ? WHERE account_id = ? AND revoked_ms IS NULL'),
       insertLogin: p('INSERT INTO login_records (at_ms, name, address, ok, reason) VALUES (?, ?, ?, ?, ?)'),
       recentLogins: p('SELECT * FROM login_records WHERE name = ? ORDER BY id DESC LIMIT ?'),
+      appendTick: p('INSERT OR REPLACE INTO log_segments (stream, first_tick, last_tick, events) VALUES (?, ?, ?, ?)'),
+      ticksFrom: p('SELECT first_tick, events FROM log_segments WHERE stream = ? AND first_tick >= ? ORDER BY first_tick'),
+      lastTick: p('SELECT max(last_tick) AS t FROM log_segments WHERE stream = ?'),
+      saveSnapshot: p('INSERT OR REPLACE INTO snapshots (stream, tick, hash, data, created_ms) VALUES (?, ?, ?, ?, ?)'),
+      newestSnapshot: p('SELECT tick, hash, data FROM snapshots WHERE stream = ? ORDER BY tick DESC LIMIT 1'),
+      pruneSnapshots: p('DELETE FROM snapshots WHERE stream = ? AND tick NOT IN (SELECT tick FROM snapshots WHERE stream = ? ORDER BY tick DESC LIMIT ?)'),
     };
   }
 
@@ -100,6 +107,36 @@ export class SqliteStore implements AccountStore {
     return (this.st.recentLogins.all(name, limit) as Array<Record<string, unknown>>).map((r) => ({
       atMs: r.at_ms as number, name: r.name as string, address: r.address as string, ok: r.ok === 1, reason: r.reason as string,
     }));
+  }
+
+  // ---- WorldLogStore ----
+
+  appendTick(stream: string, tick: number, events: readonly StreamEvent[], hash: string): void {
+    this.st.appendTick.run(stream, tick, tick, JSON.stringify({ h: hash, e: events.map((e) => [e.type, e.origin, e.body]) }));
+  }
+
+  ticksFrom(stream: string, tick: number): Array<{ tick: number; events: StreamEvent[]; hash: string }> {
+    return (this.st.ticksFrom.all(stream, tick) as Array<{ first_tick: number; events: string }>).map((r) => {
+      const row = JSON.parse(r.events) as { h: string; e: Array<[string, number, string]> };
+      return { tick: r.first_tick, hash: row.h, events: row.e.map(([type, origin, body]) => ({ tick: r.first_tick, type, origin, body })) };
+    });
+  }
+
+  lastTick(stream: string): number | null {
+    const r = this.st.lastTick.get(stream) as { t: number | null };
+    return r.t;
+  }
+
+  saveSnapshot(stream: string, tick: number, hash: string, data: Uint8Array, atMs: number, keep = 3): void {
+    this.db.transaction(() => {
+      this.st.saveSnapshot.run(stream, tick, hash, data, atMs);
+      this.st.pruneSnapshots.run(stream, stream, keep);
+    })();
+  }
+
+  newestSnapshot(stream: string): StoredSnapshot | null {
+    const r = this.st.newestSnapshot.get(stream) as { tick: number; hash: string; data: Buffer } | undefined;
+    return r ? { tick: r.tick, hash: r.hash, data: new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength) } : null;
   }
 
   /** Runs `fn` in one transaction (committed durably when it returns, rolled back if it throws). */

@@ -5,6 +5,8 @@
  * clock), ids are integers.
  */
 
+import type { StreamEvent } from '../protocol/messages';
+
 /** An account row. The password is kept only as scrypt(password, salt) with its parameters. */
 export interface AccountRecord {
   id: number;
@@ -42,4 +44,24 @@ export interface AccountStore {
   recordLogin(r: LoginRecord): void;
   recentLogins(name: string, limit: number): LoginRecord[];
   transaction<T>(fn: () => T): T;
+}
+
+/** A stored world snapshot: the stream's open tick when it was taken, the sim hash (hex), the bytes. */
+export interface StoredSnapshot { tick: number; hash: string; data: Uint8Array }
+
+/**
+ * The world's event log (one row per closed tick, empty ticks included, so the tick count is
+ * exact) and its snapshots. appendTick is called before the tick is sent to clients: an event a
+ * client has seen is durable.
+ */
+export interface WorldLogStore {
+  /** Stores closed tick `tick`: its events and the sim hash after it (hex). */
+  appendTick(stream: string, tick: number, events: readonly StreamEvent[], hash: string): void;
+  /** Closed ticks >= tick, ascending, with their events in log order and the hash after each. */
+  ticksFrom(stream: string, tick: number): Array<{ tick: number; events: StreamEvent[]; hash: string }>;
+  /** The newest closed tick stored, or null. */
+  lastTick(stream: string): number | null;
+  /** Stores a snapshot and keeps the newest `keep`. */
+  saveSnapshot(stream: string, tick: number, hash: string, data: Uint8Array, atMs: number, keep?: number): void;
+  newestSnapshot(stream: string): StoredSnapshot | null;
 }

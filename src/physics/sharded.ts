@@ -611,13 +611,12 @@ export class ShardedWorld {
    * (little-endian): magic 'TSSW', version u32, tick u32, shard count u32, high water u32,
    * handoffs f64, then u32-length-prefixed sections: registry world (PhysicsWorld.save), body
    * records (highWater x BODY_RECORD_BYTES), owners (i32 x highWater), then per shard its touch
-   * entries and its events. Shard worlds are not saved: like crash recovery, they rebuild from
-   * the board. Throws PhysicsError BAD_KIND when commands for the next tick are pending (save
-   * between ticks, before applyCommands).
+   * entries and its events, then what is staged for the next tick (bodies added and commands
+   * applied since the last step: slot u32, owner i32, record). Shard worlds are not saved: like
+   * crash recovery, they rebuild from the board.
    */
   save(): Uint8Array {
     const t = this.tickNow, p = this.plan;
-    if (this.overlayTick().some((v) => v === t + 1)) throw new PhysicsError('BAD_KIND', 'commands are pending for the next tick: save before applying them');
     const b = this.board(t), hw = Number(b[BOARD.HIGH_WATER]);
     const mem = (at: number, n: number): Uint8Array => new Uint8Array(this.core.memory.buffer, at, n);
     const touchCounts = this.i64(Number(b[BOARD.TOUCH_COUNT]), p.shards), eventCounts = this.i64(Number(b[BOARD.EVENT_COUNT]), p.shards);
@@ -630,6 +629,19 @@ export class ShardedWorld {
       sections.push(mem(Number(b[BOARD.TOUCH]) + k * p.touchCap * TOUCH_BYTES, Number(touchCounts[k]) * TOUCH_BYTES));
       sections.push(mem(Number(b[BOARD.EVENTS]) + k * p.eventCap * EVENT_BYTES, Number(eventCounts[k]) * EVENT_BYTES));
     }
+    // staged for the next tick (bodies added or commands applied since the last step):
+    // per entry slot u32, owner i32, then the record
+    const stamps = this.overlayTick(), owners = this.overlayOwner();
+    const staged: number[] = [];
+    for (let slot = 0; slot < p.capacity; slot++) if (stamps[slot] === t + 1) staged.push(slot);
+    const overlay = new Uint8Array(staged.length * (8 + BODY_RECORD_BYTES));
+    const ov = new DataView(overlay.buffer);
+    staged.forEach((slot, i) => {
+      const o = i * (8 + BODY_RECORD_BYTES);
+      ov.setUint32(o, slot, true); ov.setInt32(o + 4, owners[slot], true);
+      overlay.set(mem(this.overlayRecAt(slot), BODY_RECORD_BYTES), o + 8);
+    });
+    sections.push(overlay);
     const head = 28;
     const out = new Uint8Array(head + sections.reduce((n, x) => n + 4 + x.byteLength, 0));
     const dv = new DataView(out.buffer);
@@ -664,7 +676,7 @@ export class ShardedWorld {
       at += 4 + n;
       return x;
     };
-    w.registry = PhysicsWorld.restore(next(), { variant: 'unshared' });
+    w.registry = PhysicsWorld.restore(next().slice(), { variant: 'unshared' });   // slice: aligned for its BigInt64Array views
     const records = next(), owners = next();
     if (records.byteLength !== hw * BODY_RECORD_BYTES || owners.byteLength !== hw * 4) throw bad('record sections');
     const own = new Int32Array(owners.slice().buffer);
@@ -687,6 +699,17 @@ export class ShardedWorld {
       new Uint8Array(w.core.memory.buffer, Number(b[BOARD.EVENTS]) + k * w.plan.eventCap * EVENT_BYTES, events.byteLength).set(events);
       touchCounts[k] = BigInt(touch.byteLength / TOUCH_BYTES);
       eventCounts[k] = BigInt(events.byteLength / EVENT_BYTES);
+    }
+    const overlay = next();
+    const entry = 8 + BODY_RECORD_BYTES;
+    if (overlay.byteLength % entry !== 0) throw bad('staged section');
+    const ov = new DataView(overlay.buffer, overlay.byteOffset, overlay.byteLength);
+    for (let o = 0; o < overlay.byteLength; o += entry) {
+      const slot = ov.getUint32(o, true);
+      if (slot >= w.plan.capacity) throw bad('staged slot beyond the capacity');
+      new Uint8Array(w.core.memory.buffer, w.overlayRecAt(slot), BODY_RECORD_BYTES).set(overlay.subarray(o + 8, o + entry));
+      w.overlayOwner()[slot] = ov.getInt32(o + 4, true);
+      w.overlayTick()[slot] = tick + 1;
     }
     if (at !== bytes.byteLength) throw bad('trailing bytes');
     w.tickNow = tick;

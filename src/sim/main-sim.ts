@@ -77,10 +77,22 @@ export class MainSim {
   private readonly spawnLimit: number;
   private readonly spawnRange: number;
 
-  /** Throws RangeError for a bad setup (see ShardedWorld). */
-  constructor(readonly setup: WorldSetup) {
-    this.world = new ShardedWorld(setup.config, setup.partition ?? { xCuts: [], zCuts: [] }, undefined, setup.shardOptions);
-    setup.scene?.(this.world);
+  /**
+   * A new world from `setup` (its scene is built), or, with `saved` (from `save()`), the world
+   * continuing from a snapshot (the scene is not rebuilt). Throws RangeError for a bad setup (see
+   * ShardedWorld), PhysicsError BAD_HEADER / SyntaxError for a bad snapshot.
+   */
+  constructor(readonly setup: WorldSetup, saved?: { physics: Uint8Array; game: string }) {
+    const partition = setup.partition ?? { xCuts: [], zCuts: [] };
+    if (saved) {
+      this.world = ShardedWorld.restore(setup.config, partition, saved.physics, setup.shardOptions);
+      const g = JSON.parse(saved.game) as { avatars: Array<[number, string]>; spawned: Array<[number, string[]]> };
+      for (const [p, h] of g.avatars) { this.avatars.set(p, BigInt(h)); this.avatarOf.set(BigInt(h), p); }
+      for (const [p, list] of g.spawned) this.spawned.set(p, list.map((h) => BigInt(h)));
+    } else {
+      this.world = new ShardedWorld(setup.config, partition, undefined, setup.shardOptions);
+      setup.scene?.(this.world);
+    }
     this.spawnPoints = setup.spawnPoints ?? [[0, 1, 0]];
     this.walkSpeed = setup.walkSpeed ?? 4;
     this.spawnLimit = setup.spawnLimit ?? 8;
@@ -167,6 +179,22 @@ export class MainSim {
     for (const [p, b] of [...this.avatars].sort((a, b) => a[0] - b[0])) h.update(`|${p}:${b.toString(16)}`);
     for (const [p, list] of [...this.spawned].sort((a, b) => a[0] - b[0])) h.update(`|s${p}:${list.map((b) => b.toString(16)).join(',')}`);
     return h.digest().readBigUInt64LE(0);
+  }
+
+  /**
+   * The state between ticks: the physics (ShardedWorld.save) and the game tables (avatars and
+   * spawned spheres per public id, JSON with handles as decimal strings). `new MainSim(setup, saved)`
+   * continues from it with the same hash.
+   */
+  save(): { physics: Uint8Array; game: string } {
+    const bySlot = <T>(m: Map<number, T>): Array<[number, T]> => [...m].sort((a, b) => a[0] - b[0]);
+    return {
+      physics: this.world.save(),
+      game: JSON.stringify({
+        avatars: bySlot(this.avatars).map(([p, h]) => [p, h.toString()]),
+        spawned: bySlot(this.spawned).map(([p, l]) => [p, l.map((h) => h.toString())]),
+      }),
+    };
   }
 
   /** Stops the shard workers. */

@@ -118,6 +118,18 @@ export interface ReplayOptions extends StreamOptions {
   ids?: Iterable<readonly [string, number]>;
 }
 
+/**
+ * A stream's persisted state (EventStream.exportState): seed, open tick, next public id, the
+ * client table (private ids included: they never appear in the log) and the open tick's events.
+ */
+export interface StreamState {
+  seed: string;
+  tick: number;
+  nextId: number;
+  clients: Array<{ publicId: number; privateId: string | null; connected: boolean; joinTick: number; leaving: boolean }>;
+  pending: StreamEvent[];
+}
+
 /** Fixed part of an event's estimated wire size: tick, origin and two length prefixes, u32 each (16 bytes). */
 export const EVENT_OVERHEAD_BYTES = 16;
 
@@ -625,6 +637,76 @@ export class EventStream {
       if (c.privateId !== null) s.byPrivate.set(c.privateId, c);
     }
     s.nextId = (all.length > 0 ? all[all.length - 1] : 0) + 1;
+    return s;
+  }
+
+  // ---- persistence ----
+
+  /**
+   * The stream's state for a persisted snapshot: seed, open tick, the clients (public id,
+   * private id, connected, tick of the last '_c') and the open tick's events so far. With the
+   * closed events from `tick` on (none, if taken right after `advance()`), `resume` continues it.
+   */
+  exportState(): StreamState {
+    return {
+      seed: this.seed, tick: this.openTick, nextId: this.nextId,
+      clients: [...this.byPublic.values()].sort((a, b) => a.publicId - b.publicId)
+        .map((c) => ({ publicId: c.publicId, privateId: c.privateId, connected: c.connected, joinTick: c.joinTick, leaving: c.leaving })),
+      pending: this.pending.map((e) => ({ tick: e.tick, type: e.type, origin: e.origin, body: e.body })),
+    };
+  }
+
+  /**
+   * A stream resumed from `state` (exportState at open tick s) and the closed events of ticks
+   * s.. (canonical order, as the log holds them): the log starts at s (firstTick = s), every
+   * connected client counts as heard now, '_c'/'_d' in `events` update the client table, and the
+   * open tick is the last event's tick + 1 (or `opts.tick`, at least s). The open-tick events of
+   * `state` are kept when no closed event follows. Throws StreamError BAD_VALUE for a state or
+   * events that do not fit together.
+   */
+  static resume(name: string, state: StreamState, events: readonly StreamEvent[], opts: ReplayOptions = {}): EventStream {
+    const s = new EventStream(name, { ...opts, seed: state.seed });
+    s.pending = [];
+    s.seqs.clear();
+    s.first = state.tick;
+    const now = s.clock.now();
+    for (const c of state.clients) {
+      const client: Client = { publicId: c.publicId, privateId: c.privateId, connected: c.connected, lastHeard: now, joinTick: c.joinTick, leaving: false };
+      s.byPublic.set(c.publicId, client);
+      if (c.privateId !== null) s.byPrivate.set(c.privateId, client);
+    }
+    s.nextId = state.nextId;
+    let last = state.tick - 1;
+    const seqs = new Map<number, number>();
+    let prevTick = -1;
+    for (const e of events) {
+      if (!isU32(e.tick) || e.tick < state.tick || e.tick < last) throw bad(`resume: event at tick ${e.tick} before the state's tick ${state.tick} or out of order`);
+      if (e.tick !== prevTick) { seqs.clear(); prevTick = e.tick; }
+      const seq = seqs.get(e.origin) ?? 0;
+      seqs.set(e.origin, seq + 1);
+      const le: LoggedEvent = Object.freeze({ tick: e.tick, type: e.type, origin: e.origin, body: e.body, seq });
+      const cls = eventClass(le);
+      if (cls === EVENT_CLASS.CONNECT || cls === EVENT_CLASS.DISCONNECT) {
+        const id = parsePublicId(e.body);
+        const c = id === null ? undefined : s.byPublic.get(id);
+        if (id !== null && c === undefined) {
+          const fresh: Client = { publicId: id, privateId: null, connected: false, lastHeard: now, joinTick: -1, leaving: false };
+          s.byPublic.set(id, fresh);
+          s.nextId = Math.max(s.nextId, id + 1);
+        }
+        const cl = s.byPublic.get(id as number) as Client;
+        cl.connected = cls === EVENT_CLASS.CONNECT;
+        if (cl.connected) cl.joinTick = e.tick;
+      }
+      s.append(le);
+      last = e.tick;
+    }
+    const open = opts.tick ?? Math.max(state.tick, last + 1);
+    if (!isU32(open) || open <= last || open < state.tick) throw bad(`resume tick ${open} must be > ${last} and >= ${state.tick}`);
+    s.openTick = open;
+    s.base = StreamRandom.forTick(s.seed, open);
+    s.rnd.copyFrom(s.base);
+    if (open === state.tick) for (const e of state.pending) s.stamp(e.type, e.origin, e.body);
     return s;
   }
 

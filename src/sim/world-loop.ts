@@ -14,7 +14,9 @@ import { createBodyTable, type BodyTable } from '../physics/body-table';
 import type { StreamEvent } from '../protocol/messages';
 import { InterestPublisher, type InterestOptions } from './interest';
 import { MainSim, handleText, type Refusal, type WorldSetup } from './main-sim';
-import type { EventStream } from './stream';
+import { EventStream, type StreamOptions } from './stream';
+import type { WorldLogStore } from '../persist/store';
+import { decodeWorldSnapshot, encodeWorldSnapshot } from './world-snapshot';
 
 /** What one step produced. */
 export interface StepResult {
@@ -35,7 +37,16 @@ export interface WorldLoopOptions {
   snapshotEvery?: number;
   /** Closed ticks of events kept in memory (older ones are covered by a snapshot). Default: all. */
   retainTicks?: number;
+  /**
+   * Persistence: every closed tick (events + hash) is written to `store` before step() returns
+   * (so before the host sends it), and a world snapshot every `snapshotEvery` ticks (default 200)
+   * and at tick 0.
+   */
+  persist?: { store: WorldLogStore; snapshotEvery?: number; now?: () => number };
 }
+
+/** Timings of the last persistence writes, ms. */
+export interface PersistTimings { appendMs: number; snapshotMs: number; snapshotBytes: number }
 
 /** The world stream's tick: stream + main sim + interest. */
 export class WorldLoop {
@@ -47,15 +58,63 @@ export class WorldLoop {
   private readonly snapshotEvery: number;
   private readonly retainTicks: number;
 
-  constructor(readonly stream: EventStream, setup: WorldSetup, opts: WorldLoopOptions = {}) {
-    this.sim = new MainSim(setup);
+  /** Persistence timings of the last step (and the last snapshot). */
+  readonly persistTimings: PersistTimings = { appendMs: 0, snapshotMs: 0, snapshotBytes: 0 };
+
+  /**
+   * A world loop over a fresh stream and a new world from `setup`, or over a restored pair
+   * (`WorldLoop.restore`, which passes the MainSim). Throws RangeError when a fresh world is given
+   * a stream or world that already ran.
+   */
+  constructor(readonly stream: EventStream, setup: WorldSetup | MainSim, private readonly opts: WorldLoopOptions = {}) {
+    const restored = setup instanceof MainSim;
+    this.sim = restored ? setup : new MainSim(setup);
     this.interest = new InterestPublisher(opts.interest);
     this.table = createBodyTable(this.sim.world.capacity);
     this.rowOfSlot = new Int32Array(this.sim.world.capacity).fill(-1);
     this.snapshotEvery = opts.snapshotEvery ?? 100;
     this.retainTicks = opts.retainTicks ?? Infinity;
-    if (stream.tick !== 0 || this.sim.tick !== 0) throw new RangeError('a world loop starts with a fresh stream and world');
+    if (!restored && (stream.tick !== 0 || this.sim.tick !== 0)) throw new RangeError('a world loop starts with a fresh stream and world');
+    if (this.sim.tick !== stream.tick) throw new RangeError(`the world is at tick ${this.sim.tick}, the stream at ${stream.tick}`);
     this.index();
+    if (!restored && opts.persist) this.snapshot();
+  }
+
+  /**
+   * The world loop of stream `name` from its newest stored snapshot and the log after it:
+   * every stored tick is applied again, and the hash after the last one must equal the stored
+   * hash (else Error: the store and this build disagree). Returns null when the store holds no
+   * snapshot of the stream.
+   */
+  static restore(name: string, setup: WorldSetup, store: WorldLogStore, opts: WorldLoopOptions = {}, streamOpts: StreamOptions = {}): WorldLoop | null {
+    const snap = store.newestSnapshot(name);
+    if (!snap) return null;
+    const saved = decodeWorldSnapshot(snap.data);
+    const sim = new MainSim(setup, { physics: saved.physics, game: saved.game });
+    if (sim.hash().toString(16) !== snap.hash) throw new Error(`snapshot of tick ${snap.tick} restores to hash ${sim.hash().toString(16)}, stored ${snap.hash}`);
+    const ticks = store.ticksFrom(name, saved.stream.tick);
+    ticks.forEach((t, i) => { if (t.tick !== saved.stream.tick + i) throw new Error(`the log of ${name} misses tick ${saved.stream.tick + i}`); });
+    const last = ticks.length ? ticks[ticks.length - 1].tick : saved.stream.tick - 1;
+    const stream = EventStream.resume(name, saved.stream, ticks.flatMap((t) => t.events), { ...streamOpts, tick: last + 1 });
+    let derived: Array<{ type: string; body: string }> = [];
+    for (const t of ticks) {
+      derived = sim.apply(t.tick, t.events).derived;
+      const h = sim.hash().toString(16);
+      if (h !== t.hash) throw new Error(`replay of ${name} tick ${t.tick} gives hash ${h}, the log says ${t.hash}`);
+    }
+    for (const d of derived) stream.publishServer(d.type, d.body);   // they belonged to the open tick
+    return new WorldLoop(stream, sim, opts);
+  }
+
+  private snapshot(): void {
+    const p = this.opts.persist;
+    if (!p) return;
+    const t0 = performance.now();
+    const saved = this.sim.save();
+    const bytes = encodeWorldSnapshot({ stream: this.stream.exportState(), game: saved.game, physics: saved.physics });
+    p.store.saveSnapshot(this.stream.name, this.stream.tick, this.sim.hash().toString(16), bytes, (p.now ?? Date.now)());
+    this.persistTimings.snapshotMs = performance.now() - t0;
+    this.persistTimings.snapshotBytes = bytes.byteLength;
   }
 
   private index(): void {
@@ -80,6 +139,14 @@ export class WorldLoop {
     const closed = this.stream.advance();
     const res = this.sim.apply(closed.tick, closed.events);
     for (const d of res.derived) this.stream.publishServer(d.type, d.body);
+    const hash = this.sim.hash();
+    const p = this.opts.persist;
+    if (p) {
+      const t1 = performance.now();
+      p.store.appendTick(this.stream.name, closed.tick, closed.events, hash.toString(16));
+      this.persistTimings.appendMs = performance.now() - t1;
+      if (this.stream.tick % (p.snapshotEvery ?? 200) === 0) this.snapshot();
+    }
     this.index();
     const next = this.stream.tick;
     if (next % this.snapshotEvery === 0) {
@@ -87,7 +154,7 @@ export class WorldLoop {
       this.stream.addSnapshot(next, payload.length + 16, payload);
       if (Number.isFinite(this.retainTicks) && next > this.retainTicks) this.stream.trimBefore(next - this.retainTicks);
     }
-    return { tick: closed.tick, events: closed.events, refused: res.refused, hash: this.sim.hash(), ms: performance.now() - t0 };
+    return { tick: closed.tick, events: closed.events, refused: res.refused, hash, ms: performance.now() - t0 };
   }
 
   /** The catch-up snapshot of the current state (start of the stream's open tick), JSON. */
