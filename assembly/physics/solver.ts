@@ -593,15 +593,12 @@ export function solveTick(): void {
   // tick start: positions, Q32 solver state, cleared accumulators
   for (let i = 0; i < hw; i++) {
     s64(P_X0X, i, g64(P_PX, i)); s64(P_X0Y, i, g64(P_PY, i)); s64(P_X0Z, i, g64(P_PZ, i));
+    // The whole solver state starts from zero for every body: contact partners that do not move
+    // (sleeping bodies) are read too, and must read this tick's zeros, not what was left from the
+    // last tick they moved; leftovers made the step depend on history a body record does not
+    // carry (a restored or freshly imported body stepped differently from a continuing one).
+    memory.fill(st(i), 0, 256);
     sst32(i, S_MOVES, (g32(P_FLAGS, i) & FLAG_LIVE) != 0 && moves(i) ? 1 : 0);
-    sst32(i, S_NSTATIC, 0);
-    // Displacements are read for contact partners that do not move (sleeping bodies): they must
-    // be this tick's (zero), not left over from the last tick the body moved. Leftovers made the
-    // step depend on history a body record does not carry (a restored or freshly imported body
-    // had zeros where a continuing one had stale values).
-    sst(i, S_DX, 0); sst(i, S_DY, 0); sst(i, S_DZ, 0);
-    sst(i, S_SDX, 0); sst(i, S_SDY, 0); sst(i, S_SDZ, 0);
-    sst(i, S_PDX, 0); sst(i, S_PDY, 0); sst(i, S_PDZ, 0);
     if (!movesOrKinematic(i)) continue;
     sst(i, S_INV_MASS, g64(P_INV_MASS, i)); sst(i, S_INV_INERTIA, g64(P_INV_INERTIA, i));
     sst(i, S_DX, 0); sst(i, S_DY, 0); sst(i, S_DZ, 0);
