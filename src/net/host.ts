@@ -37,6 +37,7 @@ import { StreamHub, StreamError, type EventStream } from '../sim/stream';
 import { WorldLoop, type StepResult, type WorldLoopOptions } from '../sim/world-loop';
 import type { ClientView } from '../sim/interest';
 import type { WorldSetup } from '../sim/main-sim';
+import { AuthError, type AccountService } from '../persist/accounts';
 
 /** Who a token belongs to. */
 export interface Principal { account: string; guest: boolean }
@@ -71,6 +72,8 @@ export interface HostOptions {
   worldLoop?: WorldLoopOptions;
   /** Token -> principal, or null to refuse. Default: guest tokens ("guest") when guests are on. */
   authenticate?: (token: string) => Principal | null;
+  /** Accounts and sessions (src/persist/accounts.ts): enables /auth/* and authenticates tokens (its own guest setting applies). */
+  accounts?: AccountService;
   /** Accept the token "guest". Default true. */
   guests?: boolean;
   /** Origins allowed to open /ws (browsers send Origin; clients without one are allowed). Default: any. */
@@ -148,7 +151,7 @@ export class Host {
   private readonly sessions = new Set<Session>();
   private nextSession = 1;
   private stopping = false;
-  private readonly o: Required<Omit<HostOptions, 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits'>> & HostOptions;
+  private readonly o: Required<Omit<HostOptions, 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits' | 'accounts'>> & HostOptions;
   private readonly limits: typeof DEFAULT_RATE_LIMITS;
   private readonly tickTimes: number[] = [];
   private readonly stats = { ticks: 0, messagesIn: 0, messagesOut: 0, bytesOut: 0, droppedSlow: 0, droppedIdle: 0, closedMalformed: 0, rateLimited: 0, skippedDeltas: 0 };
@@ -314,6 +317,7 @@ export class Host {
     this.app.get('/healthz', (res) => {
       res.writeStatus('200 OK').writeHeader('content-type', 'application/json').end(JSON.stringify({ ok: !this.stopping, ...this.figures() }));
     });
+    this.app.post('/auth/:action', (res, req) => this.authEndpoint(res, req.getParameter(0) ?? '', req.getHeader('authorization'), dec.decode(res.getRemoteAddressAsText())));
     this.app.post('/:stream/:privateId/:lastKnownTick', (res, req) => this.jsonEndpoint(res, req.getParameter(0) ?? '', req.getParameter(1) ?? '', req.getParameter(2) ?? ''));
     this.app.ws<Session>('/ws', {
       compression: uws.DISABLED,
@@ -384,6 +388,10 @@ export class Host {
   }
 
   private authenticate(token: string): Principal | null {
+    if (this.o.accounts) {
+      const p = this.o.accounts.authenticate(token);
+      return p ? { account: p.account, guest: p.guest } : null;
+    }
     if (this.o.authenticate) return this.o.authenticate(token);
     return this.o.guests && token === 'guest' ? { account: 'guest', guest: true } : null;
   }
@@ -501,6 +509,65 @@ export class Host {
         this.error(s, ERROR.NOT_ALLOWED, `${m.kind} is not served by this host`);
         return;
     }
+  }
+
+  // ---- accounts ----
+
+  /**
+   * POST /auth/register {name, password} -> 201 {accountId}; /auth/login {name, password} ->
+   * {token, expiresMs}; /auth/refresh and /auth/logout with `Authorization: Bearer <token>`.
+   * Tokens travel in bodies and headers only, never in URLs. Errors: 400 BAD_VALUE, 401
+   * INVALID_CREDENTIALS (the same for an unknown name and a wrong password), 409 TAKEN, 429
+   * RATE_LIMITED with Retry-After, 404 without an account service.
+   */
+  private authEndpoint(res: HttpResponse, action: string, authorization: string, address: string): void {
+    let aborted = false;
+    res.onAborted(() => { aborted = true; });
+    const reply = (status: string, body: unknown, headers: Record<string, string> = {}): void => {
+      if (aborted) return;
+      res.cork(() => {
+        res.writeStatus(status).writeHeader('content-type', 'application/json');
+        for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
+        res.end(JSON.stringify(body));
+      });
+    };
+    const accounts = this.o.accounts;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.onData((chunk, last) => {
+      if (aborted || size < 0) return;
+      size += chunk.byteLength;
+      if (size > 4096) { size = -1; reply('413 Payload Too Large', { error: { code: 'TOO_LARGE', message: 'at most 4 KiB' } }); return; }
+      chunks.push(Buffer.from(chunk.slice(0)));
+      if (!last) return;
+      if (!accounts) { reply('404 Not Found', { error: { code: 'NOT_FOUND', message: 'this host has no accounts (guest mode only)' } }); return; }
+      const bearer = authorization.startsWith('Bearer ') ? authorization.slice(7).trim() : '';
+      const fail = (e: unknown): void => {
+        if (!(e instanceof AuthError)) { reply('500 Internal Server Error', { error: { code: 'INTERNAL', message: 'internal error' } }); return; }
+        const status = { INVALID_CREDENTIALS: '401 Unauthorized', RATE_LIMITED: '429 Too Many Requests', BAD_VALUE: '400 Bad Request', TAKEN: '409 Conflict' }[e.code];
+        reply(status, { error: { code: e.code, message: e.message } }, e.code === 'RATE_LIMITED' ? { 'retry-after': String(Math.ceil(e.retryAfterMs / 1000)) } : {});
+      };
+      let body: { name?: unknown; password?: unknown } = {};
+      try {
+        const text = Buffer.concat(chunks).toString('utf8');
+        body = text.trim() ? (JSON.parse(text) as typeof body) : {};
+      } catch {
+        reply('400 Bad Request', { error: { code: 'BAD_VALUE', message: 'the body is JSON: {"name": "...", "password": "..."}' } });
+        return;
+      }
+      const name = typeof body.name === 'string' ? body.name : '', password = typeof body.password === 'string' ? body.password : '';
+      switch (action) {
+        case 'register': accounts.register(name, password).then((a) => reply('201 Created', { accountId: a.id }), fail); return;
+        case 'login': accounts.login(name, password, address).then((s) => reply('200 OK', { token: s.token, expiresMs: s.expiresMs }), fail); return;
+        case 'refresh': try { reply('200 OK', accounts.refresh(bearer)); } catch (e) { fail(e); } return;
+        case 'logout': {
+          const ok = accounts.logout(bearer);
+          reply(ok ? '200 OK' : '401 Unauthorized', ok ? { ok } : { error: { code: 'INVALID_CREDENTIALS', message: 'the session is not valid' } });
+          return;
+        }
+        default: reply('404 Not Found', { error: { code: 'NOT_FOUND', message: 'actions: register, login, refresh, logout' } });
+      }
+    });
   }
 
   // ---- JSON endpoint (GoEventStream) ----

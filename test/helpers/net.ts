@@ -70,9 +70,9 @@ export async function waitFor(pred: () => boolean, ms = 5000, what = 'condition'
 }
 
 /** An HTTP request without keep-alive (so no socket outlives the test); returns status and parsed JSON. */
-export function request(method: string, url: string, body = ''): Promise<{ status: number; json: any }> {
+export function request(method: string, url: string, body = '', headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const req = httpRequest(url, { method, agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
