@@ -19,7 +19,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tessera-auth-'));
   store = SqliteStore.open(join(dir, 'accounts.sqlite'));
   const accounts = new AccountService(store, { scrypt: { N: 2 ** 10, r: 8, p: 1, keylen: 64 }, guests: false });
-  host = await Host.start({ port: 0, world: testWorld({ spheres: 0 }), accounts, authTimeoutMs: 500 });
+  host = await Host.start({ port: 0, world: testWorld({ spheres: 0 }), accounts, avatars: store, authTimeoutMs: 500, silenceMs: 600 });
   http = `http://127.0.0.1:${host.port}`;
   url = `ws://127.0.0.1:${host.port}/ws`;
 });
@@ -84,4 +84,35 @@ test('guest mode off: the guest token is refused; no game message is processed b
   await new Promise((r) => setTimeout(r, 150));
   expect(host.hub.get('world')!.log().some((e) => e.type === 'sneak')).toBe(false);
   expect((await requestWithAuth('POST', `${http}/auth/login`, '{bad json')).json.error.code).toBe('BAD_VALUE');
+});
+
+test('an account\'s avatar is saved when it leaves and comes back where it left', async () => {
+  await post('/auth/register', { name: 'olga', password: 'a long password' });
+  const { token } = (await post('/auth/login', { name: 'olga', password: 'a long password' })).json as { token: string };
+  const first = new RawClient(url);
+  await first.opened;
+  first.hello({ token, privateId: 'olga-phone' });
+  await first.until(() => first.of('welcome').length > 0);
+  const p1 = first.of('welcome')[0].publicId;
+  for (let i = 0; i < 30; i++) { first.send({ kind: 'input', input: { seq: i, walkX: 1000, walkZ: 0, jump: false } }); await new Promise((r) => setTimeout(r, 50)); }
+  first.close();
+  const account = store.accountByName('olga')!.id;
+  const deadline = Date.now() + 5000;
+  while (!store.loadAvatar(account) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const saved = store.loadAvatar(account)!;
+  expect(saved).not.toBeNull();
+  expect(host.world.sim.avatars.has(p1)).toBe(false);            // despawned at its _d
+  const spawn = testWorld().spawnPoints![(p1 - 1) % 8];
+  expect(Math.hypot(saved.position[0] - spawn[0], saved.position[2] - spawn[2])).toBeGreaterThan(1);   // it had walked
+
+  const second = new RawClient(url);
+  await second.opened;
+  second.hello({ token, privateId: 'olga-laptop' });             // another device: a new public id
+  await second.until(() => second.of('welcome').length > 0);
+  const p2 = second.of('welcome')[0].publicId;
+  expect(p2).not.toBe(p1);
+  await new Promise((r) => setTimeout(r, 300));
+  const at = host.world.avatarPosition(p2)!;
+  expect(Math.hypot(at[0] - saved.position[0], at[2] - saved.position[2])).toBeLessThan(0.2);
+  second.close();
 });

@@ -38,9 +38,10 @@ import { WorldLoop, type StepResult, type WorldLoopOptions } from '../sim/world-
 import type { ClientView } from '../sim/interest';
 import type { WorldSetup } from '../sim/main-sim';
 import { AuthError, type AccountService } from '../persist/accounts';
+import type { AvatarStore } from '../persist/store';
 
-/** Who a token belongs to. */
-export interface Principal { account: string; guest: boolean }
+/** Who a token belongs to (accountId for accounts of the store; none for guests and custom authenticators). */
+export interface Principal { account: string; guest: boolean; accountId?: number }
 
 /** Message kinds that are rate limited, with their default budget (messages per second, burst). */
 export const DEFAULT_RATE_LIMITS: Record<ClientMessage['kind'], { perSecond: number; burst: number }> = {
@@ -74,6 +75,8 @@ export interface HostOptions {
   authenticate?: (token: string) => Principal | null;
   /** Accounts and sessions (src/persist/accounts.ts): enables /auth/* and authenticates tokens (its own guest setting applies). */
   accounts?: AccountService;
+  /** Where accounts' avatars are kept between sessions: placed where they left on join, saved when they leave ('_d') and at shutdown. */
+  avatars?: AvatarStore;
   /** Accept the token "guest". Default true. */
   guests?: boolean;
   /** Origins allowed to open /ws (browsers send Origin; clients without one are allowed). Default: any. */
@@ -151,7 +154,9 @@ export class Host {
   private readonly sessions = new Set<Session>();
   private nextSession = 1;
   private stopping = false;
-  private readonly o: Required<Omit<HostOptions, 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits' | 'accounts'>> & HostOptions;
+  private readonly o: Required<Omit<HostOptions, 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits' | 'accounts' | 'avatars'>> & HostOptions;
+  /** Account of each world-stream public id that joined with one (until its '_d'). */
+  private readonly accountOf = new Map<number, number>();
   private readonly limits: typeof DEFAULT_RATE_LIMITS;
   private readonly tickTimes: number[] = [];
   private readonly stats = { ticks: 0, messagesIn: 0, messagesOut: 0, bytesOut: 0, droppedSlow: 0, droppedIdle: 0, closedMalformed: 0, rateLimited: 0, skippedDeltas: 0 };
@@ -210,6 +215,12 @@ export class Host {
     const t0 = performance.now();
     for (const s of this.sessions) if (s.stream && !s.closed) s.stream.heard(s.privateId);
     const r = this.world.step();
+    for (const l of r.left) {
+      const accountId = this.accountOf.get(l.publicId);
+      if (accountId === undefined) continue;
+      this.accountOf.delete(l.publicId);
+      this.o.avatars?.saveAvatar({ accountId, position: l.position, savedMs: this.o.clock() });
+    }
     const closed = new Map<EventStream, { tick: number; events: readonly StreamEvent[] }>([[this.world.stream, { tick: r.tick, events: this.visible(this.world.stream, r.events) }]]);
     for (const name of this.hub.list()) {
       if (name === this.o.worldStream) continue;
@@ -390,7 +401,7 @@ export class Host {
   private authenticate(token: string): Principal | null {
     if (this.o.accounts) {
       const p = this.o.accounts.authenticate(token);
-      return p ? { account: p.account, guest: p.guest } : null;
+      return p ? { account: p.account, guest: p.guest, accountId: p.guest ? undefined : p.accountId } : null;
     }
     if (this.o.authenticate) return this.o.authenticate(token);
     return this.o.guests && token === 'guest' ? { account: 'guest', guest: true } : null;
@@ -452,7 +463,7 @@ export class Host {
       s.principal = m.token ? this.authenticate(m.token) : null;
       if (!s.principal) { this.error(s, ERROR.UNAUTHENTICATED, 'hello carried no valid token'); this.close(s, CLOSE.UNAUTHENTICATED, 'bad token'); return; }
     }
-    let stream: EventStream, joined: { publicId: number };
+    let stream: EventStream, joined: { publicId: number; connected: boolean };
     try {
       stream = this.hub.stream(m.stream);
       joined = stream.connect(m.privateId);
@@ -462,6 +473,12 @@ export class Host {
     }
     if (s.authTimer) { clearTimeout(s.authTimer); s.authTimer = null; }
     s.stream = stream; s.privateId = m.privateId; s.publicId = joined.publicId;
+    const accountId = s.principal.accountId;
+    if (stream === this.world.stream && accountId !== undefined) {
+      this.accountOf.set(s.publicId, accountId);
+      const saved = joined.connected ? this.o.avatars?.loadAvatar(accountId) : null;
+      if (saved) stream.publishServer('_p', [s.publicId, ...saved.position.map((v) => Math.round(v * 1000))].join(','));
+    }
     const ws = s.ws as WebSocket<Session>;
     ws.cork(() => {
       this.sendMsg(s, { kind: 'welcome', version: PROTOCOL_VERSION, publicId: s.publicId, stream: stream.name, tick: stream.tick, tickRate: this.o.tickRate, seed: stream.seed });
@@ -637,6 +654,10 @@ export class Host {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.listen) { uws.us_listen_socket_close(this.listen); this.listen = null; }
+    for (const [publicId, accountId] of this.accountOf) {
+      const p = this.world.avatarPosition(publicId);
+      if (p) this.o.avatars?.saveAvatar({ accountId, position: p, savedMs: this.o.clock() });
+    }
     for (const s of [...this.sessions]) {
       if (s.closed || !s.ws) continue;
       this.error(s, ERROR.SHUTTING_DOWN, 'the host is shutting down');

@@ -12,7 +12,7 @@
  */
 import Database from 'better-sqlite3';
 import { migrate } from './migrations';
-import type { AccountRecord, AccountStore, LoginRecord, SessionRecord, WorldLogStore, StoredSnapshot } from './store';
+import type { AccountRecord, AccountStore, AvatarRecord, AvatarStore, LoginRecord, SessionRecord, WorldLogStore, StoredSnapshot } from './store';
 import type { StreamEvent } from '../protocol/messages';
 
 /** Options of SqliteStore.open. */
@@ -22,7 +22,7 @@ export interface SqliteOptions {
 }
 
 /** The SQLite implementation of the store interfaces. */
-export class SqliteStore implements AccountStore, WorldLogStore {
+export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore {
   private readonly st: Record<string, Database.Statement>;
 
   private constructor(readonly db: Database.Database, readonly path: string) {
@@ -44,6 +44,8 @@ export class SqliteStore implements AccountStore, WorldLogStore {
       lastTick: p('SELECT max(last_tick) AS t FROM log_segments WHERE stream = ?'),
       saveSnapshot: p('INSERT OR REPLACE INTO snapshots (stream, tick, hash, data, created_ms) VALUES (?, ?, ?, ?, ?)'),
       newestSnapshot: p('SELECT tick, hash, data FROM snapshots WHERE stream = ? ORDER BY tick DESC LIMIT 1'),
+      saveAvatar: p('INSERT OR REPLACE INTO avatars (account_id, state, saved_ms) VALUES (?, ?, ?)'),
+      loadAvatar: p('SELECT state, saved_ms FROM avatars WHERE account_id = ?'),
       pruneSnapshots: p('DELETE FROM snapshots WHERE stream = ? AND tick NOT IN (SELECT tick FROM snapshots WHERE stream = ? ORDER BY tick DESC LIMIT ?)'),
     };
   }
@@ -137,6 +139,17 @@ export class SqliteStore implements AccountStore, WorldLogStore {
   newestSnapshot(stream: string): StoredSnapshot | null {
     const r = this.st.newestSnapshot.get(stream) as { tick: number; hash: string; data: Buffer } | undefined;
     return r ? { tick: r.tick, hash: r.hash, data: new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength) } : null;
+  }
+
+  // ---- AvatarStore ----
+
+  saveAvatar(a: AvatarRecord): void { this.st.saveAvatar.run(a.accountId, JSON.stringify({ position: a.position }), a.savedMs); }
+
+  loadAvatar(accountId: number): AvatarRecord | null {
+    const r = this.st.loadAvatar.get(accountId) as { state: string; saved_ms: number } | undefined;
+    if (!r) return null;
+    const st = JSON.parse(r.state) as { position: [number, number, number] };
+    return { accountId, position: st.position, savedMs: r.saved_ms };
   }
 
   /** Runs `fn` in one transaction (committed durably when it returns, rolled back if it throws). */

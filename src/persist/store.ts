@@ -65,3 +65,12 @@ export interface WorldLogStore {
   saveSnapshot(stream: string, tick: number, hash: string, data: Uint8Array, atMs: number, keep?: number): void;
   newestSnapshot(stream: string): StoredSnapshot | null;
 }
+
+/** An account's avatar between sessions: where it was (m) when it left. */
+export interface AvatarRecord { accountId: number; position: [number, number, number]; savedMs: number }
+
+/** Avatars per account. */
+export interface AvatarStore {
+  saveAvatar(a: AvatarRecord): void;
+  loadAvatar(accountId: number): AvatarRecord | null;
+}

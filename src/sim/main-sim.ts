@@ -9,7 +9,8 @@
  *
  * Events the main sim understands (everything else passes through untouched for other services):
  *   '_c' body = public id    spawns the client's avatar (a character) at its spawn point
- *   '_d' body = public id    despawns it
+ *   '_d' body = public id    despawns it (TickResult.left says where it was)
+ *   '_p' body = "publicId,x,y,z" (mm)   puts an avatar where its account left it (server event)
  *   'in' body = "walkX,walkZ,jump"   walk in thousandths of the walk speed (-1000..1000), jump 0/1
  *   'sp' body = "x,y,z,vx,vy,vz"     spawns a sphere (mm, mm/s; within spawnRange of the avatar)
  * Malformed bodies are refused (reported, state unchanged); the decision depends only on the
@@ -52,6 +53,8 @@ export interface TickResult {
   /** Derived events to publish into the next tick (type '_h', body "begin|end avatarPublicId slot:gen slot:gen"). */
   derived: Array<{ type: string; body: string }>;
   refused: Refusal[];
+  /** Avatars removed by '_d' this tick, with where they were (m): what an account's avatar record keeps. */
+  left: Array<{ publicId: number; position: [number, number, number] }>;
 }
 
 const AVATAR = { radius: 0.35, halfHeight: 0.55 } as const;
@@ -111,11 +114,23 @@ export class MainSim {
     if (tick !== this.world.tick) throw new RangeError(`main sim is at tick ${this.world.tick}, got events of tick ${tick}`);
     const refused: Refusal[] = [];
     const commands: Command[] = [];
+    const left: TickResult['left'] = [];
     const refuse = (event: StreamEvent, code: ErrorCode, message: string): void => { refused.push({ event, code, message }); };
     for (const e of events) {
       switch (e.type) {
         case '_c': this.spawnAvatar(Number(e.body)); break;
-        case '_d': this.despawnAvatar(Number(e.body), commands); break;
+        case '_d': {
+          const h = this.avatars.get(Number(e.body));
+          if (h !== undefined) left.push({ publicId: Number(e.body), position: this.world.position(h) });
+          this.despawnAvatar(Number(e.body), commands);
+          break;
+        }
+        case '_p': {
+          // place an avatar where its account left it: "publicId,x,y,z" (mm)
+          const v = ints(e.body, 4), h = v ? this.avatars.get(v[0]) : undefined;
+          if (v && h !== undefined) commands.push({ kind: 'setPosition', body: h, value: [v[1] / 1000, v[2] / 1000, v[3] / 1000] });
+          break;
+        }
         case 'in': {
           const v = ints(e.body, 3), body = this.avatars.get(e.origin);
           if (!v || Math.abs(v[0]) > 1000 || Math.abs(v[1]) > 1000 || (v[2] !== 0 && v[2] !== 1)) { refuse(e, ERROR.BAD_VALUE, 'input body is "walkX,walkZ,jump" with walk in -1000..1000 and jump 0 or 1'); break; }
@@ -136,7 +151,7 @@ export class MainSim {
       if (p === undefined) continue;
       derived.push({ type: '_h', body: `${ev.kind} ${p} ${handleText(ev.body)} ${handleText(ev.other)}` });
     }
-    return { tick, derived, refused };
+    return { tick, derived, refused, left };
   }
 
   private spawnAvatar(publicId: number): void {

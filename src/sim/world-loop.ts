@@ -13,7 +13,7 @@
 import { createBodyTable, type BodyTable } from '../physics/body-table';
 import type { StreamEvent } from '../protocol/messages';
 import { InterestPublisher, type InterestOptions } from './interest';
-import { MainSim, handleText, type Refusal, type WorldSetup } from './main-sim';
+import { MainSim, handleText, type Refusal, type TickResult, type WorldSetup } from './main-sim';
 import { EventStream, type StreamOptions } from './stream';
 import type { WorldLogStore } from '../persist/store';
 import { decodeWorldSnapshot, encodeWorldSnapshot } from './world-snapshot';
@@ -24,6 +24,8 @@ export interface StepResult {
   tick: number;
   events: readonly StreamEvent[];
   refused: Refusal[];
+  /** Avatars that left this tick and where (see TickResult.left). */
+  left: TickResult['left'];
   /** Main sim state hash after the tick (state tick + 1). */
   hash: bigint;
   /** Wall time of the step, ms. */
@@ -154,7 +156,7 @@ export class WorldLoop {
       this.stream.addSnapshot(next, payload.length + 16, payload);
       if (Number.isFinite(this.retainTicks) && next > this.retainTicks) this.stream.trimBefore(next - this.retainTicks);
     }
-    return { tick: closed.tick, events: closed.events, refused: res.refused, hash, ms: performance.now() - t0 };
+    return { tick: closed.tick, events: closed.events, refused: res.refused, left: res.left, hash, ms: performance.now() - t0 };
   }
 
   /** The catch-up snapshot of the current state (start of the stream's open tick), JSON. */
