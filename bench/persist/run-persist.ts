@@ -128,8 +128,10 @@ async function main(): Promise<void> {
       '',
       `Logins (scrypt N = 2^15, r = 8, p = 1): ${l.sequentialPerSec.toFixed(1)} per second one at a time (${l.msPerLogin.toFixed(1)} ms each), ${l.parallel8PerSec.toFixed(1)} per second 8 at a time.`,
       '',
-      'Reading: the snapshot is dominated by saving the registry world, a copy of the whole world memory (about 2 KB per',
-      'body slot, most of it broadphase and contact scratch) where the board alone is 312 B per body; at 20 Hz a tick has 50 ms.',
+      'Reading: a tick at 20 Hz has 50 ms, so snapshots stall the tick today. Most of the stall is the fsynced SQLite write',
+      'of the blob, then ShardedWorld.save (it copies the whole registry world memory, about 2 KB per body slot, where the',
+      'board is 312 B per body), then encoding (one more copy). The way out: a compact registry save, and snapshot writes on',
+      'a worker thread with its own connection, the tick thread only handing over the bytes.',
       '',
     ].join('\n');
     const out = join(repoRoot(), 'bench', 'results', meta.machine.slug);
