@@ -69,7 +69,10 @@ export interface HostOptions {
   worldStream?: string;
   /** The world. Default: an empty ground plane. */
   world?: WorldSetup;
-  /** World loop options; the host keeps 6,000 ticks (5 min at 20 Hz) of the world log in memory by default. */
+  /**
+   * World loop options; the host keeps 6,000 ticks (5 min at 20 Hz) of the world log in memory by
+   * default. With `persist`, the host starts from the store's newest snapshot and log when it has one.
+   */
   worldLoop?: WorldLoopOptions;
   /** Token -> principal, or null to refuse. Default: guest tokens ("guest") when guests are on. */
   authenticate?: (token: string) => Principal | null;
@@ -177,7 +180,13 @@ export class Host {
       scene: (w) => { w.addPlane({ normal: [0, 1, 0], offset: 0 }); },
     };
     if ((setup.config.tickRate ?? 60) !== this.o.tickRate) throw new RangeError(`world tickRate ${setup.config.tickRate} must equal the host tickRate ${this.o.tickRate}`);
-    this.world = new WorldLoop(this.hub.stream(this.o.worldStream), setup, { retainTicks: 6000, ...opts.worldLoop });
+    const loopOpts: WorldLoopOptions = { retainTicks: 6000, ...opts.worldLoop };
+    // with persistence, a restart continues from the newest snapshot and the log after it
+    const restored = loopOpts.persist
+      ? WorldLoop.restore(this.o.worldStream, setup, loopOpts.persist.store, loopOpts, { clock: { now: clock }, silenceMs: this.o.silenceMs, tickRate: this.o.tickRate })
+      : null;
+    this.world = restored ?? new WorldLoop(this.hub.stream(this.o.worldStream), setup, loopOpts);
+    if (restored) this.hub.adopt(restored.stream);
     this.app = uws.App();
     this.routes();
   }
@@ -482,7 +491,14 @@ export class Host {
     const ws = s.ws as WebSocket<Session>;
     ws.cork(() => {
       this.sendMsg(s, { kind: 'welcome', version: PROTOCOL_VERSION, publicId: s.publicId, stream: stream.name, tick: stream.tick, tickRate: this.o.tickRate, seed: stream.seed });
-      const c = stream.catchUp(m.lastKnownTick ?? 0);
+      let c: ReturnType<EventStream['catchUp']>;
+      try {
+        c = stream.catchUp(Math.min(m.lastKnownTick ?? 0, stream.tick));
+      } catch (e) {
+        if (!(e instanceof StreamError)) throw e;
+        this.error(s, e.code, e.message);
+        c = { kind: 'events', tick: stream.tick, events: [], bytes: 0 };
+      }
       const after = this.visible(stream, c.events);
       const events = c.kind === 'events' ? after : [{ tick: c.snapshot.tick, type: '_s', origin: 0, body: String(c.snapshot.payload) }, ...after];
       for (let i = 0; i < events.length || i === 0; i += 2048) this.sendMsg(s, { kind: 'events', tick: stream.tick, events: events.slice(i, i + 2048) });
@@ -654,6 +670,7 @@ export class Host {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.listen) { uws.us_listen_socket_close(this.listen); this.listen = null; }
+    if (this.o.worldLoop?.persist) this.world.flush();
     for (const [publicId, accountId] of this.accountOf) {
       const p = this.world.avatarPosition(publicId);
       if (p) this.o.avatars?.saveAvatar({ accountId, position: p, savedMs: this.o.clock() });

@@ -113,14 +113,14 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore {
 
   // ---- WorldLogStore ----
 
-  appendTick(stream: string, tick: number, events: readonly StreamEvent[], hash: string): void {
-    this.st.appendTick.run(stream, tick, tick, JSON.stringify({ h: hash, e: events.map((e) => [e.type, e.origin, e.body]) }));
+  appendTick(stream: string, tick: number, events: readonly StreamEvent[], hash: string, ids: ReadonlyArray<readonly [string, number]> = []): void {
+    this.st.appendTick.run(stream, tick, tick, JSON.stringify({ h: hash, e: events.map((e) => [e.type, e.origin, e.body]), ...(ids.length ? { ids } : {}) }));
   }
 
-  ticksFrom(stream: string, tick: number): Array<{ tick: number; events: StreamEvent[]; hash: string }> {
+  ticksFrom(stream: string, tick: number): Array<{ tick: number; events: StreamEvent[]; hash: string; ids: Array<[string, number]> }> {
     return (this.st.ticksFrom.all(stream, tick) as Array<{ first_tick: number; events: string }>).map((r) => {
-      const row = JSON.parse(r.events) as { h: string; e: Array<[string, number, string]> };
-      return { tick: r.first_tick, hash: row.h, events: row.e.map(([type, origin, body]) => ({ tick: r.first_tick, type, origin, body })) };
+      const row = JSON.parse(r.events) as { h: string; e: Array<[string, number, string]>; ids?: Array<[string, number]> };
+      return { tick: r.first_tick, hash: row.h, ids: row.ids ?? [], events: row.e.map(([type, origin, body]) => ({ tick: r.first_tick, type, origin, body })) };
     });
   }
 

@@ -55,10 +55,10 @@ export interface StoredSnapshot { tick: number; hash: string; data: Uint8Array }
  * client has seen is durable.
  */
 export interface WorldLogStore {
-  /** Stores closed tick `tick`: its events and the sim hash after it (hex). */
-  appendTick(stream: string, tick: number, events: readonly StreamEvent[], hash: string): void;
-  /** Closed ticks >= tick, ascending, with their events in log order and the hash after each. */
-  ticksFrom(stream: string, tick: number): Array<{ tick: number; events: StreamEvent[]; hash: string }>;
+  /** Stores closed tick `tick`: its events, the sim hash after it (hex), and [private id, public id] of clients that joined in it. */
+  appendTick(stream: string, tick: number, events: readonly StreamEvent[], hash: string, ids?: ReadonlyArray<readonly [string, number]>): void;
+  /** Closed ticks >= tick, ascending, with their events in log order, the hash after each and the ids of clients that joined. */
+  ticksFrom(stream: string, tick: number): Array<{ tick: number; events: StreamEvent[]; hash: string; ids: Array<[string, number]> }>;
   /** The newest closed tick stored, or null. */
   lastTick(stream: string): number | null;
   /** Stores a snapshot and keeps the newest `keep`. */

@@ -660,7 +660,8 @@ export class EventStream {
    * A stream resumed from `state` (exportState at open tick s) and the closed events of ticks
    * s.. (canonical order, as the log holds them): the log starts at s (firstTick = s), every
    * connected client counts as heard now, '_c'/'_d' in `events` update the client table, and the
-   * open tick is the last event's tick + 1 (or `opts.tick`, at least s). The open-tick events of
+   * open tick is the last event's tick + 1 (or `opts.tick`, at least s); `opts.ids` names the
+   * private ids of clients that joined after s (they are not in the log). The open-tick events of
    * `state` are kept when no closed event follows. Throws StreamError BAD_VALUE for a state or
    * events that do not fit together.
    */
@@ -700,6 +701,12 @@ export class EventStream {
       }
       s.append(le);
       last = e.tick;
+    }
+    for (const [priv, pub] of opts.ids ?? []) {        // private ids of clients that joined after the state
+      const c = s.byPublic.get(pub);
+      if (!c || !isPrivateId(priv) || (c.privateId !== null && c.privateId !== priv)) throw bad(`resume: id entry [${priv}, ${pub}] does not fit the log`);
+      c.privateId = priv;
+      s.byPrivate.set(priv, c);
     }
     const open = opts.tick ?? Math.max(state.tick, last + 1);
     if (!isU32(open) || open <= last || open < state.tick) throw bad(`resume tick ${open} must be > ${last} and >= ${state.tick}`);
@@ -810,6 +817,13 @@ export class StreamHub {
   /** Names of all streams, ascending (code unit order). */
   list(): string[] {
     return [...this.streams.keys()].sort();
+  }
+
+  /** Adds a stream built elsewhere (EventStream.resume after a restart). Throws StreamError UNEXPECTED if the name is taken. */
+  adopt(stream: EventStream): EventStream {
+    if (this.streams.has(stream.name)) throw new StreamError(ERROR.UNEXPECTED, `stream ${stream.name} exists`);
+    this.streams.set(stream.name, stream);
+    return stream;
   }
 
   /** Remove the stream `name` (its log and id mapping are gone); false if it did not exist. */

@@ -97,7 +97,7 @@ export class WorldLoop {
     const ticks = store.ticksFrom(name, saved.stream.tick);
     ticks.forEach((t, i) => { if (t.tick !== saved.stream.tick + i) throw new Error(`the log of ${name} misses tick ${saved.stream.tick + i}`); });
     const last = ticks.length ? ticks[ticks.length - 1].tick : saved.stream.tick - 1;
-    const stream = EventStream.resume(name, saved.stream, ticks.flatMap((t) => t.events), { ...streamOpts, tick: last + 1 });
+    const stream = EventStream.resume(name, saved.stream, ticks.flatMap((t) => t.events), { ...streamOpts, tick: last + 1, ids: ticks.flatMap((t) => t.ids) });
     let derived: Array<{ type: string; body: string }> = [];
     for (const t of ticks) {
       derived = sim.apply(t.tick, t.events).derived;
@@ -105,8 +105,15 @@ export class WorldLoop {
       if (h !== t.hash) throw new Error(`replay of ${name} tick ${t.tick} gives hash ${h}, the log says ${t.hash}`);
     }
     for (const d of derived) stream.publishServer(d.type, d.body);   // they belonged to the open tick
-    return new WorldLoop(stream, sim, opts);
+    const loop = new WorldLoop(stream, sim, opts);
+    // the log before the snapshot is not in memory: catch-up for older ticks is by this snapshot
+    const payload = loop.snapshotPayload();
+    stream.addSnapshot(stream.tick, payload.length + 16, payload);
+    return loop;
   }
+
+  /** Writes a snapshot now (persistence on), e.g. at a graceful stop. */
+  flush(): void { this.snapshot(); }
 
   private snapshot(): void {
     const p = this.opts.persist;
@@ -145,7 +152,10 @@ export class WorldLoop {
     const p = this.opts.persist;
     if (p) {
       const t1 = performance.now();
-      p.store.appendTick(this.stream.name, closed.tick, closed.events, hash.toString(16));
+      // private ids never appear in the log: keep those of clients that joined in this tick
+      const joined = closed.events.filter((e) => e.type === '_c').map((e) => Number(e.body));
+      const ids = joined.length ? this.stream.idTable().filter(([, pub]) => joined.includes(pub)) : [];
+      p.store.appendTick(this.stream.name, closed.tick, closed.events, hash.toString(16), ids);
       this.persistTimings.appendMs = performance.now() - t1;
       if (this.stream.tick % (p.snapshotEvery ?? 200) === 0) this.snapshot();
     }

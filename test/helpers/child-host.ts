@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { HostStats } from '../../src/net/host';
 
-export interface ChildHost { proc: ChildProcess; port: number; stats: Array<HostStats & { rss: number }>; exit: Promise<number | null>; stderr: string[] }
+export interface ChildHost { proc: ChildProcess; port: number; stats: Array<HostStats & { rss: number }>; exit: Promise<number | null>; stderr: string[]; lines: string[] }
 
 /** Spawns a host process with `cfg`; resolves once it listens. Throws if the build is missing. */
 export async function startChildHost(cfg: Record<string, unknown>): Promise<ChildHost> {
@@ -18,6 +18,7 @@ export async function startChildHost(cfg: Record<string, unknown>): Promise<Chil
   const proc = spawn(process.execPath, [script, JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const stats: ChildHost['stats'] = [];
   const stderr: string[] = [];
+  const lines: string[] = [];
   const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   proc.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
   const port = await new Promise<number>((resolve, reject) => {
@@ -29,9 +30,10 @@ export async function startChildHost(cfg: Record<string, unknown>): Promise<Chil
         const line = buf.slice(0, nl); buf = buf.slice(nl + 1);
         if (line.startsWith('PORT ')) resolve(Number(line.slice(5)));
         else if (line.startsWith('STATS ')) stats.push(JSON.parse(line.slice(6)));
+        else lines.push(line);
       }
     });
     void exit.then((code) => reject(new Error(`host process exited with ${code}: ${stderr.join('')}`)));
   });
-  return { proc, port, stats, exit, stderr };
+  return { proc, port, stats, exit, stderr, lines };
 }
