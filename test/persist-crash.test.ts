@@ -6,28 +6,21 @@
  * stored log from tick 0 in this process. The next run continues from the restored world.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { SqliteStore } from '../src/persist/sqlite-store';
 import { WorldLoop } from '../src/sim/world-loop';
 import { replayLog } from '../src/sim/replay';
 import { mulberry32 } from './helpers/bigref';
 import { testWorld } from './helpers/world-setup';
+import { builtHelper } from './helpers/child-host';
 
 const KILLS = 50;
 
-function script(): string {
-  let root = __dirname;
-  while (!existsSync(join(root, 'package.json'))) root = dirname(root);
-  const s = join(root, 'build', 'dist', 'test', 'helpers', 'persist-process.js');
-  if (!existsSync(s)) throw new Error(`${s} is missing: run npm run build first`);
-  return s;
-}
-
 /** Runs the writer until it has acknowledged a few ticks, then kills it after `ms`; returns its acknowledgements. */
 async function runAndKill(file: string, ms: number): Promise<{ start: number; acks: Array<[number, string]> }> {
-  const proc = spawn(process.execPath, [script(), file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [builtHelper('persist-process'), file], { stdio: ['ignore', 'pipe', 'pipe'] });
   const acks: Array<[number, string]> = [];
   let start = -1, buf = '', err = '';
   proc.stderr.on('data', (d: Buffer) => { err += d.toString(); });

@@ -170,7 +170,6 @@ function addContact(i: i32, j: i32, flags: i32, armI: i64, armJ: i64): void {
   store<i32>(c, i, C_I); store<i32>(c, j, C_J); store<i32>(c, flags, C_FLAGS);
   store<i32>(c, <i32>nX, C_NX); store<i32>(c, <i32>nY, C_NY); store<i32>(c, <i32>nZ, C_NZ);
   store<i64>(c, sep << 16, C_SEP0);                    // Q32 for the solver
-  store<i32>(c, <i32>armI, C_ARM_I); store<i32>(c, <i32>armJ, C_ARM_J);
   // every field the solver may read before writing starts from zero, never from the contact
   // that held this index last tick (results must not depend on history a record does not carry)
   memory.fill(c + <usize>C_SHARE_I, 0, <usize>(CONTACT_BYTES - C_SHARE_I));

@@ -32,7 +32,7 @@ import { TokenBucket } from 'limiter';
 import { uws, type HttpResponse, type TemplatedApp, type WebSocket, type us_listen_socket } from './uws';
 import { decodeClient, encodeServer } from '../protocol/codec';
 import { ERROR, CLOSE, ProtocolError, type ErrorCode } from '../protocol/errors';
-import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage, type StreamEvent } from '../protocol/messages';
+import { PROTOCOL_VERSION, type ClientMessage, type Interest, type ServerMessage, type StreamEvent } from '../protocol/messages';
 import { StreamHub, StreamError, type EventStream } from '../sim/stream';
 import { WorldLoop, type StepResult, type WorldLoopOptions } from '../sim/world-loop';
 import type { ClientView } from '../sim/interest';
@@ -507,9 +507,14 @@ export class Host {
       s.view = this.world.interest.createView(0, 0, 2);
       if (m.interest) {
         s.follow = false;
-        this.world.interest.setInterest(s.view, Number(m.interest.center[0]) / 65536, Number(m.interest.center[2]) / 65536, m.interest.cells);
+        this.setInterest(s.view, m.interest);
       }
     }
+  }
+
+  /** Points a view at a client's interest (centre raw Q47.16, x and z used; radius in cells). */
+  private setInterest(view: ClientView, i: Interest): void {
+    this.world.interest.setInterest(view, Number(i.center[0]) / 65536, Number(i.center[2]) / 65536, i.cells);
   }
 
   private handle(s: Session, m: ClientMessage): void {
@@ -535,7 +540,7 @@ export class Host {
       case 'interest':
         if (!s.view) { this.error(s, ERROR.UNEXPECTED, 'interest is served on the world stream only'); return; }
         s.follow = false;
-        this.world.interest.setInterest(s.view, Number(m.interest.center[0]) / 65536, Number(m.interest.center[2]) / 65536, m.interest.cells);
+        this.setInterest(s.view, m.interest);
         return;
       case 'ping': this.sendMsg(s, { kind: 'pong', nonce: m.nonce, tick: st.tick }); return;
       case 'ownership': case 'admin':
@@ -554,25 +559,8 @@ export class Host {
    * RATE_LIMITED with Retry-After, 404 without an account service.
    */
   private authEndpoint(res: HttpResponse, action: string, authorization: string, address: string): void {
-    let aborted = false;
-    res.onAborted(() => { aborted = true; });
-    const reply = (status: string, body: unknown, headers: Record<string, string> = {}): void => {
-      if (aborted) return;
-      res.cork(() => {
-        res.writeStatus(status).writeHeader('content-type', 'application/json');
-        for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
-        res.end(JSON.stringify(body));
-      });
-    };
     const accounts = this.o.accounts;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    res.onData((chunk, last) => {
-      if (aborted || size < 0) return;
-      size += chunk.byteLength;
-      if (size > 4096) { size = -1; reply('413 Payload Too Large', { error: { code: 'TOO_LARGE', message: 'at most 4 KiB' } }); return; }
-      chunks.push(Buffer.from(chunk.slice(0)));
-      if (!last) return;
+    readBody(res, 4096, { error: { code: 'TOO_LARGE', message: 'at most 4 KiB' } }, (raw, reply) => {
       if (!accounts) { reply('404 Not Found', { error: { code: 'NOT_FOUND', message: 'this host has no accounts (guest mode only)' } }); return; }
       const bearer = authorization.startsWith('Bearer ') ? authorization.slice(7).trim() : '';
       const fail = (e: unknown): void => {
@@ -582,7 +570,7 @@ export class Host {
       };
       let body: { name?: unknown; password?: unknown } = {};
       try {
-        const text = Buffer.concat(chunks).toString('utf8');
+        const text = raw.toString('utf8');
         body = text.trim() ? (JSON.parse(text) as typeof body) : {};
       } catch {
         reply('400 Bad Request', { error: { code: 'BAD_VALUE', message: 'the body is JSON: {"name": "...", "password": "..."}' } });
@@ -606,26 +594,14 @@ export class Host {
   // ---- JSON endpoint (GoEventStream) ----
 
   private jsonEndpoint(res: HttpResponse, name: string, privateId: string, lastKnown: string): void {
-    let aborted = false;
-    res.onAborted(() => { aborted = true; });
-    const reply = (status: string, body: unknown): void => {
-      if (aborted) return;
-      res.cork(() => res.writeStatus(status).writeHeader('content-type', 'application/json').end(JSON.stringify(body)));
-    };
-    const fail = (status: string, code: ErrorCode, message: string): void => reply(status, { error: { code, message } });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    res.onData((chunk, last) => {
-      if (aborted || size < 0) return;
-      size += chunk.byteLength;
-      if (size > this.o.maxJsonBody) { size = -1; fail('413 Payload Too Large', ERROR.TOO_LARGE, `request body over ${this.o.maxJsonBody} bytes`); return; }
-      chunks.push(Buffer.from(chunk.slice(0)));
-      if (!last) return;
+    const tooLarge = { error: { code: ERROR.TOO_LARGE, message: `request body over ${this.o.maxJsonBody} bytes` } };
+    readBody(res, this.o.maxJsonBody, tooLarge, (raw, reply) => {
+      const fail = (status: string, code: ErrorCode, message: string): void => reply(status, { error: { code, message } });
       if (this.stopping) { fail('503 Service Unavailable', ERROR.SHUTTING_DOWN, 'the host is shutting down'); return; }
       if (!/^\d{1,10}$/.test(lastKnown)) { fail('400 Bad Request', ERROR.BAD_VALUE, 'lastKnownTick is a non-negative integer'); return; }
       let events: Array<{ type: string; body: string }>;
       try {
-        const text = dec.decode(Buffer.concat(chunks));
+        const text = dec.decode(raw);
         events = parseJsonEvents(text.trim() === '' ? '{}' : text);
       } catch (e) {
         fail('400 Bad Request', ERROR.BAD_MESSAGE, `body: ${(e as Error).message}`); return;
@@ -650,16 +626,18 @@ export class Host {
   private figures(): HostStats {
     const t = [...this.tickTimes].sort((a, b) => a - b);
     const q = (p: number): number => (t.length ? t[Math.min(t.length - 1, Math.floor(p * t.length))] : 0);
-    let clients = 0;
-    for (const s of this.sessions) if (s.stream) clients++;
-    return { tick: this.world.stream.tick, clients, streams: this.hub.list().length, tickMsP50: q(0.5), tickMsP99: q(0.99), tickMsMax: t.length ? t[t.length - 1] : 0, ...this.stats };
+    return { tick: this.world.stream.tick, clients: this.clientCount, streams: this.hub.list().length, tickMsP50: q(0.5), tickMsP99: q(0.99), tickMsMax: t.length ? t[t.length - 1] : 0, ...this.stats };
   }
 
   /** Current figures (tick times over the last 2,000 ticks). */
   get statistics(): HostStats { return this.figures(); }
 
   /** Clients that completed hello. */
-  get clientCount(): number { return this.figures().clients; }
+  get clientCount(): number {
+    let n = 0;
+    for (const s of this.sessions) if (s.stream) n++;
+    return n;
+  }
 
   /**
    * Graceful shutdown: stops accepting, tells every client (error SHUTTING_DOWN, close 1001),
@@ -682,6 +660,36 @@ export class Host {
     }
     await this.world.close();
   }
+}
+
+/** Writes a JSON response (status line, optional headers), unless the request was aborted. */
+type Reply = (status: string, body: unknown, headers?: Record<string, string>) => void;
+
+/**
+ * Reads an HTTP request body of at most `limit` bytes, uWS style: onAborted is registered first,
+ * chunks are copied (uWS reuses their memory), and the response is corked. A larger body gets 413
+ * with `tooLarge`; otherwise `done(body, reply)` runs once with the whole body.
+ */
+function readBody(res: HttpResponse, limit: number, tooLarge: unknown, done: (body: Buffer, reply: Reply) => void): void {
+  let aborted = false;
+  res.onAborted(() => { aborted = true; });
+  const reply: Reply = (status, body, headers = {}) => {
+    if (aborted) return;
+    res.cork(() => {
+      res.writeStatus(status).writeHeader('content-type', 'application/json');
+      for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
+      res.end(JSON.stringify(body));
+    });
+  };
+  const chunks: Buffer[] = [];
+  let size = 0;
+  res.onData((chunk, last) => {
+    if (aborted || size < 0) return;
+    size += chunk.byteLength;
+    if (size > limit) { size = -1; reply('413 Payload Too Large', tooLarge); return; }
+    chunks.push(Buffer.from(chunk.slice(0)));
+    if (last) done(Buffer.concat(chunks), reply);
+  });
 }
 
 /** A stream event as the JSON endpoint shows it (origin '_' for the server, else the public id). */

@@ -664,7 +664,7 @@ export class ShardedWorld {
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (dv.getUint32(4, true) !== 1) throw bad('version');
     const tick = dv.getUint32(8, true), shards = dv.getUint32(12, true), hw = dv.getUint32(16, true);
-    const w = new ShardedWorld(config, partition, undefined, { ...opts, workers: 0 });
+    const w = new ShardedWorld(config, partition, undefined, opts);   // workers idle until the first step
     if (shards !== w.plan.shards) throw bad(`${shards} shards saved, the partition has ${w.plan.shards}`);
     if (hw > w.plan.capacity) throw bad('more slots than the capacity');
     let at = 28;
@@ -715,9 +715,6 @@ export class ShardedWorld {
     w.tickNow = tick;
     w.handoffs = dv.getFloat64(20, true);
     Atomics.store(w.ctl, CONTROL.PUBLISHED, tick);
-    if ((opts.workers ?? 0) > 0) {
-      (w as { pool: ShardWorkerPool | null }).pool = new ShardWorkerPool(w.core.memory, w.plan.cfgs, w.plan.control, opts.workers as number);
-    }
     return w;
   }
 

@@ -9,12 +9,21 @@ import type { HostStats } from '../../src/net/host';
 
 export interface ChildHost { proc: ChildProcess; port: number; stats: Array<HostStats & { rss: number }>; exit: Promise<number | null>; stderr: string[]; lines: string[] }
 
-/** Spawns a host process with `cfg`; resolves once it listens. Throws if the build is missing. */
-export async function startChildHost(cfg: Record<string, unknown>): Promise<ChildHost> {
+/**
+ * Path of the compiled form of a test helper (`name` under test/helpers/, without extension) in
+ * build/dist, from TypeScript sources or from build/dist itself. Throws if the build is missing.
+ */
+export function builtHelper(name: string): string {
   let root = __dirname;
   while (!existsSync(join(root, 'package.json'))) root = dirname(root);
-  const script = join(root, 'build', 'dist', 'test', 'helpers', 'host-process.js');
+  const script = join(root, 'build', 'dist', 'test', 'helpers', `${name}.js`);
   if (!existsSync(script)) throw new Error(`${script} is missing: run npm run build first`);
+  return script;
+}
+
+/** Spawns a host process with `cfg`; resolves once it listens. Throws if the build is missing. */
+export async function startChildHost(cfg: Record<string, unknown>): Promise<ChildHost> {
+  const script = builtHelper('host-process');
   const proc = spawn(process.execPath, [script, JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const stats: ChildHost['stats'] = [];
   const stderr: string[] = [];
