@@ -5,6 +5,8 @@
  */
 import { ShardedWorld, type Partition } from '../src/physics/sharded';
 import { PhysicsError } from '../src/physics/world';
+import { sparseImage, fromSparseImage, PAGE } from '../src/physics/sparse';
+import fc from 'fast-check';
 import { buildRain, rainConfig, buildWalkers, walkersConfig, buildPile, pileConfig } from './helpers/scenes';
 
 const digest = (w: ShardedWorld): string => `${w.hash().toString(16)} ${JSON.stringify(w.events().map((e) => [e.kind, String(e.body), String(e.other)]))}`;
@@ -69,5 +71,47 @@ describe('sharded world save/restore', () => {
     const mid = ShardedWorld.restore(config, partition, w.save());
     w.step(); mid.step();
     expect(mid.hash()).toBe(w.hash());
+  });
+
+  test('the registry is saved as a sparse page image; a version 1 save (whole memory) still restores', async () => {
+    const config = rainConfig(300), partition = { xCuts: [0], zCuts: [] };
+    const w = new ShardedWorld(config, partition);
+    const rain = buildRain(w, 300, 4);
+    for (let t = 0; t < 40; t++) { w.applyCommands(rain.commands()); w.step(); }
+    const v2 = w.save();
+    const dv = new DataView(v2.buffer);
+    expect(dv.getUint32(4, true)).toBe(2);
+    const regLen = dv.getUint32(28, true);
+    const full = fromSparseImage(v2.subarray(32, 32 + regLen));
+    expect(regLen).toBeLessThan(full.byteLength / 4);          // most of the registry's pages are zero
+    // the same save in version 1's layout: the whole registry memory in section 0
+    const v1 = new Uint8Array(v2.byteLength - regLen + full.byteLength);
+    v1.set(v2.subarray(0, 28));
+    new DataView(v1.buffer).setUint32(4, 1, true);
+    new DataView(v1.buffer).setUint32(28, full.byteLength, true);
+    v1.set(full, 32);
+    v1.set(v2.subarray(32 + regLen), 32 + full.byteLength);
+    const a = ShardedWorld.restore(config, partition, v2), b = ShardedWorld.restore(config, partition, v1);
+    for (let t = 0; t < 30; t++) { const c = rain.commands(); for (const x of [w, a, b]) { x.applyCommands(c); x.step(); } }
+    expect(a.hash()).toBe(w.hash());
+    expect(b.hash()).toBe(w.hash());
+    const bad = v2.slice(); new DataView(bad.buffer).setUint32(4, 3, true);
+    expect(() => ShardedWorld.restore(config, partition, bad)).toThrow(/version 3/);
+    await Promise.all([w.close(), a.close(), b.close()]);
+  });
+
+  test('sparse page images round-trip any bytes (partial last page, dense and empty)', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 5 * PAGE + 77 }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { maxLength: 40 }), (n, pokes) => {
+      const bytes = new Uint8Array(n);
+      for (const [at, v] of pokes) if (n > 0) bytes[at % n] = v;
+      const img = sparseImage(bytes);
+      const nonZeroPages = new Set(pokes.filter(() => n > 0).map(([at]) => Math.floor((at % n) / PAGE))).size;
+      expect(new DataView(img.buffer).getUint32(4, true)).toBe(nonZeroPages);
+      expect(fromSparseImage(img)).toEqual(bytes);
+    }), { numRuns: 300 });
+    const img = sparseImage(Uint8Array.from({ length: 3 * PAGE }, (_, i) => (i === PAGE + 5 ? 9 : 0)));
+    expect(() => fromSparseImage(img.subarray(0, img.byteLength - 1))).toThrow(RangeError);
+    const swapped = img.slice(); new DataView(swapped.buffer).setUint32(8, 3, true);
+    expect(() => fromSparseImage(swapped)).toThrow(/out of order or range/);
   });
 });

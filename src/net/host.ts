@@ -648,7 +648,7 @@ export class Host {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.listen) { uws.us_listen_socket_close(this.listen); this.listen = null; }
-    if (this.o.worldLoop?.persist) this.world.flush();
+    if (this.o.worldLoop?.persist) await this.world.flush();
     for (const [publicId, accountId] of this.accountOf) {
       const p = this.world.avatarPosition(publicId);
       if (p) this.o.avatars?.saveAvatar({ accountId, position: p, savedMs: this.o.clock() });

@@ -95,6 +95,19 @@ export const MIGRATIONS: readonly string[] = [
      action TEXT NOT NULL,
      detail TEXT NOT NULL
    );`,
+  // 3: snapshots written in chunks off the tick thread; artifacts fetched from other nodes
+  `ALTER TABLE snapshots ADD COLUMN chunks INTEGER NOT NULL DEFAULT 0;   -- 0: the bytes are in data
+   CREATE TABLE snapshot_chunks (
+     stream TEXT NOT NULL,
+     tick INTEGER NOT NULL,
+     seq INTEGER NOT NULL,
+     data BLOB NOT NULL,
+     PRIMARY KEY (stream, tick, seq)
+   );
+   ALTER TABLE artifacts ADD COLUMN remote_id INTEGER;      -- the id on its origin node (remote records)
+   ALTER TABLE artifacts ADD COLUMN stream TEXT;            -- the world stream it is placed in; NULL: held, not placed
+   CREATE UNIQUE INDEX artifacts_remote ON artifacts(origin, remote_id) WHERE remote_id IS NOT NULL;
+   CREATE INDEX artifacts_owner ON artifacts(owner_id);`,
 ];
 
 /** The schema version this build writes. */

@@ -11,7 +11,7 @@
  * store.ts; this class implements them with prepared statements.
  */
 import Database from 'better-sqlite3';
-import { migrate } from './migrations';
+import { migrate, PersistError } from './migrations';
 import type { AccountRecord, AccountStore, AvatarRecord, AvatarStore, LoginRecord, SessionRecord, WorldLogStore, StoredSnapshot } from './store';
 import type { StreamEvent } from '../protocol/messages';
 
@@ -43,10 +43,13 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore {
       ticksFrom: p('SELECT first_tick, events FROM log_segments WHERE stream = ? AND first_tick >= ? ORDER BY first_tick'),
       lastTick: p('SELECT max(last_tick) AS t FROM log_segments WHERE stream = ?'),
       saveSnapshot: p('INSERT OR REPLACE INTO snapshots (stream, tick, hash, data, created_ms) VALUES (?, ?, ?, ?, ?)'),
-      newestSnapshot: p('SELECT tick, hash, data FROM snapshots WHERE stream = ? ORDER BY tick DESC LIMIT 1'),
+      newestSnapshot: p('SELECT tick, hash, data, chunks FROM snapshots WHERE stream = ? ORDER BY tick DESC LIMIT 1'),
+      snapshotChunks: p('SELECT seq, data FROM snapshot_chunks WHERE stream = ? AND tick = ? ORDER BY seq'),
       saveAvatar: p('INSERT OR REPLACE INTO avatars (account_id, state, saved_ms) VALUES (?, ?, ?)'),
       loadAvatar: p('SELECT state, saved_ms FROM avatars WHERE account_id = ?'),
-      pruneSnapshots: p('DELETE FROM snapshots WHERE stream = ? AND tick NOT IN (SELECT tick FROM snapshots WHERE stream = ? ORDER BY tick DESC LIMIT ?)'),
+      oldSnapshots: p('SELECT tick FROM snapshots WHERE stream = ? ORDER BY tick DESC LIMIT -1 OFFSET ?'),
+      deleteSnapshot: p('DELETE FROM snapshots WHERE stream = ? AND tick = ?'),
+      deleteSnapshotChunks: p('DELETE FROM snapshot_chunks WHERE stream = ? AND tick = ?'),
     };
   }
 
@@ -132,14 +135,36 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore {
   saveSnapshot(stream: string, tick: number, hash: string, data: Uint8Array, atMs: number, keep = 3): void {
     this.db.transaction(() => {
       this.st.saveSnapshot.run(stream, tick, hash, data, atMs);
-      this.st.pruneSnapshots.run(stream, stream, keep);
+      for (const { tick: old } of this.st.oldSnapshots.all(stream, keep) as Array<{ tick: number }>) {
+        this.st.deleteSnapshot.run(stream, old);
+        this.st.deleteSnapshotChunks.run(stream, old);
+      }
     })();
   }
 
   newestSnapshot(stream: string): StoredSnapshot | null {
-    const r = this.st.newestSnapshot.get(stream) as { tick: number; hash: string; data: Buffer } | undefined;
-    return r ? { tick: r.tick, hash: r.hash, data: new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength) } : null;
+    // one read transaction: the header and its chunks from the same state of the file
+    return this.db.transaction(() => {
+      const r = this.st.newestSnapshot.get(stream) as { tick: number; hash: string; data: Buffer; chunks: number } | undefined;
+      if (!r) return null;
+      let data = r.data;
+      if (r.chunks > 0) {
+        const rows = this.st.snapshotChunks.all(stream, r.tick) as Array<{ seq: number; data: Buffer }>;
+        if (rows.length !== r.chunks || rows.some((c, i) => c.seq !== i)) {
+          throw new PersistError('CORRUPT', `snapshot ${stream}@${r.tick} has ${rows.length} of ${r.chunks} chunks: the file was changed outside Tessera; restore a backup`);
+        }
+        data = Buffer.concat(rows.map((c) => c.data));
+      }
+      return { tick: r.tick, hash: r.hash, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+    })();
   }
+
+  /**
+   * Turns this connection's automatic WAL checkpoints off, for when a SnapshotWriter (which
+   * checkpoints after each snapshot) shares the file: a checkpoint must not land on the tick
+   * thread's next commit.
+   */
+  handOverCheckpoints(): void { this.db.pragma('wal_autocheckpoint = 0'); }
 
   // ---- AvatarStore ----
 

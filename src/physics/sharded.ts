@@ -57,6 +57,7 @@ import {
 import { Core, createMemory, wasmPath } from './wasm';
 import { planLayout, type LayoutPlan } from './layout';
 import { readBodyTable, type BodyTable } from './body-table';
+import { fromSparseImage } from './sparse';
 
 export { CONTROL };
 import {
@@ -608,8 +609,9 @@ export class ShardedWorld {
   /**
    * The published tick as bytes, for persistence: enough to continue bit for bit in a new
    * ShardedWorld of the same configuration and partition (ShardedWorld.restore). Layout
-   * (little-endian): magic 'TSSW', version u32, tick u32, shard count u32, high water u32,
-   * handoffs f64, then u32-length-prefixed sections: registry world (PhysicsWorld.save), body
+   * (little-endian): magic 'TSSW', version u32 (2), tick u32, shard count u32, high water u32,
+   * handoffs f64, then u32-length-prefixed sections: registry world (PhysicsWorld.saveSparse:
+   * only its non-zero pages; version 1 held the whole memory and is still read), body
    * records (highWater x BODY_RECORD_BYTES), owners (i32 x highWater), then per shard its touch
    * entries and its events, then what is staged for the next tick (bodies added and commands
    * applied since the last step: slot u32, owner i32, record). Shard worlds are not saved: like
@@ -621,7 +623,7 @@ export class ShardedWorld {
     const mem = (at: number, n: number): Uint8Array => new Uint8Array(this.core.memory.buffer, at, n);
     const touchCounts = this.i64(Number(b[BOARD.TOUCH_COUNT]), p.shards), eventCounts = this.i64(Number(b[BOARD.EVENT_COUNT]), p.shards);
     const sections: Uint8Array[] = [
-      this.registry.save(),
+      this.registry.saveSparse(),
       mem(Number(b[BOARD.RECORDS]), hw * BODY_RECORD_BYTES),
       mem(Number(b[BOARD.OWNER]), hw * 4),
     ];
@@ -646,7 +648,7 @@ export class ShardedWorld {
     const out = new Uint8Array(head + sections.reduce((n, x) => n + 4 + x.byteLength, 0));
     const dv = new DataView(out.buffer);
     out.set([0x54, 0x53, 0x53, 0x57], 0);
-    dv.setUint32(4, 1, true); dv.setUint32(8, t, true); dv.setUint32(12, p.shards, true); dv.setUint32(16, hw, true);
+    dv.setUint32(4, 2, true); dv.setUint32(8, t, true); dv.setUint32(12, p.shards, true); dv.setUint32(16, hw, true);
     dv.setFloat64(20, this.handoffs, true);
     let at = head;
     for (const x of sections) { dv.setUint32(at, x.byteLength, true); out.set(x, at + 4); at += 4 + x.byteLength; }
@@ -662,7 +664,8 @@ export class ShardedWorld {
     const bad = (m: string): PhysicsError => new PhysicsError('BAD_HEADER', `not a sharded world save: ${m}`);
     if (bytes.byteLength < 28 || bytes[0] !== 0x54 || bytes[1] !== 0x53 || bytes[2] !== 0x53 || bytes[3] !== 0x57) throw bad('magic');
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (dv.getUint32(4, true) !== 1) throw bad('version');
+    const version = dv.getUint32(4, true);
+    if (version !== 1 && version !== 2) throw bad(`version ${version}`);
     const tick = dv.getUint32(8, true), shards = dv.getUint32(12, true), hw = dv.getUint32(16, true);
     const w = new ShardedWorld(config, partition, undefined, opts);   // workers idle until the first step
     if (shards !== w.plan.shards) throw bad(`${shards} shards saved, the partition has ${w.plan.shards}`);
@@ -676,7 +679,14 @@ export class ShardedWorld {
       at += 4 + n;
       return x;
     };
-    w.registry = PhysicsWorld.restore(next().slice(), { variant: 'unshared' });   // slice: aligned for its BigInt64Array views
+    const reg = next();
+    let image: Uint8Array;
+    try {
+      image = version === 1 ? reg.slice() : fromSparseImage(reg);   // fresh buffers: aligned for BigInt64Array views
+    } catch (e) {
+      throw bad((e as Error).message);
+    }
+    w.registry = PhysicsWorld.restore(image, { variant: 'unshared' });
     const records = next(), owners = next();
     if (records.byteLength !== hw * BODY_RECORD_BYTES || owners.byteLength !== hw * 4) throw bad('record sections');
     const own = new Int32Array(owners.slice().buffer);

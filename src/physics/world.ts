@@ -13,6 +13,7 @@
  */
 import { Core, createMemory, type CoreVariant } from './wasm';
 import { planLayout } from './layout';
+import { sparseImage } from './sparse';
 import {
   planWorld, HEADER, HEADER_SLOTS, WORLD_MAGIC, WORLD_VERSION, FIELD_INDEX, BODY_DEF, SHAPE, KIND, FLAG,
   BODY_ERROR, BODY_RECORD_BYTES, EVENT, EVENT_BYTES, EVENT_KIND, STATUS, type WorldPlan, type WorldSizes,
@@ -450,6 +451,15 @@ export class PhysicsWorld {
   /** A copy of the world's raw state (header and arrays): restore it with PhysicsWorld.restore. */
   save(): Uint8Array {
     return this.core.bytes().slice(this.base, this.base + this.plan.bytes);
+  }
+
+  /**
+   * save() as a sparse page image (src/physics/sparse.ts): only non-zero 4 KiB pages are copied,
+   * which for a world that has not stepped is a small part of it. PhysicsWorld.restore(
+   * fromSparseImage(img)) gives the same world as restore(save()).
+   */
+  saveSparse(): Uint8Array {
+    return sparseImage(this.core.bytes().subarray(this.base, this.base + this.plan.bytes));
   }
 
   /**

@@ -16,7 +16,8 @@ import { InterestPublisher, type InterestOptions } from './interest';
 import { MainSim, handleText, type Refusal, type TickResult, type WorldSetup } from './main-sim';
 import { EventStream, type StreamOptions } from './stream';
 import type { WorldLogStore } from '../persist/store';
-import { decodeWorldSnapshot, encodeWorldSnapshot } from './world-snapshot';
+import type { SnapshotSink } from '../persist/snapshot-writer';
+import { decodeWorldSnapshot, encodeWorldSnapshot, encodeWorldSnapshotParts } from './world-snapshot';
 
 /** What one step produced. */
 export interface StepResult {
@@ -42,12 +43,16 @@ export interface WorldLoopOptions {
   /**
    * Persistence: every closed tick (events + hash) is written to `store` before step() returns
    * (so before the host sends it), and a world snapshot every `snapshotEvery` ticks (default 200)
-   * and at tick 0.
+   * and at tick 0. With `sink` (a SnapshotWriter), snapshots are handed to it and written off
+   * the tick thread; without, they are written here, in the tick.
    */
-  persist?: { store: WorldLogStore; snapshotEvery?: number; now?: () => number };
+  persist?: { store: WorldLogStore; snapshotEvery?: number; now?: () => number; sink?: SnapshotSink };
 }
 
-/** Timings of the last persistence writes, ms. */
+/**
+ * Timings of the last persistence writes on the tick thread, ms: the log append, and the part of
+ * the last snapshot that ran in the tick (all of it without a sink; the save and hand-over with one).
+ */
 export interface PersistTimings { appendMs: number; snapshotMs: number; snapshotBytes: number }
 
 /** The world stream's tick: stream + main sim + interest. */
@@ -62,6 +67,8 @@ export class WorldLoop {
 
   /** Persistence timings of the last step (and the last snapshot). */
   readonly persistTimings: PersistTimings = { appendMs: 0, snapshotMs: 0, snapshotBytes: 0 };
+  /** Periodic snapshots skipped because the sink was behind. */
+  snapshotsSkipped = 0;
 
   /**
    * A world loop over a fresh stream and a new world from `setup`, or over a restored pair
@@ -112,18 +119,34 @@ export class WorldLoop {
     return loop;
   }
 
-  /** Writes a snapshot now (persistence on), e.g. at a graceful stop. */
-  flush(): void { this.snapshot(); }
+  /**
+   * Writes a snapshot now and resolves when it is durable (persistence on), e.g. at a graceful
+   * stop. Rejects with the sink's write error.
+   */
+  async flush(): Promise<void> {
+    this.snapshot(true);
+    await this.opts.persist?.sink?.drain();
+  }
 
-  private snapshot(): void {
+  /** Periodic snapshots are skipped (and counted) while the sink still has two queued: it only lengthens a restore's replay. */
+  private snapshot(force = false): void {
     const p = this.opts.persist;
     if (!p) return;
+    if (p.sink && !force && p.sink.queued >= 2) { this.snapshotsSkipped++; return; }
     const t0 = performance.now();
     const saved = this.sim.save();
-    const bytes = encodeWorldSnapshot({ stream: this.stream.exportState(), game: saved.game, physics: saved.physics });
-    p.store.saveSnapshot(this.stream.name, this.stream.tick, this.sim.hash().toString(16), bytes, (p.now ?? Date.now)());
+    const snap = { stream: this.stream.exportState(), game: saved.game, physics: saved.physics };
+    const hash = this.sim.hash().toString(16), at = (p.now ?? Date.now)();
+    if (p.sink) {
+      const parts = encodeWorldSnapshotParts(snap);
+      this.persistTimings.snapshotBytes = parts[0].byteLength + parts[1].byteLength;
+      p.sink.write({ stream: this.stream.name, tick: this.stream.tick, hash, atMs: at, parts });
+    } else {
+      const bytes = encodeWorldSnapshot(snap);
+      p.store.saveSnapshot(this.stream.name, this.stream.tick, hash, bytes, at);
+      this.persistTimings.snapshotBytes = bytes.byteLength;
+    }
     this.persistTimings.snapshotMs = performance.now() - t0;
-    this.persistTimings.snapshotBytes = bytes.byteLength;
   }
 
   private index(): void {

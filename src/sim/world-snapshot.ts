@@ -13,13 +13,24 @@ export interface WorldSnapshot { stream: StreamState; game: string; physics: Uin
 
 /** Encodes a snapshot. */
 export function encodeWorldSnapshot(s: WorldSnapshot): Uint8Array {
-  const a = Buffer.from(JSON.stringify(s.stream), 'utf8'), b = Buffer.from(s.game, 'utf8');
-  const out = new Uint8Array(8 + a.length + b.length + s.physics.byteLength);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, a.length, true); out.set(a, 4);
-  dv.setUint32(4 + a.length, b.length, true); out.set(b, 8 + a.length);
-  out.set(s.physics, 8 + a.length + b.length);
+  const [head, physics] = encodeWorldSnapshotParts(s);
+  const out = new Uint8Array(head.byteLength + physics.byteLength);
+  out.set(head, 0);
+  out.set(physics, head.byteLength);
   return out;
+}
+
+/**
+ * The snapshot's bytes as [head, physics] without copying the physics bytes (their
+ * concatenation is encodeWorldSnapshot's output): what a SnapshotSink takes off the tick thread.
+ */
+export function encodeWorldSnapshotParts(s: WorldSnapshot): [Uint8Array, Uint8Array] {
+  const a = Buffer.from(JSON.stringify(s.stream), 'utf8'), b = Buffer.from(s.game, 'utf8');
+  const head = new Uint8Array(8 + a.length + b.length);
+  const dv = new DataView(head.buffer);
+  dv.setUint32(0, a.length, true); head.set(a, 4);
+  dv.setUint32(4 + a.length, b.length, true); head.set(b, 8 + a.length);
+  return [head, s.physics];
 }
 
 /** Decodes a snapshot. Throws RangeError for bytes too short for their lengths, SyntaxError for bad JSON. */

@@ -1,11 +1,13 @@
 /**
- * A world that writes continuously, for the crash test: `node persist-process.js <file>` opens
+ * A world that writes continuously, for the crash test: `node persist-process.js <file> [writer]` opens
  * the SQLite store, restores the world (or creates it), then steps as fast as it can with
  * scripted players whose inputs are a function of the tick, printing `ACK <tick> <hash>` after
  * each tick is durably stored (what a client would have been sent). Killed with SIGKILL by the
- * test at random moments.
+ * test at random moments. With `writer`, snapshots go through a SnapshotWriter thread in 4 KiB
+ * chunks (so many kills land inside a snapshot write); without, they are written in the tick.
  */
 import { SqliteStore } from '../../src/persist/sqlite-store';
+import { SnapshotWriter } from '../../src/persist/snapshot-writer';
 import { EventStream } from '../../src/sim/stream';
 import { WorldLoop } from '../../src/sim/world-loop';
 import { testWorld } from './world-setup';
@@ -18,10 +20,12 @@ export function crashInput(i: number, t: number): string {
   return `${Math.round(Math.cos(a) * 1000)},${Math.round(Math.sin(a) * 1000)},${(t + i) % 53 === 0 ? 1 : 0}`;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const file = process.argv[2];
   const store = SqliteStore.open(file);
-  const persist = { store, snapshotEvery: 40 };
+  const sink = process.argv[3] === 'writer' ? await SnapshotWriter.start(file, { chunkBytes: 4096 }) : undefined;
+  if (sink) store.handOverCheckpoints();
+  const persist = { store, snapshotEvery: 40, sink };
   const loop = WorldLoop.restore('world', testWorld(), store, { persist }) ?? new WorldLoop(new EventStream('world'), testWorld(), { persist });
   process.stdout.write(`START ${loop.stream.tick}\n`);
   const step = (): void => {
@@ -41,4 +45,4 @@ function main(): void {
   step();
 }
 
-if (require.main === module) main();
+if (require.main === module) void main();
