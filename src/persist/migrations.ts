@@ -104,10 +104,29 @@ export const MIGRATIONS: readonly string[] = [
      data BLOB NOT NULL,
      PRIMARY KEY (stream, tick, seq)
    );
-   ALTER TABLE artifacts ADD COLUMN remote_id INTEGER;      -- the id on its origin node (remote records)
-   ALTER TABLE artifacts ADD COLUMN stream TEXT;            -- the world stream it is placed in; NULL: held, not placed
+   -- artifacts again: owner and master are account ids on the record's origin node, so a cached
+   -- remote record cannot reference this node's accounts table
+   CREATE TABLE artifacts_v3 (
+     id INTEGER PRIMARY KEY,
+     origin TEXT NOT NULL DEFAULT 'local',   -- 'local' or the base URL of the node it was fetched from
+     remote_id INTEGER,                       -- its id on that node (remote records)
+     owner_id INTEGER,                        -- account ids on the origin node; NULL: the world
+     master_id INTEGER,
+     rule TEXT NOT NULL DEFAULT 'ask' CHECK (rule IN ('ask', 'deny', 'allow')),
+     shape TEXT NOT NULL,                     -- JSON {kind, radius, halfHeight?, mass}
+     physics TEXT NOT NULL,                   -- JSON {position, velocity} at the last sync (m, m/s)
+     custom TEXT NOT NULL DEFAULT '{}',
+     stream TEXT,                             -- the world stream it is placed in; NULL: held, not placed
+     fetched_ms INTEGER,                      -- remote records: when the cache was refreshed
+     updated_ms INTEGER NOT NULL
+   );
+   INSERT INTO artifacts_v3 (id, origin, owner_id, master_id, rule, shape, physics, custom, fetched_ms, updated_ms)
+     SELECT id, origin, owner_id, master_id, rule, shape, physics, custom, fetched_ms, updated_ms FROM artifacts;
+   DROP TABLE artifacts;
+   ALTER TABLE artifacts_v3 RENAME TO artifacts;
    CREATE UNIQUE INDEX artifacts_remote ON artifacts(origin, remote_id) WHERE remote_id IS NOT NULL;
-   CREATE INDEX artifacts_owner ON artifacts(owner_id);`,
+   CREATE INDEX artifacts_owner ON artifacts(owner_id);
+   CREATE INDEX artifacts_stream ON artifacts(stream);`,
 ];
 
 /** The schema version this build writes. */

@@ -6,9 +6,19 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { SnapshotJob } from './snapshot-writer';
 
-const { path, chunkBytes, keep } = workerData as { path: string; chunkBytes: number; keep: number };
+const { path, gate, chunkBytes, keep } = workerData as { path: string; gate: Int32Array; chunkBytes: number; keep: number };
 const port = parentPort as NonNullable<typeof parentPort>;
-const yieldLock = (): Promise<void> => new Promise((r) => setTimeout(r, 1));   // let the tick thread take the write lock
+
+/**
+ * Between two chunk transactions: let the tick thread take the write lock, and wait while a
+ * tick runs (the gate is 1), up to 1 s so that a tick thread that died holding it cannot stop
+ * the writer for good.
+ */
+async function yieldLock(): Promise<void> {
+  await new Promise((r) => setTimeout(r, 1));
+  const until = performance.now() + 1000;
+  while (Atomics.load(gate, 0) === 1 && performance.now() < until) Atomics.wait(gate, 0, 1, 50);
+}
 
 let db: Database.Database;
 try {

@@ -7,6 +7,10 @@
  *   tick thread: save (sparse copy) -> postMessage(parts, transfer) -> next tick
  *   writer:      chunk 0 | chunk 1 | ... | chunk k-1 | header row (fsync) | prune old | checkpoint
  *
+ * The tick thread also raises a gate while a tick runs (tickRunning): the writer starts no chunk
+ * then, so the tick's own log append finds the write lock free (at most the chunk already under
+ * way, about a millisecond, is waited for).
+ *
  * A snapshot exists for readers only once its header row commits (synchronous = FULL; the
  * chunks before it are committed with NORMAL, and the header's fsync of the WAL covers them).
  * A crash in between leaves orphan chunks, which the next writer deletes at start: restore
@@ -33,6 +37,8 @@ export interface SnapshotSink {
   drain(): Promise<void>;
   /** Snapshots handed over and not yet durable. */
   readonly queued: number;
+  /** The tick thread says a tick starts (true) or ends (false); the writer starts no chunk in between. */
+  tickRunning?(running: boolean): void;
 }
 
 /** Options of SnapshotWriter.start. */
@@ -54,7 +60,7 @@ export class SnapshotWriter implements SnapshotSink {
   /** The last snapshot written. */
   last: SnapshotWritten | null = null;
 
-  private constructor(private readonly worker: Worker, private readonly opts: SnapshotWriterOptions) {
+  private constructor(private readonly worker: Worker, private readonly gate: Int32Array, private readonly opts: SnapshotWriterOptions) {
     worker.on('message', (m: { type: string; id: number; error?: string } & SnapshotWritten) => {
       if (m.type === 'done') {
         this.last = { tick: m.tick, bytes: m.bytes, chunks: m.chunks, ms: m.ms };
@@ -75,12 +81,18 @@ export class SnapshotWriter implements SnapshotSink {
    */
   static async start(path: string, opts: SnapshotWriterOptions = {}): Promise<SnapshotWriter> {
     if (path === ':memory:') throw new PersistError('BAD_VALUE', 'a snapshot writer needs a database file, not :memory:');
-    const worker = new Worker(writerScript(), { workerData: { path, chunkBytes: opts.chunkBytes ?? 1 << 20, keep: opts.keep ?? 3 } });
+    const gate = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(writerScript(), { workerData: { path, gate, chunkBytes: opts.chunkBytes ?? 1 << 20, keep: opts.keep ?? 3 } });
     await new Promise<void>((resolve, reject) => {
       worker.once('message', (m: { type: string; error?: string }) => (m.type === 'ready' ? resolve() : reject(new PersistError('CORRUPT', `snapshot writer: ${m.error}`))));
       worker.once('error', reject);
     });
-    return new SnapshotWriter(worker, opts);
+    return new SnapshotWriter(worker, gate, opts);
+  }
+
+  tickRunning(running: boolean): void {
+    Atomics.store(this.gate, 0, running ? 1 : 0);
+    if (!running) Atomics.notify(this.gate, 0);
   }
 
   write(job: SnapshotJob): void {

@@ -12,7 +12,7 @@
  */
 import Database from 'better-sqlite3';
 import { migrate, PersistError } from './migrations';
-import type { AccountRecord, AccountStore, AvatarRecord, AvatarStore, LoginRecord, SessionRecord, WorldLogStore, StoredSnapshot } from './store';
+import type { AccountRecord, AccountStore, ArtifactRecord, ArtifactStore, AvatarRecord, AvatarStore, LoginRecord, SessionRecord, WorldLogStore, StoredSnapshot } from './store';
 import type { StreamEvent } from '../protocol/messages';
 
 /** Options of SqliteStore.open. */
@@ -22,7 +22,7 @@ export interface SqliteOptions {
 }
 
 /** The SQLite implementation of the store interfaces. */
-export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore {
+export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, ArtifactStore {
   private readonly st: Record<string, Database.Statement>;
 
   private constructor(readonly db: Database.Database, readonly path: string) {
@@ -45,6 +45,15 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore {
       saveSnapshot: p('INSERT OR REPLACE INTO snapshots (stream, tick, hash, data, created_ms) VALUES (?, ?, ?, ?, ?)'),
       newestSnapshot: p('SELECT tick, hash, data, chunks FROM snapshots WHERE stream = ? ORDER BY tick DESC LIMIT 1'),
       snapshotChunks: p('SELECT seq, data FROM snapshot_chunks WHERE stream = ? AND tick = ? ORDER BY seq'),
+      insertArtifact: p(`INSERT INTO artifacts (origin, remote_id, owner_id, master_id, rule, shape, physics, custom, stream, fetched_ms, updated_ms)
+                         VALUES (@origin, @remoteId, @ownerId, @masterId, @rule, @shape, @physics, @custom, @stream, @fetchedMs, @updatedMs)`),
+      updateArtifact: p(`UPDATE artifacts SET owner_id = @ownerId, master_id = @masterId, rule = @rule, shape = @shape, physics = @physics,
+                         custom = @custom, stream = @stream, fetched_ms = @fetchedMs, updated_ms = @updatedMs WHERE id = @id`),
+      artifact: p('SELECT * FROM artifacts WHERE id = ?'),
+      artifactsOwnedBy: p("SELECT * FROM artifacts WHERE owner_id = ? AND origin = 'local' ORDER BY id"),
+      artifactsIn: p("SELECT * FROM artifacts WHERE stream = ? AND origin = 'local' ORDER BY id"),
+      deleteArtifact: p('DELETE FROM artifacts WHERE id = ?'),
+      remoteArtifact: p('SELECT * FROM artifacts WHERE origin = ? AND remote_id = ?'),
       saveAvatar: p('INSERT OR REPLACE INTO avatars (account_id, state, saved_ms) VALUES (?, ?, ?)'),
       loadAvatar: p('SELECT state, saved_ms FROM avatars WHERE account_id = ?'),
       oldSnapshots: p('SELECT tick FROM snapshots WHERE stream = ? ORDER BY tick DESC LIMIT -1 OFFSET ?'),
@@ -177,6 +186,35 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore {
     return { accountId, position: st.position, savedMs: r.saved_ms };
   }
 
+  // ---- ArtifactStore ----
+
+  createArtifact(a: Omit<ArtifactRecord, 'id'>): ArtifactRecord {
+    const r = this.st.insertArtifact.run(artifactRow(a));
+    return { ...a, id: Number(r.lastInsertRowid) };
+  }
+
+  artifact(id: number): ArtifactRecord | null { return toArtifact(this.st.artifact.get(id)); }
+
+  updateArtifacts(rows: readonly ArtifactRecord[]): void {
+    this.db.transaction(() => { for (const a of rows) this.st.updateArtifact.run({ ...artifactRow(a), id: a.id }); })();
+  }
+
+  artifactsOwnedBy(accountId: number): ArtifactRecord[] { return this.st.artifactsOwnedBy.all(accountId).map((r) => toArtifact(r) as ArtifactRecord); }
+  artifactsIn(stream: string): ArtifactRecord[] { return this.st.artifactsIn.all(stream).map((r) => toArtifact(r) as ArtifactRecord); }
+  deleteArtifact(id: number): boolean { return this.st.deleteArtifact.run(id).changes > 0; }
+  remoteArtifact(origin: string, remoteId: number): ArtifactRecord | null { return toArtifact(this.st.remoteArtifact.get(origin, remoteId)); }
+
+  cacheRemoteArtifact(a: Omit<ArtifactRecord, 'id'>): ArtifactRecord {
+    if (a.origin === 'local' || a.remoteId === null) throw new PersistError('BAD_VALUE', 'a cached remote record needs its origin node and its id there');
+    return this.db.transaction(() => {
+      const old = this.remoteArtifact(a.origin, a.remoteId as number);
+      if (!old) return this.createArtifact(a);
+      const rec = { ...a, id: old.id };
+      this.st.updateArtifact.run({ ...artifactRow(rec), id: old.id });
+      return rec;
+    })();
+  }
+
   /** Runs `fn` in one transaction (committed durably when it returns, rolled back if it throws). */
   transaction<T>(fn: () => T): T { return this.db.transaction(fn)(); }
 }
@@ -187,5 +225,26 @@ function toAccount(r: unknown): AccountRecord | null {
   return {
     id: a.id as number, name: a.name as string, passwordHash: a.password_hash as Buffer, passwordSalt: a.password_salt as Buffer,
     passwordParams: a.password_params as string, role: a.role as string, createdMs: a.created_ms as number, lastLoginMs: (a.last_login_ms as number | null) ?? null,
+  };
+}
+
+function artifactRow(a: Omit<ArtifactRecord, 'id'>): Record<string, unknown> {
+  return {
+    origin: a.origin, remoteId: a.remoteId, ownerId: a.ownerId, masterId: a.masterId, rule: a.rule,
+    shape: JSON.stringify({ ...a.shape, mass: a.mass }), physics: JSON.stringify({ position: a.position, velocity: a.velocity }),
+    custom: a.custom, stream: a.stream, fetchedMs: a.fetchedMs, updatedMs: a.updatedMs,
+  };
+}
+
+function toArtifact(r: unknown): ArtifactRecord | null {
+  if (!r) return null;
+  const a = r as Record<string, unknown>;
+  const { mass, ...shape } = JSON.parse(a.shape as string) as ArtifactRecord['shape'] & { mass: number };
+  const ph = JSON.parse(a.physics as string) as { position: [number, number, number]; velocity: [number, number, number] };
+  return {
+    id: a.id as number, origin: a.origin as string, remoteId: (a.remote_id as number | null) ?? null,
+    ownerId: (a.owner_id as number | null) ?? null, masterId: (a.master_id as number | null) ?? null, rule: a.rule as ArtifactRecord['rule'],
+    shape: shape as ArtifactRecord['shape'], mass, position: ph.position, velocity: ph.velocity, custom: a.custom as string,
+    stream: (a.stream as string | null) ?? null, fetchedMs: (a.fetched_ms as number | null) ?? null, updatedMs: a.updated_ms as number,
   };
 }

@@ -74,3 +74,49 @@ export interface AvatarStore {
   saveAvatar(a: AvatarRecord): void;
   loadAvatar(accountId: number): AvatarRecord | null;
 }
+
+/** Where a record comes from (seed 001): this node, or the base URL of the remote node it was fetched from. */
+export type RecordOrigin = 'local' | string;
+
+/**
+ * An artifact: an object a player owns or built (seed 003), with its ownership data (seed 002)
+ * and its physics state as of the last sync (the exact state is in the world snapshot).
+ * Remote records (origin not 'local') are a cache of another node's record: `remoteId` is its id
+ * there and `fetchedMs` when it was last fetched; they are refreshed, never edited here.
+ */
+export interface ArtifactRecord {
+  id: number;
+  origin: RecordOrigin;
+  remoteId: number | null;
+  ownerId: number | null;
+  masterId: number | null;
+  rule: 'ask' | 'deny' | 'allow';
+  /** Shape and mass: {kind: 'sphere', radius} | {kind: 'capsule', radius, halfHeight}, m; mass kg. */
+  shape: { kind: 'sphere'; radius: number } | { kind: 'capsule'; radius: number; halfHeight: number };
+  mass: number;
+  /** Position (m) and velocity (m/s) at the last sync. */
+  position: [number, number, number];
+  velocity: [number, number, number];
+  /** Game data, JSON text. */
+  custom: string;
+  /** The world stream it is placed in, or null when it is held (not in any world). */
+  stream: string | null;
+  fetchedMs: number | null;
+  updatedMs: number;
+}
+
+/** Artifacts. */
+export interface ArtifactStore {
+  createArtifact(a: Omit<ArtifactRecord, 'id'>): ArtifactRecord;
+  artifact(id: number): ArtifactRecord | null;
+  /** Rewrites the given records (by id) in one transaction. */
+  updateArtifacts(rows: readonly ArtifactRecord[]): void;
+  artifactsOwnedBy(accountId: number): ArtifactRecord[];
+  /** Local artifacts placed in `stream`, by id. */
+  artifactsIn(stream: string): ArtifactRecord[];
+  deleteArtifact(id: number): boolean;
+  /** The cached copy of a remote record, or null. */
+  remoteArtifact(origin: string, remoteId: number): ArtifactRecord | null;
+  /** Inserts or refreshes the cached copy of a remote record (matched by origin and remote id). */
+  cacheRemoteArtifact(a: Omit<ArtifactRecord, 'id'>): ArtifactRecord;
+}

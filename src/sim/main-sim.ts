@@ -13,6 +13,8 @@
  *   '_p' body = "publicId,x,y,z" (mm)   puts an avatar where its account left it (server event)
  *   'in' body = "walkX,walkZ,jump"   walk in thousandths of the walk speed (-1000..1000), jump 0/1
  *   'sp' body = "x,y,z,vx,vy,vz"     spawns a sphere (mm, mm/s; within spawnRange of the avatar)
+ *   '_ar' body = ArtifactPlacement JSON   places an artifact (an owned, persistent object) in the world (server event)
+ *   '_ax' body = artifact id      takes it out of the world (server event)
  * Malformed bodies are refused (reported, state unchanged); the decision depends only on the
  * event, so a replay refuses the same events.
  * Derived '_h' events are outputs: apply() ignores them in its input and returns the new ones.
@@ -57,6 +59,40 @@ export interface TickResult {
   left: Array<{ publicId: number; position: [number, number, number] }>;
 }
 
+/** Ownership rule of an object (seed 002): Ask the master, Deny, or Allow anyone who asks. */
+export type OwnershipRule = 'ask' | 'deny' | 'allow';
+
+/** The body of an artifact: a dynamic sphere or upright capsule (metres, kilograms). */
+export type ArtifactShape = { kind: 'sphere'; radius: number } | { kind: 'capsule'; radius: number; halfHeight: number };
+
+/**
+ * The body of an '_ar' event: artifact `id` (the store's id), its ownership (account ids, null =
+ * the world), shape and mass, position (mm) and velocity (mm/s) as integers so the event is exact.
+ */
+export interface ArtifactPlacement {
+  id: number; owner: number | null; master: number | null; rule: OwnershipRule;
+  shape: ArtifactShape; mass: number; p: [number, number, number]; v: [number, number, number];
+}
+
+/** An artifact in the world: its body and ownership. */
+export interface PlacedArtifact { body: BodyHandle; owner: number | null; master: number | null; rule: OwnershipRule; shape: ArtifactShape; mass: number }
+
+const RULES: readonly string[] = ['ask', 'deny', 'allow'];
+
+/** Parses and checks an '_ar' body; null when it is not a valid placement. */
+export function parseArtifactPlacement(body: string): ArtifactPlacement | null {
+  let a: ArtifactPlacement;
+  try { a = JSON.parse(body) as ArtifactPlacement; } catch { return null; }
+  const id = (x: unknown): boolean => x === null || (Number.isSafeInteger(x) && (x as number) > 0);
+  const mm = (v: unknown): boolean => Array.isArray(v) && v.length === 3 && v.every((c) => Number.isSafeInteger(c) && Math.abs(c as number) <= 1e9);
+  const len = (x: unknown): boolean => typeof x === 'number' && x >= 0.05 && x <= 4;
+  if (typeof a !== 'object' || a === null || !Number.isSafeInteger(a.id) || a.id <= 0 || !id(a.owner) || !id(a.master) || !RULES.includes(a.rule)) return null;
+  if (!mm(a.p) || !mm(a.v) || !(typeof a.mass === 'number' && a.mass > 0 && a.mass <= 10_000)) return null;
+  const sh = a.shape as ArtifactShape | undefined;
+  if (!sh || !((sh.kind === 'sphere' && len(sh.radius)) || (sh.kind === 'capsule' && len(sh.radius) && len(sh.halfHeight)))) return null;
+  return a;
+}
+
 const AVATAR = { radius: 0.35, halfHeight: 0.55 } as const;
 const SPHERE_RADIUS = 0.25;
 
@@ -75,6 +111,8 @@ export class MainSim {
   /** Public id of each avatar body (for contact events). */
   private readonly avatarOf = new Map<BodyHandle, number>();
   private readonly spawned = new Map<number, BodyHandle[]>();
+  /** Artifacts in the world by artifact id. */
+  readonly artifacts = new Map<number, PlacedArtifact>();
   private readonly spawnPoints: Vec3[];
   private readonly walkSpeed: number;
   private readonly spawnLimit: number;
@@ -89,9 +127,10 @@ export class MainSim {
     const partition = setup.partition ?? { xCuts: [], zCuts: [] };
     if (saved) {
       this.world = ShardedWorld.restore(setup.config, partition, saved.physics, setup.shardOptions);
-      const g = JSON.parse(saved.game) as { avatars: Array<[number, string]>; spawned: Array<[number, string[]]> };
+      const g = JSON.parse(saved.game) as { avatars: Array<[number, string]>; spawned: Array<[number, string[]]>; artifacts?: Array<[number, Omit<PlacedArtifact, 'body'> & { body: string }]> };
       for (const [p, h] of g.avatars) { this.avatars.set(p, BigInt(h)); this.avatarOf.set(BigInt(h), p); }
       for (const [p, list] of g.spawned) this.spawned.set(p, list.map((h) => BigInt(h)));
+      for (const [id, a] of g.artifacts ?? []) this.artifacts.set(id, { ...a, body: BigInt(a.body) });
     } else {
       this.world = new ShardedWorld(setup.config, partition, undefined, setup.shardOptions);
       setup.scene?.(this.world);
@@ -140,6 +179,14 @@ export class MainSim {
           break;
         }
         case 'sp': this.spawnSphere(e, refuse); break;
+        case '_ar': this.placeArtifact(e, commands, refuse); break;
+        case '_ax': {
+          const a = this.artifacts.get(Number(e.body));
+          if (!a) { refuse(e, ERROR.NOT_FOUND, `artifact ${e.body} is not in the world`); break; }
+          commands.push({ kind: 'despawn', body: a.body });
+          this.artifacts.delete(Number(e.body));
+          break;
+        }
         default: break;
       }
     }
@@ -152,6 +199,24 @@ export class MainSim {
       derived.push({ type: '_h', body: `${ev.kind} ${p} ${handleText(ev.body)} ${handleText(ev.other)}` });
     }
     return { tick, derived, refused, left };
+  }
+
+  /** '_ar': a new body for the artifact; placing one already in the world moves it there instead. */
+  private placeArtifact(e: StreamEvent, commands: Command[], refuse: (e: StreamEvent, code: ErrorCode, m: string) => void): void {
+    const a = parseArtifactPlacement(e.body);
+    if (!a) { refuse(e, ERROR.BAD_VALUE, 'artifact placement is JSON {id, owner, master, rule, shape, mass, p, v} (mm, mm/s)'); return; }
+    const position: Vec3 = [a.p[0] / 1000, a.p[1] / 1000, a.p[2] / 1000], velocity: Vec3 = [a.v[0] / 1000, a.v[1] / 1000, a.v[2] / 1000];
+    const old = this.artifacts.get(a.id);
+    if (old) {
+      commands.push({ kind: 'setPosition', body: old.body, value: position }, { kind: 'setVelocity', body: old.body, value: velocity });
+      this.artifacts.set(a.id, { ...old, owner: a.owner, master: a.master, rule: a.rule });
+      return;
+    }
+    const common = { position, velocity, mass: a.mass, friction: 0.5, restitution: 0.2 };
+    const body = a.shape.kind === 'sphere'
+      ? this.world.addSphere({ ...common, radius: a.shape.radius })
+      : this.world.addCapsule({ ...common, radius: a.shape.radius, halfHeight: a.shape.halfHeight });
+    this.artifacts.set(a.id, { body, owner: a.owner, master: a.master, rule: a.rule, shape: a.shape, mass: a.mass });
   }
 
   private spawnAvatar(publicId: number): void {
@@ -193,6 +258,7 @@ export class MainSim {
     h.update(this.world.hash().toString(16));
     for (const [p, b] of [...this.avatars].sort((a, b) => a[0] - b[0])) h.update(`|${p}:${b.toString(16)}`);
     for (const [p, list] of [...this.spawned].sort((a, b) => a[0] - b[0])) h.update(`|s${p}:${list.map((b) => b.toString(16)).join(',')}`);
+    for (const [id, a] of [...this.artifacts].sort((x, y) => x[0] - y[0])) h.update(`|a${id}:${a.body.toString(16)}:${a.owner}:${a.master}:${a.rule}`);
     return h.digest().readBigUInt64LE(0);
   }
 
@@ -208,6 +274,7 @@ export class MainSim {
       game: JSON.stringify({
         avatars: bySlot(this.avatars).map(([p, h]) => [p, h.toString()]),
         spawned: bySlot(this.spawned).map(([p, l]) => [p, l.map((h) => h.toString())]),
+        artifacts: bySlot(this.artifacts).map(([id, a]) => [id, { ...a, body: a.body.toString() }]),
       }),
     };
   }

@@ -129,14 +129,14 @@ export class WorldLoop {
   }
 
   /** Periodic snapshots are skipped (and counted) while the sink still has two queued: it only lengthens a restore's replay. */
-  private snapshot(force = false): void {
+  private snapshot(force = false, simHash?: bigint): void {
     const p = this.opts.persist;
     if (!p) return;
     if (p.sink && !force && p.sink.queued >= 2) { this.snapshotsSkipped++; return; }
     const t0 = performance.now();
     const saved = this.sim.save();
     const snap = { stream: this.stream.exportState(), game: saved.game, physics: saved.physics };
-    const hash = this.sim.hash().toString(16), at = (p.now ?? Date.now)();
+    const hash = (simHash ?? this.sim.hash()).toString(16), at = (p.now ?? Date.now)();
     if (p.sink) {
       const parts = encodeWorldSnapshotParts(snap);
       this.persistTimings.snapshotBytes = parts[0].byteLength + parts[1].byteLength;
@@ -167,6 +167,16 @@ export class WorldLoop {
 
   /** Closes the stream's tick, steps the world and indexes the new state. */
   step(): StepResult {
+    const sink = this.opts.persist?.sink;
+    sink?.tickRunning?.(true);
+    try {
+      return this.runStep();
+    } finally {
+      sink?.tickRunning?.(false);
+    }
+  }
+
+  private runStep(): StepResult {
     const t0 = performance.now();
     const closed = this.stream.advance();
     const res = this.sim.apply(closed.tick, closed.events);
@@ -180,22 +190,22 @@ export class WorldLoop {
       const ids = joined.length ? this.stream.idTable().filter(([, pub]) => joined.includes(pub)) : [];
       p.store.appendTick(this.stream.name, closed.tick, closed.events, hash.toString(16), ids);
       this.persistTimings.appendMs = performance.now() - t1;
-      if (this.stream.tick % (p.snapshotEvery ?? 200) === 0) this.snapshot();
+      if (this.stream.tick % (p.snapshotEvery ?? 200) === 0) this.snapshot(false, hash);
     }
     this.index();
     const next = this.stream.tick;
     if (next % this.snapshotEvery === 0) {
-      const payload = this.snapshotPayload();
+      const payload = this.snapshotPayload(hash);
       this.stream.addSnapshot(next, payload.length + 16, payload);
       if (Number.isFinite(this.retainTicks) && next > this.retainTicks) this.stream.trimBefore(next - this.retainTicks);
     }
     return { tick: closed.tick, events: closed.events, refused: res.refused, left: res.left, hash, ms: performance.now() - t0 };
   }
 
-  /** The catch-up snapshot of the current state (start of the stream's open tick), JSON. */
-  snapshotPayload(): string {
+  /** The catch-up snapshot of the current state (start of the stream's open tick), JSON; `simHash`: the current hash when the caller has it. */
+  snapshotPayload(simHash?: bigint): string {
     const avatars = [...this.sim.avatars].sort((a, b) => a[0] - b[0]).map(([p, h]) => [p, handleText(h)]);
-    return JSON.stringify({ tick: this.stream.tick, hash: this.sim.hash().toString(16), avatars });
+    return JSON.stringify({ tick: this.stream.tick, hash: (simHash ?? this.sim.hash()).toString(16), avatars });
   }
 
   /** Stops the shard workers. */
