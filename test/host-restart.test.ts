@@ -1,31 +1,48 @@
 /**
- * Restart of the host process with its SQLite file: players walk for a while, SIGTERM stops the
- * host gracefully, a new host process on the same file comes back at the tick and hash the old
- * one stopped at, and a player that logs in again with its private id gets its public id back.
+ * Restarts of the host process with its SQLite file, configured as an operator runs it
+ * (snapshots on a writer thread, accounts, avatars, artifacts):
+ *  - graceful: players (guests and an account) walk, SIGTERM stops the host; a new process on
+ *    the same file comes back at the tick and hash the old one stopped at with its artifacts, a
+ *    guest gets its public id back, and the account logging in again from another device is
+ *    placed where its avatar was saved;
+ *  - crash: `kill -9` while clients play; the restarted host is at or past every tick any client
+ *    received, the file passes its integrity check, and the clients reconnect by themselves with
+ *    their public ids and go on receiving ticks.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNodeClient, type TesseraClient } from '../src/client/node';
+import { SqliteStore } from '../src/persist/sqlite-store';
+import type { StreamEvent } from '../src/protocol/messages';
 import { startChildHost } from './helpers/child-host';
-import { waitFor } from './helpers/net';
+import { request, waitFor } from './helpers/net';
 
-test('graceful stop and start on the same file: same tick, same hash, same public ids', async () => {
+const post = (port: number, path: string, body: unknown) => request('POST', `http://127.0.0.1:${port}${path}`, JSON.stringify(body));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('graceful stop and start on the same file: same tick, hash, public ids and artifacts; an account finds its avatar', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-restart-'));
   const store = join(dir, 'world.sqlite');
   const clients: TesseraClient[] = [];
   try {
-    const first = await startChildHost({ store });
+    const first = await startChildHost({ store, artifacts: 4 });
     const url = `ws://127.0.0.1:${first.port}/ws`;
+    expect((await post(first.port, '/auth/register', { name: 'ann', password: 'a long password' })).status).toBe(201);
+    const token = (await post(first.port, '/auth/login', { name: 'ann', password: 'a long password' })).json.token as string;
     const ids: number[] = [];
     for (let i = 0; i < 3; i++) {
       const c = createNodeClient({ url, token: 'guest', privateId: `walker-${i}`, reconnect: { enabled: false } });
       clients.push(c);
       ids.push((await c.connect()).publicId);
     }
+    const ann = createNodeClient({ url, token, privateId: 'ann-phone', reconnect: { enabled: false } });
+    clients.push(ann);
+    await ann.connect();
     for (let k = 0; k < 30; k++) {
       clients.forEach((c, i) => c.sendInput({ seq: k, walkX: i * 400 - 400, walkZ: 700, jump: k % 11 === i }));
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
     for (const c of clients.splice(0)) c.close();
     first.proc.kill('SIGTERM');
@@ -33,18 +50,91 @@ test('graceful stop and start on the same file: same tick, same hash, same publi
     const stopped = first.lines.find((l) => l.startsWith('STOPPED '))!.split(' ');
     expect(Number(stopped[1])).toBeGreaterThan(20);
 
-    const second = await startChildHost({ store });
+    // what the stop left in the file: ann's avatar, the artifacts synced where they came to rest
+    const db = SqliteStore.open(store);
+    const annId = db.accountByName('ann')!.id;
+    const saved = db.loadAvatar(annId)!;
+    const rows = db.artifactsIn('world');
+    db.close();
+    expect(rows).toHaveLength(4);
+    for (const r of rows) expect(r.position[1]).toBeLessThan(1.5);   // created 2-3 m up, they fell
+
+    const second = await startChildHost({ store, artifacts: 4 });
     const world = second.lines.find((l) => l.startsWith('WORLD '))!.split(' ');
     expect(world[1]).toBe(stopped[1]);      // the same tick
     expect(world[2]).toBe(stopped[2]);      // the same hash
-    const back = createNodeClient({ url: `ws://127.0.0.1:${second.port}/ws`, token: 'guest', privateId: 'walker-1', reconnect: { enabled: false } });
+    expect(world[3]).toBe('4');             // the artifacts are back, none created twice
+    const url2 = `ws://127.0.0.1:${second.port}/ws`;
+    const back = createNodeClient({ url: url2, token: 'guest', privateId: 'walker-1', reconnect: { enabled: false } });
     clients.push(back);
     expect((await back.connect()).publicId).toBe(ids[1]);
     await waitFor(() => (back.state?.bodies.size ?? 0) > 0, 5000, 'state after the restart');
-    back.close();
+
+    const token2 = (await post(second.port, '/auth/login', { name: 'ann', password: 'a long password' })).json.token as string;
+    const placed: StreamEvent[] = [];
+    const laptop = createNodeClient({ url: url2, token: token2, privateId: 'ann-laptop', reconnect: { enabled: false } }, { onServerEvent: (e) => { if (e.type === '_p') placed.push(e); } });
+    clients.push(laptop);
+    const { publicId } = await laptop.connect();
+    await waitFor(() => placed.some((e) => e.body.startsWith(`${publicId},`)), 5000, 'the avatar placed where it was saved');
+    const body = placed.find((e) => e.body.startsWith(`${publicId},`))!.body.split(',').map(Number);
+    expect(body.slice(1)).toEqual(saved.position.map((v) => Math.round(v * 1000)));
+    for (const c of clients.splice(0)) c.close();
     second.proc.kill('SIGTERM');
     expect(await second.exit).toBe(0);
   } finally {
+    for (const c of clients) c.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);
+
+/** A free TCP port on loopback (the restarted host must listen where the clients reconnect). */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+test('kill -9 with clients connected: the restart is at or past every tick a client saw, and the clients carry on by themselves', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-kill-'));
+  const store = join(dir, 'world.sqlite');
+  const port = await freePort();
+  const clients: TesseraClient[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  try {
+    const first = await startChildHost({ store, port, artifacts: 4, snapshotEvery: 40 });
+    const url = `ws://127.0.0.1:${port}/ws`;
+    const ids: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const c = createNodeClient({ url, token: 'guest', privateId: `p-${i}`, reconnect: { minMs: 100, maxMs: 400 } });
+      clients.push(c);
+      ids.push((await c.connect()).publicId);
+    }
+    let seq = 0;
+    timer = setInterval(() => { seq++; clients.forEach((c, i) => { try { c.sendInput({ seq, walkX: 600 - i * 500, walkZ: 300, jump: seq % 13 === i }); } catch { /* reconnecting */ } }); }, 50);
+    await sleep(2500 + Math.floor(Math.random() * 1000));
+    first.proc.kill('SIGKILL');
+    await first.exit;
+    const seen = Math.max(...clients.map((c) => c.lastKnownTick ?? 0));   // every tick < seen reached a client
+    expect(seen).toBeGreaterThan(30);
+
+    const second = await startChildHost({ store, port, artifacts: 4, snapshotEvery: 40 });
+    const world = second.lines.find((l) => l.startsWith('WORLD '))!.split(' ');
+    expect(Number(world[1])).toBeGreaterThanOrEqual(seen);      // nothing a client saw was lost
+    expect(world[3]).toBe('4');
+    await waitFor(() => clients.every((c) => (c.lastKnownTick ?? 0) > Number(world[1]) + 20), 15_000, 'clients receiving ticks after the restart');
+    expect(clients.map((c) => c.publicId)).toEqual(ids);
+    expect(clients.every((c) => c.reconnects >= 1)).toBe(true);
+    clearInterval(timer); timer = null;
+    for (const c of clients.splice(0)) c.close();
+    second.proc.kill('SIGTERM');
+    expect(await second.exit).toBe(0);
+    const db = SqliteStore.open(store);
+    expect(db.integrityCheck()).toBe('ok');
+    db.close();
+  } finally {
+    if (timer) clearInterval(timer);
     for (const c of clients) c.close();
     rmSync(dir, { recursive: true, force: true });
   }

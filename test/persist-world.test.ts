@@ -1,13 +1,15 @@
 /**
- * World persistence on SQLite: a world with players and spawned objects runs 2,000 ticks,
- * writing every tick and a snapshot every 300; the store is closed and opened again and the
- * world restored from the newest snapshot plus the log: same tick, same hash, the players'
- * public ids and avatars back, and it continues exactly like the world that never stopped.
+ * World persistence on SQLite: a world with players, spawned objects and artifacts (placed,
+ * taken, placed again) runs 2,000 ticks, writing every tick and a snapshot every 300; the store
+ * is closed and opened again and the world restored from the newest snapshot plus the log:
+ * same tick, same hash, the players' public ids and avatars back, the artifacts with their
+ * ownership, and it continues exactly like the world that never stopped.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../src/persist/sqlite-store';
+import { ArtifactService } from '../src/persist/artifacts';
 import { EventStream } from '../src/sim/stream';
 import { WorldLoop } from '../src/sim/world-loop';
 import { mulberry32 } from './helpers/bigref';
@@ -39,10 +41,19 @@ test('restart: same tick, same hash, players and avatars back, identical continu
   const file = join(dir, 'world.sqlite');
   const clock = { t: 1_000_000 };
   const store = SqliteStore.open(file);
-  const live = new WorldLoop(new EventStream('world', { clock: { now: () => clock.t } }), testWorld(), { persist: { store, snapshotEvery: 300 } });
+  const arts = new ArtifactService(store, { now: () => clock.t });
+  const live = new WorldLoop(new EventStream('world', { clock: { now: () => clock.t } }), testWorld(), { persist: { store, snapshotEvery: 300, onSnapshot: (l) => arts.sync(l) } });
   const rng = mulberry32(3);
   let appendMax = 0;
+  const made: number[] = [];
   for (let t = 0; t < 2000; t++) {
+    if (t === 10) {
+      made.push(arts.create({ owner: 1, rule: 'allow', shape: { kind: 'sphere', radius: 0.4 }, mass: 3, position: [2, 3, -2] }, live.stream).id);
+      made.push(arts.create({ owner: 2, master: 1, rule: 'ask', shape: { kind: 'capsule', radius: 0.3, halfHeight: 0.4 }, position: [-3, 2, 1], velocity: [1, 0, 0] }, live.stream).id);
+      made.push(arts.create({ owner: null, rule: 'deny', shape: { kind: 'sphere', radius: 0.25 }, position: [0, 5, 6] }, live.stream).id);
+    }
+    if (t === 500) arts.take(made[1], live);
+    if (t === 900) arts.place(made[1], live.stream, [4, 2, 4]);
     drive(live, t, rng);
     clock.t += 50;
     live.step();
@@ -64,6 +75,13 @@ test('restart: same tick, same hash, players and avatars back, identical continu
   expect(PLAYERS.map((p) => r.stream.publicIdOf(p))).toEqual(ids);
   expect([...r.sim.avatars.keys()].sort()).toEqual([...live.sim.avatars.keys()].sort());
   expect(r.avatarPosition(ids[0] as number)).toEqual(live.avatarPosition(ids[0] as number));
+  expect([...r.sim.artifacts].sort((a, b) => a[0] - b[0])).toEqual([...live.sim.artifacts].sort((a, b) => a[0] - b[0]));
+  expect(r.sim.artifacts.size).toBe(3);
+  // the rows were synced at the last snapshot (tick 1800); after a sync they hold the world's state
+  expect(arts.sync(r)).toBe(3);
+  const row = reopened.artifact(made[1]);
+  expect(row?.position).toEqual(r.sim.world.position(r.sim.artifacts.get(made[1])!.body));
+  expect(row).toMatchObject({ ownerId: 2, masterId: 1, rule: 'ask', stream: 'world' });
   // a player logging in again (same private id) is the same public id and finds its avatar
   expect(r.stream.connect('alice')).toEqual({ publicId: ids[0], connected: false });
   live.stream.connect('alice');

@@ -39,6 +39,7 @@ import type { ClientView } from '../sim/interest';
 import type { WorldSetup } from '../sim/main-sim';
 import { AuthError, type AccountService } from '../persist/accounts';
 import type { AvatarStore } from '../persist/store';
+import type { ArtifactService } from '../persist/artifacts';
 
 /** Who a token belongs to (accountId for accounts of the store; none for guests and custom authenticators). */
 export interface Principal { account: string; guest: boolean; accountId?: number }
@@ -80,6 +81,12 @@ export interface HostOptions {
   accounts?: AccountService;
   /** Where accounts' avatars are kept between sessions: placed where they left on join, saved when they leave ('_d') and at shutdown. */
   avatars?: AvatarStore;
+  /**
+   * Artifacts (src/persist/artifacts.ts): with persistence, their rows are synced from the world
+   * after each snapshot and at shutdown, and a world started without a snapshot gets its placed
+   * artifacts back.
+   */
+  artifacts?: ArtifactService;
   /** Accept the token "guest". Default true. */
   guests?: boolean;
   /** Origins allowed to open /ws (browsers send Origin; clients without one are allowed). Default: any. */
@@ -157,7 +164,7 @@ export class Host {
   private readonly sessions = new Set<Session>();
   private nextSession = 1;
   private stopping = false;
-  private readonly o: Required<Omit<HostOptions, 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits' | 'accounts' | 'avatars'>> & HostOptions;
+  private readonly o: Required<Omit<HostOptions, 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits' | 'accounts' | 'avatars' | 'artifacts'>> & HostOptions;
   /** Account of each world-stream public id that joined with one (until its '_d'). */
   private readonly accountOf = new Map<number, number>();
   private readonly limits: typeof DEFAULT_RATE_LIMITS;
@@ -181,12 +188,18 @@ export class Host {
     };
     if ((setup.config.tickRate ?? 60) !== this.o.tickRate) throw new RangeError(`world tickRate ${setup.config.tickRate} must equal the host tickRate ${this.o.tickRate}`);
     const loopOpts: WorldLoopOptions = { retainTicks: 6000, ...opts.worldLoop };
+    const arts = opts.artifacts;
+    if (arts && loopOpts.persist) {
+      const user = loopOpts.persist.onSnapshot;
+      loopOpts.persist = { ...loopOpts.persist, onSnapshot: (l) => { arts.sync(l); user?.(l); } };
+    }
     // with persistence, a restart continues from the newest snapshot and the log after it
     const restored = loopOpts.persist
       ? WorldLoop.restore(this.o.worldStream, setup, loopOpts.persist.store, loopOpts, { clock: { now: clock }, silenceMs: this.o.silenceMs, tickRate: this.o.tickRate })
       : null;
     this.world = restored ?? new WorldLoop(this.hub.stream(this.o.worldStream), setup, loopOpts);
     if (restored) this.hub.adopt(restored.stream);
+    else arts?.restoreInto(this.world);
     this.app = uws.App();
     this.routes();
   }
@@ -648,7 +661,7 @@ export class Host {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.listen) { uws.us_listen_socket_close(this.listen); this.listen = null; }
-    if (this.o.worldLoop?.persist) await this.world.flush();
+    if (this.o.worldLoop?.persist) await this.world.flush();   // artifacts sync through onSnapshot
     for (const [publicId, accountId] of this.accountOf) {
       const p = this.world.avatarPosition(publicId);
       if (p) this.o.avatars?.saveAvatar({ accountId, position: p, savedMs: this.o.clock() });

@@ -44,9 +44,10 @@ export interface WorldLoopOptions {
    * Persistence: every closed tick (events + hash) is written to `store` before step() returns
    * (so before the host sends it), and a world snapshot every `snapshotEvery` ticks (default 200)
    * and at tick 0. With `sink` (a SnapshotWriter), snapshots are handed to it and written off
-   * the tick thread; without, they are written here, in the tick.
+   * the tick thread; without, they are written here, in the tick. `onSnapshot` runs after each
+   * snapshot is taken (e.g. ArtifactService.sync).
    */
-  persist?: { store: WorldLogStore; snapshotEvery?: number; now?: () => number; sink?: SnapshotSink };
+  persist?: { store: WorldLogStore; snapshotEvery?: number; now?: () => number; sink?: SnapshotSink; onSnapshot?: (loop: WorldLoop) => void };
 }
 
 /**
@@ -147,6 +148,7 @@ export class WorldLoop {
       this.persistTimings.snapshotBytes = bytes.byteLength;
     }
     this.persistTimings.snapshotMs = performance.now() - t0;
+    p.onSnapshot?.(this);
   }
 
   private index(): void {
