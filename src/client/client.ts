@@ -90,7 +90,7 @@ export interface RenderBody {
 }
 
 /** Close codes after which reconnecting cannot help. */
-const FATAL = new Set<number>([CLOSE.UNAUTHENTICATED, CLOSE.BAD_VERSION, CLOSE.BAD_MESSAGE]);
+const FATAL = new Set<number>([CLOSE.UNAUTHENTICATED, CLOSE.BAD_VERSION, CLOSE.BAD_MESSAGE, CLOSE.KICKED, CLOSE.BANNED]);
 
 /** A connection to one stream of a Tessera host. */
 export class TesseraClient {

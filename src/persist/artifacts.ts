@@ -160,8 +160,11 @@ export class ArtifactService {
     return rows.map((r) => {
       const a = loop.sim.artifacts.get(r.id);
       if (!a) return r;
+      const o = loop.sim.social.ownershipOf(a.body);
+      // guests (negative principals) do not keep artifacts across sessions: the world holds them
+      const account = (x: number | null): number | null => (x !== null && x > 0 ? x : null);
       return {
-        ...r, ownerId: a.owner, masterId: a.master, rule: a.rule,
+        ...r, ownerId: account(o.owner), masterId: account(o.master), rule: o.rule,
         position: loop.sim.world.position(a.body), velocity: loop.sim.world.velocity(a.body), updatedMs: at,
       };
     });

@@ -51,7 +51,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
-  PhysicsWorld, PhysicsError, forgetBinding, readEvents, toRaw, fromRaw,
+  PhysicsWorld, PhysicsError, forgetBinding, readEvents, toRaw, fromRaw, setGravityAt, setTickRateAt, type Vec3,
   type WorldConfig, type BodyHandle, type BodyOptions, type CharacterOptions, type Command, type ContactEvent, type WorldExports,
 } from './world';
 import { Core, createMemory, wasmPath } from './wasm';
@@ -427,6 +427,28 @@ export class ShardedWorld {
       new Uint8Array(this.core.memory.buffer, L[`owned${k}`].offset, cap).fill(0);
     }
     forgetBinding(this.core);
+  }
+
+  /**
+   * Sets gravity (m/s^2) in the registry and every shard world from the next step. Not saved by
+   * save(): the caller keeps it with its game state and sets it again after a restore.
+   */
+  setGravity(g: Vec3): void {
+    this.registry.setGravity(g);
+    const mem = new BigInt64Array(this.core.memory.buffer);
+    for (const base of this.plan.worlds) setGravityAt(mem, base, g);
+  }
+
+  /**
+   * Sets the tick rate (integer Hz) in the registry and every shard world from the next step.
+   * Throws RangeError below the configured rate: the halo is sized for the configured tick's
+   * longest motion, so ticks may only get shorter. Not saved by save() (as setGravity).
+   */
+  setTickRate(rate: number): void {
+    if (rate < (this.config.tickRate ?? 60)) throw new RangeError(`the tick rate can only be raised from the configured ${this.config.tickRate ?? 60} (the shards' halo is sized for it)`);
+    this.registry.setTickRate(rate);
+    const mem = new BigInt64Array(this.core.memory.buffer);
+    for (const base of this.plan.worlds) setTickRateAt(mem, base, rate);
   }
 
   /** Number of shards. */

@@ -264,6 +264,12 @@ export class PhysicsWorld {
     return this.i64()[(this.base >> 3) + slot];
   }
 
+  /** Sets gravity (m/s^2) from the next step (header slots read by the solver each step). */
+  setGravity(g: Vec3): void { setGravityAt(this.i64(), this.base, g); }
+
+  /** Sets the tick rate (Hz, integer) from the next step, with its derived substep constants. */
+  setTickRate(rate: number): void { setTickRateAt(this.i64(), this.base, rate); }
+
   /** Current tick (ticks stepped since creation). */
   get tick(): number { return Number(this.header(HEADER.TICK)); }
   /** Live bodies, static ones included. */
@@ -589,3 +595,24 @@ export interface WorldExports {
 }
 
 export { STATUS };
+
+/** Writes gravity (m/s^2, raw fixed-point) into the header of the world at byte offset `base` of a memory. */
+export function setGravityAt(mem: BigInt64Array, base: number, g: Vec3): void {
+  mem[(base >> 3) + HEADER.GRAVITY_X] = toRaw(g[0]);
+  mem[(base >> 3) + HEADER.GRAVITY_Y] = toRaw(g[1]);
+  mem[(base >> 3) + HEADER.GRAVITY_Z] = toRaw(g[2]);
+}
+
+/**
+ * Writes the tick rate (integer Hz) and the substep constants derived from it into the header of
+ * the world at byte offset `base`, as worldInit computes them (assembly/physics/world.ts):
+ * INV_H = rate x substeps, H_Q32 = round(2^32 / INV_H). Throws RangeError for a rate outside 1..1000.
+ */
+export function setTickRateAt(mem: BigInt64Array, base: number, rate: number): void {
+  if (!Number.isInteger(rate) || rate < 1 || rate > 1000) throw new RangeError(`tick rate must be an integer 1..1000, got ${rate}`);
+  const h = base >> 3;
+  mem[h + HEADER.TICK_RATE] = BigInt(rate);
+  const invH = BigInt(rate) * mem[h + HEADER.SUBSTEPS];
+  mem[h + HEADER.INV_H] = invH;
+  mem[h + HEADER.H_Q32] = ((1n << 32n) + (invH >> 1n)) / invH;
+}

@@ -34,6 +34,12 @@ export const ERROR = {
   SHUTTING_DOWN: 4002,
   /** A server fault; the client may retry. */
   INTERNAL: 4003,
+  /** Only the object's owner may do this (seed 002); request ownership first. */
+  NOT_OWNER: 4004,
+  /** The player is muted (chat refused until the mute ends). */
+  MUTED: 4005,
+  /** The account is banned (until the time in the message). */
+  BANNED: 4006,
 } as const;
 export type ErrorCode = (typeof ERROR)[keyof typeof ERROR];
 
@@ -55,6 +61,10 @@ export const CLOSE = {
   SLOW_CONSUMER: 4008,
   RATE_LIMITED: 4029,
   SILENT: 4010,
+  /** An admin removed the client (kick); it may join again. */
+  KICKED: 4011,
+  /** The account is banned; joining again is refused until the ban ends. */
+  BANNED: 4012,
 } as const;
 
 /**

@@ -15,6 +15,7 @@
  *   'sp' body = "x,y,z,vx,vy,vz"     spawns a sphere (mm, mm/s; within spawnRange of the avatar)
  *   '_ar' body = ArtifactPlacement JSON   places an artifact (an owned, persistent object) in the world (server event)
  *   '_ax' body = artifact id      takes it out of the world (server event)
+ *   '_id', '_ta' and the client events ch cg bk ow ob ad   the social layer (src/social/social-sim.ts)
  * Malformed bodies are refused (reported, state unchanged); the decision depends only on the
  * event, so a replay refuses the same events.
  * Derived '_h' events are outputs: apply() ignores them in its input and returns the new ones.
@@ -24,6 +25,7 @@ import type { BodyHandle, Command, Vec3, WorldConfig } from '../physics/world';
 import type { StreamEvent } from '../protocol/messages';
 import { ERROR, type ErrorCode } from '../protocol/errors';
 import { createHash } from 'node:crypto';
+import { SocialSim, type OwnershipRule, type SocialOptions, type SocialOutput, type SocialWorld } from '../social/social-sim';
 
 /** The world a main sim runs: physics configuration, shard layout and the static scene. */
 export interface WorldSetup {
@@ -43,6 +45,8 @@ export interface WorldSetup {
   spawnLimit?: number;
   /** Farthest distance from its avatar a client may spawn at, m. Default 10. */
   spawnRange?: number;
+  /** Chat, ownership and admin options (tickRate comes from config). */
+  social?: Omit<SocialOptions, 'tickRate'>;
 }
 
 /** An event the main sim refused, with why. */
@@ -57,10 +61,11 @@ export interface TickResult {
   refused: Refusal[];
   /** Avatars removed by '_d' this tick, with where they were (m): what an account's avatar record keeps. */
   left: Array<{ publicId: number; position: [number, number, number] }>;
+  /** The social layer's messages, ownership changes, chat lines, effects and audit records. */
+  social: SocialOutput;
 }
 
-/** Ownership rule of an object (seed 002): Ask the master, Deny, or Allow anyone who asks. */
-export type OwnershipRule = 'ask' | 'deny' | 'allow';
+export type { OwnershipRule };
 
 /** The body of an artifact: a dynamic sphere or upright capsule (metres, kilograms). */
 export type ArtifactShape = { kind: 'sphere'; radius: number } | { kind: 'capsule'; radius: number; halfHeight: number };
@@ -74,8 +79,8 @@ export interface ArtifactPlacement {
   shape: ArtifactShape; mass: number; p: [number, number, number]; v: [number, number, number];
 }
 
-/** An artifact in the world: its body and ownership. */
-export interface PlacedArtifact { body: BodyHandle; owner: number | null; master: number | null; rule: OwnershipRule; shape: ArtifactShape; mass: number }
+/** An artifact in the world: its body, shape and mass (its ownership is in MainSim.social). */
+export interface PlacedArtifact { body: BodyHandle; shape: ArtifactShape; mass: number }
 
 const RULES: readonly string[] = ['ask', 'deny', 'allow'];
 
@@ -113,6 +118,9 @@ export class MainSim {
   private readonly spawned = new Map<number, BodyHandle[]>();
   /** Artifacts in the world by artifact id. */
   readonly artifacts = new Map<number, PlacedArtifact>();
+  /** Chat, roles, admin and ownership (src/social/social-sim.ts). */
+  readonly social: SocialSim;
+  private readonly socialWorld: SocialWorld;
   private readonly spawnPoints: Vec3[];
   private readonly walkSpeed: number;
   private readonly spawnLimit: number;
@@ -127,14 +135,32 @@ export class MainSim {
     const partition = setup.partition ?? { xCuts: [], zCuts: [] };
     if (saved) {
       this.world = ShardedWorld.restore(setup.config, partition, saved.physics, setup.shardOptions);
-      const g = JSON.parse(saved.game) as { avatars: Array<[number, string]>; spawned: Array<[number, string[]]>; artifacts?: Array<[number, Omit<PlacedArtifact, 'body'> & { body: string }]> };
+      const g = JSON.parse(saved.game) as { avatars: Array<[number, string]>; spawned: Array<[number, string[]]>; artifacts?: Array<[number, Omit<PlacedArtifact, 'body'> & { body: string }]>; social?: string };
       for (const [p, h] of g.avatars) { this.avatars.set(p, BigInt(h)); this.avatarOf.set(BigInt(h), p); }
       for (const [p, list] of g.spawned) this.spawned.set(p, list.map((h) => BigInt(h)));
-      for (const [id, a] of g.artifacts ?? []) this.artifacts.set(id, { ...a, body: BigInt(a.body) });
+      for (const [id, a] of g.artifacts ?? []) this.artifacts.set(id, { body: BigInt(a.body), shape: a.shape, mass: a.mass });
+      this.social = new SocialSim({ ...setup.social, tickRate: setup.config.tickRate ?? 60 });
+      if (g.social) this.social.load(g.social);
+      const gravity = this.social.gravitySetting;
+      if (gravity) this.world.setGravity(gravity);
+      const rate = this.social.tickRateSetting;
+      if (rate) this.world.setTickRate(rate);
     } else {
       this.world = new ShardedWorld(setup.config, partition, undefined, setup.shardOptions);
       setup.scene?.(this.world);
+      this.social = new SocialSim({ ...setup.social, tickRate: setup.config.tickRate ?? 60 });
     }
+    const avatarBodies = (): Set<BodyHandle> => new Set(this.avatars.values());
+    this.socialWorld = {
+      avatarPosition: (p) => { const h = this.avatars.get(p); return h === undefined ? null : this.world.position(h); },
+      avatarOf: (p) => this.avatars.get(p),
+      isBody: (h) => { try { this.world.authorityOf(h); return true; } catch { return false; } },   // live and moving (not a static)
+      spawnSphere: (position, velocity, radius) => this.world.addSphere({ position, velocity, radius, mass: 1, friction: 0.5, restitution: 0.3 }),
+      setGravity: (g) => this.world.setGravity(g),
+      setTickRate: (r) => this.world.setTickRate(r),
+      isAvatar: (h) => avatarBodies().has(h),
+    };
+    this.social.bind(this.socialWorld);
     this.spawnPoints = setup.spawnPoints ?? [[0, 1, 0]];
     this.walkSpeed = setup.walkSpeed ?? 4;
     this.spawnLimit = setup.spawnLimit ?? 8;
@@ -155,15 +181,19 @@ export class MainSim {
     const commands: Command[] = [];
     const left: TickResult['left'] = [];
     const refuse = (event: StreamEvent, code: ErrorCode, message: string): void => { refused.push({ event, code, message }); };
+    this.social.begin();
     for (const e of events) {
       switch (e.type) {
-        case '_c': this.spawnAvatar(Number(e.body)); break;
+        case '_c': this.spawnAvatar(Number(e.body)); this.social.connected(Number(e.body)); break;
         case '_d': {
           const h = this.avatars.get(Number(e.body));
           if (h !== undefined) left.push({ publicId: Number(e.body), position: this.world.position(h) });
           this.despawnAvatar(Number(e.body), commands);
+          this.social.disconnected(Number(e.body), tick);
           break;
         }
+        case '_id': if (!this.social.identify(e.body)) refuse(e, ERROR.BAD_VALUE, '_id is "publicId,accountId,role"'); break;
+        case '_ta': if (!this.social.setTempAdmin(e.body)) refuse(e, ERROR.BAD_VALUE, '_ta is an account id (0 = none)'); break;
         case '_p': {
           // place an avatar where its account left it: "publicId,x,y,z" (mm)
           const v = ints(e.body, 4), h = v ? this.avatars.get(v[0]) : undefined;
@@ -185,11 +215,13 @@ export class MainSim {
           if (!a) { refuse(e, ERROR.NOT_FOUND, `artifact ${e.body} is not in the world`); break; }
           commands.push({ kind: 'despawn', body: a.body });
           this.artifacts.delete(Number(e.body));
+          this.social.dropObject(a.body);
           break;
         }
-        default: break;
+        default: this.social.handle(e, this.socialWorld, commands); break;
       }
     }
+    this.social.end(tick);
     for (const r of this.world.applyCommands(commands)) refused.push({ event: { tick, type: 'cmd', origin: 0, body: r.command.kind }, code: ERROR.NOT_FOUND, message: r.error.message });
     this.world.step();
     const derived: TickResult['derived'] = [];
@@ -198,7 +230,7 @@ export class MainSim {
       if (p === undefined) continue;
       derived.push({ type: '_h', body: `${ev.kind} ${p} ${handleText(ev.body)} ${handleText(ev.other)}` });
     }
-    return { tick, derived, refused, left };
+    return { tick, derived, refused, left, social: this.social.output };
   }
 
   /** '_ar': a new body for the artifact; placing one already in the world moves it there instead. */
@@ -209,14 +241,15 @@ export class MainSim {
     const old = this.artifacts.get(a.id);
     if (old) {
       commands.push({ kind: 'setPosition', body: old.body, value: position }, { kind: 'setVelocity', body: old.body, value: velocity });
-      this.artifacts.set(a.id, { ...old, owner: a.owner, master: a.master, rule: a.rule });
+      this.social.setObject(old.body, { owner: a.owner, master: a.master, rule: a.rule });
       return;
     }
     const common = { position, velocity, mass: a.mass, friction: 0.5, restitution: 0.2 };
     const body = a.shape.kind === 'sphere'
       ? this.world.addSphere({ ...common, radius: a.shape.radius })
       : this.world.addCapsule({ ...common, radius: a.shape.radius, halfHeight: a.shape.halfHeight });
-    this.artifacts.set(a.id, { body, owner: a.owner, master: a.master, rule: a.rule, shape: a.shape, mass: a.mass });
+    this.artifacts.set(a.id, { body, shape: a.shape, mass: a.mass });
+    this.social.setObject(body, { owner: a.owner, master: a.master, rule: a.rule });
   }
 
   private spawnAvatar(publicId: number): void {
@@ -244,9 +277,17 @@ export class MainSim {
     if (Math.hypot(pos[0] - at[0], pos[1] - at[1], pos[2] - at[2]) > this.spawnRange) { refuse(e, ERROR.NOT_ALLOWED, `spawn within ${this.spawnRange} m of the avatar`); return; }
     if (v.slice(3).some((c) => Math.abs(c) > 50_000)) { refuse(e, ERROR.BAD_VALUE, 'spawn speed at most 50 m/s per axis'); return; }
     const mine = this.spawned.get(e.origin) ?? [];
-    if (mine.length >= this.spawnLimit) this.world.applyCommands([{ kind: 'despawn', body: mine.shift() as BodyHandle }]);
-    mine.push(this.world.addSphere({ position: pos, velocity: [v[3] / 1000, v[4] / 1000, v[5] / 1000], radius: SPHERE_RADIUS, mass: 1, friction: 0.5, restitution: 0.3 }));
+    if (mine.length >= this.spawnLimit) {
+      const oldest = mine.shift() as BodyHandle;
+      this.world.applyCommands([{ kind: 'despawn', body: oldest }]);
+      this.social.dropObject(oldest);
+    }
+    const h = this.world.addSphere({ position: pos, velocity: [v[3] / 1000, v[4] / 1000, v[5] / 1000], radius: SPHERE_RADIUS, mass: 1, friction: 0.5, restitution: 0.3 });
+    mine.push(h);
     this.spawned.set(e.origin, mine);
+    // the spawner is master and owner; others ask (seed 002)
+    const me = this.social.principal(e.origin);
+    this.social.setObject(h, { owner: me, master: me, rule: 'ask' });
   }
 
   /**
@@ -258,7 +299,8 @@ export class MainSim {
     h.update(this.world.hash().toString(16));
     for (const [p, b] of [...this.avatars].sort((a, b) => a[0] - b[0])) h.update(`|${p}:${b.toString(16)}`);
     for (const [p, list] of [...this.spawned].sort((a, b) => a[0] - b[0])) h.update(`|s${p}:${list.map((b) => b.toString(16)).join(',')}`);
-    for (const [id, a] of [...this.artifacts].sort((x, y) => x[0] - y[0])) h.update(`|a${id}:${a.body.toString(16)}:${a.owner}:${a.master}:${a.rule}`);
+    for (const [id, a] of [...this.artifacts].sort((x, y) => x[0] - y[0])) h.update(`|a${id}:${a.body.toString(16)}`);
+    this.social.hashInto(h);
     return h.digest().readBigUInt64LE(0);
   }
 
@@ -275,6 +317,7 @@ export class MainSim {
         avatars: bySlot(this.avatars).map(([p, h]) => [p, h.toString()]),
         spawned: bySlot(this.spawned).map(([p, l]) => [p, l.map((h) => h.toString())]),
         artifacts: bySlot(this.artifacts).map(([id, a]) => [id, { ...a, body: a.body.toString() }]),
+        social: this.social.save(),
       }),
     };
   }

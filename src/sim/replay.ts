@@ -6,9 +6,10 @@
  */
 import type { StreamEvent } from '../protocol/messages';
 import { MainSim, type WorldSetup } from './main-sim';
+import type { SocialOutput } from '../social/social-sim';
 
 /** Per-tick result of a replay: the tick applied, the state hash after it, the derived events. */
-export interface ReplayTick { tick: number; hash: bigint; derived: Array<{ type: string; body: string }> }
+export interface ReplayTick { tick: number; hash: bigint; derived: Array<{ type: string; body: string }>; social: SocialOutput }
 
 /**
  * Replays `events` (a stream log in canonical order, ticks ascending) on a fresh MainSim built
@@ -25,7 +26,7 @@ export async function replayLog(setup: WorldSetup, events: readonly StreamEvent[
       while (i < events.length && events[i].tick === t) i++;
       if (i < events.length && events[i].tick < t) throw new RangeError(`log ticks are not ascending at event ${i}`);
       const r = sim.apply(t, events.slice(start, i));
-      onTick?.({ tick: t, hash: sim.hash(), derived: r.derived });
+      onTick?.({ tick: t, hash: sim.hash(), derived: r.derived, social: r.social });
     }
     if (i < events.length) throw new RangeError(`the log has events at tick ${events[i].tick}, beyond the ${ticks} ticks replayed`);
     return sim.hash();
