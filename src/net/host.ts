@@ -40,9 +40,12 @@ import type { WorldSetup } from '../sim/main-sim';
 import { AuthError, type AccountService } from '../persist/accounts';
 import type { AvatarStore } from '../persist/store';
 import type { ArtifactService } from '../persist/artifacts';
+import type { AdminStore, ChatStore } from '../persist/store';
+import { DEFAULT_TEMP_ADMIN_RULE, evaluateTempAdmin, type TempAdminRule } from '../social/temp-admin';
+import { SocialSim, type SocialOutput } from '../social/social-sim';
 
 /** Who a token belongs to (accountId for accounts of the store; none for guests and custom authenticators). */
-export interface Principal { account: string; guest: boolean; accountId?: number }
+export interface Principal { account: string; guest: boolean; accountId?: number; /** 'player' (default), 'moderator' or 'admin'. */ role?: string }
 
 /** Message kinds that are rate limited, with their default budget (messages per second, burst). */
 export const DEFAULT_RATE_LIMITS: Record<ClientMessage['kind'], { perSecond: number; burst: number }> = {
@@ -87,6 +90,12 @@ export interface HostOptions {
    * artifacts back.
    */
   artifacts?: ArtifactService;
+  /** Chat history and admin records (src/persist/store.ts): chat lines and audited admin actions are written after each tick; GET /chat/history pages them. */
+  records?: ChatStore & AdminStore;
+  /** The temporary-admin rule's days (seed 000; needs `accounts`). Default 7 days absent, 3 days recent. */
+  tempAdminRule?: TempAdminRule;
+  /** Called when an admin's shutdown command has stopped the host (the process should exit). */
+  onShutdown?: (reason: string) => void;
   /** Accept the token "guest". Default true. */
   guests?: boolean;
   /** Origins allowed to open /ws (browsers send Origin; clients without one are allowed). Default: any. */
@@ -144,6 +153,14 @@ interface Session {
 /** World-stream event types WebSocket clients do not receive when foldInputs is on (see Host.visible). */
 const FOLDED = new Set(['in', '_h']);
 
+/**
+ * World-stream client events whose content is for some players only (chat, group and block
+ * lists, object inputs, admin commands): they stay in the log, but no client receives them as
+ * events, on the WebSocket or the JSON endpoint. Their outcomes reach the right players as
+ * per-recipient messages (SocialOutput.outbox).
+ */
+const PRIVATE = new Set(['ch', 'cg', 'bk', 'ob', 'ad']);
+
 /** Figures of the host, for /healthz, metrics and benchmarks. */
 export interface HostStats {
   tick: number; clients: number; streams: number;
@@ -164,7 +181,9 @@ export class Host {
   private readonly sessions = new Set<Session>();
   private nextSession = 1;
   private stopping = false;
-  private readonly o: Required<Omit<HostOptions, 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits' | 'accounts' | 'avatars' | 'artifacts'>> & HostOptions;
+  private readonly o: Required<Omit<HostOptions, 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits' | 'accounts' | 'avatars' | 'artifacts' | 'records' | 'tempAdminRule' | 'onShutdown'>> & HostOptions;
+  /** The temporary admin last published ('_ta'), account id or 0. */
+  private tempAdmin = 0;
   /** Account of each world-stream public id that joined with one (until its '_d'). */
   private readonly accountOf = new Map<number, number>();
   private readonly limits: typeof DEFAULT_RATE_LIMITS;
@@ -200,6 +219,10 @@ export class Host {
     this.world = restored ?? new WorldLoop(this.hub.stream(this.o.worldStream), setup, loopOpts);
     if (restored) this.hub.adopt(restored.stream);
     else arts?.restoreInto(this.world);
+    // an admin's tick rate outlives restarts (it is world state); the stream and timer follow it
+    this.o.tickRate = this.world.sim.social.tickRateSetting ?? this.o.tickRate;
+    this.tempAdmin = this.world.sim.social.tempAdminAccount;
+    this.reevaluateTempAdmin();
     this.app = uws.App();
     this.routes();
   }
@@ -249,7 +272,9 @@ export class Host {
       const st = this.hub.get(name) as EventStream;
       closed.set(st, st.advance());
     }
-    this.sendTick(closed);
+    const direct = this.directMessages(r.tick, r.social, r.refused);
+    this.sendTick(closed, direct);
+    this.social(r.tick, r.social);
     const ms = performance.now() - t0;
     this.tickTimes.push(ms);
     if (this.tickTimes.length > 2000) this.tickTimes.splice(0, this.tickTimes.length - 2000);
@@ -265,8 +290,8 @@ export class Host {
    * JSON endpoint and other streams keep every event.
    */
   private visible(stream: EventStream, events: readonly StreamEvent[]): readonly StreamEvent[] {
-    if (stream !== this.world.stream || !this.o.foldInputs) return events;
-    return events.filter((e) => !FOLDED.has(e.type));
+    if (stream !== this.world.stream) return events;
+    return events.filter((e) => !PRIVATE.has(e.type) && !(this.o.foldInputs && FOLDED.has(e.type)));
   }
 
   /**
@@ -274,7 +299,7 @@ export class Host {
    * the world stream, its snapshot/delta (skipped while the client is behind). Both go out in one
    * corked write per client; the events message is encoded once per stream.
    */
-  private sendTick(closed: Map<EventStream, { tick: number; events: readonly StreamEvent[] }>): void {
+  private sendTick(closed: Map<EventStream, { tick: number; events: readonly StreamEvent[] }>, direct: Map<number, Uint8Array[]> = new Map()): void {
     const w = this.world;
     const encoded = new Map<EventStream, Uint8Array>();
     for (const s of this.sessions) {
@@ -319,7 +344,12 @@ export class Host {
         }
       }
       const ev = events;
-      ws.cork(() => { this.send(s, ev); if (state) this.send(s, state); });
+      const mine = s.stream === w.stream ? direct.get(s.publicId) : undefined;
+      ws.cork(() => {
+        this.send(s, ev);
+        if (mine) for (const b of mine) this.send(s, b);
+        if (state) this.send(s, state);
+      });
     }
   }
 
@@ -351,6 +381,7 @@ export class Host {
       res.writeStatus('200 OK').writeHeader('content-type', 'application/json').end(JSON.stringify({ ok: !this.stopping, ...this.figures() }));
     });
     this.app.post('/auth/:action', (res, req) => this.authEndpoint(res, req.getParameter(0) ?? '', req.getHeader('authorization'), dec.decode(res.getRemoteAddressAsText())));
+    this.app.get('/chat/history', (res, req) => this.chatHistory(res, req.getHeader('authorization'), req.getQuery('channel') ?? '', req.getQuery('before') ?? '', req.getQuery('limit') ?? ''));
     this.app.post('/:stream/:privateId/:lastKnownTick', (res, req) => this.jsonEndpoint(res, req.getParameter(0) ?? '', req.getParameter(1) ?? '', req.getParameter(2) ?? ''));
     this.app.ws<Session>('/ws', {
       compression: uws.DISABLED,
@@ -423,7 +454,7 @@ export class Host {
   private authenticate(token: string): Principal | null {
     if (this.o.accounts) {
       const p = this.o.accounts.authenticate(token);
-      return p ? { account: p.account, guest: p.guest, accountId: p.guest ? undefined : p.accountId } : null;
+      return p ? { account: p.account, guest: p.guest, accountId: p.guest ? undefined : p.accountId, role: p.role } : null;
     }
     if (this.o.authenticate) return this.o.authenticate(token);
     return this.o.guests && token === 'guest' ? { account: 'guest', guest: true } : null;
@@ -496,6 +527,10 @@ export class Host {
     if (s.authTimer) { clearTimeout(s.authTimer); s.authTimer = null; }
     s.stream = stream; s.privateId = m.privateId; s.publicId = joined.publicId;
     const accountId = s.principal.accountId;
+    if (stream === this.world.stream) {
+      const role = ['player', 'moderator', 'admin'].includes(s.principal.role ?? '') ? (s.principal.role as string) : 'player';
+      stream.publishServer('_id', `${s.publicId},${accountId ?? 0},${role}`);
+    }
     if (stream === this.world.stream && accountId !== undefined) {
       this.accountOf.set(s.publicId, accountId);
       const saved = joined.connected ? this.o.avatars?.loadAvatar(accountId) : null;
@@ -541,8 +576,8 @@ export class Host {
       }
       case 'publish': st.publish(s.privateId, m.type, m.body); return;
       case 'chat':
-        if (m.channel !== 0) { this.error(s, ERROR.NOT_ALLOWED, 'only the world channel (0) is served on this host'); return; }
-        st.publish(s.privateId, 'chat', m.text);
+        if (st !== this.world.stream) { this.error(s, ERROR.NOT_ALLOWED, 'chat is served on the world stream'); return; }
+        st.publish(s.privateId, 'ch', JSON.stringify({ c: m.channel, to: m.to, t: m.text }));
         return;
       case 'spawn': {
         const mm = (r: bigint): number => Math.round((Number(r) * 1000) / 65536);
@@ -556,10 +591,121 @@ export class Host {
         this.setInterest(s.view, m.interest);
         return;
       case 'ping': this.sendMsg(s, { kind: 'pong', nonce: m.nonce, tick: st.tick }); return;
-      case 'ownership': case 'admin':
-        this.error(s, ERROR.NOT_ALLOWED, `${m.kind} is not served by this host`);
+      case 'ownership': {
+        if (st !== this.world.stream) { this.error(s, ERROR.NOT_ALLOWED, 'ownership is served on the world stream'); return; }
+        const action = ['request', 'release', 'grant', 'refuse', 'rule'][m.action];
+        if (!action) { this.error(s, ERROR.BAD_VALUE, 'ownership action is 0-4 (request, release, grant, refuse, set rule); set the owner with publish "ow"'); return; }
+        const body: Record<string, unknown> = { a: action, o: `${m.body.index}:${m.body.generation}` };
+        if (action === 'rule') body.r = ['ask', 'deny', 'allow'][m.rule];
+        if ((action === 'grant' || action === 'refuse') && m.target !== 0) body.p = m.target;
+        st.publish(s.privateId, 'ow', JSON.stringify(body));
+        return;
+      }
+      case 'admin':
+        if (st !== this.world.stream) { this.error(s, ERROR.NOT_ALLOWED, 'admin commands are served on the world stream'); return; }
+        st.publish(s.privateId, 'ad', JSON.stringify({ cmd: m.command, args: m.args }));
         return;
     }
+  }
+
+  // ---- the social layer's outputs ----
+
+  /**
+   * Per public id, the encoded messages the world tick addressed to it, in the order they were
+   * decided: chat lines, admin results and errors (SocialOutput.outbox), refusals of its events,
+   * and ownership changes of bodies in its interest. A message for many is encoded once.
+   */
+  private directMessages(tick: number, out: SocialOutput, refused: StepResult['refused']): Map<number, Uint8Array[]> {
+    const direct = new Map<number, Uint8Array[]>();
+    const put = (p: number, b: Uint8Array): void => { const l = direct.get(p); if (l) l.push(b); else direct.set(p, [b]); };
+    for (const o of out.outbox) {
+      const b = encodeServer(o.msg);
+      for (const p of o.to) put(p, b);
+    }
+    for (const r of refused) if (r.event.origin > 0) put(r.event.origin, encodeServer({ kind: 'error', code: r.code, message: `${r.event.type} refused: ${r.message}` }));
+    if (out.ownership.length) {
+      const w = this.world;
+      for (const c of out.ownership) {
+        const row = w.rowOfSlot[Number(c.body & 0xffffffffn)];
+        if (row === undefined || row < 0) continue;
+        const x = w.table.px[row] / 1024, z = w.table.pz[row] / 1024;
+        const b = encodeServer(SocialSim.ownershipMessage(c, tick + 1));
+        for (const sess of this.sessions) if (sess.view && sess.stream === w.stream && !sess.closed && w.interest.covers(sess.view, x, z)) put(sess.publicId, b);
+      }
+    }
+    return direct;
+  }
+
+  /** Writes chat lines and admin records, and carries out the admin effects decided in the tick. */
+  private social(tick: number, out: SocialOutput): void {
+    const rec = this.o.records, now = this.o.clock();
+    if (rec) {
+      rec.appendChat(out.chat.map((l) => ({ channel: l.key, tick: l.tick, sender: l.from === 0 ? 0 : this.world.sim.social.principal(l.from), text: l.text })));
+      rec.recordAdmin(out.audit.map((a) => ({ atMs: now, actor: a.actor, action: a.command, detail: JSON.stringify({ tick: a.tick, publicId: a.actorPublicId, args: a.args, ok: a.ok, message: a.message }) })));
+    }
+    for (const e of out.effects) {
+      switch (e.kind) {
+        case 'kick': this.remove(e.publicId, CLOSE.KICKED, ERROR.NOT_ALLOWED, `kicked: ${e.reason}`); break;
+        case 'ban': {
+          const until = this.o.accounts?.ban(e.accountId, e.minutes, e.reason) ?? now + e.minutes * 60_000;
+          for (const sess of [...this.sessions]) {
+            if (sess.principal?.accountId === e.accountId) this.remove(sess.publicId, CLOSE.BANNED, ERROR.BANNED, `banned until ${new Date(until).toISOString()}: ${e.reason}`, sess);
+          }
+          break;
+        }
+        case 'role': this.o.accounts?.setRole(e.accountId, e.role); break;
+        case 'tickRate': this.o.tickRate = e.value; break;
+        case 'shutdown': void this.stop().then(() => this.o.onShutdown?.(e.reason)); break;
+      }
+    }
+  }
+
+  /** Closes a world-stream client (kick, ban) and disconnects it from the stream at once (its '_d' is in the next tick). */
+  private remove(publicId: number, close: number, code: ErrorCode, message: string, only?: Session): void {
+    for (const sess of [...this.sessions]) {
+      if ((only && sess !== only) || sess.stream !== this.world.stream || sess.publicId !== publicId || sess.closed) continue;
+      this.error(sess, code, message);
+      this.world.stream.disconnect(sess.privateId);
+      this.close(sess, close, message.slice(0, 100));
+    }
+  }
+
+  /**
+   * Re-evaluates the temporary-admin rule (seed 000; src/social/temp-admin.ts) and publishes
+   * '_ta' into the world stream when its answer changed. Runs at start and after every login.
+   */
+  private reevaluateTempAdmin(): void {
+    const acc = this.o.accounts;
+    if (!acc) return;
+    const list = acc.ruleAccounts();
+    const since = list.reduce((m, a) => Math.min(m, a.createdMs), acc.clock());
+    const id = evaluateTempAdmin(list, acc.clock(), since, this.o.tempAdminRule ?? DEFAULT_TEMP_ADMIN_RULE).accountId ?? 0;
+    if (id !== this.tempAdmin) {
+      this.tempAdmin = id;
+      this.world.stream.publishServer('_ta', String(id));
+    }
+  }
+
+  /**
+   * GET /chat/history?channel=world|group:NAME|private:A:B&before=<id>&limit=<1..200> with
+   * `Authorization: Bearer <token>` -> {lines: [{id, channel, tick, sender, text}], before: id of
+   * the next page or null}, newest first. Private channels are readable by their two accounts
+   * only. Errors: 401 UNAUTHENTICATED, 403 NOT_ALLOWED, 400 BAD_VALUE, 404 without records.
+   */
+  private chatHistory(res: HttpResponse, authorization: string, channel: string, before: string, limit: string): void {
+    const reply = (status: string, body: unknown): void => { res.cork(() => res.writeStatus(status).writeHeader('content-type', 'application/json').end(JSON.stringify(body))); };
+    const fail = (status: string, code: string, message: string): void => reply(status, { error: { code, message } });
+    const rec = this.o.records;
+    if (!rec) { fail('404 Not Found', 'NOT_FOUND', 'this host keeps no chat history'); return; }
+    const p = this.authenticate(authorization.startsWith('Bearer ') ? authorization.slice(7).trim() : '');
+    if (!p) { fail('401 Unauthorized', 'UNAUTHENTICATED', 'send Authorization: Bearer <token>'); return; }
+    const priv = /^private:(-?\d+):(-?\d+)$/.exec(channel);
+    if (!(channel === 'world' || /^group:[A-Za-z0-9_-]{1,32}$/.test(channel) || priv)) { fail('400 Bad Request', 'BAD_VALUE', 'channel is world, group:NAME or private:A:B'); return; }
+    if (priv && !(p.accountId !== undefined && (Number(priv[1]) === p.accountId || Number(priv[2]) === p.accountId))) { fail('403 Forbidden', 'NOT_ALLOWED', 'a private channel is readable by its two players only'); return; }
+    const n = limit === '' ? 50 : Number(limit), b = before === '' ? null : Number(before);
+    if (!(Number.isInteger(n) && n >= 1 && n <= 200) || (b !== null && !Number.isInteger(b))) { fail('400 Bad Request', 'BAD_VALUE', 'limit is 1..200, before an id from the previous page'); return; }
+    const lines = rec.chatPage(channel, b, n);
+    reply('200 OK', { lines, before: lines.length === n ? lines[lines.length - 1].id : null });
   }
 
   // ---- accounts ----
@@ -578,7 +724,7 @@ export class Host {
       const bearer = authorization.startsWith('Bearer ') ? authorization.slice(7).trim() : '';
       const fail = (e: unknown): void => {
         if (!(e instanceof AuthError)) { reply('500 Internal Server Error', { error: { code: 'INTERNAL', message: 'internal error' } }); return; }
-        const status = { INVALID_CREDENTIALS: '401 Unauthorized', RATE_LIMITED: '429 Too Many Requests', BAD_VALUE: '400 Bad Request', TAKEN: '409 Conflict' }[e.code];
+        const status = { INVALID_CREDENTIALS: '401 Unauthorized', RATE_LIMITED: '429 Too Many Requests', BAD_VALUE: '400 Bad Request', TAKEN: '409 Conflict', BANNED: '403 Forbidden' }[e.code];
         reply(status, { error: { code: e.code, message: e.message } }, e.code === 'RATE_LIMITED' ? { 'retry-after': String(Math.ceil(e.retryAfterMs / 1000)) } : {});
       };
       let body: { name?: unknown; password?: unknown } = {};
@@ -592,7 +738,7 @@ export class Host {
       const name = typeof body.name === 'string' ? body.name : '', password = typeof body.password === 'string' ? body.password : '';
       switch (action) {
         case 'register': accounts.register(name, password).then((a) => reply('201 Created', { accountId: a.id }), fail); return;
-        case 'login': accounts.login(name, password, address).then((s) => reply('200 OK', { token: s.token, expiresMs: s.expiresMs }), fail); return;
+        case 'login': accounts.login(name, password, address).then((s) => { this.reevaluateTempAdmin(); reply('200 OK', { token: s.token, expiresMs: s.expiresMs }); }, fail); return;
         case 'refresh': try { reply('200 OK', accounts.refresh(bearer)); } catch (e) { fail(e); } return;
         case 'logout': {
           const ok = accounts.logout(bearer);
@@ -625,7 +771,8 @@ export class Host {
         for (const e of events) stream.publish(privateId, e.type, e.body);
         const since = stream.since(Number(lastKnown));
         if (since.kind === 'trimmed') { fail('410 Gone', ERROR.NOT_FOUND, `events before tick ${since.firstTick} are no longer kept: rejoin with lastKnownTick >= ${since.firstTick}`); return; }
-        reply('200 OK', { publicId, tick: since.tick, events: since.events.map(jsonEvent) });
+        const shown = stream === this.world.stream ? since.events.filter((e) => !PRIVATE.has(e.type)) : since.events;
+        reply('200 OK', { publicId, tick: since.tick, events: shown.map(jsonEvent) });
       } catch (e) {
         if (e instanceof StreamError) { fail('400 Bad Request', e.code, e.message); return; }
         fail('500 Internal Server Error', ERROR.INTERNAL, 'internal error');

@@ -16,7 +16,7 @@ import type { AccountRecord, AccountStore } from './store';
 
 /** An authentication failure: `code` (INVALID_CREDENTIALS, RATE_LIMITED, BAD_VALUE, TAKEN) and what to do. */
 export class AuthError extends Error {
-  constructor(readonly code: 'INVALID_CREDENTIALS' | 'RATE_LIMITED' | 'BAD_VALUE' | 'TAKEN', message: string, readonly retryAfterMs = 0) {
+  constructor(readonly code: 'INVALID_CREDENTIALS' | 'RATE_LIMITED' | 'BAD_VALUE' | 'TAKEN' | 'BANNED', message: string, readonly retryAfterMs = 0) {
     super(message);
     this.name = 'AuthError';
   }
@@ -122,6 +122,11 @@ export class AccountService {
       this.store.recordLogin({ atMs: this.now(), name: key, address, ok: false, reason: 'invalid' });
       throw new AuthError('INVALID_CREDENTIALS', 'wrong name or password');
     }
+    if (account.bannedUntilMs && account.bannedUntilMs > this.now()) {
+      // told only to whoever knows the password
+      this.store.recordLogin({ atMs: this.now(), name: key, address, ok: false, reason: 'banned' });
+      throw new AuthError('BANNED', `this account is banned until ${new Date(account.bannedUntilMs).toISOString()}${account.banReason ? `: ${account.banReason}` : ''}`);
+    }
     const token = randomBytes(32).toString('base64url');
     const now = this.now();
     this.store.transaction(() => {
@@ -142,7 +147,8 @@ export class AccountService {
     const s = this.store.sessionByHash(tokenHash(token));
     if (!s || s.revokedMs !== null || s.expiresMs <= this.now()) return null;
     const a = this.store.accountById(s.accountId);
-    return a ? { accountId: a.id, account: a.name, role: a.role, guest: false } : null;
+    if (!a || (a.bannedUntilMs && a.bannedUntilMs > this.now())) return null;
+    return { accountId: a.id, account: a.name, role: a.role, guest: false };
   }
 
   /** Rotates a valid token: a new token with a fresh expiry; the old one is revoked. Throws AuthError INVALID_CREDENTIALS for a token that is not valid. */
@@ -163,4 +169,23 @@ export class AccountService {
 
   /** Ends every session of an account (password change, ban). Returns how many were not yet revoked (expired ones included). */
   revokeAll(accountId: number): number { return this.store.revokeAllSessions(accountId, this.now()); }
+
+  /** Bans an account for `minutes` (its sessions end; login is refused with BANNED until then). Returns the end, ms. */
+  ban(accountId: number, minutes: number, reason: string): number {
+    const until = this.now() + Math.round(minutes * 60_000);
+    this.store.transaction(() => {
+      this.store.setBan(accountId, until, reason);
+      this.store.revokeAllSessions(accountId, this.now());
+    });
+    return until;
+  }
+
+  /** Sets an account's role ('player', 'moderator' or 'admin'). */
+  setRole(accountId: number, role: string): void { this.store.setRole(accountId, role); }
+
+  /** The accounts as the temporary-admin rule sees them. */
+  ruleAccounts(): Array<{ id: number; role: string; createdMs: number; lastLoginMs: number | null }> { return this.store.ruleAccounts(); }
+
+  /** The service's clock, ms. */
+  clock(): number { return this.now(); }
 }

@@ -127,6 +127,10 @@ export const MIGRATIONS: readonly string[] = [
    CREATE UNIQUE INDEX artifacts_remote ON artifacts(origin, remote_id) WHERE remote_id IS NOT NULL;
    CREATE INDEX artifacts_owner ON artifacts(owner_id);
    CREATE INDEX artifacts_stream ON artifacts(stream);`,
+  // 4: bans; chat history by sender principal; admin records with the stream tick
+  `ALTER TABLE accounts ADD COLUMN banned_until_ms INTEGER;
+   ALTER TABLE accounts ADD COLUMN ban_reason TEXT;
+   CREATE INDEX admin_records_at ON admin_records(at_ms);`,
 ];
 
 /** The schema version this build writes. */

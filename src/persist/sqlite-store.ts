@@ -12,7 +12,7 @@
  */
 import Database from 'better-sqlite3';
 import { migrate, PersistError } from './migrations';
-import type { AccountRecord, AccountStore, ArtifactRecord, ArtifactStore, AvatarRecord, AvatarStore, LoginRecord, SessionRecord, WorldLogStore, StoredSnapshot } from './store';
+import type { AccountRecord, AccountStore, AdminRecord, AdminStore, ArtifactRecord, ArtifactStore, AvatarRecord, AvatarStore, ChatRecord, ChatStore, LoginRecord, SessionRecord, WorldLogStore, StoredSnapshot } from './store';
 import type { StreamEvent } from '../protocol/messages';
 
 /** Options of SqliteStore.open. */
@@ -22,7 +22,7 @@ export interface SqliteOptions {
 }
 
 /** The SQLite implementation of the store interfaces. */
-export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, ArtifactStore {
+export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, ArtifactStore, ChatStore, AdminStore {
   private readonly st: Record<string, Database.Statement>;
 
   private constructor(readonly db: Database.Database, readonly path: string) {
@@ -54,6 +54,12 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
       artifactsIn: p("SELECT * FROM artifacts WHERE stream = ? AND origin = 'local' ORDER BY id"),
       deleteArtifact: p('DELETE FROM artifacts WHERE id = ?'),
       remoteArtifact: p('SELECT * FROM artifacts WHERE origin = ? AND remote_id = ?'),
+      setBan: p('UPDATE accounts SET banned_until_ms = ?, ban_reason = ? WHERE id = ?'),
+      ruleAccounts: p('SELECT id, role, created_ms, last_login_ms FROM accounts ORDER BY id'),
+      insertChat: p('INSERT INTO chat_history (channel, tick, sender, text) VALUES (?, ?, ?, ?)'),
+      chatPage: p('SELECT * FROM chat_history WHERE channel = ? AND id < ? ORDER BY id DESC LIMIT ?'),
+      insertAdmin: p('INSERT INTO admin_records (at_ms, actor, action, detail) VALUES (?, ?, ?, ?)'),
+      adminRecords: p('SELECT * FROM admin_records ORDER BY id DESC LIMIT ?'),
       saveAvatar: p('INSERT OR REPLACE INTO avatars (account_id, state, saved_ms) VALUES (?, ?, ?)'),
       loadAvatar: p('SELECT state, saved_ms FROM avatars WHERE account_id = ?'),
       oldSnapshots: p('SELECT tick FROM snapshots WHERE stream = ? ORDER BY tick DESC LIMIT -1 OFFSET ?'),
@@ -121,6 +127,32 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
     return (this.st.recentLogins.all(name, limit) as Array<Record<string, unknown>>).map((r) => ({
       atMs: r.at_ms as number, name: r.name as string, address: r.address as string, ok: r.ok === 1, reason: r.reason as string,
     }));
+  }
+
+  setBan(id: number, untilMs: number | null, reason: string | null): void { this.st.setBan.run(untilMs, reason, id); }
+
+  ruleAccounts(): Array<{ id: number; role: string; createdMs: number; lastLoginMs: number | null }> {
+    return (this.st.ruleAccounts.all() as Array<Record<string, number | string | null>>).map((r) => ({
+      id: r.id as number, role: r.role as string, createdMs: r.created_ms as number, lastLoginMs: (r.last_login_ms as number | null) ?? null,
+    }));
+  }
+
+  // ---- ChatStore, AdminStore ----
+
+  appendChat(lines: ReadonlyArray<Omit<ChatRecord, 'id'>>): void {
+    if (lines.length) this.db.transaction(() => { for (const l of lines) this.st.insertChat.run(l.channel, l.tick, l.sender, l.text); })();
+  }
+
+  chatPage(channel: string, beforeId: number | null, limit: number): ChatRecord[] {
+    return this.st.chatPage.all(channel, beforeId ?? Number.MAX_SAFE_INTEGER, limit) as ChatRecord[];
+  }
+
+  recordAdmin(rows: readonly AdminRecord[]): void {
+    if (rows.length) this.db.transaction(() => { for (const r of rows) this.st.insertAdmin.run(r.atMs, r.actor, r.action, r.detail); })();
+  }
+
+  adminRecords(limit: number): AdminRecord[] {
+    return (this.st.adminRecords.all(limit) as Array<Record<string, unknown>>).map((r) => ({ atMs: r.at_ms as number, actor: r.actor as number, action: r.action as string, detail: r.detail as string }));
   }
 
   // ---- WorldLogStore ----
@@ -225,6 +257,7 @@ function toAccount(r: unknown): AccountRecord | null {
   return {
     id: a.id as number, name: a.name as string, passwordHash: a.password_hash as Buffer, passwordSalt: a.password_salt as Buffer,
     passwordParams: a.password_params as string, role: a.role as string, createdMs: a.created_ms as number, lastLoginMs: (a.last_login_ms as number | null) ?? null,
+    bannedUntilMs: (a.banned_until_ms as number | null) ?? null, banReason: (a.ban_reason as string | null) ?? null,
   };
 }
 

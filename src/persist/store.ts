@@ -20,6 +20,9 @@ export interface AccountRecord {
   role: string;
   createdMs: number;
   lastLoginMs: number | null;
+  /** Banned until this time (ms), or null. */
+  bannedUntilMs?: number | null;
+  banReason?: string | null;
 }
 
 /** A session: the SHA-256 of its bearer token (the token is never stored), owner, lifetime. */
@@ -43,7 +46,31 @@ export interface AccountStore {
   revokeAllSessions(accountId: number, atMs: number): number;
   recordLogin(r: LoginRecord): void;
   recentLogins(name: string, limit: number): LoginRecord[];
+  /** Bans an account until `untilMs` (null lifts the ban). */
+  setBan(id: number, untilMs: number | null, reason: string | null): void;
+  /** Every account's id, role, creation and last login (the temporary-admin rule's input). */
+  ruleAccounts(): Array<{ id: number; role: string; createdMs: number; lastLoginMs: number | null }>;
   transaction<T>(fn: () => T): T;
+}
+
+/** A stored chat line: channel key ('world', 'group:NAME', 'private:A:B'), tick, sender principal (0 = the server), text. */
+export interface ChatRecord { id: number; channel: string; tick: number; sender: number; text: string }
+
+/** Chat history, paged newest first. */
+export interface ChatStore {
+  appendChat(lines: ReadonlyArray<Omit<ChatRecord, 'id'>>): void;
+  /** Up to `limit` lines of `channel` with id < `beforeId` (all when null), newest first. */
+  chatPage(channel: string, beforeId: number | null, limit: number): ChatRecord[];
+}
+
+/** An audited admin action: when (ms), who (principal), what, and a JSON detail (tick, args, outcome). */
+export interface AdminRecord { atMs: number; actor: number; action: string; detail: string }
+
+/** Admin records. */
+export interface AdminStore {
+  recordAdmin(rows: readonly AdminRecord[]): void;
+  /** The newest `limit` records, newest first. */
+  adminRecords(limit: number): AdminRecord[];
 }
 
 /** A stored world snapshot: the stream's open tick when it was taken, the sim hash (hex), the bytes. */

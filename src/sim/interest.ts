@@ -96,6 +96,12 @@ export class InterestPublisher {
   }
 
   /** Records an acknowledgement (ticks only move forward; unknown ticks are ignored). */
+  /** Does the view cover the point (x, z), m? (Its cells, as membership in deltas counts them.) */
+  covers(v: ClientView, x: number, z: number): boolean {
+    const cx = Math.floor((x * 1024) / this.cellQ), cz = Math.floor((z * 1024) / this.cellQ);
+    return Math.abs(cx - v.cx) <= v.cells && Math.abs(cz - v.cz) <= v.cells;
+  }
+
   acknowledge(v: ClientView, tick: number): void {
     if (tick > v.acked && v.sent.has(tick)) v.acked = tick;
   }

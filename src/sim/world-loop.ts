@@ -27,6 +27,8 @@ export interface StepResult {
   refused: Refusal[];
   /** Avatars that left this tick and where (see TickResult.left). */
   left: TickResult['left'];
+  /** The social layer's outputs of the tick (TickResult.social). */
+  social: TickResult['social'];
   /** Main sim state hash after the tick (state tick + 1). */
   hash: bigint;
   /** Wall time of the step, ms. */
@@ -201,7 +203,7 @@ export class WorldLoop {
       this.stream.addSnapshot(next, payload.length + 16, payload);
       if (Number.isFinite(this.retainTicks) && next > this.retainTicks) this.stream.trimBefore(next - this.retainTicks);
     }
-    return { tick: closed.tick, events: closed.events, refused: res.refused, left: res.left, hash, ms: performance.now() - t0 };
+    return { tick: closed.tick, events: closed.events, refused: res.refused, left: res.left, social: res.social, hash, ms: performance.now() - t0 };
   }
 
   /** The catch-up snapshot of the current state (start of the stream's open tick), JSON; `simHash`: the current hash when the caller has it. */

@@ -210,6 +210,9 @@ export class SocialSim {
   /** Ownership of a body: its entry, or the world's default (no owner, no master, allow). */
   ownershipOf(h: BodyHandle): Ownership { return this.objects.get(h) ?? { owner: null, master: null, rule: 'allow' }; }
 
+  /** The temporary admin's account id (0 = none). */
+  get tempAdminAccount(): number { return this.tempAdmin; }
+
   /** Gravity set by an admin (null: the configuration's). */
   get gravitySetting(): Vec3 | null { return this.gravity; }
 
