@@ -139,6 +139,12 @@ export const ADMIN_COMMANDS = {
 
 const RANK: Record<Role, number> = { player: 0, moderator: 1, admin: 2 };
 
+/** Marks a guest in a principal on the wire (ServerOwnership.owner/master are uint). */
+export const GUEST_BIT = 0x80000000;
+
+/** A principal as the wire carries it: account id, GUEST_BIT + public id for a guest, 0 = the world. */
+export function wirePrincipal(p: number | null): number { return p === null ? 0 : p > 0 ? p : (GUEST_BIT + -p) >>> 0; }
+
 /** Parses a handle "slot:generation". */
 export function parseHandle(s: unknown): BodyHandle | null {
   const m = typeof s === 'string' ? HANDLE.exec(s) : null;
@@ -608,9 +614,12 @@ export class SocialSim {
     }
   }
 
-  /** The ServerMessage of an ownership change (principals; 0 = the world). */
+  /**
+   * The ServerMessage of an ownership change. Owner and master travel as uint (schemas/server.fbs):
+   * an account id, GUEST_BIT + public id for a guest (principal -publicId), 0 for the world.
+   */
   static ownershipMessage(c: { body: BodyHandle } & Ownership, tick: number): ServerMessage {
-    return { kind: 'ownership', body: { index: Number(c.body & 0xffffffffn), generation: Number(c.body >> 32n) }, owner: c.owner ?? 0, master: c.master ?? 0, rule: RULE_CODE[c.rule], tick };
+    return { kind: 'ownership', body: { index: Number(c.body & 0xffffffffn), generation: Number(c.body >> 32n) }, owner: wirePrincipal(c.owner), master: wirePrincipal(c.master), rule: RULE_CODE[c.rule], tick };
   }
 
   /** Hash input of the social state (sorted; the same for a live run and a replay). */
