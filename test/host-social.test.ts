@@ -20,11 +20,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface World { host: Host; store: SqliteStore; accounts: AccountService; clock: { t: number }; url: string; http: string }
 
-async function world(opts: { floodLimit?: number } = {}): Promise<World> {
+async function world(opts: { floodLimit?: number; onShutdown?: (reason: string) => void } = {}): Promise<World> {
   const clock = { t: 1_000 * DAY };
   const store = SqliteStore.open(':memory:');
   const accounts = new AccountService(store, { now: () => clock.t, scrypt: { N: 2 ** 10, r: 8, p: 1, keylen: 64 } });
-  const host = await Host.start({ port: 0, world: testWorld({ spheres: 0 }), accounts, avatars: store, records: store, clock: () => clock.t, rateLimits: { chat: { perSecond: 1000, burst: 1000 } }, floodLimit: opts.floodLimit });
+  const host = await Host.start({ port: 0, world: testWorld({ spheres: 0 }), accounts, avatars: store, records: store, clock: () => clock.t, rateLimits: { chat: { perSecond: 1000, burst: 1000 } }, floodLimit: opts.floodLimit, onShutdown: opts.onShutdown });
   return { host, store, accounts, clock, url: `ws://127.0.0.1:${host.port}/ws`, http: `http://127.0.0.1:${host.port}` };
 }
 
@@ -209,6 +209,36 @@ test('ownership: a request under ask reaches the master as an event, the grant r
     m.send({ kind: 'publish', type: 'ob', body: JSON.stringify({ o: `${own.body.index}:${own.body.generation}`, k: 'impulse', v: [0, 2000, 0] }) });
     await m.until(() => m.of('error').some((e) => e.code === ERROR.NOT_OWNER), 3000, 'the old owner is refused');
     expect(r.of('error')).toEqual([]);
+  } finally {
+    for (const x of clients) x.close();
+    await w.host.stop(); w.store.close();
+  }
+}, 60_000);
+
+test('tickrate and shutdown from an admin: the host ticks faster, welcomes at the new rate, then stops and says why', async () => {
+  let said = '', done = (): void => {};
+  const stopped = new Promise<void>((resolve) => { done = resolve; });
+  const w = await world({ onShutdown: (r) => { said = r; done(); } });
+  const clients: RawClient[] = [];
+  try {
+    const boss = await account(w, 'boss', 'admin');
+    const b = await join(w, boss.token, 'boss-1');
+    clients.push(b);
+    await sleep(200);
+    b.send({ kind: 'admin', command: 'tickrate', args: ['40'] });
+    await b.until(() => b.of('adminResult').length === 1);
+    expect(b.of('adminResult')[0]).toMatchObject({ ok: true });
+    const t0 = w.host.world.stream.tick;
+    await sleep(1000);
+    const rate = w.host.world.stream.tick - t0;
+    expect(rate).toBeGreaterThan(30);                                        // about 40 ticks in a second (was 20)
+    const late = await join(w, 'guest', 'late');
+    clients.push(late);
+    expect(late.of('welcome')[0].tickRate).toBe(40);
+    b.send({ kind: 'admin', command: 'shutdown', args: ['maintenance'] });
+    await stopped;
+    expect(said).toBe('maintenance');
+    expect((await late.done).code).toBe(CLOSE.GOING_AWAY);
   } finally {
     for (const x of clients) x.close();
     await w.host.stop(); w.store.close();

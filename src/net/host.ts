@@ -221,6 +221,7 @@ export class Host {
     else arts?.restoreInto(this.world);
     // an admin's tick rate outlives restarts (it is world state); the stream and timer follow it
     this.o.tickRate = this.world.sim.social.tickRateSetting ?? this.o.tickRate;
+    this.world.stream.tickRate = this.o.tickRate;
     this.tempAdmin = this.world.sim.social.tempAdminAccount;
     this.reevaluateTempAdmin();
     this.app = uws.App();
@@ -654,7 +655,7 @@ export class Host {
           break;
         }
         case 'role': this.o.accounts?.setRole(e.accountId, e.role); break;
-        case 'tickRate': this.o.tickRate = e.value; break;
+        case 'tickRate': this.o.tickRate = e.value; for (const n of this.hub.list()) (this.hub.get(n) as EventStream).tickRate = e.value; break;
         case 'shutdown': void this.stop().then(() => this.o.onShutdown?.(e.reason)); break;
       }
     }

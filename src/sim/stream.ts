@@ -224,8 +224,8 @@ export class EventStream {
   readonly name: string;
   /** The seed: 32 hex digits, the '_a' body. */
   readonly seed: string;
-  /** Nominal tick rate in Hz (reporting only). */
-  readonly tickRate: number;
+  /** Nominal tick rate in Hz (reporting only; the host sets it when an admin changes the rate). */
+  tickRate: number;
   /** Silence before a client's '_d', ms. */
   readonly silenceMs: number;
   /** Largest accepted body, UTF-8 bytes. */
