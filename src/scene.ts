@@ -1,0 +1,185 @@
+/**
+ * Scene files: the world an operator runs, as JSON (format "tessera.scene.v1"). Every length is
+ * in metres, every speed in m/s; positions are [x, y, z] with y up.
+ *
+ *   {
+ *     "format": "tessera.scene.v1",
+ *     "world":      { "capacity": 8192, "tickRate": 20, "maxBodyRadius": 1, "sleep": true },
+ *     "partition":  { "xCuts": [0], "zCuts": [0] },          shard borders (optional: one shard)
+ *     "spawnPoints": [[0, 1.2, 0], ...],                      where avatars appear (at least one)
+ *     "statics": [                                           fixed geometry
+ *       { "plane": { "normal": [0, 1, 0], "offset": 0 } },
+ *       { "box":   { "center": [x, y, z], "half": [hx, hy, hz] } },
+ *       { "stairs": { "from": [x, y, z], "direction": "+x" | "-x" | "+z" | "-z",
+ *                     "steps": 8, "rise": 0.2, "run": 0.5, "width": 3 } }   a ramp a character can walk up
+ *     ],
+ *     "piles":    [ { "center": [x, y, z], "layers": 4, "radius": 0.3 } ],   spheres stacked in a pyramid
+ *     "ballPits": [ { "min": [x, z], "max": [x, z], "count": 300, "radius": 0.25, "height": 2, "wall": 0.6 } ]
+ *   }
+ *
+ * A ball pit is a box-walled pen filled with spheres dropped on a grid; placed across a shard
+ * border, its balls hand off between shards all the time. Building a scene is deterministic
+ * (same file, same world, same hash).
+ */
+import { readFileSync } from 'node:fs';
+import type { Vec3 } from './physics/world';
+import type { WorldSetup } from './sim/main-sim';
+import type { ShardedWorld } from './physics/sharded';
+
+/** A parsed scene file. */
+export interface SceneFile {
+  format: 'tessera.scene.v1';
+  world: { capacity: number; tickRate: number; maxBodyRadius?: number; sleep?: boolean };
+  partition?: { xCuts: number[]; zCuts: number[] };
+  spawnPoints: Vec3[];
+  statics?: Array<{ plane: { normal: Vec3; offset: number } } | { box: { center: Vec3; half: Vec3 } } | { stairs: Stairs }>;
+  piles?: Array<{ center: Vec3; layers: number; radius: number }>;
+  ballPits?: Array<{ min: [number, number]; max: [number, number]; count: number; radius: number; height?: number; wall?: number }>;
+}
+
+/** A flight of steps as a ramp (boxes, since boxes are axis-aligned). */
+export interface Stairs { from: Vec3; direction: '+x' | '-x' | '+z' | '-z'; steps: number; rise: number; run: number; width: number }
+
+/** A scene that cannot be used; `path` says where in the file (e.g. "piles[0].layers"). */
+export class SceneError extends Error {
+  constructor(readonly path: string, message: string) {
+    super(`scene ${path}: ${message}`);
+    this.name = 'SceneError';
+  }
+}
+
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+function vec(x: unknown, path: string, n = 3): number[] {
+  if (!Array.isArray(x) || x.length !== n || !x.every(isNum)) throw new SceneError(path, `must be [${n} numbers]`);
+  return x as number[];
+}
+function num(x: unknown, path: string, min: number, max: number, int = false): number {
+  if (!isNum(x) || x < min || x > max || (int && !Number.isInteger(x))) throw new SceneError(path, `must be ${int ? 'an integer' : 'a number'} in ${min}..${max}`);
+  return x;
+}
+
+/**
+ * Checks a scene object (parsed JSON) and returns it typed. Throws SceneError naming the first
+ * field that is wrong and what it must be.
+ */
+export function parseScene(raw: unknown): SceneFile {
+  if (typeof raw !== 'object' || raw === null) throw new SceneError('(root)', 'must be a JSON object');
+  const s = raw as Record<string, unknown>;
+  if (s.format !== 'tessera.scene.v1') throw new SceneError('format', 'must be "tessera.scene.v1"');
+  const w = s.world as Record<string, unknown> | undefined;
+  if (!w || typeof w !== 'object') throw new SceneError('world', 'must be an object {capacity, tickRate}');
+  num(w.capacity, 'world.capacity', 16, 1_000_000, true);
+  num(w.tickRate, 'world.tickRate', 1, 240, true);
+  if (w.maxBodyRadius !== undefined) num(w.maxBodyRadius, 'world.maxBodyRadius', 0.05, 10);
+  if (s.partition !== undefined) {
+    const p = s.partition as Record<string, unknown>;
+    for (const k of ['xCuts', 'zCuts']) {
+      const cuts = p?.[k];
+      if (!Array.isArray(cuts) || !cuts.every(isNum)) throw new SceneError(`partition.${k}`, 'must be an array of numbers');
+      for (let i = 1; i < cuts.length; i++) if (!(cuts[i] > cuts[i - 1])) throw new SceneError(`partition.${k}`, 'must increase strictly');
+    }
+  }
+  if (!Array.isArray(s.spawnPoints) || s.spawnPoints.length === 0) throw new SceneError('spawnPoints', 'must list at least one [x, y, z]');
+  s.spawnPoints.forEach((p, i) => vec(p, `spawnPoints[${i}]`));
+  ((s.statics ?? []) as unknown[]).forEach((st, i) => {
+    const o = st as Record<string, Record<string, unknown>>;
+    const at = `statics[${i}]`;
+    if (o?.plane) { vec(o.plane.normal, `${at}.plane.normal`); num(o.plane.offset, `${at}.plane.offset`, -1e6, 1e6); }
+    else if (o?.box) { vec(o.box.center, `${at}.box.center`); vec(o.box.half, `${at}.box.half`).forEach((h, k) => num(h, `${at}.box.half[${k}]`, 0.01, 1e4)); }
+    else if (o?.stairs) {
+      vec(o.stairs.from, `${at}.stairs.from`);
+      if (!['+x', '-x', '+z', '-z'].includes(o.stairs.direction as string)) throw new SceneError(`${at}.stairs.direction`, 'must be "+x", "-x", "+z" or "-z"');
+      num(o.stairs.steps, `${at}.stairs.steps`, 1, 200, true);
+      num(o.stairs.rise, `${at}.stairs.rise`, 0.01, 1);
+      num(o.stairs.run, `${at}.stairs.run`, 0.05, 10);
+      num(o.stairs.width, `${at}.stairs.width`, 0.1, 100);
+    } else throw new SceneError(at, 'must be {plane}, {box} or {stairs}');
+  });
+  ((s.piles ?? []) as Array<Record<string, unknown>>).forEach((p, i) => {
+    vec(p?.center, `piles[${i}].center`); num(p.layers, `piles[${i}].layers`, 1, 30, true); num(p.radius, `piles[${i}].radius`, 0.05, 4);
+  });
+  ((s.ballPits ?? []) as Array<Record<string, unknown>>).forEach((b, i) => {
+    vec(b?.min, `ballPits[${i}].min`, 2); vec(b.max, `ballPits[${i}].max`, 2);
+    num(b.count, `ballPits[${i}].count`, 1, 100_000, true); num(b.radius, `ballPits[${i}].radius`, 0.05, 4);
+  });
+  const file = s as unknown as SceneFile;
+  if (sceneBodies(file) > file.world.capacity) throw new SceneError('world.capacity', `the scene has ${sceneBodies(file)} bodies: raise capacity (it also holds avatars and spawned objects)`);
+  return file;
+}
+
+/** Bodies the scene builds (statics included). */
+export function sceneBodies(s: SceneFile): number {
+  let n = 0;
+  for (const st of s.statics ?? []) n += 'stairs' in st ? st.stairs.steps : 1;
+  for (const p of s.piles ?? []) n += (p.layers * (p.layers + 1) * (2 * p.layers + 1)) / 6;
+  for (const b of s.ballPits ?? []) n += b.count + 4;
+  return n;
+}
+
+/** Reads and checks a scene file. Throws SceneError (or the fs error for a missing file). */
+export function loadScene(path: string): SceneFile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new SceneError('(file)', `${path} is not JSON: ${e.message}`);
+    throw e;
+  }
+  return parseScene(raw);
+}
+
+/** The world setup of a scene (its builder is deterministic); `workers`: shard worker threads. */
+export function sceneSetup(s: SceneFile, workers = 0): WorldSetup {
+  return {
+    config: { capacity: s.world.capacity, tickRate: s.world.tickRate, maxBodyRadius: s.world.maxBodyRadius ?? 1, sleep: { enabled: s.world.sleep ?? true } },
+    partition: s.partition,
+    shardOptions: workers > 0 ? { workers } : undefined,
+    spawnPoints: s.spawnPoints,
+    scene: (w) => buildScene(w, s),
+  };
+}
+
+function buildScene(w: ShardedWorld, s: SceneFile): void {
+  for (const st of s.statics ?? []) {
+    if ('plane' in st) w.addPlane(st.plane);
+    else if ('box' in st) w.addBox({ position: st.box.center, half: st.box.half });
+    else stairs(w, st.stairs);
+  }
+  for (const p of s.piles ?? []) {
+    const r = p.radius, d = 2 * r * 1.001;
+    for (let layer = 0; layer < p.layers; layer++) {
+      const side = p.layers - layer, off = ((side - 1) * d) / 2;
+      for (let i = 0; i < side; i++) {
+        for (let k = 0; k < side; k++) {
+          w.addSphere({ position: [p.center[0] + i * d - off, p.center[1] + r + layer * d * 0.82, p.center[2] + k * d - off], radius: r, friction: 0.6, restitution: 0.1 });
+        }
+      }
+    }
+  }
+  for (const b of s.ballPits ?? []) {
+    const [x0, z0] = b.min, [x1, z1] = b.max, h = b.wall ?? 0.6, t = 0.1;
+    const cx = (x0 + x1) / 2, cz = (z0 + z1) / 2, hx = (x1 - x0) / 2, hz = (z1 - z0) / 2;
+    w.addBox({ position: [cx, h / 2, z0 - t], half: [hx + 2 * t, h / 2, t] });
+    w.addBox({ position: [cx, h / 2, z1 + t], half: [hx + 2 * t, h / 2, t] });
+    w.addBox({ position: [x0 - t, h / 2, cz], half: [t, h / 2, hz] });
+    w.addBox({ position: [x1 + t, h / 2, cz], half: [t, h / 2, hz] });
+    const d = 2 * b.radius * 1.05, nx = Math.max(1, Math.floor((x1 - x0) / d)), nz = Math.max(1, Math.floor((z1 - z0) / d));
+    for (let k = 0; k < b.count; k++) {
+      const i = k % nx, j = Math.floor(k / nx) % nz, layer = Math.floor(k / (nx * nz));
+      w.addSphere({ position: [x0 + (i + 0.5) * d, b.radius + (b.height ?? 0.5) + layer * d, z0 + (j + 0.5) * d], radius: b.radius, friction: 0.3, restitution: 0.4 });
+    }
+  }
+}
+
+function stairs(w: ShardedWorld, st: Stairs): void {
+  const axis = st.direction[1] === 'x' ? 0 : 2, sign = st.direction[0] === '+' ? 1 : -1;
+  for (let k = 0; k < st.steps; k++) {
+    // step k: a box from the ground up to (k + 1) rises, run long, at distance k runs
+    const top = (k + 1) * st.rise, along = (k + 0.5) * st.run * sign;
+    const center: [number, number, number] = [st.from[0], st.from[1] + top / 2, st.from[2]];
+    center[axis] += along;
+    const half: [number, number, number] = [st.width / 2, top / 2, st.width / 2];
+    half[axis] = st.run / 2;
+    w.addBox({ position: center, half });
+  }
+}
