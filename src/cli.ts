@@ -1,10 +1,22 @@
 /**
- * `tessera` command line. For now the main job prints the build information of the core
- * (variants, sizes), runs a self-check of the math core across memory kinds and a small
- * physics scene on the release and debug builds (their state hashes must agree), and exits;
- * later issues make `serve` the server.
+ * `tessera` command line (commander):
+ *
+ *   tessera serve      the main job (default command; src/serve.ts): host, world, persistence
+ *   tessera replay     replays a database's world log from tick 0 and prints per-tick hashes
+ *   tessera inspect    prints a summary of a database's newest snapshot
+ *   tessera selfcheck  build information of the core and a determinism self-check of its variants
+ *
+ * Errors a user can act on (configuration, scene, database) print one line and exit 2.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { serve, resolveConfig, ConfigError, DEFAULT_SERVE } from './serve';
+import { SceneError, loadScene, sceneSetup } from './scene';
+import { PersistError } from './persist/migrations';
+import { SqliteStore } from './persist/sqlite-store';
+import { replayLog } from './sim/replay';
+import { decodeWorldSnapshot } from './sim/world-snapshot';
 import { Core, createMemory, wasmPath, type CoreVariant } from './physics/wasm';
 import { planLayout } from './physics/layout';
 import { xxh64 } from './physics/xxhash64';
@@ -43,9 +55,11 @@ export function mathSequenceHash(variant: CoreVariant, seed: bigint, count: numb
   return core.hash64(out, count * itemBytes);
 }
 
-function main(): void {
-  const pkg = JSON.parse(readFileSync(`${__dirname}/../../../package.json`, 'utf8')) as { version: string };
-  console.log(`tessera ${pkg.version} (node ${process.version})`);
+const pkg = (): { version: string } => JSON.parse(readFileSync(`${__dirname}/../../../package.json`, 'utf8')) as { version: string };
+
+/** The self-check: sets process.exitCode 1 when the core variants disagree. */
+function selfCheck(): void {
+  console.log(`tessera ${pkg().version} (node ${process.version})`);
   const hashes = new Set<string>();
   for (const v of ['release', 'debug', 'unshared'] as const) {
     const bytes = readFileSync(wasmPath(v));
@@ -71,4 +85,92 @@ function main(): void {
   console.log('all core variants agree');
 }
 
-if (require.main === module) main();
+/** Opens an existing database read-mostly; throws ConfigError when the file is missing. */
+function openDb(path: string): SqliteStore {
+  const file = existsSync(path) && statSync(path).isDirectory() ? resolve(path, 'tessera.sqlite') : path;
+  if (!existsSync(file)) throw new ConfigError('database', 'argument', `${file} does not exist`);
+  return SqliteStore.open(file);
+}
+
+/** The command-line program (exported for tests). */
+export function program(): Command {
+  const p = new Command('tessera').description('deterministic, sharded physics server for persistent multi-user worlds').version(pkg().version);
+  p.command('serve', { isDefault: true })
+    .description('run the server: host, world, persistence (defaults: port 9001, ./data, the demo scene, a worker per core, guests on)')
+    .addOption(new Option('-p, --port <n>', `TCP port (0 = any free one) [${DEFAULT_SERVE.port}]`))
+    .addOption(new Option('--host <address>', `address to bind [${DEFAULT_SERVE.host}]`))
+    .addOption(new Option('-d, --data <dir>', `directory of tessera.sqlite [${DEFAULT_SERVE.data}]`))
+    .addOption(new Option('-s, --scene <file>', 'scene file (tessera.scene.v1) [scenes/demo.json]'))
+    .addOption(new Option('-w, --workers <n>', `shard worker threads [${DEFAULT_SERVE.workers}]`))
+    .addOption(new Option('--guests', 'accept the "guest" token [on]'))
+    .addOption(new Option('--no-guests', 'refuse the "guest" token'))
+    .addOption(new Option('--snapshot-every <ticks>', `ticks between world snapshots [${DEFAULT_SERVE.snapshotEvery}]`))
+    .addOption(new Option('--log-level <level>', `pino level [${DEFAULT_SERVE.logLevel}]`))
+    .addOption(new Option('-c, --config <file>', 'JSON file with the same settings (flags and TESSERA_* variables win)'))
+    .action(async (o: Record<string, unknown>) => {
+      const cfg = resolveConfig({ port: o.port, host: o.host, data: o.data, scene: o.scene, workers: o.workers, guests: o.guests, snapshotEvery: o.snapshotEvery, logLevel: o.logLevel }, process.env, o.config as string | undefined);
+      const s = await serve(cfg);
+      for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+        process.once(sig, () => { void s.stop(sig).then(() => process.exit(0), (e: Error) => { s.log.error({ err: e }, 'stop failed'); process.exit(1); }); });
+      }
+      // an admin's shutdown stops the server; the process follows
+      void s.stopped.then(() => process.exit(0));
+    });
+  p.command('replay <database>')
+    .description('replay the world log of a database from tick 0 and print per-tick hashes, checked against the stored ones')
+    .option('-s, --scene <file>', 'scene the world was created from', DEFAULT_SERVE.scene)
+    .option('--every <n>', 'print every n-th tick', '1')
+    .option('--stream <name>', 'world stream name', 'world')
+    .action(async (db: string, o: { scene: string; every: string; stream: string }) => {
+      const store = openDb(db);
+      try {
+        const ticks = store.ticksFrom(o.stream, 0);
+        if (!ticks.length || ticks[0].tick !== 0) throw new ConfigError('database', db, `the log of ${o.stream} does not start at tick 0`);
+        const every = Math.max(1, Number(o.every) || 1);
+        let bad = 0;
+        await replayLog(sceneSetup(loadScene(o.scene)), ticks.flatMap((t) => t.events), ticks.length, (r) => {
+          const want = ticks[r.tick].hash, got = r.hash.toString(16);
+          if (got !== want) bad++;
+          if (r.tick % every === 0 || got !== want || r.tick === ticks.length - 1) console.log(`${r.tick} ${got}${got === want ? '' : ` MISMATCH (log says ${want})`}`);
+        });
+        console.log(bad ? `${bad} of ${ticks.length} ticks differ from the log` : `${ticks.length} ticks replayed, every hash equals the log`);
+        if (bad) process.exitCode = 1;
+      } finally { store.close(); }
+    });
+  p.command('inspect <database>')
+    .description("print a summary of a database's newest world snapshot")
+    .option('--stream <name>', 'world stream name', 'world')
+    .action((db: string, o: { stream: string }) => {
+      const store = openDb(db);
+      try {
+        const snap = store.newestSnapshot(o.stream);
+        if (!snap) { console.log(`no snapshot of ${o.stream}`); return; }
+        const s = decodeWorldSnapshot(snap.data);
+        const game = JSON.parse(s.game) as { avatars: unknown[]; spawned: Array<[number, unknown[]]>; artifacts?: unknown[] };
+        const dv = new DataView(s.physics.buffer, s.physics.byteOffset, s.physics.byteLength);
+        console.log(JSON.stringify({
+          stream: o.stream, tick: snap.tick, hash: snap.hash, bytes: snap.data.byteLength,
+          physics: { bytes: s.physics.byteLength, shards: dv.getUint32(12, true), slotsUsed: dv.getUint32(16, true) },
+          clientsConnected: s.stream.clients.filter((c) => c.connected).length, clientsKnown: s.stream.clients.length, avatars: game.avatars.length, spawned: game.spawned.reduce((n, [, l]) => n + l.length, 0),
+          artifacts: game.artifacts?.length ?? 0, lastTick: store.lastTick(o.stream),
+        }, null, 2));
+      } finally { store.close(); }
+    });
+  p.command('selfcheck').description('core build information and a determinism self-check of its variants').action(() => selfCheck());
+  return p;
+}
+
+/** Errors a user can fix: one line, exit 2. */
+function userError(e: unknown): boolean {
+  if (e instanceof ConfigError || e instanceof SceneError || e instanceof PersistError) {
+    console.error(`tessera: ${e.message}`);
+    process.exit(2);
+  }
+  return false;
+}
+
+if (require.main === module) {
+  program().parseAsync(process.argv).catch((e: unknown) => {
+    if (!userError(e)) { console.error(e); process.exit(1); }
+  });
+}

@@ -121,8 +121,10 @@ export interface HostOptions {
   maxJsonBody?: number;
   /** Keep the world stream's inputs ('in') and avatar contacts ('_h') out of what WebSocket clients receive (see Host.visible). Default true. */
   foldInputs?: boolean;
-  /** Called after every world tick (metrics, tests). */
-  onTick?: (r: StepResult) => void;
+  /** Called after every world tick (metrics, tests): `ms` is the whole host tick, `stepMs` the world step in it. */
+  onTick?: (r: StepResult & { stepMs: number }) => void;
+  /** Prometheus exposition for GET /metrics (src/net/metrics.ts). Without it /metrics is 404. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
   /** Milliseconds clock (tests). Default Date.now. */
   clock?: () => number;
   /** Do not start the tick timer (tests drive `tickOnce`). Default false. */
@@ -181,7 +183,7 @@ export class Host {
   private readonly sessions = new Set<Session>();
   private nextSession = 1;
   private stopping = false;
-  private readonly o: Required<Omit<HostOptions, 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits' | 'accounts' | 'avatars' | 'artifacts' | 'records' | 'tempAdminRule' | 'onShutdown'>> & HostOptions;
+  private readonly o: Required<Omit<HostOptions, 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits' | 'accounts' | 'avatars' | 'artifacts' | 'records' | 'tempAdminRule' | 'onShutdown' | 'metrics'>> & HostOptions;
   /** The temporary admin last published ('_ta'), account id or 0. */
   private tempAdmin = 0;
   /** Account of each world-stream public id that joined with one (until its '_d'). */
@@ -280,7 +282,7 @@ export class Host {
     this.tickTimes.push(ms);
     if (this.tickTimes.length > 2000) this.tickTimes.splice(0, this.tickTimes.length - 2000);
     this.stats.ticks++;
-    this.o.onTick?.({ ...r, ms });
+    this.o.onTick?.({ ...r, ms, stepMs: r.ms });
   }
 
   /**
@@ -382,6 +384,14 @@ export class Host {
       res.writeStatus('200 OK').writeHeader('content-type', 'application/json').end(JSON.stringify({ ok: !this.stopping, ...this.figures() }));
     });
     this.app.post('/auth/:action', (res, req) => this.authEndpoint(res, req.getParameter(0) ?? '', req.getHeader('authorization'), dec.decode(res.getRemoteAddressAsText())));
+    this.app.get('/metrics', (res) => {
+      let aborted = false;
+      res.onAborted(() => { aborted = true; });
+      const m = this.o.metrics;
+      if (!m) { res.writeStatus('404 Not Found').end('no metrics on this host'); return; }
+      m().then((x) => { if (!aborted) res.cork(() => res.writeStatus('200 OK').writeHeader('content-type', x.contentType).end(x.body)); },
+        (e: Error) => { if (!aborted) res.cork(() => res.writeStatus('500 Internal Server Error').end(e.message)); });
+    });
     this.app.get('/chat/history', (res, req) => this.chatHistory(res, req.getHeader('authorization'), req.getQuery('channel') ?? '', req.getQuery('before') ?? '', req.getQuery('limit') ?? ''));
     this.app.post('/:stream/:privateId/:lastKnownTick', (res, req) => this.jsonEndpoint(res, req.getParameter(0) ?? '', req.getParameter(1) ?? '', req.getParameter(2) ?? ''));
     this.app.ws<Session>('/ws', {

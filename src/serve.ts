@@ -1,0 +1,177 @@
+/**
+ * `tessera serve`: the main job. One process runs the host (uWebSockets.js), the world stream
+ * with its physics shards on worker threads, persistence in one SQLite file (snapshots on a
+ * writer thread), accounts with guest login, artifacts, chat history and admin records, and
+ * Prometheus metrics.
+ *
+ * Configuration, strongest first: command-line flags, environment variables (TESSERA_PORT,
+ * TESSERA_HOST, TESSERA_DATA, TESSERA_SCENE, TESSERA_WORKERS, TESSERA_GUESTS,
+ * TESSERA_SNAPSHOT_EVERY, TESSERA_LOG_LEVEL), a JSON file (`--config`, same keys as ServeConfig),
+ * then the embedded defaults (DEFAULT_SERVE). Invalid values are refused with ConfigError
+ * naming the setting, where it came from and what it must be.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { Host } from './net/host';
+import { HostMetrics } from './net/metrics';
+import { SqliteStore } from './persist/sqlite-store';
+import { SnapshotWriter } from './persist/snapshot-writer';
+import { AccountService } from './persist/accounts';
+import { ArtifactService } from './persist/artifacts';
+import { loadScene, sceneSetup } from './scene';
+
+/** What `tessera serve` runs with. */
+export interface ServeConfig {
+  /** TCP port (0 = any free one). */
+  port: number;
+  /** Address to bind ('127.0.0.1' loopback only; '0.0.0.0' every interface). */
+  host: string;
+  /** Directory of the SQLite file (tessera.sqlite), created if missing. */
+  data: string;
+  /** Scene file (src/scene.ts). */
+  scene: string;
+  /** Shard worker threads (0 = shards on the main thread). */
+  workers: number;
+  /** Accept the "guest" token. */
+  guests: boolean;
+  /** Ticks between world snapshots. */
+  snapshotEvery: number;
+  /** pino level: fatal, error, warn, info, debug, trace or silent. */
+  logLevel: string;
+}
+
+/** The embedded defaults: the demo world on port 9001, SQLite under ./data/, a worker per core, guests on. */
+export const DEFAULT_SERVE: ServeConfig = {
+  port: 9001, host: '127.0.0.1', data: './data', scene: join(__dirname, '..', '..', '..', 'scenes', 'demo.json'),
+  workers: availableParallelism(), guests: true, snapshotEvery: 200, logLevel: 'info',
+};
+
+/** A setting that cannot be used. */
+export class ConfigError extends Error {
+  constructor(readonly setting: string, readonly source: string, message: string) {
+    super(`${setting} (from ${source}): ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const ENV: Record<keyof ServeConfig, string> = {
+  port: 'TESSERA_PORT', host: 'TESSERA_HOST', data: 'TESSERA_DATA', scene: 'TESSERA_SCENE', workers: 'TESSERA_WORKERS',
+  guests: 'TESSERA_GUESTS', snapshotEvery: 'TESSERA_SNAPSHOT_EVERY', logLevel: 'TESSERA_LOG_LEVEL',
+};
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * Merges the sources (flags over environment over file over defaults) and checks every value.
+ * `flags` hold strings or booleans as the parser gave them. Throws ConfigError.
+ */
+export function resolveConfig(flags: Partial<Record<keyof ServeConfig, unknown>>, env: NodeJS.ProcessEnv = process.env, file?: string): ServeConfig {
+  let fromFile: Partial<Record<keyof ServeConfig, unknown>> = {};
+  if (file) {
+    try {
+      fromFile = JSON.parse(readFileSync(file, 'utf8')) as typeof fromFile;
+    } catch (e) {
+      throw new ConfigError('config', `--config ${file}`, (e as Error).message);
+    }
+    if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) throw new ConfigError('config', file, 'must be a JSON object');
+    for (const k of Object.keys(fromFile)) if (!(k in DEFAULT_SERVE)) throw new ConfigError(k, file, `unknown setting; known: ${Object.keys(DEFAULT_SERVE).join(', ')}`);
+  }
+  const out = { ...DEFAULT_SERVE };
+  for (const key of Object.keys(DEFAULT_SERVE) as Array<keyof ServeConfig>) {
+    let raw: unknown, source = 'default';
+    if (flags[key] !== undefined) { raw = flags[key]; source = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`; }
+    else if (env[ENV[key]] !== undefined) { raw = env[ENV[key]]; source = ENV[key]; }
+    else if (fromFile[key] !== undefined) { raw = fromFile[key]; source = file as string; }
+    else continue;
+    (out as Record<string, unknown>)[key] = check(key, raw, source);
+  }
+  return out;
+}
+
+function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
+  const int = (min: number, max: number): number => {
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+    if (!(Number.isInteger(n) && n >= min && n <= max)) throw new ConfigError(key, source, `must be an integer ${min}..${max}, got ${JSON.stringify(raw)}`);
+    return n;
+  };
+  switch (key) {
+    case 'port': return int(0, 65535);
+    case 'workers': return int(0, 64);
+    case 'snapshotEvery': return int(1, 1_000_000);
+    case 'guests': {
+      if (typeof raw === 'boolean') return raw;
+      const v = String(raw).trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+      if (['0', 'false', 'no', 'off'].includes(v)) return false;
+      throw new ConfigError(key, source, `must be true or false, got ${JSON.stringify(raw)}`);
+    }
+    case 'logLevel': {
+      if (!LEVELS.includes(String(raw))) throw new ConfigError(key, source, `must be one of ${LEVELS.join(', ')}`);
+      return String(raw);
+    }
+    default: {
+      if (typeof raw !== 'string' || raw.trim() === '') throw new ConfigError(key, source, 'must be a non-empty string');
+      return raw;
+    }
+  }
+}
+
+/** A running server. */
+export interface Server {
+  host: Host;
+  log: Logger;
+  /** Stops and flushes (idempotent). */
+  stop(reason?: string): Promise<void>;
+  /** Resolves when the server has stopped, whoever stopped it (a signal, an admin's shutdown). */
+  stopped: Promise<void>;
+}
+
+/**
+ * Starts the main job with `cfg`. Resolves once it listens (logs `listening` with the port).
+ * Rejects with SceneError for a bad scene, PersistError for a database it cannot use, Error
+ * when the port cannot be bound. `stop` flushes persistence (a final snapshot, the writer's
+ * queue, the WAL) and closes everything; it is idempotent.
+ */
+export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.logLevel })): Promise<Server> {
+  const scene = loadScene(cfg.scene);
+  mkdirSync(cfg.data, { recursive: true });
+  const file = resolve(cfg.data, 'tessera.sqlite');
+  const store = SqliteStore.open(file);
+  const sink = await SnapshotWriter.start(file, { onWritten: (w) => log.debug({ tick: w.tick, bytes: w.bytes, ms: Math.round(w.ms) }, 'snapshot written') });
+  store.handOverCheckpoints();
+  const metrics = new HostMetrics();
+  let stopping: Promise<void> | null = null;
+  let host: Host;
+  let done = (): void => {};
+  const stopped = new Promise<void>((r) => { done = r; });
+  const stop = (reason = 'stop'): Promise<void> => {
+    stopping ??= (async () => {
+      log.info({ reason }, 'stopping');
+      await host.stop();
+      await sink.close();
+      store.close();
+      log.info({ tick: host.world.stream.tick, hash: host.world.sim.hash().toString(16) }, 'stopped');
+      done();
+    })();
+    return stopping;
+  };
+  try {
+    host = await Host.start({
+      port: cfg.port, host: cfg.host, tickRate: scene.world.tickRate,
+      world: sceneSetup(scene, cfg.workers),
+      worldLoop: { persist: { store, sink, snapshotEvery: cfg.snapshotEvery } },
+      accounts: new AccountService(store, { guests: cfg.guests }), avatars: store, artifacts: new ArtifactService(store), records: store,
+      onTick: (r) => metrics.observe(r),
+      metrics: () => metrics.text(),
+      onShutdown: (reason) => { void stop(`admin: ${reason}`); },
+    });
+  } catch (e) {
+    await sink.close();
+    store.close();
+    throw e;
+  }
+  metrics.attach(host);
+  log.info({ port: host.port, host: cfg.host, data: file, scene: cfg.scene, shards: host.world.sim.world.shardCount, workers: cfg.workers, tick: host.world.stream.tick }, 'listening');
+  return { host, log, stop, stopped };
+}

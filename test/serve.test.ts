@@ -1,0 +1,120 @@
+/**
+ * The main job as an operator runs it: `tessera serve` from build/dist in its own process (the
+ * README's run command without the build), /healthz, /metrics, a client seeing the demo world,
+ * SIGTERM flushing persistence, a restart continuing at the same tick, `tessera inspect` and
+ * `tessera replay` on its database, and configuration errors as one line with exit code 2.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createNodeClient } from '../src/client/node';
+import { resolveConfig, ConfigError, DEFAULT_SERVE } from '../src/serve';
+import { parseScene, SceneError } from '../src/scene';
+import { request, waitFor } from './helpers/net';
+import { builtHelper } from './helpers/child-host';
+
+const cli = (): string => join(builtHelper('net').replace(/test[\\/]helpers[\\/]net\.js$/, ''), 'src', 'cli.js');
+
+function startServe(args: string[]): { lines: string[]; exit: Promise<number | null>; kill: (s: NodeJS.Signals) => void; listening: Promise<{ port: number; tick: number }> } {
+  const proc = spawn(process.execPath, [cli(), 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let buf = '', err = '';
+  const exit = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
+  proc.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const listening = new Promise<{ port: number; tick: number }>((resolve, reject) => {
+    proc.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl); buf = buf.slice(nl + 1);
+        lines.push(line);
+        const j = JSON.parse(line) as { msg: string; port: number; tick: number };
+        if (j.msg === 'listening') resolve(j);
+      }
+    });
+    void exit.then((c) => reject(new Error(`serve exited with ${c}: ${err}`)));
+  });
+  return { lines, exit, kill: (s) => proc.kill(s), listening };
+}
+
+test('configuration: flags over environment over file over defaults, each value checked with its source named', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-cfg-'));
+  try {
+    const file = join(dir, 'tessera.json');
+    writeFileSync(file, JSON.stringify({ port: 7000, workers: 1, logLevel: 'warn' }));
+    const cfg = resolveConfig({ port: '7100' }, { TESSERA_PORT: '7200', TESSERA_WORKERS: '3', TESSERA_GUESTS: 'off' }, file);
+    expect(cfg).toMatchObject({ port: 7100, workers: 3, guests: false, logLevel: 'warn', data: DEFAULT_SERVE.data });
+    expect(resolveConfig({}, {})).toEqual(DEFAULT_SERVE);
+    const err = (f: () => unknown): string => { try { f(); return 'ok'; } catch (e) { return e instanceof ConfigError ? e.message : String(e); } };
+    expect(err(() => resolveConfig({}, { TESSERA_PORT: '99999' }))).toMatch(/port \(from TESSERA_PORT\): must be an integer 0..65535/);
+    expect(err(() => resolveConfig({ snapshotEvery: 'often' }, {}))).toMatch(/snapshotEvery \(from --snapshot-every\)/);
+    expect(err(() => resolveConfig({ logLevel: 'loud' }, {}))).toMatch(/logLevel.*one of fatal/);
+    writeFileSync(file, JSON.stringify({ prot: 1 }));
+    expect(err(() => resolveConfig({}, {}, file))).toMatch(/prot .*unknown setting/);
+    expect(err(() => resolveConfig({}, {}, join(dir, 'missing.json')))).toMatch(/config \(from --config/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('scene files are checked with the field at fault named', () => {
+  const good = { format: 'tessera.scene.v1', world: { capacity: 100, tickRate: 20 }, spawnPoints: [[0, 1, 0]] };
+  expect(parseScene(good).world.capacity).toBe(100);
+  const msg = (s: unknown): string => { try { parseScene(s); return 'ok'; } catch (e) { return e instanceof SceneError ? e.message : String(e); } };
+  expect(msg({ ...good, format: 'v0' })).toMatch(/format/);
+  expect(msg({ ...good, spawnPoints: [] })).toMatch(/spawnPoints/);
+  expect(msg({ ...good, piles: [{ center: [0, 0, 0], layers: 0, radius: 0.3 }] })).toMatch(/piles\[0\]\.layers/);
+  expect(msg({ ...good, statics: [{ box: { center: [0, 0, 0], half: [1, 'x', 1] } }] })).toMatch(/statics\[0\]\.box\.half/);
+  expect(msg({ ...good, ballPits: [{ min: [0, 0], max: [9, 9], count: 500, radius: 0.2 }] })).toMatch(/world\.capacity: the scene has 504 bodies/);
+});
+
+test('tessera serve: the demo world, /metrics, SIGTERM flushes, a restart continues; inspect and replay read its database', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-serve-'));
+  try {
+    const a = startServe(['--port', '0', '--data', dir, '--workers', '2', '--snapshot-every', '50']);
+    const { port } = await a.listening;
+    const health = await request('GET', `http://127.0.0.1:${port}/healthz`);
+    expect(health.json.ok).toBe(true);
+    const c = createNodeClient({ url: `ws://127.0.0.1:${port}/ws`, token: 'guest', privateId: 'op', reconnect: { enabled: false } });
+    await c.connect();
+    await waitFor(() => (c.state?.bodies.size ?? 0) > 100, 5000, 'the demo world in view');
+    c.close();
+    const metrics = await new Promise<string>((resolve) => {
+      void import('node:http').then(({ get }) => get(`http://127.0.0.1:${port}/metrics`, (res) => { let t = ''; res.on('data', (d) => { t += d; }); res.on('end', () => resolve(t)); }));
+    });
+    expect(metrics).toMatch(/tessera_tick_seconds_bucket\{le="0.05"\} \d+/);
+    expect(metrics).toMatch(/tessera_shard_bodies\{shard="3"\} \d+/);
+    expect(metrics).toMatch(/tessera_process_resident_memory_bytes \d+/);
+    await new Promise((r) => setTimeout(r, 1500));
+    a.kill('SIGTERM');
+    expect(await a.exit).toBe(0);
+    const stopped = a.lines.map((l) => JSON.parse(l) as { msg: string; tick: number; hash: string }).find((j) => j.msg === 'stopped')!;
+    expect(stopped.tick).toBeGreaterThan(20);
+
+    const b = startServe(['--port', '0', '--data', dir, '--workers', '1']);
+    expect((await b.listening).tick).toBe(stopped.tick);                     // same tick after the restart (1 worker now)
+    b.kill('SIGINT');
+    expect(await b.exit).toBe(0);
+
+    const inspect = spawnSync(process.execPath, [cli(), 'inspect', dir], { encoding: 'utf8' });
+    expect(inspect.status).toBe(0);
+    const summary = JSON.parse(inspect.stdout) as { tick: number; physics: { shards: number }; clientsKnown: number };
+    expect(summary.physics.shards).toBe(4);
+    expect(summary.clientsKnown).toBe(1);
+    const replay = spawnSync(process.execPath, [cli(), 'replay', dir, '--every', '100'], { encoding: 'utf8' });
+    expect(replay.stdout).toMatch(/ticks replayed, every hash equals the log/);
+    expect(replay.status).toBe(0);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+}, 120_000);
+
+test('bad settings stop serve with one line and exit code 2', () => {
+  const r = spawnSync(process.execPath, [cli(), 'serve', '--port', '99999'], { encoding: 'utf8' });
+  expect(r.status).toBe(2);
+  expect(r.stderr.trim()).toBe('tessera: port (from --port): must be an integer 0..65535, got "99999"');
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-bad-'));
+  try {
+    writeFileSync(join(dir, 'scene.json'), JSON.stringify({ format: 'tessera.scene.v1', world: { capacity: 10, tickRate: 20 }, spawnPoints: [[0, 1, 0]] }));
+    const s = spawnSync(process.execPath, [cli(), 'serve', '--port', '0', '--data', dir, '--scene', join(dir, 'scene.json')], { encoding: 'utf8' });
+    expect(s.status).toBe(2);
+    expect(s.stderr).toMatch(/scene world\.capacity: must be an integer in 16\.\.1000000/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
