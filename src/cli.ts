@@ -4,11 +4,13 @@
  *   tessera serve      the main job (default command; src/serve.ts): host, world, persistence
  *   tessera replay     replays a database's world log from tick 0 and prints per-tick hashes
  *   tessera inspect    prints a summary of a database's newest snapshot
+ *   tessera bots       a load generator of bot players (src/bots.ts)
  *   tessera selfcheck  build information of the core and a determinism self-check of its variants
  *
  * Errors a user can act on (configuration, scene, database) print one line and exit 2.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { BotRun } from './bots';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { serve, resolveConfig, ConfigError, DEFAULT_SERVE } from './serve';
@@ -155,6 +157,30 @@ export function program(): Command {
           artifacts: game.artifacts?.length ?? 0, lastTick: store.lastTick(o.stream),
         }, null, 2));
       } finally { store.close(); }
+    });
+  p.command('bots')
+    .description('connect N bot players that walk across shard borders, chat, throw spheres and ping; print progress and a summary')
+    .option('-n, --count <n>', 'bots', '10')
+    .option('-u, --url <url>', 'the server', 'ws://127.0.0.1:9001/ws')
+    .option('-t, --duration <seconds>', 'run time (0 = until Ctrl-C)', '60')
+    .option('--ramp <perSecond>', 'new connections per second', '100')
+    .option('--accounts', 'register and log in bot accounts instead of guests')
+    .option('--json <file>', 'also write the summary as JSON')
+    .action(async (o: { count: string; url: string; duration: string; ramp: string; accounts?: boolean; json?: string }) => {
+      const int = (v: string, name: string, min: number): number => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < min) throw new ConfigError(name, `--${name}`, `must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+        return n;
+      };
+      const run = new BotRun({ url: o.url, count: int(o.count, 'count', 1), durationSec: int(o.duration, 'duration', 0), rampPerSec: int(o.ramp, 'ramp', 1), accounts: o.accounts === true });
+      try { run.start(); } catch (e) { throw new ConfigError('bots', 'arguments', (e as Error).message); }
+      process.once('SIGINT', () => { void run.stop(); });
+      const s = await run.done;
+      console.log(`summary: ${s.everConnected}/${s.bots} bots connected (${s.connectedAtEnd} at the end, ${s.reconnects} reconnects), ${s.messagesIn} messages in (${(s.bytesIn / 2 ** 20).toFixed(1)} MiB), ${s.messagesOut} out, ` +
+        `${s.throws} throws, ${s.chatsIn} chat lines received; ping latency p50 ${s.latencyMsP50.toFixed(1)} ms, p99 ${s.latencyMsP99.toFixed(1)} ms, max ${s.latencyMsMax.toFixed(1)} ms; ` +
+        `errors ${s.errors} ${JSON.stringify(s.errorCodes)}, unexpected closes ${s.unexpectedCloses}`);
+      if (o.json) writeFileSync(o.json, `${JSON.stringify(s, null, 2)}\n`);
+      setTimeout(() => process.exit(0), 100);
     });
   p.command('selfcheck').description('core build information and a determinism self-check of its variants').action(() => selfCheck());
   return p;

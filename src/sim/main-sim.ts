@@ -18,7 +18,7 @@
  *   '_id', '_ta' and the client events ch cg bk ow ob ad   the social layer (src/social/social-sim.ts)
  * Malformed bodies are refused (reported, state unchanged); the decision depends only on the
  * event, so a replay refuses the same events.
- * Derived '_h' events are outputs: apply() ignores them in its input and returns the new ones.
+ * Derived '_av' and '_h' events are outputs: apply() ignores them in its input and returns the new ones.
  */
 import { ShardedWorld, type Partition, type ShardOptions } from '../physics/sharded';
 import type { BodyHandle, Command, Vec3, WorldConfig } from '../physics/world';
@@ -56,7 +56,11 @@ export interface Refusal { event: StreamEvent; code: ErrorCode; message: string 
 export interface TickResult {
   /** The tick that was applied (the world is now at tick + 1). */
   tick: number;
-  /** Derived events to publish into the next tick (type '_h', body "begin|end avatarPublicId slot:gen slot:gen"). */
+  /**
+   * Derived events to publish into the next tick: '_av' "publicId slot:gen" for each avatar
+   * spawned this tick (so a client knows its own body), then '_h' "begin|end avatarPublicId
+   * slot:gen slot:gen" for avatar contacts.
+   */
   derived: Array<{ type: string; body: string }>;
   refused: Refusal[];
   /** Avatars removed by '_d' this tick, with where they were (m): what an account's avatar record keeps. */
@@ -118,6 +122,8 @@ export class MainSim {
   private readonly spawned = new Map<number, BodyHandle[]>();
   /** Artifacts in the world by artifact id. */
   readonly artifacts = new Map<number, PlacedArtifact>();
+  /** Avatars spawned in the tick being applied (their '_av' events). */
+  private spawnedAvatars: Array<[number, BodyHandle]> = [];
   /** Chat, roles, admin and ownership (src/social/social-sim.ts). */
   readonly social: SocialSim;
   private readonly socialWorld: SocialWorld;
@@ -224,7 +230,8 @@ export class MainSim {
     this.social.end(tick);
     for (const r of this.world.applyCommands(commands)) refused.push({ event: { tick, type: 'cmd', origin: 0, body: r.command.kind }, code: ERROR.NOT_FOUND, message: r.error.message });
     this.world.step();
-    const derived: TickResult['derived'] = [];
+    const derived: TickResult['derived'] = this.spawnedAvatars.map(([p, h]) => ({ type: '_av', body: `${p} ${handleText(h)}` }));
+    this.spawnedAvatars = [];
     for (const ev of this.world.events()) {
       const p = this.avatarOf.get(ev.body);
       if (p === undefined) continue;
@@ -256,6 +263,7 @@ export class MainSim {
     if (!(publicId > 0) || this.avatars.has(publicId)) return;
     const p = this.spawnPoints[(publicId - 1) % this.spawnPoints.length];
     const h = this.world.addCharacter({ position: p, radius: AVATAR.radius, halfHeight: AVATAR.halfHeight, mass: 70, noSleep: true });
+    this.spawnedAvatars.push([publicId, h]);
     this.avatars.set(publicId, h);
     this.avatarOf.set(h, publicId);
   }

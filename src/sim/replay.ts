@@ -13,7 +13,7 @@ export interface ReplayTick { tick: number; hash: bigint; derived: Array<{ type:
 
 /**
  * Replays `events` (a stream log in canonical order, ticks ascending) on a fresh MainSim built
- * from `setup`, for ticks 0..ticks-1, calling `onTick` after each. Derived '_h' events in the
+ * from `setup`, for ticks 0..ticks-1, calling `onTick` after each. Derived '_av'/'_h' events in the
  * log are outputs: the replay recomputes them (compare with `derivedInLog`). Returns the final
  * hash. Throws RangeError if the log's ticks are not ascending or reach `ticks`.
  */
@@ -35,7 +35,10 @@ export async function replayLog(setup: WorldSetup, events: readonly StreamEvent[
   }
 }
 
+/** Event types MainSim derives (TickResult.derived). */
+const DERIVED = new Set(['_av', '_h']);
+
 /** The derived events of tick t+1 in a log: what apply(t) produced in the live run. */
 export function derivedInLog(events: readonly StreamEvent[], tick: number): Array<{ type: string; body: string }> {
-  return events.filter((e) => e.tick === tick + 1 && e.type === '_h').map((e) => ({ type: e.type, body: e.body }));
+  return events.filter((e) => e.tick === tick + 1 && DERIVED.has(e.type)).map((e) => ({ type: e.type, body: e.body }));
 }
