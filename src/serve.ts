@@ -164,6 +164,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       accounts: new AccountService(store, { guests: cfg.guests }), avatars: store, artifacts: new ArtifactService(store), records: store,
       onTick: (r) => metrics.observe(r),
       metrics: () => metrics.text(),
+      web: join(__dirname, '..', '..', 'web'),
       onShutdown: (reason) => { void stop(`admin: ${reason}`); },
     });
   } catch (e) {

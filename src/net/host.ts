@@ -39,6 +39,8 @@ import type { ClientView } from '../sim/interest';
 import type { WorldSetup } from '../sim/main-sim';
 import { AuthError, type AccountService } from '../persist/accounts';
 import type { AvatarStore } from '../persist/store';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import type { ArtifactService } from '../persist/artifacts';
 import type { AdminStore, ChatStore } from '../persist/store';
 import { DEFAULT_TEMP_ADMIN_RULE, evaluateTempAdmin, type TempAdminRule } from '../social/temp-admin';
@@ -123,6 +125,11 @@ export interface HostOptions {
   foldInputs?: boolean;
   /** Called after every world tick (metrics, tests): `ms` is the whole host tick, `stepMs` the world step in it. */
   onTick?: (r: StepResult & { stepMs: number }) => void;
+  /**
+   * Directory of the built web pages (build/web: index.html = the viewer at /, dashboard.html at
+   * /dashboard, assets/* at /assets/*), read once at start. Without it those routes are 404.
+   */
+  web?: string;
   /** Prometheus exposition for GET /metrics (src/net/metrics.ts). Without it /metrics is 404. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
   /** Milliseconds clock (tests). Default Date.now. */
@@ -183,7 +190,15 @@ export class Host {
   private readonly sessions = new Set<Session>();
   private nextSession = 1;
   private stopping = false;
-  private readonly o: Required<Omit<HostOptions, 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits' | 'accounts' | 'avatars' | 'artifacts' | 'records' | 'tempAdminRule' | 'onShutdown' | 'metrics'>> & HostOptions;
+  private readonly o: Required<Omit<HostOptions, 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits' | 'accounts' | 'avatars' | 'artifacts' | 'records' | 'tempAdminRule' | 'onShutdown' | 'metrics' | 'web'>> & HostOptions;
+  /** World step times of the last 2,000 ticks, ms. */
+  private readonly stepTimes: number[] = [];
+
+  private stepP(p: number): number {
+    const t = [...this.stepTimes].sort((a, b) => a - b);
+    return t.length ? t[Math.min(t.length - 1, Math.floor(p * t.length))] : 0;
+  }
+
   /** The temporary admin last published ('_ta'), account id or 0. */
   private tempAdmin = 0;
   /** Account of each world-stream public id that joined with one (until its '_d'). */
@@ -280,6 +295,8 @@ export class Host {
     this.social(r.tick, r.social);
     const ms = performance.now() - t0;
     this.tickTimes.push(ms);
+    this.stepTimes.push(r.ms);
+    if (this.stepTimes.length > 2000) this.stepTimes.splice(0, this.stepTimes.length - 2000);
     if (this.tickTimes.length > 2000) this.tickTimes.splice(0, this.tickTimes.length - 2000);
     this.stats.ticks++;
     this.o.onTick?.({ ...r, ms, stepMs: r.ms });
@@ -384,6 +401,25 @@ export class Host {
       res.writeStatus('200 OK').writeHeader('content-type', 'application/json').end(JSON.stringify({ ok: !this.stopping, ...this.figures() }));
     });
     this.app.post('/auth/:action', (res, req) => this.authEndpoint(res, req.getParameter(0) ?? '', req.getHeader('authorization'), dec.decode(res.getRemoteAddressAsText())));
+    const files = loadWeb(o.web);
+    const serveFile = (name: string) => (res: HttpResponse): void => {
+      const f = files.get(name);
+      if (!f) { res.writeStatus('404 Not Found').end('not found'); return; }
+      res.writeStatus('200 OK').writeHeader('content-type', f.type).writeHeader('cache-control', 'no-cache').end(f.body);
+    };
+    this.app.get('/', serveFile('index.html'));
+    this.app.get('/dashboard', serveFile('dashboard.html'));
+    this.app.get('/assets/:file', (res, req) => serveFile(`assets/${req.getParameter(0) ?? ''}`)(res));
+    this.app.get('/stats', (res) => {
+      const w = this.world.sim.world, mem = process.memoryUsage();
+      res.writeStatus('200 OK').writeHeader('content-type', 'application/json').writeHeader('cache-control', 'no-cache')
+        .end(JSON.stringify({ ...this.figures(), stepMsP50: this.stepP(0.5), stepMsP99: this.stepP(0.99), handoffs: w.handoffs, shards: w.counts(), rss: mem.rss, heapUsed: mem.heapUsed, atMs: Date.now() }));
+    });
+    this.app.get('/world', (res) => {
+      const w = this.world.sim.world;
+      res.writeStatus('200 OK').writeHeader('content-type', 'application/json')
+        .end(JSON.stringify({ stream: this.o.worldStream, tickRate: this.o.tickRate, partition: w.partition, shards: w.shardCount, cellSize: this.world.interest.cellSize }));
+    });
     this.app.get('/metrics', (res) => {
       let aborted = false;
       res.onAborted(() => { aborted = true; });
@@ -749,7 +785,7 @@ export class Host {
       const name = typeof body.name === 'string' ? body.name : '', password = typeof body.password === 'string' ? body.password : '';
       switch (action) {
         case 'register': accounts.register(name, password).then((a) => reply('201 Created', { accountId: a.id }), fail); return;
-        case 'login': accounts.login(name, password, address).then((s) => { this.reevaluateTempAdmin(); reply('200 OK', { token: s.token, expiresMs: s.expiresMs }); }, fail); return;
+        case 'login': accounts.login(name, password, address).then((s) => { this.reevaluateTempAdmin(); reply('200 OK', { token: s.token, expiresMs: s.expiresMs, accountId: s.accountId }); }, fail); return;
         case 'refresh': try { reply('200 OK', accounts.refresh(bearer)); } catch (e) { fail(e); } return;
         case 'logout': {
           const ok = accounts.logout(bearer);
@@ -886,3 +922,13 @@ export function parseJsonEvents(text: string): Array<{ type: string; body: strin
   });
 }
 
+/** The files of a built web directory by route name (index.html, dashboard.html, assets/<file>), with their content types. */
+function loadWeb(dir: string | undefined): Map<string, { type: string; body: Buffer }> {
+  const out = new Map<string, { type: string; body: Buffer }>();
+  if (!dir || !existsSync(dir)) return out;
+  const type = (f: string): string => ({ '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.map': 'application/json', '.png': 'image/png' })[extname(f)] ?? 'application/octet-stream';
+  for (const f of ['index.html', 'dashboard.html']) if (existsSync(join(dir, f))) out.set(f, { type: type(f), body: readFileSync(join(dir, f)) });
+  const assets = join(dir, 'assets');
+  if (existsSync(assets)) for (const f of readdirSync(assets)) out.set(`assets/${f}`, { type: type(f), body: readFileSync(join(assets, f)) });
+  return out;
+}

@@ -1,0 +1,228 @@
+/**
+ * The web viewer (served by the host at /, bundled by esbuild into /assets/viewer.js): a
+ * three.js view of the bodies in the player's interest, coloured by the shard that has
+ * authority (statics grey), the shard borders drawn on the ground, and a controllable avatar.
+ * It uses the client library (src/client/client.ts) and nothing of the physics core: the
+ * server simulates, the viewer interpolates what it receives.
+ *
+ * Controls: WASD walk (relative to the camera), Space jump, click throws a sphere where the
+ * camera looks, F drops one in front of the avatar, E picks up the nearest object within 3 m
+ * (an ownership request unless it is already ours; carried with 'ob' move inputs while owned)
+ * and drops it again, right-drag turns the camera, Enter focuses the chat.
+ */
+import * as THREE from 'three';
+import { TesseraClient, type RenderBody } from '../../src/client/client';
+import { CHAT_CHANNEL, OWNERSHIP_ACTION, SHAPE, type ServerMessage, type StreamEvent } from '../../src/protocol/messages';
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+const SHARD_COLOURS = [0xe4572e, 0x29335c, 0xf3a712, 0x4caf50, 0x9c27b0, 0x00bcd4, 0xff9800, 0x8bc34a];
+const STATIC = 2, NO_SHARD = 255;
+
+interface WorldInfo { tickRate: number; partition: { xCuts: number[]; zCuts: number[] }; cellSize: number }
+
+/** Exposed for the end-to-end test (what the page shows, without reading pixels). */
+interface ViewerProbe {
+  connected: boolean; publicId: number; tick: number; bodies: number; moving: number; me: [number, number, number] | null; meShard: number;
+  shards: number[]; chat: string[]; owned: string | null; spheres: number;
+  /** Turns the camera (radians; forward is (-sin yaw, -cos yaw) on x/z): for tests, as dragging with the right button does. */
+  setYaw(y: number): void;
+}
+const probe: ViewerProbe = { connected: false, publicId: 0, tick: 0, bodies: 0, moving: 0, me: null, meShard: -1, shards: [], chat: [], owned: null, spheres: 0, setYaw: () => {} };
+(window as unknown as { tessera: ViewerProbe }).tessera = probe;
+
+async function main(): Promise<void> {
+  const info = (await (await fetch('/world')).json()) as WorldInfo;
+  const token = await login();
+  const privateId = localStorage.getItem('tessera.privateId') ?? `viewer-${crypto.getRandomValues(new Uint32Array(2)).join('')}`;
+  localStorage.setItem('tessera.privateId', privateId);
+
+  // ---- scene ----
+  const canvas = $<HTMLCanvasElement>('view');
+  const renderer = new THREE.WebGLRenderer({ canvas, antialias: true, preserveDrawingBuffer: true });
+  renderer.setPixelRatio(Math.min(2, window.devicePixelRatio));
+  const scene = new THREE.Scene();
+  scene.background = new THREE.Color(0x9fc5e8);
+  scene.fog = new THREE.Fog(0x9fc5e8, 60, 160);
+  const camera = new THREE.PerspectiveCamera(60, 1, 0.1, 500);
+  scene.add(new THREE.HemisphereLight(0xffffff, 0x445566, 1.1));
+  const sun = new THREE.DirectionalLight(0xffffff, 1.2);
+  sun.position.set(20, 40, 10);
+  scene.add(sun);
+  const ground = new THREE.Mesh(new THREE.PlaneGeometry(400, 400), new THREE.MeshLambertMaterial({ color: 0x6b8f5e }));
+  ground.rotation.x = -Math.PI / 2;
+  scene.add(ground);
+  const border = new THREE.LineBasicMaterial({ color: 0xffffff });
+  for (const x of info.partition.xCuts) scene.add(new THREE.Line(new THREE.BufferGeometry().setFromPoints([new THREE.Vector3(x, 0.02, -200), new THREE.Vector3(x, 0.02, 200)]), border));
+  for (const z of info.partition.zCuts) scene.add(new THREE.Line(new THREE.BufferGeometry().setFromPoints([new THREE.Vector3(-200, 0.02, z), new THREE.Vector3(200, 0.02, z)]), border));
+  const shards = (info.partition.xCuts.length + 1) * (info.partition.zCuts.length + 1);
+  $('legend').innerHTML = 'shards:' + Array.from({ length: shards }, (_, k) => `<span style="background:#${SHARD_COLOURS[k % SHARD_COLOURS.length].toString(16).padStart(6, '0')}"></span>${k}`).join('');
+  const resize = (): void => { renderer.setSize(window.innerWidth, window.innerHeight, false); camera.aspect = window.innerWidth / window.innerHeight; camera.updateProjectionMatrix(); };
+  window.addEventListener('resize', resize);
+  resize();
+
+  const materials = new Map<number, THREE.Material>();
+  // every moving body, the player's avatar included, has the colour of the shard with authority over it
+  const material = (b: RenderBody): THREE.Material => {
+    const key = b.kind === STATIC || b.shard === NO_SHARD ? -2 : b.shard;
+    let m = materials.get(key);
+    if (!m) {
+      m = new THREE.MeshLambertMaterial({ color: key === -2 ? 0x8a8f94 : SHARD_COLOURS[key % SHARD_COLOURS.length] });
+      materials.set(key, m);
+    }
+    return m;
+  };
+  const meshes = new Map<string, { mesh: THREE.Mesh; shard: number }>();
+  const geometry = (b: RenderBody): THREE.BufferGeometry => {
+    if (b.shape === SHAPE.SPHERE) return new THREE.SphereGeometry(b.size[0], 16, 12);
+    if (b.shape === SHAPE.CAPSULE) return new THREE.CapsuleGeometry(b.size[0], 2 * b.size[1], 4, 12);
+    return new THREE.BoxGeometry(2 * b.size[0], 2 * b.size[1], 2 * b.size[2]);
+  };
+
+  // ---- connection ----
+  let myBody: string | null = null;
+  const chatLog = $('chat-log');
+  const say = (line: string): void => {
+    const div = document.createElement('div');
+    div.textContent = line;
+    chatLog.appendChild(div);
+    chatLog.scrollTop = chatLog.scrollHeight;
+    probe.chat.push(line);
+  };
+  const client = new TesseraClient({ url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, token, privateId, WebSocket: window.WebSocket as never }, {
+    onWelcome: (w) => { probe.connected = true; probe.publicId = w.publicId; $('status').textContent = `connected as ${w.publicId}`; $('me').textContent = String(w.publicId); },
+    onClose: (code, reason, retry) => { probe.connected = false; $('status').textContent = `closed ${code} ${reason}${retry ? ', reconnecting' : ''}`; },
+    onServerEvent: (e: StreamEvent) => {
+      if (e.type === '_av') { const [p, h] = e.body.split(' '); if (Number(p) === client.publicId) myBody = h; }
+    },
+    onTick: (t) => { probe.tick = t; $('tick').textContent = String(t); },
+    onMessage: (m: ServerMessage) => {
+      if (m.kind === 'chat') say(`${m.from === 0 ? 'server' : `#${m.from}`}: ${m.text}`);
+      else if (m.kind === 'ownership') {
+        const key = `${m.body.index}:${m.body.generation}`;
+        owners.set(key, m.owner);
+        if (carrying === key) { if (m.owner !== ownerId()) { carrying = null; probe.owned = null; } else probe.owned = carrying; }
+      }
+      else if (m.kind === 'error') $('error').textContent = m.message;
+    },
+  });
+  await client.connect();
+  const ownerId = (): number => (token === 'guest' ? 0x80000000 + client.publicId : accountId);
+
+  // ---- input ----
+  const keys = new Set<string>();
+  window.addEventListener('keydown', (e) => {
+    if (document.activeElement === $('chat-input')) return;
+    if (e.key === 'Enter') { $('chat-input').focus(); e.preventDefault(); return; }
+    keys.add(e.key.toLowerCase());
+    if (e.key.toLowerCase() === 'e') pickUpOrDrop();
+    if (e.key.toLowerCase() === 'f') throwBall(0);
+  });
+  window.addEventListener('keyup', (e) => keys.delete(e.key.toLowerCase()));
+  let yaw = Math.PI / 4, seq = 0;
+  probe.setYaw = (y) => { yaw = y; };
+  canvas.addEventListener('mousemove', (e) => { if (e.buttons & 2) yaw -= e.movementX * 0.005; });
+  canvas.addEventListener('contextmenu', (e) => e.preventDefault());
+  canvas.addEventListener('click', () => throwBall());
+  $('chat-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const input = $<HTMLInputElement>('chat-input');
+    if (input.value.trim()) client.send({ kind: 'chat', channel: CHAT_CHANNEL.WORLD, to: '', text: input.value.trim() });
+    input.value = '';
+    input.blur();
+  });
+  setInterval(() => {
+    const f = (keys.has('w') ? 1 : 0) - (keys.has('s') ? 1 : 0), r = (keys.has('d') ? 1 : 0) - (keys.has('a') ? 1 : 0);
+    // camera-relative: forward is where the camera looks (yaw), right is 90 degrees clockwise
+    const fx = -Math.sin(yaw), fz = -Math.cos(yaw), rx = Math.cos(yaw), rz = -Math.sin(yaw);
+    let x = f * fx + r * rx, z = f * fz + r * rz;
+    const n = Math.hypot(x, z);
+    if (n > 1) { x /= n; z /= n; }
+    client.sendInput({ seq: ++seq, walkX: Math.round(x * 1000), walkZ: Math.round(z * 1000), jump: keys.has(' ') });
+    if (carrying && mePos) {
+      const at = [mePos[0] - Math.sin(yaw) * 1.5, mePos[1] + 0.8, mePos[2] - Math.cos(yaw) * 1.5];
+      client.sendEvent('ob', JSON.stringify({ o: carrying, k: 'move', v: at.map((c) => Math.round(c * 1000)) }));
+    }
+  }, 50);
+
+  let mePos: [number, number, number] | null = null;
+  let carrying: string | null = null;
+  /** Owner of each object as the last ownership message said (wire principals). */
+  const owners = new Map<string, number>();
+  let accountId = 0;
+  const q16 = (m: number): bigint => BigInt(Math.round(m * 65536));
+  /** Throws a sphere where the camera looks at `speed` m/s (0: drops it in front of the avatar). */
+  function throwBall(speed = 12): void {
+    if (!mePos) return;
+    const dx = -Math.sin(yaw), dz = -Math.cos(yaw);
+    client.spawn([q16(mePos[0] + dx * 1.2), q16(mePos[1] + 1.2), q16(mePos[2] + dz * 1.2)], [q16(dx * speed), q16(speed > 0 ? 3 : 0), q16(dz * speed)]);
+  }
+  function pickUpOrDrop(): void {
+    if (carrying) {
+      const [index, generation] = carrying.split(':').map(Number);
+      client.send({ kind: 'ownership', body: { index, generation }, action: OWNERSHIP_ACTION.RELEASE, rule: 0, target: 0 });
+      carrying = null; probe.owned = null;
+      return;
+    }
+    if (!mePos) return;
+    let best: RenderBody | null = null, bestD = 3;
+    for (const b of client.bodies()) {
+      if (b.kind === STATIC || `${b.index}:${b.generation}` === myBody || b.shape === SHAPE.CAPSULE) continue;
+      const d = Math.hypot(b.position[0] - mePos[0], b.position[1] - mePos[1], b.position[2] - mePos[2]);
+      if (d < bestD) { best = b; bestD = d; }
+    }
+    if (!best) { $('error').textContent = 'nothing within 3 m to pick up'; return; }
+    carrying = `${best.index}:${best.generation}`;
+    if (owners.get(carrying) === ownerId()) { probe.owned = carrying; return; }     // already ours (e.g. spawned by us)
+    client.send({ kind: 'ownership', body: { index: best.index, generation: best.generation }, action: OWNERSHIP_ACTION.REQUEST, rule: 0, target: 0 });
+  }
+
+  // ---- render ----
+  const seen = new Set<string>();
+  const frame = (): void => {
+    const bodies = client.bodies();
+    seen.clear();
+    let moving = 0, spheres = 0;
+    const inShards = new Set<number>();
+    for (const b of bodies) {
+      const key = `${b.index}:${b.generation}`;
+      seen.add(key);
+      const mine = key === myBody;
+      let m = meshes.get(key);
+      if (!m) { m = { mesh: new THREE.Mesh(geometry(b), material(b)), shard: b.shard }; meshes.set(key, m); scene.add(m.mesh); }
+      if (m.shard !== b.shard) { m.mesh.material = material(b); m.shard = b.shard; }   // a handoff: the colour changes
+      m.mesh.position.set(b.position[0], b.position[1], b.position[2]);
+      m.mesh.quaternion.set(b.rotation[0], b.rotation[1], b.rotation[2], b.rotation[3]);
+      if (b.kind !== STATIC) { moving++; if (b.shard !== NO_SHARD) inShards.add(b.shard); }
+      if (mine) { mePos = [b.position[0], b.position[1], b.position[2]]; probe.meShard = b.shard; }
+      if (b.shape === SHAPE.SPHERE && b.kind !== STATIC) spheres++;
+    }
+    for (const [key, m] of meshes) if (!seen.has(key)) { scene.remove(m.mesh); m.mesh.geometry.dispose(); meshes.delete(key); }
+    probe.bodies = bodies.length; probe.moving = moving; probe.spheres = spheres; probe.me = mePos; probe.shards = [...inShards].sort();
+    $('bodies').textContent = String(bodies.length);
+    const c = mePos ?? [0, 1, 0];
+    camera.position.set(c[0] + Math.sin(yaw) * 9, c[1] + 5, c[2] + Math.cos(yaw) * 9);
+    camera.lookAt(c[0], c[1] + 1, c[2]);
+    renderer.render(scene, camera);
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+
+  async function login(): Promise<string> {
+    return new Promise((resolve) => {
+      $('guest').addEventListener('click', () => { $('login').style.display = 'none'; resolve('guest'); });
+      $('login-form').addEventListener('submit', (e) => {
+        e.preventDefault();
+        void fetch('/auth/login', { method: 'POST', body: JSON.stringify({ name: $<HTMLInputElement>('name').value, password: $<HTMLInputElement>('password').value }) })
+          .then(async (r) => {
+            const j = (await r.json()) as { token?: string; accountId?: number; error?: { message: string } };
+            if (!j.token) { $('login-error').textContent = j.error?.message ?? `login failed (${r.status})`; return; }
+            accountId = j.accountId ?? 0;
+            $('login').style.display = 'none';
+            resolve(j.token);
+          });
+      });
+    });
+  }
+}
+
+main().catch((e: unknown) => { $('error').textContent = String(e); });
