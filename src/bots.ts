@@ -76,7 +76,7 @@ export class BotRun {
   readonly done: Promise<BotSummary>;
 
   constructor(opts: BotOptions) {
-    this.o = { rampPerSec: 100, accounts: false, chatEverySec: 20, throwEverySec: 15, progressEverySec: 5, log: (l) => console.log(l), name: 'bot', ...opts };
+    this.o = { rampPerSec: 100, accounts: false, chatEverySec: 20, throwEverySec: 30, progressEverySec: 5, log: (l) => console.log(l), name: 'bot', ...opts };
     this.done = new Promise((r) => { this.finish = r; });
   }
 

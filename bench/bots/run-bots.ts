@@ -96,7 +96,7 @@ async function main(): Promise<void> {
     const s = JSON.parse(readFileSync(summaryFile, 'utf8')) as BotSummary;
     const md = [
       '# Bots against `tessera serve` (demo world)', '', metaMarkdown(meta), '',
-      `${COUNT} bots (\`tessera bots\`, one process) against \`tessera serve\` (one process: 4 shards on ${meta.machine.cores} worker threads, SQLite with the snapshot writer) on the same machine for ${SECONDS} s${RESTART_AT ? `, the server killed with SIGKILL at ${RESTART_AT} s and started again` : ''}. Each bot walks an octagon across the shard borders (an input every 100 ms), acknowledges every state, chats every 20 s, throws a sphere every 15 s and pings every second.`, '',
+      `${COUNT} bots (\`tessera bots\`, one process) against \`tessera serve\` (one process: 4 shards on ${meta.machine.cores} worker threads, SQLite with the snapshot writer) on the same machine for ${SECONDS} s${RESTART_AT ? `, the server killed with SIGKILL at ${RESTART_AT} s and started again` : ''}. Each bot walks an octagon across the shard borders (an input every 100 ms), acknowledges every state, chats every 20 s, throws a sphere every 30 s and pings every second.`, '',
       '## Bots', '',
       markdownTable(['connected (ever / at the end)', 'reconnects', 'messages in', 'MiB in', 'messages out', 'throws', 'ping p50 ms', 'ping p99 ms', 'ping max ms', 'errors', 'unexpected closes'],
         [[`${s.everConnected} / ${s.connectedAtEnd}`, String(s.reconnects), String(s.messagesIn), (s.bytesIn / 2 ** 20).toFixed(0), String(s.messagesOut), String(s.throws), s.latencyMsP50.toFixed(1), s.latencyMsP99.toFixed(1), s.latencyMsMax.toFixed(1), `${s.errors} ${JSON.stringify(s.errorCodes)}`, String(s.unexpectedCloses)]]),
