@@ -4,7 +4,8 @@
  *
  *   {
  *     "format": "tessera.scene.v1",
- *     "world":      { "capacity": 8192, "tickRate": 20, "maxBodyRadius": 1, "sleep": true },
+ *     "world":      { "capacity": 8192, "tickRate": 20, "maxBodyRadius": 1, "sleep": true,
+ *                     "spawnLimit": 3, "spawnRange": 10 },      spheres a player may have out at once, and how far from its avatar
  *     "partition":  { "xCuts": [0], "zCuts": [0] },          shard borders (optional: one shard)
  *     "spawnPoints": [[0, 1.2, 0], ...],                      where avatars appear (at least one)
  *     "statics": [                                           fixed geometry
@@ -29,7 +30,7 @@ import type { ShardedWorld } from './physics/sharded';
 /** A parsed scene file. */
 export interface SceneFile {
   format: 'tessera.scene.v1';
-  world: { capacity: number; tickRate: number; maxBodyRadius?: number; sleep?: boolean };
+  world: { capacity: number; tickRate: number; maxBodyRadius?: number; sleep?: boolean; spawnLimit?: number; spawnRange?: number };
   partition?: { xCuts: number[]; zCuts: number[] };
   spawnPoints: Vec3[];
   statics?: Array<{ plane: { normal: Vec3; offset: number } } | { box: { center: Vec3; half: Vec3 } } | { stairs: Stairs }>;
@@ -71,6 +72,8 @@ export function parseScene(raw: unknown): SceneFile {
   num(w.capacity, 'world.capacity', 16, 1_000_000, true);
   num(w.tickRate, 'world.tickRate', 1, 240, true);
   if (w.maxBodyRadius !== undefined) num(w.maxBodyRadius, 'world.maxBodyRadius', 0.05, 10);
+  if (w.spawnLimit !== undefined) num(w.spawnLimit, 'world.spawnLimit', 0, 1000, true);
+  if (w.spawnRange !== undefined) num(w.spawnRange, 'world.spawnRange', 0, 1000);
   if (s.partition !== undefined) {
     const p = s.partition as Record<string, unknown>;
     for (const k of ['xCuts', 'zCuts']) {
@@ -135,6 +138,8 @@ export function sceneSetup(s: SceneFile, workers = 0): WorldSetup {
     partition: s.partition,
     shardOptions: workers > 0 ? { workers } : undefined,
     spawnPoints: s.spawnPoints,
+    spawnLimit: s.world.spawnLimit,
+    spawnRange: s.world.spawnRange,
     scene: (w) => buildScene(w, s),
   };
 }

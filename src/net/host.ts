@@ -77,7 +77,8 @@ export interface HostOptions {
   world?: WorldSetup;
   /**
    * World loop options; the host keeps 6,000 ticks (5 min at 20 Hz) of the world log in memory by
-   * default. With `persist`, the host starts from the store's newest snapshot and log when it has one.
+   * default, 1,200 (1 min) with `persist`. With `persist`, the host starts from the store's newest
+   * snapshot and log when it has one.
    */
   worldLoop?: WorldLoopOptions;
   /** Token -> principal, or null to refuse. Default: guest tokens ("guest") when guests are on. */
@@ -223,7 +224,10 @@ export class Host {
       scene: (w) => { w.addPlane({ normal: [0, 1, 0], offset: 0 }); },
     };
     if ((setup.config.tickRate ?? 60) !== this.o.tickRate) throw new RangeError(`world tickRate ${setup.config.tickRate} must equal the host tickRate ${this.o.tickRate}`);
-    const loopOpts: WorldLoopOptions = { retainTicks: 6000, ...opts.worldLoop };
+    // in-memory log: 5 minutes at 20 Hz; with persistence 1 minute (older catch-up is by snapshot,
+    // and the log itself is in SQLite): every input stays in this window, so it sets the memory
+    // a busy world needs (500 players at 10 inputs/s: about 30 MB a minute)
+    const loopOpts: WorldLoopOptions = { retainTicks: opts.worldLoop?.persist ? 1200 : 6000, ...opts.worldLoop };
     const arts = opts.artifacts;
     if (arts && loopOpts.persist) {
       const user = loopOpts.persist.onSnapshot;
