@@ -111,10 +111,17 @@ export function program(): Command {
     .addOption(new Option('-c, --config <file>', 'JSON file with the same settings (flags and TESSERA_* variables win)'))
     .action(async (o: Record<string, unknown>) => {
       const cfg = resolveConfig({ port: o.port, host: o.host, data: o.data, scene: o.scene, workers: o.workers, guests: o.guests, snapshotEvery: o.snapshotEvery, logLevel: o.logLevel }, process.env, o.config as string | undefined);
+      // handlers first: a signal that arrives while the server starts stops it as soon as it is up
+      let server: Awaited<ReturnType<typeof serve>> | null = null, signalled: string | null = null;
+      const stop = (sig: string): void => {
+        if (!server) { signalled = sig; return; }
+        const s = server;
+        void s.stop(sig).then(() => process.exit(0), (e: Error) => { s.log.error({ err: e }, 'stop failed'); process.exit(1); });
+      };
+      for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop(sig));
       const s = await serve(cfg);
-      for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-        process.once(sig, () => { void s.stop(sig).then(() => process.exit(0), (e: Error) => { s.log.error({ err: e }, 'stop failed'); process.exit(1); }); });
-      }
+      server = s;
+      if (signalled) stop(signalled);
       // an admin's shutdown stops the server; the process follows
       void s.stopped.then(() => process.exit(0));
     });
