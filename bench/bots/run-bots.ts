@@ -67,6 +67,7 @@ async function main(): Promise<void> {
       await sleep(RESTART_AT > 0 && !restart ? Math.min(10_000, Math.max(100, RESTART_AT * 1000 - (Date.now() - t0))) : 10_000);
       const elapsed = (Date.now() - t0) / 1000;
       if (RESTART_AT > 0 && !restart && elapsed >= RESTART_AT) {
+        lastTick = (JSON.parse(await get('/healthz')) as { tick: number }).tick;   // the open tick just before the kill
         serve.proc.kill('SIGKILL');
         await serve.exit;
         serve = startServe(dir);
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
         let clients = 0;
         while (clients < COUNT && Date.now() - back < 60_000) { await sleep(500); clients = (JSON.parse(await get('/healthz')) as { clients: number }).clients; }
         restart = { killedAtTick: lastTick, resumedAt: tick, reconnectedWithinS: (Date.now() - back) / 1000 };
-        console.log(`[bots] restart: killed near tick ${lastTick}, resumed at ${tick}, ${clients}/${COUNT} bots back within ${restart.reconnectedWithinS.toFixed(1)} s`);
+        console.log(`[bots] restart: killed at tick ${lastTick} (or a few ticks later), resumed at ${tick}, ${clients}/${COUNT} bots back within ${restart.reconnectedWithinS.toFixed(1)} s`);
         continue;
       }
       const h = JSON.parse(await get('/healthz')) as { tick: number; tickMsP50: number; tickMsP99: number; tickMsMax: number; clients: number };
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
       markdownTable(['at s', 'tick', 'host tick p50 ms', 'p99 ms', 'max ms', 'clients', 'RSS MiB'], windows.map((w) => [String(w.at), String(w.tick), w.p50.toFixed(1), w.p99.toFixed(1), w.max.toFixed(1), String(w.clients), (w.rss / 2 ** 20).toFixed(0)])),
       '', `Each row is /healthz over the last 2,000 ticks (100 s). Over the whole run${restart ? ' (after the restart)' : ''}: ${ticks} ticks, ${over50} over 50 ms (${((100 * over50) / ticks).toFixed(2)} %).`,
       `RSS: ${(rssStart / 2 ** 20).toFixed(0)} MiB at the start, ${(rssEnd / 2 ** 20).toFixed(0)} MiB at the end, ${(rssPeak / 2 ** 20).toFixed(0)} MiB at the peak of the samples.`,
-      restart ? `Restart: killed near tick ${restart.killedAtTick}, resumed at tick ${restart.resumedAt} from its SQLite file, every bot back within ${restart.reconnectedWithinS.toFixed(1)} s.` : '', '',
+      restart ? `Restart: /healthz said tick ${restart.killedAtTick} just before the SIGKILL; the new process resumed at tick ${restart.resumedAt} from its SQLite file (the last durable tick + 1: every tick a client was sent), every bot back within ${restart.reconnectedWithinS.toFixed(1)} s of the new process listening.` : '', '',
     ].join('\n');
     const name = RESTART_AT ? 'bots-restart' : 'bots';
     writeFileSync(join(out, `${name}.md`), md);
