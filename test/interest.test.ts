@@ -90,4 +90,47 @@ describe('interest', () => {
     expect(bytes[0]).not.toBe(bytes[1]);
     return world.close();
   });
+
+  test('level of detail: far bodies change only every farEvery ticks, near ones every tick; deltas still rebuild the view exactly', () => {
+    const { world, tick } = rainWorld(600);
+    const lod = new InterestPublisher({ cellSize: 4, farEvery: 4, nearCells: 1 }), full = new InterestPublisher({ cellSize: 4 });
+    const table = createBodyTable(world.capacity);
+    const v = lod.createView(0, 0, 3), w = full.createView(0, 0, 3);
+    const frames = new Map<number, Mirror>();
+    const farOf = (b: { px: number; pz: number }): boolean => Math.max(Math.abs(Math.floor(b.px / 4096)), Math.abs(Math.floor(b.pz / 4096))) > 1;
+    let prevFar = new Map<number, boolean>();
+    const heldGen = new Map<number, number>();
+    let prev: Map<number, string> | null = null, lodBodies = 0, fullBodies = 0, farChangedOffTick = 0, nearChanged = 0;
+    for (let t = 0; t < 80; t++) {
+      tick();
+      world.readBodies(table);
+      lod.update(table); full.update(table);
+      const m = lod.messageFor(v).msg as StateMsg, f = full.messageFor(w).msg as StateMsg;
+      if (t > 0) { lodBodies += m.bodies.length; fullBodies += f.bodies.length; }
+      const mirror = applyToMirror(m.kind === 'delta' ? frames.get(m.baseTick) ?? null : null, m);
+      frames.set(mirror.tick, mirror);
+      lod.acknowledge(v, mirror.tick); full.acknowledge(w, f.tick);
+      const fresh = lod.createView(0, 0, 3);                  // a snapshot of the same view: what the deltas must have rebuilt
+      expect([...mirror.bodies.values()].sort((a, b) => a.index - b.index)).toEqual((lod.messageFor(fresh).msg as StateMsg).bodies);
+      const now = new Map([...mirror.bodies.values()].map((b) => [b.index, JSON.stringify([b.px, b.py, b.pz, b.vx, b.vy, b.vz])]));
+      // near or far as the publisher decides it: by the body's current position
+      const farNow = new Map<number, boolean>();
+      for (let r = 0; r < table.count; r++) farNow.set(table.index[r], farOf({ px: table.px[r], pz: table.pz[r] }));
+      if (prev && table.tick % 4 !== 0) {
+        for (const b of mirror.bodies.values()) {
+          if (!prev.has(b.index) || prev.get(b.index) === now.get(b.index)) continue;
+          // a body that stayed far keeps its held state; one crossing between near and far may change
+          const heldSince = heldGen.get(b.index) === b.generation;   // existed at the last far tick (newer bodies are sent as they are)
+          if (farNow.get(b.index) && prevFar.get(b.index) && heldSince) farChangedOffTick++; else if (!farNow.get(b.index)) nearChanged++;
+        }
+      }
+      prevFar = farNow;
+      if (table.tick % 4 === 0) { heldGen.clear(); for (let r = 0; r < table.count; r++) heldGen.set(table.index[r], table.gen[r]); }
+      prev = now;
+    }
+    expect(farChangedOffTick).toBe(0);                 // far bodies moved only on far ticks
+    expect(nearChanged).toBeGreaterThan(50);          // near ones every tick
+    expect(lodBodies).toBeLessThan(fullBodies * 0.8);  // fewer body states sent (rain spawns many new bodies, sent as they are)
+    return world.close();
+  });
 });

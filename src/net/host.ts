@@ -228,6 +228,9 @@ export class Host {
     // and the log itself is in SQLite): every input stays in this window, so it sets the memory
     // a busy world needs (500 players at 10 inputs/s: about 30 MB a minute)
     const loopOpts: WorldLoopOptions = { retainTicks: opts.worldLoop?.persist ? 1200 : 6000, ...opts.worldLoop };
+    // level of detail: bodies beyond the 3 x 3 cells around a client's centre are updated at a
+    // quarter of the tick rate (bench/results/<machine>/bots.md)
+    loopOpts.interest = { farEvery: 4, nearCells: 1, ...loopOpts.interest };
     const arts = opts.artifacts;
     if (arts && loopOpts.persist) {
       const user = loopOpts.persist.onSnapshot;

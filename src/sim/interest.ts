@@ -31,6 +31,15 @@ export interface InterestOptions {
   maxCells?: number;
   /** Ticks of sent sets kept for deltas (a client that acknowledges nothing newer gets a snapshot). Default 32. */
   historyTicks?: number;
+  /**
+   * Level of detail: bodies farther than `nearCells` cells (Chebyshev) from a view's centre are
+   * published only every `farEvery` ticks; in between, the view carries the state they had at
+   * the last tick that is a multiple of farEvery. Bodies that did not exist then are sent as
+   * they are. Default 1 (every body every tick).
+   */
+  farEvery?: number;
+  /** Radius in cells around a view's centre that is always current. Default 1. */
+  nearCells?: number;
 }
 
 /** A client's view: its interest and what it acknowledged. Created by InterestPublisher.createView. */
@@ -72,12 +81,19 @@ export class InterestPublisher {
   private readonly messages = new Map<string, { msg: ServerMessage; bytes: Uint8Array | null }>();
   /** Encoded messages reused by clients that share a view and base since the last update. */
   cacheHits = 0;
+  readonly farEvery: number;
+  readonly nearCells: number;
+  /** Per slot: the generation and fields (STRIDE - 2 values from px) at the last far tick; generation -1 = none. */
+  private heldGen = new Int32Array(0);
+  private heldVals = new Int32Array(0);
 
   constructor(opts: InterestOptions = {}) {
     this.cellSize = opts.cellSize ?? 16;
     this.maxCells = opts.maxCells ?? 4;
     this.historyTicks = opts.historyTicks ?? 32;
-    if (!(this.cellSize > 0) || !(this.maxCells >= 0) || !(this.historyTicks >= 1)) throw new RangeError('bad interest options');
+    this.farEvery = opts.farEvery ?? 1;
+    this.nearCells = opts.nearCells ?? 1;
+    if (!(this.cellSize > 0) || !(this.maxCells >= 0) || !(this.historyTicks >= 1) || !(Number.isInteger(this.farEvery) && this.farEvery >= 1) || !(this.nearCells >= 0)) throw new RangeError('bad interest options');
     this.cellQ = Math.round(this.cellSize * 1024);
   }
 
@@ -124,6 +140,28 @@ export class InterestPublisher {
     this.sets.set(table.tick, new Map());
     for (const t of this.sets.keys()) if (t <= table.tick - this.historyTicks) this.sets.delete(t);
     this.messages.clear();
+    if (this.farEvery > 1 && table.tick % this.farEvery === 0) this.hold(table);
+  }
+
+  /** Records every body's fields as the far state until the next far tick. */
+  private hold(t: BodyTable): void {
+    let top = 0;
+    for (let r = 0; r < t.count; r++) top = Math.max(top, t.index[r] + 1);
+    if (this.heldGen.length < top) {
+      const g = new Int32Array(Math.max(top, this.heldGen.length * 2)).fill(-1);
+      this.heldGen = g;
+      this.heldVals = new Int32Array(g.length * (STRIDE - 2));
+    } else this.heldGen.fill(-1);
+    const F = STRIDE - 2;
+    for (let r = 0; r < t.count; r++) {
+      const slot = t.index[r], o = slot * F;
+      this.heldGen[slot] = t.gen[r];
+      const h = this.heldVals;
+      h[o] = t.px[r]; h[o + 1] = t.py[r]; h[o + 2] = t.pz[r];
+      h[o + 3] = t.qx[r]; h[o + 4] = t.qy[r]; h[o + 5] = t.qz[r]; h[o + 6] = t.qw[r];
+      h[o + 7] = t.vx[r]; h[o + 8] = t.vy[r]; h[o + 9] = t.vz[r];
+      h[o + 10] = t.shard[r] < 0 ? 255 : t.shard[r];
+    }
   }
 
   private lowerBound(key: number): number {
@@ -150,13 +188,21 @@ export class InterestPublisher {
     }
     rows.sort((a, b) => a - b);   // table rows are in slot order
     const set: ViewSet = { rows: new Int32Array(rows.length * STRIDE), shapes: new Int32Array(rows.length * SHAPE_STRIDE), count: rows.length };
+    const lod = this.farEvery > 1, F = STRIDE - 2;
     rows.forEach((r, i) => {
       const o = i * STRIDE;
       set.rows[o] = t.index[r]; set.rows[o + 1] = t.gen[r];
-      set.rows[o + 2] = t.px[r]; set.rows[o + 3] = t.py[r]; set.rows[o + 4] = t.pz[r];
-      set.rows[o + 5] = t.qx[r]; set.rows[o + 6] = t.qy[r]; set.rows[o + 7] = t.qz[r]; set.rows[o + 8] = t.qw[r];
-      set.rows[o + 9] = t.vx[r]; set.rows[o + 10] = t.vy[r]; set.rows[o + 11] = t.vz[r];
-      set.rows[o + 12] = t.shard[r] < 0 ? 255 : t.shard[r];
+      const slot = t.index[r];
+      const far = lod && t.shape[r] !== SHAPE_PLANE && this.heldGen.length > slot && this.heldGen[slot] === t.gen[r]
+        && Math.max(Math.abs(Math.floor(t.px[r] / this.cellQ) - v.cx), Math.abs(Math.floor(t.pz[r] / this.cellQ) - v.cz)) > this.nearCells;
+      if (far) {
+        set.rows.set(this.heldVals.subarray(slot * F, slot * F + F), o + 2);
+      } else {
+        set.rows[o + 2] = t.px[r]; set.rows[o + 3] = t.py[r]; set.rows[o + 4] = t.pz[r];
+        set.rows[o + 5] = t.qx[r]; set.rows[o + 6] = t.qy[r]; set.rows[o + 7] = t.qz[r]; set.rows[o + 8] = t.qw[r];
+        set.rows[o + 9] = t.vx[r]; set.rows[o + 10] = t.vy[r]; set.rows[o + 11] = t.vz[r];
+        set.rows[o + 12] = t.shard[r] < 0 ? 255 : t.shard[r];
+      }
       const s = i * SHAPE_STRIDE;
       set.shapes[s] = t.shape[r]; set.shapes[s + 1] = t.kind[r];
       set.shapes[s + 2] = t.sx[r]; set.shapes[s + 3] = t.sy[r]; set.shapes[s + 4] = t.sz[r];
