@@ -86,6 +86,11 @@ export class InterestPublisher {
   /** Per slot: the generation and fields (STRIDE - 2 values from px) at the last far tick; generation -1 = none. */
   private heldGen = new Int32Array(0);
   private heldVals = new Int32Array(0);
+  /** The current tick's rows, packed once by update(): STRIDE values, SHAPE_STRIDE shape values and the cell of each row. */
+  private packed = new Int32Array(0);
+  private packedShapes = new Int32Array(0);
+  private cellX = new Int32Array(0);
+  private cellZ = new Int32Array(0);
 
   constructor(opts: InterestOptions = {}) {
     this.cellSize = opts.cellSize ?? 16;
@@ -135,12 +140,34 @@ export class InterestPublisher {
       this.order[m++] = key * 0x100000 + r;   // key < 2^32, row < 2^20: exact in a double
     }
     if (n >= 0x100000) throw new RangeError('interest supports up to 1,048,575 bodies');
+    this.pack(table);
     this.order.subarray(0, m).sort();
     this.count = m;
     this.sets.set(table.tick, new Map());
     for (const t of this.sets.keys()) if (t <= table.tick - this.historyTicks) this.sets.delete(t);
     this.messages.clear();
     if (this.farEvery > 1 && table.tick % this.farEvery === 0) this.hold(table);
+  }
+
+  /** Packs every row once per tick (index, generation, state, shard; shape; cell), for the views to copy. */
+  private pack(t: BodyTable): void {
+    const n = t.count;
+    if (this.cellX.length < n) {
+      const cap = Math.max(n, this.cellX.length * 2);
+      this.packed = new Int32Array(cap * STRIDE); this.packedShapes = new Int32Array(cap * SHAPE_STRIDE);
+      this.cellX = new Int32Array(cap); this.cellZ = new Int32Array(cap);
+    }
+    const P = this.packed, PS = this.packedShapes;
+    for (let r = 0; r < n; r++) {
+      const o = r * STRIDE, s = r * SHAPE_STRIDE;
+      P[o] = t.index[r]; P[o + 1] = t.gen[r];
+      P[o + 2] = t.px[r]; P[o + 3] = t.py[r]; P[o + 4] = t.pz[r];
+      P[o + 5] = t.qx[r]; P[o + 6] = t.qy[r]; P[o + 7] = t.qz[r]; P[o + 8] = t.qw[r];
+      P[o + 9] = t.vx[r]; P[o + 10] = t.vy[r]; P[o + 11] = t.vz[r];
+      P[o + 12] = t.shard[r] < 0 ? 255 : t.shard[r];
+      PS[s] = t.shape[r]; PS[s + 1] = t.kind[r]; PS[s + 2] = t.sx[r]; PS[s + 3] = t.sy[r]; PS[s + 4] = t.sz[r];
+      this.cellX[r] = Math.floor(t.px[r] / this.cellQ); this.cellZ[r] = Math.floor(t.pz[r] / this.cellQ);
+    }
   }
 
   /** Records every body's fields as the far state until the next far tick. */
@@ -188,25 +215,17 @@ export class InterestPublisher {
     }
     rows.sort((a, b) => a - b);   // table rows are in slot order
     const set: ViewSet = { rows: new Int32Array(rows.length * STRIDE), shapes: new Int32Array(rows.length * SHAPE_STRIDE), count: rows.length };
-    const lod = this.farEvery > 1, F = STRIDE - 2;
-    rows.forEach((r, i) => {
-      const o = i * STRIDE;
-      set.rows[o] = t.index[r]; set.rows[o + 1] = t.gen[r];
-      const slot = t.index[r];
-      const far = lod && t.shape[r] !== SHAPE_PLANE && this.heldGen.length > slot && this.heldGen[slot] === t.gen[r]
-        && Math.max(Math.abs(Math.floor(t.px[r] / this.cellQ) - v.cx), Math.abs(Math.floor(t.pz[r] / this.cellQ) - v.cz)) > this.nearCells;
-      if (far) {
-        set.rows.set(this.heldVals.subarray(slot * F, slot * F + F), o + 2);
-      } else {
-        set.rows[o + 2] = t.px[r]; set.rows[o + 3] = t.py[r]; set.rows[o + 4] = t.pz[r];
-        set.rows[o + 5] = t.qx[r]; set.rows[o + 6] = t.qy[r]; set.rows[o + 7] = t.qz[r]; set.rows[o + 8] = t.qw[r];
-        set.rows[o + 9] = t.vx[r]; set.rows[o + 10] = t.vy[r]; set.rows[o + 11] = t.vz[r];
-        set.rows[o + 12] = t.shard[r] < 0 ? 255 : t.shard[r];
-      }
-      const s = i * SHAPE_STRIDE;
-      set.shapes[s] = t.shape[r]; set.shapes[s + 1] = t.kind[r];
-      set.shapes[s + 2] = t.sx[r]; set.shapes[s + 3] = t.sy[r]; set.shapes[s + 4] = t.sz[r];
-    });
+    const lod = this.farEvery > 1, F = STRIDE - 2, P = this.packed, PS = this.packedShapes, H = this.heldVals, HG = this.heldGen;
+    const out = set.rows, shapes = set.shapes;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i], o = i * STRIDE, p = r * STRIDE;
+      const slot = P[p], far = lod && HG.length > slot && HG[slot] === P[p + 1] && t.shape[r] !== SHAPE_PLANE
+        && Math.max(Math.abs(this.cellX[r] - v.cx), Math.abs(this.cellZ[r] - v.cz)) > this.nearCells;
+      out[o] = slot; out[o + 1] = P[p + 1];
+      if (far) for (let f = 0, h = slot * F; f < F; f++) out[o + 2 + f] = H[h + f];
+      else for (let f = 2; f < STRIDE; f++) out[o + f] = P[p + f];
+      for (let f = 0, q = r * SHAPE_STRIDE, d = i * SHAPE_STRIDE; f < SHAPE_STRIDE; f++) shapes[d + f] = PS[q + f];
+    }
     perTick.set(key, set);
     return set;
   }
