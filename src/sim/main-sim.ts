@@ -156,7 +156,6 @@ export class MainSim {
       setup.scene?.(this.world);
       this.social = new SocialSim({ ...setup.social, tickRate: setup.config.tickRate ?? 60 });
     }
-    const avatarBodies = (): Set<BodyHandle> => new Set(this.avatars.values());
     this.socialWorld = {
       avatarPosition: (p) => { const h = this.avatars.get(p); return h === undefined ? null : this.world.position(h); },
       avatarOf: (p) => this.avatars.get(p),
@@ -164,9 +163,8 @@ export class MainSim {
       spawnSphere: (position, velocity, radius) => this.world.addSphere({ position, velocity, radius, mass: 1, friction: 0.5, restitution: 0.3 }),
       setGravity: (g) => this.world.setGravity(g),
       setTickRate: (r) => this.world.setTickRate(r),
-      isAvatar: (h) => avatarBodies().has(h),
+      isAvatar: (h) => this.avatarOf.has(h),
     };
-    this.social.bind(this.socialWorld);
     this.spawnPoints = setup.spawnPoints ?? [[0, 1, 0]];
     this.walkSpeed = setup.walkSpeed ?? 4;
     this.spawnLimit = setup.spawnLimit ?? 8;
@@ -195,7 +193,7 @@ export class MainSim {
           const h = this.avatars.get(Number(e.body));
           if (h !== undefined) left.push({ publicId: Number(e.body), position: this.world.position(h) });
           this.despawnAvatar(Number(e.body), commands);
-          this.social.disconnected(Number(e.body), tick);
+          this.social.disconnected(Number(e.body));
           break;
         }
         case '_id': if (!this.social.identify(e.body)) refuse(e, ERROR.BAD_VALUE, '_id is "publicId,accountId,role"'); break;

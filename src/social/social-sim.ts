@@ -162,6 +162,11 @@ function wellFormed(s: string): boolean {
   return true;
 }
 
+/** A map's entries sorted by key (numbers, bigints or strings): the one iteration order of decisions, hash and save. */
+function sorted<K extends number | bigint | string, V>(m: Map<K, V>): Array<[K, V]> {
+  return [...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
 function json(body: string): Record<string, unknown> | null {
   try {
     const v = JSON.parse(body) as unknown;
@@ -247,7 +252,7 @@ export class SocialSim {
   connected(publicId: number): void { if (!this.who.has(publicId)) this.who.set(publicId, { account: 0, role: 'player' }); }
 
   /** A client left ('_d'): groups, blocks and budget go; ownership falls back (module comment). */
-  disconnected(publicId: number, tick: number): void {
+  disconnected(publicId: number): void {
     const me = this.principal(publicId);
     const guest = me < 0;
     this.who.delete(publicId);
@@ -255,19 +260,18 @@ export class SocialSim {
     this.chatBudget.delete(publicId);
     for (const members of this.groups.values()) members.delete(publicId);
     for (const [name, members] of this.groups) if (members.size === 0) this.groups.delete(name);
-    const online = (principal: number | null): boolean => principal !== null && [...this.who.keys()].some((p) => this.principal(p) === principal);
     // an account with another session online keeps what it has
-    if (!guest && online(me)) return;
-    for (const [h, ob] of [...this.objects].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    if (!guest && this.isOnline(me)) return;
+    for (const [h, ob] of sorted(this.objects)) {
       let next: Ownership = ob;
-      if (ob.owner === me) next = { ...next, owner: online(ob.master) ? ob.master : null };
+      if (ob.owner === me) next = { ...next, owner: this.isOnline(ob.master) ? ob.master : null };
       if (guest && ob.master === me) next = { ...next, master: null, owner: next.owner === me ? null : next.owner };
       if (next !== ob) this.changeOwnership(h, next);
     }
-    for (const [h, p] of [...this.pending].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    for (const [h, p] of sorted(this.pending)) {
       const ob = this.ownershipOf(h);
       if (p.requester === me) this.pending.delete(h);
-      else if (ob.master === me || ob.master === null) this.refusePending(h, p, 'the master left', tick);
+      else if (ob.master === me || ob.master === null) this.refusePending(h, p, 'the master left');
     }
   }
 
@@ -297,7 +301,7 @@ export class SocialSim {
       case 'ch': this.chat(e, world); return true;
       case 'cg': this.group(e); return true;
       case 'bk': this.block(e); return true;
-      case 'ow': this.ownership(e); return true;
+      case 'ow': this.ownership(e, world); return true;
       case 'ob': this.objectInput(e, world, commands); return true;
       case 'ad': this.admin(e, world, commands); return true;
       default: return false;
@@ -306,8 +310,8 @@ export class SocialSim {
 
   /** Ends a tick: Ask requests past their timeout are refused, expired mutes dropped. */
   end(tick: number): void {
-    for (const [h, p] of [...this.pending].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-      if (tick - p.tick >= this.o.askTimeoutTicks) this.refusePending(h, p, `the master did not answer within ${this.o.askTimeoutTicks} ticks`, tick);
+    for (const [h, p] of sorted(this.pending)) {
+      if (tick - p.tick >= this.o.askTimeoutTicks) this.refusePending(h, p, `the master did not answer within ${this.o.askTimeoutTicks} ticks`);
     }
     for (const [who, until] of [...this.mutes]) if (until <= tick) this.mutes.delete(who);
   }
@@ -412,17 +416,17 @@ export class SocialSim {
     this.out.ownership.push({ body: h, ...next });
   }
 
-  private refusePending(h: BodyHandle, p: Pending, why: string, _tick: number): void {
+  private refusePending(h: BodyHandle, p: Pending, why: string): void {
     this.pending.delete(h);
     if (this.who.has(p.requesterPid)) this.error(p.requesterPid, ERROR.NOT_ALLOWED, `ownership of ${handleText(h)} refused: ${why}`);
   }
 
-  private ownership(e: StreamEvent): void {
+  private ownership(e: StreamEvent, world: SocialWorld): void {
     const from = e.origin, me = this.principal(from), admin = this.roleOf(from) === 'admin';
     const m = json(e.body);
     const h = parseHandle(m?.o);
     if (!m || h === null || typeof m.a !== 'string') { this.error(from, ERROR.BAD_VALUE, 'ownership is JSON {a, o: "slot:generation", r?, p?}'); return; }
-    if (!this.objects.has(h) && !this.knownBody(h)) { this.error(from, ERROR.NOT_FOUND, `no object ${m.o}`); return; }
+    if (!this.objects.has(h) && !world.isBody(h)) { this.error(from, ERROR.NOT_FOUND, `no object ${m.o}`); return; }
     const ob = this.ownershipOf(h);
     const isMaster = ob.master !== null && ob.master === me;
     switch (m.a) {
@@ -448,7 +452,7 @@ export class SocialSim {
         if (!p || (m.p !== undefined && m.p !== p.requester)) { this.error(from, ERROR.NOT_FOUND, `no request for ${m.o} is waiting`); return; }
         this.pending.delete(h);
         if (m.a === 'grant') this.changeOwnership(h, { ...ob, owner: p.requester });
-        else this.refusePending(h, p, 'the master refused', e.tick);
+        else this.refusePending(h, p, 'the master refused');
         return;
       }
       case 'release': {
@@ -473,16 +477,11 @@ export class SocialSim {
     }
   }
 
-  private knownWorld: SocialWorld | null = null;
-  private knownBody(h: BodyHandle): boolean { return this.knownWorld?.isBody(h) ?? false; }
   private isOnline(principal: number | null): boolean {
     if (principal === null) return false;
     for (const p of this.who.keys()) if (this.principal(p) === principal) return true;
     return false;
   }
-
-  /** Binds the world for body checks during a tick. */
-  bind(world: SocialWorld): void { this.knownWorld = world; }
 
   private objectInput(e: StreamEvent, world: SocialWorld, commands: Command[]): void {
     const from = e.origin, m = json(e.body), h = parseHandle(m?.o);
@@ -624,7 +623,6 @@ export class SocialSim {
 
   /** Hash input of the social state (sorted; the same for a live run and a replay). */
   hashInto(h: ReturnType<typeof createHash>): void {
-    const sorted = <K, V>(m: Map<K, V>): Array<[K, V]> => [...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     h.update(`|ta${this.tempAdmin}|g${this.gravity?.join(',') ?? ''}|r${this.tickRate ?? ''}`);
     for (const [p, w] of sorted(this.who)) h.update(`|w${p}:${w.account}:${w.role}`);
     for (const [k, m] of sorted(this.groups)) h.update(`|gr${k}:${[...m].sort((a, b) => a - b).join(',')}`);
@@ -637,7 +635,6 @@ export class SocialSim {
 
   /** The state as JSON (for snapshots); `SocialSim.load` restores it. */
   save(): string {
-    const sorted = <K, V>(m: Map<K, V>): Array<[K, V]> => [...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     return JSON.stringify({
       tempAdmin: this.tempAdmin, gravity: this.gravity, tickRate: this.tickRate,
       who: sorted(this.who), groups: sorted(this.groups).map(([k, m]) => [k, [...m]]), blocks: sorted(this.blocks).map(([k, m]) => [k, [...m]]),
