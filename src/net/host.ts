@@ -195,10 +195,6 @@ export class Host {
   /** World step times of the last 2,000 ticks, ms. */
   private readonly stepTimes: number[] = [];
 
-  private stepP(p: number): number {
-    const t = [...this.stepTimes].sort((a, b) => a - b);
-    return t.length ? t[Math.min(t.length - 1, Math.floor(p * t.length))] : 0;
-  }
 
   /** The temporary admin last published ('_ta'), account id or 0. */
   private tempAdmin = 0;
@@ -301,10 +297,8 @@ export class Host {
     this.sendTick(closed, direct);
     this.social(r.tick, r.social);
     const ms = performance.now() - t0;
-    this.tickTimes.push(ms);
-    this.stepTimes.push(r.ms);
-    if (this.stepTimes.length > 2000) this.stepTimes.splice(0, this.stepTimes.length - 2000);
-    if (this.tickTimes.length > 2000) this.tickTimes.splice(0, this.tickTimes.length - 2000);
+    keepLast(this.tickTimes, ms, 2000);
+    keepLast(this.stepTimes, r.ms, 2000);
     this.stats.ticks++;
     this.o.onTick?.({ ...r, ms, stepMs: r.ms });
   }
@@ -418,9 +412,9 @@ export class Host {
     this.app.get('/dashboard', serveFile('dashboard.html'));
     this.app.get('/assets/:file', (res, req) => serveFile(`assets/${req.getParameter(0) ?? ''}`)(res));
     this.app.get('/stats', (res) => {
-      const w = this.world.sim.world, mem = process.memoryUsage();
+      const w = this.world.sim.world, mem = process.memoryUsage(), step = quantiles(this.stepTimes);
       res.writeStatus('200 OK').writeHeader('content-type', 'application/json').writeHeader('cache-control', 'no-cache')
-        .end(JSON.stringify({ ...this.figures(), stepMsP50: this.stepP(0.5), stepMsP99: this.stepP(0.99), handoffs: w.handoffs, shards: w.counts(), rss: mem.rss, heapUsed: mem.heapUsed, atMs: Date.now() }));
+        .end(JSON.stringify({ ...this.figures(), stepMsP50: step.p50, stepMsP99: step.p99, handoffs: w.handoffs, shards: w.counts(), rss: mem.rss, heapUsed: mem.heapUsed, atMs: Date.now() }));
     });
     this.app.get('/world', (res) => {
       const w = this.world.sim.world;
@@ -838,9 +832,8 @@ export class Host {
   // ---- figures and shutdown ----
 
   private figures(): HostStats {
-    const t = [...this.tickTimes].sort((a, b) => a - b);
-    const q = (p: number): number => (t.length ? t[Math.min(t.length - 1, Math.floor(p * t.length))] : 0);
-    return { tick: this.world.stream.tick, clients: this.clientCount, streams: this.hub.list().length, tickMsP50: q(0.5), tickMsP99: q(0.99), tickMsMax: t.length ? t[t.length - 1] : 0, ...this.stats };
+    const t = quantiles(this.tickTimes);
+    return { tick: this.world.stream.tick, clients: this.clientCount, streams: this.hub.list().length, tickMsP50: t.p50, tickMsP99: t.p99, tickMsMax: t.max, ...this.stats };
   }
 
   /** Current figures (tick times over the last 2,000 ticks). */
@@ -938,4 +931,17 @@ function loadWeb(dir: string | undefined): Map<string, { type: string; body: Buf
   const assets = join(dir, 'assets');
   if (existsSync(assets)) for (const f of readdirSync(assets)) out.set(`assets/${f}`, { type: type(f), body: readFileSync(join(assets, f)) });
   return out;
+}
+
+/** Appends `x` to `xs`, keeping the newest `n`. */
+function keepLast(xs: number[], x: number, n: number): void {
+  xs.push(x);
+  if (xs.length > n) xs.splice(0, xs.length - n);
+}
+
+/** Median, 99th percentile and maximum of `xs` (0 for none). */
+function quantiles(xs: readonly number[]): { p50: number; p99: number; max: number } {
+  const t = [...xs].sort((a, b) => a - b);
+  const q = (p: number): number => (t.length ? t[Math.min(t.length - 1, Math.floor(p * t.length))] : 0);
+  return { p50: q(0.5), p99: q(0.99), max: t.length ? t[t.length - 1] : 0 };
 }

@@ -132,15 +132,14 @@ export class InterestPublisher {
     this.table = table;
     const n = table.count;
     if (this.order.length < n) this.order = new Float64Array(Math.max(n, this.order.length * 2));
+    if (n >= 0x100000) throw new RangeError('interest supports up to 1,048,575 bodies');
+    this.pack(table);
     this.planes = [];
     let m = 0;
     for (let r = 0; r < n; r++) {
       if (table.shape[r] === SHAPE_PLANE) { this.planes.push(r); continue; }
-      const key = cellKey(Math.floor(table.px[r] / this.cellQ), Math.floor(table.pz[r] / this.cellQ));
-      this.order[m++] = key * 0x100000 + r;   // key < 2^32, row < 2^20: exact in a double
+      this.order[m++] = cellKey(this.cellX[r], this.cellZ[r]) * 0x100000 + r;   // key < 2^32, row < 2^20: exact in a double
     }
-    if (n >= 0x100000) throw new RangeError('interest supports up to 1,048,575 bodies');
-    this.pack(table);
     this.order.subarray(0, m).sort();
     this.count = m;
     this.sets.set(table.tick, new Map());
@@ -179,15 +178,12 @@ export class InterestPublisher {
       this.heldGen = g;
       this.heldVals = new Int32Array(g.length * (STRIDE - 2));
     } else this.heldGen.fill(-1);
-    const F = STRIDE - 2;
+    // the rows pack() made this tick: index, generation, then the STRIDE - 2 held fields
+    const F = STRIDE - 2, P = this.packed;
     for (let r = 0; r < t.count; r++) {
-      const slot = t.index[r], o = slot * F;
-      this.heldGen[slot] = t.gen[r];
-      const h = this.heldVals;
-      h[o] = t.px[r]; h[o + 1] = t.py[r]; h[o + 2] = t.pz[r];
-      h[o + 3] = t.qx[r]; h[o + 4] = t.qy[r]; h[o + 5] = t.qz[r]; h[o + 6] = t.qw[r];
-      h[o + 7] = t.vx[r]; h[o + 8] = t.vy[r]; h[o + 9] = t.vz[r];
-      h[o + 10] = t.shard[r] < 0 ? 255 : t.shard[r];
+      const p = r * STRIDE, slot = P[p];
+      this.heldGen[slot] = P[p + 1];
+      this.heldVals.set(P.subarray(p + 2, p + STRIDE), slot * F);
     }
   }
 
