@@ -7,15 +7,13 @@
  * The dashboard at /dashboard plots live figures. With TESSERA_SCREENSHOTS=<dir> the
  * screenshots are also written there (docs/ holds the committed ones).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { builtHelper } from './helpers/child-host';
+import { startServe, type ServeProcess } from './helpers/child-host';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-const cli = (): string => join(builtHelper('net').replace(/test[\\/]helpers[\\/]net\.js$/, ''), 'src', 'cli.js');
 const shots = process.env.TESSERA_SCREENSHOTS;
 
 interface Probe { connected: boolean; publicId: number; tick: number; bodies: number; moving: number; me: [number, number, number] | null; meShard: number; shards: number[]; chat: string[]; owned: string | null; spheres: number }
@@ -48,22 +46,11 @@ const canvasColours = (p: Page, selector: string): Promise<number> => p.evaluate
 const describeIf = CHROMIUM || process.env.CI ? describe : describe.skip;
 
 describeIf('the viewer and the dashboard in headless Chromium', () => {
-  let dir = '', browser: Browser, server: ReturnType<typeof spawn>, port = 0;
+  let dir = '', browser: Browser, server: ServeProcess | null = null, port = 0;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-e2e-'));
-    server = spawn(process.execPath, [cli(), 'serve', '--port', '0', '--data', dir, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    port = await new Promise<number>((resolve, reject) => {
-      let buf = '';
-      server.stdout?.on('data', (d: Buffer) => {
-        buf += d.toString();
-        for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-          const j = JSON.parse(buf.slice(0, nl)) as { msg: string; port: number };
-          buf = buf.slice(nl + 1);
-          if (j.msg === 'listening') resolve(j.port);
-        }
-      });
-      server.once('exit', (c) => reject(new Error(`serve exited ${c}`)));
-    });
+    server = startServe(['--port', '0', '--data', dir, '--log-level', 'info']);
+    port = (await server.listening).port;
     if (!CHROMIUM) throw new Error('chromium is not installed (.ci/run installs Debian\'s chromium)');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'] });
     if (shots) mkdirSync(shots, { recursive: true });
@@ -71,7 +58,7 @@ describeIf('the viewer and the dashboard in headless Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     server?.kill('SIGTERM');
-    await new Promise((r) => server?.once('exit', r));
+    await server?.exit;
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -4,7 +4,7 @@
  * SIGTERM flushing persistence, a restart continuing at the same tick, `tessera inspect` and
  * `tessera replay` on its database, and configuration errors as one line with exit code 2.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,31 +12,7 @@ import { createNodeClient } from '../src/client/node';
 import { resolveConfig, ConfigError, DEFAULT_SERVE } from '../src/serve';
 import { parseScene, SceneError } from '../src/scene';
 import { request, waitFor } from './helpers/net';
-import { builtHelper } from './helpers/child-host';
-
-const cli = (): string => join(builtHelper('net').replace(/test[\\/]helpers[\\/]net\.js$/, ''), 'src', 'cli.js');
-
-function startServe(args: string[]): { lines: string[]; exit: Promise<number | null>; kill: (s: NodeJS.Signals) => void; listening: Promise<{ port: number; tick: number }> } {
-  const proc = spawn(process.execPath, [cli(), 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  let buf = '', err = '';
-  const exit = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
-  proc.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  const listening = new Promise<{ port: number; tick: number }>((resolve, reject) => {
-    proc.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl); buf = buf.slice(nl + 1);
-        lines.push(line);
-        const j = JSON.parse(line) as { msg: string; port: number; tick: number };
-        if (j.msg === 'listening') resolve(j);
-      }
-    });
-    void exit.then((c) => reject(new Error(`serve exited with ${c}: ${err}`)));
-  });
-  return { lines, exit, kill: (s) => proc.kill(s), listening };
-}
+import { builtCli, startServe } from './helpers/child-host';
 
 test('configuration: flags over environment over file over defaults, each value checked with its source named', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-cfg-'));
@@ -95,25 +71,25 @@ test('tessera serve: the demo world, /metrics, SIGTERM flushes, a restart contin
     b.kill('SIGINT');
     expect(await b.exit).toBe(0);
 
-    const inspect = spawnSync(process.execPath, [cli(), 'inspect', dir], { encoding: 'utf8' });
+    const inspect = spawnSync(process.execPath, [builtCli(), 'inspect', dir], { encoding: 'utf8' });
     expect(inspect.status).toBe(0);
     const summary = JSON.parse(inspect.stdout) as { tick: number; physics: { shards: number }; clientsKnown: number };
     expect(summary.physics.shards).toBe(4);
     expect(summary.clientsKnown).toBe(1);
-    const replay = spawnSync(process.execPath, [cli(), 'replay', dir, '--every', '100'], { encoding: 'utf8' });
+    const replay = spawnSync(process.execPath, [builtCli(), 'replay', dir, '--every', '100'], { encoding: 'utf8' });
     expect(replay.stdout).toMatch(/ticks replayed, every hash equals the log/);
     expect(replay.status).toBe(0);
   } finally { rmSync(dir, { recursive: true, force: true }); }
 }, 120_000);
 
 test('bad settings stop serve with one line and exit code 2', () => {
-  const r = spawnSync(process.execPath, [cli(), 'serve', '--port', '99999'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [builtCli(), 'serve', '--port', '99999'], { encoding: 'utf8' });
   expect(r.status).toBe(2);
   expect(r.stderr.trim()).toBe('tessera: port (from --port): must be an integer 0..65535, got "99999"');
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bad-'));
   try {
     writeFileSync(join(dir, 'scene.json'), JSON.stringify({ format: 'tessera.scene.v1', world: { capacity: 10, tickRate: 20 }, spawnPoints: [[0, 1, 0]] }));
-    const s = spawnSync(process.execPath, [cli(), 'serve', '--port', '0', '--data', dir, '--scene', join(dir, 'scene.json')], { encoding: 'utf8' });
+    const s = spawnSync(process.execPath, [builtCli(), 'serve', '--port', '0', '--data', dir, '--scene', join(dir, 'scene.json')], { encoding: 'utf8' });
     expect(s.status).toBe(2);
     expect(s.stderr).toMatch(/scene world\.capacity: must be an integer in 16\.\.1000000/);
   } finally { rmSync(dir, { recursive: true, force: true }); }

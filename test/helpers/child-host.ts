@@ -46,3 +46,33 @@ export async function startChildHost(cfg: Record<string, unknown>): Promise<Chil
   });
   return { proc, port, stats, exit, stderr, lines };
 }
+
+/** The compiled CLI (build/dist/src/cli.js). Throws if the build is missing. */
+export function builtCli(): string {
+  return join(dirname(dirname(dirname(builtHelper('net')))), 'src', 'cli.js');
+}
+
+/** A `tessera serve` process: its stdout lines (pino JSON), exit code, and its `listening` line. */
+export interface ServeProcess { lines: string[]; exit: Promise<number | null>; kill: (s: NodeJS.Signals) => void; listening: Promise<{ port: number; tick: number }> }
+
+/** Spawns `tessera serve <args>` from build/dist; `listening` rejects if it exits before listening. */
+export function startServe(args: string[]): ServeProcess {
+  const proc = spawn(process.execPath, [builtCli(), 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let buf = '', err = '';
+  const exit = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
+  proc.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
+  const listening = new Promise<{ port: number; tick: number }>((resolve, reject) => {
+    proc.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const line = buf.slice(0, nl); buf = buf.slice(nl + 1);
+        lines.push(line);
+        const j = JSON.parse(line) as { msg: string; port: number; tick: number };
+        if (j.msg === 'listening') resolve(j);
+      }
+    });
+    void exit.then((c) => reject(new Error(`serve exited with ${c}: ${err}`)));
+  });
+  return { lines, exit, kill: (s) => proc.kill(s), listening };
+}
