@@ -55,7 +55,8 @@ async function main(): Promise<void> {
   try {
     let serve = startServe(dir);
     await serve.listening;
-    const rssStart = metric(await get('/metrics'), 'tessera_process_resident_memory_bytes') || metric(await get('/metrics'), 'tessera_resident_memory_bytes');
+    const RSS = 'tessera_process_resident_memory_bytes';   // prom-client's default metric under the 'tessera_' prefix
+    const rssStart = metric(await get('/metrics'), RSS);
     const summaryFile = join(dir, 'bots.json');
     const bots = spawn(process.execPath, [cli, 'bots', '-n', String(COUNT), '-u', `ws://127.0.0.1:${PORT}/ws`, '-t', String(SECONDS), '--ramp', '50', '--json', summaryFile], { stdio: ['ignore', 'inherit', 'inherit'] });
     const botsDone = new Promise<void>((r) => bots.once('exit', () => r()));
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
       }
       const h = JSON.parse(await get('/healthz')) as { tick: number; tickMsP50: number; tickMsP99: number; tickMsMax: number; clients: number };
       const m = await get('/metrics');
-      const rss = metric(m, 'tessera_process_resident_memory_bytes') || metric(m, 'tessera_resident_memory_bytes');
+      const rss = metric(m, RSS);
       rssPeak = Math.max(rssPeak, rss);
       lastTick = h.tick;
       if (elapsed % 100 < 10 || elapsed >= SECONDS - 10) windows.push({ at: Math.round(elapsed), tick: h.tick, p50: h.tickMsP50, p99: h.tickMsP99, max: h.tickMsMax, clients: h.clients, rss });
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
     const m = await get('/metrics');
     const over50 = metric(m, 'tessera_tick_seconds_count') - metric(m, 'tessera_tick_seconds_bucket\\{le="0.05"\\}');
     const ticks = metric(m, 'tessera_tick_seconds_count');
-    const rssEnd = metric(m, 'tessera_process_resident_memory_bytes') || metric(m, 'tessera_resident_memory_bytes');
+    const rssEnd = metric(m, RSS);
     serve.proc.kill('SIGTERM');
     await serve.exit;
     const s = JSON.parse(readFileSync(summaryFile, 'utf8')) as BotSummary;

@@ -54,7 +54,7 @@ export interface SnapshotWriterOptions {
 /** The snapshot writer thread of one SQLite file. */
 export class SnapshotWriter implements SnapshotSink {
   private nextId = 1;
-  private readonly pending = new Map<number, true>();
+  private readonly pending = new Set<number>();
   private waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   private failure: Error | null = null;
   /** The last snapshot written. */
@@ -98,7 +98,7 @@ export class SnapshotWriter implements SnapshotSink {
   write(job: SnapshotJob): void {
     if (this.failure) throw this.failure;
     const id = this.nextId++;
-    this.pending.set(id, true);
+    this.pending.add(id);
     const transfer = job.parts.map((p) => p.buffer).filter((b, i, all) => b instanceof ArrayBuffer && all.indexOf(b) === i) as ArrayBuffer[];
     this.worker.postMessage({ type: 'write', id, ...job }, transfer);
   }
