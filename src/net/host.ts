@@ -399,7 +399,7 @@ export class Host {
   private routes(): void {
     const o = this.o;
     this.app.get('/healthz', (res) => {
-      res.writeStatus('200 OK').writeHeader('content-type', 'application/json').end(JSON.stringify({ ok: !this.stopping, ...this.figures() }));
+      sendJson(res, '200 OK', { ok: !this.stopping, ...this.figures() });
     });
     this.app.post('/auth/:action', (res, req) => this.authEndpoint(res, req.getParameter(0) ?? '', req.getHeader('authorization'), dec.decode(res.getRemoteAddressAsText())));
     const files = loadWeb(o.web);
@@ -413,13 +413,11 @@ export class Host {
     this.app.get('/assets/:file', (res, req) => serveFile(`assets/${req.getParameter(0) ?? ''}`)(res));
     this.app.get('/stats', (res) => {
       const w = this.world.sim.world, mem = process.memoryUsage(), step = quantiles(this.stepTimes);
-      res.writeStatus('200 OK').writeHeader('content-type', 'application/json').writeHeader('cache-control', 'no-cache')
-        .end(JSON.stringify({ ...this.figures(), stepMsP50: step.p50, stepMsP99: step.p99, handoffs: w.handoffs, shards: w.counts(), rss: mem.rss, heapUsed: mem.heapUsed, atMs: Date.now() }));
+      sendJson(res, '200 OK', { ...this.figures(), stepMsP50: step.p50, stepMsP99: step.p99, handoffs: w.handoffs, shards: w.counts(), rss: mem.rss, heapUsed: mem.heapUsed, atMs: Date.now() }, { 'cache-control': 'no-cache' });
     });
     this.app.get('/world', (res) => {
       const w = this.world.sim.world;
-      res.writeStatus('200 OK').writeHeader('content-type', 'application/json')
-        .end(JSON.stringify({ stream: this.o.worldStream, tickRate: this.o.tickRate, partition: w.partition, shards: w.shardCount, cellSize: this.world.interest.cellSize }));
+      sendJson(res, '200 OK', { stream: this.o.worldStream, tickRate: this.o.tickRate, partition: w.partition, shards: w.shardCount, cellSize: this.world.interest.cellSize });
     });
     this.app.get('/metrics', (res) => {
       let aborted = false;
@@ -447,7 +445,7 @@ export class Host {
         const protocols = req.getHeader('sec-websocket-protocol');
         const key = req.getHeader('sec-websocket-key'), ext = req.getHeader('sec-websocket-extensions');
         const reply = (status: string, code: ErrorCode, message: string): void => {
-          res.cork(() => res.writeStatus(status).writeHeader('content-type', 'application/json').end(JSON.stringify({ error: { code, message } })));
+          sendJson(res, status, { error: { code, message } });
         };
         if (this.stopping) { reply('503 Service Unavailable', ERROR.SHUTTING_DOWN, 'the host is shutting down'); return; }
         if (origin && o.originAllowList && !o.originAllowList.includes(origin)) { reply('403 Forbidden', ERROR.BAD_ORIGIN, `origin ${origin} is not allowed`); return; }
@@ -496,7 +494,7 @@ export class Host {
         this.sessions.delete(s);
       },
     });
-    this.app.any('/*', (res) => { res.writeStatus('404 Not Found').writeHeader('content-type', 'application/json').end(JSON.stringify({ error: { code: ERROR.NOT_FOUND, message: 'no such route' } })); });
+    this.app.any('/*', (res) => sendJson(res, '404 Not Found', { error: { code: ERROR.NOT_FOUND, message: 'no such route' } }));
   }
 
   private authenticate(token: string): Principal | null {
@@ -741,7 +739,7 @@ export class Host {
    * only. Errors: 401 UNAUTHENTICATED, 403 NOT_ALLOWED, 400 BAD_VALUE, 404 without records.
    */
   private chatHistory(res: HttpResponse, authorization: string, channel: string, before: string, limit: string): void {
-    const reply = (status: string, body: unknown): void => { res.cork(() => res.writeStatus(status).writeHeader('content-type', 'application/json').end(JSON.stringify(body))); };
+    const reply = (status: string, body: unknown): void => sendJson(res, status, body);
     const fail = (status: string, code: string, message: string): void => reply(status, { error: { code, message } });
     const rec = this.o.records;
     if (!rec) { fail('404 Not Found', 'NOT_FOUND', 'this host keeps no chat history'); return; }
@@ -872,6 +870,15 @@ export class Host {
 /** Writes a JSON response (status line, optional headers), unless the request was aborted. */
 type Reply = (status: string, body: unknown, headers?: Record<string, string>) => void;
 
+/** Writes a JSON response (status line, extra headers), corked. */
+function sendJson(res: HttpResponse, status: string, body: unknown, headers: Record<string, string> = {}): void {
+  res.cork(() => {
+    res.writeStatus(status).writeHeader('content-type', 'application/json');
+    for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
+    res.end(JSON.stringify(body));
+  });
+}
+
 /**
  * Reads an HTTP request body of at most `limit` bytes, uWS style: onAborted is registered first,
  * chunks are copied (uWS reuses their memory), and the response is corked. A larger body gets 413
@@ -882,11 +889,7 @@ function readBody(res: HttpResponse, limit: number, tooLarge: unknown, done: (bo
   res.onAborted(() => { aborted = true; });
   const reply: Reply = (status, body, headers = {}) => {
     if (aborted) return;
-    res.cork(() => {
-      res.writeStatus(status).writeHeader('content-type', 'application/json');
-      for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
-      res.end(JSON.stringify(body));
-    });
+    sendJson(res, status, body, headers);
   };
   const chunks: Buffer[] = [];
   let size = 0;
