@@ -7,6 +7,8 @@ import { ShardedWorld } from '../src/physics/sharded';
 import { createBodyTable } from '../src/physics/body-table';
 import { InterestPublisher, applyToMirror, type Mirror } from '../src/sim/interest';
 import type { ServerMessage } from '../src/protocol/messages';
+import { decodeServer, encodeServer, encodeStateRows } from '../src/protocol/codec';
+import { ERROR } from '../src/protocol/errors';
 import { mulberry32 } from './helpers/bigref';
 import { buildRain, rainConfig } from './helpers/scenes';
 
@@ -81,11 +83,10 @@ describe('interest', () => {
     tick();
     const pub = new InterestPublisher();
     pub.update(world.readBodies(createBodyTable(world.capacity)));
-    let encodes = 0;
-    const enc = (m: ServerMessage): Uint8Array => { encodes++; return new TextEncoder().encode(m.kind); };
     const views = Array.from({ length: 50 }, (_, i) => pub.createView(i % 2 === 0 ? 0 : 100, 0, 1));
-    const bytes = views.map((v) => pub.messageFor(v, enc).bytes);
-    expect(encodes).toBe(2);
+    const bytes = views.map((v) => pub.messageFor(v).bytes);
+    expect(pub.encodes).toBe(2);
+    expect(pub.cacheHits).toBe(48);
     expect(bytes[0]).toBe(bytes[2]);
     expect(bytes[0]).not.toBe(bytes[1]);
     return world.close();
@@ -132,5 +133,37 @@ describe('interest', () => {
     expect(nearChanged).toBeGreaterThan(50);          // near ones every tick
     expect(lodBodies).toBeLessThan(fullBodies * 0.8);  // fewer body states sent (rain spawns many new bodies, sent as they are)
     return world.close();
+  });
+
+  test('row-form encoding: every message is byte-identical to encodeServer of its value and decodes back to it', () => {
+    const { world, tick } = rainWorld(500);
+    const pub = new InterestPublisher({ cellSize: 4, farEvery: 3, nearCells: 1, historyTicks: 8 });
+    const table = createBodyTable(world.capacity);
+    const rng = mulberry32(5);
+    const views = Array.from({ length: 6 }, (_, i) => pub.createView(i * 3 - 8, 0, 1 + (i % 3)));
+    let deltas = 0, removed = 0, entered = 0;
+    for (let t = 0; t < 60; t++) {
+      tick();
+      pub.update(world.readBodies(table));
+      for (const v of views) {
+        if (rng() / 2 ** 32 < 0.1) pub.setInterest(v, (rng() / 2 ** 32) * 30 - 15, (rng() / 2 ** 32) * 30 - 15, 1 + (t % 3));
+        const sm = pub.messageFor(v);
+        expect(sm.bytes).toEqual(encodeServer(sm.msg));
+        expect(decodeServer(sm.bytes)).toEqual(sm.msg);
+        if (sm.msg.kind === 'delta') { deltas++; removed += sm.msg.removed.length; entered += sm.msg.shapes.length; }
+        if (rng() / 2 ** 32 < 0.7) pub.acknowledge(v, sm.msg.tick);     // some acknowledgements lost: older bases
+      }
+    }
+    expect(deltas).toBeGreaterThan(100);
+    expect(removed).toBeGreaterThan(0);
+    expect(entered).toBeGreaterThan(0);
+    return world.close();
+  });
+
+  test('row-form encoding refuses a value the wire cannot hold (BAD_VALUE), as encodeServer does', () => {
+    const rows = new Int32Array(13);
+    rows[5] = 40000;                                    // qx over i16
+    const m = { kind: 'snapshot' as const, tick: 1, baseTick: 0, rows, bodies: Int32Array.of(0), bodyCount: 1, shapes: new Int32Array(0), shapeCount: 0, removed: new Uint32Array(0), removedCount: 0 };
+    expect(() => encodeStateRows(m)).toThrow(expect.objectContaining({ code: ERROR.BAD_VALUE }));
   });
 });

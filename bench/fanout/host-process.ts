@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   const world = host.world, interest = host.world.interest;
   const step = world.step.bind(world), messageFor = interest.messageFor.bind(interest);
   world.step = () => { const t = performance.now(); const r = step(); stepMs = performance.now() - t; return r; };
-  interest.messageFor = (v, enc) => { const t = performance.now(); const r = messageFor(v, enc); interestMs += performance.now() - t; return r; };
+  interest.messageFor = (v) => { const t = performance.now(); const r = messageFor(v); interestMs += performance.now() - t; return r; };
   log(`listening on ${host.port}; open files ${JSON.stringify(openFileLimits())}`);
   serve(async (m) => {
     switch (m.cmd) {

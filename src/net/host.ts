@@ -361,7 +361,7 @@ export class Host {
             const p = w.avatarPosition(s.publicId);
             if (p) w.interest.setInterest(s.view, p[0], p[2], s.view.cells);
           }
-          state = w.interest.messageFor(s.view, encodeServer).bytes as Uint8Array;
+          state = w.interest.messageFor(s.view).bytes;
         }
       }
       const ev = events;

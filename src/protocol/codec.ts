@@ -325,56 +325,75 @@ export function decodeClient(bytes: Uint8Array, options?: VerifyOptions): Client
 // ---------------------------------------------------------------------------------------
 // Server
 
-/** BodyState struct layout (schemas/server.fbs; the descriptors test checks it against flatc). */
+/** BodyState and BodyShape struct layouts (schemas/server.fbs; the descriptors test checks them against flatc). */
 const BODY_STATE_BYTES = 36;
+const BODY_SHAPE_BYTES = 24;
 let scratch = new Uint8Array(BODY_STATE_BYTES * 256);
 let scratchView = new DataView(scratch.buffer);
 
-/**
- * Writes a vector of BodyState structs: the structs are laid out in a reused scratch buffer
- * with a DataView (little-endian, 13 stores per body, no call into the builder per body),
- * then copied into the builder in one `createByteVector` and the vector's length word is set
- * to the element count. Same bytes as the generated `startBodiesVector` + `createBodyState`
- * loop: createByteVector aligns its length word to 4 and the data follows it, which is the
- * struct's alignment (4); the golden tests compare the bytes.
- */
-function bodyStates(b: flatbuffers.Builder, list: readonly BodyState[]): number {
-  const n = list.length;
-  const bytes = n * BODY_STATE_BYTES;
+/** The struct scratch with room for `bytes` bytes. */
+function structScratch(bytes: number): DataView {
   if (scratch.length < bytes) {
     scratch = new Uint8Array(Math.max(bytes, scratch.length * 2));
     scratchView = new DataView(scratch.buffer);
   }
-  const v = scratchView;
-  for (let i = 0, at = 0; i < n; i++, at += BODY_STATE_BYTES) {
-    const s = list[i];
-    // range checks by shifts (i16/i32/u32/u8): the stores below would wrap silently
-    if ((s.index >>> 0) !== s.index || (s.generation >>> 0) !== s.generation
-      || (s.px | 0) !== s.px || (s.py | 0) !== s.py || (s.pz | 0) !== s.pz
-      || ((s.qx << 16) >> 16) !== s.qx || ((s.qy << 16) >> 16) !== s.qy || ((s.qz << 16) >> 16) !== s.qz || ((s.qw << 16) >> 16) !== s.qw
-      || ((s.vx << 16) >> 16) !== s.vx || ((s.vy << 16) >> 16) !== s.vy || ((s.vz << 16) >> 16) !== s.vz
-      || (s.shard & 0xff) !== s.shard) {
-      bad(`bodies[${i}]`, JSON.stringify(s));
-    }
-    v.setUint32(at, s.index, true);
-    v.setUint32(at + 4, s.generation, true);
-    v.setInt32(at + 8, s.px, true);
-    v.setInt32(at + 12, s.py, true);
-    v.setInt32(at + 16, s.pz, true);
-    v.setInt16(at + 20, s.qx, true);
-    v.setInt16(at + 22, s.qy, true);
-    v.setInt16(at + 24, s.qz, true);
-    v.setInt16(at + 26, s.qw, true);
-    v.setInt16(at + 28, s.vx, true);
-    v.setInt16(at + 30, s.vy, true);
-    v.setInt16(at + 32, s.vz, true);
-    v.setUint8(at + 34, s.shard);
-    v.setUint8(at + 35, 0); // padding
-  }
+  return scratchView;
+}
+
+/**
+ * Copies the first `bytes` bytes of the struct scratch into the builder as a vector of `n`
+ * structs: one `createByteVector`, then the vector's length word is set to the element
+ * count. Same bytes as the generated `startXVector` + `createX` loop: createByteVector aligns
+ * its length word to 4 and the data follows it, which is the structs' alignment (4); the
+ * golden tests compare the bytes.
+ */
+function structVector(b: flatbuffers.Builder, bytes: number, n: number): number {
   const off = b.createByteVector(scratch.subarray(0, bytes));
   const bb = b.dataBuffer();
   bb.writeInt32(bb.capacity() - off, n); // the length word counts structs, not bytes
   return off;
+}
+
+/** True when one BodyState's fields fit their wire types (i16/i32/u32/u8, by shifts: the stores would wrap silently). */
+function stateFits(index: number, generation: number, px: number, py: number, pz: number, qx: number, qy: number, qz: number, qw: number, vx: number, vy: number, vz: number, shard: number): boolean {
+  return (index >>> 0) === index && (generation >>> 0) === generation
+    && (px | 0) === px && (py | 0) === py && (pz | 0) === pz
+    && ((qx << 16) >> 16) === qx && ((qy << 16) >> 16) === qy && ((qz << 16) >> 16) === qz && ((qw << 16) >> 16) === qw
+    && ((vx << 16) >> 16) === vx && ((vy << 16) >> 16) === vy && ((vz << 16) >> 16) === vz
+    && (shard & 0xff) === shard;
+}
+
+/** Stores one BodyState struct at byte `at` of the scratch (little-endian, padding zeroed). */
+function putState(v: DataView, at: number, index: number, generation: number, px: number, py: number, pz: number, qx: number, qy: number, qz: number, qw: number, vx: number, vy: number, vz: number, shard: number): void {
+  v.setUint32(at, index, true);
+  v.setUint32(at + 4, generation, true);
+  v.setInt32(at + 8, px, true);
+  v.setInt32(at + 12, py, true);
+  v.setInt32(at + 16, pz, true);
+  v.setInt16(at + 20, qx, true);
+  v.setInt16(at + 22, qy, true);
+  v.setInt16(at + 24, qz, true);
+  v.setInt16(at + 26, qw, true);
+  v.setInt16(at + 28, vx, true);
+  v.setInt16(at + 30, vy, true);
+  v.setInt16(at + 32, vz, true);
+  v.setUint8(at + 34, shard);
+  v.setUint8(at + 35, 0); // padding
+}
+
+/**
+ * Writes a vector of BodyState structs: laid out in a reused scratch buffer with a DataView
+ * (13 stores per body, no call into the builder per body), then copied in at once (structVector).
+ */
+function bodyStates(b: flatbuffers.Builder, list: readonly BodyState[]): number {
+  const n = list.length;
+  const v = structScratch(n * BODY_STATE_BYTES);
+  for (let i = 0, at = 0; i < n; i++, at += BODY_STATE_BYTES) {
+    const s = list[i];
+    if (!stateFits(s.index, s.generation, s.px, s.py, s.pz, s.qx, s.qy, s.qz, s.qw, s.vx, s.vy, s.vz, s.shard)) bad(`bodies[${i}]`, JSON.stringify(s));
+    putState(v, at, s.index, s.generation, s.px, s.py, s.pz, s.qx, s.qy, s.qz, s.qw, s.vx, s.vy, s.vz, s.shard);
+  }
+  return structVector(b, n * BODY_STATE_BYTES, n);
 }
 
 function bodyShapes(b: flatbuffers.Builder, list: readonly BodyShape[]): number {
@@ -386,6 +405,98 @@ function bodyShapes(b: flatbuffers.Builder, list: readonly BodyShape[]): number 
       i32(s.sy, `${w}.sy`), i32(s.sz, `${w}.sz`), en(Shape, s.shape, `${w}.shape`), en(BodyKind, s.kind, `${w}.kind`));
   }
   return b.endVector();
+}
+
+/** Int32 values per body of StateRows.rows (BodyState fields in schema order). */
+export const STATE_ROW_STRIDE = 13;
+/** Int32 values per shape of StateRows.shapes: index, generation, shape, kind, sx, sy, sz. */
+export const SHAPE_ROW_STRIDE = 7;
+
+/**
+ * A snapshot or delta in row form, as the interest publisher (src/sim/interest.ts) keeps
+ * bodies: no object per body. Encoded by encodeStateRows to the same bytes as encodeServer
+ * of the equivalent message (stateRowsMessage).
+ */
+export interface StateRows {
+  kind: 'snapshot' | 'delta';
+  tick: number;
+  /** The delta's base tick (ignored for a snapshot). */
+  baseTick: number;
+  /**
+   * Bodies, STATE_ROW_STRIDE Int32 each in BodyState field order: index, generation, px, py,
+   * pz, qx, qy, qz, qw, vx, vy, vz, shard (units of schemas/server.fbs BodyState).
+   */
+  rows: Int32Array;
+  /** The bodies sent, in order: body k's fields start at rows[k * STATE_ROW_STRIDE]. `bodyCount` are valid. */
+  bodies: Int32Array;
+  bodyCount: number;
+  /** Shapes sent, SHAPE_ROW_STRIDE Int32 each. `shapeCount` are valid. */
+  shapes: Int32Array;
+  shapeCount: number;
+  /** Removed handles (delta only): index, generation pairs. `removedCount` are valid. */
+  removed: Uint32Array;
+  removedCount: number;
+}
+
+/** The ServerMessage value of a StateRows (for tests and clients of the value API). */
+export function stateRowsMessage(m: StateRows): Extract<ServerMessage, { kind: 'snapshot' | 'delta' }> {
+  const bodies: BodyState[] = [], shapes: BodyShape[] = [], removed: Handle[] = [];
+  const r = m.rows, h = m.shapes;
+  for (let i = 0; i < m.bodyCount; i++) {
+    const o = m.bodies[i] * STATE_ROW_STRIDE;
+    bodies.push({ index: r[o] >>> 0, generation: r[o + 1] >>> 0, px: r[o + 2], py: r[o + 3], pz: r[o + 4], qx: r[o + 5], qy: r[o + 6], qz: r[o + 7], qw: r[o + 8], vx: r[o + 9], vy: r[o + 10], vz: r[o + 11], shard: r[o + 12] });
+  }
+  for (let i = 0; i < m.shapeCount; i++) {
+    const o = i * SHAPE_ROW_STRIDE;
+    shapes.push({ index: h[o] >>> 0, generation: h[o + 1] >>> 0, shape: h[o + 2], kind: h[o + 3], sx: h[o + 4], sy: h[o + 5], sz: h[o + 6] });
+  }
+  for (let i = 0; i < m.removedCount; i++) removed.push({ index: m.removed[2 * i], generation: m.removed[2 * i + 1] });
+  return m.kind === 'snapshot' ? { kind: 'snapshot', tick: m.tick, bodies, shapes } : { kind: 'delta', baseTick: m.baseTick, tick: m.tick, bodies, shapes, removed };
+}
+
+/**
+ * Encodes a snapshot or delta from its rows (the host's hot path: one per distinct view and
+ * base per tick) to the same bytes as `encodeServer(stateRowsMessage(m))`, without making an
+ * object per body. Throws ProtocolError(ERROR.BAD_VALUE) for a value the wire cannot hold.
+ */
+export function encodeStateRows(m: StateRows): Uint8Array {
+  const b = builders.server;
+  b.clear();
+  const r = m.rows, n = m.bodyCount;
+  let v = structScratch(n * BODY_STATE_BYTES);
+  for (let i = 0, at = 0; i < n; i++, at += BODY_STATE_BYTES) {
+    const o = m.bodies[i] * STATE_ROW_STRIDE;
+    const index = r[o] >>> 0, generation = r[o + 1] >>> 0;
+    if (!stateFits(index, generation, r[o + 2], r[o + 3], r[o + 4], r[o + 5], r[o + 6], r[o + 7], r[o + 8], r[o + 9], r[o + 10], r[o + 11], r[o + 12])) bad(`bodies[${i}]`, Array.from(r.subarray(o, o + STATE_ROW_STRIDE)).join(','));
+    putState(v, at, index, generation, r[o + 2], r[o + 3], r[o + 4], r[o + 5], r[o + 6], r[o + 7], r[o + 8], r[o + 9], r[o + 10], r[o + 11], r[o + 12]);
+  }
+  const bodies = structVector(b, n * BODY_STATE_BYTES, n);
+  const h = m.shapes, ns = m.shapeCount;
+  v = structScratch(ns * BODY_SHAPE_BYTES);
+  for (let i = 0, at = 0; i < ns; i++, at += BODY_SHAPE_BYTES) {
+    const o = i * SHAPE_ROW_STRIDE, w = `shapes[${i}]`;
+    v.setUint32(at, u32(h[o] >>> 0, `${w}.index`), true);
+    v.setUint32(at + 4, u32(h[o + 1] >>> 0, `${w}.generation`), true);
+    v.setInt32(at + 8, h[o + 4], true);
+    v.setInt32(at + 12, h[o + 5], true);
+    v.setInt32(at + 16, h[o + 6], true);
+    v.setUint8(at + 20, en(Shape, h[o + 2], `${w}.shape`));
+    v.setUint8(at + 21, en(BodyKind, h[o + 3], `${w}.kind`));
+    v.setUint16(at + 22, 0, true); // padding
+  }
+  const shapes = structVector(b, ns * BODY_SHAPE_BYTES, ns);
+  let off: number, type: S.ServerPayload;
+  if (m.kind === 'snapshot') {
+    off = S.ServerSnapshot.createServerSnapshot(b, u32(m.tick, 'snapshot.tick'), bodies, shapes);
+    type = S.ServerPayload.ServerSnapshot;
+  } else {
+    S.ServerDelta.startRemovedVector(b, m.removedCount);
+    for (let i = m.removedCount - 1; i >= 0; i--) S.BodyHandle.createBodyHandle(b, m.removed[2 * i], m.removed[2 * i + 1]);
+    const removed = b.endVector();
+    off = S.ServerDelta.createServerDelta(b, u32(m.baseTick, 'delta.baseTick'), u32(m.tick, 'delta.tick'), bodies, shapes, removed);
+    type = S.ServerPayload.ServerDelta;
+  }
+  return finish('server', b, S.ServerMessage.createServerMessage(b, type, off), 'TSSV');
 }
 
 function handles(b: flatbuffers.Builder, list: readonly Handle[]): number {

@@ -16,10 +16,11 @@
  * in one area costs one diff and one encode.
  */
 import type { BodyTable } from '../physics/body-table';
-import type { BodyShape, BodyState, Handle, ServerMessage } from '../protocol/messages';
+import type { BodyShape, BodyState, ServerMessage } from '../protocol/messages';
+import { encodeStateRows, stateRowsMessage, SHAPE_ROW_STRIDE, STATE_ROW_STRIDE, type StateRows } from '../protocol/codec';
 
-/** Fields kept per body of a sent set (Int32 each): index, generation, px py pz, qx qy qz qw, vx vy vz, shard. */
-const STRIDE = 13;
+/** Fields kept per body of a sent set (Int32 each): index, generation, px py pz, qx qy qz qw, vx vy vz, shard (the wire's BodyState order). */
+const STRIDE = STATE_ROW_STRIDE;
 /** Shape fields kept per body: shape, kind, sx, sy, sz. */
 const SHAPE_STRIDE = 5;
 
@@ -52,7 +53,27 @@ export interface ClientView {
   sent: Map<number, string>;
 }
 
-interface ViewSet { rows: Int32Array; shapes: Int32Array; count: number }
+/** The bodies of one view at one tick, sorted by slot: STRIDE fields each, and the table row each came from (valid during its tick only). */
+interface ViewSet { rows: Int32Array; tableRow: Int32Array; count: number }
+
+/**
+ * A client's state message at the current tick, shared by the clients with the same view and
+ * base: `bytes` is the FlatBuffers encoding (made once, on first use), `msg` the same as a
+ * ServerMessage value (made on first use; for tests and tools).
+ */
+export class StateMessage {
+  private encoded: Uint8Array | null = null;
+  private value: Extract<ServerMessage, { kind: 'snapshot' | 'delta' }> | null = null;
+  constructor(readonly rows: StateRows, private readonly onEncode: () => void) {}
+  /** The encoded ServerMessage (encodeStateRows). Throws ProtocolError for a value the wire cannot hold. */
+  get bytes(): Uint8Array {
+    if (!this.encoded) { this.encoded = encodeStateRows(this.rows); this.onEncode(); }
+    return this.encoded;
+  }
+  get msg(): Extract<ServerMessage, { kind: 'snapshot' | 'delta' }> {
+    return (this.value ??= stateRowsMessage(this.rows));
+  }
+}
 
 const SHAPE_PLANE = 3;
 const CELL_BIAS = 1 << 15;
@@ -76,11 +97,16 @@ export class InterestPublisher {
   private order = new Float64Array(0);
   private count = 0;
   private planes: number[] = [];
+  /** Scratch: table rows of the view being gathered. */
+  private gather = new Int32Array(0);
   /** Sets by view key, per tick. */
   private readonly sets = new Map<number, Map<string, ViewSet>>();
-  private readonly messages = new Map<string, { msg: ServerMessage; bytes: Uint8Array | null }>();
-  /** Encoded messages reused by clients that share a view and base since the last update. */
+  private readonly messages = new Map<string, StateMessage>();
+  /** Messages reused by clients that share a view and base (counted since construction). */
   cacheHits = 0;
+  /** Messages encoded (counted since construction): one per distinct view and base a client was sent. */
+  encodes = 0;
+  private readonly countEncode = (): void => { this.encodes++; };
   readonly farEvery: number;
   readonly nearCells: number;
   /** Per slot: the generation and fields (STRIDE - 2 values from px) at the last far tick; generation -1 = none. */
@@ -202,25 +228,28 @@ export class InterestPublisher {
     const perTick = this.sets.get(t.tick) as Map<string, ViewSet>;
     const have = perTick.get(key);
     if (have) return have;
-    const rows: number[] = [...this.planes];
-    for (let dz = -v.cells; dz <= v.cells; dz++) {
-      for (let dx = -v.cells; dx <= v.cells; dx++) {
-        const k = cellKey(v.cx + dx, v.cz + dz);
-        for (let i = this.lowerBound(k); i < this.count && Math.floor(this.order[i] / 0x100000) === k; i++) rows.push(this.order[i] % 0x100000);
-      }
+    if (this.gather.length < t.count) this.gather = new Int32Array(Math.max(t.count, this.gather.length * 2));
+    const g = this.gather;
+    let m = 0;
+    for (const r of this.planes) g[m++] = r;
+    // cells (x, z .. z + 2c) are consecutive keys: one range of `order` per column of the view
+    const z0 = Math.max(v.cz - v.cells, -CELL_BIAS), z1 = Math.min(v.cz + v.cells, 0xffff - CELL_BIAS);
+    const x0 = Math.max(v.cx - v.cells, -CELL_BIAS), x1 = Math.min(v.cx + v.cells, 0xffff - CELL_BIAS);
+    for (let x = x0; x <= x1 && z0 <= z1; x++) {
+      const end = (cellKey(x, z1) + 1) * 0x100000;
+      for (let i = this.lowerBound(cellKey(x, z0)); i < this.count && this.order[i] < end; i++) g[m++] = this.order[i] % 0x100000;
     }
-    rows.sort((a, b) => a - b);   // table rows are in slot order
-    const set: ViewSet = { rows: new Int32Array(rows.length * STRIDE), shapes: new Int32Array(rows.length * SHAPE_STRIDE), count: rows.length };
-    const lod = this.farEvery > 1, F = STRIDE - 2, P = this.packed, PS = this.packedShapes, H = this.heldVals, HG = this.heldGen;
-    const out = set.rows, shapes = set.shapes;
-    for (let i = 0; i < rows.length; i++) {
+    const rows = g.subarray(0, m).sort();   // table rows are in slot order
+    const set: ViewSet = { rows: new Int32Array(m * STRIDE), tableRow: rows.slice(), count: m };
+    const lod = this.farEvery > 1, F = STRIDE - 2, P = this.packed, H = this.heldVals, HG = this.heldGen;
+    const out = set.rows, near = this.nearCells, shape = t.shape, CX = this.cellX, CZ = this.cellZ;
+    for (let i = 0; i < m; i++) {
       const r = rows[i], o = i * STRIDE, p = r * STRIDE;
-      const slot = P[p], far = lod && HG.length > slot && HG[slot] === P[p + 1] && t.shape[r] !== SHAPE_PLANE
-        && Math.max(Math.abs(this.cellX[r] - v.cx), Math.abs(this.cellZ[r] - v.cz)) > this.nearCells;
+      const slot = P[p], far = lod && HG.length > slot && HG[slot] === P[p + 1] && shape[r] !== SHAPE_PLANE
+        && (Math.abs(CX[r] - v.cx) > near || Math.abs(CZ[r] - v.cz) > near);
       out[o] = slot; out[o + 1] = P[p + 1];
       if (far) for (let f = 0, h = slot * F; f < F; f++) out[o + 2 + f] = H[h + f];
       else for (let f = 2; f < STRIDE; f++) out[o + f] = P[p + f];
-      for (let f = 0, q = r * SHAPE_STRIDE, d = i * SHAPE_STRIDE; f < SHAPE_STRIDE; f++) shapes[d + f] = PS[q + f];
     }
     perTick.set(key, set);
     return set;
@@ -229,10 +258,10 @@ export class InterestPublisher {
   /**
    * The message for one client at the current tick: a delta against its newest acknowledged
    * tick while that is within historyTicks, else a snapshot. Records the tick as sent.
-   * `encode` (optional) turns the message into bytes once per distinct (view, base): clients
-   * with the same view and base get the same Uint8Array. Throws Error before the first update.
+   * Clients with the same view and base get the same StateMessage (one diff, one encode).
+   * Throws Error before the first update.
    */
-  messageFor(v: ClientView, encode?: (m: ServerMessage) => Uint8Array): { msg: ServerMessage; bytes: Uint8Array | null } {
+  messageFor(v: ClientView): StateMessage {
     const t = this.table;
     if (!t) throw new Error('InterestPublisher.update must run before messageFor');
     const key = this.viewKey(v);
@@ -246,54 +275,50 @@ export class InterestPublisher {
       this.cacheHits++;
     } else {
       const cur = this.currentSet(v, key);
-      const msg = base ? diff(base, cur, v.acked, t.tick) : snapshot(cur, t.tick);
-      out = { msg, bytes: encode ? encode(msg) : null };
+      out = new StateMessage(base ? this.diff(base, cur, v.acked, t.tick) : this.snapshot(cur, t.tick), this.countEncode);
       this.messages.set(cacheKey, out);
     }
     return out;
   }
-}
 
-function bodyState(s: ViewSet, i: number): BodyState {
-  const r = s.rows, o = i * STRIDE;
-  return {
-    index: r[o] >>> 0, generation: r[o + 1] >>> 0, px: r[o + 2], py: r[o + 3], pz: r[o + 4],
-    qx: r[o + 5], qy: r[o + 6], qz: r[o + 7], qw: r[o + 8], vx: r[o + 9], vy: r[o + 10], vz: r[o + 11], shard: r[o + 12],
-  };
-}
-
-function bodyShape(s: ViewSet, i: number): BodyShape {
-  const r = s.rows, h = s.shapes, o = i * SHAPE_STRIDE;
-  return { index: r[i * STRIDE] >>> 0, generation: r[i * STRIDE + 1] >>> 0, shape: h[o], kind: h[o + 1], sx: h[o + 2], sy: h[o + 3], sz: h[o + 4] };
-}
-
-function snapshot(cur: ViewSet, tick: number): ServerMessage {
-  const bodies: BodyState[] = [], shapes: BodyShape[] = [];
-  for (let i = 0; i < cur.count; i++) { bodies.push(bodyState(cur, i)); shapes.push(bodyShape(cur, i)); }
-  return { kind: 'snapshot', tick, bodies, shapes };
-}
-
-/** Delta from base to cur: changed or new bodies (new ones with their shape) and removed handles. Both sets are sorted by slot. */
-function diff(base: ViewSet, cur: ViewSet, baseTick: number, tick: number): ServerMessage {
-  const bodies: BodyState[] = [], shapes: BodyShape[] = [], removed: Handle[] = [];
-  let i = 0, j = 0;
-  const b = base.rows, c = cur.rows;
-  while (i < base.count || j < cur.count) {
-    const bi = i < base.count ? b[i * STRIDE] >>> 0 : Infinity;
-    const cj = j < cur.count ? c[j * STRIDE] >>> 0 : Infinity;
-    if (bi < cj) { removed.push({ index: bi, generation: b[i * STRIDE + 1] >>> 0 }); i++; continue; }
-    if (cj < bi) { bodies.push(bodyState(cur, j)); shapes.push(bodyShape(cur, j)); j++; continue; }
-    if (b[i * STRIDE + 1] !== c[j * STRIDE + 1]) {          // slot reused by a new body
-      removed.push({ index: bi, generation: b[i * STRIDE + 1] >>> 0 });
-      bodies.push(bodyState(cur, j)); shapes.push(bodyShape(cur, j));
-    } else {
-      let same = true;
-      for (let f = 2; f < STRIDE; f++) if (b[i * STRIDE + f] !== c[j * STRIDE + f]) { same = false; break; }
-      if (!same) bodies.push(bodyState(cur, j));
+  /** Shape rows (SHAPE_ROW_STRIDE each) of the given bodies of a current-tick set. */
+  private shapesOf(cur: ViewSet, which: Int32Array, n: number): Int32Array {
+    const out = new Int32Array(n * SHAPE_ROW_STRIDE), PS = this.packedShapes;
+    for (let i = 0; i < n; i++) {
+      const j = which[i], o = i * SHAPE_ROW_STRIDE, q = cur.tableRow[j] * SHAPE_STRIDE;
+      out[o] = cur.rows[j * STRIDE]; out[o + 1] = cur.rows[j * STRIDE + 1];
+      for (let f = 0; f < SHAPE_STRIDE; f++) out[o + 2 + f] = PS[q + f];
     }
-    i++; j++;
+    return out;
   }
-  return { kind: 'delta', baseTick, tick, bodies, shapes, removed };
+
+  private snapshot(cur: ViewSet, tick: number): StateRows {
+    const all = new Int32Array(cur.count);
+    for (let i = 0; i < cur.count; i++) all[i] = i;
+    return { kind: 'snapshot', tick, baseTick: 0, rows: cur.rows, bodies: all, bodyCount: cur.count, shapes: this.shapesOf(cur, all, cur.count), shapeCount: cur.count, removed: new Uint32Array(0), removedCount: 0 };
+  }
+
+  /** Delta from base to cur: changed or new bodies (new ones with their shape) and removed handles. Both sets are sorted by slot. */
+  private diff(base: ViewSet, cur: ViewSet, baseTick: number, tick: number): StateRows {
+    const sent = new Int32Array(cur.count), entered = new Int32Array(cur.count), removed: number[] = [];
+    let ns = 0, ne = 0, i = 0, j = 0;
+    const b = base.rows, c = cur.rows, bn = base.count, cn = cur.count;
+    while (i < bn || j < cn) {
+      const bi = i < bn ? b[i * STRIDE] >>> 0 : Infinity;
+      const cj = j < cn ? c[j * STRIDE] >>> 0 : Infinity;
+      if (bi < cj) { removed.push(bi, b[i * STRIDE + 1] >>> 0); i++; continue; }
+      if (cj < bi) { sent[ns++] = j; entered[ne++] = j; j++; continue; }
+      const bo = i * STRIDE, co = j * STRIDE;
+      if (b[bo + 1] !== c[co + 1]) {          // slot reused by a new body
+        removed.push(bi, b[bo + 1] >>> 0);
+        sent[ns++] = j; entered[ne++] = j;
+      } else {
+        for (let f = 2; f < STRIDE; f++) if (b[bo + f] !== c[co + f]) { sent[ns++] = j; break; }
+      }
+      i++; j++;
+    }
+    return { kind: 'delta', tick, baseTick, rows: c, bodies: sent, bodyCount: ns, shapes: this.shapesOf(cur, entered, ne), shapeCount: ne, removed: Uint32Array.from(removed), removedCount: removed.length / 2 };
+  }
 }
 
 /** What a client knows of the world at one tick: bodies and shapes by slot index. */
