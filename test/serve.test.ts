@@ -45,8 +45,10 @@ test('scene files are checked with the field at fault named', () => {
 
 test('tessera serve: the demo world, /metrics, SIGTERM flushes, a restart continues; inspect and replay read its database', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-serve-'));
+  const running: Array<ReturnType<typeof startServe>> = [];
   try {
     const a = startServe(['--port', '0', '--data', dir, '--workers', '2', '--snapshot-every', '50']);
+    running.push(a);
     const { port } = await a.listening;
     const health = await request('GET', `http://127.0.0.1:${port}/healthz`);
     expect(health.json.ok).toBe(true);
@@ -61,12 +63,19 @@ test('tessera serve: the demo world, /metrics, SIGTERM flushes, a restart contin
     expect(metrics).toMatch(/tessera_shard_bodies\{shard="3"\} \d+/);
     expect(metrics).toMatch(/tessera_process_resident_memory_bytes \d+/);
     await new Promise((r) => setTimeout(r, 1500));
+    // each shard times its own step on its worker (the dashboard's per-shard plots): one observation per tick
+    const later = (await request('GET', `http://127.0.0.1:${port}/metrics`)).json as string;
+    expect(Number(/tessera_shard_step_seconds_count\{shard="3"\} (\d+)/.exec(later)?.[1])).toBeGreaterThan(15);
+    const stats = (await request('GET', `http://127.0.0.1:${port}/stats`)).json as { shards: Array<{ stepMsP50: number; stepMsP99: number; stepMsMax: number }> };
+    expect(stats.shards).toHaveLength(4);
+    for (const sh of stats.shards) { expect(sh.stepMsP50).toBeGreaterThan(0); expect(sh.stepMsP99).toBeGreaterThanOrEqual(sh.stepMsP50); expect(sh.stepMsMax).toBeLessThan(1000); }
     a.kill('SIGTERM');
     expect(await a.exit).toBe(0);
     const stopped = a.lines.map((l) => JSON.parse(l) as { msg: string; tick: number; hash: string }).find((j) => j.msg === 'stopped')!;
     expect(stopped.tick).toBeGreaterThan(20);
 
     const b = startServe(['--port', '0', '--data', dir, '--workers', '1']);
+    running.push(b);
     expect((await b.listening).tick).toBe(stopped.tick);                     // same tick after the restart (1 worker now)
     b.kill('SIGINT');
     expect(await b.exit).toBe(0);
@@ -79,7 +88,10 @@ test('tessera serve: the demo world, /metrics, SIGTERM flushes, a restart contin
     const replay = spawnSync(process.execPath, [builtCli(), 'replay', dir, '--every', '100'], { encoding: 'utf8' });
     expect(replay.stdout).toMatch(/ticks replayed, every hash equals the log/);
     expect(replay.status).toBe(0);
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    for (const p of running) p.kill('SIGKILL');   // a failed expectation must not leave a server running (jest would wait on it)
+    rmSync(dir, { recursive: true, force: true });
+  }
 }, 120_000);
 
 test('bad settings stop serve with one line and exit code 2', () => {

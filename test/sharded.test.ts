@@ -40,6 +40,7 @@ describe.each(LAYOUTS)('%s', (_name, partition) => {
     }
     const counts = sharded.counts();
     expect(counts.reduce((s, c) => s + c.owned, 0)).toBe(moving.length);
+    for (const c of counts) expect(c.stepMs).toBeGreaterThan(0);         // each shard's step is timed (in-thread here)
     if (sharded.shardCount > 1) {
       expect(sharded.handoffs).toBeGreaterThanOrEqual(10);             // bodies did cross borders
       expect(counts.some((c) => c.ghosts > 0)).toBe(true);
@@ -62,6 +63,7 @@ describe.each([[2, { xCuts: [0.3], zCuts: [] }], [4, { xCuts: [0], zCuts: [0] }]
         expect(sharded.events()).toEqual(bodyEvents(whole.events()));
       }
       expect(sharded.handoffs).toBeGreaterThan(0);
+      for (const c of sharded.counts()) expect(c.stepMs).toBeGreaterThan(0);   // timed on its worker
     } finally {
       await sharded.close();
     }

@@ -530,6 +530,8 @@
 // @ts-ignore: decorator
 @inline export const SC_TRAP: i32 = 28;
 // @ts-ignore: decorator
+@inline export const SC_STEP_NS: i32 = 29;
+// @ts-ignore: decorator
 @inline export const SS_TOUCH_OVERFLOW: i64 = 1;
 // @ts-ignore: decorator
 @inline export const SS_EVENT_OVERFLOW: i64 = 2;

@@ -202,6 +202,8 @@ export class Host {
   private readonly accountOf = new Map<number, number>();
   private readonly limits: typeof DEFAULT_RATE_LIMITS;
   private readonly tickTimes: number[] = [];
+  /** Per shard: its step time (ms) in each of the last 2,000 ticks. */
+  private readonly shardStepTimes: number[][] = [];
   private readonly stats = { ticks: 0, messagesIn: 0, messagesOut: 0, bytesOut: 0, droppedSlow: 0, droppedIdle: 0, closedMalformed: 0, rateLimited: 0, skippedDeltas: 0 };
   /** Port the host listens on. */
   port = 0;
@@ -299,6 +301,7 @@ export class Host {
     const ms = performance.now() - t0;
     keepLast(this.tickTimes, ms, 2000);
     keepLast(this.stepTimes, r.ms, 2000);
+    this.world.sim.world.counts().forEach((c, k) => keepLast((this.shardStepTimes[k] ??= []), c.stepMs, 2000));
     this.stats.ticks++;
     this.o.onTick?.({ ...r, ms, stepMs: r.ms });
   }
@@ -413,7 +416,8 @@ export class Host {
     this.app.get('/assets/:file', (res, req) => serveFile(`assets/${req.getParameter(0) ?? ''}`)(res));
     this.app.get('/stats', (res) => {
       const w = this.world.sim.world, mem = process.memoryUsage(), step = quantiles(this.stepTimes);
-      sendJson(res, '200 OK', { ...this.figures(), stepMsP50: step.p50, stepMsP99: step.p99, handoffs: w.handoffs, shards: w.counts(), rss: mem.rss, heapUsed: mem.heapUsed, atMs: Date.now() }, { 'cache-control': 'no-cache' });
+      const shards = w.counts().map((c, k) => { const q = quantiles(this.shardStepTimes[k] ?? []); return { ...c, stepMsP50: q.p50, stepMsP99: q.p99, stepMsMax: q.max }; });
+      sendJson(res, '200 OK', { ...this.figures(), stepMsP50: step.p50, stepMsP99: step.p99, handoffs: w.handoffs, shards, rss: mem.rss, heapUsed: mem.heapUsed, atMs: Date.now() }, { 'cache-control': 'no-cache' });
     });
     this.app.get('/world', (res) => {
       const w = this.world.sim.world;

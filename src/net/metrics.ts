@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics of a running host (prom-client): tick and world-step time histograms,
+ * Prometheus metrics of a running host (prom-client): tick, world-step and per-shard step time histograms,
  * clients, messages and bytes, bodies, ghosts and handoffs per shard, and the process's
  * default metrics (memory, CPU, event-loop lag). Served at GET /metrics by the host.
  */
@@ -15,12 +15,14 @@ export class HostMetrics {
   private host: Host | null = null;
   private readonly tick: Histogram;
   private readonly step: Histogram;
+  private readonly shardStep: Histogram;
 
   constructor() {
     const r = this.registry;
     collectDefaultMetrics({ register: r, prefix: 'tessera_' });
     this.tick = new Histogram({ name: 'tessera_tick_seconds', help: 'Host tick time: world step, fan-out and bookkeeping', buckets: TICK_BUCKETS, registers: [r] });
     this.step = new Histogram({ name: 'tessera_world_step_seconds', help: 'World step time: events, physics on every shard, persistence append', buckets: TICK_BUCKETS, registers: [r] });
+    this.shardStep = new Histogram({ name: 'tessera_shard_step_seconds', help: 'One shard\'s physics step time on its worker (without the wait at the barrier)', labelNames: ['shard'], buckets: TICK_BUCKETS, registers: [r] });
     const gauge = (name: string, help: string, read: (h: Host, g: Gauge) => void, labelNames: string[] = []): void => {
       const self = this;
       new Gauge({ name, help, labelNames, registers: [r], collect() { if (self.host) read(self.host, this); } });
@@ -44,6 +46,7 @@ export class HostMetrics {
   observe(r: StepResult & { stepMs: number }): void {
     this.tick.observe(r.ms / 1000);
     this.step.observe(r.stepMs / 1000);
+    this.host?.world.sim.world.counts().forEach((c, k) => this.shardStep.observe({ shard: String(k) }, c.stepMs / 1000));
   }
 
   /** The exposition text and its content type. */

@@ -10,7 +10,7 @@
 import { workerData } from 'node:worker_threads';
 import { Core } from './wasm';
 import type { WorldExports } from './world';
-import { CONTROL, CONTROL_WORDS } from './world-layout';
+import { CONTROL, CONTROL_WORDS, SHARD_CFG } from './world-layout';
 
 interface ShardWorkerData {
   memory: WebAssembly.Memory;
@@ -25,6 +25,7 @@ interface ShardWorkerData {
 }
 
 const { GEN, DONE, QUIT, FAILURE, EPOCH } = CONTROL;
+const STEP_NS_BYTE = SHARD_CFG.STEP_NS * 8;
 
 const data = workerData as ShardWorkerData;
 const core = Core.instantiate(data.memory, 'release');
@@ -38,11 +39,13 @@ for (;;) {
   gen = Atomics.load(ctl, GEN);
   if (Atomics.load(ctl, QUIT) || Atomics.load(ctl, EPOCH) !== data.epoch) break;
   data.cfgs.forEach((cfg, k) => {
+    const t0 = performance.now();
     try {
       if (x.shardTick(cfg) !== 0) throw new Error('bad world header');
     } catch {
       Atomics.store(ctl, FAILURE, 1 + data.indices[k]);
     }
+    new BigInt64Array(data.memory.buffer, cfg + STEP_NS_BYTE, 1)[0] = BigInt(Math.round((performance.now() - t0) * 1e6));
     Atomics.add(ctl, DONE, 1);
   });
   Atomics.notify(ctl, DONE);

@@ -754,7 +754,10 @@ export class ShardedWorld {
   lastStatus = 0;
 
   private runShard(cfg: number): void {
-    if (this.x.shardTick(cfg) !== 0) throw new PhysicsError('BAD_HEADER', 'shard world header rejected by the core');
+    const t0 = performance.now();
+    const status = this.x.shardTick(cfg);
+    this.i64(cfg, SHARD_CFG_SLOTS)[SC.STEP_NS] = BigInt(Math.round((performance.now() - t0) * 1e6));
+    if (status !== 0) throw new PhysicsError('BAD_HEADER', 'shard world header rejected by the core');
   }
 
   /** Stops the worker threads, if any. */
@@ -769,11 +772,14 @@ export class ShardedWorld {
     return h;
   }
 
-  /** Bodies each shard had authority over, and ghosts it held, in the last tick. */
-  counts(): Array<{ owned: number; ghosts: number }> {
+  /**
+   * Per shard, in the last tick: bodies it had authority over, ghosts it held, and the wall
+   * time of its step in ms (on its worker: the shard's own work, without waiting at the barrier).
+   */
+  counts(): Array<{ owned: number; ghosts: number; stepMs: number }> {
     return this.plan.cfgs.map((c) => {
       const cfg = this.i64(c, SHARD_CFG_SLOTS);
-      return { owned: Number(cfg[SC.OWNED_COUNT]), ghosts: Number(cfg[SC.GHOST_COUNT]) };
+      return { owned: Number(cfg[SC.OWNED_COUNT]), ghosts: Number(cfg[SC.GHOST_COUNT]), stepMs: Number(cfg[SC.STEP_NS]) / 1e6 };
     });
   }
 

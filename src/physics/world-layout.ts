@@ -371,6 +371,11 @@ export const SHARD_CFG = {
   GHOST_COUNT: 27,
   /** Test hook: non-zero = the next step traps (a WebAssembly `unreachable`) after the ghost sync. */
   TRAP: 28,
+  /**
+   * Wall time of the shard's last step, ns, written by the thread that ran it (a worker or the
+   * coordinator). For the operator's figures only: never read by the core, hashed or saved.
+   */
+  STEP_NS: 29,
 } as const;
 export const SHARD_CFG_SLOTS = 32;
 

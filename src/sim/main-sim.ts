@@ -302,10 +302,12 @@ export class MainSim {
    */
   hash(): bigint {
     const h = createHash('sha256');
-    h.update(this.world.hash().toString(16));
-    for (const [p, b] of [...this.avatars].sort((a, b) => a[0] - b[0])) h.update(`|${p}:${b.toString(16)}`);
-    for (const [p, list] of [...this.spawned].sort((a, b) => a[0] - b[0])) h.update(`|s${p}:${list.map((b) => b.toString(16)).join(',')}`);
-    for (const [id, a] of [...this.artifacts].sort((x, y) => x[0] - y[0])) h.update(`|a${id}:${a.body.toString(16)}`);
+    // one update of the joined parts: the same digest as an update per part, at a fraction of the calls
+    const parts: string[] = [this.world.hash().toString(16)];
+    for (const [p, b] of [...this.avatars].sort((a, b) => a[0] - b[0])) parts.push(`|${p}:${b.toString(16)}`);
+    for (const [p, list] of [...this.spawned].sort((a, b) => a[0] - b[0])) parts.push(`|s${p}:${list.map((b) => b.toString(16)).join(',')}`);
+    for (const [id, a] of [...this.artifacts].sort((x, y) => x[0] - y[0])) parts.push(`|a${id}:${a.body.toString(16)}`);
+    h.update(parts.join(''));
     this.social.hashInto(h);
     return h.digest().readBigUInt64LE(0);
   }

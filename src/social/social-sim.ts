@@ -623,14 +623,16 @@ export class SocialSim {
 
   /** Hash input of the social state (sorted; the same for a live run and a replay). */
   hashInto(h: ReturnType<typeof createHash>): void {
-    h.update(`|ta${this.tempAdmin}|g${this.gravity?.join(',') ?? ''}|r${this.tickRate ?? ''}`);
-    for (const [p, w] of sorted(this.who)) h.update(`|w${p}:${w.account}:${w.role}`);
-    for (const [k, m] of sorted(this.groups)) h.update(`|gr${k}:${[...m].sort((a, b) => a - b).join(',')}`);
-    for (const [k, m] of sorted(this.blocks)) h.update(`|b${k}:${[...m].sort((a, b) => a - b).join(',')}`);
-    for (const [k, v] of sorted(this.mutes)) h.update(`|m${k}:${v}`);
-    for (const [k, v] of sorted(this.chatBudget)) h.update(`|cb${k}:${v[0]}:${v[1]}`);
-    for (const [k, o] of sorted(this.objects)) h.update(`|o${k}:${o.owner}:${o.master}:${o.rule}`);
-    for (const [k, p] of sorted(this.pending)) h.update(`|q${k}:${p.requester}:${p.requesterPid}:${p.tick}`);
+    // one update of the joined parts: the same digest as an update per part, at a fraction of the calls
+    const parts: string[] = [`|ta${this.tempAdmin}|g${this.gravity?.join(',') ?? ''}|r${this.tickRate ?? ''}`];
+    for (const [p, w] of sorted(this.who)) parts.push(`|w${p}:${w.account}:${w.role}`);
+    for (const [k, m] of sorted(this.groups)) parts.push(`|gr${k}:${[...m].sort((a, b) => a - b).join(',')}`);
+    for (const [k, m] of sorted(this.blocks)) parts.push(`|b${k}:${[...m].sort((a, b) => a - b).join(',')}`);
+    for (const [k, v] of sorted(this.mutes)) parts.push(`|m${k}:${v}`);
+    for (const [k, v] of sorted(this.chatBudget)) parts.push(`|cb${k}:${v[0]}:${v[1]}`);
+    for (const [k, o] of sorted(this.objects)) parts.push(`|o${k}:${o.owner}:${o.master}:${o.rule}`);
+    for (const [k, p] of sorted(this.pending)) parts.push(`|q${k}:${p.requester}:${p.requesterPid}:${p.tick}`);
+    h.update(parts.join(''));
   }
 
   /** The state as JSON (for snapshots); `SocialSim.load` restores it. */

@@ -12,7 +12,7 @@ const COLOURS = ['#e4572e', '#5c7cfa', '#f3a712', '#4caf50', '#9c27b0', '#00bcd4
 
 interface Stats {
   tick: number; clients: number; tickMsP50: number; tickMsP99: number; stepMsP50: number; stepMsP99: number; messagesIn: number; messagesOut: number;
-  bytesOut: number; handoffs: number; shards: Array<{ owned: number; ghosts: number }>; rss: number; heapUsed: number; atMs: number;
+  bytesOut: number; handoffs: number; shards: Array<{ owned: number; ghosts: number; stepMs: number; stepMsP50: number; stepMsP99: number }>; rss: number; heapUsed: number; atMs: number;
 }
 
 /** A plot of named series over the last 120 samples. */
@@ -64,7 +64,9 @@ function fmt(v: number): string { return v >= 100 ? v.toFixed(0) : v >= 10 ? v.t
 
 const plots = {
   tick: new Plot('Host tick time (last 2,000 ticks)', 'ms'),
-  step: new Plot('World step (all shards) time', 'ms'),
+  step: new Plot('World step time (events, all shards, persistence)', 'ms'),
+  shardP50: new Plot('Step time per shard, p50 (last 2,000 ticks)', 'ms'),
+  shardP99: new Plot('Step time per shard, p99 (last 2,000 ticks)', 'ms'),
   bodies: new Plot('Bodies per shard (authority)', 'bodies'),
   ghosts: new Plot('Ghosts per shard', 'ghosts'),
   handoffs: new Plot('Handoffs per second', '/s'),
@@ -82,6 +84,8 @@ async function poll(): Promise<void> {
     $('summary').textContent = `tick ${s.tick} · ${s.clients} clients · ${s.shards.length} shards · host tick p99 ${s.tickMsP99.toFixed(1)} ms`;
     plots.tick.push({ p50: s.tickMsP50, p99: s.tickMsP99 });
     plots.step.push({ p50: s.stepMsP50, p99: s.stepMsP99 });
+    plots.shardP50.push(Object.fromEntries(s.shards.map((x, k) => [`shard ${k}`, x.stepMsP50])));
+    plots.shardP99.push(Object.fromEntries(s.shards.map((x, k) => [`shard ${k}`, x.stepMsP99])));
     plots.bodies.push(Object.fromEntries(s.shards.map((x, k) => [`shard ${k}`, x.owned])));
     plots.ghosts.push(Object.fromEntries(s.shards.map((x, k) => [`shard ${k}`, x.ghosts])));
     plots.clients.push({ clients: s.clients });
