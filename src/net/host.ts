@@ -63,6 +63,9 @@ export const DEFAULT_RATE_LIMITS: Record<ClientMessage['kind'], { perSecond: num
   ping: { perSecond: 5, burst: 10 },
 };
 
+/** What a host reports after each tick (HostOptions.onTick): the world step's result, the whole host tick `ms`, the world step `stepMs`, and each shard's own step time, all ms. */
+export type TickFigures = StepResult & { stepMs: number; shardStepMs: number[] };
+
 /** Host options (all have defaults). */
 export interface HostOptions {
   /** TCP port; 0 picks a free one (see Host.port). Default 9001. */
@@ -125,7 +128,7 @@ export interface HostOptions {
   /** Keep the world stream's inputs ('in') and avatar contacts ('_h') out of what WebSocket clients receive (see Host.visible). Default true. */
   foldInputs?: boolean;
   /** Called after every world tick (metrics, tests): `ms` is the whole host tick, `stepMs` the world step in it. */
-  onTick?: (r: StepResult & { stepMs: number }) => void;
+  onTick?: (r: TickFigures) => void;
   /**
    * Directory of the built web pages (build/web: index.html = the viewer at /, dashboard.html at
    * /dashboard, assets/* at /assets/*), read once at start. Without it those routes are 404.
@@ -301,9 +304,10 @@ export class Host {
     const ms = performance.now() - t0;
     keepLast(this.tickTimes, ms, 2000);
     keepLast(this.stepTimes, r.ms, 2000);
-    this.world.sim.world.counts().forEach((c, k) => keepLast((this.shardStepTimes[k] ??= []), c.stepMs, 2000));
+    const shardStepMs = this.world.sim.world.counts().map((c) => c.stepMs);
+    shardStepMs.forEach((x, k) => keepLast((this.shardStepTimes[k] ??= []), x, 2000));
     this.stats.ticks++;
-    this.o.onTick?.({ ...r, ms, stepMs: r.ms });
+    this.o.onTick?.({ ...r, ms, stepMs: r.ms, shardStepMs });
   }
 
   /**

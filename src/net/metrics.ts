@@ -4,8 +4,7 @@
  * default metrics (memory, CPU, event-loop lag). Served at GET /metrics by the host.
  */
 import { Registry, Histogram, Gauge, collectDefaultMetrics } from 'prom-client';
-import type { Host } from './host';
-import type { StepResult } from '../sim/world-loop';
+import type { Host, TickFigures } from './host';
 
 const TICK_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.035, 0.05, 0.1, 0.25, 1];
 
@@ -43,10 +42,10 @@ export class HostMetrics {
   attach(host: Host): void { this.host = host; }
 
   /** Records one tick (Host option onTick). */
-  observe(r: StepResult & { stepMs: number }): void {
+  observe(r: TickFigures): void {
     this.tick.observe(r.ms / 1000);
     this.step.observe(r.stepMs / 1000);
-    this.host?.world.sim.world.counts().forEach((c, k) => this.shardStep.observe({ shard: String(k) }, c.stepMs / 1000));
+    r.shardStepMs.forEach((ms, k) => this.shardStep.observe({ shard: String(k) }, ms / 1000));
   }
 
   /** The exposition text and its content type. */
