@@ -22,27 +22,16 @@ import Benchmark from 'benchmark';
 import { createBodyTable, type BodyTable } from '../src/physics/body-table';
 import { InterestPublisher, type ClientView } from '../src/sim/interest';
 import { encodeServer } from '../src/protocol/codec';
+import { mulberry32 } from './peers/scenes';
 import { caseStats, fmt3, markdownTable, type BenchSuite, type CaseStats } from './results';
 
 const BODIES = 2400, AVATARS = 500, CLIENTS = 500;
-
-/** A seeded generator (mulberry32) in [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 interface Scene { tables: BodyTable[]; views: ClientView[]; pub: InterestPublisher }
 
 /** 64 ticks of the scene's tables (the benchmark cycles through them), and the publisher with its views. */
 function scene(): Scene {
-  const r = rng(8);
+  const r = mulberry32(8);
   const x = new Float64Array(BODIES), z = new Float64Array(BODIES), y = new Float64Array(BODIES);
   const moving = new Uint8Array(BODIES), dir = new Float64Array(BODIES);
   for (let i = 0; i < BODIES; i++) {

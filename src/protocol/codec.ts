@@ -396,15 +396,30 @@ function bodyStates(b: flatbuffers.Builder, list: readonly BodyState[]): number 
   return structVector(b, n * BODY_STATE_BYTES, n);
 }
 
+/**
+ * Stores one BodyShape struct at byte `at` of the scratch (little-endian, padding zeroed),
+ * checking each field against its wire type (`w` names the element in errors).
+ */
+function putShape(v: DataView, at: number, w: string, index: number, generation: number, shape: number, kind: number, sx: number, sy: number, sz: number): void {
+  v.setUint32(at, u32(index, `${w}.index`), true);
+  v.setUint32(at + 4, u32(generation, `${w}.generation`), true);
+  v.setInt32(at + 8, i32(sx, `${w}.sx`), true);
+  v.setInt32(at + 12, i32(sy, `${w}.sy`), true);
+  v.setInt32(at + 16, i32(sz, `${w}.sz`), true);
+  v.setUint8(at + 20, en(Shape, shape, `${w}.shape`));
+  v.setUint8(at + 21, en(BodyKind, kind, `${w}.kind`));
+  v.setUint16(at + 22, 0, true); // padding
+}
+
+/** Writes a vector of BodyShape structs through the scratch, as bodyStates does. */
 function bodyShapes(b: flatbuffers.Builder, list: readonly BodyShape[]): number {
   const n = list.length;
-  S.ServerSnapshot.startShapesVector(b, n);
-  for (let i = n - 1; i >= 0; i--) {
-    const s = list[i], w = `shapes[${i}]`;
-    S.BodyShape.createBodyShape(b, u32(s.index, `${w}.index`), u32(s.generation, `${w}.generation`), i32(s.sx, `${w}.sx`),
-      i32(s.sy, `${w}.sy`), i32(s.sz, `${w}.sz`), en(Shape, s.shape, `${w}.shape`), en(BodyKind, s.kind, `${w}.kind`));
+  const v = structScratch(n * BODY_SHAPE_BYTES);
+  for (let i = 0, at = 0; i < n; i++, at += BODY_SHAPE_BYTES) {
+    const s = list[i];
+    putShape(v, at, `shapes[${i}]`, s.index, s.generation, s.shape, s.kind, s.sx, s.sy, s.sz);
   }
-  return b.endVector();
+  return structVector(b, n * BODY_SHAPE_BYTES, n);
 }
 
 /** Int32 values per body of StateRows.rows (BodyState fields in schema order). */
@@ -474,15 +489,8 @@ export function encodeStateRows(m: StateRows): Uint8Array {
   const h = m.shapes, ns = m.shapeCount;
   v = structScratch(ns * BODY_SHAPE_BYTES);
   for (let i = 0, at = 0; i < ns; i++, at += BODY_SHAPE_BYTES) {
-    const o = i * SHAPE_ROW_STRIDE, w = `shapes[${i}]`;
-    v.setUint32(at, u32(h[o] >>> 0, `${w}.index`), true);
-    v.setUint32(at + 4, u32(h[o + 1] >>> 0, `${w}.generation`), true);
-    v.setInt32(at + 8, h[o + 4], true);
-    v.setInt32(at + 12, h[o + 5], true);
-    v.setInt32(at + 16, h[o + 6], true);
-    v.setUint8(at + 20, en(Shape, h[o + 2], `${w}.shape`));
-    v.setUint8(at + 21, en(BodyKind, h[o + 3], `${w}.kind`));
-    v.setUint16(at + 22, 0, true); // padding
+    const o = i * SHAPE_ROW_STRIDE;
+    putShape(v, at, `shapes[${i}]`, h[o] >>> 0, h[o + 1] >>> 0, h[o + 2], h[o + 3], h[o + 4], h[o + 5], h[o + 6]);
   }
   const shapes = structVector(b, ns * BODY_SHAPE_BYTES, ns);
   let off: number, type: S.ServerPayload;
