@@ -1,0 +1,48 @@
+/**
+ * POST /auth/:action: accounts over HTTP (register, login, refresh, logout), served by the
+ * AccountService (src/persist/accounts.ts). Tokens travel in bodies and headers only, never in URLs.
+ */
+import { AuthError } from '../persist/accounts';
+import type { HostContext } from './context';
+import { bearerOf, readBody } from './http';
+import type { HttpResponse } from './uws';
+
+/**
+ * POST /auth/register {name, password} -> 201 {accountId}; /auth/login {name, password} ->
+ * {token, expiresMs}; /auth/refresh and /auth/logout with `Authorization: Bearer <token>`.
+ * Tokens travel in bodies and headers only, never in URLs. Errors: 400 BAD_VALUE, 401
+ * INVALID_CREDENTIALS (the same for an unknown name and a wrong password), 409 TAKEN, 429
+ * RATE_LIMITED with Retry-After, 404 without an account service.
+ */
+export function authEndpoint(h: HostContext, res: HttpResponse, action: string, authorization: string, address: string): void {
+  const accounts = h.o.accounts;
+  readBody(res, 4096, { error: { code: 'TOO_LARGE', message: 'at most 4 KiB' } }, (raw, reply) => {
+    if (!accounts) { reply('404 Not Found', { error: { code: 'NOT_FOUND', message: 'this host has no accounts (guest mode only)' } }); return; }
+    const bearer = bearerOf(authorization);
+    const fail = (e: unknown): void => {
+      if (!(e instanceof AuthError)) { reply('500 Internal Server Error', { error: { code: 'INTERNAL', message: 'internal error' } }); return; }
+      const status = { INVALID_CREDENTIALS: '401 Unauthorized', RATE_LIMITED: '429 Too Many Requests', BAD_VALUE: '400 Bad Request', TAKEN: '409 Conflict', BANNED: '403 Forbidden' }[e.code];
+      reply(status, { error: { code: e.code, message: e.message } }, e.code === 'RATE_LIMITED' ? { 'retry-after': String(Math.ceil(e.retryAfterMs / 1000)) } : {});
+    };
+    let body: { name?: unknown; password?: unknown } = {};
+    try {
+      const text = raw.toString('utf8');
+      body = text.trim() ? (JSON.parse(text) as typeof body) : {};
+    } catch {
+      reply('400 Bad Request', { error: { code: 'BAD_VALUE', message: 'the body is JSON: {"name": "...", "password": "..."}' } });
+      return;
+    }
+    const name = typeof body.name === 'string' ? body.name : '', password = typeof body.password === 'string' ? body.password : '';
+    switch (action) {
+      case 'register': accounts.register(name, password).then((a) => reply('201 Created', { accountId: a.id }), fail); return;
+      case 'login': accounts.login(name, password, address).then((s) => { h.reevaluateTempAdmin(); reply('200 OK', { token: s.token, expiresMs: s.expiresMs, accountId: s.accountId }); }, fail); return;
+      case 'refresh': try { reply('200 OK', accounts.refresh(bearer)); } catch (e) { fail(e); } return;
+      case 'logout': {
+        const ok = accounts.logout(bearer);
+        reply(ok ? '200 OK' : '401 Unauthorized', ok ? { ok } : { error: { code: 'INVALID_CREDENTIALS', message: 'the session is not valid' } });
+        return;
+      }
+      default: reply('404 Not Found', { error: { code: 'NOT_FOUND', message: 'actions: register, login, refresh, logout' } });
+    }
+  });
+}

@@ -1,0 +1,27 @@
+/**
+ * What the host's parts share (sessions, fan-out, HTTP endpoints): one HostContext per Host,
+ * built by the Host. Parts receive it instead of the Host so each file sees only this surface.
+ */
+import type { StreamHub } from '../sim/stream';
+import type { WorldLoop } from '../sim/world-loop';
+import type { HostCounters, HostStats, Principal, ResolvedOptions } from './options';
+
+/** The host's shared state and services, as its parts see them. */
+export interface HostContext {
+  /** The options with their defaults. `tickRate` follows an admin's change. */
+  readonly o: ResolvedOptions;
+  readonly hub: StreamHub;
+  readonly world: WorldLoop;
+  /** Running counters (HostStats). */
+  readonly counters: HostCounters;
+  /** Account of each world-stream public id that joined with one (until its '_d'). */
+  readonly accountOf: Map<number, number>;
+  /** True once stop() began: no new sessions or requests are accepted. */
+  readonly stopping: boolean;
+  /** Token -> principal (accounts, the custom authenticator, or "guest"), or null. */
+  authenticate(token: string): Principal | null;
+  /** Re-evaluates the temporary-admin rule (Host.reevaluateTempAdmin). */
+  reevaluateTempAdmin(): void;
+  /** Current figures. */
+  figures(): HostStats;
+}

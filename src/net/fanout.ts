@@ -1,0 +1,122 @@
+/**
+ * Fan-out: after each tick, every joined client gets the stream's events (encoded once per
+ * stream), the messages the world tick addressed to it, and on the world stream its
+ * snapshot/delta (one encode per distinct view and base, see sim/interest.ts), in one corked
+ * write per client. Backpressure is checked here: see sessions.ts for the limits.
+ */
+import { encodeServer } from '../protocol/codec';
+import { CLOSE } from '../protocol/errors';
+import type { StreamEvent } from '../protocol/messages';
+import type { EventStream } from '../sim/stream';
+import type { StepResult } from '../sim/world-loop';
+import { SocialSim, type SocialOutput } from '../social/social-sim';
+import type { HostContext } from './context';
+import type { Sessions } from './sessions';
+
+/** World-stream event types WebSocket clients do not receive when foldInputs is on (see visible). */
+export const FOLDED: ReadonlySet<string> = new Set(['in', '_h']);
+
+/**
+ * World-stream client events whose content is for some players only (chat, group and block
+ * lists, object inputs, admin commands): they stay in the log, but no client receives them as
+ * events, on the WebSocket or the JSON endpoint. Their outcomes reach the right players as
+ * per-recipient messages (SocialOutput.outbox).
+ */
+export const PRIVATE: ReadonlySet<string> = new Set(['ch', 'cg', 'bk', 'ob', 'ad']);
+
+/**
+ * The events WebSocket clients of a stream receive: on the world stream, inputs ('in') and
+ * avatar contacts ('_h') are folded into the state the client gets as deltas, so they are not
+ * sent (every client receiving every other client's inputs grows as clients^2: at 1,000
+ * clients they were 95 % of the bytes, bench/results/amd-epyc-2c/fanout.md); the log, the
+ * JSON endpoint and other streams keep every event.
+ */
+export function visible(h: HostContext, stream: EventStream, events: readonly StreamEvent[]): readonly StreamEvent[] {
+  if (stream !== h.world.stream) return events;
+  return events.filter((e) => !PRIVATE.has(e.type) && !(h.o.foldInputs && FOLDED.has(e.type)));
+}
+
+/**
+ * Sends each client its tick: the stream's events (always: they cannot be re-derived) and, on
+ * the world stream, its snapshot/delta (skipped while the client is behind). Both go out in one
+ * corked write per client; the events message is encoded once per stream.
+ */
+export function sendTick(h: HostContext, sessions: Sessions, closed: Map<EventStream, { tick: number; events: readonly StreamEvent[] }>, direct: Map<number, Uint8Array[]> = new Map()): void {
+  const w = h.world;
+  const encoded = new Map<EventStream, Uint8Array>();
+  for (const s of sessions.all) {
+    if (s.closed || !s.ws || !s.stream) continue;
+    const ws = s.ws;
+    const buffered = ws.getBufferedAmount();
+    if (buffered > h.o.maxBackpressure) {
+      h.counters.droppedSlow++;
+      sessions.close(s, CLOSE.SLOW_CONSUMER, 'slow consumer: the client did not read its messages');
+      continue;
+    }
+    let behind = false;
+    if (buffered > h.o.softBackpressure) {
+      const now = h.o.clock();
+      if (s.behindSince === 0) s.behindSince = now;
+      if (now - s.behindSince >= h.o.slowConsumerMs) {
+        h.counters.droppedSlow++;
+        sessions.close(s, CLOSE.SLOW_CONSUMER, `slow consumer: behind for ${h.o.slowConsumerMs} ms`);
+        continue;
+      }
+      behind = true;
+    } else {
+      s.behindSince = 0;
+    }
+    let events = encoded.get(s.stream);
+    if (!events) {
+      const c = closed.get(s.stream);
+      if (!c) continue;
+      events = encodeServer({ kind: 'events', tick: c.tick + 1, events: c.events as StreamEvent[] });
+      encoded.set(s.stream, events);
+    }
+    let state: Uint8Array | null = null;
+    if (s.view && s.stream === w.stream) {
+      if (behind) {
+        h.counters.skippedDeltas++;
+      } else {
+        if (s.follow) {
+          const p = w.avatarPosition(s.publicId);
+          if (p) w.interest.setInterest(s.view, p[0], p[2], s.view.cells);
+        }
+        state = w.interest.messageFor(s.view).bytes;
+      }
+    }
+    const ev = events;
+    const mine = s.stream === w.stream ? direct.get(s.publicId) : undefined;
+    ws.cork(() => {
+      sessions.send(s, ev);
+      if (mine) for (const b of mine) sessions.send(s, b);
+      if (state) sessions.send(s, state);
+    });
+  }
+}
+
+/**
+ * Per public id, the encoded messages the world tick addressed to it, in the order they were
+ * decided: chat lines, admin results and errors (SocialOutput.outbox), refusals of its events,
+ * and ownership changes of bodies in its interest. A message for many is encoded once.
+ */
+export function directMessages(h: HostContext, sessions: Sessions, tick: number, out: SocialOutput, refused: StepResult['refused']): Map<number, Uint8Array[]> {
+  const direct = new Map<number, Uint8Array[]>();
+  const put = (p: number, b: Uint8Array): void => { const l = direct.get(p); if (l) l.push(b); else direct.set(p, [b]); };
+  for (const o of out.outbox) {
+    const b = encodeServer(o.msg);
+    for (const p of o.to) put(p, b);
+  }
+  for (const r of refused) if (r.event.origin > 0) put(r.event.origin, encodeServer({ kind: 'error', code: r.code, message: `${r.event.type} refused: ${r.message}` }));
+  if (out.ownership.length) {
+    const w = h.world;
+    for (const c of out.ownership) {
+      const row = w.rowOfSlot[Number(c.body & 0xffffffffn)];
+      if (row === undefined || row < 0) continue;
+      const x = w.table.px[row] / 1024, z = w.table.pz[row] / 1024;
+      const b = encodeServer(SocialSim.ownershipMessage(c, tick + 1));
+      for (const sess of sessions.all) if (sess.view && sess.stream === w.stream && !sess.closed && w.interest.covers(sess.view, x, z)) put(sess.publicId, b);
+    }
+  }
+  return direct;
+}

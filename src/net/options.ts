@@ -1,0 +1,139 @@
+/**
+ * The host's settings and figures: HostOptions (every field has a default, resolveOptions fills
+ * them in), the principal a token stands for, the default rate limits, and HostStats (the figures
+ * of /healthz, /stats and the metrics).
+ */
+import type { ClientMessage } from '../protocol/messages';
+import type { StepResult, WorldLoopOptions } from '../sim/world-loop';
+import type { WorldSetup } from '../sim/main-sim';
+import type { AccountService } from '../persist/accounts';
+import type { AvatarStore, AdminStore, ChatStore } from '../persist/store';
+import type { ArtifactService } from '../persist/artifacts';
+import type { TempAdminRule } from '../social/temp-admin';
+
+/** Who a token belongs to (accountId for accounts of the store; none for guests and custom authenticators). */
+export interface Principal { account: string; guest: boolean; accountId?: number; /** 'player' (default), 'moderator' or 'admin'. */ role?: string }
+
+/** Message kinds that are rate limited, with their default budget (messages per second, burst). */
+export const DEFAULT_RATE_LIMITS: Record<ClientMessage['kind'], { perSecond: number; burst: number }> = {
+  hello: { perSecond: 1, burst: 2 },
+  input: { perSecond: 40, burst: 60 },
+  publish: { perSecond: 20, burst: 40 },
+  chat: { perSecond: 2, burst: 5 },
+  spawn: { perSecond: 2, burst: 4 },
+  ownership: { perSecond: 5, burst: 10 },
+  admin: { perSecond: 2, burst: 5 },
+  ack: { perSecond: 60, burst: 120 },
+  interest: { perSecond: 10, burst: 20 },
+  ping: { perSecond: 5, burst: 10 },
+};
+
+/** What a host reports after each tick (HostOptions.onTick): the world step's result, the whole host tick `ms`, the world step `stepMs`, and each shard's own step time, all ms. */
+export type TickFigures = StepResult & { stepMs: number; shardStepMs: number[] };
+
+/** Host options (all have defaults). */
+export interface HostOptions {
+  /** TCP port; 0 picks a free one (see Host.port). Default 9001. */
+  port?: number;
+  /** Address to bind. Default '127.0.0.1'. */
+  host?: string;
+  /** Ticks per second of every stream. Default 20. */
+  tickRate?: number;
+  /** Name of the stream that runs the physics world. Default 'world'. */
+  worldStream?: string;
+  /** The world. Default: an empty ground plane. */
+  world?: WorldSetup;
+  /**
+   * World loop options; the host keeps 6,000 ticks (5 min at 20 Hz) of the world log in memory by
+   * default, 1,200 (1 min) with `persist`. With `persist`, the host starts from the store's newest
+   * snapshot and log when it has one.
+   */
+  worldLoop?: WorldLoopOptions;
+  /** Token -> principal, or null to refuse. Default: guest tokens ("guest") when guests are on. */
+  authenticate?: (token: string) => Principal | null;
+  /** Accounts and sessions (src/persist/accounts.ts): enables /auth/* and authenticates tokens (its own guest setting applies). */
+  accounts?: AccountService;
+  /** Where accounts' avatars are kept between sessions: placed where they left on join, saved when they leave ('_d') and at shutdown. */
+  avatars?: AvatarStore;
+  /**
+   * Artifacts (src/persist/artifacts.ts): with persistence, their rows are synced from the world
+   * after each snapshot and at shutdown, and a world started without a snapshot gets its placed
+   * artifacts back.
+   */
+  artifacts?: ArtifactService;
+  /** Chat history and admin records (src/persist/store.ts): chat lines and audited admin actions are written after each tick; GET /chat/history pages them. */
+  records?: ChatStore & AdminStore;
+  /** The temporary-admin rule's days (seed 000; needs `accounts`). Default 7 days absent, 3 days recent. */
+  tempAdminRule?: TempAdminRule;
+  /** Called when an admin's shutdown command has stopped the host (the process should exit). */
+  onShutdown?: (reason: string) => void;
+  /** Accept the token "guest". Default true. */
+  guests?: boolean;
+  /** Origins allowed to open /ws (browsers send Origin; clients without one are allowed). Default: any. */
+  originAllowList?: string[];
+  /** Largest client message, bytes. Default 16 KiB. */
+  maxPayloadLength?: number;
+  /** Buffered bytes beyond which deltas are skipped. Default 256 KiB. */
+  softBackpressure?: number;
+  /** Buffered bytes beyond which a client is dropped (4008). Default 1 MiB. */
+  maxBackpressure?: number;
+  /** Time a client may stay over softBackpressure before it is dropped (4008), ms. Default 5000. */
+  slowConsumerMs?: number;
+  /** Time for the first message (hello), ms. Default 3000. */
+  authTimeoutMs?: number;
+  /** Silence before `_d`, ms. Default 10,000. */
+  silenceMs?: number;
+  rateLimits?: Partial<typeof DEFAULT_RATE_LIMITS>;
+  /** Dropped (rate-limited) messages after which a client is closed (4029). Default 1000. */
+  floodLimit?: number;
+  /** Most open WebSockets. Default 20,000. */
+  maxClients?: number;
+  /** Largest JSON endpoint request body, bytes. Default 64 KiB. */
+  maxJsonBody?: number;
+  /** Keep the world stream's inputs ('in') and avatar contacts ('_h') out of what WebSocket clients receive (see fanout.ts visible). Default true. */
+  foldInputs?: boolean;
+  /** Called after every world tick (metrics, tests): `ms` is the whole host tick, `stepMs` the world step in it. */
+  onTick?: (r: TickFigures) => void;
+  /**
+   * Directory of the built web pages (build/web: index.html = the viewer at /, dashboard.html at
+   * /dashboard, assets/* at /assets/*), read once at start. Without it those routes are 404.
+   */
+  web?: string;
+  /** Prometheus exposition for GET /metrics (src/net/metrics.ts). Without it /metrics is 404. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** Milliseconds clock (tests). Default Date.now. */
+  clock?: () => number;
+  /** Do not start the tick timer (tests drive `tickOnce`). Default false. */
+  manualTicks?: boolean;
+}
+
+/** Options without a default (they stay optional after resolveOptions). */
+type Unset = 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits' | 'accounts' | 'avatars' | 'artifacts' | 'records' | 'tempAdminRule' | 'onShutdown' | 'metrics' | 'web';
+
+/** HostOptions with every default filled in. */
+export type ResolvedOptions = Required<Omit<HostOptions, Unset>> & HostOptions;
+
+/** `opts` over the defaults. */
+export function resolveOptions(opts: HostOptions): ResolvedOptions {
+  return {
+    port: 9001, host: '127.0.0.1', tickRate: 20, worldStream: 'world', guests: true, maxPayloadLength: 16 * 1024,
+    softBackpressure: 256 * 1024, maxBackpressure: 1024 * 1024, slowConsumerMs: 5000, authTimeoutMs: 3000, silenceMs: 10_000, floodLimit: 1000,
+    maxClients: 20_000, maxJsonBody: 64 * 1024, clock: Date.now, manualTicks: false, foldInputs: true, ...opts,
+  };
+}
+
+/** Figures of the host, for /healthz, metrics and benchmarks. */
+export interface HostStats {
+  tick: number; clients: number; streams: number;
+  ticks: number; tickMsP50: number; tickMsP99: number; tickMsMax: number;
+  messagesIn: number; messagesOut: number; bytesOut: number;
+  droppedSlow: number; droppedIdle: number; closedMalformed: number; rateLimited: number; skippedDeltas: number;
+}
+
+/** The host's running counters (the part of HostStats that only grows). */
+export type HostCounters = Pick<HostStats, 'ticks' | 'messagesIn' | 'messagesOut' | 'bytesOut' | 'droppedSlow' | 'droppedIdle' | 'closedMalformed' | 'rateLimited' | 'skippedDeltas'>;
+
+/** Fresh counters, all 0. */
+export function newCounters(): HostCounters {
+  return { ticks: 0, messagesIn: 0, messagesOut: 0, bytesOut: 0, droppedSlow: 0, droppedIdle: 0, closedMalformed: 0, rateLimited: 0, skippedDeltas: 0 };
+}

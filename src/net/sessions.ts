@@ -1,0 +1,337 @@
+/**
+ * WebSocket sessions at /ws: upgrade, hello, rate limits, message handling, sending and closing.
+ *
+ * A session: upgrade (Origin checked against the allow-list; a token may come in
+ * `Authorization: Bearer <token>` or as the subprotocol `bearer.<token>` next to `tessera.v1`,
+ * never in the URL) -> the first message must be `hello` within authTimeoutMs (its token is
+ * used when the upgrade carried none) -> welcome + catch-up -> each tick the fan-out
+ * (fanout.ts) sends the stream's events and, on the world stream, a snapshot/delta.
+ *
+ * Limits, all deliberate:
+ *   maxPayloadLength   a larger client message gets TOO_LARGE and close 1009 (beyond 4x it,
+ *                      uWS cuts the connection without a close frame)
+ *   rate limits        token bucket per connection and message kind; excess is dropped with a
+ *                      RATE_LIMITED error (at most one per second), a flood closes with 4029
+ *   backpressure       over softBackpressure a client's deltas are skipped (the next one is
+ *                      taken against its acknowledged tick, so nothing is lost); a client that
+ *                      stays over it for slowConsumerMs, or goes over maxBackpressure, is
+ *                      closed with 4008 SLOW_CONSUMER (fanout.ts). uWS's own
+ *                      limit is set above ours, so uWS never drops a message silently.
+ *   malformed          a buffer that fails verification gets an error and close 4000
+ *   silence            a closed or silent client's public id stays reserved; its `_d` comes
+ *                      after the stream's silence timeout (GoEventStream), so a reconnect
+ *                      within it resumes without a disconnect.
+ */
+import { TokenBucket } from 'limiter';
+import { uws, type WebSocket, type WebSocketBehavior } from './uws';
+import { decodeClient, encodeServer } from '../protocol/codec';
+import { ERROR, CLOSE, ProtocolError, type ErrorCode } from '../protocol/errors';
+import { PROTOCOL_VERSION, type ClientMessage, type Interest, type ServerMessage } from '../protocol/messages';
+import { StreamError, type EventStream } from '../sim/stream';
+import type { ClientView } from '../sim/interest';
+import type { HostContext } from './context';
+import { DEFAULT_RATE_LIMITS, type Principal } from './options';
+import { bearerOf, sendJson, utf8 } from './http';
+import { visible } from './fanout';
+
+/** Per-connection state (uWS user data). */
+export interface Session {
+  id: number;
+  closed: boolean;
+  principal: Principal | null;
+  address: string;
+  stream: EventStream | null;
+  privateId: string;
+  publicId: number;
+  view: ClientView | null;
+  /** The view follows the avatar until the client sets its own interest. */
+  follow: boolean;
+  buckets: Map<string, TokenBucket>;
+  dropped: number;
+  lastLimitError: number;
+  /** Clock ms since which the client's buffer is over softBackpressure (0 = not behind). */
+  behindSince: number;
+  authTimer: NodeJS.Timeout | null;
+  ws: WebSocket<Session> | null;
+}
+
+/** The open WebSocket sessions of a host and their handlers. */
+export class Sessions {
+  /** Every open session (from open to close). */
+  readonly all = new Set<Session>();
+  private nextSession = 1;
+  private readonly limits: typeof DEFAULT_RATE_LIMITS;
+
+  constructor(private readonly h: HostContext) {
+    this.limits = { ...DEFAULT_RATE_LIMITS, ...h.o.rateLimits };
+  }
+
+  /** Clients that completed hello. */
+  get clientCount(): number {
+    let n = 0;
+    for (const s of this.all) if (s.stream) n++;
+    return n;
+  }
+
+  /** Marks every joined client heard (a connected socket is not silent). */
+  heardAll(): void {
+    for (const s of this.all) if (s.stream && !s.closed) s.stream.heard(s.privateId);
+  }
+
+  /** The uWS behaviour of /ws. */
+  behavior(): WebSocketBehavior<Session> {
+    const o = this.h.o;
+    return {
+      compression: uws.DISABLED,
+      // uWS cuts a connection without a close frame (1006) beyond its own limit; up to 4x ours
+      // the message arrives and is refused with 1009 and an error the client can read.
+      maxPayloadLength: o.maxPayloadLength * 4,
+      // Above our own hard limit: uWS must never drop a message silently; we close first.
+      maxBackpressure: o.maxBackpressure * 4,
+      closeOnBackpressureLimit: 0,
+      idleTimeout: Math.max(8, Math.ceil(o.silenceMs / 1000)),
+      sendPingsAutomatically: true,
+      upgrade: (res, req, context) => {
+        const origin = req.getHeader('origin');
+        const auth = req.getHeader('authorization');
+        const protocols = req.getHeader('sec-websocket-protocol');
+        const key = req.getHeader('sec-websocket-key'), ext = req.getHeader('sec-websocket-extensions');
+        const reply = (status: string, code: ErrorCode, message: string): void => {
+          sendJson(res, status, { error: { code, message } });
+        };
+        if (this.h.stopping) { reply('503 Service Unavailable', ERROR.SHUTTING_DOWN, 'the host is shutting down'); return; }
+        if (origin && o.originAllowList && !o.originAllowList.includes(origin)) { reply('403 Forbidden', ERROR.BAD_ORIGIN, `origin ${origin} is not allowed`); return; }
+        if (this.all.size >= o.maxClients) { reply('503 Service Unavailable', ERROR.FULL, 'the host is full'); return; }
+        const offered = protocols.split(',').map((p) => p.trim()).filter(Boolean);
+        let token = bearerOf(auth);
+        const bearer = offered.find((p) => p.startsWith('bearer.'));
+        if (!token && bearer) token = bearer.slice(7);
+        let principal: Principal | null = null;
+        if (token) {
+          principal = this.h.authenticate(token);
+          if (!principal) { reply('401 Unauthorized', ERROR.UNAUTHENTICATED, 'the token is not valid'); return; }
+        }
+        const session: Session = {
+          id: this.nextSession++, closed: false, principal, address: utf8.decode(res.getRemoteAddressAsText()), stream: null, privateId: '', publicId: 0,
+          view: null, follow: true, buckets: new Map(), dropped: 0, lastLimitError: 0, behindSince: 0, authTimer: null, ws: null,
+        };
+        const chosen = offered.includes('tessera.v1') ? 'tessera.v1' : '';
+        res.cork(() => res.upgrade<Session>(session, key, chosen, ext, context));
+      },
+      open: (ws) => {
+        const s = ws.getUserData();
+        s.ws = ws;
+        this.all.add(s);
+        s.authTimer = setTimeout(() => {
+          s.authTimer = null;
+          if (!s.stream && !s.closed) { this.error(s, ERROR.AUTH_TIMEOUT, `send hello within ${o.authTimeoutMs} ms`); this.close(s, CLOSE.AUTH_TIMEOUT, 'no hello in time'); }
+        }, o.authTimeoutMs);
+      },
+      message: (ws, message, isBinary) => this.onMessage(ws.getUserData(), message, isBinary),
+      // Deltas resume on the next tick (against the client's acknowledged tick, so the skipped
+      // ones cost nothing); a client that drained below the soft limit is no longer behind.
+      drain: (ws) => {
+        const s = ws.getUserData();
+        if (!s.closed && ws.getBufferedAmount() <= o.softBackpressure) s.behindSince = 0;
+      },
+      close: (ws, code) => {
+        const s = ws.getUserData();
+        if (!s.closed) {
+          // Not closed by us: the peer left, or uWS cut it (1006: idle timeout, i.e. no pong).
+          if (code === 1006) this.h.counters.droppedIdle++;
+        }
+        s.closed = true;
+        s.ws = null;
+        if (s.authTimer) clearTimeout(s.authTimer);
+        this.all.delete(s);
+      },
+    };
+  }
+
+  // ---- sending ----
+
+  /** Sends one encoded ServerMessage (nothing once the session is closed). */
+  send(s: Session, bytes: Uint8Array): void {
+    if (s.closed || !s.ws) return;
+    s.ws.send(bytes, true);
+    this.h.counters.messagesOut++;
+    this.h.counters.bytesOut += bytes.byteLength;
+  }
+
+  /** Encodes and sends one ServerMessage. */
+  sendMsg(s: Session, m: ServerMessage): void { this.send(s, encodeServer(m)); }
+
+  /** Sends an error message. */
+  error(s: Session, code: ErrorCode, message: string): void { this.sendMsg(s, { kind: 'error', code, message }); }
+
+  /** Closes a session with a close code (CLOSE) and a reason (cut to 120 characters). */
+  close(s: Session, code: number, reason: string): void {
+    if (s.closed || !s.ws) return;
+    const ws = s.ws;
+    s.closed = true;
+    ws.end(code, reason.slice(0, 120));
+  }
+
+  /** Closes a world-stream client (kick, ban) and disconnects it from the stream at once (its '_d' is in the next tick). */
+  remove(publicId: number, close: number, code: ErrorCode, message: string, only?: Session): void {
+    const world = this.h.world.stream;
+    for (const sess of [...this.all]) {
+      if ((only && sess !== only) || sess.stream !== world || sess.publicId !== publicId || sess.closed) continue;
+      this.error(sess, code, message);
+      world.disconnect(sess.privateId);
+      this.close(sess, close, message.slice(0, 100));
+    }
+  }
+
+  // ---- receiving ----
+
+  private limited(s: Session, kind: ClientMessage['kind']): boolean {
+    let b = s.buckets.get(kind);
+    if (!b) {
+      const l = this.limits[kind];
+      b = new TokenBucket({ bucketSize: l.burst, tokensPerInterval: l.perSecond, interval: 'second' });
+      b.content = l.burst;
+      s.buckets.set(kind, b);
+    }
+    if (b.tryRemoveTokens(1)) return false;
+    this.h.counters.rateLimited++;
+    s.dropped++;
+    if (s.dropped >= this.h.o.floodLimit) { this.error(s, ERROR.RATE_LIMITED, 'too many messages'); this.close(s, CLOSE.RATE_LIMITED, 'flood'); return true; }
+    const now = this.h.o.clock();
+    if (now - s.lastLimitError >= 1000) { s.lastLimitError = now; this.error(s, ERROR.RATE_LIMITED, `too many ${kind} messages: at most ${this.limits[kind].perSecond} per second`); }
+    return true;
+  }
+
+  private onMessage(s: Session, data: ArrayBuffer, isBinary: boolean): void {
+    if (s.closed) return;
+    this.h.counters.messagesIn++;
+    if (data.byteLength > this.h.o.maxPayloadLength) {
+      this.error(s, ERROR.TOO_LARGE, `messages are at most ${this.h.o.maxPayloadLength} bytes, got ${data.byteLength}`);
+      this.close(s, CLOSE.TOO_BIG, 'message too big');
+      return;
+    }
+    if (!isBinary) { this.h.counters.closedMalformed++; this.error(s, ERROR.BAD_MESSAGE, 'messages are binary FlatBuffers (ClientMessage)'); this.close(s, CLOSE.BAD_MESSAGE, 'text frame'); return; }
+    let m: ClientMessage;
+    try {
+      m = decodeClient(new Uint8Array(data));
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      this.h.counters.closedMalformed++;
+      this.error(s, e.code, e.message);
+      this.close(s, CLOSE.BAD_MESSAGE, `malformed: ${e.reason}`);
+      return;
+    }
+    if (!s.stream) {
+      if (m.kind !== 'hello') { this.error(s, ERROR.UNAUTHENTICATED, 'the first message must be hello'); this.close(s, CLOSE.UNAUTHENTICATED, 'not authenticated'); return; }
+      this.hello(s, m);
+      return;
+    }
+    if (this.limited(s, m.kind)) return;
+    try {
+      this.handle(s, m);
+    } catch (e) {
+      if (e instanceof StreamError) { this.error(s, e.code, e.message); return; }
+      throw e;
+    }
+  }
+
+  private hello(s: Session, m: Extract<ClientMessage, { kind: 'hello' }>): void {
+    const h = this.h;
+    if (m.version !== PROTOCOL_VERSION) { this.error(s, ERROR.BAD_VERSION, `this host speaks protocol ${PROTOCOL_VERSION}, the client ${m.version}`); this.close(s, CLOSE.BAD_VERSION, 'protocol version'); return; }
+    if (!s.principal) {
+      s.principal = m.token ? h.authenticate(m.token) : null;
+      if (!s.principal) { this.error(s, ERROR.UNAUTHENTICATED, 'hello carried no valid token'); this.close(s, CLOSE.UNAUTHENTICATED, 'bad token'); return; }
+    }
+    let stream: EventStream, joined: { publicId: number; connected: boolean };
+    try {
+      stream = h.hub.stream(m.stream);
+      joined = stream.connect(m.privateId);
+    } catch (e) {
+      if (!(e instanceof StreamError)) throw e;
+      this.error(s, e.code, e.message); this.close(s, CLOSE.POLICY, 'bad hello'); return;
+    }
+    if (s.authTimer) { clearTimeout(s.authTimer); s.authTimer = null; }
+    s.stream = stream; s.privateId = m.privateId; s.publicId = joined.publicId;
+    const accountId = s.principal.accountId;
+    if (stream === h.world.stream) {
+      const role = ['player', 'moderator', 'admin'].includes(s.principal.role ?? '') ? (s.principal.role as string) : 'player';
+      stream.publishServer('_id', `${s.publicId},${accountId ?? 0},${role}`);
+    }
+    if (stream === h.world.stream && accountId !== undefined) {
+      h.accountOf.set(s.publicId, accountId);
+      const saved = joined.connected ? h.o.avatars?.loadAvatar(accountId) : null;
+      if (saved) stream.publishServer('_p', [s.publicId, ...saved.position.map((v) => Math.round(v * 1000))].join(','));
+    }
+    const ws = s.ws as WebSocket<Session>;
+    ws.cork(() => {
+      this.sendMsg(s, { kind: 'welcome', version: PROTOCOL_VERSION, publicId: s.publicId, stream: stream.name, tick: stream.tick, tickRate: h.o.tickRate, seed: stream.seed });
+      let c: ReturnType<EventStream['catchUp']>;
+      try {
+        c = stream.catchUp(Math.min(m.lastKnownTick ?? 0, stream.tick));
+      } catch (e) {
+        if (!(e instanceof StreamError)) throw e;
+        this.error(s, e.code, e.message);
+        c = { kind: 'events', tick: stream.tick, events: [], bytes: 0 };
+      }
+      const after = visible(h, stream, c.events);
+      const events = c.kind === 'events' ? after : [{ tick: c.snapshot.tick, type: '_s', origin: 0, body: String(c.snapshot.payload) }, ...after];
+      for (let i = 0; i < events.length || i === 0; i += 2048) this.sendMsg(s, { kind: 'events', tick: stream.tick, events: events.slice(i, i + 2048) });
+    });
+    if (stream === h.world.stream) {
+      s.view = h.world.interest.createView(0, 0, 2);
+      if (m.interest) {
+        s.follow = false;
+        this.setInterest(s.view, m.interest);
+      }
+    }
+  }
+
+  /** Points a view at a client's interest (centre raw Q47.16, x and z used; radius in cells). */
+  private setInterest(view: ClientView, i: Interest): void {
+    this.h.world.interest.setInterest(view, Number(i.center[0]) / 65536, Number(i.center[2]) / 65536, i.cells);
+  }
+
+  private handle(s: Session, m: ClientMessage): void {
+    const st = s.stream as EventStream;
+    const world = this.h.world;
+    switch (m.kind) {
+      case 'hello': this.error(s, ERROR.UNEXPECTED, 'already joined'); return;
+      case 'input': {
+        const i = m.input;
+        st.publish(s.privateId, 'in', `${i.walkX},${i.walkZ},${i.jump ? 1 : 0}`);
+        return;
+      }
+      case 'publish': st.publish(s.privateId, m.type, m.body); return;
+      case 'chat':
+        if (st !== world.stream) { this.error(s, ERROR.NOT_ALLOWED, 'chat is served on the world stream'); return; }
+        st.publish(s.privateId, 'ch', JSON.stringify({ c: m.channel, to: m.to, t: m.text }));
+        return;
+      case 'spawn': {
+        const mm = (r: bigint): number => Math.round((Number(r) * 1000) / 65536);
+        st.publish(s.privateId, 'sp', [...m.position, ...m.velocity].map(mm).join(','));
+        return;
+      }
+      case 'ack': if (s.view) world.interest.acknowledge(s.view, m.tick); return;
+      case 'interest':
+        if (!s.view) { this.error(s, ERROR.UNEXPECTED, 'interest is served on the world stream only'); return; }
+        s.follow = false;
+        this.setInterest(s.view, m.interest);
+        return;
+      case 'ping': this.sendMsg(s, { kind: 'pong', nonce: m.nonce, tick: st.tick }); return;
+      case 'ownership': {
+        if (st !== world.stream) { this.error(s, ERROR.NOT_ALLOWED, 'ownership is served on the world stream'); return; }
+        const action = ['request', 'release', 'grant', 'refuse', 'rule'][m.action];
+        if (!action) { this.error(s, ERROR.BAD_VALUE, 'ownership action is 0-4 (request, release, grant, refuse, set rule); set the owner with publish "ow"'); return; }
+        const body: Record<string, unknown> = { a: action, o: `${m.body.index}:${m.body.generation}` };
+        if (action === 'rule') body.r = ['ask', 'deny', 'allow'][m.rule];
+        if ((action === 'grant' || action === 'refuse') && m.target !== 0) body.p = m.target;
+        st.publish(s.privateId, 'ow', JSON.stringify(body));
+        return;
+      }
+      case 'admin':
+        if (st !== world.stream) { this.error(s, ERROR.NOT_ALLOWED, 'admin commands are served on the world stream'); return; }
+        st.publish(s.privateId, 'ad', JSON.stringify({ cmd: m.command, args: m.args }));
+        return;
+    }
+  }
+}
