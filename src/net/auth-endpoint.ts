@@ -4,7 +4,7 @@
  */
 import { AuthError } from '../persist/accounts';
 import type { HostContext } from './context';
-import { bearerOf, readBody } from './http';
+import { bearerOf, INTERNAL_BODY, readBody } from './http';
 import type { HttpResponse } from './uws';
 
 /**
@@ -19,23 +19,28 @@ export function authEndpoint(h: HostContext, res: HttpResponse, action: string, 
   readBody(res, 4096, { error: { code: 'TOO_LARGE', message: 'at most 4 KiB' } }, (raw, reply) => {
     if (!accounts) { reply('404 Not Found', { error: { code: 'NOT_FOUND', message: 'this host has no accounts (guest mode only)' } }); return; }
     const bearer = bearerOf(authorization);
+    const internal = (e: unknown): void => { h.fault('http.auth', e); reply('500 Internal Server Error', INTERNAL_BODY); };
     const fail = (e: unknown): void => {
-      if (!(e instanceof AuthError)) { reply('500 Internal Server Error', { error: { code: 'INTERNAL', message: 'internal error' } }); return; }
+      if (!(e instanceof AuthError)) { internal(e); return; }
       const status = { INVALID_CREDENTIALS: '401 Unauthorized', RATE_LIMITED: '429 Too Many Requests', BAD_VALUE: '400 Bad Request', TAKEN: '409 Conflict', BANNED: '403 Forbidden' }[e.code];
       reply(status, { error: { code: e.code, message: e.message } }, e.code === 'RATE_LIMITED' ? { 'retry-after': String(Math.ceil(e.retryAfterMs / 1000)) } : {});
     };
     let body: { name?: unknown; password?: unknown } = {};
     try {
       const text = raw.toString('utf8');
-      body = text.trim() ? (JSON.parse(text) as typeof body) : {};
+      const v = text.trim() ? (JSON.parse(text) as unknown) : {};
+      // `null`, a number, a string or an array parse as JSON but are no body: refused, not read
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TypeError('not an object');
+      body = v as typeof body;
     } catch {
-      reply('400 Bad Request', { error: { code: 'BAD_VALUE', message: 'the body is JSON: {"name": "...", "password": "..."}' } });
+      reply('400 Bad Request', { error: { code: 'BAD_VALUE', message: 'the body is a JSON object: {"name": "...", "password": "..."}' } });
       return;
     }
     const name = typeof body.name === 'string' ? body.name : '', password = typeof body.password === 'string' ? body.password : '';
     switch (action) {
-      case 'register': accounts.register(name, password).then((a) => reply('201 Created', { accountId: a.id }), fail); return;
-      case 'login': accounts.login(name, password, address).then((s) => { h.reevaluateTempAdmin(); reply('200 OK', { token: s.token, expiresMs: s.expiresMs, accountId: s.accountId }); }, fail); return;
+      // a throw in a continuation would be an unhandled rejection (process exit): caught, 500
+      case 'register': accounts.register(name, password).then((a) => reply('201 Created', { accountId: a.id }), fail).catch(internal); return;
+      case 'login': accounts.login(name, password, address).then((s) => { h.reevaluateTempAdmin(); reply('200 OK', { token: s.token, expiresMs: s.expiresMs, accountId: s.accountId }); }, fail).catch(internal); return;
       case 'refresh': try { reply('200 OK', accounts.refresh(bearer)); } catch (e) { fail(e); } return;
       case 'logout': {
         const ok = accounts.logout(bearer);
@@ -44,5 +49,5 @@ export function authEndpoint(h: HostContext, res: HttpResponse, action: string, 
       }
       default: reply('404 Not Found', { error: { code: 'NOT_FOUND', message: 'actions: register, login, refresh, logout' } });
     }
-  });
+  }, h.fault);
 }

@@ -4,6 +4,7 @@
  */
 import type { StreamHub } from '../sim/stream';
 import type { WorldLoop } from '../sim/world-loop';
+import type { Fault } from './http';
 import type { HostCounters, HostStats, Principal, ResolvedOptions } from './options';
 
 /** The host's shared state and services, as its parts see them. */
@@ -24,4 +25,6 @@ export interface HostContext {
   reevaluateTempAdmin(): void;
   /** Current figures. */
   figures(): HostStats;
+  /** Logs a caught throw (HostOptions.onFault) and counts it (HostStats.faults). */
+  fault: Fault;
 }

@@ -25,7 +25,7 @@ import type { HostContext } from './context';
 import { newCounters, resolveOptions, type HostOptions, type HostStats, type Principal, type ResolvedOptions } from './options';
 import { Sessions } from './sessions';
 import { directMessages, sendTick, visible } from './fanout';
-import { sendJson, utf8 } from './http';
+import { guardedApp, logFault, sendJson, utf8, type Fault } from './http';
 import { authEndpoint } from './auth-endpoint';
 import { chatHistory } from './chat-history';
 import { jsonEndpoint } from './json-endpoint';
@@ -59,6 +59,12 @@ export class Host {
   private readonly stats = newCounters();
   /** Port the host listens on. */
   port = 0;
+
+  /** Reports a caught throw (HostOptions.onFault, default a JSON line on stderr) and counts it. */
+  private readonly fault: Fault = (where, error) => {
+    this.stats.faults++;
+    try { (this.o.onFault ?? logFault)(where, error); } catch { /* a failing logger must not stop the host either */ }
+  };
 
   private constructor(opts: HostOptions) {
     this.o = resolveOptions(opts);
@@ -99,6 +105,7 @@ export class Host {
       authenticate: (token) => this.authenticate(token),
       reevaluateTempAdmin: () => this.reevaluateTempAdmin(),
       figures: () => this.figures(),
+      fault: this.fault,
     };
     this.sessions = new Sessions(this.ctx);
     this.tempAdmin = this.world.sim.social.tempAdminAccount;
@@ -135,8 +142,19 @@ export class Host {
 
   // ---- ticks ----
 
-  /** Runs one tick of every stream and sends its results. */
+  /**
+   * Runs one tick of every stream and sends its results. Never throws: a throw inside the tick
+   * is reported (HostOptions.onFault, HostStats.faults) and the next tick runs as usual.
+   */
   tickOnce(): void {
+    try {
+      this.tick();
+    } catch (e) {
+      this.fault('tick', e);
+    }
+  }
+
+  private tick(): void {
     const t0 = performance.now();
     this.sessions.heardAll();
     const r = this.world.step();
@@ -167,12 +185,14 @@ export class Host {
   // ---- routes ----
 
   private routes(): void {
-    const app = this.app;
+    // every handler goes through `guarded`: a throw is reported and answered 500, never thrown into uWS
+    const f = this.fault;
+    const app = guardedApp(this.app, f);
     webRoutes(this.ctx, app, { world: this.stepTimes, shards: this.shardStepTimes });
     app.post('/auth/:action', (res, req) => authEndpoint(this.ctx, res, req.getParameter(0) ?? '', req.getHeader('authorization'), utf8.decode(res.getRemoteAddressAsText())));
     app.get('/chat/history', (res, req) => chatHistory(this.ctx, res, req.getHeader('authorization'), req.getQuery('channel') ?? '', req.getQuery('before') ?? '', req.getQuery('limit') ?? ''));
     app.post('/:stream/:privateId/:lastKnownTick', (res, req) => jsonEndpoint(this.ctx, res, req.getParameter(0) ?? '', req.getParameter(1) ?? '', req.getParameter(2) ?? ''));
-    app.ws('/ws', this.sessions.behavior());
+    this.app.ws('/ws', this.sessions.behavior());   // sessions.ts guards its own handlers
     app.any('/*', (res) => sendJson(res, '404 Not Found', { error: { code: ERROR.NOT_FOUND, message: 'no such route' } }));
   }
 
@@ -262,3 +282,4 @@ export class Host {
     await this.world.close();
   }
 }
+

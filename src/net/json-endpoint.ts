@@ -39,10 +39,9 @@ export function jsonEndpoint(h: HostContext, res: HttpResponse, name: string, pr
       reply('200 OK', { publicId, tick: since.tick, events: shown.map(jsonEvent) });
     } catch (e) {
       if (e instanceof StreamError) { fail('400 Bad Request', e.code, e.message); return; }
-      fail('500 Internal Server Error', ERROR.INTERNAL, 'internal error');
-      throw e;
+      throw e;   // readBody answers 500 and reports the fault
     }
-  });
+  }, h.fault);
 }
 
 /** A stream event as the JSON endpoint shows it (origin '_' for the server, else the public id). */

@@ -101,6 +101,12 @@ export interface HostOptions {
   web?: string;
   /** Prometheus exposition for GET /metrics (src/net/metrics.ts). Without it /metrics is 404. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
+  /**
+   * Called with every throw the host caught in a request handler, a WebSocket handler or a tick
+   * (which was then answered 500 INTERNAL, closed with 1011, or skipped). Default: a JSON line
+   * on stderr. Nothing from the network stops the process.
+   */
+  onFault?: (where: string, error: unknown) => void;
   /** Milliseconds clock (tests). Default Date.now. */
   clock?: () => number;
   /** Do not start the tick timer (tests drive `tickOnce`). Default false. */
@@ -108,7 +114,7 @@ export interface HostOptions {
 }
 
 /** Options without a default (they stay optional after resolveOptions). */
-type Unset = 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits' | 'accounts' | 'avatars' | 'artifacts' | 'records' | 'tempAdminRule' | 'onShutdown' | 'metrics' | 'web';
+type Unset = 'onFault' | 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits' | 'accounts' | 'avatars' | 'artifacts' | 'records' | 'tempAdminRule' | 'onShutdown' | 'metrics' | 'web';
 
 /** HostOptions with every default filled in. */
 export type ResolvedOptions = Required<Omit<HostOptions, Unset>> & HostOptions;
@@ -128,12 +134,14 @@ export interface HostStats {
   ticks: number; tickMsP50: number; tickMsP99: number; tickMsMax: number;
   messagesIn: number; messagesOut: number; bytesOut: number;
   droppedSlow: number; droppedIdle: number; closedMalformed: number; rateLimited: number; skippedDeltas: number;
+  /** Throws caught in handlers and ticks (HostOptions.onFault). */
+  faults: number;
 }
 
 /** The host's running counters (the part of HostStats that only grows). */
-export type HostCounters = Pick<HostStats, 'ticks' | 'messagesIn' | 'messagesOut' | 'bytesOut' | 'droppedSlow' | 'droppedIdle' | 'closedMalformed' | 'rateLimited' | 'skippedDeltas'>;
+export type HostCounters = Pick<HostStats, 'ticks' | 'messagesIn' | 'messagesOut' | 'bytesOut' | 'droppedSlow' | 'droppedIdle' | 'closedMalformed' | 'rateLimited' | 'skippedDeltas' | 'faults'>;
 
 /** Fresh counters, all 0. */
 export function newCounters(): HostCounters {
-  return { ticks: 0, messagesIn: 0, messagesOut: 0, bytesOut: 0, droppedSlow: 0, droppedIdle: 0, closedMalformed: 0, rateLimited: 0, skippedDeltas: 0 };
+  return { ticks: 0, messagesIn: 0, messagesOut: 0, bytesOut: 0, droppedSlow: 0, droppedIdle: 0, closedMalformed: 0, rateLimited: 0, skippedDeltas: 0, faults: 0 };
 }

@@ -23,7 +23,7 @@
  *                      within it resumes without a disconnect.
  */
 import { TokenBucket } from 'limiter';
-import { uws, type WebSocket, type WebSocketBehavior } from './uws';
+import { uws, type HttpRequest, type HttpResponse, type us_socket_context_t, type WebSocket, type WebSocketBehavior } from './uws';
 import { decodeClient, encodeServer } from '../protocol/codec';
 import { ERROR, CLOSE, ProtocolError, type ErrorCode } from '../protocol/errors';
 import { PROTOCOL_VERSION, type ClientMessage, type Interest, type ServerMessage } from '../protocol/messages';
@@ -31,7 +31,7 @@ import { StreamError, type EventStream } from '../sim/stream';
 import type { ClientView } from '../sim/interest';
 import type { HostContext } from './context';
 import { DEFAULT_RATE_LIMITS, type Principal } from './options';
-import { bearerOf, sendJson, utf8 } from './http';
+import { bearerOf, INTERNAL_BODY, sendJson, utf8 } from './http';
 import { visible } from './fanout';
 
 /** Per-connection state (uWS user data). */
@@ -92,42 +92,15 @@ export class Sessions {
       idleTimeout: Math.max(8, Math.ceil(o.silenceMs / 1000)),
       sendPingsAutomatically: true,
       upgrade: (res, req, context) => {
-        const origin = req.getHeader('origin');
-        const auth = req.getHeader('authorization');
-        const protocols = req.getHeader('sec-websocket-protocol');
-        const key = req.getHeader('sec-websocket-key'), ext = req.getHeader('sec-websocket-extensions');
-        const reply = (status: string, code: ErrorCode, message: string): void => {
-          sendJson(res, status, { error: { code, message } });
-        };
-        if (this.h.stopping) { reply('503 Service Unavailable', ERROR.SHUTTING_DOWN, 'the host is shutting down'); return; }
-        if (origin && o.originAllowList && !o.originAllowList.includes(origin)) { reply('403 Forbidden', ERROR.BAD_ORIGIN, `origin ${origin} is not allowed`); return; }
-        if (this.all.size >= o.maxClients) { reply('503 Service Unavailable', ERROR.FULL, 'the host is full'); return; }
-        const offered = protocols.split(',').map((p) => p.trim()).filter(Boolean);
-        let token = bearerOf(auth);
-        const bearer = offered.find((p) => p.startsWith('bearer.'));
-        if (!token && bearer) token = bearer.slice(7);
-        let principal: Principal | null = null;
-        if (token) {
-          principal = this.h.authenticate(token);
-          if (!principal) { reply('401 Unauthorized', ERROR.UNAUTHENTICATED, 'the token is not valid'); return; }
+        try {
+          this.upgrade(res, req, context);
+        } catch (e) {
+          this.h.fault('ws.upgrade', e);
+          try { sendJson(res, '500 Internal Server Error', INTERNAL_BODY); } catch { /* already answered */ }
         }
-        const session: Session = {
-          id: this.nextSession++, closed: false, principal, address: utf8.decode(res.getRemoteAddressAsText()), stream: null, privateId: '', publicId: 0,
-          view: null, follow: true, buckets: new Map(), dropped: 0, lastLimitError: 0, behindSince: 0, authTimer: null, ws: null,
-        };
-        const chosen = offered.includes('tessera.v1') ? 'tessera.v1' : '';
-        res.cork(() => res.upgrade<Session>(session, key, chosen, ext, context));
       },
-      open: (ws) => {
-        const s = ws.getUserData();
-        s.ws = ws;
-        this.all.add(s);
-        s.authTimer = setTimeout(() => {
-          s.authTimer = null;
-          if (!s.stream && !s.closed) { this.error(s, ERROR.AUTH_TIMEOUT, `send hello within ${o.authTimeoutMs} ms`); this.close(s, CLOSE.AUTH_TIMEOUT, 'no hello in time'); }
-        }, o.authTimeoutMs);
-      },
-      message: (ws, message, isBinary) => this.onMessage(ws.getUserData(), message, isBinary),
+      open: (ws) => this.guard(ws.getUserData(), 'ws.open', () => this.open(ws)),
+      message: (ws, message, isBinary) => this.guard(ws.getUserData(), 'ws.message', () => this.onMessage(ws.getUserData(), message, isBinary)),
       // Deltas resume on the next tick (against the client's acknowledged tick, so the skipped
       // ones cost nothing); a client that drained below the soft limit is no longer behind.
       drain: (ws) => {
@@ -135,17 +108,79 @@ export class Sessions {
         if (!s.closed && ws.getBufferedAmount() <= o.softBackpressure) s.behindSince = 0;
       },
       close: (ws, code) => {
-        const s = ws.getUserData();
-        if (!s.closed) {
-          // Not closed by us: the peer left, or uWS cut it (1006: idle timeout, i.e. no pong).
-          if (code === 1006) this.h.counters.droppedIdle++;
+        try {
+          this.closed(ws.getUserData(), code);
+        } catch (e) {
+          this.h.fault('ws.close', e);
         }
-        s.closed = true;
-        s.ws = null;
-        if (s.authTimer) clearTimeout(s.authTimer);
-        this.all.delete(s);
       },
     };
+  }
+
+  /** Runs a handler of session `s`; a throw is reported, answered with INTERNAL and closes the socket with 1011. */
+  private guard(s: Session, where: string, run: () => void): void {
+    try {
+      run();
+    } catch (e) {
+      this.h.fault(where, e);
+      try {
+        this.error(s, ERROR.INTERNAL, 'internal error');
+        this.close(s, CLOSE.INTERNAL, 'internal error');
+      } catch { /* the socket is gone */ }
+    }
+  }
+
+  private upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
+    const o = this.h.o;
+    const origin = req.getHeader('origin');
+    const auth = req.getHeader('authorization');
+    const protocols = req.getHeader('sec-websocket-protocol');
+    const key = req.getHeader('sec-websocket-key'), ext = req.getHeader('sec-websocket-extensions');
+    const reply = (status: string, code: ErrorCode, message: string): void => {
+      sendJson(res, status, { error: { code, message } });
+    };
+    if (this.h.stopping) { reply('503 Service Unavailable', ERROR.SHUTTING_DOWN, 'the host is shutting down'); return; }
+    if (origin && o.originAllowList && !o.originAllowList.includes(origin)) { reply('403 Forbidden', ERROR.BAD_ORIGIN, `origin ${origin} is not allowed`); return; }
+    if (this.all.size >= o.maxClients) { reply('503 Service Unavailable', ERROR.FULL, 'the host is full'); return; }
+    const offered = protocols.split(',').map((p) => p.trim()).filter(Boolean);
+    let token = bearerOf(auth);
+    const bearer = offered.find((p) => p.startsWith('bearer.'));
+    if (!token && bearer) token = bearer.slice(7);
+    let principal: Principal | null = null;
+    if (token) {
+      principal = this.h.authenticate(token);
+      if (!principal) { reply('401 Unauthorized', ERROR.UNAUTHENTICATED, 'the token is not valid'); return; }
+    }
+    const session: Session = {
+      id: this.nextSession++, closed: false, principal, address: utf8.decode(res.getRemoteAddressAsText()), stream: null, privateId: '', publicId: 0,
+      view: null, follow: true, buckets: new Map(), dropped: 0, lastLimitError: 0, behindSince: 0, authTimer: null, ws: null,
+    };
+    const chosen = offered.includes('tessera.v1') ? 'tessera.v1' : '';
+    res.cork(() => res.upgrade<Session>(session, key, chosen, ext, context));
+  }
+
+  private open(ws: WebSocket<Session>): void {
+    const o = this.h.o;
+    const s = ws.getUserData();
+    s.ws = ws;
+    this.all.add(s);
+    s.authTimer = setTimeout(() => {
+      s.authTimer = null;
+      this.guard(s, 'ws.authTimer', () => {
+        if (!s.stream && !s.closed) { this.error(s, ERROR.AUTH_TIMEOUT, `send hello within ${o.authTimeoutMs} ms`); this.close(s, CLOSE.AUTH_TIMEOUT, 'no hello in time'); }
+      });
+    }, o.authTimeoutMs);
+  }
+
+  private closed(s: Session, code: number): void {
+    if (!s.closed) {
+      // Not closed by us: the peer left, or uWS cut it (1006: idle timeout, i.e. no pong).
+      if (code === 1006) this.h.counters.droppedIdle++;
+    }
+    s.closed = true;
+    s.ws = null;
+    if (s.authTimer) clearTimeout(s.authTimer);
+    this.all.delete(s);
   }
 
   // ---- sending ----

@@ -6,7 +6,7 @@
  */
 import type * as UWS from 'uWebSockets.js';
 
-export type { TemplatedApp, WebSocket, WebSocketBehavior, HttpResponse, HttpRequest, us_listen_socket } from 'uWebSockets.js';
+export type { TemplatedApp, WebSocket, WebSocketBehavior, HttpResponse, HttpRequest, us_listen_socket, us_socket_context_t } from 'uWebSockets.js';
 
 /** The native module (same API as `require('uWebSockets.js')`). Throws Error when this platform has no binary. */
 export function loadUws(): typeof UWS {

@@ -6,14 +6,14 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { HostContext } from './context';
-import { sendJson } from './http';
-import type { HttpResponse, TemplatedApp } from './uws';
+import { sendJson, type GuardedRoutes } from './http';
+import type { HttpResponse } from './uws';
 
 /** Step time windows the host keeps for /stats: the world step and each shard's step, ms. */
 export interface StepWindows { world: readonly number[]; shards: ReadonlyArray<readonly number[]> }
 
 /** Registers /healthz, /, /dashboard, /assets/:file, /stats, /world and /metrics on `app`. */
-export function webRoutes(h: HostContext, app: TemplatedApp, steps: StepWindows): void {
+export function webRoutes(h: HostContext, app: GuardedRoutes, steps: StepWindows): void {
   app.get('/healthz', (res) => {
     sendJson(res, '200 OK', { ok: !h.stopping, ...h.figures() });
   });
