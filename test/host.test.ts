@@ -37,10 +37,14 @@ describe('host routes', () => {
     const a = await post(`${http}/lobby/me/0`, '{}');
     expect(a.status).toBe(200);
     expect(a.json.publicId).toBe(1);
+    expect(a.json.session).toMatch(/^gs\./);                     // a guest: its session token keeps its identity
     await waitFor(() => host.hub.get('lobby')!.tick > a.json.tick, 3000, 'a tick');
-    const b = await post(`${http}/lobby/me/0`, JSON.stringify({ events: [{ type: 'hi', body: 'there' }] }));
+    const me = { authorization: `Bearer ${a.json.session}` };
+    const b = await request('POST', `${http}/lobby/me/0`, JSON.stringify({ events: [{ type: 'hi', body: 'there' }] }), me);
     expect(b.json.publicId).toBe(1);
-    expect(b.json.events[0]).toMatchObject({ tick: 0, type: '_a', origin: '_' });
+    expect(b.json.session).toBeUndefined();
+    // a new side stream starts at the world's tick (admission.ts), with '_a' first
+    expect(b.json.events[0]).toMatchObject({ tick: host.hub.get('lobby')!.startTick, type: '_a', origin: '_' });
     expect(b.json.events.find((e: { type: string }) => e.type === '_c')).toMatchObject({ origin: '_', body: '1' });
     const other = await post(`${http}/lobby/you/0`, '');
     expect(other.json.publicId).toBe(2);
@@ -52,7 +56,7 @@ describe('host routes', () => {
 
   test('JSON endpoint errors carry codes', async () => {
     expect((await post(`${http}/lobby/me/0`, '{not json')).json.error.code).toBe(ERROR.BAD_MESSAGE);
-    expect((await post(`${http}/lobby/me/0`, JSON.stringify({ events: [{ type: '_a', body: '' }] }))).json.error.code).toBe(ERROR.BAD_VALUE);
+    expect((await post(`${http}/lobby/me/0`, JSON.stringify({ events: [{ type: '_a', body: '' }] }))).json.error.code).toBe(ERROR.NOT_ALLOWED);
     expect((await post(`${http}/bad name!/me/0`, '{}')).status).toBe(400);
     expect((await post(`${http}/lobby/me/x`, '{}')).json.error.code).toBe(ERROR.BAD_VALUE);
     const big = await post(`${http}/lobby/me/0`, 'x'.repeat(70 * 1024));
@@ -172,15 +176,17 @@ describe('catch-up and the client library', () => {
     });
     clients.push(c);
     await c.connect();
+    let session: Record<string, string> = {};
     for (let i = 0; i < 20; i++) {
       c.sendEvent('move', `n${i}`);
-      await post(`${http}/room/json-1/0`, JSON.stringify({ events: [{ type: 'move', body: `j${i}` }] }));
+      const r = await request('POST', `${http}/room/json-1/0`, JSON.stringify({ events: [{ type: 'move', body: `j${i}` }] }), session);
+      if (r.json.session) session = { authorization: `Bearer ${r.json.session}` };
       await new Promise((r) => setTimeout(r, 20));
     }
     const stream = host.hub.get('room')!;
     const until = stream.tick + 2;
     await waitFor(() => (c.lastKnownTick ?? 0) >= until, 5000, 'ticks');
-    const j = await post(`${http}/room/json-1/0`, '{}');
+    const j = await request('POST', `${http}/room/json-1/0`, '{}', session);
     const fromJson = (j.json.events as Array<{ tick: number; type: string; origin: string | number; body: string }>)
       .filter((e) => e.tick < until).map((e) => `${e.tick} ${e.type} ${e.origin === '_' ? 0 : e.origin} ${e.body}`);
     const fromNode = seen.filter((e) => e.tick < until).map((e) => `${e.tick} ${e.type} ${e.origin} ${e.body}`);
@@ -191,7 +197,8 @@ describe('catch-up and the client library', () => {
   test('reconnect with catch-up: no event lost or repeated; same public id', async () => {
     const seen: StreamEvent[] = [];
     const record = { onClientEvent: (e: StreamEvent) => seen.push(e), onConnect: (_p: number, e: StreamEvent) => seen.push(e), onReset: (_s: string, e: StreamEvent) => seen.push(e), onServerEvent: (e: StreamEvent) => seen.push(e), onDisconnect: (_p: number, e: StreamEvent) => seen.push(e) };
-    const c = createNodeClient({ url, token: 'guest', stream: 'chat', privateId: 'rc-1', reconnect: { minMs: 100, maxMs: 200 } }, record);
+    // an account (a guest is its connection: a guest that reconnects is a new client, identity.ts)
+    const c = createNodeClient({ url, token: 'secret', stream: 'chat', privateId: 'rc-1', reconnect: { minMs: 100, maxMs: 200 } }, record);
     clients.push(c);
     const w1 = await c.connect();
     const other = createNodeClient({ url, token: 'guest', stream: 'chat', privateId: 'rc-2' });

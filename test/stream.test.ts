@@ -151,11 +151,11 @@ describe('clients', () => {
     expect(b.publicIdOf('bob')).toBe(2);
   });
 
-  it('rejects private ids that are empty, longer than 128 or not printable ASCII', () => {
+  it('rejects client keys that are empty, longer than 160 (a 128-character private id scoped by a host) or not printable ASCII', () => {
     const { s } = make();
-    expect(s.connect('x'.repeat(128)).publicId).toBe(1);
+    expect(s.connect('x'.repeat(160)).publicId).toBe(1);
     expect(s.connect(' ~').publicId).toBe(2);
-    for (const bad of ['', 'x'.repeat(129), 'tab\there', 'é', 'nul\0']) {
+    for (const bad of ['', 'x'.repeat(161), 'tab\there', 'é', 'nul\0']) {
       expect(codeOf(() => s.connect(bad))).toBe(ERROR.BAD_VALUE);
     }
   });

@@ -5,6 +5,8 @@
 import type { StreamHub } from '../sim/stream';
 import type { WorldLoop } from '../sim/world-loop';
 import type { Fault } from './http';
+import type { Admission } from './admission';
+import type { GuestSessions } from './guest-sessions';
 import type { HostCounters, HostStats, Principal, ResolvedOptions } from './options';
 
 /** The host's shared state and services, as its parts see them. */
@@ -25,6 +27,10 @@ export interface HostContext {
   reevaluateTempAdmin(): void;
   /** Current figures. */
   figures(): HostStats;
+  /** Stream limits, idle streams, join admission (admission.ts). */
+  readonly admission: Admission;
+  /** JSON endpoint guest sessions (guest-sessions.ts). */
+  readonly guestSessions: GuestSessions;
   /** Logs a caught throw (HostOptions.onFault) and counts it (HostStats.faults). */
   fault: Fault;
 }

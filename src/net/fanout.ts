@@ -25,15 +25,30 @@ export const FOLDED: ReadonlySet<string> = new Set(['in', '_h']);
 export const PRIVATE: ReadonlySet<string> = new Set(['ch', 'cg', 'bk', 'ob', 'ad']);
 
 /**
- * The events WebSocket clients of a stream receive: on the world stream, inputs ('in') and
- * avatar contacts ('_h') are folded into the state the client gets as deltas, so they are not
- * sent (every client receiving every other client's inputs grows as clients^2: at 1,000
- * clients they were 95 % of the bytes, bench/results/amd-epyc-2c/fanout.md); the log, the
- * JSON endpoint and other streams keep every event.
+ * The events clients of a stream receive: on the world stream, the PRIVATE kinds never; inputs
+ * ('in') and avatar contacts ('_h') are folded into the state the client gets as deltas, so
+ * WebSocket clients (`folded`, the default) do not get them (every client receiving every other
+ * client's inputs grows as clients^2: at 1,000 clients they were 95 % of the bytes,
+ * bench/results/amd-epyc-2c/fanout.md); and '_id' is redacted (redactId). The log keeps every
+ * event as it was.
  */
-export function visible(h: HostContext, stream: EventStream, events: readonly StreamEvent[]): readonly StreamEvent[] {
+export function visible(h: HostContext, stream: EventStream, events: readonly StreamEvent[], folded = true): readonly StreamEvent[] {
   if (stream !== h.world.stream) return events;
-  return events.filter((e) => !PRIVATE.has(e.type) && !(h.o.foldInputs && FOLDED.has(e.type)));
+  const out: StreamEvent[] = [];
+  for (const e of events) {
+    if (PRIVATE.has(e.type) || (folded && h.o.foldInputs && FOLDED.has(e.type))) continue;
+    out.push(e.type === '_id' ? redactId(e) : e);
+  }
+  return out;
+}
+
+/**
+ * '_id' as clients receive it: "publicId,role". The log's body is "publicId,accountId,role"
+ * (the sim needs the account); a player's account id is not shown to other players.
+ */
+export function redactId(e: StreamEvent): StreamEvent {
+  const parts = e.body.split(',');
+  return { tick: e.tick, type: e.type, origin: e.origin, body: parts.length === 3 ? `${parts[0]},${parts[2]}` : parts[0] ?? '' };
 }
 
 /**

@@ -24,6 +24,8 @@ import type { SocialOutput } from '../social/social-sim';
 import type { HostContext } from './context';
 import { newCounters, resolveOptions, type HostOptions, type HostStats, type Principal, type ResolvedOptions } from './options';
 import { Sessions } from './sessions';
+import { Admission } from './admission';
+import { GuestSessions } from './guest-sessions';
 import { directMessages, sendTick, visible } from './fanout';
 import { guardedApp, logFault, sendJson, utf8, type Fault } from './http';
 import { authEndpoint } from './auth-endpoint';
@@ -106,7 +108,11 @@ export class Host {
       reevaluateTempAdmin: () => this.reevaluateTempAdmin(),
       figures: () => this.figures(),
       fault: this.fault,
+      // set right below: the admission reads the context's options and world
+      admission: undefined as unknown as Admission,
+      guestSessions: new GuestSessions(this.o.guestSessionMs, this.o.maxGuestSessions),
     };
+    (this.ctx as { admission: Admission }).admission = new Admission(this.ctx);
     this.sessions = new Sessions(this.ctx);
     this.tempAdmin = this.world.sim.social.tempAdminAccount;
     this.reevaluateTempAdmin();
@@ -170,6 +176,7 @@ export class Host {
       const st = this.hub.get(name) as EventStream;
       closed.set(st, st.advance());
     }
+    this.ctx.admission.sweep(this.sessions.streams());
     const direct = directMessages(this.ctx, this.sessions, r.tick, r.social, r.refused);
     sendTick(this.ctx, this.sessions, closed, direct);
     this.social(r.tick, r.social);
@@ -191,7 +198,7 @@ export class Host {
     webRoutes(this.ctx, app, { world: this.stepTimes, shards: this.shardStepTimes });
     app.post('/auth/:action', (res, req) => authEndpoint(this.ctx, res, req.getParameter(0) ?? '', req.getHeader('authorization'), utf8.decode(res.getRemoteAddressAsText())));
     app.get('/chat/history', (res, req) => chatHistory(this.ctx, res, req.getHeader('authorization'), req.getQuery('channel') ?? '', req.getQuery('before') ?? '', req.getQuery('limit') ?? ''));
-    app.post('/:stream/:privateId/:lastKnownTick', (res, req) => jsonEndpoint(this.ctx, res, req.getParameter(0) ?? '', req.getParameter(1) ?? '', req.getParameter(2) ?? ''));
+    app.post('/:stream/:privateId/:lastKnownTick', (res, req) => jsonEndpoint(this.ctx, res, req.getParameter(0) ?? '', req.getParameter(1) ?? '', req.getParameter(2) ?? '', req.getHeader('authorization')));
     this.app.ws('/ws', this.sessions.behavior());   // sessions.ts guards its own handlers
     app.any('/*', (res) => sendJson(res, '404 Not Found', { error: { code: ERROR.NOT_FOUND, message: 'no such route' } }));
   }
@@ -251,7 +258,10 @@ export class Host {
 
   private figures(): HostStats {
     const t = quantiles(this.tickTimes);
-    return { tick: this.world.stream.tick, clients: this.clientCount, streams: this.hub.list().length, tickMsP50: t.p50, tickMsP99: t.p99, tickMsMax: t.max, ...this.stats };
+    return {
+      tick: this.world.stream.tick, clients: this.clientCount, streams: this.hub.size, tickMsP50: t.p50, tickMsP99: t.p99, tickMsMax: t.max, ...this.stats,
+      ...this.ctx.admission.figures, guestSessions: this.ctx.guestSessions.size,
+    };
   }
 
   /** Current figures (tick times over the last 2,000 ticks). */

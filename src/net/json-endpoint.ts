@@ -5,22 +5,59 @@
  */
 import { ERROR, type ErrorCode } from '../protocol/errors';
 import type { StreamEvent } from '../protocol/messages';
-import { StreamError } from '../sim/stream';
+import { EventStream, StreamError, isPrivateId, isStreamName } from '../sim/stream';
 import type { HostContext } from './context';
-import { PRIVATE } from './fanout';
-import { readBody, utf8 } from './http';
+import { bearerOf, readBody, utf8 } from './http';
+import { catchUpFor, page } from './catch-up';
+import { scopedId } from './identity';
+import { GUEST_TOKEN_PREFIX } from './guest-sessions';
+import { checkClientType } from './reserved';
+import type { Principal } from './options';
 import type { HttpResponse } from './uws';
 
 /**
- * Serves one JSON endpoint request: 200 {publicId, tick, events: jsonEvent[]}. Errors (body
- * {error: {code, message}}): 400 BAD_VALUE / BAD_MESSAGE, 410 NOT_FOUND when the events asked
- * for are no longer kept, 413 TOO_LARGE, 503 SHUTTING_DOWN.
+ * Serves one JSON endpoint request. Every check runs before anything changes, so a request
+ * answered 4xx or 5xx has created no stream, joined no client and published nothing:
+ *
+ *   1. who: `Authorization: Bearer <token>` as on /ws (an account or custom token, or a guest
+ *      session token from an earlier reply); without one, a new guest session while guests
+ *      are on, else 401 UNAUTHENTICATED
+ *   2. the path (stream name, private id 1..128 printable ASCII, lastKnownTick) and the body
+ *      (every event: type and body limits, no reserved type, room in the tick): 400 / 403
+ *   3. limits: 503 FULL (streams per host or per principal), 503 BUSY + Retry-After (joins per
+ *      second) when the request would join
+ *   4. then: create the stream, connect, publish every event, and answer
+ *      200 {publicId, tick, events: jsonEvent[], more?, session?}
+ *
+ * The private id is scoped by the principal (identity.ts). `events` is a bounded page
+ * (catch-up.ts): the world's snapshot form ('_s' first) or, for other streams, a reset ('_a'
+ * first) when lastKnownTick is outside the retained log; `tick` is the lastKnownTick to send
+ * next, and `more` is true when that page did not reach the server tick. A guest gets its
+ * session token as `session`: sent back as a Bearer token it keeps the same identity.
  */
-export function jsonEndpoint(h: HostContext, res: HttpResponse, name: string, privateId: string, lastKnown: string): void {
+export function jsonEndpoint(h: HostContext, res: HttpResponse, name: string, privateId: string, lastKnown: string, authorization: string): void {
   const tooLarge = { error: { code: ERROR.TOO_LARGE, message: `request body over ${h.o.maxJsonBody} bytes` } };
   readBody(res, h.o.maxJsonBody, tooLarge, (raw, reply) => {
-    const fail = (status: string, code: ErrorCode, message: string): void => reply(status, { error: { code, message } });
+    const fail = (status: string, code: ErrorCode, message: string, headers: Record<string, string> = {}): void => reply(status, { error: { code, message } }, headers);
     if (h.stopping) { fail('503 Service Unavailable', ERROR.SHUTTING_DOWN, 'the host is shutting down'); return; }
+    // 1. who
+    const token = bearerOf(authorization);
+    let principal: Principal | null, guest = '', session: string | null = null;
+    if (token.startsWith(GUEST_TOKEN_PREFIX)) {
+      const scope = h.authenticate('guest') ? h.guestSessions.use(token, h.o.clock()) : null;
+      if (scope === null) { fail('401 Unauthorized', ERROR.UNAUTHENTICATED, 'the guest session is not valid (expired, or guests are off): send no token for a new one'); return; }
+      principal = { account: 'guest', guest: true };
+      guest = scope;
+    } else if (token) {
+      principal = h.authenticate(token);
+      if (!principal) { fail('401 Unauthorized', ERROR.UNAUTHENTICATED, 'the token is not valid'); return; }
+    } else {
+      principal = h.authenticate('guest');
+      if (!principal) { fail('401 Unauthorized', ERROR.UNAUTHENTICATED, 'send Authorization: Bearer <token> (guests are off)'); return; }
+    }
+    // 2. the path and the body
+    if (!isStreamName(name)) { fail('400 Bad Request', ERROR.BAD_VALUE, 'stream name must be 1..64 of [A-Za-z0-9._-]'); return; }
+    if (!isPrivateId(privateId)) { fail('400 Bad Request', ERROR.BAD_VALUE, 'private id must be 1..128 printable ASCII characters'); return; }
     if (!/^\d{1,10}$/.test(lastKnown)) { fail('400 Bad Request', ERROR.BAD_VALUE, 'lastKnownTick is a non-negative integer'); return; }
     let events: Array<{ type: string; body: string }>;
     try {
@@ -29,20 +66,41 @@ export function jsonEndpoint(h: HostContext, res: HttpResponse, name: string, pr
     } catch (e) {
       fail('400 Bad Request', ERROR.BAD_MESSAGE, `body: ${(e as Error).message}`); return;
     }
+    const existing = h.hub.get(name);
+    const isWorld = name === h.o.worldStream;
     try {
-      const stream = h.hub.stream(name);
-      const { publicId } = stream.connect(privateId);
-      for (const e of events) stream.publish(privateId, e.type, e.body);
-      const since = stream.since(Number(lastKnown));
-      if (since.kind === 'trimmed') { fail('410 Gone', ERROR.NOT_FOUND, `events before tick ${since.firstTick} are no longer kept: rejoin with lastKnownTick >= ${since.firstTick}`); return; }
-      const shown = stream === h.world.stream ? since.events.filter((e) => !PRIVATE.has(e.type)) : since.events;
-      reply('200 OK', { publicId, tick: since.tick, events: shown.map(jsonEvent) });
+      for (const e of events) {
+        checkClientType(isWorld, e.type, 'json');
+        if (existing) existing.checkClientEvent(e.type, e.body); else probe.checkClientEvent(e.type, e.body);
+      }
     } catch (e) {
-      if (e instanceof StreamError) { fail('400 Bad Request', e.code, e.message); return; }
-      throw e;   // readBody answers 500 and reports the fault
+      if (e instanceof StreamError) { fail(e.code === ERROR.NOT_ALLOWED ? '403 Forbidden' : '400 Bad Request', e.code, e.message); return; }
+      throw e;
     }
+    if (existing && !existing.hasRoom(events.length + 2)) { fail('429 Too Many Requests', ERROR.RATE_LIMITED, 'this tick of the stream is full: retry next tick', { 'retry-after': '1' }); return; }
+    // 3. limits
+    const refused = h.admission.refusal(name, principal);
+    if (refused) { fail('503 Service Unavailable', refused.code, refused.message, { 'retry-after': '10' }); return; }
+    if (principal.guest && !guest) { const g = h.guestSessions.mint(h.o.clock()); guest = g.scope; session = g.token; }
+    const key = scopedId(principal, guest, privateId);
+    const joins = !existing || !existing.isConnected(existing.publicIdOf(key) ?? 0);
+    if (joins && !h.admission.join()) { fail('503 Service Unavailable', ERROR.BUSY, 'too many joins this second: retry', { 'retry-after': '1' }); return; }
+    // 4. commit
+    const stream = h.admission.stream(name, principal);
+    const { publicId } = stream.connect(key);
+    for (const e of events) stream.publish(key, e.type, e.body);
+    const known = Number(lastKnown);
+    const c = catchUpFor(h, stream, known, Number.MAX_SAFE_INTEGER, { folded: false });
+    const p = page(c.events, stream.tick, h.o.maxJsonEvents, h.o.maxJsonReplyBytes);
+    const body: Record<string, unknown> = { publicId, tick: p.next, events: p.events.map(jsonEvent) };
+    if (p.more) body.more = true;
+    if (session) body.session = session;
+    reply('200 OK', body);
   }, h.fault);
 }
+
+/** Checks event types against default limits for a stream that does not exist yet (never ticked, never shown). */
+const probe = new EventStream('probe');
 
 /** A stream event as the JSON endpoint shows it (origin '_' for the server, else the public id). */
 export function jsonEvent(e: StreamEvent): { tick: number; type: string; origin: string | number; body: string } {

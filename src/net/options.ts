@@ -90,6 +90,28 @@ export interface HostOptions {
   maxClients?: number;
   /** Largest JSON endpoint request body, bytes. Default 64 KiB. */
   maxJsonBody?: number;
+  /** Most events in one JSON endpoint reply (a page of catch-up; whole ticks, the first always whole). Default 2,000. */
+  maxJsonEvents?: number;
+  /** About the most bytes of events in one JSON endpoint reply (estimated as eventWireBytes). Default 256 KiB. */
+  maxJsonReplyBytes?: number;
+  /** About the most bytes of a side stream's WebSocket catch-up; beyond it the client is reset to the newest events that fit (catch-up.ts). Default 4 MiB. */
+  maxCatchUpBytes?: number;
+  /** Most streams on the host, the world included (admission.ts). Default 1,000. */
+  maxStreams?: number;
+  /** Most streams one principal created that are still alive (guests share one budget). Default 20. */
+  maxStreamsPerPrincipal?: number;
+  /** A side stream without connected clients for this long is forgotten, ms (admission.ts). Default 60,000. */
+  idleStreamMs?: number;
+  /** A client that left and was not heard from for this long is dropped from its stream's table, ms. Default 300,000. */
+  forgetClientsMs?: number;
+  /** Ticks of side-stream log kept in memory (older catch-up is a reset). Default 1,200 (1 min at 20 Hz). */
+  streamRetainTicks?: number;
+  /** WebSocket upgrades plus JSON joins admitted per second (more: 503 BUSY). Default 200. */
+  maxJoinsPerSecond?: number;
+  /** JSON endpoint guest sessions kept (least recently used dropped first). Default 10,000. */
+  maxGuestSessions?: number;
+  /** A JSON endpoint guest session unused for this long is forgotten, ms. Default 600,000. */
+  guestSessionMs?: number;
   /** Keep the world stream's inputs ('in') and avatar contacts ('_h') out of what WebSocket clients receive (see fanout.ts visible). Default true. */
   foldInputs?: boolean;
   /** Called after every world tick (metrics, tests): `ms` is the whole host tick, `stepMs` the world step in it. */
@@ -124,7 +146,9 @@ export function resolveOptions(opts: HostOptions): ResolvedOptions {
   return {
     port: 9001, host: '127.0.0.1', tickRate: 20, worldStream: 'world', guests: true, maxPayloadLength: 16 * 1024,
     softBackpressure: 256 * 1024, maxBackpressure: 1024 * 1024, slowConsumerMs: 5000, authTimeoutMs: 3000, silenceMs: 10_000, floodLimit: 1000,
-    maxClients: 20_000, maxJsonBody: 64 * 1024, clock: Date.now, manualTicks: false, foldInputs: true, ...opts,
+    maxClients: 20_000, maxJsonBody: 64 * 1024, maxJsonEvents: 2000, maxJsonReplyBytes: 256 * 1024, maxCatchUpBytes: 4 * 1024 * 1024,
+    maxStreams: 1000, maxStreamsPerPrincipal: 20, idleStreamMs: 60_000, forgetClientsMs: 300_000, streamRetainTicks: 1200,
+    maxJoinsPerSecond: 200, maxGuestSessions: 10_000, guestSessionMs: 600_000, clock: Date.now, manualTicks: false, foldInputs: true, ...opts,
   };
 }
 
@@ -136,6 +160,11 @@ export interface HostStats {
   droppedSlow: number; droppedIdle: number; closedMalformed: number; rateLimited: number; skippedDeltas: number;
   /** Throws caught in handlers and ticks (HostOptions.onFault). */
   faults: number;
+  /** Bounds (admission.ts): joins and stream creations refused, streams and clients forgotten, table sizes. */
+  joinsRefused: number; streamsRefused: number; streamsForgotten: number; clientsForgotten: number;
+  streamClients: number; sideLogEvents: number;
+  /** JSON endpoint guest sessions alive. */
+  guestSessions: number;
 }
 
 /** The host's running counters (the part of HostStats that only grows). */

@@ -27,12 +27,14 @@ import { uws, type HttpRequest, type HttpResponse, type us_socket_context_t, typ
 import { decodeClient, encodeServer } from '../protocol/codec';
 import { ERROR, CLOSE, ProtocolError, type ErrorCode } from '../protocol/errors';
 import { PROTOCOL_VERSION, type ClientMessage, type Interest, type ServerMessage } from '../protocol/messages';
-import { StreamError, type EventStream } from '../sim/stream';
+import { StreamError, isPrivateId, isStreamName, type EventStream } from '../sim/stream';
 import type { ClientView } from '../sim/interest';
 import type { HostContext } from './context';
 import { DEFAULT_RATE_LIMITS, type Principal } from './options';
 import { bearerOf, INTERNAL_BODY, sendJson, utf8 } from './http';
-import { visible } from './fanout';
+import { catchUpFor } from './catch-up';
+import { guestScope, scopedId } from './identity';
+import { BUDGETED_TYPES, checkClientType } from './reserved';
 
 /** Per-connection state (uWS user data). */
 export interface Session {
@@ -71,6 +73,13 @@ export class Sessions {
     let n = 0;
     for (const s of this.all) if (s.stream) n++;
     return n;
+  }
+
+  /** The streams some session is on. */
+  streams(): Set<EventStream> {
+    const out = new Set<EventStream>();
+    for (const s of this.all) if (s.stream && !s.closed) out.add(s.stream);
+    return out;
   }
 
   /** Marks every joined client heard (a connected socket is not silent). */
@@ -142,6 +151,8 @@ export class Sessions {
     if (this.h.stopping) { reply('503 Service Unavailable', ERROR.SHUTTING_DOWN, 'the host is shutting down'); return; }
     if (origin && o.originAllowList && !o.originAllowList.includes(origin)) { reply('403 Forbidden', ERROR.BAD_ORIGIN, `origin ${origin} is not allowed`); return; }
     if (this.all.size >= o.maxClients) { reply('503 Service Unavailable', ERROR.FULL, 'the host is full'); return; }
+    // admission control: refused before any per-client memory (the session, its buckets, a view)
+    if (!this.h.admission.join()) { sendJson(res, '503 Service Unavailable', { error: { code: ERROR.BUSY, message: 'too many joins this second: retry' } }, { 'retry-after': '1' }); return; }
     const offered = protocols.split(',').map((p) => p.trim()).filter(Boolean);
     let token = bearerOf(auth);
     const bearer = offered.find((p) => p.startsWith('bearer.'));
@@ -262,6 +273,8 @@ export class Sessions {
       return;
     }
     if (this.limited(s, m.kind)) return;
+    // a world-stream kind a typed message also produces costs that message's budget too (reserved.ts)
+    if (m.kind === 'publish' && s.stream === this.h.world.stream && Object.hasOwn(BUDGETED_TYPES, m.type) && this.limited(s, BUDGETED_TYPES[m.type])) return;
     try {
       this.handle(s, m);
     } catch (e) {
@@ -277,16 +290,16 @@ export class Sessions {
       s.principal = m.token ? h.authenticate(m.token) : null;
       if (!s.principal) { this.error(s, ERROR.UNAUTHENTICATED, 'hello carried no valid token'); this.close(s, CLOSE.UNAUTHENTICATED, 'bad token'); return; }
     }
-    let stream: EventStream, joined: { publicId: number; connected: boolean };
-    try {
-      stream = h.hub.stream(m.stream);
-      joined = stream.connect(m.privateId);
-    } catch (e) {
-      if (!(e instanceof StreamError)) throw e;
-      this.error(s, e.code, e.message); this.close(s, CLOSE.POLICY, 'bad hello'); return;
-    }
+    if (!isPrivateId(m.privateId)) { this.error(s, ERROR.BAD_VALUE, 'private id must be 1..128 printable ASCII characters'); this.close(s, CLOSE.POLICY, 'bad hello'); return; }
+    if (!isStreamName(m.stream)) { this.error(s, ERROR.BAD_VALUE, 'stream name must be 1..64 of [A-Za-z0-9._-]'); this.close(s, CLOSE.POLICY, 'bad hello'); return; }
+    const refused = h.admission.refusal(m.stream, s.principal);
+    if (refused) { this.error(s, refused.code, refused.message); this.close(s, CLOSE.FULL, 'stream limit'); return; }
+    // identity is the principal: the private id is scoped by it (identity.ts); a guest's scope is this connection
+    const key = scopedId(s.principal, guestScope('w', s.id), m.privateId);
+    const stream = h.admission.stream(m.stream, s.principal);
+    const joined = stream.connect(key);
     if (s.authTimer) { clearTimeout(s.authTimer); s.authTimer = null; }
-    s.stream = stream; s.privateId = m.privateId; s.publicId = joined.publicId;
+    s.stream = stream; s.privateId = key; s.publicId = joined.publicId;
     const accountId = s.principal.accountId;
     if (stream === h.world.stream) {
       const role = ['player', 'moderator', 'admin'].includes(s.principal.role ?? '') ? (s.principal.role as string) : 'player';
@@ -300,16 +313,7 @@ export class Sessions {
     const ws = s.ws as WebSocket<Session>;
     ws.cork(() => {
       this.sendMsg(s, { kind: 'welcome', version: PROTOCOL_VERSION, publicId: s.publicId, stream: stream.name, tick: stream.tick, tickRate: h.o.tickRate, seed: stream.seed });
-      let c: ReturnType<EventStream['catchUp']>;
-      try {
-        c = stream.catchUp(Math.min(m.lastKnownTick ?? 0, stream.tick));
-      } catch (e) {
-        if (!(e instanceof StreamError)) throw e;
-        this.error(s, e.code, e.message);
-        c = { kind: 'events', tick: stream.tick, events: [], bytes: 0 };
-      }
-      const after = visible(h, stream, c.events);
-      const events = c.kind === 'events' ? after : [{ tick: c.snapshot.tick, type: '_s', origin: 0, body: String(c.snapshot.payload) }, ...after];
+      const events = catchUpFor(h, stream, m.lastKnownTick ?? 0, h.o.maxCatchUpBytes).events;
       for (let i = 0; i < events.length || i === 0; i += 2048) this.sendMsg(s, { kind: 'events', tick: stream.tick, events: events.slice(i, i + 2048) });
     });
     if (stream === h.world.stream) {
@@ -336,7 +340,7 @@ export class Sessions {
         st.publish(s.privateId, 'in', `${i.walkX},${i.walkZ},${i.jump ? 1 : 0}`);
         return;
       }
-      case 'publish': st.publish(s.privateId, m.type, m.body); return;
+      case 'publish': checkClientType(st === world.stream, m.type, 'ws'); st.publish(s.privateId, m.type, m.body); return;
       case 'chat':
         if (st !== world.stream) { this.error(s, ERROR.NOT_ALLOWED, 'chat is served on the world stream'); return; }
         st.publish(s.privateId, 'ch', JSON.stringify({ c: m.channel, to: m.to, t: m.text }));

@@ -24,8 +24,13 @@ export const ERROR = {
   TOO_LARGE: 3001,
   /** The client did not read fast enough; the host dropped it. */
   SLOW_CONSUMER: 3002,
-  /** The host is full. */
+  /** The host is full (most clients, most streams, or the principal's share of streams). */
   FULL: 3003,
+  /**
+   * Admission control: too many joins this second (WebSocket upgrades, JSON requests that join a
+   * stream). Answered before any per-client memory is spent: HTTP 503 with Retry-After (seconds).
+   */
+  BUSY: 3004,
   /** The action is not allowed for this client (ownership, role). */
   NOT_ALLOWED: 4000,
   /** The named body or stream does not exist. */
@@ -65,6 +70,8 @@ export const CLOSE = {
   KICKED: 4011,
   /** The account is banned; joining again is refused until the ban ends. */
   BANNED: 4012,
+  /** The host refused to create or keep what the client asked for at its limits (streams per host or per principal): retry later. */
+  FULL: 4013,
 } as const;
 
 /**

@@ -49,6 +49,7 @@ export const STREAM_DEFAULTS = {
   maxBodyBytes: 4096,
   maxTypeLength: 32,
   maxSnapshots: 3,
+  maxEventsPerTick: 65_536,
 } as const;
 
 /**
@@ -66,6 +67,18 @@ export interface StreamOptions {
   maxBodyBytes?: number;
   maxTypeLength?: number;
   maxSnapshots?: number;
+  /**
+   * Most events one tick may hold (client and server events together; '_c'/'_d' are never
+   * refused): bounds what one tick, and so one page of catch-up, can weigh. Default 65,536.
+   */
+  maxEventsPerTick?: number;
+  /**
+   * The first tick (u32, default 0): '_a' is stamped at it and the log begins there. A host gives
+   * a new side stream the world's tick, so a stream forgotten and created again never reuses a
+   * tick a client of its earlier life saw (that client's lastKnownTick is then below firstTick, and
+   * it is answered with a reset).
+   */
+  startTick?: number;
 }
 
 /** A closed tick: its number, its events in canonical order (frozen), and a fresh copy of its generator. */
@@ -140,6 +153,9 @@ export function eventWireBytes(e: StreamEvent): number {
 
 const STREAM_NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
 const PRIVATE_ID_RE = /^[\x20-\x7e]{1,128}$/;
+// What a stream keys its clients by: a client's private id, or a host's scoped key (the private
+// id prefixed by its principal, src/net/identity.ts), so up to 160 printable ASCII characters.
+const CLIENT_KEY_RE = /^[\x20-\x7e]{1,160}$/;
 const PUBLIC_ID_RE = /^[1-9][0-9]{0,9}$/;
 // An unpaired surrogate: Buffer.byteLength and the digest would silently turn it into U+FFFD.
 const LONE_SURROGATE_RE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -153,6 +169,11 @@ export function isStreamName(name: unknown): name is string {
 /** True for a valid private client id: 1..128 printable ASCII characters (0x20..0x7e). */
 export function isPrivateId(id: unknown): id is string {
   return typeof id === 'string' && PRIVATE_ID_RE.test(id);
+}
+
+/** True for a key a stream accepts for a client: 1..160 printable ASCII (a private id, or one scoped by the host). */
+export function isClientKey(id: unknown): id is string {
+  return typeof id === 'string' && CLIENT_KEY_RE.test(id);
 }
 
 const isU32 = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= U32_MAX;
@@ -234,6 +255,10 @@ export class EventStream {
   readonly maxTypeLength: number;
   /** Snapshots kept for catch-up. */
   readonly maxSnapshots: number;
+  /** Most events per tick. */
+  readonly maxEventsPerTick: number;
+  /** The tick '_a' was stamped at. */
+  readonly startTick: number;
 
   private readonly clock: Clock;
   private openTick = 0;
@@ -269,7 +294,13 @@ export class EventStream {
     this.maxBodyBytes = positive(opts.maxBodyBytes, STREAM_DEFAULTS.maxBodyBytes, 'maxBodyBytes', 0, true);
     this.maxTypeLength = positive(opts.maxTypeLength, STREAM_DEFAULTS.maxTypeLength, 'maxTypeLength', 2, true);
     this.maxSnapshots = positive(opts.maxSnapshots, STREAM_DEFAULTS.maxSnapshots, 'maxSnapshots', 1, true);
-    this.base = StreamRandom.fromSeed(seed);
+    this.maxEventsPerTick = positive(opts.maxEventsPerTick, STREAM_DEFAULTS.maxEventsPerTick, 'maxEventsPerTick', 1, true);
+    const start = opts.startTick ?? 0;
+    if (!isU32(start) || start >= U32_MAX) throw bad(`startTick ${start} is not a u32`);
+    this.startTick = start;
+    this.openTick = start;
+    this.first = start;
+    this.base = start === 0 ? StreamRandom.fromSeed(seed) : StreamRandom.forTick(seed, start);
     this.rnd = this.base.clone();
     this.stamp('_a', SERVER_ORIGIN, seed);
   }
@@ -297,7 +328,7 @@ export class EventStream {
    * Throws StreamError BAD_VALUE for an id that is not 1..128 printable ASCII characters.
    */
   connect(privateId: string): ConnectResult {
-    if (!isPrivateId(privateId)) throw bad('private id must be 1..128 printable ASCII characters');
+    if (!isClientKey(privateId)) throw bad('private id must be 1..128 printable ASCII characters');
     const now = this.clock.now();
     let c = this.byPrivate.get(privateId);
     if (c === undefined) {
@@ -355,6 +386,55 @@ export class EventStream {
       .map((c) => ({ publicId: c.publicId, connected: c.connected, lastHeardMs: c.lastHeard, leaving: c.leaving }));
   }
 
+  /** Clients connected now (the open tick's joins and leaves included). O(clients). */
+  connectedCount(): number {
+    let n = 0;
+    for (const c of this.byPublic.values()) if (c.connected || c.leaving) n++;
+    return n;
+  }
+
+  /** Clients the stream keeps (connected or not). */
+  get clientCount(): number { return this.byPublic.size; }
+
+  /**
+   * Forgets clients that left (their '_d' is stamped) and were not heard from since
+   * `beforeMs` (clock ms): their private id and table entry are dropped, so the table holds only
+   * recent clients. Their public ids are never given out again: a forgotten private id that
+   * comes back gets a new public id and a new '_c'. Returns how many were forgotten.
+   */
+  forgetDeparted(beforeMs: number): number {
+    let n = 0;
+    for (const [pub, c] of this.byPublic) {
+      if (c.connected || c.leaving || c.lastHeard >= beforeMs) continue;
+      this.byPublic.delete(pub);
+      if (c.privateId !== null) this.byPrivate.delete(c.privateId);
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * Drops the log's events of ticks < `tick` without asking for a covering snapshot (streams
+   * that keep none: a catch-up from before firstTick is then a reset, see the host). Snapshots
+   * older than `tick` go too. A no-op if tick <= firstTick. Throws StreamError BAD_VALUE unless
+   * tick is an integer <= this.tick. Returns the number of events dropped.
+   */
+  dropBefore(tick: number): number {
+    if (!Number.isInteger(tick) || tick > this.openTick) throw bad(`trim tick ${tick} outside ..${this.openTick}`);
+    if (tick <= this.first) return 0;
+    const n = this.lowerBound(tick);
+    this.closed.splice(0, n);
+    this.cum.splice(0, n);
+    this.first = tick;
+    this.stored = this.stored.filter((s) => s.tick >= tick);
+    return n;
+  }
+
+  /** Estimated wire bytes of the retained events of ticks >= `tick`. */
+  bytesSince(tick: number): number {
+    return this.bytesFrom(this.lowerBound(tick));
+  }
+
   /**
    * The private -> public id table, ascending public id, to persist beside the log for
    * `fromLog`. Private ids are secrets of their clients: never send this table to anyone.
@@ -381,9 +461,23 @@ export class EventStream {
     if (c === undefined) throw new StreamError(ERROR.NOT_FOUND, `unknown client in stream ${this.name}: connect first`);
     if (!c.connected) throw new StreamError(ERROR.UNEXPECTED, `client ${c.publicId} is not connected to stream ${this.name}: connect first`);
     c.lastHeard = this.clock.now();
+    this.checkClientEvent(type, body);
+    this.checkRoom();
+    return this.stamp(type, c.publicId, body);
+  }
+
+  /**
+   * Checks a client event without publishing it (what `publish` checks of type and body), so a
+   * caller can check a batch before publishing any of it. Throws StreamError BAD_VALUE.
+   */
+  checkClientEvent(type: string, body: string): void {
     this.checkType(type, false);
     this.checkBody(body);
-    return this.stamp(type, c.publicId, body);
+  }
+
+  /** Room for `n` more events in the open tick (maxEventsPerTick)? */
+  hasRoom(n: number): boolean {
+    return this.pending.length + n <= this.maxEventsPerTick;
   }
 
   /**
@@ -394,6 +488,7 @@ export class EventStream {
   publishServer(type: string, body: string): LoggedEvent {
     this.checkType(type, true);
     this.checkBody(body);
+    this.checkRoom();
     return this.stamp(type, SERVER_ORIGIN, body);
   }
 
@@ -621,7 +716,7 @@ export class EventStream {
     const privOf = new Map<number, string>();
     const seenPriv = new Set<string>();
     for (const [priv, pub] of opts.ids ?? []) {
-      if (!isPrivateId(priv) || !isU32(pub) || pub < 1) throw bad('ids: entries are [private id, public id >= 1]');
+      if (!isClientKey(priv) || !isU32(pub) || pub < 1) throw bad('ids: entries are [private id, public id >= 1]');
       if (seenPriv.has(priv) || privOf.has(pub)) throw bad(`ids: duplicate entry for public id ${pub}`);
       seenPriv.add(priv);
       privOf.set(pub, priv);
@@ -704,7 +799,7 @@ export class EventStream {
     }
     for (const [priv, pub] of opts.ids ?? []) {        // private ids of clients that joined after the state
       const c = s.byPublic.get(pub);
-      if (!c || !isPrivateId(priv) || (c.privateId !== null && c.privateId !== priv)) throw bad(`resume: id entry [${priv}, ${pub}] does not fit the log`);
+      if (!c || !isClientKey(priv) || (c.privateId !== null && c.privateId !== priv)) throw bad(`resume: id entry [${priv}, ${pub}] does not fit the log`);
       c.privateId = priv;
       s.byPrivate.set(priv, c);
     }
@@ -774,6 +869,10 @@ export class EventStream {
       if (!type.startsWith('_') || type.length < 2) throw bad(`server event type ${JSON.stringify(type)} must be _ and a name`);
       if (type === '_a' || type === '_c' || type === '_d') throw bad(`${type} is emitted by the stream itself`);
     }
+  }
+
+  private checkRoom(): void {
+    if (this.pending.length >= this.maxEventsPerTick) throw new StreamError(ERROR.RATE_LIMITED, `stream ${this.name}: tick ${this.openTick} holds ${this.maxEventsPerTick} events, the most a tick may hold`);
   }
 
   private checkBody(body: string): void {

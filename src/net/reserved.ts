@@ -1,0 +1,35 @@
+/**
+ * Event types clients may not publish themselves. Types starting with '_' are the server's;
+ * on the world stream, the kinds the main sim and the social sim consume are either produced
+ * only by typed messages, or charged to the typed message's budget:
+ *
+ *   'in' input, 'sp' spawn, 'ch' chat, 'ad' admin     RESERVED: only the typed message (checked,
+ *                                                      rate-limited by kind) produces them
+ *   'ow' ownership, 'ob' object input                 WebSocket publish allowed (the viewer
+ *   'cg' chat group, 'bk' block list                  carries 'ob'; 'ow' sets an owner), charged to
+ *                                                      the 'ownership' / 'chat' rate limit as well
+ *
+ * The JSON endpoint has no per-kind budgets, so it refuses all eight. Other streams have no sim
+ * reading these kinds: there they are ordinary types. See src/sim/main-sim.ts and
+ * src/social/social-sim.ts for what each kind does.
+ */
+import { ERROR } from '../protocol/errors';
+import { StreamError } from '../sim/stream';
+
+/** World-stream kinds only typed messages produce. */
+export const RESERVED_TYPES: ReadonlySet<string> = new Set(['in', 'sp', 'ch', 'ad']);
+
+/** World-stream kinds a WebSocket client may publish, with the typed message kind whose rate limit they are charged to. */
+export const BUDGETED_TYPES: Readonly<Record<string, 'chat' | 'ownership'>> = { cg: 'chat', bk: 'chat', ow: 'ownership', ob: 'ownership' };
+
+/**
+ * Throws StreamError NOT_ALLOWED when a client may not publish `type` itself, on the world stream
+ * (`isWorld`) or another, over the WebSocket or the JSON endpoint.
+ */
+export function checkClientType(isWorld: boolean, type: string, transport: 'ws' | 'json'): void {
+  if (typeof type === 'string' && type.startsWith('_')) throw new StreamError(ERROR.NOT_ALLOWED, `event type ${JSON.stringify(type.slice(0, 32))}: types starting with _ are the server's`);
+  if (!isWorld) return;
+  if (RESERVED_TYPES.has(type) || (transport === 'json' && Object.hasOwn(BUDGETED_TYPES, type))) {
+    throw new StreamError(ERROR.NOT_ALLOWED, `event type ${JSON.stringify(type)} is reserved on the world stream: send the typed message instead`);
+  }
+}
