@@ -80,6 +80,21 @@ describe('identity is the principal', () => {
     g1.close(); g2.close();
   });
 
+  test('a guest that reconnects within the silence window resumes its public id; later, or while the first is connected, it is another client', async () => {
+    const a = await join(w, 'guest', 'blip', 'lobby');
+    const twin = await join(w, 'guest', 'blip', 'lobby');                  // same private id, at the same time
+    expect(twin.publicId).not.toBe(a.publicId);
+    twin.close(); await twin.done;
+    a.close(); await a.done;
+    const back = await join(w, 'guest', 'blip', 'lobby');
+    expect(back.publicId).toBe(a.publicId);                                // the last one to leave is parked: the latest wins
+    back.close(); await back.done;
+    w.clock.t += 60_000;                                                    // past the silence window
+    const later = await join(w, 'guest', 'blip', 'lobby');
+    expect([a.publicId, twin.publicId]).not.toContain(later.publicId);
+    later.close();
+  });
+
   test('clients do not receive account ids in _id; the log keeps them', async () => {
     const c = await account(w, 'carla'), d = await account(w, 'dora');
     const cc = await join(w, c.token, 'carla-1');

@@ -1,13 +1,15 @@
 /**
  * Restarts of the host process with its SQLite file, configured as an operator runs it
  * (snapshots on a writer thread, accounts, avatars, artifacts):
- *  - graceful: players (guests and an account) walk, SIGTERM stops the host; a new process on
+ *  - graceful: players (accounts) walk, SIGTERM stops the host; a new process on
  *    the same file comes back at the tick and hash the old one stopped at with its artifacts, a
- *    guest gets its public id back, and the account logging in again from another device is
- *    placed where its avatar was saved;
+ *    player's device (account + private id) gets its public id back, and the account logging in
+ *    again from another device is placed where its avatar was saved;
  *  - crash: `kill -9` while clients play; the restarted host is at or past every tick any client
  *    received, the file passes its integrity check, and the clients reconnect by themselves with
  *    their public ids and go on receiving ticks.
+ * The players are accounts: a guest is its connection (src/net/identity.ts), which a reconnect
+ * resumes within the silence window of the same process, not after a restart.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -31,9 +33,11 @@ test('graceful stop and start on the same file: same tick, hash, public ids and 
     const url = `ws://127.0.0.1:${first.port}/ws`;
     expect((await post(first.port, '/auth/register', { name: 'ann', password: 'a long password' })).status).toBe(201);
     const token = (await post(first.port, '/auth/login', { name: 'ann', password: 'a long password' })).json.token as string;
+    expect((await post(first.port, '/auth/register', { name: 'bob', password: 'a long password' })).status).toBe(201);
+    const bob = (await post(first.port, '/auth/login', { name: 'bob', password: 'a long password' })).json.token as string;
     const ids: number[] = [];
     for (let i = 0; i < 3; i++) {
-      const c = createNodeClient({ url, token: 'guest', privateId: `walker-${i}`, reconnect: { enabled: false } });
+      const c = createNodeClient({ url, token: bob, privateId: `walker-${i}`, reconnect: { enabled: false } });
       clients.push(c);
       ids.push((await c.connect()).publicId);
     }
@@ -65,7 +69,7 @@ test('graceful stop and start on the same file: same tick, hash, public ids and 
     expect(world[2]).toBe(stopped[2]);      // the same hash
     expect(world[3]).toBe('4');             // the artifacts are back, none created twice
     const url2 = `ws://127.0.0.1:${second.port}/ws`;
-    const back = createNodeClient({ url: url2, token: 'guest', privateId: 'walker-1', reconnect: { enabled: false } });
+    const back = createNodeClient({ url: url2, token: bob, privateId: 'walker-1', reconnect: { enabled: false } });
     clients.push(back);
     expect((await back.connect()).publicId).toBe(ids[1]);
     await waitFor(() => (back.state?.bodies.size ?? 0) > 0, 5000, 'state after the restart');
@@ -105,9 +109,11 @@ test('kill -9 with clients connected: the restart is at or past every tick a cli
   try {
     const first = await startChildHost({ store, port, artifacts: 4, snapshotEvery: 40 });
     const url = `ws://127.0.0.1:${port}/ws`;
+    expect((await post(port, '/auth/register', { name: 'cyra', password: 'a long password' })).status).toBe(201);
+    const cy = (await post(port, '/auth/login', { name: 'cyra', password: 'a long password' })).json.token as string;
     const ids: number[] = [];
     for (let i = 0; i < 3; i++) {
-      const c = createNodeClient({ url, token: 'guest', privateId: `p-${i}`, reconnect: { minMs: 100, maxMs: 400 } });
+      const c = createNodeClient({ url, token: cy, privateId: `p-${i}`, reconnect: { minMs: 100, maxMs: 400 } });
       clients.push(c);
       ids.push((await c.connect()).publicId);
     }

@@ -65,6 +65,9 @@ async function main(): Promise<void> {
   let stepMs = 0, interestMs = 0;
   const eventsByType: Record<string, number> = {};
   const host = await Host.start({
+    // the ramp opens clients in batches far above the default admission rate (200 joins/s):
+    // this suite measures fan-out, not admission (bench/host/run-abuse.ts does)
+    maxJoinsPerSecond: 1_000_000,
     ...cfg.host,
     port: 0,
     world: fanoutWorld(cfg.world),

@@ -233,7 +233,7 @@ export class Host {
         }
         case 'role': this.o.accounts?.setRole(e.accountId, e.role); break;
         case 'tickRate': this.o.tickRate = e.value; for (const n of this.hub.list()) (this.hub.get(n) as EventStream).tickRate = e.value; break;
-        case 'shutdown': void this.stop().then(() => this.o.onShutdown?.(e.reason)); break;
+        case 'shutdown': this.stop().then(() => this.o.onShutdown?.(e.reason)).catch((err: unknown) => this.fault('shutdown', err)); break;
       }
     }
   }

@@ -10,8 +10,16 @@
  * Limits, all deliberate:
  *   maxPayloadLength   a larger client message gets TOO_LARGE and close 1009 (beyond 4x it,
  *                      uWS cuts the connection without a close frame)
- *   rate limits        token bucket per connection and message kind; excess is dropped with a
- *                      RATE_LIMITED error (at most one per second), a flood closes with 4029
+ *   rate limits        token bucket per connection and message kind (so at most one bucket per
+ *                      ClientMessage kind: the limiter state of a connection is bounded); excess
+ *                      is dropped with a RATE_LIMITED error (at most one per second), a flood
+ *                      closes with 4029
+ *   admission          at the upgrade, before the session exists: maxClients (503 FULL) and
+ *                      maxJoinsPerSecond (503 BUSY + Retry-After, admission.ts)
+ *   identity           the stream sees the private id scoped by the principal (identity.ts); a
+ *                      guest's scope is its connection, which a later guest connection with the
+ *                      same stream and private id resumes within silenceMs of the close (a
+ *                      dropped socket keeps its public id), while no other connection holds it
  *   backpressure       over softBackpressure a client's deltas are skipped (the next one is
  *                      taken against its acknowledged tick, so nothing is lost); a client that
  *                      stays over it for slowConsumerMs, or goes over maxBackpressure, is
@@ -55,6 +63,8 @@ export interface Session {
   behindSince: number;
   authTimer: NodeJS.Timeout | null;
   ws: WebSocket<Session> | null;
+  /** A guest's scope once joined (identity.ts), parked at close for a reconnect to resume. */
+  guestScope?: string;
 }
 
 /** The open WebSocket sessions of a host and their handlers. */
@@ -63,6 +73,12 @@ export class Sessions {
   readonly all = new Set<Session>();
   private nextSession = 1;
   private readonly limits: typeof DEFAULT_RATE_LIMITS;
+  /**
+   * Scopes of guest connections that closed, by stream and private id, until clock ms: a guest
+   * reconnecting within silenceMs (before its '_d') resumes its scope and so its public id. At
+   * most maxClients entries (oldest first out); a scope is in here only while no connection holds it.
+   */
+  private readonly parked = new Map<string, { scope: string; untilMs: number }>();
 
   constructor(private readonly h: HostContext) {
     this.limits = { ...DEFAULT_RATE_LIMITS, ...h.o.rateLimits };
@@ -112,10 +128,10 @@ export class Sessions {
       message: (ws, message, isBinary) => this.guard(ws.getUserData(), 'ws.message', () => this.onMessage(ws.getUserData(), message, isBinary)),
       // Deltas resume on the next tick (against the client's acknowledged tick, so the skipped
       // ones cost nothing); a client that drained below the soft limit is no longer behind.
-      drain: (ws) => {
+      drain: (ws) => this.guard(ws.getUserData(), 'ws.drain', () => {
         const s = ws.getUserData();
         if (!s.closed && ws.getBufferedAmount() <= o.softBackpressure) s.behindSince = 0;
-      },
+      }),
       close: (ws, code) => {
         try {
           this.closed(ws.getUserData(), code);
@@ -183,6 +199,26 @@ export class Sessions {
     }, o.authTimeoutMs);
   }
 
+  /** The guest scope of session `s` joining `stream` as `privateId`: a parked one it resumes, or its own. */
+  private guestScopeFor(s: Session, stream: string, privateId: string): string {
+    const now = this.h.o.clock(), k = `${stream}\n${privateId}`;
+    const p = this.parked.get(k);
+    this.parked.delete(k);
+    s.guestScope = p && p.untilMs > now ? p.scope : guestScope('w', s.id);
+    return s.guestScope;
+  }
+
+  /** Parks a closing guest's scope for a reconnect (see `parked`). */
+  private park(s: Session): void {
+    if (!s.guestScope || !s.stream) return;
+    const now = this.h.o.clock();
+    for (const [k, p] of this.parked) { if (p.untilMs > now && this.parked.size < this.h.o.maxClients) break; this.parked.delete(k); }
+    // the stream key is "g<scope>/<privateId>": the private id is what follows the first '/'
+    const privateId = s.privateId.slice(s.privateId.indexOf('/') + 1);
+    this.parked.set(`${s.stream.name}\n${privateId}`, { scope: s.guestScope, untilMs: now + this.h.o.silenceMs });
+    s.guestScope = undefined;
+  }
+
   private closed(s: Session, code: number): void {
     if (!s.closed) {
       // Not closed by us: the peer left, or uWS cut it (1006: idle timeout, i.e. no pong).
@@ -192,6 +228,7 @@ export class Sessions {
     s.ws = null;
     if (s.authTimer) clearTimeout(s.authTimer);
     this.all.delete(s);
+    this.park(s);
   }
 
   // ---- sending ----
@@ -295,7 +332,7 @@ export class Sessions {
     const refused = h.admission.refusal(m.stream, s.principal);
     if (refused) { this.error(s, refused.code, refused.message); this.close(s, CLOSE.FULL, 'stream limit'); return; }
     // identity is the principal: the private id is scoped by it (identity.ts); a guest's scope is this connection
-    const key = scopedId(s.principal, guestScope('w', s.id), m.privateId);
+    const key = scopedId(s.principal, s.principal.guest ? this.guestScopeFor(s, m.stream, m.privateId) : '', m.privateId);
     const stream = h.admission.stream(m.stream, s.principal);
     const joined = stream.connect(key);
     if (s.authTimer) { clearTimeout(s.authTimer); s.authTimer = null; }
