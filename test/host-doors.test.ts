@@ -160,6 +160,19 @@ describe('reserved event types; a refused request changes nothing', () => {
     c.close();
   });
 
+  test('ow published over the WebSocket is charged to the ownership budget too (publish cannot skip a typed limit)', async () => {
+    const c = await join(w, 'guest', 'ow-flood');
+    for (let i = 0; i < 30; i++) c.send({ kind: 'publish', type: 'ow', body: JSON.stringify({ a: 'request', o: `${i}:0` }) });
+    await c.until(() => c.of('error').some((e) => e.code === ERROR.RATE_LIMITED), 3000, 'the limit');
+    c.send({ kind: 'ping', nonce: 1n });
+    await c.until(() => c.of('pong').length > 0, 3000, 'all 30 handled');
+    const published = w.host.world.stream.openEvents().filter((e) => e.type === 'ow' && e.origin === c.publicId).length;
+    expect(published).toBeGreaterThanOrEqual(10);                           // the ownership burst
+    expect(published).toBeLessThanOrEqual(12);                              // not the publish burst (40)
+    w.host.tickOnce();
+    c.close();
+  });
+
   test('the JSON endpoint refuses a reserved type with 403, and publishes none of the request\'s events', async () => {
     const a = await account(w, 'fay');
     const clients = w.host.world.stream.clientCount;

@@ -6,8 +6,10 @@
  *   'in' input, 'sp' spawn, 'ch' chat, 'ad' admin     RESERVED: only the typed message (checked,
  *                                                      rate-limited by kind) produces them
  *   'ow' ownership, 'ob' object input                 WebSocket publish allowed (the viewer
- *   'cg' chat group, 'bk' block list                  carries 'ob'; 'ow' sets an owner), charged to
- *                                                      the 'ownership' / 'chat' rate limit as well
+ *   'cg' chat group, 'bk' block list                  carries 'ob' every tick; 'ow' sets an owner),
+ *                                                      each with a bucket of its own on the budget of
+ *                                                      'ownership' (ow), 'input' (ob) or 'chat' (cg, bk),
+ *                                                      besides the publish budget
  *
  * The JSON endpoint has no per-kind budgets, so it refuses all eight. Other streams have no sim
  * reading these kinds: there they are ordinary types. See src/sim/main-sim.ts and
@@ -19,8 +21,8 @@ import { StreamError } from '../sim/stream';
 /** World-stream kinds only typed messages produce. */
 export const RESERVED_TYPES: ReadonlySet<string> = new Set(['in', 'sp', 'ch', 'ad']);
 
-/** World-stream kinds a WebSocket client may publish, with the typed message kind whose rate limit they are charged to. */
-export const BUDGETED_TYPES: Readonly<Record<string, 'chat' | 'ownership'>> = { cg: 'chat', bk: 'chat', ow: 'ownership', ob: 'ownership' };
+/** World-stream kinds a WebSocket client may publish, with the typed message kind whose budget their own bucket has. */
+export const BUDGETED_TYPES: Readonly<Record<string, 'chat' | 'ownership' | 'input'>> = { cg: 'chat', bk: 'chat', ow: 'ownership', ob: 'input' };
 
 /**
  * Throws StreamError NOT_ALLOWED when a client may not publish `type` itself, on the world stream

@@ -11,7 +11,8 @@
  *   maxPayloadLength   a larger client message gets TOO_LARGE and close 1009 (beyond 4x it,
  *                      uWS cuts the connection without a close frame)
  *   rate limits        token bucket per connection and message kind (so at most one bucket per
- *                      ClientMessage kind: the limiter state of a connection is bounded); excess
+ *                      ClientMessage kind and budgeted publish type, reserved.ts: the limiter
+ *                      state of a connection is bounded); excess
  *                      is dropped with a RATE_LIMITED error (at most one per second), a flood
  *                      closes with 4029
  *   admission          at the upgrade, before the session exists: maxClients (503 FULL) and
@@ -268,13 +269,17 @@ export class Sessions {
 
   // ---- receiving ----
 
-  private limited(s: Session, kind: ClientMessage['kind']): boolean {
-    let b = s.buckets.get(kind);
+  /**
+   * Takes a token from the session's bucket `bucket` (default: the message kind's), whose budget
+   * is that of message kind `kind`. True when the message is dropped (rate limited).
+   */
+  private limited(s: Session, kind: ClientMessage['kind'], bucket: string = kind): boolean {
+    let b = s.buckets.get(bucket);
     if (!b) {
       const l = this.limits[kind];
       b = new TokenBucket({ bucketSize: l.burst, tokensPerInterval: l.perSecond, interval: 'second' });
       b.content = l.burst;
-      s.buckets.set(kind, b);
+      s.buckets.set(bucket, b);
     }
     if (b.tryRemoveTokens(1)) return false;
     this.h.counters.rateLimited++;
@@ -311,7 +316,7 @@ export class Sessions {
     }
     if (this.limited(s, m.kind)) return;
     // a world-stream kind a typed message also produces costs that message's budget too (reserved.ts)
-    if (m.kind === 'publish' && s.stream === this.h.world.stream && Object.hasOwn(BUDGETED_TYPES, m.type) && this.limited(s, BUDGETED_TYPES[m.type])) return;
+    if (m.kind === 'publish' && s.stream === this.h.world.stream && Object.hasOwn(BUDGETED_TYPES, m.type) && this.limited(s, BUDGETED_TYPES[m.type], `publish.${m.type}`)) return;
     try {
       this.handle(s, m);
     } catch (e) {
