@@ -43,6 +43,7 @@ import type { ServerMessage, StreamEvent } from '../protocol/messages';
 import { ERROR, type ErrorCode } from '../protocol/errors';
 import { CHAT_CHANNEL, OWNERSHIP_RULE } from '../protocol/messages';
 import { maySetRole } from './temp-admin';
+import { toRaw, toRawVec, withinDistance, type RawVec3 } from '../physics/integer';
 import { createHash } from 'node:crypto';
 
 /** Ownership rule of an object (seed 002). */
@@ -98,13 +99,13 @@ export interface SocialOutput {
 
 /** What the social layer needs from the world sim. */
 export interface SocialWorld {
-  /** Position (m) of a client's avatar, or null. */
-  avatarPosition(publicId: number): Vec3 | null;
+  /** Position of a client's avatar, raw Q47.16 (distances are decided on integers), or null. */
+  avatarPositionRaw(publicId: number): RawVec3 | null;
   avatarOf(publicId: number): BodyHandle | undefined;
   /** Is this a live, moving body (not a static, not a stale handle)? */
   isBody(h: BodyHandle): boolean;
-  /** Spawns a sphere for an admin (m, m/s); returns its handle. */
-  spawnSphere(position: Vec3, velocity: Vec3, radius: number): BodyHandle;
+  /** Spawns a sphere for an admin (m, m/s); returns its handle, or null when the world is full. */
+  spawnSphere(position: Vec3, velocity: Vec3, radius: number): BodyHandle | null;
   /** Sets the world's gravity (m/s^2) from the next step. */
   setGravity(g: Vec3): void;
   /** Sets the world's tick rate (Hz) from the next step; throws RangeError for a rate the world cannot take. */
@@ -138,6 +139,9 @@ export const ADMIN_COMMANDS = {
 } as const satisfies Record<string, { role: Role; args: string }>;
 
 const RANK: Record<Role, number> = { player: 0, moderator: 1, admin: 2 };
+
+/** How far from its avatar a player carries an object ('ob' move), raw Q47.16: 5 m. */
+const CARRY_RANGE_RAW = 5n << 16n;
 
 /** Marks a guest in a principal on the wire (ServerOwnership.owner/master are uint). */
 export const GUEST_BIT = 0x80000000;
@@ -350,12 +354,13 @@ export class SocialSim {
     switch (c) {
       case CHAT_CHANNEL.WORLD: recipients = [...this.who.keys()]; key = 'world'; break;
       case CHAT_CHANNEL.LOCAL: {
-        const at = world.avatarPosition(from);
+        const at = world.avatarPositionRaw(from);
         if (!at) { this.error(from, ERROR.NOT_FOUND, 'local chat needs your avatar in the world'); return; }
-        const r2 = this.o.localRadius ** 2;
+        // squared distances in raw fixed point (src/physics/integer.ts), not floats
+        const r = toRaw(this.o.localRadius);
         recipients = [...this.who.keys()].filter((p) => {
-          const q = world.avatarPosition(p);
-          return q !== null && (q[0] - at[0]) ** 2 + (q[1] - at[1]) ** 2 + (q[2] - at[2]) ** 2 <= r2;
+          const q = world.avatarPositionRaw(p);
+          return q !== null && withinDistance(q, at, r);
         });
         key = null;   // local lines are of a place and a moment: not kept in history
         break;
@@ -477,7 +482,8 @@ export class SocialSim {
     }
   }
 
-  private isOnline(principal: number | null): boolean {
+  /** Is a session of this principal (account id, or minus a guest's public id) connected? */
+  isOnline(principal: number | null): boolean {
     if (principal === null) return false;
     for (const p of this.who.keys()) if (this.principal(p) === principal) return true;
     return false;
@@ -494,8 +500,9 @@ export class SocialSim {
     if (ob.owner !== this.principal(from) && this.roleOf(from) !== 'admin') { this.error(from, ERROR.NOT_OWNER, `only the owner of ${m.o} moves it: request ownership first`); return; }
     const value: Vec3 = [(v[0] as number) / 1000, (v[1] as number) / 1000, (v[2] as number) / 1000];
     if (m.k === 'move') {
-      const at = world.avatarPosition(from);
-      if (at && Math.hypot(value[0] - at[0], value[1] - at[1], value[2] - at[2]) > 5 && this.roleOf(from) !== 'admin') { this.error(from, ERROR.NOT_ALLOWED, 'objects are carried within 5 m of your avatar'); return; }
+      // the body gets exactly toRaw(value): compare that with the avatar, squared, in raw fixed point
+      const at = world.avatarPositionRaw(from);
+      if (at && !withinDistance(toRawVec(value), at, CARRY_RANGE_RAW) && this.roleOf(from) !== 'admin') { this.error(from, ERROR.NOT_ALLOWED, 'objects are carried within 5 m of your avatar'); return; }
       commands.push({ kind: 'setPosition', body: h, value }, { kind: 'setVelocity', body: h, value: [0, 0, 0] });
     } else {
       commands.push({ kind: 'impulse', body: h, value });
@@ -560,6 +567,7 @@ export class SocialSim {
         const p: Vec3 = [num(args[0]), num(args[1]), num(args[2])], r = args[3] === undefined ? 0.25 : num(args[3]);
         if (!p.every((c) => Number.isFinite(c) && Math.abs(c) <= 1e6) || !(r >= 0.05 && r <= 4)) { result(false, usage); return; }
         const h = world.spawnSphere(p, [0, 0, 0], r);
+        if (h === null) { result(false, 'the world is full: no body slot is free'); return; }
         this.setObject(h, { owner: null, master: null, rule: 'allow' });
         result(true, `spawned ${handleText(h)}`); return;
       }
