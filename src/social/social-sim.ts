@@ -283,9 +283,19 @@ export class SocialSim {
   identify(body: string): boolean {
     const [p, a, r] = body.split(',');
     const publicId = Number(p), account = Number(a);
-    if (!(Number.isSafeInteger(publicId) && publicId > 0 && Number.isSafeInteger(account) && account >= 0) || !(r in RANK)) return false;
+    if (!(Number.isSafeInteger(publicId) && publicId > 0 && Number.isSafeInteger(account) && account >= 0) || !Object.hasOwn(RANK, r)) return false;
     this.who.set(publicId, { account, role: r as Role });
     return true;
+  }
+
+  /**
+   * Who is present, as the '_id' bodies that would say it now: "publicId,accountId,role" for
+   * every connected public id, ascending (a guest is account 0; the role is the account's, as
+   * changed by the role command; the temporary admin is `tempAdminAccount`, i.e. '_ta'). What a
+   * catch-up snapshot gives a late joiner instead of the '_id' events it missed.
+   */
+  identities(): string[] {
+    return sorted(this.who).map(([p, w]) => `${p},${w.account},${w.role}`);
   }
 
   /** '_ta' "accountId" (0 = none). */
