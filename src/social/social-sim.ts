@@ -189,7 +189,11 @@ export class SocialSim {
   private readonly blocks = new Map<number, Set<number>>();
   /** principal -> tick the mute ends. */
   private readonly mutes = new Map<number, number>();
-  /** publicId -> [tokens (fixed-point x1000), last tick]. */
+  /**
+   * principal -> [tokens (fixed-point x1000), last tick]: one chat budget per account over all its
+   * sessions and private ids (a guest's is its public id's). No entry = a full budget, so an
+   * entry that has refilled is dropped (end(): once a second), whether its principal is here or not.
+   */
   private readonly chatBudget = new Map<number, [number, number]>();
   /** Objects with an entry (artifacts, spawned bodies). */
   readonly objects = new Map<BodyHandle, Ownership>();
@@ -255,13 +259,12 @@ export class SocialSim {
   /** A client joined ('_c'). */
   connected(publicId: number): void { if (!this.who.has(publicId)) this.who.set(publicId, { account: 0, role: 'player' }); }
 
-  /** A client left ('_d'): groups, blocks and budget go; ownership falls back (module comment). */
+  /** A client left ('_d'): groups and blocks go (the principal's chat budget stays until it has refilled); ownership falls back (module comment). */
   disconnected(publicId: number): void {
     const me = this.principal(publicId);
     const guest = me < 0;
     this.who.delete(publicId);
     this.blocks.delete(publicId);
-    this.chatBudget.delete(publicId);
     for (const members of this.groups.values()) members.delete(publicId);
     for (const [name, members] of this.groups) if (members.size === 0) this.groups.delete(name);
     // an account with another session online keeps what it has
@@ -322,8 +325,11 @@ export class SocialSim {
     }
   }
 
-  /** Ends a tick: Ask requests past their timeout are refused, expired mutes dropped. */
+  /** Ends a tick: Ask requests past their timeout are refused, expired mutes dropped, refilled chat budgets dropped (once a second). */
   end(tick: number): void {
+    if (tick % this.o.tickRate === 0) {
+      for (const [p, b] of [...this.chatBudget]) if (this.chatTokens(b, tick) >= this.o.chatRate.burst * 1000) this.chatBudget.delete(p);
+    }
     for (const [h, p] of sorted(this.pending)) {
       if (tick - p.tick >= this.o.askTimeoutTicks) this.refusePending(h, p, `the master did not answer within ${this.o.askTimeoutTicks} ticks`);
     }
@@ -336,14 +342,19 @@ export class SocialSim {
     this.out.outbox.push({ to: [to], msg: { kind: 'error', code, message } });
   }
 
-  private takeChatToken(publicId: number, tick: number): boolean {
+  /** Tokens (x1000) of a budget entry at `tick`, refilled at chatRate.perSecond up to the burst. */
+  private chatTokens(b: [number, number], tick: number): number {
     const { perSecond, burst } = this.o.chatRate;
-    const b = this.chatBudget.get(publicId) ?? [burst * 1000, tick];
-    const refill = Math.floor(((tick - b[1]) * perSecond * 1000) / this.o.tickRate);
-    let tokens = Math.min(burst * 1000, b[0] + refill);
-    if (tokens < 1000) { this.chatBudget.set(publicId, [tokens, tick]); return false; }
+    return Math.min(burst * 1000, b[0] + Math.floor(((tick - b[1]) * perSecond * 1000) / this.o.tickRate));
+  }
+
+  /** Takes a chat token from the principal's budget (account: shared by its sessions). */
+  private takeChatToken(principal: number, tick: number): boolean {
+    const b = this.chatBudget.get(principal) ?? [this.o.chatRate.burst * 1000, tick];
+    let tokens = this.chatTokens(b, tick);
+    if (tokens < 1000) { this.chatBudget.set(principal, [tokens, tick]); return false; }
     tokens -= 1000;
-    this.chatBudget.set(publicId, [tokens, tick]);
+    this.chatBudget.set(principal, [tokens, tick]);
     return true;
   }
 
@@ -358,7 +369,7 @@ export class SocialSim {
     if (!wellFormed(text)) { this.error(from, ERROR.BAD_VALUE, 'chat text is not valid Unicode (lone surrogate)'); return; }
     const until = this.mutes.get(this.principal(from));
     if (until !== undefined && until > e.tick) { this.error(from, ERROR.MUTED, `you are muted for ${Math.ceil((until - e.tick) / this.o.tickRate)} more seconds`); return; }
-    if (!this.takeChatToken(from, e.tick)) { this.error(from, ERROR.RATE_LIMITED, `chat is limited to ${this.o.chatRate.perSecond} message(s) per second (burst ${this.o.chatRate.burst})`); return; }
+    if (!this.takeChatToken(this.principal(from), e.tick)) { this.error(from, ERROR.RATE_LIMITED, `chat is limited to ${this.o.chatRate.perSecond} message(s) per second (burst ${this.o.chatRate.burst})`); return; }
     let recipients: number[];
     let key: string | null;
     switch (c) {
