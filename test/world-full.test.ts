@@ -6,7 +6,7 @@
  */
 import { EventStream } from '../src/sim/stream';
 import { WorldLoop } from '../src/sim/world-loop';
-import { MainSim } from '../src/sim/main-sim';
+import { MainSim, refusedClient } from '../src/sim/main-sim';
 import { replayLog, derivedInLog } from '../src/sim/replay';
 import { ERROR } from '../src/protocol/errors';
 import type { StreamEvent } from '../src/protocol/messages';
@@ -17,7 +17,7 @@ import { CLOSED_BOX_STATICS } from './helpers/scenes';
 const CAPACITY = CLOSED_BOX_STATICS + 6;
 const TICKS = 40;
 
-interface Live { log: StreamEvent[]; hashes: bigint[]; refused: Array<{ tick: number; type: string; code: number }>; adminResults: string[]; loop: WorldLoop }
+interface Live { log: StreamEvent[]; hashes: bigint[]; refused: Array<{ tick: number; type: string; code: number; client: number }>; adminResults: string[]; loop: WorldLoop }
 
 /**
  * a, b, c join (3 avatars); a (an admin) spawns spheres until the world is full; d joins into the
@@ -48,7 +48,7 @@ function liveRun(): Live {
     for (const c of ['a', 'b', 'c', 'd', 'e']) if (stream.publicIdOf(c) !== undefined) stream.heard(c);
     clock.t += 50;
     const r = loop.step();
-    for (const f of r.refused) refused.push({ tick: r.tick, type: f.event.type, code: f.code });
+    for (const f of r.refused) refused.push({ tick: r.tick, type: f.event.type, code: f.code, client: refusedClient(f) });
     for (const o of r.social.outbox) if (o.msg.kind === 'adminResult') adminResults.push(`${o.msg.ok} ${o.msg.message}`);
     hashes.push(r.hash);
   }
@@ -67,6 +67,9 @@ describe('a full world', () => {
     expect(live.adminResults).toEqual([expect.stringMatching(/^false .*full/)]);
     const pid = (c: string): number => Number(live.log.find((e) => e.type === '_c' && e.tick === (c === 'd' ? 8 : 16))?.body);
     expect(live.loop.sim.avatars.has(pid('d'))).toBe(false);   // refused at tick 8
+    // whom the host tells: a's spawns, d's join (a server event about d), nobody for the artifact
+    const a = Number(live.log.find((e) => e.type === '_c')?.body);
+    expect(full.map((r) => r.client)).toEqual([a, a, pid('d'), 0]);
     expect(live.loop.sim.avatars.has(pid('e'))).toBe(true);    // b's slot was free by then
     expect(live.loop.sim.tick).toBe(TICKS);
   });

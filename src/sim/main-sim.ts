@@ -422,6 +422,17 @@ export class MainSim {
   async close(): Promise<void> { await this.world.close(); }
 }
 
+/**
+ * The client a refusal concerns (whom the host tells): the event's origin for a client event;
+ * for a refused join ('_c' with ERROR.FULL: the world had no slot for its avatar) the joining
+ * public id; 0 for server events that concern no client ('_ar', '_id', 'cmd' ...).
+ */
+export function refusedClient(r: Refusal): number {
+  if (r.event.origin > 0) return r.event.origin;
+  if (r.event.type === '_c') { const p = Number(r.event.body); return Number.isSafeInteger(p) && p > 0 ? p : 0; }
+  return 0;
+}
+
 /** Runs `add`; null when the world has no free body slot (PhysicsError FULL), nothing changed then. */
 function addOrFull(add: () => BodyHandle): BodyHandle | null {
   try {
