@@ -7,7 +7,7 @@
  */
 import { EventStream } from '../src/sim/stream';
 import { WorldLoop } from '../src/sim/world-loop';
-import type { WorldSetup } from '../src/sim/main-sim';
+import { handleText, type WorldSetup } from '../src/sim/main-sim';
 import { replayLog } from '../src/sim/replay';
 import { testWorld } from './helpers/world-setup';
 
@@ -54,6 +54,23 @@ test('an account has one spawn budget over all its sessions and private ids; a g
     expect(w.spheres()).toBe(3 + 3);
     w.spawn('guest-2'); w.step();
     expect(w.spheres()).toBe(3 + 3 + 1);
+  } finally { await w.close(); }
+});
+
+test('a sphere an admin despawned no longer counts against its spawner\'s budget', async () => {
+  const w = new World(setup());
+  try {
+    w.join('acct-a', 5); w.join('boss', 1);
+    w.stream.publishServer('_id', `${w.stream.publicIdOf('boss')},1,admin`);
+    w.step();
+    const mine: string[] = [];
+    for (let k = 0; k < 3; k++) { w.spawn('acct-a'); w.step(); mine.push(...w.loop.sim.social.output.ownership.map((o) => handleText(o.body))); }
+    expect(w.spheres()).toBe(3);
+    w.stream.publish('boss', 'ad', JSON.stringify({ cmd: 'despawn', args: [mine[2]] }));   // the newest
+    w.step();
+    expect(w.spheres()).toBe(2);
+    w.spawn('acct-a'); w.step();
+    expect(w.spheres()).toBe(3);                             // within the budget again: the oldest stays
   } finally { await w.close(); }
 });
 

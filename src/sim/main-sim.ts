@@ -364,7 +364,8 @@ export class MainSim {
     if (v.slice(3).some((c) => Math.abs(c) > 50_000)) { refuse(e, ERROR.BAD_VALUE, 'spawn speed at most 50 m/s per axis'); return; }
     // the budget is the principal's: an account's sessions and private ids share it
     const me = this.social.principal(e.origin);
-    const mine = this.spawned.get(me) ?? [];
+    // spheres an admin despawned (or whose slot was reused) no longer count
+    const mine = (this.spawned.get(me) ?? []).filter((h) => this.isMoving(h));
     if (mine.length >= this.spawnLimit) {
       const oldest = mine.shift() as BodyHandle;
       this.world.applyCommands([{ kind: 'despawn', body: oldest }]);
