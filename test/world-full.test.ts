@@ -107,3 +107,22 @@ describe('a full world', () => {
     }
   });
 });
+
+test('bodies the world cannot take (larger than maxBodyRadius) are refused with BAD_VALUE, not thrown out of the tick', async () => {
+  const stream = new EventStream('world', { seed: '0123456789abcdef0123456789abcdef' });
+  const loop = new WorldLoop(stream, testWorld({ spheres: 0 }));   // maxBodyRadius 1 m
+  try {
+    const { publicId } = stream.connect('boss');
+    stream.publishServer('_id', `${publicId},1,admin`);
+    loop.step();
+    stream.publish('boss', 'ad', JSON.stringify({ cmd: 'spawn', args: ['0', '3', '0', '3'] }));
+    stream.publishServer('_ar', JSON.stringify({ id: 9, owner: null, master: null, rule: 'allow', shape: { kind: 'sphere', radius: 3 }, mass: 1, p: [0, 5000, 0], v: [0, 0, 0] }));
+    const r = loop.step();
+    expect(r.refused.map((f) => `${f.event.type} ${f.code}`)).toEqual([`_ar ${ERROR.BAD_VALUE}`]);
+    expect(r.social.outbox.map((o) => o.msg)).toEqual([expect.objectContaining({ kind: 'adminResult', ok: false })]);
+    expect(loop.sim.artifacts.has(9)).toBe(false);
+    loop.step();
+  } finally {
+    await loop.close();
+  }
+});

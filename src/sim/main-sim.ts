@@ -25,7 +25,8 @@
  * event, so a replay refuses the same events.
  *
  * A full world (every body slot taken) never throws out of apply(): a join ('_c'), a sphere
- * ('sp'), an artifact ('_ar') or an admin spawn that needs a slot is refused with ERROR.FULL.
+ * ('sp'), an artifact ('_ar') or an admin spawn that needs a slot is refused with ERROR.FULL
+ * (and a body the world cannot take, e.g. larger than maxBodyRadius, with ERROR.BAD_VALUE).
  * Whether a slot is free is a function of state t and the events before it in tick t (slots
  * are allocated by the registry world, the same on every shard layout), so a replay refuses the
  * same events. Bodies despawned in a tick ('_d', '_ax') free their slots at the end of the tick.
@@ -192,7 +193,10 @@ export class MainSim {
       avatarPositionRaw: (p) => { const h = this.avatars.get(p); return h === undefined ? null : this.world.positionRaw(h); },
       avatarOf: (p) => this.avatars.get(p),
       isBody: (h) => { try { this.world.authorityOf(h); return true; } catch { return false; } },   // live and moving (not a static)
-      spawnSphere: (position, velocity, radius) => addOrFull(() => this.world.addSphere({ position, velocity, radius, mass: 1, friction: 0.5, restitution: 0.3 })),
+      spawnSphere: (position, velocity, radius) => {
+        const h = tryAdd(() => this.world.addSphere({ position, velocity, radius, mass: 1, friction: 0.5, restitution: 0.3 }));
+        return typeof h === 'bigint' ? h : h.message;
+      },
       setGravity: (g) => this.world.setGravity(g),
       setTickRate: (r) => this.world.setTickRate(r),
       isAvatar: (h) => this.avatarOf.has(h),
@@ -226,7 +230,8 @@ export class MainSim {
       switch (e.type) {
         case '_c': {
           const p = Number(e.body);
-          if (!this.spawnAvatar(p)) refuse(e, ERROR.FULL, `the world is full (${this.world.capacity} bodies): client ${p} has no avatar`);
+          const no = this.spawnAvatar(p);
+          if (no) refuse(e, no.code, `client ${p} has no avatar: ${no.message}`);
           this.social.connected(p);
           this.lingering.delete(-p);                      // a guest back under its public id keeps its spheres
           break;
@@ -304,24 +309,24 @@ export class MainSim {
     }
     const common = { position, velocity, mass: a.mass, friction: 0.5, restitution: 0.2 };
     const shape = a.shape;
-    const body = addOrFull(() => (shape.kind === 'sphere'
+    const body = tryAdd(() => (shape.kind === 'sphere'
       ? this.world.addSphere({ ...common, radius: shape.radius })
       : this.world.addCapsule({ ...common, radius: shape.radius, halfHeight: shape.halfHeight })));
-    if (body === null) { refuse(e, ERROR.FULL, `the world is full (${this.world.capacity} bodies): artifact ${a.id} is not placed`); return; }
+    if (typeof body !== 'bigint') { refuse(e, body.code, `artifact ${a.id} is not placed: ${body.message}`); return; }
     this.artifacts.set(a.id, { body, shape: a.shape, mass: a.mass });
     this.social.setObject(body, { owner: a.owner, master: a.master, rule: a.rule });
   }
 
-  /** Spawns a client's avatar; false when the world is full (nothing changed). */
-  private spawnAvatar(publicId: number): boolean {
-    if (!(publicId > 0) || this.avatars.has(publicId)) return true;
+  /** Spawns a client's avatar; why not when the world cannot take it (nothing changed then), else null. */
+  private spawnAvatar(publicId: number): AddRefusal | null {
+    if (!(publicId > 0) || this.avatars.has(publicId)) return null;
     const p = this.spawnPoints[(publicId - 1) % this.spawnPoints.length];
-    const h = addOrFull(() => this.world.addCharacter({ position: p, radius: AVATAR.radius, halfHeight: AVATAR.halfHeight, mass: 70, noSleep: true }));
-    if (h === null) return false;
+    const h = tryAdd(() => this.world.addCharacter({ position: p, radius: AVATAR.radius, halfHeight: AVATAR.halfHeight, mass: 70, noSleep: true }));
+    if (typeof h !== 'bigint') return h;
     this.spawnedAvatars.push([publicId, h]);
     this.avatars.set(publicId, h);
     this.avatarOf.set(h, publicId);
-    return true;
+    return null;
   }
 
   /** A principal's last session left in `tick`: its spheres go now or after spawnLingerTicks. */
@@ -371,10 +376,10 @@ export class MainSim {
       this.world.applyCommands([{ kind: 'despawn', body: oldest }]);
       this.social.dropObject(oldest);
     }
-    const h = addOrFull(() => this.world.addSphere({ position: pos, velocity: [v[3] / 1000, v[4] / 1000, v[5] / 1000], radius: SPHERE_RADIUS, mass: 1, friction: 0.5, restitution: 0.3 }));
-    if (h === null) {
+    const h = tryAdd(() => this.world.addSphere({ position: pos, velocity: [v[3] / 1000, v[4] / 1000, v[5] / 1000], radius: SPHERE_RADIUS, mass: 1, friction: 0.5, restitution: 0.3 }));
+    if (typeof h !== 'bigint') {
       if (mine.length === 0) this.spawned.delete(me); else this.spawned.set(me, mine);
-      refuse(e, ERROR.FULL, `the world is full (${this.world.capacity} bodies)`); return;
+      refuse(e, h.code, h.message); return;
     }
     mine.push(h);
     this.spawned.set(me, mine);
@@ -434,13 +439,22 @@ export function refusedClient(r: Refusal): number {
   return 0;
 }
 
-/** Runs `add`; null when the world has no free body slot (PhysicsError FULL), nothing changed then. */
-function addOrFull(add: () => BodyHandle): BodyHandle | null {
+/** Why a body was not added: ERROR.FULL (no free slot) or ERROR.BAD_VALUE (a body the world cannot take), with the core's words. */
+export interface AddRefusal { code: ErrorCode; message: string }
+
+/**
+ * Runs `add` (one body into the world); an AddRefusal instead of a throw when the world cannot
+ * take it (PhysicsError FULL: no free slot; TOO_LARGE, BAD_SHAPE, BAD_MASS ...: not this body).
+ * Nothing changed then. Other errors are bugs and propagate.
+ */
+function tryAdd(add: () => BodyHandle): BodyHandle | AddRefusal {
   try {
     return add();
   } catch (e) {
-    if (e instanceof PhysicsError && e.code === 'FULL') return null;
-    throw e;
+    if (!(e instanceof PhysicsError)) throw e;
+    return e.code === 'FULL'
+      ? { code: ERROR.FULL, message: `the world is full: no free body slot (${e.message})` }
+      : { code: ERROR.BAD_VALUE, message: `the world cannot take this body (${e.message})` };
   }
 }
 

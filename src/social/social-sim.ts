@@ -104,8 +104,8 @@ export interface SocialWorld {
   avatarOf(publicId: number): BodyHandle | undefined;
   /** Is this a live, moving body (not a static, not a stale handle)? */
   isBody(h: BodyHandle): boolean;
-  /** Spawns a sphere for an admin (m, m/s); returns its handle, or null when the world is full. */
-  spawnSphere(position: Vec3, velocity: Vec3, radius: number): BodyHandle | null;
+  /** Spawns a sphere for an admin (m, m/s); returns its handle, or why the world cannot take it (full, too large). */
+  spawnSphere(position: Vec3, velocity: Vec3, radius: number): BodyHandle | string;
   /** Sets the world's gravity (m/s^2) from the next step. */
   setGravity(g: Vec3): void;
   /** Sets the world's tick rate (Hz) from the next step; throws RangeError for a rate the world cannot take. */
@@ -588,7 +588,7 @@ export class SocialSim {
         const p: Vec3 = [num(args[0]), num(args[1]), num(args[2])], r = args[3] === undefined ? 0.25 : num(args[3]);
         if (!p.every((c) => Number.isFinite(c) && Math.abs(c) <= 1e6) || !(r >= 0.05 && r <= 4)) { result(false, usage); return; }
         const h = world.spawnSphere(p, [0, 0, 0], r);
-        if (h === null) { result(false, 'the world is full: no body slot is free'); return; }
+        if (typeof h === 'string') { result(false, h); return; }
         this.setObject(h, { owner: null, master: null, rule: 'allow' });
         result(true, `spawned ${handleText(h)}`); return;
       }
