@@ -7,7 +7,7 @@
  */
 import { EventStream } from '../src/sim/stream';
 import { WorldLoop } from '../src/sim/world-loop';
-import { handleText, type WorldSetup } from '../src/sim/main-sim';
+import { MainSim, handleText, type WorldSetup } from '../src/sim/main-sim';
 import { replayLog } from '../src/sim/replay';
 import { testWorld } from './helpers/world-setup';
 
@@ -98,6 +98,11 @@ test('with spawnLingerTicks, the spheres stay that many ticks after the leave, a
     w.step();
     w.spawn('acct-a'); w.spawn('guest-1'); w.step();
     w.stream.disconnect('acct-a'); w.stream.disconnect('guest-1'); w.step();   // '_d' at tick t
+    // the lingering departures are state: saved, restored, hashed
+    const restored = new MainSim(w.setup, w.loop.sim.save());
+    expect(restored.hash()).toBe(w.loop.sim.hash());
+    expect(JSON.parse(w.loop.sim.save().game).lingering).toHaveLength(2);
+    await restored.close();
     w.step(9);
     expect(w.spheres()).toBe(2);                             // t + 1 .. t + 9: still there
     w.join('acct-c', 5);                                     // account 5 is back (a new private id)
