@@ -440,9 +440,10 @@ export class PhysicsWorld {
   }
 
   /**
-   * Raycast from `origin` along `dir` (normalized here in raw Q47.16 integers: components below
-   * 2^-17 count as zero, so a direction must have a component of at least that) up to `maxDist` m against bodies whose
-   * layer intersects `mask`: the closest hit (all = false) or every hit sorted by (t, slot).
+   * Raycast from `origin` along `dir` up to `maxDist` m against bodies whose layer intersects
+   * `mask`: the closest hit (all = false) or every hit sorted by (t, slot). `dir` is normalized
+   * here in raw Q47.16 integers (src/physics/integer.ts normalizeRaw, not Math.hypot):
+   * components below 2^-17 count as zero. Throws RangeError for a direction that is zero then.
    */
   raycast(origin: Vec3, dir: Vec3, maxDist: number, opts: { all?: boolean; mask?: number } = {}): Array<{ body: BodyHandle; t: number }> {
     const raw = toRawVec(dir);
