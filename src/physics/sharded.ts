@@ -796,6 +796,12 @@ export class ShardedWorld {
     return [fromRaw(v[4]), fromRaw(v[5]), fromRaw(v[6])];
   }
 
+  /** Position of a body, raw Q47.16 (what integer decisions compare: src/physics/integer.ts). */
+  positionRaw(h: BodyHandle): [bigint, bigint, bigint] {
+    const v = this.i64(this.live(h).rec, BODY_RECORD_BYTES / 8);
+    return [v[4], v[5], v[6]];
+  }
+
   /** Velocity of a body (m/s). */
   velocity(h: BodyHandle): [number, number, number] {
     const v = this.i64(this.live(h).rec, BODY_RECORD_BYTES / 8);
