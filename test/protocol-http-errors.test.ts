@@ -13,7 +13,8 @@ import { Host } from '../src/net/host';
 import { SqliteStore } from '../src/persist/sqlite-store';
 import { AccountService } from '../src/persist/accounts';
 import { ERROR, ERROR_NAME, errorBody, type ErrorCode } from '../src/protocol/errors';
-import { request } from './helpers/net';
+import { BotRun } from '../src/bots';
+import { request, waitFor } from './helpers/net';
 import { testWorld } from './helpers/world-setup';
 
 let dir: string, store: SqliteStore, host: Host, bare: Host, http: string, bareHttp: string;
@@ -105,3 +106,15 @@ test('a refused WebSocket upgrade: BAD_ORIGIN, UNAUTHENTICATED', async () => {
   expectError(await refusedUpgrade(`${http}/ws`, { origin: 'http://evil.example' }), 403, ERROR.BAD_ORIGIN);
   expectError(await refusedUpgrade(`${http}/ws`, { authorization: 'Bearer forged' }), 401, ERROR.UNAUTHENTICATED);
 });
+
+test('a client that reads the codes: a bot with an account registers on INVALID_CREDENTIALS, then logs in and joins', async () => {
+  const run = new BotRun({ url: `ws://127.0.0.1:${host.port}/ws`, count: 1, durationSec: 0, accounts: true, name: 'codebot', progressEverySec: 0, chatEverySec: 3600, throwEverySec: 3600 }).start();
+  try {
+    await waitFor(() => run.summary().everConnected === 1, 20_000, 'the bot registered, logged in and was welcomed');
+    expect(store.accountByName('codebot-0')).not.toBeNull();
+  } finally {
+    const summary = await run.stop();
+    expect(summary.everConnected).toBe(1);
+    expect(summary.errorCodes.login).toBeUndefined();
+  }
+}, 30_000);
