@@ -86,13 +86,14 @@ function message(build: (b: flatbuffers.Builder) => [ClientPayload, flatbuffers.
   return b.asUint8Array();
 }
 
-const hello = (privateId: string): Uint8Array => message((b) => {
-  const token = b.createString('guest'), stream = b.createString('world'), pid = b.createString(privateId);
+const hello = (privateId: string, lastKnownTick: number | null = null, streamName = 'world'): Uint8Array => message((b) => {
+  const token = b.createString('guest'), stream = b.createString(streamName), pid = b.createString(privateId);
   ClientHello.startClientHello(b);
   ClientHello.addVersion(b, 1);
   ClientHello.addToken(b, token);
   ClientHello.addStream(b, stream);
   ClientHello.addPrivateId(b, pid);
+  if (lastKnownTick !== null) ClientHello.addLastKnownTick(b, lastKnownTick);
   return [ClientPayload.ClientHello, ClientHello.endClientHello(b)];
 });
 const input = (seq: number, walkX: number, walkZ: number): Uint8Array => message((b) => {
@@ -303,7 +304,7 @@ test('publish: a client event comes back to the stream with my public id; reserv
   expect(c.closed?.code).toBe(4000);
 }, 60_000);
 
-test('hello with another protocol version: BAD_VERSION 1001 and close 4003; a token in the bearer subprotocol is accepted', async () => {
+test('hello: another protocol version gets BAD_VERSION 1001 and close 4003; a token in the bearer subprotocol is accepted; a second hello UNEXPECTED 1002; a bad stream name BAD_VALUE and close 1008', async () => {
   const bad = new Conn(url, ['tessera.v1']);
   await bad.opened;
   bad.send(message((b) => {
@@ -333,7 +334,24 @@ test('hello with another protocol version: BAD_VERSION 1001 and close 4003; a to
   }));
   const w = await viaUpgrade.next('welcome');
   expect(w.stream).toBe('lobby');
+  viaUpgrade.send(hello('doc-client-5'));                                       // section 3: a second hello
+  expect((await viaUpgrade.next('error')).code).toBe(1002);                     // UNEXPECTED; the connection stays
   viaUpgrade.ws.close(1000);
+
+  const badName = new Conn(url, ['tessera.v1']);
+  await badName.opened;
+  badName.send(message((b) => {
+    const token = b.createString('guest'), stream = b.createString('no spaces allowed'), pid = b.createString('doc-client-6');
+    ClientHello.startClientHello(b);
+    ClientHello.addVersion(b, 1);
+    ClientHello.addToken(b, token);
+    ClientHello.addStream(b, stream);
+    ClientHello.addPrivateId(b, pid);
+    return [ClientPayload.ClientHello, ClientHello.endClientHello(b)];
+  }));
+  expect((await badName.next('error')).code).toBe(1003);                        // section 3: BAD_VALUE, then close 1008
+  await new Promise<void>((r) => { if (badName.closed) r(); else badName.ws.once('close', () => r()); });
+  expect(badName.closed?.code).toBe(1008);
 }, 60_000);
 
 test('the JSON endpoint (section 13): publish, read back from lastKnownTick with origin "_" for the server, errors with code and name', async () => {
@@ -357,4 +375,48 @@ test('the JSON endpoint (section 13): publish, read back from lastKnownTick with
   ]);
   const bad = await post('/notes/json-client/x', '{}');
   expect(bad).toEqual({ status: 400, json: { error: { code: 1003, name: 'BAD_VALUE', message: expect.any(String) } } });
+}, 60_000);
+
+test('reconnect (sections 3 and 6): the same private id and last_known_tick = the last events.tick resume with the same public id, each event exactly once', async () => {
+  const seen: string[] = [];
+  const keep = (m: Extract<Msg, { kind: 'events' }>): void => { for (const e of m.events) seen.push(`${e.tick}/${e.type}/${e.origin}/${e.body}`); };
+  const a = new Conn(url, ['tessera.v1']);
+  await a.opened;
+  a.send(hello('doc-client-7', null, 'chatroom'));
+  const w1 = await a.next('welcome');
+  keep(await a.next('events'));
+  a.send(publish('msg', 'before'));
+  await a.sync();
+  host.tickOnce();
+  const live = await a.next('events');
+  keep(live);
+  a.ws.close(1000);
+  await new Promise<void>((r) => { if (a.closed) r(); else a.ws.once('close', () => r()); });
+
+  // while away: another client talks, two ticks close
+  const other = new Conn(url, ['tessera.v1']);
+  await other.opened;
+  other.send(hello('doc-client-8', null, 'chatroom'));
+  await other.next('welcome');
+  other.send(publish('msg', 'while you were away'));
+  await other.sync();
+  host.tickOnce();
+  host.tickOnce();
+
+  const b = new Conn(url, ['tessera.v1']);
+  await b.opened;
+  b.send(hello('doc-client-7', live.tick, 'chatroom'));
+  const w2 = await b.next('welcome');
+  expect(w2.publicId).toBe(w1.publicId);
+  const catchUp = await b.next('events');
+  expect(catchUp.tick).toBe(w2.tick);
+  expect(catchUp.events.every((e) => e.tick >= live.tick && e.tick < w2.tick)).toBe(true);
+  keep(catchUp);
+  expect(seen.filter((x) => x.endsWith('/msg/' + w1.publicId + '/before'))).toHaveLength(1);
+  expect(seen.some((x) => x.endsWith('/while you were away'))).toBe(true);
+  expect(new Set(seen).size).toBe(seen.length);                                 // nothing twice
+  expect(seen.filter((x) => x.includes('/_c/0/' + w1.publicId))).toHaveLength(1); // within the silence timeout: no new _c, no _d
+  expect(seen.some((x) => x.includes('/_d/'))).toBe(false);
+  b.ws.close(1000);
+  other.ws.close(1000);
 }, 60_000);
