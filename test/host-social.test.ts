@@ -141,7 +141,7 @@ test('admins kick and ban with audit records; a banned account cannot log in unt
     expect((await e.done).code).toBe(CLOSE.BANNED);
     const relog = await post(`${w.http}/auth/login`, JSON.stringify({ name: 'eve', password: 'a long password' }));
     expect(relog.status).toBe(403);
-    expect(relog.json.error).toMatchObject({ code: 'BANNED', message: expect.stringMatching(/cheating/) });
+    expect(relog.json.error).toMatchObject({ code: ERROR.BANNED, name: 'BANNED', message: expect.stringMatching(/cheating/) });
     const stale = new RawClient(w.url, { headers: { authorization: `Bearer ${eve.token}` } });
     expect(await stale.opened).toBe(false);                                  // her sessions were revoked
     w.clock.t += 31 * 60_000;

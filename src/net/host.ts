@@ -31,7 +31,7 @@
 import { TokenBucket } from 'limiter';
 import { uws, type HttpResponse, type TemplatedApp, type WebSocket, type us_listen_socket } from './uws';
 import { decodeClient, encodeServer } from '../protocol/codec';
-import { ERROR, CLOSE, ProtocolError, type ErrorCode } from '../protocol/errors';
+import { ERROR, CLOSE, ProtocolError, errorBody, type ErrorCode } from '../protocol/errors';
 import { PROTOCOL_VERSION, type ClientMessage, type Interest, type ServerMessage, type StreamEvent } from '../protocol/messages';
 import { StreamHub, StreamError, type EventStream } from '../sim/stream';
 import { WorldLoop, type StepResult, type WorldLoopOptions } from '../sim/world-loop';
@@ -453,7 +453,7 @@ export class Host {
         const protocols = req.getHeader('sec-websocket-protocol');
         const key = req.getHeader('sec-websocket-key'), ext = req.getHeader('sec-websocket-extensions');
         const reply = (status: string, code: ErrorCode, message: string): void => {
-          sendJson(res, status, { error: { code, message } });
+          sendJson(res, status, errorBody(code, message));
         };
         if (this.stopping) { reply('503 Service Unavailable', ERROR.SHUTTING_DOWN, 'the host is shutting down'); return; }
         if (origin && o.originAllowList && !o.originAllowList.includes(origin)) { reply('403 Forbidden', ERROR.BAD_ORIGIN, `origin ${origin} is not allowed`); return; }
@@ -502,7 +502,7 @@ export class Host {
         this.sessions.delete(s);
       },
     });
-    this.app.any('/*', (res) => sendJson(res, '404 Not Found', { error: { code: ERROR.NOT_FOUND, message: 'no such route' } }));
+    this.app.any('/*', (res) => sendJson(res, '404 Not Found', errorBody(ERROR.NOT_FOUND, 'no such route')));
   }
 
   private authenticate(token: string): Principal | null {
@@ -748,16 +748,16 @@ export class Host {
    */
   private chatHistory(res: HttpResponse, authorization: string, channel: string, before: string, limit: string): void {
     const reply = (status: string, body: unknown): void => sendJson(res, status, body);
-    const fail = (status: string, code: string, message: string): void => reply(status, { error: { code, message } });
+    const fail = (status: string, code: ErrorCode, message: string): void => reply(status, errorBody(code, message));
     const rec = this.o.records;
-    if (!rec) { fail('404 Not Found', 'NOT_FOUND', 'this host keeps no chat history'); return; }
+    if (!rec) { fail('404 Not Found', ERROR.NOT_FOUND, 'this host keeps no chat history'); return; }
     const p = this.authenticate(authorization.startsWith('Bearer ') ? authorization.slice(7).trim() : '');
-    if (!p) { fail('401 Unauthorized', 'UNAUTHENTICATED', 'send Authorization: Bearer <token>'); return; }
+    if (!p) { fail('401 Unauthorized', ERROR.UNAUTHENTICATED, 'send Authorization: Bearer <token>'); return; }
     const priv = /^private:(-?\d+):(-?\d+)$/.exec(channel);
-    if (!(channel === 'world' || /^group:[A-Za-z0-9_-]{1,32}$/.test(channel) || priv)) { fail('400 Bad Request', 'BAD_VALUE', 'channel is world, group:NAME or private:A:B'); return; }
-    if (priv && !(p.accountId !== undefined && (Number(priv[1]) === p.accountId || Number(priv[2]) === p.accountId))) { fail('403 Forbidden', 'NOT_ALLOWED', 'a private channel is readable by its two players only'); return; }
+    if (!(channel === 'world' || /^group:[A-Za-z0-9_-]{1,32}$/.test(channel) || priv)) { fail('400 Bad Request', ERROR.BAD_VALUE, 'channel is world, group:NAME or private:A:B'); return; }
+    if (priv && !(p.accountId !== undefined && (Number(priv[1]) === p.accountId || Number(priv[2]) === p.accountId))) { fail('403 Forbidden', ERROR.NOT_ALLOWED, 'a private channel is readable by its two players only'); return; }
     const n = limit === '' ? 50 : Number(limit), b = before === '' ? null : Number(before);
-    if (!(Number.isInteger(n) && n >= 1 && n <= 200) || (b !== null && !Number.isInteger(b))) { fail('400 Bad Request', 'BAD_VALUE', 'limit is 1..200, before an id from the previous page'); return; }
+    if (!(Number.isInteger(n) && n >= 1 && n <= 200) || (b !== null && !Number.isInteger(b))) { fail('400 Bad Request', ERROR.BAD_VALUE, 'limit is 1..200, before an id from the previous page'); return; }
     const lines = rec.chatPage(channel, b, n);
     reply('200 OK', { lines, before: lines.length === n ? lines[lines.length - 1].id : null });
   }
@@ -773,20 +773,20 @@ export class Host {
    */
   private authEndpoint(res: HttpResponse, action: string, authorization: string, address: string): void {
     const accounts = this.o.accounts;
-    readBody(res, 4096, { error: { code: 'TOO_LARGE', message: 'at most 4 KiB' } }, (raw, reply) => {
-      if (!accounts) { reply('404 Not Found', { error: { code: 'NOT_FOUND', message: 'this host has no accounts (guest mode only)' } }); return; }
+    readBody(res, 4096, errorBody(ERROR.TOO_LARGE, 'at most 4 KiB'), (raw, reply) => {
+      if (!accounts) { reply('404 Not Found', errorBody(ERROR.NOT_FOUND, 'this host has no accounts (guest mode only)')); return; }
       const bearer = authorization.startsWith('Bearer ') ? authorization.slice(7).trim() : '';
       const fail = (e: unknown): void => {
-        if (!(e instanceof AuthError)) { reply('500 Internal Server Error', { error: { code: 'INTERNAL', message: 'internal error' } }); return; }
-        const status = { INVALID_CREDENTIALS: '401 Unauthorized', RATE_LIMITED: '429 Too Many Requests', BAD_VALUE: '400 Bad Request', TAKEN: '409 Conflict', BANNED: '403 Forbidden' }[e.code];
-        reply(status, { error: { code: e.code, message: e.message } }, e.code === 'RATE_LIMITED' ? { 'retry-after': String(Math.ceil(e.retryAfterMs / 1000)) } : {});
+        if (!(e instanceof AuthError)) { reply('500 Internal Server Error', errorBody(ERROR.INTERNAL, 'internal error')); return; }
+        const status = { [ERROR.INVALID_CREDENTIALS]: '401 Unauthorized', [ERROR.RATE_LIMITED]: '429 Too Many Requests', [ERROR.BAD_VALUE]: '400 Bad Request', [ERROR.TAKEN]: '409 Conflict', [ERROR.BANNED]: '403 Forbidden' }[e.code];
+        reply(status, errorBody(e.code, e.message), e.code === ERROR.RATE_LIMITED ? { 'retry-after': String(Math.ceil(e.retryAfterMs / 1000)) } : {});
       };
       let body: { name?: unknown; password?: unknown } = {};
       try {
         const text = raw.toString('utf8');
         body = text.trim() ? (JSON.parse(text) as typeof body) : {};
       } catch {
-        reply('400 Bad Request', { error: { code: 'BAD_VALUE', message: 'the body is JSON: {"name": "...", "password": "..."}' } });
+        reply('400 Bad Request', errorBody(ERROR.BAD_VALUE, 'the body is JSON: {"name": "...", "password": "..."}'));
         return;
       }
       const name = typeof body.name === 'string' ? body.name : '', password = typeof body.password === 'string' ? body.password : '';
@@ -796,10 +796,10 @@ export class Host {
         case 'refresh': try { reply('200 OK', accounts.refresh(bearer)); } catch (e) { fail(e); } return;
         case 'logout': {
           const ok = accounts.logout(bearer);
-          reply(ok ? '200 OK' : '401 Unauthorized', ok ? { ok } : { error: { code: 'INVALID_CREDENTIALS', message: 'the session is not valid' } });
+          reply(ok ? '200 OK' : '401 Unauthorized', ok ? { ok } : errorBody(ERROR.INVALID_CREDENTIALS, 'the session is not valid'));
           return;
         }
-        default: reply('404 Not Found', { error: { code: 'NOT_FOUND', message: 'actions: register, login, refresh, logout' } });
+        default: reply('404 Not Found', errorBody(ERROR.NOT_FOUND, 'actions: register, login, refresh, logout'));
       }
     });
   }
@@ -807,9 +807,9 @@ export class Host {
   // ---- JSON endpoint (GoEventStream) ----
 
   private jsonEndpoint(res: HttpResponse, name: string, privateId: string, lastKnown: string): void {
-    const tooLarge = { error: { code: ERROR.TOO_LARGE, message: `request body over ${this.o.maxJsonBody} bytes` } };
+    const tooLarge = errorBody(ERROR.TOO_LARGE, `request body over ${this.o.maxJsonBody} bytes`);
     readBody(res, this.o.maxJsonBody, tooLarge, (raw, reply) => {
-      const fail = (status: string, code: ErrorCode, message: string): void => reply(status, { error: { code, message } });
+      const fail = (status: string, code: ErrorCode, message: string): void => reply(status, errorBody(code, message));
       if (this.stopping) { fail('503 Service Unavailable', ERROR.SHUTTING_DOWN, 'the host is shutting down'); return; }
       if (!/^\d{1,10}$/.test(lastKnown)) { fail('400 Bad Request', ERROR.BAD_VALUE, 'lastKnownTick is a non-negative integer'); return; }
       let events: Array<{ type: string; body: string }>;

@@ -13,10 +13,14 @@
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { TokenBucket } from 'limiter';
 import type { AccountRecord, AccountStore } from './store';
+import { ERROR } from '../protocol/errors';
 
-/** An authentication failure: `code` (INVALID_CREDENTIALS, RATE_LIMITED, BAD_VALUE, TAKEN) and what to do. */
+/** The error codes an AuthError carries (src/protocol/errors.ts ERROR). */
+export type AuthErrorCode = typeof ERROR.INVALID_CREDENTIALS | typeof ERROR.RATE_LIMITED | typeof ERROR.BAD_VALUE | typeof ERROR.TAKEN | typeof ERROR.BANNED;
+
+/** An authentication failure: `code` (ERROR.INVALID_CREDENTIALS, RATE_LIMITED, BAD_VALUE, TAKEN, BANNED) and what to do. */
 export class AuthError extends Error {
-  constructor(readonly code: 'INVALID_CREDENTIALS' | 'RATE_LIMITED' | 'BAD_VALUE' | 'TAKEN' | 'BANNED', message: string, readonly retryAfterMs = 0) {
+  constructor(readonly code: AuthErrorCode, message: string, readonly retryAfterMs = 0) {
     super(message);
     this.name = 'AuthError';
   }
@@ -81,12 +85,12 @@ export class AccountService {
    * special; roles are set by an admin (setRole).
    */
   async register(name: string, password: string): Promise<AccountRecord> {
-    if (!NAME.test(name)) throw new AuthError('BAD_VALUE', 'a name is 3 to 32 letters, digits, _ or -');
-    if (typeof password !== 'string' || password.length < 8 || password.length > 256) throw new AuthError('BAD_VALUE', 'a password is 8 to 256 characters');
+    if (!NAME.test(name)) throw new AuthError(ERROR.BAD_VALUE, 'a name is 3 to 32 letters, digits, _ or -');
+    if (typeof password !== 'string' || password.length < 8 || password.length > 256) throw new AuthError(ERROR.BAD_VALUE, 'a password is 8 to 256 characters');
     const salt = randomBytes(16);
     const hash = await scrypt(password, salt, this.params);
     return this.store.transaction(() => {
-      if (this.store.accountByName(name)) throw new AuthError('TAKEN', 'that name is taken');
+      if (this.store.accountByName(name)) throw new AuthError(ERROR.TAKEN, 'that name is taken');
       return this.store.createAccount({ name, passwordHash: hash, passwordSalt: salt, passwordParams: JSON.stringify(this.params), role: 'player', createdMs: this.now() });
     });
   }
@@ -112,7 +116,7 @@ export class AccountService {
     const wait = Math.max(this.take(`a:${key}`, this.perAccount), this.take(`ip:${address}`, this.perAddress));
     if (wait > 0) {
       this.store.recordLogin({ atMs: this.now(), name: key, address, ok: false, reason: 'rate_limited' });
-      throw new AuthError('RATE_LIMITED', `too many login attempts: retry in ${Math.ceil(wait / 1000)} s`, wait);
+      throw new AuthError(ERROR.RATE_LIMITED, `too many login attempts: retry in ${Math.ceil(wait / 1000)} s`, wait);
     }
     const account = typeof name === 'string' ? this.store.accountByName(name) : null;
     const params = account ? (JSON.parse(account.passwordParams) as ScryptParams) : this.params;
@@ -120,12 +124,12 @@ export class AccountService {
     const ok = !!account && got.length === account.passwordHash.length && timingSafeEqual(got, account.passwordHash);
     if (!ok || !account) {
       this.store.recordLogin({ atMs: this.now(), name: key, address, ok: false, reason: 'invalid' });
-      throw new AuthError('INVALID_CREDENTIALS', 'wrong name or password');
+      throw new AuthError(ERROR.INVALID_CREDENTIALS, 'wrong name or password');
     }
     if (account.bannedUntilMs && account.bannedUntilMs > this.now()) {
       // told only to whoever knows the password
       this.store.recordLogin({ atMs: this.now(), name: key, address, ok: false, reason: 'banned' });
-      throw new AuthError('BANNED', `this account is banned until ${new Date(account.bannedUntilMs).toISOString()}${account.banReason ? `: ${account.banReason}` : ''}`);
+      throw new AuthError(ERROR.BANNED, `this account is banned until ${new Date(account.bannedUntilMs).toISOString()}${account.banReason ? `: ${account.banReason}` : ''}`);
     }
     const token = randomBytes(32).toString('base64url');
     const now = this.now();
@@ -154,7 +158,7 @@ export class AccountService {
   /** Rotates a valid token: a new token with a fresh expiry; the old one is revoked. Throws AuthError INVALID_CREDENTIALS for a token that is not valid. */
   refresh(token: string): { token: string; expiresMs: number } {
     const p = this.authenticate(token);
-    if (!p || p.guest) throw new AuthError('INVALID_CREDENTIALS', 'the session is not valid: log in again');
+    if (!p || p.guest) throw new AuthError(ERROR.INVALID_CREDENTIALS, 'the session is not valid: log in again');
     const next = randomBytes(32).toString('base64url');
     const now = this.now();
     this.store.transaction(() => {
