@@ -6,6 +6,7 @@
  *   tessera inspect    prints a summary of a database's newest snapshot
  *   tessera bots       a load generator of bot players (src/bots.ts)
  *   tessera selfcheck  build information of the core and a determinism self-check of its variants
+ *   tessera accounts   create accounts (the first admin), set roles, list, ban, unban (src/cli/accounts.ts)
  *
  * Errors a user can act on (configuration, scene, database) print one line and exit 2.
  */
@@ -23,6 +24,7 @@ import { Core, createMemory, wasmPath, type CoreVariant } from './physics/wasm';
 import { planLayout } from './physics/layout';
 import { xxh64 } from './physics/xxhash64';
 import { PhysicsWorld } from './physics/world';
+import { accountsCommand, CliError } from './cli/accounts';
 
 /**
  * State hash and median tick time (ms) of a small demo scene: `n` spheres of 0.5 m dropped on
@@ -190,12 +192,13 @@ export function program(): Command {
       setTimeout(() => process.exit(0), 100);
     });
   p.command('selfcheck').description('core build information and a determinism self-check of its variants').action(() => selfCheck());
+  accountsCommand(p, DEFAULT_SERVE.data);
   return p;
 }
 
 /** Errors a user can fix: one line, exit 2. */
 function userError(e: unknown): boolean {
-  if (e instanceof ConfigError || e instanceof SceneError || e instanceof PersistError) {
+  if (e instanceof ConfigError || e instanceof SceneError || e instanceof PersistError || e instanceof CliError) {
     console.error(`tessera: ${e.message}`);
     process.exit(2);
   }

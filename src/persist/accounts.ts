@@ -12,7 +12,7 @@
  */
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { TokenBucket } from 'limiter';
-import type { AccountRecord, AccountStore } from './store';
+import type { AccountRecord, AccountStore, AccountSummary } from './store';
 
 /** An authentication failure: `code` (INVALID_CREDENTIALS, RATE_LIMITED, BAD_VALUE, TAKEN) and what to do. */
 export class AuthError extends Error {
@@ -21,6 +21,9 @@ export class AuthError extends Error {
     this.name = 'AuthError';
   }
 }
+
+/** The roles an account can have, least to most trusted. */
+export const ROLES = ['player', 'moderator', 'admin'] as const;
 
 /** Who a valid token belongs to. */
 export interface AuthPrincipal { accountId: number; account: string; role: string; guest: boolean }
@@ -180,8 +183,25 @@ export class AccountService {
     return until;
   }
 
-  /** Sets an account's role ('player', 'moderator' or 'admin'). */
-  setRole(accountId: number, role: string): void { this.store.setRole(accountId, role); }
+  /** Lifts an account's ban (its ended sessions stay ended: the player logs in again). */
+  unban(accountId: number): void { this.store.setBan(accountId, null, null); }
+
+  /** Sets an account's role ('player', 'moderator' or 'admin'). Throws AuthError BAD_VALUE for another word. */
+  setRole(accountId: number, role: string): void {
+    if (!(ROLES as readonly string[]).includes(role)) throw new AuthError('BAD_VALUE', `a role is ${ROLES.slice(0, -1).join(', ')} or ${ROLES[ROLES.length - 1]}, got ${JSON.stringify(role)}`);
+    this.store.setRole(accountId, role);
+  }
+
+  /** The account named `name` (case-insensitive) without its password fields, or null. */
+  find(name: string): AccountSummary | null {
+    const a = this.store.accountByName(name);
+    if (!a) return null;
+    const { passwordHash: _h, passwordSalt: _s, passwordParams: _p, ...rest } = a;
+    return rest;
+  }
+
+  /** Every account without its password fields, by id. */
+  list(): AccountSummary[] { return this.store.listAccounts(); }
 
   /** The accounts as the temporary-admin rule sees them. */
   ruleAccounts(): Array<{ id: number; role: string; createdMs: number; lastLoginMs: number | null }> { return this.store.ruleAccounts(); }

@@ -12,7 +12,7 @@
  */
 import Database from 'better-sqlite3';
 import { migrate, PersistError } from './migrations';
-import type { AccountRecord, AccountStore, AdminRecord, AdminStore, ArtifactRecord, ArtifactStore, AvatarRecord, AvatarStore, ChatRecord, ChatStore, LoginRecord, SessionRecord, WorldLogStore, StoredSnapshot } from './store';
+import type { AccountRecord, AccountStore, AccountSummary, AdminRecord, AdminStore, ArtifactRecord, ArtifactStore, AvatarRecord, AvatarStore, ChatRecord, ChatStore, LoginRecord, SessionRecord, WorldLogStore, StoredSnapshot } from './store';
 import type { StreamEvent } from '../protocol/messages';
 
 /** Options of SqliteStore.open. */
@@ -55,6 +55,7 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
       deleteArtifact: p('DELETE FROM artifacts WHERE id = ?'),
       remoteArtifact: p('SELECT * FROM artifacts WHERE origin = ? AND remote_id = ?'),
       setBan: p('UPDATE accounts SET banned_until_ms = ?, ban_reason = ? WHERE id = ?'),
+      listAccounts: p('SELECT id, name, role, created_ms, last_login_ms, banned_until_ms, ban_reason FROM accounts ORDER BY id'),
       ruleAccounts: p('SELECT id, role, created_ms, last_login_ms FROM accounts ORDER BY id'),
       insertChat: p('INSERT INTO chat_history (channel, tick, sender, text) VALUES (?, ?, ?, ?)'),
       chatPage: p('SELECT * FROM chat_history WHERE channel = ? AND id < ? ORDER BY id DESC LIMIT ?'),
@@ -130,6 +131,13 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
   }
 
   setBan(id: number, untilMs: number | null, reason: string | null): void { this.st.setBan.run(untilMs, reason, id); }
+
+  listAccounts(): AccountSummary[] {
+    return (this.st.listAccounts.all() as Array<Record<string, unknown>>).map((a) => ({
+      id: a.id as number, name: a.name as string, role: a.role as string, createdMs: a.created_ms as number, lastLoginMs: (a.last_login_ms as number | null) ?? null,
+      bannedUntilMs: (a.banned_until_ms as number | null) ?? null, banReason: (a.ban_reason as string | null) ?? null,
+    }));
+  }
 
   ruleAccounts(): Array<{ id: number; role: string; createdMs: number; lastLoginMs: number | null }> {
     return (this.st.ruleAccounts.all() as Array<Record<string, number | string | null>>).map((r) => ({
