@@ -791,7 +791,7 @@ export class Host {
       }
       const name = typeof body.name === 'string' ? body.name : '', password = typeof body.password === 'string' ? body.password : '';
       switch (action) {
-        case 'register': accounts.register(name, password).then((a) => reply('201 Created', { accountId: a.id }), fail); return;
+        case 'register': accounts.register(name, password, address).then((a) => reply('201 Created', { accountId: a.id }), fail); return;
         case 'login': accounts.login(name, password, address).then((s) => { this.reevaluateTempAdmin(); reply('200 OK', { token: s.token, expiresMs: s.expiresMs, accountId: s.accountId }); }, fail); return;
         case 'refresh': try { reply('200 OK', accounts.refresh(bearer)); } catch (e) { fail(e); } return;
         case 'logout': {
