@@ -100,6 +100,8 @@ export interface HostOptions {
   records?: ChatStore & AdminStore;
   /** The temporary-admin rule's days (seed 000; needs `accounts`). Default 7 days absent, 3 days recent. */
   tempAdminRule?: TempAdminRule;
+  /** Period of re-evaluating the temporary-admin rule besides start and logins, ms (needs `accounts`; 0: never). Default 60,000. */
+  tempAdminEveryMs?: number;
   /** Called when an admin's shutdown command has stopped the host (the process should exit). */
   onShutdown?: (reason: string) => void;
   /** Accept the token "guest". Default true. */
@@ -191,10 +193,11 @@ export class Host {
   private app: TemplatedApp;
   private listen: us_listen_socket | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private tempAdminTimer: NodeJS.Timeout | null = null;
   private readonly sessions = new Set<Session>();
   private nextSession = 1;
   private stopping = false;
-  private readonly o: Required<Omit<HostOptions, 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits' | 'accounts' | 'avatars' | 'artifacts' | 'records' | 'tempAdminRule' | 'onShutdown' | 'metrics' | 'web'>> & HostOptions;
+  private readonly o: Required<Omit<HostOptions, 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits' | 'accounts' | 'avatars' | 'artifacts' | 'records' | 'tempAdminRule' | 'tempAdminEveryMs' | 'onShutdown' | 'metrics' | 'web'>> & HostOptions;
   /** World step times of the last 2,000 ticks, ms. */
   private readonly stepTimes: number[] = [];
 
@@ -265,6 +268,8 @@ export class Host {
       });
     });
     if (!h.o.manualTicks) h.schedule(performance.now());
+    const every = opts.tempAdminEveryMs ?? 60_000;
+    if (h.o.accounts && every > 0) (h.tempAdminTimer = setInterval(() => { if (!h.stopping) h.reevaluateTempAdmin(); }, every)).unref();
     return h;
   }
 
@@ -726,7 +731,7 @@ export class Host {
 
   /**
    * Re-evaluates the temporary-admin rule (seed 000; src/social/temp-admin.ts) and publishes
-   * '_ta' into the world stream when its answer changed. Runs at start and after every login.
+   * '_ta' into the world stream when its answer changed. Runs at start, after every login and every tempAdminEveryMs.
    */
   private reevaluateTempAdmin(): void {
     const acc = this.o.accounts;
@@ -860,6 +865,7 @@ export class Host {
     if (this.stopping) return;
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.tempAdminTimer) clearInterval(this.tempAdminTimer);
     if (this.listen) { uws.us_listen_socket_close(this.listen); this.listen = null; }
     if (this.o.worldLoop?.persist) await this.world.flush();   // artifacts sync through onSnapshot
     for (const [publicId, accountId] of this.accountOf) {
