@@ -45,6 +45,7 @@ import type { ArtifactService } from '../persist/artifacts';
 import type { AdminStore, ChatStore } from '../persist/store';
 import { DEFAULT_TEMP_ADMIN_RULE, evaluateTempAdmin, type TempAdminRule } from '../social/temp-admin';
 import { SocialSim, type SocialOutput } from '../social/social-sim';
+import type { SecurityLog } from './security-log';
 
 /** Who a token belongs to (accountId for accounts of the store; none for guests and custom authenticators). */
 export interface Principal { account: string; guest: boolean; accountId?: number; /** 'player' (default), 'moderator' or 'admin'. */ role?: string }
@@ -102,6 +103,8 @@ export interface HostOptions {
   tempAdminRule?: TempAdminRule;
   /** Period of re-evaluating the temporary-admin rule besides start and logins, ms (needs `accounts`; 0: never). Default 60,000. */
   tempAdminEveryMs?: number;
+  /** Security events (failed logins, limiter refusals, kicks, bans, malformed and slow-consumer closes) as sampled JSON lines (src/net/security-log.ts). Default none. */
+  securityLog?: SecurityLog;
   /** Called when an admin's shutdown command has stopped the host (the process should exit). */
   onShutdown?: (reason: string) => void;
   /** Accept the token "guest". Default true. */
@@ -197,7 +200,7 @@ export class Host {
   private readonly sessions = new Set<Session>();
   private nextSession = 1;
   private stopping = false;
-  private readonly o: Required<Omit<HostOptions, 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits' | 'accounts' | 'avatars' | 'artifacts' | 'records' | 'tempAdminRule' | 'tempAdminEveryMs' | 'onShutdown' | 'metrics' | 'web'>> & HostOptions;
+  private readonly o: Required<Omit<HostOptions, 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits' | 'accounts' | 'avatars' | 'artifacts' | 'records' | 'tempAdminRule' | 'tempAdminEveryMs' | 'securityLog' | 'onShutdown' | 'metrics' | 'web'>> & HostOptions;
   /** World step times of the last 2,000 ticks, ms. */
   private readonly stepTimes: number[] = [];
 
@@ -341,6 +344,7 @@ export class Host {
       const buffered = ws.getBufferedAmount();
       if (buffered > this.o.maxBackpressure) {
         this.stats.droppedSlow++;
+        this.o.securityLog?.event('slow_consumer', { code: CLOSE.SLOW_CONSUMER, address: s.address, publicId: s.publicId, detail: `buffered ${buffered} bytes` });
         this.close(s, CLOSE.SLOW_CONSUMER, 'slow consumer: the client did not read its messages');
         continue;
       }
@@ -350,6 +354,7 @@ export class Host {
         if (s.behindSince === 0) s.behindSince = now;
         if (now - s.behindSince >= this.o.slowConsumerMs) {
           this.stats.droppedSlow++;
+          this.o.securityLog?.event('slow_consumer', { code: CLOSE.SLOW_CONSUMER, address: s.address, publicId: s.publicId, detail: `behind for ${this.o.slowConsumerMs} ms` });
           this.close(s, CLOSE.SLOW_CONSUMER, `slow consumer: behind for ${this.o.slowConsumerMs} ms`);
           continue;
         }
@@ -529,6 +534,7 @@ export class Host {
     }
     if (b.tryRemoveTokens(1)) return false;
     this.stats.rateLimited++;
+    this.o.securityLog?.event('rate_limited', { code: ERROR.RATE_LIMITED, address: s.address, publicId: s.publicId, detail: kind });
     s.dropped++;
     if (s.dropped >= this.o.floodLimit) { this.error(s, ERROR.RATE_LIMITED, 'too many messages'); this.close(s, CLOSE.RATE_LIMITED, 'flood'); return true; }
     const now = this.o.clock();
@@ -544,13 +550,14 @@ export class Host {
       this.close(s, CLOSE.TOO_BIG, 'message too big');
       return;
     }
-    if (!isBinary) { this.stats.closedMalformed++; this.error(s, ERROR.BAD_MESSAGE, 'messages are binary FlatBuffers (ClientMessage)'); this.close(s, CLOSE.BAD_MESSAGE, 'text frame'); return; }
+    if (!isBinary) { this.stats.closedMalformed++; this.o.securityLog?.event('malformed', { code: ERROR.BAD_MESSAGE, address: s.address, publicId: s.publicId, detail: 'text frame' }); this.error(s, ERROR.BAD_MESSAGE, 'messages are binary FlatBuffers (ClientMessage)'); this.close(s, CLOSE.BAD_MESSAGE, 'text frame'); return; }
     let m: ClientMessage;
     try {
       m = decodeClient(new Uint8Array(data));
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       this.stats.closedMalformed++;
+      this.o.securityLog?.event('malformed', { code: e.code, address: s.address, publicId: s.publicId, detail: e.reason });
       this.error(s, e.code, e.message);
       this.close(s, CLOSE.BAD_MESSAGE, `malformed: ${e.reason}`);
       return;
@@ -704,8 +711,9 @@ export class Host {
     }
     for (const e of out.effects) {
       switch (e.kind) {
-        case 'kick': this.remove(e.publicId, CLOSE.KICKED, ERROR.NOT_ALLOWED, `kicked: ${e.reason}`); break;
+        case 'kick': this.o.securityLog?.event('kick', { code: CLOSE.KICKED, publicId: e.publicId, detail: e.reason }); this.remove(e.publicId, CLOSE.KICKED, ERROR.NOT_ALLOWED, `kicked: ${e.reason}`); break;
         case 'ban': {
+          this.o.securityLog?.event('ban', { code: CLOSE.BANNED, accountId: e.accountId, detail: `${e.minutes} min: ${e.reason}` });
           const until = this.o.accounts?.ban(e.accountId, e.minutes, e.reason) ?? now + e.minutes * 60_000;
           for (const sess of [...this.sessions]) {
             if (sess.principal?.accountId === e.accountId) this.remove(sess.publicId, CLOSE.BANNED, ERROR.BANNED, `banned until ${new Date(until).toISOString()}: ${e.reason}`, sess);
@@ -782,6 +790,7 @@ export class Host {
       if (!accounts) { reply('404 Not Found', { error: { code: 'NOT_FOUND', message: 'this host has no accounts (guest mode only)' } }); return; }
       const bearer = authorization.startsWith('Bearer ') ? authorization.slice(7).trim() : '';
       const fail = (e: unknown): void => {
+        if (e instanceof AuthError && (e.code === 'INVALID_CREDENTIALS' || e.code === 'RATE_LIMITED' || e.code === 'BANNED')) this.o.securityLog?.event(e.code === 'RATE_LIMITED' ? 'rate_limited' : 'login_failed', { code: e.code, address, detail: action });
         if (!(e instanceof AuthError)) { reply('500 Internal Server Error', { error: { code: 'INTERNAL', message: 'internal error' } }); return; }
         const status = { INVALID_CREDENTIALS: '401 Unauthorized', RATE_LIMITED: '429 Too Many Requests', BAD_VALUE: '400 Bad Request', TAKEN: '409 Conflict', BANNED: '403 Forbidden' }[e.code];
         reply(status, { error: { code: e.code, message: e.message } }, e.code === 'RATE_LIMITED' ? { 'retry-after': String(Math.ceil(e.retryAfterMs / 1000)) } : {});
