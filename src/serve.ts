@@ -14,7 +14,7 @@
  * naming the setting, where it came from and what it must be.
  *
  * Operations: a shard worker that dies or hangs is logged (warn, 'shard worker fault') when the
- * step timeout ends and counted in tessera_shard_recoveries_total; security events are sampled
+ * step timeout (default 750 ms) ends and counted in tessera_shard_recoveries_total; security events are sampled
  * JSON lines (src/net/security-log.ts); the store prunes by age every hour (src/persist/retention.ts);
  * the temporary-admin rule is re-evaluated every minute besides logins.
  */

@@ -53,8 +53,8 @@ test('20 worker kills and WASM traps at random ticks: every tick hashes as the r
   }
 });
 
-test('the default step timeout is at most 2 s, and a dead worker under it is recovered and reported', async () => {
-  expect(DEFAULT_STEP_TIMEOUT_MS).toBeLessThanOrEqual(2000);
+test('the default step timeout is under 1 s (a dead worker is reported within it), and a dead worker under it is recovered and reported', async () => {
+  expect(DEFAULT_STEP_TIMEOUT_MS).toBeLessThan(1000);
   const hashes = reference();
   const reports: ShardRecovery[] = [];
   const w = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, undefined, { workers: 2, onRecovery: (r) => reports.push(r) });
@@ -67,7 +67,7 @@ test('the default step timeout is at most 2 s, and a dead worker under it is rec
       expect(w.hash()).toBe(hashes[t - 1]);
     }
     expect(w.recoveries).toBe(1);
-    expect(reports).toEqual([expect.objectContaining({ tick: 4, attempt: 1, code: 'SHARD_TIMEOUT', recoveries: 1, message: expect.stringMatching(/did not step within 1000 ms/) })]);
+    expect(reports).toEqual([expect.objectContaining({ tick: 4, attempt: 1, code: 'SHARD_TIMEOUT', recoveries: 1, message: expect.stringContaining(`did not step within ${DEFAULT_STEP_TIMEOUT_MS} ms`) })]);
   } finally {
     await w.close();
   }

@@ -213,7 +213,8 @@ export class AccountService {
    * password, indistinguishable). Every attempt is recorded (login_records).
    */
   async login(name: string, password: string, address: string): Promise<{ token: string; expiresMs: number; accountId: number }> {
-    const key = String(name).toLowerCase(), addr = addressKey(address);
+    // a name longer than any account's (32) cannot log in: its first 40 characters key the limits and the record (bounded memory and rows)
+    const key = String(name).slice(0, 40).toLowerCase(), addr = addressKey(String(address).slice(0, 100));
     if (typeof password === 'string' && !wellFormed(password)) throw new AuthError('BAD_VALUE', 'a password must be well-formed text (it has a lone surrogate)');
     const refuse = (wait: number, what: string): AuthError => {
       this.store.recordLogin({ atMs: this.now(), name: key, address, ok: false, reason: 'rate_limited' });

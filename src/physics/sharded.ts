@@ -74,9 +74,12 @@ export interface Partition {
 /**
  * Default step timeout, ms. The coordinator blocks while it waits at the barrier (network I/O of
  * the host included), so this is also the longest a dead or hung worker can freeze the host per
- * attempt; a healthy step takes 1-35 ms here (bench/results), so 1 s is far from a false alarm.
+ * attempt, and when it is reported (onRecovery runs right after the workers are replaced): under
+ * 1 s. A dead worker and a hung one look the same from here (neither counts its shards done).
+ * A healthy step takes 1-35 ms at p99 here (bench/results/amd-epyc-2c), so 750 ms is over 20
+ * times the worst seen; a false alarm would only cost a re-run of the tick (same bits).
  */
-export const DEFAULT_STEP_TIMEOUT_MS = 1000;
+export const DEFAULT_STEP_TIMEOUT_MS = 750;
 
 /** What ShardOptions.onRecovery is told after a tick was recovered. */
 export interface ShardRecovery {
@@ -97,7 +100,7 @@ export interface ShardRecovery {
 export interface ShardOptions {
   /** Worker threads stepping the shards (0: this thread steps them in turn; same bits). */
   workers?: number;
-  /** How long a worker step may take before it counts as a crash (ms). Default DEFAULT_STEP_TIMEOUT_MS (1,000). */
+  /** How long a worker step may take before it counts as a crash (ms). Default DEFAULT_STEP_TIMEOUT_MS (750). */
   stepTimeoutMs?: number;
   /**
    * Called on this thread right after a failed tick was recovered (the shards rebuilt, the
