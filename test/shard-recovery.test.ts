@@ -73,6 +73,25 @@ test('the default step timeout is under 1 s (a dead worker is reported within it
   }
 });
 
+test('a hung worker (spinning, never done) is replaced at the step timeout and reported; every tick hashes as the run without faults', async () => {
+  const hashes = reference();
+  const reports: ShardRecovery[] = [];
+  const w = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, undefined, { workers: 2, stepTimeoutMs: 500, onRecovery: (r) => reports.push(r) });
+  try {
+    const tick = buildRain(w, 300, 12).tick;
+    for (let t = 1; t <= 12; t++) {
+      if (t === 3 || t === 9) w.injectHang(t === 3 ? 0 : 3);
+      tick();
+      expect(w.hash()).toBe(hashes[t - 1]);
+    }
+    expect(reports.map((r) => [r.tick, r.code])).toEqual([[2, 'SHARD_TIMEOUT'], [8, 'SHARD_TIMEOUT']]);
+    expect(w.recoveries).toBe(2);
+  } finally {
+    await w.close();
+  }
+  expect(() => new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }).injectHang(0)).toThrow(RangeError);
+});
+
 test('a trap in a shard run on this thread is recovered the same way', () => {
   const hashes = reference();
   const w = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] });

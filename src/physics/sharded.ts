@@ -96,6 +96,9 @@ export interface ShardRecovery {
   ms: number;
 }
 
+/** Value of a shard's TRAP configuration slot that makes its worker hang (ShardedWorld.injectHang; 1 makes the core trap). */
+export const HANG_HOOK = 2n;
+
 /** Options of a sharded world. */
 export interface ShardOptions {
   /** Worker threads stepping the shards (0: this thread steps them in turn; same bits). */
@@ -608,6 +611,16 @@ export class ShardedWorld {
   /** Test hook: shard `k`'s next tick traps inside WebAssembly after its ghost sync. */
   injectTrap(k: number): void {
     this.i64(this.plan.cfgs[k], SHARD_CFG_SLOTS)[SC.TRAP] = 1n;
+  }
+
+  /**
+   * Test hook: the worker that runs shard `k` hangs (spins, never counting its shards done) at
+   * its next tick, as a worker stuck in an endless loop would, until it is replaced. Throws
+   * RangeError without worker threads (this thread would hang).
+   */
+  injectHang(k: number): void {
+    if (!this.pool) throw new RangeError('injectHang needs worker threads');
+    this.i64(this.plan.cfgs[k], SHARD_CFG_SLOTS)[SC.TRAP] = HANG_HOOK;
   }
 
   /** Advances every shard by one tick and publishes the new state (see the module comment). */
