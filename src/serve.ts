@@ -183,6 +183,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
     onPruned: (c) => { if (Object.values(c).some((n) => n > 0)) log.info(c, 'retention: old rows deleted'); },
     onError: (e) => log.error({ err: e }, 'retention failed'),
   });
+  const accounts = new AccountService(store, { guests: cfg.guests, maxBuckets: cfg.authMaxBuckets });
   const setup = sceneSetup(scene, cfg.workers);
   setup.shardOptions = {
     ...setup.shardOptions, stepTimeoutMs: cfg.shardStepTimeoutMs,
@@ -210,7 +211,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       port: cfg.port, host: cfg.host, tickRate: scene.world.tickRate,
       world: setup,
       worldLoop: { persist: { store, sink, snapshotEvery: cfg.snapshotEvery } },
-      accounts: new AccountService(store, { guests: cfg.guests, maxBuckets: cfg.authMaxBuckets }), avatars: store, artifacts: new ArtifactService(store), records: store,
+      accounts, avatars: store, artifacts: new ArtifactService(store), records: store,
       tempAdminRule: { absentDays: cfg.tempAdminAbsentDays, recentDays: cfg.tempAdminRecentDays }, tempAdminEveryMs: 60_000, securityLog,
       onTick: (r) => metrics.observe(r),
       metrics: () => metrics.text(),
@@ -222,7 +223,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
     store.close();
     throw e;
   }
-  metrics.attach(host);
+  metrics.attach(host, { security: securityLog, accounts });
   securityLog.start();
   retention.start();
   log.info({ port: host.port, host: cfg.host, data: file, scene: cfg.scene, shards: host.world.sim.world.shardCount, workers: cfg.workers, tick: host.world.stream.tick }, 'listening');

@@ -15,7 +15,7 @@ import { CLOSE, ERROR } from '../src/protocol/errors';
 import { RawClient, request, waitFor } from './helpers/net';
 import { testWorld } from './helpers/world-setup';
 
-test('failed logins, limiter refusals and malformed frames are logged with their codes, a flood sampled', async () => {
+test('failed logins, refused tokens, limiter refusals and malformed frames are logged with their codes, a flood sampled', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-seclog-'));
   const store = SqliteStore.open(join(dir, 'a.sqlite'), { durable: false });
   const lines: Array<Record<string, unknown>> = [];
@@ -39,6 +39,14 @@ test('failed logins, limiter refusals and malformed frames are logged with their
     expect(limited[0]).toMatchObject({ code: ERROR.RATE_LIMITED, detail: 'ping', publicId: expect.any(Number) });
     expect(securityLog.counts().rate_limited!.total).toBe(host.statistics.rateLimited);
     flooder.close();
+
+    const forged = new RawClient(url, { headers: { authorization: 'Bearer forged-token' } });
+    expect(await forged.opened).toBe(false);
+    const late = new RawClient(url);
+    await late.opened;
+    late.hello({ token: 'forged-too' });
+    expect((await late.done).code).toBe(CLOSE.UNAUTHENTICATED);
+    expect(lines.filter((l) => l.security === 'login_failed' && l.code === ERROR.UNAUTHENTICATED).map((l) => l.detail)).toEqual(['token refused at upgrade', 'token refused in hello']);
 
     const bad = new RawClient(url);
     await bad.opened;

@@ -475,7 +475,7 @@ export class Host {
         let principal: Principal | null = null;
         if (token) {
           principal = this.authenticate(token);
-          if (!principal) { reply('401 Unauthorized', ERROR.UNAUTHENTICATED, 'the token is not valid'); return; }
+          if (!principal) { this.o.securityLog?.event('login_failed', { code: ERROR.UNAUTHENTICATED, address: dec.decode(res.getRemoteAddressAsText()), detail: 'token refused at upgrade' }); reply('401 Unauthorized', ERROR.UNAUTHENTICATED, 'the token is not valid'); return; }
         }
         const session: Session = {
           id: this.nextSession++, closed: false, principal, address: dec.decode(res.getRemoteAddressAsText()), stream: null, privateId: '', publicId: 0,
@@ -580,7 +580,7 @@ export class Host {
     if (m.version !== PROTOCOL_VERSION) { this.error(s, ERROR.BAD_VERSION, `this host speaks protocol ${PROTOCOL_VERSION}, the client ${m.version}`); this.close(s, CLOSE.BAD_VERSION, 'protocol version'); return; }
     if (!s.principal) {
       s.principal = m.token ? this.authenticate(m.token) : null;
-      if (!s.principal) { this.error(s, ERROR.UNAUTHENTICATED, 'hello carried no valid token'); this.close(s, CLOSE.UNAUTHENTICATED, 'bad token'); return; }
+      if (!s.principal) { this.o.securityLog?.event('login_failed', { code: ERROR.UNAUTHENTICATED, address: s.address, detail: 'token refused in hello' }); this.error(s, ERROR.UNAUTHENTICATED, 'hello carried no valid token'); this.close(s, CLOSE.UNAUTHENTICATED, 'bad token'); return; }
     }
     let stream: EventStream, joined: { publicId: number; connected: boolean };
     try {

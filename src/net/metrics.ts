@@ -10,6 +10,8 @@
  */
 import { Registry, Histogram, Gauge, Counter, collectDefaultMetrics } from 'prom-client';
 import type { Host, TickFigures } from './host';
+import type { SecurityLog } from './security-log';
+import type { AccountService } from '../persist/accounts';
 
 const TICK_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.035, 0.05, 0.1, 0.25, 1];
 
@@ -17,6 +19,8 @@ const TICK_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.035, 0.05, 0.1, 0.25, 
 export class HostMetrics {
   readonly registry = new Registry();
   private host: Host | null = null;
+  private security: SecurityLog | null = null;
+  private accounts: AccountService | null = null;
   private readonly tick: Histogram;
   private readonly step: Histogram;
   private readonly shardStep: Histogram;
@@ -52,12 +56,31 @@ export class HostMetrics {
     counter('tessera_dropped_clients_total', 'Clients dropped as slow or idle', (h) => h.statistics.droppedSlow + h.statistics.droppedIdle);
     counter('tessera_handoffs_total', 'Bodies handed from one shard to another', (h) => h.world.sim.world.handoffs);
     counter('tessera_shard_recoveries_total', 'Ticks re-run after a shard worker died, hung past the step timeout, or a shard trapped', (h) => h.world.sim.world.recoveries);
+    const self = this;
+    const seenSecurity = new Map<string, number>();
+    new Counter({
+      name: 'tessera_security_events_total', help: 'Security events by kind (failed logins, limiter refusals, kicks, bans, malformed and slow-consumer closes), logged or suppressed by sampling', labelNames: ['kind'], registers: [r],
+      collect() {
+        for (const [kind, c] of Object.entries(self.security?.counts() ?? {})) {
+          const d = c.total - (seenSecurity.get(kind) ?? 0);
+          if (d > 0) { this.inc({ kind }, d); seenSecurity.set(kind, c.total); }
+        }
+      },
+    });
+    new Gauge({
+      name: 'tessera_auth_limit_buckets', help: 'Token buckets held by each login/registration limit (bounded by authMaxBuckets)', labelNames: ['limit'], registers: [r],
+      collect() { for (const [limit, n] of Object.entries(self.accounts?.limiterSizes() ?? {})) this.set({ limit }, n); },
+    });
     gauge('tessera_shard_bodies', 'Bodies a shard has authority over', (h, g) => h.world.sim.world.counts().forEach((c, k) => g.set({ shard: String(k) }, c.owned)), ['shard']);
     gauge('tessera_shard_ghosts', 'Ghost copies a shard simulates near its borders', (h, g) => h.world.sim.world.counts().forEach((c, k) => g.set({ shard: String(k) }, c.ghosts)), ['shard']);
   }
 
-  /** Starts reading figures from `host`. */
-  attach(host: Host): void { this.host = host; }
+  /** Starts reading figures from `host`, and optionally its security log and account service. */
+  attach(host: Host, extra: { security?: SecurityLog; accounts?: AccountService } = {}): void {
+    this.host = host;
+    this.security = extra.security ?? null;
+    this.accounts = extra.accounts ?? null;
+  }
 
   /** Records one tick (Host option onTick). */
   observe(r: TickFigures): void {
