@@ -103,11 +103,12 @@ describe('accounts', () => {
     store.close();
   });
 
-  test('brute force: the 6th attempt on one account within a minute is rate limited, even with the right password', async () => {
+  test('brute force: the 6th attempt on one account from one address is rate limited, even with the right password', async () => {
+    // (per account and address since issue 15: the owner elsewhere is not locked out, see persist-auth-limits.test.ts)
     const { store, svc } = setup();
     await svc.register('gina', 'password-1');
-    for (let i = 0; i < 5; i++) expect(await code(svc.login('gina', `guess-${i}`, `10.0.0.${i}`))).toBe('INVALID_CREDENTIALS');
-    const e = (await svc.login('gina', 'password-1', '10.0.0.99').then(() => null, (x) => x as AuthError)) as AuthError;
+    for (let i = 0; i < 5; i++) expect(await code(svc.login('gina', `guess-${i}`, '10.0.0.1'))).toBe('INVALID_CREDENTIALS');
+    const e = (await svc.login('gina', 'password-1', '10.0.0.1').then(() => null, (x) => x as AuthError)) as AuthError;
     expect(e.code).toBe(ERROR.RATE_LIMITED);
     expect(e.retryAfterMs).toBeGreaterThan(0);
     // another account is not affected

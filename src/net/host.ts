@@ -45,6 +45,7 @@ import type { ArtifactService } from '../persist/artifacts';
 import type { AdminStore, ChatStore } from '../persist/store';
 import { DEFAULT_TEMP_ADMIN_RULE, evaluateTempAdmin, type TempAdminRule } from '../social/temp-admin';
 import { SocialSim, type SocialOutput } from '../social/social-sim';
+import type { SecurityLog } from './security-log';
 
 /** Who a token belongs to (accountId for accounts of the store; none for guests and custom authenticators). */
 export interface Principal { account: string; guest: boolean; accountId?: number; /** 'player' (default), 'moderator' or 'admin'. */ role?: string }
@@ -100,6 +101,10 @@ export interface HostOptions {
   records?: ChatStore & AdminStore;
   /** The temporary-admin rule's days (seed 000; needs `accounts`). Default 7 days absent, 3 days recent. */
   tempAdminRule?: TempAdminRule;
+  /** Period of re-evaluating the temporary-admin rule besides start and logins, ms (needs `accounts`; 0: never). Default 60,000. */
+  tempAdminEveryMs?: number;
+  /** Security events (failed logins, limiter refusals, kicks, bans, malformed and slow-consumer closes) as sampled JSON lines (src/net/security-log.ts). Default none. */
+  securityLog?: SecurityLog;
   /** Called when an admin's shutdown command has stopped the host (the process should exit). */
   onShutdown?: (reason: string) => void;
   /** Accept the token "guest". Default true. */
@@ -191,10 +196,11 @@ export class Host {
   private app: TemplatedApp;
   private listen: us_listen_socket | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private tempAdminTimer: NodeJS.Timeout | null = null;
   private readonly sessions = new Set<Session>();
   private nextSession = 1;
   private stopping = false;
-  private readonly o: Required<Omit<HostOptions, 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits' | 'accounts' | 'avatars' | 'artifacts' | 'records' | 'tempAdminRule' | 'onShutdown' | 'metrics' | 'web'>> & HostOptions;
+  private readonly o: Required<Omit<HostOptions, 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits' | 'accounts' | 'avatars' | 'artifacts' | 'records' | 'tempAdminRule' | 'tempAdminEveryMs' | 'securityLog' | 'onShutdown' | 'metrics' | 'web'>> & HostOptions;
   /** World step times of the last 2,000 ticks, ms. */
   private readonly stepTimes: number[] = [];
 
@@ -265,6 +271,8 @@ export class Host {
       });
     });
     if (!h.o.manualTicks) h.schedule(performance.now());
+    const every = opts.tempAdminEveryMs ?? 60_000;
+    if (h.o.accounts && every > 0) (h.tempAdminTimer = setInterval(() => { if (!h.stopping) h.reevaluateTempAdmin(); }, every)).unref();
     return h;
   }
 
@@ -336,6 +344,7 @@ export class Host {
       const buffered = ws.getBufferedAmount();
       if (buffered > this.o.maxBackpressure) {
         this.stats.droppedSlow++;
+        this.o.securityLog?.event('slow_consumer', { code: CLOSE.SLOW_CONSUMER, address: s.address, publicId: s.publicId, detail: `buffered ${buffered} bytes` });
         this.close(s, CLOSE.SLOW_CONSUMER, 'slow consumer: the client did not read its messages');
         continue;
       }
@@ -345,6 +354,7 @@ export class Host {
         if (s.behindSince === 0) s.behindSince = now;
         if (now - s.behindSince >= this.o.slowConsumerMs) {
           this.stats.droppedSlow++;
+          this.o.securityLog?.event('slow_consumer', { code: CLOSE.SLOW_CONSUMER, address: s.address, publicId: s.publicId, detail: `behind for ${this.o.slowConsumerMs} ms` });
           this.close(s, CLOSE.SLOW_CONSUMER, `slow consumer: behind for ${this.o.slowConsumerMs} ms`);
           continue;
         }
@@ -465,7 +475,7 @@ export class Host {
         let principal: Principal | null = null;
         if (token) {
           principal = this.authenticate(token);
-          if (!principal) { reply('401 Unauthorized', ERROR.UNAUTHENTICATED, 'the token is not valid'); return; }
+          if (!principal) { this.o.securityLog?.event('login_failed', { code: ERROR.UNAUTHENTICATED, address: dec.decode(res.getRemoteAddressAsText()), detail: 'token refused at upgrade' }); reply('401 Unauthorized', ERROR.UNAUTHENTICATED, 'the token is not valid'); return; }
         }
         const session: Session = {
           id: this.nextSession++, closed: false, principal, address: dec.decode(res.getRemoteAddressAsText()), stream: null, privateId: '', publicId: 0,
@@ -524,6 +534,7 @@ export class Host {
     }
     if (b.tryRemoveTokens(1)) return false;
     this.stats.rateLimited++;
+    this.o.securityLog?.event('rate_limited', { code: ERROR.RATE_LIMITED, address: s.address, publicId: s.publicId, detail: kind });
     s.dropped++;
     if (s.dropped >= this.o.floodLimit) { this.error(s, ERROR.RATE_LIMITED, 'too many messages'); this.close(s, CLOSE.RATE_LIMITED, 'flood'); return true; }
     const now = this.o.clock();
@@ -539,13 +550,14 @@ export class Host {
       this.close(s, CLOSE.TOO_BIG, 'message too big');
       return;
     }
-    if (!isBinary) { this.stats.closedMalformed++; this.error(s, ERROR.BAD_MESSAGE, 'messages are binary FlatBuffers (ClientMessage)'); this.close(s, CLOSE.BAD_MESSAGE, 'text frame'); return; }
+    if (!isBinary) { this.stats.closedMalformed++; this.o.securityLog?.event('malformed', { code: ERROR.BAD_MESSAGE, address: s.address, publicId: s.publicId, detail: 'text frame' }); this.error(s, ERROR.BAD_MESSAGE, 'messages are binary FlatBuffers (ClientMessage)'); this.close(s, CLOSE.BAD_MESSAGE, 'text frame'); return; }
     let m: ClientMessage;
     try {
       m = decodeClient(new Uint8Array(data));
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       this.stats.closedMalformed++;
+      this.o.securityLog?.event('malformed', { code: e.code, address: s.address, publicId: s.publicId, detail: e.reason });
       this.error(s, e.code, e.message);
       this.close(s, CLOSE.BAD_MESSAGE, `malformed: ${e.reason}`);
       return;
@@ -568,7 +580,7 @@ export class Host {
     if (m.version !== PROTOCOL_VERSION) { this.error(s, ERROR.BAD_VERSION, `this host speaks protocol ${PROTOCOL_VERSION}, the client ${m.version}`); this.close(s, CLOSE.BAD_VERSION, 'protocol version'); return; }
     if (!s.principal) {
       s.principal = m.token ? this.authenticate(m.token) : null;
-      if (!s.principal) { this.error(s, ERROR.UNAUTHENTICATED, 'hello carried no valid token'); this.close(s, CLOSE.UNAUTHENTICATED, 'bad token'); return; }
+      if (!s.principal) { this.o.securityLog?.event('login_failed', { code: ERROR.UNAUTHENTICATED, address: s.address, detail: 'token refused in hello' }); this.error(s, ERROR.UNAUTHENTICATED, 'hello carried no valid token'); this.close(s, CLOSE.UNAUTHENTICATED, 'bad token'); return; }
     }
     let stream: EventStream, joined: { publicId: number; connected: boolean };
     try {
@@ -699,8 +711,9 @@ export class Host {
     }
     for (const e of out.effects) {
       switch (e.kind) {
-        case 'kick': this.remove(e.publicId, CLOSE.KICKED, ERROR.NOT_ALLOWED, `kicked: ${e.reason}`); break;
+        case 'kick': this.o.securityLog?.event('kick', { code: CLOSE.KICKED, publicId: e.publicId, detail: e.reason }); this.remove(e.publicId, CLOSE.KICKED, ERROR.NOT_ALLOWED, `kicked: ${e.reason}`); break;
         case 'ban': {
+          this.o.securityLog?.event('ban', { code: CLOSE.BANNED, accountId: e.accountId, detail: `${e.minutes} min: ${e.reason}` });
           const until = this.o.accounts?.ban(e.accountId, e.minutes, e.reason) ?? now + e.minutes * 60_000;
           for (const sess of [...this.sessions]) {
             if (sess.principal?.accountId === e.accountId) this.remove(sess.publicId, CLOSE.BANNED, ERROR.BANNED, `banned until ${new Date(until).toISOString()}: ${e.reason}`, sess);
@@ -726,7 +739,7 @@ export class Host {
 
   /**
    * Re-evaluates the temporary-admin rule (seed 000; src/social/temp-admin.ts) and publishes
-   * '_ta' into the world stream when its answer changed. Runs at start and after every login.
+   * '_ta' into the world stream when its answer changed. Runs at start, after every login and every tempAdminEveryMs.
    */
   private reevaluateTempAdmin(): void {
     const acc = this.o.accounts;
@@ -777,6 +790,7 @@ export class Host {
       if (!accounts) { reply('404 Not Found', errorBody(ERROR.NOT_FOUND, 'this host has no accounts (guest mode only)')); return; }
       const bearer = authorization.startsWith('Bearer ') ? authorization.slice(7).trim() : '';
       const fail = (e: unknown): void => {
+        if (e instanceof AuthError && (e.code === ERROR.INVALID_CREDENTIALS || e.code === ERROR.RATE_LIMITED || e.code === ERROR.BANNED)) this.o.securityLog?.event(e.code === ERROR.RATE_LIMITED ? 'rate_limited' : 'login_failed', { code: e.code, address, detail: action });
         if (!(e instanceof AuthError)) { reply('500 Internal Server Error', errorBody(ERROR.INTERNAL, 'internal error')); return; }
         const status = { [ERROR.INVALID_CREDENTIALS]: '401 Unauthorized', [ERROR.RATE_LIMITED]: '429 Too Many Requests', [ERROR.BAD_VALUE]: '400 Bad Request', [ERROR.TAKEN]: '409 Conflict', [ERROR.BANNED]: '403 Forbidden' }[e.code];
         reply(status, errorBody(e.code, e.message), e.code === ERROR.RATE_LIMITED ? { 'retry-after': String(Math.ceil(e.retryAfterMs / 1000)) } : {});
@@ -791,7 +805,7 @@ export class Host {
       }
       const name = typeof body.name === 'string' ? body.name : '', password = typeof body.password === 'string' ? body.password : '';
       switch (action) {
-        case 'register': accounts.register(name, password).then((a) => reply('201 Created', { accountId: a.id }), fail); return;
+        case 'register': accounts.register(name, password, address).then((a) => reply('201 Created', { accountId: a.id }), fail); return;
         case 'login': accounts.login(name, password, address).then((s) => { this.reevaluateTempAdmin(); reply('200 OK', { token: s.token, expiresMs: s.expiresMs, accountId: s.accountId }); }, fail); return;
         case 'refresh': try { reply('200 OK', accounts.refresh(bearer)); } catch (e) { fail(e); } return;
         case 'logout': {
@@ -860,6 +874,7 @@ export class Host {
     if (this.stopping) return;
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.tempAdminTimer) clearInterval(this.tempAdminTimer);
     if (this.listen) { uws.us_listen_socket_close(this.listen); this.listen = null; }
     if (this.o.worldLoop?.persist) await this.world.flush();   // artifacts sync through onSnapshot
     for (const [publicId, accountId] of this.accountOf) {
