@@ -26,7 +26,7 @@ test('failed logins, refused tokens, limiter refusals and malformed frames are l
   try {
     const r = await request('POST', `http://127.0.0.1:${host.port}/auth/login`, JSON.stringify({ name: 'nobody', password: 'wrong password' }));
     expect(r.status).toBe(401);
-    expect(lines).toContainEqual(expect.objectContaining({ security: 'login_failed', code: 'INVALID_CREDENTIALS', address: expect.any(String) }));
+    expect(lines).toContainEqual(expect.objectContaining({ security: 'login_failed', code: ERROR.INVALID_CREDENTIALS, address: expect.any(String) }));
 
     const flooder = new RawClient(url);
     await flooder.opened;

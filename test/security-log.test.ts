@@ -4,6 +4,7 @@
  * in one summary line. Fake clock, a logger that keeps its lines.
  */
 import { SecurityLog } from '../src/net/security-log';
+import { ERROR } from '../src/protocol/errors';
 
 function setup(perSecond = 3) {
   const lines: Array<Record<string, unknown> & { msg: string }> = [];
@@ -14,10 +15,10 @@ function setup(perSecond = 3) {
 
 test('each event is a line with its kind, code and context', () => {
   const { lines, log } = setup();
-  log.event('login_failed', { code: 'INVALID_CREDENTIALS', address: '192.0.2.1', detail: 'login' });
+  log.event('login_failed', { code: ERROR.INVALID_CREDENTIALS, address: '192.0.2.1', detail: 'login' });
   log.event('malformed', { code: 1000, address: '192.0.2.2', publicId: 4, detail: 'OUT_OF_BOUNDS' });
   expect(lines).toEqual([
-    { security: 'login_failed', code: 'INVALID_CREDENTIALS', address: '192.0.2.1', detail: 'login', msg: 'login failed' },
+    { security: 'login_failed', code: ERROR.INVALID_CREDENTIALS, address: '192.0.2.1', detail: 'login', msg: 'login failed' },
     { security: 'malformed', code: 1000, address: '192.0.2.2', publicId: 4, detail: 'OUT_OF_BOUNDS', msg: 'malformed' },
   ]);
   expect(JSON.parse(JSON.stringify(lines[1]))).toEqual(lines[1]);
