@@ -89,7 +89,7 @@ export class BotRun {
     for (let i = 0; i < this.o.count; i++) {
       this.bots.push({ i, ws: null, open: false, publicId: 0, seq: 0, avatar: null, at: null, wantPosition: false, heading: [1, 0], wp: i % WAYPOINTS.length, lastTick: -1, nextChat: now + Math.random() * this.o.chatEverySec * 1000, nextThrow: now + Math.random() * this.o.throwEverySec * 1000, pingSent: new Map(), nonce: 0n, everConnected: false, retryMs: 250, token: 'guest' });
     }
-    this.bots.forEach((b, k) => this.timers.push(setTimeout(() => void this.connect(b), (k * 1000) / this.o.rampPerSec)));
+    this.bots.forEach((b, k) => { this.timers.push(setTimeout(() => void this.connect(b), (k * 1000) / this.o.rampPerSec)); });
     this.timers.push(setInterval(() => this.tick(), 100));
     this.timers.push(setInterval(() => this.ping(), 1000));
     if (this.o.progressEverySec > 0) this.timers.push(setInterval(() => this.o.log(this.progress()), this.o.progressEverySec * 1000));

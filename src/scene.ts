@@ -85,12 +85,12 @@ export function parseScene(raw: unknown): SceneFile {
     }
   }
   if (!Array.isArray(s.spawnPoints) || s.spawnPoints.length === 0) throw new SceneError('spawnPoints', 'must list at least one [x, y, z]');
-  s.spawnPoints.forEach((p, i) => vec(p, `spawnPoints[${i}]`));
+  s.spawnPoints.forEach((p, i) => { vec(p, `spawnPoints[${i}]`); });
   ((s.statics ?? []) as unknown[]).forEach((st, i) => {
     const o = st as Record<string, Record<string, unknown>>;
     const at = `statics[${i}]`;
     if (o?.plane) { vec(o.plane.normal, `${at}.plane.normal`); num(o.plane.offset, `${at}.plane.offset`, -1e6, 1e6); }
-    else if (o?.box) { vec(o.box.center, `${at}.box.center`); vec(o.box.half, `${at}.box.half`).forEach((h, k) => num(h, `${at}.box.half[${k}]`, 0.01, 1e4)); }
+    else if (o?.box) { vec(o.box.center, `${at}.box.center`); vec(o.box.half, `${at}.box.half`).forEach((h, k) => { num(h, `${at}.box.half[${k}]`, 0.01, 1e4); }); }
     else if (o?.stairs) {
       vec(o.stairs.from, `${at}.stairs.from`);
       if (!['+x', '-x', '+z', '-z'].includes(o.stairs.direction as string)) throw new SceneError(`${at}.stairs.direction`, 'must be "+x", "-x", "+z" or "-z"');

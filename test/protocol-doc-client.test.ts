@@ -14,8 +14,8 @@ import {
   ClientAck, ClientHello, ClientInput, ClientMessage, ClientPayload, ClientPing, ClientPublish, InputFrame,
 } from '../src/protocol/generated/client_generated';
 import {
-  BodyHandle, BodyShape, BodyState, ServerDelta, ServerError, ServerEvents, ServerMessage, ServerPayload, ServerPong,
-  ServerSnapshot, ServerWelcome, StreamEvent,
+  type BodyHandle, type BodyShape, type BodyState, ServerDelta, ServerError, ServerEvents, ServerMessage, ServerPayload, ServerPong,
+  ServerSnapshot, ServerWelcome, type StreamEvent,
 } from '../src/protocol/generated/server_generated';
 import { Host } from '../src/net/host';
 import { testWorld } from './helpers/world-setup';

@@ -71,8 +71,8 @@ export class HostMetrics {
       name: 'tessera_auth_limit_buckets', help: 'Token buckets held by each login/registration limit (bounded by authMaxBuckets)', labelNames: ['limit'], registers: [r],
       collect() { for (const [limit, n] of Object.entries(self.accounts?.limiterSizes() ?? {})) this.set({ limit }, n); },
     });
-    gauge('tessera_shard_bodies', 'Bodies a shard has authority over', (h, g) => h.world.sim.world.counts().forEach((c, k) => g.set({ shard: String(k) }, c.owned)), ['shard']);
-    gauge('tessera_shard_ghosts', 'Ghost copies a shard simulates near its borders', (h, g) => h.world.sim.world.counts().forEach((c, k) => g.set({ shard: String(k) }, c.ghosts)), ['shard']);
+    gauge('tessera_shard_bodies', 'Bodies a shard has authority over', (h, g) => h.world.sim.world.counts().forEach((c, k) => { g.set({ shard: String(k) }, c.owned); }), ['shard']);
+    gauge('tessera_shard_ghosts', 'Ghost copies a shard simulates near its borders', (h, g) => h.world.sim.world.counts().forEach((c, k) => { g.set({ shard: String(k) }, c.ghosts); }), ['shard']);
   }
 
   /** Starts reading figures from `host`, and optionally its security log and account service. */
@@ -86,7 +86,7 @@ export class HostMetrics {
   observe(r: TickFigures): void {
     this.tick.observe(r.ms / 1000);
     this.step.observe(r.stepMs / 1000);
-    r.shardStepMs.forEach((ms, k) => this.shardStep.observe({ shard: String(k) }, ms / 1000));
+    r.shardStepMs.forEach((ms, k) => { this.shardStep.observe({ shard: String(k) }, ms / 1000); });
   }
 
   /** The exposition text and its content type. */

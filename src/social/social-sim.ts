@@ -44,7 +44,7 @@ import { ERROR, type ErrorCode } from '../protocol/errors';
 import { CHAT_CHANNEL, OWNERSHIP_RULE } from '../protocol/messages';
 import { maySetRole } from './temp-admin';
 import { toRaw, toRawVec, withinDistance, type RawVec3 } from '../physics/integer';
-import { createHash } from 'node:crypto';
+import type { createHash } from 'node:crypto';
 
 /** Ownership rule of an object (seed 002). */
 export type OwnershipRule = 'ask' | 'deny' | 'allow';
@@ -396,7 +396,7 @@ export class SocialSim {
       }
       default: {
         const members = this.groups.get(to);
-        if (!members || !members.has(from)) { this.error(from, ERROR.NOT_ALLOWED, `join group ${JSON.stringify(to)} before writing to it`); return; }
+        if (!members?.has(from)) { this.error(from, ERROR.NOT_ALLOWED, `join group ${JSON.stringify(to)} before writing to it`); return; }
         recipients = [...members];
         key = `group:${to}`;
       }
@@ -535,7 +535,8 @@ export class SocialSim {
   private admin(e: StreamEvent, world: SocialWorld, commands: Command[]): void {
     const from = e.origin, m = json(e.body);
     const cmd = typeof m?.cmd === 'string' ? m.cmd : '';
-    const args = Array.isArray(m?.args) && (m?.args as unknown[]).every((a) => typeof a === 'string') ? (m?.args as string[]) : null;
+    const raw: unknown = m?.args;
+    const args = Array.isArray(raw) && raw.every((a) => typeof a === 'string') ? (raw as string[]) : null;
     const result = (ok: boolean, message: string): void => {
       this.out.outbox.push({ to: [from], msg: { kind: 'adminResult', command: cmd, ok, message } });
       this.out.audit.push({ tick: e.tick, actor: this.principal(from), actorPublicId: from, command: cmd, args: args ?? [], ok, message });
