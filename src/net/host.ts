@@ -308,12 +308,12 @@ export class Host {
     }
     const direct = this.directMessages(r.tick, r.social, r.refused);
     this.sendTick(closed, direct);
-    this.social(r.tick, r.social);
+    this.social(r.social);
     const ms = performance.now() - t0;
     keepLast(this.tickTimes, ms, 2000);
     keepLast(this.stepTimes, r.ms, 2000);
     const shardStepMs = this.world.sim.world.counts().map((c) => c.stepMs);
-    shardStepMs.forEach((x, k) => keepLast((this.shardStepTimes[k] ??= []), x, 2000));
+    shardStepMs.forEach((x, k) => { keepLast((this.shardStepTimes[k] ??= []), x, 2000); });
     this.stats.ticks++;
     this.o.onTick?.({ ...r, ms, stepMs: r.ms, shardStepMs });
   }
@@ -703,7 +703,7 @@ export class Host {
   }
 
   /** Writes chat lines and admin records, and carries out the admin effects decided in the tick. */
-  private social(tick: number, out: SocialOutput): void {
+  private social(out: SocialOutput): void {
     const rec = this.o.records, now = this.o.clock();
     if (rec) {
       rec.appendChat(out.chat.map((l) => ({ channel: l.key, tick: l.tick, sender: l.from === 0 ? 0 : this.world.sim.social.principal(l.from), text: l.text })));
