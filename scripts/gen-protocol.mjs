@@ -1,6 +1,8 @@
-// Regenerates the FlatBuffers TypeScript in src/protocol/generated/ from schemas/*.fbs with
-// one fixed command (flatc 2.0.8, Debian's flatbuffers-compiler, `--ts`). The output is
-// committed and never edited by hand.
+// Regenerates src/protocol/generated/ from schemas/*.fbs with fixed flatc commands (flatc
+// 2.0.8, Debian's flatbuffers-compiler): the FlatBuffers TypeScript (`--ts`) and
+// descriptors_generated.ts, the verifier's view of the schemas, rendered from the binary
+// schemas flatc writes (`-b --schema`, .bfbs, read by scripts/bfbs-descriptors.mjs). The
+// output is committed and never edited by hand.
 //
 //   node scripts/gen-protocol.mjs           regenerate in place (developer machines); without
 //                                           flatc, keep the committed files and say so
@@ -13,6 +15,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, cpSync, statSync, exist
 import { join, dirname, relative } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
+import { renderDescriptors } from './bfbs-descriptors.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'src', 'protocol', 'generated');
@@ -50,6 +54,14 @@ const schemas = readdirSync(join(root, 'schemas')).filter((f) => f.endsWith('.fb
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-fbs-'));
 try {
   execFileSync('flatc', ['--ts', '-o', tmp, ...schemas], { cwd: root, stdio: 'inherit' });
+  const bfbsDir = mkdtempSync(join(tmpdir(), 'tessera-bfbs-'));
+  try {
+    execFileSync('flatc', ['-b', '--schema', '--bfbs-builtins', '--bfbs-filenames', 'schemas', '-o', bfbsDir, ...schemas], { cwd: root, stdio: 'inherit' });
+    const bfbs = readdirSync(bfbsDir).filter((f) => f.endsWith('.bfbs')).sort().map((f) => join(bfbsDir, f));
+    writeFileSync(join(tmp, 'descriptors_generated.ts'), renderDescriptors(bfbs, FLATC_VERSION));
+  } finally {
+    rmSync(bfbsDir, { recursive: true, force: true });
+  }
   const fresh = listFiles(tmp), committed = listFiles(outDir);
   const differs = fresh.length !== committed.length || fresh.some((f, i) => f !== committed[i] ||
     !readFileSync(join(tmp, f)).equals(readFileSync(join(outDir, f))));

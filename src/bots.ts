@@ -18,6 +18,7 @@ import WebSocket from 'ws';
 import * as flatbuffers from 'flatbuffers';
 import * as S from './protocol/generated/server_generated';
 import { encodeClient, decodeServer } from './protocol/codec';
+import { ERROR, type ErrorBody } from './protocol/errors';
 import { CHAT_CHANNEL, PROTOCOL_VERSION, type ClientMessage } from './protocol/messages';
 
 /** Options of a bot run. */
@@ -88,7 +89,7 @@ export class BotRun {
     for (let i = 0; i < this.o.count; i++) {
       this.bots.push({ i, ws: null, open: false, publicId: 0, seq: 0, avatar: null, at: null, wantPosition: false, heading: [1, 0], wp: i % WAYPOINTS.length, lastTick: -1, nextChat: now + Math.random() * this.o.chatEverySec * 1000, nextThrow: now + Math.random() * this.o.throwEverySec * 1000, pingSent: new Map(), nonce: 0n, everConnected: false, retryMs: 250, token: 'guest' });
     }
-    this.bots.forEach((b, k) => this.timers.push(setTimeout(() => void this.connect(b), (k * 1000) / this.o.rampPerSec)));
+    this.bots.forEach((b, k) => { this.timers.push(setTimeout(() => void this.connect(b), (k * 1000) / this.o.rampPerSec)); });
     this.timers.push(setInterval(() => this.tick(), 100));
     this.timers.push(setInterval(() => this.ping(), 1000));
     if (this.o.progressEverySec > 0) this.timers.push(setInterval(() => this.o.log(this.progress()), this.o.progressEverySec * 1000));
@@ -131,11 +132,13 @@ export class BotRun {
   private async login(b: Bot): Promise<string> {
     const http = this.o.url.replace(/^ws/, 'http').replace(/\/ws$/, '');
     const body = JSON.stringify({ name: `${this.o.name}-${b.i}`, password: `password of ${this.o.name}-${b.i}` });
-    const post = (path: string): Promise<{ status: number; json: { token?: string } }> => fetch(`${http}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } })
-      .then(async (r) => ({ status: r.status, json: (await r.json()) as { token?: string } }));
+    type Answer = { token?: string } & Partial<ErrorBody>;
+    const post = (path: string): Promise<{ status: number; json: Answer }> => fetch(`${http}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } })
+      .then(async (r) => ({ status: r.status, json: (await r.json()) as Answer }));
     let r = await post('/auth/login');
-    if (r.status === 401) { await post('/auth/register'); r = await post('/auth/login'); }
-    if (r.status !== 200 || !r.json.token) throw new Error(`login ${r.status}`);
+    // an unknown name and a wrong password both answer INVALID_CREDENTIALS: register, then log in again
+    if (r.json.error?.code === ERROR.INVALID_CREDENTIALS) { await post('/auth/register'); r = await post('/auth/login'); }
+    if (r.status !== 200 || !r.json.token) throw new Error(`login ${r.status}${r.json.error ? ` ${r.json.error.name}: ${r.json.error.message}` : ''}`);
     return r.json.token;
   }
 

@@ -6,6 +6,7 @@
  *   tessera inspect    prints a summary of a database's newest snapshot
  *   tessera bots       a load generator of bot players (src/bots.ts)
  *   tessera selfcheck  build information of the core and a determinism self-check of its variants
+ *   tessera accounts   create accounts (the first admin), set roles, list, ban, unban (src/cli/accounts.ts)
  *
  * Errors a user can act on (configuration, scene, database) print one line and exit 2.
  */
@@ -23,6 +24,7 @@ import { Core, createMemory, wasmPath, type CoreVariant } from './physics/wasm';
 import { planLayout } from './physics/layout';
 import { xxh64 } from './physics/xxhash64';
 import { PhysicsWorld } from './physics/world';
+import { accountsCommand, CliError } from './cli/accounts';
 
 /**
  * State hash and median tick time (ms) of a small demo scene: `n` spheres of 0.5 m dropped on
@@ -108,9 +110,18 @@ export function program(): Command {
     .addOption(new Option('--no-guests', 'refuse the "guest" token'))
     .addOption(new Option('--snapshot-every <ticks>', `ticks between world snapshots [${DEFAULT_SERVE.snapshotEvery}]`))
     .addOption(new Option('--log-level <level>', `pino level [${DEFAULT_SERVE.logLevel}]`))
+    .addOption(new Option('--shard-step-timeout-ms <ms>', `a shard worker slower than this is dead or hung: logged, replaced, the tick re-run [${DEFAULT_SERVE.shardStepTimeoutMs}]`))
+    .addOption(new Option('--temp-admin-absent-days <days>', `temporary admin: days without an admin login (X) [${DEFAULT_SERVE.tempAdminAbsentDays}]`))
+    .addOption(new Option('--temp-admin-recent-days <days>', `temporary admin: a candidate logged in within these days (Y) [${DEFAULT_SERVE.tempAdminRecentDays}]`))
+    .addOption(new Option('--log-retention-days <days>', `world log kept before the newest snapshot, days (0 = forever) [${DEFAULT_SERVE.logRetentionDays}]`))
+    .addOption(new Option('--chat-retention-days <days>', `chat history kept, days (0 = forever) [${DEFAULT_SERVE.chatRetentionDays}]`))
+    .addOption(new Option('--admin-retention-days <days>', `admin records kept, days (0 = forever) [${DEFAULT_SERVE.adminRetentionDays}]`))
+    .addOption(new Option('--login-retention-days <days>', `login records kept, days (0 = forever) [${DEFAULT_SERVE.loginRetentionDays}]`))
+    .addOption(new Option('--auth-max-buckets <n>', `most buckets per login/registration limit (~230 bytes each) [${DEFAULT_SERVE.authMaxBuckets}]`))
     .addOption(new Option('-c, --config <file>', 'JSON file with the same settings (flags and TESSERA_* variables win)'))
     .action(async (o: Record<string, unknown>) => {
-      const cfg = resolveConfig({ port: o.port, host: o.host, data: o.data, scene: o.scene, workers: o.workers, guests: o.guests, snapshotEvery: o.snapshotEvery, logLevel: o.logLevel }, process.env, o.config as string | undefined);
+      // commander names each flag's value after the setting (--snapshot-every -> snapshotEvery)
+      const cfg = resolveConfig(Object.fromEntries(Object.keys(DEFAULT_SERVE).map((k) => [k, o[k]])), process.env, o.config as string | undefined);
       // handlers first: a signal that arrives while the server starts stops it as soon as it is up
       let server: Awaited<ReturnType<typeof serve>> | null = null, signalled: string | null = null;
       const stop = (sig: string): void => {
@@ -190,12 +201,13 @@ export function program(): Command {
       setTimeout(() => process.exit(0), 100);
     });
   p.command('selfcheck').description('core build information and a determinism self-check of its variants').action(() => selfCheck());
+  accountsCommand(p, DEFAULT_SERVE.data);
   return p;
 }
 
 /** Errors a user can fix: one line, exit 2. */
 function userError(e: unknown): boolean {
-  if (e instanceof ConfigError || e instanceof SceneError || e instanceof PersistError) {
+  if (e instanceof ConfigError || e instanceof SceneError || e instanceof PersistError || e instanceof CliError) {
     console.error(`tessera: ${e.message}`);
     process.exit(2);
   }

@@ -5,7 +5,8 @@
  *   {
  *     "format": "tessera.scene.v1",
  *     "world":      { "capacity": 8192, "tickRate": 20, "maxBodyRadius": 1, "sleep": true,
- *                     "spawnLimit": 3, "spawnRange": 10 },      spheres a player may have out at once, and how far from its avatar
+ *                     "spawnLimit": 3, "spawnRange": 10,        spheres a player (account or guest) may have out at once, and how far from its avatar
+ *                     "spawnLingerTicks": 0 },                 ticks its spheres stay after its last session left (default 0)
  *     "partition":  { "xCuts": [0], "zCuts": [0] },          shard borders (optional: one shard)
  *     "spawnPoints": [[0, 1.2, 0], ...],                      where avatars appear (at least one)
  *     "statics": [                                           fixed geometry
@@ -30,7 +31,7 @@ import type { ShardedWorld } from './physics/sharded';
 /** A parsed scene file. */
 export interface SceneFile {
   format: 'tessera.scene.v1';
-  world: { capacity: number; tickRate: number; maxBodyRadius?: number; sleep?: boolean; spawnLimit?: number; spawnRange?: number };
+  world: { capacity: number; tickRate: number; maxBodyRadius?: number; sleep?: boolean; spawnLimit?: number; spawnRange?: number; spawnLingerTicks?: number };
   partition?: { xCuts: number[]; zCuts: number[] };
   spawnPoints: Vec3[];
   statics?: Array<{ plane: { normal: Vec3; offset: number } } | { box: { center: Vec3; half: Vec3 } } | { stairs: Stairs }>;
@@ -74,6 +75,7 @@ export function parseScene(raw: unknown): SceneFile {
   if (w.maxBodyRadius !== undefined) num(w.maxBodyRadius, 'world.maxBodyRadius', 0.05, 10);
   if (w.spawnLimit !== undefined) num(w.spawnLimit, 'world.spawnLimit', 0, 1000, true);
   if (w.spawnRange !== undefined) num(w.spawnRange, 'world.spawnRange', 0, 1000);
+  if (w.spawnLingerTicks !== undefined) num(w.spawnLingerTicks, 'world.spawnLingerTicks', 0, 10_000_000, true);
   if (s.partition !== undefined) {
     const p = s.partition as Record<string, unknown>;
     for (const k of ['xCuts', 'zCuts']) {
@@ -83,12 +85,12 @@ export function parseScene(raw: unknown): SceneFile {
     }
   }
   if (!Array.isArray(s.spawnPoints) || s.spawnPoints.length === 0) throw new SceneError('spawnPoints', 'must list at least one [x, y, z]');
-  s.spawnPoints.forEach((p, i) => vec(p, `spawnPoints[${i}]`));
+  s.spawnPoints.forEach((p, i) => { vec(p, `spawnPoints[${i}]`); });
   ((s.statics ?? []) as unknown[]).forEach((st, i) => {
     const o = st as Record<string, Record<string, unknown>>;
     const at = `statics[${i}]`;
     if (o?.plane) { vec(o.plane.normal, `${at}.plane.normal`); num(o.plane.offset, `${at}.plane.offset`, -1e6, 1e6); }
-    else if (o?.box) { vec(o.box.center, `${at}.box.center`); vec(o.box.half, `${at}.box.half`).forEach((h, k) => num(h, `${at}.box.half[${k}]`, 0.01, 1e4)); }
+    else if (o?.box) { vec(o.box.center, `${at}.box.center`); vec(o.box.half, `${at}.box.half`).forEach((h, k) => { num(h, `${at}.box.half[${k}]`, 0.01, 1e4); }); }
     else if (o?.stairs) {
       vec(o.stairs.from, `${at}.stairs.from`);
       if (!['+x', '-x', '+z', '-z'].includes(o.stairs.direction as string)) throw new SceneError(`${at}.stairs.direction`, 'must be "+x", "-x", "+z" or "-z"');
@@ -140,6 +142,7 @@ export function sceneSetup(s: SceneFile, workers = 0): WorldSetup {
     spawnPoints: s.spawnPoints,
     spawnLimit: s.world.spawnLimit,
     spawnRange: s.world.spawnRange,
+    spawnLingerTicks: s.world.spawnLingerTicks,
     scene: (w) => buildScene(w, s),
   };
 }

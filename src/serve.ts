@@ -6,9 +6,17 @@
  *
  * Configuration, strongest first: command-line flags, environment variables (TESSERA_PORT,
  * TESSERA_HOST, TESSERA_DATA, TESSERA_SCENE, TESSERA_WORKERS, TESSERA_GUESTS,
- * TESSERA_SNAPSHOT_EVERY, TESSERA_LOG_LEVEL), a JSON file (`--config`, same keys as ServeConfig),
+ * TESSERA_SNAPSHOT_EVERY, TESSERA_LOG_LEVEL, TESSERA_SHARD_STEP_TIMEOUT_MS,
+ * TESSERA_TEMP_ADMIN_ABSENT_DAYS, TESSERA_TEMP_ADMIN_RECENT_DAYS, TESSERA_LOG_RETENTION_DAYS,
+ * TESSERA_CHAT_RETENTION_DAYS, TESSERA_ADMIN_RETENTION_DAYS, TESSERA_LOGIN_RETENTION_DAYS,
+ * TESSERA_AUTH_MAX_BUCKETS), a JSON file (`--config`, same keys as ServeConfig),
  * then the embedded defaults (DEFAULT_SERVE). Invalid values are refused with ConfigError
  * naming the setting, where it came from and what it must be.
+ *
+ * Operations: a shard worker that dies or hangs is logged (warn, 'shard worker fault') when the
+ * step timeout (default 750 ms) ends and counted in tessera_shard_recoveries_total; security events are sampled
+ * JSON lines (src/net/security-log.ts); the store prunes by age every hour (src/persist/retention.ts);
+ * the temporary-admin rule is re-evaluated every minute besides logins.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -21,6 +29,10 @@ import { SnapshotWriter } from './persist/snapshot-writer';
 import { AccountService } from './persist/accounts';
 import { ArtifactService } from './persist/artifacts';
 import { loadScene, sceneSetup } from './scene';
+import { SecurityLog } from './net/security-log';
+import { RetentionSchedule } from './persist/retention';
+import { DEFAULT_STEP_TIMEOUT_MS } from './physics/sharded';
+import { DEFAULT_MAX_BUCKETS } from './persist/rate-buckets';
 
 /** What `tessera serve` runs with. */
 export interface ServeConfig {
@@ -40,12 +52,30 @@ export interface ServeConfig {
   snapshotEvery: number;
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
   logLevel: string;
+  /** How long a shard worker's step may take before the worker counts as dead or hung and the tick is recovered, ms (the host waits this long at most). */
+  shardStepTimeoutMs: number;
+  /** Temporary-admin rule (seed 000): days without a permanent admin login before a temporary admin is chosen (X). */
+  tempAdminAbsentDays: number;
+  /** Temporary-admin rule: days within which a candidate must have logged in (Y). */
+  tempAdminRecentDays: number;
+  /** Days of world log kept before the newest snapshot (0 = forever). */
+  logRetentionDays: number;
+  /** Days of chat history kept (0 = forever). */
+  chatRetentionDays: number;
+  /** Days of admin records kept (0 = forever). */
+  adminRetentionDays: number;
+  /** Days of login records (and expired sessions) kept (0 = forever). */
+  loginRetentionDays: number;
+  /** Most buckets each login/registration limit keeps (about 230 bytes each, six limits). */
+  authMaxBuckets: number;
 }
 
 /** The embedded defaults: the demo world on port 9001, SQLite under ./data/, a worker per core, guests on. */
 export const DEFAULT_SERVE: ServeConfig = {
   port: 9001, host: '127.0.0.1', data: './data', scene: join(__dirname, '..', '..', '..', 'scenes', 'demo.json'),
   workers: availableParallelism(), guests: true, snapshotEvery: 200, logLevel: 'info',
+  shardStepTimeoutMs: DEFAULT_STEP_TIMEOUT_MS, tempAdminAbsentDays: 7, tempAdminRecentDays: 3,
+  logRetentionDays: 2, chatRetentionDays: 90, adminRetentionDays: 365, loginRetentionDays: 30, authMaxBuckets: DEFAULT_MAX_BUCKETS,
 };
 
 /** A setting that cannot be used. */
@@ -59,6 +89,9 @@ export class ConfigError extends Error {
 const ENV: Record<keyof ServeConfig, string> = {
   port: 'TESSERA_PORT', host: 'TESSERA_HOST', data: 'TESSERA_DATA', scene: 'TESSERA_SCENE', workers: 'TESSERA_WORKERS',
   guests: 'TESSERA_GUESTS', snapshotEvery: 'TESSERA_SNAPSHOT_EVERY', logLevel: 'TESSERA_LOG_LEVEL',
+  shardStepTimeoutMs: 'TESSERA_SHARD_STEP_TIMEOUT_MS', tempAdminAbsentDays: 'TESSERA_TEMP_ADMIN_ABSENT_DAYS', tempAdminRecentDays: 'TESSERA_TEMP_ADMIN_RECENT_DAYS',
+  logRetentionDays: 'TESSERA_LOG_RETENTION_DAYS', chatRetentionDays: 'TESSERA_CHAT_RETENTION_DAYS', adminRetentionDays: 'TESSERA_ADMIN_RETENTION_DAYS',
+  loginRetentionDays: 'TESSERA_LOGIN_RETENTION_DAYS', authMaxBuckets: 'TESSERA_AUTH_MAX_BUCKETS',
 };
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -99,6 +132,10 @@ function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
     case 'port': return int(0, 65535);
     case 'workers': return int(0, 64);
     case 'snapshotEvery': return int(1, 1_000_000);
+    case 'shardStepTimeoutMs': return int(50, 60_000);
+    case 'tempAdminAbsentDays': case 'tempAdminRecentDays': return int(1, 3650);
+    case 'logRetentionDays': case 'chatRetentionDays': case 'adminRetentionDays': case 'loginRetentionDays': return int(0, 36_500);
+    case 'authMaxBuckets': return int(100, 10_000_000);
     case 'guests': {
       if (typeof raw === 'boolean') return raw;
       const v = String(raw).trim().toLowerCase();
@@ -141,6 +178,17 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   const sink = await SnapshotWriter.start(file, { onWritten: (w) => log.debug({ tick: w.tick, bytes: w.bytes, ms: Math.round(w.ms) }, 'snapshot written') });
   store.handOverCheckpoints();
   const metrics = new HostMetrics();
+  const securityLog = new SecurityLog(log);
+  const retention = new RetentionSchedule(store, cfg, {
+    onPruned: (c) => { if (Object.values(c).some((n) => n > 0)) log.info(c, 'retention: old rows deleted'); },
+    onError: (e) => log.error({ err: e }, 'retention failed'),
+  });
+  const accounts = new AccountService(store, { guests: cfg.guests, maxBuckets: cfg.authMaxBuckets });
+  const setup = sceneSetup(scene, cfg.workers);
+  setup.shardOptions = {
+    ...setup.shardOptions, stepTimeoutMs: cfg.shardStepTimeoutMs,
+    onRecovery: (r) => log.warn({ tick: r.tick, attempt: r.attempt, code: r.code, detail: r.message, recoveries: r.recoveries, ms: Math.round(r.ms) }, 'shard worker fault: the tick was recovered'),
+  };
   let stopping: Promise<void> | null = null;
   let host: Host;
   let done = (): void => {};
@@ -148,6 +196,8 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   const stop = (reason = 'stop'): Promise<void> => {
     stopping ??= (async () => {
       log.info({ reason }, 'stopping');
+      retention.stop();
+      securityLog.stop();
       await host.stop();
       await sink.close();
       store.close();
@@ -159,9 +209,10 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   try {
     host = await Host.start({
       port: cfg.port, host: cfg.host, tickRate: scene.world.tickRate,
-      world: sceneSetup(scene, cfg.workers),
+      world: setup,
       worldLoop: { persist: { store, sink, snapshotEvery: cfg.snapshotEvery } },
-      accounts: new AccountService(store, { guests: cfg.guests }), avatars: store, artifacts: new ArtifactService(store), records: store,
+      accounts, avatars: store, artifacts: new ArtifactService(store), records: store,
+      tempAdminRule: { absentDays: cfg.tempAdminAbsentDays, recentDays: cfg.tempAdminRecentDays }, tempAdminEveryMs: 60_000, securityLog,
       onTick: (r) => metrics.observe(r),
       metrics: () => metrics.text(),
       web: join(__dirname, '..', '..', 'web'),
@@ -172,7 +223,9 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
     store.close();
     throw e;
   }
-  metrics.attach(host);
+  metrics.attach(host, { security: securityLog, accounts });
+  securityLog.start();
+  retention.start();
   log.info({ port: host.port, host: cfg.host, data: file, scene: cfg.scene, shards: host.world.sim.world.shardCount, workers: cfg.workers, tick: host.world.stream.tick }, 'listening');
   return { host, log, stop, stopped };
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Host } from '../src/net/host';
 import { SqliteStore } from '../src/persist/sqlite-store';
 import { AccountService } from '../src/persist/accounts';
-import { CLOSE } from '../src/protocol/errors';
+import { CLOSE, ERROR } from '../src/protocol/errors';
 import { RawClient, request } from './helpers/net';
 import { testWorld } from './helpers/world-setup';
 
@@ -34,7 +34,7 @@ function requestWithAuth(method: string, u: string, body: string, token?: string
 
 test('register, log in, open the WebSocket with the token, refresh, log out', async () => {
   expect((await post('/auth/register', { name: 'mira', password: 'a long password' })).status).toBe(201);
-  expect((await post('/auth/register', { name: 'MIRA', password: 'another password' })).json.error.code).toBe('TAKEN');
+  expect((await post('/auth/register', { name: 'MIRA', password: 'another password' })).json.error).toEqual({ code: ERROR.TAKEN, name: 'TAKEN', message: 'that name is taken' });
   const login = await post('/auth/login', { name: 'mira', password: 'a long password' });
   expect(login.status).toBe(200);
   const token = login.json.token as string;
@@ -68,7 +68,8 @@ test('wrong password and unknown name: the same 401; brute force: 429 RATE_LIMIT
   let last = wrong;
   for (let i = 0; i < 6 && last.status !== 429; i++) last = await post('/auth/login', { name: 'nils', password: `guess ${i}` });
   expect(last.status).toBe(429);
-  expect(last.json.error.code).toBe('RATE_LIMITED');
+  expect(last.json.error).toMatchObject({ code: ERROR.RATE_LIMITED, name: 'RATE_LIMITED' });
+  expect(wrong.json.error).toMatchObject({ code: ERROR.INVALID_CREDENTIALS, name: 'INVALID_CREDENTIALS' });
 });
 
 test('guest mode off: the guest token is refused; no game message is processed before authentication', async () => {
@@ -83,7 +84,7 @@ test('guest mode off: the guest token is refused; no game message is processed b
   expect((await sneaky.done).code).toBe(CLOSE.UNAUTHENTICATED);
   await new Promise((r) => setTimeout(r, 150));
   expect(host.hub.get('world')!.log().some((e) => e.type === 'sneak')).toBe(false);
-  expect((await requestWithAuth('POST', `${http}/auth/login`, '{bad json')).json.error.code).toBe('BAD_VALUE');
+  expect((await requestWithAuth('POST', `${http}/auth/login`, '{bad json')).json.error).toMatchObject({ code: ERROR.BAD_VALUE, name: 'BAD_VALUE' });
 });
 
 test('an account\'s avatar is saved when it leaves and comes back where it left', async () => {

@@ -28,7 +28,7 @@ describe('bodies that are JSON but not objects on /auth/*', () => {
   test.each(['null', '3', '"name"', '[]', 'true'])('POST /auth/login and /auth/register with %s: 400 BAD_VALUE, the host lives', async (body) => {
     for (const action of ['login', 'register', 'refresh', 'logout']) {
       const r = await request('POST', `${http}/auth/${action}`, body);
-      expect([r.status, r.json.error?.code]).toEqual([400, 'BAD_VALUE']);
+      expect([r.status, r.json.error?.code]).toEqual([400, ERROR.BAD_VALUE]);
     }
     expect((await request('GET', `${http}/healthz`)).status).toBe(200);
     expect(host.statistics.faults).toBe(0);

@@ -45,7 +45,7 @@ test('graceful stop and start on the same file: same tick, hash, public ids and 
     clients.push(ann);
     await ann.connect();
     for (let k = 0; k < 30; k++) {
-      clients.forEach((c, i) => c.sendInput({ seq: k, walkX: i * 400 - 400, walkZ: 700, jump: k % 11 === i }));
+      clients.forEach((c, i) => { c.sendInput({ seq: k, walkX: i * 400 - 400, walkZ: 700, jump: k % 11 === i }); });
       await sleep(50);
     }
     for (const c of clients.splice(0)) c.close();

@@ -270,34 +270,55 @@ describe('world stream fan-out', () => {
 });
 
 describe('backpressure', () => {
-  test('a client that stops reading is dropped with 4008 while another is served at the tick rate', async () => {
-    const h = await Host.start({ port: 0, world: testWorld({ spheres: 0 }), softBackpressure: 64 * 1024, slowConsumerMs: 500, maxPayloadLength: 8192, rateLimits: { publish: { perSecond: 5000, burst: 5000 } } });
+  test('a client that stops reading is dropped with 4008 while another gets every tick', async () => {
+    // Manual ticks and a fake clock: the rule is "over softBackpressure for slowConsumerMs of
+    // the host's clock", so the test asserts it tick by tick, whatever the machine's load. uWS's
+    // idle timeout (silenceMs) is set far away so only our rule can drop the slow reader.
+    let now = 1_000_000;
+    const h = await Host.start({
+      port: 0, world: testWorld({ spheres: 0 }), manualTicks: true, clock: () => now, silenceMs: 600_000,
+      softBackpressure: 64 * 1024, slowConsumerMs: 500, maxPayloadLength: 8192,
+      rateLimits: { publish: { perSecond: 1e6, burst: 1e6 }, ping: { perSecond: 1e6, burst: 1e6 } },
+    });
     const u = `ws://127.0.0.1:${h.port}/ws`;
     try {
       const reader = new RawClient(u);
       await reader.opened;
       reader.hello({ privateId: 'reader' });
       const slow = await connectNonReader(h.port, [encodeClient({ kind: 'hello', version: 1, token: 'guest', stream: 'world', privateId: 'slow', lastKnownTick: null, interest: null })]);
-      await waitFor(() => h.clientCount === 2, 3000, 'both joined');
+      await waitFor(() => h.clientCount === 2, 10_000, 'both joined');
       const blob = 'x'.repeat(4000);
-      const t0 = Date.now();
-      // 4 KB events to everyone on the stream until the slow one is dropped (about 1 MB per second)
-      while (h.statistics.droppedSlow === 0 && Date.now() - t0 < 30_000) {
+      // 48 KB of events to everyone on the stream each tick until the slow one is dropped
+      let nonce = 0n, behindAt = -1;
+      for (let k = 0; h.statistics.droppedSlow === 0; k++) {
+        if (k > 5000) throw new Error('the slow reader was never dropped');
         for (let i = 0; i < 12; i++) reader.send({ kind: 'publish', type: 'blob', body: blob });
-        await new Promise((r) => setTimeout(r, 50));
+        const n = ++nonce;
+        reader.send({ kind: 'ping', nonce: n });                                   // the host has read the blobs when it answers
+        await reader.until(() => reader.of('pong').some((m) => m.nonce === n), 30_000, 'pong');
+        now += 50;
+        const skipped = h.statistics.skippedDeltas;
+        h.tickOnce();
+        if (behindAt < 0 && h.statistics.skippedDeltas > skipped) behindAt = now;
+        const t = h.world.stream.tick;
+        await reader.until(() => reader.of('events').some((m) => m.tick === t), 30_000, `tick ${t}`);
       }
       expect(h.statistics.droppedSlow).toBe(1);
       expect(h.clientCount).toBe(1);
-      // the reader kept receiving every tick meanwhile
-      const ticks = reader.of('events').map((e) => e.tick);
-      expect(ticks.length).toBeGreaterThan(((Date.now() - t0) / 50) * 0.8);
+      // dropped after slowConsumerMs of the host's clock behind, not before
+      expect(behindAt).toBeGreaterThan(0);
+      expect(now - behindAt).toBeGreaterThanOrEqual(500);
+      expect(now - behindAt).toBeLessThanOrEqual(500 + 50);
+      // the reader received every tick meanwhile, in order
+      const ticks = reader.of('events').map((e) => e.tick).filter((t, i, a) => i === 0 || t !== a[i - 1]);
       for (let i = 1; i < ticks.length; i++) expect(ticks[i]).toBe(ticks[i - 1] + 1);
+      expect(ticks.at(-1)).toBe(h.world.stream.tick);
       slow.destroy();
       reader.close();
     } finally {
       await h.stop();
     }
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('shutdown', () => {

@@ -97,7 +97,7 @@ describe('round trips', () => {
     expect(Object.keys(SERVER_SAMPLES)).toEqual([...SERVER_KINDS]);
     expect(Object.keys(SHARD_SAMPLES)).toEqual([...SHARD_KINDS]);
     // KINDS[t - 1] is the kind of union tag t (the generated enums, e.g. ClientPayload.ClientHello = 1)
-    const tags = (e: Record<string, string | number>): string[] => Object.keys(e).filter((k) => isNaN(Number(k)) && k !== 'NONE').sort((x, y) => Number(e[x]) - Number(e[y]));
+    const tags = (e: Record<string, string | number>): string[] => Object.keys(e).filter((k) => Number.isNaN(Number(k)) && k !== 'NONE').sort((x, y) => Number(e[x]) - Number(e[y]));
     expect(tags(ClientPayload).map((t) => t.replace(/^Client/, ''))).toEqual(CLIENT_KINDS.map((k) => k[0].toUpperCase() + k.slice(1)));
     expect(tags(ServerPayload).map((t) => t.replace(/^Server/, ''))).toEqual(SERVER_KINDS.map((k) => k[0].toUpperCase() + k.slice(1)));
     expect(tags(ShardPayload).map((t) => t.replace(/^Shard/, ''))).toEqual(SHARD_KINDS.map((k) => k[0].toUpperCase() + k.slice(1)));

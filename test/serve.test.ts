@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNodeClient } from '../src/client/node';
-import { resolveConfig, ConfigError, DEFAULT_SERVE } from '../src/serve';
+import pino from 'pino';
+import { resolveConfig, ConfigError, DEFAULT_SERVE, serve } from '../src/serve';
 import { parseScene, SceneError } from '../src/scene';
 import { request, waitFor } from './helpers/net';
 import { builtCli, startServe } from './helpers/child-host';
@@ -106,3 +107,37 @@ test('bad settings stop serve with one line and exit code 2', () => {
     expect(s.stderr).toMatch(/scene world\.capacity: must be an integer in 16\.\.1000000/);
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('operations settings (issue 15): shard step timeout, temporary-admin X and Y, retention, limit buckets; each checked with its source', () => {
+  const cfg = resolveConfig({ shardStepTimeoutMs: '400', tempAdminAbsentDays: '10' }, { TESSERA_TEMP_ADMIN_RECENT_DAYS: '2', TESSERA_LOG_RETENTION_DAYS: '0', TESSERA_AUTH_MAX_BUCKETS: '5000' });
+  expect(cfg).toMatchObject({ shardStepTimeoutMs: 400, tempAdminAbsentDays: 10, tempAdminRecentDays: 2, logRetentionDays: 0, chatRetentionDays: 90, authMaxBuckets: 5000 });
+  expect(DEFAULT_SERVE.shardStepTimeoutMs).toBeLessThanOrEqual(2000);
+  const err = (f: () => unknown): string => { try { f(); return 'ok'; } catch (e) { return e instanceof ConfigError ? e.message : String(e); } };
+  expect(err(() => resolveConfig({ tempAdminAbsentDays: '0' }, {}))).toMatch(/tempAdminAbsentDays \(from --temp-admin-absent-days\): must be an integer 1..3650/);
+  expect(err(() => resolveConfig({}, { TESSERA_CHAT_RETENTION_DAYS: '-1' }))).toMatch(/chatRetentionDays \(from TESSERA_CHAT_RETENTION_DAYS\)/);
+  const r = spawnSync(process.execPath, [builtCli(), 'serve', '--shard-step-timeout-ms', '10'], { encoding: 'utf8' });
+  expect(r.status).toBe(2);
+  expect(r.stderr.trim()).toBe('tessera: shardStepTimeoutMs (from --shard-step-timeout-ms): must be an integer 50..60000, got "10"');
+});
+
+test('serve: a dead shard worker is logged as a fault and counted in tessera_shard_recoveries_total; the world goes on', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-serve-ops-'));
+  const lines: Array<{ msg: string; code?: string; tick?: number; level: number }> = [];
+  const log = pino({ level: 'info' }, { write: (l: string) => { lines.push(JSON.parse(l)); } });
+  const s = await serve(resolveConfig({ port: '0', data: dir, workers: '2', shardStepTimeoutMs: '300', scene: join(__dirname, '..', 'scenes', 'demo.json') }, {}), log);
+  try {
+    expect(s.host.world.sim.world.stepTimeoutMs).toBe(300);
+    await waitFor(() => s.host.world.stream.tick > 5, 10_000, 'ticks');
+    s.host.world.sim.world.pool!.killWorker(0);
+    await waitFor(() => lines.some((l) => l.msg.startsWith('shard worker fault')), 10_000, 'the fault logged');
+    expect(lines.find((l) => l.msg.startsWith('shard worker fault'))).toMatchObject({ level: 40, code: 'SHARD_TIMEOUT' });
+    const at = s.host.world.stream.tick;
+    await waitFor(() => s.host.world.stream.tick > at + 5, 10_000, 'ticks after the recovery');
+    const metrics = (await request('GET', `http://127.0.0.1:${s.host.port}/metrics`)).json as string;
+    expect(metrics).toMatch(/^# TYPE tessera_shard_recoveries_total counter$/m);
+    expect(Number(/^tessera_shard_recoveries_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+  } finally {
+    await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);

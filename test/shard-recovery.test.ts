@@ -5,7 +5,7 @@
  * published board, the workers are replaced and the tick runs again: the hash of every tick
  * equals the unsharded run's.
  */
-import { ShardedWorld } from '../src/physics/sharded';
+import { ShardedWorld, DEFAULT_STEP_TIMEOUT_MS, type ShardRecovery } from '../src/physics/sharded';
 import { PhysicsWorld } from '../src/physics/world';
 import { buildRain, rainConfig } from './helpers/scenes';
 import { mulberry32 } from './helpers/bigref';
@@ -21,7 +21,8 @@ function reference(): bigint[] {
 
 test('20 worker kills and WASM traps at random ticks: every tick hashes as the run without faults', async () => {
   const hashes = reference();
-  const faulty = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, undefined, { workers: 2, stepTimeoutMs: 1500 });
+  const reports: ShardRecovery[] = [];
+  const faulty = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, undefined, { workers: 2, stepTimeoutMs: 1500, onRecovery: (r) => reports.push(r) });
   try {
     const tick = buildRain(faulty, 300, 12).tick;
     const rng = mulberry32(99);
@@ -39,9 +40,56 @@ test('20 worker kills and WASM traps at random ticks: every tick hashes as the r
       if (h !== hashes[t - 1]) throw new Error(`tick ${t} (${fault ?? 'no fault'}): ${h.toString(16)} != ${hashes[t - 1].toString(16)}`);
     }
     expect(faulty.recoveries).toBeGreaterThanOrEqual(20);
+    // every recovery was reported as it happened, with what went wrong: a killed worker never
+    // reaches the barrier (timeout), a trap is reported by its worker (failed)
+    expect(reports).toHaveLength(faulty.recoveries);
+    expect(reports.map((r) => r.recoveries)).toEqual(reports.map((_, i) => i + 1));
+    for (const [t, fault] of faults) {
+      const first = reports.find((r) => r.tick === t - 1);
+      expect({ t, code: first?.code }).toEqual({ t, code: fault === 'kill' ? 'SHARD_TIMEOUT' : 'SHARD_FAILED' });
+    }
   } finally {
     await faulty.close();
   }
+});
+
+test('the default step timeout is under 1 s (a dead worker is reported within it), and a dead worker under it is recovered and reported', async () => {
+  expect(DEFAULT_STEP_TIMEOUT_MS).toBeLessThan(1000);
+  const hashes = reference();
+  const reports: ShardRecovery[] = [];
+  const w = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, undefined, { workers: 2, onRecovery: (r) => reports.push(r) });
+  try {
+    expect(w.stepTimeoutMs).toBe(DEFAULT_STEP_TIMEOUT_MS);
+    const tick = buildRain(w, 300, 12).tick;
+    for (let t = 1; t <= 10; t++) {
+      if (t === 5) w.pool!.killWorker(1);
+      tick();
+      expect(w.hash()).toBe(hashes[t - 1]);
+    }
+    expect(w.recoveries).toBe(1);
+    expect(reports).toEqual([expect.objectContaining({ tick: 4, attempt: 1, code: 'SHARD_TIMEOUT', recoveries: 1, message: expect.stringContaining(`did not step within ${DEFAULT_STEP_TIMEOUT_MS} ms`) })]);
+  } finally {
+    await w.close();
+  }
+});
+
+test('a hung worker (spinning, never done) is replaced at the step timeout and reported; every tick hashes as the run without faults', async () => {
+  const hashes = reference();
+  const reports: ShardRecovery[] = [];
+  const w = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, undefined, { workers: 2, stepTimeoutMs: 500, onRecovery: (r) => reports.push(r) });
+  try {
+    const tick = buildRain(w, 300, 12).tick;
+    for (let t = 1; t <= 12; t++) {
+      if (t === 3 || t === 9) w.injectHang(t === 3 ? 0 : 3);
+      tick();
+      expect(w.hash()).toBe(hashes[t - 1]);
+    }
+    expect(reports.map((r) => [r.tick, r.code])).toEqual([[2, 'SHARD_TIMEOUT'], [8, 'SHARD_TIMEOUT']]);
+    expect(w.recoveries).toBe(2);
+  } finally {
+    await w.close();
+  }
+  expect(() => new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }).injectHang(0)).toThrow(RangeError);
 });
 
 test('a trap in a shard run on this thread is recovered the same way', () => {
@@ -54,4 +102,8 @@ test('a trap in a shard run on this thread is recovered the same way', () => {
     expect(w.hash()).toBe(hashes[t - 1]);
   }
   expect(w.recoveries).toBe(3);
+});
+
+test('a step timeout that is not positive is refused', () => {
+  expect(() => new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, undefined, { stepTimeoutMs: 0 })).toThrow(RangeError);
 });

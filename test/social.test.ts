@@ -83,6 +83,31 @@ describe('chat', () => {
     } finally { await t.close(); }
   });
 
+  test('the chat budget is per principal: an account has one over all its sessions and private ids, a new private id does not refill it; refilled budgets are forgotten', async () => {
+    const t = new Table(['player', 'player']);
+    const s = t.loop.stream;
+    const join = (c: string): number => { const { publicId } = s.connect(c); s.publishServer('_id', `${publicId},101,player`); return publicId; };   // account of p1
+    try {
+      const second = join('p1-second');
+      t.step();
+      for (let k = 0; k < 3; k++) { t.send(1, 'ch', { c: 0, to: '', t: `a${k}` }); s.publish('p1-second', 'ch', JSON.stringify({ c: 0, to: '', t: `b${k}` })); }
+      let out = t.step();
+      expect(t.chats(out, 2)).toEqual(['a0', 'a1', 'a2', 'b0', 'b1']);           // burst 5 for account 101, not 5 per session (canonical order: by origin)
+      expect(out.outbox.filter((o) => o.to.includes(second) && o.msg.kind === 'error').map((o) => (o.msg as { code: number }).code)).toEqual([ERROR.RATE_LIMITED]);
+      s.disconnect('p1-second');
+      t.step();
+      join('p1-third');                                                        // a new private id of the same account
+      t.step();
+      s.publish('p1-third', 'ch', JSON.stringify({ c: 0, to: '', t: 'fresh budget?' }));
+      out = t.step();
+      expect(t.chats(out, 2)).toEqual([]);
+      const budgets = (): unknown[] => (JSON.parse(t.loop.sim.social.save()) as { chatBudget: unknown[] }).chatBudget;
+      expect(budgets().length).toBe(1);
+      for (let k = 0; k < 120; k++) { s.heard('p1-third'); t.step(); }          // 6 s: the budget is full again
+      expect(budgets()).toEqual([]);
+    } finally { await t.close(); }
+  });
+
   test('rate limit (burst 5, then 1 per second), mute with expiry, length and Unicode checks, all with clear errors', async () => {
     const t = new Table(['player', 'moderator']);
     try {

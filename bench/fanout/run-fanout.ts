@@ -306,7 +306,7 @@ class RssGuard {
   readonly peak: Record<string, number> = {};
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly server: Child, private readonly clients: Child[], serverMiB: number, clientMiB: number) {
+  constructor(readonly server: Child, readonly clients: Child[], serverMiB: number, clientMiB: number) {
     this.timer = setInterval(() => {
       for (const c of [server, ...clients]) {
         const r = rssMiB(c.proc.pid);

@@ -43,9 +43,9 @@
  *                      (merging replaces entries with the same engine/scene/N)
  *   --no-write         print only
  */
-import { fork } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
+import { fork } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { PeerAdapterLoader } from './adapter';
 import { cannonLoader } from './cannon';
 import { machineInfo, repoRoot } from '../results';

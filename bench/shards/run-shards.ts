@@ -562,7 +562,7 @@ function resultsMarkdown(f: ResultsFile): string {
     `- machine: ${m.cpuModel}, ${m.cores} logical cores, ${m.memoryGiB} GiB, ${m.platform}/${m.arch} (\`${m.slug}\`)`,
     `- node ${f.meta.node} (V8 ${f.meta.v8}); assemblyscript ${f.meta.packages.assemblyscript}, benchmark ${f.meta.packages.benchmark}; children run with \`${f.ticks[0]?.execArgv.join(' ') ?? ''}\``,
     `- git: ${git}`,
-    `- load average (1 / 5 / 15 min) before the run: ${load(f.loadAvgBefore)}, after: ${load(f.loadAvgAfter)} (the run\'s own 2-thread rows)`,
+    `- load average (1 / 5 / 15 min) before the run: ${load(f.loadAvgBefore)}, after: ${load(f.loadAvgAfter)} (the run's own 2-thread rows)`,
     `- ticks: ${ticks.join('; ')}`,
     '',
     '**Results are medians on a shared 2-core box**: another engineer may have been running tests at the same',

@@ -216,7 +216,7 @@ export class TesseraClient {
 
   /** Sends a message if connected; returns false when there is no open socket. */
   send(m: ClientMessage): boolean {
-    if (!this.ws || this.ws.readyState !== 1) return false;
+    if (this.ws?.readyState !== 1) return false;
     this.ws.send(encodeClient(m));
     return true;
   }

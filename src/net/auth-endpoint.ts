@@ -3,6 +3,7 @@
  * AccountService (src/persist/accounts.ts). Tokens travel in bodies and headers only, never in URLs.
  */
 import { AuthError } from '../persist/accounts';
+import { ERROR, errorBody } from '../protocol/errors';
 import type { HostContext } from './context';
 import { bearerOf, INTERNAL_BODY, readBody } from './http';
 import type { HttpResponse } from './uws';
@@ -16,14 +17,15 @@ import type { HttpResponse } from './uws';
  */
 export function authEndpoint(h: HostContext, res: HttpResponse, action: string, authorization: string, address: string): void {
   const accounts = h.o.accounts;
-  readBody(res, 4096, { error: { code: 'TOO_LARGE', message: 'at most 4 KiB' } }, (raw, reply) => {
-    if (!accounts) { reply('404 Not Found', { error: { code: 'NOT_FOUND', message: 'this host has no accounts (guest mode only)' } }); return; }
+  readBody(res, 4096, errorBody(ERROR.TOO_LARGE, 'at most 4 KiB'), (raw, reply) => {
+    if (!accounts) { reply('404 Not Found', errorBody(ERROR.NOT_FOUND, 'this host has no accounts (guest mode only)')); return; }
     const bearer = bearerOf(authorization);
     const internal = (e: unknown): void => { h.fault('http.auth', e); reply('500 Internal Server Error', INTERNAL_BODY); };
     const fail = (e: unknown): void => {
+      if (e instanceof AuthError && (e.code === ERROR.INVALID_CREDENTIALS || e.code === ERROR.RATE_LIMITED || e.code === ERROR.BANNED)) h.o.securityLog?.event(e.code === ERROR.RATE_LIMITED ? 'rate_limited' : 'login_failed', { code: e.code, address, detail: action });
       if (!(e instanceof AuthError)) { internal(e); return; }
-      const status = { INVALID_CREDENTIALS: '401 Unauthorized', RATE_LIMITED: '429 Too Many Requests', BAD_VALUE: '400 Bad Request', TAKEN: '409 Conflict', BANNED: '403 Forbidden' }[e.code];
-      reply(status, { error: { code: e.code, message: e.message } }, e.code === 'RATE_LIMITED' ? { 'retry-after': String(Math.ceil(e.retryAfterMs / 1000)) } : {});
+      const status = { [ERROR.INVALID_CREDENTIALS]: '401 Unauthorized', [ERROR.RATE_LIMITED]: '429 Too Many Requests', [ERROR.BAD_VALUE]: '400 Bad Request', [ERROR.TAKEN]: '409 Conflict', [ERROR.BANNED]: '403 Forbidden' }[e.code];
+      reply(status, errorBody(e.code, e.message), e.code === ERROR.RATE_LIMITED ? { 'retry-after': String(Math.ceil(e.retryAfterMs / 1000)) } : {});
     };
     let body: { name?: unknown; password?: unknown } = {};
     try {
@@ -33,21 +35,21 @@ export function authEndpoint(h: HostContext, res: HttpResponse, action: string, 
       if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TypeError('not an object');
       body = v as typeof body;
     } catch {
-      reply('400 Bad Request', { error: { code: 'BAD_VALUE', message: 'the body is a JSON object: {"name": "...", "password": "..."}' } });
+      reply('400 Bad Request', errorBody(ERROR.BAD_VALUE, 'the body is a JSON object: {"name": "...", "password": "..."}'));
       return;
     }
     const name = typeof body.name === 'string' ? body.name : '', password = typeof body.password === 'string' ? body.password : '';
     switch (action) {
       // a throw in a continuation would be an unhandled rejection (process exit): caught, 500
-      case 'register': accounts.register(name, password).then((a) => reply('201 Created', { accountId: a.id }), fail).catch(internal); return;
+      case 'register': accounts.register(name, password, address).then((a) => reply('201 Created', { accountId: a.id }), fail).catch(internal); return;
       case 'login': accounts.login(name, password, address).then((s) => { h.reevaluateTempAdmin(); reply('200 OK', { token: s.token, expiresMs: s.expiresMs, accountId: s.accountId }); }, fail).catch(internal); return;
       case 'refresh': try { reply('200 OK', accounts.refresh(bearer)); } catch (e) { fail(e); } return;
       case 'logout': {
         const ok = accounts.logout(bearer);
-        reply(ok ? '200 OK' : '401 Unauthorized', ok ? { ok } : { error: { code: 'INVALID_CREDENTIALS', message: 'the session is not valid' } });
+        reply(ok ? '200 OK' : '401 Unauthorized', ok ? { ok } : errorBody(ERROR.INVALID_CREDENTIALS, 'the session is not valid'));
         return;
       }
-      default: reply('404 Not Found', { error: { code: 'NOT_FOUND', message: 'actions: register, login, refresh, logout' } });
+      default: reply('404 Not Found', errorBody(ERROR.NOT_FOUND, 'actions: register, login, refresh, logout'));
     }
   }, h.fault);
 }

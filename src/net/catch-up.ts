@@ -12,12 +12,13 @@
  *
  * A side stream's answer larger than `budgetBytes` starts later: the reset form from the newest
  * whole ticks that fit (the JSON endpoint pages instead, see `page`). Events go through the
- * fan-out's `visible` filter (private kinds, folded inputs, redacted '_id').
+ * fan-out's `visible` filter (private kinds, folded inputs, redacted '_id'), and the `_s` body's
+ * `ids` are redacted the same way.
  */
 import { eventWireBytes, type EventStream } from '../sim/stream';
 import type { StreamEvent } from '../protocol/messages';
 import type { HostContext } from './context';
-import { visible } from './fanout';
+import { redactId, visible } from './fanout';
 
 /** A catch-up: the events to send (in order) and whether it is a reset ('_a' first) or a snapshot form. */
 export interface CatchUpAnswer { events: StreamEvent[]; form: 'events' | 'snapshot' | 'reset' }
@@ -30,7 +31,7 @@ export function catchUpFor(h: HostContext, stream: EventStream, lastKnownTick: n
     // log): the client starts over like a new one
     const c = stream.catchUp(lastKnownTick > stream.tick ? 0 : lastKnownTick);
     if (c.kind === 'events') return { events: filter(c.events), form: 'events' };
-    return { events: [{ tick: c.snapshot.tick, type: '_s', origin: 0, body: String(c.snapshot.payload) }, ...filter(c.events)], form: 'snapshot' };
+    return { events: [{ tick: c.snapshot.tick, type: '_s', origin: 0, body: redactSnapshot(String(c.snapshot.payload)) }, ...filter(c.events)], form: 'snapshot' };
   }
   const reset = lastKnownTick < stream.firstTick || lastKnownTick > stream.tick;
   let from = reset ? stream.firstTick : lastKnownTick;
@@ -73,4 +74,25 @@ export function page(events: readonly StreamEvent[], end: number, maxEvents: num
   }
   if (n >= events.length) return { events: [...events], next: end, more: false };
   return { events: events.slice(0, n), next: events[n].tick, more: true };
+}
+
+let lastSnapshot: { payload: string; redacted: string } | null = null;
+
+/**
+ * The '_s' body as clients receive it: its `ids` ('_id' bodies of the present players) redacted
+ * like '_id' events ("publicId,role", fanout.ts redactId). One payload is cached (every joiner
+ * between two snapshots gets the same one).
+ */
+export function redactSnapshot(payload: string): string {
+  if (lastSnapshot?.payload === payload) return lastSnapshot.redacted;
+  let redacted = payload;
+  try {
+    const v = JSON.parse(payload) as { ids?: unknown };
+    if (Array.isArray(v.ids)) {
+      v.ids = v.ids.map((b) => redactId({ tick: 0, type: '_id', origin: 0, body: String(b) }).body);
+      redacted = JSON.stringify(v);
+    }
+  } catch { /* not JSON: nothing to redact */ }
+  lastSnapshot = { payload, redacted };
+  return redacted;
 }

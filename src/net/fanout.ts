@@ -65,6 +65,7 @@ export function sendTick(h: HostContext, sessions: Sessions, closed: Map<EventSt
     const buffered = ws.getBufferedAmount();
     if (buffered > h.o.maxBackpressure) {
       h.counters.droppedSlow++;
+      h.o.securityLog?.event('slow_consumer', { code: CLOSE.SLOW_CONSUMER, address: s.address, publicId: s.publicId, detail: `buffered ${buffered} bytes` });
       sessions.close(s, CLOSE.SLOW_CONSUMER, 'slow consumer: the client did not read its messages');
       continue;
     }
@@ -74,6 +75,7 @@ export function sendTick(h: HostContext, sessions: Sessions, closed: Map<EventSt
       if (s.behindSince === 0) s.behindSince = now;
       if (now - s.behindSince >= h.o.slowConsumerMs) {
         h.counters.droppedSlow++;
+        h.o.securityLog?.event('slow_consumer', { code: CLOSE.SLOW_CONSUMER, address: s.address, publicId: s.publicId, detail: `behind for ${h.o.slowConsumerMs} ms` });
         sessions.close(s, CLOSE.SLOW_CONSUMER, `slow consumer: behind for ${h.o.slowConsumerMs} ms`);
         continue;
       }

@@ -14,7 +14,7 @@
  *   http.ts            JSON replies and bounded body reads
  */
 import { uws, type TemplatedApp, type us_listen_socket } from './uws';
-import { ERROR, CLOSE } from '../protocol/errors';
+import { ERROR, CLOSE, errorBody } from '../protocol/errors';
 import type { StreamEvent } from '../protocol/messages';
 import { StreamHub, type EventStream } from '../sim/stream';
 import { WorldLoop, type WorldLoopOptions } from '../sim/world-loop';
@@ -44,6 +44,7 @@ export class Host {
   private app: TemplatedApp;
   private listen: us_listen_socket | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private tempAdminTimer: NodeJS.Timeout | null = null;
   private stopping = false;
   private readonly o: ResolvedOptions;
   /** What the parts (sessions, fan-out, endpoints) see of this host. */
@@ -132,6 +133,13 @@ export class Host {
       });
     });
     if (!h.o.manualTicks) h.schedule(performance.now());
+    const every = opts.tempAdminEveryMs ?? 60_000;
+    if (h.o.accounts && every > 0) {
+      h.tempAdminTimer = setInterval(() => {
+        try { if (!h.stopping) h.reevaluateTempAdmin(); } catch (e) { h.fault('tempAdmin', e); }
+      }, every);
+      h.tempAdminTimer.unref();
+    }
     return h;
   }
 
@@ -179,12 +187,12 @@ export class Host {
     this.ctx.admission.sweep(this.sessions.streams());
     const direct = directMessages(this.ctx, this.sessions, r.tick, r.social, r.refused);
     sendTick(this.ctx, this.sessions, closed, direct);
-    this.social(r.tick, r.social);
+    this.social(r.social);
     const ms = performance.now() - t0;
     keepLast(this.tickTimes, ms, 2000);
     keepLast(this.stepTimes, r.ms, 2000);
     const shardStepMs = this.world.sim.world.counts().map((c) => c.stepMs);
-    shardStepMs.forEach((x, k) => keepLast((this.shardStepTimes[k] ??= []), x, 2000));
+    shardStepMs.forEach((x, k) => { keepLast((this.shardStepTimes[k] ??= []), x, 2000); });
     this.stats.ticks++;
     this.o.onTick?.({ ...r, ms, stepMs: r.ms, shardStepMs });
   }
@@ -200,7 +208,7 @@ export class Host {
     app.get('/chat/history', (res, req) => chatHistory(this.ctx, res, req.getHeader('authorization'), req.getQuery('channel') ?? '', req.getQuery('before') ?? '', req.getQuery('limit') ?? ''));
     app.post('/:stream/:privateId/:lastKnownTick', (res, req) => jsonEndpoint(this.ctx, res, req.getParameter(0) ?? '', req.getParameter(1) ?? '', req.getParameter(2) ?? '', req.getHeader('authorization')));
     this.app.ws('/ws', this.sessions.behavior());   // sessions.ts guards its own handlers
-    app.any('/*', (res) => sendJson(res, '404 Not Found', { error: { code: ERROR.NOT_FOUND, message: 'no such route' } }));
+    app.any('/*', (res) => sendJson(res, '404 Not Found', errorBody(ERROR.NOT_FOUND, 'no such route')));
   }
 
   private authenticate(token: string): Principal | null {
@@ -215,7 +223,7 @@ export class Host {
   // ---- the social layer's outputs ----
 
   /** Writes chat lines and admin records, and carries out the admin effects decided in the tick. */
-  private social(tick: number, out: SocialOutput): void {
+  private social(out: SocialOutput): void {
     const rec = this.o.records, now = this.o.clock();
     if (rec) {
       rec.appendChat(out.chat.map((l) => ({ channel: l.key, tick: l.tick, sender: l.from === 0 ? 0 : this.world.sim.social.principal(l.from), text: l.text })));
@@ -223,8 +231,9 @@ export class Host {
     }
     for (const e of out.effects) {
       switch (e.kind) {
-        case 'kick': this.sessions.remove(e.publicId, CLOSE.KICKED, ERROR.NOT_ALLOWED, `kicked: ${e.reason}`); break;
+        case 'kick': this.o.securityLog?.event('kick', { code: CLOSE.KICKED, publicId: e.publicId, detail: e.reason }); this.sessions.remove(e.publicId, CLOSE.KICKED, ERROR.NOT_ALLOWED, `kicked: ${e.reason}`); break;
         case 'ban': {
+          this.o.securityLog?.event('ban', { code: CLOSE.BANNED, accountId: e.accountId, detail: `${e.minutes} min: ${e.reason}` });
           const until = this.o.accounts?.ban(e.accountId, e.minutes, e.reason) ?? now + e.minutes * 60_000;
           for (const sess of [...this.sessions.all]) {
             if (sess.principal?.accountId === e.accountId) this.sessions.remove(sess.publicId, CLOSE.BANNED, ERROR.BANNED, `banned until ${new Date(until).toISOString()}: ${e.reason}`, sess);
@@ -240,7 +249,7 @@ export class Host {
 
   /**
    * Re-evaluates the temporary-admin rule (seed 000; src/social/temp-admin.ts) and publishes
-   * '_ta' into the world stream when its answer changed. Runs at start and after every login.
+   * '_ta' into the world stream when its answer changed. Runs at start, after every login and every tempAdminEveryMs.
    */
   private reevaluateTempAdmin(): void {
     const acc = this.o.accounts;
@@ -278,6 +287,7 @@ export class Host {
     if (this.stopping) return;
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.tempAdminTimer) clearInterval(this.tempAdminTimer);
     if (this.listen) { uws.us_listen_socket_close(this.listen); this.listen = null; }
     if (this.o.worldLoop?.persist) await this.world.flush();   // artifacts sync through onSnapshot
     for (const [publicId, accountId] of this.accountOf) {

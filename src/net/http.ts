@@ -3,7 +3,7 @@
  * first, chunks copied since uWS reuses their memory, every response corked) and the bearer
  * token of an Authorization header.
  */
-import { ERROR } from '../protocol/errors';
+import { ERROR, errorBody } from '../protocol/errors';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws';
 
 /** Writes a JSON response (status line, optional headers), unless the request was aborted. */
@@ -67,7 +67,7 @@ export const logFault: Fault = (where, error) => {
 };
 
 /** The body of a 500 answer. */
-export const INTERNAL_BODY = { error: { code: ERROR.INTERNAL, message: 'internal error' } };
+export const INTERNAL_BODY = errorBody(ERROR.INTERNAL, 'internal error');
 
 /**
  * An HTTP route handler that never throws into uWS: a throw is passed to `fault` and answered

@@ -3,7 +3,7 @@
  * clients. The body publishes events (`{}`, `{"events": [...]}` or a bare array); the reply is the
  * client's public id, the server tick and the events since lastKnownTick.
  */
-import { ERROR, type ErrorCode } from '../protocol/errors';
+import { ERROR, errorBody, type ErrorCode } from '../protocol/errors';
 import type { StreamEvent } from '../protocol/messages';
 import { EventStream, StreamError, isPrivateId, isStreamName } from '../sim/stream';
 import type { HostContext } from './context';
@@ -36,9 +36,9 @@ import type { HttpResponse } from './uws';
  * session token as `session`: sent back as a Bearer token it keeps the same identity.
  */
 export function jsonEndpoint(h: HostContext, res: HttpResponse, name: string, privateId: string, lastKnown: string, authorization: string): void {
-  const tooLarge = { error: { code: ERROR.TOO_LARGE, message: `request body over ${h.o.maxJsonBody} bytes` } };
+  const tooLarge = errorBody(ERROR.TOO_LARGE, `request body over ${h.o.maxJsonBody} bytes`);
   readBody(res, h.o.maxJsonBody, tooLarge, (raw, reply) => {
-    const fail = (status: string, code: ErrorCode, message: string, headers: Record<string, string> = {}): void => reply(status, { error: { code, message } }, headers);
+    const fail = (status: string, code: ErrorCode, message: string, headers: Record<string, string> = {}): void => reply(status, errorBody(code, message), headers);
     if (h.stopping) { fail('503 Service Unavailable', ERROR.SHUTTING_DOWN, 'the host is shutting down'); return; }
     // 1. who
     const token = bearerOf(authorization);
@@ -83,7 +83,7 @@ export function jsonEndpoint(h: HostContext, res: HttpResponse, name: string, pr
     if (refused) { fail('503 Service Unavailable', refused.code, refused.message, { 'retry-after': '10' }); return; }
     if (principal.guest && !guest) { const g = h.guestSessions.mint(h.o.clock()); guest = g.scope; session = g.token; }
     const key = scopedId(principal, guest, privateId);
-    const joins = !existing || !existing.isConnected(existing.publicIdOf(key) ?? 0);
+    const joins = !existing?.isConnected(existing.publicIdOf(key) ?? 0);
     if (joins && !h.admission.join()) { fail('503 Service Unavailable', ERROR.BUSY, 'too many joins this second: retry', { 'retry-after': '1' }); return; }
     // 4. commit
     const stream = h.admission.stream(name, principal);

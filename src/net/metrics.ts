@@ -1,10 +1,17 @@
 /**
  * Prometheus metrics of a running host (prom-client): tick, world-step and per-shard step time histograms,
- * clients, messages and bytes, bodies, ghosts and handoffs per shard, and the process's
- * default metrics (memory, CPU, event-loop lag). Served at GET /metrics by the host.
+ * clients, messages and bytes, bodies, ghosts and handoffs per shard, shard recoveries, and the
+ * process's default metrics (memory, CPU, event-loop lag). Served at GET /metrics by the host.
+ *
+ * Every `_total` is a Counter (Prometheus' rate() and increase() assume one: a Gauge's reset
+ * would read as a fall). The host and the world count in plain fields; each Counter's collect
+ * adds what its field grew by since the last scrape, so a Counter never falls and never needs
+ * a call on the hot path.
  */
-import { Registry, Histogram, Gauge, collectDefaultMetrics } from 'prom-client';
+import { Registry, Histogram, Gauge, Counter, collectDefaultMetrics } from 'prom-client';
 import type { Host, TickFigures } from './host';
+import type { SecurityLog } from './security-log';
+import type { AccountService } from '../persist/accounts';
 
 const TICK_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.035, 0.05, 0.1, 0.25, 1];
 
@@ -12,6 +19,8 @@ const TICK_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.035, 0.05, 0.1, 0.25, 
 export class HostMetrics {
   readonly registry = new Registry();
   private host: Host | null = null;
+  private security: SecurityLog | null = null;
+  private accounts: AccountService | null = null;
   private readonly tick: Histogram;
   private readonly step: Histogram;
   private readonly shardStep: Histogram;
@@ -26,26 +35,58 @@ export class HostMetrics {
       const self = this;
       new Gauge({ name, help, labelNames, registers: [r], collect() { if (self.host) read(self.host, this); } });
     };
+    const counter = (name: string, help: string, read: (h: Host) => number): void => {
+      const self = this;
+      let seen = 0;
+      new Counter({
+        name, help, registers: [r],
+        collect() {
+          if (!self.host) return;
+          const v = read(self.host);
+          if (v > seen) { this.inc(v - seen); seen = v; }
+        },
+      });
+    };
     gauge('tessera_tick', 'The world stream\'s open tick', (h, g) => g.set(h.world.stream.tick));
     gauge('tessera_clients', 'WebSocket clients that completed hello', (h, g) => g.set(h.clientCount));
-    gauge('tessera_messages_in_total', 'Client messages received', (h, g) => g.set(h.statistics.messagesIn));
-    gauge('tessera_messages_out_total', 'Messages sent to clients', (h, g) => g.set(h.statistics.messagesOut));
-    gauge('tessera_bytes_out_total', 'Bytes sent to clients', (h, g) => g.set(h.statistics.bytesOut));
-    gauge('tessera_rate_limited_total', 'Client messages dropped by rate limits', (h, g) => g.set(h.statistics.rateLimited));
-    gauge('tessera_dropped_clients_total', 'Clients dropped as slow or idle', (h, g) => g.set(h.statistics.droppedSlow + h.statistics.droppedIdle));
-    gauge('tessera_handoffs_total', 'Bodies handed from one shard to another', (h, g) => g.set(h.world.sim.world.handoffs));
-    gauge('tessera_shard_bodies', 'Bodies a shard has authority over', (h, g) => h.world.sim.world.counts().forEach((c, k) => g.set({ shard: String(k) }, c.owned)), ['shard']);
-    gauge('tessera_shard_ghosts', 'Ghost copies a shard simulates near its borders', (h, g) => h.world.sim.world.counts().forEach((c, k) => g.set({ shard: String(k) }, c.ghosts)), ['shard']);
+    counter('tessera_messages_in_total', 'Client messages received', (h) => h.statistics.messagesIn);
+    counter('tessera_messages_out_total', 'Messages sent to clients', (h) => h.statistics.messagesOut);
+    counter('tessera_bytes_out_total', 'Bytes sent to clients', (h) => h.statistics.bytesOut);
+    counter('tessera_rate_limited_total', 'Client messages dropped by rate limits', (h) => h.statistics.rateLimited);
+    counter('tessera_dropped_clients_total', 'Clients dropped as slow or idle', (h) => h.statistics.droppedSlow + h.statistics.droppedIdle);
+    counter('tessera_handoffs_total', 'Bodies handed from one shard to another', (h) => h.world.sim.world.handoffs);
+    counter('tessera_shard_recoveries_total', 'Ticks re-run after a shard worker died, hung past the step timeout, or a shard trapped', (h) => h.world.sim.world.recoveries);
+    const self = this;
+    const seenSecurity = new Map<string, number>();
+    new Counter({
+      name: 'tessera_security_events_total', help: 'Security events by kind (failed logins, limiter refusals, kicks, bans, malformed and slow-consumer closes), logged or suppressed by sampling', labelNames: ['kind'], registers: [r],
+      collect() {
+        for (const [kind, c] of Object.entries(self.security?.counts() ?? {})) {
+          const d = c.total - (seenSecurity.get(kind) ?? 0);
+          if (d > 0) { this.inc({ kind }, d); seenSecurity.set(kind, c.total); }
+        }
+      },
+    });
+    new Gauge({
+      name: 'tessera_auth_limit_buckets', help: 'Token buckets held by each login/registration limit (bounded by authMaxBuckets)', labelNames: ['limit'], registers: [r],
+      collect() { for (const [limit, n] of Object.entries(self.accounts?.limiterSizes() ?? {})) this.set({ limit }, n); },
+    });
+    gauge('tessera_shard_bodies', 'Bodies a shard has authority over', (h, g) => h.world.sim.world.counts().forEach((c, k) => { g.set({ shard: String(k) }, c.owned); }), ['shard']);
+    gauge('tessera_shard_ghosts', 'Ghost copies a shard simulates near its borders', (h, g) => h.world.sim.world.counts().forEach((c, k) => { g.set({ shard: String(k) }, c.ghosts); }), ['shard']);
   }
 
-  /** Starts reading figures from `host`. */
-  attach(host: Host): void { this.host = host; }
+  /** Starts reading figures from `host`, and optionally its security log and account service. */
+  attach(host: Host, extra: { security?: SecurityLog; accounts?: AccountService } = {}): void {
+    this.host = host;
+    this.security = extra.security ?? null;
+    this.accounts = extra.accounts ?? null;
+  }
 
   /** Records one tick (Host option onTick). */
   observe(r: TickFigures): void {
     this.tick.observe(r.ms / 1000);
     this.step.observe(r.stepMs / 1000);
-    r.shardStepMs.forEach((ms, k) => this.shardStep.observe({ shard: String(k) }, ms / 1000));
+    r.shardStepMs.forEach((ms, k) => { this.shardStep.observe({ shard: String(k) }, ms / 1000); });
   }
 
   /** The exposition text and its content type. */

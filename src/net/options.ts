@@ -10,6 +10,7 @@ import type { AccountService } from '../persist/accounts';
 import type { AvatarStore, AdminStore, ChatStore } from '../persist/store';
 import type { ArtifactService } from '../persist/artifacts';
 import type { TempAdminRule } from '../social/temp-admin';
+import type { SecurityLog } from './security-log';
 
 /** Who a token belongs to (accountId for accounts of the store; none for guests and custom authenticators). */
 export interface Principal { account: string; guest: boolean; accountId?: number; /** 'player' (default), 'moderator' or 'admin'. */ role?: string }
@@ -65,6 +66,10 @@ export interface HostOptions {
   records?: ChatStore & AdminStore;
   /** The temporary-admin rule's days (seed 000; needs `accounts`). Default 7 days absent, 3 days recent. */
   tempAdminRule?: TempAdminRule;
+  /** Period of re-evaluating the temporary-admin rule besides start and logins, ms (needs `accounts`; 0: never). Default 60,000. */
+  tempAdminEveryMs?: number;
+  /** Security events (failed logins, limiter refusals, kicks, bans, malformed and slow-consumer closes) as sampled JSON lines (src/net/security-log.ts). Default none. */
+  securityLog?: SecurityLog;
   /** Called when an admin's shutdown command has stopped the host (the process should exit). */
   onShutdown?: (reason: string) => void;
   /** Accept the token "guest". Default true. */
@@ -136,7 +141,7 @@ export interface HostOptions {
 }
 
 /** Options without a default (they stay optional after resolveOptions). */
-type Unset = 'onFault' | 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits' | 'accounts' | 'avatars' | 'artifacts' | 'records' | 'tempAdminRule' | 'onShutdown' | 'metrics' | 'web';
+type Unset = 'onFault' | 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits' | 'accounts' | 'avatars' | 'artifacts' | 'records' | 'tempAdminRule' | 'tempAdminEveryMs' | 'securityLog' | 'onShutdown' | 'metrics' | 'web';
 
 /** HostOptions with every default filled in. */
 export type ResolvedOptions = Required<Omit<HostOptions, Unset>> & HostOptions;

@@ -34,7 +34,7 @@
 import { TokenBucket } from 'limiter';
 import { uws, type HttpRequest, type HttpResponse, type us_socket_context_t, type WebSocket, type WebSocketBehavior } from './uws';
 import { decodeClient, encodeServer } from '../protocol/codec';
-import { ERROR, CLOSE, ProtocolError, type ErrorCode } from '../protocol/errors';
+import { ERROR, CLOSE, ProtocolError, errorBody, type ErrorCode } from '../protocol/errors';
 import { PROTOCOL_VERSION, type ClientMessage, type Interest, type ServerMessage } from '../protocol/messages';
 import { StreamError, isPrivateId, isStreamName, type EventStream } from '../sim/stream';
 import type { ClientView } from '../sim/interest';
@@ -163,13 +163,13 @@ export class Sessions {
     const protocols = req.getHeader('sec-websocket-protocol');
     const key = req.getHeader('sec-websocket-key'), ext = req.getHeader('sec-websocket-extensions');
     const reply = (status: string, code: ErrorCode, message: string): void => {
-      sendJson(res, status, { error: { code, message } });
+      sendJson(res, status, errorBody(code, message));
     };
     if (this.h.stopping) { reply('503 Service Unavailable', ERROR.SHUTTING_DOWN, 'the host is shutting down'); return; }
     if (origin && o.originAllowList && !o.originAllowList.includes(origin)) { reply('403 Forbidden', ERROR.BAD_ORIGIN, `origin ${origin} is not allowed`); return; }
     if (this.all.size >= o.maxClients) { reply('503 Service Unavailable', ERROR.FULL, 'the host is full'); return; }
     // admission control: refused before any per-client memory (the session, its buckets, a view)
-    if (!this.h.admission.join()) { sendJson(res, '503 Service Unavailable', { error: { code: ERROR.BUSY, message: 'too many joins this second: retry' } }, { 'retry-after': '1' }); return; }
+    if (!this.h.admission.join()) { sendJson(res, '503 Service Unavailable', errorBody(ERROR.BUSY, 'too many joins this second: retry'), { 'retry-after': '1' }); return; }
     const offered = protocols.split(',').map((p) => p.trim()).filter(Boolean);
     let token = bearerOf(auth);
     const bearer = offered.find((p) => p.startsWith('bearer.'));
@@ -177,7 +177,7 @@ export class Sessions {
     let principal: Principal | null = null;
     if (token) {
       principal = this.h.authenticate(token);
-      if (!principal) { reply('401 Unauthorized', ERROR.UNAUTHENTICATED, 'the token is not valid'); return; }
+      if (!principal) { this.h.o.securityLog?.event('login_failed', { code: ERROR.UNAUTHENTICATED, address: utf8.decode(res.getRemoteAddressAsText()), detail: 'token refused at upgrade' }); reply('401 Unauthorized', ERROR.UNAUTHENTICATED, 'the token is not valid'); return; }
     }
     const session: Session = {
       id: this.nextSession++, closed: false, principal, address: utf8.decode(res.getRemoteAddressAsText()), stream: null, privateId: '', publicId: 0,
@@ -283,6 +283,7 @@ export class Sessions {
     }
     if (b.tryRemoveTokens(1)) return false;
     this.h.counters.rateLimited++;
+    this.h.o.securityLog?.event('rate_limited', { code: ERROR.RATE_LIMITED, address: s.address, publicId: s.publicId, detail: bucket });
     s.dropped++;
     if (s.dropped >= this.h.o.floodLimit) { this.error(s, ERROR.RATE_LIMITED, 'too many messages'); this.close(s, CLOSE.RATE_LIMITED, 'flood'); return true; }
     const now = this.h.o.clock();
@@ -298,13 +299,14 @@ export class Sessions {
       this.close(s, CLOSE.TOO_BIG, 'message too big');
       return;
     }
-    if (!isBinary) { this.h.counters.closedMalformed++; this.error(s, ERROR.BAD_MESSAGE, 'messages are binary FlatBuffers (ClientMessage)'); this.close(s, CLOSE.BAD_MESSAGE, 'text frame'); return; }
+    if (!isBinary) { this.h.counters.closedMalformed++; this.h.o.securityLog?.event('malformed', { code: ERROR.BAD_MESSAGE, address: s.address, publicId: s.publicId, detail: 'text frame' }); this.error(s, ERROR.BAD_MESSAGE, 'messages are binary FlatBuffers (ClientMessage)'); this.close(s, CLOSE.BAD_MESSAGE, 'text frame'); return; }
     let m: ClientMessage;
     try {
       m = decodeClient(new Uint8Array(data));
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       this.h.counters.closedMalformed++;
+      this.h.o.securityLog?.event('malformed', { code: e.code, address: s.address, publicId: s.publicId, detail: e.reason });
       this.error(s, e.code, e.message);
       this.close(s, CLOSE.BAD_MESSAGE, `malformed: ${e.reason}`);
       return;
@@ -330,7 +332,7 @@ export class Sessions {
     if (m.version !== PROTOCOL_VERSION) { this.error(s, ERROR.BAD_VERSION, `this host speaks protocol ${PROTOCOL_VERSION}, the client ${m.version}`); this.close(s, CLOSE.BAD_VERSION, 'protocol version'); return; }
     if (!s.principal) {
       s.principal = m.token ? h.authenticate(m.token) : null;
-      if (!s.principal) { this.error(s, ERROR.UNAUTHENTICATED, 'hello carried no valid token'); this.close(s, CLOSE.UNAUTHENTICATED, 'bad token'); return; }
+      if (!s.principal) { h.o.securityLog?.event('login_failed', { code: ERROR.UNAUTHENTICATED, address: s.address, detail: 'token refused in hello' }); this.error(s, ERROR.UNAUTHENTICATED, 'hello carried no valid token'); this.close(s, CLOSE.UNAUTHENTICATED, 'bad token'); return; }
     }
     if (!isPrivateId(m.privateId)) { this.error(s, ERROR.BAD_VALUE, 'private id must be 1..128 printable ASCII characters'); this.close(s, CLOSE.POLICY, 'bad hello'); return; }
     if (!isStreamName(m.stream)) { this.error(s, ERROR.BAD_VALUE, 'stream name must be 1..64 of [A-Za-z0-9._-]'); this.close(s, CLOSE.POLICY, 'bad hello'); return; }

@@ -4,23 +4,56 @@
  *
  * Passwords: Node's scrypt (RFC 7914) with N = 2^15, r = 8, p = 1, a 64-byte key and a 16-byte
  * random salt (about 50 ms and 32 MiB per hash here); the parameters are stored with each hash.
+ * A password must be well-formed UTF-16 (no lone surrogate: NFC and UTF-8 encoding would turn
+ * every lone surrogate into U+FFFD, so different passwords would hash alike): BAD_VALUE otherwise.
  * Tokens: 32 random bytes, base64url; only their SHA-256 is stored, so a copy of the database
  * does not log anyone in. A token is only ever created by login or refresh (a client cannot
  * choose its session id: no session fixation); refresh revokes the old token.
  * Errors do not reveal whether an account exists: an unknown name and a wrong password both give
  * INVALID_CREDENTIALS, after the same scrypt work.
+ *
+ * Limits (token buckets in rate-buckets.ts: bounded, expiring, on the service's clock; an
+ * address counts by its key, addressKey: IPv4 as is, IPv6 by its /64):
+ *
+ *   login, per address           perAddress (20, 20/min): every attempt from the address
+ *   login, global                loginGlobal (100, 1,200/min): every attempt
+ *   login, per (account, address) perAccountAddress (5, 0.5/min): failed attempts on one
+ *                                account from one address. This is the lockout, and it is
+ *                                keyed on the pair so that an attacker's failures never
+ *                                lock the owner, who logs in from elsewhere.
+ *   login, per account           perAccount (20, 2/min): failed attempts on the account from
+ *                                anywhere (a spray from many addresses). When it is empty the
+ *                                account is slowed down for addresses it has never been logged
+ *                                into from (no successful login of this account from that
+ *                                address key in its newest 50 login records); addresses the
+ *                                owner used still get through.
+ *   register, per address        registerPerAddress (10, 1/min)
+ *   register, global             registerGlobal (20, 60/min)
+ *   scrypt work                  at most maxHashing (2) hashes at once, maxHashQueue (64) waiting;
+ *                                beyond that RATE_LIMITED (retry after 1 s) without any work
+ *
+ * A refused attempt is AuthError RATE_LIMITED with retryAfterMs and does no scrypt work; a
+ * successful login gives its account's tokens back. Registration without an address (the
+ * operator's CLI) is not limited.
  */
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { TokenBucket } from 'limiter';
-import type { AccountRecord, AccountStore } from './store';
+import { BucketMap, DEFAULT_MAX_BUCKETS, addressKey, type Budget } from './rate-buckets';
+import type { AccountRecord, AccountStore, AccountSummary } from './store';
+import { ERROR } from '../protocol/errors';
 
-/** An authentication failure: `code` (INVALID_CREDENTIALS, RATE_LIMITED, BAD_VALUE, TAKEN) and what to do. */
+/** The error codes an AuthError carries (src/protocol/errors.ts ERROR). */
+export type AuthErrorCode = typeof ERROR.INVALID_CREDENTIALS | typeof ERROR.RATE_LIMITED | typeof ERROR.BAD_VALUE | typeof ERROR.TAKEN | typeof ERROR.BANNED;
+
+/** An authentication failure: `code` (ERROR.INVALID_CREDENTIALS, RATE_LIMITED, BAD_VALUE, TAKEN, BANNED) and what to do. */
 export class AuthError extends Error {
-  constructor(readonly code: 'INVALID_CREDENTIALS' | 'RATE_LIMITED' | 'BAD_VALUE' | 'TAKEN' | 'BANNED', message: string, readonly retryAfterMs = 0) {
+  constructor(readonly code: AuthErrorCode, message: string, readonly retryAfterMs = 0) {
     super(message);
     this.name = 'AuthError';
   }
 }
+
+/** The roles an account can have, least to most trusted. */
+export const ROLES = ['player', 'moderator', 'admin'] as const;
 
 /** Who a valid token belongs to. */
 export interface AuthPrincipal { accountId: number; account: string; role: string; guest: boolean }
@@ -36,16 +69,46 @@ export interface AccountOptions {
   /** Clock, ms. Default Date.now. */
   now?: () => number;
   scrypt?: ScryptParams;
+  /** The password hash (tests stand in a controllable one). Default Node's scrypt with the stored parameters. */
+  hash?: (password: string, salt: Buffer, params: ScryptParams) => Promise<Buffer>;
   /** Session lifetime, ms. Default 24 h. */
   sessionTtlMs?: number;
   /** Accept the token "guest" (demo). Default true. */
   guests?: boolean;
-  /** Login attempts allowed per account name and per address: burst, and refill per minute. Default 5/5 per account, 20/20 per address. */
-  perAccount?: { burst: number; perMinute: number };
-  perAddress?: { burst: number; perMinute: number };
+  /** Login attempts per address key. Default 20, 20/min. */
+  perAddress?: Budget;
+  /** Failed logins per (account, address key): the lockout. Default 5, 0.5/min. */
+  perAccountAddress?: Budget;
+  /** Failed logins per account from anywhere; when empty, only addresses the account logged in from get through. Default 20, 2/min. */
+  perAccount?: Budget;
+  /** Login attempts of everyone. Default 100, 1,200/min. */
+  loginGlobal?: Budget;
+  /** Registrations per address key. Default 10, 1/min. */
+  registerPerAddress?: Budget;
+  /** Registrations of everyone. Default 20, 60/min. */
+  registerGlobal?: Budget;
+  /** Most buckets each limit keeps (least recently used dropped beyond it; about 230 bytes each). Default 20,000 (at most about 4.6 MB per limit, six limits). */
+  maxBuckets?: number;
+  /** Password hashes run at once. Default 2 (Node's thread pool has 4 threads). */
+  maxHashing?: number;
+  /** Hashes waiting for a slot; beyond it RATE_LIMITED. Default 64. */
+  maxHashQueue?: number;
 }
 
+/** The default limits (see the module comment). */
+export const DEFAULT_AUTH_LIMITS = {
+  perAddress: { burst: 20, perMinute: 20 },
+  perAccountAddress: { burst: 5, perMinute: 0.5 },
+  perAccount: { burst: 20, perMinute: 2 },
+  loginGlobal: { burst: 100, perMinute: 1200 },
+  registerPerAddress: { burst: 10, perMinute: 1 },
+  registerGlobal: { burst: 20, perMinute: 60 },
+} as const satisfies Record<string, Budget>;
+
 const NAME = /^[A-Za-z0-9_-]{3,32}$/;
+
+/** Is `s` well-formed UTF-16 (no lone surrogate)? String.prototype.isWellFormed (ES2024, Node 20). */
+function wellFormed(s: string): boolean { return (s as string & { isWellFormed(): boolean }).isWellFormed(); }
 
 function scrypt(password: string, salt: Buffer, p: ScryptParams): Promise<Buffer> {
   const opts: ScryptOptions = { N: p.N, r: p.r, p: p.p, maxmem: 256 * p.N * p.r + 1024 * 1024 };
@@ -61,9 +124,12 @@ export class AccountService {
   private readonly params: ScryptParams;
   private readonly ttl: number;
   readonly guests: boolean;
-  private readonly buckets = new Map<string, TokenBucket>();
-  private readonly perAccount: { burst: number; perMinute: number };
-  private readonly perAddress: { burst: number; perMinute: number };
+  private readonly hashFn: (password: string, salt: Buffer, params: ScryptParams) => Promise<Buffer>;
+  private readonly limits: Record<keyof typeof DEFAULT_AUTH_LIMITS, BucketMap>;
+  private readonly maxHashing: number;
+  private readonly maxHashQueue: number;
+  private hashing = 0;
+  private readonly hashQueue: Array<() => void> = [];
   private readonly dummySalt = randomBytes(16);
 
   constructor(private readonly store: AccountStore, opts: AccountOptions = {}) {
@@ -71,61 +137,130 @@ export class AccountService {
     this.params = opts.scrypt ?? DEFAULT_SCRYPT;
     this.ttl = opts.sessionTtlMs ?? 24 * 3600_000;
     this.guests = opts.guests ?? true;
-    this.perAccount = opts.perAccount ?? { burst: 5, perMinute: 5 };
-    this.perAddress = opts.perAddress ?? { burst: 20, perMinute: 20 };
+    this.hashFn = opts.hash ?? scrypt;
+    const max = opts.maxBuckets ?? DEFAULT_MAX_BUCKETS;
+    const limits = {} as Record<keyof typeof DEFAULT_AUTH_LIMITS, BucketMap>;
+    for (const k of Object.keys(DEFAULT_AUTH_LIMITS) as Array<keyof typeof DEFAULT_AUTH_LIMITS>) limits[k] = new BucketMap(opts[k] ?? DEFAULT_AUTH_LIMITS[k], this.now, max);
+    this.limits = limits;
+    this.maxHashing = Math.max(1, opts.maxHashing ?? 2);
+    this.maxHashQueue = Math.max(0, opts.maxHashQueue ?? 64);
+  }
+
+  /** Entries held by each limit (for metrics and tests; each at most maxBuckets). */
+  limiterSizes(): Record<keyof typeof DEFAULT_AUTH_LIMITS, number> {
+    const out = {} as Record<keyof typeof DEFAULT_AUTH_LIMITS, number>;
+    for (const [k, m] of Object.entries(this.limits)) out[k as keyof typeof DEFAULT_AUTH_LIMITS] = m.size;
+    return out;
+  }
+
+  /** Password hashes running and waiting now. */
+  get hashLoad(): { running: number; queued: number } { return { running: this.hashing, queued: this.hashQueue.length }; }
+
+  /**
+   * Runs the password hash under the concurrency cap. Throws AuthError RATE_LIMITED (retry in
+   * 1 s) at once when maxHashQueue hashes are already waiting.
+   */
+  private async hash(password: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
+    if (this.hashing >= this.maxHashing) {
+      if (this.hashQueue.length >= this.maxHashQueue) throw new AuthError(ERROR.RATE_LIMITED, 'the server is busy checking passwords: retry in 1 s', 1000);
+      await new Promise<void>((resolve) => this.hashQueue.push(resolve));
+    } else this.hashing++;
+    try {
+      return await this.hashFn(password, salt, params);
+    } finally {
+      const next = this.hashQueue.shift();
+      if (next) next();                              // the slot passes on: `hashing` stays
+      else this.hashing--;
+    }
+  }
+
+  /** RATE_LIMITED when `wait` > 0. */
+  private static limitedError(wait: number, what: string): AuthError {
+    return new AuthError(ERROR.RATE_LIMITED, `too many ${what}: retry in ${Math.ceil(wait / 1000)} s`, wait);
   }
 
   /**
    * Creates an account: name 3..32 of [A-Za-z0-9_-] (case-insensitive unique), password 8..256
-   * characters. Throws AuthError BAD_VALUE or TAKEN. The first account of an empty store is not
-   * special; roles are set by an admin (setRole).
+   * characters of well-formed UTF-16. `address`: the client's address, for the registration
+   * limits; without one (the operator's CLI) nothing is limited. Throws AuthError BAD_VALUE,
+   * TAKEN or RATE_LIMITED (retryAfterMs). The first account of an empty store is not special;
+   * roles are set by an admin (setRole) or the operator (`tessera accounts`).
    */
-  async register(name: string, password: string): Promise<AccountRecord> {
-    if (!NAME.test(name)) throw new AuthError('BAD_VALUE', 'a name is 3 to 32 letters, digits, _ or -');
-    if (typeof password !== 'string' || password.length < 8 || password.length > 256) throw new AuthError('BAD_VALUE', 'a password is 8 to 256 characters');
+  async register(name: string, password: string, address?: string): Promise<AccountRecord> {
+    if (typeof name !== 'string' || !NAME.test(name)) throw new AuthError(ERROR.BAD_VALUE, 'a name is 3 to 32 letters, digits, _ or -');
+    if (typeof password !== 'string' || password.length < 8 || password.length > 256) throw new AuthError(ERROR.BAD_VALUE, 'a password is 8 to 256 characters');
+    if (!wellFormed(password)) throw new AuthError(ERROR.BAD_VALUE, 'a password must be well-formed text (it has a lone surrogate)');
+    if (address !== undefined) {
+      const wait = this.limits.registerPerAddress.take(addressKey(address));
+      if (wait > 0) throw AccountService.limitedError(wait, 'registrations from this address');
+      const g = this.limits.registerGlobal.take('*');
+      if (g > 0) throw AccountService.limitedError(g, 'registrations on this server');
+    }
+    if (this.store.accountByName(name)) throw new AuthError(ERROR.TAKEN, 'that name is taken');   // before the hash: no work for a known answer
     const salt = randomBytes(16);
-    const hash = await scrypt(password, salt, this.params);
+    const hash = await this.hash(password, salt, this.params);
     return this.store.transaction(() => {
-      if (this.store.accountByName(name)) throw new AuthError('TAKEN', 'that name is taken');
+      if (this.store.accountByName(name)) throw new AuthError(ERROR.TAKEN, 'that name is taken');
       return this.store.createAccount({ name, passwordHash: hash, passwordSalt: salt, passwordParams: JSON.stringify(this.params), role: 'player', createdMs: this.now() });
     });
   }
 
-  private take(key: string, l: { burst: number; perMinute: number }): number {
-    let b = this.buckets.get(key);
-    if (!b) {
-      b = new TokenBucket({ bucketSize: l.burst, tokensPerInterval: l.perMinute, interval: 'minute' });
-      b.content = l.burst;
-      this.buckets.set(key, b);
-    }
-    return b.tryRemoveTokens(1) ? 0 : Math.max(1, Math.ceil(b.getWaitTime(1)));
+  /** Has account `name` ever (in its newest 50 login records) logged in from address key `key`? */
+  private knownAddress(name: string, key: string): boolean {
+    return this.store.recentLogins(name, 50).some((r) => r.ok && addressKey(r.address) === key);
   }
 
   /**
    * Checks a password and opens a session: resolves with a new bearer token and its expiry.
-   * Rejects with AuthError RATE_LIMITED (too many attempts for this name or from this address;
-   * `retryAfterMs`) or INVALID_CREDENTIALS (unknown name or wrong password, indistinguishable).
-   * Every attempt is recorded (login_records).
+   * Rejects with AuthError BAD_VALUE (a password that is not well-formed text), RATE_LIMITED (a
+   * limit of the module comment; `retryAfterMs`) or INVALID_CREDENTIALS (unknown name or wrong
+   * password, indistinguishable). Every attempt is recorded (login_records).
    */
   async login(name: string, password: string, address: string): Promise<{ token: string; expiresMs: number; accountId: number }> {
-    const key = String(name).toLowerCase();
-    const wait = Math.max(this.take(`a:${key}`, this.perAccount), this.take(`ip:${address}`, this.perAddress));
-    if (wait > 0) {
+    // a name longer than any account's (32) cannot log in: its first 40 characters key the limits and the record (bounded memory and rows)
+    const key = String(name).slice(0, 40).toLowerCase(), addr = addressKey(String(address).slice(0, 100));
+    if (typeof password === 'string' && !wellFormed(password)) throw new AuthError(ERROR.BAD_VALUE, 'a password must be well-formed text (it has a lone surrogate)');
+    const refuse = (wait: number, what: string): AuthError => {
       this.store.recordLogin({ atMs: this.now(), name: key, address, ok: false, reason: 'rate_limited' });
-      throw new AuthError('RATE_LIMITED', `too many login attempts: retry in ${Math.ceil(wait / 1000)} s`, wait);
+      return AccountService.limitedError(wait, what);
+    };
+    const l = this.limits, pair = `${key}\n${addr}`;
+    let wait = l.perAddress.take(addr);
+    if (wait > 0) throw refuse(wait, 'login attempts from this address');
+    wait = l.loginGlobal.take('*');
+    if (wait > 0) throw refuse(wait, 'login attempts on this server');
+    wait = l.perAccountAddress.take(pair);
+    if (wait > 0) throw refuse(wait, 'failed logins on this account from this address');
+    let accountToken = l.perAccount.take(key) === 0;
+    if (!accountToken && !this.knownAddress(key, addr)) {
+      l.perAccountAddress.refund(pair);
+      throw refuse(l.perAccount.wait(key), 'failed logins on this account');
     }
+    const giveBack = (): void => {
+      l.perAccountAddress.refund(pair);
+      if (accountToken) l.perAccount.refund(key);
+      accountToken = false;
+    };
     const account = typeof name === 'string' ? this.store.accountByName(name) : null;
     const params = account ? (JSON.parse(account.passwordParams) as ScryptParams) : this.params;
-    const got = await scrypt(String(password), account ? account.passwordSalt : this.dummySalt, params);
+    let got: Buffer;
+    try {
+      got = await this.hash(String(password), account ? account.passwordSalt : this.dummySalt, params);
+    } catch (e) {
+      giveBack();                                      // no attempt was made
+      if (e instanceof AuthError) this.store.recordLogin({ atMs: this.now(), name: key, address, ok: false, reason: 'rate_limited' });
+      throw e;
+    }
     const ok = !!account && got.length === account.passwordHash.length && timingSafeEqual(got, account.passwordHash);
     if (!ok || !account) {
       this.store.recordLogin({ atMs: this.now(), name: key, address, ok: false, reason: 'invalid' });
-      throw new AuthError('INVALID_CREDENTIALS', 'wrong name or password');
+      throw new AuthError(ERROR.INVALID_CREDENTIALS, 'wrong name or password');
     }
+    giveBack();                                        // the right password: the owner's attempts do not count
     if (account.bannedUntilMs && account.bannedUntilMs > this.now()) {
       // told only to whoever knows the password
       this.store.recordLogin({ atMs: this.now(), name: key, address, ok: false, reason: 'banned' });
-      throw new AuthError('BANNED', `this account is banned until ${new Date(account.bannedUntilMs).toISOString()}${account.banReason ? `: ${account.banReason}` : ''}`);
+      throw new AuthError(ERROR.BANNED, `this account is banned until ${new Date(account.bannedUntilMs).toISOString()}${account.banReason ? `: ${account.banReason}` : ''}`);
     }
     const token = randomBytes(32).toString('base64url');
     const now = this.now();
@@ -154,7 +289,7 @@ export class AccountService {
   /** Rotates a valid token: a new token with a fresh expiry; the old one is revoked. Throws AuthError INVALID_CREDENTIALS for a token that is not valid. */
   refresh(token: string): { token: string; expiresMs: number } {
     const p = this.authenticate(token);
-    if (!p || p.guest) throw new AuthError('INVALID_CREDENTIALS', 'the session is not valid: log in again');
+    if (!p || p.guest) throw new AuthError(ERROR.INVALID_CREDENTIALS, 'the session is not valid: log in again');
     const next = randomBytes(32).toString('base64url');
     const now = this.now();
     this.store.transaction(() => {
@@ -180,8 +315,25 @@ export class AccountService {
     return until;
   }
 
-  /** Sets an account's role ('player', 'moderator' or 'admin'). */
-  setRole(accountId: number, role: string): void { this.store.setRole(accountId, role); }
+  /** Lifts an account's ban (its ended sessions stay ended: the player logs in again). */
+  unban(accountId: number): void { this.store.setBan(accountId, null, null); }
+
+  /** Sets an account's role ('player', 'moderator' or 'admin'). Throws AuthError BAD_VALUE for another word. */
+  setRole(accountId: number, role: string): void {
+    if (!(ROLES as readonly string[]).includes(role)) throw new AuthError(ERROR.BAD_VALUE, `a role is ${ROLES.slice(0, -1).join(', ')} or ${ROLES[ROLES.length - 1]}, got ${JSON.stringify(role)}`);
+    this.store.setRole(accountId, role);
+  }
+
+  /** The account named `name` (case-insensitive) without its password fields, or null. */
+  find(name: string): AccountSummary | null {
+    const a = this.store.accountByName(name);
+    if (!a) return null;
+    const { passwordHash: _h, passwordSalt: _s, passwordParams: _p, ...rest } = a;
+    return rest;
+  }
+
+  /** Every account without its password fields, by id. */
+  list(): AccountSummary[] { return this.store.listAccounts(); }
 
   /** The accounts as the temporary-admin rule sees them. */
   ruleAccounts(): Array<{ id: number; role: string; createdMs: number; lastLoginMs: number | null }> { return this.store.ruleAccounts(); }

@@ -131,6 +131,22 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE accounts ADD COLUMN banned_until_ms INTEGER;
    ALTER TABLE accounts ADD COLUMN ban_reason TEXT;
    CREATE INDEX admin_records_at ON admin_records(at_ms);`,
+  // 5: retention (retention.ts). Snapshot marks say when a tick was reached (at most one an hour
+  // per stream, written by a trigger whichever connection saves the snapshot, and kept after the
+  // snapshot itself is gone), so the log and chat lines, which carry ticks, can be aged.
+  `CREATE TABLE snapshot_marks (
+     stream TEXT NOT NULL,
+     tick INTEGER NOT NULL,
+     at_ms INTEGER NOT NULL,
+     PRIMARY KEY (stream, tick)
+   );
+   INSERT OR IGNORE INTO snapshot_marks (stream, tick, at_ms) SELECT stream, tick, created_ms FROM snapshots;
+   CREATE TRIGGER snapshots_mark AFTER INSERT ON snapshots
+     WHEN NOT EXISTS (SELECT 1 FROM snapshot_marks WHERE stream = new.stream AND at_ms > new.created_ms - 3600000)
+     BEGIN INSERT OR REPLACE INTO snapshot_marks (stream, tick, at_ms) VALUES (new.stream, new.tick, new.created_ms); END;
+   CREATE INDEX login_records_at ON login_records(at_ms);
+   CREATE INDEX chat_tick ON chat_history(tick);
+   CREATE INDEX sessions_expires ON sessions(expires_ms);`,
 ];
 
 /** The schema version this build writes. */

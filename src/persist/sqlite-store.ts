@@ -12,8 +12,9 @@
  */
 import Database from 'better-sqlite3';
 import { migrate, PersistError } from './migrations';
-import type { AccountRecord, AccountStore, AdminRecord, AdminStore, ArtifactRecord, ArtifactStore, AvatarRecord, AvatarStore, ChatRecord, ChatStore, LoginRecord, SessionRecord, WorldLogStore, StoredSnapshot } from './store';
+import type { AccountRecord, AccountStore, AccountSummary, AdminRecord, AdminStore, ArtifactRecord, ArtifactStore, AvatarRecord, AvatarStore, ChatRecord, ChatStore, LoginRecord, SessionRecord, WorldLogStore, StoredSnapshot } from './store';
 import type { StreamEvent } from '../protocol/messages';
+import type { PruneCounts, PruneCutoffs, Prunable } from './retention';
 
 /** Options of SqliteStore.open. */
 export interface SqliteOptions {
@@ -22,7 +23,7 @@ export interface SqliteOptions {
 }
 
 /** The SQLite implementation of the store interfaces. */
-export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, ArtifactStore, ChatStore, AdminStore {
+export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, ArtifactStore, ChatStore, AdminStore, Prunable {
   private readonly st: Record<string, Database.Statement>;
 
   private constructor(readonly db: Database.Database, readonly path: string) {
@@ -55,6 +56,7 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
       deleteArtifact: p('DELETE FROM artifacts WHERE id = ?'),
       remoteArtifact: p('SELECT * FROM artifacts WHERE origin = ? AND remote_id = ?'),
       setBan: p('UPDATE accounts SET banned_until_ms = ?, ban_reason = ? WHERE id = ?'),
+      listAccounts: p('SELECT id, name, role, created_ms, last_login_ms, banned_until_ms, ban_reason FROM accounts ORDER BY id'),
       ruleAccounts: p('SELECT id, role, created_ms, last_login_ms FROM accounts ORDER BY id'),
       insertChat: p('INSERT INTO chat_history (channel, tick, sender, text) VALUES (?, ?, ?, ?)'),
       chatPage: p('SELECT * FROM chat_history WHERE channel = ? AND id < ? ORDER BY id DESC LIMIT ?'),
@@ -130,6 +132,13 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
   }
 
   setBan(id: number, untilMs: number | null, reason: string | null): void { this.st.setBan.run(untilMs, reason, id); }
+
+  listAccounts(): AccountSummary[] {
+    return (this.st.listAccounts.all() as Array<Record<string, unknown>>).map((a) => ({
+      id: a.id as number, name: a.name as string, role: a.role as string, createdMs: a.created_ms as number, lastLoginMs: (a.last_login_ms as number | null) ?? null,
+      bannedUntilMs: (a.banned_until_ms as number | null) ?? null, banReason: (a.ban_reason as string | null) ?? null,
+    }));
+  }
 
   ruleAccounts(): Array<{ id: number; role: string; createdMs: number; lastLoginMs: number | null }> {
     return (this.st.ruleAccounts.all() as Array<Record<string, number | string | null>>).map((r) => ({
@@ -245,6 +254,59 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
       this.st.updateArtifact.run({ ...artifactRow(rec), id: old.id });
       return rec;
     })();
+  }
+
+  // ---- retention ----
+
+  /**
+   * Deletes what is older than the cutoffs (retention.ts), in batches of `batch` rows, each its
+   * own short transaction (the tick thread calls this: no single stall is long):
+   *  - world log: per stream, the ticks before both the newest snapshot (a restore never needs
+   *    them) and the newest snapshot mark at or before `worldLogBeforeMs` (marks are hourly,
+   *    so a tick goes up to an hour after it came of age);
+   *  - chat lines of `chatStream` before the newest mark at or before `chatBeforeMs`;
+   *  - admin records and login records before their cutoff; sessions that expired before the
+   *    login cutoff;
+   *  - snapshot marks older than every cutoff but the newest of them (the boundary).
+   * A cutoff left out keeps everything of its kind. Returns the rows deleted.
+   */
+  prune(c: PruneCutoffs, batch = 2000): PruneCounts {
+    const out: PruneCounts = { logTicks: 0, chatLines: 0, adminRecords: 0, loginRecords: 0, sessions: 0, marks: 0 };
+    const db = this.db;
+    const drain = (sql: string, ...args: unknown[]): number => {
+      const st = db.prepare(sql);
+      let n = 0;
+      for (;;) {
+        const k = st.run(...args, batch).changes;
+        n += k;
+        if (k < batch) return n;
+      }
+    };
+    const markAtOrBefore = db.prepare('SELECT max(tick) AS t FROM snapshot_marks WHERE stream = ? AND at_ms <= ?');
+    if (c.worldLogBeforeMs !== undefined) {
+      for (const { stream } of db.prepare('SELECT DISTINCT stream FROM snapshot_marks').all() as Array<{ stream: string }>) {
+        const aged = (markAtOrBefore.get(stream, c.worldLogBeforeMs) as { t: number | null }).t;
+        const newest = (db.prepare('SELECT max(tick) AS t FROM snapshots WHERE stream = ?').get(stream) as { t: number | null }).t;
+        if (aged === null || newest === null) continue;
+        out.logTicks += drain('DELETE FROM log_segments WHERE rowid IN (SELECT rowid FROM log_segments WHERE stream = ? AND first_tick < ? LIMIT ?)', stream, Math.min(aged, newest));
+      }
+    }
+    if (c.chatBeforeMs !== undefined) {
+      const aged = (markAtOrBefore.get(c.chatStream ?? 'world', c.chatBeforeMs) as { t: number | null }).t;
+      if (aged !== null) out.chatLines = drain('DELETE FROM chat_history WHERE id IN (SELECT id FROM chat_history WHERE tick < ? LIMIT ?)', aged);
+    }
+    if (c.adminBeforeMs !== undefined) out.adminRecords = drain('DELETE FROM admin_records WHERE id IN (SELECT id FROM admin_records WHERE at_ms < ? LIMIT ?)', c.adminBeforeMs);
+    if (c.loginBeforeMs !== undefined) {
+      out.loginRecords = drain('DELETE FROM login_records WHERE id IN (SELECT id FROM login_records WHERE at_ms < ? LIMIT ?)', c.loginBeforeMs);
+      out.sessions = drain('DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expires_ms < ? LIMIT ?)', c.loginBeforeMs);
+    }
+    // marks: those before the oldest cutoff that uses them, keeping the newest such mark per stream
+    const used = [c.worldLogBeforeMs, c.chatBeforeMs].filter((x): x is number => x !== undefined);
+    if (used.length) {
+      out.marks = db.prepare(`DELETE FROM snapshot_marks WHERE at_ms < ? AND tick < (SELECT max(m.tick) FROM snapshot_marks m WHERE m.stream = snapshot_marks.stream AND m.at_ms <= ?)`)
+        .run(Math.min(...used), Math.min(...used)).changes;
+    }
+    return out;
   }
 
   /** Runs `fn` in one transaction (committed durably when it returns, rolled back if it throws). */

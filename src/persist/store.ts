@@ -25,6 +25,9 @@ export interface AccountRecord {
   banReason?: string | null;
 }
 
+/** An account as an operator lists it: everything but the password fields. */
+export type AccountSummary = Omit<AccountRecord, 'passwordHash' | 'passwordSalt' | 'passwordParams'>;
+
 /** A session: the SHA-256 of its bearer token (the token is never stored), owner, lifetime. */
 export interface SessionRecord { tokenHash: Buffer; accountId: number; createdMs: number; expiresMs: number; revokedMs: number | null }
 
@@ -48,6 +51,8 @@ export interface AccountStore {
   recentLogins(name: string, limit: number): LoginRecord[];
   /** Bans an account until `untilMs` (null lifts the ban). */
   setBan(id: number, untilMs: number | null, reason: string | null): void;
+  /** Every account without its password fields, by id (the operator's `tessera accounts list`). */
+  listAccounts(): AccountSummary[];
   /** Every account's id, role, creation and last login (the temporary-admin rule's input). */
   ruleAccounts(): Array<{ id: number; role: string; createdMs: number; lastLoginMs: number | null }>;
   transaction<T>(fn: () => T): T;

@@ -26,6 +26,9 @@ interface ShardWorkerData {
 
 const { GEN, DONE, QUIT, FAILURE, EPOCH } = CONTROL;
 const STEP_NS_BYTE = SHARD_CFG.STEP_NS * 8;
+const TRAP_BYTE = SHARD_CFG.TRAP * 8;
+/** ShardedWorld.injectHang's value of the TRAP slot (sharded.ts HANG_HOOK; not imported: that module is the coordinator's). */
+const HANG_HOOK = 2n;
 
 const data = workerData as ShardWorkerData;
 const core = Core.instantiate(data.memory, 'release');
@@ -40,6 +43,11 @@ for (;;) {
   if (Atomics.load(ctl, QUIT) || Atomics.load(ctl, EPOCH) !== data.epoch) break;
   data.cfgs.forEach((cfg, k) => {
     const t0 = performance.now();
+    const trap = new BigInt64Array(data.memory.buffer, cfg + TRAP_BYTE, 1);
+    if (trap[0] === HANG_HOOK) {                      // test hook: hang as an endless loop would, until terminated
+      trap[0] = 0n;
+      for (;;) { /* spin: only worker.terminate() ends this */ }
+    }
     try {
       if (x.shardTick(cfg) !== 0) throw new Error('bad world header');
     } catch {

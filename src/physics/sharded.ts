@@ -71,12 +71,46 @@ export interface Partition {
   zCuts: number[];
 }
 
+/**
+ * Default step timeout, ms. The coordinator blocks while it waits at the barrier (network I/O of
+ * the host included), so this is also the longest a dead or hung worker can freeze the host per
+ * attempt, and when it is reported (onRecovery runs right after the workers are replaced): under
+ * 1 s. A dead worker and a hung one look the same from here (neither counts its shards done).
+ * A healthy step takes 1-35 ms at p99 here (bench/results/amd-epyc-2c), so 750 ms is over 20
+ * times the worst seen; a false alarm would only cost a re-run of the tick (same bits).
+ */
+export const DEFAULT_STEP_TIMEOUT_MS = 750;
+
+/** What ShardOptions.onRecovery is told after a tick was recovered. */
+export interface ShardRecovery {
+  /** The tick that was re-run. */
+  tick: number;
+  /** 1 for the first recovery of this tick (a tick is tried at most 4 times). */
+  attempt: number;
+  /** SHARD_TIMEOUT: a worker died or hung past the step timeout; SHARD_FAILED: a shard's step threw on its worker; TRAP: a shard trapped on this thread. */
+  code: 'SHARD_TIMEOUT' | 'SHARD_FAILED' | 'TRAP';
+  message: string;
+  /** Recoveries of this world so far, this one included. */
+  recoveries: number;
+  /** Time from the start of the failed attempt to the recovery, ms (wall clock: for the log, never for decisions). */
+  ms: number;
+}
+
+/** Value of a shard's TRAP configuration slot that makes its worker hang (ShardedWorld.injectHang; 1 makes the core trap). */
+export const HANG_HOOK = 2n;
+
 /** Options of a sharded world. */
 export interface ShardOptions {
   /** Worker threads stepping the shards (0: this thread steps them in turn; same bits). */
   workers?: number;
-  /** How long a worker step may take before it counts as a crash (ms). Default 30,000. */
+  /** How long a worker step may take before it counts as a crash (ms). Default DEFAULT_STEP_TIMEOUT_MS (750). */
   stepTimeoutMs?: number;
+  /**
+   * Called on this thread right after a failed tick was recovered (the shards rebuilt, the
+   * workers replaced), before it runs again: the place to log it. A dead or hung worker is
+   * therefore reported stepTimeoutMs after the tick began. Throwing from it is not caught.
+   */
+  onRecovery?: (r: ShardRecovery) => void;
   /** Store a checksum of every published board (BoardReader.read validates against it). */
   checksums?: boolean;
 }
@@ -197,7 +231,7 @@ export class ShardWorkerPool {
   get size(): number { return this.count; }
 
   /** Runs one tick of every shard (see the class comment). */
-  runAll(timeoutMs = 30_000): void {
+  runAll(timeoutMs = DEFAULT_STEP_TIMEOUT_MS): void {
     Atomics.store(this.ctl, CONTROL.DONE, 0);
     Atomics.add(this.ctl, CONTROL.GEN, 1);
     Atomics.notify(this.ctl, CONTROL.GEN);
@@ -347,7 +381,9 @@ export class ShardedWorld {
   handoffs = 0;
   /** Worker threads running the shards, or null to run them on this thread. */
   readonly pool: ShardWorkerPool | null;
-  private readonly stepTimeoutMs: number;
+  /** How long a worker step may take before it counts as a crash, ms. */
+  readonly stepTimeoutMs: number;
+  private readonly onRecovery: ShardOptions['onRecovery'];
   /** Ticks re-run after a worker died or a shard's tick trapped. */
   recoveries = 0;
 
@@ -368,7 +404,9 @@ export class ShardedWorld {
     this.halo = this.range + 2 * (config.maxBodyRadius ?? 1) + (config.margin ?? 0.05);
     this.plan = planSharded(config, count);
     this.checksums = opts.checksums ?? false;
-    this.stepTimeoutMs = opts.stepTimeoutMs ?? 30_000;
+    this.stepTimeoutMs = opts.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
+    if (!(this.stepTimeoutMs > 0)) throw new RangeError('stepTimeoutMs must be positive');
+    this.onRecovery = opts.onRecovery;
     this.core = Core.instantiate(createMemory({ pages: this.plan.layout.pages, shared: true }), 'release');
     this.x = this.core.exports as unknown as WorldExports;
     this.rawXCuts = partition.xCuts.map(toRaw);
@@ -575,6 +613,16 @@ export class ShardedWorld {
     this.i64(this.plan.cfgs[k], SHARD_CFG_SLOTS)[SC.TRAP] = 1n;
   }
 
+  /**
+   * Test hook: the worker that runs shard `k` hangs (spins, never counting its shards done) at
+   * its next tick, as a worker stuck in an endless loop would, until it is replaced. Throws
+   * RangeError without worker threads (this thread would hang).
+   */
+  injectHang(k: number): void {
+    if (!this.pool) throw new RangeError('injectHang needs worker threads');
+    this.i64(this.plan.cfgs[k], SHARD_CFG_SLOTS)[SC.TRAP] = HANG_HOOK;
+  }
+
   /** Advances every shard by one tick and publishes the new state (see the module comment). */
   step(): void {
     const t = this.tickNow, p = this.plan;
@@ -593,6 +641,7 @@ export class ShardedWorld {
     Atomics.add(seq, 0, 1);                            // odd: being written (before any write to it)
     bh[BOARD.HIGH_WATER] = hw;
     for (let attempt = 1; ; attempt++) {
+      const t0 = performance.now();
       try {
         for (let k = 0; k < p.shards; k++) this.exchange.gather(k, t);
         if (this.pool) this.pool.runAll(this.stepTimeoutMs);
@@ -608,6 +657,8 @@ export class ShardedWorld {
         forgetBinding(this.core);
         this.pool?.restart();
         this.recoveries++;
+        const code = e instanceof PhysicsError ? (e.code as 'SHARD_FAILED' | 'SHARD_TIMEOUT') : 'TRAP';
+        this.onRecovery?.({ tick: t, attempt, code, message: (e as Error).message, recoveries: this.recoveries, ms: performance.now() - t0 });
       }
     }
     forgetBinding(this.core);
@@ -794,6 +845,12 @@ export class ShardedWorld {
   position(h: BodyHandle): [number, number, number] {
     const v = this.i64(this.live(h).rec, BODY_RECORD_BYTES / 8);
     return [fromRaw(v[4]), fromRaw(v[5]), fromRaw(v[6])];
+  }
+
+  /** Position of a body, raw Q47.16 (what integer decisions compare: src/physics/integer.ts). */
+  positionRaw(h: BodyHandle): [bigint, bigint, bigint] {
+    const v = this.i64(this.live(h).rec, BODY_RECORD_BYTES / 8);
+    return [v[4], v[5], v[6]];
   }
 
   /** Velocity of a body (m/s). */

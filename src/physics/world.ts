@@ -14,6 +14,7 @@
 import { Core, createMemory, type CoreVariant } from './wasm';
 import { planLayout } from './layout';
 import { sparseImage } from './sparse';
+import { cosDegreesRaw, normalizeRaw, toRaw, toRawVec } from './integer';
 import {
   planWorld, HEADER, HEADER_SLOTS, WORLD_MAGIC, WORLD_VERSION, FIELD_INDEX, BODY_DEF, SHAPE, KIND, FLAG,
   BODY_ERROR, BODY_RECORD_BYTES, EVENT, EVENT_BYTES, EVENT_KIND, STATUS, type WorldPlan, type WorldSizes,
@@ -22,8 +23,8 @@ import {
 /** Bytes of a body record (assembly/physics/transfer.ts). */
 export { BODY_RECORD_BYTES };
 
-/** Raw Q47.16 from a number (metres, m/s, kg, ...), rounded to nearest. */
-export const toRaw = (x: number): bigint => BigInt(Math.round(x * 65536));
+/** Raw Q47.16 from a number (metres, m/s, kg, ...), rounded to nearest (src/physics/integer.ts). */
+export { toRaw };
 /** A number from raw Q47.16 (exact below 2^53 raw). */
 export const fromRaw = (r: bigint): number => Number(r) / 65536;
 
@@ -110,7 +111,7 @@ export interface CharacterOptions extends BodyOptions {
   halfHeight: number;
   /** Max step height, m. Default 0.3. */
   stepHeight?: number;
-  /** Max walkable slope, degrees. Default 45. */
+  /** Max walkable slope, degrees. Default 45. Its cosine is the core's fixed-point cos (src/physics/integer.ts), not Math.cos. */
   maxSlopeDeg?: number;
   /** Jump speed, m/s. Default 5. */
   jumpSpeed?: number;
@@ -160,6 +161,13 @@ export function forgetBinding(core: Core): void {
   BOUND.delete(core);
 }
 
+/** Grid buckets for a capacity: the smallest power of two >= max(16, 2 x capacity) (integers, no Math.log2). */
+function bucketsFor(capacity: number): number {
+  let b = 16;
+  while (b < capacity * 2) b *= 2;
+  return b;
+}
+
 const COMMAND_ORDER: Record<Command['kind'], number> = {
   despawn: 0, setPosition: 1, setVelocity: 2, impulse: 3, force: 4, characterInput: 5,
 };
@@ -181,7 +189,7 @@ export class PhysicsWorld {
       capacity,
       contacts: capacity * (config.contactsPerBody ?? 8),
       events: config.eventCapacity ?? capacity * 4,
-      buckets: 1 << Math.ceil(Math.log2(Math.max(16, capacity * 2))),
+      buckets: bucketsFor(capacity),
     };
   }
 
@@ -315,7 +323,7 @@ export class PhysicsWorld {
   addCharacter(o: CharacterOptions): BodyHandle {
     this.writeDef(SHAPE.CAPSULE, { friction: 0, ...o }, {
       RADIUS: toRaw(o.radius), HY: toRaw(o.halfHeight), FLAGS: BigInt(FLAG.CHARACTER | (o.noSleep ? FLAG.NO_SLEEP : 0)),
-      CHAR_STEP: toRaw(o.stepHeight ?? 0.3), CHAR_SLOPE_COS: toRaw(Math.cos(((o.maxSlopeDeg ?? 45) * Math.PI) / 180)),
+      CHAR_STEP: toRaw(o.stepHeight ?? 0.3), CHAR_SLOPE_COS: cosDegreesRaw(this.core, o.maxSlopeDeg ?? 45),
       CHAR_JUMP: toRaw(o.jumpSpeed ?? 5),
     });
     return check(this.x.bodyCreate(), 'addCharacter');
@@ -411,6 +419,8 @@ export class PhysicsWorld {
   velocity(h: BodyHandle): [number, number, number] { return this.field3('V', h).map(fromRaw) as [number, number, number]; }
   /** Angular velocity in rad/s. */
   angularVelocity(h: BodyHandle): [number, number, number] { return this.field3('W', h).map(fromRaw) as [number, number, number]; }
+  /** A character's walkable-slope limit: cos of maxSlopeDeg, raw Q47.16 (as the core compares it). */
+  characterSlopeCosRaw(h: BodyHandle): bigint { return this.i64()[(this.offsets.CHAR_SLOPE_COS >> 3) + this.slot(h)]; }
   /** Whether the body sleeps. */
   isSleeping(h: BodyHandle): boolean { return (this.flags(h) & FLAG.SLEEPING) !== 0; }
   /** Whether a character stood on walkable ground in the last tick. */
@@ -430,14 +440,17 @@ export class PhysicsWorld {
   }
 
   /**
-   * Raycast from `origin` along `dir` (normalized here) up to `maxDist` m against bodies whose
-   * layer intersects `mask`: the closest hit (all = false) or every hit sorted by (t, slot).
+   * Raycast from `origin` along `dir` up to `maxDist` m against bodies whose layer intersects
+   * `mask`: the closest hit (all = false) or every hit sorted by (t, slot). `dir` is normalized
+   * here in raw Q47.16 integers (src/physics/integer.ts normalizeRaw, not Math.hypot):
+   * components below 2^-17 count as zero. Throws RangeError for a direction that is zero then.
    */
   raycast(origin: Vec3, dir: Vec3, maxDist: number, opts: { all?: boolean; mask?: number } = {}): Array<{ body: BodyHandle; t: number }> {
-    const len = Math.hypot(dir[0], dir[1], dir[2]);
-    if (!(len > 0)) throw new RangeError('raycast direction must be non-zero');
+    const raw = toRawVec(dir);
+    if (raw[0] === 0n && raw[1] === 0n && raw[2] === 0n) throw new RangeError('raycast direction must be non-zero');
+    const d = normalizeRaw(raw);   // integer normalization (src/physics/integer.ts), not Math.hypot
     const n = this.x.raycast(toRaw(origin[0]), toRaw(origin[1]), toRaw(origin[2]),
-      toRaw(dir[0] / len), toRaw(dir[1] / len), toRaw(dir[2] / len), toRaw(maxDist), (opts.mask ?? -1) | 0, opts.all ? 1 : 0);
+      d[0], d[1], d[2], toRaw(maxDist), (opts.mask ?? -1) | 0, opts.all ? 1 : 0);
     return this.hits(n);
   }
 

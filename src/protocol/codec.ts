@@ -87,7 +87,6 @@ function bad(what: string, value: unknown): never {
 }
 function u8(v: number, what: string): number { if ((v & 0xff) !== v) bad(what, v); return v; }
 function u16(v: number, what: string): number { if ((v & 0xffff) !== v) bad(what, v); return v; }
-function i16(v: number, what: string): number { if (((v << 16) >> 16) !== v) bad(what, v); return v; }
 function i32(v: number, what: string): number { if ((v | 0) !== v) bad(what, v); return v; }
 function u32(v: number, what: string): number { if ((v >>> 0) !== v) bad(what, v); return v; }
 function i64(v: bigint, what: string): bigint { if (typeof v !== 'bigint' || BigInt.asIntN(64, v) !== v) bad(what, v); return v; }

@@ -3,11 +3,14 @@
  * enum and union, with the field ids, types and struct layouts flatc uses. The verifier
  * (verify.ts) walks a buffer by these, so it never needs the generated code.
  *
- * They are written by hand next to the schemas and cannot drift silently:
- * test/protocol-schema.test.ts parses every .fbs file and fails unless each table (field
- * names, ids, types, required, `= null`), struct (fields, byte offsets, size), enum (base,
- * values), union (members in order) and root (type, file identifier) here equals the schema,
- * and checks the struct layouts against the generated code's accessors.
+ * They are generated, not written by hand: scripts/gen-protocol.mjs has flatc write the
+ * binary schema of each .fbs file (`flatc -b --schema`, a `reflection.Schema` FlatBuffer)
+ * and renders it as plain data into generated/descriptors_generated.ts (committed, "do not
+ * modify", regenerated and diffed by CI like the rest of generated/). This module turns
+ * that data into the linked descriptors below, once, at load; a name the code asks for that
+ * the schemas no longer declare throws here at load. test/protocol-schema.test.ts still
+ * parses every .fbs file independently and checks the descriptors against it and against
+ * the generated accessors.
  *
  * Layout rules (FlatBuffers binary format, flatbuffers.dev "Internals"):
  *
@@ -22,8 +25,10 @@
  *
  * Struct layout (flatc): fields in declaration order, each at the next multiple of its
  * alignment (scalars: their size; structs: their largest member), the struct padded to a
- * multiple of its alignment.
+ * multiple of its alignment. The offsets come from flatc's binary schema; structOf checks
+ * them against this rule and throws on a difference.
  */
+import { SCHEMA } from './generated/descriptors_generated';
 
 /** FlatBuffers scalar types (the ones a schema may name; this protocol uses no floats). */
 export type ScalarName = 'bool' | 'byte' | 'ubyte' | 'short' | 'ushort' | 'int' | 'uint' | 'long' | 'ulong' | 'float' | 'double';
@@ -170,11 +175,12 @@ function isScalar(t: unknown): t is ScalarName {
   return typeof t === 'string' && t in SCALAR_SIZE && t !== 'string';
 }
 
-function enumOf(name: string, names: readonly string[]): EnumDesc {
+function enumOf(name: string, base: ScalarName, entries: ReadonlyArray<readonly [string, number]>): EnumDesc {
+  if (base !== 'ubyte') throw new Error(`enum ${name}: base ${base}; the verifier handles ubyte enums only`);
   const values: Record<string, number> = {};
   const valid = new Uint8Array(256);
-  names.forEach((n, i) => { values[n] = i; valid[i] = 1; });
-  return { kind: 'enum', name, base: 'ubyte', values, valid };
+  for (const [n, v] of entries) { values[n] = v; valid[v] = 1; }
+  return { kind: 'enum', name, base, values, valid };
 }
 
 function sizeAlign(t: ScalarName | EnumDesc | StructDesc): [number, number] {
@@ -190,19 +196,22 @@ function byteChecks(t: ScalarName | EnumDesc | StructDesc, at: number, path: str
   return t.checks.map((c) => ({ offset: at + c.offset, valid: c.valid, path: `${path}.${c.path.slice(c.path.indexOf('.') + 1)}` }));
 }
 
-function structOf(name: string, decl: ReadonlyArray<readonly [string, ScalarName | EnumDesc | StructDesc]>): StructDesc {
+function structOf(name: string, decl: ReadonlyArray<readonly [string, ScalarName | EnumDesc | StructDesc, number]>, flatcSize: number): StructDesc {
   let at = 0, align = 1;
   const fields: StructField[] = [];
   const checks: ByteCheck[] = [];
-  for (const [fname, type] of decl) {
+  for (const [fname, type, flatcOffset] of decl) {
     const [size, a] = sizeAlign(type);
     at = Math.ceil(at / a) * a;
+    if (at !== flatcOffset) throw new Error(`struct ${name}.${fname}: flatc puts it at ${flatcOffset}, the layout rule at ${at}`);
     fields.push({ name: fname, type, offset: at });
     checks.push(...byteChecks(type, at, `${name}.${fname}`));
     at += size;
     align = Math.max(align, a);
   }
-  return { kind: 'struct', name, fields, size: Math.ceil(at / align) * align, align, checks };
+  const total = Math.ceil(at / align) * align;
+  if (total !== flatcSize) throw new Error(`struct ${name}: flatc size ${flatcSize}, layout rule ${total}`);
+  return { kind: 'struct', name, fields, size: total, align, checks };
 }
 
 interface FieldOpts { required?: boolean; optional?: boolean }
@@ -235,192 +244,124 @@ function tableOf(name: string, fields: TableField[]): TableDesc {
   return { kind: 'table', name, fields: sorted };
 }
 
-const vec = (of: ElementType): VectorDesc => ({ kind: 'vector', of });
-const REQ = { required: true } as const;
-const OPT = { optional: true } as const;
 
 // ---------------------------------------------------------------------------------------
-// schemas/common.fbs
+// The schema data (generated/descriptors_generated.ts) and its linking
 
-/** The struct `Vec3` of schemas/common.fbs; documented there. */
-export const Vec3 = structOf('Vec3', [['x', 'long'], ['y', 'long'], ['z', 'long']]);
-/** The struct `Quat` of schemas/common.fbs; documented there. */
-export const Quat = structOf('Quat', [['x', 'long'], ['y', 'long'], ['z', 'long'], ['w', 'long']]);
-/** The struct `BodyHandle` of schemas/common.fbs; documented there. */
-export const BodyHandle = structOf('BodyHandle', [['index', 'uint'], ['generation', 'uint']]);
-/** The enum `ChatChannel` of schemas/common.fbs; documented there. */
-export const ChatChannel = enumOf('ChatChannel', ['World', 'Local', 'Private', 'Group']);
-/** The enum `OwnershipRule` of schemas/common.fbs; documented there. */
-export const OwnershipRule = enumOf('OwnershipRule', ['Ask', 'Deny', 'Allow']);
-/** The enum `Shape` of schemas/common.fbs; documented there. */
-export const Shape = enumOf('Shape', ['Sphere', 'Capsule', 'Box', 'Plane']);
-/** The enum `BodyKind` of schemas/common.fbs; documented there. */
-export const BodyKind = enumOf('BodyKind', ['Dynamic', 'Kinematic', 'Static']);
-/** The struct `Interest` of schemas/common.fbs; documented there. */
-export const Interest = structOf('Interest', [['center', Vec3], ['cells', 'uint']]);
+/** A field of a struct as flatc's binary schema gives it: type spelled as in the .fbs. */
+export interface SchemaStructField { readonly name: string; readonly type: string; readonly offset: number }
+/** A field of a table as flatc's binary schema gives it (`[T]` for a vector of T). */
+export interface SchemaTableField {
+  readonly name: string; readonly id: number; readonly type: string;
+  readonly required: boolean; readonly optional: boolean; readonly deprecated: boolean;
+}
+/** One declaration of schemas/*.fbs (`file`: the .fbs that declares it). */
+export type SchemaDecl =
+  | { readonly kind: 'struct'; readonly name: string; readonly file: string; readonly size: number; readonly align: number; readonly fields: readonly SchemaStructField[] }
+  | { readonly kind: 'table'; readonly name: string; readonly file: string; readonly fields: readonly SchemaTableField[] }
+  | { readonly kind: 'enum'; readonly name: string; readonly file: string; readonly base: string; readonly values: ReadonlyArray<readonly [string, number]> }
+  | { readonly kind: 'union'; readonly name: string; readonly file: string; readonly members: readonly string[] };
+/** The shape of generated/descriptors_generated.ts. */
+export interface SchemaData {
+  readonly decls: readonly SchemaDecl[];
+  readonly roots: ReadonlyArray<{ readonly file: string; readonly table: string; readonly identifier: string }>;
+}
 
-// ---------------------------------------------------------------------------------------
-// schemas/client.fbs
+/** Any linked declaration. */
+export type Desc = StructDesc | EnumDesc | TableDesc | UnionDesc;
 
-/** The struct `InputFrame` of schemas/client.fbs; documented there. */
-export const InputFrame = structOf('InputFrame', [['seq', 'uint'], ['walk_x', 'short'], ['walk_z', 'short'], ['jump', 'bool']]);
-/** The enum `OwnershipAction` of schemas/client.fbs; documented there. */
-export const OwnershipAction = enumOf('OwnershipAction', ['Request', 'Release', 'Grant', 'Refuse', 'SetRule']);
+function link(data: SchemaData): Map<string, Desc> {
+  const raw = new Map(data.decls.map((d) => [d.name, d]));
+  const done = new Map<string, Desc>();
+  const busy = new Set<string>();
+  const get = (name: string): Desc => {
+    const hit = done.get(name);
+    if (hit) return hit;
+    const d = raw.get(name);
+    if (!d) throw new Error(`schema: unknown type ${name}`);
+    // no recursive tables in these schemas: a cycle would need lazy linking
+    if (busy.has(name)) throw new Error(`schema: ${name} refers to itself`);
+    busy.add(name);
+    let out: Desc;
+    switch (d.kind) {
+      case 'enum': out = enumOf(d.name, d.base as ScalarName, d.values); break;
+      case 'struct': out = structOf(d.name, d.fields.map((f) => [f.name, inline(f.type), f.offset] as const), d.size); break;
+      case 'union': out = { kind: 'union', name: d.name, members: d.members.map((m) => asKind(get(m), 'table')) }; break;
+      case 'table': out = tableOf(d.name, d.fields.filter((f) => !f.deprecated).map((f) => field(f.name, f.id, fieldType(f.type), f))); break;
+    }
+    busy.delete(name);
+    done.set(name, out);
+    return out;
+  };
+  const inline = (t: string): ScalarName | EnumDesc | StructDesc => {
+    if (isScalar(t)) return t;
+    const d = get(t);
+    if (d.kind === 'enum' || d.kind === 'struct') return d;
+    throw new Error(`schema: ${t} cannot be stored inline`);
+  };
+  const element = (t: string): ElementType => (t === 'string' ? 'string' : isScalar(t) ? t : asElement(get(t)));
+  const asElement = (d: Desc): ElementType => {
+    if (d.kind === 'union') throw new Error(`schema: vectors of unions (${d.name}) are not supported`);
+    return d;
+  };
+  const fieldType = (t: string): FieldType => {
+    if (t.startsWith('[')) return { kind: 'vector', of: element(t.slice(1, -1)) };
+    return t === 'string' ? 'string' : isScalar(t) ? t : get(t);
+  };
+  for (const d of data.decls) get(d.name);
+  return done;
+}
 
-/** The table `ClientHello` of schemas/client.fbs; documented there. */
-export const ClientHello = tableOf('ClientHello', [
-  field('version', 0, 'uint', OPT),
-  field('token', 1, 'string', REQ),
-  field('stream', 2, 'string', REQ),
-  field('private_id', 3, 'string', REQ),
-  field('last_known_tick', 4, 'uint', OPT),
-  field('interest', 5, Interest),
-]);
-/** The table `ClientInput` of schemas/client.fbs; documented there. */
-export const ClientInput = tableOf('ClientInput', [field('input', 0, InputFrame, REQ)]);
-/** The table `ClientPublish` of schemas/client.fbs; documented there. */
-export const ClientPublish = tableOf('ClientPublish', [field('type', 0, 'string', REQ), field('body', 1, 'string', REQ)]);
-/** The table `ClientChat` of schemas/client.fbs; documented there. */
-export const ClientChat = tableOf('ClientChat', [
-  field('channel', 0, ChatChannel), field('to', 1, 'string', REQ), field('text', 2, 'string', REQ),
-]);
-/** The table `ClientSpawn` of schemas/client.fbs; documented there. */
-export const ClientSpawn = tableOf('ClientSpawn', [
-  field('shape', 0, Shape), field('position', 1, Vec3, REQ), field('velocity', 2, Vec3, REQ), field('size', 3, Vec3, REQ),
-]);
-/** The table `ClientOwnership` of schemas/client.fbs; documented there. */
-export const ClientOwnership = tableOf('ClientOwnership', [
-  field('body', 0, BodyHandle, REQ), field('action', 1, OwnershipAction), field('rule', 2, OwnershipRule), field('target', 3, 'uint'),
-]);
-/** The table `ClientAdmin` of schemas/client.fbs; documented there. */
-export const ClientAdmin = tableOf('ClientAdmin', [field('command', 0, 'string', REQ), field('args', 1, vec('string'), REQ)]);
-/** The table `ClientAck` of schemas/client.fbs; documented there. */
-export const ClientAck = tableOf('ClientAck', [field('tick', 0, 'uint')]);
-/** The table `ClientInterest` of schemas/client.fbs; documented there. */
-export const ClientInterest = tableOf('ClientInterest', [field('interest', 0, Interest, REQ)]);
-/** The table `ClientPing` of schemas/client.fbs; documented there. */
-export const ClientPing = tableOf('ClientPing', [field('nonce', 0, 'ulong')]);
-/** The union `ClientPayload` of schemas/client.fbs; documented there. */
-export const ClientPayload: UnionDesc = {
-  kind: 'union', name: 'ClientPayload',
-  members: [ClientHello, ClientInput, ClientPublish, ClientChat, ClientSpawn, ClientOwnership, ClientAdmin, ClientAck, ClientInterest, ClientPing],
-};
-/** The table `ClientMessage` of schemas/client.fbs; documented there. */
-export const ClientMessage = tableOf('ClientMessage', [field('payload', 1, ClientPayload, REQ)]);
+function asKind<K extends Desc['kind']>(d: Desc, kind: K): Extract<Desc, { kind: K }> {
+  if (d.kind !== kind) throw new Error(`schema: ${d.name} is a ${d.kind}, not a ${kind}`);
+  return d as Extract<Desc, { kind: K }>;
+}
 
-// ---------------------------------------------------------------------------------------
-// schemas/server.fbs
+const LINKED = link(SCHEMA);
 
-/** The struct `BodyState` of schemas/server.fbs; documented there. */
-export const BodyState = structOf('BodyState', [
-  ['index', 'uint'], ['generation', 'uint'], ['px', 'int'], ['py', 'int'], ['pz', 'int'],
-  ['qx', 'short'], ['qy', 'short'], ['qz', 'short'], ['qw', 'short'], ['vx', 'short'], ['vy', 'short'], ['vz', 'short'], ['shard', 'ubyte'],
-]);
-/** The struct `BodyShape` of schemas/server.fbs; documented there. */
-export const BodyShape = structOf('BodyShape', [
-  ['index', 'uint'], ['generation', 'uint'], ['sx', 'int'], ['sy', 'int'], ['sz', 'int'], ['shape', Shape], ['kind', BodyKind],
-]);
-/** The table `StreamEvent` of schemas/server.fbs; documented there. */
-export const StreamEvent = tableOf('StreamEvent', [
-  field('tick', 0, 'uint'), field('type', 1, 'string', REQ), field('origin', 2, 'uint'), field('body', 3, 'string', REQ),
-]);
-/** The table `ServerWelcome` of schemas/server.fbs; documented there. */
-export const ServerWelcome = tableOf('ServerWelcome', [
-  field('version', 0, 'uint', OPT), field('public_id', 1, 'uint'), field('stream', 2, 'string', REQ),
-  field('tick', 3, 'uint'), field('tick_rate', 4, 'uint'), field('seed', 5, 'string', REQ),
-]);
-/** The table `ServerSnapshot` of schemas/server.fbs; documented there. */
-export const ServerSnapshot = tableOf('ServerSnapshot', [
-  field('tick', 0, 'uint'), field('bodies', 1, vec(BodyState), REQ), field('shapes', 2, vec(BodyShape), REQ),
-]);
-/** The table `ServerDelta` of schemas/server.fbs; documented there. */
-export const ServerDelta = tableOf('ServerDelta', [
-  field('base_tick', 0, 'uint'), field('tick', 1, 'uint'), field('bodies', 2, vec(BodyState), REQ),
-  field('shapes', 3, vec(BodyShape), REQ), field('removed', 4, vec(BodyHandle), REQ),
-]);
-/** The table `ServerEvents` of schemas/server.fbs; documented there. */
-export const ServerEvents = tableOf('ServerEvents', [field('tick', 0, 'uint'), field('events', 1, vec(StreamEvent), REQ)]);
-/** The table `ServerChat` of schemas/server.fbs; documented there. */
-export const ServerChat = tableOf('ServerChat', [
-  field('channel', 0, ChatChannel), field('from', 1, 'uint'), field('to', 2, 'string', REQ),
-  field('text', 3, 'string', REQ), field('tick', 4, 'uint'),
-]);
-/** The table `ServerOwnership` of schemas/server.fbs; documented there. */
-export const ServerOwnership = tableOf('ServerOwnership', [
-  field('body', 0, BodyHandle, REQ), field('owner', 1, 'uint'), field('master', 2, 'uint'),
-  field('rule', 3, OwnershipRule), field('tick', 4, 'uint'),
-]);
-/** The table `ServerAdminResult` of schemas/server.fbs; documented there. */
-export const ServerAdminResult = tableOf('ServerAdminResult', [
-  field('command', 0, 'string', REQ), field('ok', 1, 'bool'), field('message', 2, 'string', REQ),
-]);
-/** The table `ServerError` of schemas/server.fbs; documented there. */
-export const ServerError = tableOf('ServerError', [field('code', 0, 'ushort'), field('message', 1, 'string', REQ)]);
-/** The table `ServerPong` of schemas/server.fbs; documented there. */
-export const ServerPong = tableOf('ServerPong', [field('nonce', 0, 'ulong'), field('tick', 1, 'uint')]);
-/** The union `ServerPayload` of schemas/server.fbs; documented there. */
-export const ServerPayload: UnionDesc = {
-  kind: 'union', name: 'ServerPayload',
-  members: [ServerWelcome, ServerSnapshot, ServerDelta, ServerEvents, ServerChat, ServerOwnership, ServerAdminResult, ServerError, ServerPong],
-};
-/** The table `ServerMessage` of schemas/server.fbs; documented there. */
-export const ServerMessage = tableOf('ServerMessage', [field('payload', 1, ServerPayload, REQ)]);
+/** The declaration `name` of the schemas; throws unless it exists and is a `kind`. */
+export function declaration<K extends Desc['kind']>(name: string, kind: K): Extract<Desc, { kind: K }> {
+  const d = LINKED.get(name);
+  if (!d) throw new Error(`schema: no declaration ${name}`);
+  return asKind(d, kind);
+}
 
-// ---------------------------------------------------------------------------------------
-// schemas/shard.fbs
+function rootOf(file: string): RootDesc {
+  const r = SCHEMA.roots.find((x) => x.file === file);
+  if (!r) throw new Error(`schema: ${file} declares no root_type`);
+  return { file, table: declaration(r.table, 'table'), identifier: r.identifier };
+}
 
-/** The enum `ShardCommandKind` of schemas/shard.fbs; documented there. */
-export const ShardCommandKind = enumOf('ShardCommandKind', ['Despawn', 'SetPosition', 'SetVelocity', 'Impulse', 'Force', 'CharacterInput']);
-/** The enum `PhysicsEventKind` of schemas/shard.fbs; documented there. */
-export const PhysicsEventKind = enumOf('PhysicsEventKind', ['Begin', 'End']);
-/** The struct `ShardCommand` of schemas/shard.fbs; documented there. */
-export const ShardCommand = structOf('ShardCommand', [['body', BodyHandle], ['value', Vec3], ['kind', ShardCommandKind], ['jump', 'bool']]);
-/** The struct `PhysicsEvent` of schemas/shard.fbs; documented there. */
-export const PhysicsEvent = structOf('PhysicsEvent', [['body', BodyHandle], ['other', BodyHandle], ['kind', PhysicsEventKind]]);
-/** The table `ByteRecord` of schemas/shard.fbs; documented there. */
-export const ByteRecord = tableOf('ByteRecord', [field('data', 0, vec('ubyte'), REQ)]);
-/** The table `ShardAdvance` of schemas/shard.fbs; documented there. */
-export const ShardAdvance = tableOf('ShardAdvance', [field('tick', 0, 'uint'), field('commands', 1, vec(ShardCommand), REQ)]);
-/** The table `ShardGhosts` of schemas/shard.fbs; documented there. */
-export const ShardGhosts = tableOf('ShardGhosts', [field('tick', 0, 'uint'), field('from', 1, 'ubyte'), field('records', 2, vec(ByteRecord), REQ)]);
-/** The table `ShardHandoff` of schemas/shard.fbs; documented there. */
-export const ShardHandoff = tableOf('ShardHandoff', [
-  field('tick', 0, 'uint'), field('from', 1, 'ubyte'), field('to', 2, 'ubyte'), field('records', 3, vec(ByteRecord), REQ),
-]);
-/** The table `ShardPhysicsEvents` of schemas/shard.fbs; documented there. */
-export const ShardPhysicsEvents = tableOf('ShardPhysicsEvents', [
-  field('tick', 0, 'uint'), field('shard', 1, 'ubyte'), field('events', 2, vec(PhysicsEvent), REQ),
-]);
-/** The table `ShardHash` of schemas/shard.fbs; documented there. */
-export const ShardHash = tableOf('ShardHash', [field('tick', 0, 'uint'), field('shard', 1, 'ubyte'), field('hash', 2, 'ulong')]);
-/** The union `ShardPayload` of schemas/shard.fbs; documented there. */
-export const ShardPayload: UnionDesc = {
-  kind: 'union', name: 'ShardPayload',
-  members: [ShardAdvance, ShardGhosts, ShardHandoff, ShardPhysicsEvents, ShardHash],
-};
-/** The table `ShardMessage` of schemas/shard.fbs; documented there. */
-export const ShardMessage = tableOf('ShardMessage', [field('payload', 1, ShardPayload, REQ)]);
+// The names the codec and the tests use (each documented in its .fbs file).
 
-// ---------------------------------------------------------------------------------------
-// Roots and the full catalogue (for the drift test)
+/** The enum `ChatChannel` of schemas/common.fbs. */
+export const ChatChannel = declaration('ChatChannel', 'enum');
+/** The enum `OwnershipRule` of schemas/common.fbs. */
+export const OwnershipRule = declaration('OwnershipRule', 'enum');
+/** The enum `Shape` of schemas/common.fbs. */
+export const Shape = declaration('Shape', 'enum');
+/** The enum `BodyKind` of schemas/common.fbs. */
+export const BodyKind = declaration('BodyKind', 'enum');
+/** The enum `OwnershipAction` of schemas/client.fbs. */
+export const OwnershipAction = declaration('OwnershipAction', 'enum');
+/** The enum `ShardCommandKind` of schemas/shard.fbs. */
+export const ShardCommandKind = declaration('ShardCommandKind', 'enum');
+/** The enum `PhysicsEventKind` of schemas/shard.fbs. */
+export const PhysicsEventKind = declaration('PhysicsEventKind', 'enum');
 
-/** client -> host, file identifier "TSCL". */
-export const CLIENT_ROOT: RootDesc = { file: 'client.fbs', table: ClientMessage, identifier: 'TSCL' };
-/** host -> client, file identifier "TSSV". */
-export const SERVER_ROOT: RootDesc = { file: 'server.fbs', table: ServerMessage, identifier: 'TSSV' };
-/** host <-> shard and shard <-> shard, file identifier "TSSH". */
-export const SHARD_ROOT: RootDesc = { file: 'shard.fbs', table: ShardMessage, identifier: 'TSSH' };
+/** client -> host, file identifier "TSCL" (from schemas/client.fbs). */
+export const CLIENT_ROOT: RootDesc = rootOf('client.fbs');
+/** host -> client, file identifier "TSSV" (from schemas/server.fbs). */
+export const SERVER_ROOT: RootDesc = rootOf('server.fbs');
+/** host <-> shard and shard <-> shard, file identifier "TSSH" (from schemas/shard.fbs). */
+export const SHARD_ROOT: RootDesc = rootOf('shard.fbs');
 
-/** Every declaration, by schema file, in declaration order. */
-export const SCHEMA_FILES: Readonly<Record<string, ReadonlyArray<StructDesc | EnumDesc | TableDesc | UnionDesc>>> = {
-  'common.fbs': [Vec3, Quat, BodyHandle, ChatChannel, OwnershipRule, Shape, BodyKind, Interest],
-  'client.fbs': [InputFrame, OwnershipAction, ClientHello, ClientInput, ClientPublish, ClientChat, ClientSpawn, ClientOwnership,
-    ClientAdmin, ClientAck, ClientInterest, ClientPing, ClientPayload, ClientMessage],
-  'server.fbs': [BodyState, BodyShape, StreamEvent, ServerWelcome, ServerSnapshot, ServerDelta, ServerEvents, ServerChat,
-    ServerOwnership, ServerAdminResult, ServerError, ServerPong, ServerPayload, ServerMessage],
-  'shard.fbs': [ShardCommandKind, PhysicsEventKind, ShardCommand, PhysicsEvent, ByteRecord, ShardAdvance, ShardGhosts,
-    ShardHandoff, ShardPhysicsEvents, ShardHash, ShardPayload, ShardMessage],
-};
+/** Every declaration, by schema file, sorted by name (the binary schema's order). */
+export const SCHEMA_FILES: Readonly<Record<string, readonly Desc[]>> = (() => {
+  const out: Record<string, Desc[]> = {};
+  for (const d of SCHEMA.decls) (out[d.file] ??= []).push(declaration(d.name, d.kind));
+  return out;
+})();
 
 /** The three roots. */
 export const ROOTS: readonly RootDesc[] = [CLIENT_ROOT, SERVER_ROOT, SHARD_ROOT];

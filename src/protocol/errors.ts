@@ -1,7 +1,10 @@
 /**
- * Error codes on the wire (ServerMessage error.code, JSON endpoint `error.code`) and the
- * WebSocket close codes the host uses. One table, so a client in any language can act on a
- * number: 1xxx malformed input, 2xxx authentication, 3xxx limits, 4xxx refused by the game.
+ * Error codes on the wire and the WebSocket close codes the host uses. One table for every
+ * door: ServerMessage error.code on /ws, and the body `{"error": {"code", "name", "message"}}`
+ * of every HTTP error (the JSON endpoint, /auth/*, /chat/history, unknown routes, refused
+ * upgrades; errorBody builds it). A client in any language acts on the number; `name` is the
+ * key below, for people and logs. 1xxx malformed input, 2xxx authentication, 3xxx limits,
+ * 4xxx refused by the game. docs/protocol.md lists them with the HTTP statuses they come with.
  */
 export const ERROR = {
   /** The buffer failed verification (see ProtocolError.reason for which check). */
@@ -18,6 +21,8 @@ export const ERROR = {
   AUTH_TIMEOUT: 2001,
   /** The Origin header is not on the allow-list. */
   BAD_ORIGIN: 2002,
+  /** /auth/*: wrong name or password (the same for both), or a session token that is not valid. */
+  INVALID_CREDENTIALS: 2003,
   /** Too many messages of one kind in the window; the message was dropped. */
   RATE_LIMITED: 3000,
   /** The message is larger than the host accepts. */
@@ -45,8 +50,27 @@ export const ERROR = {
   MUTED: 4005,
   /** The account is banned (until the time in the message). */
   BANNED: 4006,
+  /** /auth/register: the name is taken. */
+  TAKEN: 4007,
 } as const;
 export type ErrorCode = (typeof ERROR)[keyof typeof ERROR];
+/** The name of an error code (a key of ERROR). */
+export type ErrorName = keyof typeof ERROR;
+
+/** ERROR read backwards: code -> name. */
+export const ERROR_NAME: Readonly<Record<ErrorCode, ErrorName>> = Object.fromEntries(
+  Object.entries(ERROR).map(([name, code]) => [code, name]),
+) as Record<ErrorCode, ErrorName>;
+
+/** The body of every HTTP error response: `{"error": {"code": 1003, "name": "BAD_VALUE", "message": "..."}}`. */
+export interface ErrorBody {
+  readonly error: { readonly code: ErrorCode; readonly name: ErrorName; readonly message: string };
+}
+
+/** Builds the HTTP error body for `code` (its name from the table) with `message`, what to fix. */
+export function errorBody(code: ErrorCode, message: string): ErrorBody {
+  return { error: { code, name: ERROR_NAME[code], message } };
+}
 
 /**
  * WebSocket close codes (RFC 6455 section 7.4: 1000 normal, 1001 going away, 1008 policy

@@ -7,8 +7,9 @@
  *  codec.ts        encodeClient/decodeClient, encodeServer/decodeServer, encodeShard/decodeShard,
  *                  peek*Kind: values <-> FlatBuffers bytes (decoders verify first)
  *  verify.ts       verifyClient/verifyServer/verifyShard: the FlatBuffers verifier alone
- *  descriptors.ts  the schemas as data for the verifier (checked against schemas/*.fbs)
- *  generated/      flatc output (never imported outside src/protocol)
+ *  descriptors.ts  the schemas as data for the verifier (linked from generated/descriptors_generated.ts)
+ *  generated/      flatc output and the descriptor data from flatc's binary schemas (never imported
+ *                  outside src/protocol; never edited by hand)
  * ```
  */
 export * from './messages';

@@ -66,7 +66,7 @@ export type ClientMessage =
 
 /**
  * A body's state in a snapshot or delta, quantised: position in 1/1024 m (i32, raw >> 6,
- * +-2,097 km), rotation as a unit quaternion x 32767 (i16 each), linear velocity in 1/256 m/s
+ * +-2,097 km), rotation as a unit quaternion x 32768 (raw >> 1, i16 each, clamped to +-32767), linear velocity in 1/256 m/s
  * (i16, +-128 m/s, clamped), and the shard with authority (255 = none / static).
  */
 export interface BodyState {

@@ -8,20 +8,36 @@
  *   derived events ('_h' contact begin/end of avatars) <-----------------/  (published into t+1)
  *
  * Events the main sim understands (everything else passes through untouched for other services):
- *   '_c' body = public id    spawns the client's avatar (a character) at its spawn point
- *   '_d' body = public id    despawns it (TickResult.left says where it was)
+ *   '_c' body = public id    spawns the client's avatar (a character) at its spawn point; in a
+ *                            full world it is refused (ERROR.FULL): the client stays connected
+ *                            without an avatar (the host tells it and may close it)
+ *   '_d' body = public id    despawns it (TickResult.left says where it was); when it was the
+ *                            principal's last session, the spheres the principal spawned go too
+ *                            (now, or `spawnLingerTicks` later unless the principal is back)
  *   '_p' body = "publicId,x,y,z" (mm)   puts an avatar where its account left it (server event)
  *   'in' body = "walkX,walkZ,jump"   walk in thousandths of the walk speed (-1000..1000), jump 0/1
- *   'sp' body = "x,y,z,vx,vy,vz"     spawns a sphere (mm, mm/s; within spawnRange of the avatar)
+ *   'sp' body = "x,y,z,vx,vy,vz"     spawns a sphere (mm, mm/s; within spawnRange of the avatar;
+ *                                    at most spawnLimit per principal, the oldest goes first)
  *   '_ar' body = ArtifactPlacement JSON   places an artifact (an owned, persistent object) in the world (server event)
  *   '_ax' body = artifact id      takes it out of the world (server event)
  *   '_id', '_ta' and the client events ch cg bk ow ob ad   the social layer (src/social/social-sim.ts)
  * Malformed bodies are refused (reported, state unchanged); the decision depends only on the
  * event, so a replay refuses the same events.
+ *
+ * A full world (every body slot taken) never throws out of apply(): a join ('_c'), a sphere
+ * ('sp'), an artifact ('_ar') or an admin spawn that needs a slot is refused with ERROR.FULL
+ * (and a body the world cannot take, e.g. larger than maxBodyRadius, with ERROR.BAD_VALUE).
+ * Whether a slot is free is a function of state t and the events before it in tick t (slots
+ * are allocated by the registry world, the same on every shard layout), so a replay refuses the
+ * same events. Bodies despawned in a tick ('_d', '_ax') free their slots at the end of the tick.
+ *
+ * Distances that decide (spawnRange) are compared squared in raw Q47.16 integers
+ * (src/physics/integer.ts), never with Math.hypot.
  * Derived '_av' and '_h' events are outputs: apply() ignores them in its input and returns the new ones.
  */
 import { ShardedWorld, type Partition, type ShardOptions } from '../physics/sharded';
-import type { BodyHandle, Command, Vec3, WorldConfig } from '../physics/world';
+import { PhysicsError, type BodyHandle, type Command, type Vec3, type WorldConfig } from '../physics/world';
+import { toRaw, toRawVec, withinDistance } from '../physics/integer';
 import type { StreamEvent } from '../protocol/messages';
 import { ERROR, type ErrorCode } from '../protocol/errors';
 import { createHash } from 'node:crypto';
@@ -41,10 +57,21 @@ export interface WorldSetup {
   spawnPoints?: Vec3[];
   /** Walk speed of avatars, m/s. Default 4. */
   walkSpeed?: number;
-  /** Spheres one client may have spawned at once (the oldest goes first). Default 8. */
+  /**
+   * Spheres one principal may have spawned at once (the oldest goes first). A principal is an
+   * account (all its sessions and private ids share the budget) or, for a guest, its public id.
+   * Default 8.
+   */
   spawnLimit?: number;
-  /** Farthest distance from its avatar a client may spawn at, m. Default 10. */
+  /** Farthest distance from its avatar a client may spawn at, m (compared in raw fixed point). Default 10. */
   spawnRange?: number;
+  /**
+   * Ticks the spheres of a principal stay after its last session left ('_d'); if the principal
+   * is back before then (a '_c' of the guest's public id, an '_id' of the account) they stay for
+   * good. 0 = they go in the tick of the '_d'. Default 0: what a departed player spawned never
+   * outlives it, so departures cannot grow the world.
+   */
+  spawnLingerTicks?: number;
   /** Chat, ownership and admin options (tickRate comes from config). */
   social?: Omit<SocialOptions, 'tickRate'>;
 }
@@ -119,7 +146,10 @@ export class MainSim {
   readonly avatars = new Map<number, BodyHandle>();
   /** Public id of each avatar body (for contact events). */
   private readonly avatarOf = new Map<BodyHandle, number>();
+  /** Spheres spawned per principal (account id, or minus a guest's public id), oldest first. */
   private readonly spawned = new Map<number, BodyHandle[]>();
+  /** Principals whose last session left: the tick their spheres go (spawnLingerTicks). */
+  private readonly lingering = new Map<number, number>();
   /** Artifacts in the world by artifact id. */
   readonly artifacts = new Map<number, PlacedArtifact>();
   /** Avatars spawned in the tick being applied (their '_av' events). */
@@ -131,6 +161,8 @@ export class MainSim {
   private readonly walkSpeed: number;
   private readonly spawnLimit: number;
   private readonly spawnRange: number;
+  private readonly spawnRangeRaw: bigint;
+  private readonly spawnLingerTicks: number;
 
   /**
    * A new world from `setup` (its scene is built), or, with `saved` (from `save()`), the world
@@ -141,9 +173,10 @@ export class MainSim {
     const partition = setup.partition ?? { xCuts: [], zCuts: [] };
     if (saved) {
       this.world = ShardedWorld.restore(setup.config, partition, saved.physics, setup.shardOptions);
-      const g = JSON.parse(saved.game) as { avatars: Array<[number, string]>; spawned: Array<[number, string[]]>; artifacts?: Array<[number, Omit<PlacedArtifact, 'body'> & { body: string }]>; social?: string };
+      const g = JSON.parse(saved.game) as { avatars: Array<[number, string]>; spawned: Array<[number, string[]]>; lingering?: Array<[number, number]>; artifacts?: Array<[number, Omit<PlacedArtifact, 'body'> & { body: string }]>; social?: string };
       for (const [p, h] of g.avatars) { this.avatars.set(p, BigInt(h)); this.avatarOf.set(BigInt(h), p); }
       for (const [p, list] of g.spawned) this.spawned.set(p, list.map((h) => BigInt(h)));
+      for (const [p, due] of g.lingering ?? []) this.lingering.set(p, due);
       for (const [id, a] of g.artifacts ?? []) this.artifacts.set(id, { body: BigInt(a.body), shape: a.shape, mass: a.mass });
       this.social = new SocialSim({ ...setup.social, tickRate: setup.config.tickRate ?? 60 });
       if (g.social) this.social.load(g.social);
@@ -157,10 +190,13 @@ export class MainSim {
       this.social = new SocialSim({ ...setup.social, tickRate: setup.config.tickRate ?? 60 });
     }
     this.socialWorld = {
-      avatarPosition: (p) => { const h = this.avatars.get(p); return h === undefined ? null : this.world.position(h); },
+      avatarPositionRaw: (p) => { const h = this.avatars.get(p); return h === undefined ? null : this.world.positionRaw(h); },
       avatarOf: (p) => this.avatars.get(p),
       isBody: (h) => { try { this.world.authorityOf(h); return true; } catch { return false; } },   // live and moving (not a static)
-      spawnSphere: (position, velocity, radius) => this.world.addSphere({ position, velocity, radius, mass: 1, friction: 0.5, restitution: 0.3 }),
+      spawnSphere: (position, velocity, radius) => {
+        const h = tryAdd(() => this.world.addSphere({ position, velocity, radius, mass: 1, friction: 0.5, restitution: 0.3 }));
+        return typeof h === 'bigint' ? h : h.message;
+      },
       setGravity: (g) => this.world.setGravity(g),
       setTickRate: (r) => this.world.setTickRate(r),
       isAvatar: (h) => this.avatarOf.has(h),
@@ -169,7 +205,11 @@ export class MainSim {
     this.walkSpeed = setup.walkSpeed ?? 4;
     this.spawnLimit = setup.spawnLimit ?? 8;
     this.spawnRange = setup.spawnRange ?? 10;
+    this.spawnRangeRaw = toRaw(this.spawnRange);
+    this.spawnLingerTicks = setup.spawnLingerTicks ?? 0;
     if (this.spawnPoints.length === 0) throw new RangeError('at least one spawn point');
+    if (!(Number.isSafeInteger(this.spawnLingerTicks) && this.spawnLingerTicks >= 0)) throw new RangeError('spawnLingerTicks is an integer >= 0');
+    if (!(this.spawnRange >= 0)) throw new RangeError('spawnRange is >= 0 m');
   }
 
   /** The tick the world is at (state t: the next apply() takes tick t's events). */
@@ -188,15 +228,30 @@ export class MainSim {
     this.social.begin();
     for (const e of events) {
       switch (e.type) {
-        case '_c': this.spawnAvatar(Number(e.body)); this.social.connected(Number(e.body)); break;
-        case '_d': {
-          const h = this.avatars.get(Number(e.body));
-          if (h !== undefined) left.push({ publicId: Number(e.body), position: this.world.position(h) });
-          this.despawnAvatar(Number(e.body), commands);
-          this.social.disconnected(Number(e.body));
+        case '_c': {
+          const p = Number(e.body);
+          const no = this.spawnAvatar(p);
+          if (no) refuse(e, no.code, `client ${p} has no avatar: ${no.message}`);
+          this.social.connected(p);
+          this.lingering.delete(-p);                      // a guest back under its public id keeps its spheres
           break;
         }
-        case '_id': if (!this.social.identify(e.body)) refuse(e, ERROR.BAD_VALUE, '_id is "publicId,accountId,role"'); break;
+        case '_d': {
+          const p = Number(e.body), h = this.avatars.get(p);
+          if (h !== undefined) left.push({ publicId: p, position: this.world.position(h) });
+          this.despawnAvatar(p, commands);
+          const principal = this.social.principal(p);
+          this.social.disconnected(p);
+          // what it spawned goes with its last session (before its '_id' it spawned as -p)
+          if (!this.social.isOnline(principal)) this.departed(principal, tick, commands);
+          if (principal !== -p) this.departed(-p, tick, commands);
+          break;
+        }
+        case '_id': {
+          if (!this.social.identify(e.body)) { refuse(e, ERROR.BAD_VALUE, '_id is "publicId,accountId,role"'); break; }
+          this.lingering.delete(this.social.principal(Number(e.body.split(',')[0])));   // an account back keeps its spheres
+          break;
+        }
         case '_ta': if (!this.social.setTempAdmin(e.body)) refuse(e, ERROR.BAD_VALUE, '_ta is an account id (0 = none)'); break;
         case '_p': {
           // place an avatar where its account left it: "publicId,x,y,z" (mm)
@@ -225,6 +280,9 @@ export class MainSim {
         default: this.social.handle(e, this.socialWorld, commands); break;
       }
     }
+    if (this.lingering.size > 0) {
+      for (const [p, due] of [...this.lingering].sort((a, b) => a[0] - b[0])) if (due <= tick) this.despawnSpawned(p, commands);
+    }
     this.social.end(tick);
     for (const r of this.world.applyCommands(commands)) refused.push({ event: { tick, type: 'cmd', origin: 0, body: r.command.kind }, code: ERROR.NOT_FOUND, message: r.error.message });
     this.world.step();
@@ -250,20 +308,47 @@ export class MainSim {
       return;
     }
     const common = { position, velocity, mass: a.mass, friction: 0.5, restitution: 0.2 };
-    const body = a.shape.kind === 'sphere'
-      ? this.world.addSphere({ ...common, radius: a.shape.radius })
-      : this.world.addCapsule({ ...common, radius: a.shape.radius, halfHeight: a.shape.halfHeight });
+    const shape = a.shape;
+    const body = tryAdd(() => (shape.kind === 'sphere'
+      ? this.world.addSphere({ ...common, radius: shape.radius })
+      : this.world.addCapsule({ ...common, radius: shape.radius, halfHeight: shape.halfHeight })));
+    if (typeof body !== 'bigint') { refuse(e, body.code, `artifact ${a.id} is not placed: ${body.message}`); return; }
     this.artifacts.set(a.id, { body, shape: a.shape, mass: a.mass });
     this.social.setObject(body, { owner: a.owner, master: a.master, rule: a.rule });
   }
 
-  private spawnAvatar(publicId: number): void {
-    if (!(publicId > 0) || this.avatars.has(publicId)) return;
+  /** Spawns a client's avatar; why not when the world cannot take it (nothing changed then), else null. */
+  private spawnAvatar(publicId: number): AddRefusal | null {
+    if (!(publicId > 0) || this.avatars.has(publicId)) return null;
     const p = this.spawnPoints[(publicId - 1) % this.spawnPoints.length];
-    const h = this.world.addCharacter({ position: p, radius: AVATAR.radius, halfHeight: AVATAR.halfHeight, mass: 70, noSleep: true });
+    const h = tryAdd(() => this.world.addCharacter({ position: p, radius: AVATAR.radius, halfHeight: AVATAR.halfHeight, mass: 70, noSleep: true }));
+    if (typeof h !== 'bigint') return h;
     this.spawnedAvatars.push([publicId, h]);
     this.avatars.set(publicId, h);
     this.avatarOf.set(h, publicId);
+    return null;
+  }
+
+  /** A principal's last session left in `tick`: its spheres go now or after spawnLingerTicks. */
+  private departed(principal: number, tick: number, commands: Command[]): void {
+    if (!this.spawned.has(principal)) return;
+    if (this.spawnLingerTicks === 0) this.despawnSpawned(principal, commands);
+    else this.lingering.set(principal, tick + this.spawnLingerTicks);
+  }
+
+  /** Despawns every sphere a principal spawned (those still alive) and forgets them. */
+  private despawnSpawned(principal: number, commands: Command[]): void {
+    for (const h of this.spawned.get(principal) ?? []) {
+      if (this.isMoving(h)) commands.push({ kind: 'despawn', body: h });
+      this.social.dropObject(h);
+    }
+    this.spawned.delete(principal);
+    this.lingering.delete(principal);
+  }
+
+  /** Is `h` a live moving body (an admin may have despawned a spawned sphere already)? */
+  private isMoving(h: BodyHandle): boolean {
+    try { this.world.authorityOf(h); return true; } catch (e) { if (e instanceof PhysicsError) return false; throw e; }
   }
 
   private despawnAvatar(publicId: number, commands: Command[]): void {
@@ -279,20 +364,26 @@ export class MainSim {
     if (!v) { refuse(e, ERROR.BAD_VALUE, 'spawn body is "x,y,z,vx,vy,vz" in millimetres and mm/s'); return; }
     if (avatar === undefined) { refuse(e, ERROR.NOT_FOUND, 'the client has no avatar'); return; }
     const pos: Vec3 = [v[0] / 1000, v[1] / 1000, v[2] / 1000];
-    const at = this.world.position(avatar);
-    if (Math.hypot(pos[0] - at[0], pos[1] - at[1], pos[2] - at[2]) > this.spawnRange) { refuse(e, ERROR.NOT_ALLOWED, `spawn within ${this.spawnRange} m of the avatar`); return; }
+    // squared distance in raw fixed point: the body gets exactly toRaw(pos)
+    if (!withinDistance(toRawVec(pos), this.world.positionRaw(avatar), this.spawnRangeRaw)) { refuse(e, ERROR.NOT_ALLOWED, `spawn within ${this.spawnRange} m of the avatar`); return; }
     if (v.slice(3).some((c) => Math.abs(c) > 50_000)) { refuse(e, ERROR.BAD_VALUE, 'spawn speed at most 50 m/s per axis'); return; }
-    const mine = this.spawned.get(e.origin) ?? [];
+    // the budget is the principal's: an account's sessions and private ids share it
+    const me = this.social.principal(e.origin);
+    // spheres an admin despawned (or whose slot was reused) no longer count
+    const mine = (this.spawned.get(me) ?? []).filter((h) => this.isMoving(h));
     if (mine.length >= this.spawnLimit) {
       const oldest = mine.shift() as BodyHandle;
       this.world.applyCommands([{ kind: 'despawn', body: oldest }]);
       this.social.dropObject(oldest);
     }
-    const h = this.world.addSphere({ position: pos, velocity: [v[3] / 1000, v[4] / 1000, v[5] / 1000], radius: SPHERE_RADIUS, mass: 1, friction: 0.5, restitution: 0.3 });
+    const h = tryAdd(() => this.world.addSphere({ position: pos, velocity: [v[3] / 1000, v[4] / 1000, v[5] / 1000], radius: SPHERE_RADIUS, mass: 1, friction: 0.5, restitution: 0.3 }));
+    if (typeof h !== 'bigint') {
+      if (mine.length === 0) this.spawned.delete(me); else this.spawned.set(me, mine);
+      refuse(e, h.code, h.message); return;
+    }
     mine.push(h);
-    this.spawned.set(e.origin, mine);
+    this.spawned.set(me, mine);
     // the spawner is master and owner; others ask (seed 002)
-    const me = this.social.principal(e.origin);
     this.social.setObject(h, { owner: me, master: me, rule: 'ask' });
   }
 
@@ -306,6 +397,7 @@ export class MainSim {
     const parts: string[] = [this.world.hash().toString(16)];
     for (const [p, b] of [...this.avatars].sort((a, b) => a[0] - b[0])) parts.push(`|${p}:${b.toString(16)}`);
     for (const [p, list] of [...this.spawned].sort((a, b) => a[0] - b[0])) parts.push(`|s${p}:${list.map((b) => b.toString(16)).join(',')}`);
+    for (const [p, due] of [...this.lingering].sort((a, b) => a[0] - b[0])) parts.push(`|l${p}:${due}`);
     for (const [id, a] of [...this.artifacts].sort((x, y) => x[0] - y[0])) parts.push(`|a${id}:${a.body.toString(16)}`);
     h.update(parts.join(''));
     this.social.hashInto(h);
@@ -313,8 +405,9 @@ export class MainSim {
   }
 
   /**
-   * The state between ticks: the physics (ShardedWorld.save) and the game tables (avatars and
-   * spawned spheres per public id, JSON with handles as decimal strings). `new MainSim(setup, saved)`
+   * The state between ticks: the physics (ShardedWorld.save) and the game tables (avatars per
+   * public id, spawned spheres per principal, lingering departures, JSON with handles as
+   * decimal strings). `new MainSim(setup, saved)`
    * continues from it with the same hash.
    */
   save(): { physics: Uint8Array; game: string } {
@@ -324,6 +417,7 @@ export class MainSim {
       game: JSON.stringify({
         avatars: bySlot(this.avatars).map(([p, h]) => [p, h.toString()]),
         spawned: bySlot(this.spawned).map(([p, l]) => [p, l.map((h) => h.toString())]),
+        lingering: bySlot(this.lingering),
         artifacts: bySlot(this.artifacts).map(([id, a]) => [id, { ...a, body: a.body.toString() }]),
         social: this.social.save(),
       }),
@@ -332,6 +426,36 @@ export class MainSim {
 
   /** Stops the shard workers. */
   async close(): Promise<void> { await this.world.close(); }
+}
+
+/**
+ * The client a refusal concerns (whom the host tells): the event's origin for a client event;
+ * for a refused join ('_c' with ERROR.FULL: the world had no slot for its avatar) the joining
+ * public id; 0 for server events that concern no client ('_ar', '_id', 'cmd' ...).
+ */
+export function refusedClient(r: Refusal): number {
+  if (r.event.origin > 0) return r.event.origin;
+  if (r.event.type === '_c') { const p = Number(r.event.body); return Number.isSafeInteger(p) && p > 0 ? p : 0; }
+  return 0;
+}
+
+/** Why a body was not added: ERROR.FULL (no free slot) or ERROR.BAD_VALUE (a body the world cannot take), with the core's words. */
+export interface AddRefusal { code: ErrorCode; message: string }
+
+/**
+ * Runs `add` (one body into the world); an AddRefusal instead of a throw when the world cannot
+ * take it (PhysicsError FULL: no free slot; TOO_LARGE, BAD_SHAPE, BAD_MASS ...: not this body).
+ * Nothing changed then. Other errors are bugs and propagate.
+ */
+function tryAdd(add: () => BodyHandle): BodyHandle | AddRefusal {
+  try {
+    return add();
+  } catch (e) {
+    if (!(e instanceof PhysicsError)) throw e;
+    return e.code === 'FULL'
+      ? { code: ERROR.FULL, message: `the world is full: no free body slot (${e.message})` }
+      : { code: ERROR.BAD_VALUE, message: `the world cannot take this body (${e.message})` };
+  }
 }
 
 /** "slot:generation" of a handle. */

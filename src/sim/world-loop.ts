@@ -8,7 +8,9 @@
  *                                               \-> '_h' events -> stream (tick t+1)
  *
  * Every `snapshotEvery` ticks the loop records a stream snapshot for catch-up: the game state
- * a client needs to resume (connected public ids and their avatars, the RNG state), as JSON.
+ * a client needs to resume, as JSON (snapshotPayload): the avatars of connected public ids,
+ * who they are (the '_id' bodies of every present player) and the temporary admin ('_ta'), so
+ * a client that catches up from the snapshot knows what the events before it said.
  */
 import { createBodyTable, type BodyTable } from '../physics/body-table';
 import type { StreamEvent } from '../protocol/messages';
@@ -206,10 +208,20 @@ export class WorldLoop {
     return { tick: closed.tick, events: closed.events, refused: res.refused, left: res.left, social: res.social, hash, ms: performance.now() - t0 };
   }
 
-  /** The catch-up snapshot of the current state (start of the stream's open tick), JSON; `simHash`: the current hash when the caller has it. */
+  /**
+   * The catch-up snapshot of the current state (start of the stream's open tick), JSON (the body
+   * of the '_s' event a catching-up client receives):
+   *   { tick, hash: state hash (hex),
+   *     avatars: [[publicId, "slot:generation"], ...]      ascending public id,
+   *     ids: ["publicId,accountId,role", ...]               the '_id' body of every present player, ascending,
+   *     ta: "accountId" }                                  the '_ta' body now ("0" = no temporary admin)
+   * A client reads `ids` and `ta` exactly as the '_id' and '_ta' events they stand for; the
+   * events after the snapshot update them. `simHash`: the current hash when the caller has it.
+   */
   snapshotPayload(simHash?: bigint): string {
     const avatars = [...this.sim.avatars].sort((a, b) => a[0] - b[0]).map(([p, h]) => [p, handleText(h)]);
-    return JSON.stringify({ tick: this.stream.tick, hash: (simHash ?? this.sim.hash()).toString(16), avatars });
+    const social = this.sim.social;
+    return JSON.stringify({ tick: this.stream.tick, hash: (simHash ?? this.sim.hash()).toString(16), avatars, ids: social.identities(), ta: String(social.tempAdminAccount) });
   }
 
   /** Stops the shard workers. */

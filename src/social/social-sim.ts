@@ -43,7 +43,8 @@ import type { ServerMessage, StreamEvent } from '../protocol/messages';
 import { ERROR, type ErrorCode } from '../protocol/errors';
 import { CHAT_CHANNEL, OWNERSHIP_RULE } from '../protocol/messages';
 import { maySetRole } from './temp-admin';
-import { createHash } from 'node:crypto';
+import { toRaw, toRawVec, withinDistance, type RawVec3 } from '../physics/integer';
+import type { createHash } from 'node:crypto';
 
 /** Ownership rule of an object (seed 002). */
 export type OwnershipRule = 'ask' | 'deny' | 'allow';
@@ -98,13 +99,13 @@ export interface SocialOutput {
 
 /** What the social layer needs from the world sim. */
 export interface SocialWorld {
-  /** Position (m) of a client's avatar, or null. */
-  avatarPosition(publicId: number): Vec3 | null;
+  /** Position of a client's avatar, raw Q47.16 (distances are decided on integers), or null. */
+  avatarPositionRaw(publicId: number): RawVec3 | null;
   avatarOf(publicId: number): BodyHandle | undefined;
   /** Is this a live, moving body (not a static, not a stale handle)? */
   isBody(h: BodyHandle): boolean;
-  /** Spawns a sphere for an admin (m, m/s); returns its handle. */
-  spawnSphere(position: Vec3, velocity: Vec3, radius: number): BodyHandle;
+  /** Spawns a sphere for an admin (m, m/s); returns its handle, or why the world cannot take it (full, too large). */
+  spawnSphere(position: Vec3, velocity: Vec3, radius: number): BodyHandle | string;
   /** Sets the world's gravity (m/s^2) from the next step. */
   setGravity(g: Vec3): void;
   /** Sets the world's tick rate (Hz) from the next step; throws RangeError for a rate the world cannot take. */
@@ -138,6 +139,9 @@ export const ADMIN_COMMANDS = {
 } as const satisfies Record<string, { role: Role; args: string }>;
 
 const RANK: Record<Role, number> = { player: 0, moderator: 1, admin: 2 };
+
+/** How far from its avatar a player carries an object ('ob' move), raw Q47.16: 5 m. */
+const CARRY_RANGE_RAW = 5n << 16n;
 
 /** Marks a guest in a principal on the wire (ServerOwnership.owner/master are uint). */
 export const GUEST_BIT = 0x80000000;
@@ -185,7 +189,11 @@ export class SocialSim {
   private readonly blocks = new Map<number, Set<number>>();
   /** principal -> tick the mute ends. */
   private readonly mutes = new Map<number, number>();
-  /** publicId -> [tokens (fixed-point x1000), last tick]. */
+  /**
+   * principal -> [tokens (fixed-point x1000), last tick]: one chat budget per account over all its
+   * sessions and private ids (a guest's is its public id's). No entry = a full budget, so an
+   * entry that has refilled is dropped (end(): once a second), whether its principal is here or not.
+   */
   private readonly chatBudget = new Map<number, [number, number]>();
   /** Objects with an entry (artifacts, spawned bodies). */
   readonly objects = new Map<BodyHandle, Ownership>();
@@ -251,13 +259,12 @@ export class SocialSim {
   /** A client joined ('_c'). */
   connected(publicId: number): void { if (!this.who.has(publicId)) this.who.set(publicId, { account: 0, role: 'player' }); }
 
-  /** A client left ('_d'): groups, blocks and budget go; ownership falls back (module comment). */
+  /** A client left ('_d'): groups and blocks go (the principal's chat budget stays until it has refilled); ownership falls back (module comment). */
   disconnected(publicId: number): void {
     const me = this.principal(publicId);
     const guest = me < 0;
     this.who.delete(publicId);
     this.blocks.delete(publicId);
-    this.chatBudget.delete(publicId);
     for (const members of this.groups.values()) members.delete(publicId);
     for (const [name, members] of this.groups) if (members.size === 0) this.groups.delete(name);
     // an account with another session online keeps what it has
@@ -279,9 +286,19 @@ export class SocialSim {
   identify(body: string): boolean {
     const [p, a, r] = body.split(',');
     const publicId = Number(p), account = Number(a);
-    if (!(Number.isSafeInteger(publicId) && publicId > 0 && Number.isSafeInteger(account) && account >= 0) || !(r in RANK)) return false;
+    if (!(Number.isSafeInteger(publicId) && publicId > 0 && Number.isSafeInteger(account) && account >= 0) || !Object.hasOwn(RANK, r)) return false;
     this.who.set(publicId, { account, role: r as Role });
     return true;
+  }
+
+  /**
+   * Who is present, as the '_id' bodies that would say it now: "publicId,accountId,role" for
+   * every connected public id, ascending (a guest is account 0; the role is the account's, as
+   * changed by the role command; the temporary admin is `tempAdminAccount`, i.e. '_ta'). What a
+   * catch-up snapshot gives a late joiner instead of the '_id' events it missed.
+   */
+  identities(): string[] {
+    return sorted(this.who).map(([p, w]) => `${p},${w.account},${w.role}`);
   }
 
   /** '_ta' "accountId" (0 = none). */
@@ -308,8 +325,11 @@ export class SocialSim {
     }
   }
 
-  /** Ends a tick: Ask requests past their timeout are refused, expired mutes dropped. */
+  /** Ends a tick: Ask requests past their timeout are refused, expired mutes dropped, refilled chat budgets dropped (once a second). */
   end(tick: number): void {
+    if (tick % this.o.tickRate === 0) {
+      for (const [p, b] of [...this.chatBudget]) if (this.chatTokens(b, tick) >= this.o.chatRate.burst * 1000) this.chatBudget.delete(p);
+    }
     for (const [h, p] of sorted(this.pending)) {
       if (tick - p.tick >= this.o.askTimeoutTicks) this.refusePending(h, p, `the master did not answer within ${this.o.askTimeoutTicks} ticks`);
     }
@@ -322,14 +342,19 @@ export class SocialSim {
     this.out.outbox.push({ to: [to], msg: { kind: 'error', code, message } });
   }
 
-  private takeChatToken(publicId: number, tick: number): boolean {
+  /** Tokens (x1000) of a budget entry at `tick`, refilled at chatRate.perSecond up to the burst. */
+  private chatTokens(b: [number, number], tick: number): number {
     const { perSecond, burst } = this.o.chatRate;
-    const b = this.chatBudget.get(publicId) ?? [burst * 1000, tick];
-    const refill = Math.floor(((tick - b[1]) * perSecond * 1000) / this.o.tickRate);
-    let tokens = Math.min(burst * 1000, b[0] + refill);
-    if (tokens < 1000) { this.chatBudget.set(publicId, [tokens, tick]); return false; }
+    return Math.min(burst * 1000, b[0] + Math.floor(((tick - b[1]) * perSecond * 1000) / this.o.tickRate));
+  }
+
+  /** Takes a chat token from the principal's budget (account: shared by its sessions). */
+  private takeChatToken(principal: number, tick: number): boolean {
+    const b = this.chatBudget.get(principal) ?? [this.o.chatRate.burst * 1000, tick];
+    let tokens = this.chatTokens(b, tick);
+    if (tokens < 1000) { this.chatBudget.set(principal, [tokens, tick]); return false; }
     tokens -= 1000;
-    this.chatBudget.set(publicId, [tokens, tick]);
+    this.chatBudget.set(principal, [tokens, tick]);
     return true;
   }
 
@@ -344,18 +369,19 @@ export class SocialSim {
     if (!wellFormed(text)) { this.error(from, ERROR.BAD_VALUE, 'chat text is not valid Unicode (lone surrogate)'); return; }
     const until = this.mutes.get(this.principal(from));
     if (until !== undefined && until > e.tick) { this.error(from, ERROR.MUTED, `you are muted for ${Math.ceil((until - e.tick) / this.o.tickRate)} more seconds`); return; }
-    if (!this.takeChatToken(from, e.tick)) { this.error(from, ERROR.RATE_LIMITED, `chat is limited to ${this.o.chatRate.perSecond} message(s) per second (burst ${this.o.chatRate.burst})`); return; }
+    if (!this.takeChatToken(this.principal(from), e.tick)) { this.error(from, ERROR.RATE_LIMITED, `chat is limited to ${this.o.chatRate.perSecond} message(s) per second (burst ${this.o.chatRate.burst})`); return; }
     let recipients: number[];
     let key: string | null;
     switch (c) {
       case CHAT_CHANNEL.WORLD: recipients = [...this.who.keys()]; key = 'world'; break;
       case CHAT_CHANNEL.LOCAL: {
-        const at = world.avatarPosition(from);
+        const at = world.avatarPositionRaw(from);
         if (!at) { this.error(from, ERROR.NOT_FOUND, 'local chat needs your avatar in the world'); return; }
-        const r2 = this.o.localRadius ** 2;
+        // squared distances in raw fixed point (src/physics/integer.ts), not floats
+        const r = toRaw(this.o.localRadius);
         recipients = [...this.who.keys()].filter((p) => {
-          const q = world.avatarPosition(p);
-          return q !== null && (q[0] - at[0]) ** 2 + (q[1] - at[1]) ** 2 + (q[2] - at[2]) ** 2 <= r2;
+          const q = world.avatarPositionRaw(p);
+          return q !== null && withinDistance(q, at, r);
         });
         key = null;   // local lines are of a place and a moment: not kept in history
         break;
@@ -370,7 +396,7 @@ export class SocialSim {
       }
       default: {
         const members = this.groups.get(to);
-        if (!members || !members.has(from)) { this.error(from, ERROR.NOT_ALLOWED, `join group ${JSON.stringify(to)} before writing to it`); return; }
+        if (!members?.has(from)) { this.error(from, ERROR.NOT_ALLOWED, `join group ${JSON.stringify(to)} before writing to it`); return; }
         recipients = [...members];
         key = `group:${to}`;
       }
@@ -477,7 +503,8 @@ export class SocialSim {
     }
   }
 
-  private isOnline(principal: number | null): boolean {
+  /** Is a session of this principal (account id, or minus a guest's public id) connected? */
+  isOnline(principal: number | null): boolean {
     if (principal === null) return false;
     for (const p of this.who.keys()) if (this.principal(p) === principal) return true;
     return false;
@@ -494,8 +521,9 @@ export class SocialSim {
     if (ob.owner !== this.principal(from) && this.roleOf(from) !== 'admin') { this.error(from, ERROR.NOT_OWNER, `only the owner of ${m.o} moves it: request ownership first`); return; }
     const value: Vec3 = [(v[0] as number) / 1000, (v[1] as number) / 1000, (v[2] as number) / 1000];
     if (m.k === 'move') {
-      const at = world.avatarPosition(from);
-      if (at && Math.hypot(value[0] - at[0], value[1] - at[1], value[2] - at[2]) > 5 && this.roleOf(from) !== 'admin') { this.error(from, ERROR.NOT_ALLOWED, 'objects are carried within 5 m of your avatar'); return; }
+      // the body gets exactly toRaw(value): compare that with the avatar, squared, in raw fixed point
+      const at = world.avatarPositionRaw(from);
+      if (at && !withinDistance(toRawVec(value), at, CARRY_RANGE_RAW) && this.roleOf(from) !== 'admin') { this.error(from, ERROR.NOT_ALLOWED, 'objects are carried within 5 m of your avatar'); return; }
       commands.push({ kind: 'setPosition', body: h, value }, { kind: 'setVelocity', body: h, value: [0, 0, 0] });
     } else {
       commands.push({ kind: 'impulse', body: h, value });
@@ -507,7 +535,8 @@ export class SocialSim {
   private admin(e: StreamEvent, world: SocialWorld, commands: Command[]): void {
     const from = e.origin, m = json(e.body);
     const cmd = typeof m?.cmd === 'string' ? m.cmd : '';
-    const args = Array.isArray(m?.args) && (m?.args as unknown[]).every((a) => typeof a === 'string') ? (m?.args as string[]) : null;
+    const raw: unknown = m?.args;
+    const args = Array.isArray(raw) && raw.every((a) => typeof a === 'string') ? (raw as string[]) : null;
     const result = (ok: boolean, message: string): void => {
       this.out.outbox.push({ to: [from], msg: { kind: 'adminResult', command: cmd, ok, message } });
       this.out.audit.push({ tick: e.tick, actor: this.principal(from), actorPublicId: from, command: cmd, args: args ?? [], ok, message });
@@ -560,6 +589,7 @@ export class SocialSim {
         const p: Vec3 = [num(args[0]), num(args[1]), num(args[2])], r = args[3] === undefined ? 0.25 : num(args[3]);
         if (!p.every((c) => Number.isFinite(c) && Math.abs(c) <= 1e6) || !(r >= 0.05 && r <= 4)) { result(false, usage); return; }
         const h = world.spawnSphere(p, [0, 0, 0], r);
+        if (typeof h === 'string') { result(false, h); return; }
         this.setObject(h, { owner: null, master: null, rule: 'allow' });
         result(true, `spawned ${handleText(h)}`); return;
       }

@@ -7,7 +7,15 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { HostStats } from '../../src/net/host';
 
-export interface ChildHost { proc: ChildProcess; port: number; stats: Array<HostStats & { rss: number }>; exit: Promise<number | null>; stderr: string[]; lines: string[] }
+export interface ChildHost {
+  proc: ChildProcess; port: number; stats: Array<HostStats & { rss: number }>; exit: Promise<number | null>; stderr: string[]; lines: string[];
+  /**
+   * Sends one control line to a host started with `manualTicks` (see host-process.ts: `tick <n>`,
+   * `clock <ms>`, `stats`) and resolves with the first reply line starting with `reply` (its rest).
+   * Rejects if the process exits first.
+   */
+  command(line: string, reply: string): Promise<string>;
+}
 
 /**
  * Path of the compiled form of a test helper (`name` under test/helpers/, without extension) in
@@ -24,8 +32,9 @@ export function builtHelper(name: string): string {
 /** Spawns a host process with `cfg`; resolves once it listens. Throws if the build is missing. */
 export async function startChildHost(cfg: Record<string, unknown>): Promise<ChildHost> {
   const script = builtHelper('host-process');
-  const proc = spawn(process.execPath, [script, JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [script, JSON.stringify(cfg)], { stdio: [cfg.manualTicks ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   const stats: ChildHost['stats'] = [];
+  const waiting: Array<{ prefix: string; resolve: (rest: string) => void }> = [];
   const stderr: string[] = [];
   const lines: string[] = [];
   const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
@@ -37,6 +46,8 @@ export async function startChildHost(cfg: Record<string, unknown>): Promise<Chil
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl); buf = buf.slice(nl + 1);
+        const w = waiting.findIndex((x) => line.startsWith(x.prefix));
+        if (w >= 0) { const [x] = waiting.splice(w, 1); x.resolve(line.slice(x.prefix.length)); }
         if (line.startsWith('PORT ')) resolve(Number(line.slice(5)));
         else if (line.startsWith('STATS ')) stats.push(JSON.parse(line.slice(6)));
         else lines.push(line);
@@ -44,7 +55,12 @@ export async function startChildHost(cfg: Record<string, unknown>): Promise<Chil
     });
     void exit.then((code) => reject(new Error(`host process exited with ${code}: ${stderr.join('')}`)));
   });
-  return { proc, port, stats, exit, stderr, lines };
+  const command = (line: string, reply: string): Promise<string> => new Promise((res, rej) => {
+    waiting.push({ prefix: `${reply} `, resolve: res });
+    void exit.then((code) => rej(new Error(`host process exited with ${code} before answering ${line}`)));
+    proc.stdin?.write(`${line}\n`);
+  });
+  return { proc, port, stats, exit, stderr, lines, command };
 }
 
 /** The compiled CLI (build/dist/src/cli.js). Throws if the build is missing. */

@@ -8,7 +8,15 @@
  * (`artifacts`: how many to create in a world that has none). A restart continues from the
  * file; it prints `WORLD <tick> <hash> <artifacts in the world>` at start and
  * `STOPPED <tick> <hash>` after a graceful stop.
+ *
+ * With `manualTicks` the host does not tick by itself: the parent drives it over stdin, one
+ * command a line, each answered on stdout (`ChildHost.command`):
+ *   `tick <n>`    runs n ticks (the fake clock, if any, advances 1000 / tickRate ms before each)
+ *                 -> `TICKED <open tick>`
+ *   `clock <ms>`  advances the fake clock (with `fakeClock`)  -> `CLOCK <ms>`
+ *   `stats`       -> `STATS <json>` at once
  */
+import { createInterface } from 'node:readline';
 import { Host, type HostOptions } from '../../src/net/host';
 import { testWorld } from './world-setup';
 import { SqliteStore } from '../../src/persist/sqlite-store';
@@ -17,13 +25,15 @@ import { AccountService } from '../../src/persist/accounts';
 import { ArtifactService } from '../../src/persist/artifacts';
 
 async function main(): Promise<void> {
-  const cfg = JSON.parse(process.argv[2] ?? '{}') as HostOptions & { spheres?: number; capacity?: number; workers?: number; store?: string; artifacts?: number; snapshotEvery?: number };
+  const cfg = JSON.parse(process.argv[2] ?? '{}') as HostOptions & { spheres?: number; capacity?: number; workers?: number; store?: string; artifacts?: number; snapshotEvery?: number; fakeClock?: boolean };
+  let fakeMs = 1_000_000;
   const store = cfg.store ? SqliteStore.open(cfg.store) : null;
   const sink = store && cfg.store ? await SnapshotWriter.start(cfg.store) : undefined;
   if (sink) store?.handOverCheckpoints();
   const artifacts = store ? new ArtifactService(store) : undefined;
   const host = await Host.start({
     ...cfg, port: cfg.port ?? 0,
+    ...(cfg.fakeClock ? { clock: () => fakeMs } : {}),
     worldLoop: store ? { ...cfg.worldLoop, persist: { store, snapshotEvery: cfg.snapshotEvery ?? 100, sink } } : cfg.worldLoop,
     world: testWorld({ spheres: cfg.spheres ?? 60, capacity: cfg.capacity ?? 2048, shardOptions: cfg.workers ? { workers: cfg.workers } : undefined, partition: cfg.workers ? { xCuts: [0], zCuts: [] } : undefined }),
     ...(store ? { accounts: new AccountService(store, { scrypt: { N: 2 ** 10, r: 8, p: 1, keylen: 64 } }), avatars: store, artifacts } : {}),
@@ -35,7 +45,23 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`WORLD ${host.world.stream.tick} ${host.world.sim.hash().toString(16)} ${host.world.sim.artifacts.size}\n`);
   process.stdout.write(`PORT ${host.port}\n`);
-  const stats = setInterval(() => process.stdout.write(`STATS ${JSON.stringify({ ...host.statistics, rss: process.memoryUsage().rss })}\n`), 1000);
+  const printStats = (): void => { process.stdout.write(`STATS ${JSON.stringify({ ...host.statistics, rss: process.memoryUsage().rss })}\n`); };
+  const stats = setInterval(printStats, 1000);
+  if (cfg.manualTicks) {
+    createInterface({ input: process.stdin }).on('line', (line) => {
+      const [cmd, arg] = line.trim().split(/\s+/);
+      const n = Number(arg ?? 1);
+      if (cmd === 'tick') {
+        for (let i = 0; i < n; i++) { fakeMs += 1000 / (cfg.tickRate ?? 20); host.tickOnce(); }
+        process.stdout.write(`TICKED ${host.world.stream.tick}\n`);
+      } else if (cmd === 'clock') {
+        fakeMs += n;
+        process.stdout.write(`CLOCK ${fakeMs}\n`);
+      } else if (cmd === 'stats') {
+        printStats();
+      }
+    });
+  }
   const stop = (): void => {
     clearInterval(stats);
     void host.stop().then(async () => {

@@ -69,8 +69,8 @@ export async function waitFor(pred: () => boolean, ms = 5000, what = 'condition'
   }
 }
 
-/** An HTTP request without keep-alive (so no socket outlives the test); returns status and parsed JSON. */
-export function request(method: string, url: string, body = '', headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
+/** An HTTP request without keep-alive (so no socket outlives the test); returns status, parsed JSON and the response headers. */
+export function request(method: string, url: string, body = '', headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method, agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } }, (res) => {
       const chunks: Buffer[] = [];
@@ -79,7 +79,7 @@ export function request(method: string, url: string, body = '', headers: Record<
         const text = Buffer.concat(chunks).toString();
         let json: unknown = text;
         try { json = JSON.parse(text); } catch { /* not JSON */ }
-        resolve({ status: res.statusCode ?? 0, json });
+        resolve({ status: res.statusCode ?? 0, json, headers: res.headers });
       });
     });
     req.on('error', reject);

@@ -6,6 +6,7 @@
  */
 import { TesseraClient } from '../../src/client/client';
 import type { ServerMessage } from '../../src/protocol/messages';
+import type { ErrorBody } from '../../src/protocol/errors';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const COLOURS = ['#e4572e', '#5c7cfa', '#f3a712', '#4caf50', '#9c27b0', '#00bcd4', '#ff9800', '#8bc34a'];
@@ -109,8 +110,8 @@ const result = (line: string): void => { const d = document.createElement('div')
 $('login').addEventListener('submit', (e) => {
   e.preventDefault();
   void fetch('/auth/login', { method: 'POST', body: JSON.stringify({ name: $<HTMLInputElement>('name').value, password: $<HTMLInputElement>('password').value }) }).then(async (r) => {
-    const j = (await r.json()) as { token?: string; error?: { message: string } };
-    if (!j.token) { result(`login: ${j.error?.message ?? r.status}`); return; }
+    const j = (await r.json()) as { token?: string } & Partial<ErrorBody>;
+    if (!j.token) { result(`login: ${j.error ? `${j.error.name} (${j.error.code}): ${j.error.message}` : r.status}`); return; }
     admin?.close();
     admin = new TesseraClient({ url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, token: j.token, privateId: `dashboard-${Date.now()}`, WebSocket: window.WebSocket as never, interest: { center: [0n, 0n, 0n], cells: 0 } }, {
       onMessage: (m: ServerMessage) => { if (m.kind === 'adminResult') result(`${m.command}: ${m.ok ? 'ok' : 'refused'}: ${m.message}`); },

@@ -13,6 +13,7 @@
 import * as THREE from 'three';
 import { TesseraClient, type RenderBody } from '../../src/client/client';
 import { CHAT_CHANNEL, OWNERSHIP_ACTION, SHAPE, type ServerMessage, type StreamEvent } from '../../src/protocol/messages';
+import type { ErrorBody } from '../../src/protocol/errors';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const SHARD_COLOURS = [0xe4572e, 0x29335c, 0xf3a712, 0x4caf50, 0x9c27b0, 0x00bcd4, 0xff9800, 0x8bc34a];
@@ -214,8 +215,8 @@ async function main(): Promise<void> {
         e.preventDefault();
         void fetch('/auth/login', { method: 'POST', body: JSON.stringify({ name: $<HTMLInputElement>('name').value, password: $<HTMLInputElement>('password').value }) })
           .then(async (r) => {
-            const j = (await r.json()) as { token?: string; accountId?: number; error?: { message: string } };
-            if (!j.token) { $('login-error').textContent = j.error?.message ?? `login failed (${r.status})`; return; }
+            const j = (await r.json()) as { token?: string; accountId?: number } & Partial<ErrorBody>;
+            if (!j.token) { $('login-error').textContent = j.error ? `${j.error.message} (${j.error.name} ${j.error.code})` : `login failed (${r.status})`; return; }
             accountId = j.accountId ?? 0;
             $('login').style.display = 'none';
             resolve(j.token);

@@ -9,7 +9,7 @@ import * as flatbuffers from 'flatbuffers';
  *  20 qx  22 qy  24 qz  26 qw                                (i16 x 4)
  *  28 vx  30 vy  32 vz  34 shard  35 (padding)               (i16 x 3, u8)
  *
- * Position in 1/1024 m (raw Q47.16 >> 6), rotation as a unit quaternion x 32767, linear
+ * Position in 1/1024 m (raw Q47.16 >> 6), rotation as a unit quaternion x 32768 (raw >> 1, clamped to +-32767), linear
  * velocity in 1/256 m/s (clamped to +-128 m/s), shard with authority (255 = none/static).
  */
 export class BodyState {

@@ -1,0 +1,56 @@
+/**
+ * Prometheus metrics of the host (src/net/metrics.ts, issue 15): every `_total` is a Counter
+ * (TYPE counter, only ever rising by what its source counted), shard recoveries included. The
+ * host is a stand-in object carrying the figures HostMetrics reads.
+ */
+import { HostMetrics } from '../src/net/metrics';
+import type { Host } from '../src/net/host';
+import { SecurityLog } from '../src/net/security-log';
+
+function fakeHost() {
+  const statistics = { messagesIn: 0, messagesOut: 0, bytesOut: 0, rateLimited: 0, droppedSlow: 0, droppedIdle: 0 };
+  const world = { handoffs: 0, recoveries: 0, counts: () => [{ owned: 3, ghosts: 1 }] };
+  const host = { world: { stream: { tick: 7 }, sim: { world } }, clientCount: 2, statistics };
+  return { host, statistics, world };
+}
+
+const value = (text: string, name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+
+test('every _total metric is a Counter that rises by what its source counted', async () => {
+  const m = new HostMetrics();
+  const { host, statistics, world } = fakeHost();
+  m.attach(host as unknown as Host);
+  statistics.messagesIn = 10; statistics.droppedSlow = 1; world.handoffs = 4; world.recoveries = 1;
+  const first = (await m.text()).body;
+  // the host's own (prom-client's default nodejs_active_resources_total is a count of live handles, a gauge by its design)
+  const totals = [...first.matchAll(/^# TYPE (tessera_\S+_total) (\w+)$/gm)].map(([, name, type]) => [name, type]).filter(([n]) => !/^tessera_(nodejs|process)_/.test(n));
+  expect(totals.length).toBe(8);
+  for (const [name, type] of totals) expect({ name, type }).toEqual({ name, type: 'counter' });
+  expect(totals.map(([n]) => n)).toEqual(expect.arrayContaining(['tessera_messages_in_total', 'tessera_shard_recoveries_total', 'tessera_dropped_clients_total']));
+  expect(value(first, 'tessera_messages_in_total')).toBe(10);
+  expect(value(first, 'tessera_shard_recoveries_total')).toBe(1);
+  statistics.messagesIn = 25; statistics.droppedIdle = 2; world.recoveries = 3;
+  const second = (await m.text()).body;
+  expect(value(second, 'tessera_messages_in_total')).toBe(25);
+  expect(value(second, 'tessera_dropped_clients_total')).toBe(3);
+  expect(value(second, 'tessera_shard_recoveries_total')).toBe(3);
+  expect(value(second, 'tessera_handoffs_total')).toBe(4);
+  expect(second).toMatch(/^# TYPE tessera_clients gauge$/m);
+});
+
+test('security events are counted by kind (suppressed lines included); limit buckets are a gauge per limit', async () => {
+  const m = new HostMetrics();
+  const security = new SecurityLog({ warn: () => {} }, { perSecond: 1, clock: () => 0 });
+  const accounts = { limiterSizes: () => ({ perAddress: 3, loginGlobal: 1 }) };
+  m.attach(fakeHost().host as unknown as Host, { security, accounts: accounts as never });
+  for (let i = 0; i < 4; i++) security.event('malformed', { code: 1000 });
+  security.event('kick', { code: 4011 });
+  let text = (await m.text()).body;
+  expect(text).toMatch(/^# TYPE tessera_security_events_total counter$/m);
+  expect(text).toMatch(/^tessera_security_events_total\{kind="malformed"\} 4$/m);
+  expect(text).toMatch(/^tessera_security_events_total\{kind="kick"\} 1$/m);
+  security.event('malformed', { code: 1000 });
+  text = (await m.text()).body;
+  expect(text).toMatch(/^tessera_security_events_total\{kind="malformed"\} 5$/m);
+  expect(text).toMatch(/^tessera_auth_limit_buckets\{limit="perAddress"\} 3$/m);
+});
