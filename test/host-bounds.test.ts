@@ -6,6 +6,7 @@
  * forgotten, and admission control (joins per second) answered before per-client memory.
  */
 import { Host, type HostOptions } from '../src/net/host';
+import { HostMetrics } from '../src/net/metrics';
 import { ERROR } from '../src/protocol/errors';
 import { RawClient, request } from './helpers/net';
 import { testWorld } from './helpers/world-setup';
@@ -156,4 +157,23 @@ describe('admission control', () => {
       for (const c of [...ok, later]) c.close();
     } finally { await h.host.stop(); }
   });
+});
+
+test('the bounds\' figures are Prometheus metrics too', async () => {
+  const m = new HostMetrics();
+  const h = await start({ maxStreamsPerPrincipal: 1, maxJoinsPerSecond: 1, metrics: () => m.text() });
+  m.attach(h.host);
+  try {
+    expect((await json(h, '/one/p/0', {}, 'user-a')).status).toBe(200);
+    expect((await json(h, '/two/p/0', {}, 'user-a')).status).toBe(503);       // its share: FULL
+    expect((await json(h, '/one/q/0', {}, 'user-a')).status).toBe(503);       // a second join this second: BUSY
+    const text = (await request('GET', `${h.http}/metrics`)).json as string;
+    const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(value('tessera_streams')).toBe(2);
+    expect(value('tessera_streams_refused_total')).toBe(1);
+    expect(value('tessera_joins_refused_total')).toBe(1);
+    expect(value('tessera_guest_sessions')).toBe(0);
+    expect(value('tessera_faults_total')).toBe(0);
+    expect(text).toMatch(/^# TYPE tessera_joins_refused_total counter$/m);
+  } finally { await h.host.stop(); }
 });

@@ -24,7 +24,7 @@ test('every _total metric is a Counter that rises by what its source counted', a
   const first = (await m.text()).body;
   // the host's own (prom-client's default nodejs_active_resources_total is a count of live handles, a gauge by its design)
   const totals = [...first.matchAll(/^# TYPE (tessera_\S+_total) (\w+)$/gm)].map(([, name, type]) => [name, type]).filter(([n]) => !/^tessera_(nodejs|process)_/.test(n));
-  expect(totals.length).toBe(8);
+  expect(totals.length).toBe(13);                                  // 8, and the bounds: faults, joins/streams refused, streams/clients forgotten
   for (const [name, type] of totals) expect({ name, type }).toEqual({ name, type: 'counter' });
   expect(totals.map(([n]) => n)).toEqual(expect.arrayContaining(['tessera_messages_in_total', 'tessera_shard_recoveries_total', 'tessera_dropped_clients_total']));
   expect(value(first, 'tessera_messages_in_total')).toBe(10);

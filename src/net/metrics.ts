@@ -55,6 +55,16 @@ export class HostMetrics {
     counter('tessera_rate_limited_total', 'Client messages dropped by rate limits', (h) => h.statistics.rateLimited);
     counter('tessera_dropped_clients_total', 'Clients dropped as slow or idle', (h) => h.statistics.droppedSlow + h.statistics.droppedIdle);
     counter('tessera_handoffs_total', 'Bodies handed from one shard to another', (h) => h.world.sim.world.handoffs);
+    // the host's bounds (src/net/admission.ts) and faults (a throw caught in a handler or tick)
+    counter('tessera_faults_total', 'Throws caught in a request handler, WebSocket handler or tick (answered 500 / 1011, or the tick skipped)', (h) => h.statistics.faults);
+    counter('tessera_joins_refused_total', 'Joins refused by admission control (maxJoinsPerSecond, 503 BUSY)', (h) => h.statistics.joinsRefused);
+    counter('tessera_streams_refused_total', 'Stream creations refused (maxStreams, maxStreamsPerPrincipal)', (h) => h.statistics.streamsRefused);
+    counter('tessera_streams_forgotten_total', 'Idle side streams forgotten', (h) => h.statistics.streamsForgotten);
+    counter('tessera_clients_forgotten_total', 'Departed clients dropped from stream tables', (h) => h.statistics.clientsForgotten);
+    gauge('tessera_streams', 'Streams on the host, the world included (bounded by maxStreams)', (h, g) => g.set(h.statistics.streams ?? 0));
+    gauge('tessera_stream_clients', 'Clients in every stream\'s table, connected or departed (as of the last sweep)', (h, g) => g.set(h.statistics.streamClients ?? 0));
+    gauge('tessera_side_log_events', 'Events kept in side-stream logs (as of the last sweep; bounded by streamRetainTicks)', (h, g) => g.set(h.statistics.sideLogEvents ?? 0));
+    gauge('tessera_guest_sessions', 'JSON endpoint guest sessions alive (bounded by maxGuestSessions)', (h, g) => g.set(h.statistics.guestSessions ?? 0));
     counter('tessera_shard_recoveries_total', 'Ticks re-run after a shard worker died, hung past the step timeout, or a shard trapped', (h) => h.world.sim.world.recoveries);
     const self = this;
     const seenSecurity = new Map<string, number>();
