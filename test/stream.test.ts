@@ -594,3 +594,54 @@ describe('log digest and replay', () => {
     }
   });
 });
+
+describe('bounds (issue 15)', () => {
+  it('startTick: _a is stamped there, the log begins there, and the generator is that tick\'s', () => {
+    const { s } = make({ startTick: 500 });
+    expect([s.tick, s.firstTick, s.startTick]).toEqual([500, 500, 500]);
+    const closed = s.advance();
+    expect(brief(closed.events)).toEqual([[500, '_a', 0, SEED]]);
+    expect(closed.random.nextU32()).toBe(StreamRandom.forTick(SEED, 500).nextU32());
+  });
+
+  it('maxEventsPerTick refuses client events beyond it with RATE_LIMITED; server events and joins still go in', () => {
+    const { s } = make({ maxEventsPerTick: 4 });
+    s.connect('a');                                              // '_a' and '_c': 2 events
+    s.publish('a', 'x', '1');
+    s.publish('a', 'x', '2');
+    expect(s.hasRoom(1)).toBe(false);
+    expect(codeOf(() => s.publish('a', 'x', '3'))).toBe(ERROR.RATE_LIMITED);
+    s.publishServer('_note', 'ok');
+    expect(s.connect('b').connected).toBe(true);
+    expect(s.advance().events.length).toBe(6);
+    expect(codeOf(() => s.publish('a', 'x', 'next tick'))).toBeUndefined();
+  });
+
+  it('forgetDeparted drops departed clients not heard from since the time; their public ids are never reused', () => {
+    const { s, clock } = make({ silenceMs: 1000 });
+    const a = s.connect('a').publicId;
+    s.connect('b');
+    s.advance();
+    s.disconnect('a');
+    s.advance();
+    clock.ms = 5000;
+    s.heard('b');
+    expect(s.forgetDeparted(4000)).toBe(1);                     // 'a' left and is old; 'b' is connected
+    expect(s.clientCount).toBe(1);
+    expect(s.publicIdOf('a')).toBeUndefined();
+    const again = s.connect('a').publicId;
+    expect(again).not.toBe(a);
+    expect(again).toBeGreaterThan(2);
+  });
+
+  it('dropBefore trims without a snapshot; catch-up below firstTick is then the host\'s business (since says trimmed)', () => {
+    const { s } = make();
+    s.connect('a');
+    for (let i = 0; i < 10; i++) { s.publish('a', 'x', String(i)); s.advance(); }
+    expect(s.dropBefore(6)).toBeGreaterThan(0);
+    expect(s.firstTick).toBe(6);
+    expect(s.since(3).kind).toBe('trimmed');
+    expect(s.log().every((e) => e.tick >= 6)).toBe(true);
+    expect(s.bytesSince(6)).toBe(s.log().reduce((n, e) => n + 16 + e.type.length + e.body.length, 0));
+  });
+});

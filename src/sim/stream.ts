@@ -68,8 +68,10 @@ export interface StreamOptions {
   maxTypeLength?: number;
   maxSnapshots?: number;
   /**
-   * Most events one tick may hold (client and server events together; '_c'/'_d' are never
-   * refused): bounds what one tick, and so one page of catch-up, can weigh. Default 65,536.
+   * Most events one tick may hold: `publish` (a client event) is refused with RATE_LIMITED once
+   * the open tick holds this many events; server events and '_c'/'_d' are never refused (the
+   * server bounds those itself). Bounds what one tick, and so one page of catch-up, can weigh.
+   * Default 65,536.
    */
   maxEventsPerTick?: number;
   /**
@@ -488,7 +490,6 @@ export class EventStream {
   publishServer(type: string, body: string): LoggedEvent {
     this.checkType(type, true);
     this.checkBody(body);
-    this.checkRoom();
     return this.stamp(type, SERVER_ORIGIN, body);
   }
 
