@@ -86,10 +86,10 @@ function message(build: (b: flatbuffers.Builder) => [ClientPayload, flatbuffers.
   return b.asUint8Array();
 }
 
-const hello = (privateId: string, lastKnownTick: number | null = null, streamName = 'world'): Uint8Array => message((b) => {
-  const token = b.createString('guest'), stream = b.createString(streamName), pid = b.createString(privateId);
+const hello = (privateId: string, lastKnownTick: number | null = null, streamName = 'world', version = 1, tokenText = 'guest'): Uint8Array => message((b) => {
+  const token = b.createString(tokenText), stream = b.createString(streamName), pid = b.createString(privateId);
   ClientHello.startClientHello(b);
-  ClientHello.addVersion(b, 1);
+  ClientHello.addVersion(b, version);
   ClientHello.addToken(b, token);
   ClientHello.addStream(b, stream);
   ClientHello.addPrivateId(b, pid);
@@ -307,15 +307,7 @@ test('publish: a client event comes back to the stream with my public id; reserv
 test('hello: another protocol version gets BAD_VERSION 1001 and close 4003; a token in the bearer subprotocol is accepted; a second hello UNEXPECTED 1002; a bad stream name BAD_VALUE and close 1008', async () => {
   const bad = new Conn(url, ['tessera.v1']);
   await bad.opened;
-  bad.send(message((b) => {
-    const token = b.createString('guest'), stream = b.createString('world'), pid = b.createString('doc-client-4');
-    ClientHello.startClientHello(b);
-    ClientHello.addVersion(b, 2);
-    ClientHello.addToken(b, token);
-    ClientHello.addStream(b, stream);
-    ClientHello.addPrivateId(b, pid);
-    return [ClientPayload.ClientHello, ClientHello.endClientHello(b)];
-  }));
+  bad.send(hello('doc-client-4', null, 'world', 2, 'guest'));
   expect((await bad.next('error')).code).toBe(1001);
   await new Promise<void>((r) => { if (bad.closed) r(); else bad.ws.once('close', () => r()); });
   expect(bad.closed?.code).toBe(4003);
@@ -323,15 +315,7 @@ test('hello: another protocol version gets BAD_VERSION 1001 and close 4003; a to
   const viaUpgrade = new Conn(url, ['tessera.v1', 'bearer.guest']);
   await viaUpgrade.opened;
   expect(viaUpgrade.ws.protocol).toBe('tessera.v1');                            // the bearer entry is never selected
-  viaUpgrade.send(message((b) => {
-    const token = b.createString(''), stream = b.createString('lobby'), pid = b.createString('doc-client-5');
-    ClientHello.startClientHello(b);
-    ClientHello.addVersion(b, 1);
-    ClientHello.addToken(b, token);
-    ClientHello.addStream(b, stream);
-    ClientHello.addPrivateId(b, pid);
-    return [ClientPayload.ClientHello, ClientHello.endClientHello(b)];
-  }));
+  viaUpgrade.send(hello('doc-client-5', null, 'lobby', 1, ''));
   const w = await viaUpgrade.next('welcome');
   expect(w.stream).toBe('lobby');
   viaUpgrade.send(hello('doc-client-5'));                                       // section 3: a second hello
@@ -340,15 +324,7 @@ test('hello: another protocol version gets BAD_VERSION 1001 and close 4003; a to
 
   const badName = new Conn(url, ['tessera.v1']);
   await badName.opened;
-  badName.send(message((b) => {
-    const token = b.createString('guest'), stream = b.createString('no spaces allowed'), pid = b.createString('doc-client-6');
-    ClientHello.startClientHello(b);
-    ClientHello.addVersion(b, 1);
-    ClientHello.addToken(b, token);
-    ClientHello.addStream(b, stream);
-    ClientHello.addPrivateId(b, pid);
-    return [ClientPayload.ClientHello, ClientHello.endClientHello(b)];
-  }));
+  badName.send(hello('doc-client-6', null, 'no spaces allowed', 1, 'guest'));
   expect((await badName.next('error')).code).toBe(1003);                        // section 3: BAD_VALUE, then close 1008
   await new Promise<void>((r) => { if (badName.closed) r(); else badName.ws.once('close', () => r()); });
   expect(badName.closed?.code).toBe(1008);

@@ -606,12 +606,7 @@ export class EventStream {
     if (!this.stored.some((s) => s.tick >= tick)) {
       throw new StreamError(ERROR.UNEXPECTED, `no snapshot at or after tick ${tick} covers the events to drop`);
     }
-    const n = this.lowerBound(tick);
-    this.closed.splice(0, n);
-    this.cum.splice(0, n);
-    this.first = tick;
-    this.stored = this.stored.filter((s) => s.tick >= tick);
-    return n;
+    return this.dropBefore(tick);
   }
 
   /**
