@@ -136,6 +136,15 @@ export interface HostOptions {
   onFault?: (where: string, error: unknown) => void;
   /** Milliseconds clock (tests). Default Date.now. */
   clock?: () => number;
+  /**
+   * Period of re-checking the tokens open WebSocket sessions and JSON endpoint joins hold, ms
+   * (Host.checkTokens: a token revoked by another process, e.g. `tessera accounts ban` on the same
+   * SQLite file, or expired, ends its sessions; 0: never). Logout and refresh through this host
+   * end them at once regardless. Default 5,000.
+   */
+  tokenCheckMs?: number;
+  /** Most tokens re-checked per run of the token check (one indexed lookup each). Default 1,000. */
+  tokenCheckBatch?: number;
   /** Do not start the tick timer (tests drive `tickOnce`). Default false. */
   manualTicks?: boolean;
 }
@@ -153,7 +162,7 @@ export function resolveOptions(opts: HostOptions): ResolvedOptions {
     softBackpressure: 256 * 1024, maxBackpressure: 1024 * 1024, slowConsumerMs: 5000, authTimeoutMs: 3000, silenceMs: 10_000, floodLimit: 1000,
     maxClients: 20_000, maxJsonBody: 64 * 1024, maxJsonEvents: 2000, maxJsonReplyBytes: 256 * 1024, maxCatchUpBytes: 4 * 1024 * 1024,
     maxStreams: 1000, maxStreamsPerPrincipal: 20, idleStreamMs: 60_000, forgetClientsMs: 300_000, streamRetainTicks: 1200,
-    maxJoinsPerSecond: 200, maxGuestSessions: 10_000, guestSessionMs: 600_000, clock: Date.now, manualTicks: false, foldInputs: true, ...opts,
+    maxJoinsPerSecond: 200, maxGuestSessions: 10_000, tokenCheckMs: 5000, tokenCheckBatch: 1000, guestSessionMs: 600_000, clock: Date.now, manualTicks: false, foldInputs: true, ...opts,
   };
 }
 

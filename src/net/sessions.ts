@@ -66,6 +66,8 @@ export interface Session {
   ws: WebSocket<Session> | null;
   /** A guest's scope once joined (identity.ts), parked at close for a reconnect to resume. */
   guestScope?: string;
+  /** The token the principal was accepted with ('' before hello), held in HostContext.tokens while open. */
+  token: string;
 }
 
 /** The open WebSocket sessions of a host and their handlers. */
@@ -181,7 +183,7 @@ export class Sessions {
     }
     const session: Session = {
       id: this.nextSession++, closed: false, principal, address: utf8.decode(res.getRemoteAddressAsText()), stream: null, privateId: '', publicId: 0,
-      view: null, follow: true, buckets: new Map(), dropped: 0, lastLimitError: 0, behindSince: 0, authTimer: null, ws: null,
+      view: null, follow: true, buckets: new Map(), dropped: 0, lastLimitError: 0, behindSince: 0, authTimer: null, ws: null, token: principal ? token : '',
     };
     const chosen = offered.includes('tessera.v1') ? 'tessera.v1' : '';
     res.cork(() => res.upgrade<Session>(session, key, chosen, ext, context));
@@ -192,6 +194,7 @@ export class Sessions {
     const s = ws.getUserData();
     s.ws = ws;
     this.all.add(s);
+    if (s.token) this.h.tokens.addSocket(s.token, s);
     s.authTimer = setTimeout(() => {
       s.authTimer = null;
       this.guard(s, 'ws.authTimer', () => {
@@ -229,6 +232,7 @@ export class Sessions {
     s.ws = null;
     if (s.authTimer) clearTimeout(s.authTimer);
     this.all.delete(s);
+    if (s.token) this.h.tokens.removeSocket(s.token, s);
     this.park(s);
   }
 
@@ -333,6 +337,8 @@ export class Sessions {
     if (!s.principal) {
       s.principal = m.token ? h.authenticate(m.token) : null;
       if (!s.principal) { h.o.securityLog?.event('login_failed', { code: ERROR.UNAUTHENTICATED, address: s.address, detail: 'token refused in hello' }); this.error(s, ERROR.UNAUTHENTICATED, 'hello carried no valid token'); this.close(s, CLOSE.UNAUTHENTICATED, 'bad token'); return; }
+      s.token = m.token;
+      h.tokens.addSocket(s.token, s);
     }
     if (!isPrivateId(m.privateId)) { this.error(s, ERROR.BAD_VALUE, 'private id must be 1..128 printable ASCII characters'); this.close(s, CLOSE.POLICY, 'bad hello'); return; }
     if (!isStreamName(m.stream)) { this.error(s, ERROR.BAD_VALUE, 'stream name must be 1..64 of [A-Za-z0-9._-]'); this.close(s, CLOSE.POLICY, 'bad hello'); return; }
