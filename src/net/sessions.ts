@@ -66,6 +66,10 @@ export interface Session {
   ws: WebSocket<Session> | null;
   /** A guest's scope once joined (identity.ts), parked at close for a reconnect to resume. */
   guestScope?: string;
+  /** Admin commands dropped by the rate limiter since the last audit record of them (auditDropped). */
+  adminDropped: number;
+  /** Clock ms of the last audit record of a dropped admin command. */
+  lastAdminAudit: number;
   /** The token the principal was accepted with ('' before hello), held in HostContext.tokens while open. */
   token: string;
 }
@@ -184,6 +188,7 @@ export class Sessions {
     const session: Session = {
       id: this.nextSession++, closed: false, principal, address: utf8.decode(res.getRemoteAddressAsText()), stream: null, privateId: '', publicId: 0,
       view: null, follow: true, buckets: new Map(), dropped: 0, lastLimitError: 0, behindSince: 0, authTimer: null, ws: null, token: principal ? token : '',
+      adminDropped: 0, lastAdminAudit: -Infinity,
     };
     const chosen = offered.includes('tessera.v1') ? 'tessera.v1' : '';
     res.cork(() => res.upgrade<Session>(session, key, chosen, ext, context));
@@ -320,7 +325,7 @@ export class Sessions {
       this.hello(s, m);
       return;
     }
-    if (this.limited(s, m.kind)) return;
+    if (this.limited(s, m.kind)) { if (m.kind === 'admin') this.auditDropped(s, m); return; }
     // a world-stream kind a typed message also produces costs that message's budget too (reserved.ts)
     if (m.kind === 'publish' && s.stream === this.h.world.stream && Object.hasOwn(BUDGETED_TYPES, m.type) && this.limited(s, BUDGETED_TYPES[m.type], `publish.${m.type}`)) return;
     try {
@@ -329,6 +334,27 @@ export class Sessions {
       if (e instanceof StreamError) { this.error(s, e.code, e.message); return; }
       throw e;
     }
+  }
+
+  /**
+   * An admin command the rate limiter dropped is audited like the ones the sim decided
+   * (records.recordAdmin, ok false, message "rate limited") and logged as a security event
+   * 'admin_limited': at most one record and one event per client per second; the drops in
+   * between are counted in the next record's `dropped` (this drop included).
+   */
+  private auditDropped(s: Session, m: Extract<ClientMessage, { kind: 'admin' }>): void {
+    s.adminDropped++;
+    const now = this.h.o.clock();
+    if (now - s.lastAdminAudit < 1000) return;
+    s.lastAdminAudit = now;
+    const dropped = s.adminDropped;
+    s.adminDropped = 0;
+    const accountId = s.principal?.accountId ?? 0;
+    this.h.o.securityLog?.event('admin_limited', { code: ERROR.RATE_LIMITED, address: s.address, account: s.principal?.account, accountId, publicId: s.publicId, detail: `${m.command}: ${dropped} dropped` });
+    this.h.o.records?.recordAdmin([{
+      atMs: now, actor: accountId, action: m.command,
+      detail: JSON.stringify({ tick: s.stream?.tick ?? 0, publicId: s.publicId, args: m.args, ok: false, message: 'rate limited', dropped }),
+    }]);
   }
 
   private hello(s: Session, m: Extract<ClientMessage, { kind: 'hello' }>): void {
