@@ -8,8 +8,9 @@
  * (fanout.ts) sends the stream's events and, on the world stream, a snapshot/delta.
  *
  * Limits, all deliberate:
- *   maxPayloadLength   a larger client message gets TOO_LARGE and close 1009 (beyond 4x it,
- *                      uWS cuts the connection without a close frame)
+ *   maxPayloadLength   a larger client message gets TOO_LARGE and close 1009, up to
+ *                      maxFrameBytes (1 MiB); beyond that uWS cuts the connection without a
+ *                      close frame (1006), which nothing above uWS can change
  *   rate limits        token bucket per connection and message kind (so at most one bucket per
  *                      ClientMessage kind and budgeted publish type, reserved.ts: the limiter
  *                      state of a connection is bounded); excess
@@ -115,9 +116,10 @@ export class Sessions {
     const o = this.h.o;
     return {
       compression: uws.DISABLED,
-      // uWS cuts a connection without a close frame (1006) beyond its own limit; up to 4x ours
-      // the message arrives and is refused with 1009 and an error the client can read.
-      maxPayloadLength: o.maxPayloadLength * 4,
+      // uWS cuts a connection without a close frame (1006) beyond its own limit; up to it
+      // (maxFrameBytes, 1 MiB by default) the message arrives and is refused with 1009 and an
+      // error the client can read.
+      maxPayloadLength: Math.max(o.maxFrameBytes, o.maxPayloadLength),
       // Above our own hard limit: uWS must never drop a message silently; we close first.
       maxBackpressure: o.maxBackpressure * 4,
       closeOnBackpressureLimit: 0,
