@@ -19,7 +19,7 @@ import { ERROR, CLOSE, errorBody, type ErrorCode } from '../protocol/errors';
 import type { StreamEvent } from '../protocol/messages';
 import { StreamHub, type EventStream } from '../sim/stream';
 import { WorldLoop, type WorldLoopOptions } from '../sim/world-loop';
-import type { WorldSetup } from '../sim/main-sim';
+import { refusedClient, type WorldSetup } from '../sim/main-sim';
 import { DEFAULT_TEMP_ADMIN_RULE, evaluateTempAdmin } from '../social/temp-admin';
 import type { SocialOutput } from '../social/social-sim';
 import type { HostContext } from './context';
@@ -188,6 +188,14 @@ export class Host {
       if (accountId === undefined) continue;
       this.accountOf.delete(l.publicId);
       this.o.avatars?.saveAvatar({ accountId, position: l.position, savedMs: this.o.clock() });
+    }
+    // a join the world refused (FULL: no body slot for the avatar): its client is told and closed,
+    // and leaves at once (else it stayed connected without an avatar, its inputs refused every tick)
+    for (const x of r.refused) {
+      const p = x.event.type === '_c' && x.event.origin === 0 ? refusedClient(x) : 0;
+      if (p === 0) continue;
+      const full = x.code === ERROR.FULL;
+      this.sessions.remove(p, full ? CLOSE.FULL : CLOSE.POLICY, x.code, full ? 'the world is full' : `join refused: ${x.message}`);
     }
     const closed = new Map<EventStream, { tick: number; events: readonly StreamEvent[] }>([[this.world.stream, { tick: r.tick, events: visible(this.ctx, this.world.stream, r.events) }]]);
     for (const name of this.hub.list()) {
