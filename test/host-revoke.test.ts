@@ -43,6 +43,12 @@ async function account(name: string): Promise<string> {
   return login.json.token as string;
 }
 
+/** The close code of `c` once it closed (fails within 4 s when the host leaves it open). */
+async function closeCode(c: RawClient): Promise<number> {
+  await c.until(() => c.closed !== null, 4000, 'the socket closed');
+  return c.closed!.code;
+}
+
 async function joined(token: string, privateId: string): Promise<RawClient> {
   const c = new RawClient(url, { headers: { authorization: `Bearer ${token}` } });
   expect(await c.opened).toBe(true);
@@ -58,7 +64,7 @@ test('logout through the host closes the token\'s sockets at once: error UNAUTHE
   const publicId = a.of('welcome')[0].publicId;
   expect((await post('/auth/logout', {}, token)).status).toBe(200);
   for (const c of [a, b]) {
-    expect((await c.done).code).toBe(CLOSE.REVOKED);
+    expect(await closeCode(c)).toBe(CLOSE.REVOKED);
     expect(c.of('error').at(-1)).toMatchObject({ code: ERROR.UNAUTHENTICATED, message: 'the session was logged out' });
   }
   expect(host.world.stream.isConnected(publicId)).toBe(false);   // disconnected at once, not after the silence timeout
@@ -70,7 +76,7 @@ test('refresh closes the old token\'s socket (4014); the new token connects agai
   const publicId = a.of('welcome')[0].publicId;
   const refreshed = await post('/auth/refresh', {}, token);
   expect(refreshed.status).toBe(200);
-  expect((await a.done).code).toBe(CLOSE.REVOKED);
+  expect(await closeCode(a)).toBe(CLOSE.REVOKED);
   expect(a.of('error').at(-1)).toMatchObject({ code: ERROR.UNAUTHENTICATED, message: 'the token was refreshed: connect again with the new token' });
   const again = await joined(refreshed.json.token as string, 'rolf-1');
   expect(again.of('welcome')[0].publicId).toBe(publicId);
@@ -89,7 +95,7 @@ test('`tessera accounts ban` on the same SQLite file: the host\'s token re-check
   expect(ban.status).toBe(0);
   expect(a.closed).toBeNull();                      // another process: the host does not know yet
   host.checkTokens();
-  expect((await a.done).code).toBe(CLOSE.BANNED);
+  expect(await closeCode(a)).toBe(CLOSE.BANNED);
   expect(a.of('error').at(-1)).toMatchObject({ code: ERROR.BANNED });
   expect(host.world.stream.isConnected(publicId)).toBe(false);
   // the re-check leaves valid tokens alone
@@ -108,7 +114,7 @@ test('a logout made by another process (same file) is found by the re-check: clo
     expect(new AccountService(elsewhere, { scrypt: SCRYPT }).logout(token)).toBe(true);
   } finally { elsewhere.close(); }
   host.checkTokens();
-  expect((await a.done).code).toBe(CLOSE.REVOKED);
+  expect(await closeCode(a)).toBe(CLOSE.REVOKED);
   expect(a.of('error').at(-1)?.code).toBe(ERROR.UNAUTHENTICATED);
 });
 
@@ -136,7 +142,7 @@ test('the re-check runs on its timer (tokenCheckMs)', async () => {
     c.hello({ token: '', privateId: 'tim-1' });
     await c.until(() => c.of('welcome').length > 0, 5000, 'welcome');
     accounts.revokeAll(accounts.find('tim')!.id);    // not through the host: only the timer finds it
-    expect((await c.done).code).toBe(CLOSE.REVOKED);
+    expect(await closeCode(c)).toBe(CLOSE.REVOKED);
   } finally {
     await h.stop();
     s.close();
