@@ -27,6 +27,9 @@
  *                      stays over it for slowConsumerMs, or goes over maxBackpressure, is
  *                      closed with 4008 SLOW_CONSUMER (fanout.ts). uWS's own
  *                      limit is set above ours, so uWS never drops a message silently.
+ *   revoked token      a session's token is held in HostContext.tokens (token-watch.ts): logout
+ *                      or refresh through the host, or the host's periodic re-check, closes it
+ *                      with 4014 REVOKED (4012 for a ban)
  *   malformed          a buffer that fails verification gets an error and close 4000
  *   silence            a closed or silent client's public id stays reserved; its `_d` comes
  *                      after the stream's silence timeout (GoEventStream), so a reconnect
