@@ -68,6 +68,22 @@ export interface ServeConfig {
   loginRetentionDays: number;
   /** Most buckets each login/registration limit keeps (about 230 bytes each, six limits). */
   authMaxBuckets: number;
+  /** Most open WebSockets; more upgrades are refused with 503 FULL (HostOptions.maxClients). */
+  maxClients: number;
+  /** WebSocket upgrades plus JSON joins admitted per second; more: 503 BUSY + Retry-After. */
+  maxJoinsPerSecond: number;
+  /** Most streams on the host, the world included. */
+  maxStreams: number;
+  /** Most live streams one principal created (all guests share one budget). */
+  maxStreamsPerPrincipal: number;
+  /** A side stream without connected clients for this long is forgotten, ms. */
+  idleStreamMs: number;
+  /** Ticks of side-stream log kept in memory (older catch-up is a reset). */
+  streamRetainTicks: number;
+  /** Period of re-checking open sessions' tokens against the accounts (a ban or logout by another process ends them), ms; 0 = never. */
+  tokenCheckMs: number;
+  /** Largest WebSocket frame read (over the 16 KiB message limit: close 1009; over this uWS cuts the connection), bytes. */
+  maxFrameBytes: number;
 }
 
 /** The embedded defaults: the demo world on port 9001, SQLite under ./data/, a worker per core, guests on. */
@@ -76,6 +92,8 @@ export const DEFAULT_SERVE: ServeConfig = {
   workers: availableParallelism(), guests: true, snapshotEvery: 200, logLevel: 'info',
   shardStepTimeoutMs: DEFAULT_STEP_TIMEOUT_MS, tempAdminAbsentDays: 7, tempAdminRecentDays: 3,
   logRetentionDays: 2, chatRetentionDays: 90, adminRetentionDays: 365, loginRetentionDays: 30, authMaxBuckets: DEFAULT_MAX_BUCKETS,
+  maxClients: 20_000, maxJoinsPerSecond: 200, maxStreams: 1000, maxStreamsPerPrincipal: 20, idleStreamMs: 60_000, streamRetainTicks: 1200,
+  tokenCheckMs: 5000, maxFrameBytes: 1024 * 1024,
 };
 
 /** A setting that cannot be used. */
@@ -92,6 +110,9 @@ const ENV: Record<keyof ServeConfig, string> = {
   shardStepTimeoutMs: 'TESSERA_SHARD_STEP_TIMEOUT_MS', tempAdminAbsentDays: 'TESSERA_TEMP_ADMIN_ABSENT_DAYS', tempAdminRecentDays: 'TESSERA_TEMP_ADMIN_RECENT_DAYS',
   logRetentionDays: 'TESSERA_LOG_RETENTION_DAYS', chatRetentionDays: 'TESSERA_CHAT_RETENTION_DAYS', adminRetentionDays: 'TESSERA_ADMIN_RETENTION_DAYS',
   loginRetentionDays: 'TESSERA_LOGIN_RETENTION_DAYS', authMaxBuckets: 'TESSERA_AUTH_MAX_BUCKETS',
+  maxClients: 'TESSERA_MAX_CLIENTS', maxJoinsPerSecond: 'TESSERA_MAX_JOINS_PER_SECOND', maxStreams: 'TESSERA_MAX_STREAMS',
+  maxStreamsPerPrincipal: 'TESSERA_MAX_STREAMS_PER_PRINCIPAL', idleStreamMs: 'TESSERA_IDLE_STREAM_MS', streamRetainTicks: 'TESSERA_STREAM_RETAIN_TICKS',
+  tokenCheckMs: 'TESSERA_TOKEN_CHECK_MS', maxFrameBytes: 'TESSERA_MAX_FRAME_BYTES',
 };
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -136,6 +157,12 @@ function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
     case 'tempAdminAbsentDays': case 'tempAdminRecentDays': return int(1, 3650);
     case 'logRetentionDays': case 'chatRetentionDays': case 'adminRetentionDays': case 'loginRetentionDays': return int(0, 36_500);
     case 'authMaxBuckets': return int(100, 10_000_000);
+    case 'maxClients': case 'maxJoinsPerSecond': case 'maxStreams': return int(1, 1_000_000);
+    case 'maxStreamsPerPrincipal': return int(1, 100_000);
+    case 'idleStreamMs': return int(1000, 86_400_000);
+    case 'streamRetainTicks': return int(20, 1_000_000);
+    case 'tokenCheckMs': return int(0, 3_600_000);
+    case 'maxFrameBytes': return int(16 * 1024, 64 * 1024 * 1024);
     case 'guests': {
       if (typeof raw === 'boolean') return raw;
       const v = String(raw).trim().toLowerCase();
@@ -213,6 +240,8 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       worldLoop: { persist: { store, sink, snapshotEvery: cfg.snapshotEvery } },
       accounts, avatars: store, artifacts: new ArtifactService(store), records: store,
       tempAdminRule: { absentDays: cfg.tempAdminAbsentDays, recentDays: cfg.tempAdminRecentDays }, tempAdminEveryMs: 60_000, securityLog,
+      maxClients: cfg.maxClients, maxJoinsPerSecond: cfg.maxJoinsPerSecond, maxStreams: cfg.maxStreams, maxStreamsPerPrincipal: cfg.maxStreamsPerPrincipal,
+      idleStreamMs: cfg.idleStreamMs, streamRetainTicks: cfg.streamRetainTicks, tokenCheckMs: cfg.tokenCheckMs, maxFrameBytes: cfg.maxFrameBytes,
       onTick: (r) => metrics.observe(r),
       metrics: () => metrics.text(),
       web: join(__dirname, '..', '..', 'web'),

@@ -18,7 +18,8 @@
  * /auth/register, without the network limits: the operator is trusted).
  *
  * A running server shares the file safely (SQLite WAL, busy timeout): a role change applies at
- * the account's next login or connection; a ban ends the account's sessions at once.
+ * the account's next login or connection; a ban ends the account's sessions at once, and a running
+ * server closes their open sockets at its next token re-check (serve --token-check-ms, 5 s).
  *
  * Errors an operator can act on throw CliError (the CLI prints one line and exits 2).
  */

@@ -10,7 +10,9 @@ import type { HttpResponse } from './uws';
 
 /**
  * POST /auth/register {name, password} -> 201 {accountId}; /auth/login {name, password} ->
- * {token, expiresMs}; /auth/refresh and /auth/logout with `Authorization: Bearer <token>`.
+ * {token, expiresMs}; /auth/refresh and /auth/logout with `Authorization: Bearer <token>` (the
+ * old token's WebSocket sessions are then closed with 4014 REVOKED; after a logout its clients,
+ * JSON endpoint ones included, leave their streams at once).
  * Tokens travel in bodies and headers only, never in URLs. Errors: 400 BAD_VALUE, 401
  * INVALID_CREDENTIALS (the same for an unknown name and a wrong password), 409 TAKEN, 429
  * RATE_LIMITED with Retry-After, 404 without an account service.
@@ -43,9 +45,11 @@ export function authEndpoint(h: HostContext, res: HttpResponse, action: string, 
       // a throw in a continuation would be an unhandled rejection (process exit): caught, 500
       case 'register': accounts.register(name, password, address).then((a) => reply('201 Created', { accountId: a.id }), fail).catch(internal); return;
       case 'login': accounts.login(name, password, address).then((s) => { h.reevaluateTempAdmin(); reply('200 OK', { token: s.token, expiresMs: s.expiresMs, accountId: s.accountId }); }, fail).catch(internal); return;
-      case 'refresh': try { reply('200 OK', accounts.refresh(bearer)); } catch (e) { fail(e); } return;
+      // the old token's sockets are closed at once (4014 REVOKED, token-watch.ts)
+      case 'refresh': try { reply('200 OK', accounts.refresh(bearer)); h.revoked(bearer, 'refresh'); } catch (e) { fail(e); } return;
       case 'logout': {
         const ok = accounts.logout(bearer);
+        if (ok) h.revoked(bearer, 'logout');
         reply(ok ? '200 OK' : '401 Unauthorized', ok ? { ok } : errorBody(ERROR.INVALID_CREDENTIALS, 'the session is not valid'));
         return;
       }

@@ -8,6 +8,8 @@ import type { Fault } from './http';
 import type { Admission } from './admission';
 import type { GuestSessions } from './guest-sessions';
 import type { HostCounters, HostStats, Principal, ResolvedOptions } from './options';
+import type { TokenWatch } from './token-watch';
+import type { Session } from './sessions';
 
 /** The host's shared state and services, as its parts see them. */
 export interface HostContext {
@@ -31,6 +33,14 @@ export interface HostContext {
   readonly admission: Admission;
   /** JSON endpoint guest sessions (guest-sessions.ts). */
   readonly guestSessions: GuestSessions;
+  /** Tokens held by open WebSocket sessions and JSON endpoint joins (token-watch.ts). */
+  readonly tokens: TokenWatch<Session>;
+  /**
+   * Ends what holds `token` (revoked through this host): 'logout' closes its sockets and
+   * disconnects its clients at once; 'refresh' closes its sockets only (a reconnect with the new
+   * token within the silence timeout resumes the same public id). Returns the sockets closed.
+   */
+  revoked(token: string, why: 'logout' | 'refresh'): number;
   /** Logs a caught throw (HostOptions.onFault) and counts it (HostStats.faults). */
   fault: Fault;
 }

@@ -12,18 +12,20 @@
  *   chat-history.ts    GET  /chat/history                        stored chat pages
  *   web-endpoints.ts   GET  /healthz /stats /world /metrics / /dashboard /assets/*
  *   http.ts            JSON replies and bounded body reads
+ *   token-watch.ts     which sessions hold which token (a revoked token ends them)
  */
 import { uws, type TemplatedApp, type us_listen_socket } from './uws';
-import { ERROR, CLOSE, errorBody } from '../protocol/errors';
+import { ERROR, CLOSE, errorBody, type ErrorCode } from '../protocol/errors';
 import type { StreamEvent } from '../protocol/messages';
 import { StreamHub, type EventStream } from '../sim/stream';
 import { WorldLoop, type WorldLoopOptions } from '../sim/world-loop';
-import type { WorldSetup } from '../sim/main-sim';
+import { refusedClient, type WorldSetup } from '../sim/main-sim';
 import { DEFAULT_TEMP_ADMIN_RULE, evaluateTempAdmin } from '../social/temp-admin';
 import type { SocialOutput } from '../social/social-sim';
 import type { HostContext } from './context';
 import { newCounters, resolveOptions, type HostOptions, type HostStats, type Principal, type ResolvedOptions } from './options';
-import { Sessions } from './sessions';
+import { Sessions, type Session } from './sessions';
+import { TokenWatch } from './token-watch';
 import { Admission } from './admission';
 import { GuestSessions } from './guest-sessions';
 import { directMessages, sendTick, visible } from './fanout';
@@ -45,6 +47,7 @@ export class Host {
   private listen: us_listen_socket | null = null;
   private timer: NodeJS.Timeout | null = null;
   private tempAdminTimer: NodeJS.Timeout | null = null;
+  private tokenTimer: NodeJS.Timeout | null = null;
   private stopping = false;
   private readonly o: ResolvedOptions;
   /** What the parts (sessions, fan-out, endpoints) see of this host. */
@@ -112,6 +115,8 @@ export class Host {
       // set right below: the admission reads the context's options and world
       admission: undefined as unknown as Admission,
       guestSessions: new GuestSessions(this.o.guestSessionMs, this.o.maxGuestSessions),
+      tokens: new TokenWatch<Session>(this.o.maxGuestSessions, this.o.silenceMs),
+      revoked: (token, why) => this.revoked(token, why),
     };
     (this.ctx as { admission: Admission }).admission = new Admission(this.ctx);
     this.sessions = new Sessions(this.ctx);
@@ -139,6 +144,12 @@ export class Host {
         try { if (!h.stopping) h.reevaluateTempAdmin(); } catch (e) { h.fault('tempAdmin', e); }
       }, every);
       h.tempAdminTimer.unref();
+    }
+    if (h.o.tokenCheckMs > 0) {
+      h.tokenTimer = setInterval(() => {
+        try { if (!h.stopping) h.checkTokens(); } catch (e) { h.fault('tokenCheck', e); }
+      }, h.o.tokenCheckMs);
+      h.tokenTimer.unref();
     }
     return h;
   }
@@ -177,6 +188,14 @@ export class Host {
       if (accountId === undefined) continue;
       this.accountOf.delete(l.publicId);
       this.o.avatars?.saveAvatar({ accountId, position: l.position, savedMs: this.o.clock() });
+    }
+    // a join the world refused (FULL: no body slot for the avatar): its client is told and closed,
+    // and leaves at once (else it stayed connected without an avatar, its inputs refused every tick)
+    for (const x of r.refused) {
+      const p = x.event.type === '_c' && x.event.origin === 0 ? refusedClient(x) : 0;
+      if (p === 0) continue;
+      const full = x.code === ERROR.FULL;
+      this.sessions.remove(p, full ? CLOSE.FULL : CLOSE.POLICY, x.code, full ? 'the world is full' : `join refused: ${x.message}`);
     }
     const closed = new Map<EventStream, { tick: number; events: readonly StreamEvent[] }>([[this.world.stream, { tick: r.tick, events: visible(this.ctx, this.world.stream, r.events) }]]);
     for (const name of this.hub.list()) {
@@ -218,6 +237,59 @@ export class Host {
     }
     if (this.o.authenticate) return this.o.authenticate(token);
     return this.o.guests && token === 'guest' ? { account: 'guest', guest: true } : null;
+  }
+
+  // ---- revoked tokens ----
+
+  /** A token revoked through this host (/auth/logout, /auth/refresh): see HostContext.revoked. */
+  private revoked(token: string, why: 'logout' | 'refresh'): number {
+    return why === 'logout'
+      ? this.endToken(token, CLOSE.REVOKED, ERROR.UNAUTHENTICATED, 'the session was logged out', true)
+      : this.endToken(token, CLOSE.REVOKED, ERROR.UNAUTHENTICATED, 'the token was refreshed: connect again with the new token', false);
+  }
+
+  /**
+   * Re-checks a batch of the tokens open sessions hold (at most HostOptions.tokenCheckBatch,
+   * in turn, so every held token is checked within size/batch runs) against the accounts (or
+   * the custom authenticator): a token no longer valid (logged out or revoked by another process
+   * such as `tessera accounts ban`, or expired) ends its sessions: error UNAUTHENTICATED and close
+   * 4014 REVOKED, or for a banned account error BANNED and close 4012; its clients are
+   * disconnected at once. Runs every tokenCheckMs; tests call it directly. Returns the sockets closed.
+   */
+  checkTokens(): number {
+    let n = 0;
+    for (const token of this.ctx.tokens.next(this.o.tokenCheckBatch, this.o.clock())) {
+      if (this.authenticate(token)) continue;
+      const held = [...(this.ctx.tokens.peek(token)?.sockets ?? [])];
+      const account = held.find((s) => s.principal && !s.principal.guest)?.principal?.account;
+      const until = account ? this.o.accounts?.find(account)?.bannedUntilMs ?? null : null;
+      n += until && until > this.o.clock()
+        ? this.endToken(token, CLOSE.BANNED, ERROR.BANNED, `banned until ${new Date(until).toISOString()}`, true)
+        : this.endToken(token, CLOSE.REVOKED, ERROR.UNAUTHENTICATED, 'the token is no longer valid (logged out, revoked or expired): log in again', true);
+    }
+    return n;
+  }
+
+  /** Ends what holds `token`: an error and a close on each socket; with `disconnect`, its clients leave their streams at once ('_d' next tick). */
+  private endToken(token: string, close: number, code: ErrorCode, message: string, disconnect: boolean): number {
+    const held = this.ctx.tokens.take(token);
+    if (!held) return 0;
+    let n = 0;
+    for (const s of held.sockets) {
+      if (s.closed || !s.ws) continue;
+      this.o.securityLog?.event('revoked', { code: close, address: s.address, account: s.principal?.account, publicId: s.publicId, detail: message });
+      this.sessions.error(s, code, message);
+      if (disconnect && s.stream?.publicIdOf(s.privateId) !== undefined) s.stream.disconnect(s.privateId);
+      this.sessions.close(s, close, message);
+      n++;
+    }
+    if (disconnect) {
+      for (const k of held.json.keys()) {
+        const i = k.indexOf('\n'), st = this.hub.get(k.slice(0, i)), key = k.slice(i + 1);
+        if (st?.publicIdOf(key) !== undefined) st.disconnect(key);
+      }
+    }
+    return n;
   }
 
   // ---- the social layer's outputs ----
@@ -288,6 +360,7 @@ export class Host {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.tempAdminTimer) clearInterval(this.tempAdminTimer);
+    if (this.tokenTimer) clearInterval(this.tokenTimer);
     if (this.listen) { uws.us_listen_socket_close(this.listen); this.listen = null; }
     if (this.o.worldLoop?.persist) await this.world.flush();   // artifacts sync through onSnapshot
     for (const [publicId, accountId] of this.accountOf) {

@@ -88,6 +88,8 @@ export function jsonEndpoint(h: HostContext, res: HttpResponse, name: string, pr
     // 4. commit
     const stream = h.admission.stream(name, principal);
     const { publicId } = stream.connect(key);
+    // an account's (or custom) token: a logout or revocation disconnects this join (token-watch.ts)
+    if (token && !principal.guest) h.tokens.addJson(token, `${name}\n${key}`, h.o.clock());
     for (const e of events) stream.publish(key, e.type, e.body);
     const known = Number(lastKnown);
     const c = catchUpFor(h, stream, known, Number.MAX_SAFE_INTEGER, { folded: false });

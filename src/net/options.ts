@@ -78,6 +78,13 @@ export interface HostOptions {
   originAllowList?: string[];
   /** Largest client message, bytes. Default 16 KiB. */
   maxPayloadLength?: number;
+  /**
+   * Largest WebSocket frame uWS accepts (its maxPayloadLength), bytes: a message over
+   * maxPayloadLength but within this gets TOO_LARGE and close 1009; beyond it uWS cuts the
+   * connection (1006, no close frame). uWS buffers a frame until it is complete, so this bounds
+   * the memory one connection can pin. Default 1 MiB.
+   */
+  maxFrameBytes?: number;
   /** Buffered bytes beyond which deltas are skipped. Default 256 KiB. */
   softBackpressure?: number;
   /** Buffered bytes beyond which a client is dropped (4008). Default 1 MiB. */
@@ -136,6 +143,15 @@ export interface HostOptions {
   onFault?: (where: string, error: unknown) => void;
   /** Milliseconds clock (tests). Default Date.now. */
   clock?: () => number;
+  /**
+   * Period of re-checking the tokens open WebSocket sessions and JSON endpoint joins hold, ms
+   * (Host.checkTokens: a token revoked by another process, e.g. `tessera accounts ban` on the same
+   * SQLite file, or expired, ends its sessions; 0: never). Logout and refresh through this host
+   * end them at once regardless. Default 5,000.
+   */
+  tokenCheckMs?: number;
+  /** Most tokens re-checked per run of the token check (one indexed lookup each). Default 1,000. */
+  tokenCheckBatch?: number;
   /** Do not start the tick timer (tests drive `tickOnce`). Default false. */
   manualTicks?: boolean;
 }
@@ -149,11 +165,11 @@ export type ResolvedOptions = Required<Omit<HostOptions, Unset>> & HostOptions;
 /** `opts` over the defaults. */
 export function resolveOptions(opts: HostOptions): ResolvedOptions {
   return {
-    port: 9001, host: '127.0.0.1', tickRate: 20, worldStream: 'world', guests: true, maxPayloadLength: 16 * 1024,
+    port: 9001, host: '127.0.0.1', tickRate: 20, worldStream: 'world', guests: true, maxPayloadLength: 16 * 1024, maxFrameBytes: 1024 * 1024,
     softBackpressure: 256 * 1024, maxBackpressure: 1024 * 1024, slowConsumerMs: 5000, authTimeoutMs: 3000, silenceMs: 10_000, floodLimit: 1000,
     maxClients: 20_000, maxJsonBody: 64 * 1024, maxJsonEvents: 2000, maxJsonReplyBytes: 256 * 1024, maxCatchUpBytes: 4 * 1024 * 1024,
     maxStreams: 1000, maxStreamsPerPrincipal: 20, idleStreamMs: 60_000, forgetClientsMs: 300_000, streamRetainTicks: 1200,
-    maxJoinsPerSecond: 200, maxGuestSessions: 10_000, guestSessionMs: 600_000, clock: Date.now, manualTicks: false, foldInputs: true, ...opts,
+    maxJoinsPerSecond: 200, maxGuestSessions: 10_000, tokenCheckMs: 5000, tokenCheckBatch: 1000, guestSessionMs: 600_000, clock: Date.now, manualTicks: false, foldInputs: true, ...opts,
   };
 }
 

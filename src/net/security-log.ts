@@ -15,7 +15,7 @@
  */
 
 /** The kinds of security event. */
-export type SecurityKind = 'login_failed' | 'rate_limited' | 'kick' | 'ban' | 'malformed' | 'slow_consumer';
+export type SecurityKind = 'login_failed' | 'rate_limited' | 'kick' | 'ban' | 'malformed' | 'slow_consumer' | 'revoked' | 'admin_limited';
 
 /** What a line carries besides its kind: the error or close code (a number from protocol/errors.ts), and context. */
 export interface SecurityFields {

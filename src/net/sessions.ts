@@ -8,8 +8,9 @@
  * (fanout.ts) sends the stream's events and, on the world stream, a snapshot/delta.
  *
  * Limits, all deliberate:
- *   maxPayloadLength   a larger client message gets TOO_LARGE and close 1009 (beyond 4x it,
- *                      uWS cuts the connection without a close frame)
+ *   maxPayloadLength   a larger client message gets TOO_LARGE and close 1009, up to
+ *                      maxFrameBytes (1 MiB); beyond that uWS cuts the connection without a
+ *                      close frame (1006), which nothing above uWS can change
  *   rate limits        token bucket per connection and message kind (so at most one bucket per
  *                      ClientMessage kind and budgeted publish type, reserved.ts: the limiter
  *                      state of a connection is bounded); excess
@@ -26,6 +27,9 @@
  *                      stays over it for slowConsumerMs, or goes over maxBackpressure, is
  *                      closed with 4008 SLOW_CONSUMER (fanout.ts). uWS's own
  *                      limit is set above ours, so uWS never drops a message silently.
+ *   revoked token      a session's token is held in HostContext.tokens (token-watch.ts): logout
+ *                      or refresh through the host, or the host's periodic re-check, closes it
+ *                      with 4014 REVOKED (4012 for a ban)
  *   malformed          a buffer that fails verification gets an error and close 4000
  *   silence            a closed or silent client's public id stays reserved; its `_d` comes
  *                      after the stream's silence timeout (GoEventStream), so a reconnect
@@ -66,6 +70,12 @@ export interface Session {
   ws: WebSocket<Session> | null;
   /** A guest's scope once joined (identity.ts), parked at close for a reconnect to resume. */
   guestScope?: string;
+  /** Admin commands dropped by the rate limiter since the last audit record of them (auditDropped). */
+  adminDropped: number;
+  /** Clock ms of the last audit record of a dropped admin command. */
+  lastAdminAudit: number;
+  /** The token the principal was accepted with ('' before hello), held in HostContext.tokens while open. */
+  token: string;
 }
 
 /** The open WebSocket sessions of a host and their handlers. */
@@ -109,9 +119,10 @@ export class Sessions {
     const o = this.h.o;
     return {
       compression: uws.DISABLED,
-      // uWS cuts a connection without a close frame (1006) beyond its own limit; up to 4x ours
-      // the message arrives and is refused with 1009 and an error the client can read.
-      maxPayloadLength: o.maxPayloadLength * 4,
+      // uWS cuts a connection without a close frame (1006) beyond its own limit; up to it
+      // (maxFrameBytes, 1 MiB by default) the message arrives and is refused with 1009 and an
+      // error the client can read.
+      maxPayloadLength: Math.max(o.maxFrameBytes, o.maxPayloadLength),
       // Above our own hard limit: uWS must never drop a message silently; we close first.
       maxBackpressure: o.maxBackpressure * 4,
       closeOnBackpressureLimit: 0,
@@ -181,7 +192,8 @@ export class Sessions {
     }
     const session: Session = {
       id: this.nextSession++, closed: false, principal, address: utf8.decode(res.getRemoteAddressAsText()), stream: null, privateId: '', publicId: 0,
-      view: null, follow: true, buckets: new Map(), dropped: 0, lastLimitError: 0, behindSince: 0, authTimer: null, ws: null,
+      view: null, follow: true, buckets: new Map(), dropped: 0, lastLimitError: 0, behindSince: 0, authTimer: null, ws: null, token: principal ? token : '',
+      adminDropped: 0, lastAdminAudit: -Infinity,
     };
     const chosen = offered.includes('tessera.v1') ? 'tessera.v1' : '';
     res.cork(() => res.upgrade<Session>(session, key, chosen, ext, context));
@@ -192,6 +204,7 @@ export class Sessions {
     const s = ws.getUserData();
     s.ws = ws;
     this.all.add(s);
+    if (s.token) this.h.tokens.addSocket(s.token, s);
     s.authTimer = setTimeout(() => {
       s.authTimer = null;
       this.guard(s, 'ws.authTimer', () => {
@@ -229,6 +242,7 @@ export class Sessions {
     s.ws = null;
     if (s.authTimer) clearTimeout(s.authTimer);
     this.all.delete(s);
+    if (s.token) this.h.tokens.removeSocket(s.token, s);
     this.park(s);
   }
 
@@ -316,7 +330,7 @@ export class Sessions {
       this.hello(s, m);
       return;
     }
-    if (this.limited(s, m.kind)) return;
+    if (this.limited(s, m.kind)) { if (m.kind === 'admin') this.auditDropped(s, m); return; }
     // a world-stream kind a typed message also produces costs that message's budget too (reserved.ts)
     if (m.kind === 'publish' && s.stream === this.h.world.stream && Object.hasOwn(BUDGETED_TYPES, m.type) && this.limited(s, BUDGETED_TYPES[m.type], `publish.${m.type}`)) return;
     try {
@@ -327,12 +341,35 @@ export class Sessions {
     }
   }
 
+  /**
+   * An admin command the rate limiter dropped is audited like the ones the sim decided
+   * (records.recordAdmin, ok false, message "rate limited") and logged as a security event
+   * 'admin_limited': at most one record and one event per client per second; the drops in
+   * between are counted in the next record's `dropped` (this drop included).
+   */
+  private auditDropped(s: Session, m: Extract<ClientMessage, { kind: 'admin' }>): void {
+    s.adminDropped++;
+    const now = this.h.o.clock();
+    if (now - s.lastAdminAudit < 1000) return;
+    s.lastAdminAudit = now;
+    const dropped = s.adminDropped;
+    s.adminDropped = 0;
+    const accountId = s.principal?.accountId ?? 0;
+    this.h.o.securityLog?.event('admin_limited', { code: ERROR.RATE_LIMITED, address: s.address, account: s.principal?.account, accountId, publicId: s.publicId, detail: `${m.command}: ${dropped} dropped` });
+    this.h.o.records?.recordAdmin([{
+      atMs: now, actor: accountId, action: m.command,
+      detail: JSON.stringify({ tick: s.stream?.tick ?? 0, publicId: s.publicId, args: m.args, ok: false, message: 'rate limited', dropped }),
+    }]);
+  }
+
   private hello(s: Session, m: Extract<ClientMessage, { kind: 'hello' }>): void {
     const h = this.h;
     if (m.version !== PROTOCOL_VERSION) { this.error(s, ERROR.BAD_VERSION, `this host speaks protocol ${PROTOCOL_VERSION}, the client ${m.version}`); this.close(s, CLOSE.BAD_VERSION, 'protocol version'); return; }
     if (!s.principal) {
       s.principal = m.token ? h.authenticate(m.token) : null;
       if (!s.principal) { h.o.securityLog?.event('login_failed', { code: ERROR.UNAUTHENTICATED, address: s.address, detail: 'token refused in hello' }); this.error(s, ERROR.UNAUTHENTICATED, 'hello carried no valid token'); this.close(s, CLOSE.UNAUTHENTICATED, 'bad token'); return; }
+      s.token = m.token;
+      h.tokens.addSocket(s.token, s);
     }
     if (!isPrivateId(m.privateId)) { this.error(s, ERROR.BAD_VALUE, 'private id must be 1..128 printable ASCII characters'); this.close(s, CLOSE.POLICY, 'bad hello'); return; }
     if (!isStreamName(m.stream)) { this.error(s, ERROR.BAD_VALUE, 'stream name must be 1..64 of [A-Za-z0-9._-]'); this.close(s, CLOSE.POLICY, 'bad hello'); return; }

@@ -96,6 +96,13 @@ export const CLOSE = {
   BANNED: 4012,
   /** The host refused to create or keep what the client asked for at its limits (streams per host or per principal): retry later. */
   FULL: 4013,
+  /**
+   * The token the session was opened with was revoked: logged out or refreshed through
+   * `/auth/*`, or found no longer valid by the host's periodic re-check (revoked elsewhere,
+   * expired). Preceded by error UNAUTHENTICATED saying which; after a refresh, connect again
+   * with the new token (the same public id within the silence timeout), else log in again.
+   */
+  REVOKED: 4014,
 } as const;
 
 /**
