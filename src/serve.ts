@@ -48,6 +48,8 @@ export interface ServeConfig {
   workers: number;
   /** Accept the "guest" token. */
   guests: boolean;
+  /** GET /metrics without a token (false: a bearer token of any principal is needed, even with guests on). */
+  publicMetrics: boolean;
   /** Ticks between world snapshots. */
   snapshotEvery: number;
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
@@ -89,7 +91,7 @@ export interface ServeConfig {
 /** The embedded defaults: the demo world on port 9001, SQLite under ./data/, a worker per core, guests on. */
 export const DEFAULT_SERVE: ServeConfig = {
   port: 9001, host: '127.0.0.1', data: './data', scene: join(__dirname, '..', '..', '..', 'scenes', 'demo.json'),
-  workers: availableParallelism(), guests: true, snapshotEvery: 200, logLevel: 'info',
+  workers: availableParallelism(), guests: true, publicMetrics: true, snapshotEvery: 200, logLevel: 'info',
   shardStepTimeoutMs: DEFAULT_STEP_TIMEOUT_MS, tempAdminAbsentDays: 7, tempAdminRecentDays: 3,
   logRetentionDays: 2, chatRetentionDays: 90, adminRetentionDays: 365, loginRetentionDays: 30, authMaxBuckets: DEFAULT_MAX_BUCKETS,
   maxClients: 20_000, maxJoinsPerSecond: 200, maxStreams: 1000, maxStreamsPerPrincipal: 20, idleStreamMs: 60_000, streamRetainTicks: 1200,
@@ -106,7 +108,7 @@ export class ConfigError extends Error {
 
 const ENV: Record<keyof ServeConfig, string> = {
   port: 'TESSERA_PORT', host: 'TESSERA_HOST', data: 'TESSERA_DATA', scene: 'TESSERA_SCENE', workers: 'TESSERA_WORKERS',
-  guests: 'TESSERA_GUESTS', snapshotEvery: 'TESSERA_SNAPSHOT_EVERY', logLevel: 'TESSERA_LOG_LEVEL',
+  guests: 'TESSERA_GUESTS', publicMetrics: 'TESSERA_PUBLIC_METRICS', snapshotEvery: 'TESSERA_SNAPSHOT_EVERY', logLevel: 'TESSERA_LOG_LEVEL',
   shardStepTimeoutMs: 'TESSERA_SHARD_STEP_TIMEOUT_MS', tempAdminAbsentDays: 'TESSERA_TEMP_ADMIN_ABSENT_DAYS', tempAdminRecentDays: 'TESSERA_TEMP_ADMIN_RECENT_DAYS',
   logRetentionDays: 'TESSERA_LOG_RETENTION_DAYS', chatRetentionDays: 'TESSERA_CHAT_RETENTION_DAYS', adminRetentionDays: 'TESSERA_ADMIN_RETENTION_DAYS',
   loginRetentionDays: 'TESSERA_LOGIN_RETENTION_DAYS', authMaxBuckets: 'TESSERA_AUTH_MAX_BUCKETS',
@@ -163,7 +165,7 @@ function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
     case 'streamRetainTicks': return int(20, 1_000_000);
     case 'tokenCheckMs': return int(0, 3_600_000);
     case 'maxFrameBytes': return int(16 * 1024, 64 * 1024 * 1024);
-    case 'guests': {
+    case 'guests': case 'publicMetrics': {
       if (typeof raw === 'boolean') return raw;
       const v = String(raw).trim().toLowerCase();
       if (['1', 'true', 'yes', 'on'].includes(v)) return true;
@@ -242,7 +244,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       tempAdminRule: { absentDays: cfg.tempAdminAbsentDays, recentDays: cfg.tempAdminRecentDays }, tempAdminEveryMs: 60_000, securityLog,
       maxClients: cfg.maxClients, maxJoinsPerSecond: cfg.maxJoinsPerSecond, maxStreams: cfg.maxStreams, maxStreamsPerPrincipal: cfg.maxStreamsPerPrincipal,
       idleStreamMs: cfg.idleStreamMs, streamRetainTicks: cfg.streamRetainTicks, tokenCheckMs: cfg.tokenCheckMs, maxFrameBytes: cfg.maxFrameBytes,
-      onTick: (r) => metrics.observe(r),
+      publicMetrics: cfg.publicMetrics, onTick: (r) => metrics.observe(r),
       metrics: () => metrics.text(),
       web: join(__dirname, '..', '..', 'web'),
       onShutdown: (reason) => { void stop(`admin: ${reason}`); },

@@ -133,6 +133,8 @@ export interface HostOptions {
    * /dashboard, assets/* at /assets/*), read once at start. Without it those routes are 404.
    */
   web?: string;
+  /** GET /metrics without a token. Default true; false: it needs a valid bearer token, even with guests on. */
+  publicMetrics?: boolean;
   /** Prometheus exposition for GET /metrics (src/net/metrics.ts). Without it /metrics is 404. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
   /**
@@ -165,7 +167,7 @@ export type ResolvedOptions = Required<Omit<HostOptions, Unset>> & HostOptions;
 /** `opts` over the defaults. */
 export function resolveOptions(opts: HostOptions): ResolvedOptions {
   return {
-    port: 9001, host: '127.0.0.1', tickRate: 20, worldStream: 'world', guests: true, maxPayloadLength: 16 * 1024, maxFrameBytes: 1024 * 1024,
+    port: 9001, host: '127.0.0.1', tickRate: 20, worldStream: 'world', guests: true, publicMetrics: true, maxPayloadLength: 16 * 1024, maxFrameBytes: 1024 * 1024,
     softBackpressure: 256 * 1024, maxBackpressure: 1024 * 1024, slowConsumerMs: 5000, authTimeoutMs: 3000, silenceMs: 10_000, floodLimit: 1000,
     maxClients: 20_000, maxJsonBody: 64 * 1024, maxJsonEvents: 2000, maxJsonReplyBytes: 256 * 1024, maxCatchUpBytes: 4 * 1024 * 1024,
     maxStreams: 1000, maxStreamsPerPrincipal: 20, idleStreamMs: 60_000, forgetClientsMs: 300_000, streamRetainTicks: 1200,

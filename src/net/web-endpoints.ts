@@ -2,18 +2,32 @@
  * The host's read-only HTTP routes: GET /healthz (liveness + figures), /stats (figures for the
  * dashboard), /world (layout), /metrics (Prometheus), and the built web pages (/, /dashboard,
  * /assets/*), read once at start.
+ *
+ * Who may read: /healthz and the web pages (code, no world data: the viewer must load to offer
+ * its login) are public. /stats and /world need `Authorization: Bearer <token>` of any principal
+ * while guests are off (401 UNAUTHENTICATED otherwise); with guests on anyone is a guest and may
+ * read them. /metrics is public unless HostOptions.publicMetrics is false, then it needs a token
+ * like /stats even with guests on (a Prometheus scraper sends one as a bearer token).
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { HostContext } from './context';
-import { sendJson, type GuardedRoutes } from './http';
-import type { HttpResponse } from './uws';
+import { bearerOf, sendJson, type GuardedRoutes } from './http';
+import type { HttpResponse, HttpRequest } from './uws';
+import { ERROR, errorBody } from '../protocol/errors';
 
 /** Step time windows the host keeps for /stats: the world step and each shard's step, ms. */
 export interface StepWindows { world: readonly number[]; shards: ReadonlyArray<readonly number[]> }
 
 /** Registers /healthz, /, /dashboard, /assets/:file, /stats, /world and /metrics on `app`. */
 export function webRoutes(h: HostContext, app: GuardedRoutes, steps: StepWindows): void {
+  /** Whether a request may read world figures: a valid bearer token, or any request while guests are on (unless `tokenOnly`). Else answers 401. */
+  const mayRead = (res: HttpResponse, req: HttpRequest, tokenOnly = false): boolean => {
+    const token = bearerOf(req.getHeader('authorization'));
+    if ((token && h.authenticate(token)) || (!tokenOnly && h.authenticate('guest'))) return true;
+    sendJson(res, '401 Unauthorized', errorBody(ERROR.UNAUTHENTICATED, 'send Authorization: Bearer <token> (log in through /auth/login)'));
+    return false;
+  };
   app.get('/healthz', (res) => {
     sendJson(res, '200 OK', { ok: !h.stopping, ...h.figures() });
   });
@@ -26,16 +40,19 @@ export function webRoutes(h: HostContext, app: GuardedRoutes, steps: StepWindows
   app.get('/', serveFile('index.html'));
   app.get('/dashboard', serveFile('dashboard.html'));
   app.get('/assets/:file', (res, req) => serveFile(`assets/${req.getParameter(0) ?? ''}`)(res));
-  app.get('/stats', (res) => {
+  app.get('/stats', (res, req) => {
+    if (!mayRead(res, req)) return;
     const w = h.world.sim.world, mem = process.memoryUsage(), step = quantiles(steps.world);
     const shards = w.counts().map((c, k) => { const q = quantiles(steps.shards[k] ?? []); return { ...c, stepMsP50: q.p50, stepMsP99: q.p99, stepMsMax: q.max }; });
     sendJson(res, '200 OK', { ...h.figures(), stepMsP50: step.p50, stepMsP99: step.p99, handoffs: w.handoffs, shards, rss: mem.rss, heapUsed: mem.heapUsed, atMs: Date.now() }, { 'cache-control': 'no-cache' });
   });
-  app.get('/world', (res) => {
+  app.get('/world', (res, req) => {
+    if (!mayRead(res, req)) return;
     const w = h.world.sim.world;
     sendJson(res, '200 OK', { stream: h.o.worldStream, tickRate: h.o.tickRate, partition: w.partition, shards: w.shardCount, cellSize: h.world.interest.cellSize });
   });
-  app.get('/metrics', (res) => {
+  app.get('/metrics', (res, req) => {
+    if (!h.o.publicMetrics && !mayRead(res, req, true)) return;
     let aborted = false;
     res.onAborted(() => { aborted = true; });
     const m = h.o.metrics;

@@ -79,9 +79,13 @@ const plots = {
 (window as unknown as { tesseraDashboard: { samples: number } }).tesseraDashboard = { samples: 0 };
 
 let last: Stats | null = null;
+/** The token of the admin login, sent with /stats (which needs one while guests are off). */
+let statsToken = '';
 async function poll(): Promise<void> {
   try {
-    const s = (await (await fetch('/stats')).json()) as Stats;
+    const r = await fetch('/stats', { headers: statsToken ? { authorization: `Bearer ${statsToken}` } : {} });
+    if (r.status === 401) { $('summary').textContent = 'log in to see the figures (guests are off on this server)'; return; }
+    const s = (await r.json()) as Stats;
     $('summary').textContent = `tick ${s.tick} · ${s.clients} clients · ${s.shards.length} shards · host tick p99 ${s.tickMsP99.toFixed(1)} ms`;
     plots.tick.push({ p50: s.tickMsP50, p99: s.tickMsP99 });
     plots.step.push({ p50: s.stepMsP50, p99: s.stepMsP99 });
@@ -112,6 +116,7 @@ $('login').addEventListener('submit', (e) => {
   void fetch('/auth/login', { method: 'POST', body: JSON.stringify({ name: $<HTMLInputElement>('name').value, password: $<HTMLInputElement>('password').value }) }).then(async (r) => {
     const j = (await r.json()) as { token?: string } & Partial<ErrorBody>;
     if (!j.token) { result(`login: ${j.error ? `${j.error.name} (${j.error.code}): ${j.error.message}` : r.status}`); return; }
+    statsToken = j.token;
     admin?.close();
     admin = new TesseraClient({ url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, token: j.token, privateId: `dashboard-${Date.now()}`, WebSocket: window.WebSocket as never, interest: { center: [0n, 0n, 0n], cells: 0 } }, {
       onMessage: (m: ServerMessage) => { if (m.kind === 'adminResult') result(`${m.command}: ${m.ok ? 'ok' : 'refused'}: ${m.message}`); },

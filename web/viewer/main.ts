@@ -32,8 +32,9 @@ const probe: ViewerProbe = { connected: false, publicId: 0, tick: 0, bodies: 0, 
 (window as unknown as { tessera: ViewerProbe }).tessera = probe;
 
 async function main(): Promise<void> {
-  const info = (await (await fetch('/world')).json()) as WorldInfo;
   const token = await login();
+  // with guests off, /world answers only with a token
+  const info = (await (await fetch('/world', { headers: { authorization: `Bearer ${token}` } })).json()) as WorldInfo;
   const privateId = localStorage.getItem('tessera.privateId') ?? `viewer-${crypto.getRandomValues(new Uint32Array(2)).join('')}`;
   localStorage.setItem('tessera.privateId', privateId);
 
