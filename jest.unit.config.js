@@ -18,10 +18,25 @@ const { join } = require('node:path');
 const base = require('./jest.config.js');
 
 const UNIT = [
-  'protocol', 'protocol-schema', 'protocol-generated', 'protocol-fuzz',
-  'rng', 'stream', 'world-stream', 'social', 'temp-admin', 'interest',
-  'persist-accounts', 'persist-artifacts', 'persist-snapshot-writer',
-  'world-layout', 'hash', 'wasm-floats', 'determinism', 'sharded', 'physics-transfer',
+  'protocol',
+  'protocol-schema',
+  'protocol-generated',
+  'protocol-fuzz',
+  'rng',
+  'stream',
+  'world-stream',
+  'social',
+  'temp-admin',
+  'interest',
+  'persist-accounts',
+  'persist-artifacts',
+  'persist-snapshot-writer',
+  'world-layout',
+  'hash',
+  'wasm-floats',
+  'determinism',
+  'sharded',
+  'physics-transfer',
 ];
 
 // a renamed or deleted file must not silently leave the fast target

@@ -33,10 +33,7 @@ import { planLayout, scratchSlot } from '../src/physics/layout';
 import * as q16 from './math/q16-number';
 import * as q47 from './math/q47-bigint';
 import { seededInputs, sizedInt, uniformInt } from './math/inputs';
-import {
-  caseStats, fmt3, markdownTable,
-  type BenchSuite, type CaseStats, type SuiteOptions, type SuiteOutput,
-} from './results';
+import { caseStats, fmt3, markdownTable, type BenchSuite, type CaseStats, type SuiteOptions, type SuiteOutput } from './results';
 
 /** Inputs per kernel (raw values per array; every call processes all of them). */
 export const N = 4096;
@@ -100,55 +97,83 @@ function read(core: Core, ptr: number, count: number): bigint[] {
 /** The kernels of assembly/api/bench.ts, in op id order. */
 export const KERNELS: readonly Kernel[] = [
   {
-    name: 'mul', op: 0, ops: (n) => n - 1,
+    name: 'mul',
+    op: 0,
+    ops: (n) => n - 1,
     domain: 'bit length 1..23, random sign: |a b| < 2^46 raw (Q16.16 result fits int32; core needs < 2^63)',
     gen: (r) => sizedInt(r, 1, 23),
-    number: q16.kernelMul, bigint: q47.kernelMul,
+    number: q16.kernelMul,
+    bigint: q47.kernelMul,
     element: (c, _p, xi, xb, i) => ({
-      wasm: [ex(c).fxMul(xb[i], xb[i + 1])], bigint: [q47.mul(xb[i], xb[i + 1])], number: [q16.mul(xi[i], xi[i + 1])],
+      wasm: [ex(c).fxMul(xb[i], xb[i + 1])],
+      bigint: [q47.mul(xb[i], xb[i + 1])],
+      number: [q16.mul(xi[i], xi[i + 1])],
     }),
   },
   {
-    name: 'div', op: 1, ops: (n) => n - 1,
+    name: 'div',
+    op: 1,
+    ops: (n) => n - 1,
     domain: 'bit length 10..24, random sign: |a| < 2^24 raw (core: < 2^47), |a / b| < 2^15 (Q16.16 result fits int32), b != 0',
     gen: (r) => sizedInt(r, 10, 24),
-    number: q16.kernelDiv, bigint: q47.kernelDiv,
+    number: q16.kernelDiv,
+    bigint: q47.kernelDiv,
     element: (c, _p, xi, xb, i) => ({
-      wasm: [ex(c).fxDiv(xb[i], xb[i + 1])], bigint: [q47.div(xb[i], xb[i + 1])], number: [q16.div(xi[i], xi[i + 1])],
+      wasm: [ex(c).fxDiv(xb[i], xb[i + 1])],
+      bigint: [q47.div(xb[i], xb[i + 1])],
+      number: [q16.div(xi[i], xi[i + 1])],
     }),
   },
   {
-    name: 'sqrt', op: 2, ops: (n) => n,
+    name: 'sqrt',
+    op: 2,
+    ops: (n) => n,
     domain: 'bit length 1..31 (the kernel takes |x|): every int32 but -2^31; the core accepts any x >= 0',
     gen: (r) => sizedInt(r, 1, 31),
-    number: q16.kernelSqrt, bigint: q47.kernelSqrt,
+    number: q16.kernelSqrt,
+    bigint: q47.kernelSqrt,
     element: (c, _p, xi, xb, i) => ({
-      wasm: [ex(c).fxSqrt(absB(xb[i]))], bigint: [q47.sqrt(absB(xb[i]))], number: [q16.sqrt(abs(xi[i]))],
+      wasm: [ex(c).fxSqrt(absB(xb[i]))],
+      bigint: [q47.sqrt(absB(xb[i]))],
+      number: [q16.sqrt(abs(xi[i]))],
     }),
   },
   {
-    name: 'sin', op: 3, ops: (n) => n,
-    domain: 'bit length 1..31, random sign: |x| < 2^31 raw (< 32768 rad), the core\'s documented domain',
+    name: 'sin',
+    op: 3,
+    ops: (n) => n,
+    domain: "bit length 1..31, random sign: |x| < 2^31 raw (< 32768 rad), the core's documented domain",
     gen: (r) => sizedInt(r, 1, 31),
-    number: q16.kernelSin, bigint: q47.kernelSin,
+    number: q16.kernelSin,
+    bigint: q47.kernelSin,
     element: (c, _p, xi, xb, i) => ({
-      wasm: [ex(c).fxSin(xb[i])], bigint: [q47.sin(xb[i])], number: [q16.sin(xi[i])],
+      wasm: [ex(c).fxSin(xb[i])],
+      bigint: [q47.sin(xb[i])],
+      number: [q16.sin(xi[i])],
     }),
   },
   {
-    name: 'atan2', op: 4, ops: (n) => n - 1,
-    domain: 'bit length 1..31, random sign (y = x[i], x = x[i+1]); any i64 is in the core\'s domain',
+    name: 'atan2',
+    op: 4,
+    ops: (n) => n - 1,
+    domain: "bit length 1..31, random sign (y = x[i], x = x[i+1]); any i64 is in the core's domain",
     gen: (r) => sizedInt(r, 1, 31),
-    number: q16.kernelAtan2, bigint: q47.kernelAtan2,
+    number: q16.kernelAtan2,
+    bigint: q47.kernelAtan2,
     element: (c, _p, xi, xb, i) => ({
-      wasm: [ex(c).fxAtan2(xb[i], xb[i + 1])], bigint: [q47.atan2(xb[i], xb[i + 1])], number: [q16.atan2(xi[i], xi[i + 1])],
+      wasm: [ex(c).fxAtan2(xb[i], xb[i + 1])],
+      bigint: [q47.atan2(xb[i], xb[i + 1])],
+      number: [q16.atan2(xi[i], xi[i + 1])],
     }),
   },
   {
-    name: 'v3-normalize', op: 5, ops: (n) => n - 4,
+    name: 'v3-normalize',
+    op: 5,
+    ops: (n) => n - 4,
     domain: 'components of bit length 1..31, random sign (vectors of any scale up to 32 km); any i64 for the core',
     gen: (r) => sizedInt(r, 1, 31),
-    number: q16.kernelV3Normalize, bigint: q47.kernelV3Normalize,
+    number: q16.kernelV3Normalize,
+    bigint: q47.kernelV3Normalize,
     element: (c, p, xi, xb, i) => {
       ex(c).v3Normalize(OUT, p + 8 * i);
       q47.normalize4(xb[i], xb[i + 1], xb[i + 2], 0n);
@@ -158,10 +183,13 @@ export const KERNELS: readonly Kernel[] = [
     },
   },
   {
-    name: 'q-mul', op: 6, ops: (n) => n - 4,
+    name: 'q-mul',
+    op: 6,
+    ops: (n) => n - 4,
     domain: 'components uniform in [-1, 1] (|raw| <= 2^16): rotation quaternions (core exact below 2^30 raw)',
     gen: (r) => uniformInt(r, 65536),
-    number: q16.kernelQMul, bigint: q47.kernelQMul,
+    number: q16.kernelQMul,
+    bigint: q47.kernelQMul,
     element: (c, p, xi, xb, i) => {
       const [a, b, cc, d] = [xb[i], xb[i + 1], xb[i + 2], xb[i + 3]];
       c.i64().set([d, cc, b, a], ARG_B / 8);
@@ -173,10 +201,13 @@ export const KERNELS: readonly Kernel[] = [
     },
   },
   {
-    name: 'q-rotate', op: 7, ops: (n) => n - 4,
+    name: 'q-rotate',
+    op: 7,
+    ops: (n) => n - 4,
     domain: 'q and v components uniform in [-1, 1] (|raw| <= 2^16): core needs |q| <= 1.0, |v| < 2^31 raw',
     gen: (r) => uniformInt(r, 65536),
-    number: q16.kernelQRotate, bigint: q47.kernelQRotate,
+    number: q16.kernelQRotate,
+    bigint: q47.kernelQRotate,
     element: (c, p, xi, xb, i) => {
       const [a, b, cc, d] = [xb[i], xb[i + 1], xb[i + 2], xb[i + 3]];
       c.i64().set([d, cc, b], ARG_B / 8);
@@ -224,7 +255,10 @@ function checkKernel(k: Kernel, core: Core, ptr: number, xi: Int32Array, xb: Big
   if (wasmSum !== bigSum) {
     throw new Error(`math/${k.name}: js-bigint checksum ${bigSum} != wasm checksum ${wasmSum}: the twin is broken`);
   }
-  let components = 0, bigintMismatches = 0, numberDiffers = 0, numberMaxUlp = 0;
+  let components = 0,
+    bigintMismatches = 0,
+    numberDiffers = 0,
+    numberMaxUlp = 0;
   let firstMismatch = '';
   for (let i = 0; i < k.ops(N); i++) {
     const r = k.element(core, ptr, xi, xb, i);
@@ -242,7 +276,10 @@ function checkKernel(k: Kernel, core: Core, ptr: number, xi: Int32Array, xb: Big
   if (bigintMismatches) throw new Error(`math/${k.name}: js-bigint differs from the core in ${bigintMismatches} results, first ${firstMismatch}`);
   return {
     checksums: { wasm: String(wasmSum), 'js-number': String(numSum), 'js-bigint': String(bigSum) },
-    components, bigintMismatches, numberDiffers, numberMaxUlp,
+    components,
+    bigintMismatches,
+    numberDiffers,
+    numberMaxUlp,
   };
 }
 
@@ -250,35 +287,41 @@ function renderMarkdown(results: readonly KernelResult[], n: number): string {
   const summary = markdownTable(
     ['kernel', 'ops/call', 'WASM Mops/s', 'JS-Number Mops/s', 'JS-BigInt Mops/s', 'WASM / JS-Number', 'WASM / JS-BigInt'],
     results.map((r) => [
-      r.kernel, String(r.opsPerCall),
-      fmt3(r.impls.wasm.mops), fmt3(r.impls['js-number'].mops), fmt3(r.impls['js-bigint'].mops),
-      `${fmt3(r.wasmOverNumber)}x`, `${fmt3(r.wasmOverBigInt)}x`,
+      r.kernel,
+      String(r.opsPerCall),
+      fmt3(r.impls.wasm.mops),
+      fmt3(r.impls['js-number'].mops),
+      fmt3(r.impls['js-bigint'].mops),
+      `${fmt3(r.wasmOverNumber)}x`,
+      `${fmt3(r.wasmOverBigInt)}x`,
     ]),
     ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
   );
   const detail = markdownTable(
     ['kernel', 'impl', 'Mops/s (hz)', 'Mops/s (median)', '±rme', 'samples', 'WASM / impl'],
-    results.flatMap((r) => IMPLS.map((impl) => {
-      const s = r.impls[impl];
-      return [
-        r.kernel, IMPL_TITLE[impl], fmt3(s.mops), fmt3(s.mopsMedian), `±${s.rme.toFixed(2)}%`, String(s.samples),
-        `${fmt3(r.impls.wasm.hz / s.hz)}x`,
-      ];
-    })),
+    results.flatMap((r) =>
+      IMPLS.map((impl) => {
+        const s = r.impls[impl];
+        return [r.kernel, IMPL_TITLE[impl], fmt3(s.mops), fmt3(s.mopsMedian), `±${s.rme.toFixed(2)}%`, String(s.samples), `${fmt3(r.impls.wasm.hz / s.hz)}x`];
+      }),
+    ),
     ['l', 'l', 'r', 'r', 'r', 'r', 'r'],
   );
   const checks = markdownTable(
     ['kernel', 'inputs (raw Q16 units)', 'BigInt = WASM', 'Q16.16 results != WASM', 'max diff (ulp)'],
     results.map((r) => [
-      r.kernel, r.domain, `${r.check.components - r.check.bigintMismatches}/${r.check.components}`,
-      `${r.check.numberDiffers}/${r.check.components}`, String(r.check.numberMaxUlp),
+      r.kernel,
+      r.domain,
+      `${r.check.components - r.check.bigintMismatches}/${r.check.components}`,
+      `${r.check.numberDiffers}/${r.check.components}`,
+      String(r.check.numberMaxUlp),
     ]),
     ['l', 'l', 'r', 'r', 'r'],
   );
   return [
     `Each call runs one kernel over N = ${n} seeded raw inputs (the same values for all three`,
     'implementations); Mops/s = operations per call × benchmark.js hz / 1e6 (hz from the mean',
-    'call time; the median column uses the median sample). ±rme is benchmark.js\'s relative',
+    "call time; the median column uses the median sample). ±rme is benchmark.js's relative",
     'margin of error of the mean (95 %). Ratios > 1 mean the WebAssembly core is faster.',
     '',
     '- WASM Q47.16: `build/tessera.wasm` (release: -O3, no assertions, shared memory),',
@@ -325,17 +368,41 @@ export const suite: BenchSuite = {
       const xb = BigInt64Array.from(xi, (v) => BigInt(v));
       core.i64().set(xb, ptr / 8);
       const check = checkKernel(k, core, ptr, xi, xb);
-      opts.log(`math/${k.name}: checked (BigInt = WASM on ${check.components} results; Q16.16 differs on ${check.numberDiffers}, max ${check.numberMaxUlp} ulp)`);
+      opts.log(
+        `math/${k.name}: checked (BigInt = WASM on ${check.components} results; Q16.16 differs on ${check.numberDiffers}, max ${check.numberMaxUlp} ulp)`,
+      );
 
-      const { op } = k, kn = k.number, kb = k.bigint;
+      const { op } = k,
+        kn = k.number,
+        kb = k.bigint;
       const options: Benchmark.Options = { maxTime: opts.maxTime, minSamples: 10 };
       const s = new Benchmark.Suite(k.name)
-        .add('wasm', () => { sinkWasm = coreExports.benchKernel(op, ptr, N); }, options)
-        .add('js-number', () => { sinkNumber = kn(xi, N); }, options)
-        .add('js-bigint', () => { sinkBigInt = kb(xb, N); }, options)
+        .add(
+          'wasm',
+          () => {
+            sinkWasm = coreExports.benchKernel(op, ptr, N);
+          },
+          options,
+        )
+        .add(
+          'js-number',
+          () => {
+            sinkNumber = kn(xi, N);
+          },
+          options,
+        )
+        .add(
+          'js-bigint',
+          () => {
+            sinkBigInt = kb(xb, N);
+          },
+          options,
+        )
         .on('cycle', (e: Benchmark.Event) => {
           const b = e.target;
-          opts.log(`  ${k.name} ${String(b.name).padEnd(9)} ${fmt3((k.ops(N) * (b.hz ?? 0)) / 1e6).padStart(7)} Mops/s  ±${(b.stats?.rme ?? 0).toFixed(2)}%  (${b.stats?.sample.length ?? 0} samples)`);
+          opts.log(
+            `  ${k.name} ${String(b.name).padEnd(9)} ${fmt3((k.ops(N) * (b.hz ?? 0)) / 1e6).padStart(7)} Mops/s  ±${(b.stats?.rme ?? 0).toFixed(2)}%  (${b.stats?.sample.length ?? 0} samples)`,
+          );
         });
       s.run({ async: false });
       const benches = s.map((b: Benchmark) => b) as Benchmark[];
@@ -350,9 +417,15 @@ export const suite: BenchSuite = {
           throw new Error(`math/${k.name}: ${impl} checksum changed while timed (${sums[impl]} != ${check.checksums[impl]})`);
         }
       }
-      const w = stats('wasm'), nb = stats('js-number'), bg = stats('js-bigint');
+      const w = stats('wasm'),
+        nb = stats('js-number'),
+        bg = stats('js-bigint');
       results.push({
-        kernel: k.name, op: k.op, opsPerCall: k.ops(N), domain: k.domain, check,
+        kernel: k.name,
+        op: k.op,
+        opsPerCall: k.ops(N),
+        domain: k.domain,
+        check,
         impls: {
           wasm: { ...w, checksum: sums.wasm },
           'js-number': { ...nb, checksum: sums['js-number'] },

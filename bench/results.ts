@@ -106,8 +106,7 @@ export function caseStats(bench: Benchmark, opsPerCall: number): CaseStats {
   if (bench.error) throw new Error(`benchmark ${String(bench.name)} failed: ${String(bench.error)}`);
   const sample = (bench.stats.sample as number[]).slice().sort((a, b) => a - b);
   const mid = sample.length >> 1;
-  const median = sample.length === 0 ? NaN
-    : sample.length % 2 ? sample[mid] : (sample[mid - 1] + sample[mid]) / 2;
+  const median = sample.length === 0 ? NaN : sample.length % 2 ? sample[mid] : (sample[mid - 1] + sample[mid]) / 2;
   return {
     opsPerCall,
     hz: bench.hz,
@@ -127,7 +126,8 @@ export function caseStats(bench: Benchmark, opsPerCall: number): CaseStats {
  * `intel-core-i7-9750h-12c`; `AMD Ryzen 9 7950X 16-Core Processor`, 32 -> `amd-ryzen-9-7950x-32c`.
  */
 export function machineSlug(cpuModel: string, cores: number): string {
-  let s = cpuModel.toLowerCase()
+  let s = cpuModel
+    .toLowerCase()
     .replace(/\((r|tm|c)\)/g, ' ')
     .replace(/@.*$/, ' ')
     .replace(/\b\d+(\.\d+)?\s*ghz\b/g, ' ')
@@ -219,7 +219,9 @@ export function fmt3(x: number): string {
 /** The run metadata as a Markdown bullet list. */
 export function metaMarkdown(meta: RunMeta): string {
   const m = meta.machine;
-  const pk = Object.entries(meta.packages).map(([k, v]) => `${k} ${v}`).join(', ');
+  const pk = Object.entries(meta.packages)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   const git = meta.git ? `${meta.git.commit.slice(0, 12)}${meta.git.dirty ? ' (uncommitted changes)' : ''}` : 'n/a';
   return [
     `- date: ${meta.date}`,

@@ -35,8 +35,10 @@ function parseArgs(argv: readonly string[]): Args {
   let maxTime = 2;
   let write: boolean | null = null;
   for (const a of argv) {
-    if (a === '--help' || a === '-h') { console.log(USAGE); process.exit(0); }
-    else if (a === '--write') write = true;
+    if (a === '--help' || a === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else if (a === '--write') write = true;
     else if (a === '--no-write') write = false;
     else if (a.startsWith('--max-time=')) {
       maxTime = Number(a.slice('--max-time='.length));
@@ -50,7 +52,9 @@ function parseArgs(argv: readonly string[]): Args {
 
 /** The suites next to this file (`*.bench.js` compiled, or `*.bench.ts` under ts-node), by name. */
 function loadSuites(): BenchSuite[] {
-  const files = readdirSync(__dirname).filter((f) => /\.bench\.(js|ts)$/.test(f) && !f.endsWith('.d.ts')).sort();
+  const files = readdirSync(__dirname)
+    .filter((f) => /\.bench\.(js|ts)$/.test(f) && !f.endsWith('.d.ts'))
+    .sort();
   return files.map((f) => {
     const mod = require(join(__dirname, f)) as { suite?: BenchSuite };
     if (!mod.suite) throw new Error(`${f} does not export a suite`);

@@ -30,7 +30,9 @@ const BT = { UType: 1, String: 13, Vector: 14, Obj: 15, Union: 16 };
 
 function reader(buf) {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const u16 = (p) => dv.getUint16(p, true), u32 = (p) => dv.getUint32(p, true), i32 = (p) => dv.getInt32(p, true);
+  const u16 = (p) => dv.getUint16(p, true),
+    u32 = (p) => dv.getUint32(p, true),
+    i32 = (p) => dv.getInt32(p, true);
   const at = (t, id) => {
     const vt = t - i32(t);
     const o = 4 + 2 * id;
@@ -42,19 +44,42 @@ function reader(buf) {
   return {
     root: () => ref(0),
     ident: () => buf.toString('latin1', 4, 8),
-    str: (t, id) => { const f = at(t, id); if (!f) return null; const s = ref(f); return buf.toString('utf8', s + 4, s + 4 + u32(s)); },
-    table: (t, id) => { const f = at(t, id); return f ? ref(f) : 0; },
+    str: (t, id) => {
+      const f = at(t, id);
+      if (!f) return null;
+      const s = ref(f);
+      return buf.toString('utf8', s + 4, s + 4 + u32(s));
+    },
+    table: (t, id) => {
+      const f = at(t, id);
+      return f ? ref(f) : 0;
+    },
     tables: (t, id) => {
       const f = at(t, id);
       if (!f) return [];
       const v = ref(f);
       return Array.from({ length: u32(v) }, (_, i) => ref(v + 4 + 4 * i));
     },
-    u8: (t, id, d = 0) => { const f = at(t, id); return f ? dv.getUint8(f) : d; },
-    i8: (t, id, d = 0) => { const f = at(t, id); return f ? dv.getInt8(f) : d; },
-    u16: (t, id, d = 0) => { const f = at(t, id); return f ? u16(f) : d; },
-    i32: (t, id, d = 0) => { const f = at(t, id); return f ? i32(f) : d; },
-    i64: (t, id, d = 0n) => { const f = at(t, id); return f ? dv.getBigInt64(f, true) : d; },
+    u8: (t, id, d = 0) => {
+      const f = at(t, id);
+      return f ? dv.getUint8(f) : d;
+    },
+    i8: (t, id, d = 0) => {
+      const f = at(t, id);
+      return f ? dv.getInt8(f) : d;
+    },
+    u16: (t, id, d = 0) => {
+      const f = at(t, id);
+      return f ? u16(f) : d;
+    },
+    i32: (t, id, d = 0) => {
+      const f = at(t, id);
+      return f ? i32(f) : d;
+    },
+    i64: (t, id, d = 0n) => {
+      const f = at(t, id);
+      return f ? dv.getBigInt64(f, true) : d;
+    },
   };
 }
 
@@ -69,7 +94,8 @@ function readBfbs(path) {
   const r = reader(readFileSync(path));
   if (r.ident() !== 'BFBS') throw new Error(`${path}: not a binary schema (identifier ${r.ident()})`);
   const s = r.root();
-  const objects = r.tables(s, 0), enums = r.tables(s, 1);
+  const objects = r.tables(s, 0),
+    enums = r.tables(s, 1);
   const typeName = (t, base) => {
     const idx = r.i32(t, 2, -1);
     if (base === BT.String) return 'string';
@@ -79,23 +105,32 @@ function readBfbs(path) {
   };
   const decls = [];
   for (const o of objects) {
-    const name = short(r.str(o, 0)), file = fileOf(r.str(o, 7)), isStruct = r.u8(o, 2) === 1;
+    const name = short(r.str(o, 0)),
+      file = fileOf(r.str(o, 7)),
+      isStruct = r.u8(o, 2) === 1;
     const fields = [];
     for (const f of r.tables(o, 1)) {
-      const t = r.table(f, 1), base = r.i8(t, 0);
+      const t = r.table(f, 1),
+        base = r.i8(t, 0);
       if (base === BT.UType) continue; // a union's tag field `<name>_type`: described by the union field
       let type;
       if (base === BT.Vector) type = `[${typeName(t, r.i8(t, 1))}]`;
       else if (base === BT.Union) type = short(r.str(enums[r.i32(t, 2, -1)], 0));
       else type = typeName(t, base);
       const scalar = SCALARS[base] !== null && SCALARS[base] !== undefined;
-      fields.push(isStruct
-        ? { name: r.str(f, 0), type, offset: r.u16(f, 3) }
-        : {
-          name: r.str(f, 0), id: r.u16(f, 2), type, required: r.u8(f, 7) === 1,
-          // reflection marks struct fields optional too; `= null` is about scalars only
-          optional: scalar && r.u8(f, 11) === 1, deprecated: r.u8(f, 6) === 1,
-        });
+      fields.push(
+        isStruct
+          ? { name: r.str(f, 0), type, offset: r.u16(f, 3) }
+          : {
+              name: r.str(f, 0),
+              id: r.u16(f, 2),
+              type,
+              required: r.u8(f, 7) === 1,
+              // reflection marks struct fields optional too; `= null` is about scalars only
+              optional: scalar && r.u8(f, 11) === 1,
+              deprecated: r.u8(f, 6) === 1,
+            },
+      );
     }
     if (isStruct) {
       fields.sort((a, b) => a.offset - b.offset);
@@ -106,11 +141,14 @@ function readBfbs(path) {
     }
   }
   for (const e of enums) {
-    const name = short(r.str(e, 0)), file = fileOf(r.str(e, 6));
+    const name = short(r.str(e, 0)),
+      file = fileOf(r.str(e, 6));
     const values = r.tables(e, 1).map((v) => ({ name: r.str(v, 0), value: Number(r.i64(v, 1)), type: r.table(v, 3) }));
     if (r.u8(e, 2) === 1) {
       const members = values.filter((v) => v.value !== 0).sort((a, b) => a.value - b.value);
-      members.forEach((m, i) => { if (m.value !== i + 1) throw new Error(`${name}: union tags must be 1..n`); });
+      members.forEach((m, i) => {
+        if (m.value !== i + 1) throw new Error(`${name}: union tags must be 1..n`);
+      });
       decls.push({ kind: 'union', name, file, members: members.map((m) => short(r.str(objects[r.i32(m.type, 2, -1)], 0))) });
     } else {
       const base = SCALARS[r.i8(r.table(e, 3), 0)];

@@ -16,12 +16,17 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const common = [
   'assembly/index.ts',
-  '--runtime', 'stub',
-  '--enable', 'threads',
+  '--runtime',
+  'stub',
+  '--enable',
+  'threads',
   '--importMemory',
-  '--initialMemory', '1',
-  '--maximumMemory', '65536',
-  '--baseDir', root,
+  '--initialMemory',
+  '1',
+  '--maximumMemory',
+  '65536',
+  '--baseDir',
+  root,
 ];
 export const targets = [
   { out: 'build/tessera.wasm', flags: ['--sharedMemory', '-O3', '--noAssert'] },
@@ -44,8 +49,15 @@ mkdirSync(join(root, 'build'), { recursive: true });
 for (const t of targets) {
   const outPath = join(root, t.out);
   let upToDate = false;
-  try { upToDate = !force && statSync(outPath).mtimeMs > srcTime; } catch { /* missing */ }
-  if (upToDate) { console.log(`wasm: ${t.out} up to date`); continue; }
+  try {
+    upToDate = !force && statSync(outPath).mtimeMs > srcTime;
+  } catch {
+    /* missing */
+  }
+  if (upToDate) {
+    console.log(`wasm: ${t.out} up to date`);
+    continue;
+  }
   const started = Date.now();
   const { error, stderr } = await asc.main([...common, ...t.flags, '--outFile', t.out, '--textFile', t.out.replace(/\.wasm$/, '.wat')], {});
   if (error) {

@@ -19,7 +19,13 @@ for (const page of ['viewer', 'dashboard']) {
   await build({
     entryPoints: [join(root, 'web', page, 'main.ts')],
     outfile: join(out, 'assets', `${page}.js`),
-    bundle: true, format: 'iife', platform: 'browser', target: 'es2020', minify: true, sourcemap: true, logLevel: 'warning',
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2020',
+    minify: true,
+    sourcemap: true,
+    logLevel: 'warning',
     define: { 'process.env.NODE_ENV': '"production"' },
   });
 }

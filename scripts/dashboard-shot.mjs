@@ -12,18 +12,27 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const arg = (name, dflt) => { const i = process.argv.indexOf(`--${name}`); return i >= 0 ? process.argv[i + 1] : dflt; };
-const BOTS = arg('bots', '100'), SECONDS = Number(arg('seconds', '90')), OUT = join(root, arg('out', 'docs/dashboard.png'));
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+};
+const BOTS = arg('bots', '100'),
+  SECONDS = Number(arg('seconds', '90')),
+  OUT = join(root, arg('out', 'docs/dashboard.png'));
 const cli = join(root, 'build', 'dist', 'src', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'tessera-shot-'));
 const serve = spawn(process.execPath, [cli, 'serve', '--port', '0', '--data', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-let bots = null, browser = null;
+let bots = null,
+  browser = null;
 try {
   const port = await new Promise((resolve, reject) => {
     let buf = '';
     serve.stdout.on('data', (d) => {
       buf += d;
-      for (const line of buf.split('\n').slice(0, -1)) { const j = JSON.parse(line); if (j.msg === 'listening') resolve(j.port); }
+      for (const line of buf.split('\n').slice(0, -1)) {
+        const j = JSON.parse(line);
+        if (j.msg === 'listening') resolve(j.port);
+      }
       buf = buf.slice(buf.lastIndexOf('\n') + 1);
     });
     serve.once('exit', (c) => reject(new Error(`serve exited with ${c}`)));

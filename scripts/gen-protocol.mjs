@@ -30,17 +30,21 @@ function fail(msg) {
 
 function listFiles(dir, base = dir) {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((name) => {
-    const p = join(dir, name);
-    return statSync(p).isDirectory() ? listFiles(p, base) : [relative(base, p)];
-  }).sort();
+  return readdirSync(dir)
+    .flatMap((name) => {
+      const p = join(dir, name);
+      return statSync(p).isDirectory() ? listFiles(p, base) : [relative(base, p)];
+    })
+    .sort();
 }
 
 let version;
 try {
-  version = execFileSync('flatc', ['--version'], { encoding: 'utf8' }).trim().replace(/^flatc version /, '');
+  version = execFileSync('flatc', ['--version'], { encoding: 'utf8' })
+    .trim()
+    .replace(/^flatc version /, '');
 } catch {
-  if (check) fail('flatc not found: install Debian\'s flatbuffers-compiler (apt-get install -y flatbuffers-compiler)');
+  if (check) fail("flatc not found: install Debian's flatbuffers-compiler (apt-get install -y flatbuffers-compiler)");
   console.log('protocol: flatc not found, using the committed src/protocol/generated/');
   process.exit(0);
 }
@@ -50,21 +54,28 @@ if (version !== FLATC_VERSION) {
   process.exit(0);
 }
 
-const schemas = readdirSync(join(root, 'schemas')).filter((f) => f.endsWith('.fbs')).sort().map((f) => join('schemas', f));
+const schemas = readdirSync(join(root, 'schemas'))
+  .filter((f) => f.endsWith('.fbs'))
+  .sort()
+  .map((f) => join('schemas', f));
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-fbs-'));
 try {
   execFileSync('flatc', ['--ts', '-o', tmp, ...schemas], { cwd: root, stdio: 'inherit' });
   const bfbsDir = mkdtempSync(join(tmpdir(), 'tessera-bfbs-'));
   try {
     execFileSync('flatc', ['-b', '--schema', '--bfbs-builtins', '--bfbs-filenames', 'schemas', '-o', bfbsDir, ...schemas], { cwd: root, stdio: 'inherit' });
-    const bfbs = readdirSync(bfbsDir).filter((f) => f.endsWith('.bfbs')).sort().map((f) => join(bfbsDir, f));
+    const bfbs = readdirSync(bfbsDir)
+      .filter((f) => f.endsWith('.bfbs'))
+      .sort()
+      .map((f) => join(bfbsDir, f));
     writeFileSync(join(tmp, 'descriptors_generated.ts'), renderDescriptors(bfbs, FLATC_VERSION));
   } finally {
     rmSync(bfbsDir, { recursive: true, force: true });
   }
-  const fresh = listFiles(tmp), committed = listFiles(outDir);
-  const differs = fresh.length !== committed.length || fresh.some((f, i) => f !== committed[i] ||
-    !readFileSync(join(tmp, f)).equals(readFileSync(join(outDir, f))));
+  const fresh = listFiles(tmp),
+    committed = listFiles(outDir);
+  const differs =
+    fresh.length !== committed.length || fresh.some((f, i) => f !== committed[i] || !readFileSync(join(tmp, f)).equals(readFileSync(join(outDir, f))));
   if (!differs) {
     console.log(`protocol: ${fresh.length} generated files match schemas/`);
   } else if (check) {

@@ -44,23 +44,52 @@ export interface BotOptions {
 
 /** What a run did. */
 export interface BotSummary {
-  bots: number; connectedAtEnd: number; everConnected: number; reconnects: number;
-  messagesIn: number; bytesIn: number; messagesOut: number;
-  statesIn: number; chatsIn: number; pongs: number; throws: number;
-  latencyMsP50: number; latencyMsP99: number; latencyMsMax: number;
+  bots: number;
+  connectedAtEnd: number;
+  everConnected: number;
+  reconnects: number;
+  messagesIn: number;
+  bytesIn: number;
+  messagesOut: number;
+  statesIn: number;
+  chatsIn: number;
+  pongs: number;
+  throws: number;
+  latencyMsP50: number;
+  latencyMsP99: number;
+  latencyMsMax: number;
   /** Error messages from the host (rate limits, refusals) and sockets that failed to open or closed unexpectedly. */
-  errors: number; errorCodes: Record<string, number>; unexpectedCloses: number;
+  errors: number;
+  errorCodes: Record<string, number>;
+  unexpectedCloses: number;
   seconds: number;
 }
 
-const ROOT = new S.ServerMessage(), EVENTS = new S.ServerEvents(), DELTA = new S.ServerDelta(), SNAP = new S.ServerSnapshot();
+const ROOT = new S.ServerMessage(),
+  EVENTS = new S.ServerEvents(),
+  DELTA = new S.ServerDelta(),
+  SNAP = new S.ServerSnapshot();
 
 interface Bot {
-  i: number; ws: WebSocket | null; open: boolean; publicId: number; seq: number; wp: number;
+  i: number;
+  ws: WebSocket | null;
+  open: boolean;
+  publicId: number;
+  seq: number;
+  wp: number;
   /** Its avatar's body (from the '_av' event), and its position (m) when last looked up. */
-  avatar: { index: number; generation: number } | null; at: [number, number, number] | null; wantPosition: boolean; heading: [number, number];
-  lastTick: number; nextChat: number; nextThrow: number; pingSent: Map<bigint, number>; nonce: bigint;
-  everConnected: boolean; retryMs: number; token: string;
+  avatar: { index: number; generation: number } | null;
+  at: [number, number, number] | null;
+  wantPosition: boolean;
+  heading: [number, number];
+  lastTick: number;
+  nextChat: number;
+  nextThrow: number;
+  pingSent: Map<bigint, number>;
+  nonce: bigint;
+  everConnected: boolean;
+  retryMs: number;
+  token: string;
 }
 
 /** A bot run; `done` resolves with the summary after `durationSec` or stop(). */
@@ -68,7 +97,18 @@ export class BotRun {
   private readonly bots: Bot[] = [];
   private readonly o: Required<BotOptions>;
   private readonly lat: number[] = [];
-  private readonly s = { messagesIn: 0, bytesIn: 0, messagesOut: 0, statesIn: 0, chatsIn: 0, pongs: 0, throws: 0, errors: 0, unexpectedCloses: 0, reconnects: 0 };
+  private readonly s = {
+    messagesIn: 0,
+    bytesIn: 0,
+    messagesOut: 0,
+    statesIn: 0,
+    chatsIn: 0,
+    pongs: 0,
+    throws: 0,
+    errors: 0,
+    unexpectedCloses: 0,
+    reconnects: 0,
+  };
   private readonly codes: Record<string, number> = {};
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
@@ -78,7 +118,9 @@ export class BotRun {
 
   constructor(opts: BotOptions) {
     this.o = { rampPerSec: 100, accounts: false, chatEverySec: 20, throwEverySec: 30, progressEverySec: 5, log: (l) => console.log(l), name: 'bot', ...opts };
-    this.done = new Promise((r) => { this.finish = r; });
+    this.done = new Promise((r) => {
+      this.finish = r;
+    });
   }
 
   /** Starts the bots (ramping up at rampPerSec). Throws for a bad URL or count. */
@@ -87,9 +129,30 @@ export class BotRun {
     if (!(Number.isInteger(this.o.count) && this.o.count > 0)) throw new RangeError('--count must be a positive integer');
     const now = performance.now();
     for (let i = 0; i < this.o.count; i++) {
-      this.bots.push({ i, ws: null, open: false, publicId: 0, seq: 0, avatar: null, at: null, wantPosition: false, heading: [1, 0], wp: i % WAYPOINTS.length, lastTick: -1, nextChat: now + Math.random() * this.o.chatEverySec * 1000, nextThrow: now + Math.random() * this.o.throwEverySec * 1000, pingSent: new Map(), nonce: 0n, everConnected: false, retryMs: 250, token: 'guest' });
+      this.bots.push({
+        i,
+        ws: null,
+        open: false,
+        publicId: 0,
+        seq: 0,
+        avatar: null,
+        at: null,
+        wantPosition: false,
+        heading: [1, 0],
+        wp: i % WAYPOINTS.length,
+        lastTick: -1,
+        nextChat: now + Math.random() * this.o.chatEverySec * 1000,
+        nextThrow: now + Math.random() * this.o.throwEverySec * 1000,
+        pingSent: new Map(),
+        nonce: 0n,
+        everConnected: false,
+        retryMs: 250,
+        token: 'guest',
+      });
     }
-    this.bots.forEach((b, k) => { this.timers.push(setTimeout(() => void this.connect(b), (k * 1000) / this.o.rampPerSec)); });
+    this.bots.forEach((b, k) => {
+      this.timers.push(setTimeout(() => void this.connect(b), (k * 1000) / this.o.rampPerSec));
+    });
     this.timers.push(setInterval(() => this.tick(), 100));
     this.timers.push(setInterval(() => this.ping(), 1000));
     if (this.o.progressEverySec > 0) this.timers.push(setInterval(() => this.o.log(this.progress()), this.o.progressEverySec * 1000));
@@ -100,7 +163,14 @@ export class BotRun {
   private async connect(b: Bot): Promise<void> {
     if (this.stopping) return;
     if (this.o.accounts && b.token === 'guest') {
-      try { b.token = await this.login(b); } catch { this.s.errors++; this.codes.login = (this.codes.login ?? 0) + 1; this.retry(b); return; }
+      try {
+        b.token = await this.login(b);
+      } catch {
+        this.s.errors++;
+        this.codes.login = (this.codes.login ?? 0) + 1;
+        this.retry(b);
+        return;
+      }
     }
     const ws = new WebSocket(this.o.url, ['tessera.v1']);
     ws.binaryType = 'nodebuffer';
@@ -108,13 +178,27 @@ export class BotRun {
     ws.on('open', () => {
       b.open = true;
       b.retryMs = 250;
-      this.send(b, { kind: 'hello', version: PROTOCOL_VERSION, token: b.token, stream: 'world', privateId: `${this.o.name}-${b.i}`, lastKnownTick: null, interest: null });
+      this.send(b, {
+        kind: 'hello',
+        version: PROTOCOL_VERSION,
+        token: b.token,
+        stream: 'world',
+        privateId: `${this.o.name}-${b.i}`,
+        lastKnownTick: null,
+        interest: null,
+      });
     });
     ws.on('message', (data: Buffer) => this.onMessage(b, data));
-    ws.on('error', () => { /* close follows */ });
+    ws.on('error', () => {
+      /* close follows */
+    });
     ws.on('close', () => {
       const was = b.open;
-      b.open = false; b.ws = null; b.publicId = 0; b.avatar = null; b.at = null;
+      b.open = false;
+      b.ws = null;
+      b.publicId = 0;
+      b.avatar = null;
+      b.at = null;
       if (this.stopping) return;
       if (was) this.s.unexpectedCloses++;
       this.retry(b);
@@ -133,11 +217,17 @@ export class BotRun {
     const http = this.o.url.replace(/^ws/, 'http').replace(/\/ws$/, '');
     const body = JSON.stringify({ name: `${this.o.name}-${b.i}`, password: `password of ${this.o.name}-${b.i}` });
     type Answer = { token?: string } & Partial<ErrorBody>;
-    const post = (path: string): Promise<{ status: number; json: Answer }> => fetch(`${http}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } })
-      .then(async (r) => ({ status: r.status, json: (await r.json()) as Answer }));
+    const post = (path: string): Promise<{ status: number; json: Answer }> =>
+      fetch(`${http}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } }).then(async (r) => ({
+        status: r.status,
+        json: (await r.json()) as Answer,
+      }));
     let r = await post('/auth/login');
     // an unknown name and a wrong password both answer INVALID_CREDENTIALS: register, then log in again
-    if (r.json.error?.code === ERROR.INVALID_CREDENTIALS) { await post('/auth/register'); r = await post('/auth/login'); }
+    if (r.json.error?.code === ERROR.INVALID_CREDENTIALS) {
+      await post('/auth/register');
+      r = await post('/auth/login');
+    }
     if (r.status !== 200 || !r.json.token) throw new Error(`login ${r.status}${r.json.error ? ` ${r.json.error.name}: ${r.json.error.message}` : ''}`);
     return r.json.token;
   }
@@ -161,32 +251,54 @@ export class BotRun {
           // '_av' "publicId slot:gen": which body is this bot's avatar
           const m = decodeServer(u8);
           const av = m.kind === 'events' ? m.events.find((e) => e.type === '_av' && e.body.startsWith(`${b.publicId} `)) : undefined;
-          if (av) { const [index, generation] = av.body.split(' ')[1].split(':').map(Number); b.avatar = { index, generation }; }
+          if (av) {
+            const [index, generation] = av.body.split(' ')[1].split(':').map(Number);
+            b.avatar = { index, generation };
+          }
         }
         return;
       }
-      case S.ServerPayload.ServerDelta: case S.ServerPayload.ServerSnapshot: {
+      case S.ServerPayload.ServerDelta:
+      case S.ServerPayload.ServerSnapshot: {
         this.s.statesIn++;
         const tick = type === S.ServerPayload.ServerDelta ? (root.payload(DELTA) as S.ServerDelta).tick() : (root.payload(SNAP) as S.ServerSnapshot).tick();
         this.send(b, { kind: 'ack', tick });
         if (b.wantPosition && b.avatar) {
           // decoded only when a throw needs the avatar's position (a moving avatar is in every delta)
           const m = decodeServer(u8);
-          const me = m.kind === 'delta' || m.kind === 'snapshot' ? m.bodies.find((x) => x.index === b.avatar?.index && x.generation === b.avatar.generation) : undefined;
-          if (me) { b.at = [me.px / 1024, me.py / 1024, me.pz / 1024]; b.wantPosition = false; this.throwFrom(b); }
+          const me =
+            m.kind === 'delta' || m.kind === 'snapshot' ? m.bodies.find((x) => x.index === b.avatar?.index && x.generation === b.avatar.generation) : undefined;
+          if (me) {
+            b.at = [me.px / 1024, me.py / 1024, me.pz / 1024];
+            b.wantPosition = false;
+            this.throwFrom(b);
+          }
         }
         return;
       }
-      case S.ServerPayload.ServerChat: this.s.chatsIn++; return;
-      case S.ServerPayload.ServerOwnership: return;
-      default: break;
+      case S.ServerPayload.ServerChat:
+        this.s.chatsIn++;
+        return;
+      case S.ServerPayload.ServerOwnership:
+        return;
+      default:
+        break;
     }
     const m = decodeServer(new Uint8Array(data.buffer, data.byteOffset, data.length));
-    if (m.kind === 'welcome') { b.publicId = m.publicId; b.everConnected = true; }
-    else if (m.kind === 'pong') {
+    if (m.kind === 'welcome') {
+      b.publicId = m.publicId;
+      b.everConnected = true;
+    } else if (m.kind === 'pong') {
       const at = b.pingSent.get(m.nonce);
-      if (at !== undefined) { b.pingSent.delete(m.nonce); this.lat.push(performance.now() - at); this.s.pongs++; }
-    } else if (m.kind === 'error') { this.s.errors++; this.codes[m.code] = (this.codes[m.code] ?? 0) + 1; }
+      if (at !== undefined) {
+        b.pingSent.delete(m.nonce);
+        this.lat.push(performance.now() - at);
+        this.s.pongs++;
+      }
+    } else if (m.kind === 'error') {
+      this.s.errors++;
+      this.codes[m.code] = (this.codes[m.code] ?? 0) + 1;
+    }
   }
 
   /** Every 100 ms: inputs toward the next waypoint, chat and throws when due. */
@@ -196,9 +308,15 @@ export class BotRun {
       if (!b.open || !b.publicId) continue;
       // 8 waypoints on a 14 m circle: a full circuit crosses both shard borders twice
       const step = Math.floor((now - this.t0) / 2500) + b.i;
-      const w = WAYPOINTS[step % WAYPOINTS.length], next = WAYPOINTS[(step + 1) % WAYPOINTS.length];
-      const dx = next[0] - w[0], dz = next[1] - w[1], len = Math.hypot(dx, dz) || 1;
-      this.send(b, { kind: 'input', input: { seq: ++b.seq, walkX: Math.round((dx / len) * 1000), walkZ: Math.round((dz / len) * 1000), jump: b.seq % 37 === 0 } });
+      const w = WAYPOINTS[step % WAYPOINTS.length],
+        next = WAYPOINTS[(step + 1) % WAYPOINTS.length];
+      const dx = next[0] - w[0],
+        dz = next[1] - w[1],
+        len = Math.hypot(dx, dz) || 1;
+      this.send(b, {
+        kind: 'input',
+        input: { seq: ++b.seq, walkX: Math.round((dx / len) * 1000), walkZ: Math.round((dz / len) * 1000), jump: b.seq % 37 === 0 },
+      });
       if (now >= b.nextChat) {
         b.nextChat = now + this.o.chatEverySec * 1000;
         this.send(b, { kind: 'chat', channel: CHAT_CHANNEL.WORLD, to: '', text: `${this.o.name}-${b.i} passing waypoint ${step % WAYPOINTS.length}` });
@@ -206,7 +324,7 @@ export class BotRun {
       b.heading = [dx / len, dz / len];
       if (now >= b.nextThrow && b.avatar) {
         b.nextThrow = now + this.o.throwEverySec * 1000;
-        b.wantPosition = true;                               // thrown once the next state says where the avatar is
+        b.wantPosition = true; // thrown once the next state says where the avatar is
       }
     }
   }
@@ -216,7 +334,13 @@ export class BotRun {
     if (!b.at) return;
     const q = (m: number): bigint => BigInt(Math.round(m * 65536));
     const [hx, hz] = b.heading;
-    this.send(b, { kind: 'spawn', shape: 0, position: [q(b.at[0] + hx), q(b.at[1] + 1.5), q(b.at[2] + hz)], velocity: [q(hx * 6), q(2), q(hz * 6)], size: [0n, 0n, 0n] });
+    this.send(b, {
+      kind: 'spawn',
+      shape: 0,
+      position: [q(b.at[0] + hx), q(b.at[1] + 1.5), q(b.at[2] + hz)],
+      velocity: [q(hx * 6), q(2), q(hz * 6)],
+      size: [0n, 0n, 0n],
+    });
     this.s.throws++;
   }
 
@@ -242,9 +366,15 @@ export class BotRun {
     const l = [...this.lat].sort((a, b) => a - b);
     const q = (p: number): number => (l.length ? l[Math.min(l.length - 1, Math.floor(p * l.length))] : 0);
     return {
-      bots: this.bots.length, connectedAtEnd: this.bots.filter((b) => b.open && b.publicId).length, everConnected: this.bots.filter((b) => b.everConnected).length,
-      ...this.s, latencyMsP50: q(0.5), latencyMsP99: q(0.99), latencyMsMax: l.length ? l[l.length - 1] : 0,
-      errorCodes: { ...this.codes }, seconds: (performance.now() - this.t0) / 1000,
+      bots: this.bots.length,
+      connectedAtEnd: this.bots.filter((b) => b.open && b.publicId).length,
+      everConnected: this.bots.filter((b) => b.everConnected).length,
+      ...this.s,
+      latencyMsP50: q(0.5),
+      latencyMsP99: q(0.99),
+      latencyMsMax: l.length ? l[l.length - 1] : 0,
+      errorCodes: { ...this.codes },
+      seconds: (performance.now() - this.t0) / 1000,
     };
   }
 
@@ -253,7 +383,10 @@ export class BotRun {
     if (!this.stopping) {
       this.stopping = true;
       const summary = this.summary();
-      for (const t of this.timers) { clearTimeout(t); clearInterval(t); }
+      for (const t of this.timers) {
+        clearTimeout(t);
+        clearInterval(t);
+      }
       for (const b of this.bots) b.ws?.close(1000, 'bots done');
       this.finish(summary);
     }

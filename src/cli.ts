@@ -35,7 +35,9 @@ export function physicsSelfCheck(variant: CoreVariant, n = 400, ticks = 120): { 
   world.addPlane({ normal: [0, 1, 0], offset: 0 });
   const side = Math.ceil(Math.sqrt(n / 4));
   for (let k = 0; k < n; k++) {
-    const x = k % side, z = Math.floor(k / side) % side, y = Math.floor(k / (side * side));
+    const x = k % side,
+      z = Math.floor(k / side) % side,
+      y = Math.floor(k / (side * side));
     world.addSphere({ position: [x * 1.05 + (y % 2) * 0.3, 0.6 + y * 1.1, z * 1.05], radius: 0.5, friction: 0.5, restitution: 0.2 });
   }
   const times: number[] = [];
@@ -69,8 +71,10 @@ function selfCheck(): void {
     const bytes = readFileSync(wasmPath(v));
     const h = mathSequenceHash(v, 1n, 10000).toString(16).padStart(16, '0');
     hashes.add(h);
-    console.log(`core ${v.padEnd(8)} ${String(statSync(wasmPath(v)).size).padStart(6)} bytes  ` +
-      `file xxh64 ${xxh64(bytes).toString(16).padStart(16, '0')}  math sequence hash ${h}`);
+    console.log(
+      `core ${v.padEnd(8)} ${String(statSync(wasmPath(v)).size).padStart(6)} bytes  ` +
+        `file xxh64 ${xxh64(bytes).toString(16).padStart(16, '0')}  math sequence hash ${h}`,
+    );
   }
   if (hashes.size !== 1) {
     console.error('core variants disagree on the math sequence hash: the build is not deterministic');
@@ -79,7 +83,9 @@ function selfCheck(): void {
   }
   const physics = (['release', 'debug'] as const).map((v) => [v, physicsSelfCheck(v)] as const);
   for (const [v, r] of physics) {
-    console.log(`physics ${v.padEnd(8)} 400 spheres x 120 ticks: state hash ${r.hash.toString(16).padStart(16, '0')}, median ${r.msPerTick.toFixed(2)} ms/tick`);
+    console.log(
+      `physics ${v.padEnd(8)} 400 spheres x 120 ticks: state hash ${r.hash.toString(16).padStart(16, '0')}, median ${r.msPerTick.toFixed(2)} ms/tick`,
+    );
   }
   if (physics[0][1].hash !== physics[1][1].hash) {
     console.error('release and debug physics disagree: the build is not deterministic');
@@ -112,32 +118,61 @@ export function program(): Command {
     .addOption(new Option('--no-public-metrics', 'GET /metrics needs a bearer token'))
     .addOption(new Option('--snapshot-every <ticks>', `ticks between world snapshots [${DEFAULT_SERVE.snapshotEvery}]`))
     .addOption(new Option('--log-level <level>', `pino level [${DEFAULT_SERVE.logLevel}]`))
-    .addOption(new Option('--shard-step-timeout-ms <ms>', `a shard worker slower than this is dead or hung: logged, replaced, the tick re-run [${DEFAULT_SERVE.shardStepTimeoutMs}]`))
+    .addOption(
+      new Option(
+        '--shard-step-timeout-ms <ms>',
+        `a shard worker slower than this is dead or hung: logged, replaced, the tick re-run [${DEFAULT_SERVE.shardStepTimeoutMs}]`,
+      ),
+    )
     .addOption(new Option('--temp-admin-absent-days <days>', `temporary admin: days without an admin login (X) [${DEFAULT_SERVE.tempAdminAbsentDays}]`))
-    .addOption(new Option('--temp-admin-recent-days <days>', `temporary admin: a candidate logged in within these days (Y) [${DEFAULT_SERVE.tempAdminRecentDays}]`))
+    .addOption(
+      new Option('--temp-admin-recent-days <days>', `temporary admin: a candidate logged in within these days (Y) [${DEFAULT_SERVE.tempAdminRecentDays}]`),
+    )
     .addOption(new Option('--log-retention-days <days>', `world log kept before the newest snapshot, days (0 = forever) [${DEFAULT_SERVE.logRetentionDays}]`))
     .addOption(new Option('--chat-retention-days <days>', `chat history kept, days (0 = forever) [${DEFAULT_SERVE.chatRetentionDays}]`))
     .addOption(new Option('--admin-retention-days <days>', `admin records kept, days (0 = forever) [${DEFAULT_SERVE.adminRetentionDays}]`))
     .addOption(new Option('--login-retention-days <days>', `login records kept, days (0 = forever) [${DEFAULT_SERVE.loginRetentionDays}]`))
     .addOption(new Option('--auth-max-buckets <n>', `most buckets per login/registration limit (~230 bytes each) [${DEFAULT_SERVE.authMaxBuckets}]`))
     .addOption(new Option('--max-clients <n>', `most open WebSockets; more upgrades: 503 FULL [${DEFAULT_SERVE.maxClients}]`))
-    .addOption(new Option('--max-joins-per-second <n>', `WebSocket upgrades plus JSON joins admitted per second; more: 503 BUSY [${DEFAULT_SERVE.maxJoinsPerSecond}]`))
+    .addOption(
+      new Option('--max-joins-per-second <n>', `WebSocket upgrades plus JSON joins admitted per second; more: 503 BUSY [${DEFAULT_SERVE.maxJoinsPerSecond}]`),
+    )
     .addOption(new Option('--max-streams <n>', `most streams on the host, the world included [${DEFAULT_SERVE.maxStreams}]`))
-    .addOption(new Option('--max-streams-per-principal <n>', `most live streams one account created (guests share one budget) [${DEFAULT_SERVE.maxStreamsPerPrincipal}]`))
+    .addOption(
+      new Option(
+        '--max-streams-per-principal <n>',
+        `most live streams one account created (guests share one budget) [${DEFAULT_SERVE.maxStreamsPerPrincipal}]`,
+      ),
+    )
     .addOption(new Option('--idle-stream-ms <ms>', `a side stream without clients for this long is forgotten [${DEFAULT_SERVE.idleStreamMs}]`))
     .addOption(new Option('--stream-retain-ticks <ticks>', `side-stream log kept in memory; older catch-up is a reset [${DEFAULT_SERVE.streamRetainTicks}]`))
-    .addOption(new Option('--token-check-ms <ms>', `re-check open sessions' tokens (a ban or logout by another process ends them; 0 = never) [${DEFAULT_SERVE.tokenCheckMs}]`))
+    .addOption(
+      new Option(
+        '--token-check-ms <ms>',
+        `re-check open sessions' tokens (a ban or logout by another process ends them; 0 = never) [${DEFAULT_SERVE.tokenCheckMs}]`,
+      ),
+    )
     .addOption(new Option('--max-frame-bytes <n>', `largest WebSocket frame read (over 16 KiB: close 1009; over this: cut) [${DEFAULT_SERVE.maxFrameBytes}]`))
     .addOption(new Option('-c, --config <file>', 'JSON file with the same settings (flags and TESSERA_* variables win)'))
     .action(async (o: Record<string, unknown>) => {
       // commander names each flag's value after the setting (--snapshot-every -> snapshotEvery)
       const cfg = resolveConfig(Object.fromEntries(Object.keys(DEFAULT_SERVE).map((k) => [k, o[k]])), process.env, o.config as string | undefined);
       // handlers first: a signal that arrives while the server starts stops it as soon as it is up
-      let server: Awaited<ReturnType<typeof serve>> | null = null, signalled: string | null = null;
+      let server: Awaited<ReturnType<typeof serve>> | null = null,
+        signalled: string | null = null;
       const stop = (sig: string): void => {
-        if (!server) { signalled = sig; return; }
+        if (!server) {
+          signalled = sig;
+          return;
+        }
         const s = server;
-        void s.stop(sig).then(() => process.exit(0), (e: Error) => { s.log.error({ err: e }, 'stop failed'); process.exit(1); });
+        void s.stop(sig).then(
+          () => process.exit(0),
+          (e: Error) => {
+            s.log.error({ err: e }, 'stop failed');
+            process.exit(1);
+          },
+        );
       };
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop(sig));
       const s = await serve(cfg);
@@ -158,14 +193,23 @@ export function program(): Command {
         if (!ticks.length || ticks[0].tick !== 0) throw new ConfigError('database', db, `the log of ${o.stream} does not start at tick 0`);
         const every = Math.max(1, Number(o.every) || 1);
         let bad = 0;
-        await replayLog(sceneSetup(loadScene(o.scene)), ticks.flatMap((t) => t.events), ticks.length, (r) => {
-          const want = ticks[r.tick].hash, got = r.hash.toString(16);
-          if (got !== want) bad++;
-          if (r.tick % every === 0 || got !== want || r.tick === ticks.length - 1) console.log(`${r.tick} ${got}${got === want ? '' : ` MISMATCH (log says ${want})`}`);
-        });
+        await replayLog(
+          sceneSetup(loadScene(o.scene)),
+          ticks.flatMap((t) => t.events),
+          ticks.length,
+          (r) => {
+            const want = ticks[r.tick].hash,
+              got = r.hash.toString(16);
+            if (got !== want) bad++;
+            if (r.tick % every === 0 || got !== want || r.tick === ticks.length - 1)
+              console.log(`${r.tick} ${got}${got === want ? '' : ` MISMATCH (log says ${want})`}`);
+          },
+        );
         console.log(bad ? `${bad} of ${ticks.length} ticks differ from the log` : `${ticks.length} ticks replayed, every hash equals the log`);
         if (bad) process.exitCode = 1;
-      } finally { store.close(); }
+      } finally {
+        store.close();
+      }
     });
   p.command('inspect <database>')
     .description("print a summary of a database's newest world snapshot")
@@ -174,17 +218,35 @@ export function program(): Command {
       const store = openDb(db);
       try {
         const snap = store.newestSnapshot(o.stream);
-        if (!snap) { console.log(`no snapshot of ${o.stream}`); return; }
+        if (!snap) {
+          console.log(`no snapshot of ${o.stream}`);
+          return;
+        }
         const s = decodeWorldSnapshot(snap.data);
         const game = JSON.parse(s.game) as { avatars: unknown[]; spawned: Array<[number, unknown[]]>; artifacts?: unknown[] };
         const dv = new DataView(s.physics.buffer, s.physics.byteOffset, s.physics.byteLength);
-        console.log(JSON.stringify({
-          stream: o.stream, tick: snap.tick, hash: snap.hash, bytes: snap.data.byteLength,
-          physics: { bytes: s.physics.byteLength, shards: dv.getUint32(12, true), slotsUsed: dv.getUint32(16, true) },
-          clientsConnected: s.stream.clients.filter((c) => c.connected).length, clientsKnown: s.stream.clients.length, avatars: game.avatars.length, spawned: game.spawned.reduce((n, [, l]) => n + l.length, 0),
-          artifacts: game.artifacts?.length ?? 0, lastTick: store.lastTick(o.stream),
-        }, null, 2));
-      } finally { store.close(); }
+        console.log(
+          JSON.stringify(
+            {
+              stream: o.stream,
+              tick: snap.tick,
+              hash: snap.hash,
+              bytes: snap.data.byteLength,
+              physics: { bytes: s.physics.byteLength, shards: dv.getUint32(12, true), slotsUsed: dv.getUint32(16, true) },
+              clientsConnected: s.stream.clients.filter((c) => c.connected).length,
+              clientsKnown: s.stream.clients.length,
+              avatars: game.avatars.length,
+              spawned: game.spawned.reduce((n, [, l]) => n + l.length, 0),
+              artifacts: game.artifacts?.length ?? 0,
+              lastTick: store.lastTick(o.stream),
+            },
+            null,
+            2,
+          ),
+        );
+      } finally {
+        store.close();
+      }
     });
   p.command('bots')
     .description('connect N bot players that walk across shard borders, chat, throw spheres and ping; print progress and a summary')
@@ -200,17 +262,33 @@ export function program(): Command {
         if (!Number.isInteger(n) || n < min) throw new ConfigError(name, `--${name}`, `must be an integer >= ${min}, got ${JSON.stringify(v)}`);
         return n;
       };
-      const run = new BotRun({ url: o.url, count: int(o.count, 'count', 1), durationSec: int(o.duration, 'duration', 0), rampPerSec: int(o.ramp, 'ramp', 1), accounts: o.accounts === true });
-      try { run.start(); } catch (e) { throw new ConfigError('bots', 'arguments', (e as Error).message); }
-      process.once('SIGINT', () => { void run.stop(); });
+      const run = new BotRun({
+        url: o.url,
+        count: int(o.count, 'count', 1),
+        durationSec: int(o.duration, 'duration', 0),
+        rampPerSec: int(o.ramp, 'ramp', 1),
+        accounts: o.accounts === true,
+      });
+      try {
+        run.start();
+      } catch (e) {
+        throw new ConfigError('bots', 'arguments', (e as Error).message);
+      }
+      process.once('SIGINT', () => {
+        void run.stop();
+      });
       const s = await run.done;
-      console.log(`summary: ${s.everConnected}/${s.bots} bots connected (${s.connectedAtEnd} at the end, ${s.reconnects} reconnects), ${s.messagesIn} messages in (${(s.bytesIn / 2 ** 20).toFixed(1)} MiB), ${s.messagesOut} out, ` +
-        `${s.throws} throws, ${s.chatsIn} chat lines received; ping latency p50 ${s.latencyMsP50.toFixed(1)} ms, p99 ${s.latencyMsP99.toFixed(1)} ms, max ${s.latencyMsMax.toFixed(1)} ms; ` +
-        `errors ${s.errors} ${JSON.stringify(s.errorCodes)}, unexpected closes ${s.unexpectedCloses}`);
+      console.log(
+        `summary: ${s.everConnected}/${s.bots} bots connected (${s.connectedAtEnd} at the end, ${s.reconnects} reconnects), ${s.messagesIn} messages in (${(s.bytesIn / 2 ** 20).toFixed(1)} MiB), ${s.messagesOut} out, ` +
+          `${s.throws} throws, ${s.chatsIn} chat lines received; ping latency p50 ${s.latencyMsP50.toFixed(1)} ms, p99 ${s.latencyMsP99.toFixed(1)} ms, max ${s.latencyMsMax.toFixed(1)} ms; ` +
+          `errors ${s.errors} ${JSON.stringify(s.errorCodes)}, unexpected closes ${s.unexpectedCloses}`,
+      );
       if (o.json) writeFileSync(o.json, `${JSON.stringify(s, null, 2)}\n`);
       setTimeout(() => process.exit(0), 100);
     });
-  p.command('selfcheck').description('core build information and a determinism self-check of its variants').action(() => selfCheck());
+  p.command('selfcheck')
+    .description('core build information and a determinism self-check of its variants')
+    .action(() => selfCheck());
   accountsCommand(p, DEFAULT_SERVE.data);
   return p;
 }
@@ -225,7 +303,12 @@ function userError(e: unknown): boolean {
 }
 
 if (require.main === module) {
-  program().parseAsync(process.argv).catch((e: unknown) => {
-    if (!userError(e)) { console.error(e); process.exit(1); }
-  });
+  program()
+    .parseAsync(process.argv)
+    .catch((e: unknown) => {
+      if (!userError(e)) {
+        console.error(e);
+        process.exit(1);
+      }
+    });
 }

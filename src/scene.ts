@@ -40,11 +40,21 @@ export interface SceneFile {
 }
 
 /** A flight of steps as a ramp (boxes, since boxes are axis-aligned). */
-export interface Stairs { from: Vec3; direction: '+x' | '-x' | '+z' | '-z'; steps: number; rise: number; run: number; width: number }
+export interface Stairs {
+  from: Vec3;
+  direction: '+x' | '-x' | '+z' | '-z';
+  steps: number;
+  rise: number;
+  run: number;
+  width: number;
+}
 
 /** A scene that cannot be used; `path` says where in the file (e.g. "piles[0].layers"). */
 export class SceneError extends Error {
-  constructor(readonly path: string, message: string) {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
     super(`scene ${path}: ${message}`);
     this.name = 'SceneError';
   }
@@ -56,7 +66,8 @@ function vec(x: unknown, path: string, n = 3): number[] {
   return x as number[];
 }
 function num(x: unknown, path: string, min: number, max: number, int = false): number {
-  if (!isNum(x) || x < min || x > max || (int && !Number.isInteger(x))) throw new SceneError(path, `must be ${int ? 'an integer' : 'a number'} in ${min}..${max}`);
+  if (!isNum(x) || x < min || x > max || (int && !Number.isInteger(x)))
+    throw new SceneError(path, `must be ${int ? 'an integer' : 'a number'} in ${min}..${max}`);
   return x;
 }
 
@@ -85,13 +96,21 @@ export function parseScene(raw: unknown): SceneFile {
     }
   }
   if (!Array.isArray(s.spawnPoints) || s.spawnPoints.length === 0) throw new SceneError('spawnPoints', 'must list at least one [x, y, z]');
-  s.spawnPoints.forEach((p, i) => { vec(p, `spawnPoints[${i}]`); });
+  s.spawnPoints.forEach((p, i) => {
+    vec(p, `spawnPoints[${i}]`);
+  });
   ((s.statics ?? []) as unknown[]).forEach((st, i) => {
     const o = st as Record<string, Record<string, unknown>>;
     const at = `statics[${i}]`;
-    if (o?.plane) { vec(o.plane.normal, `${at}.plane.normal`); num(o.plane.offset, `${at}.plane.offset`, -1e6, 1e6); }
-    else if (o?.box) { vec(o.box.center, `${at}.box.center`); vec(o.box.half, `${at}.box.half`).forEach((h, k) => { num(h, `${at}.box.half[${k}]`, 0.01, 1e4); }); }
-    else if (o?.stairs) {
+    if (o?.plane) {
+      vec(o.plane.normal, `${at}.plane.normal`);
+      num(o.plane.offset, `${at}.plane.offset`, -1e6, 1e6);
+    } else if (o?.box) {
+      vec(o.box.center, `${at}.box.center`);
+      vec(o.box.half, `${at}.box.half`).forEach((h, k) => {
+        num(h, `${at}.box.half[${k}]`, 0.01, 1e4);
+      });
+    } else if (o?.stairs) {
       vec(o.stairs.from, `${at}.stairs.from`);
       if (!['+x', '-x', '+z', '-z'].includes(o.stairs.direction as string)) throw new SceneError(`${at}.stairs.direction`, 'must be "+x", "-x", "+z" or "-z"');
       num(o.stairs.steps, `${at}.stairs.steps`, 1, 200, true);
@@ -101,14 +120,19 @@ export function parseScene(raw: unknown): SceneFile {
     } else throw new SceneError(at, 'must be {plane}, {box} or {stairs}');
   });
   ((s.piles ?? []) as Array<Record<string, unknown>>).forEach((p, i) => {
-    vec(p?.center, `piles[${i}].center`); num(p.layers, `piles[${i}].layers`, 1, 30, true); num(p.radius, `piles[${i}].radius`, 0.05, 4);
+    vec(p?.center, `piles[${i}].center`);
+    num(p.layers, `piles[${i}].layers`, 1, 30, true);
+    num(p.radius, `piles[${i}].radius`, 0.05, 4);
   });
   ((s.ballPits ?? []) as Array<Record<string, unknown>>).forEach((b, i) => {
-    vec(b?.min, `ballPits[${i}].min`, 2); vec(b.max, `ballPits[${i}].max`, 2);
-    num(b.count, `ballPits[${i}].count`, 1, 100_000, true); num(b.radius, `ballPits[${i}].radius`, 0.05, 4);
+    vec(b?.min, `ballPits[${i}].min`, 2);
+    vec(b.max, `ballPits[${i}].max`, 2);
+    num(b.count, `ballPits[${i}].count`, 1, 100_000, true);
+    num(b.radius, `ballPits[${i}].radius`, 0.05, 4);
   });
   const file = s as unknown as SceneFile;
-  if (sceneBodies(file) > file.world.capacity) throw new SceneError('world.capacity', `the scene has ${sceneBodies(file)} bodies: raise capacity (it also holds avatars and spawned objects)`);
+  if (sceneBodies(file) > file.world.capacity)
+    throw new SceneError('world.capacity', `the scene has ${sceneBodies(file)} bodies: raise capacity (it also holds avatars and spawned objects)`);
   return file;
 }
 
@@ -154,36 +178,60 @@ function buildScene(w: ShardedWorld, s: SceneFile): void {
     else stairs(w, st.stairs);
   }
   for (const p of s.piles ?? []) {
-    const r = p.radius, d = 2 * r * 1.001;
+    const r = p.radius,
+      d = 2 * r * 1.001;
     for (let layer = 0; layer < p.layers; layer++) {
-      const side = p.layers - layer, off = ((side - 1) * d) / 2;
+      const side = p.layers - layer,
+        off = ((side - 1) * d) / 2;
       for (let i = 0; i < side; i++) {
         for (let k = 0; k < side; k++) {
-          w.addSphere({ position: [p.center[0] + i * d - off, p.center[1] + r + layer * d * 0.82, p.center[2] + k * d - off], radius: r, friction: 0.6, restitution: 0.1 });
+          w.addSphere({
+            position: [p.center[0] + i * d - off, p.center[1] + r + layer * d * 0.82, p.center[2] + k * d - off],
+            radius: r,
+            friction: 0.6,
+            restitution: 0.1,
+          });
         }
       }
     }
   }
   for (const b of s.ballPits ?? []) {
-    const [x0, z0] = b.min, [x1, z1] = b.max, h = b.wall ?? 0.6, t = 0.1;
-    const cx = (x0 + x1) / 2, cz = (z0 + z1) / 2, hx = (x1 - x0) / 2, hz = (z1 - z0) / 2;
+    const [x0, z0] = b.min,
+      [x1, z1] = b.max,
+      h = b.wall ?? 0.6,
+      t = 0.1;
+    const cx = (x0 + x1) / 2,
+      cz = (z0 + z1) / 2,
+      hx = (x1 - x0) / 2,
+      hz = (z1 - z0) / 2;
     w.addBox({ position: [cx, h / 2, z0 - t], half: [hx + 2 * t, h / 2, t] });
     w.addBox({ position: [cx, h / 2, z1 + t], half: [hx + 2 * t, h / 2, t] });
     w.addBox({ position: [x0 - t, h / 2, cz], half: [t, h / 2, hz] });
     w.addBox({ position: [x1 + t, h / 2, cz], half: [t, h / 2, hz] });
-    const d = 2 * b.radius * 1.05, nx = Math.max(1, Math.floor((x1 - x0) / d)), nz = Math.max(1, Math.floor((z1 - z0) / d));
+    const d = 2 * b.radius * 1.05,
+      nx = Math.max(1, Math.floor((x1 - x0) / d)),
+      nz = Math.max(1, Math.floor((z1 - z0) / d));
     for (let k = 0; k < b.count; k++) {
-      const i = k % nx, j = Math.floor(k / nx) % nz, layer = Math.floor(k / (nx * nz));
-      w.addSphere({ position: [x0 + (i + 0.5) * d, b.radius + (b.height ?? 0.5) + layer * d, z0 + (j + 0.5) * d], radius: b.radius, friction: 0.3, restitution: 0.4 });
+      const i = k % nx,
+        j = Math.floor(k / nx) % nz,
+        layer = Math.floor(k / (nx * nz));
+      w.addSphere({
+        position: [x0 + (i + 0.5) * d, b.radius + (b.height ?? 0.5) + layer * d, z0 + (j + 0.5) * d],
+        radius: b.radius,
+        friction: 0.3,
+        restitution: 0.4,
+      });
     }
   }
 }
 
 function stairs(w: ShardedWorld, st: Stairs): void {
-  const axis = st.direction[1] === 'x' ? 0 : 2, sign = st.direction[0] === '+' ? 1 : -1;
+  const axis = st.direction[1] === 'x' ? 0 : 2,
+    sign = st.direction[0] === '+' ? 1 : -1;
   for (let k = 0; k < st.steps; k++) {
     // step k: a box from the ground up to (k + 1) rises, run long, at distance k runs
-    const top = (k + 1) * st.rise, along = (k + 0.5) * st.run * sign;
+    const top = (k + 1) * st.rise,
+      along = (k + 0.5) * st.run * sign;
     const center: [number, number, number] = [st.from[0], st.from[1] + top / 2, st.from[2]];
     center[axis] += along;
     const half: [number, number, number] = [st.width / 2, top / 2, st.width / 2];

@@ -90,31 +90,71 @@ export interface ServeConfig {
 
 /** The embedded defaults: the demo world on port 9001, SQLite under ./data/, a worker per core, guests on. */
 export const DEFAULT_SERVE: ServeConfig = {
-  port: 9001, host: '127.0.0.1', data: './data', scene: join(__dirname, '..', '..', '..', 'scenes', 'demo.json'),
-  workers: availableParallelism(), guests: true, publicMetrics: true, snapshotEvery: 200, logLevel: 'info',
-  shardStepTimeoutMs: DEFAULT_STEP_TIMEOUT_MS, tempAdminAbsentDays: 7, tempAdminRecentDays: 3,
-  logRetentionDays: 2, chatRetentionDays: 90, adminRetentionDays: 365, loginRetentionDays: 30, authMaxBuckets: DEFAULT_MAX_BUCKETS,
-  maxClients: 20_000, maxJoinsPerSecond: 200, maxStreams: 1000, maxStreamsPerPrincipal: 20, idleStreamMs: 60_000, streamRetainTicks: 1200,
-  tokenCheckMs: 5000, maxFrameBytes: 1024 * 1024,
+  port: 9001,
+  host: '127.0.0.1',
+  data: './data',
+  scene: join(__dirname, '..', '..', '..', 'scenes', 'demo.json'),
+  workers: availableParallelism(),
+  guests: true,
+  publicMetrics: true,
+  snapshotEvery: 200,
+  logLevel: 'info',
+  shardStepTimeoutMs: DEFAULT_STEP_TIMEOUT_MS,
+  tempAdminAbsentDays: 7,
+  tempAdminRecentDays: 3,
+  logRetentionDays: 2,
+  chatRetentionDays: 90,
+  adminRetentionDays: 365,
+  loginRetentionDays: 30,
+  authMaxBuckets: DEFAULT_MAX_BUCKETS,
+  maxClients: 20_000,
+  maxJoinsPerSecond: 200,
+  maxStreams: 1000,
+  maxStreamsPerPrincipal: 20,
+  idleStreamMs: 60_000,
+  streamRetainTicks: 1200,
+  tokenCheckMs: 5000,
+  maxFrameBytes: 1024 * 1024,
 };
 
 /** A setting that cannot be used. */
 export class ConfigError extends Error {
-  constructor(readonly setting: string, readonly source: string, message: string) {
+  constructor(
+    readonly setting: string,
+    readonly source: string,
+    message: string,
+  ) {
     super(`${setting} (from ${source}): ${message}`);
     this.name = 'ConfigError';
   }
 }
 
 const ENV: Record<keyof ServeConfig, string> = {
-  port: 'TESSERA_PORT', host: 'TESSERA_HOST', data: 'TESSERA_DATA', scene: 'TESSERA_SCENE', workers: 'TESSERA_WORKERS',
-  guests: 'TESSERA_GUESTS', publicMetrics: 'TESSERA_PUBLIC_METRICS', snapshotEvery: 'TESSERA_SNAPSHOT_EVERY', logLevel: 'TESSERA_LOG_LEVEL',
-  shardStepTimeoutMs: 'TESSERA_SHARD_STEP_TIMEOUT_MS', tempAdminAbsentDays: 'TESSERA_TEMP_ADMIN_ABSENT_DAYS', tempAdminRecentDays: 'TESSERA_TEMP_ADMIN_RECENT_DAYS',
-  logRetentionDays: 'TESSERA_LOG_RETENTION_DAYS', chatRetentionDays: 'TESSERA_CHAT_RETENTION_DAYS', adminRetentionDays: 'TESSERA_ADMIN_RETENTION_DAYS',
-  loginRetentionDays: 'TESSERA_LOGIN_RETENTION_DAYS', authMaxBuckets: 'TESSERA_AUTH_MAX_BUCKETS',
-  maxClients: 'TESSERA_MAX_CLIENTS', maxJoinsPerSecond: 'TESSERA_MAX_JOINS_PER_SECOND', maxStreams: 'TESSERA_MAX_STREAMS',
-  maxStreamsPerPrincipal: 'TESSERA_MAX_STREAMS_PER_PRINCIPAL', idleStreamMs: 'TESSERA_IDLE_STREAM_MS', streamRetainTicks: 'TESSERA_STREAM_RETAIN_TICKS',
-  tokenCheckMs: 'TESSERA_TOKEN_CHECK_MS', maxFrameBytes: 'TESSERA_MAX_FRAME_BYTES',
+  port: 'TESSERA_PORT',
+  host: 'TESSERA_HOST',
+  data: 'TESSERA_DATA',
+  scene: 'TESSERA_SCENE',
+  workers: 'TESSERA_WORKERS',
+  guests: 'TESSERA_GUESTS',
+  publicMetrics: 'TESSERA_PUBLIC_METRICS',
+  snapshotEvery: 'TESSERA_SNAPSHOT_EVERY',
+  logLevel: 'TESSERA_LOG_LEVEL',
+  shardStepTimeoutMs: 'TESSERA_SHARD_STEP_TIMEOUT_MS',
+  tempAdminAbsentDays: 'TESSERA_TEMP_ADMIN_ABSENT_DAYS',
+  tempAdminRecentDays: 'TESSERA_TEMP_ADMIN_RECENT_DAYS',
+  logRetentionDays: 'TESSERA_LOG_RETENTION_DAYS',
+  chatRetentionDays: 'TESSERA_CHAT_RETENTION_DAYS',
+  adminRetentionDays: 'TESSERA_ADMIN_RETENTION_DAYS',
+  loginRetentionDays: 'TESSERA_LOGIN_RETENTION_DAYS',
+  authMaxBuckets: 'TESSERA_AUTH_MAX_BUCKETS',
+  maxClients: 'TESSERA_MAX_CLIENTS',
+  maxJoinsPerSecond: 'TESSERA_MAX_JOINS_PER_SECOND',
+  maxStreams: 'TESSERA_MAX_STREAMS',
+  maxStreamsPerPrincipal: 'TESSERA_MAX_STREAMS_PER_PRINCIPAL',
+  idleStreamMs: 'TESSERA_IDLE_STREAM_MS',
+  streamRetainTicks: 'TESSERA_STREAM_RETAIN_TICKS',
+  tokenCheckMs: 'TESSERA_TOKEN_CHECK_MS',
+  maxFrameBytes: 'TESSERA_MAX_FRAME_BYTES',
 };
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -131,15 +171,23 @@ export function resolveConfig(flags: Partial<Record<keyof ServeConfig, unknown>>
       throw new ConfigError('config', `--config ${file}`, (e as Error).message);
     }
     if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) throw new ConfigError('config', file, 'must be a JSON object');
-    for (const k of Object.keys(fromFile)) if (!(k in DEFAULT_SERVE)) throw new ConfigError(k, file, `unknown setting; known: ${Object.keys(DEFAULT_SERVE).join(', ')}`);
+    for (const k of Object.keys(fromFile))
+      if (!(k in DEFAULT_SERVE)) throw new ConfigError(k, file, `unknown setting; known: ${Object.keys(DEFAULT_SERVE).join(', ')}`);
   }
   const out = { ...DEFAULT_SERVE };
   for (const key of Object.keys(DEFAULT_SERVE) as Array<keyof ServeConfig>) {
-    let raw: unknown, source = 'default';
-    if (flags[key] !== undefined) { raw = flags[key]; source = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`; }
-    else if (env[ENV[key]] !== undefined) { raw = env[ENV[key]]; source = ENV[key]; }
-    else if (fromFile[key] !== undefined) { raw = fromFile[key]; source = file as string; }
-    else continue;
+    let raw: unknown,
+      source = 'default';
+    if (flags[key] !== undefined) {
+      raw = flags[key];
+      source = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    } else if (env[ENV[key]] !== undefined) {
+      raw = env[ENV[key]];
+      source = ENV[key];
+    } else if (fromFile[key] !== undefined) {
+      raw = fromFile[key];
+      source = file as string;
+    } else continue;
     (out as Record<string, unknown>)[key] = check(key, raw, source);
   }
   return out;
@@ -152,20 +200,40 @@ function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
     return n;
   };
   switch (key) {
-    case 'port': return int(0, 65535);
-    case 'workers': return int(0, 64);
-    case 'snapshotEvery': return int(1, 1_000_000);
-    case 'shardStepTimeoutMs': return int(50, 60_000);
-    case 'tempAdminAbsentDays': case 'tempAdminRecentDays': return int(1, 3650);
-    case 'logRetentionDays': case 'chatRetentionDays': case 'adminRetentionDays': case 'loginRetentionDays': return int(0, 36_500);
-    case 'authMaxBuckets': return int(100, 10_000_000);
-    case 'maxClients': case 'maxJoinsPerSecond': case 'maxStreams': return int(1, 1_000_000);
-    case 'maxStreamsPerPrincipal': return int(1, 100_000);
-    case 'idleStreamMs': return int(1000, 86_400_000);
-    case 'streamRetainTicks': return int(20, 1_000_000);
-    case 'tokenCheckMs': return int(0, 3_600_000);
-    case 'maxFrameBytes': return int(16 * 1024, 64 * 1024 * 1024);
-    case 'guests': case 'publicMetrics': {
+    case 'port':
+      return int(0, 65535);
+    case 'workers':
+      return int(0, 64);
+    case 'snapshotEvery':
+      return int(1, 1_000_000);
+    case 'shardStepTimeoutMs':
+      return int(50, 60_000);
+    case 'tempAdminAbsentDays':
+    case 'tempAdminRecentDays':
+      return int(1, 3650);
+    case 'logRetentionDays':
+    case 'chatRetentionDays':
+    case 'adminRetentionDays':
+    case 'loginRetentionDays':
+      return int(0, 36_500);
+    case 'authMaxBuckets':
+      return int(100, 10_000_000);
+    case 'maxClients':
+    case 'maxJoinsPerSecond':
+    case 'maxStreams':
+      return int(1, 1_000_000);
+    case 'maxStreamsPerPrincipal':
+      return int(1, 100_000);
+    case 'idleStreamMs':
+      return int(1000, 86_400_000);
+    case 'streamRetainTicks':
+      return int(20, 1_000_000);
+    case 'tokenCheckMs':
+      return int(0, 3_600_000);
+    case 'maxFrameBytes':
+      return int(16 * 1024, 64 * 1024 * 1024);
+    case 'guests':
+    case 'publicMetrics': {
       if (typeof raw === 'boolean') return raw;
       const v = String(raw).trim().toLowerCase();
       if (['1', 'true', 'yes', 'on'].includes(v)) return true;
@@ -209,19 +277,28 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   const metrics = new HostMetrics();
   const securityLog = new SecurityLog(log);
   const retention = new RetentionSchedule(store, cfg, {
-    onPruned: (c) => { if (Object.values(c).some((n) => n > 0)) log.info(c, 'retention: old rows deleted'); },
+    onPruned: (c) => {
+      if (Object.values(c).some((n) => n > 0)) log.info(c, 'retention: old rows deleted');
+    },
     onError: (e) => log.error({ err: e }, 'retention failed'),
   });
   const accounts = new AccountService(store, { guests: cfg.guests, maxBuckets: cfg.authMaxBuckets });
   const setup = sceneSetup(scene, cfg.workers);
   setup.shardOptions = {
-    ...setup.shardOptions, stepTimeoutMs: cfg.shardStepTimeoutMs,
-    onRecovery: (r) => log.warn({ tick: r.tick, attempt: r.attempt, code: r.code, detail: r.message, recoveries: r.recoveries, ms: Math.round(r.ms) }, 'shard worker fault: the tick was recovered'),
+    ...setup.shardOptions,
+    stepTimeoutMs: cfg.shardStepTimeoutMs,
+    onRecovery: (r) =>
+      log.warn(
+        { tick: r.tick, attempt: r.attempt, code: r.code, detail: r.message, recoveries: r.recoveries, ms: Math.round(r.ms) },
+        'shard worker fault: the tick was recovered',
+      ),
   };
   let stopping: Promise<void> | null = null;
   let host: Host;
   let done = (): void => {};
-  const stopped = new Promise<void>((r) => { done = r; });
+  const stopped = new Promise<void>((r) => {
+    done = r;
+  });
   const stop = (reason = 'stop'): Promise<void> => {
     stopping ??= (async () => {
       log.info({ reason }, 'stopping');
@@ -237,17 +314,33 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   };
   try {
     host = await Host.start({
-      port: cfg.port, host: cfg.host, tickRate: scene.world.tickRate,
+      port: cfg.port,
+      host: cfg.host,
+      tickRate: scene.world.tickRate,
       world: setup,
       worldLoop: { persist: { store, sink, snapshotEvery: cfg.snapshotEvery } },
-      accounts, avatars: store, artifacts: new ArtifactService(store), records: store,
-      tempAdminRule: { absentDays: cfg.tempAdminAbsentDays, recentDays: cfg.tempAdminRecentDays }, tempAdminEveryMs: 60_000, securityLog,
-      maxClients: cfg.maxClients, maxJoinsPerSecond: cfg.maxJoinsPerSecond, maxStreams: cfg.maxStreams, maxStreamsPerPrincipal: cfg.maxStreamsPerPrincipal,
-      idleStreamMs: cfg.idleStreamMs, streamRetainTicks: cfg.streamRetainTicks, tokenCheckMs: cfg.tokenCheckMs, maxFrameBytes: cfg.maxFrameBytes,
-      publicMetrics: cfg.publicMetrics, onTick: (r) => metrics.observe(r),
+      accounts,
+      avatars: store,
+      artifacts: new ArtifactService(store),
+      records: store,
+      tempAdminRule: { absentDays: cfg.tempAdminAbsentDays, recentDays: cfg.tempAdminRecentDays },
+      tempAdminEveryMs: 60_000,
+      securityLog,
+      maxClients: cfg.maxClients,
+      maxJoinsPerSecond: cfg.maxJoinsPerSecond,
+      maxStreams: cfg.maxStreams,
+      maxStreamsPerPrincipal: cfg.maxStreamsPerPrincipal,
+      idleStreamMs: cfg.idleStreamMs,
+      streamRetainTicks: cfg.streamRetainTicks,
+      tokenCheckMs: cfg.tokenCheckMs,
+      maxFrameBytes: cfg.maxFrameBytes,
+      publicMetrics: cfg.publicMetrics,
+      onTick: (r) => metrics.observe(r),
       metrics: () => metrics.text(),
       web: join(__dirname, '..', '..', 'web'),
-      onShutdown: (reason) => { void stop(`admin: ${reason}`); },
+      onShutdown: (reason) => {
+        void stop(`admin: ${reason}`);
+      },
     });
   } catch (e) {
     await sink.close();
@@ -257,6 +350,17 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   metrics.attach(host, { security: securityLog, accounts });
   securityLog.start();
   retention.start();
-  log.info({ port: host.port, host: cfg.host, data: file, scene: cfg.scene, shards: host.world.sim.world.shardCount, workers: cfg.workers, tick: host.world.stream.tick }, 'listening');
+  log.info(
+    {
+      port: host.port,
+      host: cfg.host,
+      data: file,
+      scene: cfg.scene,
+      shards: host.world.sim.world.shardCount,
+      workers: cfg.workers,
+      tick: host.world.stream.tick,
+    },
+    'listening',
+  );
   return { host, log, stop, stopped };
 }

@@ -21,7 +21,11 @@ beforeAll(async () => {
   host = await Host.start({ port: 0, world: testWorld({ spheres: 0 }), accounts, manualTicks: true });
   http = `http://127.0.0.1:${host.port}`;
 });
-afterAll(async () => { await host.stop(); store.close(); rmSync(dir, { recursive: true, force: true }); });
+afterAll(async () => {
+  await host.stop();
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 test('/auth/register from one address: 429 RATE_LIMITED with Retry-After after its budget', async () => {
   const reg = (name: string, password = 'a long password') => request('POST', `${http}/auth/register`, JSON.stringify({ name, password }));

@@ -19,7 +19,7 @@ const cli = (args: string[], input?: string, env: NodeJS.ProcessEnv = {}) =>
 test('create the first admin in an empty data directory, list, change roles, ban and unban', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-acc-'));
   try {
-    const data = join(dir, 'data');                       // does not exist yet: create makes it
+    const data = join(dir, 'data'); // does not exist yet: create makes it
     const made = cli(['create', 'root', '--role', 'admin', '--password-stdin', '--data', data], 'a long admin password\n');
     expect(made.stderr).toBe('');
     expect(made.status).toBe(0);
@@ -29,7 +29,10 @@ test('create the first admin in an empty data directory, list, change roles, ban
     const list = cli(['list', '--json', '--data', data]);
     expect(list.status).toBe(0);
     const rows = JSON.parse(list.stdout) as Array<{ id: number; name: string; role: string; bannedUntilMs: number | null }>;
-    expect(rows.map((r) => [r.id, r.name, r.role])).toEqual([[1, 'root', 'admin'], [2, 'mia', 'player']]);
+    expect(rows.map((r) => [r.id, r.name, r.role])).toEqual([
+      [1, 'root', 'admin'],
+      [2, 'mia', 'player'],
+    ]);
     expect(JSON.stringify(rows)).not.toMatch(/password/i);
 
     expect(cli(['set-role', 'mia', 'moderator', '--data', data]).status).toBe(0);
@@ -47,13 +50,19 @@ test('create the first admin in an empty data directory, list, change roles, ban
       const s = await svc.login('root', 'a long admin password', '127.0.0.1');
       expect(svc.authenticate(s.token)).toMatchObject({ account: 'root', role: 'admin', guest: false });
       await expect(svc.login('mia', 'another long one', '127.0.0.1')).rejects.toMatchObject({ code: ERROR.BANNED });
-    } finally { store.close(); }
+    } finally {
+      store.close();
+    }
     expect(cli(['unban', 'mia', '--data', data]).status).toBe(0);
     const store2 = SqliteStore.open(join(data, 'tessera.sqlite'));
     try {
       expect((await new AccountService(store2).login('mia', 'another long one', '127.0.0.1')).token).toBeTruthy();
-    } finally { store2.close(); }
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+    } finally {
+      store2.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }, 60_000);
 
 test('operator mistakes: one line on stderr and exit code 2', () => {
@@ -77,5 +86,7 @@ test('operator mistakes: one line on stderr and exit code 2', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(msg);
     }
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }, 60_000);

@@ -42,24 +42,49 @@ describe('math sequence determinism', () => {
 
   test('main thread and two workers sharing one memory agree to the bit', async () => {
     if (!existsSync(WORKER)) throw new Error(`${WORKER} missing: run \`npm run build\` first`);
-    runSingle('release');                                         // reads SEQ_ITEM_BYTES from the core
+    runSingle('release'); // reads SEQ_ITEM_BYTES from the core
     const bytes = COUNT * itemBytes;
-    const plan = planLayout([['single', bytes], ['split', bytes], ['own0', bytes], ['own1', bytes], ['barrier', 64]]);
+    const plan = planLayout([
+      ['single', bytes],
+      ['split', bytes],
+      ['own0', bytes],
+      ['own1', bytes],
+      ['barrier', 64],
+    ]);
     const memory = createMemory({ pages: plan.pages, shared: true });
     const main = Core.instantiate(memory, 'release');
     const R = plan.regions;
     const half = COUNT >> 1;
-    const ranges: Array<[number, number, number]> = [[0, half, R.own0.offset], [half, COUNT, R.own1.offset]];
-    const results = await Promise.all(ranges.map(([start, end, own]) => new Promise<bigint>((resolve, reject) => {
-      const w = new Worker(WORKER, {
-        workerData: {
-          memory, seed: SEED, count: COUNT, itemBytes, start, end,
-          splitOffset: R.split.offset, ownOffset: own, barrier: R.barrier.offset, parties: 2,
-        },
-      });
-      w.once('message', (m: { ownHash: bigint }) => { resolve(m.ownHash); void w.terminate(); });
-      w.once('error', reject);
-    })));
+    const ranges: Array<[number, number, number]> = [
+      [0, half, R.own0.offset],
+      [half, COUNT, R.own1.offset],
+    ];
+    const results = await Promise.all(
+      ranges.map(
+        ([start, end, own]) =>
+          new Promise<bigint>((resolve, reject) => {
+            const w = new Worker(WORKER, {
+              workerData: {
+                memory,
+                seed: SEED,
+                count: COUNT,
+                itemBytes,
+                start,
+                end,
+                splitOffset: R.split.offset,
+                ownOffset: own,
+                barrier: R.barrier.offset,
+                parties: 2,
+              },
+            });
+            w.once('message', (m: { ownHash: bigint }) => {
+              resolve(m.ownHash);
+              void w.terminate();
+            });
+            w.once('error', reject);
+          }),
+      ),
+    );
     // the main thread computes the sequence while (or after) the workers write theirs
     main.exports.mathSequence(SEED, 0, COUNT, R.single.offset);
     const single = main.hash64(R.single.offset, bytes);
@@ -69,7 +94,11 @@ describe('math sequence determinism', () => {
     const all = { single, split, own0, own1, worker0: results[0], worker1: results[1] };
     const distinct = new Set(Object.values(all).map(hex));
     if (distinct.size !== 1 || single !== GOLDEN) {
-      console.log(Object.entries(all).map(([k, h]) => `${k} ${hex(h)}`).join('\n'));
+      console.log(
+        Object.entries(all)
+          .map(([k, h]) => `${k} ${hex(h)}`)
+          .join('\n'),
+      );
     }
     expect([...distinct]).toEqual([hex(GOLDEN)]);
     // and the bytes, not only the hashes, are identical

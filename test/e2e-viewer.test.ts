@@ -16,8 +16,24 @@ import { startServe, type ServeProcess } from './helpers/child-host';
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const shots = process.env.TESSERA_SCREENSHOTS;
 
-interface Probe { connected: boolean; publicId: number; tick: number; bodies: number; moving: number; me: [number, number, number] | null; meShard: number; shards: number[]; chat: string[]; owned: string | null; spheres: number }
-const probe = (p: Page): Promise<Probe> => p.evaluate(() => { const t = (window as unknown as { tessera: Probe }).tessera; return JSON.parse(JSON.stringify(t)) as Probe; });
+interface Probe {
+  connected: boolean;
+  publicId: number;
+  tick: number;
+  bodies: number;
+  moving: number;
+  me: [number, number, number] | null;
+  meShard: number;
+  shards: number[];
+  chat: string[];
+  owned: string | null;
+  spheres: number;
+}
+const probe = (p: Page): Promise<Probe> =>
+  p.evaluate(() => {
+    const t = (window as unknown as { tessera: Probe }).tessera;
+    return JSON.parse(JSON.stringify(t)) as Probe;
+  });
 
 async function until(p: Page, pred: (x: Probe) => boolean, ms: number, what: string): Promise<Probe> {
   const end = Date.now() + ms;
@@ -30,29 +46,37 @@ async function until(p: Page, pred: (x: Probe) => boolean, ms: number, what: str
 }
 
 /** Distinct colours in a sample of the page's canvas pixels (a blank or single-colour frame has very few). */
-const canvasColours = (p: Page, selector: string): Promise<number> => p.evaluate((sel) => {
-  const src = document.querySelector(sel) as HTMLCanvasElement;
-  const c = document.createElement('canvas');
-  c.width = 160; c.height = 90;
-  const ctx = c.getContext('2d') as CanvasRenderingContext2D;
-  ctx.drawImage(src, 0, 0, 160, 90);
-  const d = ctx.getImageData(0, 0, 160, 90).data;
-  const seen = new Set<number>();
-  for (let i = 0; i < d.length; i += 4) seen.add((d[i] >> 3) << 10 | (d[i + 1] >> 3) << 5 | (d[i + 2] >> 3));
-  return seen.size;
-}, selector);
+const canvasColours = (p: Page, selector: string): Promise<number> =>
+  p.evaluate((sel) => {
+    const src = document.querySelector(sel) as HTMLCanvasElement;
+    const c = document.createElement('canvas');
+    c.width = 160;
+    c.height = 90;
+    const ctx = c.getContext('2d') as CanvasRenderingContext2D;
+    ctx.drawImage(src, 0, 0, 160, 90);
+    const d = ctx.getImageData(0, 0, 160, 90).data;
+    const seen = new Set<number>();
+    for (let i = 0; i < d.length; i += 4) seen.add(((d[i] >> 3) << 10) | ((d[i + 1] >> 3) << 5) | (d[i + 2] >> 3));
+    return seen.size;
+  }, selector);
 
 // skipped only outside CI on a machine without Chromium; in CI (.ci/run installs it) a missing browser fails
 const describeIf = CHROMIUM || process.env.CI ? describe : describe.skip;
 
 describeIf('the viewer and the dashboard in headless Chromium', () => {
-  let dir = '', browser: Browser, server: ServeProcess | null = null, port = 0;
+  let dir = '',
+    browser: Browser,
+    server: ServeProcess | null = null,
+    port = 0;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-e2e-'));
     server = startServe(['--port', '0', '--data', dir, '--log-level', 'info']);
     port = (await server.listening).port;
-    if (!CHROMIUM) throw new Error('chromium is not installed (.ci/run installs Debian\'s chromium)');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'] });
+    if (!CHROMIUM) throw new Error("chromium is not installed (.ci/run installs Debian's chromium)");
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'],
+    });
     if (shots) mkdirSync(shots, { recursive: true });
   }, 60_000);
   afterAll(async () => {
@@ -79,11 +103,16 @@ describeIf('the viewer and the dashboard in headless Chromium', () => {
     const alongX = Math.abs(x0) <= Math.abs(z0);
     const dir = (alongX ? x0 : z0) >= 0 ? -1 : 1;
     // forward = (-sin yaw, -cos yaw): east is yaw -pi/2, west pi/2, south (+z) pi, north (-z) 0
-    const yaw = alongX ? (dir > 0 ? -Math.PI / 2 : Math.PI / 2) : (dir > 0 ? Math.PI : 0);
+    const yaw = alongX ? (dir > 0 ? -Math.PI / 2 : Math.PI / 2) : dir > 0 ? Math.PI : 0;
     await page.evaluate((y) => (window as unknown as { tessera: { setYaw(y: number): void } }).tessera.setYaw(y), yaw);
     const shardBefore = first.meShard;
     await page.keyboard.down('w');
-    const crossed = await until(page, (x) => x.me !== null && (alongX ? x.me[0] : x.me[2]) * dir > 2 && x.meShard !== shardBefore, 20_000, 'the avatar across the border');
+    const crossed = await until(
+      page,
+      (x) => x.me !== null && (alongX ? x.me[0] : x.me[2]) * dir > 2 && x.meShard !== shardBefore,
+      20_000,
+      'the avatar across the border',
+    );
     await page.keyboard.up('w');
     expect(crossed.meShard).not.toBe(shardBefore);
     if (shots) writeFileSync(join(shots, 'viewer.png'), await page.screenshot());
@@ -117,7 +146,9 @@ describeIf('the viewer and the dashboard in headless Chromium', () => {
   test('the dashboard plots live figures', async () => {
     const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
     await page.goto(`http://127.0.0.1:${port}/dashboard`);
-    await page.waitForFunction(() => ((window as unknown as { tesseraDashboard: { samples: number } }).tesseraDashboard?.samples ?? 0) >= 4, undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => ((window as unknown as { tesseraDashboard: { samples: number } }).tesseraDashboard?.samples ?? 0) >= 4, undefined, {
+      timeout: 15_000,
+    });
     expect(await page.textContent('#summary')).toMatch(/tick \d+ · \d+ clients · 4 shards/);
     expect(await canvasColours(page, 'canvas')).toBeGreaterThan(3);
     if (shots) writeFileSync(join(shots, 'dashboard.png'), await page.screenshot({ fullPage: true }));

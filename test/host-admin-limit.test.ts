@@ -30,23 +30,23 @@ test('dropped admin commands: one audit record (ok false, "rate limited") and on
     const burst = async (n: number): Promise<void> => {
       for (let i = 0; i < n; i++) c.send({ kind: 'admin', command: 'kick', args: ['1', `try ${i}`] });
       const k = ++nonce;
-      c.send({ kind: 'ping', nonce: k });                         // answered after every admin message above
+      c.send({ kind: 'ping', nonce: k }); // answered after every admin message above
       await c.until(() => c.of('pong').some((p) => p.nonce === k), 5000, 'pong');
     };
     const limited = () => store.adminRecords(100).filter((r) => JSON.parse(r.detail).message === 'rate limited');
-    await burst(20);                                              // burst 5: at least 14 dropped
+    await burst(20); // burst 5: at least 14 dropped
     expect(c.of('error').some((e) => e.code === ERROR.RATE_LIMITED)).toBe(true);
     expect(limited()).toHaveLength(1);
     expect(limited()[0]).toMatchObject({ action: 'kick', actor: 0 });
     expect(JSON.parse(limited()[0].detail)).toMatchObject({ ok: false, message: 'rate limited', dropped: 1, publicId: c.of('welcome')[0].publicId });
     expect(JSON.parse(limited()[0].detail).args[0]).toBe('1');
-    await burst(10);                                              // the same second: counted, not written
+    await burst(10); // the same second: counted, not written
     expect(limited()).toHaveLength(1);
     now += 1000;
-    await burst(10);                                              // a new second: the next record carries the count
+    await burst(10); // a new second: the next record carries the count
     expect(limited()).toHaveLength(2);
-    const second = JSON.parse(limited()[0].detail) as { dropped: number };   // newest first
-    expect(second.dropped).toBeGreaterThanOrEqual(5);             // the 10 of the same second were at most 5 admitted
+    const second = JSON.parse(limited()[0].detail) as { dropped: number }; // newest first
+    expect(second.dropped).toBeGreaterThanOrEqual(5); // the 10 of the same second were at most 5 admitted
     expect(1 + second.dropped).toBeLessThanOrEqual(host.statistics.rateLimited);
     const events = lines.filter((l) => l.security === 'admin_limited');
     expect(events).toHaveLength(2);

@@ -23,10 +23,13 @@ beforeAll(async () => {
   http = `http://127.0.0.1:${host.port}`;
   url = `ws://127.0.0.1:${host.port}/ws`;
 });
-afterAll(async () => { await host.stop(); store.close(); rmSync(dir, { recursive: true, force: true }); });
+afterAll(async () => {
+  await host.stop();
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
-const post = (path: string, body: unknown, token?: string) =>
-  requestWithAuth('POST', `${http}${path}`, JSON.stringify(body), token);
+const post = (path: string, body: unknown, token?: string) => requestWithAuth('POST', `${http}${path}`, JSON.stringify(body), token);
 
 function requestWithAuth(method: string, u: string, body: string, token?: string): Promise<{ status: number; json: any }> {
   return token ? request(method, u, body, { authorization: `Bearer ${token}` }) : request(method, u, body);
@@ -34,7 +37,11 @@ function requestWithAuth(method: string, u: string, body: string, token?: string
 
 test('register, log in, open the WebSocket with the token, refresh, log out', async () => {
   expect((await post('/auth/register', { name: 'mira', password: 'a long password' })).status).toBe(201);
-  expect((await post('/auth/register', { name: 'MIRA', password: 'another password' })).json.error).toEqual({ code: ERROR.TAKEN, name: 'TAKEN', message: 'that name is taken' });
+  expect((await post('/auth/register', { name: 'MIRA', password: 'another password' })).json.error).toEqual({
+    code: ERROR.TAKEN,
+    name: 'TAKEN',
+    message: 'that name is taken',
+  });
   const login = await post('/auth/login', { name: 'mira', password: 'a long password' });
   expect(login.status).toBe(200);
   const token = login.json.token as string;
@@ -49,7 +56,7 @@ test('register, log in, open the WebSocket with the token, refresh, log out', as
   expect(refreshed.status).toBe(200);
   const viaHello = new RawClient(url);
   await viaHello.opened;
-  viaHello.hello({ token, privateId: 'mira-2' });              // the old token was rotated out
+  viaHello.hello({ token, privateId: 'mira-2' }); // the old token was rotated out
   expect((await viaHello.done).code).toBe(CLOSE.UNAUTHENTICATED);
 
   expect((await post('/auth/logout', {}, refreshed.json.token)).status).toBe(200);
@@ -83,11 +90,16 @@ test('guest mode off: the guest token is refused; no game message is processed b
   sneaky.send({ kind: 'publish', type: 'sneak', body: 'in' });
   expect((await sneaky.done).code).toBe(CLOSE.UNAUTHENTICATED);
   await new Promise((r) => setTimeout(r, 150));
-  expect(host.hub.get('world')!.log().some((e) => e.type === 'sneak')).toBe(false);
+  expect(
+    host.hub
+      .get('world')!
+      .log()
+      .some((e) => e.type === 'sneak'),
+  ).toBe(false);
   expect((await requestWithAuth('POST', `${http}/auth/login`, '{bad json')).json.error).toMatchObject({ code: ERROR.BAD_VALUE, name: 'BAD_VALUE' });
 });
 
-test('an account\'s avatar is saved when it leaves and comes back where it left', async () => {
+test("an account's avatar is saved when it leaves and comes back where it left", async () => {
   await post('/auth/register', { name: 'olga', password: 'a long password' });
   const { token } = (await post('/auth/login', { name: 'olga', password: 'a long password' })).json as { token: string };
   const first = new RawClient(url);
@@ -95,20 +107,23 @@ test('an account\'s avatar is saved when it leaves and comes back where it left'
   first.hello({ token, privateId: 'olga-phone' });
   await first.until(() => first.of('welcome').length > 0);
   const p1 = first.of('welcome')[0].publicId;
-  for (let i = 0; i < 30; i++) { first.send({ kind: 'input', input: { seq: i, walkX: 1000, walkZ: 0, jump: false } }); await new Promise((r) => setTimeout(r, 50)); }
+  for (let i = 0; i < 30; i++) {
+    first.send({ kind: 'input', input: { seq: i, walkX: 1000, walkZ: 0, jump: false } });
+    await new Promise((r) => setTimeout(r, 50));
+  }
   first.close();
   const account = store.accountByName('olga')!.id;
   const deadline = Date.now() + 5000;
   while (!store.loadAvatar(account) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const saved = store.loadAvatar(account)!;
   expect(saved).not.toBeNull();
-  expect(host.world.sim.avatars.has(p1)).toBe(false);            // despawned at its _d
+  expect(host.world.sim.avatars.has(p1)).toBe(false); // despawned at its _d
   const spawn = testWorld().spawnPoints![(p1 - 1) % 8];
-  expect(Math.hypot(saved.position[0] - spawn[0], saved.position[2] - spawn[2])).toBeGreaterThan(1);   // it had walked
+  expect(Math.hypot(saved.position[0] - spawn[0], saved.position[2] - spawn[2])).toBeGreaterThan(1); // it had walked
 
   const second = new RawClient(url);
   await second.opened;
-  second.hello({ token, privateId: 'olga-laptop' });             // another device: a new public id
+  second.hello({ token, privateId: 'olga-laptop' }); // another device: a new public id
   await second.until(() => second.of('welcome').length > 0);
   const p2 = second.of('welcome')[0].publicId;
   expect(p2).not.toBe(p1);

@@ -23,7 +23,11 @@ describe('bodies that are JSON but not objects on /auth/*', () => {
     host = await Host.start({ port: 0, world: testWorld({ spheres: 0 }), accounts, manualTicks: true, onFault: () => {} });
     http = `http://127.0.0.1:${host.port}`;
   });
-  afterAll(async () => { await host.stop(); store.close(); rmSync(dir, { recursive: true, force: true }); });
+  afterAll(async () => {
+    await host.stop();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   test.each(['null', '3', '"name"', '[]', 'true'])('POST /auth/login and /auth/register with %s: 400 BAD_VALUE, the host lives', async (body) => {
     for (const action of ['login', 'register', 'refresh', 'logout']) {
@@ -41,15 +45,26 @@ describe('a throw inside a handler or a tick', () => {
   let tickThrows = false;
   beforeAll(async () => {
     host = await Host.start({
-      port: 0, world: testWorld({ spheres: 0 }), manualTicks: true,
-      authenticate: (t) => { if (t === 'boom') throw new TypeError('authenticator bug'); return t === 'guest' ? { account: 'guest', guest: true } : null; },
-      onFault: (where) => { faults.push(where); },
-      onTick: () => { if (tickThrows) throw new Error('onTick bug'); },
+      port: 0,
+      world: testWorld({ spheres: 0 }),
+      manualTicks: true,
+      authenticate: (t) => {
+        if (t === 'boom') throw new TypeError('authenticator bug');
+        return t === 'guest' ? { account: 'guest', guest: true } : null;
+      },
+      onFault: (where) => {
+        faults.push(where);
+      },
+      onTick: () => {
+        if (tickThrows) throw new Error('onTick bug');
+      },
     });
     http = `http://127.0.0.1:${host.port}`;
     url = `ws://127.0.0.1:${host.port}/ws`;
   });
-  afterAll(async () => { await host.stop(); });
+  afterAll(async () => {
+    await host.stop();
+  });
 
   test('in the WebSocket upgrade: 500, reported, the host lives', async () => {
     const c = new RawClient(url, { headers: { authorization: 'Bearer boom' } });
@@ -75,7 +90,8 @@ describe('a throw inside a handler or a tick', () => {
   });
 
   test('in a tick: reported and skipped, the next tick runs', async () => {
-    const before = host.statistics.faults, t = host.world.stream.tick;
+    const before = host.statistics.faults,
+      t = host.world.stream.tick;
     tickThrows = true;
     expect(() => host.tickOnce()).not.toThrow();
     tickThrows = false;

@@ -14,7 +14,9 @@ beforeAll(async () => {
   host = await Host.start({ port: 0, world: testWorld({ spheres: 0 }), manualTicks: true });
   url = `ws://127.0.0.1:${host.port}/ws`;
 });
-afterAll(async () => { await host.stop(); });
+afterAll(async () => {
+  await host.stop();
+});
 
 test('a 100 KiB frame gets TOO_LARGE and close 1009 (not 1006)', async () => {
   const c = new RawClient(url);
@@ -24,7 +26,7 @@ test('a 100 KiB frame gets TOO_LARGE and close 1009 (not 1006)', async () => {
   expect(c.of('error').at(-1)).toMatchObject({ code: ERROR.TOO_LARGE });
 });
 
-test('a joined client\'s 1 MiB frame gets close 1009; one byte over maxFrameBytes is cut by uWS (1006)', async () => {
+test("a joined client's 1 MiB frame gets close 1009; one byte over maxFrameBytes is cut by uWS (1006)", async () => {
   const c = new RawClient(url);
   expect(await c.opened).toBe(true);
   c.hello({ privateId: 'big' });
@@ -35,6 +37,6 @@ test('a joined client\'s 1 MiB frame gets close 1009; one byte over maxFrameByte
   const over = new RawClient(url);
   expect(await over.opened).toBe(true);
   over.sendRaw(new Uint8Array(1024 * 1024 + 1));
-  expect([1006, -1]).toContain((await over.done).code);   // cut: no close frame (ws reports 1006, or the reset as an error)
+  expect([1006, -1]).toContain((await over.done).code); // cut: no close frame (ws reports 1006, or the reset as an error)
   expect(over.of('error')).toHaveLength(0);
 });

@@ -11,7 +11,9 @@ import { CLOSED_BOX_STATICS } from './helpers/scenes';
 
 test('joins past the capacity over the JSON endpoint are refused in the tick; the host keeps ticking and answering', async () => {
   const host = await Host.start({
-    port: 0, world: testWorld({ spheres: 0, capacity: CLOSED_BOX_STATICS + 4 }), manualTicks: true,
+    port: 0,
+    world: testWorld({ spheres: 0, capacity: CLOSED_BOX_STATICS + 4 }),
+    manualTicks: true,
     authenticate: (t) => (t === 'guest' ? { account: t, guest: true } : null),
   });
   try {
@@ -19,7 +21,7 @@ test('joins past the capacity over the JSON endpoint are refused in the tick; th
     for (let i = 0; i < 8; i++) {
       const r = await post(`${http}/world/filler-${i}/0`, '{}');
       expect(r.status).toBe(200);
-      host.tickOnce();                                        // threw PhysicsError FULL at the 5th avatar
+      host.tickOnce(); // threw PhysicsError FULL at the 5th avatar
     }
     expect(host.world.sim.avatars.size).toBe(4);
     const health = await request('GET', `${http}/healthz`);

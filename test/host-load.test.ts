@@ -32,11 +32,21 @@ const HELD_TICKS = 400;
 /** Longest a tick may take to reach every client: a guard against a hang, not a speed limit. */
 const HANG_MS = Number(process.env.HANG_MS ?? 60_000);
 
-interface Probe { client: TesseraClient; ticks: number[]; states: number[]; errors: number; closes: number }
+interface Probe {
+  client: TesseraClient;
+  ticks: number[];
+  states: number[];
+  errors: number;
+  closes: number;
+}
 
 test(`${CLIENTS} clients: everyone served every tick, a slow reader dropped, bad clients closed, no crash`, async () => {
   const host: ChildHost = await startChildHost({
-    manualTicks: true, fakeClock: true, maxBackpressure: 256 * 1024, softBackpressure: 64 * 1024, slowConsumerMs: 2000,
+    manualTicks: true,
+    fakeClock: true,
+    maxBackpressure: 256 * 1024,
+    softBackpressure: 64 * 1024,
+    slowConsumerMs: 2000,
     // the test paces ticks by the clients, not by the clock: inputs are not what is under test
     rateLimits: { input: { perSecond: 10_000, burst: 10_000 }, ack: { perSecond: 10_000, burst: 10_000 } },
   });
@@ -51,29 +61,50 @@ test(`${CLIENTS} clients: everyone served every tick, a slow reader dropped, bad
   try {
     for (let i = 0; i < CLIENTS; i++) {
       const p: Probe = { client: null as unknown as TesseraClient, ticks: [], states: [], errors: 0, closes: 0 };
-      p.client = createNodeClient({ url, token: 'guest', privateId: `load-${i}`, reconnect: { enabled: false } }, {
-        onTick: (t) => p.ticks.push(t),
-        onState: (m) => { p.states.push(m.tick); },
-        onError: (code, message) => { p.errors++; if (p.errors === 1) console.log(`client ${i}: error ${code} ${message}`); },
-        onClose: () => { p.closes++; },
-      });
+      p.client = createNodeClient(
+        { url, token: 'guest', privateId: `load-${i}`, reconnect: { enabled: false } },
+        {
+          onTick: (t) => p.ticks.push(t),
+          onState: (m) => {
+            p.states.push(m.tick);
+          },
+          onError: (code, message) => {
+            p.errors++;
+            if (p.errors === 1) console.log(`client ${i}: error ${code} ${message}`);
+          },
+          onClose: () => {
+            p.closes++;
+          },
+        },
+      );
       probes.push(p);
       await p.client.connect();
     }
     // everyone in the world and receiving states before the run
     await tick();
     const start = await tick();
-    const sendInputs = (k: number): void => probes.forEach((p, i) => {
-      const a = ((i * 37 + Math.floor(k / 40) * 91) % 360) * (Math.PI / 180);
-      p.client.sendInput({ seq: k, walkX: Math.round(Math.cos(a) * 1000), walkZ: Math.round(Math.sin(a) * 1000), jump: k % 100 === i % 100 });
-    });
+    const sendInputs = (k: number): void =>
+      probes.forEach((p, i) => {
+        const a = ((i * 37 + Math.floor(k / 40) * 91) % 360) * (Math.PI / 180);
+        p.client.sendInput({ seq: k, walkX: Math.round(Math.cos(a) * 1000), walkZ: Math.round(Math.sin(a) * 1000), jump: k % 100 === i % 100 });
+      });
 
     // a client that stops reading, with the whole world in its interest and no acks (a full
     // snapshot every tick)
-    slow = await connectNonReader(host.port, [encodeClient({ kind: 'hello', version: PROTOCOL_VERSION, token: 'guest', stream: 'world', privateId: 'slow', lastKnownTick: null, interest: { center: [0n, 0n, 0n], cells: 4 } })]);
+    slow = await connectNonReader(host.port, [
+      encodeClient({
+        kind: 'hello',
+        version: PROTOCOL_VERSION,
+        token: 'guest',
+        stream: 'world',
+        privateId: 'slow',
+        lastKnownTick: null,
+        interest: { center: [0n, 0n, 0n], cells: 4 },
+      }),
+    ]);
     // the hello is answered between ticks: ask for figures until the host has it
     const clientsAre = async (n: number, what: string): Promise<void> => {
-      for (const end = Date.now() + HANG_MS; ;) {
+      for (const end = Date.now() + HANG_MS; ; ) {
         await host.command('stats', 'STATS');
         if (host.stats.at(-1)?.clients === n) return;
         if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -85,16 +116,17 @@ test(`${CLIENTS} clients: everyone served every tick, a slow reader dropped, bad
     // bad clients during the run
     const bad = [new RawClient(url), new RawClient(url), new RawClient(url)];
     await Promise.all(bad.map((b) => b.opened));
-    bad[0].send({ kind: 'ping', nonce: 1n });                 // before hello
+    bad[0].send({ kind: 'ping', nonce: 1n }); // before hello
     bad[1].sendRaw(new Uint8Array([8, 0, 0, 0, 0x54, 0x53, 0x43, 0x4c, 0xff, 0xff, 0xff, 0x7f])); // malformed
-    bad[2].sendRaw(new Uint8Array(20_000));                    // oversized
+    bad[2].sendRaw(new Uint8Array(20_000)); // oversized
     const codes = (await Promise.all(bad.map((b) => b.done))).map((c) => c.code);
     expect(codes).toEqual([CLOSE.UNAUTHENTICATED, CLOSE.BAD_MESSAGE, CLOSE.TOO_BIG]);
 
     // Run ticks until the slow reader is dropped (our backpressure rule, 4008, or uWS's idle
     // timeout, since it answers no pings either; test/host.test.ts covers the 4008 rule alone),
     // then as many again: every other client gets every tick, in order, with its delta.
-    let t = start, dropped = -1;
+    let t = start,
+      dropped = -1;
     for (let k = 0; dropped < 0 || k < 2 * HELD_TICKS; k++) {
       if (k % 2 === 0) sendInputs(k);
       t = await tick();
@@ -105,9 +137,11 @@ test(`${CLIENTS} clients: everyone served every tick, a slow reader dropped, bad
     }
     await clientsAre(CLIENTS, 'the slow reader to be gone');
     const last = host.stats.at(-1)!;
-    console.log(`load: ${CLIENTS} clients, ${t - start} ticks; the slow reader dropped after ${dropped} ticks ` +
-      `(${last.droppedSlow} by backpressure, ${last.droppedIdle} idle); host tick p50 ${last.tickMsP50.toFixed(2)} ms p99 ${last.tickMsP99.toFixed(2)} ms; ` +
-      `RSS ${(host.stats[0].rss / 2 ** 20).toFixed(0)} -> ${(last.rss / 2 ** 20).toFixed(0)} MiB; messages out ${last.messagesOut}, bytes out ${(last.bytesOut / 2 ** 20).toFixed(1)} MiB`);
+    console.log(
+      `load: ${CLIENTS} clients, ${t - start} ticks; the slow reader dropped after ${dropped} ticks ` +
+        `(${last.droppedSlow} by backpressure, ${last.droppedIdle} idle); host tick p50 ${last.tickMsP50.toFixed(2)} ms p99 ${last.tickMsP99.toFixed(2)} ms; ` +
+        `RSS ${(host.stats[0].rss / 2 ** 20).toFixed(0)} -> ${(last.rss / 2 ** 20).toFixed(0)} MiB; messages out ${last.messagesOut}, bytes out ${(last.bytesOut / 2 ** 20).toFixed(1)} MiB`,
+    );
     expect(last.droppedSlow + last.droppedIdle).toBe(1);
     for (const p of probes) {
       expect([p.errors, p.closes]).toEqual([0, 0]);

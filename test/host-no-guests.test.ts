@@ -22,11 +22,24 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'tessera-noguests-'));
   store = SqliteStore.open(join(dir, 'accounts.sqlite'));
 });
-afterAll(() => { store.close(); rmSync(dir, { recursive: true, force: true }); });
+afterAll(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 async function start(publicMetrics: boolean): Promise<{ host: Host; http: string; ws: string; accounts: AccountService }> {
   const accounts = new AccountService(store, { scrypt: { N: 2 ** 10, r: 8, p: 1, keylen: 64 }, guests: false });
-  const host = await Host.start({ port: 0, world: testWorld({ spheres: 0 }), accounts, avatars: store, records: store, manualTicks: true, guests: false, publicMetrics, metrics: metricsText });
+  const host = await Host.start({
+    port: 0,
+    world: testWorld({ spheres: 0 }),
+    accounts,
+    avatars: store,
+    records: store,
+    manualTicks: true,
+    guests: false,
+    publicMetrics,
+    metrics: metricsText,
+  });
   return { host, accounts, http: `http://127.0.0.1:${host.port}`, ws: `ws://127.0.0.1:${host.port}/ws` };
 }
 
@@ -39,7 +52,13 @@ test('guests off: only /healthz, /metrics, /auth/* and the web pages answer with
     expect((await request('POST', `${http}/auth/login`, JSON.stringify({ name: 'nobody', password: 'wrong password' }))).status).toBe(401);
     // closed doors, anonymous and with a forged token
     for (const auth of [{}, { authorization: 'Bearer forged' }] as Array<Record<string, string>>) {
-      for (const [method, path] of [['GET', '/stats'], ['GET', '/world'], ['GET', '/chat/history?channel=world'], ['POST', '/world/anon/0'], ['POST', '/lobby/anon/0']]) {
+      for (const [method, path] of [
+        ['GET', '/stats'],
+        ['GET', '/world'],
+        ['GET', '/chat/history?channel=world'],
+        ['POST', '/world/anon/0'],
+        ['POST', '/lobby/anon/0'],
+      ]) {
         const r = await request(method, `${http}${path}`, '', auth);
         expect([path, r.status, r.json?.error?.code]).toEqual([path, 401, ERROR.UNAUTHENTICATED]);
       }
@@ -56,7 +75,7 @@ test('guests off: only /healthz, /metrics, /auth/* and the web pages answer with
     expect(await forged.opened).toBe(false);
     expect(forged.upgradeStatus).toBe(401);
     expect(host.clientCount).toBe(0);
-    expect(host.hub.list()).toEqual(['world']);                     // no door created anything
+    expect(host.hub.list()).toEqual(['world']); // no door created anything
 
     // a player's token opens them
     await accounts.register('pia', 'a long password');

@@ -45,7 +45,9 @@ test('graceful stop and start on the same file: same tick, hash, public ids and 
     clients.push(ann);
     await ann.connect();
     for (let k = 0; k < 30; k++) {
-      clients.forEach((c, i) => { c.sendInput({ seq: k, walkX: i * 400 - 400, walkZ: 700, jump: k % 11 === i }); });
+      clients.forEach((c, i) => {
+        c.sendInput({ seq: k, walkX: i * 400 - 400, walkZ: 700, jump: k % 11 === i });
+      });
       await sleep(50);
     }
     for (const c of clients.splice(0)) c.close();
@@ -61,13 +63,13 @@ test('graceful stop and start on the same file: same tick, hash, public ids and 
     const rows = db.artifactsIn('world');
     db.close();
     expect(rows).toHaveLength(4);
-    for (const r of rows) expect(r.position[1]).toBeLessThan(1.5);   // created 2-3 m up, they fell
+    for (const r of rows) expect(r.position[1]).toBeLessThan(1.5); // created 2-3 m up, they fell
 
     const second = await startChildHost({ store, artifacts: 4 });
     const world = second.lines.find((l) => l.startsWith('WORLD '))!.split(' ');
-    expect(world[1]).toBe(stopped[1]);      // the same tick
-    expect(world[2]).toBe(stopped[2]);      // the same hash
-    expect(world[3]).toBe('4');             // the artifacts are back, none created twice
+    expect(world[1]).toBe(stopped[1]); // the same tick
+    expect(world[2]).toBe(stopped[2]); // the same hash
+    expect(world[3]).toBe('4'); // the artifacts are back, none created twice
     const url2 = `ws://127.0.0.1:${second.port}/ws`;
     const back = createNodeClient({ url: url2, token: bob, privateId: 'walker-1', reconnect: { enabled: false } });
     clients.push(back);
@@ -76,11 +78,21 @@ test('graceful stop and start on the same file: same tick, hash, public ids and 
 
     const token2 = (await post(second.port, '/auth/login', { name: 'ann', password: 'a long password' })).json.token as string;
     const placed: StreamEvent[] = [];
-    const laptop = createNodeClient({ url: url2, token: token2, privateId: 'ann-laptop', reconnect: { enabled: false } }, { onServerEvent: (e) => { if (e.type === '_p') placed.push(e); } });
+    const laptop = createNodeClient(
+      { url: url2, token: token2, privateId: 'ann-laptop', reconnect: { enabled: false } },
+      {
+        onServerEvent: (e) => {
+          if (e.type === '_p') placed.push(e);
+        },
+      },
+    );
     clients.push(laptop);
     const { publicId } = await laptop.connect();
     await waitFor(() => placed.some((e) => e.body.startsWith(`${publicId},`)), 5000, 'the avatar placed where it was saved');
-    const body = placed.find((e) => e.body.startsWith(`${publicId},`))!.body.split(',').map(Number);
+    const body = placed
+      .find((e) => e.body.startsWith(`${publicId},`))!
+      .body.split(',')
+      .map(Number);
     expect(body.slice(1)).toEqual(saved.position.map((v) => Math.round(v * 1000)));
     for (const c of clients.splice(0)) c.close();
     second.proc.kill('SIGTERM');
@@ -118,21 +130,31 @@ test('kill -9 with clients connected: the restart is at or past every tick a cli
       ids.push((await c.connect()).publicId);
     }
     let seq = 0;
-    timer = setInterval(() => { seq++; clients.forEach((c, i) => { try { c.sendInput({ seq, walkX: 600 - i * 500, walkZ: 300, jump: seq % 13 === i }); } catch { /* reconnecting */ } }); }, 50);
+    timer = setInterval(() => {
+      seq++;
+      clients.forEach((c, i) => {
+        try {
+          c.sendInput({ seq, walkX: 600 - i * 500, walkZ: 300, jump: seq % 13 === i });
+        } catch {
+          /* reconnecting */
+        }
+      });
+    }, 50);
     await sleep(2500 + Math.floor(Math.random() * 1000));
     first.proc.kill('SIGKILL');
     await first.exit;
-    const seen = Math.max(...clients.map((c) => c.lastKnownTick ?? 0));   // every tick < seen reached a client
+    const seen = Math.max(...clients.map((c) => c.lastKnownTick ?? 0)); // every tick < seen reached a client
     expect(seen).toBeGreaterThan(30);
 
     const second = await startChildHost({ store, port, artifacts: 4, snapshotEvery: 40 });
     const world = second.lines.find((l) => l.startsWith('WORLD '))!.split(' ');
-    expect(Number(world[1])).toBeGreaterThanOrEqual(seen);      // nothing a client saw was lost
+    expect(Number(world[1])).toBeGreaterThanOrEqual(seen); // nothing a client saw was lost
     expect(world[3]).toBe('4');
     await waitFor(() => clients.every((c) => (c.lastKnownTick ?? 0) > Number(world[1]) + 20), 15_000, 'clients receiving ticks after the restart');
     expect(clients.map((c) => c.publicId)).toEqual(ids);
     expect(clients.every((c) => c.reconnects >= 1)).toBe(true);
-    clearInterval(timer); timer = null;
+    clearInterval(timer);
+    timer = null;
     for (const c of clients.splice(0)) c.close();
     second.proc.kill('SIGTERM');
     expect(await second.exit).toBe(0);

@@ -31,7 +31,11 @@ beforeAll(async () => {
   http = `http://127.0.0.1:${host.port}`;
   url = `ws://127.0.0.1:${host.port}/ws`;
 });
-afterAll(async () => { await host.stop(); store.close(); rmSync(dir, { recursive: true, force: true }); });
+afterAll(async () => {
+  await host.stop();
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const post = (path: string, body: unknown, token?: string) =>
   request('POST', `${http}${path}`, JSON.stringify(body), token ? { authorization: `Bearer ${token}` } : {});
@@ -57,7 +61,7 @@ async function joined(token: string, privateId: string): Promise<RawClient> {
   return c;
 }
 
-test('logout through the host closes the token\'s sockets at once: error UNAUTHENTICATED, close 4014; the client leaves', async () => {
+test("logout through the host closes the token's sockets at once: error UNAUTHENTICATED, close 4014; the client leaves", async () => {
   const token = await account('lena');
   const a = await joined(token, 'lena-1');
   const b = await joined(token, 'lena-2');
@@ -67,10 +71,10 @@ test('logout through the host closes the token\'s sockets at once: error UNAUTHE
     expect(await closeCode(c)).toBe(CLOSE.REVOKED);
     expect(c.of('error').at(-1)).toMatchObject({ code: ERROR.UNAUTHENTICATED, message: 'the session was logged out' });
   }
-  expect(host.world.stream.isConnected(publicId)).toBe(false);   // disconnected at once, not after the silence timeout
+  expect(host.world.stream.isConnected(publicId)).toBe(false); // disconnected at once, not after the silence timeout
 });
 
-test('refresh closes the old token\'s socket (4014); the new token connects again with the same public id', async () => {
+test("refresh closes the old token's socket (4014); the new token connects again with the same public id", async () => {
   const token = await account('rolf');
   const a = await joined(token, 'rolf-1');
   const publicId = a.of('welcome')[0].publicId;
@@ -84,7 +88,7 @@ test('refresh closes the old token\'s socket (4014); the new token connects agai
   await again.done;
 });
 
-test('`tessera accounts ban` on the same SQLite file: the host\'s token re-check closes the socket with 4012 BANNED', async () => {
+test("`tessera accounts ban` on the same SQLite file: the host's token re-check closes the socket with 4012 BANNED", async () => {
   const token = await account('mats');
   const other = await account('otto');
   const a = await joined(token, 'mats-1');
@@ -93,7 +97,7 @@ test('`tessera accounts ban` on the same SQLite file: the host\'s token re-check
   const ban = spawnSync(process.execPath, [builtCli(), 'accounts', 'ban', 'mats', '--minutes', '60', '--reason', 'spam', '--data', dir], { encoding: 'utf8' });
   expect(ban.stderr).toBe('');
   expect(ban.status).toBe(0);
-  expect(a.closed).toBeNull();                      // another process: the host does not know yet
+  expect(a.closed).toBeNull(); // another process: the host does not know yet
   host.checkTokens();
   expect(await closeCode(a)).toBe(CLOSE.BANNED);
   expect(a.of('error').at(-1)).toMatchObject({ code: ERROR.BANNED });
@@ -112,7 +116,9 @@ test('a logout made by another process (same file) is found by the re-check: clo
   const elsewhere = SqliteStore.open(join(dir, 'tessera.sqlite'));
   try {
     expect(new AccountService(elsewhere, { scrypt: SCRYPT }).logout(token)).toBe(true);
-  } finally { elsewhere.close(); }
+  } finally {
+    elsewhere.close();
+  }
   host.checkTokens();
   expect(await closeCode(a)).toBe(CLOSE.REVOKED);
   expect(a.of('error').at(-1)?.code).toBe(ERROR.UNAUTHENTICATED);
@@ -141,7 +147,7 @@ test('the re-check runs on its timer (tokenCheckMs)', async () => {
     expect(await c.opened).toBe(true);
     c.hello({ token: '', privateId: 'tim-1' });
     await c.until(() => c.of('welcome').length > 0, 5000, 'welcome');
-    accounts.revokeAll(accounts.find('tim')!.id);    // not through the host: only the timer finds it
+    accounts.revokeAll(accounts.find('tim')!.id); // not through the host: only the timer finds it
     expect(await closeCode(c)).toBe(CLOSE.REVOKED);
   } finally {
     await h.stop();

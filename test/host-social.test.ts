@@ -18,13 +18,31 @@ import { testWorld } from './helpers/world-setup';
 const DAY = 86_400_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface World { host: Host; store: SqliteStore; accounts: AccountService; clock: { t: number }; url: string; http: string }
+interface World {
+  host: Host;
+  store: SqliteStore;
+  accounts: AccountService;
+  clock: { t: number };
+  url: string;
+  http: string;
+}
 
 async function world(opts: { floodLimit?: number; onShutdown?: (reason: string) => void; manualTicks?: boolean } = {}): Promise<World> {
   const clock = { t: 1_000 * DAY };
   const store = SqliteStore.open(':memory:');
   const accounts = new AccountService(store, { now: () => clock.t, scrypt: { N: 2 ** 10, r: 8, p: 1, keylen: 64 } });
-  const host = await Host.start({ port: 0, world: testWorld({ spheres: 0 }), accounts, avatars: store, records: store, clock: () => clock.t, rateLimits: { chat: { perSecond: 1000, burst: 1000 }, ping: { perSecond: 1000, burst: 1000 } }, floodLimit: opts.floodLimit, onShutdown: opts.onShutdown, manualTicks: opts.manualTicks });
+  const host = await Host.start({
+    port: 0,
+    world: testWorld({ spheres: 0 }),
+    accounts,
+    avatars: store,
+    records: store,
+    clock: () => clock.t,
+    rateLimits: { chat: { perSecond: 1000, burst: 1000 }, ping: { perSecond: 1000, burst: 1000 } },
+    floodLimit: opts.floodLimit,
+    onShutdown: opts.onShutdown,
+    manualTicks: opts.manualTicks,
+  });
   return { host, store, accounts, clock, url: `ws://127.0.0.1:${host.port}/ws`, http: `http://127.0.0.1:${host.port}` };
 }
 
@@ -51,20 +69,25 @@ test('chat reaches exactly its recipients and never appears as an event; history
   const w = await world();
   const clients: RawClient[] = [];
   try {
-    const ann = await account(w, 'ann'), ben = await account(w, 'ben'), cat = await account(w, 'cat');
+    const ann = await account(w, 'ann'),
+      ben = await account(w, 'ben'),
+      cat = await account(w, 'cat');
     const [a, b, c] = await Promise.all([join(w, ann.token, 'ann-1'), join(w, ben.token, 'ben-1'), join(w, cat.token, 'cat-1')]);
     clients.push(a, b, c);
-    await sleep(200);                                                        // their '_id' events are applied
+    await sleep(200); // their '_id' events are applied
     a.send({ kind: 'chat', channel: CHAT_CHANNEL.PRIVATE, to: String(b.publicId), text: 'just for ben' });
-    for (let k = 0; k < 7; k++) { a.send({ kind: 'chat', channel: CHAT_CHANNEL.WORLD, to: '', text: `line ${k}` }); await sleep(600); }   // within the budget (burst 5, 1/s)
+    for (let k = 0; k < 7; k++) {
+      a.send({ kind: 'chat', channel: CHAT_CHANNEL.WORLD, to: '', text: `line ${k}` });
+      await sleep(600);
+    } // within the budget (burst 5, 1/s)
     await waitFor(() => chats(c).length === 7, 5000, 'world lines');
     expect(chats(b)).toEqual(['just for ben', ...Array.from({ length: 7 }, (_, k) => `line ${k}`)]);
     expect(chats(c)).not.toContain('just for ben');
     const events = [a, b, c].flatMap((x) => x.of('events').flatMap((m) => m.events));
-    expect(events.filter((e) => e.type === 'ch')).toEqual([]);              // chat is not in anyone's event feed
+    expect(events.filter((e) => e.type === 'ch')).toEqual([]); // chat is not in anyone's event feed
     const json = await post(`${w.http}/world/observer/0`, '');
     expect(json.json.events.filter((e: { type: string }) => e.type === 'ch')).toEqual([]);
-    expect(w.host.world.stream.since(0).kind).toBe('events');               // ... but it is in the log
+    expect(w.host.world.stream.since(0).kind).toBe('events'); // ... but it is in the log
     // history: newest first, pages of 3 with a cursor
     const page = (q: string, token: string) => request('GET', `${w.http}/chat/history?${q}`, '', { authorization: `Bearer ${token}` });
     const p1 = await page('channel=world&limit=3', cat.token);
@@ -81,22 +104,30 @@ test('chat reaches exactly its recipients and never appears as an event; history
     expect((await page('channel=elsewhere', cat.token)).status).toBe(400);
   } finally {
     for (const x of clients) x.close();
-    await w.host.stop(); w.store.close();
+    await w.host.stop();
+    w.store.close();
   }
 }, 60_000);
 
-test('a 10,000-message chat flood from one client does not delay another client\'s chat', async () => {
+test("a 10,000-message chat flood from one client does not delay another client's chat", async () => {
   // Manual ticks: "not delayed" is "the talker's line reaches the listener with the first tick
   // after the host read it", however busy the machine (the flood runs meanwhile).
   const w = await world({ floodLimit: 1_000_000, manualTicks: true });
   const clients: RawClient[] = [];
   let ticks = 0;
-  const tick = (n = 1): void => { for (let i = 0; i < n; i++) { w.clock.t += 50; w.host.tickOnce(); ticks++; } };
+  const tick = (n = 1): void => {
+    for (let i = 0; i < n; i++) {
+      w.clock.t += 50;
+      w.host.tickOnce();
+      ticks++;
+    }
+  };
   try {
     const [flooder, talker, listener] = await Promise.all([join(w, 'guest', 'flood'), join(w, 'guest', 'talk'), join(w, 'guest', 'listen')]);
     clients.push(flooder, talker, listener);
-    tick(4);                                                                  // their '_c' and '_id' are applied
-    let sent = 0, nonce = 0n;
+    tick(4); // their '_c' and '_id' are applied
+    let sent = 0,
+      nonce = 0n;
     const flood = (async () => {
       for (let k = 0; k < 10_000 && !flooder.closed; k++) {
         flooder.send({ kind: 'chat', channel: CHAT_CHANNEL.WORLD, to: '', text: `spam ${k}` });
@@ -104,19 +135,20 @@ test('a 10,000-message chat flood from one client does not delay another client\
         if (k % 500 === 499) await sleep(1);
       }
     })();
-    const heard = async (c: RawClient): Promise<void> => {                  // the host has read everything c sent before
+    const heard = async (c: RawClient): Promise<void> => {
+      // the host has read everything c sent before
       const n = ++nonce;
       c.send({ kind: 'ping', nonce: n });
       await c.until(() => c.of('pong').some((m) => m.nonce === n), 30_000, 'pong');
     };
     const start = ticks;
     for (let k = 0; k < 10; k++) {
-      tick(20);                                                               // a second of the talker's chat budget (1 per second)
+      tick(20); // a second of the talker's chat budget (1 per second)
       const text = `hello ${k}`;
       talker.send({ kind: 'chat', channel: CHAT_CHANNEL.WORLD, to: '', text });
       await heard(talker);
       tick();
-      await heard(listener);                                                  // a round trip after the tick: its messages are here
+      await heard(listener); // a round trip after the tick: its messages are here
       expect(chats(listener)).toContain(text);
     }
     await flood;
@@ -127,12 +159,13 @@ test('a 10,000-message chat flood from one client does not delay another client\
     console.log(`flood: ${sent} sent over ${ticks - start} ticks, the listener got ${spam} of them and every other line in the next tick`);
     expect(sent).toBe(10_000);
     expect(flooder.closed).toBeNull();
-    expect(spam).toBeGreaterThanOrEqual(5);                                   // the burst got through ...
-    expect(spam).toBeLessThanOrEqual(5 + Math.ceil((ticks - start) / 20));   // ... then 1 per second of ticks
+    expect(spam).toBeGreaterThanOrEqual(5); // the burst got through ...
+    expect(spam).toBeLessThanOrEqual(5 + Math.ceil((ticks - start) / 20)); // ... then 1 per second of ticks
     expect(flooder.of('error').some((e) => e.code === ERROR.RATE_LIMITED)).toBe(true);
   } finally {
     for (const x of clients) x.close();
-    await w.host.stop(); w.store.close();
+    await w.host.stop();
+    w.store.close();
   }
 }, 120_000);
 
@@ -140,44 +173,61 @@ test('admins kick and ban with audit records; a banned account cannot log in unt
   const w = await world();
   const clients: RawClient[] = [];
   try {
-    const boss = await account(w, 'boss', 'admin'), dan = await account(w, 'dan'), eve = await account(w, 'eve');
-    const [b, d, e, g] = await Promise.all([join(w, boss.token, 'boss-1'), join(w, dan.token, 'dan-1'), join(w, eve.token, 'eve-1'), join(w, 'guest', 'guest-1')]);
+    const boss = await account(w, 'boss', 'admin'),
+      dan = await account(w, 'dan'),
+      eve = await account(w, 'eve');
+    const [b, d, e, g] = await Promise.all([
+      join(w, boss.token, 'boss-1'),
+      join(w, dan.token, 'dan-1'),
+      join(w, eve.token, 'eve-1'),
+      join(w, 'guest', 'guest-1'),
+    ]);
     clients.push(b, d, e, g);
     await sleep(200);
-    d.send({ kind: 'admin', command: 'kick', args: [String(g.publicId)] });   // a player may not
+    d.send({ kind: 'admin', command: 'kick', args: [String(g.publicId)] }); // a player may not
     await d.until(() => d.of('adminResult').length > 0);
     expect(d.of('adminResult')[0]).toMatchObject({ ok: false, message: expect.stringMatching(/moderator/) });
     b.send({ kind: 'admin', command: 'kick', args: [String(g.publicId), 'be nice'] });
     expect((await g.done).code).toBe(CLOSE.KICKED);
-    expect(g.of('error').map((x) => x.message).join()).toMatch(/kicked: be nice/);
+    expect(
+      g
+        .of('error')
+        .map((x) => x.message)
+        .join(),
+    ).toMatch(/kicked: be nice/);
     b.send({ kind: 'admin', command: 'ban', args: [String(e.publicId), '30', 'cheating'] });
     expect((await e.done).code).toBe(CLOSE.BANNED);
     const relog = await post(`${w.http}/auth/login`, JSON.stringify({ name: 'eve', password: 'a long password' }));
     expect(relog.status).toBe(403);
     expect(relog.json.error).toMatchObject({ code: ERROR.BANNED, name: 'BANNED', message: expect.stringMatching(/cheating/) });
     const stale = new RawClient(w.url, { headers: { authorization: `Bearer ${eve.token}` } });
-    expect(await stale.opened).toBe(false);                                  // her sessions were revoked
+    expect(await stale.opened).toBe(false); // her sessions were revoked
     w.clock.t += 31 * 60_000;
     expect((await post(`${w.http}/auth/login`, JSON.stringify({ name: 'eve', password: 'a long password' }))).status).toBe(200);
     await waitFor(() => w.store.adminRecords(10).length >= 3, 3000, 'admin records');
     const recs = w.store.adminRecords(10).reverse();
-    expect(recs.map((r) => [r.actor, r.action, JSON.parse(r.detail).ok])).toEqual([[dan.id, 'kick', false], [boss.id, 'kick', true], [boss.id, 'ban', true]]);
+    expect(recs.map((r) => [r.actor, r.action, JSON.parse(r.detail).ok])).toEqual([
+      [dan.id, 'kick', false],
+      [boss.id, 'kick', true],
+      [boss.id, 'ban', true],
+    ]);
     expect(JSON.parse(recs[2].detail)).toMatchObject({ args: [String(e.publicId), '30', 'cheating'], tick: expect.any(Number) });
   } finally {
     for (const x of clients) x.close();
-    await w.host.stop(); w.store.close();
+    await w.host.stop();
+    w.store.close();
   }
 }, 60_000);
 
-test('temporary admin: chosen at login after X days without an admin; its actions leave the admin clock; the admin\'s return ends it', async () => {
+test("temporary admin: chosen at login after X days without an admin; its actions leave the admin clock; the admin's return ends it", async () => {
   const w = await world();
   const clients: RawClient[] = [];
   try {
     const admin = await account(w, 'root', 'admin', 0);
     const adminLogin = w.store.accountById(admin.id)!.lastLoginMs;
     await account(w, 'bob', 'player', 50 * DAY);
-    w.clock.t += 8 * DAY;                                                    // the admin is away for 8 days
-    const bob = await account(w, 'bob2', 'player', 60 * DAY);                // a login re-evaluates the rule
+    w.clock.t += 8 * DAY; // the admin is away for 8 days
+    const bob = await account(w, 'bob2', 'player', 60 * DAY); // a login re-evaluates the rule
     const bobOld = await post(`${w.http}/auth/login`, JSON.stringify({ name: 'bob', password: 'a long password' }));
     const bobId = w.store.accountByName('bob')!.id;
     await waitFor(() => w.host.world.sim.social.tempAdminAccount === bobId, 3000, 'bob is temporary admin');
@@ -188,7 +238,7 @@ test('temporary admin: chosen at login after X days without an admin; its action
     tb.send({ kind: 'admin', command: 'role', args: [String(tb.publicId), 'admin'] });
     await tb.until(() => tb.of('adminResult').length === 2);
     expect(tb.of('adminResult').map((r) => r.ok)).toEqual([true, false]);
-    expect(w.store.accountById(admin.id)!.lastLoginMs).toBe(adminLogin);      // the admin clock did not move
+    expect(w.store.accountById(admin.id)!.lastLoginMs).toBe(adminLogin); // the admin clock did not move
     expect(w.store.accountById(bobId)!.role).toBe('player');
     // the admin comes back
     await post(`${w.http}/auth/login`, JSON.stringify({ name: 'root', password: 'a long password' }));
@@ -198,7 +248,8 @@ test('temporary admin: chosen at login after X days without an admin; its action
     expect(tb.of('adminResult')[2].ok).toBe(false);
   } finally {
     for (const x of clients) x.close();
-    await w.host.stop(); w.store.close();
+    await w.host.stop();
+    w.store.close();
   }
 }, 60_000);
 
@@ -224,14 +275,23 @@ test('ownership: a request under ask reaches the master as an event, the grant r
     expect(r.of('error')).toEqual([]);
   } finally {
     for (const x of clients) x.close();
-    await w.host.stop(); w.store.close();
+    await w.host.stop();
+    w.store.close();
   }
 }, 60_000);
 
 test('tickrate and shutdown from an admin: the streams tick at the new rate, the host welcomes at it, then stops and says why', async () => {
-  let said = '', done = (): void => {};
-  const stopped = new Promise<void>((resolve) => { done = resolve; });
-  const w = await world({ onShutdown: (r) => { said = r; done(); } });
+  let said = '',
+    done = (): void => {};
+  const stopped = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const w = await world({
+    onShutdown: (r) => {
+      said = r;
+      done();
+    },
+  });
   const clients: RawClient[] = [];
   try {
     const boss = await account(w, 'boss', 'admin');
@@ -255,6 +315,7 @@ test('tickrate and shutdown from an admin: the streams tick at the new rate, the
     expect((await late.done).code).toBe(CLOSE.GOING_AWAY);
   } finally {
     for (const x of clients) x.close();
-    await w.host.stop(); w.store.close();
+    await w.host.stop();
+    w.store.close();
   }
 }, 60_000);

@@ -26,7 +26,7 @@ test('the joiner the full world refuses gets FULL "the world is full" and close 
     expect(host.world.sim.avatars.size).toBe(1);
     const b = await join('second');
     const bId = b.of('welcome')[0].publicId;
-    host.tickOnce();                                        // the sim refuses b's '_c': no slot for its avatar
+    host.tickOnce(); // the sim refuses b's '_c': no slot for its avatar
     await b.until(() => b.closed !== null, 4000, 'the refused joiner closed');
     expect(b.closed?.code).toBe(CLOSE.FULL);
     expect(b.of('error').at(-1)).toMatchObject({ code: ERROR.FULL, message: 'the world is full' });

@@ -15,14 +15,21 @@ let url: string, http: string;
 
 beforeAll(async () => {
   host = await Host.start({
-    port: 0, world: testWorld(), authTimeoutMs: 400, maxPayloadLength: 4096, floodLimit: 300,
-    originAllowList: ['http://allowed.example'], worldLoop: { snapshotEvery: 20, retainTicks: 40 },
+    port: 0,
+    world: testWorld(),
+    authTimeoutMs: 400,
+    maxPayloadLength: 4096,
+    floodLimit: 300,
+    originAllowList: ['http://allowed.example'],
+    worldLoop: { snapshotEvery: 20, retainTicks: 40 },
     authenticate: (t) => (t === 'guest' || t === 'secret' ? { account: t, guest: t === 'guest' } : null),
   });
   url = `ws://127.0.0.1:${host.port}/ws`;
   http = `http://127.0.0.1:${host.port}`;
 });
-afterAll(async () => { await host.stop(); });
+afterAll(async () => {
+  await host.stop();
+});
 
 describe('host routes', () => {
   test('GET /healthz answers with the tick', async () => {
@@ -37,7 +44,7 @@ describe('host routes', () => {
     const a = await post(`${http}/lobby/me/0`, '{}');
     expect(a.status).toBe(200);
     expect(a.json.publicId).toBe(1);
-    expect(a.json.session).toMatch(/^gs\./);                     // a guest: its session token keeps its identity
+    expect(a.json.session).toMatch(/^gs\./); // a guest: its session token keeps its identity
     await waitFor(() => host.hub.get('lobby')!.tick > a.json.tick, 3000, 'a tick');
     const me = { authorization: `Bearer ${a.json.session}` };
     const b = await request('POST', `${http}/lobby/me/0`, JSON.stringify({ events: [{ type: 'hi', body: 'there' }] }), me);
@@ -156,9 +163,13 @@ describe('WebSocket gate', () => {
     await c.until(() => c.of('welcome').length > 0);
     for (let i = 0; i < 100; i++) c.send({ kind: 'publish', type: 'spam', body: String(i) });
     await c.until(() => c.of('error').some((e) => e.code === ERROR.RATE_LIMITED), 3000, 'RATE_LIMITED');
-    const published = () => host.hub.get('world')!.log().filter((e) => e.type === 'spam').length;
+    const published = () =>
+      host.hub
+        .get('world')!
+        .log()
+        .filter((e) => e.type === 'spam').length;
     await waitFor(() => published() > 0, 3000, 'the admitted events in the log');
-    expect(published()).toBeLessThanOrEqual(45);   // burst 40 + refill during the send
+    expect(published()).toBeLessThanOrEqual(45); // burst 40 + refill during the send
     for (let i = 0; i < 400; i++) c.send({ kind: 'publish', type: 'spam', body: 'x' });
     expect((await c.done).code).toBe(CLOSE.RATE_LIMITED);
   });
@@ -166,14 +177,22 @@ describe('WebSocket gate', () => {
 
 describe('catch-up and the client library', () => {
   const clients: TesseraClient[] = [];
-  afterAll(() => { for (const c of clients) c.close(); });
+  afterAll(() => {
+    for (const c of clients) c.close();
+  });
 
   test('a Node client and the JSON endpoint see the same events in the same order', async () => {
     const seen: StreamEvent[] = [];
-    const c = createNodeClient({ url, token: 'guest', stream: 'room', privateId: 'node-1' }, {
-      onReset: (_s, e) => seen.push(e), onConnect: (_p, e) => seen.push(e), onDisconnect: (_p, e) => seen.push(e),
-      onClientEvent: (e) => seen.push(e), onServerEvent: (e) => seen.push(e),
-    });
+    const c = createNodeClient(
+      { url, token: 'guest', stream: 'room', privateId: 'node-1' },
+      {
+        onReset: (_s, e) => seen.push(e),
+        onConnect: (_p, e) => seen.push(e),
+        onDisconnect: (_p, e) => seen.push(e),
+        onClientEvent: (e) => seen.push(e),
+        onServerEvent: (e) => seen.push(e),
+      },
+    );
     clients.push(c);
     await c.connect();
     let session: Record<string, string> = {};
@@ -188,7 +207,8 @@ describe('catch-up and the client library', () => {
     await waitFor(() => (c.lastKnownTick ?? 0) >= until, 5000, 'ticks');
     const j = await request('POST', `${http}/room/json-1/0`, '{}', session);
     const fromJson = (j.json.events as Array<{ tick: number; type: string; origin: string | number; body: string }>)
-      .filter((e) => e.tick < until).map((e) => `${e.tick} ${e.type} ${e.origin === '_' ? 0 : e.origin} ${e.body}`);
+      .filter((e) => e.tick < until)
+      .map((e) => `${e.tick} ${e.type} ${e.origin === '_' ? 0 : e.origin} ${e.body}`);
     const fromNode = seen.filter((e) => e.tick < until).map((e) => `${e.tick} ${e.type} ${e.origin} ${e.body}`);
     expect(fromNode.length).toBeGreaterThan(40);
     expect(fromNode).toEqual(fromJson);
@@ -196,7 +216,13 @@ describe('catch-up and the client library', () => {
 
   test('reconnect with catch-up: no event lost or repeated; same public id', async () => {
     const seen: StreamEvent[] = [];
-    const record = { onClientEvent: (e: StreamEvent) => seen.push(e), onConnect: (_p: number, e: StreamEvent) => seen.push(e), onReset: (_s: string, e: StreamEvent) => seen.push(e), onServerEvent: (e: StreamEvent) => seen.push(e), onDisconnect: (_p: number, e: StreamEvent) => seen.push(e) };
+    const record = {
+      onClientEvent: (e: StreamEvent) => seen.push(e),
+      onConnect: (_p: number, e: StreamEvent) => seen.push(e),
+      onReset: (_s: string, e: StreamEvent) => seen.push(e),
+      onServerEvent: (e: StreamEvent) => seen.push(e),
+      onDisconnect: (_p: number, e: StreamEvent) => seen.push(e),
+    };
     // an account (a guest is its connection: a guest that reconnects is a new client, identity.ts)
     const c = createNodeClient({ url, token: 'secret', stream: 'chat', privateId: 'rc-1', reconnect: { minMs: 100, maxMs: 200 } }, record);
     clients.push(c);
@@ -205,7 +231,10 @@ describe('catch-up and the client library', () => {
     clients.push(other);
     await other.connect();
     let welcomes = 0;
-    c.callbacks.onWelcome = (w) => { welcomes++; expect(w.publicId).toBe(w1.publicId); };
+    c.callbacks.onWelcome = (w) => {
+      welcomes++;
+      expect(w.publicId).toBe(w1.publicId);
+    };
     for (let i = 0; i < 30; i++) {
       other.sendEvent('say', `m${i}`);
       if (i === 10) c.dropConnection();
@@ -216,7 +245,10 @@ describe('catch-up and the client library', () => {
     await waitFor(() => stream.log().filter((e) => e.type === 'say').length === 30, 5000, 'all 30 events closed into the log');
     const until = stream.tick;
     await waitFor(() => (c.lastKnownTick ?? 0) > until, 5000, 'catch-up');
-    const logged = stream.log().filter((e) => e.tick < until).map((e) => `${e.tick} ${e.type} ${e.origin} ${e.body}`);
+    const logged = stream
+      .log()
+      .filter((e) => e.tick < until)
+      .map((e) => `${e.tick} ${e.type} ${e.origin} ${e.body}`);
     expect(seen.filter((e) => e.tick < until).map((e) => `${e.tick} ${e.type} ${e.origin} ${e.body}`)).toEqual(logged);
     expect(logged.filter((l) => l.includes(' say ')).length).toBe(30);
   });
@@ -238,13 +270,16 @@ describe('catch-up and the client library', () => {
     clients.push(c);
     publicId = (await c.connect()).publicId;
     await waitFor(() => (c.state?.bodies.size ?? 0) > 0, 5000, 'state');
-    for (let i = 0; i < 20; i++) { c.sendInput({ seq: i, walkX: 1000, walkZ: 0, jump: false }); await new Promise((r) => setTimeout(r, 50)); }
+    for (let i = 0; i < 20; i++) {
+      c.sendInput({ seq: i, walkX: 1000, walkZ: 0, jump: false });
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const avatar = host.world.sim.avatars.get(publicId)!;
     const slot = Number(avatar & 0xffffffffn);
     await waitFor(() => c.state!.bodies.has(slot), 3000, 'avatar in view');
     const p = host.world.avatarPosition(publicId)!;
     await waitFor(() => Math.abs(c.state!.bodies.get(slot)!.px / 1024 - host.world.avatarPosition(publicId)![0]) < 0.5, 3000, 'avatar position');
-    expect(p[0]).not.toBeCloseTo(10, 0);   // it walked from its spawn point
+    expect(p[0]).not.toBeCloseTo(10, 0); // it walked from its spawn point
     expect(c.bodies().length).toBe(c.state!.bodies.size);
   });
 });
@@ -262,8 +297,13 @@ describe('world stream fan-out', () => {
     await waitFor(() => stream.log().some((e) => e.type === 'wave' && e.origin === me), 3000, 'the events in the log');
     await c.until(() => c.of('events').some((m) => m.events.some((e) => e.type === 'wave' && e.origin === me)), 3000, 'the wave');
     expect(stream.log().filter((e) => e.type === 'in' && e.origin === me).length).toBe(5);
-    expect(c.of('events').flatMap((m) => m.events).filter((e) => e.type === 'in' || e.type === '_h')).toEqual([]);
-    const j = await post(`${http}/world/folder-json/${c.of('welcome')[0].tick}`, '{}');   // the log before is trimmed in this host
+    expect(
+      c
+        .of('events')
+        .flatMap((m) => m.events)
+        .filter((e) => e.type === 'in' || e.type === '_h'),
+    ).toEqual([]);
+    const j = await post(`${http}/world/folder-json/${c.of('welcome')[0].tick}`, '{}'); // the log before is trimmed in this host
     expect((j.json.events as Array<{ type: string; origin: number }>).filter((e) => e.type === 'in' && e.origin === me).length).toBe(5);
     c.close();
   });
@@ -276,8 +316,14 @@ describe('backpressure', () => {
     // idle timeout (silenceMs) is set far away so only our rule can drop the slow reader.
     let now = 1_000_000;
     const h = await Host.start({
-      port: 0, world: testWorld({ spheres: 0 }), manualTicks: true, clock: () => now, silenceMs: 600_000,
-      softBackpressure: 64 * 1024, slowConsumerMs: 500, maxPayloadLength: 8192,
+      port: 0,
+      world: testWorld({ spheres: 0 }),
+      manualTicks: true,
+      clock: () => now,
+      silenceMs: 600_000,
+      softBackpressure: 64 * 1024,
+      slowConsumerMs: 500,
+      maxPayloadLength: 8192,
       rateLimits: { publish: { perSecond: 1e6, burst: 1e6 }, ping: { perSecond: 1e6, burst: 1e6 } },
     });
     const u = `ws://127.0.0.1:${h.port}/ws`;
@@ -285,16 +331,19 @@ describe('backpressure', () => {
       const reader = new RawClient(u);
       await reader.opened;
       reader.hello({ privateId: 'reader' });
-      const slow = await connectNonReader(h.port, [encodeClient({ kind: 'hello', version: 1, token: 'guest', stream: 'world', privateId: 'slow', lastKnownTick: null, interest: null })]);
+      const slow = await connectNonReader(h.port, [
+        encodeClient({ kind: 'hello', version: 1, token: 'guest', stream: 'world', privateId: 'slow', lastKnownTick: null, interest: null }),
+      ]);
       await waitFor(() => h.clientCount === 2, 10_000, 'both joined');
       const blob = 'x'.repeat(4000);
       // 48 KB of events to everyone on the stream each tick until the slow one is dropped
-      let nonce = 0n, behindAt = -1;
+      let nonce = 0n,
+        behindAt = -1;
       for (let k = 0; h.statistics.droppedSlow === 0; k++) {
         if (k > 5000) throw new Error('the slow reader was never dropped');
         for (let i = 0; i < 12; i++) reader.send({ kind: 'publish', type: 'blob', body: blob });
         const n = ++nonce;
-        reader.send({ kind: 'ping', nonce: n });                                   // the host has read the blobs when it answers
+        reader.send({ kind: 'ping', nonce: n }); // the host has read the blobs when it answers
         await reader.until(() => reader.of('pong').some((m) => m.nonce === n), 30_000, 'pong');
         now += 50;
         const skipped = h.statistics.skippedDeltas;
@@ -310,7 +359,10 @@ describe('backpressure', () => {
       expect(now - behindAt).toBeGreaterThanOrEqual(500);
       expect(now - behindAt).toBeLessThanOrEqual(500 + 50);
       // the reader received every tick meanwhile, in order
-      const ticks = reader.of('events').map((e) => e.tick).filter((t, i, a) => i === 0 || t !== a[i - 1]);
+      const ticks = reader
+        .of('events')
+        .map((e) => e.tick)
+        .filter((t, i, a) => i === 0 || t !== a[i - 1]);
       for (let i = 1; i < ticks.length; i++) expect(ticks[i]).toBe(ticks[i - 1] + 1);
       expect(ticks.at(-1)).toBe(h.world.stream.tick);
       slow.destroy();

@@ -20,16 +20,25 @@ test('every _total metric is a Counter that rises by what its source counted', a
   const m = new HostMetrics();
   const { host, statistics, world } = fakeHost();
   m.attach(host as unknown as Host);
-  statistics.messagesIn = 10; statistics.droppedSlow = 1; world.handoffs = 4; world.recoveries = 1;
+  statistics.messagesIn = 10;
+  statistics.droppedSlow = 1;
+  world.handoffs = 4;
+  world.recoveries = 1;
   const first = (await m.text()).body;
   // the host's own (prom-client's default nodejs_active_resources_total is a count of live handles, a gauge by its design)
-  const totals = [...first.matchAll(/^# TYPE (tessera_\S+_total) (\w+)$/gm)].map(([, name, type]) => [name, type]).filter(([n]) => !/^tessera_(nodejs|process)_/.test(n));
-  expect(totals.length).toBe(13);                                  // 8, and the bounds: faults, joins/streams refused, streams/clients forgotten
+  const totals = [...first.matchAll(/^# TYPE (tessera_\S+_total) (\w+)$/gm)]
+    .map(([, name, type]) => [name, type])
+    .filter(([n]) => !/^tessera_(nodejs|process)_/.test(n));
+  expect(totals.length).toBe(13); // 8, and the bounds: faults, joins/streams refused, streams/clients forgotten
   for (const [name, type] of totals) expect({ name, type }).toEqual({ name, type: 'counter' });
-  expect(totals.map(([n]) => n)).toEqual(expect.arrayContaining(['tessera_messages_in_total', 'tessera_shard_recoveries_total', 'tessera_dropped_clients_total']));
+  expect(totals.map(([n]) => n)).toEqual(
+    expect.arrayContaining(['tessera_messages_in_total', 'tessera_shard_recoveries_total', 'tessera_dropped_clients_total']),
+  );
   expect(value(first, 'tessera_messages_in_total')).toBe(10);
   expect(value(first, 'tessera_shard_recoveries_total')).toBe(1);
-  statistics.messagesIn = 25; statistics.droppedIdle = 2; world.recoveries = 3;
+  statistics.messagesIn = 25;
+  statistics.droppedIdle = 2;
+  world.recoveries = 3;
   const second = (await m.text()).body;
   expect(value(second, 'tessera_messages_in_total')).toBe(25);
   expect(value(second, 'tessera_dropped_clients_total')).toBe(3);

@@ -14,8 +14,12 @@ import { ERROR, ERROR_NAME } from '../src/protocol/errors';
 
 const FAST = { N: 2 ** 10, r: 8, p: 1, keylen: 64 };
 let dir: string;
-beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'tessera-persist-')); });
-afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tessera-persist-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function setup(opts: ConstructorParameters<typeof AccountService>[1] = {}): { store: SqliteStore; svc: AccountService; clock: { t: number } } {
   const store = SqliteStore.open(join(dir, `db-${Math.random().toString(36).slice(2)}.sqlite`));
@@ -26,7 +30,13 @@ function setup(opts: ConstructorParameters<typeof AccountService>[1] = {}): { st
 
 /** 'ok', or the name of the AuthError's code (ERROR_NAME). */
 async function code(p: Promise<unknown>): Promise<string> {
-  try { await p; return 'ok'; } catch (e) { if (e instanceof AuthError) return ERROR_NAME[e.code]; throw e; }
+  try {
+    await p;
+    return 'ok';
+  } catch (e) {
+    if (e instanceof AuthError) return ERROR_NAME[e.code];
+    throw e;
+  }
 }
 
 describe('accounts', () => {
@@ -36,7 +46,7 @@ describe('accounts', () => {
     const s = await svc.login('alice', 'correct horse', '10.0.0.1');
     expect(svc.authenticate(s.token)).toMatchObject({ account: 'alice', role: 'player', guest: false });
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(store.db.pragma('synchronous', { simple: true })).toBe(2);   // FULL
+    expect(store.db.pragma('synchronous', { simple: true })).toBe(2); // FULL
     expect(store.integrityCheck()).toBe('ok');
     store.close();
   });
@@ -44,8 +54,14 @@ describe('accounts', () => {
   test('wrong password and unknown name give the same error; both are recorded', async () => {
     const { store, svc } = setup();
     await svc.register('bob', 'password-1');
-    const wrong = svc.login('bob', 'password-2', 'a').then(() => null, (e) => e as AuthError);
-    const unknown = svc.login('nobody', 'password-2', 'a').then(() => null, (e) => e as AuthError);
+    const wrong = svc.login('bob', 'password-2', 'a').then(
+      () => null,
+      (e) => e as AuthError,
+    );
+    const unknown = svc.login('nobody', 'password-2', 'a').then(
+      () => null,
+      (e) => e as AuthError,
+    );
     const [w, u] = (await Promise.all([wrong, unknown])) as [AuthError, AuthError];
     expect(w).toBeInstanceOf(AuthError);
     expect(u).toBeInstanceOf(AuthError);
@@ -71,18 +87,18 @@ describe('accounts', () => {
     const a = await svc.login('erin', 'password-1', 'a');
     expect(svc.authenticate(a.token)).not.toBeNull();
     clock.t += 60_000;
-    expect(svc.authenticate(a.token)).toBeNull();                      // expired
+    expect(svc.authenticate(a.token)).toBeNull(); // expired
     const b = await svc.login('erin', 'password-1', 'a');
     expect(svc.logout(b.token)).toBe(true);
-    expect(svc.authenticate(b.token)).toBeNull();                      // revoked
-    expect(svc.authenticate(b.token.slice(0, -2) + 'AA')).toBeNull();  // forged
+    expect(svc.authenticate(b.token)).toBeNull(); // revoked
+    expect(svc.authenticate(b.token.slice(0, -2) + 'AA')).toBeNull(); // forged
     expect(svc.authenticate('')).toBeNull();
     const c = await svc.login('erin', 'password-1', 'a');
     const d = svc.refresh(c.token);
-    expect(svc.authenticate(c.token)).toBeNull();                      // rotated out
+    expect(svc.authenticate(c.token)).toBeNull(); // rotated out
     expect(svc.authenticate(d.token)).toMatchObject({ account: 'erin' });
     expect(() => svc.refresh(c.token)).toThrow(AuthError);
-    expect(svc.revokeAll(svc.authenticate(d.token)!.accountId)).toBe(2);   // d, and a (expired, never revoked)
+    expect(svc.revokeAll(svc.authenticate(d.token)!.accountId)).toBe(2); // d, and a (expired, never revoked)
     expect(svc.authenticate(d.token)).toBeNull();
     store.close();
   });
@@ -108,7 +124,10 @@ describe('accounts', () => {
     const { store, svc } = setup();
     await svc.register('gina', 'password-1');
     for (let i = 0; i < 5; i++) expect(await code(svc.login('gina', `guess-${i}`, '10.0.0.1'))).toBe('INVALID_CREDENTIALS');
-    const e = (await svc.login('gina', 'password-1', '10.0.0.1').then(() => null, (x) => x as AuthError)) as AuthError;
+    const e = (await svc.login('gina', 'password-1', '10.0.0.1').then(
+      () => null,
+      (x) => x as AuthError,
+    )) as AuthError;
     expect(e.code).toBe(ERROR.RATE_LIMITED);
     expect(e.retryAfterMs).toBeGreaterThan(0);
     // another account is not affected
@@ -127,10 +146,12 @@ describe('accounts', () => {
   });
 
   test('guest mode can be switched off', () => {
-    const on = setup(), off = setup({ guests: false });
+    const on = setup(),
+      off = setup({ guests: false });
     expect(on.svc.authenticate('guest')).toMatchObject({ guest: true });
     expect(off.svc.authenticate('guest')).toBeNull();
-    on.store.close(); off.store.close();
+    on.store.close();
+    off.store.close();
   });
 
   test('the stated scrypt cost works end to end', async () => {
@@ -165,7 +186,11 @@ describe('migrations', () => {
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
     let err: unknown = null;
-    try { SqliteStore.open(path); } catch (e) { err = e; }
+    try {
+      SqliteStore.open(path);
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(PersistError);
     expect((err as PersistError).code).toBe('SCHEMA_TOO_NEW');
     expect((err as PersistError).message).toMatch(/newer Tessera/);

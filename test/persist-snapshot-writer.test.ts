@@ -14,8 +14,12 @@ import { WorldLoop } from '../src/sim/world-loop';
 import { testWorld } from './helpers/world-setup';
 
 let dir = '';
-beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'tessera-snapw-')); });
-afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tessera-snapw-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** Steps a loop with two walking players for `n` ticks. */
 function run(loop: WorldLoop, n: number): void {
@@ -24,13 +28,19 @@ function run(loop: WorldLoop, n: number): void {
 
 /** As run(), yielding to the event loop between ticks as the host's tick timer does (the writer's reports arrive there). */
 async function runYielding(loop: WorldLoop, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) { step(loop); await new Promise((r) => setTimeout(r, 1)); }
+  for (let i = 0; i < n; i++) {
+    step(loop);
+    await new Promise((r) => setTimeout(r, 1));
+  }
 }
 
 /** One tick with two walking players. */
 function step(loop: WorldLoop): void {
   const t = loop.stream.tick;
-  for (const p of ['a', 'b']) { loop.stream.connect(p); loop.stream.publish(p, 'in', `${(t * 13) % 2000 - 1000},${(t * 7) % 2000 - 1000},${t % 31 === 0 ? 1 : 0}`); }
+  for (const p of ['a', 'b']) {
+    loop.stream.connect(p);
+    loop.stream.publish(p, 'in', `${((t * 13) % 2000) - 1000},${((t * 7) % 2000) - 1000},${t % 31 === 0 ? 1 : 0}`);
+  }
   loop.step();
 }
 
@@ -43,13 +53,15 @@ test('a world whose snapshots go through the writer thread restores to the same 
   const written: number[] = [];
   const sink = await SnapshotWriter.start(file, { chunkBytes: 16 * 1024, keep: 2, onWritten: (w) => written.push(w.tick) });
   const loop = new WorldLoop(new EventStream('world'), testWorld(), { persist: { store, sink, snapshotEvery: 25 } });
-  let tick = -1, hash = 0n;
+  let tick = -1,
+    hash = 0n;
   try {
     await runYielding(loop, 110);
-    await loop.flush();                                  // tick 110, durable when it resolves
-    tick = loop.stream.tick; hash = loop.sim.hash();
+    await loop.flush(); // tick 110, durable when it resolves
+    tick = loop.stream.tick;
+    hash = loop.sim.hash();
     expect(written).toContain(110);
-    expect(written.filter((t) => t % 25 === 0).length + loop.snapshotsSkipped).toBe(5);   // ticks 0, 25, 50, 75, 100
+    expect(written.filter((t) => t % 25 === 0).length + loop.snapshotsSkipped).toBe(5); // ticks 0, 25, 50, 75, 100
     expect(written.filter((t) => t % 25 === 0).length).toBeGreaterThanOrEqual(3);
   } finally {
     await sink.close();
@@ -61,8 +73,8 @@ test('a world whose snapshots go through the writer thread restores to the same 
   try {
     expect(again.integrityCheck()).toBe('ok');
     const heads = again.db.prepare("SELECT tick, chunks FROM snapshots WHERE stream = 'world' ORDER BY tick").all() as Array<{ tick: number; chunks: number }>;
-    expect(heads.map((h) => h.tick)).toEqual([100, 110]);           // keep = 2
-    expect(heads.every((h) => h.chunks > 1)).toBe(true);             // written in 16 KiB chunks
+    expect(heads.map((h) => h.tick)).toEqual([100, 110]); // keep = 2
+    expect(heads.every((h) => h.chunks > 1)).toBe(true); // written in 16 KiB chunks
     expect(count(again, 'SELECT count(*) AS n FROM snapshot_chunks')).toBe(heads[0].chunks + heads[1].chunks);
     const restored = WorldLoop.restore('world', testWorld(), again) as WorldLoop;
     expect(restored.stream.tick).toBe(tick);
@@ -70,7 +82,8 @@ test('a world whose snapshots go through the writer thread restores to the same 
     // and it continues like a world that never stopped
     const reference = new WorldLoop(new EventStream('world'), testWorld(), {});
     run(reference, 110);
-    run(reference, 20); run(restored, 20);
+    run(reference, 20);
+    run(restored, 20);
     expect(restored.sim.hash()).toBe(reference.sim.hash());
     await Promise.all([restored.close(), reference.close()]);
   } finally {

@@ -16,8 +16,12 @@ import { mulberry32 } from './helpers/bigref';
 import { testWorld } from './helpers/world-setup';
 
 let dir: string;
-beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'tessera-world-')); });
-afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tessera-world-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const PLAYERS = ['alice', 'bob', 'carol', 'dave'];
 
@@ -28,7 +32,8 @@ function drive(loop: WorldLoop, t: number, rng: () => number): void {
     if (t === i * 7) s.connect(p);
     if (t < i * 7) return;
     s.heard(p);
-    const wx = Math.floor((rng() / 2 ** 32) * 2001) - 1000, wz = Math.floor((rng() / 2 ** 32) * 2001) - 1000;
+    const wx = Math.floor((rng() / 2 ** 32) * 2001) - 1000,
+      wz = Math.floor((rng() / 2 ** 32) * 2001) - 1000;
     s.publish(p, 'in', `${wx},${wz},${t % 41 === i ? 1 : 0}`);
     if (t % 97 === i) {
       const at = loop.avatarPosition(s.publicIdOf(p) as number);
@@ -42,14 +47,21 @@ test('restart: same tick, same hash, players and avatars back, identical continu
   const clock = { t: 1_000_000 };
   const store = SqliteStore.open(file);
   const arts = new ArtifactService(store, { now: () => clock.t });
-  const live = new WorldLoop(new EventStream('world', { clock: { now: () => clock.t } }), testWorld(), { persist: { store, snapshotEvery: 300, onSnapshot: (l) => arts.sync(l) } });
+  const live = new WorldLoop(new EventStream('world', { clock: { now: () => clock.t } }), testWorld(), {
+    persist: { store, snapshotEvery: 300, onSnapshot: (l) => arts.sync(l) },
+  });
   const rng = mulberry32(3);
   let appendMax = 0;
   const made: number[] = [];
   for (let t = 0; t < 2000; t++) {
     if (t === 10) {
       made.push(arts.create({ owner: 1, rule: 'allow', shape: { kind: 'sphere', radius: 0.4 }, mass: 3, position: [2, 3, -2] }, live.stream).id);
-      made.push(arts.create({ owner: 2, master: 1, rule: 'ask', shape: { kind: 'capsule', radius: 0.3, halfHeight: 0.4 }, position: [-3, 2, 1], velocity: [1, 0, 0] }, live.stream).id);
+      made.push(
+        arts.create(
+          { owner: 2, master: 1, rule: 'ask', shape: { kind: 'capsule', radius: 0.3, halfHeight: 0.4 }, position: [-3, 2, 1], velocity: [1, 0, 0] },
+          live.stream,
+        ).id,
+      );
       made.push(arts.create({ owner: null, rule: 'deny', shape: { kind: 'sphere', radius: 0.25 }, position: [0, 5, 6] }, live.stream).id);
     }
     if (t === 500) arts.take(made[1], live);
@@ -59,7 +71,8 @@ test('restart: same tick, same hash, players and avatars back, identical continu
     live.step();
     appendMax = Math.max(appendMax, live.persistTimings.appendMs);
   }
-  const tick = live.stream.tick, hash = live.sim.hash();
+  const tick = live.stream.tick,
+    hash = live.sim.hash();
   const ids = PLAYERS.map((p) => live.stream.publicIdOf(p));
 
   // a second process would open the file the same way; the live world stays up as the reference
@@ -87,13 +100,17 @@ test('restart: same tick, same hash, players and avatars back, identical continu
   live.stream.connect('alice');
 
   // both continue with the same inputs: the same hash every tick
-  const rngA = mulberry32(99), rngB = mulberry32(99);
+  const rngA = mulberry32(99),
+    rngB = mulberry32(99);
   for (let t = 2000; t < 2100; t++) {
-    drive(live, t, rngA); drive(r, t, rngB);
+    drive(live, t, rngA);
+    drive(r, t, rngB);
     clock.t += 50;
     expect(r.step().hash).toBe(live.step().hash);
   }
-  console.log(`persist: 2,000 ticks, append max ${appendMax.toFixed(2)} ms, snapshot ${live.persistTimings.snapshotMs.toFixed(1)} ms / ${live.persistTimings.snapshotBytes} bytes, restore ${restoreMs.toFixed(0)} ms`);
+  console.log(
+    `persist: 2,000 ticks, append max ${appendMax.toFixed(2)} ms, snapshot ${live.persistTimings.snapshotMs.toFixed(1)} ms / ${live.persistTimings.snapshotBytes} bytes, restore ${restoreMs.toFixed(0)} ms`,
+  );
   reopened.close();
   store.close();
   await live.close();
@@ -106,10 +123,19 @@ test('a log that disagrees with the snapshot is detected at restore', async () =
   const clock = { t: 0 };
   const live = new WorldLoop(new EventStream('world', { clock: { now: () => clock.t } }), testWorld(), { persist: { store, snapshotEvery: 50 } });
   const rng = mulberry32(5);
-  for (let t = 0; t < 80; t++) { drive(live, t, rng); clock.t += 50; live.step(); }
+  for (let t = 0; t < 80; t++) {
+    drive(live, t, rng);
+    clock.t += 50;
+    live.step();
+  }
   // tamper with one stored input after the newest snapshot
-  const row = store.db.prepare("SELECT first_tick, events FROM log_segments WHERE stream = 'world' AND first_tick = 60").get() as { first_tick: number; events: string };
-  store.db.prepare("UPDATE log_segments SET events = ? WHERE stream = 'world' AND first_tick = 60").run(row.events.replace(/"in","?\d*,?"?[^"]*"/, (m) => m.replace(/-?\d+,/, '999,')));
+  const row = store.db.prepare("SELECT first_tick, events FROM log_segments WHERE stream = 'world' AND first_tick = 60").get() as {
+    first_tick: number;
+    events: string;
+  };
+  store.db
+    .prepare("UPDATE log_segments SET events = ? WHERE stream = 'world' AND first_tick = 60")
+    .run(row.events.replace(/"in","?\d*,?"?[^"]*"/, (m) => m.replace(/-?\d+,/, '999,')));
   expect(() => WorldLoop.restore('world', testWorld(), store)).toThrow(/tick 60/);
   store.close();
   await live.close();
@@ -120,7 +146,8 @@ test('restores taken while avatars knock sleeping spheres about continue identic
   // moving, left over from the last tick they moved; a restored world had zeros there.
   const { crashInput } = await import('./helpers/persist-process');
   const store = SqliteStore.open(join(dir, 'rest.sqlite'));
-  const mk = (): WorldLoop => new WorldLoop(new EventStream('world', { seed: '0123456789abcdef0123456789abcdef' }), testWorld(), { persist: { store, snapshotEvery: 120 } });
+  const mk = (): WorldLoop =>
+    new WorldLoop(new EventStream('world', { seed: '0123456789abcdef0123456789abcdef' }), testWorld(), { persist: { store, snapshotEvery: 120 } });
   const feed = (loop: WorldLoop): void => {
     const t = loop.stream.tick;
     ['p1', 'p2', 'p3'].forEach((p, i) => {
@@ -131,14 +158,19 @@ test('restores taken while avatars knock sleeping spheres about continue identic
     });
   };
   const live = mk();
-  for (let t = 0; t < 1080; t++) { feed(live); live.step(); }
+  for (let t = 0; t < 1080; t++) {
+    feed(live);
+    live.step();
+  }
   const restored = WorldLoop.restore('world', testWorld(), store) as WorldLoop;
   let first = -1;
   for (let t = 1080; t < 1200; t++) {
-    feed(live); feed(restored);
+    feed(live);
+    feed(restored);
     if (live.step().hash !== restored.step().hash && first < 0) first = t;
   }
   expect(first).toBe(-1);
   store.close();
-  await live.close(); await restored.close();
+  await live.close();
+  await restored.close();
 }, 120_000);

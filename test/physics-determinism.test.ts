@@ -27,13 +27,19 @@ function sceneHashes(name: string, variant: CoreVariant): Array<[number, string]
   let tick: () => number;
   if (name === 'pile') {
     const s = pileScene(300, 11, { variant, layers: 6 });
-    step = () => s.world.step(); hash = () => s.world.hash(); tick = () => s.world.tick;
+    step = () => s.world.step();
+    hash = () => s.world.hash();
+    tick = () => s.world.tick;
   } else if (name === 'rain') {
     const s = rainScene(300, 12, { variant });
-    step = s.tick; hash = () => s.world.hash(); tick = () => s.world.tick;
+    step = s.tick;
+    hash = () => s.world.hash();
+    tick = () => s.world.tick;
   } else {
     const s = walkersScene(24, 13, { variant });
-    step = s.tick; hash = () => s.world.hash(); tick = () => s.world.tick;
+    step = s.tick;
+    hash = () => s.world.hash();
+    tick = () => s.world.tick;
   }
   for (const t of ticks) {
     while (tick() < t) step();
@@ -75,10 +81,11 @@ test('invariance: 10,000 (body, tick) picks computed from only the bodies within
   const { world, bodies } = pileScene(1000, 31, { layers: 2 });
   const R = world.interactionRange();
   expect(R).toBeGreaterThan(0);
-  const scratch = pileScene(1000, 31, { layers: 2 }).world;            // same layout, reused for every pick
-  world.step(20);                                                     // moving, colliding
+  const scratch = pileScene(1000, 31, { layers: 2 }).world; // same layout, reused for every pick
+  world.step(20); // moving, colliding
   const rng = mulberry32(77);
-  let picks = 0, removedTotal = 0;
+  let picks = 0,
+    removedTotal = 0;
   while (picks < 10_000) {
     const saved = world.save();
     const pos = bodies.map((b) => world.position(b));
@@ -91,7 +98,10 @@ test('invariance: 10,000 (body, tick) picks computed from only the bodies within
       scratch.load(saved);
       const [px, py, pz] = pos[pick];
       bodies.forEach((o, q) => {
-        if (q !== pick && Math.hypot(pos[q][0] - px, pos[q][1] - py, pos[q][2] - pz) > R) { scratch.remove(o); removedTotal++; }
+        if (q !== pick && Math.hypot(pos[q][0] - px, pos[q][1] - py, pos[q][2] - pz) > R) {
+          scratch.remove(o);
+          removedTotal++;
+        }
       });
       scratch.step();
       const got = scratch.bodyStateRaw(b).join(',');

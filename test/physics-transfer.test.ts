@@ -18,9 +18,11 @@ test('a world rebuilt body by body in reverse order continues with the same hash
   b.setTick(a.tick);
   expect(b.handles()).toEqual(handles);
   // the touching set (contact memory for events) is rebuilt by the next tick
-  a.step(); b.step();
+  a.step();
+  b.step();
   expect(b.hash()).toBe(a.hash());
-  a.step(100); b.step(100);
+  a.step(100);
+  b.step(100);
   expect(b.hash()).toBe(a.hash());
 });
 
@@ -58,18 +60,18 @@ test('records that do not fit are refused with a code and change nothing', () =>
   dst.importBody(rec);
   const h0 = dst.hash();
   const other = rec.slice();
-  new DataView(other.buffer).setUint32(0, 99, true);                 // generation field (low half of slot|gen)
+  new DataView(other.buffer).setUint32(0, 99, true); // generation field (low half of slot|gen)
   expect(() => dst.importBody(other)).toThrow(expect.objectContaining({ code: 'STALE_HANDLE' }));
   // beyond the capacity
   const far = rec.slice();
-  new DataView(far.buffer).setUint32(4, 1_000_000, true);            // slot field (high half)
+  new DataView(far.buffer).setUint32(4, 1_000_000, true); // slot field (high half)
   expect(() => dst.importBody(far)).toThrow(expect.objectContaining({ code: 'FULL' }));
   // a body too large for this world's grid
   const small = PhysicsWorld.create({ capacity: 28, maxBodyRadius: 0.2 });
   expect(() => small.importBody(rec)).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
   // malformed kind, wrong length
   const bad = rec.slice();
-  new DataView(bad.buffer).setUint32(12, 7, true);                   // kind field (high half of kind|shape)
+  new DataView(bad.buffer).setUint32(12, 7, true); // kind field (high half of kind|shape)
   expect(() => dst.importBody(bad)).toThrow(expect.objectContaining({ code: 'BAD_KIND' }));
   expect(() => dst.importBody(rec.subarray(0, 100))).toThrow(PhysicsError);
   expect(dst.hash()).toBe(h0);

@@ -15,23 +15,27 @@ const G = 9.81;
 describe.each(VARIANTS)('physics [%s]', (variant) => {
   const create = (cfg: Parameters<typeof PhysicsWorld.create>[0] = {}) => PhysicsWorld.create(cfg, { variant });
 
-  test('free fall: within 1 mm of the integrator\'s exact value after 2 s (analytic gap g t h / 2)', () => {
+  test("free fall: within 1 mm of the integrator's exact value after 2 s (analytic gap g t h / 2)", () => {
     const w = create({ sleep: { enabled: false } });
     const b = w.addSphere({ position: [0, 100, 0], radius: 0.5 });
     w.step(120);
-    const n = 480, h = 1 / 240;
+    const n = 480,
+      h = 1 / 240;
     const discrete = 100 - (G * h * h * n * (n + 1)) / 2;
     const analytic = 100 - (G * 4) / 2;
     const y = w.position(b)[1];
     expect(Math.abs(y - discrete)).toBeLessThan(0.001);
     // the stated integrator error: analytic - discrete = g t h / 2
-    expect(Math.abs((analytic - discrete) - (G * 2 * h) / 2)).toBeLessThan(1e-9);
+    expect(Math.abs(analytic - discrete - (G * 2 * h) / 2)).toBeLessThan(1e-9);
     expect(Math.abs(w.velocity(b)[1] + G * 2)).toBeLessThan(0.001);
   });
 
   test('projectile range: R - vx h (the integrator lands h early), within 2 mm', () => {
     const w = create({ sleep: { enabled: false } });
-    const v0 = 12, th = Math.PI / 4, vx = v0 * Math.cos(th), vy = v0 * Math.sin(th);
+    const v0 = 12,
+      th = Math.PI / 4,
+      vx = v0 * Math.cos(th),
+      vy = v0 * Math.sin(th);
     const b = w.addSphere({ position: [0, 0, 0], velocity: [vx, vy, 0], radius: 0.1 });
     let prev = w.position(b);
     for (;;) {
@@ -73,9 +77,9 @@ describe.each(VARIANTS)('physics [%s]', (variant) => {
   });
 
   function settleAndDrift(w: PhysicsWorld, bodies: bigint[]): number {
-    w.step(300);                                    // 5 s to settle
+    w.step(300); // 5 s to settle
     const p0 = bodies.map((b) => w.position(b));
-    w.step(3600);                                   // then 60 s
+    w.step(3600); // then 60 s
     return Math.max(...bodies.map((b, k) => Math.hypot(...w.position(b).map((x, a) => x - p0[k][a]))));
   }
 
@@ -84,7 +88,7 @@ describe.each(VARIANTS)('physics [%s]', (variant) => {
     w.addPlane({ normal: [0, 1, 0], offset: 0 });
     const bodies = Array.from({ length: 10 }, (_, k) => w.addSphere({ position: [0, 0.5 + k, 0], radius: 0.5, friction: 0.5 }));
     expect(settleAndDrift(w, bodies)).toBeLessThan(0.01);
-    expect(w.position(bodies[9])[1]).toBeGreaterThan(9.4);            // still a column
+    expect(w.position(bodies[9])[1]).toBeGreaterThan(9.4); // still a column
   });
 
   test('a pyramid of 55 spheres in a box comes to rest and stays (drift < 1 cm over 60 s, no sleeping)', () => {
@@ -93,20 +97,25 @@ describe.each(VARIANTS)('physics [%s]', (variant) => {
     const bodies: bigint[] = [];
     for (let L = 0; L < 5; L++) {
       const n = 5 - L;
-      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-        bodies.push(w.addSphere({ position: [i - (n - 1) / 2, 0.5 + L * 0.7072, j - (n - 1) / 2], radius: 0.5, friction: 0.5 }));
-      }
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++) {
+          bodies.push(w.addSphere({ position: [i - (n - 1) / 2, 0.5 + L * 0.7072, j - (n - 1) / 2], radius: 0.5, friction: 0.5 }));
+        }
     }
     expect(bodies.length).toBe(55);
     expect(settleAndDrift(w, bodies)).toBeLessThan(0.01);
-    expect(w.position(bodies[54])[1]).toBeGreaterThan(3.2);           // the apex is still on top
+    expect(w.position(bodies[54])[1]).toBeGreaterThan(3.2); // the apex is still on top
   });
 
   test('continuous collision: a 0.1 m sphere at 300 m/s does not pass a 0.2 m wall', () => {
     const w = create({ gravity: [0, 0, 0], sleep: { enabled: false } });
     w.addBox({ position: [10, 0, 0], half: [0.1, 5, 5] });
-    const shots = [[0, 0], [0.7, -2], [-3, 1.3], [4.9, 4.9]].map(([y, z]) =>
-      w.addSphere({ position: [0, y, z], velocity: [300, 0, 0], radius: 0.1, restitution: 0.5 }));
+    const shots = [
+      [0, 0],
+      [0.7, -2],
+      [-3, 1.3],
+      [4.9, 4.9],
+    ].map(([y, z]) => w.addSphere({ position: [0, y, z], velocity: [300, 0, 0], radius: 0.1, restitution: 0.5 }));
     w.step(30);
     for (const s of shots) expect(w.position(s)[0]).toBeLessThan(10 - 0.1 - 0.1 + 0.001);
   });
@@ -114,8 +123,11 @@ describe.each(VARIANTS)('physics [%s]', (variant) => {
   test('a spinning sphere turns by w t (orientation stays unit length)', () => {
     const w = create({ gravity: [0, 0, 0], sleep: { enabled: false } });
     const b = w.addSphere({ position: [0, 0, 0], angularVelocity: [0, Math.PI / 2, 0], radius: 0.5 });
-    w.step(60);                                                        // 90 degrees about y
-    const q = w.bodyStateRaw(b).slice(9, 13).map((x) => Number(x) / 65536);
+    w.step(60); // 90 degrees about y
+    const q = w
+      .bodyStateRaw(b)
+      .slice(9, 13)
+      .map((x) => Number(x) / 65536);
     expect(Math.abs(q[1] - Math.SQRT1_2)).toBeLessThan(0.005);
     expect(Math.abs(q[3] - Math.SQRT1_2)).toBeLessThan(0.005);
     expect(Math.abs(Math.hypot(...q) - 1)).toBeLessThan(0.0005);
@@ -128,8 +140,8 @@ describe.each(VARIANTS)('physics [%s]', (variant) => {
     expect(() => w.setVelocity(a, [1, 0, 0])).toThrow(PhysicsError);
     expect(() => w.remove(a)).toThrow(expect.objectContaining({ code: 'STALE_HANDLE' }));
     const b = w.addSphere({ position: [0, 5, 0], radius: 0.5 });
-    expect(b & 0xffffffffn).toBe(a & 0xffffffffn);                    // same slot
-    expect(b).not.toBe(a);                                            // new generation
+    expect(b & 0xffffffffn).toBe(a & 0xffffffffn); // same slot
+    expect(b).not.toBe(a); // new generation
     expect(w.isValid(a)).toBe(false);
     expect(w.isValid(b)).toBe(true);
   });
@@ -165,7 +177,7 @@ describe.each(VARIANTS)('physics [%s]', (variant) => {
     w.addSphere({ position: [-3, 0.5, 0], velocity: [4, 0, 0], radius: 0.5, friction: 0, linearDamping: 1, angularDamping: 1 });
     w.step(60);
     expect(w.isSleeping(a)).toBe(false);
-    expect(w.position(a)[0]).toBeGreaterThan(0.1);                    // knocked
+    expect(w.position(a)[0]).toBeGreaterThan(0.1); // knocked
     w.step(900);
     expect(w.isSleeping(a)).toBe(true);
     w.wake(a);
@@ -177,7 +189,7 @@ describe.each(VARIANTS)('physics [%s]', (variant) => {
     const floating = w.addSphere({ position: [0, 0, 0], radius: 0.5, gravityScale: 0 });
     const damped = w.addSphere({ position: [5, 0, 0], velocity: [10, 0, 0], radius: 0.5, linearDamping: 0.5 });
     const pushed = w.addSphere({ position: [-5, 0, 0], radius: 0.5, mass: 2 });
-    w.applyForce(pushed, [4, 0, 0]);                                  // 2 m/s^2 for one tick
+    w.applyForce(pushed, [4, 0, 0]); // 2 m/s^2 for one tick
     w.step(60);
     expect(w.position(floating)).toEqual([0, 0, 0]);
     expect(Math.abs(w.velocity(damped)[0] - 10 * (1 / (1 + 0.5 / 240)) ** 240)).toBeLessThan(0.001);
@@ -247,7 +259,10 @@ describe('character controller', () => {
   test('walks up a 30 degree ramp', () => {
     const { w, c } = walker(30, null);
     const y0 = w.position(c)[1];
-    for (let t = 0; t < 180; t++) { w.setCharacterInput(c, [2, 0]); w.step(); }
+    for (let t = 0; t < 180; t++) {
+      w.setCharacterInput(c, [2, 0]);
+      w.step();
+    }
     const [x, y] = w.position(c);
     expect(x).toBeGreaterThan(3);
     expect(y - y0).toBeGreaterThan(Math.tan(Math.PI / 6) * 3);
@@ -257,23 +272,32 @@ describe('character controller', () => {
   test('does not climb a 60 degree ramp', () => {
     const { w, c } = walker(60, null);
     const y0 = w.position(c)[1];
-    for (let t = 0; t < 180; t++) { w.setCharacterInput(c, [2, 0]); w.step(); }
+    for (let t = 0; t < 180; t++) {
+      w.setCharacterInput(c, [2, 0]);
+      w.step();
+    }
     expect(w.position(c)[1]).toBeLessThan(y0 + 0.2);
     expect(w.position(c)[0]).toBeLessThan(0.5);
   });
 
   test('steps up a 0.25 m ledge', () => {
     const { w, c } = walker(null, 0.25);
-    for (let t = 0; t < 120; t++) { w.setCharacterInput(c, [2, 0]); w.step(); }
+    for (let t = 0; t < 120; t++) {
+      w.setCharacterInput(c, [2, 0]);
+      w.step();
+    }
     const [x, y] = w.position(c);
     expect(x).toBeGreaterThan(2.5);
-    expect(y).toBeGreaterThan(0.25 + 0.9 - 0.02);                     // standing on the ledge
+    expect(y).toBeGreaterThan(0.25 + 0.9 - 0.02); // standing on the ledge
   });
 
   test('does not step up a 0.6 m ledge', () => {
     const { w, c } = walker(null, 0.6);
-    for (let t = 0; t < 120; t++) { w.setCharacterInput(c, [2, 0]); w.step(); }
-    expect(w.position(c)[0]).toBeLessThan(2 - 0.3 + 0.01);            // stopped at the wall
+    for (let t = 0; t < 120; t++) {
+      w.setCharacterInput(c, [2, 0]);
+      w.step();
+    }
+    expect(w.position(c)[0]).toBeLessThan(2 - 0.3 + 0.01); // stopped at the wall
     expect(w.position(c)[1]).toBeLessThan(0.9 + 0.05);
   });
 
@@ -292,29 +316,47 @@ test('a 1,000-sphere pile settles without deep overlaps (worst < 5 cm, mean < 1 
   const { world, bodies } = pileScene(1000, 5, { layers: 16 });
   world.step(600);
   const p = bodies.map((b) => world.position(b));
-  let worst = 0, sum = 0, n = 0;
-  for (let a = 0; a < p.length; a++) for (let b = a + 1; b < p.length; b++) {
-    const d = Math.hypot(p[a][0] - p[b][0], p[a][1] - p[b][1], p[a][2] - p[b][2]);
-    if (d < 1) { worst = Math.max(worst, 1 - d); sum += 1 - d; n++; }
-  }
-  expect(n).toBeGreaterThan(1000);                                    // it is a pile
+  let worst = 0,
+    sum = 0,
+    n = 0;
+  for (let a = 0; a < p.length; a++)
+    for (let b = a + 1; b < p.length; b++) {
+      const d = Math.hypot(p[a][0] - p[b][0], p[a][1] - p[b][1], p[a][2] - p[b][2]);
+      if (d < 1) {
+        worst = Math.max(worst, 1 - d);
+        sum += 1 - d;
+        n++;
+      }
+    }
+  expect(n).toBeGreaterThan(1000); // it is a pile
   expect(worst).toBeLessThan(0.05);
   expect(sum / n).toBeLessThan(0.01);
 });
 
 test('no body escapes a closed box: 5,000 bouncing spheres, 10,000 steps (release)', () => {
   const w = PhysicsWorld.create({ capacity: 5100, maxBodyRadius: 0.5, sleep: { enabled: false } });
-  const half = 12, height = 20;
+  const half = 12,
+    height = 20;
   addClosedBox(w, half, height);
   const bodies: bigint[] = [];
   let s = 7;
-  const rnd = (): number => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s / 4294967296; };
+  const rnd = (): number => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 4294967296;
+  };
   for (let k = 0; k < 5000; k++) {
-    const i = k % 20, j = Math.floor(k / 20) % 20, l = Math.floor(k / 400);
-    bodies.push(w.addSphere({
-      position: [(i - 9.5) * 1.15, 0.6 + l * 1.15, (j - 9.5) * 1.15],
-      velocity: [rnd() * 20 - 10, rnd() * 20 - 10, rnd() * 20 - 10], radius: 0.5, restitution: 0.95, friction: 0.1,
-    }));
+    const i = k % 20,
+      j = Math.floor(k / 20) % 20,
+      l = Math.floor(k / 400);
+    bodies.push(
+      w.addSphere({
+        position: [(i - 9.5) * 1.15, 0.6 + l * 1.15, (j - 9.5) * 1.15],
+        velocity: [rnd() * 20 - 10, rnd() * 20 - 10, rnd() * 20 - 10],
+        radius: 0.5,
+        restitution: 0.95,
+        friction: 0.1,
+      }),
+    );
   }
   let escaped = 0;
   for (let t = 0; t < 10_000; t += 500) {

@@ -11,11 +11,28 @@
 import * as flatbuffers from 'flatbuffers';
 import WebSocket from 'ws';
 import {
-  ClientAck, ClientHello, ClientInput, ClientMessage, ClientPayload, ClientPing, ClientPublish, InputFrame,
+  ClientAck,
+  ClientHello,
+  ClientInput,
+  ClientMessage,
+  ClientPayload,
+  ClientPing,
+  ClientPublish,
+  InputFrame,
 } from '../src/protocol/generated/client_generated';
 import {
-  type BodyHandle, type BodyShape, type BodyState, ServerDelta, ServerError, ServerEvents, ServerMessage, ServerPayload, ServerPong,
-  ServerSnapshot, ServerWelcome, type StreamEvent,
+  type BodyHandle,
+  type BodyShape,
+  type BodyState,
+  ServerDelta,
+  ServerError,
+  ServerEvents,
+  ServerMessage,
+  ServerPayload,
+  ServerPong,
+  ServerSnapshot,
+  ServerWelcome,
+  type StreamEvent,
 } from '../src/protocol/generated/server_generated';
 import { Host } from '../src/net/host';
 import { testWorld } from './helpers/world-setup';
@@ -49,21 +66,50 @@ function decode(bytes: Uint8Array): Msg {
   switch (root.payloadType()) {
     case ServerPayload.ServerWelcome: {
       const w = root.payload(new ServerWelcome()) as ServerWelcome;
-      return { kind: 'welcome', version: w.version(), publicId: w.publicId(), stream: w.stream() as string, tick: w.tick(), tickRate: w.tickRate(), seed: w.seed() as string };
+      return {
+        kind: 'welcome',
+        version: w.version(),
+        publicId: w.publicId(),
+        stream: w.stream() as string,
+        tick: w.tick(),
+        tickRate: w.tickRate(),
+        seed: w.seed() as string,
+      };
     }
     case ServerPayload.ServerEvents: {
       const e = root.payload(new ServerEvents()) as ServerEvents;
-      return { kind: 'events', tick: e.tick(), events: list(e.eventsLength(), (i) => e.events(i), (x: StreamEvent) => ({ tick: x.tick(), type: x.type() as string, origin: x.origin(), body: x.body() as string })) };
+      return {
+        kind: 'events',
+        tick: e.tick(),
+        events: list(
+          e.eventsLength(),
+          (i) => e.events(i),
+          (x: StreamEvent) => ({ tick: x.tick(), type: x.type() as string, origin: x.origin(), body: x.body() as string }),
+        ),
+      };
     }
     case ServerPayload.ServerSnapshot: {
       const s = root.payload(new ServerSnapshot()) as ServerSnapshot;
-      return { kind: 'snapshot', tick: s.tick(), bodies: list(s.bodiesLength(), (i) => s.bodies(i), body), shapes: list(s.shapesLength(), (i) => s.shapes(i), shape) };
+      return {
+        kind: 'snapshot',
+        tick: s.tick(),
+        bodies: list(s.bodiesLength(), (i) => s.bodies(i), body),
+        shapes: list(s.shapesLength(), (i) => s.shapes(i), shape),
+      };
     }
     case ServerPayload.ServerDelta: {
       const d = root.payload(new ServerDelta()) as ServerDelta;
       return {
-        kind: 'delta', baseTick: d.baseTick(), tick: d.tick(), bodies: list(d.bodiesLength(), (i) => d.bodies(i), body),
-        shapes: list(d.shapesLength(), (i) => d.shapes(i), shape), removed: list(d.removedLength(), (i) => d.removed(i), (h: BodyHandle) => ({ index: h.index(), generation: h.generation() })),
+        kind: 'delta',
+        baseTick: d.baseTick(),
+        tick: d.tick(),
+        bodies: list(d.bodiesLength(), (i) => d.bodies(i), body),
+        shapes: list(d.shapesLength(), (i) => d.shapes(i), shape),
+        removed: list(
+          d.removedLength(),
+          (i) => d.removed(i),
+          (h: BodyHandle) => ({ index: h.index(), generation: h.generation() }),
+        ),
       };
     }
     case ServerPayload.ServerError: {
@@ -74,7 +120,8 @@ function decode(bytes: Uint8Array): Msg {
       const p = root.payload(new ServerPong()) as ServerPong;
       return { kind: 'pong', nonce: p.nonce(), tick: p.tick() };
     }
-    default: return { kind: 'other', type: root.payloadType() };
+    default:
+      return { kind: 'other', type: root.payloadType() };
   }
 }
 
@@ -86,27 +133,33 @@ function message(build: (b: flatbuffers.Builder) => [ClientPayload, flatbuffers.
   return b.asUint8Array();
 }
 
-const hello = (privateId: string, lastKnownTick: number | null = null, streamName = 'world', version = 1, tokenText = 'guest'): Uint8Array => message((b) => {
-  const token = b.createString(tokenText), stream = b.createString(streamName), pid = b.createString(privateId);
-  ClientHello.startClientHello(b);
-  ClientHello.addVersion(b, version);
-  ClientHello.addToken(b, token);
-  ClientHello.addStream(b, stream);
-  ClientHello.addPrivateId(b, pid);
-  if (lastKnownTick !== null) ClientHello.addLastKnownTick(b, lastKnownTick);
-  return [ClientPayload.ClientHello, ClientHello.endClientHello(b)];
-});
-const input = (seq: number, walkX: number, walkZ: number): Uint8Array => message((b) => {
-  ClientInput.startClientInput(b);
-  ClientInput.addInput(b, InputFrame.createInputFrame(b, seq, walkX, walkZ, false));   // a struct: written inline
-  return [ClientPayload.ClientInput, ClientInput.endClientInput(b)];
-});
+const hello = (privateId: string, lastKnownTick: number | null = null, streamName = 'world', version = 1, tokenText = 'guest'): Uint8Array =>
+  message((b) => {
+    const token = b.createString(tokenText),
+      stream = b.createString(streamName),
+      pid = b.createString(privateId);
+    ClientHello.startClientHello(b);
+    ClientHello.addVersion(b, version);
+    ClientHello.addToken(b, token);
+    ClientHello.addStream(b, stream);
+    ClientHello.addPrivateId(b, pid);
+    if (lastKnownTick !== null) ClientHello.addLastKnownTick(b, lastKnownTick);
+    return [ClientPayload.ClientHello, ClientHello.endClientHello(b)];
+  });
+const input = (seq: number, walkX: number, walkZ: number): Uint8Array =>
+  message((b) => {
+    ClientInput.startClientInput(b);
+    ClientInput.addInput(b, InputFrame.createInputFrame(b, seq, walkX, walkZ, false)); // a struct: written inline
+    return [ClientPayload.ClientInput, ClientInput.endClientInput(b)];
+  });
 const ack = (tick: number): Uint8Array => message((b) => [ClientPayload.ClientAck, ClientAck.createClientAck(b, tick)]);
 const ping = (nonce: bigint): Uint8Array => message((b) => [ClientPayload.ClientPing, ClientPing.createClientPing(b, nonce)]);
-const publish = (type: string, text: string): Uint8Array => message((b) => {
-  const t = b.createString(type), x = b.createString(text);
-  return [ClientPayload.ClientPublish, ClientPublish.createClientPublish(b, t, x)];
-});
+const publish = (type: string, text: string): Uint8Array =>
+  message((b) => {
+    const t = b.createString(type),
+      x = b.createString(text);
+    return [ClientPayload.ClientPublish, ClientPublish.createClientPublish(b, t, x)];
+  });
 
 /** A connection: every decoded message in arrival order, and a way to wait for one. */
 class Conn {
@@ -120,16 +173,24 @@ class Conn {
   constructor(url: string, protocols: string[]) {
     this.ws = new WebSocket(url, protocols);
     this.ws.binaryType = 'nodebuffer';
-    this.opened = new Promise((resolve, reject) => { this.ws.once('open', () => resolve()); this.ws.once('error', reject); });
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve());
+      this.ws.once('error', reject);
+    });
     this.ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (!isBinary) throw new Error('the host sends binary frames only');
       this.inbox.push(decode(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
       this.wake?.();
     });
-    this.ws.on('close', (code: number, reason: Buffer) => { this.closed = { code, reason: reason.toString() }; this.wake?.(); });
+    this.ws.on('close', (code: number, reason: Buffer) => {
+      this.closed = { code, reason: reason.toString() };
+      this.wake?.();
+    });
   }
 
-  send(bytes: Uint8Array): void { this.ws.send(bytes, { binary: true }); }
+  send(bytes: Uint8Array): void {
+    this.ws.send(bytes, { binary: true });
+  }
 
   /** The next message not read yet that satisfies `pred` (earlier ones are skipped over). */
   async next<K extends Msg['kind']>(kind: K, pred: (m: Extract<Msg, { kind: K }>) => boolean = () => true): Promise<Extract<Msg, { kind: K }>> {
@@ -139,7 +200,9 @@ class Conn {
         if (m.kind === kind && pred(m as Extract<Msg, { kind: K }>)) return m as Extract<Msg, { kind: K }>;
       }
       if (this.closed) throw new Error(`closed (${this.closed.code}) while waiting for ${kind}`);
-      await new Promise<void>((r) => { this.wake = r; });
+      await new Promise<void>((r) => {
+        this.wake = r;
+      });
       this.wake = null;
     }
   }
@@ -154,7 +217,11 @@ class Conn {
 }
 
 /** Section 7: the client's state per acknowledged tick, slot index -> body and shape. */
-interface Mirror { tick: number; bodies: Map<number, Body>; shapes: Map<number, Shape> }
+interface Mirror {
+  tick: number;
+  bodies: Map<number, Body>;
+  shapes: Map<number, Shape>;
+}
 
 function apply(frames: Map<number, Mirror>, m: Extract<Msg, { kind: 'snapshot' | 'delta' }>): Mirror | null {
   let next: Mirror;
@@ -162,10 +229,13 @@ function apply(frames: Map<number, Mirror>, m: Extract<Msg, { kind: 'snapshot' |
     next = { tick: m.tick, bodies: new Map(), shapes: new Map() };
   } else {
     const base = frames.get(m.baseTick);
-    if (!base) return null;                                 // not held: wait for a snapshot
+    if (!base) return null; // not held: wait for a snapshot
     next = { tick: m.tick, bodies: new Map(base.bodies), shapes: new Map(base.shapes) };
     for (const h of m.removed) {
-      if (next.bodies.get(h.index)?.generation === h.generation) { next.bodies.delete(h.index); next.shapes.delete(h.index); }
+      if (next.bodies.get(h.index)?.generation === h.generation) {
+        next.bodies.delete(h.index);
+        next.shapes.delete(h.index);
+      }
     }
   }
   for (const s of m.shapes) next.shapes.set(s.index, s);
@@ -184,14 +254,16 @@ beforeAll(async () => {
   // their budget is opened up so that the test's many pings are never dropped
   host = await Host.start({ port: 0, world: testWorld({ spheres: 6 }), manualTicks: true, rateLimits: { ping: { perSecond: 10_000, burst: 10_000 } } });
   url = `ws://127.0.0.1:${host.port}/ws`;
-  for (let i = 0; i < 3; i++) host.tickOnce();           // a stream with a few closed ticks
+  for (let i = 0; i < 3; i++) host.tickOnce(); // a stream with a few closed ticks
 });
-afterAll(async () => { await host.stop(); });
+afterAll(async () => {
+  await host.stop();
+});
 
 test('join, catch up, find the avatar, snapshots without acks, deltas against acked ticks while walking', async () => {
   const c = new Conn(url, ['tessera.v1']);
   await c.opened;
-  expect(c.ws.protocol).toBe('tessera.v1');                                     // section 1
+  expect(c.ws.protocol).toBe('tessera.v1'); // section 1
   c.send(hello('doc-client-1'));
 
   // section 3: welcome, then the catch-up
@@ -200,21 +272,23 @@ test('join, catch up, find the avatar, snapshots without acks, deltas against ac
   expect(welcome.publicId).toBeGreaterThan(0);
   expect(welcome.seed).toMatch(/^[0-9a-f]{32}$/);
   const catchUp = await c.next('events');
-  expect(catchUp.tick).toBe(welcome.tick);                                       // section 6
-  expect(catchUp.events[0]).toEqual({ tick: 0, type: '_a', origin: 0, body: welcome.seed });   // section 9
+  expect(catchUp.tick).toBe(welcome.tick); // section 6
+  expect(catchUp.events[0]).toEqual({ tick: 0, type: '_a', origin: 0, body: welcome.seed }); // section 9
   expect(catchUp.events.every((e) => e.tick < catchUp.tick)).toBe(true);
 
   // one tick: the events of the welcome's tick (my _c and _id), and a snapshot (no ack yet)
   host.tickOnce();
   const t1 = await c.next('events');
   expect(t1.tick).toBe(welcome.tick + 1);
-  expect(t1.events).toEqual(expect.arrayContaining([
-    { tick: welcome.tick, type: '_c', origin: 0, body: String(welcome.publicId) },
-    { tick: welcome.tick, type: '_id', origin: 0, body: `${welcome.publicId},player` },   // section 9: clients get "publicId,role"
-  ]));
+  expect(t1.events).toEqual(
+    expect.arrayContaining([
+      { tick: welcome.tick, type: '_c', origin: 0, body: String(welcome.publicId) },
+      { tick: welcome.tick, type: '_id', origin: 0, body: `${welcome.publicId},player` }, // section 9: clients get "publicId,role"
+    ]),
+  );
   const s1 = await c.next('snapshot');
-  expect(s1.tick).toBe(t1.tick);                                                 // section 6: state at the start of events.tick
-  expect(s1.bodies.length).toBe(s1.shapes.length);                               // a snapshot carries every shape
+  expect(s1.tick).toBe(t1.tick); // section 6: state at the start of events.tick
+  expect(s1.bodies.length).toBe(s1.shapes.length); // a snapshot carries every shape
 
   // the next tick names my avatar (_av "publicId slot:generation"); still a snapshot: nothing acked (section 7)
   host.tickOnce();
@@ -228,8 +302,8 @@ test('join, catch up, find the avatar, snapshots without acks, deltas against ac
   let mirror = apply(frames, s2) as Mirror;
   const me0 = mirror.bodies.get(slot) as Body;
   expect(me0.generation).toBe(gen);
-  expect(mirror.shapes.get(slot)).toMatchObject({ shape: 1, kind: 0, sx: Math.round(0.35 * 1024) });   // section 14: a capsule, radius 0.35 m
-  expect(Math.abs(me0.py / 1024 - 1.2)).toBeLessThan(0.5);                                // spawned at y = 1.2 m
+  expect(mirror.shapes.get(slot)).toMatchObject({ shape: 1, kind: 0, sx: Math.round(0.35 * 1024) }); // section 14: a capsule, radius 0.35 m
+  expect(Math.abs(me0.py / 1024 - 1.2)).toBeLessThan(0.5); // spawned at y = 1.2 m
 
   // section 7: ack, then every state is a delta against my newest acknowledged tick; walk +x (section 4)
   c.send(ack(mirror.tick));
@@ -252,9 +326,9 @@ test('join, catch up, find the avatar, snapshots without acks, deltas against ac
   expect(deltas).toBe(20);
   const me1 = mirror.bodies.get(slot) as Body;
   expect(me1.generation).toBe(gen);
-  expect((me1.px - me0.px) / 1024).toBeGreaterThan(1);                     // walked more than 1 m along +x in 1 s
+  expect((me1.px - me0.px) / 1024).toBeGreaterThan(1); // walked more than 1 m along +x in 1 s
   expect(Math.abs(me1.pz - me0.pz) / 1024).toBeLessThan(0.25);
-  expect(me1.vx / 256).toBeGreaterThan(2);                                   // about the 4 m/s walk speed (section 14: 1/256 m/s)
+  expect(me1.vx / 256).toBeGreaterThan(2); // about the 4 m/s walk speed (section 14: 1/256 m/s)
   // section 7: stop acking; deltas stay against the newest acknowledged tick while it is among the
   // last 32 ticks sent, then the host falls back to a snapshot
   const acked = mirror.tick;
@@ -292,15 +366,18 @@ test('publish: a client event comes back to the stream with my public id; reserv
   c.send(publish('wave', 'hello from the doc'));
   c.send(publish('_s', 'forged'));
   const err = await c.next('error');
-  expect(err.code).toBe(4000);                                                  // section 11: NOT_ALLOWED (a server type)
+  expect(err.code).toBe(4000); // section 11: NOT_ALLOWED (a server type)
   await c.sync();
   host.tickOnce();
   const ev = await c.next('events', (e) => e.events.some((x) => x.type === 'wave'));
   expect(ev.events.find((x) => x.type === 'wave')).toEqual({ tick: w.tick, type: 'wave', origin: w.publicId, body: 'hello from the doc' });
   expect(ev.events.some((x) => x.type === '_s')).toBe(false);
   c.ws.send('not flatbuffers');
-  await c.next('error', (e) => e.code === 1000);                                // BAD_MESSAGE, then close 4000 (section 12)
-  await new Promise<void>((r) => { if (c.closed) r(); else c.ws.once('close', () => r()); });
+  await c.next('error', (e) => e.code === 1000); // BAD_MESSAGE, then close 4000 (section 12)
+  await new Promise<void>((r) => {
+    if (c.closed) r();
+    else c.ws.once('close', () => r());
+  });
   expect(c.closed?.code).toBe(4000);
 }, 60_000);
 
@@ -309,24 +386,30 @@ test('hello: another protocol version gets BAD_VERSION 1001 and close 4003; a to
   await bad.opened;
   bad.send(hello('doc-client-4', null, 'world', 2, 'guest'));
   expect((await bad.next('error')).code).toBe(1001);
-  await new Promise<void>((r) => { if (bad.closed) r(); else bad.ws.once('close', () => r()); });
+  await new Promise<void>((r) => {
+    if (bad.closed) r();
+    else bad.ws.once('close', () => r());
+  });
   expect(bad.closed?.code).toBe(4003);
 
   const viaUpgrade = new Conn(url, ['tessera.v1', 'bearer.guest']);
   await viaUpgrade.opened;
-  expect(viaUpgrade.ws.protocol).toBe('tessera.v1');                            // the bearer entry is never selected
+  expect(viaUpgrade.ws.protocol).toBe('tessera.v1'); // the bearer entry is never selected
   viaUpgrade.send(hello('doc-client-5', null, 'lobby', 1, ''));
   const w = await viaUpgrade.next('welcome');
   expect(w.stream).toBe('lobby');
-  viaUpgrade.send(hello('doc-client-5'));                                       // section 3: a second hello
-  expect((await viaUpgrade.next('error')).code).toBe(1002);                     // UNEXPECTED; the connection stays
+  viaUpgrade.send(hello('doc-client-5')); // section 3: a second hello
+  expect((await viaUpgrade.next('error')).code).toBe(1002); // UNEXPECTED; the connection stays
   viaUpgrade.ws.close(1000);
 
   const badName = new Conn(url, ['tessera.v1']);
   await badName.opened;
   badName.send(hello('doc-client-6', null, 'no spaces allowed', 1, 'guest'));
-  expect((await badName.next('error')).code).toBe(1003);                        // section 3: BAD_VALUE, then close 1008
-  await new Promise<void>((r) => { if (badName.closed) r(); else badName.ws.once('close', () => r()); });
+  expect((await badName.next('error')).code).toBe(1003); // section 3: BAD_VALUE, then close 1008
+  await new Promise<void>((r) => {
+    if (badName.closed) r();
+    else badName.ws.once('close', () => r());
+  });
   expect(badName.closed?.code).toBe(1008);
 }, 60_000);
 
@@ -340,14 +423,14 @@ test('the JSON endpoint (section 13): publish, read back from lastKnownTick with
   expect(first.status).toBe(200);
   expect(first.json.publicId).toBeGreaterThan(0);
   const t0 = first.json.tick as number;
-  expect(t0).toBe(host.world.stream.tick);                                   // a new stream starts at the world's tick (section 13)
-  expect(first.json.events).toEqual([]);                                      // its first tick is open, nothing closed yet
-  expect(first.json.session).toMatch(/^gs\./);                               // no token: a guest session (section 13)
+  expect(t0).toBe(host.world.stream.tick); // a new stream starts at the world's tick (section 13)
+  expect(first.json.events).toEqual([]); // its first tick is open, nothing closed yet
+  expect(first.json.session).toMatch(/^gs\./); // no token: a guest session (section 13)
   host.tickOnce();
-  const next = await post(`/notes/json-client/${t0}`, '{}');               // (another guest: no session token sent)
+  const next = await post(`/notes/json-client/${t0}`, '{}'); // (another guest: no session token sent)
   expect(next.json.tick).toBe(t0 + 1);
   expect(next.json.events).toEqual([
-    { tick: t0, type: '_a', origin: '_', body: expect.stringMatching(/^[0-9a-f]{32}$/) },  // section 9: the stream's reset
+    { tick: t0, type: '_a', origin: '_', body: expect.stringMatching(/^[0-9a-f]{32}$/) }, // section 9: the stream's reset
     { tick: t0, type: '_c', origin: '_', body: String(first.json.publicId) },
     { tick: t0, type: 'note', origin: first.json.publicId, body: 'one' },
   ]);
@@ -357,7 +440,9 @@ test('the JSON endpoint (section 13): publish, read back from lastKnownTick with
 
 test('reconnect (sections 3 and 6): the same private id and last_known_tick = the last events.tick resume with the same public id, each event exactly once', async () => {
   const seen: string[] = [];
-  const keep = (m: Extract<Msg, { kind: 'events' }>): void => { for (const e of m.events) seen.push(`${e.tick}/${e.type}/${e.origin}/${e.body}`); };
+  const keep = (m: Extract<Msg, { kind: 'events' }>): void => {
+    for (const e of m.events) seen.push(`${e.tick}/${e.type}/${e.origin}/${e.body}`);
+  };
   const a = new Conn(url, ['tessera.v1']);
   await a.opened;
   a.send(hello('doc-client-7', null, 'chatroom'));
@@ -369,7 +454,10 @@ test('reconnect (sections 3 and 6): the same private id and last_known_tick = th
   const live = await a.next('events');
   keep(live);
   a.ws.close(1000);
-  await new Promise<void>((r) => { if (a.closed) r(); else a.ws.once('close', () => r()); });
+  await new Promise<void>((r) => {
+    if (a.closed) r();
+    else a.ws.once('close', () => r());
+  });
 
   // while away: another client talks, two ticks close
   const other = new Conn(url, ['tessera.v1']);
@@ -392,7 +480,7 @@ test('reconnect (sections 3 and 6): the same private id and last_known_tick = th
   keep(catchUp);
   expect(seen.filter((x) => x.endsWith('/msg/' + w1.publicId + '/before'))).toHaveLength(1);
   expect(seen.some((x) => x.endsWith('/while you were away'))).toBe(true);
-  expect(new Set(seen).size).toBe(seen.length);                                 // nothing twice
+  expect(new Set(seen).size).toBe(seen.length); // nothing twice
   expect(seen.filter((x) => x.includes('/_c/0/' + w1.publicId))).toHaveLength(1); // within the silence timeout: no new _c, no _d
   expect(seen.some((x) => x.includes('/_d/'))).toBe(false);
   b.ws.close(1000);

@@ -16,9 +16,7 @@
  */
 import fc from 'fast-check';
 import { performance } from 'node:perf_hooks';
-import {
-  encodeClient, decodeClient, encodeServer, decodeServer, encodeShard, decodeShard,
-} from '../src/protocol/codec';
+import { encodeClient, decodeClient, encodeServer, decodeServer, encodeShard, decodeShard } from '../src/protocol/codec';
 import { ProtocolError } from '../src/protocol/errors';
 import type { ClientMessage, ServerMessage, ShardMessage, RawVec3, Handle } from '../src/protocol/messages';
 import { CLIENT_SAMPLES, SERVER_SAMPLES, SHARD_SAMPLES, I64_MIN, I64_MAX, U64_MAX } from './fixtures/protocol/samples';
@@ -45,7 +43,15 @@ const interest = fc.record({ center: vec3, cells: u32 });
 const enumOf = (n: number): fc.Arbitrary<number> => fc.integer({ min: 0, max: n - 1 });
 
 const clientArb: fc.Arbitrary<ClientMessage> = fc.oneof(
-  fc.record({ kind: fc.constant('hello' as const), version: u32, token: str, stream: str, privateId: str, lastKnownTick: fc.option(u32, { nil: null }), interest: fc.option(interest, { nil: null }) }),
+  fc.record({
+    kind: fc.constant('hello' as const),
+    version: u32,
+    token: str,
+    stream: str,
+    privateId: str,
+    lastKnownTick: fc.option(u32, { nil: null }),
+    interest: fc.option(interest, { nil: null }),
+  }),
   fc.record({ kind: fc.constant('input' as const), input: fc.record({ seq: u32, walkX: walk, walkZ: walk, jump: fc.boolean() }) }),
   fc.record({ kind: fc.constant('publish' as const), type: str, body: str }),
   fc.record({ kind: fc.constant('chat' as const), channel: enumOf(4), to: str, text: str }),
@@ -58,14 +64,42 @@ const clientArb: fc.Arbitrary<ClientMessage> = fc.oneof(
 );
 
 const bodyState = fc.record({
-  index: u32, generation: u32, px: i32, py: i32, pz: i32, qx: i16, qy: i16, qz: i16, qw: i16, vx: i16, vy: i16, vz: i16, shard: u8,
+  index: u32,
+  generation: u32,
+  px: i32,
+  py: i32,
+  pz: i32,
+  qx: i16,
+  qy: i16,
+  qz: i16,
+  qw: i16,
+  vx: i16,
+  vy: i16,
+  vz: i16,
+  shard: u8,
 });
 const bodyShape = fc.record({ index: u32, generation: u32, shape: enumOf(4), kind: enumOf(3), sx: i32, sy: i32, sz: i32 });
 const serverArb: fc.Arbitrary<ServerMessage> = fc.oneof(
   fc.record({ kind: fc.constant('welcome' as const), version: u32, publicId: u32, stream: str, tick: u32, tickRate: u32, seed: str }),
-  fc.record({ kind: fc.constant('snapshot' as const), tick: u32, bodies: fc.array(bodyState, { maxLength: 5 }), shapes: fc.array(bodyShape, { maxLength: 3 }) }),
-  fc.record({ kind: fc.constant('delta' as const), baseTick: u32, tick: u32, bodies: fc.array(bodyState, { maxLength: 5 }), shapes: fc.array(bodyShape, { maxLength: 3 }), removed: fc.array(handle, { maxLength: 3 }) }),
-  fc.record({ kind: fc.constant('events' as const), tick: u32, events: fc.array(fc.record({ tick: u32, type: str, origin: u32, body: str }), { maxLength: 4 }) }),
+  fc.record({
+    kind: fc.constant('snapshot' as const),
+    tick: u32,
+    bodies: fc.array(bodyState, { maxLength: 5 }),
+    shapes: fc.array(bodyShape, { maxLength: 3 }),
+  }),
+  fc.record({
+    kind: fc.constant('delta' as const),
+    baseTick: u32,
+    tick: u32,
+    bodies: fc.array(bodyState, { maxLength: 5 }),
+    shapes: fc.array(bodyShape, { maxLength: 3 }),
+    removed: fc.array(handle, { maxLength: 3 }),
+  }),
+  fc.record({
+    kind: fc.constant('events' as const),
+    tick: u32,
+    events: fc.array(fc.record({ tick: u32, type: str, origin: u32, body: str }), { maxLength: 4 }),
+  }),
   fc.record({ kind: fc.constant('chat' as const), channel: enumOf(4), from: u32, to: str, text: str, tick: u32 }),
   fc.record({ kind: fc.constant('ownership' as const), body: handle, owner: u32, master: u32, rule: enumOf(3), tick: u32 }),
   fc.record({ kind: fc.constant('adminResult' as const), command: str, ok: fc.boolean(), message: str }),
@@ -75,10 +109,19 @@ const serverArb: fc.Arbitrary<ServerMessage> = fc.oneof(
 
 const record = fc.uint8Array({ maxLength: 40 });
 const shardArb: fc.Arbitrary<ShardMessage> = fc.oneof(
-  fc.record({ kind: fc.constant('advance' as const), tick: u32, commands: fc.array(fc.record({ body: handle, kind: enumOf(6), value: vec3, jump: fc.boolean() }), { maxLength: 4 }) }),
+  fc.record({
+    kind: fc.constant('advance' as const),
+    tick: u32,
+    commands: fc.array(fc.record({ body: handle, kind: enumOf(6), value: vec3, jump: fc.boolean() }), { maxLength: 4 }),
+  }),
   fc.record({ kind: fc.constant('ghosts' as const), tick: u32, from: u8, records: fc.array(record, { maxLength: 3 }) }),
   fc.record({ kind: fc.constant('handoff' as const), tick: u32, from: u8, to: u8, records: fc.array(record, { maxLength: 3 }) }),
-  fc.record({ kind: fc.constant('physicsEvents' as const), tick: u32, shard: u8, events: fc.array(fc.record({ kind: enumOf(2), body: handle, other: handle }), { maxLength: 4 }) }),
+  fc.record({
+    kind: fc.constant('physicsEvents' as const),
+    tick: u32,
+    shard: u8,
+    events: fc.array(fc.record({ kind: enumOf(2), body: handle, other: handle }), { maxLength: 4 }),
+  }),
   fc.record({ kind: fc.constant('hash' as const), tick: u32, shard: u8, hash: u64 }),
 );
 
@@ -94,9 +137,30 @@ interface RootCase<M> {
   samples: M[];
 }
 const roots: RootCase<ClientMessage | ServerMessage | ShardMessage>[] = [
-  { name: 'ClientMessage', identifier: 'TSCL', encode: (m) => encodeClient(m as ClientMessage), decode: decodeClient, arb: clientArb, samples: Object.values(CLIENT_SAMPLES) },
-  { name: 'ServerMessage', identifier: 'TSSV', encode: (m) => encodeServer(m as ServerMessage), decode: decodeServer, arb: serverArb, samples: Object.values(SERVER_SAMPLES) },
-  { name: 'ShardMessage', identifier: 'TSSH', encode: (m) => encodeShard(m as ShardMessage), decode: decodeShard, arb: shardArb, samples: Object.values(SHARD_SAMPLES) },
+  {
+    name: 'ClientMessage',
+    identifier: 'TSCL',
+    encode: (m) => encodeClient(m as ClientMessage),
+    decode: decodeClient,
+    arb: clientArb,
+    samples: Object.values(CLIENT_SAMPLES),
+  },
+  {
+    name: 'ServerMessage',
+    identifier: 'TSSV',
+    encode: (m) => encodeServer(m as ServerMessage),
+    decode: decodeServer,
+    arb: serverArb,
+    samples: Object.values(SERVER_SAMPLES),
+  },
+  {
+    name: 'ShardMessage',
+    identifier: 'TSSH',
+    encode: (m) => encodeShard(m as ShardMessage),
+    decode: decodeShard,
+    arb: shardArb,
+    samples: Object.values(SHARD_SAMPLES),
+  },
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -112,14 +176,21 @@ function same(a: unknown, b: unknown): boolean {
     return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => same(x, b[i]));
   }
   if (typeof a === 'object' && typeof b === 'object' && a !== null && b !== null) {
-    const ka = Object.keys(a), kb = Object.keys(b);
+    const ka = Object.keys(a),
+      kb = Object.keys(b);
     return ka.length === kb.length && ka.every((k) => same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
   }
   return false;
 }
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
-interface Tally { accepted: number; rejected: number; slowestRejectMs: number; slowestInput: Uint8Array | null; reasons: Map<string, number> }
+interface Tally {
+  accepted: number;
+  rejected: number;
+  slowestRejectMs: number;
+  slowestInput: Uint8Array | null;
+  reasons: Map<string, number>;
+}
 const newTally = (): Tally => ({ accepted: 0, rejected: 0, slowestRejectMs: 0, slowestInput: null, reasons: new Map() });
 
 /**
@@ -138,7 +209,10 @@ function check<M>(root: RootCase<M>, bytes: Uint8Array, tally: Tally): boolean {
     }
     tally.rejected++;
     tally.reasons.set(e.reason, (tally.reasons.get(e.reason) ?? 0) + 1);
-    if (ms > tally.slowestRejectMs) { tally.slowestRejectMs = ms; tally.slowestInput = bytes; }
+    if (ms > tally.slowestRejectMs) {
+      tally.slowestRejectMs = ms;
+      tally.slowestInput = bytes;
+    }
     return true;
   }
   tally.accepted++;
@@ -161,45 +235,63 @@ afterAll(() => {
 });
 
 function summary(label: string, tally: Tally, ms: number): string {
-  const reasons = [...tally.reasons.entries()].sort((x, y) => y[1] - x[1]).map(([r, k]) => `${r} ${k}`).join(', ');
-  return `  ${label}: ${tally.accepted + tally.rejected} inputs in ${(ms / 1000).toFixed(1)} s, ${tally.accepted} accepted, ` +
-    `${tally.rejected} rejected (${reasons}); slowest rejection ${tally.slowestRejectMs.toFixed(3)} ms (${tally.slowestInput?.length ?? 0} bytes)`;
+  const reasons = [...tally.reasons.entries()]
+    .sort((x, y) => y[1] - x[1])
+    .map(([r, k]) => `${r} ${k}`)
+    .join(', ');
+  return (
+    `  ${label}: ${tally.accepted + tally.rejected} inputs in ${(ms / 1000).toFixed(1)} s, ${tally.accepted} accepted, ` +
+    `${tally.rejected} rejected (${reasons}); slowest rejection ${tally.slowestRejectMs.toFixed(3)} ms (${tally.slowestInput?.length ?? 0} bytes)`
+  );
 }
 
 describe.each(roots)('$name', (root) => {
   test('random valid messages round-trip (2,000)', () => {
-    fc.assert(fc.property(root.arb, (m) => {
-      const bytes = root.encode(m);
-      const back = root.decode(bytes);
-      if (!same(back, m)) throw new Error(`round trip differs: ${JSON.stringify(m, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`);
-      return sameBytes(root.encode(back), bytes);
-    }), { numRuns: 2_000, seed: SEED });
+    fc.assert(
+      fc.property(root.arb, (m) => {
+        const bytes = root.encode(m);
+        const back = root.decode(bytes);
+        if (!same(back, m)) throw new Error(`round trip differs: ${JSON.stringify(m, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`);
+        return sameBytes(root.encode(back), bytes);
+      }),
+      { numRuns: 2_000, seed: SEED },
+    );
   });
 
   test(`random buffers (${RUNS.toLocaleString('en')}): a ProtocolError or a consistent value, nothing else`, () => {
     const tally = newTally();
     const id = [...root.identifier].map((ch) => ch.charCodeAt(0));
     const t0 = performance.now();
-    fc.assert(fc.property(fc.uint8Array({ minLength: 0, maxLength: 200, size: 'max' }), fc.integer({ min: 0, max: 3 }), fc.nat(), (raw, flavour, r) => {
-      const b = raw;
-      const w16 = (at: number, v: number): void => { b[at] = v & 0xff; b[at + 1] = (v >> 8) & 0xff; };
-      if (flavour >= 1 && b.length >= 8) b.set(id, 4);
-      if (flavour >= 2 && b.length >= 24) {
-        // root table at 16 + 4k, its vtable (2-aligned, 4-8 bytes with sane sizes) right below
-        const pos = 16 + 4 * (r % Math.max(1, (b.length - 20) >> 2));
-        w16(0, pos); w16(2, 0);
-        if (flavour === 3) {
-          const vt = pos - 8;
-          b[pos] = 8; b[pos + 1] = 0; b[pos + 2] = 0; b[pos + 3] = 0; // soffset 8
-          w16(vt, 8); // vtable: 2 field slots
-          w16(vt + 2, 4 + 4 * (r % 4)); // table size
-          w16(vt + 4, (r >> 2) % 3 === 0 ? 0 : 4); // union tag slot
-          w16(vt + 6, (r >> 4) % 3 === 0 ? 0 : 4 + 4 * ((r >> 6) % 3)); // union value slot
-          b[pos + 4] = (r >> 8) % 12; // a tag, mostly a member
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 200, size: 'max' }), fc.integer({ min: 0, max: 3 }), fc.nat(), (raw, flavour, r) => {
+        const b = raw;
+        const w16 = (at: number, v: number): void => {
+          b[at] = v & 0xff;
+          b[at + 1] = (v >> 8) & 0xff;
+        };
+        if (flavour >= 1 && b.length >= 8) b.set(id, 4);
+        if (flavour >= 2 && b.length >= 24) {
+          // root table at 16 + 4k, its vtable (2-aligned, 4-8 bytes with sane sizes) right below
+          const pos = 16 + 4 * (r % Math.max(1, (b.length - 20) >> 2));
+          w16(0, pos);
+          w16(2, 0);
+          if (flavour === 3) {
+            const vt = pos - 8;
+            b[pos] = 8;
+            b[pos + 1] = 0;
+            b[pos + 2] = 0;
+            b[pos + 3] = 0; // soffset 8
+            w16(vt, 8); // vtable: 2 field slots
+            w16(vt + 2, 4 + 4 * (r % 4)); // table size
+            w16(vt + 4, (r >> 2) % 3 === 0 ? 0 : 4); // union tag slot
+            w16(vt + 6, (r >> 4) % 3 === 0 ? 0 : 4 + 4 * ((r >> 6) % 3)); // union value slot
+            b[pos + 4] = (r >> 8) % 12; // a tag, mostly a member
+          }
         }
-      }
-      return check(root, b, tally);
-    }), { numRuns: RUNS, seed: SEED });
+        return check(root, b, tally);
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
     report.push(summary(`${root.name} random`, tally, performance.now() - t0));
     expect(tally.accepted + tally.rejected).toBe(RUNS);
   });
@@ -208,9 +300,12 @@ describe.each(roots)('$name', (root) => {
     const corpus = [...root.samples.map((m) => root.encode(m)), ...fc.sample(root.arb, { numRuns: 300, seed: SEED }).map((m) => root.encode(m))];
     const tally = newTally();
     const t0 = performance.now();
-    fc.assert(fc.property(fc.nat(), fc.array(editArb, { minLength: 1, maxLength: 4 }), (which, edits) => {
-      return check(root, mutate(corpus[which % corpus.length], edits, corpus), tally);
-    }), { numRuns: RUNS, seed: SEED });
+    fc.assert(
+      fc.property(fc.nat(), fc.array(editArb, { minLength: 1, maxLength: 4 }), (which, edits) => {
+        return check(root, mutate(corpus[which % corpus.length], edits, corpus), tally);
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
     report.push(summary(`${root.name} mutated`, tally, performance.now() - t0));
     expect(tally.accepted + tally.rejected).toBe(RUNS);
     // the mutations must reach past the first checks, or they test nothing

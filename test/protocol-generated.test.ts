@@ -45,14 +45,18 @@ test('Vec3 and BodyHandle structs round-trip raw values, including the i64 extre
 
 test('the generated roots write and recognise their file identifiers (TSCL, TSSV, TSSH)', () => {
   type Create = (b: flatbuffers.Builder, payloadType: number, payload: flatbuffers.Offset) => flatbuffers.Offset;
-  const roots: { finish: (b: flatbuffers.Builder, o: flatbuffers.Offset) => void; create: Create; has: (bb: flatbuffers.ByteBuffer) => boolean; id: string }[] = [
-    { finish: ClientMessage.finishClientMessageBuffer, create: ClientMessage.createClientMessage, has: ClientMessage.bufferHasIdentifier, id: 'TSCL' },
-    { finish: ServerMessage.finishServerMessageBuffer, create: ServerMessage.createServerMessage, has: ServerMessage.bufferHasIdentifier, id: 'TSSV' },
-    { finish: ShardMessage.finishShardMessageBuffer, create: ShardMessage.createShardMessage, has: ShardMessage.bufferHasIdentifier, id: 'TSSH' },
-  ];
+  const roots: { finish: (b: flatbuffers.Builder, o: flatbuffers.Offset) => void; create: Create; has: (bb: flatbuffers.ByteBuffer) => boolean; id: string }[] =
+    [
+      { finish: ClientMessage.finishClientMessageBuffer, create: ClientMessage.createClientMessage, has: ClientMessage.bufferHasIdentifier, id: 'TSCL' },
+      { finish: ServerMessage.finishServerMessageBuffer, create: ServerMessage.createServerMessage, has: ServerMessage.bufferHasIdentifier, id: 'TSSV' },
+      { finish: ShardMessage.finishShardMessageBuffer, create: ShardMessage.createShardMessage, has: ShardMessage.bufferHasIdentifier, id: 'TSSH' },
+    ];
   for (const r of roots) {
     const b = new flatbuffers.Builder(64);
-    const empty = (() => { b.startObject(0); return b.endObject(); })();
+    const empty = (() => {
+      b.startObject(0);
+      return b.endObject();
+    })();
     r.finish(b, r.create(b, 1, empty));
     const bytes = b.asUint8Array();
     expect(String.fromCharCode(...bytes.subarray(4, 8))).toBe(r.id);

@@ -23,12 +23,25 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tessera-errors-'));
   store = SqliteStore.open(join(dir, 'accounts.sqlite'));
   const accounts = new AccountService(store, { scrypt: { N: 2 ** 10, r: 8, p: 1, keylen: 64 }, guests: false });
-  host = await Host.start({ port: 0, world: testWorld({ spheres: 0 }), accounts, avatars: store, records: store, manualTicks: true, originAllowList: ['http://good.example'] });
+  host = await Host.start({
+    port: 0,
+    world: testWorld({ spheres: 0 }),
+    accounts,
+    avatars: store,
+    records: store,
+    manualTicks: true,
+    originAllowList: ['http://good.example'],
+  });
   bare = await Host.start({ port: 0, world: testWorld({ spheres: 0 }), manualTicks: true });
   http = `http://127.0.0.1:${host.port}`;
   bareHttp = `http://127.0.0.1:${bare.port}`;
 });
-afterAll(async () => { await host.stop(); await bare.stop(); store.close(); rmSync(dir, { recursive: true, force: true }); });
+afterAll(async () => {
+  await host.stop();
+  await bare.stop();
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** Asserts the one shape of an HTTP error body and returns its code. */
 function expectError(r: { status: number; json: any }, status: number, code: ErrorCode): void {
@@ -49,7 +62,9 @@ function refusedUpgrade(url: string, headers: Record<string, string>): Promise<{
     req.on('upgrade', () => reject(new Error('the upgrade was accepted')));
     req.on('response', (res) => {
       let text = '';
-      res.on('data', (c: Buffer) => { text += c.toString('utf8'); });
+      res.on('data', (c: Buffer) => {
+        text += c.toString('utf8');
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
     });
     req.on('error', reject);
@@ -86,7 +101,8 @@ test('/auth/*: numeric codes with names for BAD_VALUE, TAKEN, INVALID_CREDENTIAL
 test('/chat/history: UNAUTHENTICATED, BAD_VALUE, NOT_ALLOWED, and NOT_FOUND on a host without records', async () => {
   await request('POST', `${http}/auth/register`, JSON.stringify({ name: 'chatter', password: 'a long password' }));
   const login = await request('POST', `${http}/auth/login`, JSON.stringify({ name: 'chatter', password: 'a long password' }));
-  const token = login.json.token as string, me = login.json.accountId as number;
+  const token = login.json.token as string,
+    me = login.json.accountId as number;
   const get = (q: string, t?: string, base = http) => request('GET', `${base}/chat/history?${q}`, '', t ? { authorization: `Bearer ${t}` } : {});
   expectError(await get('channel=world'), 401, ERROR.UNAUTHENTICATED);
   expectError(await get('channel=elsewhere', token), 400, ERROR.BAD_VALUE);
@@ -108,7 +124,16 @@ test('a refused WebSocket upgrade: BAD_ORIGIN, UNAUTHENTICATED', async () => {
 });
 
 test('a client that reads the codes: a bot with an account registers on INVALID_CREDENTIALS, then logs in and joins', async () => {
-  const run = new BotRun({ url: `ws://127.0.0.1:${host.port}/ws`, count: 1, durationSec: 0, accounts: true, name: 'codebot', progressEverySec: 0, chatEverySec: 3600, throwEverySec: 3600 }).start();
+  const run = new BotRun({
+    url: `ws://127.0.0.1:${host.port}/ws`,
+    count: 1,
+    durationSec: 0,
+    accounts: true,
+    name: 'codebot',
+    progressEverySec: 0,
+    chatEverySec: 3600,
+    throwEverySec: 3600,
+  }).start();
   try {
     await waitFor(() => run.summary().everConnected === 1, 20_000, 'the bot registered, logged in and was welcomed');
     expect(store.accountByName('codebot-0')).not.toBeNull();

@@ -13,8 +13,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  SCHEMA_FILES, ROOTS, SCALAR_SIZE,
-  type StructDesc, type EnumDesc, type TableDesc, type UnionDesc, type FieldType, type ElementType,
+  SCHEMA_FILES,
+  ROOTS,
+  SCALAR_SIZE,
+  type StructDesc,
+  type EnumDesc,
+  type TableDesc,
+  type UnionDesc,
+  type FieldType,
+  type ElementType,
 } from '../src/protocol/descriptors';
 import { CHAT_CHANNEL, OWNERSHIP_RULE, OWNERSHIP_ACTION, SHAPE, SHARD_COMMAND } from '../src/protocol/messages';
 import { SHAPE as CORE_SHAPE, KIND as CORE_KIND } from '../src/physics/world-layout';
@@ -27,9 +34,28 @@ const GENERATED_DIR = join(ROOT, 'src', 'protocol', 'generated', 'tessera');
 // ---------------------------------------------------------------------------------------
 // a small .fbs parser
 
-interface ParsedField { name: string; type: string; def: string | null; attrs: Record<string, string | true> }
-interface ParsedDecl { kind: 'struct' | 'table' | 'enum' | 'union'; name: string; base: string | null; body: string; doc: boolean; fields: ParsedField[]; values: [string, number][] }
-interface ParsedFile { decls: ParsedDecl[]; rootType: string | null; identifier: string | null; namespace: string | null; includes: string[] }
+interface ParsedField {
+  name: string;
+  type: string;
+  def: string | null;
+  attrs: Record<string, string | true>;
+}
+interface ParsedDecl {
+  kind: 'struct' | 'table' | 'enum' | 'union';
+  name: string;
+  base: string | null;
+  body: string;
+  doc: boolean;
+  fields: ParsedField[];
+  values: [string, number][];
+}
+interface ParsedFile {
+  decls: ParsedDecl[];
+  rootType: string | null;
+  identifier: string | null;
+  namespace: string | null;
+  includes: string[];
+}
 
 function parseAttrs(s: string | undefined): Record<string, string | true> {
   const out: Record<string, string | true> = {};
@@ -47,7 +73,8 @@ function parseFbs(text: string): ParsedFile {
   const lines = text.split('\n').map((l) => (/^\s*\/\/\//.test(l) ? '@doc' : l.replace(/\/\/.*$/, '')));
   const src = lines.join('\n');
   const out: ParsedFile = { decls: [], rootType: null, identifier: null, namespace: null, includes: [] };
-  const re = /(@doc\s*)?\b(struct|table|enum|union)\s+(\w+)\s*(?::\s*(\w+))?\s*\{([^}]*)\}|\binclude\s+"([^"]+)"\s*;|\bnamespace\s+([\w.]+)\s*;|\broot_type\s+(\w+)\s*;|\bfile_identifier\s+"([^"]*)"\s*;/g;
+  const re =
+    /(@doc\s*)?\b(struct|table|enum|union)\s+(\w+)\s*(?::\s*(\w+))?\s*\{([^}]*)\}|\binclude\s+"([^"]+)"\s*;|\bnamespace\s+([\w.]+)\s*;|\broot_type\s+(\w+)\s*;|\bfile_identifier\s+"([^"]*)"\s*;/g;
   let rest = src;
   for (let m = re.exec(src); m; m = re.exec(src)) {
     rest = rest.replace(m[0], '');
@@ -56,14 +83,20 @@ function parseFbs(text: string): ParsedFile {
       const body = m[5].replace(/@doc/g, '');
       const decl: ParsedDecl = { kind, name: m[3], base: m[4] ?? null, body, doc: !!m[1], fields: [], values: [] };
       if (kind === 'struct' || kind === 'table') {
-        for (const stmt of body.split(';').map((s) => s.trim()).filter(Boolean)) {
+        for (const stmt of body
+          .split(';')
+          .map((s) => s.trim())
+          .filter(Boolean)) {
           const f = /^(\w+)\s*:\s*(\[\s*\w+\s*\]|\w+)\s*(?:=\s*([^\s(]+))?\s*(?:\(([^)]*)\))?$/.exec(stmt);
           if (!f) throw new Error(`${m[3]}: cannot parse field "${stmt}"`);
           decl.fields.push({ name: f[1], type: f[2].replace(/\s/g, ''), def: f[3] ?? null, attrs: parseAttrs(f[4]) });
         }
       } else {
         let next = kind === 'union' ? 1 : 0; // unions: NONE = 0 is implicit
-        for (const item of body.split(',').map((s) => s.trim()).filter(Boolean)) {
+        for (const item of body
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)) {
           const v = /^(\w+)\s*(?:=\s*(\d+))?$/.exec(item);
           if (!v) throw new Error(`${m[3]}: cannot parse value "${item}"`);
           next = v[2] !== undefined ? Number(v[2]) : next;
@@ -82,7 +115,9 @@ function parseFbs(text: string): ParsedFile {
   return out;
 }
 
-const files = readdirSync(SCHEMA_DIR).filter((f) => f.endsWith('.fbs')).sort();
+const files = readdirSync(SCHEMA_DIR)
+  .filter((f) => f.endsWith('.fbs'))
+  .sort();
 const parsed: Record<string, ParsedFile> = Object.fromEntries(files.map((f) => [f, parseFbs(readFileSync(join(SCHEMA_DIR, f), 'utf8'))]));
 
 // ---------------------------------------------------------------------------------------
@@ -129,18 +164,31 @@ describe.each(files)('%s', (file) => {
   test('tables: every field has an explicit id; names, ids, types, required and `= null` match', () => {
     for (const d of p.decls.filter((x) => x.kind === 'table')) {
       const desc = descs.find((x) => x.name === d.name) as TableDesc;
-      const fromSchema = d.fields.map((f) => {
-        expect([d.name, f.name, typeof f.attrs.id]).toEqual([d.name, f.name, 'string']);
-        const scalarish = f.type in SCALAR_SIZE || p.decls.concat(...Object.values(parsed).map((x) => x.decls)).some((x) => x.name === f.type && x.kind === 'enum');
-        return {
-          name: f.name, id: Number(f.attrs.id), type: f.type, required: f.attrs.required === true,
-          optional: f.def === 'null', deprecated: f.attrs.deprecated === true,
-          // a non-null default on a scalar would change what "absent" decodes to: none are used
-          def: scalarish && f.def !== null && f.def !== 'null' ? f.def : null,
-        };
-      }).sort((a, b) => a.id - b.id);
+      const fromSchema = d.fields
+        .map((f) => {
+          expect([d.name, f.name, typeof f.attrs.id]).toEqual([d.name, f.name, 'string']);
+          const scalarish =
+            f.type in SCALAR_SIZE || p.decls.concat(...Object.values(parsed).map((x) => x.decls)).some((x) => x.name === f.type && x.kind === 'enum');
+          return {
+            name: f.name,
+            id: Number(f.attrs.id),
+            type: f.type,
+            required: f.attrs.required === true,
+            optional: f.def === 'null',
+            deprecated: f.attrs.deprecated === true,
+            // a non-null default on a scalar would change what "absent" decodes to: none are used
+            def: scalarish && f.def !== null && f.def !== 'null' ? f.def : null,
+          };
+        })
+        .sort((a, b) => a.id - b.id);
       const fromDesc = desc.fields.map((f) => ({
-        name: f.name, id: f.id, type: typeName(f.type), required: f.required, optional: f.optional, deprecated: false, def: null,
+        name: f.name,
+        id: f.id,
+        type: typeName(f.type),
+        required: f.required,
+        optional: f.optional,
+        deprecated: false,
+        def: null,
       }));
       expect(fromDesc).toEqual(fromSchema);
     }
@@ -178,8 +226,14 @@ describe.each(files)('%s', (file) => {
 test('struct byte checks: every bool and enum byte of every struct (nested ones included) is checked', () => {
   const st = (name: string): StructDesc => D.declaration(name, 'struct');
   expect(st('InputFrame').checks.map((c) => [c.offset, c.valid === null ? 'bool' : 'enum'])).toEqual([[8, 'bool']]);
-  expect(st('ShardCommand').checks.map((c) => [c.offset, c.valid === null ? 'bool' : 'enum'])).toEqual([[32, 'enum'], [33, 'bool']]);
-  expect(st('BodyShape').checks.map((c) => [c.offset, c.path])).toEqual([[20, 'BodyShape.shape'], [21, 'BodyShape.kind']]);
+  expect(st('ShardCommand').checks.map((c) => [c.offset, c.valid === null ? 'bool' : 'enum'])).toEqual([
+    [32, 'enum'],
+    [33, 'bool'],
+  ]);
+  expect(st('BodyShape').checks.map((c) => [c.offset, c.path])).toEqual([
+    [20, 'BodyShape.shape'],
+    [21, 'BodyShape.kind'],
+  ]);
   expect(st('BodyState').checks).toEqual([]);
 });
 
@@ -199,10 +253,13 @@ test('the parser itself: fails on text it does not understand, reads attributes 
   expect(() => parseFbs('table T { a:int (id: 0); }\nrpc_service S {}')).toThrow(/unparsed/);
   expect(() => parseFbs('table T { a int; }')).toThrow(/cannot parse field/);
   const t = parseFbs('/// doc\ntable T { a:uint = null (id: 1); b:[ubyte] (id: 0, required); }');
-  expect(t.decls[0]).toMatchObject({ doc: true, fields: [
-    { name: 'a', type: 'uint', def: 'null', attrs: { id: '1' } },
-    { name: 'b', type: '[ubyte]', def: null, attrs: { id: '0', required: true } },
-  ] });
+  expect(t.decls[0]).toMatchObject({
+    doc: true,
+    fields: [
+      { name: 'a', type: 'uint', def: 'null', attrs: { id: '1' } },
+      { name: 'b', type: '[ubyte]', def: null, attrs: { id: '0', required: true } },
+    ],
+  });
 });
 
 test('the descriptor data is generated (labelled, never edited by hand) and linking refuses what the schemas do not declare', () => {
@@ -212,6 +269,8 @@ test('the descriptor data is generated (labelled, never edited by hand) and link
   expect(() => D.declaration('NoSuchTable', 'table')).toThrow(/no declaration NoSuchTable/);
   expect(() => D.declaration('Vec3', 'table')).toThrow(/Vec3 is a struct, not a table/);
   expect(ROOTS.map((r) => [r.file, r.table.name, r.identifier])).toEqual([
-    ['client.fbs', 'ClientMessage', 'TSCL'], ['server.fbs', 'ServerMessage', 'TSSV'], ['shard.fbs', 'ShardMessage', 'TSSH'],
+    ['client.fbs', 'ClientMessage', 'TSCL'],
+    ['server.fbs', 'ServerMessage', 'TSSV'],
+    ['shard.fbs', 'ShardMessage', 'TSSH'],
   ]);
 });

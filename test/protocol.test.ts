@@ -14,8 +14,19 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import * as flatbuffers from 'flatbuffers';
 import {
-  encodeClient, decodeClient, encodeServer, decodeServer, encodeShard, decodeShard, builderCapacity,
-  peekClientKind, peekServerKind, peekShardKind, CLIENT_KINDS, SERVER_KINDS, SHARD_KINDS,
+  encodeClient,
+  decodeClient,
+  encodeServer,
+  decodeServer,
+  encodeShard,
+  decodeShard,
+  builderCapacity,
+  peekClientKind,
+  peekServerKind,
+  peekShardKind,
+  CLIENT_KINDS,
+  SERVER_KINDS,
+  SHARD_KINDS,
 } from '../src/protocol/codec';
 import { verifyClient, verifyServer, verifyShard, DEFAULT_MAX_BYTES } from '../src/protocol/verify';
 import { ERROR, ProtocolError } from '../src/protocol/errors';
@@ -30,9 +41,7 @@ import { BodyState } from '../src/protocol/generated/tessera/body-state';
 import { BodyShape } from '../src/protocol/generated/tessera/body-shape';
 import { BodyHandle } from '../src/protocol/generated/tessera/body-handle';
 import { ShardPayload } from '../src/protocol/generated/tessera/shard-payload';
-import {
-  CLIENT_SAMPLES, SERVER_SAMPLES, SHARD_SAMPLES, I64_MIN, I64_MAX, U64_MAX, sampleDelta, sampleRecord,
-} from './fixtures/protocol/samples';
+import { CLIENT_SAMPLES, SERVER_SAMPLES, SHARD_SAMPLES, I64_MIN, I64_MAX, U64_MAX, sampleDelta, sampleRecord } from './fixtures/protocol/samples';
 
 const GOLDEN_DIR = join(__dirname, 'fixtures', 'protocol');
 const UPDATE = process.env.UPDATE_GOLDENS === '1';
@@ -60,8 +69,13 @@ function expectReject(fn: () => unknown, reason: string, code: number = ERROR.BA
 // little-endian access to a buffer under test
 const rd16 = (b: Uint8Array, o: number): number => b[o] | (b[o + 1] << 8);
 const rd32 = (b: Uint8Array, o: number): number => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
-const wr16 = (b: Uint8Array, o: number, v: number): void => { b[o] = v & 0xff; b[o + 1] = (v >>> 8) & 0xff; };
-const wr32 = (b: Uint8Array, o: number, v: number): void => { for (let i = 0; i < 4; i++) b[o + i] = (v >>> (8 * i)) & 0xff; };
+const wr16 = (b: Uint8Array, o: number, v: number): void => {
+  b[o] = v & 0xff;
+  b[o + 1] = (v >>> 8) & 0xff;
+};
+const wr32 = (b: Uint8Array, o: number, v: number): void => {
+  for (let i = 0; i < 4; i++) b[o + i] = (v >>> (8 * i)) & 0xff;
+};
 
 /** Navigation in a valid buffer, to corrupt one exact spot. */
 const rootPos = (b: Uint8Array): number => rd32(b, 0);
@@ -80,7 +94,10 @@ function fieldPos(b: Uint8Array, pos: number, id: number): number {
   return pos + v;
 }
 /** Target of the uoffset field `id`. */
-const target = (b: Uint8Array, pos: number, id: number): number => { const at = fieldPos(b, pos, id); return at + rd32(b, at); };
+const target = (b: Uint8Array, pos: number, id: number): number => {
+  const at = fieldPos(b, pos, id);
+  return at + rd32(b, at);
+};
 /** Position of the root's payload table (union value, field id 1). */
 const payloadPos = (b: Uint8Array): number => target(b, rootPos(b), 1);
 
@@ -97,7 +114,10 @@ describe('round trips', () => {
     expect(Object.keys(SERVER_SAMPLES)).toEqual([...SERVER_KINDS]);
     expect(Object.keys(SHARD_SAMPLES)).toEqual([...SHARD_KINDS]);
     // KINDS[t - 1] is the kind of union tag t (the generated enums, e.g. ClientPayload.ClientHello = 1)
-    const tags = (e: Record<string, string | number>): string[] => Object.keys(e).filter((k) => Number.isNaN(Number(k)) && k !== 'NONE').sort((x, y) => Number(e[x]) - Number(e[y]));
+    const tags = (e: Record<string, string | number>): string[] =>
+      Object.keys(e)
+        .filter((k) => Number.isNaN(Number(k)) && k !== 'NONE')
+        .sort((x, y) => Number(e[x]) - Number(e[y]));
     expect(tags(ClientPayload).map((t) => t.replace(/^Client/, ''))).toEqual(CLIENT_KINDS.map((k) => k[0].toUpperCase() + k.slice(1)));
     expect(tags(ServerPayload).map((t) => t.replace(/^Server/, ''))).toEqual(SERVER_KINDS.map((k) => k[0].toUpperCase() + k.slice(1)));
     expect(tags(ShardPayload).map((t) => t.replace(/^Shard/, ''))).toEqual(SHARD_KINDS.map((k) => k[0].toUpperCase() + k.slice(1)));
@@ -105,10 +125,30 @@ describe('round trips', () => {
 
   const clientCases: [string, ClientMessage][] = [
     ...Object.entries(CLIENT_SAMPLES),
-    ['hello, null lastKnownTick and interest, empty strings', { kind: 'hello', version: 1, token: '', stream: '', privateId: '', lastKnownTick: null, interest: null }],
-    ['hello, lastKnownTick 0 and version 0 (not dropped as defaults)', { kind: 'hello', version: 0, token: 't', stream: 's', privateId: 'p', lastKnownTick: 0, interest: { center: [0n, 0n, 0n], cells: 0 } }],
-    ['hello, ASCII at the fast-path limit (256) and past it (257), non-ASCII after ASCII', { kind: 'hello', version: 1, token: 'a'.repeat(256), stream: 'b'.repeat(257), privateId: 'abc\u00e9', lastKnownTick: null, interest: null }],
-    ['hello, u32 max and i64 extremes', { kind: 'hello', version: 0xffffffff, token: '\u0000nul inside\u0000', stream: '雪/🎉', privateId: 'x'.repeat(1000), lastKnownTick: 0xffffffff, interest: { center: [I64_MIN, I64_MAX, -1n], cells: 0xffffffff } }],
+    [
+      'hello, null lastKnownTick and interest, empty strings',
+      { kind: 'hello', version: 1, token: '', stream: '', privateId: '', lastKnownTick: null, interest: null },
+    ],
+    [
+      'hello, lastKnownTick 0 and version 0 (not dropped as defaults)',
+      { kind: 'hello', version: 0, token: 't', stream: 's', privateId: 'p', lastKnownTick: 0, interest: { center: [0n, 0n, 0n], cells: 0 } },
+    ],
+    [
+      'hello, ASCII at the fast-path limit (256) and past it (257), non-ASCII after ASCII',
+      { kind: 'hello', version: 1, token: 'a'.repeat(256), stream: 'b'.repeat(257), privateId: 'abc\u00e9', lastKnownTick: null, interest: null },
+    ],
+    [
+      'hello, u32 max and i64 extremes',
+      {
+        kind: 'hello',
+        version: 0xffffffff,
+        token: '\u0000nul inside\u0000',
+        stream: '雪/🎉',
+        privateId: 'x'.repeat(1000),
+        lastKnownTick: 0xffffffff,
+        interest: { center: [I64_MIN, I64_MAX, -1n], cells: 0xffffffff },
+      },
+    ],
     ['input, zeros', { kind: 'input', input: { seq: 0, walkX: 0, walkZ: 0, jump: false } }],
     ['spawn, zeros', { kind: 'spawn', shape: 0, position: [0n, 0n, 0n], velocity: [0n, 0n, 0n], size: [0n, 0n, 0n] }],
     ['admin, no args', { kind: 'admin', command: '', args: [] }],
@@ -144,7 +184,10 @@ describe('round trips', () => {
     ...Object.entries(SHARD_SAMPLES),
     ['advance, no commands', { kind: 'advance', tick: 0, commands: [] }],
     ['ghosts, no records', { kind: 'ghosts', tick: 1, from: 0, records: [] }],
-    ['handoff, empty and odd-sized records', { kind: 'handoff', tick: 2, from: 255, to: 0, records: [new Uint8Array(0), new Uint8Array([1, 2, 3]), sampleRecord(9)] }],
+    [
+      'handoff, empty and odd-sized records',
+      { kind: 'handoff', tick: 2, from: 255, to: 0, records: [new Uint8Array(0), new Uint8Array([1, 2, 3]), sampleRecord(9)] },
+    ],
     ['physicsEvents, none', { kind: 'physicsEvents', tick: 3, shard: 0, events: [] }],
     ['hash, 0 and u64 max', { kind: 'hash', tick: 0, shard: 0, hash: 0n }],
     ['hash, u64 max', { kind: 'hash', tick: 0xffffffff, shard: 1, hash: U64_MAX }],
@@ -359,7 +402,7 @@ describe('the verifier rejects malicious buffers', () => {
     wr32(b, pos, pos + 1000); // vtable = pos - soffset < 0
     expectReject(() => decodeClient(b), 'OUT_OF_BOUNDS');
     const c = ack();
-    wr32(c, pos, -(c.length) >>> 0); // vtable = pos + length > end
+    wr32(c, pos, -c.length >>> 0); // vtable = pos + length > end
     expectReject(() => decodeClient(c), 'OUT_OF_BOUNDS');
   });
 
@@ -548,7 +591,7 @@ describe('the verifier rejects malicious buffers', () => {
     expectReject(() => decodeShard(s), 'BAD_UNION');
   });
 
-  test('a member table under another member\'s tag is verified as the tagged kind', () => {
+  test("a member table under another member's tag is verified as the tagged kind", () => {
     // tag says ClientAdmin, the table is a ClientAck: its tick (7) is read as admin.command's uoffset
     const b = ack();
     b[fieldPos(b, rootPos(b), 0)] = ClientPayload.ClientAdmin;
@@ -576,7 +619,10 @@ describe('the verifier rejects malicious buffers', () => {
     const shared = (count: number): Uint8Array => {
       const fb = new flatbuffers.Builder(256);
       const s = fb.createSharedString('x'.repeat(1000));
-      const args = ClientAdmin.createArgsVector(fb, Array.from({ length: count }, () => fb.createSharedString('x'.repeat(1000)) || s));
+      const args = ClientAdmin.createArgsVector(
+        fb,
+        Array.from({ length: count }, () => fb.createSharedString('x'.repeat(1000)) || s),
+      );
       const cmd = fb.createString('c');
       const admin = ClientAdmin.createClientAdmin(fb, cmd, args);
       fb.finish(FbClientMessage.createClientMessage(fb, ClientPayload.ClientAdmin, admin), 'TSCL');

@@ -11,16 +11,12 @@ describe('reference outputs', () => {
   it('xoshiro128** from state {1, 2, 3, 4} gives the reference C outputs', () => {
     // Produced by Vigna's xoshiro128starstar.c v1.1; the same vector is in rand_xoshiro's tests.
     const r = new StreamRandom(1, 2, 3, 4);
-    expect(take(10, () => r.nextU32())).toEqual([
-      11520, 0, 5927040, 70819200, 2031721883, 1637235492, 1287239034, 3734860849, 3729100597, 4258142804,
-    ]);
+    expect(take(10, () => r.nextU32())).toEqual([11520, 0, 5927040, 70819200, 2031721883, 1637235492, 1287239034, 3734860849, 3729100597, 4258142804]);
   });
 
   it('SplitMix64 from seed 0 gives the published first outputs', () => {
     const s = new SplitMix64(0n);
-    expect([s.next(), s.next(), s.next(), s.next()]).toEqual([
-      0xe220a8397b1dcdafn, 0x6e789e6aa1b965f4n, 0x06c45d188009454fn, 0xf88bb8a8724c81ecn,
-    ]);
+    expect([s.next(), s.next(), s.next(), s.next()]).toEqual([0xe220a8397b1dcdafn, 0x6e789e6aa1b965f4n, 0x06c45d188009454fn, 0xf88bb8a8724c81ecn]);
   });
 
   it('fromSeed expands hi64 and lo64 through SplitMix64 as documented', () => {
@@ -49,7 +45,10 @@ function apply(m: Mat, v: Vec): Vec {
   for (let i = 0; i < 128; i++) {
     if ((v[i >> 5] >>> (i & 31)) & 1) {
       const c = m[i];
-      out[0] ^= c[0]; out[1] ^= c[1]; out[2] ^= c[2]; out[3] ^= c[3];
+      out[0] ^= c[0];
+      out[1] ^= c[1];
+      out[2] ^= c[2];
+      out[3] ^= c[3];
     }
   }
   return out.map((w) => w >>> 0) as Vec;
@@ -109,7 +108,8 @@ describe('draws', () => {
     let outside = 0;
     for (let i = 0; i < N; i++) {
       const k = r.nextInt(6);
-      if (Number.isInteger(k) && k >= 0 && k < 6) counts[k]++; else outside++;
+      if (Number.isInteger(k) && k >= 0 && k < 6) counts[k]++;
+      else outside++;
     }
     expect(outside).toBe(0);
     const chi2 = counts.reduce((s, c) => s + (c - N / 6) ** 2 / (N / 6), 0);

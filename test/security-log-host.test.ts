@@ -35,7 +35,7 @@ test('failed logins, refused tokens, limiter refusals and malformed frames are l
     for (let i = 0; i < 100; i++) flooder.send({ kind: 'ping', nonce: BigInt(i) });
     await waitFor(() => host.statistics.rateLimited >= 80, 5000, 'pings dropped');
     const limited = lines.filter((l) => l.security === 'rate_limited');
-    expect(limited).toHaveLength(5);                                     // sampled: 5 lines a second
+    expect(limited).toHaveLength(5); // sampled: 5 lines a second
     expect(limited[0]).toMatchObject({ code: ERROR.RATE_LIMITED, detail: 'ping', publicId: expect.any(Number) });
     expect(securityLog.counts().rate_limited!.total).toBe(host.statistics.rateLimited);
     flooder.close();
@@ -46,7 +46,10 @@ test('failed logins, refused tokens, limiter refusals and malformed frames are l
     await late.opened;
     late.hello({ token: 'forged-too' });
     expect((await late.done).code).toBe(CLOSE.UNAUTHENTICATED);
-    expect(lines.filter((l) => l.security === 'login_failed' && l.code === ERROR.UNAUTHENTICATED).map((l) => l.detail)).toEqual(['token refused at upgrade', 'token refused in hello']);
+    expect(lines.filter((l) => l.security === 'login_failed' && l.code === ERROR.UNAUTHENTICATED).map((l) => l.detail)).toEqual([
+      'token refused at upgrade',
+      'token refused in hello',
+    ]);
 
     const bad = new RawClient(url);
     await bad.opened;

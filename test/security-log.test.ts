@@ -27,11 +27,11 @@ test('each event is a line with its kind, code and context', () => {
 test('a flood is sampled per kind per second; the suppressed ones are counted in one line', () => {
   const { lines, clock, log } = setup(3);
   for (let i = 0; i < 1000; i++) log.event('rate_limited', { code: 3000, detail: 'chat' });
-  log.event('kick', { code: 4011, publicId: 2 });                        // another kind is not held back
+  log.event('kick', { code: 4011, publicId: 2 }); // another kind is not held back
   expect(lines.filter((l) => l.security === 'rate_limited')).toHaveLength(3);
   expect(lines.filter((l) => l.security === 'kick')).toHaveLength(1);
   clock.t += 1000;
-  log.event('rate_limited', { code: 3000, detail: 'chat' });              // a new second: the summary first, then the line
+  log.event('rate_limited', { code: 3000, detail: 'chat' }); // a new second: the summary first, then the line
   const rl = lines.filter((l) => l.security === 'rate_limited');
   expect(rl).toHaveLength(5);
   expect(rl[3]).toMatchObject({ suppressed: 997, fromMs: 10_000, toMs: 10_999 });
@@ -42,7 +42,7 @@ test('a flood is sampled per kind per second; the suppressed ones are counted in
 test('flush writes the summary of an ended second when the flood stops; nothing is written twice', () => {
   const { lines, clock, log } = setup(2);
   for (let i = 0; i < 5; i++) log.event('slow_consumer', { code: 4008 });
-  log.flush();                                                            // the same second: nothing yet
+  log.flush(); // the same second: nothing yet
   expect(lines).toHaveLength(2);
   clock.t += 1500;
   log.flush();

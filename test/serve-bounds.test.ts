@@ -12,13 +12,45 @@ import { RawClient, request } from './helpers/net';
 import { builtCli, startServe } from './helpers/child-host';
 
 test('bounds settings: flags over environment, checked with their source', () => {
-  const cfg = resolveConfig({ maxClients: '500', idleStreamMs: '30000', tokenCheckMs: '0' }, {
-    TESSERA_MAX_JOINS_PER_SECOND: '50', TESSERA_MAX_STREAMS: '10', TESSERA_MAX_STREAMS_PER_PRINCIPAL: '3',
-    TESSERA_STREAM_RETAIN_TICKS: '400', TESSERA_MAX_FRAME_BYTES: '65536', TESSERA_MAX_CLIENTS: '9',
+  const cfg = resolveConfig(
+    { maxClients: '500', idleStreamMs: '30000', tokenCheckMs: '0' },
+    {
+      TESSERA_MAX_JOINS_PER_SECOND: '50',
+      TESSERA_MAX_STREAMS: '10',
+      TESSERA_MAX_STREAMS_PER_PRINCIPAL: '3',
+      TESSERA_STREAM_RETAIN_TICKS: '400',
+      TESSERA_MAX_FRAME_BYTES: '65536',
+      TESSERA_MAX_CLIENTS: '9',
+    },
+  );
+  expect(cfg).toMatchObject({
+    maxClients: 500,
+    maxJoinsPerSecond: 50,
+    maxStreams: 10,
+    maxStreamsPerPrincipal: 3,
+    idleStreamMs: 30_000,
+    streamRetainTicks: 400,
+    tokenCheckMs: 0,
+    maxFrameBytes: 65_536,
   });
-  expect(cfg).toMatchObject({ maxClients: 500, maxJoinsPerSecond: 50, maxStreams: 10, maxStreamsPerPrincipal: 3, idleStreamMs: 30_000, streamRetainTicks: 400, tokenCheckMs: 0, maxFrameBytes: 65_536 });
-  expect(DEFAULT_SERVE).toMatchObject({ maxClients: 20_000, maxJoinsPerSecond: 200, maxStreams: 1000, maxStreamsPerPrincipal: 20, idleStreamMs: 60_000, streamRetainTicks: 1200, tokenCheckMs: 5000, maxFrameBytes: 1024 * 1024 });
-  const err = (f: () => unknown): string => { try { f(); return 'ok'; } catch (e) { return e instanceof ConfigError ? e.message : String(e); } };
+  expect(DEFAULT_SERVE).toMatchObject({
+    maxClients: 20_000,
+    maxJoinsPerSecond: 200,
+    maxStreams: 1000,
+    maxStreamsPerPrincipal: 20,
+    idleStreamMs: 60_000,
+    streamRetainTicks: 1200,
+    tokenCheckMs: 5000,
+    maxFrameBytes: 1024 * 1024,
+  });
+  const err = (f: () => unknown): string => {
+    try {
+      f();
+      return 'ok';
+    } catch (e) {
+      return e instanceof ConfigError ? e.message : String(e);
+    }
+  };
   expect(err(() => resolveConfig({ maxStreams: '0' }, {}))).toMatch(/maxStreams \(from --max-streams\): must be an integer 1..1000000/);
   expect(err(() => resolveConfig({}, { TESSERA_TOKEN_CHECK_MS: 'often' }))).toMatch(/tokenCheckMs \(from TESSERA_TOKEN_CHECK_MS\)/);
   const r = spawnSync(process.execPath, [builtCli(), 'serve', '--idle-stream-ms', '5'], { encoding: 'utf8' });

@@ -23,20 +23,36 @@ test('configuration: flags over environment over file over defaults, each value 
     const cfg = resolveConfig({ port: '7100' }, { TESSERA_PORT: '7200', TESSERA_WORKERS: '3', TESSERA_GUESTS: 'off' }, file);
     expect(cfg).toMatchObject({ port: 7100, workers: 3, guests: false, logLevel: 'warn', data: DEFAULT_SERVE.data });
     expect(resolveConfig({}, {})).toEqual(DEFAULT_SERVE);
-    const err = (f: () => unknown): string => { try { f(); return 'ok'; } catch (e) { return e instanceof ConfigError ? e.message : String(e); } };
+    const err = (f: () => unknown): string => {
+      try {
+        f();
+        return 'ok';
+      } catch (e) {
+        return e instanceof ConfigError ? e.message : String(e);
+      }
+    };
     expect(err(() => resolveConfig({}, { TESSERA_PORT: '99999' }))).toMatch(/port \(from TESSERA_PORT\): must be an integer 0..65535/);
     expect(err(() => resolveConfig({ snapshotEvery: 'often' }, {}))).toMatch(/snapshotEvery \(from --snapshot-every\)/);
     expect(err(() => resolveConfig({ logLevel: 'loud' }, {}))).toMatch(/logLevel.*one of fatal/);
     writeFileSync(file, JSON.stringify({ prot: 1 }));
     expect(err(() => resolveConfig({}, {}, file))).toMatch(/prot .*unknown setting/);
     expect(err(() => resolveConfig({}, {}, join(dir, 'missing.json')))).toMatch(/config \(from --config/);
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('scene files are checked with the field at fault named', () => {
   const good = { format: 'tessera.scene.v1', world: { capacity: 100, tickRate: 20 }, spawnPoints: [[0, 1, 0]] };
   expect(parseScene(good).world.capacity).toBe(100);
-  const msg = (s: unknown): string => { try { parseScene(s); return 'ok'; } catch (e) { return e instanceof SceneError ? e.message : String(e); } };
+  const msg = (s: unknown): string => {
+    try {
+      parseScene(s);
+      return 'ok';
+    } catch (e) {
+      return e instanceof SceneError ? e.message : String(e);
+    }
+  };
   expect(msg({ ...good, format: 'v0' })).toMatch(/format/);
   expect(msg({ ...good, spawnPoints: [] })).toMatch(/spawnPoints/);
   expect(msg({ ...good, piles: [{ center: [0, 0, 0], layers: 0, radius: 0.3 }] })).toMatch(/piles\[0\]\.layers/);
@@ -58,7 +74,15 @@ test('tessera serve: the demo world, /metrics, SIGTERM flushes, a restart contin
     await waitFor(() => (c.state?.bodies.size ?? 0) > 100, 5000, 'the demo world in view');
     c.close();
     const metrics = await new Promise<string>((resolve) => {
-      void import('node:http').then(({ get }) => get(`http://127.0.0.1:${port}/metrics`, (res) => { let t = ''; res.on('data', (d) => { t += d; }); res.on('end', () => resolve(t)); }));
+      void import('node:http').then(({ get }) =>
+        get(`http://127.0.0.1:${port}/metrics`, (res) => {
+          let t = '';
+          res.on('data', (d) => {
+            t += d;
+          });
+          res.on('end', () => resolve(t));
+        }),
+      );
     });
     expect(metrics).toMatch(/tessera_tick_seconds_bucket\{le="0.05"\} \d+/);
     expect(metrics).toMatch(/tessera_shard_bodies\{shard="3"\} \d+/);
@@ -67,9 +91,15 @@ test('tessera serve: the demo world, /metrics, SIGTERM flushes, a restart contin
     // each shard times its own step on its worker (the dashboard's per-shard plots): one observation per tick
     const later = (await request('GET', `http://127.0.0.1:${port}/metrics`)).json as string;
     expect(Number(/tessera_shard_step_seconds_count\{shard="3"\} (\d+)/.exec(later)?.[1])).toBeGreaterThan(15);
-    const stats = (await request('GET', `http://127.0.0.1:${port}/stats`)).json as { shards: Array<{ stepMsP50: number; stepMsP99: number; stepMsMax: number }> };
+    const stats = (await request('GET', `http://127.0.0.1:${port}/stats`)).json as {
+      shards: Array<{ stepMsP50: number; stepMsP99: number; stepMsMax: number }>;
+    };
     expect(stats.shards).toHaveLength(4);
-    for (const sh of stats.shards) { expect(sh.stepMsP50).toBeGreaterThan(0); expect(sh.stepMsP99).toBeGreaterThanOrEqual(sh.stepMsP50); expect(sh.stepMsMax).toBeLessThan(1000); }
+    for (const sh of stats.shards) {
+      expect(sh.stepMsP50).toBeGreaterThan(0);
+      expect(sh.stepMsP99).toBeGreaterThanOrEqual(sh.stepMsP50);
+      expect(sh.stepMsMax).toBeLessThan(1000);
+    }
     a.kill('SIGTERM');
     expect(await a.exit).toBe(0);
     const stopped = a.lines.map((l) => JSON.parse(l) as { msg: string; tick: number; hash: string }).find((j) => j.msg === 'stopped')!;
@@ -77,7 +107,7 @@ test('tessera serve: the demo world, /metrics, SIGTERM flushes, a restart contin
 
     const b = startServe(['--port', '0', '--data', dir, '--workers', '1']);
     running.push(b);
-    expect((await b.listening).tick).toBe(stopped.tick);                     // same tick after the restart (1 worker now)
+    expect((await b.listening).tick).toBe(stopped.tick); // same tick after the restart (1 worker now)
     b.kill('SIGINT');
     expect(await b.exit).toBe(0);
 
@@ -90,7 +120,7 @@ test('tessera serve: the demo world, /metrics, SIGTERM flushes, a restart contin
     expect(replay.stdout).toMatch(/ticks replayed, every hash equals the log/);
     expect(replay.status).toBe(0);
   } finally {
-    for (const p of running) p.kill('SIGKILL');   // a failed expectation must not leave a server running (jest would wait on it)
+    for (const p of running) p.kill('SIGKILL'); // a failed expectation must not leave a server running (jest would wait on it)
     rmSync(dir, { recursive: true, force: true });
   }
 }, 120_000);
@@ -105,15 +135,36 @@ test('bad settings stop serve with one line and exit code 2', () => {
     const s = spawnSync(process.execPath, [builtCli(), 'serve', '--port', '0', '--data', dir, '--scene', join(dir, 'scene.json')], { encoding: 'utf8' });
     expect(s.status).toBe(2);
     expect(s.stderr).toMatch(/scene world\.capacity: must be an integer in 16\.\.1000000/);
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('operations settings (issue 15): shard step timeout, temporary-admin X and Y, retention, limit buckets; each checked with its source', () => {
-  const cfg = resolveConfig({ shardStepTimeoutMs: '400', tempAdminAbsentDays: '10' }, { TESSERA_TEMP_ADMIN_RECENT_DAYS: '2', TESSERA_LOG_RETENTION_DAYS: '0', TESSERA_AUTH_MAX_BUCKETS: '5000' });
-  expect(cfg).toMatchObject({ shardStepTimeoutMs: 400, tempAdminAbsentDays: 10, tempAdminRecentDays: 2, logRetentionDays: 0, chatRetentionDays: 90, authMaxBuckets: 5000 });
+  const cfg = resolveConfig(
+    { shardStepTimeoutMs: '400', tempAdminAbsentDays: '10' },
+    { TESSERA_TEMP_ADMIN_RECENT_DAYS: '2', TESSERA_LOG_RETENTION_DAYS: '0', TESSERA_AUTH_MAX_BUCKETS: '5000' },
+  );
+  expect(cfg).toMatchObject({
+    shardStepTimeoutMs: 400,
+    tempAdminAbsentDays: 10,
+    tempAdminRecentDays: 2,
+    logRetentionDays: 0,
+    chatRetentionDays: 90,
+    authMaxBuckets: 5000,
+  });
   expect(DEFAULT_SERVE.shardStepTimeoutMs).toBeLessThanOrEqual(2000);
-  const err = (f: () => unknown): string => { try { f(); return 'ok'; } catch (e) { return e instanceof ConfigError ? e.message : String(e); } };
-  expect(err(() => resolveConfig({ tempAdminAbsentDays: '0' }, {}))).toMatch(/tempAdminAbsentDays \(from --temp-admin-absent-days\): must be an integer 1..3650/);
+  const err = (f: () => unknown): string => {
+    try {
+      f();
+      return 'ok';
+    } catch (e) {
+      return e instanceof ConfigError ? e.message : String(e);
+    }
+  };
+  expect(err(() => resolveConfig({ tempAdminAbsentDays: '0' }, {}))).toMatch(
+    /tempAdminAbsentDays \(from --temp-admin-absent-days\): must be an integer 1..3650/,
+  );
   expect(err(() => resolveConfig({}, { TESSERA_CHAT_RETENTION_DAYS: '-1' }))).toMatch(/chatRetentionDays \(from TESSERA_CHAT_RETENTION_DAYS\)/);
   const r = spawnSync(process.execPath, [builtCli(), 'serve', '--shard-step-timeout-ms', '10'], { encoding: 'utf8' });
   expect(r.status).toBe(2);
@@ -123,8 +174,18 @@ test('operations settings (issue 15): shard step timeout, temporary-admin X and 
 test('serve: a dead shard worker is logged as a fault and counted in tessera_shard_recoveries_total; the world goes on', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-serve-ops-'));
   const lines: Array<{ msg: string; code?: string; tick?: number; level: number }> = [];
-  const log = pino({ level: 'info' }, { write: (l: string) => { lines.push(JSON.parse(l)); } });
-  const s = await serve(resolveConfig({ port: '0', data: dir, workers: '2', shardStepTimeoutMs: '300', scene: join(__dirname, '..', 'scenes', 'demo.json') }, {}), log);
+  const log = pino(
+    { level: 'info' },
+    {
+      write: (l: string) => {
+        lines.push(JSON.parse(l));
+      },
+    },
+  );
+  const s = await serve(
+    resolveConfig({ port: '0', data: dir, workers: '2', shardStepTimeoutMs: '300', scene: join(__dirname, '..', 'scenes', 'demo.json') }, {}),
+    log,
+  );
   try {
     expect(s.host.world.sim.world.stepTimeoutMs).toBe(300);
     await waitFor(() => s.host.world.stream.tick > 5, 10_000, 'ticks');

@@ -27,7 +27,10 @@ const SCENES: Record<string, Scene> = {
   walkers: { config: walkersConfig(24), build: (w) => buildWalkers(w, 24, 13).tick, eight: { xCuts: [-4, 0, 4], zCuts: [0] } },
 };
 
-const eventsDigest = (list: BodyEvent[]): string => createHash('sha1').update(list.map((e) => `${e.kind}${e.body}:${e.other}`).join(',')).digest('hex');
+const eventsDigest = (list: BodyEvent[]): string =>
+  createHash('sha1')
+    .update(list.map((e) => `${e.kind}${e.body}:${e.other}`).join(','))
+    .digest('hex');
 
 /** Hash and event digest of every tick of the unsharded run. */
 function unsharded(scene: Scene): Array<[string, string]> {
@@ -44,7 +47,9 @@ function unsharded(scene: Scene): Array<[string, string]> {
 describe.each(Object.keys(SCENES))('scene %s', (name) => {
   const scene = SCENES[name];
   let reference: Array<[string, string]>;
-  beforeAll(() => { reference = unsharded(scene); });
+  beforeAll(() => {
+    reference = unsharded(scene);
+  });
 
   test('the unsharded run matches the golden hashes', () => {
     for (const [t, h] of GOLDEN[name]) expect(reference[t - 1][0]).toBe(h);

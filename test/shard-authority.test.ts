@@ -22,14 +22,42 @@ const GAS_PARTITION: Partition = { xCuts: [-8, -6, -4, -2, 0, 2, 4, 6, 8], zCuts
 /** 1,500 spheres (r = 0.1 m) at 12 m/s in x/z, elastic and frictionless, in a 20 x 20 x 2 m box. */
 function buildGas(w: SceneTarget): void {
   w.addPlane({ normal: [0, 1, 0], offset: 0, friction: 0, restitution: 1 });
-  for (const [p, h] of [[[11, 1, 0], [1, 2, 12]], [[-11, 1, 0], [1, 2, 12]], [[0, 1, 11], [12, 2, 1]], [[0, 1, -11], [12, 2, 1]], [[0, 3, 0], [12, 1, 12]]] as const) {
+  for (const [p, h] of [
+    [
+      [11, 1, 0],
+      [1, 2, 12],
+    ],
+    [
+      [-11, 1, 0],
+      [1, 2, 12],
+    ],
+    [
+      [0, 1, 11],
+      [12, 2, 1],
+    ],
+    [
+      [0, 1, -11],
+      [12, 2, 1],
+    ],
+    [
+      [0, 3, 0],
+      [12, 1, 12],
+    ],
+  ] as const) {
     w.addBox({ position: p, half: h, friction: 0, restitution: 1 });
   }
   const rng = mulberry32(7);
   const u = (): number => rng() / 4294967296;
   for (let k = 0; k < 1500; k++) {
     const a = u() * Math.PI * 2;
-    w.addSphere({ position: [(u() - 0.5) * 19, 0.2 + u() * 1.6, (u() - 0.5) * 19], velocity: [12 * Math.cos(a), 0, 12 * Math.sin(a)], radius: 0.1, mass: 1, friction: 0, restitution: 1 });
+    w.addSphere({
+      position: [(u() - 0.5) * 19, 0.2 + u() * 1.6, (u() - 0.5) * 19],
+      velocity: [12 * Math.cos(a), 0, 12 * Math.sin(a)],
+      radius: 0.1,
+      mass: 1,
+      friction: 0,
+      restitution: 1,
+    });
   }
 }
 
@@ -39,7 +67,8 @@ test('gas over 40 shards: one authority per body at every tick, handoff counter 
   const ticks = 1700;
   const nx = GAS_PARTITION.xCuts.length + 1;
   const region = (x: number, z: number): number => {
-    const ix = GAS_PARTITION.xCuts.filter((c) => x >= c).length, iz = GAS_PARTITION.zCuts.filter((c) => z >= c).length;
+    const ix = GAS_PARTITION.xCuts.filter((c) => x >= c).length,
+      iz = GAS_PARTITION.zCuts.filter((c) => z >= c).length;
     return iz * nx + ix;
   };
   const reader = new BoardReader(sharded.source);
@@ -54,15 +83,19 @@ test('gas over 40 shards: one authority per body at every tick, handoff counter 
       for (let s = 0; s < v.highWater; s++) {
         const own = v.owners[s];
         if (own === OWNER.NONE) continue;
-        if (own === OWNER.STATIC) { statics++; continue; }
-        const x = Number(dv.getBigInt64(s * 312 + 32, true)) / 65536, z = Number(dv.getBigInt64(s * 312 + 48, true)) / 65536;
+        if (own === OWNER.STATIC) {
+          statics++;
+          continue;
+        }
+        const x = Number(dv.getBigInt64(s * 312 + 32, true)) / 65536,
+          z = Number(dv.getBigInt64(s * 312 + 48, true)) / 65536;
         if (own !== region(x, z)) throw new Error(`tick ${t}: slot ${s} at (${x}, ${z}) has authority ${own}, its region is ${region(x, z)}`);
         m.set(s, own);
       }
       expect(statics).toBe(6);
       return m;
     });
-    expect(now.size).toBe(1500);                                          // none lost, none duplicated
+    expect(now.size).toBe(1500); // none lost, none duplicated
     expect(sharded.counts().reduce((a, c) => a + c.owned, 0)).toBe(1500);
     for (const [s, own] of now) if (previous.has(s) && previous.get(s) !== own) counted++;
     previous = now;
@@ -86,17 +119,20 @@ test('readers on other threads never accept a torn tick (seqlock validated by pe
     buildPile(sharded, 3000, 5);
     sharded.step();
     const until = 400;
-    const start = (validate: boolean): Promise<{ reads: number; mismatches: number; ticks: number }> => new Promise((resolve, reject) => {
-      const w = new Worker(READER, { workerData: { source: sharded.source, until, validate } });
-      w.once('message', resolve);
-      w.once('error', reject);
-    });
+    const start = (validate: boolean): Promise<{ reads: number; mismatches: number; ticks: number }> =>
+      new Promise((resolve, reject) => {
+        const w = new Worker(READER, { workerData: { source: sharded.source, until, validate } });
+        w.once('message', resolve);
+        w.once('error', reject);
+      });
     const readers = [start(true), start(false)];
-    await new Promise((r) => setTimeout(r, 200));                    // let the readers boot
+    await new Promise((r) => setTimeout(r, 200)); // let the readers boot
     while (sharded.tick < until) sharded.step();
     const [checked, unchecked] = await Promise.all(readers);
-    console.log(`torn-read stress: seqlock reader ${checked.reads} reads over ${checked.ticks} ticks, ${checked.mismatches} mismatches; ` +
-      `unvalidated reader ${unchecked.reads} reads, ${unchecked.mismatches} torn`);
+    console.log(
+      `torn-read stress: seqlock reader ${checked.reads} reads over ${checked.ticks} ticks, ${checked.mismatches} mismatches; ` +
+        `unvalidated reader ${unchecked.reads} reads, ${unchecked.mismatches} torn`,
+    );
     expect(checked.mismatches).toBe(0);
     expect(checked.ticks).toBeGreaterThan(20);
   } finally {

@@ -16,7 +16,10 @@ const TICKS = 240;
 function reference(): bigint[] {
   const w = PhysicsWorld.create(CONFIG);
   const tick = buildRain(w, 300, 12).tick;
-  return Array.from({ length: TICKS }, () => { tick(); return w.hash(); });
+  return Array.from({ length: TICKS }, () => {
+    tick();
+    return w.hash();
+  });
 }
 
 test('20 worker kills and WASM traps at random ticks: every tick hashes as the run without faults', async () => {
@@ -28,7 +31,7 @@ test('20 worker kills and WASM traps at random ticks: every tick hashes as the r
     const rng = mulberry32(99);
     const faults = new Map<number, 'kill' | 'trap'>();
     while (faults.size < 20) {
-      const t = 2 + 10 * (rng() % 23);                // ticks 2, 12, ..., 222: one fault at a time
+      const t = 2 + 10 * (rng() % 23); // ticks 2, 12, ..., 222: one fault at a time
       if (!faults.has(t)) faults.set(t, faults.size % 2 ? 'trap' : 'kill');
     }
     for (let t = 1; t <= TICKS; t++) {
@@ -67,7 +70,15 @@ test('the default step timeout is under 1 s (a dead worker is reported within it
       expect(w.hash()).toBe(hashes[t - 1]);
     }
     expect(w.recoveries).toBe(1);
-    expect(reports).toEqual([expect.objectContaining({ tick: 4, attempt: 1, code: 'SHARD_TIMEOUT', recoveries: 1, message: expect.stringContaining(`did not step within ${DEFAULT_STEP_TIMEOUT_MS} ms`) })]);
+    expect(reports).toEqual([
+      expect.objectContaining({
+        tick: 4,
+        attempt: 1,
+        code: 'SHARD_TIMEOUT',
+        recoveries: 1,
+        message: expect.stringContaining(`did not step within ${DEFAULT_STEP_TIMEOUT_MS} ms`),
+      }),
+    ]);
   } finally {
     await w.close();
   }
@@ -84,7 +95,10 @@ test('a hung worker (spinning, never done) is replaced at the step timeout and r
       tick();
       expect(w.hash()).toBe(hashes[t - 1]);
     }
-    expect(reports.map((r) => [r.tick, r.code])).toEqual([[2, 'SHARD_TIMEOUT'], [8, 'SHARD_TIMEOUT']]);
+    expect(reports.map((r) => [r.tick, r.code])).toEqual([
+      [2, 'SHARD_TIMEOUT'],
+      [8, 'SHARD_TIMEOUT'],
+    ]);
     expect(w.recoveries).toBe(2);
   } finally {
     await w.close();

@@ -26,9 +26,11 @@ describe.each(LAYOUTS)('%s', (_name, partition) => {
     for (let t = 0; t < 120; t++) {
       whole.step();
       sharded.step();
-      const a = whole.hash(), b = sharded.hash();
+      const a = whole.hash(),
+        b = sharded.hash();
       if (a !== b) throw new Error(`tick ${whole.tick}: sharded hash ${b.toString(16)} != unsharded ${a.toString(16)}`);
-      const ea = bodyEvents(whole.events()), eb = sharded.events();
+      const ea = bodyEvents(whole.events()),
+        eb = sharded.events();
       expect(eb).toEqual(ea);
       events += ea.length;
     }
@@ -40,15 +42,18 @@ describe.each(LAYOUTS)('%s', (_name, partition) => {
     }
     const counts = sharded.counts();
     expect(counts.reduce((s, c) => s + c.owned, 0)).toBe(moving.length);
-    for (const c of counts) expect(c.stepMs).toBeGreaterThan(0);         // each shard's step is timed (in-thread here)
+    for (const c of counts) expect(c.stepMs).toBeGreaterThan(0); // each shard's step is timed (in-thread here)
     if (sharded.shardCount > 1) {
-      expect(sharded.handoffs).toBeGreaterThanOrEqual(10);             // bodies did cross borders
+      expect(sharded.handoffs).toBeGreaterThanOrEqual(10); // bodies did cross borders
       expect(counts.some((c) => c.ghosts > 0)).toBe(true);
     }
   });
 });
 
-describe.each([[2, { xCuts: [0.3], zCuts: [] }], [4, { xCuts: [0], zCuts: [0] }]] as Array<[number, Partition]>)('%i shards on 2 worker threads', (_n, partition) => {
+describe.each([
+  [2, { xCuts: [0.3], zCuts: [] }],
+  [4, { xCuts: [0], zCuts: [0] }],
+] as Array<[number, Partition]>)('%i shards on 2 worker threads', (_n, partition) => {
   test('same hash and events as the unsharded world at every tick', async () => {
     const whole = PhysicsWorld.create(CONFIG);
     build(whole);
@@ -58,12 +63,13 @@ describe.each([[2, { xCuts: [0.3], zCuts: [] }], [4, { xCuts: [0], zCuts: [0] }]
       for (let t = 0; t < 60; t++) {
         whole.step();
         sharded.step();
-        const a = whole.hash(), b = sharded.hash();
+        const a = whole.hash(),
+          b = sharded.hash();
         if (a !== b) throw new Error(`tick ${whole.tick}: sharded (workers) hash ${b.toString(16)} != unsharded ${a.toString(16)}`);
         expect(sharded.events()).toEqual(bodyEvents(whole.events()));
       }
       expect(sharded.handoffs).toBeGreaterThan(0);
-      for (const c of sharded.counts()) expect(c.stepMs).toBeGreaterThan(0);   // timed on its worker
+      for (const c of sharded.counts()) expect(c.stepMs).toBeGreaterThan(0); // timed on its worker
     } finally {
       await sharded.close();
     }

@@ -9,15 +9,15 @@ import { ERROR } from '../src/protocol/errors';
 import type { StreamEvent } from '../src/protocol/messages';
 import { compareEvents, RecipientQueue, type LoggedEvent } from '../src/sim/order';
 import { StreamRandom } from '../src/sim/rng';
-import {
-  type Clock, eventWireBytes, EventStream, logDigest, StreamError, StreamHub, type StreamOptions,
-} from '../src/sim/stream';
+import { type Clock, eventWireBytes, EventStream, logDigest, StreamError, StreamHub, type StreamOptions } from '../src/sim/stream';
 
 const SEED = '00112233445566778899aabbccddeeff';
 
 class FakeClock implements Clock {
   ms = 0;
-  now(): number { return this.ms; }
+  now(): number {
+    return this.ms;
+  }
 }
 
 function make(opts: StreamOptions = {}): { clock: FakeClock; s: EventStream } {
@@ -26,8 +26,7 @@ function make(opts: StreamOptions = {}): { clock: FakeClock; s: EventStream } {
 }
 
 /** [tick, type, origin, body] of each event. */
-const brief = (events: readonly StreamEvent[]): Array<[number, string, number, string]> =>
-  events.map((e) => [e.tick, e.type, e.origin, e.body]);
+const brief = (events: readonly StreamEvent[]): Array<[number, string, number, string]> => events.map((e) => [e.tick, e.type, e.origin, e.body]);
 
 /** The StreamError code `f` throws (undefined if it does not throw). */
 function codeOf(f: () => unknown): number | undefined {
@@ -92,8 +91,16 @@ describe('clients', () => {
     expect(s.publicIdOf('nobody')).toBeUndefined();
     expect(s.isConnected(3)).toBe(true);
     expect(s.isConnected(4)).toBe(false);
-    expect(s.clients().map((c) => [c.publicId, c.connected])).toEqual([[1, true], [2, true], [3, true]]);
-    expect(brief(s.advance().events).filter((e) => e[1] === '_c')).toEqual([[0, '_c', 0, '1'], [0, '_c', 0, '2'], [0, '_c', 0, '3']]);
+    expect(s.clients().map((c) => [c.publicId, c.connected])).toEqual([
+      [1, true],
+      [2, true],
+      [3, true],
+    ]);
+    expect(brief(s.advance().events).filter((e) => e[1] === '_c')).toEqual([
+      [0, '_c', 0, '1'],
+      [0, '_c', 0, '2'],
+      [0, '_c', 0, '3'],
+    ]);
   });
 
   it('an explicit leave emits _d now; coming back gives the same public id and a new _c', () => {
@@ -107,7 +114,10 @@ describe('clients', () => {
     expect(brief(s.advance().events)).toEqual([[1, '_d', 0, '1']]);
     expect(s.connect('alice')).toEqual({ publicId: 1, connected: true });
     expect(s.connect('dave')).toEqual({ publicId: 3, connected: true });
-    expect(brief(s.advance().events)).toEqual([[2, '_c', 0, '1'], [2, '_c', 0, '3']]);
+    expect(brief(s.advance().events)).toEqual([
+      [2, '_c', 0, '1'],
+      [2, '_c', 0, '3'],
+    ]);
     expect(codeOf(() => s.disconnect('nobody'))).toBe(ERROR.NOT_FOUND);
   });
 
@@ -117,7 +127,10 @@ describe('clients', () => {
     s.advance();
     s.disconnect('alice');
     expect(s.connect('alice')).toEqual({ publicId: 1, connected: true });
-    expect(brief(s.advance().events)).toEqual([[1, '_d', 0, '1'], [1, '_c', 0, '1']]);
+    expect(brief(s.advance().events)).toEqual([
+      [1, '_d', 0, '1'],
+      [1, '_c', 0, '1'],
+    ]);
     expect(s.isConnected(1)).toBe(true);
   });
 
@@ -199,7 +212,11 @@ describe('silence timeout', () => {
     for (const id of ['c', 'a', 'b']) s.connect(id);
     s.advance();
     clock.ms = 500;
-    expect(brief(s.advance().events)).toEqual([[1, '_d', 0, '1'], [1, '_d', 0, '2'], [1, '_d', 0, '3']]);
+    expect(brief(s.advance().events)).toEqual([
+      [1, '_d', 0, '1'],
+      [1, '_d', 0, '2'],
+      [1, '_d', 0, '3'],
+    ]);
   });
 
   it('heard() of an unknown client is false and emits nothing', () => {
@@ -232,7 +249,11 @@ describe('since and catch-up', () => {
     expect(brief(all.events)).toEqual(brief(s.log()));
     expect(all.events[0].type).toBe('_a');
     const from7 = s.since(7);
-    expect(from7.kind === 'events' && brief(from7.events)).toEqual([[7, 'step', 1, 't7'], [8, 'step', 1, 't8'], [9, 'step', 1, 't9']]);
+    expect(from7.kind === 'events' && brief(from7.events)).toEqual([
+      [7, 'step', 1, 't7'],
+      [8, 'step', 1, 't8'],
+      [9, 'step', 1, 't9'],
+    ]);
     const none = s.since(10);
     expect(none.kind === 'events' && none.events.length).toBe(0);
     for (const k of [-1, 11, 1.5, NaN]) expect(codeOf(() => s.since(k))).toBe(ERROR.BAD_VALUE);
@@ -278,7 +299,10 @@ describe('since and catch-up', () => {
     expect(c.kind).toBe('snapshot');
     if (c.kind !== 'snapshot') return;
     expect(c.snapshot).toMatchObject({ tick: 8, bytes: 10, payload: 'state@8' });
-    expect(brief(c.events)).toEqual([[8, 'step', 1, 't8'], [9, 'step', 1, 't9']]);
+    expect(brief(c.events)).toEqual([
+      [8, 'step', 1, 't8'],
+      [9, 'step', 1, 't9'],
+    ]);
     expect(c.bytes).toBe(10 + 2 * perEvent);
     // From 7: events = 66 bytes, snapshot = 54: still the snapshot; from 8 the snapshot is not newer.
     expect(s.catchUp(7).kind).toBe('snapshot');
@@ -391,7 +415,11 @@ describe('canonical order', () => {
         // Each client's actions in its own order (its messages, then its leave if it leaves);
         // the stream receives a random merge of them, then the leavers come back in random order.
         const queues: Array<Array<() => unknown>> = clients.map((c, i) => [
-          ...msgs[i].map(([, type, body]) => () => s.publish(c, type, body)),
+          ...msgs[i].map(
+            ([, type, body]) =>
+              () =>
+                s.publish(c, type, body),
+          ),
           ...(leaving.includes(c) ? [() => s.disconnect(c)] : []),
         ]);
         while (queues.some((q) => q.length > 0)) {
@@ -486,9 +514,12 @@ describe('log digest and replay', () => {
     ];
     const parts: Buffer[] = [Buffer.from('TSLG1')];
     for (const e of events) {
-      const type = Buffer.from(e.type), body = Buffer.from(e.body);
+      const type = Buffer.from(e.type),
+        body = Buffer.from(e.body);
       const head = Buffer.alloc(12);
-      head.writeUInt32LE(e.tick, 0); head.writeUInt32LE(e.origin, 4); head.writeUInt32LE(type.length, 8);
+      head.writeUInt32LE(e.tick, 0);
+      head.writeUInt32LE(e.origin, 4);
+      head.writeUInt32LE(type.length, 8);
       const len = Buffer.alloc(4);
       len.writeUInt32LE(body.length, 0);
       parts.push(head, type, len, body);
@@ -508,10 +539,18 @@ describe('log digest and replay', () => {
       for (let k = 0; k < n; k++) {
         const who = ids[ops.nextInt(ids.length)];
         switch (ops.nextInt(6)) {
-          case 0: s.connect(who); break;
-          case 1: if (s.publicIdOf(who) !== undefined) s.disconnect(who); break;
-          case 2: s.heard(who); break;
-          case 5: s.publishServer('_tick', String(t)); break;
+          case 0:
+            s.connect(who);
+            break;
+          case 1:
+            if (s.publicIdOf(who) !== undefined) s.disconnect(who);
+            break;
+          case 2:
+            s.heard(who);
+            break;
+          case 5:
+            s.publishServer('_tick', String(t));
+            break;
           default: {
             const id = s.publicIdOf(who);
             if (id !== undefined && s.isConnected(id)) s.publish(who, `m${ops.nextInt(3)}`, String(ops.nextU32()));
@@ -549,7 +588,10 @@ describe('log digest and replay', () => {
     const opsB = opsA.clone();
     const t0 = clock.ms;
     const newcomer: number[] = [];
-    for (const [s, ops] of [[live, opsA], [rebuilt, opsB]] as const) {
+    for (const [s, ops] of [
+      [live, opsA],
+      [rebuilt, opsB],
+    ] as const) {
       clock.ms = t0;
       session(ops, clock, s, 40);
       newcomer.push(s.connect('newcomer').publicId);
@@ -587,7 +629,16 @@ describe('log digest and replay', () => {
       ['client type with _', [...plain, { tick: 5, type: '_x', origin: 1, body: '' }], {}],
       ['resume tick', plain, { tick: 1 }],
       ['seed mismatch', plain, { seed: 'f'.repeat(32) }],
-      ['duplicate ids', plain, { ids: [['a', 1], ['a', 2]] }],
+      [
+        'duplicate ids',
+        plain,
+        {
+          ids: [
+            ['a', 1],
+            ['a', 2],
+          ],
+        },
+      ],
     ];
     for (const [name, events, opts] of cases) {
       expect([name, codeOf(() => EventStream.fromLog('w', events, opts))]).toEqual([name, ERROR.BAD_VALUE]);
@@ -596,7 +647,7 @@ describe('log digest and replay', () => {
 });
 
 describe('bounds (issue 15)', () => {
-  it('startTick: _a is stamped there, the log begins there, and the generator is that tick\'s', () => {
+  it("startTick: _a is stamped there, the log begins there, and the generator is that tick's", () => {
     const { s } = make({ startTick: 500 });
     expect([s.tick, s.firstTick, s.startTick]).toEqual([500, 500, 500]);
     const closed = s.advance();
@@ -606,7 +657,7 @@ describe('bounds (issue 15)', () => {
 
   it('maxEventsPerTick refuses client events beyond it with RATE_LIMITED; server events and joins still go in', () => {
     const { s } = make({ maxEventsPerTick: 4 });
-    s.connect('a');                                              // '_a' and '_c': 2 events
+    s.connect('a'); // '_a' and '_c': 2 events
     s.publish('a', 'x', '1');
     s.publish('a', 'x', '2');
     expect(s.hasRoom(1)).toBe(false);
@@ -626,7 +677,7 @@ describe('bounds (issue 15)', () => {
     s.advance();
     clock.ms = 5000;
     s.heard('b');
-    expect(s.forgetDeparted(4000)).toBe(1);                     // 'a' left and is old; 'b' is connected
+    expect(s.forgetDeparted(4000)).toBe(1); // 'a' left and is old; 'b' is connected
     expect(s.clientCount).toBe(1);
     expect(s.publicIdOf('a')).toBeUndefined();
     const again = s.connect('a').publicId;
@@ -634,10 +685,13 @@ describe('bounds (issue 15)', () => {
     expect(again).toBeGreaterThan(2);
   });
 
-  it('dropBefore trims without a snapshot; catch-up below firstTick is then the host\'s business (since says trimmed)', () => {
+  it("dropBefore trims without a snapshot; catch-up below firstTick is then the host's business (since says trimmed)", () => {
     const { s } = make();
     s.connect('a');
-    for (let i = 0; i < 10; i++) { s.publish('a', 'x', String(i)); s.advance(); }
+    for (let i = 0; i < 10; i++) {
+      s.publish('a', 'x', String(i));
+      s.advance();
+    }
     expect(s.dropBefore(6)).toBeGreaterThan(0);
     expect(s.firstTick).toBe(6);
     expect(s.since(3).kind).toBe('trimmed');

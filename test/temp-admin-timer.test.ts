@@ -24,15 +24,36 @@ test('the rule is re-evaluated on a timer: X days after the admin left, the rece
   accounts.setRole(root.id, 'admin');
   const bob = await accounts.register('bob', 'a long password');
   await accounts.login('root', 'a long password', '192.0.2.1');
-  const host = await Host.start({ port: 0, world: testWorld({ spheres: 0 }), accounts, manualTicks: true, tempAdminRule: { absentDays: 2, recentDays: 1 }, tempAdminEveryMs: 20 });
+  const host = await Host.start({
+    port: 0,
+    world: testWorld({ spheres: 0 }),
+    accounts,
+    manualTicks: true,
+    tempAdminRule: { absentDays: 2, recentDays: 1 },
+    tempAdminEveryMs: 20,
+  });
   try {
     host.tickOnce();
     expect(host.world.sim.social.tempAdminAccount).toBe(0);
-    clock.t += 2.5 * DAY;                                            // the admin has been away 2.5 days (X = 2)
-    await accounts.login('bob', 'a long password', '192.0.2.2');     // straight to the service: the host hears of no login
-    await waitFor(() => { host.tickOnce(); return host.world.sim.social.tempAdminAccount === bob.id; }, 10_000, 'bob chosen by the timer');
-    clock.t += 2 * DAY;                                              // bob has not logged in within Y = 1 day: nobody
-    await waitFor(() => { host.tickOnce(); return host.world.sim.social.tempAdminAccount === 0; }, 10_000, 'the timer ends it');
+    clock.t += 2.5 * DAY; // the admin has been away 2.5 days (X = 2)
+    await accounts.login('bob', 'a long password', '192.0.2.2'); // straight to the service: the host hears of no login
+    await waitFor(
+      () => {
+        host.tickOnce();
+        return host.world.sim.social.tempAdminAccount === bob.id;
+      },
+      10_000,
+      'bob chosen by the timer',
+    );
+    clock.t += 2 * DAY; // bob has not logged in within Y = 1 day: nobody
+    await waitFor(
+      () => {
+        host.tickOnce();
+        return host.world.sim.social.tempAdminAccount === 0;
+      },
+      10_000,
+      'the timer ends it',
+    );
   } finally {
     await host.stop();
     store.close();

@@ -12,21 +12,23 @@ const rule = { absentDays: 7, recentDays: 3 };
 function accounts(): RuleAccount[] {
   return [
     { id: 1, role: 'admin', createdMs: 0, lastLoginMs: 10 * DAY },
-    { id: 2, role: 'player', createdMs: 5 * DAY, lastLoginMs: null },   // Bob
-    { id: 3, role: 'player', createdMs: 2 * DAY, lastLoginMs: null },   // Charlie (joined before Bob)
+    { id: 2, role: 'player', createdMs: 5 * DAY, lastLoginMs: null }, // Bob
+    { id: 3, role: 'player', createdMs: 2 * DAY, lastLoginMs: null }, // Charlie (joined before Bob)
     { id: 4, role: 'moderator', createdMs: 6 * DAY, lastLoginMs: null }, // Dana
   ];
 }
-const login = (a: RuleAccount[], id: number, at: number): void => { (a.find((x) => x.id === id) as RuleAccount).lastLoginMs = at; };
+const login = (a: RuleAccount[], id: number, at: number): void => {
+  (a.find((x) => x.id === id) as RuleAccount).lastLoginMs = at;
+};
 
 test("the seed's example: the admin is away past X days, Bob is temporary admin; on day X+9 Charlie logs in and takes over", () => {
   const a = accounts();
-  const X = 10 + rule.absentDays;                  // the admin last logged in on day 10
-  login(a, 2, (X + 1) * DAY);                      // Bob logs in after the absence began
+  const X = 10 + rule.absentDays; // the admin last logged in on day 10
+  login(a, 2, (X + 1) * DAY); // Bob logs in after the absence began
   expect(evaluateTempAdmin(a, (X + 1) * DAY, 0, rule)).toEqual({ accountId: 2, adminLastLoginMs: 10 * DAY, reason: 'chosen' });
-  login(a, 2, (X + 8) * DAY);                      // Bob keeps coming; Charlie has not logged in recently
+  login(a, 2, (X + 8) * DAY); // Bob keeps coming; Charlie has not logged in recently
   expect(evaluateTempAdmin(a, (X + 8) * DAY, 0, rule).accountId).toBe(2);
-  login(a, 3, (X + 9) * DAY);                      // Charlie, who joined before Bob, logs in
+  login(a, 3, (X + 9) * DAY); // Charlie, who joined before Bob, logs in
   expect(evaluateTempAdmin(a, (X + 9) * DAY, 0, rule).accountId).toBe(3);
   // Charlie stops coming: after Y days Bob is the longest-standing recent player again
   login(a, 2, (X + 13) * DAY);
@@ -36,9 +38,9 @@ test("the seed's example: the admin is away past X days, Bob is temporary admin;
 test('the admin returning ends the temporary admin; absence starts only after X whole days', () => {
   const a = accounts();
   login(a, 3, 16 * DAY);
-  expect(evaluateTempAdmin(a, 17 * DAY, 0, rule).reason).toBe('admin-present');          // exactly X days: not yet absent
-  expect(evaluateTempAdmin(a, 17 * DAY + 1, 0, rule).accountId).toBe(3);                 // one ms later: absent
-  login(a, 1, 18 * DAY);                                                                   // the admin logs in
+  expect(evaluateTempAdmin(a, 17 * DAY, 0, rule).reason).toBe('admin-present'); // exactly X days: not yet absent
+  expect(evaluateTempAdmin(a, 17 * DAY + 1, 0, rule).accountId).toBe(3); // one ms later: absent
+  login(a, 1, 18 * DAY); // the admin logs in
   expect(evaluateTempAdmin(a, 18 * DAY, 0, rule)).toEqual({ accountId: null, adminLastLoginMs: 18 * DAY, reason: 'admin-present' });
 });
 
@@ -46,7 +48,7 @@ test('no eligible player: nobody logged in within Y days (exactly Y days ago sti
   const a = accounts();
   login(a, 2, 12 * DAY);
   expect(evaluateTempAdmin(a, 30 * DAY, 0, rule)).toEqual({ accountId: null, adminLastLoginMs: 10 * DAY, reason: 'no-candidate' });
-  expect(evaluateTempAdmin(a, 15 * DAY, 0, { absentDays: 4, recentDays: 3 }).accountId).toBe(2);   // 3 days ago: recent
+  expect(evaluateTempAdmin(a, 15 * DAY, 0, { absentDays: 4, recentDays: 3 }).accountId).toBe(2); // 3 days ago: recent
   expect(evaluateTempAdmin(a, 15 * DAY + 1, 0, { absentDays: 4, recentDays: 3 }).accountId).toBeNull();
 });
 
@@ -65,7 +67,7 @@ test('a world that never saw an admin counts from its creation; moderators are c
     { id: 4, role: 'moderator', createdMs: 3, lastLoginMs: 8 * DAY },
     { id: 6, role: 'player', createdMs: 4, lastLoginMs: 8 * DAY },
   ];
-  expect(evaluateTempAdmin(a, 6 * DAY, 0, rule).reason).toBe('admin-present');   // the world is 6 days old
+  expect(evaluateTempAdmin(a, 6 * DAY, 0, rule).reason).toBe('admin-present'); // the world is 6 days old
   expect(evaluateTempAdmin(a, 8 * DAY, 0, rule).accountId).toBe(4);
   expect(() => evaluateTempAdmin(a, 0, 0, { absentDays: 0, recentDays: 1 })).toThrow(RangeError);
 });

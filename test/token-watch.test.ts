@@ -16,7 +16,7 @@ test('next hands out at most `max` tokens per call and every token within size/m
     for (const t of batch) seen.add(t);
   }
   expect(seen.size).toBe(25);
-  expect(w.next(100, 0)).toHaveLength(25);                 // a batch larger than the table: each once
+  expect(w.next(100, 0)).toHaveLength(25); // a batch larger than the table: each once
 });
 
 test('sockets and JSON joins: removed at close, taken once, bounded by count and age', () => {
@@ -26,11 +26,11 @@ test('sockets and JSON joins: removed at close, taken once, bounded by count and
   expect(w.size).toBe(0);
   w.addJson('x', 'world\nk1', 0);
   w.addJson('y', 'world\nk2', 10);
-  w.addJson('z', 'world\nk3', 20);                         // over maxJson: x's join (least recently used) goes
+  w.addJson('z', 'world\nk3', 20); // over maxJson: x's join (least recently used) goes
   expect(w.peek('x')).toBeUndefined();
   expect([...w.take('y')!.json.keys()]).toEqual(['world\nk2']);
   expect(w.take('y')).toBeUndefined();
   expect(w.next(10, 500)).toEqual(['z']);
-  expect(w.next(10, 5000)).toEqual([]);                     // older than jsonMs: dropped
+  expect(w.next(10, 5000)).toEqual([]); // older than jsonMs: dropped
   expect(w.size).toBe(0);
 });

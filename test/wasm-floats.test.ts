@@ -50,32 +50,26 @@ async function wat(text: string): Promise<Uint8Array> {
 const lines = (uses: FloatUse[]): string[] => uses.map(formatFloatUse);
 
 describe('compiled core', () => {
-  test.each(['tessera.wasm', 'tessera.unshared.wasm', 'tessera.debug.wasm'])(
-    '%s: no float reachable from the simulation exports',
-    async (file) => {
-      const report = await analyzeFloatUse(readBuild(file));
-      expect(lines(report.uses)).toEqual([]);
-      // Not vacuous: the simulation exports were roots, and only the debug ones were skipped.
-      const simulation = ['fxMul', 'fxDiv', 'fxSqrt', 'fxSin', 'fxAtan2', 'qIntegrate', 'mathSequence', 'benchKernel', 'hash64'];
-      expect(report.roots).toEqual(expect.arrayContaining(simulation));
-      expect(report.allowed).toEqual(['debugFromF64', 'debugToF64']);
-      expect(report.reachable).toBeGreaterThanOrEqual(report.roots.length / 2);
-    },
-  );
+  test.each(['tessera.wasm', 'tessera.unshared.wasm', 'tessera.debug.wasm'])('%s: no float reachable from the simulation exports', async (file) => {
+    const report = await analyzeFloatUse(readBuild(file));
+    expect(lines(report.uses)).toEqual([]);
+    // Not vacuous: the simulation exports were roots, and only the debug ones were skipped.
+    const simulation = ['fxMul', 'fxDiv', 'fxSqrt', 'fxSin', 'fxAtan2', 'qIntegrate', 'mathSequence', 'benchKernel', 'hash64'];
+    expect(report.roots).toEqual(expect.arrayContaining(simulation));
+    expect(report.allowed).toEqual(['debugFromF64', 'debugToF64']);
+    expect(report.reachable).toBeGreaterThanOrEqual(report.roots.length / 2);
+  });
 
-  test.each(['tessera.wasm', 'tessera.unshared.wasm'])(
-    '%s: with nothing allowed, the only float users are debugToF64 and debugFromF64',
-    async (file) => {
-      const uses = await findFloatUse(readBuild(file), { allowExportPrefix: '' });
-      const exports = [...new Set(uses.flatMap((u) => u.exports))].sort();
-      expect(exports).toEqual(['debugFromF64', 'debugToF64']);
-      for (const name of exports) {
-        // Each debug export's own function does float work (not just some shared helper).
-        expect(uses.some((u) => u.kind === 'function' && u.exports.length === 1 && u.exports[0] === name)).toBe(true);
-      }
-      expect(uses.map((u) => u.found.join(' ')).join(' ')).toMatch(/f64\./);
-    },
-  );
+  test.each(['tessera.wasm', 'tessera.unshared.wasm'])('%s: with nothing allowed, the only float users are debugToF64 and debugFromF64', async (file) => {
+    const uses = await findFloatUse(readBuild(file), { allowExportPrefix: '' });
+    const exports = [...new Set(uses.flatMap((u) => u.exports))].sort();
+    expect(exports).toEqual(['debugFromF64', 'debugToF64']);
+    for (const name of exports) {
+      // Each debug export's own function does float work (not just some shared helper).
+      expect(uses.some((u) => u.kind === 'function' && u.exports.length === 1 && u.exports[0] === name)).toBe(true);
+    }
+    expect(uses.map((u) => u.found.join(' ')).join(' ')).toMatch(/f64\./);
+  });
 });
 
 describe('negative controls', () => {
@@ -84,8 +78,7 @@ describe('negative controls', () => {
     const mod = new b.Module();
     let bytes: Uint8Array;
     try {
-      mod.addFunction('addF64', b.createType([b.f64, b.f64]), b.f64, [],
-        mod.f64.add(mod.local.get(0, b.f64), mod.local.get(1, b.f64)));
+      mod.addFunction('addF64', b.createType([b.f64, b.f64]), b.f64, [], mod.f64.add(mod.local.get(0, b.f64), mod.local.get(1, b.f64)));
       mod.addFunctionExport('addF64', 'step');
       expect(mod.validate()).toBeTruthy();
       bytes = mod.emitBinary();
@@ -100,11 +93,13 @@ describe('negative controls', () => {
   });
 
   test('an i64 export calling a helper with f32.convert_i32_s reports the helper', async () => {
-    const uses = await findFloatUse(await wat(`(module
+    const uses = await findFloatUse(
+      await wat(`(module
       (func $helper (param $n i32) (result i32)
         (i32.reinterpret_f32 (f32.convert_i32_s (local.get $n))))
       (func $step (export "step") (param $x i64) (result i64)
-        (i64.extend_i32_s (call $helper (i32.wrap_i64 (local.get $x))))))`));
+        (i64.extend_i32_s (call $helper (i32.wrap_i64 (local.get $x))))))`),
+    );
     expect(lines(uses)).toEqual(['function $helper (from step): i32.reinterpret_f32, f32.convert_i32_s']);
   });
 
@@ -127,18 +122,22 @@ describe('negative controls', () => {
   });
 
   test('an f64 local alone is reported', async () => {
-    const uses = await findFloatUse(await wat(`(module
+    const uses = await findFloatUse(
+      await wat(`(module
       (func $count (export "count") (param $n i32) (result i32) (local $x f64)
-        (i32.add (local.get $n) (i32.const 1))))`));
+        (i32.add (local.get $n) (i32.const 1))))`),
+    );
     expect(lines(uses)).toEqual(['function $count (from count): local $x f64']);
   });
 
   test('reachable float imports and exported float globals are reported; unreachable imports are not', async () => {
-    const uses = await findFloatUse(await wat(`(module
+    const uses = await findFloatUse(
+      await wat(`(module
       (import "env" "seed" (func $seed (result f64)))
       (import "env" "log" (func $log (param f64)))
       (global $scale (export "SCALE") f64 (f64.const 0.5))
-      (func $step (export "step") (result i64) (i64.reinterpret_f64 (call $seed))))`));
+      (func $step (export "step") (result i64) (i64.reinterpret_f64 (call $seed))))`),
+    );
     expect(lines(uses)).toEqual([
       'import $seed (from step): import "env" "seed", result f64',
       'function $step (from step): i64.reinterpret_f64, call $seed yields f64',
@@ -158,15 +157,21 @@ describe('negative controls', () => {
     expect(report.roots).toEqual(['fxAdd']);
     expect(report.allowed).toEqual(['debugToF64']);
     const all = await findFloatUse(bytes, { allowExportPrefix: '' });
-    expect(all.map((u) => [u.name, u.exports])).toEqual([['toF64', ['debugToF64']], ['debugToF64', ['debugToF64']]]);
+    expect(all.map((u) => [u.name, u.exports])).toEqual([
+      ['toF64', ['debugToF64']],
+      ['debugToF64', ['debugToF64']],
+    ]);
   });
 
   test('a debug helper also reached from a simulation export is reported, from that export only', async () => {
-    const bytes = await wat(DEBUG_MODULE.replace(
-      '(i64.add (local.get $a) (local.get $b))',
-      '(i64.add (local.get $a) (i64.trunc_sat_f64_s (call $toF64 (local.get $b))))'));
+    const bytes = await wat(
+      DEBUG_MODULE.replace('(i64.add (local.get $a) (local.get $b))', '(i64.add (local.get $a) (i64.trunc_sat_f64_s (call $toF64 (local.get $b))))'),
+    );
     const uses = await findFloatUse(bytes);
-    expect(uses.map((u) => [u.name, u.exports])).toEqual([['toF64', ['fxAdd']], ['add', ['fxAdd']]]);
+    expect(uses.map((u) => [u.name, u.exports])).toEqual([
+      ['toF64', ['fxAdd']],
+      ['add', ['fxAdd']],
+    ]);
   });
 
   test('an expression kind the walker does not know fails the check instead of passing it', async () => {

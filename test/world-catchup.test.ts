@@ -12,7 +12,10 @@ import { testWorld } from './helpers/world-setup';
 function learned(c: ReturnType<EventStream['catchUp']>): { roles: Map<number, string>; ta: string | null } {
   const roles = new Map<number, string>();
   let ta: string | null = null;
-  const id = (body: string): void => { const [p, a, r] = body.split(','); roles.set(Number(p), `${a} ${r}`); };
+  const id = (body: string): void => {
+    const [p, a, r] = body.split(',');
+    roles.set(Number(p), `${a} ${r}`);
+  };
   if (c.kind === 'snapshot') {
     const s = JSON.parse(String(c.snapshot.payload)) as { ids?: string[]; ta?: string };
     for (const b of s.ids ?? []) id(b);
@@ -34,14 +37,22 @@ test('a client joining after the snapshot learns the temporary admin and the rol
     const ids: Record<string, number> = {};
     for (let t = 0; t < 45; t++) {
       if (t === 0) {
-        for (const [c, account, role] of [['admin', 1, 'admin'], ['mod', 2, 'moderator'], ['guest', 0, 'player'], ['gone', 4, 'player']] as const) {
+        for (const [c, account, role] of [
+          ['admin', 1, 'admin'],
+          ['mod', 2, 'moderator'],
+          ['guest', 0, 'player'],
+          ['gone', 4, 'player'],
+        ] as const) {
           ids[c] = stream.connect(c).publicId;
           stream.publishServer('_id', `${ids[c]},${account},${role}`);
         }
       }
-      if (t === 3) stream.publishServer('_ta', '2');           // the moderator's account is temporary admin
+      if (t === 3) stream.publishServer('_ta', '2'); // the moderator's account is temporary admin
       if (t === 5) stream.disconnect('gone');
-      if (t === 41) { ids.late = stream.connect('late').publicId; stream.publishServer('_id', `${ids.late},5,player`); }
+      if (t === 41) {
+        ids.late = stream.connect('late').publicId;
+        stream.publishServer('_id', `${ids.late},5,player`);
+      }
       for (const c of Object.keys(ids)) if (c !== 'gone') stream.heard(c);
       clock.t += 50;
       loop.step();
@@ -51,11 +62,14 @@ test('a client joining after the snapshot learns the temporary admin and the rol
     expect(c.kind).toBe('snapshot');
     if (c.kind !== 'snapshot') return;
     expect(c.snapshot.tick).toBe(40);
-    expect(c.events.some((e) => e.type === '_ta' || (e.type === '_id' && e.tick < 40))).toBe(false);   // the events cannot tell it
+    expect(c.events.some((e) => e.type === '_ta' || (e.type === '_id' && e.tick < 40))).toBe(false); // the events cannot tell it
     const { roles, ta } = learned(c);
     expect(ta).toBe('2');
     expect([...roles].sort((a, b) => a[0] - b[0])).toEqual([
-      [ids.admin, '1 admin'], [ids.mod, '2 moderator'], [ids.guest, '0 player'], [ids.late, '5 player'],
+      [ids.admin, '1 admin'],
+      [ids.mod, '2 moderator'],
+      [ids.guest, '0 player'],
+      [ids.late, '5 player'],
     ]);
     // the snapshot says what the sim holds
     expect(loop.sim.social.tempAdminAccount).toBe(2);

@@ -23,7 +23,7 @@ test('arrays are aligned and laid out in order after the header, which holds eve
     const off = plan.offsets[n];
     expect(off % ARRAY_ALIGN).toBe(0);
     expect(off).toBeGreaterThanOrEqual(end);
-    end = off + 1;                                // strictly increasing starts
+    end = off + 1; // strictly increasing starts
   }
   expect(plan.bytes).toBeGreaterThan(plan.offsets[names[names.length - 1]]);
   expect(HEADER.OFFSETS_AT + Object.keys(FIELD_INDEX).length).toBeLessThanOrEqual(HEADER_SLOTS);

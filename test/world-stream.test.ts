@@ -26,9 +26,10 @@ function liveRun(): { log: StreamEvent[]; hashes: bigint[]; refused: number; loo
   for (let t = 0; t < TICKS; t++) {
     clients.forEach((c, i) => {
       if (t === joinAt[i]) stream.connect(c);
-      const silent = c === 'dave' && t >= 100;   // dave stops talking at tick 100
+      const silent = c === 'dave' && t >= 100; // dave stops talking at tick 100
       if (t < joinAt[i] || silent) return;
-      const wx = Math.floor((rng() / 2 ** 32) * 2001) - 1000, wz = Math.floor((rng() / 2 ** 32) * 2001) - 1000;
+      const wx = Math.floor((rng() / 2 ** 32) * 2001) - 1000,
+        wz = Math.floor((rng() / 2 ** 32) * 2001) - 1000;
       stream.publish(c, 'in', `${wx},${wz},${t % 37 === 0 ? 1 : 0}`);
       if (t % 50 === 10 + i) {
         const p = loop.avatarPosition(stream.publicIdOf(c) as number);
@@ -46,8 +47,12 @@ function liveRun(): { log: StreamEvent[]; hashes: bigint[]; refused: number; loo
 
 describe('world stream', () => {
   let live: ReturnType<typeof liveRun>;
-  beforeAll(() => { live = liveRun(); });
-  afterAll(async () => { await live.loop.close(); });
+  beforeAll(() => {
+    live = liveRun();
+  });
+  afterAll(async () => {
+    await live.loop.close();
+  });
 
   test('connects spawn avatars, silence despawns, bad inputs are refused with a code', () => {
     const types = live.log.map((e) => e.type);
@@ -60,7 +65,7 @@ describe('world stream', () => {
     expect(d[0].tick).toBe(298);
     expect([...live.loop.sim.avatars.keys()].sort()).toEqual([1, 2, 3]);
     expect(live.refused).toBe(1);
-    expect(live.log.some((e) => e.type === '_h')).toBe(true);   // avatars touched the floor and each other
+    expect(live.log.some((e) => e.type === '_h')).toBe(true); // avatars touched the floor and each other
   });
 
   test('the refused event changes nothing and carries BAD_VALUE', () => {
@@ -79,16 +84,20 @@ describe('world stream', () => {
     ['1 shard, this thread', {}],
     ['4 shards (2 x 2), this thread', { partition: { xCuts: [0], zCuts: [0] } }],
     ['4 shards (4 x 1) on 2 workers', { partition: { xCuts: [-6, 0, 6], zCuts: [] }, shardOptions: { workers: 2 } }],
-  ])('replay on %s gives the live hash at every tick and the same derived events', async (_name, layout) => {
-    const mismatches: string[] = [];
-    const final = await replayLog(testWorld(layout), live.log, TICKS, (r) => {
-      if (r.hash !== live.hashes[r.tick]) mismatches.push(`tick ${r.tick}: ${r.hash.toString(16)} != ${live.hashes[r.tick].toString(16)}`);
-      const want = derivedInLog(live.log, r.tick);
-      if (r.tick < TICKS - 1 && JSON.stringify(r.derived) !== JSON.stringify(want)) mismatches.push(`tick ${r.tick}: derived events differ`);
-    });
-    expect(mismatches.slice(0, 5)).toEqual([]);
-    expect(final).toBe(live.hashes[TICKS - 1]);
-  }, 120_000);
+  ])(
+    'replay on %s gives the live hash at every tick and the same derived events',
+    async (_name, layout) => {
+      const mismatches: string[] = [];
+      const final = await replayLog(testWorld(layout), live.log, TICKS, (r) => {
+        if (r.hash !== live.hashes[r.tick]) mismatches.push(`tick ${r.tick}: ${r.hash.toString(16)} != ${live.hashes[r.tick].toString(16)}`);
+        const want = derivedInLog(live.log, r.tick);
+        if (r.tick < TICKS - 1 && JSON.stringify(r.derived) !== JSON.stringify(want)) mismatches.push(`tick ${r.tick}: derived events differ`);
+      });
+      expect(mismatches.slice(0, 5)).toEqual([]);
+      expect(final).toBe(live.hashes[TICKS - 1]);
+    },
+    120_000,
+  );
 
   test('a replay of a changed log diverges (the comparison can fail)', async () => {
     const changed = live.log.map((e) => (e.type === 'in' && e.tick === 150 && e.origin === 1 ? { ...e, body: '1000,1000,1' } : e));

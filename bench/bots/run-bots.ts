@@ -18,13 +18,22 @@ import { join } from 'node:path';
 import { runMeta, markdownTable, metaMarkdown, repoRoot } from '../results';
 import type { BotSummary } from '../../src/bots';
 
-const arg = (name: string, dflt: string): string => { const i = process.argv.indexOf(`--${name}`); return i >= 0 ? process.argv[i + 1] : dflt; };
-const COUNT = Number(arg('count', '500')), SECONDS = Number(arg('seconds', '300')), RESTART_AT = Number(arg('restart-at', '0'));
+const arg = (name: string, dflt: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+};
+const COUNT = Number(arg('count', '500')),
+  SECONDS = Number(arg('seconds', '300')),
+  RESTART_AT = Number(arg('restart-at', '0'));
 const PORT = Number(arg('port', '9411'));
 const cli = join(repoRoot(), 'build', 'dist', 'src', 'cli.js');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-interface Serve { proc: ChildProcess; listening: Promise<{ tick: number }>; exit: Promise<number | null> }
+interface Serve {
+  proc: ChildProcess;
+  listening: Promise<{ tick: number }>;
+  exit: Promise<number | null>;
+}
 
 function startServe(data: string): Serve {
   const proc = spawn(process.execPath, [cli, 'serve', '--port', String(PORT), '--data', data, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -44,7 +53,9 @@ function startServe(data: string): Serve {
   return { proc, listening, exit };
 }
 
-async function get(path: string): Promise<string> { return (await fetch(`http://127.0.0.1:${PORT}${path}`)).text(); }
+async function get(path: string): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${PORT}${path}`)).text();
+}
 const metric = (text: string, name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
 
 async function main(): Promise<void> {
@@ -55,29 +66,39 @@ async function main(): Promise<void> {
   try {
     let serve = startServe(dir);
     await serve.listening;
-    const RSS = 'tessera_process_resident_memory_bytes';   // prom-client's default metric under the 'tessera_' prefix
+    const RSS = 'tessera_process_resident_memory_bytes'; // prom-client's default metric under the 'tessera_' prefix
     const rssStart = metric(await get('/metrics'), RSS);
     const summaryFile = join(dir, 'bots.json');
-    const bots = spawn(process.execPath, [cli, 'bots', '-n', String(COUNT), '-u', `ws://127.0.0.1:${PORT}/ws`, '-t', String(SECONDS), '--ramp', '50', '--json', summaryFile], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const bots = spawn(
+      process.execPath,
+      [cli, 'bots', '-n', String(COUNT), '-u', `ws://127.0.0.1:${PORT}/ws`, '-t', String(SECONDS), '--ramp', '50', '--json', summaryFile],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
     const botsDone = new Promise<void>((r) => bots.once('exit', () => r()));
     const windows: Array<{ at: number; tick: number; p50: number; p99: number; max: number; clients: number; rss: number }> = [];
-    let rssPeak = rssStart, restart: { killedAtTick: number; resumedAt: number; reconnectedWithinS: number } | null = null;
+    let rssPeak = rssStart,
+      restart: { killedAtTick: number; resumedAt: number; reconnectedWithinS: number } | null = null;
     const t0 = Date.now();
     let lastTick = 0;
     while (Date.now() - t0 < SECONDS * 1000) {
       await sleep(RESTART_AT > 0 && !restart ? Math.min(10_000, Math.max(100, RESTART_AT * 1000 - (Date.now() - t0))) : 10_000);
       const elapsed = (Date.now() - t0) / 1000;
       if (RESTART_AT > 0 && !restart && elapsed >= RESTART_AT) {
-        lastTick = (JSON.parse(await get('/healthz')) as { tick: number }).tick;   // the open tick just before the kill
+        lastTick = (JSON.parse(await get('/healthz')) as { tick: number }).tick; // the open tick just before the kill
         serve.proc.kill('SIGKILL');
         await serve.exit;
         serve = startServe(dir);
         const { tick } = await serve.listening;
         const back = Date.now();
         let clients = 0;
-        while (clients < COUNT && Date.now() - back < 60_000) { await sleep(500); clients = (JSON.parse(await get('/healthz')) as { clients: number }).clients; }
+        while (clients < COUNT && Date.now() - back < 60_000) {
+          await sleep(500);
+          clients = (JSON.parse(await get('/healthz')) as { clients: number }).clients;
+        }
         restart = { killedAtTick: lastTick, resumedAt: tick, reconnectedWithinS: (Date.now() - back) / 1000 };
-        console.log(`[bots] restart: killed at tick ${lastTick} (or a few ticks later), resumed at ${tick}, ${clients}/${COUNT} bots back within ${restart.reconnectedWithinS.toFixed(1)} s`);
+        console.log(
+          `[bots] restart: killed at tick ${lastTick} (or a few ticks later), resumed at ${tick}, ${clients}/${COUNT} bots back within ${restart.reconnectedWithinS.toFixed(1)} s`,
+        );
         continue;
       }
       const h = JSON.parse(await get('/healthz')) as { tick: number; tickMsP50: number; tickMsP99: number; tickMsMax: number; clients: number };
@@ -85,8 +106,11 @@ async function main(): Promise<void> {
       const rss = metric(m, RSS);
       rssPeak = Math.max(rssPeak, rss);
       lastTick = h.tick;
-      if (elapsed % 100 < 10 || elapsed >= SECONDS - 10) windows.push({ at: Math.round(elapsed), tick: h.tick, p50: h.tickMsP50, p99: h.tickMsP99, max: h.tickMsMax, clients: h.clients, rss });
-      console.log(`[bots] ${elapsed.toFixed(0)} s: tick ${h.tick}, host tick p50 ${h.tickMsP50.toFixed(1)} p99 ${h.tickMsP99.toFixed(1)} ms, ${h.clients} clients, RSS ${(rss / 2 ** 20).toFixed(0)} MiB`);
+      if (elapsed % 100 < 10 || elapsed >= SECONDS - 10)
+        windows.push({ at: Math.round(elapsed), tick: h.tick, p50: h.tickMsP50, p99: h.tickMsP99, max: h.tickMsMax, clients: h.clients, rss });
+      console.log(
+        `[bots] ${elapsed.toFixed(0)} s: tick ${h.tick}, host tick p50 ${h.tickMsP50.toFixed(1)} p99 ${h.tickMsP99.toFixed(1)} ms, ${h.clients} clients, RSS ${(rss / 2 ** 20).toFixed(0)} MiB`,
+      );
     }
     await botsDone;
     const m = await get('/metrics');
@@ -97,24 +121,80 @@ async function main(): Promise<void> {
     await serve.exit;
     const s = JSON.parse(readFileSync(summaryFile, 'utf8')) as BotSummary;
     const md = [
-      '# Bots against `tessera serve` (demo world)', '', metaMarkdown(meta), '',
-      `${COUNT} bots (\`tessera bots\`, one process) against \`tessera serve\` (one process: 4 shards on ${meta.machine.cores} worker threads, SQLite with the snapshot writer) on the same machine for ${SECONDS} s${RESTART_AT ? `, the server killed with SIGKILL at ${RESTART_AT} s and started again` : ''}. Each bot walks an octagon across the shard borders (an input every 100 ms), acknowledges every state, chats every 20 s, throws a sphere every 30 s and pings every second.`, '',
-      '## Bots', '',
-      markdownTable(['connected (ever / at the end)', 'reconnects', 'messages in', 'MiB in', 'messages out', 'throws', 'ping p50 ms', 'ping p99 ms', 'ping max ms', 'errors', 'unexpected closes'],
-        [[`${s.everConnected} / ${s.connectedAtEnd}`, String(s.reconnects), String(s.messagesIn), (s.bytesIn / 2 ** 20).toFixed(0), String(s.messagesOut), String(s.throws), s.latencyMsP50.toFixed(1), s.latencyMsP99.toFixed(1), s.latencyMsMax.toFixed(1), `${s.errors} ${JSON.stringify(s.errorCodes)}`, String(s.unexpectedCloses)]]),
-      '', '## Server', '',
-      markdownTable(['at s', 'tick', 'host tick p50 ms', 'p99 ms', 'max ms', 'clients', 'RSS MiB'], windows.map((w) => [String(w.at), String(w.tick), w.p50.toFixed(1), w.p99.toFixed(1), w.max.toFixed(1), String(w.clients), (w.rss / 2 ** 20).toFixed(0)])),
-      '', `Each row is /healthz over the last 2,000 ticks (100 s). Over the whole run${restart ? ' (after the restart)' : ''}: ${ticks} ticks, ${over50} over 50 ms (${((100 * over50) / ticks).toFixed(2)} %).`,
+      '# Bots against `tessera serve` (demo world)',
+      '',
+      metaMarkdown(meta),
+      '',
+      `${COUNT} bots (\`tessera bots\`, one process) against \`tessera serve\` (one process: 4 shards on ${meta.machine.cores} worker threads, SQLite with the snapshot writer) on the same machine for ${SECONDS} s${RESTART_AT ? `, the server killed with SIGKILL at ${RESTART_AT} s and started again` : ''}. Each bot walks an octagon across the shard borders (an input every 100 ms), acknowledges every state, chats every 20 s, throws a sphere every 30 s and pings every second.`,
+      '',
+      '## Bots',
+      '',
+      markdownTable(
+        [
+          'connected (ever / at the end)',
+          'reconnects',
+          'messages in',
+          'MiB in',
+          'messages out',
+          'throws',
+          'ping p50 ms',
+          'ping p99 ms',
+          'ping max ms',
+          'errors',
+          'unexpected closes',
+        ],
+        [
+          [
+            `${s.everConnected} / ${s.connectedAtEnd}`,
+            String(s.reconnects),
+            String(s.messagesIn),
+            (s.bytesIn / 2 ** 20).toFixed(0),
+            String(s.messagesOut),
+            String(s.throws),
+            s.latencyMsP50.toFixed(1),
+            s.latencyMsP99.toFixed(1),
+            s.latencyMsMax.toFixed(1),
+            `${s.errors} ${JSON.stringify(s.errorCodes)}`,
+            String(s.unexpectedCloses),
+          ],
+        ],
+      ),
+      '',
+      '## Server',
+      '',
+      markdownTable(
+        ['at s', 'tick', 'host tick p50 ms', 'p99 ms', 'max ms', 'clients', 'RSS MiB'],
+        windows.map((w) => [
+          String(w.at),
+          String(w.tick),
+          w.p50.toFixed(1),
+          w.p99.toFixed(1),
+          w.max.toFixed(1),
+          String(w.clients),
+          (w.rss / 2 ** 20).toFixed(0),
+        ]),
+      ),
+      '',
+      `Each row is /healthz over the last 2,000 ticks (100 s). Over the whole run${restart ? ' (after the restart)' : ''}: ${ticks} ticks, ${over50} over 50 ms (${((100 * over50) / ticks).toFixed(2)} %).`,
       `RSS: ${(rssStart / 2 ** 20).toFixed(0)} MiB at the start, ${(rssEnd / 2 ** 20).toFixed(0)} MiB at the end, ${(rssPeak / 2 ** 20).toFixed(0)} MiB at the peak of the samples.`,
-      restart ? `Restart: /healthz said tick ${restart.killedAtTick} just before the SIGKILL; the new process resumed at tick ${restart.resumedAt} from its SQLite file (the last durable tick + 1: every tick a client was sent), every bot back within ${restart.reconnectedWithinS.toFixed(1)} s of the new process listening.` : '', '',
+      restart
+        ? `Restart: /healthz said tick ${restart.killedAtTick} just before the SIGKILL; the new process resumed at tick ${restart.resumedAt} from its SQLite file (the last durable tick + 1: every tick a client was sent), every bot back within ${restart.reconnectedWithinS.toFixed(1)} s of the new process listening.`
+        : '',
+      '',
     ].join('\n');
     const name = RESTART_AT ? 'bots-restart' : 'bots';
     writeFileSync(join(out, `${name}.md`), md);
-    writeFileSync(join(out, `${name}.json`), `${JSON.stringify({ schema: 'tessera.bots.v1', meta, options: { count: COUNT, seconds: SECONDS, restartAt: RESTART_AT }, bots: s, windows, ticks, over50, rssStart, rssEnd, rssPeak, restart }, null, 2)}\n`);
+    writeFileSync(
+      join(out, `${name}.json`),
+      `${JSON.stringify({ schema: 'tessera.bots.v1', meta, options: { count: COUNT, seconds: SECONDS, restartAt: RESTART_AT }, bots: s, windows, ticks, over50, rssStart, rssEnd, rssPeak, restart }, null, 2)}\n`,
+    );
     console.log(`[bots] wrote bench/results/${meta.machine.slug}/${name}.{md,json}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

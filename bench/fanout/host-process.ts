@@ -62,7 +62,8 @@ export interface HostMark {
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.argv[2] ?? '{}') as FanoutHostConfig;
   let ticks: number[] = [];
-  let stepMs = 0, interestMs = 0;
+  let stepMs = 0,
+    interestMs = 0;
   const eventsByType: Record<string, number> = {};
   const host = await Host.start({
     // the ramp opens clients in batches far above the default admission rate (200 joins/s):
@@ -79,21 +80,47 @@ async function main(): Promise<void> {
     },
   });
   // Timers around the world step and the interest messages (see the module comment).
-  const world = host.world, interest = host.world.interest;
-  const step = world.step.bind(world), messageFor = interest.messageFor.bind(interest);
-  world.step = () => { const t = performance.now(); const r = step(); stepMs = performance.now() - t; return r; };
-  interest.messageFor = (v) => { const t = performance.now(); const r = messageFor(v); interestMs += performance.now() - t; return r; };
+  const world = host.world,
+    interest = host.world.interest;
+  const step = world.step.bind(world),
+    messageFor = interest.messageFor.bind(interest);
+  world.step = () => {
+    const t = performance.now();
+    const r = step();
+    stepMs = performance.now() - t;
+    return r;
+  };
+  interest.messageFor = (v) => {
+    const t = performance.now();
+    const r = messageFor(v);
+    interestMs += performance.now() - t;
+    return r;
+  };
   log(`listening on ${host.port}; open files ${JSON.stringify(openFileLimits())}`);
   serve(async (m) => {
     switch (m.cmd) {
-      case 'listening': return { port: host.port, pid: process.pid, files: openFileLimits() };
-      case 'tick': return { tick: host.world.stream.tick, at: wallNow() };
+      case 'listening':
+        return { port: host.port, pid: process.pid, files: openFileLimits() };
+      case 'tick':
+        return { tick: host.world.stream.tick, at: wallNow() };
       case 'mark': {
-        const cpu = process.cpuUsage(), elu = performance.eventLoopUtilization(), mem = process.memoryUsage();
+        const cpu = process.cpuUsage(),
+          elu = performance.eventLoopUtilization(),
+          mem = process.memoryUsage();
         const out: HostMark = {
-          at: wallNow(), tick: host.world.stream.tick, stats: host.statistics, cpuUserUs: cpu.user, cpuSystemUs: cpu.system,
-          eluActiveMs: elu.active, eluIdleMs: elu.idle, rss: mem.rss, heapUsed: mem.heapUsed, maxRssKiB: process.resourceUsage().maxRSS,
-          cacheHits: host.world.interest.cacheHits, eventsByType: { ...eventsByType }, ticks,
+          at: wallNow(),
+          tick: host.world.stream.tick,
+          stats: host.statistics,
+          cpuUserUs: cpu.user,
+          cpuSystemUs: cpu.system,
+          eluActiveMs: elu.active,
+          eluIdleMs: elu.idle,
+          rss: mem.rss,
+          heapUsed: mem.heapUsed,
+          maxRssKiB: process.resourceUsage().maxRSS,
+          cacheHits: host.world.interest.cacheHits,
+          eventsByType: { ...eventsByType },
+          ticks,
         };
         ticks = [];
         return out;
@@ -102,9 +129,13 @@ async function main(): Promise<void> {
         await host.stop();
         setTimeout(() => process.exit(0), 50);
         return { stopped: true };
-      default: throw new Error(`unknown command ${m.cmd}`);
+      default:
+        throw new Error(`unknown command ${m.cmd}`);
     }
   });
 }
 
-main().catch((e: unknown) => { console.error(e); process.exit(1); });
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -9,7 +9,12 @@
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 
-interface Reply { id: number; ok: boolean; value?: unknown; error?: string }
+interface Reply {
+  id: number;
+  ok: boolean;
+  value?: unknown;
+  error?: string;
+}
 
 /** A forked child answering requests (see the module comment). */
 export class Child {
@@ -18,24 +23,34 @@ export class Child {
   readonly exited: Promise<number | null>;
   readonly stderr: string[] = [];
 
-  private constructor(readonly name: string, readonly proc: ChildProcess, log: (line: string) => void) {
+  private constructor(
+    readonly name: string,
+    readonly proc: ChildProcess,
+    log: (line: string) => void,
+  ) {
     proc.on('message', (m: Reply | { log: string }) => {
-      if ('log' in m) { log(`[${name}] ${m.log}`); return; }
+      if ('log' in m) {
+        log(`[${name}] ${m.log}`);
+        return;
+      }
       const w = this.waiting.get(m.id);
       if (!w) return;
       this.waiting.delete(m.id);
-      if (m.ok) w.resolve(m.value); else w.reject(new Error(`${name}: ${m.error}`));
+      if (m.ok) w.resolve(m.value);
+      else w.reject(new Error(`${name}: ${m.error}`));
     });
     proc.stderr?.on('data', (d: Buffer) => {
       process.stderr.write(d);
       this.stderr.push(d.toString());
       if (this.stderr.length > 200) this.stderr.shift();
     });
-    this.exited = new Promise((resolve) => proc.once('exit', (code) => {
-      for (const w of this.waiting.values()) w.reject(new Error(`${name} exited with ${code}: ${this.stderr.join('').slice(-2000)}`));
-      this.waiting.clear();
-      resolve(code);
-    }));
+    this.exited = new Promise((resolve) =>
+      proc.once('exit', (code) => {
+        for (const w of this.waiting.values()) w.reject(new Error(`${name} exited with ${code}: ${this.stderr.join('').slice(-2000)}`));
+        this.waiting.clear();
+        resolve(code);
+      }),
+    );
   }
 
   /**
@@ -59,10 +74,20 @@ export class Child {
         reject(new Error(`${this.name}: no reply to ${String(msg.cmd)} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.waiting.set(id, {
-        resolve: (v) => { clearTimeout(timer); resolve(v as T); },
-        reject: (e) => { clearTimeout(timer); reject(e); },
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v as T);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
-      if (!this.proc.connected) { this.waiting.get(id)?.reject(new Error(`${this.name}: not connected (exit code ${this.proc.exitCode})`)); this.waiting.delete(id); return; }
+      if (!this.proc.connected) {
+        this.waiting.get(id)?.reject(new Error(`${this.name}: not connected (exit code ${this.proc.exitCode})`));
+        this.waiting.delete(id);
+        return;
+      }
       this.proc.send({ ...msg, id }, (err) => {
         if (!err) return;
         this.waiting.get(id)?.reject(new Error(`${this.name}: ${err.message}`));
@@ -94,4 +119,6 @@ export function serve(handle: (msg: { cmd: string; id: number } & Record<string,
 }
 
 /** Child side: a log line shown by the parent. */
-export function log(line: string): void { process.send?.({ log: line }); }
+export function log(line: string): void {
+  process.send?.({ log: line });
+}

@@ -92,7 +92,7 @@ interface Conn {
   k: number;
   sock: Socket;
   reader: FrameReader;
-  state: 0 | 1 | 2 | 3;   // 0 connecting, 1 upgrading, 2 open, 3 closed
+  state: 0 | 1 | 2 | 3; // 0 connecting, 1 upgrading, 2 open, 3 closed
   head: string;
   welcomed: boolean;
   publicId: number;
@@ -111,17 +111,29 @@ const READ = Buffer.allocUnsafe(256 * 1024);
 
 // ---- message templates ----
 
-const HELLO = (k: number): Buffer => clientFrame(OP.BINARY, encodeClient({
-  kind: 'hello', version: PROTOCOL_VERSION, token: 'guest', stream: 'world', privateId: `fan-${cfg.proc}-${k}`, lastKnownTick: null, interest: null,
-}));
+const HELLO = (k: number): Buffer =>
+  clientFrame(
+    OP.BINARY,
+    encodeClient({
+      kind: 'hello',
+      version: PROTOCOL_VERSION,
+      token: 'guest',
+      stream: 'world',
+      privateId: `fan-${cfg.proc}-${k}`,
+      lastKnownTick: null,
+      interest: null,
+    }),
+  );
 const ACK = u32FrameTemplate(OP.BINARY, (tick) => encodeClient({ kind: 'ack', tick }));
 const DIRS = Array.from({ length: 8 }, (_, d) => {
   const a = (d * Math.PI) / 4;
-  const walkX = Math.round(Math.cos(a) * 1000), walkZ = Math.round(Math.sin(a) * 1000);
+  const walkX = Math.round(Math.cos(a) * 1000),
+    walkZ = Math.round(Math.sin(a) * 1000);
   return u32FrameTemplate(OP.BINARY, (seq) => encodeClient({ kind: 'input', input: { seq, walkX, walkZ, jump: false } }));
 });
 const INPUT_LEN = DIRS[0].length;
-{ // the templates must decode to what they claim
+{
+  // the templates must decode to what they claim
   const b = Buffer.allocUnsafe(ACK.length);
   ACK.write(b, 0, 123456);
   const m = decodeClient(b.subarray(6));
@@ -134,7 +146,7 @@ const INPUT_LEN = DIRS[0].length;
 
 function direction(c: Conn, now: number): number {
   const leg = Math.floor((now + c.k * 137) / 2000);
-  return (Math.imul(c.k + 1, 0x9e3779b1) ^ Math.imul(leg + 1, 0x85ebca6b)) >>> 29;   // 0..7
+  return (Math.imul(c.k + 1, 0x9e3779b1) ^ Math.imul(leg + 1, 0x85ebca6b)) >>> 29; // 0..7
 }
 
 // ---- window figures ----
@@ -143,29 +155,61 @@ let measuring = false;
 let runId = -1;
 let mark = new LoadMark();
 let markAt = performance.now();
-let bytes = 0, frames = 0, resnapshots = 0, inputsSent = 0, acksSent = 0, unmatched = 0, samples = 0, maxEventsBytes = 0, maxStateBytes = 0;
-const bytesByKind = new Float64Array(KIND.length), framesByKind = new Float64Array(KIND.length);
-const closes = new Map<string, number>(), errors = new Map<string, number>();
-const eventsLatency = new Hist(0.25, 40_000), stateLatency = new Hist(0.25, 40_000);
-const lag = new Hist(1, 100_000), stateLag = new Hist(1, 100_000);
+let bytes = 0,
+  frames = 0,
+  resnapshots = 0,
+  inputsSent = 0,
+  acksSent = 0,
+  unmatched = 0,
+  samples = 0,
+  maxEventsBytes = 0,
+  maxStateBytes = 0;
+const bytesByKind = new Float64Array(KIND.length),
+  framesByKind = new Float64Array(KIND.length);
+const closes = new Map<string, number>(),
+  errors = new Map<string, number>();
+const eventsLatency = new Hist(0.25, 40_000),
+  stateLatency = new Hist(0.25, 40_000);
+const lag = new Hist(1, 100_000),
+  stateLag = new Hist(1, 100_000);
 /** Arrivals in the window: (tick, wall ms) pairs, events and states. */
-let evArr = new Float64Array(1 << 16), evN = 0, stArr = new Float64Array(1 << 16), stN = 0;
+let evArr = new Float64Array(1 << 16),
+  evN = 0,
+  stArr = new Float64Array(1 << 16),
+  stN = 0;
 
 function pushArrival(kind: 'ev' | 'st', tick: number, at: number): void {
   if (kind === 'ev') {
-    if (evN + 2 > evArr.length) { const g = new Float64Array(evArr.length * 2); g.set(evArr); evArr = g; }
-    evArr[evN++] = tick; evArr[evN++] = at;
+    if (evN + 2 > evArr.length) {
+      const g = new Float64Array(evArr.length * 2);
+      g.set(evArr);
+      evArr = g;
+    }
+    evArr[evN++] = tick;
+    evArr[evN++] = at;
   } else {
-    if (stN + 2 > stArr.length) { const g = new Float64Array(stArr.length * 2); g.set(stArr); stArr = g; }
-    stArr[stN++] = tick; stArr[stN++] = at;
+    if (stN + 2 > stArr.length) {
+      const g = new Float64Array(stArr.length * 2);
+      g.set(stArr);
+      stArr = g;
+    }
+    stArr[stN++] = tick;
+    stArr[stN++] = at;
   }
 }
 
-const bump = (m: Map<string, number>, k: string): void => { m.set(k, (m.get(k) ?? 0) + 1); };
+const bump = (m: Map<string, number>, k: string): void => {
+  m.set(k, (m.get(k) ?? 0) + 1);
+};
 
 // ---- frames ----
 
-const ROOT = new S.ServerMessage(), EVENTS = new S.ServerEvents(), DELTA = new S.ServerDelta(), SNAP = new S.ServerSnapshot(), WELCOME = new S.ServerWelcome(), ERR = new S.ServerError();
+const ROOT = new S.ServerMessage(),
+  EVENTS = new S.ServerEvents(),
+  DELTA = new S.ServerDelta(),
+  SNAP = new S.ServerSnapshot(),
+  WELCOME = new S.ServerWelcome(),
+  ERR = new S.ServerError();
 
 function onTesseraMessage(c: Conn, data: Buffer, at: number, len: number): void {
   const u8 = new Uint8Array(data.buffer, data.byteOffset + at, len);
@@ -173,17 +217,27 @@ function onTesseraMessage(c: Conn, data: Buffer, at: number, len: number): void 
   const root = S.ServerMessage.getRootAsServerMessage(buf, ROOT);
   const type = root.payloadType();
   const frameBytes = len + (len < 126 ? 2 : len < 65536 ? 4 : 10);
-  if (measuring) { bytes += frameBytes; frames++; bytesByKind[type] += frameBytes; framesByKind[type]++; }
+  if (measuring) {
+    bytes += frameBytes;
+    frames++;
+    bytesByKind[type] += frameBytes;
+    framesByKind[type]++;
+  }
   switch (type) {
     case S.ServerPayload.ServerEvents: {
       const tick = (root.payload(EVENTS) as S.ServerEvents).tick();
       if (tick > c.lastEventsTick) {
         c.lastEventsTick = tick;
-        if (measuring) { c.events++; pushArrival('ev', tick, wallNow()); if (len > maxEventsBytes) maxEventsBytes = len; }
+        if (measuring) {
+          c.events++;
+          pushArrival('ev', tick, wallNow());
+          if (len > maxEventsBytes) maxEventsBytes = len;
+        }
       }
       return;
     }
-    case S.ServerPayload.ServerDelta: case S.ServerPayload.ServerSnapshot: {
+    case S.ServerPayload.ServerDelta:
+    case S.ServerPayload.ServerSnapshot: {
       const tick = type === S.ServerPayload.ServerDelta ? (root.payload(DELTA) as S.ServerDelta).tick() : (root.payload(SNAP) as S.ServerSnapshot).tick();
       if (measuring) {
         c.states++;
@@ -196,7 +250,11 @@ function onTesseraMessage(c: Conn, data: Buffer, at: number, len: number): void 
       const withInput = now >= c.nextInputAt;
       const out = Buffer.allocUnsafe(ACK.length + (withInput ? INPUT_LEN : 0));
       ACK.write(out, 0, tick);
-      if (withInput) { DIRS[direction(c, now)].write(out, ACK.length, ++c.seq); c.nextInputAt = Math.max(c.nextInputAt + cfg.inputMs, now); inputsSent++; }
+      if (withInput) {
+        DIRS[direction(c, now)].write(out, ACK.length, ++c.seq);
+        c.nextInputAt = Math.max(c.nextInputAt + cfg.inputMs, now);
+        inputsSent++;
+      }
       c.sock.write(out);
       acksSent++;
       return;
@@ -217,7 +275,8 @@ function onTesseraMessage(c: Conn, data: Buffer, at: number, len: number): void 
 function onRawMessage(c: Conn, data: Buffer, at: number, len: number): void {
   if (len < 16 || data.readUInt32LE(at + 12) !== runId || !measuring) return;
   const frameBytes = len + (len < 126 ? 2 : len < 65536 ? 4 : 10);
-  bytes += frameBytes; frames++;
+  bytes += frameBytes;
+  frames++;
   c.events++;
   eventsLatency.add(wallNow() - data.readDoubleLE(at + 4));
 }
@@ -225,7 +284,8 @@ function onRawMessage(c: Conn, data: Buffer, at: number, len: number): void {
 function onFrame(c: Conn, op: number, data: Buffer, at: number, len: number): void {
   switch (op) {
     case OP.BINARY:
-      if (cfg.mode === 'tessera') onTesseraMessage(c, data, at, len); else onRawMessage(c, data, at, len);
+      if (cfg.mode === 'tessera') onTesseraMessage(c, data, at, len);
+      else onRawMessage(c, data, at, len);
       return;
     case OP.PING:
       c.sock.write(clientFrame(OP.PONG, data.subarray(at, at + len)));
@@ -248,14 +308,36 @@ function onFrame(c: Conn, op: number, data: Buffer, at: number, len: number): vo
 function open(k: number): Promise<string | null> {
   return new Promise((resolve) => {
     const c: Conn = {
-      k, sock: null as unknown as Socket, reader: null as unknown as FrameReader, state: 0, head: '', welcomed: false, publicId: 0,
-      lastEventsTick: -1, lastStateTick: -1, events: 0, states: 0, nextInputAt: performance.now() + Math.random() * cfg.inputMs, seq: 0, settle: null,
+      k,
+      sock: null as unknown as Socket,
+      reader: null as unknown as FrameReader,
+      state: 0,
+      head: '',
+      welcomed: false,
+      publicId: 0,
+      lastEventsTick: -1,
+      lastStateTick: -1,
+      events: 0,
+      states: 0,
+      nextInputAt: performance.now() + Math.random() * cfg.inputMs,
+      seq: 0,
+      settle: null,
     };
     const timer = setTimeout(() => c.settle?.('timeout'), cfg.connectTimeoutMs);
-    c.settle = (err) => { clearTimeout(timer); c.settle = null; if (err) { c.sock.destroy(); c.state = 3; } resolve(err); };
+    c.settle = (err) => {
+      clearTimeout(timer);
+      c.settle = null;
+      if (err) {
+        c.sock.destroy();
+        c.state = 3;
+      }
+      resolve(err);
+    };
     c.reader = new FrameReader((op, data, at, len) => onFrame(c, op, data, at, len));
     c.sock = netConnect({
-      host: cfg.host, port: cfg.port, noDelay: true,
+      host: cfg.host,
+      port: cfg.port,
+      noDelay: true,
       onread: {
         buffer: READ,
         callback: (n: number, buf: Uint8Array): boolean => {
@@ -264,11 +346,18 @@ function open(k: number): Promise<string | null> {
             c.head += b.toString('latin1', 0, n);
             const end = c.head.indexOf('\r\n\r\n');
             if (end < 0) return true;
-            if (!c.head.startsWith('HTTP/1.1 101')) { c.settle?.(`upgrade refused: ${c.head.split('\r\n')[0]}`); return true; }
-            const rest = c.head.length - (end + 4);   // latin1: one char per byte
+            if (!c.head.startsWith('HTTP/1.1 101')) {
+              c.settle?.(`upgrade refused: ${c.head.split('\r\n')[0]}`);
+              return true;
+            }
+            const rest = c.head.length - (end + 4); // latin1: one char per byte
             c.head = '';
             c.state = 2;
-            if (cfg.mode === 'tessera') c.sock.write(HELLO(k)); else { c.welcomed = true; c.settle?.(null); }
+            if (cfg.mode === 'tessera') c.sock.write(HELLO(k));
+            else {
+              c.welcomed = true;
+              c.settle?.(null);
+            }
             if (rest > 0) c.reader.feed(b, n - rest, n);
             return true;
           }
@@ -277,8 +366,14 @@ function open(k: number): Promise<string | null> {
         },
       },
     } as NetConnectOpts);
-    c.sock.on('connect', () => { c.state = 1; c.sock.write(upgradeRequest(cfg.host, cfg.port, '/ws')); });
-    c.sock.on('error', (e: NodeJS.ErrnoException) => { bump(errors, e.code ?? e.message); c.settle?.(`socket error ${e.code ?? e.message}`); });
+    c.sock.on('connect', () => {
+      c.state = 1;
+      c.sock.write(upgradeRequest(cfg.host, cfg.port, '/ws'));
+    });
+    c.sock.on('error', (e: NodeJS.ErrnoException) => {
+      bump(errors, e.code ?? e.message);
+      c.settle?.(`socket error ${e.code ?? e.message}`);
+    });
     c.sock.on('close', () => {
       if (c.state !== 3) bump(closes, 'tcp-close');
       c.state = 3;
@@ -296,7 +391,11 @@ async function grow(target: number, batch: number): Promise<{ open: number; fail
     const n = Math.min(batch, target - openCount());
     const base = conns.length;
     const res = await Promise.all(Array.from({ length: n }, (_, i) => open(base + i)));
-    for (const r of res) if (r) { failed++; if (reasons.length < 5) reasons.push(r); }
+    for (const r of res)
+      if (r) {
+        failed++;
+        if (reasons.length < 5) reasons.push(r);
+      }
     if (failed > Math.max(50, target * 0.05)) break;
   }
   return { open: openCount(), failed, ms: performance.now() - t0, reasons };
@@ -328,10 +427,19 @@ function startWindow(id: number): void {
   mark = new LoadMark();
   markAt = performance.now();
   bytes = frames = resnapshots = inputsSent = acksSent = unmatched = samples = maxEventsBytes = maxStateBytes = 0;
-  bytesByKind.fill(0); framesByKind.fill(0); closes.clear(); errors.clear();
-  eventsLatency.clear(); stateLatency.clear(); lag.clear(); stateLag.clear();
+  bytesByKind.fill(0);
+  framesByKind.fill(0);
+  closes.clear();
+  errors.clear();
+  eventsLatency.clear();
+  stateLatency.clear();
+  lag.clear();
+  stateLag.clear();
   evN = stN = 0;
-  for (const c of conns) { c.events = 0; c.states = 0; }
+  for (const c of conns) {
+    c.events = 0;
+    c.states = 0;
+  }
 }
 
 function report(tickStarts: number[]): ClientReport {
@@ -341,27 +449,58 @@ function report(tickStarts: number[]): ClientReport {
   if (cfg.mode === 'tessera') {
     const start = new Map<number, number>();
     for (let i = 0; i + 1 < tickStarts.length; i += 2) start.set(tickStarts[i], tickStarts[i + 1]);
-    for (let i = 0; i < evN; i += 2) { const s = start.get(evArr[i]); if (s === undefined) unmatched++; else eventsLatency.add(evArr[i + 1] - s); }
-    for (let i = 0; i < stN; i += 2) { const s = start.get(stArr[i]); if (s === undefined) unmatched++; else stateLatency.add(stArr[i + 1] - s); }
+    for (let i = 0; i < evN; i += 2) {
+      const s = start.get(evArr[i]);
+      if (s === undefined) unmatched++;
+      else eventsLatency.add(evArr[i + 1] - s);
+    }
+    for (let i = 0; i < stN; i += 2) {
+      const s = start.get(stArr[i]);
+      if (s === undefined) unmatched++;
+      else stateLatency.add(stArr[i + 1] - s);
+    }
   }
   const live = conns.filter((c) => c.state === 2 && c.welcomed);
   const byKind = (a: Float64Array): Record<string, number> => Object.fromEntries(KIND.map((k, i) => [k, a[i]]).filter(([, v]) => (v as number) > 0));
   return {
-    proc: cfg.proc, mode: cfg.mode, clients: live.length, windowS,
-    perClientEvents: live.map((c) => c.events), perClientStates: live.map((c) => c.states),
-    resnapshots, bytes, frames, bytesByKind: byKind(bytesByKind), framesByKind: byKind(framesByKind), maxEventsBytes, maxStateBytes,
-    eventsLatency: eventsLatency.sparse(), stateLatency: stateLatency.sparse(), unmatched,
-    lag: lag.sparse(), stateLag: stateLag.sparse(), samples,
-    closes: Object.fromEntries(closes), errors: Object.fromEntries(errors), inputsSent, acksSent, load,
-    rss: process.memoryUsage().rss, maxPending: live.reduce((m, c) => Math.max(m, c.reader.pending), 0),
+    proc: cfg.proc,
+    mode: cfg.mode,
+    clients: live.length,
+    windowS,
+    perClientEvents: live.map((c) => c.events),
+    perClientStates: live.map((c) => c.states),
+    resnapshots,
+    bytes,
+    frames,
+    bytesByKind: byKind(bytesByKind),
+    framesByKind: byKind(framesByKind),
+    maxEventsBytes,
+    maxStateBytes,
+    eventsLatency: eventsLatency.sparse(),
+    stateLatency: stateLatency.sparse(),
+    unmatched,
+    lag: lag.sparse(),
+    stateLag: stateLag.sparse(),
+    samples,
+    closes: Object.fromEntries(closes),
+    errors: Object.fromEntries(errors),
+    inputsSent,
+    acksSent,
+    load,
+    rss: process.memoryUsage().rss,
+    maxPending: live.reduce((m, c) => Math.max(m, c.reader.pending), 0),
   };
 }
 
 serve(async (m) => {
   switch (m.cmd) {
-    case 'hello': return { pid: process.pid, files: openFileLimits() };
-    case 'grow': return grow(Number(m.target), Number(m.batch));
-    case 'mark': startWindow(Number(m.runId ?? -1)); return { at: wallNow() };
+    case 'hello':
+      return { pid: process.pid, files: openFileLimits() };
+    case 'grow':
+      return grow(Number(m.target), Number(m.batch));
+    case 'mark':
+      startWindow(Number(m.runId ?? -1));
+      return { at: wallNow() };
     case 'sample': {
       const h = Number(m.hostTick);
       for (const c of conns) {
@@ -372,12 +511,18 @@ serve(async (m) => {
       samples++;
       return { at: wallNow() };
     }
-    case 'report': return report((m.tickStarts as number[] | undefined) ?? []);
+    case 'report':
+      return report((m.tickStarts as number[] | undefined) ?? []);
     case 'close':
-      for (const c of conns) if (c.state !== 3) { c.state = 3; c.sock.destroy(); }
+      for (const c of conns)
+        if (c.state !== 3) {
+          c.state = 3;
+          c.sock.destroy();
+        }
       setTimeout(() => process.exit(0), 50);
       return { closed: conns.length };
-    default: throw new Error(`unknown command ${m.cmd}`);
+    default:
+      throw new Error(`unknown command ${m.cmd}`);
   }
 });
 log(`ready (${cfg.mode}, open files ${JSON.stringify(openFileLimits())})`);

@@ -23,7 +23,12 @@ export function sorted(xs: ArrayLike<number>): Float64Array {
 }
 
 /** p50 / p99 / max (and the count) of a sample. */
-export interface Spread { n: number; p50: number; p99: number; max: number }
+export interface Spread {
+  n: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
 
 /** Spread of a sample (NaN fields when empty). */
 export function spread(xs: ArrayLike<number>): Spread {
@@ -32,14 +37,22 @@ export function spread(xs: ArrayLike<number>): Spread {
 }
 
 /** A histogram as it crosses the IPC channel: bin width and [bin, count] pairs of the non-empty bins. */
-export interface SparseHist { width: number; bins: Array<[number, number]> }
+export interface SparseHist {
+  width: number;
+  bins: Array<[number, number]>;
+}
 
 /** Fixed-width histogram of non-negative samples (negative ones count in bin 0). */
 export class Hist {
   readonly counts: Uint32Array;
   total = 0;
 
-  constructor(readonly width: number, bins: number) { this.counts = new Uint32Array(bins); }
+  constructor(
+    readonly width: number,
+    bins: number,
+  ) {
+    this.counts = new Uint32Array(bins);
+  }
 
   add(x: number): void {
     const k = x <= 0 ? 0 : Math.min(this.counts.length - 1, Math.floor(x / this.width));
@@ -50,7 +63,10 @@ export class Hist {
   /** Adds a sparse histogram of the same width. Throws RangeError for another width. */
   merge(h: SparseHist): void {
     if (h.width !== this.width) throw new RangeError(`histogram width ${h.width} != ${this.width}`);
-    for (const [k, c] of h.bins) { this.counts[Math.min(this.counts.length - 1, k)] += c; this.total += c; }
+    for (const [k, c] of h.bins) {
+      this.counts[Math.min(this.counts.length - 1, k)] += c;
+      this.total += c;
+    }
   }
 
   /** Upper edge of the bin holding the nearest-rank q quantile; NaN when empty. */
@@ -71,7 +87,10 @@ export class Hist {
     return { width: this.width, bins };
   }
 
-  clear(): void { this.counts.fill(0); this.total = 0; }
+  clear(): void {
+    this.counts.fill(0);
+    this.total = 0;
+  }
 }
 
 /**
@@ -79,10 +98,18 @@ export class Hist {
  * terms come from the system clock, so two processes on one machine agree to well under 1 ms;
  * used for "arrived at the client - tick started on the host".
  */
-export function wallNow(): number { return performance.timeOrigin + performance.now(); }
+export function wallNow(): number {
+  return performance.timeOrigin + performance.now();
+}
 
 /** CPU time of this process, µs (user + system), and the event loop's busy fraction since a mark. */
-export interface ProcLoad { cpuUs: number; userUs: number; systemUs: number; elu: number; wallMs: number }
+export interface ProcLoad {
+  cpuUs: number;
+  userUs: number;
+  systemUs: number;
+  elu: number;
+  wallMs: number;
+}
 
 /** A point to measure this process's CPU time and event loop utilisation from. */
 export class LoadMark {
@@ -92,7 +119,13 @@ export class LoadMark {
   /** CPU used and event loop utilisation since the mark. */
   since(): ProcLoad {
     const c = process.cpuUsage(this.cpu0);
-    return { cpuUs: c.user + c.system, userUs: c.user, systemUs: c.system, elu: performance.eventLoopUtilization(this.elu0).utilization, wallMs: performance.now() - this.t0 };
+    return {
+      cpuUs: c.user + c.system,
+      userUs: c.user,
+      systemUs: c.system,
+      elu: performance.eventLoopUtilization(this.elu0).utilization,
+      wallMs: performance.now() - this.t0,
+    };
   }
 }
 
@@ -109,7 +142,9 @@ export function machineBusySeconds(): number | null {
 /** Soft and hard limits of open files of this process (/proc/self/limits); null elsewhere. */
 export function openFileLimits(): { soft: number; hard: number } | null {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     const m = line?.match(/Max open files\s+(\S+)\s+(\S+)/);
     if (!m) return null;
     const num = (s: string): number => (s === 'unlimited' ? Infinity : Number(s));

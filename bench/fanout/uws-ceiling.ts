@@ -37,7 +37,9 @@ export interface CeilingRun {
   totalBuffered: number;
 }
 
-interface Conn { open: boolean }
+interface Conn {
+  open: boolean;
+}
 
 async function main(): Promise<void> {
   const sockets = new Set<WebSocket<Conn>>();
@@ -48,71 +50,110 @@ async function main(): Promise<void> {
     closeOnBackpressureLimit: 0,
     idleTimeout: 32,
     sendPingsAutomatically: true,
-    open: (ws) => { ws.getUserData().open = true; ws.subscribe('f'); sockets.add(ws); },
-    message: () => { /* clients send nothing but pongs (handled by uWS) */ },
-    close: (ws) => { ws.getUserData().open = false; sockets.delete(ws); },
+    open: (ws) => {
+      ws.getUserData().open = true;
+      ws.subscribe('f');
+      sockets.add(ws);
+    },
+    message: () => {
+      /* clients send nothing but pongs (handled by uWS) */
+    },
+    close: (ws) => {
+      ws.getUserData().open = false;
+      sockets.delete(ws);
+    },
   });
   const { sock, port } = await new Promise<{ sock: us_listen_socket; port: number }>((resolve, reject) => {
     app.listen('127.0.0.1', 0, (s) => (s ? resolve({ sock: s, port: uws.us_socket_local_port(s) }) : reject(new Error('cannot listen'))));
   });
   log(`listening on ${port}; open files ${JSON.stringify(openFileLimits())}`);
 
-  const run = (size: number, seconds: number, runId: number): Promise<CeilingRun> => new Promise((resolve) => {
-    const period = 50;
-    const total = Math.round((seconds * 1000) / period);
-    const publishMs: number[] = [], starts: number[] = [];
-    const mark = new LoadMark();
-    let tick = 0;
-    const once = (): void => {
-      const start = performance.now();
-      starts.push(start);
-      const msg = new Uint8Array(publishedSize(size));
-      const dv = new DataView(msg.buffer);
-      dv.setUint32(0, tick, true);
-      dv.setFloat64(4, wallNow(), true);
-      dv.setUint32(12, runId, true);
-      app.publish('f', msg, true);
-      publishMs.push(performance.now() - start);
-      tick++;
-    };
-    const schedule = (due: number): void => {
-      const next = due + period;
-      setTimeout(() => {
-        once();
-        if (tick >= total) { finish(); return; }
-        const now = performance.now();
-        schedule(now - next > 5 * period ? now : next);
-      }, Math.max(0, next - performance.now()));
-    };
-    const finish = (): void => {
-      let maxBuffered = 0, totalBuffered = 0;
-      for (const ws of sockets) { const b = ws.getBufferedAmount(); totalBuffered += b; if (b > maxBuffered) maxBuffered = b; }
-      const intervals = starts.slice(1).map((t, i) => t - starts[i]);
-      const secs = (starts[starts.length - 1] - starts[0] + period) / 1000;
-      resolve({
-        size: publishedSize(size), runId, ticks: tick, subscribers: app.numSubscribers('f'), seconds: secs, achievedHz: tick / secs,
-        publishMs: spread(publishMs), intervalMs: spread(intervals), load: mark.since(), maxBuffered, totalBuffered,
-      });
-    };
-    once();
-    schedule(performance.now());
-  });
+  const run = (size: number, seconds: number, runId: number): Promise<CeilingRun> =>
+    new Promise((resolve) => {
+      const period = 50;
+      const total = Math.round((seconds * 1000) / period);
+      const publishMs: number[] = [],
+        starts: number[] = [];
+      const mark = new LoadMark();
+      let tick = 0;
+      const once = (): void => {
+        const start = performance.now();
+        starts.push(start);
+        const msg = new Uint8Array(publishedSize(size));
+        const dv = new DataView(msg.buffer);
+        dv.setUint32(0, tick, true);
+        dv.setFloat64(4, wallNow(), true);
+        dv.setUint32(12, runId, true);
+        app.publish('f', msg, true);
+        publishMs.push(performance.now() - start);
+        tick++;
+      };
+      const schedule = (due: number): void => {
+        const next = due + period;
+        setTimeout(
+          () => {
+            once();
+            if (tick >= total) {
+              finish();
+              return;
+            }
+            const now = performance.now();
+            schedule(now - next > 5 * period ? now : next);
+          },
+          Math.max(0, next - performance.now()),
+        );
+      };
+      const finish = (): void => {
+        let maxBuffered = 0,
+          totalBuffered = 0;
+        for (const ws of sockets) {
+          const b = ws.getBufferedAmount();
+          totalBuffered += b;
+          if (b > maxBuffered) maxBuffered = b;
+        }
+        const intervals = starts.slice(1).map((t, i) => t - starts[i]);
+        const secs = (starts[starts.length - 1] - starts[0] + period) / 1000;
+        resolve({
+          size: publishedSize(size),
+          runId,
+          ticks: tick,
+          subscribers: app.numSubscribers('f'),
+          seconds: secs,
+          achievedHz: tick / secs,
+          publishMs: spread(publishMs),
+          intervalMs: spread(intervals),
+          load: mark.since(),
+          maxBuffered,
+          totalBuffered,
+        });
+      };
+      once();
+      schedule(performance.now());
+    });
 
   serve(async (m) => {
     switch (m.cmd) {
-      case 'listening': return { port, pid: process.pid, files: openFileLimits() };
-      case 'run': return run(Number(m.size), Number(m.seconds), Number(m.runId));
+      case 'listening':
+        return { port, pid: process.pid, files: openFileLimits() };
+      case 'run':
+        return run(Number(m.size), Number(m.seconds), Number(m.runId));
       case 'stop':
         uws.us_listen_socket_close(sock);
         for (const ws of sockets) ws.end(1001, 'done');
         setTimeout(() => process.exit(0), 50);
         return { stopped: true };
-      default: throw new Error(`unknown command ${m.cmd}`);
+      default:
+        throw new Error(`unknown command ${m.cmd}`);
     }
   });
 }
 
 /** Bytes actually published for a requested size (at least the 16-byte header). */
-function publishedSize(size: number): number { return Math.max(16, size); }
+function publishedSize(size: number): number {
+  return Math.max(16, size);
+}
 
-main().catch((e: unknown) => { console.error(e); process.exit(1); });
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -31,7 +31,7 @@ export function spawnPoints(o: FanoutWorldOptions): Vec3[] {
   const unit = (): number => rnd() / 2 ** 32;
   const pts: Vec3[] = [];
   for (let k = 0; k < g * g; k++) {
-    const x = -o.side / 2 + (k % g + 0.5) * step + (unit() - 0.5) * step * 0.5;
+    const x = -o.side / 2 + ((k % g) + 0.5) * step + (unit() - 0.5) * step * 0.5;
     const z = -o.side / 2 + (Math.floor(k / g) + 0.5) * step + (unit() - 0.5) * step * 0.5;
     pts.push([Math.round(x * 1000) / 1000, 1.2, Math.round(z * 1000) / 1000]);
   }
@@ -46,7 +46,9 @@ export function spawnPoints(o: FanoutWorldOptions): Vec3[] {
 export function fanoutWorld(o: FanoutWorldOptions): WorldSetup {
   return {
     config: { capacity: o.points + 64, tickRate: 20, maxBodyRadius: 1, sleep: { enabled: true } },
-    scene: (w) => { w.addPlane({ normal: [0, 1, 0], offset: 0 }); },
+    scene: (w) => {
+      w.addPlane({ normal: [0, 1, 0], offset: 0 });
+    },
     spawnPoints: spawnPoints(o),
   };
 }

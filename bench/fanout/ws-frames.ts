@@ -23,8 +23,10 @@ export const OP = { TEXT: 1, BINARY: 2, CLOSE: 8, PING: 9, PONG: 10 } as const;
 
 /** The HTTP/1.1 upgrade request for `path` with subprotocol `tessera.v1`. */
 export function upgradeRequest(host: string, port: number, path: string): string {
-  return `GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: tessera.v1\r\n\r\n`;
+  return (
+    `GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: tessera.v1\r\n\r\n`
+  );
 }
 
 /** A masked (zero key) client frame holding `payload`. */
@@ -33,8 +35,17 @@ export function clientFrame(op: number, payload: Uint8Array): Buffer {
   const head = n < 126 ? 6 : n < 65536 ? 8 : 14;
   const f = Buffer.allocUnsafe(head + n);
   f[0] = 0x80 | op;
-  if (n < 126) { f[1] = 0x80 | n; } else if (n < 65536) { f[1] = 0x80 | 126; f.writeUInt16BE(n, 2); } else { f[1] = 0x80 | 127; f.writeUInt32BE(0, 2); f.writeUInt32BE(n, 6); }
-  f.writeUInt32BE(0, head - 4);   // mask key 0
+  if (n < 126) {
+    f[1] = 0x80 | n;
+  } else if (n < 65536) {
+    f[1] = 0x80 | 126;
+    f.writeUInt16BE(n, 2);
+  } else {
+    f[1] = 0x80 | 127;
+    f.writeUInt32BE(0, 2);
+    f.writeUInt32BE(n, 6);
+  }
+  f.writeUInt32BE(0, head - 4); // mask key 0
   f.set(payload, head);
   return f;
 }
@@ -46,14 +57,19 @@ export function clientFrame(op: number, payload: Uint8Array): Buffer {
  * markers (little-endian, as FlatBuffers stores them).
  */
 export function u32FrameTemplate(op: number, make: (v: number) => Uint8Array): { length: number; write(out: Buffer, at: number, v: number): void } {
-  const A = 0x5eed0a0b, B = 0x1c0ffee1;
-  const a = make(A), b = make(B);
+  const A = 0x5eed0a0b,
+    B = 0x1c0ffee1;
+  const a = make(A),
+    b = make(B);
   if (a.length !== b.length) throw new Error('u32FrameTemplate: the encodings differ in length');
   let at = -1;
   for (let i = 0; i + 4 <= a.length; i++) {
     const va = a[i] | (a[i + 1] << 8) | (a[i + 2] << 16) | (a[i + 3] << 24);
     const vb = b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
-    if (va >>> 0 === A && vb >>> 0 === B) { at = i; break; }
+    if (va >>> 0 === A && vb >>> 0 === B) {
+      at = i;
+      break;
+    }
   }
   if (at < 0) throw new Error('u32FrameTemplate: marker not found');
   for (let i = 0; i < a.length; i++) if ((i < at || i >= at + 4) && a[i] !== b[i]) throw new Error('u32FrameTemplate: the encodings differ outside the field');
@@ -61,7 +77,10 @@ export function u32FrameTemplate(op: number, make: (v: number) => Uint8Array): {
   const field = frame.length - a.length + at;
   return {
     length: frame.length,
-    write(out: Buffer, o: number, v: number): void { frame.copy(out, o); out.writeUInt32LE(v >>> 0, o + field); },
+    write(out: Buffer, o: number, v: number): void {
+      frame.copy(out, o);
+      out.writeUInt32LE(v >>> 0, o + field);
+    },
   };
 }
 
@@ -85,14 +104,19 @@ export class FrameReader {
     this.keep(chunk, start, end);
     const p = this.pend as Buffer;
     const used = this.parse(p, 0, this.pendLen);
-    if (used > 0) { p.copy(p, 0, used, this.pendLen); this.pendLen -= used; }
+    if (used > 0) {
+      p.copy(p, 0, used, this.pendLen);
+      this.pendLen -= used;
+    }
     // A large message (a catch-up) grew the buffer: give it back once it is consumed, or
     // thousands of idle connections each keep megabytes.
     if (this.pendLen === 0 && p.length > 64 * 1024) this.pend = null;
   }
 
   /** Bytes waiting for the rest of their frame. */
-  get pending(): number { return this.pendLen; }
+  get pending(): number {
+    return this.pendLen;
+  }
 
   private keep(src: Buffer, from: number, to: number): void {
     const n = to - from;
@@ -108,11 +132,20 @@ export class FrameReader {
   /** Parses complete frames in buf[p, end); returns where the first incomplete one starts. */
   private parse(buf: Buffer, p: number, end: number): number {
     while (end - p >= 2) {
-      const b0 = buf[p], b1 = buf[p + 1];
-      let len = b1 & 0x7f, head = 2;
-      if (len === 126) { if (end - p < 4) break; len = buf.readUInt16BE(p + 2); head = 4; }
-      else if (len === 127) { if (end - p < 10) break; len = buf.readUInt32BE(p + 6) + buf.readUInt32BE(p + 2) * 2 ** 32; head = 10; }
-      if (b1 & 0x80) head += 4;   // a masked server frame is a protocol error; skip the key
+      const b0 = buf[p],
+        b1 = buf[p + 1];
+      let len = b1 & 0x7f,
+        head = 2;
+      if (len === 126) {
+        if (end - p < 4) break;
+        len = buf.readUInt16BE(p + 2);
+        head = 4;
+      } else if (len === 127) {
+        if (end - p < 10) break;
+        len = buf.readUInt32BE(p + 6) + buf.readUInt32BE(p + 2) * 2 ** 32;
+        head = 10;
+      }
+      if (b1 & 0x80) head += 4; // a masked server frame is a protocol error; skip the key
       if (end - p < head + len) break;
       this.onFrame(b0 & 0x0f, buf, p + head, len);
       p += head + len;

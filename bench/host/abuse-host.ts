@@ -6,13 +6,18 @@
  */
 import { Host, type HostOptions } from '../../src/net/host';
 
-type Overrides = Pick<HostOptions, 'maxStreams' | 'maxStreamsPerPrincipal' | 'maxJoinsPerSecond' | 'maxClients' | 'idleStreamMs' | 'streamRetainTicks' | 'maxGuestSessions'>;
+type Overrides = Pick<
+  HostOptions,
+  'maxStreams' | 'maxStreamsPerPrincipal' | 'maxJoinsPerSecond' | 'maxClients' | 'idleStreamMs' | 'streamRetainTicks' | 'maxGuestSessions'
+>;
 
 async function main(): Promise<void> {
   const over = JSON.parse(process.argv[2] ?? '{}') as Overrides;
   const host = await Host.start({ port: 0, ...over });
   process.send?.({ port: host.port });
-  const stop = (): void => { void host.stop().then(() => process.exit(0)); };
+  const stop = (): void => {
+    void host.stop().then(() => process.exit(0));
+  };
   process.on('SIGTERM', stop);
   process.on('disconnect', stop);
 }

@@ -34,24 +34,54 @@ import WebSocket from 'ws';
 import { decodeServer, encodeClient } from '../../src/protocol/codec';
 import { PROTOCOL_VERSION } from '../../src/protocol/messages';
 
-interface Args { streams: number; joins: number; observers: number; concurrency: number; hold: number; sampleMs: number; out: string | null; maxJoinsPerSecond?: number; maxStreams?: number }
+interface Args {
+  streams: number;
+  joins: number;
+  observers: number;
+  concurrency: number;
+  hold: number;
+  sampleMs: number;
+  out: string | null;
+  maxJoinsPerSecond?: number;
+  maxStreams?: number;
+}
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { streams: 10_000, joins: 5_000, observers: 5, concurrency: 64, hold: 10, sampleMs: 500, out: null };
   for (let i = 0; i < argv.length; i += 2) {
-    const k = argv[i], v = argv[i + 1];
+    const k = argv[i],
+      v = argv[i + 1];
     const n = Number(v);
     switch (k) {
-      case '--streams': a.streams = n; break;
-      case '--joins': a.joins = n; break;
-      case '--observers': a.observers = n; break;
-      case '--concurrency': a.concurrency = n; break;
-      case '--hold': a.hold = n; break;
-      case '--sample-ms': a.sampleMs = n; break;
-      case '--out': a.out = v; break;
-      case '--max-joins-per-second': a.maxJoinsPerSecond = n; break;
-      case '--max-streams': a.maxStreams = n; break;
-      default: throw new Error(`unknown option ${k}`);
+      case '--streams':
+        a.streams = n;
+        break;
+      case '--joins':
+        a.joins = n;
+        break;
+      case '--observers':
+        a.observers = n;
+        break;
+      case '--concurrency':
+        a.concurrency = n;
+        break;
+      case '--hold':
+        a.hold = n;
+        break;
+      case '--sample-ms':
+        a.sampleMs = n;
+        break;
+      case '--out':
+        a.out = v;
+        break;
+      case '--max-joins-per-second':
+        a.maxJoinsPerSecond = n;
+        break;
+      case '--max-streams':
+        a.maxStreams = n;
+        break;
+      default:
+        throw new Error(`unknown option ${k}`);
     }
   }
   return a;
@@ -61,11 +91,14 @@ const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
 function http(port: number, method: string, path: string, body = ''): Promise<{ status: number; text: string }> {
   return new Promise((resolve) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-    });
+    const req = httpRequest(
+      { host: '127.0.0.1', port, method, path, agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+      },
+    );
     req.on('error', () => resolve({ status: -1, text: '' }));
     req.end(body);
   });
@@ -82,22 +115,36 @@ class Observer {
     this.ws.binaryType = 'arraybuffer';
     this.ready = new Promise((resolve) => {
       this.ws.once('open', () => {
-        this.ws.send(encodeClient({ kind: 'hello', version: PROTOCOL_VERSION, token: 'guest', stream: 'world', privateId, lastKnownTick: null, interest: null }));
+        this.ws.send(
+          encodeClient({ kind: 'hello', version: PROTOCOL_VERSION, token: 'guest', stream: 'world', privateId, lastKnownTick: null, interest: null }),
+        );
         resolve(true);
       });
       this.ws.once('error', () => resolve(false));
-      this.ws.on('unexpected-response', (req, res) => { res.resume(); req.destroy(); this.closed = res.statusCode ?? -1; resolve(false); });
+      this.ws.on('unexpected-response', (req, res) => {
+        res.resume();
+        req.destroy();
+        this.closed = res.statusCode ?? -1;
+        resolve(false);
+      });
     });
     this.ws.on('message', (data: ArrayBuffer) => {
       const m = decodeServer(new Uint8Array(data));
       if (m.kind === 'events' && m.tick > this.newest) this.newest = m.tick;
     });
-    this.ws.on('close', (code: number) => { if (this.closed === null) this.closed = code; });
-    this.ws.on('error', () => { /* recorded by close */ });
+    this.ws.on('close', (code: number) => {
+      if (this.closed === null) this.closed = code;
+    });
+    this.ws.on('error', () => {
+      /* recorded by close */
+    });
   }
 }
 
-const q = (xs: number[], p: number): number => { const t = [...xs].sort((a, b) => a - b); return t.length ? t[Math.min(t.length - 1, Math.floor(p * t.length))] : 0; };
+const q = (xs: number[], p: number): number => {
+  const t = [...xs].sort((a, b) => a - b);
+  return t.length ? t[Math.min(t.length - 1, Math.floor(p * t.length))] : 0;
+};
 const mib = (b: number): number => Math.round((b / 1048576) * 10) / 10;
 
 async function main(): Promise<void> {
@@ -138,13 +185,15 @@ async function main(): Promise<void> {
   const streamStatus = new Map<number, number>();
   let next = 0;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: a.concurrency }, async () => {
-    while (next < a.streams) {
-      const i = next++;
-      const r = await http(port, 'POST', `/abuse-${i}/p/0`, '{}');
-      streamStatus.set(r.status, (streamStatus.get(r.status) ?? 0) + 1);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: a.concurrency }, async () => {
+      while (next < a.streams) {
+        const i = next++;
+        const r = await http(port, 'POST', `/abuse-${i}/p/0`, '{}');
+        streamStatus.set(r.status, (streamStatus.get(r.status) ?? 0) + 1);
+      }
+    }),
+  );
   report.streamsSeconds = Math.round(performance.now() - t0) / 1000;
   report.streamStatuses = Object.fromEntries(streamStatus);
   const afterStreams = await stats();
@@ -157,7 +206,10 @@ async function main(): Promise<void> {
   await Promise.all(joiners.map((o) => o.ready));
   await new Promise((r) => setTimeout(r, a.hold * 1000));
   const joinOutcome = new Map<string, number>();
-  for (const o of joiners) { const k = o.closed === null ? 'open' : `closed ${o.closed}`; joinOutcome.set(k, (joinOutcome.get(k) ?? 0) + 1); }
+  for (const o of joiners) {
+    const k = o.closed === null ? 'open' : `closed ${o.closed}`;
+    joinOutcome.set(k, (joinOutcome.get(k) ?? 0) + 1);
+  }
   report.joinOutcomes = Object.fromEntries(joinOutcome);
   const afterJoins = await stats();
   rss.afterJoins = mib(afterJoins.rss);
@@ -179,8 +231,25 @@ async function main(): Promise<void> {
 }
 
 function pickBounds(s: Record<string, number>): Record<string, number> {
-  const keys = ['tick', 'clients', 'streams', 'streamsRefused', 'joinsRefused', 'streamsForgotten', 'streamClients', 'sideLogEvents', 'guestSessions', 'faults', 'tickMsP50', 'tickMsP99', 'tickMsMax'];
+  const keys = [
+    'tick',
+    'clients',
+    'streams',
+    'streamsRefused',
+    'joinsRefused',
+    'streamsForgotten',
+    'streamClients',
+    'sideLogEvents',
+    'guestSessions',
+    'faults',
+    'tickMsP50',
+    'tickMsP99',
+    'tickMsMax',
+  ];
   return Object.fromEntries(keys.map((k) => [k, s[k]]));
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -103,8 +103,10 @@ function roundShift26(p: number): number {
 export function mul(a: number, b: number): number {
   const ua = a < 0 ? -a : a;
   const ub = b < 0 ? -b : b;
-  const ah = ua >>> 16, al = ua & 0xffff;
-  const bh = ub >>> 16, bl = ub & 0xffff;
+  const ah = ua >>> 16,
+    al = ua & 0xffff;
+  const bh = ub >>> 16,
+    bl = ub & 0xffff;
   const r = ah * bh * TWO_16 + ah * bl + al * bh + ((al * bl + 0x8000) >>> 16);
   return ((a ^ b) < 0 ? 0 - r : r) | 0;
 }
@@ -117,14 +119,20 @@ export function mul(a: number, b: number): number {
  * the remainder r = |n| - q |d| is exact (|q d| < 2^53) and corrects it.
  */
 export function divRound(n: number, d: number): number {
-  if (d === 0) return n > 0 ? MAX : (n < 0 ? MIN : 0);
+  if (d === 0) return n > 0 ? MAX : n < 0 ? MIN : 0;
   const an = n < 0 ? -n : n;
   const ad = d < 0 ? -d : d;
   let q = Math.floor(an / ad);
   let r = an - q * ad;
-  if (r < 0) { q--; r += ad; } else if (r >= ad) { q++; r -= ad; }
-  if (r >= ad - r) q++;                        // 2r >= |d|: round the magnitude up
-  return (n < 0) !== (d < 0) ? 0 - q : q;
+  if (r < 0) {
+    q--;
+    r += ad;
+  } else if (r >= ad) {
+    q++;
+    r -= ad;
+  }
+  if (r >= ad - r) q++; // 2r >= |d|: round the magnitude up
+  return n < 0 !== d < 0 ? 0 - q : q;
 }
 
 /**
@@ -133,7 +141,7 @@ export function divRound(n: number, d: number): number {
  * b == 0 saturates to MAX / MIN by the sign of a (0 for 0 / 0).
  */
 export function div(a: number, b: number): number {
-  return divRound(a * TWO_16, b) | 0;          // |a 2^16| < 2^47: exact
+  return divRound(a * TWO_16, b) | 0; // |a 2^16| < 2^47: exact
 }
 
 /**
@@ -148,19 +156,25 @@ export function sqrt(x: number): number {
   if (x <= 0) return 0;
   let res = 0;
   let rem = 0;
-  let s = (33 - Math.clz32(x)) & ~1;            // bit length rounded up to even
+  let s = (33 - Math.clz32(x)) & ~1; // bit length rounded up to even
   while (s > 0) {
     s -= 2;
     rem = (rem << 2) | ((x >>> s) & 3);
     const trial = (res << 2) | 1;
     res <<= 1;
-    if (rem >= trial) { rem -= trial; res |= 1; }
+    if (rem >= trial) {
+      rem -= trial;
+      res |= 1;
+    }
   }
   for (let i = 0; i < 8; i++) {
     rem <<= 2;
     const trial = (res << 2) | 1;
     res <<= 1;
-    if (rem >= trial) { rem -= trial; res |= 1; }
+    if (rem >= trial) {
+      rem -= trial;
+      res |= 1;
+    }
   }
   return rem > res ? res + 1 : res;
 }
@@ -185,15 +199,23 @@ const HALF_PI_LO_Q52 = 11544;
 const QUADRANT_PER_RAW = 2 / Math.PI / 65536;
 
 // 1/k! in Q26.
-const S3 = 11184811, S5 = 559241, S7 = 13315, S9 = 185, S11 = 2;
-const C2 = 33554432, C4 = 2796203, C6 = 93207, C8 = 1664, C10 = 18;
+const S3 = 11184811,
+  S5 = 559241,
+  S7 = 13315,
+  S9 = 185,
+  S11 = 2;
+const C2 = 33554432,
+  C4 = 2796203,
+  C6 = 93207,
+  C8 = 1664,
+  C10 = 18;
 
 /** Quadrant of the last reduce() call. */
 let redQuadrant = 0;
 
 /** Reduces x (raw Q16.16 radians, |x| < 2^31) to r (Q26, |r| <= pi/4 + 2^-40); sets redQuadrant. */
 function reduce(x: number): number {
-  const n = Math.round(x * QUADRANT_PER_RAW);            // |n| < 20861
+  const n = Math.round(x * QUADRANT_PER_RAW); // |n| < 20861
   const r52 = (x * 1048576 - n * HALF_PI_Q36) * TWO_16 - n * HALF_PI_LO_Q52;
   redQuadrant = n & 3;
   return roundShift26(r52);
@@ -229,7 +251,7 @@ function cosPoly(r: number): number {
 export function sin(x: number): number {
   const r = reduce(x);
   const q = redQuadrant;
-  const v = (q & 1) ? cosPoly(r) : sinPoly(r);
+  const v = q & 1 ? cosPoly(r) : sinPoly(r);
   return roundShift10(q & 2 ? -v : v);
 }
 
@@ -237,8 +259,8 @@ export function sin(x: number): number {
 export function cos(x: number): number {
   const r = reduce(x);
   const q = redQuadrant;
-  const v = (q & 1) ? sinPoly(r) : cosPoly(r);
-  return roundShift10(((q + 1) & 2) ? -v : v);
+  const v = q & 1 ? sinPoly(r) : cosPoly(r);
+  return roundShift10((q + 1) & 2 ? -v : v);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -253,9 +275,8 @@ const HALF_PI_Q30 = 1686629713;
 const PI_Q30 = 3373259426;
 /** atan(2^-i) in Q30 for i = 0..23 (the table of trig.ts). */
 const ATAN_Q30 = new Int32Array([
-  843314857, 497837829, 263043837, 133525159, 67021687, 33543516, 16775851, 8388437,
-  4194283, 2097149, 1048576, 524288, 262144, 131072, 65536, 32768,
-  16384, 8192, 4096, 2048, 1024, 512, 256, 128,
+  843314857, 497837829, 263043837, 133525159, 67021687, 33543516, 16775851, 8388437, 4194283, 2097149, 1048576, 524288, 262144, 131072, 65536, 32768, 16384,
+  8192, 4096, 2048, 1024, 512, 256, 128,
 ]);
 const TWO_30 = 1073741824;
 
@@ -266,21 +287,45 @@ const TWO_30 = 1073741824;
  */
 export function atan2(y: number, x: number): number {
   if ((x | y) === 0) return 0;
-  const ax = x < 0 ? -x : x, ay = y < 0 ? -y : y;
-  const bits = 32 - Math.clz32(ax > ay ? ax : ay);       // 1..32
-  let sx = x, sy = y;
-  if (bits > 29) { sx >>= bits - 29; sy >>= bits - 29; }
-  else { sx <<= 29 - bits; sy <<= 29 - bits; }
+  const ax = x < 0 ? -x : x,
+    ay = y < 0 ? -y : y;
+  const bits = 32 - Math.clz32(ax > ay ? ax : ay); // 1..32
+  let sx = x,
+    sy = y;
+  if (bits > 29) {
+    sx >>= bits - 29;
+    sy >>= bits - 29;
+  } else {
+    sx <<= 29 - bits;
+    sy <<= 29 - bits;
+  }
   let angle = 0;
   if (sx < 0) {
-    if (sy >= 0) { const t = sx; sx = sy; sy = -t; angle = HALF_PI_Q30; }
-    else { const t = sx; sx = -sy; sy = t; angle = -HALF_PI_Q30; }
+    if (sy >= 0) {
+      const t = sx;
+      sx = sy;
+      sy = -t;
+      angle = HALF_PI_Q30;
+    } else {
+      const t = sx;
+      sx = -sy;
+      sy = t;
+      angle = -HALF_PI_Q30;
+    }
   }
   for (let i = 0; i < 24; i++) {
-    const dx = sy >> i, dy = sx >> i;
+    const dx = sy >> i,
+      dy = sx >> i;
     const a = ATAN_Q30[i];
-    if (sy > 0) { sx = (sx + dx) | 0; sy = (sy - dy) | 0; angle += a; }
-    else { sx = (sx - dx) | 0; sy = (sy + dy) | 0; angle -= a; }
+    if (sy > 0) {
+      sx = (sx + dx) | 0;
+      sy = (sy - dy) | 0;
+      angle += a;
+    } else {
+      sx = (sx - dx) | 0;
+      sy = (sy + dy) | 0;
+      angle -= a;
+    }
   }
   // residual ~ y / x, truncated like the core's i64 division (|sy 2^30| < 2^53, and a
   // quotient below 2^10 cannot be misrounded across an integer)
@@ -310,7 +355,10 @@ function isqrtExtra52(S: number, extra: number): number {
       rem = rem * 4 + ((hi >>> s) & 3);
       const trial = res * 4 + 1;
       res *= 2;
-      if (rem >= trial) { rem -= trial; res += 1; }
+      if (rem >= trial) {
+        rem -= trial;
+        res += 1;
+      }
     }
     s = 26;
   } else {
@@ -321,13 +369,19 @@ function isqrtExtra52(S: number, extra: number): number {
     rem = rem * 4 + ((lo >>> s) & 3);
     const trial = res * 4 + 1;
     res *= 2;
-    if (rem >= trial) { rem -= trial; res += 1; }
+    if (rem >= trial) {
+      rem -= trial;
+      res += 1;
+    }
   }
   for (let i = 0; i < extra; i++) {
     rem *= 4;
     const trial = res * 4 + 1;
     res *= 2;
-    if (rem >= trial) { rem -= trial; res += 1; }
+    if (rem >= trial) {
+      rem -= trial;
+      res += 1;
+    }
   }
   return res;
 }
@@ -338,13 +392,29 @@ function isqrtExtra52(S: number, extra: number): number {
  * right shift of large components keeps 24 bits of direction).
  */
 export function normalize(x: number, y: number, z: number): void {
-  const ax = x < 0 ? -x : x, ay = y < 0 ? -y : y, az = z < 0 ? -z : z;
+  const ax = x < 0 ? -x : x,
+    ay = y < 0 ? -y : y,
+    az = z < 0 ? -z : z;
   let m = ax > ay ? ax : ay;
   if (az > m) m = az;
-  if (m === 0) { rx = 0; ry = 0; rz = 0; return; }
+  if (m === 0) {
+    rx = 0;
+    ry = 0;
+    rz = 0;
+    return;
+  }
   const bits = 32 - Math.clz32(m);
-  if (bits > 25) { const k = bits - 25; x >>= k; y >>= k; z >>= k; }
-  else { const k = 25 - bits; x <<= k; y <<= k; z <<= k; }
+  if (bits > 25) {
+    const k = bits - 25;
+    x >>= k;
+    y >>= k;
+    z >>= k;
+  } else {
+    const k = 25 - bits;
+    x <<= k;
+    y <<= k;
+    z <<= k;
+  }
   const l = isqrtExtra52(x * x + y * y + z * z, 10);
   rx = divRound(x * TWO_26, l);
   ry = divRound(y * TWO_26, l);
@@ -406,7 +476,10 @@ export function kernelDiv(x: Int32Array, n: number): number {
 /** Sum of sqrt(|x[i]|) for i < n. */
 export function kernelSqrt(x: Int32Array, n: number): number {
   let acc = 0;
-  for (let i = 0; i < n; i++) { const v = x[i]; acc += sqrt(v < 0 ? -v : v); }
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    acc += sqrt(v < 0 ? -v : v);
+  }
   return acc;
 }
 
@@ -438,7 +511,10 @@ export function kernelV3Normalize(x: Int32Array, n: number): number {
 export function kernelQMul(x: Int32Array, n: number): number {
   let acc = 0;
   for (let i = 0; i < n - 4; i++) {
-    const a = x[i], b = x[i + 1], c = x[i + 2], d = x[i + 3];
+    const a = x[i],
+      b = x[i + 1],
+      c = x[i + 2],
+      d = x[i + 3];
     qmul(a, b, c, d, d, c, b, a);
     acc += rx + ry + rz + rw;
   }
@@ -449,7 +525,10 @@ export function kernelQMul(x: Int32Array, n: number): number {
 export function kernelQRotate(x: Int32Array, n: number): number {
   let acc = 0;
   for (let i = 0; i < n - 4; i++) {
-    const a = x[i], b = x[i + 1], c = x[i + 2], d = x[i + 3];
+    const a = x[i],
+      b = x[i + 1],
+      c = x[i + 2],
+      d = x[i + 3];
     qrotate(a, b, c, d, d, c, b);
     acc += rx + ry + rz;
   }

@@ -51,13 +51,13 @@ export function mul(a: bigint, b: bigint): bigint {
 
 /** fixed.divRound: n / d rounded, ties away from zero; d == 0 saturates; MIN / -1 wraps. */
 export function divRound(n: bigint, d: bigint): bigint {
-  if (d === 0n) return n > 0n ? MAX : (n < 0n ? MIN : 0n);
+  if (d === 0n) return n > 0n ? MAX : n < 0n ? MIN : 0n;
   if (d === -1n) return wrap(-n);
   const q = n / d;
   const r = n % d;
   const ar = r < 0n ? -r : r;
   const ad = d < 0n ? -d : d;
-  if (ar >= ad - ar) return (n < 0n) !== (d < 0n) ? q - 1n : q + 1n;
+  if (ar >= ad - ar) return n < 0n !== d < 0n ? q - 1n : q + 1n;
   return q;
 }
 
@@ -79,13 +79,19 @@ function isqrtExtra(x: bigint, extra: number): bigint {
     rem = (rem << 2n) | ((x >> s) & 3n);
     const trial = (res << 2n) | 1n;
     res <<= 1n;
-    if (rem >= trial) { rem -= trial; res |= 1n; }
+    if (rem >= trial) {
+      rem -= trial;
+      res |= 1n;
+    }
   }
   for (let i = 0; i < extra; i++) {
     rem <<= 2n;
     const trial = (res << 2n) | 1n;
     res <<= 1n;
-    if (rem >= trial) { rem -= trial; res |= 1n; }
+    if (rem >= trial) {
+      rem -= trial;
+      res |= 1n;
+    }
   }
   isqrtRem = rem;
   return res;
@@ -105,13 +111,42 @@ const HALF_PI_Q48 = 442139859501778n;
 const QUARTER_PI_Q48 = HALF_PI_Q48 >> 1n;
 const HALF_PI_Q30 = 1686629713n;
 const PI_Q30 = 3373259426n;
-const S3 = 178956971n, S5 = 8947849n, S7 = 213044n, S9 = 2959n, S11 = 27n;
-const C2 = 536870912n, C4 = 44739243n, C6 = 1491308n, C8 = 26631n, C10 = 296n;
+const S3 = 178956971n,
+  S5 = 8947849n,
+  S7 = 213044n,
+  S9 = 2959n,
+  S11 = 27n;
+const C2 = 536870912n,
+  C4 = 44739243n,
+  C6 = 1491308n,
+  C8 = 26631n,
+  C10 = 296n;
 const ONE_Q30 = 1073741824n;
 const ATAN_TABLE: readonly bigint[] = [
-  843314857n, 497837829n, 263043837n, 133525159n, 67021687n, 33543516n, 16775851n, 8388437n,
-  4194283n, 2097149n, 1048576n, 524288n, 262144n, 131072n, 65536n, 32768n,
-  16384n, 8192n, 4096n, 2048n, 1024n, 512n, 256n, 128n,
+  843314857n,
+  497837829n,
+  263043837n,
+  133525159n,
+  67021687n,
+  33543516n,
+  16775851n,
+  8388437n,
+  4194283n,
+  2097149n,
+  1048576n,
+  524288n,
+  262144n,
+  131072n,
+  65536n,
+  32768n,
+  16384n,
+  8192n,
+  4096n,
+  2048n,
+  1024n,
+  512n,
+  256n,
+  128n,
 ];
 const SHIFTS: readonly bigint[] = Array.from({ length: 24 }, (_, i) => BigInt(i));
 
@@ -121,8 +156,13 @@ function reduce(x: bigint): bigint {
   const xq = wrap(x << 32n);
   let n = xq / HALF_PI_Q48;
   let r48 = xq - n * HALF_PI_Q48;
-  if (r48 > QUARTER_PI_Q48) { n++; r48 -= HALF_PI_Q48; }
-  else if (r48 < -QUARTER_PI_Q48) { n--; r48 += HALF_PI_Q48; }
+  if (r48 > QUARTER_PI_Q48) {
+    n++;
+    r48 -= HALF_PI_Q48;
+  } else if (r48 < -QUARTER_PI_Q48) {
+    n--;
+    r48 += HALF_PI_Q48;
+  }
   redQuadrant = Number(n & 3n);
   return roundShift(r48, 18n, 131072n);
 }
@@ -154,29 +194,55 @@ function cosPoly(r: bigint): bigint {
 export function sin(x: bigint): bigint {
   const r = reduce(x);
   const q = redQuadrant;
-  const v = (q & 1) ? cosPoly(r) : sinPoly(r);
+  const v = q & 1 ? cosPoly(r) : sinPoly(r);
   return roundShift(q & 2 ? -v : v, 14n, 8192n);
 }
 
 /** trig.atan2: angle of (x, y) as raw Q47.16 radians in [-pi, pi]; any i64 inputs. */
 export function atan2(y: bigint, x: bigint): bigint {
   if ((x | y) === 0n) return 0n;
-  const ax = x < 0n ? -x : x, ay = y < 0n ? -y : y;
+  const ax = x < 0n ? -x : x,
+    ay = y < 0n ? -y : y;
   const bits = bitLength(ax > ay ? ax : ay);
-  let sx = x, sy = y;
-  if (bits > 41) { const k = BigInt(bits - 41); sx >>= k; sy >>= k; }
-  else { const k = BigInt(41 - bits); sx <<= k; sy <<= k; }
+  let sx = x,
+    sy = y;
+  if (bits > 41) {
+    const k = BigInt(bits - 41);
+    sx >>= k;
+    sy >>= k;
+  } else {
+    const k = BigInt(41 - bits);
+    sx <<= k;
+    sy <<= k;
+  }
   let angle = 0n;
   if (sx < 0n) {
-    if (sy >= 0n) { const t = sx; sx = sy; sy = -t; angle = HALF_PI_Q30; }
-    else { const t = sx; sx = -sy; sy = t; angle = -HALF_PI_Q30; }
+    if (sy >= 0n) {
+      const t = sx;
+      sx = sy;
+      sy = -t;
+      angle = HALF_PI_Q30;
+    } else {
+      const t = sx;
+      sx = -sy;
+      sy = t;
+      angle = -HALF_PI_Q30;
+    }
   }
   for (let i = 0; i < 24; i++) {
     const k = SHIFTS[i];
-    const dx = sy >> k, dy = sx >> k;
+    const dx = sy >> k,
+      dy = sx >> k;
     const a = ATAN_TABLE[i];
-    if (sy > 0n) { sx += dx; sy -= dy; angle += a; }
-    else { sx -= dx; sy += dy; angle -= a; }
+    if (sy > 0n) {
+      sx += dx;
+      sy -= dy;
+      angle += a;
+    } else {
+      sx -= dx;
+      sy += dy;
+      angle -= a;
+    }
   }
   angle += (sy << 30n) / sx;
   if (angle > PI_Q30) angle = PI_Q30;
@@ -190,19 +256,34 @@ export function atan2(y: bigint, x: bigint): bigint {
 /** vec3.normalize4 into the result registers. */
 export function normalize4(x: bigint, y: bigint, z: bigint, w: bigint): void {
   let m = x < 0n ? -x : x;
-  const b = y < 0n ? -y : y; if (b > m) m = b;
-  const c = z < 0n ? -z : z; if (c > m) m = c;
-  const d = w < 0n ? -w : w; if (d > m) m = d;
-  if (m === 0n) { rx = 0n; ry = 0n; rz = 0n; rw = 0n; return; }
+  const b = y < 0n ? -y : y;
+  if (b > m) m = b;
+  const c = z < 0n ? -z : z;
+  if (c > m) m = c;
+  const d = w < 0n ? -w : w;
+  if (d > m) m = d;
+  if (m === 0n) {
+    rx = 0n;
+    ry = 0n;
+    rz = 0n;
+    rw = 0n;
+    return;
+  }
   const bits = bitLength(m);
   if (bits > 31) {
     const k = BigInt(bits - 31);
-    x >>= k; y >>= k; z >>= k; w >>= k;
+    x >>= k;
+    y >>= k;
+    z >>= k;
+    w >>= k;
   } else {
     const k = BigInt(31 - bits);
-    x <<= k; y <<= k; z <<= k; w <<= k;
+    x <<= k;
+    y <<= k;
+    z <<= k;
+    w <<= k;
   }
-  const s = BigInt.asUintN(64, x * x + y * y + z * z + w * w);   // u64 sum, as the core
+  const s = BigInt.asUintN(64, x * x + y * y + z * z + w * w); // u64 sum, as the core
   const l = isqrtExtra(s, 15);
   rx = divRound(x << 31n, l);
   ry = divRound(y << 31n, l);
@@ -254,7 +335,10 @@ export function kernelDiv(x: BigInt64Array, n: number): bigint {
 /** Sum of sqrt(abs(x[i])) for i < n (abs wraps at i64.MIN, as fixed.abs). */
 export function kernelSqrt(x: BigInt64Array, n: number): bigint {
   let acc = 0n;
-  for (let i = 0; i < n; i++) { const v = x[i]; acc += sqrt(wrap(v < 0n ? -v : v)); }
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    acc += sqrt(wrap(v < 0n ? -v : v));
+  }
   return wrap(acc);
 }
 
@@ -286,7 +370,10 @@ export function kernelV3Normalize(x: BigInt64Array, n: number): bigint {
 export function kernelQMul(x: BigInt64Array, n: number): bigint {
   let acc = 0n;
   for (let i = 0; i < n - 4; i++) {
-    const a = x[i], b = x[i + 1], c = x[i + 2], d = x[i + 3];
+    const a = x[i],
+      b = x[i + 1],
+      c = x[i + 2],
+      d = x[i + 3];
     qmul(a, b, c, d, d, c, b, a);
     acc += rx + ry + rz + rw;
   }
@@ -297,7 +384,10 @@ export function kernelQMul(x: BigInt64Array, n: number): bigint {
 export function kernelQRotate(x: BigInt64Array, n: number): bigint {
   let acc = 0n;
   for (let i = 0; i < n - 4; i++) {
-    const a = x[i], b = x[i + 1], c = x[i + 2], d = x[i + 3];
+    const a = x[i],
+      b = x[i + 1],
+      c = x[i + 2],
+      d = x[i + 3];
     qrotate(a, b, c, d, d, c, b);
     acc += rx + ry + rz;
   }

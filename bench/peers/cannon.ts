@@ -149,13 +149,7 @@ function createWorld(scene: SceneSpec, broadphase: CannonBroadphase, patched: bo
     const nx = Math.max(1, Math.ceil((max[0] - min[0]) / cell));
     const ny = Math.max(1, Math.ceil((max[1] - min[1]) / cell));
     const nz = Math.max(1, Math.ceil((max[2] - min[2]) / cell));
-    world.broadphase = new FixedGridBroadphase(
-      new CANNON.Vec3(min[0], min[1], min[2]),
-      new CANNON.Vec3(max[0], max[1], max[2]),
-      nx,
-      ny,
-      nz,
-    );
+    world.broadphase = new FixedGridBroadphase(new CANNON.Vec3(min[0], min[1], min[2]), new CANNON.Vec3(max[0], max[1], max[2]), nx, ny, nz);
   } else {
     world.broadphase = new CANNON.NaiveBroadphase();
   }
@@ -241,9 +235,7 @@ export function cannonLoader(broadphase: CannonBroadphase, patched = false): Pee
     notes:
       `pure JS; ${broadphase === 'sap' ? 'SAPBroadphase (AABB tests, autoDetectAxis every 30 steps)' : broadphase === 'grid' ? 'GridBroadphase (~1.1 m cells over the box interior, bounding-sphere tests; makePairsUnique bug fixed in a subclass)' : 'NaiveBroadphase'}; ` +
       `GSSolver default 10 iterations; allowSleep=false; default contact material friction/restitution; mass = sphereMass` +
-      (patched
-        ? '; PATCHED (not stock): hash-set collision matrices and O(1) OverlapKeeper.set instead of O(n^2)/O(contacts^2) ones'
-        : ''),
+      (patched ? '; PATCHED (not stock): hash-set collision matrices and O(1) OverlapKeeper.set instead of O(n^2)/O(contacts^2) ones' : ''),
     create: (scene) => createWorld(scene, broadphase, patched),
   });
 }

@@ -65,10 +65,7 @@ function createWorld(R: Rapier, scene: SceneSpec): PeerWorld {
       .setLinvel(v[3 * i], v[3 * i + 1], v[3 * i + 2])
       .setCanSleep(false);
     const body = world.createRigidBody(bd);
-    const cd = R.ColliderDesc.ball(scene.radius)
-      .setDensity(scene.density)
-      .setFriction(scene.friction)
-      .setRestitution(scene.restitution);
+    const cd = R.ColliderDesc.ball(scene.radius).setDensity(scene.density).setFriction(scene.friction).setRestitution(scene.restitution);
     world.createCollider(cd, body);
     bodies[i] = body;
   }

@@ -364,7 +364,10 @@ function parseArgs(argv: string[]): Options {
   };
   const list = (s: string | undefined, flag: string): string[] => {
     if (!s) throw new Error(`${flag} needs a comma-separated list`);
-    return s.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+    return s
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x.length > 0);
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -380,7 +383,9 @@ function parseArgs(argv: string[]): Options {
         });
         break;
       case '--sizes':
-        o.sizes = list(next(), a).map((s) => num(s.replace(/_/g, ''), a)).sort((x, y) => x - y);
+        o.sizes = list(next(), a)
+          .map((s) => num(s.replace(/_/g, ''), a))
+          .sort((x, y) => x - y);
         break;
       case '--seed':
         o.seed = num(next(), a);
@@ -460,9 +465,7 @@ function runChild(job: Job, timeoutS: number): Promise<RunResult> {
         n: job.n,
         seed: job.seed,
         status: timedOut ? 'skipped' : 'error',
-        reason: timedOut
-          ? `over budget: child killed after ${timeoutS} s`
-          : `child exited with code ${code} signal ${signal} without a result`,
+        reason: timedOut ? `over budget: child killed after ${timeoutS} s` : `child exited with code ${code} signal ${signal} without a result`,
         finishedAt: new Date().toISOString(),
       });
     });
@@ -471,19 +474,18 @@ function runChild(job: Job, timeoutS: number): Promise<RunResult> {
 
 const fmt = (v: number | undefined, digits: number): string => (v === undefined ? '' : v.toFixed(digits));
 const fmtInt = (v: number | undefined): string =>
-  v === undefined ? '' : Math.round(v).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  v === undefined
+    ? ''
+    : Math.round(v)
+        .toString()
+        .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 export function markdownTable(results: RunResult[]): string {
   const head =
     '| engine | scene | N | timed steps | median ms/step | p90 ms/step | bodies x steps/s | setup ms | RSS MiB | peak RSS MiB | mean y / max y | escaped | note |\n' +
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n';
   const rows = results.map((r) => {
-    const note =
-      r.status === 'ok'
-        ? r.timedReduced
-          ? `timed reduced from ${r.timedRequested}`
-          : ''
-        : `${r.status}: ${(r.reason ?? '').split('\n')[0]}`;
+    const note = r.status === 'ok' ? (r.timedReduced ? `timed reduced from ${r.timedRequested}` : '') : `${r.status}: ${(r.reason ?? '').split('\n')[0]}`;
     const yy = r.stats ? `${r.stats.meanY.toFixed(2)} / ${r.stats.maxY.toFixed(1)}` : '';
     return (
       `| ${r.engine} | ${r.scene} | ${fmtInt(r.n)} | ${r.timed ?? ''} | ${fmt(r.medianMs, 2)} | ${fmt(r.p90Ms, 2)} | ` +
@@ -539,7 +541,9 @@ function resultsMarkdown(f: ResultsFile): string {
     '',
     `- updated: ${f.updatedAt}`,
     `- machine: ${m.cpuModel}, ${m.cores} logical cores, ${m.memoryGiB} GiB, ${m.platform}/${m.arch} (\`${m.slug}\`)`,
-    `- node ${f.node} (V8 ${f.v8}); ${Object.entries(f.packages).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `- node ${f.node} (V8 ${f.v8}); ${Object.entries(f.packages)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
     `- scenes: ${f.scenesDoc}`,
     '- columns: per-step wall time (recycle + step) over the timed steps; bodies x steps/s = N x timed / total timed time;',
     '  RSS after the timed steps and peak RSS of the child process (one process per row); mean/max y of the sphere',
@@ -549,7 +553,7 @@ function resultsMarkdown(f: ResultsFile): string {
     '',
     '## Ratio to Tessera',
     '',
-    'Peer median ms/step divided by Tessera\'s (> 1: Tessera is faster).',
+    "Peer median ms/step divided by Tessera's (> 1: Tessera is faster).",
     '',
     ratioTable(f.results).trim(),
     '',
@@ -559,9 +563,7 @@ function resultsMarkdown(f: ResultsFile): string {
     '',
     '## Layouts',
     '',
-    ...[...new Map(f.results.filter((r) => r.layout).map((r) => [`${r.scene}|${r.n}`, r])).values()].map(
-      (r) => `- ${r.scene} N=${r.n}: ${r.layout}`,
-    ),
+    ...[...new Map(f.results.filter((r) => r.layout).map((r) => [`${r.scene}|${r.n}`, r])).values()].map((r) => `- ${r.scene} N=${r.n}: ${r.layout}`),
     '',
     '## Runs',
     '',
@@ -573,10 +575,7 @@ function resultsMarkdown(f: ResultsFile): string {
 
 const ENGINE_ORDER = Object.keys(ENGINE_LOADERS);
 function sortResults(rs: RunResult[]): RunResult[] {
-  return rs.sort(
-    (a, b) =>
-      a.scene.localeCompare(b.scene) || a.n - b.n || ENGINE_ORDER.indexOf(a.engine) - ENGINE_ORDER.indexOf(b.engine),
-  );
+  return rs.sort((a, b) => a.scene.localeCompare(b.scene) || a.n - b.n || ENGINE_ORDER.indexOf(a.engine) - ENGINE_ORDER.indexOf(b.engine));
 }
 
 async function parentMain(argv: string[]): Promise<void> {

@@ -300,8 +300,8 @@ export function rainScene(n: number, seed = 1): SceneSpec {
     const pos = new Float64Array(3 * k);
     const vel = new Float64Array(3 * k);
     // Use modular arithmetic that stays exact for large step counts.
-    const idxBase = (step % n) * (k % n) % n;
-    const slotBase = (step % slotCount) * k % slotCount;
+    const idxBase = ((step % n) * (k % n)) % n;
+    const slotBase = ((step % slotCount) * k) % slotCount;
     for (let j = 0; j < k; j++) {
       indices[j] = (idxBase + j) % n;
       const slot = perm[(slotBase + j) % slotCount];
@@ -358,7 +358,7 @@ export function makeScene(kind: SceneName, n: number, seed = 1): SceneSpec {
 export function checksumPositions(p: Float64Array | Float32Array): number {
   let s = 0;
   for (let i = 0; i < p.length; i += 3) {
-    const w = 1 + (i / 3) % 7;
+    const w = 1 + ((i / 3) % 7);
     s += w * (p[i] + 1.0001 * p[i + 1] + 1.0002 * p[i + 2]);
   }
   return s;
@@ -389,9 +389,12 @@ export function positionStats(scene: SceneSpec, p: Float64Array | Float32Array):
     if (y > maxY) maxY = y;
     if (
       !(Number.isFinite(x) && Number.isFinite(y) && Number.isFinite(z)) ||
-      x < min[0] - tol || x > max[0] + tol ||
-      y < min[1] - tol || y > max[1] + tol ||
-      z < min[2] - tol || z > max[2] + tol
+      x < min[0] - tol ||
+      x > max[0] + tol ||
+      y < min[1] - tol ||
+      y > max[1] + tol ||
+      z < min[2] - tol ||
+      z > max[2] + tol
     ) {
       escaped++;
     }

@@ -25,18 +25,26 @@ function createWorld(scene: SceneSpec, substeps: number): PeerWorld {
     world.addBox({ position: b.center, half: b.halfExtents, friction: scene.friction, restitution: scene.restitution });
   }
   const spheres: BodyHandle[] = [];
-  const p = scene.positions, v = scene.velocities;
+  const p = scene.positions,
+    v = scene.velocities;
   for (let i = 0; i < scene.n; i++) {
-    spheres.push(world.addSphere({
-      position: [p[3 * i], p[3 * i + 1], p[3 * i + 2]],
-      velocity: [v[3 * i], v[3 * i + 1], v[3 * i + 2]],
-      radius: scene.radius, mass: scene.sphereMass, friction: scene.friction, restitution: scene.restitution,
-    }));
+    spheres.push(
+      world.addSphere({
+        position: [p[3 * i], p[3 * i + 1], p[3 * i + 2]],
+        velocity: [v[3 * i], v[3 * i + 1], v[3 * i + 2]],
+        radius: scene.radius,
+        mass: scene.sphereMass,
+        friction: scene.friction,
+        restitution: scene.restitution,
+      }),
+    );
   }
   const readPositions = (out: Float64Array): void => {
     spheres.forEach((h, i) => {
       const [x, y, z] = world.position(h);
-      out[3 * i] = x; out[3 * i + 1] = y; out[3 * i + 2] = z;
+      out[3 * i] = x;
+      out[3 * i + 1] = y;
+      out[3 * i + 2] = z;
     });
   };
   return {
@@ -53,7 +61,9 @@ function createWorld(scene: SceneSpec, substeps: number): PeerWorld {
     },
     readPositions,
     bodyCount: world.bodyCount,
-    dispose: () => { /* the memory is released with the world object */ },
+    dispose: () => {
+      /* the memory is released with the world object */
+    },
   };
 }
 

@@ -44,9 +44,7 @@ import * as path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import Benchmark from 'benchmark';
-import {
-  encodeClient, decodeClient, encodeServer, decodeServer, encodeShard, decodeShard,
-} from '../../src/protocol/codec';
+import { encodeClient, decodeClient, encodeServer, decodeServer, encodeShard, decodeShard } from '../../src/protocol/codec';
 import { verifyClient, verifyServer, verifyShard } from '../../src/protocol/verify';
 import { ProtocolError } from '../../src/protocol/errors';
 import type { ClientMessage, ServerMessage, ShardMessage } from '../../src/protocol/messages';
@@ -69,7 +67,11 @@ const ROOTS: Record<Root['name'], Root> = {
   shard: { name: 'shard', identifier: 'TSSH', encode: (m) => encodeShard(m as ShardMessage), decode: decodeShard, verify: verifyShard },
 };
 
-interface Case { root: Root; kind: string; msg: AnyMessage }
+interface Case {
+  root: Root;
+  kind: string;
+  msg: AnyMessage;
+}
 
 function cases(): Case[] {
   const out: Case[] = [];
@@ -85,10 +87,17 @@ function cases(): Case[] {
 
 /** JSON text of a message: bigints as decimal strings, byte records as base64. */
 function toJson(msg: AnyMessage): string {
-  return JSON.stringify(msg, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.length).toString('base64') : v));
+  return JSON.stringify(msg, (_k, v: unknown) =>
+    typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.length).toString('base64') : v,
+  );
 }
 
-interface Options { maxTime: number; filter: string | null; corpus: number; write: boolean }
+interface Options {
+  maxTime: number;
+  filter: string | null;
+  corpus: number;
+  write: boolean;
+}
 
 function parseArgs(argv: string[]): Options {
   const o: Options = { maxTime: 0.5, filter: null, corpus: 20_000, write: true };
@@ -100,11 +109,20 @@ function parseArgs(argv: string[]): Options {
       return v;
     };
     switch (a) {
-      case '--max-time': o.maxTime = Number(next()); break;
-      case '--filter': o.filter = next(); break;
-      case '--corpus': o.corpus = Number(next()); break;
-      case '--no-write': o.write = false; break;
-      default: throw new Error(`unknown flag ${a} (see the comment at the top of bench/protocol/run-protocol.ts)`);
+      case '--max-time':
+        o.maxTime = Number(next());
+        break;
+      case '--filter':
+        o.filter = next();
+        break;
+      case '--corpus':
+        o.corpus = Number(next());
+        break;
+      case '--no-write':
+        o.write = false;
+        break;
+      default:
+        throw new Error(`unknown flag ${a} (see the comment at the top of bench/protocol/run-protocol.ts)`);
     }
   }
   if (!(o.maxTime > 0) || !(o.corpus >= 1)) throw new Error('bad --max-time or --corpus');
@@ -112,10 +130,12 @@ function parseArgs(argv: string[]): Options {
 }
 
 /** V8's gc(), enabled at run time (as `node --expose-gc`), so retained memory can be measured. */
-const gc: () => void = (globalThis as { gc?: () => void }).gc ?? ((): (() => void) => {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-})();
+const gc: () => void =
+  (globalThis as { gc?: () => void }).gc ??
+  ((): (() => void) => {
+    setFlagsFromString('--expose-gc');
+    return runInNewContext('gc') as () => void;
+  })();
 
 // A sink so the optimiser cannot drop results.
 let sink = 0;
@@ -127,8 +147,15 @@ function time(name: string, fn: () => void, maxTime: number): CaseStats {
 }
 
 interface CaseResult {
-  root: string; kind: string; fbBytes: number; jsonBytes: number;
-  fbEncode: CaseStats; fbDecode: CaseStats; verify: CaseStats; jsonEncode: CaseStats; jsonDecode: CaseStats;
+  root: string;
+  kind: string;
+  fbBytes: number;
+  jsonBytes: number;
+  fbEncode: CaseStats;
+  fbDecode: CaseStats;
+  verify: CaseStats;
+  jsonEncode: CaseStats;
+  jsonDecode: CaseStats;
 }
 
 function runCase(c: Case, maxTime: number, log: (s: string) => void): CaseResult {
@@ -138,25 +165,73 @@ function runCase(c: Case, maxTime: number, log: (s: string) => void): CaseResult
   if (JSON.stringify(toJson(decoded)) !== JSON.stringify(text)) throw new Error(`${c.root.name}/${c.kind}: decode does not round-trip`);
   const label = `${c.root.name}/${c.kind}`;
   const r: CaseResult = {
-    root: c.root.name, kind: c.kind, fbBytes: bytes.length, jsonBytes: Buffer.byteLength(text, 'utf8'),
-    fbEncode: time(`${label} fb encode`, () => { sink += c.root.encode(c.msg).length; }, maxTime),
-    fbDecode: time(`${label} fb decode`, () => { sink += c.root.decode(bytes).kind.length; }, maxTime),
-    verify: time(`${label} verify`, () => { sink += c.root.verify(bytes); }, maxTime),
-    jsonEncode: time(`${label} json encode`, () => { sink += toJson(c.msg).length; }, maxTime),
-    jsonDecode: time(`${label} json decode`, () => { sink += (JSON.parse(text) as { kind: string }).kind.length; }, maxTime),
+    root: c.root.name,
+    kind: c.kind,
+    fbBytes: bytes.length,
+    jsonBytes: Buffer.byteLength(text, 'utf8'),
+    fbEncode: time(
+      `${label} fb encode`,
+      () => {
+        sink += c.root.encode(c.msg).length;
+      },
+      maxTime,
+    ),
+    fbDecode: time(
+      `${label} fb decode`,
+      () => {
+        sink += c.root.decode(bytes).kind.length;
+      },
+      maxTime,
+    ),
+    verify: time(
+      `${label} verify`,
+      () => {
+        sink += c.root.verify(bytes);
+      },
+      maxTime,
+    ),
+    jsonEncode: time(
+      `${label} json encode`,
+      () => {
+        sink += toJson(c.msg).length;
+      },
+      maxTime,
+    ),
+    jsonDecode: time(
+      `${label} json decode`,
+      () => {
+        sink += (JSON.parse(text) as { kind: string }).kind.length;
+      },
+      maxTime,
+    ),
   };
   const us = (s: CaseStats): string => fmt3(s.medianSeconds * 1e6);
-  log(`${label.padEnd(26)} ${String(r.fbBytes).padStart(7)} B fb ${String(r.jsonBytes).padStart(7)} B json | encode ${us(r.fbEncode)} / ${us(r.jsonEncode)} µs  decode ${us(r.fbDecode)} / ${us(r.jsonDecode)} µs  verify ${us(r.verify)} µs`);
+  log(
+    `${label.padEnd(26)} ${String(r.fbBytes).padStart(7)} B fb ${String(r.jsonBytes).padStart(7)} B json | encode ${us(r.fbEncode)} / ${us(r.jsonEncode)} µs  decode ${us(r.fbDecode)} / ${us(r.jsonDecode)} µs  verify ${us(r.verify)} µs`,
+  );
   return r;
 }
 
-interface Distribution { inputs: number; rejected: number; accepted: number; medianUs: number; p99Us: number; maxUs: number; maxInputBytes: number; reasons: Record<string, number> }
+interface Distribution {
+  inputs: number;
+  rejected: number;
+  accepted: number;
+  medianUs: number;
+  p99Us: number;
+  maxUs: number;
+  maxInputBytes: number;
+  reasons: Record<string, number>;
+}
 
 const rank = (sorted: Float64Array, q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 
 function rejectionCorpus(root: Root, n: number, seed: number): Uint8Array[] {
   const next = mulberry32(seed);
-  const valid = [...cases().filter((c) => c.root === root).map((c) => root.encode(c.msg))];
+  const valid = [
+    ...cases()
+      .filter((c) => c.root === root)
+      .map((c) => root.encode(c.msg)),
+  ];
   const out: Uint8Array[] = [];
   for (let i = 0; i < n; i++) out.push(mutate(valid[next() % valid.length], randomEdits(next), valid));
   const id = [...root.identifier].map((ch) => ch.charCodeAt(0));
@@ -172,9 +247,13 @@ function rejectionCorpus(root: Root, n: number, seed: number): Uint8Array[] {
 function rejections(root: Root, corpus: readonly Uint8Array[]): Distribution {
   const times = new Float64Array(corpus.length);
   const reasons: Record<string, number> = {};
-  let rejected = 0, accepted = 0, maxInputBytes = 0, maxUs = -1;
+  let rejected = 0,
+    accepted = 0,
+    maxInputBytes = 0,
+    maxUs = -1;
   for (let pass = 0; pass < 2; pass++) {
-    rejected = 0; accepted = 0;
+    rejected = 0;
+    accepted = 0;
     for (const b of corpus) {
       const t0 = process.hrtime.bigint();
       let reason: string | null = null;
@@ -185,29 +264,60 @@ function rejections(root: Root, corpus: readonly Uint8Array[]): Distribution {
         reason = e.reason;
       }
       const us = Number(process.hrtime.bigint() - t0) / 1000;
-      if (reason === null) { accepted++; continue; }
+      if (reason === null) {
+        accepted++;
+        continue;
+      }
       if (pass === 1) {
         times[rejected] = us;
         reasons[reason] = (reasons[reason] ?? 0) + 1;
-        if (us > maxUs) { maxUs = us; maxInputBytes = b.length; }
+        if (us > maxUs) {
+          maxUs = us;
+          maxInputBytes = b.length;
+        }
       }
       rejected++;
     }
   }
   const sorted = times.slice(0, rejected).sort();
-  return { inputs: corpus.length, rejected, accepted, medianUs: rank(sorted, 0.5), p99Us: rank(sorted, 0.99), maxUs: sorted[rejected - 1], maxInputBytes, reasons };
+  return {
+    inputs: corpus.length,
+    rejected,
+    accepted,
+    medianUs: rank(sorted, 0.5),
+    p99Us: rank(sorted, 0.99),
+    maxUs: sorted[rejected - 1],
+    maxInputBytes,
+    reasons,
+  };
 }
 
-interface Vector50M { bytes: number; reason: string; bench: CaseStats; medianUs: number; p99Us: number; maxUs: number; heapGrowthBytes: number; arrayBuffersGrowthBytes: number }
+interface Vector50M {
+  bytes: number;
+  reason: string;
+  bench: CaseStats;
+  medianUs: number;
+  p99Us: number;
+  maxUs: number;
+  heapGrowthBytes: number;
+  arrayBuffersGrowthBytes: number;
+}
 
 function vector50M(maxTime: number): Vector50M {
   const b = encodeServer({ kind: 'snapshot', tick: 0, bodies: [], shapes: [] });
   // root uoffset -> root table; its payload (field 1) -> the snapshot; its bodies (field 1) -> the vector
   const rd32 = (o: number): number => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
   const rd16 = (o: number): number => b[o] | (b[o + 1] << 8);
-  const field = (pos: number, id: number): number => { const vt = pos - (rd32(pos) | 0); const at = pos + rd16(vt + 4 + 2 * id); return at + rd32(at); };
+  const field = (pos: number, id: number): number => {
+    const vt = pos - (rd32(pos) | 0);
+    const at = pos + rd16(vt + 4 + 2 * id);
+    return at + rd32(at);
+  };
   const vec = field(field(rd32(0), 1), 1);
-  b[vec] = 50_000_000 & 0xff; b[vec + 1] = (50_000_000 >>> 8) & 0xff; b[vec + 2] = (50_000_000 >>> 16) & 0xff; b[vec + 3] = 50_000_000 >>> 24;
+  b[vec] = 50_000_000 & 0xff;
+  b[vec + 1] = (50_000_000 >>> 8) & 0xff;
+  b[vec + 2] = (50_000_000 >>> 16) & 0xff;
+  b[vec + 3] = 50_000_000 >>> 24;
   let reason = '';
   const attempt = (): void => {
     try {
@@ -222,20 +332,27 @@ function vector50M(maxTime: number): Vector50M {
   // two collections: the first frees earlier cases' garbage, whose ArrayBuffer backing
   // stores are released by the next one; only then is the baseline quiet
   const times = new Float64Array(10_000); // allocated before the baseline: not part of the growth
-  gc(); gc();
+  gc();
+  gc();
   const before = process.memoryUsage();
   for (let i = 0; i < times.length; i++) {
     const t0 = process.hrtime.bigint();
     attempt();
     times[i] = Number(process.hrtime.bigint() - t0) / 1000;
   }
-  gc(); gc();
+  gc();
+  gc();
   const after = process.memoryUsage();
   const sorted = times.slice().sort();
   return {
-    bytes: b.length, reason, bench: time('50M vector rejection', attempt, maxTime),
-    medianUs: rank(sorted, 0.5), p99Us: rank(sorted, 0.99), maxUs: sorted[sorted.length - 1],
-    heapGrowthBytes: after.heapUsed - before.heapUsed, arrayBuffersGrowthBytes: after.arrayBuffers - before.arrayBuffers,
+    bytes: b.length,
+    reason,
+    bench: time('50M vector rejection', attempt, maxTime),
+    medianUs: rank(sorted, 0.5),
+    p99Us: rank(sorted, 0.99),
+    maxUs: sorted[sorted.length - 1],
+    heapGrowthBytes: after.heapUsed - before.heapUsed,
+    arrayBuffersGrowthBytes: after.arrayBuffers - before.arrayBuffers,
   };
 }
 
@@ -255,24 +372,52 @@ function markdown(f: ResultFile): string {
   const us = (s: CaseStats): string => fmt3(s.medianSeconds * 1e6);
   const ratio = (json: CaseStats, fb: CaseStats): string => `${fmt3(json.medianSeconds / fb.medianSeconds)}x`;
   const rows = f.cases.map((c) => [
-    `${c.root}/${c.kind}`, String(c.fbBytes), String(c.jsonBytes), `${fmt3(c.jsonBytes / c.fbBytes)}x`,
-    us(c.fbEncode), us(c.jsonEncode), ratio(c.jsonEncode, c.fbEncode),
-    us(c.fbDecode), us(c.verify), `${fmt3((100 * c.verify.medianSeconds) / c.fbDecode.medianSeconds)}%`, us(c.jsonDecode), ratio(c.jsonDecode, c.fbDecode),
+    `${c.root}/${c.kind}`,
+    String(c.fbBytes),
+    String(c.jsonBytes),
+    `${fmt3(c.jsonBytes / c.fbBytes)}x`,
+    us(c.fbEncode),
+    us(c.jsonEncode),
+    ratio(c.jsonEncode, c.fbEncode),
+    us(c.fbDecode),
+    us(c.verify),
+    `${fmt3((100 * c.verify.medianSeconds) / c.fbDecode.medianSeconds)}%`,
+    us(c.jsonDecode),
+    ratio(c.jsonDecode, c.fbDecode),
   ]);
-  const stats = f.cases.flatMap((c) => (['fbEncode', 'fbDecode', 'verify', 'jsonEncode', 'jsonDecode'] as const).map((k) => [
-    `${c.root}/${c.kind}`, k, fmt3(c[k].medianSeconds * 1e6), fmt3(c[k].meanSeconds * 1e6), `±${c[k].rme.toFixed(2)}%`, String(c[k].samples),
-  ]));
+  const stats = f.cases.flatMap((c) =>
+    (['fbEncode', 'fbDecode', 'verify', 'jsonEncode', 'jsonDecode'] as const).map((k) => [
+      `${c.root}/${c.kind}`,
+      k,
+      fmt3(c[k].medianSeconds * 1e6),
+      fmt3(c[k].meanSeconds * 1e6),
+      `±${c[k].rme.toFixed(2)}%`,
+      String(c[k].samples),
+    ]),
+  );
   const rej = Object.entries(f.rejections).map(([root, d]) => [
-    root, String(d.inputs), String(d.rejected), String(d.accepted), fmt3(d.medianUs), fmt3(d.p99Us), fmt3(d.maxUs), String(d.maxInputBytes),
-    Object.entries(d.reasons).sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`).join(', '),
+    root,
+    String(d.inputs),
+    String(d.rejected),
+    String(d.accepted),
+    fmt3(d.medianUs),
+    fmt3(d.p99Us),
+    fmt3(d.maxUs),
+    String(d.maxInputBytes),
+    Object.entries(d.reasons)
+      .sort((a, b) => b[1] - a[1])
+      .map(([r, n]) => `${r} ${n}`)
+      .join(', '),
   ]);
   const v = f.vector50M;
   const delta1000 = f.cases.find((c) => c.kind === 'delta-1000');
-  const headline = delta1000 ? [
-    `Headline (delta of 1,000 bodies, the per-client per-tick message): ${delta1000.fbBytes} bytes in FlatBuffers against ${delta1000.jsonBytes} in JSON;`,
-    `encode ${us(delta1000.fbEncode)} µs against ${us(delta1000.jsonEncode)} µs (${ratio(delta1000.jsonEncode, delta1000.fbEncode)}),`,
-    `decode with verification ${us(delta1000.fbDecode)} µs (verification alone ${us(delta1000.verify)} µs) against JSON.parse alone ${us(delta1000.jsonDecode)} µs.`,
-  ].join('\n') : '';
+  const headline = delta1000
+    ? [
+        `Headline (delta of 1,000 bodies, the per-client per-tick message): ${delta1000.fbBytes} bytes in FlatBuffers against ${delta1000.jsonBytes} in JSON;`,
+        `encode ${us(delta1000.fbEncode)} µs against ${us(delta1000.jsonEncode)} µs (${ratio(delta1000.jsonEncode, delta1000.fbEncode)}),`,
+        `decode with verification ${us(delta1000.fbDecode)} µs (verification alone ${us(delta1000.verify)} µs) against JSON.parse alone ${us(delta1000.jsonDecode)} µs.`,
+      ].join('\n')
+    : '';
   return [
     `# Wire protocol: FlatBuffers codecs against JSON`,
     '',
@@ -290,8 +435,22 @@ function markdown(f: ResultFile): string {
     '## Per message kind',
     '',
     markdownTable(
-      ['case', 'fb bytes', 'json bytes', 'json / fb', 'fb encode µs', 'json encode µs', 'json / fb', 'fb decode µs', 'verify µs', 'verify %', 'json decode µs', 'json / fb'],
-      rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      [
+        'case',
+        'fb bytes',
+        'json bytes',
+        'json / fb',
+        'fb encode µs',
+        'json encode µs',
+        'json / fb',
+        'fb decode µs',
+        'verify µs',
+        'verify %',
+        'json decode µs',
+        'json / fb',
+      ],
+      rows,
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
     '',
     '## Rejection time over the fuzz corpus',
@@ -299,8 +458,17 @@ function markdown(f: ResultFile): string {
     'Each rejected input of the second pass timed alone (process.hrtime.bigint, nearest rank).',
     'The maximum is one call and mostly shows a GC pause or a timer interrupt, not the input.',
     '',
-    markdownTable(['root', 'inputs', 'rejected', 'accepted', 'median µs', 'p99 µs', 'max µs', 'bytes of max', 'reasons'], rej,
-      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l']),
+    markdownTable(['root', 'inputs', 'rejected', 'accepted', 'median µs', 'p99 µs', 'max µs', 'bytes of max', 'reasons'], rej, [
+      'l',
+      'r',
+      'r',
+      'r',
+      'r',
+      'r',
+      'r',
+      'r',
+      'l',
+    ]),
     '',
     '## A vector claiming 50,000,000 elements',
     '',
@@ -322,7 +490,9 @@ function main(): void {
   const o = parseArgs(process.argv.slice(2));
   const t0 = Date.now();
   const meta = runMeta({ maxTimeSeconds: o.maxTime, filter: o.filter });
-  const log = (s: string): void => { process.stdout.write(`${s}\n`); };
+  const log = (s: string): void => {
+    process.stdout.write(`${s}\n`);
+  };
   log(`protocol bench on ${machineInfo().slug}, maxTime ${o.maxTime} s`);
   const selected = cases().filter((c) => o.filter === null || `${c.root.name}/${c.kind}`.includes(o.filter));
   const results = selected.map((c) => runCase(c, o.maxTime, log));
@@ -333,10 +503,17 @@ function main(): void {
     log(`rejections ${root.name}: ${d.rejected}/${d.inputs} rejected, median ${fmt3(d.medianUs)} µs, p99 ${fmt3(d.p99Us)} µs, max ${fmt3(d.maxUs)} µs`);
   }
   const v = vector50M(o.maxTime);
-  log(`50M vector: ${v.reason} in ${fmt3(v.bench.medianSeconds * 1e6)} µs (median), heap +${v.heapGrowthBytes} B, arrayBuffers +${v.arrayBuffersGrowthBytes} B`);
+  log(
+    `50M vector: ${v.reason} in ${fmt3(v.bench.medianSeconds * 1e6)} µs (median), heap +${v.heapGrowthBytes} B, arrayBuffers +${v.arrayBuffersGrowthBytes} B`,
+  );
   const file: ResultFile = {
-    schema: 'tessera.protocol.v1', meta, corpusPerRoot: o.corpus,
-    totalSeconds: (Date.now() - t0) / 1000, cases: results, rejections: rej, vector50M: v,
+    schema: 'tessera.protocol.v1',
+    meta,
+    corpusPerRoot: o.corpus,
+    totalSeconds: (Date.now() - t0) / 1000,
+    cases: results,
+    rejections: rej,
+    vector50M: v,
   };
   if (sink === 0.5) log(''); // keep `sink` observable
   const md = markdown(file);

@@ -250,11 +250,15 @@ function makeSubject(layout: Layout, world: WorldConfig, width: number): Subject
     const w = PhysicsWorld.create(world);
     return {
       target: w,
-      apply: (cmds) => { if (w.applyCommands(cmds).length) throw new Error('command failed'); },
+      apply: (cmds) => {
+        if (w.applyCommands(cmds).length) throw new Error('command failed');
+      },
       step: () => w.step(),
       status: () => w.status,
       hash: () => w.hash(),
-      close: async () => { /* released with the object */ },
+      close: async () => {
+        /* released with the object */
+      },
       config: { world, partition: null, workers: 0, memoryMiB: w.core.byteLength / 2 ** 20 },
     };
   }
@@ -263,7 +267,9 @@ function makeSubject(layout: Layout, world: WorldConfig, width: number): Subject
   const s = new ShardedWorld(cfg, partition, undefined, { workers: layout.workers });
   return {
     target: s,
-    apply: (cmds) => { if (s.applyCommands(cmds).length) throw new Error('command failed'); },
+    apply: (cmds) => {
+      if (s.applyCommands(cmds).length) throw new Error('command failed');
+    },
     step: () => s.step(),
     status: () => s.lastStatus,
     hash: () => s.hash(),
@@ -285,9 +291,10 @@ async function runTick(job: TickJob): Promise<TickResult> {
     const setupMs = msSince(t0);
     const sh = sub.target instanceof ShardedWorld ? sub.target : null;
 
-    let statusOr = 0, lastApplyMs = 0;
+    let statusOr = 0,
+      lastApplyMs = 0;
     const tick = (): number => {
-      const cmds = commands ? commands() : undefined;   // generated outside the timer
+      const cmds = commands ? commands() : undefined; // generated outside the timer
       const start = nowNs();
       if (cmds) {
         sub.apply(cmds);
@@ -305,14 +312,17 @@ async function runTick(job: TickJob): Promise<TickResult> {
 
     const handoffs0 = sh ? sh.handoffs : 0;
     const foreign = new ForeignLoad();
-    const times = new Float64Array(job.timed), applyTimes = new Float64Array(job.timed);
-    let ghostRatioSum = 0, imbalanceSum = 0;
+    const times = new Float64Array(job.timed),
+      applyTimes = new Float64Array(job.timed);
+    let ghostRatioSum = 0,
+      imbalanceSum = 0;
     for (let k = 0; k < job.timed; k++) {
       times[k] = tick();
       applyTimes[k] = lastApplyMs;
       if (sh) {
         const c = sh.counts();
-        const owned = c.reduce((a, x) => a + x.owned, 0), ghosts = c.reduce((a, x) => a + x.ghosts, 0);
+        const owned = c.reduce((a, x) => a + x.owned, 0),
+          ghosts = c.reduce((a, x) => a + x.ghosts, 0);
         ghostRatioSum += owned ? ghosts / owned : 0;
         imbalanceSum += owned ? Math.max(...c.map((x) => x.owned)) / (owned / c.length) : 0;
       }
@@ -324,18 +334,41 @@ async function runTick(job: TickJob): Promise<TickResult> {
     const total = times.reduce((a, b) => a + b, 0);
     const hash = hex(sub.hash());
     return {
-      kind: 'tick', scene: job.scene, n: job.n, seed: job.seed, label: job.layout.label, shards: job.layout.shards, workers: job.layout.workers,
-      status: 'ok', config: sub.config, boxHalf: geo.half, warmup: job.warmup, timed: job.timed, setupMs, warmupMs,
+      kind: 'tick',
+      scene: job.scene,
+      n: job.n,
+      seed: job.seed,
+      label: job.layout.label,
+      shards: job.layout.shards,
+      workers: job.layout.workers,
+      status: 'ok',
+      config: sub.config,
+      boxHalf: geo.half,
+      warmup: job.warmup,
+      timed: job.timed,
+      setupMs,
+      warmupMs,
       applyMedianMs: commands ? quantile(Float64Array.from(applyTimes).sort(), 0.5) : undefined,
-      medianMs: quantile(sorted, 0.5), p90Ms: quantile(sorted, 0.9), meanMs: total / job.timed, minMs: sorted[0], maxMs: sorted[job.timed - 1],
+      medianMs: quantile(sorted, 0.5),
+      p90Ms: quantile(sorted, 0.9),
+      meanMs: total / job.timed,
+      minMs: sorted[0],
+      maxMs: sorted[job.timed - 1],
       timesMs: Array.from(times, (t) => Math.round(t * 1000) / 1000),
       ghostRatio: sh ? ghostRatioSum / job.timed : undefined,
       ownedImbalance: sh ? imbalanceSum / job.timed : undefined,
       lastCounts: sh ? sh.counts() : undefined,
       handoffsPerTick: sh ? (sh.handoffs - handoffs0) / job.timed : undefined,
       handoffsTotal: sh ? sh.handoffs : undefined,
-      statusOr, recoveries: sh ? sh.recoveries : undefined, hash, rssMiB, peakRssMiB, loadAvgAtStart, foreignCores,
-      execArgv: job.execArgv, finishedAt: new Date().toISOString(),
+      statusOr,
+      recoveries: sh ? sh.recoveries : undefined,
+      hash,
+      rssMiB,
+      peakRssMiB,
+      loadAvgAtStart,
+      foreignCores,
+      execArgv: job.execArgv,
+      finishedAt: new Date().toISOString(),
     };
   } finally {
     await sub.close();
@@ -357,17 +390,37 @@ async function runEmpty(job: EmptyJob): Promise<EmptyResult> {
       times[k] = Number(process.hrtime.bigint() - start) / 1e3;
     }
     const sorted = Float64Array.from(times).sort();
-    const bench = new Benchmark('step', () => { sub.step(); }, { maxTime: job.benchMaxTime });
+    const bench = new Benchmark(
+      'step',
+      () => {
+        sub.step();
+      },
+      { maxTime: job.benchMaxTime },
+    );
     bench.run();
     const foreignCores = foreign.cores();
     if (bench.error) throw new Error(`benchmark.js: ${String(bench.error)}`);
     if (sub.status() !== 0) throw new Error(`status ${sub.status()} in an empty world`);
     return {
-      kind: 'empty', label: job.layout.label, shards: job.layout.shards, workers: job.layout.workers, status: 'ok', config: sub.config,
-      warmup: job.warmup, timed: job.timed,
-      medianUs: quantile(sorted, 0.5), p90Us: quantile(sorted, 0.9), meanUs: times.reduce((a, b) => a + b, 0) / job.timed, minUs: sorted[0],
-      benchMeanUs: bench.stats.mean * 1e6, benchRme: bench.stats.rme, benchSamples: bench.stats.sample.length,
-      loadAvgAtStart, foreignCores, execArgv: job.execArgv, finishedAt: new Date().toISOString(),
+      kind: 'empty',
+      label: job.layout.label,
+      shards: job.layout.shards,
+      workers: job.layout.workers,
+      status: 'ok',
+      config: sub.config,
+      warmup: job.warmup,
+      timed: job.timed,
+      medianUs: quantile(sorted, 0.5),
+      p90Us: quantile(sorted, 0.9),
+      meanUs: times.reduce((a, b) => a + b, 0) / job.timed,
+      minUs: sorted[0],
+      benchMeanUs: bench.stats.mean * 1e6,
+      benchRme: bench.stats.rme,
+      benchSamples: bench.stats.sample.length,
+      loadAvgAtStart,
+      foreignCores,
+      execArgv: job.execArgv,
+      finishedAt: new Date().toISOString(),
     };
   } finally {
     await sub.close();
@@ -375,7 +428,17 @@ async function runEmpty(job: EmptyJob): Promise<EmptyResult> {
 }
 
 function errorResult(job: Job, reason: string): Result {
-  const base = { label: job.layout.label, shards: job.layout.shards, workers: job.layout.workers, status: 'error' as const, reason, warmup: job.warmup, timed: job.timed, execArgv: job.execArgv, finishedAt: new Date().toISOString() };
+  const base = {
+    label: job.layout.label,
+    shards: job.layout.shards,
+    workers: job.layout.workers,
+    status: 'error' as const,
+    reason,
+    warmup: job.warmup,
+    timed: job.timed,
+    execArgv: job.execArgv,
+    finishedAt: new Date().toISOString(),
+  };
   return job.kind === 'tick' ? { kind: 'tick', scene: job.scene, n: job.n, seed: job.seed, ...base } : { kind: 'empty', ...base };
 }
 
@@ -389,7 +452,10 @@ async function childMain(jobJson: string): Promise<void> {
   }
   await new Promise<void>((resolve) => {
     if (process.send) process.send(result, () => resolve());
-    else { process.stdout.write(JSON.stringify(result) + '\n'); resolve(); }
+    else {
+      process.stdout.write(JSON.stringify(result) + '\n');
+      resolve();
+    }
   });
   process.exit(0);
 }
@@ -417,9 +483,25 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
-    scenes: ['pile', 'rain'], sizes: [20000, 100000],
-    warmupFor: new Map([[20000, 60], [100000, 30]]), timedFor: new Map([[20000, 200], [100000, 100]]),
-    seed: 1, empty: true, ticks: true, ceiling: true, emptyTimed: 20000, benchMaxTime: 2, childTimeoutS: 900, write: true, render: false,
+    scenes: ['pile', 'rain'],
+    sizes: [20000, 100000],
+    warmupFor: new Map([
+      [20000, 60],
+      [100000, 30],
+    ]),
+    timedFor: new Map([
+      [20000, 200],
+      [100000, 100],
+    ]),
+    seed: 1,
+    empty: true,
+    ticks: true,
+    ceiling: true,
+    emptyTimed: 20000,
+    benchMaxTime: 2,
+    childTimeoutS: 900,
+    write: true,
+    render: false,
   };
   const num = (s: string | undefined, flag: string): number => {
     const v = Number(s?.replace(/_/g, ''));
@@ -428,37 +510,81 @@ function parseArgs(argv: string[]): Options {
   };
   const list = (s: string | undefined, flag: string): string[] => {
     if (!s) throw new Error(`${flag} needs a comma-separated list`);
-    return s.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+    return s
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x.length > 0);
   };
   const perSize = (s: string | undefined, flag: string, into: Map<number, number>): void => {
-    for (const kv of list(s, flag)) { const [k, v] = kv.split('='); into.set(num(k, flag), num(v, flag)); }
+    for (const kv of list(s, flag)) {
+      const [k, v] = kv.split('=');
+      into.set(num(k, flag), num(v, flag));
+    }
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = (): string | undefined => argv[++i];
     switch (a) {
       case '--scenes':
-        o.scenes = list(next(), a).map((s) => { if (s !== 'pile' && s !== 'rain') throw new Error(`unknown scene ${s}`); return s; });
+        o.scenes = list(next(), a).map((s) => {
+          if (s !== 'pile' && s !== 'rain') throw new Error(`unknown scene ${s}`);
+          return s;
+        });
         break;
-      case '--sizes': o.sizes = list(next(), a).map((s) => num(s, a)); break;
-      case '--only': o.only = next(); break;
-      case '--warmup-for': perSize(next(), a, o.warmupFor); break;
-      case '--timed-for': perSize(next(), a, o.timedFor); break;
-      case '--seed': o.seed = num(next(), a); break;
-      case '--no-empty': o.empty = false; break;
-      case '--no-ceiling': o.ceiling = false; break;
-      case '--empty-only': o.ticks = false; o.ceiling = false; break;
-      case '--empty-timed': o.emptyTimed = num(next(), a); break;
-      case '--bench-max-time': o.benchMaxTime = num(next(), a); break;
-      case '--child-timeout-s': o.childTimeoutS = num(next(), a); break;
-      case '--out': o.out = next(); break;
-      case '--no-write': o.write = false; break;
-      case '--render': o.render = true; break;
-      case '-h': case '--help':
-        { const text = fs.readFileSync(__filename, 'utf8'); const at = text.indexOf('/**'); process.stdout.write(text.slice(at, text.indexOf('*/', at) + 2) + '\n'); }
+      case '--sizes':
+        o.sizes = list(next(), a).map((s) => num(s, a));
+        break;
+      case '--only':
+        o.only = next();
+        break;
+      case '--warmup-for':
+        perSize(next(), a, o.warmupFor);
+        break;
+      case '--timed-for':
+        perSize(next(), a, o.timedFor);
+        break;
+      case '--seed':
+        o.seed = num(next(), a);
+        break;
+      case '--no-empty':
+        o.empty = false;
+        break;
+      case '--no-ceiling':
+        o.ceiling = false;
+        break;
+      case '--empty-only':
+        o.ticks = false;
+        o.ceiling = false;
+        break;
+      case '--empty-timed':
+        o.emptyTimed = num(next(), a);
+        break;
+      case '--bench-max-time':
+        o.benchMaxTime = num(next(), a);
+        break;
+      case '--child-timeout-s':
+        o.childTimeoutS = num(next(), a);
+        break;
+      case '--out':
+        o.out = next();
+        break;
+      case '--no-write':
+        o.write = false;
+        break;
+      case '--render':
+        o.render = true;
+        break;
+      case '-h':
+      case '--help':
+        {
+          const text = fs.readFileSync(__filename, 'utf8');
+          const at = text.indexOf('/**');
+          process.stdout.write(text.slice(at, text.indexOf('*/', at) + 2) + '\n');
+        }
         process.exit(0);
         break;
-      default: throw new Error(`unknown argument ${a}`);
+      default:
+        throw new Error(`unknown argument ${a}`);
     }
   }
   return o;
@@ -468,11 +594,18 @@ function runChild(job: Job, timeoutS: number): Promise<Result> {
   return new Promise((resolve) => {
     const child = fork(__filename, ['--child', JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: job.execArgv });
     let result: Result | undefined;
-    const timer = setTimeout(() => { if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL'); }, timeoutS * 1000);
-    child.on('message', (m) => { result = m as Result; });
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+    }, timeoutS * 1000);
+    child.on('message', (m) => {
+      result = m as Result;
+    });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      resolve(result ?? errorResult(job, `child exited with code ${code} signal ${signal} without a result${signal === 'SIGKILL' ? ` (killed after ${timeoutS} s?)` : ''}`));
+      resolve(
+        result ??
+          errorResult(job, `child exited with code ${code} signal ${signal} without a result${signal === 'SIGKILL' ? ` (killed after ${timeoutS} s?)` : ''}`),
+      );
     });
   });
 }
@@ -495,7 +628,10 @@ interface ResultsFile {
 // Markdown
 
 const f2 = (v: number | undefined): string => (v === undefined ? '' : v.toFixed(2));
-const fInt = (v: number): string => Math.round(v).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+const fInt = (v: number): string =>
+  Math.round(v)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 const fo = (v: number | undefined): string => (v === undefined ? 'n/a' : v.toFixed(2));
 const load = (l: number[] | undefined): string => (l ? l.map((x) => x.toFixed(2)).join(' / ') : '');
 
@@ -509,14 +645,17 @@ function tickTable(f: ResultsFile): string {
     const speed = core?.medianMs && r.medianMs ? `${(core.medianMs / r.medianMs).toFixed(2)}x` : '';
     const same = core?.hash ? (core.hash === r.hash ? 'yes' : `**no** (${r.hash})`) : '';
     const st = r.statusOr ? `**overflow ${r.statusOr}**` : 'ok';
-    return `| ${r.scene} | ${fInt(r.n)} | ${r.label} | ${f2(r.medianMs)} | ${f2(r.p90Ms)} | ${speed} | ${r.applyMedianMs === undefined ? '–' : f2(r.applyMedianMs)} | ${r.ghostRatio === undefined ? '–' : r.ghostRatio.toFixed(3)} | ` +
-      `${r.handoffsPerTick === undefined ? '–' : r.handoffsPerTick.toFixed(1)} | ${r.ownedImbalance === undefined ? '–' : r.ownedImbalance.toFixed(2)} | ${r.shards === null ? '(reference)' : same} | ${st} | ${fo(r.foreignCores)} |`;
+    return (
+      `| ${r.scene} | ${fInt(r.n)} | ${r.label} | ${f2(r.medianMs)} | ${f2(r.p90Ms)} | ${speed} | ${r.applyMedianMs === undefined ? '–' : f2(r.applyMedianMs)} | ${r.ghostRatio === undefined ? '–' : r.ghostRatio.toFixed(3)} | ` +
+      `${r.handoffsPerTick === undefined ? '–' : r.handoffsPerTick.toFixed(1)} | ${r.ownedImbalance === undefined ? '–' : r.ownedImbalance.toFixed(2)} | ${r.shards === null ? '(reference)' : same} | ${st} | ${fo(r.foreignCores)} |`
+    );
   });
   return head + rows.join('\n') + '\n';
 }
 
 function ceilingTable(f: ResultsFile): string {
-  const head = '| scene | N | core alone, median ms/tick | paired, median ms/tick (each run) | ceiling (2 threads / 1) | other load (cores) |\n|---|---:|---:|---:|---:|---:|\n';
+  const head =
+    '| scene | N | core alone, median ms/tick | paired, median ms/tick (each run) | ceiling (2 threads / 1) | other load (cores) |\n|---|---:|---:|---:|---:|---:|\n';
   const rows = f.ceiling.map((c) => {
     const solo = f.ticks.find((r) => r.scene === c.scene && r.n === c.n && r.shards === null && r.status === 'ok');
     const ok = c.pair.filter((r) => r.status === 'ok' && r.medianMs !== undefined);
@@ -531,9 +670,11 @@ function emptyTable(f: ResultsFile): string {
   const head =
     '| configuration | median µs/step | p90 µs/step | min µs/step | benchmark.js mean µs/step (±rme) | other load (cores) |\n' +
     '|---|---:|---:|---:|---:|---:|\n';
-  const rows = f.empty.map((r) => r.status !== 'ok'
-    ? `| ${r.label} | | | | | error: ${(r.reason ?? '').split('\n')[0]} |`
-    : `| ${r.label} | ${f2(r.medianUs)} | ${f2(r.p90Us)} | ${f2(r.minUs)} | ${f2(r.benchMeanUs)} (±${(r.benchRme ?? 0).toFixed(1)} %) | ${fo(r.foreignCores)} |`);
+  const rows = f.empty.map((r) =>
+    r.status !== 'ok'
+      ? `| ${r.label} | | | | | error: ${(r.reason ?? '').split('\n')[0]} |`
+      : `| ${r.label} | ${f2(r.medianUs)} | ${f2(r.p90Us)} | ${f2(r.minUs)} | ${f2(r.benchMeanUs)} (±${(r.benchRme ?? 0).toFixed(1)} %) | ${fo(r.foreignCores)} |`,
+  );
   return head + rows.join('\n') + '\n';
 }
 
@@ -544,9 +685,14 @@ function configList(f: ResultsFile): string[] {
     const c = r.config;
     const key = `${r.scene}|${r.n}|${r.shards}`;
     if (seen.has(key)) continue;
-    const cuts = c.partition ? `xCuts [${c.partition.xCuts.map((x) => x.toFixed(2)).join(', ')}], zCuts [${c.partition.zCuts.map((x) => x.toFixed(2)).join(', ')}]` : 'unsharded';
-    seen.set(key, `- ${r.scene} N=${fInt(r.n)}, ${r.shards === null ? 'core' : `${r.shards} shards`}: capacity ${c.world.capacity}, contactsPerBody ${c.world.contactsPerBody ?? '8 (default)'}, ` +
-      `${cuts}${c.halo !== undefined ? `, range ${c.range?.toFixed(3)} m, halo ${c.halo.toFixed(3)} m` : ''}, box interior ${(2 * (r.boxHalf ?? 0)).toFixed(1)} m wide; wasm memory ${c.memoryMiB.toFixed(0)} MiB, peak RSS ${r.peakRssMiB?.toFixed(0)} MiB`);
+    const cuts = c.partition
+      ? `xCuts [${c.partition.xCuts.map((x) => x.toFixed(2)).join(', ')}], zCuts [${c.partition.zCuts.map((x) => x.toFixed(2)).join(', ')}]`
+      : 'unsharded';
+    seen.set(
+      key,
+      `- ${r.scene} N=${fInt(r.n)}, ${r.shards === null ? 'core' : `${r.shards} shards`}: capacity ${c.world.capacity}, contactsPerBody ${c.world.contactsPerBody ?? '8 (default)'}, ` +
+        `${cuts}${c.halo !== undefined ? `, range ${c.range?.toFixed(3)} m, halo ${c.halo.toFixed(3)} m` : ''}, box interior ${(2 * (r.boxHalf ?? 0)).toFixed(1)} m wide; wasm memory ${c.memoryMiB.toFixed(0)} MiB, peak RSS ${r.peakRssMiB?.toFixed(0)} MiB`,
+    );
   }
   return [...seen.values()];
 }
@@ -567,7 +713,7 @@ function resultsMarkdown(f: ResultsFile): string {
     '',
     '**Results are medians on a shared 2-core box**: another engineer may have been running tests at the same',
     'time. The last column, "other load", is the CPU time all other processes used during the row\'s timed part',
-    'divided by its wall time (from /proc/stat minus the child\'s own CPU time; 0 = quiet, 1 = one of the two',
+    "divided by its wall time (from /proc/stat minus the child's own CPU time; 0 = quiet, 1 = one of the two",
     'cores taken). One child process per row, rows strictly one after the other.',
     '',
     '## Ticks',
@@ -576,32 +722,36 @@ function resultsMarkdown(f: ResultsFile): string {
     'tick; "of which commands" is the median of the applyCommands part alone. Speedup = the core\'s median / the row\'s median. ghosts/owned = sum of ghosts / sum of owned bodies',
     'over all shards (`counts()`), mean over the timed ticks; handoffs/tick = change of `handoffs` over the timed',
     'ticks / timed ticks; max/mean owned = bodies of the busiest shard / the mean per shard (1.00 = balanced).',
-    'hash = core: the world hash after the last tick equals the unsharded core\'s (same bits). status: OR of',
+    "hash = core: the world hash after the last tick equals the unsharded core's (same bits). status: OR of",
     '`lastStatus` (sharded) / `status` (core) over all ticks, 0 = no overflow.',
     '',
     tickTable(f).trim(),
     '',
-    ...(f.ceiling?.length ? [
-      '## Parallel ceiling of this machine',
-      '',
-      'Two copies of the core\'s pile run in two processes at the same time (nothing shared but the machine). The',
-      'ceiling = 2 x solo median / paired median: the throughput two fully independent threads get here, so the most',
-      'any 2-worker layout can gain over one thread, before ghosts and synchronisation. (Other load here is mostly the twin.)',
-      '',
-      ceilingTable(f).trim(),
-      '',
-    ] : []),
-    ...(f.empty.length ? [
-      '## Empty world: synchronisation overhead',
-      '',
-      'Capacity 1024, only the closed box (6 statics, 40 m wide, 8 shards cut at x = -10, 0, 10 and z = 0): the cost of',
-      '`step()` when there is nothing to simulate, i.e. the per-tick cost of the shard machinery (overlay, board',
-      'publication, and with workers the Atomics barrier: wake the workers, wait for them). Per-step timings',
-      '(hrtime around each `step()`, 2,000 warm-up steps), and benchmark.js\'s mean as a cross-check.',
-      '',
-      emptyTable(f).trim(),
-      '',
-    ] : []),
+    ...(f.ceiling?.length
+      ? [
+          '## Parallel ceiling of this machine',
+          '',
+          "Two copies of the core's pile run in two processes at the same time (nothing shared but the machine). The",
+          'ceiling = 2 x solo median / paired median: the throughput two fully independent threads get here, so the most',
+          'any 2-worker layout can gain over one thread, before ghosts and synchronisation. (Other load here is mostly the twin.)',
+          '',
+          ceilingTable(f).trim(),
+          '',
+        ]
+      : []),
+    ...(f.empty.length
+      ? [
+          '## Empty world: synchronisation overhead',
+          '',
+          'Capacity 1024, only the closed box (6 statics, 40 m wide, 8 shards cut at x = -10, 0, 10 and z = 0): the cost of',
+          '`step()` when there is nothing to simulate, i.e. the per-tick cost of the shard machinery (overlay, board',
+          'publication, and with workers the Atomics barrier: wake the workers, wait for them). Per-step timings',
+          "(hrtime around each `step()`, 2,000 warm-up steps), and benchmark.js's mean as a cross-check.",
+          '',
+          emptyTable(f).trim(),
+          '',
+        ]
+      : []),
     '## Reading',
     '',
     ...f.notes,
@@ -648,21 +798,30 @@ function autoReading(f: ResultsFile): string[] {
     for (const n of [...new Set(f.ticks.filter((r) => r.scene === scene).map((r) => r.n))]) {
       const core = find(scene, n, CORE.label);
       if (!core?.medianMs) continue;
-      const sp = (l: Layout): string => { const r = find(scene, n, l.label); return r?.medianMs ? `${(core.medianMs! / r.medianMs).toFixed(2)}x` : 'n/a'; };
-      lines.push(`- ${scene} N=${fInt(n)}: core ${f2(core.medianMs)} ms/tick; 2 shards in-thread ${sp(sharded(2, 0))}, ` +
-        `1 worker ${sp(sharded(2, 1))}, 2 workers ${sp(sharded(2, 2))}; 4 shards / 2 workers ${sp(sharded(4, 2))}; 8 shards / 2 workers ${sp(sharded(8, 2))}.`);
+      const sp = (l: Layout): string => {
+        const r = find(scene, n, l.label);
+        return r?.medianMs ? `${(core.medianMs! / r.medianMs).toFixed(2)}x` : 'n/a';
+      };
+      lines.push(
+        `- ${scene} N=${fInt(n)}: core ${f2(core.medianMs)} ms/tick; 2 shards in-thread ${sp(sharded(2, 0))}, ` +
+          `1 worker ${sp(sharded(2, 1))}, 2 workers ${sp(sharded(2, 2))}; 4 shards / 2 workers ${sp(sharded(4, 2))}; 8 shards / 2 workers ${sp(sharded(8, 2))}.`,
+      );
     }
   }
   for (const scene of [...new Set(f.ticks.map((r) => r.scene))]) {
-    const core = find(scene, 100000, CORE.label), two = find(scene, 100000, sharded(2, 2).label);
+    const core = find(scene, 100000, CORE.label),
+      two = find(scene, 100000, sharded(2, 2).label);
     if (core?.medianMs && two?.medianMs) {
       const s = core.medianMs / two.medianMs;
       lines.push(`- ${scene} N=100,000, 2 shards on 2 workers: ${s.toFixed(2)}x the core: ${s >= 1.8 ? 'reaches' : 'does **not** reach'} 1.8x.`);
     }
   }
   const bad = f.ticks.filter((r) => r.status !== 'ok' || r.statusOr || (r.shards !== null && r.hash !== find(r.scene, r.n, CORE.label)?.hash));
-  lines.push(bad.length ? `- Problems: ${bad.map((r) => `${r.scene} N=${r.n} ${r.label}: ${r.status !== 'ok' ? 'error' : r.statusOr ? `status ${r.statusOr}` : 'hash differs from the core'}`).join('; ')}.`
-    : '- Every sharded run ended with the core\'s world hash and no overflow status.');
+  lines.push(
+    bad.length
+      ? `- Problems: ${bad.map((r) => `${r.scene} N=${r.n} ${r.label}: ${r.status !== 'ok' ? 'error' : r.statusOr ? `status ${r.statusOr}` : 'hash differs from the core'}`).join('; ')}.`
+      : "- Every sharded run ended with the core's world hash and no overflow status.",
+  );
   return lines;
 }
 
@@ -690,14 +849,26 @@ async function parentMain(argv: string[]): Promise<void> {
   }
   const ceilingJobs: TickJob[] = [];
   if (o.ceiling) {
-    for (const n of o.sizes) ceilingJobs.push({ kind: 'tick', scene: 'pile', n, seed: o.seed, layout: CORE, warmup: o.warmupFor.get(n) ?? 60, timed: o.timedFor.get(n) ?? 200, execArgv });
+    for (const n of o.sizes)
+      ceilingJobs.push({
+        kind: 'tick',
+        scene: 'pile',
+        n,
+        seed: o.seed,
+        layout: CORE,
+        warmup: o.warmupFor.get(n) ?? 60,
+        timed: o.timedFor.get(n) ?? 200,
+        execArgv,
+      });
   }
-  if (o.empty) for (const layout of EMPTY_LAYOUTS) jobs.push({ kind: 'empty', layout, warmup: 2000, timed: o.emptyTimed, benchMaxTime: o.benchMaxTime, execArgv });
+  if (o.empty)
+    for (const layout of EMPTY_LAYOUTS) jobs.push({ kind: 'empty', layout, warmup: 2000, timed: o.emptyTimed, benchMaxTime: o.benchMaxTime, execArgv });
 
   const meta = runMeta({ maxTimeSeconds: o.benchMaxTime, filter: o.only ?? null });
   const loadAvgBefore = os.loadavg();
   const t0 = Date.now();
-  const ticks: TickResult[] = [], empty: EmptyResult[] = [];
+  const ticks: TickResult[] = [],
+    empty: EmptyResult[] = [];
   for (const job of jobs) {
     const what = job.kind === 'tick' ? `${job.scene} N=${job.n} ${job.layout.label}` : `empty ${job.layout.label}`;
     process.stderr.write(`[shards] ${what} ... `);
@@ -705,27 +876,48 @@ async function parentMain(argv: string[]): Promise<void> {
     const el = `[${((Date.now() - t0) / 1000).toFixed(0)} s elapsed, load ${os.loadavg()[0].toFixed(2)}]`;
     if (r.status !== 'ok') process.stderr.write(`error ${el}\n${r.reason}\n`);
     else if (r.kind === 'tick') {
-      process.stderr.write(`median ${f2(r.medianMs)} ms, p90 ${f2(r.p90Ms)} ms, ghosts/owned ${r.ghostRatio?.toFixed(3) ?? '-'}, handoffs/tick ${r.handoffsPerTick?.toFixed(1) ?? '-'}, ` +
-        `status ${r.statusOr}, hash ${r.hash}, setup ${r.setupMs?.toFixed(0)} ms, peak RSS ${r.peakRssMiB?.toFixed(0)} MiB ${el}\n`);
+      process.stderr.write(
+        `median ${f2(r.medianMs)} ms, p90 ${f2(r.p90Ms)} ms, ghosts/owned ${r.ghostRatio?.toFixed(3) ?? '-'}, handoffs/tick ${r.handoffsPerTick?.toFixed(1) ?? '-'}, ` +
+          `status ${r.statusOr}, hash ${r.hash}, setup ${r.setupMs?.toFixed(0)} ms, peak RSS ${r.peakRssMiB?.toFixed(0)} MiB ${el}\n`,
+      );
     } else {
       process.stderr.write(`median ${f2(r.medianUs)} µs, p90 ${f2(r.p90Us)} µs, benchmark.js ${f2(r.benchMeanUs)} µs ±${r.benchRme?.toFixed(1)} % ${el}\n`);
     }
-    if (r.kind === 'tick') ticks.push(r); else empty.push(r);
+    if (r.kind === 'tick') ticks.push(r);
+    else empty.push(r);
   }
   const ceiling: ResultsFile['ceiling'] = [];
   for (const job of ceilingJobs) {
     process.stderr.write(`[shards] ceiling: two ${job.scene} N=${job.n} core runs at the same time ... `);
     const pair = (await Promise.all([runChild(job, o.childTimeoutS), runChild(job, o.childTimeoutS)])) as TickResult[];
     ceiling.push({ scene: job.scene, n: job.n, pair });
-    process.stderr.write(`medians ${pair.map((r) => (r.status === 'ok' ? f2(r.medianMs) : 'error')).join(' and ')} ms [${((Date.now() - t0) / 1000).toFixed(0)} s elapsed]\n`);
+    process.stderr.write(
+      `medians ${pair.map((r) => (r.status === 'ok' ? f2(r.medianMs) : 'error')).join(' and ')} ms [${((Date.now() - t0) / 1000).toFixed(0)} s elapsed]\n`,
+    );
   }
   const file: ResultsFile = {
-    schema: 'tessera.shards.v1', meta, argv, loadAvgBefore, loadAvgAfter: os.loadavg(), totalSeconds: (Date.now() - t0) / 1000,
-    notes: [], ticks, empty, ceiling,
+    schema: 'tessera.shards.v1',
+    meta,
+    argv,
+    loadAvgBefore,
+    loadAvgAfter: os.loadavg(),
+    totalSeconds: (Date.now() - t0) / 1000,
+    notes: [],
+    ticks,
+    empty,
+    ceiling,
   };
   file.notes = autoReading(file);
   const md = resultsMarkdown(file);
-  process.stdout.write('\n' + tickTable(file) + '\n' + (ceiling.length ? ceilingTable(file) + '\n' : '') + (empty.length ? emptyTable(file) + '\n' : '') + summary(file).join('\n') + '\n');
+  process.stdout.write(
+    '\n' +
+      tickTable(file) +
+      '\n' +
+      (ceiling.length ? ceilingTable(file) + '\n' : '') +
+      (empty.length ? emptyTable(file) + '\n' : '') +
+      summary(file).join('\n') +
+      '\n',
+  );
   if (!o.write) return;
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(file, null, 2) + '\n');

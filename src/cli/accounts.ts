@@ -59,7 +59,9 @@ async function withAccounts<T>(data: string, create: boolean, fn: (svc: AccountS
   } catch (e) {
     if (e instanceof AuthError) throw new CliError(e.message);
     throw e;
-  } finally { store.close(); }
+  } finally {
+    store.close();
+  }
 }
 
 /** The account named `name` or CliError. */
@@ -97,16 +99,26 @@ export function accountTable(rows: readonly AccountSummary[], nowMs: number): st
     lines.push([String(a.id), a.name, a.role, iso(a.createdMs), iso(a.lastLoginMs), ban]);
   }
   const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
-  return lines.map((l) => l.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return lines
+    .map((l) =>
+      l
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** Adds `accounts` and its subcommands to the program. `defaultData`: the serve default (./data). */
 export function accountsCommand(program: Command, defaultData: string): void {
-  const acc = program.command('accounts').description('create accounts, set roles, list, ban and unban, on a data directory (the first admin: accounts create NAME --role admin --password-stdin)');
+  const acc = program
+    .command('accounts')
+    .description('create accounts, set roles, list, ban and unban, on a data directory (the first admin: accounts create NAME --role admin --password-stdin)');
   const data = (o: { data?: string }): string => o.data ?? process.env.TESSERA_DATA ?? defaultData;
   const dataHelp = `data directory of tessera.sqlite (or TESSERA_DATA) [${defaultData}]`;
 
-  acc.command('create <name>')
+  acc
+    .command('create <name>')
     .description('create an account (the password on stdin or from an environment variable, never in the arguments)')
     .option('-d, --data <dir>', dataHelp)
     .option('--role <role>', `role: ${ROLE_WORDS}`, 'player')
@@ -123,16 +135,22 @@ export function accountsCommand(program: Command, defaultData: string): void {
       console.log(`created account ${a.id} ${JSON.stringify(a.name)} (${a.role})`);
     });
 
-  acc.command('set-role <name> <role>')
+  acc
+    .command('set-role <name> <role>')
     .description(`set an account's role (${ROLE_WORDS}); it applies at the account's next login or connection`)
     .option('-d, --data <dir>', dataHelp)
     .action(async (name: string, role: string, o: { data?: string }) => {
       checkRole(role);
-      const a = await withAccounts(data(o), false, (svc) => { const x = mustFind(svc, name); svc.setRole(x.id, role); return x; });
+      const a = await withAccounts(data(o), false, (svc) => {
+        const x = mustFind(svc, name);
+        svc.setRole(x.id, role);
+        return x;
+      });
       console.log(`${JSON.stringify(a.name)}: ${a.role} -> ${role}`);
     });
 
-  acc.command('list')
+  acc
+    .command('list')
     .description('list the accounts (no password fields)')
     .option('-d, --data <dir>', dataHelp)
     .option('--json', 'print a JSON array instead of a table')
@@ -141,23 +159,33 @@ export function accountsCommand(program: Command, defaultData: string): void {
       console.log(o.json ? JSON.stringify(rows, null, 2) : accountTable(rows, Date.now()));
     });
 
-  acc.command('ban <name>')
+  acc
+    .command('ban <name>')
     .description('ban an account for some minutes: its sessions end, login is refused until then')
     .option('-d, --data <dir>', dataHelp)
     .requiredOption('--minutes <n>', 'length of the ban, minutes (1 .. 10 years)')
     .option('--reason <text>', 'shown to the player at login', '')
     .action(async (name: string, o: { data?: string; minutes: string; reason: string }) => {
       const minutes = Number(o.minutes);
-      if (!(Number.isInteger(minutes) && minutes >= 1 && minutes <= 10 * 366 * 24 * 60)) throw new CliError(`--minutes must be an integer from 1 to ${10 * 366 * 24 * 60}, got ${JSON.stringify(o.minutes)}`);
-      const r = await withAccounts(data(o), false, (svc) => { const x = mustFind(svc, name); return { name: x.name, until: svc.ban(x.id, minutes, o.reason.slice(0, 200)) }; });
+      if (!(Number.isInteger(minutes) && minutes >= 1 && minutes <= 10 * 366 * 24 * 60))
+        throw new CliError(`--minutes must be an integer from 1 to ${10 * 366 * 24 * 60}, got ${JSON.stringify(o.minutes)}`);
+      const r = await withAccounts(data(o), false, (svc) => {
+        const x = mustFind(svc, name);
+        return { name: x.name, until: svc.ban(x.id, minutes, o.reason.slice(0, 200)) };
+      });
       console.log(`banned ${JSON.stringify(r.name)} until ${iso(r.until)}`);
     });
 
-  acc.command('unban <name>')
+  acc
+    .command('unban <name>')
     .description("lift an account's ban")
     .option('-d, --data <dir>', dataHelp)
     .action(async (name: string, o: { data?: string }) => {
-      const n = await withAccounts(data(o), false, (svc) => { const x = mustFind(svc, name); svc.unban(x.id); return x.name; });
+      const n = await withAccounts(data(o), false, (svc) => {
+        const x = mustFind(svc, name);
+        svc.unban(x.id);
+        return x.name;
+      });
       console.log(`unbanned ${JSON.stringify(n)}`);
     });
 }

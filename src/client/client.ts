@@ -83,7 +83,11 @@ export interface ClientOptions {
 
 /** An interpolated body for rendering (metres, unit quaternion). */
 export interface RenderBody {
-  index: number; generation: number; shard: number; shape: number; kind: number;
+  index: number;
+  generation: number;
+  shard: number;
+  shape: number;
+  kind: number;
   size: [number, number, number];
   position: [number, number, number];
   rotation: [number, number, number, number];
@@ -117,7 +121,10 @@ export class TesseraClient {
   private readonly WS: SocketFactory;
   private welcomeWaiters: Array<{ resolve: (w: Extract<ServerMessage, { kind: 'welcome' }>) => void; reject: (e: Error) => void }> = [];
 
-  constructor(readonly opts: ClientOptions, readonly callbacks: SimCallbacks = {}) {
+  constructor(
+    readonly opts: ClientOptions,
+    readonly callbacks: SimCallbacks = {},
+  ) {
     const ctor = opts.WebSocket ?? (globalThis as unknown as { WebSocket?: SocketFactory }).WebSocket;
     if (!ctor) throw new Error('no WebSocket class: pass options.WebSocket (the `ws` package in Node)');
     this.WS = ctor;
@@ -138,17 +145,25 @@ export class TesseraClient {
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => {
       this.send({
-        kind: 'hello', version: PROTOCOL_VERSION, token: this.opts.tokenInUpgrade ? '' : this.opts.token, stream: this.opts.stream ?? 'world',
-        privateId: this.opts.privateId, lastKnownTick: this.lastKnownTick, interest: this.opts.interest ?? null,
+        kind: 'hello',
+        version: PROTOCOL_VERSION,
+        token: this.opts.tokenInUpgrade ? '' : this.opts.token,
+        stream: this.opts.stream ?? 'world',
+        privateId: this.opts.privateId,
+        lastKnownTick: this.lastKnownTick,
+        interest: this.opts.interest ?? null,
       });
     };
     ws.onmessage = (ev) => {
       const data = ev.data;
-      const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null;
+      const bytes =
+        data instanceof ArrayBuffer ? new Uint8Array(data) : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null;
       if (!bytes) return;
       this.onServer(decodeServer(bytes));
     };
-    ws.onerror = () => { /* onclose follows */ };
+    ws.onerror = () => {
+      /* onclose follows */
+    };
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = null;
@@ -160,22 +175,32 @@ export class TesseraClient {
   }
 
   private scheduleReconnect(): void {
-    const min = this.opts.reconnect?.minMs ?? 250, max = this.opts.reconnect?.maxMs ?? 5000;
+    const min = this.opts.reconnect?.minMs ?? 250,
+      max = this.opts.reconnect?.maxMs ?? 5000;
     const wait = Math.min(max, min * 2 ** this.attempt) * (1 + Math.random() * 0.25);
     this.attempt++;
-    this.retryTimer = setTimeout(() => { this.retryTimer = null; if (!this.closedByUser) { this.reconnects++; this.open(); } }, wait);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.closedByUser) {
+        this.reconnects++;
+        this.open();
+      }
+    }, wait);
   }
 
   private onServer(m: ServerMessage): void {
     switch (m.kind) {
       case 'welcome':
-        this.publicId = m.publicId; this.tickRate = m.tickRate; this.seed = m.seed; this.attempt = 0;
+        this.publicId = m.publicId;
+        this.tickRate = m.tickRate;
+        this.seed = m.seed;
+        this.attempt = 0;
         this.callbacks.onWelcome?.(m);
         for (const w of this.welcomeWaiters.splice(0)) w.resolve(m);
         return;
       case 'events': {
         for (const e of m.events) {
-          if (this.lastKnownTick !== null && e.tick < this.lastKnownTick) continue;   // already delivered (defensive)
+          if (this.lastKnownTick !== null && e.tick < this.lastKnownTick) continue; // already delivered (defensive)
           this.deliver(e);
         }
         if (this.lastKnownTick === null || m.tick > this.lastKnownTick) {
@@ -184,21 +209,29 @@ export class TesseraClient {
         }
         return;
       }
-      case 'snapshot': case 'delta': {
-        const base = m.kind === 'delta' ? this.frames.get(m.baseTick) ?? null : null;
-        if (m.kind === 'delta' && !base) return;   // base unknown: the host sends a snapshot once our acks run out
+      case 'snapshot':
+      case 'delta': {
+        const base = m.kind === 'delta' ? (this.frames.get(m.baseTick) ?? null) : null;
+        if (m.kind === 'delta' && !base) return; // base unknown: the host sends a snapshot once our acks run out
         const mirror = applyToMirror(base, m);
         this.frames.set(mirror.tick, mirror);
         this.arrivals.set(mirror.tick, now());
         if (!this.newest || mirror.tick > this.newest.tick) this.newest = mirror;
         const keep = this.opts.keepFrames ?? 64;
-        for (const t of this.frames.keys()) if (t <= mirror.tick - keep) { this.frames.delete(t); this.arrivals.delete(t); }
+        for (const t of this.frames.keys())
+          if (t <= mirror.tick - keep) {
+            this.frames.delete(t);
+            this.arrivals.delete(t);
+          }
         this.send({ kind: 'ack', tick: mirror.tick });
         this.callbacks.onState?.(mirror);
         return;
       }
-      case 'error': this.callbacks.onError?.(m.code, m.message); return;
-      default: this.callbacks.onMessage?.(m);
+      case 'error':
+        this.callbacks.onError?.(m.code, m.message);
+        return;
+      default:
+        this.callbacks.onMessage?.(m);
     }
   }
 
@@ -206,11 +239,19 @@ export class TesseraClient {
     if (this.record) this.received.push(e);
     const cb = this.callbacks;
     switch (e.type) {
-      case '_a': this.seed = e.body; cb.onReset?.(e.body, e); return;
-      case '_c': cb.onConnect?.(Number(e.body), e); return;
-      case '_d': cb.onDisconnect?.(Number(e.body), e); return;
+      case '_a':
+        this.seed = e.body;
+        cb.onReset?.(e.body, e);
+        return;
+      case '_c':
+        cb.onConnect?.(Number(e.body), e);
+        return;
+      case '_d':
+        cb.onDisconnect?.(Number(e.body), e);
+        return;
       default:
-        if (e.type.startsWith('_')) cb.onServerEvent?.(e); else cb.onClientEvent?.(e);
+        if (e.type.startsWith('_')) cb.onServerEvent?.(e);
+        else cb.onClientEvent?.(e);
     }
   }
 
@@ -222,13 +263,19 @@ export class TesseraClient {
   }
 
   /** Publishes a client event (SimDriver SendEvent); it comes back through onClientEvent. */
-  sendEvent(type: string, body: string): boolean { return this.send({ kind: 'publish', type, body }); }
+  sendEvent(type: string, body: string): boolean {
+    return this.send({ kind: 'publish', type, body });
+  }
 
   /** Sends movement input (walk in -1000..1000 thousandths of walk speed). */
-  sendInput(input: InputFrame): boolean { return this.send({ kind: 'input', input }); }
+  sendInput(input: InputFrame): boolean {
+    return this.send({ kind: 'input', input });
+  }
 
   /** Sets the interest centre (raw Q47.16 vector) and radius in cells. */
-  setInterest(interest: Interest): boolean { return this.send({ kind: 'interest', interest }); }
+  setInterest(interest: Interest): boolean {
+    return this.send({ kind: 'interest', interest });
+  }
 
   /** Spawns a sphere at a position with a velocity (raw Q47.16). */
   spawn(position: RawVec3, velocity: RawVec3): boolean {
@@ -236,7 +283,9 @@ export class TesseraClient {
   }
 
   /** The newest state received, or null. */
-  get state(): Mirror | null { return this.newest; }
+  get state(): Mirror | null {
+    return this.newest;
+  }
 
   /**
    * Bodies interpolated for rendering at `interpolationTicks` behind the newest state: linear in
@@ -253,8 +302,10 @@ export class TesseraClient {
       if (t <= renderTick && (!a || t > a.tick)) a = f;
       if (t >= renderTick && (!b || t < b.tick)) b = f;
     }
-    a = a ?? b ?? latest; b = b ?? a;
-    const span = b.tick - a.tick, w = span > 0 ? (renderTick - a.tick) / span : 0;
+    a = a ?? b ?? latest;
+    b = b ?? a;
+    const span = b.tick - a.tick,
+      w = span > 0 ? (renderTick - a.tick) / span : 0;
     const out: RenderBody[] = [];
     for (const [index, sb] of b.bodies) {
       const sa = a.bodies.get(index);
@@ -265,7 +316,11 @@ export class TesseraClient {
       q = [q[0] / n, q[1] / n, q[2] / n, q[3] / n];
       const shape = b.shapes.get(index);
       out.push({
-        index, generation: sb.generation, shard: sb.shard, shape: shape?.shape ?? 0, kind: shape?.kind ?? 0,
+        index,
+        generation: sb.generation,
+        shard: sb.shard,
+        shape: shape?.shape ?? 0,
+        kind: shape?.kind ?? 0,
         size: shape ? [shape.sx / 1024, shape.sy / 1024, shape.sz / 1024] : [0, 0, 0],
         position: [lerp(from.px, sb.px) / 1024, lerp(from.py, sb.py) / 1024, lerp(from.pz, sb.pz) / 1024],
         rotation: q,
@@ -282,7 +337,11 @@ export class TesseraClient {
   }
 
   /** Test hook: drops the socket as a network failure would (a reconnect follows). */
-  dropConnection(): void { this.ws?.close(4999, 'dropped by the client'); }
+  dropConnection(): void {
+    this.ws?.close(4999, 'dropped by the client');
+  }
 }
 
-function now(): number { return typeof performance !== 'undefined' ? performance.now() : Date.now(); }
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}

@@ -65,10 +65,14 @@ export class Admission {
 
   /** Takes one join from the bucket; false (and counted) when there is none this second. */
   join(): boolean {
-    const now = this.h.o.clock(), rate = this.h.o.maxJoinsPerSecond;
+    const now = this.h.o.clock(),
+      rate = this.h.o.maxJoinsPerSecond;
     this.tokens = Math.min(rate, this.tokens + ((now - this.refilledMs) * rate) / 1000);
     this.refilledMs = now;
-    if (this.tokens >= 1) { this.tokens -= 1; return true; }
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return true;
+    }
     this.figures.joinsRefused++;
     return false;
   }
@@ -80,7 +84,10 @@ export class Admission {
   refusal(name: string, p: Principal): { code: ErrorCode; message: string } | null {
     if (this.h.hub.get(name)) return null;
     const o = this.h.o;
-    if (this.h.hub.size >= o.maxStreams) { this.figures.streamsRefused++; return { code: ERROR.FULL, message: `this host keeps at most ${o.maxStreams} streams` }; }
+    if (this.h.hub.size >= o.maxStreams) {
+      this.figures.streamsRefused++;
+      return { code: ERROR.FULL, message: `this host keeps at most ${o.maxStreams} streams` };
+    }
     const key = principalKey(p);
     if ((this.created.get(key) ?? 0) >= o.maxStreamsPerPrincipal) {
       this.figures.streamsRefused++;
@@ -107,16 +114,25 @@ export class Admission {
    * second of the host clock. `attached`: streams a WebSocket session is on (never forgotten).
    */
   sweep(attached: ReadonlySet<EventStream>): void {
-    const o = this.h.o, hub = this.h.hub, now = o.clock();
+    const o = this.h.o,
+      hub = this.h.hub,
+      now = o.clock();
     if (now - this.lastSweep < 1000) return;
     this.lastSweep = now;
-    let clients = 0, events = 0;
+    let clients = 0,
+      events = 0;
     for (const name of hub.list()) {
       const st = hub.get(name) as EventStream;
       this.figures.clientsForgotten += st.forgetDeparted(now - o.forgetClientsMs);
-      if (st === this.h.world.stream) { clients += st.clientCount; continue; }
+      if (st === this.h.world.stream) {
+        clients += st.clientCount;
+        continue;
+      }
       if (attached.has(st) || st.connectedCount() > 0) this.busyMs.set(name, now);
-      else if (now - (this.busyMs.get(name) ?? now) >= o.idleStreamMs) { this.forget(name); continue; }
+      else if (now - (this.busyMs.get(name) ?? now) >= o.idleStreamMs) {
+        this.forget(name);
+        continue;
+      }
       if (st.tick - st.firstTick > o.streamRetainTicks) st.dropBefore(st.tick - o.streamRetainTicks);
       clients += st.clientCount;
       events += st.log().length;
@@ -132,7 +148,8 @@ export class Admission {
     this.creator.delete(name);
     if (key !== undefined) {
       const n = (this.created.get(key) ?? 1) - 1;
-      if (n > 0) this.created.set(key, n); else this.created.delete(key);
+      if (n > 0) this.created.set(key, n);
+      else this.created.delete(key);
     }
     this.figures.streamsForgotten++;
   }

@@ -19,41 +19,85 @@ import type { HttpResponse } from './uws';
  */
 export function authEndpoint(h: HostContext, res: HttpResponse, action: string, authorization: string, address: string): void {
   const accounts = h.o.accounts;
-  readBody(res, 4096, errorBody(ERROR.TOO_LARGE, 'at most 4 KiB'), (raw, reply) => {
-    if (!accounts) { reply('404 Not Found', errorBody(ERROR.NOT_FOUND, 'this host has no accounts (guest mode only)')); return; }
-    const bearer = bearerOf(authorization);
-    const internal = (e: unknown): void => { h.fault('http.auth', e); reply('500 Internal Server Error', INTERNAL_BODY); };
-    const fail = (e: unknown): void => {
-      if (e instanceof AuthError && (e.code === ERROR.INVALID_CREDENTIALS || e.code === ERROR.RATE_LIMITED || e.code === ERROR.BANNED)) h.o.securityLog?.event(e.code === ERROR.RATE_LIMITED ? 'rate_limited' : 'login_failed', { code: e.code, address, detail: action });
-      if (!(e instanceof AuthError)) { internal(e); return; }
-      const status = { [ERROR.INVALID_CREDENTIALS]: '401 Unauthorized', [ERROR.RATE_LIMITED]: '429 Too Many Requests', [ERROR.BAD_VALUE]: '400 Bad Request', [ERROR.TAKEN]: '409 Conflict', [ERROR.BANNED]: '403 Forbidden' }[e.code];
-      reply(status, errorBody(e.code, e.message), e.code === ERROR.RATE_LIMITED ? { 'retry-after': String(Math.ceil(e.retryAfterMs / 1000)) } : {});
-    };
-    let body: { name?: unknown; password?: unknown } = {};
-    try {
-      const text = raw.toString('utf8');
-      const v = text.trim() ? (JSON.parse(text) as unknown) : {};
-      // `null`, a number, a string or an array parse as JSON but are no body: refused, not read
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TypeError('not an object');
-      body = v as typeof body;
-    } catch {
-      reply('400 Bad Request', errorBody(ERROR.BAD_VALUE, 'the body is a JSON object: {"name": "...", "password": "..."}'));
-      return;
-    }
-    const name = typeof body.name === 'string' ? body.name : '', password = typeof body.password === 'string' ? body.password : '';
-    switch (action) {
-      // a throw in a continuation would be an unhandled rejection (process exit): caught, 500
-      case 'register': accounts.register(name, password, address).then((a) => reply('201 Created', { accountId: a.id }), fail).catch(internal); return;
-      case 'login': accounts.login(name, password, address).then((s) => { h.reevaluateTempAdmin(); reply('200 OK', { token: s.token, expiresMs: s.expiresMs, accountId: s.accountId }); }, fail).catch(internal); return;
-      // the old token's sockets are closed at once (4014 REVOKED, token-watch.ts)
-      case 'refresh': try { reply('200 OK', accounts.refresh(bearer)); h.revoked(bearer, 'refresh'); } catch (e) { fail(e); } return;
-      case 'logout': {
-        const ok = accounts.logout(bearer);
-        if (ok) h.revoked(bearer, 'logout');
-        reply(ok ? '200 OK' : '401 Unauthorized', ok ? { ok } : errorBody(ERROR.INVALID_CREDENTIALS, 'the session is not valid'));
+  readBody(
+    res,
+    4096,
+    errorBody(ERROR.TOO_LARGE, 'at most 4 KiB'),
+    (raw, reply) => {
+      if (!accounts) {
+        reply('404 Not Found', errorBody(ERROR.NOT_FOUND, 'this host has no accounts (guest mode only)'));
         return;
       }
-      default: reply('404 Not Found', errorBody(ERROR.NOT_FOUND, 'actions: register, login, refresh, logout'));
-    }
-  }, h.fault);
+      const bearer = bearerOf(authorization);
+      const internal = (e: unknown): void => {
+        h.fault('http.auth', e);
+        reply('500 Internal Server Error', INTERNAL_BODY);
+      };
+      const fail = (e: unknown): void => {
+        if (e instanceof AuthError && (e.code === ERROR.INVALID_CREDENTIALS || e.code === ERROR.RATE_LIMITED || e.code === ERROR.BANNED))
+          h.o.securityLog?.event(e.code === ERROR.RATE_LIMITED ? 'rate_limited' : 'login_failed', { code: e.code, address, detail: action });
+        if (!(e instanceof AuthError)) {
+          internal(e);
+          return;
+        }
+        const status = {
+          [ERROR.INVALID_CREDENTIALS]: '401 Unauthorized',
+          [ERROR.RATE_LIMITED]: '429 Too Many Requests',
+          [ERROR.BAD_VALUE]: '400 Bad Request',
+          [ERROR.TAKEN]: '409 Conflict',
+          [ERROR.BANNED]: '403 Forbidden',
+        }[e.code];
+        reply(status, errorBody(e.code, e.message), e.code === ERROR.RATE_LIMITED ? { 'retry-after': String(Math.ceil(e.retryAfterMs / 1000)) } : {});
+      };
+      let body: { name?: unknown; password?: unknown } = {};
+      try {
+        const text = raw.toString('utf8');
+        const v = text.trim() ? (JSON.parse(text) as unknown) : {};
+        // `null`, a number, a string or an array parse as JSON but are no body: refused, not read
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TypeError('not an object');
+        body = v as typeof body;
+      } catch {
+        reply('400 Bad Request', errorBody(ERROR.BAD_VALUE, 'the body is a JSON object: {"name": "...", "password": "..."}'));
+        return;
+      }
+      const name = typeof body.name === 'string' ? body.name : '',
+        password = typeof body.password === 'string' ? body.password : '';
+      switch (action) {
+        // a throw in a continuation would be an unhandled rejection (process exit): caught, 500
+        case 'register':
+          accounts
+            .register(name, password, address)
+            .then((a) => reply('201 Created', { accountId: a.id }), fail)
+            .catch(internal);
+          return;
+        case 'login':
+          accounts
+            .login(name, password, address)
+            .then((s) => {
+              h.reevaluateTempAdmin();
+              reply('200 OK', { token: s.token, expiresMs: s.expiresMs, accountId: s.accountId });
+            }, fail)
+            .catch(internal);
+          return;
+        // the old token's sockets are closed at once (4014 REVOKED, token-watch.ts)
+        case 'refresh':
+          try {
+            reply('200 OK', accounts.refresh(bearer));
+            h.revoked(bearer, 'refresh');
+          } catch (e) {
+            fail(e);
+          }
+          return;
+        case 'logout': {
+          const ok = accounts.logout(bearer);
+          if (ok) h.revoked(bearer, 'logout');
+          reply(ok ? '200 OK' : '401 Unauthorized', ok ? { ok } : errorBody(ERROR.INVALID_CREDENTIALS, 'the session is not valid'));
+          return;
+        }
+        default:
+          reply('404 Not Found', errorBody(ERROR.NOT_FOUND, 'actions: register, login, refresh, logout'));
+      }
+    },
+    h.fault,
+  );
 }

@@ -21,7 +21,10 @@ import type { HostContext } from './context';
 import { redactId, visible } from './fanout';
 
 /** A catch-up: the events to send (in order) and whether it is a reset ('_a' first) or a snapshot form. */
-export interface CatchUpAnswer { events: StreamEvent[]; form: 'events' | 'snapshot' | 'reset' }
+export interface CatchUpAnswer {
+  events: StreamEvent[];
+  form: 'events' | 'snapshot' | 'reset';
+}
 
 /** The catch-up for a client of `stream` that last received server tick `lastKnownTick`, at most about `budgetBytes` for side streams. */
 export function catchUpFor(h: HostContext, stream: EventStream, lastKnownTick: number, budgetBytes: number, opts: { folded?: boolean } = {}): CatchUpAnswer {
@@ -31,7 +34,10 @@ export function catchUpFor(h: HostContext, stream: EventStream, lastKnownTick: n
     // log): the client starts over like a new one
     const c = stream.catchUp(lastKnownTick > stream.tick ? 0 : lastKnownTick);
     if (c.kind === 'events') return { events: filter(c.events), form: 'events' };
-    return { events: [{ tick: c.snapshot.tick, type: '_s', origin: 0, body: redactSnapshot(String(c.snapshot.payload)) }, ...filter(c.events)], form: 'snapshot' };
+    return {
+      events: [{ tick: c.snapshot.tick, type: '_s', origin: 0, body: redactSnapshot(String(c.snapshot.payload)) }, ...filter(c.events)],
+      form: 'snapshot',
+    };
   }
   const reset = lastKnownTick < stream.firstTick || lastKnownTick > stream.tick;
   let from = reset ? stream.firstTick : lastKnownTick;
@@ -40,13 +46,19 @@ export function catchUpFor(h: HostContext, stream: EventStream, lastKnownTick: n
     // too much to send: start over from the newest whole ticks that fit
     isReset = true;
     const log = stream.log();
-    let bytes = 0, i = log.length;
+    let bytes = 0,
+      i = log.length;
     while (i > 0) {
       const t = log[i - 1].tick;
-      let j = i, b = 0;
-      while (j > 0 && log[j - 1].tick === t) { b += eventWireBytes(log[j - 1]); j--; }
+      let j = i,
+        b = 0;
+      while (j > 0 && log[j - 1].tick === t) {
+        b += eventWireBytes(log[j - 1]);
+        j--;
+      }
       if (bytes + b > budgetBytes) break;
-      bytes += b; i = j;
+      bytes += b;
+      i = j;
     }
     from = i < log.length ? log[i].tick : stream.tick;
   }
@@ -64,13 +76,19 @@ export function catchUpFor(h: HostContext, stream: EventStream, lastKnownTick: n
  * first tick not in the page), or `end` (the server tick) when the page holds everything.
  */
 export function page(events: readonly StreamEvent[], end: number, maxEvents: number, maxBytes: number): { events: StreamEvent[]; next: number; more: boolean } {
-  let n = 0, bytes = 0;
+  let n = 0,
+    bytes = 0;
   while (n < events.length) {
     const t = events[n].tick;
-    let j = n, b = 0;
-    while (j < events.length && events[j].tick === t) { b += eventWireBytes(events[j]); j++; }
+    let j = n,
+      b = 0;
+    while (j < events.length && events[j].tick === t) {
+      b += eventWireBytes(events[j]);
+      j++;
+    }
     if (n > 0 && (j > maxEvents || bytes + b > maxBytes)) break;
-    bytes += b; n = j;
+    bytes += b;
+    n = j;
   }
   if (n >= events.length) return { events: [...events], next: end, more: false };
   return { events: events.slice(0, n), next: events[n].tick, more: true };
@@ -92,7 +110,9 @@ export function redactSnapshot(payload: string): string {
       v.ids = v.ids.map((b) => redactId({ tick: 0, type: '_id', origin: 0, body: String(b) }).body);
       redacted = JSON.stringify(v);
     }
-  } catch { /* not JSON: nothing to redact */ }
+  } catch {
+    /* not JSON: nothing to redact */
+  }
   lastSnapshot = { payload, redacted };
   return redacted;
 }

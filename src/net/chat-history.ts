@@ -14,14 +14,30 @@ export function chatHistory(h: HostContext, res: HttpResponse, authorization: st
   const reply = (status: string, body: unknown): void => sendJson(res, status, body);
   const fail = (status: string, code: ErrorCode, message: string): void => reply(status, errorBody(code, message));
   const rec = h.o.records;
-  if (!rec) { fail('404 Not Found', ERROR.NOT_FOUND, 'this host keeps no chat history'); return; }
+  if (!rec) {
+    fail('404 Not Found', ERROR.NOT_FOUND, 'this host keeps no chat history');
+    return;
+  }
   const p = h.authenticate(bearerOf(authorization));
-  if (!p) { fail('401 Unauthorized', ERROR.UNAUTHENTICATED, 'send Authorization: Bearer <token>'); return; }
+  if (!p) {
+    fail('401 Unauthorized', ERROR.UNAUTHENTICATED, 'send Authorization: Bearer <token>');
+    return;
+  }
   const priv = /^private:(-?\d+):(-?\d+)$/.exec(channel);
-  if (!(channel === 'world' || /^group:[A-Za-z0-9_-]{1,32}$/.test(channel) || priv)) { fail('400 Bad Request', ERROR.BAD_VALUE, 'channel is world, group:NAME or private:A:B'); return; }
-  if (priv && !(p.accountId !== undefined && (Number(priv[1]) === p.accountId || Number(priv[2]) === p.accountId))) { fail('403 Forbidden', ERROR.NOT_ALLOWED, 'a private channel is readable by its two players only'); return; }
-  const n = limit === '' ? 50 : Number(limit), b = before === '' ? null : Number(before);
-  if (!(Number.isInteger(n) && n >= 1 && n <= 200) || (b !== null && !Number.isInteger(b))) { fail('400 Bad Request', ERROR.BAD_VALUE, 'limit is 1..200, before an id from the previous page'); return; }
+  if (!(channel === 'world' || /^group:[A-Za-z0-9_-]{1,32}$/.test(channel) || priv)) {
+    fail('400 Bad Request', ERROR.BAD_VALUE, 'channel is world, group:NAME or private:A:B');
+    return;
+  }
+  if (priv && !(p.accountId !== undefined && (Number(priv[1]) === p.accountId || Number(priv[2]) === p.accountId))) {
+    fail('403 Forbidden', ERROR.NOT_ALLOWED, 'a private channel is readable by its two players only');
+    return;
+  }
+  const n = limit === '' ? 50 : Number(limit),
+    b = before === '' ? null : Number(before);
+  if (!(Number.isInteger(n) && n >= 1 && n <= 200) || (b !== null && !Number.isInteger(b))) {
+    fail('400 Bad Request', ERROR.BAD_VALUE, 'limit is 1..200, before an id from the previous page');
+    return;
+  }
   const lines = rec.chatPage(channel, b, n);
   reply('200 OK', { lines, before: lines.length === n ? lines[lines.length - 1].id : null });
 }

@@ -48,7 +48,7 @@ export function visible(h: HostContext, stream: EventStream, events: readonly St
  */
 export function redactId(e: StreamEvent): StreamEvent {
   const parts = e.body.split(',');
-  return { tick: e.tick, type: e.type, origin: e.origin, body: parts.length === 3 ? `${parts[0]},${parts[2]}` : parts[0] ?? '' };
+  return { tick: e.tick, type: e.type, origin: e.origin, body: parts.length === 3 ? `${parts[0]},${parts[2]}` : (parts[0] ?? '') };
 }
 
 /**
@@ -56,7 +56,12 @@ export function redactId(e: StreamEvent): StreamEvent {
  * the world stream, its snapshot/delta (skipped while the client is behind). Both go out in one
  * corked write per client; the events message is encoded once per stream.
  */
-export function sendTick(h: HostContext, sessions: Sessions, closed: Map<EventStream, { tick: number; events: readonly StreamEvent[] }>, direct: Map<number, Uint8Array[]> = new Map()): void {
+export function sendTick(
+  h: HostContext,
+  sessions: Sessions,
+  closed: Map<EventStream, { tick: number; events: readonly StreamEvent[] }>,
+  direct: Map<number, Uint8Array[]> = new Map(),
+): void {
   const w = h.world;
   const encoded = new Map<EventStream, Uint8Array>();
   for (const s of sessions.all) {
@@ -75,7 +80,12 @@ export function sendTick(h: HostContext, sessions: Sessions, closed: Map<EventSt
       if (s.behindSince === 0) s.behindSince = now;
       if (now - s.behindSince >= h.o.slowConsumerMs) {
         h.counters.droppedSlow++;
-        h.o.securityLog?.event('slow_consumer', { code: CLOSE.SLOW_CONSUMER, address: s.address, publicId: s.publicId, detail: `behind for ${h.o.slowConsumerMs} ms` });
+        h.o.securityLog?.event('slow_consumer', {
+          code: CLOSE.SLOW_CONSUMER,
+          address: s.address,
+          publicId: s.publicId,
+          detail: `behind for ${h.o.slowConsumerMs} ms`,
+        });
         sessions.close(s, CLOSE.SLOW_CONSUMER, `slow consumer: behind for ${h.o.slowConsumerMs} ms`);
         continue;
       }
@@ -119,18 +129,24 @@ export function sendTick(h: HostContext, sessions: Sessions, closed: Map<EventSt
  */
 export function directMessages(h: HostContext, sessions: Sessions, tick: number, out: SocialOutput, refused: StepResult['refused']): Map<number, Uint8Array[]> {
   const direct = new Map<number, Uint8Array[]>();
-  const put = (p: number, b: Uint8Array): void => { const l = direct.get(p); if (l) l.push(b); else direct.set(p, [b]); };
+  const put = (p: number, b: Uint8Array): void => {
+    const l = direct.get(p);
+    if (l) l.push(b);
+    else direct.set(p, [b]);
+  };
   for (const o of out.outbox) {
     const b = encodeServer(o.msg);
     for (const p of o.to) put(p, b);
   }
-  for (const r of refused) if (r.event.origin > 0) put(r.event.origin, encodeServer({ kind: 'error', code: r.code, message: `${r.event.type} refused: ${r.message}` }));
+  for (const r of refused)
+    if (r.event.origin > 0) put(r.event.origin, encodeServer({ kind: 'error', code: r.code, message: `${r.event.type} refused: ${r.message}` }));
   if (out.ownership.length) {
     const w = h.world;
     for (const c of out.ownership) {
       const row = w.rowOfSlot[Number(c.body & 0xffffffffn)];
       if (row === undefined || row < 0) continue;
-      const x = w.table.px[row] / 1024, z = w.table.pz[row] / 1024;
+      const x = w.table.px[row] / 1024,
+        z = w.table.pz[row] / 1024;
       const b = encodeServer(SocialSim.ownershipMessage(c, tick + 1));
       for (const sess of sessions.all) if (sess.view && sess.stream === w.stream && !sess.closed && w.interest.covers(sess.view, x, z)) put(sess.publicId, b);
     }

@@ -16,7 +16,10 @@ export class GuestSessions {
   private readonly byToken = new Map<string, { scope: string; usedMs: number }>();
   private next = 1;
 
-  constructor(private readonly idleMs: number, private readonly max: number) {}
+  constructor(
+    private readonly idleMs: number,
+    private readonly max: number,
+  ) {}
 
   /** A new session at clock `now` (ms): its token and scope. Evicts the least recently used beyond `max`. */
   mint(now: number): { token: string; scope: string } {
@@ -40,7 +43,9 @@ export class GuestSessions {
   }
 
   /** Live sessions. */
-  get size(): number { return this.byToken.size; }
+  get size(): number {
+    return this.byToken.size;
+  }
 
   /** Forgets sessions idle for idleMs (they are at the front). */
   private expire(now: number): void {

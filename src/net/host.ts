@@ -69,7 +69,11 @@ export class Host {
   /** Reports a caught throw (HostOptions.onFault, default a JSON line on stderr) and counts it. */
   private readonly fault: Fault = (where, error) => {
     this.stats.faults++;
-    try { (this.o.onFault ?? logFault)(where, error); } catch { /* a failing logger must not stop the host either */ }
+    try {
+      (this.o.onFault ?? logFault)(where, error);
+    } catch {
+      /* a failing logger must not stop the host either */
+    }
   };
 
   private constructor(opts: HostOptions) {
@@ -78,9 +82,12 @@ export class Host {
     this.hub = new StreamHub({ clock: { now: clock }, silenceMs: this.o.silenceMs, tickRate: this.o.tickRate });
     const setup: WorldSetup = opts.world ?? {
       config: { capacity: 4096, tickRate: this.o.tickRate },
-      scene: (w) => { w.addPlane({ normal: [0, 1, 0], offset: 0 }); },
+      scene: (w) => {
+        w.addPlane({ normal: [0, 1, 0], offset: 0 });
+      },
     };
-    if ((setup.config.tickRate ?? 60) !== this.o.tickRate) throw new RangeError(`world tickRate ${setup.config.tickRate} must equal the host tickRate ${this.o.tickRate}`);
+    if ((setup.config.tickRate ?? 60) !== this.o.tickRate)
+      throw new RangeError(`world tickRate ${setup.config.tickRate} must equal the host tickRate ${this.o.tickRate}`);
     // in-memory log: 5 minutes at 20 Hz; with persistence 1 minute (older catch-up is by snapshot,
     // and the log itself is in SQLite): every input stays in this window, so it sets the memory
     // a busy world needs (500 players at 10 inputs/s: about 30 MB a minute)
@@ -91,11 +98,21 @@ export class Host {
     const arts = opts.artifacts;
     if (arts && loopOpts.persist) {
       const user = loopOpts.persist.onSnapshot;
-      loopOpts.persist = { ...loopOpts.persist, onSnapshot: (l) => { arts.sync(l); user?.(l); } };
+      loopOpts.persist = {
+        ...loopOpts.persist,
+        onSnapshot: (l) => {
+          arts.sync(l);
+          user?.(l);
+        },
+      };
     }
     // with persistence, a restart continues from the newest snapshot and the log after it
     const restored = loopOpts.persist
-      ? WorldLoop.restore(this.o.worldStream, setup, loopOpts.persist.store, loopOpts, { clock: { now: clock }, silenceMs: this.o.silenceMs, tickRate: this.o.tickRate })
+      ? WorldLoop.restore(this.o.worldStream, setup, loopOpts.persist.store, loopOpts, {
+          clock: { now: clock },
+          silenceMs: this.o.silenceMs,
+          tickRate: this.o.tickRate,
+        })
       : null;
     this.world = restored ?? new WorldLoop(this.hub.stream(this.o.worldStream), setup, loopOpts);
     if (restored) this.hub.adopt(restored.stream);
@@ -106,8 +123,14 @@ export class Host {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     this.ctx = {
-      o: this.o, hub: this.hub, world: this.world, counters: this.stats, accountOf: this.accountOf,
-      get stopping() { return self.stopping; },
+      o: this.o,
+      hub: this.hub,
+      world: this.world,
+      counters: this.stats,
+      accountOf: this.accountOf,
+      get stopping() {
+        return self.stopping;
+      },
       authenticate: (token) => this.authenticate(token),
       reevaluateTempAdmin: () => this.reevaluateTempAdmin(),
       figures: () => this.figures(),
@@ -131,7 +154,10 @@ export class Host {
     const h = new Host(opts);
     await new Promise<void>((resolve, reject) => {
       h.app.listen(h.o.host, h.o.port, (sock) => {
-        if (!sock) { reject(new Error(`cannot listen on ${h.o.host}:${h.o.port}`)); return; }
+        if (!sock) {
+          reject(new Error(`cannot listen on ${h.o.host}:${h.o.port}`));
+          return;
+        }
         h.listen = sock;
         h.port = uws.us_socket_local_port(sock);
         resolve();
@@ -141,13 +167,21 @@ export class Host {
     const every = opts.tempAdminEveryMs ?? 60_000;
     if (h.o.accounts && every > 0) {
       h.tempAdminTimer = setInterval(() => {
-        try { if (!h.stopping) h.reevaluateTempAdmin(); } catch (e) { h.fault('tempAdmin', e); }
+        try {
+          if (!h.stopping) h.reevaluateTempAdmin();
+        } catch (e) {
+          h.fault('tempAdmin', e);
+        }
       }, every);
       h.tempAdminTimer.unref();
     }
     if (h.o.tokenCheckMs > 0) {
       h.tokenTimer = setInterval(() => {
-        try { if (!h.stopping) h.checkTokens(); } catch (e) { h.fault('tokenCheck', e); }
+        try {
+          if (!h.stopping) h.checkTokens();
+        } catch (e) {
+          h.fault('tokenCheck', e);
+        }
       }, h.o.tokenCheckMs);
       h.tokenTimer.unref();
     }
@@ -157,12 +191,15 @@ export class Host {
   private schedule(due: number): void {
     const period = 1000 / this.o.tickRate;
     const next = due + period;
-    this.timer = setTimeout(() => {
-      if (this.stopping) return;
-      this.tickOnce();
-      const now = performance.now();
-      this.schedule(now - next > 5 * period ? now : next);   // far behind: do not try to catch up in a burst
-    }, Math.max(0, next - performance.now()));
+    this.timer = setTimeout(
+      () => {
+        if (this.stopping) return;
+        this.tickOnce();
+        const now = performance.now();
+        this.schedule(now - next > 5 * period ? now : next); // far behind: do not try to catch up in a burst
+      },
+      Math.max(0, next - performance.now()),
+    );
   }
 
   // ---- ticks ----
@@ -197,7 +234,9 @@ export class Host {
       const full = x.code === ERROR.FULL;
       this.sessions.remove(p, full ? CLOSE.FULL : CLOSE.POLICY, x.code, full ? 'the world is full' : `join refused: ${x.message}`);
     }
-    const closed = new Map<EventStream, { tick: number; events: readonly StreamEvent[] }>([[this.world.stream, { tick: r.tick, events: visible(this.ctx, this.world.stream, r.events) }]]);
+    const closed = new Map<EventStream, { tick: number; events: readonly StreamEvent[] }>([
+      [this.world.stream, { tick: r.tick, events: visible(this.ctx, this.world.stream, r.events) }],
+    ]);
     for (const name of this.hub.list()) {
       if (name === this.o.worldStream) continue;
       const st = this.hub.get(name) as EventStream;
@@ -211,7 +250,9 @@ export class Host {
     keepLast(this.tickTimes, ms, 2000);
     keepLast(this.stepTimes, r.ms, 2000);
     const shardStepMs = this.world.sim.world.counts().map((c) => c.stepMs);
-    shardStepMs.forEach((x, k) => { keepLast((this.shardStepTimes[k] ??= []), x, 2000); });
+    shardStepMs.forEach((x, k) => {
+      keepLast((this.shardStepTimes[k] ??= []), x, 2000);
+    });
     this.stats.ticks++;
     this.o.onTick?.({ ...r, ms, stepMs: r.ms, shardStepMs });
   }
@@ -223,10 +264,16 @@ export class Host {
     const f = this.fault;
     const app = guardedApp(this.app, f);
     webRoutes(this.ctx, app, { world: this.stepTimes, shards: this.shardStepTimes });
-    app.post('/auth/:action', (res, req) => authEndpoint(this.ctx, res, req.getParameter(0) ?? '', req.getHeader('authorization'), utf8.decode(res.getRemoteAddressAsText())));
-    app.get('/chat/history', (res, req) => chatHistory(this.ctx, res, req.getHeader('authorization'), req.getQuery('channel') ?? '', req.getQuery('before') ?? '', req.getQuery('limit') ?? ''));
-    app.post('/:stream/:privateId/:lastKnownTick', (res, req) => jsonEndpoint(this.ctx, res, req.getParameter(0) ?? '', req.getParameter(1) ?? '', req.getParameter(2) ?? '', req.getHeader('authorization')));
-    this.app.ws('/ws', this.sessions.behavior());   // sessions.ts guards its own handlers
+    app.post('/auth/:action', (res, req) =>
+      authEndpoint(this.ctx, res, req.getParameter(0) ?? '', req.getHeader('authorization'), utf8.decode(res.getRemoteAddressAsText())),
+    );
+    app.get('/chat/history', (res, req) =>
+      chatHistory(this.ctx, res, req.getHeader('authorization'), req.getQuery('channel') ?? '', req.getQuery('before') ?? '', req.getQuery('limit') ?? ''),
+    );
+    app.post('/:stream/:privateId/:lastKnownTick', (res, req) =>
+      jsonEndpoint(this.ctx, res, req.getParameter(0) ?? '', req.getParameter(1) ?? '', req.getParameter(2) ?? '', req.getHeader('authorization')),
+    );
+    this.app.ws('/ws', this.sessions.behavior()); // sessions.ts guards its own handlers
     app.any('/*', (res) => sendJson(res, '404 Not Found', errorBody(ERROR.NOT_FOUND, 'no such route')));
   }
 
@@ -262,10 +309,11 @@ export class Host {
       if (this.authenticate(token)) continue;
       const held = [...(this.ctx.tokens.peek(token)?.sockets ?? [])];
       const account = held.find((s) => s.principal && !s.principal.guest)?.principal?.account;
-      const until = account ? this.o.accounts?.find(account)?.bannedUntilMs ?? null : null;
-      n += until && until > this.o.clock()
-        ? this.endToken(token, CLOSE.BANNED, ERROR.BANNED, `banned until ${new Date(until).toISOString()}`, true)
-        : this.endToken(token, CLOSE.REVOKED, ERROR.UNAUTHENTICATED, 'the token is no longer valid (logged out, revoked or expired): log in again', true);
+      const until = account ? (this.o.accounts?.find(account)?.bannedUntilMs ?? null) : null;
+      n +=
+        until && until > this.o.clock()
+          ? this.endToken(token, CLOSE.BANNED, ERROR.BANNED, `banned until ${new Date(until).toISOString()}`, true)
+          : this.endToken(token, CLOSE.REVOKED, ERROR.UNAUTHENTICATED, 'the token is no longer valid (logged out, revoked or expired): log in again', true);
     }
     return n;
   }
@@ -285,7 +333,9 @@ export class Host {
     }
     if (disconnect) {
       for (const k of held.json.keys()) {
-        const i = k.indexOf('\n'), st = this.hub.get(k.slice(0, i)), key = k.slice(i + 1);
+        const i = k.indexOf('\n'),
+          st = this.hub.get(k.slice(0, i)),
+          key = k.slice(i + 1);
         if (st?.publicIdOf(key) !== undefined) st.disconnect(key);
       }
     }
@@ -296,25 +346,46 @@ export class Host {
 
   /** Writes chat lines and admin records, and carries out the admin effects decided in the tick. */
   private social(out: SocialOutput): void {
-    const rec = this.o.records, now = this.o.clock();
+    const rec = this.o.records,
+      now = this.o.clock();
     if (rec) {
       rec.appendChat(out.chat.map((l) => ({ channel: l.key, tick: l.tick, sender: l.from === 0 ? 0 : this.world.sim.social.principal(l.from), text: l.text })));
-      rec.recordAdmin(out.audit.map((a) => ({ atMs: now, actor: a.actor, action: a.command, detail: JSON.stringify({ tick: a.tick, publicId: a.actorPublicId, args: a.args, ok: a.ok, message: a.message }) })));
+      rec.recordAdmin(
+        out.audit.map((a) => ({
+          atMs: now,
+          actor: a.actor,
+          action: a.command,
+          detail: JSON.stringify({ tick: a.tick, publicId: a.actorPublicId, args: a.args, ok: a.ok, message: a.message }),
+        })),
+      );
     }
     for (const e of out.effects) {
       switch (e.kind) {
-        case 'kick': this.o.securityLog?.event('kick', { code: CLOSE.KICKED, publicId: e.publicId, detail: e.reason }); this.sessions.remove(e.publicId, CLOSE.KICKED, ERROR.NOT_ALLOWED, `kicked: ${e.reason}`); break;
+        case 'kick':
+          this.o.securityLog?.event('kick', { code: CLOSE.KICKED, publicId: e.publicId, detail: e.reason });
+          this.sessions.remove(e.publicId, CLOSE.KICKED, ERROR.NOT_ALLOWED, `kicked: ${e.reason}`);
+          break;
         case 'ban': {
           this.o.securityLog?.event('ban', { code: CLOSE.BANNED, accountId: e.accountId, detail: `${e.minutes} min: ${e.reason}` });
           const until = this.o.accounts?.ban(e.accountId, e.minutes, e.reason) ?? now + e.minutes * 60_000;
           for (const sess of [...this.sessions.all]) {
-            if (sess.principal?.accountId === e.accountId) this.sessions.remove(sess.publicId, CLOSE.BANNED, ERROR.BANNED, `banned until ${new Date(until).toISOString()}: ${e.reason}`, sess);
+            if (sess.principal?.accountId === e.accountId)
+              this.sessions.remove(sess.publicId, CLOSE.BANNED, ERROR.BANNED, `banned until ${new Date(until).toISOString()}: ${e.reason}`, sess);
           }
           break;
         }
-        case 'role': this.o.accounts?.setRole(e.accountId, e.role); break;
-        case 'tickRate': this.o.tickRate = e.value; for (const n of this.hub.list()) (this.hub.get(n) as EventStream).tickRate = e.value; break;
-        case 'shutdown': this.stop().then(() => this.o.onShutdown?.(e.reason)).catch((err: unknown) => this.fault('shutdown', err)); break;
+        case 'role':
+          this.o.accounts?.setRole(e.accountId, e.role);
+          break;
+        case 'tickRate':
+          this.o.tickRate = e.value;
+          for (const n of this.hub.list()) (this.hub.get(n) as EventStream).tickRate = e.value;
+          break;
+        case 'shutdown':
+          this.stop()
+            .then(() => this.o.onShutdown?.(e.reason))
+            .catch((err: unknown) => this.fault('shutdown', err));
+          break;
       }
     }
   }
@@ -340,16 +411,27 @@ export class Host {
   private figures(): HostStats {
     const t = quantiles(this.tickTimes);
     return {
-      tick: this.world.stream.tick, clients: this.clientCount, streams: this.hub.size, tickMsP50: t.p50, tickMsP99: t.p99, tickMsMax: t.max, ...this.stats,
-      ...this.ctx.admission.figures, guestSessions: this.ctx.guestSessions.size,
+      tick: this.world.stream.tick,
+      clients: this.clientCount,
+      streams: this.hub.size,
+      tickMsP50: t.p50,
+      tickMsP99: t.p99,
+      tickMsMax: t.max,
+      ...this.stats,
+      ...this.ctx.admission.figures,
+      guestSessions: this.ctx.guestSessions.size,
     };
   }
 
   /** Current figures (tick times over the last 2,000 ticks). */
-  get statistics(): HostStats { return this.figures(); }
+  get statistics(): HostStats {
+    return this.figures();
+  }
 
   /** Clients that completed hello. */
-  get clientCount(): number { return this.sessions.clientCount; }
+  get clientCount(): number {
+    return this.sessions.clientCount;
+  }
 
   /**
    * Graceful shutdown: stops accepting, tells every client (error SHUTTING_DOWN, close 1001),
@@ -361,8 +443,11 @@ export class Host {
     if (this.timer) clearTimeout(this.timer);
     if (this.tempAdminTimer) clearInterval(this.tempAdminTimer);
     if (this.tokenTimer) clearInterval(this.tokenTimer);
-    if (this.listen) { uws.us_listen_socket_close(this.listen); this.listen = null; }
-    if (this.o.worldLoop?.persist) await this.world.flush();   // artifacts sync through onSnapshot
+    if (this.listen) {
+      uws.us_listen_socket_close(this.listen);
+      this.listen = null;
+    }
+    if (this.o.worldLoop?.persist) await this.world.flush(); // artifacts sync through onSnapshot
     for (const [publicId, accountId] of this.accountOf) {
       const p = this.world.avatarPosition(publicId);
       if (p) this.o.avatars?.saveAvatar({ accountId, position: p, savedMs: this.o.clock() });
@@ -375,4 +460,3 @@ export class Host {
     await this.world.close();
   }
 }
-

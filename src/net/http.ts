@@ -32,8 +32,11 @@ export function bearerOf(authorization: string): string {
  * with `tooLarge`; otherwise `done(body, reply)` runs once with the whole body.
  */
 export function readBody(res: HttpResponse, limit: number, tooLarge: unknown, done: (body: Buffer, reply: Reply) => void, fault: Fault = logFault): void {
-  let aborted = false, replied = false;
-  res.onAborted(() => { aborted = true; });
+  let aborted = false,
+    replied = false;
+  res.onAborted(() => {
+    aborted = true;
+  });
   const reply: Reply = (status, body, headers = {}) => {
     if (aborted || replied) return;
     replied = true;
@@ -44,7 +47,11 @@ export function readBody(res: HttpResponse, limit: number, tooLarge: unknown, do
   res.onData((chunk, last) => {
     if (aborted || size < 0) return;
     size += chunk.byteLength;
-    if (size > limit) { size = -1; reply('413 Payload Too Large', tooLarge); return; }
+    if (size > limit) {
+      size = -1;
+      reply('413 Payload Too Large', tooLarge);
+      return;
+    }
     chunks.push(Buffer.from(chunk.slice(0)));
     if (!last) return;
     // a throw in `done` (or in a promise it left behind) is answered 500 here, never thrown into uWS
@@ -62,7 +69,8 @@ export type Fault = (where: string, error: unknown) => void;
 
 /** Default fault log: one JSON line on stderr. */
 export const logFault: Fault = (where, error) => {
-  const e = error instanceof Error ? { name: error.name, message: error.message, stack: error.stack?.split('\n').slice(0, 6).join(' | ') } : { message: String(error) };
+  const e =
+    error instanceof Error ? { name: error.name, message: error.message, stack: error.stack?.split('\n').slice(0, 6).join(' | ') } : { message: String(error) };
   process.stderr.write(`${JSON.stringify({ level: 'error', event: 'fault', where, atMs: Date.now(), ...e })}\n`);
 };
 
@@ -80,7 +88,11 @@ export function guarded(fault: Fault, where: string, handler: (res: HttpResponse
       handler(res, req);
     } catch (e) {
       fault(where, e);
-      try { sendJson(res, '500 Internal Server Error', INTERNAL_BODY); } catch { /* already answered or aborted */ }
+      try {
+        sendJson(res, '500 Internal Server Error', INTERNAL_BODY);
+      } catch {
+        /* already answered or aborted */
+      }
     }
   };
 }
@@ -95,9 +107,18 @@ export interface GuardedRoutes {
 /** `app`'s HTTP routes, each handler wrapped by `guarded`. */
 export function guardedApp(app: TemplatedApp, fault: Fault): GuardedRoutes {
   const g: GuardedRoutes = {
-    get: (p, h) => { app.get(p, guarded(fault, `GET ${p}`, h)); return g; },
-    post: (p, h) => { app.post(p, guarded(fault, `POST ${p}`, h)); return g; },
-    any: (p, h) => { app.any(p, guarded(fault, `${p}`, h)); return g; },
+    get: (p, h) => {
+      app.get(p, guarded(fault, `GET ${p}`, h));
+      return g;
+    },
+    post: (p, h) => {
+      app.post(p, guarded(fault, `POST ${p}`, h));
+      return g;
+    },
+    any: (p, h) => {
+      app.any(p, guarded(fault, `${p}`, h));
+      return g;
+    },
   };
   return g;
 }

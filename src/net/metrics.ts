@@ -28,26 +28,55 @@ export class HostMetrics {
   constructor() {
     const r = this.registry;
     collectDefaultMetrics({ register: r, prefix: 'tessera_' });
-    this.tick = new Histogram({ name: 'tessera_tick_seconds', help: 'Host tick time: world step, fan-out and bookkeeping', buckets: TICK_BUCKETS, registers: [r] });
-    this.step = new Histogram({ name: 'tessera_world_step_seconds', help: 'World step time: events, physics on every shard, persistence append', buckets: TICK_BUCKETS, registers: [r] });
-    this.shardStep = new Histogram({ name: 'tessera_shard_step_seconds', help: 'One shard\'s physics step time on its worker (without the wait at the barrier)', labelNames: ['shard'], buckets: TICK_BUCKETS, registers: [r] });
+    this.tick = new Histogram({
+      name: 'tessera_tick_seconds',
+      help: 'Host tick time: world step, fan-out and bookkeeping',
+      buckets: TICK_BUCKETS,
+      registers: [r],
+    });
+    this.step = new Histogram({
+      name: 'tessera_world_step_seconds',
+      help: 'World step time: events, physics on every shard, persistence append',
+      buckets: TICK_BUCKETS,
+      registers: [r],
+    });
+    this.shardStep = new Histogram({
+      name: 'tessera_shard_step_seconds',
+      help: "One shard's physics step time on its worker (without the wait at the barrier)",
+      labelNames: ['shard'],
+      buckets: TICK_BUCKETS,
+      registers: [r],
+    });
     const gauge = (name: string, help: string, read: (h: Host, g: Gauge) => void, labelNames: string[] = []): void => {
       const self = this;
-      new Gauge({ name, help, labelNames, registers: [r], collect() { if (self.host) read(self.host, this); } });
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers: [r],
+        collect() {
+          if (self.host) read(self.host, this);
+        },
+      });
     };
     const counter = (name: string, help: string, read: (h: Host) => number): void => {
       const self = this;
       let seen = 0;
       new Counter({
-        name, help, registers: [r],
+        name,
+        help,
+        registers: [r],
         collect() {
           if (!self.host) return;
           const v = read(self.host);
-          if (v > seen) { this.inc(v - seen); seen = v; }
+          if (v > seen) {
+            this.inc(v - seen);
+            seen = v;
+          }
         },
       });
     };
-    gauge('tessera_tick', 'The world stream\'s open tick', (h, g) => g.set(h.world.stream.tick));
+    gauge('tessera_tick', "The world stream's open tick", (h, g) => g.set(h.world.stream.tick));
     gauge('tessera_clients', 'WebSocket clients that completed hello', (h, g) => g.set(h.clientCount));
     counter('tessera_messages_in_total', 'Client messages received', (h) => h.statistics.messagesIn);
     counter('tessera_messages_out_total', 'Messages sent to clients', (h) => h.statistics.messagesOut);
@@ -56,33 +85,72 @@ export class HostMetrics {
     counter('tessera_dropped_clients_total', 'Clients dropped as slow or idle', (h) => h.statistics.droppedSlow + h.statistics.droppedIdle);
     counter('tessera_handoffs_total', 'Bodies handed from one shard to another', (h) => h.world.sim.world.handoffs);
     // the host's bounds (src/net/admission.ts) and faults (a throw caught in a handler or tick)
-    counter('tessera_faults_total', 'Throws caught in a request handler, WebSocket handler or tick (answered 500 / 1011, or the tick skipped)', (h) => h.statistics.faults);
+    counter(
+      'tessera_faults_total',
+      'Throws caught in a request handler, WebSocket handler or tick (answered 500 / 1011, or the tick skipped)',
+      (h) => h.statistics.faults,
+    );
     counter('tessera_joins_refused_total', 'Joins refused by admission control (maxJoinsPerSecond, 503 BUSY)', (h) => h.statistics.joinsRefused);
     counter('tessera_streams_refused_total', 'Stream creations refused (maxStreams, maxStreamsPerPrincipal)', (h) => h.statistics.streamsRefused);
     counter('tessera_streams_forgotten_total', 'Idle side streams forgotten', (h) => h.statistics.streamsForgotten);
     counter('tessera_clients_forgotten_total', 'Departed clients dropped from stream tables', (h) => h.statistics.clientsForgotten);
     gauge('tessera_streams', 'Streams on the host, the world included (bounded by maxStreams)', (h, g) => g.set(h.statistics.streams ?? 0));
-    gauge('tessera_stream_clients', 'Clients in every stream\'s table, connected or departed (as of the last sweep)', (h, g) => g.set(h.statistics.streamClients ?? 0));
-    gauge('tessera_side_log_events', 'Events kept in side-stream logs (as of the last sweep; bounded by streamRetainTicks)', (h, g) => g.set(h.statistics.sideLogEvents ?? 0));
+    gauge('tessera_stream_clients', "Clients in every stream's table, connected or departed (as of the last sweep)", (h, g) =>
+      g.set(h.statistics.streamClients ?? 0),
+    );
+    gauge('tessera_side_log_events', 'Events kept in side-stream logs (as of the last sweep; bounded by streamRetainTicks)', (h, g) =>
+      g.set(h.statistics.sideLogEvents ?? 0),
+    );
     gauge('tessera_guest_sessions', 'JSON endpoint guest sessions alive (bounded by maxGuestSessions)', (h, g) => g.set(h.statistics.guestSessions ?? 0));
-    counter('tessera_shard_recoveries_total', 'Ticks re-run after a shard worker died, hung past the step timeout, or a shard trapped', (h) => h.world.sim.world.recoveries);
+    counter(
+      'tessera_shard_recoveries_total',
+      'Ticks re-run after a shard worker died, hung past the step timeout, or a shard trapped',
+      (h) => h.world.sim.world.recoveries,
+    );
     const self = this;
     const seenSecurity = new Map<string, number>();
     new Counter({
-      name: 'tessera_security_events_total', help: 'Security events by kind (failed logins, limiter refusals, kicks, bans, malformed and slow-consumer closes), logged or suppressed by sampling', labelNames: ['kind'], registers: [r],
+      name: 'tessera_security_events_total',
+      help: 'Security events by kind (failed logins, limiter refusals, kicks, bans, malformed and slow-consumer closes), logged or suppressed by sampling',
+      labelNames: ['kind'],
+      registers: [r],
       collect() {
         for (const [kind, c] of Object.entries(self.security?.counts() ?? {})) {
           const d = c.total - (seenSecurity.get(kind) ?? 0);
-          if (d > 0) { this.inc({ kind }, d); seenSecurity.set(kind, c.total); }
+          if (d > 0) {
+            this.inc({ kind }, d);
+            seenSecurity.set(kind, c.total);
+          }
         }
       },
     });
     new Gauge({
-      name: 'tessera_auth_limit_buckets', help: 'Token buckets held by each login/registration limit (bounded by authMaxBuckets)', labelNames: ['limit'], registers: [r],
-      collect() { for (const [limit, n] of Object.entries(self.accounts?.limiterSizes() ?? {})) this.set({ limit }, n); },
+      name: 'tessera_auth_limit_buckets',
+      help: 'Token buckets held by each login/registration limit (bounded by authMaxBuckets)',
+      labelNames: ['limit'],
+      registers: [r],
+      collect() {
+        for (const [limit, n] of Object.entries(self.accounts?.limiterSizes() ?? {})) this.set({ limit }, n);
+      },
     });
-    gauge('tessera_shard_bodies', 'Bodies a shard has authority over', (h, g) => h.world.sim.world.counts().forEach((c, k) => { g.set({ shard: String(k) }, c.owned); }), ['shard']);
-    gauge('tessera_shard_ghosts', 'Ghost copies a shard simulates near its borders', (h, g) => h.world.sim.world.counts().forEach((c, k) => { g.set({ shard: String(k) }, c.ghosts); }), ['shard']);
+    gauge(
+      'tessera_shard_bodies',
+      'Bodies a shard has authority over',
+      (h, g) =>
+        h.world.sim.world.counts().forEach((c, k) => {
+          g.set({ shard: String(k) }, c.owned);
+        }),
+      ['shard'],
+    );
+    gauge(
+      'tessera_shard_ghosts',
+      'Ghost copies a shard simulates near its borders',
+      (h, g) =>
+        h.world.sim.world.counts().forEach((c, k) => {
+          g.set({ shard: String(k) }, c.ghosts);
+        }),
+      ['shard'],
+    );
   }
 
   /** Starts reading figures from `host`, and optionally its security log and account service. */
@@ -96,7 +164,9 @@ export class HostMetrics {
   observe(r: TickFigures): void {
     this.tick.observe(r.ms / 1000);
     this.step.observe(r.stepMs / 1000);
-    r.shardStepMs.forEach((ms, k) => { this.shardStep.observe({ shard: String(k) }, ms / 1000); });
+    r.shardStepMs.forEach((ms, k) => {
+      this.shardStep.observe({ shard: String(k) }, ms / 1000);
+    });
   }
 
   /** The exposition text and its content type. */

@@ -13,7 +13,12 @@ import type { TempAdminRule } from '../social/temp-admin';
 import type { SecurityLog } from './security-log';
 
 /** Who a token belongs to (accountId for accounts of the store; none for guests and custom authenticators). */
-export interface Principal { account: string; guest: boolean; accountId?: number; /** 'player' (default), 'moderator' or 'admin'. */ role?: string }
+export interface Principal {
+  account: string;
+  guest: boolean;
+  accountId?: number /** 'player' (default), 'moderator' or 'admin'. */;
+  role?: string;
+}
 
 /** Message kinds that are rate limited, with their default budget (messages per second, burst). */
 export const DEFAULT_RATE_LIMITS: Record<ClientMessage['kind'], { perSecond: number; burst: number }> = {
@@ -159,7 +164,24 @@ export interface HostOptions {
 }
 
 /** Options without a default (they stay optional after resolveOptions). */
-type Unset = 'onFault' | 'authenticate' | 'onTick' | 'world' | 'worldLoop' | 'originAllowList' | 'rateLimits' | 'accounts' | 'avatars' | 'artifacts' | 'records' | 'tempAdminRule' | 'tempAdminEveryMs' | 'securityLog' | 'onShutdown' | 'metrics' | 'web';
+type Unset =
+  | 'onFault'
+  | 'authenticate'
+  | 'onTick'
+  | 'world'
+  | 'worldLoop'
+  | 'originAllowList'
+  | 'rateLimits'
+  | 'accounts'
+  | 'avatars'
+  | 'artifacts'
+  | 'records'
+  | 'tempAdminRule'
+  | 'tempAdminEveryMs'
+  | 'securityLog'
+  | 'onShutdown'
+  | 'metrics'
+  | 'web';
 
 /** HostOptions with every default filled in. */
 export type ResolvedOptions = Required<Omit<HostOptions, Unset>> & HostOptions;
@@ -167,33 +189,90 @@ export type ResolvedOptions = Required<Omit<HostOptions, Unset>> & HostOptions;
 /** `opts` over the defaults. */
 export function resolveOptions(opts: HostOptions): ResolvedOptions {
   return {
-    port: 9001, host: '127.0.0.1', tickRate: 20, worldStream: 'world', guests: true, publicMetrics: true, maxPayloadLength: 16 * 1024, maxFrameBytes: 1024 * 1024,
-    softBackpressure: 256 * 1024, maxBackpressure: 1024 * 1024, slowConsumerMs: 5000, authTimeoutMs: 3000, silenceMs: 10_000, floodLimit: 1000,
-    maxClients: 20_000, maxJsonBody: 64 * 1024, maxJsonEvents: 2000, maxJsonReplyBytes: 256 * 1024, maxCatchUpBytes: 4 * 1024 * 1024,
-    maxStreams: 1000, maxStreamsPerPrincipal: 20, idleStreamMs: 60_000, forgetClientsMs: 300_000, streamRetainTicks: 1200,
-    maxJoinsPerSecond: 200, maxGuestSessions: 10_000, tokenCheckMs: 5000, tokenCheckBatch: 1000, guestSessionMs: 600_000, clock: Date.now, manualTicks: false, foldInputs: true, ...opts,
+    port: 9001,
+    host: '127.0.0.1',
+    tickRate: 20,
+    worldStream: 'world',
+    guests: true,
+    publicMetrics: true,
+    maxPayloadLength: 16 * 1024,
+    maxFrameBytes: 1024 * 1024,
+    softBackpressure: 256 * 1024,
+    maxBackpressure: 1024 * 1024,
+    slowConsumerMs: 5000,
+    authTimeoutMs: 3000,
+    silenceMs: 10_000,
+    floodLimit: 1000,
+    maxClients: 20_000,
+    maxJsonBody: 64 * 1024,
+    maxJsonEvents: 2000,
+    maxJsonReplyBytes: 256 * 1024,
+    maxCatchUpBytes: 4 * 1024 * 1024,
+    maxStreams: 1000,
+    maxStreamsPerPrincipal: 20,
+    idleStreamMs: 60_000,
+    forgetClientsMs: 300_000,
+    streamRetainTicks: 1200,
+    maxJoinsPerSecond: 200,
+    maxGuestSessions: 10_000,
+    tokenCheckMs: 5000,
+    tokenCheckBatch: 1000,
+    guestSessionMs: 600_000,
+    clock: Date.now,
+    manualTicks: false,
+    foldInputs: true,
+    ...opts,
   };
 }
 
 /** Figures of the host, for /healthz, metrics and benchmarks. */
 export interface HostStats {
-  tick: number; clients: number; streams: number;
-  ticks: number; tickMsP50: number; tickMsP99: number; tickMsMax: number;
-  messagesIn: number; messagesOut: number; bytesOut: number;
-  droppedSlow: number; droppedIdle: number; closedMalformed: number; rateLimited: number; skippedDeltas: number;
+  tick: number;
+  clients: number;
+  streams: number;
+  ticks: number;
+  tickMsP50: number;
+  tickMsP99: number;
+  tickMsMax: number;
+  messagesIn: number;
+  messagesOut: number;
+  bytesOut: number;
+  droppedSlow: number;
+  droppedIdle: number;
+  closedMalformed: number;
+  rateLimited: number;
+  skippedDeltas: number;
   /** Throws caught in handlers and ticks (HostOptions.onFault). */
   faults: number;
   /** Bounds (admission.ts): joins and stream creations refused, streams and clients forgotten, table sizes. */
-  joinsRefused: number; streamsRefused: number; streamsForgotten: number; clientsForgotten: number;
-  streamClients: number; sideLogEvents: number;
+  joinsRefused: number;
+  streamsRefused: number;
+  streamsForgotten: number;
+  clientsForgotten: number;
+  streamClients: number;
+  sideLogEvents: number;
   /** JSON endpoint guest sessions alive. */
   guestSessions: number;
 }
 
 /** The host's running counters (the part of HostStats that only grows). */
-export type HostCounters = Pick<HostStats, 'ticks' | 'messagesIn' | 'messagesOut' | 'bytesOut' | 'droppedSlow' | 'droppedIdle' | 'closedMalformed' | 'rateLimited' | 'skippedDeltas' | 'faults'>;
+export type HostCounters = Pick<
+  HostStats,
+  'ticks' | 'messagesIn' | 'messagesOut' | 'bytesOut' | 'droppedSlow' | 'droppedIdle' | 'closedMalformed' | 'rateLimited' | 'skippedDeltas' | 'faults'
+>;
 
 /** Fresh counters, all 0. */
 export function newCounters(): HostCounters {
-  return { ticks: 0, messagesIn: 0, messagesOut: 0, bytesOut: 0, droppedSlow: 0, droppedIdle: 0, closedMalformed: 0, rateLimited: 0, skippedDeltas: 0, faults: 0 };
+  return {
+    ticks: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    bytesOut: 0,
+    droppedSlow: 0,
+    droppedIdle: 0,
+    closedMalformed: 0,
+    rateLimited: 0,
+    skippedDeltas: 0,
+    faults: 0,
+  };
 }

@@ -29,7 +29,8 @@ export const BUDGETED_TYPES: Readonly<Record<string, 'chat' | 'ownership' | 'inp
  * (`isWorld`) or another, over the WebSocket or the JSON endpoint.
  */
 export function checkClientType(isWorld: boolean, type: string, transport: 'ws' | 'json'): void {
-  if (typeof type === 'string' && type.startsWith('_')) throw new StreamError(ERROR.NOT_ALLOWED, `event type ${JSON.stringify(type.slice(0, 32))}: types starting with _ are the server's`);
+  if (typeof type === 'string' && type.startsWith('_'))
+    throw new StreamError(ERROR.NOT_ALLOWED, `event type ${JSON.stringify(type.slice(0, 32))}: types starting with _ are the server's`);
   if (!isWorld) return;
   if (RESERVED_TYPES.has(type) || (transport === 'json' && Object.hasOwn(BUDGETED_TYPES, type))) {
     throw new StreamError(ERROR.NOT_ALLOWED, `event type ${JSON.stringify(type)} is reserved on the world stream: send the typed message instead`);

@@ -30,7 +30,9 @@ export interface SecurityFields {
 }
 
 /** The part of a pino Logger the security log writes through. */
-export interface SecurityLogger { warn(obj: object, msg: string): void }
+export interface SecurityLogger {
+  warn(obj: object, msg: string): void;
+}
 
 /** Options of SecurityLog. */
 export interface SecurityLogOptions {
@@ -40,7 +42,13 @@ export interface SecurityLogOptions {
   clock?: () => number;
 }
 
-interface KindState { second: number; logged: number; suppressed: number; total: number; totalSuppressed: number }
+interface KindState {
+  second: number;
+  logged: number;
+  suppressed: number;
+  total: number;
+  totalSuppressed: number;
+}
 
 /** Sampled security-event lines (see the module comment). */
 export class SecurityLog {
@@ -49,7 +57,10 @@ export class SecurityLog {
   private readonly clock: () => number;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly logger: SecurityLogger, opts: SecurityLogOptions = {}) {
+  constructor(
+    private readonly logger: SecurityLogger,
+    opts: SecurityLogOptions = {},
+  ) {
     this.perSecond = Math.max(1, opts.perSecond ?? 10);
     this.clock = opts.clock ?? Date.now;
   }
@@ -58,8 +69,15 @@ export class SecurityLog {
   event(kind: SecurityKind, fields: SecurityFields): void {
     const second = Math.floor(this.clock() / 1000);
     let k = this.kinds.get(kind);
-    if (!k) { k = { second, logged: 0, suppressed: 0, total: 0, totalSuppressed: 0 }; this.kinds.set(kind, k); }
-    if (k.second !== second) { this.summary(kind, k); k.second = second; k.logged = 0; }
+    if (!k) {
+      k = { second, logged: 0, suppressed: 0, total: 0, totalSuppressed: 0 };
+      this.kinds.set(kind, k);
+    }
+    if (k.second !== second) {
+      this.summary(kind, k);
+      k.second = second;
+      k.logged = 0;
+    }
     k.total++;
     if (k.logged < this.perSecond) {
       k.logged++;
@@ -104,7 +122,10 @@ export class SecurityLog {
 
   private summary(kind: SecurityKind, k: KindState): void {
     if (k.suppressed === 0) return;
-    this.logger.warn({ security: kind, suppressed: k.suppressed, fromMs: k.second * 1000, toMs: k.second * 1000 + 999 }, `${kind.replace('_', ' ')}: ${k.suppressed} more suppressed`);
+    this.logger.warn(
+      { security: kind, suppressed: k.suppressed, fromMs: k.second * 1000, toMs: k.second * 1000 + 999 },
+      `${kind.replace('_', ' ')}: ${k.suppressed} more suppressed`,
+    );
     k.suppressed = 0;
   }
 }

@@ -133,17 +133,22 @@ export class Sessions {
           this.upgrade(res, req, context);
         } catch (e) {
           this.h.fault('ws.upgrade', e);
-          try { sendJson(res, '500 Internal Server Error', INTERNAL_BODY); } catch { /* already answered */ }
+          try {
+            sendJson(res, '500 Internal Server Error', INTERNAL_BODY);
+          } catch {
+            /* already answered */
+          }
         }
       },
       open: (ws) => this.guard(ws.getUserData(), 'ws.open', () => this.open(ws)),
       message: (ws, message, isBinary) => this.guard(ws.getUserData(), 'ws.message', () => this.onMessage(ws.getUserData(), message, isBinary)),
       // Deltas resume on the next tick (against the client's acknowledged tick, so the skipped
       // ones cost nothing); a client that drained below the soft limit is no longer behind.
-      drain: (ws) => this.guard(ws.getUserData(), 'ws.drain', () => {
-        const s = ws.getUserData();
-        if (!s.closed && ws.getBufferedAmount() <= o.softBackpressure) s.behindSince = 0;
-      }),
+      drain: (ws) =>
+        this.guard(ws.getUserData(), 'ws.drain', () => {
+          const s = ws.getUserData();
+          if (!s.closed && ws.getBufferedAmount() <= o.softBackpressure) s.behindSince = 0;
+        }),
       close: (ws, code) => {
         try {
           this.closed(ws.getUserData(), code);
@@ -163,7 +168,9 @@ export class Sessions {
       try {
         this.error(s, ERROR.INTERNAL, 'internal error');
         this.close(s, CLOSE.INTERNAL, 'internal error');
-      } catch { /* the socket is gone */ }
+      } catch {
+        /* the socket is gone */
+      }
     }
   }
 
@@ -172,28 +179,67 @@ export class Sessions {
     const origin = req.getHeader('origin');
     const auth = req.getHeader('authorization');
     const protocols = req.getHeader('sec-websocket-protocol');
-    const key = req.getHeader('sec-websocket-key'), ext = req.getHeader('sec-websocket-extensions');
+    const key = req.getHeader('sec-websocket-key'),
+      ext = req.getHeader('sec-websocket-extensions');
     const reply = (status: string, code: ErrorCode, message: string): void => {
       sendJson(res, status, errorBody(code, message));
     };
-    if (this.h.stopping) { reply('503 Service Unavailable', ERROR.SHUTTING_DOWN, 'the host is shutting down'); return; }
-    if (origin && o.originAllowList && !o.originAllowList.includes(origin)) { reply('403 Forbidden', ERROR.BAD_ORIGIN, `origin ${origin} is not allowed`); return; }
-    if (this.all.size >= o.maxClients) { reply('503 Service Unavailable', ERROR.FULL, 'the host is full'); return; }
+    if (this.h.stopping) {
+      reply('503 Service Unavailable', ERROR.SHUTTING_DOWN, 'the host is shutting down');
+      return;
+    }
+    if (origin && o.originAllowList && !o.originAllowList.includes(origin)) {
+      reply('403 Forbidden', ERROR.BAD_ORIGIN, `origin ${origin} is not allowed`);
+      return;
+    }
+    if (this.all.size >= o.maxClients) {
+      reply('503 Service Unavailable', ERROR.FULL, 'the host is full');
+      return;
+    }
     // admission control: refused before any per-client memory (the session, its buckets, a view)
-    if (!this.h.admission.join()) { sendJson(res, '503 Service Unavailable', errorBody(ERROR.BUSY, 'too many joins this second: retry'), { 'retry-after': '1' }); return; }
-    const offered = protocols.split(',').map((p) => p.trim()).filter(Boolean);
+    if (!this.h.admission.join()) {
+      sendJson(res, '503 Service Unavailable', errorBody(ERROR.BUSY, 'too many joins this second: retry'), { 'retry-after': '1' });
+      return;
+    }
+    const offered = protocols
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
     let token = bearerOf(auth);
     const bearer = offered.find((p) => p.startsWith('bearer.'));
     if (!token && bearer) token = bearer.slice(7);
     let principal: Principal | null = null;
     if (token) {
       principal = this.h.authenticate(token);
-      if (!principal) { this.h.o.securityLog?.event('login_failed', { code: ERROR.UNAUTHENTICATED, address: utf8.decode(res.getRemoteAddressAsText()), detail: 'token refused at upgrade' }); reply('401 Unauthorized', ERROR.UNAUTHENTICATED, 'the token is not valid'); return; }
+      if (!principal) {
+        this.h.o.securityLog?.event('login_failed', {
+          code: ERROR.UNAUTHENTICATED,
+          address: utf8.decode(res.getRemoteAddressAsText()),
+          detail: 'token refused at upgrade',
+        });
+        reply('401 Unauthorized', ERROR.UNAUTHENTICATED, 'the token is not valid');
+        return;
+      }
     }
     const session: Session = {
-      id: this.nextSession++, closed: false, principal, address: utf8.decode(res.getRemoteAddressAsText()), stream: null, privateId: '', publicId: 0,
-      view: null, follow: true, buckets: new Map(), dropped: 0, lastLimitError: 0, behindSince: 0, authTimer: null, ws: null, token: principal ? token : '',
-      adminDropped: 0, lastAdminAudit: -Infinity,
+      id: this.nextSession++,
+      closed: false,
+      principal,
+      address: utf8.decode(res.getRemoteAddressAsText()),
+      stream: null,
+      privateId: '',
+      publicId: 0,
+      view: null,
+      follow: true,
+      buckets: new Map(),
+      dropped: 0,
+      lastLimitError: 0,
+      behindSince: 0,
+      authTimer: null,
+      ws: null,
+      token: principal ? token : '',
+      adminDropped: 0,
+      lastAdminAudit: -Infinity,
     };
     const chosen = offered.includes('tessera.v1') ? 'tessera.v1' : '';
     res.cork(() => res.upgrade<Session>(session, key, chosen, ext, context));
@@ -208,14 +254,18 @@ export class Sessions {
     s.authTimer = setTimeout(() => {
       s.authTimer = null;
       this.guard(s, 'ws.authTimer', () => {
-        if (!s.stream && !s.closed) { this.error(s, ERROR.AUTH_TIMEOUT, `send hello within ${o.authTimeoutMs} ms`); this.close(s, CLOSE.AUTH_TIMEOUT, 'no hello in time'); }
+        if (!s.stream && !s.closed) {
+          this.error(s, ERROR.AUTH_TIMEOUT, `send hello within ${o.authTimeoutMs} ms`);
+          this.close(s, CLOSE.AUTH_TIMEOUT, 'no hello in time');
+        }
       });
     }, o.authTimeoutMs);
   }
 
   /** The guest scope of session `s` joining `stream` as `privateId`: a parked one it resumes, or its own. */
   private guestScopeFor(s: Session, stream: string, privateId: string): string {
-    const now = this.h.o.clock(), k = `${stream}\n${privateId}`;
+    const now = this.h.o.clock(),
+      k = `${stream}\n${privateId}`;
     const p = this.parked.get(k);
     this.parked.delete(k);
     s.guestScope = p && p.untilMs > now ? p.scope : guestScope('w', s.id);
@@ -226,7 +276,10 @@ export class Sessions {
   private park(s: Session): void {
     if (!s.guestScope || !s.stream) return;
     const now = this.h.o.clock();
-    for (const [k, p] of this.parked) { if (p.untilMs > now && this.parked.size < this.h.o.maxClients) break; this.parked.delete(k); }
+    for (const [k, p] of this.parked) {
+      if (p.untilMs > now && this.parked.size < this.h.o.maxClients) break;
+      this.parked.delete(k);
+    }
     // the stream key is "g<scope>/<privateId>": the private id is what follows the first '/'
     const privateId = s.privateId.slice(s.privateId.indexOf('/') + 1);
     this.parked.set(`${s.stream.name}\n${privateId}`, { scope: s.guestScope, untilMs: now + this.h.o.silenceMs });
@@ -257,10 +310,14 @@ export class Sessions {
   }
 
   /** Encodes and sends one ServerMessage. */
-  sendMsg(s: Session, m: ServerMessage): void { this.send(s, encodeServer(m)); }
+  sendMsg(s: Session, m: ServerMessage): void {
+    this.send(s, encodeServer(m));
+  }
 
   /** Sends an error message. */
-  error(s: Session, code: ErrorCode, message: string): void { this.sendMsg(s, { kind: 'error', code, message }); }
+  error(s: Session, code: ErrorCode, message: string): void {
+    this.sendMsg(s, { kind: 'error', code, message });
+  }
 
   /** Closes a session with a close code (CLOSE) and a reason (cut to 120 characters). */
   close(s: Session, code: number, reason: string): void {
@@ -299,9 +356,16 @@ export class Sessions {
     this.h.counters.rateLimited++;
     this.h.o.securityLog?.event('rate_limited', { code: ERROR.RATE_LIMITED, address: s.address, publicId: s.publicId, detail: bucket });
     s.dropped++;
-    if (s.dropped >= this.h.o.floodLimit) { this.error(s, ERROR.RATE_LIMITED, 'too many messages'); this.close(s, CLOSE.RATE_LIMITED, 'flood'); return true; }
+    if (s.dropped >= this.h.o.floodLimit) {
+      this.error(s, ERROR.RATE_LIMITED, 'too many messages');
+      this.close(s, CLOSE.RATE_LIMITED, 'flood');
+      return true;
+    }
     const now = this.h.o.clock();
-    if (now - s.lastLimitError >= 1000) { s.lastLimitError = now; this.error(s, ERROR.RATE_LIMITED, `too many ${kind} messages: at most ${this.limits[kind].perSecond} per second`); }
+    if (now - s.lastLimitError >= 1000) {
+      s.lastLimitError = now;
+      this.error(s, ERROR.RATE_LIMITED, `too many ${kind} messages: at most ${this.limits[kind].perSecond} per second`);
+    }
     return true;
   }
 
@@ -313,7 +377,13 @@ export class Sessions {
       this.close(s, CLOSE.TOO_BIG, 'message too big');
       return;
     }
-    if (!isBinary) { this.h.counters.closedMalformed++; this.h.o.securityLog?.event('malformed', { code: ERROR.BAD_MESSAGE, address: s.address, publicId: s.publicId, detail: 'text frame' }); this.error(s, ERROR.BAD_MESSAGE, 'messages are binary FlatBuffers (ClientMessage)'); this.close(s, CLOSE.BAD_MESSAGE, 'text frame'); return; }
+    if (!isBinary) {
+      this.h.counters.closedMalformed++;
+      this.h.o.securityLog?.event('malformed', { code: ERROR.BAD_MESSAGE, address: s.address, publicId: s.publicId, detail: 'text frame' });
+      this.error(s, ERROR.BAD_MESSAGE, 'messages are binary FlatBuffers (ClientMessage)');
+      this.close(s, CLOSE.BAD_MESSAGE, 'text frame');
+      return;
+    }
     let m: ClientMessage;
     try {
       m = decodeClient(new Uint8Array(data));
@@ -326,17 +396,33 @@ export class Sessions {
       return;
     }
     if (!s.stream) {
-      if (m.kind !== 'hello') { this.error(s, ERROR.UNAUTHENTICATED, 'the first message must be hello'); this.close(s, CLOSE.UNAUTHENTICATED, 'not authenticated'); return; }
+      if (m.kind !== 'hello') {
+        this.error(s, ERROR.UNAUTHENTICATED, 'the first message must be hello');
+        this.close(s, CLOSE.UNAUTHENTICATED, 'not authenticated');
+        return;
+      }
       this.hello(s, m);
       return;
     }
-    if (this.limited(s, m.kind)) { if (m.kind === 'admin') this.auditDropped(s, m); return; }
+    if (this.limited(s, m.kind)) {
+      if (m.kind === 'admin') this.auditDropped(s, m);
+      return;
+    }
     // a world-stream kind a typed message also produces costs that message's budget too (reserved.ts)
-    if (m.kind === 'publish' && s.stream === this.h.world.stream && Object.hasOwn(BUDGETED_TYPES, m.type) && this.limited(s, BUDGETED_TYPES[m.type], `publish.${m.type}`)) return;
+    if (
+      m.kind === 'publish' &&
+      s.stream === this.h.world.stream &&
+      Object.hasOwn(BUDGETED_TYPES, m.type) &&
+      this.limited(s, BUDGETED_TYPES[m.type], `publish.${m.type}`)
+    )
+      return;
     try {
       this.handle(s, m);
     } catch (e) {
-      if (e instanceof StreamError) { this.error(s, e.code, e.message); return; }
+      if (e instanceof StreamError) {
+        this.error(s, e.code, e.message);
+        return;
+      }
       throw e;
     }
   }
@@ -355,32 +441,69 @@ export class Sessions {
     const dropped = s.adminDropped;
     s.adminDropped = 0;
     const accountId = s.principal?.accountId ?? 0;
-    this.h.o.securityLog?.event('admin_limited', { code: ERROR.RATE_LIMITED, address: s.address, account: s.principal?.account, accountId, publicId: s.publicId, detail: `${m.command}: ${dropped} dropped` });
-    this.h.o.records?.recordAdmin([{
-      atMs: now, actor: accountId, action: m.command,
-      detail: JSON.stringify({ tick: s.stream?.tick ?? 0, publicId: s.publicId, args: m.args, ok: false, message: 'rate limited', dropped }),
-    }]);
+    this.h.o.securityLog?.event('admin_limited', {
+      code: ERROR.RATE_LIMITED,
+      address: s.address,
+      account: s.principal?.account,
+      accountId,
+      publicId: s.publicId,
+      detail: `${m.command}: ${dropped} dropped`,
+    });
+    this.h.o.records?.recordAdmin([
+      {
+        atMs: now,
+        actor: accountId,
+        action: m.command,
+        detail: JSON.stringify({ tick: s.stream?.tick ?? 0, publicId: s.publicId, args: m.args, ok: false, message: 'rate limited', dropped }),
+      },
+    ]);
   }
 
   private hello(s: Session, m: Extract<ClientMessage, { kind: 'hello' }>): void {
     const h = this.h;
-    if (m.version !== PROTOCOL_VERSION) { this.error(s, ERROR.BAD_VERSION, `this host speaks protocol ${PROTOCOL_VERSION}, the client ${m.version}`); this.close(s, CLOSE.BAD_VERSION, 'protocol version'); return; }
+    if (m.version !== PROTOCOL_VERSION) {
+      this.error(s, ERROR.BAD_VERSION, `this host speaks protocol ${PROTOCOL_VERSION}, the client ${m.version}`);
+      this.close(s, CLOSE.BAD_VERSION, 'protocol version');
+      return;
+    }
     if (!s.principal) {
       s.principal = m.token ? h.authenticate(m.token) : null;
-      if (!s.principal) { h.o.securityLog?.event('login_failed', { code: ERROR.UNAUTHENTICATED, address: s.address, detail: 'token refused in hello' }); this.error(s, ERROR.UNAUTHENTICATED, 'hello carried no valid token'); this.close(s, CLOSE.UNAUTHENTICATED, 'bad token'); return; }
+      if (!s.principal) {
+        h.o.securityLog?.event('login_failed', { code: ERROR.UNAUTHENTICATED, address: s.address, detail: 'token refused in hello' });
+        this.error(s, ERROR.UNAUTHENTICATED, 'hello carried no valid token');
+        this.close(s, CLOSE.UNAUTHENTICATED, 'bad token');
+        return;
+      }
       s.token = m.token;
       h.tokens.addSocket(s.token, s);
     }
-    if (!isPrivateId(m.privateId)) { this.error(s, ERROR.BAD_VALUE, 'private id must be 1..128 printable ASCII characters'); this.close(s, CLOSE.POLICY, 'bad hello'); return; }
-    if (!isStreamName(m.stream)) { this.error(s, ERROR.BAD_VALUE, 'stream name must be 1..64 of [A-Za-z0-9._-]'); this.close(s, CLOSE.POLICY, 'bad hello'); return; }
+    if (!isPrivateId(m.privateId)) {
+      this.error(s, ERROR.BAD_VALUE, 'private id must be 1..128 printable ASCII characters');
+      this.close(s, CLOSE.POLICY, 'bad hello');
+      return;
+    }
+    if (!isStreamName(m.stream)) {
+      this.error(s, ERROR.BAD_VALUE, 'stream name must be 1..64 of [A-Za-z0-9._-]');
+      this.close(s, CLOSE.POLICY, 'bad hello');
+      return;
+    }
     const refused = h.admission.refusal(m.stream, s.principal);
-    if (refused) { this.error(s, refused.code, refused.message); this.close(s, CLOSE.FULL, 'stream limit'); return; }
+    if (refused) {
+      this.error(s, refused.code, refused.message);
+      this.close(s, CLOSE.FULL, 'stream limit');
+      return;
+    }
     // identity is the principal: the private id is scoped by it (identity.ts); a guest's scope is this connection
     const key = scopedId(s.principal, s.principal.guest ? this.guestScopeFor(s, m.stream, m.privateId) : '', m.privateId);
     const stream = h.admission.stream(m.stream, s.principal);
     const joined = stream.connect(key);
-    if (s.authTimer) { clearTimeout(s.authTimer); s.authTimer = null; }
-    s.stream = stream; s.privateId = key; s.publicId = joined.publicId;
+    if (s.authTimer) {
+      clearTimeout(s.authTimer);
+      s.authTimer = null;
+    }
+    s.stream = stream;
+    s.privateId = key;
+    s.publicId = joined.publicId;
     const accountId = s.principal.accountId;
     if (stream === h.world.stream) {
       const role = ['player', 'moderator', 'admin'].includes(s.principal.role ?? '') ? (s.principal.role as string) : 'player';
@@ -393,7 +516,15 @@ export class Sessions {
     }
     const ws = s.ws as WebSocket<Session>;
     ws.cork(() => {
-      this.sendMsg(s, { kind: 'welcome', version: PROTOCOL_VERSION, publicId: s.publicId, stream: stream.name, tick: stream.tick, tickRate: h.o.tickRate, seed: stream.seed });
+      this.sendMsg(s, {
+        kind: 'welcome',
+        version: PROTOCOL_VERSION,
+        publicId: s.publicId,
+        stream: stream.name,
+        tick: stream.tick,
+        tickRate: h.o.tickRate,
+        seed: stream.seed,
+      });
       const events = catchUpFor(h, stream, m.lastKnownTick ?? 0, h.o.maxCatchUpBytes).events;
       for (let i = 0; i < events.length || i === 0; i += 2048) this.sendMsg(s, { kind: 'events', tick: stream.tick, events: events.slice(i, i + 2048) });
     });
@@ -415,15 +546,23 @@ export class Sessions {
     const st = s.stream as EventStream;
     const world = this.h.world;
     switch (m.kind) {
-      case 'hello': this.error(s, ERROR.UNEXPECTED, 'already joined'); return;
+      case 'hello':
+        this.error(s, ERROR.UNEXPECTED, 'already joined');
+        return;
       case 'input': {
         const i = m.input;
         st.publish(s.privateId, 'in', `${i.walkX},${i.walkZ},${i.jump ? 1 : 0}`);
         return;
       }
-      case 'publish': checkClientType(st === world.stream, m.type, 'ws'); st.publish(s.privateId, m.type, m.body); return;
+      case 'publish':
+        checkClientType(st === world.stream, m.type, 'ws');
+        st.publish(s.privateId, m.type, m.body);
+        return;
       case 'chat':
-        if (st !== world.stream) { this.error(s, ERROR.NOT_ALLOWED, 'chat is served on the world stream'); return; }
+        if (st !== world.stream) {
+          this.error(s, ERROR.NOT_ALLOWED, 'chat is served on the world stream');
+          return;
+        }
         st.publish(s.privateId, 'ch', JSON.stringify({ c: m.channel, to: m.to, t: m.text }));
         return;
       case 'spawn': {
@@ -431,17 +570,30 @@ export class Sessions {
         st.publish(s.privateId, 'sp', [...m.position, ...m.velocity].map(mm).join(','));
         return;
       }
-      case 'ack': if (s.view) world.interest.acknowledge(s.view, m.tick); return;
+      case 'ack':
+        if (s.view) world.interest.acknowledge(s.view, m.tick);
+        return;
       case 'interest':
-        if (!s.view) { this.error(s, ERROR.UNEXPECTED, 'interest is served on the world stream only'); return; }
+        if (!s.view) {
+          this.error(s, ERROR.UNEXPECTED, 'interest is served on the world stream only');
+          return;
+        }
         s.follow = false;
         this.setInterest(s.view, m.interest);
         return;
-      case 'ping': this.sendMsg(s, { kind: 'pong', nonce: m.nonce, tick: st.tick }); return;
+      case 'ping':
+        this.sendMsg(s, { kind: 'pong', nonce: m.nonce, tick: st.tick });
+        return;
       case 'ownership': {
-        if (st !== world.stream) { this.error(s, ERROR.NOT_ALLOWED, 'ownership is served on the world stream'); return; }
+        if (st !== world.stream) {
+          this.error(s, ERROR.NOT_ALLOWED, 'ownership is served on the world stream');
+          return;
+        }
         const action = ['request', 'release', 'grant', 'refuse', 'rule'][m.action];
-        if (!action) { this.error(s, ERROR.BAD_VALUE, 'ownership action is 0-4 (request, release, grant, refuse, set rule); set the owner with publish "ow"'); return; }
+        if (!action) {
+          this.error(s, ERROR.BAD_VALUE, 'ownership action is 0-4 (request, release, grant, refuse, set rule); set the owner with publish "ow"');
+          return;
+        }
         const body: Record<string, unknown> = { a: action, o: `${m.body.index}:${m.body.generation}` };
         if (action === 'rule') body.r = ['ask', 'deny', 'allow'][m.rule];
         if ((action === 'grant' || action === 'refuse') && m.target !== 0) body.p = m.target;
@@ -449,7 +601,10 @@ export class Sessions {
         return;
       }
       case 'admin':
-        if (st !== world.stream) { this.error(s, ERROR.NOT_ALLOWED, 'admin commands are served on the world stream'); return; }
+        if (st !== world.stream) {
+          this.error(s, ERROR.NOT_ALLOWED, 'admin commands are served on the world stream');
+          return;
+        }
         st.publish(s.privateId, 'ad', JSON.stringify({ cmd: m.command, args: m.args }));
         return;
     }

@@ -32,19 +32,29 @@ export class TokenWatch<S> {
    * @param maxJson  most JSON endpoint joins kept (beyond it the least recently used is dropped)
    * @param jsonMs   a JSON join not renewed for this long is dropped, ms (the stream's silence timeout)
    */
-  constructor(private readonly maxJson: number, private readonly jsonMs: number) {}
+  constructor(
+    private readonly maxJson: number,
+    private readonly jsonMs: number,
+  ) {}
 
   /** Tokens held. */
-  get size(): number { return this.tokens.size; }
+  get size(): number {
+    return this.tokens.size;
+  }
 
   private holders(token: string): TokenHolders<S> {
     let h = this.tokens.get(token);
-    if (!h) { h = { sockets: new Set(), json: new Map() }; this.tokens.set(token, h); }
+    if (!h) {
+      h = { sockets: new Set(), json: new Map() };
+      this.tokens.set(token, h);
+    }
     return h;
   }
 
   /** A WebSocket session accepted with `token`. */
-  addSocket(token: string, s: S): void { this.holders(token).sockets.add(s); }
+  addSocket(token: string, s: S): void {
+    this.holders(token).sockets.add(s);
+  }
 
   /** A WebSocket session closed. */
   removeSocket(token: string, s: S): void {
@@ -77,7 +87,9 @@ export class TokenWatch<S> {
   }
 
   /** What holds `token` now (undefined when nothing does); the table is unchanged. */
-  peek(token: string): TokenHolders<S> | undefined { return this.tokens.get(token); }
+  peek(token: string): TokenHolders<S> | undefined {
+    return this.tokens.get(token);
+  }
 
   /** Forgets `token` and returns what held it (undefined when nothing did). */
   take(token: string): TokenHolders<S> | undefined {
@@ -94,7 +106,10 @@ export class TokenWatch<S> {
    */
   next(max: number, now: number): string[] {
     const out = new Set<string>();
-    if (this.tokens.size === 0) { this.cursor = null; return []; }
+    if (this.tokens.size === 0) {
+      this.cursor = null;
+      return [];
+    }
     let wrapped = false;
     while (out.size < max) {
       this.cursor ??= this.tokens.keys();
@@ -108,8 +123,15 @@ export class TokenWatch<S> {
       const token = r.value;
       const h = this.tokens.get(token);
       if (!h) continue;
-      for (const [k, at] of h.json) if (now - at > this.jsonMs) { h.json.delete(k); this.jsonCount--; }
-      if (h.sockets.size === 0 && h.json.size === 0) { this.tokens.delete(token); continue; }
+      for (const [k, at] of h.json)
+        if (now - at > this.jsonMs) {
+          h.json.delete(k);
+          this.jsonCount--;
+        }
+      if (h.sockets.size === 0 && h.json.size === 0) {
+        this.tokens.delete(token);
+        continue;
+      }
       if (out.has(token)) break;
       out.add(token);
     }

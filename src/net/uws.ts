@@ -15,7 +15,9 @@ export function loadUws(): typeof UWS {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     return require(`uWebSockets.js/binaries/${name}`) as typeof UWS;
   } catch (e) {
-    throw new Error(`uWebSockets.js has no native binary ${name} for Node ${process.version} (${(e as Error).message}); Tessera does not run on the ws fallback`);
+    throw new Error(
+      `uWebSockets.js has no native binary ${name} for Node ${process.version} (${(e as Error).message}); Tessera does not run on the ws fallback`,
+    );
   }
 }
 

@@ -17,7 +17,10 @@ import type { HttpResponse, HttpRequest } from './uws';
 import { ERROR, errorBody } from '../protocol/errors';
 
 /** Step time windows the host keeps for /stats: the world step and each shard's step, ms. */
-export interface StepWindows { world: readonly number[]; shards: ReadonlyArray<readonly number[]> }
+export interface StepWindows {
+  world: readonly number[];
+  shards: ReadonlyArray<readonly number[]>;
+}
 
 /** Registers /healthz, /, /dashboard, /assets/:file, /stats, /world and /metrics on `app`. */
 export function webRoutes(h: HostContext, app: GuardedRoutes, steps: StepWindows): void {
@@ -32,33 +35,65 @@ export function webRoutes(h: HostContext, app: GuardedRoutes, steps: StepWindows
     sendJson(res, '200 OK', { ok: !h.stopping, ...h.figures() });
   });
   const files = loadWeb(h.o.web);
-  const serveFile = (name: string) => (res: HttpResponse): void => {
-    const f = files.get(name);
-    if (!f) { res.writeStatus('404 Not Found').end('not found'); return; }
-    res.writeStatus('200 OK').writeHeader('content-type', f.type).writeHeader('cache-control', 'no-cache').end(f.body);
-  };
+  const serveFile =
+    (name: string) =>
+    (res: HttpResponse): void => {
+      const f = files.get(name);
+      if (!f) {
+        res.writeStatus('404 Not Found').end('not found');
+        return;
+      }
+      res.writeStatus('200 OK').writeHeader('content-type', f.type).writeHeader('cache-control', 'no-cache').end(f.body);
+    };
   app.get('/', serveFile('index.html'));
   app.get('/dashboard', serveFile('dashboard.html'));
   app.get('/assets/:file', (res, req) => serveFile(`assets/${req.getParameter(0) ?? ''}`)(res));
   app.get('/stats', (res, req) => {
     if (!mayRead(res, req)) return;
-    const w = h.world.sim.world, mem = process.memoryUsage(), step = quantiles(steps.world);
-    const shards = w.counts().map((c, k) => { const q = quantiles(steps.shards[k] ?? []); return { ...c, stepMsP50: q.p50, stepMsP99: q.p99, stepMsMax: q.max }; });
-    sendJson(res, '200 OK', { ...h.figures(), stepMsP50: step.p50, stepMsP99: step.p99, handoffs: w.handoffs, shards, rss: mem.rss, heapUsed: mem.heapUsed, atMs: Date.now() }, { 'cache-control': 'no-cache' });
+    const w = h.world.sim.world,
+      mem = process.memoryUsage(),
+      step = quantiles(steps.world);
+    const shards = w.counts().map((c, k) => {
+      const q = quantiles(steps.shards[k] ?? []);
+      return { ...c, stepMsP50: q.p50, stepMsP99: q.p99, stepMsMax: q.max };
+    });
+    sendJson(
+      res,
+      '200 OK',
+      { ...h.figures(), stepMsP50: step.p50, stepMsP99: step.p99, handoffs: w.handoffs, shards, rss: mem.rss, heapUsed: mem.heapUsed, atMs: Date.now() },
+      { 'cache-control': 'no-cache' },
+    );
   });
   app.get('/world', (res, req) => {
     if (!mayRead(res, req)) return;
     const w = h.world.sim.world;
-    sendJson(res, '200 OK', { stream: h.o.worldStream, tickRate: h.o.tickRate, partition: w.partition, shards: w.shardCount, cellSize: h.world.interest.cellSize });
+    sendJson(res, '200 OK', {
+      stream: h.o.worldStream,
+      tickRate: h.o.tickRate,
+      partition: w.partition,
+      shards: w.shardCount,
+      cellSize: h.world.interest.cellSize,
+    });
   });
   app.get('/metrics', (res, req) => {
     if (!h.o.publicMetrics && !mayRead(res, req, true)) return;
     let aborted = false;
-    res.onAborted(() => { aborted = true; });
+    res.onAborted(() => {
+      aborted = true;
+    });
     const m = h.o.metrics;
-    if (!m) { res.writeStatus('404 Not Found').end('no metrics on this host'); return; }
-    m().then((x) => { if (!aborted) res.cork(() => res.writeStatus('200 OK').writeHeader('content-type', x.contentType).end(x.body)); },
-      (e: Error) => { if (!aborted) res.cork(() => res.writeStatus('500 Internal Server Error').end(e.message)); });
+    if (!m) {
+      res.writeStatus('404 Not Found').end('no metrics on this host');
+      return;
+    }
+    m().then(
+      (x) => {
+        if (!aborted) res.cork(() => res.writeStatus('200 OK').writeHeader('content-type', x.contentType).end(x.body));
+      },
+      (e: Error) => {
+        if (!aborted) res.cork(() => res.writeStatus('500 Internal Server Error').end(e.message));
+      },
+    );
   });
 }
 
@@ -66,7 +101,14 @@ export function webRoutes(h: HostContext, app: GuardedRoutes, steps: StepWindows
 function loadWeb(dir: string | undefined): Map<string, { type: string; body: Buffer }> {
   const out = new Map<string, { type: string; body: Buffer }>();
   if (!dir || !existsSync(dir)) return out;
-  const type = (f: string): string => ({ '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.map': 'application/json', '.png': 'image/png' })[extname(f)] ?? 'application/octet-stream';
+  const type = (f: string): string =>
+    ({
+      '.html': 'text/html; charset=utf-8',
+      '.js': 'text/javascript; charset=utf-8',
+      '.css': 'text/css; charset=utf-8',
+      '.map': 'application/json',
+      '.png': 'image/png',
+    })[extname(f)] ?? 'application/octet-stream';
   for (const f of ['index.html', 'dashboard.html']) if (existsSync(join(dir, f))) out.set(f, { type: type(f), body: readFileSync(join(dir, f)) });
   const assets = join(dir, 'assets');
   if (existsSync(assets)) for (const f of readdirSync(assets)) out.set(`assets/${f}`, { type: type(f), body: readFileSync(join(assets, f)) });

@@ -46,7 +46,11 @@ export type AuthErrorCode = typeof ERROR.INVALID_CREDENTIALS | typeof ERROR.RATE
 
 /** An authentication failure: `code` (ERROR.INVALID_CREDENTIALS, RATE_LIMITED, BAD_VALUE, TAKEN, BANNED) and what to do. */
 export class AuthError extends Error {
-  constructor(readonly code: AuthErrorCode, message: string, readonly retryAfterMs = 0) {
+  constructor(
+    readonly code: AuthErrorCode,
+    message: string,
+    readonly retryAfterMs = 0,
+  ) {
     super(message);
     this.name = 'AuthError';
   }
@@ -56,10 +60,20 @@ export class AuthError extends Error {
 export const ROLES = ['player', 'moderator', 'admin'] as const;
 
 /** Who a valid token belongs to. */
-export interface AuthPrincipal { accountId: number; account: string; role: string; guest: boolean }
+export interface AuthPrincipal {
+  accountId: number;
+  account: string;
+  role: string;
+  guest: boolean;
+}
 
 /** scrypt parameters (RFC 7914). */
-export interface ScryptParams { N: number; r: number; p: number; keylen: number }
+export interface ScryptParams {
+  N: number;
+  r: number;
+  p: number;
+  keylen: number;
+}
 
 /** The stated default cost: N = 2^15, r = 8, p = 1, 64-byte key. */
 export const DEFAULT_SCRYPT: ScryptParams = { N: 2 ** 15, r: 8, p: 1, keylen: 64 };
@@ -108,7 +122,9 @@ export const DEFAULT_AUTH_LIMITS = {
 const NAME = /^[A-Za-z0-9_-]{3,32}$/;
 
 /** Is `s` well-formed UTF-16 (no lone surrogate)? String.prototype.isWellFormed (ES2024, Node 20). */
-function wellFormed(s: string): boolean { return (s as string & { isWellFormed(): boolean }).isWellFormed(); }
+function wellFormed(s: string): boolean {
+  return (s as string & { isWellFormed(): boolean }).isWellFormed();
+}
 
 function scrypt(password: string, salt: Buffer, p: ScryptParams): Promise<Buffer> {
   const opts: ScryptOptions = { N: p.N, r: p.r, p: p.p, maxmem: 256 * p.N * p.r + 1024 * 1024 };
@@ -116,7 +132,9 @@ function scrypt(password: string, salt: Buffer, p: ScryptParams): Promise<Buffer
 }
 
 /** SHA-256 of a bearer token (what the store keeps). */
-export function tokenHash(token: string): Buffer { return createHash('sha256').update(token, 'utf8').digest(); }
+export function tokenHash(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
 
 /** Accounts, passwords and sessions over an AccountStore. */
 export class AccountService {
@@ -132,7 +150,10 @@ export class AccountService {
   private readonly hashQueue: Array<() => void> = [];
   private readonly dummySalt = randomBytes(16);
 
-  constructor(private readonly store: AccountStore, opts: AccountOptions = {}) {
+  constructor(
+    private readonly store: AccountStore,
+    opts: AccountOptions = {},
+  ) {
     this.now = opts.now ?? Date.now;
     this.params = opts.scrypt ?? DEFAULT_SCRYPT;
     this.ttl = opts.sessionTtlMs ?? 24 * 3600_000;
@@ -140,7 +161,8 @@ export class AccountService {
     this.hashFn = opts.hash ?? scrypt;
     const max = opts.maxBuckets ?? DEFAULT_MAX_BUCKETS;
     const limits = {} as Record<keyof typeof DEFAULT_AUTH_LIMITS, BucketMap>;
-    for (const k of Object.keys(DEFAULT_AUTH_LIMITS) as Array<keyof typeof DEFAULT_AUTH_LIMITS>) limits[k] = new BucketMap(opts[k] ?? DEFAULT_AUTH_LIMITS[k], this.now, max);
+    for (const k of Object.keys(DEFAULT_AUTH_LIMITS) as Array<keyof typeof DEFAULT_AUTH_LIMITS>)
+      limits[k] = new BucketMap(opts[k] ?? DEFAULT_AUTH_LIMITS[k], this.now, max);
     this.limits = limits;
     this.maxHashing = Math.max(1, opts.maxHashing ?? 2);
     this.maxHashQueue = Math.max(0, opts.maxHashQueue ?? 64);
@@ -154,7 +176,9 @@ export class AccountService {
   }
 
   /** Password hashes running and waiting now. */
-  get hashLoad(): { running: number; queued: number } { return { running: this.hashing, queued: this.hashQueue.length }; }
+  get hashLoad(): { running: number; queued: number } {
+    return { running: this.hashing, queued: this.hashQueue.length };
+  }
 
   /**
    * Runs the password hash under the concurrency cap. Throws AuthError RATE_LIMITED (retry in
@@ -169,7 +193,8 @@ export class AccountService {
       return await this.hashFn(password, salt, params);
     } finally {
       const next = this.hashQueue.shift();
-      if (next) next();                              // the slot passes on: `hashing` stays
+      if (next)
+        next(); // the slot passes on: `hashing` stays
       else this.hashing--;
     }
   }
@@ -196,12 +221,19 @@ export class AccountService {
       const g = this.limits.registerGlobal.take('*');
       if (g > 0) throw AccountService.limitedError(g, 'registrations on this server');
     }
-    if (this.store.accountByName(name)) throw new AuthError(ERROR.TAKEN, 'that name is taken');   // before the hash: no work for a known answer
+    if (this.store.accountByName(name)) throw new AuthError(ERROR.TAKEN, 'that name is taken'); // before the hash: no work for a known answer
     const salt = randomBytes(16);
     const hash = await this.hash(password, salt, this.params);
     return this.store.transaction(() => {
       if (this.store.accountByName(name)) throw new AuthError(ERROR.TAKEN, 'that name is taken');
-      return this.store.createAccount({ name, passwordHash: hash, passwordSalt: salt, passwordParams: JSON.stringify(this.params), role: 'player', createdMs: this.now() });
+      return this.store.createAccount({
+        name,
+        passwordHash: hash,
+        passwordSalt: salt,
+        passwordParams: JSON.stringify(this.params),
+        role: 'player',
+        createdMs: this.now(),
+      });
     });
   }
 
@@ -218,13 +250,16 @@ export class AccountService {
    */
   async login(name: string, password: string, address: string): Promise<{ token: string; expiresMs: number; accountId: number }> {
     // a name longer than any account's (32) cannot log in: its first 40 characters key the limits and the record (bounded memory and rows)
-    const key = String(name).slice(0, 40).toLowerCase(), addr = addressKey(String(address).slice(0, 100));
-    if (typeof password === 'string' && !wellFormed(password)) throw new AuthError(ERROR.BAD_VALUE, 'a password must be well-formed text (it has a lone surrogate)');
+    const key = String(name).slice(0, 40).toLowerCase(),
+      addr = addressKey(String(address).slice(0, 100));
+    if (typeof password === 'string' && !wellFormed(password))
+      throw new AuthError(ERROR.BAD_VALUE, 'a password must be well-formed text (it has a lone surrogate)');
     const refuse = (wait: number, what: string): AuthError => {
       this.store.recordLogin({ atMs: this.now(), name: key, address, ok: false, reason: 'rate_limited' });
       return AccountService.limitedError(wait, what);
     };
-    const l = this.limits, pair = `${key}\n${addr}`;
+    const l = this.limits,
+      pair = `${key}\n${addr}`;
     let wait = l.perAddress.take(addr);
     if (wait > 0) throw refuse(wait, 'login attempts from this address');
     wait = l.loginGlobal.take('*');
@@ -247,7 +282,7 @@ export class AccountService {
     try {
       got = await this.hash(String(password), account ? account.passwordSalt : this.dummySalt, params);
     } catch (e) {
-      giveBack();                                      // no attempt was made
+      giveBack(); // no attempt was made
       if (e instanceof AuthError) this.store.recordLogin({ atMs: this.now(), name: key, address, ok: false, reason: 'rate_limited' });
       throw e;
     }
@@ -256,11 +291,14 @@ export class AccountService {
       this.store.recordLogin({ atMs: this.now(), name: key, address, ok: false, reason: 'invalid' });
       throw new AuthError(ERROR.INVALID_CREDENTIALS, 'wrong name or password');
     }
-    giveBack();                                        // the right password: the owner's attempts do not count
+    giveBack(); // the right password: the owner's attempts do not count
     if (account.bannedUntilMs && account.bannedUntilMs > this.now()) {
       // told only to whoever knows the password
       this.store.recordLogin({ atMs: this.now(), name: key, address, ok: false, reason: 'banned' });
-      throw new AuthError(ERROR.BANNED, `this account is banned until ${new Date(account.bannedUntilMs).toISOString()}${account.banReason ? `: ${account.banReason}` : ''}`);
+      throw new AuthError(
+        ERROR.BANNED,
+        `this account is banned until ${new Date(account.bannedUntilMs).toISOString()}${account.banReason ? `: ${account.banReason}` : ''}`,
+      );
     }
     const token = randomBytes(32).toString('base64url');
     const now = this.now();
@@ -300,10 +338,14 @@ export class AccountService {
   }
 
   /** Ends a session (logout). False if it was not valid. */
-  logout(token: string): boolean { return this.store.revokeSession(tokenHash(token), this.now()); }
+  logout(token: string): boolean {
+    return this.store.revokeSession(tokenHash(token), this.now());
+  }
 
   /** Ends every session of an account (password change, ban). Returns how many were not yet revoked (expired ones included). */
-  revokeAll(accountId: number): number { return this.store.revokeAllSessions(accountId, this.now()); }
+  revokeAll(accountId: number): number {
+    return this.store.revokeAllSessions(accountId, this.now());
+  }
 
   /** Bans an account for `minutes` (its sessions end; login is refused with BANNED until then). Returns the end, ms. */
   ban(accountId: number, minutes: number, reason: string): number {
@@ -316,11 +358,14 @@ export class AccountService {
   }
 
   /** Lifts an account's ban (its ended sessions stay ended: the player logs in again). */
-  unban(accountId: number): void { this.store.setBan(accountId, null, null); }
+  unban(accountId: number): void {
+    this.store.setBan(accountId, null, null);
+  }
 
   /** Sets an account's role ('player', 'moderator' or 'admin'). Throws AuthError BAD_VALUE for another word. */
   setRole(accountId: number, role: string): void {
-    if (!(ROLES as readonly string[]).includes(role)) throw new AuthError(ERROR.BAD_VALUE, `a role is ${ROLES.slice(0, -1).join(', ')} or ${ROLES[ROLES.length - 1]}, got ${JSON.stringify(role)}`);
+    if (!(ROLES as readonly string[]).includes(role))
+      throw new AuthError(ERROR.BAD_VALUE, `a role is ${ROLES.slice(0, -1).join(', ')} or ${ROLES[ROLES.length - 1]}, got ${JSON.stringify(role)}`);
     this.store.setRole(accountId, role);
   }
 
@@ -333,11 +378,17 @@ export class AccountService {
   }
 
   /** Every account without its password fields, by id. */
-  list(): AccountSummary[] { return this.store.listAccounts(); }
+  list(): AccountSummary[] {
+    return this.store.listAccounts();
+  }
 
   /** The accounts as the temporary-admin rule sees them. */
-  ruleAccounts(): Array<{ id: number; role: string; createdMs: number; lastLoginMs: number | null }> { return this.store.ruleAccounts(); }
+  ruleAccounts(): Array<{ id: number; role: string; createdMs: number; lastLoginMs: number | null }> {
+    return this.store.ruleAccounts();
+  }
 
   /** The service's clock, ms. */
-  clock(): number { return this.now(); }
+  clock(): number {
+    return this.now();
+  }
 }

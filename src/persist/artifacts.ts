@@ -39,15 +39,23 @@ export interface ArtifactSpec {
 }
 
 /** A remote record and whether it is older than asked for (the origin could not be reached). */
-export interface CachedRecord { record: ArtifactRecord; stale: boolean }
+export interface CachedRecord {
+  record: ArtifactRecord;
+  stale: boolean;
+}
 
 const mm = (v: readonly number[]): [number, number, number] => [Math.round(v[0] * 1000), Math.round(v[1] * 1000), Math.round(v[2] * 1000)];
 
 /** Artifacts of one node. */
 export class ArtifactService {
-  constructor(private readonly store: ArtifactStore, private readonly opts: { now?: () => number; remote?: RemoteRecordSource } = {}) {}
+  constructor(
+    private readonly store: ArtifactStore,
+    private readonly opts: { now?: () => number; remote?: RemoteRecordSource } = {},
+  ) {}
 
-  private now(): number { return (this.opts.now ?? Date.now)(); }
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
 
   /**
    * Creates an artifact (the row is committed before this returns) and, with `stream`, places
@@ -57,9 +65,19 @@ export class ArtifactService {
    */
   create(spec: ArtifactSpec, stream?: EventStream): ArtifactRecord {
     const rec = this.store.createArtifact({
-      origin: 'local', remoteId: null, ownerId: spec.owner, masterId: spec.master ?? spec.owner, rule: spec.rule ?? 'ask',
-      shape: spec.shape, mass: spec.mass ?? 1, position: spec.position, velocity: spec.velocity ?? [0, 0, 0],
-      custom: JSON.stringify(spec.custom ?? {}), stream: null, fetchedMs: null, updatedMs: this.now(),
+      origin: 'local',
+      remoteId: null,
+      ownerId: spec.owner,
+      masterId: spec.master ?? spec.owner,
+      rule: spec.rule ?? 'ask',
+      shape: spec.shape,
+      mass: spec.mass ?? 1,
+      position: spec.position,
+      velocity: spec.velocity ?? [0, 0, 0],
+      custom: JSON.stringify(spec.custom ?? {}),
+      stream: null,
+      fetchedMs: null,
+      updatedMs: this.now(),
     });
     if (!parseArtifactPlacement(JSON.stringify(placement(rec)))) {
       this.store.deleteArtifact(rec.id);
@@ -102,7 +120,10 @@ export class ArtifactService {
    * many rows were written.
    */
   sync(loop: WorldLoop): number {
-    const rows = this.stateIn(loop, this.store.artifactsIn(loop.stream.name).filter((r) => loop.sim.artifacts.has(r.id)));
+    const rows = this.stateIn(
+      loop,
+      this.store.artifactsIn(loop.stream.name).filter((r) => loop.sim.artifacts.has(r.id)),
+    );
     this.store.updateArtifacts(rows);
     return rows.length;
   }
@@ -118,7 +139,9 @@ export class ArtifactService {
   }
 
   /** Artifacts an account owns on this node. */
-  ownedBy(accountId: number): ArtifactRecord[] { return this.store.artifactsOwnedBy(accountId); }
+  ownedBy(accountId: number): ArtifactRecord[] {
+    return this.store.artifactsOwnedBy(accountId);
+  }
 
   /**
    * A record of another node: the cached copy if fetched within `maxAgeMs`, else fetched again
@@ -145,7 +168,9 @@ export class ArtifactService {
   }
 
   /** A local artifact. Throws PersistError NOT_FOUND, or CONFLICT for a remote record (edit it on its origin node). */
-  get(id: number): ArtifactRecord { return this.local(id); }
+  get(id: number): ArtifactRecord {
+    return this.local(id);
+  }
 
   private local(id: number): ArtifactRecord {
     const rec = this.store.artifact(id);
@@ -164,8 +189,13 @@ export class ArtifactService {
       // guests (negative principals) do not keep artifacts across sessions: the world holds them
       const account = (x: number | null): number | null => (x !== null && x > 0 ? x : null);
       return {
-        ...r, ownerId: account(o.owner), masterId: account(o.master), rule: o.rule,
-        position: loop.sim.world.position(a.body), velocity: loop.sim.world.velocity(a.body), updatedMs: at,
+        ...r,
+        ownerId: account(o.owner),
+        masterId: account(o.master),
+        rule: o.rule,
+        position: loop.sim.world.position(a.body),
+        velocity: loop.sim.world.velocity(a.body),
+        updatedMs: at,
       };
     });
   }

@@ -12,7 +12,10 @@ import type { Database } from 'better-sqlite3';
 
 /** An error of the store: `code` is a stable word, `message` says what to do. */
 export class PersistError extends Error {
-  constructor(readonly code: 'SCHEMA_TOO_NEW' | 'NOT_FOUND' | 'CONFLICT' | 'BAD_VALUE' | 'CORRUPT', message: string) {
+  constructor(
+    readonly code: 'SCHEMA_TOO_NEW' | 'NOT_FOUND' | 'CONFLICT' | 'BAD_VALUE' | 'CORRUPT',
+    message: string,
+  ) {
     super(message);
     this.name = 'PersistError';
   }
@@ -159,7 +162,10 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 export function migrate(db: Database, upTo = SCHEMA_VERSION): number {
   const found = db.pragma('user_version', { simple: true }) as number;
   if (found > SCHEMA_VERSION) {
-    throw new PersistError('SCHEMA_TOO_NEW', `the database has schema version ${found}, this build knows up to ${SCHEMA_VERSION}: run a newer Tessera or restore a backup`);
+    throw new PersistError(
+      'SCHEMA_TOO_NEW',
+      `the database has schema version ${found}, this build knows up to ${SCHEMA_VERSION}: run a newer Tessera or restore a backup`,
+    );
   }
   if (found >= upTo) return found;
   db.transaction(() => {

@@ -22,24 +22,36 @@
  */
 
 /** A token-bucket budget: `burst` tokens, refilled at `perMinute` tokens per minute (fractions allowed). */
-export interface Budget { burst: number; perMinute: number }
+export interface Budget {
+  burst: number;
+  perMinute: number;
+}
 
 /** Default entry bound of a BucketMap. */
 export const DEFAULT_MAX_BUCKETS = 20_000;
 
-interface Bucket { tokens: number; atMs: number }
+interface Bucket {
+  tokens: number;
+  atMs: number;
+}
 
 /** Token buckets by key, bounded (see the module comment). */
 export class BucketMap {
   private readonly m = new Map<string, Bucket>();
 
   /** Throws RangeError for a budget that is not positive or a maxKeys below 1. */
-  constructor(readonly budget: Budget, private readonly now: () => number, readonly maxKeys = DEFAULT_MAX_BUCKETS) {
+  constructor(
+    readonly budget: Budget,
+    private readonly now: () => number,
+    readonly maxKeys = DEFAULT_MAX_BUCKETS,
+  ) {
     if (!(budget.burst >= 1 && budget.perMinute > 0 && maxKeys >= 1)) throw new RangeError('a budget needs burst >= 1, perMinute > 0 and maxKeys >= 1');
   }
 
   /** Entries held now (buckets not yet refilled). */
-  get size(): number { return this.m.size; }
+  get size(): number {
+    return this.m.size;
+  }
 
   private level(b: Bucket, t: number): number {
     return Math.min(this.budget.burst, b.tokens + ((t - b.atMs) * this.budget.perMinute) / 60_000);
@@ -63,7 +75,7 @@ export class BucketMap {
     const level = b ? this.level(b, t) : this.budget.burst;
     const w = this.waitFor(level, n);
     if (w > 0) return w;
-    if (b) this.m.delete(key);                         // re-insert: the Map's order is least recently used first
+    if (b) this.m.delete(key); // re-insert: the Map's order is least recently used first
     this.m.set(key, { tokens: level - n, atMs: t });
     while (this.m.size > this.maxKeys) this.m.delete(this.m.keys().next().value as string);
     return 0;
@@ -73,9 +85,13 @@ export class BucketMap {
   refund(key: string, n = 1): void {
     const b = this.m.get(key);
     if (!b) return;
-    const t = this.now(), level = Math.min(this.budget.burst, this.level(b, t) + n);
+    const t = this.now(),
+      level = Math.min(this.budget.burst, this.level(b, t) + n);
     if (level >= this.budget.burst) this.m.delete(key);
-    else { b.tokens = level; b.atMs = t; }
+    else {
+      b.tokens = level;
+      b.atMs = t;
+    }
   }
 
   /** Drops up to two least recently used entries that have refilled. */
@@ -115,5 +131,8 @@ export function addressKey(address: string): string {
   if (groups.length !== 8 || groups.some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return s;
   const n = groups.map((g) => parseInt(g, 16));
   if (n.slice(0, 5).every((x) => x === 0) && n[5] === 0xffff) return `${n[6] >> 8}.${n[6] & 255}.${n[7] >> 8}.${n[7] & 255}`;
-  return `${n.slice(0, 4).map((x) => x.toString(16)).join(':')}::/64`;
+  return `${n
+    .slice(0, 4)
+    .map((x) => x.toString(16))
+    .join(':')}::/64`;
 }

@@ -27,19 +27,39 @@
  */
 
 /** Days each kind is kept (0 = forever). */
-export interface RetentionPolicy { logRetentionDays: number; chatRetentionDays: number; adminRetentionDays: number; loginRetentionDays: number }
+export interface RetentionPolicy {
+  logRetentionDays: number;
+  chatRetentionDays: number;
+  adminRetentionDays: number;
+  loginRetentionDays: number;
+}
 
 /** The defaults of the module comment. */
 export const DEFAULT_RETENTION: RetentionPolicy = { logRetentionDays: 2, chatRetentionDays: 90, adminRetentionDays: 365, loginRetentionDays: 30 };
 
 /** Absolute cutoffs, clock ms: rows older than a cutoff go; a missing cutoff keeps its kind. `chatStream`: the stream whose ticks chat lines carry (default 'world'). */
-export interface PruneCutoffs { worldLogBeforeMs?: number; chatBeforeMs?: number; adminBeforeMs?: number; loginBeforeMs?: number; chatStream?: string }
+export interface PruneCutoffs {
+  worldLogBeforeMs?: number;
+  chatBeforeMs?: number;
+  adminBeforeMs?: number;
+  loginBeforeMs?: number;
+  chatStream?: string;
+}
 
 /** Rows deleted by one prune. */
-export interface PruneCounts { logTicks: number; chatLines: number; adminRecords: number; loginRecords: number; sessions: number; marks: number }
+export interface PruneCounts {
+  logTicks: number;
+  chatLines: number;
+  adminRecords: number;
+  loginRecords: number;
+  sessions: number;
+  marks: number;
+}
 
 /** A store that can delete by age (SqliteStore). */
-export interface Prunable { prune(c: PruneCutoffs, batch?: number): PruneCounts }
+export interface Prunable {
+  prune(c: PruneCutoffs, batch?: number): PruneCounts;
+}
 
 const DAY_MS = 86_400_000;
 
@@ -50,8 +70,11 @@ export function retentionCutoffs(policy: RetentionPolicy, nowMs: number, chatStr
     return days === 0 ? undefined : nowMs - days * DAY_MS;
   };
   return {
-    worldLogBeforeMs: at(policy.logRetentionDays), chatBeforeMs: at(policy.chatRetentionDays),
-    adminBeforeMs: at(policy.adminRetentionDays), loginBeforeMs: at(policy.loginRetentionDays), chatStream,
+    worldLogBeforeMs: at(policy.logRetentionDays),
+    chatBeforeMs: at(policy.chatRetentionDays),
+    adminBeforeMs: at(policy.adminRetentionDays),
+    loginBeforeMs: at(policy.loginRetentionDays),
+    chatStream,
   };
 }
 
@@ -76,7 +99,11 @@ export class RetentionSchedule {
   private readonly everyMs: number;
 
   /** Throws RangeError for a bad policy (checked once here) or a period under 1 s. */
-  constructor(private readonly store: Prunable, readonly policy: RetentionPolicy, private readonly opts: RetentionOptions = {}) {
+  constructor(
+    private readonly store: Prunable,
+    readonly policy: RetentionPolicy,
+    private readonly opts: RetentionOptions = {},
+  ) {
     this.clock = opts.clock ?? Date.now;
     this.everyMs = opts.everyMs ?? 3_600_000;
     if (!(this.everyMs >= 1000)) throw new RangeError('the retention period is at least 1000 ms');
@@ -95,9 +122,14 @@ export class RetentionSchedule {
   start(): void {
     if (this.timer) return;
     const run = (): void => {
-      try { this.runOnce(); } catch (e) {
+      try {
+        this.runOnce();
+      } catch (e) {
         if (this.opts.onError) this.opts.onError(e);
-        else setImmediate(() => { throw e; });
+        else
+          setImmediate(() => {
+            throw e;
+          });
       }
     };
     run();

@@ -41,12 +41,16 @@ const deleteHeader = db.prepare('DELETE FROM snapshots WHERE stream = ? AND tick
 const deleteChunks = db.prepare('DELETE FROM snapshot_chunks WHERE stream = ? AND tick = ? AND seq >= ? AND seq < ?');
 
 const queue: Array<SnapshotJob & { id: number }> = [];
-let busy = false, closing = false;
+let busy = false,
+  closing = false;
 
 async function write(job: SnapshotJob & { id: number }): Promise<void> {
   const t0 = performance.now();
   const total = job.parts.reduce((n, p) => n + p.byteLength, 0);
-  const all = Buffer.concat(job.parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)), total);
+  const all = Buffer.concat(
+    job.parts.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)),
+    total,
+  );
   const chunks = Math.max(1, Math.ceil(total / chunkBytes));
   for (let k = 0; k < chunks; k++) {
     insertChunk.run(job.stream, job.tick, k, all.subarray(k * chunkBytes, Math.min(total, (k + 1) * chunkBytes)));
@@ -99,7 +103,11 @@ function finish(): void {
 }
 
 port.on('message', (m: { type: 'write' | 'close' } & SnapshotJob & { id: number }) => {
-  if (m.type === 'close') { closing = true; if (!busy) finish(); return; }
+  if (m.type === 'close') {
+    closing = true;
+    if (!busy) finish();
+    return;
+  }
   queue.push(m);
   void pump();
 });

@@ -24,10 +24,21 @@ import { Worker } from 'node:worker_threads';
 import { PersistError } from './migrations';
 
 /** A snapshot to write: stream name, the stream's open tick, the sim hash (hex), its bytes in parts. */
-export interface SnapshotJob { stream: string; tick: number; hash: string; atMs: number; parts: Uint8Array[] }
+export interface SnapshotJob {
+  stream: string;
+  tick: number;
+  hash: string;
+  atMs: number;
+  parts: Uint8Array[];
+}
 
 /** What the writer reports per snapshot. */
-export interface SnapshotWritten { tick: number; bytes: number; chunks: number; ms: number }
+export interface SnapshotWritten {
+  tick: number;
+  bytes: number;
+  chunks: number;
+  ms: number;
+}
 
 /** Where WorldLoop sends its snapshots when they must not be written on the tick thread. */
 export interface SnapshotSink {
@@ -60,7 +71,11 @@ export class SnapshotWriter implements SnapshotSink {
   /** The last snapshot written. */
   last: SnapshotWritten | null = null;
 
-  private constructor(private readonly worker: Worker, private readonly gate: Int32Array, private readonly opts: SnapshotWriterOptions) {
+  private constructor(
+    private readonly worker: Worker,
+    private readonly gate: Int32Array,
+    private readonly opts: SnapshotWriterOptions,
+  ) {
     worker.on('message', (m: { type: string; id: number; error?: string } & SnapshotWritten) => {
       if (m.type === 'done') {
         this.last = { tick: m.tick, bytes: m.bytes, chunks: m.chunks, ms: m.ms };
@@ -71,7 +86,11 @@ export class SnapshotWriter implements SnapshotSink {
       this.pending.delete(m.id);
       this.settle();
     });
-    worker.on('error', (e) => { this.failure ??= e; this.pending.clear(); this.settle(); });
+    worker.on('error', (e) => {
+      this.failure ??= e;
+      this.pending.clear();
+      this.settle();
+    });
   }
 
   /**
@@ -84,7 +103,9 @@ export class SnapshotWriter implements SnapshotSink {
     const gate = new Int32Array(new SharedArrayBuffer(4));
     const worker = new Worker(writerScript(), { workerData: { path, gate, chunkBytes: opts.chunkBytes ?? 1 << 20, keep: opts.keep ?? 3 } });
     await new Promise<void>((resolve, reject) => {
-      worker.once('message', (m: { type: string; error?: string }) => (m.type === 'ready' ? resolve() : reject(new PersistError('CORRUPT', `snapshot writer: ${m.error}`))));
+      worker.once('message', (m: { type: string; error?: string }) =>
+        m.type === 'ready' ? resolve() : reject(new PersistError('CORRUPT', `snapshot writer: ${m.error}`)),
+      );
       worker.once('error', reject);
     });
     return new SnapshotWriter(worker, gate, opts);
@@ -104,11 +125,16 @@ export class SnapshotWriter implements SnapshotSink {
   }
 
   drain(): Promise<void> {
-    return new Promise((resolve, reject) => { this.waiters.push({ resolve, reject }); this.settle(); });
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      this.settle();
+    });
   }
 
   /** Snapshots queued and not yet durable. */
-  get queued(): number { return this.pending.size; }
+  get queued(): number {
+    return this.pending.size;
+  }
 
   /** Waits for the queue, then stops the thread (its connection checkpoints and closes). */
   async close(): Promise<void> {
@@ -121,7 +147,10 @@ export class SnapshotWriter implements SnapshotSink {
   }
 
   private settle(): void {
-    if (this.failure) { for (const w of this.waiters.splice(0)) w.reject(this.failure); return; }
+    if (this.failure) {
+      for (const w of this.waiters.splice(0)) w.reject(this.failure);
+      return;
+    }
     if (this.pending.size === 0) for (const w of this.waiters.splice(0)) w.resolve();
   }
 }

@@ -12,7 +12,23 @@
  */
 import Database from 'better-sqlite3';
 import { migrate, PersistError } from './migrations';
-import type { AccountRecord, AccountStore, AccountSummary, AdminRecord, AdminStore, ArtifactRecord, ArtifactStore, AvatarRecord, AvatarStore, ChatRecord, ChatStore, LoginRecord, SessionRecord, WorldLogStore, StoredSnapshot } from './store';
+import type {
+  AccountRecord,
+  AccountStore,
+  AccountSummary,
+  AdminRecord,
+  AdminStore,
+  ArtifactRecord,
+  ArtifactStore,
+  AvatarRecord,
+  AvatarStore,
+  ChatRecord,
+  ChatStore,
+  LoginRecord,
+  SessionRecord,
+  WorldLogStore,
+  StoredSnapshot,
+} from './store';
 import type { StreamEvent } from '../protocol/messages';
 import type { PruneCounts, PruneCutoffs, Prunable } from './retention';
 
@@ -26,7 +42,10 @@ export interface SqliteOptions {
 export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, ArtifactStore, ChatStore, AdminStore, Prunable {
   private readonly st: Record<string, Database.Statement>;
 
-  private constructor(readonly db: Database.Database, readonly path: string) {
+  private constructor(
+    readonly db: Database.Database,
+    readonly path: string,
+  ) {
     const p = (sql: string): Database.Statement => db.prepare(sql);
     this.st = {
       insertAccount: p('INSERT INTO accounts (name, password_hash, password_salt, password_params, role, created_ms) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -96,7 +115,9 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
   }
 
   /** Closes the file (checkpoints the WAL). */
-  close(): void { this.db.close(); }
+  close(): void {
+    this.db.close();
+  }
 
   // ---- AccountStore ----
 
@@ -105,10 +126,18 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
     return { ...a, id: Number(r.lastInsertRowid), lastLoginMs: null };
   }
 
-  accountByName(name: string): AccountRecord | null { return toAccount(this.st.accountByName.get(name)); }
-  accountById(id: number): AccountRecord | null { return toAccount(this.st.accountById.get(id)); }
-  touchLogin(id: number, atMs: number): void { this.st.touchLogin.run(atMs, id); }
-  setRole(id: number, role: string): void { this.st.setRole.run(role, id); }
+  accountByName(name: string): AccountRecord | null {
+    return toAccount(this.st.accountByName.get(name));
+  }
+  accountById(id: number): AccountRecord | null {
+    return toAccount(this.st.accountById.get(id));
+  }
+  touchLogin(id: number, atMs: number): void {
+    this.st.touchLogin.run(atMs, id);
+  }
+  setRole(id: number, role: string): void {
+    this.st.setRole.run(role, id);
+  }
 
   createSession(s: Omit<SessionRecord, 'revokedMs'>): void {
     this.st.insertSession.run(s.tokenHash, s.accountId, s.createdMs, s.expiresMs);
@@ -117,39 +146,68 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
   sessionByHash(tokenHash: Buffer): SessionRecord | null {
     const r = this.st.sessionByHash.get(tokenHash) as Record<string, unknown> | undefined;
     if (!r) return null;
-    return { tokenHash: r.token_hash as Buffer, accountId: r.account_id as number, createdMs: r.created_ms as number, expiresMs: r.expires_ms as number, revokedMs: (r.revoked_ms as number | null) ?? null };
+    return {
+      tokenHash: r.token_hash as Buffer,
+      accountId: r.account_id as number,
+      createdMs: r.created_ms as number,
+      expiresMs: r.expires_ms as number,
+      revokedMs: (r.revoked_ms as number | null) ?? null,
+    };
   }
 
-  revokeSession(tokenHash: Buffer, atMs: number): boolean { return this.st.revokeSession.run(atMs, tokenHash).changes > 0; }
-  revokeAllSessions(accountId: number, atMs: number): number { return this.st.revokeAll.run(atMs, accountId).changes; }
+  revokeSession(tokenHash: Buffer, atMs: number): boolean {
+    return this.st.revokeSession.run(atMs, tokenHash).changes > 0;
+  }
+  revokeAllSessions(accountId: number, atMs: number): number {
+    return this.st.revokeAll.run(atMs, accountId).changes;
+  }
 
-  recordLogin(r: LoginRecord): void { this.st.insertLogin.run(r.atMs, r.name, r.address, r.ok ? 1 : 0, r.reason); }
+  recordLogin(r: LoginRecord): void {
+    this.st.insertLogin.run(r.atMs, r.name, r.address, r.ok ? 1 : 0, r.reason);
+  }
 
   recentLogins(name: string, limit: number): LoginRecord[] {
     return (this.st.recentLogins.all(name, limit) as Array<Record<string, unknown>>).map((r) => ({
-      atMs: r.at_ms as number, name: r.name as string, address: r.address as string, ok: r.ok === 1, reason: r.reason as string,
+      atMs: r.at_ms as number,
+      name: r.name as string,
+      address: r.address as string,
+      ok: r.ok === 1,
+      reason: r.reason as string,
     }));
   }
 
-  setBan(id: number, untilMs: number | null, reason: string | null): void { this.st.setBan.run(untilMs, reason, id); }
+  setBan(id: number, untilMs: number | null, reason: string | null): void {
+    this.st.setBan.run(untilMs, reason, id);
+  }
 
   listAccounts(): AccountSummary[] {
     return (this.st.listAccounts.all() as Array<Record<string, unknown>>).map((a) => ({
-      id: a.id as number, name: a.name as string, role: a.role as string, createdMs: a.created_ms as number, lastLoginMs: (a.last_login_ms as number | null) ?? null,
-      bannedUntilMs: (a.banned_until_ms as number | null) ?? null, banReason: (a.ban_reason as string | null) ?? null,
+      id: a.id as number,
+      name: a.name as string,
+      role: a.role as string,
+      createdMs: a.created_ms as number,
+      lastLoginMs: (a.last_login_ms as number | null) ?? null,
+      bannedUntilMs: (a.banned_until_ms as number | null) ?? null,
+      banReason: (a.ban_reason as string | null) ?? null,
     }));
   }
 
   ruleAccounts(): Array<{ id: number; role: string; createdMs: number; lastLoginMs: number | null }> {
     return (this.st.ruleAccounts.all() as Array<Record<string, number | string | null>>).map((r) => ({
-      id: r.id as number, role: r.role as string, createdMs: r.created_ms as number, lastLoginMs: (r.last_login_ms as number | null) ?? null,
+      id: r.id as number,
+      role: r.role as string,
+      createdMs: r.created_ms as number,
+      lastLoginMs: (r.last_login_ms as number | null) ?? null,
     }));
   }
 
   // ---- ChatStore, AdminStore ----
 
   appendChat(lines: ReadonlyArray<Omit<ChatRecord, 'id'>>): void {
-    if (lines.length) this.db.transaction(() => { for (const l of lines) this.st.insertChat.run(l.channel, l.tick, l.sender, l.text); })();
+    if (lines.length)
+      this.db.transaction(() => {
+        for (const l of lines) this.st.insertChat.run(l.channel, l.tick, l.sender, l.text);
+      })();
   }
 
   chatPage(channel: string, beforeId: number | null, limit: number): ChatRecord[] {
@@ -157,11 +215,19 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
   }
 
   recordAdmin(rows: readonly AdminRecord[]): void {
-    if (rows.length) this.db.transaction(() => { for (const r of rows) this.st.insertAdmin.run(r.atMs, r.actor, r.action, r.detail); })();
+    if (rows.length)
+      this.db.transaction(() => {
+        for (const r of rows) this.st.insertAdmin.run(r.atMs, r.actor, r.action, r.detail);
+      })();
   }
 
   adminRecords(limit: number): AdminRecord[] {
-    return (this.st.adminRecords.all(limit) as Array<Record<string, unknown>>).map((r) => ({ atMs: r.at_ms as number, actor: r.actor as number, action: r.action as string, detail: r.detail as string }));
+    return (this.st.adminRecords.all(limit) as Array<Record<string, unknown>>).map((r) => ({
+      atMs: r.at_ms as number,
+      actor: r.actor as number,
+      action: r.action as string,
+      detail: r.detail as string,
+    }));
   }
 
   // ---- WorldLogStore ----
@@ -201,7 +267,10 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
       if (r.chunks > 0) {
         const rows = this.st.snapshotChunks.all(stream, r.tick) as Array<{ seq: number; data: Buffer }>;
         if (rows.length !== r.chunks || rows.some((c, i) => c.seq !== i)) {
-          throw new PersistError('CORRUPT', `snapshot ${stream}@${r.tick} has ${rows.length} of ${r.chunks} chunks: the file was changed outside Tessera; restore a backup`);
+          throw new PersistError(
+            'CORRUPT',
+            `snapshot ${stream}@${r.tick} has ${rows.length} of ${r.chunks} chunks: the file was changed outside Tessera; restore a backup`,
+          );
         }
         data = Buffer.concat(rows.map((c) => c.data));
       }
@@ -214,11 +283,15 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
    * checkpoints after each snapshot) shares the file: a checkpoint must not land on the tick
    * thread's next commit.
    */
-  handOverCheckpoints(): void { this.db.pragma('wal_autocheckpoint = 0'); }
+  handOverCheckpoints(): void {
+    this.db.pragma('wal_autocheckpoint = 0');
+  }
 
   // ---- AvatarStore ----
 
-  saveAvatar(a: AvatarRecord): void { this.st.saveAvatar.run(a.accountId, JSON.stringify({ position: a.position }), a.savedMs); }
+  saveAvatar(a: AvatarRecord): void {
+    this.st.saveAvatar.run(a.accountId, JSON.stringify({ position: a.position }), a.savedMs);
+  }
 
   loadAvatar(accountId: number): AvatarRecord | null {
     const r = this.st.loadAvatar.get(accountId) as { state: string; saved_ms: number } | undefined;
@@ -234,16 +307,28 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
     return { ...a, id: Number(r.lastInsertRowid) };
   }
 
-  artifact(id: number): ArtifactRecord | null { return toArtifact(this.st.artifact.get(id)); }
-
-  updateArtifacts(rows: readonly ArtifactRecord[]): void {
-    this.db.transaction(() => { for (const a of rows) this.st.updateArtifact.run({ ...artifactRow(a), id: a.id }); })();
+  artifact(id: number): ArtifactRecord | null {
+    return toArtifact(this.st.artifact.get(id));
   }
 
-  artifactsOwnedBy(accountId: number): ArtifactRecord[] { return this.st.artifactsOwnedBy.all(accountId).map((r) => toArtifact(r) as ArtifactRecord); }
-  artifactsIn(stream: string): ArtifactRecord[] { return this.st.artifactsIn.all(stream).map((r) => toArtifact(r) as ArtifactRecord); }
-  deleteArtifact(id: number): boolean { return this.st.deleteArtifact.run(id).changes > 0; }
-  remoteArtifact(origin: string, remoteId: number): ArtifactRecord | null { return toArtifact(this.st.remoteArtifact.get(origin, remoteId)); }
+  updateArtifacts(rows: readonly ArtifactRecord[]): void {
+    this.db.transaction(() => {
+      for (const a of rows) this.st.updateArtifact.run({ ...artifactRow(a), id: a.id });
+    })();
+  }
+
+  artifactsOwnedBy(accountId: number): ArtifactRecord[] {
+    return this.st.artifactsOwnedBy.all(accountId).map((r) => toArtifact(r) as ArtifactRecord);
+  }
+  artifactsIn(stream: string): ArtifactRecord[] {
+    return this.st.artifactsIn.all(stream).map((r) => toArtifact(r) as ArtifactRecord);
+  }
+  deleteArtifact(id: number): boolean {
+    return this.st.deleteArtifact.run(id).changes > 0;
+  }
+  remoteArtifact(origin: string, remoteId: number): ArtifactRecord | null {
+    return toArtifact(this.st.remoteArtifact.get(origin, remoteId));
+  }
 
   cacheRemoteArtifact(a: Omit<ArtifactRecord, 'id'>): ArtifactRecord {
     if (a.origin === 'local' || a.remoteId === null) throw new PersistError('BAD_VALUE', 'a cached remote record needs its origin node and its id there');
@@ -288,14 +373,19 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
         const aged = (markAtOrBefore.get(stream, c.worldLogBeforeMs) as { t: number | null }).t;
         const newest = (db.prepare('SELECT max(tick) AS t FROM snapshots WHERE stream = ?').get(stream) as { t: number | null }).t;
         if (aged === null || newest === null) continue;
-        out.logTicks += drain('DELETE FROM log_segments WHERE rowid IN (SELECT rowid FROM log_segments WHERE stream = ? AND first_tick < ? LIMIT ?)', stream, Math.min(aged, newest));
+        out.logTicks += drain(
+          'DELETE FROM log_segments WHERE rowid IN (SELECT rowid FROM log_segments WHERE stream = ? AND first_tick < ? LIMIT ?)',
+          stream,
+          Math.min(aged, newest),
+        );
       }
     }
     if (c.chatBeforeMs !== undefined) {
       const aged = (markAtOrBefore.get(c.chatStream ?? 'world', c.chatBeforeMs) as { t: number | null }).t;
       if (aged !== null) out.chatLines = drain('DELETE FROM chat_history WHERE id IN (SELECT id FROM chat_history WHERE tick < ? LIMIT ?)', aged);
     }
-    if (c.adminBeforeMs !== undefined) out.adminRecords = drain('DELETE FROM admin_records WHERE id IN (SELECT id FROM admin_records WHERE at_ms < ? LIMIT ?)', c.adminBeforeMs);
+    if (c.adminBeforeMs !== undefined)
+      out.adminRecords = drain('DELETE FROM admin_records WHERE id IN (SELECT id FROM admin_records WHERE at_ms < ? LIMIT ?)', c.adminBeforeMs);
     if (c.loginBeforeMs !== undefined) {
       out.loginRecords = drain('DELETE FROM login_records WHERE id IN (SELECT id FROM login_records WHERE at_ms < ? LIMIT ?)', c.loginBeforeMs);
       out.sessions = drain('DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expires_ms < ? LIMIT ?)', c.loginBeforeMs);
@@ -303,31 +393,51 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
     // marks: those before the oldest cutoff that uses them, keeping the newest such mark per stream
     const used = [c.worldLogBeforeMs, c.chatBeforeMs].filter((x): x is number => x !== undefined);
     if (used.length) {
-      out.marks = db.prepare(`DELETE FROM snapshot_marks WHERE at_ms < ? AND tick < (SELECT max(m.tick) FROM snapshot_marks m WHERE m.stream = snapshot_marks.stream AND m.at_ms <= ?)`)
+      out.marks = db
+        .prepare(
+          `DELETE FROM snapshot_marks WHERE at_ms < ? AND tick < (SELECT max(m.tick) FROM snapshot_marks m WHERE m.stream = snapshot_marks.stream AND m.at_ms <= ?)`,
+        )
         .run(Math.min(...used), Math.min(...used)).changes;
     }
     return out;
   }
 
   /** Runs `fn` in one transaction (committed durably when it returns, rolled back if it throws). */
-  transaction<T>(fn: () => T): T { return this.db.transaction(fn)(); }
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
 }
 
 function toAccount(r: unknown): AccountRecord | null {
   if (!r) return null;
   const a = r as Record<string, unknown>;
   return {
-    id: a.id as number, name: a.name as string, passwordHash: a.password_hash as Buffer, passwordSalt: a.password_salt as Buffer,
-    passwordParams: a.password_params as string, role: a.role as string, createdMs: a.created_ms as number, lastLoginMs: (a.last_login_ms as number | null) ?? null,
-    bannedUntilMs: (a.banned_until_ms as number | null) ?? null, banReason: (a.ban_reason as string | null) ?? null,
+    id: a.id as number,
+    name: a.name as string,
+    passwordHash: a.password_hash as Buffer,
+    passwordSalt: a.password_salt as Buffer,
+    passwordParams: a.password_params as string,
+    role: a.role as string,
+    createdMs: a.created_ms as number,
+    lastLoginMs: (a.last_login_ms as number | null) ?? null,
+    bannedUntilMs: (a.banned_until_ms as number | null) ?? null,
+    banReason: (a.ban_reason as string | null) ?? null,
   };
 }
 
 function artifactRow(a: Omit<ArtifactRecord, 'id'>): Record<string, unknown> {
   return {
-    origin: a.origin, remoteId: a.remoteId, ownerId: a.ownerId, masterId: a.masterId, rule: a.rule,
-    shape: JSON.stringify({ ...a.shape, mass: a.mass }), physics: JSON.stringify({ position: a.position, velocity: a.velocity }),
-    custom: a.custom, stream: a.stream, fetchedMs: a.fetchedMs, updatedMs: a.updatedMs,
+    origin: a.origin,
+    remoteId: a.remoteId,
+    ownerId: a.ownerId,
+    masterId: a.masterId,
+    rule: a.rule,
+    shape: JSON.stringify({ ...a.shape, mass: a.mass }),
+    physics: JSON.stringify({ position: a.position, velocity: a.velocity }),
+    custom: a.custom,
+    stream: a.stream,
+    fetchedMs: a.fetchedMs,
+    updatedMs: a.updatedMs,
   };
 }
 
@@ -337,9 +447,19 @@ function toArtifact(r: unknown): ArtifactRecord | null {
   const { mass, ...shape } = JSON.parse(a.shape as string) as ArtifactRecord['shape'] & { mass: number };
   const ph = JSON.parse(a.physics as string) as { position: [number, number, number]; velocity: [number, number, number] };
   return {
-    id: a.id as number, origin: a.origin as string, remoteId: (a.remote_id as number | null) ?? null,
-    ownerId: (a.owner_id as number | null) ?? null, masterId: (a.master_id as number | null) ?? null, rule: a.rule as ArtifactRecord['rule'],
-    shape: shape as ArtifactRecord['shape'], mass, position: ph.position, velocity: ph.velocity, custom: a.custom as string,
-    stream: (a.stream as string | null) ?? null, fetchedMs: (a.fetched_ms as number | null) ?? null, updatedMs: a.updated_ms as number,
+    id: a.id as number,
+    origin: a.origin as string,
+    remoteId: (a.remote_id as number | null) ?? null,
+    ownerId: (a.owner_id as number | null) ?? null,
+    masterId: (a.master_id as number | null) ?? null,
+    rule: a.rule as ArtifactRecord['rule'],
+    shape: shape as ArtifactRecord['shape'],
+    mass,
+    position: ph.position,
+    velocity: ph.velocity,
+    custom: a.custom as string,
+    stream: (a.stream as string | null) ?? null,
+    fetchedMs: (a.fetched_ms as number | null) ?? null,
+    updatedMs: a.updated_ms as number,
   };
 }

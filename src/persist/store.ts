@@ -29,10 +29,22 @@ export interface AccountRecord {
 export type AccountSummary = Omit<AccountRecord, 'passwordHash' | 'passwordSalt' | 'passwordParams'>;
 
 /** A session: the SHA-256 of its bearer token (the token is never stored), owner, lifetime. */
-export interface SessionRecord { tokenHash: Buffer; accountId: number; createdMs: number; expiresMs: number; revokedMs: number | null }
+export interface SessionRecord {
+  tokenHash: Buffer;
+  accountId: number;
+  createdMs: number;
+  expiresMs: number;
+  revokedMs: number | null;
+}
 
 /** One login attempt (audit, and the brute-force limit's evidence). */
-export interface LoginRecord { atMs: number; name: string; address: string; ok: boolean; reason: string }
+export interface LoginRecord {
+  atMs: number;
+  name: string;
+  address: string;
+  ok: boolean;
+  reason: string;
+}
 
 /** Accounts, sessions and login records. */
 export interface AccountStore {
@@ -59,7 +71,13 @@ export interface AccountStore {
 }
 
 /** A stored chat line: channel key ('world', 'group:NAME', 'private:A:B'), tick, sender principal (0 = the server), text. */
-export interface ChatRecord { id: number; channel: string; tick: number; sender: number; text: string }
+export interface ChatRecord {
+  id: number;
+  channel: string;
+  tick: number;
+  sender: number;
+  text: string;
+}
 
 /** Chat history, paged newest first. */
 export interface ChatStore {
@@ -69,7 +87,12 @@ export interface ChatStore {
 }
 
 /** An audited admin action: when (ms), who (principal), what, and a JSON detail (tick, args, outcome). */
-export interface AdminRecord { atMs: number; actor: number; action: string; detail: string }
+export interface AdminRecord {
+  atMs: number;
+  actor: number;
+  action: string;
+  detail: string;
+}
 
 /** Admin records. */
 export interface AdminStore {
@@ -79,7 +102,11 @@ export interface AdminStore {
 }
 
 /** A stored world snapshot: the stream's open tick when it was taken, the sim hash (hex), the bytes. */
-export interface StoredSnapshot { tick: number; hash: string; data: Uint8Array }
+export interface StoredSnapshot {
+  tick: number;
+  hash: string;
+  data: Uint8Array;
+}
 
 /**
  * The world's event log (one row per closed tick, empty ticks included, so the tick count is
@@ -99,7 +126,11 @@ export interface WorldLogStore {
 }
 
 /** An account's avatar between sessions: where it was (m) when it left. */
-export interface AvatarRecord { accountId: number; position: [number, number, number]; savedMs: number }
+export interface AvatarRecord {
+  accountId: number;
+  position: [number, number, number];
+  savedMs: number;
+}
 
 /** Avatars per account. */
 export interface AvatarStore {

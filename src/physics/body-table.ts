@@ -20,7 +20,25 @@ import { BODY_RECORD, BODY_RECORD_BYTES, FLAG, OWNER, SHAPE } from './world-layo
 
 /** Fields of a BodyTable row (each an Int32Array column). */
 export const BODY_TABLE_FIELDS = [
-  'index', 'gen', 'kind', 'shape', 'shard', 'px', 'py', 'pz', 'qx', 'qy', 'qz', 'qw', 'vx', 'vy', 'vz', 'sx', 'sy', 'sz', 'sleeping',
+  'index',
+  'gen',
+  'kind',
+  'shape',
+  'shard',
+  'px',
+  'py',
+  'pz',
+  'qx',
+  'qy',
+  'qz',
+  'qw',
+  'vx',
+  'vy',
+  'vz',
+  'sx',
+  'sy',
+  'sz',
+  'sleeping',
 ] as const;
 export type BodyTableField = (typeof BODY_TABLE_FIELDS)[number];
 
@@ -72,7 +90,8 @@ export function readBodyTable(memory: WebAssembly.Memory, records: number, owner
     out.sleeping[n] = (u[r + o(BODY_RECORD.FLAGS) + 1] & FLAG.SLEEPING) !== 0 ? 1 : 0;
     if (shape === SHAPE.PLANE) {
       out.px[n] = shifted(lo(BODY_RECORD.RADIUS), hi(BODY_RECORD.RADIUS), 6);
-      out.py[n] = 0; out.pz[n] = 0;
+      out.py[n] = 0;
+      out.pz[n] = 0;
     } else {
       out.px[n] = shifted(lo(BODY_RECORD.PX), hi(BODY_RECORD.PX), 6);
       out.py[n] = shifted(lo(BODY_RECORD.PY), hi(BODY_RECORD.PY), 6);
@@ -86,10 +105,13 @@ export function readBodyTable(memory: WebAssembly.Memory, records: number, owner
     out.vy[n] = clamp16(shifted(lo(BODY_RECORD.VY), hi(BODY_RECORD.VY), 8));
     out.vz[n] = clamp16(shifted(lo(BODY_RECORD.VZ), hi(BODY_RECORD.VZ), 8));
     if (shape === SHAPE.SPHERE) {
-      out.sx[n] = shifted(lo(BODY_RECORD.RADIUS), hi(BODY_RECORD.RADIUS), 6); out.sy[n] = 0; out.sz[n] = 0;
+      out.sx[n] = shifted(lo(BODY_RECORD.RADIUS), hi(BODY_RECORD.RADIUS), 6);
+      out.sy[n] = 0;
+      out.sz[n] = 0;
     } else if (shape === SHAPE.CAPSULE) {
       out.sx[n] = shifted(lo(BODY_RECORD.RADIUS), hi(BODY_RECORD.RADIUS), 6);
-      out.sy[n] = shifted(lo(BODY_RECORD.HY), hi(BODY_RECORD.HY), 6); out.sz[n] = 0;
+      out.sy[n] = shifted(lo(BODY_RECORD.HY), hi(BODY_RECORD.HY), 6);
+      out.sz[n] = 0;
     } else {
       out.sx[n] = shifted(lo(BODY_RECORD.HX), hi(BODY_RECORD.HX), 6);
       out.sy[n] = shifted(lo(BODY_RECORD.HY), hi(BODY_RECORD.HY), 6);

@@ -124,8 +124,19 @@ interface FunctionStatics {
 
 // Expression kinds without operands (the walker needs no info object for them).
 const LEAF_KINDS = [
-  'NopId', 'UnreachableId', 'PopId', 'RefNullId', 'LocalGetId', 'GlobalGetId', 'ConstId',
-  'MemorySizeId', 'AtomicFenceId', 'DataDropId', 'TableSizeId', 'RethrowId', 'RefFuncId',
+  'NopId',
+  'UnreachableId',
+  'PopId',
+  'RefNullId',
+  'LocalGetId',
+  'GlobalGetId',
+  'ConstId',
+  'MemorySizeId',
+  'AtomicFenceId',
+  'DataDropId',
+  'TableSizeId',
+  'RethrowId',
+  'RefFuncId',
 ] as const;
 
 // Operand fields of each expression kind, as named in binaryen.getExpressionInfo's result
@@ -179,10 +190,21 @@ const OPERAND_FIELDS: ReadonlyArray<readonly [string, readonly string[]]> = [
 // Kinds that only pass a value along: labelled by a fixed name, never by printing the
 // expression (printing a block prints its whole body).
 const PASS_THROUGH_HEADS: ReadonlyArray<readonly [string, string]> = [
-  ['BlockId', 'block'], ['IfId', 'if'], ['LoopId', 'loop'], ['BreakId', 'br'], ['SwitchId', 'br_table'],
-  ['SelectId', 'select'], ['DropId', 'drop'], ['ReturnId', 'return'], ['TryId', 'try'],
-  ['TupleMakeId', 'tuple.make'], ['TupleExtractId', 'tuple.extract'], ['PopId', 'pop'],
-  ['NopId', 'nop'], ['UnreachableId', 'unreachable'], ['RefNullId', 'ref.null'],
+  ['BlockId', 'block'],
+  ['IfId', 'if'],
+  ['LoopId', 'loop'],
+  ['BreakId', 'br'],
+  ['SwitchId', 'br_table'],
+  ['SelectId', 'select'],
+  ['DropId', 'drop'],
+  ['ReturnId', 'return'],
+  ['TryId', 'try'],
+  ['TupleMakeId', 'tuple.make'],
+  ['TupleExtractId', 'tuple.extract'],
+  ['PopId', 'pop'],
+  ['NopId', 'nop'],
+  ['UnreachableId', 'unreachable'],
+  ['RefNullId', 'ref.null'],
 ];
 
 const FLOAT_NAME = /f32|f64|v128/;
@@ -206,7 +228,10 @@ class Checker {
   private readonly fn: FunctionStatics;
   private readonly scans = new Map<string, FunctionScan>();
 
-  constructor(private readonly b: BinaryenApi, private readonly wasm: Binaryen.Module) {
+  constructor(
+    private readonly b: BinaryenApi,
+    private readonly wasm: Binaryen.Module,
+  ) {
     const all = b as unknown as Record<string, unknown>;
     for (const key of Object.keys(all)) {
       const v = all[key];
@@ -223,7 +248,11 @@ class Checker {
     for (const [name, fields] of OPERAND_FIELDS) this.operandFields.set(id(name), fields);
     for (const [name, head] of PASS_THROUGH_HEADS) this.passThrough.set(id(name), head);
     for (const name of LEAF_KINDS) this.leaves.add(id(name));
-    this.floatTypes = new Map([[b.f32, 'f32'], [b.f64, 'f64'], [b.v128, 'v128']]);
+    this.floatTypes = new Map([
+      [b.f32, 'f32'],
+      [b.f64, 'f64'],
+      [b.v128, 'v128'],
+    ]);
     this.fn = (b as unknown as { Function: FunctionStatics }).Function;
   }
 
@@ -247,8 +276,7 @@ class Checker {
     const info = b.getFunctionInfo(ref);
     const isImport = info.body === 0;
     const found = new Set<string>();
-    const localName = (i: number): string =>
-      (!isImport && this.fn.hasLocalName(ref, i) ? `$${this.fn.getLocalName(ref, i)}` : String(i));
+    const localName = (i: number): string => (!isImport && this.fn.hasLocalName(ref, i) ? `$${this.fn.getLocalName(ref, i)}` : String(i));
     if (isImport) found.add(`import "${info.module}" "${info.base}"`);
     const params = b.expandType(info.params);
     params.forEach((t, i) => {
@@ -281,8 +309,10 @@ class Checker {
       } else if (!this.leaves.has(id)) {
         const fields = this.operandFields.get(id);
         if (!fields) {
-          throw new Error(`float-check: function $${fname}: expression kind ${this.nameById.get(id) ?? id} is not supported; ` +
-            'add its operand fields to OPERAND_FIELDS in src/physics/float-check.ts');
+          throw new Error(
+            `float-check: function $${fname}: expression kind ${this.nameById.get(id) ?? id} is not supported; ` +
+              'add its operand fields to OPERAND_FIELDS in src/physics/float-check.ts',
+          );
         }
         info = b.getExpressionInfo(expr) as unknown as Record<string, unknown>;
         for (const field of fields) {
@@ -371,7 +401,10 @@ export async function analyzeFloatUse(wasmBytes: Uint8Array, opts: FloatCheckOpt
     const floatGlobals = new Map<string, FloatUse>();
     for (let i = 0; i < mod.getNumExports(); i++) {
       const exp = b.getExportInfo(mod.getExportByIndex(i));
-      if (isAllowed(exp.name)) { allowed.push(exp.name); continue; }
+      if (isAllowed(exp.name)) {
+        allowed.push(exp.name);
+        continue;
+      }
       if (exp.kind === b.ExternalFunction) {
         roots.set(exp.name, [exp.value]);
       } else if (exp.kind === b.ExternalTable) {
@@ -380,8 +413,7 @@ export async function analyzeFloatUse(wasmBytes: Uint8Array, opts: FloatCheckOpt
         const g = b.getGlobalInfo(mod.getGlobal(exp.value));
         const floats = checker.floatsOf(g.type);
         if (floats.length === 0) continue;
-        const use: FloatUse = floatGlobals.get(g.name)
-          ?? { kind: 'global', name: g.name, exports: [], found: [`global ${floats.join(',')}`] };
+        const use: FloatUse = floatGlobals.get(g.name) ?? { kind: 'global', name: g.name, exports: [], found: [`global ${floats.join(',')}`] };
         use.exports.push(exp.name);
         floatGlobals.set(g.name, use);
       }
@@ -402,8 +434,15 @@ export async function analyzeFloatUse(wasmBytes: Uint8Array, opts: FloatCheckOpt
         from.add(label);
         const scan = checker.scan(name);
         const next = [...scan.calls, ...scan.refs];
-        if (scan.callsIndirect && !indirectDone) { indirectDone = true; next.push(...elemAll); }
-        for (const f of next) if (!seen.has(f)) { seen.add(f); queue.push(f); }
+        if (scan.callsIndirect && !indirectDone) {
+          indirectDone = true;
+          next.push(...elemAll);
+        }
+        for (const f of next)
+          if (!seen.has(f)) {
+            seen.add(f);
+            queue.push(f);
+          }
       }
     }
 
@@ -416,7 +455,10 @@ export async function analyzeFloatUse(wasmBytes: Uint8Array, opts: FloatCheckOpt
       const isImport = b.getFunctionInfo(mod.getFunction(name)).body === 0;
       uses.push({ kind: isImport ? 'import' : 'function', name, exports: [...from].sort(), found: scan.found });
     }
-    for (const use of floatGlobals.values()) { use.exports.sort(); uses.push(use); }
+    for (const use of floatGlobals.values()) {
+      use.exports.sort();
+      uses.push(use);
+    }
     return { uses, roots: [...roots.keys()].sort(), allowed: allowed.sort(), reachable: reachedFrom.size };
   } finally {
     mod.dispose();
@@ -443,8 +485,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   const files: string[] = [];
   for (const arg of argv) {
     if (arg.startsWith('--allow-prefix=')) prefix = arg.slice('--allow-prefix='.length);
-    else if (arg.startsWith('-')) { console.error(`float-check: unknown option ${arg}`); return 2; }
-    else files.push(arg);
+    else if (arg.startsWith('-')) {
+      console.error(`float-check: unknown option ${arg}`);
+      return 2;
+    } else files.push(arg);
   }
   if (files.length === 0) {
     console.error('usage: node build/dist/src/physics/float-check.js [--allow-prefix=debug] <module.wasm>...');
@@ -461,8 +505,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const allowedText = report.allowed.length > 0 ? `; allowed: ${report.allowed.join(', ')}` : '';
     if (report.uses.length === 0) {
-      console.log(`float-check: ${file}: no float use in ${report.reachable} functions reachable ` +
-        `from ${report.roots.length} roots${allowedText}`);
+      console.log(`float-check: ${file}: no float use in ${report.reachable} functions reachable ` + `from ${report.roots.length} roots${allowedText}`);
       continue;
     }
     code = 1;
@@ -473,5 +516,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  void main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

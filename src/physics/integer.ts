@@ -29,7 +29,9 @@ export function toRawVec(v: readonly [number, number, number]): RawVec3 {
  * m^2 x 2^32), so the boundary is where the integers put it. `range` raw, >= 0.
  */
 export function withinDistance(a: RawVec3, b: RawVec3, range: bigint): boolean {
-  const dx = a[0] - b[0], dy = a[1] - b[1], dz = a[2] - b[2];
+  const dx = a[0] - b[0],
+    dy = a[1] - b[1],
+    dz = a[2] - b[2];
   return dx * dx + dy * dy + dz * dz <= range * range;
 }
 
@@ -37,7 +39,7 @@ export function withinDistance(a: RawVec3, b: RawVec3, range: bigint): boolean {
 export function isqrt(n: bigint): bigint {
   if (n < 0n) throw new RangeError('isqrt of a negative number');
   if (n < 2n) return n;
-  let x = 1n << (BigInt(n.toString(2).length + 1) >> 1n);   // 2^ceil(bits / 2) >= sqrt(n)
+  let x = 1n << (BigInt(n.toString(2).length + 1) >> 1n); // 2^ceil(bits / 2) >= sqrt(n)
   for (;;) {
     const y = (x + n / x) >> 1n;
     if (y >= x) return x;

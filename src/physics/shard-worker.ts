@@ -44,9 +44,12 @@ for (;;) {
   data.cfgs.forEach((cfg, k) => {
     const t0 = performance.now();
     const trap = new BigInt64Array(data.memory.buffer, cfg + TRAP_BYTE, 1);
-    if (trap[0] === HANG_HOOK) {                      // test hook: hang as an endless loop would, until terminated
+    if (trap[0] === HANG_HOOK) {
+      // test hook: hang as an endless loop would, until terminated
       trap[0] = 0n;
-      for (;;) { /* spin: only worker.terminate() ends this */ }
+      for (;;) {
+        /* spin: only worker.terminate() ends this */
+      }
     }
     try {
       if (x.shardTick(cfg) !== 0) throw new Error('bad world header');

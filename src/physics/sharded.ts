@@ -51,8 +51,22 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
-  PhysicsWorld, PhysicsError, forgetBinding, readEvents, toRaw, fromRaw, setGravityAt, setTickRateAt, type Vec3,
-  type WorldConfig, type BodyHandle, type BodyOptions, type CharacterOptions, type Command, type ContactEvent, type WorldExports,
+  PhysicsWorld,
+  PhysicsError,
+  forgetBinding,
+  readEvents,
+  toRaw,
+  fromRaw,
+  setGravityAt,
+  setTickRateAt,
+  type Vec3,
+  type WorldConfig,
+  type BodyHandle,
+  type BodyOptions,
+  type CharacterOptions,
+  type Command,
+  type ContactEvent,
+  type WorldExports,
 } from './world';
 import { Core, createMemory, wasmPath } from './wasm';
 import { planLayout, type LayoutPlan } from './layout';
@@ -61,8 +75,19 @@ import { fromSparseImage } from './sparse';
 
 export { CONTROL };
 import {
-  planWorld, BODY_RECORD_BYTES, CONTROL, CONTROL_WORDS, SHARD_CFG as SC, SHARD_CFG_SLOTS, SHARD_STATUS, OWNER, BOARD, BOARD_HEADER_SLOTS,
-  TOUCH_BYTES, EVENT_BYTES, HEADER,
+  planWorld,
+  BODY_RECORD_BYTES,
+  CONTROL,
+  CONTROL_WORDS,
+  SHARD_CFG as SC,
+  SHARD_CFG_SLOTS,
+  SHARD_STATUS,
+  OWNER,
+  BOARD,
+  BOARD_HEADER_SLOTS,
+  TOUCH_BYTES,
+  EVENT_BYTES,
+  HEADER,
 } from './world-layout';
 
 /** Shard layout: cut positions in metres along x and z (strictly increasing); (xCuts + 1) x (zCuts + 1) shards, row-major in x. */
@@ -115,7 +140,6 @@ export interface ShardOptions {
   checksums?: boolean;
 }
 
-
 /** Addresses of everything a sharded world keeps in its memory (planSharded). */
 export interface ShardedPlan {
   layout: LayoutPlan;
@@ -138,7 +162,8 @@ export function planSharded(config: WorldConfig, shards: number): ShardedPlan {
   const cap = sizes.capacity;
   const worldBytes = planWorld(sizes).bytes;
   // a shard reports each touching pair it holds at most twice (once per body it owns)
-  const touchCap = 2 * sizes.contacts, eventCap = sizes.events;
+  const touchCap = 2 * sizes.contacts,
+    eventCap = sizes.events;
   const boardBytes = BOARD_HEADER_SLOTS * 8 + cap * BODY_RECORD_BYTES + cap * 4 + shards * (touchCap * TOUCH_BYTES + eventCap * EVENT_BYTES + 16) + 256;
   const room = 2 * touchCap;
   const regions: Array<[string, number]> = [];
@@ -153,7 +178,11 @@ export function planSharded(config: WorldConfig, shards: number): ShardedPlan {
   const layout = planLayout(regions);
   const at = (name: string): number => layout.regions[name].offset;
   return {
-    layout, shards, capacity: cap, touchCap, eventCap,
+    layout,
+    shards,
+    capacity: cap,
+    touchCap,
+    eventCap,
     worlds: Array.from({ length: shards }, (_, k) => at(`world${k}`)),
     cfgs: Array.from({ length: shards }, (_, k) => at(`cfg${k}`)),
     boards: [at('board0'), at('board1')],
@@ -178,8 +207,12 @@ export interface BorderExchange {
  * shard's writes before any read of the next tick.
  */
 export class SharedBoardExchange implements BorderExchange {
-  gather(): void { /* the front board is already in the shared memory */ }
-  scatter(): void { /* the back board is already in the shared memory */ }
+  gather(): void {
+    /* the front board is already in the shared memory */
+  }
+  scatter(): void {
+    /* the back board is already in the shared memory */
+  }
 }
 
 /**
@@ -194,7 +227,12 @@ export class ShardWorkerPool {
   private workers: Worker[] = [];
   private readonly count: number;
 
-  constructor(private readonly memory: WebAssembly.Memory, private readonly cfgs: number[], private readonly control: number, workerCount: number) {
+  constructor(
+    private readonly memory: WebAssembly.Memory,
+    private readonly cfgs: number[],
+    private readonly control: number,
+    workerCount: number,
+  ) {
     this.ctl = new Int32Array(memory.buffer, control, CONTROL_WORDS);
     this.count = Math.max(1, Math.min(workerCount, cfgs.length));
     this.spawn();
@@ -228,7 +266,9 @@ export class ShardWorkerPool {
   }
 
   /** Workers in the pool. */
-  get size(): number { return this.count; }
+  get size(): number {
+    return this.count;
+  }
 
   /** Runs one tick of every shard (see the class comment). */
   runAll(timeoutMs = DEFAULT_STEP_TIMEOUT_MS): void {
@@ -275,7 +315,10 @@ const slotOfHandle = (h: BodyHandle): number => Number(h & 0xffffffffn);
 
 /** Sorts body events canonically: by body slot, other slot, END before BEGIN. */
 function sortBodyEvents(list: BodyEvent[]): BodyEvent[] {
-  return list.sort((x, y) => slotOfHandle(x.body) - slotOfHandle(y.body) || slotOfHandle(x.other) - slotOfHandle(y.other) || (x.kind === 'end' ? -1 : 1) - (y.kind === 'end' ? -1 : 1));
+  return list.sort(
+    (x, y) =>
+      slotOfHandle(x.body) - slotOfHandle(y.body) || slotOfHandle(x.other) - slotOfHandle(y.other) || (x.kind === 'end' ? -1 : 1) - (y.kind === 'end' ? -1 : 1),
+  );
 }
 
 /**
@@ -283,7 +326,12 @@ function sortBodyEvents(list: BodyEvent[]): BodyEvent[] {
  * and "B hit by A", in canonical order; what ShardedWorld.events() merges from its shards.
  */
 export function bodyEvents(events: readonly ContactEvent[]): BodyEvent[] {
-  return sortBodyEvents(events.flatMap((e) => [{ kind: e.kind, body: e.a, other: e.b }, { kind: e.kind, body: e.b, other: e.a }]));
+  return sortBodyEvents(
+    events.flatMap((e) => [
+      { kind: e.kind, body: e.a, other: e.b },
+      { kind: e.kind, body: e.b, other: e.a },
+    ]),
+  );
 }
 
 /** Snapshot of one published board handed to a BoardReader callback (views into shared memory: copy what you keep). */
@@ -322,7 +370,9 @@ export class BoardReader {
   }
 
   /** The last published tick. */
-  get published(): number { return Atomics.load(this.ctl, CONTROL.PUBLISHED); }
+  get published(): number {
+    return Atomics.load(this.ctl, CONTROL.PUBLISHED);
+  }
 
   /**
    * Runs `fn` on the newest published board until it ran on a board nobody wrote meanwhile,
@@ -391,7 +441,12 @@ export class ShardedWorld {
    * Throws RangeError for unsorted cuts or a non-positive range. `range` (m) defaults to
    * worstCaseRange(config); a smaller one (tests only) breaks agreement with the unsharded world.
    */
-  constructor(readonly config: WorldConfig, readonly partition: Partition, range?: number, opts: ShardOptions = {}) {
+  constructor(
+    readonly config: WorldConfig,
+    readonly partition: Partition,
+    range?: number,
+    opts: ShardOptions = {},
+  ) {
     for (const cuts of [partition.xCuts, partition.zCuts]) {
       for (let k = 1; k < cuts.length; k++) if (!(cuts[k] > cuts[k - 1])) throw new RangeError('partition cuts must be strictly increasing');
       if (cuts.some((c) => !Number.isFinite(c))) throw new RangeError('partition cuts must be finite');
@@ -416,19 +471,31 @@ export class ShardedWorld {
     this.pool = (opts.workers ?? 0) > 0 ? new ShardWorkerPool(this.core.memory, this.plan.cfgs, this.plan.control, opts.workers as number) : null;
   }
 
-  private i64(at: number, n: number): BigInt64Array { return new BigInt64Array(this.core.memory.buffer, at, n); }
-  private i32(at: number, n: number): Int32Array { return new Int32Array(this.core.memory.buffer, at, n); }
+  private i64(at: number, n: number): BigInt64Array {
+    return new BigInt64Array(this.core.memory.buffer, at, n);
+  }
+  private i32(at: number, n: number): Int32Array {
+    return new Int32Array(this.core.memory.buffer, at, n);
+  }
 
   private initMemory(): void {
-    const p = this.plan, L = p.layout.regions, cap = p.capacity;
+    const p = this.plan,
+      L = p.layout.regions,
+      cap = p.capacity;
     for (let k = 0; k < p.shards; k++) PhysicsWorld.createAt(this.core, p.worlds[k], this.config);
     const cuts = this.i64(L.cuts.offset, 64);
-    [...this.rawXCuts, ...this.rawZCuts].forEach((c, i) => { cuts[i] = c; });
+    [...this.rawXCuts, ...this.rawZCuts].forEach((c, i) => {
+      cuts[i] = c;
+    });
     p.boards.forEach((b, q) => {
       const h = this.i64(b, BOARD_HEADER_SLOTS);
       h.fill(0n);
       let at = b + BOARD_HEADER_SLOTS * 8;
-      const take = (bytes: number): number => { const a = Math.ceil(at / 64) * 64; at = a + bytes; return a; };
+      const take = (bytes: number): number => {
+        const a = Math.ceil(at / 64) * 64;
+        at = a + bytes;
+        return a;
+      };
       h[BOARD.RECORDS] = BigInt(take(cap * BODY_RECORD_BYTES));
       h[BOARD.OWNER] = BigInt(take(cap * 4));
       h[BOARD.TOUCH] = BigInt(take(p.shards * p.touchCap * TOUCH_BYTES));
@@ -483,17 +550,22 @@ export class ShardedWorld {
    * longest motion, so ticks may only get shorter. Not saved by save() (as setGravity).
    */
   setTickRate(rate: number): void {
-    if (rate < (this.config.tickRate ?? 60)) throw new RangeError(`the tick rate can only be raised from the configured ${this.config.tickRate ?? 60} (the shards' halo is sized for it)`);
+    if (rate < (this.config.tickRate ?? 60))
+      throw new RangeError(`the tick rate can only be raised from the configured ${this.config.tickRate ?? 60} (the shards' halo is sized for it)`);
     this.registry.setTickRate(rate);
     const mem = new BigInt64Array(this.core.memory.buffer);
     for (const base of this.plan.worlds) setTickRateAt(mem, base, rate);
   }
 
   /** Number of shards. */
-  get shardCount(): number { return this.plan.shards; }
+  get shardCount(): number {
+    return this.plan.shards;
+  }
 
   /** Current (published) tick. */
-  get tick(): number { return this.tickNow; }
+  get tick(): number {
+    return this.tickNow;
+  }
 
   /** Where readers on other threads find the published state (BoardReader). */
   get source(): BoardSource {
@@ -506,14 +578,26 @@ export class ShardedWorld {
   }
 
   private shardOfRaw(x: bigint, z: bigint): number {
-    const iv = (cuts: bigint[], v: bigint): number => { let k = 0; while (k < cuts.length && v >= cuts[k]) k++; return k; };
+    const iv = (cuts: bigint[], v: bigint): number => {
+      let k = 0;
+      while (k < cuts.length && v >= cuts[k]) k++;
+      return k;
+    };
     return iv(this.rawZCuts, z) * (this.rawXCuts.length + 1) + iv(this.rawXCuts, x);
   }
 
-  private board(tick: number): BigInt64Array { return this.i64(this.plan.boards[tick % 2], BOARD_HEADER_SLOTS); }
-  private overlayTick(): Int32Array { return this.i32(this.plan.layout.regions.overlayTick.offset, this.plan.capacity); }
-  private overlayOwner(): Int32Array { return this.i32(this.plan.layout.regions.overlayOwner.offset, this.plan.capacity); }
-  private overlayRecAt(slot: number): number { return this.plan.layout.regions.overlayRec.offset + slot * BODY_RECORD_BYTES; }
+  private board(tick: number): BigInt64Array {
+    return this.i64(this.plan.boards[tick % 2], BOARD_HEADER_SLOTS);
+  }
+  private overlayTick(): Int32Array {
+    return this.i32(this.plan.layout.regions.overlayTick.offset, this.plan.capacity);
+  }
+  private overlayOwner(): Int32Array {
+    return this.i32(this.plan.layout.regions.overlayOwner.offset, this.plan.capacity);
+  }
+  private overlayRecAt(slot: number): number {
+    return this.plan.layout.regions.overlayRec.offset + slot * BODY_RECORD_BYTES;
+  }
 
   /** Address of the record and the owner of a slot as the next tick will see them (overlay, else the published board). */
   private current(slot: number): { rec: number; owner: number } {
@@ -552,7 +636,7 @@ export class ShardedWorld {
       this.i32(Number(hb[BOARD.OWNER]), this.plan.capacity)[slot] = OWNER.STATIC;
       if (hb[BOARD.HIGH_WATER] <= BigInt(slot)) hb[BOARD.HIGH_WATER] = BigInt(slot + 1);
     }
-    const at = this.overlayRecAt(slot);          // staging area: the overlay slot is unused by statics
+    const at = this.overlayRecAt(slot); // staging area: the overlay slot is unused by statics
     new Uint8Array(this.core.memory.buffer, at, BODY_RECORD_BYTES).set(rec);
     for (const c of this.plan.cfgs) {
       if (this.x.shardPutRecord(c, at) !== 0) throw new PhysicsError('FULL', 'static body does not fit a shard world');
@@ -562,9 +646,13 @@ export class ShardedWorld {
   }
 
   /** Adds a static box to every shard (see PhysicsWorld.addBox). */
-  addBox(o: Parameters<PhysicsWorld['addBox']>[0]): BodyHandle { return this.addStatic(this.registry.addBox(o)); }
+  addBox(o: Parameters<PhysicsWorld['addBox']>[0]): BodyHandle {
+    return this.addStatic(this.registry.addBox(o));
+  }
   /** Adds a static plane to every shard (see PhysicsWorld.addPlane). */
-  addPlane(o: Parameters<PhysicsWorld['addPlane']>[0]): BodyHandle { return this.addStatic(this.registry.addPlane(o)); }
+  addPlane(o: Parameters<PhysicsWorld['addPlane']>[0]): BodyHandle {
+    return this.addStatic(this.registry.addPlane(o));
+  }
 
   private addMoving(h: BodyHandle): BodyHandle {
     if (this.registry.isStatic(h)) return this.addStatic(h);
@@ -572,11 +660,17 @@ export class ShardedWorld {
     return h;
   }
   /** Adds a sphere; from the next tick the shard holding its position has authority. */
-  addSphere(o: BodyOptions & { radius: number }): BodyHandle { return this.addMoving(this.registry.addSphere(o)); }
+  addSphere(o: BodyOptions & { radius: number }): BodyHandle {
+    return this.addMoving(this.registry.addSphere(o));
+  }
   /** Adds an upright capsule (see PhysicsWorld.addCapsule). */
-  addCapsule(o: BodyOptions & { radius: number; halfHeight: number }): BodyHandle { return this.addMoving(this.registry.addCapsule(o)); }
+  addCapsule(o: BodyOptions & { radius: number; halfHeight: number }): BodyHandle {
+    return this.addMoving(this.registry.addCapsule(o));
+  }
   /** Adds a character controller (see PhysicsWorld.addCharacter). */
-  addCharacter(o: CharacterOptions): BodyHandle { return this.addMoving(this.registry.addCharacter(o)); }
+  addCharacter(o: CharacterOptions): BodyHandle {
+    return this.addMoving(this.registry.addCharacter(o));
+  }
 
   /**
    * Applies commands before the next tick, in PhysicsWorld.applyCommands' canonical order and
@@ -595,14 +689,18 @@ export class ShardedWorld {
         touched.add(c.body);
         ok.push(c);
       } catch (e) {
-        if (e instanceof PhysicsError) failed.push({ command: c, error: e }); else throw e;
+        if (e instanceof PhysicsError) failed.push({ command: c, error: e });
+        else throw e;
       }
     }
     failed.push(...this.registry.applyCommands(ok));
     for (const h of touched) {
       const slot = slotOfHandle(h);
-      if (this.registry.isValid(h)) { this.stage(h); continue; }
-      this.overlayOwner()[slot] = OWNER.NONE;          // despawned
+      if (this.registry.isValid(h)) {
+        this.stage(h);
+        continue;
+      }
+      this.overlayOwner()[slot] = OWNER.NONE; // despawned
       this.overlayTick()[slot] = this.tickNow + 1;
     }
     return failed;
@@ -625,8 +723,10 @@ export class ShardedWorld {
 
   /** Advances every shard by one tick and publishes the new state (see the module comment). */
   step(): void {
-    const t = this.tickNow, p = this.plan;
-    const front = p.boards[t % 2], back = p.boards[(t + 1) % 2];
+    const t = this.tickNow,
+      p = this.plan;
+    const front = p.boards[t % 2],
+      back = p.boards[(t + 1) % 2];
     const hw = BigInt(this.registry.header(HEADER.HIGH_WATER));
     for (const c of p.cfgs) {
       const cfg = this.i64(c, SHARD_CFG_SLOTS);
@@ -638,7 +738,7 @@ export class ShardedWorld {
     }
     const bh = this.i64(back, BOARD_HEADER_SLOTS);
     const seq = this.i32(back, 1);
-    Atomics.add(seq, 0, 1);                            // odd: being written (before any write to it)
+    Atomics.add(seq, 0, 1); // odd: being written (before any write to it)
     bh[BOARD.HIGH_WATER] = hw;
     for (let attempt = 1; ; attempt++) {
       const t0 = performance.now();
@@ -662,7 +762,8 @@ export class ShardedWorld {
       }
     }
     forgetBinding(this.core);
-    let handoffs = 0, status = 0;
+    let handoffs = 0,
+      status = 0;
     for (const c of p.cfgs) {
       const cfg = this.i64(c, SHARD_CFG_SLOTS);
       handoffs += Number(cfg[SC.HANDOFFS]);
@@ -670,7 +771,7 @@ export class ShardedWorld {
     }
     bh[BOARD.TICK] = BigInt(t + 1);
     bh[BOARD.CHECKSUM] = this.checksums ? this.x.boardRecordsHash(back) : 0n;
-    Atomics.add(seq, 0, 1);                            // even: stable
+    Atomics.add(seq, 0, 1); // even: stable
     this.tickNow = t + 1;
     Atomics.store(this.ctl, CONTROL.PUBLISHED, t + 1);
     Atomics.notify(this.ctl, CONTROL.PUBLISHED);
@@ -691,29 +792,30 @@ export class ShardedWorld {
    * crash recovery, they rebuild from the board.
    */
   save(): Uint8Array {
-    const t = this.tickNow, p = this.plan;
-    const b = this.board(t), hw = Number(b[BOARD.HIGH_WATER]);
+    const t = this.tickNow,
+      p = this.plan;
+    const b = this.board(t),
+      hw = Number(b[BOARD.HIGH_WATER]);
     const mem = (at: number, n: number): Uint8Array => new Uint8Array(this.core.memory.buffer, at, n);
-    const touchCounts = this.i64(Number(b[BOARD.TOUCH_COUNT]), p.shards), eventCounts = this.i64(Number(b[BOARD.EVENT_COUNT]), p.shards);
-    const sections: Uint8Array[] = [
-      this.registry.saveSparse(),
-      mem(Number(b[BOARD.RECORDS]), hw * BODY_RECORD_BYTES),
-      mem(Number(b[BOARD.OWNER]), hw * 4),
-    ];
+    const touchCounts = this.i64(Number(b[BOARD.TOUCH_COUNT]), p.shards),
+      eventCounts = this.i64(Number(b[BOARD.EVENT_COUNT]), p.shards);
+    const sections: Uint8Array[] = [this.registry.saveSparse(), mem(Number(b[BOARD.RECORDS]), hw * BODY_RECORD_BYTES), mem(Number(b[BOARD.OWNER]), hw * 4)];
     for (let k = 0; k < p.shards; k++) {
       sections.push(mem(Number(b[BOARD.TOUCH]) + k * p.touchCap * TOUCH_BYTES, Number(touchCounts[k]) * TOUCH_BYTES));
       sections.push(mem(Number(b[BOARD.EVENTS]) + k * p.eventCap * EVENT_BYTES, Number(eventCounts[k]) * EVENT_BYTES));
     }
     // staged for the next tick (bodies added or commands applied since the last step):
     // per entry slot u32, owner i32, then the record
-    const stamps = this.overlayTick(), owners = this.overlayOwner();
+    const stamps = this.overlayTick(),
+      owners = this.overlayOwner();
     const staged: number[] = [];
     for (let slot = 0; slot < p.capacity; slot++) if (stamps[slot] === t + 1) staged.push(slot);
     const overlay = new Uint8Array(staged.length * (8 + BODY_RECORD_BYTES));
     const ov = new DataView(overlay.buffer);
     staged.forEach((slot, i) => {
       const o = i * (8 + BODY_RECORD_BYTES);
-      ov.setUint32(o, slot, true); ov.setInt32(o + 4, owners[slot], true);
+      ov.setUint32(o, slot, true);
+      ov.setInt32(o + 4, owners[slot], true);
       overlay.set(mem(this.overlayRecAt(slot), BODY_RECORD_BYTES), o + 8);
     });
     sections.push(overlay);
@@ -721,10 +823,17 @@ export class ShardedWorld {
     const out = new Uint8Array(head + sections.reduce((n, x) => n + 4 + x.byteLength, 0));
     const dv = new DataView(out.buffer);
     out.set([0x54, 0x53, 0x53, 0x57], 0);
-    dv.setUint32(4, 2, true); dv.setUint32(8, t, true); dv.setUint32(12, p.shards, true); dv.setUint32(16, hw, true);
+    dv.setUint32(4, 2, true);
+    dv.setUint32(8, t, true);
+    dv.setUint32(12, p.shards, true);
+    dv.setUint32(16, hw, true);
     dv.setFloat64(20, this.handoffs, true);
     let at = head;
-    for (const x of sections) { dv.setUint32(at, x.byteLength, true); out.set(x, at + 4); at += 4 + x.byteLength; }
+    for (const x of sections) {
+      dv.setUint32(at, x.byteLength, true);
+      out.set(x, at + 4);
+      at += 4 + x.byteLength;
+    }
     return out;
   }
 
@@ -739,8 +848,10 @@ export class ShardedWorld {
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const version = dv.getUint32(4, true);
     if (version !== 1 && version !== 2) throw bad(`version ${version}`);
-    const tick = dv.getUint32(8, true), shards = dv.getUint32(12, true), hw = dv.getUint32(16, true);
-    const w = new ShardedWorld(config, partition, undefined, opts);   // workers idle until the first step
+    const tick = dv.getUint32(8, true),
+      shards = dv.getUint32(12, true),
+      hw = dv.getUint32(16, true);
+    const w = new ShardedWorld(config, partition, undefined, opts); // workers idle until the first step
     if (shards !== w.plan.shards) throw bad(`${shards} shards saved, the partition has ${w.plan.shards}`);
     if (hw > w.plan.capacity) throw bad('more slots than the capacity');
     let at = 28;
@@ -755,12 +866,13 @@ export class ShardedWorld {
     const reg = next();
     let image: Uint8Array;
     try {
-      image = version === 1 ? reg.slice() : fromSparseImage(reg);   // fresh buffers: aligned for BigInt64Array views
+      image = version === 1 ? reg.slice() : fromSparseImage(reg); // fresh buffers: aligned for BigInt64Array views
     } catch (e) {
       throw bad((e as Error).message);
     }
     w.registry = PhysicsWorld.restore(image, { variant: 'unshared' });
-    const records = next(), owners = next();
+    const records = next(),
+      owners = next();
     if (records.byteLength !== hw * BODY_RECORD_BYTES || owners.byteLength !== hw * 4) throw bad('record sections');
     const own = new Int32Array(owners.slice().buffer);
     // statics go into both boards and every shard world, as when they were added
@@ -774,9 +886,11 @@ export class ShardedWorld {
     new Uint8Array(w.core.memory.buffer, Number(b[BOARD.OWNER]), owners.byteLength).set(owners);
     b[BOARD.HIGH_WATER] = BigInt(hw);
     b[BOARD.TICK] = BigInt(tick);
-    const touchCounts = w.i64(Number(b[BOARD.TOUCH_COUNT]), shards), eventCounts = w.i64(Number(b[BOARD.EVENT_COUNT]), shards);
+    const touchCounts = w.i64(Number(b[BOARD.TOUCH_COUNT]), shards),
+      eventCounts = w.i64(Number(b[BOARD.EVENT_COUNT]), shards);
     for (let k = 0; k < shards; k++) {
-      const touch = next(), events = next();
+      const touch = next(),
+        events = next();
       if (touch.byteLength > w.plan.touchCap * TOUCH_BYTES || events.byteLength > w.plan.eventCap * EVENT_BYTES) throw bad('list larger than its capacity');
       new Uint8Array(w.core.memory.buffer, Number(b[BOARD.TOUCH]) + k * w.plan.touchCap * TOUCH_BYTES, touch.byteLength).set(touch);
       new Uint8Array(w.core.memory.buffer, Number(b[BOARD.EVENTS]) + k * w.plan.eventCap * EVENT_BYTES, events.byteLength).set(events);
@@ -872,7 +986,9 @@ export class ShardedWorld {
   }
 
   /** Body slots of the world (statics included): the rows a BodyTable needs at most. */
-  get capacity(): number { return this.plan.capacity; }
+  get capacity(): number {
+    return this.plan.capacity;
+  }
 
   /**
    * Every live body of the published tick, quantised (see body-table.ts), into `out`

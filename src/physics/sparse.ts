@@ -50,10 +50,12 @@ export function sparseImage(bytes: Uint8Array): Uint8Array {
 export function fromSparseImage(img: Uint8Array): Uint8Array {
   if (img.byteLength < 8) throw new RangeError('sparse image truncated');
   const dv = new DataView(img.buffer, img.byteOffset, img.byteLength);
-  const n = dv.getUint32(0, true), k = dv.getUint32(4, true);
+  const n = dv.getUint32(0, true),
+    k = dv.getUint32(4, true);
   if (8 + 4 * k > img.byteLength) throw new RangeError('sparse image truncated');
   const out = new Uint8Array(n);
-  let at = 8 + 4 * k, prev = -1;
+  let at = 8 + 4 * k,
+    prev = -1;
   for (let j = 0; j < k; j++) {
     const i = dv.getUint32(8 + 4 * j, true);
     if (i <= prev || i * PAGE >= n) throw new RangeError('sparse image page index out of order or range');

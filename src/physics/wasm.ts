@@ -20,7 +20,10 @@ export type CoreVariant = 'release' | 'debug' | 'unshared';
 
 /** Error raised by the bindings; `code` is stable for programs to match on. */
 export class CoreError extends Error {
-  constructor(readonly code: 'CORE_NOT_BUILT' | 'CORE_MEMORY_MISMATCH' | 'CORE_LAYOUT' | 'CORE_ABORT', message: string) {
+  constructor(
+    readonly code: 'CORE_NOT_BUILT' | 'CORE_MEMORY_MISMATCH' | 'CORE_LAYOUT' | 'CORE_ABORT',
+    message: string,
+  ) {
     super(message);
     this.name = 'CoreError';
   }
@@ -28,7 +31,12 @@ export class CoreError extends Error {
 
 /** A failed assertion inside the debug core (`assert` in assembly/), with its source position. */
 export class CoreAbortError extends CoreError {
-  constructor(readonly detail: string, readonly file: string, readonly line: number, readonly column: number) {
+  constructor(
+    readonly detail: string,
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+  ) {
     super('CORE_ABORT', `core assertion failed: ${detail} (${file}:${line}:${column})`);
     this.name = 'CoreAbortError';
   }
@@ -146,7 +154,11 @@ export class Core {
   /** Typed exports. */
   readonly exports: CoreExports;
 
-  private constructor(readonly memory: WebAssembly.Memory, readonly variant: CoreVariant, instance: WebAssembly.Instance) {
+  private constructor(
+    readonly memory: WebAssembly.Memory,
+    readonly variant: CoreVariant,
+    instance: WebAssembly.Instance,
+  ) {
     this.exports = instance.exports as unknown as CoreExports;
     const heapBase = this.exports.heapBase();
     if (heapBase > STATIC_END) {
@@ -164,8 +176,7 @@ export class Core {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
     const v: CoreVariant = variant ?? (shared ? 'release' : 'unshared');
     if ((v === 'unshared') === shared) {
-      throw new CoreError('CORE_MEMORY_MISMATCH',
-        `core variant '${v}' needs a ${v === 'unshared' ? 'non-shared' : 'shared'} memory`);
+      throw new CoreError('CORE_MEMORY_MISMATCH', `core variant '${v}' needs a ${v === 'unshared' ? 'non-shared' : 'shared'} memory`);
     }
     const mod = module ?? compileCore(v);
     const env = {

@@ -127,38 +127,70 @@ export const EVENT_KIND = { BEGIN: 1, END: 2 } as const;
 /** Per-body arrays: [name, bytes per element]. Order is memory order (hot data first). */
 export const BODY_FIELDS = [
   // hot solver state (i64, raw Q47.16)
-  ['PX', 8], ['PY', 8], ['PZ', 8],
-  ['VX', 8], ['VY', 8], ['VZ', 8],
-  ['WX', 8], ['WY', 8], ['WZ', 8],
+  ['PX', 8],
+  ['PY', 8],
+  ['PZ', 8],
+  ['VX', 8],
+  ['VY', 8],
+  ['VZ', 8],
+  ['WX', 8],
+  ['WY', 8],
+  ['WZ', 8],
   // positions at the start of the tick (Q16)
-  ['X0X', 8], ['X0Y', 8], ['X0Z', 8],
-  ['INV_MASS', 8], ['INV_INERTIA', 8],
+  ['X0X', 8],
+  ['X0Y', 8],
+  ['X0Z', 8],
+  ['INV_MASS', 8],
+  ['INV_INERTIA', 8],
   // orientation and shape
-  ['QX', 8], ['QY', 8], ['QZ', 8], ['QW', 8],
+  ['QX', 8],
+  ['QY', 8],
+  ['QZ', 8],
+  ['QW', 8],
   /** sphere / capsule radius; box: unused; plane: offset d of n.x = d. */
   ['RADIUS', 8],
   /** capsule half height of the segment; box half extents in HX, HY, HZ; plane normal in HX..HZ. */
-  ['HX', 8], ['HY', 8], ['HZ', 8],
+  ['HX', 8],
+  ['HY', 8],
+  ['HZ', 8],
   // material and motion properties
-  ['RESTITUTION', 8], ['FRICTION', 8],
+  ['RESTITUTION', 8],
+  ['FRICTION', 8],
   /** Per-substep damping factors 1 / (1 + c h) in Q32. */
-  ['LIN_DAMP', 8], ['ANG_DAMP', 8],
+  ['LIN_DAMP', 8],
+  ['ANG_DAMP', 8],
   ['GRAVITY_SCALE', 8],
   // accumulated force (N, raw), applied over the next tick and cleared
-  ['FX', 8], ['FY', 8], ['FZ', 8],
+  ['FX', 8],
+  ['FY', 8],
+  ['FZ', 8],
   // character controller
-  ['CHAR_TX', 8], ['CHAR_TZ', 8], ['CHAR_JUMP', 8], ['CHAR_STEP', 8], ['CHAR_SLOPE_COS', 8],
+  ['CHAR_TX', 8],
+  ['CHAR_TZ', 8],
+  ['CHAR_JUMP', 8],
+  ['CHAR_STEP', 8],
+  ['CHAR_SLOPE_COS', 8],
   /** Ground normal found for a character this tick (unit, pointing up from the ground). */
-  ['GNX', 8], ['GNY', 8], ['GNZ', 8],
+  ['GNX', 8],
+  ['GNY', 8],
+  ['GNZ', 8],
   // i32 fields
-  ['GENERATION', 4], ['SHAPE', 4], ['KIND', 4], ['FLAGS', 4], ['LAYER', 4], ['MASK', 4],
+  ['GENERATION', 4],
+  ['SHAPE', 4],
+  ['KIND', 4],
+  ['FLAGS', 4],
+  ['LAYER', 4],
+  ['MASK', 4],
   /** Packed broadphase cell (21 bits per axis) of the tick. */
   ['CELL_KEY', 8],
-  ['SLEEP_COUNT', 4], ['BUCKET', 4], ['STATIC_POS', 4],
+  ['SLEEP_COUNT', 4],
+  ['BUCKET', 4],
+  ['STATIC_POS', 4],
   /** Set during the wake pass: 1 = wake this body before solving. */
   ['WAKE', 4],
   /** First contact record of this body as body I, and how many (contacts are grouped by I). */
-  ['CFIRST', 4], ['CCOUNT', 4],
+  ['CFIRST', 4],
+  ['CCOUNT', 4],
 ] as const;
 
 /** Per-world arrays: [name, element bytes, count expression]. */
@@ -202,9 +234,36 @@ export const WORLD_ARRAYS = [
  * ```
  */
 export const STATE = {
-  DX: 0, DY: 8, DZ: 16, SDX: 24, SDY: 32, SDZ: 40, UX: 48, UY: 56, UZ: 64, RX: 72, RY: 80, RZ: 88,
-  INV_MASS: 96, INV_INERTIA: 104, MOVES: 112, CNT: 116, CNT_V: 120, NSTATIC: 124,
-  AX: 128, AY: 136, AZ: 144, TX: 152, TY: 160, TZ: 168, OX: 176, OY: 184, OZ: 192, PDX: 200, PDY: 208, PDZ: 216,
+  DX: 0,
+  DY: 8,
+  DZ: 16,
+  SDX: 24,
+  SDY: 32,
+  SDZ: 40,
+  UX: 48,
+  UY: 56,
+  UZ: 64,
+  RX: 72,
+  RY: 80,
+  RZ: 88,
+  INV_MASS: 96,
+  INV_INERTIA: 104,
+  MOVES: 112,
+  CNT: 116,
+  CNT_V: 120,
+  NSTATIC: 124,
+  AX: 128,
+  AY: 136,
+  AZ: 144,
+  TX: 152,
+  TY: 160,
+  TZ: 168,
+  OX: 176,
+  OY: 184,
+  OZ: 192,
+  PDX: 200,
+  PDY: 208,
+  PDZ: 216,
 } as const;
 /** Bytes per STATE record (a power of two: the address is base + (slot << 8)). */
 export const STATE_BYTES = 256;
@@ -229,7 +288,9 @@ export const CONTACT = {
   /** Body slot of the second body (any kind). */
   J: 4,
   /** Unit normal from I towards J (Q16, i32). */
-  NX: 8, NY: 12, NZ: 16,
+  NX: 8,
+  NY: 12,
+  NZ: 16,
   FLAGS: 20,
   /** Separation along the normal at the start of the tick (Q32 metres, i64; < 0 = overlap). */
   SEP0: 24,
@@ -242,7 +303,8 @@ export const CONTACT = {
   /** Lever arm of J (raw metres, i32). */
   ARM_J: 48,
   /** Combined friction coefficient and restitution (Q16, i32). */
-  MU: 52, E: 56,
+  MU: 52,
+  E: 56,
   /** Relative normal velocity before the substep's position pass (Q16 m/s, i32). */
   VN_PRE: 60,
 } as const;
@@ -272,18 +334,40 @@ export const CONTACT_FLAG = {
  * Integers are plain; physical values raw Q47.16 (metres, m/s, kg, 1/s).
  */
 export const BODY_DEF = {
-  KIND: 0, SHAPE: 1, FLAGS: 2, LAYER: 3, MASK: 4,
-  PX: 5, PY: 6, PZ: 7, VX: 8, VY: 9, VZ: 10, WX: 11, WY: 12, WZ: 13,
-  QX: 14, QY: 15, QZ: 16, QW: 17,
-  RADIUS: 18, HX: 19, HY: 20, HZ: 21,
+  KIND: 0,
+  SHAPE: 1,
+  FLAGS: 2,
+  LAYER: 3,
+  MASK: 4,
+  PX: 5,
+  PY: 6,
+  PZ: 7,
+  VX: 8,
+  VY: 9,
+  VZ: 10,
+  WX: 11,
+  WY: 12,
+  WZ: 13,
+  QX: 14,
+  QY: 15,
+  QZ: 16,
+  QW: 17,
+  RADIUS: 18,
+  HX: 19,
+  HY: 20,
+  HZ: 21,
   /** Mass in kg (dynamic bodies; > 0). */
   MASS: 22,
-  RESTITUTION: 23, FRICTION: 24,
+  RESTITUTION: 23,
+  FRICTION: 24,
   /** Damping coefficients c in dv/dt = -c v (1/s). */
-  LIN_DAMPING: 25, ANG_DAMPING: 26,
+  LIN_DAMPING: 25,
+  ANG_DAMPING: 26,
   GRAVITY_SCALE: 27,
   /** Character: max step height (m), cos of the max walkable slope, jump speed (m/s). */
-  CHAR_STEP: 28, CHAR_SLOPE_COS: 29, CHAR_JUMP: 30,
+  CHAR_STEP: 28,
+  CHAR_SLOPE_COS: 29,
+  CHAR_JUMP: 30,
 } as const;
 export const BODY_DEF_SLOTS = 32;
 
@@ -315,9 +399,27 @@ export const BODY_RECORD_BYTES = 312;
  * Every field from PX on is an i64 raw Q47.16 value.
  */
 export const BODY_RECORD = {
-  ID: 0, KIND_SHAPE: 8, FLAGS: 16, LAYER_MASK: 24,
-  PX: 32, PY: 40, PZ: 48, VX: 56, VY: 64, VZ: 72, WX: 80, WY: 88, WZ: 96,
-  QX: 104, QY: 112, QZ: 120, QW: 128, RADIUS: 136, HX: 144, HY: 152, HZ: 160,
+  ID: 0,
+  KIND_SHAPE: 8,
+  FLAGS: 16,
+  LAYER_MASK: 24,
+  PX: 32,
+  PY: 40,
+  PZ: 48,
+  VX: 56,
+  VY: 64,
+  VZ: 72,
+  WX: 80,
+  WY: 88,
+  WZ: 96,
+  QX: 104,
+  QY: 112,
+  QZ: 120,
+  QW: 128,
+  RADIUS: 136,
+  HX: 144,
+  HY: 152,
+  HZ: 160,
 } as const;
 
 /**
@@ -473,8 +575,12 @@ export function planWorld(sizes: WorldSizes): WorldPlan {
   };
   for (const [name, el] of BODY_FIELDS) place(name, el * sizes.capacity);
   const count = {
-    capacity: sizes.capacity, 'buckets+2': sizes.buckets + 2, contacts: sizes.contacts, events: sizes.events,
-    hashRecord: HASH_RECORD_SLOTS, bodyDef: BODY_DEF_SLOTS,
+    capacity: sizes.capacity,
+    'buckets+2': sizes.buckets + 2,
+    contacts: sizes.contacts,
+    events: sizes.events,
+    hashRecord: HASH_RECORD_SLOTS,
+    bodyDef: BODY_DEF_SLOTS,
   };
   const elBytes = { CONTACT_BYTES, EVENT_BYTES, TOUCH_BYTES, STATE_BYTES, GRID_REC_BYTES };
   for (const [name, el, n] of WORLD_ARRAYS) {
@@ -528,8 +634,11 @@ export function assemblyScriptConstants(): string {
   for (const [k, v] of Object.entries(BOARD)) inl(`BD_${k}`, 'i32', v);
   lines.push('', '// Array addresses of the bound world (module globals: one set per instance).');
   for (const k of Object.keys(FIELD_INDEX)) lines.push(`export let P_${k}: usize = 0;`);
-  lines.push('', '/** Loads every array address from the header of the world at `base` (offsets are relative). */',
-    'export function bindArrays(base: usize): void {');
+  lines.push(
+    '',
+    '/** Loads every array address from the header of the world at `base` (offsets are relative). */',
+    'export function bindArrays(base: usize): void {',
+  );
   for (const [k, v] of Object.entries(FIELD_INDEX)) {
     lines.push(`  P_${k} = base + <usize>load<i64>(base + ${(HEADER.OFFSETS_AT + v) * 8});`);
   }

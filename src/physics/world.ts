@@ -16,8 +16,24 @@ import { planLayout } from './layout';
 import { sparseImage } from './sparse';
 import { cosDegreesRaw, normalizeRaw, toRaw, toRawVec } from './integer';
 import {
-  planWorld, HEADER, HEADER_SLOTS, WORLD_MAGIC, WORLD_VERSION, FIELD_INDEX, BODY_DEF, SHAPE, KIND, FLAG,
-  BODY_ERROR, BODY_RECORD_BYTES, EVENT, EVENT_BYTES, EVENT_KIND, STATUS, type WorldPlan, type WorldSizes,
+  planWorld,
+  HEADER,
+  HEADER_SLOTS,
+  WORLD_MAGIC,
+  WORLD_VERSION,
+  FIELD_INDEX,
+  BODY_DEF,
+  SHAPE,
+  KIND,
+  FLAG,
+  BODY_ERROR,
+  BODY_RECORD_BYTES,
+  EVENT,
+  EVENT_BYTES,
+  EVENT_KIND,
+  STATUS,
+  type WorldPlan,
+  type WorldSizes,
 } from './world-layout';
 
 /** Bytes of a body record (assembly/physics/transfer.ts). */
@@ -35,7 +51,10 @@ export type Vec3 = readonly [number, number, number];
 
 /** Error from a world operation; `code` names the BODY_ERROR or the world problem. */
 export class PhysicsError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'PhysicsError';
   }
@@ -169,7 +188,12 @@ function bucketsFor(capacity: number): number {
 }
 
 const COMMAND_ORDER: Record<Command['kind'], number> = {
-  despawn: 0, setPosition: 1, setVelocity: 2, impulse: 3, force: 4, characterInput: 5,
+  despawn: 0,
+  setPosition: 1,
+  setVelocity: 2,
+  impulse: 3,
+  force: 4,
+  characterInput: 5,
 };
 
 /** One physics world over a core instance. */
@@ -177,7 +201,11 @@ export class PhysicsWorld {
   private readonly i64: () => BigInt64Array;
   private readonly offsets: Record<string, number>;
 
-  private constructor(readonly core: Core, readonly base: number, readonly plan: WorldPlan) {
+  private constructor(
+    readonly core: Core,
+    readonly base: number,
+    readonly plan: WorldPlan,
+  ) {
     this.i64 = () => core.i64();
     this.offsets = Object.fromEntries(Object.entries(plan.offsets).map(([k, v]) => [k, base + v]));
   }
@@ -216,7 +244,8 @@ export class PhysicsWorld {
     const plan = planWorld(sizes);
     if (base % 64 !== 0 || base + plan.bytes > core.byteLength) throw new RangeError(`world region at ${base} (${plan.bytes} bytes) does not fit the memory`);
     const h = new BigInt64Array(core.memory.buffer, base, HEADER_SLOTS);
-    const tickRate = config.tickRate ?? 60, substeps = config.substeps ?? 4;
+    const tickRate = config.tickRate ?? 60,
+      substeps = config.substeps ?? 4;
     if (!Number.isInteger(tickRate) || tickRate < 1 || tickRate > 1000) throw new RangeError(`tickRate ${tickRate} must be an integer in 1..1000`);
     if (!Number.isInteger(substeps) || substeps < 1 || substeps > 64) throw new RangeError(`substeps ${substeps} must be an integer in 1..64`);
     const margin = config.margin ?? 0.05;
@@ -232,7 +261,9 @@ export class PhysicsWorld {
     h[HEADER.EVENT_CAPACITY] = BigInt(sizes.events);
     h[HEADER.GRID_BUCKETS] = BigInt(sizes.buckets);
     h[HEADER.TICK] = 0n;
-    h[HEADER.GRAVITY_X] = toRaw(g[0]); h[HEADER.GRAVITY_Y] = toRaw(g[1]); h[HEADER.GRAVITY_Z] = toRaw(g[2]);
+    h[HEADER.GRAVITY_X] = toRaw(g[0]);
+    h[HEADER.GRAVITY_Y] = toRaw(g[1]);
+    h[HEADER.GRAVITY_Z] = toRaw(g[2]);
     h[HEADER.TICK_RATE] = BigInt(tickRate);
     h[HEADER.SUBSTEPS] = BigInt(substeps);
     h[HEADER.MARGIN] = toRaw(margin);
@@ -273,36 +304,62 @@ export class PhysicsWorld {
   }
 
   /** Sets gravity (m/s^2) from the next step (header slots read by the solver each step). */
-  setGravity(g: Vec3): void { setGravityAt(this.i64(), this.base, g); }
+  setGravity(g: Vec3): void {
+    setGravityAt(this.i64(), this.base, g);
+  }
 
   /** Sets the tick rate (Hz, integer) from the next step, with its derived substep constants. */
-  setTickRate(rate: number): void { setTickRateAt(this.i64(), this.base, rate); }
+  setTickRate(rate: number): void {
+    setTickRateAt(this.i64(), this.base, rate);
+  }
 
   /** Current tick (ticks stepped since creation). */
-  get tick(): number { return Number(this.header(HEADER.TICK)); }
+  get tick(): number {
+    return Number(this.header(HEADER.TICK));
+  }
   /** Live bodies, static ones included. */
-  get bodyCount(): number { return Number(this.header(HEADER.LIVE)); }
+  get bodyCount(): number {
+    return Number(this.header(HEADER.LIVE));
+  }
   /** Status bits of the last step (STATUS in world-layout.ts); 0 = fine. */
-  get status(): number { return Number(this.header(HEADER.STATUS)); }
+  get status(): number {
+    return Number(this.header(HEADER.STATUS));
+  }
   /** Contacts of the last tick. */
-  get contactCount(): number { return Number(this.header(HEADER.CONTACT_COUNT)); }
+  get contactCount(): number {
+    return Number(this.header(HEADER.CONTACT_COUNT));
+  }
 
   private writeDef(shape: number, o: BodyOptions, extra: Partial<Record<keyof typeof BODY_DEF, bigint>>): void {
     const d = this.i64();
     const at = this.offsets.BODY_DEF >> 3;
     d.fill(0n, at, at + 32);
     const kind = o.kind === 'kinematic' ? KIND.KINEMATIC : o.kind === 'static' ? KIND.STATIC : KIND.DYNAMIC;
-    const set = (k: keyof typeof BODY_DEF, v: bigint): void => { d[at + BODY_DEF[k]] = v; };
-    set('KIND', BigInt(kind)); set('SHAPE', BigInt(shape));
+    const set = (k: keyof typeof BODY_DEF, v: bigint): void => {
+      d[at + BODY_DEF[k]] = v;
+    };
+    set('KIND', BigInt(kind));
+    set('SHAPE', BigInt(shape));
     set('FLAGS', BigInt(o.noSleep ? FLAG.NO_SLEEP : 0));
-    set('LAYER', BigInt((o.layer ?? 0xffffffff) | 0)); set('MASK', BigInt((o.mask ?? 0xffffffff) | 0));
-    const [px, py, pz] = o.position, [vx, vy, vz] = o.velocity ?? [0, 0, 0], [wx, wy, wz] = o.angularVelocity ?? [0, 0, 0];
-    set('PX', toRaw(px)); set('PY', toRaw(py)); set('PZ', toRaw(pz));
-    set('VX', toRaw(vx)); set('VY', toRaw(vy)); set('VZ', toRaw(vz));
-    set('WX', toRaw(wx)); set('WY', toRaw(wy)); set('WZ', toRaw(wz));
+    set('LAYER', BigInt((o.layer ?? 0xffffffff) | 0));
+    set('MASK', BigInt((o.mask ?? 0xffffffff) | 0));
+    const [px, py, pz] = o.position,
+      [vx, vy, vz] = o.velocity ?? [0, 0, 0],
+      [wx, wy, wz] = o.angularVelocity ?? [0, 0, 0];
+    set('PX', toRaw(px));
+    set('PY', toRaw(py));
+    set('PZ', toRaw(pz));
+    set('VX', toRaw(vx));
+    set('VY', toRaw(vy));
+    set('VZ', toRaw(vz));
+    set('WX', toRaw(wx));
+    set('WY', toRaw(wy));
+    set('WZ', toRaw(wz));
     set('MASS', toRaw(o.mass ?? 1));
-    set('RESTITUTION', toRaw(o.restitution ?? 0)); set('FRICTION', toRaw(o.friction ?? 0.5));
-    set('LIN_DAMPING', toRaw(o.linearDamping ?? 0)); set('ANG_DAMPING', toRaw(o.angularDamping ?? 0));
+    set('RESTITUTION', toRaw(o.restitution ?? 0));
+    set('FRICTION', toRaw(o.friction ?? 0.5));
+    set('LIN_DAMPING', toRaw(o.linearDamping ?? 0));
+    set('ANG_DAMPING', toRaw(o.angularDamping ?? 0));
     set('GRAVITY_SCALE', toRaw(o.gravityScale ?? 1));
     for (const [k, v] of Object.entries(extra)) set(k as keyof typeof BODY_DEF, v as bigint);
   }
@@ -321,11 +378,18 @@ export class PhysicsWorld {
 
   /** Adds a character controller capsule (see CharacterOptions). */
   addCharacter(o: CharacterOptions): BodyHandle {
-    this.writeDef(SHAPE.CAPSULE, { friction: 0, ...o }, {
-      RADIUS: toRaw(o.radius), HY: toRaw(o.halfHeight), FLAGS: BigInt(FLAG.CHARACTER | (o.noSleep ? FLAG.NO_SLEEP : 0)),
-      CHAR_STEP: toRaw(o.stepHeight ?? 0.3), CHAR_SLOPE_COS: cosDegreesRaw(this.core, o.maxSlopeDeg ?? 45),
-      CHAR_JUMP: toRaw(o.jumpSpeed ?? 5),
-    });
+    this.writeDef(
+      SHAPE.CAPSULE,
+      { friction: 0, ...o },
+      {
+        RADIUS: toRaw(o.radius),
+        HY: toRaw(o.halfHeight),
+        FLAGS: BigInt(FLAG.CHARACTER | (o.noSleep ? FLAG.NO_SLEEP : 0)),
+        CHAR_STEP: toRaw(o.stepHeight ?? 0.3),
+        CHAR_SLOPE_COS: cosDegreesRaw(this.core, o.maxSlopeDeg ?? 45),
+        CHAR_JUMP: toRaw(o.jumpSpeed ?? 5),
+      },
+    );
     return check(this.x.bodyCreate(), 'addCharacter');
   }
 
@@ -337,32 +401,51 @@ export class PhysicsWorld {
 
   /** Adds a static plane n . x = offset (n normalized by the core); bodies stay on the n side. */
   addPlane(o: { normal: Vec3; offset: number; friction?: number; restitution?: number; layer?: number; mask?: number }): BodyHandle {
-    this.writeDef(SHAPE.PLANE, { position: [0, 0, 0], kind: 'static', friction: o.friction, restitution: o.restitution, layer: o.layer, mask: o.mask },
-      { HX: toRaw(o.normal[0]), HY: toRaw(o.normal[1]), HZ: toRaw(o.normal[2]), RADIUS: toRaw(o.offset) });
+    this.writeDef(
+      SHAPE.PLANE,
+      { position: [0, 0, 0], kind: 'static', friction: o.friction, restitution: o.restitution, layer: o.layer, mask: o.mask },
+      { HX: toRaw(o.normal[0]), HY: toRaw(o.normal[1]), HZ: toRaw(o.normal[2]), RADIUS: toRaw(o.offset) },
+    );
     return check(this.x.bodyCreate(), 'addPlane');
   }
 
   /** Removes a body; its handle goes stale. Throws PhysicsError STALE_HANDLE. */
-  remove(h: BodyHandle): void { check(this.x.bodyRemove(h), 'remove'); }
+  remove(h: BodyHandle): void {
+    check(this.x.bodyRemove(h), 'remove');
+  }
   /** True when the handle names a live body. */
-  isValid(h: BodyHandle): boolean { return this.x.bodySlot(h) >= 0; }
+  isValid(h: BodyHandle): boolean {
+    return this.x.bodySlot(h) >= 0;
+  }
 
   /** Sets position (m). */
-  setPosition(h: BodyHandle, p: Vec3): void { check(this.x.bodySetPosition(h, toRaw(p[0]), toRaw(p[1]), toRaw(p[2])), 'setPosition'); }
+  setPosition(h: BodyHandle, p: Vec3): void {
+    check(this.x.bodySetPosition(h, toRaw(p[0]), toRaw(p[1]), toRaw(p[2])), 'setPosition');
+  }
   /** Sets velocity (m/s). */
-  setVelocity(h: BodyHandle, v: Vec3): void { check(this.x.bodySetVelocity(h, toRaw(v[0]), toRaw(v[1]), toRaw(v[2])), 'setVelocity'); }
+  setVelocity(h: BodyHandle, v: Vec3): void {
+    check(this.x.bodySetVelocity(h, toRaw(v[0]), toRaw(v[1]), toRaw(v[2])), 'setVelocity');
+  }
   /** Sets a sphere's angular velocity (rad/s). */
-  setAngularVelocity(h: BodyHandle, w: Vec3): void { check(this.x.bodySetAngularVelocity(h, toRaw(w[0]), toRaw(w[1]), toRaw(w[2])), 'setAngularVelocity'); }
+  setAngularVelocity(h: BodyHandle, w: Vec3): void {
+    check(this.x.bodySetAngularVelocity(h, toRaw(w[0]), toRaw(w[1]), toRaw(w[2])), 'setAngularVelocity');
+  }
   /** Applies an impulse (N s) at the centre. */
-  applyImpulse(h: BodyHandle, j: Vec3): void { check(this.x.bodyApplyImpulse(h, toRaw(j[0]), toRaw(j[1]), toRaw(j[2])), 'applyImpulse'); }
+  applyImpulse(h: BodyHandle, j: Vec3): void {
+    check(this.x.bodyApplyImpulse(h, toRaw(j[0]), toRaw(j[1]), toRaw(j[2])), 'applyImpulse');
+  }
   /** Adds a force (N) for the next tick. */
-  applyForce(h: BodyHandle, f: Vec3): void { check(this.x.bodyApplyForce(h, toRaw(f[0]), toRaw(f[1]), toRaw(f[2])), 'applyForce'); }
+  applyForce(h: BodyHandle, f: Vec3): void {
+    check(this.x.bodyApplyForce(h, toRaw(f[0]), toRaw(f[1]), toRaw(f[2])), 'applyForce');
+  }
   /** Sets a character's walk velocity (m/s along x, z) and jump request. */
   setCharacterInput(h: BodyHandle, walk: readonly [number, number], jump = false): void {
     check(this.x.characterSetInput(h, toRaw(walk[0]), toRaw(walk[1]), jump ? 1 : 0), 'setCharacterInput');
   }
   /** Wakes a sleeping body. */
-  wake(h: BodyHandle): void { check(this.x.bodyWake(h), 'wake'); }
+  wake(h: BodyHandle): void {
+    check(this.x.bodyWake(h), 'wake');
+  }
 
   /**
    * Applies commands in the canonical order: by kind (despawn, setPosition, setVelocity,
@@ -376,15 +459,28 @@ export class PhysicsWorld {
     for (const { c } of order) {
       try {
         switch (c.kind) {
-          case 'despawn': this.remove(c.body); break;
-          case 'setPosition': this.setPosition(c.body, c.value); break;
-          case 'setVelocity': this.setVelocity(c.body, c.value); break;
-          case 'impulse': this.applyImpulse(c.body, c.value); break;
-          case 'force': this.applyForce(c.body, c.value); break;
-          case 'characterInput': this.setCharacterInput(c.body, c.walk, c.jump); break;
+          case 'despawn':
+            this.remove(c.body);
+            break;
+          case 'setPosition':
+            this.setPosition(c.body, c.value);
+            break;
+          case 'setVelocity':
+            this.setVelocity(c.body, c.value);
+            break;
+          case 'impulse':
+            this.applyImpulse(c.body, c.value);
+            break;
+          case 'force':
+            this.applyForce(c.body, c.value);
+            break;
+          case 'characterInput':
+            this.setCharacterInput(c.body, c.walk, c.jump);
+            break;
         }
       } catch (e) {
-        if (e instanceof PhysicsError) failed.push({ command: c, error: e }); else throw e;
+        if (e instanceof PhysicsError) failed.push({ command: c, error: e });
+        else throw e;
       }
     }
     return failed;
@@ -396,7 +492,9 @@ export class PhysicsWorld {
   }
 
   /** The 64-bit state hash (unsigned). */
-  hash(): bigint { return BigInt.asUintN(64, this.x.worldHash()); }
+  hash(): bigint {
+    return BigInt.asUintN(64, this.x.worldHash());
+  }
 
   private slot(h: BodyHandle): number {
     const s = this.x.bodySlot(h);
@@ -405,26 +503,43 @@ export class PhysicsWorld {
   }
 
   private field3(name: 'P' | 'V' | 'W', h: BodyHandle): [bigint, bigint, bigint] {
-    const s = this.slot(h), d = this.i64();
+    const s = this.slot(h),
+      d = this.i64();
     return (['X', 'Y', 'Z'] as const).map((a) => d[(this.offsets[`${name}${a}`] >> 3) + s]) as [bigint, bigint, bigint];
   }
 
   /** Position, raw Q47.16. */
-  positionRaw(h: BodyHandle): [bigint, bigint, bigint] { return this.field3('P', h); }
+  positionRaw(h: BodyHandle): [bigint, bigint, bigint] {
+    return this.field3('P', h);
+  }
   /** Velocity, raw Q47.16. */
-  velocityRaw(h: BodyHandle): [bigint, bigint, bigint] { return this.field3('V', h); }
+  velocityRaw(h: BodyHandle): [bigint, bigint, bigint] {
+    return this.field3('V', h);
+  }
   /** Position in metres. */
-  position(h: BodyHandle): [number, number, number] { return this.field3('P', h).map(fromRaw) as [number, number, number]; }
+  position(h: BodyHandle): [number, number, number] {
+    return this.field3('P', h).map(fromRaw) as [number, number, number];
+  }
   /** Velocity in m/s. */
-  velocity(h: BodyHandle): [number, number, number] { return this.field3('V', h).map(fromRaw) as [number, number, number]; }
+  velocity(h: BodyHandle): [number, number, number] {
+    return this.field3('V', h).map(fromRaw) as [number, number, number];
+  }
   /** Angular velocity in rad/s. */
-  angularVelocity(h: BodyHandle): [number, number, number] { return this.field3('W', h).map(fromRaw) as [number, number, number]; }
+  angularVelocity(h: BodyHandle): [number, number, number] {
+    return this.field3('W', h).map(fromRaw) as [number, number, number];
+  }
   /** A character's walkable-slope limit: cos of maxSlopeDeg, raw Q47.16 (as the core compares it). */
-  characterSlopeCosRaw(h: BodyHandle): bigint { return this.i64()[(this.offsets.CHAR_SLOPE_COS >> 3) + this.slot(h)]; }
+  characterSlopeCosRaw(h: BodyHandle): bigint {
+    return this.i64()[(this.offsets.CHAR_SLOPE_COS >> 3) + this.slot(h)];
+  }
   /** Whether the body sleeps. */
-  isSleeping(h: BodyHandle): boolean { return (this.flags(h) & FLAG.SLEEPING) !== 0; }
+  isSleeping(h: BodyHandle): boolean {
+    return (this.flags(h) & FLAG.SLEEPING) !== 0;
+  }
   /** Whether a character stood on walkable ground in the last tick. */
-  isGrounded(h: BodyHandle): boolean { return (this.flags(h) & FLAG.GROUNDED) !== 0; }
+  isGrounded(h: BodyHandle): boolean {
+    return (this.flags(h) & FLAG.GROUNDED) !== 0;
+  }
   private flags(h: BodyHandle): number {
     return new Int32Array(this.core.memory.buffer)[(this.offsets.FLAGS >> 2) + this.slot(h)];
   }
@@ -435,7 +550,8 @@ export class PhysicsWorld {
   }
 
   private hits(n: number): Array<{ body: BodyHandle; t: number }> {
-    const d = this.i64(), at = this.offsets.HITS >> 3;
+    const d = this.i64(),
+      at = this.offsets.HITS >> 3;
     return Array.from({ length: n }, (_, k) => ({ body: d[at + 2 * k], t: fromRaw(d[at + 2 * k + 1]) }));
   }
 
@@ -448,9 +564,8 @@ export class PhysicsWorld {
   raycast(origin: Vec3, dir: Vec3, maxDist: number, opts: { all?: boolean; mask?: number } = {}): Array<{ body: BodyHandle; t: number }> {
     const raw = toRawVec(dir);
     if (raw[0] === 0n && raw[1] === 0n && raw[2] === 0n) throw new RangeError('raycast direction must be non-zero');
-    const d = normalizeRaw(raw);   // integer normalization (src/physics/integer.ts), not Math.hypot
-    const n = this.x.raycast(toRaw(origin[0]), toRaw(origin[1]), toRaw(origin[2]),
-      d[0], d[1], d[2], toRaw(maxDist), (opts.mask ?? -1) | 0, opts.all ? 1 : 0);
+    const d = normalizeRaw(raw); // integer normalization (src/physics/integer.ts), not Math.hypot
+    const n = this.x.raycast(toRaw(origin[0]), toRaw(origin[1]), toRaw(origin[2]), d[0], d[1], d[2], toRaw(maxDist), (opts.mask ?? -1) | 0, opts.all ? 1 : 0);
     return this.hits(n);
   }
 
@@ -461,11 +576,15 @@ export class PhysicsWorld {
 
   /** Bodies overlapping an axis-aligned box (centre, half extents), in slot order. */
   overlapBox(center: Vec3, half: Vec3, mask = -1): BodyHandle[] {
-    return this.hits(this.x.overlapBox(toRaw(center[0]), toRaw(center[1]), toRaw(center[2]), toRaw(half[0]), toRaw(half[1]), toRaw(half[2]), mask | 0)).map((h) => h.body);
+    return this.hits(this.x.overlapBox(toRaw(center[0]), toRaw(center[1]), toRaw(center[2]), toRaw(half[0]), toRaw(half[1]), toRaw(half[2]), mask | 0)).map(
+      (h) => h.body,
+    );
   }
 
   /** The interaction range of one tick in metres (the halo width shards need). */
-  interactionRange(): number { return fromRaw(this.x.worldInteractionRange()); }
+  interactionRange(): number {
+    return fromRaw(this.x.worldInteractionRange());
+  }
 
   /** A copy of the world's raw state (header and arrays): restore it with PhysicsWorld.restore. */
   save(): Uint8Array {
@@ -486,13 +605,14 @@ export class PhysicsWorld {
    * (same layout), in place. Throws PhysicsError BAD_HEADER when the sizes differ.
    */
   load(bytes: Uint8Array): void {
-    if (bytes.byteLength !== this.plan.bytes) throw new PhysicsError('BAD_HEADER', `saved world is ${bytes.byteLength} bytes, this world has ${this.plan.bytes}`);
+    if (bytes.byteLength !== this.plan.bytes)
+      throw new PhysicsError('BAD_HEADER', `saved world is ${bytes.byteLength} bytes, this world has ${this.plan.bytes}`);
     const h = new BigInt64Array(bytes.buffer, bytes.byteOffset, HEADER_SLOTS);
     if (BigInt.asUintN(64, h[HEADER.MAGIC]) !== WORLD_MAGIC || h[HEADER.CAPACITY] !== BigInt(this.plan.sizes.capacity)) {
       throw new PhysicsError('BAD_HEADER', 'not a saved world of this layout');
     }
     this.core.bytes().set(bytes, this.base);
-    BOUND.delete(this.core);                          // rebind on the next call
+    BOUND.delete(this.core); // rebind on the next call
     void this.x;
   }
 
@@ -543,7 +663,8 @@ export class PhysicsWorld {
 
   /** Raw copy of every simulated per-body field of one body (for bitwise comparisons). */
   bodyStateRaw(h: BodyHandle): bigint[] {
-    const s = this.slot(h), d = this.i64();
+    const s = this.slot(h),
+      d = this.i64();
     const names = ['PX', 'PY', 'PZ', 'VX', 'VY', 'VZ', 'WX', 'WY', 'WZ', 'QX', 'QY', 'QZ', 'QW'];
     return [...names.map((n) => d[(this.offsets[n] >> 3) + s]), BigInt(this.flags(h))];
   }
@@ -558,8 +679,10 @@ export class PhysicsWorld {
       throw new PhysicsError('BAD_HEADER', 'not a saved world of this layout version');
     }
     const sizes = {
-      capacity: Number(h[HEADER.CAPACITY]), contacts: Number(h[HEADER.CONTACT_CAPACITY]),
-      events: Number(h[HEADER.EVENT_CAPACITY]), buckets: Number(h[HEADER.GRID_BUCKETS]),
+      capacity: Number(h[HEADER.CAPACITY]),
+      contacts: Number(h[HEADER.CONTACT_CAPACITY]),
+      events: Number(h[HEADER.EVENT_CAPACITY]),
+      buckets: Number(h[HEADER.GRID_BUCKETS]),
     };
     const plan = planWorld(sizes);
     if (plan.bytes !== bytes.byteLength) throw new PhysicsError('BAD_HEADER', `saved world is ${bytes.byteLength} bytes, layout needs ${plan.bytes}`);

@@ -13,7 +13,7 @@ const P5 = 0x27d4eb2f165667c5n;
 
 const rotl = (x: bigint, r: bigint): bigint => ((x << r) | (x >> (64n - r))) & M64;
 const round = (acc: bigint, input: bigint): bigint => (rotl((acc + input * P2) & M64, 31n) * P1) & M64;
-const mergeRound = (acc: bigint, val: bigint): bigint => (((acc ^ round(0n, val)) * P1) + P4) & M64;
+const mergeRound = (acc: bigint, val: bigint): bigint => ((acc ^ round(0n, val)) * P1 + P4) & M64;
 
 /**
  * xxHash64 of `bytes` with `seed` (u64, default 0), as an unsigned 64-bit BigInt.

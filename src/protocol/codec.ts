@@ -34,21 +34,49 @@
 import * as flatbuffers from 'flatbuffers';
 import { ERROR } from './errors';
 import type {
-  ClientMessage, ServerMessage, ShardMessage, BodyState, BodyShape, Handle, Interest, RawVec3,
-  StreamEvent, ShardCommand, PhysicsEventMsg,
+  ClientMessage,
+  ServerMessage,
+  ShardMessage,
+  BodyState,
+  BodyShape,
+  Handle,
+  Interest,
+  RawVec3,
+  StreamEvent,
+  ShardCommand,
+  PhysicsEventMsg,
 } from './messages';
 import { verifyClient, verifyServer, verifyShard, protocolError, type VerifyOptions } from './verify';
 import * as C from './generated/client_generated';
 import * as S from './generated/server_generated';
 import * as H from './generated/shard_generated';
-import {
-  ChatChannel, OwnershipRule, OwnershipAction, Shape, BodyKind, ShardCommandKind, PhysicsEventKind, type EnumDesc,
-} from './descriptors';
+import { ChatChannel, OwnershipRule, OwnershipAction, Shape, BodyKind, ShardCommandKind, PhysicsEventKind, type EnumDesc } from './descriptors';
 
 /** Client message kinds in union order: union tag t (1-based, ClientPayload) is CLIENT_KINDS[t - 1]. */
-export const CLIENT_KINDS = ['hello', 'input', 'publish', 'chat', 'spawn', 'ownership', 'admin', 'ack', 'interest', 'ping'] as const satisfies readonly ClientMessage['kind'][];
+export const CLIENT_KINDS = [
+  'hello',
+  'input',
+  'publish',
+  'chat',
+  'spawn',
+  'ownership',
+  'admin',
+  'ack',
+  'interest',
+  'ping',
+] as const satisfies readonly ClientMessage['kind'][];
 /** Server message kinds in union order (ServerPayload tag t is SERVER_KINDS[t - 1]). */
-export const SERVER_KINDS = ['welcome', 'snapshot', 'delta', 'events', 'chat', 'ownership', 'adminResult', 'error', 'pong'] as const satisfies readonly ServerMessage['kind'][];
+export const SERVER_KINDS = [
+  'welcome',
+  'snapshot',
+  'delta',
+  'events',
+  'chat',
+  'ownership',
+  'adminResult',
+  'error',
+  'pong',
+] as const satisfies readonly ServerMessage['kind'][];
 /** Shard message kinds in union order (ShardPayload tag t is SHARD_KINDS[t - 1]). */
 export const SHARD_KINDS = ['advance', 'ghosts', 'handoff', 'physicsEvents', 'hash'] as const satisfies readonly ShardMessage['kind'][];
 
@@ -64,7 +92,11 @@ const INITIAL_BUILDER_BYTES = 1024;
 // ---------------------------------------------------------------------------------------
 // Encoder state and value checks
 
-const builders = { client: new flatbuffers.Builder(INITIAL_BUILDER_BYTES), server: new flatbuffers.Builder(INITIAL_BUILDER_BYTES), shard: new flatbuffers.Builder(INITIAL_BUILDER_BYTES) };
+const builders = {
+  client: new flatbuffers.Builder(INITIAL_BUILDER_BYTES),
+  server: new flatbuffers.Builder(INITIAL_BUILDER_BYTES),
+  shard: new flatbuffers.Builder(INITIAL_BUILDER_BYTES),
+};
 type Root = keyof typeof builders;
 
 /**
@@ -85,13 +117,34 @@ function finish(root: Root, b: flatbuffers.Builder, offset: number, identifier: 
 function bad(what: string, value: unknown): never {
   throw protocolError(ERROR.BAD_VALUE, 'BAD_VALUE', `${what}: ${typeof value === 'bigint' ? `${value}n` : String(value)} does not fit the wire type`);
 }
-function u8(v: number, what: string): number { if ((v & 0xff) !== v) bad(what, v); return v; }
-function u16(v: number, what: string): number { if ((v & 0xffff) !== v) bad(what, v); return v; }
-function i32(v: number, what: string): number { if ((v | 0) !== v) bad(what, v); return v; }
-function u32(v: number, what: string): number { if ((v >>> 0) !== v) bad(what, v); return v; }
-function i64(v: bigint, what: string): bigint { if (typeof v !== 'bigint' || BigInt.asIntN(64, v) !== v) bad(what, v); return v; }
-function u64(v: bigint, what: string): bigint { if (typeof v !== 'bigint' || BigInt.asUintN(64, v) !== v) bad(what, v); return v; }
-function en(e: EnumDesc, v: number, what: string): number { if ((v & 0xff) !== v || e.valid[v] !== 1) bad(`${what} (${e.name})`, v); return v; }
+function u8(v: number, what: string): number {
+  if ((v & 0xff) !== v) bad(what, v);
+  return v;
+}
+function u16(v: number, what: string): number {
+  if ((v & 0xffff) !== v) bad(what, v);
+  return v;
+}
+function i32(v: number, what: string): number {
+  if ((v | 0) !== v) bad(what, v);
+  return v;
+}
+function u32(v: number, what: string): number {
+  if (v >>> 0 !== v) bad(what, v);
+  return v;
+}
+function i64(v: bigint, what: string): bigint {
+  if (typeof v !== 'bigint' || BigInt.asIntN(64, v) !== v) bad(what, v);
+  return v;
+}
+function u64(v: bigint, what: string): bigint {
+  if (typeof v !== 'bigint' || BigInt.asUintN(64, v) !== v) bad(what, v);
+  return v;
+}
+function en(e: EnumDesc, v: number, what: string): number {
+  if ((v & 0xff) !== v || e.valid[v] !== 1) bad(`${what} (${e.name})`, v);
+  return v;
+}
 function walk(v: number, what: string): number {
   if ((v | 0) !== v || v < WALK_MIN || v > WALK_MAX) bad(`${what} (${WALK_MIN}..${WALK_MAX})`, v);
   return v;
@@ -127,8 +180,13 @@ function handle(b: flatbuffers.Builder, h: Handle, what: string): number {
   return C.BodyHandle.createBodyHandle(b, u32(h.index, `${what}.index`), u32(h.generation, `${what}.generation`));
 }
 function interest(b: flatbuffers.Builder, i: Interest): number {
-  return C.Interest.createInterest(b, i64(i.center[0], 'interest.center[0]'), i64(i.center[1], 'interest.center[1]'),
-    i64(i.center[2], 'interest.center[2]'), u32(i.cells, 'interest.cells'));
+  return C.Interest.createInterest(
+    b,
+    i64(i.center[0], 'interest.center[0]'),
+    i64(i.center[1], 'interest.center[1]'),
+    i64(i.center[2], 'interest.center[2]'),
+    u32(i.cells, 'interest.cells'),
+  );
 }
 function stringVector(b: flatbuffers.Builder, list: readonly string[], what: string): number {
   const offs = new Array<number>(list.length);
@@ -157,7 +215,9 @@ export function encodeClient(msg: ClientMessage): Uint8Array {
   let type: C.ClientPayload, off: number;
   switch (msg.kind) {
     case 'hello': {
-      const token = str(b, msg.token, 'hello.token'), stream = str(b, msg.stream, 'hello.stream'), pid = str(b, msg.privateId, 'hello.privateId');
+      const token = str(b, msg.token, 'hello.token'),
+        stream = str(b, msg.stream, 'hello.stream'),
+        pid = str(b, msg.privateId, 'hello.privateId');
       C.ClientHello.startClientHello(b);
       addOptionalU32(b, C.ClientHello.addVersion, msg.version, 'hello.version');
       C.ClientHello.addToken(b, token);
@@ -172,19 +232,24 @@ export function encodeClient(msg: ClientMessage): Uint8Array {
     case 'input': {
       const f = msg.input;
       C.ClientInput.startClientInput(b);
-      C.ClientInput.addInput(b, C.InputFrame.createInputFrame(b, u32(f.seq, 'input.seq'), walk(f.walkX, 'input.walkX'), walk(f.walkZ, 'input.walkZ'), f.jump === true));
+      C.ClientInput.addInput(
+        b,
+        C.InputFrame.createInputFrame(b, u32(f.seq, 'input.seq'), walk(f.walkX, 'input.walkX'), walk(f.walkZ, 'input.walkZ'), f.jump === true),
+      );
       off = C.ClientInput.endClientInput(b);
       type = C.ClientPayload.ClientInput;
       break;
     }
     case 'publish': {
-      const t = str(b, msg.type, 'publish.type'), body = str(b, msg.body, 'publish.body');
+      const t = str(b, msg.type, 'publish.type'),
+        body = str(b, msg.body, 'publish.body');
       off = C.ClientPublish.createClientPublish(b, t, body);
       type = C.ClientPayload.ClientPublish;
       break;
     }
     case 'chat': {
-      const to = str(b, msg.to, 'chat.to'), text = str(b, msg.text, 'chat.text');
+      const to = str(b, msg.to, 'chat.to'),
+        text = str(b, msg.text, 'chat.text');
       off = C.ClientChat.createClientChat(b, en(ChatChannel, msg.channel, 'chat.channel'), to, text);
       type = C.ClientPayload.ClientChat;
       break;
@@ -210,7 +275,8 @@ export function encodeClient(msg: ClientMessage): Uint8Array {
       break;
     }
     case 'admin': {
-      const cmd = str(b, msg.command, 'admin.command'), args = stringVector(b, msg.args, 'admin.args');
+      const cmd = str(b, msg.command, 'admin.command'),
+        args = stringVector(b, msg.args, 'admin.args');
       off = C.ClientAdmin.createClientAdmin(b, cmd, args);
       type = C.ClientPayload.ClientAdmin;
       break;
@@ -237,10 +303,21 @@ export function encodeClient(msg: ClientMessage): Uint8Array {
 
 // Reused read objects (one per table kind; decoding is synchronous, so one set suffices).
 const rc = {
-  root: new C.ClientMessage(), hello: new C.ClientHello(), input: new C.ClientInput(), publish: new C.ClientPublish(),
-  chat: new C.ClientChat(), spawn: new C.ClientSpawn(), ownership: new C.ClientOwnership(), admin: new C.ClientAdmin(),
-  ack: new C.ClientAck(), interest: new C.ClientInterest(), ping: new C.ClientPing(),
-  frame: new C.InputFrame(), vec: new C.Vec3(), handle: new C.BodyHandle(), int: new C.Interest(),
+  root: new C.ClientMessage(),
+  hello: new C.ClientHello(),
+  input: new C.ClientInput(),
+  publish: new C.ClientPublish(),
+  chat: new C.ClientChat(),
+  spawn: new C.ClientSpawn(),
+  ownership: new C.ClientOwnership(),
+  admin: new C.ClientAdmin(),
+  ack: new C.ClientAck(),
+  interest: new C.ClientInterest(),
+  ping: new C.ClientPing(),
+  frame: new C.InputFrame(),
+  vec: new C.Vec3(),
+  handle: new C.BodyHandle(),
+  int: new C.Interest(),
 };
 
 function readVec3(v: C.Vec3): RawVec3 {
@@ -274,8 +351,13 @@ export function decodeClient(bytes: Uint8Array, options?: VerifyOptions): Client
       if (version === null) missing('hello.version');
       const it = t.interest(rc.int);
       return {
-        kind: 'hello', version, token: t.token()!, stream: t.stream()!, privateId: t.privateId()!,
-        lastKnownTick: t.lastKnownTick(), interest: it === null ? null : readInterest(it),
+        kind: 'hello',
+        version,
+        token: t.token()!,
+        stream: t.stream()!,
+        privateId: t.privateId()!,
+        lastKnownTick: t.lastKnownTick(),
+        interest: it === null ? null : readInterest(it),
       };
     }
     case C.ClientPayload.ClientInput: {
@@ -293,8 +375,11 @@ export function decodeClient(bytes: Uint8Array, options?: VerifyOptions): Client
     case C.ClientPayload.ClientSpawn: {
       const t = root.payload(rc.spawn) as C.ClientSpawn;
       return {
-        kind: 'spawn', shape: t.shape(), position: readVec3(t.position(rc.vec)!),
-        velocity: readVec3(t.velocity(rc.vec)!), size: readVec3(t.size(rc.vec)!),
+        kind: 'spawn',
+        shape: t.shape(),
+        position: readVec3(t.position(rc.vec)!),
+        velocity: readVec3(t.velocity(rc.vec)!),
+        size: readVec3(t.size(rc.vec)!),
       };
     }
     case C.ClientPayload.ClientOwnership: {
@@ -354,16 +439,56 @@ function structVector(b: flatbuffers.Builder, bytes: number, n: number): number 
 }
 
 /** True when one BodyState's fields fit their wire types (i16/i32/u32/u8, by shifts: the stores would wrap silently). */
-function stateFits(index: number, generation: number, px: number, py: number, pz: number, qx: number, qy: number, qz: number, qw: number, vx: number, vy: number, vz: number, shard: number): boolean {
-  return (index >>> 0) === index && (generation >>> 0) === generation
-    && (px | 0) === px && (py | 0) === py && (pz | 0) === pz
-    && ((qx << 16) >> 16) === qx && ((qy << 16) >> 16) === qy && ((qz << 16) >> 16) === qz && ((qw << 16) >> 16) === qw
-    && ((vx << 16) >> 16) === vx && ((vy << 16) >> 16) === vy && ((vz << 16) >> 16) === vz
-    && (shard & 0xff) === shard;
+function stateFits(
+  index: number,
+  generation: number,
+  px: number,
+  py: number,
+  pz: number,
+  qx: number,
+  qy: number,
+  qz: number,
+  qw: number,
+  vx: number,
+  vy: number,
+  vz: number,
+  shard: number,
+): boolean {
+  return (
+    index >>> 0 === index &&
+    generation >>> 0 === generation &&
+    (px | 0) === px &&
+    (py | 0) === py &&
+    (pz | 0) === pz &&
+    (qx << 16) >> 16 === qx &&
+    (qy << 16) >> 16 === qy &&
+    (qz << 16) >> 16 === qz &&
+    (qw << 16) >> 16 === qw &&
+    (vx << 16) >> 16 === vx &&
+    (vy << 16) >> 16 === vy &&
+    (vz << 16) >> 16 === vz &&
+    (shard & 0xff) === shard
+  );
 }
 
 /** Stores one BodyState struct at byte `at` of the scratch (little-endian, padding zeroed). */
-function putState(v: DataView, at: number, index: number, generation: number, px: number, py: number, pz: number, qx: number, qy: number, qz: number, qw: number, vx: number, vy: number, vz: number, shard: number): void {
+function putState(
+  v: DataView,
+  at: number,
+  index: number,
+  generation: number,
+  px: number,
+  py: number,
+  pz: number,
+  qx: number,
+  qy: number,
+  qz: number,
+  qw: number,
+  vx: number,
+  vy: number,
+  vz: number,
+  shard: number,
+): void {
   v.setUint32(at, index, true);
   v.setUint32(at + 4, generation, true);
   v.setInt32(at + 8, px, true);
@@ -399,7 +524,18 @@ function bodyStates(b: flatbuffers.Builder, list: readonly BodyState[]): number 
  * Stores one BodyShape struct at byte `at` of the scratch (little-endian, padding zeroed),
  * checking each field against its wire type (`w` names the element in errors).
  */
-function putShape(v: DataView, at: number, w: string, index: number, generation: number, shape: number, kind: number, sx: number, sy: number, sz: number): void {
+function putShape(
+  v: DataView,
+  at: number,
+  w: string,
+  index: number,
+  generation: number,
+  shape: number,
+  kind: number,
+  sx: number,
+  sy: number,
+  sz: number,
+): void {
   v.setUint32(at, u32(index, `${w}.index`), true);
   v.setUint32(at + 4, u32(generation, `${w}.generation`), true);
   v.setInt32(at + 8, i32(sx, `${w}.sx`), true);
@@ -454,18 +590,37 @@ export interface StateRows {
 
 /** The ServerMessage value of a StateRows (for tests and clients of the value API). */
 export function stateRowsMessage(m: StateRows): Extract<ServerMessage, { kind: 'snapshot' | 'delta' }> {
-  const bodies: BodyState[] = [], shapes: BodyShape[] = [], removed: Handle[] = [];
-  const r = m.rows, h = m.shapes;
+  const bodies: BodyState[] = [],
+    shapes: BodyShape[] = [],
+    removed: Handle[] = [];
+  const r = m.rows,
+    h = m.shapes;
   for (let i = 0; i < m.bodyCount; i++) {
     const o = m.bodies[i] * STATE_ROW_STRIDE;
-    bodies.push({ index: r[o] >>> 0, generation: r[o + 1] >>> 0, px: r[o + 2], py: r[o + 3], pz: r[o + 4], qx: r[o + 5], qy: r[o + 6], qz: r[o + 7], qw: r[o + 8], vx: r[o + 9], vy: r[o + 10], vz: r[o + 11], shard: r[o + 12] });
+    bodies.push({
+      index: r[o] >>> 0,
+      generation: r[o + 1] >>> 0,
+      px: r[o + 2],
+      py: r[o + 3],
+      pz: r[o + 4],
+      qx: r[o + 5],
+      qy: r[o + 6],
+      qz: r[o + 7],
+      qw: r[o + 8],
+      vx: r[o + 9],
+      vy: r[o + 10],
+      vz: r[o + 11],
+      shard: r[o + 12],
+    });
   }
   for (let i = 0; i < m.shapeCount; i++) {
     const o = i * SHAPE_ROW_STRIDE;
     shapes.push({ index: h[o] >>> 0, generation: h[o + 1] >>> 0, shape: h[o + 2], kind: h[o + 3], sx: h[o + 4], sy: h[o + 5], sz: h[o + 6] });
   }
   for (let i = 0; i < m.removedCount; i++) removed.push({ index: m.removed[2 * i], generation: m.removed[2 * i + 1] });
-  return m.kind === 'snapshot' ? { kind: 'snapshot', tick: m.tick, bodies, shapes } : { kind: 'delta', baseTick: m.baseTick, tick: m.tick, bodies, shapes, removed };
+  return m.kind === 'snapshot'
+    ? { kind: 'snapshot', tick: m.tick, bodies, shapes }
+    : { kind: 'delta', baseTick: m.baseTick, tick: m.tick, bodies, shapes, removed };
 }
 
 /**
@@ -476,16 +631,20 @@ export function stateRowsMessage(m: StateRows): Extract<ServerMessage, { kind: '
 export function encodeStateRows(m: StateRows): Uint8Array {
   const b = builders.server;
   b.clear();
-  const r = m.rows, n = m.bodyCount;
+  const r = m.rows,
+    n = m.bodyCount;
   let v = structScratch(n * BODY_STATE_BYTES);
   for (let i = 0, at = 0; i < n; i++, at += BODY_STATE_BYTES) {
     const o = m.bodies[i] * STATE_ROW_STRIDE;
-    const index = r[o] >>> 0, generation = r[o + 1] >>> 0;
-    if (!stateFits(index, generation, r[o + 2], r[o + 3], r[o + 4], r[o + 5], r[o + 6], r[o + 7], r[o + 8], r[o + 9], r[o + 10], r[o + 11], r[o + 12])) bad(`bodies[${i}]`, Array.from(r.subarray(o, o + STATE_ROW_STRIDE)).join(','));
+    const index = r[o] >>> 0,
+      generation = r[o + 1] >>> 0;
+    if (!stateFits(index, generation, r[o + 2], r[o + 3], r[o + 4], r[o + 5], r[o + 6], r[o + 7], r[o + 8], r[o + 9], r[o + 10], r[o + 11], r[o + 12]))
+      bad(`bodies[${i}]`, Array.from(r.subarray(o, o + STATE_ROW_STRIDE)).join(','));
     putState(v, at, index, generation, r[o + 2], r[o + 3], r[o + 4], r[o + 5], r[o + 6], r[o + 7], r[o + 8], r[o + 9], r[o + 10], r[o + 11], r[o + 12]);
   }
   const bodies = structVector(b, n * BODY_STATE_BYTES, n);
-  const h = m.shapes, ns = m.shapeCount;
+  const h = m.shapes,
+    ns = m.shapeCount;
   v = structScratch(ns * BODY_SHAPE_BYTES);
   for (let i = 0, at = 0; i < ns; i++, at += BODY_SHAPE_BYTES) {
     const o = i * SHAPE_ROW_STRIDE;
@@ -515,8 +674,10 @@ function handles(b: flatbuffers.Builder, list: readonly Handle[]): number {
 function streamEvents(b: flatbuffers.Builder, list: readonly StreamEvent[]): number {
   const offs = new Array<number>(list.length);
   for (let i = 0; i < list.length; i++) {
-    const e = list[i], w = `events[${i}]`;
-    const type = str(b, e.type, `${w}.type`), body = str(b, e.body, `${w}.body`);
+    const e = list[i],
+      w = `events[${i}]`;
+    const type = str(b, e.type, `${w}.type`),
+      body = str(b, e.body, `${w}.body`);
     offs[i] = S.StreamEvent.createStreamEvent(b, u32(e.tick, `${w}.tick`), type, u32(e.origin, `${w}.origin`), body);
   }
   return S.ServerEvents.createEventsVector(b, offs);
@@ -533,7 +694,8 @@ export function encodeServer(msg: ServerMessage): Uint8Array {
   let type: S.ServerPayload, off: number;
   switch (msg.kind) {
     case 'welcome': {
-      const stream = str(b, msg.stream, 'welcome.stream'), seed = str(b, msg.seed, 'welcome.seed');
+      const stream = str(b, msg.stream, 'welcome.stream'),
+        seed = str(b, msg.seed, 'welcome.seed');
       S.ServerWelcome.startServerWelcome(b);
       addOptionalU32(b, S.ServerWelcome.addVersion, msg.version, 'welcome.version');
       S.ServerWelcome.addPublicId(b, u32(msg.publicId, 'welcome.publicId'));
@@ -546,13 +708,16 @@ export function encodeServer(msg: ServerMessage): Uint8Array {
       break;
     }
     case 'snapshot': {
-      const bodies = bodyStates(b, msg.bodies), shapes = bodyShapes(b, msg.shapes);
+      const bodies = bodyStates(b, msg.bodies),
+        shapes = bodyShapes(b, msg.shapes);
       off = S.ServerSnapshot.createServerSnapshot(b, u32(msg.tick, 'snapshot.tick'), bodies, shapes);
       type = S.ServerPayload.ServerSnapshot;
       break;
     }
     case 'delta': {
-      const bodies = bodyStates(b, msg.bodies), shapes = bodyShapes(b, msg.shapes), removed = handles(b, msg.removed);
+      const bodies = bodyStates(b, msg.bodies),
+        shapes = bodyShapes(b, msg.shapes),
+        removed = handles(b, msg.removed);
       off = S.ServerDelta.createServerDelta(b, u32(msg.baseTick, 'delta.baseTick'), u32(msg.tick, 'delta.tick'), bodies, shapes, removed);
       type = S.ServerPayload.ServerDelta;
       break;
@@ -564,7 +729,8 @@ export function encodeServer(msg: ServerMessage): Uint8Array {
       break;
     }
     case 'chat': {
-      const to = str(b, msg.to, 'chat.to'), text = str(b, msg.text, 'chat.text');
+      const to = str(b, msg.to, 'chat.to'),
+        text = str(b, msg.text, 'chat.text');
       off = S.ServerChat.createServerChat(b, en(ChatChannel, msg.channel, 'chat.channel'), u32(msg.from, 'chat.from'), to, text, u32(msg.tick, 'chat.tick'));
       type = S.ServerPayload.ServerChat;
       break;
@@ -581,7 +747,8 @@ export function encodeServer(msg: ServerMessage): Uint8Array {
       break;
     }
     case 'adminResult': {
-      const cmd = str(b, msg.command, 'adminResult.command'), m = str(b, msg.message, 'adminResult.message');
+      const cmd = str(b, msg.command, 'adminResult.command'),
+        m = str(b, msg.message, 'adminResult.message');
       off = S.ServerAdminResult.createServerAdminResult(b, cmd, msg.ok === true, m);
       type = S.ServerPayload.ServerAdminResult;
       break;
@@ -603,10 +770,20 @@ export function encodeServer(msg: ServerMessage): Uint8Array {
 }
 
 const rs = {
-  root: new S.ServerMessage(), welcome: new S.ServerWelcome(), snapshot: new S.ServerSnapshot(), delta: new S.ServerDelta(),
-  events: new S.ServerEvents(), chat: new S.ServerChat(), ownership: new S.ServerOwnership(), adminResult: new S.ServerAdminResult(),
-  error: new S.ServerError(), pong: new S.ServerPong(), state: new S.BodyState(), shape: new S.BodyShape(),
-  handle: new S.BodyHandle(), event: new S.StreamEvent(),
+  root: new S.ServerMessage(),
+  welcome: new S.ServerWelcome(),
+  snapshot: new S.ServerSnapshot(),
+  delta: new S.ServerDelta(),
+  events: new S.ServerEvents(),
+  chat: new S.ServerChat(),
+  ownership: new S.ServerOwnership(),
+  adminResult: new S.ServerAdminResult(),
+  error: new S.ServerError(),
+  pong: new S.ServerPong(),
+  state: new S.BodyState(),
+  shape: new S.BodyShape(),
+  handle: new S.BodyHandle(),
+  event: new S.StreamEvent(),
 };
 
 /**
@@ -622,10 +799,19 @@ function readBodies(bytes: Uint8Array, n: number, get: (i: number, o: S.BodyStat
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   for (let i = 0, at = start; i < n; i++, at += BODY_STATE_BYTES) {
     out[i] = {
-      index: v.getUint32(at, true), generation: v.getUint32(at + 4, true),
-      px: v.getInt32(at + 8, true), py: v.getInt32(at + 12, true), pz: v.getInt32(at + 16, true),
-      qx: v.getInt16(at + 20, true), qy: v.getInt16(at + 22, true), qz: v.getInt16(at + 24, true), qw: v.getInt16(at + 26, true),
-      vx: v.getInt16(at + 28, true), vy: v.getInt16(at + 30, true), vz: v.getInt16(at + 32, true), shard: v.getUint8(at + 34),
+      index: v.getUint32(at, true),
+      generation: v.getUint32(at + 4, true),
+      px: v.getInt32(at + 8, true),
+      py: v.getInt32(at + 12, true),
+      pz: v.getInt32(at + 16, true),
+      qx: v.getInt16(at + 20, true),
+      qy: v.getInt16(at + 22, true),
+      qz: v.getInt16(at + 24, true),
+      qw: v.getInt16(at + 26, true),
+      vx: v.getInt16(at + 28, true),
+      vy: v.getInt16(at + 30, true),
+      vz: v.getInt16(at + 32, true),
+      shard: v.getUint8(at + 34),
     };
   }
   return out;
@@ -659,8 +845,10 @@ export function decodeServer(bytes: Uint8Array, options?: VerifyOptions): Server
     case S.ServerPayload.ServerSnapshot: {
       const t = root.payload(rs.snapshot) as S.ServerSnapshot;
       return {
-        kind: 'snapshot', tick: t.tick(),
-        bodies: readBodies(bytes, t.bodiesLength(), (i, o) => t.bodies(i, o)), shapes: readShapes(t.shapesLength(), (i, o) => t.shapes(i, o)),
+        kind: 'snapshot',
+        tick: t.tick(),
+        bodies: readBodies(bytes, t.bodiesLength(), (i, o) => t.bodies(i, o)),
+        shapes: readShapes(t.shapesLength(), (i, o) => t.shapes(i, o)),
       };
     }
     case S.ServerPayload.ServerDelta: {
@@ -672,8 +860,12 @@ export function decodeServer(bytes: Uint8Array, options?: VerifyOptions): Server
         removed[i] = { index: h.index(), generation: h.generation() };
       }
       return {
-        kind: 'delta', baseTick: t.baseTick(), tick: t.tick(),
-        bodies: readBodies(bytes, t.bodiesLength(), (i, o) => t.bodies(i, o)), shapes: readShapes(t.shapesLength(), (i, o) => t.shapes(i, o)), removed,
+        kind: 'delta',
+        baseTick: t.baseTick(),
+        tick: t.tick(),
+        bodies: readBodies(bytes, t.bodiesLength(), (i, o) => t.bodies(i, o)),
+        shapes: readShapes(t.shapesLength(), (i, o) => t.shapes(i, o)),
+        removed,
       };
     }
     case S.ServerPayload.ServerEvents: {
@@ -693,7 +885,14 @@ export function decodeServer(bytes: Uint8Array, options?: VerifyOptions): Server
     case S.ServerPayload.ServerOwnership: {
       const t = root.payload(rs.ownership) as S.ServerOwnership;
       const h = t.body(rs.handle)!;
-      return { kind: 'ownership', body: { index: h.index(), generation: h.generation() }, owner: t.owner(), master: t.master(), rule: t.rule(), tick: t.tick() };
+      return {
+        kind: 'ownership',
+        body: { index: h.index(), generation: h.generation() },
+        owner: t.owner(),
+        master: t.master(),
+        rule: t.rule(),
+        tick: t.tick(),
+      };
     }
     case S.ServerPayload.ServerAdminResult: {
       const t = root.payload(rs.adminResult) as S.ServerAdminResult;
@@ -738,10 +937,18 @@ export function encodeShard(msg: ShardMessage): Uint8Array {
       const list: readonly ShardCommand[] = msg.commands;
       H.ShardAdvance.startCommandsVector(b, list.length);
       for (let i = list.length - 1; i >= 0; i--) {
-        const c = list[i], w = `commands[${i}]`;
-        H.ShardCommand.createShardCommand(b, u32(c.body.index, `${w}.body.index`), u32(c.body.generation, `${w}.body.generation`),
-          i64(c.value[0], `${w}.value[0]`), i64(c.value[1], `${w}.value[1]`), i64(c.value[2], `${w}.value[2]`),
-          en(ShardCommandKind, c.kind, `${w}.kind`), c.jump === true);
+        const c = list[i],
+          w = `commands[${i}]`;
+        H.ShardCommand.createShardCommand(
+          b,
+          u32(c.body.index, `${w}.body.index`),
+          u32(c.body.generation, `${w}.body.generation`),
+          i64(c.value[0], `${w}.value[0]`),
+          i64(c.value[1], `${w}.value[1]`),
+          i64(c.value[2], `${w}.value[2]`),
+          en(ShardCommandKind, c.kind, `${w}.kind`),
+          c.jump === true,
+        );
       }
       const commands = b.endVector();
       off = H.ShardAdvance.createShardAdvance(b, u32(msg.tick, 'advance.tick'), commands);
@@ -764,9 +971,16 @@ export function encodeShard(msg: ShardMessage): Uint8Array {
       const list: readonly PhysicsEventMsg[] = msg.events;
       H.ShardPhysicsEvents.startEventsVector(b, list.length);
       for (let i = list.length - 1; i >= 0; i--) {
-        const e = list[i], w = `events[${i}]`;
-        H.PhysicsEvent.createPhysicsEvent(b, u32(e.body.index, `${w}.body.index`), u32(e.body.generation, `${w}.body.generation`),
-          u32(e.other.index, `${w}.other.index`), u32(e.other.generation, `${w}.other.generation`), en(PhysicsEventKind, e.kind, `${w}.kind`));
+        const e = list[i],
+          w = `events[${i}]`;
+        H.PhysicsEvent.createPhysicsEvent(
+          b,
+          u32(e.body.index, `${w}.body.index`),
+          u32(e.body.generation, `${w}.body.generation`),
+          u32(e.other.index, `${w}.other.index`),
+          u32(e.other.generation, `${w}.other.generation`),
+          en(PhysicsEventKind, e.kind, `${w}.kind`),
+        );
       }
       const events = b.endVector();
       off = H.ShardPhysicsEvents.createShardPhysicsEvents(b, u32(msg.tick, 'physicsEvents.tick'), u8(msg.shard, 'physicsEvents.shard'), events);
@@ -784,9 +998,17 @@ export function encodeShard(msg: ShardMessage): Uint8Array {
 }
 
 const rh = {
-  root: new H.ShardMessage(), advance: new H.ShardAdvance(), ghosts: new H.ShardGhosts(), handoff: new H.ShardHandoff(),
-  physicsEvents: new H.ShardPhysicsEvents(), hash: new H.ShardHash(), command: new H.ShardCommand(), event: new H.PhysicsEvent(),
-  record: new H.ByteRecord(), handle: new H.BodyHandle(), vec: new H.Vec3(),
+  root: new H.ShardMessage(),
+  advance: new H.ShardAdvance(),
+  ghosts: new H.ShardGhosts(),
+  handoff: new H.ShardHandoff(),
+  physicsEvents: new H.ShardPhysicsEvents(),
+  hash: new H.ShardHash(),
+  command: new H.ShardCommand(),
+  event: new H.PhysicsEvent(),
+  record: new H.ByteRecord(),
+  handle: new H.BodyHandle(),
+  vec: new H.Vec3(),
 };
 
 function readRecords(n: number, get: (i: number, o: H.ByteRecord) => H.ByteRecord | null): Uint8Array[] {
@@ -851,7 +1073,7 @@ export function decodeShard(bytes: Uint8Array, options?: VerifyOptions): ShardMe
 
 function peek<K extends string>(bytes: Uint8Array, pos: number, kinds: readonly K[]): K {
   // after verification: the root table is in bounds, its vtable too, and the tag (field 0) is 1..kinds.length
-  const vt = pos - ((bytes[pos] | (bytes[pos + 1] << 8) | (bytes[pos + 2] << 16) | (bytes[pos + 3] << 24)));
+  const vt = pos - (bytes[pos] | (bytes[pos + 1] << 8) | (bytes[pos + 2] << 16) | (bytes[pos + 3] << 24));
   const voff = bytes[vt + 4] | (bytes[vt + 5] << 8);
   return kinds[bytes[pos + voff] - 1];
 }

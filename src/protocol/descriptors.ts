@@ -35,7 +35,17 @@ export type ScalarName = 'bool' | 'byte' | 'ubyte' | 'short' | 'ushort' | 'int' 
 
 /** Size in bytes (= alignment) of each scalar type. */
 export const SCALAR_SIZE: Readonly<Record<ScalarName, 1 | 2 | 4 | 8>> = {
-  bool: 1, byte: 1, ubyte: 1, short: 2, ushort: 2, int: 4, uint: 4, long: 8, ulong: 8, float: 4, double: 8,
+  bool: 1,
+  byte: 1,
+  ubyte: 1,
+  short: 2,
+  ushort: 2,
+  int: 4,
+  uint: 4,
+  long: 8,
+  ulong: 8,
+  float: 4,
+  double: 8,
 };
 
 /** An enum: base type (always ubyte here) and named values; `valid[v]` is 1 for a declared value. */
@@ -179,7 +189,10 @@ function enumOf(name: string, base: ScalarName, entries: ReadonlyArray<readonly 
   if (base !== 'ubyte') throw new Error(`enum ${name}: base ${base}; the verifier handles ubyte enums only`);
   const values: Record<string, number> = {};
   const valid = new Uint8Array(256);
-  for (const [n, v] of entries) { values[n] = v; valid[v] = 1; }
+  for (const [n, v] of entries) {
+    values[n] = v;
+    valid[v] = 1;
+  }
   return { kind: 'enum', name, base, values, valid };
 }
 
@@ -197,7 +210,8 @@ function byteChecks(t: ScalarName | EnumDesc | StructDesc, at: number, path: str
 }
 
 function structOf(name: string, decl: ReadonlyArray<readonly [string, ScalarName | EnumDesc | StructDesc, number]>, flatcSize: number): StructDesc {
-  let at = 0, align = 1;
+  let at = 0,
+    align = 1;
   const fields: StructField[] = [];
   const checks: ByteCheck[] = [];
   for (const [fname, type, flatcOffset] of decl) {
@@ -214,21 +228,38 @@ function structOf(name: string, decl: ReadonlyArray<readonly [string, ScalarName
   return { kind: 'struct', name, fields, size: total, align, checks };
 }
 
-interface FieldOpts { required?: boolean; optional?: boolean }
+interface FieldOpts {
+  required?: boolean;
+  optional?: boolean;
+}
 
 function field(name: string, id: number, type: FieldType, opts: FieldOpts = {}): TableField {
   const base = {
-    name, path: name, id, type, required: opts.required === true, optional: opts.optional === true,
-    check: 0 as 0 | 1 | 2, valid: null as Uint8Array | null, elemSize: 0, elemAlign: 0,
-    elemChecks: [] as ByteCheck[], table: null as TableDesc | null, union: null as UnionDesc | null,
+    name,
+    path: name,
+    id,
+    type,
+    required: opts.required === true,
+    optional: opts.optional === true,
+    check: 0 as 0 | 1 | 2,
+    valid: null as Uint8Array | null,
+    elemSize: 0,
+    elemAlign: 0,
+    elemChecks: [] as ByteCheck[],
+    table: null as TableDesc | null,
+    union: null as UnionDesc | null,
   };
   if (type === 'string') return { ...base, code: FIELD_CODE.STRING, size: 4, align: 4 };
   if (isScalar(type)) return { ...base, code: FIELD_CODE.SCALAR, size: SCALAR_SIZE[type], align: SCALAR_SIZE[type], check: type === 'bool' ? 1 : 0 };
   switch (type.kind) {
-    case 'enum': return { ...base, code: FIELD_CODE.SCALAR, size: 1, align: 1, check: 2, valid: type.valid };
-    case 'struct': return { ...base, code: FIELD_CODE.STRUCT, size: type.size, align: type.align };
-    case 'table': return { ...base, code: FIELD_CODE.TABLE, size: 4, align: 4, table: type };
-    case 'union': return { ...base, code: FIELD_CODE.UNION, size: 4, align: 4, union: type };
+    case 'enum':
+      return { ...base, code: FIELD_CODE.SCALAR, size: 1, align: 1, check: 2, valid: type.valid };
+    case 'struct':
+      return { ...base, code: FIELD_CODE.STRUCT, size: type.size, align: type.align };
+    case 'table':
+      return { ...base, code: FIELD_CODE.TABLE, size: 4, align: 4, table: type };
+    case 'union':
+      return { ...base, code: FIELD_CODE.UNION, size: 4, align: 4, union: type };
     case 'vector': {
       const of = type.of;
       if (of === 'string') return { ...base, code: FIELD_CODE.VECTOR_STRING, size: 4, align: 4 };
@@ -244,20 +275,34 @@ function tableOf(name: string, fields: TableField[]): TableDesc {
   return { kind: 'table', name, fields: sorted };
 }
 
-
 // ---------------------------------------------------------------------------------------
 // The schema data (generated/descriptors_generated.ts) and its linking
 
 /** A field of a struct as flatc's binary schema gives it: type spelled as in the .fbs. */
-export interface SchemaStructField { readonly name: string; readonly type: string; readonly offset: number }
+export interface SchemaStructField {
+  readonly name: string;
+  readonly type: string;
+  readonly offset: number;
+}
 /** A field of a table as flatc's binary schema gives it (`[T]` for a vector of T). */
 export interface SchemaTableField {
-  readonly name: string; readonly id: number; readonly type: string;
-  readonly required: boolean; readonly optional: boolean; readonly deprecated: boolean;
+  readonly name: string;
+  readonly id: number;
+  readonly type: string;
+  readonly required: boolean;
+  readonly optional: boolean;
+  readonly deprecated: boolean;
 }
 /** One declaration of schemas/*.fbs (`file`: the .fbs that declares it). */
 export type SchemaDecl =
-  | { readonly kind: 'struct'; readonly name: string; readonly file: string; readonly size: number; readonly align: number; readonly fields: readonly SchemaStructField[] }
+  | {
+      readonly kind: 'struct';
+      readonly name: string;
+      readonly file: string;
+      readonly size: number;
+      readonly align: number;
+      readonly fields: readonly SchemaStructField[];
+    }
   | { readonly kind: 'table'; readonly name: string; readonly file: string; readonly fields: readonly SchemaTableField[] }
   | { readonly kind: 'enum'; readonly name: string; readonly file: string; readonly base: string; readonly values: ReadonlyArray<readonly [string, number]> }
   | { readonly kind: 'union'; readonly name: string; readonly file: string; readonly members: readonly string[] };
@@ -284,10 +329,25 @@ function link(data: SchemaData): Map<string, Desc> {
     busy.add(name);
     let out: Desc;
     switch (d.kind) {
-      case 'enum': out = enumOf(d.name, d.base as ScalarName, d.values); break;
-      case 'struct': out = structOf(d.name, d.fields.map((f) => [f.name, inline(f.type), f.offset] as const), d.size); break;
-      case 'union': out = { kind: 'union', name: d.name, members: d.members.map((m) => asKind(get(m), 'table')) }; break;
-      case 'table': out = tableOf(d.name, d.fields.filter((f) => !f.deprecated).map((f) => field(f.name, f.id, fieldType(f.type), f))); break;
+      case 'enum':
+        out = enumOf(d.name, d.base as ScalarName, d.values);
+        break;
+      case 'struct':
+        out = structOf(
+          d.name,
+          d.fields.map((f) => [f.name, inline(f.type), f.offset] as const),
+          d.size,
+        );
+        break;
+      case 'union':
+        out = { kind: 'union', name: d.name, members: d.members.map((m) => asKind(get(m), 'table')) };
+        break;
+      case 'table':
+        out = tableOf(
+          d.name,
+          d.fields.filter((f) => !f.deprecated).map((f) => field(f.name, f.id, fieldType(f.type), f)),
+        );
+        break;
     }
     busy.delete(name);
     done.set(name, out);

@@ -58,9 +58,10 @@ export type ErrorCode = (typeof ERROR)[keyof typeof ERROR];
 export type ErrorName = keyof typeof ERROR;
 
 /** ERROR read backwards: code -> name. */
-export const ERROR_NAME: Readonly<Record<ErrorCode, ErrorName>> = Object.fromEntries(
-  Object.entries(ERROR).map(([name, code]) => [code, name]),
-) as Record<ErrorCode, ErrorName>;
+export const ERROR_NAME: Readonly<Record<ErrorCode, ErrorName>> = Object.fromEntries(Object.entries(ERROR).map(([name, code]) => [code, name])) as Record<
+  ErrorCode,
+  ErrorName
+>;
 
 /** The body of every HTTP error response: `{"error": {"code": 1003, "name": "BAD_VALUE", "message": "..."}}`. */
 export interface ErrorBody {
@@ -110,7 +111,11 @@ export const CLOSE = {
  * for the failed check (e.g. 'OUT_OF_BOUNDS'), `message` says what to fix.
  */
 export class ProtocolError extends Error {
-  constructor(readonly code: ErrorCode, readonly reason: string, message: string) {
+  constructor(
+    readonly code: ErrorCode,
+    readonly reason: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'ProtocolError';
   }

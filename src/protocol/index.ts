@@ -15,10 +15,28 @@
 export * from './messages';
 export * from './errors';
 export {
-  encodeClient, decodeClient, encodeServer, decodeServer, encodeShard, decodeShard,
-  peekClientKind, peekServerKind, peekShardKind, CLIENT_KINDS, SERVER_KINDS, SHARD_KINDS, WALK_MIN, WALK_MAX,
+  encodeClient,
+  decodeClient,
+  encodeServer,
+  decodeServer,
+  encodeShard,
+  decodeShard,
+  peekClientKind,
+  peekServerKind,
+  peekShardKind,
+  CLIENT_KINDS,
+  SERVER_KINDS,
+  SHARD_KINDS,
+  WALK_MIN,
+  WALK_MAX,
 } from './codec';
 export {
-  verifyClient, verifyServer, verifyShard, DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_TABLES, MIN_BYTES,
+  verifyClient,
+  verifyServer,
+  verifyShard,
+  DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_DEPTH,
+  DEFAULT_MAX_TABLES,
+  MIN_BYTES,
   type VerifyOptions,
 } from './verify';

@@ -16,7 +16,10 @@
 export const PROTOCOL_VERSION = 1;
 
 /** A body handle: slot index and generation. */
-export interface Handle { index: number; generation: number }
+export interface Handle {
+  index: number;
+  generation: number;
+}
 
 /** A raw Q47.16 3-vector. */
 export type RawVec3 = readonly [bigint, bigint, bigint];
@@ -29,17 +32,30 @@ export const SERVER_ORIGIN = 0;
  * connect, '_d' disconnect, '_'-prefixed server types, anything else a client type), its origin
  * (public id, 0 = server) and an arbitrary UTF-8 body.
  */
-export interface StreamEvent { tick: number; type: string; origin: number; body: string }
+export interface StreamEvent {
+  tick: number;
+  type: string;
+  origin: number;
+  body: string;
+}
 
 /**
  * A client's movement input for one tick (hot path, a fixed-size struct on the wire):
  * walk direction in thousandths (-1000..1000 on x and z, the character's target velocity
  * as a fraction of its walk speed), jump, and a client sequence number for acknowledgement.
  */
-export interface InputFrame { seq: number; walkX: number; walkZ: number; jump: boolean }
+export interface InputFrame {
+  seq: number;
+  walkX: number;
+  walkZ: number;
+  jump: boolean;
+}
 
 /** Interest: the client's centre (avatar or camera) and the radius in grid cells around it. */
-export interface Interest { center: RawVec3; cells: number }
+export interface Interest {
+  center: RawVec3;
+  cells: number;
+}
 
 /** Chat channel kinds. */
 export const CHAT_CHANNEL = { WORLD: 0, LOCAL: 1, PRIVATE: 2, GROUP: 3 } as const;
@@ -70,15 +86,31 @@ export type ClientMessage =
  * (i16, +-128 m/s, clamped), and the shard with authority (255 = none / static).
  */
 export interface BodyState {
-  index: number; generation: number;
-  px: number; py: number; pz: number;
-  qx: number; qy: number; qz: number; qw: number;
-  vx: number; vy: number; vz: number;
+  index: number;
+  generation: number;
+  px: number;
+  py: number;
+  pz: number;
+  qx: number;
+  qy: number;
+  qz: number;
+  qw: number;
+  vx: number;
+  vy: number;
+  vz: number;
   shard: number;
 }
 
 /** What a body looks like, sent once per body when it enters a client's interest: shape, kind, size in 1/1024 m (radius, half extents / half height). */
-export interface BodyShape { index: number; generation: number; shape: number; kind: number; sx: number; sy: number; sz: number }
+export interface BodyShape {
+  index: number;
+  generation: number;
+  shape: number;
+  kind: number;
+  sx: number;
+  sy: number;
+  sz: number;
+}
 
 /** Messages the host sends to a client. */
 export type ServerMessage =
@@ -96,10 +128,19 @@ export type ServerMessage =
 export const SHARD_COMMAND = { DESPAWN: 0, SET_POSITION: 1, SET_VELOCITY: 2, IMPULSE: 3, FORCE: 4, CHARACTER_INPUT: 5 } as const;
 
 /** One physics command: body, kind, a raw vector (walk x/z in value[0]/value[2] for character input), jump. */
-export interface ShardCommand { body: Handle; kind: number; value: RawVec3; jump: boolean }
+export interface ShardCommand {
+  body: Handle;
+  kind: number;
+  value: RawVec3;
+  jump: boolean;
+}
 
 /** A physics event: BEGIN (0) or END (1) of a contact of `body` (which the sender has authority over) with `other`. */
-export interface PhysicsEventMsg { kind: number; body: Handle; other: Handle }
+export interface PhysicsEventMsg {
+  kind: number;
+  body: Handle;
+  other: Handle;
+}
 
 /** Messages between the host and shards and between neighbouring shards. */
 export type ShardMessage =

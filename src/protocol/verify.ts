@@ -42,10 +42,7 @@
  * JavaScript's single thread makes safe.
  */
 import { ERROR, ProtocolError, type ErrorCode } from './errors';
-import {
-  CLIENT_ROOT, SERVER_ROOT, SHARD_ROOT, FIELD_CODE,
-  type RootDesc, type TableDesc, type TableField, type ByteCheck,
-} from './descriptors';
+import { CLIENT_ROOT, SERVER_ROOT, SHARD_ROOT, FIELD_CODE, type RootDesc, type TableDesc, type TableField, type ByteCheck } from './descriptors';
 
 /** Limits of one verification. */
 export interface VerifyOptions {
@@ -96,8 +93,12 @@ function fail(reason: string, message: string): never {
 }
 
 // Little-endian reads of bytes already checked to be inside the buffer.
-function u16(o: number): number { return b[o] | (b[o + 1] << 8); }
-function i32(o: number): number { return b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24); }
+function u16(o: number): number {
+  return b[o] | (b[o + 1] << 8);
+}
+function i32(o: number): number {
+  return b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
+}
 
 /**
  * Verifies `bytes` as a buffer of `root` and returns the byte position of the root table.
@@ -167,7 +168,7 @@ function verifyTable(pos: number, table: TableDesc, depth: number): void {
   if (vt & 1) fail('MISALIGNED', `${table.name} at ${pos}: vtable at ${vt} is not 2-aligned`);
   const vtSize = u16(vt);
   const size = u16(vt + 2);
-  if (vtSize < 4 || (vtSize & 1) || vtSize > 0x7fff) fail('BAD_VTABLE', `${table.name} at ${pos}: vtable size ${vtSize}`);
+  if (vtSize < 4 || vtSize & 1 || vtSize > 0x7fff) fail('BAD_VTABLE', `${table.name} at ${pos}: vtable size ${vtSize}`);
   if (vt + vtSize > n) fail('OUT_OF_BOUNDS', `${table.name} at ${pos}: vtable at ${vt} of ${vtSize} bytes passes the end`);
   if (size < 4 || size > 0x7fff) fail('BAD_VTABLE', `${table.name} at ${pos}: table size ${size}`);
   if (pos + size > n) fail('OUT_OF_BOUNDS', `${table.name} at ${pos} of ${size} bytes passes the end`);
@@ -264,7 +265,8 @@ function verifyString(t: number, what: string): void {
   const len = i32(t) >>> 0;
   if (len > n - t - 5) fail('OUT_OF_BOUNDS', `${what}: string of ${len} bytes (and its NUL) at ${t} passes the end (${n} bytes)`);
   spend(5 + len, what);
-  const start = t + 4, end = start + len;
+  const start = t + 4,
+    end = start + len;
   if (b[end] !== 0) fail('BAD_UTF8', `${what}: string at ${t} lacks its NUL terminator`);
   const bad = utf8Error(start, end);
   if (bad >= 0) fail('BAD_UTF8', `${what}: string at ${t} is not valid UTF-8 (byte ${bad - start})`);
@@ -280,7 +282,10 @@ function utf8Error(start: number, end: number): number {
   let i = start;
   while (i < end) {
     const c = b[i];
-    if (c < 0x80) { i++; continue; }
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
     if (c < 0xc2) return i; // continuation byte or overlong 2-byte lead
     if (c < 0xe0) {
       if (i + 1 >= end || (b[i + 1] & 0xc0) !== 0x80) return i;
@@ -290,7 +295,8 @@ function utf8Error(start: number, end: number): number {
     if (c < 0xf0) {
       if (i + 2 >= end) return i;
       const c1 = b[i + 1];
-      const lo = c === 0xe0 ? 0xa0 : 0x80, hi = c === 0xed ? 0x9f : 0xbf;
+      const lo = c === 0xe0 ? 0xa0 : 0x80,
+        hi = c === 0xed ? 0x9f : 0xbf;
       if (c1 < lo || c1 > hi || (b[i + 2] & 0xc0) !== 0x80) return i;
       i += 3;
       continue;
@@ -298,7 +304,8 @@ function utf8Error(start: number, end: number): number {
     if (c < 0xf5) {
       if (i + 3 >= end) return i;
       const c1 = b[i + 1];
-      const lo = c === 0xf0 ? 0x90 : 0x80, hi = c === 0xf4 ? 0x8f : 0xbf;
+      const lo = c === 0xf0 ? 0x90 : 0x80,
+        hi = c === 0xf4 ? 0x8f : 0xbf;
       if (c1 < lo || c1 > hi || (b[i + 2] & 0xc0) !== 0x80 || (b[i + 3] & 0xc0) !== 0x80) return i;
       i += 4;
       continue;

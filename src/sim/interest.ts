@@ -46,7 +46,9 @@ export interface InterestOptions {
 /** A client's view: its interest and what it acknowledged. Created by InterestPublisher.createView. */
 export interface ClientView {
   /** Centre cell (x, z) and radius in cells. */
-  cx: number; cz: number; cells: number;
+  cx: number;
+  cz: number;
+  cells: number;
   /** Newest tick the client acknowledged, or -1. */
   acked: number;
   /** View key of each tick sent (tick -> key), for the last historyTicks ticks. */
@@ -54,7 +56,11 @@ export interface ClientView {
 }
 
 /** The bodies of one view at one tick, sorted by slot: STRIDE fields each, and the table row each came from (valid during its tick only). */
-interface ViewSet { rows: Int32Array; tableRow: Int32Array; count: number }
+interface ViewSet {
+  rows: Int32Array;
+  tableRow: Int32Array;
+  count: number;
+}
 
 /**
  * A client's state message at the current tick, shared by the clients with the same view and
@@ -64,10 +70,16 @@ interface ViewSet { rows: Int32Array; tableRow: Int32Array; count: number }
 export class StateMessage {
   private encoded: Uint8Array | null = null;
   private value: Extract<ServerMessage, { kind: 'snapshot' | 'delta' }> | null = null;
-  constructor(readonly rows: StateRows, private readonly onEncode: () => void) {}
+  constructor(
+    readonly rows: StateRows,
+    private readonly onEncode: () => void,
+  ) {}
   /** The encoded ServerMessage (encodeStateRows). Throws ProtocolError for a value the wire cannot hold. */
   get bytes(): Uint8Array {
-    if (!this.encoded) { this.encoded = encodeStateRows(this.rows); this.onEncode(); }
+    if (!this.encoded) {
+      this.encoded = encodeStateRows(this.rows);
+      this.onEncode();
+    }
     return this.encoded;
   }
   get msg(): Extract<ServerMessage, { kind: 'snapshot' | 'delta' }> {
@@ -80,7 +92,8 @@ const CELL_BIAS = 1 << 15;
 
 /** Cell key of quantised coordinates (cells within +-32,768 of the origin; farther ones clamp). */
 function cellKey(cx: number, cz: number): number {
-  const x = Math.max(0, Math.min(0xffff, cx + CELL_BIAS)), z = Math.max(0, Math.min(0xffff, cz + CELL_BIAS));
+  const x = Math.max(0, Math.min(0xffff, cx + CELL_BIAS)),
+    z = Math.max(0, Math.min(0xffff, cz + CELL_BIAS));
   return x * 0x10000 + z;
 }
 
@@ -106,7 +119,9 @@ export class InterestPublisher {
   cacheHits = 0;
   /** Messages encoded (counted since construction): one per distinct view and base a client was sent. */
   encodes = 0;
-  private readonly countEncode = (): void => { this.encodes++; };
+  private readonly countEncode = (): void => {
+    this.encodes++;
+  };
   readonly farEvery: number;
   readonly nearCells: number;
   /** Per slot: the generation and fields (STRIDE - 2 values from px) at the last far tick; generation -1 = none. */
@@ -124,7 +139,14 @@ export class InterestPublisher {
     this.historyTicks = opts.historyTicks ?? 32;
     this.farEvery = opts.farEvery ?? 1;
     this.nearCells = opts.nearCells ?? 1;
-    if (!(this.cellSize > 0) || !(this.maxCells >= 0) || !(this.historyTicks >= 1) || !(Number.isInteger(this.farEvery) && this.farEvery >= 1) || !(this.nearCells >= 0)) throw new RangeError('bad interest options');
+    if (
+      !(this.cellSize > 0) ||
+      !(this.maxCells >= 0) ||
+      !(this.historyTicks >= 1) ||
+      !(Number.isInteger(this.farEvery) && this.farEvery >= 1) ||
+      !(this.nearCells >= 0)
+    )
+      throw new RangeError('bad interest options');
     this.cellQ = Math.round(this.cellSize * 1024);
   }
 
@@ -145,7 +167,8 @@ export class InterestPublisher {
   /** Records an acknowledgement (ticks only move forward; unknown ticks are ignored). */
   /** Does the view cover the point (x, z), m? (Its cells, as membership in deltas counts them.) */
   covers(v: ClientView, x: number, z: number): boolean {
-    const cx = Math.floor((x * 1024) / this.cellQ), cz = Math.floor((z * 1024) / this.cellQ);
+    const cx = Math.floor((x * 1024) / this.cellQ),
+      cz = Math.floor((z * 1024) / this.cellQ);
     return Math.abs(cx - v.cx) <= v.cells && Math.abs(cz - v.cz) <= v.cells;
   }
 
@@ -163,8 +186,11 @@ export class InterestPublisher {
     this.planes = [];
     let m = 0;
     for (let r = 0; r < n; r++) {
-      if (table.shape[r] === SHAPE_PLANE) { this.planes.push(r); continue; }
-      this.order[m++] = cellKey(this.cellX[r], this.cellZ[r]) * 0x100000 + r;   // key < 2^32, row < 2^20: exact in a double
+      if (table.shape[r] === SHAPE_PLANE) {
+        this.planes.push(r);
+        continue;
+      }
+      this.order[m++] = cellKey(this.cellX[r], this.cellZ[r]) * 0x100000 + r; // key < 2^32, row < 2^20: exact in a double
     }
     this.order.subarray(0, m).sort();
     this.count = m;
@@ -179,19 +205,36 @@ export class InterestPublisher {
     const n = t.count;
     if (this.cellX.length < n) {
       const cap = Math.max(n, this.cellX.length * 2);
-      this.packed = new Int32Array(cap * STRIDE); this.packedShapes = new Int32Array(cap * SHAPE_STRIDE);
-      this.cellX = new Int32Array(cap); this.cellZ = new Int32Array(cap);
+      this.packed = new Int32Array(cap * STRIDE);
+      this.packedShapes = new Int32Array(cap * SHAPE_STRIDE);
+      this.cellX = new Int32Array(cap);
+      this.cellZ = new Int32Array(cap);
     }
-    const P = this.packed, PS = this.packedShapes;
+    const P = this.packed,
+      PS = this.packedShapes;
     for (let r = 0; r < n; r++) {
-      const o = r * STRIDE, s = r * SHAPE_STRIDE;
-      P[o] = t.index[r]; P[o + 1] = t.gen[r];
-      P[o + 2] = t.px[r]; P[o + 3] = t.py[r]; P[o + 4] = t.pz[r];
-      P[o + 5] = t.qx[r]; P[o + 6] = t.qy[r]; P[o + 7] = t.qz[r]; P[o + 8] = t.qw[r];
-      P[o + 9] = t.vx[r]; P[o + 10] = t.vy[r]; P[o + 11] = t.vz[r];
+      const o = r * STRIDE,
+        s = r * SHAPE_STRIDE;
+      P[o] = t.index[r];
+      P[o + 1] = t.gen[r];
+      P[o + 2] = t.px[r];
+      P[o + 3] = t.py[r];
+      P[o + 4] = t.pz[r];
+      P[o + 5] = t.qx[r];
+      P[o + 6] = t.qy[r];
+      P[o + 7] = t.qz[r];
+      P[o + 8] = t.qw[r];
+      P[o + 9] = t.vx[r];
+      P[o + 10] = t.vy[r];
+      P[o + 11] = t.vz[r];
       P[o + 12] = t.shard[r] < 0 ? 255 : t.shard[r];
-      PS[s] = t.shape[r]; PS[s + 1] = t.kind[r]; PS[s + 2] = t.sx[r]; PS[s + 3] = t.sy[r]; PS[s + 4] = t.sz[r];
-      this.cellX[r] = Math.floor(t.px[r] / this.cellQ); this.cellZ[r] = Math.floor(t.pz[r] / this.cellQ);
+      PS[s] = t.shape[r];
+      PS[s + 1] = t.kind[r];
+      PS[s + 2] = t.sx[r];
+      PS[s + 3] = t.sy[r];
+      PS[s + 4] = t.sz[r];
+      this.cellX[r] = Math.floor(t.px[r] / this.cellQ);
+      this.cellZ[r] = Math.floor(t.pz[r] / this.cellQ);
     }
   }
 
@@ -205,22 +248,31 @@ export class InterestPublisher {
       this.heldVals = new Int32Array(g.length * (STRIDE - 2));
     } else this.heldGen.fill(-1);
     // the rows pack() made this tick: index, generation, then the STRIDE - 2 held fields
-    const F = STRIDE - 2, P = this.packed;
+    const F = STRIDE - 2,
+      P = this.packed;
     for (let r = 0; r < t.count; r++) {
-      const p = r * STRIDE, slot = P[p];
+      const p = r * STRIDE,
+        slot = P[p];
       this.heldGen[slot] = P[p + 1];
       this.heldVals.set(P.subarray(p + 2, p + STRIDE), slot * F);
     }
   }
 
   private lowerBound(key: number): number {
-    let lo = 0, hi = this.count;
+    let lo = 0,
+      hi = this.count;
     const x = key * 0x100000;
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (this.order[mid] < x) lo = mid + 1; else hi = mid; }
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.order[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
     return lo;
   }
 
-  private viewKey(v: ClientView): string { return `${v.cx},${v.cz},${v.cells}`; }
+  private viewKey(v: ClientView): string {
+    return `${v.cx},${v.cz},${v.cells}`;
+  }
 
   /** The set of the current tick for a view: rows in its cells plus planes, sorted by slot. */
   private currentSet(v: ClientView, key: string): ViewSet {
@@ -233,21 +285,34 @@ export class InterestPublisher {
     let m = 0;
     for (const r of this.planes) g[m++] = r;
     // cells (x, z .. z + 2c) are consecutive keys: one range of `order` per column of the view
-    const z0 = Math.max(v.cz - v.cells, -CELL_BIAS), z1 = Math.min(v.cz + v.cells, 0xffff - CELL_BIAS);
-    const x0 = Math.max(v.cx - v.cells, -CELL_BIAS), x1 = Math.min(v.cx + v.cells, 0xffff - CELL_BIAS);
+    const z0 = Math.max(v.cz - v.cells, -CELL_BIAS),
+      z1 = Math.min(v.cz + v.cells, 0xffff - CELL_BIAS);
+    const x0 = Math.max(v.cx - v.cells, -CELL_BIAS),
+      x1 = Math.min(v.cx + v.cells, 0xffff - CELL_BIAS);
     for (let x = x0; x <= x1 && z0 <= z1; x++) {
       const end = (cellKey(x, z1) + 1) * 0x100000;
       for (let i = this.lowerBound(cellKey(x, z0)); i < this.count && this.order[i] < end; i++) g[m++] = this.order[i] % 0x100000;
     }
-    const rows = g.subarray(0, m).sort();   // table rows are in slot order
+    const rows = g.subarray(0, m).sort(); // table rows are in slot order
     const set: ViewSet = { rows: new Int32Array(m * STRIDE), tableRow: rows.slice(), count: m };
-    const lod = this.farEvery > 1, F = STRIDE - 2, P = this.packed, H = this.heldVals, HG = this.heldGen;
-    const out = set.rows, near = this.nearCells, shape = t.shape, CX = this.cellX, CZ = this.cellZ;
+    const lod = this.farEvery > 1,
+      F = STRIDE - 2,
+      P = this.packed,
+      H = this.heldVals,
+      HG = this.heldGen;
+    const out = set.rows,
+      near = this.nearCells,
+      shape = t.shape,
+      CX = this.cellX,
+      CZ = this.cellZ;
     for (let i = 0; i < m; i++) {
-      const r = rows[i], o = i * STRIDE, p = r * STRIDE;
-      const slot = P[p], far = lod && HG.length > slot && HG[slot] === P[p + 1] && shape[r] !== SHAPE_PLANE
-        && (Math.abs(CX[r] - v.cx) > near || Math.abs(CZ[r] - v.cz) > near);
-      out[o] = slot; out[o + 1] = P[p + 1];
+      const r = rows[i],
+        o = i * STRIDE,
+        p = r * STRIDE;
+      const slot = P[p],
+        far = lod && HG.length > slot && HG[slot] === P[p + 1] && shape[r] !== SHAPE_PLANE && (Math.abs(CX[r] - v.cx) > near || Math.abs(CZ[r] - v.cz) > near);
+      out[o] = slot;
+      out[o + 1] = P[p + 1];
       if (far) for (let f = 0, h = slot * F; f < F; f++) out[o + 2 + f] = H[h + f];
       else for (let f = 2; f < STRIDE; f++) out[o + f] = P[p + f];
     }
@@ -283,10 +348,14 @@ export class InterestPublisher {
 
   /** Shape rows (SHAPE_ROW_STRIDE each) of the given bodies of a current-tick set. */
   private shapesOf(cur: ViewSet, which: Int32Array, n: number): Int32Array {
-    const out = new Int32Array(n * SHAPE_ROW_STRIDE), PS = this.packedShapes;
+    const out = new Int32Array(n * SHAPE_ROW_STRIDE),
+      PS = this.packedShapes;
     for (let i = 0; i < n; i++) {
-      const j = which[i], o = i * SHAPE_ROW_STRIDE, q = cur.tableRow[j] * SHAPE_STRIDE;
-      out[o] = cur.rows[j * STRIDE]; out[o + 1] = cur.rows[j * STRIDE + 1];
+      const j = which[i],
+        o = i * SHAPE_ROW_STRIDE,
+        q = cur.tableRow[j] * SHAPE_STRIDE;
+      out[o] = cur.rows[j * STRIDE];
+      out[o + 1] = cur.rows[j * STRIDE + 1];
       for (let f = 0; f < SHAPE_STRIDE; f++) out[o + 2 + f] = PS[q + f];
     }
     return out;
@@ -295,34 +364,85 @@ export class InterestPublisher {
   private snapshot(cur: ViewSet, tick: number): StateRows {
     const all = new Int32Array(cur.count);
     for (let i = 0; i < cur.count; i++) all[i] = i;
-    return { kind: 'snapshot', tick, baseTick: 0, rows: cur.rows, bodies: all, bodyCount: cur.count, shapes: this.shapesOf(cur, all, cur.count), shapeCount: cur.count, removed: new Uint32Array(0), removedCount: 0 };
+    return {
+      kind: 'snapshot',
+      tick,
+      baseTick: 0,
+      rows: cur.rows,
+      bodies: all,
+      bodyCount: cur.count,
+      shapes: this.shapesOf(cur, all, cur.count),
+      shapeCount: cur.count,
+      removed: new Uint32Array(0),
+      removedCount: 0,
+    };
   }
 
   /** Delta from base to cur: changed or new bodies (new ones with their shape) and removed handles. Both sets are sorted by slot. */
   private diff(base: ViewSet, cur: ViewSet, baseTick: number, tick: number): StateRows {
-    const sent = new Int32Array(cur.count), entered = new Int32Array(cur.count), removed: number[] = [];
-    let ns = 0, ne = 0, i = 0, j = 0;
-    const b = base.rows, c = cur.rows, bn = base.count, cn = cur.count;
+    const sent = new Int32Array(cur.count),
+      entered = new Int32Array(cur.count),
+      removed: number[] = [];
+    let ns = 0,
+      ne = 0,
+      i = 0,
+      j = 0;
+    const b = base.rows,
+      c = cur.rows,
+      bn = base.count,
+      cn = cur.count;
     while (i < bn || j < cn) {
       const bi = i < bn ? b[i * STRIDE] >>> 0 : Infinity;
       const cj = j < cn ? c[j * STRIDE] >>> 0 : Infinity;
-      if (bi < cj) { removed.push(bi, b[i * STRIDE + 1] >>> 0); i++; continue; }
-      if (cj < bi) { sent[ns++] = j; entered[ne++] = j; j++; continue; }
-      const bo = i * STRIDE, co = j * STRIDE;
-      if (b[bo + 1] !== c[co + 1]) {          // slot reused by a new body
-        removed.push(bi, b[bo + 1] >>> 0);
-        sent[ns++] = j; entered[ne++] = j;
-      } else {
-        for (let f = 2; f < STRIDE; f++) if (b[bo + f] !== c[co + f]) { sent[ns++] = j; break; }
+      if (bi < cj) {
+        removed.push(bi, b[i * STRIDE + 1] >>> 0);
+        i++;
+        continue;
       }
-      i++; j++;
+      if (cj < bi) {
+        sent[ns++] = j;
+        entered[ne++] = j;
+        j++;
+        continue;
+      }
+      const bo = i * STRIDE,
+        co = j * STRIDE;
+      if (b[bo + 1] !== c[co + 1]) {
+        // slot reused by a new body
+        removed.push(bi, b[bo + 1] >>> 0);
+        sent[ns++] = j;
+        entered[ne++] = j;
+      } else {
+        for (let f = 2; f < STRIDE; f++)
+          if (b[bo + f] !== c[co + f]) {
+            sent[ns++] = j;
+            break;
+          }
+      }
+      i++;
+      j++;
     }
-    return { kind: 'delta', tick, baseTick, rows: c, bodies: sent, bodyCount: ns, shapes: this.shapesOf(cur, entered, ne), shapeCount: ne, removed: Uint32Array.from(removed), removedCount: removed.length / 2 };
+    return {
+      kind: 'delta',
+      tick,
+      baseTick,
+      rows: c,
+      bodies: sent,
+      bodyCount: ns,
+      shapes: this.shapesOf(cur, entered, ne),
+      shapeCount: ne,
+      removed: Uint32Array.from(removed),
+      removedCount: removed.length / 2,
+    };
   }
 }
 
 /** What a client knows of the world at one tick: bodies and shapes by slot index. */
-export interface Mirror { tick: number; bodies: Map<number, BodyState>; shapes: Map<number, BodyShape> }
+export interface Mirror {
+  tick: number;
+  bodies: Map<number, BodyState>;
+  shapes: Map<number, BodyShape>;
+}
 
 /**
  * The mirror at a snapshot's or delta's tick, as the client library computes it: a snapshot
@@ -339,7 +459,10 @@ export function applyToMirror(base: Mirror | null, msg: Extract<ServerMessage, {
     next = { tick: msg.tick, bodies: new Map(base.bodies), shapes: new Map(base.shapes) };
     for (const h of msg.removed) {
       const b = next.bodies.get(h.index);
-      if (b && b.generation === h.generation) { next.bodies.delete(h.index); next.shapes.delete(h.index); }
+      if (b && b.generation === h.generation) {
+        next.bodies.delete(h.index);
+        next.shapes.delete(h.index);
+      }
     }
   }
   for (const s of msg.shapes) next.shapes.set(s.index, s);

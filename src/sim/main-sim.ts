@@ -77,7 +77,11 @@ export interface WorldSetup {
 }
 
 /** An event the main sim refused, with why. */
-export interface Refusal { event: StreamEvent; code: ErrorCode; message: string }
+export interface Refusal {
+  event: StreamEvent;
+  code: ErrorCode;
+  message: string;
+}
 
 /** Result of one tick. */
 export interface TickResult {
@@ -106,19 +110,33 @@ export type ArtifactShape = { kind: 'sphere'; radius: number } | { kind: 'capsul
  * the world), shape and mass, position (mm) and velocity (mm/s) as integers so the event is exact.
  */
 export interface ArtifactPlacement {
-  id: number; owner: number | null; master: number | null; rule: OwnershipRule;
-  shape: ArtifactShape; mass: number; p: [number, number, number]; v: [number, number, number];
+  id: number;
+  owner: number | null;
+  master: number | null;
+  rule: OwnershipRule;
+  shape: ArtifactShape;
+  mass: number;
+  p: [number, number, number];
+  v: [number, number, number];
 }
 
 /** An artifact in the world: its body, shape and mass (its ownership is in MainSim.social). */
-export interface PlacedArtifact { body: BodyHandle; shape: ArtifactShape; mass: number }
+export interface PlacedArtifact {
+  body: BodyHandle;
+  shape: ArtifactShape;
+  mass: number;
+}
 
 const RULES: readonly string[] = ['ask', 'deny', 'allow'];
 
 /** Parses and checks an '_ar' body; null when it is not a valid placement. */
 export function parseArtifactPlacement(body: string): ArtifactPlacement | null {
   let a: ArtifactPlacement;
-  try { a = JSON.parse(body) as ArtifactPlacement; } catch { return null; }
+  try {
+    a = JSON.parse(body) as ArtifactPlacement;
+  } catch {
+    return null;
+  }
   const id = (x: unknown): boolean => x === null || (Number.isSafeInteger(x) && (x as number) > 0);
   const mm = (v: unknown): boolean => Array.isArray(v) && v.length === 3 && v.every((c) => Number.isSafeInteger(c) && Math.abs(c as number) <= 1e9);
   const len = (x: unknown): boolean => typeof x === 'number' && x >= 0.05 && x <= 4;
@@ -169,13 +187,29 @@ export class MainSim {
    * continuing from a snapshot (the scene is not rebuilt). Throws RangeError for a bad setup (see
    * ShardedWorld), PhysicsError BAD_HEADER / SyntaxError for a bad snapshot.
    */
-  constructor(readonly setup: WorldSetup, saved?: { physics: Uint8Array; game: string }) {
+  constructor(
+    readonly setup: WorldSetup,
+    saved?: { physics: Uint8Array; game: string },
+  ) {
     const partition = setup.partition ?? { xCuts: [], zCuts: [] };
     if (saved) {
       this.world = ShardedWorld.restore(setup.config, partition, saved.physics, setup.shardOptions);
-      const g = JSON.parse(saved.game) as { avatars: Array<[number, string]>; spawned: Array<[number, string[]]>; lingering?: Array<[number, number]>; artifacts?: Array<[number, Omit<PlacedArtifact, 'body'> & { body: string }]>; social?: string };
-      for (const [p, h] of g.avatars) { this.avatars.set(p, BigInt(h)); this.avatarOf.set(BigInt(h), p); }
-      for (const [p, list] of g.spawned) this.spawned.set(p, list.map((h) => BigInt(h)));
+      const g = JSON.parse(saved.game) as {
+        avatars: Array<[number, string]>;
+        spawned: Array<[number, string[]]>;
+        lingering?: Array<[number, number]>;
+        artifacts?: Array<[number, Omit<PlacedArtifact, 'body'> & { body: string }]>;
+        social?: string;
+      };
+      for (const [p, h] of g.avatars) {
+        this.avatars.set(p, BigInt(h));
+        this.avatarOf.set(BigInt(h), p);
+      }
+      for (const [p, list] of g.spawned)
+        this.spawned.set(
+          p,
+          list.map((h) => BigInt(h)),
+        );
       for (const [p, due] of g.lingering ?? []) this.lingering.set(p, due);
       for (const [id, a] of g.artifacts ?? []) this.artifacts.set(id, { body: BigInt(a.body), shape: a.shape, mass: a.mass });
       this.social = new SocialSim({ ...setup.social, tickRate: setup.config.tickRate ?? 60 });
@@ -190,9 +224,19 @@ export class MainSim {
       this.social = new SocialSim({ ...setup.social, tickRate: setup.config.tickRate ?? 60 });
     }
     this.socialWorld = {
-      avatarPositionRaw: (p) => { const h = this.avatars.get(p); return h === undefined ? null : this.world.positionRaw(h); },
+      avatarPositionRaw: (p) => {
+        const h = this.avatars.get(p);
+        return h === undefined ? null : this.world.positionRaw(h);
+      },
       avatarOf: (p) => this.avatars.get(p),
-      isBody: (h) => { try { this.world.authorityOf(h); return true; } catch { return false; } },   // live and moving (not a static)
+      isBody: (h) => {
+        try {
+          this.world.authorityOf(h);
+          return true;
+        } catch {
+          return false;
+        }
+      }, // live and moving (not a static)
       spawnSphere: (position, velocity, radius) => {
         const h = tryAdd(() => this.world.addSphere({ position, velocity, radius, mass: 1, friction: 0.5, restitution: 0.3 }));
         return typeof h === 'bigint' ? h : h.message;
@@ -213,7 +257,9 @@ export class MainSim {
   }
 
   /** The tick the world is at (state t: the next apply() takes tick t's events). */
-  get tick(): number { return this.world.tick; }
+  get tick(): number {
+    return this.world.tick;
+  }
 
   /**
    * Applies the events of closed tick `tick` (in the stream's canonical order) and steps the
@@ -224,7 +270,9 @@ export class MainSim {
     const refused: Refusal[] = [];
     const commands: Command[] = [];
     const left: TickResult['left'] = [];
-    const refuse = (event: StreamEvent, code: ErrorCode, message: string): void => { refused.push({ event, code, message }); };
+    const refuse = (event: StreamEvent, code: ErrorCode, message: string): void => {
+      refused.push({ event, code, message });
+    };
     this.social.begin();
     for (const e of events) {
       switch (e.type) {
@@ -233,11 +281,12 @@ export class MainSim {
           const no = this.spawnAvatar(p);
           if (no) refuse(e, no.code, `client ${p} has no avatar: ${no.message}`);
           this.social.connected(p);
-          this.lingering.delete(-p);                      // a guest back under its public id keeps its spheres
+          this.lingering.delete(-p); // a guest back under its public id keeps its spheres
           break;
         }
         case '_d': {
-          const p = Number(e.body), h = this.avatars.get(p);
+          const p = Number(e.body),
+            h = this.avatars.get(p);
           if (h !== undefined) left.push({ publicId: p, position: this.world.position(h) });
           this.despawnAvatar(p, commands);
           const principal = this.social.principal(p);
@@ -248,43 +297,66 @@ export class MainSim {
           break;
         }
         case '_id': {
-          if (!this.social.identify(e.body)) { refuse(e, ERROR.BAD_VALUE, '_id is "publicId,accountId,role"'); break; }
-          this.lingering.delete(this.social.principal(Number(e.body.split(',')[0])));   // an account back keeps its spheres
+          if (!this.social.identify(e.body)) {
+            refuse(e, ERROR.BAD_VALUE, '_id is "publicId,accountId,role"');
+            break;
+          }
+          this.lingering.delete(this.social.principal(Number(e.body.split(',')[0]))); // an account back keeps its spheres
           break;
         }
-        case '_ta': if (!this.social.setTempAdmin(e.body)) refuse(e, ERROR.BAD_VALUE, '_ta is an account id (0 = none)'); break;
+        case '_ta':
+          if (!this.social.setTempAdmin(e.body)) refuse(e, ERROR.BAD_VALUE, '_ta is an account id (0 = none)');
+          break;
         case '_p': {
           // place an avatar where its account left it: "publicId,x,y,z" (mm)
-          const v = ints(e.body, 4), h = v ? this.avatars.get(v[0]) : undefined;
+          const v = ints(e.body, 4),
+            h = v ? this.avatars.get(v[0]) : undefined;
           if (v && h !== undefined) commands.push({ kind: 'setPosition', body: h, value: [v[1] / 1000, v[2] / 1000, v[3] / 1000] });
           break;
         }
         case 'in': {
-          const v = ints(e.body, 3), body = this.avatars.get(e.origin);
-          if (!v || Math.abs(v[0]) > 1000 || Math.abs(v[1]) > 1000 || (v[2] !== 0 && v[2] !== 1)) { refuse(e, ERROR.BAD_VALUE, 'input body is "walkX,walkZ,jump" with walk in -1000..1000 and jump 0 or 1'); break; }
-          if (body === undefined) { refuse(e, ERROR.NOT_FOUND, 'the client has no avatar'); break; }
+          const v = ints(e.body, 3),
+            body = this.avatars.get(e.origin);
+          if (!v || Math.abs(v[0]) > 1000 || Math.abs(v[1]) > 1000 || (v[2] !== 0 && v[2] !== 1)) {
+            refuse(e, ERROR.BAD_VALUE, 'input body is "walkX,walkZ,jump" with walk in -1000..1000 and jump 0 or 1');
+            break;
+          }
+          if (body === undefined) {
+            refuse(e, ERROR.NOT_FOUND, 'the client has no avatar');
+            break;
+          }
           const s = this.walkSpeed / 1000;
           commands.push({ kind: 'characterInput', body, walk: [v[0] * s, v[1] * s], jump: v[2] === 1 });
           break;
         }
-        case 'sp': this.spawnSphere(e, refuse); break;
-        case '_ar': this.placeArtifact(e, commands, refuse); break;
+        case 'sp':
+          this.spawnSphere(e, refuse);
+          break;
+        case '_ar':
+          this.placeArtifact(e, commands, refuse);
+          break;
         case '_ax': {
           const a = this.artifacts.get(Number(e.body));
-          if (!a) { refuse(e, ERROR.NOT_FOUND, `artifact ${e.body} is not in the world`); break; }
+          if (!a) {
+            refuse(e, ERROR.NOT_FOUND, `artifact ${e.body} is not in the world`);
+            break;
+          }
           commands.push({ kind: 'despawn', body: a.body });
           this.artifacts.delete(Number(e.body));
           this.social.dropObject(a.body);
           break;
         }
-        default: this.social.handle(e, this.socialWorld, commands); break;
+        default:
+          this.social.handle(e, this.socialWorld, commands);
+          break;
       }
     }
     if (this.lingering.size > 0) {
       for (const [p, due] of [...this.lingering].sort((a, b) => a[0] - b[0])) if (due <= tick) this.despawnSpawned(p, commands);
     }
     this.social.end(tick);
-    for (const r of this.world.applyCommands(commands)) refused.push({ event: { tick, type: 'cmd', origin: 0, body: r.command.kind }, code: ERROR.NOT_FOUND, message: r.error.message });
+    for (const r of this.world.applyCommands(commands))
+      refused.push({ event: { tick, type: 'cmd', origin: 0, body: r.command.kind }, code: ERROR.NOT_FOUND, message: r.error.message });
     this.world.step();
     const derived: TickResult['derived'] = this.spawnedAvatars.map(([p, h]) => ({ type: '_av', body: `${p} ${handleText(h)}` }));
     this.spawnedAvatars = [];
@@ -299,8 +371,12 @@ export class MainSim {
   /** '_ar': a new body for the artifact; placing one already in the world moves it there instead. */
   private placeArtifact(e: StreamEvent, commands: Command[], refuse: (e: StreamEvent, code: ErrorCode, m: string) => void): void {
     const a = parseArtifactPlacement(e.body);
-    if (!a) { refuse(e, ERROR.BAD_VALUE, 'artifact placement is JSON {id, owner, master, rule, shape, mass, p, v} (mm, mm/s)'); return; }
-    const position: Vec3 = [a.p[0] / 1000, a.p[1] / 1000, a.p[2] / 1000], velocity: Vec3 = [a.v[0] / 1000, a.v[1] / 1000, a.v[2] / 1000];
+    if (!a) {
+      refuse(e, ERROR.BAD_VALUE, 'artifact placement is JSON {id, owner, master, rule, shape, mass, p, v} (mm, mm/s)');
+      return;
+    }
+    const position: Vec3 = [a.p[0] / 1000, a.p[1] / 1000, a.p[2] / 1000],
+      velocity: Vec3 = [a.v[0] / 1000, a.v[1] / 1000, a.v[2] / 1000];
     const old = this.artifacts.get(a.id);
     if (old) {
       commands.push({ kind: 'setPosition', body: old.body, value: position }, { kind: 'setVelocity', body: old.body, value: velocity });
@@ -309,10 +385,15 @@ export class MainSim {
     }
     const common = { position, velocity, mass: a.mass, friction: 0.5, restitution: 0.2 };
     const shape = a.shape;
-    const body = tryAdd(() => (shape.kind === 'sphere'
-      ? this.world.addSphere({ ...common, radius: shape.radius })
-      : this.world.addCapsule({ ...common, radius: shape.radius, halfHeight: shape.halfHeight })));
-    if (typeof body !== 'bigint') { refuse(e, body.code, `artifact ${a.id} is not placed: ${body.message}`); return; }
+    const body = tryAdd(() =>
+      shape.kind === 'sphere'
+        ? this.world.addSphere({ ...common, radius: shape.radius })
+        : this.world.addCapsule({ ...common, radius: shape.radius, halfHeight: shape.halfHeight }),
+    );
+    if (typeof body !== 'bigint') {
+      refuse(e, body.code, `artifact ${a.id} is not placed: ${body.message}`);
+      return;
+    }
     this.artifacts.set(a.id, { body, shape: a.shape, mass: a.mass });
     this.social.setObject(body, { owner: a.owner, master: a.master, rule: a.rule });
   }
@@ -348,7 +429,13 @@ export class MainSim {
 
   /** Is `h` a live moving body (an admin may have despawned a spawned sphere already)? */
   private isMoving(h: BodyHandle): boolean {
-    try { this.world.authorityOf(h); return true; } catch (e) { if (e instanceof PhysicsError) return false; throw e; }
+    try {
+      this.world.authorityOf(h);
+      return true;
+    } catch (e) {
+      if (e instanceof PhysicsError) return false;
+      throw e;
+    }
   }
 
   private despawnAvatar(publicId: number, commands: Command[]): void {
@@ -360,13 +447,26 @@ export class MainSim {
   }
 
   private spawnSphere(e: StreamEvent, refuse: (e: StreamEvent, code: ErrorCode, m: string) => void): void {
-    const v = ints(e.body, 6), avatar = this.avatars.get(e.origin);
-    if (!v) { refuse(e, ERROR.BAD_VALUE, 'spawn body is "x,y,z,vx,vy,vz" in millimetres and mm/s'); return; }
-    if (avatar === undefined) { refuse(e, ERROR.NOT_FOUND, 'the client has no avatar'); return; }
+    const v = ints(e.body, 6),
+      avatar = this.avatars.get(e.origin);
+    if (!v) {
+      refuse(e, ERROR.BAD_VALUE, 'spawn body is "x,y,z,vx,vy,vz" in millimetres and mm/s');
+      return;
+    }
+    if (avatar === undefined) {
+      refuse(e, ERROR.NOT_FOUND, 'the client has no avatar');
+      return;
+    }
     const pos: Vec3 = [v[0] / 1000, v[1] / 1000, v[2] / 1000];
     // squared distance in raw fixed point: the body gets exactly toRaw(pos)
-    if (!withinDistance(toRawVec(pos), this.world.positionRaw(avatar), this.spawnRangeRaw)) { refuse(e, ERROR.NOT_ALLOWED, `spawn within ${this.spawnRange} m of the avatar`); return; }
-    if (v.slice(3).some((c) => Math.abs(c) > 50_000)) { refuse(e, ERROR.BAD_VALUE, 'spawn speed at most 50 m/s per axis'); return; }
+    if (!withinDistance(toRawVec(pos), this.world.positionRaw(avatar), this.spawnRangeRaw)) {
+      refuse(e, ERROR.NOT_ALLOWED, `spawn within ${this.spawnRange} m of the avatar`);
+      return;
+    }
+    if (v.slice(3).some((c) => Math.abs(c) > 50_000)) {
+      refuse(e, ERROR.BAD_VALUE, 'spawn speed at most 50 m/s per axis');
+      return;
+    }
     // the budget is the principal's: an account's sessions and private ids share it
     const me = this.social.principal(e.origin);
     // spheres an admin despawned (or whose slot was reused) no longer count
@@ -376,10 +476,21 @@ export class MainSim {
       this.world.applyCommands([{ kind: 'despawn', body: oldest }]);
       this.social.dropObject(oldest);
     }
-    const h = tryAdd(() => this.world.addSphere({ position: pos, velocity: [v[3] / 1000, v[4] / 1000, v[5] / 1000], radius: SPHERE_RADIUS, mass: 1, friction: 0.5, restitution: 0.3 }));
+    const h = tryAdd(() =>
+      this.world.addSphere({
+        position: pos,
+        velocity: [v[3] / 1000, v[4] / 1000, v[5] / 1000],
+        radius: SPHERE_RADIUS,
+        mass: 1,
+        friction: 0.5,
+        restitution: 0.3,
+      }),
+    );
     if (typeof h !== 'bigint') {
-      if (mine.length === 0) this.spawned.delete(me); else this.spawned.set(me, mine);
-      refuse(e, h.code, h.message); return;
+      if (mine.length === 0) this.spawned.delete(me);
+      else this.spawned.set(me, mine);
+      refuse(e, h.code, h.message);
+      return;
     }
     mine.push(h);
     this.spawned.set(me, mine);
@@ -425,7 +536,9 @@ export class MainSim {
   }
 
   /** Stops the shard workers. */
-  async close(): Promise<void> { await this.world.close(); }
+  async close(): Promise<void> {
+    await this.world.close();
+  }
 }
 
 /**
@@ -435,12 +548,18 @@ export class MainSim {
  */
 export function refusedClient(r: Refusal): number {
   if (r.event.origin > 0) return r.event.origin;
-  if (r.event.type === '_c') { const p = Number(r.event.body); return Number.isSafeInteger(p) && p > 0 ? p : 0; }
+  if (r.event.type === '_c') {
+    const p = Number(r.event.body);
+    return Number.isSafeInteger(p) && p > 0 ? p : 0;
+  }
   return 0;
 }
 
 /** Why a body was not added: ERROR.FULL (no free slot) or ERROR.BAD_VALUE (a body the world cannot take), with the core's words. */
-export interface AddRefusal { code: ErrorCode; message: string }
+export interface AddRefusal {
+  code: ErrorCode;
+  message: string;
+}
 
 /**
  * Runs `add` (one body into the world); an AddRefusal instead of a throw when the world cannot

@@ -39,7 +39,10 @@ import { SERVER_ORIGIN, type StreamEvent } from '../protocol/messages';
  * disconnected, pushing an event of an already delivered tick), INTERNAL for a broken invariant.
  */
 export class StreamError extends Error {
-  constructor(readonly code: ErrorCode, message: string) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'StreamError';
   }
@@ -60,10 +63,14 @@ export type EventClass = (typeof EVENT_CLASS)[keyof typeof EVENT_CLASS];
 export function eventClass(e: StreamEvent): EventClass {
   if (e.origin !== SERVER_ORIGIN) return EVENT_CLASS.CLIENT;
   switch (e.type) {
-    case '_a': return EVENT_CLASS.RESET;
-    case '_d': return EVENT_CLASS.DISCONNECT;
-    case '_c': return EVENT_CLASS.CONNECT;
-    default: return EVENT_CLASS.SERVER;
+    case '_a':
+      return EVENT_CLASS.RESET;
+    case '_d':
+      return EVENT_CLASS.DISCONNECT;
+    case '_c':
+      return EVENT_CLASS.CONNECT;
+    default:
+      return EVENT_CLASS.SERVER;
   }
 }
 
@@ -87,7 +94,8 @@ function cmpDecimal(a: string, b: string): number {
  */
 export function compareEvents(a: LoggedEvent, b: LoggedEvent): number {
   if (a.tick !== b.tick) return a.tick - b.tick;
-  const ca = eventClass(a), cb = eventClass(b);
+  const ca = eventClass(a),
+    cb = eventClass(b);
   if (ca !== cb) return ca - cb;
   if (a.origin !== b.origin) return a.origin - b.origin;
   if (ca === EVENT_CLASS.CONNECT || ca === EVENT_CLASS.DISCONNECT) {
@@ -112,10 +120,14 @@ export class RecipientQueue<T extends LoggedEvent = LoggedEvent> {
   private next = 0;
 
   /** The first tick not yet delivered (0 before the first drain). */
-  get nextTick(): number { return this.next; }
+  get nextTick(): number {
+    return this.next;
+  }
 
   /** Number of queued, undelivered events. */
-  get size(): number { return this.pending.length; }
+  get size(): number {
+    return this.pending.length;
+  }
 
   /**
    * Queue `event`. Throws StreamError UNEXPECTED if its tick was already delivered (a late

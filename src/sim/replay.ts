@@ -9,7 +9,12 @@ import { MainSim, type WorldSetup } from './main-sim';
 import type { SocialOutput } from '../social/social-sim';
 
 /** Per-tick result of a replay: the tick applied, the state hash after it, the derived events. */
-export interface ReplayTick { tick: number; hash: bigint; derived: Array<{ type: string; body: string }>; social: SocialOutput }
+export interface ReplayTick {
+  tick: number;
+  hash: bigint;
+  derived: Array<{ type: string; body: string }>;
+  social: SocialOutput;
+}
 
 /**
  * Replays `events` (a stream log in canonical order, ticks ascending) on a fresh MainSim built

@@ -42,7 +42,9 @@ export function isSeedHex(hex: unknown): hex is string {
 export class SplitMix64 {
   private x: bigint;
   /** `seed`: any BigInt, reduced mod 2^64. */
-  constructor(seed: bigint) { this.x = seed & M64; }
+  constructor(seed: bigint) {
+    this.x = seed & M64;
+  }
   /** The next 64-bit output. */
   next(): bigint {
     this.x = (this.x + GOLDEN_GAMMA) & M64;
@@ -73,7 +75,10 @@ export class StreamRandom {
       if (!Number.isInteger(w) || w < 0 || w > 0xffffffff) throw new RangeError(`state word ${w} is not a u32`);
     }
     if ((s0 | s1 | s2 | s3) === 0) throw new RangeError('xoshiro128** state must not be all zero');
-    this.s0 = s0; this.s1 = s1; this.s2 = s2; this.s3 = s3;
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
   }
 
   /**
@@ -125,12 +130,16 @@ export class StreamRandom {
 
   /** Overwrite this generator's state with `other`'s (no allocation). */
   copyFrom(other: StreamRandom): void {
-    this.s0 = other.s0; this.s1 = other.s1; this.s2 = other.s2; this.s3 = other.s3;
+    this.s0 = other.s0;
+    this.s1 = other.s1;
+    this.s2 = other.s2;
+    this.s3 = other.s3;
   }
 
   /** The next u32 (0 .. 2^32-1): xoshiro128** `next()`, line for line with the reference C. */
   nextU32(): number {
-    const s0 = this.s0, s1 = this.s1;
+    const s0 = this.s0,
+      s1 = this.s1;
     const result = Math.imul(rotl(Math.imul(s1, 5) >>> 0, 7), 9) >>> 0;
     const t = (s1 << 9) >>> 0;
     const s2 = (this.s2 ^ s0) >>> 0;
@@ -166,16 +175,25 @@ export class StreamRandom {
    * non-overlapping subsequence; the stream calls it once per closed tick.
    */
   jump(): void {
-    let j0 = 0, j1 = 0, j2 = 0, j3 = 0;
+    let j0 = 0,
+      j1 = 0,
+      j2 = 0,
+      j3 = 0;
     for (let i = 0; i < 4; i++) {
       const word = JUMP[i];
       for (let b = 0; b < 32; b++) {
         if ((word >>> b) & 1) {
-          j0 ^= this.s0; j1 ^= this.s1; j2 ^= this.s2; j3 ^= this.s3;
+          j0 ^= this.s0;
+          j1 ^= this.s1;
+          j2 ^= this.s2;
+          j3 ^= this.s3;
         }
         this.nextU32();
       }
     }
-    this.s0 = j0 >>> 0; this.s1 = j1 >>> 0; this.s2 = j2 >>> 0; this.s3 = j3 >>> 0;
+    this.s0 = j0 >>> 0;
+    this.s1 = j1 >>> 0;
+    this.s2 = j2 >>> 0;
+    this.s3 = j3 >>> 0;
   }
 }

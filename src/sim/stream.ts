@@ -37,7 +37,9 @@ export { StreamError } from './order';
 export type { LoggedEvent } from './order';
 
 /** A wall clock in milliseconds (only differences matter). */
-export interface Clock { now(): number }
+export interface Clock {
+  now(): number;
+}
 
 /** `Date.now()`. */
 export const SYSTEM_CLOCK: Clock = { now: () => Date.now() };
@@ -91,28 +93,38 @@ export interface ClosedTick {
 }
 
 /** Result of `connect`: the client's public id, and whether this call emitted a '_c'. */
-export interface ConnectResult { publicId: number; connected: boolean }
+export interface ConnectResult {
+  publicId: number;
+  connected: boolean;
+}
 
 /**
  * A client as listed by `clients()`: public id, connected, last heard (clock ms), and `leaving`
  * (left in the tick it joined; its '_d' is stamped when the tick closes).
  */
-export interface ClientInfo { publicId: number; connected: boolean; lastHeardMs: number; leaving: boolean }
+export interface ClientInfo {
+  publicId: number;
+  connected: boolean;
+  lastHeardMs: number;
+  leaving: boolean;
+}
 
 /**
  * Result of `since`: the current server tick and the events of closed ticks in
  * [lastKnownTick, tick), or 'trimmed' when some of those were dropped by `trimBefore`
  * (use `catchUp`, which then answers with a snapshot).
  */
-export type SinceResult =
-  | { kind: 'events'; tick: number; events: readonly LoggedEvent[] }
-  | { kind: 'trimmed'; tick: number; firstTick: number };
+export type SinceResult = { kind: 'events'; tick: number; events: readonly LoggedEvent[] } | { kind: 'trimmed'; tick: number; firstTick: number };
 
 /**
  * A stored snapshot: the world at the START of `tick` (after every event of ticks < tick),
  * its message size in bytes, and an opaque payload owned by the caller.
  */
-export interface Snapshot { readonly tick: number; readonly bytes: number; readonly payload: unknown }
+export interface Snapshot {
+  readonly tick: number;
+  readonly bytes: number;
+  readonly payload: unknown;
+}
 
 /**
  * Result of `catchUp`: the current server tick, and either every event since the client's
@@ -308,17 +320,23 @@ export class EventStream {
   }
 
   /** The open tick t (u32): events published now are stamped t; ticks < t are closed. */
-  get tick(): number { return this.openTick; }
+  get tick(): number {
+    return this.openTick;
+  }
 
   /** The oldest tick still in the log: events of ticks < firstTick were dropped by `trimBefore`. */
-  get firstTick(): number { return this.first; }
+  get firstTick(): number {
+    return this.first;
+  }
 
   /**
    * The open tick's generator (`StreamRandom.forTick(seed, tick)`), for server-side draws during
    * the tick. The same object throughout; `advance()` resets its state to the next tick's, so
    * draws made on it never affect later ticks.
    */
-  get random(): StreamRandom { return this.rnd; }
+  get random(): StreamRandom {
+    return this.rnd;
+  }
 
   // ---- clients ----
 
@@ -396,7 +414,9 @@ export class EventStream {
   }
 
   /** Clients the stream keeps (connected or not). */
-  get clientCount(): number { return this.byPublic.size; }
+  get clientCount(): number {
+    return this.byPublic.size;
+  }
 
   /**
    * Forgets clients that left (their '_d' is stamped) and were not heard from since
@@ -518,11 +538,13 @@ export class EventStream {
     // it erases which client's packet happened to arrive first, so the log is a function of the
     // tick's events alone and `fromLog` re-derives every seq.
     const counts = new Map<number, number>();
-    const events = Object.freeze(this.pending.sort(compareEvents).map((e) => {
-      const seq = counts.get(e.origin) ?? 0;
-      counts.set(e.origin, seq + 1);
-      return e.seq === seq ? e : Object.freeze({ ...e, seq });
-    }));
+    const events = Object.freeze(
+      this.pending.sort(compareEvents).map((e) => {
+        const seq = counts.get(e.origin) ?? 0;
+        counts.set(e.origin, seq + 1);
+        return e.seq === seq ? e : Object.freeze({ ...e, seq });
+      }),
+    );
     for (const e of events) this.append(e);
     const random = this.base.clone();
     this.pending = [];
@@ -721,8 +743,12 @@ export class EventStream {
     const all = [...new Set([...everJoined.keys(), ...privOf.keys()])].sort((x, y) => x - y);
     for (const id of all) {
       const c: Client = {
-        publicId: id, privateId: privOf.get(id) ?? null, connected: connected.has(id),
-        lastHeard: now, joinTick: everJoined.get(id) ?? -1, leaving: false,
+        publicId: id,
+        privateId: privOf.get(id) ?? null,
+        connected: connected.has(id),
+        lastHeard: now,
+        joinTick: everJoined.get(id) ?? -1,
+        leaving: false,
       };
       s.byPublic.set(id, c);
       if (c.privateId !== null) s.byPrivate.set(c.privateId, c);
@@ -740,8 +766,11 @@ export class EventStream {
    */
   exportState(): StreamState {
     return {
-      seed: this.seed, tick: this.openTick, nextId: this.nextId,
-      clients: [...this.byPublic.values()].sort((a, b) => a.publicId - b.publicId)
+      seed: this.seed,
+      tick: this.openTick,
+      nextId: this.nextId,
+      clients: [...this.byPublic.values()]
+        .sort((a, b) => a.publicId - b.publicId)
         .map((c) => ({ publicId: c.publicId, privateId: c.privateId, connected: c.connected, joinTick: c.joinTick, leaving: c.leaving })),
       pending: this.pending.map((e) => ({ tick: e.tick, type: e.type, origin: e.origin, body: e.body })),
     };
@@ -772,8 +801,12 @@ export class EventStream {
     const seqs = new Map<number, number>();
     let prevTick = -1;
     for (const e of events) {
-      if (!isU32(e.tick) || e.tick < state.tick || e.tick < last) throw bad(`resume: event at tick ${e.tick} before the state's tick ${state.tick} or out of order`);
-      if (e.tick !== prevTick) { seqs.clear(); prevTick = e.tick; }
+      if (!isU32(e.tick) || e.tick < state.tick || e.tick < last)
+        throw bad(`resume: event at tick ${e.tick} before the state's tick ${state.tick} or out of order`);
+      if (e.tick !== prevTick) {
+        seqs.clear();
+        prevTick = e.tick;
+      }
       const seq = seqs.get(e.origin) ?? 0;
       seqs.set(e.origin, seq + 1);
       const le: LoggedEvent = Object.freeze({ tick: e.tick, type: e.type, origin: e.origin, body: e.body, seq });
@@ -793,7 +826,8 @@ export class EventStream {
       s.append(le);
       last = e.tick;
     }
-    for (const [priv, pub] of opts.ids ?? []) {        // private ids of clients that joined after the state
+    for (const [priv, pub] of opts.ids ?? []) {
+      // private ids of clients that joined after the state
       const c = s.byPublic.get(pub);
       if (!c || !isClientKey(priv) || (c.privateId !== null && c.privateId !== priv)) throw bad(`resume: id entry [${priv}, ${pub}] does not fit the log`);
       c.privateId = priv;
@@ -843,10 +877,12 @@ export class EventStream {
 
   /** First index of `closed` with tick >= `tick` (binary search). */
   private lowerBound(tick: number): number {
-    let lo = 0, hi = this.closed.length;
+    let lo = 0,
+      hi = this.closed.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.closed[mid].tick < tick) lo = mid + 1; else hi = mid;
+      if (this.closed[mid].tick < tick) lo = mid + 1;
+      else hi = mid;
     }
     return lo;
   }
@@ -868,7 +904,8 @@ export class EventStream {
   }
 
   private checkRoom(): void {
-    if (this.pending.length >= this.maxEventsPerTick) throw new StreamError(ERROR.RATE_LIMITED, `stream ${this.name}: tick ${this.openTick} holds ${this.maxEventsPerTick} events, the most a tick may hold`);
+    if (this.pending.length >= this.maxEventsPerTick)
+      throw new StreamError(ERROR.RATE_LIMITED, `stream ${this.name}: tick ${this.openTick} holds ${this.maxEventsPerTick} events, the most a tick may hold`);
   }
 
   private checkBody(body: string): void {

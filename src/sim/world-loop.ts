@@ -58,7 +58,11 @@ export interface WorldLoopOptions {
  * Timings of the last persistence writes on the tick thread, ms: the log append, and the part of
  * the last snapshot that ran in the tick (all of it without a sink; the save and hand-over with one).
  */
-export interface PersistTimings { appendMs: number; snapshotMs: number; snapshotBytes: number }
+export interface PersistTimings {
+  appendMs: number;
+  snapshotMs: number;
+  snapshotBytes: number;
+}
 
 /** The world stream's tick: stream + main sim + interest. */
 export class WorldLoop {
@@ -80,7 +84,11 @@ export class WorldLoop {
    * (`WorldLoop.restore`, which passes the MainSim). Throws RangeError when a fresh world is given
    * a stream or world that already ran.
    */
-  constructor(readonly stream: EventStream, setup: WorldSetup | MainSim, private readonly opts: WorldLoopOptions = {}) {
+  constructor(
+    readonly stream: EventStream,
+    setup: WorldSetup | MainSim,
+    private readonly opts: WorldLoopOptions = {},
+  ) {
     const restored = setup instanceof MainSim;
     this.sim = restored ? setup : new MainSim(setup);
     this.interest = new InterestPublisher(opts.interest);
@@ -105,18 +113,26 @@ export class WorldLoop {
     if (!snap) return null;
     const saved = decodeWorldSnapshot(snap.data);
     const sim = new MainSim(setup, { physics: saved.physics, game: saved.game });
-    if (sim.hash().toString(16) !== snap.hash) throw new Error(`snapshot of tick ${snap.tick} restores to hash ${sim.hash().toString(16)}, stored ${snap.hash}`);
+    if (sim.hash().toString(16) !== snap.hash)
+      throw new Error(`snapshot of tick ${snap.tick} restores to hash ${sim.hash().toString(16)}, stored ${snap.hash}`);
     const ticks = store.ticksFrom(name, saved.stream.tick);
-    ticks.forEach((t, i) => { if (t.tick !== saved.stream.tick + i) throw new Error(`the log of ${name} misses tick ${saved.stream.tick + i}`); });
+    ticks.forEach((t, i) => {
+      if (t.tick !== saved.stream.tick + i) throw new Error(`the log of ${name} misses tick ${saved.stream.tick + i}`);
+    });
     const last = ticks.length ? ticks[ticks.length - 1].tick : saved.stream.tick - 1;
-    const stream = EventStream.resume(name, saved.stream, ticks.flatMap((t) => t.events), { ...streamOpts, tick: last + 1, ids: ticks.flatMap((t) => t.ids) });
+    const stream = EventStream.resume(
+      name,
+      saved.stream,
+      ticks.flatMap((t) => t.events),
+      { ...streamOpts, tick: last + 1, ids: ticks.flatMap((t) => t.ids) },
+    );
     let derived: Array<{ type: string; body: string }> = [];
     for (const t of ticks) {
       derived = sim.apply(t.tick, t.events).derived;
       const h = sim.hash().toString(16);
       if (h !== t.hash) throw new Error(`replay of ${name} tick ${t.tick} gives hash ${h}, the log says ${t.hash}`);
     }
-    for (const d of derived) stream.publishServer(d.type, d.body);   // they belonged to the open tick
+    for (const d of derived) stream.publishServer(d.type, d.body); // they belonged to the open tick
     const loop = new WorldLoop(stream, sim, opts);
     // the log before the snapshot is not in memory: catch-up for older ticks is by this snapshot
     const payload = loop.snapshotPayload();
@@ -137,11 +153,15 @@ export class WorldLoop {
   private snapshot(force = false, simHash?: bigint): void {
     const p = this.opts.persist;
     if (!p) return;
-    if (p.sink && !force && p.sink.queued >= 2) { this.snapshotsSkipped++; return; }
+    if (p.sink && !force && p.sink.queued >= 2) {
+      this.snapshotsSkipped++;
+      return;
+    }
     const t0 = performance.now();
     const saved = this.sim.save();
     const snap = { stream: this.stream.exportState(), game: saved.game, physics: saved.physics };
-    const hash = (simHash ?? this.sim.hash()).toString(16), at = (p.now ?? Date.now)();
+    const hash = (simHash ?? this.sim.hash()).toString(16),
+      at = (p.now ?? Date.now)();
     if (p.sink) {
       const parts = encodeWorldSnapshotParts(snap);
       this.persistTimings.snapshotBytes = parts[0].byteLength + parts[1].byteLength;
@@ -221,9 +241,17 @@ export class WorldLoop {
   snapshotPayload(simHash?: bigint): string {
     const avatars = [...this.sim.avatars].sort((a, b) => a[0] - b[0]).map(([p, h]) => [p, handleText(h)]);
     const social = this.sim.social;
-    return JSON.stringify({ tick: this.stream.tick, hash: (simHash ?? this.sim.hash()).toString(16), avatars, ids: social.identities(), ta: String(social.tempAdminAccount) });
+    return JSON.stringify({
+      tick: this.stream.tick,
+      hash: (simHash ?? this.sim.hash()).toString(16),
+      avatars,
+      ids: social.identities(),
+      ta: String(social.tempAdminAccount),
+    });
   }
 
   /** Stops the shard workers. */
-  async close(): Promise<void> { await this.sim.close(); }
+  async close(): Promise<void> {
+    await this.sim.close();
+  }
 }

@@ -9,7 +9,11 @@
 import type { StreamState } from './stream';
 
 /** A decoded world snapshot. */
-export interface WorldSnapshot { stream: StreamState; game: string; physics: Uint8Array }
+export interface WorldSnapshot {
+  stream: StreamState;
+  game: string;
+  physics: Uint8Array;
+}
 
 /** Encodes a snapshot. */
 export function encodeWorldSnapshot(s: WorldSnapshot): Uint8Array {
@@ -25,11 +29,14 @@ export function encodeWorldSnapshot(s: WorldSnapshot): Uint8Array {
  * concatenation is encodeWorldSnapshot's output): what a SnapshotSink takes off the tick thread.
  */
 export function encodeWorldSnapshotParts(s: WorldSnapshot): [Uint8Array, Uint8Array] {
-  const a = Buffer.from(JSON.stringify(s.stream), 'utf8'), b = Buffer.from(s.game, 'utf8');
+  const a = Buffer.from(JSON.stringify(s.stream), 'utf8'),
+    b = Buffer.from(s.game, 'utf8');
   const head = new Uint8Array(8 + a.length + b.length);
   const dv = new DataView(head.buffer);
-  dv.setUint32(0, a.length, true); head.set(a, 4);
-  dv.setUint32(4 + a.length, b.length, true); head.set(b, 8 + a.length);
+  dv.setUint32(0, a.length, true);
+  head.set(a, 4);
+  dv.setUint32(4 + a.length, b.length, true);
+  head.set(b, 8 + a.length);
   return [head, s.physics];
 }
 

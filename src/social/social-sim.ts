@@ -53,7 +53,11 @@ export type OwnershipRule = 'ask' | 'deny' | 'allow';
 export type Role = 'admin' | 'moderator' | 'player';
 
 /** Master, owner and rule of an object; principals (account id, or minus a guest's public id), null = the world. */
-export interface Ownership { owner: number | null; master: number | null; rule: OwnershipRule }
+export interface Ownership {
+  owner: number | null;
+  master: number | null;
+  rule: OwnershipRule;
+}
 
 /** Options of the social layer. */
 export interface SocialOptions {
@@ -72,7 +76,14 @@ export interface SocialOptions {
 }
 
 /** A chat line as delivered and stored: channel kind, the channel's key for history, sender, text, tick. */
-export interface ChatLine { channel: number; key: string; from: number; to: string; text: string; tick: number }
+export interface ChatLine {
+  channel: number;
+  key: string;
+  from: number;
+  to: string;
+  text: string;
+  tick: number;
+}
 
 /** Something for the host to do outside the sim (the decision is already in the log). */
 export type Effect =
@@ -83,7 +94,15 @@ export type Effect =
   | { kind: 'role'; accountId: number; role: Role };
 
 /** One audited admin action (who, what, when, outcome). */
-export interface AuditRecord { tick: number; actor: number; actorPublicId: number; command: string; args: string[]; ok: boolean; message: string }
+export interface AuditRecord {
+  tick: number;
+  actor: number;
+  actorPublicId: number;
+  command: string;
+  args: string[];
+  ok: boolean;
+  message: string;
+}
 
 /** What the social layer produced in one tick, in canonical order. */
 export interface SocialOutput {
@@ -114,8 +133,15 @@ export interface SocialWorld {
   isAvatar(h: BodyHandle): boolean;
 }
 
-interface Who { account: number; role: Role }
-interface Pending { requester: number; requesterPid: number; tick: number }
+interface Who {
+  account: number;
+  role: Role;
+}
+interface Pending {
+  requester: number;
+  requesterPid: number;
+  tick: number;
+}
 
 const GROUP = /^[A-Za-z0-9_-]{1,32}$/;
 const HANDLE = /^(\d{1,9}):(\d{1,9})$/;
@@ -147,7 +173,9 @@ const CARRY_RANGE_RAW = 5n << 16n;
 export const GUEST_BIT = 0x80000000;
 
 /** A principal as the wire carries it: account id, GUEST_BIT + public id for a guest, 0 = the world. */
-export function wirePrincipal(p: number | null): number { return p === null ? 0 : p > 0 ? p : (GUEST_BIT + -p) >>> 0; }
+export function wirePrincipal(p: number | null): number {
+  return p === null ? 0 : p > 0 ? p : (GUEST_BIT + -p) >>> 0;
+}
 
 /** Parses a handle "slot:generation". */
 export function parseHandle(s: unknown): BodyHandle | null {
@@ -161,7 +189,11 @@ const handleText = (h: BodyHandle): string => `${Number(h & 0xffffffffn)}:${Numb
 function wellFormed(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) { const d = s.charCodeAt(i + 1); if (!(d >= 0xdc00 && d <= 0xdfff)) return false; i++; } else if (c >= 0xdc00 && c <= 0xdfff) return false;
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (!(d >= 0xdc00 && d <= 0xdfff)) return false;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) return false;
   }
   return true;
 }
@@ -175,7 +207,9 @@ function json(body: string): Record<string, unknown> | null {
   try {
     const v = JSON.parse(body) as unknown;
     return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-  } catch { return null; }
+  } catch {
+    return null;
+  }
 }
 
 /** The social state of one world stream. */
@@ -207,11 +241,19 @@ export class SocialSim {
   constructor(opts: SocialOptions = {}) {
     const tickRate = opts.tickRate ?? 20;
     this.o = {
-      tickRate, maxChatLength: 500, chatRate: { perSecond: 1, burst: 5 }, localRadius: 20, askTimeoutTicks: 10 * tickRate, historyInMemory: 200, ...opts,
+      tickRate,
+      maxChatLength: 500,
+      chatRate: { perSecond: 1, burst: 5 },
+      localRadius: 20,
+      askTimeoutTicks: 10 * tickRate,
+      historyInMemory: 200,
+      ...opts,
     };
   }
 
-  private static empty(): SocialOutput { return { outbox: [], ownership: [], chat: [], effects: [], audit: [] }; }
+  private static empty(): SocialOutput {
+    return { outbox: [], ownership: [], chat: [], effects: [], audit: [] };
+  }
 
   /** The principal of a connected public id (account id, or minus the public id for a guest). */
   principal(publicId: number): number {
@@ -227,16 +269,24 @@ export class SocialSim {
   }
 
   /** Ownership of a body: its entry, or the world's default (no owner, no master, allow). */
-  ownershipOf(h: BodyHandle): Ownership { return this.objects.get(h) ?? { owner: null, master: null, rule: 'allow' }; }
+  ownershipOf(h: BodyHandle): Ownership {
+    return this.objects.get(h) ?? { owner: null, master: null, rule: 'allow' };
+  }
 
   /** The temporary admin's account id (0 = none). */
-  get tempAdminAccount(): number { return this.tempAdmin; }
+  get tempAdminAccount(): number {
+    return this.tempAdmin;
+  }
 
   /** Gravity set by an admin (null: the configuration's). */
-  get gravitySetting(): Vec3 | null { return this.gravity; }
+  get gravitySetting(): Vec3 | null {
+    return this.gravity;
+  }
 
   /** Tick rate set by an admin (null: the configuration's). Rate limits and timeouts keep counting in ticks of the configured rate. */
-  get tickRateSetting(): number | null { return this.tickRate; }
+  get tickRateSetting(): number | null {
+    return this.tickRate;
+  }
 
   /** Registers an object (a spawned body or a placed artifact) with its ownership. */
   setObject(h: BodyHandle, o: Ownership): void {
@@ -251,13 +301,20 @@ export class SocialSim {
   }
 
   /** Starts a tick: clears the outputs of the previous one. */
-  begin(): void { this.out = SocialSim.empty(); this.changedThisTick.clear(); }
+  begin(): void {
+    this.out = SocialSim.empty();
+    this.changedThisTick.clear();
+  }
 
   /** The outputs of this tick (after every event was handled and end() ran). */
-  get output(): SocialOutput { return this.out; }
+  get output(): SocialOutput {
+    return this.out;
+  }
 
   /** A client joined ('_c'). */
-  connected(publicId: number): void { if (!this.who.has(publicId)) this.who.set(publicId, { account: 0, role: 'player' }); }
+  connected(publicId: number): void {
+    if (!this.who.has(publicId)) this.who.set(publicId, { account: 0, role: 'player' });
+  }
 
   /** A client left ('_d'): groups and blocks go (the principal's chat budget stays until it has refilled); ownership falls back (module comment). */
   disconnected(publicId: number): void {
@@ -285,7 +342,8 @@ export class SocialSim {
   /** '_id' "publicId,accountId,role". Returns false for a malformed body. */
   identify(body: string): boolean {
     const [p, a, r] = body.split(',');
-    const publicId = Number(p), account = Number(a);
+    const publicId = Number(p),
+      account = Number(a);
     if (!(Number.isSafeInteger(publicId) && publicId > 0 && Number.isSafeInteger(account) && account >= 0) || !Object.hasOwn(RANK, r)) return false;
     this.who.set(publicId, { account, role: r as Role });
     return true;
@@ -315,13 +373,26 @@ export class SocialSim {
    */
   handle(e: StreamEvent, world: SocialWorld, commands: Command[]): boolean {
     switch (e.type) {
-      case 'ch': this.chat(e, world); return true;
-      case 'cg': this.group(e); return true;
-      case 'bk': this.block(e); return true;
-      case 'ow': this.ownership(e, world); return true;
-      case 'ob': this.objectInput(e, world, commands); return true;
-      case 'ad': this.admin(e, world, commands); return true;
-      default: return false;
+      case 'ch':
+        this.chat(e, world);
+        return true;
+      case 'cg':
+        this.group(e);
+        return true;
+      case 'bk':
+        this.block(e);
+        return true;
+      case 'ow':
+        this.ownership(e, world);
+        return true;
+      case 'ob':
+        this.objectInput(e, world, commands);
+        return true;
+      case 'ad':
+        this.admin(e, world, commands);
+        return true;
+      default:
+        return false;
     }
   }
 
@@ -352,43 +423,71 @@ export class SocialSim {
   private takeChatToken(principal: number, tick: number): boolean {
     const b = this.chatBudget.get(principal) ?? [this.o.chatRate.burst * 1000, tick];
     let tokens = this.chatTokens(b, tick);
-    if (tokens < 1000) { this.chatBudget.set(principal, [tokens, tick]); return false; }
+    if (tokens < 1000) {
+      this.chatBudget.set(principal, [tokens, tick]);
+      return false;
+    }
     tokens -= 1000;
     this.chatBudget.set(principal, [tokens, tick]);
     return true;
   }
 
   private chat(e: StreamEvent, world: SocialWorld): void {
-    const from = e.origin, m = json(e.body);
-    const c = m?.c, to = m?.to ?? '', text = m?.t;
+    const from = e.origin,
+      m = json(e.body);
+    const c = m?.c,
+      to = m?.to ?? '',
+      text = m?.t;
     if (!m || typeof c !== 'number' || !Object.values(CHAT_CHANNEL).includes(c as 0) || typeof to !== 'string' || typeof text !== 'string') {
-      this.error(from, ERROR.BAD_VALUE, 'chat is JSON {c: channel 0-3, to, t: text}'); return;
+      this.error(from, ERROR.BAD_VALUE, 'chat is JSON {c: channel 0-3, to, t: text}');
+      return;
     }
     const length = [...text].length;
-    if (length === 0 || length > this.o.maxChatLength) { this.error(from, ERROR.BAD_VALUE, `chat text must be 1 to ${this.o.maxChatLength} characters`); return; }
-    if (!wellFormed(text)) { this.error(from, ERROR.BAD_VALUE, 'chat text is not valid Unicode (lone surrogate)'); return; }
+    if (length === 0 || length > this.o.maxChatLength) {
+      this.error(from, ERROR.BAD_VALUE, `chat text must be 1 to ${this.o.maxChatLength} characters`);
+      return;
+    }
+    if (!wellFormed(text)) {
+      this.error(from, ERROR.BAD_VALUE, 'chat text is not valid Unicode (lone surrogate)');
+      return;
+    }
     const until = this.mutes.get(this.principal(from));
-    if (until !== undefined && until > e.tick) { this.error(from, ERROR.MUTED, `you are muted for ${Math.ceil((until - e.tick) / this.o.tickRate)} more seconds`); return; }
-    if (!this.takeChatToken(this.principal(from), e.tick)) { this.error(from, ERROR.RATE_LIMITED, `chat is limited to ${this.o.chatRate.perSecond} message(s) per second (burst ${this.o.chatRate.burst})`); return; }
+    if (until !== undefined && until > e.tick) {
+      this.error(from, ERROR.MUTED, `you are muted for ${Math.ceil((until - e.tick) / this.o.tickRate)} more seconds`);
+      return;
+    }
+    if (!this.takeChatToken(this.principal(from), e.tick)) {
+      this.error(from, ERROR.RATE_LIMITED, `chat is limited to ${this.o.chatRate.perSecond} message(s) per second (burst ${this.o.chatRate.burst})`);
+      return;
+    }
     let recipients: number[];
     let key: string | null;
     switch (c) {
-      case CHAT_CHANNEL.WORLD: recipients = [...this.who.keys()]; key = 'world'; break;
+      case CHAT_CHANNEL.WORLD:
+        recipients = [...this.who.keys()];
+        key = 'world';
+        break;
       case CHAT_CHANNEL.LOCAL: {
         const at = world.avatarPositionRaw(from);
-        if (!at) { this.error(from, ERROR.NOT_FOUND, 'local chat needs your avatar in the world'); return; }
+        if (!at) {
+          this.error(from, ERROR.NOT_FOUND, 'local chat needs your avatar in the world');
+          return;
+        }
         // squared distances in raw fixed point (src/physics/integer.ts), not floats
         const r = toRaw(this.o.localRadius);
         recipients = [...this.who.keys()].filter((p) => {
           const q = world.avatarPositionRaw(p);
           return q !== null && withinDistance(q, at, r);
         });
-        key = null;   // local lines are of a place and a moment: not kept in history
+        key = null; // local lines are of a place and a moment: not kept in history
         break;
       }
       case CHAT_CHANNEL.PRIVATE: {
         const target = Number(to);
-        if (!this.who.has(target)) { this.error(from, ERROR.NOT_FOUND, `no player ${to} is online`); return; }
+        if (!this.who.has(target)) {
+          this.error(from, ERROR.NOT_FOUND, `no player ${to} is online`);
+          return;
+        }
         recipients = target === from ? [from] : [from, target];
         const [a, b] = [this.principal(from), this.principal(target)].sort((x, y) => x - y);
         key = `private:${a}:${b}`;
@@ -396,7 +495,10 @@ export class SocialSim {
       }
       default: {
         const members = this.groups.get(to);
-        if (!members?.has(from)) { this.error(from, ERROR.NOT_ALLOWED, `join group ${JSON.stringify(to)} before writing to it`); return; }
+        if (!members?.has(from)) {
+          this.error(from, ERROR.NOT_ALLOWED, `join group ${JSON.stringify(to)} before writing to it`);
+          return;
+        }
         recipients = [...members];
         key = `group:${to}`;
       }
@@ -410,7 +512,8 @@ export class SocialSim {
   private group(e: StreamEvent): void {
     const m = json(e.body);
     if (!m || (m.a !== 'join' && m.a !== 'leave') || typeof m.g !== 'string' || !GROUP.test(m.g)) {
-      this.error(e.origin, ERROR.BAD_VALUE, 'group is JSON {a: "join" | "leave", g: 1-32 of A-Z a-z 0-9 _ -}'); return;
+      this.error(e.origin, ERROR.BAD_VALUE, 'group is JSON {a: "join" | "leave", g: 1-32 of A-Z a-z 0-9 _ -}');
+      return;
     }
     if (m.a === 'join') {
       const members = this.groups.get(m.g) ?? new Set<number>();
@@ -425,14 +528,20 @@ export class SocialSim {
   private block(e: StreamEvent): void {
     const m = json(e.body);
     const target = m ? Number(m.p) : NaN;
-    if (!m || (m.a !== 'block' && m.a !== 'unblock') || !this.who.has(target)) { this.error(e.origin, ERROR.BAD_VALUE, 'block is JSON {a: "block" | "unblock", p: an online public id}'); return; }
+    if (!m || (m.a !== 'block' && m.a !== 'unblock') || !this.who.has(target)) {
+      this.error(e.origin, ERROR.BAD_VALUE, 'block is JSON {a: "block" | "unblock", p: an online public id}');
+      return;
+    }
     const set = this.blocks.get(e.origin) ?? new Set<number>();
-    if (m.a === 'block') set.add(this.principal(target)); else set.delete(this.principal(target));
+    if (m.a === 'block') set.add(this.principal(target));
+    else set.delete(this.principal(target));
     this.blocks.set(e.origin, set);
   }
 
   /** Members of a group, sorted (empty when it does not exist). */
-  members(group: string): number[] { return [...(this.groups.get(group) ?? [])].sort((a, b) => a - b); }
+  members(group: string): number[] {
+    return [...(this.groups.get(group) ?? [])].sort((a, b) => a - b);
+  }
 
   // ---- ownership ----
 
@@ -448,58 +557,108 @@ export class SocialSim {
   }
 
   private ownership(e: StreamEvent, world: SocialWorld): void {
-    const from = e.origin, me = this.principal(from), admin = this.roleOf(from) === 'admin';
+    const from = e.origin,
+      me = this.principal(from),
+      admin = this.roleOf(from) === 'admin';
     const m = json(e.body);
     const h = parseHandle(m?.o);
-    if (!m || h === null || typeof m.a !== 'string') { this.error(from, ERROR.BAD_VALUE, 'ownership is JSON {a, o: "slot:generation", r?, p?}'); return; }
-    if (!this.objects.has(h) && !world.isBody(h)) { this.error(from, ERROR.NOT_FOUND, `no object ${m.o}`); return; }
+    if (!m || h === null || typeof m.a !== 'string') {
+      this.error(from, ERROR.BAD_VALUE, 'ownership is JSON {a, o: "slot:generation", r?, p?}');
+      return;
+    }
+    if (!this.objects.has(h) && !world.isBody(h)) {
+      this.error(from, ERROR.NOT_FOUND, `no object ${m.o}`);
+      return;
+    }
     const ob = this.ownershipOf(h);
     const isMaster = ob.master !== null && ob.master === me;
     switch (m.a) {
       case 'request': {
-        if (ob.owner === me) return;                                       // already yours
-        if (m.e !== undefined && m.e !== ob.owner) { this.error(from, ERROR.NOT_ALLOWED, `${m.o} changed owner since you saw it (now ${ob.owner ?? 'the world'})`); return; }
-        if (admin || isMaster) { this.changeOwnership(h, { ...ob, owner: me }); return; }
+        if (ob.owner === me) return; // already yours
+        if (m.e !== undefined && m.e !== ob.owner) {
+          this.error(from, ERROR.NOT_ALLOWED, `${m.o} changed owner since you saw it (now ${ob.owner ?? 'the world'})`);
+          return;
+        }
+        if (admin || isMaster) {
+          this.changeOwnership(h, { ...ob, owner: me });
+          return;
+        }
         if (ob.rule === 'allow') {
           // allow transfers at once, but within one tick the first request wins: a second one
           // could not have seen the first's result (seed 002's "two people pick up the same gun")
-          if (this.changedThisTick.has(h)) { this.error(from, ERROR.NOT_ALLOWED, `${m.o} was just taken by another request in the same tick (rule allow: the first one wins)`); return; }
-          this.changeOwnership(h, { ...ob, owner: me }); return;
+          if (this.changedThisTick.has(h)) {
+            this.error(from, ERROR.NOT_ALLOWED, `${m.o} was just taken by another request in the same tick (rule allow: the first one wins)`);
+            return;
+          }
+          this.changeOwnership(h, { ...ob, owner: me });
+          return;
         }
-        if (ob.rule === 'deny') { this.error(from, ERROR.NOT_ALLOWED, `ownership of ${m.o} is refused (rule deny)`); return; }
-        if (ob.master === null || !this.isOnline(ob.master)) { this.error(from, ERROR.NOT_ALLOWED, `ownership of ${m.o} is refused: its master is not here to ask`); return; }
-        if (this.pending.has(h)) { this.error(from, ERROR.NOT_ALLOWED, `another request for ${m.o} is waiting for its master`); return; }
+        if (ob.rule === 'deny') {
+          this.error(from, ERROR.NOT_ALLOWED, `ownership of ${m.o} is refused (rule deny)`);
+          return;
+        }
+        if (ob.master === null || !this.isOnline(ob.master)) {
+          this.error(from, ERROR.NOT_ALLOWED, `ownership of ${m.o} is refused: its master is not here to ask`);
+          return;
+        }
+        if (this.pending.has(h)) {
+          this.error(from, ERROR.NOT_ALLOWED, `another request for ${m.o} is waiting for its master`);
+          return;
+        }
         this.pending.set(h, { requester: me, requesterPid: from, tick: e.tick });
-        return;                                                             // the master sees this 'ow' event in the stream
+        return; // the master sees this 'ow' event in the stream
       }
-      case 'grant': case 'refuse': {
+      case 'grant':
+      case 'refuse': {
         const p = this.pending.get(h);
-        if (!isMaster && !admin) { this.error(from, ERROR.NOT_ALLOWED, `only the master of ${m.o} answers its requests`); return; }
-        if (!p || (m.p !== undefined && m.p !== p.requester)) { this.error(from, ERROR.NOT_FOUND, `no request for ${m.o} is waiting`); return; }
+        if (!isMaster && !admin) {
+          this.error(from, ERROR.NOT_ALLOWED, `only the master of ${m.o} answers its requests`);
+          return;
+        }
+        if (!p || (m.p !== undefined && m.p !== p.requester)) {
+          this.error(from, ERROR.NOT_FOUND, `no request for ${m.o} is waiting`);
+          return;
+        }
         this.pending.delete(h);
         if (m.a === 'grant') this.changeOwnership(h, { ...ob, owner: p.requester });
         else this.refusePending(h, p, 'the master refused');
         return;
       }
       case 'release': {
-        if (ob.owner !== me && !admin) { this.error(from, ERROR.NOT_OWNER, `you do not own ${m.o}`); return; }
+        if (ob.owner !== me && !admin) {
+          this.error(from, ERROR.NOT_OWNER, `you do not own ${m.o}`);
+          return;
+        }
         this.changeOwnership(h, { ...ob, owner: this.isOnline(ob.master) ? ob.master : null });
         return;
       }
       case 'rule': {
-        if (!isMaster && !admin) { this.error(from, ERROR.NOT_ALLOWED, `only the master of ${m.o} sets its rule`); return; }
-        if (typeof m.r !== 'string' || !RULES.has(m.r)) { this.error(from, ERROR.BAD_VALUE, 'rule is "ask", "deny" or "allow"'); return; }
+        if (!isMaster && !admin) {
+          this.error(from, ERROR.NOT_ALLOWED, `only the master of ${m.o} sets its rule`);
+          return;
+        }
+        if (typeof m.r !== 'string' || !RULES.has(m.r)) {
+          this.error(from, ERROR.BAD_VALUE, 'rule is "ask", "deny" or "allow"');
+          return;
+        }
         this.changeOwnership(h, { ...ob, rule: m.r as OwnershipRule });
         return;
       }
       case 'owner': {
-        if (!isMaster && !admin) { this.error(from, ERROR.NOT_ALLOWED, `only the master of ${m.o} sets its owner`); return; }
-        if (!(m.p === null || (Number.isSafeInteger(m.p) && m.p !== 0))) { this.error(from, ERROR.BAD_VALUE, 'owner is a principal (account id, or minus a guest public id) or null'); return; }
+        if (!isMaster && !admin) {
+          this.error(from, ERROR.NOT_ALLOWED, `only the master of ${m.o} sets its owner`);
+          return;
+        }
+        if (!(m.p === null || (Number.isSafeInteger(m.p) && m.p !== 0))) {
+          this.error(from, ERROR.BAD_VALUE, 'owner is a principal (account id, or minus a guest public id) or null');
+          return;
+        }
         this.pending.delete(h);
         this.changeOwnership(h, { ...ob, owner: m.p as number | null });
         return;
       }
-      default: this.error(from, ERROR.BAD_VALUE, 'ownership action is request, release, grant, refuse, rule or owner');
+      default:
+        this.error(from, ERROR.BAD_VALUE, 'ownership action is request, release, grant, refuse, rule or owner');
     }
   }
 
@@ -511,19 +670,38 @@ export class SocialSim {
   }
 
   private objectInput(e: StreamEvent, world: SocialWorld, commands: Command[]): void {
-    const from = e.origin, m = json(e.body), h = parseHandle(m?.o);
+    const from = e.origin,
+      m = json(e.body),
+      h = parseHandle(m?.o);
     const v = m?.v;
-    if (!m || h === null || (m.k !== 'impulse' && m.k !== 'move') || !Array.isArray(v) || v.length !== 3 || !v.every((x) => Number.isSafeInteger(x) && Math.abs(x as number) <= 1e7)) {
-      this.error(from, ERROR.BAD_VALUE, 'object input is JSON {o: "slot:generation", k: "impulse" | "move", v: [x, y, z] (mN s or mm)}'); return;
+    if (
+      !m ||
+      h === null ||
+      (m.k !== 'impulse' && m.k !== 'move') ||
+      !Array.isArray(v) ||
+      v.length !== 3 ||
+      !v.every((x) => Number.isSafeInteger(x) && Math.abs(x as number) <= 1e7)
+    ) {
+      this.error(from, ERROR.BAD_VALUE, 'object input is JSON {o: "slot:generation", k: "impulse" | "move", v: [x, y, z] (mN s or mm)}');
+      return;
     }
-    if (!world.isBody(h)) { this.error(from, ERROR.NOT_FOUND, `no object ${m.o}`); return; }
+    if (!world.isBody(h)) {
+      this.error(from, ERROR.NOT_FOUND, `no object ${m.o}`);
+      return;
+    }
     const ob = this.ownershipOf(h);
-    if (ob.owner !== this.principal(from) && this.roleOf(from) !== 'admin') { this.error(from, ERROR.NOT_OWNER, `only the owner of ${m.o} moves it: request ownership first`); return; }
+    if (ob.owner !== this.principal(from) && this.roleOf(from) !== 'admin') {
+      this.error(from, ERROR.NOT_OWNER, `only the owner of ${m.o} moves it: request ownership first`);
+      return;
+    }
     const value: Vec3 = [(v[0] as number) / 1000, (v[1] as number) / 1000, (v[2] as number) / 1000];
     if (m.k === 'move') {
       // the body gets exactly toRaw(value): compare that with the avatar, squared, in raw fixed point
       const at = world.avatarPositionRaw(from);
-      if (at && !withinDistance(toRawVec(value), at, CARRY_RANGE_RAW) && this.roleOf(from) !== 'admin') { this.error(from, ERROR.NOT_ALLOWED, 'objects are carried within 5 m of your avatar'); return; }
+      if (at && !withinDistance(toRawVec(value), at, CARRY_RANGE_RAW) && this.roleOf(from) !== 'admin') {
+        this.error(from, ERROR.NOT_ALLOWED, 'objects are carried within 5 m of your avatar');
+        return;
+      }
       commands.push({ kind: 'setPosition', body: h, value }, { kind: 'setVelocity', body: h, value: [0, 0, 0] });
     } else {
       commands.push({ kind: 'impulse', body: h, value });
@@ -533,7 +711,8 @@ export class SocialSim {
   // ---- admin ----
 
   private admin(e: StreamEvent, world: SocialWorld, commands: Command[]): void {
-    const from = e.origin, m = json(e.body);
+    const from = e.origin,
+      m = json(e.body);
     const cmd = typeof m?.cmd === 'string' ? m.cmd : '';
     const raw: unknown = m?.args;
     const args = Array.isArray(raw) && raw.every((a) => typeof a === 'string') ? (raw as string[]) : null;
@@ -541,104 +720,191 @@ export class SocialSim {
       this.out.outbox.push({ to: [from], msg: { kind: 'adminResult', command: cmd, ok, message } });
       this.out.audit.push({ tick: e.tick, actor: this.principal(from), actorPublicId: from, command: cmd, args: args ?? [], ok, message });
     };
-    if (!args) { result(false, 'admin is JSON {cmd, args: [strings]}'); return; }
+    if (!args) {
+      result(false, 'admin is JSON {cmd, args: [strings]}');
+      return;
+    }
     const spec = (ADMIN_COMMANDS as Record<string, { role: Role; args: string }>)[cmd];
-    if (!spec) { result(false, `unknown command; commands: ${Object.keys(ADMIN_COMMANDS).join(', ')}`); return; }
+    if (!spec) {
+      result(false, `unknown command; commands: ${Object.keys(ADMIN_COMMANDS).join(', ')}`);
+      return;
+    }
     const role = this.roleOf(from);
-    if (RANK[role] < RANK[spec.role]) { result(false, `${cmd} needs the ${spec.role} role; you are ${role}`); return; }
+    if (RANK[role] < RANK[spec.role]) {
+      result(false, `${cmd} needs the ${spec.role} role; you are ${role}`);
+      return;
+    }
     const usage = `usage: ${cmd} ${spec.args}`;
     const num = (s: string | undefined): number => (s !== undefined && /^-?\d+(\.\d+)?$/.test(s) ? Number(s) : NaN);
-    const target = (s: string | undefined): number | null => { const p = Number(s); return this.who.has(p) ? p : null; };
+    const target = (s: string | undefined): number | null => {
+      const p = Number(s);
+      return this.who.has(p) ? p : null;
+    };
     switch (cmd) {
       case 'kick': {
         const t = target(args[0]);
-        if (t === null) { result(false, `no player ${args[0]} online; ${usage}`); return; }
-        if (RANK[this.roleOf(t)] > RANK[role]) { result(false, 'you cannot kick a stronger role'); return; }
+        if (t === null) {
+          result(false, `no player ${args[0]} online; ${usage}`);
+          return;
+        }
+        if (RANK[this.roleOf(t)] > RANK[role]) {
+          result(false, 'you cannot kick a stronger role');
+          return;
+        }
         this.out.effects.push({ kind: 'kick', publicId: t, reason: args.slice(1).join(' ') || 'kicked by an admin' });
-        result(true, `kicked ${t}`); return;
+        result(true, `kicked ${t}`);
+        return;
       }
       case 'ban': {
-        const t = target(args[0]), minutes = num(args[1]);
-        if (t === null || !(minutes > 0)) { result(false, usage); return; }
+        const t = target(args[0]),
+          minutes = num(args[1]);
+        if (t === null || !(minutes > 0)) {
+          result(false, usage);
+          return;
+        }
         const account = this.who.get(t)?.account ?? 0;
-        if (account === 0) { this.out.effects.push({ kind: 'kick', publicId: t, reason: 'banned' }); result(true, `${t} is a guest: kicked (guests cannot be banned by account)`); return; }
-        if (this.who.get(t)?.role === 'admin') { result(false, 'a permanent admin cannot be banned'); return; }
+        if (account === 0) {
+          this.out.effects.push({ kind: 'kick', publicId: t, reason: 'banned' });
+          result(true, `${t} is a guest: kicked (guests cannot be banned by account)`);
+          return;
+        }
+        if (this.who.get(t)?.role === 'admin') {
+          result(false, 'a permanent admin cannot be banned');
+          return;
+        }
         this.out.effects.push({ kind: 'ban', publicId: t, accountId: account, minutes, reason: args.slice(2).join(' ') || 'banned by an admin' });
-        result(true, `banned account ${account} for ${minutes} minutes`); return;
+        result(true, `banned account ${account} for ${minutes} minutes`);
+        return;
       }
       case 'mute': {
-        const t = target(args[0]), secs = num(args[1]);
-        if (t === null || !(secs > 0)) { result(false, usage); return; }
+        const t = target(args[0]),
+          secs = num(args[1]);
+        if (t === null || !(secs > 0)) {
+          result(false, usage);
+          return;
+        }
         this.mutes.set(this.principal(t), e.tick + Math.ceil(secs * this.o.tickRate));
-        result(true, `muted ${t} for ${secs} s`); return;
+        result(true, `muted ${t} for ${secs} s`);
+        return;
       }
       case 'unmute': {
         const t = target(args[0]);
-        if (t === null) { result(false, usage); return; }
+        if (t === null) {
+          result(false, usage);
+          return;
+        }
         this.mutes.delete(this.principal(t));
-        result(true, `unmuted ${t}`); return;
+        result(true, `unmuted ${t}`);
+        return;
       }
       case 'teleport': {
-        const t = target(args[0]), p: Vec3 = [num(args[1]), num(args[2]), num(args[3])];
+        const t = target(args[0]),
+          p: Vec3 = [num(args[1]), num(args[2]), num(args[3])];
         const body = t === null ? undefined : world.avatarOf(t);
-        if (body === undefined || !p.every((c) => Number.isFinite(c) && Math.abs(c) <= 1e6)) { result(false, usage); return; }
+        if (body === undefined || !p.every((c) => Number.isFinite(c) && Math.abs(c) <= 1e6)) {
+          result(false, usage);
+          return;
+        }
         commands.push({ kind: 'setPosition', body, value: p }, { kind: 'setVelocity', body, value: [0, 0, 0] });
-        result(true, `teleported ${t}`); return;
+        result(true, `teleported ${t}`);
+        return;
       }
       case 'spawn': {
-        const p: Vec3 = [num(args[0]), num(args[1]), num(args[2])], r = args[3] === undefined ? 0.25 : num(args[3]);
-        if (!p.every((c) => Number.isFinite(c) && Math.abs(c) <= 1e6) || !(r >= 0.05 && r <= 4)) { result(false, usage); return; }
+        const p: Vec3 = [num(args[0]), num(args[1]), num(args[2])],
+          r = args[3] === undefined ? 0.25 : num(args[3]);
+        if (!p.every((c) => Number.isFinite(c) && Math.abs(c) <= 1e6) || !(r >= 0.05 && r <= 4)) {
+          result(false, usage);
+          return;
+        }
         const h = world.spawnSphere(p, [0, 0, 0], r);
-        if (typeof h === 'string') { result(false, h); return; }
+        if (typeof h === 'string') {
+          result(false, h);
+          return;
+        }
         this.setObject(h, { owner: null, master: null, rule: 'allow' });
-        result(true, `spawned ${handleText(h)}`); return;
+        result(true, `spawned ${handleText(h)}`);
+        return;
       }
       case 'despawn': {
         const h = parseHandle(args[0]);
-        if (h === null || !world.isBody(h) || world.isAvatar(h)) { result(false, `no object ${args[0]} (avatars are kicked, not despawned); ${usage}`); return; }
+        if (h === null || !world.isBody(h) || world.isAvatar(h)) {
+          result(false, `no object ${args[0]} (avatars are kicked, not despawned); ${usage}`);
+          return;
+        }
         commands.push({ kind: 'despawn', body: h });
         this.dropObject(h);
-        result(true, `despawned ${args[0]}`); return;
+        result(true, `despawned ${args[0]}`);
+        return;
       }
       case 'broadcast': {
         const text = args.join(' ');
-        if (!text || [...text].length > this.o.maxChatLength || !wellFormed(text)) { result(false, usage); return; }
-        this.out.outbox.push({ to: [...this.who.keys()].sort((a, b) => a - b), msg: { kind: 'chat', channel: CHAT_CHANNEL.WORLD, from: 0, to: '', text, tick: e.tick } });
+        if (!text || [...text].length > this.o.maxChatLength || !wellFormed(text)) {
+          result(false, usage);
+          return;
+        }
+        this.out.outbox.push({
+          to: [...this.who.keys()].sort((a, b) => a - b),
+          msg: { kind: 'chat', channel: CHAT_CHANNEL.WORLD, from: 0, to: '', text, tick: e.tick },
+        });
         this.out.chat.push({ channel: CHAT_CHANNEL.WORLD, key: 'world', from: 0, to: '', text, tick: e.tick });
-        result(true, 'broadcast sent'); return;
+        result(true, 'broadcast sent');
+        return;
       }
       case 'gravity': {
         const g: Vec3 = [num(args[0]), num(args[1]), num(args[2])];
-        if (!g.every((c) => Number.isFinite(c) && Math.abs(c) <= 50)) { result(false, `${usage}; each component within +-50`); return; }
+        if (!g.every((c) => Number.isFinite(c) && Math.abs(c) <= 50)) {
+          result(false, `${usage}; each component within +-50`);
+          return;
+        }
         this.gravity = g;
         world.setGravity(g);
-        result(true, `gravity is ${g.join(', ')} m/s^2`); return;
+        result(true, `gravity is ${g.join(', ')} m/s^2`);
+        return;
       }
       case 'tickrate': {
         const r = num(args[0]);
-        if (!(Number.isInteger(r) && r <= 120)) { result(false, usage); return; }
-        try { world.setTickRate(r); } catch (err) { result(false, (err as Error).message); return; }
+        if (!(Number.isInteger(r) && r <= 120)) {
+          result(false, usage);
+          return;
+        }
+        try {
+          world.setTickRate(r);
+        } catch (err) {
+          result(false, (err as Error).message);
+          return;
+        }
         this.tickRate = r;
         this.out.effects.push({ kind: 'tickRate', value: r });
-        result(true, `the tick rate is ${r} Hz from the next tick`); return;
+        result(true, `the tick rate is ${r} Hz from the next tick`);
+        return;
       }
       case 'role': {
-        const t = target(args[0]), newRole = args[1] as Role;
+        const t = target(args[0]),
+          newRole = args[1] as Role;
         const w = t === null ? undefined : this.who.get(t);
-        if (t === null || !w || !(newRole in RANK)) { result(false, usage); return; }
-        if (w.account === 0) { result(false, 'guests have no account to give a role'); return; }
+        if (t === null || !w || !(newRole in RANK)) {
+          result(false, usage);
+          return;
+        }
+        if (w.account === 0) {
+          result(false, 'guests have no account to give a role');
+          return;
+        }
         const actor = this.who.get(from) as Who;
         const isTemp = actor.account > 0 && actor.account === this.tempAdmin && actor.role !== 'admin';
         if (!maySetRole({ id: actor.account, role: actor.role, temporaryAdmin: isTemp }, { id: w.account, role: w.role }, newRole)) {
-          result(false, isTemp ? 'a temporary admin cannot give or take the admin role (not even its own)' : 'you cannot change this role'); return;
+          result(false, isTemp ? 'a temporary admin cannot give or take the admin role (not even its own)' : 'you cannot change this role');
+          return;
         }
         for (const [p, x] of this.who) if (x.account === w.account) this.who.set(p, { ...x, role: newRole });
         this.out.effects.push({ kind: 'role', accountId: w.account, role: newRole });
-        result(true, `account ${w.account} is now ${newRole}`); return;
+        result(true, `account ${w.account} is now ${newRole}`);
+        return;
       }
       case 'shutdown': {
         this.out.effects.push({ kind: 'shutdown', reason: args.join(' ') || 'shutdown by an admin' });
-        result(true, 'shutting down'); return;
+        result(true, 'shutting down');
+        return;
       }
     }
   }
@@ -648,7 +914,14 @@ export class SocialSim {
    * an account id, GUEST_BIT + public id for a guest (principal -publicId), 0 for the world.
    */
   static ownershipMessage(c: { body: BodyHandle } & Ownership, tick: number): ServerMessage {
-    return { kind: 'ownership', body: { index: Number(c.body & 0xffffffffn), generation: Number(c.body >> 32n) }, owner: wirePrincipal(c.owner), master: wirePrincipal(c.master), rule: RULE_CODE[c.rule], tick };
+    return {
+      kind: 'ownership',
+      body: { index: Number(c.body & 0xffffffffn), generation: Number(c.body >> 32n) },
+      owner: wirePrincipal(c.owner),
+      master: wirePrincipal(c.master),
+      rule: RULE_CODE[c.rule],
+      tick,
+    };
   }
 
   /** Hash input of the social state (sorted; the same for a live run and a replay). */
@@ -668,20 +941,36 @@ export class SocialSim {
   /** The state as JSON (for snapshots); `SocialSim.load` restores it. */
   save(): string {
     return JSON.stringify({
-      tempAdmin: this.tempAdmin, gravity: this.gravity, tickRate: this.tickRate,
-      who: sorted(this.who), groups: sorted(this.groups).map(([k, m]) => [k, [...m]]), blocks: sorted(this.blocks).map(([k, m]) => [k, [...m]]),
-      mutes: sorted(this.mutes), chatBudget: sorted(this.chatBudget),
-      objects: sorted(this.objects).map(([k, o]) => [k.toString(), o]), pending: sorted(this.pending).map(([k, p]) => [k.toString(), p]),
+      tempAdmin: this.tempAdmin,
+      gravity: this.gravity,
+      tickRate: this.tickRate,
+      who: sorted(this.who),
+      groups: sorted(this.groups).map(([k, m]) => [k, [...m]]),
+      blocks: sorted(this.blocks).map(([k, m]) => [k, [...m]]),
+      mutes: sorted(this.mutes),
+      chatBudget: sorted(this.chatBudget),
+      objects: sorted(this.objects).map(([k, o]) => [k.toString(), o]),
+      pending: sorted(this.pending).map(([k, p]) => [k.toString(), p]),
     });
   }
 
   /** Restores save() output into this (empty) instance. Throws SyntaxError for bad JSON. */
   load(text: string): void {
     const s = JSON.parse(text) as {
-      tempAdmin: number; gravity: Vec3 | null; tickRate?: number | null; who: Array<[number, Who]>; groups: Array<[string, number[]]>; blocks: Array<[number, number[]]>;
-      mutes: Array<[number, number]>; chatBudget: Array<[number, [number, number]]>; objects: Array<[string, Ownership]>; pending: Array<[string, Pending]>;
+      tempAdmin: number;
+      gravity: Vec3 | null;
+      tickRate?: number | null;
+      who: Array<[number, Who]>;
+      groups: Array<[string, number[]]>;
+      blocks: Array<[number, number[]]>;
+      mutes: Array<[number, number]>;
+      chatBudget: Array<[number, [number, number]]>;
+      objects: Array<[string, Ownership]>;
+      pending: Array<[string, Pending]>;
     };
-    this.tempAdmin = s.tempAdmin; this.gravity = s.gravity; this.tickRate = s.tickRate ?? null;
+    this.tempAdmin = s.tempAdmin;
+    this.gravity = s.gravity;
+    this.tickRate = s.tickRate ?? null;
     for (const [k, v] of s.who) this.who.set(k, v);
     for (const [k, v] of s.groups) this.groups.set(k, new Set(v));
     for (const [k, v] of s.blocks) this.blocks.set(k, new Set(v));

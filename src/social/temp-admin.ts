@@ -23,7 +23,12 @@
  */
 
 /** What the rule needs to know of an account. Times are clock ms. */
-export interface RuleAccount { id: number; role: string; createdMs: number; lastLoginMs: number | null }
+export interface RuleAccount {
+  id: number;
+  role: string;
+  createdMs: number;
+  lastLoginMs: number | null;
+}
 
 /** The rule's parameters. */
 export interface TempAdminRule {
@@ -53,7 +58,12 @@ export interface TempAdminDecision {
  * absence of a world that never saw an admin counts from there). Throws RangeError for
  * non-positive day counts.
  */
-export function evaluateTempAdmin(accounts: readonly RuleAccount[], nowMs: number, sinceMs: number, rule: TempAdminRule = DEFAULT_TEMP_ADMIN_RULE): TempAdminDecision {
+export function evaluateTempAdmin(
+  accounts: readonly RuleAccount[],
+  nowMs: number,
+  sinceMs: number,
+  rule: TempAdminRule = DEFAULT_TEMP_ADMIN_RULE,
+): TempAdminDecision {
   if (!(rule.absentDays > 0) || !(rule.recentDays > 0)) throw new RangeError('absentDays and recentDays must be positive');
   let adminLast: number | null = null;
   for (const a of accounts) if (a.role === 'admin' && a.lastLoginMs !== null) adminLast = Math.max(adminLast ?? -Infinity, a.lastLoginMs);
@@ -63,7 +73,9 @@ export function evaluateTempAdmin(accounts: readonly RuleAccount[], nowMs: numbe
     if (a.role === 'admin' || a.lastLoginMs === null || nowMs - a.lastLoginMs > rule.recentDays * DAY_MS) continue;
     if (!best || a.createdMs < best.createdMs || (a.createdMs === best.createdMs && a.id < best.id)) best = a;
   }
-  return best ? { accountId: best.id, adminLastLoginMs: adminLast, reason: 'chosen' } : { accountId: null, adminLastLoginMs: adminLast, reason: 'no-candidate' };
+  return best
+    ? { accountId: best.id, adminLastLoginMs: adminLast, reason: 'chosen' }
+    : { accountId: null, adminLastLoginMs: adminLast, reason: 'no-candidate' };
 }
 
 /**

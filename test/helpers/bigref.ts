@@ -12,8 +12,9 @@ export const absB = (x: bigint): bigint => (x < 0n ? -x : x);
 
 /** n / d rounded to nearest, ties away from zero (d != 0). */
 export function roundDiv(n: bigint, d: bigint): bigint {
-  const neg = (n < 0n) !== (d < 0n);
-  const an = absB(n), ad = absB(d);
+  const neg = n < 0n !== d < 0n;
+  const an = absB(n),
+    ad = absB(d);
   let q = an / ad;
   if (2n * (an % ad) >= ad) q += 1n;
   return neg ? -q : q;
@@ -42,18 +43,19 @@ export function isqrtRound(n: bigint): bigint {
 /** Fractional bits of the high-precision references. */
 export const P = 120n;
 const SCALE = 1n << P;
-const PI_DIGITS =
-  '3141592653589793238462643383279502884197169399375105820974944592307816406286208998628034825342117067982148086513282306647';
+const PI_DIGITS = '3141592653589793238462643383279502884197169399375105820974944592307816406286208998628034825342117067982148086513282306647';
 /** pi * 2^P, correctly rounded from 120 decimal digits. */
 export const PI_P = roundDiv(BigInt(PI_DIGITS) * SCALE, 10n ** BigInt(PI_DIGITS.length - 1));
 const HALF_PI_P = PI_P / 2n;
 
 function sinSeries(r: bigint): bigint {
   // r in [-pi/4, pi/4] at scale 2^P
-  let term = r, sum = r, k = 1n;
+  let term = r,
+    sum = r,
+    k = 1n;
   const r2 = (r * r) >> P;
   while (term !== 0n) {
-    term = -(term * r2 >> P) / ((k + 1n) * (k + 2n));
+    term = -((term * r2) >> P) / ((k + 1n) * (k + 2n));
     sum += term;
     k += 2n;
   }
@@ -61,10 +63,12 @@ function sinSeries(r: bigint): bigint {
 }
 
 function cosSeries(r: bigint): bigint {
-  let term = SCALE, sum = SCALE, k = 0n;
+  let term = SCALE,
+    sum = SCALE,
+    k = 0n;
   const r2 = (r * r) >> P;
   while (term !== 0n) {
-    term = -(term * r2 >> P) / ((k + 1n) * (k + 2n));
+    term = -((term * r2) >> P) / ((k + 1n) * (k + 2n));
     sum += term;
     k += 2n;
   }
@@ -76,12 +80,17 @@ export function sinCosRef(xRaw: bigint): [bigint, bigint] {
   const x = xRaw << (P - 16n);
   const n = roundDiv(x, HALF_PI_P);
   const r = x - n * HALF_PI_P;
-  const s = sinSeries(r), c = cosSeries(r);
+  const s = sinSeries(r),
+    c = cosSeries(r);
   switch (Number(((n % 4n) + 4n) % 4n)) {
-    case 0: return [s, c];
-    case 1: return [c, -s];
-    case 2: return [-s, -c];
-    default: return [-c, s];
+    case 0:
+      return [s, c];
+    case 1:
+      return [c, -s];
+    case 2:
+      return [-s, -c];
+    default:
+      return [-c, s];
   }
 }
 
@@ -90,15 +99,17 @@ function atanUnit(t: bigint): bigint {
   // three half-angle reductions: atan(t) = 2 atan(t / (1 + sqrt(1 + t^2)))
   let mult = 1n;
   for (let i = 0; i < 3; i++) {
-    const root = isqrt(SCALE * SCALE + t * t);           // sqrt(1 + t^2) at scale 2^P
+    const root = isqrt(SCALE * SCALE + t * t); // sqrt(1 + t^2) at scale 2^P
     t = (t << P) / (SCALE + root);
     mult *= 2n;
   }
-  let term = t, sum = t, k = 1n;
+  let term = t,
+    sum = t,
+    k = 1n;
   const t2 = (t * t) >> P;
   let pow = t;
   while (pow !== 0n) {
-    pow = -(pow * t2 >> P);
+    pow = -((pow * t2) >> P);
     k += 2n;
     term = pow / k;
     sum += term;
@@ -109,7 +120,8 @@ function atanUnit(t: bigint): bigint {
 /** atan2(y, x) (any integers, not both 0) at scale 2^P, in [-pi, pi]. */
 export function atan2Ref(y: bigint, x: bigint): bigint {
   if (x === 0n && y === 0n) return 0n;
-  const ax = absB(x), ay = absB(y);
+  const ax = absB(x),
+    ay = absB(y);
   let a: bigint;
   if (ay <= ax) a = atanUnit((ay << P) / ax);
   else a = HALF_PI_P - atanUnit((ax << P) / ay);
@@ -131,7 +143,7 @@ export function normalizeRef(v: bigint[], extra: bigint): bigint[] {
   const s = v.reduce((acc, c) => acc + c * c, 0n);
   if (s === 0n) return v.map(() => 0n);
   return v.map((c) => {
-    const m = isqrt((c * c << (2n * (16n + extra))) / s);
+    const m = isqrt(((c * c) << (2n * (16n + extra))) / s);
     return c < 0n ? -m : m;
   });
 }
@@ -157,7 +169,7 @@ export function mulberry32(seed: number): () => number {
 export function randomSized(rng: () => number, bits: number): bigint {
   if (bits < 1 || bits > 63) throw new RangeError(`randomSized: bits ${bits} outside 1..63`);
   const full = (BigInt(rng()) << 32n) | BigInt(rng());
-  const k = BigInt(rng() % bits);                         // keep k + 1 bits
+  const k = BigInt(rng() % bits); // keep k + 1 bits
   let v = full & ((1n << (k + 1n)) - 1n);
   if (rng() & 1) v = -v;
   return v;

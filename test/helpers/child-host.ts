@@ -8,7 +8,12 @@ import { dirname, join } from 'node:path';
 import type { HostStats } from '../../src/net/host';
 
 export interface ChildHost {
-  proc: ChildProcess; port: number; stats: Array<HostStats & { rss: number }>; exit: Promise<number | null>; stderr: string[]; lines: string[];
+  proc: ChildProcess;
+  port: number;
+  stats: Array<HostStats & { rss: number }>;
+  exit: Promise<number | null>;
+  stderr: string[];
+  lines: string[];
   /**
    * Sends one control line to a host started with `manualTicks` (see host-process.ts: `tick <n>`,
    * `clock <ms>`, `stats`) and resolves with the first reply line starting with `reply` (its rest).
@@ -45,9 +50,13 @@ export async function startChildHost(cfg: Record<string, unknown>): Promise<Chil
       buf += d.toString();
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl); buf = buf.slice(nl + 1);
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
         const w = waiting.findIndex((x) => line.startsWith(x.prefix));
-        if (w >= 0) { const [x] = waiting.splice(w, 1); x.resolve(line.slice(x.prefix.length)); }
+        if (w >= 0) {
+          const [x] = waiting.splice(w, 1);
+          x.resolve(line.slice(x.prefix.length));
+        }
         if (line.startsWith('PORT ')) resolve(Number(line.slice(5)));
         else if (line.startsWith('STATS ')) stats.push(JSON.parse(line.slice(6)));
         else lines.push(line);
@@ -55,11 +64,12 @@ export async function startChildHost(cfg: Record<string, unknown>): Promise<Chil
     });
     void exit.then((code) => reject(new Error(`host process exited with ${code}: ${stderr.join('')}`)));
   });
-  const command = (line: string, reply: string): Promise<string> => new Promise((res, rej) => {
-    waiting.push({ prefix: `${reply} `, resolve: res });
-    void exit.then((code) => rej(new Error(`host process exited with ${code} before answering ${line}`)));
-    proc.stdin?.write(`${line}\n`);
-  });
+  const command = (line: string, reply: string): Promise<string> =>
+    new Promise((res, rej) => {
+      waiting.push({ prefix: `${reply} `, resolve: res });
+      void exit.then((code) => rej(new Error(`host process exited with ${code} before answering ${line}`)));
+      proc.stdin?.write(`${line}\n`);
+    });
   return { proc, port, stats, exit, stderr, lines, command };
 }
 
@@ -69,20 +79,29 @@ export function builtCli(): string {
 }
 
 /** A `tessera serve` process: its stdout lines (pino JSON), exit code, and its `listening` line. */
-export interface ServeProcess { lines: string[]; exit: Promise<number | null>; kill: (s: NodeJS.Signals) => void; listening: Promise<{ port: number; tick: number }> }
+export interface ServeProcess {
+  lines: string[];
+  exit: Promise<number | null>;
+  kill: (s: NodeJS.Signals) => void;
+  listening: Promise<{ port: number; tick: number }>;
+}
 
 /** Spawns `tessera serve <args>` from build/dist; `listening` rejects if it exits before listening. */
 export function startServe(args: string[]): ServeProcess {
   const proc = spawn(process.execPath, [builtCli(), 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
-  let buf = '', err = '';
+  let buf = '',
+    err = '';
   const exit = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
-  proc.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
+  proc.stderr?.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   const listening = new Promise<{ port: number; tick: number }>((resolve, reject) => {
     proc.stdout?.on('data', (d: Buffer) => {
       buf += d.toString();
       for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        const line = buf.slice(0, nl); buf = buf.slice(nl + 1);
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
         lines.push(line);
         const j = JSON.parse(line) as { msg: string; port: number; tick: number };
         if (j.msg === 'listening') resolve(j);

@@ -25,34 +25,56 @@ import { AccountService } from '../../src/persist/accounts';
 import { ArtifactService } from '../../src/persist/artifacts';
 
 async function main(): Promise<void> {
-  const cfg = JSON.parse(process.argv[2] ?? '{}') as HostOptions & { spheres?: number; capacity?: number; workers?: number; store?: string; artifacts?: number; snapshotEvery?: number; fakeClock?: boolean };
+  const cfg = JSON.parse(process.argv[2] ?? '{}') as HostOptions & {
+    spheres?: number;
+    capacity?: number;
+    workers?: number;
+    store?: string;
+    artifacts?: number;
+    snapshotEvery?: number;
+    fakeClock?: boolean;
+  };
   let fakeMs = 1_000_000;
   const store = cfg.store ? SqliteStore.open(cfg.store) : null;
   const sink = store && cfg.store ? await SnapshotWriter.start(cfg.store) : undefined;
   if (sink) store?.handOverCheckpoints();
   const artifacts = store ? new ArtifactService(store) : undefined;
   const host = await Host.start({
-    ...cfg, port: cfg.port ?? 0,
+    ...cfg,
+    port: cfg.port ?? 0,
     ...(cfg.fakeClock ? { clock: () => fakeMs } : {}),
     worldLoop: store ? { ...cfg.worldLoop, persist: { store, snapshotEvery: cfg.snapshotEvery ?? 100, sink } } : cfg.worldLoop,
-    world: testWorld({ spheres: cfg.spheres ?? 60, capacity: cfg.capacity ?? 2048, shardOptions: cfg.workers ? { workers: cfg.workers } : undefined, partition: cfg.workers ? { xCuts: [0], zCuts: [] } : undefined }),
+    world: testWorld({
+      spheres: cfg.spheres ?? 60,
+      capacity: cfg.capacity ?? 2048,
+      shardOptions: cfg.workers ? { workers: cfg.workers } : undefined,
+      partition: cfg.workers ? { xCuts: [0], zCuts: [] } : undefined,
+    }),
     ...(store ? { accounts: new AccountService(store, { scrypt: { N: 2 ** 10, r: 8, p: 1, keylen: 64 } }), avatars: store, artifacts } : {}),
   });
   if (artifacts && store && store.artifactsIn('world').length === 0) {
     for (let k = 0; k < (cfg.artifacts ?? 0); k++) {
-      artifacts.create({ owner: null, rule: 'allow', shape: { kind: 'sphere', radius: 0.4 }, position: [k % 4 - 2, 2 + Math.floor(k / 4), -4] }, host.world.stream);
+      artifacts.create(
+        { owner: null, rule: 'allow', shape: { kind: 'sphere', radius: 0.4 }, position: [(k % 4) - 2, 2 + Math.floor(k / 4), -4] },
+        host.world.stream,
+      );
     }
   }
   process.stdout.write(`WORLD ${host.world.stream.tick} ${host.world.sim.hash().toString(16)} ${host.world.sim.artifacts.size}\n`);
   process.stdout.write(`PORT ${host.port}\n`);
-  const printStats = (): void => { process.stdout.write(`STATS ${JSON.stringify({ ...host.statistics, rss: process.memoryUsage().rss })}\n`); };
+  const printStats = (): void => {
+    process.stdout.write(`STATS ${JSON.stringify({ ...host.statistics, rss: process.memoryUsage().rss })}\n`);
+  };
   const stats = setInterval(printStats, 1000);
   if (cfg.manualTicks) {
     createInterface({ input: process.stdin }).on('line', (line) => {
       const [cmd, arg] = line.trim().split(/\s+/);
       const n = Number(arg ?? 1);
       if (cmd === 'tick') {
-        for (let i = 0; i < n; i++) { fakeMs += 1000 / (cfg.tickRate ?? 20); host.tickOnce(); }
+        for (let i = 0; i < n; i++) {
+          fakeMs += 1000 / (cfg.tickRate ?? 20);
+          host.tickOnce();
+        }
         process.stdout.write(`TICKED ${host.world.stream.tick}\n`);
       } else if (cmd === 'clock') {
         fakeMs += n;
@@ -75,4 +97,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -21,7 +21,9 @@ export class RawClient {
   constructor(url: string, opts: { protocols?: string[]; headers?: Record<string, string> } = {}) {
     this.ws = new WebSocket(url, opts.protocols ?? ['tessera.v1'], { headers: opts.headers });
     this.ws.binaryType = 'arraybuffer';
-    this.ws.on('message', (data: ArrayBuffer, isBinary: boolean) => { if (isBinary) this.messages.push(decodeServer(new Uint8Array(data))); });
+    this.ws.on('message', (data: ArrayBuffer, isBinary: boolean) => {
+      if (isBinary) this.messages.push(decodeServer(new Uint8Array(data)));
+    });
     let refused: (status: number) => void = () => {};
     this.opened = new Promise((resolve) => {
       this.ws.once('open', () => resolve(true));
@@ -29,8 +31,16 @@ export class RawClient {
       refused = () => resolve(false);
     });
     this.done = new Promise((resolve) => {
-      this.ws.once('close', (code: number, reason: Buffer) => { this.closed = { code, reason: reason.toString() }; resolve(this.closed); });
-      this.ws.once('error', () => { if (!this.closed) { this.closed = { code: -1, reason: 'error' }; resolve(this.closed); } });
+      this.ws.once('close', (code: number, reason: Buffer) => {
+        this.closed = { code, reason: reason.toString() };
+        resolve(this.closed);
+      });
+      this.ws.once('error', () => {
+        if (!this.closed) {
+          this.closed = { code: -1, reason: 'error' };
+          resolve(this.closed);
+        }
+      });
     });
     // With this listener ws emits no 'error' for a refused upgrade: record the status and end.
     this.ws.on('unexpected-response', (req, res) => {
@@ -41,11 +51,24 @@ export class RawClient {
     });
   }
 
-  send(m: ClientMessage): void { this.ws.send(encodeClient(m)); }
-  sendRaw(b: Uint8Array | string): void { this.ws.send(b); }
+  send(m: ClientMessage): void {
+    this.ws.send(encodeClient(m));
+  }
+  sendRaw(b: Uint8Array | string): void {
+    this.ws.send(b);
+  }
 
   hello(over: Partial<Extract<ClientMessage, { kind: 'hello' }>> = {}): void {
-    this.send({ kind: 'hello', version: PROTOCOL_VERSION, token: 'guest', stream: 'world', privateId: `p${Math.random()}`, lastKnownTick: null, interest: null, ...over });
+    this.send({
+      kind: 'hello',
+      version: PROTOCOL_VERSION,
+      token: 'guest',
+      stream: 'world',
+      privateId: `p${Math.random()}`,
+      lastKnownTick: null,
+      interest: null,
+      ...over,
+    });
   }
 
   of<K extends ServerMessage['kind']>(kind: K): Array<Extract<ServerMessage, { kind: K }>> {
@@ -57,7 +80,9 @@ export class RawClient {
     await waitFor(pred, ms, what);
   }
 
-  close(): void { this.ws.close(); }
+  close(): void {
+    this.ws.close();
+  }
 }
 
 /** Polls `pred` every 10 ms; rejects with `what` after `ms`. */
@@ -70,25 +95,40 @@ export async function waitFor(pred: () => boolean, ms = 5000, what = 'condition'
 }
 
 /** An HTTP request without keep-alive (so no socket outlives the test); returns status, parsed JSON and the response headers. */
-export function request(method: string, url: string, body = '', headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Record<string, string | string[] | undefined> }> {
+export function request(
+  method: string,
+  url: string,
+  body = '',
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: any; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        let json: unknown = text;
-        try { json = JSON.parse(text); } catch { /* not JSON */ }
-        resolve({ status: res.statusCode ?? 0, json, headers: res.headers });
-      });
-    });
+    const req = httpRequest(
+      url,
+      { method, agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let json: unknown = text;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            /* not JSON */
+          }
+          resolve({ status: res.statusCode ?? 0, json, headers: res.headers });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
 /** POST with a body; returns status and parsed JSON. */
-export function post(url: string, body: string): Promise<{ status: number; json: any }> { return request('POST', url, body); }
+export function post(url: string, body: string): Promise<{ status: number; json: any }> {
+  return request('POST', url, body);
+}
 
 /**
  * A WebSocket client that stops reading after the handshake and its first messages: a raw
@@ -98,15 +138,20 @@ export function post(url: string, body: string): Promise<{ status: number; json:
 export function connectNonReader(port: number, frames: Uint8Array[]): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const sock = netConnect(port, '127.0.0.1', () => {
-      sock.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-        `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: tessera.v1\r\n\r\n`);
+      sock.write(
+        `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: tessera.v1\r\n\r\n`,
+      );
     });
     let head = '';
     const onData = (d: Buffer): void => {
       head += d.toString('latin1');
       if (!head.includes('\r\n\r\n')) return;
       sock.off('data', onData);
-      if (!head.startsWith('HTTP/1.1 101')) { reject(new Error(`upgrade refused: ${head.split('\r\n')[0]}`)); return; }
+      if (!head.startsWith('HTTP/1.1 101')) {
+        reject(new Error(`upgrade refused: ${head.split('\r\n')[0]}`));
+        return;
+      }
       for (const f of frames) sock.write(maskedFrame(f));
       sock.pause();
       resolve(sock);

@@ -35,7 +35,8 @@ async function main(): Promise<void> {
         loop.stream.connect(p);
         loop.stream.publish(p, 'in', crashInput(i, t));
         const at = loop.avatarPosition(loop.stream.publicIdOf(p) ?? 0);
-        if (t % 25 === i && at) loop.stream.publish(p, 'sp', `${Math.round(at[0] * 1000)},${Math.round(at[1] * 1000) + 2000},${Math.round(at[2] * 1000)},0,0,0`);
+        if (t % 25 === i && at)
+          loop.stream.publish(p, 'sp', `${Math.round(at[0] * 1000)},${Math.round(at[1] * 1000) + 2000},${Math.round(at[2] * 1000)},0,0,0`);
       });
       const r = loop.step();
       process.stdout.write(`ACK ${r.tick} ${r.hash.toString(16)}\n`);

@@ -53,24 +53,40 @@ export function pileGeometry(n: number, layers = 20): { side: number; half: numb
  * "pile": n spheres of radius 0.5 m on a jittered grid (spacing 1.1 m, `layers` high) with
  * seeded velocities up to 1 m/s, in a closed box just wide enough for the footprint.
  */
-export function buildPile(w: SceneTarget, n: number, seed: number, opts: { layers?: number; restitution?: number } = {}): { bodies: BodyHandle[]; half: number; height: number; tick: () => void } {
+export function buildPile(
+  w: SceneTarget,
+  n: number,
+  seed: number,
+  opts: { layers?: number; restitution?: number } = {},
+): { bodies: BodyHandle[]; half: number; height: number; tick: () => void } {
   const { side, half, height } = pileGeometry(n, opts.layers);
   addClosedBox(w, half, height);
   const rng = mulberry32(seed);
   const bodies: BodyHandle[] = [];
   for (let k = 0; k < n; k++) {
-    const i = k % side, j = Math.floor(k / side) % side, l = Math.floor(k / (side * side));
-    bodies.push(w.addSphere({
-      position: [(i - (side - 1) / 2) * 1.1 + (unit(rng) - 0.5) * 0.1, 0.6 + l * 1.1, (j - (side - 1) / 2) * 1.1 + (unit(rng) - 0.5) * 0.1],
-      velocity: [unit(rng) * 2 - 1, unit(rng) * 2 - 1, unit(rng) * 2 - 1],
-      radius: 0.5, mass: 1, friction: 0.5, restitution: opts.restitution ?? 0.2,
-    }));
+    const i = k % side,
+      j = Math.floor(k / side) % side,
+      l = Math.floor(k / (side * side));
+    bodies.push(
+      w.addSphere({
+        position: [(i - (side - 1) / 2) * 1.1 + (unit(rng) - 0.5) * 0.1, 0.6 + l * 1.1, (j - (side - 1) / 2) * 1.1 + (unit(rng) - 0.5) * 0.1],
+        velocity: [unit(rng) * 2 - 1, unit(rng) * 2 - 1, unit(rng) * 2 - 1],
+        radius: 0.5,
+        mass: 1,
+        friction: 0.5,
+        restitution: opts.restitution ?? 0.2,
+      }),
+    );
   }
   return { bodies, half, height, tick: () => w.step() };
 }
 
 /** pileScene on a new PhysicsWorld. */
-export function pileScene(n: number, seed: number, opts: { variant?: CoreVariant; config?: WorldConfig; layers?: number; restitution?: number } = {}): { world: PhysicsWorld; bodies: BodyHandle[]; half: number; height: number } {
+export function pileScene(
+  n: number,
+  seed: number,
+  opts: { variant?: CoreVariant; config?: WorldConfig; layers?: number; restitution?: number } = {},
+): { world: PhysicsWorld; bodies: BodyHandle[]; half: number; height: number } {
   const world = PhysicsWorld.create(pileConfig(n, opts.config), { variant: opts.variant });
   return { world, ...buildPile(world, n, seed, opts) };
 }
@@ -90,7 +106,11 @@ export function rainGeometry(n: number): { half: number; height: number } {
  * (setPosition and setVelocity commands), so nothing ever sleeps and bodies keep crossing
  * the volume.
  */
-export function buildRain(w: SceneTarget, n: number, seed: number): { bodies: BodyHandle[]; half: number; height: number; commands: () => Command[]; tick: () => void } {
+export function buildRain(
+  w: SceneTarget,
+  n: number,
+  seed: number,
+): { bodies: BodyHandle[]; half: number; height: number; commands: () => Command[]; tick: () => void } {
   const { half, height } = rainGeometry(n);
   addClosedBox(w, half, height + 10);
   const rng = mulberry32(seed);
@@ -119,7 +139,11 @@ export function buildRain(w: SceneTarget, n: number, seed: number): { bodies: Bo
 }
 
 /** rainScene on a new PhysicsWorld. */
-export function rainScene(n: number, seed: number, opts: { variant?: CoreVariant; config?: WorldConfig } = {}): { world: PhysicsWorld; bodies: BodyHandle[]; tick: () => void } {
+export function rainScene(
+  n: number,
+  seed: number,
+  opts: { variant?: CoreVariant; config?: WorldConfig } = {},
+): { world: PhysicsWorld; bodies: BodyHandle[]; tick: () => void } {
   const world = PhysicsWorld.create(rainConfig(n, opts.config), { variant: opts.variant });
   return { world, ...buildRain(world, n, seed) };
 }
@@ -138,7 +162,8 @@ export function buildWalkers(w: SceneTarget, n: number, seed: number): { tick: (
   const rng = mulberry32(seed);
   const chars: Array<{ h: BodyHandle; phase: number; speed: number; radius: number }> = [];
   for (let k = 0; k < n; k++) {
-    const radius = 2 + unit(rng) * 6, phase = unit(rng) * Math.PI * 2;
+    const radius = 2 + unit(rng) * 6,
+      phase = unit(rng) * Math.PI * 2;
     const h = w.addCharacter({ position: [Math.cos(phase) * radius, 1, Math.sin(phase) * radius], radius: 0.3, halfHeight: 0.6, mass: 80, noSleep: true });
     chars.push({ h, phase, speed: 1 + unit(rng) * 2, radius });
     w.addSphere({ position: [(unit(rng) * 2 - 1) * 8, 0.5, (unit(rng) * 2 - 1) * 8], radius: 0.4, mass: 5, friction: 0.5 });
@@ -146,10 +171,12 @@ export function buildWalkers(w: SceneTarget, n: number, seed: number): { tick: (
   let t = 0;
   const tick = (): void => {
     t++;
-    w.applyCommands(chars.map((c) => {
-      const a = c.phase + (t / 60) * (c.speed / c.radius);
-      return { kind: 'characterInput' as const, body: c.h, walk: [-Math.sin(a) * c.speed, Math.cos(a) * c.speed] as const, jump: t % 97 === 0 };
-    }));
+    w.applyCommands(
+      chars.map((c) => {
+        const a = c.phase + (t / 60) * (c.speed / c.radius);
+        return { kind: 'characterInput' as const, body: c.h, walk: [-Math.sin(a) * c.speed, Math.cos(a) * c.speed] as const, jump: t % 97 === 0 };
+      }),
+    );
     w.step();
   };
   return { tick };
@@ -175,11 +202,15 @@ export function buildCrossingScene(w: Builder): void {
   const rng = mulberry32(2024);
   const u = (): number => rng() / 4294967296;
   for (let k = 0; k < 400; k++) {
-    const i = k % 20, j = Math.floor(k / 20) % 20, l = Math.floor(k / 400);
+    const i = k % 20,
+      j = Math.floor(k / 20) % 20,
+      l = Math.floor(k / 400);
     w.addSphere({
       position: [(i - 9.5) * 1.1 + (u() - 0.5) * 0.1, 0.6 + l * 1.1 + u() * 0.5, (j - 9.5) * 1.1 + (u() - 0.5) * 0.1],
-      velocity: [(u() - 0.5) * 6, u() * 2, (u() - 0.5) * 6], radius: 0.5, friction: 0.4, restitution: 0.5,
+      velocity: [(u() - 0.5) * 6, u() * 2, (u() - 0.5) * 6],
+      radius: 0.5,
+      friction: 0.4,
+      restitution: 0.5,
     });
   }
 }
-

@@ -16,10 +16,12 @@ export function testWorld(opts: { spheres?: number; partition?: Partition; shard
     scene: (w) => {
       addClosedBox(w, 24, 12);
       for (let k = 0; k < n; k++) {
-        const x = (k % 6) * 1.1 - 3, z = Math.floor(k / 6) % 6 * 1.1 - 3, y = 0.6 + Math.floor(k / 36) * 1.1;
+        const x = (k % 6) * 1.1 - 3,
+          z = (Math.floor(k / 6) % 6) * 1.1 - 3,
+          y = 0.6 + Math.floor(k / 36) * 1.1;
         w.addSphere({ position: [x + 5, y, z + 5], radius: 0.5, friction: 0.5, restitution: 0.2 });
       }
     },
-    spawnPoints: Array.from({ length: 8 }, (_, i): [number, number, number] => [Math.cos(i * Math.PI / 4) * 10, 1.2, Math.sin(i * Math.PI / 4) * 10]),
+    spawnPoints: Array.from({ length: 8 }, (_, i): [number, number, number] => [Math.cos((i * Math.PI) / 4) * 10, 1.2, Math.sin((i * Math.PI) / 4) * 10]),
   };
 }

@@ -13,12 +13,16 @@ const { source, until, validate } = workerData as { source: BoardSource; until: 
 const core = Core.instantiate(source.memory, 'release');
 const x = core.exports as unknown as WorldExports;
 const reader = new BoardReader(source);
-let reads = 0, mismatches = 0;
+let reads = 0,
+  mismatches = 0;
 const ticks = new Set<number>();
 while (reader.published < until) {
   if (reader.published === 0) continue;
   if (validate) {
-    const ok = reader.read((v) => { ticks.add(v.tick); return BigInt.asUintN(64, x.boardRecordsHash(v.address)) === v.checksum; });
+    const ok = reader.read((v) => {
+      ticks.add(v.tick);
+      return BigInt.asUintN(64, x.boardRecordsHash(v.address)) === v.checksum;
+    });
     if (!ok) mismatches++;
   } else {
     const tick = reader.published;

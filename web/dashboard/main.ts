@@ -12,8 +12,20 @@ const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) 
 const COLOURS = ['#e4572e', '#5c7cfa', '#f3a712', '#4caf50', '#9c27b0', '#00bcd4', '#ff9800', '#8bc34a'];
 
 interface Stats {
-  tick: number; clients: number; tickMsP50: number; tickMsP99: number; stepMsP50: number; stepMsP99: number; messagesIn: number; messagesOut: number;
-  bytesOut: number; handoffs: number; shards: Array<{ owned: number; ghosts: number; stepMs: number; stepMsP50: number; stepMsP99: number }>; rss: number; heapUsed: number; atMs: number;
+  tick: number;
+  clients: number;
+  tickMsP50: number;
+  tickMsP99: number;
+  stepMsP50: number;
+  stepMsP99: number;
+  messagesIn: number;
+  messagesOut: number;
+  bytesOut: number;
+  handoffs: number;
+  shards: Array<{ owned: number; ghosts: number; stepMs: number; stepMsP50: number; stepMsP99: number }>;
+  rss: number;
+  heapUsed: number;
+  atMs: number;
 }
 
 /** A plot of named series over the last 120 samples. */
@@ -21,7 +33,10 @@ class Plot {
   private readonly series = new Map<string, number[]>();
   private readonly ctx: CanvasRenderingContext2D;
   private readonly legend: HTMLElement;
-  constructor(title: string, private readonly unit: string) {
+  constructor(
+    title: string,
+    private readonly unit: string,
+  ) {
     const card = document.createElement('div');
     card.className = 'card';
     card.innerHTML = `<h3>${title}</h3><canvas width="760" height="280"></canvas><div class="legend num"></div>`;
@@ -39,21 +54,37 @@ class Plot {
     this.draw();
   }
   private draw(): void {
-    const c = this.ctx, w = c.canvas.width, h = c.canvas.height;
+    const c = this.ctx,
+      w = c.canvas.width,
+      h = c.canvas.height;
     c.clearRect(0, 0, w, h);
     let max = 0;
     for (const s of this.series.values()) for (const v of s) max = Math.max(max, v);
     max = max > 0 ? max * 1.1 : 1;
-    c.strokeStyle = '#2c3a46'; c.lineWidth = 1;
-    for (let g = 1; g < 4; g++) { c.beginPath(); c.moveTo(0, (h * g) / 4); c.lineTo(w, (h * g) / 4); c.stroke(); }
-    c.fillStyle = '#8aa0b2'; c.font = '20px system-ui';
+    c.strokeStyle = '#2c3a46';
+    c.lineWidth = 1;
+    for (let g = 1; g < 4; g++) {
+      c.beginPath();
+      c.moveTo(0, (h * g) / 4);
+      c.lineTo(w, (h * g) / 4);
+      c.stroke();
+    }
+    c.fillStyle = '#8aa0b2';
+    c.font = '20px system-ui';
     c.fillText(`${fmt(max)} ${this.unit}`, 6, 22);
     let k = 0;
     const parts: string[] = [];
     for (const [name, s] of this.series) {
       const colour = COLOURS[k++ % COLOURS.length];
-      c.strokeStyle = colour; c.lineWidth = 3; c.beginPath();
-      s.forEach((v, i) => { const x = (i / 119) * w, y = h - (v / max) * h; if (i) c.lineTo(x, y); else c.moveTo(x, y); });
+      c.strokeStyle = colour;
+      c.lineWidth = 3;
+      c.beginPath();
+      s.forEach((v, i) => {
+        const x = (i / 119) * w,
+          y = h - (v / max) * h;
+        if (i) c.lineTo(x, y);
+        else c.moveTo(x, y);
+      });
       c.stroke();
       parts.push(`<span style="background:${colour}"></span>${name} ${fmt(s[s.length - 1])}`);
     }
@@ -61,7 +92,9 @@ class Plot {
   }
 }
 
-function fmt(v: number): string { return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2); }
+function fmt(v: number): string {
+  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
 
 const plots = {
   tick: new Plot('Host tick time (last 2,000 ticks)', 'ms'),
@@ -84,7 +117,10 @@ let statsToken = '';
 async function poll(): Promise<void> {
   try {
     const r = await fetch('/stats', { headers: statsToken ? { authorization: `Bearer ${statsToken}` } : {} });
-    if (r.status === 401) { $('summary').textContent = 'log in to see the figures (guests are off on this server)'; return; }
+    if (r.status === 401) {
+      $('summary').textContent = 'log in to see the figures (guests are off on this server)';
+      return;
+    }
     const s = (await r.json()) as Stats;
     $('summary').textContent = `tick ${s.tick} · ${s.clients} clients · ${s.shards.length} shards · host tick p99 ${s.tickMsP99.toFixed(1)} ms`;
     plots.tick.push({ p50: s.tickMsP50, p99: s.tickMsP99 });
@@ -103,32 +139,67 @@ async function poll(): Promise<void> {
     }
     last = s;
     (window as unknown as { tesseraDashboard: { samples: number } }).tesseraDashboard.samples++;
-  } catch { /* the next poll retries */ }
+  } catch {
+    /* the next poll retries */
+  }
 }
 setInterval(() => void poll(), 1000);
 void poll();
 
 // ---- admin ----
 let admin: TesseraClient | null = null;
-const result = (line: string): void => { const d = document.createElement('div'); d.textContent = line; $('results').prepend(d); };
+const result = (line: string): void => {
+  const d = document.createElement('div');
+  d.textContent = line;
+  $('results').prepend(d);
+};
 $('login').addEventListener('submit', (e) => {
   e.preventDefault();
-  void fetch('/auth/login', { method: 'POST', body: JSON.stringify({ name: $<HTMLInputElement>('name').value, password: $<HTMLInputElement>('password').value }) }).then(async (r) => {
+  void fetch('/auth/login', {
+    method: 'POST',
+    body: JSON.stringify({ name: $<HTMLInputElement>('name').value, password: $<HTMLInputElement>('password').value }),
+  }).then(async (r) => {
     const j = (await r.json()) as { token?: string } & Partial<ErrorBody>;
-    if (!j.token) { result(`login: ${j.error ? `${j.error.name} (${j.error.code}): ${j.error.message}` : r.status}`); return; }
+    if (!j.token) {
+      result(`login: ${j.error ? `${j.error.name} (${j.error.code}): ${j.error.message}` : r.status}`);
+      return;
+    }
     statsToken = j.token;
     admin?.close();
-    admin = new TesseraClient({ url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, token: j.token, privateId: `dashboard-${Date.now()}`, WebSocket: window.WebSocket as never, interest: { center: [0n, 0n, 0n], cells: 0 } }, {
-      onMessage: (m: ServerMessage) => { if (m.kind === 'adminResult') result(`${m.command}: ${m.ok ? 'ok' : 'refused'}: ${m.message}`); },
-    });
+    admin = new TesseraClient(
+      {
+        url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`,
+        token: j.token,
+        privateId: `dashboard-${Date.now()}`,
+        WebSocket: window.WebSocket as never,
+        interest: { center: [0n, 0n, 0n], cells: 0 },
+      },
+      {
+        onMessage: (m: ServerMessage) => {
+          if (m.kind === 'adminResult') result(`${m.command}: ${m.ok ? 'ok' : 'refused'}: ${m.message}`);
+        },
+      },
+    );
     await admin.connect();
     $('who').textContent = `logged in as ${$<HTMLInputElement>('name').value}`;
   });
 });
 const command = (cmd: string, args: string[]): void => {
-  if (!admin) { result('log in as an admin first'); return; }
+  if (!admin) {
+    result('log in as an admin first');
+    return;
+  }
   admin.send({ kind: 'admin', command: cmd, args });
 };
-$('kick').addEventListener('submit', (e) => { e.preventDefault(); command('kick', [$<HTMLInputElement>('kick-id').value, $<HTMLInputElement>('kick-reason').value].filter(Boolean)); });
-$('broadcast').addEventListener('submit', (e) => { e.preventDefault(); command('broadcast', $<HTMLInputElement>('broadcast-text').value.split(' ').filter(Boolean)); });
-$('shutdown').addEventListener('submit', (e) => { e.preventDefault(); if (confirm('Shut the server down?')) command('shutdown', $<HTMLInputElement>('shutdown-reason').value.split(' ').filter(Boolean)); });
+$('kick').addEventListener('submit', (e) => {
+  e.preventDefault();
+  command('kick', [$<HTMLInputElement>('kick-id').value, $<HTMLInputElement>('kick-reason').value].filter(Boolean));
+});
+$('broadcast').addEventListener('submit', (e) => {
+  e.preventDefault();
+  command('broadcast', $<HTMLInputElement>('broadcast-text').value.split(' ').filter(Boolean));
+});
+$('shutdown').addEventListener('submit', (e) => {
+  e.preventDefault();
+  if (confirm('Shut the server down?')) command('shutdown', $<HTMLInputElement>('shutdown-reason').value.split(' ').filter(Boolean));
+});

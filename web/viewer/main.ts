@@ -17,18 +17,45 @@ import type { ErrorBody } from '../../src/protocol/errors';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const SHARD_COLOURS = [0xe4572e, 0x29335c, 0xf3a712, 0x4caf50, 0x9c27b0, 0x00bcd4, 0xff9800, 0x8bc34a];
-const STATIC = 2, NO_SHARD = 255;
+const STATIC = 2,
+  NO_SHARD = 255;
 
-interface WorldInfo { tickRate: number; partition: { xCuts: number[]; zCuts: number[] }; cellSize: number }
+interface WorldInfo {
+  tickRate: number;
+  partition: { xCuts: number[]; zCuts: number[] };
+  cellSize: number;
+}
 
 /** Exposed for the end-to-end test (what the page shows, without reading pixels). */
 interface ViewerProbe {
-  connected: boolean; publicId: number; tick: number; bodies: number; moving: number; me: [number, number, number] | null; meShard: number;
-  shards: number[]; chat: string[]; owned: string | null; spheres: number;
+  connected: boolean;
+  publicId: number;
+  tick: number;
+  bodies: number;
+  moving: number;
+  me: [number, number, number] | null;
+  meShard: number;
+  shards: number[];
+  chat: string[];
+  owned: string | null;
+  spheres: number;
   /** Turns the camera (radians; forward is (-sin yaw, -cos yaw) on x/z): for tests, as dragging with the right button does. */
   setYaw(y: number): void;
 }
-const probe: ViewerProbe = { connected: false, publicId: 0, tick: 0, bodies: 0, moving: 0, me: null, meShard: -1, shards: [], chat: [], owned: null, spheres: 0, setYaw: () => {} };
+const probe: ViewerProbe = {
+  connected: false,
+  publicId: 0,
+  tick: 0,
+  bodies: 0,
+  moving: 0,
+  me: null,
+  meShard: -1,
+  shards: [],
+  chat: [],
+  owned: null,
+  spheres: 0,
+  setYaw: () => {},
+};
 (window as unknown as { tessera: ViewerProbe }).tessera = probe;
 
 async function main(): Promise<void> {
@@ -54,11 +81,22 @@ async function main(): Promise<void> {
   ground.rotation.x = -Math.PI / 2;
   scene.add(ground);
   const border = new THREE.LineBasicMaterial({ color: 0xffffff });
-  for (const x of info.partition.xCuts) scene.add(new THREE.Line(new THREE.BufferGeometry().setFromPoints([new THREE.Vector3(x, 0.02, -200), new THREE.Vector3(x, 0.02, 200)]), border));
-  for (const z of info.partition.zCuts) scene.add(new THREE.Line(new THREE.BufferGeometry().setFromPoints([new THREE.Vector3(-200, 0.02, z), new THREE.Vector3(200, 0.02, z)]), border));
+  for (const x of info.partition.xCuts)
+    scene.add(new THREE.Line(new THREE.BufferGeometry().setFromPoints([new THREE.Vector3(x, 0.02, -200), new THREE.Vector3(x, 0.02, 200)]), border));
+  for (const z of info.partition.zCuts)
+    scene.add(new THREE.Line(new THREE.BufferGeometry().setFromPoints([new THREE.Vector3(-200, 0.02, z), new THREE.Vector3(200, 0.02, z)]), border));
   const shards = (info.partition.xCuts.length + 1) * (info.partition.zCuts.length + 1);
-  $('legend').innerHTML = 'shards:' + Array.from({ length: shards }, (_, k) => `<span style="background:#${SHARD_COLOURS[k % SHARD_COLOURS.length].toString(16).padStart(6, '0')}"></span>${k}`).join('');
-  const resize = (): void => { renderer.setSize(window.innerWidth, window.innerHeight, false); camera.aspect = window.innerWidth / window.innerHeight; camera.updateProjectionMatrix(); };
+  $('legend').innerHTML =
+    'shards:' +
+    Array.from(
+      { length: shards },
+      (_, k) => `<span style="background:#${SHARD_COLOURS[k % SHARD_COLOURS.length].toString(16).padStart(6, '0')}"></span>${k}`,
+    ).join('');
+  const resize = (): void => {
+    renderer.setSize(window.innerWidth, window.innerHeight, false);
+    camera.aspect = window.innerWidth / window.innerHeight;
+    camera.updateProjectionMatrix();
+  };
   window.addEventListener('resize', resize);
   resize();
 
@@ -90,23 +128,44 @@ async function main(): Promise<void> {
     chatLog.scrollTop = chatLog.scrollHeight;
     probe.chat.push(line);
   };
-  const client = new TesseraClient({ url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, token, privateId, WebSocket: window.WebSocket as never }, {
-    onWelcome: (w) => { probe.connected = true; probe.publicId = w.publicId; $('status').textContent = `connected as ${w.publicId}`; $('me').textContent = String(w.publicId); },
-    onClose: (code, reason, retry) => { probe.connected = false; $('status').textContent = `closed ${code} ${reason}${retry ? ', reconnecting' : ''}`; },
-    onServerEvent: (e: StreamEvent) => {
-      if (e.type === '_av') { const [p, h] = e.body.split(' '); if (Number(p) === client.publicId) myBody = h; }
+  const client = new TesseraClient(
+    { url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, token, privateId, WebSocket: window.WebSocket as never },
+    {
+      onWelcome: (w) => {
+        probe.connected = true;
+        probe.publicId = w.publicId;
+        $('status').textContent = `connected as ${w.publicId}`;
+        $('me').textContent = String(w.publicId);
+      },
+      onClose: (code, reason, retry) => {
+        probe.connected = false;
+        $('status').textContent = `closed ${code} ${reason}${retry ? ', reconnecting' : ''}`;
+      },
+      onServerEvent: (e: StreamEvent) => {
+        if (e.type === '_av') {
+          const [p, h] = e.body.split(' ');
+          if (Number(p) === client.publicId) myBody = h;
+        }
+      },
+      onTick: (t) => {
+        probe.tick = t;
+        $('tick').textContent = String(t);
+      },
+      onMessage: (m: ServerMessage) => {
+        if (m.kind === 'chat') say(`${m.from === 0 ? 'server' : `#${m.from}`}: ${m.text}`);
+        else if (m.kind === 'ownership') {
+          const key = `${m.body.index}:${m.body.generation}`;
+          owners.set(key, m.owner);
+          if (carrying === key) {
+            if (m.owner !== ownerId()) {
+              carrying = null;
+              probe.owned = null;
+            } else probe.owned = carrying;
+          }
+        } else if (m.kind === 'error') $('error').textContent = m.message;
+      },
     },
-    onTick: (t) => { probe.tick = t; $('tick').textContent = String(t); },
-    onMessage: (m: ServerMessage) => {
-      if (m.kind === 'chat') say(`${m.from === 0 ? 'server' : `#${m.from}`}: ${m.text}`);
-      else if (m.kind === 'ownership') {
-        const key = `${m.body.index}:${m.body.generation}`;
-        owners.set(key, m.owner);
-        if (carrying === key) { if (m.owner !== ownerId()) { carrying = null; probe.owned = null; } else probe.owned = carrying; }
-      }
-      else if (m.kind === 'error') $('error').textContent = m.message;
-    },
-  });
+  );
   await client.connect();
   const ownerId = (): number => (token === 'guest' ? 0x80000000 + client.publicId : accountId);
 
@@ -114,15 +173,24 @@ async function main(): Promise<void> {
   const keys = new Set<string>();
   window.addEventListener('keydown', (e) => {
     if (document.activeElement === $('chat-input')) return;
-    if (e.key === 'Enter') { $('chat-input').focus(); e.preventDefault(); return; }
+    if (e.key === 'Enter') {
+      $('chat-input').focus();
+      e.preventDefault();
+      return;
+    }
     keys.add(e.key.toLowerCase());
     if (e.key.toLowerCase() === 'e') pickUpOrDrop();
     if (e.key.toLowerCase() === 'f') throwBall(0);
   });
   window.addEventListener('keyup', (e) => keys.delete(e.key.toLowerCase()));
-  let yaw = Math.PI / 4, seq = 0;
-  probe.setYaw = (y) => { yaw = y; };
-  canvas.addEventListener('mousemove', (e) => { if (e.buttons & 2) yaw -= e.movementX * 0.005; });
+  let yaw = Math.PI / 4,
+    seq = 0;
+  probe.setYaw = (y) => {
+    yaw = y;
+  };
+  canvas.addEventListener('mousemove', (e) => {
+    if (e.buttons & 2) yaw -= e.movementX * 0.005;
+  });
   canvas.addEventListener('contextmenu', (e) => e.preventDefault());
   canvas.addEventListener('click', () => throwBall());
   $('chat-form').addEventListener('submit', (e) => {
@@ -133,12 +201,20 @@ async function main(): Promise<void> {
     input.blur();
   });
   setInterval(() => {
-    const f = (keys.has('w') ? 1 : 0) - (keys.has('s') ? 1 : 0), r = (keys.has('d') ? 1 : 0) - (keys.has('a') ? 1 : 0);
+    const f = (keys.has('w') ? 1 : 0) - (keys.has('s') ? 1 : 0),
+      r = (keys.has('d') ? 1 : 0) - (keys.has('a') ? 1 : 0);
     // camera-relative: forward is where the camera looks (yaw), right is 90 degrees clockwise
-    const fx = -Math.sin(yaw), fz = -Math.cos(yaw), rx = Math.cos(yaw), rz = -Math.sin(yaw);
-    let x = f * fx + r * rx, z = f * fz + r * rz;
+    const fx = -Math.sin(yaw),
+      fz = -Math.cos(yaw),
+      rx = Math.cos(yaw),
+      rz = -Math.sin(yaw);
+    let x = f * fx + r * rx,
+      z = f * fz + r * rz;
     const n = Math.hypot(x, z);
-    if (n > 1) { x /= n; z /= n; }
+    if (n > 1) {
+      x /= n;
+      z /= n;
+    }
     client.sendInput({ seq: ++seq, walkX: Math.round(x * 1000), walkZ: Math.round(z * 1000), jump: keys.has(' ') });
     if (carrying && mePos) {
       const at = [mePos[0] - Math.sin(yaw) * 1.5, mePos[1] + 0.8, mePos[2] - Math.cos(yaw) * 1.5];
@@ -155,26 +231,38 @@ async function main(): Promise<void> {
   /** Throws a sphere where the camera looks at `speed` m/s (0: drops it in front of the avatar). */
   function throwBall(speed = 12): void {
     if (!mePos) return;
-    const dx = -Math.sin(yaw), dz = -Math.cos(yaw);
+    const dx = -Math.sin(yaw),
+      dz = -Math.cos(yaw);
     client.spawn([q16(mePos[0] + dx * 1.2), q16(mePos[1] + 1.2), q16(mePos[2] + dz * 1.2)], [q16(dx * speed), q16(speed > 0 ? 3 : 0), q16(dz * speed)]);
   }
   function pickUpOrDrop(): void {
     if (carrying) {
       const [index, generation] = carrying.split(':').map(Number);
       client.send({ kind: 'ownership', body: { index, generation }, action: OWNERSHIP_ACTION.RELEASE, rule: 0, target: 0 });
-      carrying = null; probe.owned = null;
+      carrying = null;
+      probe.owned = null;
       return;
     }
     if (!mePos) return;
-    let best: RenderBody | null = null, bestD = 3;
+    let best: RenderBody | null = null,
+      bestD = 3;
     for (const b of client.bodies()) {
       if (b.kind === STATIC || `${b.index}:${b.generation}` === myBody || b.shape === SHAPE.CAPSULE) continue;
       const d = Math.hypot(b.position[0] - mePos[0], b.position[1] - mePos[1], b.position[2] - mePos[2]);
-      if (d < bestD) { best = b; bestD = d; }
+      if (d < bestD) {
+        best = b;
+        bestD = d;
+      }
     }
-    if (!best) { $('error').textContent = 'nothing within 3 m to pick up'; return; }
+    if (!best) {
+      $('error').textContent = 'nothing within 3 m to pick up';
+      return;
+    }
     carrying = `${best.index}:${best.generation}`;
-    if (owners.get(carrying) === ownerId()) { probe.owned = carrying; return; }     // already ours (e.g. spawned by us)
+    if (owners.get(carrying) === ownerId()) {
+      probe.owned = carrying;
+      return;
+    } // already ours (e.g. spawned by us)
     client.send({ kind: 'ownership', body: { index: best.index, generation: best.generation }, action: OWNERSHIP_ACTION.REQUEST, rule: 0, target: 0 });
   }
 
@@ -183,23 +271,46 @@ async function main(): Promise<void> {
   const frame = (): void => {
     const bodies = client.bodies();
     seen.clear();
-    let moving = 0, spheres = 0;
+    let moving = 0,
+      spheres = 0;
     const inShards = new Set<number>();
     for (const b of bodies) {
       const key = `${b.index}:${b.generation}`;
       seen.add(key);
       const mine = key === myBody;
       let m = meshes.get(key);
-      if (!m) { m = { mesh: new THREE.Mesh(geometry(b), material(b)), shard: b.shard }; meshes.set(key, m); scene.add(m.mesh); }
-      if (m.shard !== b.shard) { m.mesh.material = material(b); m.shard = b.shard; }   // a handoff: the colour changes
+      if (!m) {
+        m = { mesh: new THREE.Mesh(geometry(b), material(b)), shard: b.shard };
+        meshes.set(key, m);
+        scene.add(m.mesh);
+      }
+      if (m.shard !== b.shard) {
+        m.mesh.material = material(b);
+        m.shard = b.shard;
+      } // a handoff: the colour changes
       m.mesh.position.set(b.position[0], b.position[1], b.position[2]);
       m.mesh.quaternion.set(b.rotation[0], b.rotation[1], b.rotation[2], b.rotation[3]);
-      if (b.kind !== STATIC) { moving++; if (b.shard !== NO_SHARD) inShards.add(b.shard); }
-      if (mine) { mePos = [b.position[0], b.position[1], b.position[2]]; probe.meShard = b.shard; }
+      if (b.kind !== STATIC) {
+        moving++;
+        if (b.shard !== NO_SHARD) inShards.add(b.shard);
+      }
+      if (mine) {
+        mePos = [b.position[0], b.position[1], b.position[2]];
+        probe.meShard = b.shard;
+      }
       if (b.shape === SHAPE.SPHERE && b.kind !== STATIC) spheres++;
     }
-    for (const [key, m] of meshes) if (!seen.has(key)) { scene.remove(m.mesh); m.mesh.geometry.dispose(); meshes.delete(key); }
-    probe.bodies = bodies.length; probe.moving = moving; probe.spheres = spheres; probe.me = mePos; probe.shards = [...inShards].sort();
+    for (const [key, m] of meshes)
+      if (!seen.has(key)) {
+        scene.remove(m.mesh);
+        m.mesh.geometry.dispose();
+        meshes.delete(key);
+      }
+    probe.bodies = bodies.length;
+    probe.moving = moving;
+    probe.spheres = spheres;
+    probe.me = mePos;
+    probe.shards = [...inShards].sort();
     $('bodies').textContent = String(bodies.length);
     const c = mePos ?? [0, 1, 0];
     camera.position.set(c[0] + Math.sin(yaw) * 9, c[1] + 5, c[2] + Math.cos(yaw) * 9);
@@ -211,20 +322,30 @@ async function main(): Promise<void> {
 
   async function login(): Promise<string> {
     return new Promise((resolve) => {
-      $('guest').addEventListener('click', () => { $('login').style.display = 'none'; resolve('guest'); });
+      $('guest').addEventListener('click', () => {
+        $('login').style.display = 'none';
+        resolve('guest');
+      });
       $('login-form').addEventListener('submit', (e) => {
         e.preventDefault();
-        void fetch('/auth/login', { method: 'POST', body: JSON.stringify({ name: $<HTMLInputElement>('name').value, password: $<HTMLInputElement>('password').value }) })
-          .then(async (r) => {
-            const j = (await r.json()) as { token?: string; accountId?: number } & Partial<ErrorBody>;
-            if (!j.token) { $('login-error').textContent = j.error ? `${j.error.message} (${j.error.name} ${j.error.code})` : `login failed (${r.status})`; return; }
-            accountId = j.accountId ?? 0;
-            $('login').style.display = 'none';
-            resolve(j.token);
-          });
+        void fetch('/auth/login', {
+          method: 'POST',
+          body: JSON.stringify({ name: $<HTMLInputElement>('name').value, password: $<HTMLInputElement>('password').value }),
+        }).then(async (r) => {
+          const j = (await r.json()) as { token?: string; accountId?: number } & Partial<ErrorBody>;
+          if (!j.token) {
+            $('login-error').textContent = j.error ? `${j.error.message} (${j.error.name} ${j.error.code})` : `login failed (${r.status})`;
+            return;
+          }
+          accountId = j.accountId ?? 0;
+          $('login').style.display = 'none';
+          resolve(j.token);
+        });
       });
     });
   }
 }
 
-main().catch((e: unknown) => { $('error').textContent = String(e); });
+main().catch((e: unknown) => {
+  $('error').textContent = String(e);
+});
