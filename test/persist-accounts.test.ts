@@ -3,41 +3,16 @@
  * expired, revoked, forged and rotated tokens, session fixation, brute-force limits, guest
  * mode, and migrations (an old file is upgraded in place, a newer one refused).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { accountFixtures, authOutcome } from './helpers/accounts';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../src/persist/sqlite-store';
-import { AccountService, AuthError, DEFAULT_SCRYPT } from '../src/persist/accounts';
+import { AuthError, DEFAULT_SCRYPT } from '../src/persist/accounts';
 import { MIGRATIONS, PersistError, SCHEMA_VERSION } from '../src/persist/migrations';
-import { ERROR, ERROR_NAME } from '../src/protocol/errors';
+import { ERROR } from '../src/protocol/errors';
 
-const FAST = { N: 2 ** 10, r: 8, p: 1, keylen: 64 };
-let dir: string;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tessera-persist-'));
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function setup(opts: ConstructorParameters<typeof AccountService>[1] = {}): { store: SqliteStore; svc: AccountService; clock: { t: number } } {
-  const store = SqliteStore.open(join(dir, `db-${Math.random().toString(36).slice(2)}.sqlite`));
-  const clock = { t: 1_000_000 };
-  const svc = new AccountService(store, { scrypt: FAST, now: () => clock.t, ...opts });
-  return { store, svc, clock };
-}
-
-/** 'ok', or the name of the AuthError's code (ERROR_NAME). */
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (e) {
-    if (e instanceof AuthError) return ERROR_NAME[e.code];
-    throw e;
-  }
-}
+const { setup, dir } = accountFixtures('tessera-persist-');
+const code = authOutcome;
 
 describe('accounts', () => {
   test('register and log in; the store is in WAL mode with durable commits', async () => {
@@ -167,7 +142,7 @@ describe('accounts', () => {
 
 describe('migrations', () => {
   test('a version-1 database is upgraded in place, keeping its rows', () => {
-    const path = join(dir, 'old.sqlite');
+    const path = join(dir(), 'old.sqlite');
     const old = new Database(path);
     old.exec(MIGRATIONS[0]);
     old.pragma('user_version = 1');
@@ -181,7 +156,7 @@ describe('migrations', () => {
   });
 
   test('a newer database is refused with a clear error and left unchanged', () => {
-    const path = join(dir, 'new.sqlite');
+    const path = join(dir(), 'new.sqlite');
     const db = new Database(path);
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     db.close();

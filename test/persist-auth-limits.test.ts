@@ -6,38 +6,12 @@
  * Time is a fake clock; the hash is a controllable stand-in where the test counts concurrency.
  */
 import { ERROR_NAME } from '../src/protocol/errors';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SqliteStore } from '../src/persist/sqlite-store';
-import { AccountService, AuthError, type AccountOptions } from '../src/persist/accounts';
+import { accountFixtures, authOutcome } from './helpers/accounts';
+import type { AuthError } from '../src/persist/accounts';
 import { BucketMap, addressKey } from '../src/persist/rate-buckets';
 
-const FAST = { N: 2 ** 10, r: 8, p: 1, keylen: 64 };
-let dir: string;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tessera-limits-'));
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function setup(opts: AccountOptions = {}): { store: SqliteStore; svc: AccountService; clock: { t: number } } {
-  const store = SqliteStore.open(join(dir, `db-${Math.random().toString(36).slice(2)}.sqlite`));
-  const clock = { t: 1_000_000 };
-  const svc = new AccountService(store, { scrypt: FAST, now: () => clock.t, ...opts });
-  return { store, svc, clock };
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (e) {
-    if (e instanceof AuthError) return ERROR_NAME[e.code];
-    throw e;
-  }
-}
+const { setup } = accountFixtures('tessera-limits-');
+const code = authOutcome;
 
 test('five wrong passwords from one address do not lock the owner out: the limit is per (account, address)', async () => {
   const { store, svc } = setup();
