@@ -28,6 +28,8 @@ interface Probe {
   chat: string[];
   owned: string | null;
   spheres: number;
+  reach: string | null;
+  reachOwn: boolean;
 }
 const probe = (p: Page): Promise<Probe> =>
   p.evaluate(() => {
@@ -125,7 +127,7 @@ describeIf('the viewer and the dashboard in headless Chromium', () => {
     const before = (await probe(page)).spheres;
     await page.keyboard.press('f');
     await until(page, (x) => x.spheres > before, 5000, 'the dropped sphere');
-    await page.waitForTimeout(500);
+    await until(page, (x) => x.reach !== null && x.reachOwn, 5000, 'the dropped sphere within reach');
     await page.keyboard.press('e');
     await until(page, (x) => x.owned !== null, 5000, 'an object picked up');
 

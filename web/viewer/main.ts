@@ -39,6 +39,9 @@ interface ViewerProbe {
   chat: string[];
   owned: string | null;
   spheres: number;
+  /** What E would pick up now ("index:generation"), or null: nothing within reach; `reachOwn`: it is ours. */
+  reach: string | null;
+  reachOwn: boolean;
   /** Turns the camera (radians; forward is (-sin yaw, -cos yaw) on x/z): for tests, as dragging with the right button does. */
   setYaw(y: number): void;
 }
@@ -54,6 +57,8 @@ const probe: ViewerProbe = {
   chat: [],
   owned: null,
   spheres: 0,
+  reach: null,
+  reachOwn: false,
   setYaw: () => {},
 };
 (window as unknown as { tessera: ViewerProbe }).tessera = probe;
@@ -235,6 +240,25 @@ async function main(): Promise<void> {
       dz = -Math.cos(yaw);
     client.spawn([q16(mePos[0] + dx * 1.2), q16(mePos[1] + 1.2), q16(mePos[2] + dz * 1.2)], [q16(dx * speed), q16(speed > 0 ? 3 : 0), q16(dz * speed)]);
   }
+  /** What E picks up: the nearest object within 3 m of the avatar, one of our own first (a sphere we dropped beats the pit's balls around it). */
+  function pickTarget(): RenderBody | null {
+    if (!mePos) return null;
+    let best: RenderBody | null = null,
+      bestD = 3,
+      bestOwn = false;
+    for (const b of client.bodies()) {
+      const key = `${b.index}:${b.generation}`;
+      if (b.kind === STATIC || key === myBody || b.shape === SHAPE.CAPSULE) continue;
+      const d = Math.hypot(b.position[0] - mePos[0], b.position[1] - mePos[1], b.position[2] - mePos[2]);
+      const own = owners.get(key) === ownerId();
+      if (d < 3 && ((own && !bestOwn) || (own === bestOwn && d < bestD))) {
+        best = b;
+        bestD = d;
+        bestOwn = own;
+      }
+    }
+    return best;
+  }
   function pickUpOrDrop(): void {
     if (carrying) {
       const [index, generation] = carrying.split(':').map(Number);
@@ -243,17 +267,7 @@ async function main(): Promise<void> {
       probe.owned = null;
       return;
     }
-    if (!mePos) return;
-    let best: RenderBody | null = null,
-      bestD = 3;
-    for (const b of client.bodies()) {
-      if (b.kind === STATIC || `${b.index}:${b.generation}` === myBody || b.shape === SHAPE.CAPSULE) continue;
-      const d = Math.hypot(b.position[0] - mePos[0], b.position[1] - mePos[1], b.position[2] - mePos[2]);
-      if (d < bestD) {
-        best = b;
-        bestD = d;
-      }
-    }
+    const best = pickTarget();
     if (!best) {
       $('error').textContent = 'nothing within 3 m to pick up';
       return;
@@ -310,6 +324,9 @@ async function main(): Promise<void> {
     probe.moving = moving;
     probe.spheres = spheres;
     probe.me = mePos;
+    const target = pickTarget();
+    probe.reach = target ? `${target.index}:${target.generation}` : null;
+    probe.reachOwn = probe.reach !== null && owners.get(probe.reach) === ownerId();
     probe.shards = [...inShards].sort();
     $('bodies').textContent = String(bodies.length);
     const c = mePos ?? [0, 1, 0];
