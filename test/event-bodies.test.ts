@@ -11,16 +11,20 @@ import {
   ARTIFACT_TAKE,
   AVATAR,
   adminCommandOf,
+  BLOCK,
   CHAT,
   CONTACT,
   decodeHandle,
   encodeHandle,
+  GROUP_EVENT,
   IDENTITY,
   INPUT,
   metresToMm,
+  OBJECT_INPUT,
   OWNERSHIP,
   PLACE,
   rawToMm,
+  redactIdentity,
   SPAWN,
   TEMP_ADMIN,
   type ArtifactPlacement,
@@ -189,4 +193,39 @@ describe("derived '_av' and '_h'", () => {
   });
   it.each(['', '7', '7 12', '7 12:3 1', 'x 12:3'])("'_av' refuses %j", (b) => expect(AVATAR.decode(b)).toBeNull());
   it.each(['', 'begin 7 12:3', 'start 7 12:3 0:1', 'end x 12:3 0:1', 'end 7 12:3 0'])("'_h' refuses %j", (b) => expect(CONTACT.decode(b)).toBeNull());
+});
+
+describe("'cg', 'bk', 'ob' (published by clients as they are)", () => {
+  it('encode the exact bodies clients send and round-trip', () => {
+    expect(GROUP_EVENT.encode({ a: 'join', g: 'crew_1' })).toBe('{"a":"join","g":"crew_1"}');
+    expect(GROUP_EVENT.decode('{"a":"leave","g":"crew_1"}')).toEqual({ a: 'leave', g: 'crew_1' });
+    expect(BLOCK.encode({ a: 'block', p: 3 })).toBe('{"a":"block","p":3}');
+    expect(BLOCK.decode('{"a":"unblock","p":3}')).toEqual({ a: 'unblock', p: 3 });
+    expect(BLOCK.decode('{"a":"block","p":"3"}')).toEqual({ a: 'block', p: 3 }); // Number(p), as before
+    // the viewer's carry input: metres -> mm
+    expect(OBJECT_INPUT.encode({ o: '4:1', k: 'move', v: metresToMm([1.5, 0.8, -2.0004]) })).toBe('{"o":"4:1","k":"move","v":[1500,800,-2000]}');
+    expect(OBJECT_INPUT.decode('{"o":"4:1","k":"impulse","v":[0,10000000,-5]}')).toEqual({ o: '4:1', k: 'impulse', v: [0, 10000000, -5] });
+  });
+  it.each(['', '[]', '{"a":"join"}', '{"a":"part","g":"x"}', '{"a":"join","g":""}', `{"a":"join","g":"${'x'.repeat(33)}"}`, '{"a":"join","g":"a b"}'])(
+    "'cg' refuses %j",
+    (b) => expect(GROUP_EVENT.decode(b)).toBeNull(),
+  );
+  it.each(['', '{"a":"block"}', '{"a":"mute","p":3}', '{"a":"block","p":0}', '{"a":"block","p":-3}', '{"a":"block","p":"x"}', '{"a":"block","p":1.5}'])(
+    "'bk' refuses %j",
+    (b) => expect(BLOCK.decode(b)).toBeNull(),
+  );
+  it.each([
+    '',
+    '{"k":"move","v":[0,0,0]}',
+    '{"o":"4","k":"move","v":[0,0,0]}',
+    '{"o":"4:1","k":"push","v":[0,0,0]}',
+    '{"o":"4:1","k":"move","v":[0,0]}',
+    '{"o":"4:1","k":"move","v":[0,0,0.5]}',
+    '{"o":"4:1","k":"move","v":[0,0,10000001]}',
+  ])("'ob' refuses %j", (b) => expect(OBJECT_INPUT.decode(b)).toBeNull());
+  it("redacts '_id' for clients as the fan-out did", () => {
+    expect(redactIdentity('3,101,admin')).toBe('3,admin');
+    expect(redactIdentity('3,101')).toBe('3');
+    expect(redactIdentity('')).toBe('');
+  });
 });

@@ -1,20 +1,24 @@
 /**
  * The bodies of the world stream's events, one typed value and one encoder/decoder pair per
  * event type. Producers (the host's sessions, the temporary-admin rule, the artifact store, the
- * main sim's derived events) call `encode`; consumers (MainSim, SocialSim) call `decode`. A new
- * message kind touches its value here, its producer and its consumer.
+ * main sim's derived events, the viewer) call `encode`; consumers (MainSim, SocialSim, the
+ * host's fan-out, bots, the viewer) call `decode`. A new message kind touches its value here,
+ * its producer and its consumer.
  *
  *   type   value              body on the wire and in the log             units
  *   'in'   InputBody          "walkX,walkZ,jump"                          walk in 1/1000 of the walk speed (-1000..1000), jump 0|1
  *   'sp'   SpawnBody          "x,y,z,vx,vy,vz"                            mm, mm/s (integers, at most 9 digits)
  *   '_p'   PlaceBody          "publicId,x,y,z"                            mm
- *   '_id'  IdentityBody       "publicId,accountId,role"                   account 0 = guest
+ *   '_id'  IdentityBody       "publicId,accountId,role"                   account 0 = guest; clients get "publicId,role" (redactIdentity)
  *   '_ta'  TempAdminBody      "accountId"                                 0 = none
  *   '_ar'  ArtifactPlacement  JSON {id, owner, master, rule, shape, mass, p, v}   p mm, v mm/s, shape m, mass kg
  *   '_ax'  ArtifactTakeBody   "artifactId"
  *   'ch'   ChatBody           JSON {c, to, t}                             c: CHAT_CHANNEL
  *   'ow'   OwnershipBody      JSON {a, o, r?, p?, e?}                     o: handle "slot:generation"
  *   'ad'   AdminBody          JSON {cmd, args}
+ *   'cg'   GroupBody          JSON {a, g}                                 a: join | leave
+ *   'bk'   BlockBody          JSON {a, p}                                 a: block | unblock, p: public id
+ *   'ob'   ObjectInputBody    JSON {o, k, v}                              v: mN s (impulse) or mm (move)
  *   '_av'  AvatarBody         "publicId slot:gen"                         derived (MainSim output)
  *   '_h'   ContactBody        "begin|end publicId slot:gen slot:gen"      derived (MainSim output)
  *
@@ -26,9 +30,15 @@
  * malformed body; the consumer keeps its own refusal message. Checks that need the world (an
  * avatar, a distance, a spawn speed, a chat length) stay in the sim.
  */
-import type { BodyHandle } from '../physics/world';
-import type { OwnershipRule } from '../social/social-sim';
 import { CHAT_CHANNEL } from '../protocol/messages';
+
+/**
+ * A body handle (physics/world.ts BodyHandle: slot in the low 32 bits, generation above), and an
+ * ownership rule (social-sim.ts OwnershipRule). Spelled out here rather than imported so that the
+ * browser pages (web/, no Node types) can use this module without pulling in the physics core.
+ */
+type BodyHandle = bigint;
+type OwnershipRule = 'ask' | 'deny' | 'allow';
 
 /** One event type's body: its type string, encoder and decoder (null = malformed). */
 export interface EventBody<T> {
@@ -351,6 +361,88 @@ export const ADMIN: EventBody<AdminBody> = {
 export function adminCommandOf(body: string): string {
   const m = jsonObject(body);
   return typeof m?.cmd === 'string' ? m.cmd : '';
+}
+
+// ---- 'cg', 'bk', 'ob': client events published as they are (the 'publish' message) ----
+
+const GROUP = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** 'cg': join or leave a chat group `g` (1..32 of A-Z a-z 0-9 _ -). */
+export interface GroupBody {
+  a: 'join' | 'leave';
+  g: string;
+}
+
+/** 'cg' JSON {a, g} in that key order. Decoding refuses: not a JSON object; a not join|leave; g not a valid group name. */
+export const GROUP_EVENT: EventBody<GroupBody> = {
+  type: 'cg',
+  encode: (v) => JSON.stringify({ a: v.a, g: v.g }),
+  decode: (body) => {
+    const m = jsonObject(body);
+    if (!m || (m.a !== 'join' && m.a !== 'leave') || typeof m.g !== 'string' || !GROUP.test(m.g)) return null;
+    return { a: m.a, g: m.g };
+  },
+};
+
+/** 'bk': block or unblock the chat of public id `p`. */
+export interface BlockBody {
+  a: 'block' | 'unblock';
+  p: number;
+}
+
+/**
+ * 'bk' JSON {a, p} in that key order. Decoding refuses: not a JSON object; a not block|unblock;
+ * Number(p) not a safe integer > 0 (no public id is anything else, so the sim's refusal of a
+ * player who is not online is unchanged; p is read with Number(), so "3" reads 3, as before).
+ */
+export const BLOCK: EventBody<BlockBody> = {
+  type: 'bk',
+  encode: (v) => JSON.stringify({ a: v.a, p: v.p }),
+  decode: (body) => {
+    const m = jsonObject(body);
+    const p = m ? Number(m.p) : NaN;
+    if (!m || (m.a !== 'block' && m.a !== 'unblock') || !(Number.isSafeInteger(p) && p > 0)) return null;
+    return { a: m.a, p };
+  },
+};
+
+/** 'ob': an input to object `o` (handle text "slot:generation"): k impulse (v in mN s) or move (v = position, mm); integers. */
+export interface ObjectInputBody {
+  o: string;
+  k: 'impulse' | 'move';
+  v: [number, number, number];
+}
+
+/**
+ * 'ob' JSON {o, k, v} in that key order. Decoding refuses: not a JSON object; o not a handle;
+ * k not impulse|move; v not three safe integers within ±1e7.
+ */
+export const OBJECT_INPUT: EventBody<ObjectInputBody> = {
+  type: 'ob',
+  encode: (x) => JSON.stringify({ o: x.o, k: x.k, v: x.v }),
+  decode: (body) => {
+    const m = jsonObject(body);
+    const v = m?.v;
+    if (
+      !m ||
+      decodeHandle(m.o) === null ||
+      (m.k !== 'impulse' && m.k !== 'move') ||
+      !Array.isArray(v) ||
+      v.length !== 3 ||
+      !v.every((x) => Number.isSafeInteger(x) && Math.abs(x as number) <= 1e7)
+    )
+      return null;
+    return { o: m.o as string, k: m.k, v: [v[0], v[1], v[2]] };
+  },
+};
+
+/**
+ * '_id' as clients receive it: "publicId,role" (a player's account id is not shown to other
+ * players). A body without exactly three fields becomes its first field ('' when empty).
+ */
+export function redactIdentity(body: string): string {
+  const parts = body.split(',');
+  return parts.length === 3 ? `${parts[0]},${parts[2]}` : (parts[0] ?? '');
 }
 
 // ---- derived: '_av', '_h' ----

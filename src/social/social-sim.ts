@@ -43,7 +43,19 @@ import type { ServerMessage, StreamEvent } from '../protocol/messages';
 import { ERROR, type ErrorCode } from '../protocol/errors';
 import { CHAT_CHANNEL, OWNERSHIP_RULE } from '../protocol/messages';
 import { maySetRole } from './temp-admin';
-import { ADMIN, adminCommandOf, CHAT, decodeHandle, IDENTITY, OWNERSHIP, type IdentityBody, type TempAdminBody } from '../sim/event-bodies';
+import {
+  ADMIN,
+  adminCommandOf,
+  BLOCK,
+  CHAT,
+  decodeHandle,
+  GROUP_EVENT,
+  IDENTITY,
+  OBJECT_INPUT,
+  OWNERSHIP,
+  type IdentityBody,
+  type TempAdminBody,
+} from '../sim/event-bodies';
 import { toRaw, toRawVec, withinDistance, type RawVec3 } from '../physics/integer';
 import type { createHash } from 'node:crypto';
 
@@ -144,7 +156,6 @@ interface Pending {
   tick: number;
 }
 
-const GROUP = /^[A-Za-z0-9_-]{1,32}$/;
 const RULE_CODE: Record<OwnershipRule, number> = { ask: OWNERSHIP_RULE.ASK, deny: OWNERSHIP_RULE.DENY, allow: OWNERSHIP_RULE.ALLOW };
 const RULES = new Set(['ask', 'deny', 'allow']);
 
@@ -200,15 +211,6 @@ function wellFormed(s: string): boolean {
 /** A map's entries sorted by key (numbers, bigints or strings): the one iteration order of decisions, hash and save. */
 function sorted<K extends number | bigint | string, V>(m: Map<K, V>): Array<[K, V]> {
   return [...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-}
-
-function json(body: string): Record<string, unknown> | null {
-  try {
-    const v = JSON.parse(body) as unknown;
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
 }
 
 /** The social state of one world stream. */
@@ -499,8 +501,8 @@ export class SocialSim {
   }
 
   private group(e: StreamEvent): void {
-    const m = json(e.body);
-    if (!m || (m.a !== 'join' && m.a !== 'leave') || typeof m.g !== 'string' || !GROUP.test(m.g)) {
+    const m = GROUP_EVENT.decode(e.body);
+    if (!m) {
       this.error(e.origin, ERROR.BAD_VALUE, 'group is JSON {a: "join" | "leave", g: 1-32 of A-Z a-z 0-9 _ -}');
       return;
     }
@@ -515,9 +517,9 @@ export class SocialSim {
   }
 
   private block(e: StreamEvent): void {
-    const m = json(e.body);
-    const target = m ? Number(m.p) : NaN;
-    if (!m || (m.a !== 'block' && m.a !== 'unblock') || !this.who.has(target)) {
+    const m = BLOCK.decode(e.body);
+    const target = m ? m.p : NaN;
+    if (!m || !this.who.has(target)) {
       this.error(e.origin, ERROR.BAD_VALUE, 'block is JSON {a: "block" | "unblock", p: an online public id}');
       return;
     }
@@ -660,17 +662,9 @@ export class SocialSim {
 
   private objectInput(e: StreamEvent, world: SocialWorld, commands: Command[]): void {
     const from = e.origin,
-      m = json(e.body),
-      h = parseHandle(m?.o);
-    const v = m?.v;
-    if (
-      !m ||
-      h === null ||
-      (m.k !== 'impulse' && m.k !== 'move') ||
-      !Array.isArray(v) ||
-      v.length !== 3 ||
-      !v.every((x) => Number.isSafeInteger(x) && Math.abs(x as number) <= 1e7)
-    ) {
+      m = OBJECT_INPUT.decode(e.body),
+      h = m ? decodeHandle(m.o) : null;
+    if (!m || h === null) {
       this.error(from, ERROR.BAD_VALUE, 'object input is JSON {o: "slot:generation", k: "impulse" | "move", v: [x, y, z] (mN s or mm)}');
       return;
     }
@@ -683,7 +677,8 @@ export class SocialSim {
       this.error(from, ERROR.NOT_OWNER, `only the owner of ${m.o} moves it: request ownership first`);
       return;
     }
-    const value: Vec3 = [(v[0] as number) / 1000, (v[1] as number) / 1000, (v[2] as number) / 1000];
+    const v = m.v;
+    const value: Vec3 = [v[0] / 1000, v[1] / 1000, v[2] / 1000];
     if (m.k === 'move') {
       // the body gets exactly toRaw(value): compare that with the avatar, squared, in raw fixed point
       const at = world.avatarPositionRaw(from);
