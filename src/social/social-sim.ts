@@ -49,6 +49,7 @@ import {
   BLOCK,
   CHAT,
   decodeHandle,
+  encodeHandle,
   GROUP_EVENT,
   IDENTITY,
   OBJECT_INPUT,
@@ -193,7 +194,7 @@ export function parseHandle(s: unknown): BodyHandle | null {
   return decodeHandle(s);
 }
 
-const handleText = (h: BodyHandle): string => `${Number(h & 0xffffffffn)}:${Number(h >> 32n)}`;
+const handleText = encodeHandle;
 
 /** Is `s` well-formed UTF-16 (no lone surrogates)? */
 function wellFormed(s: string): boolean {
