@@ -229,3 +229,147 @@ describe("'cg', 'bk', 'ob' (published by clients as they are)", () => {
     expect(redactIdentity('')).toBe('');
   });
 });
+
+/**
+ * Differential check: the parsers the sim had before this module (copied here verbatim from
+ * main-sim.ts and social-sim.ts at de22728, as the reference) and the decoders agree on which
+ * bodies are malformed, over a fixed corpus of near-miss bodies (every CSV of up to three
+ * boundary tokens, seeded random longer ones and JSON objects).
+ */
+describe('decoders refuse exactly what the old parsers refused', () => {
+  const INT = /^-?\d{1,9}$/;
+  const ints = (body: string, n: number): number[] | null => {
+    const parts = body.split(',');
+    if (parts.length !== n || parts.some((p) => !INT.test(p))) return null;
+    return parts.map(Number);
+  };
+  const json = (body: string): Record<string, unknown> | null => {
+    try {
+      const v = JSON.parse(body) as unknown;
+      return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+    } catch {
+      return null;
+    }
+  };
+  const HANDLE = /^(\d{1,9}):(\d{1,9})$/;
+  const RANK = { player: 0, moderator: 1, admin: 2 };
+  const old: Record<string, (b: string) => boolean> = {
+    in: (b) => {
+      const v = ints(b, 3);
+      return !(!v || Math.abs(v[0]) > 1000 || Math.abs(v[1]) > 1000 || (v[2] !== 0 && v[2] !== 1));
+    },
+    sp: (b) => ints(b, 6) !== null,
+    _p: (b) => ints(b, 4) !== null,
+    _id: (b) => {
+      const [p, a, r] = b.split(',');
+      const publicId = Number(p),
+        account = Number(a);
+      return !(!(Number.isSafeInteger(publicId) && publicId > 0 && Number.isSafeInteger(account) && account >= 0) || !Object.hasOwn(RANK, r));
+    },
+    _ta: (b) => {
+      const a = Number(b);
+      return Number.isSafeInteger(a) && a >= 0;
+    },
+    ch: (b) => {
+      const m = json(b);
+      const c = m?.c,
+        to = m?.to ?? '',
+        text = m?.t;
+      return !(!m || typeof c !== 'number' || ![0, 1, 2, 3].includes(c) || typeof to !== 'string' || typeof text !== 'string');
+    },
+    ow: (b) => {
+      const m = json(b);
+      return !(!m || !(typeof m.o === 'string' && HANDLE.test(m.o)) || typeof m.a !== 'string');
+    },
+    ad: (b) => {
+      const raw: unknown = json(b)?.args;
+      return Array.isArray(raw) && raw.every((a) => typeof a === 'string');
+    },
+    cg: (b) => {
+      const m = json(b);
+      return !(!m || (m.a !== 'join' && m.a !== 'leave') || typeof m.g !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(m.g));
+    },
+  };
+  const decoders: Record<string, (b: string) => unknown> = {
+    in: INPUT.decode,
+    sp: SPAWN.decode,
+    _p: PLACE.decode,
+    _id: IDENTITY.decode,
+    _ta: TEMP_ADMIN.decode,
+    ch: CHAT.decode,
+    ow: OWNERSHIP.decode,
+    ad: ADMIN.decode,
+    cg: GROUP_EVENT.decode,
+  };
+  // near-miss bodies: CSV of integer-ish tokens, and JSON objects of plausible fields
+  let seed = 12345;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)];
+  const tokens = [
+    '0',
+    '1',
+    '-1',
+    '1000',
+    '1001',
+    '-1000',
+    '999999999',
+    '1234567890',
+    '1.5',
+    '',
+    ' 1',
+    'x',
+    '-0',
+    '2',
+    'player',
+    'admin',
+    'king',
+    '1e3',
+    '0x10',
+  ];
+  const values: unknown[] = [0, 1, 4, -3, 1.5, '', 'x', '4:1', '4', 'join', 'leave', 'request', null, [], ['a'], [1], true, 'crew', 'a b'];
+  const keys = ['a', 'o', 'c', 'to', 't', 'g', 'cmd', 'args', 'r', 'p'];
+  const corpus: string[] = [
+    '',
+    'null',
+    '[]',
+    '{',
+    '"x"',
+    '5',
+    '-1000,250,1',
+    '1,2,3,4,5,6',
+    '7,1,2,3',
+    '3,101,admin',
+    '3,,player',
+    '{"c":0,"to":"","t":"hi"}',
+    '{"c":2,"t":"hi"}',
+    '{"a":"request","o":"4:1"}',
+    '{"cmd":"mute","args":["3"]}',
+    '{"a":"join","g":"crew"}',
+  ];
+  // every CSV of 1 to 3 tokens, then random longer ones and JSON objects
+  for (const a of tokens) {
+    corpus.push(a);
+    for (const b of tokens) {
+      corpus.push(`${a},${b}`);
+      for (const c of tokens) corpus.push(`${a},${b},${c}`);
+    }
+  }
+  for (let i = 0; i < 3000; i++) {
+    if (i % 2 === 0) corpus.push(Array.from({ length: 4 + rnd(4) }, () => pick(tokens)).join(','));
+    else {
+      const o: Record<string, unknown> = {};
+      for (let k = rnd(5); k > 0; k--) o[pick(keys)] = pick(values);
+      corpus.push(JSON.stringify(o));
+    }
+  }
+  it.each(Object.keys(old))('%s', (type) => {
+    const disagree = corpus.filter((b) => old[type](b) !== (decoders[type](b) !== null));
+    expect(disagree).toEqual([]);
+    // the corpus has bodies of both outcomes for every type (the check cannot pass vacuously)
+    expect(corpus.some((b) => old[type](b))).toBe(true);
+    expect(corpus.some((b) => !old[type](b))).toBe(true);
+  });
+});
