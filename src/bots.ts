@@ -19,7 +19,8 @@ import * as flatbuffers from 'flatbuffers';
 import * as S from './protocol/generated/server_generated';
 import { encodeClient, decodeServer } from './protocol/codec';
 import { ERROR, type ErrorBody } from './protocol/errors';
-import { CHAT_CHANNEL, PROTOCOL_VERSION, type ClientMessage } from './protocol/messages';
+import { CHAT_CHANNEL, PROTOCOL_VERSION, type ClientMessage, type StreamEvent } from './protocol/messages';
+import { AVATAR, type AvatarBody } from './sim/event-bodies';
 
 /** Options of a bot run. */
 export interface BotOptions {
@@ -250,11 +251,12 @@ export class BotRun {
         if (!b.avatar && b.publicId) {
           // '_av' "publicId slot:gen": which body is this bot's avatar
           const m = decodeServer(u8);
-          const av = m.kind === 'events' ? m.events.find((e) => e.type === '_av' && e.body.startsWith(`${b.publicId} `)) : undefined;
-          if (av) {
-            const [index, generation] = av.body.split(' ')[1].split(':').map(Number);
-            b.avatar = { index, generation };
-          }
+          const mine = (e: StreamEvent): AvatarBody | null => {
+            const av = e.type === AVATAR.type ? AVATAR.decode(e.body) : null;
+            return av?.publicId === b.publicId ? av : null;
+          };
+          const av = m.kind === 'events' ? m.events.map(mine).find((a) => a !== null) : undefined;
+          if (av) b.avatar = { index: Number(av.body & 0xffffffffn), generation: Number(av.body >> 32n) };
         }
         return;
       }

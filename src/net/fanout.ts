@@ -7,6 +7,7 @@
 import { encodeServer } from '../protocol/codec';
 import { CLOSE } from '../protocol/errors';
 import type { StreamEvent } from '../protocol/messages';
+import { redactIdentity } from '../sim/event-bodies';
 import type { EventStream } from '../sim/stream';
 import type { StepResult } from '../sim/world-loop';
 import { SocialSim, type SocialOutput } from '../social/social-sim';
@@ -47,8 +48,7 @@ export function visible(h: HostContext, stream: EventStream, events: readonly St
  * (the sim needs the account); a player's account id is not shown to other players.
  */
 export function redactId(e: StreamEvent): StreamEvent {
-  const parts = e.body.split(',');
-  return { tick: e.tick, type: e.type, origin: e.origin, body: parts.length === 3 ? `${parts[0]},${parts[2]}` : (parts[0] ?? '') };
+  return { tick: e.tick, type: e.type, origin: e.origin, body: redactIdentity(e.body) };
 }
 
 /**

@@ -34,6 +34,7 @@ import { authEndpoint } from './auth-endpoint';
 import { chatHistory } from './chat-history';
 import { jsonEndpoint } from './json-endpoint';
 import { keepLast, quantiles, webRoutes } from './web-endpoints';
+import { TEMP_ADMIN } from '../sim/event-bodies';
 
 export { DEFAULT_RATE_LIMITS } from './options';
 export type { HostOptions, HostStats, Principal, TickFigures } from './options';
@@ -402,7 +403,7 @@ export class Host {
     const id = evaluateTempAdmin(list, acc.clock(), since, this.o.tempAdminRule ?? DEFAULT_TEMP_ADMIN_RULE).accountId ?? 0;
     if (id !== this.tempAdmin) {
       this.tempAdmin = id;
-      this.world.stream.publishServer('_ta', String(id));
+      this.world.stream.publishServer(TEMP_ADMIN.type, TEMP_ADMIN.encode({ accountId: id }));
     }
   }
 

@@ -38,6 +38,7 @@
 import { TokenBucket } from 'limiter';
 import { uws, type HttpRequest, type HttpResponse, type us_socket_context_t, type WebSocket, type WebSocketBehavior } from './uws';
 import { decodeClient, encodeServer } from '../protocol/codec';
+import { ADMIN, CHAT, IDENTITY, INPUT, metresToMm, OWNERSHIP, PLACE, rawToMm, SPAWN, type IdentityRole, type OwnershipBody } from '../sim/event-bodies';
 import { ERROR, CLOSE, ProtocolError, errorBody, type ErrorCode } from '../protocol/errors';
 import { PROTOCOL_VERSION, type ClientMessage, type Interest, type ServerMessage } from '../protocol/messages';
 import { StreamError, isPrivateId, isStreamName, type EventStream } from '../sim/stream';
@@ -507,12 +508,12 @@ export class Sessions {
     const accountId = s.principal.accountId;
     if (stream === h.world.stream) {
       const role = ['player', 'moderator', 'admin'].includes(s.principal.role ?? '') ? (s.principal.role as string) : 'player';
-      stream.publishServer('_id', `${s.publicId},${accountId ?? 0},${role}`);
+      stream.publishServer(IDENTITY.type, IDENTITY.encode({ publicId: s.publicId, accountId: accountId ?? 0, role: role as IdentityRole }));
     }
     if (stream === h.world.stream && accountId !== undefined) {
       h.accountOf.set(s.publicId, accountId);
       const saved = joined.connected ? h.o.avatars?.loadAvatar(accountId) : null;
-      if (saved) stream.publishServer('_p', [s.publicId, ...saved.position.map((v) => Math.round(v * 1000))].join(','));
+      if (saved) stream.publishServer(PLACE.type, PLACE.encode({ publicId: s.publicId, position: metresToMm(saved.position) }));
     }
     const ws = s.ws as WebSocket<Session>;
     ws.cork(() => {
@@ -551,7 +552,7 @@ export class Sessions {
         return;
       case 'input': {
         const i = m.input;
-        st.publish(s.privateId, 'in', `${i.walkX},${i.walkZ},${i.jump ? 1 : 0}`);
+        st.publish(s.privateId, INPUT.type, INPUT.encode({ walkX: i.walkX, walkZ: i.walkZ, jump: i.jump }));
         return;
       }
       case 'publish':
@@ -563,11 +564,12 @@ export class Sessions {
           this.error(s, ERROR.NOT_ALLOWED, 'chat is served on the world stream');
           return;
         }
-        st.publish(s.privateId, 'ch', JSON.stringify({ c: m.channel, to: m.to, t: m.text }));
+        st.publish(s.privateId, CHAT.type, CHAT.encode({ c: m.channel, to: m.to, t: m.text }));
         return;
       case 'spawn': {
-        const mm = (r: bigint): number => Math.round((Number(r) * 1000) / 65536);
-        st.publish(s.privateId, 'sp', [...m.position, ...m.velocity].map(mm).join(','));
+        const [x, y, z] = m.position.map(rawToMm),
+          [vx, vy, vz] = m.velocity.map(rawToMm);
+        st.publish(s.privateId, SPAWN.type, SPAWN.encode({ position: [x, y, z], velocity: [vx, vy, vz] }));
         return;
       }
       case 'ack':
@@ -594,10 +596,10 @@ export class Sessions {
           this.error(s, ERROR.BAD_VALUE, 'ownership action is 0-4 (request, release, grant, refuse, set rule); set the owner with publish "ow"');
           return;
         }
-        const body: Record<string, unknown> = { a: action, o: `${m.body.index}:${m.body.generation}` };
+        const body: OwnershipBody = { a: action, o: `${m.body.index}:${m.body.generation}` };
         if (action === 'rule') body.r = ['ask', 'deny', 'allow'][m.rule];
         if ((action === 'grant' || action === 'refuse') && m.target !== 0) body.p = m.target;
-        st.publish(s.privateId, 'ow', JSON.stringify(body));
+        st.publish(s.privateId, OWNERSHIP.type, OWNERSHIP.encode(body));
         return;
       }
       case 'admin':
@@ -605,7 +607,7 @@ export class Sessions {
           this.error(s, ERROR.NOT_ALLOWED, 'admin commands are served on the world stream');
           return;
         }
-        st.publish(s.privateId, 'ad', JSON.stringify({ cmd: m.command, args: m.args }));
+        st.publish(s.privateId, ADMIN.type, ADMIN.encode({ cmd: m.command, args: m.args }));
         return;
     }
   }

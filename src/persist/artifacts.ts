@@ -17,7 +17,8 @@
  */
 import type { ArtifactRecord, ArtifactStore } from './store';
 import { PersistError } from './migrations';
-import { parseArtifactPlacement, type ArtifactPlacement, type ArtifactShape, type OwnershipRule } from '../sim/main-sim';
+import type { OwnershipRule } from '../sim/main-sim';
+import { ARTIFACT_PLACE, ARTIFACT_TAKE, type ArtifactPlacement, type ArtifactShape } from '../sim/event-bodies';
 import type { EventStream } from '../sim/stream';
 import type { WorldLoop } from '../sim/world-loop';
 
@@ -79,7 +80,7 @@ export class ArtifactService {
       fetchedMs: null,
       updatedMs: this.now(),
     });
-    if (!parseArtifactPlacement(JSON.stringify(placement(rec)))) {
+    if (!ARTIFACT_PLACE.decode(ARTIFACT_PLACE.encode(placement(rec)))) {
       this.store.deleteArtifact(rec.id);
       throw new PersistError('BAD_VALUE', 'artifact spec out of range: shape sizes 0.05..4 m, mass 0..10000 kg, positions within 1000 km');
     }
@@ -96,7 +97,7 @@ export class ArtifactService {
     if (rec.stream !== null) throw new PersistError('CONFLICT', `artifact ${id} is already placed in ${rec.stream}`);
     const placed = { ...rec, position: at ?? rec.position, stream: stream.name, updatedMs: this.now() };
     this.store.updateArtifacts([placed]);
-    stream.publishServer('_ar', JSON.stringify(placement(placed)));
+    stream.publishServer(ARTIFACT_PLACE.type, ARTIFACT_PLACE.encode(placement(placed)));
     return placed;
   }
 
@@ -110,7 +111,7 @@ export class ArtifactService {
     const [now] = this.stateIn(loop, [rec]);
     const held = { ...now, stream: null };
     this.store.updateArtifacts([held]);
-    loop.stream.publishServer('_ax', String(id));
+    loop.stream.publishServer(ARTIFACT_TAKE.type, ARTIFACT_TAKE.encode({ id }));
     return held;
   }
 
@@ -134,7 +135,7 @@ export class ArtifactService {
    */
   restoreInto(loop: WorldLoop): number {
     const rows = this.store.artifactsIn(loop.stream.name).filter((r) => !loop.sim.artifacts.has(r.id));
-    for (const r of rows) loop.stream.publishServer('_ar', JSON.stringify(placement(r)));
+    for (const r of rows) loop.stream.publishServer(ARTIFACT_PLACE.type, ARTIFACT_PLACE.encode(placement(r)));
     return rows.length;
   }
 

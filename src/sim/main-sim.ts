@@ -7,7 +7,9 @@
  *                                           \-> avatars spawn/despawn    |
  *   derived events ('_h' contact begin/end of avatars) <-----------------/  (published into t+1)
  *
- * Events the main sim understands (everything else passes through untouched for other services):
+ * Events the main sim understands (everything else passes through untouched for other services);
+ * the bodies are read with the decoders of src/sim/event-bodies.ts, and the derived ones written
+ * with its encoders:
  *   '_c' body = public id    spawns the client's avatar (a character) at its spawn point; in a
  *                            full world it is refused (ERROR.FULL): the client stays connected
  *                            without an avatar (the host tells it and may close it)
@@ -41,6 +43,20 @@ import { toRaw, toRawVec, withinDistance } from '../physics/integer';
 import type { StreamEvent } from '../protocol/messages';
 import { ERROR, type ErrorCode } from '../protocol/errors';
 import { createHash } from 'node:crypto';
+import {
+  ARTIFACT_PLACE,
+  ARTIFACT_TAKE,
+  AVATAR as AVATAR_EVENT,
+  CONTACT,
+  encodeHandle,
+  IDENTITY,
+  INPUT,
+  PLACE,
+  SPAWN,
+  TEMP_ADMIN,
+  type ArtifactPlacement,
+  type ArtifactShape,
+} from './event-bodies';
 import { SocialSim, type OwnershipRule, type SocialOptions, type SocialOutput, type SocialWorld } from '../social/social-sim';
 
 /** The world a main sim runs: physics configuration, shard layout and the static scene. */
@@ -102,23 +118,7 @@ export interface TickResult {
 
 export type { OwnershipRule };
 
-/** The body of an artifact: a dynamic sphere or upright capsule (metres, kilograms). */
-export type ArtifactShape = { kind: 'sphere'; radius: number } | { kind: 'capsule'; radius: number; halfHeight: number };
-
-/**
- * The body of an '_ar' event: artifact `id` (the store's id), its ownership (account ids, null =
- * the world), shape and mass, position (mm) and velocity (mm/s) as integers so the event is exact.
- */
-export interface ArtifactPlacement {
-  id: number;
-  owner: number | null;
-  master: number | null;
-  rule: OwnershipRule;
-  shape: ArtifactShape;
-  mass: number;
-  p: [number, number, number];
-  v: [number, number, number];
-}
+export type { ArtifactPlacement, ArtifactShape };
 
 /** An artifact in the world: its body, shape and mass (its ownership is in MainSim.social). */
 export interface PlacedArtifact {
@@ -127,35 +127,13 @@ export interface PlacedArtifact {
   mass: number;
 }
 
-const RULES: readonly string[] = ['ask', 'deny', 'allow'];
-
-/** Parses and checks an '_ar' body; null when it is not a valid placement. */
+/** Parses and checks an '_ar' body; null when it is not a valid placement (ARTIFACT_PLACE.decode). */
 export function parseArtifactPlacement(body: string): ArtifactPlacement | null {
-  let a: ArtifactPlacement;
-  try {
-    a = JSON.parse(body) as ArtifactPlacement;
-  } catch {
-    return null;
-  }
-  const id = (x: unknown): boolean => x === null || (Number.isSafeInteger(x) && (x as number) > 0);
-  const mm = (v: unknown): boolean => Array.isArray(v) && v.length === 3 && v.every((c) => Number.isSafeInteger(c) && Math.abs(c as number) <= 1e9);
-  const len = (x: unknown): boolean => typeof x === 'number' && x >= 0.05 && x <= 4;
-  if (typeof a !== 'object' || a === null || !Number.isSafeInteger(a.id) || a.id <= 0 || !id(a.owner) || !id(a.master) || !RULES.includes(a.rule)) return null;
-  if (!mm(a.p) || !mm(a.v) || !(typeof a.mass === 'number' && a.mass > 0 && a.mass <= 10_000)) return null;
-  const sh = a.shape as ArtifactShape | undefined;
-  if (!sh || !((sh.kind === 'sphere' && len(sh.radius)) || (sh.kind === 'capsule' && len(sh.radius) && len(sh.halfHeight)))) return null;
-  return a;
+  return ARTIFACT_PLACE.decode(body);
 }
 
 const AVATAR = { radius: 0.35, halfHeight: 0.55 } as const;
 const SPHERE_RADIUS = 0.25;
-
-const INT = /^-?\d{1,9}$/;
-function ints(body: string, n: number): number[] | null {
-  const parts = body.split(',');
-  if (parts.length !== n || parts.some((p) => !INT.test(p))) return null;
-  return parts.map(Number);
-}
 
 /** The world stream's simulation: physics plus the avatar table. */
 export class MainSim {
@@ -297,27 +275,32 @@ export class MainSim {
           break;
         }
         case '_id': {
-          if (!this.social.identify(e.body)) {
+          const id = IDENTITY.decode(e.body);
+          if (!id) {
             refuse(e, ERROR.BAD_VALUE, '_id is "publicId,accountId,role"');
             break;
           }
-          this.lingering.delete(this.social.principal(Number(e.body.split(',')[0]))); // an account back keeps its spheres
+          this.social.identify(id);
+          this.lingering.delete(this.social.principal(id.publicId)); // an account back keeps its spheres
           break;
         }
-        case '_ta':
-          if (!this.social.setTempAdmin(e.body)) refuse(e, ERROR.BAD_VALUE, '_ta is an account id (0 = none)');
+        case '_ta': {
+          const ta = TEMP_ADMIN.decode(e.body);
+          if (ta) this.social.setTempAdmin(ta);
+          else refuse(e, ERROR.BAD_VALUE, '_ta is an account id (0 = none)');
           break;
+        }
         case '_p': {
           // place an avatar where its account left it: "publicId,x,y,z" (mm)
-          const v = ints(e.body, 4),
-            h = v ? this.avatars.get(v[0]) : undefined;
-          if (v && h !== undefined) commands.push({ kind: 'setPosition', body: h, value: [v[1] / 1000, v[2] / 1000, v[3] / 1000] });
+          const v = PLACE.decode(e.body),
+            h = v ? this.avatars.get(v.publicId) : undefined;
+          if (v && h !== undefined) commands.push({ kind: 'setPosition', body: h, value: [v.position[0] / 1000, v.position[1] / 1000, v.position[2] / 1000] });
           break;
         }
         case 'in': {
-          const v = ints(e.body, 3),
+          const v = INPUT.decode(e.body),
             body = this.avatars.get(e.origin);
-          if (!v || Math.abs(v[0]) > 1000 || Math.abs(v[1]) > 1000 || (v[2] !== 0 && v[2] !== 1)) {
+          if (!v) {
             refuse(e, ERROR.BAD_VALUE, 'input body is "walkX,walkZ,jump" with walk in -1000..1000 and jump 0 or 1');
             break;
           }
@@ -326,7 +309,7 @@ export class MainSim {
             break;
           }
           const s = this.walkSpeed / 1000;
-          commands.push({ kind: 'characterInput', body, walk: [v[0] * s, v[1] * s], jump: v[2] === 1 });
+          commands.push({ kind: 'characterInput', body, walk: [v.walkX * s, v.walkZ * s], jump: v.jump });
           break;
         }
         case 'sp':
@@ -336,13 +319,14 @@ export class MainSim {
           this.placeArtifact(e, commands, refuse);
           break;
         case '_ax': {
-          const a = this.artifacts.get(Number(e.body));
-          if (!a) {
+          const t = ARTIFACT_TAKE.decode(e.body),
+            a = t ? this.artifacts.get(t.id) : undefined;
+          if (!t || !a) {
             refuse(e, ERROR.NOT_FOUND, `artifact ${e.body} is not in the world`);
             break;
           }
           commands.push({ kind: 'despawn', body: a.body });
-          this.artifacts.delete(Number(e.body));
+          this.artifacts.delete(t.id);
           this.social.dropObject(a.body);
           break;
         }
@@ -358,19 +342,22 @@ export class MainSim {
     for (const r of this.world.applyCommands(commands))
       refused.push({ event: { tick, type: 'cmd', origin: 0, body: r.command.kind }, code: ERROR.NOT_FOUND, message: r.error.message });
     this.world.step();
-    const derived: TickResult['derived'] = this.spawnedAvatars.map(([p, h]) => ({ type: '_av', body: `${p} ${handleText(h)}` }));
+    const derived: TickResult['derived'] = this.spawnedAvatars.map(([publicId, body]) => ({
+      type: AVATAR_EVENT.type,
+      body: AVATAR_EVENT.encode({ publicId, body }),
+    }));
     this.spawnedAvatars = [];
     for (const ev of this.world.events()) {
       const p = this.avatarOf.get(ev.body);
       if (p === undefined) continue;
-      derived.push({ type: '_h', body: `${ev.kind} ${p} ${handleText(ev.body)} ${handleText(ev.other)}` });
+      derived.push({ type: CONTACT.type, body: CONTACT.encode({ kind: ev.kind, publicId: p, body: ev.body, other: ev.other }) });
     }
     return { tick, derived, refused, left, social: this.social.output };
   }
 
   /** '_ar': a new body for the artifact; placing one already in the world moves it there instead. */
   private placeArtifact(e: StreamEvent, commands: Command[], refuse: (e: StreamEvent, code: ErrorCode, m: string) => void): void {
-    const a = parseArtifactPlacement(e.body);
+    const a = ARTIFACT_PLACE.decode(e.body);
     if (!a) {
       refuse(e, ERROR.BAD_VALUE, 'artifact placement is JSON {id, owner, master, rule, shape, mass, p, v} (mm, mm/s)');
       return;
@@ -447,7 +434,7 @@ export class MainSim {
   }
 
   private spawnSphere(e: StreamEvent, refuse: (e: StreamEvent, code: ErrorCode, m: string) => void): void {
-    const v = ints(e.body, 6),
+    const v = SPAWN.decode(e.body),
       avatar = this.avatars.get(e.origin);
     if (!v) {
       refuse(e, ERROR.BAD_VALUE, 'spawn body is "x,y,z,vx,vy,vz" in millimetres and mm/s');
@@ -457,13 +444,13 @@ export class MainSim {
       refuse(e, ERROR.NOT_FOUND, 'the client has no avatar');
       return;
     }
-    const pos: Vec3 = [v[0] / 1000, v[1] / 1000, v[2] / 1000];
+    const pos: Vec3 = [v.position[0] / 1000, v.position[1] / 1000, v.position[2] / 1000];
     // squared distance in raw fixed point: the body gets exactly toRaw(pos)
     if (!withinDistance(toRawVec(pos), this.world.positionRaw(avatar), this.spawnRangeRaw)) {
       refuse(e, ERROR.NOT_ALLOWED, `spawn within ${this.spawnRange} m of the avatar`);
       return;
     }
-    if (v.slice(3).some((c) => Math.abs(c) > 50_000)) {
+    if (v.velocity.some((c) => Math.abs(c) > 50_000)) {
       refuse(e, ERROR.BAD_VALUE, 'spawn speed at most 50 m/s per axis');
       return;
     }
@@ -479,7 +466,7 @@ export class MainSim {
     const h = tryAdd(() =>
       this.world.addSphere({
         position: pos,
-        velocity: [v[3] / 1000, v[4] / 1000, v[5] / 1000],
+        velocity: [v.velocity[0] / 1000, v.velocity[1] / 1000, v.velocity[2] / 1000],
         radius: SPHERE_RADIUS,
         mass: 1,
         friction: 0.5,
@@ -577,7 +564,7 @@ function tryAdd(add: () => BodyHandle): BodyHandle | AddRefusal {
   }
 }
 
-/** "slot:generation" of a handle. */
+/** "slot:generation" of a handle (event-bodies.ts encodeHandle). */
 export function handleText(h: BodyHandle): string {
-  return `${Number(h & 0xffffffffn)}:${Number(h >> 32n)}`;
+  return encodeHandle(h);
 }

@@ -43,6 +43,20 @@ import type { ServerMessage, StreamEvent } from '../protocol/messages';
 import { ERROR, type ErrorCode } from '../protocol/errors';
 import { CHAT_CHANNEL, OWNERSHIP_RULE } from '../protocol/messages';
 import { maySetRole } from './temp-admin';
+import {
+  ADMIN,
+  adminCommandOf,
+  BLOCK,
+  CHAT,
+  decodeHandle,
+  encodeHandle,
+  GROUP_EVENT,
+  IDENTITY,
+  OBJECT_INPUT,
+  OWNERSHIP,
+  type IdentityBody,
+  type TempAdminBody,
+} from '../sim/event-bodies';
 import { toRaw, toRawVec, withinDistance, type RawVec3 } from '../physics/integer';
 import type { createHash } from 'node:crypto';
 
@@ -143,8 +157,6 @@ interface Pending {
   tick: number;
 }
 
-const GROUP = /^[A-Za-z0-9_-]{1,32}$/;
-const HANDLE = /^(\d{1,9}):(\d{1,9})$/;
 const RULE_CODE: Record<OwnershipRule, number> = { ask: OWNERSHIP_RULE.ASK, deny: OWNERSHIP_RULE.DENY, allow: OWNERSHIP_RULE.ALLOW };
 const RULES = new Set(['ask', 'deny', 'allow']);
 
@@ -179,11 +191,10 @@ export function wirePrincipal(p: number | null): number {
 
 /** Parses a handle "slot:generation". */
 export function parseHandle(s: unknown): BodyHandle | null {
-  const m = typeof s === 'string' ? HANDLE.exec(s) : null;
-  return m ? (BigInt(m[2]) << 32n) | BigInt(m[1]) : null;
+  return decodeHandle(s);
 }
 
-const handleText = (h: BodyHandle): string => `${Number(h & 0xffffffffn)}:${Number(h >> 32n)}`;
+const handleText = encodeHandle;
 
 /** Is `s` well-formed UTF-16 (no lone surrogates)? */
 function wellFormed(s: string): boolean {
@@ -201,15 +212,6 @@ function wellFormed(s: string): boolean {
 /** A map's entries sorted by key (numbers, bigints or strings): the one iteration order of decisions, hash and save. */
 function sorted<K extends number | bigint | string, V>(m: Map<K, V>): Array<[K, V]> {
   return [...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-}
-
-function json(body: string): Record<string, unknown> | null {
-  try {
-    const v = JSON.parse(body) as unknown;
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
 }
 
 /** The social state of one world stream. */
@@ -339,14 +341,9 @@ export class SocialSim {
     }
   }
 
-  /** '_id' "publicId,accountId,role". Returns false for a malformed body. */
-  identify(body: string): boolean {
-    const [p, a, r] = body.split(',');
-    const publicId = Number(p),
-      account = Number(a);
-    if (!(Number.isSafeInteger(publicId) && publicId > 0 && Number.isSafeInteger(account) && account >= 0) || !Object.hasOwn(RANK, r)) return false;
-    this.who.set(publicId, { account, role: r as Role });
-    return true;
+  /** '_id': who a joining client is (decoded by main-sim with IDENTITY.decode). */
+  identify(id: IdentityBody): void {
+    this.who.set(id.publicId, { account: id.accountId, role: id.role });
   }
 
   /**
@@ -356,15 +353,12 @@ export class SocialSim {
    * catch-up snapshot gives a late joiner instead of the '_id' events it missed.
    */
   identities(): string[] {
-    return sorted(this.who).map(([p, w]) => `${p},${w.account},${w.role}`);
+    return sorted(this.who).map(([publicId, w]) => IDENTITY.encode({ publicId, accountId: w.account, role: w.role }));
   }
 
-  /** '_ta' "accountId" (0 = none). */
-  setTempAdmin(body: string): boolean {
-    const a = Number(body);
-    if (!(Number.isSafeInteger(a) && a >= 0)) return false;
-    this.tempAdmin = a;
-    return true;
+  /** '_ta': the temporary admin now (0 = none; decoded by main-sim with TEMP_ADMIN.decode). */
+  setTempAdmin(ta: TempAdminBody): void {
+    this.tempAdmin = ta.accountId;
   }
 
   /**
@@ -434,14 +428,12 @@ export class SocialSim {
 
   private chat(e: StreamEvent, world: SocialWorld): void {
     const from = e.origin,
-      m = json(e.body);
-    const c = m?.c,
-      to = m?.to ?? '',
-      text = m?.t;
-    if (!m || typeof c !== 'number' || !Object.values(CHAT_CHANNEL).includes(c as 0) || typeof to !== 'string' || typeof text !== 'string') {
+      m = CHAT.decode(e.body);
+    if (!m) {
       this.error(from, ERROR.BAD_VALUE, 'chat is JSON {c: channel 0-3, to, t: text}');
       return;
     }
+    const { c, to, t: text } = m;
     const length = [...text].length;
     if (length === 0 || length > this.o.maxChatLength) {
       this.error(from, ERROR.BAD_VALUE, `chat text must be 1 to ${this.o.maxChatLength} characters`);
@@ -510,8 +502,8 @@ export class SocialSim {
   }
 
   private group(e: StreamEvent): void {
-    const m = json(e.body);
-    if (!m || (m.a !== 'join' && m.a !== 'leave') || typeof m.g !== 'string' || !GROUP.test(m.g)) {
+    const m = GROUP_EVENT.decode(e.body);
+    if (!m) {
       this.error(e.origin, ERROR.BAD_VALUE, 'group is JSON {a: "join" | "leave", g: 1-32 of A-Z a-z 0-9 _ -}');
       return;
     }
@@ -526,9 +518,9 @@ export class SocialSim {
   }
 
   private block(e: StreamEvent): void {
-    const m = json(e.body);
-    const target = m ? Number(m.p) : NaN;
-    if (!m || (m.a !== 'block' && m.a !== 'unblock') || !this.who.has(target)) {
+    const m = BLOCK.decode(e.body);
+    const target = m ? m.p : NaN;
+    if (!m || !this.who.has(target)) {
       this.error(e.origin, ERROR.BAD_VALUE, 'block is JSON {a: "block" | "unblock", p: an online public id}');
       return;
     }
@@ -560,9 +552,9 @@ export class SocialSim {
     const from = e.origin,
       me = this.principal(from),
       admin = this.roleOf(from) === 'admin';
-    const m = json(e.body);
-    const h = parseHandle(m?.o);
-    if (!m || h === null || typeof m.a !== 'string') {
+    const m = OWNERSHIP.decode(e.body);
+    const h = m ? decodeHandle(m.o) : null;
+    if (!m || h === null) {
       this.error(from, ERROR.BAD_VALUE, 'ownership is JSON {a, o: "slot:generation", r?, p?}');
       return;
     }
@@ -671,17 +663,9 @@ export class SocialSim {
 
   private objectInput(e: StreamEvent, world: SocialWorld, commands: Command[]): void {
     const from = e.origin,
-      m = json(e.body),
-      h = parseHandle(m?.o);
-    const v = m?.v;
-    if (
-      !m ||
-      h === null ||
-      (m.k !== 'impulse' && m.k !== 'move') ||
-      !Array.isArray(v) ||
-      v.length !== 3 ||
-      !v.every((x) => Number.isSafeInteger(x) && Math.abs(x as number) <= 1e7)
-    ) {
+      m = OBJECT_INPUT.decode(e.body),
+      h = m ? decodeHandle(m.o) : null;
+    if (!m || h === null) {
       this.error(from, ERROR.BAD_VALUE, 'object input is JSON {o: "slot:generation", k: "impulse" | "move", v: [x, y, z] (mN s or mm)}');
       return;
     }
@@ -694,7 +678,8 @@ export class SocialSim {
       this.error(from, ERROR.NOT_OWNER, `only the owner of ${m.o} moves it: request ownership first`);
       return;
     }
-    const value: Vec3 = [(v[0] as number) / 1000, (v[1] as number) / 1000, (v[2] as number) / 1000];
+    const v = m.v;
+    const value: Vec3 = [v[0] / 1000, v[1] / 1000, v[2] / 1000];
     if (m.k === 'move') {
       // the body gets exactly toRaw(value): compare that with the avatar, squared, in raw fixed point
       const at = world.avatarPositionRaw(from);
@@ -712,10 +697,9 @@ export class SocialSim {
 
   private admin(e: StreamEvent, world: SocialWorld, commands: Command[]): void {
     const from = e.origin,
-      m = json(e.body);
-    const cmd = typeof m?.cmd === 'string' ? m.cmd : '';
-    const raw: unknown = m?.args;
-    const args = Array.isArray(raw) && raw.every((a) => typeof a === 'string') ? (raw as string[]) : null;
+      m = ADMIN.decode(e.body);
+    const cmd = m ? m.cmd : adminCommandOf(e.body);
+    const args = m ? m.args : null;
     const result = (ok: boolean, message: string): void => {
       this.out.outbox.push({ to: [from], msg: { kind: 'adminResult', command: cmd, ok, message } });
       this.out.audit.push({ tick: e.tick, actor: this.principal(from), actorPublicId: from, command: cmd, args: args ?? [], ok, message });

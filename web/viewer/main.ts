@@ -14,6 +14,7 @@ import * as THREE from 'three';
 import { TesseraClient, type RenderBody } from '../../src/client/client';
 import { CHAT_CHANNEL, OWNERSHIP_ACTION, SHAPE, type ServerMessage, type StreamEvent } from '../../src/protocol/messages';
 import type { ErrorBody } from '../../src/protocol/errors';
+import { AVATAR, encodeHandle, metresToMm, OBJECT_INPUT } from '../../src/sim/event-bodies';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const SHARD_COLOURS = [0xe4572e, 0x29335c, 0xf3a712, 0x4caf50, 0x9c27b0, 0x00bcd4, 0xff9800, 0x8bc34a];
@@ -148,8 +149,8 @@ async function main(): Promise<void> {
       },
       onServerEvent: (e: StreamEvent) => {
         if (e.type === '_av') {
-          const [p, h] = e.body.split(' ');
-          if (Number(p) === client.publicId) myBody = h;
+          const av = AVATAR.decode(e.body);
+          if (av && av.publicId === client.publicId) myBody = encodeHandle(av.body);
         }
       },
       onTick: (t) => {
@@ -222,8 +223,8 @@ async function main(): Promise<void> {
     }
     client.sendInput({ seq: ++seq, walkX: Math.round(x * 1000), walkZ: Math.round(z * 1000), jump: keys.has(' ') });
     if (carrying && mePos) {
-      const at = [mePos[0] - Math.sin(yaw) * 1.5, mePos[1] + 0.8, mePos[2] - Math.cos(yaw) * 1.5];
-      client.sendEvent('ob', JSON.stringify({ o: carrying, k: 'move', v: at.map((c) => Math.round(c * 1000)) }));
+      const at: [number, number, number] = [mePos[0] - Math.sin(yaw) * 1.5, mePos[1] + 0.8, mePos[2] - Math.cos(yaw) * 1.5];
+      client.sendEvent(OBJECT_INPUT.type, OBJECT_INPUT.encode({ o: carrying, k: 'move', v: metresToMm(at) }));
     }
   }, 50);
 
