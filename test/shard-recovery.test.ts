@@ -106,6 +106,31 @@ test('a hung worker (spinning, never done) is replaced at the step timeout and r
   expect(() => new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }).injectHang(0)).toThrow(RangeError);
 });
 
+test('a worker slow past the step timeout is fenced off: it finishes its step before the tick runs again, and every hash stays equal', async () => {
+  // Seen in a CI run with both cores busy: a worker merely slow past the timeout kept stepping
+  // its shards while the coordinator reset them and the new workers ran the tick again, and the
+  // hashes diverged a tick later. Here shard 1's worker spins 500 ms inside the step (timeout
+  // 300 ms) and then writes its shard, as a slow one would.
+  const hashes = reference();
+  const reports: ShardRecovery[] = [];
+  const w = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, undefined, { workers: 2, stepTimeoutMs: 300, onRecovery: (r) => reports.push(r) });
+  try {
+    const tick = buildRain(w, 300, 12).tick;
+    for (let t = 1; t <= 30; t++) {
+      if (t === 4 || t === 15) w.injectSlow(t === 4 ? 1 : 2, 500);
+      tick();
+      expect(w.hash()).toBe(hashes[t - 1]);
+    }
+    expect(reports.map((r) => [r.tick, r.code])).toEqual([
+      [3, 'SHARD_TIMEOUT'],
+      [14, 'SHARD_TIMEOUT'],
+    ]);
+  } finally {
+    await w.close();
+  }
+  expect(() => new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }).injectSlow(0, 10)).toThrow(RangeError);
+});
+
 test('a trap in a shard run on this thread is recovered the same way', () => {
   const hashes = reference();
   const w = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] });

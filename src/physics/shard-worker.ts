@@ -24,11 +24,12 @@ interface ShardWorkerData {
   startGen: number;
 }
 
-const { GEN, DONE, QUIT, FAILURE, EPOCH } = CONTROL;
+const { GEN, DONE, QUIT, FAILURE, EPOCH, ACTIVE } = CONTROL;
 const STEP_NS_BYTE = SHARD_CFG.STEP_NS * 8;
 const TRAP_BYTE = SHARD_CFG.TRAP * 8;
-/** ShardedWorld.injectHang's value of the TRAP slot (sharded.ts HANG_HOOK; not imported: that module is the coordinator's). */
+/** ShardedWorld.injectHang's and injectSlow's values of the TRAP slot (sharded.ts HANG_HOOK, SLOW_HOOK; not imported: that module is the coordinator's). */
 const HANG_HOOK = 2n;
+const SLOW_HOOK = 1000n;
 
 const data = workerData as ShardWorkerData;
 const core = Core.instantiate(data.memory, 'release');
@@ -41,7 +42,8 @@ for (;;) {
   Atomics.wait(ctl, GEN, gen);
   gen = Atomics.load(ctl, GEN);
   if (Atomics.load(ctl, QUIT) || Atomics.load(ctl, EPOCH) !== data.epoch) break;
-  data.cfgs.forEach((cfg, k) => {
+  for (let k = 0; k < data.cfgs.length; k++) {
+    const cfg = data.cfgs[k];
     const t0 = performance.now();
     const trap = new BigInt64Array(data.memory.buffer, cfg + TRAP_BYTE, 1);
     if (trap[0] === HANG_HOOK) {
@@ -51,13 +53,29 @@ for (;;) {
         /* spin: only worker.terminate() ends this */
       }
     }
+    // enter the step, then check the epoch (in this order: see CONTROL.ACTIVE); a fenced
+    // worker leaves without touching the shard, the new workers run this tick again
+    Atomics.add(ctl, ACTIVE, 1);
+    if (Atomics.load(ctl, EPOCH) !== data.epoch) {
+      Atomics.sub(ctl, ACTIVE, 1);
+      Atomics.notify(ctl, ACTIVE);
+      break;
+    }
+    const slowMs = trap[0] >= SLOW_HOOK ? Number(trap[0] - SLOW_HOOK) : 0;
+    if (slowMs) trap[0] = 0n;
     try {
       if (x.shardTick(cfg) !== 0) throw new Error('bad world header');
     } catch {
       Atomics.store(ctl, FAILURE, 1 + data.indices[k]);
     }
+    // test hook: slow past the step timeout (the step written, its count not yet given)
+    for (const until = performance.now() + slowMs; performance.now() < until; ) {
+      /* spin */
+    }
     new BigInt64Array(data.memory.buffer, cfg + STEP_NS_BYTE, 1)[0] = BigInt(Math.round((performance.now() - t0) * 1e6));
     Atomics.add(ctl, DONE, 1);
-  });
+    Atomics.sub(ctl, ACTIVE, 1);
+    Atomics.notify(ctl, ACTIVE);
+  }
   Atomics.notify(ctl, DONE);
 }

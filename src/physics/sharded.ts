@@ -123,6 +123,10 @@ export interface ShardRecovery {
 
 /** Value of a shard's TRAP configuration slot that makes its worker hang (ShardedWorld.injectHang; 1 makes the core trap). */
 export const HANG_HOOK = 2n;
+/** TRAP slot values from SLOW_HOOK up make the worker spin (value - SLOW_HOOK) ms inside the shard's step, after stepping it and before counting it done (ShardedWorld.injectSlow). */
+export const SLOW_HOOK = 1000n;
+/** Least time a recovery waits for a worker that is still inside a step of the failed attempt, ms (ShardWorkerPool.restart). */
+export const MIN_FENCE_MS = 2000;
 
 /** Options of a sharded world. */
 export interface ShardOptions {
@@ -241,6 +245,11 @@ export class ShardWorkerPool {
   /** Starts a fresh set of workers in a new epoch (workers of older epochs exit on their next wake). */
   private spawn(): void {
     const epoch = Atomics.add(this.ctl, CONTROL.EPOCH, 1) + 1;
+    this.start(epoch);
+  }
+
+  /** Starts this.count workers of `epoch`. */
+  private start(epoch: number): void {
     const startGen = Atomics.load(this.ctl, CONTROL.GEN);
     const script = workerScript();
     // shard k runs on worker k mod count
@@ -252,12 +261,32 @@ export class ShardWorkerPool {
     });
   }
 
-  /** Replaces every worker (recovery after SHARD_FAILED or SHARD_TIMEOUT). */
-  restart(): void {
+  /**
+   * Replaces every worker (recovery after SHARD_FAILED or SHARD_TIMEOUT). First the fence: the
+   * epoch moves on, so no worker of the failed attempt starts another shard, and this thread
+   * waits (up to `fenceMs`) until none is still inside one (CONTROL.ACTIVE = 0): a worker that
+   * was only slow past the timeout would otherwise keep writing its shard's state while the
+   * tick is reset and run again, and the re-run would not give the same bits. A worker that
+   * died inside a step never leaves it; after `fenceMs` the count is cleared and the recovery
+   * goes on (a dead worker writes nothing). Returns whether the fence closed in time.
+   */
+  restart(fenceMs: number): boolean {
     const old = this.workers;
+    const epoch = Atomics.add(this.ctl, CONTROL.EPOCH, 1) + 1;
+    const deadline = Date.now() + fenceMs;
+    let closed = true;
+    for (let active = Atomics.load(this.ctl, CONTROL.ACTIVE); active > 0; active = Atomics.load(this.ctl, CONTROL.ACTIVE)) {
+      if (Date.now() > deadline) {
+        Atomics.store(this.ctl, CONTROL.ACTIVE, 0);
+        closed = false;
+        break;
+      }
+      Atomics.wait(this.ctl, CONTROL.ACTIVE, active, 20);
+    }
     Atomics.store(this.ctl, CONTROL.FAILURE, 0);
-    this.spawn();
+    this.start(epoch);
     for (const w of old) void w.terminate();
+    return closed;
   }
 
   /** Test hook: terminates worker `w` as a crash would (its shards stop being run). */
@@ -721,6 +750,16 @@ export class ShardedWorld {
     this.i64(this.plan.cfgs[k], SHARD_CFG_SLOTS)[SC.TRAP] = HANG_HOOK;
   }
 
+  /**
+   * Test hook: in the next tick, shard k's worker steps the shard and then spins `ms`
+   * milliseconds before counting it done: a worker slow past the step timeout, not dead, which
+   * finishes while the tick is being recovered. RangeError without worker threads.
+   */
+  injectSlow(k: number, ms: number): void {
+    if (!this.pool) throw new RangeError('injectSlow needs worker threads');
+    this.i64(this.plan.cfgs[k], SHARD_CFG_SLOTS)[SC.TRAP] = SLOW_HOOK + BigInt(Math.max(0, Math.round(ms)));
+  }
+
   /** Advances every shard by one tick and publishes the new state (see the module comment). */
   step(): void {
     const t = this.tickNow,
@@ -751,11 +790,12 @@ export class ShardedWorld {
       } catch (e) {
         const crash = e instanceof PhysicsError ? e.code === 'SHARD_FAILED' || e.code === 'SHARD_TIMEOUT' : e instanceof WebAssembly.RuntimeError;
         if (!crash || attempt > 3) throw e;
-        // the last committed tick is the front board: every shard forgets its moving bodies
-        // and the tick runs again from there (stepping is deterministic: same bits)
+        // the failed attempt's workers are fenced off first (none still writes), then the last
+        // committed tick is the front board: every shard forgets its moving bodies and the
+        // tick runs again from there (stepping is deterministic: same bits)
+        this.pool?.restart(Math.max(MIN_FENCE_MS, 2 * this.stepTimeoutMs));
         for (const c of p.cfgs) this.x.shardReset(c);
         forgetBinding(this.core);
-        this.pool?.restart();
         this.recoveries++;
         const code = e instanceof PhysicsError ? (e.code as 'SHARD_FAILED' | 'SHARD_TIMEOUT') : 'TRAP';
         this.onRecovery?.({ tick: t, attempt, code, message: (e as Error).message, recoveries: this.recoveries, ms: performance.now() - t0 });

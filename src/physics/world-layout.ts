@@ -525,6 +525,13 @@ export const CONTROL = {
   EPOCH: 4,
   /** The last published tick (state readers follow it). */
   PUBLISHED: 6,
+  /**
+   * Workers inside a shard's step right now. A worker adds 1 and then checks EPOCH before a
+   * shard (and leaves if it is stale); the coordinator bumps EPOCH and then waits for 0 before it
+   * re-runs a failed tick (ShardWorkerPool.restart): seq-cst atomics (Dekker's pattern) so a
+   * worker that was only slow past the timeout never writes into the re-run.
+   */
+  ACTIVE: 7,
 } as const;
 /** Int32 words of the control block. */
 export const CONTROL_WORDS = 16;
