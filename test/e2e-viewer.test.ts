@@ -12,25 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServe, type ServeProcess } from './helpers/child-host';
+import type { ViewerProbe } from '../web/viewer/probe';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const shots = process.env.TESSERA_SCREENSHOTS;
 
-interface Probe {
-  connected: boolean;
-  publicId: number;
-  tick: number;
-  bodies: number;
-  moving: number;
-  me: [number, number, number] | null;
-  meShard: number;
-  shards: number[];
-  chat: string[];
-  owned: string | null;
-  spheres: number;
-  reach: string | null;
-  reachOwn: boolean;
-}
+/** What the page's probe holds once serialised (its function dropped). */
+type Probe = Omit<ViewerProbe, 'setYaw'>;
 const probe = (p: Page): Promise<Probe> =>
   p.evaluate(() => {
     const t = (window as unknown as { tessera: Probe }).tessera;

@@ -15,6 +15,7 @@ import { TesseraClient, type RenderBody } from '../../src/client/client';
 import { CHAT_CHANNEL, OWNERSHIP_ACTION, SHAPE, type ServerMessage, type StreamEvent } from '../../src/protocol/messages';
 import type { ErrorBody } from '../../src/protocol/errors';
 import { AVATAR, encodeHandle, metresToMm, OBJECT_INPUT } from '../../src/sim/event-bodies';
+import type { ViewerProbe } from './probe';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const SHARD_COLOURS = [0xe4572e, 0x29335c, 0xf3a712, 0x4caf50, 0x9c27b0, 0x00bcd4, 0xff9800, 0x8bc34a];
@@ -27,25 +28,6 @@ interface WorldInfo {
   cellSize: number;
 }
 
-/** Exposed for the end-to-end test (what the page shows, without reading pixels). */
-interface ViewerProbe {
-  connected: boolean;
-  publicId: number;
-  tick: number;
-  bodies: number;
-  moving: number;
-  me: [number, number, number] | null;
-  meShard: number;
-  shards: number[];
-  chat: string[];
-  owned: string | null;
-  spheres: number;
-  /** What E would pick up now ("index:generation"), or null: nothing within reach; `reachOwn`: it is ours. */
-  reach: string | null;
-  reachOwn: boolean;
-  /** Turns the camera (radians; forward is (-sin yaw, -cos yaw) on x/z): for tests, as dragging with the right button does. */
-  setYaw(y: number): void;
-}
 const probe: ViewerProbe = {
   connected: false,
   publicId: 0,
