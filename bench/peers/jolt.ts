@@ -91,7 +91,8 @@ function createWorld(J: JoltApi, scene: SceneSpec): PeerWorld {
   }
 
   const n = scene.n;
-  const ids: InstanceType<JoltApi['BodyID']>[] = new Array(n);
+  // Body objects, not BodyIDs: a returned BodyID wraps one reused temporary of the binding.
+  const spheres: InstanceType<JoltApi['Body']>[] = new Array(n);
   const shapes = new Map<number, InstanceType<JoltApi['SphereShape']>>();
   const p = scene.positions;
   const v = scene.velocities;
@@ -113,8 +114,10 @@ function createWorld(J: JoltApi, scene: SceneSpec): PeerWorld {
     cs.mAngularDamping = 0;
     cs.mAllowSleeping = scene.sleep;
     const asleep = scene.sleep && scene.asleepFrom !== undefined && i >= scene.asleepFrom;
-    ids[i] = bi.CreateAndAddBody(cs, asleep ? J.EActivation_DontActivate : J.EActivation_Activate);
+    const body = bi.CreateBody(cs);
     J.destroy(cs);
+    bi.AddBody(body.GetID(), asleep ? J.EActivation_DontActivate : J.EActivation_Activate);
+    spheres[i] = body;
   }
   system.OptimizeBroadPhase();
 
@@ -131,7 +134,7 @@ function createWorld(J: JoltApi, scene: SceneSpec): PeerWorld {
 
   const readPositions = (out: Float64Array): void => {
     for (let i = 0; i < n; i++) {
-      const t = bi.GetPosition(ids[i]);
+      const t = spheres[i].GetPosition();
       out[3 * i] = t.GetX();
       out[3 * i + 1] = t.GetY();
       out[3 * i + 2] = t.GetZ();
@@ -145,14 +148,14 @@ function createWorld(J: JoltApi, scene: SceneSpec): PeerWorld {
     },
     recycle(idx, pos, vel): void {
       rvec.Set(pos[0], pos[1], pos[2]);
-      bi.SetPositionAndRotation(ids[idx], rvec, identity, J.EActivation_Activate);
+      bi.SetPositionAndRotation(spheres[idx].GetID(), rvec, identity, J.EActivation_Activate);
       vec.Set(vel[0], vel[1], vel[2]);
-      bi.SetLinearAndAngularVelocity(ids[idx], vec, zero);
+      bi.SetLinearAndAngularVelocity(spheres[idx].GetID(), vec, zero);
     },
     readPositions,
     readVelocities(out: Float64Array): void {
       for (let i = 0; i < n; i++) {
-        const u = bi.GetLinearVelocity(ids[i]);
+        const u = spheres[i].GetLinearVelocity();
         out[3 * i] = u.GetX();
         out[3 * i + 1] = u.GetY();
         out[3 * i + 2] = u.GetZ();
@@ -160,7 +163,7 @@ function createWorld(J: JoltApi, scene: SceneSpec): PeerWorld {
     },
     sleepingCount(): number {
       let k = 0;
-      for (let i = 0; i < n; i++) if (!bi.IsActive(ids[i])) k++;
+      for (let i = 0; i < n; i++) if (!spheres[i].IsActive()) k++;
       return k;
     },
     raycast(origin, dir, maxDist): number {

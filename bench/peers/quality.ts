@@ -69,7 +69,12 @@ class HashGrid {
     for (let e = 0; e < n; e++) this.items[fill[bucket[e]]++] = ids[e];
   }
   bucket(ix: number, iy: number, iz: number): number {
-    return (Math.imul(ix, HASH_X) ^ Math.imul(iy, HASH_Y) ^ Math.imul(iz, HASH_Z)) & this.mask;
+    let h = Math.imul(ix, HASH_X) ^ Math.imul(iy, HASH_Y) ^ Math.imul(iz, HASH_Z);
+    // Finalise (murmur3) so the low bits mix all three coordinates.
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    return h & this.mask;
   }
 }
 
@@ -98,7 +103,6 @@ export function worstOverlap(scene: SceneSpec, p: Float64Array): Overlap {
     ids[m++] = i;
   }
   const grid = new HashGrid(inv, cells.subarray(0, 3 * m), ids.subarray(0, m));
-  const seen = new Int32Array(grid.mask + 1).fill(-1); // bucket already scanned for this sphere
   for (let e = 0; e < m; e++) {
     const i = ids[e];
     const ri = sphereRadius(scene, i);
@@ -108,9 +112,8 @@ export function worstOverlap(scene: SceneSpec, p: Float64Array): Overlap {
     for (let dz = -1; dz <= 1; dz++)
       for (let dy = -1; dy <= 1; dy++)
         for (let dx = -1; dx <= 1; dx++) {
+          // Two neighbour cells may share a bucket: a pair is then tested twice, harmless for a max.
           const b = grid.bucket(cells[3 * e] + dx, cells[3 * e + 1] + dy, cells[3 * e + 2] + dz);
-          if (seen[b] === e) continue;
-          seen[b] = e;
           for (let k = grid.start[b]; k < grid.start[b + 1]; k++) {
             const j = grid.items[k];
             if (j <= i) continue;
@@ -145,7 +148,6 @@ export function worstOverlap(scene: SceneSpec, p: Float64Array): Overlap {
         }
   });
   const sgrid = new HashGrid(inv, Int32Array.from(sc), Int32Array.from(si));
-  const sseen = new Int32Array(sgrid.mask + 1).fill(-1);
   for (let e = 0; e < m; e++) {
     const i = ids[e];
     const r = sphereRadius(scene, i);
@@ -164,8 +166,6 @@ export function worstOverlap(scene: SceneSpec, p: Float64Array): Overlap {
       for (let dy = -1; dy <= 1; dy++)
         for (let dx = -1; dx <= 1; dx++) {
           const b = sgrid.bucket(cells[3 * e] + dx, cells[3 * e + 1] + dy, cells[3 * e + 2] + dz);
-          if (sseen[b] === e) continue;
-          sseen[b] = e;
           for (let q = sgrid.start[b]; q < sgrid.start[b + 1]; q++) test(sgrid.items[q]);
         }
   }

@@ -7,7 +7,7 @@
  * deterministic float maths). Integration parameters are Rapier's defaults
  * (4 solver iterations, 1 internal PGS iteration, ...) except dt. Sleeping follows the scene
  * (setCanSleep; Rapier's default thresholds); spheres the scene marks as lying at rest
- * (asleepFrom) are created asleep (RigidBodyDesc.setSleeping(true)).
+ * (asleepFrom) are created asleep (RigidBodyDesc.setSleeping(true), and body.sleep() again after attaching the collider, which wakes it).
  */
 import type { PeerAdapter, PeerAdapterLoader, PeerWorld } from './adapter';
 import { checksumPositions, sphereRadius, type SceneSpec } from './scenes';
@@ -66,10 +66,12 @@ function createWorld(R: Rapier, scene: SceneSpec): PeerWorld {
       .setTranslation(p[3 * i], p[3 * i + 1], p[3 * i + 2])
       .setLinvel(v[3 * i], v[3 * i + 1], v[3 * i + 2])
       .setCanSleep(scene.sleep);
-    if (scene.sleep && scene.asleepFrom !== undefined && i >= scene.asleepFrom) bd.setSleeping(true);
+    const asleep = scene.sleep && scene.asleepFrom !== undefined && i >= scene.asleepFrom;
+    if (asleep) bd.setSleeping(true);
     const body = world.createRigidBody(bd);
     const cd = R.ColliderDesc.ball(sphereRadius(scene, i)).setDensity(scene.density).setFriction(scene.friction).setRestitution(scene.restitution);
     world.createCollider(cd, body);
+    if (asleep) body.sleep(); // attaching the collider woke it
     bodies[i] = body;
   }
 
@@ -149,7 +151,7 @@ export async function makeRapierAdapter(R: Rapier, name: string, pkg: string, pk
     `single-threaded WASM; integration parameters default except dt ` +
     `(solver iterations ${ip.numSolverIterations}, internal PGS iterations ${ip.numInternalPgsIterations}); ` +
     `parentless cuboid colliders for statics; ball colliders with density; ` +
-    `sleeping per scene (setCanSleep, default thresholds; resting spheres created asleep); raycasts: world.castRay (solid)`;
+    `sleeping per scene (setCanSleep, default thresholds; resting spheres created asleep (setSleeping, then sleep() after the collider)); raycasts: world.castRay (solid)`;
   probe.free();
   return {
     name,

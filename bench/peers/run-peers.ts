@@ -33,7 +33,8 @@
  *   --timed-for K=S,.. timed steps override: K = N (every scene) or scene@N,
  *                      e.g. 20000=150,pile@100000=30
  *   --seed 1
- *   --max-step-ms 2000 a warm-up step slower than this => "skipped: over budget"
+ *   --max-step-ms 2000 a warm-up step (after the first, which includes WASM
+ *                      compilation) slower than this => "skipped: over budget"
  *                      (and larger sizes of that engine+scene are skipped too)
  *   --run-budget-s 120 if (median warm-up step x timed) exceeds this, timed
  *                      steps are reduced to fit (not below --min-timed 30) and

@@ -7,18 +7,7 @@
  * Target (issue 16): a moving body in the 10,000-static level costs at most 1.2x what it costs
  * with 10 statics, i.e. median(level) / median(level-few) <= 1.2 at the same N.
  */
-import {
-  baseSpec,
-  checkN,
-  mixSeed,
-  mulberry32,
-  rainRecycle,
-  uniform,
-  WALL,
-  type RayBatch,
-  type SceneSpec,
-  type StaticBox,
-} from './scenes';
+import { baseSpec, checkN, mixSeed, mulberry32, rainRecycle, uniform, WALL, type RayBatch, type SceneSpec, type StaticBox } from './scenes';
 
 /** The level's static boxes form a LEVEL_GRID x LEVEL_GRID grid (10,000 boxes). */
 export const LEVEL_GRID = 100;
@@ -29,7 +18,7 @@ export const LEVEL_FEW_STATICS = 10;
 /** Spawn plane of the level's rain, m (above the 3 m pillars). */
 export const LEVEL_SPAWN_Y = 14;
 /** Rays cast per step in the raycast scene. */
-export const RAYS_PER_STEP = 1000;
+export const RAYS_PER_STEP = 250;
 /** Horizontal spawn speed of the level's spheres: uniform in [-3, 3) m/s per axis, so they roll. */
 const LEVEL_VXZ = 3;
 

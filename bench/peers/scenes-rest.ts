@@ -8,20 +8,7 @@
  * spheres; sparse-active puts its moving spheres first so their recycle indices are the same
  * as in sparse-alone.
  */
-import {
-  baseSpec,
-  checkN,
-  closedBox,
-  mixSeed,
-  mulberry32,
-  RADIUS,
-  rainScene,
-  uniform,
-  WALL,
-  type SceneSpec,
-  type StaticBox,
-  type Vec3,
-} from './scenes';
+import { baseSpec, checkN, closedBox, mixSeed, mulberry32, RADIUS, rainScene, uniform, WALL, type SceneSpec, type StaticBox, type Vec3 } from './scenes';
 
 /** Spacing of spheres that lie apart (resting, drop, the sleeping field of sparse-active), m: a 1 m gap at r = 0.5. */
 export const APART_SPACING = 2;

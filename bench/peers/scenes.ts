@@ -58,17 +58,7 @@ export interface RayBatch {
 }
 
 /** Every scene the runner knows (see scene-registry.ts). */
-export type SceneName =
-  | 'pile'
-  | 'rain'
-  | 'resting'
-  | 'drop'
-  | 'mixed'
-  | 'sparse-active'
-  | 'sparse-alone'
-  | 'level'
-  | 'level-few'
-  | 'raycast';
+export type SceneName = 'pile' | 'rain' | 'resting' | 'drop' | 'mixed' | 'sparse-active' | 'sparse-alone' | 'level' | 'level-few' | 'raycast';
 
 export interface SceneSpec {
   kind: SceneName;
