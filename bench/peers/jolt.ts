@@ -18,8 +18,10 @@
  * Limits of the npm build (1.1.0), not of Jolt: its WASM heap is fixed at 128 MiB (no memory
  * growth) and its temp allocator at 10 MiB. A contact constraint takes 472 bytes of the temp
  * allocator (measured), so at most about 20,000 contact constraints fit in one step, fewer with
- * many bodies; the adapter asks for as many as fit (JOLT_TEMP_BYTES), and contacts beyond that
- * are dropped by Jolt (bodies then sink or pass through: the overlap and lost columns show it).
+ * many bodies; the adapter asks for as many as fit (joltContactConstraints), and contacts beyond
+ * that are dropped by Jolt (bodies then sink or pass through: the overlap and lost columns show
+ * it; pile 20k loses about 2,000 spheres through the floor). If a step still runs the allocator
+ * out, Jolt aborts and the row is reported as skipped.
  * Worlds of more than JOLT_MAX_BODIES bodies do not fit the heap: create() throws
  * UnsupportedSceneError (the runner reports the row as skipped).
  */
@@ -41,11 +43,25 @@ export const JOLT_MAX_BODIES = 150_000;
 const LAYER_NON_MOVING = 0;
 const LAYER_MOVING = 1;
 
-/** Contact constraints asked for: 4 per body, at least Jolt's 10,240, at most what fits the temp allocator next to the step's other per-body data (~48 B/body) and 1 MiB of slack. */
-export function joltContactConstraints(bodies: number): number {
-  const fit = Math.floor((JOLT_TEMP_BYTES - 1024 * 1024 - 48 * bodies) / CONTACT_CONSTRAINT_BYTES);
+/** Scenes whose spheres lie apart (one floor contact each at most, few pairs): the step needs little temp memory besides the constraints. */
+const APART_SCENES: ReadonlySet<string> = new Set(['resting', 'drop']);
+
+/**
+ * Contact constraints asked for: 4 per body, at least Jolt's default 10,240, at most what fits
+ * the temp allocator beside the step's other temp data: 44 B/body + 64 KiB where the spheres lie
+ * apart (resting, drop), 48 B/body + 1 MiB otherwise (dense piles also need temp memory per body
+ * pair). Measured with 20,000 spheres: all on the floor (drop), 20,380 constraints step and
+ * 20,800 run the allocator out (this gives 20,212); in pile 20k, 1 MiB of slack steps (17,960
+ * constraints) and 64 KiB aborts.
+ */
+export function joltContactConstraints(bodies: number, apart: boolean): number {
+  const other = apart ? 64 * 1024 + 44 * bodies : 1024 * 1024 + 48 * bodies;
+  const fit = Math.floor((JOLT_TEMP_BYTES - other) / CONTACT_CONSTRAINT_BYTES);
   return Math.max(1024, Math.min(Math.max(10240, 4 * bodies), fit));
 }
+
+/** Message of the error a step throws when Jolt aborts (the runner reports the row as skipped: does not fit). */
+export const JOLT_STEP_ABORT = "does not fit: Jolt aborted in a step (the npm build's 10 MiB temp allocator ran out, see stderr)";
 
 // The package is ESM only; tsc (module commonjs) would turn import() into require(), so load it
 // through a Function-made dynamic import of the resolved file.
@@ -67,7 +83,7 @@ function createWorld(J: JoltApi, scene: SceneSpec): PeerWorld {
   settings.mBroadPhaseLayerInterface = bpInterface;
   settings.mObjectVsBroadPhaseLayerFilter = new J.ObjectVsBroadPhaseLayerFilterTable(bpInterface, 2, pairs, 2);
   settings.mMaxBodies = bodies + 16;
-  settings.mMaxContactConstraints = joltContactConstraints(bodies);
+  settings.mMaxContactConstraints = joltContactConstraints(bodies, APART_SCENES.has(scene.kind));
   const ji = new J.JoltInterface(settings);
   J.destroy(settings);
   const system = ji.GetPhysicsSystem();
@@ -144,7 +160,11 @@ function createWorld(J: JoltApi, scene: SceneSpec): PeerWorld {
   return {
     bodyCount: bodies,
     step(): void {
-      ji.Step(dt, 1);
+      try {
+        ji.Step(dt, 1);
+      } catch (e) {
+        throw new Error(`${JOLT_STEP_ABORT}: ${e instanceof Error ? e.message : String(e)}`);
+      }
     },
     recycle(idx, pos, vel): void {
       rvec.Set(pos[0], pos[1], pos[2]);

@@ -63,23 +63,32 @@ import { markdownTable, raysTable, resultsMarkdown, sortResults, targetsMarkdown
 import { type Job, type RunResult, runJob } from './run-job';
 import { DEFAULT_SIZES, isSceneName, SCENE_NAMES, type SceneName } from './scene-registry';
 
+/**
+ * A failed job as a row: an engine that cannot hold the scene (an error whose message starts
+ * with "does not fit", or an Emscripten heap that cannot grow: "Aborted(OOM)") is skipped,
+ * anything else is an error with its stack.
+ */
+function failure(e: unknown): { status: 'skipped' | 'error'; reason: string } {
+  const stack = e instanceof Error ? (e.stack ?? e.message) : String(e);
+  const first = (e instanceof Error ? e.message : stack).split('\n')[0];
+  if (first.startsWith('does not fit')) return { status: 'skipped', reason: first };
+  if (/Aborted\(OOM\)|out of memory/i.test(stack)) return { status: 'skipped', reason: `does not fit: engine out of memory (${first})` };
+  return { status: 'error', reason: stack };
+}
+
 async function childMain(jobJson: string): Promise<void> {
   const job = JSON.parse(jobJson) as Job;
   let result: RunResult;
   try {
     result = await runJob(job);
   } catch (e) {
-    const msg = e instanceof Error ? (e.stack ?? e.message) : String(e);
-    // An Emscripten heap that cannot grow aborts with "Aborted(OOM)": the scene does not fit.
-    const oom = /Aborted\(OOM\)|out of memory/i.test(msg);
     result = {
       engine: job.engine,
       scene: job.scene,
       n: job.n,
       seed: job.seed,
       runAt: job.runAt,
-      status: oom ? 'skipped' : 'error',
-      reason: oom ? `does not fit: engine out of memory (${msg.split('\n')[0]})` : msg,
+      ...failure(e),
       finishedAt: new Date().toISOString(),
     };
   }
@@ -281,7 +290,7 @@ async function parentMain(argv: string[]): Promise<void> {
             n,
             seed: o.seed,
             status: 'skipped',
-            reason: `over budget: ${blocked}`,
+            reason: `not run: ${blocked}`,
             runAt,
             finishedAt: new Date().toISOString(),
           };
