@@ -89,7 +89,7 @@ describe('bench peers: end to end', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('every scene runs on tessera, rapier-simd and jolt with quality columns and a targets section', () => {
+  test('every scene runs on tessera, rapier-simd and jolt (but a --skip row) with quality columns and a targets section', () => {
     const out = join(dir, 'peers.json');
     execFileSync(
       process.execPath,
@@ -106,6 +106,8 @@ describe('bench peers: end to end', () => {
         '--timed',
         '3',
         '--tiering',
+        '--skip',
+        'jolt@pile@20',
         '--out',
         out,
         '--fresh',
@@ -114,7 +116,9 @@ describe('bench peers: end to end', () => {
     );
     const file = JSON.parse(readFileSync(out, 'utf8')) as { results: RunResult[] };
     expect(file.results).toHaveLength(3 * SCENE_NAMES.length);
-    for (const r of file.results) {
+    const skipped = file.results.filter((r) => r.status === 'skipped');
+    expect(skipped.map((r) => [r.engine, r.scene, r.reason])).toEqual([['jolt', 'pile', 'not run (--skip jolt@pile@20)']]);
+    for (const r of file.results.filter((x) => x !== skipped[0])) {
       expect({ engine: r.engine, scene: r.scene, status: r.status, reason: r.reason }).toEqual({
         engine: r.engine,
         scene: r.scene,

@@ -32,6 +32,8 @@
  *   --timed 300        timed steps (default from the scene)
  *   --timed-for K=S,.. timed steps override: K = N (every scene) or scene@N,
  *                      e.g. 20000=150,pile@100000=30
+ *   --skip e@s,..      rows not to run, recorded as skipped: engine@scene or
+ *                      engine@scene@N (engine may be an alias: rapier@sparse-active)
  *   --seed 1
  *   --max-step-ms 2000 a warm-up step (after the first, which includes WASM
  *                      compilation) slower than this => "skipped: over budget"
@@ -116,6 +118,8 @@ interface Options {
   timed?: number;
   /** Keys "N" or "scene@N". */
   timedFor: Map<string, number>;
+  /** --skip entries: "engine@scene" or "engine@scene@N" (engine ids, aliases expanded). */
+  skip: Set<string>;
   minTimed: number;
   maxStepMs: number;
   runBudgetS: number;
@@ -133,6 +137,7 @@ function parseArgs(argv: string[]): Options {
     engines: ['rapier', 'cannon'],
     scenes: ['pile', 'rain'],
     sizesFor: new Map(),
+    skip: new Set(),
     seed: 1,
     timedFor: new Map(),
     minTimed: 30,
@@ -178,6 +183,13 @@ function parseArgs(argv: string[]): Options {
         for (const kv of list(next(), a)) {
           const [k, v] = kv.split('=');
           o.sizesFor.set(sceneName(k), sizeList((v ?? '').split(':'), a));
+        }
+        break;
+      case '--skip':
+        for (const item of list(next(), a)) {
+          const [e, sc, n] = item.split('@');
+          if (sc === undefined) throw new Error(`--skip needs engine@scene[@N], got ${item}`);
+          for (const id of expandEngines([e])) o.skip.add(n === undefined ? `${id}@${sceneName(sc)}` : `${id}@${sceneName(sc)}@${num(n, a)}`);
         }
         break;
       case '--seed':
@@ -283,6 +295,21 @@ async function parentMain(argv: string[]): Promise<void> {
     for (const scene of o.scenes) {
       let blocked: string | undefined;
       for (const n of o.sizesFor.get(scene) ?? o.sizes ?? DEFAULT_SIZES[scene]) {
+        const skipped = [`${engine}@${scene}`, `${engine}@${scene}@${n}`].find((k) => o.skip.has(k));
+        if (skipped) {
+          results.push({
+            engine,
+            scene,
+            n,
+            seed: o.seed,
+            status: 'skipped',
+            reason: `not run (--skip ${skipped})`,
+            runAt,
+            finishedAt: new Date().toISOString(),
+          });
+          process.stderr.write(`[peers] ${engine} ${scene} N=${n}: not run (--skip ${skipped})\n`);
+          continue;
+        }
         if (blocked) {
           const r: RunResult = {
             engine,

@@ -12,8 +12,11 @@ import { baseSpec, checkN, closedBox, mixSeed, mulberry32, RADIUS, rainScene, un
 
 /** Spacing of spheres that lie apart (resting, drop, the sleeping field of sparse-active), m: a 1 m gap at r = 0.5. */
 export const APART_SPACING = 2;
-/** Settling steps of the resting scene before timing starts (2.5 s: every engine's sleep timer runs out). */
-export const RESTING_WARMUP = 150;
+/**
+ * Settling steps of the resting scene before timing starts (3 s): every engine's sleep timer
+ * runs out (Rapier's is 2 s, and Rapier wakes spheres created asleep on its first step).
+ */
+export const RESTING_WARMUP = 180;
 /** drop: 60 warm-up + 540 timed steps = 10 s simulated. */
 export const DROP_WARMUP = 60;
 export const DROP_TIMED = 540;
@@ -51,7 +54,7 @@ function apartGrid(n: number, y: number): { positions: Float64Array; side: numbe
 /**
  * resting: N spheres (r = 0.5 m) lying apart on a floor, centres at y = r on a G x G grid of
  * 2 m (G = ceil(sqrt N)), zero velocity, sleeping on; engines that can create bodies asleep
- * do (asleepFrom = 0). 150 settling steps (2.5 s), then the timed steps measure what a
+ * do (asleepFrom = 0). 180 settling steps (3 s), then the timed steps measure what a
  * sleeping world costs. Statics: the floor only.
  */
 export function restingScene(n: number, seed = 1): SceneSpec {
@@ -135,8 +138,8 @@ export function mixedScene(n: number, seed = 1): SceneSpec {
 }
 
 /**
- * sparse-alone: the rain scene of N spheres (scenes.ts rainScene) with sleeping on, 120 warm-up
- * steps: the moving part of sparse-active on its own.
+ * sparse-alone: the rain scene of N spheres (scenes.ts rainScene) with sleeping on and
+ * sparse-active's 180 warm-up steps (RESTING_WARMUP): the moving part of sparse-active on its own.
  */
 export function sparseAloneScene(n: number, seed = 1): SceneSpec {
   const rain = rainScene(n, seed);
@@ -144,7 +147,7 @@ export function sparseAloneScene(n: number, seed = 1): SceneSpec {
     ...rain,
     kind: 'sparse-alone',
     sleep: true,
-    warmup: 120,
+    warmup: RESTING_WARMUP,
     layout: `sparse-alone: ${rain.layout}, sleeping on`,
   };
 }
