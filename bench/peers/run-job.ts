@@ -240,7 +240,7 @@ export async function runJob(job: Job): Promise<RunResult> {
   // Budget: estimate the step cost from the second half of warm-up.
   let timed = timedRequested;
   let timedReduced = false;
-  if (warmup > 0) {
+  if (warmup > 0 && !scene.fullRun) {
     const tail = Float64Array.from(warmTimes.subarray(Math.floor(warmup / 2))).sort();
     const est = quantile(tail, 0.5);
     const projectedS = (est * timedRequested) / 1000;

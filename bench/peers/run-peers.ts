@@ -40,7 +40,8 @@
  *                      (and larger sizes of that engine+scene are skipped too)
  *   --run-budget-s 120 if (median warm-up step x timed) exceeds this, timed
  *                      steps are reduced to fit (not below --min-timed 30) and
- *                      the reduction is recorded
+ *                      the reduction is recorded; never in drop and mixed, whose
+ *                      figures are taken after 10 s / 16 s (SceneSpec.fullRun)
  *   --child-timeout-s 900  kill a child that runs longer than this
  *   --render           only re-render the .md from the results JSON
  *   --tiering          keep V8's default lazy WASM tiering (Liftoff first,

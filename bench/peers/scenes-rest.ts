@@ -84,6 +84,7 @@ export function dropScene(n: number, seed = 1): SceneSpec {
   return {
     ...baseSpec('drop', n, seed),
     sleep: true,
+    fullRun: true,
     warmup: DROP_WARMUP,
     timed: DROP_TIMED,
     statics: [floorSlab(0, side, 0, side)],
@@ -126,6 +127,7 @@ export function mixedScene(n: number, seed = 1): SceneSpec {
     radii,
     maxRadius: MIXED_R_MAX,
     sleep: true,
+    fullRun: true,
     warmup: MIXED_WARMUP,
     timed: MIXED_TIMED,
     ...closedBox(side, height),

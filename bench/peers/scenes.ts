@@ -108,6 +108,11 @@ export interface SceneSpec {
   rays?: (step: number) => RayBatch;
   /** Raycast scene: rays per step. */
   raysPerStep?: number;
+  /**
+   * The scene's figures need every timed step (drop: asleep after 10 s; mixed: after 16 s): the
+   * runner's --run-budget-s never cuts its timed steps (--max-step-ms and the child timeout still apply).
+   */
+  fullRun?: boolean;
 }
 
 /** Radius of sphere i, m. */
