@@ -32,6 +32,11 @@ export interface PeerWorld {
    * scratch arrays: copy, don't keep. Required for scenes with `rays` (raycast).
    */
   raycast?(origin: ArrayLike<number>, dir: ArrayLike<number>, maxDist: number): number;
+  /**
+   * The engine's own state hash, if it has one (Tessera: PhysicsWorld.hash(), hex), recorded with
+   * the row so a run can be cross-checked against other runs and configurations.
+   */
+  stateHash?(): string;
   /** Bodies in the world, static ones included. */
   bodyCount: number;
   /** Free engine memory (WASM heaps etc.). */

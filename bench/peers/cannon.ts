@@ -218,6 +218,7 @@ function createWorld(scene: SceneSpec, broadphase: CannonBroadphase, patched: bo
       b.velocity.set(vel[0], vel[1], vel[2]);
       b.angularVelocity.set(0, 0, 0);
       b.aabbNeedsUpdate = true;
+      b.wakeUp(); // a sleeping body stays put after a teleport otherwise
     },
     readPositions,
     readVelocities(out: Float64Array): void {

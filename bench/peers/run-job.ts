@@ -100,6 +100,8 @@ export interface RunResult {
   /** process.resourceUsage().maxRSS (peak), MiB. */
   peakRssMiB?: number;
   checksum?: number;
+  /** The engine's state hash after the last step (PeerWorld.stateHash; Tessera only). */
+  stateHash?: string;
   stats?: PositionStats;
   quality?: QualityResult;
   rays?: RayResult;
@@ -309,6 +311,7 @@ export async function runJob(job: Job): Promise<RunResult> {
     };
   }
   const bodyCount = w.bodyCount;
+  const stateHash = w.stateHash?.();
   w.dispose();
 
   return {
@@ -330,6 +333,7 @@ export async function runJob(job: Job): Promise<RunResult> {
     rssMiB,
     peakRssMiB,
     checksum,
+    stateHash,
     stats,
     quality,
     rays,

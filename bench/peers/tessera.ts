@@ -75,6 +75,7 @@ function createWorld(scene: SceneSpec, substeps: number): PeerWorld {
       const hits = world.raycast([origin[0], origin[1], origin[2]], [dir[0], dir[1], dir[2]], maxDist);
       return hits.length > 0 ? hits[0].t : -1;
     },
+    stateHash: () => world.hash().toString(16).padStart(16, '0'),
     bodyCount: world.bodyCount,
     dispose: () => {
       /* the memory is released with the world object */
