@@ -126,6 +126,7 @@ describe('bench peers: end to end', () => {
         reason: undefined,
       });
       expect(r.quality).toBeDefined();
+      if (r.engine === 'tessera') expect(r.stateHash).toMatch(/^[0-9a-f]{16}$/);
       expect(r.quality?.lost).toBe(0);
       expect(r.quality?.overlapMax).toBeLessThan(1); // spheres r <= 1 m: a broken reader gives ~2 r
       if (r.scene === 'raycast') {
