@@ -1,7 +1,7 @@
 /**
  * The interface every physics engine under benchmark implements, so the
  * runner (run-peers.ts) can drive Rapier, cannon-es and Tessera's own core in
- * exactly the same way.
+ * exactly the same way. Sleeping follows scene.sleep (engine defaults for its thresholds).
  *
  * To add an engine: write `bench/peers/<engine>.ts` exporting a
  * `PeerAdapterLoader` and register it in ENGINE_LOADERS in run-peers.ts.
@@ -22,6 +22,21 @@ export interface PeerWorld {
   positionsChecksum(): number;
   /** Copy sphere centres (xyz interleaved, scene order) into `out` (length 3n). */
   readPositions(out: Float64Array): void;
+  /** Copy sphere linear velocities, m/s (xyz interleaved, scene order) into `out` (length 3n). */
+  readVelocities(out: Float64Array): void;
+  /** Spheres the engine itself reports asleep (its own sleep state; 0 when sleeping is off). */
+  sleepingCount(): number;
+  /**
+   * Closest hit of a ray from `origin` along the unit vector `dir` up to `maxDist` m against
+   * every body (spheres and statics): the distance in m, or -1 for no hit. `origin`/`dir` are
+   * scratch arrays: copy, don't keep. Required for scenes with `rays` (raycast).
+   */
+  raycast?(origin: ArrayLike<number>, dir: ArrayLike<number>, maxDist: number): number;
+  /**
+   * The engine's own state hash, if it has one (Tessera: PhysicsWorld.hash(), hex), recorded with
+   * the row so a run can be cross-checked against other runs and configurations.
+   */
+  stateHash?(): string;
   /** Bodies in the world, static ones included. */
   bodyCount: number;
   /** Free engine memory (WASM heaps etc.). */
@@ -38,6 +53,14 @@ export interface PeerAdapter {
   /** Free-form notes on engine settings (solver iterations, broadphase, ...). */
   notes: string;
   create(scene: SceneSpec): PeerWorld;
+}
+
+/**
+ * Thrown by create() when an engine cannot hold a scene at all (e.g. a fixed WASM heap): the
+ * runner records the row as skipped with this message instead of as an error.
+ */
+export class UnsupportedSceneError extends Error {
+  override name = 'UnsupportedSceneError';
 }
 
 /** Adapters may need async initialisation (e.g. WASM instantiation). */

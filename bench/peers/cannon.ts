@@ -1,7 +1,8 @@
 /**
  * cannon-es peer adapters (pure JavaScript).
  *
- * Settings: allowSleep = false; default GSSolver (10 iterations, tolerance
+ * Settings: allowSleep as the scene says (cannon's default thresholds: 0.1 m/s for 1 s;
+ * spheres the scene marks as at rest are put to sleep at creation); default GSSolver (10 iterations, tolerance
  * 1e-7); world.defaultContactMaterial friction/restitution from the scene
  * (every body uses the default material, so there is no combine rule);
  * mass = scene.sphereMass (cannon-es takes masses, not densities); one shared
@@ -17,7 +18,7 @@
  */
 import * as CANNON from 'cannon-es';
 import type { PeerAdapter, PeerAdapterLoader, PeerWorld } from './adapter';
-import { checksumPositions, type SceneSpec } from './scenes';
+import { checksumPositions, sphereMassOf, sphereRadius, type SceneSpec } from './scenes';
 import { installedVersion } from './pkgversion';
 
 export type CannonBroadphase = 'sap' | 'grid' | 'naive';
@@ -133,7 +134,7 @@ class FixedGridBroadphase extends CANNON.GridBroadphase {
 function createWorld(scene: SceneSpec, broadphase: CannonBroadphase, patched: boolean): PeerWorld {
   const world = new CANNON.World({
     gravity: new CANNON.Vec3(scene.gravity[0], scene.gravity[1], scene.gravity[2]),
-    allowSleep: false,
+    allowSleep: scene.sleep,
   });
   if (patched) patchQuadratic(world);
   world.defaultContactMaterial.friction = scene.friction;
@@ -169,19 +170,20 @@ function createWorld(scene: SceneSpec, broadphase: CannonBroadphase, patched: bo
   }
 
   const n = scene.n;
-  const sphere = new CANNON.Sphere(scene.radius);
+  const shared = new CANNON.Sphere(scene.radius);
   const bodies: CANNON.Body[] = new Array(n);
   const p = scene.positions;
   const v = scene.velocities;
   for (let i = 0; i < n; i++) {
     const body = new CANNON.Body({
-      mass: scene.sphereMass,
-      shape: sphere,
+      mass: sphereMassOf(scene, i),
+      shape: scene.radii ? new CANNON.Sphere(sphereRadius(scene, i)) : shared,
       position: new CANNON.Vec3(p[3 * i], p[3 * i + 1], p[3 * i + 2]),
       velocity: new CANNON.Vec3(v[3 * i], v[3 * i + 1], v[3 * i + 2]),
-      allowSleep: false,
+      allowSleep: scene.sleep,
     });
     world.addBody(body);
+    if (scene.sleep && scene.asleepFrom !== undefined && i >= scene.asleepFrom) body.sleep();
     bodies[i] = body;
   }
   if (sap) sap.autoDetectAxis();
@@ -197,6 +199,9 @@ function createWorld(scene: SceneSpec, broadphase: CannonBroadphase, patched: bo
 
   let steps = 0;
   const dt = scene.dt;
+  const from = new CANNON.Vec3();
+  const to = new CANNON.Vec3();
+  const hit = new CANNON.RaycastResult();
   return {
     bodyCount: world.bodies.length,
     step(): void {
@@ -213,8 +218,28 @@ function createWorld(scene: SceneSpec, broadphase: CannonBroadphase, patched: bo
       b.velocity.set(vel[0], vel[1], vel[2]);
       b.angularVelocity.set(0, 0, 0);
       b.aabbNeedsUpdate = true;
+      b.wakeUp(); // a sleeping body stays put after a teleport otherwise
     },
     readPositions,
+    readVelocities(out: Float64Array): void {
+      for (let i = 0; i < n; i++) {
+        const v = bodies[i].velocity;
+        out[3 * i] = v.x;
+        out[3 * i + 1] = v.y;
+        out[3 * i + 2] = v.z;
+      }
+    },
+    sleepingCount(): number {
+      let k = 0;
+      for (let i = 0; i < n; i++) if (bodies[i].sleepState === CANNON.Body.SLEEPING) k++;
+      return k;
+    },
+    raycast(origin, dir, maxDist): number {
+      from.set(origin[0], origin[1], origin[2]);
+      to.set(origin[0] + dir[0] * maxDist, origin[1] + dir[1] * maxDist, origin[2] + dir[2] * maxDist);
+      hit.reset();
+      return world.raycastClosest(from, to, {}, hit) ? hit.distance : -1;
+    },
     positionsChecksum(): number {
       const out = new Float64Array(3 * n);
       readPositions(out);
@@ -234,7 +259,7 @@ export function cannonLoader(broadphase: CannonBroadphase, patched = false): Pee
     version: installedVersion('cannon-es') ?? 'unknown',
     notes:
       `pure JS; ${broadphase === 'sap' ? 'SAPBroadphase (AABB tests, autoDetectAxis every 30 steps)' : broadphase === 'grid' ? 'GridBroadphase (~1.1 m cells over the box interior, bounding-sphere tests; makePairsUnique bug fixed in a subclass)' : 'NaiveBroadphase'}; ` +
-      `GSSolver default 10 iterations; allowSleep=false; default contact material friction/restitution; mass = sphereMass` +
+      `GSSolver default 10 iterations; allowSleep per scene (defaults 0.1 m/s for 1 s); raycastClosest; default contact material friction/restitution; mass = sphereMass` +
       (patched ? '; PATCHED (not stock): hash-set collision matrices and O(1) OverlapKeeper.set instead of O(n^2)/O(contacts^2) ones' : ''),
     create: (scene) => createWorld(scene, broadphase, patched),
   });

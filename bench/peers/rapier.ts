@@ -5,10 +5,12 @@
  * Builds: @dimforge/rapier3d-compat (plain), @dimforge/rapier3d-simd-compat
  * (wasm simd128), @dimforge/rapier3d-deterministic-compat (cross-platform
  * deterministic float maths). Integration parameters are Rapier's defaults
- * (4 solver iterations, 1 internal PGS iteration, ...) except dt.
+ * (4 solver iterations, 1 internal PGS iteration, ...) except dt. Sleeping follows the scene
+ * (setCanSleep; Rapier's default thresholds); spheres the scene marks as lying at rest
+ * (asleepFrom) are created asleep (RigidBodyDesc.setSleeping(true), and body.sleep() again after attaching the collider, which wakes it).
  */
 import type { PeerAdapter, PeerAdapterLoader, PeerWorld } from './adapter';
-import { checksumPositions, type SceneSpec } from './scenes';
+import { checksumPositions, sphereRadius, type SceneSpec } from './scenes';
 import { installedVersion } from './pkgversion';
 
 // All builds share this API; the type comes from the plain build.
@@ -63,10 +65,13 @@ function createWorld(R: Rapier, scene: SceneSpec): PeerWorld {
     const bd = R.RigidBodyDesc.dynamic()
       .setTranslation(p[3 * i], p[3 * i + 1], p[3 * i + 2])
       .setLinvel(v[3 * i], v[3 * i + 1], v[3 * i + 2])
-      .setCanSleep(false);
+      .setCanSleep(scene.sleep);
+    const asleep = scene.sleep && scene.asleepFrom !== undefined && i >= scene.asleepFrom;
+    if (asleep) bd.setSleeping(true);
     const body = world.createRigidBody(bd);
-    const cd = R.ColliderDesc.ball(scene.radius).setDensity(scene.density).setFriction(scene.friction).setRestitution(scene.restitution);
+    const cd = R.ColliderDesc.ball(sphereRadius(scene, i)).setDensity(scene.density).setFriction(scene.friction).setRestitution(scene.restitution);
     world.createCollider(cd, body);
+    if (asleep) body.sleep(); // attaching the collider woke it
     bodies[i] = body;
   }
 
@@ -83,6 +88,7 @@ function createWorld(R: Rapier, scene: SceneSpec): PeerWorld {
     }
   };
 
+  const ray = new R.Ray({ x: 0, y: 0, z: 0 }, { x: 0, y: -1, z: 0 });
   return {
     bodyCount: n + scene.statics.length,
     step(): void {
@@ -102,6 +108,25 @@ function createWorld(R: Rapier, scene: SceneSpec): PeerWorld {
       b.setAngvel(ZERO, true);
     },
     readPositions,
+    readVelocities(out: Float64Array): void {
+      for (let i = 0; i < n; i++) {
+        const v = bodies[i].linvel();
+        out[3 * i] = v.x;
+        out[3 * i + 1] = v.y;
+        out[3 * i + 2] = v.z;
+      }
+    },
+    sleepingCount(): number {
+      let k = 0;
+      for (let i = 0; i < n; i++) if (bodies[i].isSleeping()) k++;
+      return k;
+    },
+    raycast(origin, dir, maxDist): number {
+      ray.origin = { x: origin[0], y: origin[1], z: origin[2] };
+      ray.dir = { x: dir[0], y: dir[1], z: dir[2] };
+      const hit = world.castRay(ray, maxDist, true);
+      return hit ? hit.timeOfImpact : -1;
+    },
     positionsChecksum(): number {
       const out = new Float64Array(3 * n);
       readPositions(out);
@@ -125,7 +150,8 @@ export async function makeRapierAdapter(R: Rapier, name: string, pkg: string, pk
   const notes =
     `single-threaded WASM; integration parameters default except dt ` +
     `(solver iterations ${ip.numSolverIterations}, internal PGS iterations ${ip.numInternalPgsIterations}); ` +
-    `parentless cuboid colliders for statics; ball colliders with density; setCanSleep(false)`;
+    `parentless cuboid colliders for statics; ball colliders with density; ` +
+    `sleeping per scene (setCanSleep, default thresholds; resting spheres created asleep (setSleeping, then sleep() after the collider)); raycasts: world.castRay (solid)`;
   probe.free();
   return {
     name,

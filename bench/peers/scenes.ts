@@ -14,7 +14,8 @@
  *  - friction 0.5 and restitution 0.2 on every collider (spheres and walls), so
  *    any combine rule (average, min, max, multiply-then-sqrt) gives 0.5 / 0.2
  *    (the product rule would give 0.25 / 0.04: engines using it must override);
- *  - gravity (0, -9.81, 0), dt = 1/60 s, sleeping disabled;
+ *  - gravity (0, -9.81, 0), dt = 1/60 s, sleeping disabled (pile, rain; the
+ *    world scenes of scenes-rest.ts and scenes-level.ts turn it on);
  *  - bodies start with zero rotation and zero angular velocity;
  *  - 60 warm-up steps then 300 timed steps.
  *
@@ -44,24 +45,51 @@ export interface RecycleBatch {
   velocities: Float64Array;
 }
 
+/**
+ * Rays cast after step `step` (0-based, warm-up included): ray j starts at
+ * `origins[3j..3j+2]` (m) along the unit vector `dirs[3j..3j+2]`, up to
+ * `maxDist` m. Pure function of (seed, step).
+ */
+export interface RayBatch {
+  step: number;
+  origins: Float64Array;
+  dirs: Float64Array;
+  maxDist: number;
+}
+
+/** Every scene the runner knows (see scene-registry.ts). */
+export type SceneName = 'pile' | 'rain' | 'resting' | 'drop' | 'mixed' | 'sparse-active' | 'sparse-alone' | 'level' | 'level-few' | 'raycast';
+
 export interface SceneSpec {
-  kind: 'pile' | 'rain';
+  kind: SceneName;
   /** Number of dynamic spheres. */
   n: number;
   seed: number;
   gravity: Vec3;
   dt: number;
+  /** Sphere radius, m (every sphere when `radii` is absent). */
   radius: number;
+  /** Per-sphere radii, m (mixed); absent: every sphere has `radius`. Use sphereRadius(). */
+  radii?: Float64Array;
+  /** Largest sphere radius, m. */
+  maxRadius: number;
+  /** Sleeping on in every engine (engine defaults for thresholds); off: no body ever sleeps. */
+  sleep: boolean;
+  /**
+   * Spheres with index >= asleepFrom lie at rest on the floor from the start (resting,
+   * sparse-active): an engine that can create a body asleep may do so. Absent: none.
+   */
+  asleepFrom?: number;
   density: number;
-  /** = density * 4/3 * pi * radius^3; use it if the engine takes a mass. */
+  /** = density * 4/3 * pi * radius^3; use it if the engine takes a mass (sphereMassOf() for mixed radii). */
   sphereMass: number;
   friction: number;
   restitution: number;
   warmup: number;
   timed: number;
-  /** Static colliders: floor, four walls, ceiling. */
+  /** Static colliders: floor, four walls, ceiling (the level scenes: floor and boxes). */
   statics: StaticBox[];
-  /** Inner (free) volume of the closed box; every sphere centre should stay inside it shrunk by radius. */
+  /** Volume every sphere centre should stay inside (the box interior; the level's floor footprint); outside = lost. */
   interior: { min: Vec3; max: Vec3 };
   /** Initial sphere centres, xyz interleaved, length 3n. */
   positions: Float64Array;
@@ -76,6 +104,27 @@ export interface SceneSpec {
   recycle?: (step: number) => RecycleBatch;
   /** Rain only: K, the number of spheres recycled every step. */
   recyclePerStep?: number;
+  /** Raycast scene: the rays cast after each step (timed apart from the step). */
+  rays?: (step: number) => RayBatch;
+  /** Raycast scene: rays per step. */
+  raysPerStep?: number;
+  /**
+   * The scene's figures need every timed step (drop: asleep after 10 s; mixed: after 16 s): the
+   * runner's --run-budget-s never cuts its timed steps (--max-step-ms and the child timeout still apply).
+   */
+  fullRun?: boolean;
+}
+
+/** Radius of sphere i, m. */
+export function sphereRadius(scene: SceneSpec, i: number): number {
+  return scene.radii ? scene.radii[i] : scene.radius;
+}
+
+/** Mass of sphere i, kg (density x 4/3 pi r^3). */
+export function sphereMassOf(scene: SceneSpec, i: number): number {
+  if (!scene.radii) return scene.sphereMass;
+  const r = scene.radii[i];
+  return (scene.density * 4 * Math.PI * r * r * r) / 3;
 }
 
 // ---------------------------------------------------------------------------
@@ -105,7 +154,7 @@ export function mixSeed(a: number, b: number): number {
 }
 
 /** Uniform in [lo, hi). */
-function uniform(rng: () => number, lo: number, hi: number): number {
+export function uniform(rng: () => number, lo: number, hi: number): number {
   return lo + (hi - lo) * rng();
 }
 
@@ -133,7 +182,7 @@ export const WALL = 1.0;
  * (floor top at y = 0). Walls are WALL thick and overlap at the corners so
  * there are no gaps.
  */
-function closedBox(side: number, height: number): { statics: StaticBox[]; interior: { min: Vec3; max: Vec3 } } {
+export function closedBox(side: number, height: number): { statics: StaticBox[]; interior: { min: Vec3; max: Vec3 } } {
   const h = WALL / 2;
   const c = side / 2;
   const outer = side / 2 + WALL; // half-size including the wall thickness
@@ -150,7 +199,7 @@ function closedBox(side: number, height: number): { statics: StaticBox[]; interi
   return { statics, interior: { min: [0, 0, 0], max: [side, height, side] } };
 }
 
-function baseSpec(kind: 'pile' | 'rain', n: number, seed: number) {
+export function baseSpec(kind: SceneName, n: number, seed: number) {
   return {
     kind,
     n,
@@ -158,6 +207,8 @@ function baseSpec(kind: 'pile' | 'rain', n: number, seed: number) {
     gravity: [GRAVITY[0], GRAVITY[1], GRAVITY[2]] as Vec3,
     dt: DT,
     radius: RADIUS,
+    maxRadius: RADIUS,
+    sleep: false,
     density: DENSITY,
     sphereMass: SPHERE_MASS,
     friction: FRICTION,
@@ -167,7 +218,7 @@ function baseSpec(kind: 'pile' | 'rain', n: number, seed: number) {
   };
 }
 
-function checkN(n: number): void {
+export function checkN(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`scene size must be a positive integer, got ${n}`);
 }
 
@@ -276,46 +327,9 @@ export function rainScene(n: number, seed = 1): SceneSpec {
     velocities[3 * i + 2] = uniform(rng, -1, 1);
   }
 
-  // Spawn slots and their seeded permutation (Fisher-Yates).
-  const slotSpacing = 1.2;
-  const gs = Math.max(1, Math.floor(side / slotSpacing));
-  const slotPitch = side / gs;
-  const slotCount = gs * gs;
-  const perm = new Uint32Array(slotCount);
-  for (let i = 0; i < slotCount; i++) perm[i] = i;
-  const prng = mulberry32(mixSeed(seed, 0x5107));
-  for (let i = slotCount - 1; i > 0; i--) {
-    const j = Math.floor(prng() * (i + 1));
-    const t = perm[i];
-    perm[i] = perm[j];
-    perm[j] = t;
-  }
   const k = Math.max(1, Math.floor(n / RAIN_RECYCLE_DIVISOR));
-  if (k > slotCount) throw new Error(`rain: K=${k} exceeds spawn slot count ${slotCount}`);
-
-  const recycle = (step: number): RecycleBatch => {
-    if (!Number.isInteger(step) || step < 0) throw new Error(`rain recycle: bad step ${step}`);
-    const r = mulberry32(mixSeed(seed ^ 0x7a11, step));
-    const indices = new Uint32Array(k);
-    const pos = new Float64Array(3 * k);
-    const vel = new Float64Array(3 * k);
-    // Use modular arithmetic that stays exact for large step counts.
-    const idxBase = ((step % n) * (k % n)) % n;
-    const slotBase = ((step % slotCount) * k) % slotCount;
-    for (let j = 0; j < k; j++) {
-      indices[j] = (idxBase + j) % n;
-      const slot = perm[(slotBase + j) % slotCount];
-      const sx = slot % gs;
-      const sz = Math.floor(slot / gs);
-      pos[3 * j] = (sx + 0.5) * slotPitch + uniform(r, -JITTER, JITTER);
-      pos[3 * j + 1] = RAIN_SPAWN_Y + uniform(r, -JITTER, JITTER);
-      pos[3 * j + 2] = (sz + 0.5) * slotPitch + uniform(r, -JITTER, JITTER);
-      vel[3 * j] = uniform(r, -1, 1);
-      vel[3 * j + 1] = uniform(r, -4, -2);
-      vel[3 * j + 2] = uniform(r, -1, 1);
-    }
-    return { step, indices, positions: pos, velocities: vel };
-  };
+  const recycle = rainRecycle({ seed, n, k, x0: 0, z0: 0, side, spawnY: RAIN_SPAWN_Y, vxz: 1, vyLo: -4, vyHi: -2 });
+  const slotCount = Math.floor(side / 1.2) ** 2 || 1;
 
   const box = closedBox(side, height);
   return {
@@ -332,19 +346,74 @@ export function rainScene(n: number, seed = 1): SceneSpec {
   };
 }
 
-export type SceneName = 'pile' | 'rain';
+/** Parameters of rainRecycle. */
+export interface RainRecycleOptions {
+  seed: number;
+  /** Spheres that take part (indices 0..n-1, plus `indexBase`). */
+  n: number;
+  /** Spheres recycled per step. */
+  k: number;
+  /** Square spawn footprint [x0, x0+side] x [z0, z0+side], m. */
+  x0: number;
+  z0: number;
+  side: number;
+  /** Spawn plane height, m. */
+  spawnY: number;
+  /** Horizontal spawn velocity uniform in [-vxz, vxz) m/s per axis. */
+  vxz: number;
+  /** Vertical spawn velocity uniform in [vyLo, vyHi) m/s. */
+  vyLo: number;
+  vyHi: number;
+  /** Added to every recycled index (default 0). */
+  indexBase?: number;
+}
 
-export function makeScene(kind: SceneName, n: number, seed = 1): SceneSpec {
-  switch (kind) {
-    case 'pile':
-      return pileScene(n, seed);
-    case 'rain':
-      return rainScene(n, seed);
-    default: {
-      const never: never = kind;
-      throw new Error(`unknown scene ${String(never)}`);
-    }
+/**
+ * The rain recycle schedule (see rainScene): before step s, K spheres with indices
+ * indexBase + (s*K + j) mod n are teleported to the next K slots of a seeded cyclic
+ * permutation of a 1.2 m spawn grid over the footprint, with +-0.05 m jitter and the given
+ * velocity ranges. Pure function of (options, step). Throws if K exceeds the slot count.
+ */
+export function rainRecycle(o: RainRecycleOptions): (step: number) => RecycleBatch {
+  const { seed, n, k } = o;
+  const slotSpacing = 1.2;
+  const gs = Math.max(1, Math.floor(o.side / slotSpacing));
+  const slotPitch = o.side / gs;
+  const slotCount = gs * gs;
+  const perm = new Uint32Array(slotCount);
+  for (let i = 0; i < slotCount; i++) perm[i] = i;
+  const prng = mulberry32(mixSeed(seed, 0x5107));
+  for (let i = slotCount - 1; i > 0; i--) {
+    const j = Math.floor(prng() * (i + 1));
+    const t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
   }
+  if (k > slotCount) throw new Error(`rain: K=${k} exceeds spawn slot count ${slotCount}`);
+  const base = o.indexBase ?? 0;
+  return (step: number): RecycleBatch => {
+    if (!Number.isInteger(step) || step < 0) throw new Error(`rain recycle: bad step ${step}`);
+    const r = mulberry32(mixSeed(seed ^ 0x7a11, step));
+    const indices = new Uint32Array(k);
+    const pos = new Float64Array(3 * k);
+    const vel = new Float64Array(3 * k);
+    // Use modular arithmetic that stays exact for large step counts.
+    const idxBase = ((step % n) * (k % n)) % n;
+    const slotBase = ((step % slotCount) * k) % slotCount;
+    for (let j = 0; j < k; j++) {
+      indices[j] = base + ((idxBase + j) % n);
+      const slot = perm[(slotBase + j) % slotCount];
+      const sx = slot % gs;
+      const sz = Math.floor(slot / gs);
+      pos[3 * j] = o.x0 + (sx + 0.5) * slotPitch + uniform(r, -JITTER, JITTER);
+      pos[3 * j + 1] = o.spawnY + uniform(r, -JITTER, JITTER);
+      pos[3 * j + 2] = o.z0 + (sz + 0.5) * slotPitch + uniform(r, -JITTER, JITTER);
+      vel[3 * j] = uniform(r, -o.vxz, o.vxz);
+      vel[3 * j + 1] = uniform(r, o.vyLo, o.vyHi);
+      vel[3 * j + 2] = uniform(r, -o.vxz, o.vxz);
+    }
+    return { step, indices, positions: pos, velocities: vel };
+  };
 }
 
 // ---------------------------------------------------------------------------

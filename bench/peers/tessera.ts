@@ -1,13 +1,17 @@
 /**
  * Tessera's own fixed-point core behind the peer-benchmark interface, so it runs the same
- * scenes as Rapier and cannon-es, in the same runner.
+ * scenes as Rapier, Jolt and cannon-es, in the same runner. Uses only the public World API
+ * (src/physics/world.ts).
  *
  * Settings: the release WASM build (-O3), one thread; tick rate 1 / dt, 4 substeps (the
- * default), sleeping disabled, spheres and static boxes exactly as the scene defines them.
- * Numbers are converted to raw Q47.16 once at creation and on recycle.
+ * default), sleeping as the scene says (default rest speed 0.05 m/s for 30 ticks), spheres
+ * and static boxes exactly as the scene defines them, maxBodyRadius = the scene's largest
+ * sphere radius, capacity = bodies + 8. Numbers are converted to raw Q47.16 once at creation
+ * and on recycle. The World API cannot create a body asleep, so spheres the scene marks as
+ * lying at rest (asleepFrom) fall asleep during the warm-up instead.
  */
 import type { PeerAdapter, PeerAdapterLoader, PeerWorld } from './adapter';
-import { checksumPositions, type SceneSpec } from './scenes';
+import { checksumPositions, sphereMassOf, sphereRadius, type SceneSpec } from './scenes';
 import { PhysicsWorld, type BodyHandle } from '../../src/physics/world';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,8 +22,8 @@ function createWorld(scene: SceneSpec, substeps: number): PeerWorld {
     tickRate: Math.round(1 / scene.dt),
     substeps,
     gravity: scene.gravity,
-    maxBodyRadius: scene.radius,
-    sleep: { enabled: false },
+    maxBodyRadius: scene.maxRadius,
+    sleep: { enabled: scene.sleep },
   });
   for (const b of scene.statics) {
     world.addBox({ position: b.center, half: b.halfExtents, friction: scene.friction, restitution: scene.restitution });
@@ -32,21 +36,22 @@ function createWorld(scene: SceneSpec, substeps: number): PeerWorld {
       world.addSphere({
         position: [p[3 * i], p[3 * i + 1], p[3 * i + 2]],
         velocity: [v[3 * i], v[3 * i + 1], v[3 * i + 2]],
-        radius: scene.radius,
-        mass: scene.sphereMass,
+        radius: sphereRadius(scene, i),
+        mass: sphereMassOf(scene, i),
         friction: scene.friction,
         restitution: scene.restitution,
       }),
     );
   }
-  const readPositions = (out: Float64Array): void => {
-    spheres.forEach((h, i) => {
-      const [x, y, z] = world.position(h);
+  const read = (out: Float64Array, get: (h: BodyHandle) => [number, number, number]): void => {
+    for (let i = 0; i < spheres.length; i++) {
+      const [x, y, z] = get(spheres[i]);
       out[3 * i] = x;
       out[3 * i + 1] = y;
       out[3 * i + 2] = z;
-    });
+    }
   };
+  const readPositions = (out: Float64Array): void => read(out, (h) => world.position(h));
   return {
     step: () => world.step(),
     recycle: (idx, pos, vel) => {
@@ -60,6 +65,17 @@ function createWorld(scene: SceneSpec, substeps: number): PeerWorld {
       return checksumPositions(out);
     },
     readPositions,
+    readVelocities: (out) => read(out, (h) => world.velocity(h)),
+    sleepingCount: () => {
+      let k = 0;
+      for (const h of spheres) if (world.isSleeping(h)) k++;
+      return k;
+    },
+    raycast: (origin, dir, maxDist) => {
+      const hits = world.raycast([origin[0], origin[1], origin[2]], [dir[0], dir[1], dir[2]], maxDist);
+      return hits.length > 0 ? hits[0].t : -1;
+    },
+    stateHash: () => world.hash().toString(16).padStart(16, '0'),
     bodyCount: world.bodyCount,
     dispose: () => {
       /* the memory is released with the world object */
@@ -77,6 +93,8 @@ export const loadTessera: PeerAdapterLoader = async (): Promise<PeerAdapter> => 
   name: 'tessera',
   pkg: 'tessera (this repository)',
   version: version(),
-  notes: 'fixed-point Q47.16 WASM (release, -O3), one thread; 4 substeps of 1/240 s, Jacobi PBD solver; sleeping disabled',
+  notes:
+    'fixed-point Q47.16 WASM (release, -O3), one thread; 4 substeps of 1/240 s, Jacobi PBD solver; sleeping per scene ' +
+    '(default 0.05 m/s for 30 ticks); the World API cannot create bodies asleep, so resting spheres fall asleep in the warm-up',
   create: (scene) => createWorld(scene, 4),
 });
