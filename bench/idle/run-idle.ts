@@ -89,7 +89,9 @@ async function main(): Promise<void> {
     await sleep(SETTLE * 1000);
     const idleCpu = await cpuShare(pid, WINDOW);
     const idleStats = await stats();
-    console.log(`nobody connected: ${(idleCpu * 100).toFixed(2)} % of a core, step p50 ${idleStats.stepMsP50.toFixed(2)} ms p99 ${idleStats.stepMsP99.toFixed(2)} ms`);
+    console.log(
+      `nobody connected: ${(idleCpu * 100).toFixed(2)} % of a core, step p50 ${idleStats.stepMsP50.toFixed(2)} ms p99 ${idleStats.stepMsP99.toFixed(2)} ms`,
+    );
 
     // one idle client: counts the payload bytes of every frame it receives
     let bytes = 0;
