@@ -44,6 +44,8 @@
 // @ts-ignore: decorator
 @inline export const H_WORK: i32 = 20;
 // @ts-ignore: decorator
+@inline export const H_MAX_CAPACITY: i32 = 21;
+// @ts-ignore: decorator
 @inline export const H_GRAVITY_X: i32 = 24;
 // @ts-ignore: decorator
 @inline export const H_GRAVITY_Y: i32 = 25;

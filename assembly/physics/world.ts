@@ -372,6 +372,40 @@ export function fallAsleep(slot: i32): void {
 }
 
 /**
+ * Checks the awake list and the sleep hash against the flags of every slot (O(slots + buckets),
+ * for tests): 0 when consistent; 1 an awake-list entry is not an awake body, 2 an awake body
+ * is missing from it, 3 a sleep-hash entry is not a sleeping body, sits in the wrong bucket or
+ * cell, or has a broken back link, 4 the sleep hash holds a different number of bodies than sleep.
+ */
+export function worldCheckLists(): i32 {
+  const n = <i32>hdr(H_AWAKE_COUNT);
+  for (let a = 0; a < n; a++) {
+    const s = g32(P_AWAKE, a);
+    if (listOf(s) != 1 || g32(P_AWAKE_POS, s) != a) return 1;
+  }
+  const hw = <i32>hdr(H_HIGH_WATER);
+  let sleeping = 0;
+  for (let s = 0; s < hw; s++) {
+    const l = listOf(s);
+    if (l == 1 && !onAwakeList(s)) return 2;
+    if (l == 2) sleeping++;
+  }
+  const buckets = <i32>hdr(H_GRID_BUCKETS);
+  let chained = 0;
+  for (let b = 0; b < buckets; b++) {
+    let prev = 0;
+    for (let e = g32(P_SLEEP_HEAD, b); e != 0; e = g32(P_SLEEP_NEXT, e - 1)) {
+      const s = e - 1;
+      if (listOf(s) != 2 || sleepBucket(g64(P_CELL_KEY, s)) != b || g32(P_SLEEP_PREV, s) != prev) return 3;
+      if (g64(P_CELL_KEY, s) != cellKeyOf(g64(P_PX, s), g64(P_PY, s), g64(P_PZ, s))) return 3;   // sleepers do not move
+      if (++chained > sleeping) return 4;
+      prev = e;
+    }
+  }
+  return chained == sleeping ? 0 : 4;
+}
+
+/**
  * Rebuilds the awake list and the sleep hash from the flags of every slot below the high
  * water (after the world was copied into a larger layout, whose hash has more buckets).
  * O(high water): run when the world grows, never per tick.

@@ -54,6 +54,8 @@ export const HEADER = {
   PART_COUNT: 19,
   /** Work counter of the last step: per-body visits summed over every per-body loop (a cost figure, not state). */
   WORK: 20,
+  /** Most body slots the world may grow to (src/physics/grow.ts); CAPACITY when it never grows. */
+  MAX_CAPACITY: 21,
   // configuration
   GRAVITY_X: 24,
   GRAVITY_Y: 25,
