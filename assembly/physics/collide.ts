@@ -1,13 +1,24 @@
 // Broadphase and narrowphase: the contact list of one tick.
 //
-// Broadphase: a uniform grid hashed into GRID_BUCKETS buckets, filled by counting sort every
-// tick. A moving body sits in the one cell holding its centre; the cell size is at least the
-// largest body diameter plus the contact margin (bodyCreate refuses larger bodies), so any
-// two bodies within contact range are in neighbouring cells. In bucket order, each body scans
-// the later entries of its own cell and the 13 cells of the forward half shell, keeping
-// entries whose packed cell key matches the scanned cell (so a hash collision never yields
-// a pair twice); each pair is met once, recorded as (min slot, max slot) and grouped by the
-// lower slot with a counting sort. Static boxes and planes are tested against every moving
+// Cost follows activity (DESIGN.md): nothing here visits a slot that does not take part in
+// the tick. The bodies that move are the awake list (world.ts: awake dynamic and kinematic
+// bodies); sleeping bodies wait in the sleep hash (world.ts), keyed by the cell they sleep in
+// and touched only when they fall asleep, wake, or are removed or overwritten.
+//
+// Broadphase: a uniform grid of the awake bodies, hashed into a power of two >= 2 x awake
+// buckets (cleared in proportion to them), filled by counting sort every tick. A moving body
+// sits in the one cell holding its centre; the cell size is at least the largest body
+// diameter plus the contact margin (bodyCreate refuses larger bodies), so any two bodies
+// within contact range are in neighbouring cells. In bucket order, each body scans the later
+// entries of its own cell and the 13 cells of the forward half shell, keeping entries whose
+// packed cell key matches the scanned cell (so a hash collision never yields a pair twice).
+// Then each awake body looks up the sleep hash in the cells its reach (plus MAX_RADIUS, the
+// largest reach a sleeper can have) overlaps, so an awake-sleeping pair is met once, from its
+// awake side; two sleeping bodies need no contact. Each pair is recorded as (min slot, max
+// slot). The sleeping partners join the awake bodies as the tick's participants (PART,
+// sorted by slot with a radix sort over the participants only), and the pairs are grouped by
+// the lower slot with prefix sums over them.
+// Static boxes and planes are tested against every moving
 // body (O(moving x statics); a static tree is a later improvement).
 //
 // Narrowphase: sphere and capsule are both a "core" (a vertical segment from y - h to
@@ -16,10 +27,14 @@
 // planes take the closest point of the core. A pair becomes a contact when its separation
 // (surface distance, < 0 when overlapping) is below the margin.
 //
-// Determinism: contacts are produced in (I, J) order: I ascending over slots, and for each I
-// its candidates sorted by J. The pair set depends only on positions (never on the grid or
-// the storage order), so every per-body result is the same whichever thread or shard
-// computes it. The normal points from I to J.
+// Determinism: contacts are produced in (I, J) order: I ascending over the participants
+// (every body that can have a contact), and for each I its candidates sorted by J. The pair
+// set depends only on positions and sleep flags (never on the grid, the sleep hash, the
+// order of the awake list or the storage order), so every per-body result is the same
+// whichever thread or shard computes it, and whatever a world's capacity: a shard world
+// holding a body and its halo finds the same pairs for it as the whole world. The normal
+// points from I to J. (Only when the pair capacity overflows, flagged in STATUS, does the
+// scan order decide which pairs are dropped.)
 
 import {
   P_PX, P_PY, P_PZ, P_VX, P_VY, P_VZ, P_RADIUS, P_HX, P_HY, P_HZ, P_INV_MASS, P_INV_INERTIA,
@@ -35,7 +50,7 @@ import {
   SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_KINEMATIC, KIND_STATIC,
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_GROUNDED,
 } from './layout';
-import { g64, s64, g32, s32, hdr, setHdr, wake, addWork, sleepBucket } from './world';
+import { g64, s64, g32, s32, hdr, setHdr, wake, addWork, sleepBucketOf } from './world';
 import { div, mul, ONE, roundShift, sqrtFast } from '../math/fixed';
 
 // ---- small helpers ----
@@ -435,7 +450,7 @@ export function buildContacts(): void {
         for (let cy = y0; cy <= y1; cy++) {
           for (let cz = z0; cz <= z1; cz++) {
             const want = packCell(cx, cy, cz);
-            for (let e = g32(P_SLEEP_HEAD, sleepBucket(want)); e != 0; e = g32(P_SLEEP_NEXT, e - 1)) {
+            for (let e = g32(P_SLEEP_HEAD, sleepBucketOf(cx, cy, cz)); e != 0; e = g32(P_SLEEP_NEXT, e - 1)) {
               visits++;
               if (g64(P_CELL_KEY, e - 1) == want) considerSleeper(ra, e - 1);
             }

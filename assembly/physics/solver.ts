@@ -44,6 +44,13 @@
 // projections make walls and floors hard in position and velocity, and static friction is
 // exact (no creep).
 //
+// Cost follows activity: the per-body steps run over the awake list (world.ts), never over
+// the slots: each reads and writes only its own body's state, so their order is free and the
+// list's order (which depends on history and differs between shard worlds) is never seen.
+// STATE is cleared for the tick's participants (collide.ts: awake bodies and their sleeping
+// contact partners), the only bodies any contact reads; a body falling asleep moves from the
+// awake list to the sleep hash in finishTick (fallAsleep), its own decision from its own state.
+//
 // Interaction range of one tick: a body's state at t+1 depends on bodies linked to it by
 // chains of at most 2S + 1 contact-list pairs (2 Jacobi hops per substep, plus one hop
 // for the averaging count and the wake pass), each pair closer than MARGIN surface to surface,

@@ -11,6 +11,9 @@
 // generation, every simulated field: transfer.ts's body record) and then over the touching
 // set, seeded with the tick.
 // Two worlds with the same hash have the same bodies, states and contact memory.
+// The hash costs O(live bodies): it is computed on demand (PhysicsWorld.hash), never by the
+// step. (The serve path hashes every tick through ShardedWorld.hash, shard.ts boardHash,
+// which walks the board's slots: the sharded world's cost, not this one's.)
 
 import {
   P_GENERATION, P_FLAGS, P_TOUCH, P_PREV_TOUCH, P_EVENTS, P_HASH_REC,

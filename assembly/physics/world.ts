@@ -273,10 +273,25 @@ export function bodyRemove(handle: i64): i64 {
   return ((((x * inv) >> 32) & 0x1FFFFF) << 42) | ((((y * inv) >> 32) & 0x1FFFFF) << 21) | (((z * inv) >> 32) & 0x1FFFFF);
 }
 
-/** Sleep-hash bucket of a packed cell key (Fibonacci hashing; GRID_BUCKETS is a power of two). */
+/**
+ * Sleep-hash bucket of a cell: its coordinates modulo a torus of GRID_BUCKETS cells, y in the
+ * lowest 2 bits, z above, x on top (bits split evenly between x and z), so neighbouring cells
+ * have neighbouring buckets and an awake body's lookups touch a few cache lines, not 27
+ * random ones. Cells that wrap onto the same bucket share its chain (entries are checked by
+ * key). Only the low bits of each coordinate count, so the 21-bit fields of a packed key give
+ * the same bucket as the full coordinates.
+ */
+// @ts-ignore: decorator
+@inline export function sleepBucketOf(cx: i64, cy: i64, cz: i64): i32 {
+  const k = ctz<i32>(<i32>hdr(H_GRID_BUCKETS));
+  const by = k >= 6 ? 2 : 0, bz = (k - by) >> 1, bx = k - by - bz;
+  return ((<i32>cx & ((1 << bx) - 1)) << (bz + by)) | ((<i32>cz & ((1 << bz) - 1)) << by) | (<i32>cy & ((1 << by) - 1));
+}
+
+/** Sleep-hash bucket of a packed cell key (see sleepBucketOf). */
 // @ts-ignore: decorator
 @inline export function sleepBucket(key: i64): i32 {
-  return <i32>(<u64>(key * <i64>0x9E3779B97F4A7C15) >> 32) & (<i32>hdr(H_GRID_BUCKETS) - 1);
+  return sleepBucketOf(key >> 42, key >> 21, key);
 }
 
 /** Which structure a body belongs in: 1 the awake list, 2 the sleep hash, 0 neither (static or dead). */
