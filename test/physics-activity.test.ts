@@ -45,8 +45,9 @@ describe('sleeping bodies cost nothing', () => {
         b = alone.activity();
       expect(a.awake).toBe(10);
       expect(a.participants).toBe(10);
-      // only the sleep-hash lookups differ (chains of other cells sharing a bucket)
-      expect(a.work).toBeLessThanOrEqual(b.work + 10 * 27);
+      // only sleep-hash lookups differ: buckets shared with far cells (the hash wraps around),
+      // mostly skipped by their signatures without reading a body
+      expect(a.work).toBeLessThanOrEqual(b.work + 3 * 10);
       expect(a.work).toBeLessThan(500);
     }
     expect(world.position(fallers[0])[1]).toBe(alone.position(alone.handles()[1])[1]);

@@ -40,7 +40,7 @@ import {
   P_PX, P_PY, P_PZ, P_VX, P_VY, P_VZ, P_RADIUS, P_HX, P_HY, P_HZ, P_INV_MASS, P_INV_INERTIA,
   P_FRICTION, P_RESTITUTION, P_KIND, P_SHAPE, P_FLAGS, P_LAYER, P_MASK, P_CELL_KEY, P_BUCKET,
   P_BUCKET_START, P_SORTED, P_SORTED_REC, P_PAIRS, P_PAIR_J, P_STATICS, P_CONTACTS, P_HITS, P_WAKE, P_CFIRST, P_CCOUNT,
-  P_AWAKE, P_PART, P_MARK, P_SLEEP_HEAD, P_SLEEP_NEXT, P_SORT_COUNTS, RADIX_BITS,
+  P_AWAKE, P_PART, P_MARK, P_SLEEP_NEXT, P_SORT_COUNTS, RADIX_BITS,
   P_CHAR_TX, P_CHAR_TZ, P_CHAR_STEP, P_CHAR_SLOPE_COS, P_GNX, P_GNY, P_GNZ,
   H_HIGH_WATER, H_DYNAMIC_COUNT, H_AWAKE_COUNT, H_PART_COUNT, H_MAX_RADIUS, H_INV_CELL, H_STATIC_COUNT, H_CONTACT_COUNT, H_CONTACT_CAPACITY,
   H_MARGIN, H_STATUS, H_SLEEP_SPEED, H_GROUND_TOLERANCE, H_CELL_SIZE,
@@ -50,7 +50,7 @@ import {
   SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_KINEMATIC, KIND_STATIC,
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_GROUNDED,
 } from './layout';
-import { g64, s64, g32, s32, hdr, setHdr, wake, addWork, sleepBucketOf } from './world';
+import { g64, s64, g32, s32, hdr, setHdr, wake, addWork, sleepBucketOf, sleepHead, sleepSig, cellSig } from './world';
 import { div, mul, ONE, roundShift, sqrtFast } from '../math/fixed';
 
 // ---- small helpers ----
@@ -450,7 +450,9 @@ export function buildContacts(): void {
         for (let cy = y0; cy <= y1; cy++) {
           for (let cz = z0; cz <= z1; cz++) {
             const want = packCell(cx, cy, cz);
-            for (let e = g32(P_SLEEP_HEAD, sleepBucketOf(cx, cy, cz)); e != 0; e = g32(P_SLEEP_NEXT, e - 1)) {
+            const sb = sleepBucketOf(cx, cy, cz);
+            if ((sleepSig(sb) & cellSig(want)) == 0) continue;   // no sleeper of this cell here
+            for (let e = sleepHead(sb); e != 0; e = g32(P_SLEEP_NEXT, e - 1)) {
               visits++;
               if (g64(P_CELL_KEY, e - 1) == want) considerSleeper(ra, e - 1);
             }

@@ -18,6 +18,9 @@
 //   the sleep hash   live sleeping dynamic bodies, chained per bucket of the cell they sleep
 //                    in (CELL_KEY), doubly linked (SLEEP_PREV / SLEEP_NEXT, slot + 1) so a
 //                    body leaves it in O(1); awake bodies look up their neighbour cells in it.
+//                    Buckets follow the cells' layout (sleepBucketOf) and carry a signature of
+//                    the cells in their chain (cellSig), so a lookup of an empty cell reads
+//                    neighbouring buckets and no body.
 // Which list a body is in is a function of its flags and kind (listOf), so every change of
 // those goes through listBody / unlistBody / wake / fallAsleep here. The order inside either
 // structure depends on history and is never observable: what is built from them is sorted
@@ -90,7 +93,7 @@ export function worldInit(base: usize): i32 {
   setHdr(H_AWAKE_COUNT, 0);
   setHdr(H_PART_COUNT, 0);
   setHdr(H_WORK, 0);
-  memory.fill(P_SLEEP_HEAD, 0, <usize>(hdr(H_GRID_BUCKETS) + 2) << 2);
+  memory.fill(P_SLEEP_HEAD, 0, <usize>(hdr(H_GRID_BUCKETS) + 2) << 3);
   setHdr(H_INV_H, hdr(H_TICK_RATE) * hdr(H_SUBSTEPS));
   setHdr(H_H_Q32, ((<i64>1 << 32) + (hdr(H_INV_H) >> 1)) / hdr(H_INV_H));
   return 0;
@@ -288,6 +291,24 @@ export function bodyRemove(handle: i64): i64 {
   return ((<i32>cx & ((1 << bx) - 1)) << (bz + by)) | ((<i32>cz & ((1 << bz) - 1)) << by) | (<i32>cy & ((1 << by) - 1));
 }
 
+/**
+ * Signature bit of a packed cell key: each bucket keeps the OR of its chain's signatures, so a
+ * lookup skips a chain that holds only other cells (those wrapped onto the bucket) without
+ * reading any body, 31 times in 32.
+ */
+// @ts-ignore: decorator
+@inline export function cellSig(key: i64): i32 {
+  return 1 << <i32>(<u64>(key * <i64>0x9E3779B97F4A7C15) >> 59);
+}
+
+/** First body of a sleep-hash bucket's chain (slot + 1, 0 = empty). */
+// @ts-ignore: decorator
+@inline export function sleepHead(b: i32): i32 { return g32(P_SLEEP_HEAD, b << 1); }
+
+/** OR of the cell signatures in a sleep-hash bucket's chain. */
+// @ts-ignore: decorator
+@inline export function sleepSig(b: i32): i32 { return g32(P_SLEEP_HEAD, (b << 1) + 1); }
+
 /** Sleep-hash bucket of a packed cell key (see sleepBucketOf). */
 // @ts-ignore: decorator
 @inline export function sleepBucket(key: i64): i32 {
@@ -333,19 +354,25 @@ function sleepInsert(slot: i32): void {
   const key = cellKeyOf(g64(P_PX, slot), g64(P_PY, slot), g64(P_PZ, slot));
   s64(P_CELL_KEY, slot, key);
   const b = sleepBucket(key);
-  const head = g32(P_SLEEP_HEAD, b);
+  const head = sleepHead(b);
   s32(P_SLEEP_NEXT, slot, head);
   s32(P_SLEEP_PREV, slot, 0);
   if (head != 0) s32(P_SLEEP_PREV, head - 1, slot + 1);
-  s32(P_SLEEP_HEAD, b, slot + 1);
+  s32(P_SLEEP_HEAD, b << 1, slot + 1);
+  s32(P_SLEEP_HEAD, (b << 1) + 1, sleepSig(b) | cellSig(key));
 }
 
 /** Takes a body out of the sleep hash (its CELL_KEY is the cell it was put in under). */
 function sleepRemove(slot: i32): void {
   const prev = g32(P_SLEEP_PREV, slot), next = g32(P_SLEEP_NEXT, slot);
+  const b = sleepBucket(g64(P_CELL_KEY, slot));
   if (prev != 0) s32(P_SLEEP_NEXT, prev - 1, next);
-  else s32(P_SLEEP_HEAD, sleepBucket(g64(P_CELL_KEY, slot)), next);
+  else s32(P_SLEEP_HEAD, b << 1, next);
   if (next != 0) s32(P_SLEEP_PREV, next - 1, prev);
+  // the signature of what is left (chains are short: the cells wrapped onto one bucket)
+  let sig = 0;
+  for (let e = sleepHead(b); e != 0; e = g32(P_SLEEP_NEXT, e - 1)) sig |= cellSig(g64(P_CELL_KEY, e - 1));
+  s32(P_SLEEP_HEAD, (b << 1) + 1, sig);
 }
 
 /** Enters a live body into the awake list or the sleep hash by its flags (no-op for statics). Idempotent for the awake list. */
@@ -390,7 +417,7 @@ export function fallAsleep(slot: i32): void {
  * Checks the awake list and the sleep hash against the flags of every slot (O(slots + buckets),
  * for tests): 0 when consistent; 1 an awake-list entry is not an awake body, 2 an awake body
  * is missing from it, 3 a sleep-hash entry is not a sleeping body, sits in the wrong bucket or
- * cell, or has a broken back link, 4 the sleep hash holds a different number of bodies than sleep.
+ * cell, has a broken back link or a wrong bucket signature, 4 the sleep hash holds a different number of bodies than sleep.
  */
 export function worldCheckLists(): i32 {
   const n = <i32>hdr(H_AWAKE_COUNT);
@@ -408,14 +435,16 @@ export function worldCheckLists(): i32 {
   const buckets = <i32>hdr(H_GRID_BUCKETS);
   let chained = 0;
   for (let b = 0; b < buckets; b++) {
-    let prev = 0;
-    for (let e = g32(P_SLEEP_HEAD, b); e != 0; e = g32(P_SLEEP_NEXT, e - 1)) {
+    let prev = 0, sig = 0;
+    for (let e = sleepHead(b); e != 0; e = g32(P_SLEEP_NEXT, e - 1)) {
       const s = e - 1;
       if (listOf(s) != 2 || sleepBucket(g64(P_CELL_KEY, s)) != b || g32(P_SLEEP_PREV, s) != prev) return 3;
       if (g64(P_CELL_KEY, s) != cellKeyOf(g64(P_PX, s), g64(P_PY, s), g64(P_PZ, s))) return 3;   // sleepers do not move
       if (++chained > sleeping) return 4;
       prev = e;
+      sig |= cellSig(g64(P_CELL_KEY, s));
     }
+    if (sig != sleepSig(b)) return 3;
   }
   return chained == sleeping ? 0 : 4;
 }
@@ -427,7 +456,7 @@ export function worldCheckLists(): i32 {
  */
 export function worldRelist(): void {
   setHdr(H_AWAKE_COUNT, 0);
-  memory.fill(P_SLEEP_HEAD, 0, <usize>(hdr(H_GRID_BUCKETS) + 2) << 2);
+  memory.fill(P_SLEEP_HEAD, 0, <usize>(hdr(H_GRID_BUCKETS) + 2) << 3);
   const hw = <i32>hdr(H_HIGH_WATER);
   for (let s = 0; s < hw; s++) listBody(s);
 }

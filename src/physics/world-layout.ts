@@ -231,8 +231,11 @@ export const WORLD_ARRAYS = [
   ['AWAKE', 4, 'capacity'],
   /** Participants of the tick (awake bodies and sleeping contact partners), sorted by slot. */
   ['PART', 4, 'capacity'],
-  /** Sleep hash: first sleeping body (slot + 1, 0 = none) of each bucket, by the cell it sleeps in (CELL_KEY). */
-  ['SLEEP_HEAD', 4, 'buckets+2'],
+  /**
+   * Sleep hash, per bucket (i32 pair): the first sleeping body of its chain (slot + 1, 0 = none),
+   * by the cell it sleeps in (CELL_KEY), and the OR of the chain's cell signatures (one bit per cell).
+   */
+  ['SLEEP_HEAD', 8, 'buckets+2'],
   /** Digit counts of the participants' radix sort. */
   ['SORT_COUNTS', 4, 'radix'],
 ] as const;
