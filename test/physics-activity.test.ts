@@ -86,6 +86,32 @@ describe('sleeping bodies cost nothing', () => {
   });
 });
 
+describe('participants are ordered by slot', () => {
+  test('3,000 bodies (slots beyond one radix digit), some asleep: contacts in pair order, so events are sorted', () => {
+    const { world } = restingField(1500, { capacity: 3200 });
+    const rng = mulberry32(3);
+    // 1,500 more spheres rain onto the sleeping field: awake and sleeping participants mixed
+    for (let k = 0; k < 1500; k++) world.addSphere({ position: [unit(rng) * 55, 1.5 + unit(rng) * 6, unit(rng) * 55], radius: 0.5 });
+    let events = 0,
+      mixed = 0;
+    for (let t = 0; t < 90; t++) {
+      world.step();
+      const a = world.activity();
+      if (a.participants > a.awake && a.awake > 48) mixed++;
+      const keys = world.events().map((e) => [Number(e.a & 0xffffffffn), Number(e.b & 0xffffffffn)]);
+      for (let k = 1; k < keys.length; k++) {
+        const [pa, pb] = keys[k - 1],
+          [qa, qb] = keys[k];
+        if (pa > qa || (pa === qa && pb >= qb)) throw new Error(`tick ${world.tick}: events out of pair order at ${k}`);
+      }
+      events += keys.length;
+    }
+    expect(events).toBeGreaterThan(1000);
+    expect(mixed).toBeGreaterThan(10);
+    expect(world.checkActivityLists()).toBe(0);
+  });
+});
+
 describe('the awake list and the sleep hash follow every change of a body', () => {
   test('commands, removals, spawns, export/import and save/restore on a sleeping pile', () => {
     const { world, bodies } = restingField(400, { capacity: 600 });
