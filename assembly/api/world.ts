@@ -4,7 +4,8 @@
 
 export {
   worldInit, worldBind, bodyCreate, bodyRemove, bodySetPosition, bodySetVelocity,
-  bodySetAngularVelocity, bodyApplyImpulse, bodyApplyForce, bodyWake, characterSetInput,
+  bodySetAngularVelocity, bodyApplyImpulse, bodyApplyForce, bodyWake, characterSetInput, worldRelist,
+  worldCheckLists,
 } from '../physics/world';
 export { worldStep, worldHash } from '../physics/step';
 export { raycast, overlapSphere, overlapBox } from '../physics/query';

@@ -1,13 +1,24 @@
 // Broadphase and narrowphase: the contact list of one tick.
 //
-// Broadphase: a uniform grid hashed into GRID_BUCKETS buckets, filled by counting sort every
-// tick. A moving body sits in the one cell holding its centre; the cell size is at least the
-// largest body diameter plus the contact margin (bodyCreate refuses larger bodies), so any
-// two bodies within contact range are in neighbouring cells. In bucket order, each body scans
-// the later entries of its own cell and the 13 cells of the forward half shell, keeping
-// entries whose packed cell key matches the scanned cell (so a hash collision never yields
-// a pair twice); each pair is met once, recorded as (min slot, max slot) and grouped by the
-// lower slot with a counting sort. Static boxes and planes are tested against every moving
+// Cost follows activity (DESIGN.md): nothing here visits a slot that does not take part in
+// the tick. The bodies that move are the awake list (world.ts: awake dynamic and kinematic
+// bodies); sleeping bodies wait in the sleep hash (world.ts), keyed by the cell they sleep in
+// and touched only when they fall asleep, wake, or are removed or overwritten.
+//
+// Broadphase: a uniform grid of the awake bodies, hashed into a power of two >= 2 x awake
+// buckets (cleared in proportion to them), filled by counting sort every tick. A moving body
+// sits in the one cell holding its centre; the cell size is at least the largest body
+// diameter plus the contact margin (bodyCreate refuses larger bodies), so any two bodies
+// within contact range are in neighbouring cells. In bucket order, each body scans the later
+// entries of its own cell and the 13 cells of the forward half shell, keeping entries whose
+// packed cell key matches the scanned cell (so a hash collision never yields a pair twice).
+// Then each awake body looks up the sleep hash in the cells its reach (plus MAX_RADIUS, the
+// largest reach a sleeper can have) overlaps, so an awake-sleeping pair is met once, from its
+// awake side; two sleeping bodies need no contact. Each pair is recorded as (min slot, max
+// slot). The sleeping partners join the awake bodies as the tick's participants (PART,
+// sorted by slot with a radix sort over the participants only), and the pairs are grouped by
+// the lower slot with prefix sums over them.
+// Static boxes and planes are tested against every moving
 // body (O(moving x statics); a static tree is a later improvement).
 //
 // Narrowphase: sphere and capsule are both a "core" (a vertical segment from y - h to
@@ -16,17 +27,22 @@
 // planes take the closest point of the core. A pair becomes a contact when its separation
 // (surface distance, < 0 when overlapping) is below the margin.
 //
-// Determinism: contacts are produced in (I, J) order: I ascending over slots, and for each I
-// its candidates sorted by J. The pair set depends only on positions (never on the grid or
-// the storage order), so every per-body result is the same whichever thread or shard
-// computes it. The normal points from I to J.
+// Determinism: contacts are produced in (I, J) order: I ascending over the participants
+// (every body that can have a contact), and for each I its candidates sorted by J. The pair
+// set depends only on positions and sleep flags (never on the grid, the sleep hash, the
+// order of the awake list or the storage order), so every per-body result is the same
+// whichever thread or shard computes it, and whatever a world's capacity: a shard world
+// holding a body and its halo finds the same pairs for it as the whole world. The normal
+// points from I to J. (Only when the pair capacity overflows, flagged in STATUS, does the
+// scan order decide which pairs are dropped.)
 
 import {
   P_PX, P_PY, P_PZ, P_VX, P_VY, P_VZ, P_RADIUS, P_HX, P_HY, P_HZ, P_INV_MASS, P_INV_INERTIA,
   P_FRICTION, P_RESTITUTION, P_KIND, P_SHAPE, P_FLAGS, P_LAYER, P_MASK, P_CELL_KEY, P_BUCKET,
   P_BUCKET_START, P_SORTED, P_SORTED_REC, P_PAIRS, P_PAIR_J, P_STATICS, P_CONTACTS, P_HITS, P_WAKE, P_CFIRST, P_CCOUNT,
+  P_AWAKE, P_PART, P_MARK, P_SLEEP_NEXT, P_SORT_COUNTS, RADIX_BITS,
   P_CHAR_TX, P_CHAR_TZ, P_CHAR_STEP, P_CHAR_SLOPE_COS, P_GNX, P_GNY, P_GNZ,
-  H_HIGH_WATER, H_DYNAMIC_COUNT, H_GRID_BUCKETS, H_INV_CELL, H_STATIC_COUNT, H_CONTACT_COUNT, H_CONTACT_CAPACITY,
+  H_HIGH_WATER, H_DYNAMIC_COUNT, H_AWAKE_COUNT, H_PART_COUNT, H_MAX_RADIUS, H_INV_CELL, H_STATIC_COUNT, H_CONTACT_COUNT, H_CONTACT_CAPACITY,
   H_MARGIN, H_STATUS, H_SLEEP_SPEED, H_GROUND_TOLERANCE, H_CELL_SIZE,
   G_KEY, G_SLOT, G_LAYER, G_MASK, G_ACTIVE, G_X, G_Y, G_Z, G_REACH,
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_KT, C_ARM_I, C_ARM_J, C_MU, C_E,
@@ -34,7 +50,7 @@ import {
   SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_KINEMATIC, KIND_STATIC,
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_GROUNDED,
 } from './layout';
-import { W, g64, s64, g32, s32, hdr, setHdr, wake } from './world';
+import { g64, s64, g32, s32, hdr, setHdr, wake, addWork, sleepBucketOf, sleepHead, sleepSig, cellSig } from './world';
 import { div, mul, ONE, roundShift, sqrtFast } from '../math/fixed';
 
 // ---- small helpers ----
@@ -280,21 +296,91 @@ function considerPair(ra: usize, rb: usize): void {
 }
 
 /**
- * Builds the contact list of the tick from the current positions: grid, candidates, wake
- * pass, narrowphase, then the per-contact solver constants. Contacts of body I are
- * contiguous (CFIRST, CCOUNT).
+ * Records the pair of the awake body in grid record ra and the sleeping body j under the same
+ * test as considerPair (layers, bounding spheres within the margin); j joins the tick's
+ * participants (its STATE must read zeros, its contacts are grouped like any body's).
+ */
+function considerSleeper(ra: usize, j: i32): void {
+  if ((load<i32>(ra, G_LAYER) & g32(P_MASK, j)) == 0 || (g32(P_LAYER, j) & load<i32>(ra, G_MASK)) == 0) return;
+  const dx = g64(P_PX, j) - load<i64>(ra, G_X), dy = g64(P_PY, j) - load<i64>(ra, G_Y), dz = g64(P_PZ, j) - load<i64>(ra, G_Z);
+  const reach = load<i64>(ra, G_REACH) + g64(P_RADIUS, j) + coreHalf(j) + reachMargin;
+  if (dx * dx + dy * dy + dz * dz >= reach * reach) return;
+  if (pairCount >= pairCap) { setHdr(H_STATUS, hdr(H_STATUS) | STATUS_CONTACT_OVERFLOW); return; }
+  if (g32(P_MARK, j) == 0) addParticipant(j);
+  const a = load<i32>(ra, G_SLOT);
+  const i = a < j ? a : j, jj = a < j ? j : a;
+  s64(P_PAIRS, pairCount++, (<i64>i << 32) | <i64>jj);
+  s32(P_CCOUNT, i, g32(P_CCOUNT, i) + 1);
+}
+
+// Participants of the tick being built (PART[0 .. partCount)).
+let partCount = 0;
+
+/** Appends slot i to the participants, with its per-tick counters cleared. */
+// @ts-ignore: decorator
+@inline function addParticipant(i: i32): void {
+  s32(P_PART, partCount++, i);
+  s32(P_MARK, i, 1);
+  s32(P_CCOUNT, i, 0);
+  s32(P_WAKE, i, 0);
+}
+
+/**
+ * Sorts the n slots at P_PART ascending: insertion sort for short lists, else an LSD radix
+ * sort with RADIX_BITS-bit digits through P_SORTED (as many passes as the high water needs).
+ * Slots are distinct, so the result is the one sorted order whatever the input order.
+ */
+function sortParticipants(n: i32, hw: i32): void {
+  if (n <= 48) {
+    for (let a = 1; a < n; a++) {
+      const v = g32(P_PART, a);
+      let b = a - 1;
+      while (b >= 0 && g32(P_PART, b) > v) { s32(P_PART, b + 1, g32(P_PART, b)); b--; }
+      s32(P_PART, b + 1, v);
+    }
+    return;
+  }
+  const radix = 1 << RADIX_BITS, digitMask = radix - 1;
+  let src = P_PART, dst = P_SORTED;
+  for (let shift = 0; shift == 0 || (shift < 32 && (hw - 1) >> shift != 0); shift += RADIX_BITS) {
+    memory.fill(P_SORT_COUNTS, 0, <usize>(radix + 1) << 2);
+    for (let a = 0; a < n; a++) {
+      const d = ((g32(src, a) >> shift) & digitMask) + 1;
+      s32(P_SORT_COUNTS, d, g32(P_SORT_COUNTS, d) + 1);
+    }
+    for (let d = 1; d <= radix; d++) s32(P_SORT_COUNTS, d, g32(P_SORT_COUNTS, d) + g32(P_SORT_COUNTS, d - 1));
+    for (let a = 0; a < n; a++) {
+      const v = g32(src, a), d = (v >> shift) & digitMask;
+      const at = g32(P_SORT_COUNTS, d);
+      s32(P_SORT_COUNTS, d, at + 1);
+      s32(dst, at, v);
+    }
+    const t = src; src = dst; dst = t;
+  }
+  if (src != P_PART) memory.copy(P_PART, src, <usize>n << 2);
+}
+
+/**
+ * Builds the contact list of the tick from the current positions: grid of the awake bodies,
+ * candidates (awake-awake in the grid, awake-sleeping through the sleep hash), the sorted
+ * participants, narrowphase, wake pass, then the per-contact solver constants. Contacts of
+ * body I are contiguous (CFIRST, CCOUNT). Cost: O(awake bodies + their candidates), never
+ * O(slots) (see the module comment).
  */
 export function buildContacts(): void {
   const hw = <i32>hdr(H_HIGH_WATER);
-  const buckets = <i32>hdr(H_GRID_BUCKETS);
+  const nAwake = <i32>hdr(H_AWAKE_COUNT);
+  // the grid of this tick holds the awake bodies only: buckets in proportion to them
+  let buckets = 16;
+  while (buckets < 2 * nAwake) buckets <<= 1;
   const mask = buckets - 1;
   setHdr(H_CONTACT_COUNT, 0);
-  // 1. cells and counting sort of moving bodies by bucket
-  memory.fill(P_BUCKET_START, 0, <usize>(buckets + 1) << 2);
-  for (let i = 0; i < hw; i++) {
+  // 1. cells and counting sort of awake bodies by bucket
+  memory.fill(P_BUCKET_START, 0, <usize>(buckets + 2) << 2);
+  for (let a = 0; a < nAwake; a++) {
+    const i = g32(P_AWAKE, a);
     const f = g32(P_FLAGS, i);
-    if ((f & FLAG_LIVE) == 0 || g32(P_KIND, i) == KIND_STATIC) continue;
-    if (f & FLAG_CHARACTER) s32(P_FLAGS, i, f & ~FLAG_GROUNDED);
+    if (f & FLAG_CHARACTER) s32(P_FLAGS, i, f & ~FLAG_GROUNDED);   // characters never sleep
     const cx = cellOf(g64(P_PX, i)), cy = cellOf(g64(P_PY, i)), cz = cellOf(g64(P_PZ, i));
     s64(P_CELL_KEY, i, packCell(cx, cy, cz));
     const b = bucketOf(cx, cy, cz, mask);
@@ -303,32 +389,33 @@ export function buildContacts(): void {
   }
   for (let b = 0; b < buckets; b++) s32(P_BUCKET_START, b + 1, g32(P_BUCKET_START, b + 1) + g32(P_BUCKET_START, b));
   // scatter backwards: afterwards BUCKET_START[b + 1] is where bucket b starts
-  for (let i = hw - 1; i >= 0; i--) {
-    if ((g32(P_FLAGS, i) & FLAG_LIVE) == 0 || g32(P_KIND, i) == KIND_STATIC) continue;
+  for (let a = nAwake - 1; a >= 0; a--) {
+    const i = g32(P_AWAKE, a);
     const b = g32(P_BUCKET, i) + 1;
     const pos = g32(P_BUCKET_START, b) - 1;
     s32(P_BUCKET_START, b, pos);
-    s32(P_SORTED, pos, i);
     const r = recAt(pos);
     store<i64>(r, g64(P_CELL_KEY, i), G_KEY);
     store<i32>(r, i, G_SLOT);
     store<i32>(r, g32(P_LAYER, i), G_LAYER);
     store<i32>(r, g32(P_MASK, i), G_MASK);
-    store<i32>(r, isActive(i) ? 1 : 0, G_ACTIVE);
+    store<i32>(r, 1, G_ACTIVE);
     store<i64>(r, g64(P_PX, i), G_X); store<i64>(r, g64(P_PY, i), G_Y); store<i64>(r, g64(P_PZ, i), G_Z);
     store<i64>(r, g64(P_RADIUS, i) + coreHalf(i), G_REACH);
   }
   // now BUCKET_START[b + 1] is the start of bucket b and BUCKET_START[b + 2] its end
-  s32(P_BUCKET_START, buckets + 1, <i32>hdr(H_DYNAMIC_COUNT));    // end of the last bucket
+  s32(P_BUCKET_START, buckets + 1, nAwake);    // end of the last bucket
+  addWork(3 * nAwake);
   const nStatic = <i32>hdr(H_STATIC_COUNT);
-  // 2a. candidate pairs: each body scans its own cell (later entries) and the 13 cells of the
-  //     forward half shell, in SORTED order; every pair is met exactly once
-  const nDyn = <i32>hdr(H_DYNAMIC_COUNT);
-  for (let i = 0; i < hw; i++) { s32(P_CCOUNT, i, 0); s32(P_WAKE, i, 0); }
+  // the awake bodies are the first participants
+  partCount = 0;
+  for (let a = 0; a < nAwake; a++) addParticipant(g32(P_AWAKE, a));
+  // 2a. candidate pairs: each awake body scans its own cell (later entries) and the 13 cells of
+  //     the forward half shell, in grid order; every awake pair is met exactly once
   pairCount = 0;
   pairCap = <i32>hdr(H_CONTACT_CAPACITY);
   reachMargin = hdr(H_MARGIN);
-  for (let k = 0; k < nDyn; k++) {
+  for (let k = 0; k < nAwake; k++) {
     const ra = recAt(k);
     const key = load<i64>(ra, G_KEY);
     const b = g32(P_BUCKET, load<i32>(ra, G_SLOT));
@@ -346,9 +433,43 @@ export function buildContacts(): void {
       for (let q = start; q < stop; q++) if (load<i64>(recAt(q), G_KEY) == want) considerPair(ra, recAt(q));
     }
   }
-  // 2b. group the pairs by I (counting sort over slots): J lists in PAIR_J
+  addWork(nAwake);
+  // 2a'. awake-sleeping pairs: each awake body looks up the sleep hash in the cells its reach
+  //      can touch (a sleeper's reach is at most MAX_RADIUS), so every such pair is met once,
+  //      from its awake side; two sleeping bodies never need a contact (considerPair)
+  if (hdr(H_DYNAMIC_COUNT) > <i64>nAwake) {
+    const far = hdr(H_MAX_RADIUS) + reachMargin;
+    let visits = 0;
+    for (let k = 0; k < nAwake; k++) {
+      const ra = recAt(k);
+      const r = load<i64>(ra, G_REACH) + far;
+      const x = load<i64>(ra, G_X), y = load<i64>(ra, G_Y), z = load<i64>(ra, G_Z);
+      // cells of [p - r, p + r] per axis: at most the neighbours (r <= CELL_SIZE)
+      const x0 = cellOf(x - r), x1 = cellOf(x + r), y0 = cellOf(y - r), y1 = cellOf(y + r), z0 = cellOf(z - r), z1 = cellOf(z + r);
+      for (let cx = x0; cx <= x1; cx++) {
+        for (let cy = y0; cy <= y1; cy++) {
+          for (let cz = z0; cz <= z1; cz++) {
+            const want = packCell(cx, cy, cz);
+            const sb = sleepBucketOf(cx, cy, cz);
+            if ((sleepSig(sb) & cellSig(want)) == 0) continue;   // no sleeper of this cell here
+            for (let e = sleepHead(sb); e != 0; e = g32(P_SLEEP_NEXT, e - 1)) {
+              visits++;
+              if (g64(P_CELL_KEY, e - 1) == want) considerSleeper(ra, e - 1);
+            }
+          }
+        }
+      }
+    }
+    addWork(visits);
+  }
+  // 2b. participants in slot order; group the pairs by I (prefix sums over them): J lists in PAIR_J
+  const nPart = partCount;
+  sortParticipants(nPart, hw);
   let run = 0;
-  for (let i = 0; i < hw; i++) { s32(P_CFIRST, i, run); s32(P_BUCKET, i, run); run += g32(P_CCOUNT, i); }
+  for (let p = 0; p < nPart; p++) {
+    const i = g32(P_PART, p);
+    s32(P_CFIRST, i, run); s32(P_BUCKET, i, run); run += g32(P_CCOUNT, i);
+  }
   for (let p = 0; p < pairCount; p++) {
     const pk = g64(P_PAIRS, p);
     const i = <i32>(pk >> 32);
@@ -356,15 +477,14 @@ export function buildContacts(): void {
     s32(P_PAIR_J, at, <i32>(pk & 0xFFFFFFFF));
     s32(P_BUCKET, i, at + 1);
   }
-  // 2c. narrowphase, I ascending; candidates (moving J and statics) sorted by J
-  for (let i = 0; i < hw; i++) {
+  // 2c. narrowphase, I ascending over the participants; candidates (moving J and statics) sorted by J
+  for (let p = 0; p < nPart; p++) {
+    const i = g32(P_PART, p);
     const pFirst = g32(P_CFIRST, i), pCount = g32(P_CCOUNT, i);
     s32(P_CFIRST, i, <i32>hdr(H_CONTACT_COUNT));
     s32(P_CCOUNT, i, 0);
-    const fi = g32(P_FLAGS, i);
-    if ((fi & FLAG_LIVE) == 0 || g32(P_KIND, i) == KIND_STATIC) continue;
     let n = 0;
-    for (let p = 0; p < pCount; p++) store<i32>(candAt(n++), g32(P_PAIR_J, pFirst + p));
+    for (let q = 0; q < pCount; q++) store<i32>(candAt(n++), g32(P_PAIR_J, pFirst + q));
     if (isActive(i) && g32(P_KIND, i) == KIND_DYNAMIC) {
       const layerI = g32(P_LAYER, i), maskI = g32(P_MASK, i);
       const reach = g64(P_RADIUS, i) + coreHalf(i) + hdr(H_MARGIN);
@@ -403,7 +523,14 @@ export function buildContacts(): void {
       s32(P_WAKE, si ? i : j, 1);
     }
   }
-  for (let i = 0; i < hw; i++) if (g32(P_WAKE, i)) wake(i);
+  // woken bodies join the awake list (wake) for the solver; participants leave the mark clear
+  for (let p = 0; p < nPart; p++) {
+    const i = g32(P_PART, p);
+    if (g32(P_WAKE, i)) wake(i);
+    s32(P_MARK, i, 0);
+  }
+  setHdr(H_PART_COUNT, nPart);
+  addWork(3 * nPart);
   // 4. solver constants (with the final sleep state)
   for (let k = 0; k < count; k++) prepareContact(contactAt(k));
 }

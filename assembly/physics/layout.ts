@@ -38,6 +38,14 @@
 // @ts-ignore: decorator
 @inline export const H_HIT_COUNT: i32 = 17;
 // @ts-ignore: decorator
+@inline export const H_AWAKE_COUNT: i32 = 18;
+// @ts-ignore: decorator
+@inline export const H_PART_COUNT: i32 = 19;
+// @ts-ignore: decorator
+@inline export const H_WORK: i32 = 20;
+// @ts-ignore: decorator
+@inline export const H_MAX_CAPACITY: i32 = 21;
+// @ts-ignore: decorator
 @inline export const H_GRAVITY_X: i32 = 24;
 // @ts-ignore: decorator
 @inline export const H_GRAVITY_Y: i32 = 25;
@@ -80,9 +88,11 @@
 // @ts-ignore: decorator
 @inline export const HEADER_SLOTS: i32 = 192;
 // @ts-ignore: decorator
+@inline export const RADIX_BITS: i32 = 11;
+// @ts-ignore: decorator
 @inline export const WORLD_MAGIC: u64 = 4921399027822708052;
 // @ts-ignore: decorator
-@inline export const WORLD_VERSION: i64 = 1;
+@inline export const WORLD_VERSION: i64 = 2;
 // @ts-ignore: decorator
 @inline export const STATUS_CONTACT_OVERFLOW: i64 = 1;
 // @ts-ignore: decorator
@@ -190,35 +200,51 @@
 // @ts-ignore: decorator
 @inline export const F_CCOUNT: i32 = 50;
 // @ts-ignore: decorator
-@inline export const F_STATE: i32 = 51;
+@inline export const F_AWAKE_POS: i32 = 51;
 // @ts-ignore: decorator
-@inline export const F_FREE: i32 = 52;
+@inline export const F_SLEEP_NEXT: i32 = 52;
 // @ts-ignore: decorator
-@inline export const F_STATICS: i32 = 53;
+@inline export const F_SLEEP_PREV: i32 = 53;
 // @ts-ignore: decorator
-@inline export const F_BUCKET_START: i32 = 54;
+@inline export const F_MARK: i32 = 54;
 // @ts-ignore: decorator
-@inline export const F_SORTED: i32 = 55;
+@inline export const F_STATE: i32 = 55;
 // @ts-ignore: decorator
-@inline export const F_SORTED_REC: i32 = 56;
+@inline export const F_FREE: i32 = 56;
 // @ts-ignore: decorator
-@inline export const F_PAIRS: i32 = 57;
+@inline export const F_STATICS: i32 = 57;
 // @ts-ignore: decorator
-@inline export const F_PAIR_J: i32 = 58;
+@inline export const F_BUCKET_START: i32 = 58;
 // @ts-ignore: decorator
-@inline export const F_CONTACTS: i32 = 59;
+@inline export const F_SORTED: i32 = 59;
 // @ts-ignore: decorator
-@inline export const F_TOUCH: i32 = 60;
+@inline export const F_SORTED_REC: i32 = 60;
 // @ts-ignore: decorator
-@inline export const F_PREV_TOUCH: i32 = 61;
+@inline export const F_PAIRS: i32 = 61;
 // @ts-ignore: decorator
-@inline export const F_EVENTS: i32 = 62;
+@inline export const F_PAIR_J: i32 = 62;
 // @ts-ignore: decorator
-@inline export const F_HITS: i32 = 63;
+@inline export const F_CONTACTS: i32 = 63;
 // @ts-ignore: decorator
-@inline export const F_HASH_REC: i32 = 64;
+@inline export const F_TOUCH: i32 = 64;
 // @ts-ignore: decorator
-@inline export const F_BODY_DEF: i32 = 65;
+@inline export const F_PREV_TOUCH: i32 = 65;
+// @ts-ignore: decorator
+@inline export const F_EVENTS: i32 = 66;
+// @ts-ignore: decorator
+@inline export const F_HITS: i32 = 67;
+// @ts-ignore: decorator
+@inline export const F_HASH_REC: i32 = 68;
+// @ts-ignore: decorator
+@inline export const F_BODY_DEF: i32 = 69;
+// @ts-ignore: decorator
+@inline export const F_AWAKE: i32 = 70;
+// @ts-ignore: decorator
+@inline export const F_PART: i32 = 71;
+// @ts-ignore: decorator
+@inline export const F_SLEEP_HEAD: i32 = 72;
+// @ts-ignore: decorator
+@inline export const F_SORT_COUNTS: i32 = 73;
 // @ts-ignore: decorator
 @inline export const SHAPE_SPHERE: i32 = 0;
 // @ts-ignore: decorator
@@ -618,6 +644,10 @@ export let P_STATIC_POS: usize = 0;
 export let P_WAKE: usize = 0;
 export let P_CFIRST: usize = 0;
 export let P_CCOUNT: usize = 0;
+export let P_AWAKE_POS: usize = 0;
+export let P_SLEEP_NEXT: usize = 0;
+export let P_SLEEP_PREV: usize = 0;
+export let P_MARK: usize = 0;
 export let P_STATE: usize = 0;
 export let P_FREE: usize = 0;
 export let P_STATICS: usize = 0;
@@ -633,6 +663,10 @@ export let P_EVENTS: usize = 0;
 export let P_HITS: usize = 0;
 export let P_HASH_REC: usize = 0;
 export let P_BODY_DEF: usize = 0;
+export let P_AWAKE: usize = 0;
+export let P_PART: usize = 0;
+export let P_SLEEP_HEAD: usize = 0;
+export let P_SORT_COUNTS: usize = 0;
 
 /** Loads every array address from the header of the world at `base` (offsets are relative). */
 export function bindArrays(base: usize): void {
@@ -687,19 +721,27 @@ export function bindArrays(base: usize): void {
   P_WAKE = base + <usize>load<i64>(base + 896);
   P_CFIRST = base + <usize>load<i64>(base + 904);
   P_CCOUNT = base + <usize>load<i64>(base + 912);
-  P_STATE = base + <usize>load<i64>(base + 920);
-  P_FREE = base + <usize>load<i64>(base + 928);
-  P_STATICS = base + <usize>load<i64>(base + 936);
-  P_BUCKET_START = base + <usize>load<i64>(base + 944);
-  P_SORTED = base + <usize>load<i64>(base + 952);
-  P_SORTED_REC = base + <usize>load<i64>(base + 960);
-  P_PAIRS = base + <usize>load<i64>(base + 968);
-  P_PAIR_J = base + <usize>load<i64>(base + 976);
-  P_CONTACTS = base + <usize>load<i64>(base + 984);
-  P_TOUCH = base + <usize>load<i64>(base + 992);
-  P_PREV_TOUCH = base + <usize>load<i64>(base + 1000);
-  P_EVENTS = base + <usize>load<i64>(base + 1008);
-  P_HITS = base + <usize>load<i64>(base + 1016);
-  P_HASH_REC = base + <usize>load<i64>(base + 1024);
-  P_BODY_DEF = base + <usize>load<i64>(base + 1032);
+  P_AWAKE_POS = base + <usize>load<i64>(base + 920);
+  P_SLEEP_NEXT = base + <usize>load<i64>(base + 928);
+  P_SLEEP_PREV = base + <usize>load<i64>(base + 936);
+  P_MARK = base + <usize>load<i64>(base + 944);
+  P_STATE = base + <usize>load<i64>(base + 952);
+  P_FREE = base + <usize>load<i64>(base + 960);
+  P_STATICS = base + <usize>load<i64>(base + 968);
+  P_BUCKET_START = base + <usize>load<i64>(base + 976);
+  P_SORTED = base + <usize>load<i64>(base + 984);
+  P_SORTED_REC = base + <usize>load<i64>(base + 992);
+  P_PAIRS = base + <usize>load<i64>(base + 1000);
+  P_PAIR_J = base + <usize>load<i64>(base + 1008);
+  P_CONTACTS = base + <usize>load<i64>(base + 1016);
+  P_TOUCH = base + <usize>load<i64>(base + 1024);
+  P_PREV_TOUCH = base + <usize>load<i64>(base + 1032);
+  P_EVENTS = base + <usize>load<i64>(base + 1040);
+  P_HITS = base + <usize>load<i64>(base + 1048);
+  P_HASH_REC = base + <usize>load<i64>(base + 1056);
+  P_BODY_DEF = base + <usize>load<i64>(base + 1064);
+  P_AWAKE = base + <usize>load<i64>(base + 1072);
+  P_PART = base + <usize>load<i64>(base + 1080);
+  P_SLEEP_HEAD = base + <usize>load<i64>(base + 1088);
+  P_SORT_COUNTS = base + <usize>load<i64>(base + 1096);
 }

@@ -43,7 +43,7 @@ import {
   BD_TICK, BD_HIGH_WATER, BODY_RECORD_BYTES, TOUCH_BYTES, EVENT_BYTES, EV_KIND, EV_A, EV_A_GEN, EV_B, EV_B_GEN,
   EVENT_BEGIN, EVENT_END, FLAG_LIVE, KIND_STATIC, STATUS_CONTACT_OVERFLOW,
 } from './layout';
-import { g64, g32, s32, hdr, setHdr, worldBind, registerBody, noteBoundingRadius } from './world';
+import { g64, g32, s32, hdr, setHdr, worldBind, registerBody, noteBoundingRadius, listBody, unlistBody, worldRelist } from './world';
 import { writeBodyRecord, readBodyRecord } from './transfer';
 import { worldStep } from './step';
 import { xxh64 } from '../hash/xxhash64';
@@ -105,6 +105,7 @@ function nearRegion(k: i32, x: i64, z: i64): bool {
 
 /** Marks live slot s dead (no free list: shard worlds never allocate slots). */
 function drop(s: i32): void {
+  unlistBody(s);
   s32(P_FLAGS, s, 0);
   if (g32(P_KIND, s) != KIND_STATIC) setHdr(H_DYNAMIC_COUNT, hdr(H_DYNAMIC_COUNT) - 1);
   setHdr(H_LIVE, hdr(H_LIVE) - 1);
@@ -123,8 +124,10 @@ function put(s: i32, r: usize): bool {
     drop(s);
     live = false;
   }
+  if (live) unlistBody(s);                       // relisted by the record's flags below
   readBodyRecord(s, r);
   if (!live) registerBody(s, g32(P_KIND, s));
+  else listBody(s);
   noteBoundingRadius(s, g32(P_KIND, s));
   return true;
 }
@@ -350,6 +353,9 @@ export function shardReset(cfgAddr: usize): i32 {
   for (let s = 0; s < hw; s++) {
     if ((g32(P_FLAGS, s) & FLAG_LIVE) != 0 && g32(P_KIND, s) != KIND_STATIC) drop(s);
   }
+  // the awake list and sleep hash afresh from the flags: a step cut off mid-way (a worker
+  // terminated after the fence timed out) may have left them half updated
+  worldRelist();
   memory.fill(<usize>cfg(SC_OWNED), 0, <usize>cfg(SC_CAPACITY));
   setCfg(SC_STATUS, 0);
   return 0;

@@ -44,6 +44,13 @@
 // projections make walls and floors hard in position and velocity, and static friction is
 // exact (no creep).
 //
+// Cost follows activity: the per-body steps run over the awake list (world.ts), never over
+// the slots: each reads and writes only its own body's state, so their order is free and the
+// list's order (which depends on history and differs between shard worlds) is never seen.
+// STATE is cleared for the tick's participants (collide.ts: awake bodies and their sleeping
+// contact partners), the only bodies any contact reads; a body falling asleep moves from the
+// awake list to the sleep hash in finishTick (fallAsleep), its own decision from its own state.
+//
 // Interaction range of one tick: a body's state at t+1 depends on bodies linked to it by
 // chains of at most 2S + 1 contact-list pairs (2 Jacobi hops per substep, plus one hop
 // for the averaging count and the wake pass), each pair closer than MARGIN surface to surface,
@@ -61,8 +68,8 @@ import {
   P_QX, P_QY, P_QZ, P_QW, P_RADIUS, P_HX, P_HY, P_HZ, P_RESTITUTION,
   P_LIN_DAMP, P_ANG_DAMP, P_GRAVITY_SCALE, P_FX, P_FY, P_FZ,
   P_CHAR_TX, P_CHAR_TZ, P_CHAR_JUMP, P_GNX, P_GNY, P_GNZ,
-  P_KIND, P_SHAPE, P_FLAGS, P_SLEEP_COUNT, P_CFIRST, P_CCOUNT, P_STATICS,
-  H_HIGH_WATER, H_CONTACT_COUNT, H_SUBSTEPS, H_TICK_RATE, H_INV_H,
+  P_KIND, P_SHAPE, P_FLAGS, P_SLEEP_COUNT, P_CFIRST, P_CCOUNT, P_STATICS, P_AWAKE, P_PART,
+  H_AWAKE_COUNT, H_PART_COUNT, H_CONTACT_COUNT, H_SUBSTEPS, H_TICK_RATE, H_INV_H,
   H_GRAVITY_X, H_GRAVITY_Y, H_GRAVITY_Z, H_MAX_SPEED, H_RESTITUTION_THRESHOLD,
   H_SLEEP_ENABLED, H_SLEEP_SPEED, H_SLEEP_TICKS, H_STATIC_COUNT, H_MARGIN, H_MAX_RADIUS, H_MAX_PUSH, H_RELAX,
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_KT, C_ARM_I, C_ARM_J,
@@ -71,7 +78,7 @@ import {
   SHAPE_SPHERE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_KINEMATIC,
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_GROUNDED, FLAG_JUMP, FLAG_NO_SLEEP,
 } from './layout';
-import { g64, s64, g32, s32, hdr } from './world';
+import { g64, s64, g32, s32, hdr, addWork, fallAsleep } from './world';
 import { contactAt, moves, isActive, lengthOfSq } from './collide';
 import { mul, div, roundShift, ONE } from '../math/fixed';
 
@@ -539,12 +546,16 @@ function integrateOrientation(i: i32, wx: i64, wy: i64, wz: i64, dt: i64): void 
   s64(P_QX, i, x); s64(P_QY, i, y); s64(P_QZ, i, z); s64(P_QW, i, w);
 }
 
-/** End of tick for moving bodies: back to Q16, orientation, forces cleared, sleep. */
-function finishTick(hw: i32, dtQ16: i64): void {
+/**
+ * End of tick for the awake bodies: back to Q16, orientation, forces cleared, sleep. Walks the
+ * awake list backwards, so a body falling asleep (swap-removed) only moves a visited one.
+ */
+function finishTick(nAwake: i32, dtQ16: i64): void {
   const sleepOn = hdr(H_SLEEP_ENABLED) != 0;
   const ss2 = hdr(H_SLEEP_SPEED) * hdr(H_SLEEP_SPEED);
   const sleepTicks = <i32>hdr(H_SLEEP_TICKS);
-  for (let i = 0; i < hw; i++) {
+  for (let a = nAwake - 1; a >= 0; a--) {
+    const i = g32(P_AWAKE, a);
     if (!movesOrKinematic(i)) continue;
     const f = g32(P_FLAGS, i);
     // the tick's result, rounded once to the Q16 state
@@ -566,7 +577,7 @@ function finishTick(hw: i32, dtQ16: i64): void {
       const n = g32(P_SLEEP_COUNT, i) + 1;
       s32(P_SLEEP_COUNT, i, n);
       if (n >= sleepTicks) {
-        s32(P_FLAGS, i, f | FLAG_SLEEPING);
+        fallAsleep(i);                                   // sets FLAG_SLEEPING: awake list -> sleep hash
         s64(P_VX, i, 0); s64(P_VY, i, 0); s64(P_VZ, i, 0);
         s64(P_WX, i, 0); s64(P_WY, i, 0); s64(P_WZ, i, 0);
       }
@@ -578,7 +589,9 @@ function finishTick(hw: i32, dtQ16: i64): void {
 
 /** Runs the solver for one tick over the contact list built by buildContacts. */
 export function solveTick(): void {
-  const hw = <i32>hdr(H_HIGH_WATER);
+  // the bodies that move this tick (awake list after the wake pass; fixed until finishTick),
+  // and the participants (those plus their sleeping contact partners) whose STATE is read
+  const nAwake = <i32>hdr(H_AWAKE_COUNT), nPart = <i32>hdr(H_PART_COUNT);
   const count = <i32>hdr(H_CONTACT_COUNT);
   const S = hdr(H_SUBSTEPS), rate = hdr(H_TICK_RATE);
   invH = hdr(H_INV_H);
@@ -587,11 +600,13 @@ export function solveTick(): void {
   thresholdQ32 = hdr(H_RESTITUTION_THRESHOLD) << 16;
   relaxQ16 = hdr(H_RELAX);
   // characters read their ground from the contact list
-  for (let i = 0; i < hw; i++) {
+  for (let a = 0; a < nAwake; a++) {
+    const i = g32(P_AWAKE, a);
     if ((g32(P_FLAGS, i) & (FLAG_LIVE | FLAG_CHARACTER)) == (FLAG_LIVE | FLAG_CHARACTER) && moves(i)) characterControl(i);
   }
-  // tick start: positions, Q32 solver state, cleared accumulators
-  for (let i = 0; i < hw; i++) {
+  // tick start: positions, Q32 solver state, cleared accumulators (every participant)
+  for (let p = 0; p < nPart; p++) {
+    const i = g32(P_PART, p);
     s64(P_X0X, i, g64(P_PX, i)); s64(P_X0Y, i, g64(P_PY, i)); s64(P_X0Z, i, g64(P_PZ, i));
     // The whole solver state starts from zero for every body: contact partners that do not move
     // (sleeping bodies) are read too, and must read this tick's zeros, not what was left from the
@@ -623,20 +638,22 @@ export function solveTick(): void {
   // instead of five times); each body's operations keep their order, so results are the
   // same bits as separate loops.
   gdvX = gravityIncrement(gx48, 0, S); gdvY = gravityIncrement(gy48, 0, S); gdvZ = gravityIncrement(gz48, 0, S);
-  for (let i = 0; i < hw; i++) integrateBody(i);
+  for (let a = 0; a < nAwake; a++) integrateBody(g32(P_AWAKE, a));
   for (let s: i64 = 0; s < S; s++) {
     positionPass(count);
-    for (let i = 0; i < hw; i++) { applyPositionsBody(i); updateVelocitiesBody(i); }
+    for (let a = 0; a < nAwake; a++) { const i = g32(P_AWAKE, a); applyPositionsBody(i); updateVelocitiesBody(i); }
     velocityPass(count);
     const next = s + 1 < S;
     if (next) { gdvX = gravityIncrement(gx48, s + 1, S); gdvY = gravityIncrement(gy48, s + 1, S); gdvZ = gravityIncrement(gz48, s + 1, S); }
-    for (let i = 0; i < hw; i++) {
+    for (let a = 0; a < nAwake; a++) {
+      const i = g32(P_AWAKE, a);
       applyVelocitiesBody(i);
       staticVelocitiesBody(i);
       if (next) integrateBody(i);
     }
   }
-  finishTick(hw, ((<i64>1 << 16) + (rate >> 1)) / rate);
+  addWork(2 * nAwake + nPart + <i32>(2 * S) * nAwake);
+  finishTick(nAwake, ((<i64>1 << 16) + (rate >> 1)) / rate);
 }
 
 /**

@@ -11,11 +11,14 @@
 // generation, every simulated field: transfer.ts's body record) and then over the touching
 // set, seeded with the tick.
 // Two worlds with the same hash have the same bodies, states and contact memory.
+// The hash costs O(live bodies): it is computed on demand (PhysicsWorld.hash), never by the
+// step. (The serve path hashes every tick through ShardedWorld.hash, shard.ts boardHash,
+// which walks the board's slots: the sharded world's cost, not this one's.)
 
 import {
   P_GENERATION, P_FLAGS, P_TOUCH, P_PREV_TOUCH, P_EVENTS, P_HASH_REC,
   H_TICK, H_STATUS, H_HIGH_WATER, H_CONTACT_COUNT, H_TOUCH_COUNT, H_PREV_TOUCH_COUNT,
-  H_EVENT_COUNT, H_EVENT_CAPACITY,
+  H_EVENT_COUNT, H_EVENT_CAPACITY, H_WORK,
   C_I, C_J, C_FLAGS, CF_TOUCHED, T_KEY, T_I_GEN, T_J_GEN, TOUCH_BYTES,
   EV_KIND, EV_A, EV_A_GEN, EV_B, EV_B_GEN, EVENT_BYTES, EVENT_BEGIN, EVENT_END,
   STATUS_EVENT_OVERFLOW, FLAG_LIVE,
@@ -80,6 +83,7 @@ function contactEvents(): void {
  */
 export function worldStep(): void {
   setHdr(H_STATUS, 0);
+  setHdr(H_WORK, 0);
   buildContacts();
   solveTick();
   contactEvents();

@@ -22,7 +22,7 @@ import {
   KIND_DYNAMIC, KIND_STATIC, SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_PLANE, FLAG_LIVE,
   ERR_STALE_HANDLE, ERR_BAD_KIND, ERR_BAD_SHAPE, ERR_FULL, ERR_TOO_LARGE, BODY_RECORD_BYTES,
 } from './layout';
-import { g64, s64, g32, s32, hdr, setHdr, slotOf, registerBody, noteBoundingRadius } from './world';
+import { g64, s64, g32, s32, hdr, setHdr, slotOf, registerBody, noteBoundingRadius, listBody, unlistBody } from './world';
 
 export { BODY_RECORD_BYTES };
 
@@ -59,7 +59,9 @@ export function writeBodyRecord(i: i32, r: usize): usize {
 
 /**
  * Writes the record at r into slot `slot` (which must be the record's slot) and marks it live.
- * No checks and no bookkeeping (counts, free list): the caller validates and registers.
+ * No checks and no bookkeeping (counts, free list, awake list, sleep hash): the caller
+ * validates and registers (registerBody), or for a body overwritten in place calls
+ * unlistBody before and listBody after (world.ts).
  */
 export function readBodyRecord(slot: i32, r: usize): void {
   const id = load<i64>(r, 0), ks = load<i64>(r, 8), fs = load<i64>(r, 16), lm = load<i64>(r, 24);
@@ -135,8 +137,10 @@ export function bodyImport(): i64 {
     }
     setHdr(H_HIGH_WATER, slot + 1);
   }
+  if (existing) unlistBody(slot);         // the record may change its flags (asleep, awake) and cell
   readBodyRecord(slot, r);
   if (!existing) registerBody(slot, kind);
+  else listBody(slot);
   noteBoundingRadius(slot, kind);
   return (<i64>gen << 32) | <i64>slot;
 }

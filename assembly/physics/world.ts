@@ -10,6 +10,21 @@
 // Slots are recycled from a LIFO free list; the order bodies are stored in never affects the
 // simulation (every per-body accumulation is an integer sum, and every ordered output is
 // sorted by slot), only which slot a new body gets.
+//
+// Activity (DESIGN.md "Cost follows activity"): every live moving body is in exactly one of
+//   the awake list   AWAKE[0 .. AWAKE_COUNT) with AWAKE_POS per slot (swap-remove): live
+//                    kinematic bodies and live dynamic bodies without FLAG_SLEEPING, the
+//                    bodies a tick moves (collide.ts, solver.ts iterate it, never the slots);
+//   the sleep hash   live sleeping dynamic bodies, chained per bucket of the cell they sleep
+//                    in (CELL_KEY), doubly linked (SLEEP_PREV / SLEEP_NEXT, slot + 1) so a
+//                    body leaves it in O(1); awake bodies look up their neighbour cells in it.
+//                    Buckets follow the cells' layout (sleepBucketOf) and carry a signature of
+//                    the cells in their chain (cellSig), so a lookup of an empty cell reads
+//                    neighbouring buckets and no body.
+// Which list a body is in is a function of its flags and kind (listOf), so every change of
+// those goes through listBody / unlistBody / wake / fallAsleep here. The order inside either
+// structure depends on history and is never observable: what is built from them is sorted
+// by slot or summed (collide.ts, solver.ts).
 
 import {
   P_PX, P_PY, P_PZ, P_VX, P_VY, P_VZ, P_WX, P_WY, P_WZ, P_QX, P_QY, P_QZ, P_QW,
@@ -17,9 +32,11 @@ import {
   P_LIN_DAMP, P_ANG_DAMP, P_GRAVITY_SCALE, P_FX, P_FY, P_FZ,
   P_CHAR_TX, P_CHAR_TZ, P_CHAR_JUMP, P_CHAR_STEP, P_CHAR_SLOPE_COS, P_GNX, P_GNY, P_GNZ,
   P_GENERATION, P_SHAPE, P_KIND, P_FLAGS, P_LAYER, P_MASK, P_SLEEP_COUNT, P_STATIC_POS,
-  P_FREE, P_STATICS, P_BODY_DEF, bindArrays,
+  P_FREE, P_STATICS, P_BODY_DEF, P_CELL_KEY, P_AWAKE, P_AWAKE_POS, P_SLEEP_NEXT, P_SLEEP_PREV,
+  P_SLEEP_HEAD, P_MARK, bindArrays,
   H_MAGIC, H_VERSION, H_CAPACITY, H_LIVE, H_FREE_TOP, H_HIGH_WATER, H_DYNAMIC_COUNT, H_STATIC_COUNT,
   H_CELL_SIZE, H_MARGIN, H_MAX_RADIUS, H_INV_H, H_TICK_RATE, H_SUBSTEPS, H_H_Q32,
+  H_AWAKE_COUNT, H_PART_COUNT, H_WORK, H_GRID_BUCKETS, H_INV_CELL,
   WORLD_MAGIC, WORLD_VERSION,
   SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_KINEMATIC, KIND_STATIC,
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_NO_SLEEP, FLAG_JUMP,
@@ -73,6 +90,10 @@ export function worldInit(base: usize): i32 {
   setHdr(H_DYNAMIC_COUNT, 0);
   setHdr(H_STATIC_COUNT, 0);
   setHdr(H_MAX_RADIUS, 0);
+  setHdr(H_AWAKE_COUNT, 0);
+  setHdr(H_PART_COUNT, 0);
+  setHdr(H_WORK, 0);
+  memory.fill(P_SLEEP_HEAD, 0, <usize>(hdr(H_GRID_BUCKETS) + 2) << 3);
   setHdr(H_INV_H, hdr(H_TICK_RATE) * hdr(H_SUBSTEPS));
   setHdr(H_H_Q32, ((<i64>1 << 32) + (hdr(H_INV_H) >> 1)) / hdr(H_INV_H));
   return 0;
@@ -206,6 +227,8 @@ export function registerBody(slot: i32, kind: i32): void {
     setHdr(H_DYNAMIC_COUNT, hdr(H_DYNAMIC_COUNT) + 1);
   }
   setHdr(H_LIVE, hdr(H_LIVE) + 1);
+  s32(P_MARK, slot, 0);
+  listBody(slot);
 }
 
 /** Keeps MAX_RADIUS (the largest moving bounding radius, for the interaction range) up to date. */
@@ -230,6 +253,7 @@ export function bodyRemove(handle: i64): i64 {
   } else {
     setHdr(H_DYNAMIC_COUNT, hdr(H_DYNAMIC_COUNT) - 1);
   }
+  unlistBody(slot);
   s32(P_FLAGS, slot, 0);
   s32(P_GENERATION, slot, g32(P_GENERATION, slot) + 1);
   const top = hdr(H_FREE_TOP);
@@ -239,11 +263,202 @@ export function bodyRemove(handle: i64): i64 {
   return 0;
 }
 
-/** Wakes a sleeping body (resets its rest counter). */
+// ---- activity: the awake list and the sleep hash (see the module comment) ----
+
+/** Adds a work count to the last step's counter (HEADER.WORK): per-body visits of a loop. */
 // @ts-ignore: decorator
-@inline export function wake(slot: i32): void {
-  s32(P_FLAGS, slot, g32(P_FLAGS, slot) & ~FLAG_SLEEPING);
+@inline export function addWork(n: i32): void { setHdr(H_WORK, hdr(H_WORK) + <i64>n); }
+
+/** Packed cell key (21 bits per axis) of a raw position: cell = floor(p / CELL_SIZE) via INV_CELL. */
+// @ts-ignore: decorator
+@inline export function cellKeyOf(x: i64, y: i64, z: i64): i64 {
+  const inv = hdr(H_INV_CELL);
+  return ((((x * inv) >> 32) & 0x1FFFFF) << 42) | ((((y * inv) >> 32) & 0x1FFFFF) << 21) | (((z * inv) >> 32) & 0x1FFFFF);
+}
+
+/**
+ * Sleep-hash bucket of a cell: its coordinates modulo a torus of GRID_BUCKETS cells, y in the
+ * lowest 2 bits, z above, x on top (bits split evenly between x and z), so neighbouring cells
+ * have neighbouring buckets and an awake body's lookups touch a few cache lines, not 27
+ * random ones. Cells that wrap onto the same bucket share its chain (entries are checked by
+ * key). Only the low bits of each coordinate count, so the 21-bit fields of a packed key give
+ * the same bucket as the full coordinates.
+ */
+// @ts-ignore: decorator
+@inline export function sleepBucketOf(cx: i64, cy: i64, cz: i64): i32 {
+  const k = ctz<i32>(<i32>hdr(H_GRID_BUCKETS));
+  const by = k >= 6 ? 2 : 0, bz = (k - by) >> 1, bx = k - by - bz;
+  return ((<i32>cx & ((1 << bx) - 1)) << (bz + by)) | ((<i32>cz & ((1 << bz) - 1)) << by) | (<i32>cy & ((1 << by) - 1));
+}
+
+/**
+ * Signature bit of a packed cell key: each bucket keeps the OR of its chain's signatures, so a
+ * lookup skips a chain that holds only other cells (those wrapped onto the bucket) without
+ * reading any body, 31 times in 32.
+ */
+// @ts-ignore: decorator
+@inline export function cellSig(key: i64): i32 {
+  return 1 << <i32>(<u64>(key * <i64>0x9E3779B97F4A7C15) >> 59);
+}
+
+/** First body of a sleep-hash bucket's chain (slot + 1, 0 = empty). */
+// @ts-ignore: decorator
+@inline export function sleepHead(b: i32): i32 { return g32(P_SLEEP_HEAD, b << 1); }
+
+/** OR of the cell signatures in a sleep-hash bucket's chain. */
+// @ts-ignore: decorator
+@inline export function sleepSig(b: i32): i32 { return g32(P_SLEEP_HEAD, (b << 1) + 1); }
+
+/** Sleep-hash bucket of a packed cell key (see sleepBucketOf). */
+// @ts-ignore: decorator
+@inline export function sleepBucket(key: i64): i32 {
+  return sleepBucketOf(key >> 42, key >> 21, key);
+}
+
+/** Which structure a body belongs in: 1 the awake list, 2 the sleep hash, 0 neither (static or dead). */
+function listOf(slot: i32): i32 {
+  const f = g32(P_FLAGS, slot);
+  if ((f & FLAG_LIVE) == 0) return 0;
+  const k = g32(P_KIND, slot);
+  if (k == KIND_STATIC) return 0;
+  return k == KIND_KINEMATIC || (f & FLAG_SLEEPING) == 0 ? 1 : 2;
+}
+
+/** Whether the slot is on the awake list (valid whatever AWAKE_POS holds). */
+// @ts-ignore: decorator
+@inline function onAwakeList(slot: i32): bool {
+  const pos = g32(P_AWAKE_POS, slot);
+  return pos >= 0 && <i64>pos < hdr(H_AWAKE_COUNT) && g32(P_AWAKE, pos) == slot;
+}
+
+function awakeAdd(slot: i32): void {
+  if (onAwakeList(slot)) return;
+  const n = <i32>hdr(H_AWAKE_COUNT);
+  s32(P_AWAKE, n, slot);
+  s32(P_AWAKE_POS, slot, n);
+  setHdr(H_AWAKE_COUNT, n + 1);
+}
+
+function awakeRemove(slot: i32): void {
+  if (!onAwakeList(slot)) return;
+  const pos = g32(P_AWAKE_POS, slot);
+  const last = <i32>hdr(H_AWAKE_COUNT) - 1;
+  const moved = g32(P_AWAKE, last);
+  s32(P_AWAKE, pos, moved);
+  s32(P_AWAKE_POS, moved, pos);
+  setHdr(H_AWAKE_COUNT, last);
+}
+
+/** Puts a sleeping body into the sleep hash under the cell of its current position. */
+function sleepInsert(slot: i32): void {
+  const key = cellKeyOf(g64(P_PX, slot), g64(P_PY, slot), g64(P_PZ, slot));
+  s64(P_CELL_KEY, slot, key);
+  const b = sleepBucket(key);
+  const head = sleepHead(b);
+  s32(P_SLEEP_NEXT, slot, head);
+  s32(P_SLEEP_PREV, slot, 0);
+  if (head != 0) s32(P_SLEEP_PREV, head - 1, slot + 1);
+  s32(P_SLEEP_HEAD, b << 1, slot + 1);
+  s32(P_SLEEP_HEAD, (b << 1) + 1, sleepSig(b) | cellSig(key));
+}
+
+/** Takes a body out of the sleep hash (its CELL_KEY is the cell it was put in under). */
+function sleepRemove(slot: i32): void {
+  const prev = g32(P_SLEEP_PREV, slot), next = g32(P_SLEEP_NEXT, slot);
+  const b = sleepBucket(g64(P_CELL_KEY, slot));
+  if (prev != 0) s32(P_SLEEP_NEXT, prev - 1, next);
+  else s32(P_SLEEP_HEAD, b << 1, next);
+  if (next != 0) s32(P_SLEEP_PREV, next - 1, prev);
+  // the signature of what is left (chains are short: the cells wrapped onto one bucket)
+  let sig = 0;
+  for (let e = sleepHead(b); e != 0; e = g32(P_SLEEP_NEXT, e - 1)) sig |= cellSig(g64(P_CELL_KEY, e - 1));
+  s32(P_SLEEP_HEAD, (b << 1) + 1, sig);
+}
+
+/** Enters a live body into the awake list or the sleep hash by its flags (no-op for statics). Idempotent for the awake list. */
+export function listBody(slot: i32): void {
+  const l = listOf(slot);
+  if (l == 1) awakeAdd(slot);
+  else if (l == 2) sleepInsert(slot);
+}
+
+/**
+ * Takes a body out of the awake list or the sleep hash. Call it before anything changes the
+ * body's flags, kind, liveness or (while it sleeps) its position in place (removal, a record
+ * overwriting it), and listBody after.
+ */
+export function unlistBody(slot: i32): void {
+  const l = listOf(slot);
+  if (l == 1) awakeRemove(slot);
+  else if (l == 2) sleepRemove(slot);
+}
+
+/** Wakes a sleeping body (resets its rest counter): it moves from the sleep hash to the awake list. */
+export function wake(slot: i32): void {
+  const f = g32(P_FLAGS, slot);
+  if (listOf(slot) == 2) {
+    sleepRemove(slot);
+    s32(P_FLAGS, slot, f & ~FLAG_SLEEPING);
+    awakeAdd(slot);
+  } else {
+    s32(P_FLAGS, slot, f & ~FLAG_SLEEPING);
+  }
   s32(P_SLEEP_COUNT, slot, 0);
+}
+
+/** Puts an awake dynamic body to sleep at its current position: awake list -> sleep hash. */
+export function fallAsleep(slot: i32): void {
+  awakeRemove(slot);
+  s32(P_FLAGS, slot, g32(P_FLAGS, slot) | FLAG_SLEEPING);
+  sleepInsert(slot);
+}
+
+/**
+ * Checks the awake list and the sleep hash against the flags of every slot (O(slots + buckets),
+ * for tests): 0 when consistent; 1 an awake-list entry is not an awake body, 2 an awake body
+ * is missing from it, 3 a sleep-hash entry is not a sleeping body, sits in the wrong bucket or
+ * cell, has a broken back link or a wrong bucket signature, 4 the sleep hash holds a different number of bodies than sleep.
+ */
+export function worldCheckLists(): i32 {
+  const n = <i32>hdr(H_AWAKE_COUNT);
+  for (let a = 0; a < n; a++) {
+    const s = g32(P_AWAKE, a);
+    if (listOf(s) != 1 || g32(P_AWAKE_POS, s) != a) return 1;
+  }
+  const hw = <i32>hdr(H_HIGH_WATER);
+  let sleeping = 0;
+  for (let s = 0; s < hw; s++) {
+    const l = listOf(s);
+    if (l == 1 && !onAwakeList(s)) return 2;
+    if (l == 2) sleeping++;
+  }
+  const buckets = <i32>hdr(H_GRID_BUCKETS);
+  let chained = 0;
+  for (let b = 0; b < buckets; b++) {
+    let prev = 0, sig = 0;
+    for (let e = sleepHead(b); e != 0; e = g32(P_SLEEP_NEXT, e - 1)) {
+      const s = e - 1;
+      if (listOf(s) != 2 || sleepBucket(g64(P_CELL_KEY, s)) != b || g32(P_SLEEP_PREV, s) != prev) return 3;
+      if (g64(P_CELL_KEY, s) != cellKeyOf(g64(P_PX, s), g64(P_PY, s), g64(P_PZ, s))) return 3;   // sleepers do not move
+      if (++chained > sleeping) return 4;
+      prev = e;
+      sig |= cellSig(g64(P_CELL_KEY, s));
+    }
+    if (sig != sleepSig(b)) return 3;
+  }
+  return chained == sleeping ? 0 : 4;
+}
+
+/**
+ * Rebuilds the awake list and the sleep hash from the flags of every slot below the high
+ * water (after the world was copied into a larger layout, whose hash has more buckets).
+ * O(high water): run when the world grows, never per tick.
+ */
+export function worldRelist(): void {
+  setHdr(H_AWAKE_COUNT, 0);
+  memory.fill(P_SLEEP_HEAD, 0, <usize>(hdr(H_GRID_BUCKETS) + 2) << 3);
+  const hw = <i32>hdr(H_HIGH_WATER);
+  for (let s = 0; s < hw; s++) listBody(s);
 }
 
 /** Sets a body's position (raw metres) and wakes it. Returns 0 or ERR_STALE_HANDLE. */

@@ -48,6 +48,14 @@ export const HEADER = {
   /** Status bits of the last step (STATUS_* below); 0 = fine. */
   STATUS: 16,
   HIT_COUNT: 17,
+  /** Bodies on the awake list (live dynamic awake bodies and kinematic bodies): what moves this tick. */
+  AWAKE_COUNT: 18,
+  /** Participants of the last step: awake bodies plus the sleeping bodies that were contact partners. */
+  PART_COUNT: 19,
+  /** Work counter of the last step: per-body visits summed over every per-body loop (a cost figure, not state). */
+  WORK: 20,
+  /** Most body slots the world may grow to (src/physics/grow.ts); CAPACITY when it never grows. */
+  MAX_CAPACITY: 21,
   // configuration
   GRAVITY_X: 24,
   GRAVITY_Y: 25,
@@ -93,7 +101,7 @@ export const HEADER_SLOTS = 192;
 
 /** Header magic ("TESSWRLD" as little-endian bytes) and layout version. */
 export const WORLD_MAGIC = 0x444c525753534554n;
-export const WORLD_VERSION = 1n;
+export const WORLD_VERSION = 2n;
 
 /** Status bits reported in HEADER.STATUS after a step. */
 export const STATUS = {
@@ -181,7 +189,7 @@ export const BODY_FIELDS = [
   ['FLAGS', 4],
   ['LAYER', 4],
   ['MASK', 4],
-  /** Packed broadphase cell (21 bits per axis) of the tick. */
+  /** Packed broadphase cell (21 bits per axis): of the tick for awake bodies, the cell a sleeping body sleeps in. */
   ['CELL_KEY', 8],
   ['SLEEP_COUNT', 4],
   ['BUCKET', 4],
@@ -191,6 +199,13 @@ export const BODY_FIELDS = [
   /** First contact record of this body as body I, and how many (contacts are grouped by I). */
   ['CFIRST', 4],
   ['CCOUNT', 4],
+  /** Position of an awake body in the AWAKE list (meaningful only while AWAKE[AWAKE_POS] is the slot). */
+  ['AWAKE_POS', 4],
+  /** Sleeping bodies: neighbours in their sleep-hash bucket chain, as slot + 1 (0 = none). */
+  ['SLEEP_NEXT', 4],
+  ['SLEEP_PREV', 4],
+  /** 1 while the body is on the participant list of the tick being built (cleared after). */
+  ['MARK', 4],
 ] as const;
 
 /** Per-world arrays: [name, element bytes, count expression]. */
@@ -212,7 +227,21 @@ export const WORLD_ARRAYS = [
   ['HITS', 16, 'capacity'],
   ['HASH_REC', 8, 'hashRecord'],
   ['BODY_DEF', 8, 'bodyDef'],
+  /** Awake bodies (dense, any order; AWAKE_POS per slot): the bodies that move this tick. */
+  ['AWAKE', 4, 'capacity'],
+  /** Participants of the tick (awake bodies and sleeping contact partners), sorted by slot. */
+  ['PART', 4, 'capacity'],
+  /**
+   * Sleep hash, per bucket (i32 pair): the first sleeping body of its chain (slot + 1, 0 = none),
+   * by the cell it sleeps in (CELL_KEY), and the OR of the chain's cell signatures (one bit per cell).
+   */
+  ['SLEEP_HEAD', 8, 'buckets+2'],
+  /** Digit counts of the participants' radix sort. */
+  ['SORT_COUNTS', 4, 'radix'],
 ] as const;
+
+/** Digit bits of the participants' radix sort (SORT_COUNTS holds 2^RADIX_BITS + 1 counts). */
+export const RADIX_BITS = 11;
 
 /**
  * The solver's per-body record for one tick (array STATE, STATE_BYTES per body): everything a
@@ -588,6 +617,7 @@ export function planWorld(sizes: WorldSizes): WorldPlan {
     events: sizes.events,
     hashRecord: HASH_RECORD_SLOTS,
     bodyDef: BODY_DEF_SLOTS,
+    radix: (1 << RADIX_BITS) + 1,
   };
   const elBytes = { CONTACT_BYTES, EVENT_BYTES, TOUCH_BYTES, STATE_BYTES, GRID_REC_BYTES };
   for (const [name, el, n] of WORLD_ARRAYS) {
@@ -612,6 +642,7 @@ export function assemblyScriptConstants(): string {
   };
   for (const [k, v] of Object.entries(HEADER)) inl(`H_${k}`, 'i32', v);
   inl('HEADER_SLOTS', 'i32', HEADER_SLOTS);
+  inl('RADIX_BITS', 'i32', RADIX_BITS);
   inl('WORLD_MAGIC', 'u64', WORLD_MAGIC);
   inl('WORLD_VERSION', 'i64', WORLD_VERSION);
   for (const [k, v] of Object.entries(STATUS)) inl(`STATUS_${k}`, 'i64', v);

@@ -14,6 +14,7 @@
 import { Core, createMemory, type CoreVariant } from './wasm';
 import { planLayout } from './layout';
 import { sparseImage } from './sparse';
+import { bucketsFor, growWorld, type WorldPlace } from './grow';
 import { cosDegreesRaw, normalizeRaw, toRaw, toRawVec } from './integer';
 import {
   planWorld,
@@ -75,6 +76,13 @@ function check(result: bigint | number, what: string): bigint {
 export interface WorldConfig {
   /** Body slots, static bodies included. Default 1024. */
   capacity?: number;
+  /**
+   * Most body slots the world grows to when a body would not fit (doubling, src/physics/grow.ts;
+   * nothing simulated changes). Default `capacity`: the world never grows and a full world
+   * refuses new bodies with PhysicsError FULL. Only a world that owns its memory grows
+   * (create, restore), not one placed with createAt.
+   */
+  maxCapacity?: number;
   /** Contact records per body slot (the tick's contact capacity is capacity x this). Default 8. */
   contactsPerBody?: number;
   /** Contact events per tick. Default 4 x capacity. */
@@ -180,13 +188,6 @@ export function forgetBinding(core: Core): void {
   BOUND.delete(core);
 }
 
-/** Grid buckets for a capacity: the smallest power of two >= max(16, 2 x capacity) (integers, no Math.log2). */
-function bucketsFor(capacity: number): number {
-  let b = 16;
-  while (b < capacity * 2) b *= 2;
-  return b;
-}
-
 const COMMAND_ORDER: Record<Command['kind'], number> = {
   despawn: 0,
   setPosition: 1,
@@ -198,16 +199,69 @@ const COMMAND_ORDER: Record<Command['kind'], number> = {
 
 /** One physics world over a core instance. */
 export class PhysicsWorld {
-  private readonly i64: () => BigInt64Array;
-  private readonly offsets: Record<string, number>;
+  private place: WorldPlace;
+  private offsets: Record<string, number>;
 
   private constructor(
-    readonly core: Core,
-    readonly base: number,
-    readonly plan: WorldPlan,
+    place: WorldPlace,
+    /** Whether the world has its memory to itself (create, restore): only then can it grow. */
+    private readonly owns: boolean,
   ) {
-    this.i64 = () => core.i64();
-    this.offsets = Object.fromEntries(Object.entries(plan.offsets).map(([k, v]) => [k, base + v]));
+    this.place = place;
+    this.offsets = PhysicsWorld.absolute(place);
+  }
+
+  private static absolute(p: WorldPlace): Record<string, number> {
+    return Object.fromEntries(Object.entries(p.plan.offsets).map(([k, v]) => [k, p.base + v]));
+  }
+
+  /** The core instance the world runs in (a new one after the world grows). */
+  get core(): Core {
+    return this.place.core;
+  }
+  /** Byte offset of the world in the core's memory. */
+  get base(): number {
+    return this.place.base;
+  }
+  /** The world's memory layout (its sizes change when it grows). */
+  get plan(): WorldPlan {
+    return this.place.plan;
+  }
+  /** Body slots the world has now. */
+  get capacity(): number {
+    return this.place.plan.sizes.capacity;
+  }
+
+  private i64(): BigInt64Array {
+    return this.place.core.i64();
+  }
+
+  /** Moves the world to a new place (grown or loaded) and binds the new core to it. */
+  private moveTo(p: WorldPlace): void {
+    this.place = p;
+    this.offsets = PhysicsWorld.absolute(p);
+    BOUND.delete(p.core);
+    void this.x;
+  }
+
+  /**
+   * Grows the world (doubling, up to HEADER.MAX_CAPACITY) until `slot` is below its capacity.
+   * False when it cannot: the slot is beyond the maximum, or the world does not own its memory.
+   */
+  private growFor(slot: number): boolean {
+    const max = Number(this.header(HEADER.MAX_CAPACITY));
+    if (!this.owns || slot >= max) return false;
+    let next = this.capacity;
+    while (next <= slot) next = Math.min(max, next * 2);
+    this.moveTo(growWorld(this.place, next));
+    return true;
+  }
+
+  /** bodyCreate of the definition written at BODY_DEF, growing the world once when it is full. */
+  private createBody(what: string): BodyHandle {
+    let r = BigInt(this.x.bodyCreate());
+    if (r === -BigInt(BODY_ERROR.FULL) && this.growFor(this.capacity)) r = BigInt(this.x.bodyCreate());
+    return check(r, what);
   }
 
   /** The sizes a configuration asks for (capacity, contacts, events, grid buckets). */
@@ -230,7 +284,7 @@ export class PhysicsWorld {
     const layout = planLayout([['world', plan.bytes]]);
     const variant = opts.variant ?? 'release';
     const memory = createMemory({ pages: layout.pages, shared: variant !== 'unshared' });
-    return PhysicsWorld.createAt(Core.instantiate(memory, variant), layout.regions.world.offset, config);
+    return PhysicsWorld.init(Core.instantiate(memory, variant), layout.regions.world.offset, config, true);
   }
 
   /**
@@ -240,6 +294,10 @@ export class PhysicsWorld {
    * before every call. Throws RangeError for invalid sizes or configuration.
    */
   static createAt(core: Core, base: number, config: WorldConfig = {}): PhysicsWorld {
+    return PhysicsWorld.init(core, base, config, false);
+  }
+
+  private static init(core: Core, base: number, config: WorldConfig, owns: boolean): PhysicsWorld {
     const sizes = PhysicsWorld.sizesFor(config);
     const plan = planWorld(sizes);
     if (base % 64 !== 0 || base + plan.bytes > core.byteLength) throw new RangeError(`world region at ${base} (${plan.bytes} bytes) does not fit the memory`);
@@ -279,10 +337,14 @@ export class PhysicsWorld {
     const relax = config.relaxation ?? 2;
     if (!(relax >= 1 && relax <= 2)) throw new RangeError(`relaxation ${relax} must be in [1, 2]`);
     h[HEADER.RELAX] = toRaw(relax);
+    const maxCapacity = config.maxCapacity ?? sizes.capacity;
+    if (!Number.isInteger(maxCapacity) || maxCapacity < sizes.capacity)
+      throw new RangeError(`maxCapacity ${maxCapacity} must be an integer >= capacity ${sizes.capacity}`);
+    h[HEADER.MAX_CAPACITY] = BigInt(maxCapacity);
     for (const [name, index] of Object.entries(FIELD_INDEX)) h[HEADER.OFFSETS_AT + index] = BigInt(plan.offsets[name]);
     if ((core.exports as unknown as WorldExports).worldInit(base) !== 0) throw new PhysicsError('BAD_HEADER', 'world header rejected by the core');
     BOUND.set(core, base);
-    return new PhysicsWorld(core, base, plan);
+    return new PhysicsWorld({ core, base, plan }, owns);
   }
 
   /**
@@ -329,6 +391,24 @@ export class PhysicsWorld {
   get contactCount(): number {
     return Number(this.header(HEADER.CONTACT_COUNT));
   }
+  /**
+   * Cost counters (not state, not hashed): `awake` bodies on the awake list now (what the next
+   * step moves), `participants` of the last step (its awake bodies and their sleeping contact
+   * partners) and `work`, the per-body visits summed over the last step's per-body loops. A
+   * world's step costs O(work + contacts), whatever number of bodies sleep.
+   */
+  activity(): { awake: number; participants: number; work: number } {
+    return { awake: Number(this.header(HEADER.AWAKE_COUNT)), participants: Number(this.header(HEADER.PART_COUNT)), work: Number(this.header(HEADER.WORK)) };
+  }
+
+  /**
+   * Checks the awake list and the sleep hash against the bodies' flags (O(slots), for tests):
+   * 0 when every live moving body is in exactly the structure its flags name, else a code
+   * saying what is wrong (assembly/physics/world.ts worldCheckLists).
+   */
+  checkActivityLists(): number {
+    return this.x.worldCheckLists();
+  }
 
   private writeDef(shape: number, o: BodyOptions, extra: Partial<Record<keyof typeof BODY_DEF, bigint>>): void {
     const d = this.i64();
@@ -367,13 +447,13 @@ export class PhysicsWorld {
   /** Adds a sphere of `radius` m. Returns its handle; throws PhysicsError (FULL, BAD_SHAPE, TOO_LARGE, BAD_MASS). */
   addSphere(o: BodyOptions & { radius: number }): BodyHandle {
     this.writeDef(SHAPE.SPHERE, o, { RADIUS: toRaw(o.radius) });
-    return check(this.x.bodyCreate(), 'addSphere');
+    return this.createBody('addSphere');
   }
 
   /** Adds an upright capsule (rotation locked). */
   addCapsule(o: BodyOptions & { radius: number; halfHeight: number }): BodyHandle {
     this.writeDef(SHAPE.CAPSULE, o, { RADIUS: toRaw(o.radius), HY: toRaw(o.halfHeight) });
-    return check(this.x.bodyCreate(), 'addCapsule');
+    return this.createBody('addCapsule');
   }
 
   /** Adds a character controller capsule (see CharacterOptions). */
@@ -390,13 +470,13 @@ export class PhysicsWorld {
         CHAR_JUMP: toRaw(o.jumpSpeed ?? 5),
       },
     );
-    return check(this.x.bodyCreate(), 'addCharacter');
+    return this.createBody('addCharacter');
   }
 
   /** Adds a static axis-aligned box with half extents `half` m. */
   addBox(o: Omit<BodyOptions, 'kind'> & { half: Vec3 }): BodyHandle {
     this.writeDef(SHAPE.BOX, { ...o, kind: 'static' }, { HX: toRaw(o.half[0]), HY: toRaw(o.half[1]), HZ: toRaw(o.half[2]) });
-    return check(this.x.bodyCreate(), 'addBox');
+    return this.createBody('addBox');
   }
 
   /** Adds a static plane n . x = offset (n normalized by the core); bodies stay on the n side. */
@@ -406,7 +486,7 @@ export class PhysicsWorld {
       { position: [0, 0, 0], kind: 'static', friction: o.friction, restitution: o.restitution, layer: o.layer, mask: o.mask },
       { HX: toRaw(o.normal[0]), HY: toRaw(o.normal[1]), HZ: toRaw(o.normal[2]), RADIUS: toRaw(o.offset) },
     );
-    return check(this.x.bodyCreate(), 'addPlane');
+    return this.createBody('addPlane');
   }
 
   /** Removes a body; its handle goes stale. Throws PhysicsError STALE_HANDLE. */
@@ -605,9 +685,14 @@ export class PhysicsWorld {
    * (same layout), in place. Throws PhysicsError BAD_HEADER when the sizes differ.
    */
   load(bytes: Uint8Array): void {
+    const h = new BigInt64Array(bytes.buffer, bytes.byteOffset, HEADER_SLOTS);
+    if (this.owns && bytes.byteLength >= HEADER_SLOTS * 8 && h[HEADER.CAPACITY] !== BigInt(this.plan.sizes.capacity)) {
+      // a world that owns its memory takes the saved world's sizes (it grew, or the save did)
+      this.moveTo(placeFromBytes(bytes, this.core.variant));
+      return;
+    }
     if (bytes.byteLength !== this.plan.bytes)
       throw new PhysicsError('BAD_HEADER', `saved world is ${bytes.byteLength} bytes, this world has ${this.plan.bytes}`);
-    const h = new BigInt64Array(bytes.buffer, bytes.byteOffset, HEADER_SLOTS);
     if (BigInt.asUintN(64, h[HEADER.MAGIC]) !== WORLD_MAGIC || h[HEADER.CAPACITY] !== BigInt(this.plan.sizes.capacity)) {
       throw new PhysicsError('BAD_HEADER', 'not a saved world of this layout');
     }
@@ -635,7 +720,13 @@ export class PhysicsWorld {
   importBody(record: Uint8Array): BodyHandle {
     if (record.byteLength !== BODY_RECORD_BYTES) throw new PhysicsError('BAD_SHAPE', `a body record is ${BODY_RECORD_BYTES} bytes, got ${record.byteLength}`);
     this.core.bytes().set(record, this.offsets.HASH_REC);
-    return check(this.x.bodyImport(), 'importBody');
+    let r = BigInt(this.x.bodyImport());
+    const slot = Number(new DataView(record.buffer, record.byteOffset, 8).getUint32(4, true));
+    if (r === -BigInt(BODY_ERROR.FULL) && this.growFor(slot)) {
+      this.core.bytes().set(record, this.offsets.HASH_REC);
+      r = BigInt(this.x.bodyImport());
+    }
+    return check(r, 'importBody');
   }
 
   /** Sets the tick counter (worlds that exchange bodies step in lockstep). */
@@ -674,29 +765,36 @@ export class PhysicsWorld {
    * PhysicsError BAD_HEADER for bytes that are not a saved world of this layout version.
    */
   static restore(bytes: Uint8Array, opts: { variant?: CoreVariant } = {}): PhysicsWorld {
-    const h = new BigInt64Array(bytes.buffer, bytes.byteOffset, HEADER_SLOTS);
-    if (BigInt.asUintN(64, h[HEADER.MAGIC]) !== WORLD_MAGIC || h[HEADER.VERSION] !== WORLD_VERSION) {
-      throw new PhysicsError('BAD_HEADER', 'not a saved world of this layout version');
-    }
-    const sizes = {
-      capacity: Number(h[HEADER.CAPACITY]),
-      contacts: Number(h[HEADER.CONTACT_CAPACITY]),
-      events: Number(h[HEADER.EVENT_CAPACITY]),
-      buckets: Number(h[HEADER.GRID_BUCKETS]),
-    };
-    const plan = planWorld(sizes);
-    if (plan.bytes !== bytes.byteLength) throw new PhysicsError('BAD_HEADER', `saved world is ${bytes.byteLength} bytes, layout needs ${plan.bytes}`);
-    const layout = planLayout([['world', plan.bytes]]);
-    const variant = opts.variant ?? 'release';
-    const core = Core.instantiate(createMemory({ pages: layout.pages, shared: variant !== 'unshared' }), variant);
-    const base = layout.regions.world.offset;
-    core.bytes().set(bytes, base);
-    if ((core.exports as unknown as WorldExports).worldBind(base) !== 0) {
-      throw new PhysicsError('BAD_HEADER', 'world header rejected by the core');
-    }
-    BOUND.set(core, base);
-    return new PhysicsWorld(core, base, plan);
+    return new PhysicsWorld(placeFromBytes(bytes, opts.variant ?? 'release'), true);
   }
+}
+
+/**
+ * A fresh memory and core holding the world saved in `bytes` (PhysicsWorld.save), bound.
+ * Throws PhysicsError BAD_HEADER for bytes that are not a saved world of this layout version.
+ */
+function placeFromBytes(bytes: Uint8Array, variant: CoreVariant): WorldPlace {
+  const h = new BigInt64Array(bytes.buffer, bytes.byteOffset, HEADER_SLOTS);
+  if (BigInt.asUintN(64, h[HEADER.MAGIC]) !== WORLD_MAGIC || h[HEADER.VERSION] !== WORLD_VERSION) {
+    throw new PhysicsError('BAD_HEADER', 'not a saved world of this layout version');
+  }
+  const sizes = {
+    capacity: Number(h[HEADER.CAPACITY]),
+    contacts: Number(h[HEADER.CONTACT_CAPACITY]),
+    events: Number(h[HEADER.EVENT_CAPACITY]),
+    buckets: Number(h[HEADER.GRID_BUCKETS]),
+  };
+  const plan = planWorld(sizes);
+  if (plan.bytes !== bytes.byteLength) throw new PhysicsError('BAD_HEADER', `saved world is ${bytes.byteLength} bytes, layout needs ${plan.bytes}`);
+  const layout = planLayout([['world', plan.bytes]]);
+  const core = Core.instantiate(createMemory({ pages: layout.pages, shared: variant !== 'unshared' }), variant);
+  const base = layout.regions.world.offset;
+  core.bytes().set(bytes, base);
+  if ((core.exports as unknown as WorldExports).worldBind(base) !== 0) {
+    throw new PhysicsError('BAD_HEADER', 'world header rejected by the core');
+  }
+  BOUND.set(core, base);
+  return { core, base, plan };
 }
 
 /** The world functions of the core (assembly/api/world.ts). */
@@ -713,6 +811,10 @@ export interface WorldExports {
   bodyWake(h: bigint): bigint;
   characterSetInput(h: bigint, tx: bigint, tz: bigint, jump: number): bigint;
   worldStep(): void;
+  /** Rebuilds the awake list and the sleep hash from the bodies' flags (after growth). */
+  worldRelist(): void;
+  /** 0 when the awake list and the sleep hash agree with the bodies' flags (a test aid). */
+  worldCheckLists(): number;
   worldHash(): bigint;
   worldInteractionRange(): bigint;
   bodySlot(h: bigint): number;
