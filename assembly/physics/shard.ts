@@ -43,7 +43,7 @@ import {
   BD_TICK, BD_HIGH_WATER, BODY_RECORD_BYTES, TOUCH_BYTES, EVENT_BYTES, EV_KIND, EV_A, EV_A_GEN, EV_B, EV_B_GEN,
   EVENT_BEGIN, EVENT_END, FLAG_LIVE, KIND_STATIC, STATUS_CONTACT_OVERFLOW,
 } from './layout';
-import { g64, g32, s32, hdr, setHdr, worldBind, registerBody, noteBoundingRadius } from './world';
+import { g64, g32, s32, hdr, setHdr, worldBind, registerBody, unregisterBody, noteBoundingRadius, staticsChanged } from './world';
 import { writeBodyRecord, readBodyRecord } from './transfer';
 import { worldStep } from './step';
 import { xxh64 } from '../hash/xxhash64';
@@ -105,9 +105,7 @@ function nearRegion(k: i32, x: i64, z: i64): bool {
 
 /** Marks live slot s dead (no free list: shard worlds never allocate slots). */
 function drop(s: i32): void {
-  s32(P_FLAGS, s, 0);
-  if (g32(P_KIND, s) != KIND_STATIC) setHdr(H_DYNAMIC_COUNT, hdr(H_DYNAMIC_COUNT) - 1);
-  setHdr(H_LIVE, hdr(H_LIVE) - 1);
+  unregisterBody(s);
 }
 
 /** Puts the record at r into its slot s, creating or overwriting the body. False if s is out of range. */
@@ -125,6 +123,7 @@ function put(s: i32, r: usize): bool {
   }
   readBodyRecord(s, r);
   if (!live) registerBody(s, g32(P_KIND, s));
+  else if (g32(P_KIND, s) == KIND_STATIC) staticsChanged();
   noteBoundingRadius(s, g32(P_KIND, s));
   return true;
 }
