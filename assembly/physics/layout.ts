@@ -94,6 +94,8 @@
 // @ts-ignore: decorator
 @inline export const H_QUERY_VISITS: i32 = 56;
 // @ts-ignore: decorator
+@inline export const H_STATIC_LEAF: i32 = 57;
+// @ts-ignore: decorator
 @inline export const H_OFFSETS_AT: i32 = 64;
 // @ts-ignore: decorator
 @inline export const HEADER_SLOTS: i32 = 192;

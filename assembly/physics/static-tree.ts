@@ -16,12 +16,14 @@
 //             '-- 4 [6,9) leaf      (SKIP: 0 -> 5, 1 -> 2, 2 -> 5, 3 -> 4, 4 -> 5)
 //
 // Build (top down, integers only): a node holds the union of its boxes' AABBs; a node with
-// more than LEAF boxes splits at the median of the box centres along the axis where the
-// centres spread widest (x, then y, then z on ties), ordered by (centre on that axis, slot);
-// a selection (Hoare's FIND) places the lower half first, in O(n) per level, O(n log n) in
-// all. Halves of more than LEAF boxes hold at least 2 each, so leaves hold 2..LEAF boxes
-// (1 only when there is one box), and there are at most max(1, boxes - 1) nodes: the
-// STATIC_NODES array is sized by the capacity.
+// more than L = STATIC_LEAF boxes (default and least 4) splits at the median of the box
+// centres along the axis where the centres spread widest (x, then y, then z on ties), in the
+// order (centre on that axis, slot); a selection (Hoare's FIND) puts the lower half first, in
+// O(n) per level, O(n log n) in all, depth about log2(boxes / L). Splitting more than 4
+// boxes leaves at least 2 on each side, so leaves hold 2..L boxes (1 only when there is one
+// box), and there are at most max(1, boxes - 1) nodes: the STATIC_NODES array is sized by
+// the capacity. A 200 m floor among 1 m crates only widens the nodes on its leaf's path
+// (a query pays about one extra node test per level for it), not the others.
 //
 // Laziness: world.ts sets STATIC_DIRTY whenever a static body appears, disappears, moves or
 // is imported (bodyCreate, bodyRemove, bodySetPosition, bodyImport, shard put / drop);
@@ -46,15 +48,18 @@
 import {
   P_PX, P_PY, P_PZ, P_HX, P_HY, P_HZ, P_SHAPE, P_STATICS, P_STATIC_ORDER, P_STATIC_NODES,
   H_STATIC_COUNT, H_STATIC_DIRTY, H_STATIC_BOXES, H_STATIC_PLANES, H_STATIC_NODE_COUNT, H_STATIC_BUILDS,
-  H_STATIC_TESTS, H_STATIC_VISITS,
+  H_STATIC_TESTS, H_STATIC_VISITS, H_STATIC_LEAF,
   N_LO_X, N_LO_Y, N_LO_Z, N_HI_X, N_HI_Y, N_HI_Z, N_SKIP, N_FIRST, N_COUNT,
   SHAPE_BOX, SHAPE_PLANE,
 } from './layout';
 import { g64, g32, s32, hdr, setHdr } from './world';
 
-/** Most boxes in a leaf: a leaf's boxes are tested one by one (cheap, contiguous slots). */
+/** Default and least leaf size (STATIC_LEAF): a leaf's boxes are tested one by one. */
 // @ts-ignore: decorator
-@inline const LEAF: i32 = 4;
+@inline const LEAF_MIN: i64 = 4;
+
+// Most boxes per leaf in the build under way (module global).
+let leafSize: i32 = 4;
 
 /** Address of node k. */
 // @ts-ignore: decorator
@@ -136,7 +141,7 @@ function buildNode(first: i32, count: i32): void {
   store<i64>(nd, lx, N_LO_X); store<i64>(nd, ly, N_LO_Y); store<i64>(nd, lz, N_LO_Z);
   store<i64>(nd, hx, N_HI_X); store<i64>(nd, hy, N_HI_Y); store<i64>(nd, hz, N_HI_Z);
   store<i32>(nd, first, N_FIRST);
-  if (count <= LEAF) {
+  if (count <= leafSize) {
     store<i32>(nd, count, N_COUNT);
     store<i32>(nd, k + 1, N_SKIP);
     return;
@@ -168,6 +173,8 @@ export function staticTreeUpdate(): void {
     const j = g32(P_STATICS, s);
     if (g32(P_SHAPE, j) == SHAPE_PLANE) s32(P_STATIC_ORDER, boxes + planes++, j);
   }
+  const leaf = hdr(H_STATIC_LEAF);
+  leafSize = <i32>(leaf < LEAF_MIN ? LEAF_MIN : (leaf > <i64>i32.MAX_VALUE ? <i64>i32.MAX_VALUE : leaf));
   nodeCount = 0;
   if (boxes > 0) buildNode(0, boxes);
   setHdr(H_STATIC_BOXES, boxes);

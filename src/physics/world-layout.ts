@@ -104,6 +104,12 @@ export const HEADER = {
   QUERY_TESTS: 55,
   /** Work counter: static tree nodes visited by the last query. */
   QUERY_VISITS: 56,
+  /**
+   * Most boxes per static tree leaf; 0 = the default 4, values below 4 count as 4. Set it at
+   * least as large as the box count (and STATIC_DIRTY to 1) and the tree is one leaf: every
+   * step and query tests every box, the brute-force scan the tests compare against.
+   */
+  STATIC_LEAF: 57,
   /** Start of the array address table. */
   OFFSETS_AT: 64,
 } as const;
