@@ -96,6 +96,8 @@
 // @ts-ignore: decorator
 @inline export const H_STATIC_LEAF: i32 = 57;
 // @ts-ignore: decorator
+@inline export const H_STATIC_SCAN: i32 = 58;
+// @ts-ignore: decorator
 @inline export const H_OFFSETS_AT: i32 = 64;
 // @ts-ignore: decorator
 @inline export const HEADER_SLOTS: i32 = 192;

@@ -24,7 +24,7 @@
 
 import {
   P_PX, P_PY, P_PZ, P_RADIUS, P_HX, P_HY, P_HZ, P_SHAPE, P_LAYER, P_GENERATION, P_HITS, P_MOVING,
-  H_DYNAMIC_COUNT, H_HIT_COUNT, H_QUERY_TESTS, H_QUERY_VISITS, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE,
+  H_DYNAMIC_COUNT, H_HIT_COUNT, H_QUERY_TESTS, H_QUERY_VISITS, H_STATIC_SCAN, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE,
   N_LO_X, N_LO_Y, N_LO_Z, N_HI_X, N_HI_Y, N_HI_Z, N_SKIP, N_FIRST, N_COUNT,
 } from './layout';
 import { g64, g32, hdr, setHdr } from './world';
@@ -225,7 +225,14 @@ export function raycast(ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64, ma
     const i = staticEntry(e);
     if ((g32(P_LAYER, i) & mask) != 0) rayTest(i, ox, oy, oz, dx, dy, dz, maxT, all);
   }
-  // boxes: nodes the ray enters (before the best hit so far when only the closest counts)
+  // boxes: nodes the ray enters (before the best hit so far when only the closest counts);
+  // STATIC_SCAN: no tree, every box (the brute-force reference)
+  if (hdr(H_STATIC_SCAN) != 0) {
+    for (let e = 0; e < boxes; e++) {
+      const i = staticEntry(e);
+      if ((g32(P_LAYER, i) & mask) != 0) rayTest(i, ox, oy, oz, dx, dy, dz, maxT, all);
+    }
+  }
   const nodes = staticNodeCount();
   let k = 0;
   while (k < nodes) {
@@ -312,7 +319,13 @@ function overlap(cx: i64, cy: i64, cz: i64, ex: i64, ey: i64, ez: i64, sphereR: 
     const i = staticEntry(e);
     if ((g32(P_LAYER, i) & mask) != 0) overlapTest(i, cx, cy, cz, ex, ey, ez, sphereR);
   }
-  // boxes under the nodes whose AABB touches the query's AABB
+  // boxes under the nodes whose AABB touches the query's AABB (STATIC_SCAN: no tree, every box)
+  if (hdr(H_STATIC_SCAN) != 0) {
+    for (let e = 0; e < boxes; e++) {
+      const i = staticEntry(e);
+      if ((g32(P_LAYER, i) & mask) != 0) overlapTest(i, cx, cy, cz, ex, ey, ez, sphereR);
+    }
+  }
   const rx = sphereR >= 0 ? sphereR : ex, ry = sphereR >= 0 ? sphereR : ey, rz = sphereR >= 0 ? sphereR : ez;
   const lx = cx - rx, ly = cy - ry, lz = cz - rz, hx = cx + rx, hy = cy + ry, hz = cz + rz;
   const nodes = staticNodeCount();

@@ -48,7 +48,7 @@
 import {
   P_PX, P_PY, P_PZ, P_HX, P_HY, P_HZ, P_SHAPE, P_STATICS, P_STATIC_ORDER, P_STATIC_NODES,
   H_STATIC_COUNT, H_STATIC_DIRTY, H_STATIC_BOXES, H_STATIC_PLANES, H_STATIC_NODE_COUNT, H_STATIC_BUILDS,
-  H_STATIC_TESTS, H_STATIC_VISITS, H_STATIC_LEAF,
+  H_STATIC_TESTS, H_STATIC_VISITS, H_STATIC_LEAF, H_STATIC_SCAN,
   N_LO_X, N_LO_Y, N_LO_Z, N_HI_X, N_HI_Y, N_HI_Z, N_SKIP, N_FIRST, N_COUNT,
   SHAPE_BOX, SHAPE_PLANE,
 } from './layout';
@@ -176,7 +176,8 @@ export function staticTreeUpdate(): void {
   const leaf = hdr(H_STATIC_LEAF);
   leafSize = <i32>(leaf < LEAF_MIN ? LEAF_MIN : (leaf > <i64>i32.MAX_VALUE ? <i64>i32.MAX_VALUE : leaf));
   nodeCount = 0;
-  if (boxes > 0) buildNode(0, boxes);
+  if (hdr(H_STATIC_SCAN) != 0) sortSlots(P_STATIC_ORDER, boxes);   // no tree: the boxes in slot order
+  else if (boxes > 0) buildNode(0, boxes);
   setHdr(H_STATIC_BOXES, boxes);
   setHdr(H_STATIC_PLANES, planes);
   setHdr(H_STATIC_NODE_COUNT, nodeCount);
@@ -208,11 +209,19 @@ export let lastTests = 0;
  * overlaps the query AABB [lo, hi] (raw metres): with `closed`, intervals that only touch
  * overlap (box lo <= hi and box hi >= lo on every axis); without, they do not (box lo < hi
  * and box hi > lo). Order: tree order (callers sort by slot). Returns the new count; sets
- * lastVisits / lastTests. The tree must be up to date (staticTreeUpdate).
+ * lastVisits / lastTests. The tree must be up to date (staticTreeUpdate). With STATIC_SCAN
+ * set, appends every box instead (no filter at all).
  */
 export function staticBoxesOverlapping(
   lox: i64, loy: i64, loz: i64, hix: i64, hiy: i64, hiz: i64, closed: bool, out: usize, n: i32,
 ): i32 {
+  if (hdr(H_STATIC_SCAN) != 0) {                    // the brute-force reference: every box, slot order
+    const boxes = <i32>hdr(H_STATIC_BOXES);
+    for (let e = 0; e < boxes; e++) { store<i32>(out + (<usize>n << 2), g32(P_STATIC_ORDER, e)); n++; }
+    lastVisits = 0;
+    lastTests = boxes;
+    return n;
+  }
   const nodes = <i32>hdr(H_STATIC_NODE_COUNT);
   // open intervals: a < b is a <= b - 1 in integers, so one closed test serves both
   const d: i64 = closed ? 0 : 1;

@@ -104,12 +104,14 @@ export const HEADER = {
   QUERY_TESTS: 55,
   /** Work counter: static tree nodes visited by the last query. */
   QUERY_VISITS: 56,
-  /**
-   * Most boxes per static tree leaf; 0 = the default 4, values below 4 count as 4. Set it at
-   * least as large as the box count (and STATIC_DIRTY to 1) and the tree is one leaf: every
-   * step and query tests every box, the brute-force scan the tests compare against.
-   */
+  /** Most boxes per static tree leaf (read by the next build; set STATIC_DIRTY to 1); 0 = the default 4, values below 4 count as 4. */
   STATIC_LEAF: 57,
+  /**
+   * 1 = no tree (read by the next build; set STATIC_DIRTY to 1): STATIC_ORDER holds the boxes
+   * in slot order and every step and query tests every one of them, the brute-force scan that
+   * test/static-tree.test.ts compares the tree against (same results, more work).
+   */
+  STATIC_SCAN: 58,
   /** Start of the array address table. */
   OFFSETS_AT: 64,
 } as const;
