@@ -262,7 +262,7 @@ function refSphere(boxes: RefBox[], c: V3, rad: number, mask: number): BodyHandl
 }
 
 /** rayBox of query.ts (slab method, div rounded to nearest): entry t, or -1. */
-function rayBoxRef(o: bigint[], d: bigint[], b: RefBox, maxT: bigint): bigint {
+function rayBoxRef(o: readonly bigint[], d: readonly bigint[], b: RefBox, maxT: bigint): bigint {
   let tmin = 0n,
     tmax = maxT;
   for (let a = 0; a < 3; a++) {

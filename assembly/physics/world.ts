@@ -10,6 +10,11 @@
 // Slots are recycled from a LIFO free list; the order bodies are stored in never affects the
 // simulation (every per-body accumulation is an integer sum, and every ordered output is
 // sorted by slot), only which slot a new body gets.
+//
+// Lists: every live body is in exactly one of two unordered lists (swap-remove), STATICS
+// (STATIC_COUNT long, STATIC_POS per body) or MOVING (DYNAMIC_COUNT long, MOVING_POS), kept by
+// registerBody / unregisterBody, so the static tree (static-tree.ts) and queries never scan
+// free slots; any change to the statics sets STATIC_DIRTY for a lazy tree rebuild.
 
 import {
   P_PX, P_PY, P_PZ, P_VX, P_VY, P_VZ, P_WX, P_WY, P_WZ, P_QX, P_QY, P_QZ, P_QW,
