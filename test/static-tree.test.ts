@@ -95,6 +95,14 @@ function randomScene(worlds: PhysicsWorld[], seed: number, snap: boolean): { box
       layer = pick([1, 2, 3]);
     for (const w of worlds) w.addPlane({ normal: n, offset, layer });
   }
+  // static spheres (the API allows them): tested always, as planes are
+  const still = Math.floor(unit(rng) * 3);
+  for (let k = 0; k < still; k++) {
+    const p: V3 = [r(-12, 12), r(0, 6), r(-12, 12)],
+      radius = size(0.2, 0.5),
+      layer = pick([1, 2, 3]);
+    for (const w of worlds) w.addSphere({ position: p, radius, kind: 'static', layer });
+  }
   const nm = 40 + Math.floor(unit(rng) * 80);
   for (let k = 0; k < nm; k++) {
     const p: V3 = [r(-14, 14), r(1, 14), r(-14, 14)];

@@ -8,7 +8,8 @@
 // entries whose packed cell key matches the scanned cell (so a hash collision never yields
 // a pair twice); each pair is met once, recorded as (min slot, max slot) and grouped by the
 // lower slot with a counting sort. Statics come from the static tree (static-tree.ts): every
-// plane, and the boxes whose AABB the body's reach overlaps (O(log statics) per body).
+// plane (and static sphere or capsule), and the boxes whose AABB the body's reach overlaps
+// (O(log statics) per body).
 //
 // Narrowphase: sphere and capsule are both a "core" (a vertical segment from y - h to
 // y + h, h = 0 for spheres) plus a radius, so sphere-sphere, sphere-capsule and
@@ -38,7 +39,7 @@ import { W, g64, s64, g32, s32, hdr, setHdr, wake } from './world';
 import { div, mul, ONE, roundShift, sqrtFast } from '../math/fixed';
 import {
   staticTreeUpdate, staticCountersReset, staticCount, staticBoxesOverlapping, staticEntry, staticBoxCount,
-  staticPlaneCount, lastVisits, lastTests,
+  staticOtherCount, lastVisits, lastTests,
 } from './static-tree';
 
 // ---- small helpers ----
@@ -260,21 +261,21 @@ function collidePair(i: i32, j: i32): void {
 /**
  * Appends to the candidate list (from index n) the statics that may touch a moving body at
  * (px, py, pz) with bounding reach `reach` (radius + core half height + margin, raw): every
- * plane, and every box whose AABB grown by the reach contains the centre strictly,
+ * plane (and static sphere or capsule), and every box whose AABB grown by the reach contains the centre strictly,
  * |p - c| < e + reach on each axis (a box out of reach never makes a contact), layers
  * permitting. The static tree finds the boxes (the open-interval query is exactly this
  * test), so the set is the brute-force scan's; the caller sorts it by slot.
  */
 function staticCandidates(px: i64, py: i64, pz: i64, reach: i64, layerI: i32, maskI: i32, n: i32): i32 {
-  const boxes = staticBoxCount(), planes = staticPlaneCount();
-  for (let e = boxes; e < boxes + planes; e++) {
+  const boxes = staticBoxCount(), others = staticOtherCount();
+  for (let e = boxes; e < boxes + others; e++) {
     const j = staticEntry(e);
     if ((layerI & g32(P_MASK, j)) == 0 || (g32(P_LAYER, j) & maskI) == 0) continue;
     store<i32>(candAt(n++), j);
   }
   const from = n;
   n = staticBoxesOverlapping(px - reach, py - reach, pz - reach, px + reach, py + reach, pz + reach, false, candAt(0), n);
-  staticCount(lastVisits, lastTests + planes);
+  staticCount(lastVisits, lastTests + others);
   // layers: keep the boxes that may collide with the body (in place)
   let m = from;
   for (let a = from; a < n; a++) {

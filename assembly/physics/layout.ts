@@ -80,7 +80,7 @@
 // @ts-ignore: decorator
 @inline export const H_STATIC_BOXES: i32 = 49;
 // @ts-ignore: decorator
-@inline export const H_STATIC_PLANES: i32 = 50;
+@inline export const H_STATIC_OTHERS: i32 = 50;
 // @ts-ignore: decorator
 @inline export const H_STATIC_NODE_COUNT: i32 = 51;
 // @ts-ignore: decorator

@@ -6,10 +6,10 @@
 // lowest (t, slot).
 //
 // Which bodies are tested: the moving bodies from the MOVING list (dynamic and kinematic,
-// asleep or not; never statics or free slots), the static planes, and the static boxes the
-// static tree (static-tree.ts) cannot rule out: for overlaps, the boxes whose AABB touches the
-// query's AABB; for rays, the boxes under tree nodes whose AABB the ray's slab test enters
-// (below the best hit so far for the closest hit). The broadphase grid is not used: it is
+// asleep or not; never statics or free slots), the other statics (planes; static spheres and
+// capsules), and the static boxes the static tree (static-tree.ts) cannot rule out: for
+// overlaps, the boxes whose AABB touches the query's AABB; for rays, the boxes under tree
+// nodes whose AABB the ray's slab test enters (before the best hit so far for the closest). The broadphase grid is not used: it is
 // built from the positions at the start of the last step, and bodies have moved (and may
 // have been added, removed or teleported) since, so it does not describe the world a query
 // sees. Work: O(moving bodies + log statics + hits) per query; QUERY_TESTS and QUERY_VISITS
@@ -29,7 +29,7 @@ import {
 } from './layout';
 import { g64, g32, hdr, setHdr } from './world';
 import { lengthOfSq } from './collide';
-import { staticTreeUpdate, staticNodeAt, staticNodeCount, staticEntry, staticBoxCount, staticPlaneCount } from './static-tree';
+import { staticTreeUpdate, staticNodeAt, staticNodeCount, staticEntry, staticBoxCount, staticOtherCount } from './static-tree';
 import { div, mul, roundShift, MAX } from '../math/fixed';
 
 // @ts-ignore: decorator
@@ -219,9 +219,9 @@ export function raycast(ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64, ma
     const i = g32(P_MOVING, k);
     if ((g32(P_LAYER, i) & mask) != 0) rayTest(i, ox, oy, oz, dx, dy, dz, maxT, all);
   }
-  // planes
-  const boxes = staticBoxCount(), planes = staticPlaneCount();
-  for (let e = boxes; e < boxes + planes; e++) {
+  // planes (and static spheres, capsules)
+  const boxes = staticBoxCount(), others = staticOtherCount();
+  for (let e = boxes; e < boxes + others; e++) {
     const i = staticEntry(e);
     if ((g32(P_LAYER, i) & mask) != 0) rayTest(i, ox, oy, oz, dx, dy, dz, maxT, all);
   }
@@ -303,7 +303,7 @@ function bodyOverlapsBox(i: i32, cx: i64, cy: i64, cz: i64, ex: i64, ey: i64, ez
 
 /**
  * Bodies overlapping the box (c, e) (sphereR < 0) or the sphere (c, sphereR): moving bodies,
- * planes, and the boxes whose AABB touches the query's AABB (closed: a box that only touches
+ * the other statics, and the boxes whose AABB touches the query's AABB (closed: a box that only touches
  * it can still pass the exact test, which uses <=; one that misses it on an axis cannot:
  * its distance to the sphere centre, or its gap to the query box, exceeds the reach there).
  */
@@ -314,8 +314,8 @@ function overlap(cx: i64, cy: i64, cz: i64, ex: i64, ey: i64, ez: i64, sphereR: 
     const i = g32(P_MOVING, k);
     if ((g32(P_LAYER, i) & mask) != 0) overlapTest(i, cx, cy, cz, ex, ey, ez, sphereR);
   }
-  const boxes = staticBoxCount(), planes = staticPlaneCount();
-  for (let e = boxes; e < boxes + planes; e++) {
+  const boxes = staticBoxCount(), others = staticOtherCount();
+  for (let e = boxes; e < boxes + others; e++) {
     const i = staticEntry(e);
     if ((g32(P_LAYER, i) & mask) != 0) overlapTest(i, cx, cy, cz, ex, ey, ez, sphereR);
   }

@@ -74,7 +74,7 @@ import {
 import { g64, s64, g32, s32, hdr } from './world';
 import { contactAt, moves, isActive, lengthOfSq } from './collide';
 import { mul, div, roundShift, ONE } from '../math/fixed';
-import { staticBoxCount, staticPlaneCount, staticEntry, staticBoxesOverlapping, staticCount, sortSlots, lastVisits, lastTests } from './static-tree';
+import { staticSweepCandidates } from './static-tree';
 
 // Hot-path rounding: products in the contact passes round half up (floor(x + 1/2)), two
 // instructions instead of the symmetric rounding of math/fixed. Still exactly deterministic;
@@ -83,23 +83,6 @@ import { staticBoxCount, staticPlaneCount, staticEntry, staticBoxesOverlapping, 
 @inline function mulr(a: i64, b: i64): i64 { return (a * b + 0x8000) >> 16; }
 // @ts-ignore: decorator
 @inline function rs16(p: i64): i64 { return (p + 0x8000) >> 16; }
-
-/**
- * The statics a sphere of radius r moving from (x0, y0, z0) by (dx, dy, dz) (Q16) may hit,
- * in slot order, written to the HITS area as i32 slots (free scratch while the solver runs:
- * queries run between steps); returns their count. See sweepStatics.
- */
-function sweepCandidates(x0: i64, y0: i64, z0: i64, dx: i64, dy: i64, dz: i64, r: i64): i32 {
-  const boxes = staticBoxCount(), planes = staticPlaneCount();
-  let n = 0;
-  for (let e = boxes; e < boxes + planes; e++) { store<i32>(P_HITS + (<usize>n << 2), staticEntry(e)); n++; }
-  const lx = (dx < 0 ? x0 + dx : x0) - r, ly = (dy < 0 ? y0 + dy : y0) - r, lz = (dz < 0 ? z0 + dz : z0) - r;
-  const hx = (dx > 0 ? x0 + dx : x0) + r, hy = (dy > 0 ? y0 + dy : y0) + r, hz = (dz > 0 ? z0 + dz : z0) + r;
-  n = staticBoxesOverlapping(lx, ly, lz, hx, hy, hz, true, P_HITS, n);
-  staticCount(lastVisits, lastTests + planes);
-  sortSlots(P_HITS, n);
-  return n;
-}
 
 /** Address of body i's STATE record (see STATE in world-layout.ts). */
 // @ts-ignore: decorator
@@ -163,7 +146,8 @@ function clampSpeed(i: i32): void {
  * and reflects its normal velocity with the pair's restitution. Only the sphere's own state
  * changes, so this is as local as the rest of the step. Works in Q16 positions.
  *
- * Candidates: every plane, and the boxes of the static tree whose AABB touches the motion's
+ * Candidates: every plane (and static sphere or capsule, which the sweep skips, as it
+ * always did), and the boxes of the static tree whose AABB touches the motion's
  * AABB grown by r. A box it leaves out cannot be hit: on some axis the grown box lies beyond
  * the motion's end (the slab entry fraction is div(> |d|, d) >= ONE, never < best <= ONE)
  * or behind its start (the exit fraction is <= 0, so the entry > 0 that a hit needs exceeds
@@ -177,7 +161,7 @@ function sweepStatics(i: i32): void {
   const dx = bx0 + rs16(load<i64>(st(i) + <usize>S_DX)) - x0, dy = by0 + rs16(load<i64>(st(i) + <usize>S_DY)) - y0, dz = bz0 + rs16(load<i64>(st(i) + <usize>S_DZ)) - z0;
   let best: i64 = ONE;                 // fraction of the motion, Q16
   let bnx: i64 = 0, bny: i64 = 0, bnz: i64 = 0, bj = -1;
-  const n = sweepCandidates(x0, y0, z0, dx, dy, dz, r);
+  const n = staticSweepCandidates(x0, y0, z0, dx, dy, dz, r, P_HITS);   // HITS: free while solving
   for (let s = 0; s < n; s++) {
     const j = load<i32>(P_HITS + (<usize>s << 2));
     const shape = g32(P_SHAPE, j);

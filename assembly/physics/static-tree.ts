@@ -1,11 +1,12 @@
-// Static geometry: a bounding volume hierarchy over the static boxes, and the plane list.
+// Static geometry: a bounding volume hierarchy over the static boxes, and a list of the rest.
 //
 // A level is mostly static boxes of very different sizes (a 200 m floor beside 1 m crates),
 // so a moving body, a substep sweep or a query must not test every one of them. The static
-// boxes sit in a BVH over their AABBs ([c - e, c + e], raw metres); planes are unbounded
-// half-spaces and stay in a short list that every user tests.
+// boxes sit in a BVH over their AABBs ([c - e, c + e], raw metres). The other statics stay
+// in a short list that every user tests, as a scan of every static did: planes (unbounded
+// half-spaces) and static spheres or capsules (the API allows them; no scene uses them).
 //
-//   STATIC_ORDER  | box slots, tree order (STATIC_BOXES) | plane slots (STATIC_PLANES) |
+//   STATIC_ORDER  | box slots, tree order (STATIC_BOXES) | other slots (STATIC_OTHERS) |
 //   STATIC_NODES  node 0 = root, depth first (preorder): a node's left child is the next
 //                 node, its SKIP is the node after its subtree, so a walk needs no stack:
 //
@@ -32,8 +33,10 @@
 //
 // Queries: staticBoxesOverlapping appends the boxes whose AABB overlaps a query AABB (open
 // or closed intervals, as the caller's exact test needs), visiting only nodes whose AABB
-// overlaps it; staticNodeAt / staticEntry let query.ts walk the tree with its own node test
-// (rays). STATIC_VISITS and STATIC_TESTS count nodes visited and boxes tested by a step.
+// overlaps it: collide.ts (a body's reach) and staticSweepCandidates (a fast sphere's
+// substep motion, for solver.ts) use it; staticNodeAt / staticEntry let query.ts walk the
+// tree with its own node tests. STATIC_VISITS and STATIC_TESTS count the nodes visited and
+// the statics tested by a step (STATIC_SCAN: no tree, every box; the tests' reference).
 //
 // Determinism: the tree only prunes. A subtree is skipped only when its AABB misses the
 // query, and then every box below it misses too (its AABB lies inside the node's), so the
@@ -47,10 +50,10 @@
 
 import {
   P_PX, P_PY, P_PZ, P_HX, P_HY, P_HZ, P_SHAPE, P_STATICS, P_STATIC_ORDER, P_STATIC_NODES,
-  H_STATIC_COUNT, H_STATIC_DIRTY, H_STATIC_BOXES, H_STATIC_PLANES, H_STATIC_NODE_COUNT, H_STATIC_BUILDS,
+  H_STATIC_COUNT, H_STATIC_DIRTY, H_STATIC_BOXES, H_STATIC_OTHERS, H_STATIC_NODE_COUNT, H_STATIC_BUILDS,
   H_STATIC_TESTS, H_STATIC_VISITS, H_STATIC_LEAF, H_STATIC_SCAN,
   N_LO_X, N_LO_Y, N_LO_Z, N_HI_X, N_HI_Y, N_HI_Z, N_SKIP, N_FIRST, N_COUNT,
-  SHAPE_BOX, SHAPE_PLANE,
+  SHAPE_BOX,
 } from './layout';
 import { g64, g32, s32, hdr, setHdr } from './world';
 
@@ -65,7 +68,7 @@ let leafSize: i32 = 4;
 // @ts-ignore: decorator
 @inline export function staticNodeAt(k: i32): usize { return P_STATIC_NODES + (<usize>k << 6); }
 
-/** Slot of entry e of STATIC_ORDER (boxes in tree order, then planes). */
+/** Slot of entry e of STATIC_ORDER (boxes in tree order, then the other statics). */
 // @ts-ignore: decorator
 @inline export function staticEntry(e: i32): i32 { return g32(P_STATIC_ORDER, e); }
 
@@ -73,9 +76,9 @@ let leafSize: i32 = 4;
 // @ts-ignore: decorator
 @inline export function staticBoxCount(): i32 { return <i32>hdr(H_STATIC_BOXES); }
 
-/** Static planes (entries [boxes, boxes + n) of STATIC_ORDER); valid after staticTreeUpdate. */
+/** Other statics: planes, spheres, capsules (entries [boxes, boxes + n) of STATIC_ORDER); valid after staticTreeUpdate. */
 // @ts-ignore: decorator
-@inline export function staticPlaneCount(): i32 { return <i32>hdr(H_STATIC_PLANES); }
+@inline export function staticOtherCount(): i32 { return <i32>hdr(H_STATIC_OTHERS); }
 
 /** Nodes of the tree (0 when there are no boxes); valid after staticTreeUpdate. */
 // @ts-ignore: decorator
@@ -168,10 +171,10 @@ export function staticTreeUpdate(): void {
     const j = g32(P_STATICS, s);
     if (g32(P_SHAPE, j) == SHAPE_BOX) s32(P_STATIC_ORDER, boxes++, j);
   }
-  let planes = 0;
+  let others = 0;
   for (let s = 0; s < n; s++) {
     const j = g32(P_STATICS, s);
-    if (g32(P_SHAPE, j) == SHAPE_PLANE) s32(P_STATIC_ORDER, boxes + planes++, j);
+    if (g32(P_SHAPE, j) != SHAPE_BOX) s32(P_STATIC_ORDER, boxes + others++, j);
   }
   const leaf = hdr(H_STATIC_LEAF);
   leafSize = <i32>(leaf < LEAF_MIN ? LEAF_MIN : (leaf > <i64>i32.MAX_VALUE ? <i64>i32.MAX_VALUE : leaf));
@@ -179,7 +182,7 @@ export function staticTreeUpdate(): void {
   if (hdr(H_STATIC_SCAN) != 0) sortSlots(P_STATIC_ORDER, boxes);   // no tree: the boxes in slot order
   else if (boxes > 0) buildNode(0, boxes);
   setHdr(H_STATIC_BOXES, boxes);
-  setHdr(H_STATIC_PLANES, planes);
+  setHdr(H_STATIC_OTHERS, others);
   setHdr(H_STATIC_NODE_COUNT, nodeCount);
   setHdr(H_STATIC_BUILDS, hdr(H_STATIC_BUILDS) + 1);
   setHdr(H_STATIC_DIRTY, 0);
@@ -285,4 +288,22 @@ function siftSlots(p: usize, k: i32, n: i32): void {
     k = c;
   }
   store<i32>(p + (<usize>k << 2), v);
+}
+
+/**
+ * The statics a sphere of radius r moving from (x0, y0, z0) by (dx, dy, dz) (raw) may hit,
+ * for solver.ts sweepStatics: every other static (planes, spheres, capsules), and the boxes
+ * whose AABB touches the motion's AABB grown by r (closed intervals). Written to the i32
+ * array at `out` in slot order; returns their count and adds to the step's work counters.
+ */
+export function staticSweepCandidates(x0: i64, y0: i64, z0: i64, dx: i64, dy: i64, dz: i64, r: i64, out: usize): i32 {
+  const boxes = <i32>hdr(H_STATIC_BOXES), others = <i32>hdr(H_STATIC_OTHERS);
+  let n = 0;
+  for (let e = boxes; e < boxes + others; e++) { store<i32>(out + (<usize>n << 2), g32(P_STATIC_ORDER, e)); n++; }
+  const lx = (dx < 0 ? x0 + dx : x0) - r, ly = (dy < 0 ? y0 + dy : y0) - r, lz = (dz < 0 ? z0 + dz : z0) - r;
+  const hx = (dx > 0 ? x0 + dx : x0) + r, hy = (dy > 0 ? y0 + dy : y0) + r, hz = (dz > 0 ? z0 + dz : z0) + r;
+  n = staticBoxesOverlapping(lx, ly, lz, hx, hy, hz, true, out, n);
+  staticCount(lastVisits, lastTests + others);
+  sortSlots(out, n);
+  return n;
 }

@@ -90,13 +90,13 @@ export const HEADER = {
   STATIC_DIRTY: 48,
   /** Static boxes in the tree: entries [0, STATIC_BOXES) of STATIC_ORDER. */
   STATIC_BOXES: 49,
-  /** Static planes: entries [STATIC_BOXES, STATIC_BOXES + STATIC_PLANES) of STATIC_ORDER. */
-  STATIC_PLANES: 50,
+  /** Other statics (planes; static spheres and capsules): entries [STATIC_BOXES, STATIC_BOXES + STATIC_OTHERS) of STATIC_ORDER. */
+  STATIC_OTHERS: 50,
   /** Nodes of the static tree (STATIC_NODES array, depth-first order). */
   STATIC_NODE_COUNT: 51,
   /** Work counter: static tree builds since the world was created. */
   STATIC_BUILDS: 52,
-  /** Work counter: static bodies (boxes and planes) given an exact test by the last step (narrowphase and sweeps). */
+  /** Work counter: static bodies given an exact test (or added as candidates) by the last step (narrowphase and sweeps). */
   STATIC_TESTS: 53,
   /** Work counter: static tree nodes visited by the last step. */
   STATIC_VISITS: 54,
@@ -231,7 +231,7 @@ export const WORLD_ARRAYS = [
   ['STATICS', 4, 'capacity'],
   /** Live dynamic and kinematic bodies (DYNAMIC_COUNT slots, unordered: swap-remove), for queries. */
   ['MOVING', 4, 'capacity'],
-  /** Static tree entries: box slots in tree order, then the plane slots (assembly/physics/static-tree.ts). */
+  /** Static tree entries: box slots in tree order, then the other statics' slots (assembly/physics/static-tree.ts). */
   ['STATIC_ORDER', 4, 'capacity'],
   /** Static tree nodes (STATIC_NODE below), depth-first; at most max(1, boxes - 1) of them. */
   ['STATIC_NODES', 'STATIC_NODE_BYTES', 'capacity'],
