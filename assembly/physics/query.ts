@@ -187,7 +187,8 @@ function endQuery(): i32 {
  * numerators lo - o <= B.lo - o and hi - o >= B.hi - o, and div (correctly rounded) is
  * monotone in its numerator, so the node's entry fraction is at most B's and its exit at
  * least B's; so B passing rayBox (entry <= exit, within [0, maxT]) implies the node passes,
- * and B's hit distance is at least the node's entry.
+ * and B's hit distance is at least the node's entry. Domain as rayBox's: coordinates within
+ * 2^31 m of the origin, where div is exact.
  */
 function rayNode(nd: usize, ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64, tMax: i64): bool {
   let tmin: i64 = 0, tmax = tMax;
