@@ -261,7 +261,7 @@ function collidePair(i: i32, j: i32): void {
 /**
  * Appends to the candidate list (from index n) the statics that may touch a moving body at
  * (px, py, pz) with bounding reach `reach` (radius + core half height + margin, raw): every
- * plane (and static sphere or capsule), and every box whose AABB grown by the reach contains the centre strictly,
+ * plane (and static sphere or capsule), and every box (in the tree or a large one) whose AABB grown by the reach contains the centre strictly,
  * |p - c| < e + reach on each axis (a box out of reach never makes a contact), layers
  * permitting. The static tree finds the boxes (the open-interval query is exactly this
  * test), so the set is the brute-force scan's; the caller sorts it by slot.
@@ -271,6 +271,9 @@ function staticCandidates(px: i64, py: i64, pz: i64, reach: i64, layerI: i32, ma
   for (let e = boxes; e < boxes + others; e++) {
     const j = staticEntry(e);
     if ((layerI & g32(P_MASK, j)) == 0 || (g32(P_LAYER, j) & maskI) == 0) continue;
+    // large boxes kept out of the tree: the same reach test
+    if (g32(P_SHAPE, j) == SHAPE_BOX && (abs<i64>(px - g64(P_PX, j)) >= g64(P_HX, j) + reach ||
+      abs<i64>(py - g64(P_PY, j)) >= g64(P_HY, j) + reach || abs<i64>(pz - g64(P_PZ, j)) >= g64(P_HZ, j) + reach)) continue;
     store<i32>(candAt(n++), j);
   }
   const from = n;

@@ -7,6 +7,7 @@
 // half-spaces) and static spheres or capsules (the API allows them; no scene uses them).
 //
 //   STATIC_ORDER  | box slots, tree order (STATIC_BOXES) | other slots (STATIC_OTHERS) |
+//                   other statics: large boxes (below), planes, static spheres and capsules
 //   STATIC_NODES  node 0 = root, depth first (preorder): a node's left child is the next
 //                 node, its SKIP is the node after its subtree, so a walk needs no stack:
 //
@@ -23,8 +24,15 @@
 // O(n) per level, O(n log n) in all, depth about log2(boxes / L). Splitting more than 4
 // boxes leaves at least 2 on each side, so leaves hold 2..L boxes (1 only when there is one
 // box), and there are at most max(1, boxes - 1) nodes: the STATIC_NODES array is sized by
-// the capacity. A 200 m floor among 1 m crates only widens the nodes on its leaf's path
-// (a query pays about one extra node test per level for it), not the others.
+// the capacity.
+//
+// Large boxes: a 200 m floor among 1 m crates would widen every node on its leaf's path, so
+// that nearly every query walks that path too (about two node tests per level, ~10 of the
+// ~36 a body on such a floor among 10,000 crates pays). A box whose largest half extent is
+// more than LARGE_FACTOR (8) times the mean over all static boxes joins the other statics
+// instead, tested by every user (a box reach test each), as long as there are at most
+// LARGE_MAX (16) of them; with more, the level is not "small props on a few big slabs" and
+// every box stays in the tree. Which boxes are large depends only on the static set.
 //
 // Laziness: world.ts sets STATIC_DIRTY whenever a static body appears, disappears, moves or
 // is imported (bodyCreate, bodyRemove, bodySetPosition, bodyImport, shard put / drop);
@@ -46,7 +54,8 @@
 // tree's shape. The shape itself is canonical too: the split keys (centre, slot) are
 // distinct, so which boxes fall in each node depends only on the static set, not on the
 // order of the STATICS list (that order only reorders boxes inside a leaf). Domain: box
-// bounds c +- e must fit an i64 (|c| + |e| < 2^62 raw), far beyond any world.
+// bounds c +- e must fit an i64 (|c| + |e| < 2^62 raw), and a half extent times the box count
+// too (extents below 2^40 raw for a million boxes), far beyond any world.
 
 import {
   P_PX, P_PY, P_PZ, P_HX, P_HY, P_HZ, P_SHAPE, P_STATICS, P_STATIC_ORDER, P_STATIC_NODES,
@@ -60,6 +69,13 @@ import { g64, g32, s32, hdr, setHdr } from './world';
 /** Default and least leaf size (STATIC_LEAF): a leaf's boxes are tested one by one. */
 // @ts-ignore: decorator
 @inline const LEAF_MIN: i64 = 4;
+
+/** A box is large when its largest half extent exceeds this many times the mean over the static boxes. */
+// @ts-ignore: decorator
+@inline const LARGE_FACTOR: i64 = 8;
+/** At most this many large boxes go to the other statics; with more, every box stays in the tree. */
+// @ts-ignore: decorator
+@inline const LARGE_MAX: i32 = 16;
 
 // Most boxes per leaf in the build under way (module global).
 let leafSize: i32 = 4;
@@ -159,6 +175,14 @@ function buildNode(first: i32, count: i32): void {
   store<i32>(nd, nodeCount, N_SKIP);
 }
 
+/** Largest half extent of box j (raw). */
+// @ts-ignore: decorator
+@inline function maxHalf(j: i32): i64 { return max(g64(P_HX, j), max(g64(P_HY, j), g64(P_HZ, j))); }
+
+/** Whether box j is large: its largest half extent exceeds LARGE_FACTOR x the mean of the n boxes' (sum / n). */
+// @ts-ignore: decorator
+@inline function isLarge(j: i32, n: i32, sum: i64): bool { return maxHalf(j) * <i64>n > sum * LARGE_FACTOR; }
+
 /**
  * Rebuilds the tree from the STATICS list when STATIC_DIRTY is set (see the module
  * comment); otherwise does nothing. Call before any use of the tree.
@@ -166,20 +190,33 @@ function buildNode(first: i32, count: i32): void {
 export function staticTreeUpdate(): void {
   if (hdr(H_STATIC_DIRTY) == 0) return;
   const n = <i32>hdr(H_STATIC_COUNT);
+  const scan = hdr(H_STATIC_SCAN) != 0;
+  // large boxes (see the module comment): largest half extent above LARGE_FACTOR x the mean
+  let all = 0, sum: i64 = 0;
+  for (let s = 0; s < n; s++) {
+    const j = g32(P_STATICS, s);
+    if (g32(P_SHAPE, j) == SHAPE_BOX) { all++; sum += maxHalf(j); }
+  }
+  let large = 0;
+  for (let s = 0; s < n; s++) {
+    const j = g32(P_STATICS, s);
+    if (g32(P_SHAPE, j) == SHAPE_BOX && isLarge(j, all, sum)) large++;
+  }
+  const split = !scan && large <= LARGE_MAX;
   let boxes = 0;
   for (let s = 0; s < n; s++) {
     const j = g32(P_STATICS, s);
-    if (g32(P_SHAPE, j) == SHAPE_BOX) s32(P_STATIC_ORDER, boxes++, j);
+    if (g32(P_SHAPE, j) == SHAPE_BOX && !(split && isLarge(j, all, sum))) s32(P_STATIC_ORDER, boxes++, j);
   }
   let others = 0;
   for (let s = 0; s < n; s++) {
     const j = g32(P_STATICS, s);
-    if (g32(P_SHAPE, j) != SHAPE_BOX) s32(P_STATIC_ORDER, boxes + others++, j);
+    if (g32(P_SHAPE, j) != SHAPE_BOX || (split && isLarge(j, all, sum))) s32(P_STATIC_ORDER, boxes + others++, j);
   }
   const leaf = hdr(H_STATIC_LEAF);
   leafSize = <i32>(leaf < LEAF_MIN ? LEAF_MIN : (leaf > <i64>i32.MAX_VALUE ? <i64>i32.MAX_VALUE : leaf));
   nodeCount = 0;
-  if (hdr(H_STATIC_SCAN) != 0) sortSlots(P_STATIC_ORDER, boxes);   // no tree: the boxes in slot order
+  if (scan) sortSlots(P_STATIC_ORDER, boxes);                       // no tree: the boxes in slot order
   else if (boxes > 0) buildNode(0, boxes);
   setHdr(H_STATIC_BOXES, boxes);
   setHdr(H_STATIC_OTHERS, others);
