@@ -33,7 +33,7 @@
 
 import {
   P_PX, P_PZ, P_FLAGS, P_GENERATION, P_KIND,
-  H_HIGH_WATER, H_CAPACITY, H_DYNAMIC_COUNT, H_LIVE, H_TICK, H_STATUS, H_PREV_TOUCH_COUNT, P_PREV_TOUCH,
+  H_HIGH_WATER, H_CAPACITY, H_TICK, H_STATUS, H_PREV_TOUCH_COUNT, P_PREV_TOUCH,
   SC_INDEX, SC_COUNT, SC_NX, SC_NZ, SC_CUTS, SC_HALO, SC_WORLD, SC_TICK, SC_HIGH_WATER, SC_FRONT, SC_BACK,
   SC_OVERLAY_REC, SC_OVERLAY_TICK, SC_OVERLAY_OWNER, SC_OWNED, SC_SCR_OWNED, SC_SCR_COUNTS,
   SC_SCR_A, SC_SCR_B, SC_SCR_C, SC_SCR_ENTRIES, SC_TOUCH_CAP, SC_EVENT_CAP, SC_CAPACITY,
@@ -103,7 +103,7 @@ function nearRegion(k: i32, x: i64, z: i64): bool {
 
 // ---- bodies of the bound shard world ----
 
-/** Marks live slot s dead (no free list: shard worlds never allocate slots). */
+/** Marks live slot s dead and takes it out of its list (no free list: shard worlds never allocate slots). */
 function drop(s: i32): void {
   unregisterBody(s);
 }
