@@ -18,8 +18,8 @@
 // slot). The sleeping partners join the awake bodies as the tick's participants (PART,
 // sorted by slot with a radix sort over the participants only), and the pairs are grouped by
 // the lower slot with prefix sums over them.
-// Static boxes and planes are tested against every moving
-// body (O(moving x statics); a static tree is a later improvement).
+// Statics come from the static tree (static-tree.ts): every plane (and static sphere or
+// capsule), and the boxes whose AABB the body's reach overlaps (O(log statics) per body).
 //
 // Narrowphase: sphere and capsule are both a "core" (a vertical segment from y - h to
 // y + h, h = 0 for spheres) plus a radius, so sphere-sphere, sphere-capsule and
@@ -39,10 +39,10 @@
 import {
   P_PX, P_PY, P_PZ, P_VX, P_VY, P_VZ, P_RADIUS, P_HX, P_HY, P_HZ, P_INV_MASS, P_INV_INERTIA,
   P_FRICTION, P_RESTITUTION, P_KIND, P_SHAPE, P_FLAGS, P_LAYER, P_MASK, P_CELL_KEY, P_BUCKET,
-  P_BUCKET_START, P_SORTED, P_SORTED_REC, P_PAIRS, P_PAIR_J, P_STATICS, P_CONTACTS, P_HITS, P_WAKE, P_CFIRST, P_CCOUNT,
+  P_BUCKET_START, P_SORTED, P_SORTED_REC, P_PAIRS, P_PAIR_J, P_CONTACTS, P_HITS, P_WAKE, P_CFIRST, P_CCOUNT,
   P_AWAKE, P_PART, P_MARK, P_SLEEP_NEXT, P_SORT_COUNTS, RADIX_BITS,
   P_CHAR_TX, P_CHAR_TZ, P_CHAR_STEP, P_CHAR_SLOPE_COS, P_GNX, P_GNY, P_GNZ,
-  H_HIGH_WATER, H_DYNAMIC_COUNT, H_AWAKE_COUNT, H_PART_COUNT, H_MAX_RADIUS, H_INV_CELL, H_STATIC_COUNT, H_CONTACT_COUNT, H_CONTACT_CAPACITY,
+  H_HIGH_WATER, H_DYNAMIC_COUNT, H_AWAKE_COUNT, H_PART_COUNT, H_MAX_RADIUS, H_INV_CELL, H_CONTACT_COUNT, H_CONTACT_CAPACITY,
   H_MARGIN, H_STATUS, H_SLEEP_SPEED, H_GROUND_TOLERANCE, H_CELL_SIZE,
   G_KEY, G_SLOT, G_LAYER, G_MASK, G_ACTIVE, G_X, G_Y, G_Z, G_REACH,
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_KT, C_ARM_I, C_ARM_J, C_MU, C_E,
@@ -52,6 +52,10 @@ import {
 } from './layout';
 import { g64, s64, g32, s32, hdr, setHdr, wake, addWork, sleepBucketOf, sleepHead, sleepSig, cellSig } from './world';
 import { div, mul, ONE, roundShift, sqrtFast } from '../math/fixed';
+import {
+  staticTreeUpdate, staticCountersReset, staticCount, staticBoxesOverlapping, staticEntry, staticBoxCount,
+  staticOtherCount, lastVisits, lastTests,
+} from './static-tree';
 
 // ---- small helpers ----
 
@@ -269,6 +273,37 @@ function collidePair(i: i32, j: i32): void {
 // @ts-ignore: decorator
 @inline function candAt(k: i32): usize { return P_HITS + (<usize>k << 2); }
 
+/**
+ * Appends to the candidate list (from index n) the statics that may touch a moving body at
+ * (px, py, pz) with bounding reach `reach` (radius + core half height + margin, raw): every
+ * plane (and static sphere or capsule), and every box (in the tree or a large one) whose AABB grown by the reach contains the centre strictly,
+ * |p - c| < e + reach on each axis (a box out of reach never makes a contact), layers
+ * permitting. The static tree finds the boxes (the open-interval query is exactly this
+ * test), so the set is the brute-force scan's; the caller sorts it by slot.
+ */
+function staticCandidates(px: i64, py: i64, pz: i64, reach: i64, layerI: i32, maskI: i32, n: i32): i32 {
+  const boxes = staticBoxCount(), others = staticOtherCount();
+  for (let e = boxes; e < boxes + others; e++) {
+    const j = staticEntry(e);
+    if ((layerI & g32(P_MASK, j)) == 0 || (g32(P_LAYER, j) & maskI) == 0) continue;
+    // large boxes kept out of the tree: the same reach test
+    if (g32(P_SHAPE, j) == SHAPE_BOX && (abs<i64>(px - g64(P_PX, j)) >= g64(P_HX, j) + reach ||
+      abs<i64>(py - g64(P_PY, j)) >= g64(P_HY, j) + reach || abs<i64>(pz - g64(P_PZ, j)) >= g64(P_HZ, j) + reach)) continue;
+    store<i32>(candAt(n++), j);
+  }
+  const from = n;
+  n = staticBoxesOverlapping(px - reach, py - reach, pz - reach, px + reach, py + reach, pz + reach, false, candAt(0), n);
+  staticCount(lastVisits, lastTests + others);
+  // layers: keep the boxes that may collide with the body (in place)
+  let m = from;
+  for (let a = from; a < n; a++) {
+    const j = load<i32>(candAt(a));
+    if ((layerI & g32(P_MASK, j)) == 0 || (g32(P_LAYER, j) & maskI) == 0) continue;
+    store<i32>(candAt(m++), j);
+  }
+  return m;
+}
+
 // Pair emission state of buildContacts (module globals).
 let pairCount = 0, pairCap = 0;
 let reachMargin: i64 = 0;
@@ -406,7 +441,8 @@ export function buildContacts(): void {
   // now BUCKET_START[b + 1] is the start of bucket b and BUCKET_START[b + 2] its end
   s32(P_BUCKET_START, buckets + 1, nAwake);    // end of the last bucket
   addWork(3 * nAwake);
-  const nStatic = <i32>hdr(H_STATIC_COUNT);
+  staticTreeUpdate();
+  staticCountersReset();
   // the awake bodies are the first participants
   partCount = 0;
   for (let a = 0; a < nAwake; a++) addParticipant(g32(P_AWAKE, a));
@@ -489,14 +525,7 @@ export function buildContacts(): void {
       const layerI = g32(P_LAYER, i), maskI = g32(P_MASK, i);
       const reach = g64(P_RADIUS, i) + coreHalf(i) + hdr(H_MARGIN);
       const px = g64(P_PX, i), py = g64(P_PY, i), pz = g64(P_PZ, i);
-      for (let s = 0; s < nStatic; s++) {
-        const j = g32(P_STATICS, s);
-        if ((layerI & g32(P_MASK, j)) == 0 || (g32(P_LAYER, j) & maskI) == 0) continue;
-        // boxes out of reach never make a contact: skip them before the sort
-        if (g32(P_SHAPE, j) == SHAPE_BOX && (abs<i64>(px - g64(P_PX, j)) >= g64(P_HX, j) + reach ||
-          abs<i64>(py - g64(P_PY, j)) >= g64(P_HY, j) + reach || abs<i64>(pz - g64(P_PZ, j)) >= g64(P_HZ, j) + reach)) continue;
-        store<i32>(candAt(n++), j);
-      }
+      n = staticCandidates(px, py, pz, reach, layerI, maskI, n);
     }
     // sort candidates by slot (insertion sort: lists are short)
     for (let a = 1; a < n; a++) {

@@ -84,6 +84,28 @@
 // @ts-ignore: decorator
 @inline export const H_H_Q32: i32 = 38;
 // @ts-ignore: decorator
+@inline export const H_STATIC_DIRTY: i32 = 48;
+// @ts-ignore: decorator
+@inline export const H_STATIC_BOXES: i32 = 49;
+// @ts-ignore: decorator
+@inline export const H_STATIC_OTHERS: i32 = 50;
+// @ts-ignore: decorator
+@inline export const H_STATIC_NODE_COUNT: i32 = 51;
+// @ts-ignore: decorator
+@inline export const H_STATIC_BUILDS: i32 = 52;
+// @ts-ignore: decorator
+@inline export const H_STATIC_TESTS: i32 = 53;
+// @ts-ignore: decorator
+@inline export const H_STATIC_VISITS: i32 = 54;
+// @ts-ignore: decorator
+@inline export const H_QUERY_TESTS: i32 = 55;
+// @ts-ignore: decorator
+@inline export const H_QUERY_VISITS: i32 = 56;
+// @ts-ignore: decorator
+@inline export const H_STATIC_LEAF: i32 = 57;
+// @ts-ignore: decorator
+@inline export const H_STATIC_SCAN: i32 = 58;
+// @ts-ignore: decorator
 @inline export const H_OFFSETS_AT: i32 = 64;
 // @ts-ignore: decorator
 @inline export const HEADER_SLOTS: i32 = 192;
@@ -194,57 +216,65 @@
 // @ts-ignore: decorator
 @inline export const F_STATIC_POS: i32 = 47;
 // @ts-ignore: decorator
-@inline export const F_WAKE: i32 = 48;
+@inline export const F_MOVING_POS: i32 = 48;
 // @ts-ignore: decorator
-@inline export const F_CFIRST: i32 = 49;
+@inline export const F_WAKE: i32 = 49;
 // @ts-ignore: decorator
-@inline export const F_CCOUNT: i32 = 50;
+@inline export const F_CFIRST: i32 = 50;
 // @ts-ignore: decorator
-@inline export const F_AWAKE_POS: i32 = 51;
+@inline export const F_CCOUNT: i32 = 51;
 // @ts-ignore: decorator
-@inline export const F_SLEEP_NEXT: i32 = 52;
+@inline export const F_AWAKE_POS: i32 = 52;
 // @ts-ignore: decorator
-@inline export const F_SLEEP_PREV: i32 = 53;
+@inline export const F_SLEEP_NEXT: i32 = 53;
 // @ts-ignore: decorator
-@inline export const F_MARK: i32 = 54;
+@inline export const F_SLEEP_PREV: i32 = 54;
 // @ts-ignore: decorator
-@inline export const F_STATE: i32 = 55;
+@inline export const F_MARK: i32 = 55;
 // @ts-ignore: decorator
-@inline export const F_FREE: i32 = 56;
+@inline export const F_STATE: i32 = 56;
 // @ts-ignore: decorator
-@inline export const F_STATICS: i32 = 57;
+@inline export const F_FREE: i32 = 57;
 // @ts-ignore: decorator
-@inline export const F_BUCKET_START: i32 = 58;
+@inline export const F_STATICS: i32 = 58;
 // @ts-ignore: decorator
-@inline export const F_SORTED: i32 = 59;
+@inline export const F_MOVING: i32 = 59;
 // @ts-ignore: decorator
-@inline export const F_SORTED_REC: i32 = 60;
+@inline export const F_STATIC_ORDER: i32 = 60;
 // @ts-ignore: decorator
-@inline export const F_PAIRS: i32 = 61;
+@inline export const F_STATIC_NODES: i32 = 61;
 // @ts-ignore: decorator
-@inline export const F_PAIR_J: i32 = 62;
+@inline export const F_BUCKET_START: i32 = 62;
 // @ts-ignore: decorator
-@inline export const F_CONTACTS: i32 = 63;
+@inline export const F_SORTED: i32 = 63;
 // @ts-ignore: decorator
-@inline export const F_TOUCH: i32 = 64;
+@inline export const F_SORTED_REC: i32 = 64;
 // @ts-ignore: decorator
-@inline export const F_PREV_TOUCH: i32 = 65;
+@inline export const F_PAIRS: i32 = 65;
 // @ts-ignore: decorator
-@inline export const F_EVENTS: i32 = 66;
+@inline export const F_PAIR_J: i32 = 66;
 // @ts-ignore: decorator
-@inline export const F_HITS: i32 = 67;
+@inline export const F_CONTACTS: i32 = 67;
 // @ts-ignore: decorator
-@inline export const F_HASH_REC: i32 = 68;
+@inline export const F_TOUCH: i32 = 68;
 // @ts-ignore: decorator
-@inline export const F_BODY_DEF: i32 = 69;
+@inline export const F_PREV_TOUCH: i32 = 69;
 // @ts-ignore: decorator
-@inline export const F_AWAKE: i32 = 70;
+@inline export const F_EVENTS: i32 = 70;
 // @ts-ignore: decorator
-@inline export const F_PART: i32 = 71;
+@inline export const F_HITS: i32 = 71;
 // @ts-ignore: decorator
-@inline export const F_SLEEP_HEAD: i32 = 72;
+@inline export const F_HASH_REC: i32 = 72;
 // @ts-ignore: decorator
-@inline export const F_SORT_COUNTS: i32 = 73;
+@inline export const F_BODY_DEF: i32 = 73;
+// @ts-ignore: decorator
+@inline export const F_AWAKE: i32 = 74;
+// @ts-ignore: decorator
+@inline export const F_PART: i32 = 75;
+// @ts-ignore: decorator
+@inline export const F_SLEEP_HEAD: i32 = 76;
+// @ts-ignore: decorator
+@inline export const F_SORT_COUNTS: i32 = 77;
 // @ts-ignore: decorator
 @inline export const SHAPE_SPHERE: i32 = 0;
 // @ts-ignore: decorator
@@ -397,6 +427,26 @@
 @inline export const CF_J_STATIC: i32 = 8;
 // @ts-ignore: decorator
 @inline export const CF_WAS_ACTIVE: i32 = 16;
+// @ts-ignore: decorator
+@inline export const N_LO_X: i32 = 0;
+// @ts-ignore: decorator
+@inline export const N_LO_Y: i32 = 8;
+// @ts-ignore: decorator
+@inline export const N_LO_Z: i32 = 16;
+// @ts-ignore: decorator
+@inline export const N_HI_X: i32 = 24;
+// @ts-ignore: decorator
+@inline export const N_HI_Y: i32 = 32;
+// @ts-ignore: decorator
+@inline export const N_HI_Z: i32 = 40;
+// @ts-ignore: decorator
+@inline export const N_SKIP: i32 = 48;
+// @ts-ignore: decorator
+@inline export const N_FIRST: i32 = 52;
+// @ts-ignore: decorator
+@inline export const N_COUNT: i32 = 56;
+// @ts-ignore: decorator
+@inline export const STATIC_NODE_BYTES: i32 = 64;
 // @ts-ignore: decorator
 @inline export const T_KEY: i32 = 0;
 // @ts-ignore: decorator
@@ -641,6 +691,7 @@ export let P_CELL_KEY: usize = 0;
 export let P_SLEEP_COUNT: usize = 0;
 export let P_BUCKET: usize = 0;
 export let P_STATIC_POS: usize = 0;
+export let P_MOVING_POS: usize = 0;
 export let P_WAKE: usize = 0;
 export let P_CFIRST: usize = 0;
 export let P_CCOUNT: usize = 0;
@@ -651,6 +702,9 @@ export let P_MARK: usize = 0;
 export let P_STATE: usize = 0;
 export let P_FREE: usize = 0;
 export let P_STATICS: usize = 0;
+export let P_MOVING: usize = 0;
+export let P_STATIC_ORDER: usize = 0;
+export let P_STATIC_NODES: usize = 0;
 export let P_BUCKET_START: usize = 0;
 export let P_SORTED: usize = 0;
 export let P_SORTED_REC: usize = 0;
@@ -718,30 +772,34 @@ export function bindArrays(base: usize): void {
   P_SLEEP_COUNT = base + <usize>load<i64>(base + 872);
   P_BUCKET = base + <usize>load<i64>(base + 880);
   P_STATIC_POS = base + <usize>load<i64>(base + 888);
-  P_WAKE = base + <usize>load<i64>(base + 896);
-  P_CFIRST = base + <usize>load<i64>(base + 904);
-  P_CCOUNT = base + <usize>load<i64>(base + 912);
-  P_AWAKE_POS = base + <usize>load<i64>(base + 920);
-  P_SLEEP_NEXT = base + <usize>load<i64>(base + 928);
-  P_SLEEP_PREV = base + <usize>load<i64>(base + 936);
-  P_MARK = base + <usize>load<i64>(base + 944);
-  P_STATE = base + <usize>load<i64>(base + 952);
-  P_FREE = base + <usize>load<i64>(base + 960);
-  P_STATICS = base + <usize>load<i64>(base + 968);
-  P_BUCKET_START = base + <usize>load<i64>(base + 976);
-  P_SORTED = base + <usize>load<i64>(base + 984);
-  P_SORTED_REC = base + <usize>load<i64>(base + 992);
-  P_PAIRS = base + <usize>load<i64>(base + 1000);
-  P_PAIR_J = base + <usize>load<i64>(base + 1008);
-  P_CONTACTS = base + <usize>load<i64>(base + 1016);
-  P_TOUCH = base + <usize>load<i64>(base + 1024);
-  P_PREV_TOUCH = base + <usize>load<i64>(base + 1032);
-  P_EVENTS = base + <usize>load<i64>(base + 1040);
-  P_HITS = base + <usize>load<i64>(base + 1048);
-  P_HASH_REC = base + <usize>load<i64>(base + 1056);
-  P_BODY_DEF = base + <usize>load<i64>(base + 1064);
-  P_AWAKE = base + <usize>load<i64>(base + 1072);
-  P_PART = base + <usize>load<i64>(base + 1080);
-  P_SLEEP_HEAD = base + <usize>load<i64>(base + 1088);
-  P_SORT_COUNTS = base + <usize>load<i64>(base + 1096);
+  P_MOVING_POS = base + <usize>load<i64>(base + 896);
+  P_WAKE = base + <usize>load<i64>(base + 904);
+  P_CFIRST = base + <usize>load<i64>(base + 912);
+  P_CCOUNT = base + <usize>load<i64>(base + 920);
+  P_AWAKE_POS = base + <usize>load<i64>(base + 928);
+  P_SLEEP_NEXT = base + <usize>load<i64>(base + 936);
+  P_SLEEP_PREV = base + <usize>load<i64>(base + 944);
+  P_MARK = base + <usize>load<i64>(base + 952);
+  P_STATE = base + <usize>load<i64>(base + 960);
+  P_FREE = base + <usize>load<i64>(base + 968);
+  P_STATICS = base + <usize>load<i64>(base + 976);
+  P_MOVING = base + <usize>load<i64>(base + 984);
+  P_STATIC_ORDER = base + <usize>load<i64>(base + 992);
+  P_STATIC_NODES = base + <usize>load<i64>(base + 1000);
+  P_BUCKET_START = base + <usize>load<i64>(base + 1008);
+  P_SORTED = base + <usize>load<i64>(base + 1016);
+  P_SORTED_REC = base + <usize>load<i64>(base + 1024);
+  P_PAIRS = base + <usize>load<i64>(base + 1032);
+  P_PAIR_J = base + <usize>load<i64>(base + 1040);
+  P_CONTACTS = base + <usize>load<i64>(base + 1048);
+  P_TOUCH = base + <usize>load<i64>(base + 1056);
+  P_PREV_TOUCH = base + <usize>load<i64>(base + 1064);
+  P_EVENTS = base + <usize>load<i64>(base + 1072);
+  P_HITS = base + <usize>load<i64>(base + 1080);
+  P_HASH_REC = base + <usize>load<i64>(base + 1088);
+  P_BODY_DEF = base + <usize>load<i64>(base + 1096);
+  P_AWAKE = base + <usize>load<i64>(base + 1104);
+  P_PART = base + <usize>load<i64>(base + 1112);
+  P_SLEEP_HEAD = base + <usize>load<i64>(base + 1120);
+  P_SORT_COUNTS = base + <usize>load<i64>(base + 1128);
 }

@@ -3,18 +3,33 @@
 // Results go to the HITS array as 16-byte records | handle i64 | t i64 | (t = hit distance
 // in raw metres along the unit ray; 0 for overlaps) and HEADER.HIT_COUNT. Order is part of
 // the contract: raycastAll sorts by (t, slot), overlaps by slot; raycastClosest keeps the
-// lowest (t, slot). Bodies are tested in slot order with a linear scan (O(bodies) per
-// query; fine for projectiles and picking at the current world sizes, a grid walk later).
+// lowest (t, slot).
+//
+// Which bodies are tested: the moving bodies from the MOVING list (dynamic and kinematic,
+// asleep or not; never statics or free slots), the other statics (planes; static spheres and
+// capsules), and the static boxes the static tree (static-tree.ts) cannot rule out: for
+// overlaps, the boxes whose AABB touches the query's AABB; for rays, the boxes under tree
+// nodes whose AABB the ray's slab test enters (before the best hit so far for the closest). The broadphase grid is not used: it is
+// built from the positions at the start of the last step, and bodies have moved (and may
+// have been added, removed or teleported) since, so it does not describe the world a query
+// sees. Work: O(moving bodies + log statics + hits) per query; QUERY_TESTS and QUERY_VISITS
+// count the exact tests and tree nodes of the last query.
+//
+// Same results as testing every live body: the tree skips only boxes that cannot pass the
+// exact test (see the node tests below), each kept body gets the same exact test, and the
+// hits are sorted by (t, slot) at the end, so neither the list nor the tree order shows.
 //
 // Shapes: sphere and capsule as a vertical core segment plus radius; static boxes (AABB);
 // planes (half-spaces: a plane is hit from its front side, and overlaps everything behind it).
 
 import {
-  P_PX, P_PY, P_PZ, P_RADIUS, P_HX, P_HY, P_HZ, P_SHAPE, P_FLAGS, P_LAYER, P_GENERATION, P_HITS,
-  H_HIGH_WATER, H_HIT_COUNT, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, FLAG_LIVE,
+  P_PX, P_PY, P_PZ, P_RADIUS, P_HX, P_HY, P_HZ, P_SHAPE, P_LAYER, P_GENERATION, P_HITS, P_MOVING,
+  H_DYNAMIC_COUNT, H_HIT_COUNT, H_QUERY_TESTS, H_QUERY_VISITS, H_STATIC_SCAN, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE,
+  N_LO_X, N_LO_Y, N_LO_Z, N_HI_X, N_HI_Y, N_HI_Z, N_SKIP, N_FIRST, N_COUNT,
 } from './layout';
 import { g64, g32, hdr, setHdr } from './world';
 import { lengthOfSq } from './collide';
+import { staticTreeUpdate, staticNodeAt, staticNodeCount, staticEntry, staticBoxCount, staticOtherCount } from './static-tree';
 import { div, mul, roundShift, MAX } from '../math/fixed';
 
 // @ts-ignore: decorator
@@ -95,32 +110,148 @@ function rayBody(i: i32, ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64, m
   return raySphere(ox, oy, oz, dx, dy, dz, cx, cy, cz, g64(P_RADIUS, i));
 }
 
+// Hits collected by a query so far, and its work (module globals: no allocation).
+let hitN = 0, tests = 0, visits = 0;
+// Closest-hit state of raycast(all = 0): lowest (t, slot) so far.
+let bestT: i64 = MAX, bestSlot = -1;
+
+/** Appends the hit (slot, t). */
+// @ts-ignore: decorator
+@inline function pushHit(slot: i32, t: i64): void {
+  store<i64>(hitAt(hitN), handleOf(slot)); store<i64>(hitAt(hitN), t, 8);
+  hitN++;
+}
+
+/** (t, slot) of hit a before that of hit b. */
+// @ts-ignore: decorator
+@inline function hitBefore(a: usize, b: usize): bool {
+  const ta = load<i64>(a, 8), tb = load<i64>(b, 8);
+  return ta < tb || (ta == tb && <u32>load<i64>(a) < <u32>load<i64>(b));
+}
+
+/** Moves hit k of the max-heap of n hits down to its place. */
+function siftHit(k: i32, n: i32): void {
+  const h = load<i64>(hitAt(k)), t = load<i64>(hitAt(k), 8);
+  while (true) {
+    let c = 2 * k + 1;
+    if (c >= n) break;
+    if (c + 1 < n && hitBefore(hitAt(c), hitAt(c + 1))) c++;
+    const ct = load<i64>(hitAt(c), 8);
+    if (ct < t || (ct == t && <u32>load<i64>(hitAt(c)) < <u32>h)) break;
+    store<i64>(hitAt(k), load<i64>(hitAt(c))); store<i64>(hitAt(k), ct, 8);
+    k = c;
+  }
+  store<i64>(hitAt(k), h); store<i64>(hitAt(k), t, 8);
+}
+
+/** Sorts the n hits by (t, slot) in place (heapsort; the keys are distinct, slots being distinct). */
+function sortHits(n: i32): void {
+  for (let k = (n >> 1) - 1; k >= 0; k--) siftHit(k, n);
+  for (let end = n - 1; end > 0; end--) {
+    const h = load<i64>(hitAt(0)), t = load<i64>(hitAt(0), 8);
+    store<i64>(hitAt(0), load<i64>(hitAt(end))); store<i64>(hitAt(0), load<i64>(hitAt(end), 8), 8);
+    store<i64>(hitAt(end), h); store<i64>(hitAt(end), t, 8);
+    siftHit(0, end);
+  }
+}
+
+/** Starts a query: the static tree up to date, no hits, no work yet. */
+function beginQuery(): void {
+  staticTreeUpdate();
+  hitN = 0; tests = 0; visits = 0;
+  bestT = MAX; bestSlot = -1;
+}
+
+/** Ends a query: hits sorted by (t, slot), count and work in the header. Returns the count. */
+function endQuery(): i32 {
+  sortHits(hitN);
+  setHdr(H_HIT_COUNT, hitN);
+  setHdr(H_QUERY_TESTS, tests);
+  setHdr(H_QUERY_VISITS, visits);
+  return hitN;
+}
+
+/** Tests the ray against body i (layer already checked): records a hit, or the closest so far. */
+// @ts-ignore: decorator
+@inline function rayTest(i: i32, ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64, maxT: i64, all: i32): void {
+  tests++;
+  const t = rayBody(i, ox, oy, oz, dx, dy, dz, maxT);
+  if (t < 0 || t > maxT) return;
+  if (all) { pushHit(i, t); return; }
+  if (t < bestT || (t == bestT && i < bestSlot)) { bestT = t; bestSlot = i; }
+}
+
+/**
+ * Whether the ray may hit a box inside the node's AABB before tMax: the slab test of rayBox
+ * on [lo, hi]. Conservative for every box B inside (lo <= B.lo, B.hi <= hi): per axis the
+ * numerators lo - o <= B.lo - o and hi - o >= B.hi - o, and div (correctly rounded) is
+ * monotone in its numerator, so the node's entry fraction is at most B's and its exit at
+ * least B's; so B passing rayBox (entry <= exit, within [0, maxT]) implies the node passes,
+ * and B's hit distance is at least the node's entry. Domain as rayBox's: coordinates within
+ * 2^31 m of the origin, where div is exact.
+ */
+function rayNode(nd: usize, ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64, tMax: i64): bool {
+  let tmin: i64 = 0, tmax = tMax;
+  for (let a = 0; a < 3; a++) {
+    const o = a == 0 ? ox : (a == 1 ? oy : oz);
+    const d = a == 0 ? dx : (a == 1 ? dy : dz);
+    const lo = load<i64>(nd + <usize>(N_LO_X + (a << 3)));        // LO x y z, then HI x y z
+    const hi = load<i64>(nd + <usize>(N_HI_X + (a << 3)));
+    if (d == 0) { if (o < lo || o > hi) return false; continue; }
+    let t1 = div(lo - o, d), t2 = div(hi - o, d);
+    if (t1 > t2) { const t = t1; t1 = t2; t2 = t; }
+    if (t1 > tmin) tmin = t1;
+    if (t2 < tmax) tmax = t2;
+    if (tmin > tmax) return false;
+  }
+  return true;
+}
+
 /**
  * Casts a ray from o along the unit direction d (raw Q16; |d| = 1) up to maxT metres against
  * bodies whose layer intersects `mask`. all = 0: the closest hit only (lowest (t, slot));
  * all = 1: every hit sorted by (t, slot). Returns the hit count (also in HEADER.HIT_COUNT).
  */
 export function raycast(ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64, maxT: i64, mask: i32, all: i32): i32 {
-  const hw = <i32>hdr(H_HIGH_WATER);
-  let n = 0;
-  let bestT = MAX, bestSlot = -1;
-  for (let i = 0; i < hw; i++) {
-    if ((g32(P_FLAGS, i) & FLAG_LIVE) == 0 || (g32(P_LAYER, i) & mask) == 0) continue;
-    const t = rayBody(i, ox, oy, oz, dx, dy, dz, maxT);
-    if (t < 0 || t > maxT) continue;
-    if (!all) { if (t < bestT) { bestT = t; bestSlot = i; } continue; }
-    // insertion by (t, slot); slots arrive ascending so equal t keeps slot order
-    let k = n - 1;
-    while (k >= 0 && load<i64>(hitAt(k), 8) > t) {
-      store<i64>(hitAt(k + 1), load<i64>(hitAt(k))); store<i64>(hitAt(k + 1), load<i64>(hitAt(k), 8), 8);
-      k--;
-    }
-    store<i64>(hitAt(k + 1), handleOf(i)); store<i64>(hitAt(k + 1), t, 8);
-    n++;
+  beginQuery();
+  // moving bodies
+  const nm = <i32>hdr(H_DYNAMIC_COUNT);
+  for (let k = 0; k < nm; k++) {
+    const i = g32(P_MOVING, k);
+    if ((g32(P_LAYER, i) & mask) != 0) rayTest(i, ox, oy, oz, dx, dy, dz, maxT, all);
   }
-  if (!all && bestSlot >= 0) { store<i64>(hitAt(0), handleOf(bestSlot)); store<i64>(hitAt(0), bestT, 8); n = 1; }
-  setHdr(H_HIT_COUNT, n);
-  return n;
+  // planes (and static spheres, capsules)
+  const boxes = staticBoxCount(), others = staticOtherCount();
+  for (let e = boxes; e < boxes + others; e++) {
+    const i = staticEntry(e);
+    if ((g32(P_LAYER, i) & mask) != 0) rayTest(i, ox, oy, oz, dx, dy, dz, maxT, all);
+  }
+  // boxes: nodes the ray enters (before the best hit so far when only the closest counts);
+  // STATIC_SCAN: no tree, every box (the brute-force reference)
+  if (hdr(H_STATIC_SCAN) != 0) {
+    for (let e = 0; e < boxes; e++) {
+      const i = staticEntry(e);
+      if ((g32(P_LAYER, i) & mask) != 0) rayTest(i, ox, oy, oz, dx, dy, dz, maxT, all);
+    }
+  }
+  const nodes = staticNodeCount();
+  let k = 0;
+  while (k < nodes) {
+    const nd = staticNodeAt(k);
+    visits++;
+    const reach = !all && bestT < maxT ? bestT : maxT;
+    if (!rayNode(nd, ox, oy, oz, dx, dy, dz, reach)) { k = load<i32>(nd, N_SKIP); continue; }
+    const count = load<i32>(nd, N_COUNT);
+    if (count == 0) { k++; continue; }
+    const first = load<i32>(nd, N_FIRST);
+    for (let e = first; e < first + count; e++) {
+      const i = staticEntry(e);
+      if ((g32(P_LAYER, i) & mask) != 0) rayTest(i, ox, oy, oz, dx, dy, dz, maxT, all);
+    }
+    k = load<i32>(nd, N_SKIP);
+  }
+  if (!all && bestSlot >= 0) pushHit(bestSlot, bestT);
+  return endQuery();
 }
 
 // @ts-ignore: decorator
@@ -164,17 +295,60 @@ function bodyOverlapsBox(i: i32, cx: i64, cy: i64, cz: i64, ex: i64, ey: i64, ez
   return pointBoxDist2(bx, ys, bz, cx, cy, cz, ex, ey, ez) <= r * r;
 }
 
+/** Tests body i (layer already checked) against the query box / sphere; records a hit. */
+// @ts-ignore: decorator
+@inline function overlapTest(i: i32, cx: i64, cy: i64, cz: i64, ex: i64, ey: i64, ez: i64, sphereR: i64): void {
+  tests++;
+  if (bodyOverlapsBox(i, cx, cy, cz, ex, ey, ez, sphereR, cx, cy, cz)) pushHit(i, 0);
+}
+
+/**
+ * Bodies overlapping the box (c, e) (sphereR < 0) or the sphere (c, sphereR): moving bodies,
+ * the other statics, and the boxes whose AABB touches the query's AABB (closed: a box that only touches
+ * it can still pass the exact test, which uses <=; one that misses it on an axis cannot:
+ * its distance to the sphere centre, or its gap to the query box, exceeds the reach there).
+ */
 function overlap(cx: i64, cy: i64, cz: i64, ex: i64, ey: i64, ez: i64, sphereR: i64, mask: i32): i32 {
-  const hw = <i32>hdr(H_HIGH_WATER);
-  let n = 0;
-  for (let i = 0; i < hw; i++) {
-    if ((g32(P_FLAGS, i) & FLAG_LIVE) == 0 || (g32(P_LAYER, i) & mask) == 0) continue;
-    if (!bodyOverlapsBox(i, cx, cy, cz, ex, ey, ez, sphereR, cx, cy, cz)) continue;
-    store<i64>(hitAt(n), handleOf(i)); store<i64>(hitAt(n), 0, 8);
-    n++;
+  beginQuery();
+  const nm = <i32>hdr(H_DYNAMIC_COUNT);
+  for (let k = 0; k < nm; k++) {
+    const i = g32(P_MOVING, k);
+    if ((g32(P_LAYER, i) & mask) != 0) overlapTest(i, cx, cy, cz, ex, ey, ez, sphereR);
   }
-  setHdr(H_HIT_COUNT, n);
-  return n;
+  const boxes = staticBoxCount(), others = staticOtherCount();
+  for (let e = boxes; e < boxes + others; e++) {
+    const i = staticEntry(e);
+    if ((g32(P_LAYER, i) & mask) != 0) overlapTest(i, cx, cy, cz, ex, ey, ez, sphereR);
+  }
+  // boxes under the nodes whose AABB touches the query's AABB (STATIC_SCAN: no tree, every box)
+  if (hdr(H_STATIC_SCAN) != 0) {
+    for (let e = 0; e < boxes; e++) {
+      const i = staticEntry(e);
+      if ((g32(P_LAYER, i) & mask) != 0) overlapTest(i, cx, cy, cz, ex, ey, ez, sphereR);
+    }
+  }
+  const rx = sphereR >= 0 ? sphereR : ex, ry = sphereR >= 0 ? sphereR : ey, rz = sphereR >= 0 ? sphereR : ez;
+  const lx = cx - rx, ly = cy - ry, lz = cz - rz, hx = cx + rx, hy = cy + ry, hz = cz + rz;
+  const nodes = staticNodeCount();
+  let k = 0;
+  while (k < nodes) {
+    const nd = staticNodeAt(k);
+    visits++;
+    if (load<i64>(nd, N_LO_X) > hx || load<i64>(nd, N_HI_X) < lx || load<i64>(nd, N_LO_Y) > hy ||
+      load<i64>(nd, N_HI_Y) < ly || load<i64>(nd, N_LO_Z) > hz || load<i64>(nd, N_HI_Z) < lz) {
+      k = load<i32>(nd, N_SKIP);
+      continue;
+    }
+    const count = load<i32>(nd, N_COUNT);
+    if (count == 0) { k++; continue; }
+    const first = load<i32>(nd, N_FIRST);
+    for (let e = first; e < first + count; e++) {
+      const i = staticEntry(e);
+      if ((g32(P_LAYER, i) & mask) != 0) overlapTest(i, cx, cy, cz, ex, ey, ez, sphereR);
+    }
+    k = load<i32>(nd, N_SKIP);
+  }
+  return endQuery();
 }
 
 /** Bodies (layer & mask) overlapping the sphere (c, r), in slot order. Returns the count. */

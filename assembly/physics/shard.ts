@@ -33,7 +33,7 @@
 
 import {
   P_PX, P_PZ, P_FLAGS, P_GENERATION, P_KIND,
-  H_HIGH_WATER, H_CAPACITY, H_DYNAMIC_COUNT, H_LIVE, H_TICK, H_STATUS, H_PREV_TOUCH_COUNT, P_PREV_TOUCH,
+  H_HIGH_WATER, H_CAPACITY, H_TICK, H_STATUS, H_PREV_TOUCH_COUNT, P_PREV_TOUCH,
   SC_INDEX, SC_COUNT, SC_NX, SC_NZ, SC_CUTS, SC_HALO, SC_WORLD, SC_TICK, SC_HIGH_WATER, SC_FRONT, SC_BACK,
   SC_OVERLAY_REC, SC_OVERLAY_TICK, SC_OVERLAY_OWNER, SC_OWNED, SC_SCR_OWNED, SC_SCR_COUNTS,
   SC_SCR_A, SC_SCR_B, SC_SCR_C, SC_SCR_ENTRIES, SC_TOUCH_CAP, SC_EVENT_CAP, SC_CAPACITY,
@@ -43,7 +43,7 @@ import {
   BD_TICK, BD_HIGH_WATER, BODY_RECORD_BYTES, TOUCH_BYTES, EVENT_BYTES, EV_KIND, EV_A, EV_A_GEN, EV_B, EV_B_GEN,
   EVENT_BEGIN, EVENT_END, FLAG_LIVE, KIND_STATIC, STATUS_CONTACT_OVERFLOW,
 } from './layout';
-import { g64, g32, s32, hdr, setHdr, worldBind, registerBody, noteBoundingRadius, listBody, unlistBody, worldRelist } from './world';
+import { g64, g32, s32, hdr, setHdr, worldBind, registerBody, unregisterBody, noteBoundingRadius, staticsChanged, listBody, unlistBody, worldRelist } from './world';
 import { writeBodyRecord, readBodyRecord } from './transfer';
 import { worldStep } from './step';
 import { xxh64 } from '../hash/xxhash64';
@@ -103,12 +103,10 @@ function nearRegion(k: i32, x: i64, z: i64): bool {
 
 // ---- bodies of the bound shard world ----
 
-/** Marks live slot s dead (no free list: shard worlds never allocate slots). */
+/** Marks live slot s dead and takes it out of its list (no free list: shard worlds never allocate slots). */
 function drop(s: i32): void {
   unlistBody(s);
-  s32(P_FLAGS, s, 0);
-  if (g32(P_KIND, s) != KIND_STATIC) setHdr(H_DYNAMIC_COUNT, hdr(H_DYNAMIC_COUNT) - 1);
-  setHdr(H_LIVE, hdr(H_LIVE) - 1);
+  unregisterBody(s);
 }
 
 /** Puts the record at r into its slot s, creating or overwriting the body. False if s is out of range. */
@@ -127,7 +125,10 @@ function put(s: i32, r: usize): bool {
   if (live) unlistBody(s);                       // relisted by the record's flags below
   readBodyRecord(s, r);
   if (!live) registerBody(s, g32(P_KIND, s));
-  else listBody(s);
+  else {
+    listBody(s);
+    if (g32(P_KIND, s) == KIND_STATIC) staticsChanged();
+  }
   noteBoundingRadius(s, g32(P_KIND, s));
   return true;
 }

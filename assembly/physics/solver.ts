@@ -68,10 +68,10 @@ import {
   P_QX, P_QY, P_QZ, P_QW, P_RADIUS, P_HX, P_HY, P_HZ, P_RESTITUTION,
   P_LIN_DAMP, P_ANG_DAMP, P_GRAVITY_SCALE, P_FX, P_FY, P_FZ,
   P_CHAR_TX, P_CHAR_TZ, P_CHAR_JUMP, P_GNX, P_GNY, P_GNZ,
-  P_KIND, P_SHAPE, P_FLAGS, P_SLEEP_COUNT, P_CFIRST, P_CCOUNT, P_STATICS, P_AWAKE, P_PART,
+  P_KIND, P_SHAPE, P_FLAGS, P_SLEEP_COUNT, P_CFIRST, P_CCOUNT, P_HITS, P_AWAKE, P_PART,
   H_AWAKE_COUNT, H_PART_COUNT, H_CONTACT_COUNT, H_SUBSTEPS, H_TICK_RATE, H_INV_H,
   H_GRAVITY_X, H_GRAVITY_Y, H_GRAVITY_Z, H_MAX_SPEED, H_RESTITUTION_THRESHOLD,
-  H_SLEEP_ENABLED, H_SLEEP_SPEED, H_SLEEP_TICKS, H_STATIC_COUNT, H_MARGIN, H_MAX_RADIUS, H_MAX_PUSH, H_RELAX,
+  H_SLEEP_ENABLED, H_SLEEP_SPEED, H_SLEEP_TICKS, H_MARGIN, H_MAX_RADIUS, H_MAX_PUSH, H_RELAX,
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_KT, C_ARM_I, C_ARM_J,
   C_MU, C_E, C_VN_PRE,
   CF_J_MOVES, CF_J_STATIC, CF_ACTIVE, CF_TOUCHED, CF_WAS_ACTIVE,
@@ -81,6 +81,7 @@ import {
 import { g64, s64, g32, s32, hdr, addWork, fallAsleep } from './world';
 import { contactAt, moves, isActive, lengthOfSq } from './collide';
 import { mul, div, roundShift, ONE } from '../math/fixed';
+import { staticSweepCandidates } from './static-tree';
 
 // Hot-path rounding: products in the contact passes round half up (floor(x + 1/2)), two
 // instructions instead of the symmetric rounding of math/fixed. Still exactly deterministic;
@@ -151,6 +152,14 @@ function clampSpeed(i: i32): void {
  * the earliest time of impact over all statics (lowest slot on ties) stops the sphere there
  * and reflects its normal velocity with the pair's restitution. Only the sphere's own state
  * changes, so this is as local as the rest of the step. Works in Q16 positions.
+ *
+ * Candidates: every plane (and static sphere or capsule, which the sweep skips, as it
+ * always did), and the boxes of the static tree whose AABB touches the motion's
+ * AABB grown by r. A box it leaves out cannot be hit: on some axis the grown box lies beyond
+ * the motion's end (the slab entry fraction is div(> |d|, d) >= ONE, never < best <= ONE)
+ * or behind its start (the exit fraction is <= 0, so the entry > 0 that a hit needs exceeds
+ * it), or off a still axis. The candidates are visited in slot order, so the strict `<`
+ * keeps the lowest slot on ties, as a scan of every static in slot order would.
  */
 function sweepStatics(i: i32): void {
   const r = g64(P_RADIUS, i);
@@ -159,9 +168,9 @@ function sweepStatics(i: i32): void {
   const dx = bx0 + rs16(load<i64>(st(i) + <usize>S_DX)) - x0, dy = by0 + rs16(load<i64>(st(i) + <usize>S_DY)) - y0, dz = bz0 + rs16(load<i64>(st(i) + <usize>S_DZ)) - z0;
   let best: i64 = ONE;                 // fraction of the motion, Q16
   let bnx: i64 = 0, bny: i64 = 0, bnz: i64 = 0, bj = -1;
-  const n = <i32>hdr(H_STATIC_COUNT);
+  const n = staticSweepCandidates(x0, y0, z0, dx, dy, dz, r, P_HITS);   // HITS: free while solving
   for (let s = 0; s < n; s++) {
-    const j = g32(P_STATICS, s);
+    const j = load<i32>(P_HITS + (<usize>s << 2));
     const shape = g32(P_SHAPE, j);
     if (shape == SHAPE_PLANE) {
       const nx = g64(P_HX, j), ny = g64(P_HY, j), nz = g64(P_HZ, j), d = g64(P_RADIUS, j);

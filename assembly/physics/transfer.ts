@@ -22,7 +22,7 @@ import {
   KIND_DYNAMIC, KIND_STATIC, SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_PLANE, FLAG_LIVE,
   ERR_STALE_HANDLE, ERR_BAD_KIND, ERR_BAD_SHAPE, ERR_FULL, ERR_TOO_LARGE, BODY_RECORD_BYTES,
 } from './layout';
-import { g64, s64, g32, s32, hdr, setHdr, slotOf, registerBody, noteBoundingRadius, listBody, unlistBody } from './world';
+import { g64, s64, g32, s32, hdr, setHdr, slotOf, registerBody, noteBoundingRadius, staticsChanged, listBody, unlistBody } from './world';
 
 export { BODY_RECORD_BYTES };
 
@@ -140,7 +140,10 @@ export function bodyImport(): i64 {
   if (existing) unlistBody(slot);         // the record may change its flags (asleep, awake) and cell
   readBodyRecord(slot, r);
   if (!existing) registerBody(slot, kind);
-  else listBody(slot);
+  else {
+    listBody(slot);
+    if (kind == KIND_STATIC) staticsChanged();
+  }
   noteBoundingRadius(slot, kind);
   return (<i64>gen << 32) | <i64>slot;
 }

@@ -25,16 +25,21 @@
 // those goes through listBody / unlistBody / wake / fallAsleep here. The order inside either
 // structure depends on history and is never observable: what is built from them is sorted
 // by slot or summed (collide.ts, solver.ts).
+// Registry lists: every live body is also in exactly one of two unordered lists (swap-remove), STATICS
+// (STATIC_COUNT long, STATIC_POS per body) or MOVING (DYNAMIC_COUNT long, MOVING_POS), kept by
+// registerBody / unregisterBody, so the static tree (static-tree.ts) and queries never scan
+// free slots; any change to the statics sets STATIC_DIRTY for a lazy tree rebuild.
 
 import {
   P_PX, P_PY, P_PZ, P_VX, P_VY, P_VZ, P_WX, P_WY, P_WZ, P_QX, P_QY, P_QZ, P_QW,
   P_INV_MASS, P_INV_INERTIA, P_RADIUS, P_HX, P_HY, P_HZ, P_RESTITUTION, P_FRICTION,
   P_LIN_DAMP, P_ANG_DAMP, P_GRAVITY_SCALE, P_FX, P_FY, P_FZ,
   P_CHAR_TX, P_CHAR_TZ, P_CHAR_JUMP, P_CHAR_STEP, P_CHAR_SLOPE_COS, P_GNX, P_GNY, P_GNZ,
-  P_GENERATION, P_SHAPE, P_KIND, P_FLAGS, P_LAYER, P_MASK, P_SLEEP_COUNT, P_STATIC_POS,
-  P_FREE, P_STATICS, P_BODY_DEF, P_CELL_KEY, P_AWAKE, P_AWAKE_POS, P_SLEEP_NEXT, P_SLEEP_PREV,
+  P_GENERATION, P_SHAPE, P_KIND, P_FLAGS, P_LAYER, P_MASK, P_SLEEP_COUNT, P_STATIC_POS, P_MOVING_POS,
+  P_FREE, P_STATICS, P_MOVING, P_BODY_DEF, P_CELL_KEY, P_AWAKE, P_AWAKE_POS, P_SLEEP_NEXT, P_SLEEP_PREV,
   P_SLEEP_HEAD, P_MARK, bindArrays,
   H_MAGIC, H_VERSION, H_CAPACITY, H_LIVE, H_FREE_TOP, H_HIGH_WATER, H_DYNAMIC_COUNT, H_STATIC_COUNT,
+  H_STATIC_DIRTY, H_STATIC_BOXES, H_STATIC_OTHERS, H_STATIC_NODE_COUNT,
   H_CELL_SIZE, H_MARGIN, H_MAX_RADIUS, H_INV_H, H_TICK_RATE, H_SUBSTEPS, H_H_Q32,
   H_AWAKE_COUNT, H_PART_COUNT, H_WORK, H_GRID_BUCKETS, H_INV_CELL,
   WORLD_MAGIC, WORLD_VERSION,
@@ -89,6 +94,10 @@ export function worldInit(base: usize): i32 {
   setHdr(H_HIGH_WATER, 0);
   setHdr(H_DYNAMIC_COUNT, 0);
   setHdr(H_STATIC_COUNT, 0);
+  setHdr(H_STATIC_DIRTY, 1);
+  setHdr(H_STATIC_BOXES, 0);
+  setHdr(H_STATIC_OTHERS, 0);
+  setHdr(H_STATIC_NODE_COUNT, 0);
   setHdr(H_MAX_RADIUS, 0);
   setHdr(H_AWAKE_COUNT, 0);
   setHdr(H_PART_COUNT, 0);
@@ -216,19 +225,58 @@ export function bodyCreate(): i64 {
   return handleOf(slot);
 }
 
-/** Counts a newly live body: the static list for static bodies, the moving count otherwise. */
+/**
+ * Marks the static tree out of date (assembly/physics/static-tree.ts rebuilds it before its
+ * next use): call whenever a static body appears, disappears or changes its shape or place.
+ */
+// @ts-ignore: decorator
+@inline export function staticsChanged(): void { setHdr(H_STATIC_DIRTY, 1); }
+
+/**
+ * Counts a newly live body: the static list (and a static tree rebuild) for static bodies,
+ * the moving list (DYNAMIC_COUNT long) otherwise.
+ */
 export function registerBody(slot: i32, kind: i32): void {
   if (kind == KIND_STATIC) {
     const n = <i32>hdr(H_STATIC_COUNT);
     s32(P_STATICS, n, slot);
     s32(P_STATIC_POS, slot, n);
     setHdr(H_STATIC_COUNT, n + 1);
+    staticsChanged();
   } else {
-    setHdr(H_DYNAMIC_COUNT, hdr(H_DYNAMIC_COUNT) + 1);
+    const n = <i32>hdr(H_DYNAMIC_COUNT);
+    s32(P_MOVING, n, slot);
+    s32(P_MOVING_POS, slot, n);
+    setHdr(H_DYNAMIC_COUNT, n + 1);
   }
   setHdr(H_LIVE, hdr(H_LIVE) + 1);
   s32(P_MARK, slot, 0);
   listBody(slot);
+}
+
+/**
+ * Takes a live body out of its list (swap-remove from the static or the moving list) and
+ * the live count, and marks the slot dead. The caller frees or keeps the slot.
+ */
+export function unregisterBody(slot: i32): void {
+  if (g32(P_KIND, slot) == KIND_STATIC) {
+    const pos = g32(P_STATIC_POS, slot);
+    const last = <i32>hdr(H_STATIC_COUNT) - 1;
+    const moved = g32(P_STATICS, last);
+    s32(P_STATICS, pos, moved);
+    s32(P_STATIC_POS, moved, pos);
+    setHdr(H_STATIC_COUNT, last);
+    staticsChanged();
+  } else {
+    const pos = g32(P_MOVING_POS, slot);
+    const last = <i32>hdr(H_DYNAMIC_COUNT) - 1;
+    const moved = g32(P_MOVING, last);
+    s32(P_MOVING, pos, moved);
+    s32(P_MOVING_POS, moved, pos);
+    setHdr(H_DYNAMIC_COUNT, last);
+  }
+  s32(P_FLAGS, slot, 0);
+  setHdr(H_LIVE, hdr(H_LIVE) - 1);
 }
 
 /** Keeps MAX_RADIUS (the largest moving bounding radius, for the interaction range) up to date. */
@@ -242,24 +290,12 @@ export function noteBoundingRadius(slot: i32, kind: i32): void {
 export function bodyRemove(handle: i64): i64 {
   const slot = slotOf(handle);
   if (slot < 0) return ERR_STALE_HANDLE;
-  if (g32(P_KIND, slot) == KIND_STATIC) {
-    // swap-remove from the static list
-    const pos = g32(P_STATIC_POS, slot);
-    const last = <i32>hdr(H_STATIC_COUNT) - 1;
-    const moved = g32(P_STATICS, last);
-    s32(P_STATICS, pos, moved);
-    s32(P_STATIC_POS, moved, pos);
-    setHdr(H_STATIC_COUNT, last);
-  } else {
-    setHdr(H_DYNAMIC_COUNT, hdr(H_DYNAMIC_COUNT) - 1);
-  }
   unlistBody(slot);
-  s32(P_FLAGS, slot, 0);
+  unregisterBody(slot);
   s32(P_GENERATION, slot, g32(P_GENERATION, slot) + 1);
   const top = hdr(H_FREE_TOP);
   s32(P_FREE, <i32>top, slot);
   setHdr(H_FREE_TOP, top + 1);
-  setHdr(H_LIVE, hdr(H_LIVE) - 1);
   return 0;
 }
 
@@ -466,6 +502,7 @@ export function bodySetPosition(handle: i64, x: i64, y: i64, z: i64): i64 {
   const slot = slotOf(handle);
   if (slot < 0) return ERR_STALE_HANDLE;
   s64(P_PX, slot, x); s64(P_PY, slot, y); s64(P_PZ, slot, z);
+  if (g32(P_KIND, slot) == KIND_STATIC) staticsChanged();
   wake(slot);
   return 0;
 }

@@ -75,6 +75,7 @@ export function growWorld(from: WorldPlace, capacity: number): WorldPlace {
   h[HEADER.CONTACT_CAPACITY] = BigInt(plan.sizes.contacts);
   h[HEADER.EVENT_CAPACITY] = BigInt(plan.sizes.events);
   h[HEADER.GRID_BUCKETS] = BigInt(plan.sizes.buckets);
+  h[HEADER.STATIC_DIRTY] = 1n; // the static tree is rebuilt in the new layout before its next use
   for (const [name, index] of Object.entries(FIELD_INDEX)) h[HEADER.OFFSETS_AT + index] = BigInt(plan.offsets[name]);
   const copy = (name: string, bytes: number): void => {
     const at = from.base + from.plan.offsets[name];
@@ -85,6 +86,7 @@ export function growWorld(from: WorldPlace, capacity: number): WorldPlace {
   for (const [name, el] of BODY_FIELDS) copy(name, el * hw);
   copy('FREE', 4 * n(HEADER.FREE_TOP));
   copy('STATICS', 4 * n(HEADER.STATIC_COUNT));
+  copy('MOVING', 4 * n(HEADER.DYNAMIC_COUNT));
   copy('CONTACTS', CONTACT_BYTES * n(HEADER.CONTACT_COUNT));
   copy('TOUCH', TOUCH_BYTES * n(HEADER.TOUCH_COUNT));
   copy('PREV_TOUCH', TOUCH_BYTES * n(HEADER.PREV_TOUCH_COUNT));

@@ -13,8 +13,9 @@
  *  | body arrays (SoA)         |  one array per field, capacity elements, 64-byte aligned
  *  |  PX PY PZ VX ... (i64)    |  hot solver data first, then properties, then i32 fields
  *  +---------------------------+
- *  | world arrays              |  free list, active list, grid buckets, contacts,
- *  |                           |  touching pairs (current, previous), events, query hits
+ *  | world arrays              |  free list, static and moving lists, static tree,
+ *  |                           |  grid buckets, contacts, touching pairs (current,
+ *  |                           |  previous), events, query hits
  *  +---------------------------+
  * ```
  *
@@ -92,6 +93,33 @@ export const HEADER = {
   INV_H: 37,
   /** Substep h in Q32 seconds: round(2^32 / INV_H). */
   H_Q32: 38,
+  // static geometry (assembly/physics/static-tree.ts)
+  /** 1 = the static tree is out of date (a static was created, removed, moved or imported); rebuilt before its next use. */
+  STATIC_DIRTY: 48,
+  /** Static boxes in the tree: entries [0, STATIC_BOXES) of STATIC_ORDER. */
+  STATIC_BOXES: 49,
+  /** Other statics (planes; static spheres and capsules): entries [STATIC_BOXES, STATIC_BOXES + STATIC_OTHERS) of STATIC_ORDER. */
+  STATIC_OTHERS: 50,
+  /** Nodes of the static tree (STATIC_NODES array, depth-first order). */
+  STATIC_NODE_COUNT: 51,
+  /** Work counter: static tree builds since the world was created. */
+  STATIC_BUILDS: 52,
+  /** Work counter: static bodies given an exact test (or added as candidates) by the last step (narrowphase and sweeps). */
+  STATIC_TESTS: 53,
+  /** Work counter: static tree nodes visited by the last step. */
+  STATIC_VISITS: 54,
+  /** Work counter: bodies given an exact test by the last query (raycast, overlap). */
+  QUERY_TESTS: 55,
+  /** Work counter: static tree nodes visited by the last query. */
+  QUERY_VISITS: 56,
+  /** Most boxes per static tree leaf (read by the next build; set STATIC_DIRTY to 1); 0 = the default 4, values below 4 count as 4. */
+  STATIC_LEAF: 57,
+  /**
+   * 1 = no tree (read by the next build; set STATIC_DIRTY to 1): STATIC_ORDER holds the boxes
+   * in slot order and every step and query tests every one of them, the brute-force scan that
+   * test/static-tree.test.ts compares the tree against (same results, more work).
+   */
+  STATIC_SCAN: 58,
   /** Start of the array address table. */
   OFFSETS_AT: 64,
 } as const;
@@ -193,7 +221,10 @@ export const BODY_FIELDS = [
   ['CELL_KEY', 8],
   ['SLEEP_COUNT', 4],
   ['BUCKET', 4],
+  /** Position in the STATICS list (static bodies). */
   ['STATIC_POS', 4],
+  /** Position in the MOVING list (dynamic and kinematic bodies). */
+  ['MOVING_POS', 4],
   /** Set during the wake pass: 1 = wake this body before solving. */
   ['WAKE', 4],
   /** First contact record of this body as body I, and how many (contacts are grouped by I). */
@@ -213,6 +244,12 @@ export const WORLD_ARRAYS = [
   ['STATE', 'STATE_BYTES', 'capacity'],
   ['FREE', 4, 'capacity'],
   ['STATICS', 4, 'capacity'],
+  /** Live dynamic and kinematic bodies (DYNAMIC_COUNT slots, unordered: swap-remove), for queries. */
+  ['MOVING', 4, 'capacity'],
+  /** Static tree entries: box slots in tree order, then the other statics' slots (assembly/physics/static-tree.ts). */
+  ['STATIC_ORDER', 4, 'capacity'],
+  /** Static tree nodes (STATIC_NODE below), depth-first; at most max(1, boxes - 1) of them. */
+  ['STATIC_NODES', 'STATIC_NODE_BYTES', 'capacity'],
   ['BUCKET_START', 4, 'buckets+2'],
   ['SORTED', 4, 'capacity'],
   /** Broadphase records in SORTED order (GRID_REC below): scanned sequentially per bucket. */
@@ -339,6 +376,16 @@ export const CONTACT = {
 } as const;
 /** Bytes per contact record. */
 export const CONTACT_BYTES = 64;
+
+/**
+ * Node of the static tree (64 bytes, one cache line), nodes in depth-first order:
+ * | LO x y z i64 | HI x y z i64 | SKIP i32 | FIRST i32 | COUNT i32 | pad |
+ * LO / HI: the union of the AABBs of the boxes below (raw metres). SKIP: index of the next
+ * node once this subtree is done (the left child is always the next node). FIRST, COUNT: the
+ * node's entries in STATIC_ORDER; COUNT = 0 marks an internal node.
+ */
+export const STATIC_NODE = { LO_X: 0, LO_Y: 8, LO_Z: 16, HI_X: 24, HI_Y: 32, HI_Z: 40, SKIP: 48, FIRST: 52, COUNT: 56 } as const;
+export const STATIC_NODE_BYTES = 64;
 
 /** Touching-pair record: | key u64 = (I << 32) | J | I generation u32 | J generation u32 |. */
 export const TOUCH = { KEY: 0, I_GEN: 8, J_GEN: 12 } as const;
@@ -619,7 +666,7 @@ export function planWorld(sizes: WorldSizes): WorldPlan {
     bodyDef: BODY_DEF_SLOTS,
     radix: (1 << RADIX_BITS) + 1,
   };
-  const elBytes = { CONTACT_BYTES, EVENT_BYTES, TOUCH_BYTES, STATE_BYTES, GRID_REC_BYTES };
+  const elBytes = { CONTACT_BYTES, EVENT_BYTES, TOUCH_BYTES, STATE_BYTES, GRID_REC_BYTES, STATIC_NODE_BYTES };
   for (const [name, el, n] of WORLD_ARRAYS) {
     const e = typeof el === 'number' ? el : elBytes[el];
     place(name, e * count[n]);
@@ -658,6 +705,8 @@ export function assemblyScriptConstants(): string {
   for (const [k, v] of Object.entries(GRID_REC)) inl(`G_${k}`, 'i32', v);
   inl('GRID_REC_BYTES', 'i32', GRID_REC_BYTES);
   for (const [k, v] of Object.entries(CONTACT_FLAG)) inl(`CF_${k}`, 'i32', v);
+  for (const [k, v] of Object.entries(STATIC_NODE)) inl(`N_${k}`, 'i32', v);
+  inl('STATIC_NODE_BYTES', 'i32', STATIC_NODE_BYTES);
   for (const [k, v] of Object.entries(TOUCH)) inl(`T_${k}`, 'i32', v);
   inl('TOUCH_BYTES', 'i32', TOUCH_BYTES);
   for (const [k, v] of Object.entries(BODY_DEF)) inl(`D_${k}`, 'i32', v);

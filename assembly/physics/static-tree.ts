@@ -1,0 +1,346 @@
+// Static geometry: a bounding volume hierarchy over the static boxes, and a list of the rest.
+//
+// A level is mostly static boxes of very different sizes (a 200 m floor beside 1 m crates),
+// so a moving body, a substep sweep or a query must not test every one of them. The static
+// boxes sit in a BVH over their AABBs ([c - e, c + e], raw metres). The other statics stay
+// in a short list that every user tests, as a scan of every static did: planes (unbounded
+// half-spaces) and static spheres or capsules (the API allows them; no scene uses them).
+//
+//   STATIC_ORDER  | box slots, tree order (STATIC_BOXES) | other slots (STATIC_OTHERS) |
+//                   other statics: large boxes (below), planes, static spheres and capsules
+//   STATIC_NODES  node 0 = root, depth first (preorder): a node's left child is the next
+//                 node, its SKIP is the node after its subtree, so a walk needs no stack:
+//
+//        0 [0,9)                    walk: visit k; AABB misses -> k = SKIP(k);
+//        |-- 1 [0,4) leaf              hits and leaf -> test its entries, k = SKIP(k) = k + 1;
+//        '-- 2 [4,9)                   hits and internal -> k = k + 1 (its left child)
+//             |-- 3 [4,6) leaf
+//             '-- 4 [6,9) leaf      (SKIP: 0 -> 5, 1 -> 2, 2 -> 5, 3 -> 4, 4 -> 5)
+//
+// Build (top down, integers only): a node holds the union of its boxes' AABBs; a node with
+// more than L = STATIC_LEAF boxes (default and least 4) splits at the median of the box
+// centres along the axis where the centres spread widest (x, then y, then z on ties), in the
+// order (centre on that axis, slot); a selection (Hoare's FIND) puts the lower half first, in
+// O(n) per level, O(n log n) in all, depth about log2(boxes / L). Splitting more than 4
+// boxes leaves at least 2 on each side, so leaves hold 2..L boxes (1 only when there is one
+// box), and there are at most max(1, boxes - 1) nodes: the STATIC_NODES array is sized by
+// the capacity.
+//
+// Large boxes: a 200 m floor among 1 m crates would widen every node on its leaf's path, so
+// that nearly every query walks that path too (about two node tests per level, ~10 of the
+// ~36 a body on such a floor among 10,000 crates pays). A box whose largest half extent is
+// more than LARGE_FACTOR (8) times the mean over all static boxes joins the other statics
+// instead, tested by every user (a box reach test each), as long as there are at most
+// LARGE_MAX (16) of them; with more, the level is not "small props on a few big slabs" and
+// every box stays in the tree. Which boxes are large depends only on the static set.
+//
+// Laziness: world.ts sets STATIC_DIRTY whenever a static body appears, disappears, moves or
+// is imported (bodyCreate, bodyRemove, bodySetPosition, bodyImport, shard put / drop);
+// staticTreeUpdate() rebuilds before the tree's next use (a step or a query) only when it is
+// set, so a world whose statics never change builds once (STATIC_BUILDS counts builds).
+//
+// Queries: staticBoxesOverlapping appends the boxes whose AABB overlaps a query AABB (open
+// or closed intervals, as the caller's exact test needs), visiting only nodes whose AABB
+// overlaps it: collide.ts (a body's reach) and staticSweepCandidates (a fast sphere's
+// substep motion, for solver.ts) use it; staticNodeAt / staticEntry let query.ts walk the
+// tree with its own node tests. STATIC_VISITS and STATIC_TESTS count the nodes visited and
+// the statics tested by a step (STATIC_SCAN: no tree, every box; the tests' reference).
+//
+// Determinism: the tree only prunes. A subtree is skipped only when its AABB misses the
+// query, and then every box below it misses too (its AABB lies inside the node's), so the
+// candidates are exactly the boxes the brute-force scan's filter would keep; every caller
+// puts them in slot order before using them (collide.ts sorts its candidates, sweeps and
+// queries sort by slot), so results are bit-identical to a scan of every static, whatever the
+// tree's shape. The shape itself is canonical too: the split keys (centre, slot) are
+// distinct, so which boxes fall in each node depends only on the static set, not on the
+// order of the STATICS list (that order only reorders boxes inside a leaf). Domain: box
+// bounds c +- e must fit an i64 (|c| + |e| < 2^62 raw), and a half extent times the box count
+// too (extents below 2^40 raw for a million boxes), far beyond any world.
+
+import {
+  P_PX, P_PY, P_PZ, P_HX, P_HY, P_HZ, P_SHAPE, P_STATICS, P_STATIC_ORDER, P_STATIC_NODES,
+  H_STATIC_COUNT, H_STATIC_DIRTY, H_STATIC_BOXES, H_STATIC_OTHERS, H_STATIC_NODE_COUNT, H_STATIC_BUILDS,
+  H_STATIC_TESTS, H_STATIC_VISITS, H_STATIC_LEAF, H_STATIC_SCAN,
+  N_LO_X, N_LO_Y, N_LO_Z, N_HI_X, N_HI_Y, N_HI_Z, N_SKIP, N_FIRST, N_COUNT,
+  SHAPE_BOX,
+} from './layout';
+import { g64, g32, s32, hdr, setHdr } from './world';
+
+/** Default and least leaf size (STATIC_LEAF): a leaf's boxes are tested one by one. */
+// @ts-ignore: decorator
+@inline const LEAF_MIN: i64 = 4;
+
+/** A box is large when its largest half extent exceeds this many times the mean over the static boxes. */
+// @ts-ignore: decorator
+@inline const LARGE_FACTOR: i64 = 8;
+/** At most this many large boxes go to the other statics; with more, every box stays in the tree. */
+// @ts-ignore: decorator
+@inline const LARGE_MAX: i32 = 16;
+
+// Most boxes per leaf in the build under way (module global).
+let leafSize: i32 = 4;
+
+/** Address of node k. */
+// @ts-ignore: decorator
+@inline export function staticNodeAt(k: i32): usize { return P_STATIC_NODES + (<usize>k << 6); }
+
+/** Slot of entry e of STATIC_ORDER (boxes in tree order, then the other statics). */
+// @ts-ignore: decorator
+@inline export function staticEntry(e: i32): i32 { return g32(P_STATIC_ORDER, e); }
+
+/** Static boxes in the tree (entries [0, n) of STATIC_ORDER); valid after staticTreeUpdate. */
+// @ts-ignore: decorator
+@inline export function staticBoxCount(): i32 { return <i32>hdr(H_STATIC_BOXES); }
+
+/** Other statics: planes, spheres, capsules (entries [boxes, boxes + n) of STATIC_ORDER); valid after staticTreeUpdate. */
+// @ts-ignore: decorator
+@inline export function staticOtherCount(): i32 { return <i32>hdr(H_STATIC_OTHERS); }
+
+/** Nodes of the tree (0 when there are no boxes); valid after staticTreeUpdate. */
+// @ts-ignore: decorator
+@inline export function staticNodeCount(): i32 { return <i32>hdr(H_STATIC_NODE_COUNT); }
+
+// ---- build ----
+
+// Nodes written so far by build (module global: no allocation).
+let nodeCount = 0;
+
+/** The centre array of an axis (0 x, 1 y, 2 z). */
+// @ts-ignore: decorator
+@inline function centreOf(axis: i32): usize { return axis == 0 ? P_PX : (axis == 1 ? P_PY : P_PZ); }
+
+/** Split order: (centre on the axis, slot), a strict total order on distinct slots. */
+// @ts-ignore: decorator
+@inline function before(p: usize, a: i32, b: i32): bool {
+  const ca = g64(p, a), cb = g64(p, b);
+  return ca < cb || (ca == cb && a < b);
+}
+
+/**
+ * Reorders entries [lo, hi] of STATIC_ORDER so that entry k holds the element of rank k
+ * (in the `before` order of centre array p), the ones before it rank lower and the ones
+ * after rank higher (Hoare's FIND, as in Wirth, "Algorithms + Data Structures = Programs").
+ */
+function selectRank(lo: i32, hi: i32, k: i32, p: usize): void {
+  while (lo < hi) {
+    const x = g32(P_STATIC_ORDER, k);
+    let i = lo, j = hi;
+    do {
+      while (before(p, g32(P_STATIC_ORDER, i), x)) i++;
+      while (before(p, x, g32(P_STATIC_ORDER, j))) j--;
+      if (i <= j) {
+        const t = g32(P_STATIC_ORDER, i);
+        s32(P_STATIC_ORDER, i, g32(P_STATIC_ORDER, j));
+        s32(P_STATIC_ORDER, j, t);
+        i++; j--;
+      }
+    } while (i <= j);
+    if (j < k) lo = i;
+    if (k < i) hi = j;
+  }
+}
+
+/** Builds the subtree over entries [first, first + count) (count >= 1) at the next node index. */
+function buildNode(first: i32, count: i32): void {
+  const k = nodeCount++;
+  const nd = staticNodeAt(k);
+  let lx = i64.MAX_VALUE, ly = i64.MAX_VALUE, lz = i64.MAX_VALUE;
+  let hx = i64.MIN_VALUE, hy = i64.MIN_VALUE, hz = i64.MIN_VALUE;
+  let clx = i64.MAX_VALUE, cly = i64.MAX_VALUE, clz = i64.MAX_VALUE;
+  let chx = i64.MIN_VALUE, chy = i64.MIN_VALUE, chz = i64.MIN_VALUE;
+  for (let e = first; e < first + count; e++) {
+    const j = g32(P_STATIC_ORDER, e);
+    const cx = g64(P_PX, j), cy = g64(P_PY, j), cz = g64(P_PZ, j);
+    const ex = g64(P_HX, j), ey = g64(P_HY, j), ez = g64(P_HZ, j);
+    lx = min(lx, cx - ex); ly = min(ly, cy - ey); lz = min(lz, cz - ez);
+    hx = max(hx, cx + ex); hy = max(hy, cy + ey); hz = max(hz, cz + ez);
+    clx = min(clx, cx); cly = min(cly, cy); clz = min(clz, cz);
+    chx = max(chx, cx); chy = max(chy, cy); chz = max(chz, cz);
+  }
+  store<i64>(nd, lx, N_LO_X); store<i64>(nd, ly, N_LO_Y); store<i64>(nd, lz, N_LO_Z);
+  store<i64>(nd, hx, N_HI_X); store<i64>(nd, hy, N_HI_Y); store<i64>(nd, hz, N_HI_Z);
+  store<i32>(nd, first, N_FIRST);
+  if (count <= leafSize) {
+    store<i32>(nd, count, N_COUNT);
+    store<i32>(nd, k + 1, N_SKIP);
+    return;
+  }
+  store<i32>(nd, 0, N_COUNT);
+  const sx = chx - clx, sy = chy - cly, sz = chz - clz;
+  const axis = sx >= sy && sx >= sz ? 0 : (sy >= sz ? 1 : 2);
+  const m = count >> 1;
+  selectRank(first, first + count - 1, first + m, centreOf(axis));
+  buildNode(first, m);
+  buildNode(first + m, count - m);
+  store<i32>(nd, nodeCount, N_SKIP);
+}
+
+/** Largest half extent of box j (raw). */
+// @ts-ignore: decorator
+@inline function maxHalf(j: i32): i64 { return max(g64(P_HX, j), max(g64(P_HY, j), g64(P_HZ, j))); }
+
+/** Whether box j is large: its largest half extent exceeds LARGE_FACTOR x the mean of the n boxes' (sum / n). */
+// @ts-ignore: decorator
+@inline function isLarge(j: i32, n: i32, sum: i64): bool { return maxHalf(j) * <i64>n > sum * LARGE_FACTOR; }
+
+/**
+ * Rebuilds the tree from the STATICS list when STATIC_DIRTY is set (see the module
+ * comment); otherwise does nothing. Call before any use of the tree.
+ */
+export function staticTreeUpdate(): void {
+  if (hdr(H_STATIC_DIRTY) == 0) return;
+  const n = <i32>hdr(H_STATIC_COUNT);
+  const scan = hdr(H_STATIC_SCAN) != 0;
+  // large boxes (see the module comment): largest half extent above LARGE_FACTOR x the mean
+  let all = 0, sum: i64 = 0;
+  for (let s = 0; s < n; s++) {
+    const j = g32(P_STATICS, s);
+    if (g32(P_SHAPE, j) == SHAPE_BOX) { all++; sum += maxHalf(j); }
+  }
+  let large = 0;
+  for (let s = 0; s < n; s++) {
+    const j = g32(P_STATICS, s);
+    if (g32(P_SHAPE, j) == SHAPE_BOX && isLarge(j, all, sum)) large++;
+  }
+  const split = !scan && large <= LARGE_MAX;
+  let boxes = 0;
+  for (let s = 0; s < n; s++) {
+    const j = g32(P_STATICS, s);
+    if (g32(P_SHAPE, j) == SHAPE_BOX && !(split && isLarge(j, all, sum))) s32(P_STATIC_ORDER, boxes++, j);
+  }
+  let others = 0;
+  for (let s = 0; s < n; s++) {
+    const j = g32(P_STATICS, s);
+    if (g32(P_SHAPE, j) != SHAPE_BOX || (split && isLarge(j, all, sum))) s32(P_STATIC_ORDER, boxes + others++, j);
+  }
+  const leaf = hdr(H_STATIC_LEAF);
+  leafSize = <i32>(leaf < LEAF_MIN ? LEAF_MIN : (leaf > <i64>i32.MAX_VALUE ? <i64>i32.MAX_VALUE : leaf));
+  nodeCount = 0;
+  if (scan) sortSlots(P_STATIC_ORDER, boxes);                       // no tree: the boxes in slot order
+  else if (boxes > 0) buildNode(0, boxes);
+  setHdr(H_STATIC_BOXES, boxes);
+  setHdr(H_STATIC_OTHERS, others);
+  setHdr(H_STATIC_NODE_COUNT, nodeCount);
+  setHdr(H_STATIC_BUILDS, hdr(H_STATIC_BUILDS) + 1);
+  setHdr(H_STATIC_DIRTY, 0);
+}
+
+// ---- queries ----
+
+/** Clears the step's work counters (STATIC_VISITS, STATIC_TESTS). */
+export function staticCountersReset(): void {
+  setHdr(H_STATIC_VISITS, 0);
+  setHdr(H_STATIC_TESTS, 0);
+}
+
+/** Adds to the step's work counters: tree nodes visited and static bodies tested. */
+// @ts-ignore: decorator
+@inline export function staticCount(visits: i32, tests: i32): void {
+  setHdr(H_STATIC_VISITS, hdr(H_STATIC_VISITS) + visits);
+  setHdr(H_STATIC_TESTS, hdr(H_STATIC_TESTS) + tests);
+}
+
+// Nodes visited and boxes tested by the last staticBoxesOverlapping call (module globals).
+export let lastVisits = 0;
+export let lastTests = 0;
+
+/**
+ * Appends to the i32 array at `out` (from index n) the slot of every static box whose AABB
+ * overlaps the query AABB [lo, hi] (raw metres): with `closed`, intervals that only touch
+ * overlap (box lo <= hi and box hi >= lo on every axis); without, they do not (box lo < hi
+ * and box hi > lo). Order: tree order (callers sort by slot). Returns the new count; sets
+ * lastVisits / lastTests. The tree must be up to date (staticTreeUpdate). With STATIC_SCAN
+ * set, appends every box instead (no filter at all).
+ */
+export function staticBoxesOverlapping(
+  lox: i64, loy: i64, loz: i64, hix: i64, hiy: i64, hiz: i64, closed: bool, out: usize, n: i32,
+): i32 {
+  if (hdr(H_STATIC_SCAN) != 0) {                    // the brute-force reference: every box, slot order
+    const boxes = <i32>hdr(H_STATIC_BOXES);
+    for (let e = 0; e < boxes; e++) { store<i32>(out + (<usize>n << 2), g32(P_STATIC_ORDER, e)); n++; }
+    lastVisits = 0;
+    lastTests = boxes;
+    return n;
+  }
+  const nodes = <i32>hdr(H_STATIC_NODE_COUNT);
+  // open intervals: a < b is a <= b - 1 in integers, so one closed test serves both
+  const d: i64 = closed ? 0 : 1;
+  const qlx = lox + d, qly = loy + d, qlz = loz + d, qhx = hix - d, qhy = hiy - d, qhz = hiz - d;
+  let visits = 0, tests = 0;
+  let k = 0;
+  while (k < nodes) {
+    const nd = staticNodeAt(k);
+    visits++;
+    if (load<i64>(nd, N_LO_X) > qhx || load<i64>(nd, N_HI_X) < qlx || load<i64>(nd, N_LO_Y) > qhy ||
+      load<i64>(nd, N_HI_Y) < qly || load<i64>(nd, N_LO_Z) > qhz || load<i64>(nd, N_HI_Z) < qlz) {
+      k = load<i32>(nd, N_SKIP);
+      continue;
+    }
+    const count = load<i32>(nd, N_COUNT);
+    if (count == 0) { k++; continue; }
+    const first = load<i32>(nd, N_FIRST);
+    for (let e = first; e < first + count; e++) {
+      const j = g32(P_STATIC_ORDER, e);
+      tests++;
+      const cx = g64(P_PX, j), ex = g64(P_HX, j);
+      if (cx - ex > qhx || cx + ex < qlx) continue;
+      const cy = g64(P_PY, j), ey = g64(P_HY, j);
+      if (cy - ey > qhy || cy + ey < qly) continue;
+      const cz = g64(P_PZ, j), ez = g64(P_HZ, j);
+      if (cz - ez > qhz || cz + ez < qlz) continue;
+      store<i32>(out + (<usize>n << 2), j);
+      n++;
+    }
+    k = load<i32>(nd, N_SKIP);
+  }
+  lastVisits = visits;
+  lastTests = tests;
+  return n;
+}
+
+/**
+ * Sorts the n i32 slots at p ascending, in place (heapsort: O(n log n), no allocation;
+ * slots are distinct, so the result does not depend on the input order).
+ */
+export function sortSlots(p: usize, n: i32): void {
+  for (let k = (n >> 1) - 1; k >= 0; k--) siftSlots(p, k, n);
+  for (let end = n - 1; end > 0; end--) {
+    const t = load<i32>(p);
+    store<i32>(p, load<i32>(p + (<usize>end << 2)));
+    store<i32>(p + (<usize>end << 2), t);
+    siftSlots(p, 0, end);
+  }
+}
+
+/** Moves entry k of the max-heap of n slots at p down to its place. */
+function siftSlots(p: usize, k: i32, n: i32): void {
+  const v = load<i32>(p + (<usize>k << 2));
+  while (true) {
+    let c = 2 * k + 1;
+    if (c >= n) break;
+    if (c + 1 < n && load<i32>(p + (<usize>(c + 1) << 2)) > load<i32>(p + (<usize>c << 2))) c++;
+    const cv = load<i32>(p + (<usize>c << 2));
+    if (cv <= v) break;
+    store<i32>(p + (<usize>k << 2), cv);
+    k = c;
+  }
+  store<i32>(p + (<usize>k << 2), v);
+}
+
+/**
+ * The statics a sphere of radius r moving from (x0, y0, z0) by (dx, dy, dz) (raw) may hit,
+ * for solver.ts sweepStatics: every other static (planes, spheres, capsules), and the boxes
+ * whose AABB touches the motion's AABB grown by r (closed intervals). Written to the i32
+ * array at `out` in slot order; returns their count and adds to the step's work counters.
+ */
+export function staticSweepCandidates(x0: i64, y0: i64, z0: i64, dx: i64, dy: i64, dz: i64, r: i64, out: usize): i32 {
+  const boxes = <i32>hdr(H_STATIC_BOXES), others = <i32>hdr(H_STATIC_OTHERS);
+  let n = 0;
+  for (let e = boxes; e < boxes + others; e++) { store<i32>(out + (<usize>n << 2), g32(P_STATIC_ORDER, e)); n++; }
+  const lx = (dx < 0 ? x0 + dx : x0) - r, ly = (dy < 0 ? y0 + dy : y0) - r, lz = (dz < 0 ? z0 + dz : z0) - r;
+  const hx = (dx > 0 ? x0 + dx : x0) + r, hy = (dy > 0 ? y0 + dy : y0) + r, hz = (dz > 0 ? z0 + dz : z0) + r;
+  n = staticBoxesOverlapping(lx, ly, lz, hx, hy, hz, true, out, n);
+  staticCount(lastVisits, lastTests + others);
+  sortSlots(out, n);
+  return n;
+}
