@@ -512,8 +512,8 @@ function staticVelocitiesBody(i: i32): void {
     const vn = -rs16(nx * vx + ny * vy + nz * vz);
     const vpre = (<i64>load<i32>(c, C_VN_PRE) << 16);
     const target = normalTarget(c, flags, vpre, threshold);
-    if (vn >= target && !bounces(flags, vpre, threshold)) continue;   // leaving at least as fast: keep it
     const dv = target - vn;
+    if (dv == 0) continue;
     sst(i, S_UX, vx - mulr(dv, nx)); sst(i, S_UY, vy - mulr(dv, ny)); sst(i, S_UZ, vz - mulr(dv, nz));
   }
 }
