@@ -27,7 +27,7 @@ import {
   P_BUCKET_START, P_SORTED, P_SORTED_REC, P_PAIRS, P_PAIR_J, P_STATICS, P_CONTACTS, P_HITS, P_WAKE, P_CFIRST, P_CCOUNT,
   P_CHAR_TX, P_CHAR_TZ, P_CHAR_STEP, P_CHAR_SLOPE_COS, P_GNX, P_GNY, P_GNZ,
   H_HIGH_WATER, H_DYNAMIC_COUNT, H_GRID_BUCKETS, H_INV_CELL, H_STATIC_COUNT, H_CONTACT_COUNT, H_CONTACT_CAPACITY,
-  H_MARGIN, H_STATUS, H_SLEEP_SPEED, H_GROUND_TOLERANCE, H_CELL_SIZE,
+  H_MARGIN, H_STATUS, H_SLEEP_SPEED, H_GROUND_TOLERANCE, H_CELL_SIZE, P_SLEEP_COUNT,
   G_KEY, G_SLOT, G_LAYER, G_MASK, G_ACTIVE, G_X, G_Y, G_Z, G_REACH,
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_KT, C_ARM_I, C_ARM_J, C_MU, C_E,
   CONTACT_BYTES, CF_J_MOVES, CF_J_STATIC, STATUS_CONTACT_OVERFLOW,
@@ -390,16 +390,15 @@ export function buildContacts(): void {
   }
   // 3. wake pass: decided from the state at the start of the tick, then applied
   const count = <i32>hdr(H_CONTACT_COUNT);
-  const sleepSpeed2 = hdr(H_SLEEP_SPEED) * hdr(H_SLEEP_SPEED);
   for (let k = 0; k < count; k++) {
     const c = contactAt(k);
     const i = load<i32>(c, C_I), j = load<i32>(c, C_J);
     if (load<i32>(c, C_FLAGS) & CF_J_STATIC) continue;
     const si = (g32(P_FLAGS, i) & FLAG_SLEEPING) != 0, sj = (g32(P_FLAGS, j) & FLAG_SLEEPING) != 0;
     if (si == sj) continue;
+    // woken by a kinematic body or by one that did not rest in its last tick (sleep.ts)
     const awake = si ? j : i;
-    const vx = g64(P_VX, awake), vy = g64(P_VY, awake), vz = g64(P_VZ, awake);
-    if (g32(P_KIND, awake) == KIND_KINEMATIC || vx * vx + vy * vy + vz * vz > sleepSpeed2) {
+    if (g32(P_KIND, awake) == KIND_KINEMATIC || g32(P_SLEEP_COUNT, awake) == 0) {
       s32(P_WAKE, si ? i : j, 1);
     }
   }

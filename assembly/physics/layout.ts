@@ -340,6 +340,8 @@
 // @ts-ignore: decorator
 @inline export const S_PDZ: i32 = 216;
 // @ts-ignore: decorator
+@inline export const S_REST_MIN: i32 = 224;
+// @ts-ignore: decorator
 @inline export const STATE_BYTES: i32 = 256;
 // @ts-ignore: decorator
 @inline export const G_KEY: i32 = 0;

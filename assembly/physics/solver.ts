@@ -73,6 +73,7 @@ import {
 } from './layout';
 import { g64, s64, g32, s32, hdr } from './world';
 import { contactAt, moves, isActive, lengthOfSq } from './collide';
+import { restPartners, restBody } from './sleep';
 import { mul, div, roundShift, ONE } from '../math/fixed';
 
 // Hot-path rounding: products in the contact passes round half up (floor(x + 1/2)), two
@@ -539,11 +540,9 @@ function integrateOrientation(i: i32, wx: i64, wy: i64, wz: i64, dt: i64): void 
   s64(P_QX, i, x); s64(P_QY, i, y); s64(P_QZ, i, z); s64(P_QW, i, w);
 }
 
-/** End of tick for moving bodies: back to Q16, orientation, forces cleared, sleep. */
+/** End of tick for moving bodies: back to Q16, orientation, forces cleared, sleep (sleep.ts). */
 function finishTick(hw: i32, dtQ16: i64): void {
   const sleepOn = hdr(H_SLEEP_ENABLED) != 0;
-  const ss2 = hdr(H_SLEEP_SPEED) * hdr(H_SLEEP_SPEED);
-  const sleepTicks = <i32>hdr(H_SLEEP_TICKS);
   for (let i = 0; i < hw; i++) {
     if (!movesOrKinematic(i)) continue;
     const f = g32(P_FLAGS, i);
@@ -558,21 +557,7 @@ function finishTick(hw: i32, dtQ16: i64): void {
     s64(P_WX, i, wx); s64(P_WY, i, wy); s64(P_WZ, i, wz);
     if ((wx | wy | wz) != 0) integrateOrientation(i, wx, wy, wz, dtQ16);
     if (!sleepOn || (f & (FLAG_NO_SLEEP | FLAG_CHARACTER)) != 0) continue;
-    const vx = g64(P_VX, i), vy = g64(P_VY, i), vz = g64(P_VZ, i);
-    // resting: slow centre, and slow rim of a spinning sphere (|w| r)
-    let resting = vx * vx + vy * vy + vz * vz <= ss2;
-    if (resting && (wx | wy | wz) != 0) resting = mul(lengthOfSq(wx * wx + wy * wy + wz * wz), g64(P_RADIUS, i)) <= hdr(H_SLEEP_SPEED);
-    if (resting) {
-      const n = g32(P_SLEEP_COUNT, i) + 1;
-      s32(P_SLEEP_COUNT, i, n);
-      if (n >= sleepTicks) {
-        s32(P_FLAGS, i, f | FLAG_SLEEPING);
-        s64(P_VX, i, 0); s64(P_VY, i, 0); s64(P_VZ, i, 0);
-        s64(P_WX, i, 0); s64(P_WY, i, 0); s64(P_WZ, i, 0);
-      }
-    } else {
-      s32(P_SLEEP_COUNT, i, 0);
-    }
+    restBody(i, dtQ16);
   }
 }
 
@@ -609,6 +594,8 @@ export function solveTick(): void {
     sst(i, S_AX, 0); sst(i, S_AY, 0); sst(i, S_AZ, 0);
     sst(i, S_TX, 0); sst(i, S_TY, 0); sst(i, S_TZ, 0);
   }
+  // rest counters of the contact partners at the tick start (sleep.ts)
+  if (hdr(H_SLEEP_ENABLED) != 0) restPartners(count);
   // static contacts per body: the static projections skip bodies without any
   for (let k = 0; k < count; k++) {
     const c = contactAt(k);

@@ -231,6 +231,7 @@ export const WORLD_ARRAYS = [
  * 152 TX TY TZ      Jacobi accumulator, angular              |
  * 176 OX OY OZ      angular velocity                         | line 3
  * 200 PDX PDY PDZ   predicted displacement of the substep    |
+ * 224 REST_MIN i32   least rest counter of the contact partners + 1 (0: none; sleep.ts)
  * ```
  */
 export const STATE = {
@@ -264,6 +265,7 @@ export const STATE = {
   PDX: 200,
   PDY: 208,
   PDZ: 216,
+  REST_MIN: 224,
 } as const;
 /** Bytes per STATE record (a power of two: the address is base + (slot << 8)). */
 export const STATE_BYTES = 256;
