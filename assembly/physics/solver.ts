@@ -10,7 +10,7 @@
 //                     against its static contacts, in order (position only)   (own state)
 //   updateVelocities  v += (p - p_predicted) / h, w likewise                  (own state)
 //   velocityPass      restitution / removal of push-out velocity along n       (Jacobi, hop 2)
-//   applyVelocities   RELAX / n of the sum; then the static velocity projection (own state)
+//   applyVelocities   1 / n of the sum; then the static velocity projection (own state)
 //
 // The per-body steps are fused into two sweeps per substep (bitwise the same results).
 // Overlap older than the substep is pushed out at most MAX_PUSH * h per substep (as Box2D's
@@ -23,7 +23,9 @@
 // the velocity pass sets the normal relative velocity to -e * (its value before the
 // substep) when the bodies were approaching faster than RESTITUTION_THRESHOLD, to 0 when
 // they approached slower, and back to its value before the substep when they were already
-// separating (so the position pass's push-out never adds energy).
+// separating (so the position pass's push-out never adds energy). Static contacts get the
+// same targets, exactly (staticVelocitiesBody), so a body pushed out of a floor or wall is
+// never launched: the push-out moves it, at most MAX_PUSH * h per substep, and leaves it at rest.
 // The separation in a substep is the tick's narrowphase value moved linearly with the
 // bodies' displacement along the normal (as Box2D v3's soft step does with its anchors).
 //
@@ -36,10 +38,12 @@
 // Shard invariance (DESIGN.md invariant 1): Jacobi, not Gauss-Seidel. Every contact reads
 // the state before the pass and writes integer corrections into per-body accumulators;
 // integer sums do not depend on order, so a body's result depends only on its contacts,
-// never on global body order. Each body then applies RELAX / n of the sum of its n
+// never on global body order. Each body then applies RELAX / n of the sum of its n position
 // corrections (Macklin et al. 2014, "Unified Particle Physics": constraint averaging with
-// over-relaxation w in [1, 2]; w = 2 by default, which keeps a 16-layer pile's worst overlap
-// under 5 cm where plain averaging left 0.4 m). Stacks stay up because every substep re-solves
+// over-relaxation w in [1, 2]; w = 1.75 by default: 2 keeps deep piles' overlap lowest but
+// low piles never settle, 1.5 lets deep piles sink) and 1 / n of its velocity corrections
+// (over-relaxed velocity corrections of a resting body's contacts overshoot, which is
+// jitter; bench/rest/run-rest.ts measures both). Stacks stay up because every substep re-solves
 // all contacts (4 substeps x 60 Hz propagate a support 240 contacts per second), the static
 // projections make walls and floors hard in position and velocity, and static friction is
 // exact (no creep).
@@ -481,11 +485,15 @@ function velocityPass(count: i32): void {
   }
 }
 
-/** Applies each body's averaged velocity corrections. */
+/**
+ * Applies each body's velocity corrections, averaged without over-relaxation (1 / n of the
+ * sum): every contact of a resting body asks for nearly the same change (stop the approach),
+ * and RELAX / n of n equal requests overshoots by RELAX, which kept piles jittering.
+ */
 function applyVelocitiesBody(i: i32): void {
   const n = load<i32>(st(i) + <usize>S_CNT_V);
   if (n == 0) return;
-  const f = n == 1 ? (<i64>1 << 32) : recipQ32(n);
+  const f = n == 1 ? (<i64>1 << 32) : ((<i64>1 << 32) / <i64>n);
   sst(i, S_UX, load<i64>(st(i) + <usize>S_UX) + mulQ32Wide(load<i64>(st(i) + <usize>S_AX), f));
   sst(i, S_UY, load<i64>(st(i) + <usize>S_UY) + mulQ32Wide(load<i64>(st(i) + <usize>S_AY), f));
   sst(i, S_UZ, load<i64>(st(i) + <usize>S_UZ) + mulQ32Wide(load<i64>(st(i) + <usize>S_AZ), f));
@@ -495,9 +503,11 @@ function applyVelocitiesBody(i: i32): void {
 
 /**
  * Static velocity projection: each moving body, alone, sets its normal velocity against each
- * of its overlapping static contacts in contact order (bounce on a new impact faster than
- * the threshold, else stop, or keep a separating speed). Sequential per body, so walls and
- * floors are hard in velocity as the static projection makes them hard in position.
+ * of its overlapping static contacts in contact order to the contact's target (bounce on a
+ * new impact faster than the threshold, else stop, or the separating speed it had before
+ * the substep): exactly, also when the push-out made it leave faster, so that push-out never
+ * launches a body. Sequential per body, so walls and floors are hard in velocity as the
+ * static projection makes them hard in position.
  */
 function staticVelocitiesBody(i: i32): void {
   const threshold = thresholdQ32;

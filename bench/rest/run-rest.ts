@@ -24,7 +24,7 @@ import { parseScene, sceneSetup } from '../../src/scene';
 import type { ShardedWorld } from '../../src/physics/sharded';
 import { mulberry32, pileScene } from '../peers/scenes';
 
-type V3 = [number, number, number];
+type V3 = readonly [number, number, number];
 
 /** A static the overlap measure knows: a plane (n . x = d) or an axis-aligned box. */
 type Static = { plane: { n: V3; d: number } } | { box: { c: V3; h: V3 } };
@@ -151,7 +151,7 @@ function demoScene(): Scene {
   const setup = sceneSetup(file);
   const world = worldOf(setup.config);
   // the scene builder uses only addPlane / addBox / addSphere, which PhysicsWorld has with the same meaning
-  setup.scene(world as unknown as ShardedWorld);
+  setup.scene?.(world as unknown as ShardedWorld);
   const s: Scene = { name: 'demo', world, spheres: [], statics: [], rate: file.world.tickRate, at: [200, 600, 1000, 1200], lost: (p) => p[1] < -0.1 || Math.abs(p[0]) > 40 || Math.abs(p[2]) > 40 };
   for (const st of file.statics ?? []) {
     if ('plane' in st) s.statics.push({ plane: { n: st.plane.normal, d: st.plane.offset } });

@@ -99,7 +99,7 @@ export interface WorldConfig {
   groundTolerance?: number;
   /** Fastest push-out of overlap between moving bodies beyond the substep's approach, m/s (as Box2D's contactPushMaxVelocity). Default 10. */
   maxPushSpeed?: number;
-  /** Over-relaxation w of the Jacobi averaging: a body with n contacts applies w / n of their sum (1..2). Default 2. */
+  /** Over-relaxation w of the Jacobi averaging of position corrections: a body with n contacts applies w / n of their sum (1..2). Default 1.75. */
   relaxation?: number;
 }
 
@@ -276,7 +276,7 @@ export class PhysicsWorld {
     h[HEADER.RESTITUTION_THRESHOLD] = toRaw(config.restitutionThreshold ?? 0.5);
     h[HEADER.GROUND_TOLERANCE] = toRaw(config.groundTolerance ?? 0.05);
     h[HEADER.MAX_PUSH] = toRaw(config.maxPushSpeed ?? 10);
-    const relax = config.relaxation ?? 2;
+    const relax = config.relaxation ?? 1.75;
     if (!(relax >= 1 && relax <= 2)) throw new RangeError(`relaxation ${relax} must be in [1, 2]`);
     h[HEADER.RELAX] = toRaw(relax);
     for (const [name, index] of Object.entries(FIELD_INDEX)) h[HEADER.OFFSETS_AT + index] = BigInt(plan.offsets[name]);

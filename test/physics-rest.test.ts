@@ -1,0 +1,157 @@
+/**
+ * Rest: bodies come to rest, piles sleep together (the same on 1 and 4 shards), sleepers wake
+ * the same way on both sides of a shard border, push-out never launches a body, and an avatar
+ * without input stands still.
+ */
+import { PhysicsWorld, type BodyHandle, type WorldConfig } from '../src/physics/world';
+import { ShardedWorld, type Partition } from '../src/physics/sharded';
+import { buildPile, pileConfig } from './helpers/scenes';
+
+const speed = (v: [number, number, number]): number => Math.hypot(v[0], v[1], v[2]);
+const FOUR: Partition = { xCuts: [0], zCuts: [0] };
+
+/** A low pile (3 layers) of 150 spheres in a closed box centred on the origin, sleeping on. */
+const PILE_CONFIG: WorldConfig = pileConfig(150, { sleep: { enabled: true } });
+const buildLowPile = (w: Parameters<typeof buildPile>[0]) => buildPile(w, 150, 5, { layers: 3 });
+
+describe('a pile', () => {
+  test('settles below 1 mm/s and the whole pile sleeps', () => {
+    const w = PhysicsWorld.create(PILE_CONFIG);
+    const { bodies } = buildLowPile(w);
+    let firstAsleep = -1;
+    for (let t = 0; t < 1200 && !bodies.every((b) => w.isSleeping(b)); t++) {
+      w.step();
+      if (firstAsleep < 0 && bodies.some((b) => w.isSleeping(b))) firstAsleep = w.tick;
+    }
+    expect(bodies.filter((b) => w.isSleeping(b)).length).toBe(bodies.length);
+    // it falls asleep as a pile: the last body within a few ticks of the first, not one by one
+    expect(w.tick - firstAsleep).toBeLessThan(30);
+    for (const b of bodies) expect(speed(w.velocity(b))).toBeLessThan(0.001);
+    // and stays asleep
+    const h = w.hash();
+    w.step(60);
+    expect(bodies.every((b) => w.isSleeping(b))).toBe(true);
+    expect(w.hash()).not.toBe(h); // the tick advanced; the bodies did not move
+  });
+
+  test('settles, sleeps and wakes identically on 1 and 4 shards (same hash every tick)', () => {
+    const whole = PhysicsWorld.create(PILE_CONFIG);
+    const { bodies, height } = buildLowPile(whole);
+    const sharded = new ShardedWorld(PILE_CONFIG, FOUR, whole.interactionRange());
+    buildLowPile(sharded);
+    let slept = 0;
+    let woke = 0;
+    for (let t = 0; t < 700; t++) {
+      if (t === 600) {
+        // a ball dropped on the sleeping pile, straight above the corner of the four regions
+        const o = { position: [0.1, height - 1.5, -0.1] as [number, number, number], velocity: [0, -8, 0] as [number, number, number], radius: 0.5, mass: 5 };
+        whole.addSphere(o);
+        sharded.addSphere(o);
+      }
+      const before = bodies.filter((b) => whole.isSleeping(b)).length;
+      whole.step();
+      sharded.step();
+      const after = bodies.filter((b) => whole.isSleeping(b)).length;
+      slept = Math.max(slept, after);
+      if (t >= 600 && after < before) woke += before - after;
+      if (whole.hash() !== sharded.hash()) throw new Error(`tick ${whole.tick}: sharded ${sharded.hash().toString(16)} != whole ${whole.hash().toString(16)}`);
+    }
+    expect(slept).toBe(bodies.length);
+    expect(woke).toBeGreaterThan(10);
+  });
+});
+
+test('a row asleep across a shard border wakes the same way on both sides when hit', () => {
+  const config: WorldConfig = { capacity: 64, maxBodyRadius: 0.5, sleep: { enabled: true } };
+  const build = (w: PhysicsWorld | ShardedWorld): BodyHandle[] => {
+    w.addPlane({ normal: [0, 1, 0], offset: 0 });
+    const row: BodyHandle[] = [];
+    for (let k = 0; k < 9; k++) row.push(w.addSphere({ position: [(k - 4) * 1.0005, 0.5, 0.3], radius: 0.5 }));
+    return row;
+  };
+  const whole = PhysicsWorld.create(config);
+  const row = build(whole);
+  const sharded = new ShardedWorld(config, { xCuts: [0.2], zCuts: [] }, whole.interactionRange());
+  build(sharded);
+  const check = () => {
+    if (whole.hash() !== sharded.hash()) throw new Error(`tick ${whole.tick}: sharded and whole differ`);
+  };
+  for (let t = 0; t < 120; t++) {
+    whole.step();
+    sharded.step();
+    check();
+  }
+  expect(row.every((b) => whole.isSleeping(b))).toBe(true);
+  // a ball rolls into the left end of the row; the push crosses the border at x = 0.2
+  const o = { position: [-6, 0.5, 0.3] as [number, number, number], velocity: [6, 0, 0] as [number, number, number], radius: 0.5 };
+  whole.addSphere(o);
+  sharded.addSphere(o);
+  const wokeAt = new Map<BodyHandle, number>();
+  for (let t = 0; t < 120; t++) {
+    whole.step();
+    sharded.step();
+    check();
+    for (const b of row) if (!whole.isSleeping(b) && !wokeAt.has(b)) wokeAt.set(b, whole.tick);
+  }
+  // bodies on both sides of the border (row[3] at x = -1, row[5] at x = +1) woke, and the
+  // hash equality above says: on the same tick in both worlds
+  expect(wokeAt.has(row[3])).toBe(true);
+  expect(wokeAt.has(row[5])).toBe(true);
+  // the row was pushed: the far end moved
+  expect(whole.position(row[8])[0]).toBeGreaterThan(4 * 1.0005 + 0.05);
+});
+
+describe('an avatar without input', () => {
+  test('rests within 1 mm and is never launched (20 Hz, as the demo)', () => {
+    const w = PhysicsWorld.create({ capacity: 16, tickRate: 20, maxBodyRadius: 1 });
+    w.addPlane({ normal: [0, 1, 0], offset: 0 });
+    w.addBox({ position: [3, 1, 0], half: [1, 1, 1] });
+    const a = w.addCharacter({ position: [0, 1.2, 0], radius: 0.35, halfHeight: 0.55, mass: 70, noSleep: true });
+    let top = 0;
+    for (let t = 0; t < 40; t++) {
+      w.step();
+      top = Math.max(top, w.velocity(a)[1]);
+    }
+    expect(top).toBeLessThan(0.1); // it landed; before, the push-out launched it at up to 10 m/s
+    const [x0, y0, z0] = w.position(a);
+    expect(Math.abs(y0 - 0.9)).toBeLessThan(0.001); // standing on the floor: 0.35 + 0.55 m
+    for (let t = 0; t < 400; t++) {
+      w.step();
+      const [x, y, z] = w.position(a);
+      expect(Math.hypot(x - x0, y - y0, z - z0)).toBeLessThan(0.001);
+      expect(speed(w.velocity(a))).toBeLessThan(0.001);
+    }
+  });
+});
+
+describe('push-out of a deep overlap', () => {
+  const PUSH = 3;
+  test('two spheres made 0.6 m into each other separate no faster than the push speed', () => {
+    const w = PhysicsWorld.create({ capacity: 8, gravity: [0, 0, 0], maxPushSpeed: PUSH, sleep: { enabled: false } });
+    const a = w.addSphere({ position: [0, 5, 0], radius: 0.5 });
+    const b = w.addSphere({ position: [0.4, 5, 0], radius: 0.5 });
+    let top = 0;
+    for (let t = 0; t < 120; t++) {
+      w.step();
+      top = Math.max(top, speed(w.velocity(a)), speed(w.velocity(b)));
+    }
+    expect(top).toBeLessThanOrEqual(PUSH);
+    expect(w.position(b)[0] - w.position(a)[0]).toBeGreaterThan(0.999); // separated
+    // and the push-out left them at rest, not flying apart
+    expect(speed(w.velocity(a)) + speed(w.velocity(b))).toBeLessThan(0.001);
+  });
+
+  test('a sphere made 0.4 m into the floor comes out at rest, not launched', () => {
+    const w = PhysicsWorld.create({ capacity: 8, tickRate: 20, maxPushSpeed: 10, sleep: { enabled: false } });
+    w.addPlane({ normal: [0, 1, 0], offset: 0 });
+    const s = w.addSphere({ position: [0, 0.1, 0], radius: 0.5 });
+    let high = 0;
+    for (let t = 0; t < 100; t++) {
+      w.step();
+      high = Math.max(high, w.position(s)[1]);
+      expect(speed(w.velocity(s))).toBeLessThanOrEqual(10);
+    }
+    expect(high).toBeLessThan(0.5 + 0.01);
+    expect(Math.abs(w.position(s)[1] - 0.5)).toBeLessThan(0.001);
+  });
+});
