@@ -72,6 +72,8 @@
 // @ts-ignore: decorator
 @inline export const H_RELAX: i32 = 42;
 // @ts-ignore: decorator
+@inline export const H_ROLLING: i32 = 43;
+// @ts-ignore: decorator
 @inline export const H_INV_H: i32 = 37;
 // @ts-ignore: decorator
 @inline export const H_H_Q32: i32 = 38;

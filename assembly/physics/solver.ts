@@ -78,6 +78,7 @@ import {
 import { g64, s64, g32, s32, hdr } from './world';
 import { contactAt, moves, isActive, lengthOfSq } from './collide';
 import { restPartners, restBody } from './sleep';
+import { rollingCorrection, rollX, rollY, rollZ } from './rolling';
 import { mul, div, roundShift, ONE } from '../math/fixed';
 
 // Hot-path rounding: products in the contact passes round half up (floor(x + 1/2)), two
@@ -375,6 +376,7 @@ function positionPass(count: i32): void {
         }
       }
     }
+    if (statJ && iMoves) { rollingCorrection(c, i, corr); tix += rollX; tiy += rollY; tiz += rollZ; }   // rolling.ts
     if (iMoves) { addA(i, aix, aiy, aiz); addT(i, tix, tiy, tiz); sst32(i, S_CNT, load<i32>(st(i) + <usize>S_CNT) + 1); }
     if (jMoves) { addA(j, ajx, ajy, ajz); addT(j, tjx, tjy, tjz); sst32(j, S_CNT, load<i32>(st(j) + <usize>S_CNT) + 1); }
   }

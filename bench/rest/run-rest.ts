@@ -2,8 +2,10 @@
  * Rest quality: do bodies come to rest, do piles sleep, does push-out launch anything, does
  * an idle avatar stand still? Deterministic figures only (no timing): for each scene, at
  * fixed ticks, the mean and max speed of the dynamic bodies (m/s; sleeping bodies count as
- * 0), the worst overlap (m, sphere-sphere and sphere-static), the fraction asleep, bodies
- * lost (fell through the floor or left the scene) and the state hash.
+ * 0), the mean motion (displacement over the last tick / dt: a body held in a pile can
+ * carry a velocity its contacts cancel), the worst overlap (m, sphere-sphere and
+ * sphere-static), the fraction asleep, bodies lost (fell through the floor or left the
+ * scene) and the state hash.
  *
  *   npm run build && node build/dist/bench/rest/run-rest.js [--scenes drop,pile,mixed,demo] [--n 3000]
  *
@@ -48,13 +50,15 @@ interface Row {
   t: number;
   meanSpeed: number;
   maxSpeed: number;
+  /** Mean of |displacement over the last tick| / dt (m/s): what a viewer sees move. */
+  meanMotion: number;
   worstOverlap: number;
   asleep: number;
   lost: number;
   hash: string;
 }
 
-/** Solver settings from the command line (--push m/s, --relax w, --threshold m/s), for comparisons. */
+/** Solver settings from the command line (--push m/s, --relax w, --rolling c, --threshold m/s), for comparisons. */
 const overrides: WorldConfig = {};
 
 function worldOf(cfg: WorldConfig): PhysicsWorld {
@@ -78,7 +82,7 @@ function dropScene(n: number): Scene {
       z = Math.floor(i / g) * 1.5 + (rng() - 0.5) * 0.2;
     const h = world.addSphere({
       position: [x, 1.5 + rng() * 0.2, z],
-      
+
       radius: 0.5,
       friction: 0.5,
       restitution: 0.2,
@@ -152,7 +156,15 @@ function demoScene(): Scene {
   const world = worldOf(setup.config);
   // the scene builder uses only addPlane / addBox / addSphere, which PhysicsWorld has with the same meaning
   setup.scene?.(world as unknown as ShardedWorld);
-  const s: Scene = { name: 'demo', world, spheres: [], statics: [], rate: file.world.tickRate, at: [200, 600, 1000, 1200], lost: (p) => p[1] < -0.1 || Math.abs(p[0]) > 40 || Math.abs(p[2]) > 40 };
+  const s: Scene = {
+    name: 'demo',
+    world,
+    spheres: [],
+    statics: [],
+    rate: file.world.tickRate,
+    at: [200, 600, 1000, 1200],
+    lost: (p) => p[1] < -0.1 || Math.abs(p[0]) > 40 || Math.abs(p[2]) > 40,
+  };
   for (const st of file.statics ?? []) {
     if ('plane' in st) s.statics.push({ plane: { n: st.plane.normal, d: st.plane.offset } });
     else if ('box' in st) s.statics.push({ box: { c: st.box.center, h: st.box.half } });
@@ -163,7 +175,9 @@ function demoScene(): Scene {
   for (const b of file.ballPits ?? []) for (let k = 0; k < b.count; k++) radii.push(b.radius);
   const moving = world.handles().filter((h) => !world.isStatic(h));
   if (moving.length !== radii.length) throw new Error(`demo: ${moving.length} moving bodies, ${radii.length} expected`);
-  moving.forEach((h, k) => s.spheres.push({ h, r: radii[k] }));
+  moving.forEach((h, k) => {
+    s.spheres.push({ h, r: radii[k] });
+  });
   // an avatar as MainSim makes one (radius 0.35, half height 0.55, 70 kg, never sleeps), no input
   s.avatar = world.addCharacter({ position: file.spawnPoints[0], radius: 0.35, halfHeight: 0.55, mass: 70, noSleep: true });
   return s;
@@ -228,7 +242,7 @@ function worstOverlap(s: Scene, pos: V3[]): number {
   return worst;
 }
 
-function row(s: Scene): Row {
+function row(s: Scene, prev: V3[]): Row {
   const pos: V3[] = [];
   let sum = 0,
     max = 0,
@@ -249,6 +263,7 @@ function row(s: Scene): Row {
     t: s.world.tick,
     meanSpeed: sum / n,
     maxSpeed: max,
+    meanMotion: (pos.reduce((a, p, i) => a + Math.hypot(p[0] - prev[i][0], p[1] - prev[i][1], p[2] - prev[i][2]), 0) * s.rate) / n,
     worstOverlap: worstOverlap(s, pos),
     asleep: asleep / n,
     lost,
@@ -264,6 +279,7 @@ function run(s: Scene): Row[] {
     aV = 0;
   const tickRate = s.rate;
   for (let t = 1; t <= end; t++) {
+    const prev = s.at.includes(t) ? s.spheres.map((b) => s.world.position(b.h)) : [];
     s.world.step();
     if (s.avatar !== undefined && t > end - 20 * tickRate) {
       const y = s.world.position(s.avatar)[1];
@@ -272,16 +288,26 @@ function run(s: Scene): Row[] {
       aV = Math.max(aV, speed(s.world.velocity(s.avatar)));
     }
     if (s.at.includes(t)) {
-      const r = row(s);
+      const r = row(s, prev);
       rows.push(r);
       console.log(
-        `${r.scene.padEnd(12)} tick ${String(r.t).padStart(5)}  mean ${r.meanSpeed.toFixed(4)} m/s  max ${r.maxSpeed.toFixed(3)} m/s  ` +
+        `${r.scene.padEnd(12)} tick ${String(r.t).padStart(5)}  mean ${r.meanSpeed.toFixed(4)} m/s  max ${r.maxSpeed.toFixed(3)} m/s  motion ${r.meanMotion.toFixed(4)} m/s  ` +
           `overlap ${(r.worstOverlap * 1000).toFixed(1)} mm  asleep ${(100 * r.asleep).toFixed(1)} %  lost ${r.lost}  hash ${r.hash}`,
       );
     }
   }
+  if (process.env.REST_DEBUG) {
+    for (const b of s.spheres) {
+      if (s.world.isSleeping(b.h)) continue;
+      const p = s.world.position(b.h),
+        v = s.world.velocity(b.h);
+      console.log('  awake', b.r, p.map((x) => x.toFixed(2)).join(','), v.map((x) => x.toFixed(3)).join(','));
+    }
+  }
   if (s.avatar !== undefined) {
-    console.log(`${s.name.padEnd(12)} avatar over the last 20 s: y ${aLo.toFixed(4)}..${aHi.toFixed(4)} m (range ${((aHi - aLo) * 1000).toFixed(2)} mm), top speed ${aV.toFixed(4)} m/s`);
+    console.log(
+      `${s.name.padEnd(12)} avatar over the last 20 s: y ${aLo.toFixed(4)}..${aHi.toFixed(4)} m (range ${((aHi - aLo) * 1000).toFixed(2)} mm), top speed ${aV.toFixed(4)} m/s`,
+    );
   }
   return rows;
 }
@@ -296,6 +322,7 @@ function main(): void {
   const n = Number(opt('n', '3000'));
   if (args.includes('--push')) overrides.maxPushSpeed = Number(opt('push', '0'));
   if (args.includes('--relax')) overrides.relaxation = Number(opt('relax', '0'));
+  if (args.includes('--rolling')) overrides.rollingResistance = Number(opt('rolling', '0'));
   if (args.includes('--threshold')) overrides.restitutionThreshold = Number(opt('threshold', '0'));
   for (const name of scenes) {
     const s = name === 'drop' ? dropScene(n) : name === 'pile' ? pileOf(2000) : name === 'mixed' ? mixedPile(1000) : name === 'demo' ? demoScene() : undefined;

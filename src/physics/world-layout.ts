@@ -80,6 +80,8 @@ export const HEADER = {
   MAX_PUSH: 41,
   /** Over-relaxation of the Jacobi averaging (Q16): a body moves by RELAX / n of its n corrections' sum. */
   RELAX: 42,
+  /** Rolling resistance coefficient of spheres on static ground (Q16, dimensionless; 0 = none; see assembly/physics/rolling.ts). */
+  ROLLING: 43,
   /** Ticks per second times substeps: 1 / h for the substep h (integer). */
   INV_H: 37,
   /** Substep h in Q32 seconds: round(2^32 / INV_H). */

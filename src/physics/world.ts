@@ -101,6 +101,8 @@ export interface WorldConfig {
   maxPushSpeed?: number;
   /** Over-relaxation w of the Jacobi averaging of position corrections: a body with n contacts applies w / n of their sum (1..2). Default 1.75. */
   relaxation?: number;
+  /** Rolling resistance coefficient of spheres on static ground (dimensionless, >= 0): a rolling ball decelerates by about this times g. Default 0.02. */
+  rollingResistance?: number;
 }
 
 /** Options of a body; units SI as numbers. */
@@ -279,6 +281,9 @@ export class PhysicsWorld {
     const relax = config.relaxation ?? 1.75;
     if (!(relax >= 1 && relax <= 2)) throw new RangeError(`relaxation ${relax} must be in [1, 2]`);
     h[HEADER.RELAX] = toRaw(relax);
+    const rolling = config.rollingResistance ?? 0.02;
+    if (!(rolling >= 0 && rolling <= 1)) throw new RangeError(`rollingResistance ${rolling} must be in [0, 1]`);
+    h[HEADER.ROLLING] = toRaw(rolling);
     for (const [name, index] of Object.entries(FIELD_INDEX)) h[HEADER.OFFSETS_AT + index] = BigInt(plan.offsets[name]);
     if ((core.exports as unknown as WorldExports).worldInit(base) !== 0) throw new PhysicsError('BAD_HEADER', 'world header rejected by the core');
     BOUND.set(core, base);
