@@ -2,11 +2,12 @@
 //
 // A sphere that rolls without slipping loses no energy to friction, so without rolling
 // resistance a ball on a floor rolls forever and never sleeps (the demo world's collapsed
-// pyramid did). Against each overlapping static contact the position pass also slows the
-// sphere's rotation in the substep about the axes tangent to the contact (not its spin
-// about the normal) by at most ROLLING * corr / r radians, where corr is the contact's
-// normal correction of the substep (the load: g h^2 per substep for a ball at rest) and r
-// its lever arm: a torque of ROLLING * N * r, as the usual rolling-resistance model
+// pyramid did), and nothing at all stops a ball spinning in place about the contact normal.
+// Against each overlapping static contact the position pass also slows the sphere's
+// rotation in the substep (rolling about the tangent axes and spinning about the normal
+// alike) by at most ROLLING * corr / r radians, where corr is the contact's normal
+// correction of the substep (the load: g h^2 per substep for a ball at rest) and r its
+// lever arm: a torque of ROLLING * N * r, as the usual rolling-resistance model
 // (coefficient ROLLING, dimensionless; 0 switches it off). Static friction then brings the
 // ball's linear motion along. The limit never reverses the rotation (clamped to it).
 //
@@ -14,7 +15,7 @@
 // correction; the result goes into the sphere's Jacobi accumulator like the friction torque,
 // so it is part of the contact's hop and adds nothing to the interaction range.
 
-import { P_STATE, S_RX, S_RY, S_RZ, C_NX, C_NY, C_NZ, C_ARM_I, H_ROLLING } from './layout';
+import { P_STATE, S_RX, S_RY, S_RZ, C_ARM_I, H_ROLLING } from './layout';
 import { hdr } from './world';
 import { lengthOfSq } from './collide';
 import { div } from '../math/fixed';
@@ -28,7 +29,7 @@ export let rollX: i64 = 0, rollY: i64 = 0, rollZ: i64 = 0;
 /**
  * Rolling resistance of sphere i against the static contact c with normal correction corr
  * (Q32 m) in this substep: sets rollX/Y/Z to the change of i's substep rotation (Q32 rad),
- * zero when ROLLING is 0, the arm is 0 or the sphere does not roll.
+ * zero when ROLLING is 0, the arm is 0 or the sphere does not turn.
  */
 export function rollingCorrection(c: usize, i: i32, corr: i64): void {
   rollX = 0; rollY = 0; rollZ = 0;
@@ -37,10 +38,7 @@ export function rollingCorrection(c: usize, i: i32, corr: i64): void {
   const s = P_STATE + (<usize>i << 8);
   const rx = load<i64>(s + <usize>S_RX), ry = load<i64>(s + <usize>S_RY), rz = load<i64>(s + <usize>S_RZ);
   if ((rx | ry | rz) == 0) return;
-  const nx = <i64>load<i32>(c, C_NX), ny = <i64>load<i32>(c, C_NY), nz = <i64>load<i32>(c, C_NZ);
-  // rotation about the tangent axes: r - (r . n) n
-  const rn = rs16(rx * nx + ry * ny + rz * nz);
-  let tx = rx - rs16(rn * nx), ty = ry - rs16(rn * ny), tz = rz - rs16(rn * nz);
+  let tx = rx, ty = ry, tz = rz;
   // the limit ROLLING * corr / arm in Q32 rad (corr Q32 m, ROLLING Q16, arm Q16 m)
   const lim = (rs16(corr * roll) << 16) / arm;
   // compare |t| with the limit at a scale where the squares fit (the ratio is scale-free)

@@ -7,9 +7,11 @@
 // |w| r is below SLEEP_SPEED.
 //
 // Rest counter (SLEEP_COUNT, part of the body record): the ticks a body has rested in a row,
-// but never more than one above the least counter among its contact partners at the start of
-// the tick (moving bodies in the tick's contact list; a kinematic partner counts 0, a sleeping
-// one its counter, which stays >= SLEEP_TICKS while it sleeps; statics do not count):
+// but never more than one above the least counter (at the start of the tick) among its
+// partners: the non-static bodies it touched in the tick (contacts that overlapped in at
+// least one substep, CF_TOUCHED; pairs merely within the margin do not link, so a carpet of
+// balls lying a few cm apart is not one pile). A kinematic partner counts 0, a sleeping one
+// its counter, which stays >= SLEEP_TICKS while it sleeps; statics do not count:
 //
 //   count(t+1) = resting ? min(count(t) + 1, min over partners p of count_p(t) + 1) : 0
 //
@@ -25,19 +27,20 @@
 // wakes. A body that rests beside a sleeping one does not wake it (its velocity may be the
 // held velocity above; its counter says whether it moved).
 //
-// Locality (DESIGN.md invariant 1): the partner minimum reads only SLEEP_COUNT, flags and kind
-// of bodies in the body's contact list at the start of the tick (one contact hop, state t,
-// fixed before any counter is written, so its value does not depend on the order bodies
-// are visited); the rest test reads the body's own result of the tick. Both lie within the
-// interaction range R of solver.ts, so a shard that holds the halo computes the same
-// counters and the same sleep and wake decisions bit for bit. Integer minima do not depend
-// on the order of the contacts.
+// Locality (DESIGN.md invariant 1): the partner minimum reads only SLEEP_COUNT and kind of
+// the bodies in the body's own contacts (one contact hop) and whether the contact touched
+// in the tick (a function of the two bodies' states within R, like every contact result);
+// the counters read are those of state t (restPartners runs after the substeps and before
+// finishTick writes any counter, so the order bodies are visited does not matter); the rest
+// test reads the body's own result of the tick. All of it lies within the interaction range
+// R of solver.ts, so a shard that holds the halo computes the same counters and the same
+// sleep and wake decisions bit for bit. Integer minima do not depend on contact order.
 
 import {
   P_PX, P_PY, P_PZ, P_X0X, P_X0Y, P_X0Z, P_VX, P_VY, P_VZ, P_WX, P_WY, P_WZ, P_RADIUS,
   P_STATE, P_KIND, P_FLAGS, P_SLEEP_COUNT,
   H_SLEEP_SPEED, H_SLEEP_TICKS,
-  S_REST_MIN, C_I, C_J, C_FLAGS, CF_J_STATIC, KIND_DYNAMIC, FLAG_SLEEPING,
+  S_REST_MIN, C_I, C_J, C_FLAGS, CF_J_STATIC, CF_TOUCHED, KIND_DYNAMIC, FLAG_SLEEPING,
 } from './layout';
 import { g64, s64, g32, s32, hdr } from './world';
 import { contactAt, lengthOfSq } from './collide';
@@ -62,15 +65,15 @@ import { mul } from '../math/fixed';
 }
 
 /**
- * Partner minima of the tick: for every moving pair of the contact list (static contacts
- * do not count), each side's STATE.REST_MIN becomes min(itself, the other's counter + 1).
- * Reads the counters of state t: call after the STATE records are cleared and before any
+ * Partner minima of the tick: for every pair of the contact list that touched in the tick
+ * (static contacts do not count), each side's STATE.REST_MIN becomes min(itself, the other's
+ * counter + 1). Reads the counters of state t: call after the substeps and before any
  * counter of the tick is written (finishTick).
  */
 export function restPartners(count: i32): void {
   for (let k = 0; k < count; k++) {
     const c = contactAt(k);
-    if (load<i32>(c, C_FLAGS) & CF_J_STATIC) continue;
+    if ((load<i32>(c, C_FLAGS) & (CF_J_STATIC | CF_TOUCHED)) != CF_TOUCHED) continue;
     const i = load<i32>(c, C_I), j = load<i32>(c, C_J);
     lowerMin(i, partnerCount(j));
     lowerMin(j, partnerCount(i));

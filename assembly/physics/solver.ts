@@ -606,8 +606,6 @@ export function solveTick(): void {
     sst(i, S_AX, 0); sst(i, S_AY, 0); sst(i, S_AZ, 0);
     sst(i, S_TX, 0); sst(i, S_TY, 0); sst(i, S_TZ, 0);
   }
-  // rest counters of the contact partners at the tick start (sleep.ts)
-  if (hdr(H_SLEEP_ENABLED) != 0) restPartners(count);
   // static contacts per body: the static projections skip bodies without any
   for (let k = 0; k < count; k++) {
     const c = contactAt(k);
@@ -635,6 +633,8 @@ export function solveTick(): void {
       if (next) integrateBody(i);
     }
   }
+  // rest counters (state t) of the partners this tick's contacts touched (sleep.ts)
+  if (hdr(H_SLEEP_ENABLED) != 0) restPartners(count);
   finishTick(hw, ((<i64>1 << 16) + (rate >> 1)) / rate);
 }
 

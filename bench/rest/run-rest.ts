@@ -10,8 +10,9 @@
  *   npm run build && node build/dist/bench/rest/run-rest.js [--scenes drop,pile,mixed,demo] [--n 3000]
  *
  * Scenes (sleeping on in all of them, 60 Hz unless said):
- *   drop   N spheres (r = 0.5 m) on a jittered 1.5 m grid, dropped about 1 m onto a plane
- *          with small horizontal velocities (some bump into each other); 10 s.
+ *   drop   N spheres (r = 0.5 m) on a jittered 1.03 m grid (3 cm apart, so they jostle their
+ *          neighbours), dropped 1 to 1.2 m onto a plane with horizontal velocities up to
+ *          0.3 m/s per axis, so they collide, roll and come to rest in clusters; 10 s.
  *   pile   bench/peers' dense pile (2,000 spheres of r = 0.5 m falling into a closed box); 10 s.
  *   mixed  a dense pile of 1,000 spheres of radii uniform in 0.25..1 m falling into a walled
  *          box (about 14 m square); 16 s.
@@ -78,10 +79,11 @@ function dropScene(n: number): Scene {
   const rng = mulberry32(7);
   const g = Math.ceil(Math.sqrt(n));
   for (let i = 0; i < n; i++) {
-    const x = (i % g) * 1.5 + (rng() - 0.5) * 0.2,
-      z = Math.floor(i / g) * 1.5 + (rng() - 0.5) * 0.2;
+    const x = (i % g) * 1.03 + (rng() - 0.5) * 0.02,
+      z = Math.floor(i / g) * 1.03 + (rng() - 0.5) * 0.02;
     const h = world.addSphere({
       position: [x, 1.5 + rng() * 0.2, z],
+      velocity: [(rng() - 0.5) * 0.6, 0, (rng() - 0.5) * 0.6],
 
       radius: 0.5,
       friction: 0.5,
@@ -301,7 +303,20 @@ function run(s: Scene): Row[] {
       if (s.world.isSleeping(b.h)) continue;
       const p = s.world.position(b.h),
         v = s.world.velocity(b.h);
-      console.log('  awake', b.r, p.map((x) => x.toFixed(2)).join(','), v.map((x) => x.toFixed(3)).join(','));
+      const rec = s.world.exportBody(b.h);
+      console.log(
+        '  awake',
+        b.r,
+        'count',
+        new DataView(rec.buffer, rec.byteOffset).getInt32(16, true),
+        'w',
+        s.world
+          .angularVelocity(b.h)
+          .map((x) => x.toFixed(3))
+          .join(','),
+        p.map((x) => x.toFixed(2)).join(','),
+        v.map((x) => x.toFixed(3)).join(','),
+      );
     }
   }
   if (s.avatar !== undefined) {
