@@ -31,7 +31,7 @@ describe('a pile', () => {
       bodies.forEach((b, i) => {
         if (wasAsleep[i] || !w.isSleeping(b)) return;
         // b fell asleep this tick: every sphere touching it had rested in the tick before
-        bodies.forEach((o, k) => {
+        bodies.forEach((_o, k) => {
           if (k === i || Math.hypot(at[k][0] - at[i][0], at[k][1] - at[i][1], at[k][2] - at[i][2]) > 1.001) return;
           const moved = Math.hypot(at[k][0] - before[k][0], at[k][1] - before[k][1], at[k][2] - before[k][2]);
           expect(moved).toBeLessThanOrEqual(0.05 / 60 + 1e-4);
