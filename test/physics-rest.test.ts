@@ -159,6 +159,25 @@ test('a row asleep across a shard border wakes the same way on both sides when h
   expect(whole.position(row[8])[0]).toBeGreaterThan(4 * 1.0005 + 0.05);
 });
 
+test('a sleeper woken by a hit keeps its floor (it does not sink for a tick and wake its neighbours)', () => {
+  const w = PhysicsWorld.create({ capacity: 16, maxBodyRadius: 0.5 });
+  w.addPlane({ normal: [0, 1, 0], offset: 0 });
+  const a = w.addSphere({ position: [0, 0.5, 0], radius: 0.5 });
+  const b = w.addSphere({ position: [1.0005, 0.5, 0], radius: 0.5 });
+  w.step(90);
+  expect(w.isSleeping(a) && w.isSleeping(b)).toBe(true);
+  w.addSphere({ position: [-3, 0.5, 0], velocity: [3, 0, 0], radius: 0.5 });
+  let low = 1;
+  let woke = false;
+  for (let t = 0; t < 120; t++) {
+    w.step();
+    if (!w.isSleeping(a)) woke = true;
+    low = Math.min(low, w.position(a)[1], w.position(b)[1]);
+  }
+  expect(woke).toBe(true);
+  expect(low).toBeGreaterThan(0.5 - 0.0002);
+});
+
 describe('an avatar without input', () => {
   test('rests within 1 mm and is never launched (20 Hz, as the demo)', () => {
     const w = PhysicsWorld.create({ capacity: 16, tickRate: 20, maxBodyRadius: 1 });

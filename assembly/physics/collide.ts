@@ -356,6 +356,11 @@ export function buildContacts(): void {
     s32(P_PAIR_J, at, <i32>(pk & 0xFFFFFFFF));
     s32(P_BUCKET, i, at + 1);
   }
+  // 3. wake pass over the candidate pairs, before the narrowphase, so that a body woken in
+  //    this tick gets its static contacts too (woken after the narrowphase, it fell through
+  //    its floor for a tick, and that motion woke its neighbours: sleep never held in a
+  //    carpet of balls). Decided from the state at the start of the tick, then applied.
+  wakePass(hw);
   // 2c. narrowphase, I ascending; candidates (moving J and statics) sorted by J
   for (let i = 0; i < hw; i++) {
     const pFirst = g32(P_CFIRST, i), pCount = g32(P_CCOUNT, i);
@@ -388,23 +393,31 @@ export function buildContacts(): void {
     for (let a = 0; a < n; a++) collidePair(i, load<i32>(candAt(a)));
     s32(P_CCOUNT, i, <i32>hdr(H_CONTACT_COUNT) - g32(P_CFIRST, i));
   }
-  // 3. wake pass: decided from the state at the start of the tick, then applied
   const count = <i32>hdr(H_CONTACT_COUNT);
-  for (let k = 0; k < count; k++) {
-    const c = contactAt(k);
-    const i = load<i32>(c, C_I), j = load<i32>(c, C_J);
-    if (load<i32>(c, C_FLAGS) & CF_J_STATIC) continue;
+  // 4. solver constants (with the final sleep state)
+  for (let k = 0; k < count; k++) prepareContact(contactAt(k));
+}
+
+/**
+ * Wakes every sleeping body of a candidate pair whose other body is kinematic, or moves: it
+ * did not rest in its last tick and its velocity is above the sleep speed (sleep.ts). Reads
+ * only the state at the start of the tick; the flags are applied after all pairs are seen,
+ * so the order of the pairs does not matter.
+ */
+function wakePass(hw: i32): void {
+  const sleepSpeed2 = hdr(H_SLEEP_SPEED) * hdr(H_SLEEP_SPEED);
+  for (let p = 0; p < pairCount; p++) {
+    const pk = g64(P_PAIRS, p);
+    const i = <i32>(pk >> 32), j = <i32>(pk & 0xFFFFFFFF);
     const si = (g32(P_FLAGS, i) & FLAG_SLEEPING) != 0, sj = (g32(P_FLAGS, j) & FLAG_SLEEPING) != 0;
     if (si == sj) continue;
-    // woken by a kinematic body or by one that did not rest in its last tick (sleep.ts)
     const awake = si ? j : i;
-    if (g32(P_KIND, awake) == KIND_KINEMATIC || g32(P_SLEEP_COUNT, awake) == 0) {
+    const vx = g64(P_VX, awake), vy = g64(P_VY, awake), vz = g64(P_VZ, awake);
+    if (g32(P_KIND, awake) == KIND_KINEMATIC || (g32(P_SLEEP_COUNT, awake) == 0 && vx * vx + vy * vy + vz * vz > sleepSpeed2)) {
       s32(P_WAKE, si ? i : j, 1);
     }
   }
   for (let i = 0; i < hw; i++) if (g32(P_WAKE, i)) wake(i);
-  // 4. solver constants (with the final sleep state)
-  for (let k = 0; k < count; k++) prepareContact(contactAt(k));
 }
 
 // Memo of prepareContact's last division (module globals; a pure function of ktSum).
