@@ -12,6 +12,10 @@
 //   velocityPass      restitution / removal of push-out velocity along n       (Jacobi, hop 2)
 //   applyVelocities   1 / n of the sum; then the static velocity projection (own state)
 //
+// The tick ends with sleep.ts's rest rule (a body's displacement, its touching partners' rest
+// counters of state t: one contact hop) and rolling.ts adds rolling resistance to the static
+// contacts of the position pass.
+//
 // The per-body steps are fused into two sweeps per substep (bitwise the same results).
 // Overlap older than the substep is pushed out at most MAX_PUSH * h per substep (as Box2D's
 // contactPushMaxVelocity), so resolving it never turns into kinetic energy.
@@ -211,9 +215,12 @@ function characterControl(i: i32): void {
   const f = g32(P_FLAGS, i);
   const tx = g64(P_CHAR_TX, i), tz = g64(P_CHAR_TZ, i);
   if (f & FLAG_GROUNDED) {
-    // walk along the ground plane: v = t - (t . n) n with t = (tx, 0, tz)
+    // walk along the ground plane: v = t - (t . n) n with t = (tx, 0, tz), keeping the part
+    // of the velocity that goes into the ground (a character standing up to GROUND_TOLERANCE
+    // above it keeps falling onto it; the contact then stops it)
     const gx = g64(P_GNX, i), gy = g64(P_GNY, i), gz = g64(P_GNZ, i);
-    const d = mul(tx, gx) + mul(tz, gz);
+    const vn = mul(g64(P_VX, i), gx) + mul(g64(P_VY, i), gy) + mul(g64(P_VZ, i), gz);
+    const d = mul(tx, gx) + mul(tz, gz) - (vn < 0 ? vn : 0);
     s64(P_VX, i, tx - mul(d, gx)); s64(P_VY, i, -mul(d, gy)); s64(P_VZ, i, tz - mul(d, gz));
     if (f & FLAG_JUMP) {
       s64(P_VY, i, g64(P_CHAR_JUMP, i));
@@ -240,11 +247,17 @@ function integrateBody(i: i32): void {
   sst(i, S_SDX, dx); sst(i, S_SDY, dy); sst(i, S_SDZ, dz);
   let vx = load<i64>(st(i) + <usize>S_UX), vy = load<i64>(st(i) + <usize>S_UY), vz = load<i64>(st(i) + <usize>S_UZ);
   if (kind == KIND_DYNAMIC) {
-    // gravity (not for a character standing on walkable ground)
+    // gravity; a character standing on walkable ground gets only its part along the ground
+    // normal, which presses it onto the ground (it stood up to GROUND_TOLERANCE above it)
+    // without sliding it down a slope
     if ((f & (FLAG_CHARACTER | FLAG_GROUNDED)) != (FLAG_CHARACTER | FLAG_GROUNDED)) {
       const gs = g64(P_GRAVITY_SCALE, i);
       if (gs == ONE) { vx += gdvX; vy += gdvY; vz += gdvZ; }
       else if (gs != 0) { vx += mulr(gdvX, gs); vy += mulr(gdvY, gs); vz += mulr(gdvZ, gs); }
+    } else {
+      const nx = g64(P_GNX, i), ny = g64(P_GNY, i), nz = g64(P_GNZ, i);
+      const d = mulr(mulr(gdvX, nx) + mulr(gdvY, ny) + mulr(gdvZ, nz), g64(P_GRAVITY_SCALE, i));
+      if (d < 0) { vx += mulr(d, nx); vy += mulr(d, ny); vz += mulr(d, nz); }
     }
     // external force: dv = F / m h (F / m is Q32 m/s^2)
     const fx = g64(P_FX, i), fy = g64(P_FY, i), fz = g64(P_FZ, i);
