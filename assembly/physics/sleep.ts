@@ -22,10 +22,13 @@
 // neighbour still moves. It is Box2D's island rule without an island: min propagates one
 // contact hop per tick, so nothing walks a global graph.
 //
-// Wake (collide.ts, from the state at the start of the tick): a sleeping body touched by a
-// kinematic body or by an awake body whose counter is 0 (it did not rest in its last tick)
-// wakes. A body that rests beside a sleeping one does not wake it (its velocity may be the
-// held velocity above; its counter says whether it moved).
+// Wake (collide.ts wakePass, from the state at the start of the tick, over the broadphase
+// pairs before the narrowphase, so a woken body gets its static contacts in the same tick):
+// a sleeping body paired with a kinematic body, or with an awake body that moves (its counter
+// is 0: it did not rest in its last tick, and its velocity is above SLEEP_SPEED), wakes. A
+// body that rests beside a sleeping one does not wake it (its velocity may be the held
+// velocity above; its counter says whether it moved), nor does one that was only pushed out
+// of an overlap (moved, but has no velocity).
 //
 // Locality (DESIGN.md invariant 1): the partner minimum reads only SLEEP_COUNT and kind of
 // the bodies in the body's own contacts (one contact hop) and whether the contact touched
