@@ -63,14 +63,14 @@ describe.each(VARIANTS)('physics [%s]', (variant) => {
     expect(w.velocityRaw(a)[0] + w.velocityRaw(b)[0]).toBe(p0);
   });
 
-  test('a sphere rolling down a 20 degree slope reaches 5/7 g sin(theta) t within 2 %', () => {
+  test.each([0, 0.02, 0.05])('a sphere rolling down a 20 degree slope (rolling resistance %p) reaches 5/7 g (sin(theta) - c cos(theta)) t within 2 %%', (c) => {
     const th = (20 * Math.PI) / 180;
-    const w = create({ sleep: { enabled: false } });
+    const w = create({ sleep: { enabled: false }, rollingResistance: c });
     w.addPlane({ normal: [Math.sin(th), Math.cos(th), 0], offset: 0, friction: 0.8 });
     const b = w.addSphere({ position: [0, 0.5 / Math.cos(th), 0], radius: 0.5, friction: 0.8 });
     w.step(120);
     const speed = Math.hypot(...w.velocity(b));
-    const rolling = (5 / 7) * G * Math.sin(th) * 2;
+    const rolling = (5 / 7) * G * (Math.sin(th) - c * Math.cos(th)) * 2;
     expect(Math.abs(speed - rolling) / rolling).toBeLessThan(0.02);
     // it rolls: rim speed equals centre speed
     expect(Math.abs(Math.hypot(...w.angularVelocity(b)) * 0.5 - speed) / speed).toBeLessThan(0.02);

@@ -43,7 +43,7 @@ import {
   P_AWAKE, P_PART, P_MARK, P_SLEEP_NEXT, P_SORT_COUNTS, RADIX_BITS,
   P_CHAR_TX, P_CHAR_TZ, P_CHAR_STEP, P_CHAR_SLOPE_COS, P_GNX, P_GNY, P_GNZ,
   H_HIGH_WATER, H_DYNAMIC_COUNT, H_AWAKE_COUNT, H_PART_COUNT, H_MAX_RADIUS, H_INV_CELL, H_CONTACT_COUNT, H_CONTACT_CAPACITY,
-  H_MARGIN, H_STATUS, H_SLEEP_SPEED, H_GROUND_TOLERANCE, H_CELL_SIZE,
+  H_MARGIN, H_STATUS, H_SLEEP_SPEED, H_GROUND_TOLERANCE, H_CELL_SIZE, P_SLEEP_COUNT,
   G_KEY, G_SLOT, G_LAYER, G_MASK, G_ACTIVE, G_X, G_Y, G_Z, G_REACH,
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_KT, C_ARM_I, C_ARM_J, C_MU, C_E,
   CONTACT_BYTES, CF_J_MOVES, CF_J_STATIC, STATUS_CONTACT_OVERFLOW,
@@ -513,6 +513,12 @@ export function buildContacts(): void {
     s32(P_PAIR_J, at, <i32>(pk & 0xFFFFFFFF));
     s32(P_BUCKET, i, at + 1);
   }
+  // 3. wake pass over the candidate pairs, before the narrowphase, so that a body woken in
+  //    this tick gets its static contacts too (woken after the narrowphase, it fell through
+  //    its floor for a tick, and that motion woke its neighbours: sleep never held in a
+  //    carpet of balls). Decided from the state at the start of the tick, then applied;
+  //    woken bodies join the awake list (wake) for the solver.
+  wakePass(nPart);
   // 2c. narrowphase, I ascending over the participants; candidates (moving J and statics) sorted by J
   for (let p = 0; p < nPart; p++) {
     const i = g32(P_PART, p);
@@ -537,31 +543,38 @@ export function buildContacts(): void {
     for (let a = 0; a < n; a++) collidePair(i, load<i32>(candAt(a)));
     s32(P_CCOUNT, i, <i32>hdr(H_CONTACT_COUNT) - g32(P_CFIRST, i));
   }
-  // 3. wake pass: decided from the state at the start of the tick, then applied
   const count = <i32>hdr(H_CONTACT_COUNT);
-  const sleepSpeed2 = hdr(H_SLEEP_SPEED) * hdr(H_SLEEP_SPEED);
-  for (let k = 0; k < count; k++) {
-    const c = contactAt(k);
-    const i = load<i32>(c, C_I), j = load<i32>(c, C_J);
-    if (load<i32>(c, C_FLAGS) & CF_J_STATIC) continue;
-    const si = (g32(P_FLAGS, i) & FLAG_SLEEPING) != 0, sj = (g32(P_FLAGS, j) & FLAG_SLEEPING) != 0;
-    if (si == sj) continue;
-    const awake = si ? j : i;
-    const vx = g64(P_VX, awake), vy = g64(P_VY, awake), vz = g64(P_VZ, awake);
-    if (g32(P_KIND, awake) == KIND_KINEMATIC || vx * vx + vy * vy + vz * vz > sleepSpeed2) {
-      s32(P_WAKE, si ? i : j, 1);
-    }
-  }
-  // woken bodies join the awake list (wake) for the solver; participants leave the mark clear
-  for (let p = 0; p < nPart; p++) {
-    const i = g32(P_PART, p);
-    if (g32(P_WAKE, i)) wake(i);
-    s32(P_MARK, i, 0);
-  }
+  // participants leave the mark clear
+  for (let p = 0; p < nPart; p++) s32(P_MARK, g32(P_PART, p), 0);
   setHdr(H_PART_COUNT, nPart);
   addWork(3 * nPart);
   // 4. solver constants (with the final sleep state)
   for (let k = 0; k < count; k++) prepareContact(contactAt(k));
+}
+
+/**
+ * Wakes every sleeping body of a candidate pair whose other body is kinematic, or moves: it
+ * did not rest in its last tick and its velocity is above the sleep speed (sleep.ts). Reads
+ * only the state at the start of the tick; the flags are applied after all pairs are seen,
+ * so the order of the pairs does not matter.
+ */
+function wakePass(nPart: i32): void {
+  const sleepSpeed2 = hdr(H_SLEEP_SPEED) * hdr(H_SLEEP_SPEED);
+  for (let p = 0; p < pairCount; p++) {
+    const pk = g64(P_PAIRS, p);
+    const i = <i32>(pk >> 32), j = <i32>(pk & 0xFFFFFFFF);
+    const si = (g32(P_FLAGS, i) & FLAG_SLEEPING) != 0, sj = (g32(P_FLAGS, j) & FLAG_SLEEPING) != 0;
+    if (si == sj) continue;
+    const awake = si ? j : i;
+    const vx = g64(P_VX, awake), vy = g64(P_VY, awake), vz = g64(P_VZ, awake);
+    if (g32(P_KIND, awake) == KIND_KINEMATIC || (g32(P_SLEEP_COUNT, awake) == 0 && vx * vx + vy * vy + vz * vz > sleepSpeed2)) {
+      s32(P_WAKE, si ? i : j, 1);
+    }
+  }
+  for (let p = 0; p < nPart; p++) {
+    const i = g32(P_PART, p);
+    if (g32(P_WAKE, i)) wake(i);
+  }
 }
 
 // Memo of prepareContact's last division (module globals; a pure function of ktSum).

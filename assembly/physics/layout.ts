@@ -80,6 +80,8 @@
 // @ts-ignore: decorator
 @inline export const H_RELAX: i32 = 42;
 // @ts-ignore: decorator
+@inline export const H_ROLLING: i32 = 43;
+// @ts-ignore: decorator
 @inline export const H_INV_H: i32 = 37;
 // @ts-ignore: decorator
 @inline export const H_H_Q32: i32 = 38;
@@ -395,6 +397,8 @@
 @inline export const S_PDY: i32 = 208;
 // @ts-ignore: decorator
 @inline export const S_PDZ: i32 = 216;
+// @ts-ignore: decorator
+@inline export const S_REST_MIN: i32 = 224;
 // @ts-ignore: decorator
 @inline export const STATE_BYTES: i32 = 256;
 // @ts-ignore: decorator

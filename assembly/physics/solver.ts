@@ -10,7 +10,11 @@
 //                     against its static contacts, in order (position only)   (own state)
 //   updateVelocities  v += (p - p_predicted) / h, w likewise                  (own state)
 //   velocityPass      restitution / removal of push-out velocity along n       (Jacobi, hop 2)
-//   applyVelocities   RELAX / n of the sum; then the static velocity projection (own state)
+//   applyVelocities   1 / n of the sum; then the static velocity projection (own state)
+//
+// The tick ends with sleep.ts's rest rule (a body's displacement, its touching partners' rest
+// counters of state t: one contact hop) and rolling.ts adds rolling resistance to the static
+// contacts of the position pass.
 //
 // The per-body steps are fused into two sweeps per substep (bitwise the same results).
 // Overlap older than the substep is pushed out at most MAX_PUSH * h per substep (as Box2D's
@@ -23,7 +27,9 @@
 // the velocity pass sets the normal relative velocity to -e * (its value before the
 // substep) when the bodies were approaching faster than RESTITUTION_THRESHOLD, to 0 when
 // they approached slower, and back to its value before the substep when they were already
-// separating (so the position pass's push-out never adds energy).
+// separating (so the position pass's push-out never adds energy). Static contacts get the
+// same targets, exactly (staticVelocitiesBody), so a body pushed out of a floor or wall is
+// never launched: the push-out moves it, at most MAX_PUSH * h per substep, and leaves it at rest.
 // The separation in a substep is the tick's narrowphase value moved linearly with the
 // bodies' displacement along the normal (as Box2D v3's soft step does with its anchors).
 //
@@ -36,10 +42,12 @@
 // Shard invariance (DESIGN.md invariant 1): Jacobi, not Gauss-Seidel. Every contact reads
 // the state before the pass and writes integer corrections into per-body accumulators;
 // integer sums do not depend on order, so a body's result depends only on its contacts,
-// never on global body order. Each body then applies RELAX / n of the sum of its n
+// never on global body order. Each body then applies RELAX / n of the sum of its n position
 // corrections (Macklin et al. 2014, "Unified Particle Physics": constraint averaging with
-// over-relaxation w in [1, 2]; w = 2 by default, which keeps a 16-layer pile's worst overlap
-// under 5 cm where plain averaging left 0.4 m). Stacks stay up because every substep re-solves
+// over-relaxation w in [1, 2]; w = 1.75 by default: 2 keeps deep piles' overlap lowest but
+// low piles never settle, 1.5 lets deep piles sink) and 1 / n of its velocity corrections
+// (over-relaxed velocity corrections of a resting body's contacts overshoot, which is
+// jitter; bench/rest/run-rest.ts measures both). Stacks stay up because every substep re-solves
 // all contacts (4 substeps x 60 Hz propagate a support 240 contacts per second), the static
 // projections make walls and floors hard in position and velocity, and static friction is
 // exact (no creep).
@@ -80,6 +88,8 @@ import {
 } from './layout';
 import { g64, s64, g32, s32, hdr, addWork, fallAsleep } from './world';
 import { contactAt, moves, isActive, lengthOfSq } from './collide';
+import { restPartners, restBody } from './sleep';
+import { rollingCorrection, rollX, rollY, rollZ } from './rolling';
 import { mul, div, roundShift, ONE } from '../math/fixed';
 import { staticSweepCandidates } from './static-tree';
 
@@ -221,9 +231,12 @@ function characterControl(i: i32): void {
   const f = g32(P_FLAGS, i);
   const tx = g64(P_CHAR_TX, i), tz = g64(P_CHAR_TZ, i);
   if (f & FLAG_GROUNDED) {
-    // walk along the ground plane: v = t - (t . n) n with t = (tx, 0, tz)
+    // walk along the ground plane: v = t - (t . n) n with t = (tx, 0, tz), keeping the part
+    // of the velocity that goes into the ground (a character standing up to GROUND_TOLERANCE
+    // above it keeps falling onto it; the contact then stops it)
     const gx = g64(P_GNX, i), gy = g64(P_GNY, i), gz = g64(P_GNZ, i);
-    const d = mul(tx, gx) + mul(tz, gz);
+    const vn = mul(g64(P_VX, i), gx) + mul(g64(P_VY, i), gy) + mul(g64(P_VZ, i), gz);
+    const d = mul(tx, gx) + mul(tz, gz) - (vn < 0 ? vn : 0);
     s64(P_VX, i, tx - mul(d, gx)); s64(P_VY, i, -mul(d, gy)); s64(P_VZ, i, tz - mul(d, gz));
     if (f & FLAG_JUMP) {
       s64(P_VY, i, g64(P_CHAR_JUMP, i));
@@ -250,11 +263,17 @@ function integrateBody(i: i32): void {
   sst(i, S_SDX, dx); sst(i, S_SDY, dy); sst(i, S_SDZ, dz);
   let vx = load<i64>(st(i) + <usize>S_UX), vy = load<i64>(st(i) + <usize>S_UY), vz = load<i64>(st(i) + <usize>S_UZ);
   if (kind == KIND_DYNAMIC) {
-    // gravity (not for a character standing on walkable ground)
+    // gravity; a character standing on walkable ground gets only its part along the ground
+    // normal, which presses it onto the ground (it stood up to GROUND_TOLERANCE above it)
+    // without sliding it down a slope
     if ((f & (FLAG_CHARACTER | FLAG_GROUNDED)) != (FLAG_CHARACTER | FLAG_GROUNDED)) {
       const gs = g64(P_GRAVITY_SCALE, i);
       if (gs == ONE) { vx += gdvX; vy += gdvY; vz += gdvZ; }
       else if (gs != 0) { vx += mulr(gdvX, gs); vy += mulr(gdvY, gs); vz += mulr(gdvZ, gs); }
+    } else {
+      const nx = g64(P_GNX, i), ny = g64(P_GNY, i), nz = g64(P_GNZ, i);
+      const d = mulr(mulr(gdvX, nx) + mulr(gdvY, ny) + mulr(gdvZ, nz), g64(P_GRAVITY_SCALE, i));
+      if (d < 0) { vx += mulr(d, nx); vy += mulr(d, ny); vz += mulr(d, nz); }
     }
     // external force: dv = F / m h (F / m is Q32 m/s^2)
     const fx = g64(P_FX, i), fy = g64(P_FY, i), fz = g64(P_FZ, i);
@@ -386,6 +405,7 @@ function positionPass(count: i32): void {
         }
       }
     }
+    if (statJ && iMoves) { rollingCorrection(c, i, corr); tix += rollX; tiy += rollY; tiz += rollZ; }   // rolling.ts
     if (iMoves) { addA(i, aix, aiy, aiz); addT(i, tix, tiy, tiz); sst32(i, S_CNT, load<i32>(st(i) + <usize>S_CNT) + 1); }
     if (jMoves) { addA(j, ajx, ajy, ajz); addT(j, tjx, tjy, tjz); sst32(j, S_CNT, load<i32>(st(j) + <usize>S_CNT) + 1); }
   }
@@ -496,11 +516,15 @@ function velocityPass(count: i32): void {
   }
 }
 
-/** Applies each body's averaged velocity corrections. */
+/**
+ * Applies each body's velocity corrections, averaged without over-relaxation (1 / n of the
+ * sum): every contact of a resting body asks for nearly the same change (stop the approach),
+ * and RELAX / n of n equal requests overshoots by RELAX, which kept piles jittering.
+ */
 function applyVelocitiesBody(i: i32): void {
   const n = load<i32>(st(i) + <usize>S_CNT_V);
   if (n == 0) return;
-  const f = n == 1 ? (<i64>1 << 32) : recipQ32(n);
+  const f = n == 1 ? (<i64>1 << 32) : ((<i64>1 << 32) / <i64>n);
   sst(i, S_UX, load<i64>(st(i) + <usize>S_UX) + mulQ32Wide(load<i64>(st(i) + <usize>S_AX), f));
   sst(i, S_UY, load<i64>(st(i) + <usize>S_UY) + mulQ32Wide(load<i64>(st(i) + <usize>S_AY), f));
   sst(i, S_UZ, load<i64>(st(i) + <usize>S_UZ) + mulQ32Wide(load<i64>(st(i) + <usize>S_AZ), f));
@@ -510,9 +534,11 @@ function applyVelocitiesBody(i: i32): void {
 
 /**
  * Static velocity projection: each moving body, alone, sets its normal velocity against each
- * of its overlapping static contacts in contact order (bounce on a new impact faster than
- * the threshold, else stop, or keep a separating speed). Sequential per body, so walls and
- * floors are hard in velocity as the static projection makes them hard in position.
+ * of its overlapping static contacts in contact order to the contact's target (bounce on a
+ * new impact faster than the threshold, else stop, or the separating speed it had before
+ * the substep): exactly, also when the push-out made it leave faster, so that push-out never
+ * launches a body. Sequential per body, so walls and floors are hard in velocity as the
+ * static projection makes them hard in position.
  */
 function staticVelocitiesBody(i: i32): void {
   const threshold = thresholdQ32;
@@ -528,8 +554,8 @@ function staticVelocitiesBody(i: i32): void {
     const vn = -rs16(nx * vx + ny * vy + nz * vz);
     const vpre = (<i64>load<i32>(c, C_VN_PRE) << 16);
     const target = normalTarget(c, flags, vpre, threshold);
-    if (vn >= target && !bounces(flags, vpre, threshold)) continue;   // leaving at least as fast: keep it
     const dv = target - vn;
+    if (dv == 0) continue;
     sst(i, S_UX, vx - mulr(dv, nx)); sst(i, S_UY, vy - mulr(dv, ny)); sst(i, S_UZ, vz - mulr(dv, nz));
   }
 }
@@ -556,13 +582,11 @@ function integrateOrientation(i: i32, wx: i64, wy: i64, wz: i64, dt: i64): void 
 }
 
 /**
- * End of tick for the awake bodies: back to Q16, orientation, forces cleared, sleep. Walks the
- * awake list backwards, so a body falling asleep (swap-removed) only moves a visited one.
+ * End of tick for the awake bodies: back to Q16, orientation, forces cleared, sleep (sleep.ts).
+ * Walks the awake list backwards, so a body falling asleep (swap-removed) only moves a visited one.
  */
 function finishTick(nAwake: i32, dtQ16: i64): void {
   const sleepOn = hdr(H_SLEEP_ENABLED) != 0;
-  const ss2 = hdr(H_SLEEP_SPEED) * hdr(H_SLEEP_SPEED);
-  const sleepTicks = <i32>hdr(H_SLEEP_TICKS);
   for (let a = nAwake - 1; a >= 0; a--) {
     const i = g32(P_AWAKE, a);
     if (!movesOrKinematic(i)) continue;
@@ -578,21 +602,7 @@ function finishTick(nAwake: i32, dtQ16: i64): void {
     s64(P_WX, i, wx); s64(P_WY, i, wy); s64(P_WZ, i, wz);
     if ((wx | wy | wz) != 0) integrateOrientation(i, wx, wy, wz, dtQ16);
     if (!sleepOn || (f & (FLAG_NO_SLEEP | FLAG_CHARACTER)) != 0) continue;
-    const vx = g64(P_VX, i), vy = g64(P_VY, i), vz = g64(P_VZ, i);
-    // resting: slow centre, and slow rim of a spinning sphere (|w| r)
-    let resting = vx * vx + vy * vy + vz * vz <= ss2;
-    if (resting && (wx | wy | wz) != 0) resting = mul(lengthOfSq(wx * wx + wy * wy + wz * wz), g64(P_RADIUS, i)) <= hdr(H_SLEEP_SPEED);
-    if (resting) {
-      const n = g32(P_SLEEP_COUNT, i) + 1;
-      s32(P_SLEEP_COUNT, i, n);
-      if (n >= sleepTicks) {
-        fallAsleep(i);                                   // sets FLAG_SLEEPING: awake list -> sleep hash
-        s64(P_VX, i, 0); s64(P_VY, i, 0); s64(P_VZ, i, 0);
-        s64(P_WX, i, 0); s64(P_WY, i, 0); s64(P_WZ, i, 0);
-      }
-    } else {
-      s32(P_SLEEP_COUNT, i, 0);
-    }
+    restBody(i, dtQ16);
   }
 }
 
@@ -661,6 +671,8 @@ export function solveTick(): void {
       if (next) integrateBody(i);
     }
   }
+  // rest counters (state t) of the partners this tick's contacts touched (sleep.ts)
+  if (hdr(H_SLEEP_ENABLED) != 0) restPartners(count);
   addWork(2 * nAwake + nPart + <i32>(2 * S) * nAwake);
   finishTick(nAwake, ((<i64>1 << 16) + (rate >> 1)) / rate);
 }

@@ -89,6 +89,8 @@ export const HEADER = {
   MAX_PUSH: 41,
   /** Over-relaxation of the Jacobi averaging (Q16): a body moves by RELAX / n of its n corrections' sum. */
   RELAX: 42,
+  /** Rolling resistance coefficient of spheres on static ground (Q16, dimensionless; 0 = none; see assembly/physics/rolling.ts). */
+  ROLLING: 43,
   /** Ticks per second times substeps: 1 / h for the substep h (integer). */
   INV_H: 37,
   /** Substep h in Q32 seconds: round(2^32 / INV_H). */
@@ -297,6 +299,7 @@ export const RADIX_BITS = 11;
  * 152 TX TY TZ      Jacobi accumulator, angular              |
  * 176 OX OY OZ      angular velocity                         | line 3
  * 200 PDX PDY PDZ   predicted displacement of the substep    |
+ * 224 REST_MIN i32   least rest counter of the contact partners + 1 (0: none; sleep.ts)
  * ```
  */
 export const STATE = {
@@ -330,6 +333,7 @@ export const STATE = {
   PDX: 200,
   PDY: 208,
   PDZ: 216,
+  REST_MIN: 224,
 } as const;
 /** Bytes per STATE record (a power of two: the address is base + (slot << 8)). */
 export const STATE_BYTES = 256;

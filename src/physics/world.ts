@@ -107,8 +107,10 @@ export interface WorldConfig {
   groundTolerance?: number;
   /** Fastest push-out of overlap between moving bodies beyond the substep's approach, m/s (as Box2D's contactPushMaxVelocity). Default 10. */
   maxPushSpeed?: number;
-  /** Over-relaxation w of the Jacobi averaging: a body with n contacts applies w / n of their sum (1..2). Default 2. */
+  /** Over-relaxation w of the Jacobi averaging of position corrections: a body with n contacts applies w / n of their sum (1..2). Default 1.75. */
   relaxation?: number;
+  /** Rolling resistance coefficient of spheres on static ground (dimensionless, >= 0): a rolling ball decelerates by about this times g. Default 0.02. */
+  rollingResistance?: number;
 }
 
 /** Options of a body; units SI as numbers. */
@@ -334,13 +336,16 @@ export class PhysicsWorld {
     h[HEADER.RESTITUTION_THRESHOLD] = toRaw(config.restitutionThreshold ?? 0.5);
     h[HEADER.GROUND_TOLERANCE] = toRaw(config.groundTolerance ?? 0.05);
     h[HEADER.MAX_PUSH] = toRaw(config.maxPushSpeed ?? 10);
-    const relax = config.relaxation ?? 2;
+    const relax = config.relaxation ?? 1.75;
     if (!(relax >= 1 && relax <= 2)) throw new RangeError(`relaxation ${relax} must be in [1, 2]`);
     h[HEADER.RELAX] = toRaw(relax);
     const maxCapacity = config.maxCapacity ?? sizes.capacity;
     if (!Number.isInteger(maxCapacity) || maxCapacity < sizes.capacity)
       throw new RangeError(`maxCapacity ${maxCapacity} must be an integer >= capacity ${sizes.capacity}`);
     h[HEADER.MAX_CAPACITY] = BigInt(maxCapacity);
+    const rolling = config.rollingResistance ?? 0.02;
+    if (!(rolling >= 0 && rolling <= 1)) throw new RangeError(`rollingResistance ${rolling} must be in [0, 1]`);
+    h[HEADER.ROLLING] = toRaw(rolling);
     for (const [name, index] of Object.entries(FIELD_INDEX)) h[HEADER.OFFSETS_AT + index] = BigInt(plan.offsets[name]);
     if ((core.exports as unknown as WorldExports).worldInit(base) !== 0) throw new PhysicsError('BAD_HEADER', 'world header rejected by the core');
     BOUND.set(core, base);
