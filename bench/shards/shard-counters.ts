@@ -102,12 +102,31 @@ async function main(): Promise<void> {
           [`2d ${(2 * d).toFixed(2)} m`, 2 * d],
           [`d ${d.toFixed(2)} m`, d],
         ];
+        // memory locality of a shard world (global slot numbering): the share of 64-byte lines of
+        // an i64-per-slot array (8 slots) holding at least one body the shard simulates (owned or
+        // ghost). A per-slot sweep, or a walk over its bodies, touches that share of the lines.
+        const nx = partition.xCuts.length + 1;
+        const axisD = (cuts: number[], k: number, v: number): number =>
+          k > 0 && v < cuts[k - 1] ? cuts[k - 1] - v : k < cuts.length && v >= cuts[k] ? v - cuts[k] : 0;
+        const lines = Array.from({ length: shards }, () => new Set<number>());
+        let top = 0;
+        moving.forEach((h, i) => {
+          const slot = Number(h & 0xffffffffn);
+          top = Math.max(top, slot);
+          for (let k = 0; k < shards; k++) {
+            const dx = axisD(partition.xCuts, k % nx, xs[i]),
+              dz = axisD(partition.zCuts, Math.floor(k / nx), zs[i]);
+            if (dx * dx + dz * dz <= s.halo * s.halo) lines[k].add(slot >> 3);
+          }
+        });
+        const lineShare = lines.map((l) => l.size / Math.ceil((top + 1) / 8));
         const per = (v: number): string => (v / measured).toFixed(0);
         console.log(`${scene} N=${n}, ${shards} shards (box ${width.toFixed(1)} m, ${measured} ticks measured):`);
         console.log(`  owned ${per(sum.owned)}, ghosts ${per(sum.ghosts)} (ghosts/owned ${(sum.ghosts / sum.owned).toFixed(3)})`);
         console.log(
           `  sync visits ${per(sum.sync)} (busiest shard ${per(sum.maxSync)}), per-slot sync before ${per(sum.oldSync)}; event visits ${per(sum.event)} (busiest ${per(sum.maxEvent)})`,
         );
+        console.log(`  lines of a per-slot array each shard touches (share of the world's): ${lineShare.map((x) => x.toFixed(2)).join(', ')}`);
         console.log(
           `  ghosts/owned at the last tick's positions: ${widths.map(([l, w]) => `${l}: ${(ghostsAt(w, xs, zs, partition) / moving.length).toFixed(3)}`).join('; ')}`,
         );

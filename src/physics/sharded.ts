@@ -681,14 +681,29 @@ export class ShardedWorld {
     return dx * dx + dz * dz <= halo * halo;
   }
 
+  // views made once (the shared memory never moves; a command costs no allocation)
+  private views?: { boards: BigInt64Array[]; owners: Int32Array[]; ovTick: Int32Array; ovOwner: Int32Array; all32: Int32Array };
+  private view(): NonNullable<ShardedWorld['views']> {
+    if (!this.views) {
+      const boards = this.plan.boards.map((b) => this.i64(b, BOARD_HEADER_SLOTS));
+      this.views = {
+        boards,
+        owners: boards.map((h) => this.i32(Number(h[BOARD.OWNER]), this.plan.capacity)),
+        ovTick: this.i32(this.plan.layout.regions.overlayTick.offset, this.plan.capacity),
+        ovOwner: this.i32(this.plan.layout.regions.overlayOwner.offset, this.plan.capacity),
+        all32: new Int32Array(this.core.memory.buffer),
+      };
+    }
+    return this.views;
+  }
   private board(tick: number): BigInt64Array {
-    return this.i64(this.plan.boards[tick % 2], BOARD_HEADER_SLOTS);
+    return this.view().boards[tick % 2];
   }
   private overlayTick(): Int32Array {
-    return this.i32(this.plan.layout.regions.overlayTick.offset, this.plan.capacity);
+    return this.view().ovTick;
   }
   private overlayOwner(): Int32Array {
-    return this.i32(this.plan.layout.regions.overlayOwner.offset, this.plan.capacity);
+    return this.view().ovOwner;
   }
   private overlayRecAt(slot: number): number {
     return this.plan.layout.regions.overlayRec.offset + slot * BODY_RECORD_BYTES;
@@ -698,7 +713,7 @@ export class ShardedWorld {
   private current(slot: number): { rec: number; owner: number } {
     if (this.overlayTick()[slot] === this.tickNow + 1) return { rec: this.overlayRecAt(slot), owner: this.overlayOwner()[slot] };
     const b = this.board(this.tickNow);
-    return { rec: Number(b[BOARD.RECORDS]) + slot * BODY_RECORD_BYTES, owner: this.i32(Number(b[BOARD.OWNER]), this.plan.capacity)[slot] };
+    return { rec: Number(b[BOARD.RECORDS]) + slot * BODY_RECORD_BYTES, owner: this.view().owners[this.tickNow % 2][slot] };
   }
 
   /** The current record of a live body, or a PhysicsError STALE_HANDLE. */
@@ -706,7 +721,7 @@ export class ShardedWorld {
     const slot = slotOfHandle(h);
     if (h < 0n || slot >= this.plan.capacity) throw new PhysicsError('STALE_HANDLE', 'not a body handle');
     const c = this.current(slot);
-    const gen = this.i32(c.rec, 1)[0];
+    const gen = this.view().all32[c.rec >> 2]; // records are 64-byte aligned
     if (c.owner === OWNER.NONE || BigInt(gen) !== h >> 32n) throw new PhysicsError('STALE_HANDLE', 'stale body handle');
     return { slot, ...c };
   }
@@ -791,7 +806,7 @@ export class ShardedWorld {
       try {
         const b = this.live(c.body);
         if (b.owner === OWNER.STATIC) throw new PhysicsError('BAD_KIND', 'static bodies cannot be changed in a sharded world');
-        if (!touched.has(c.body)) this.registry.importBody(new Uint8Array(this.core.memory.buffer, b.rec, BODY_RECORD_BYTES).slice());
+        if (!touched.has(c.body)) this.registry.importBody(new Uint8Array(this.core.memory.buffer, b.rec, BODY_RECORD_BYTES));
         touched.add(c.body);
         ok.push(c);
       } catch (e) {
