@@ -609,6 +609,8 @@
 @inline export const BD_LIVE_COUNT: i32 = 19;
 // @ts-ignore: decorator
 @inline export const BD_LIVE_TICK: i32 = 20;
+// @ts-ignore: decorator
+@inline export const BD_BY_SUBJECT: i32 = 21;
 
 // Array addresses of the bound world (module globals: one set per instance).
 export let P_PX: usize = 0;

@@ -33,12 +33,12 @@
 //   4. touch list: "A touches B" for every touching pair of the tick where k reports on A:
 //      k has authority over A, or A is static and k has authority over B. Sorted by (A, B).
 //      The entries whose subject (the moving body reported on) k handed to shard m go on k's
-//      handed list, bucket m.
+//      handed list, bucket m; every entry goes on k's index by subject.
 //   5. events by authority: k's BEGIN / END events are the difference between the touch
 //      entries k reports on now and the entries reported on the same bodies at t - 1 by
 //      their publisher then. Those are in k's own list, in the handed buckets addressed to k
-//      (bodies handed to k), and, for a body a command moved into k's region, in its
-//      publisher's whole list (the only case that reads another shard's full list). The
+//      (bodies handed to k), and, for a body a command moved into k's region, found by
+//      binary search in its publisher's index by subject (BD_BY_SUBJECT). The
 //      union over shards is the unsharded world's event list, each pair seen from both sides
 //      ("A hit by B" from A's shard, "B hit by A" from B's).
 //
@@ -59,7 +59,7 @@ import {
   SC_NEAR, SC_OVERLAY_LIST, SC_OVERLAY_COUNT, SC_HELD, SC_HELD_COUNT, SC_MARK, SC_SYNC_SEQ,
   SC_SCR_SLOTS, SC_SCR_SHARDS, SC_SYNC_VISITS, SC_EVENT_VISITS,
   SS_TOUCH_OVERFLOW, SS_EVENT_OVERFLOW, SS_WORLD_OVERFLOW, SS_IMPORT_FAILED, SS_SCRATCH_OVERFLOW,
-  OWNER_STATIC, BD_RECORDS, BD_OWNER, BD_PUBLISHER, BD_LISTS, BD_LIST_START, BD_HANDED, BD_HANDED_START,
+  OWNER_STATIC, BD_RECORDS, BD_OWNER, BD_PUBLISHER, BD_LISTS, BD_LIST_START, BD_HANDED, BD_HANDED_START, BD_BY_SUBJECT,
   BD_TOUCH, BD_EVENTS, BD_TOUCH_COUNT, BD_EVENT_COUNT,
   BODY_RECORD_BYTES, EVENT_BYTES, EV_KIND, EV_A, EV_A_GEN, EV_B, EV_B_GEN,
   EVENT_BEGIN, EVENT_END, FLAG_LIVE, KIND_STATIC, STATUS_CONTACT_OVERFLOW,
@@ -305,6 +305,44 @@ function publishHanded(k: i32, touch: usize, nc: i32): void {
 }
 
 /**
+ * Step 4's index by subject: (subject, entry index) pairs of the nc entries of k's touch list
+ * at `touch`, sorted by subject (stably: by index within a subject), on the back board.
+ * `tmp` is scratch for nc pairs.
+ */
+function publishBySubject(k: i32, touch: usize, nc: i32, tmp: usize, hw: i32): void {
+  const B = <usize>cfg(SC_BACK), touchCap = <usize>cfg(SC_TOUCH_CAP);
+  for (let x = 0; x < nc; x++) {
+    store<u32>(tmp + (<usize>x << 3), <u32>subjectOf(entry(touch, x)));
+    store<u32>(tmp + (<usize>x << 3), <u32>x, 4);
+  }
+  sortBySlot(tmp, nc, bd(B, BD_BY_SUBJECT) + <usize>k * touchCap * 8, 8, 0, hw, <usize>cfg(SC_SCR_COUNTS));
+}
+
+/**
+ * Step 5: appends the touch entry e to the n entries at dst when shard k reports on its
+ * subject now; returns the new count (room + 1 once full: the caller flags the overflow).
+ */
+function takeEntry(k: i32, e: usize, stamp: i32, dst: usize, n: i32, room: i32): i32 {
+  const a = <i32>(load<u64>(e) >> 32);
+  const subject = subjectOf(e);
+  const gen = subject == a ? load<i32>(e, 8) : load<i32>(e, 12);
+  if (!responsible(k, subject, gen, stamp)) return n;
+  if (n >= room) return room + 1;
+  memory.copy(entry(dst, n), e, 16);
+  return n + 1;
+}
+
+/** First index of the n (subject, index) pairs at p whose subject is >= s (binary search). */
+function lowerBound(p: usize, n: i32, s: i32): i32 {
+  let lo = 0, hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (load<i32>(p + (<usize>mid << 3)) < s) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+/**
  * Runs tick t of the shard whose configuration block is at `cfgAddr` (see the module
  * comment). Results in the block: HANDOFFS, STATUS, OWNED_COUNT, GHOST_COUNT, SYNC_VISITS,
  * EVENT_VISITS. Returns 0, or -1 if the shard's world header is bad. Traps (unreachable)
@@ -411,43 +449,38 @@ export function shardTick(cfgAddr: usize): i32 {
   if (nc < 0) { status |= SS_TOUCH_OVERFLOW; nc = 0; }
   store<i64>(bd(B, BD_TOUCH_COUNT) + (<usize>k << 3), nc);
   publishHanded(k, myTouch, nc);
+  publishBySubject(k, myTouch, nc, sa, hw);
 
   // 5. events: entries of t - 1 on the bodies we report on now, against our touch list.
-  // Which lists hold them: ours, the buckets handed to us, and the whole list of the
-  // publisher of a body a command moved to us from another shard (full[j] = 1).
-  const full = <usize>cfg(SC_SCR_SHARDS);
-  memory.fill(full, 0, <usize>K << 2);
+  // Which lists hold them: ours, the buckets handed to us, and for a body a command moved
+  // to us from another shard's region, its entries in its publisher's list (by subject).
+  const fTouch = bd(F, BD_TOUCH), fCounts = bd(F, BD_TOUCH_COUNT);
+  const fHanded = bd(F, BD_HANDED), fHandedStart = bd(F, BD_HANDED_START), fBySubject = bd(F, BD_BY_SUBJECT);
   const fPub = bd(F, BD_PUBLISHER), ovList = <usize>cfg(SC_OVERLAY_LIST), no = <i32>cfg(SC_OVERLAY_COUNT);
+  let np = 0, visits: i64 = 0;
+  for (let j = 0; j < K; j++) {
+    const lst = fTouch + (<usize>j * <usize>touchCap << 4);
+    const own = j == k;
+    const lo = own ? 0 : bucketAt(fHandedStart, j, K + 1, k);
+    const hi = own ? <i32>load<i64>(fCounts + (<usize>j << 3)) : bucketAt(fHandedStart, j, K + 1, k + 1);
+    const idx = fHanded + <usize>j * <usize>touchCap * 4;
+    visits += hi - lo;
+    for (let q = lo; q < hi; q++) np = takeEntry(k, entry(lst, own ? q : i32At(idx, q)), stamp, sa, np, room);
+  }
   for (let q = 0; q < no; q++) {
     const s = i32At(ovList, q);
     const f = i32At(fOwn, s);
-    if (f < 0 || f == k || i32At(ovOwn, s) != k) continue;
+    if (f < 0 || f == k || i32At(ovOwn, s) != k) continue;  // not moved here by a command
     const p = i32At(fPub, s);
-    if (p != k) setI32(full, p, 1);
-  }
-  setI32(full, k, 1);
-  const fTouch = bd(F, BD_TOUCH), fCounts = bd(F, BD_TOUCH_COUNT);
-  const fHanded = bd(F, BD_HANDED), fHandedStart = bd(F, BD_HANDED_START);
-  let np = 0, visits: i64 = 0;
-  for (let j = 0; j < K && np < room; j++) {
-    const lst = fTouch + (<usize>j * <usize>touchCap << 4);
-    const isFull = i32At(full, j) != 0;
-    const lo = isFull ? 0 : bucketAt(fHandedStart, j, K + 1, k);
-    const hi = isFull ? <i32>load<i64>(fCounts + (<usize>j << 3)) : bucketAt(fHandedStart, j, K + 1, k + 1);
-    const idx = fHanded + <usize>j * <usize>touchCap * 4;
-    visits += hi - lo;
-    for (let q = lo; q < hi; q++) {
-      const e = entry(lst, isFull ? q : i32At(idx, q));
-      const key = load<u64>(e);
-      const a = <i32>(key >> 32);
-      const subject = subjectOf(e);
-      const gen = subject == a ? load<i32>(e, 8) : load<i32>(e, 12);
-      if (!responsible(k, subject, gen, stamp)) continue;
-      if (np >= room) { status |= SS_SCRATCH_OVERFLOW; break; }
-      memory.copy(entry(sa, np), e, 16);
-      np++;
+    if (p == k) continue;                                     // in our own list
+    const lst = fTouch + (<usize>p * <usize>touchCap << 4);
+    const pairs = fBySubject + <usize>p * <usize>touchCap * 8, cnt = <i32>load<i64>(fCounts + (<usize>p << 3));
+    for (let x = lowerBound(pairs, cnt, s); x < cnt && load<i32>(pairs + (<usize>x << 3)) == s; x++) {
+      np = takeEntry(k, entry(lst, load<i32>(pairs + (<usize>x << 3), 4)), stamp, sa, np, room);
+      visits++;
     }
   }
+  if (np > room) { status |= SS_SCRATCH_OVERFLOW; np = room; }
   setCfg(SC_EVENT_VISITS, visits);
   // by B, then stably by A: sorted by key (entries on one static A come from several shards)
   sortBySlot(sa, np, sb, 16, 0, hw, counts);

@@ -173,7 +173,7 @@ export function planSharded(config: WorldConfig, shards: number): ShardedPlan {
   const boardBytes =
     BOARD_HEADER_SLOTS * 8 +
     cap * (BODY_RECORD_BYTES + 12) +
-    shards * (touchCap * (TOUCH_BYTES + 4) + eventCap * EVENT_BYTES + 16 + cap * 4 + (3 * shards + 2) * 4) +
+    shards * (touchCap * (TOUCH_BYTES + 12) + eventCap * EVENT_BYTES + 16 + cap * 4 + (3 * shards + 2) * 4) +
     20 * 64;
   const room = 2 * touchCap;
   const regions: Array<[string, number]> = [];
@@ -557,6 +557,7 @@ export class ShardedWorld {
       h[BOARD.HANDED] = BigInt(take(p.shards * p.touchCap * 4));
       h[BOARD.HANDED_START] = BigInt(take(p.shards * (p.shards + 1) * 4));
       h[BOARD.LIVE] = BigInt(take(cap * 4));
+      h[BOARD.BY_SUBJECT] = BigInt(take(p.shards * p.touchCap * 8));
       h[BOARD.LIVE_TICK] = -1n;
       h[BOARD.STATICS] = BigInt(L.statics.offset);
       h[BOARD.SHARDS] = BigInt(p.shards);
@@ -1069,7 +1070,8 @@ export class ShardedWorld {
    * owners and touch lists only). Each moving body goes to its owner's list, in the border
    * bucket (every neighbour then checks its distance: a superset, so the same sync); its
    * publisher is the shard whose touch list reports on it (else its owner); entries on bodies
-   * owned by another shard than the list's go to that shard's handed bucket.
+   * owned by another shard than the list's go to that shard's handed bucket; each touch list
+   * gets its index by subject.
    */
   private rebuildLists(tick: number): void {
     const K = this.plan.shards,
@@ -1091,18 +1093,26 @@ export class ShardedWorld {
       for (let q = 2 * j + 2; q <= 2 * K; q++) starts[j * (2 * K + 1) + q] = slots.length; // bucket 2j + 1 (border) = [0, n)
     });
     const handedStart = this.i32(Number(b[BOARD.HANDED_START]), K * (K + 1));
+    const bySubject = this.i32(Number(b[BOARD.BY_SUBJECT]), K * this.plan.touchCap * 2);
     const counts = this.i64(Number(b[BOARD.TOUCH_COUNT]), K);
     for (let j = 0; j < K; j++) {
       const n = Number(counts[j]);
       const keys = this.i32(Number(b[BOARD.TOUCH]) + j * this.plan.touchCap * TOUCH_BYTES, (n * TOUCH_BYTES) / 4);
       const byOwner: number[][] = Array.from({ length: K }, () => []);
+      const subjects: number[] = [];
       for (let x = 0; x < n; x++) {
         const lo = keys[x * 4],
           hi = keys[x * 4 + 1]; // key = A << 32 | B, little-endian
         const subject = owner[hi] === OWNER.STATIC ? lo : hi;
+        subjects.push(subject);
         publisher[subject] = j;
         if (owner[subject] >= 0 && owner[subject] !== j) byOwner[owner[subject]].push(x);
       }
+      const order = subjects.map((_, x) => x).sort((x, y) => subjects[x] - subjects[y] || x - y);
+      order.forEach((x, i) => {
+        bySubject[(j * this.plan.touchCap + i) * 2] = subjects[x];
+        bySubject[(j * this.plan.touchCap + i) * 2 + 1] = x;
+      });
       const flat = byOwner.flat();
       this.i32(Number(b[BOARD.HANDED]) + j * this.plan.touchCap * 4, this.plan.touchCap).set(flat);
       let at = 0;

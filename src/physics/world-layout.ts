@@ -563,6 +563,12 @@ export const BOARD = {
   LIVE: 18,
   LIVE_COUNT: 19,
   LIVE_TICK: 20,
+  /**
+   * Per shard j: its touch list's entries by subject (the moving body reported on), as pairs
+   * (subject u32, entry index u32) sorted by subject, stably (TOUCH_COUNT pairs at
+   * BY_SUBJECT + j x TOUCH_CAP x 8): a shard finds the entries of one body in O(log n).
+   */
+  BY_SUBJECT: 21,
 } as const;
 export const BOARD_HEADER_SLOTS = 24;
 
