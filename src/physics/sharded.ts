@@ -12,10 +12,13 @@
  * ```
  *
  * Memory (one SharedArrayBuffer-backed WebAssembly memory, laid out by planSharded):
- * shard worlds, two boards, the command overlay, one configuration block and scratch per
- * shard, the cuts, the control block. A board is the published state of one tick: every
- * body's record and owner, and per shard its touch and event lists (BOARD in
- * world-layout.ts). Tick t reads board t % 2 (state t: immutable while the tick runs, any
+ * shard worlds, two boards, the command overlay and its slot list, the statics list, the
+ * region table, one configuration block and scratch per shard, the cuts, the control block.
+ * A board is the published state of one tick: every body's record, owner and publisher, and
+ * per shard the slots it wrote (by new owner and border flag), its touch list (with the
+ * entries it handed off and an index by subject) and its event list (BOARD in
+ * world-layout.ts). No per-tick step reads all slots: a shard reads the lists that can
+ * concern it, the coordinator lists the overlay's slots and clears despawned owners itself. Tick t reads board t % 2 (state t: immutable while the tick runs, any
  * thread may read it) and writes board (t + 1) % 2; each shard writes only the bodies it has
  * authority over. After the barrier the coordinator publishes t + 1 with Atomics (control
  * word PUBLISHED) and the board's seqlock word goes even: readers (BoardReader) never see a
