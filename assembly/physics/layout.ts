@@ -612,6 +612,28 @@
 // @ts-ignore: decorator
 @inline export const SC_STEP_NS: i32 = 29;
 // @ts-ignore: decorator
+@inline export const SC_NEAR: i32 = 30;
+// @ts-ignore: decorator
+@inline export const SC_OVERLAY_LIST: i32 = 31;
+// @ts-ignore: decorator
+@inline export const SC_OVERLAY_COUNT: i32 = 32;
+// @ts-ignore: decorator
+@inline export const SC_HELD: i32 = 33;
+// @ts-ignore: decorator
+@inline export const SC_HELD_COUNT: i32 = 34;
+// @ts-ignore: decorator
+@inline export const SC_MARK: i32 = 35;
+// @ts-ignore: decorator
+@inline export const SC_SYNC_SEQ: i32 = 36;
+// @ts-ignore: decorator
+@inline export const SC_SCR_SLOTS: i32 = 37;
+// @ts-ignore: decorator
+@inline export const SC_SCR_SHARDS: i32 = 38;
+// @ts-ignore: decorator
+@inline export const SC_SYNC_VISITS: i32 = 39;
+// @ts-ignore: decorator
+@inline export const SC_EVENT_VISITS: i32 = 40;
+// @ts-ignore: decorator
 @inline export const SS_TOUCH_OVERFLOW: i64 = 1;
 // @ts-ignore: decorator
 @inline export const SS_EVENT_OVERFLOW: i64 = 2;
@@ -645,6 +667,30 @@
 @inline export const BD_TOUCH_COUNT: i32 = 8;
 // @ts-ignore: decorator
 @inline export const BD_EVENT_COUNT: i32 = 9;
+// @ts-ignore: decorator
+@inline export const BD_LISTS: i32 = 10;
+// @ts-ignore: decorator
+@inline export const BD_LIST_START: i32 = 11;
+// @ts-ignore: decorator
+@inline export const BD_PUBLISHER: i32 = 12;
+// @ts-ignore: decorator
+@inline export const BD_HANDED: i32 = 13;
+// @ts-ignore: decorator
+@inline export const BD_HANDED_START: i32 = 14;
+// @ts-ignore: decorator
+@inline export const BD_STATICS: i32 = 15;
+// @ts-ignore: decorator
+@inline export const BD_SHARDS: i32 = 16;
+// @ts-ignore: decorator
+@inline export const BD_CAPACITY: i32 = 17;
+// @ts-ignore: decorator
+@inline export const BD_LIVE: i32 = 18;
+// @ts-ignore: decorator
+@inline export const BD_LIVE_COUNT: i32 = 19;
+// @ts-ignore: decorator
+@inline export const BD_LIVE_TICK: i32 = 20;
+// @ts-ignore: decorator
+@inline export const BD_BY_SUBJECT: i32 = 21;
 
 // Array addresses of the bound world (module globals: one set per instance).
 export let P_PX: usize = 0;

@@ -3,33 +3,51 @@
 // A sharded world publishes its state on two boards that alternate: the board of state t
 // (FRONT) is immutable while tick t runs and every thread may read it; each shard writes
 // only its own bodies into the board of state t + 1 (BACK). A board holds, per slot, the
-// body's record and its owner (the shard with authority, OWNER_NONE, OWNER_STATIC), and per
-// shard a touch list and an event list (layout: BOARD in src/physics/world-layout.ts).
-// Commands of tick t arrive as an overlay: records stamped t + 1 replace the front board's.
+// body's record, its owner (the shard with authority, OWNER_NONE, OWNER_STATIC) and its
+// publisher (the shard that wrote it), and per shard the list of slots it wrote, a touch
+// list, the touch entries it handed to other shards, and an event list (layout: BOARD in
+// src/physics/world-layout.ts). Commands of tick t arrive as an overlay: records stamped
+// t + 1 replace the front board's, and the coordinator lists the stamped slots.
+//
+// No step of a shard visits the global slot range: each reads lists whose length is its own
+// bodies, its neighbours' border bodies and the tick's commands.
 //
 // shardTick(cfg), for shard k:
-//   1. sync: for every slot, take the overlay's record if stamped, else the front board's.
-//      Owner k: the body is k's (imported unless k's world already holds exactly that state,
-//      i.e. k owned it last tick and no command changed it). Another owner, within HALO of
-//      k's region: imported as a ghost (overwritten in place). Otherwise: dropped.
+//   1. sync: the candidates are the moving bodies k's world holds (HELD, from its last sync),
+//      the overlay's slots, and from every shard j's list on the front board the bodies now
+//      owned by k and the border bodies owned by the regions within HALO of k's (the region
+//      table NEAR). A body not among them is neither k's nor within HALO of k's region:
+//      interior bodies lie farther than HALO from every other region, and a region farther
+//      than HALO holds no point within HALO. Candidates are deduplicated (MARK) and sorted
+//      by slot (shard-sort.ts), then each is decided on its record (the overlay's if stamped,
+//      else the front board's), in slot order as a sweep would: owner k: the body is k's
+//      (imported unless k's world already holds exactly that state, i.e. k owned it last
+//      tick and no command changed it). Another owner, within HALO of k's region: imported
+//      as a ghost (overwritten in place). Otherwise: dropped. OWNER_NONE (despawned): dropped.
 //   2. step the world (worldStep).
 //   3. publish: every body k has authority over is written to the back board with its new
 //      owner, the region that holds its new reference point (x, z): a body that crossed a
 //      border is handed off at the tick boundary, no tick lost or repeated. Regions are
-//      half-open, [cut_k, cut_k+1), so each point has exactly one owner.
+//      half-open, [cut_k, cut_k+1), so each point has exactly one owner. The slots go on k's
+//      list bucketed by new owner and border flag (within HALO of another region).
 //   4. touch list: "A touches B" for every touching pair of the tick where k reports on A:
 //      k has authority over A, or A is static and k has authority over B. Sorted by (A, B).
+//      The entries whose subject (the moving body reported on) k handed to shard m go on k's
+//      handed list, bucket m; every entry goes on k's index by subject.
 //   5. events by authority: k's BEGIN / END events are the difference between the touch
-//      entries k reports on now and the entries reported on the same bodies at t - 1, by
-//      whichever shard owned them then (read from every shard's list on the front board).
-//      The union over shards is the unsharded world's event list, each pair seen from
-//      both sides ("A hit by B" from A's shard, "B hit by A" from B's).
+//      entries k reports on now and the entries reported on the same bodies at t - 1 by
+//      their publisher then. Those are in k's own list, in the handed buckets addressed to k
+//      (bodies handed to k), and, for a body a command moved into k's region, found by
+//      binary search in its publisher's index by subject (BD_BY_SUBJECT). The
+//      union over shards is the unsharded world's event list, each pair seen from both sides
+//      ("A hit by B" from A's shard, "B hit by A" from B's).
 //
 // The halo must cover what a reported-on body depends on: the solver's interaction range
 // (solver.ts) for the state, and for the touch set of a body handed over one contact
 // distance later; src/physics/sharded.ts derives it. Shard worlds never allocate slots:
 // every slot comes from the sharded world's registry, so a body has the same slot and
-// generation (its handle) in every world.
+// generation (its handle) in every world (each shard world is still sized for the whole
+// world's capacity; the core's own per-tick loops are its concern).
 
 import {
   P_PX, P_PZ, P_FLAGS, P_GENERATION, P_KIND,
@@ -38,15 +56,20 @@ import {
   SC_OVERLAY_REC, SC_OVERLAY_TICK, SC_OVERLAY_OWNER, SC_OWNED, SC_SCR_OWNED, SC_SCR_COUNTS,
   SC_SCR_A, SC_SCR_B, SC_SCR_C, SC_SCR_ENTRIES, SC_TOUCH_CAP, SC_EVENT_CAP, SC_CAPACITY,
   SC_HANDOFFS, SC_STATUS, SC_OWNED_COUNT, SC_GHOST_COUNT, SC_TRAP,
+  SC_NEAR, SC_OVERLAY_LIST, SC_OVERLAY_COUNT, SC_HELD, SC_HELD_COUNT, SC_MARK, SC_SYNC_SEQ,
+  SC_SCR_SLOTS, SC_SCR_SHARDS, SC_SYNC_VISITS, SC_EVENT_VISITS,
   SS_TOUCH_OVERFLOW, SS_EVENT_OVERFLOW, SS_WORLD_OVERFLOW, SS_IMPORT_FAILED, SS_SCRATCH_OVERFLOW,
-  OWNER_NONE, OWNER_STATIC, BD_RECORDS, BD_OWNER, BD_TOUCH, BD_EVENTS, BD_TOUCH_COUNT, BD_EVENT_COUNT,
-  BD_TICK, BD_HIGH_WATER, BODY_RECORD_BYTES, TOUCH_BYTES, EVENT_BYTES, EV_KIND, EV_A, EV_A_GEN, EV_B, EV_B_GEN,
+  OWNER_STATIC, BD_RECORDS, BD_OWNER, BD_PUBLISHER, BD_LISTS, BD_LIST_START, BD_HANDED, BD_HANDED_START, BD_BY_SUBJECT,
+  BD_TOUCH, BD_EVENTS, BD_TOUCH_COUNT, BD_EVENT_COUNT,
+  BODY_RECORD_BYTES, EVENT_BYTES, EV_KIND, EV_A, EV_A_GEN, EV_B, EV_B_GEN,
   EVENT_BEGIN, EVENT_END, FLAG_LIVE, KIND_STATIC, STATUS_CONTACT_OVERFLOW,
 } from './layout';
 import { g64, g32, s32, hdr, setHdr, worldBind, registerBody, unregisterBody, noteBoundingRadius, staticsChanged, listBody, unlistBody, worldRelist } from './world';
 import { writeBodyRecord, readBodyRecord } from './transfer';
 import { worldStep } from './step';
-import { xxh64 } from '../hash/xxhash64';
+import { sortBySlot } from './shard-sort';
+
+export { boardHash, boardRecordsHash, boardPublishLive } from './board-hash';
 
 /** Configuration block of the shard being run (SC_* slots). */
 let C: usize = 0;
@@ -60,6 +83,8 @@ let C: usize = 0;
 @inline function bd(board: usize, k: i32): usize { return <usize>load<i64>(board + (<usize>k << 3)); }
 // @ts-ignore: decorator
 @inline function i32At(p: usize, i: i32): i32 { return load<i32>(p + (<usize>i << 2)); }
+// @ts-ignore: decorator
+@inline function setI32(p: usize, i: i32, v: i32): void { store<i32>(p + (<usize>i << 2), v); }
 // @ts-ignore: decorator
 @inline function recAt(p: usize, s: i32): usize { return p + <usize>s * BODY_RECORD_BYTES; }
 // @ts-ignore: decorator
@@ -101,6 +126,17 @@ function nearRegion(k: i32, x: i64, z: i64): bool {
   return dx * dx + dz * dz <= halo * halo;
 }
 
+/** Row m of the region table: the count of regions near m, then their indices (i32). */
+// @ts-ignore: decorator
+@inline function nearRow(m: i32): usize { return <usize>cfg(SC_NEAR) + <usize>m * <usize>(cfg(SC_COUNT) + 1) * 4; }
+
+/** Whether (x, z), in region m, lies within HALO of another region (a border body). */
+function isBorder(m: i32, x: i64, z: i64): bool {
+  const row = nearRow(m), n = load<i32>(row);
+  for (let q = 0; q < n; q++) if (nearRegion(i32At(row + 4, q), x, z)) return true;
+  return false;
+}
+
 // ---- bodies of the bound shard world ----
 
 /** Marks live slot s dead and takes it out of its list (no free list: shard worlds never allocate slots). */
@@ -136,29 +172,6 @@ function put(s: i32, r: usize): bool {
 // @ts-ignore: decorator
 @inline function isLive(s: i32): bool {
   return s < <i32>hdr(H_HIGH_WATER) && (g32(P_FLAGS, s) & FLAG_LIVE) != 0;
-}
-
-// ---- sorting touch entries (16 bytes: key = A << 32 | B, then A's and B's generations) ----
-
-/**
- * Stable counting sort of n entries from src to dst by the 32-bit half of the key at
- * `shift` (32: A, 0: B); slots are below hw. Linear in n + hw.
- */
-function countingSort(src: usize, n: i32, dst: usize, shift: u64, hw: i32): void {
-  const counts = <usize>cfg(SC_SCR_COUNTS);
-  memory.fill(counts, 0, <usize>(hw + 1) << 2);
-  for (let i = 0; i < n; i++) {
-    const v = <i32>(<u32>(load<u64>(entry(src, i)) >> shift));
-    store<i32>(counts + (<usize>(v + 1) << 2), i32At(counts, v + 1) + 1);
-  }
-  for (let v = 1; v <= hw; v++) store<i32>(counts + (<usize>v << 2), i32At(counts, v) + i32At(counts, v - 1));
-  for (let i = 0; i < n; i++) {
-    const e = entry(src, i);
-    const v = <i32>(<u32>(load<u64>(e) >> shift));
-    const at = i32At(counts, v);
-    store<i32>(counts + (<usize>v << 2), at + 1);
-    memory.copy(entry(dst, at), e, 16);
-  }
 }
 
 /** Merges two runs sorted by key into dst (at most cap entries); returns the count, or -1 on overflow. */
@@ -205,10 +218,139 @@ function pushEvent(p: usize, n: i32, cap: i32, kind: i32, e: usize): i32 {
   return n + 1;
 }
 
+/** The moving body a touch entry reports on: B when A is static, else A (kinds as in the bound world). */
+// @ts-ignore: decorator
+@inline function subjectOf(e: usize): i32 {
+  const key = load<u64>(e);
+  const a = <i32>(key >> 32);
+  return g32(P_KIND, a) == KIND_STATIC ? <i32><u32>key : a;
+}
+
+/** Start offset of bucket b in a bucket table at p with `stride` offsets per shard, shard j. */
+// @ts-ignore: decorator
+@inline function bucketAt(p: usize, j: i32, stride: i32, b: i32): i32 { return i32At(p + <usize>j * <usize>stride * 4, b); }
+
+/**
+ * Step 1 (see the module comment): gathers the candidates (HELD, the overlay's slots, the
+ * front board's lists that can concern shard k) into the slot scratch, deduplicated and in
+ * slot order. Returns their count; adds the entries visited to `visits` (SC_SYNC_VISITS).
+ */
+function gatherCandidates(k: i32, seq: i32): i32 {
+  const K = <i32>cfg(SC_COUNT), cap = <usize>cfg(SC_CAPACITY), F = <usize>cfg(SC_FRONT);
+  const mark = <usize>cfg(SC_MARK), tmp = <usize>cfg(SC_SCR_SLOTS), out = tmp + cap * 4;
+  let n = 0, visits: i64 = 0;
+  // the slot lists, each read once
+  const held = <usize>cfg(SC_HELD), nh = <i32>cfg(SC_HELD_COUNT);
+  for (let q = 0; q < nh; q++) { const s = i32At(held, q); if (i32At(mark, s) != seq) { setI32(mark, s, seq); setI32(tmp, n++, s); } }
+  const ov = <usize>cfg(SC_OVERLAY_LIST), no = <i32>cfg(SC_OVERLAY_COUNT);
+  for (let q = 0; q < no; q++) { const s = i32At(ov, q); if (i32At(mark, s) != seq) { setI32(mark, s, seq); setI32(tmp, n++, s); } }
+  visits += nh + no;
+  const lists = bd(F, BD_LISTS), starts = bd(F, BD_LIST_START), stride = 2 * K + 1;
+  const row = nearRow(k), nn = load<i32>(row);
+  for (let j = 0; j < K; j++) {
+    const lst = lists + <usize>j * cap * 4;
+    // bodies now owned by k (interior and border buckets are adjacent), then the neighbours' border bodies
+    for (let r = -1; r < nn; r++) {
+      const lo = r < 0 ? bucketAt(starts, j, stride, 2 * k) : bucketAt(starts, j, stride, 2 * i32At(row + 4, r) + 1);
+      const hi = r < 0 ? bucketAt(starts, j, stride, 2 * k + 2) : bucketAt(starts, j, stride, 2 * i32At(row + 4, r) + 2);
+      for (let q = lo; q < hi; q++) { const s = i32At(lst, q); if (i32At(mark, s) != seq) { setI32(mark, s, seq); setI32(tmp, n++, s); } }
+      visits += hi - lo;
+    }
+  }
+  const hw = max(<i32>cfg(SC_HIGH_WATER), <i32>hdr(H_HIGH_WATER));
+  sortBySlot(tmp, n, out, 4, 0, hw, <usize>cfg(SC_SCR_COUNTS));
+  setCfg(SC_SYNC_VISITS, visits + n);
+  return n;
+}
+
+/**
+ * Step 3's lists: k's published slots (the owned list, n in slot order, with their bucket in
+ * `bucket`) go on k's list of the back board by bucket, stable (each bucket in slot order).
+ */
+function publishList(k: i32, n: i32, list: usize, bucket: usize): void {
+  const K = <i32>cfg(SC_COUNT), cap = <usize>cfg(SC_CAPACITY), B = <usize>cfg(SC_BACK);
+  const nb = 2 * K;
+  const starts = bd(B, BD_LIST_START) + <usize>k * <usize>(nb + 1) * 4, dst = bd(B, BD_LISTS) + <usize>k * cap * 4;
+  const cur = <usize>cfg(SC_SCR_SHARDS) ;
+  memory.fill(starts, 0, <usize>(nb + 1) << 2);
+  for (let q = 0; q < n; q++) { const b = i32At(bucket, q) + 1; setI32(starts, b, i32At(starts, b) + 1); }
+  for (let b = 1; b <= nb; b++) setI32(starts, b, i32At(starts, b) + i32At(starts, b - 1));
+  memory.copy(cur, starts, <usize>nb << 2);
+  for (let q = 0; q < n; q++) {
+    const b = i32At(bucket, q), at = i32At(cur, b);
+    setI32(cur, b, at + 1);
+    setI32(dst, at, i32At(list, q));
+  }
+}
+
+/**
+ * Step 4's handed list: the indices of the nc entries of k's touch list at `touch` whose
+ * subject's new owner (on the back board) is another shard, bucketed by that owner.
+ */
+function publishHanded(k: i32, touch: usize, nc: i32): void {
+  const K = <i32>cfg(SC_COUNT), B = <usize>cfg(SC_BACK), touchCap = <usize>cfg(SC_TOUCH_CAP);
+  const bOwn = bd(B, BD_OWNER);
+  const starts = bd(B, BD_HANDED_START) + <usize>k * <usize>(K + 1) * 4, dst = bd(B, BD_HANDED) + <usize>k * touchCap * 4;
+  const cur = <usize>cfg(SC_SCR_SHARDS);
+  memory.fill(starts, 0, <usize>(K + 1) << 2);
+  for (let x = 0; x < nc; x++) {
+    const to = i32At(bOwn, subjectOf(entry(touch, x)));
+    if (to != k) setI32(starts, to + 1, i32At(starts, to + 1) + 1);
+  }
+  for (let m = 1; m <= K; m++) setI32(starts, m, i32At(starts, m) + i32At(starts, m - 1));
+  memory.copy(cur, starts, <usize>K << 2);
+  for (let x = 0; x < nc; x++) {
+    const to = i32At(bOwn, subjectOf(entry(touch, x)));
+    if (to == k) continue;
+    const at = i32At(cur, to);
+    setI32(cur, to, at + 1);
+    setI32(dst, at, x);
+  }
+}
+
+/**
+ * Step 4's index by subject: (subject, entry index) pairs of the nc entries of k's touch list
+ * at `touch`, sorted by subject (stably: by index within a subject), on the back board.
+ * `tmp` is scratch for nc pairs.
+ */
+function publishBySubject(k: i32, touch: usize, nc: i32, tmp: usize, hw: i32): void {
+  const B = <usize>cfg(SC_BACK), touchCap = <usize>cfg(SC_TOUCH_CAP);
+  for (let x = 0; x < nc; x++) {
+    store<u32>(tmp + (<usize>x << 3), <u32>subjectOf(entry(touch, x)));
+    store<u32>(tmp + (<usize>x << 3), <u32>x, 4);
+  }
+  sortBySlot(tmp, nc, bd(B, BD_BY_SUBJECT) + <usize>k * touchCap * 8, 8, 0, hw, <usize>cfg(SC_SCR_COUNTS));
+}
+
+/**
+ * Step 5: appends the touch entry e to the n entries at dst when shard k reports on its
+ * subject now; returns the new count (room + 1 once full: the caller flags the overflow).
+ */
+function takeEntry(k: i32, e: usize, stamp: i32, dst: usize, n: i32, room: i32): i32 {
+  const a = <i32>(load<u64>(e) >> 32);
+  const subject = subjectOf(e);
+  const gen = subject == a ? load<i32>(e, 8) : load<i32>(e, 12);
+  if (!responsible(k, subject, gen, stamp)) return n;
+  if (n >= room) return room + 1;
+  memory.copy(entry(dst, n), e, 16);
+  return n + 1;
+}
+
+/** First index of the n (subject, index) pairs at p whose subject is >= s (binary search). */
+function lowerBound(p: usize, n: i32, s: i32): i32 {
+  let lo = 0, hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (load<i32>(p + (<usize>mid << 3)) < s) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * Runs tick t of the shard whose configuration block is at `cfgAddr` (see the module
- * comment). Results in the block: HANDOFFS, STATUS, OWNED_COUNT, GHOST_COUNT. Returns 0,
- * or -1 if the shard's world header is bad. Traps (unreachable) when the TRAP test hook is set.
+ * comment). Results in the block: HANDOFFS, STATUS, OWNED_COUNT, GHOST_COUNT, SYNC_VISITS,
+ * EVENT_VISITS. Returns 0, or -1 if the shard's world header is bad. Traps (unreachable)
+ * when the TRAP test hook is set.
  */
 export function shardTick(cfgAddr: usize): i32 {
   C = cfgAddr;
@@ -217,22 +359,28 @@ export function shardTick(cfgAddr: usize): i32 {
   const F = <usize>cfg(SC_FRONT), B = <usize>cfg(SC_BACK);
   const fRec = bd(F, BD_RECORDS), fOwn = bd(F, BD_OWNER), bRec = bd(B, BD_RECORDS), bOwn = bd(B, BD_OWNER);
   const ovRec = <usize>cfg(SC_OVERLAY_REC), ovTick = <usize>cfg(SC_OVERLAY_TICK), ovOwn = <usize>cfg(SC_OVERLAY_OWNER);
-  const owned = <usize>cfg(SC_OWNED), list = <usize>cfg(SC_SCR_OWNED);
+  const owned = <usize>cfg(SC_OWNED), list = <usize>cfg(SC_SCR_OWNED), held = <usize>cfg(SC_HELD);
+  const cap = <usize>cfg(SC_CAPACITY), K = <i32>cfg(SC_COUNT);
   const hwG = <i32>cfg(SC_HIGH_WATER);
   let status: i64 = 0, n = 0, ghosts = 0;
   setHdr(H_TICK, t);
 
-  // 1. sync from state t and the command overlay
-  for (let s = 0; s < hwG; s++) {
+  // 1. sync from state t and the command overlay, over the candidates in slot order
+  const seq = <i32>cfg(SC_SYNC_SEQ) + 1;
+  setCfg(SC_SYNC_SEQ, seq);
+  const nCand = gatherCandidates(k, seq);
+  const cand = <usize>cfg(SC_SCR_SLOTS) + cap * 4;
+  let nHeld = 0;
+  for (let c = 0; c < nCand; c++) {
+    const s = i32At(cand, c);
     const ov = i32At(ovTick, s) == stamp;
     const own = ov ? i32At(ovOwn, s) : i32At(fOwn, s);
     const was = load<u8>(owned + <usize>s);
     store<u8>(owned + <usize>s, 0);
     if (own == OWNER_STATIC) continue;            // in every world from the start, never changed
     const live = isLive(s);
-    if (own < 0) {
+    if (own < 0) {                                // despawned (the coordinator marks the boards)
       if (live) drop(s);
-      if (k == 0) store<i32>(bOwn + (<usize>s << 2), OWNER_NONE);
       continue;
     }
     const r = recAt(ov ? ovRec : fRec, s);
@@ -241,15 +389,17 @@ export function shardTick(cfgAddr: usize): i32 {
         if (!put(s, r)) { status |= SS_IMPORT_FAILED; continue; }
       }
       store<u8>(owned + <usize>s, 1);
-      store<i32>(list + (<usize>n << 2), s);
-      n++;
+      setI32(list, n++, s);
+      setI32(held, nHeld++, s);
     } else if (nearRegion(k, load<i64>(r, 32), load<i64>(r, 48))) {
       if (!put(s, r)) { status |= SS_IMPORT_FAILED; continue; }
       ghosts++;
+      setI32(held, nHeld++, s);
     } else if (live) {
       drop(s);
     }
   }
+  setCfg(SC_HELD_COUNT, nHeld);
   if (cfg(SC_TRAP) != 0) {                         // test hook: a real trap, mid-tick
     setCfg(SC_TRAP, 0);
     unreachable();
@@ -259,19 +409,24 @@ export function shardTick(cfgAddr: usize): i32 {
   worldStep();
   if ((hdr(H_STATUS) & STATUS_CONTACT_OVERFLOW) != 0) status |= SS_WORLD_OVERFLOW;
 
-  // 3. publish our bodies into state t + 1, with their new owner
+  // 3. publish our bodies into state t + 1, with their new owner, and list them by bucket
   let handoffs = 0;
+  const bPub = bd(B, BD_PUBLISHER), bucket = <usize>cfg(SC_SCR_SLOTS);
   for (let q = 0; q < n; q++) {
     const s = i32At(list, q);
     writeBodyRecord(s, recAt(bRec, s));
-    const to = regionOf(g64(P_PX, s), g64(P_PZ, s));
-    store<i32>(bOwn + (<usize>s << 2), to);
+    const x = g64(P_PX, s), z = g64(P_PZ, s);
+    const to = regionOf(x, z);
+    setI32(bOwn, s, to);
+    setI32(bPub, s, k);
+    setI32(bucket, q, 2 * to + (isBorder(to, x, z) ? 1 : 0));
     const before = i32At(fOwn, s);
     if (before >= 0 && before != to) handoffs++;
   }
+  publishList(k, n, list, bucket);
 
   // 4. our touch list: L1 = (i, j) entries in pair order, L2 = (j, i) entries sorted by j
-  const sa = <usize>cfg(SC_SCR_A), sb = <usize>cfg(SC_SCR_B), sc = <usize>cfg(SC_SCR_C);
+  const sa = <usize>cfg(SC_SCR_A), sb = <usize>cfg(SC_SCR_B), sc = <usize>cfg(SC_SCR_C), counts = <usize>cfg(SC_SCR_COUNTS);
   const room = <i32>cfg(SC_SCR_ENTRIES), touchCap = <i32>cfg(SC_TOUCH_CAP), eventCap = <i32>cfg(SC_EVENT_CAP);
   const hw = <i32>hdr(H_HIGH_WATER) > hwG ? <i32>hdr(H_HIGH_WATER) : hwG;
   const tc = <i32>hdr(H_PREV_TOUCH_COUNT);
@@ -292,33 +447,48 @@ export function shardTick(cfgAddr: usize): i32 {
     }
   }
   if (n1 >= room || n2 >= room) status |= SS_SCRATCH_OVERFLOW;
-  countingSort(sb, n2, sc, 32, hw);
+  sortBySlot(sb, n2, sc, 16, 4, hw, counts);
   const myTouch = bd(B, BD_TOUCH) + (<usize>k * <usize>touchCap << 4);
   let nc = mergeRuns(sa, n1, sc, n2, myTouch, touchCap);
   if (nc < 0) { status |= SS_TOUCH_OVERFLOW; nc = 0; }
   store<i64>(bd(B, BD_TOUCH_COUNT) + (<usize>k << 3), nc);
+  publishHanded(k, myTouch, nc);
+  publishBySubject(k, myTouch, nc, sa, hw);
 
-  // 5. events: entries of t - 1 on the bodies we report on now, against our touch list
-  const K = <i32>cfg(SC_COUNT);
-  let np = 0;
-  for (let q = 0; q < K; q++) {
-    const lst = bd(F, BD_TOUCH) + (<usize>q * <usize>touchCap << 4);
-    const cnt = <i32>load<i64>(bd(F, BD_TOUCH_COUNT) + (<usize>q << 3));
-    for (let x = 0; x < cnt; x++) {
-      const e = entry(lst, x);
-      const key = load<u64>(e);
-      const a = <i32>(key >> 32), b = <i32><u32>key;
-      const subject = g32(P_KIND, a) == KIND_STATIC ? b : a;
-      const gen = subject == a ? load<i32>(e, 8) : load<i32>(e, 12);
-      if (!responsible(k, subject, gen, stamp)) continue;
-      if (np >= room) { status |= SS_SCRATCH_OVERFLOW; break; }
-      memory.copy(entry(sa, np), e, 16);
-      np++;
+  // 5. events: entries of t - 1 on the bodies we report on now, against our touch list.
+  // Which lists hold them: ours, the buckets handed to us, and for a body a command moved
+  // to us from another shard's region, its entries in its publisher's list (by subject).
+  const fTouch = bd(F, BD_TOUCH), fCounts = bd(F, BD_TOUCH_COUNT);
+  const fHanded = bd(F, BD_HANDED), fHandedStart = bd(F, BD_HANDED_START), fBySubject = bd(F, BD_BY_SUBJECT);
+  const fPub = bd(F, BD_PUBLISHER), ovList = <usize>cfg(SC_OVERLAY_LIST), no = <i32>cfg(SC_OVERLAY_COUNT);
+  let np = 0, visits: i64 = 0;
+  for (let j = 0; j < K; j++) {
+    const lst = fTouch + (<usize>j * <usize>touchCap << 4);
+    const own = j == k;
+    const lo = own ? 0 : bucketAt(fHandedStart, j, K + 1, k);
+    const hi = own ? <i32>load<i64>(fCounts + (<usize>j << 3)) : bucketAt(fHandedStart, j, K + 1, k + 1);
+    const idx = fHanded + <usize>j * <usize>touchCap * 4;
+    visits += hi - lo;
+    for (let q = lo; q < hi; q++) np = takeEntry(k, entry(lst, own ? q : i32At(idx, q)), stamp, sa, np, room);
+  }
+  for (let q = 0; q < no; q++) {
+    const s = i32At(ovList, q);
+    const f = i32At(fOwn, s);
+    if (f < 0 || f == k || i32At(ovOwn, s) != k) continue;  // not moved here by a command
+    const p = i32At(fPub, s);
+    if (p == k) continue;                                     // in our own list
+    const lst = fTouch + (<usize>p * <usize>touchCap << 4);
+    const pairs = fBySubject + <usize>p * <usize>touchCap * 8, cnt = <i32>load<i64>(fCounts + (<usize>p << 3));
+    for (let x = lowerBound(pairs, cnt, s); x < cnt && load<i32>(pairs + (<usize>x << 3)) == s; x++) {
+      np = takeEntry(k, entry(lst, load<i32>(pairs + (<usize>x << 3), 4)), stamp, sa, np, room);
+      visits++;
     }
   }
+  if (np > room) { status |= SS_SCRATCH_OVERFLOW; np = room; }
+  setCfg(SC_EVENT_VISITS, visits);
   // by B, then stably by A: sorted by key (entries on one static A come from several shards)
-  countingSort(sa, np, sb, 0, hw);
-  countingSort(sb, np, sc, 32, hw);
+  sortBySlot(sa, np, sb, 16, 0, hw, counts);
+  sortBySlot(sb, np, sc, 16, 4, hw, counts);
   const myEvents = bd(B, BD_EVENTS) + <usize>k * <usize>eventCap * EVENT_BYTES;
   let ne = 0, a = 0, b = 0;
   while (a < np || b < nc) {
@@ -346,6 +516,7 @@ export function shardTick(cfgAddr: usize): i32 {
 /**
  * Recovery: forgets every moving body of the shard's world (statics stay) and what it owned,
  * so the next shardTick rebuilds the world from the last published board. Returns 0 or -1.
+ * (A sweep of the world's slots: recovery only, never per tick.)
  */
 export function shardReset(cfgAddr: usize): i32 {
   C = cfgAddr;
@@ -358,6 +529,7 @@ export function shardReset(cfgAddr: usize): i32 {
   // terminated after the fence timed out) may have left them half updated
   worldRelist();
   memory.fill(<usize>cfg(SC_OWNED), 0, <usize>cfg(SC_CAPACITY));
+  setCfg(SC_HELD_COUNT, 0);
   setCfg(SC_STATUS, 0);
   return 0;
 }
@@ -367,48 +539,4 @@ export function shardPutRecord(cfgAddr: usize, r: usize): i32 {
   C = cfgAddr;
   if (worldBind(<usize>cfg(SC_WORLD)) != 0) return -1;
   return put(<i32>(load<i64>(r) >> 32), r) ? 0 : -1;
-}
-
-/** xxHash64 chained over the live records of a board in slot order, seeded with its tick. */
-export function boardRecordsHash(board: usize): u64 {
-  const hw = <i32>load<i64>(board + (<usize>BD_HIGH_WATER << 3));
-  const rec = bd(board, BD_RECORDS), own = bd(board, BD_OWNER);
-  let h: u64 = <u64>load<i64>(board + (<usize>BD_TICK << 3));
-  for (let s = 0; s < hw; s++) {
-    if (i32At(own, s) == OWNER_NONE) continue;
-    h = xxh64(recAt(rec, s), <usize>BODY_RECORD_BYTES, h);
-  }
-  return h;
-}
-
-/**
- * The world hash of a board: exactly what worldHash (step.ts) gives for an unsharded world in
- * the same state: the live records, then the touching pairs in key order. Uses the
- * scratch of the shard at cfgAddr (call it between ticks only).
- */
-export function boardHash(cfgAddr: usize, board: usize): u64 {
-  C = cfgAddr;
-  const K = <i32>cfg(SC_COUNT), touchCap = <i32>cfg(SC_TOUCH_CAP), room = <i32>cfg(SC_SCR_ENTRIES);
-  const hw = <i32>load<i64>(board + (<usize>BD_HIGH_WATER << 3));
-  const sa = <usize>cfg(SC_SCR_A), sb = <usize>cfg(SC_SCR_B), sc = <usize>cfg(SC_SCR_C);
-  let n = 0;
-  for (let q = 0; q < K; q++) {
-    const lst = bd(board, BD_TOUCH) + (<usize>q * <usize>touchCap << 4);
-    const cnt = <i32>load<i64>(bd(board, BD_TOUCH_COUNT) + (<usize>q << 3));
-    for (let x = 0; x < cnt; x++) {
-      const e = entry(lst, x);
-      const key = load<u64>(e);
-      // the unsharded world's pair form: (lower, higher) slot for two moving bodies,
-      // (moving, static) otherwise (collide.ts records statics as J)
-      const a = <i32>(key >> 32), b = <i32><u32>key;
-      const own = bd(board, BD_OWNER);
-      if (i32At(own, a) == OWNER_STATIC || (i32At(own, b) != OWNER_STATIC && a > b)) continue;
-      if (n >= room) return 0;                       // cannot happen: the lists fit the scratch
-      memory.copy(entry(sa, n), e, 16);
-      n++;
-    }
-  }
-  countingSort(sa, n, sb, 0, hw);
-  countingSort(sb, n, sc, 32, hw);
-  return xxh64(sc, <usize>n << 4, boardRecordsHash(board));
 }

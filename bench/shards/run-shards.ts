@@ -146,6 +146,8 @@ export interface TickResult {
   timesMs?: number[];
   /** Mean over the timed ticks of sum(ghosts) / sum(owned). */
   ghostRatio?: number;
+  /** Mean over the timed ticks of the busiest shard's sync visits (list entries: counts().syncVisits). */
+  syncVisits?: number;
   /** Mean over the timed ticks of max(owned) / mean(owned) over shards (load balance). */
   ownedImbalance?: number;
   /** counts() after the last tick. */
@@ -314,7 +316,8 @@ async function runTick(job: TickJob): Promise<TickResult> {
     const foreign = new ForeignLoad();
     const times = new Float64Array(job.timed),
       applyTimes = new Float64Array(job.timed);
-    let ghostRatioSum = 0,
+    let syncVisitsSum = 0,
+      ghostRatioSum = 0,
       imbalanceSum = 0;
     for (let k = 0; k < job.timed; k++) {
       times[k] = tick();
@@ -324,6 +327,7 @@ async function runTick(job: TickJob): Promise<TickResult> {
         const owned = c.reduce((a, x) => a + x.owned, 0),
           ghosts = c.reduce((a, x) => a + x.ghosts, 0);
         ghostRatioSum += owned ? ghosts / owned : 0;
+        syncVisitsSum += Math.max(...c.map((x) => x.syncVisits));
         imbalanceSum += owned ? Math.max(...c.map((x) => x.owned)) / (owned / c.length) : 0;
       }
     }
@@ -356,6 +360,7 @@ async function runTick(job: TickJob): Promise<TickResult> {
       maxMs: sorted[job.timed - 1],
       timesMs: Array.from(times, (t) => Math.round(t * 1000) / 1000),
       ghostRatio: sh ? ghostRatioSum / job.timed : undefined,
+      syncVisits: sh ? syncVisitsSum / job.timed : undefined,
       ownedImbalance: sh ? imbalanceSum / job.timed : undefined,
       lastCounts: sh ? sh.counts() : undefined,
       handoffsPerTick: sh ? (sh.handoffs - handoffs0) / job.timed : undefined,
@@ -637,16 +642,16 @@ const load = (l: number[] | undefined): string => (l ? l.map((x) => x.toFixed(2)
 
 function tickTable(f: ResultsFile): string {
   const head =
-    '| scene | N | configuration | median ms/tick | p90 ms/tick | speedup vs core | of which commands, median ms | ghosts/owned | handoffs/tick | max/mean owned | hash = core | status | other load (cores) |\n' +
-    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|\n';
+    '| scene | N | configuration | median ms/tick | p90 ms/tick | speedup vs core | of which commands, median ms | ghosts/owned | sync visits (busiest shard) | handoffs/tick | max/mean owned | hash = core | status | other load (cores) |\n' +
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|\n';
   const rows = f.ticks.map((r) => {
     const core = f.ticks.find((c) => c.scene === r.scene && c.n === r.n && c.shards === null && c.status === 'ok');
-    if (r.status !== 'ok') return `| ${r.scene} | ${fInt(r.n)} | ${r.label} | | | | | | | | | error: ${(r.reason ?? '').split('\n')[0]} | |`;
+    if (r.status !== 'ok') return `| ${r.scene} | ${fInt(r.n)} | ${r.label} | | | | | | | | | | error: ${(r.reason ?? '').split('\n')[0]} | |`;
     const speed = core?.medianMs && r.medianMs ? `${(core.medianMs / r.medianMs).toFixed(2)}x` : '';
     const same = core?.hash ? (core.hash === r.hash ? 'yes' : `**no** (${r.hash})`) : '';
     const st = r.statusOr ? `**overflow ${r.statusOr}**` : 'ok';
     return (
-      `| ${r.scene} | ${fInt(r.n)} | ${r.label} | ${f2(r.medianMs)} | ${f2(r.p90Ms)} | ${speed} | ${r.applyMedianMs === undefined ? '–' : f2(r.applyMedianMs)} | ${r.ghostRatio === undefined ? '–' : r.ghostRatio.toFixed(3)} | ` +
+      `| ${r.scene} | ${fInt(r.n)} | ${r.label} | ${f2(r.medianMs)} | ${f2(r.p90Ms)} | ${speed} | ${r.applyMedianMs === undefined ? '–' : f2(r.applyMedianMs)} | ${r.ghostRatio === undefined ? '–' : r.ghostRatio.toFixed(3)} | ${r.syncVisits === undefined ? '–' : fInt(Math.round(r.syncVisits))} | ` +
       `${r.handoffsPerTick === undefined ? '–' : r.handoffsPerTick.toFixed(1)} | ${r.ownedImbalance === undefined ? '–' : r.ownedImbalance.toFixed(2)} | ${r.shards === null ? '(reference)' : same} | ${st} | ${fo(r.foreignCores)} |`
     );
   });
@@ -720,7 +725,7 @@ function resultsMarkdown(f: ResultsFile): string {
     '',
     'Wall time of one tick as the caller sees it (`applyCommands` of the rain scene + `step()`), one sample per',
     'tick; "of which commands" is the median of the applyCommands part alone. Speedup = the core\'s median / the row\'s median. ghosts/owned = sum of ghosts / sum of owned bodies',
-    'over all shards (`counts()`), mean over the timed ticks; handoffs/tick = change of `handoffs` over the timed',
+    "over all shards (`counts()`), mean over the timed ticks; sync visits = list entries the busiest shard's sync visited per tick (`counts().syncVisits`: its held bodies, the overlay, the published lists that concern it, the candidates walked; it does not grow with the world's slot count), mean over the timed ticks; handoffs/tick = change of `handoffs` over the timed",
     'ticks / timed ticks; max/mean owned = bodies of the busiest shard / the mean per shard (1.00 = balanced).',
     "hash = core: the world hash after the last tick equals the unsharded core's (same bits). status: OR of",
     '`lastStatus` (sharded) / `status` (core) over all ticks, 0 = no overflow.',

@@ -12,10 +12,13 @@
  * ```
  *
  * Memory (one SharedArrayBuffer-backed WebAssembly memory, laid out by planSharded):
- * shard worlds, two boards, the command overlay, one configuration block and scratch per
- * shard, the cuts, the control block. A board is the published state of one tick: every
- * body's record and owner, and per shard its touch and event lists (BOARD in
- * world-layout.ts). Tick t reads board t % 2 (state t: immutable while the tick runs, any
+ * shard worlds, two boards, the command overlay and its slot list, the statics list, the
+ * region table, one configuration block and scratch per shard, the cuts, the control block.
+ * A board is the published state of one tick: every body's record, owner and publisher, and
+ * per shard the slots it wrote (by new owner and border flag), its touch list (with the
+ * entries it handed off and an index by subject) and its event list (BOARD in
+ * world-layout.ts). No per-tick step reads all slots: a shard reads the lists that can
+ * concern it, the coordinator lists the overlay's slots and clears despawned owners itself. Tick t reads board t % 2 (state t: immutable while the tick runs, any
  * thread may read it) and writes board (t + 1) % 2; each shard writes only the bodies it has
  * authority over. After the barrier the coordinator publishes t + 1 with Atomics (control
  * word PUBLISHED) and the board's seqlock word goes even: readers (BoardReader) never see a
@@ -168,14 +171,22 @@ export function planSharded(config: WorldConfig, shards: number): ShardedPlan {
   // a shard reports each touching pair it holds at most twice (once per body it owns)
   const touchCap = 2 * sizes.contacts,
     eventCap = sizes.events;
-  const boardBytes = BOARD_HEADER_SLOTS * 8 + cap * BODY_RECORD_BYTES + cap * 4 + shards * (touchCap * TOUCH_BYTES + eventCap * EVENT_BYTES + 16) + 256;
+  // records, owners, publishers, live list; per shard: touch, events, counts, slot list and
+  // its 2K + 1 bucket starts, handed entries and their K + 1 starts (64-byte aligned each)
+  const boardBytes =
+    BOARD_HEADER_SLOTS * 8 +
+    cap * (BODY_RECORD_BYTES + 12) +
+    shards * (touchCap * (TOUCH_BYTES + 12) + eventCap * EVENT_BYTES + 16 + cap * 4 + (3 * shards + 2) * 4) +
+    20 * 64;
   const room = 2 * touchCap;
   const regions: Array<[string, number]> = [];
   for (let k = 0; k < shards; k++) regions.push([`world${k}`, worldBytes]);
   regions.push(['board0', boardBytes], ['board1', boardBytes]);
-  regions.push(['overlayRec', cap * BODY_RECORD_BYTES], ['overlayTick', cap * 4], ['overlayOwner', cap * 4]);
+  regions.push(['overlayRec', cap * BODY_RECORD_BYTES], ['overlayTick', cap * 4], ['overlayOwner', cap * 4], ['overlayList', cap * 4]);
+  regions.push(['statics', (cap + 1) * 4], ['near', shards * (shards + 1) * 4]);
   for (let k = 0; k < shards; k++) {
-    regions.push([`cfg${k}`, SHARD_CFG_SLOTS * 8], [`owned${k}`, cap], [`list${k}`, cap * 4], [`counts${k}`, (cap + 2) * 4]);
+    regions.push([`cfg${k}`, SHARD_CFG_SLOTS * 8], [`owned${k}`, cap], [`list${k}`, cap * 4], [`counts${k}`, (Math.max(cap, 1 << 16) + 2) * 4]);
+    regions.push([`held${k}`, cap * 4], [`mark${k}`, cap * 4], [`slots${k}`, 2 * cap * 4], [`shards${k}`, (2 * shards + 1) * 4]);
     regions.push([`scrA${k}`, room * TOUCH_BYTES], [`scrB${k}`, room * TOUCH_BYTES], [`scrC${k}`, room * TOUCH_BYTES]);
   }
   regions.push(['cuts', 8 * 64], ['control', CONTROL_WORDS * 4]);
@@ -439,12 +450,19 @@ export function worstCaseRange(config: WorldConfig): number {
   return (2 * (config.substeps ?? 4) + 1) * (2 * (config.maxBodyRadius ?? 1) + (config.margin ?? 0.05));
 }
 
+/** Core exports of assembly/physics/board-hash.ts not in WorldExports. */
+interface ShardExports {
+  /** Writes a board's sorted live list for its tick (scratch of the shard at cfg); returns the live count. */
+  boardPublishLive(cfg: number, board: number): number;
+}
+
 /** A world split into physics shards (see the module comment). */
 export class ShardedWorld {
   /** Holds every body's identity (slot, generation) and resolves commands. */
   private registry: PhysicsWorld;
   private readonly core: Core;
   private readonly x: WorldExports;
+  private readonly sx: ShardExports;
   readonly plan: ShardedPlan;
   /** The state interaction range R (m) and the halo (m) ghosts are taken from. */
   readonly range: number;
@@ -465,6 +483,10 @@ export class ShardedWorld {
   private readonly onRecovery: ShardOptions['onRecovery'];
   /** Ticks re-run after a worker died or a shard's tick trapped. */
   recoveries = 0;
+  /** Slots stamped on the overlay for the next tick (each once), in staging order. */
+  private staged: number[] = [];
+  /** Slots the last tick's commands despawned (their owner is still set on the board the next tick writes). */
+  private despawnedLast: number[] = [];
 
   /**
    * Throws RangeError for unsorted cuts or a non-positive range. `range` (m) defaults to
@@ -493,6 +515,7 @@ export class ShardedWorld {
     this.onRecovery = opts.onRecovery;
     this.core = Core.instantiate(createMemory({ pages: this.plan.layout.pages, shared: true }), 'release');
     this.x = this.core.exports as unknown as WorldExports;
+    this.sx = this.core.exports as unknown as ShardExports;
     this.rawXCuts = partition.xCuts.map(toRaw);
     this.rawZCuts = partition.zCuts.map(toRaw);
     this.ctl = new Int32Array(this.core.memory.buffer, this.plan.control, CONTROL_WORDS);
@@ -531,9 +554,35 @@ export class ShardedWorld {
       h[BOARD.EVENTS] = BigInt(take(p.shards * p.eventCap * EVENT_BYTES));
       h[BOARD.TOUCH_COUNT] = BigInt(take(p.shards * 8));
       h[BOARD.EVENT_COUNT] = BigInt(take(p.shards * 8));
+      h[BOARD.PUBLISHER] = BigInt(take(cap * 4));
+      h[BOARD.LISTS] = BigInt(take(p.shards * cap * 4));
+      h[BOARD.LIST_START] = BigInt(take(p.shards * (2 * p.shards + 1) * 4));
+      h[BOARD.HANDED] = BigInt(take(p.shards * p.touchCap * 4));
+      h[BOARD.HANDED_START] = BigInt(take(p.shards * (p.shards + 1) * 4));
+      h[BOARD.LIVE] = BigInt(take(cap * 4));
+      h[BOARD.BY_SUBJECT] = BigInt(take(p.shards * p.touchCap * 8));
+      h[BOARD.LIVE_TICK] = -1n;
+      h[BOARD.STATICS] = BigInt(L.statics.offset);
+      h[BOARD.SHARDS] = BigInt(p.shards);
+      h[BOARD.CAPACITY] = BigInt(cap);
       if (at > L[`board${q}`].offset + L[`board${q}`].bytes) throw new Error('board layout overflow');
       this.i32(Number(h[BOARD.OWNER]), cap).fill(OWNER.NONE);
+      // no lists yet: every bucket empty
+      this.i32(Number(h[BOARD.LIST_START]), p.shards * (2 * p.shards + 1)).fill(0);
+      this.i32(Number(h[BOARD.HANDED_START]), p.shards * (p.shards + 1)).fill(0);
     });
+    this.i32(L.statics.offset, 1)[0] = 0;
+    // region table: row m = count, then the regions whose rectangle lies within the halo of
+    // m's (a lower bound of every point's distance: a superset of nearRegion's answers)
+    const near = this.i32(L.near.offset, p.shards * (p.shards + 1));
+    for (let m = 0; m < p.shards; m++) {
+      const row: number[] = [];
+      for (let k = 0; k < p.shards; k++) if (k !== m && this.regionsNear(m, k)) row.push(k);
+      near[m * (p.shards + 1)] = row.length;
+      row.forEach((k, i) => {
+        near[m * (p.shards + 1) + 1 + i] = k;
+      });
+    }
     this.i32(L.overlayTick.offset, cap).fill(0);
     for (let k = 0; k < p.shards; k++) {
       const c = this.i64(p.cfgs[k], SHARD_CFG_SLOTS);
@@ -558,7 +607,14 @@ export class ShardedWorld {
       c[SC.TOUCH_CAP] = BigInt(p.touchCap);
       c[SC.EVENT_CAP] = BigInt(p.eventCap);
       c[SC.CAPACITY] = BigInt(cap);
+      c[SC.NEAR] = BigInt(L.near.offset);
+      c[SC.OVERLAY_LIST] = BigInt(L.overlayList.offset);
+      c[SC.HELD] = BigInt(L[`held${k}`].offset);
+      c[SC.MARK] = BigInt(L[`mark${k}`].offset);
+      c[SC.SCR_SLOTS] = BigInt(L[`slots${k}`].offset);
+      c[SC.SCR_SHARDS] = BigInt(L[`shards${k}`].offset);
       new Uint8Array(this.core.memory.buffer, L[`owned${k}`].offset, cap).fill(0);
+      this.i32(L[`mark${k}`].offset, cap).fill(0);
     }
     forgetBinding(this.core);
   }
@@ -615,14 +671,43 @@ export class ShardedWorld {
     return iv(this.rawZCuts, z) * (this.rawXCuts.length + 1) + iv(this.rawXCuts, x);
   }
 
+  /** Whether the rectangles of regions m and k lie within the halo of each other (x/z distance, raw). */
+  private regionsNear(m: number, k: number): boolean {
+    const nx = this.rawXCuts.length + 1;
+    const gap = (cuts: bigint[], a: number, b: number): bigint => {
+      if (a === b) return 0n;
+      const [lo, hi] = a < b ? [a, b] : [b, a];
+      return cuts[hi - 1] - cuts[lo]; // from the upper cut of the lower interval to the lower cut of the upper one
+    };
+    const dx = gap(this.rawXCuts, m % nx, k % nx),
+      dz = gap(this.rawZCuts, Math.floor(m / nx), Math.floor(k / nx));
+    const halo = toRaw(this.halo);
+    return dx * dx + dz * dz <= halo * halo;
+  }
+
+  // views made once (the shared memory never moves; a command costs no allocation)
+  private views?: { boards: BigInt64Array[]; owners: Int32Array[]; ovTick: Int32Array; ovOwner: Int32Array; all32: Int32Array };
+  private view(): NonNullable<ShardedWorld['views']> {
+    if (!this.views) {
+      const boards = this.plan.boards.map((b) => this.i64(b, BOARD_HEADER_SLOTS));
+      this.views = {
+        boards,
+        owners: boards.map((h) => this.i32(Number(h[BOARD.OWNER]), this.plan.capacity)),
+        ovTick: this.i32(this.plan.layout.regions.overlayTick.offset, this.plan.capacity),
+        ovOwner: this.i32(this.plan.layout.regions.overlayOwner.offset, this.plan.capacity),
+        all32: new Int32Array(this.core.memory.buffer),
+      };
+    }
+    return this.views;
+  }
   private board(tick: number): BigInt64Array {
-    return this.i64(this.plan.boards[tick % 2], BOARD_HEADER_SLOTS);
+    return this.view().boards[tick % 2];
   }
   private overlayTick(): Int32Array {
-    return this.i32(this.plan.layout.regions.overlayTick.offset, this.plan.capacity);
+    return this.view().ovTick;
   }
   private overlayOwner(): Int32Array {
-    return this.i32(this.plan.layout.regions.overlayOwner.offset, this.plan.capacity);
+    return this.view().ovOwner;
   }
   private overlayRecAt(slot: number): number {
     return this.plan.layout.regions.overlayRec.offset + slot * BODY_RECORD_BYTES;
@@ -632,7 +717,7 @@ export class ShardedWorld {
   private current(slot: number): { rec: number; owner: number } {
     if (this.overlayTick()[slot] === this.tickNow + 1) return { rec: this.overlayRecAt(slot), owner: this.overlayOwner()[slot] };
     const b = this.board(this.tickNow);
-    return { rec: Number(b[BOARD.RECORDS]) + slot * BODY_RECORD_BYTES, owner: this.i32(Number(b[BOARD.OWNER]), this.plan.capacity)[slot] };
+    return { rec: Number(b[BOARD.RECORDS]) + slot * BODY_RECORD_BYTES, owner: this.view().owners[this.tickNow % 2][slot] };
   }
 
   /** The current record of a live body, or a PhysicsError STALE_HANDLE. */
@@ -640,9 +725,16 @@ export class ShardedWorld {
     const slot = slotOfHandle(h);
     if (h < 0n || slot >= this.plan.capacity) throw new PhysicsError('STALE_HANDLE', 'not a body handle');
     const c = this.current(slot);
-    const gen = this.i32(c.rec, 1)[0];
+    const gen = this.view().all32[c.rec >> 2]; // records are 64-byte aligned
     if (c.owner === OWNER.NONE || BigInt(gen) !== h >> 32n) throw new PhysicsError('STALE_HANDLE', 'stale body handle');
     return { slot, ...c };
+  }
+
+  /** Stamps a slot's overlay entry for the next tick and lists it (once) for the shards. */
+  private stamp(slot: number): void {
+    const stamps = this.overlayTick();
+    if (stamps[slot] !== this.tickNow + 1) this.staged.push(slot);
+    stamps[slot] = this.tickNow + 1;
   }
 
   /** Writes a record the registry holds into the overlay for the next tick, with the owner its position gives. */
@@ -653,14 +745,18 @@ export class ShardedWorld {
     new Uint8Array(this.core.memory.buffer, at, BODY_RECORD_BYTES).set(rec);
     const v = new BigInt64Array(rec.buffer, rec.byteOffset, BODY_RECORD_BYTES / 8);
     this.overlayOwner()[slot] = this.shardOfRaw(v[4], v[6]);
-    this.overlayTick()[slot] = this.tickNow + 1;
+    this.stamp(slot);
   }
 
   private addStatic(h: BodyHandle): BodyHandle {
     const rec = this.registry.exportBody(h);
     const slot = slotOfHandle(h);
+    const statics = this.i32(this.plan.layout.regions.statics.offset, this.plan.capacity + 1);
+    statics[1 + statics[0]] = slot;
+    statics[0]++;
     for (const b of this.plan.boards) {
       const hb = this.i64(b, BOARD_HEADER_SLOTS);
+      hb[BOARD.LIVE_TICK] = -1n; // the live list no longer holds every live slot
       new Uint8Array(this.core.memory.buffer, Number(hb[BOARD.RECORDS]) + slot * BODY_RECORD_BYTES, BODY_RECORD_BYTES).set(rec);
       this.i32(Number(hb[BOARD.OWNER]), this.plan.capacity)[slot] = OWNER.STATIC;
       if (hb[BOARD.HIGH_WATER] <= BigInt(slot)) hb[BOARD.HIGH_WATER] = BigInt(slot + 1);
@@ -714,7 +810,7 @@ export class ShardedWorld {
       try {
         const b = this.live(c.body);
         if (b.owner === OWNER.STATIC) throw new PhysicsError('BAD_KIND', 'static bodies cannot be changed in a sharded world');
-        if (!touched.has(c.body)) this.registry.importBody(new Uint8Array(this.core.memory.buffer, b.rec, BODY_RECORD_BYTES).slice());
+        if (!touched.has(c.body)) this.registry.importBody(new Uint8Array(this.core.memory.buffer, b.rec, BODY_RECORD_BYTES));
         touched.add(c.body);
         ok.push(c);
       } catch (e) {
@@ -730,7 +826,7 @@ export class ShardedWorld {
         continue;
       }
       this.overlayOwner()[slot] = OWNER.NONE; // despawned
-      this.overlayTick()[slot] = this.tickNow + 1;
+      this.stamp(slot);
     }
     return failed;
   }
@@ -767,6 +863,8 @@ export class ShardedWorld {
     const front = p.boards[t % 2],
       back = p.boards[(t + 1) % 2];
     const hw = BigInt(this.registry.header(HEADER.HIGH_WATER));
+    const staged = this.staged;
+    this.i32(p.layout.regions.overlayList.offset, p.capacity).set(staged);
     for (const c of p.cfgs) {
       const cfg = this.i64(c, SHARD_CFG_SLOTS);
       cfg[SC.TICK] = BigInt(t);
@@ -774,11 +872,19 @@ export class ShardedWorld {
       cfg[SC.FRONT] = BigInt(front);
       cfg[SC.BACK] = BigInt(back);
       cfg[SC.STATUS] = 0n;
+      cfg[SC.OVERLAY_COUNT] = BigInt(staged.length);
     }
     const bh = this.i64(back, BOARD_HEADER_SLOTS);
     const seq = this.i32(back, 1);
     Atomics.add(seq, 0, 1); // odd: being written (before any write to it)
     bh[BOARD.HIGH_WATER] = hw;
+    // despawned bodies: no shard writes them, so their owner is cleared here on the board of
+    // t + 1, and again on the next tick's board (which still holds state t - 1)
+    const ovOwner = this.overlayOwner();
+    const despawned = staged.filter((s) => ovOwner[s] === OWNER.NONE);
+    const backOwner = this.i32(Number(bh[BOARD.OWNER]), p.capacity);
+    for (const s of despawned) backOwner[s] = OWNER.NONE;
+    for (const s of this.despawnedLast) backOwner[s] = OWNER.NONE;
     for (let attempt = 1; ; attempt++) {
       const t0 = performance.now();
       try {
@@ -809,7 +915,11 @@ export class ShardedWorld {
       handoffs += Number(cfg[SC.HANDOFFS]);
       status |= Number(cfg[SC.STATUS]);
     }
+    this.despawnedLast = despawned;
+    this.staged = [];
     bh[BOARD.TICK] = BigInt(t + 1);
+    bh[BOARD.LIVE_TICK] = -1n;
+    if (this.checksums) this.sx.boardPublishLive(p.cfgs[0], back); // boardRecordsHash then reads the live bodies only
     bh[BOARD.CHECKSUM] = this.checksums ? this.x.boardRecordsHash(back) : 0n;
     Atomics.add(seq, 0, 1); // even: stable
     this.tickNow = t + 1;
@@ -846,10 +956,8 @@ export class ShardedWorld {
     }
     // staged for the next tick (bodies added or commands applied since the last step):
     // per entry slot u32, owner i32, then the record
-    const stamps = this.overlayTick(),
-      owners = this.overlayOwner();
-    const staged: number[] = [];
-    for (let slot = 0; slot < p.capacity; slot++) if (stamps[slot] === t + 1) staged.push(slot);
+    const owners = this.overlayOwner();
+    const staged = [...this.staged].sort((a, b) => a - b);
     const overlay = new Uint8Array(staged.length * (8 + BODY_RECORD_BYTES));
     const ov = new DataView(overlay.buffer);
     staged.forEach((slot, i) => {
@@ -937,6 +1045,7 @@ export class ShardedWorld {
       touchCounts[k] = BigInt(touch.byteLength / TOUCH_BYTES);
       eventCounts[k] = BigInt(events.byteLength / EVENT_BYTES);
     }
+    w.rebuildLists(tick);
     const overlay = next();
     const entry = 8 + BODY_RECORD_BYTES;
     if (overlay.byteLength % entry !== 0) throw bad('staged section');
@@ -946,7 +1055,8 @@ export class ShardedWorld {
       if (slot >= w.plan.capacity) throw bad('staged slot beyond the capacity');
       new Uint8Array(w.core.memory.buffer, w.overlayRecAt(slot), BODY_RECORD_BYTES).set(overlay.subarray(o + 8, o + entry));
       w.overlayOwner()[slot] = ov.getInt32(o + 4, true);
-      w.overlayTick()[slot] = tick + 1;
+      w.tickNow = tick;
+      w.stamp(slot);
     }
     if (at !== bytes.byteLength) throw bad('trailing bytes');
     w.tickNow = tick;
@@ -957,6 +1067,64 @@ export class ShardedWorld {
 
   /** SHARD_STATUS bits of the last tick (overflows drop touch entries or events). */
   lastStatus = 0;
+
+  /**
+   * Restore: the per-shard lists of a board that was read from a save (which holds records,
+   * owners and touch lists only). Each moving body goes to its owner's list, in the border
+   * bucket (every neighbour then checks its distance: a superset, so the same sync); its
+   * publisher is the shard whose touch list reports on it (else its owner); entries on bodies
+   * owned by another shard than the list's go to that shard's handed bucket; each touch list
+   * gets its index by subject.
+   */
+  private rebuildLists(tick: number): void {
+    const K = this.plan.shards,
+      cap = this.plan.capacity,
+      b = this.board(tick);
+    const hw = Number(b[BOARD.HIGH_WATER]);
+    const owner = this.i32(Number(b[BOARD.OWNER]), cap),
+      publisher = this.i32(Number(b[BOARD.PUBLISHER]), cap);
+    const starts = this.i32(Number(b[BOARD.LIST_START]), K * (2 * K + 1));
+    starts.fill(0);
+    const perShard: number[][] = Array.from({ length: K }, () => []);
+    for (let s = 0; s < hw; s++) {
+      if (owner[s] < 0) continue;
+      perShard[owner[s]].push(s);
+      publisher[s] = owner[s];
+    }
+    perShard.forEach((slots, j) => {
+      this.i32(Number(b[BOARD.LISTS]) + j * cap * 4, cap).set(slots);
+      for (let q = 2 * j + 2; q <= 2 * K; q++) starts[j * (2 * K + 1) + q] = slots.length; // bucket 2j + 1 (border) = [0, n)
+    });
+    const handedStart = this.i32(Number(b[BOARD.HANDED_START]), K * (K + 1));
+    const bySubject = this.i32(Number(b[BOARD.BY_SUBJECT]), K * this.plan.touchCap * 2);
+    const counts = this.i64(Number(b[BOARD.TOUCH_COUNT]), K);
+    for (let j = 0; j < K; j++) {
+      const n = Number(counts[j]);
+      const keys = this.i32(Number(b[BOARD.TOUCH]) + j * this.plan.touchCap * TOUCH_BYTES, (n * TOUCH_BYTES) / 4);
+      const byOwner: number[][] = Array.from({ length: K }, () => []);
+      const subjects: number[] = [];
+      for (let x = 0; x < n; x++) {
+        const lo = keys[x * 4],
+          hi = keys[x * 4 + 1]; // key = A << 32 | B, little-endian
+        const subject = owner[hi] === OWNER.STATIC ? lo : hi;
+        subjects.push(subject);
+        publisher[subject] = j;
+        if (owner[subject] >= 0 && owner[subject] !== j) byOwner[owner[subject]].push(x);
+      }
+      const order = subjects.map((_, x) => x).sort((x, y) => subjects[x] - subjects[y] || x - y);
+      order.forEach((x, i) => {
+        bySubject[(j * this.plan.touchCap + i) * 2] = subjects[x];
+        bySubject[(j * this.plan.touchCap + i) * 2 + 1] = x;
+      });
+      const flat = byOwner.flat();
+      this.i32(Number(b[BOARD.HANDED]) + j * this.plan.touchCap * 4, this.plan.touchCap).set(flat);
+      let at = 0;
+      for (let m = 0; m <= K; m++) {
+        handedStart[j * (K + 1) + m] = at;
+        if (m < K) at += byOwner[m].length;
+      }
+    }
+  }
 
   private runShard(cfg: number): void {
     const t0 = performance.now();
@@ -978,13 +1146,23 @@ export class ShardedWorld {
   }
 
   /**
-   * Per shard, in the last tick: bodies it had authority over, ghosts it held, and the wall
-   * time of its step in ms (on its worker: the shard's own work, without waiting at the barrier).
+   * Per shard, in the last tick: bodies it had authority over, ghosts it held, the wall
+   * time of its step in ms (on its worker: the shard's own work, without waiting at the
+   * barrier), and two work counters: list entries its sync visited (bodies it held, the
+   * overlay, the neighbours' published lists, the candidates walked) and touch entries of the
+   * previous tick its event step read. Both follow its own and its neighbours' bodies, not the
+   * world's slot count.
    */
-  counts(): Array<{ owned: number; ghosts: number; stepMs: number }> {
+  counts(): Array<{ owned: number; ghosts: number; stepMs: number; syncVisits: number; eventVisits: number }> {
     return this.plan.cfgs.map((c) => {
       const cfg = this.i64(c, SHARD_CFG_SLOTS);
-      return { owned: Number(cfg[SC.OWNED_COUNT]), ghosts: Number(cfg[SC.GHOST_COUNT]), stepMs: Number(cfg[SC.STEP_NS]) / 1e6 };
+      return {
+        owned: Number(cfg[SC.OWNED_COUNT]),
+        ghosts: Number(cfg[SC.GHOST_COUNT]),
+        stepMs: Number(cfg[SC.STEP_NS]) / 1e6,
+        syncVisits: Number(cfg[SC.SYNC_VISITS]),
+        eventVisits: Number(cfg[SC.EVENT_VISITS]),
+      };
     });
   }
 

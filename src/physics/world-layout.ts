@@ -558,8 +558,32 @@ export const SHARD_CFG = {
    * coordinator). For the operator's figures only: never read by the core, hashed or saved.
    */
   STEP_NS: 29,
+  /**
+   * Address of the region table (i32, shared by every shard): row m (COUNT + 1 entries) is the
+   * number of other regions whose rectangle lies within HALO of region m, then their indices.
+   */
+  NEAR: 30,
+  /** The command overlay's list of slots stamped for this tick (i32 x OVERLAY_COUNT), written by the coordinator. */
+  OVERLAY_LIST: 31,
+  OVERLAY_COUNT: 32,
+  /** Moving bodies this shard's world holds after its last sync, in slot order (i32 x capacity), and their count. */
+  HELD: 33,
+  HELD_COUNT: 34,
+  /** i32 per slot: the SYNC_SEQ of the last sync that listed the slot (deduplication without a sweep). */
+  MARK: 35,
+  /** Syncs run so far by this shard (incremented by each shardTick, never reset). */
+  SYNC_SEQ: 36,
+  /** Scratch: two slot lists (i32 x capacity each), and one i32 per shard. */
+  SCR_SLOTS: 37,
+  SCR_SHARDS: 38,
+  /**
+   * Work counters of the last step: list entries the sync visited (held bodies, overlay, the
+   * neighbours' published lists, the slots walked), and touch entries of t - 1 the event step read.
+   */
+  SYNC_VISITS: 39,
+  EVENT_VISITS: 40,
 } as const;
-export const SHARD_CFG_SLOTS = 32;
+export const SHARD_CFG_SLOTS = 48;
 
 /** SHARD_CFG.STATUS bits. */
 export const SHARD_STATUS = { TOUCH_OVERFLOW: 1, EVENT_OVERFLOW: 2, WORLD_OVERFLOW: 4, IMPORT_FAILED: 8, SCRATCH_OVERFLOW: 16 } as const;
@@ -589,8 +613,44 @@ export const BOARD = {
   /** Addresses of the per-shard counts (i64 x COUNT each). */
   TOUCH_COUNT: 8,
   EVENT_COUNT: 9,
+  /**
+   * Per shard j: the slots j wrote on this board (i32 x CAPACITY at LISTS + j x CAPACITY x 4), in
+   * 2 COUNT buckets: 2m holds the bodies now owned by m that lie farther than the halo from every
+   * other region, 2m + 1 those of m within the halo of another region (border bodies); each
+   * bucket in slot order. LIST_START + j x (2 COUNT + 1) x 4: the buckets' i32 start offsets.
+   */
+  LISTS: 10,
+  LIST_START: 11,
+  /** i32 per slot: the shard that wrote the slot's record on this board (valid for moving bodies). */
+  PUBLISHER: 12,
+  /**
+   * Per shard j: indices into j's touch list (i32 x TOUCH_CAP at HANDED + j x TOUCH_CAP x 4) of the
+   * entries whose subject j handed to another shard, bucketed by the new owner;
+   * HANDED_START + j x (COUNT + 1) x 4: the buckets' i32 start offsets.
+   */
+  HANDED: 13,
+  HANDED_START: 14,
+  /** Static bodies (the same in both boards): address of an i32 count followed by the slots. */
+  STATICS: 15,
+  /** Shard count and slot capacity of the sharded world (strides of the lists above). */
+  SHARDS: 16,
+  CAPACITY: 17,
+  /**
+   * The board's live slots in slot order (i32 x CAPACITY), their count, and the tick they are
+   * valid for (BOARD.TICK; -1: none): written by the coordinator while publishing checksums, so
+   * boardRecordsHash runs over the live bodies only.
+   */
+  LIVE: 18,
+  LIVE_COUNT: 19,
+  LIVE_TICK: 20,
+  /**
+   * Per shard j: its touch list's entries by subject (the moving body reported on), as pairs
+   * (subject u32, entry index u32) sorted by subject, stably (TOUCH_COUNT pairs at
+   * BY_SUBJECT + j x TOUCH_CAP x 8): a shard finds the entries of one body in O(log n).
+   */
+  BY_SUBJECT: 21,
 } as const;
-export const BOARD_HEADER_SLOTS = 16;
+export const BOARD_HEADER_SLOTS = 24;
 
 /** Control block words (Int32): the step barrier, worker epochs and the published tick. */
 export const CONTROL = {
