@@ -65,14 +65,21 @@ describe.each(Object.keys(SCENES))('scene %s', (name) => {
     ['8 shards on 2 workers', scene.eight, 2],
   ];
   test.each(layouts)(`%s: hash and events of every tick for ${TICKS} ticks equal the unsharded run`, async (_l, partition, workers) => {
-    const sharded = new ShardedWorld(scene.config, partition, undefined, { workers });
+    // recoveries (a worker slow past the step timeout on a loaded machine) are recorded, so a
+    // divergence says whether one preceded it
+    const recovered: string[] = [];
+    const sharded = new ShardedWorld(scene.config, partition, undefined, {
+      workers,
+      onRecovery: (r) => recovered.push(`tick ${r.tick + 1} attempt ${r.attempt} ${r.code} after ${r.ms.toFixed(0)} ms`),
+    });
+    const context = (): string => (recovered.length ? ` (recoveries: ${recovered.join('; ')})` : ' (no recovery)');
     try {
       const tick = scene.build(sharded);
       for (let t = 0; t < TICKS; t++) {
         tick();
         const h = hex(sharded.hash());
-        if (h !== reference[t][0]) throw new Error(`tick ${t + 1}: sharded hash ${h} != unsharded ${reference[t][0]}`);
-        if (eventsDigest(sharded.events()) !== reference[t][1]) throw new Error(`tick ${t + 1}: merged events differ from the unsharded world's`);
+        if (h !== reference[t][0]) throw new Error(`tick ${t + 1}: sharded hash ${h} != unsharded ${reference[t][0]}${context()}`);
+        if (eventsDigest(sharded.events()) !== reference[t][1]) throw new Error(`tick ${t + 1}: merged events differ from the unsharded world's${context()}`);
       }
       expect(sharded.lastStatus).toBe(0);
       if (sharded.shardCount > 1) expect(sharded.handoffs).toBeGreaterThan(0);
