@@ -89,3 +89,12 @@ test('a range smaller than the interaction range breaks agreement (the halo is l
   }
   expect(differs).toBe(true);
 });
+
+test('a ShardedWorld refuses maxCapacity above its capacity (shard worlds share one fixed capacity: only the registry would grow)', () => {
+  const partition = { xCuts: [0], zCuts: [] };
+  expect(() => new ShardedWorld({ capacity: 256, maxCapacity: 1024 }, partition)).toThrow(/does not grow/);
+  expect(() => new ShardedWorld({ maxCapacity: 2048 }, partition)).toThrow(/does not grow/);
+  const same = new ShardedWorld({ capacity: 256, maxCapacity: 256 }, partition);
+  expect(same.capacity).toBe(256);
+  void same.close();
+});

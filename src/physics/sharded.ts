@@ -489,7 +489,8 @@ export class ShardedWorld {
   private despawnedLast: number[] = [];
 
   /**
-   * Throws RangeError for unsorted cuts or a non-positive range. `range` (m) defaults to
+   * Throws RangeError for unsorted cuts, a non-positive range, or a `maxCapacity` above the
+   * capacity (shard worlds do not grow). `range` (m) defaults to
    * worstCaseRange(config); a smaller one (tests only) breaks agreement with the unsharded world.
    */
   constructor(
@@ -504,6 +505,9 @@ export class ShardedWorld {
     }
     const count = (partition.xCuts.length + 1) * (partition.zCuts.length + 1);
     if (partition.xCuts.length + partition.zCuts.length > 62) throw new RangeError('at most 62 cuts');
+    // the registry and every shard world share one capacity, fixed by planSharded: none grows
+    if (config.maxCapacity !== undefined && config.maxCapacity !== (config.capacity ?? 1024))
+      throw new RangeError('a ShardedWorld does not grow: leave maxCapacity unset (or equal to capacity) and size capacity for the world');
     this.registry = PhysicsWorld.create(config, { variant: 'unshared' });
     this.range = range ?? worstCaseRange(config);
     if (!(this.range > 0)) throw new RangeError('the interaction range must be positive');
