@@ -232,22 +232,36 @@ export function bodyCreate(): i64 {
 // @ts-ignore: decorator
 @inline export function staticsChanged(): void { setHdr(H_STATIC_DIRTY, 1); }
 
+// ---- dense slot lists (STATICS, MOVING, AWAKE): unordered, each slot's index in POS ----
+
+/** Appends `slot` to the list at `list` whose length is header slot `countHdr`, noting its index in `pos`. */
+function listAppend(list: usize, pos: usize, countHdr: i32, slot: i32): void {
+  const n = <i32>hdr(countHdr);
+  s32(list, n, slot);
+  s32(pos, slot, n);
+  setHdr(countHdr, n + 1);
+}
+
+/** Removes `slot` from such a list by moving the last entry into its place (swap-remove). */
+function listRemove(list: usize, pos: usize, countHdr: i32, slot: i32): void {
+  const at = g32(pos, slot);
+  const last = <i32>hdr(countHdr) - 1;
+  const moved = g32(list, last);
+  s32(list, at, moved);
+  s32(pos, moved, at);
+  setHdr(countHdr, last);
+}
+
 /**
  * Counts a newly live body: the static list (and a static tree rebuild) for static bodies,
  * the moving list (DYNAMIC_COUNT long) otherwise.
  */
 export function registerBody(slot: i32, kind: i32): void {
   if (kind == KIND_STATIC) {
-    const n = <i32>hdr(H_STATIC_COUNT);
-    s32(P_STATICS, n, slot);
-    s32(P_STATIC_POS, slot, n);
-    setHdr(H_STATIC_COUNT, n + 1);
+    listAppend(P_STATICS, P_STATIC_POS, H_STATIC_COUNT, slot);
     staticsChanged();
   } else {
-    const n = <i32>hdr(H_DYNAMIC_COUNT);
-    s32(P_MOVING, n, slot);
-    s32(P_MOVING_POS, slot, n);
-    setHdr(H_DYNAMIC_COUNT, n + 1);
+    listAppend(P_MOVING, P_MOVING_POS, H_DYNAMIC_COUNT, slot);
   }
   setHdr(H_LIVE, hdr(H_LIVE) + 1);
   s32(P_MARK, slot, 0);
@@ -260,20 +274,10 @@ export function registerBody(slot: i32, kind: i32): void {
  */
 export function unregisterBody(slot: i32): void {
   if (g32(P_KIND, slot) == KIND_STATIC) {
-    const pos = g32(P_STATIC_POS, slot);
-    const last = <i32>hdr(H_STATIC_COUNT) - 1;
-    const moved = g32(P_STATICS, last);
-    s32(P_STATICS, pos, moved);
-    s32(P_STATIC_POS, moved, pos);
-    setHdr(H_STATIC_COUNT, last);
+    listRemove(P_STATICS, P_STATIC_POS, H_STATIC_COUNT, slot);
     staticsChanged();
   } else {
-    const pos = g32(P_MOVING_POS, slot);
-    const last = <i32>hdr(H_DYNAMIC_COUNT) - 1;
-    const moved = g32(P_MOVING, last);
-    s32(P_MOVING, pos, moved);
-    s32(P_MOVING_POS, moved, pos);
-    setHdr(H_DYNAMIC_COUNT, last);
+    listRemove(P_MOVING, P_MOVING_POS, H_DYNAMIC_COUNT, slot);
   }
   s32(P_FLAGS, slot, 0);
   setHdr(H_LIVE, hdr(H_LIVE) - 1);
@@ -368,21 +372,11 @@ function listOf(slot: i32): i32 {
 }
 
 function awakeAdd(slot: i32): void {
-  if (onAwakeList(slot)) return;
-  const n = <i32>hdr(H_AWAKE_COUNT);
-  s32(P_AWAKE, n, slot);
-  s32(P_AWAKE_POS, slot, n);
-  setHdr(H_AWAKE_COUNT, n + 1);
+  if (!onAwakeList(slot)) listAppend(P_AWAKE, P_AWAKE_POS, H_AWAKE_COUNT, slot);
 }
 
 function awakeRemove(slot: i32): void {
-  if (!onAwakeList(slot)) return;
-  const pos = g32(P_AWAKE_POS, slot);
-  const last = <i32>hdr(H_AWAKE_COUNT) - 1;
-  const moved = g32(P_AWAKE, last);
-  s32(P_AWAKE, pos, moved);
-  s32(P_AWAKE_POS, moved, pos);
-  setHdr(H_AWAKE_COUNT, last);
+  if (onAwakeList(slot)) listRemove(P_AWAKE, P_AWAKE_POS, H_AWAKE_COUNT, slot);
 }
 
 /** Puts a sleeping body into the sleep hash under the cell of its current position. */
