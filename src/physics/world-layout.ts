@@ -672,6 +672,15 @@ export const CONTROL = {
    * worker that was only slow past the timeout never writes into the re-run.
    */
   ACTIVE: 7,
+  /**
+   * Wakes of a worker from its wait on GEN that found GEN unchanged (counted, then it waits
+   * again). Atomics.wait returned 'ok' without a new generation under load (seen in
+   * test/shard-acceptance and /tmp lockstep runs, 1 in ~100 runs of 2,000 ticks); a worker that
+   * took such a wake for a step ran its shards twice and put them one tick ahead.
+   */
+  STRAY_WAKES: 8,
+  /** Workers of the current epoch that have loaded the core and wait for steps (ShardWorkerPool.runAll waits for all before timing a step). */
+  READY: 9,
 } as const;
 /** Int32 words of the control block. */
 export const CONTROL_WORDS = 16;
