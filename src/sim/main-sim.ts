@@ -493,10 +493,10 @@ export class MainSim {
     // one SHA-256 over the joined parts and the social text: the same digest as an update per
     // part (SHA-256 of the concatenation), without a hash object per tick
     const parts: string[] = [this.world.hash().toString(16)];
-    if (this.avatars.size) for (const [p, b] of [...this.avatars].sort((a, b) => a[0] - b[0])) parts.push(`|${p}:${b.toString(16)}`);
-    if (this.spawned.size) for (const [p, list] of [...this.spawned].sort((a, b) => a[0] - b[0])) parts.push(`|s${p}:${list.map((b) => b.toString(16)).join(',')}`);
-    if (this.lingering.size) for (const [p, due] of [...this.lingering].sort((a, b) => a[0] - b[0])) parts.push(`|l${p}:${due}`);
-    if (this.artifacts.size) for (const [id, a] of [...this.artifacts].sort((x, y) => x[0] - y[0])) parts.push(`|a${id}:${a.body.toString(16)}`);
+    for (const [p, b] of [...this.avatars].sort((a, b) => a[0] - b[0])) parts.push(`|${p}:${b.toString(16)}`);
+    for (const [p, list] of [...this.spawned].sort((a, b) => a[0] - b[0])) parts.push(`|s${p}:${list.map((b) => b.toString(16)).join(',')}`);
+    for (const [p, due] of [...this.lingering].sort((a, b) => a[0] - b[0])) parts.push(`|l${p}:${due}`);
+    for (const [id, a] of [...this.artifacts].sort((x, y) => x[0] - y[0])) parts.push(`|a${id}:${a.body.toString(16)}`);
     parts.push(this.social.hashText());
     return (oneShotHash('sha256', parts.join(''), 'buffer') as unknown as Buffer).readBigUInt64LE(0);
   }
