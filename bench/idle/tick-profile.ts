@@ -84,7 +84,8 @@ async function main(): Promise<void> {
     console.log(
       `  index: ${per(b.compared - b0.compared)} compared, ${per(b.rowsRead - b0.rowsRead)} re-read, ${b.fullReads - b0.fullReads} full reads; interest: ${per(loop.interest.rowsPacked - p0)} rows packed, ${per(loop.interest.sorts - s0)} sorts`,
     );
-    w.counts().forEach((c, k) => console.log(`  shard ${k}: ${c.owned} owned, ${c.ghosts} ghosts, ${per(shard[k].sync)} sync visits, ${per(shard[k].events)} event visits`));
+    for (const [k, c] of w.counts().entries())
+      console.log(`  shard ${k}: ${c.owned} owned, ${c.ghosts} ghosts, ${per(shard[k].sync)} sync visits, ${per(shard[k].events)} event visits`);
     const names = wasmNames();
     const fn = new Map<string, number>();
     let samples = 0;
@@ -94,7 +95,9 @@ async function main(): Promise<void> {
       if (!h || c.functionName === '(idle)') continue;
       samples += h;
       const m = /^(?:\$?wasm-function\[)(\d+)\]/.exec(c.functionName);
-      const name = m ? `wasm ${names[Number(m[1])] ?? c.functionName}` : `${c.functionName || '(anonymous)'}  ${c.url.replace(/^.*\/build\/dist\//, '')}:${c.lineNumber + 1}`;
+      const name = m
+        ? `wasm ${names[Number(m[1])] ?? c.functionName}`
+        : `${c.functionName || '(anonymous)'}  ${c.url.replace(/^.*\/build\/dist\//, '')}:${c.lineNumber + 1}`;
       fn.set(name, (fn.get(name) ?? 0) + h);
     }
     console.log(`\nself-time shares of ${samples} samples:`);
