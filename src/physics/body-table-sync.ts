@@ -11,7 +11,7 @@
  * bodies the shards published on the new board (the board's per-shard lists, BOARD.LISTS: no
  * free slot and no static is visited), compares each body's owner and the record words a row
  * is made of (ROW_WORDS) with the old board's, and quantises again only the bodies that
- * differ. A sleeping body's record does not change, so it costs a compare of its first words.
+ * differ. A sleeping body's record does not change: it costs a compare of the 34 words a row reads.
  * Any change to which slots are live (a spawn, a despawn, a static added) or a board that is
  * not the state the table holds (the first refresh, a restore) falls back to a full read
  * (readBodyTable): the result is always the table a full read gives.
@@ -21,6 +21,11 @@
 import { createBodyTable, readBodyRow, readBodyTable, ROW_WORDS, type BodyTable } from './body-table';
 import type { BoardSource } from './sharded';
 import { BOARD, BOARD_HEADER_SLOTS, BODY_RECORD_BYTES, OWNER } from './world-layout';
+
+/** The record words compared (ROW_WORDS), position and velocity first: a moving body differs there soonest. */
+const COMPARED = Int32Array.from(
+  [ROW_WORDS[1], ROW_WORDS[0], ROW_WORDS[2]].flatMap(([a, b]) => Array.from({ length: b - a }, (_, k) => a + k)),
+);
 
 /** Work counters of a BodyTableSync (totals since construction). */
 export interface BodyTableSyncCounts {
@@ -125,7 +130,8 @@ export class BodyTableSync {
       rec0 = Number(old[BOARD.RECORDS]) >> 2,
       own1 = Number(h[BOARD.OWNER]) >> 2;
     const W = BODY_RECORD_BYTES / 4,
-      [[a0, a1], [b0, b1], [c0, c1]] = ROW_WORDS;
+      O = COMPARED,
+      nO = O.length;
     let m = 0;
     const out = this.changedRows;
     for (let j = 0; j < K; j++) {
@@ -141,9 +147,7 @@ export class BodyTableSync {
         const p = rec1 + s * W,
           q = rec0 + s * W;
         let same = owner === t.shard[r];
-        for (let w = a0; same && w < a1; w++) same = u[p + w] === u[q + w];
-        for (let w = b0; same && w < b1; w++) same = u[p + w] === u[q + w];
-        for (let w = c0; same && w < c1; w++) same = u[p + w] === u[q + w];
+        for (let k = 0; same && k < nO; k++) same = u[p + O[k]] === u[q + O[k]];
         if (same) continue;
         readBodyRow(u, p, owner, t, r);
         out[m++] = r;
