@@ -23,9 +23,7 @@ import type { BoardSource } from './sharded';
 import { BOARD, BOARD_HEADER_SLOTS, BODY_RECORD_BYTES, OWNER } from './world-layout';
 
 /** The record words compared (ROW_WORDS), position and velocity first: a moving body differs there soonest. */
-const COMPARED = Int32Array.from(
-  [ROW_WORDS[1], ROW_WORDS[0], ROW_WORDS[2]].flatMap(([a, b]) => Array.from({ length: b - a }, (_, k) => a + k)),
-);
+const COMPARED = Int32Array.from([ROW_WORDS[1], ROW_WORDS[0], ROW_WORDS[2]].flatMap(([a, b]) => Array.from({ length: b - a }, (_, k) => a + k)));
 
 /** Work counters of a BodyTableSync (totals since construction). */
 export interface BodyTableSyncCounts {
