@@ -37,7 +37,7 @@ import {
   P_CHAR_TX, P_CHAR_TZ, P_CHAR_JUMP, P_CHAR_STEP, P_CHAR_SLOPE_COS, P_GNX, P_GNY, P_GNZ,
   P_GENERATION, P_SHAPE, P_KIND, P_FLAGS, P_LAYER, P_MASK, P_SLEEP_COUNT, P_STATIC_POS, P_MOVING_POS,
   P_FREE, P_STATICS, P_MOVING, P_BODY_DEF, P_CELL_KEY, P_AWAKE, P_AWAKE_POS, P_SLEEP_NEXT, P_SLEEP_PREV,
-  P_SLEEP_HEAD, P_MARK, bindArrays,
+  P_SLEEP_HEAD, P_MARK, P_STATE, STATE_BYTES, bindArrays,
   H_MAGIC, H_VERSION, H_CAPACITY, H_LIVE, H_FREE_TOP, H_HIGH_WATER, H_DYNAMIC_COUNT, H_STATIC_COUNT,
   H_STATIC_DIRTY, H_STATIC_BOXES, H_STATIC_OTHERS, H_STATIC_NODE_COUNT,
   H_CELL_SIZE, H_MARGIN, H_MAX_RADIUS, H_INV_H, H_TICK_RATE, H_SUBSTEPS, H_H_Q32,
@@ -72,6 +72,9 @@ export let W: usize = 0;
 @inline export function hdr(k: i32): i64 { return load<i64>(W + (<usize>k << 3)); }
 // @ts-ignore: decorator
 @inline export function setHdr(k: i32, v: i64): void { store<i64>(W + (<usize>k << 3), v); }
+/** Address of body i's solver STATE record (STATE_BYTES each; see STATE in world-layout.ts): solver.ts and sleep.ts. */
+// @ts-ignore: decorator
+@inline export function st(i: i32): usize { return P_STATE + <usize>i * <usize>STATE_BYTES; }
 
 /** Binds this instance to the world at `base` (its header must be written). Returns 0 or -1 for a bad header. */
 export function worldBind(base: usize): i32 {
