@@ -298,11 +298,27 @@ export function staticBoxesOverlapping(
   return n;
 }
 
+/** Lists up to this long are insertion-sorted (a sweep's candidates: a few boxes and planes). */
+// @ts-ignore: decorator
+@inline const INSERTION_MAX: i32 = 32;
+
 /**
- * Sorts the n i32 slots at p ascending, in place (heapsort: O(n log n), no allocation;
- * slots are distinct, so the result does not depend on the input order).
+ * Sorts the n i32 slots at p ascending, in place, without allocating: insertion sort up to
+ * INSERTION_MAX entries (the common case, a fast sphere's sweep candidates, as the
+ * narrowphase sorts its candidate lists), heapsort above (O(n log n) however many boxes a
+ * sweep's AABB covers). Slots are distinct, so the result does not depend on the input
+ * order or on which sort ran.
  */
 export function sortSlots(p: usize, n: i32): void {
+  if (n <= INSERTION_MAX) {
+    for (let a = 1; a < n; a++) {
+      const v = load<i32>(p + (<usize>a << 2));
+      let b = a - 1;
+      while (b >= 0 && load<i32>(p + (<usize>b << 2)) > v) { store<i32>(p + (<usize>(b + 1) << 2), load<i32>(p + (<usize>b << 2))); b--; }
+      store<i32>(p + (<usize>(b + 1) << 2), v);
+    }
+    return;
+  }
   for (let k = (n >> 1) - 1; k >= 0; k--) siftSlots(p, k, n);
   for (let end = n - 1; end > 0; end--) {
     const t = load<i32>(p);
