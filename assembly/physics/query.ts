@@ -24,12 +24,14 @@
 
 import {
   P_PX, P_PY, P_PZ, P_RADIUS, P_HX, P_HY, P_HZ, P_SHAPE, P_LAYER, P_GENERATION, P_HITS, P_MOVING,
-  H_DYNAMIC_COUNT, H_HIT_COUNT, H_QUERY_TESTS, H_QUERY_VISITS, H_STATIC_SCAN, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE,
+  H_CAPACITY, H_DYNAMIC_COUNT, H_HIT_COUNT, H_QUERY_TESTS, H_QUERY_VISITS, H_STATIC_SCAN, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE,
   N_LO_X, N_LO_Y, N_LO_Z, N_HI_X, N_HI_Y, N_HI_Z, N_SKIP, N_FIRST, N_COUNT,
 } from './layout';
 import { g64, g32, hdr, setHdr } from './world';
 import { lengthOfSq } from './collide';
-import { staticTreeUpdate, staticNodeAt, staticNodeCount, staticEntry, staticBoxCount, staticOtherCount } from './static-tree';
+import {
+  staticTreeUpdate, staticNodeAt, staticNodeCount, staticEntry, staticBoxCount, staticOtherCount, staticBoxesOverlapping, lastVisits,
+} from './static-tree';
 import { div, mul, roundShift, MAX } from '../math/fixed';
 
 // @ts-ignore: decorator
@@ -303,50 +305,36 @@ function bodyOverlapsBox(i: i32, cx: i64, cy: i64, cz: i64, ex: i64, ey: i64, ez
 }
 
 /**
- * Bodies overlapping the box (c, e) (sphereR < 0) or the sphere (c, sphereR): moving bodies,
- * the other statics, and the boxes whose AABB touches the query's AABB (closed: a box that only touches
- * it can still pass the exact test, which uses <=; one that misses it on an axis cannot:
- * its distance to the sphere centre, or its gap to the query box, exceeds the reach there).
+ * Bodies overlapping the box (c, e) (sphereR < 0) or the sphere (c, sphereR): the static boxes
+ * whose AABB touches the query's AABB (static-tree.ts staticBoxesOverlapping, closed: a box
+ * that only touches it can still pass the exact test, which uses <=; one that misses it on an
+ * axis cannot: its distance to the sphere centre, or its gap to the query box, exceeds the
+ * reach there), then the moving bodies and the other statics.
+ *
+ * The box candidates are written as i32 slots at the end of the HITS area and tested first,
+ * so the hit records growing from its start never overwrite a candidate not yet read: when
+ * candidate e (of nb) is read, at most e hits are written, 16 (e + 1) <= 16 cap - 4 nb + 4 (e + 1)
+ * because nb <= cap.
  */
 function overlap(cx: i64, cy: i64, cz: i64, ex: i64, ey: i64, ez: i64, sphereR: i64, mask: i32): i32 {
   beginQuery();
+  const rx = sphereR >= 0 ? sphereR : ex, ry = sphereR >= 0 ? sphereR : ey, rz = sphereR >= 0 ? sphereR : ez;
+  const boxes = staticBoxCount(), others = staticOtherCount();
+  const cand = P_HITS + (<usize>hdr(H_CAPACITY) << 4) - (<usize>boxes << 2);
+  const nb = staticBoxesOverlapping(cx - rx, cy - ry, cz - rz, cx + rx, cy + ry, cz + rz, true, cand, 0);
+  visits = lastVisits;
+  for (let e = 0; e < nb; e++) {
+    const i = load<i32>(cand + (<usize>e << 2));
+    if ((g32(P_LAYER, i) & mask) != 0) overlapTest(i, cx, cy, cz, ex, ey, ez, sphereR);
+  }
   const nm = <i32>hdr(H_DYNAMIC_COUNT);
   for (let k = 0; k < nm; k++) {
     const i = g32(P_MOVING, k);
     if ((g32(P_LAYER, i) & mask) != 0) overlapTest(i, cx, cy, cz, ex, ey, ez, sphereR);
   }
-  const boxes = staticBoxCount(), others = staticOtherCount();
   for (let e = boxes; e < boxes + others; e++) {
     const i = staticEntry(e);
     if ((g32(P_LAYER, i) & mask) != 0) overlapTest(i, cx, cy, cz, ex, ey, ez, sphereR);
-  }
-  // boxes under the nodes whose AABB touches the query's AABB (STATIC_SCAN: no tree, every box)
-  if (hdr(H_STATIC_SCAN) != 0) {
-    for (let e = 0; e < boxes; e++) {
-      const i = staticEntry(e);
-      if ((g32(P_LAYER, i) & mask) != 0) overlapTest(i, cx, cy, cz, ex, ey, ez, sphereR);
-    }
-  }
-  const rx = sphereR >= 0 ? sphereR : ex, ry = sphereR >= 0 ? sphereR : ey, rz = sphereR >= 0 ? sphereR : ez;
-  const lx = cx - rx, ly = cy - ry, lz = cz - rz, hx = cx + rx, hy = cy + ry, hz = cz + rz;
-  const nodes = staticNodeCount();
-  let k = 0;
-  while (k < nodes) {
-    const nd = staticNodeAt(k);
-    visits++;
-    if (load<i64>(nd, N_LO_X) > hx || load<i64>(nd, N_HI_X) < lx || load<i64>(nd, N_LO_Y) > hy ||
-      load<i64>(nd, N_HI_Y) < ly || load<i64>(nd, N_LO_Z) > hz || load<i64>(nd, N_HI_Z) < lz) {
-      k = load<i32>(nd, N_SKIP);
-      continue;
-    }
-    const count = load<i32>(nd, N_COUNT);
-    if (count == 0) { k++; continue; }
-    const first = load<i32>(nd, N_FIRST);
-    for (let e = first; e < first + count; e++) {
-      const i = staticEntry(e);
-      if ((g32(P_LAYER, i) & mask) != 0) overlapTest(i, cx, cy, cz, ex, ey, ez, sphereR);
-    }
-    k = load<i32>(nd, N_SKIP);
   }
   return endQuery();
 }

@@ -41,9 +41,9 @@
 //
 // Queries: staticBoxesOverlapping appends the boxes whose AABB overlaps a query AABB (open
 // or closed intervals, as the caller's exact test needs), visiting only nodes whose AABB
-// overlaps it: collide.ts (a body's reach) and staticSweepCandidates (a fast sphere's
-// substep motion, for solver.ts) use it; staticNodeAt / staticEntry let query.ts walk the
-// tree with its own node tests. STATIC_VISITS and STATIC_TESTS count the nodes visited and
+// overlaps it: collide.ts (a body's reach), staticSweepCandidates (a fast sphere's substep
+// motion, for solver.ts) and query.ts's overlaps use it; staticNodeAt / staticEntry let
+// query.ts's raycasts walk the tree with their own node test (a ray's slab test). STATIC_VISITS and STATIC_TESTS count the nodes visited and
 // the statics tested by a step (STATIC_SCAN: no tree, every box; the tests' reference).
 //
 // Determinism: the tree only prunes. A subtree is skipped only when its AABB misses the
