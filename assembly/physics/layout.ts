@@ -116,7 +116,7 @@
 // @ts-ignore: decorator
 @inline export const WORLD_MAGIC: u64 = 4921399027822708052;
 // @ts-ignore: decorator
-@inline export const WORLD_VERSION: i64 = 2;
+@inline export const WORLD_VERSION: i64 = 3;
 // @ts-ignore: decorator
 @inline export const STATUS_CONTACT_OVERFLOW: i64 = 1;
 // @ts-ignore: decorator
@@ -277,6 +277,8 @@
 @inline export const F_SLEEP_HEAD: i32 = 76;
 // @ts-ignore: decorator
 @inline export const F_SORT_COUNTS: i32 = 77;
+// @ts-ignore: decorator
+@inline export const F_SLEEP_BLOCKS: i32 = 78;
 // @ts-ignore: decorator
 @inline export const SHAPE_SPHERE: i32 = 0;
 // @ts-ignore: decorator
@@ -771,6 +773,7 @@ export let P_AWAKE: usize = 0;
 export let P_PART: usize = 0;
 export let P_SLEEP_HEAD: usize = 0;
 export let P_SORT_COUNTS: usize = 0;
+export let P_SLEEP_BLOCKS: usize = 0;
 
 /** Loads every array address from the header of the world at `base` (offsets are relative). */
 export function bindArrays(base: usize): void {
@@ -852,4 +855,5 @@ export function bindArrays(base: usize): void {
   P_PART = base + <usize>load<i64>(base + 1112);
   P_SLEEP_HEAD = base + <usize>load<i64>(base + 1120);
   P_SORT_COUNTS = base + <usize>load<i64>(base + 1128);
+  P_SLEEP_BLOCKS = base + <usize>load<i64>(base + 1136);
 }

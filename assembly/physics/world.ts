@@ -20,7 +20,9 @@
 //                    body leaves it in O(1); awake bodies look up their neighbour cells in it.
 //                    Buckets follow the cells' layout (sleepBucketOf) and carry a signature of
 //                    the cells in their chain (cellSig), so a lookup of an empty cell reads
-//                    neighbouring buckets and no body.
+//                    neighbouring buckets and no body; SLEEP_BLOCKS counts the sleepers per
+//                    block of 8 x 8 x 8 cells (sleepBlockOf), so a body far from every sleeper
+//                    reads a block count or a few instead of its up to 27 buckets.
 // Which list a body is in is a function of its flags and kind (listOf), so every change of
 // those goes through listBody / unlistBody / wake / fallAsleep here. The order inside either
 // structure depends on history and is never observable: what is built from them is sorted
@@ -37,7 +39,7 @@ import {
   P_CHAR_TX, P_CHAR_TZ, P_CHAR_JUMP, P_CHAR_STEP, P_CHAR_SLOPE_COS, P_GNX, P_GNY, P_GNZ,
   P_GENERATION, P_SHAPE, P_KIND, P_FLAGS, P_LAYER, P_MASK, P_SLEEP_COUNT, P_STATIC_POS, P_MOVING_POS,
   P_FREE, P_STATICS, P_MOVING, P_BODY_DEF, P_CELL_KEY, P_AWAKE, P_AWAKE_POS, P_SLEEP_NEXT, P_SLEEP_PREV,
-  P_SLEEP_HEAD, P_MARK, P_STATE, STATE_BYTES, bindArrays,
+  P_SLEEP_HEAD, P_SLEEP_BLOCKS, P_MARK, P_STATE, STATE_BYTES, bindArrays,
   H_MAGIC, H_VERSION, H_CAPACITY, H_LIVE, H_FREE_TOP, H_HIGH_WATER, H_DYNAMIC_COUNT, H_STATIC_COUNT,
   H_STATIC_DIRTY, H_STATIC_BOXES, H_STATIC_OTHERS, H_STATIC_NODE_COUNT,
   H_CELL_SIZE, H_MARGIN, H_MAX_RADIUS, H_INV_H, H_TICK_RATE, H_SUBSTEPS, H_H_Q32,
@@ -106,6 +108,7 @@ export function worldInit(base: usize): i32 {
   setHdr(H_PART_COUNT, 0);
   setHdr(H_WORK, 0);
   memory.fill(P_SLEEP_HEAD, 0, <usize>(hdr(H_GRID_BUCKETS) + 2) << 3);
+  memory.fill(P_SLEEP_BLOCKS, 0, <usize>sleepBlockCount() << 2);
   setHdr(H_INV_H, hdr(H_TICK_RATE) * hdr(H_SUBSTEPS));
   setHdr(H_H_Q32, ((<i64>1 << 32) + (hdr(H_INV_H) >> 1)) / hdr(H_INV_H));
   return 0;
@@ -329,9 +332,42 @@ export function bodyRemove(handle: i64): i64 {
  */
 // @ts-ignore: decorator
 @inline export function sleepBucketOf(cx: i64, cy: i64, cz: i64): i32 {
-  const k = ctz<i32>(<i32>hdr(H_GRID_BUCKETS));
+  return torusIndex(cx, cy, cz, ctz<i32>(<i32>hdr(H_GRID_BUCKETS)));
+}
+
+/** Index of (cx, cy, cz) on a torus of 2^k entries: y in the lowest 2 bits (k >= 6), z above, x on top. */
+// @ts-ignore: decorator
+@inline function torusIndex(cx: i64, cy: i64, cz: i64, k: i32): i32 {
   const by = k >= 6 ? 2 : 0, bz = (k - by) >> 1, bx = k - by - bz;
   return ((<i32>cx & ((1 << bx) - 1)) << (bz + by)) | ((<i32>cz & ((1 << bz) - 1)) << by) | (<i32>cy & ((1 << by) - 1));
+}
+
+/** Entries of the sleep-block table (SLEEP_BLOCKS): GRID_BUCKETS / 8, at least 1 (a power of two). */
+// @ts-ignore: decorator
+@inline export function sleepBlockCount(): i32 {
+  const b = <i32>hdr(H_GRID_BUCKETS) >> 3;
+  return b > 0 ? b : 1;
+}
+
+/**
+ * Sleep-block entry of a cell: the block of 8 x 8 x 8 cells holding it (cell >> 3 per axis)
+ * on a torus of sleepBlockCount() entries laid out like sleepBucketOf. SLEEP_BLOCKS counts the
+ * sleepers of the blocks wrapped onto each entry, kept by sleepInsert / sleepRemove, so an
+ * entry that counts 0 proves that no cell of its blocks holds a sleeper: collide.ts skips an
+ * awake body's sleep-hash lookups when every block its reach touches counts 0 (one or a few
+ * reads instead of up to 27 bucket reads). Only low bits of each coordinate count (at most 18
+ * of a block's), so a packed key's 21-bit fields give the same entry as the full coordinates.
+ */
+// @ts-ignore: decorator
+@inline export function sleepBlockOf(cx: i64, cy: i64, cz: i64): i32 {
+  return torusIndex(cx >> 3, cy >> 3, cz >> 3, ctz<i32>(sleepBlockCount()));
+}
+
+/** Adds d to the sleeper count of the block of a packed cell key. */
+// @ts-ignore: decorator
+@inline function sleepBlockAdd(key: i64, d: i32): void {
+  const e = sleepBlockOf((key >> 42) & 0x1FFFFF, (key >> 21) & 0x1FFFFF, key & 0x1FFFFF);
+  s32(P_SLEEP_BLOCKS, e, g32(P_SLEEP_BLOCKS, e) + d);
 }
 
 /**
@@ -393,12 +429,14 @@ function sleepInsert(slot: i32): void {
   if (head != 0) s32(P_SLEEP_PREV, head - 1, slot + 1);
   s32(P_SLEEP_HEAD, b << 1, slot + 1);
   s32(P_SLEEP_HEAD, (b << 1) + 1, sleepSig(b) | cellSig(key));
+  sleepBlockAdd(key, 1);
 }
 
 /** Takes a body out of the sleep hash (its CELL_KEY is the cell it was put in under). */
 function sleepRemove(slot: i32): void {
   const prev = g32(P_SLEEP_PREV, slot), next = g32(P_SLEEP_NEXT, slot);
   const b = sleepBucket(g64(P_CELL_KEY, slot));
+  sleepBlockAdd(g64(P_CELL_KEY, slot), -1);
   if (prev != 0) s32(P_SLEEP_NEXT, prev - 1, next);
   else s32(P_SLEEP_HEAD, b << 1, next);
   if (next != 0) s32(P_SLEEP_PREV, next - 1, prev);
@@ -450,7 +488,7 @@ export function fallAsleep(slot: i32): void {
  * Checks the awake list and the sleep hash against the flags of every slot (O(slots + buckets),
  * for tests): 0 when consistent; 1 an awake-list entry is not an awake body, 2 an awake body
  * is missing from it, 3 a sleep-hash entry is not a sleeping body, sits in the wrong bucket or
- * cell, has a broken back link or a wrong bucket signature, 4 the sleep hash holds a different number of bodies than sleep.
+ * cell, has a broken back link or a wrong bucket signature, or a SLEEP_BLOCKS count differs from the sleepers in its blocks, 4 the sleep hash holds a different number of bodies than sleep.
  */
 export function worldCheckLists(): i32 {
   const n = <i32>hdr(H_AWAKE_COUNT);
@@ -479,7 +517,14 @@ export function worldCheckLists(): i32 {
     }
     if (sig != sleepSig(b)) return 3;
   }
-  return chained == sleeping ? 0 : 4;
+  if (chained != sleeping) return 4;
+  // block counts: take every sleeper out of its block, expect zeros, put them back
+  for (let b = 0; b < buckets; b++) for (let e = sleepHead(b); e != 0; e = g32(P_SLEEP_NEXT, e - 1)) sleepBlockAdd(g64(P_CELL_KEY, e - 1), -1);
+  let blocksOk = true;
+  const nBlocks = sleepBlockCount();
+  for (let e = 0; e < nBlocks; e++) if (g32(P_SLEEP_BLOCKS, e) != 0) blocksOk = false;
+  for (let b = 0; b < buckets; b++) for (let e = sleepHead(b); e != 0; e = g32(P_SLEEP_NEXT, e - 1)) sleepBlockAdd(g64(P_CELL_KEY, e - 1), 1);
+  return blocksOk ? 0 : 3;
 }
 
 /**
@@ -490,6 +535,7 @@ export function worldCheckLists(): i32 {
 export function worldRelist(): void {
   setHdr(H_AWAKE_COUNT, 0);
   memory.fill(P_SLEEP_HEAD, 0, <usize>(hdr(H_GRID_BUCKETS) + 2) << 3);
+  memory.fill(P_SLEEP_BLOCKS, 0, <usize>sleepBlockCount() << 2);
   const hw = <i32>hdr(H_HIGH_WATER);
   for (let s = 0; s < hw; s++) listBody(s);
 }

@@ -131,7 +131,7 @@ export const HEADER_SLOTS = 192;
 
 /** Header magic ("TESSWRLD" as little-endian bytes) and layout version. */
 export const WORLD_MAGIC = 0x444c525753534554n;
-export const WORLD_VERSION = 2n;
+export const WORLD_VERSION = 3n;
 
 /** Status bits reported in HEADER.STATUS after a step. */
 export const STATUS = {
@@ -277,6 +277,12 @@ export const WORLD_ARRAYS = [
   ['SLEEP_HEAD', 8, 'buckets+2'],
   /** Digit counts of the participants' radix sort. */
   ['SORT_COUNTS', 4, 'radix'],
+  /**
+   * Sleepers per block of 8 x 8 x 8 cells (i32), the blocks wrapped onto a torus of buckets / 8
+   * entries like the sleep hash's cells (assembly/physics/world.ts sleepBlockOf): an awake body
+   * whose cells lie in blocks that count 0 skips its sleep-hash lookups.
+   */
+  ['SLEEP_BLOCKS', 4, 'blocks'],
 ] as const;
 
 /** Digit bits of the participants' radix sort (SORT_COUNTS holds 2^RADIX_BITS + 1 counts). */
@@ -724,6 +730,7 @@ export function planWorld(sizes: WorldSizes): WorldPlan {
   const count = {
     capacity: sizes.capacity,
     'buckets+2': sizes.buckets + 2,
+    blocks: Math.max(1, sizes.buckets >> 3),
     contacts: sizes.contacts,
     events: sizes.events,
     hashRecord: HASH_RECORD_SLOTS,
