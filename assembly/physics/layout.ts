@@ -108,6 +108,14 @@
 // @ts-ignore: decorator
 @inline export const H_STATIC_SCAN: i32 = 58;
 // @ts-ignore: decorator
+@inline export const H_MOVING_DIRTY: i32 = 59;
+// @ts-ignore: decorator
+@inline export const H_MOVING_NODE_COUNT: i32 = 60;
+// @ts-ignore: decorator
+@inline export const H_MOVING_BUILDS: i32 = 61;
+// @ts-ignore: decorator
+@inline export const H_MOVING_QUERIES: i32 = 62;
+// @ts-ignore: decorator
 @inline export const H_OFFSETS_AT: i32 = 64;
 // @ts-ignore: decorator
 @inline export const HEADER_SLOTS: i32 = 192;
@@ -279,6 +287,10 @@
 @inline export const F_SORT_COUNTS: i32 = 77;
 // @ts-ignore: decorator
 @inline export const F_SLEEP_BLOCKS: i32 = 78;
+// @ts-ignore: decorator
+@inline export const F_MOVING_ORDER: i32 = 79;
+// @ts-ignore: decorator
+@inline export const F_MOVING_NODES: i32 = 80;
 // @ts-ignore: decorator
 @inline export const SHAPE_SPHERE: i32 = 0;
 // @ts-ignore: decorator
@@ -774,6 +786,8 @@ export let P_PART: usize = 0;
 export let P_SLEEP_HEAD: usize = 0;
 export let P_SORT_COUNTS: usize = 0;
 export let P_SLEEP_BLOCKS: usize = 0;
+export let P_MOVING_ORDER: usize = 0;
+export let P_MOVING_NODES: usize = 0;
 
 /** Loads every array address from the header of the world at `base` (offsets are relative). */
 export function bindArrays(base: usize): void {
@@ -856,4 +870,6 @@ export function bindArrays(base: usize): void {
   P_SLEEP_HEAD = base + <usize>load<i64>(base + 1120);
   P_SORT_COUNTS = base + <usize>load<i64>(base + 1128);
   P_SLEEP_BLOCKS = base + <usize>load<i64>(base + 1136);
+  P_MOVING_ORDER = base + <usize>load<i64>(base + 1144);
+  P_MOVING_NODES = base + <usize>load<i64>(base + 1152);
 }

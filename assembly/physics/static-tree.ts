@@ -58,11 +58,11 @@
 // too (extents below 2^40 raw for a million boxes), far beyond any world.
 
 import {
-  P_PX, P_PY, P_PZ, P_HX, P_HY, P_HZ, P_SHAPE, P_STATICS, P_STATIC_ORDER, P_STATIC_NODES,
+  P_PX, P_PY, P_PZ, P_HX, P_HY, P_HZ, P_RADIUS, P_SHAPE, P_STATICS, P_STATIC_ORDER, P_STATIC_NODES,
   H_STATIC_COUNT, H_STATIC_DIRTY, H_STATIC_BOXES, H_STATIC_OTHERS, H_STATIC_NODE_COUNT, H_STATIC_BUILDS,
   H_STATIC_TESTS, H_STATIC_VISITS, H_STATIC_LEAF, H_STATIC_SCAN,
   N_LO_X, N_LO_Y, N_LO_Z, N_HI_X, N_HI_Y, N_HI_Z, N_SKIP, N_FIRST, N_COUNT,
-  SHAPE_BOX,
+  SHAPE_BOX, SHAPE_CAPSULE,
 } from './layout';
 import { g64, g32, s32, hdr, setHdr } from './world';
 
@@ -102,8 +102,23 @@ let leafSize: i32 = 4;
 
 // ---- build ----
 
-// Nodes written so far by build (module global: no allocation).
+// The build under way (module globals: no allocation): nodes written so far, the entry array
+// it orders (STATIC_ORDER, or MOVING_ORDER for moving-tree.ts), its node array, and whether
+// its bodies are moving ones (AABB = bounding box of sphere / capsule) or static boxes.
 let nodeCount = 0;
+let orderAt: usize = 0;
+let nodesAt: usize = 0;
+let movingBodies = false;
+
+/** Half extents of body j's AABB: a static box's, or with `moving` a moving body's bound (r; r + h in y for a capsule). */
+// @ts-ignore: decorator
+@inline function halfX(j: i32, moving: bool): i64 { return moving ? g64(P_RADIUS, j) : g64(P_HX, j); }
+// @ts-ignore: decorator
+@inline function halfY(j: i32, moving: bool): i64 {
+  return moving ? g64(P_RADIUS, j) + (g32(P_SHAPE, j) == SHAPE_CAPSULE ? g64(P_HY, j) : 0) : g64(P_HY, j);
+}
+// @ts-ignore: decorator
+@inline function halfZ(j: i32, moving: bool): i64 { return moving ? g64(P_RADIUS, j) : g64(P_HZ, j); }
 
 /** The centre array of an axis (0 x, 1 y, 2 z). */
 // @ts-ignore: decorator
@@ -123,15 +138,15 @@ let nodeCount = 0;
  */
 function selectRank(lo: i32, hi: i32, k: i32, p: usize): void {
   while (lo < hi) {
-    const x = g32(P_STATIC_ORDER, k);
+    const x = g32(orderAt, k);
     let i = lo, j = hi;
     do {
-      while (before(p, g32(P_STATIC_ORDER, i), x)) i++;
-      while (before(p, x, g32(P_STATIC_ORDER, j))) j--;
+      while (before(p, g32(orderAt, i), x)) i++;
+      while (before(p, x, g32(orderAt, j))) j--;
       if (i <= j) {
-        const t = g32(P_STATIC_ORDER, i);
-        s32(P_STATIC_ORDER, i, g32(P_STATIC_ORDER, j));
-        s32(P_STATIC_ORDER, j, t);
+        const t = g32(orderAt, i);
+        s32(orderAt, i, g32(orderAt, j));
+        s32(orderAt, j, t);
         i++; j--;
       }
     } while (i <= j);
@@ -143,15 +158,15 @@ function selectRank(lo: i32, hi: i32, k: i32, p: usize): void {
 /** Builds the subtree over entries [first, first + count) (count >= 1) at the next node index. */
 function buildNode(first: i32, count: i32): void {
   const k = nodeCount++;
-  const nd = staticNodeAt(k);
+  const nd = nodesAt + (<usize>k << 6);
   let lx = i64.MAX_VALUE, ly = i64.MAX_VALUE, lz = i64.MAX_VALUE;
   let hx = i64.MIN_VALUE, hy = i64.MIN_VALUE, hz = i64.MIN_VALUE;
   let clx = i64.MAX_VALUE, cly = i64.MAX_VALUE, clz = i64.MAX_VALUE;
   let chx = i64.MIN_VALUE, chy = i64.MIN_VALUE, chz = i64.MIN_VALUE;
   for (let e = first; e < first + count; e++) {
-    const j = g32(P_STATIC_ORDER, e);
+    const j = g32(orderAt, e);
     const cx = g64(P_PX, j), cy = g64(P_PY, j), cz = g64(P_PZ, j);
-    const ex = g64(P_HX, j), ey = g64(P_HY, j), ez = g64(P_HZ, j);
+    const ex = halfX(j, movingBodies), ey = halfY(j, movingBodies), ez = halfZ(j, movingBodies);
     lx = min(lx, cx - ex); ly = min(ly, cy - ey); lz = min(lz, cz - ez);
     hx = max(hx, cx + ex); hy = max(hy, cy + ey); hz = max(hz, cz + ez);
     clx = min(clx, cx); cly = min(cly, cy); clz = min(clz, cz);
@@ -173,6 +188,20 @@ function buildNode(first: i32, count: i32): void {
   buildNode(first, m);
   buildNode(first + m, count - m);
   store<i32>(nd, nodeCount, N_SKIP);
+}
+
+/**
+ * Builds a tree (see the module comment) over the n body slots of the i32 array `order`
+ * (reordered into tree order) into the node array `nodes` (at most max(1, n - 1) nodes of
+ * STATIC_NODE_BYTES), leaves of at most `leaf` (>= 4) entries; `moving`: the entries are
+ * moving bodies, each bounded by its sphere or capsule, else static boxes. Returns the node
+ * count (0 when n is 0). Used for the static boxes here and the moving bodies by moving-tree.ts.
+ */
+export function buildTree(order: usize, nodes: usize, n: i32, leaf: i32, moving: bool): i32 {
+  orderAt = order; nodesAt = nodes; movingBodies = moving; leafSize = leaf;
+  nodeCount = 0;
+  if (n > 0) buildNode(0, n);
+  return nodeCount;
 }
 
 /** Largest half extent of box j (raw). */
@@ -217,7 +246,7 @@ export function staticTreeUpdate(): void {
   leafSize = <i32>(leaf < LEAF_MIN ? LEAF_MIN : (leaf > <i64>i32.MAX_VALUE ? <i64>i32.MAX_VALUE : leaf));
   nodeCount = 0;
   if (scan) sortSlots(P_STATIC_ORDER, boxes);                       // no tree: the boxes in slot order
-  else if (boxes > 0) buildNode(0, boxes);
+  else buildTree(P_STATIC_ORDER, P_STATIC_NODES, boxes, leafSize, false);
   setHdr(H_STATIC_BOXES, boxes);
   setHdr(H_STATIC_OTHERS, others);
   setHdr(H_STATIC_NODE_COUNT, nodeCount);
@@ -262,14 +291,26 @@ export function staticBoxesOverlapping(
     lastTests = boxes;
     return n;
   }
-  const nodes = <i32>hdr(H_STATIC_NODE_COUNT);
+  return treeOverlapping(P_STATIC_NODES, P_STATIC_ORDER, <i32>hdr(H_STATIC_NODE_COUNT), false, lox, loy, loz, hix, hiy, hiz, closed, out, n);
+}
+
+/**
+ * The walk of staticBoxesOverlapping over any tree built by buildTree (nodes, entries, node
+ * count; `moving`: entries bounded by their sphere or capsule, as built): appends the entries
+ * whose AABB overlaps [lo, hi] (closed or open), visiting only nodes whose AABB overlaps it.
+ * A subtree is skipped only when its AABB misses, and then every AABB inside misses too.
+ */
+export function treeOverlapping(
+  nodes: usize, order: usize, nodeCount: i32, moving: bool,
+  lox: i64, loy: i64, loz: i64, hix: i64, hiy: i64, hiz: i64, closed: bool, out: usize, n: i32,
+): i32 {
   // open intervals: a < b is a <= b - 1 in integers, so one closed test serves both
   const d: i64 = closed ? 0 : 1;
   const qlx = lox + d, qly = loy + d, qlz = loz + d, qhx = hix - d, qhy = hiy - d, qhz = hiz - d;
   let visits = 0, tests = 0;
   let k = 0;
-  while (k < nodes) {
-    const nd = staticNodeAt(k);
+  while (k < nodeCount) {
+    const nd = nodes + (<usize>k << 6);
     visits++;
     if (load<i64>(nd, N_LO_X) > qhx || load<i64>(nd, N_HI_X) < qlx || load<i64>(nd, N_LO_Y) > qhy ||
       load<i64>(nd, N_HI_Y) < qly || load<i64>(nd, N_LO_Z) > qhz || load<i64>(nd, N_HI_Z) < qlz) {
@@ -280,13 +321,13 @@ export function staticBoxesOverlapping(
     if (count == 0) { k++; continue; }
     const first = load<i32>(nd, N_FIRST);
     for (let e = first; e < first + count; e++) {
-      const j = g32(P_STATIC_ORDER, e);
+      const j = g32(order, e);
       tests++;
-      const cx = g64(P_PX, j), ex = g64(P_HX, j);
+      const cx = g64(P_PX, j), ex = halfX(j, moving);
       if (cx - ex > qhx || cx + ex < qlx) continue;
-      const cy = g64(P_PY, j), ey = g64(P_HY, j);
+      const cy = g64(P_PY, j), ey = halfY(j, moving);
       if (cy - ey > qhy || cy + ey < qly) continue;
-      const cz = g64(P_PZ, j), ez = g64(P_HZ, j);
+      const cz = g64(P_PZ, j), ez = halfZ(j, moving);
       if (cz - ez > qhz || cz + ez < qlz) continue;
       store<i32>(out + (<usize>n << 2), j);
       n++;

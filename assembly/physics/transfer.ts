@@ -22,7 +22,7 @@ import {
   KIND_DYNAMIC, KIND_STATIC, SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_PLANE, FLAG_LIVE,
   ERR_STALE_HANDLE, ERR_BAD_KIND, ERR_BAD_SHAPE, ERR_FULL, ERR_TOO_LARGE, BODY_RECORD_BYTES,
 } from './layout';
-import { g64, s64, g32, s32, hdr, setHdr, slotOf, registerBody, noteBoundingRadius, staticsChanged, listBody, unlistBody } from './world';
+import { g64, s64, g32, s32, hdr, setHdr, slotOf, registerBody, noteBoundingRadius, staticsChanged, movingChanged, listBody, unlistBody } from './world';
 
 export { BODY_RECORD_BYTES };
 
@@ -73,6 +73,7 @@ export function readBodyRecord(slot: i32, r: usize): void {
   s32(P_LAYER, slot, <i32>(lm >> 32));
   s32(P_MASK, slot, <i32>lm);
   transferFields(slot, r, false);
+  movingChanged();                       // a moving body may have moved or changed shape in place
 }
 
 /**

@@ -43,7 +43,7 @@ import {
   H_MAGIC, H_VERSION, H_CAPACITY, H_LIVE, H_FREE_TOP, H_HIGH_WATER, H_DYNAMIC_COUNT, H_STATIC_COUNT,
   H_STATIC_DIRTY, H_STATIC_BOXES, H_STATIC_OTHERS, H_STATIC_NODE_COUNT,
   H_CELL_SIZE, H_MARGIN, H_MAX_RADIUS, H_INV_H, H_TICK_RATE, H_SUBSTEPS, H_H_Q32,
-  H_AWAKE_COUNT, H_PART_COUNT, H_WORK, H_GRID_BUCKETS, H_INV_CELL,
+  H_AWAKE_COUNT, H_PART_COUNT, H_WORK, H_GRID_BUCKETS, H_INV_CELL, H_MOVING_DIRTY, H_MOVING_QUERIES, H_MOVING_BUILDS,
   WORLD_MAGIC, WORLD_VERSION,
   SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_KINEMATIC, KIND_STATIC,
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_NO_SLEEP, FLAG_JUMP,
@@ -103,6 +103,8 @@ export function worldInit(base: usize): i32 {
   setHdr(H_STATIC_BOXES, 0);
   setHdr(H_STATIC_OTHERS, 0);
   setHdr(H_STATIC_NODE_COUNT, 0);
+  movingChanged();
+  setHdr(H_MOVING_BUILDS, 0);
   setHdr(H_MAX_RADIUS, 0);
   setHdr(H_AWAKE_COUNT, 0);
   setHdr(H_PART_COUNT, 0);
@@ -238,6 +240,14 @@ export function bodyCreate(): i64 {
 // @ts-ignore: decorator
 @inline export function staticsChanged(): void { setHdr(H_STATIC_DIRTY, 1); }
 
+/**
+ * Marks the moving tree of queries (moving-tree.ts) out of date: called whenever a moving
+ * body may have appeared, disappeared or moved outside a step (registerBody, unregisterBody,
+ * bodySetPosition, transfer.ts readBodyRecord, worldInit, worldRelist) and by every step.
+ */
+// @ts-ignore: decorator
+@inline export function movingChanged(): void { setHdr(H_MOVING_DIRTY, 1); setHdr(H_MOVING_QUERIES, 0); }
+
 // ---- dense slot lists (STATICS, MOVING, AWAKE): unordered, each slot's index in POS ----
 
 /** Appends `slot` to the list at `list` whose length is header slot `countHdr`, noting its index in `pos`. */
@@ -268,6 +278,7 @@ export function registerBody(slot: i32, kind: i32): void {
     staticsChanged();
   } else {
     listAppend(P_MOVING, P_MOVING_POS, H_DYNAMIC_COUNT, slot);
+    movingChanged();
   }
   setHdr(H_LIVE, hdr(H_LIVE) + 1);
   s32(P_MARK, slot, 0);
@@ -284,6 +295,7 @@ export function unregisterBody(slot: i32): void {
     staticsChanged();
   } else {
     listRemove(P_MOVING, P_MOVING_POS, H_DYNAMIC_COUNT, slot);
+    movingChanged();
   }
   s32(P_FLAGS, slot, 0);
   setHdr(H_LIVE, hdr(H_LIVE) - 1);
@@ -536,6 +548,7 @@ export function worldRelist(): void {
   setHdr(H_AWAKE_COUNT, 0);
   memory.fill(P_SLEEP_HEAD, 0, <usize>(hdr(H_GRID_BUCKETS) + 2) << 3);
   memory.fill(P_SLEEP_BLOCKS, 0, <usize>sleepBlockCount() << 2);
+  movingChanged();
   const hw = <i32>hdr(H_HIGH_WATER);
   for (let s = 0; s < hw; s++) listBody(s);
 }
@@ -545,7 +558,7 @@ export function bodySetPosition(handle: i64, x: i64, y: i64, z: i64): i64 {
   const slot = slotOf(handle);
   if (slot < 0) return ERR_STALE_HANDLE;
   s64(P_PX, slot, x); s64(P_PY, slot, y); s64(P_PZ, slot, z);
-  if (g32(P_KIND, slot) == KIND_STATIC) staticsChanged();
+  if (g32(P_KIND, slot) == KIND_STATIC) staticsChanged(); else movingChanged();
   wake(slot);
   return 0;
 }

@@ -118,10 +118,20 @@ export const HEADER = {
   STATIC_LEAF: 57,
   /**
    * 1 = no tree (read by the next build; set STATIC_DIRTY to 1): STATIC_ORDER holds the boxes
-   * in slot order and every step and query tests every one of them, the brute-force scan that
-   * test/static-tree.test.ts compares the tree against (same results, more work).
+   * in slot order and every step and query tests every one of them, and queries scan the
+   * MOVING list instead of the moving tree: the brute-force scan that test/static-tree.test.ts
+   * and test/query-moving.test.ts compare the trees against (same results, more work).
    */
   STATIC_SCAN: 58,
+  // moving bodies for queries (assembly/physics/moving-tree.ts)
+  /** 1 = the moving tree is out of date (a step ran, or a moving body was created, removed, moved or imported). */
+  MOVING_DIRTY: 59,
+  /** Nodes of the moving tree (MOVING_NODES array, depth-first order). */
+  MOVING_NODE_COUNT: 60,
+  /** Work counter: moving tree builds since the world was created. */
+  MOVING_BUILDS: 61,
+  /** Queries since MOVING_DIRTY was set (the tree is built by the MOVING_BUILD_AFTER-th; the ones before scan). */
+  MOVING_QUERIES: 62,
   /** Start of the array address table. */
   OFFSETS_AT: 64,
 } as const;
@@ -283,6 +293,10 @@ export const WORLD_ARRAYS = [
    * whose cells lie in blocks that count 0 skips its sleep-hash lookups.
    */
   ['SLEEP_BLOCKS', 4, 'blocks'],
+  /** Moving tree entries: the moving bodies' slots in tree order (assembly/physics/moving-tree.ts). */
+  ['MOVING_ORDER', 4, 'capacity'],
+  /** Moving tree nodes (STATIC_NODE records), depth-first; at most max(1, moving - 1) of them. */
+  ['MOVING_NODES', 'STATIC_NODE_BYTES', 'capacity'],
 ] as const;
 
 /** Digit bits of the participants' radix sort (SORT_COUNTS holds 2^RADIX_BITS + 1 counts). */
