@@ -403,6 +403,9 @@ describe('static tree builds and work', () => {
     expect(big.maxTests).toBeLessThan(10 * 16);
     expect(big.testsPerBody).toBeLessThan(16);
     expect(big.visitsPerBody).toBeLessThan(64);
+    // each body keeps the boxes near it (static-tree.ts staticBoxesNear): a body that stays
+    // within its cached box walks no node (without the cache: about 25 nodes per body per step)
+    expect(big.visitsPerBody).toBeLessThan(4);
     for (const [tests, visits] of big.q) {
       expect(tests).toBeLessThan(10 + 40); // the 10 moving bodies, plus a few boxes
       expect(visits).toBeLessThan(200);

@@ -55,7 +55,7 @@ import {
 import { g64, s64, g32, s32, hdr, setHdr, wake, addWork, sleepBucketOf, sleepBlockOf, sleepHead, sleepSig, cellSig } from './world';
 import { div, mul, ONE, roundShift, sqrtFast } from '../math/fixed';
 import {
-  staticTreeUpdate, staticCountersReset, staticCount, staticBoxesOverlapping, staticEntry, staticBoxCount,
+  staticTreeUpdate, staticCountersReset, staticCount, staticBoxesNear, staticEntry, staticBoxCount,
   staticOtherCount, lastVisits, lastTests,
 } from './static-tree';
 
@@ -281,9 +281,10 @@ function collidePair(i: i32, j: i32): void {
  * plane (and static sphere or capsule), and every box (in the tree or a large one) whose AABB grown by the reach contains the centre strictly,
  * |p - c| < e + reach on each axis (a box out of reach never makes a contact), layers
  * permitting. The static tree finds the boxes (the open-interval query is exactly this
- * test), so the set is the brute-force scan's; the caller sorts it by slot.
+ * test), through the body's cache of the boxes near it (static-tree.ts staticBoxesNear), so
+ * the set is the brute-force scan's; the caller sorts it by slot.
  */
-function staticCandidates(px: i64, py: i64, pz: i64, reach: i64, layerI: i32, maskI: i32, n: i32): i32 {
+function staticCandidates(slot: i32, px: i64, py: i64, pz: i64, reach: i64, layerI: i32, maskI: i32, n: i32): i32 {
   const boxes = staticBoxCount(), others = staticOtherCount();
   for (let e = boxes; e < boxes + others; e++) {
     const j = staticEntry(e);
@@ -294,7 +295,7 @@ function staticCandidates(px: i64, py: i64, pz: i64, reach: i64, layerI: i32, ma
     store<i32>(candAt(n++), j);
   }
   const from = n;
-  n = staticBoxesOverlapping(px - reach, py - reach, pz - reach, px + reach, py + reach, pz + reach, false, candAt(0), n);
+  n = staticBoxesNear(slot, px - reach, py - reach, pz - reach, px + reach, py + reach, pz + reach, reach, candAt(0), n);
   staticCount(lastVisits, lastTests + others);
   // layers: keep the boxes that may collide with the body (in place)
   let m = from;
@@ -544,7 +545,7 @@ export function buildContacts(): void {
       const layerI = g32(P_LAYER, i), maskI = g32(P_MASK, i);
       const reach = g64(P_RADIUS, i) + coreHalf(i) + hdr(H_MARGIN);
       const px = g64(P_PX, i), py = g64(P_PY, i), pz = g64(P_PZ, i);
-      n = staticCandidates(px, py, pz, reach, layerI, maskI, n);
+      n = staticCandidates(i, px, py, pz, reach, layerI, maskI, n);
     }
     // sort candidates by slot (insertion sort: lists are short)
     for (let a = 1; a < n; a++) {

@@ -39,11 +39,17 @@
 // staticTreeUpdate() rebuilds before the tree's next use (a step or a query) only when it is
 // set, so a world whose statics never change builds once (STATIC_BUILDS counts builds).
 //
+// Each build also writes the boxes' AABBs in tree order (STATIC_AABB), so a leaf's boxes are
+// tested from one contiguous, spatially ordered array rather than six per-body arrays.
+//
 // Queries: staticBoxesOverlapping appends the boxes whose AABB overlaps a query AABB (open
 // or closed intervals, as the caller's exact test needs), visiting only nodes whose AABB
 // overlaps it: collide.ts (a body's reach), staticSweepCandidates (a fast sphere's substep
 // motion, for solver.ts) and query.ts's overlaps use it; staticNodeAt / staticEntry let
-// query.ts's raycasts walk the tree with their own node test (a ray's slab test). STATIC_VISITS and STATIC_TESTS count the nodes visited and
+// query.ts's raycasts walk the tree with their own node test (a ray's slab test). A moving
+// body's narrowphase goes through staticBoxesNear, which keeps per body (STATIC_CACHE) the boxes
+// near a fattened box around its reach, so a body that moves less than its reach between
+// ticks walks no node (level scene: 7.3 -> 1.8 nodes per body per step). STATIC_VISITS and STATIC_TESTS count the nodes visited and
 // the statics tested by a step (STATIC_SCAN: no tree, every box; the tests' reference).
 //
 // Determinism: the tree only prunes. A subtree is skipped only when its AABB misses the
@@ -60,7 +66,8 @@
 import {
   P_PX, P_PY, P_PZ, P_HX, P_HY, P_HZ, P_RADIUS, P_SHAPE, P_STATICS, P_STATIC_ORDER, P_STATIC_NODES,
   H_STATIC_COUNT, H_STATIC_DIRTY, H_STATIC_BOXES, H_STATIC_OTHERS, H_STATIC_NODE_COUNT, H_STATIC_BUILDS,
-  H_STATIC_TESTS, H_STATIC_VISITS, H_STATIC_LEAF, H_STATIC_SCAN,
+  H_STATIC_TESTS, H_STATIC_VISITS, H_STATIC_LEAF, H_STATIC_SCAN, P_STATIC_CACHE, P_STATIC_AABB, STATIC_CACHE_BYTES, STATIC_CACHE_MAX,
+  K_LO_X, K_LO_Y, K_LO_Z, K_HI_X, K_HI_Y, K_HI_Z, K_BUILD, K_COUNT, K_LIST,
   N_LO_X, N_LO_Y, N_LO_Z, N_HI_X, N_HI_Y, N_HI_Z, N_SKIP, N_FIRST, N_COUNT,
   SHAPE_BOX, SHAPE_CAPSULE,
 } from './layout';
@@ -204,6 +211,10 @@ export function buildTree(order: usize, nodes: usize, n: i32, leaf: i32, moving:
   return nodeCount;
 }
 
+/** Address of the AABB of box entry e (STATIC_AABB: LO x y z, HI x y z, i64). */
+// @ts-ignore: decorator
+@inline function boxAabb(e: i32): usize { return P_STATIC_AABB + <usize>e * 48; }
+
 /** Largest half extent of box j (raw). */
 // @ts-ignore: decorator
 @inline function maxHalf(j: i32): i64 { return max(g64(P_HX, j), max(g64(P_HY, j), g64(P_HZ, j))); }
@@ -247,6 +258,12 @@ export function staticTreeUpdate(): void {
   nodeCount = 0;
   if (scan) sortSlots(P_STATIC_ORDER, boxes);                       // no tree: the boxes in slot order
   else buildTree(P_STATIC_ORDER, P_STATIC_NODES, boxes, leafSize, false);
+  for (let e = 0; e < boxes; e++) {
+    const j = g32(P_STATIC_ORDER, e), a = boxAabb(e);
+    const cx = g64(P_PX, j), cy = g64(P_PY, j), cz = g64(P_PZ, j), ex = g64(P_HX, j), ey = g64(P_HY, j), ez = g64(P_HZ, j);
+    store<i64>(a, cx - ex, 0); store<i64>(a, cy - ey, 8); store<i64>(a, cz - ez, 16);
+    store<i64>(a, cx + ex, 24); store<i64>(a, cy + ey, 32); store<i64>(a, cz + ez, 40);
+  }
   setHdr(H_STATIC_BOXES, boxes);
   setHdr(H_STATIC_OTHERS, others);
   setHdr(H_STATIC_NODE_COUNT, nodeCount);
@@ -291,7 +308,8 @@ export function staticBoxesOverlapping(
     lastTests = boxes;
     return n;
   }
-  return treeOverlapping(P_STATIC_NODES, P_STATIC_ORDER, <i32>hdr(H_STATIC_NODE_COUNT), false, lox, loy, loz, hix, hiy, hiz, closed, out, n);
+  n = treeOverlapping(P_STATIC_NODES, P_STATIC_ORDER, <i32>hdr(H_STATIC_NODE_COUNT), false, lox, loy, loz, hix, hiy, hiz, closed, out, n, true);
+  return n;
 }
 
 /**
@@ -302,7 +320,7 @@ export function staticBoxesOverlapping(
  */
 export function treeOverlapping(
   nodes: usize, order: usize, nodeCount: i32, moving: bool,
-  lox: i64, loy: i64, loz: i64, hix: i64, hiy: i64, hiz: i64, closed: bool, out: usize, n: i32,
+  lox: i64, loy: i64, loz: i64, hix: i64, hiy: i64, hiz: i64, closed: bool, out: usize, n: i32, slots: bool = true,
 ): i32 {
   // open intervals: a < b is a <= b - 1 in integers, so one closed test serves both
   const d: i64 = closed ? 0 : 1;
@@ -321,15 +339,23 @@ export function treeOverlapping(
     if (count == 0) { k++; continue; }
     const first = load<i32>(nd, N_FIRST);
     for (let e = first; e < first + count; e++) {
-      const j = g32(order, e);
       tests++;
-      const cx = g64(P_PX, j), ex = halfX(j, moving);
-      if (cx - ex > qhx || cx + ex < qlx) continue;
-      const cy = g64(P_PY, j), ey = halfY(j, moving);
-      if (cy - ey > qhy || cy + ey < qly) continue;
-      const cz = g64(P_PZ, j), ez = halfZ(j, moving);
-      if (cz - ez > qhz || cz + ez < qlz) continue;
-      store<i32>(out + (<usize>n << 2), j);
+      if (moving) {
+        const j = g32(order, e);
+        const cx = g64(P_PX, j), ex = halfX(j, true);
+        if (cx - ex > qhx || cx + ex < qlx) continue;
+        const cy = g64(P_PY, j), ey = halfY(j, true);
+        if (cy - ey > qhy || cy + ey < qly) continue;
+        const cz = g64(P_PZ, j), ez = halfZ(j, true);
+        if (cz - ez > qhz || cz + ez < qlz) continue;
+        store<i32>(out + (<usize>n << 2), j);
+      } else {
+        // static boxes: their AABBs in tree order (STATIC_AABB)
+        const a = boxAabb(e);
+        if (load<i64>(a, 0) > qhx || load<i64>(a, 24) < qlx || load<i64>(a, 8) > qhy || load<i64>(a, 32) < qly ||
+          load<i64>(a, 16) > qhz || load<i64>(a, 40) < qlz) continue;
+        store<i32>(out + (<usize>n << 2), slots ? g32(order, e) : e);
+      }
       n++;
     }
     k = load<i32>(nd, N_SKIP);
@@ -337,6 +363,69 @@ export function treeOverlapping(
   lastVisits = visits;
   lastTests = tests;
   return n;
+}
+
+/**
+ * staticBoxesOverlapping with open intervals (collide.ts: the boxes a moving body's reach
+ * [lo, hi] may touch) for body `slot`, through its STATIC_CACHE record: when the cache was
+ * filled since the last build (BUILD = STATIC_BUILDS) and [lo, hi] lies inside its box, the
+ * answer is the cached boxes that overlap [lo, hi]; otherwise the tree is walked for the box
+ * [lo - fat, hi + fat] (closed), the result (box entries in tree order) cached when it holds at
+ * most STATIC_CACHE_MAX boxes (else the cache is emptied), and filtered the same way. Exact either way: every box that
+ * overlaps [lo, hi] overlaps the cached box that contains it, so it is in the list, and the
+ * filter is the walk's own open test; the cache depends only on its box and the static set,
+ * not on the body that filled it, so a slot reused by another body keeps a true cache
+ * (bodyCreate and a record put into a dead slot empty it all the same: a world's memory may
+ * hold another world's bytes). Order: cache order (callers sort). Work: STATIC_VISITS counts
+ * the walks' nodes, STATIC_TESTS the boxes tested; a body that stays inside its box walks no
+ * node. The tree must be up to date; with STATIC_SCAN set, every box (no cache).
+ */
+export function staticBoxesNear(
+  slot: i32, lox: i64, loy: i64, loz: i64, hix: i64, hiy: i64, hiz: i64, fat: i64, out: usize, n: i32,
+): i32 {
+  if (hdr(H_STATIC_SCAN) != 0) return staticBoxesOverlapping(lox, loy, loz, hix, hiy, hiz, false, out, n);
+  const c = P_STATIC_CACHE + <usize>slot * <usize>STATIC_CACHE_BYTES;
+  const build = <i32>hdr(H_STATIC_BUILDS);
+  const list = c + <usize>K_LIST;
+  let m: i32;
+  let visits = 0;
+  if (load<i32>(c, K_BUILD) == build && lox >= load<i64>(c, K_LO_X) && loy >= load<i64>(c, K_LO_Y) && loz >= load<i64>(c, K_LO_Z) &&
+    hix <= load<i64>(c, K_HI_X) && hiy <= load<i64>(c, K_HI_Y) && hiz <= load<i64>(c, K_HI_Z)) {
+    m = load<i32>(c, K_COUNT);
+    for (let e = 0; e < m; e++) store<i32>(out + (<usize>(n + e) << 2), load<i32>(list + (<usize>e << 2)));
+  } else {
+    // entries (tree positions) of the boxes touching the fattened box
+    const flx = lox - fat, fly = loy - fat, flz = loz - fat, fhx = hix + fat, fhy = hiy + fat, fhz = hiz + fat;
+    m = treeOverlapping(P_STATIC_NODES, P_STATIC_ORDER, <i32>hdr(H_STATIC_NODE_COUNT), false, flx, fly, flz, fhx, fhy, fhz, true, out, n, false) - n;
+    visits = lastVisits;
+    if (m <= STATIC_CACHE_MAX) {
+      store<i64>(c, flx, K_LO_X); store<i64>(c, fly, K_LO_Y); store<i64>(c, flz, K_LO_Z);
+      store<i64>(c, fhx, K_HI_X); store<i64>(c, fhy, K_HI_Y); store<i64>(c, fhz, K_HI_Z);
+      store<i32>(c, m, K_COUNT);
+      for (let e = 0; e < m; e++) store<i32>(list + (<usize>e << 2), load<i32>(out + (<usize>(n + e) << 2)));
+      store<i32>(c, build, K_BUILD);
+    } else {
+      store<i32>(c, 0, K_BUILD);
+    }
+  }
+  // keep the boxes that overlap [lo, hi] with open intervals (staticBoxesOverlapping's test), as slots
+  let k = n;
+  for (let q = n; q < n + m; q++) {
+    const e = load<i32>(out + (<usize>q << 2)), a = boxAabb(e);
+    if (load<i64>(a, 0) >= hix || load<i64>(a, 24) <= lox || load<i64>(a, 8) >= hiy || load<i64>(a, 32) <= loy ||
+      load<i64>(a, 16) >= hiz || load<i64>(a, 40) <= loz) continue;
+    store<i32>(out + (<usize>k << 2), g32(P_STATIC_ORDER, e));
+    k++;
+  }
+  lastVisits = visits;
+  lastTests = m;
+  return k;
+}
+
+/** Empties body `slot`'s static-box cache (see staticBoxesNear). */
+// @ts-ignore: decorator
+@inline export function staticCacheClear(slot: i32): void {
+  store<i32>(P_STATIC_CACHE + <usize>slot * <usize>STATIC_CACHE_BYTES, 0, K_BUILD);
 }
 
 /** Lists up to this long are insertion-sorted (a sweep's candidates: a few boxes and planes). */

@@ -53,6 +53,7 @@ import {
   ERR_FULL, ERR_STALE_HANDLE, ERR_BAD_SHAPE, ERR_TOO_LARGE, ERR_BAD_MASS, ERR_BAD_KIND, ERR_NOT_CHARACTER,
 } from './layout';
 import { div, mul, ONE } from '../math/fixed';
+import { staticCacheClear } from './static-tree';
 import { normalize4 } from '../math/vec3';
 import { rx, ry, rz, rw } from '../math/registers';
 
@@ -189,6 +190,7 @@ export function bodyCreate(): i64 {
     setHdr(H_HIGH_WATER, hw + 1);
     s32(P_GENERATION, slot, 0);
   }
+  staticCacheClear(slot);
   s32(P_KIND, slot, kind);
   s32(P_SHAPE, slot, shape);
   s32(P_FLAGS, slot, (<i32>g64(d, D_FLAGS) & (FLAG_CHARACTER | FLAG_NO_SLEEP)) | FLAG_LIVE);
