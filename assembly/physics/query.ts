@@ -29,7 +29,7 @@
 import {
   P_PX, P_PY, P_PZ, P_RADIUS, P_HX, P_HY, P_HZ, P_SHAPE, P_LAYER, P_GENERATION, P_HITS, P_MOVING,
   H_CAPACITY, H_DYNAMIC_COUNT, H_HIT_COUNT, H_QUERY_TESTS, H_QUERY_VISITS, H_STATIC_SCAN, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE,
-  N_LO_X, N_HI_X, N_SKIP, N_FIRST, N_COUNT, P_STATIC_NODES, P_STATIC_ORDER, P_MOVING_NODES, P_MOVING_ORDER, H_MAX_RADIUS,
+  N_LO_X, N_LO_Y, N_LO_Z, N_HI_X, N_HI_Y, N_HI_Z, N_SKIP, N_FIRST, N_COUNT, P_STATIC_NODES, P_STATIC_ORDER, P_MOVING_NODES, P_MOVING_ORDER, H_MAX_RADIUS,
 } from './layout';
 import { g64, g32, hdr, setHdr } from './world';
 import { lengthOfSq } from './collide';
@@ -282,7 +282,14 @@ function rayWalk(nodes: usize, order: usize, count: i32, moving: bool, ox: i64, 
     const reach = !all && bestT < maxT ? bestT : maxT;
     const tMax = moving ? reach + ((reach + far) >> 5) + RAY_SLACK : reach;
     const grow = moving ? (tMax >> 5) + RAY_SLACK : 0;
-    if (!rayNode(nd, grow, ox, oy, oz, dx, dy, dz, tMax)) { k = load<i32>(nd, N_SKIP); continue; }
+    // cheap pre-test, no division: the node (grown, plus 1 cm for rounding) must touch the
+    // AABB of the segment [o, o + tMax d], which holds every point the slab test can enter
+    const ex = ox + mul(tMax, dx), ey = oy + mul(tMax, dy), ez = oz + mul(tMax, dz);
+    const g = grow + RAY_SLACK;
+    if (load<i64>(nd, N_LO_X) - g > max(ox, ex) || load<i64>(nd, N_HI_X) + g < min(ox, ex) ||
+      load<i64>(nd, N_LO_Y) - g > max(oy, ey) || load<i64>(nd, N_HI_Y) + g < min(oy, ey) ||
+      load<i64>(nd, N_LO_Z) - g > max(oz, ez) || load<i64>(nd, N_HI_Z) + g < min(oz, ez) ||
+      !rayNode(nd, grow, ox, oy, oz, dx, dy, dz, tMax)) { k = load<i32>(nd, N_SKIP); continue; }
     const n = load<i32>(nd, N_COUNT);
     if (n == 0) { k++; continue; }
     const first = load<i32>(nd, N_FIRST);
