@@ -30,7 +30,9 @@
 // Registry lists: every live body is also in exactly one of two unordered lists (swap-remove), STATICS
 // (STATIC_COUNT long, STATIC_POS per body) or MOVING (DYNAMIC_COUNT long, MOVING_POS), kept by
 // registerBody / unregisterBody, so the static tree (static-tree.ts) and queries never scan
-// free slots; any change to the statics sets STATIC_DIRTY for a lazy tree rebuild.
+// free slots; any change to the statics sets STATIC_DIRTY for a lazy tree rebuild, and any
+// change of a moving body outside a step (and every step) sets MOVING_DIRTY (movingChanged) for
+// the queries' lazy moving tree (moving-tree.ts).
 
 import {
   P_PX, P_PY, P_PZ, P_VX, P_VY, P_VZ, P_WX, P_WY, P_WZ, P_QX, P_QY, P_QZ, P_QW,
