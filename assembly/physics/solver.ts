@@ -70,7 +70,7 @@
 
 import {
   P_PX, P_PY, P_PZ, P_VX, P_VY, P_VZ, P_WX, P_WY, P_WZ, P_X0X, P_X0Y, P_X0Z,
-  P_STATE, P_INV_MASS, P_INV_INERTIA,
+  P_INV_MASS, P_INV_INERTIA,
   S_DX, S_DY, S_DZ, S_SDX, S_SDY, S_SDZ, S_PDX, S_PDY, S_PDZ, S_UX, S_UY, S_UZ, S_OX, S_OY, S_OZ,
   S_AX, S_AY, S_AZ, S_TX, S_TY, S_TZ, S_RX, S_RY, S_RZ, S_INV_MASS, S_INV_INERTIA, S_MOVES, S_CNT, S_CNT_V, S_NSTATIC,
   P_QX, P_QY, P_QZ, P_QW, P_RADIUS, P_HX, P_HY, P_HZ, P_RESTITUTION,
@@ -86,7 +86,7 @@ import {
   SHAPE_SPHERE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_KINEMATIC,
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_GROUNDED, FLAG_JUMP, FLAG_NO_SLEEP,
 } from './layout';
-import { g64, s64, g32, s32, hdr, addWork, fallAsleep } from './world';
+import { g64, s64, g32, s32, hdr, addWork, fallAsleep, st } from './world';
 import { contactAt, moves, isActive, lengthOfSq } from './collide';
 import { restPartners, restBody } from './sleep';
 import { rollingCorrection, rollX, rollY, rollZ } from './rolling';
@@ -101,9 +101,6 @@ import { staticSweepCandidates } from './static-tree';
 // @ts-ignore: decorator
 @inline function rs16(p: i64): i64 { return (p + 0x8000) >> 16; }
 
-/** Address of body i's STATE record (see STATE in world-layout.ts). */
-// @ts-ignore: decorator
-@inline function st(i: i32): usize { return P_STATE + (<usize>i << 8); }
 // @ts-ignore: decorator
 @inline function sst(i: i32, off: i32, v: i64): void { store<i64>(st(i) + <usize>off, v); }
 // @ts-ignore: decorator
