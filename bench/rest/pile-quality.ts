@@ -1,20 +1,24 @@
 /**
  * Dense-pile quality of Tessera on bench:physics' own scenes (bench/peers/scenes.ts pile,
- * scenes-rest.ts mixed) at a smaller N with the same depth (the scenes keep their layer count
- * as N changes: pile 20 layers, mixed about 10), for comparing solver settings without timing.
- * Deterministic figures only: worst overlap (bench/peers/quality.ts, the same measure as
- * bench:physics), mean / max speed (m/s), fraction asleep, bodies lost, the state hash, and
- * the solver work: contact-pass visits summed over the run (contacts of each tick times the
- * Jacobi passes over them per tick: 2 per substep, position and velocity, plus
- * positionIterations - 1 extra position passes per substep), in millions.
+ * scenes-rest.ts mixed) at any N (the scenes keep their depth as N changes: pile 20 layers,
+ * mixed about 10), for comparing solver settings without timing. Deterministic figures only:
+ * worst overlap (bench/peers/quality.ts, the same measure as bench:physics) at the end and its
+ * max over every 60th tick from 120 on (bench:physics samples after its 60 warm-up steps),
+ * mean / max speed (m/s), fraction asleep, bodies lost, the state hash, and the solver work:
+ * contact-pass visits summed over the run (contacts of each tick x 2 Jacobi passes, position and
+ * velocity, per substep), in millions.
  *
- *   npm run build && node build/dist/bench/rest/pile-quality.js [--scene pile|mixed] [--n 2000]
- *       [--ticks 360] [--substeps 4] [--relax 1.75] [--push 10] [--iters 1] [--sleep 1]
+ *   npm run build && node build/dist/bench/rest/pile-quality.js [--scene pile|mixed] [--n 5000]
+ *       [--ticks T] [--substeps S] [--relax w] [--push m/s] [--rolling c] [--mu friction]
+ *       [--sleep 0|1] [--diag] [--fast]
  *
  * Defaults: pile 2,000 for 360 ticks (bench:physics' 60 warm-up + 300 timed steps), mixed
- * 1,500 for 960 ticks (60 + 900); sleeping as the scene says (pile off, mixed on).
+ * 1,500 for 960 ticks (60 + 900); sleeping as the scene says (pile off, mixed on); the world's
+ * default solver settings. --diag adds mean |v_y|, |v_xz|, the motion over the last tick and
+ * over the last 60 ticks (displacement / time: a velocity that moves nothing is held velocity)
+ * and the mean speed by height fifth; --fast lists the 12 fastest spheres.
  */
-import { PhysicsWorld, type BodyHandle, type WorldConfig } from '../../src/physics/world';
+import { DEFAULT_SUBSTEPS, PhysicsWorld, type BodyHandle, type WorldConfig } from '../../src/physics/world';
 import { pileScene, sphereMassOf, sphereRadius, type SceneSpec } from '../peers/scenes';
 import { mixedScene } from '../peers/scenes-rest';
 import { lostCount, speeds, worstOverlap } from '../peers/quality';
@@ -59,13 +63,14 @@ function main(): void {
       }),
     );
   }
-  const S = cfg.substeps ?? 4,
+  const S = cfg.substeps ?? DEFAULT_SUBSTEPS,
     iters = Number(opt('iters', '1'));
   let passes = 0,
     maxOverlap = 0;
   const pos = new Float64Array(3 * n),
     vel = new Float64Array(3 * n);
   const report = (t: number): void => {
+    // (max: the worst overlap over this and every 60th tick from 120 on, as bench:physics samples after its 60 warm-up steps)
     for (let i = 0; i < n; i++) {
       const p = world.position(spheres[i]),
         v = world.velocity(spheres[i]);
@@ -76,7 +81,7 @@ function main(): void {
     }
     const o = worstOverlap(scene, pos),
       s = speeds(vel);
-    maxOverlap = Math.max(maxOverlap, o.depth);
+    if (t >= 120) maxOverlap = Math.max(maxOverlap, o.depth);
     let asleep = 0;
     for (const h of spheres) if (world.isSleeping(h)) asleep++;
     if (args.includes('--diag')) {
@@ -95,6 +100,18 @@ function main(): void {
         const b = Math.min(4, Math.floor((5 * pos[3 * i + 1]) / (ymax + 1e-9)));
         band[b] += Math.hypot(vel[3 * i], vel[3 * i + 1], vel[3 * i + 2]);
         cnt[b]++;
+      }
+      if (args.includes('--fast')) {
+        const idx = [...Array(n).keys()].sort(
+          (a, b) => Math.hypot(vel[3 * b], vel[3 * b + 1], vel[3 * b + 2]) - Math.hypot(vel[3 * a], vel[3 * a + 1], vel[3 * a + 2]),
+        );
+        for (const i of idx.slice(0, 12)) {
+          const w = world.angularVelocity(spheres[i]);
+          console.log(
+            `    #${i} r ${sphereRadius(scene, i).toFixed(2)} p ${[0, 1, 2].map((a) => pos[3 * i + a].toFixed(3)).join(',')} v ${[0, 1, 2].map((a) => vel[3 * i + a].toFixed(4)).join(',')} ` +
+              `w ${w.map((x) => x.toFixed(3)).join(',')} moved ${(Math.hypot(pos[3 * i] - prev[3 * i], pos[3 * i + 1] - prev[3 * i + 1], pos[3 * i + 2] - prev[3 * i + 2]) * 1000).toFixed(3)} mm asleep ${world.isSleeping(spheres[i])}`,
+          );
+        }
       }
       let net = 0;
       for (let i = 0; i < n; i++) net += Math.hypot(pos[3 * i] - back[3 * i], pos[3 * i + 1] - back[3 * i + 1], pos[3 * i + 2] - back[3 * i + 2]);
@@ -123,7 +140,7 @@ function main(): void {
       }
     world.step();
     passes += world.contactCount * S * (iters + 1);
-    if (t % 60 === 0 && !marks.has(t)) {
+    if (t % 60 === 0 && t >= 120 && !marks.has(t)) {
       for (let i = 0; i < n; i++) {
         const p = world.position(spheres[i]);
         for (let a = 0; a < 3; a++) pos[3 * i + a] = p[a];
