@@ -44,9 +44,9 @@
 // integer sums do not depend on order, so a body's result depends only on its contacts,
 // never on global body order. Each body then applies RELAX / n of the sum of its n position
 // corrections (Macklin et al. 2014, "Unified Particle Physics": constraint averaging with
-// over-relaxation w in [1, 2]; w = 2 by default (world.ts DEFAULT_RELAXATION): with 6 substeps
-// it keeps deep piles' overlap lowest and low piles and the demo world still settle and sleep
-// (with 4 substeps, 2 left low piles creeping; 1.5 lets deep piles sink); measured in
+// over-relaxation w in [1, 2]; w = 2 by default (world.ts DEFAULT_RELAXATION): it keeps deep
+// piles' overlap lowest, and low piles (run-rest's drop, the test's 3-layer pile) and the demo
+// world still settle and sleep; 1.5 and below let deep piles sink; measured in
 // bench/results/amd-epyc-2c/rest.md) and 1 / n of its velocity corrections
 // (over-relaxed velocity corrections of a resting body's contacts overshoot, which is
 // jitter; bench/rest/run-rest.ts measures both). Stacks stay up because every substep re-solves
