@@ -2,7 +2,7 @@
 //
 // One tick of length dt = 1 / TICK_RATE is split into S = SUBSTEPS substeps of h = dt / S
 // (Macklin et al., "Small Steps in Physics Simulation", SCA 2019: many substeps with one
-// iteration each beat many iterations). Each substep:
+// iteration each beat many iterations; default S = 6, world.ts DEFAULT_SUBSTEPS). Each substep:
 //
 //   integrateVelocities + integratePositions   v += g h + F/m h, damping, p += v h   (own state)
 //   positionPass      contacts: overlap along n, static/kinetic friction      (Jacobi, hop 1)
@@ -44,11 +44,15 @@
 // integer sums do not depend on order, so a body's result depends only on its contacts,
 // never on global body order. Each body then applies RELAX / n of the sum of its n position
 // corrections (Macklin et al. 2014, "Unified Particle Physics": constraint averaging with
-// over-relaxation w in [1, 2]; w = 1.75 by default: 2 keeps deep piles' overlap lowest but
-// low piles never settle, 1.5 lets deep piles sink) and 1 / n of its velocity corrections
+// over-relaxation w in [1, 2]; w = 2 by default (world.ts DEFAULT_RELAXATION): it keeps deep
+// piles' overlap lowest, and low piles (run-rest's drop, the test's 3-layer pile) and the demo
+// world still settle and sleep; 1.5 and below let deep piles sink; measured in
+// bench/results/amd-epyc-2c/rest.md) and 1 / n of its velocity corrections
 // (over-relaxed velocity corrections of a resting body's contacts overshoot, which is
 // jitter; bench/rest/run-rest.ts measures both). Stacks stay up because every substep re-solves
-// all contacts (4 substeps x 60 Hz propagate a support 240 contacts per second), the static
+// all contacts (6 substeps x 60 Hz propagate a support 360 contacts per second; the overlap a
+// Jacobi pile needs to carry its weight grows with g h^2, so substeps buy stiffness
+// quadratically: bench/rest/pile-quality.ts), the static
 // projections make walls and floors hard in position and velocity, and static friction is
 // exact (no creep).
 //

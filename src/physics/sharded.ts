@@ -58,6 +58,7 @@ import {
   PhysicsError,
   forgetBinding,
   readEvents,
+  DEFAULT_SUBSTEPS,
   toRaw,
   fromRaw,
   setGravityAt,
@@ -482,7 +483,7 @@ export class BoardReader {
  * of this configuration accepts: (2 substeps + 1)(2 maxBodyRadius + margin), metres.
  */
 export function worstCaseRange(config: WorldConfig): number {
-  return (2 * (config.substeps ?? 4) + 1) * (2 * (config.maxBodyRadius ?? 1) + (config.margin ?? 0.05));
+  return (2 * (config.substeps ?? DEFAULT_SUBSTEPS) + 1) * (2 * (config.maxBodyRadius ?? 1) + (config.margin ?? 0.05));
 }
 
 /** Core exports of assembly/physics/board-hash.ts not in WorldExports. */
