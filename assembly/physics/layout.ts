@@ -634,6 +634,10 @@
 // @ts-ignore: decorator
 @inline export const SC_EVENT_VISITS: i32 = 40;
 // @ts-ignore: decorator
+@inline export const SC_IMPORTS: i32 = 41;
+// @ts-ignore: decorator
+@inline export const SC_PUBLISHED: i32 = 42;
+// @ts-ignore: decorator
 @inline export const SS_TOUCH_OVERFLOW: i64 = 1;
 // @ts-ignore: decorator
 @inline export const SS_EVENT_OVERFLOW: i64 = 2;

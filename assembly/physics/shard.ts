@@ -57,7 +57,7 @@ import {
   SC_SCR_A, SC_SCR_B, SC_SCR_C, SC_SCR_ENTRIES, SC_TOUCH_CAP, SC_EVENT_CAP, SC_CAPACITY,
   SC_HANDOFFS, SC_STATUS, SC_OWNED_COUNT, SC_GHOST_COUNT, SC_TRAP,
   SC_NEAR, SC_OVERLAY_LIST, SC_OVERLAY_COUNT, SC_HELD, SC_HELD_COUNT, SC_MARK, SC_SYNC_SEQ,
-  SC_SCR_SLOTS, SC_SCR_SHARDS, SC_SYNC_VISITS, SC_EVENT_VISITS,
+  SC_SCR_SLOTS, SC_SCR_SHARDS, SC_SYNC_VISITS, SC_EVENT_VISITS, SC_IMPORTS, SC_PUBLISHED,
   SS_TOUCH_OVERFLOW, SS_EVENT_OVERFLOW, SS_WORLD_OVERFLOW, SS_IMPORT_FAILED, SS_SCRATCH_OVERFLOW,
   OWNER_STATIC, BD_RECORDS, BD_OWNER, BD_PUBLISHER, BD_LISTS, BD_LIST_START, BD_HANDED, BD_HANDED_START, BD_BY_SUBJECT,
   BD_TOUCH, BD_EVENTS, BD_TOUCH_COUNT, BD_EVENT_COUNT,
@@ -362,7 +362,7 @@ export function shardTick(cfgAddr: usize): i32 {
   const owned = <usize>cfg(SC_OWNED), list = <usize>cfg(SC_SCR_OWNED), held = <usize>cfg(SC_HELD);
   const cap = <usize>cfg(SC_CAPACITY), K = <i32>cfg(SC_COUNT);
   const hwG = <i32>cfg(SC_HIGH_WATER);
-  let status: i64 = 0, n = 0, ghosts = 0;
+  let status: i64 = 0, n = 0, ghosts = 0, imports = 0;
   setHdr(H_TICK, t);
 
   // 1. sync from state t and the command overlay, over the candidates in slot order
@@ -387,12 +387,14 @@ export function shardTick(cfgAddr: usize): i32 {
     if (own == k) {
       if (ov || was == 0 || !live || g32(P_GENERATION, s) != load<i32>(r)) {
         if (!put(s, r)) { status |= SS_IMPORT_FAILED; continue; }
+        imports++;
       }
       store<u8>(owned + <usize>s, 1);
       setI32(list, n++, s);
       setI32(held, nHeld++, s);
     } else if (nearRegion(k, load<i64>(r, 32), load<i64>(r, 48))) {
       if (!put(s, r)) { status |= SS_IMPORT_FAILED; continue; }
+      imports++;
       ghosts++;
       setI32(held, nHeld++, s);
     } else if (live) {
@@ -400,6 +402,7 @@ export function shardTick(cfgAddr: usize): i32 {
     }
   }
   setCfg(SC_HELD_COUNT, nHeld);
+  setCfg(SC_IMPORTS, imports);
   if (cfg(SC_TRAP) != 0) {                         // test hook: a real trap, mid-tick
     setCfg(SC_TRAP, 0);
     unreachable();
@@ -424,6 +427,7 @@ export function shardTick(cfgAddr: usize): i32 {
     if (before >= 0 && before != to) handoffs++;
   }
   publishList(k, n, list, bucket);
+  setCfg(SC_PUBLISHED, n);
 
   // 4. our touch list: L1 = (i, j) entries in pair order, L2 = (j, i) entries sorted by j
   const sa = <usize>cfg(SC_SCR_A), sb = <usize>cfg(SC_SCR_B), sc = <usize>cfg(SC_SCR_C), counts = <usize>cfg(SC_SCR_COUNTS);

@@ -1152,20 +1152,42 @@ export class ShardedWorld {
   /**
    * Per shard, in the last tick: bodies it had authority over, ghosts it held, the wall
    * time of its step in ms (on its worker: the shard's own work, without waiting at the
-   * barrier), and two work counters: list entries its sync visited (bodies it held, the
-   * overlay, the neighbours' published lists, the candidates walked) and touch entries of the
-   * previous tick its event step read. Both follow its own and its neighbours' bodies, not the
-   * world's slot count.
+   * barrier), and work counters (no timing: the same on any machine): list entries its sync
+   * visited (bodies it held, the overlay, the neighbours' published lists, the candidates
+   * walked), touch entries of the previous tick its event step read, body records its sync
+   * read into its world (`imports`) and records it published (`published`), and its world's
+   * own step figures as PhysicsWorld.activity() gives them (`awake` bodies on its awake list
+   * now, `participants` and `work` of the step, `contacts` it built). All follow its own and
+   * its neighbours' bodies, not the world's slot count.
    */
-  counts(): Array<{ owned: number; ghosts: number; stepMs: number; syncVisits: number; eventVisits: number }> {
-    return this.plan.cfgs.map((c) => {
+  counts(): Array<{
+    owned: number;
+    ghosts: number;
+    stepMs: number;
+    syncVisits: number;
+    eventVisits: number;
+    imports: number;
+    published: number;
+    awake: number;
+    participants: number;
+    work: number;
+    contacts: number;
+  }> {
+    return this.plan.cfgs.map((c, k) => {
       const cfg = this.i64(c, SHARD_CFG_SLOTS);
+      const h = this.i64(this.plan.worlds[k], HEADER.WORK + 1);
       return {
         owned: Number(cfg[SC.OWNED_COUNT]),
         ghosts: Number(cfg[SC.GHOST_COUNT]),
         stepMs: Number(cfg[SC.STEP_NS]) / 1e6,
         syncVisits: Number(cfg[SC.SYNC_VISITS]),
         eventVisits: Number(cfg[SC.EVENT_VISITS]),
+        imports: Number(cfg[SC.IMPORTS]),
+        published: Number(cfg[SC.PUBLISHED]),
+        awake: Number(h[HEADER.AWAKE_COUNT]),
+        participants: Number(h[HEADER.PART_COUNT]),
+        work: Number(h[HEADER.WORK]),
+        contacts: Number(h[HEADER.CONTACT_COUNT]),
       };
     });
   }

@@ -582,6 +582,13 @@ export const SHARD_CFG = {
    */
   SYNC_VISITS: 39,
   EVENT_VISITS: 40,
+  /**
+   * Work counters of the last step: body records the sync read into the shard's world (owned
+   * bodies taken over or changed by a command, ghosts refreshed), and records the publish step
+   * wrote to the back board.
+   */
+  IMPORTS: 41,
+  PUBLISHED: 42,
 } as const;
 export const SHARD_CFG_SLOTS = 48;
 
