@@ -64,7 +64,7 @@ import {
   BODY_RECORD_BYTES, EVENT_BYTES, EV_KIND, EV_A, EV_A_GEN, EV_B, EV_B_GEN,
   EVENT_BEGIN, EVENT_END, FLAG_LIVE, KIND_STATIC, STATUS_CONTACT_OVERFLOW,
 } from './layout';
-import { g64, g32, s32, hdr, setHdr, worldBind, registerBody, unregisterBody, noteBoundingRadius, staticsChanged, listBody, unlistBody, worldRelist } from './world';
+import { g64, g32, s32, hdr, setHdr, worldBind, registerBody, unregisterBody, noteBoundingRadius, staticsChanged, listBody, unlistBody, worldRelist, awakeListInOrder } from './world';
 import { writeBodyRecord, readBodyRecord } from './transfer';
 import { worldStep } from './step';
 import { sortBySlot } from './shard-sort';
@@ -403,6 +403,10 @@ export function shardTick(cfgAddr: usize): i32 {
   }
   setCfg(SC_HELD_COUNT, nHeld);
   setCfg(SC_IMPORTS, imports);
+  // the awake list in slot order, as the unsharded world keeps it: put() moves a refreshed
+  // body to the end of the list, which would leave it shuffled after a few ticks of handoffs
+  // and teleports (its order is never observable; it is the step's memory order)
+  awakeListInOrder(held, nHeld);
   if (cfg(SC_TRAP) != 0) {                         // test hook: a real trap, mid-tick
     setCfg(SC_TRAP, 0);
     unreachable();

@@ -114,6 +114,6 @@ if (split) {
         .join(', ')})`,
     );
     if (side === 'other') continue;
-    for (const [name, t] of [...m].sort((a, b) => b[1] - a[1]).slice(0, Math.min(top, 12))) console.log(`      ${rel(t).padStart(7)}  ${name}`);
+    for (const [name, t] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`      ${rel(t).padStart(7)}  ${name}`);
   }
 }
