@@ -638,6 +638,10 @@
 // @ts-ignore: decorator
 @inline export const SC_PUBLISHED: i32 = 42;
 // @ts-ignore: decorator
+@inline export const SC_IMPORT_VERSION: i32 = 43;
+// @ts-ignore: decorator
+@inline export const SC_FULL_PUBLISH: i32 = 44;
+// @ts-ignore: decorator
 @inline export const SS_TOUCH_OVERFLOW: i64 = 1;
 // @ts-ignore: decorator
 @inline export const SS_EVENT_OVERFLOW: i64 = 2;
@@ -695,6 +699,8 @@
 @inline export const BD_LIVE_TICK: i32 = 20;
 // @ts-ignore: decorator
 @inline export const BD_BY_SUBJECT: i32 = 21;
+// @ts-ignore: decorator
+@inline export const BD_VERSION: i32 = 22;
 
 // Array addresses of the bound world (module globals: one set per instance).
 export let P_PX: usize = 0;

@@ -23,13 +23,34 @@
 //      else the front board's), in slot order as a sweep would: owner k: the body is k's
 //      (imported unless k's world already holds exactly that state, i.e. k owned it last
 //      tick and no command changed it). Another owner, within HALO of k's region: imported
-//      as a ghost (overwritten in place). Otherwise: dropped. OWNER_NONE (despawned): dropped.
+//      as a ghost (overwritten in place), unless it is a sleeping ghost k already holds as
+//      that record (below). Otherwise: dropped. OWNER_NONE (despawned): dropped. The
+//      awake list is then rewritten in slot order (the held list's order): put() appends a
+//      refreshed body at its end, and a shuffled list makes the step read every per-slot
+//      array at random places (its order is never observable).
 //   2. step the world (worldStep).
 //   3. publish: every body k has authority over is written to the back board with its new
 //      owner, the region that holds its new reference point (x, z): a body that crossed a
 //      border is handed off at the tick boundary, no tick lost or repeated. Regions are
 //      half-open, [cut_k, cut_k+1), so each point has exactly one owner. The slots go on k's
 //      list bucketed by new owner and border flag (within HALO of another region).
+//
+// Record versions (BD_VERSION, i64 per slot and board): the earliest state tick since which a
+// body's record has not changed. A sleeping body is untouched by a step unless the wake pass
+// wakes it, and a woken body is still awake after the step when sleeping takes at least 2
+// rested ticks (its rest counter restarts at 0: sleep.ts); so when SLEEP_TICKS >= 2, a body
+// asleep after the sync, not imported by it and asleep after the step has the front board's
+// record and keeps its version. Its record is written only if that version is the tick of the
+// front board (t): otherwise state t - 1, which the back board holds, had it already (induction:
+// a version's first publish always writes, and a version lasts only while the body sleeps
+// untouched, which also keeps its owner). Every other publish gets version t + 1 and is
+// written. A ghost k holds asleep (asleep after k's own last step, so untouched by it) whose
+// front record has the version k last imported for it (IMPORT_VERSION; -1 after an import
+// from the overlay or as k's own) is the same record: it is not imported again. Versions only
+// grow, so equal versions mean the same record. A tick re-run after a recovery writes every
+// record (FULL_PUBLISH: the failed attempt may have left a torn one); a restored board gets
+// its own tick as every version. So a settled world costs its shards no import and no record
+// written per tick (the sync and the publish still visit the held bodies' slots).
 //   4. touch list: "A touches B" for every touching pair of the tick where k reports on A:
 //      k has authority over A, or A is static and k has authority over B. Sorted by (A, B).
 //      The entries whose subject (the moving body reported on) k handed to shard m go on k's
@@ -58,6 +79,7 @@ import {
   SC_HANDOFFS, SC_STATUS, SC_OWNED_COUNT, SC_GHOST_COUNT, SC_TRAP,
   SC_NEAR, SC_OVERLAY_LIST, SC_OVERLAY_COUNT, SC_HELD, SC_HELD_COUNT, SC_MARK, SC_SYNC_SEQ,
   SC_SCR_SLOTS, SC_SCR_SHARDS, SC_SYNC_VISITS, SC_EVENT_VISITS, SC_IMPORTS, SC_PUBLISHED,
+  SC_IMPORT_VERSION, SC_FULL_PUBLISH, BD_VERSION, H_SLEEP_TICKS, FLAG_SLEEPING,
   SS_TOUCH_OVERFLOW, SS_EVENT_OVERFLOW, SS_WORLD_OVERFLOW, SS_IMPORT_FAILED, SS_SCRATCH_OVERFLOW,
   OWNER_STATIC, BD_RECORDS, BD_OWNER, BD_PUBLISHER, BD_LISTS, BD_LIST_START, BD_HANDED, BD_HANDED_START, BD_BY_SUBJECT,
   BD_TOUCH, BD_EVENTS, BD_TOUCH_COUNT, BD_EVENT_COUNT,
@@ -364,6 +386,12 @@ export function shardTick(cfgAddr: usize): i32 {
   const hwG = <i32>cfg(SC_HIGH_WATER);
   let status: i64 = 0, n = 0, ghosts = 0, imports = 0;
   setHdr(H_TICK, t);
+  // versions (BOARD.VERSION): a sleeping body is untouched by a step unless woken, and a body
+  // woken in a step is still awake after it when sleeping takes at least 2 rested ticks (its
+  // rest counter restarts at 0, sleep.ts); with fewer, every record counts as changed
+  const fVer = bd(F, BD_VERSION), bVer = bd(B, BD_VERSION), impVer = <usize>cfg(SC_IMPORT_VERSION);
+  const quiet = hdr(H_SLEEP_TICKS) >= 2;
+  const sleepsThrough = <usize>cfg(SC_SCR_SLOTS);   // per owned body: asleep after the sync, not re-imported
 
   // 1. sync from state t and the command overlay, over the candidates in slot order
   const seq = <i32>cfg(SC_SYNC_SEQ) + 1;
@@ -385,16 +413,27 @@ export function shardTick(cfgAddr: usize): i32 {
     }
     const r = recAt(ov ? ovRec : fRec, s);
     if (own == k) {
+      let quietHere = quiet;
       if (ov || was == 0 || !live || g32(P_GENERATION, s) != load<i32>(r)) {
         if (!put(s, r)) { status |= SS_IMPORT_FAILED; continue; }
         imports++;
+        quietHere = false;
+        store<i64>(impVer + (<usize>s << 3), -1);
       }
       store<u8>(owned + <usize>s, 1);
+      setI32(sleepsThrough, n, quietHere && (g32(P_FLAGS, s) & FLAG_SLEEPING) != 0 ? 1 : 0);
       setI32(list, n++, s);
       setI32(held, nHeld++, s);
     } else if (nearRegion(k, load<i64>(r, 32), load<i64>(r, 48))) {
-      if (!put(s, r)) { status |= SS_IMPORT_FAILED; continue; }
-      imports++;
+      // a sleeping ghost that slept through our last step and whose record is the one we
+      // imported (same version: its owner kept it asleep and untouched) is already here
+      const same = !ov && quiet && live && (g32(P_FLAGS, s) & FLAG_SLEEPING) != 0 && g32(P_GENERATION, s) == load<i32>(r) &&
+        load<i64>(fVer + (<usize>s << 3)) == load<i64>(impVer + (<usize>s << 3));
+      if (!same) {
+        if (!put(s, r)) { status |= SS_IMPORT_FAILED; continue; }
+        imports++;
+        store<i64>(impVer + (<usize>s << 3), ov ? -1 : load<i64>(fVer + (<usize>s << 3)));
+      }
       ghosts++;
       setI32(held, nHeld++, s);
     } else if (live) {
@@ -417,11 +456,20 @@ export function shardTick(cfgAddr: usize): i32 {
   if ((hdr(H_STATUS) & STATUS_CONTACT_OVERFLOW) != 0) status |= SS_WORLD_OVERFLOW;
 
   // 3. publish our bodies into state t + 1, with their new owner, and list them by bucket
-  let handoffs = 0;
+  let handoffs = 0, written = 0;
   const bPub = bd(B, BD_PUBLISHER), bucket = <usize>cfg(SC_SCR_SLOTS);
+  const full = cfg(SC_FULL_PUBLISH) != 0;
   for (let q = 0; q < n; q++) {
     const s = i32At(list, q);
-    writeBodyRecord(s, recAt(bRec, s));
+    // slept through the tick: the record is the front board's, unchanged since its version;
+    // the back board (state t - 1) holds it already when that version is at most t - 1
+    const unchanged = i32At(sleepsThrough, q) != 0 && (g32(P_FLAGS, s) & FLAG_SLEEPING) != 0;
+    const ver = unchanged ? load<i64>(fVer + (<usize>s << 3)) : t + 1;
+    store<i64>(bVer + (<usize>s << 3), ver);
+    if (full || ver > t - 1) {
+      writeBodyRecord(s, recAt(bRec, s));
+      written++;
+    }
     const x = g64(P_PX, s), z = g64(P_PZ, s);
     const to = regionOf(x, z);
     setI32(bOwn, s, to);
@@ -431,7 +479,7 @@ export function shardTick(cfgAddr: usize): i32 {
     if (before >= 0 && before != to) handoffs++;
   }
   publishList(k, n, list, bucket);
-  setCfg(SC_PUBLISHED, n);
+  setCfg(SC_PUBLISHED, written);
 
   // 4. our touch list: L1 = (i, j) entries in pair order, L2 = (j, i) entries sorted by j
   const sa = <usize>cfg(SC_SCR_A), sb = <usize>cfg(SC_SCR_B), sc = <usize>cfg(SC_SCR_C), counts = <usize>cfg(SC_SCR_COUNTS);

@@ -584,11 +584,16 @@ export const SHARD_CFG = {
   EVENT_VISITS: 40,
   /**
    * Work counters of the last step: body records the sync read into the shard's world (owned
-   * bodies taken over or changed by a command, ghosts refreshed), and records the publish step
-   * wrote to the back board.
+   * bodies taken over or changed by a command, ghosts refreshed; a sleeping ghost whose record
+   * did not change is not read again), and records the publish step wrote to the back board
+   * (a body that slept through the tick untouched is not written: see BOARD.VERSION).
    */
   IMPORTS: 41,
   PUBLISHED: 42,
+  /** i64 per slot: the board VERSION of the record this shard last imported as a ghost (-1: none or from the overlay). */
+  IMPORT_VERSION: 43,
+  /** Non-zero: write every record this tick (a tick re-run after a recovery: the failed attempt may have left torn records). */
+  FULL_PUBLISH: 44,
 } as const;
 export const SHARD_CFG_SLOTS = 48;
 
@@ -656,6 +661,15 @@ export const BOARD = {
    * BY_SUBJECT + j x TOUCH_CAP x 8): a shard finds the entries of one body in O(log n).
    */
   BY_SUBJECT: 21,
+  /**
+   * i64 per slot: the version of the slot's record, the earliest state tick since which it has
+   * not changed. A shard that publishes a body that slept through the tick untouched (asleep
+   * after the sync, not re-imported, still asleep after the step) carries the version over and,
+   * when it is at most the tick before this board's, does not rewrite the record: the board
+   * already holds it from two ticks ago. Any other publish sets the board's tick. A shard holding
+   * a sleeping ghost whose record still has the version it imported does not import it again.
+   */
+  VERSION: 22,
 } as const;
 export const BOARD_HEADER_SLOTS = 24;
 
