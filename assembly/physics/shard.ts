@@ -414,7 +414,9 @@ export function shardTick(cfgAddr: usize): i32 {
     const r = recAt(ov ? ovRec : fRec, s);
     if (own == k) {
       let quietHere = quiet;
-      if (ov || was == 0 || !live || g32(P_GENERATION, s) != load<i32>(r)) {
+      // k's own body of last tick with no command: the front record is k's own publish of it
+      // (new bodies and reused slots come through the overlay), so k's world holds it already
+      if (ov || was == 0 || !live) {
         if (!put(s, r)) { status |= SS_IMPORT_FAILED; continue; }
         imports++;
         quietHere = false;

@@ -3,11 +3,14 @@
  * proportions of a run, which depend much less on the machine's load than its times.
  *
  *   node build/dist/bench/shards/profile-shares.js FILE.cpuprofile [--top 30] [--wat build/tessera.wat] [--split]
+ *                                                  [--sides NAME_A,NAME_B]
  *
  * --split (for shard-work.js --with-core): each sample goes to the outermost ShardedWorld
  * method on its stack (sharded.js: "sharded"), else the outermost PhysicsWorld one (world.js:
  * "core"; the registry inside ShardedWorld is under a sharded.js frame), else "other"; the
- * groups are then given per side, as shares of the core's samples.
+ * groups are then given per side, as shares of the core's samples. --sides A,B does the same
+ * with two JavaScript functions (the outermost of them on the stack; slot-density.js), as
+ * shares of A's samples.
  *
  * The release core has no name section, so V8 calls its functions wasm-function[i]; the
  * text file the build writes beside it (--wat, default build/tessera.wat) names them: the
@@ -49,16 +52,24 @@ const byId = new Map(prof.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
 for (const node of prof.nodes) for (const c of node.children ?? []) parent.set(c, node.id);
 /** The side a sample's stack belongs to (see --split). */
+const sidesIdx = process.argv.indexOf('--sides');
+const named = sidesIdx >= 0 ? process.argv[sidesIdx + 1].split(',') : null;
 function sideOf(id: number): string {
   let side = 'other';
   for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
-    const url = byId.get(at)?.callFrame.url ?? '';
+    const f = byId.get(at)?.callFrame;
+    if (named) {
+      if (f && named.includes(f.functionName)) side = f.functionName;
+      continue;
+    }
+    const url = f?.url ?? '';
     if (url.endsWith('/sharded.js')) side = 'sharded';
     else if (url.endsWith('/world.js') && side !== 'sharded') side = 'core';
   }
   return side;
 }
-const split = process.argv.includes('--split');
+const split = process.argv.includes('--split') || named !== null;
+const base = named ? named[0] : 'core';
 const sides = new Map<string, Map<string, number>>();
 const self = new Map<string, number>();
 let total = 0;
@@ -101,9 +112,9 @@ for (const [name, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) con
 
 if (split) {
   const sum = (m: Map<string, number> | undefined): number => [...(m ?? new Map<string, number>()).values()].reduce((a, b) => a + b, 0);
-  const coreTotal = sum(sides.get('core'));
+  const coreTotal = sum(sides.get(base));
   const rel = (t: number): string => `${(t / coreTotal).toFixed(3)}x`;
-  console.log("  by side (as a multiple of the core's samples):");
+  console.log(`  by side (as a multiple of ${base}'s samples):`);
   for (const [side, m] of sides) {
     const g = new Map<string, number>();
     for (const [name, t] of m) g.set(group(name), (g.get(group(name)) ?? 0) + t);
