@@ -19,7 +19,8 @@
 //      table NEAR). A body not among them is neither k's nor within HALO of k's region:
 //      interior bodies lie farther than HALO from every other region, and a region farther
 //      than HALO holds no point within HALO. Candidates are deduplicated (MARK) and sorted
-//      by slot (shard-sort.ts), then each is decided on its record (the overlay's if stamped,
+//      by slot (HELD is in slot order: the others are sorted, shard-sort.ts, and merged with
+//      it), then each is decided on its record (the overlay's if stamped,
 //      else the front board's), in slot order as a sweep would: owner k: the body is k's
 //      (imported unless k's world already holds exactly that state, i.e. k owned it last
 //      tick and no command changed it). Another owner, within HALO of k's region: imported
@@ -33,7 +34,8 @@
 //      owner, the region that holds its new reference point (x, z): a body that crossed a
 //      border is handed off at the tick boundary, no tick lost or repeated. Regions are
 //      half-open, [cut_k, cut_k+1), so each point has exactly one owner. The slots go on k's
-//      list bucketed by new owner and border flag (within HALO of another region).
+//      list bucketed by new owner and border flag (within HALO of another region); a body
+//      that slept through the tick keeps both (owner k, the flag kept in bit 1 of OWNED).
 //
 // Record versions (BD_VERSION, i64 per slot and board): the earliest state tick since which a
 // body's record has not changed. A sleeping body is untouched by a step unless the wake pass
@@ -256,16 +258,19 @@ function pushEvent(p: usize, n: i32, cap: i32, kind: i32, e: usize): i32 {
  * Step 1 (see the module comment): gathers the candidates (HELD, the overlay's slots, the
  * front board's lists that can concern shard k) into the slot scratch, deduplicated and in
  * slot order. Returns their count; adds the entries visited to `visits` (SC_SYNC_VISITS).
+ * HELD is in slot order already (the last sync wrote it in candidate order), so only the
+ * slots it does not hold are sorted, and merged with it: a settled world, whose lists hold
+ * the same bodies tick after tick, sorts nothing.
  */
 function gatherCandidates(k: i32, seq: i32): i32 {
   const K = <i32>cfg(SC_COUNT), cap = <usize>cfg(SC_CAPACITY), F = <usize>cfg(SC_FRONT);
   const mark = <usize>cfg(SC_MARK), tmp = <usize>cfg(SC_SCR_SLOTS), out = tmp + cap * 4;
-  let n = 0, visits: i64 = 0;
-  // the slot lists, each read once
+  let m = 0, visits: i64 = 0;
+  // the slot lists, each read once; HELD is marked first, the others add what it lacks
   const held = <usize>cfg(SC_HELD), nh = <i32>cfg(SC_HELD_COUNT);
-  for (let q = 0; q < nh; q++) { const s = i32At(held, q); if (i32At(mark, s) != seq) { setI32(mark, s, seq); setI32(tmp, n++, s); } }
+  for (let q = 0; q < nh; q++) setI32(mark, i32At(held, q), seq);
   const ov = <usize>cfg(SC_OVERLAY_LIST), no = <i32>cfg(SC_OVERLAY_COUNT);
-  for (let q = 0; q < no; q++) { const s = i32At(ov, q); if (i32At(mark, s) != seq) { setI32(mark, s, seq); setI32(tmp, n++, s); } }
+  for (let q = 0; q < no; q++) { const s = i32At(ov, q); if (i32At(mark, s) != seq) { setI32(mark, s, seq); setI32(tmp, m++, s); } }
   visits += nh + no;
   const lists = bd(F, BD_LISTS), starts = bd(F, BD_LIST_START), stride = 2 * K + 1;
   const row = nearRow(k), nn = load<i32>(row);
@@ -275,12 +280,23 @@ function gatherCandidates(k: i32, seq: i32): i32 {
     for (let r = -1; r < nn; r++) {
       const lo = r < 0 ? bucketAt(starts, j, stride, 2 * k) : bucketAt(starts, j, stride, 2 * i32At(row + 4, r) + 1);
       const hi = r < 0 ? bucketAt(starts, j, stride, 2 * k + 2) : bucketAt(starts, j, stride, 2 * i32At(row + 4, r) + 2);
-      for (let q = lo; q < hi; q++) { const s = i32At(lst, q); if (i32At(mark, s) != seq) { setI32(mark, s, seq); setI32(tmp, n++, s); } }
+      for (let q = lo; q < hi; q++) { const s = i32At(lst, q); if (i32At(mark, s) != seq) { setI32(mark, s, seq); setI32(tmp, m++, s); } }
       visits += hi - lo;
     }
   }
+  // the new slots in order (in place: sortBySlot's other buffer is the tail of `out`, unused
+  // until the merge below writes nh + m <= cap entries from its start), then merged with HELD
   const hw = max(<i32>cfg(SC_HIGH_WATER), <i32>hdr(H_HIGH_WATER));
-  sortBySlot(tmp, n, out, 4, 0, hw, <usize>cfg(SC_SCR_COUNTS));
+  if (m > 1) {
+    const spare = out + (cap - <usize>m) * 4;
+    sortBySlot(tmp, m, spare, 4, 0, hw, <usize>cfg(SC_SCR_COUNTS));
+    memory.copy(tmp, spare, <usize>m << 2);
+  }
+  let a = 0, b = 0, n = 0;
+  while (a < nh || b < m) {
+    if (b >= m || (a < nh && i32At(held, a) < i32At(tmp, b))) setI32(out, n++, i32At(held, a++));
+    else setI32(out, n++, i32At(tmp, b++));
+  }
   setCfg(SC_SYNC_VISITS, visits + n);
   return n;
 }
@@ -422,24 +438,27 @@ export function shardTick(cfgAddr: usize): i32 {
         quietHere = false;
         store<i64>(impVer + (<usize>s << 3), -1);
       }
-      store<u8>(owned + <usize>s, 1);
+      store<u8>(owned + <usize>s, 1 | (was & 2));    // bit 1: border flag of its last publish here
       setI32(sleepsThrough, n, quietHere && (g32(P_FLAGS, s) & FLAG_SLEEPING) != 0 ? 1 : 0);
       setI32(list, n++, s);
       setI32(held, nHeld++, s);
-    } else if (nearRegion(k, load<i64>(r, 32), load<i64>(r, 48))) {
+    } else {
       // a sleeping ghost that slept through our last step and whose record is the one we
-      // imported (same version: its owner kept it asleep and untouched) is already here
+      // imported (same version: its owner kept it asleep and untouched) is already here, at
+      // the place where it was within HALO of our region
       const same = !ov && quiet && live && (g32(P_FLAGS, s) & FLAG_SLEEPING) != 0 && g32(P_GENERATION, s) == load<i32>(r) &&
         load<i64>(fVer + (<usize>s << 3)) == load<i64>(impVer + (<usize>s << 3));
-      if (!same) {
-        if (!put(s, r)) { status |= SS_IMPORT_FAILED; continue; }
-        imports++;
-        store<i64>(impVer + (<usize>s << 3), ov ? -1 : load<i64>(fVer + (<usize>s << 3)));
+      if (same || nearRegion(k, load<i64>(r, 32), load<i64>(r, 48))) {
+        if (!same) {
+          if (!put(s, r)) { status |= SS_IMPORT_FAILED; continue; }
+          imports++;
+          store<i64>(impVer + (<usize>s << 3), ov ? -1 : load<i64>(fVer + (<usize>s << 3)));
+        }
+        ghosts++;
+        setI32(held, nHeld++, s);
+      } else if (live) {
+        drop(s);
       }
-      ghosts++;
-      setI32(held, nHeld++, s);
-    } else if (live) {
-      drop(s);
     }
   }
   setCfg(SC_HELD_COUNT, nHeld);
@@ -472,11 +491,18 @@ export function shardTick(cfgAddr: usize): i32 {
       writeBodyRecord(s, recAt(bRec, s));
       written++;
     }
-    const x = g64(P_PX, s), z = g64(P_PZ, s);
-    const to = regionOf(x, z);
+    // its new owner and border flag; a body that did not move keeps both (it is ours: we
+    // published it last tick with owner k, and its border flag then is bit 1 of OWNED)
+    let to = k, border = (load<u8>(owned + <usize>s) & 2) != 0;
+    if (!unchanged) {
+      const x = g64(P_PX, s), z = g64(P_PZ, s);
+      to = regionOf(x, z);
+      border = isBorder(to, x, z);
+    }
+    store<u8>(owned + <usize>s, border ? 3 : 1);
     setI32(bOwn, s, to);
     setI32(bPub, s, k);
-    setI32(bucket, q, 2 * to + (isBorder(to, x, z) ? 1 : 0));
+    setI32(bucket, q, 2 * to + (border ? 1 : 0));
     const before = i32At(fOwn, s);
     if (before >= 0 && before != to) handoffs++;
   }

@@ -17,6 +17,7 @@
  *
  *   node build/dist/bench/shards/shard-work.js --scene rain --n 100000 --shards 2 [--warm 30] [--ticks 40] [--workers 0]
  *     [--with-core] [--sleep on]
+ *   --scene resting: n spheres lying apart on a floor, sleeping on (all asleep after 30 ticks: warm up past that)
  *   (--shards 0 runs the unsharded core alone)
  */
 import { ShardedWorld, type Partition } from '../../src/physics/sharded';
@@ -29,13 +30,21 @@ const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : def;
 };
-const scene = arg('scene', 'rain') as 'pile' | 'rain';
+const scene = arg('scene', 'rain') as 'pile' | 'rain' | 'resting';
 const n = Number(arg('n', '20000'));
 const shards = Number(arg('shards', '2'));
 const warm = Number(arg('warm', '30'));
 const ticks = Number(arg('ticks', '40'));
 const workers = Number(arg('workers', '0'));
-const sleep = arg('sleep', 'off') === 'on';
+const sleep = arg('sleep', 'off') === 'on' || scene === 'resting';
+
+/** The resting scene: n spheres lying 5 mm apart on a floor in a square centred on the origin (they sleep after 30 ticks). */
+function buildResting(w: Target, count: number): void {
+  const side = Math.ceil(Math.sqrt(count));
+  w.addPlane({ normal: [0, 1, 0], offset: 0 });
+  for (let i = 0; i < count; i++)
+    w.addSphere({ radius: 0.5, position: [((i % side) - (side - 1) / 2) * 1.005, 0.5, (Math.floor(i / side) - (side - 1) / 2) * 1.005] });
+}
 
 /** Cuts as bench:shards sets them (fractions of the box width). */
 const CUTS: Record<number, [number[], number[]]> = { 2: [[0], []], 4: [[0], [0]], 8: [[-0.25, 0, 0.25], [0]] };
@@ -70,7 +79,7 @@ function record(target: Target, add: (k: string, v: number) => void): void {
 }
 
 async function main(): Promise<void> {
-  const geo = scene === 'pile' ? pileGeometry(n) : rainGeometry(n);
+  const geo = scene === 'pile' ? pileGeometry(n) : scene === 'rain' ? rainGeometry(n) : { half: (Math.ceil(Math.sqrt(n)) * 1.005) / 2 };
   const world: WorldConfig = {
     capacity: n + CLOSED_BOX_STATICS + 2,
     maxBodyRadius: 0.5,
@@ -86,6 +95,7 @@ async function main(): Promise<void> {
   }
   const runs = targets.map((target) => {
     if (scene === 'pile') buildPile(target, n, 1);
+    if (scene === 'resting') buildResting(target, n);
     const commands = scene === 'rain' ? buildRain(target, n, 1).commands : undefined;
     return { target, commands, sums: {} as Record<string, number>, handoffs0: 0 };
   });

@@ -531,7 +531,10 @@ export const SHARD_CFG = {
   OVERLAY_REC: 11,
   OVERLAY_TICK: 12,
   OVERLAY_OWNER: 13,
-  /** u8 per slot: this shard had authority over the slot in its last step. */
+  /**
+   * u8 per slot: bit 0, this shard had authority over the slot in its last step; bit 1, the body
+   * then lay within HALO of another region (its border flag when this shard last published it).
+   */
   OWNED: 14,
   /** Scratch of this shard: owned list (i32 x capacity), counts (i32 x capacity + 2), three entry buffers. */
   SCR_OWNED: 15,
