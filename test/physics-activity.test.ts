@@ -86,6 +86,33 @@ describe('sleeping bodies cost nothing', () => {
   });
 });
 
+describe('sleep blocks: awake bodies skip lookups only where no sleeper lies', () => {
+  test('sleepers on both sides of block edges (negative cells too) wake when hit, and every block count stays exact', () => {
+    // blocks are 8 x 8 x 8 cells (world.ts sleepBlockOf); a miscounted or misplaced block would
+    // let a falling sphere pass into a sleeper that never wakes
+    const world = PhysicsWorld.create({ capacity: 128, maxBodyRadius: 0.5, sleep: { enabled: true, ticks: 5 } });
+    world.addPlane({ normal: [0, 1, 0], offset: -13 });
+    const sleepers: BodyHandle[] = [];
+    for (let k = 0; k < 14; k++) sleepers.push(world.addSphere({ position: [-19.3 + 2.9 * k, -12.5, 7.9 - 1.3 * k], radius: 0.5 }));
+    for (let t = 0; t < 40 && world.activity().awake > 0; t++) world.step();
+    expect(sleepers.every((h) => world.isSleeping(h))).toBe(true);
+    expect(world.checkActivityLists()).toBe(0);
+    const start = sleepers.map((h) => world.position(h));
+    for (const p of start) world.addSphere({ position: [p[0] + 0.3, -9.5, p[2] - 0.2], radius: 0.5 });
+    const woke = new Set<number>();
+    for (let t = 0; t < 90; t++) {
+      world.step();
+      expect(world.checkActivityLists()).toBe(0);
+      for (const [k, h] of sleepers.entries()) if (!world.isSleeping(h)) woke.add(k);
+    }
+    expect(woke.size).toBe(sleepers.length);
+    for (const [k, h] of sleepers.entries()) {
+      const [x, , z] = world.position(h);
+      expect(Math.hypot(x - start[k][0], z - start[k][2])).toBeGreaterThan(0.01);
+    }
+  });
+});
+
 describe('participants are ordered by slot', () => {
   test('3,000 bodies (slots beyond one radix digit), some asleep: contacts in pair order, so events are sorted', () => {
     const { world } = restingField(1500, { capacity: 3200 });

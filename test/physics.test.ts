@@ -2,15 +2,18 @@
  * Physics core v1 against analytic answers and behaviour a player would notice, on the
  * release and debug builds. Integrator: semi-implicit Euler with S substeps of h = dt / S;
  * for constant acceleration its position after n substeps is a t^2/2 + a t h/2 (t = n h),
- * i.e. it runs ahead of the analytic answer by a t h / 2 (20 mm after 2 s of free fall at
- * 240 Hz). The tests compare with that discrete value and state the analytic gap.
+ * i.e. it runs ahead of the analytic answer by a t h / 2 (14 mm after 2 s of free fall at
+ * 360 Hz, the default 6 substeps of a 60 Hz tick). The tests compare with that discrete value
+ * and state the analytic gap.
  */
-import { PhysicsWorld, PhysicsError } from '../src/physics/world';
+import { PhysicsWorld, PhysicsError, DEFAULT_SUBSTEPS } from '../src/physics/world';
 import type { CoreVariant } from '../src/physics/wasm';
 import { addClosedBox, pileScene } from './helpers/scenes';
 
 const VARIANTS: CoreVariant[] = ['release', 'debug'];
 const G = 9.81;
+/** Substeps per second of a default 60 Hz world: 1 / h. */
+const SUB_HZ = 60 * DEFAULT_SUBSTEPS;
 
 describe.each(VARIANTS)('physics [%s]', (variant) => {
   const create = (cfg: Parameters<typeof PhysicsWorld.create>[0] = {}) => PhysicsWorld.create(cfg, { variant });
@@ -19,8 +22,8 @@ describe.each(VARIANTS)('physics [%s]', (variant) => {
     const w = create({ sleep: { enabled: false } });
     const b = w.addSphere({ position: [0, 100, 0], radius: 0.5 });
     w.step(120);
-    const n = 480,
-      h = 1 / 240;
+    const n = 2 * SUB_HZ,
+      h = 1 / SUB_HZ;
     const discrete = 100 - (G * h * h * n * (n + 1)) / 2;
     const analytic = 100 - (G * 4) / 2;
     const y = w.position(b)[1];
@@ -45,7 +48,7 @@ describe.each(VARIANTS)('physics [%s]', (variant) => {
         const f = prev[1] / (prev[1] - p[1]);
         const x = prev[0] + (p[0] - prev[0]) * f;
         const range = (v0 * v0 * Math.sin(2 * th)) / G;
-        expect(Math.abs(x - (range - vx / 240))).toBeLessThan(0.002);
+        expect(Math.abs(x - (range - vx / SUB_HZ))).toBeLessThan(0.002);
         break;
       }
       prev = p;
@@ -192,7 +195,7 @@ describe.each(VARIANTS)('physics [%s]', (variant) => {
     w.applyForce(pushed, [4, 0, 0]); // 2 m/s^2 for one tick
     w.step(60);
     expect(w.position(floating)).toEqual([0, 0, 0]);
-    expect(Math.abs(w.velocity(damped)[0] - 10 * (1 / (1 + 0.5 / 240)) ** 240)).toBeLessThan(0.001);
+    expect(Math.abs(w.velocity(damped)[0] - 10 * (1 / (1 + 0.5 / SUB_HZ)) ** SUB_HZ)).toBeLessThan(0.001);
     expect(Math.abs(w.velocity(pushed)[0] - 2 / 60)).toBeLessThan(0.0005);
   });
 

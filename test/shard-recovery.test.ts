@@ -121,10 +121,10 @@ test('a worker slow past the step timeout is fenced off: it finishes its step be
       tick();
       expect(w.hash()).toBe(hashes[t - 1]);
     }
-    expect(reports.map((r) => [r.tick, r.code])).toEqual([
-      [3, 'SHARD_TIMEOUT'],
-      [14, 'SHARD_TIMEOUT'],
-    ]);
+    // the two slow ticks were recovered; on a loaded machine a re-run can time out again while
+    // the new workers compile the core (more attempts of the same tick, same bits)
+    expect([...new Set(reports.map((r) => r.tick))]).toEqual([3, 14]);
+    expect(reports.every((r) => r.code === 'SHARD_TIMEOUT')).toBe(true);
   } finally {
     await w.close();
   }
@@ -145,4 +145,33 @@ test('a trap in a shard run on this thread is recovered the same way', () => {
 
 test('a step timeout that is not positive is refused', () => {
   expect(() => new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, undefined, { stepTimeoutMs: 0 })).toThrow(RangeError);
+});
+
+test('a worker woken without a new step goes back to waiting: no shard is stepped twice', async () => {
+  // Seen under load (test/shard-acceptance, about 1 run in 100 of 2,000 ticks on 2 workers):
+  // Atomics.wait returned 'ok' with the step generation unchanged, the worker ran its shards
+  // again, and they were one tick ahead (every body of both its shards off by g dt in velocity).
+  // Here the coordinator wakes the waiting workers itself, which is the same event.
+  const hashes = reference();
+  const w = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, undefined, { workers: 2 });
+  const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+  try {
+    const tick = buildRain(w, 300, 12).tick;
+    for (let t = 1; t <= 40; t++) {
+      tick();
+      if (t % 10 === 5) {
+        // both workers must have been woken while waiting (each wake of a waiting worker counts)
+        const before = w.strayWakes;
+        for (let i = 0; i < 200 && w.strayWakes < before + 2; i++) {
+          w.injectStrayWake();
+          await pause(10);
+        }
+        expect(w.strayWakes).toBeGreaterThanOrEqual(before + 2);
+      }
+      expect(w.hash()).toBe(hashes[t - 1]);
+    }
+  } finally {
+    await w.close();
+  }
+  expect(() => new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }).injectStrayWake()).toThrow(RangeError);
 });

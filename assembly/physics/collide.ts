@@ -14,7 +14,9 @@
 // packed cell key matches the scanned cell (so a hash collision never yields a pair twice).
 // Then each awake body looks up the sleep hash in the cells its reach (plus MAX_RADIUS, the
 // largest reach a sleeper can have) overlaps, so an awake-sleeping pair is met once, from its
-// awake side; two sleeping bodies need no contact. Each pair is recorded as (min slot, max
+// awake side; two sleeping bodies need no contact. A body whose cells lie only in blocks of
+// 8^3 cells that hold no sleeper (world.ts SLEEP_BLOCKS counts) skips the lookups: a rain far
+// from a million sleepers reads one block count per body instead of 27 buckets. Each pair is recorded as (min slot, max
 // slot). The sleeping partners join the awake bodies as the tick's participants (PART,
 // sorted by slot with a radix sort over the participants only), and the pairs are grouped by
 // the lower slot with prefix sums over them.
@@ -40,7 +42,7 @@ import {
   P_PX, P_PY, P_PZ, P_VX, P_VY, P_VZ, P_RADIUS, P_HX, P_HY, P_HZ, P_INV_MASS, P_INV_INERTIA,
   P_FRICTION, P_RESTITUTION, P_KIND, P_SHAPE, P_FLAGS, P_LAYER, P_MASK, P_CELL_KEY, P_BUCKET,
   P_BUCKET_START, P_SORTED, P_SORTED_REC, P_PAIRS, P_PAIR_J, P_CONTACTS, P_HITS, P_WAKE, P_CFIRST, P_CCOUNT,
-  P_AWAKE, P_PART, P_MARK, P_SLEEP_NEXT, P_SORT_COUNTS, RADIX_BITS,
+  P_AWAKE, P_PART, P_MARK, P_SLEEP_NEXT, P_SLEEP_BLOCKS, P_SORT_COUNTS, RADIX_BITS,
   P_CHAR_TX, P_CHAR_TZ, P_CHAR_STEP, P_CHAR_SLOPE_COS, P_GNX, P_GNY, P_GNZ,
   H_HIGH_WATER, H_DYNAMIC_COUNT, H_AWAKE_COUNT, H_PART_COUNT, H_MAX_RADIUS, H_INV_CELL, H_CONTACT_COUNT, H_CONTACT_CAPACITY,
   H_MARGIN, H_STATUS, H_SLEEP_SPEED, H_GROUND_TOLERANCE, H_CELL_SIZE, P_SLEEP_COUNT,
@@ -50,10 +52,10 @@ import {
   SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_KINEMATIC, KIND_STATIC,
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_GROUNDED,
 } from './layout';
-import { g64, s64, g32, s32, hdr, setHdr, wake, addWork, sleepBucketOf, sleepHead, sleepSig, cellSig } from './world';
+import { g64, s64, g32, s32, hdr, setHdr, wake, addWork, sleepBucketOf, sleepBlockOf, sleepHead, sleepSig, cellSig } from './world';
 import { div, mul, ONE, roundShift, sqrtFast } from '../math/fixed';
 import {
-  staticTreeUpdate, staticCountersReset, staticCount, staticBoxesOverlapping, staticEntry, staticBoxCount,
+  staticTreeUpdate, staticCountersReset, staticCount, staticBoxesNear, staticEntry, staticBoxCount,
   staticOtherCount, lastVisits, lastTests,
 } from './static-tree';
 
@@ -279,9 +281,10 @@ function collidePair(i: i32, j: i32): void {
  * plane (and static sphere or capsule), and every box (in the tree or a large one) whose AABB grown by the reach contains the centre strictly,
  * |p - c| < e + reach on each axis (a box out of reach never makes a contact), layers
  * permitting. The static tree finds the boxes (the open-interval query is exactly this
- * test), so the set is the brute-force scan's; the caller sorts it by slot.
+ * test), through the body's cache of the boxes near it (static-tree.ts staticBoxesNear), so
+ * the set is the brute-force scan's; the caller sorts it by slot.
  */
-function staticCandidates(px: i64, py: i64, pz: i64, reach: i64, layerI: i32, maskI: i32, n: i32): i32 {
+function staticCandidates(slot: i32, px: i64, py: i64, pz: i64, reach: i64, layerI: i32, maskI: i32, n: i32): i32 {
   const boxes = staticBoxCount(), others = staticOtherCount();
   for (let e = boxes; e < boxes + others; e++) {
     const j = staticEntry(e);
@@ -292,7 +295,7 @@ function staticCandidates(px: i64, py: i64, pz: i64, reach: i64, layerI: i32, ma
     store<i32>(candAt(n++), j);
   }
   const from = n;
-  n = staticBoxesOverlapping(px - reach, py - reach, pz - reach, px + reach, py + reach, pz + reach, false, candAt(0), n);
+  n = staticBoxesNear(slot, px - reach, py - reach, pz - reach, px + reach, py + reach, pz + reach, reach, candAt(0), n);
   staticCount(lastVisits, lastTests + others);
   // layers: keep the boxes that may collide with the body (in place)
   let m = from;
@@ -482,6 +485,17 @@ export function buildContacts(): void {
       const x = load<i64>(ra, G_X), y = load<i64>(ra, G_Y), z = load<i64>(ra, G_Z);
       // cells of [p - r, p + r] per axis: at most the neighbours (r <= CELL_SIZE)
       const x0 = cellOf(x - r), x1 = cellOf(x + r), y0 = cellOf(y - r), y1 = cellOf(y + r), z0 = cellOf(z - r), z1 = cellOf(z + r);
+      // blocks of 8^3 cells (world.ts sleepBlockOf) that count no sleeper hold none: when every
+      // block of these cells counts 0 (usually one block, at most 8), no bucket needs a look
+      let sleepers = false;
+      for (let bx = x0 >> 3; bx <= x1 >> 3 && !sleepers; bx++) {
+        for (let by = y0 >> 3; by <= y1 >> 3 && !sleepers; by++) {
+          for (let bz = z0 >> 3; bz <= z1 >> 3; bz++) {
+            if (g32(P_SLEEP_BLOCKS, sleepBlockOf(bx << 3, by << 3, bz << 3)) != 0) { sleepers = true; break; }
+          }
+        }
+      }
+      if (!sleepers) continue;
       for (let cx = x0; cx <= x1; cx++) {
         for (let cy = y0; cy <= y1; cy++) {
           for (let cz = z0; cz <= z1; cz++) {
@@ -531,7 +545,7 @@ export function buildContacts(): void {
       const layerI = g32(P_LAYER, i), maskI = g32(P_MASK, i);
       const reach = g64(P_RADIUS, i) + coreHalf(i) + hdr(H_MARGIN);
       const px = g64(P_PX, i), py = g64(P_PY, i), pz = g64(P_PZ, i);
-      n = staticCandidates(px, py, pz, reach, layerI, maskI, n);
+      n = staticCandidates(i, px, py, pz, reach, layerI, maskI, n);
     }
     // sort candidates by slot (insertion sort: lists are short)
     for (let a = 1; a < n; a++) {

@@ -108,6 +108,14 @@
 // @ts-ignore: decorator
 @inline export const H_STATIC_SCAN: i32 = 58;
 // @ts-ignore: decorator
+@inline export const H_MOVING_DIRTY: i32 = 59;
+// @ts-ignore: decorator
+@inline export const H_MOVING_NODE_COUNT: i32 = 60;
+// @ts-ignore: decorator
+@inline export const H_MOVING_BUILDS: i32 = 61;
+// @ts-ignore: decorator
+@inline export const H_MOVING_QUERIES: i32 = 62;
+// @ts-ignore: decorator
 @inline export const H_OFFSETS_AT: i32 = 64;
 // @ts-ignore: decorator
 @inline export const HEADER_SLOTS: i32 = 192;
@@ -116,7 +124,7 @@
 // @ts-ignore: decorator
 @inline export const WORLD_MAGIC: u64 = 4921399027822708052;
 // @ts-ignore: decorator
-@inline export const WORLD_VERSION: i64 = 2;
+@inline export const WORLD_VERSION: i64 = 3;
 // @ts-ignore: decorator
 @inline export const STATUS_CONTACT_OVERFLOW: i64 = 1;
 // @ts-ignore: decorator
@@ -234,49 +242,59 @@
 // @ts-ignore: decorator
 @inline export const F_MARK: i32 = 55;
 // @ts-ignore: decorator
-@inline export const F_STATE: i32 = 56;
+@inline export const F_STATIC_CACHE: i32 = 56;
 // @ts-ignore: decorator
-@inline export const F_FREE: i32 = 57;
+@inline export const F_STATE: i32 = 57;
 // @ts-ignore: decorator
-@inline export const F_STATICS: i32 = 58;
+@inline export const F_FREE: i32 = 58;
 // @ts-ignore: decorator
-@inline export const F_MOVING: i32 = 59;
+@inline export const F_STATICS: i32 = 59;
 // @ts-ignore: decorator
-@inline export const F_STATIC_ORDER: i32 = 60;
+@inline export const F_MOVING: i32 = 60;
 // @ts-ignore: decorator
-@inline export const F_STATIC_NODES: i32 = 61;
+@inline export const F_STATIC_ORDER: i32 = 61;
 // @ts-ignore: decorator
-@inline export const F_BUCKET_START: i32 = 62;
+@inline export const F_STATIC_NODES: i32 = 62;
 // @ts-ignore: decorator
-@inline export const F_SORTED: i32 = 63;
+@inline export const F_BUCKET_START: i32 = 63;
 // @ts-ignore: decorator
-@inline export const F_SORTED_REC: i32 = 64;
+@inline export const F_SORTED: i32 = 64;
 // @ts-ignore: decorator
-@inline export const F_PAIRS: i32 = 65;
+@inline export const F_SORTED_REC: i32 = 65;
 // @ts-ignore: decorator
-@inline export const F_PAIR_J: i32 = 66;
+@inline export const F_PAIRS: i32 = 66;
 // @ts-ignore: decorator
-@inline export const F_CONTACTS: i32 = 67;
+@inline export const F_PAIR_J: i32 = 67;
 // @ts-ignore: decorator
-@inline export const F_TOUCH: i32 = 68;
+@inline export const F_CONTACTS: i32 = 68;
 // @ts-ignore: decorator
-@inline export const F_PREV_TOUCH: i32 = 69;
+@inline export const F_TOUCH: i32 = 69;
 // @ts-ignore: decorator
-@inline export const F_EVENTS: i32 = 70;
+@inline export const F_PREV_TOUCH: i32 = 70;
 // @ts-ignore: decorator
-@inline export const F_HITS: i32 = 71;
+@inline export const F_EVENTS: i32 = 71;
 // @ts-ignore: decorator
-@inline export const F_HASH_REC: i32 = 72;
+@inline export const F_HITS: i32 = 72;
 // @ts-ignore: decorator
-@inline export const F_BODY_DEF: i32 = 73;
+@inline export const F_HASH_REC: i32 = 73;
 // @ts-ignore: decorator
-@inline export const F_AWAKE: i32 = 74;
+@inline export const F_BODY_DEF: i32 = 74;
 // @ts-ignore: decorator
-@inline export const F_PART: i32 = 75;
+@inline export const F_AWAKE: i32 = 75;
 // @ts-ignore: decorator
-@inline export const F_SLEEP_HEAD: i32 = 76;
+@inline export const F_PART: i32 = 76;
 // @ts-ignore: decorator
-@inline export const F_SORT_COUNTS: i32 = 77;
+@inline export const F_SLEEP_HEAD: i32 = 77;
+// @ts-ignore: decorator
+@inline export const F_SORT_COUNTS: i32 = 78;
+// @ts-ignore: decorator
+@inline export const F_SLEEP_BLOCKS: i32 = 79;
+// @ts-ignore: decorator
+@inline export const F_MOVING_ORDER: i32 = 80;
+// @ts-ignore: decorator
+@inline export const F_MOVING_NODES: i32 = 81;
+// @ts-ignore: decorator
+@inline export const F_STATIC_AABB: i32 = 82;
 // @ts-ignore: decorator
 @inline export const SHAPE_SPHERE: i32 = 0;
 // @ts-ignore: decorator
@@ -451,6 +469,28 @@
 @inline export const N_COUNT: i32 = 56;
 // @ts-ignore: decorator
 @inline export const STATIC_NODE_BYTES: i32 = 64;
+// @ts-ignore: decorator
+@inline export const K_LO_X: i32 = 0;
+// @ts-ignore: decorator
+@inline export const K_LO_Y: i32 = 8;
+// @ts-ignore: decorator
+@inline export const K_LO_Z: i32 = 16;
+// @ts-ignore: decorator
+@inline export const K_HI_X: i32 = 24;
+// @ts-ignore: decorator
+@inline export const K_HI_Y: i32 = 32;
+// @ts-ignore: decorator
+@inline export const K_HI_Z: i32 = 40;
+// @ts-ignore: decorator
+@inline export const K_BUILD: i32 = 48;
+// @ts-ignore: decorator
+@inline export const K_COUNT: i32 = 52;
+// @ts-ignore: decorator
+@inline export const K_LIST: i32 = 56;
+// @ts-ignore: decorator
+@inline export const STATIC_CACHE_BYTES: i32 = 80;
+// @ts-ignore: decorator
+@inline export const STATIC_CACHE_MAX: i32 = 6;
 // @ts-ignore: decorator
 @inline export const T_KEY: i32 = 0;
 // @ts-ignore: decorator
@@ -759,6 +799,7 @@ export let P_AWAKE_POS: usize = 0;
 export let P_SLEEP_NEXT: usize = 0;
 export let P_SLEEP_PREV: usize = 0;
 export let P_MARK: usize = 0;
+export let P_STATIC_CACHE: usize = 0;
 export let P_STATE: usize = 0;
 export let P_FREE: usize = 0;
 export let P_STATICS: usize = 0;
@@ -781,6 +822,10 @@ export let P_AWAKE: usize = 0;
 export let P_PART: usize = 0;
 export let P_SLEEP_HEAD: usize = 0;
 export let P_SORT_COUNTS: usize = 0;
+export let P_SLEEP_BLOCKS: usize = 0;
+export let P_MOVING_ORDER: usize = 0;
+export let P_MOVING_NODES: usize = 0;
+export let P_STATIC_AABB: usize = 0;
 
 /** Loads every array address from the header of the world at `base` (offsets are relative). */
 export function bindArrays(base: usize): void {
@@ -840,26 +885,31 @@ export function bindArrays(base: usize): void {
   P_SLEEP_NEXT = base + <usize>load<i64>(base + 936);
   P_SLEEP_PREV = base + <usize>load<i64>(base + 944);
   P_MARK = base + <usize>load<i64>(base + 952);
-  P_STATE = base + <usize>load<i64>(base + 960);
-  P_FREE = base + <usize>load<i64>(base + 968);
-  P_STATICS = base + <usize>load<i64>(base + 976);
-  P_MOVING = base + <usize>load<i64>(base + 984);
-  P_STATIC_ORDER = base + <usize>load<i64>(base + 992);
-  P_STATIC_NODES = base + <usize>load<i64>(base + 1000);
-  P_BUCKET_START = base + <usize>load<i64>(base + 1008);
-  P_SORTED = base + <usize>load<i64>(base + 1016);
-  P_SORTED_REC = base + <usize>load<i64>(base + 1024);
-  P_PAIRS = base + <usize>load<i64>(base + 1032);
-  P_PAIR_J = base + <usize>load<i64>(base + 1040);
-  P_CONTACTS = base + <usize>load<i64>(base + 1048);
-  P_TOUCH = base + <usize>load<i64>(base + 1056);
-  P_PREV_TOUCH = base + <usize>load<i64>(base + 1064);
-  P_EVENTS = base + <usize>load<i64>(base + 1072);
-  P_HITS = base + <usize>load<i64>(base + 1080);
-  P_HASH_REC = base + <usize>load<i64>(base + 1088);
-  P_BODY_DEF = base + <usize>load<i64>(base + 1096);
-  P_AWAKE = base + <usize>load<i64>(base + 1104);
-  P_PART = base + <usize>load<i64>(base + 1112);
-  P_SLEEP_HEAD = base + <usize>load<i64>(base + 1120);
-  P_SORT_COUNTS = base + <usize>load<i64>(base + 1128);
+  P_STATIC_CACHE = base + <usize>load<i64>(base + 960);
+  P_STATE = base + <usize>load<i64>(base + 968);
+  P_FREE = base + <usize>load<i64>(base + 976);
+  P_STATICS = base + <usize>load<i64>(base + 984);
+  P_MOVING = base + <usize>load<i64>(base + 992);
+  P_STATIC_ORDER = base + <usize>load<i64>(base + 1000);
+  P_STATIC_NODES = base + <usize>load<i64>(base + 1008);
+  P_BUCKET_START = base + <usize>load<i64>(base + 1016);
+  P_SORTED = base + <usize>load<i64>(base + 1024);
+  P_SORTED_REC = base + <usize>load<i64>(base + 1032);
+  P_PAIRS = base + <usize>load<i64>(base + 1040);
+  P_PAIR_J = base + <usize>load<i64>(base + 1048);
+  P_CONTACTS = base + <usize>load<i64>(base + 1056);
+  P_TOUCH = base + <usize>load<i64>(base + 1064);
+  P_PREV_TOUCH = base + <usize>load<i64>(base + 1072);
+  P_EVENTS = base + <usize>load<i64>(base + 1080);
+  P_HITS = base + <usize>load<i64>(base + 1088);
+  P_HASH_REC = base + <usize>load<i64>(base + 1096);
+  P_BODY_DEF = base + <usize>load<i64>(base + 1104);
+  P_AWAKE = base + <usize>load<i64>(base + 1112);
+  P_PART = base + <usize>load<i64>(base + 1120);
+  P_SLEEP_HEAD = base + <usize>load<i64>(base + 1128);
+  P_SORT_COUNTS = base + <usize>load<i64>(base + 1136);
+  P_SLEEP_BLOCKS = base + <usize>load<i64>(base + 1144);
+  P_MOVING_ORDER = base + <usize>load<i64>(base + 1152);
+  P_MOVING_NODES = base + <usize>load<i64>(base + 1160);
+  P_STATIC_AABB = base + <usize>load<i64>(base + 1168);
 }

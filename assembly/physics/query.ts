@@ -5,31 +5,38 @@
 // the contract: raycastAll sorts by (t, slot), overlaps by slot; raycastClosest keeps the
 // lowest (t, slot).
 //
-// Which bodies are tested: the moving bodies from the MOVING list (dynamic and kinematic,
-// asleep or not; never statics or free slots), the other statics (planes; static spheres and
-// capsules), and the static boxes the static tree (static-tree.ts) cannot rule out: for
-// overlaps, the boxes whose AABB touches the query's AABB; for rays, the boxes under tree
-// nodes whose AABB the ray's slab test enters (before the best hit so far for the closest). The broadphase grid is not used: it is
-// built from the positions at the start of the last step, and bodies have moved (and may
-// have been added, removed or teleported) since, so it does not describe the world a query
-// sees. Work: O(moving bodies + log statics + hits) per query; QUERY_TESTS and QUERY_VISITS
+// Which bodies are tested: the other statics (planes; static spheres and capsules), the static
+// boxes the static tree (static-tree.ts) cannot rule out, and the moving bodies (dynamic and
+// kinematic, asleep or not; never statics or free slots) the moving tree (moving-tree.ts)
+// cannot rule out, or every one of the MOVING list while that tree is not built (the first
+// queries after a step or a change). For overlaps, the bodies whose AABB (a box's, a moving
+// body's bound) touches the query's AABB; for rays, the bodies under tree nodes whose AABB the
+// ray's slab test enters (before the best hit so far for the closest: statics are cast first,
+// so their best bounds the moving bodies' walk), moving nodes grown to cover the rounding of
+// the exact tests (rayWalk). The broadphase grid is not used: it is built from the positions
+// at the start of the last step, and bodies have moved (and may have been added, removed or
+// teleported) since, so it does not describe the world a query sees. Work: O(log statics +
+// log moving + hits) per query once the moving tree is built; QUERY_TESTS and QUERY_VISITS
 // count the exact tests and tree nodes of the last query.
 //
-// Same results as testing every live body: the tree skips only boxes that cannot pass the
+// Same results as testing every live body: the trees skip only bodies that cannot pass the
 // exact test (see the node tests below), each kept body gets the same exact test, and the
-// hits are sorted by (t, slot) at the end, so neither the list nor the tree order shows.
+// hits are sorted by (t, slot) at the end, so neither the lists nor the trees' order shows.
 //
 // Shapes: sphere and capsule as a vertical core segment plus radius; static boxes (AABB);
 // planes (half-spaces: a plane is hit from its front side, and overlaps everything behind it).
 
 import {
   P_PX, P_PY, P_PZ, P_RADIUS, P_HX, P_HY, P_HZ, P_SHAPE, P_LAYER, P_GENERATION, P_HITS, P_MOVING,
-  H_DYNAMIC_COUNT, H_HIT_COUNT, H_QUERY_TESTS, H_QUERY_VISITS, H_STATIC_SCAN, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE,
-  N_LO_X, N_LO_Y, N_LO_Z, N_HI_X, N_HI_Y, N_HI_Z, N_SKIP, N_FIRST, N_COUNT,
+  H_CAPACITY, H_DYNAMIC_COUNT, H_HIT_COUNT, H_QUERY_TESTS, H_QUERY_VISITS, H_STATIC_SCAN, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE,
+  N_LO_X, N_LO_Y, N_LO_Z, N_HI_X, N_HI_Y, N_HI_Z, N_SKIP, N_FIRST, N_COUNT, P_STATIC_NODES, P_STATIC_ORDER, P_MOVING_NODES, P_MOVING_ORDER, H_MAX_RADIUS,
 } from './layout';
 import { g64, g32, hdr, setHdr } from './world';
 import { lengthOfSq } from './collide';
-import { staticTreeUpdate, staticNodeAt, staticNodeCount, staticEntry, staticBoxCount, staticOtherCount } from './static-tree';
+import {
+  staticTreeUpdate, staticNodeCount, staticEntry, staticBoxCount, staticOtherCount, staticBoxesOverlapping, treeOverlapping, lastVisits,
+} from './static-tree';
+import { movingTreeReady, movingNodeCount } from './moving-tree';
 import { div, mul, roundShift, MAX } from '../math/fixed';
 
 // @ts-ignore: decorator
@@ -188,15 +195,16 @@ function endQuery(): i32 {
  * monotone in its numerator, so the node's entry fraction is at most B's and its exit at
  * least B's; so B passing rayBox (entry <= exit, within [0, maxT]) implies the node passes,
  * and B's hit distance is at least the node's entry. Domain as rayBox's: coordinates within
- * 2^31 m of the origin, where div is exact.
+ * 2^31 m of the origin, where div is exact. `grow` widens the node on every side (0 for the
+ * static tree; see rayWalk for the moving tree).
  */
-function rayNode(nd: usize, ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64, tMax: i64): bool {
+function rayNode(nd: usize, grow: i64, ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64, tMax: i64): bool {
   let tmin: i64 = 0, tmax = tMax;
   for (let a = 0; a < 3; a++) {
     const o = a == 0 ? ox : (a == 1 ? oy : oz);
     const d = a == 0 ? dx : (a == 1 ? dy : dz);
-    const lo = load<i64>(nd + <usize>(N_LO_X + (a << 3)));        // LO x y z, then HI x y z
-    const hi = load<i64>(nd + <usize>(N_HI_X + (a << 3)));
+    const lo = load<i64>(nd + <usize>(N_LO_X + (a << 3))) - grow;        // LO x y z, then HI x y z
+    const hi = load<i64>(nd + <usize>(N_HI_X + (a << 3))) + grow;
     if (d == 0) { if (o < lo || o > hi) return false; continue; }
     let t1 = div(lo - o, d), t2 = div(hi - o, d);
     if (t1 > t2) { const t = t1; t1 = t2; t2 = t; }
@@ -214,12 +222,7 @@ function rayNode(nd: usize, ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64
  */
 export function raycast(ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64, maxT: i64, mask: i32, all: i32): i32 {
   beginQuery();
-  // moving bodies
-  const nm = <i32>hdr(H_DYNAMIC_COUNT);
-  for (let k = 0; k < nm; k++) {
-    const i = g32(P_MOVING, k);
-    if ((g32(P_LAYER, i) & mask) != 0) rayTest(i, ox, oy, oz, dx, dy, dz, maxT, all);
-  }
+  // statics first: for the closest hit, their best bounds the moving bodies' walk
   // planes (and static spheres, capsules)
   const boxes = staticBoxCount(), others = staticOtherCount();
   for (let e = boxes; e < boxes + others; e++) {
@@ -234,24 +237,68 @@ export function raycast(ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64, ma
       if ((g32(P_LAYER, i) & mask) != 0) rayTest(i, ox, oy, oz, dx, dy, dz, maxT, all);
     }
   }
-  const nodes = staticNodeCount();
+  rayWalk(P_STATIC_NODES, P_STATIC_ORDER, staticNodeCount(), false, ox, oy, oz, dx, dy, dz, maxT, mask, all);
+  // moving bodies: the moving tree (moving-tree.ts) for a direction within 2^-12 of unit
+  // length (every direction the API passes; the node growth below assumes it), else the list
+  const d2 = dx * dx + dy * dy + dz * dz;
+  if (abs<i64>(d2 - (<i64>1 << 32)) <= (<i64>1 << 20) && movingTreeReady()) {
+    rayWalk(P_MOVING_NODES, P_MOVING_ORDER, movingNodeCount(), true, ox, oy, oz, dx, dy, dz, maxT, mask, all);
+  } else {
+    const nm = <i32>hdr(H_DYNAMIC_COUNT);
+    for (let k = 0; k < nm; k++) {
+      const i = g32(P_MOVING, k);
+      if ((g32(P_LAYER, i) & mask) != 0) rayTest(i, ox, oy, oz, dx, dy, dz, maxT, all);
+    }
+  }
+  if (!all && bestSlot >= 0) pushHit(bestSlot, bestT);
+  return endQuery();
+}
+
+/** 1 cm (raw): the least growth of a moving-tree node for a ray. */
+// @ts-ignore: decorator
+@inline const RAY_SLACK: i64 = 655;
+
+/**
+ * Walks a tree (nodes, entries, node count) with rayNode, testing the bodies of every leaf
+ * the ray enters before the reach: maxT, or the best hit so far when only the closest counts.
+ *
+ * Static boxes (moving = false): nodes as built, reach as is; rayNode is conservative for
+ * rayBox (see there). Moving bodies (moving = true): raySphere / rayCapsule round (the
+ * projection b to Q16, the unit direction to about 2^-16, the capsule's a, b, c to Q16), so
+ * a body they report hit may lie a little off the exact ray, and a little beyond the reach:
+ * with |d|^2 within 2^-12 of 1 (raycast checks it), a reported hit at t <= reach has its
+ * centre within bound + |p| / 64 + sqrt(|p|) raw of the ray, at projection p <= (reach +
+ * bound) (1 + 1/63). So a moving node is entered up to L = reach + (reach + MAX_RADIUS) / 32
+ * + 1 cm and grown by L / 32 + 1 cm on every side (twice those bounds: sqrt(p) raw <= p / 32
+ * for p above 1024 raw, and 1 cm above it below); the node's own AABB holds each body's
+ * bound. test/query-moving.test.ts compares with the scan, long and grazing rays included.
+ */
+function rayWalk(nodes: usize, order: usize, count: i32, moving: bool, ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64, maxT: i64, mask: i32, all: i32): void {
+  const far = hdr(H_MAX_RADIUS);
   let k = 0;
-  while (k < nodes) {
-    const nd = staticNodeAt(k);
+  while (k < count) {
+    const nd = nodes + (<usize>k << 6);
     visits++;
     const reach = !all && bestT < maxT ? bestT : maxT;
-    if (!rayNode(nd, ox, oy, oz, dx, dy, dz, reach)) { k = load<i32>(nd, N_SKIP); continue; }
-    const count = load<i32>(nd, N_COUNT);
-    if (count == 0) { k++; continue; }
+    const tMax = moving ? reach + ((reach + far) >> 5) + RAY_SLACK : reach;
+    const grow = moving ? (tMax >> 5) + RAY_SLACK : 0;
+    // cheap pre-test, no division: the node (grown, plus 1 cm for rounding) must touch the
+    // AABB of the segment [o, o + tMax d], which holds every point the slab test can enter
+    const ex = ox + mul(tMax, dx), ey = oy + mul(tMax, dy), ez = oz + mul(tMax, dz);
+    const g = grow + RAY_SLACK;
+    if (load<i64>(nd, N_LO_X) - g > max(ox, ex) || load<i64>(nd, N_HI_X) + g < min(ox, ex) ||
+      load<i64>(nd, N_LO_Y) - g > max(oy, ey) || load<i64>(nd, N_HI_Y) + g < min(oy, ey) ||
+      load<i64>(nd, N_LO_Z) - g > max(oz, ez) || load<i64>(nd, N_HI_Z) + g < min(oz, ez) ||
+      !rayNode(nd, grow, ox, oy, oz, dx, dy, dz, tMax)) { k = load<i32>(nd, N_SKIP); continue; }
+    const n = load<i32>(nd, N_COUNT);
+    if (n == 0) { k++; continue; }
     const first = load<i32>(nd, N_FIRST);
-    for (let e = first; e < first + count; e++) {
-      const i = staticEntry(e);
+    for (let e = first; e < first + n; e++) {
+      const i = g32(order, e);
       if ((g32(P_LAYER, i) & mask) != 0) rayTest(i, ox, oy, oz, dx, dy, dz, maxT, all);
     }
     k = load<i32>(nd, N_SKIP);
   }
-  if (!all && bestSlot >= 0) pushHit(bestSlot, bestT);
-  return endQuery();
 }
 
 // @ts-ignore: decorator
@@ -303,50 +350,49 @@ function bodyOverlapsBox(i: i32, cx: i64, cy: i64, cz: i64, ex: i64, ey: i64, ez
 }
 
 /**
- * Bodies overlapping the box (c, e) (sphereR < 0) or the sphere (c, sphereR): moving bodies,
- * the other statics, and the boxes whose AABB touches the query's AABB (closed: a box that only touches
- * it can still pass the exact test, which uses <=; one that misses it on an axis cannot:
- * its distance to the sphere centre, or its gap to the query box, exceeds the reach there).
+ * Bodies overlapping the box (c, e) (sphereR < 0) or the sphere (c, sphereR): the static boxes
+ * whose AABB touches the query's AABB (static-tree.ts staticBoxesOverlapping, closed: a box
+ * that only touches it can still pass the exact test, which uses <=; one that misses it on an
+ * axis cannot: its distance to the sphere centre, or its gap to the query box, exceeds the
+ * reach there), then the moving bodies and the other statics.
+ *
+ * The box candidates are written as i32 slots at the end of the HITS area and tested first,
+ * so the hit records growing from its start never overwrite a candidate not yet read: when
+ * candidate e (of nb) is read, at most e hits are written, 16 (e + 1) <= 16 cap - 4 nb + 4 (e + 1)
+ * because nb <= cap.
  */
 function overlap(cx: i64, cy: i64, cz: i64, ex: i64, ey: i64, ez: i64, sphereR: i64, mask: i32): i32 {
   beginQuery();
-  const nm = <i32>hdr(H_DYNAMIC_COUNT);
-  for (let k = 0; k < nm; k++) {
-    const i = g32(P_MOVING, k);
+  const rx = sphereR >= 0 ? sphereR : ex, ry = sphereR >= 0 ? sphereR : ey, rz = sphereR >= 0 ? sphereR : ez;
+  const boxes = staticBoxCount(), others = staticOtherCount();
+  const cand = P_HITS + (<usize>hdr(H_CAPACITY) << 4) - (<usize>boxes << 2);
+  const nb = staticBoxesOverlapping(cx - rx, cy - ry, cz - rz, cx + rx, cy + ry, cz + rz, true, cand, 0);
+  visits = lastVisits;
+  for (let e = 0; e < nb; e++) {
+    const i = load<i32>(cand + (<usize>e << 2));
     if ((g32(P_LAYER, i) & mask) != 0) overlapTest(i, cx, cy, cz, ex, ey, ez, sphereR);
   }
-  const boxes = staticBoxCount(), others = staticOtherCount();
+  // moving bodies: those whose bound's AABB touches the query's (moving-tree.ts; candidates
+  // at the end of HITS again: h hits so far and m candidates are distinct bodies, h + m <= cap,
+  // so as above a hit never overwrites an unread candidate), or the MOVING list
+  const nm = <i32>hdr(H_DYNAMIC_COUNT);
+  if (movingTreeReady()) {
+    const mc = P_HITS + (<usize>hdr(H_CAPACITY) << 4) - (<usize>nm << 2);
+    const m = treeOverlapping(P_MOVING_NODES, P_MOVING_ORDER, movingNodeCount(), true, cx - rx, cy - ry, cz - rz, cx + rx, cy + ry, cz + rz, true, mc, 0);
+    visits += lastVisits;
+    for (let e = 0; e < m; e++) {
+      const i = load<i32>(mc + (<usize>e << 2));
+      if ((g32(P_LAYER, i) & mask) != 0) overlapTest(i, cx, cy, cz, ex, ey, ez, sphereR);
+    }
+  } else {
+    for (let k = 0; k < nm; k++) {
+      const i = g32(P_MOVING, k);
+      if ((g32(P_LAYER, i) & mask) != 0) overlapTest(i, cx, cy, cz, ex, ey, ez, sphereR);
+    }
+  }
   for (let e = boxes; e < boxes + others; e++) {
     const i = staticEntry(e);
     if ((g32(P_LAYER, i) & mask) != 0) overlapTest(i, cx, cy, cz, ex, ey, ez, sphereR);
-  }
-  // boxes under the nodes whose AABB touches the query's AABB (STATIC_SCAN: no tree, every box)
-  if (hdr(H_STATIC_SCAN) != 0) {
-    for (let e = 0; e < boxes; e++) {
-      const i = staticEntry(e);
-      if ((g32(P_LAYER, i) & mask) != 0) overlapTest(i, cx, cy, cz, ex, ey, ez, sphereR);
-    }
-  }
-  const rx = sphereR >= 0 ? sphereR : ex, ry = sphereR >= 0 ? sphereR : ey, rz = sphereR >= 0 ? sphereR : ez;
-  const lx = cx - rx, ly = cy - ry, lz = cz - rz, hx = cx + rx, hy = cy + ry, hz = cz + rz;
-  const nodes = staticNodeCount();
-  let k = 0;
-  while (k < nodes) {
-    const nd = staticNodeAt(k);
-    visits++;
-    if (load<i64>(nd, N_LO_X) > hx || load<i64>(nd, N_HI_X) < lx || load<i64>(nd, N_LO_Y) > hy ||
-      load<i64>(nd, N_HI_Y) < ly || load<i64>(nd, N_LO_Z) > hz || load<i64>(nd, N_HI_Z) < lz) {
-      k = load<i32>(nd, N_SKIP);
-      continue;
-    }
-    const count = load<i32>(nd, N_COUNT);
-    if (count == 0) { k++; continue; }
-    const first = load<i32>(nd, N_FIRST);
-    for (let e = first; e < first + count; e++) {
-      const i = staticEntry(e);
-      if ((g32(P_LAYER, i) & mask) != 0) overlapTest(i, cx, cy, cz, ex, ey, ez, sphereR);
-    }
-    k = load<i32>(nd, N_SKIP);
   }
   return endQuery();
 }

@@ -41,17 +41,13 @@
 
 import {
   P_PX, P_PY, P_PZ, P_X0X, P_X0Y, P_X0Z, P_VX, P_VY, P_VZ, P_WX, P_WY, P_WZ, P_RADIUS,
-  P_STATE, P_KIND, P_FLAGS, P_SLEEP_COUNT,
+  P_KIND, P_FLAGS, P_SLEEP_COUNT,
   H_SLEEP_SPEED, H_SLEEP_TICKS,
   S_REST_MIN, C_I, C_J, C_FLAGS, CF_J_STATIC, CF_TOUCHED, KIND_DYNAMIC,
 } from './layout';
-import { g64, s64, g32, s32, hdr, fallAsleep } from './world';
+import { g64, s64, g32, s32, hdr, fallAsleep, st } from './world';
 import { contactAt, lengthOfSq } from './collide';
 import { mul } from '../math/fixed';
-
-/** Address of body i's solver STATE record. */
-// @ts-ignore: decorator
-@inline function st(i: i32): usize { return P_STATE + (<usize>i << 8); }
 
 /** The rest counter a partner shows at the start of the tick: kinematic 0, else SLEEP_COUNT. */
 // @ts-ignore: decorator

@@ -2,7 +2,7 @@
 //
 // One tick of length dt = 1 / TICK_RATE is split into S = SUBSTEPS substeps of h = dt / S
 // (Macklin et al., "Small Steps in Physics Simulation", SCA 2019: many substeps with one
-// iteration each beat many iterations). Each substep:
+// iteration each beat many iterations; default S = 6, world.ts DEFAULT_SUBSTEPS). Each substep:
 //
 //   integrateVelocities + integratePositions   v += g h + F/m h, damping, p += v h   (own state)
 //   positionPass      contacts: overlap along n, static/kinetic friction      (Jacobi, hop 1)
@@ -44,11 +44,15 @@
 // integer sums do not depend on order, so a body's result depends only on its contacts,
 // never on global body order. Each body then applies RELAX / n of the sum of its n position
 // corrections (Macklin et al. 2014, "Unified Particle Physics": constraint averaging with
-// over-relaxation w in [1, 2]; w = 1.75 by default: 2 keeps deep piles' overlap lowest but
-// low piles never settle, 1.5 lets deep piles sink) and 1 / n of its velocity corrections
+// over-relaxation w in [1, 2]; w = 2 by default (world.ts DEFAULT_RELAXATION): it keeps deep
+// piles' overlap lowest, and low piles (run-rest's drop, the test's 3-layer pile) and the demo
+// world still settle and sleep; 1.5 and below let deep piles sink; measured in
+// bench/results/amd-epyc-2c/rest.md) and 1 / n of its velocity corrections
 // (over-relaxed velocity corrections of a resting body's contacts overshoot, which is
 // jitter; bench/rest/run-rest.ts measures both). Stacks stay up because every substep re-solves
-// all contacts (4 substeps x 60 Hz propagate a support 240 contacts per second), the static
+// all contacts (6 substeps x 60 Hz propagate a support 360 contacts per second; the overlap a
+// Jacobi pile needs to carry its weight grows with g h^2, so substeps buy stiffness
+// quadratically: bench/rest/pile-quality.ts), the static
 // projections make walls and floors hard in position and velocity, and static friction is
 // exact (no creep).
 //
@@ -70,7 +74,7 @@
 
 import {
   P_PX, P_PY, P_PZ, P_VX, P_VY, P_VZ, P_WX, P_WY, P_WZ, P_X0X, P_X0Y, P_X0Z,
-  P_STATE, P_INV_MASS, P_INV_INERTIA,
+  P_INV_MASS, P_INV_INERTIA,
   S_DX, S_DY, S_DZ, S_SDX, S_SDY, S_SDZ, S_PDX, S_PDY, S_PDZ, S_UX, S_UY, S_UZ, S_OX, S_OY, S_OZ,
   S_AX, S_AY, S_AZ, S_TX, S_TY, S_TZ, S_RX, S_RY, S_RZ, S_INV_MASS, S_INV_INERTIA, S_MOVES, S_CNT, S_CNT_V, S_NSTATIC,
   P_QX, P_QY, P_QZ, P_QW, P_RADIUS, P_HX, P_HY, P_HZ, P_RESTITUTION,
@@ -86,7 +90,7 @@ import {
   SHAPE_SPHERE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_KINEMATIC,
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_GROUNDED, FLAG_JUMP, FLAG_NO_SLEEP,
 } from './layout';
-import { g64, s64, g32, s32, hdr, addWork, fallAsleep } from './world';
+import { g64, s64, g32, s32, hdr, addWork, fallAsleep, st } from './world';
 import { contactAt, moves, isActive, lengthOfSq } from './collide';
 import { restPartners, restBody } from './sleep';
 import { rollingCorrection, rollX, rollY, rollZ } from './rolling';
@@ -101,9 +105,6 @@ import { staticSweepCandidates } from './static-tree';
 // @ts-ignore: decorator
 @inline function rs16(p: i64): i64 { return (p + 0x8000) >> 16; }
 
-/** Address of body i's STATE record (see STATE in world-layout.ts). */
-// @ts-ignore: decorator
-@inline function st(i: i32): usize { return P_STATE + (<usize>i << 8); }
 // @ts-ignore: decorator
 @inline function sst(i: i32, off: i32, v: i64): void { store<i64>(st(i) + <usize>off, v); }
 // @ts-ignore: decorator

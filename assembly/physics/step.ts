@@ -23,7 +23,7 @@ import {
   EV_KIND, EV_A, EV_A_GEN, EV_B, EV_B_GEN, EVENT_BYTES, EVENT_BEGIN, EVENT_END,
   STATUS_EVENT_OVERFLOW, FLAG_LIVE,
 } from './layout';
-import { g32, hdr, setHdr } from './world';
+import { g32, hdr, setHdr, movingChanged } from './world';
 import { buildContacts, contactAt } from './collide';
 import { solveTick } from './solver';
 import { xxh64 } from '../hash/xxhash64';
@@ -84,6 +84,7 @@ function contactEvents(): void {
 export function worldStep(): void {
   setHdr(H_STATUS, 0);
   setHdr(H_WORK, 0);
+  movingChanged();
   buildContacts();
   solveTick();
   contactEvents();

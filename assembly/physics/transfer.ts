@@ -22,7 +22,8 @@ import {
   KIND_DYNAMIC, KIND_STATIC, SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_PLANE, FLAG_LIVE,
   ERR_STALE_HANDLE, ERR_BAD_KIND, ERR_BAD_SHAPE, ERR_FULL, ERR_TOO_LARGE, BODY_RECORD_BYTES,
 } from './layout';
-import { g64, s64, g32, s32, hdr, setHdr, slotOf, registerBody, noteBoundingRadius, staticsChanged, listBody, unlistBody } from './world';
+import { staticCacheClear } from './static-tree';
+import { g64, s64, g32, s32, hdr, setHdr, slotOf, registerBody, noteBoundingRadius, staticsChanged, movingChanged, listBody, unlistBody } from './world';
 
 export { BODY_RECORD_BYTES };
 
@@ -59,12 +60,14 @@ export function writeBodyRecord(i: i32, r: usize): usize {
 
 /**
  * Writes the record at r into slot `slot` (which must be the record's slot) and marks it live.
- * No checks and no bookkeeping (counts, free list, awake list, sleep hash): the caller
+ * Empties the slot's static-box cache (static-tree.ts). No checks and no bookkeeping
+ * (counts, free list, awake list, sleep hash): the caller
  * validates and registers (registerBody), or for a body overwritten in place calls
  * unlistBody before and listBody after (world.ts).
  */
 export function readBodyRecord(slot: i32, r: usize): void {
   const id = load<i64>(r, 0), ks = load<i64>(r, 8), fs = load<i64>(r, 16), lm = load<i64>(r, 24);
+  staticCacheClear(slot);                // the slot's cache bytes may be another world's (static-tree.ts)
   s32(P_GENERATION, slot, <i32>id);
   s32(P_KIND, slot, <i32>(ks >> 32));
   s32(P_SHAPE, slot, <i32>ks);
@@ -73,6 +76,7 @@ export function readBodyRecord(slot: i32, r: usize): void {
   s32(P_LAYER, slot, <i32>(lm >> 32));
   s32(P_MASK, slot, <i32>lm);
   transferFields(slot, r, false);
+  movingChanged();                       // a moving body may have moved or changed shape in place
 }
 
 /**

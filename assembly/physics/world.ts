@@ -20,7 +20,9 @@
 //                    body leaves it in O(1); awake bodies look up their neighbour cells in it.
 //                    Buckets follow the cells' layout (sleepBucketOf) and carry a signature of
 //                    the cells in their chain (cellSig), so a lookup of an empty cell reads
-//                    neighbouring buckets and no body.
+//                    neighbouring buckets and no body; SLEEP_BLOCKS counts the sleepers per
+//                    block of 8 x 8 x 8 cells (sleepBlockOf), so a body far from every sleeper
+//                    reads a block count or a few instead of its up to 27 buckets.
 // Which list a body is in is a function of its flags and kind (listOf), so every change of
 // those goes through listBody / unlistBody / wake / fallAsleep here. The order inside either
 // structure depends on history and is never observable: what is built from them is sorted
@@ -28,7 +30,9 @@
 // Registry lists: every live body is also in exactly one of two unordered lists (swap-remove), STATICS
 // (STATIC_COUNT long, STATIC_POS per body) or MOVING (DYNAMIC_COUNT long, MOVING_POS), kept by
 // registerBody / unregisterBody, so the static tree (static-tree.ts) and queries never scan
-// free slots; any change to the statics sets STATIC_DIRTY for a lazy tree rebuild.
+// free slots; any change to the statics sets STATIC_DIRTY for a lazy tree rebuild, and any
+// change of a moving body outside a step (and every step) sets MOVING_DIRTY (movingChanged) for
+// the queries' lazy moving tree (moving-tree.ts).
 
 import {
   P_PX, P_PY, P_PZ, P_VX, P_VY, P_VZ, P_WX, P_WY, P_WZ, P_QX, P_QY, P_QZ, P_QW,
@@ -37,11 +41,11 @@ import {
   P_CHAR_TX, P_CHAR_TZ, P_CHAR_JUMP, P_CHAR_STEP, P_CHAR_SLOPE_COS, P_GNX, P_GNY, P_GNZ,
   P_GENERATION, P_SHAPE, P_KIND, P_FLAGS, P_LAYER, P_MASK, P_SLEEP_COUNT, P_STATIC_POS, P_MOVING_POS,
   P_FREE, P_STATICS, P_MOVING, P_BODY_DEF, P_CELL_KEY, P_AWAKE, P_AWAKE_POS, P_SLEEP_NEXT, P_SLEEP_PREV,
-  P_SLEEP_HEAD, P_MARK, bindArrays,
+  P_SLEEP_HEAD, P_SLEEP_BLOCKS, P_MARK, P_STATE, STATE_BYTES, bindArrays,
   H_MAGIC, H_VERSION, H_CAPACITY, H_LIVE, H_FREE_TOP, H_HIGH_WATER, H_DYNAMIC_COUNT, H_STATIC_COUNT,
   H_STATIC_DIRTY, H_STATIC_BOXES, H_STATIC_OTHERS, H_STATIC_NODE_COUNT,
   H_CELL_SIZE, H_MARGIN, H_MAX_RADIUS, H_INV_H, H_TICK_RATE, H_SUBSTEPS, H_H_Q32,
-  H_AWAKE_COUNT, H_PART_COUNT, H_WORK, H_GRID_BUCKETS, H_INV_CELL,
+  H_AWAKE_COUNT, H_PART_COUNT, H_WORK, H_GRID_BUCKETS, H_INV_CELL, H_MOVING_DIRTY, H_MOVING_QUERIES, H_MOVING_BUILDS,
   WORLD_MAGIC, WORLD_VERSION,
   SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_KINEMATIC, KIND_STATIC,
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_NO_SLEEP, FLAG_JUMP,
@@ -51,6 +55,7 @@ import {
   ERR_FULL, ERR_STALE_HANDLE, ERR_BAD_SHAPE, ERR_TOO_LARGE, ERR_BAD_MASS, ERR_BAD_KIND, ERR_NOT_CHARACTER,
 } from './layout';
 import { div, mul, ONE } from '../math/fixed';
+import { staticCacheClear } from './static-tree';
 import { normalize4 } from '../math/vec3';
 import { rx, ry, rz, rw } from '../math/registers';
 
@@ -72,6 +77,9 @@ export let W: usize = 0;
 @inline export function hdr(k: i32): i64 { return load<i64>(W + (<usize>k << 3)); }
 // @ts-ignore: decorator
 @inline export function setHdr(k: i32, v: i64): void { store<i64>(W + (<usize>k << 3), v); }
+/** Address of body i's solver STATE record (STATE_BYTES each; see STATE in world-layout.ts): solver.ts and sleep.ts. */
+// @ts-ignore: decorator
+@inline export function st(i: i32): usize { return P_STATE + <usize>i * <usize>STATE_BYTES; }
 
 /** Binds this instance to the world at `base` (its header must be written). Returns 0 or -1 for a bad header. */
 export function worldBind(base: usize): i32 {
@@ -98,11 +106,14 @@ export function worldInit(base: usize): i32 {
   setHdr(H_STATIC_BOXES, 0);
   setHdr(H_STATIC_OTHERS, 0);
   setHdr(H_STATIC_NODE_COUNT, 0);
+  movingChanged();
+  setHdr(H_MOVING_BUILDS, 0);
   setHdr(H_MAX_RADIUS, 0);
   setHdr(H_AWAKE_COUNT, 0);
   setHdr(H_PART_COUNT, 0);
   setHdr(H_WORK, 0);
   memory.fill(P_SLEEP_HEAD, 0, <usize>(hdr(H_GRID_BUCKETS) + 2) << 3);
+  memory.fill(P_SLEEP_BLOCKS, 0, <usize>sleepBlockCount() << 2);
   setHdr(H_INV_H, hdr(H_TICK_RATE) * hdr(H_SUBSTEPS));
   setHdr(H_H_Q32, ((<i64>1 << 32) + (hdr(H_INV_H) >> 1)) / hdr(H_INV_H));
   return 0;
@@ -181,6 +192,7 @@ export function bodyCreate(): i64 {
     setHdr(H_HIGH_WATER, hw + 1);
     s32(P_GENERATION, slot, 0);
   }
+  staticCacheClear(slot);
   s32(P_KIND, slot, kind);
   s32(P_SHAPE, slot, shape);
   s32(P_FLAGS, slot, (<i32>g64(d, D_FLAGS) & (FLAG_CHARACTER | FLAG_NO_SLEEP)) | FLAG_LIVE);
@@ -232,6 +244,14 @@ export function bodyCreate(): i64 {
 // @ts-ignore: decorator
 @inline export function staticsChanged(): void { setHdr(H_STATIC_DIRTY, 1); }
 
+/**
+ * Marks the moving tree of queries (moving-tree.ts) out of date: called whenever a moving
+ * body may have appeared, disappeared or moved outside a step (registerBody, unregisterBody,
+ * bodySetPosition, transfer.ts readBodyRecord, worldInit, worldRelist) and by every step.
+ */
+// @ts-ignore: decorator
+@inline export function movingChanged(): void { setHdr(H_MOVING_DIRTY, 1); setHdr(H_MOVING_QUERIES, 0); }
+
 // ---- dense slot lists (STATICS, MOVING, AWAKE): unordered, each slot's index in POS ----
 
 /** Appends `slot` to the list at `list` whose length is header slot `countHdr`, noting its index in `pos`. */
@@ -262,6 +282,7 @@ export function registerBody(slot: i32, kind: i32): void {
     staticsChanged();
   } else {
     listAppend(P_MOVING, P_MOVING_POS, H_DYNAMIC_COUNT, slot);
+    movingChanged();
   }
   setHdr(H_LIVE, hdr(H_LIVE) + 1);
   s32(P_MARK, slot, 0);
@@ -278,6 +299,7 @@ export function unregisterBody(slot: i32): void {
     staticsChanged();
   } else {
     listRemove(P_MOVING, P_MOVING_POS, H_DYNAMIC_COUNT, slot);
+    movingChanged();
   }
   s32(P_FLAGS, slot, 0);
   setHdr(H_LIVE, hdr(H_LIVE) - 1);
@@ -326,9 +348,42 @@ export function bodyRemove(handle: i64): i64 {
  */
 // @ts-ignore: decorator
 @inline export function sleepBucketOf(cx: i64, cy: i64, cz: i64): i32 {
-  const k = ctz<i32>(<i32>hdr(H_GRID_BUCKETS));
+  return torusIndex(cx, cy, cz, ctz<i32>(<i32>hdr(H_GRID_BUCKETS)));
+}
+
+/** Index of (cx, cy, cz) on a torus of 2^k entries: y in the lowest 2 bits (k >= 6), z above, x on top. */
+// @ts-ignore: decorator
+@inline function torusIndex(cx: i64, cy: i64, cz: i64, k: i32): i32 {
   const by = k >= 6 ? 2 : 0, bz = (k - by) >> 1, bx = k - by - bz;
   return ((<i32>cx & ((1 << bx) - 1)) << (bz + by)) | ((<i32>cz & ((1 << bz) - 1)) << by) | (<i32>cy & ((1 << by) - 1));
+}
+
+/** Entries of the sleep-block table (SLEEP_BLOCKS): GRID_BUCKETS / 8, at least 1 (a power of two). */
+// @ts-ignore: decorator
+@inline export function sleepBlockCount(): i32 {
+  const b = <i32>hdr(H_GRID_BUCKETS) >> 3;
+  return b > 0 ? b : 1;
+}
+
+/**
+ * Sleep-block entry of a cell: the block of 8 x 8 x 8 cells holding it (cell >> 3 per axis)
+ * on a torus of sleepBlockCount() entries laid out like sleepBucketOf. SLEEP_BLOCKS counts the
+ * sleepers of the blocks wrapped onto each entry, kept by sleepInsert / sleepRemove, so an
+ * entry that counts 0 proves that no cell of its blocks holds a sleeper: collide.ts skips an
+ * awake body's sleep-hash lookups when every block its reach touches counts 0 (one or a few
+ * reads instead of up to 27 bucket reads). Only low bits of each coordinate count (at most 18
+ * of a block's), so a packed key's 21-bit fields give the same entry as the full coordinates.
+ */
+// @ts-ignore: decorator
+@inline export function sleepBlockOf(cx: i64, cy: i64, cz: i64): i32 {
+  return torusIndex(cx >> 3, cy >> 3, cz >> 3, ctz<i32>(sleepBlockCount()));
+}
+
+/** Adds d to the sleeper count of the block of a packed cell key. */
+// @ts-ignore: decorator
+@inline function sleepBlockAdd(key: i64, d: i32): void {
+  const e = sleepBlockOf((key >> 42) & 0x1FFFFF, (key >> 21) & 0x1FFFFF, key & 0x1FFFFF);
+  s32(P_SLEEP_BLOCKS, e, g32(P_SLEEP_BLOCKS, e) + d);
 }
 
 /**
@@ -419,12 +474,14 @@ function sleepInsert(slot: i32): void {
   if (head != 0) s32(P_SLEEP_PREV, head - 1, slot + 1);
   s32(P_SLEEP_HEAD, b << 1, slot + 1);
   s32(P_SLEEP_HEAD, (b << 1) + 1, sleepSig(b) | cellSig(key));
+  sleepBlockAdd(key, 1);
 }
 
 /** Takes a body out of the sleep hash (its CELL_KEY is the cell it was put in under). */
 function sleepRemove(slot: i32): void {
   const prev = g32(P_SLEEP_PREV, slot), next = g32(P_SLEEP_NEXT, slot);
   const b = sleepBucket(g64(P_CELL_KEY, slot));
+  sleepBlockAdd(g64(P_CELL_KEY, slot), -1);
   if (prev != 0) s32(P_SLEEP_NEXT, prev - 1, next);
   else s32(P_SLEEP_HEAD, b << 1, next);
   if (next != 0) s32(P_SLEEP_PREV, next - 1, prev);
@@ -476,7 +533,7 @@ export function fallAsleep(slot: i32): void {
  * Checks the awake list and the sleep hash against the flags of every slot (O(slots + buckets),
  * for tests): 0 when consistent; 1 an awake-list entry is not an awake body, 2 an awake body
  * is missing from it, 3 a sleep-hash entry is not a sleeping body, sits in the wrong bucket or
- * cell, has a broken back link or a wrong bucket signature, 4 the sleep hash holds a different number of bodies than sleep.
+ * cell, has a broken back link or a wrong bucket signature, or a SLEEP_BLOCKS count differs from the sleepers in its blocks, 4 the sleep hash holds a different number of bodies than sleep.
  */
 export function worldCheckLists(): i32 {
   const n = <i32>hdr(H_AWAKE_COUNT);
@@ -505,7 +562,14 @@ export function worldCheckLists(): i32 {
     }
     if (sig != sleepSig(b)) return 3;
   }
-  return chained == sleeping ? 0 : 4;
+  if (chained != sleeping) return 4;
+  // block counts: take every sleeper out of its block, expect zeros, put them back
+  for (let b = 0; b < buckets; b++) for (let e = sleepHead(b); e != 0; e = g32(P_SLEEP_NEXT, e - 1)) sleepBlockAdd(g64(P_CELL_KEY, e - 1), -1);
+  let blocksOk = true;
+  const nBlocks = sleepBlockCount();
+  for (let e = 0; e < nBlocks; e++) if (g32(P_SLEEP_BLOCKS, e) != 0) blocksOk = false;
+  for (let b = 0; b < buckets; b++) for (let e = sleepHead(b); e != 0; e = g32(P_SLEEP_NEXT, e - 1)) sleepBlockAdd(g64(P_CELL_KEY, e - 1), 1);
+  return blocksOk ? 0 : 3;
 }
 
 /**
@@ -516,6 +580,8 @@ export function worldCheckLists(): i32 {
 export function worldRelist(): void {
   setHdr(H_AWAKE_COUNT, 0);
   memory.fill(P_SLEEP_HEAD, 0, <usize>(hdr(H_GRID_BUCKETS) + 2) << 3);
+  memory.fill(P_SLEEP_BLOCKS, 0, <usize>sleepBlockCount() << 2);
+  movingChanged();
   const hw = <i32>hdr(H_HIGH_WATER);
   for (let s = 0; s < hw; s++) listBody(s);
 }
@@ -525,7 +591,7 @@ export function bodySetPosition(handle: i64, x: i64, y: i64, z: i64): i64 {
   const slot = slotOf(handle);
   if (slot < 0) return ERR_STALE_HANDLE;
   s64(P_PX, slot, x); s64(P_PY, slot, y); s64(P_PZ, slot, z);
-  if (g32(P_KIND, slot) == KIND_STATIC) staticsChanged();
+  if (g32(P_KIND, slot) == KIND_STATIC) staticsChanged(); else movingChanged();
   wake(slot);
   return 0;
 }

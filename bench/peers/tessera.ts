@@ -3,8 +3,8 @@
  * scenes as Rapier, Jolt and cannon-es, in the same runner. Uses only the public World API
  * (src/physics/world.ts).
  *
- * Settings: the release WASM build (-O3), one thread; tick rate 1 / dt, 4 substeps (the
- * default), sleeping as the scene says (default rest speed 0.05 m/s for 30 ticks), spheres
+ * Settings: the release WASM build (-O3), one thread; tick rate 1 / dt, 6 substeps (the
+ * default, DEFAULT_SUBSTEPS), sleeping as the scene says (default rest speed 0.05 m/s for 30 ticks), spheres
  * and static boxes exactly as the scene defines them, maxBodyRadius = the scene's largest
  * sphere radius, capacity = bodies + 8. Numbers are converted to raw Q47.16 once at creation
  * and on recycle. The World API cannot create a body asleep, so spheres the scene marks as
@@ -12,7 +12,7 @@
  */
 import type { PeerAdapter, PeerAdapterLoader, PeerWorld } from './adapter';
 import { checksumPositions, sphereMassOf, sphereRadius, type SceneSpec } from './scenes';
-import { PhysicsWorld, type BodyHandle } from '../../src/physics/world';
+import { DEFAULT_SUBSTEPS, PhysicsWorld, type BodyHandle } from '../../src/physics/world';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -88,13 +88,13 @@ function version(): string {
   return pkg.version;
 }
 
-/** Tessera, release build, default 4 substeps. */
+/** Tessera, release build, default substeps (DEFAULT_SUBSTEPS). */
 export const loadTessera: PeerAdapterLoader = async (): Promise<PeerAdapter> => ({
   name: 'tessera',
   pkg: 'tessera (this repository)',
   version: version(),
   notes:
-    'fixed-point Q47.16 WASM (release, -O3), one thread; 4 substeps of 1/240 s, Jacobi PBD solver; sleeping per scene ' +
+    `fixed-point Q47.16 WASM (release, -O3), one thread; ${DEFAULT_SUBSTEPS} substeps of 1/${60 * DEFAULT_SUBSTEPS} s, Jacobi PBD solver; sleeping per scene ` +
     '(default 0.05 m/s for 30 ticks); the World API cannot create bodies asleep, so resting spheres fall asleep in the warm-up',
-  create: (scene) => createWorld(scene, 4),
+  create: (scene) => createWorld(scene, DEFAULT_SUBSTEPS),
 });

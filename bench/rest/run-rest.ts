@@ -59,7 +59,7 @@ interface Row {
   hash: string;
 }
 
-/** Solver settings from the command line (--push m/s, --relax w, --rolling c, --threshold m/s), for comparisons. */
+/** Solver settings from the command line (--push m/s, --relax w, --rolling c, --threshold m/s, --substeps S), for comparisons. */
 const overrides: WorldConfig = {};
 
 function worldOf(cfg: WorldConfig): PhysicsWorld {
@@ -338,6 +338,7 @@ function main(): void {
   if (args.includes('--push')) overrides.maxPushSpeed = Number(opt('push', '0'));
   if (args.includes('--relax')) overrides.relaxation = Number(opt('relax', '0'));
   if (args.includes('--rolling')) overrides.rollingResistance = Number(opt('rolling', '0'));
+  if (args.includes('--substeps')) overrides.substeps = Number(opt('substeps', '4'));
   if (args.includes('--threshold')) overrides.restitutionThreshold = Number(opt('threshold', '0'));
   for (const name of scenes) {
     const s = name === 'drop' ? dropScene(n) : name === 'pile' ? pileOf(2000) : name === 'mixed' ? mixedPile(1000) : name === 'demo' ? demoScene() : undefined;

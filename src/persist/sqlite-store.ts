@@ -4,7 +4,8 @@
  *   journal_mode = WAL      readers do not block the writer; a crash keeps every committed
  *                           transaction (the WAL is replayed at the next open)
  *   synchronous = FULL      each commit is fsynced before it returns: anything acknowledged to
- *                           a user after a commit survives power loss (invariant 4)
+ *                           a user after a commit survives power loss (invariant 4); except a
+ *                           log row of a tick with no events (appendTick): see there
  *   foreign_keys = ON, busy_timeout = 5000 ms
  *
  * Schema versions and upgrades: migrations.ts. The game services use the narrow interfaces in
@@ -45,9 +46,13 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
   private constructor(
     readonly db: Database.Database,
     readonly path: string,
+    /** Commits are fsynced (synchronous = FULL; SqliteOptions.durable). */
+    readonly durable = true,
   ) {
     const p = (sql: string): Database.Statement => db.prepare(sql);
     this.st = {
+      syncNormal: p('PRAGMA synchronous = NORMAL'),
+      syncFull: p('PRAGMA synchronous = FULL'),
       insertAccount: p('INSERT INTO accounts (name, password_hash, password_salt, password_params, role, created_ms) VALUES (?, ?, ?, ?, ?, ?)'),
       accountByName: p('SELECT * FROM accounts WHERE name = ?'),
       accountById: p('SELECT * FROM accounts WHERE id = ?'),
@@ -102,7 +107,7 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
       migrate(db);
-      return new SqliteStore(db, path);
+      return new SqliteStore(db, path, opts.durable !== false);
     } catch (e) {
       db.close();
       throw e;
@@ -232,8 +237,28 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
 
   // ---- WorldLogStore ----
 
+  /**
+   * The row of closed tick `tick`. A tick with events (or ids) commits with an fsync like every
+   * other write. A tick without is committed without one (synchronous = NORMAL for this commit
+   * alone), so an idle world does not sync its disk 20 times a second: such a tick holds no input
+   * anyone sent, its row is in the WAL at once (a killed process keeps it), and only a power
+   * loss can drop it. It drops a suffix, never a hole: WAL frames carry chained checksums (a
+   * recovery keeps a prefix) and the next synced commit (the next tick with an event, a snapshot,
+   * any other write) syncs the WAL and everything before it. Restore then resumes after the
+   * last row kept: no input anyone sent is lost.
+   */
   appendTick(stream: string, tick: number, events: readonly StreamEvent[], hash: string, ids: ReadonlyArray<readonly [string, number]> = []): void {
-    this.st.appendTick.run(stream, tick, tick, JSON.stringify({ h: hash, e: events.map((e) => [e.type, e.origin, e.body]), ...(ids.length ? { ids } : {}) }));
+    const body = JSON.stringify({ h: hash, e: events.map((e) => [e.type, e.origin, e.body]), ...(ids.length ? { ids } : {}) });
+    if (!this.durable || events.length > 0 || ids.length > 0) {
+      this.st.appendTick.run(stream, tick, tick, body);
+      return;
+    }
+    this.st.syncNormal.run();
+    try {
+      this.st.appendTick.run(stream, tick, tick, body);
+    } finally {
+      this.st.syncFull.run();
+    }
   }
 
   ticksFrom(stream: string, tick: number): Array<{ tick: number; events: StreamEvent[]; hash: string; ids: Array<[string, number]> }> {

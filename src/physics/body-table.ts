@@ -63,6 +63,82 @@ function shifted(lo: number, hi: number, s: number): number {
   return (hi << (32 - s)) | (lo >>> s);
 }
 
+/** u32 word offsets of the record fields a table row is made of. */
+const W_ID = BODY_RECORD.ID / 4,
+  W_KS = BODY_RECORD.KIND_SHAPE / 4,
+  W_FLAGS = BODY_RECORD.FLAGS / 4,
+  W_PX = BODY_RECORD.PX / 4,
+  W_PY = BODY_RECORD.PY / 4,
+  W_PZ = BODY_RECORD.PZ / 4,
+  W_VX = BODY_RECORD.VX / 4,
+  W_VY = BODY_RECORD.VY / 4,
+  W_VZ = BODY_RECORD.VZ / 4,
+  W_QX = BODY_RECORD.QX / 4,
+  W_QY = BODY_RECORD.QY / 4,
+  W_QZ = BODY_RECORD.QZ / 4,
+  W_QW = BODY_RECORD.QW / 4,
+  W_RADIUS = BODY_RECORD.RADIUS / 4,
+  W_HX = BODY_RECORD.HX / 4,
+  W_HY = BODY_RECORD.HY / 4,
+  W_HZ = BODY_RECORD.HZ / 4;
+
+/**
+ * The u32 words of a body record a table row is read from (ID, KIND_SHAPE, FLAGS, position,
+ * velocity, orientation, shape sizes), as [start, end) ranges: two records equal on these words
+ * give the same row (body-table-sync.ts compares only these).
+ */
+export const ROW_WORDS: ReadonlyArray<readonly [number, number]> = [
+  [W_ID, W_FLAGS + 2],
+  [W_PX, W_VZ + 2],
+  [W_QX, W_HZ + 2],
+];
+
+/** A raw Q47.16 i64 at u32 word w of u, shifted right by s (see shifted). */
+const field = (u: Uint32Array, w: number, s: number): number => shifted(u[w], u[w + 1] | 0, s);
+
+/**
+ * Writes row `n` of `out` from the body record starting at u32 word `r` of `u`, with `owner`
+ * (the board's owner column) as its shard. The one place a record is quantised.
+ */
+export function readBodyRow(u: Uint32Array, r: number, owner: number, out: BodyTable, n: number): void {
+  const shape = u[r + W_KS];
+  out.index[n] = u[r + W_ID + 1];
+  out.gen[n] = u[r + W_ID];
+  out.shape[n] = shape;
+  out.kind[n] = u[r + W_KS + 1];
+  out.shard[n] = owner;
+  out.sleeping[n] = (u[r + W_FLAGS + 1] & FLAG.SLEEPING) !== 0 ? 1 : 0;
+  if (shape === SHAPE.PLANE) {
+    out.px[n] = field(u, r + W_RADIUS, 6);
+    out.py[n] = 0;
+    out.pz[n] = 0;
+  } else {
+    out.px[n] = field(u, r + W_PX, 6);
+    out.py[n] = field(u, r + W_PY, 6);
+    out.pz[n] = field(u, r + W_PZ, 6);
+  }
+  out.qx[n] = clamp16(field(u, r + W_QX, 1));
+  out.qy[n] = clamp16(field(u, r + W_QY, 1));
+  out.qz[n] = clamp16(field(u, r + W_QZ, 1));
+  out.qw[n] = clamp16(field(u, r + W_QW, 1));
+  out.vx[n] = clamp16(field(u, r + W_VX, 8));
+  out.vy[n] = clamp16(field(u, r + W_VY, 8));
+  out.vz[n] = clamp16(field(u, r + W_VZ, 8));
+  if (shape === SHAPE.SPHERE) {
+    out.sx[n] = field(u, r + W_RADIUS, 6);
+    out.sy[n] = 0;
+    out.sz[n] = 0;
+  } else if (shape === SHAPE.CAPSULE) {
+    out.sx[n] = field(u, r + W_RADIUS, 6);
+    out.sy[n] = field(u, r + W_HY, 6);
+    out.sz[n] = 0;
+  } else {
+    out.sx[n] = field(u, r + W_HX, 6);
+    out.sy[n] = field(u, r + W_HY, 6);
+    out.sz[n] = field(u, r + W_HZ, 6);
+  }
+}
+
 /**
  * Fills `out` from body records at byte `records` of `memory` (BODY_RECORD_BYTES per slot)
  * and the owner column (i32 per slot, OWNER.NONE = free slot) at byte `owners`, for slots
@@ -72,51 +148,12 @@ export function readBodyTable(memory: WebAssembly.Memory, records: number, owner
   const u = new Uint32Array(memory.buffer, records, (highWater * BODY_RECORD_BYTES) / 4);
   const own = new Int32Array(memory.buffer, owners, highWater);
   const W = BODY_RECORD_BYTES / 4;
-  const o = (f: number): number => f / 4;
   let n = 0;
   for (let s = 0; s < highWater; s++) {
     const owner = own[s];
     if (owner === OWNER.NONE) continue;
     if (n >= out.index.length) throw new RangeError(`body table holds ${out.index.length} rows, more bodies are live`);
-    const r = s * W;
-    const lo = (f: number): number => u[r + o(f)];
-    const hi = (f: number): number => u[r + o(f) + 1] | 0;
-    const shape = u[r + o(BODY_RECORD.KIND_SHAPE)];
-    out.index[n] = u[r + 1];
-    out.gen[n] = u[r];
-    out.shape[n] = shape;
-    out.kind[n] = u[r + o(BODY_RECORD.KIND_SHAPE) + 1];
-    out.shard[n] = owner;
-    out.sleeping[n] = (u[r + o(BODY_RECORD.FLAGS) + 1] & FLAG.SLEEPING) !== 0 ? 1 : 0;
-    if (shape === SHAPE.PLANE) {
-      out.px[n] = shifted(lo(BODY_RECORD.RADIUS), hi(BODY_RECORD.RADIUS), 6);
-      out.py[n] = 0;
-      out.pz[n] = 0;
-    } else {
-      out.px[n] = shifted(lo(BODY_RECORD.PX), hi(BODY_RECORD.PX), 6);
-      out.py[n] = shifted(lo(BODY_RECORD.PY), hi(BODY_RECORD.PY), 6);
-      out.pz[n] = shifted(lo(BODY_RECORD.PZ), hi(BODY_RECORD.PZ), 6);
-    }
-    out.qx[n] = clamp16(shifted(lo(BODY_RECORD.QX), hi(BODY_RECORD.QX), 1));
-    out.qy[n] = clamp16(shifted(lo(BODY_RECORD.QY), hi(BODY_RECORD.QY), 1));
-    out.qz[n] = clamp16(shifted(lo(BODY_RECORD.QZ), hi(BODY_RECORD.QZ), 1));
-    out.qw[n] = clamp16(shifted(lo(BODY_RECORD.QW), hi(BODY_RECORD.QW), 1));
-    out.vx[n] = clamp16(shifted(lo(BODY_RECORD.VX), hi(BODY_RECORD.VX), 8));
-    out.vy[n] = clamp16(shifted(lo(BODY_RECORD.VY), hi(BODY_RECORD.VY), 8));
-    out.vz[n] = clamp16(shifted(lo(BODY_RECORD.VZ), hi(BODY_RECORD.VZ), 8));
-    if (shape === SHAPE.SPHERE) {
-      out.sx[n] = shifted(lo(BODY_RECORD.RADIUS), hi(BODY_RECORD.RADIUS), 6);
-      out.sy[n] = 0;
-      out.sz[n] = 0;
-    } else if (shape === SHAPE.CAPSULE) {
-      out.sx[n] = shifted(lo(BODY_RECORD.RADIUS), hi(BODY_RECORD.RADIUS), 6);
-      out.sy[n] = shifted(lo(BODY_RECORD.HY), hi(BODY_RECORD.HY), 6);
-      out.sz[n] = 0;
-    } else {
-      out.sx[n] = shifted(lo(BODY_RECORD.HX), hi(BODY_RECORD.HX), 6);
-      out.sy[n] = shifted(lo(BODY_RECORD.HY), hi(BODY_RECORD.HY), 6);
-      out.sz[n] = shifted(lo(BODY_RECORD.HZ), hi(BODY_RECORD.HZ), 6);
-    }
+    readBodyRow(u, s * W, owner, out, n);
     n++;
   }
   out.count = n;

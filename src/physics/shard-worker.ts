@@ -24,7 +24,7 @@ interface ShardWorkerData {
   startGen: number;
 }
 
-const { GEN, DONE, QUIT, FAILURE, EPOCH, ACTIVE } = CONTROL;
+const { GEN, DONE, QUIT, FAILURE, EPOCH, ACTIVE, STRAY_WAKES, READY } = CONTROL;
 const STEP_NS_BYTE = SHARD_CFG.STEP_NS * 8;
 const TRAP_BYTE = SHARD_CFG.TRAP * 8;
 /** ShardedWorld.injectHang's and injectSlow's values of the TRAP slot (sharded.ts HANG_HOOK, SLOW_HOOK; not imported: that module is the coordinator's). */
@@ -38,9 +38,20 @@ const ctl = new Int32Array(data.memory.buffer, data.control, CONTROL_WORDS);
 // Start from the generation current at spawn time, not from the value read at boot: a worker
 // that boots after a step was released must still run it.
 let gen = data.startGen;
+if (Atomics.load(ctl, EPOCH) === data.epoch) {
+  Atomics.add(ctl, READY, 1);
+  Atomics.notify(ctl, READY);
+}
 for (;;) {
-  Atomics.wait(ctl, GEN, gen);
-  gen = Atomics.load(ctl, GEN);
+  // Only a new generation releases a step: Atomics.wait can return 'ok' with GEN unchanged
+  // (CONTROL.STRAY_WAKES), and stepping then would run this worker's shards twice.
+  for (let now = Atomics.load(ctl, GEN); ; now = Atomics.load(ctl, GEN)) {
+    if (now !== gen) {
+      gen = now;
+      break;
+    }
+    if (Atomics.wait(ctl, GEN, gen) === 'ok' && Atomics.load(ctl, GEN) === gen) Atomics.add(ctl, STRAY_WAKES, 1);
+  }
   if (Atomics.load(ctl, QUIT) || Atomics.load(ctl, EPOCH) !== data.epoch) break;
   for (let k = 0; k < data.cfgs.length; k++) {
     const cfg = data.cfgs[k];

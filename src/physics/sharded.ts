@@ -58,6 +58,7 @@ import {
   PhysicsError,
   forgetBinding,
   readEvents,
+  DEFAULT_SUBSTEPS,
   toRaw,
   fromRaw,
   setGravityAt,
@@ -130,6 +131,13 @@ export const HANG_HOOK = 2n;
 export const SLOW_HOOK = 1000n;
 /** Least time a recovery waits for a worker that is still inside a step of the failed attempt, ms (ShardWorkerPool.restart). */
 export const MIN_FENCE_MS = 2000;
+/**
+ * Longest a step waits for freshly started workers to load the core before its step timeout
+ * starts, ms (ShardWorkerPool.runAll). Loading compiles the WebAssembly module: tens of ms on an
+ * idle machine, over 300 ms with both cores busy, which a short step timeout took for a hang
+ * and recovered again and again.
+ */
+export const WORKER_BOOT_MS = 10_000;
 
 /** Options of a sharded world. */
 export interface ShardOptions {
@@ -242,6 +250,8 @@ export class ShardWorkerPool {
   private readonly ctl: Int32Array;
   private workers: Worker[] = [];
   private readonly count: number;
+  /** Whether every worker of the current epoch has loaded the core (CONTROL.READY). */
+  private ready = false;
 
   constructor(
     private readonly memory: WebAssembly.Memory,
@@ -263,6 +273,8 @@ export class ShardWorkerPool {
   /** Starts this.count workers of `epoch`. */
   private start(epoch: number): void {
     const startGen = Atomics.load(this.ctl, CONTROL.GEN);
+    Atomics.store(this.ctl, CONTROL.READY, 0);
+    this.ready = false;
     const script = workerScript();
     // shard k runs on worker k mod count
     this.workers = Array.from({ length: this.count }, (_, w) => {
@@ -301,6 +313,16 @@ export class ShardWorkerPool {
     return closed;
   }
 
+  /** Test hook: wakes every worker waiting for a step without starting one (a stray wake: CONTROL.STRAY_WAKES). */
+  wakeWithoutStep(): void {
+    Atomics.notify(this.ctl, CONTROL.GEN);
+  }
+
+  /** Wakes of a worker that found no new step (CONTROL.STRAY_WAKES), since the pool started. */
+  get strayWakes(): number {
+    return Atomics.load(this.ctl, CONTROL.STRAY_WAKES);
+  }
+
   /** Test hook: terminates worker `w` as a crash would (its shards stop being run). */
   killWorker(w: number): void {
     void this.workers[w % this.count].terminate();
@@ -313,6 +335,7 @@ export class ShardWorkerPool {
 
   /** Runs one tick of every shard (see the class comment). */
   runAll(timeoutMs = DEFAULT_STEP_TIMEOUT_MS): void {
+    if (!this.ready) this.awaitReady(WORKER_BOOT_MS);
     Atomics.store(this.ctl, CONTROL.DONE, 0);
     Atomics.add(this.ctl, CONTROL.GEN, 1);
     Atomics.notify(this.ctl, CONTROL.GEN);
@@ -325,6 +348,19 @@ export class ShardWorkerPool {
     }
     const failed = Atomics.exchange(this.ctl, CONTROL.FAILURE, 0);
     if (failed) throw new PhysicsError('SHARD_FAILED', `shard ${failed - 1} failed to step`);
+  }
+
+  /**
+   * Blocks until every worker of the current epoch has loaded the core (CONTROL.READY), at most
+   * `ms`; a worker that never gets there (it died while loading) is left to the step timeout.
+   */
+  private awaitReady(ms: number): void {
+    const deadline = Date.now() + ms;
+    for (let n = Atomics.load(this.ctl, CONTROL.READY); n < this.count; n = Atomics.load(this.ctl, CONTROL.READY)) {
+      if (Date.now() > deadline) return;
+      Atomics.wait(this.ctl, CONTROL.READY, n, 20);
+    }
+    this.ready = true;
   }
 
   /** Stops the workers. */
@@ -448,7 +484,7 @@ export class BoardReader {
  * of this configuration accepts: (2 substeps + 1)(2 maxBodyRadius + margin), metres.
  */
 export function worstCaseRange(config: WorldConfig): number {
-  return (2 * (config.substeps ?? 4) + 1) * (2 * (config.maxBodyRadius ?? 1) + (config.margin ?? 0.05));
+  return (2 * (config.substeps ?? DEFAULT_SUBSTEPS) + 1) * (2 * (config.maxBodyRadius ?? 1) + (config.margin ?? 0.05));
 }
 
 /** Core exports of assembly/physics/board-hash.ts not in WorldExports. */
@@ -862,6 +898,21 @@ export class ShardedWorld {
   injectSlow(k: number, ms: number): void {
     if (!this.pool) throw new RangeError('injectSlow needs worker threads');
     this.i64(this.plan.cfgs[k], SHARD_CFG_SLOTS)[SC.TRAP] = SLOW_HOOK + BigInt(Math.max(0, Math.round(ms)));
+  }
+
+  /**
+   * Test hook: wakes the workers from their wait for the next step without releasing one, as
+   * Atomics.wait sometimes does by itself under load; they must go back to waiting (counted in
+   * strayWakes). RangeError without worker threads.
+   */
+  injectStrayWake(): void {
+    if (!this.pool) throw new RangeError('injectStrayWake needs worker threads');
+    this.pool.wakeWithoutStep();
+  }
+
+  /** Wakes of a worker from its wait for a step that found no step to run (0 without worker threads). */
+  get strayWakes(): number {
+    return this.pool?.strayWakes ?? 0;
   }
 
   /** Advances every shard by one tick and publishes the new state (see the module comment). */

@@ -118,10 +118,20 @@ export const HEADER = {
   STATIC_LEAF: 57,
   /**
    * 1 = no tree (read by the next build; set STATIC_DIRTY to 1): STATIC_ORDER holds the boxes
-   * in slot order and every step and query tests every one of them, the brute-force scan that
-   * test/static-tree.test.ts compares the tree against (same results, more work).
+   * in slot order and every step and query tests every one of them, and queries scan the
+   * MOVING list instead of the moving tree: the brute-force scan that test/static-tree.test.ts
+   * and test/query-moving.test.ts compare the trees against (same results, more work).
    */
   STATIC_SCAN: 58,
+  // moving bodies for queries (assembly/physics/moving-tree.ts)
+  /** 1 = the moving tree is out of date (a step ran, or a moving body was created, removed, moved or imported). */
+  MOVING_DIRTY: 59,
+  /** Nodes of the moving tree (MOVING_NODES array, depth-first order). */
+  MOVING_NODE_COUNT: 60,
+  /** Work counter: moving tree builds since the world was created. */
+  MOVING_BUILDS: 61,
+  /** Queries since MOVING_DIRTY was set (the tree is built by the MOVING_BUILD_AFTER-th; the ones before scan). */
+  MOVING_QUERIES: 62,
   /** Start of the array address table. */
   OFFSETS_AT: 64,
 } as const;
@@ -131,7 +141,7 @@ export const HEADER_SLOTS = 192;
 
 /** Header magic ("TESSWRLD" as little-endian bytes) and layout version. */
 export const WORLD_MAGIC = 0x444c525753534554n;
-export const WORLD_VERSION = 2n;
+export const WORLD_VERSION = 3n;
 
 /** Status bits reported in HEADER.STATUS after a step. */
 export const STATUS = {
@@ -239,6 +249,8 @@ export const BODY_FIELDS = [
   ['SLEEP_PREV', 4],
   /** 1 while the body is on the participant list of the tick being built (cleared after). */
   ['MARK', 4],
+  /** Static boxes near the body at its last narrowphase (STATIC_CACHE record below; a cache, not state). */
+  ['STATIC_CACHE', 80],
 ] as const;
 
 /** Per-world arrays: [name, element bytes, count expression]. */
@@ -277,6 +289,22 @@ export const WORLD_ARRAYS = [
   ['SLEEP_HEAD', 8, 'buckets+2'],
   /** Digit counts of the participants' radix sort. */
   ['SORT_COUNTS', 4, 'radix'],
+  /**
+   * Sleepers per block of 8 x 8 x 8 cells (i32), the blocks wrapped onto a torus of buckets / 8
+   * entries like the sleep hash's cells (assembly/physics/world.ts sleepBlockOf): an awake body
+   * whose cells lie in blocks that count 0 skips its sleep-hash lookups.
+   */
+  ['SLEEP_BLOCKS', 4, 'blocks'],
+  /** Moving tree entries: the moving bodies' slots in tree order (assembly/physics/moving-tree.ts). */
+  ['MOVING_ORDER', 4, 'capacity'],
+  /** Moving tree nodes (STATIC_NODE records), depth-first; at most max(1, moving - 1) of them. */
+  ['MOVING_NODES', 'STATIC_NODE_BYTES', 'capacity'],
+  /**
+   * The static boxes' AABBs in tree order (entry e of STATIC_ORDER: | LO x y z | HI x y z |, i64
+   * raw metres, 48 bytes), written by each build: the tree's leaf tests and the static-box
+   * caches read one contiguous, spatially ordered array instead of six per-body arrays.
+   */
+  ['STATIC_AABB', 48, 'capacity'],
 ] as const;
 
 /** Digit bits of the participants' radix sort (SORT_COUNTS holds 2^RADIX_BITS + 1 counts). */
@@ -390,6 +418,19 @@ export const CONTACT_BYTES = 64;
  */
 export const STATIC_NODE = { LO_X: 0, LO_Y: 8, LO_Z: 16, HI_X: 24, HI_Y: 32, HI_Z: 40, SKIP: 48, FIRST: 52, COUNT: 56 } as const;
 export const STATIC_NODE_BYTES = 64;
+
+/**
+ * A moving body's static-box cache (body field STATIC_CACHE, 80 bytes; assembly/physics/
+ * static-tree.ts staticBoxesNear): the static boxes whose AABB touches a fattened box around the
+ * body's last narrowphase reach, so later ticks whose reach stays inside it skip the tree walk.
+ * | LO x y z i64 | HI x y z i64 | BUILD i32 | COUNT i32 | LIST 6 x i32 |
+ * LO / HI: the fattened box (raw metres); BUILD: STATIC_BUILDS when filled (0 = empty; a
+ * rebuilt tree empties every cache); LIST: the boxes' entries in STATIC_ORDER (tree order),
+ * COUNT of them (at most STATIC_CACHE_MAX; a body near more boxes keeps no cache).
+ */
+export const STATIC_CACHE = { LO_X: 0, LO_Y: 8, LO_Z: 16, HI_X: 24, HI_Y: 32, HI_Z: 40, BUILD: 48, COUNT: 52, LIST: 56 } as const;
+export const STATIC_CACHE_BYTES = 80;
+export const STATIC_CACHE_MAX = 6;
 
 /** Touching-pair record: | key u64 = (I << 32) | J | I generation u32 | J generation u32 |. */
 export const TOUCH = { KEY: 0, I_GEN: 8, J_GEN: 12 } as const;
@@ -696,6 +737,15 @@ export const CONTROL = {
    * worker that was only slow past the timeout never writes into the re-run.
    */
   ACTIVE: 7,
+  /**
+   * Wakes of a worker from its wait on GEN that found GEN unchanged (counted, then it waits
+   * again). Atomics.wait returned 'ok' without a new generation under load (seen in
+   * test/shard-acceptance and /tmp lockstep runs, 1 in ~100 runs of 2,000 ticks); a worker that
+   * took such a wake for a step ran its shards twice and put them one tick ahead.
+   */
+  STRAY_WAKES: 8,
+  /** Workers of the current epoch that have loaded the core and wait for steps (ShardWorkerPool.runAll waits for all before timing a step). */
+  READY: 9,
 } as const;
 /** Int32 words of the control block. */
 export const CONTROL_WORDS = 16;
@@ -748,6 +798,7 @@ export function planWorld(sizes: WorldSizes): WorldPlan {
   const count = {
     capacity: sizes.capacity,
     'buckets+2': sizes.buckets + 2,
+    blocks: Math.max(1, sizes.buckets >> 3),
     contacts: sizes.contacts,
     events: sizes.events,
     hashRecord: HASH_RECORD_SLOTS,
@@ -795,6 +846,9 @@ export function assemblyScriptConstants(): string {
   for (const [k, v] of Object.entries(CONTACT_FLAG)) inl(`CF_${k}`, 'i32', v);
   for (const [k, v] of Object.entries(STATIC_NODE)) inl(`N_${k}`, 'i32', v);
   inl('STATIC_NODE_BYTES', 'i32', STATIC_NODE_BYTES);
+  for (const [k, v] of Object.entries(STATIC_CACHE)) inl(`K_${k}`, 'i32', v);
+  inl('STATIC_CACHE_BYTES', 'i32', STATIC_CACHE_BYTES);
+  inl('STATIC_CACHE_MAX', 'i32', STATIC_CACHE_MAX);
   for (const [k, v] of Object.entries(TOUCH)) inl(`T_${k}`, 'i32', v);
   inl('TOUCH_BYTES', 'i32', TOUCH_BYTES);
   for (const [k, v] of Object.entries(BODY_DEF)) inl(`D_${k}`, 'i32', v);

@@ -132,6 +132,14 @@ export class InterestPublisher {
   private packedShapes = new Int32Array(0);
   private cellX = new Int32Array(0);
   private cellZ = new Int32Array(0);
+  /** Rows in `packed` (the table's count at the last update). */
+  private packedCount = -1;
+  /** Rows packed by incremental updates since the last hold (a flag per row, and the list). */
+  private dirty = new Uint8Array(0);
+  private dirtyRows = new Int32Array(0);
+  private dirtyCount = 0;
+  /** The next hold records every row (a full update happened since the last one). */
+  private holdAll = true;
 
   constructor(opts: InterestOptions = {}) {
     this.cellSize = opts.cellSize ?? 16;
@@ -176,13 +184,55 @@ export class InterestPublisher {
     if (tick > v.acked && v.sent.has(tick)) v.acked = tick;
   }
 
-  /** Starts a tick: indexes the table's bodies by cell and forgets sets older than historyTicks. */
-  update(table: BodyTable): void {
+  /**
+   * Starts a tick: indexes the table's bodies by cell and forgets sets older than historyTicks.
+   * With `changed` (the rows that differ from the table of the previous update, the same
+   * table object with the same rows in the same order: BodyTableSync.changed), only those rows
+   * are packed again, and the cell order is rebuilt only when one of them changed cell: a
+   * settled world costs the history bookkeeping alone. Without it, every row is read.
+   */
+  update(table: BodyTable, changed: Int32Array | null = null, changedCount = 0): void {
+    const n = table.count;
+    if (n >= 0x100000) throw new RangeError('interest supports up to 1,048,575 bodies');
+    const incremental = changed !== null && this.table === table && this.packedCount === n;
     this.table = table;
+    let resort = true;
+    if (incremental) {
+      resort = false;
+      for (let i = 0; i < changedCount; i++) {
+        const r = changed[i],
+          cx = this.cellX[r],
+          cz = this.cellZ[r];
+        this.packRow(table, r);
+        if (this.cellX[r] !== cx || this.cellZ[r] !== cz) resort = true;
+        if (this.farEvery > 1 && !this.dirty[r]) {
+          this.dirty[r] = 1;
+          this.dirtyRows[this.dirtyCount++] = r;
+        }
+      }
+      this.rowsPacked += changedCount;
+    } else {
+      for (let i = 0; i < this.dirtyCount; i++) this.dirty[this.dirtyRows[i]] = 0;
+      this.dirtyCount = 0;
+      this.pack(table);
+      this.holdAll = true;
+    }
+    if (resort) this.sortCells(table);
+    this.sets.set(table.tick, new Map());
+    for (const t of this.sets.keys()) if (t <= table.tick - this.historyTicks) this.sets.delete(t);
+    this.messages.clear();
+    if (this.farEvery > 1 && table.tick % this.farEvery === 0) this.hold(table);
+  }
+
+  /** Rows packed since construction (every row of a full update, the changed rows of an incremental one): a work counter. */
+  rowsPacked = 0;
+  /** Times the cell order was rebuilt (a full update, or a changed row that moved to another cell). */
+  sorts = 0;
+
+  /** Orders the rows by cell key (planes apart). */
+  private sortCells(table: BodyTable): void {
     const n = table.count;
     if (this.order.length < n) this.order = new Float64Array(Math.max(n, this.order.length * 2));
-    if (n >= 0x100000) throw new RangeError('interest supports up to 1,048,575 bodies');
-    this.pack(table);
     this.planes = [];
     let m = 0;
     for (let r = 0; r < n; r++) {
@@ -194,10 +244,7 @@ export class InterestPublisher {
     }
     this.order.subarray(0, m).sort();
     this.count = m;
-    this.sets.set(table.tick, new Map());
-    for (const t of this.sets.keys()) if (t <= table.tick - this.historyTicks) this.sets.delete(t);
-    this.messages.clear();
-    if (this.farEvery > 1 && table.tick % this.farEvery === 0) this.hold(table);
+    this.sorts++;
   }
 
   /** Packs every row once per tick (index, generation, state, shard; shape; cell), for the views to copy. */
@@ -209,53 +256,69 @@ export class InterestPublisher {
       this.packedShapes = new Int32Array(cap * SHAPE_STRIDE);
       this.cellX = new Int32Array(cap);
       this.cellZ = new Int32Array(cap);
+      this.dirty = new Uint8Array(cap);
+      this.dirtyRows = new Int32Array(cap);
     }
-    const P = this.packed,
-      PS = this.packedShapes;
-    for (let r = 0; r < n; r++) {
-      const o = r * STRIDE,
-        s = r * SHAPE_STRIDE;
-      P[o] = t.index[r];
-      P[o + 1] = t.gen[r];
-      P[o + 2] = t.px[r];
-      P[o + 3] = t.py[r];
-      P[o + 4] = t.pz[r];
-      P[o + 5] = t.qx[r];
-      P[o + 6] = t.qy[r];
-      P[o + 7] = t.qz[r];
-      P[o + 8] = t.qw[r];
-      P[o + 9] = t.vx[r];
-      P[o + 10] = t.vy[r];
-      P[o + 11] = t.vz[r];
-      P[o + 12] = t.shard[r] < 0 ? 255 : t.shard[r];
-      PS[s] = t.shape[r];
-      PS[s + 1] = t.kind[r];
-      PS[s + 2] = t.sx[r];
-      PS[s + 3] = t.sy[r];
-      PS[s + 4] = t.sz[r];
-      this.cellX[r] = Math.floor(t.px[r] / this.cellQ);
-      this.cellZ[r] = Math.floor(t.pz[r] / this.cellQ);
-    }
+    for (let r = 0; r < n; r++) this.packRow(t, r);
+    this.packedCount = n;
+    this.rowsPacked += n;
   }
 
-  /** Records every body's fields as the far state until the next far tick. */
+  /** Packs row r of the table. */
+  private packRow(t: BodyTable, r: number): void {
+    const P = this.packed,
+      PS = this.packedShapes;
+    const o = r * STRIDE,
+      s = r * SHAPE_STRIDE;
+    P[o] = t.index[r];
+    P[o + 1] = t.gen[r];
+    P[o + 2] = t.px[r];
+    P[o + 3] = t.py[r];
+    P[o + 4] = t.pz[r];
+    P[o + 5] = t.qx[r];
+    P[o + 6] = t.qy[r];
+    P[o + 7] = t.qz[r];
+    P[o + 8] = t.qw[r];
+    P[o + 9] = t.vx[r];
+    P[o + 10] = t.vy[r];
+    P[o + 11] = t.vz[r];
+    P[o + 12] = t.shard[r] < 0 ? 255 : t.shard[r];
+    PS[s] = t.shape[r];
+    PS[s + 1] = t.kind[r];
+    PS[s + 2] = t.sx[r];
+    PS[s + 3] = t.sy[r];
+    PS[s + 4] = t.sz[r];
+    this.cellX[r] = Math.floor(t.px[r] / this.cellQ);
+    this.cellZ[r] = Math.floor(t.pz[r] / this.cellQ);
+  }
+
+  /**
+   * Records every body's fields as the far state until the next far tick: after a full update
+   * all rows, else only the rows packed since the last hold (the others hold what they held).
+   */
   private hold(t: BodyTable): void {
-    let top = 0;
-    for (let r = 0; r < t.count; r++) top = Math.max(top, t.index[r] + 1);
-    if (this.heldGen.length < top) {
-      const g = new Int32Array(Math.max(top, this.heldGen.length * 2)).fill(-1);
-      this.heldGen = g;
-      this.heldVals = new Int32Array(g.length * (STRIDE - 2));
-    } else this.heldGen.fill(-1);
-    // the rows pack() made this tick: index, generation, then the STRIDE - 2 held fields
     const F = STRIDE - 2,
       P = this.packed;
-    for (let r = 0; r < t.count; r++) {
+    // the rows pack() made: index, generation, then the STRIDE - 2 held fields
+    const put = (r: number): void => {
       const p = r * STRIDE,
         slot = P[p];
       this.heldGen[slot] = P[p + 1];
       this.heldVals.set(P.subarray(p + 2, p + STRIDE), slot * F);
-    }
+    };
+    if (this.holdAll) {
+      let top = 0;
+      for (let r = 0; r < t.count; r++) top = Math.max(top, t.index[r] + 1);
+      if (this.heldGen.length < top) {
+        const g = new Int32Array(Math.max(top, this.heldGen.length * 2)).fill(-1);
+        this.heldGen = g;
+        this.heldVals = new Int32Array(g.length * F);
+      } else this.heldGen.fill(-1);
+      for (let r = 0; r < t.count; r++) put(r);
+      this.holdAll = false;
+    } else for (let i = 0; i < this.dirtyCount; i++) put(this.dirtyRows[i]);
+    for (let i = 0; i < this.dirtyCount; i++) this.dirty[this.dirtyRows[i]] = 0;
+    this.dirtyCount = 0;
   }
 
   private lowerBound(key: number): number {

@@ -42,7 +42,7 @@ import { PhysicsError, type BodyHandle, type Command, type Vec3, type WorldConfi
 import { toRaw, toRawVec, withinDistance } from '../physics/integer';
 import type { StreamEvent } from '../protocol/messages';
 import { ERROR, type ErrorCode } from '../protocol/errors';
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import {
   ARTIFACT_PLACE,
   ARTIFACT_TAKE,
@@ -490,16 +490,15 @@ export class MainSim {
    * with SHA-256 and cut to 64 bits. Equal for a live run and a replay of its log.
    */
   hash(): bigint {
-    const h = createHash('sha256');
-    // one update of the joined parts: the same digest as an update per part, at a fraction of the calls
+    // one SHA-256 over the joined parts and the social text: the same digest as an update per
+    // part (SHA-256 of the concatenation), without a hash object per tick
     const parts: string[] = [this.world.hash().toString(16)];
     for (const [p, b] of [...this.avatars].sort((a, b) => a[0] - b[0])) parts.push(`|${p}:${b.toString(16)}`);
     for (const [p, list] of [...this.spawned].sort((a, b) => a[0] - b[0])) parts.push(`|s${p}:${list.map((b) => b.toString(16)).join(',')}`);
     for (const [p, due] of [...this.lingering].sort((a, b) => a[0] - b[0])) parts.push(`|l${p}:${due}`);
     for (const [id, a] of [...this.artifacts].sort((x, y) => x[0] - y[0])) parts.push(`|a${id}:${a.body.toString(16)}`);
-    h.update(parts.join(''));
-    this.social.hashInto(h);
-    return h.digest().readBigUInt64LE(0);
+    parts.push(this.social.hashText());
+    return (oneShotHash('sha256', parts.join(''), 'buffer') as unknown as Buffer).readBigUInt64LE(0);
   }
 
   /**

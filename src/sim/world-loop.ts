@@ -12,7 +12,8 @@
  * who they are (the '_id' bodies of every present player) and the temporary admin ('_ta'), so
  * a client that catches up from the snapshot knows what the events before it said.
  */
-import { createBodyTable, type BodyTable } from '../physics/body-table';
+import type { BodyTable } from '../physics/body-table';
+import { BodyTableSync } from '../physics/body-table-sync';
 import type { StreamEvent } from '../protocol/messages';
 import { InterestPublisher, type InterestOptions } from './interest';
 import { MainSim, handleText, type Refusal, type TickResult, type WorldSetup } from './main-sim';
@@ -68,9 +69,12 @@ export interface PersistTimings {
 export class WorldLoop {
   readonly sim: MainSim;
   readonly interest: InterestPublisher;
+  /** The current state's bodies, quantised (kept by `bodies`). */
   readonly table: BodyTable;
   /** Slot -> row of the current body table (-1 when the slot is free). */
   readonly rowOfSlot: Int32Array;
+  /** Keeps `table` current, re-reading only the bodies that changed in a step (its counts are work counters). */
+  readonly bodies: BodyTableSync;
   private readonly snapshotEvery: number;
   private readonly retainTicks: number;
 
@@ -92,8 +96,9 @@ export class WorldLoop {
     const restored = setup instanceof MainSim;
     this.sim = restored ? setup : new MainSim(setup);
     this.interest = new InterestPublisher(opts.interest);
-    this.table = createBodyTable(this.sim.world.capacity);
-    this.rowOfSlot = new Int32Array(this.sim.world.capacity).fill(-1);
+    this.bodies = new BodyTableSync(this.sim.world.source);
+    this.table = this.bodies.table;
+    this.rowOfSlot = this.bodies.rowOfSlot;
     this.snapshotEvery = opts.snapshotEvery ?? 100;
     this.retainTicks = opts.retainTicks ?? Infinity;
     if (!restored && (stream.tick !== 0 || this.sim.tick !== 0)) throw new RangeError('a world loop starts with a fresh stream and world');
@@ -175,11 +180,10 @@ export class WorldLoop {
     p.onSnapshot?.(this);
   }
 
+  /** Indexes the published state: the bodies that changed in the step, then interest for them. */
   private index(): void {
-    this.rowOfSlot.fill(-1);
-    this.sim.world.readBodies(this.table);
-    for (let r = 0; r < this.table.count; r++) this.rowOfSlot[this.table.index[r]] = r;
-    this.interest.update(this.table);
+    this.bodies.refresh(this.sim.world.tick);
+    this.interest.update(this.table, this.bodies.changed, this.bodies.changedCount);
   }
 
   /** Position (m) of a client's avatar in the current state, or null. */
