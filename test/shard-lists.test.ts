@@ -131,3 +131,63 @@ describe.each([
     }
   });
 });
+
+const CARPET: WorldConfig = { capacity: 256, maxBodyRadius: 0.5 }; // sleeping on (30 rested ticks)
+
+/** 144 spheres lying 5 mm apart on the floor, a 12 x 12 carpet centred on the origin (so across every cut at 0). */
+function buildCarpet(w: { addPlane: PhysicsWorld['addPlane']; addSphere: PhysicsWorld['addSphere'] }): BodyHandle[] {
+  w.addPlane({ normal: [0, 1, 0], offset: 0 });
+  const carpet: BodyHandle[] = [];
+  for (let i = 0; i < 144; i++) carpet.push(w.addSphere({ radius: 0.5, position: [((i % 12) - 5.5) * 1.005, 0.5, (Math.floor(i / 12) - 5.5) * 1.005] }));
+  return carpet;
+}
+
+describe.each([
+  ['1 shard', { xCuts: [], zCuts: [] }, 0],
+  ['2 shards', { xCuts: [0], zCuts: [] }, 0],
+  ['4 shards', { xCuts: [0], zCuts: [0] }, 0],
+  ['4 shards on 2 workers', { xCuts: [0], zCuts: [0] }, 2],
+] as Array<[string, Partition, number]>)('%s', (_name, partition, workers) => {
+  test('a carpet asleep across the borders costs its shards no import, no record written and no step work per tick; a hit wakes it as in the unsharded world', async () => {
+    const whole = PhysicsWorld.create(CARPET);
+    const carpet = buildCarpet(whole);
+    const sharded = new ShardedWorld(CARPET, partition, undefined, { workers });
+    buildCarpet(sharded);
+    try {
+      const step = (): void => {
+        whole.step();
+        sharded.step();
+        if (whole.hash() !== sharded.hash()) throw new Error(`tick ${whole.tick}: sharded hash != unsharded`);
+        expect(sharded.events()).toEqual(bodyEvents(whole.events()));
+      };
+      for (let t = 0; t < 40; t++) step();
+      expect(carpet.every((b) => whole.isSleeping(b))).toBe(true);
+      step(); // the tick after the last body fell asleep publishes it once more (the other board)
+      step();
+      const sum = { imports: 0, published: 0, awake: 0, participants: 0, work: 0, ghosts: 0 };
+      for (let t = 0; t < 30; t++) {
+        step();
+        for (const c of sharded.counts()) for (const k of Object.keys(sum) as Array<keyof typeof sum>) sum[k] += c[k];
+      }
+      // every shard holds the whole carpet (owned or as ghosts: it lies within the halo of every region) ...
+      if (sharded.shardCount > 1) expect(sum.ghosts).toBe(30 * 144 * (sharded.shardCount - 1));
+      // ... and reads, writes and steps none of it
+      expect({ imports: sum.imports, published: sum.published, awake: sum.awake, participants: sum.participants, work: sum.work }).toEqual({
+        imports: 0,
+        published: 0,
+        awake: 0,
+        participants: 0,
+        work: 0,
+      });
+      // a ball rolls in across the cut at x = 0: the sleepers it hits wake on the same tick in every shard
+      const o = { radius: 0.5, position: [-9, 0.5, 0.2] as [number, number, number], velocity: [8, 0, 0] as [number, number, number] };
+      expect(sharded.addSphere(o)).toBe(whole.addSphere(o));
+      for (let t = 0; t < 90; t++) step();
+      const woke = carpet.filter((b) => !whole.isSleeping(b)).length;
+      expect(woke).toBeGreaterThan(2);
+      expect(sharded.counts().reduce((n, c) => n + c.published, 0)).toBeGreaterThan(0);
+    } finally {
+      await sharded.close();
+    }
+  });
+});

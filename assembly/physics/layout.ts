@@ -674,6 +674,14 @@
 // @ts-ignore: decorator
 @inline export const SC_EVENT_VISITS: i32 = 40;
 // @ts-ignore: decorator
+@inline export const SC_IMPORTS: i32 = 41;
+// @ts-ignore: decorator
+@inline export const SC_PUBLISHED: i32 = 42;
+// @ts-ignore: decorator
+@inline export const SC_IMPORT_VERSION: i32 = 43;
+// @ts-ignore: decorator
+@inline export const SC_FULL_PUBLISH: i32 = 44;
+// @ts-ignore: decorator
 @inline export const SS_TOUCH_OVERFLOW: i64 = 1;
 // @ts-ignore: decorator
 @inline export const SS_EVENT_OVERFLOW: i64 = 2;
@@ -731,6 +739,8 @@
 @inline export const BD_LIVE_TICK: i32 = 20;
 // @ts-ignore: decorator
 @inline export const BD_BY_SUBJECT: i32 = 21;
+// @ts-ignore: decorator
+@inline export const BD_VERSION: i32 = 22;
 
 // Array addresses of the bound world (module globals: one set per instance).
 export let P_PX: usize = 0;

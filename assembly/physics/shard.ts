@@ -19,17 +19,40 @@
 //      table NEAR). A body not among them is neither k's nor within HALO of k's region:
 //      interior bodies lie farther than HALO from every other region, and a region farther
 //      than HALO holds no point within HALO. Candidates are deduplicated (MARK) and sorted
-//      by slot (shard-sort.ts), then each is decided on its record (the overlay's if stamped,
+//      by slot (HELD is in slot order: the others are sorted, shard-sort.ts, and merged with
+//      it), then each is decided on its record (the overlay's if stamped,
 //      else the front board's), in slot order as a sweep would: owner k: the body is k's
 //      (imported unless k's world already holds exactly that state, i.e. k owned it last
 //      tick and no command changed it). Another owner, within HALO of k's region: imported
-//      as a ghost (overwritten in place). Otherwise: dropped. OWNER_NONE (despawned): dropped.
+//      as a ghost (overwritten in place), unless it is a sleeping ghost k already holds as
+//      that record (below). Otherwise: dropped. OWNER_NONE (despawned): dropped. The
+//      awake list is then rewritten in slot order (the held list's order): put() appends a
+//      refreshed body at its end, and a shuffled list makes the step read every per-slot
+//      array at random places (its order is never observable).
 //   2. step the world (worldStep).
 //   3. publish: every body k has authority over is written to the back board with its new
 //      owner, the region that holds its new reference point (x, z): a body that crossed a
 //      border is handed off at the tick boundary, no tick lost or repeated. Regions are
 //      half-open, [cut_k, cut_k+1), so each point has exactly one owner. The slots go on k's
-//      list bucketed by new owner and border flag (within HALO of another region).
+//      list bucketed by new owner and border flag (within HALO of another region); a body
+//      that slept through the tick keeps both (owner k, the flag kept in bit 1 of OWNED).
+//
+// Record versions (BD_VERSION, i64 per slot and board): the earliest state tick since which a
+// body's record has not changed. A sleeping body is untouched by a step unless the wake pass
+// wakes it, and a woken body is still awake after the step when sleeping takes at least 2
+// rested ticks (its rest counter restarts at 0: sleep.ts); so when SLEEP_TICKS >= 2, a body
+// asleep after the sync, not imported by it and asleep after the step has the front board's
+// record and keeps its version. Its record is written only if that version is the tick of the
+// front board (t): otherwise state t - 1, which the back board holds, had it already (induction:
+// a version's first publish always writes, and a version lasts only while the body sleeps
+// untouched, which also keeps its owner). Every other publish gets version t + 1 and is
+// written. A ghost k holds asleep (asleep after k's own last step, so untouched by it) whose
+// front record has the version k last imported for it (IMPORT_VERSION; -1 after an import
+// from the overlay or as k's own) is the same record: it is not imported again. Versions only
+// grow, so equal versions mean the same record. A tick re-run after a recovery writes every
+// record (FULL_PUBLISH: the failed attempt may have left a torn one); a restored board gets
+// its own tick as every version. So a settled world costs its shards no import and no record
+// written per tick (the sync and the publish still visit the held bodies' slots).
 //   4. touch list: "A touches B" for every touching pair of the tick where k reports on A:
 //      k has authority over A, or A is static and k has authority over B. Sorted by (A, B).
 //      The entries whose subject (the moving body reported on) k handed to shard m go on k's
@@ -57,14 +80,15 @@ import {
   SC_SCR_A, SC_SCR_B, SC_SCR_C, SC_SCR_ENTRIES, SC_TOUCH_CAP, SC_EVENT_CAP, SC_CAPACITY,
   SC_HANDOFFS, SC_STATUS, SC_OWNED_COUNT, SC_GHOST_COUNT, SC_TRAP,
   SC_NEAR, SC_OVERLAY_LIST, SC_OVERLAY_COUNT, SC_HELD, SC_HELD_COUNT, SC_MARK, SC_SYNC_SEQ,
-  SC_SCR_SLOTS, SC_SCR_SHARDS, SC_SYNC_VISITS, SC_EVENT_VISITS,
+  SC_SCR_SLOTS, SC_SCR_SHARDS, SC_SYNC_VISITS, SC_EVENT_VISITS, SC_IMPORTS, SC_PUBLISHED,
+  SC_IMPORT_VERSION, SC_FULL_PUBLISH, BD_VERSION, H_SLEEP_TICKS, FLAG_SLEEPING,
   SS_TOUCH_OVERFLOW, SS_EVENT_OVERFLOW, SS_WORLD_OVERFLOW, SS_IMPORT_FAILED, SS_SCRATCH_OVERFLOW,
   OWNER_STATIC, BD_RECORDS, BD_OWNER, BD_PUBLISHER, BD_LISTS, BD_LIST_START, BD_HANDED, BD_HANDED_START, BD_BY_SUBJECT,
   BD_TOUCH, BD_EVENTS, BD_TOUCH_COUNT, BD_EVENT_COUNT,
   BODY_RECORD_BYTES, EVENT_BYTES, EV_KIND, EV_A, EV_A_GEN, EV_B, EV_B_GEN,
   EVENT_BEGIN, EVENT_END, FLAG_LIVE, KIND_STATIC, STATUS_CONTACT_OVERFLOW,
 } from './layout';
-import { g64, g32, s32, hdr, setHdr, worldBind, registerBody, unregisterBody, noteBoundingRadius, staticsChanged, listBody, unlistBody, worldRelist } from './world';
+import { g64, g32, s32, hdr, setHdr, worldBind, registerBody, unregisterBody, noteBoundingRadius, staticsChanged, listBody, unlistBody, worldRelist, awakeListInOrder } from './world';
 import { writeBodyRecord, readBodyRecord } from './transfer';
 import { worldStep } from './step';
 import { sortBySlot } from './shard-sort';
@@ -234,16 +258,19 @@ function pushEvent(p: usize, n: i32, cap: i32, kind: i32, e: usize): i32 {
  * Step 1 (see the module comment): gathers the candidates (HELD, the overlay's slots, the
  * front board's lists that can concern shard k) into the slot scratch, deduplicated and in
  * slot order. Returns their count; adds the entries visited to `visits` (SC_SYNC_VISITS).
+ * HELD is in slot order already (the last sync wrote it in candidate order), so only the
+ * slots it does not hold are sorted, and merged with it: a settled world, whose lists hold
+ * the same bodies tick after tick, sorts nothing.
  */
 function gatherCandidates(k: i32, seq: i32): i32 {
   const K = <i32>cfg(SC_COUNT), cap = <usize>cfg(SC_CAPACITY), F = <usize>cfg(SC_FRONT);
   const mark = <usize>cfg(SC_MARK), tmp = <usize>cfg(SC_SCR_SLOTS), out = tmp + cap * 4;
-  let n = 0, visits: i64 = 0;
-  // the slot lists, each read once
+  let m = 0, visits: i64 = 0;
+  // the slot lists, each read once; HELD is marked first, the others add what it lacks
   const held = <usize>cfg(SC_HELD), nh = <i32>cfg(SC_HELD_COUNT);
-  for (let q = 0; q < nh; q++) { const s = i32At(held, q); if (i32At(mark, s) != seq) { setI32(mark, s, seq); setI32(tmp, n++, s); } }
+  for (let q = 0; q < nh; q++) setI32(mark, i32At(held, q), seq);
   const ov = <usize>cfg(SC_OVERLAY_LIST), no = <i32>cfg(SC_OVERLAY_COUNT);
-  for (let q = 0; q < no; q++) { const s = i32At(ov, q); if (i32At(mark, s) != seq) { setI32(mark, s, seq); setI32(tmp, n++, s); } }
+  for (let q = 0; q < no; q++) { const s = i32At(ov, q); if (i32At(mark, s) != seq) { setI32(mark, s, seq); setI32(tmp, m++, s); } }
   visits += nh + no;
   const lists = bd(F, BD_LISTS), starts = bd(F, BD_LIST_START), stride = 2 * K + 1;
   const row = nearRow(k), nn = load<i32>(row);
@@ -253,12 +280,23 @@ function gatherCandidates(k: i32, seq: i32): i32 {
     for (let r = -1; r < nn; r++) {
       const lo = r < 0 ? bucketAt(starts, j, stride, 2 * k) : bucketAt(starts, j, stride, 2 * i32At(row + 4, r) + 1);
       const hi = r < 0 ? bucketAt(starts, j, stride, 2 * k + 2) : bucketAt(starts, j, stride, 2 * i32At(row + 4, r) + 2);
-      for (let q = lo; q < hi; q++) { const s = i32At(lst, q); if (i32At(mark, s) != seq) { setI32(mark, s, seq); setI32(tmp, n++, s); } }
+      for (let q = lo; q < hi; q++) { const s = i32At(lst, q); if (i32At(mark, s) != seq) { setI32(mark, s, seq); setI32(tmp, m++, s); } }
       visits += hi - lo;
     }
   }
+  // the new slots in order (in place: sortBySlot's other buffer is the tail of `out`, unused
+  // until the merge below writes nh + m <= cap entries from its start), then merged with HELD
   const hw = max(<i32>cfg(SC_HIGH_WATER), <i32>hdr(H_HIGH_WATER));
-  sortBySlot(tmp, n, out, 4, 0, hw, <usize>cfg(SC_SCR_COUNTS));
+  if (m > 1) {
+    const spare = out + (cap - <usize>m) * 4;
+    sortBySlot(tmp, m, spare, 4, 0, hw, <usize>cfg(SC_SCR_COUNTS));
+    memory.copy(tmp, spare, <usize>m << 2);
+  }
+  let a = 0, b = 0, n = 0;
+  while (a < nh || b < m) {
+    if (b >= m || (a < nh && i32At(held, a) < i32At(tmp, b))) setI32(out, n++, i32At(held, a++));
+    else setI32(out, n++, i32At(tmp, b++));
+  }
   setCfg(SC_SYNC_VISITS, visits + n);
   return n;
 }
@@ -362,8 +400,14 @@ export function shardTick(cfgAddr: usize): i32 {
   const owned = <usize>cfg(SC_OWNED), list = <usize>cfg(SC_SCR_OWNED), held = <usize>cfg(SC_HELD);
   const cap = <usize>cfg(SC_CAPACITY), K = <i32>cfg(SC_COUNT);
   const hwG = <i32>cfg(SC_HIGH_WATER);
-  let status: i64 = 0, n = 0, ghosts = 0;
+  let status: i64 = 0, n = 0, ghosts = 0, imports = 0;
   setHdr(H_TICK, t);
+  // versions (BOARD.VERSION): a sleeping body is untouched by a step unless woken, and a body
+  // woken in a step is still awake after it when sleeping takes at least 2 rested ticks (its
+  // rest counter restarts at 0, sleep.ts); with fewer, every record counts as changed
+  const fVer = bd(F, BD_VERSION), bVer = bd(B, BD_VERSION), impVer = <usize>cfg(SC_IMPORT_VERSION);
+  const quiet = hdr(H_SLEEP_TICKS) >= 2;
+  const sleepsThrough = <usize>cfg(SC_SCR_SLOTS);   // per owned body: asleep after the sync, not re-imported
 
   // 1. sync from state t and the command overlay, over the candidates in slot order
   const seq = <i32>cfg(SC_SYNC_SEQ) + 1;
@@ -385,21 +429,44 @@ export function shardTick(cfgAddr: usize): i32 {
     }
     const r = recAt(ov ? ovRec : fRec, s);
     if (own == k) {
-      if (ov || was == 0 || !live || g32(P_GENERATION, s) != load<i32>(r)) {
+      let quietHere = quiet;
+      // k's own body of last tick with no command: the front record is k's own publish of it
+      // (new bodies and reused slots come through the overlay), so k's world holds it already
+      if (ov || was == 0 || !live) {
         if (!put(s, r)) { status |= SS_IMPORT_FAILED; continue; }
+        imports++;
+        quietHere = false;
+        store<i64>(impVer + (<usize>s << 3), -1);
       }
-      store<u8>(owned + <usize>s, 1);
+      store<u8>(owned + <usize>s, 1 | (was & 2));    // bit 1: border flag of its last publish here
+      setI32(sleepsThrough, n, quietHere && (g32(P_FLAGS, s) & FLAG_SLEEPING) != 0 ? 1 : 0);
       setI32(list, n++, s);
       setI32(held, nHeld++, s);
-    } else if (nearRegion(k, load<i64>(r, 32), load<i64>(r, 48))) {
-      if (!put(s, r)) { status |= SS_IMPORT_FAILED; continue; }
-      ghosts++;
-      setI32(held, nHeld++, s);
-    } else if (live) {
-      drop(s);
+    } else {
+      // a sleeping ghost that slept through our last step and whose record is the one we
+      // imported (same version: its owner kept it asleep and untouched) is already here, at
+      // the place where it was within HALO of our region
+      const same = !ov && quiet && live && (g32(P_FLAGS, s) & FLAG_SLEEPING) != 0 && g32(P_GENERATION, s) == load<i32>(r) &&
+        load<i64>(fVer + (<usize>s << 3)) == load<i64>(impVer + (<usize>s << 3));
+      if (same || nearRegion(k, load<i64>(r, 32), load<i64>(r, 48))) {
+        if (!same) {
+          if (!put(s, r)) { status |= SS_IMPORT_FAILED; continue; }
+          imports++;
+          store<i64>(impVer + (<usize>s << 3), ov ? -1 : load<i64>(fVer + (<usize>s << 3)));
+        }
+        ghosts++;
+        setI32(held, nHeld++, s);
+      } else if (live) {
+        drop(s);
+      }
     }
   }
   setCfg(SC_HELD_COUNT, nHeld);
+  setCfg(SC_IMPORTS, imports);
+  // the awake list in slot order, as the unsharded world keeps it: put() moves a refreshed
+  // body to the end of the list, which would leave it shuffled after a few ticks of handoffs
+  // and teleports (its order is never observable; it is the step's memory order)
+  awakeListInOrder(held, nHeld);
   if (cfg(SC_TRAP) != 0) {                         // test hook: a real trap, mid-tick
     setCfg(SC_TRAP, 0);
     unreachable();
@@ -410,20 +477,37 @@ export function shardTick(cfgAddr: usize): i32 {
   if ((hdr(H_STATUS) & STATUS_CONTACT_OVERFLOW) != 0) status |= SS_WORLD_OVERFLOW;
 
   // 3. publish our bodies into state t + 1, with their new owner, and list them by bucket
-  let handoffs = 0;
+  let handoffs = 0, written = 0;
   const bPub = bd(B, BD_PUBLISHER), bucket = <usize>cfg(SC_SCR_SLOTS);
+  const full = cfg(SC_FULL_PUBLISH) != 0;
   for (let q = 0; q < n; q++) {
     const s = i32At(list, q);
-    writeBodyRecord(s, recAt(bRec, s));
-    const x = g64(P_PX, s), z = g64(P_PZ, s);
-    const to = regionOf(x, z);
+    // slept through the tick: the record is the front board's, unchanged since its version;
+    // the back board (state t - 1) holds it already when that version is at most t - 1
+    const unchanged = i32At(sleepsThrough, q) != 0 && (g32(P_FLAGS, s) & FLAG_SLEEPING) != 0;
+    const ver = unchanged ? load<i64>(fVer + (<usize>s << 3)) : t + 1;
+    store<i64>(bVer + (<usize>s << 3), ver);
+    if (full || ver > t - 1) {
+      writeBodyRecord(s, recAt(bRec, s));
+      written++;
+    }
+    // its new owner and border flag; a body that did not move keeps both (it is ours: we
+    // published it last tick with owner k, and its border flag then is bit 1 of OWNED)
+    let to = k, border = (load<u8>(owned + <usize>s) & 2) != 0;
+    if (!unchanged) {
+      const x = g64(P_PX, s), z = g64(P_PZ, s);
+      to = regionOf(x, z);
+      border = isBorder(to, x, z);
+    }
+    store<u8>(owned + <usize>s, border ? 3 : 1);
     setI32(bOwn, s, to);
     setI32(bPub, s, k);
-    setI32(bucket, q, 2 * to + (isBorder(to, x, z) ? 1 : 0));
+    setI32(bucket, q, 2 * to + (border ? 1 : 0));
     const before = i32At(fOwn, s);
     if (before >= 0 && before != to) handoffs++;
   }
   publishList(k, n, list, bucket);
+  setCfg(SC_PUBLISHED, written);
 
   // 4. our touch list: L1 = (i, j) entries in pair order, L2 = (j, i) entries sorted by j
   const sa = <usize>cfg(SC_SCR_A), sb = <usize>cfg(SC_SCR_B), sc = <usize>cfg(SC_SCR_C), counts = <usize>cfg(SC_SCR_COUNTS);

@@ -434,6 +434,35 @@ function awakeRemove(slot: i32): void {
   if (onAwakeList(slot)) listRemove(P_AWAKE, P_AWAKE_POS, H_AWAKE_COUNT, slot);
 }
 
+/**
+ * Rewrites the awake list in the order of the n slots at `slots` (i32, ascending): the awake
+ * bodies among them, in that order, unless the list is in slot order already (then it costs
+ * O(awake), not O(n)). The slots must include every awake body (a shard's held list after its
+ * sync); if they do not (their awake bodies are fewer than AWAKE_COUNT) the list is left as it
+ * was and false is returned. The order is never observable (see the module
+ * comment); it is memory order: the step's per-body loops walk the awake list, and a list
+ * shuffled by bodies leaving and rejoining it reads every per-slot array at random places.
+ */
+export function awakeListInOrder(slots: usize, n: i32): bool {
+  // already in slot order (a settled world, or no body joined or left the list): O(awake)
+  const count = <i32>hdr(H_AWAKE_COUNT);
+  let sorted = true;
+  for (let a = 1; a < count && sorted; a++) sorted = g32(P_AWAKE, a - 1) < g32(P_AWAKE, a);
+  if (sorted) return true;
+  let m = 0;
+  for (let q = 0; q < n; q++) if (listOf(load<i32>(slots + (<usize>q << 2))) == 1) m++;
+  if (<i64>m != hdr(H_AWAKE_COUNT)) return false;
+  m = 0;
+  for (let q = 0; q < n; q++) {
+    const s = load<i32>(slots + (<usize>q << 2));
+    if (listOf(s) != 1) continue;
+    s32(P_AWAKE, m, s);
+    s32(P_AWAKE_POS, s, m);
+    m++;
+  }
+  return true;
+}
+
 /** Puts a sleeping body into the sleep hash under the cell of its current position. */
 function sleepInsert(slot: i32): void {
   const key = cellKeyOf(g64(P_PX, slot), g64(P_PY, slot), g64(P_PZ, slot));

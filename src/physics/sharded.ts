@@ -179,11 +179,11 @@ export function planSharded(config: WorldConfig, shards: number): ShardedPlan {
   // a shard reports each touching pair it holds at most twice (once per body it owns)
   const touchCap = 2 * sizes.contacts,
     eventCap = sizes.events;
-  // records, owners, publishers, live list; per shard: touch, events, counts, slot list and
-  // its 2K + 1 bucket starts, handed entries and their K + 1 starts (64-byte aligned each)
+  // records, owners, publishers, live list, versions; per shard: touch, events, counts, slot
+  // list and its 2K + 1 bucket starts, handed entries and their K + 1 starts (64-byte aligned each)
   const boardBytes =
     BOARD_HEADER_SLOTS * 8 +
-    cap * (BODY_RECORD_BYTES + 12) +
+    cap * (BODY_RECORD_BYTES + 20) +
     shards * (touchCap * (TOUCH_BYTES + 12) + eventCap * EVENT_BYTES + 16 + cap * 4 + (3 * shards + 2) * 4) +
     20 * 64;
   const room = 2 * touchCap;
@@ -195,6 +195,7 @@ export function planSharded(config: WorldConfig, shards: number): ShardedPlan {
   for (let k = 0; k < shards; k++) {
     regions.push([`cfg${k}`, SHARD_CFG_SLOTS * 8], [`owned${k}`, cap], [`list${k}`, cap * 4], [`counts${k}`, (Math.max(cap, 1 << 16) + 2) * 4]);
     regions.push([`held${k}`, cap * 4], [`mark${k}`, cap * 4], [`slots${k}`, 2 * cap * 4], [`shards${k}`, (2 * shards + 1) * 4]);
+    regions.push([`importVersion${k}`, cap * 8]);
     regions.push([`scrA${k}`, room * TOUCH_BYTES], [`scrB${k}`, room * TOUCH_BYTES], [`scrC${k}`, room * TOUCH_BYTES]);
   }
   regions.push(['cuts', 8 * 64], ['control', CONTROL_WORDS * 4]);
@@ -601,6 +602,7 @@ export class ShardedWorld {
       h[BOARD.HANDED_START] = BigInt(take(p.shards * (p.shards + 1) * 4));
       h[BOARD.LIVE] = BigInt(take(cap * 4));
       h[BOARD.BY_SUBJECT] = BigInt(take(p.shards * p.touchCap * 8));
+      h[BOARD.VERSION] = BigInt(take(cap * 8));
       h[BOARD.LIVE_TICK] = -1n;
       h[BOARD.STATICS] = BigInt(L.statics.offset);
       h[BOARD.SHARDS] = BigInt(p.shards);
@@ -653,6 +655,8 @@ export class ShardedWorld {
       c[SC.MARK] = BigInt(L[`mark${k}`].offset);
       c[SC.SCR_SLOTS] = BigInt(L[`slots${k}`].offset);
       c[SC.SCR_SHARDS] = BigInt(L[`shards${k}`].offset);
+      c[SC.IMPORT_VERSION] = BigInt(L[`importVersion${k}`].offset);
+      this.i64(L[`importVersion${k}`].offset, cap).fill(-1n);
       new Uint8Array(this.core.memory.buffer, L[`owned${k}`].offset, cap).fill(0);
       this.i32(L[`mark${k}`].offset, cap).fill(0);
     }
@@ -955,7 +959,10 @@ export class ShardedWorld {
         // committed tick is the front board: every shard forgets its moving bodies and the
         // tick runs again from there (stepping is deterministic: same bits)
         this.pool?.restart(Math.max(MIN_FENCE_MS, 2 * this.stepTimeoutMs));
-        for (const c of p.cfgs) this.x.shardReset(c);
+        for (const c of p.cfgs) {
+          this.x.shardReset(c);
+          this.i64(c, SHARD_CFG_SLOTS)[SC.FULL_PUBLISH] = 1n; // the failed attempt may have torn records of the back board
+        }
         forgetBinding(this.core);
         this.recoveries++;
         const code = e instanceof PhysicsError ? (e.code as 'SHARD_FAILED' | 'SHARD_TIMEOUT') : 'TRAP';
@@ -969,6 +976,7 @@ export class ShardedWorld {
       const cfg = this.i64(c, SHARD_CFG_SLOTS);
       handoffs += Number(cfg[SC.HANDOFFS]);
       status |= Number(cfg[SC.STATUS]);
+      cfg[SC.FULL_PUBLISH] = 0n;
     }
     this.despawnedLast = despawned;
     this.staged = [];
@@ -1089,6 +1097,9 @@ export class ShardedWorld {
     new Uint8Array(w.core.memory.buffer, Number(b[BOARD.OWNER]), owners.byteLength).set(owners);
     b[BOARD.HIGH_WATER] = BigInt(hw);
     b[BOARD.TICK] = BigInt(tick);
+    // the records are the state of `tick` (the other board holds nothing): no shard may rely on
+    // an older copy of them
+    w.i64(Number(b[BOARD.VERSION]), w.plan.capacity).fill(BigInt(tick));
     const touchCounts = w.i64(Number(b[BOARD.TOUCH_COUNT]), shards),
       eventCounts = w.i64(Number(b[BOARD.EVENT_COUNT]), shards);
     for (let k = 0; k < shards; k++) {
@@ -1203,20 +1214,42 @@ export class ShardedWorld {
   /**
    * Per shard, in the last tick: bodies it had authority over, ghosts it held, the wall
    * time of its step in ms (on its worker: the shard's own work, without waiting at the
-   * barrier), and two work counters: list entries its sync visited (bodies it held, the
-   * overlay, the neighbours' published lists, the candidates walked) and touch entries of the
-   * previous tick its event step read. Both follow its own and its neighbours' bodies, not the
-   * world's slot count.
+   * barrier), and work counters (no timing: the same on any machine): list entries its sync
+   * visited (bodies it held, the overlay, the neighbours' published lists, the candidates
+   * walked), touch entries of the previous tick its event step read, body records its sync
+   * read into its world (`imports`) and records it published (`published`), and its world's
+   * own step figures as PhysicsWorld.activity() gives them (`awake` bodies on its awake list
+   * now, `participants` and `work` of the step, `contacts` it built). All follow its own and
+   * its neighbours' bodies, not the world's slot count.
    */
-  counts(): Array<{ owned: number; ghosts: number; stepMs: number; syncVisits: number; eventVisits: number }> {
-    return this.plan.cfgs.map((c) => {
+  counts(): Array<{
+    owned: number;
+    ghosts: number;
+    stepMs: number;
+    syncVisits: number;
+    eventVisits: number;
+    imports: number;
+    published: number;
+    awake: number;
+    participants: number;
+    work: number;
+    contacts: number;
+  }> {
+    return this.plan.cfgs.map((c, k) => {
       const cfg = this.i64(c, SHARD_CFG_SLOTS);
+      const h = this.i64(this.plan.worlds[k], HEADER.WORK + 1);
       return {
         owned: Number(cfg[SC.OWNED_COUNT]),
         ghosts: Number(cfg[SC.GHOST_COUNT]),
         stepMs: Number(cfg[SC.STEP_NS]) / 1e6,
         syncVisits: Number(cfg[SC.SYNC_VISITS]),
         eventVisits: Number(cfg[SC.EVENT_VISITS]),
+        imports: Number(cfg[SC.IMPORTS]),
+        published: Number(cfg[SC.PUBLISHED]),
+        awake: Number(h[HEADER.AWAKE_COUNT]),
+        participants: Number(h[HEADER.PART_COUNT]),
+        work: Number(h[HEADER.WORK]),
+        contacts: Number(h[HEADER.CONTACT_COUNT]),
       };
     });
   }

@@ -572,7 +572,10 @@ export const SHARD_CFG = {
   OVERLAY_REC: 11,
   OVERLAY_TICK: 12,
   OVERLAY_OWNER: 13,
-  /** u8 per slot: this shard had authority over the slot in its last step. */
+  /**
+   * u8 per slot: bit 0, this shard had authority over the slot in its last step; bit 1, the body
+   * then lay within HALO of another region (its border flag when this shard last published it).
+   */
   OWNED: 14,
   /** Scratch of this shard: owned list (i32 x capacity), counts (i32 x capacity + 2), three entry buffers. */
   SCR_OWNED: 15,
@@ -623,6 +626,18 @@ export const SHARD_CFG = {
    */
   SYNC_VISITS: 39,
   EVENT_VISITS: 40,
+  /**
+   * Work counters of the last step: body records the sync read into the shard's world (owned
+   * bodies taken over or changed by a command, ghosts refreshed; a sleeping ghost whose record
+   * did not change is not read again), and records the publish step wrote to the back board
+   * (a body that slept through the tick untouched is not written: see BOARD.VERSION).
+   */
+  IMPORTS: 41,
+  PUBLISHED: 42,
+  /** i64 per slot: the board VERSION of the record this shard last imported as a ghost (-1: none or from the overlay). */
+  IMPORT_VERSION: 43,
+  /** Non-zero: write every record this tick (a tick re-run after a recovery: the failed attempt may have left torn records). */
+  FULL_PUBLISH: 44,
 } as const;
 export const SHARD_CFG_SLOTS = 48;
 
@@ -690,6 +705,15 @@ export const BOARD = {
    * BY_SUBJECT + j x TOUCH_CAP x 8): a shard finds the entries of one body in O(log n).
    */
   BY_SUBJECT: 21,
+  /**
+   * i64 per slot: the version of the slot's record, the earliest state tick since which it has
+   * not changed. A shard that publishes a body that slept through the tick untouched (asleep
+   * after the sync, not re-imported, still asleep after the step) carries the version over and,
+   * when it is at most the tick before this board's, does not rewrite the record: the board
+   * already holds it from two ticks ago. Any other publish sets the board's tick. A shard holding
+   * a sleeping ghost whose record still has the version it imported does not import it again.
+   */
+  VERSION: 22,
 } as const;
 export const BOARD_HEADER_SLOTS = 24;
 
