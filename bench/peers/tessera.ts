@@ -16,15 +16,11 @@ import { DEFAULT_SUBSTEPS, PhysicsWorld, type BodyHandle } from '../../src/physi
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-function createWorld(scene: SceneSpec, substeps: number): PeerWorld {
-  const world = PhysicsWorld.create({
-    capacity: scene.n + scene.statics.length + 8,
-    tickRate: Math.round(1 / scene.dt),
-    substeps,
-    gravity: scene.gravity,
-    maxBodyRadius: scene.maxRadius,
-    sleep: { enabled: scene.sleep },
-  });
+/**
+ * Adds a scene's static boxes and spheres (positions and velocities in metres and m/s, radius
+ * and mass from the scene) to `world`; returns the spheres' handles in scene order.
+ */
+export function addScene(world: PhysicsWorld, scene: SceneSpec): BodyHandle[] {
   for (const b of scene.statics) {
     world.addBox({ position: b.center, half: b.halfExtents, friction: scene.friction, restitution: scene.restitution });
   }
@@ -43,6 +39,19 @@ function createWorld(scene: SceneSpec, substeps: number): PeerWorld {
       }),
     );
   }
+  return spheres;
+}
+
+function createWorld(scene: SceneSpec, substeps: number): PeerWorld {
+  const world = PhysicsWorld.create({
+    capacity: scene.n + scene.statics.length + 8,
+    tickRate: Math.round(1 / scene.dt),
+    substeps,
+    gravity: scene.gravity,
+    maxBodyRadius: scene.maxRadius,
+    sleep: { enabled: scene.sleep },
+  });
+  const spheres = addScene(world, scene);
   const read = (out: Float64Array, get: (h: BodyHandle) => [number, number, number]): void => {
     for (let i = 0; i < spheres.length; i++) {
       const [x, y, z] = get(spheres[i]);

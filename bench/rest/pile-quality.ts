@@ -18,8 +18,9 @@
  * over the last 60 ticks (displacement / time: a velocity that moves nothing is held velocity)
  * and the mean speed by height fifth; --fast lists the 12 fastest spheres.
  */
-import { DEFAULT_SUBSTEPS, PhysicsWorld, type BodyHandle, type WorldConfig } from '../../src/physics/world';
-import { pileScene, sphereMassOf, sphereRadius, type SceneSpec } from '../peers/scenes';
+import { DEFAULT_SUBSTEPS, PhysicsWorld, type WorldConfig } from '../../src/physics/world';
+import { pileScene, sphereRadius, type SceneSpec } from '../peers/scenes';
+import { addScene } from '../peers/tessera';
 import { mixedScene } from '../peers/scenes-rest';
 import { lostCount, speeds, worstOverlap } from '../peers/quality';
 
@@ -45,26 +46,9 @@ function main(): void {
   if (args.includes('--relax')) cfg.relaxation = Number(opt('relax', '1.75'));
   if (args.includes('--push')) cfg.maxPushSpeed = Number(opt('push', '10'));
   if (args.includes('--rolling')) cfg.rollingResistance = Number(opt('rolling', '0.02'));
-  if (args.includes('--iters')) (cfg as Record<string, unknown>).positionIterations = Number(opt('iters', '1'));
   const world = PhysicsWorld.create(cfg);
-  for (const b of scene.statics) world.addBox({ position: b.center, half: b.halfExtents, friction: scene.friction, restitution: scene.restitution });
-  const spheres: BodyHandle[] = [];
-  for (let i = 0; i < scene.n; i++) {
-    const p = scene.positions,
-      v = scene.velocities;
-    spheres.push(
-      world.addSphere({
-        position: [p[3 * i], p[3 * i + 1], p[3 * i + 2]],
-        velocity: [v[3 * i], v[3 * i + 1], v[3 * i + 2]],
-        radius: sphereRadius(scene, i),
-        mass: sphereMassOf(scene, i),
-        friction: scene.friction,
-        restitution: scene.restitution,
-      }),
-    );
-  }
-  const S = cfg.substeps ?? DEFAULT_SUBSTEPS,
-    iters = Number(opt('iters', '1'));
+  const spheres = addScene(world, scene);
+  const S = cfg.substeps ?? DEFAULT_SUBSTEPS;
   let passes = 0,
     maxOverlap = 0;
   const pos = new Float64Array(3 * n),
@@ -139,7 +123,7 @@ function main(): void {
         for (let a = 0; a < 3; a++) prev[3 * i + a] = p[a];
       }
     world.step();
-    passes += world.contactCount * S * (iters + 1);
+    passes += world.contactCount * S * 2;
     if (t % 60 === 0 && t >= 120 && !marks.has(t)) {
       for (let i = 0; i < n; i++) {
         const p = world.position(spheres[i]);
