@@ -52,7 +52,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Benchmark from 'benchmark';
-import { PhysicsWorld, type WorldConfig, type Command } from '../../src/physics/world';
+import { DEFAULT_SUBSTEPS, PhysicsWorld, type WorldConfig, type Command } from '../../src/physics/world';
 import { ShardedWorld, type Partition } from '../../src/physics/sharded';
 import { machineInfo, repoRoot, runMeta, type RunMeta } from '../results';
 import { buildPile, buildRain, pileGeometry, rainGeometry, addClosedBox, CLOSED_BOX_STATICS } from '../../test/helpers/scenes';
@@ -769,7 +769,7 @@ function resultsMarkdown(f: ResultsFile): string {
     'jittered 1.1 m grid, 20 layers, seeded velocities up to 1 m/s, closed box just wide enough, seed 1);',
     '*rain* is rainScene (spheres dropped into a box 30 m high, every tick n/100 spheres put back above the box',
     'with setPosition + setVelocity commands, applied inside the timed tick). Sleeping disabled, 60 ticks/s,',
-    '4 substeps. Cuts are at fractions of the box width w: 2 shards x = 0; 4 shards x = 0, z = 0; 8 shards',
+    `${DEFAULT_SUBSTEPS} substeps (the default). Cuts are at fractions of the box width w: 2 shards x = 0; 4 shards x = 0, z = 0; 8 shards`,
     'x = -w/4, 0, w/4 and z = 0.',
     '',
     f.argv.length
