@@ -179,7 +179,7 @@ function sweepStatics(i: i32): void {
   const dx = bx0 + rs16(load<i64>(st(i) + <usize>S_DX)) - x0, dy = by0 + rs16(load<i64>(st(i) + <usize>S_DY)) - y0, dz = bz0 + rs16(load<i64>(st(i) + <usize>S_DZ)) - z0;
   let best: i64 = ONE;                 // fraction of the motion, Q16
   let bnx: i64 = 0, bny: i64 = 0, bnz: i64 = 0, bj = -1;
-  const n = staticSweepCandidates(x0, y0, z0, dx, dy, dz, r, P_HITS);   // HITS: free while solving
+  const n = staticSweepCandidates(i, x0, y0, z0, dx, dy, dz, r, P_HITS);   // HITS: free while solving
   for (let s = 0; s < n; s++) {
     const j = load<i32>(P_HITS + (<usize>s << 2));
     const shape = g32(P_SHAPE, j);

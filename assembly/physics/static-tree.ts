@@ -484,18 +484,37 @@ function siftSlots(p: usize, k: i32, n: i32): void {
 
 /**
  * The statics a sphere of radius r moving from (x0, y0, z0) by (dx, dy, dz) (raw) may hit,
- * for solver.ts sweepStatics: every other static (planes, spheres, capsules), and the boxes
- * whose AABB touches the motion's AABB grown by r (closed intervals). Written to the i32
- * array at `out` in slot order; returns their count and adds to the step's work counters.
+ * for solver.ts sweepStatics of body `slot`: every other static (planes, spheres, capsules),
+ * and the boxes whose AABB touches the motion's AABB grown by r (closed intervals). When the
+ * body's STATIC_CACHE (staticBoxesNear, filled by this tick's narrowphase) is current and its
+ * box contains the motion's AABB, the boxes come from the cache, filtered by the same closed
+ * test: exact, since the cache holds every box touching its box (closed), and a box touching
+ * the motion's AABB touches every box containing it; otherwise the tree is walked. Written to
+ * the i32 array at `out` in slot order; returns their count and adds to the step's work counters.
  */
-export function staticSweepCandidates(x0: i64, y0: i64, z0: i64, dx: i64, dy: i64, dz: i64, r: i64, out: usize): i32 {
+export function staticSweepCandidates(slot: i32, x0: i64, y0: i64, z0: i64, dx: i64, dy: i64, dz: i64, r: i64, out: usize): i32 {
   const boxes = <i32>hdr(H_STATIC_BOXES), others = <i32>hdr(H_STATIC_OTHERS);
   let n = 0;
   for (let e = boxes; e < boxes + others; e++) { store<i32>(out + (<usize>n << 2), g32(P_STATIC_ORDER, e)); n++; }
   const lx = (dx < 0 ? x0 + dx : x0) - r, ly = (dy < 0 ? y0 + dy : y0) - r, lz = (dz < 0 ? z0 + dz : z0) - r;
   const hx = (dx > 0 ? x0 + dx : x0) + r, hy = (dy > 0 ? y0 + dy : y0) + r, hz = (dz > 0 ? z0 + dz : z0) + r;
-  n = staticBoxesOverlapping(lx, ly, lz, hx, hy, hz, true, out, n);
-  staticCount(lastVisits, lastTests + others);
+  const c = P_STATIC_CACHE + <usize>slot * <usize>STATIC_CACHE_BYTES;
+  if (hdr(H_STATIC_SCAN) == 0 && load<i32>(c, K_BUILD) == <i32>hdr(H_STATIC_BUILDS) &&
+    lx >= load<i64>(c, K_LO_X) && ly >= load<i64>(c, K_LO_Y) && lz >= load<i64>(c, K_LO_Z) &&
+    hx <= load<i64>(c, K_HI_X) && hy <= load<i64>(c, K_HI_Y) && hz <= load<i64>(c, K_HI_Z)) {
+    const m = load<i32>(c, K_COUNT), list = c + <usize>K_LIST;
+    for (let q = 0; q < m; q++) {
+      const e = load<i32>(list + (<usize>q << 2)), a = boxAabb(e);
+      if (load<i64>(a, 0) > hx || load<i64>(a, 24) < lx || load<i64>(a, 8) > hy || load<i64>(a, 32) < ly ||
+        load<i64>(a, 16) > hz || load<i64>(a, 40) < lz) continue;
+      store<i32>(out + (<usize>n << 2), g32(P_STATIC_ORDER, e));
+      n++;
+    }
+    staticCount(0, m + others);
+  } else {
+    n = staticBoxesOverlapping(lx, ly, lz, hx, hy, hz, true, out, n);
+    staticCount(lastVisits, lastTests + others);
+  }
   sortSlots(out, n);
   return n;
 }
