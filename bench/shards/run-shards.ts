@@ -75,6 +75,12 @@ interface Layout {
 /** contactsPerBody per shard count (memory: every shard world has the full capacity). */
 const CPB: Record<number, number | undefined> = { 2: undefined, 4: 4, 8: 3 };
 
+/**
+ * Step timeout of the benchmarked sharded worlds, ms: far above any tick here (the serve default,
+ * 750 ms, is a fault detector; pile 100,000 on 2 shards and 1 worker takes about that long per tick
+ * at 6 substeps, and a timeout would re-run ticks instead of timing them).
+ */
+const BENCH_STEP_TIMEOUT_MS = 60_000;
 const CORE: Layout = { label: 'core (unsharded, 1 thread)', shards: null, xCutsW: [], zCutsW: [], workers: 0 };
 const sharded = (shards: number, workers: number): Layout => {
   const cuts: Record<number, [number[], number[]]> = { 2: [[0], []], 4: [[0], [0]], 8: [[-0.25, 0, 0.25], [0]] };
@@ -266,7 +272,7 @@ function makeSubject(layout: Layout, world: WorldConfig, width: number): Subject
   }
   const cfg: WorldConfig = layout.contactsPerBody === undefined ? world : { ...world, contactsPerBody: layout.contactsPerBody };
   const partition: Partition = { xCuts: layout.xCutsW.map((f) => f * width), zCuts: layout.zCutsW.map((f) => f * width) };
-  const s = new ShardedWorld(cfg, partition, undefined, { workers: layout.workers });
+  const s = new ShardedWorld(cfg, partition, undefined, { workers: layout.workers, stepTimeoutMs: BENCH_STEP_TIMEOUT_MS });
   return {
     target: s,
     apply: (cmds) => {
