@@ -25,7 +25,7 @@ function buildCorners(w: { addPlane: PhysicsWorld['addPlane']; addSphere: Physic
   for (let i = 0; i < 10; i++) w.addSphere({ radius: 0.5, position: [82 + i * 1.5, 0.6, 85], velocity: [0.5, 0, 0] });
 }
 
-test("a shard's sync and event work follow its own and its neighbours' bodies, not the world's 2,010 slots", () => {
+test("a shard's sync and event work and its world's slots follow its own and its neighbours' bodies, not the world's 2,010 slots", () => {
   const partition: Partition = { xCuts: [0], zCuts: [0] };
   const whole = PhysicsWorld.create(CORNER);
   buildCorners(whole);
@@ -55,6 +55,10 @@ test("a shard's sync and event work follow its own and its neighbours' bodies, n
   // the empty shards read nothing at all
   const c = sharded.counts();
   expect(c[1].syncVisits + c[1].eventVisits + c[2].syncVisits + c[2].eventVisits).toBe(0);
+  // and every shard world stores what it holds on slots of its own: shard 3's 10 bodies (slots
+  // 2,001 to 2,010 of the whole world) and the floor on its first 11 slots, the empty shards the
+  // floor alone; shard 0 its 2,000 and the floor
+  expect(c.map((x) => x.slots)).toEqual([2001, 1, 1, 11]);
 });
 
 /** xorshift32 in [0, 1). */

@@ -16,10 +16,11 @@
 // largest reach a sleeper can have) overlaps, so an awake-sleeping pair is met once, from its
 // awake side; two sleeping bodies need no contact. A body whose cells lie only in blocks of
 // 8^3 cells that hold no sleeper (world.ts SLEEP_BLOCKS counts) skips the lookups: a rain far
-// from a million sleepers reads one block count per body instead of 27 buckets. Each pair is recorded as (min slot, max
-// slot). The sleeping partners join the awake bodies as the tick's participants (PART,
-// sorted by slot with a radix sort over the participants only), and the pairs are grouped by
-// the lower slot with prefix sums over them.
+// from a million sleepers reads one block count per body instead of 27 buckets. Each pair is
+// recorded as (I, J) with I the body of the lower tag (world.ts tagOf: the slot, or in a shard
+// world the body's slot in the whole world). The sleeping partners join the awake bodies as
+// the tick's participants (PART, sorted by tag with a radix sort over the participants only),
+// and the pairs are grouped by I with prefix sums over them.
 // Statics come from the static tree (static-tree.ts): every plane (and static sphere or
 // capsule), and the boxes whose AABB the body's reach overlaps (O(log statics) per body).
 //
@@ -29,12 +30,13 @@
 // planes take the closest point of the core. A pair becomes a contact when its separation
 // (surface distance, < 0 when overlapping) is below the margin.
 //
-// Determinism: contacts are produced in (I, J) order: I ascending over the participants
+// Determinism: contacts are produced in (I, J) tag order: I ascending over the participants
 // (every body that can have a contact), and for each I its candidates sorted by J. The pair
 // set depends only on positions and sleep flags (never on the grid, the sleep hash, the
 // order of the awake list or the storage order), so every per-body result is the same
 // whichever thread or shard computes it, and whatever a world's capacity: a shard world
-// holding a body and its halo finds the same pairs for it as the whole world. The normal
+// holding a body and its halo on slots of its own finds the same pairs for it as the whole
+// world, in the same order (its tags are the whole world's slots). The normal
 // points from I to J. (Only when the pair capacity overflows, flagged in STATUS, does the
 // scan order decide which pairs are dropped.)
 
@@ -42,17 +44,17 @@ import {
   P_PX, P_PY, P_PZ, P_VX, P_VY, P_VZ, P_RADIUS, P_HX, P_HY, P_HZ, P_INV_MASS, P_INV_INERTIA,
   P_FRICTION, P_RESTITUTION, P_KIND, P_SHAPE, P_FLAGS, P_LAYER, P_MASK, P_CELL_KEY, P_BUCKET,
   P_BUCKET_START, P_SORTED, P_SORTED_REC, P_PAIRS, P_PAIR_J, P_CONTACTS, P_HITS, P_WAKE, P_CFIRST, P_CCOUNT,
-  P_AWAKE, P_PART, P_MARK, P_SLEEP_NEXT, P_SLEEP_BLOCKS, P_SORT_COUNTS, RADIX_BITS,
+  P_AWAKE, P_PART, P_MARK, P_SLEEP_NEXT, P_SLEEP_BLOCKS, P_SORT_COUNTS, RADIX_BITS, P_TAG,
   P_CHAR_TX, P_CHAR_TZ, P_CHAR_STEP, P_CHAR_SLOPE_COS, P_GNX, P_GNY, P_GNZ,
   H_HIGH_WATER, H_DYNAMIC_COUNT, H_AWAKE_COUNT, H_PART_COUNT, H_MAX_RADIUS, H_INV_CELL, H_CONTACT_COUNT, H_CONTACT_CAPACITY,
   H_MARGIN, H_STATUS, H_SLEEP_SPEED, H_GROUND_TOLERANCE, H_CELL_SIZE, P_SLEEP_COUNT,
-  G_KEY, G_SLOT, G_LAYER, G_MASK, G_ACTIVE, G_X, G_Y, G_Z, G_REACH,
+  G_KEY, G_SLOT, G_LAYER, G_MASK, G_ACTIVE, G_X, G_Y, G_Z, G_REACH, G_TAG,
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_KT, C_ARM_I, C_ARM_J, C_MU, C_E,
   CONTACT_BYTES, CF_J_MOVES, CF_J_STATIC, STATUS_CONTACT_OVERFLOW,
   SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_KINEMATIC, KIND_STATIC,
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_GROUNDED,
 } from './layout';
-import { g64, s64, g32, s32, hdr, setHdr, wake, addWork, sleepBucketOf, sleepBlockOf, sleepHead, sleepSig, cellSig } from './world';
+import { g64, s64, g32, s32, hdr, setHdr, wake, addWork, sleepBucketOf, sleepBlockOf, sleepHead, sleepSig, cellSig, tagged } from './world';
 import { div, mul, ONE, roundShift, sqrtFast } from '../math/fixed';
 import {
   staticTreeUpdate, staticCountersReset, staticCount, staticBoxesNear, staticEntry, staticBoxCount,
@@ -282,7 +284,7 @@ function collidePair(i: i32, j: i32): void {
  * |p - c| < e + reach on each axis (a box out of reach never makes a contact), layers
  * permitting. The static tree finds the boxes (the open-interval query is exactly this
  * test), through the body's cache of the boxes near it (static-tree.ts staticBoxesNear), so
- * the set is the brute-force scan's; the caller sorts it by slot.
+ * the set is the brute-force scan's; the caller sorts it by tag.
  */
 function staticCandidates(slot: i32, px: i64, py: i64, pz: i64, reach: i64, layerI: i32, maskI: i32, n: i32): i32 {
   const boxes = staticBoxCount(), others = staticOtherCount();
@@ -310,15 +312,21 @@ function staticCandidates(slot: i32, px: i64, py: i64, pz: i64, reach: i64, laye
 // Pair emission state of buildContacts (module globals).
 let pairCount = 0, pairCap = 0;
 let reachMargin: i64 = 0;
+/** Whether the world being stepped is tagged (world.ts tagged()), read once per buildContacts. */
+let tg = false;
+
+/** Sort key of slot v: its tag (world.ts tagOf, with the flag read once per tick). */
+// @ts-ignore: decorator
+@inline function tagAt(v: i32): i32 { return tg ? g32(P_TAG, v) : v; }
 
 /** Address of the broadphase record at sorted position k. */
 // @ts-ignore: decorator
 @inline function recAt(k: i32): usize { return P_SORTED_REC + (<usize>k << 6); }
 
 /**
- * Records the moving pair of the grid records ra, rb as (min slot << 32) | max slot when
- * either moves, their layers match and their bounding spheres come within the margin;
- * counts it for the lower slot. Reads only the two records (contiguous memory).
+ * Records the moving pair of the grid records ra, rb as (I << 32) | J, I the slot of the lower
+ * tag, when either moves, their layers match and their bounding spheres come within the
+ * margin; counts it for I. Reads only the two records (contiguous memory).
  */
 function considerPair(ra: usize, rb: usize): void {
   if ((load<i32>(ra, G_ACTIVE) | load<i32>(rb, G_ACTIVE)) == 0) return;
@@ -328,7 +336,8 @@ function considerPair(ra: usize, rb: usize): void {
   if (dx * dx + dy * dy + dz * dz >= reach * reach) return;
   if (pairCount >= pairCap) { setHdr(H_STATUS, hdr(H_STATUS) | STATUS_CONTACT_OVERFLOW); return; }
   const a = load<i32>(ra, G_SLOT), b = load<i32>(rb, G_SLOT);
-  const i = a < b ? a : b, j = a < b ? b : a;
+  const lower = load<i32>(ra, G_TAG) < load<i32>(rb, G_TAG);
+  const i = lower ? a : b, j = lower ? b : a;
   s64(P_PAIRS, pairCount++, (<i64>i << 32) | <i64>j);
   s32(P_CCOUNT, i, g32(P_CCOUNT, i) + 1);
 }
@@ -346,7 +355,8 @@ function considerSleeper(ra: usize, j: i32): void {
   if (pairCount >= pairCap) { setHdr(H_STATUS, hdr(H_STATUS) | STATUS_CONTACT_OVERFLOW); return; }
   if (g32(P_MARK, j) == 0) addParticipant(j);
   const a = load<i32>(ra, G_SLOT);
-  const i = a < j ? a : j, jj = a < j ? j : a;
+  const lower = load<i32>(ra, G_TAG) < tagAt(j);
+  const i = lower ? a : j, jj = lower ? j : a;
   s64(P_PAIRS, pairCount++, (<i64>i << 32) | <i64>jj);
   s32(P_CCOUNT, i, g32(P_CCOUNT, i) + 1);
 }
@@ -364,31 +374,37 @@ let partCount = 0;
 }
 
 /**
- * Sorts the n slots at P_PART ascending: insertion sort for short lists, else an LSD radix
- * sort with RADIX_BITS-bit digits through P_SORTED (as many passes as the high water needs).
- * Slots are distinct, so the result is the one sorted order whatever the input order.
+ * Sorts the n slots at P_PART by tag, ascending: insertion sort for short lists, else an LSD
+ * radix sort with RADIX_BITS-bit digits through P_SORTED (as many passes as the largest tag
+ * needs: the high water when tags are slots). Tags are distinct, so the result is the one
+ * sorted order whatever the input order.
  */
 function sortParticipants(n: i32, hw: i32): void {
   if (n <= 48) {
     for (let a = 1; a < n; a++) {
-      const v = g32(P_PART, a);
+      const v = g32(P_PART, a), kv = tagAt(v);
       let b = a - 1;
-      while (b >= 0 && g32(P_PART, b) > v) { s32(P_PART, b + 1, g32(P_PART, b)); b--; }
+      while (b >= 0 && tagAt(g32(P_PART, b)) > kv) { s32(P_PART, b + 1, g32(P_PART, b)); b--; }
       s32(P_PART, b + 1, v);
     }
     return;
   }
+  let bound = hw;
+  if (tg) {
+    bound = 1;
+    for (let a = 0; a < n; a++) bound = max(bound, g32(P_TAG, g32(P_PART, a)) + 1);
+  }
   const radix = 1 << RADIX_BITS, digitMask = radix - 1;
   let src = P_PART, dst = P_SORTED;
-  for (let shift = 0; shift == 0 || (shift < 32 && (hw - 1) >> shift != 0); shift += RADIX_BITS) {
+  for (let shift = 0; shift == 0 || (shift < 32 && (bound - 1) >> shift != 0); shift += RADIX_BITS) {
     memory.fill(P_SORT_COUNTS, 0, <usize>(radix + 1) << 2);
     for (let a = 0; a < n; a++) {
-      const d = ((g32(src, a) >> shift) & digitMask) + 1;
+      const d = ((tagAt(g32(src, a)) >> shift) & digitMask) + 1;
       s32(P_SORT_COUNTS, d, g32(P_SORT_COUNTS, d) + 1);
     }
     for (let d = 1; d <= radix; d++) s32(P_SORT_COUNTS, d, g32(P_SORT_COUNTS, d) + g32(P_SORT_COUNTS, d - 1));
     for (let a = 0; a < n; a++) {
-      const v = g32(src, a), d = (v >> shift) & digitMask;
+      const v = g32(src, a), d = (tagAt(v) >> shift) & digitMask;
       const at = g32(P_SORT_COUNTS, d);
       s32(P_SORT_COUNTS, d, at + 1);
       s32(dst, at, v);
@@ -408,6 +424,7 @@ function sortParticipants(n: i32, hw: i32): void {
 export function buildContacts(): void {
   const hw = <i32>hdr(H_HIGH_WATER);
   const nAwake = <i32>hdr(H_AWAKE_COUNT);
+  tg = tagged();
   // the grid of this tick holds the awake bodies only: buckets in proportion to them
   let buckets = 16;
   while (buckets < 2 * nAwake) buckets <<= 1;
@@ -435,6 +452,7 @@ export function buildContacts(): void {
     const r = recAt(pos);
     store<i64>(r, g64(P_CELL_KEY, i), G_KEY);
     store<i32>(r, i, G_SLOT);
+    store<i32>(r, tagAt(i), G_TAG);
     store<i32>(r, g32(P_LAYER, i), G_LAYER);
     store<i32>(r, g32(P_MASK, i), G_MASK);
     store<i32>(r, 1, G_ACTIVE);
@@ -512,7 +530,7 @@ export function buildContacts(): void {
     }
     addWork(visits);
   }
-  // 2b. participants in slot order; group the pairs by I (prefix sums over them): J lists in PAIR_J
+  // 2b. participants in tag order; group the pairs by I (prefix sums over them): J lists in PAIR_J
   const nPart = partCount;
   sortParticipants(nPart, hw);
   let run = 0;
@@ -533,7 +551,7 @@ export function buildContacts(): void {
   //    carpet of balls). Decided from the state at the start of the tick, then applied;
   //    woken bodies join the awake list (wake) for the solver.
   wakePass(nPart);
-  // 2c. narrowphase, I ascending over the participants; candidates (moving J and statics) sorted by J
+  // 2c. narrowphase, I ascending over the participants; candidates (moving J and statics) sorted by J's tag
   for (let p = 0; p < nPart; p++) {
     const i = g32(P_PART, p);
     const pFirst = g32(P_CFIRST, i), pCount = g32(P_CCOUNT, i);
@@ -547,11 +565,11 @@ export function buildContacts(): void {
       const px = g64(P_PX, i), py = g64(P_PY, i), pz = g64(P_PZ, i);
       n = staticCandidates(i, px, py, pz, reach, layerI, maskI, n);
     }
-    // sort candidates by slot (insertion sort: lists are short)
+    // sort candidates by tag (insertion sort: lists are short)
     for (let a = 1; a < n; a++) {
-      const v = load<i32>(candAt(a));
+      const v = load<i32>(candAt(a)), kv = tagAt(v);
       let b = a - 1;
-      while (b >= 0 && load<i32>(candAt(b)) > v) { store<i32>(candAt(b + 1), load<i32>(candAt(b))); b--; }
+      while (b >= 0 && tagAt(load<i32>(candAt(b))) > kv) { store<i32>(candAt(b + 1), load<i32>(candAt(b))); b--; }
       store<i32>(candAt(b + 1), v);
     }
     for (let a = 0; a < n; a++) collidePair(i, load<i32>(candAt(a)));

@@ -116,6 +116,8 @@
 // @ts-ignore: decorator
 @inline export const H_MOVING_QUERIES: i32 = 62;
 // @ts-ignore: decorator
+@inline export const H_TAGGED: i32 = 63;
+// @ts-ignore: decorator
 @inline export const H_OFFSETS_AT: i32 = 64;
 // @ts-ignore: decorator
 @inline export const HEADER_SLOTS: i32 = 192;
@@ -124,7 +126,7 @@
 // @ts-ignore: decorator
 @inline export const WORLD_MAGIC: u64 = 4921399027822708052;
 // @ts-ignore: decorator
-@inline export const WORLD_VERSION: i64 = 3;
+@inline export const WORLD_VERSION: i64 = 4;
 // @ts-ignore: decorator
 @inline export const STATUS_CONTACT_OVERFLOW: i64 = 1;
 // @ts-ignore: decorator
@@ -244,57 +246,59 @@
 // @ts-ignore: decorator
 @inline export const F_STATIC_CACHE: i32 = 56;
 // @ts-ignore: decorator
-@inline export const F_STATE: i32 = 57;
+@inline export const F_TAG: i32 = 57;
 // @ts-ignore: decorator
-@inline export const F_FREE: i32 = 58;
+@inline export const F_STATE: i32 = 58;
 // @ts-ignore: decorator
-@inline export const F_STATICS: i32 = 59;
+@inline export const F_FREE: i32 = 59;
 // @ts-ignore: decorator
-@inline export const F_MOVING: i32 = 60;
+@inline export const F_STATICS: i32 = 60;
 // @ts-ignore: decorator
-@inline export const F_STATIC_ORDER: i32 = 61;
+@inline export const F_MOVING: i32 = 61;
 // @ts-ignore: decorator
-@inline export const F_STATIC_NODES: i32 = 62;
+@inline export const F_STATIC_ORDER: i32 = 62;
 // @ts-ignore: decorator
-@inline export const F_BUCKET_START: i32 = 63;
+@inline export const F_STATIC_NODES: i32 = 63;
 // @ts-ignore: decorator
-@inline export const F_SORTED: i32 = 64;
+@inline export const F_BUCKET_START: i32 = 64;
 // @ts-ignore: decorator
-@inline export const F_SORTED_REC: i32 = 65;
+@inline export const F_SORTED: i32 = 65;
 // @ts-ignore: decorator
-@inline export const F_PAIRS: i32 = 66;
+@inline export const F_SORTED_REC: i32 = 66;
 // @ts-ignore: decorator
-@inline export const F_PAIR_J: i32 = 67;
+@inline export const F_PAIRS: i32 = 67;
 // @ts-ignore: decorator
-@inline export const F_CONTACTS: i32 = 68;
+@inline export const F_PAIR_J: i32 = 68;
 // @ts-ignore: decorator
-@inline export const F_TOUCH: i32 = 69;
+@inline export const F_CONTACTS: i32 = 69;
 // @ts-ignore: decorator
-@inline export const F_PREV_TOUCH: i32 = 70;
+@inline export const F_TOUCH: i32 = 70;
 // @ts-ignore: decorator
-@inline export const F_EVENTS: i32 = 71;
+@inline export const F_PREV_TOUCH: i32 = 71;
 // @ts-ignore: decorator
-@inline export const F_HITS: i32 = 72;
+@inline export const F_EVENTS: i32 = 72;
 // @ts-ignore: decorator
-@inline export const F_HASH_REC: i32 = 73;
+@inline export const F_HITS: i32 = 73;
 // @ts-ignore: decorator
-@inline export const F_BODY_DEF: i32 = 74;
+@inline export const F_HASH_REC: i32 = 74;
 // @ts-ignore: decorator
-@inline export const F_AWAKE: i32 = 75;
+@inline export const F_BODY_DEF: i32 = 75;
 // @ts-ignore: decorator
-@inline export const F_PART: i32 = 76;
+@inline export const F_AWAKE: i32 = 76;
 // @ts-ignore: decorator
-@inline export const F_SLEEP_HEAD: i32 = 77;
+@inline export const F_PART: i32 = 77;
 // @ts-ignore: decorator
-@inline export const F_SORT_COUNTS: i32 = 78;
+@inline export const F_SLEEP_HEAD: i32 = 78;
 // @ts-ignore: decorator
-@inline export const F_SLEEP_BLOCKS: i32 = 79;
+@inline export const F_SORT_COUNTS: i32 = 79;
 // @ts-ignore: decorator
-@inline export const F_MOVING_ORDER: i32 = 80;
+@inline export const F_SLEEP_BLOCKS: i32 = 80;
 // @ts-ignore: decorator
-@inline export const F_MOVING_NODES: i32 = 81;
+@inline export const F_MOVING_ORDER: i32 = 81;
 // @ts-ignore: decorator
-@inline export const F_STATIC_AABB: i32 = 82;
+@inline export const F_MOVING_NODES: i32 = 82;
+// @ts-ignore: decorator
+@inline export const F_STATIC_AABB: i32 = 83;
 // @ts-ignore: decorator
 @inline export const SHAPE_SPHERE: i32 = 0;
 // @ts-ignore: decorator
@@ -437,6 +441,8 @@
 @inline export const G_Z: i32 = 40;
 // @ts-ignore: decorator
 @inline export const G_REACH: i32 = 48;
+// @ts-ignore: decorator
+@inline export const G_TAG: i32 = 56;
 // @ts-ignore: decorator
 @inline export const GRID_REC_BYTES: i32 = 64;
 // @ts-ignore: decorator
@@ -682,6 +688,8 @@
 // @ts-ignore: decorator
 @inline export const SC_FULL_PUBLISH: i32 = 44;
 // @ts-ignore: decorator
+@inline export const SC_LOCAL: i32 = 45;
+// @ts-ignore: decorator
 @inline export const SS_TOUCH_OVERFLOW: i64 = 1;
 // @ts-ignore: decorator
 @inline export const SS_EVENT_OVERFLOW: i64 = 2;
@@ -800,6 +808,7 @@ export let P_SLEEP_NEXT: usize = 0;
 export let P_SLEEP_PREV: usize = 0;
 export let P_MARK: usize = 0;
 export let P_STATIC_CACHE: usize = 0;
+export let P_TAG: usize = 0;
 export let P_STATE: usize = 0;
 export let P_FREE: usize = 0;
 export let P_STATICS: usize = 0;
@@ -886,30 +895,31 @@ export function bindArrays(base: usize): void {
   P_SLEEP_PREV = base + <usize>load<i64>(base + 944);
   P_MARK = base + <usize>load<i64>(base + 952);
   P_STATIC_CACHE = base + <usize>load<i64>(base + 960);
-  P_STATE = base + <usize>load<i64>(base + 968);
-  P_FREE = base + <usize>load<i64>(base + 976);
-  P_STATICS = base + <usize>load<i64>(base + 984);
-  P_MOVING = base + <usize>load<i64>(base + 992);
-  P_STATIC_ORDER = base + <usize>load<i64>(base + 1000);
-  P_STATIC_NODES = base + <usize>load<i64>(base + 1008);
-  P_BUCKET_START = base + <usize>load<i64>(base + 1016);
-  P_SORTED = base + <usize>load<i64>(base + 1024);
-  P_SORTED_REC = base + <usize>load<i64>(base + 1032);
-  P_PAIRS = base + <usize>load<i64>(base + 1040);
-  P_PAIR_J = base + <usize>load<i64>(base + 1048);
-  P_CONTACTS = base + <usize>load<i64>(base + 1056);
-  P_TOUCH = base + <usize>load<i64>(base + 1064);
-  P_PREV_TOUCH = base + <usize>load<i64>(base + 1072);
-  P_EVENTS = base + <usize>load<i64>(base + 1080);
-  P_HITS = base + <usize>load<i64>(base + 1088);
-  P_HASH_REC = base + <usize>load<i64>(base + 1096);
-  P_BODY_DEF = base + <usize>load<i64>(base + 1104);
-  P_AWAKE = base + <usize>load<i64>(base + 1112);
-  P_PART = base + <usize>load<i64>(base + 1120);
-  P_SLEEP_HEAD = base + <usize>load<i64>(base + 1128);
-  P_SORT_COUNTS = base + <usize>load<i64>(base + 1136);
-  P_SLEEP_BLOCKS = base + <usize>load<i64>(base + 1144);
-  P_MOVING_ORDER = base + <usize>load<i64>(base + 1152);
-  P_MOVING_NODES = base + <usize>load<i64>(base + 1160);
-  P_STATIC_AABB = base + <usize>load<i64>(base + 1168);
+  P_TAG = base + <usize>load<i64>(base + 968);
+  P_STATE = base + <usize>load<i64>(base + 976);
+  P_FREE = base + <usize>load<i64>(base + 984);
+  P_STATICS = base + <usize>load<i64>(base + 992);
+  P_MOVING = base + <usize>load<i64>(base + 1000);
+  P_STATIC_ORDER = base + <usize>load<i64>(base + 1008);
+  P_STATIC_NODES = base + <usize>load<i64>(base + 1016);
+  P_BUCKET_START = base + <usize>load<i64>(base + 1024);
+  P_SORTED = base + <usize>load<i64>(base + 1032);
+  P_SORTED_REC = base + <usize>load<i64>(base + 1040);
+  P_PAIRS = base + <usize>load<i64>(base + 1048);
+  P_PAIR_J = base + <usize>load<i64>(base + 1056);
+  P_CONTACTS = base + <usize>load<i64>(base + 1064);
+  P_TOUCH = base + <usize>load<i64>(base + 1072);
+  P_PREV_TOUCH = base + <usize>load<i64>(base + 1080);
+  P_EVENTS = base + <usize>load<i64>(base + 1088);
+  P_HITS = base + <usize>load<i64>(base + 1096);
+  P_HASH_REC = base + <usize>load<i64>(base + 1104);
+  P_BODY_DEF = base + <usize>load<i64>(base + 1112);
+  P_AWAKE = base + <usize>load<i64>(base + 1120);
+  P_PART = base + <usize>load<i64>(base + 1128);
+  P_SLEEP_HEAD = base + <usize>load<i64>(base + 1136);
+  P_SORT_COUNTS = base + <usize>load<i64>(base + 1144);
+  P_SLEEP_BLOCKS = base + <usize>load<i64>(base + 1152);
+  P_MOVING_ORDER = base + <usize>load<i64>(base + 1160);
+  P_MOVING_NODES = base + <usize>load<i64>(base + 1168);
+  P_STATIC_AABB = base + <usize>load<i64>(base + 1176);
 }

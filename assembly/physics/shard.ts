@@ -26,9 +26,9 @@
 //      tick and no command changed it). Another owner, within HALO of k's region: imported
 //      as a ghost (overwritten in place), unless it is a sleeping ghost k already holds as
 //      that record (below). Otherwise: dropped. OWNER_NONE (despawned): dropped. The
-//      awake list is then rewritten in slot order (the held list's order): put() appends a
-//      refreshed body at its end, and a shuffled list makes the step read every per-slot
-//      array at random places (its order is never observable).
+//      awake list is then rewritten in local slot order: put() appends a refreshed body at
+//      its end, and a shuffled list makes the step read every per-slot array at random
+//      places (its order is never observable).
 //   2. step the world (worldStep).
 //   3. publish: every body k has authority over is written to the back board with its new
 //      owner, the region that holds its new reference point (x, z): a body that crossed a
@@ -67,10 +67,14 @@
 //
 // The halo must cover what a reported-on body depends on: the solver's interaction range
 // (solver.ts) for the state, and for the touch set of a body handed over one contact
-// distance later; src/physics/sharded.ts derives it. Shard worlds never allocate slots:
-// every slot comes from the sharded world's registry, so a body has the same slot and
-// generation (its handle) in every world (each shard world is still sized for the whole
-// world's capacity; the core's own per-tick loops are its concern).
+// distance later; src/physics/sharded.ts derives it. Every slot of the whole world comes from
+// the sharded world's registry, so a body has the same slot and generation (its handle) on
+// every board and list. A shard world stores the bodies it holds on dense slots of its own,
+// tagged with their slots in the whole world (world.ts tagOf; "bodies of the bound shard
+// world" below): its step orders everything by tag, so it computes what the whole world
+// computes for them, while its per-body arrays are as long as what it holds, not the world
+// (each shard world's memory is still sized for the whole world's capacity, since every body
+// may end up in one region).
 
 import {
   P_PX, P_PZ, P_FLAGS, P_GENERATION, P_KIND,
@@ -81,14 +85,14 @@ import {
   SC_HANDOFFS, SC_STATUS, SC_OWNED_COUNT, SC_GHOST_COUNT, SC_TRAP,
   SC_NEAR, SC_OVERLAY_LIST, SC_OVERLAY_COUNT, SC_HELD, SC_HELD_COUNT, SC_MARK, SC_SYNC_SEQ,
   SC_SCR_SLOTS, SC_SCR_SHARDS, SC_SYNC_VISITS, SC_EVENT_VISITS, SC_IMPORTS, SC_PUBLISHED,
-  SC_IMPORT_VERSION, SC_FULL_PUBLISH, BD_VERSION, H_SLEEP_TICKS, FLAG_SLEEPING,
+  SC_IMPORT_VERSION, SC_FULL_PUBLISH, SC_LOCAL, BD_VERSION, H_SLEEP_TICKS, FLAG_SLEEPING, H_TAGGED, H_FREE_TOP, P_FREE, P_TAG,
   SS_TOUCH_OVERFLOW, SS_EVENT_OVERFLOW, SS_WORLD_OVERFLOW, SS_IMPORT_FAILED, SS_SCRATCH_OVERFLOW,
   OWNER_STATIC, BD_RECORDS, BD_OWNER, BD_PUBLISHER, BD_LISTS, BD_LIST_START, BD_HANDED, BD_HANDED_START, BD_BY_SUBJECT,
   BD_TOUCH, BD_EVENTS, BD_TOUCH_COUNT, BD_EVENT_COUNT,
   BODY_RECORD_BYTES, EVENT_BYTES, EV_KIND, EV_A, EV_A_GEN, EV_B, EV_B_GEN,
   EVENT_BEGIN, EVENT_END, FLAG_LIVE, KIND_STATIC, STATUS_CONTACT_OVERFLOW,
 } from './layout';
-import { g64, g32, s32, hdr, setHdr, worldBind, registerBody, unregisterBody, noteBoundingRadius, staticsChanged, listBody, unlistBody, worldRelist, awakeListInOrder } from './world';
+import { g64, g32, s32, hdr, setHdr, worldBind, registerBody, unregisterBody, noteBoundingRadius, staticsChanged, listBody, unlistBody, worldRelist, awakeListInSlotOrder } from './world';
 import { writeBodyRecord, readBodyRecord } from './transfer';
 import { worldStep } from './step';
 import { sortBySlot } from './shard-sort';
@@ -162,40 +166,85 @@ function isBorder(m: i32, x: i64, z: i64): bool {
 }
 
 // ---- bodies of the bound shard world ----
+//
+// A shard world stores the bodies it holds on dense slots of its own (its "local" slots),
+// each tagged (world.ts tagOf) with its slot in the whole world, the identity every list,
+// board and touch entry here speaks in. LOCAL (SC_LOCAL, i32 per slot of the whole world)
+// maps a tag to 1 + its local slot (0 = not held). Local slots are taken from the world's
+// free list, else above its high water, so the world's arrays are as long as the most
+// bodies it has held at once, not the whole world's capacity; the step orders everything by
+// tag, so which local slot a body gets is never observable.
 
-/** Marks live slot s dead and takes it out of its list (no free list: shard worlds never allocate slots). */
-function drop(s: i32): void {
-  unlistBody(s);
-  unregisterBody(s);
+/** Binds the configuration block at cfgAddr and its world (a tagged world). Returns 0 or -1 for a bad header. */
+function bindShard(cfgAddr: usize): i32 {
+  C = cfgAddr;
+  if (worldBind(<usize>cfg(SC_WORLD)) != 0) return -1;
+  setHdr(H_TAGGED, 1);
+  return 0;
 }
 
-/** Puts the record at r into its slot s, creating or overwriting the body. False if s is out of range. */
-function put(s: i32, r: usize): bool {
-  if (<i64>s >= hdr(H_CAPACITY)) return false;
-  const hw = <i32>hdr(H_HIGH_WATER);
-  if (s >= hw) {
-    for (let q = hw; q < s; q++) s32(P_FLAGS, q, 0);
-    setHdr(H_HIGH_WATER, s + 1);
-  }
-  let live = s < hw && (g32(P_FLAGS, s) & FLAG_LIVE) != 0;
-  if (live && (g32(P_GENERATION, s) != load<i32>(r) || g32(P_KIND, s) != <i32>(load<i64>(r, 8) >> 32))) {
-    drop(s);
-    live = false;
-  }
-  if (live) unlistBody(s);                       // relisted by the record's flags below
-  readBodyRecord(s, r);
-  if (!live) registerBody(s, g32(P_KIND, s));
-  else {
-    listBody(s);
-    if (g32(P_KIND, s) == KIND_STATIC) staticsChanged();
-  }
-  noteBoundingRadius(s, g32(P_KIND, s));
-  return true;
-}
-
+/** Local slot of the body tagged s in the bound shard world, or -1 if it holds none. */
 // @ts-ignore: decorator
-@inline function isLive(s: i32): bool {
-  return s < <i32>hdr(H_HIGH_WATER) && (g32(P_FLAGS, s) & FLAG_LIVE) != 0;
+@inline function localOf(s: i32): i32 { return i32At(<usize>cfg(SC_LOCAL), s) - 1; }
+
+/**
+ * Whether the body tagged s was a static body when this world last stored it (OWNED bit 2:
+ * kept after the body is dropped, as the kind a dropped slot keeps, so a touch entry of t - 1
+ * on a static removed at t still reports on its moving body).
+ */
+// @ts-ignore: decorator
+@inline function wasStatic(s: i32): bool { return (load<u8>(<usize>cfg(SC_OWNED) + <usize>s) & 4) != 0; }
+
+/** Drops the body tagged s (held): out of its list, slot marked dead and freed, LOCAL cleared. */
+function drop(s: i32): void {
+  const l = localOf(s);
+  unlistBody(l);
+  unregisterBody(l);
+  const top = hdr(H_FREE_TOP);
+  s32(P_FREE, <i32>top, l);
+  setHdr(H_FREE_TOP, top + 1);
+  setI32(<usize>cfg(SC_LOCAL), s, 0);
+}
+
+/**
+ * Puts the record at r into the world as the body tagged s, creating it on a free local slot
+ * or overwriting the body held under that tag. Returns its local slot, or -1 when the world
+ * is full.
+ */
+function put(s: i32, r: usize): i32 {
+  let l = localOf(s);
+  if (l >= 0 && (g32(P_GENERATION, l) != load<i32>(r) || g32(P_KIND, l) != <i32>(load<i64>(r, 8) >> 32))) {
+    drop(s);
+    l = -1;
+  }
+  const live = l >= 0;
+  if (live) unlistBody(l);                       // relisted by the record's flags below
+  else {
+    const top = hdr(H_FREE_TOP);
+    if (top > 0) {
+      l = g32(P_FREE, <i32>top - 1);
+      setHdr(H_FREE_TOP, top - 1);
+    } else {
+      const hw = hdr(H_HIGH_WATER);
+      if (hw >= hdr(H_CAPACITY)) return -1;
+      l = <i32>hw;
+      setHdr(H_HIGH_WATER, hw + 1);
+    }
+  }
+  readBodyRecord(l, r);
+  s32(P_TAG, l, s);
+  const kind = g32(P_KIND, l);
+  const o = <usize>cfg(SC_OWNED) + <usize>s;
+  store<u8>(o, kind == KIND_STATIC ? load<u8>(o) | 4 : load<u8>(o) & ~4);
+  if (!live) {
+    registerBody(l, kind);
+    setI32(<usize>cfg(SC_LOCAL), s, l + 1);
+  } else {
+    listBody(l);
+    if (kind == KIND_STATIC) staticsChanged();
+  }
+  noteBoundingRadius(l, kind);
+  return l;
 }
 
 /** Merges two runs sorted by key into dst (at most cap entries); returns the count, or -1 on overflow. */
@@ -214,7 +263,7 @@ function mergeRuns(a: usize, na: i32, b: usize, nb: i32, dst: usize, cap: i32): 
 
 /** Whether shard k reports on slot s this tick (it has authority over it; OWNED is up to date). */
 // @ts-ignore: decorator
-@inline function owns(s: i32): bool { return load<u8>(<usize>cfg(SC_OWNED) + <usize>s) != 0; }
+@inline function owns(s: i32): bool { return (load<u8>(<usize>cfg(SC_OWNED) + <usize>s) & 1) != 0; }
 
 /**
  * Whether shard k reports on body (s, gen) at tick t for its entries of t - 1: k has
@@ -242,12 +291,12 @@ function pushEvent(p: usize, n: i32, cap: i32, kind: i32, e: usize): i32 {
   return n + 1;
 }
 
-/** The moving body a touch entry reports on: B when A is static, else A (kinds as in the bound world). */
+/** The moving body a touch entry reports on: B when A is static, else A (kinds as this world last stored them). */
 // @ts-ignore: decorator
 @inline function subjectOf(e: usize): i32 {
   const key = load<u64>(e);
   const a = <i32>(key >> 32);
-  return g32(P_KIND, a) == KIND_STATIC ? <i32><u32>key : a;
+  return wasStatic(a) ? <i32><u32>key : a;
 }
 
 /** Start offset of bucket b in a bucket table at p with `stride` offsets per shard, shard j. */
@@ -391,8 +440,7 @@ function lowerBound(p: usize, n: i32, s: i32): i32 {
  * when the TRAP test hook is set.
  */
 export function shardTick(cfgAddr: usize): i32 {
-  C = cfgAddr;
-  if (worldBind(<usize>cfg(SC_WORLD)) != 0) return -1;
+  if (bindShard(cfgAddr) != 0) return -1;
   const k = <i32>cfg(SC_INDEX), t = cfg(SC_TICK), stamp = <i32>(t + 1);
   const F = <usize>cfg(SC_FRONT), B = <usize>cfg(SC_BACK);
   const fRec = bd(F, BD_RECORDS), fOwn = bd(F, BD_OWNER), bRec = bd(B, BD_RECORDS), bOwn = bd(B, BD_OWNER);
@@ -420,11 +468,11 @@ export function shardTick(cfgAddr: usize): i32 {
     const ov = i32At(ovTick, s) == stamp;
     const own = ov ? i32At(ovOwn, s) : i32At(fOwn, s);
     const was = load<u8>(owned + <usize>s);
-    store<u8>(owned + <usize>s, 0);
+    store<u8>(owned + <usize>s, was & 4);
     if (own == OWNER_STATIC) continue;            // in every world from the start, never changed
-    const live = isLive(s);
+    let l = localOf(s);
     if (own < 0) {                                // despawned (the coordinator marks the boards)
-      if (live) drop(s);
+      if (l >= 0) drop(s);
       continue;
     }
     const r = recAt(ov ? ovRec : fRec, s);
@@ -432,41 +480,42 @@ export function shardTick(cfgAddr: usize): i32 {
       let quietHere = quiet;
       // k's own body of last tick with no command: the front record is k's own publish of it
       // (new bodies and reused slots come through the overlay), so k's world holds it already
-      if (ov || was == 0 || !live) {
-        if (!put(s, r)) { status |= SS_IMPORT_FAILED; continue; }
+      if (ov || (was & 1) == 0 || l < 0) {
+        l = put(s, r);
+        if (l < 0) { status |= SS_IMPORT_FAILED; continue; }
         imports++;
         quietHere = false;
         store<i64>(impVer + (<usize>s << 3), -1);
       }
       store<u8>(owned + <usize>s, 1 | (was & 2));    // bit 1: border flag of its last publish here
-      setI32(sleepsThrough, n, quietHere && (g32(P_FLAGS, s) & FLAG_SLEEPING) != 0 ? 1 : 0);
+      setI32(sleepsThrough, n, quietHere && (g32(P_FLAGS, l) & FLAG_SLEEPING) != 0 ? 1 : 0);
       setI32(list, n++, s);
       setI32(held, nHeld++, s);
     } else {
       // a sleeping ghost that slept through our last step and whose record is the one we
       // imported (same version: its owner kept it asleep and untouched) is already here, at
       // the place where it was within HALO of our region
-      const same = !ov && quiet && live && (g32(P_FLAGS, s) & FLAG_SLEEPING) != 0 && g32(P_GENERATION, s) == load<i32>(r) &&
+      const same = !ov && quiet && l >= 0 && (g32(P_FLAGS, l) & FLAG_SLEEPING) != 0 && g32(P_GENERATION, l) == load<i32>(r) &&
         load<i64>(fVer + (<usize>s << 3)) == load<i64>(impVer + (<usize>s << 3));
       if (same || nearRegion(k, load<i64>(r, 32), load<i64>(r, 48))) {
         if (!same) {
-          if (!put(s, r)) { status |= SS_IMPORT_FAILED; continue; }
+          if (put(s, r) < 0) { status |= SS_IMPORT_FAILED; continue; }
           imports++;
           store<i64>(impVer + (<usize>s << 3), ov ? -1 : load<i64>(fVer + (<usize>s << 3)));
         }
         ghosts++;
         setI32(held, nHeld++, s);
-      } else if (live) {
+      } else if (l >= 0) {
         drop(s);
       }
     }
   }
   setCfg(SC_HELD_COUNT, nHeld);
   setCfg(SC_IMPORTS, imports);
-  // the awake list in slot order, as the unsharded world keeps it: put() moves a refreshed
-  // body to the end of the list, which would leave it shuffled after a few ticks of handoffs
-  // and teleports (its order is never observable; it is the step's memory order)
-  awakeListInOrder(held, nHeld);
+  // the awake list in local slot order: put() moves a refreshed body to the end of the list,
+  // which would leave it shuffled after a few ticks of handoffs and teleports (its order is
+  // never observable; it is the step's memory order)
+  awakeListInSlotOrder();
   if (cfg(SC_TRAP) != 0) {                         // test hook: a real trap, mid-tick
     setCfg(SC_TRAP, 0);
     unreachable();
@@ -481,21 +530,21 @@ export function shardTick(cfgAddr: usize): i32 {
   const bPub = bd(B, BD_PUBLISHER), bucket = <usize>cfg(SC_SCR_SLOTS);
   const full = cfg(SC_FULL_PUBLISH) != 0;
   for (let q = 0; q < n; q++) {
-    const s = i32At(list, q);
+    const s = i32At(list, q), l = localOf(s);
     // slept through the tick: the record is the front board's, unchanged since its version;
     // the back board (state t - 1) holds it already when that version is at most t - 1
-    const unchanged = i32At(sleepsThrough, q) != 0 && (g32(P_FLAGS, s) & FLAG_SLEEPING) != 0;
+    const unchanged = i32At(sleepsThrough, q) != 0 && (g32(P_FLAGS, l) & FLAG_SLEEPING) != 0;
     const ver = unchanged ? load<i64>(fVer + (<usize>s << 3)) : t + 1;
     store<i64>(bVer + (<usize>s << 3), ver);
     if (full || ver > t - 1) {
-      writeBodyRecord(s, recAt(bRec, s));
+      writeBodyRecord(l, recAt(bRec, s));
       written++;
     }
     // its new owner and border flag; a body that did not move keeps both (it is ours: we
     // published it last tick with owner k, and its border flag then is bit 1 of OWNED)
     let to = k, border = (load<u8>(owned + <usize>s) & 2) != 0;
     if (!unchanged) {
-      const x = g64(P_PX, s), z = g64(P_PZ, s);
+      const x = g64(P_PX, l), z = g64(P_PZ, l);
       to = regionOf(x, z);
       border = isBorder(to, x, z);
     }
@@ -512,7 +561,7 @@ export function shardTick(cfgAddr: usize): i32 {
   // 4. our touch list: L1 = (i, j) entries in pair order, L2 = (j, i) entries sorted by j
   const sa = <usize>cfg(SC_SCR_A), sb = <usize>cfg(SC_SCR_B), sc = <usize>cfg(SC_SCR_C), counts = <usize>cfg(SC_SCR_COUNTS);
   const room = <i32>cfg(SC_SCR_ENTRIES), touchCap = <i32>cfg(SC_TOUCH_CAP), eventCap = <i32>cfg(SC_EVENT_CAP);
-  const hw = <i32>hdr(H_HIGH_WATER) > hwG ? <i32>hdr(H_HIGH_WATER) : hwG;
+  const hw = hwG;                                  // touch keys are tags: slots of the whole world
   const tc = <i32>hdr(H_PREV_TOUCH_COUNT);
   let n1 = 0, n2 = 0;
   for (let q = 0; q < tc; q++) {
@@ -520,7 +569,7 @@ export function shardTick(cfgAddr: usize): i32 {
     const key = load<u64>(e);
     const i = <i32>(key >> 32), j = <i32><u32>key;
     const oi = owns(i), oj = owns(j);
-    const si = g32(P_KIND, i) == KIND_STATIC, sj = g32(P_KIND, j) == KIND_STATIC;
+    const si = wasStatic(i), sj = wasStatic(j);
     if ((oi || (si && oj)) && n1 < room) { memory.copy(entry(sa, n1), e, 16); n1++; }
     if ((oj || (sj && oi)) && n2 < room) {
       const d = entry(sb, n2);
@@ -600,27 +649,28 @@ export function shardTick(cfgAddr: usize): i32 {
 /**
  * Recovery: forgets every moving body of the shard's world (statics stay) and what it owned,
  * so the next shardTick rebuilds the world from the last published board. Returns 0 or -1.
- * (A sweep of the world's slots: recovery only, never per tick.)
+ * (A sweep of the world's slots and of OWNED: recovery only, never per tick.)
  */
 export function shardReset(cfgAddr: usize): i32 {
-  C = cfgAddr;
-  if (worldBind(<usize>cfg(SC_WORLD)) != 0) return -1;
+  if (bindShard(cfgAddr) != 0) return -1;
   const hw = <i32>hdr(H_HIGH_WATER);
-  for (let s = 0; s < hw; s++) {
-    if ((g32(P_FLAGS, s) & FLAG_LIVE) != 0 && g32(P_KIND, s) != KIND_STATIC) drop(s);
+  for (let l = 0; l < hw; l++) {
+    if ((g32(P_FLAGS, l) & FLAG_LIVE) != 0 && g32(P_KIND, l) != KIND_STATIC) drop(g32(P_TAG, l));
   }
   // the awake list and sleep hash afresh from the flags: a step cut off mid-way (a worker
   // terminated after the fence timed out) may have left them half updated
   worldRelist();
-  memory.fill(<usize>cfg(SC_OWNED), 0, <usize>cfg(SC_CAPACITY));
+  const owned = <usize>cfg(SC_OWNED), cap = <i32>cfg(SC_CAPACITY);
+  for (let s = 0; s < cap; s++) store<u8>(owned + <usize>s, load<u8>(owned + <usize>s) & 4);
   setCfg(SC_HELD_COUNT, 0);
   setCfg(SC_STATUS, 0);
   return 0;
 }
 
-/** Puts the body record at r (a static body) into the shard's world. Returns 0, or -1 (bad header or slot). */
+/** Puts the body record at r (a static body) into the shard's world. Returns 0, or -1 (bad header, slot or full world). */
 export function shardPutRecord(cfgAddr: usize, r: usize): i32 {
-  C = cfgAddr;
-  if (worldBind(<usize>cfg(SC_WORLD)) != 0) return -1;
-  return put(<i32>(load<i64>(r) >> 32), r) ? 0 : -1;
+  if (bindShard(cfgAddr) != 0) return -1;
+  const s = <i32>(load<i64>(r) >> 32);
+  if (s < 0 || <i64>s >= cfg(SC_CAPACITY)) return -1;
+  return put(s, r) >= 0 ? 0 : -1;
 }

@@ -160,7 +160,7 @@ function clampSpeed(i: i32): void {
 
 /**
  * Continuous collision of a fast sphere against the static shapes over its substep motion:
- * the earliest time of impact over all statics (lowest slot on ties) stops the sphere there
+ * the earliest time of impact over all statics (lowest tag on ties) stops the sphere there
  * and reflects its normal velocity with the pair's restitution. Only the sphere's own state
  * changes, so this is as local as the rest of the step. Works in Q16 positions.
  *
@@ -169,8 +169,9 @@ function clampSpeed(i: i32): void {
  * AABB grown by r. A box it leaves out cannot be hit: on some axis the grown box lies beyond
  * the motion's end (the slab entry fraction is div(> |d|, d) >= ONE, never < best <= ONE)
  * or behind its start (the exit fraction is <= 0, so the entry > 0 that a hit needs exceeds
- * it), or off a still axis. The candidates are visited in slot order, so the strict `<`
- * keeps the lowest slot on ties, as a scan of every static in slot order would.
+ * it), or off a still axis. The candidates are visited in tag order (world.ts tagOf: slot
+ * order outside shard worlds), so the strict `<` keeps the lowest tag on ties, as a scan of
+ * every static in slot order would in the whole world.
  */
 function sweepStatics(i: i32): void {
   const r = g64(P_RADIUS, i);

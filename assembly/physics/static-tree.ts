@@ -71,7 +71,7 @@ import {
   N_LO_X, N_LO_Y, N_LO_Z, N_HI_X, N_HI_Y, N_HI_Z, N_SKIP, N_FIRST, N_COUNT,
   SHAPE_BOX, SHAPE_CAPSULE,
 } from './layout';
-import { g64, g32, s32, hdr, setHdr } from './world';
+import { g64, g32, s32, hdr, setHdr, tagOf } from './world';
 
 /** Default and least leaf size (STATIC_LEAF): a leaf's boxes are tested one by one. */
 // @ts-ignore: decorator
@@ -442,18 +442,18 @@ export function staticBoxesNear(
 @inline const INSERTION_MAX: i32 = 32;
 
 /**
- * Sorts the n i32 slots at p ascending, in place, without allocating: insertion sort up to
- * INSERTION_MAX entries (the common case, a fast sphere's sweep candidates, as the
- * narrowphase sorts its candidate lists), heapsort above (O(n log n) however many boxes a
- * sweep's AABB covers). Slots are distinct, so the result does not depend on the input
- * order or on which sort ran.
+ * Sorts the n i32 slots at p by tag (world.ts tagOf: the slot itself outside shard worlds),
+ * ascending, in place, without allocating: insertion sort up to INSERTION_MAX entries (the
+ * common case, a fast sphere's sweep candidates, as the narrowphase sorts its candidate
+ * lists), heapsort above (O(n log n) however many boxes a sweep's AABB covers). Tags are
+ * distinct, so the result does not depend on the input order or on which sort ran.
  */
 export function sortSlots(p: usize, n: i32): void {
   if (n <= INSERTION_MAX) {
     for (let a = 1; a < n; a++) {
-      const v = load<i32>(p + (<usize>a << 2));
+      const v = load<i32>(p + (<usize>a << 2)), kv = tagOf(v);
       let b = a - 1;
-      while (b >= 0 && load<i32>(p + (<usize>b << 2)) > v) { store<i32>(p + (<usize>(b + 1) << 2), load<i32>(p + (<usize>b << 2))); b--; }
+      while (b >= 0 && tagOf(load<i32>(p + (<usize>b << 2))) > kv) { store<i32>(p + (<usize>(b + 1) << 2), load<i32>(p + (<usize>b << 2))); b--; }
       store<i32>(p + (<usize>(b + 1) << 2), v);
     }
     return;
@@ -467,15 +467,15 @@ export function sortSlots(p: usize, n: i32): void {
   }
 }
 
-/** Moves entry k of the max-heap of n slots at p down to its place. */
+/** Moves entry k of the max-heap (by tag) of n slots at p down to its place. */
 function siftSlots(p: usize, k: i32, n: i32): void {
-  const v = load<i32>(p + (<usize>k << 2));
+  const v = load<i32>(p + (<usize>k << 2)), kv = tagOf(v);
   while (true) {
     let c = 2 * k + 1;
     if (c >= n) break;
-    if (c + 1 < n && load<i32>(p + (<usize>(c + 1) << 2)) > load<i32>(p + (<usize>c << 2))) c++;
+    if (c + 1 < n && tagOf(load<i32>(p + (<usize>(c + 1) << 2))) > tagOf(load<i32>(p + (<usize>c << 2)))) c++;
     const cv = load<i32>(p + (<usize>c << 2));
-    if (cv <= v) break;
+    if (tagOf(cv) <= kv) break;
     store<i32>(p + (<usize>k << 2), cv);
     k = c;
   }

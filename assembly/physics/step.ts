@@ -3,8 +3,8 @@
 //   worldStep:  buildContacts (collide.ts) -> solveTick (solver.ts) -> contact events -> tick + 1
 //
 // Contact events: the touching set of a tick is every contact that overlapped in at least
-// one substep, keyed (I << 32) | J with both generations. Contacts are produced in (I, J)
-// order, so the set is sorted; merging it with the previous tick's set gives END (in the old
+// one substep, keyed (tag I << 32) | tag J with both generations (world.ts tagOf: slots,
+// except in shard worlds). Contacts are produced in (I, J) tag order, so the set is sorted; merging it with the previous tick's set gives END (in the old
 // set only, or the slot's generation changed) and BEGIN events, in key order.
 //
 // State hash: xxHash64 chained over one record per live body in slot order (slot,
@@ -23,7 +23,7 @@ import {
   EV_KIND, EV_A, EV_A_GEN, EV_B, EV_B_GEN, EVENT_BYTES, EVENT_BEGIN, EVENT_END,
   STATUS_EVENT_OVERFLOW, FLAG_LIVE,
 } from './layout';
-import { g32, hdr, setHdr, movingChanged } from './world';
+import { g32, hdr, setHdr, movingChanged, tagOf } from './world';
 import { buildContacts, contactAt } from './collide';
 import { solveTick } from './solver';
 import { xxh64 } from '../hash/xxhash64';
@@ -48,7 +48,7 @@ function contactEvents(): void {
     if ((load<i32>(c, C_FLAGS) & CF_TOUCHED) == 0) continue;
     const i = load<i32>(c, C_I), j = load<i32>(c, C_J);
     const r = P_TOUCH + <usize>t * TOUCH_BYTES;
-    store<u64>(r, (<u64>i << 32) | <u64><u32>j, T_KEY);
+    store<u64>(r, (<u64><u32>tagOf(i) << 32) | <u64><u32>tagOf(j), T_KEY);
     store<u32>(r, <u32>g32(P_GENERATION, i), T_I_GEN);
     store<u32>(r, <u32>g32(P_GENERATION, j), T_J_GEN);
     t++;

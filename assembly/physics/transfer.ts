@@ -23,7 +23,7 @@ import {
   ERR_STALE_HANDLE, ERR_BAD_KIND, ERR_BAD_SHAPE, ERR_FULL, ERR_TOO_LARGE, BODY_RECORD_BYTES,
 } from './layout';
 import { staticCacheClear } from './static-tree';
-import { g64, s64, g32, s32, hdr, setHdr, slotOf, registerBody, noteBoundingRadius, staticsChanged, movingChanged, listBody, unlistBody } from './world';
+import { g64, s64, g32, s32, hdr, setHdr, slotOf, registerBody, noteBoundingRadius, staticsChanged, movingChanged, listBody, unlistBody, tagOf } from './world';
 
 export { BODY_RECORD_BYTES };
 
@@ -48,9 +48,9 @@ function transferFields(i: i32, r: usize, out: bool): void {
   xfer(P_GNX, i, r, 288, out); xfer(P_GNY, i, r, 296, out); xfer(P_GNZ, i, r, 304, out);
 }
 
-/** Writes the record of live slot i at r; returns its length in bytes. */
+/** Writes the record of live slot i at r (under its tag: world.ts tagOf); returns its length in bytes. */
 export function writeBodyRecord(i: i32, r: usize): usize {
-  store<i64>(r, (<i64>i << 32) | <i64><u32>g32(P_GENERATION, i), 0);
+  store<i64>(r, (<i64>tagOf(i) << 32) | <i64><u32>g32(P_GENERATION, i), 0);
   store<i64>(r, (<i64>g32(P_KIND, i) << 32) | <i64><u32>g32(P_SHAPE, i), 8);
   store<i64>(r, (<i64>g32(P_FLAGS, i) << 32) | <i64><u32>g32(P_SLEEP_COUNT, i), 16);
   store<i64>(r, (<i64>g32(P_LAYER, i) << 32) | <i64><u32>g32(P_MASK, i), 24);

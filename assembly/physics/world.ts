@@ -9,7 +9,13 @@
 // slot's generation, so an old handle is refused (ERR_STALE_HANDLE), never silently reused.
 // Slots are recycled from a LIFO free list; the order bodies are stored in never affects the
 // simulation (every per-body accumulation is an integer sum, and every ordered output is
-// sorted by slot), only which slot a new body gets.
+// sorted by tag), only which slot a new body gets.
+//
+// Tags: every order the step depends on (pair orientation, participants, candidates, touch
+// keys, records) is the order of the bodies' tags (tagOf). In a world of its own a body's tag
+// is its slot (HEADER.TAGGED = 0, TAG never read); a shard world (shard.ts) stores the bodies
+// it holds on dense slots of its own and tags each with its slot in the whole world, so its
+// step sees the same orders as the whole world's and computes the same bits.
 //
 // Activity (DESIGN.md "Cost follows activity"): every live moving body is in exactly one of
 //   the awake list   AWAKE[0 .. AWAKE_COUNT) with AWAKE_POS per slot (swap-remove): live
@@ -41,11 +47,11 @@ import {
   P_CHAR_TX, P_CHAR_TZ, P_CHAR_JUMP, P_CHAR_STEP, P_CHAR_SLOPE_COS, P_GNX, P_GNY, P_GNZ,
   P_GENERATION, P_SHAPE, P_KIND, P_FLAGS, P_LAYER, P_MASK, P_SLEEP_COUNT, P_STATIC_POS, P_MOVING_POS,
   P_FREE, P_STATICS, P_MOVING, P_BODY_DEF, P_CELL_KEY, P_AWAKE, P_AWAKE_POS, P_SLEEP_NEXT, P_SLEEP_PREV,
-  P_SLEEP_HEAD, P_SLEEP_BLOCKS, P_MARK, P_STATE, STATE_BYTES, bindArrays,
+  P_SLEEP_HEAD, P_SLEEP_BLOCKS, P_MARK, P_STATE, P_TAG, STATE_BYTES, bindArrays,
   H_MAGIC, H_VERSION, H_CAPACITY, H_LIVE, H_FREE_TOP, H_HIGH_WATER, H_DYNAMIC_COUNT, H_STATIC_COUNT,
   H_STATIC_DIRTY, H_STATIC_BOXES, H_STATIC_OTHERS, H_STATIC_NODE_COUNT,
   H_CELL_SIZE, H_MARGIN, H_MAX_RADIUS, H_INV_H, H_TICK_RATE, H_SUBSTEPS, H_H_Q32,
-  H_AWAKE_COUNT, H_PART_COUNT, H_WORK, H_GRID_BUCKETS, H_INV_CELL, H_MOVING_DIRTY, H_MOVING_QUERIES, H_MOVING_BUILDS,
+  H_AWAKE_COUNT, H_PART_COUNT, H_WORK, H_GRID_BUCKETS, H_INV_CELL, H_MOVING_DIRTY, H_MOVING_QUERIES, H_MOVING_BUILDS, H_TAGGED,
   WORLD_MAGIC, WORLD_VERSION,
   SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_KINEMATIC, KIND_STATIC,
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_NO_SLEEP, FLAG_JUMP,
@@ -80,6 +86,12 @@ export let W: usize = 0;
 /** Address of body i's solver STATE record (STATE_BYTES each; see STATE in world-layout.ts): solver.ts and sleep.ts. */
 // @ts-ignore: decorator
 @inline export function st(i: i32): usize { return P_STATE + <usize>i * <usize>STATE_BYTES; }
+/** Whether the bound world's tags may differ from its slots (HEADER.TAGGED: a shard world). */
+// @ts-ignore: decorator
+@inline export function tagged(): bool { return hdr(H_TAGGED) != 0; }
+/** Tag of slot i (see the module comment): its TAG field in a tagged world, else i. */
+// @ts-ignore: decorator
+@inline export function tagOf(i: i32): i32 { return hdr(H_TAGGED) != 0 ? g32(P_TAG, i) : i; }
 
 /** Binds this instance to the world at `base` (its header must be written). Returns 0 or -1 for a bad header. */
 export function worldBind(base: usize): i32 {
@@ -112,6 +124,7 @@ export function worldInit(base: usize): i32 {
   setHdr(H_AWAKE_COUNT, 0);
   setHdr(H_PART_COUNT, 0);
   setHdr(H_WORK, 0);
+  setHdr(H_TAGGED, 0);
   memory.fill(P_SLEEP_HEAD, 0, <usize>(hdr(H_GRID_BUCKETS) + 2) << 3);
   memory.fill(P_SLEEP_BLOCKS, 0, <usize>sleepBlockCount() << 2);
   setHdr(H_INV_H, hdr(H_TICK_RATE) * hdr(H_SUBSTEPS));
@@ -435,32 +448,25 @@ function awakeRemove(slot: i32): void {
 }
 
 /**
- * Rewrites the awake list in the order of the n slots at `slots` (i32, ascending): the awake
- * bodies among them, in that order, unless the list is in slot order already (then it costs
- * O(awake), not O(n)). The slots must include every awake body (a shard's held list after its
- * sync); if they do not (their awake bodies are fewer than AWAKE_COUNT) the list is left as it
- * was and false is returned. The order is never observable (see the module
- * comment); it is memory order: the step's per-body loops walk the awake list, and a list
- * shuffled by bodies leaving and rejoining it reads every per-slot array at random places.
+ * Rewrites the awake list in slot order, unless it is in slot order already (then it costs
+ * O(awake)); otherwise O(high water): for a shard world, whose slots are dense (shard.ts),
+ * that is the bodies it holds. The order is never observable (see the module comment); it
+ * is memory order: the step's per-body loops walk the awake list, and a list shuffled by
+ * bodies leaving and rejoining it reads every per-slot array at random places.
  */
-export function awakeListInOrder(slots: usize, n: i32): bool {
-  // already in slot order (a settled world, or no body joined or left the list): O(awake)
+export function awakeListInSlotOrder(): void {
   const count = <i32>hdr(H_AWAKE_COUNT);
   let sorted = true;
   for (let a = 1; a < count && sorted; a++) sorted = g32(P_AWAKE, a - 1) < g32(P_AWAKE, a);
-  if (sorted) return true;
+  if (sorted) return;
+  const hw = <i32>hdr(H_HIGH_WATER);
   let m = 0;
-  for (let q = 0; q < n; q++) if (listOf(load<i32>(slots + (<usize>q << 2))) == 1) m++;
-  if (<i64>m != hdr(H_AWAKE_COUNT)) return false;
-  m = 0;
-  for (let q = 0; q < n; q++) {
-    const s = load<i32>(slots + (<usize>q << 2));
+  for (let s = 0; s < hw; s++) {
     if (listOf(s) != 1) continue;
     s32(P_AWAKE, m, s);
     s32(P_AWAKE_POS, s, m);
     m++;
   }
-  return true;
 }
 
 /** Puts a sleeping body into the sleep hash under the cell of its current position. */

@@ -89,6 +89,7 @@ import {
   OWNER,
   BOARD,
   BOARD_HEADER_SLOTS,
+  HEADER_SLOTS,
   TOUCH_BYTES,
   EVENT_BYTES,
   HEADER,
@@ -195,7 +196,7 @@ export function planSharded(config: WorldConfig, shards: number): ShardedPlan {
   for (let k = 0; k < shards; k++) {
     regions.push([`cfg${k}`, SHARD_CFG_SLOTS * 8], [`owned${k}`, cap], [`list${k}`, cap * 4], [`counts${k}`, (Math.max(cap, 1 << 16) + 2) * 4]);
     regions.push([`held${k}`, cap * 4], [`mark${k}`, cap * 4], [`slots${k}`, 2 * cap * 4], [`shards${k}`, (2 * shards + 1) * 4]);
-    regions.push([`importVersion${k}`, cap * 8]);
+    regions.push([`importVersion${k}`, cap * 8], [`local${k}`, cap * 4]);
     regions.push([`scrA${k}`, room * TOUCH_BYTES], [`scrB${k}`, room * TOUCH_BYTES], [`scrC${k}`, room * TOUCH_BYTES]);
   }
   regions.push(['cuts', 8 * 64], ['control', CONTROL_WORDS * 4]);
@@ -656,7 +657,9 @@ export class ShardedWorld {
       c[SC.SCR_SLOTS] = BigInt(L[`slots${k}`].offset);
       c[SC.SCR_SHARDS] = BigInt(L[`shards${k}`].offset);
       c[SC.IMPORT_VERSION] = BigInt(L[`importVersion${k}`].offset);
+      c[SC.LOCAL] = BigInt(L[`local${k}`].offset);
       this.i64(L[`importVersion${k}`].offset, cap).fill(-1n);
+      this.i32(L[`local${k}`].offset, cap).fill(0);
       new Uint8Array(this.core.memory.buffer, L[`owned${k}`].offset, cap).fill(0);
       this.i32(L[`mark${k}`].offset, cap).fill(0);
     }
@@ -1219,8 +1222,9 @@ export class ShardedWorld {
    * walked), touch entries of the previous tick its event step read, body records its sync
    * read into its world (`imports`) and records it published (`published`), and its world's
    * own step figures as PhysicsWorld.activity() gives them (`awake` bodies on its awake list
-   * now, `participants` and `work` of the step, `contacts` it built). All follow its own and
-   * its neighbours' bodies, not the world's slot count.
+   * now, `participants` and `work` of the step, `contacts` it built), and `slots`, the high
+   * water of its world's dense numbering: the most bodies (statics included) it has held at
+   * once. All follow its own and its neighbours' bodies, not the world's slot count.
    */
   counts(): Array<{
     owned: number;
@@ -1234,10 +1238,11 @@ export class ShardedWorld {
     participants: number;
     work: number;
     contacts: number;
+    slots: number;
   }> {
     return this.plan.cfgs.map((c, k) => {
       const cfg = this.i64(c, SHARD_CFG_SLOTS);
-      const h = this.i64(this.plan.worlds[k], HEADER.WORK + 1);
+      const h = this.i64(this.plan.worlds[k], HEADER_SLOTS);
       return {
         owned: Number(cfg[SC.OWNED_COUNT]),
         ghosts: Number(cfg[SC.GHOST_COUNT]),
@@ -1250,6 +1255,7 @@ export class ShardedWorld {
         participants: Number(h[HEADER.PART_COUNT]),
         work: Number(h[HEADER.WORK]),
         contacts: Number(h[HEADER.CONTACT_COUNT]),
+        slots: Number(h[HEADER.HIGH_WATER]),
       };
     });
   }

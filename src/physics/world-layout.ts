@@ -132,6 +132,12 @@ export const HEADER = {
   MOVING_BUILDS: 61,
   /** Queries since MOVING_DIRTY was set (the tree is built by the MOVING_BUILD_AFTER-th; the ones before scan). */
   MOVING_QUERIES: 62,
+  /**
+   * 1 = body tags may differ from slots (a shard world: assembly/physics/shard.ts numbers the
+   * bodies it holds densely and tags each with its slot in the whole world); 0 = every
+   * body's tag is its slot and TAG is never read. Every order the step depends on is tag order.
+   */
+  TAGGED: 63,
   /** Start of the array address table. */
   OFFSETS_AT: 64,
 } as const;
@@ -141,7 +147,7 @@ export const HEADER_SLOTS = 192;
 
 /** Header magic ("TESSWRLD" as little-endian bytes) and layout version. */
 export const WORLD_MAGIC = 0x444c525753534554n;
-export const WORLD_VERSION = 3n;
+export const WORLD_VERSION = 4n;
 
 /** Status bits reported in HEADER.STATUS after a step. */
 export const STATUS = {
@@ -251,6 +257,13 @@ export const BODY_FIELDS = [
   ['MARK', 4],
   /** Static boxes near the body at its last narrowphase (STATIC_CACHE record below; a cache, not state). */
   ['STATIC_CACHE', 80],
+  /**
+   * The body's tag: its slot in the whole world, the key of every canonical order (pair
+   * orientation, participants, candidates, touch keys, records). Read only when HEADER.TAGGED
+   * is 1 (shard worlds); elsewhere the tag is the slot itself (LAMMPS's atom tags: local
+   * storage index and global identity are separate, so a process stores only its atoms).
+   */
+  ['TAG', 4],
 ] as const;
 
 /** Per-world arrays: [name, element bytes, count expression]. */
@@ -369,9 +382,9 @@ export const STATE_BYTES = 256;
 /**
  * Broadphase record of one moving body, written by the counting sort in bucket order, so a
  * bucket scan reads contiguous memory instead of one array per field:
- * | cell key i64 | slot i32 | layer i32 | mask i32 | active i32 | x y z i64 | reach i64 | pad |
+ * | cell key i64 | slot i32 | layer i32 | mask i32 | active i32 | x y z i64 | reach i64 | tag i32 | pad |
  */
-export const GRID_REC = { KEY: 0, SLOT: 8, LAYER: 12, MASK: 16, ACTIVE: 20, X: 24, Y: 32, Z: 40, REACH: 48 } as const;
+export const GRID_REC = { KEY: 0, SLOT: 8, LAYER: 12, MASK: 16, ACTIVE: 20, X: 24, Y: 32, Z: 40, REACH: 48, TAG: 56 } as const;
 export const GRID_REC_BYTES = 64;
 
 /**
@@ -638,6 +651,11 @@ export const SHARD_CFG = {
   IMPORT_VERSION: 43,
   /** Non-zero: write every record this tick (a tick re-run after a recovery: the failed attempt may have left torn records). */
   FULL_PUBLISH: 44,
+  /**
+   * i32 per slot of the whole world: 1 + the slot of the shard's world that holds the body
+   * with that tag (0 = not held). Shard worlds number their bodies densely (shard.ts).
+   */
+  LOCAL: 45,
 } as const;
 export const SHARD_CFG_SLOTS = 48;
 
