@@ -218,6 +218,9 @@ function put(s: i32, r: usize): i32 {
     l = -1;
   }
   const live = l >= 0;
+  // a slot below the high water has held only this world's bodies: its static-box cache is
+  // this world's (a refreshed ghost keeps the boxes near it instead of walking the tree again)
+  let ours = true;
   if (live) unlistBody(l);                       // relisted by the record's flags below
   else {
     const top = hdr(H_FREE_TOP);
@@ -229,9 +232,10 @@ function put(s: i32, r: usize): i32 {
       if (hw >= hdr(H_CAPACITY)) return -1;
       l = <i32>hw;
       setHdr(H_HIGH_WATER, hw + 1);
+      ours = false;
     }
   }
-  readBodyRecord(l, r);
+  readBodyRecord(l, r, ours);
   s32(P_TAG, l, s);
   const kind = g32(P_KIND, l);
   const o = <usize>cfg(SC_OWNED) + <usize>s;

@@ -59,15 +59,17 @@ export function writeBodyRecord(i: i32, r: usize): usize {
 }
 
 /**
- * Writes the record at r into slot `slot` (which must be the record's slot) and marks it live.
- * Empties the slot's static-box cache (static-tree.ts). No checks and no bookkeeping
+ * Writes the record at r into slot `slot` and marks it live. Empties the slot's static-box
+ * cache (static-tree.ts) unless `keepCache` (the caller knows the slot's cache bytes are this
+ * world's own: the cache is a function of its box and the static set, whichever body filled
+ * it). No checks and no bookkeeping
  * (counts, free list, awake list, sleep hash): the caller
  * validates and registers (registerBody), or for a body overwritten in place calls
  * unlistBody before and listBody after (world.ts).
  */
-export function readBodyRecord(slot: i32, r: usize): void {
+export function readBodyRecord(slot: i32, r: usize, keepCache: bool = false): void {
   const id = load<i64>(r, 0), ks = load<i64>(r, 8), fs = load<i64>(r, 16), lm = load<i64>(r, 24);
-  staticCacheClear(slot);                // the slot's cache bytes may be another world's (static-tree.ts)
+  if (!keepCache) staticCacheClear(slot); // the slot's cache bytes may be another world's (static-tree.ts)
   s32(P_GENERATION, slot, <i32>id);
   s32(P_KIND, slot, <i32>(ks >> 32));
   s32(P_SHAPE, slot, <i32>ks);
