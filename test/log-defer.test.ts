@@ -28,7 +28,8 @@ test('deferrable empty ticks are written DEFERRED_TICKS at a time, in order, bef
   const file = join(dir, 'store.sqlite');
   const store = SqliteStore.open(file);
   const other = new Database(file, { readonly: true }); // what a crash would leave: the committed rows
-  const rows = (): number[] => (other.prepare('SELECT first_tick FROM log_segments ORDER BY first_tick').all() as Array<{ first_tick: number }>).map((r) => r.first_tick);
+  const rows = (): number[] =>
+    (other.prepare('SELECT first_tick FROM log_segments ORDER BY first_tick').all() as Array<{ first_tick: number }>).map((r) => r.first_tick);
   let t = 0;
   for (; t < DEFERRED_TICKS - 1; t++) store.appendTick('world', t, [], 'h', [], true);
   expect(rows()).toEqual([]);

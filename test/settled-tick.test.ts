@@ -56,6 +56,7 @@ describe('settled ticks', () => {
     for (let t = 0; t < 40; t++) step();
     for (const l of loops) l.stream.disconnect('alice');
     expect(settle()).toBe(20);
+    expect(w.stepMs()).toEqual(w.counts().map((c) => c.stepMs)); // what the host reads per tick
     expect(mismatches).toEqual([]);
     expect(awakeTicks).toBeGreaterThan(45);
     expect(inlineWhileAwake).toBe(0);

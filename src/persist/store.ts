@@ -120,7 +120,14 @@ export interface WorldLogStore {
    * next append (nobody connected), so a tick without events may be written later, with the next
    * ones (a killed process may then lose such a suffix of empty ticks; see SqliteStore.appendTick).
    */
-  appendTick(stream: string, tick: number, events: readonly StreamEvent[], hash: string, ids?: ReadonlyArray<readonly [string, number]>, deferrable?: boolean): void;
+  appendTick(
+    stream: string,
+    tick: number,
+    events: readonly StreamEvent[],
+    hash: string,
+    ids?: ReadonlyArray<readonly [string, number]>,
+    deferrable?: boolean,
+  ): void;
   /** Writes what appendTick deferred (optional: a store that defers nothing needs none). */
   flush?(): void;
   /** Closed ticks >= tick, ascending, with their events in log order, the hash after each and the ids of clients that joined. */

@@ -1283,6 +1283,11 @@ export class ShardedWorld {
     });
   }
 
+  /** Per shard, the wall time of its last step in ms (counts()[k].stepMs, without the other figures: the host reads it every tick). */
+  stepMs(): number[] {
+    return this.plan.cfgs.map((c) => Number(this.i64(c, SHARD_CFG_SLOTS)[SC.STEP_NS]) / 1e6);
+  }
+
   /** Shard with authority over a body (after any commands of the next tick). Throws PhysicsError STALE_HANDLE. */
   authorityOf(h: BodyHandle): number {
     const b = this.live(h);
