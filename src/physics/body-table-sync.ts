@@ -156,9 +156,9 @@ export class BodyTableSync {
         const p = rec1 + s * W,
           q = rec0 + s * W;
         let same = owner === t.shard[r];
-        // version (BOARD.VERSION, i64 little-endian) below this board's tick: the record has
+        // version (BOARD.VERSION, i64 little-endian, a u32 tick) below this board's tick: the record has
         // not changed since state tick - 1, which the old board holds: no word to compare
-        if (same && i[ver1 + 2 * s + 1] === 0 && i[ver1 + 2 * s] < tick) {
+        if (same && u[ver1 + 2 * s + 1] === 0 && u[ver1 + 2 * s] < tick) {
           this.counts.unchanged++;
           continue;
         }
