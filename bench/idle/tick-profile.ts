@@ -6,8 +6,9 @@
  *
  *   node build/dist/bench/idle/tick-profile.js [--settle 1200 --ticks 400 --top 40 --workers 0]
  *
- * Prints per tick: bodies compared and re-read by the index, interest rows packed and cell
- * sorts, and per shard its owned bodies, ghosts, sync visits and event visits (the shard
+ * Prints per tick: bodies compared (and of those, decided by their record version alone) and
+ * re-read by the index, interest rows packed and cell sorts, log commits, the settled ticks whose
+ * shards ran on this thread although there are workers (`--workers 2`), and per shard its owned bodies, ghosts, sync visits and event visits (the shard
  * step's own work counters); then self-time shares per function, WebAssembly functions named
  * from build/tessera.wat. Ticks run back to back: no timer, no fan-out, no metrics (those are
  * in profile-idle.ts). Shares are proportions; no time is reported.
@@ -62,7 +63,9 @@ async function main(): Promise<void> {
     const w = loop.sim.world;
     const b0 = { ...loop.bodies.counts },
       p0 = loop.interest.rowsPacked,
-      s0 = loop.interest.sorts;
+      s0 = loop.interest.sorts,
+      c0 = store.logCommits,
+      i0 = w.settledInline;
     const shard = w.counts().map(() => ({ sync: 0, events: 0 }));
     const session = new Session();
     session.connect();
@@ -82,8 +85,9 @@ async function main(): Promise<void> {
       per = (x: number): string => (x / TICKS).toFixed(1);
     console.log(`${w.counts().reduce((s, c) => s + c.owned, 0)} moving bodies, ${loop.table.count} live; ${TICKS} ticks after ${SETTLE}; per tick:`);
     console.log(
-      `  index: ${per(b.compared - b0.compared)} compared, ${per(b.rowsRead - b0.rowsRead)} re-read, ${b.fullReads - b0.fullReads} full reads; interest: ${per(loop.interest.rowsPacked - p0)} rows packed, ${per(loop.interest.sorts - s0)} sorts`,
+      `  index: ${per(b.compared - b0.compared)} compared (${per(b.unchanged - b0.unchanged)} by version alone), ${per(b.rowsRead - b0.rowsRead)} re-read, ${b.fullReads - b0.fullReads} full reads; interest: ${per(loop.interest.rowsPacked - p0)} rows packed, ${per(loop.interest.sorts - s0)} sorts`,
     );
+    console.log(`  log: ${per(store.logCommits - c0)} commits; shards stepped on this thread with workers: ${w.settledInline - i0} of ${TICKS} ticks`);
     for (const [k, c] of w.counts().entries())
       console.log(`  shard ${k}: ${c.owned} owned, ${c.ghosts} ghosts, ${per(shard[k].sync)} sync visits, ${per(shard[k].events)} event visits`);
     const names = wasmNames();

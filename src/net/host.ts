@@ -250,7 +250,7 @@ export class Host {
     const ms = performance.now() - t0;
     keepLast(this.tickTimes, ms, 2000);
     keepLast(this.stepTimes, r.ms, 2000);
-    const shardStepMs = this.world.sim.world.counts().map((c) => c.stepMs);
+    const shardStepMs = this.world.sim.world.stepMs();
     shardStepMs.forEach((x, k) => {
       keepLast((this.shardStepTimes[k] ??= []), x, 2000);
     });

@@ -24,6 +24,8 @@ export class HostMetrics {
   private readonly tick: Histogram;
   private readonly step: Histogram;
   private readonly shardStep: Histogram;
+  /** The shard histogram's child of each shard (labels() once, not a label lookup per tick). */
+  private readonly shardChildren: Array<Histogram.Internal<string>> = [];
 
   constructor() {
     const r = this.registry;
@@ -166,9 +168,8 @@ export class HostMetrics {
   observe(r: TickFigures): void {
     this.tick.observe(r.ms / 1000);
     this.step.observe(r.stepMs / 1000);
-    r.shardStepMs.forEach((ms, k) => {
-      this.shardStep.observe({ shard: String(k) }, ms / 1000);
-    });
+    const c = this.shardChildren;
+    for (let k = 0; k < r.shardStepMs.length; k++) (c[k] ??= this.shardStep.labels(String(k))).observe(r.shardStepMs[k] / 1000);
   }
 
   /** The exposition text and its content type. */

@@ -5,7 +5,8 @@
  *                           transaction (the WAL is replayed at the next open)
  *   synchronous = FULL      each commit is fsynced before it returns: anything acknowledged to
  *                           a user after a commit survives power loss (invariant 4); except a
- *                           log row of a tick with no events (appendTick): see there
+ *                           log row of a tick with no events (appendTick: not synced, and
+ *                           with nobody connected written 20 ticks at a time): see there
  *   foreign_keys = ON, busy_timeout = 5000 ms
  *
  * Schema versions and upgrades: migrations.ts. The game services use the narrow interfaces in
@@ -39,9 +40,16 @@ export interface SqliteOptions {
   durable?: boolean;
 }
 
+/** Empty ticks appendTick holds back at most (deferrable ones: nobody connected), then commits together: 1 s at 20 Hz. */
+export const DEFERRED_TICKS = 20;
+
 /** The SQLite implementation of the store interfaces. */
 export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, ArtifactStore, ChatStore, AdminStore, Prunable {
   private readonly st: Record<string, Database.Statement>;
+  /** Rows of deferrable empty ticks not yet written, oldest first (appendTick). */
+  private deferred: Array<[string, number, string]> = [];
+  /** Commits of log rows (appendTick): one per written tick, one per batch of deferred empty ticks. A work counter. */
+  logCommits = 0;
 
   private constructor(
     readonly db: Database.Database,
@@ -119,8 +127,9 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
     return String(this.db.pragma('integrity_check', { simple: true }));
   }
 
-  /** Closes the file (checkpoints the WAL). */
+  /** Closes the file (checkpoints the WAL), after writing the deferred empty ticks. */
   close(): void {
+    if (this.db.open) this.flush();
     this.db.close();
   }
 
@@ -246,10 +255,33 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
    * recovery keeps a prefix) and the next synced commit (the next tick with an event, a snapshot,
    * any other write) syncs the WAL and everything before it. Restore then resumes after the
    * last row kept: no input anyone sent is lost.
+   *
+   * `deferrable` (the caller's word that no client has seen or will see this tick before the
+   * next append: nobody is connected) lets an empty tick wait in memory: up to DEFERRED_TICKS
+   * of them are written in one commit (without fsync, as above), and they are written first
+   * whenever anything else is (a tick with events or a non-deferrable one, a read of the log,
+   * a snapshot, flush(), close()): the rows reach the file in tick order, a suffix at a time.
+   * A killed process can then drop the last DEFERRED_TICKS - 1 empty ticks that nobody saw;
+   * restore resumes after the last row kept, as after a power loss.
    */
-  appendTick(stream: string, tick: number, events: readonly StreamEvent[], hash: string, ids: ReadonlyArray<readonly [string, number]> = []): void {
+  appendTick(
+    stream: string,
+    tick: number,
+    events: readonly StreamEvent[],
+    hash: string,
+    ids: ReadonlyArray<readonly [string, number]> = [],
+    deferrable = false,
+  ): void {
     const body = JSON.stringify({ h: hash, e: events.map((e) => [e.type, e.origin, e.body]), ...(ids.length ? { ids } : {}) });
-    if (!this.durable || events.length > 0 || ids.length > 0) {
+    const empty = events.length === 0 && ids.length === 0;
+    if (empty && deferrable) {
+      this.deferred.push([stream, tick, body]);
+      if (this.deferred.length >= DEFERRED_TICKS) this.flush();
+      return;
+    }
+    this.flush();
+    this.logCommits++;
+    if (!this.durable || !empty) {
       this.st.appendTick.run(stream, tick, tick, body);
       return;
     }
@@ -261,7 +293,24 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
     }
   }
 
+  /** Writes the deferred empty ticks (appendTick) in one commit, without fsync (they hold no input). */
+  flush(): void {
+    if (this.deferred.length === 0) return;
+    const rows = this.deferred;
+    this.deferred = [];
+    this.logCommits++;
+    if (this.durable) this.st.syncNormal.run();
+    try {
+      this.db.transaction(() => {
+        for (const [stream, tick, body] of rows) this.st.appendTick.run(stream, tick, tick, body);
+      })();
+    } finally {
+      if (this.durable) this.st.syncFull.run();
+    }
+  }
+
   ticksFrom(stream: string, tick: number): Array<{ tick: number; events: StreamEvent[]; hash: string; ids: Array<[string, number]> }> {
+    this.flush();
     return (this.st.ticksFrom.all(stream, tick) as Array<{ first_tick: number; events: string }>).map((r) => {
       const row = JSON.parse(r.events) as { h: string; e: Array<[string, number, string]>; ids?: Array<[string, number]> };
       return { tick: r.first_tick, hash: row.h, ids: row.ids ?? [], events: row.e.map(([type, origin, body]) => ({ tick: r.first_tick, type, origin, body })) };
@@ -269,11 +318,13 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
   }
 
   lastTick(stream: string): number | null {
+    this.flush();
     const r = this.st.lastTick.get(stream) as { t: number | null };
     return r.t;
   }
 
   saveSnapshot(stream: string, tick: number, hash: string, data: Uint8Array, atMs: number, keep = 3): void {
+    this.flush();
     this.db.transaction(() => {
       this.st.saveSnapshot.run(stream, tick, hash, data, atMs);
       for (const { tick: old } of this.st.oldSnapshots.all(stream, keep) as Array<{ tick: number }>) {

@@ -114,8 +114,22 @@ export interface StoredSnapshot {
  * client has seen is durable.
  */
 export interface WorldLogStore {
-  /** Stores closed tick `tick`: its events, the sim hash after it (hex), and [private id, public id] of clients that joined in it. */
-  appendTick(stream: string, tick: number, events: readonly StreamEvent[], hash: string, ids?: ReadonlyArray<readonly [string, number]>): void;
+  /**
+   * Stores closed tick `tick`: its events, the sim hash after it (hex), and [private id, public id]
+   * of clients that joined in it. `deferrable`: no client has seen the tick or will before the
+   * next append (nobody connected), so a tick without events may be written later, with the next
+   * ones (a killed process may then lose such a suffix of empty ticks; see SqliteStore.appendTick).
+   */
+  appendTick(
+    stream: string,
+    tick: number,
+    events: readonly StreamEvent[],
+    hash: string,
+    ids?: ReadonlyArray<readonly [string, number]>,
+    deferrable?: boolean,
+  ): void;
+  /** Writes what appendTick deferred (optional: a store that defers nothing needs none). */
+  flush?(): void;
   /** Closed ticks >= tick, ascending, with their events in log order, the hash after each and the ids of clients that joined. */
   ticksFrom(stream: string, tick: number): Array<{ tick: number; events: StreamEvent[]; hash: string; ids: Array<[string, number]> }>;
   /** The newest closed tick stored, or null. */

@@ -154,6 +154,11 @@ export interface ShardOptions {
   onRecovery?: (r: ShardRecovery) => void;
   /** Store a checksum of every published board (BoardReader.read validates against it). */
   checksums?: boolean;
+  /**
+   * With worker threads: step a settled tick's shards on this thread instead of waking the
+   * workers (ShardedWorld.settledInline). Default true; same bits either way.
+   */
+  inlineSettled?: boolean;
 }
 
 /** Addresses of everything a sharded world keeps in its memory (planSharded). */
@@ -510,6 +515,9 @@ export class ShardedWorld {
   private readonly ctl: Int32Array;
   private tickNow = 0;
   private readonly checksums: boolean;
+  private readonly inlineSettled: boolean;
+  /** Ticks whose shards ran on this thread although there are workers (settled ticks: see settled()). */
+  settledInline = 0;
   /** The transport between shards (in-process: the shared boards). */
   readonly exchange: BorderExchange = new SharedBoardExchange();
   /** Handoffs since creation (bodies whose authority changed between published ticks). */
@@ -555,6 +563,7 @@ export class ShardedWorld {
     this.stepTimeoutMs = opts.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
     if (!(this.stepTimeoutMs > 0)) throw new RangeError('stepTimeoutMs must be positive');
     this.onRecovery = opts.onRecovery;
+    this.inlineSettled = opts.inlineSettled ?? true;
     this.core = Core.instantiate(createMemory({ pages: this.plan.layout.pages, shared: true }), 'release');
     this.x = this.core.exports as unknown as WorldExports;
     this.sx = this.core.exports as unknown as ShardExports;
@@ -951,7 +960,7 @@ export class ShardedWorld {
       const t0 = performance.now();
       try {
         for (let k = 0; k < p.shards; k++) this.exchange.gather(k, t);
-        if (this.pool) this.pool.runAll(this.stepTimeoutMs);
+        if (this.pool && !this.settled(staged.length)) this.pool.runAll(this.stepTimeoutMs);
         else for (const c of p.cfgs) this.runShard(c);
         for (let k = 0; k < p.shards; k++) this.exchange.scatter(k, t);
         break;
@@ -1195,6 +1204,26 @@ export class ShardedWorld {
     }
   }
 
+  /**
+   * Whether this tick's shards run on this thread although there are workers: nothing is staged
+   * (`staged` bodies on the overlay: no command, spawn or despawn), no shard world has an awake
+   * body after the last tick and no test hook is armed. Such a tick wakes nothing, so its shard
+   * steps only walk their held bodies, less work than waking the workers and waiting at the
+   * barrier (an idle host's cost, issue 16). Same bits: runShard runs the same shardTick on the
+   * same shared memory, and a core instance keeps no state from one call to the next (every
+   * module global in assembly/ is set before it is read within a call, or memoises a pure
+   * function: the workers=0 path already runs every shard on one instance in turn).
+   */
+  private settled(staged: number): boolean {
+    if (!this.inlineSettled || staged > 0) return false;
+    for (let k = 0; k < this.plan.shards; k++) {
+      if (this.i64(this.plan.worlds[k], HEADER.AWAKE_COUNT + 1)[HEADER.AWAKE_COUNT] !== 0n) return false;
+      if (this.i64(this.plan.cfgs[k], SHARD_CFG_SLOTS)[SC.TRAP] !== 0n) return false;
+    }
+    this.settledInline++;
+    return true;
+  }
+
   private runShard(cfg: number): void {
     const t0 = performance.now();
     const status = this.x.shardTick(cfg);
@@ -1258,6 +1287,11 @@ export class ShardedWorld {
         slots: Number(h[HEADER.HIGH_WATER]),
       };
     });
+  }
+
+  /** Per shard, the wall time of its last step in ms (counts()[k].stepMs, without the other figures: the host reads it every tick). */
+  stepMs(): number[] {
+    return this.plan.cfgs.map((c) => Number(this.i64(c, SHARD_CFG_SLOTS)[SC.STEP_NS]) / 1e6);
   }
 
   /** Shard with authority over a body (after any commands of the next tick). Throws PhysicsError STALE_HANDLE. */

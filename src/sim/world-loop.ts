@@ -163,6 +163,8 @@ export class WorldLoop {
       return;
     }
     const t0 = performance.now();
+    // the log before the snapshot is written first: no hole behind a snapshot a crash keeps
+    p.store.flush?.();
     const saved = this.sim.save();
     const snap = { stream: this.stream.exportState(), game: saved.game, physics: saved.physics };
     const hash = (simHash ?? this.sim.hash()).toString(16),
@@ -218,7 +220,9 @@ export class WorldLoop {
       // private ids never appear in the log: keep those of clients that joined in this tick
       const joined = closed.events.filter((e) => e.type === '_c').map((e) => Number(e.body));
       const ids = joined.length ? this.stream.idTable().filter(([, pub]) => joined.includes(pub)) : [];
-      p.store.appendTick(this.stream.name, closed.tick, closed.events, hash.toString(16), ids);
+      // nobody connected (joins of the open tick included): nobody sees this tick, so an empty
+      // one may wait for the next ones (WorldLogStore.appendTick `deferrable`)
+      p.store.appendTick(this.stream.name, closed.tick, closed.events, hash.toString(16), ids, this.stream.connectedCount() === 0);
       this.persistTimings.appendMs = performance.now() - t1;
       if (this.stream.tick % (p.snapshotEvery ?? 200) === 0) this.snapshot(false, hash);
     }
