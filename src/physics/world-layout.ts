@@ -656,8 +656,21 @@ export const SHARD_CFG = {
    * with that tag (0 = not held). Shard worlds number their bodies densely (shard.ts).
    */
   LOCAL: 45,
+  /**
+   * Border exchange: 0 = once per tick (the halo covers the solver's whole interaction range),
+   * 1 = once per solver pass (the halo covers one contact hop; the coordinator runs the tick's
+   * phases shard by shard: shardBegin, shardPrepare, shardPass per pass, shardEnd).
+   */
+  EXCHANGE: 46,
+  /** Per-pass exchange: two buffers of one solver STATE record (STATE_BYTES) per slot of the whole world, by tag. */
+  PASS_STATE: 47,
+  /** Per-pass exchange: i32 per slot of the whole world, the tick + 1 at which the body's owner woke it. */
+  PASS_WAKE: 48,
+  /** Per-pass exchange, last tick: border participants published and ghost participants copied per pass. */
+  PASS_BORDER: 49,
+  PASS_GHOSTS: 50,
 } as const;
-export const SHARD_CFG_SLOTS = 48;
+export const SHARD_CFG_SLOTS = 56;
 
 /** SHARD_CFG.STATUS bits. */
 export const SHARD_STATUS = { TOUCH_OVERFLOW: 1, EVENT_OVERFLOW: 2, WORLD_OVERFLOW: 4, IMPORT_FAILED: 8, SCRATCH_OVERFLOW: 16 } as const;
