@@ -415,23 +415,13 @@ function sortParticipants(n: i32, hw: i32): void {
 }
 
 /**
- * Builds the contact list of the tick from the current positions: buildCandidates, then
- * buildNarrow. Contacts of body I are contiguous (CFIRST, CCOUNT). Cost: O(awake bodies +
- * their candidates), never O(slots) (see the module comment).
+ * Builds the contact list of the tick from the current positions: grid of the awake bodies,
+ * candidates (awake-awake in the grid, awake-sleeping through the sleep hash), the sorted
+ * participants, narrowphase, wake pass, then the per-contact solver constants. Contacts of
+ * body I are contiguous (CFIRST, CCOUNT). Cost: O(awake bodies + their candidates), never
+ * O(slots) (see the module comment).
  */
 export function buildContacts(): void {
-  buildCandidates();
-  buildNarrow();
-}
-
-/**
- * First half of buildContacts: grid of the awake bodies, candidate pairs (awake-awake in the
- * grid, awake-sleeping through the sleep hash), the participants sorted by tag (PART,
- * PART_COUNT; each marked in MARK until buildNarrow), and the wake pass (a body it wakes has
- * WAKE set and is on the awake list). A shard that exchanges border state per pass (shard.ts)
- * applies its neighbours' wake decisions to its ghosts between the halves.
- */
-export function buildCandidates(): void {
   const hw = <i32>hdr(H_HIGH_WATER);
   const nAwake = <i32>hdr(H_AWAKE_COUNT);
   tg = tagged();
@@ -561,18 +551,6 @@ export function buildCandidates(): void {
   //    carpet of balls). Decided from the state at the start of the tick, then applied;
   //    woken bodies join the awake list (wake) for the solver.
   wakePass(nPart);
-  setHdr(H_PART_COUNT, nPart);
-}
-
-/**
- * Second half of buildContacts: narrowphase over the participants in tag order (candidates,
- * moving J and statics, sorted by J's tag; a dynamic body awake now also gets its statics),
- * then the participants' marks cleared and the per-contact solver constants (with the final
- * sleep state).
- */
-export function buildNarrow(): void {
-  const nPart = <i32>hdr(H_PART_COUNT);
-  tg = tagged();
   // 2c. narrowphase, I ascending over the participants; candidates (moving J and statics) sorted by J's tag
   for (let p = 0; p < nPart; p++) {
     const i = g32(P_PART, p);
@@ -600,6 +578,7 @@ export function buildNarrow(): void {
   const count = <i32>hdr(H_CONTACT_COUNT);
   // participants leave the mark clear
   for (let p = 0; p < nPart; p++) s32(P_MARK, g32(P_PART, p), 0);
+  setHdr(H_PART_COUNT, nPart);
   addWork(3 * nPart);
   // 4. solver constants (with the final sleep state)
   for (let k = 0; k < count; k++) prepareContact(contactAt(k));

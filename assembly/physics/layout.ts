@@ -694,11 +694,9 @@
 // @ts-ignore: decorator
 @inline export const SC_PASS_STATE: i32 = 47;
 // @ts-ignore: decorator
-@inline export const SC_PASS_WAKE: i32 = 48;
+@inline export const SC_PASS_BORDER: i32 = 48;
 // @ts-ignore: decorator
-@inline export const SC_PASS_BORDER: i32 = 49;
-// @ts-ignore: decorator
-@inline export const SC_PASS_GHOSTS: i32 = 50;
+@inline export const SC_PASS_GHOSTS: i32 = 49;
 // @ts-ignore: decorator
 @inline export const SS_TOUCH_OVERFLOW: i64 = 1;
 // @ts-ignore: decorator

@@ -85,18 +85,18 @@ import {
   SC_HANDOFFS, SC_STATUS, SC_OWNED_COUNT, SC_GHOST_COUNT, SC_TRAP,
   SC_NEAR, SC_OVERLAY_LIST, SC_OVERLAY_COUNT, SC_HELD, SC_HELD_COUNT, SC_MARK, SC_SYNC_SEQ,
   SC_SCR_SLOTS, SC_SCR_SHARDS, SC_SYNC_VISITS, SC_EVENT_VISITS, SC_IMPORTS, SC_PUBLISHED,
-  SC_IMPORT_VERSION, SC_FULL_PUBLISH, SC_LOCAL, SC_PASS_STATE, SC_PASS_WAKE, SC_PASS_BORDER, SC_PASS_GHOSTS,
-  P_PART, H_PART_COUNT, P_WAKE, H_SUBSTEPS, P_STATE, STATE_BYTES, BD_VERSION, H_SLEEP_TICKS, FLAG_SLEEPING, H_TAGGED, H_FREE_TOP, P_FREE, P_TAG,
+  SC_IMPORT_VERSION, SC_FULL_PUBLISH, SC_LOCAL, SC_PASS_STATE, SC_PASS_BORDER, SC_PASS_GHOSTS,
+  P_PART, H_PART_COUNT, H_SUBSTEPS, P_STATE, STATE_BYTES, BD_VERSION, H_SLEEP_TICKS, FLAG_SLEEPING, H_TAGGED, H_FREE_TOP, P_FREE, P_TAG,
   SS_TOUCH_OVERFLOW, SS_EVENT_OVERFLOW, SS_WORLD_OVERFLOW, SS_IMPORT_FAILED, SS_SCRATCH_OVERFLOW,
   OWNER_STATIC, BD_RECORDS, BD_OWNER, BD_PUBLISHER, BD_LISTS, BD_LIST_START, BD_HANDED, BD_HANDED_START, BD_BY_SUBJECT,
   BD_TOUCH, BD_EVENTS, BD_TOUCH_COUNT, BD_EVENT_COUNT,
   BODY_RECORD_BYTES, EVENT_BYTES, EV_KIND, EV_A, EV_A_GEN, EV_B, EV_B_GEN,
   EVENT_BEGIN, EVENT_END, FLAG_LIVE, KIND_STATIC, STATUS_CONTACT_OVERFLOW,
 } from './layout';
-import { g64, g32, s32, hdr, setHdr, wake, worldBind, registerBody, unregisterBody, noteBoundingRadius, staticsChanged, listBody, unlistBody, worldRelist, awakeListInSlotOrder } from './world';
+import { g64, g32, s32, hdr, setHdr, worldBind, registerBody, unregisterBody, noteBoundingRadius, staticsChanged, listBody, unlistBody, worldRelist, awakeListInSlotOrder } from './world';
 import { writeBodyRecord, readBodyRecord } from './transfer';
 import { worldStep, worldStepBegin, worldStepEnd } from './step';
-import { buildCandidates, buildNarrow } from './collide';
+import { buildContacts } from './collide';
 import { solveBegin, solvePass, solveEnd } from './solver';
 import { sortBySlot } from './shard-sort';
 
@@ -705,34 +705,32 @@ export function shardPutRecord(cfgAddr: usize, r: usize): i32 {
 
 // ---- the tick in phases: border state exchanged once per solver pass ----
 //
-// With SC_EXCHANGE = 1 the halo covers one contact hop instead of the solver's interaction
-// range, and the coordinator runs every shard's tick in phases, all shards through a phase
-// before any starts the next (DESIGN.md "Shards": the molecular-dynamics ghost exchange of
+// With SC_EXCHANGE = 1 the halo is two contact distances instead of the solver's interaction
+// range plus one, and the coordinator runs every shard's tick in phases, all shards through a
+// phase before any starts the next (the ghost exchange of molecular-dynamics codes such as
 // LAMMPS and GROMACS, whose halo is one cutoff wide because ghosts are refreshed every step):
 //
-//   shardBegin     sync (step 1), the broadphase and the wake pass (collide.ts
-//                  buildCandidates); lists the tick's border participants (bodies k owns
-//                  within HALO of another region that take part in the tick) and ghost
-//                  participants; stamps PASS_WAKE[tag] = t + 1 for each border participant
-//                  the wake pass woke
-//   shardPrepare   wakes each sleeping ghost participant its owner woke (its owner holds all
-//                  of its pairs; this world only a subset, with the same state t, so it never
-//                  wakes one its owner does not), then the narrowphase and the contact
-//                  constants (collide.ts buildNarrow), solveBegin, and publishes its border
-//                  participants' solver STATE into buffer 0
+//   shardBegin     sync (step 1), the contact list (collide.ts buildContacts) and the
+//                  solver's tick start (solveBegin); lists the tick's border participants
+//                  (bodies k owns within HALO of another region that take part in the tick)
+//                  and its ghost participants, and publishes the border participants' solver
+//                  STATE into buffer 0
 //   shardPass(p)   copies each ghost participant's STATE from buffer p mod 2, runs solver
 //                  pass p, publishes its border participants' STATE into buffer (p + 1) mod 2
 //   shardEnd       solveEnd, contact events, then publish, touch list and events (steps 3-5)
 //
-// Why this gives the unsharded world's bits: every contact of a body k owns links it to a
-// body within one contact distance of k's region, which k holds (owned or ghost); a pass
-// reads the state both bodies of a contact had after the previous sweep, and a ghost's
-// state then is its owner's (copied), where the owner holds every contact of it. So each
-// pass of k's owned bodies reads exactly what the whole world's pass reads. A ghost whose
-// owner does not list it is never read: a ghost participant of k touches an awake body of
-// k's world within one contact distance, so it is within HALO of k's region and, being a
-// participant in its owner's world too (an awake ghost there reaches it), on its owner's
-// border list. Two buffers: a shard may publish pass p + 1 while another still copies pass p.
+// Why this gives the unsharded world's bits. The contact list: a pair is found from the
+// state at the start of the tick, which every world holds exactly (the boards); a body B k
+// owns has its partners within one contact distance d (2 MAX_RADIUS + MARGIN between
+// centres), so within HALO of k's region, and the wake pass decides a partner G of B from
+// G's own partners, within d of G, so within 2d = HALO: k's world finds B's pairs and wakes
+// B's partners as the whole world does. The solver: pass p of B's contacts reads the state
+// both bodies had after the previous pass; a ghost's state then is its owner's (copied),
+// where the owner holds every contact of it. A ghost participant is always on its owner's
+// border list: it touches an awake body of k's world within d, so it lies within HALO of
+// k's region, and it takes part in its owner's tick too (that awake body is a ghost there,
+// and finds the same pair). Two buffers: a shard may publish pass p + 1 while another still
+// copies pass p.
 
 /** Address of the STATE record of tag s in exchange buffer b (0 or 1). */
 // @ts-ignore: decorator
@@ -763,39 +761,24 @@ export function shardBegin(cfgAddr: usize): i32 {
   if (bindShard(cfgAddr) != 0) return -1;
   shardSync();
   worldStepBegin();
-  buildCandidates();
-  const k = <i32>cfg(SC_INDEX), stamp = <i32>(cfg(SC_TICK) + 1);
-  const border = <usize>cfg(SC_SCR_A), ghostList = <usize>cfg(SC_SCR_B), wakes = <usize>cfg(SC_PASS_WAKE);
+  buildContacts();
+  const k = <i32>cfg(SC_INDEX);
+  const border = <usize>cfg(SC_SCR_A), ghostList = <usize>cfg(SC_SCR_B);
   const nPart = <i32>hdr(H_PART_COUNT);
   let nb = 0, ng = 0;
   for (let p = 0; p < nPart; p++) {
-    const l = g32(P_PART, p), s = g32(P_TAG, l);
-    if (!owns(s)) { setI32(ghostList, ng++, l); continue; }
-    if (!isBorder(k, g64(P_PX, l), g64(P_PZ, l))) continue;
-    setI32(border, nb++, l);
-    if (g32(P_WAKE, l) != 0) setI32(wakes, s, stamp);
+    const l = g32(P_PART, p);
+    if (!owns(g32(P_TAG, l))) setI32(ghostList, ng++, l);
+    else if (isBorder(k, g64(P_PX, l), g64(P_PZ, l))) setI32(border, nb++, l);
   }
   setCfg(SC_PASS_BORDER, nb);
   setCfg(SC_PASS_GHOSTS, ng);
-  return 0;
-}
-
-/** Phase 2 of a per-pass tick (see above). Returns 0, or -1 for a bad world header. */
-export function shardPrepare(cfgAddr: usize): i32 {
-  if (bindShard(cfgAddr) != 0) return -1;
-  const stamp = <i32>(cfg(SC_TICK) + 1);
-  const ghostList = <usize>cfg(SC_SCR_B), wakes = <usize>cfg(SC_PASS_WAKE), ng = <i32>cfg(SC_PASS_GHOSTS);
-  for (let q = 0; q < ng; q++) {
-    const l = i32At(ghostList, q);
-    if ((g32(P_FLAGS, l) & FLAG_SLEEPING) != 0 && i32At(wakes, g32(P_TAG, l)) == stamp) wake(l);
-  }
-  buildNarrow();
   solveBegin();
   publishBorderState(0);
   return 0;
 }
 
-/** Phase 3 of a per-pass tick: solver pass p (0 <= p < 2 SUBSTEPS; see above). Returns 0, or -1 for a bad world header. */
+/** Phase 2 of a per-pass tick: solver pass p (0 <= p < 2 SUBSTEPS; see above). Returns 0, or -1 for a bad world header. */
 export function shardPass(cfgAddr: usize, p: i32): i32 {
   if (bindShard(cfgAddr) != 0) return -1;
   copyGhostState(p & 1);
@@ -804,7 +787,7 @@ export function shardPass(cfgAddr: usize, p: i32): i32 {
   return 0;
 }
 
-/** Phase 4 of a per-pass tick (see above). Returns 0, or -1 for a bad world header. */
+/** Phase 3 of a per-pass tick (see above). Returns 0, or -1 for a bad world header. */
 export function shardEnd(cfgAddr: usize): i32 {
   if (bindShard(cfgAddr) != 0) return -1;
   solveEnd();

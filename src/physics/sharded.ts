@@ -208,8 +208,8 @@ export function planSharded(config: WorldConfig, shards: number, exchange: 'tick
     regions.push([`scrA${k}`, room * TOUCH_BYTES], [`scrB${k}`, room * TOUCH_BYTES], [`scrC${k}`, room * TOUCH_BYTES]);
   }
   regions.push(['cuts', 8 * 64], ['control', CONTROL_WORDS * 4]);
-  // per-pass exchange: two STATE buffers and the wake stamps, by tag
-  if (exchange === 'pass') regions.push(['passState', 2 * cap * STATE_BYTES], ['passWake', cap * 4]);
+  // per-pass exchange: two STATE buffers, by tag
+  if (exchange === 'pass') regions.push(['passState', 2 * cap * STATE_BYTES]);
   const layout = planLayout(regions);
   const at = (name: string): number => layout.regions[name].offset;
   return {
@@ -677,7 +677,6 @@ export class ShardedWorld {
       if (this.exchangeMode === 'pass') {
         c[SC.EXCHANGE] = 1n;
         c[SC.PASS_STATE] = BigInt(L.passState.offset);
-        c[SC.PASS_WAKE] = BigInt(L.passWake.offset);
       }
       this.i64(L[`importVersion${k}`].offset, cap).fill(-1n);
       this.i32(L[`local${k}`].offset, cap).fill(0);
@@ -1231,7 +1230,6 @@ export class ShardedWorld {
       });
     };
     run((c) => x.shardBegin(c));
-    run((c) => x.shardPrepare(c));
     const passes = 2 * (this.config.substeps ?? DEFAULT_SUBSTEPS);
     for (let q = 0; q < passes; q++) run((c) => x.shardPass(c, q));
     run((c) => x.shardEnd(c));

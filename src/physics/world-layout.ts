@@ -658,17 +658,15 @@ export const SHARD_CFG = {
   LOCAL: 45,
   /**
    * Border exchange: 0 = once per tick (the halo covers the solver's whole interaction range),
-   * 1 = once per solver pass (the halo covers one contact hop; the coordinator runs the tick's
-   * phases shard by shard: shardBegin, shardPrepare, shardPass per pass, shardEnd).
+   * 1 = once per solver pass (the halo is two contact distances; the coordinator runs the
+   * tick's phases shard by shard: shardBegin, shardPass per pass, shardEnd).
    */
   EXCHANGE: 46,
   /** Per-pass exchange: two buffers of one solver STATE record (STATE_BYTES) per slot of the whole world, by tag. */
   PASS_STATE: 47,
-  /** Per-pass exchange: i32 per slot of the whole world, the tick + 1 at which the body's owner woke it. */
-  PASS_WAKE: 48,
   /** Per-pass exchange, last tick: border participants published and ghost participants copied per pass. */
-  PASS_BORDER: 49,
-  PASS_GHOSTS: 50,
+  PASS_BORDER: 48,
+  PASS_GHOSTS: 49,
 } as const;
 export const SHARD_CFG_SLOTS = 56;
 

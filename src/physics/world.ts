@@ -844,7 +844,6 @@ export interface WorldExports {
   shardReset(cfg: number): number;
   /** assembly/physics/shard.ts, exchange 'pass': the phases of one tick (each 0, or -1 for a bad world). */
   shardBegin(cfg: number): number;
-  shardPrepare(cfg: number): number;
   shardPass(cfg: number, pass: number): number;
   shardEnd(cfg: number): number;
   shardPutRecord(cfg: number, record: number): number;
