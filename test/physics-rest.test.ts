@@ -50,10 +50,10 @@ describe('a pile', () => {
     expect(bodies.map((b) => w.positionRaw(b).join())).toEqual(at);
   });
 
-  test('settles, sleeps and wakes identically on 1 and 4 shards (same hash every tick)', () => {
+  test.each(['tick', 'pass'] as const)('settles, sleeps and wakes identically on 1 and 4 shards (same hash every tick; exchange per %s)', (exchange) => {
     const whole = PhysicsWorld.create(PILE_CONFIG);
     const { bodies, height } = buildLowPile(whole);
-    const sharded = new ShardedWorld(PILE_CONFIG, FOUR, whole.interactionRange());
+    const sharded = new ShardedWorld(PILE_CONFIG, FOUR, whole.interactionRange(), { exchange });
     buildLowPile(sharded);
     const step = () => {
       whole.step();
@@ -119,7 +119,7 @@ describe('a pile', () => {
   });
 });
 
-test('a row asleep across a shard border wakes the same way on both sides when hit', () => {
+test.each(['tick', 'pass'] as const)('a row asleep across a shard border wakes the same way on both sides when hit (exchange per %s)', (exchange) => {
   const config: WorldConfig = { capacity: 64, maxBodyRadius: 0.5, sleep: { enabled: true } };
   const build = (w: PhysicsWorld | ShardedWorld): BodyHandle[] => {
     w.addPlane({ normal: [0, 1, 0], offset: 0 });
@@ -129,7 +129,7 @@ test('a row asleep across a shard border wakes the same way on both sides when h
   };
   const whole = PhysicsWorld.create(config);
   const row = build(whole);
-  const sharded = new ShardedWorld(config, { xCuts: [0.2], zCuts: [] }, whole.interactionRange());
+  const sharded = new ShardedWorld(config, { xCuts: [0.2], zCuts: [] }, whole.interactionRange(), { exchange });
   build(sharded);
   const check = () => {
     if (whole.hash() !== sharded.hash()) throw new Error(`tick ${whole.tick}: sharded and whole differ`);

@@ -3,7 +3,8 @@
  * across borders, rain with commands that teleport bodies every tick, characters walking in
  * circles through a four-shard corner), the world hash at every tick for 2,000 ticks and the
  * merged event list of every tick are identical for 1, 2, 4 and 8 shards, on worker threads
- * and all in one thread, and equal to the unsharded core's (and its golden hashes).
+ * and all in one thread, with border state exchanged once per tick and once per solver pass
+ * (issue 16), and equal to the unsharded core's (and its golden hashes).
  */
 import { createHash } from 'node:crypto';
 import { PhysicsWorld, type WorldConfig } from '../src/physics/world';
@@ -55,21 +56,25 @@ describe.each(Object.keys(SCENES))('scene %s', (name) => {
     for (const [t, h] of GOLDEN[name]) expect(reference[t - 1][0]).toBe(h);
   });
 
-  const layouts: Array<[string, Partition, number]> = [
-    ['1 shard', { xCuts: [], zCuts: [] }, 0],
-    ['2 shards', { xCuts: [0.3], zCuts: [] }, 0],
-    ['4 shards', { xCuts: [0], zCuts: [0] }, 0],
-    ['8 shards', scene.eight, 0],
-    ['2 shards on 2 workers', { xCuts: [0.3], zCuts: [] }, 2],
-    ['4 shards on 2 workers', { xCuts: [0], zCuts: [0] }, 2],
-    ['8 shards on 2 workers', scene.eight, 2],
+  const layouts: Array<[string, Partition, number, 'tick' | 'pass']> = [
+    ['1 shard', { xCuts: [], zCuts: [] }, 0, 'tick'],
+    ['2 shards', { xCuts: [0.3], zCuts: [] }, 0, 'tick'],
+    ['4 shards', { xCuts: [0], zCuts: [0] }, 0, 'tick'],
+    ['8 shards', scene.eight, 0, 'tick'],
+    ['2 shards on 2 workers', { xCuts: [0.3], zCuts: [] }, 2, 'tick'],
+    ['4 shards on 2 workers', { xCuts: [0], zCuts: [0] }, 2, 'tick'],
+    ['8 shards on 2 workers', scene.eight, 2, 'tick'],
+    ['2 shards exchanging per pass', { xCuts: [0.3], zCuts: [] }, 0, 'pass'],
+    ['4 shards exchanging per pass', { xCuts: [0], zCuts: [0] }, 0, 'pass'],
+    ['8 shards exchanging per pass', scene.eight, 0, 'pass'],
   ];
-  test.each(layouts)(`%s: hash and events of every tick for ${TICKS} ticks equal the unsharded run`, async (_l, partition, workers) => {
+  test.each(layouts)(`%s: hash and events of every tick for ${TICKS} ticks equal the unsharded run`, async (_l, partition, workers, exchange) => {
     // recoveries (a worker slow past the step timeout on a loaded machine) are recorded, so a
     // divergence says whether one preceded it
     const recovered: string[] = [];
     const sharded = new ShardedWorld(scene.config, partition, undefined, {
       workers,
+      exchange,
       onRecovery: (r) => recovered.push(`tick ${r.tick + 1} attempt ${r.attempt} ${r.code} after ${r.ms.toFixed(0)} ms`),
     });
     const context = (): string => (recovered.length ? ` (recoveries: ${recovered.join('; ')})` : ' (no recovery)');

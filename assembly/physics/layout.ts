@@ -690,6 +690,14 @@
 // @ts-ignore: decorator
 @inline export const SC_LOCAL: i32 = 45;
 // @ts-ignore: decorator
+@inline export const SC_EXCHANGE: i32 = 46;
+// @ts-ignore: decorator
+@inline export const SC_PASS_STATE: i32 = 47;
+// @ts-ignore: decorator
+@inline export const SC_PASS_BORDER: i32 = 48;
+// @ts-ignore: decorator
+@inline export const SC_PASS_GHOSTS: i32 = 49;
+// @ts-ignore: decorator
 @inline export const SS_TOUCH_OVERFLOW: i64 = 1;
 // @ts-ignore: decorator
 @inline export const SS_EVENT_OVERFLOW: i64 = 2;

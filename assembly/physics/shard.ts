@@ -85,7 +85,8 @@ import {
   SC_HANDOFFS, SC_STATUS, SC_OWNED_COUNT, SC_GHOST_COUNT, SC_TRAP,
   SC_NEAR, SC_OVERLAY_LIST, SC_OVERLAY_COUNT, SC_HELD, SC_HELD_COUNT, SC_MARK, SC_SYNC_SEQ,
   SC_SCR_SLOTS, SC_SCR_SHARDS, SC_SYNC_VISITS, SC_EVENT_VISITS, SC_IMPORTS, SC_PUBLISHED,
-  SC_IMPORT_VERSION, SC_FULL_PUBLISH, SC_LOCAL, BD_VERSION, H_SLEEP_TICKS, FLAG_SLEEPING, H_TAGGED, H_FREE_TOP, P_FREE, P_TAG,
+  SC_IMPORT_VERSION, SC_FULL_PUBLISH, SC_LOCAL, SC_PASS_STATE, SC_PASS_BORDER, SC_PASS_GHOSTS,
+  P_PART, H_PART_COUNT, H_SUBSTEPS, P_STATE, STATE_BYTES, BD_VERSION, H_SLEEP_TICKS, FLAG_SLEEPING, H_TAGGED, H_FREE_TOP, P_FREE, P_TAG,
   SS_TOUCH_OVERFLOW, SS_EVENT_OVERFLOW, SS_WORLD_OVERFLOW, SS_IMPORT_FAILED, SS_SCRATCH_OVERFLOW,
   OWNER_STATIC, BD_RECORDS, BD_OWNER, BD_PUBLISHER, BD_LISTS, BD_LIST_START, BD_HANDED, BD_HANDED_START, BD_BY_SUBJECT,
   BD_TOUCH, BD_EVENTS, BD_TOUCH_COUNT, BD_EVENT_COUNT,
@@ -94,7 +95,9 @@ import {
 } from './layout';
 import { g64, g32, s32, hdr, setHdr, worldBind, registerBody, unregisterBody, noteBoundingRadius, staticsChanged, listBody, unlistBody, worldRelist, awakeListInSlotOrder } from './world';
 import { writeBodyRecord, readBodyRecord } from './transfer';
-import { worldStep } from './step';
+import { worldStep, worldStepBegin, worldStepEnd } from './step';
+import { buildContacts } from './collide';
+import { solveBegin, solvePass, solveEnd } from './solver';
 import { sortBySlot } from './shard-sort';
 
 export { boardHash, boardRecordsHash, boardPublishLive } from './board-hash';
@@ -445,6 +448,14 @@ function lowerBound(p: usize, n: i32, s: i32): i32 {
  */
 export function shardTick(cfgAddr: usize): i32 {
   if (bindShard(cfgAddr) != 0) return -1;
+  shardSync();
+  worldStep();
+  shardPublish();
+  return 0;
+}
+
+/** Step 1 of the bound shard (see the module comment): sync from state t and the overlay. */
+function shardSync(): void {
   const k = <i32>cfg(SC_INDEX), t = cfg(SC_TICK), stamp = <i32>(t + 1);
   const F = <usize>cfg(SC_FRONT), B = <usize>cfg(SC_BACK);
   const fRec = bd(F, BD_RECORDS), fOwn = bd(F, BD_OWNER), bRec = bd(B, BD_RECORDS), bOwn = bd(B, BD_OWNER);
@@ -524,9 +535,25 @@ export function shardTick(cfgAddr: usize): i32 {
     setCfg(SC_TRAP, 0);
     unreachable();
   }
+  setCfg(SC_STATUS, cfg(SC_STATUS) | status);
+  setCfg(SC_OWNED_COUNT, n);
+  setCfg(SC_GHOST_COUNT, ghosts);
+}
 
-  // 2. step
-  worldStep();
+/** Steps 3 to 5 of the bound shard, after its world stepped (see the module comment). */
+function shardPublish(): void {
+  const k = <i32>cfg(SC_INDEX), t = cfg(SC_TICK), stamp = <i32>(t + 1);
+  const F = <usize>cfg(SC_FRONT), B = <usize>cfg(SC_BACK);
+  const fOwn = bd(F, BD_OWNER), bRec = bd(B, BD_RECORDS), bOwn = bd(B, BD_OWNER);
+  const ovOwn = <usize>cfg(SC_OVERLAY_OWNER);
+  const owned = <usize>cfg(SC_OWNED), list = <usize>cfg(SC_SCR_OWNED);
+  const K = <i32>cfg(SC_COUNT);
+  const hwG = <i32>cfg(SC_HIGH_WATER);
+  const fVer = bd(F, BD_VERSION), bVer = bd(B, BD_VERSION);
+  const sleepsThrough = <usize>cfg(SC_SCR_SLOTS);
+  const n = <i32>cfg(SC_OWNED_COUNT);
+  let status: i64 = 0;
+  // 2. the step's own status
   if ((hdr(H_STATUS) & STATUS_CONTACT_OVERFLOW) != 0) status |= SS_WORLD_OVERFLOW;
 
   // 3. publish our bodies into state t + 1, with their new owner, and list them by bucket
@@ -645,9 +672,6 @@ export function shardTick(cfgAddr: usize): i32 {
 
   setCfg(SC_HANDOFFS, handoffs);
   setCfg(SC_STATUS, cfg(SC_STATUS) | status);
-  setCfg(SC_OWNED_COUNT, n);
-  setCfg(SC_GHOST_COUNT, ghosts);
-  return 0;
 }
 
 /**
@@ -677,4 +701,97 @@ export function shardPutRecord(cfgAddr: usize, r: usize): i32 {
   const s = <i32>(load<i64>(r) >> 32);
   if (s < 0 || <i64>s >= cfg(SC_CAPACITY)) return -1;
   return put(s, r) >= 0 ? 0 : -1;
+}
+
+// ---- the tick in phases: border state exchanged once per solver pass ----
+//
+// With SC_EXCHANGE = 1 the halo is two contact distances instead of the solver's interaction
+// range plus one, and the coordinator runs every shard's tick in phases, all shards through a
+// phase before any starts the next (the ghost exchange of molecular-dynamics codes such as
+// LAMMPS and GROMACS, whose halo is one cutoff wide because ghosts are refreshed every step):
+//
+//   shardBegin     sync (step 1), the contact list (collide.ts buildContacts) and the
+//                  solver's tick start (solveBegin); lists the tick's border participants
+//                  (bodies k owns within HALO of another region that take part in the tick)
+//                  and its ghost participants, and publishes the border participants' solver
+//                  STATE into buffer 0
+//   shardPass(p)   copies each ghost participant's STATE from buffer p mod 2, runs solver
+//                  pass p, publishes its border participants' STATE into buffer (p + 1) mod 2
+//   shardEnd       solveEnd, contact events, then publish, touch list and events (steps 3-5)
+//
+// Why this gives the unsharded world's bits. The contact list: a pair is found from the
+// state at the start of the tick, which every world holds exactly (the boards); a body B k
+// owns has its partners within one contact distance d (2 MAX_RADIUS + MARGIN between
+// centres), so within HALO of k's region, and the wake pass decides a partner G of B from
+// G's own partners, within d of G, so within 2d = HALO: k's world finds B's pairs and wakes
+// B's partners as the whole world does. The solver: pass p of B's contacts reads the state
+// both bodies had after the previous pass; a ghost's state then is its owner's (copied),
+// where the owner holds every contact of it. A ghost participant is always on its owner's
+// border list: it touches an awake body of k's world within d, so it lies within HALO of
+// k's region, and it takes part in its owner's tick too (that awake body is a ghost there,
+// and finds the same pair). Two buffers: a shard may publish pass p + 1 while another still
+// copies pass p.
+
+/** Address of the STATE record of tag s in exchange buffer b (0 or 1). */
+// @ts-ignore: decorator
+@inline function passState(b: i32, s: i32): usize {
+  return <usize>cfg(SC_PASS_STATE) + (<usize>b * <usize>cfg(SC_CAPACITY) + <usize>s) * <usize>STATE_BYTES;
+}
+
+/** Writes the STATE of the tick's border participants (local slots in SCR_A) into buffer b. */
+function publishBorderState(b: i32): void {
+  const list = <usize>cfg(SC_SCR_A), n = <i32>cfg(SC_PASS_BORDER);
+  for (let q = 0; q < n; q++) {
+    const l = i32At(list, q);
+    memory.copy(passState(b, g32(P_TAG, l)), P_STATE + <usize>l * <usize>STATE_BYTES, <usize>STATE_BYTES);
+  }
+}
+
+/** Reads the STATE of the tick's ghost participants (local slots in SCR_B) from buffer b. */
+function copyGhostState(b: i32): void {
+  const list = <usize>cfg(SC_SCR_B), n = <i32>cfg(SC_PASS_GHOSTS);
+  for (let q = 0; q < n; q++) {
+    const l = i32At(list, q);
+    memory.copy(P_STATE + <usize>l * <usize>STATE_BYTES, passState(b, g32(P_TAG, l)), <usize>STATE_BYTES);
+  }
+}
+
+/** Phase 1 of a per-pass tick (see above). Returns 0, or -1 for a bad world header. */
+export function shardBegin(cfgAddr: usize): i32 {
+  if (bindShard(cfgAddr) != 0) return -1;
+  shardSync();
+  worldStepBegin();
+  buildContacts();
+  const k = <i32>cfg(SC_INDEX);
+  const border = <usize>cfg(SC_SCR_A), ghostList = <usize>cfg(SC_SCR_B);
+  const nPart = <i32>hdr(H_PART_COUNT);
+  let nb = 0, ng = 0;
+  for (let p = 0; p < nPart; p++) {
+    const l = g32(P_PART, p);
+    if (!owns(g32(P_TAG, l))) setI32(ghostList, ng++, l);
+    else if (isBorder(k, g64(P_PX, l), g64(P_PZ, l))) setI32(border, nb++, l);
+  }
+  setCfg(SC_PASS_BORDER, nb);
+  setCfg(SC_PASS_GHOSTS, ng);
+  solveBegin();
+  publishBorderState(0);
+  return 0;
+}
+
+/** Phase 2 of a per-pass tick: solver pass p (0 <= p < 2 SUBSTEPS; see above). Returns 0, or -1 for a bad world header. */
+export function shardPass(cfgAddr: usize, p: i32): i32 {
+  if (bindShard(cfgAddr) != 0) return -1;
+  copyGhostState(p & 1);
+  solvePass(p);
+  if (<i64>(p + 1) < 2 * hdr(H_SUBSTEPS)) publishBorderState((p + 1) & 1);
+  return 0;
+}
+
+/** Phase 3 of a per-pass tick (see above). Returns 0, or -1 for a bad world header. */
+export function shardEnd(cfgAddr: usize): i32 {
+  if (bindShard(cfgAddr) != 0) return -1;
+  solveEnd();
+  worldStepEnd();
+  shardPublish();
+  return 0;
 }

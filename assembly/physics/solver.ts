@@ -608,18 +608,35 @@ function finishTick(nAwake: i32, dtQ16: i64): void {
   }
 }
 
-/** Runs the solver for one tick over the contact list built by buildContacts. */
-export function solveTick(): void {
-  // the bodies that move this tick (awake list after the wake pass; fixed until finishTick),
-  // and the participants (those plus their sleeping contact partners) whose STATE is read
-  const nAwake = <i32>hdr(H_AWAKE_COUNT), nPart = <i32>hdr(H_PART_COUNT);
-  const count = <i32>hdr(H_CONTACT_COUNT);
-  const S = hdr(H_SUBSTEPS), rate = hdr(H_TICK_RATE);
+// The tick being solved, from the bound world's header (tickConstants): each of solveBegin,
+// solvePass and solveEnd reads it afresh, so shard worlds can take turns between them.
+let tAwake = 0, tPart = 0, tCount = 0, tS: i64 = 0, tRate: i64 = 0;
+let gx48: i64 = 0, gy48: i64 = 0, gz48: i64 = 0;
+
+/** Loads the tick's counts and constants of the bound world (the awake list is fixed from solveBegin to finishTick). */
+function tickConstants(): void {
+  tAwake = <i32>hdr(H_AWAKE_COUNT); tPart = <i32>hdr(H_PART_COUNT); tCount = <i32>hdr(H_CONTACT_COUNT);
+  tS = hdr(H_SUBSTEPS); tRate = hdr(H_TICK_RATE);
   invH = hdr(H_INV_H);
   hQ24 = ((<i64>1 << 24) + (invH >> 1)) / invH;
   pushQ32 = hdr(H_MAX_PUSH) << 16;
   thresholdQ32 = hdr(H_RESTITUTION_THRESHOLD) << 16;
   relaxQ16 = hdr(H_RELAX);
+  // g dt in Q48 (raw Q16 * 2^32 / rate), split over the substeps without losing the remainder
+  gx48 = (hdr(H_GRAVITY_X) << 32) / tRate; gy48 = (hdr(H_GRAVITY_Y) << 32) / tRate; gz48 = (hdr(H_GRAVITY_Z) << 32) / tRate;
+}
+
+/**
+ * Starts the solver's tick over the contact list built by buildContacts: characters, the
+ * participants' solver state, static contact counts, and the first substep's integration.
+ * Then solvePass(p) for p in [0, 2 SUBSTEPS), then solveEnd(); solveTick runs all three. A
+ * shard that exchanges border state per pass (shard.ts) runs them one at a time.
+ */
+export function solveBegin(): void {
+  // the bodies that move this tick (awake list after the wake pass; fixed until finishTick),
+  // and the participants (those plus their sleeping contact partners) whose STATE is read
+  tickConstants();
+  const nAwake = tAwake, nPart = tPart, count = tCount, S = tS;
   // characters read their ground from the contact list
   for (let a = 0; a < nAwake; a++) {
     const i = g32(P_AWAKE, a);
@@ -653,30 +670,54 @@ export function solveTick(): void {
       sst32(i, S_NSTATIC, load<i32>(st(i) + <usize>S_NSTATIC) + 1);
     }
   }
-  // g dt in Q48 (raw Q16 * 2^32 / rate), split over the substeps without losing the remainder
-  const gx48 = (hdr(H_GRAVITY_X) << 32) / rate, gy48 = (hdr(H_GRAVITY_Y) << 32) / rate, gz48 = (hdr(H_GRAVITY_Z) << 32) / rate;
   // The per-body steps are fused into two sweeps per substep (the state is swept twice
   // instead of five times); each body's operations keep their order, so results are the
   // same bits as separate loops.
   gdvX = gravityIncrement(gx48, 0, S); gdvY = gravityIncrement(gy48, 0, S); gdvZ = gravityIncrement(gz48, 0, S);
   for (let a = 0; a < nAwake; a++) integrateBody(g32(P_AWAKE, a));
-  for (let s: i64 = 0; s < S; s++) {
-    positionPass(count);
+}
+
+/**
+ * Pass p of the tick (0 <= p < 2 SUBSTEPS): even p, substep p / 2's position pass and the
+ * sweep that applies it (positions, then velocities from them); odd p, its velocity pass and
+ * the sweep that applies it (and integrates the next substep). Each pass reads the state the
+ * previous sweep left: one contact hop per pass.
+ */
+export function solvePass(p: i32): void {
+  tickConstants();
+  const nAwake = tAwake, s: i64 = <i64>(p >> 1);
+  if ((p & 1) == 0) {
+    positionPass(tCount);
     for (let a = 0; a < nAwake; a++) { const i = g32(P_AWAKE, a); applyPositionsBody(i); updateVelocitiesBody(i); }
-    velocityPass(count);
-    const next = s + 1 < S;
-    if (next) { gdvX = gravityIncrement(gx48, s + 1, S); gdvY = gravityIncrement(gy48, s + 1, S); gdvZ = gravityIncrement(gz48, s + 1, S); }
-    for (let a = 0; a < nAwake; a++) {
-      const i = g32(P_AWAKE, a);
-      applyVelocitiesBody(i);
-      staticVelocitiesBody(i);
-      if (next) integrateBody(i);
-    }
+    return;
   }
+  velocityPass(tCount);
+  const next = s + 1 < tS;
+  if (next) { gdvX = gravityIncrement(gx48, s + 1, tS); gdvY = gravityIncrement(gy48, s + 1, tS); gdvZ = gravityIncrement(gz48, s + 1, tS); }
+  for (let a = 0; a < nAwake; a++) {
+    const i = g32(P_AWAKE, a);
+    applyVelocitiesBody(i);
+    staticVelocitiesBody(i);
+    if (next) integrateBody(i);
+  }
+}
+
+/** Ends the solver's tick: the sleep rule's partner counters, then back to the Q16 state (finishTick). */
+export function solveEnd(): void {
+  tickConstants();
+  const count = tCount, nAwake = tAwake, rate = tRate;
   // rest counters (state t) of the partners this tick's contacts touched (sleep.ts)
   if (hdr(H_SLEEP_ENABLED) != 0) restPartners(count);
-  addWork(2 * nAwake + nPart + <i32>(2 * S) * nAwake);
+  addWork(2 * nAwake + tPart + <i32>(2 * tS) * nAwake);
   finishTick(nAwake, ((<i64>1 << 16) + (rate >> 1)) / rate);
+}
+
+/** Runs the solver for one tick over the contact list built by buildContacts. */
+export function solveTick(): void {
+  solveBegin();
+  const passes = <i32>(2 * hdr(H_SUBSTEPS));
+  for (let p = 0; p < passes; p++) solvePass(p);
+  solveEnd();
 }
 
 /**

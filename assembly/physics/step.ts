@@ -82,11 +82,21 @@ function contactEvents(): void {
  * (contact or event overflow), HEADER.EVENT_COUNT the contact events of the tick.
  */
 export function worldStep(): void {
+  worldStepBegin();
+  buildContacts();
+  solveTick();
+  worldStepEnd();
+}
+
+/** Start of worldStep (status and work counters cleared); shard.ts runs the middle in phases. */
+export function worldStepBegin(): void {
   setHdr(H_STATUS, 0);
   setHdr(H_WORK, 0);
   movingChanged();
-  buildContacts();
-  solveTick();
+}
+
+/** End of worldStep: contact events, then the tick counter. */
+export function worldStepEnd(): void {
   contactEvents();
   setHdr(H_TICK, hdr(H_TICK) + 1);
 }

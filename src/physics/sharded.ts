@@ -89,6 +89,7 @@ import {
   OWNER,
   BOARD,
   BOARD_HEADER_SLOTS,
+  STATE_BYTES,
   HEADER_SLOTS,
   TOUCH_BYTES,
   EVENT_BYTES,
@@ -159,6 +160,13 @@ export interface ShardOptions {
    * workers (ShardedWorld.settledInline). Default true; same bits either way.
    */
   inlineSettled?: boolean;
+  /**
+   * How shards exchange border state (assembly/physics/shard.ts): 'tick' (default) once per
+   * tick, with a halo as wide as the solver's interaction range plus one contact distance;
+   * 'pass' once per solver pass, with a halo of two contact distances, the tick's phases run
+   * shard by shard. 'pass' runs on this thread only for now (RangeError with workers).
+   */
+  exchange?: 'tick' | 'pass';
 }
 
 /** Addresses of everything a sharded world keeps in its memory (planSharded). */
@@ -178,7 +186,7 @@ export interface ShardedPlan {
  * Lays out a sharded world of `shards` shards (see the module comment). Throws RangeError when
  * the layout exceeds the 4 GiB wasm32 memory.
  */
-export function planSharded(config: WorldConfig, shards: number): ShardedPlan {
+export function planSharded(config: WorldConfig, shards: number, exchange: 'tick' | 'pass' = 'tick'): ShardedPlan {
   const sizes = PhysicsWorld.sizesFor(config);
   const cap = sizes.capacity;
   const worldBytes = planWorld(sizes).bytes;
@@ -205,6 +213,8 @@ export function planSharded(config: WorldConfig, shards: number): ShardedPlan {
     regions.push([`scrA${k}`, room * TOUCH_BYTES], [`scrB${k}`, room * TOUCH_BYTES], [`scrC${k}`, room * TOUCH_BYTES]);
   }
   regions.push(['cuts', 8 * 64], ['control', CONTROL_WORDS * 4]);
+  // per-pass exchange: two STATE buffers, by tag
+  if (exchange === 'pass') regions.push(['passState', 2 * cap * STATE_BYTES]);
   const layout = planLayout(regions);
   const at = (name: string): number => layout.regions[name].offset;
   return {
@@ -507,7 +517,9 @@ export class ShardedWorld {
   private readonly x: WorldExports;
   private readonly sx: ShardExports;
   readonly plan: ShardedPlan;
-  /** The state interaction range R (m) and the halo (m) ghosts are taken from. */
+  /** How shards exchange border state (ShardOptions.exchange). */
+  readonly exchangeMode: 'tick' | 'pass';
+  /** The state interaction range R (m: one contact distance with exchange 'pass') and the halo (m) ghosts are taken from. */
   readonly range: number;
   readonly halo: number;
   private readonly rawXCuts: bigint[];
@@ -555,10 +567,14 @@ export class ShardedWorld {
     if (config.maxCapacity !== undefined && config.maxCapacity !== (config.capacity ?? 1024))
       throw new RangeError('a ShardedWorld does not grow: leave maxCapacity unset (or equal to capacity) and size capacity for the world');
     this.registry = PhysicsWorld.create(config, { variant: 'unshared' });
-    this.range = range ?? worstCaseRange(config);
+    this.exchangeMode = opts.exchange ?? 'tick';
+    if (this.exchangeMode !== 'tick' && this.exchangeMode !== 'pass') throw new RangeError("exchange must be 'tick' or 'pass'");
+    if (this.exchangeMode === 'pass' && (opts.workers ?? 0) > 0) throw new RangeError("exchange 'pass' runs on this thread only (workers: 0)");
+    const hop = 2 * (config.maxBodyRadius ?? 1) + (config.margin ?? 0.05);
+    this.range = this.exchangeMode === 'pass' ? hop : (range ?? worstCaseRange(config));
     if (!(this.range > 0)) throw new RangeError('the interaction range must be positive');
-    this.halo = this.range + 2 * (config.maxBodyRadius ?? 1) + (config.margin ?? 0.05);
-    this.plan = planSharded(config, count);
+    this.halo = this.range + hop;
+    this.plan = planSharded(config, count, this.exchangeMode);
     this.checksums = opts.checksums ?? false;
     this.stepTimeoutMs = opts.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
     if (!(this.stepTimeoutMs > 0)) throw new RangeError('stepTimeoutMs must be positive');
@@ -667,6 +683,10 @@ export class ShardedWorld {
       c[SC.SCR_SHARDS] = BigInt(L[`shards${k}`].offset);
       c[SC.IMPORT_VERSION] = BigInt(L[`importVersion${k}`].offset);
       c[SC.LOCAL] = BigInt(L[`local${k}`].offset);
+      if (this.exchangeMode === 'pass') {
+        c[SC.EXCHANGE] = 1n;
+        c[SC.PASS_STATE] = BigInt(L.passState.offset);
+      }
       this.i64(L[`importVersion${k}`].offset, cap).fill(-1n);
       this.i32(L[`local${k}`].offset, cap).fill(0);
       new Uint8Array(this.core.memory.buffer, L[`owned${k}`].offset, cap).fill(0);
@@ -961,6 +981,7 @@ export class ShardedWorld {
       try {
         for (let k = 0; k < p.shards; k++) this.exchange.gather(k, t);
         if (this.pool && !this.settled(staged.length)) this.pool.runAll(this.stepTimeoutMs);
+        else if (this.exchangeMode === 'pass') this.runPhases();
         else for (const c of p.cfgs) this.runShard(c);
         for (let k = 0; k < p.shards; k++) this.exchange.scatter(k, t);
         break;
@@ -1222,6 +1243,28 @@ export class ShardedWorld {
     }
     this.settledInline++;
     return true;
+  }
+
+  /** One tick of every shard on this thread, phase by phase (exchange 'pass': assembly/physics/shard.ts). */
+  private runPhases(): void {
+    const cfgs = this.plan.cfgs,
+      x = this.x;
+    const ns = cfgs.map(() => 0);
+    const run = (f: (c: number, k: number) => number): void => {
+      cfgs.forEach((c, k) => {
+        const t0 = performance.now();
+        const status = f(c, k);
+        ns[k] += performance.now() - t0;
+        if (status !== 0) throw new PhysicsError('BAD_HEADER', 'shard world header rejected by the core');
+      });
+    };
+    run((c) => x.shardBegin(c));
+    const passes = 2 * (this.config.substeps ?? DEFAULT_SUBSTEPS);
+    for (let q = 0; q < passes; q++) run((c) => x.shardPass(c, q));
+    run((c) => x.shardEnd(c));
+    cfgs.forEach((c, k) => {
+      this.i64(c, SHARD_CFG_SLOTS)[SC.STEP_NS] = BigInt(Math.round(ns[k] * 1e6));
+    });
   }
 
   private runShard(cfg: number): void {

@@ -656,8 +656,19 @@ export const SHARD_CFG = {
    * with that tag (0 = not held). Shard worlds number their bodies densely (shard.ts).
    */
   LOCAL: 45,
+  /**
+   * Border exchange: 0 = once per tick (the halo covers the solver's whole interaction range),
+   * 1 = once per solver pass (the halo is two contact distances; the coordinator runs the
+   * tick's phases shard by shard: shardBegin, shardPass per pass, shardEnd).
+   */
+  EXCHANGE: 46,
+  /** Per-pass exchange: two buffers of one solver STATE record (STATE_BYTES) per slot of the whole world, by tag. */
+  PASS_STATE: 47,
+  /** Per-pass exchange, last tick: border participants published and ghost participants copied per pass. */
+  PASS_BORDER: 48,
+  PASS_GHOSTS: 49,
 } as const;
-export const SHARD_CFG_SLOTS = 48;
+export const SHARD_CFG_SLOTS = 56;
 
 /** SHARD_CFG.STATUS bits. */
 export const SHARD_STATUS = { TOUCH_OVERFLOW: 1, EVENT_OVERFLOW: 2, WORLD_OVERFLOW: 4, IMPORT_FAILED: 8, SCRATCH_OVERFLOW: 16 } as const;
