@@ -67,6 +67,9 @@ describe.each(Object.keys(SCENES))('scene %s', (name) => {
     ['2 shards exchanging per pass', { xCuts: [0.3], zCuts: [] }, 0, 'pass'],
     ['4 shards exchanging per pass', { xCuts: [0], zCuts: [0] }, 0, 'pass'],
     ['8 shards exchanging per pass', scene.eight, 0, 'pass'],
+    ['2 shards on 2 workers exchanging per pass', { xCuts: [0.3], zCuts: [] }, 2, 'pass'],
+    ['4 shards on 2 workers exchanging per pass', { xCuts: [0], zCuts: [0] }, 2, 'pass'],
+    ['8 shards on 2 workers exchanging per pass', scene.eight, 2, 'pass'],
   ];
   test.each(layouts)(`%s: hash and events of every tick for ${TICKS} ticks equal the unsharded run`, async (_l, partition, workers, exchange) => {
     // recoveries (a worker slow past the step timeout on a loaded machine) are recorded, so a

@@ -22,10 +22,10 @@ function reference(): bigint[] {
   });
 }
 
-test('20 worker kills and WASM traps at random ticks: every tick hashes as the run without faults', async () => {
+test.each(['tick', 'pass'] as const)('20 worker kills and WASM traps at random ticks: every tick hashes as the run without faults (exchange per %s)', async (exchange) => {
   const hashes = reference();
   const reports: ShardRecovery[] = [];
-  const faulty = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, undefined, { workers: 2, stepTimeoutMs: 1500, onRecovery: (r) => reports.push(r) });
+  const faulty = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, undefined, { workers: 2, stepTimeoutMs: 1500, exchange, onRecovery: (r) => reports.push(r) });
   try {
     const tick = buildRain(faulty, 300, 12).tick;
     const rng = mulberry32(99);
@@ -56,11 +56,11 @@ test('20 worker kills and WASM traps at random ticks: every tick hashes as the r
   }
 });
 
-test('the default step timeout is under 1 s (a dead worker is reported within it), and a dead worker under it is recovered and reported', async () => {
+test.each(['tick', 'pass'] as const)('the default step timeout is under 1 s (a dead worker is reported within it), and a dead worker under it is recovered and reported (exchange per %s)', async (exchange) => {
   expect(DEFAULT_STEP_TIMEOUT_MS).toBeLessThan(1000);
   const hashes = reference();
   const reports: ShardRecovery[] = [];
-  const w = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, undefined, { workers: 2, onRecovery: (r) => reports.push(r) });
+  const w = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, undefined, { workers: 2, exchange, onRecovery: (r) => reports.push(r) });
   try {
     expect(w.stepTimeoutMs).toBe(DEFAULT_STEP_TIMEOUT_MS);
     const tick = buildRain(w, 300, 12).tick;
@@ -84,10 +84,10 @@ test('the default step timeout is under 1 s (a dead worker is reported within it
   }
 });
 
-test('a hung worker (spinning, never done) is replaced at the step timeout and reported; every tick hashes as the run without faults', async () => {
+test.each(['tick', 'pass'] as const)('a hung worker (spinning, never done) is replaced at the step timeout and reported; every tick hashes as the run without faults (exchange per %s)', async (exchange) => {
   const hashes = reference();
   const reports: ShardRecovery[] = [];
-  const w = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, undefined, { workers: 2, stepTimeoutMs: 500, onRecovery: (r) => reports.push(r) });
+  const w = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, undefined, { workers: 2, stepTimeoutMs: 500, exchange, onRecovery: (r) => reports.push(r) });
   try {
     const tick = buildRain(w, 300, 12).tick;
     for (let t = 1; t <= 12; t++) {
@@ -106,14 +106,14 @@ test('a hung worker (spinning, never done) is replaced at the step timeout and r
   expect(() => new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }).injectHang(0)).toThrow(RangeError);
 });
 
-test('a worker slow past the step timeout is fenced off: it finishes its step before the tick runs again, and every hash stays equal', async () => {
+test.each(['tick', 'pass'] as const)('a worker slow past the step timeout is fenced off: it finishes its step before the tick runs again, and every hash stays equal (exchange per %s)', async (exchange) => {
   // Seen in a CI run with both cores busy: a worker merely slow past the timeout kept stepping
   // its shards while the coordinator reset them and the new workers ran the tick again, and the
   // hashes diverged a tick later. Here shard 1's worker spins 500 ms inside the step (timeout
   // 300 ms) and then writes its shard, as a slow one would.
   const hashes = reference();
   const reports: ShardRecovery[] = [];
-  const w = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, undefined, { workers: 2, stepTimeoutMs: 300, onRecovery: (r) => reports.push(r) });
+  const w = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, undefined, { workers: 2, stepTimeoutMs: 300, exchange, onRecovery: (r) => reports.push(r) });
   try {
     const tick = buildRain(w, 300, 12).tick;
     for (let t = 1; t <= 30; t++) {
@@ -131,9 +131,9 @@ test('a worker slow past the step timeout is fenced off: it finishes its step be
   expect(() => new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }).injectSlow(0, 10)).toThrow(RangeError);
 });
 
-test('a trap in a shard run on this thread is recovered the same way', () => {
+test.each(['tick', 'pass'] as const)('a trap in a shard run on this thread is recovered the same way (exchange per %s)', (exchange) => {
   const hashes = reference();
-  const w = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] });
+  const w = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, undefined, { exchange });
   const tick = buildRain(w, 300, 12).tick;
   for (let t = 1; t <= 60; t++) {
     if (t % 20 === 5) w.injectTrap(t % 4);
@@ -147,13 +147,13 @@ test('a step timeout that is not positive is refused', () => {
   expect(() => new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, undefined, { stepTimeoutMs: 0 })).toThrow(RangeError);
 });
 
-test('a worker woken without a new step goes back to waiting: no shard is stepped twice', async () => {
+test.each(['tick', 'pass'] as const)('a worker woken without a new step goes back to waiting: no shard is stepped twice (exchange per %s)', async (exchange) => {
   // Seen under load (test/shard-acceptance, about 1 run in 100 of 2,000 ticks on 2 workers):
   // Atomics.wait returned 'ok' with the step generation unchanged, the worker ran its shards
   // again, and they were one tick ahead (every body of both its shards off by g dt in velocity).
   // Here the coordinator wakes the waiting workers itself, which is the same event.
   const hashes = reference();
-  const w = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, undefined, { workers: 2 });
+  const w = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [0] }, undefined, { workers: 2, exchange });
   const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
   try {
     const tick = buildRain(w, 300, 12).tick;

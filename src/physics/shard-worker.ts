@@ -6,6 +6,12 @@
  * No lock is ever held: a worker that dies simply never counts its shards, and the
  * coordinator's wait times out. A trap in a shard's tick is reported in CONTROL.FAILURE and
  * the shard still counts as done, so the coordinator learns of it at the barrier.
+ *
+ * With exchange 'pass' a tick is `phases` phases (shardBegin, 2 SUBSTEPS shardPass, shardEnd:
+ * assembly/physics/shard.ts); after each, the worker waits until every worker of the pool
+ * has finished it (CONTROL.ARRIVE, the pass barrier). A worker whose shard trapped goes on
+ * through the barriers without running it (the coordinator re-runs the tick); a worker of a
+ * fenced epoch leaves the barrier and exits.
  */
 import { workerData } from 'node:worker_threads';
 import { Core } from './wasm';
@@ -22,9 +28,12 @@ interface ShardWorkerData {
   /** The pool epoch this worker belongs to, and the generation current when it was spawned. */
   epoch: number;
   startGen: number;
+  /** Exchange 'pass': phases per tick and workers in the pool; 0 = one shardTick per tick. */
+  phases: number;
+  workers: number;
 }
 
-const { GEN, DONE, QUIT, FAILURE, EPOCH, ACTIVE, STRAY_WAKES, READY } = CONTROL;
+const { GEN, DONE, QUIT, FAILURE, EPOCH, ACTIVE, STRAY_WAKES, READY, ARRIVE } = CONTROL;
 const STEP_NS_BYTE = SHARD_CFG.STEP_NS * 8;
 const TRAP_BYTE = SHARD_CFG.TRAP * 8;
 /** ShardedWorld.injectHang's and injectSlow's values of the TRAP slot (sharded.ts HANG_HOOK, SLOW_HOOK; not imported: that module is the coordinator's). */
@@ -53,6 +62,10 @@ for (;;) {
     if (Atomics.wait(ctl, GEN, gen) === 'ok' && Atomics.load(ctl, GEN) === gen) Atomics.add(ctl, STRAY_WAKES, 1);
   }
   if (Atomics.load(ctl, QUIT) || Atomics.load(ctl, EPOCH) !== data.epoch) break;
+  if (data.phases > 0) {
+    if (!runPhases()) break;
+    continue;
+  }
   for (let k = 0; k < data.cfgs.length; k++) {
     const cfg = data.cfgs[k];
     const t0 = performance.now();
@@ -89,4 +102,85 @@ for (;;) {
     Atomics.notify(ctl, ACTIVE);
   }
   Atomics.notify(ctl, DONE);
+}
+
+/**
+ * Waits until every worker has arrived `target` times at the pass barrier (CONTROL.ARRIVE).
+ * Returns false when this worker's epoch was fenced off meanwhile (it must exit).
+ */
+function barrier(target: number): boolean {
+  for (let n = Atomics.load(ctl, ARRIVE); n < target; n = Atomics.load(ctl, ARRIVE)) {
+    if (Atomics.load(ctl, EPOCH) !== data.epoch) return false;
+    Atomics.wait(ctl, ARRIVE, n, 20);
+  }
+  return true;
+}
+
+/**
+ * Runs one tick of this worker's shards in phases (exchange 'pass'); false when fenced off.
+ * Everything a phase writes to shared memory, its shards' step and its arrival at the pass
+ * barrier (or, after the last phase, its DONE count), happens inside one CONTROL.ACTIVE window
+ * opened with the epoch check, so a worker fenced off by a recovery never counts into the
+ * re-run's barrier or DONE.
+ */
+function runPhases(): boolean {
+  const ns = data.cfgs.map(() => 0);
+  let failed = false;
+  let slowMs = 0;
+  for (let q = 0; q < data.phases; q++) {
+    const last = q === data.phases - 1;
+    if (q === 0) {
+      for (const cfg of data.cfgs) {
+        const trap = new BigInt64Array(data.memory.buffer, cfg + TRAP_BYTE, 1);
+        if (trap[0] === HANG_HOOK) {
+          // test hook: hang as an endless loop would, until terminated
+          trap[0] = 0n;
+          for (;;) {
+            /* spin: only worker.terminate() ends this */
+          }
+        }
+        if (trap[0] >= SLOW_HOOK) {
+          slowMs = Number(trap[0] - SLOW_HOOK);
+          trap[0] = 0n;
+        }
+      }
+    }
+    Atomics.add(ctl, ACTIVE, 1);
+    if (Atomics.load(ctl, EPOCH) !== data.epoch) {
+      Atomics.sub(ctl, ACTIVE, 1);
+      Atomics.notify(ctl, ACTIVE);
+      return false;
+    }
+    for (let k = 0; k < data.cfgs.length && !failed; k++) {
+      const cfg = data.cfgs[k];
+      const t0 = performance.now();
+      try {
+        const r = q === 0 ? x.shardBegin(cfg) : last ? x.shardEnd(cfg) : x.shardPass(cfg, q - 1);
+        if (r !== 0) throw new Error('bad world header');
+      } catch {
+        Atomics.store(ctl, FAILURE, 1 + data.indices[k]);
+        failed = true;
+      }
+      ns[k] += performance.now() - t0;
+    }
+    if (last) {
+      // test hook: slow past the step timeout (the step written, its count not yet given)
+      for (const until = performance.now() + slowMs; performance.now() < until; ) {
+        /* spin */
+      }
+      data.cfgs.forEach((cfg, k) => {
+        new BigInt64Array(data.memory.buffer, cfg + STEP_NS_BYTE, 1)[0] = BigInt(Math.round(ns[k] * 1e6));
+      });
+      Atomics.add(ctl, DONE, data.cfgs.length);
+    } else Atomics.add(ctl, ARRIVE, 1);
+    Atomics.sub(ctl, ACTIVE, 1);
+    Atomics.notify(ctl, ACTIVE);
+    if (last) Atomics.notify(ctl, DONE);
+    else {
+      Atomics.notify(ctl, ARRIVE);
+      // the pass barrier: every worker has run phase q of all its shards
+      if (!barrier(data.workers * (q + 1))) return false;
+    }
+  }
+  return true;
 }

@@ -164,7 +164,7 @@ export interface ShardOptions {
    * How shards exchange border state (assembly/physics/shard.ts): 'tick' (default) once per
    * tick, with a halo as wide as the solver's interaction range plus one contact distance;
    * 'pass' once per solver pass, with a halo of two contact distances, the tick's phases run
-   * shard by shard. 'pass' runs on this thread only for now (RangeError with workers).
+   * shard by shard (on workers: a barrier after each phase).
    */
   exchange?: 'tick' | 'pass';
 }
@@ -274,6 +274,8 @@ export class ShardWorkerPool {
     private readonly cfgs: number[],
     private readonly control: number,
     workerCount: number,
+    /** Exchange 'pass': phases per tick (shardBegin, the solver passes, shardEnd); 0 = exchange 'tick'. */
+    private readonly phases = 0,
   ) {
     this.ctl = new Int32Array(memory.buffer, control, CONTROL_WORDS);
     this.count = Math.max(1, Math.min(workerCount, cfgs.length));
@@ -296,7 +298,16 @@ export class ShardWorkerPool {
     this.workers = Array.from({ length: this.count }, (_, w) => {
       const mine = this.cfgs.map((c, k) => [c, k] as const).filter(([, k]) => k % this.count === w);
       return new Worker(script, {
-        workerData: { memory: this.memory, cfgs: mine.map(([c]) => c), indices: mine.map(([, k]) => k), control: this.control, epoch, startGen },
+        workerData: {
+          memory: this.memory,
+          cfgs: mine.map(([c]) => c),
+          indices: mine.map(([, k]) => k),
+          control: this.control,
+          epoch,
+          startGen,
+          phases: this.phases,
+          workers: this.count,
+        },
       });
     });
   }
@@ -353,6 +364,7 @@ export class ShardWorkerPool {
   runAll(timeoutMs = DEFAULT_STEP_TIMEOUT_MS): void {
     if (!this.ready) this.awaitReady(WORKER_BOOT_MS);
     Atomics.store(this.ctl, CONTROL.DONE, 0);
+    Atomics.store(this.ctl, CONTROL.ARRIVE, 0);
     Atomics.add(this.ctl, CONTROL.GEN, 1);
     Atomics.notify(this.ctl, CONTROL.GEN);
     const deadline = Date.now() + timeoutMs;
@@ -569,7 +581,6 @@ export class ShardedWorld {
     this.registry = PhysicsWorld.create(config, { variant: 'unshared' });
     this.exchangeMode = opts.exchange ?? 'tick';
     if (this.exchangeMode !== 'tick' && this.exchangeMode !== 'pass') throw new RangeError("exchange must be 'tick' or 'pass'");
-    if (this.exchangeMode === 'pass' && (opts.workers ?? 0) > 0) throw new RangeError("exchange 'pass' runs on this thread only (workers: 0)");
     const hop = 2 * (config.maxBodyRadius ?? 1) + (config.margin ?? 0.05);
     this.range = this.exchangeMode === 'pass' ? hop : (range ?? worstCaseRange(config));
     if (!(this.range > 0)) throw new RangeError('the interaction range must be positive');
@@ -587,7 +598,8 @@ export class ShardedWorld {
     this.rawZCuts = partition.zCuts.map(toRaw);
     this.ctl = new Int32Array(this.core.memory.buffer, this.plan.control, CONTROL_WORDS);
     this.initMemory();
-    this.pool = (opts.workers ?? 0) > 0 ? new ShardWorkerPool(this.core.memory, this.plan.cfgs, this.plan.control, opts.workers as number) : null;
+    const phases = this.exchangeMode === 'pass' ? 2 + 2 * (config.substeps ?? DEFAULT_SUBSTEPS) : 0;
+    this.pool = (opts.workers ?? 0) > 0 ? new ShardWorkerPool(this.core.memory, this.plan.cfgs, this.plan.control, opts.workers as number, phases) : null;
   }
 
   private i64(at: number, n: number): BigInt64Array {

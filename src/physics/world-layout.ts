@@ -775,6 +775,12 @@ export const CONTROL = {
   STRAY_WAKES: 8,
   /** Workers of the current epoch that have loaded the core and wait for steps (ShardWorkerPool.runAll waits for all before timing a step). */
   READY: 9,
+  /**
+   * Exchange 'pass' (SHARD_CFG.EXCHANGE = 1): workers that finished the tick's phases so far,
+   * summed (a worker adds 1 after each phase, then waits until every worker has done that
+   * phase: the pass barrier). The coordinator clears it before each step.
+   */
+  ARRIVE: 10,
 } as const;
 /** Int32 words of the control block. */
 export const CONTROL_WORDS = 16;
