@@ -34,4 +34,6 @@ for (let t = 0; t < ticks; t++) {
     process.exit(1);
   }
 }
-console.log(`${scene} n=${n} ${shards} shards exchange ${mode}: ${ticks} ticks equal, halo ${sharded.halo.toFixed(2)} m, ghosts/owned ${(ghosts / ticks).toFixed(3)}`);
+console.log(
+  `${scene} n=${n} ${shards} shards exchange ${mode}: ${ticks} ticks equal, halo ${sharded.halo.toFixed(2)} m, ghosts/owned ${(ghosts / ticks).toFixed(3)}`,
+);
