@@ -70,6 +70,8 @@ interface Layout {
   zCutsW: number[];
   workers: number;
   contactsPerBody?: number;
+  /** Border exchange of the sharded world (ShardOptions.exchange). */
+  exchange?: 'tick' | 'pass';
 }
 
 /** contactsPerBody per shard count (memory: every shard world has the full capacity). */
@@ -82,14 +84,26 @@ const CPB: Record<number, number | undefined> = { 2: undefined, 4: 4, 8: 3 };
  */
 const BENCH_STEP_TIMEOUT_MS = 60_000;
 const CORE: Layout = { label: 'core (unsharded, 1 thread)', shards: null, xCutsW: [], zCutsW: [], workers: 0 };
-const sharded = (shards: number, workers: number): Layout => {
+const sharded = (shards: number, workers: number, exchange: 'tick' | 'pass' = 'tick'): Layout => {
   const cuts: Record<number, [number[], number[]]> = { 2: [[0], []], 4: [[0], [0]], 8: [[-0.25, 0, 0.25], [0]] };
   const [xCutsW, zCutsW] = cuts[shards];
   const where = workers === 0 ? 'in-thread (0 workers)' : `${workers} worker${workers > 1 ? 's' : ''}`;
-  return { label: `${shards} shards, ${where}`, shards, xCutsW, zCutsW, workers, contactsPerBody: CPB[shards] };
+  const how = exchange === 'pass' ? ', per-pass exchange' : '';
+  return { label: `${shards} shards, ${where}${how}`, shards, xCutsW, zCutsW, workers, contactsPerBody: CPB[shards], exchange };
 };
 
-const TICK_LAYOUTS: Layout[] = [CORE, sharded(2, 0), sharded(2, 1), sharded(2, 2), sharded(4, 2), sharded(8, 2)];
+const TICK_LAYOUTS: Layout[] = [
+  CORE,
+  sharded(2, 0),
+  sharded(2, 1),
+  sharded(2, 2),
+  sharded(4, 2),
+  sharded(8, 2),
+  sharded(2, 0, 'pass'),
+  sharded(2, 2, 'pass'),
+  sharded(4, 2, 'pass'),
+  sharded(8, 2, 'pass'),
+];
 const EMPTY_LAYOUTS: Layout[] = [CORE, sharded(2, 0), sharded(2, 1), sharded(2, 2), sharded(8, 0), sharded(8, 2)];
 
 interface TickJob {
@@ -272,7 +286,7 @@ function makeSubject(layout: Layout, world: WorldConfig, width: number): Subject
   }
   const cfg: WorldConfig = layout.contactsPerBody === undefined ? world : { ...world, contactsPerBody: layout.contactsPerBody };
   const partition: Partition = { xCuts: layout.xCutsW.map((f) => f * width), zCuts: layout.zCutsW.map((f) => f * width) };
-  const s = new ShardedWorld(cfg, partition, undefined, { workers: layout.workers, stepTimeoutMs: BENCH_STEP_TIMEOUT_MS });
+  const s = new ShardedWorld(cfg, partition, undefined, { workers: layout.workers, stepTimeoutMs: BENCH_STEP_TIMEOUT_MS, exchange: layout.exchange });
   return {
     target: s,
     apply: (cmds) => {
