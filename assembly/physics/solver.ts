@@ -6,9 +6,9 @@
 //
 //   integrateVelocities + integratePositions   v += g h + F/m h, damping, p += v h   (own state)
 //   positionPass      contacts: overlap along n, static/kinetic friction      (Jacobi, hop 1)
-//   applyPositions    RELAX / n of the n corrections' sum; then the body alone
-//                     against its static contacts, in order (position only)   (own state)
-//   updateVelocities  v += (p - p_predicted) / h, w likewise                  (own state)
+//   applyPositions    RELAX / n of the n corrections' sum; v += (p - p_predicted) / h,
+//                     w likewise; then the body alone against its static contacts,
+//                     in order: position (no velocity made) and velocity       (own state)
 //   velocityPass      restitution / removal of push-out velocity along n       (Jacobi, hop 2)
 //   applyVelocities   1 / n of the sum; then the static velocity projection (own state)
 //
@@ -30,6 +30,9 @@
 // separating (so the position pass's push-out never adds energy). Static contacts get the
 // same targets, exactly (staticVelocitiesBody), so a body pushed out of a floor or wall is
 // never launched: the push-out moves it, at most MAX_PUSH * h per substep, and leaves it at rest.
+// They are set before the velocity pass too (applyPositionsBody), so that pass never reads a
+// wall or floor body's velocity into the static, which its position does not have, as motion
+// away from its neighbours (that was the held velocity of settled piles).
 // The separation in a substep is the tick's narrowphase value moved linearly with the
 // bodies' displacement along the normal (as Box2D v3's soft step does with its anchors).
 //
@@ -413,7 +416,27 @@ function positionPass(count: i32): void {
   }
 }
 
-/** Applies each moving body's averaged position corrections, then its static contacts in order. */
+/**
+ * Applies each moving body's averaged position corrections, updates its velocity from them
+ * (PBD: v = (p - p_start) / h), then handles its static contacts in order: the static
+ * projection in position (walls and floors are hard) and, in the same walk, in velocity.
+ *
+ * The velocity update, v += (p - p_predicted) / h, is the same as v = (p - p_start) / h where
+ * the prediction p_start + v h is exact, without re-quantizing v when nothing moved the body;
+ * 1 / h is an integer, so the correction term is exact. Same for w. It comes before the static
+ * projection, which moves the position and the prediction alike (p - p_predicted unchanged),
+ * so no velocity is made from a static push-out.
+ *
+ * Static velocity projection before the velocity pass: the Jacobi corrections that press a
+ * body into a wall or floor (its neighbours' weight) are in its velocity, while the static
+ * projection takes them back out of its position only. Left there, that velocity into the
+ * static (0.3-0.4 m/s in a settled pile's wall and floor bodies) reads to the velocity pass
+ * as the body leaving its other neighbours, and the pass pulls them after it every substep:
+ * the held velocity of settled piles (bench/results/amd-epyc-2c/rest.md). So each active
+ * static contact also sets the body's normal velocity to its target here (staticVelocity,
+ * the same projection that runs again after the velocity pass), and the velocity pass reads
+ * velocities that match the bodies' motion. Own state only, like the rest of this step.
+ */
 function applyPositionsBody(i: i32): void {
   const n = load<i32>(st(i) + <usize>S_CNT);
   if (n > 0) {
@@ -428,45 +451,48 @@ function applyPositionsBody(i: i32): void {
     sst(i, S_TX, 0); sst(i, S_TY, 0); sst(i, S_TZ, 0);
     sst32(i, S_CNT, 0);
   }
-  // static projection: walls and floors are hard (this body's static contacts, in order)
-  const cc = g32(P_CCOUNT, i);
-  if (cc == 0 || load<i32>(st(i) + <usize>S_NSTATIC) == 0 || !movesS(i)) return;
-  const first = g32(P_CFIRST, i);
-  for (let k = first; k < first + cc; k++) {
-    const c = contactAt(k);
-    const flags = load<i32>(c, C_FLAGS);
-    if ((flags & CF_J_STATIC) == 0) continue;
-    const sep = currentSep(c, i, -1, true);
-    if (sep >= 0) continue;
-    const nx = <i64>load<i32>(c, C_NX), ny = <i64>load<i32>(c, C_NY), nz = <i64>load<i32>(c, C_NZ);
-    if ((flags & CF_ACTIVE) == 0) {
-      store<i32>(c, <i32>((-rs16(nx * load<i64>(st(i) + <usize>S_UX) + ny * load<i64>(st(i) + <usize>S_UY) + nz * load<i64>(st(i) + <usize>S_UZ))) >> 16), C_VN_PRE);
-      store<i32>(c, flags | CF_ACTIVE | CF_TOUCHED, C_FLAGS);
-    }
-    // position only: the prediction moves too, so no velocity is made from the push-out
-    // (the static velocity projection handles the normal velocity)
-    const ox = mulr(sep, nx), oy = mulr(sep, ny), oz = mulr(sep, nz);
-    sst(i, S_DX, load<i64>(st(i) + <usize>S_DX) + ox); sst(i, S_DY, load<i64>(st(i) + <usize>S_DY) + oy); sst(i, S_DZ, load<i64>(st(i) + <usize>S_DZ) + oz);
-    sst(i, S_PDX, load<i64>(st(i) + <usize>S_PDX) + ox); sst(i, S_PDY, load<i64>(st(i) + <usize>S_PDY) + oy); sst(i, S_PDZ, load<i64>(st(i) + <usize>S_PDZ) + oz);
-  }
-}
-
-/**
- * Velocity update of PBD, v = (p - p_start) / h, written as v += (p - p_predicted) / h: the
- * same where the prediction p_start + v h is exact, without re-quantizing v when nothing
- * moved the body. 1 / h is an integer, so the correction term is exact. Same for w.
- */
-function updateVelocitiesBody(i: i32): void {
-  if ((g32(P_FLAGS, i) & FLAG_LIVE) == 0 || !movesS(i)) return;
-  sst(i, S_UX, load<i64>(st(i) + <usize>S_UX) + (load<i64>(st(i) + <usize>S_DX) - load<i64>(st(i) + <usize>S_PDX)) * invH);
-  sst(i, S_UY, load<i64>(st(i) + <usize>S_UY) + (load<i64>(st(i) + <usize>S_DY) - load<i64>(st(i) + <usize>S_PDY)) * invH);
-  sst(i, S_UZ, load<i64>(st(i) + <usize>S_UZ) + (load<i64>(st(i) + <usize>S_DZ) - load<i64>(st(i) + <usize>S_PDZ)) * invH);
+  if (!movesS(i)) return;
+  // velocity update (the velocity before it, u0, is the prediction's: VN_PRE below reads it)
+  const ux0 = load<i64>(st(i) + <usize>S_UX), uy0 = load<i64>(st(i) + <usize>S_UY), uz0 = load<i64>(st(i) + <usize>S_UZ);
+  let ux = ux0 + (load<i64>(st(i) + <usize>S_DX) - load<i64>(st(i) + <usize>S_PDX)) * invH;
+  let uy = uy0 + (load<i64>(st(i) + <usize>S_DY) - load<i64>(st(i) + <usize>S_PDY)) * invH;
+  let uz = uz0 + (load<i64>(st(i) + <usize>S_DZ) - load<i64>(st(i) + <usize>S_PDZ)) * invH;
   if (g32(P_SHAPE, i) == SHAPE_SPHERE) {
     const wx = load<i64>(st(i) + <usize>S_OX), wy = load<i64>(st(i) + <usize>S_OY), wz = load<i64>(st(i) + <usize>S_OZ);
     sst(i, S_OX, wx + (load<i64>(st(i) + <usize>S_RX) - timesH(wx)) * invH);
     sst(i, S_OY, wy + (load<i64>(st(i) + <usize>S_RY) - timesH(wy)) * invH);
     sst(i, S_OZ, wz + (load<i64>(st(i) + <usize>S_RZ) - timesH(wz)) * invH);
   }
+  // static contacts, in order: position projection, then the contact's velocity projection
+  const cc = g32(P_CCOUNT, i);
+  if (cc != 0 && load<i32>(st(i) + <usize>S_NSTATIC) != 0) {
+    const threshold = thresholdQ32;
+    const first = g32(P_CFIRST, i);
+    for (let k = first; k < first + cc; k++) {
+      const c = contactAt(k);
+      let flags = load<i32>(c, C_FLAGS);
+      if ((flags & CF_J_STATIC) == 0) continue;
+      const nx = <i64>load<i32>(c, C_NX), ny = <i64>load<i32>(c, C_NY), nz = <i64>load<i32>(c, C_NZ);
+      const sep = currentSep(c, i, -1, true);
+      if (sep < 0) {
+        if ((flags & CF_ACTIVE) == 0) {
+          store<i32>(c, <i32>((-rs16(nx * ux0 + ny * uy0 + nz * uz0)) >> 16), C_VN_PRE);
+          flags |= CF_ACTIVE | CF_TOUCHED;
+          store<i32>(c, flags, C_FLAGS);
+        }
+        // position only: the prediction moves too, so no velocity is made from the push-out
+        const ox = mulr(sep, nx), oy = mulr(sep, ny), oz = mulr(sep, nz);
+        sst(i, S_DX, load<i64>(st(i) + <usize>S_DX) + ox); sst(i, S_DY, load<i64>(st(i) + <usize>S_DY) + oy); sst(i, S_DZ, load<i64>(st(i) + <usize>S_DZ) + oz);
+        sst(i, S_PDX, load<i64>(st(i) + <usize>S_PDX) + ox); sst(i, S_PDY, load<i64>(st(i) + <usize>S_PDY) + oy); sst(i, S_PDZ, load<i64>(st(i) + <usize>S_PDZ) + oz);
+      }
+      if ((flags & CF_ACTIVE) == 0) continue;
+      // velocity projection (as staticVelocitiesBody)
+      const vn = -rs16(nx * ux + ny * uy + nz * uz);
+      const dv = normalTarget(c, flags, (<i64>load<i32>(c, C_VN_PRE) << 16), threshold) - vn;
+      if (dv != 0) { ux -= mulr(dv, nx); uy -= mulr(dv, ny); uz -= mulr(dv, nz); }
+    }
+  }
+  sst(i, S_UX, ux); sst(i, S_UY, uy); sst(i, S_UZ, uz);
 }
 
 /** A new impact (not overlapping in the last substep) approaching faster than the threshold. */
@@ -688,7 +714,7 @@ export function solvePass(p: i32): void {
   const nAwake = tAwake, s: i64 = <i64>(p >> 1);
   if ((p & 1) == 0) {
     positionPass(tCount);
-    for (let a = 0; a < nAwake; a++) { const i = g32(P_AWAKE, a); applyPositionsBody(i); updateVelocitiesBody(i); }
+    for (let a = 0; a < nAwake; a++) applyPositionsBody(g32(P_AWAKE, a));
     return;
   }
   velocityPass(tCount);
