@@ -161,10 +161,11 @@ export interface ShardOptions {
    */
   inlineSettled?: boolean;
   /**
-   * How shards exchange border state (assembly/physics/shard.ts): 'tick' (default) once per
-   * tick, with a halo as wide as the solver's interaction range plus one contact distance;
-   * 'pass' once per solver pass, with a halo of two contact distances, the tick's phases run
-   * shard by shard (on workers: a barrier after each phase).
+   * How shards exchange border state (assembly/physics/shard.ts): 'pass' (default) once per
+   * solver pass, with a halo of two contact distances, the tick's phases run shard by shard
+   * (on workers: a barrier after each phase); 'tick' once per tick, with a halo as wide as the
+   * solver's interaction range plus one contact distance (fewer, larger exchanges: the
+   * choice for shards that do not share memory). bench/results: shards.md measures both.
    */
   exchange?: 'tick' | 'pass';
 }
@@ -560,8 +561,10 @@ export class ShardedWorld {
 
   /**
    * Throws RangeError for unsorted cuts, a non-positive range, or a `maxCapacity` above the
-   * capacity (shard worlds do not grow). `range` (m) defaults to
-   * worstCaseRange(config); a smaller one (tests only) breaks agreement with the unsharded world.
+   * capacity (shard worlds do not grow). `range` (m), the state interaction range the halo
+   * covers beyond one contact distance, defaults to one contact distance (2 maxBodyRadius +
+   * margin) with exchange 'pass' and to worstCaseRange(config) with exchange 'tick'; a smaller
+   * one (tests only) breaks agreement with the unsharded world.
    */
   constructor(
     readonly config: WorldConfig,
@@ -579,10 +582,10 @@ export class ShardedWorld {
     if (config.maxCapacity !== undefined && config.maxCapacity !== (config.capacity ?? 1024))
       throw new RangeError('a ShardedWorld does not grow: leave maxCapacity unset (or equal to capacity) and size capacity for the world');
     this.registry = PhysicsWorld.create(config, { variant: 'unshared' });
-    this.exchangeMode = opts.exchange ?? 'tick';
+    this.exchangeMode = opts.exchange ?? 'pass';
     if (this.exchangeMode !== 'tick' && this.exchangeMode !== 'pass') throw new RangeError("exchange must be 'tick' or 'pass'");
     const hop = 2 * (config.maxBodyRadius ?? 1) + (config.margin ?? 0.05);
-    this.range = this.exchangeMode === 'pass' ? hop : (range ?? worstCaseRange(config));
+    this.range = range ?? (this.exchangeMode === 'pass' ? hop : worstCaseRange(config));
     if (!(this.range > 0)) throw new RangeError('the interaction range must be positive');
     this.halo = this.range + hop;
     this.plan = planSharded(config, count, this.exchangeMode);
