@@ -67,7 +67,10 @@
 //
 // The halo must cover what a reported-on body depends on: the solver's interaction range
 // (solver.ts) for the state, and for the touch set of a body handed over one contact
-// distance later; src/physics/sharded.ts derives it. Every slot of the whole world comes from
+// distance later; src/physics/sharded.ts derives it. shardTick above runs the tick in one
+// go (exchange 'tick'); with the per-pass exchange (the default, "the tick in phases" at
+// the end of this file) the coordinator runs the same steps in phases and the interaction
+// range is one contact distance. Every slot of the whole world comes from
 // the sharded world's registry, so a body has the same slot and generation (its handle) on
 // every board and list. A shard world stores the bodies it holds on dense slots of its own,
 // tagged with their slots in the whole world (world.ts tagOf; "bodies of the bound shard
