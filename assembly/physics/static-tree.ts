@@ -390,8 +390,7 @@ export function staticBoxesNear(
   const list = c + <usize>K_LIST;
   let m: i32;
   let visits = 0;
-  if (load<i32>(c, K_BUILD) == build && lox >= load<i64>(c, K_LO_X) && loy >= load<i64>(c, K_LO_Y) && loz >= load<i64>(c, K_LO_Z) &&
-    hix <= load<i64>(c, K_HI_X) && hiy <= load<i64>(c, K_HI_Y) && hiz <= load<i64>(c, K_HI_Z)) {
+  if (cacheServes(c, lox, loy, loz, hix, hiy, hiz)) {
     m = load<i32>(c, K_COUNT);
     for (let e = 0; e < m; e++) store<i32>(out + (<usize>(n + e) << 2), load<i32>(list + (<usize>e << 2)));
   } else {
@@ -414,16 +413,35 @@ export function staticBoxesNear(
     }
   }
   // keep the boxes that overlap [lo, hi] with open intervals (staticBoxesOverlapping's test), as slots
+  const k = keepOverlapping(out + (<usize>n << 2), m, lox, loy, loz, hix, hiy, hiz, false, out, n);
+  lastVisits = visits;
+  lastTests = m;
+  return k;
+}
+
+/** Whether the static-box cache at c is current (filled since the last tree build) and its box contains [lo, hi]. */
+// @ts-ignore: decorator
+@inline function cacheServes(c: usize, lox: i64, loy: i64, loz: i64, hix: i64, hiy: i64, hiz: i64): bool {
+  return load<i32>(c, K_BUILD) == <i32>hdr(H_STATIC_BUILDS) && lox >= load<i64>(c, K_LO_X) && loy >= load<i64>(c, K_LO_Y) &&
+    loz >= load<i64>(c, K_LO_Z) && hix <= load<i64>(c, K_HI_X) && hiy <= load<i64>(c, K_HI_Y) && hiz <= load<i64>(c, K_HI_Z);
+}
+
+/**
+ * Appends to `out` from index n the slots of the m box entries (tree positions, i32) at src
+ * whose AABB overlaps [lo, hi]: closed intervals when `closed`, else open. src may be out + n
+ * (filtered in place: an entry is read before its place is written). Returns the new count.
+ */
+function keepOverlapping(src: usize, m: i32, lox: i64, loy: i64, loz: i64, hix: i64, hiy: i64, hiz: i64, closed: bool, out: usize, n: i32): i32 {
   let k = n;
-  for (let q = n; q < n + m; q++) {
-    const e = load<i32>(out + (<usize>q << 2)), a = boxAabb(e);
-    if (load<i64>(a, 0) >= hix || load<i64>(a, 24) <= lox || load<i64>(a, 8) >= hiy || load<i64>(a, 32) <= loy ||
-      load<i64>(a, 16) >= hiz || load<i64>(a, 40) <= loz) continue;
+  for (let q = 0; q < m; q++) {
+    const e = load<i32>(src + (<usize>q << 2)), a = boxAabb(e);
+    const miss = closed
+      ? load<i64>(a, 0) > hix || load<i64>(a, 24) < lox || load<i64>(a, 8) > hiy || load<i64>(a, 32) < loy || load<i64>(a, 16) > hiz || load<i64>(a, 40) < loz
+      : load<i64>(a, 0) >= hix || load<i64>(a, 24) <= lox || load<i64>(a, 8) >= hiy || load<i64>(a, 32) <= loy || load<i64>(a, 16) >= hiz || load<i64>(a, 40) <= loz;
+    if (miss) continue;
     store<i32>(out + (<usize>k << 2), g32(P_STATIC_ORDER, e));
     k++;
   }
-  lastVisits = visits;
-  lastTests = m;
   return k;
 }
 
@@ -499,17 +517,9 @@ export function staticSweepCandidates(slot: i32, x0: i64, y0: i64, z0: i64, dx: 
   const lx = (dx < 0 ? x0 + dx : x0) - r, ly = (dy < 0 ? y0 + dy : y0) - r, lz = (dz < 0 ? z0 + dz : z0) - r;
   const hx = (dx > 0 ? x0 + dx : x0) + r, hy = (dy > 0 ? y0 + dy : y0) + r, hz = (dz > 0 ? z0 + dz : z0) + r;
   const c = P_STATIC_CACHE + <usize>slot * <usize>STATIC_CACHE_BYTES;
-  if (hdr(H_STATIC_SCAN) == 0 && load<i32>(c, K_BUILD) == <i32>hdr(H_STATIC_BUILDS) &&
-    lx >= load<i64>(c, K_LO_X) && ly >= load<i64>(c, K_LO_Y) && lz >= load<i64>(c, K_LO_Z) &&
-    hx <= load<i64>(c, K_HI_X) && hy <= load<i64>(c, K_HI_Y) && hz <= load<i64>(c, K_HI_Z)) {
-    const m = load<i32>(c, K_COUNT), list = c + <usize>K_LIST;
-    for (let q = 0; q < m; q++) {
-      const e = load<i32>(list + (<usize>q << 2)), a = boxAabb(e);
-      if (load<i64>(a, 0) > hx || load<i64>(a, 24) < lx || load<i64>(a, 8) > hy || load<i64>(a, 32) < ly ||
-        load<i64>(a, 16) > hz || load<i64>(a, 40) < lz) continue;
-      store<i32>(out + (<usize>n << 2), g32(P_STATIC_ORDER, e));
-      n++;
-    }
+  if (hdr(H_STATIC_SCAN) == 0 && cacheServes(c, lx, ly, lz, hx, hy, hz)) {
+    const m = load<i32>(c, K_COUNT);
+    n = keepOverlapping(c + <usize>K_LIST, m, lx, ly, lz, hx, hy, hz, true, out, n);
     staticCount(0, m + others);
   } else {
     n = staticBoxesOverlapping(lx, ly, lz, hx, hy, hz, true, out, n);

@@ -54,13 +54,13 @@ if (Atomics.load(ctl, EPOCH) === data.epoch) {
 for (;;) {
   // Only a new generation releases a step: Atomics.wait can return 'ok' with GEN unchanged
   // (CONTROL.STRAY_WAKES), and stepping then would run this worker's shards twice.
-  for (let now = Atomics.load(ctl, GEN); ; now = Atomics.load(ctl, GEN)) {
-    if (now !== gen) {
-      gen = now;
-      break;
-    }
-    if (Atomics.wait(ctl, GEN, gen) === 'ok' && Atomics.load(ctl, GEN) === gen) Atomics.add(ctl, STRAY_WAKES, 1);
+  let now = Atomics.load(ctl, GEN);
+  while (now === gen) {
+    const woke = Atomics.wait(ctl, GEN, gen) === 'ok';
+    now = Atomics.load(ctl, GEN);
+    if (woke && now === gen) Atomics.add(ctl, STRAY_WAKES, 1);
   }
+  gen = now;
   if (Atomics.load(ctl, QUIT) || Atomics.load(ctl, EPOCH) !== data.epoch) break;
   if (data.phases > 0) {
     if (!runPhases()) break;
