@@ -81,7 +81,7 @@
 
 import {
   P_PX, P_PZ, P_FLAGS, P_GENERATION, P_KIND,
-  H_HIGH_WATER, H_CAPACITY, H_TICK, H_STATUS, H_PREV_TOUCH_COUNT, P_PREV_TOUCH,
+  H_HIGH_WATER, H_TICK, H_STATUS, H_PREV_TOUCH_COUNT, P_PREV_TOUCH,
   SC_INDEX, SC_COUNT, SC_NX, SC_NZ, SC_CUTS, SC_HALO, SC_WORLD, SC_TICK, SC_HIGH_WATER, SC_FRONT, SC_BACK,
   SC_OVERLAY_REC, SC_OVERLAY_TICK, SC_OVERLAY_OWNER, SC_OWNED, SC_SCR_OWNED, SC_SCR_COUNTS,
   SC_SCR_A, SC_SCR_B, SC_SCR_C, SC_SCR_ENTRIES, SC_TOUCH_CAP, SC_EVENT_CAP, SC_CAPACITY,
@@ -89,14 +89,14 @@ import {
   SC_NEAR, SC_OVERLAY_LIST, SC_OVERLAY_COUNT, SC_HELD, SC_HELD_COUNT, SC_MARK, SC_SYNC_SEQ,
   SC_SCR_SLOTS, SC_SCR_SHARDS, SC_SYNC_VISITS, SC_EVENT_VISITS, SC_IMPORTS, SC_PUBLISHED,
   SC_IMPORT_VERSION, SC_FULL_PUBLISH, SC_LOCAL, SC_PASS_STATE, SC_PASS_BORDER, SC_PASS_GHOSTS,
-  P_PART, H_PART_COUNT, H_SUBSTEPS, P_STATE, STATE_BYTES, BD_VERSION, H_SLEEP_TICKS, FLAG_SLEEPING, H_TAGGED, H_FREE_TOP, P_FREE, P_TAG,
+  P_PART, H_PART_COUNT, H_SUBSTEPS, P_STATE, STATE_BYTES, BD_VERSION, H_SLEEP_TICKS, FLAG_SLEEPING, H_TAGGED, P_TAG,
   SS_TOUCH_OVERFLOW, SS_EVENT_OVERFLOW, SS_WORLD_OVERFLOW, SS_IMPORT_FAILED, SS_SCRATCH_OVERFLOW,
   OWNER_STATIC, BD_RECORDS, BD_OWNER, BD_PUBLISHER, BD_LISTS, BD_LIST_START, BD_HANDED, BD_HANDED_START, BD_BY_SUBJECT,
   BD_TOUCH, BD_EVENTS, BD_TOUCH_COUNT, BD_EVENT_COUNT,
   BODY_RECORD_BYTES, EVENT_BYTES, EV_KIND, EV_A, EV_A_GEN, EV_B, EV_B_GEN,
   EVENT_BEGIN, EVENT_END, FLAG_LIVE, KIND_STATIC, STATUS_CONTACT_OVERFLOW,
 } from './layout';
-import { g64, g32, s32, hdr, setHdr, worldBind, registerBody, unregisterBody, noteBoundingRadius, staticsChanged, listBody, unlistBody, worldRelist, awakeListInSlotOrder } from './world';
+import { g64, g32, s32, hdr, setHdr, takeSlot, freeSlot, worldBind, registerBody, unregisterBody, noteBoundingRadius, staticsChanged, listBody, unlistBody, worldRelist, awakeListInSlotOrder } from './world';
 import { writeBodyRecord, readBodyRecord } from './transfer';
 import { worldStep, worldStepBegin, worldStepEnd } from './step';
 import { buildContacts } from './collide';
@@ -206,9 +206,7 @@ function drop(s: i32): void {
   const l = localOf(s);
   unlistBody(l);
   unregisterBody(l);
-  const top = hdr(H_FREE_TOP);
-  s32(P_FREE, <i32>top, l);
-  setHdr(H_FREE_TOP, top + 1);
+  freeSlot(l);
   setI32(<usize>cfg(SC_LOCAL), s, 0);
 }
 
@@ -229,17 +227,10 @@ function put(s: i32, r: usize): i32 {
   let ours = true;
   if (live) unlistBody(l);                       // relisted by the record's flags below
   else {
-    const top = hdr(H_FREE_TOP);
-    if (top > 0) {
-      l = g32(P_FREE, <i32>top - 1);
-      setHdr(H_FREE_TOP, top - 1);
-    } else {
-      const hw = hdr(H_HIGH_WATER);
-      if (hw >= hdr(H_CAPACITY)) return -1;
-      l = <i32>hw;
-      setHdr(H_HIGH_WATER, hw + 1);
-      ours = false;
-    }
+    const hw = hdr(H_HIGH_WATER);
+    l = takeSlot();
+    if (l < 0) return -1;
+    ours = l < <i32>hw;
   }
   readBodyRecord(l, r, ours);
   s32(P_TAG, l, s);

@@ -192,19 +192,8 @@ export function bodyCreate(): i64 {
     // two bodies in contact range must sit in neighbouring cells: 2 * bound + margin <= cell
     if (2 * bound + hdr(H_MARGIN) > hdr(H_CELL_SIZE)) return ERR_TOO_LARGE;
   }
-  // take a slot
-  let slot: i32;
-  const top = hdr(H_FREE_TOP);
-  if (top > 0) {
-    slot = g32(P_FREE, <i32>top - 1);
-    setHdr(H_FREE_TOP, top - 1);
-  } else {
-    const hw = hdr(H_HIGH_WATER);
-    if (hw >= hdr(H_CAPACITY)) return ERR_FULL;
-    slot = <i32>hw;
-    setHdr(H_HIGH_WATER, hw + 1);
-    s32(P_GENERATION, slot, 0);
-  }
+  const slot = takeSlot();
+  if (slot < 0) return ERR_FULL;
   staticCacheClear(slot);
   s32(P_KIND, slot, kind);
   s32(P_SHAPE, slot, shape);
@@ -332,10 +321,32 @@ export function bodyRemove(handle: i64): i64 {
   unlistBody(slot);
   unregisterBody(slot);
   s32(P_GENERATION, slot, g32(P_GENERATION, slot) + 1);
+  freeSlot(slot);
+  return 0;
+}
+
+/**
+ * Takes a free slot: the last one freed (the free list is LIFO), else the one above the high
+ * water (its generation starts at 0). Returns -1 when the world is full.
+ */
+export function takeSlot(): i32 {
+  const top = hdr(H_FREE_TOP);
+  if (top > 0) {
+    setHdr(H_FREE_TOP, top - 1);
+    return g32(P_FREE, <i32>top - 1);
+  }
+  const hw = hdr(H_HIGH_WATER);
+  if (hw >= hdr(H_CAPACITY)) return -1;
+  setHdr(H_HIGH_WATER, hw + 1);
+  s32(P_GENERATION, <i32>hw, 0);
+  return <i32>hw;
+}
+
+/** Puts a dead slot on the free list (takeSlot hands it out again before any new one). */
+export function freeSlot(slot: i32): void {
   const top = hdr(H_FREE_TOP);
   s32(P_FREE, <i32>top, slot);
   setHdr(H_FREE_TOP, top + 1);
-  return 0;
 }
 
 // ---- activity: the awake list and the sleep hash (see the module comment) ----
