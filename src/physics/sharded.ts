@@ -567,6 +567,12 @@ export class ShardedWorld {
   private staged: number[] = [];
   /** Slots the last tick's commands despawned (their owner is still set on the board the next tick writes). */
   private despawnedLast: number[] = [];
+  /**
+   * The shard worlds may not hold the published board's bodies (a new or restored world, or
+   * one rebuilt by a recovery) until a tick has run the full path: until then their awake
+   * lists say nothing about the board, and no tick counts as quiet.
+   */
+  private unsynced = true;
 
   /**
    * Throws RangeError for unsorted cuts, a non-positive range, or a `maxCapacity` above the
@@ -1009,6 +1015,7 @@ export class ShardedWorld {
         else if (this.exchangeMode === 'pass' && !inline && !this.quiet(staged.length)) this.runPhases();
         else for (const c of p.cfgs) this.runShard(c);
         for (let k = 0; k < p.shards; k++) this.exchange.scatter(k, t);
+        this.unsynced = false;
         break;
       } catch (e) {
         const crash = e instanceof PhysicsError ? e.code === 'SHARD_FAILED' || e.code === 'SHARD_TIMEOUT' : e instanceof WebAssembly.RuntimeError;
@@ -1023,6 +1030,7 @@ export class ShardedWorld {
         }
         forgetBinding(this.core);
         this.recoveries++;
+        this.unsynced = true;
         const code = e instanceof PhysicsError ? (e.code as 'SHARD_FAILED' | 'SHARD_TIMEOUT') : 'TRAP';
         this.onRecovery?.({ tick: t, attempt, code, message: (e as Error).message, recoveries: this.recoveries, ms: performance.now() - t0 });
       }
@@ -1267,13 +1275,15 @@ export class ShardedWorld {
   }
 
   /**
-   * Nothing staged, no awake body in any shard world after the last tick, no test hook armed:
+   * Nothing staged, no awake body in any shard world after the last tick (which held the
+   * board's bodies: not before the first full tick after creation, restore or recovery), no
+   * test hook armed:
    * the tick has no participant anywhere, so with exchange 'pass' there is nothing to exchange
    * and one shardTick per shard computes exactly what the phases would (shard.ts), at one call
    * per shard instead of 2 S + 2.
    */
   private quiet(staged: number): boolean {
-    if (staged > 0) return false;
+    if (staged > 0 || this.unsynced) return false;
     for (let k = 0; k < this.plan.shards; k++) {
       if (this.i64(this.plan.worlds[k], HEADER.AWAKE_COUNT + 1)[HEADER.AWAKE_COUNT] !== 0n) return false;
       if (this.i64(this.plan.cfgs[k], SHARD_CFG_SLOTS)[SC.TRAP] !== 0n) return false;
