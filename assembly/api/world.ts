@@ -19,4 +19,4 @@ export function worldInteractionRange(): i64 { return interactionRange(); }
 /** Slot of a live body's handle, or -1 when the handle is stale. */
 export function bodySlot(handle: i64): i32 { return slotOf(handle); }
 
-export { shardTick, shardReset, shardPutRecord, shardBegin, shardPass, shardEnd, boardHash, boardRecordsHash, boardPublishLive } from '../physics/shard';
+export { shardTick, shardReset, shardPutRecord, shardPhase, boardHash, boardRecordsHash, boardPublishLive } from '../physics/shard';

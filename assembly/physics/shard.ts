@@ -336,7 +336,7 @@ function gatherCandidates(k: i32, seq: i32): i32 {
   }
   // the new slots in order (in place: sortBySlot's other buffer is the tail of `out`, unused
   // until the merge below writes nh + m <= cap entries from its start), then merged with HELD
-  const hw = max(<i32>cfg(SC_HIGH_WATER), <i32>hdr(H_HIGH_WATER));
+  const hw = <i32>cfg(SC_HIGH_WATER);              // candidates are slots of the whole world
   if (m > 1) {
     const spare = out + (cap - <usize>m) * 4;
     sortBySlot(tmp, m, spare, 4, 0, hw, <usize>cfg(SC_SCR_COUNTS));
@@ -451,18 +451,17 @@ export function shardTick(cfgAddr: usize): i32 {
 /** Step 1 of the bound shard (see the module comment): sync from state t and the overlay. */
 function shardSync(): void {
   const k = <i32>cfg(SC_INDEX), t = cfg(SC_TICK), stamp = <i32>(t + 1);
-  const F = <usize>cfg(SC_FRONT), B = <usize>cfg(SC_BACK);
-  const fRec = bd(F, BD_RECORDS), fOwn = bd(F, BD_OWNER), bRec = bd(B, BD_RECORDS), bOwn = bd(B, BD_OWNER);
+  const F = <usize>cfg(SC_FRONT);
+  const fRec = bd(F, BD_RECORDS), fOwn = bd(F, BD_OWNER);
   const ovRec = <usize>cfg(SC_OVERLAY_REC), ovTick = <usize>cfg(SC_OVERLAY_TICK), ovOwn = <usize>cfg(SC_OVERLAY_OWNER);
   const owned = <usize>cfg(SC_OWNED), list = <usize>cfg(SC_SCR_OWNED), held = <usize>cfg(SC_HELD);
-  const cap = <usize>cfg(SC_CAPACITY), K = <i32>cfg(SC_COUNT);
-  const hwG = <i32>cfg(SC_HIGH_WATER);
+  const cap = <usize>cfg(SC_CAPACITY);
   let status: i64 = 0, n = 0, ghosts = 0, imports = 0;
   setHdr(H_TICK, t);
   // versions (BOARD.VERSION): a sleeping body is untouched by a step unless woken, and a body
   // woken in a step is still awake after it when sleeping takes at least 2 rested ticks (its
   // rest counter restarts at 0, sleep.ts); with fewer, every record counts as changed
-  const fVer = bd(F, BD_VERSION), bVer = bd(B, BD_VERSION), impVer = <usize>cfg(SC_IMPORT_VERSION);
+  const fVer = bd(F, BD_VERSION), impVer = <usize>cfg(SC_IMPORT_VERSION);
   const quiet = hdr(H_SLEEP_TICKS) >= 2;
   const sleepsThrough = <usize>cfg(SC_SCR_SLOTS);   // per owned body: asleep after the sync, not re-imported
 
@@ -750,9 +749,23 @@ function copyGhostState(b: i32): void {
   }
 }
 
-/** Phase 1 of a per-pass tick (see above). Returns 0, or -1 for a bad world header. */
-export function shardBegin(cfgAddr: usize): i32 {
+/**
+ * Phase q of a per-pass tick of the shard at cfgAddr (see above): 0 shardBegin, 1 to 2
+ * SUBSTEPS solver pass q - 1, 2 SUBSTEPS + 1 shardEnd. Returns 0, or -1 for a bad world
+ * header or phase.
+ */
+export function shardPhase(cfgAddr: usize, q: i32): i32 {
   if (bindShard(cfgAddr) != 0) return -1;
+  const passes = <i32>(2 * hdr(H_SUBSTEPS));
+  if (q == 0) shardBegin();
+  else if (q <= passes) shardPass(q - 1);
+  else if (q == passes + 1) shardEnd();
+  else return -1;
+  return 0;
+}
+
+/** Phase 1 of a per-pass tick of the bound shard (see above). */
+function shardBegin(): void {
   shardSync();
   worldStepBegin();
   buildContacts();
@@ -769,23 +782,18 @@ export function shardBegin(cfgAddr: usize): i32 {
   setCfg(SC_PASS_GHOSTS, ng);
   solveBegin();
   publishBorderState(0);
-  return 0;
 }
 
-/** Phase 2 of a per-pass tick: solver pass p (0 <= p < 2 SUBSTEPS; see above). Returns 0, or -1 for a bad world header. */
-export function shardPass(cfgAddr: usize, p: i32): i32 {
-  if (bindShard(cfgAddr) != 0) return -1;
+/** Phase 2 of a per-pass tick of the bound shard: solver pass p (0 <= p < 2 SUBSTEPS; see above). */
+function shardPass(p: i32): void {
   copyGhostState(p & 1);
   solvePass(p);
   if (<i64>(p + 1) < 2 * hdr(H_SUBSTEPS)) publishBorderState((p + 1) & 1);
-  return 0;
 }
 
-/** Phase 3 of a per-pass tick (see above). Returns 0, or -1 for a bad world header. */
-export function shardEnd(cfgAddr: usize): i32 {
-  if (bindShard(cfgAddr) != 0) return -1;
+/** Phase 3 of a per-pass tick of the bound shard (see above). */
+function shardEnd(): void {
   solveEnd();
   worldStepEnd();
   shardPublish();
-  return 0;
 }

@@ -7,7 +7,7 @@
  * coordinator's wait times out. A trap in a shard's tick is reported in CONTROL.FAILURE and
  * the shard still counts as done, so the coordinator learns of it at the barrier.
  *
- * With exchange 'pass' a tick is `phases` phases (shardBegin, 2 SUBSTEPS shardPass, shardEnd:
+ * With exchange 'pass' a tick is `phases` phases (shardPhase 0 to 2 SUBSTEPS + 1:
  * assembly/physics/shard.ts); after each, the worker waits until every worker of the pool
  * has finished it (CONTROL.ARRIVE, the pass barrier). A worker whose shard trapped goes on
  * through the barriers without running it (the coordinator re-runs the tick); a worker of a
@@ -155,8 +155,7 @@ function runPhases(): boolean {
       const cfg = data.cfgs[k];
       const t0 = performance.now();
       try {
-        const r = q === 0 ? x.shardBegin(cfg) : last ? x.shardEnd(cfg) : x.shardPass(cfg, q - 1);
-        if (r !== 0) throw new Error('bad world header');
+        if (x.shardPhase(cfg, q) !== 0) throw new Error('bad world header');
       } catch {
         Atomics.store(ctl, FAILURE, 1 + data.indices[k]);
         failed = true;

@@ -284,7 +284,7 @@ export class ShardWorkerPool {
     private readonly cfgs: number[],
     private readonly control: number,
     workerCount: number,
-    /** Exchange 'pass': phases per tick (shardBegin, the solver passes, shardEnd); 0 = exchange 'tick'. */
+    /** Exchange 'pass': phases per tick (shard.ts shardPhase: begin, the solver passes, end); 0 = exchange 'tick'. */
     private readonly phases = 0,
   ) {
     this.ctl = new Int32Array(memory.buffer, control, CONTROL_WORDS);
@@ -541,6 +541,8 @@ export class ShardedWorld {
   readonly plan: ShardedPlan;
   /** How shards exchange border state (ShardOptions.exchange). */
   readonly exchangeMode: 'tick' | 'pass';
+  /** Exchange 'pass': phases of one shard tick (shard.ts shardPhase: begin, 2 substeps passes, end); 0 for 'tick'. */
+  private readonly phases: number;
   /** The state interaction range R (m: one contact distance with exchange 'pass') and the halo (m) ghosts are taken from. */
   readonly range: number;
   readonly halo: number;
@@ -616,8 +618,8 @@ export class ShardedWorld {
     this.rawZCuts = partition.zCuts.map(toRaw);
     this.ctl = new Int32Array(this.core.memory.buffer, this.plan.control, CONTROL_WORDS);
     this.initMemory();
-    const phases = this.exchangeMode === 'pass' ? 2 + 2 * (config.substeps ?? DEFAULT_SUBSTEPS) : 0;
-    this.pool = (opts.workers ?? 0) > 0 ? new ShardWorkerPool(this.core.memory, this.plan.cfgs, this.plan.control, opts.workers as number, phases) : null;
+    this.phases = this.exchangeMode === 'pass' ? 2 + 2 * (config.substeps ?? DEFAULT_SUBSTEPS) : 0;
+    this.pool = (opts.workers ?? 0) > 0 ? new ShardWorkerPool(this.core.memory, this.plan.cfgs, this.plan.control, opts.workers as number, this.phases) : null;
   }
 
   private i64(at: number, n: number): BigInt64Array {
@@ -1296,18 +1298,14 @@ export class ShardedWorld {
     const cfgs = this.plan.cfgs,
       x = this.x;
     const ns = cfgs.map(() => 0);
-    const run = (f: (c: number, k: number) => number): void => {
+    for (let q = 0; q < this.phases; q++) {
       cfgs.forEach((c, k) => {
         const t0 = performance.now();
-        const status = f(c, k);
+        const status = x.shardPhase(c, q);
         ns[k] += performance.now() - t0;
         if (status !== 0) throw new PhysicsError('BAD_HEADER', 'shard world header rejected by the core');
       });
-    };
-    run((c) => x.shardBegin(c));
-    const passes = 2 * (this.config.substeps ?? DEFAULT_SUBSTEPS);
-    for (let q = 0; q < passes; q++) run((c) => x.shardPass(c, q));
-    run((c) => x.shardEnd(c));
+    }
     cfgs.forEach((c, k) => {
       this.i64(c, SHARD_CFG_SLOTS)[SC.STEP_NS] = BigInt(Math.round(ns[k] * 1e6));
     });

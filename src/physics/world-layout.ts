@@ -659,7 +659,7 @@ export const SHARD_CFG = {
   /**
    * Border exchange: 0 = once per tick (the halo covers the solver's whole interaction range),
    * 1 = once per solver pass (the halo is two contact distances; the coordinator runs the
-   * tick's phases shard by shard: shardBegin, shardPass per pass, shardEnd).
+   * tick's phases shard by shard: shard.ts shardPhase 0 to 2 SUBSTEPS + 1).
    */
   EXCHANGE: 46,
   /** Per-pass exchange: two buffers of one solver STATE record (STATE_BYTES) per slot of the whole world, by tag. */

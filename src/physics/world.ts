@@ -842,10 +842,8 @@ export interface WorldExports {
   /** assembly/physics/shard.ts: one tick of the shard whose config block is at `cfg`; 0, or -1 for a bad world. */
   shardTick(cfg: number): number;
   shardReset(cfg: number): number;
-  /** assembly/physics/shard.ts, exchange 'pass': the phases of one tick (each 0, or -1 for a bad world). */
-  shardBegin(cfg: number): number;
-  shardPass(cfg: number, pass: number): number;
-  shardEnd(cfg: number): number;
+  /** assembly/physics/shard.ts, exchange 'pass': phase q of one tick (0 begin, 1..2S the passes, 2S + 1 end); 0, or -1 for a bad world or phase. */
+  shardPhase(cfg: number, q: number): number;
   shardPutRecord(cfg: number, record: number): number;
   boardHash(cfg: number, board: number): bigint;
   boardRecordsHash(board: number): bigint;
