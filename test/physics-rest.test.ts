@@ -132,7 +132,8 @@ test.each(['tick', 'pass'] as const)('a row asleep across a shard border wakes t
   };
   const whole = PhysicsWorld.create(config);
   const row = build(whole);
-  const sharded = new ShardedWorld(config, { xCuts: [0.2], zCuts: [] }, whole.interactionRange(), { exchange });
+  // each exchange's own default halo: the solver's interaction range per tick, two contact distances per pass
+  const sharded = new ShardedWorld(config, { xCuts: [0.2], zCuts: [] }, undefined, { exchange });
   build(sharded);
   const check = () => {
     if (whole.hash() !== sharded.hash()) throw new Error(`tick ${whole.tick}: sharded and whole differ`);

@@ -4,7 +4,7 @@
  * state hash and merged event list at every tick while bodies keep crossing borders; every
  * body has exactly one authority, the region holding it.
  */
-import { PhysicsWorld } from '../src/physics/world';
+import { PhysicsWorld, type WorldConfig } from '../src/physics/world';
 import { ShardedWorld, bodyEvents, type Partition } from '../src/physics/sharded';
 import { buildCrossingScene as build, CROSSING_CONFIG as CONFIG } from './helpers/scenes';
 
@@ -88,6 +88,35 @@ test('a range smaller than the interaction range breaks agreement (the halo is l
     differs = whole.hash() !== sharded.hash();
   }
   expect(differs).toBe(true);
+});
+
+test('exchanging per pass, the halo needs two contact distances (a sleeper woken by a body beyond one contact distance)', () => {
+  // G sleeps just right of the cut; B, new and at rest left of it, touches G; D rolls in from
+  // the right. The tick D reaches G, G wakes (D moves) and is pushed into B. Shard 0 holds B
+  // and G; D lies between one and two contact distances from shard 0's region. A halo of one
+  // contact distance (range 0.001) leaves D out: shard 0 keeps G asleep, so B meets G as an
+  // immovable sleeper instead of a body that moves, and its push differs. The default halo
+  // (two contact distances) agrees at every tick.
+  const config: WorldConfig = { capacity: 16, maxBodyRadius: 0.5, sleep: { enabled: true } };
+  const run = (range: number | undefined): number => {
+    const whole = PhysicsWorld.create(config);
+    const sharded = new ShardedWorld(config, { xCuts: [0], zCuts: [] }, range);
+    const worlds = [whole, sharded];
+    for (const w of worlds) {
+      w.addPlane({ normal: [0, 1, 0], offset: 0 });
+      w.addSphere({ position: [0.2, 0.5, 0], radius: 0.5 });
+    }
+    for (let t = 0; t < 120; t++) for (const w of worlds) w.step();
+    for (const w of worlds) w.addSphere({ position: [6.2, 0.5, 0], velocity: [-6, 0, 0], radius: 0.5 });
+    for (let t = 0; t < 120; t++) {
+      if (t === 40) for (const w of worlds) w.addSphere({ position: [0.2 - 1.0005, 0.5, 0], radius: 0.5 });
+      for (const w of worlds) w.step();
+      if (whole.hash() !== sharded.hash()) return whole.tick;
+    }
+    return -1;
+  };
+  expect(run(undefined)).toBe(-1);
+  expect(run(0.001)).not.toBe(-1);
 });
 
 test('a ShardedWorld refuses maxCapacity above its capacity (shard worlds share one fixed capacity: only the registry would grow)', () => {
