@@ -7,9 +7,10 @@
  * coordinator's wait times out. A trap in a shard's tick is reported in CONTROL.FAILURE and
  * the shard still counts as done, so the coordinator learns of it at the barrier.
  *
- * With exchange 'pass' a tick is `phases` phases (shardPhase 0 to 2 SUBSTEPS + 1:
- * assembly/physics/shard.ts); after each, the worker waits until every worker of the pool
- * has finished it (CONTROL.ARRIVE, the pass barrier). A worker whose shard trapped goes on
+ * A tick is one phase (shardTick) with exchange 'tick', and 2 SUBSTEPS + 2 phases (shardPhase
+ * 0 to 2 SUBSTEPS + 1: assembly/physics/shard.ts) with 'pass'; after each phase but the last,
+ * the worker waits until every worker of the pool has finished it (CONTROL.ARRIVE, the pass
+ * barrier), and after the last it counts its shards DONE. A worker whose shard trapped goes on
  * through the barriers without running it (the coordinator re-runs the tick); a worker of a
  * fenced epoch leaves the barrier and exits.
  */
@@ -44,6 +45,10 @@ const data = workerData as ShardWorkerData;
 const core = Core.instantiate(data.memory, 'release');
 const x = core.exports as unknown as WorldExports;
 const ctl = new Int32Array(data.memory.buffer, data.control, CONTROL_WORDS);
+/** Phases per tick: shardPhase 0 to 2 SUBSTEPS + 1 with exchange 'pass', one shardTick with 'tick'. */
+const PHASES = data.phases > 0 ? data.phases : 1;
+/** Runs phase q of the shard at cfg; returns the shard code's status (0, or -1 for a bad world header). */
+const runPhase = data.phases > 0 ? (cfg: number, q: number): number => x.shardPhase(cfg, q) : (cfg: number): number => x.shardTick(cfg);
 // Start from the generation current at spawn time, not from the value read at boot: a worker
 // that boots after a step was released must still run it.
 let gen = data.startGen;
@@ -62,46 +67,7 @@ for (;;) {
   }
   gen = now;
   if (Atomics.load(ctl, QUIT) || Atomics.load(ctl, EPOCH) !== data.epoch) break;
-  if (data.phases > 0) {
-    if (!runPhases()) break;
-    continue;
-  }
-  for (let k = 0; k < data.cfgs.length; k++) {
-    const cfg = data.cfgs[k];
-    const t0 = performance.now();
-    const trap = new BigInt64Array(data.memory.buffer, cfg + TRAP_BYTE, 1);
-    if (trap[0] === HANG_HOOK) {
-      // test hook: hang as an endless loop would, until terminated
-      trap[0] = 0n;
-      for (;;) {
-        /* spin: only worker.terminate() ends this */
-      }
-    }
-    // enter the step, then check the epoch (in this order: see CONTROL.ACTIVE); a fenced
-    // worker leaves without touching the shard, the new workers run this tick again
-    Atomics.add(ctl, ACTIVE, 1);
-    if (Atomics.load(ctl, EPOCH) !== data.epoch) {
-      Atomics.sub(ctl, ACTIVE, 1);
-      Atomics.notify(ctl, ACTIVE);
-      break;
-    }
-    const slowMs = trap[0] >= SLOW_HOOK ? Number(trap[0] - SLOW_HOOK) : 0;
-    if (slowMs) trap[0] = 0n;
-    try {
-      if (x.shardTick(cfg) !== 0) throw new Error('bad world header');
-    } catch {
-      Atomics.store(ctl, FAILURE, 1 + data.indices[k]);
-    }
-    // test hook: slow past the step timeout (the step written, its count not yet given)
-    for (const until = performance.now() + slowMs; performance.now() < until; ) {
-      /* spin */
-    }
-    new BigInt64Array(data.memory.buffer, cfg + STEP_NS_BYTE, 1)[0] = BigInt(Math.round((performance.now() - t0) * 1e6));
-    Atomics.add(ctl, DONE, 1);
-    Atomics.sub(ctl, ACTIVE, 1);
-    Atomics.notify(ctl, ACTIVE);
-  }
-  Atomics.notify(ctl, DONE);
+  if (!runTick()) break;
 }
 
 /**
@@ -117,18 +83,18 @@ function barrier(target: number): boolean {
 }
 
 /**
- * Runs one tick of this worker's shards in phases (exchange 'pass'); false when fenced off.
+ * Runs one tick of this worker's shards, in PHASES phases; false when fenced off.
  * Everything a phase writes to shared memory, its shards' step and its arrival at the pass
  * barrier (or, after the last phase, its DONE count), happens inside one CONTROL.ACTIVE window
  * opened with the epoch check, so a worker fenced off by a recovery never counts into the
  * re-run's barrier or DONE.
  */
-function runPhases(): boolean {
+function runTick(): boolean {
   const ns = data.cfgs.map(() => 0);
   let failed = false;
   let slowMs = 0;
-  for (let q = 0; q < data.phases; q++) {
-    const last = q === data.phases - 1;
+  for (let q = 0; q < PHASES; q++) {
+    const last = q === PHASES - 1;
     if (q === 0) {
       for (const cfg of data.cfgs) {
         const trap = new BigInt64Array(data.memory.buffer, cfg + TRAP_BYTE, 1);
@@ -155,7 +121,7 @@ function runPhases(): boolean {
       const cfg = data.cfgs[k];
       const t0 = performance.now();
       try {
-        if (x.shardPhase(cfg, q) !== 0) throw new Error('bad world header');
+        if (runPhase(cfg, q) !== 0) throw new Error('bad world header');
       } catch {
         Atomics.store(ctl, FAILURE, 1 + data.indices[k]);
         failed = true;
