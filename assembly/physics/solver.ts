@@ -68,10 +68,13 @@
 //
 // Interaction range of one tick: a body's state at t+1 depends on bodies linked to it by
 // chains of at most 2S + 1 contact-list pairs (2 Jacobi hops per substep, plus one hop
-// for the averaging count and the wake pass), each pair closer than MARGIN surface to surface,
-// i.e. centre distance < 2 * MAX_RADIUS + MARGIN at the start of the tick:
+// for the averaging count and the wake pass), each pair closer than CELL_SIZE = 2 *
+// maxBodyRadius + MARGIN (the configuration's) centre to centre at the start of the tick
+// (closer than MARGIN surface to surface, or a speculative contact of fast bodies, which
+// collide.ts caps at that distance; the cap is the configuration's, not the largest body
+// present, so every shard world applies the same one):
 //
-//   R = (2 S + 1) * (2 * MAX_RADIUS + MARGIN)
+//   R = (2 S + 1) * CELL_SIZE = (2 S + 1) * (2 * maxBodyRadius + MARGIN)
 //
 // worldInteractionRange() returns it; it is the halo width shards need.
 
@@ -86,7 +89,7 @@ import {
   P_KIND, P_SHAPE, P_FLAGS, P_SLEEP_COUNT, P_CFIRST, P_CCOUNT, P_HITS, P_AWAKE, P_PART,
   H_AWAKE_COUNT, H_PART_COUNT, H_CONTACT_COUNT, H_SUBSTEPS, H_TICK_RATE, H_INV_H,
   H_GRAVITY_X, H_GRAVITY_Y, H_GRAVITY_Z, H_MAX_SPEED, H_RESTITUTION_THRESHOLD,
-  H_SLEEP_ENABLED, H_SLEEP_SPEED, H_SLEEP_TICKS, H_MARGIN, H_MAX_RADIUS, H_MAX_PUSH, H_RELAX,
+  H_SLEEP_ENABLED, H_SLEEP_SPEED, H_SLEEP_TICKS, H_CELL_SIZE, H_MAX_PUSH, H_RELAX,
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_KT, C_ARM_I, C_ARM_J,
   C_MU, C_E, C_VN_PRE,
   CF_J_MOVES, CF_J_STATIC, CF_ACTIVE, CF_TOUCHED, CF_WAS_ACTIVE,
@@ -748,8 +751,9 @@ export function solveTick(): void {
 
 /**
  * The interaction range of one tick (raw metres, centre to centre at the start of the tick):
- * R = (2 S + 1) (2 MAX_RADIUS + MARGIN). See the module comment.
+ * R = (2 S + 1) CELL_SIZE, CELL_SIZE = 2 maxBodyRadius + MARGIN of the configuration (as
+ * sharded.ts worstCaseRange). See the module comment.
  */
 export function interactionRange(): i64 {
-  return (2 * hdr(H_SUBSTEPS) + 1) * (2 * hdr(H_MAX_RADIUS) + hdr(H_MARGIN));
+  return (2 * hdr(H_SUBSTEPS) + 1) * hdr(H_CELL_SIZE);
 }

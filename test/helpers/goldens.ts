@@ -9,7 +9,7 @@ export const GOLDEN: Record<string, Array<[number, string]>> = {
     [300, '0xe9e51fd21a7577a9'],
   ],
   walkers: [
-    [100, '0x184cb432c71d2551'],
-    [300, '0xc0df9563000e0641'],
+    [100, '0xd7c3c191343a04de'],
+    [300, '0x947cec443ea76598'],
   ],
 };
