@@ -28,7 +28,16 @@
 // y + h, h = 0 for spheres) plus a radius, so sphere-sphere, sphere-capsule and
 // capsule-capsule are one closest-points routine for two vertical segments. Boxes and
 // planes take the closest point of the core. A pair becomes a contact when its separation
-// (surface distance, < 0 when overlapping) is below the margin.
+// (surface distance, < 0 when overlapping) is below the margin; between two moving bodies,
+// below the margin plus both bodies' speculative reach (specOf: how far each can move in
+// the tick at its velocity at the start of it), so a fast body meets what is in its way
+// within the tick (the solver's contact stays inactive until the substeps close the gap)
+// instead of passing into it for a tick. That widening never lets a pair farther apart
+// than CELL_SIZE = 2 maxBodyRadius + MARGIN (the configuration's, the same in every shard
+// world) centre to centre become a contact (the broadphase caps the pair test there), the
+// distance solver.ts's interaction range counts per contact hop and sharded.ts's halo
+// already assumed (its hop and worstCaseRange are computed from the configuration). Statics need none: a fast sphere sweeps
+// them (solver.ts sweepStatics).
 //
 // Determinism: contacts are produced in (I, J) tag order: I ascending over the participants
 // (every body that can have a contact), and for each I its candidates sorted by J. The pair
@@ -47,7 +56,7 @@ import {
   P_AWAKE, P_PART, P_MARK, P_SLEEP_NEXT, P_SLEEP_BLOCKS, P_SORT_COUNTS, RADIX_BITS, P_TAG,
   P_CHAR_TX, P_CHAR_TZ, P_CHAR_STEP, P_CHAR_SLOPE_COS, P_GNX, P_GNY, P_GNZ,
   H_HIGH_WATER, H_DYNAMIC_COUNT, H_AWAKE_COUNT, H_PART_COUNT, H_MAX_RADIUS, H_INV_CELL, H_CONTACT_COUNT, H_CONTACT_CAPACITY,
-  H_MARGIN, H_STATUS, H_SLEEP_SPEED, H_GROUND_TOLERANCE, H_CELL_SIZE, P_SLEEP_COUNT,
+  H_MARGIN, H_STATUS, H_SLEEP_SPEED, H_GROUND_TOLERANCE, H_CELL_SIZE, H_TICK_RATE, P_SLEEP_COUNT,
   G_KEY, G_SLOT, G_LAYER, G_MASK, G_ACTIVE, G_X, G_Y, G_Z, G_REACH, G_TAG,
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_KT, C_ARM_I, C_ARM_J, C_MU, C_E,
   CONTACT_BYTES, CF_J_MOVES, CF_J_STATIC, STATUS_CONTACT_OVERFLOW,
@@ -82,6 +91,23 @@ import {
 /** sqrt(x) of a squared length (raw Q32 -> Q16 length; relative error < 2^-16, see sqrtFast). */
 // @ts-ignore: decorator
 @inline export function lengthOfSq(x: i64): i64 { return <i64>sqrtFast(<u64>x); }
+
+/**
+ * Speculative reach of a body (raw m): how far it may move in one tick at its velocity at
+ * the start of the tick, |vx| + |vy| + |vz| times dt (the L1 norm bounds |v|), 0 for a
+ * body that does not move. A pair of bodies closer than their radii + margin + both
+ * speculative reaches becomes a contact (inactive until the solver's substeps close the
+ * gap), so a fast body meets a body it would otherwise pass into during the tick instead
+ * of overlapping it by up to |v| dt at the next tick (a small sphere falling back onto a
+ * pile at 12 m/s overlapped 0.11 m). The pair test is capped at CELL_SIZE = 2 maxBodyRadius
+ * + margin centre to centre (specCap), so no contact reaches farther than the interaction
+ * range (solver.ts) counts and the broadphase's neighbour cells still hold every candidate.
+ */
+// @ts-ignore: decorator
+@inline function specOf(slot: i32): i64 {
+  if (!isActive(slot)) return 0;
+  return (abs<i64>(g64(P_VX, slot)) + abs<i64>(g64(P_VY, slot)) + abs<i64>(g64(P_VZ, slot))) / hdr(H_TICK_RATE);
+}
 
 /** Cell coordinate of a raw position (floor(p / cell) up to the Q32 inverse). */
 // @ts-ignore: decorator
@@ -245,7 +271,7 @@ function collidePair(i: i32, j: i32): void {
   const ri = g64(P_RADIUS, i);
   const shapeJ = g32(P_SHAPE, j);
   const margin = hdr(H_MARGIN);
-  let rj: i64 = 0;
+  let rj: i64 = 0, spec: i64 = 0;
   let flags = 0;
   if (shapeJ == SHAPE_BOX) {
     // cheap reject: the body's bounding box grown by the margin misses the box
@@ -261,13 +287,18 @@ function collidePair(i: i32, j: i32): void {
     const yi = g64(P_PY, i), yj = g64(P_PY, j);
     segSeg(g64(P_PX, i), yi - hi, yi + hi, g64(P_PZ, i), g64(P_PX, j), yj - hj, yj + hj, g64(P_PZ, j));
     // reject on the squared distance before taking a root
-    const dx = cjX - ciX, dy = cjY - ciY, dz = cjZ - ciZ, reach = ri + rj + margin;
+    // speculative: within the margin plus both bodies' reach over the tick (specOf; the
+    // broadphase capped the pair at 2 MAX_RADIUS + MARGIN centre to centre)
+    spec = specOf(i) + specOf(j);
+    const dx = cjX - ciX, dy = cjY - ciY, dz = cjZ - ciZ, reach = ri + rj + margin + spec;
     if (dx * dx + dy * dy + dz * dz >= reach * reach) return;
     normalFromPoints(ri, rj);
   }
-  if (sep >= margin) return;
-  if (g32(P_FLAGS, i) & FLAG_CHARACTER) characterContact(i, j, true);
-  if ((g32(P_FLAGS, j) & FLAG_CHARACTER) && flags == 0) characterContact(j, i, false);
+  if (sep >= margin + spec) return;
+  if (sep < margin) {
+    if (g32(P_FLAGS, i) & FLAG_CHARACTER) characterContact(i, j, true);
+    if ((g32(P_FLAGS, j) & FLAG_CHARACTER) && flags == 0) characterContact(j, i, false);
+  }
   addContact(i, j, flags, ri, rj);
 }
 
@@ -312,6 +343,12 @@ function staticCandidates(slot: i32, px: i64, py: i64, pz: i64, reach: i64, laye
 // Pair emission state of buildContacts (module globals).
 let pairCount = 0, pairCap = 0;
 let reachMargin: i64 = 0;
+/**
+ * CELL_SIZE (2 maxBodyRadius + margin of the world's configuration, the same in every shard
+ * world; never the largest body present, which differs between shard worlds): the farthest
+ * pair (centre to centre) that may become a contact.
+ */
+let specCap: i64 = 0;
 /** Whether the world being stepped is tagged (world.ts tagged()), read once per buildContacts. */
 let tg = false;
 
@@ -332,7 +369,8 @@ function considerPair(ra: usize, rb: usize): void {
   if ((load<i32>(ra, G_ACTIVE) | load<i32>(rb, G_ACTIVE)) == 0) return;
   if ((load<i32>(ra, G_LAYER) & load<i32>(rb, G_MASK)) == 0 || (load<i32>(rb, G_LAYER) & load<i32>(ra, G_MASK)) == 0) return;
   const dx = load<i64>(rb, G_X) - load<i64>(ra, G_X), dy = load<i64>(rb, G_Y) - load<i64>(ra, G_Y), dz = load<i64>(rb, G_Z) - load<i64>(ra, G_Z);
-  const reach = load<i64>(ra, G_REACH) + load<i64>(rb, G_REACH) + reachMargin;
+  let reach = load<i64>(ra, G_REACH) + load<i64>(rb, G_REACH) + reachMargin;
+  if (reach > specCap) reach = specCap;              // speculative reach, capped (specOf)
   if (dx * dx + dy * dy + dz * dz >= reach * reach) return;
   if (pairCount >= pairCap) { setHdr(H_STATUS, hdr(H_STATUS) | STATUS_CONTACT_OVERFLOW); return; }
   const a = load<i32>(ra, G_SLOT), b = load<i32>(rb, G_SLOT);
@@ -350,7 +388,8 @@ function considerPair(ra: usize, rb: usize): void {
 function considerSleeper(ra: usize, j: i32): void {
   if ((load<i32>(ra, G_LAYER) & g32(P_MASK, j)) == 0 || (g32(P_LAYER, j) & load<i32>(ra, G_MASK)) == 0) return;
   const dx = g64(P_PX, j) - load<i64>(ra, G_X), dy = g64(P_PY, j) - load<i64>(ra, G_Y), dz = g64(P_PZ, j) - load<i64>(ra, G_Z);
-  const reach = load<i64>(ra, G_REACH) + g64(P_RADIUS, j) + coreHalf(j) + reachMargin;
+  let reach = load<i64>(ra, G_REACH) + g64(P_RADIUS, j) + coreHalf(j) + reachMargin;
+  if (reach > specCap) reach = specCap;              // speculative reach, capped (specOf)
   if (dx * dx + dy * dy + dz * dz >= reach * reach) return;
   if (pairCount >= pairCap) { setHdr(H_STATUS, hdr(H_STATUS) | STATUS_CONTACT_OVERFLOW); return; }
   if (g32(P_MARK, j) == 0) addParticipant(j);
@@ -430,6 +469,8 @@ export function buildContacts(): void {
   while (buckets < 2 * nAwake) buckets <<= 1;
   const mask = buckets - 1;
   setHdr(H_CONTACT_COUNT, 0);
+  specCap = hdr(H_CELL_SIZE);
+  const cap = specCap;
   // 1. cells and counting sort of awake bodies by bucket
   memory.fill(P_BUCKET_START, 0, <usize>(buckets + 2) << 2);
   for (let a = 0; a < nAwake; a++) {
@@ -457,7 +498,7 @@ export function buildContacts(): void {
     store<i32>(r, g32(P_MASK, i), G_MASK);
     store<i32>(r, 1, G_ACTIVE);
     store<i64>(r, g64(P_PX, i), G_X); store<i64>(r, g64(P_PY, i), G_Y); store<i64>(r, g64(P_PZ, i), G_Z);
-    store<i64>(r, g64(P_RADIUS, i) + coreHalf(i), G_REACH);
+    store<i64>(r, g64(P_RADIUS, i) + coreHalf(i) + min<i64>(specOf(i), cap), G_REACH);   // with the speculative reach
   }
   // now BUCKET_START[b + 1] is the start of bucket b and BUCKET_START[b + 2] its end
   s32(P_BUCKET_START, buckets + 1, nAwake);    // end of the last bucket
@@ -499,7 +540,7 @@ export function buildContacts(): void {
     let visits = 0;
     for (let k = 0; k < nAwake; k++) {
       const ra = recAt(k);
-      const r = load<i64>(ra, G_REACH) + far;
+      const r = min<i64>(load<i64>(ra, G_REACH) + far, specCap);   // no pair reaches farther (considerSleeper)
       const x = load<i64>(ra, G_X), y = load<i64>(ra, G_Y), z = load<i64>(ra, G_Z);
       // cells of [p - r, p + r] per axis: at most the neighbours (r <= CELL_SIZE)
       const x0 = cellOf(x - r), x1 = cellOf(x + r), y0 = cellOf(y - r), y1 = cellOf(y + r), z0 = cellOf(z - r), z1 = cellOf(z + r);

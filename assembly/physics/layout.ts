@@ -422,6 +422,12 @@
 // @ts-ignore: decorator
 @inline export const S_REST_MIN: i32 = 224;
 // @ts-ignore: decorator
+@inline export const S_SRX: i32 = 232;
+// @ts-ignore: decorator
+@inline export const S_SRY: i32 = 240;
+// @ts-ignore: decorator
+@inline export const S_SRZ: i32 = 248;
+// @ts-ignore: decorator
 @inline export const STATE_BYTES: i32 = 256;
 // @ts-ignore: decorator
 @inline export const G_KEY: i32 = 0;

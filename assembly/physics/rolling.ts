@@ -13,11 +13,12 @@
 // a accelerates at 5/7 g (sin a - ROLLING cos a) (test/physics.test.ts). The limit never
 // reverses the rotation (clamped to it).
 //
-// Locality: reads only the sphere's own substep rotation and the contact's constants and
+// Locality: reads only the sphere's own substep rotation (RX - SRX: solver.ts keeps RX
+// as the rotation since the tick start) and the contact's constants and
 // correction; the result goes into the sphere's Jacobi accumulator like the friction torque,
 // so it is part of the contact's hop and adds nothing to the interaction range.
 
-import { P_STATE, S_RX, S_RY, S_RZ, S_INV_MASS, S_INV_INERTIA, C_ARM_I, H_ROLLING } from './layout';
+import { P_STATE, S_RX, S_RY, S_RZ, S_SRX, S_SRY, S_SRZ, S_INV_MASS, S_INV_INERTIA, C_ARM_I, H_ROLLING } from './layout';
 import { hdr } from './world';
 import { lengthOfSq } from './collide';
 import { div } from '../math/fixed';
@@ -38,7 +39,7 @@ export function rollingCorrection(c: usize, i: i32, corr: i64): void {
   const roll = hdr(H_ROLLING), arm = <i64>load<i32>(c, C_ARM_I);
   if (roll == 0 || arm <= 0 || corr <= 0) return;
   const s = P_STATE + (<usize>i << 8);
-  const rx = load<i64>(s + <usize>S_RX), ry = load<i64>(s + <usize>S_RY), rz = load<i64>(s + <usize>S_RZ);
+  const rx = load<i64>(s + <usize>S_RX) - load<i64>(s + <usize>S_SRX), ry = load<i64>(s + <usize>S_RY) - load<i64>(s + <usize>S_SRY), rz = load<i64>(s + <usize>S_RZ) - load<i64>(s + <usize>S_SRZ);
   if ((rx | ry | rz) == 0) return;
   let tx = rx, ty = ry, tz = rz;
   // the angle a torque ROLLING N r turns the sphere by in a substep: ROLLING corr r m / I

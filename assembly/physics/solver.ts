@@ -23,7 +23,15 @@
 // Contact handling follows Mueller et al., "Detailed Rigid Body Simulation with Extended
 // Position Based Dynamics" (SCA 2020) with zero compliance: the normal correction splits the
 // overlap by inverse mass; static friction cancels the tangential motion of the contact
-// points in the substep while it is below mu * overlap, kinetic friction limits it to that;
+// points since the start of the tick (not only of the substep) while it is below mu times
+// the substep's normal correction, kinetic friction limits it to that. Anchored at the tick
+// start, friction also takes back the sideways slip the earlier substeps' Jacobi normal
+// corrections left (a correction's push-out moves a body in the pass after the friction
+// that could see it; undone only within its substep, those slips added up to the creep of
+// settled piles: contact slip ~ body speed, 7 mm/s median in the mixed pile at 16 s). The
+// linear part is the displacement since the tick start (DX, as the separation), the
+// rotation part the rotation since the tick start (RX; SRX holds its value at the substep
+// start, for the angular velocity update and rolling resistance);
 // the velocity pass sets the normal relative velocity to -e * (its value before the
 // substep) when the bodies were approaching faster than RESTITUTION_THRESHOLD, to 0 when
 // they approached slower, and back to its value before the substep when they were already
@@ -68,10 +76,13 @@
 //
 // Interaction range of one tick: a body's state at t+1 depends on bodies linked to it by
 // chains of at most 2S + 1 contact-list pairs (2 Jacobi hops per substep, plus one hop
-// for the averaging count and the wake pass), each pair closer than MARGIN surface to surface,
-// i.e. centre distance < 2 * MAX_RADIUS + MARGIN at the start of the tick:
+// for the averaging count and the wake pass), each pair closer than CELL_SIZE = 2 *
+// maxBodyRadius + MARGIN (the configuration's) centre to centre at the start of the tick
+// (closer than MARGIN surface to surface, or a speculative contact of fast bodies, which
+// collide.ts caps at that distance; the cap is the configuration's, not the largest body
+// present, so every shard world applies the same one):
 //
-//   R = (2 S + 1) * (2 * MAX_RADIUS + MARGIN)
+//   R = (2 S + 1) * CELL_SIZE = (2 S + 1) * (2 * maxBodyRadius + MARGIN)
 //
 // worldInteractionRange() returns it; it is the halo width shards need.
 
@@ -79,14 +90,14 @@ import {
   P_PX, P_PY, P_PZ, P_VX, P_VY, P_VZ, P_WX, P_WY, P_WZ, P_X0X, P_X0Y, P_X0Z,
   P_INV_MASS, P_INV_INERTIA,
   S_DX, S_DY, S_DZ, S_SDX, S_SDY, S_SDZ, S_PDX, S_PDY, S_PDZ, S_UX, S_UY, S_UZ, S_OX, S_OY, S_OZ,
-  S_AX, S_AY, S_AZ, S_TX, S_TY, S_TZ, S_RX, S_RY, S_RZ, S_INV_MASS, S_INV_INERTIA, S_MOVES, S_CNT, S_CNT_V, S_NSTATIC,
+  S_AX, S_AY, S_AZ, S_TX, S_TY, S_TZ, S_SRX, S_SRY, S_SRZ, S_RX, S_RY, S_RZ, S_INV_MASS, S_INV_INERTIA, S_MOVES, S_CNT, S_CNT_V, S_NSTATIC,
   P_QX, P_QY, P_QZ, P_QW, P_RADIUS, P_HX, P_HY, P_HZ, P_RESTITUTION,
   P_LIN_DAMP, P_ANG_DAMP, P_GRAVITY_SCALE, P_FX, P_FY, P_FZ,
   P_CHAR_TX, P_CHAR_TZ, P_CHAR_JUMP, P_GNX, P_GNY, P_GNZ,
   P_KIND, P_SHAPE, P_FLAGS, P_SLEEP_COUNT, P_CFIRST, P_CCOUNT, P_HITS, P_AWAKE, P_PART,
   H_AWAKE_COUNT, H_PART_COUNT, H_CONTACT_COUNT, H_SUBSTEPS, H_TICK_RATE, H_INV_H,
   H_GRAVITY_X, H_GRAVITY_Y, H_GRAVITY_Z, H_MAX_SPEED, H_RESTITUTION_THRESHOLD,
-  H_SLEEP_ENABLED, H_SLEEP_SPEED, H_SLEEP_TICKS, H_MARGIN, H_MAX_RADIUS, H_MAX_PUSH, H_RELAX,
+  H_SLEEP_ENABLED, H_SLEEP_SPEED, H_SLEEP_TICKS, H_CELL_SIZE, H_MAX_PUSH, H_RELAX,
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_KT, C_ARM_I, C_ARM_J,
   C_MU, C_E, C_VN_PRE,
   CF_J_MOVES, CF_J_STATIC, CF_ACTIVE, CF_TOUCHED, CF_WAS_ACTIVE,
@@ -300,8 +311,11 @@ function integrateBody(i: i32): void {
     const ad = g64(P_ANG_DAMP, i);
     if (ad != (<i64>1 << 32)) { wx = mulQ32Wide(wx, ad); wy = mulQ32Wide(wy, ad); wz = mulQ32Wide(wz, ad); }
     sst(i, S_OX, wx); sst(i, S_OY, wy); sst(i, S_OZ, wz);
-    // rotation of the substep (small-angle vector, Q32), corrected by the friction pass
-    sst(i, S_RX, timesH(wx)); sst(i, S_RY, timesH(wy)); sst(i, S_RZ, timesH(wz));
+    // rotation since the tick start (small-angle vector, Q32): the substep's start, then its
+    // predicted rotation, corrected by the friction pass
+    const rx = load<i64>(st(i) + <usize>S_RX), ry = load<i64>(st(i) + <usize>S_RY), rz = load<i64>(st(i) + <usize>S_RZ);
+    sst(i, S_SRX, rx); sst(i, S_SRY, ry); sst(i, S_SRZ, rz);
+    sst(i, S_RX, rx + timesH(wx)); sst(i, S_RY, ry + timesH(wy)); sst(i, S_RZ, rz + timesH(wz));
     // continuous collision when the sphere moves more than half its radius in the substep
     const mx = (dx - load<i64>(st(i) + <usize>S_SDX)) >> 16, my = (dy - load<i64>(st(i) + <usize>S_SDY)) >> 16, mz = (dz - load<i64>(st(i) + <usize>S_SDZ)) >> 16;
     const r = g64(P_RADIUS, i);
@@ -356,7 +370,7 @@ function positionPass(count: i32): void {
     let aix = -mulr(ci, nx), aiy = -mulr(ci, ny), aiz = -mulr(ci, nz);
     let ajx = mulr(cj, nx), ajy = mulr(cj, ny), ajz = mulr(cj, nz);
     let tix: i64 = 0, tiy: i64 = 0, tiz: i64 = 0, tjx: i64 = 0, tjy: i64 = 0, tjz: i64 = 0;
-    // friction: tangential motion of the contact points in this substep
+    // friction: tangential motion of the contact points since the tick start
     const mu = <i64>load<i32>(c, C_MU), kt = load<i64>(c, C_KT);
     if (mu > 0 && kt > 0) {
       const armI = <i64>load<i32>(c, C_ARM_I), armJ = <i64>load<i32>(c, C_ARM_J);
@@ -364,14 +378,10 @@ function positionPass(count: i32): void {
       // the contact points' relative displacement, theta_i x r_i - theta_j x r_j, is
       // (armI theta_i + armJ theta_j) x n: one cross product instead of two.
       let wx = mulr(armI, load<i64>(st(i) + <usize>S_RX)), wy = mulr(armI, load<i64>(st(i) + <usize>S_RY)), wz = mulr(armI, load<i64>(st(i) + <usize>S_RZ));
-      let dx = load<i64>(st(i) + <usize>S_DX) - load<i64>(st(i) + <usize>S_SDX);
-      let dy = load<i64>(st(i) + <usize>S_DY) - load<i64>(st(i) + <usize>S_SDY);
-      let dz = load<i64>(st(i) + <usize>S_DZ) - load<i64>(st(i) + <usize>S_SDZ);
+      let dx = load<i64>(st(i) + <usize>S_DX), dy = load<i64>(st(i) + <usize>S_DY), dz = load<i64>(st(i) + <usize>S_DZ);
       if (!statJ) {
         wx += mulr(armJ, load<i64>(st(j) + <usize>S_RX)); wy += mulr(armJ, load<i64>(st(j) + <usize>S_RY)); wz += mulr(armJ, load<i64>(st(j) + <usize>S_RZ));
-        dx -= load<i64>(st(j) + <usize>S_DX) - load<i64>(st(j) + <usize>S_SDX);
-        dy -= load<i64>(st(j) + <usize>S_DY) - load<i64>(st(j) + <usize>S_SDY);
-        dz -= load<i64>(st(j) + <usize>S_DZ) - load<i64>(st(j) + <usize>S_SDZ);
+        dx -= load<i64>(st(j) + <usize>S_DX); dy -= load<i64>(st(j) + <usize>S_DY); dz -= load<i64>(st(j) + <usize>S_DZ);
       }
       dx += rs16(wy * nz - wz * ny); dy += rs16(wz * nx - wx * nz); dz += rs16(wx * ny - wy * nx);
       const dn = rs16(dx * nx + dy * ny + dz * nz);
@@ -459,9 +469,9 @@ function applyPositionsBody(i: i32): void {
   let uz = uz0 + (load<i64>(st(i) + <usize>S_DZ) - load<i64>(st(i) + <usize>S_PDZ)) * invH;
   if (g32(P_SHAPE, i) == SHAPE_SPHERE) {
     const wx = load<i64>(st(i) + <usize>S_OX), wy = load<i64>(st(i) + <usize>S_OY), wz = load<i64>(st(i) + <usize>S_OZ);
-    sst(i, S_OX, wx + (load<i64>(st(i) + <usize>S_RX) - timesH(wx)) * invH);
-    sst(i, S_OY, wy + (load<i64>(st(i) + <usize>S_RY) - timesH(wy)) * invH);
-    sst(i, S_OZ, wz + (load<i64>(st(i) + <usize>S_RZ) - timesH(wz)) * invH);
+    sst(i, S_OX, wx + (load<i64>(st(i) + <usize>S_RX) - load<i64>(st(i) + <usize>S_SRX) - timesH(wx)) * invH);
+    sst(i, S_OY, wy + (load<i64>(st(i) + <usize>S_RY) - load<i64>(st(i) + <usize>S_SRY) - timesH(wy)) * invH);
+    sst(i, S_OZ, wz + (load<i64>(st(i) + <usize>S_RZ) - load<i64>(st(i) + <usize>S_SRZ) - timesH(wz)) * invH);
   }
   // static contacts, in order: position projection, then the contact's velocity projection
   const cc = g32(P_CCOUNT, i);
@@ -748,8 +758,9 @@ export function solveTick(): void {
 
 /**
  * The interaction range of one tick (raw metres, centre to centre at the start of the tick):
- * R = (2 S + 1) (2 MAX_RADIUS + MARGIN). See the module comment.
+ * R = (2 S + 1) CELL_SIZE, CELL_SIZE = 2 maxBodyRadius + MARGIN of the configuration (as
+ * sharded.ts worstCaseRange). See the module comment.
  */
 export function interactionRange(): i64 {
-  return (2 * hdr(H_SUBSTEPS) + 1) * (2 * hdr(H_MAX_RADIUS) + hdr(H_MARGIN));
+  return (2 * hdr(H_SUBSTEPS) + 1) * hdr(H_CELL_SIZE);
 }

@@ -10,11 +10,11 @@
  *
  *   npm run build && node build/dist/bench/rest/pile-quality.js [--scene pile|mixed] [--n 5000]
  *       [--ticks T] [--substeps S] [--relax w] [--push m/s] [--rolling c] [--mu friction]
- *       [--sleep 0|1] [--diag] [--fast]
+ *       [--sleep 0|1] [--seed k] [--diag] [--fast]
  *
  * Defaults: pile 2,000 for 360 ticks (bench:physics' 60 warm-up + 300 timed steps), mixed
  * 1,500 for 960 ticks (60 + 900); sleeping as the scene says (pile off, mixed on); the world's
- * default solver settings. --diag adds mean |v_y|, |v_xz|, the motion over the last tick and
+ * default solver settings; seed 1 (bench:physics' seed) unless --seed. --diag adds mean |v_y|, |v_xz|, the motion over the last tick and
  * over the last 60 ticks (displacement / time: a velocity that moves nothing is held velocity)
  * and the mean speed by height fifth; --fast lists the 12 fastest spheres.
  */
@@ -33,7 +33,8 @@ function main(): void {
   const kind = opt('scene', 'pile');
   const n = Number(opt('n', kind === 'pile' ? '2000' : '1500'));
   const ticks = Number(opt('ticks', kind === 'pile' ? '360' : '960'));
-  const scene: SceneSpec = kind === 'pile' ? pileScene(n, 1) : mixedScene(n, 1);
+  const seed = Number(opt('seed', '1'));
+  const scene: SceneSpec = kind === 'pile' ? pileScene(n, seed) : mixedScene(n, seed);
   if (args.includes('--mu')) (scene as { friction: number }).friction = Number(opt('mu', '0.5'));
   const cfg: WorldConfig = {
     capacity: scene.n + scene.statics.length + 8,

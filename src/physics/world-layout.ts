@@ -333,7 +333,7 @@ export const RADIX_BITS = 11;
  *   0 DX DY DZ      displacement since the tick start        | line 0
  *  24 SDX SDY SDZ   displacement at the substep start        |
  *  48 UX UY UZ      velocity                                 |
- *  72 RX RY RZ      rotation in the substep (small angle)    | line 1
+ *  72 RX RY RZ      rotation since the tick start (small angle) | line 1
  *  96 INV_MASS INV_INERTIA (Q16 copies)                      |
  * 112 MOVES i32, CNT i32, CNT_V i32, NSTATIC i32 (static contacts) |
  * 128 AX AY AZ      Jacobi accumulator, linear               | line 2
@@ -341,6 +341,7 @@ export const RADIX_BITS = 11;
  * 176 OX OY OZ      angular velocity                         | line 3
  * 200 PDX PDY PDZ   predicted displacement of the substep    |
  * 224 REST_MIN i32   least rest counter of the contact partners + 1 (0: none; sleep.ts)
+ * 232 SRX SRY SRZ   rotation at the substep start (RX.. minus it: the substep's rotation)
  * ```
  */
 export const STATE = {
@@ -375,6 +376,9 @@ export const STATE = {
   PDY: 208,
   PDZ: 216,
   REST_MIN: 224,
+  SRX: 232,
+  SRY: 240,
+  SRZ: 248,
 } as const;
 /** Bytes per STATE record (a power of two: the address is base + (slot << 8)). */
 export const STATE_BYTES = 256;

@@ -1,15 +1,15 @@
 /** Golden world hashes of the determinism scenes: scene -> [tick, hash]; shared by the core and shard tests. Regenerate only for an intended change of the physics. */
 export const GOLDEN: Record<string, Array<[number, string]>> = {
   pile: [
-    [100, '0xef1975a3ae732c74'],
-    [300, '0xee05e43c0ee35f3c'],
+    [100, '0x3b7f5e52609708ab'],
+    [300, '0xeb6d881d38a96667'],
   ],
   rain: [
-    [100, '0x1ab2400ceee42882'],
-    [300, '0xe9e51fd21a7577a9'],
+    [100, '0xe727c7d84ae0e98c'],
+    [300, '0x4a7c755b7f80f603'],
   ],
   walkers: [
-    [100, '0x184cb432c71d2551'],
-    [300, '0xc0df9563000e0641'],
+    [100, '0x415585adf18fee98'],
+    [300, '0xf7ecaa792ce3721c'],
   ],
 };
