@@ -698,6 +698,8 @@
 // @ts-ignore: decorator
 @inline export const SC_PASS_GHOSTS: i32 = 49;
 // @ts-ignore: decorator
+@inline export const SC_PASS_BAND: i32 = 50;
+// @ts-ignore: decorator
 @inline export const SS_TOUCH_OVERFLOW: i64 = 1;
 // @ts-ignore: decorator
 @inline export const SS_EVENT_OVERFLOW: i64 = 2;

@@ -546,6 +546,8 @@ export class ShardedWorld {
   /** The state interaction range R (m: one contact distance with exchange 'pass') and the halo (m) ghosts are taken from. */
   readonly range: number;
   readonly halo: number;
+  /** One contact distance, m (2 maxBodyRadius + margin): no two bodies farther apart (in x/z) touch. */
+  private readonly hop: number;
   private readonly rawXCuts: bigint[];
   private readonly rawZCuts: bigint[];
   private readonly ctl: Int32Array;
@@ -602,6 +604,7 @@ export class ShardedWorld {
     this.exchangeMode = opts.exchange ?? 'pass';
     if (this.exchangeMode !== 'tick' && this.exchangeMode !== 'pass') throw new RangeError("exchange must be 'tick' or 'pass'");
     const hop = 2 * (config.maxBodyRadius ?? 1) + (config.margin ?? 0.05);
+    this.hop = hop;
     this.range = range ?? (this.exchangeMode === 'pass' ? hop : worstCaseRange(config));
     if (!(this.range > 0)) throw new RangeError('the interaction range must be positive');
     this.halo = this.range + hop;
@@ -718,6 +721,7 @@ export class ShardedWorld {
       if (this.exchangeMode === 'pass') {
         c[SC.EXCHANGE] = 1n;
         c[SC.PASS_STATE] = BigInt(L.passState.offset);
+        c[SC.PASS_BAND] = toRaw(Math.min(this.halo, this.hop * 1.125));
       }
       this.i64(L[`importVersion${k}`].offset, cap).fill(-1n);
       this.i32(L[`local${k}`].offset, cap).fill(0);
@@ -1340,7 +1344,9 @@ export class ShardedWorld {
    * own step figures as PhysicsWorld.activity() gives them (`awake` bodies on its awake list
    * now, `participants` and `work` of the step, `contacts` it built), and `slots`, the high
    * water of its world's dense numbering: the most bodies (statics included) it has held at
-   * once. All follow its own and its neighbours' bodies, not the world's slot count.
+   * once. All follow its own and its neighbours' bodies, not the world's slot count. With
+   * exchange 'pass', of its last tick run in phases: `passBorder` bodies whose solver state it
+   * published and `passGhosts` ghosts whose state it copied, per pass (shard.ts shardBegin).
    */
   counts(): Array<{
     owned: number;
@@ -1355,6 +1361,8 @@ export class ShardedWorld {
     work: number;
     contacts: number;
     slots: number;
+    passBorder: number;
+    passGhosts: number;
   }> {
     return this.plan.cfgs.map((c, k) => {
       const cfg = this.i64(c, SHARD_CFG_SLOTS);
@@ -1372,6 +1380,8 @@ export class ShardedWorld {
         work: Number(h[HEADER.WORK]),
         contacts: Number(h[HEADER.CONTACT_COUNT]),
         slots: Number(h[HEADER.HIGH_WATER]),
+        passBorder: Number(cfg[SC.PASS_BORDER]),
+        passGhosts: Number(cfg[SC.PASS_GHOSTS]),
       };
     });
   }

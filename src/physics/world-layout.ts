@@ -667,6 +667,13 @@ export const SHARD_CFG = {
   /** Per-pass exchange, last tick: border participants published and ghost participants copied per pass. */
   PASS_BORDER: 48,
   PASS_GHOSTS: 49,
+  /**
+   * Per-pass exchange: the exchange band (raw metres, at most HALO): a ghost participant's
+   * STATE is copied each pass when it lies within it of this shard's region, and a border
+   * participant's published when it lies within it of another region (shard.ts shardBegin).
+   * One contact distance (2 maxBodyRadius + margin) plus an eighth for rounding.
+   */
+  PASS_BAND: 50,
 } as const;
 export const SHARD_CFG_SLOTS = 56;
 
