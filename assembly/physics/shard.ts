@@ -88,8 +88,8 @@ import {
   SC_HANDOFFS, SC_STATUS, SC_OWNED_COUNT, SC_GHOST_COUNT, SC_TRAP,
   SC_NEAR, SC_OVERLAY_LIST, SC_OVERLAY_COUNT, SC_HELD, SC_HELD_COUNT, SC_MARK, SC_SYNC_SEQ,
   SC_SCR_SLOTS, SC_SCR_SHARDS, SC_SYNC_VISITS, SC_EVENT_VISITS, SC_IMPORTS, SC_PUBLISHED,
-  SC_IMPORT_VERSION, SC_FULL_PUBLISH, SC_LOCAL, SC_PASS_STATE, SC_PASS_BORDER, SC_PASS_GHOSTS, SC_PASS_BAND,
-  P_PART, H_PART_COUNT, H_SUBSTEPS, P_STATE, STATE_BYTES, S_AX, BD_VERSION, H_SLEEP_TICKS, FLAG_SLEEPING, H_TAGGED, P_TAG,
+  SC_IMPORT_VERSION, SC_FULL_PUBLISH, SC_LOCAL, SC_PASS_STATE, SC_PASS_BORDER, SC_PASS_GHOSTS, SC_PASS_BAND, SC_PASS_INDEX,
+  P_PART, H_PART_COUNT, H_SUBSTEPS, P_STATE, STATE_BYTES, PASS_BYTES, BD_VERSION, H_SLEEP_TICKS, FLAG_SLEEPING, H_TAGGED, P_TAG,
   SS_TOUCH_OVERFLOW, SS_EVENT_OVERFLOW, SS_WORLD_OVERFLOW, SS_IMPORT_FAILED, SS_SCRATCH_OVERFLOW,
   OWNER_STATIC, BD_RECORDS, BD_OWNER, BD_PUBLISHER, BD_LISTS, BD_LIST_START, BD_HANDED, BD_HANDED_START, BD_BY_SUBJECT,
   BD_TOUCH, BD_EVENTS, BD_TOUCH_COUNT, BD_EVENT_COUNT,
@@ -724,61 +724,85 @@ export function shardPutRecord(cfgAddr: usize, r: usize): i32 {
 // B's partners as the whole world does. The solver: pass p of B's contacts reads the state
 // both bodies had after the previous pass; a ghost's state then is its owner's (copied),
 // where the owner holds every contact of it (only the part a contact reads is exchanged:
-// PASS_BYTES below). A ghost participant is always on its owner's
+// copyPassState below). A ghost participant is always on its owner's
 // border list: it touches an awake body of k's world within d, so it lies within HALO of
 // k's region, and it takes part in its owner's tick too (that awake body is a ghost there,
 // and finds the same pair). Two buffers: a shard may publish pass p + 1 while another still
-// copies pass p.
+// copies pass p. In each, a shard's entries are dense, in the order of its border list;
+// shardBegin notes each border participant's place (PASS_INDEX) and the first pass looks up
+// the ghosts' places (findGhostEntries), after every shard's shardBegin.
 //
 // Only the ghosts within BAND of k's region are copied. A contact's two centres are closer
 // than d in x/z (a separation below the margin between vertical cores of radius at most
 // MAX_RADIUS; the eighth covers the rounding of the separation), so every partner of a body
 // k owns lies within BAND of k's region; a ghost farther out touches only ghosts, its wrong
 // state reaches nothing k reports on (a ghost within BAND is overwritten before every pass
-// that reads it), and ghosts' end states were never used (the next sync re-imports every
-// ghost that took part in the tick: its owner publishes it with version t + 1). A ghost k
-// copies is on its owner's border list: the owner decides it with the same distance and
-// BAND, and k's region is in its NEAR row (BAND <= HALO). Half of a 2d halo's ghosts and
-// border bodies lie beyond BAND (pile 100,000 on 2 shards: STATE copies per pass 10,000 ->
-// see bench/shards/shard-work.ts passBorder / passGhosts).
+// that reads it), and the end state of an awake ghost was never used (its owner publishes
+// it with version t + 1, so the next sync imports it again; a sleeping partner is never
+// moved). A ghost k copies is on its owner's border list: the owner decides it with the same
+// distance, BAND and record, and k's region is in its NEAR row (BAND <= HALO). Ghost
+// participants copied per pass, summed over 2 shards (bench/shards/shard-work.ts
+// passGhosts): pile 100,000 4,856 -> 3,519, rain 20,000 1,098 -> 624.
 
-/** Address of the STATE record of tag s in exchange buffer b (0 or 1). */
+/**
+ * Address of entry e (shard j's border participant q: e = j CAPACITY + q) of exchange buffer b
+ * (0 or 1). Each shard's entries are dense, in its border list's order (by tag), so a shard
+ * writes its entries in one sequential sweep and reads a neighbour's in increasing order
+ * (its ghosts are by tag too), instead of one cache miss per body at a place set by its tag.
+ */
 // @ts-ignore: decorator
-@inline function passState(b: i32, s: i32): usize {
-  return <usize>cfg(SC_PASS_STATE) + (<usize>b * <usize>cfg(SC_CAPACITY) + <usize>s) * <usize>STATE_BYTES;
+@inline function passEntry(b: i32, e: usize): usize {
+  return <usize>cfg(SC_PASS_STATE) + (<usize>b * <usize>cfg(SC_COUNT) * <usize>cfg(SC_CAPACITY) + e) * <usize>PASS_BYTES;
 }
 
 /**
- * Bytes of a STATE record exchanged per pass: the two cache lines before the accumulators
- * (S_AX). Of a body's STATE a contact pass lets into its partner's only the displacements,
- * velocity, rotation, inverse mass and inertia and MOVES (offsets 0 to 119, world-layout.ts
- * STATE); the rest (the Jacobi accumulators, which a contact only adds to, the angular
- * velocity, predicted displacement, REST_MIN) reaches only the body's own per-body steps,
- * and a ghost's own results reach nothing k reports on (see above).
+ * Copies PASS_BYTES of a STATE record (see world-layout.ts PASS_BYTES: the bytes before the
+ * accumulators S_AX. Of a body's STATE a contact pass lets into its partner's only the
+ * displacements, velocity, rotation, inverse mass and inertia and MOVES; the rest, the Jacobi
+ * accumulators, which a contact only adds to, the angular velocity, predicted displacement
+ * and REST_MIN, reaches only the body's own per-body steps, and a ghost's own results reach
+ * nothing k reports on: see above). Word by word: a memory.copy call costs more than 128
+ * bytes do.
  */
-const PASS_BYTES: usize = <usize>S_AX;
-
-/** Copies PASS_BYTES of a STATE record, word by word (a memory.copy call costs more than 128 bytes do). */
 // @ts-ignore: decorator
 @inline function copyPassState(dst: usize, src: usize): void {
-  for (let o: usize = 0; o < PASS_BYTES; o += 8) store<i64>(dst + o, load<i64>(src + o));
+  for (let o: usize = 0; o < <usize>PASS_BYTES; o += 8) store<i64>(dst + o, load<i64>(src + o));
 }
 
-/** Writes the STATE of the tick's border participants (local slots in SCR_A) into buffer b (PASS_BYTES each). */
+/** Writes the STATE of the tick's border participants (local slots in SCR_A) into k's entries of buffer b. */
 function publishBorderState(b: i32): void {
   const list = <usize>cfg(SC_SCR_A), n = <i32>cfg(SC_PASS_BORDER);
+  const first = <usize>cfg(SC_INDEX) * <usize>cfg(SC_CAPACITY);
   for (let q = 0; q < n; q++) {
     const l = i32At(list, q);
-    copyPassState(passState(b, g32(P_TAG, l)), P_STATE + <usize>l * <usize>STATE_BYTES);
+    copyPassState(passEntry(b, first + <usize>q), P_STATE + <usize>l * <usize>STATE_BYTES);
   }
 }
 
-/** Reads the STATE of the tick's ghost participants (local slots in SCR_B) from buffer b (PASS_BYTES each). */
+/**
+ * Finds where each of the tick's ghost participants (local slots in SCR_B) is published: its
+ * owner j (the owner after the tick's commands, as the sync decided) and its place q in j's
+ * border list (PASS_INDEX, which j wrote in its shardBegin, before this phase); entry
+ * j CAPACITY + q goes in SCR_C, beside the ghost's place in SCR_B.
+ */
+function findGhostEntries(): void {
+  const list = <usize>cfg(SC_SCR_B), n = <i32>cfg(SC_PASS_GHOSTS), out = <usize>cfg(SC_SCR_C);
+  const idx = <usize>cfg(SC_PASS_INDEX), cap = <usize>cfg(SC_CAPACITY);
+  const stamp = <i32>(cfg(SC_TICK) + 1), ovTick = <usize>cfg(SC_OVERLAY_TICK), ovOwn = <usize>cfg(SC_OVERLAY_OWNER);
+  const fOwn = bd(<usize>cfg(SC_FRONT), BD_OWNER);
+  for (let q = 0; q < n; q++) {
+    const s = g32(P_TAG, i32At(list, q));
+    const own = i32At(ovTick, s) == stamp ? i32At(ovOwn, s) : i32At(fOwn, s);
+    setI32(out, q, <i32>(<usize>own * cap + <usize>i32At(idx, s)));
+  }
+}
+
+/** Reads the STATE of the tick's ghost participants (local slots in SCR_B, entries in SCR_C) from buffer b. */
 function copyGhostState(b: i32): void {
-  const list = <usize>cfg(SC_SCR_B), n = <i32>cfg(SC_PASS_GHOSTS);
+  const list = <usize>cfg(SC_SCR_B), n = <i32>cfg(SC_PASS_GHOSTS), at = <usize>cfg(SC_SCR_C);
   for (let q = 0; q < n; q++) {
     const l = i32At(list, q);
-    copyPassState(P_STATE + <usize>l * <usize>STATE_BYTES, passState(b, g32(P_TAG, l)));
+    copyPassState(P_STATE + <usize>l * <usize>STATE_BYTES, passEntry(b, <usize>i32At(at, q)));
   }
 }
 
@@ -805,11 +829,12 @@ function shardBegin(): void {
   const k = <i32>cfg(SC_INDEX);
   const border = <usize>cfg(SC_SCR_A), ghostList = <usize>cfg(SC_SCR_B);
   const nPart = <i32>hdr(H_PART_COUNT), band = cfg(SC_PASS_BAND);
+  const idx = <usize>cfg(SC_PASS_INDEX);
   let nb = 0, ng = 0;
   for (let p = 0; p < nPart; p++) {
-    const l = g32(P_PART, p), x = g64(P_PX, l), z = g64(P_PZ, l);
-    if (!owns(g32(P_TAG, l))) { if (nearRegion(k, x, z, band)) setI32(ghostList, ng++, l); }
-    else if (isBorder(k, x, z, band)) setI32(border, nb++, l);
+    const l = g32(P_PART, p), s = g32(P_TAG, l), x = g64(P_PX, l), z = g64(P_PZ, l);
+    if (!owns(s)) { if (nearRegion(k, x, z, band)) setI32(ghostList, ng++, l); }
+    else if (isBorder(k, x, z, band)) { setI32(idx, s, nb); setI32(border, nb++, l); }
   }
   setCfg(SC_PASS_BORDER, nb);
   setCfg(SC_PASS_GHOSTS, ng);
@@ -819,6 +844,7 @@ function shardBegin(): void {
 
 /** Phase 2 of a per-pass tick of the bound shard: solver pass p (0 <= p < 2 SUBSTEPS; see above). */
 function shardPass(p: i32): void {
+  if (p == 0) findGhostEntries();
   copyGhostState(p & 1);
   solvePass(p);
   if (<i64>(p + 1) < 2 * hdr(H_SUBSTEPS)) publishBorderState((p + 1) & 1);

@@ -98,7 +98,7 @@ import {
   OWNER,
   BOARD,
   BOARD_HEADER_SLOTS,
-  STATE_BYTES,
+  PASS_BYTES,
   HEADER_SLOTS,
   TOUCH_BYTES,
   EVENT_BYTES,
@@ -223,8 +223,9 @@ export function planSharded(config: WorldConfig, shards: number, exchange: 'tick
     regions.push([`scrA${k}`, room * TOUCH_BYTES], [`scrB${k}`, room * TOUCH_BYTES], [`scrC${k}`, room * TOUCH_BYTES]);
   }
   regions.push(['cuts', 8 * 64], ['control', CONTROL_WORDS * 4]);
-  // per-pass exchange: two STATE buffers, by tag
-  if (exchange === 'pass') regions.push(['passState', 2 * cap * STATE_BYTES]);
+  // per-pass exchange: two buffers of the exchanged part of STATE, dense per shard, and each
+  // border participant's place in its owner's buffer (shard.ts "the tick in phases")
+  if (exchange === 'pass') regions.push(['passState', 2 * shards * cap * PASS_BYTES], ['passIndex', cap * 4]);
   const layout = planLayout(regions);
   const at = (name: string): number => layout.regions[name].offset;
   return {
@@ -721,6 +722,7 @@ export class ShardedWorld {
       if (this.exchangeMode === 'pass') {
         c[SC.EXCHANGE] = 1n;
         c[SC.PASS_STATE] = BigInt(L.passState.offset);
+        c[SC.PASS_INDEX] = BigInt(L.passIndex.offset);
         c[SC.PASS_BAND] = toRaw(Math.min(this.halo, this.hop * 1.125));
       }
       this.i64(L[`importVersion${k}`].offset, cap).fill(-1n);
