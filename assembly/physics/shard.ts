@@ -290,7 +290,17 @@ function mergeRuns(a: usize, na: i32, b: usize, nb: i32, dst: usize, cap: i32): 
 function responsible(k: i32, s: i32, gen: i32, stamp: i32): bool {
   const F = <usize>cfg(SC_FRONT);
   const ov = i32At(<usize>cfg(SC_OVERLAY_TICK), s) == stamp;
-  const fOwn = i32At(bd(F, BD_OWNER), s), fGen = load<i32>(recAt(bd(F, BD_RECORDS), s));
+  const fOwn = i32At(bd(F, BD_OWNER), s);
+  if (!ov) {
+    // no command: own = fOwn and g = fGen below, so this is fOwn == k && fGen == gen. The
+    // sync then took the body as k's from the front record (or kept k's own copy of it), so
+    // k's world holds it with the front record's generation (a step never changes it): read
+    // there, not in the front board's record (a cache miss per entry)
+    if (fOwn != k) return false;
+    const l = localOf(s);
+    return (l >= 0 ? g32(P_GENERATION, l) : load<i32>(recAt(bd(F, BD_RECORDS), s))) == gen;
+  }
+  const fGen = load<i32>(recAt(bd(F, BD_RECORDS), s));
   const own = ov ? i32At(<usize>cfg(SC_OVERLAY_OWNER), s) : fOwn;
   const g = ov ? load<i32>(recAt(<usize>cfg(SC_OVERLAY_REC), s)) : fGen;
   if (own == k && g == gen) return true;
