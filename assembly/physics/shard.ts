@@ -161,6 +161,25 @@ function nearRegion(k: i32, x: i64, z: i64, halo: i64): bool {
   return dx * dx + dz * dz <= halo * halo;
 }
 
+// Shard k's region shrunk by h on each side that has a cut (bounds exclusive; the outer sides
+// unbounded), set by interiorOf: a point inside lies in k's region farther than h from every
+// other region (isBorder below), the common case the per-body loops test first.
+let inX0: i64 = 0, inX1: i64 = 0, inZ0: i64 = 0, inZ1: i64 = 0;
+
+/** Sets the interior box of shard k's region for the distance h (raw metres). */
+function interiorOf(k: i32, h: i64): void {
+  const nx = <i32>cfg(SC_NX), nz = <i32>cfg(SC_NZ), cuts = <usize>cfg(SC_CUTS), zc = cuts + (<usize>(nx - 1) << 3);
+  const ix = k % nx, iz = k / nx;
+  inX0 = ix > 0 ? load<i64>(cuts + (<usize>(ix - 1) << 3)) + h : i64.MIN_VALUE;
+  inX1 = ix < nx - 1 ? load<i64>(cuts + (<usize>ix << 3)) - h : i64.MAX_VALUE;
+  inZ0 = iz > 0 ? load<i64>(zc + (<usize>(iz - 1) << 3)) + h : i64.MIN_VALUE;
+  inZ1 = iz < nz - 1 ? load<i64>(zc + (<usize>iz << 3)) - h : i64.MAX_VALUE;
+}
+
+/** Whether (x, z) lies in the interior box interiorOf set last. */
+// @ts-ignore: decorator
+@inline function inInterior(x: i64, z: i64): bool { return x > inX0 && x < inX1 && z > inZ0 && z < inZ1; }
+
 /** Row m of the region table: the count of regions near m, then their indices (i32). */
 // @ts-ignore: decorator
 @inline function nearRow(m: i32): usize { return <usize>cfg(SC_NEAR) + <usize>m * <usize>(cfg(SC_COUNT) + 1) * 4; }
@@ -565,6 +584,7 @@ function shardPublish(): void {
   let handoffs = 0, written = 0;
   const bPub = bd(B, BD_PUBLISHER), bucket = <usize>cfg(SC_SCR_SLOTS);
   const full = cfg(SC_FULL_PUBLISH) != 0;
+  interiorOf(k, cfg(SC_HALO));
   for (let q = 0; q < n; q++) {
     const s = i32At(list, q), l = localOf(s);
     // slept through the tick: the record is the front board's, unchanged since its version;
@@ -581,8 +601,11 @@ function shardPublish(): void {
     let to = k, border = (load<u8>(owned + <usize>s) & 2) != 0;
     if (!unchanged) {
       const x = g64(P_PX, l), z = g64(P_PZ, l);
-      to = regionOf(x, z);
-      border = isBorder(to, x, z, cfg(SC_HALO));
+      if (inInterior(x, z)) border = false;       // still k's, no border body (interiorOf above)
+      else {
+        to = regionOf(x, z);
+        border = isBorder(to, x, z, cfg(SC_HALO));
+      }
     }
     store<u8>(owned + <usize>s, border ? 3 : 1);
     setI32(bOwn, s, to);
@@ -840,11 +863,12 @@ function shardBegin(): void {
   const border = <usize>cfg(SC_SCR_A), ghostList = <usize>cfg(SC_SCR_B);
   const nPart = <i32>hdr(H_PART_COUNT), band = cfg(SC_PASS_BAND);
   const idx = <usize>cfg(SC_PASS_INDEX);
+  interiorOf(k, band);
   let nb = 0, ng = 0;
   for (let p = 0; p < nPart; p++) {
     const l = g32(P_PART, p), s = g32(P_TAG, l), x = g64(P_PX, l), z = g64(P_PZ, l);
     if (!owns(s)) { if (nearRegion(k, x, z, band)) setI32(ghostList, ng++, l); }
-    else if (isBorder(k, x, z, band)) { setI32(idx, s, nb); setI32(border, nb++, l); }
+    else if (!inInterior(x, z) && isBorder(k, x, z, band)) { setI32(idx, s, nb); setI32(border, nb++, l); }
   }
   setCfg(SC_PASS_BORDER, nb);
   setCfg(SC_PASS_GHOSTS, ng);
