@@ -430,6 +430,8 @@
 // @ts-ignore: decorator
 @inline export const STATE_BYTES: i32 = 256;
 // @ts-ignore: decorator
+@inline export const PASS_BYTES: i32 = 128;
+// @ts-ignore: decorator
 @inline export const G_KEY: i32 = 0;
 // @ts-ignore: decorator
 @inline export const G_SLOT: i32 = 8;
@@ -703,6 +705,10 @@
 @inline export const SC_PASS_BORDER: i32 = 48;
 // @ts-ignore: decorator
 @inline export const SC_PASS_GHOSTS: i32 = 49;
+// @ts-ignore: decorator
+@inline export const SC_PASS_BAND: i32 = 50;
+// @ts-ignore: decorator
+@inline export const SC_PASS_INDEX: i32 = 51;
 // @ts-ignore: decorator
 @inline export const SS_TOUCH_OVERFLOW: i64 = 1;
 // @ts-ignore: decorator

@@ -88,8 +88,8 @@ import {
   SC_HANDOFFS, SC_STATUS, SC_OWNED_COUNT, SC_GHOST_COUNT, SC_TRAP,
   SC_NEAR, SC_OVERLAY_LIST, SC_OVERLAY_COUNT, SC_HELD, SC_HELD_COUNT, SC_MARK, SC_SYNC_SEQ,
   SC_SCR_SLOTS, SC_SCR_SHARDS, SC_SYNC_VISITS, SC_EVENT_VISITS, SC_IMPORTS, SC_PUBLISHED,
-  SC_IMPORT_VERSION, SC_FULL_PUBLISH, SC_LOCAL, SC_PASS_STATE, SC_PASS_BORDER, SC_PASS_GHOSTS,
-  P_PART, H_PART_COUNT, H_SUBSTEPS, P_STATE, STATE_BYTES, BD_VERSION, H_SLEEP_TICKS, FLAG_SLEEPING, H_TAGGED, P_TAG,
+  SC_IMPORT_VERSION, SC_FULL_PUBLISH, SC_LOCAL, SC_PASS_STATE, SC_PASS_BORDER, SC_PASS_GHOSTS, SC_PASS_BAND, SC_PASS_INDEX,
+  P_PART, H_PART_COUNT, H_SUBSTEPS, P_STATE, STATE_BYTES, PASS_BYTES, BD_VERSION, H_SLEEP_TICKS, FLAG_SLEEPING, H_TAGGED, P_TAG,
   SS_TOUCH_OVERFLOW, SS_EVENT_OVERFLOW, SS_WORLD_OVERFLOW, SS_IMPORT_FAILED, SS_SCRATCH_OVERFLOW,
   OWNER_STATIC, BD_RECORDS, BD_OWNER, BD_PUBLISHER, BD_LISTS, BD_LIST_START, BD_HANDED, BD_HANDED_START, BD_BY_SUBJECT,
   BD_TOUCH, BD_EVENTS, BD_TOUCH_COUNT, BD_EVENT_COUNT,
@@ -101,7 +101,8 @@ import { writeBodyRecord, readBodyRecord } from './transfer';
 import { worldStep, worldStepBegin, worldStepEnd } from './step';
 import { buildContacts } from './collide';
 import { solveBegin, solvePass, solveEnd } from './solver';
-import { sortBySlot } from './shard-sort';
+import { sortBySlot, copy16 } from './shard-sort';
+import { entriesInKeyOrder, pairsBySubject } from './shard-merge';
 
 export { boardHash, boardRecordsHash, boardPublishLive } from './board-hash';
 
@@ -152,22 +153,56 @@ function axisDistance(p: usize, n: i32, k: i32, v: i64, cap: i64): i64 {
   return 0;
 }
 
-/** Whether (x, z) lies within HALO of shard k's region (Euclidean distance in x/z). */
-function nearRegion(k: i32, x: i64, z: i64): bool {
-  const nx = <i32>cfg(SC_NX), nz = <i32>cfg(SC_NZ), cuts = <usize>cfg(SC_CUTS), halo = cfg(SC_HALO);
+/** Whether (x, z) lies within `halo` (raw metres, HALO or the pass band) of shard k's region (Euclidean distance in x/z). */
+function nearRegion(k: i32, x: i64, z: i64, halo: i64): bool {
+  const nx = <i32>cfg(SC_NX), nz = <i32>cfg(SC_NZ), cuts = <usize>cfg(SC_CUTS);
   const dx = axisDistance(cuts, nx - 1, k % nx, x, halo + 1);
   const dz = axisDistance(cuts + (<usize>(nx - 1) << 3), nz - 1, k / nx, z, halo + 1);
   return dx * dx + dz * dz <= halo * halo;
 }
 
+// Shard k's region shrunk by h on each side that has a cut (bounds exclusive; the outer sides
+// unbounded), set by interiorOf: a point inside lies in k's region farther than h from every
+// other region (isBorder below), the common case the per-body loops test first.
+let inX0: i64 = 0, inX1: i64 = 0, inZ0: i64 = 0, inZ1: i64 = 0;
+
+/** Sets the interior box of shard k's region for the distance h (raw metres). */
+function interiorOf(k: i32, h: i64): void {
+  const nx = <i32>cfg(SC_NX), nz = <i32>cfg(SC_NZ), cuts = <usize>cfg(SC_CUTS), zc = cuts + (<usize>(nx - 1) << 3);
+  const ix = k % nx, iz = k / nx;
+  inX0 = ix > 0 ? load<i64>(cuts + (<usize>(ix - 1) << 3)) + h : i64.MIN_VALUE;
+  inX1 = ix < nx - 1 ? load<i64>(cuts + (<usize>ix << 3)) - h : i64.MAX_VALUE;
+  inZ0 = iz > 0 ? load<i64>(zc + (<usize>(iz - 1) << 3)) + h : i64.MIN_VALUE;
+  inZ1 = iz < nz - 1 ? load<i64>(zc + (<usize>iz << 3)) - h : i64.MAX_VALUE;
+}
+
+/** Whether (x, z) lies in the interior box interiorOf set last. */
+// @ts-ignore: decorator
+@inline function inInterior(x: i64, z: i64): bool { return x > inX0 && x < inX1 && z > inZ0 && z < inZ1; }
+
 /** Row m of the region table: the count of regions near m, then their indices (i32). */
 // @ts-ignore: decorator
 @inline function nearRow(m: i32): usize { return <usize>cfg(SC_NEAR) + <usize>m * <usize>(cfg(SC_COUNT) + 1) * 4; }
 
-/** Whether (x, z), in region m, lies within HALO of another region (a border body). */
-function isBorder(m: i32, x: i64, z: i64): bool {
+/** Whether v lies inside interval k of the n sorted cuts at p farther than h from each of its cuts. */
+// @ts-ignore: decorator
+@inline function inside(p: usize, n: i32, k: i32, v: i64, h: i64): bool {
+  return (k == 0 || v - load<i64>(p + (<usize>(k - 1) << 3)) > h) && (k >= n || load<i64>(p + (<usize>k << 3)) - v > h);
+}
+
+/**
+ * Whether (x, z), in region m, lies within `halo` (HALO or the pass band; at most HALO, so
+ * every region that near is in m's NEAR row) of another region (a border body). A point
+ * farther than `halo` from every cut bounding region m is not: every other region lies beyond
+ * one of those cuts on some axis, so its distance on that axis alone exceeds `halo` (the
+ * common case, a region's interior, costs two interval tests instead of one distance per
+ * near region).
+ */
+function isBorder(m: i32, x: i64, z: i64, halo: i64): bool {
+  const nx = <i32>cfg(SC_NX), nz = <i32>cfg(SC_NZ), cuts = <usize>cfg(SC_CUTS);
+  if (inside(cuts, nx - 1, m % nx, x, halo) && inside(cuts + (<usize>(nx - 1) << 3), nz - 1, m / nx, z, halo)) return false;
   const row = nearRow(m), n = load<i32>(row);
-  for (let q = 0; q < n; q++) if (nearRegion(i32At(row + 4, q), x, z)) return true;
+  for (let q = 0; q < n; q++) if (nearRegion(i32At(row + 4, q), x, z, halo)) return true;
   return false;
 }
 
@@ -253,8 +288,8 @@ function mergeRuns(a: usize, na: i32, b: usize, nb: i32, dst: usize, cap: i32): 
   if (na + nb > cap) return -1;
   let i = 0, j = 0, o = 0;
   while (i < na || j < nb) {
-    if (j >= nb || (i < na && load<u64>(entry(a, i)) < load<u64>(entry(b, j)))) { memory.copy(entry(dst, o), entry(a, i), 16); i++; }
-    else { memory.copy(entry(dst, o), entry(b, j), 16); j++; }
+    if (j >= nb || (i < na && load<u64>(entry(a, i)) < load<u64>(entry(b, j)))) { copy16(entry(dst, o), entry(a, i)); i++; }
+    else { copy16(entry(dst, o), entry(b, j)); j++; }
     o++;
   }
   return o;
@@ -274,7 +309,17 @@ function mergeRuns(a: usize, na: i32, b: usize, nb: i32, dst: usize, cap: i32): 
 function responsible(k: i32, s: i32, gen: i32, stamp: i32): bool {
   const F = <usize>cfg(SC_FRONT);
   const ov = i32At(<usize>cfg(SC_OVERLAY_TICK), s) == stamp;
-  const fOwn = i32At(bd(F, BD_OWNER), s), fGen = load<i32>(recAt(bd(F, BD_RECORDS), s));
+  const fOwn = i32At(bd(F, BD_OWNER), s);
+  if (!ov) {
+    // no command: own = fOwn and g = fGen below, so this is fOwn == k && fGen == gen. The
+    // sync then took the body as k's from the front record (or kept k's own copy of it), so
+    // k's world holds it with the front record's generation (a step never changes it): read
+    // there, not in the front board's record (a cache miss per entry)
+    if (fOwn != k) return false;
+    const l = localOf(s);
+    return (l >= 0 ? g32(P_GENERATION, l) : load<i32>(recAt(bd(F, BD_RECORDS), s))) == gen;
+  }
+  const fGen = load<i32>(recAt(bd(F, BD_RECORDS), s));
   const own = ov ? i32At(<usize>cfg(SC_OVERLAY_OWNER), s) : fOwn;
   const g = ov ? load<i32>(recAt(<usize>cfg(SC_OVERLAY_REC), s)) : fGen;
   if (own == k && g == gen) return true;
@@ -397,20 +442,6 @@ function publishHanded(k: i32, touch: usize, nc: i32): void {
 }
 
 /**
- * Step 4's index by subject: (subject, entry index) pairs of the nc entries of k's touch list
- * at `touch`, sorted by subject (stably: by index within a subject), on the back board.
- * `tmp` is scratch for nc pairs.
- */
-function publishBySubject(k: i32, touch: usize, nc: i32, tmp: usize, hw: i32): void {
-  const B = <usize>cfg(SC_BACK), touchCap = <usize>cfg(SC_TOUCH_CAP);
-  for (let x = 0; x < nc; x++) {
-    store<u32>(tmp + (<usize>x << 3), <u32>subjectOf(entry(touch, x)));
-    store<u32>(tmp + (<usize>x << 3), <u32>x, 4);
-  }
-  sortBySlot(tmp, nc, bd(B, BD_BY_SUBJECT) + <usize>k * touchCap * 8, 8, 0, hw, <usize>cfg(SC_SCR_COUNTS));
-}
-
-/**
  * Step 5: appends the touch entry e to the n entries at dst when shard k reports on its
  * subject now; returns the new count (room + 1 once full: the caller flags the overflow).
  */
@@ -420,7 +451,7 @@ function takeEntry(k: i32, e: usize, stamp: i32, dst: usize, n: i32, room: i32):
   const gen = subject == a ? load<i32>(e, 8) : load<i32>(e, 12);
   if (!responsible(k, subject, gen, stamp)) return n;
   if (n >= room) return room + 1;
-  memory.copy(entry(dst, n), e, 16);
+  copy16(entry(dst, n), e);
   return n + 1;
 }
 
@@ -505,7 +536,7 @@ function shardSync(): void {
       // the place where it was within HALO of our region
       const same = !ov && quiet && l >= 0 && (g32(P_FLAGS, l) & FLAG_SLEEPING) != 0 && g32(P_GENERATION, l) == load<i32>(r) &&
         load<i64>(fVer + (<usize>s << 3)) == load<i64>(impVer + (<usize>s << 3));
-      if (same || nearRegion(k, load<i64>(r, 32), load<i64>(r, 48))) {
+      if (same || nearRegion(k, load<i64>(r, 32), load<i64>(r, 48), cfg(SC_HALO))) {
         if (!same) {
           if (put(s, r) < 0) { status |= SS_IMPORT_FAILED; continue; }
           imports++;
@@ -553,6 +584,7 @@ function shardPublish(): void {
   let handoffs = 0, written = 0;
   const bPub = bd(B, BD_PUBLISHER), bucket = <usize>cfg(SC_SCR_SLOTS);
   const full = cfg(SC_FULL_PUBLISH) != 0;
+  interiorOf(k, cfg(SC_HALO));
   for (let q = 0; q < n; q++) {
     const s = i32At(list, q), l = localOf(s);
     // slept through the tick: the record is the front board's, unchanged since its version;
@@ -569,8 +601,11 @@ function shardPublish(): void {
     let to = k, border = (load<u8>(owned + <usize>s) & 2) != 0;
     if (!unchanged) {
       const x = g64(P_PX, l), z = g64(P_PZ, l);
-      to = regionOf(x, z);
-      border = isBorder(to, x, z);
+      if (inInterior(x, z)) border = false;       // still k's, no border body (interiorOf above)
+      else {
+        to = regionOf(x, z);
+        border = isBorder(to, x, z, cfg(SC_HALO));
+      }
     }
     store<u8>(owned + <usize>s, border ? 3 : 1);
     setI32(bOwn, s, to);
@@ -594,7 +629,7 @@ function shardPublish(): void {
     const i = <i32>(key >> 32), j = <i32><u32>key;
     const oi = owns(i), oj = owns(j);
     const si = wasStatic(i), sj = wasStatic(j);
-    if ((oi || (si && oj)) && n1 < room) { memory.copy(entry(sa, n1), e, 16); n1++; }
+    if ((oi || (si && oj)) && n1 < room) { copy16(entry(sa, n1), e); n1++; }
     if ((oj || (sj && oi)) && n2 < room) {
       const d = entry(sb, n2);
       store<u64>(d, ((<u64>j) << 32) | <u64>i);
@@ -610,7 +645,7 @@ function shardPublish(): void {
   if (nc < 0) { status |= SS_TOUCH_OVERFLOW; nc = 0; }
   store<i64>(bd(B, BD_TOUCH_COUNT) + (<usize>k << 3), nc);
   publishHanded(k, myTouch, nc);
-  publishBySubject(k, myTouch, nc, sa, hw);
+  pairsBySubject(myTouch, nc, owned, bd(B, BD_BY_SUBJECT) + <usize>k * <usize>touchCap * 8, sa, sb, hw, counts);
 
   // 5. events: entries of t - 1 on the bodies we report on now, against our touch list.
   // Which lists hold them: ours, the buckets handed to us, and for a body a command moved
@@ -628,6 +663,7 @@ function shardPublish(): void {
     visits += hi - lo;
     for (let q = lo; q < hi; q++) np = takeEntry(k, entry(lst, own ? q : i32At(idx, q)), stamp, sa, np, room);
   }
+  const fromLists = min(np, room);                 // sorted runs, one per list (shard-merge.ts)
   for (let q = 0; q < no; q++) {
     const s = i32At(ovList, q);
     const f = i32At(fOwn, s);
@@ -643,13 +679,13 @@ function shardPublish(): void {
   }
   if (np > room) { status |= SS_SCRATCH_OVERFLOW; np = room; }
   setCfg(SC_EVENT_VISITS, visits);
-  // by B, then stably by A: sorted by key (entries on one static A come from several shards)
-  sortBySlot(sa, np, sb, 16, 0, hw, counts);
-  sortBySlot(sb, np, sc, 16, 4, hw, counts);
+  // in key order, stably (entries on one static A come from several shards): each list's
+  // entries are a sorted run, so with two lists (2 shards) a merge does it
+  const prev = entriesInKeyOrder(sa, fromLists, np, sb, sc, hw, counts);
   const myEvents = bd(B, BD_EVENTS) + <usize>k * <usize>eventCap * EVENT_BYTES;
   let ne = 0, a = 0, b = 0;
   while (a < np || b < nc) {
-    const ea = entry(sc, a), eb = entry(myTouch, b);
+    const ea = entry(prev, a), eb = entry(myTouch, b);
     const ka = a < np ? load<u64>(ea) : u64.MAX_VALUE, kb = b < nc ? load<u64>(eb) : u64.MAX_VALUE;
     if (a < np && (b >= nc || ka < kb)) { ne = pushEvent(myEvents, ne, eventCap, EVENT_END, ea); a++; }
     else if (b < nc && (a >= np || kb < ka)) { ne = pushEvent(myEvents, ne, eventCap, EVENT_BEGIN, eb); b++; }
@@ -705,9 +741,10 @@ export function shardPutRecord(cfgAddr: usize, r: usize): i32 {
 //
 //   shardBegin     sync (step 1), the contact list (collide.ts buildContacts) and the
 //                  solver's tick start (solveBegin); lists the tick's border participants
-//                  (bodies k owns within HALO of another region that take part in the tick)
-//                  and its ghost participants, and publishes the border participants' solver
-//                  STATE into buffer 0
+//                  (bodies k owns within BAND of another region that take part in the tick)
+//                  and its ghost participants within BAND of k's region, and publishes the
+//                  border participants' solver STATE into buffer 0 (BAND = SC_PASS_BAND: one
+//                  contact distance and an eighth, at most HALO)
 //   shardPass(p)   copies each ghost participant's STATE from buffer p mod 2, runs solver
 //                  pass p, publishes its border participants' STATE into buffer (p + 1) mod 2
 //   shardEnd       solveEnd, contact events, then publish, touch list and events (steps 3-5)
@@ -719,33 +756,86 @@ export function shardPutRecord(cfgAddr: usize, r: usize): i32 {
 // G's own partners, within d of G, so within 2d = HALO: k's world finds B's pairs and wakes
 // B's partners as the whole world does. The solver: pass p of B's contacts reads the state
 // both bodies had after the previous pass; a ghost's state then is its owner's (copied),
-// where the owner holds every contact of it. A ghost participant is always on its owner's
+// where the owner holds every contact of it (only the part a contact reads is exchanged:
+// copyPassState below). A ghost participant is always on its owner's
 // border list: it touches an awake body of k's world within d, so it lies within HALO of
 // k's region, and it takes part in its owner's tick too (that awake body is a ghost there,
 // and finds the same pair). Two buffers: a shard may publish pass p + 1 while another still
-// copies pass p.
+// copies pass p. In each, a shard's entries are dense, in the order of its border list;
+// shardBegin notes each border participant's place (PASS_INDEX) and the first pass looks up
+// the ghosts' places (findGhostEntries), after every shard's shardBegin.
+//
+// Only the ghosts within BAND of k's region are copied. A contact's two centres are closer
+// than d in x/z (a separation below the margin between vertical cores of radius at most
+// MAX_RADIUS; the eighth covers the rounding of the separation), so every partner of a body
+// k owns lies within BAND of k's region; a ghost farther out touches only ghosts, its wrong
+// state reaches nothing k reports on (a ghost within BAND is overwritten before every pass
+// that reads it), and the end state of an awake ghost was never used (its owner publishes
+// it with version t + 1, so the next sync imports it again; a sleeping partner is never
+// moved). A ghost k copies is on its owner's border list: the owner decides it with the same
+// distance, BAND and record, and k's region is in its NEAR row (BAND <= HALO). Ghost
+// participants copied per pass, summed over 2 shards (bench/shards/shard-work.ts
+// passGhosts): pile 100,000 4,856 -> 3,519, rain 20,000 1,098 -> 624.
 
-/** Address of the STATE record of tag s in exchange buffer b (0 or 1). */
+/**
+ * Address of entry e (shard j's border participant q: e = j CAPACITY + q) of exchange buffer b
+ * (0 or 1). Each shard's entries are dense, in its border list's order (by tag), so a shard
+ * writes its entries in one sequential sweep and reads a neighbour's in increasing order
+ * (its ghosts are by tag too), instead of one cache miss per body at a place set by its tag.
+ */
 // @ts-ignore: decorator
-@inline function passState(b: i32, s: i32): usize {
-  return <usize>cfg(SC_PASS_STATE) + (<usize>b * <usize>cfg(SC_CAPACITY) + <usize>s) * <usize>STATE_BYTES;
+@inline function passEntry(b: i32, e: usize): usize {
+  return <usize>cfg(SC_PASS_STATE) + (<usize>b * <usize>cfg(SC_COUNT) * <usize>cfg(SC_CAPACITY) + e) * <usize>PASS_BYTES;
 }
 
-/** Writes the STATE of the tick's border participants (local slots in SCR_A) into buffer b. */
+/**
+ * Copies PASS_BYTES of a STATE record (see world-layout.ts PASS_BYTES: the bytes before the
+ * accumulators S_AX. Of a body's STATE a contact pass lets into its partner's only the
+ * displacements, velocity, rotation, inverse mass and inertia and MOVES; the rest, the Jacobi
+ * accumulators, which a contact only adds to, the angular velocity, predicted displacement
+ * and REST_MIN, reaches only the body's own per-body steps, and a ghost's own results reach
+ * nothing k reports on: see above). Word by word: a memory.copy call costs more than 128
+ * bytes do.
+ */
+// @ts-ignore: decorator
+@inline function copyPassState(dst: usize, src: usize): void {
+  for (let o: usize = 0; o < <usize>PASS_BYTES; o += 8) store<i64>(dst + o, load<i64>(src + o));
+}
+
+/** Writes the STATE of the tick's border participants (local slots in SCR_A) into k's entries of buffer b. */
 function publishBorderState(b: i32): void {
   const list = <usize>cfg(SC_SCR_A), n = <i32>cfg(SC_PASS_BORDER);
+  const first = <usize>cfg(SC_INDEX) * <usize>cfg(SC_CAPACITY);
   for (let q = 0; q < n; q++) {
     const l = i32At(list, q);
-    memory.copy(passState(b, g32(P_TAG, l)), P_STATE + <usize>l * <usize>STATE_BYTES, <usize>STATE_BYTES);
+    copyPassState(passEntry(b, first + <usize>q), P_STATE + <usize>l * <usize>STATE_BYTES);
   }
 }
 
-/** Reads the STATE of the tick's ghost participants (local slots in SCR_B) from buffer b. */
+/**
+ * Finds where each of the tick's ghost participants (local slots in SCR_B) is published: its
+ * owner j (the owner after the tick's commands, as the sync decided) and its place q in j's
+ * border list (PASS_INDEX, which j wrote in its shardBegin, before this phase); entry
+ * j CAPACITY + q goes in SCR_C, beside the ghost's place in SCR_B.
+ */
+function findGhostEntries(): void {
+  const list = <usize>cfg(SC_SCR_B), n = <i32>cfg(SC_PASS_GHOSTS), out = <usize>cfg(SC_SCR_C);
+  const idx = <usize>cfg(SC_PASS_INDEX), cap = <usize>cfg(SC_CAPACITY);
+  const stamp = <i32>(cfg(SC_TICK) + 1), ovTick = <usize>cfg(SC_OVERLAY_TICK), ovOwn = <usize>cfg(SC_OVERLAY_OWNER);
+  const fOwn = bd(<usize>cfg(SC_FRONT), BD_OWNER);
+  for (let q = 0; q < n; q++) {
+    const s = g32(P_TAG, i32At(list, q));
+    const own = i32At(ovTick, s) == stamp ? i32At(ovOwn, s) : i32At(fOwn, s);
+    setI32(out, q, <i32>(<usize>own * cap + <usize>i32At(idx, s)));
+  }
+}
+
+/** Reads the STATE of the tick's ghost participants (local slots in SCR_B, entries in SCR_C) from buffer b. */
 function copyGhostState(b: i32): void {
-  const list = <usize>cfg(SC_SCR_B), n = <i32>cfg(SC_PASS_GHOSTS);
+  const list = <usize>cfg(SC_SCR_B), n = <i32>cfg(SC_PASS_GHOSTS), at = <usize>cfg(SC_SCR_C);
   for (let q = 0; q < n; q++) {
     const l = i32At(list, q);
-    memory.copy(P_STATE + <usize>l * <usize>STATE_BYTES, passState(b, g32(P_TAG, l)), <usize>STATE_BYTES);
+    copyPassState(P_STATE + <usize>l * <usize>STATE_BYTES, passEntry(b, <usize>i32At(at, q)));
   }
 }
 
@@ -771,12 +861,14 @@ function shardBegin(): void {
   buildContacts();
   const k = <i32>cfg(SC_INDEX);
   const border = <usize>cfg(SC_SCR_A), ghostList = <usize>cfg(SC_SCR_B);
-  const nPart = <i32>hdr(H_PART_COUNT);
+  const nPart = <i32>hdr(H_PART_COUNT), band = cfg(SC_PASS_BAND);
+  const idx = <usize>cfg(SC_PASS_INDEX);
+  interiorOf(k, band);
   let nb = 0, ng = 0;
   for (let p = 0; p < nPart; p++) {
-    const l = g32(P_PART, p);
-    if (!owns(g32(P_TAG, l))) setI32(ghostList, ng++, l);
-    else if (isBorder(k, g64(P_PX, l), g64(P_PZ, l))) setI32(border, nb++, l);
+    const l = g32(P_PART, p), s = g32(P_TAG, l), x = g64(P_PX, l), z = g64(P_PZ, l);
+    if (!owns(s)) { if (nearRegion(k, x, z, band)) setI32(ghostList, ng++, l); }
+    else if (!inInterior(x, z) && isBorder(k, x, z, band)) { setI32(idx, s, nb); setI32(border, nb++, l); }
   }
   setCfg(SC_PASS_BORDER, nb);
   setCfg(SC_PASS_GHOSTS, ng);
@@ -786,6 +878,7 @@ function shardBegin(): void {
 
 /** Phase 2 of a per-pass tick of the bound shard: solver pass p (0 <= p < 2 SUBSTEPS; see above). */
 function shardPass(p: i32): void {
+  if (p == 0) findGhostEntries();
   copyGhostState(p & 1);
   solvePass(p);
   if (<i64>(p + 1) < 2 * hdr(H_SUBSTEPS)) publishBorderState((p + 1) & 1);

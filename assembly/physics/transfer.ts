@@ -32,8 +32,13 @@ export { BODY_RECORD_BYTES };
   if (out) store<i64>(r + o, g64(p, i)); else s64(p, i, load<i64>(r + o));
 }
 
-/** Copies the 35 i64 fields of slot i to (out) or from the record at r (from byte 32). */
-function transferFields(i: i32, r: usize, out: bool): void {
+/**
+ * Copies the 35 i64 fields of slot i to (out) or from the record at r (from byte 32). Inlined
+ * into its two callers, each with a constant `out`, so neither tests the direction 35 times
+ * per record (the shards' publish writes every awake body's record each tick).
+ */
+// @ts-ignore: decorator
+@inline function transferFields(i: i32, r: usize, out: bool): void {
   xfer(P_PX, i, r, 32, out); xfer(P_PY, i, r, 40, out); xfer(P_PZ, i, r, 48, out);
   xfer(P_VX, i, r, 56, out); xfer(P_VY, i, r, 64, out); xfer(P_VZ, i, r, 72, out);
   xfer(P_WX, i, r, 80, out); xfer(P_WY, i, r, 88, out); xfer(P_WZ, i, r, 96, out);

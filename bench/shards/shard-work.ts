@@ -73,7 +73,20 @@ function record(target: Target, add: (k: string, v: number) => void): void {
     return;
   }
   for (const c of target.counts()) {
-    for (const k of ['owned', 'ghosts', 'imports', 'published', 'syncVisits', 'eventVisits', 'awake', 'participants', 'work', 'contacts'] as const)
+    for (const k of [
+      'owned',
+      'ghosts',
+      'imports',
+      'published',
+      'syncVisits',
+      'eventVisits',
+      'passBorder',
+      'passGhosts',
+      'awake',
+      'participants',
+      'work',
+      'contacts',
+    ] as const)
       add(k, c[k]);
   }
 }

@@ -98,7 +98,7 @@ import {
   OWNER,
   BOARD,
   BOARD_HEADER_SLOTS,
-  STATE_BYTES,
+  PASS_BYTES,
   HEADER_SLOTS,
   TOUCH_BYTES,
   EVENT_BYTES,
@@ -223,8 +223,9 @@ export function planSharded(config: WorldConfig, shards: number, exchange: 'tick
     regions.push([`scrA${k}`, room * TOUCH_BYTES], [`scrB${k}`, room * TOUCH_BYTES], [`scrC${k}`, room * TOUCH_BYTES]);
   }
   regions.push(['cuts', 8 * 64], ['control', CONTROL_WORDS * 4]);
-  // per-pass exchange: two STATE buffers, by tag
-  if (exchange === 'pass') regions.push(['passState', 2 * cap * STATE_BYTES]);
+  // per-pass exchange: two buffers of the exchanged part of STATE, dense per shard, and each
+  // border participant's place in its owner's buffer (shard.ts "the tick in phases")
+  if (exchange === 'pass') regions.push(['passState', 2 * shards * cap * PASS_BYTES], ['passIndex', cap * 4]);
   const layout = planLayout(regions);
   const at = (name: string): number => layout.regions[name].offset;
   return {
@@ -546,6 +547,8 @@ export class ShardedWorld {
   /** The state interaction range R (m: one contact distance with exchange 'pass') and the halo (m) ghosts are taken from. */
   readonly range: number;
   readonly halo: number;
+  /** One contact distance, m (2 maxBodyRadius + margin): no two bodies farther apart (in x/z) touch. */
+  private readonly hop: number;
   private readonly rawXCuts: bigint[];
   private readonly rawZCuts: bigint[];
   private readonly ctl: Int32Array;
@@ -602,6 +605,7 @@ export class ShardedWorld {
     this.exchangeMode = opts.exchange ?? 'pass';
     if (this.exchangeMode !== 'tick' && this.exchangeMode !== 'pass') throw new RangeError("exchange must be 'tick' or 'pass'");
     const hop = 2 * (config.maxBodyRadius ?? 1) + (config.margin ?? 0.05);
+    this.hop = hop;
     this.range = range ?? (this.exchangeMode === 'pass' ? hop : worstCaseRange(config));
     if (!(this.range > 0)) throw new RangeError('the interaction range must be positive');
     this.halo = this.range + hop;
@@ -718,6 +722,8 @@ export class ShardedWorld {
       if (this.exchangeMode === 'pass') {
         c[SC.EXCHANGE] = 1n;
         c[SC.PASS_STATE] = BigInt(L.passState.offset);
+        c[SC.PASS_INDEX] = BigInt(L.passIndex.offset);
+        c[SC.PASS_BAND] = toRaw(Math.min(this.halo, this.hop * 1.125));
       }
       this.i64(L[`importVersion${k}`].offset, cap).fill(-1n);
       this.i32(L[`local${k}`].offset, cap).fill(0);
@@ -1340,7 +1346,9 @@ export class ShardedWorld {
    * own step figures as PhysicsWorld.activity() gives them (`awake` bodies on its awake list
    * now, `participants` and `work` of the step, `contacts` it built), and `slots`, the high
    * water of its world's dense numbering: the most bodies (statics included) it has held at
-   * once. All follow its own and its neighbours' bodies, not the world's slot count.
+   * once. All follow its own and its neighbours' bodies, not the world's slot count. With
+   * exchange 'pass', of its last tick run in phases: `passBorder` bodies whose solver state it
+   * published and `passGhosts` ghosts whose state it copied, per pass (shard.ts shardBegin).
    */
   counts(): Array<{
     owned: number;
@@ -1355,6 +1363,8 @@ export class ShardedWorld {
     work: number;
     contacts: number;
     slots: number;
+    passBorder: number;
+    passGhosts: number;
   }> {
     return this.plan.cfgs.map((c, k) => {
       const cfg = this.i64(c, SHARD_CFG_SLOTS);
@@ -1372,6 +1382,8 @@ export class ShardedWorld {
         work: Number(h[HEADER.WORK]),
         contacts: Number(h[HEADER.CONTACT_COUNT]),
         slots: Number(h[HEADER.HIGH_WATER]),
+        passBorder: Number(cfg[SC.PASS_BORDER]),
+        passGhosts: Number(cfg[SC.PASS_GHOSTS]),
       };
     });
   }

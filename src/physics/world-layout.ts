@@ -382,6 +382,11 @@ export const STATE = {
 } as const;
 /** Bytes per STATE record (a power of two: the address is base + (slot << 8)). */
 export const STATE_BYTES = 256;
+/**
+ * Bytes of a STATE record the shards exchange per solver pass (shard.ts PASS_BYTES): those
+ * before the accumulators, all a contact lets into its partner's state.
+ */
+export const PASS_BYTES = STATE.AX;
 
 /**
  * Broadphase record of one moving body, written by the counting sort in bucket order, so a
@@ -666,11 +671,24 @@ export const SHARD_CFG = {
    * tick's phases shard by shard: shard.ts shardPhase 0 to 2 SUBSTEPS + 1).
    */
   EXCHANGE: 46,
-  /** Per-pass exchange: two buffers of one solver STATE record (STATE_BYTES) per slot of the whole world, by tag. */
+  /**
+   * Per-pass exchange: two buffers (b = 0, 1) of PASS_BYTES per shard and slot of the whole
+   * world, dense by shard: entry (b, j, q) at PASS_STATE + ((b COUNT + j) CAPACITY + q)
+   * PASS_BYTES holds the part of the solver STATE of shard j's q-th border participant (shared).
+   */
   PASS_STATE: 47,
   /** Per-pass exchange, last tick: border participants published and ghost participants copied per pass. */
   PASS_BORDER: 48,
   PASS_GHOSTS: 49,
+  /**
+   * Per-pass exchange: the exchange band (raw metres, at most HALO): a ghost participant's
+   * STATE is copied each pass when it lies within it of this shard's region, and a border
+   * participant's published when it lies within it of another region (shard.ts shardBegin).
+   * One contact distance (2 maxBodyRadius + margin) plus an eighth for rounding.
+   */
+  PASS_BAND: 50,
+  /** Per-pass exchange: i32 per slot of the whole world, the body's place q in its owner's border participants this tick (shared). */
+  PASS_INDEX: 51,
 } as const;
 export const SHARD_CFG_SLOTS = 56;
 
@@ -880,6 +898,7 @@ export function assemblyScriptConstants(): string {
   inl('CONTACT_BYTES', 'i32', CONTACT_BYTES);
   for (const [k, v] of Object.entries(STATE)) inl(`S_${k}`, 'i32', v);
   inl('STATE_BYTES', 'i32', STATE_BYTES);
+  inl('PASS_BYTES', 'i32', PASS_BYTES);
   for (const [k, v] of Object.entries(GRID_REC)) inl(`G_${k}`, 'i32', v);
   inl('GRID_REC_BYTES', 'i32', GRID_REC_BYTES);
   for (const [k, v] of Object.entries(CONTACT_FLAG)) inl(`CF_${k}`, 'i32', v);
