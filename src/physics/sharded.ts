@@ -84,6 +84,7 @@ import {
 import { Core, createMemory, wasmPath } from './wasm';
 import { planLayout, type LayoutPlan } from './layout';
 import { readBodyTable, type BodyTable } from './body-table';
+import { SettledSkip, cleanQuietTick, heldCounts, reportSkipped, type ShardMemory } from './settled-skip';
 import { fromSparseImage } from './sparse';
 
 export { CONTROL };
@@ -169,6 +170,12 @@ export interface ShardOptions {
    * workers (ShardedWorld.settledInline). Default true; same bits either way.
    */
   inlineSettled?: boolean;
+  /**
+   * Skip the shards of a settled tick whose state is the last tick's (src/physics/settled-skip.ts:
+   * two clean quiet ticks in a row, then nothing staged; ShardedWorld.settledSkipped counts them).
+   * Default true; same bits either way.
+   */
+  skipSettled?: boolean;
   /**
    * How shards exchange border state (assembly/physics/shard.ts): 'pass' (default) once per
    * solver pass, with a halo of two contact distances, the tick's phases run shard by shard
@@ -554,6 +561,14 @@ export class ShardedWorld {
   private readonly inlineSettled: boolean;
   /** Ticks whose shards ran on this thread although there are workers (settled ticks: see settled()). */
   settledInline = 0;
+  /** Whether a quiet tick may skip its shards (settled-skip.ts). */
+  private readonly still: SettledSkip;
+  /** The shards' memory as settled-skip.ts reads it. */
+  private readonly mem: ShardMemory;
+  /** Ticks whose shards were skipped: settled, and state t + 1 = state t (settled-skip.ts). */
+  get settledSkipped(): number {
+    return this.still.skipped;
+  }
   /** The transport between shards (in-process: the shared boards). */
   readonly exchange: BorderExchange = new SharedBoardExchange();
   /** Handoffs since creation (bodies whose authority changed between published ticks). */
@@ -611,12 +626,14 @@ export class ShardedWorld {
     if (!(this.stepTimeoutMs > 0)) throw new RangeError('stepTimeoutMs must be positive');
     this.onRecovery = opts.onRecovery;
     this.inlineSettled = opts.inlineSettled ?? true;
+    this.still = new SettledSkip(opts.skipSettled ?? true);
     this.core = Core.instantiate(createMemory({ pages: this.plan.layout.pages, shared: true }), 'release');
     this.x = this.core.exports as unknown as WorldExports;
     this.sx = this.core.exports as unknown as ShardExports;
     this.rawXCuts = partition.xCuts.map(toRaw);
     this.rawZCuts = partition.zCuts.map(toRaw);
     this.ctl = new Int32Array(this.core.memory.buffer, this.plan.control, CONTROL_WORDS);
+    this.mem = { i64: (at, n) => this.i64(at, n), cfgs: this.plan.cfgs, worlds: this.plan.worlds };
     this.initMemory();
     this.phases = this.exchangeMode === 'pass' ? 2 + 2 * (config.substeps ?? DEFAULT_SUBSTEPS) : 0;
     this.pool = (opts.workers ?? 0) > 0 ? new ShardWorkerPool(this.core.memory, this.plan.cfgs, this.plan.control, opts.workers as number, this.phases) : null;
@@ -735,6 +752,7 @@ export class ShardedWorld {
     this.registry.setGravity(g);
     const mem = new BigInt64Array(this.core.memory.buffer);
     for (const base of this.plan.worlds) setGravityAt(mem, base, g);
+    this.still.reset();
   }
 
   /**
@@ -748,6 +766,7 @@ export class ShardedWorld {
     this.registry.setTickRate(rate);
     const mem = new BigInt64Array(this.core.memory.buffer);
     for (const base of this.plan.worlds) setTickRateAt(mem, base, rate);
+    this.still.reset();
   }
 
   /** Number of shards. */
@@ -1008,15 +1027,20 @@ export class ShardedWorld {
     const backOwner = this.i32(Number(bh[BOARD.OWNER]), p.capacity);
     for (const s of despawned) backOwner[s] = OWNER.NONE;
     for (const s of this.despawnedLast) backOwner[s] = OWNER.NONE;
+    const quiet = this.quiet(staged.length),
+      heldBefore = quiet ? heldCounts(this.mem) : null,
+      skip = this.still.skips(quiet); // state t + 1 = state t (settled-skip.ts)
     for (let attempt = 1; ; attempt++) {
       const t0 = performance.now();
       try {
         for (let k = 0; k < p.shards; k++) this.exchange.gather(k, t);
-        const inline = this.pool !== null && this.settled(staged.length);
-        if (this.pool && !inline) this.pool.runAll(this.stepTimeoutMs);
+        const inline = this.pool !== null && !skip && this.settled(staged.length);
+        if (skip) reportSkipped(this.mem);
+        else if (this.pool && !inline) this.pool.runAll(this.stepTimeoutMs);
         else if (this.exchangeMode === 'pass' && !inline && !this.quiet(staged.length)) this.runPhases();
         else for (const c of p.cfgs) this.runShard(c);
         for (let k = 0; k < p.shards; k++) this.exchange.scatter(k, t);
+        if (!skip) this.still.ran(heldBefore !== null && attempt === 1 && cleanQuietTick(this.mem, heldBefore, front, back));
         this.unsynced = false;
         break;
       } catch (e) {
@@ -1033,6 +1057,7 @@ export class ShardedWorld {
         forgetBinding(this.core);
         this.recoveries++;
         this.unsynced = true;
+        this.still.reset();
         const code = e instanceof PhysicsError ? (e.code as 'SHARD_FAILED' | 'SHARD_TIMEOUT') : 'TRAP';
         this.onRecovery?.({ tick: t, attempt, code, message: (e as Error).message, recoveries: this.recoveries, ms: performance.now() - t0 });
       }
