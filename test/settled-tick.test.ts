@@ -27,55 +27,58 @@ describe('settled ticks', () => {
       single = make({ workers: 0 }),
       stepped = make({ workers: 0, skipSettled: false });
     const loops = [inline, pooled, single, stepped];
-    const w = inline.sim.world;
-    const mismatches: string[] = [];
-    let settledTicks = 0,
-      awakeTicks = 0,
-      inlineWhileAwake = 0;
-    const step = (): void => {
-      clock.t += 50;
-      // settled before the tick: no awake body in any shard world, nothing staged (no event)
-      const quiet = w.counts().every((c) => c.awake === 0) && inline.stream.openEvents().length === 0;
-      const before = w.settledInline,
-        skippedBefore = w.settledSkipped;
-      const results = loops.map((l) => l.step());
-      const hashes = results.map((r) => r.hash);
-      if (hashes.some((h) => h !== hashes[0])) mismatches.push(`tick ${w.tick}: ${hashes.map((h) => h.toString(16)).join(' ')}`);
-      // the contact events of the tick, as the shards published them and as the stream carries them
-      const events = loops.map((l, i) => JSON.stringify([l.sim.world.events(), results[i].events], (_, v) => (typeof v === 'bigint' ? v.toString() : v)));
-      if (events.some((e) => e !== events[0])) mismatches.push(`tick ${w.tick}: events ${events.join(' / ')}`);
-      if (quiet) {
-        settledTicks++;
-        if (w.settledInline + w.settledSkipped !== before + skippedBefore + 1) mismatches.push(`tick ${w.tick}: a settled tick woke the workers`);
-      } else {
-        awakeTicks++;
-        if (w.settledInline !== before || w.settledSkipped !== skippedBefore) inlineWhileAwake++;
-      }
-    };
-    const settle = (): number => {
-      const from = settledTicks;
-      for (let t = 0; t < 600 && settledTicks - from < 20; t++) step();
-      return settledTicks - from;
-    };
-    expect(settle()).toBe(20);
-    expect(pooled.sim.world.settledInline).toBe(0);
-    expect([pooled, stepped].map((l) => l.sim.world.settledSkipped)).toEqual([0, 0]);
-    // of 20 settled ticks, the first two run (clean), the rest skip their shards
-    const skipped = w.settledSkipped;
-    expect(skipped).toBeGreaterThanOrEqual(15);
-    expect(single.sim.world.settledSkipped).toBe(skipped);
-    // a client joins, drops a sphere on the pile, leaves; the world settles again
-    for (const l of loops) l.stream.connect('alice');
-    for (let t = 0; t < 5; t++) step();
-    for (const l of loops) l.stream.publish('alice', 'sp', '5000,4000,5000,0,-2000,0');
-    for (let t = 0; t < 40; t++) step();
-    for (const l of loops) l.stream.disconnect('alice');
-    expect(settle()).toBe(20);
-    expect(w.settledSkipped - skipped).toBeGreaterThanOrEqual(15);
-    expect(w.stepMs()).toEqual(w.counts().map((c) => c.stepMs)); // what the host reads per tick
-    expect(mismatches).toEqual([]);
-    expect(awakeTicks).toBeGreaterThan(45);
-    expect(inlineWhileAwake).toBe(0);
-    await Promise.all(loops.map((l) => l.close()));
+    try {
+      const w = inline.sim.world;
+      const mismatches: string[] = [];
+      let settledTicks = 0,
+        awakeTicks = 0,
+        inlineWhileAwake = 0;
+      const step = (): void => {
+        clock.t += 50;
+        // settled before the tick: no awake body in any shard world, nothing staged (no event)
+        const quiet = w.counts().every((c) => c.awake === 0) && inline.stream.openEvents().length === 0;
+        const before = w.settledInline,
+          skippedBefore = w.settledSkipped;
+        const results = loops.map((l) => l.step());
+        const hashes = results.map((r) => r.hash);
+        if (hashes.some((h) => h !== hashes[0])) mismatches.push(`tick ${w.tick}: ${hashes.map((h) => h.toString(16)).join(' ')}`);
+        // the contact events of the tick, as the shards published them and as the stream carries them
+        const events = loops.map((l, i) => JSON.stringify([l.sim.world.events(), results[i].events], (_, v) => (typeof v === 'bigint' ? v.toString() : v)));
+        if (events.some((e) => e !== events[0])) mismatches.push(`tick ${w.tick}: events ${events.join(' / ')}`);
+        if (quiet) {
+          settledTicks++;
+          if (w.settledInline + w.settledSkipped !== before + skippedBefore + 1) mismatches.push(`tick ${w.tick}: a settled tick woke the workers`);
+        } else {
+          awakeTicks++;
+          if (w.settledInline !== before || w.settledSkipped !== skippedBefore) inlineWhileAwake++;
+        }
+      };
+      const settle = (): number => {
+        const from = settledTicks;
+        for (let t = 0; t < 600 && settledTicks - from < 20; t++) step();
+        return settledTicks - from;
+      };
+      expect(settle()).toBe(20);
+      expect(pooled.sim.world.settledInline).toBe(0);
+      expect([pooled, stepped].map((l) => l.sim.world.settledSkipped)).toEqual([0, 0]);
+      // of 20 settled ticks, the first two run (clean), the rest skip their shards
+      const skipped = w.settledSkipped;
+      expect(skipped).toBeGreaterThanOrEqual(15);
+      expect(single.sim.world.settledSkipped).toBe(skipped);
+      // a client joins, drops a sphere on the pile, leaves; the world settles again
+      for (const l of loops) l.stream.connect('alice');
+      for (let t = 0; t < 5; t++) step();
+      for (const l of loops) l.stream.publish('alice', 'sp', '5000,4000,5000,0,-2000,0');
+      for (let t = 0; t < 40; t++) step();
+      for (const l of loops) l.stream.disconnect('alice');
+      expect(settle()).toBe(20);
+      expect(w.settledSkipped - skipped).toBeGreaterThanOrEqual(15);
+      expect(w.stepMs()).toEqual(w.counts().map((c) => c.stepMs)); // what the host reads per tick
+      expect(mismatches).toEqual([]);
+      expect(awakeTicks).toBeGreaterThan(45);
+      expect(inlineWhileAwake).toBe(0);
+    } finally {
+      await Promise.all(loops.map((l) => l.close())); // the workers, also when an expectation failed
+    }
   }, 120_000);
 });
