@@ -10,6 +10,7 @@
  * (ShardedWorld.settledSkipped, src/physics/settled-skip.ts): the world reaches the same hash
  * and the same contact events at every tick as copies that never skip.
  */
+import { createBodyTable, type BodyTable } from '../src/physics/body-table';
 import { EventStream } from '../src/sim/stream';
 import { WorldLoop } from '../src/sim/world-loop';
 import { testWorld } from './helpers/world-setup';
@@ -45,6 +46,10 @@ describe('settled ticks', () => {
         // the contact events of the tick, as the shards published them and as the stream carries them
         const events = loops.map((l, i) => JSON.stringify([l.sim.world.events(), results[i].events], (_, v) => (typeof v === 'bigint' ? v.toString() : v)));
         if (events.some((e) => e !== events[0])) mismatches.push(`tick ${w.tick}: events ${events.join(' / ')}`);
+        // the host's body table (kept current incrementally, unchanged boards not compared) is a full read's
+        for (const [i, l] of loops.entries())
+          if (rows(l.bodies.table) !== rows(l.sim.world.readBodies(createBodyTable(l.table.index.length))))
+            mismatches.push(`tick ${w.tick}: loop ${i}'s body table is not the board's`);
         if (quiet) {
           settledTicks++;
           if (w.settledInline + w.settledSkipped !== before + skippedBefore + 1) mismatches.push(`tick ${w.tick}: a settled tick woke the workers`);
@@ -53,6 +58,8 @@ describe('settled ticks', () => {
           if (w.settledInline !== before || w.settledSkipped !== skippedBefore) inlineWhileAwake++;
         }
       };
+      const rows = (t: BodyTable): string =>
+        JSON.stringify([t.count, t.tick, ...Object.entries(t).flatMap(([k, v]) => (v instanceof Int32Array ? [k, Array.from(v.subarray(0, t.count))] : []))]);
       const settle = (): number => {
         const from = settledTicks;
         for (let t = 0; t < 600 && settledTicks - from < 20; t++) step();
@@ -65,6 +72,7 @@ describe('settled ticks', () => {
       const skipped = w.settledSkipped;
       expect(skipped).toBeGreaterThanOrEqual(15);
       expect(single.sim.world.settledSkipped).toBe(skipped);
+      expect(inline.bodies.counts.still).toBeGreaterThanOrEqual(15); // refreshes that compared no body
       // a client joins, drops a sphere on the pile, leaves; the world settles again
       for (const l of loops) l.stream.connect('alice');
       for (let t = 0; t < 5; t++) step();

@@ -123,6 +123,14 @@ export class SettledSkip {
     this.lastClean = clean;
   }
 
+  /**
+   * After the last tick, ran or skipped: its board holds the same state as the board before it
+   * (X(t + 1) = X(t): two clean ticks in a row, or a skip), whether or not skipping is enabled.
+   */
+  get unchanged(): boolean {
+    return this.still;
+  }
+
   /** Forgets both ticks: something outside the staged commands changed the shard worlds (gravity, tick rate, recovery). */
   reset(): void {
     this.lastClean = false;

@@ -565,6 +565,16 @@ export class ShardedWorld {
   private readonly still: SettledSkip;
   /** The shards' memory as settled-skip.ts reads it. */
   private readonly mem: ShardMemory;
+  /** The last published tick when its board holds the state of the board before it (settled-skip.ts), else -1. */
+  private unchangedTick = -1;
+  /**
+   * Whether published board `tick` holds the same state as board tick - 1 (records, versions,
+   * owners, lists, touch and event lists: src/physics/settled-skip.ts), as far as known: true
+   * only for the last published tick, after two clean quiet ticks in a row or a skipped tick.
+   */
+  unchangedAt(tick: number): boolean {
+    return tick === this.unchangedTick;
+  }
   /** Ticks whose shards were skipped: settled, and state t + 1 = state t (settled-skip.ts). */
   get settledSkipped(): number {
     return this.still.skipped;
@@ -1079,6 +1089,7 @@ export class ShardedWorld {
     bh[BOARD.CHECKSUM] = this.checksums ? this.x.boardRecordsHash(back) : 0n;
     Atomics.add(seq, 0, 1); // even: stable
     this.tickNow = t + 1;
+    this.unchangedTick = this.still.unchanged ? t + 1 : -1;
     Atomics.store(this.ctl, CONTROL.PUBLISHED, t + 1);
     Atomics.notify(this.ctl, CONTROL.PUBLISHED);
     this.handoffs += handoffs;
