@@ -1376,7 +1376,9 @@ export class ShardedWorld {
    * own step figures as PhysicsWorld.activity() gives them (`awake` bodies on its awake list
    * now, `participants` and `work` of the step, `contacts` it built), and `slots`, the high
    * water of its world's dense numbering: the most bodies (statics included) it has held at
-   * once. All follow its own and its neighbours' bodies, not the world's slot count.
+   * once. All follow its own and its neighbours' bodies, not the world's slot count. After a
+   * settled tick whose shards were skipped (settledSkipped) the step time and work counters
+   * are 0 and the world figures are those of the last step that ran.
    */
   counts(): Array<{
     owned: number;
