@@ -8,7 +8,9 @@
  *
  * Prints per tick: bodies compared (and of those, decided by their record version alone) and
  * re-read by the index, interest rows packed and cell sorts, log commits, the settled ticks whose
- * shards ran on this thread although there are workers (`--workers 2`), and per shard its owned bodies, ghosts, sync visits and event visits (the shard
+ * shards ran on this thread although there are workers (`--workers 2`), the settled ticks whose
+ * shards were skipped (state t + 1 = state t: src/physics/settled-skip.ts) and body table
+ * refreshes that compared nothing, and per shard its owned bodies, ghosts, sync visits and event visits (the shard
  * step's own work counters); then self-time shares per function, WebAssembly functions named
  * from build/tessera.wat. Ticks run back to back: no timer, no fan-out, no metrics (those are
  * in profile-idle.ts). Shares are proportions; no time is reported.
@@ -65,7 +67,8 @@ async function main(): Promise<void> {
       p0 = loop.interest.rowsPacked,
       s0 = loop.interest.sorts,
       c0 = store.logCommits,
-      i0 = w.settledInline;
+      i0 = w.settledInline,
+      k0 = w.settledSkipped;
     const shard = w.counts().map(() => ({ sync: 0, events: 0 }));
     const session = new Session();
     session.connect();
@@ -88,6 +91,9 @@ async function main(): Promise<void> {
       `  index: ${per(b.compared - b0.compared)} compared (${per(b.unchanged - b0.unchanged)} by version alone), ${per(b.rowsRead - b0.rowsRead)} re-read, ${b.fullReads - b0.fullReads} full reads; interest: ${per(loop.interest.rowsPacked - p0)} rows packed, ${per(loop.interest.sorts - s0)} sorts`,
     );
     console.log(`  log: ${per(store.logCommits - c0)} commits; shards stepped on this thread with workers: ${w.settledInline - i0} of ${TICKS} ticks`);
+    console.log(
+      `  settled ticks whose shards were skipped: ${w.settledSkipped - k0} of ${TICKS}; body table refreshes that compared nothing: ${b.still - b0.still}`,
+    );
     for (const [k, c] of w.counts().entries())
       console.log(`  shard ${k}: ${c.owned} owned, ${c.ghosts} ghosts, ${per(shard[k].sync)} sync visits, ${per(shard[k].events)} event visits`);
     const names = wasmNames();

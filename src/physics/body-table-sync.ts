@@ -16,6 +16,8 @@
  * word read, not a compare (a body that slept through the tick untouched keeps its version;
  * any other publish, a restore and a recovery's full publish set the board's tick, and then the
  * record words are compared: 34 words a row reads).
+ * A board the world reports unchanged from the one before it (ShardedWorld.unchangedAt: a
+ * settled tick, src/physics/settled-skip.ts) changes no row and costs no compare.
  * Any change to which slots are live (a spawn, a despawn, a static added) or a board that is
  * not the state the table holds (the first refresh, a restore) falls back to a full read
  * (readBodyTable): the result is always the table a full read gives.
@@ -44,6 +46,8 @@ export interface BodyTableSyncCounts {
    * new board's tick: unchanged since the old board's state), without comparing record words.
    */
   unchanged: number;
+  /** Incremental refreshes whose board the world reported unchanged from the last (no body compared). */
+  still: number;
 }
 
 /** A BodyTable kept current with a sharded world's published state (see the module comment). */
@@ -57,7 +61,7 @@ export class BodyTableSync {
    */
   changed: Int32Array | null = null;
   changedCount = 0;
-  readonly counts: BodyTableSyncCounts = { refreshes: 0, fullReads: 0, compared: 0, rowsRead: 0, unchanged: 0 };
+  readonly counts: BodyTableSyncCounts = { refreshes: 0, fullReads: 0, compared: 0, rowsRead: 0, unchanged: 0, still: 0 };
   private readonly changedRows: Int32Array;
   private readonly headers: [BigInt64Array, BigInt64Array];
   private readonly u32: Uint32Array;
@@ -68,8 +72,15 @@ export class BodyTableSync {
   /** Whether the table holds a board's state (false before the first refresh). */
   private holds = false;
 
-  /** A table for the world behind `source` (createBodyTable(source.capacity)); call refresh() before reading it. */
-  constructor(private readonly source: BoardSource) {
+  /**
+   * A table for the world behind `source` (createBodyTable(source.capacity)); call refresh()
+   * before reading it. `unchangedAt` (ShardedWorld.unchangedAt): whether board `tick` holds the
+   * same state as board tick - 1.
+   */
+  constructor(
+    private readonly source: BoardSource,
+    private readonly unchangedAt: (tick: number) => boolean = () => false,
+  ) {
     this.table = createBodyTable(source.capacity);
     this.rowOfSlot = new Int32Array(source.capacity).fill(-1);
     this.changedRows = new Int32Array(source.capacity);
@@ -90,8 +101,16 @@ export class BodyTableSync {
     this.counts.refreshes++;
     const t = this.table;
     const follows = this.holds && t.tick === tick - 1 && Number(old[BOARD.TICK]) === tick - 1 && Number(h[BOARD.TICK]) === tick;
-    if (!(follows && this.incremental(h, old))) this.full(h, tick);
+    if (follows && this.unchangedAt(tick)) this.still();
+    else if (!(follows && this.incremental(h, old))) this.full(h, tick);
     t.tick = tick;
+  }
+
+  /** A refresh to a board with the state the table holds: no row changed. */
+  private still(): void {
+    this.changed = this.changedRows;
+    this.changedCount = 0;
+    this.counts.still++;
   }
 
   /** Reads every live body of the board with header `h`. */

@@ -84,6 +84,7 @@ import {
 import { Core, createMemory, wasmPath } from './wasm';
 import { planLayout, type LayoutPlan } from './layout';
 import { readBodyTable, type BodyTable } from './body-table';
+import { SettledSkip, cleanQuietTick, heldCounts, reportSkipped, type ShardMemory } from './settled-skip';
 import { fromSparseImage } from './sparse';
 
 export { CONTROL };
@@ -169,6 +170,12 @@ export interface ShardOptions {
    * workers (ShardedWorld.settledInline). Default true; same bits either way.
    */
   inlineSettled?: boolean;
+  /**
+   * Skip the shards of a settled tick whose state is the last tick's (src/physics/settled-skip.ts:
+   * two clean quiet ticks in a row, then nothing staged; ShardedWorld.settledSkipped counts them).
+   * Default true; same bits either way.
+   */
+  skipSettled?: boolean;
   /**
    * How shards exchange border state (assembly/physics/shard.ts): 'pass' (default) once per
    * solver pass, with a halo of two contact distances, the tick's phases run shard by shard
@@ -557,6 +564,24 @@ export class ShardedWorld {
   private readonly inlineSettled: boolean;
   /** Ticks whose shards ran on this thread although there are workers (settled ticks: see settled()). */
   settledInline = 0;
+  /** Whether a quiet tick may skip its shards (settled-skip.ts). */
+  private readonly still: SettledSkip;
+  /** The shards' memory as settled-skip.ts reads it. */
+  private readonly mem: ShardMemory;
+  /** The last published tick when its board holds the state of the board before it (settled-skip.ts), else -1. */
+  private unchangedTick = -1;
+  /**
+   * Whether published board `tick` holds the same state as board tick - 1 (records, versions,
+   * owners, lists, touch and event lists: src/physics/settled-skip.ts), as far as known: true
+   * only for the last published tick, after two clean quiet ticks in a row or a skipped tick.
+   */
+  unchangedAt(tick: number): boolean {
+    return tick === this.unchangedTick;
+  }
+  /** Ticks whose shards were skipped: settled, and state t + 1 = state t (settled-skip.ts). */
+  get settledSkipped(): number {
+    return this.still.skipped;
+  }
   /** The transport between shards (in-process: the shared boards). */
   readonly exchange: BorderExchange = new SharedBoardExchange();
   /** Handoffs since creation (bodies whose authority changed between published ticks). */
@@ -615,12 +640,14 @@ export class ShardedWorld {
     if (!(this.stepTimeoutMs > 0)) throw new RangeError('stepTimeoutMs must be positive');
     this.onRecovery = opts.onRecovery;
     this.inlineSettled = opts.inlineSettled ?? true;
+    this.still = new SettledSkip(opts.skipSettled ?? true);
     this.core = Core.instantiate(createMemory({ pages: this.plan.layout.pages, shared: true }), 'release');
     this.x = this.core.exports as unknown as WorldExports;
     this.sx = this.core.exports as unknown as ShardExports;
     this.rawXCuts = partition.xCuts.map(toRaw);
     this.rawZCuts = partition.zCuts.map(toRaw);
     this.ctl = new Int32Array(this.core.memory.buffer, this.plan.control, CONTROL_WORDS);
+    this.mem = { i64: (at, n) => this.i64(at, n), cfgs: this.plan.cfgs, worlds: this.plan.worlds };
     this.initMemory();
     this.phases = this.exchangeMode === 'pass' ? 2 + 2 * (config.substeps ?? DEFAULT_SUBSTEPS) : 0;
     this.pool = (opts.workers ?? 0) > 0 ? new ShardWorkerPool(this.core.memory, this.plan.cfgs, this.plan.control, opts.workers as number, this.phases) : null;
@@ -741,6 +768,7 @@ export class ShardedWorld {
     this.registry.setGravity(g);
     const mem = new BigInt64Array(this.core.memory.buffer);
     for (const base of this.plan.worlds) setGravityAt(mem, base, g);
+    this.still.reset();
   }
 
   /**
@@ -754,6 +782,7 @@ export class ShardedWorld {
     this.registry.setTickRate(rate);
     const mem = new BigInt64Array(this.core.memory.buffer);
     for (const base of this.plan.worlds) setTickRateAt(mem, base, rate);
+    this.still.reset();
   }
 
   /** Number of shards. */
@@ -1014,15 +1043,20 @@ export class ShardedWorld {
     const backOwner = this.i32(Number(bh[BOARD.OWNER]), p.capacity);
     for (const s of despawned) backOwner[s] = OWNER.NONE;
     for (const s of this.despawnedLast) backOwner[s] = OWNER.NONE;
+    const quiet = this.quiet(staged.length),
+      heldBefore = quiet ? heldCounts(this.mem) : null,
+      skip = this.still.skips(quiet); // state t + 1 = state t (settled-skip.ts)
     for (let attempt = 1; ; attempt++) {
       const t0 = performance.now();
       try {
         for (let k = 0; k < p.shards; k++) this.exchange.gather(k, t);
-        const inline = this.pool !== null && this.settled(staged.length);
-        if (this.pool && !inline) this.pool.runAll(this.stepTimeoutMs);
+        const inline = this.pool !== null && !skip && this.settled(staged.length);
+        if (skip) reportSkipped(this.mem);
+        else if (this.pool && !inline) this.pool.runAll(this.stepTimeoutMs);
         else if (this.exchangeMode === 'pass' && !inline && !this.quiet(staged.length)) this.runPhases();
         else for (const c of p.cfgs) this.runShard(c);
         for (let k = 0; k < p.shards; k++) this.exchange.scatter(k, t);
+        if (!skip) this.still.ran(heldBefore !== null && attempt === 1 && cleanQuietTick(this.mem, heldBefore, front, back));
         this.unsynced = false;
         break;
       } catch (e) {
@@ -1039,6 +1073,7 @@ export class ShardedWorld {
         forgetBinding(this.core);
         this.recoveries++;
         this.unsynced = true;
+        this.still.reset();
         const code = e instanceof PhysicsError ? (e.code as 'SHARD_FAILED' | 'SHARD_TIMEOUT') : 'TRAP';
         this.onRecovery?.({ tick: t, attempt, code, message: (e as Error).message, recoveries: this.recoveries, ms: performance.now() - t0 });
       }
@@ -1060,6 +1095,7 @@ export class ShardedWorld {
     bh[BOARD.CHECKSUM] = this.checksums ? this.x.boardRecordsHash(back) : 0n;
     Atomics.add(seq, 0, 1); // even: stable
     this.tickNow = t + 1;
+    this.unchangedTick = this.still.unchanged ? t + 1 : -1;
     Atomics.store(this.ctl, CONTROL.PUBLISHED, t + 1);
     Atomics.notify(this.ctl, CONTROL.PUBLISHED);
     this.handoffs += handoffs;
@@ -1349,6 +1385,8 @@ export class ShardedWorld {
    * once. All follow its own and its neighbours' bodies, not the world's slot count. With
    * exchange 'pass', of its last tick run in phases: `passBorder` bodies whose solver state it
    * published and `passGhosts` ghosts whose state it copied, per pass (shard.ts shardBegin).
+   * After a settled tick whose shards were skipped (settledSkipped) the step time and work
+   * counters are 0 and the world figures are those of the last step that ran.
    */
   counts(): Array<{
     owned: number;

@@ -175,6 +175,12 @@ export class StreamRandom {
    * non-overlapping subsequence; the stream calls it once per closed tick.
    */
   jump(): void {
+    // the reference loop, with nextU32's state update inlined on locals and its output (unused
+    // here) not computed: the idle host runs this once per tick
+    let s0 = this.s0,
+      s1 = this.s1,
+      s2 = this.s2,
+      s3 = this.s3;
     let j0 = 0,
       j1 = 0,
       j2 = 0,
@@ -183,12 +189,18 @@ export class StreamRandom {
       const word = JUMP[i];
       for (let b = 0; b < 32; b++) {
         if ((word >>> b) & 1) {
-          j0 ^= this.s0;
-          j1 ^= this.s1;
-          j2 ^= this.s2;
-          j3 ^= this.s3;
+          j0 ^= s0;
+          j1 ^= s1;
+          j2 ^= s2;
+          j3 ^= s3;
         }
-        this.nextU32();
+        const t = s1 << 9;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = (s3 << 11) | (s3 >>> 21);
       }
     }
     this.s0 = j0 >>> 0;

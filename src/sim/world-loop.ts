@@ -96,7 +96,7 @@ export class WorldLoop {
     const restored = setup instanceof MainSim;
     this.sim = restored ? setup : new MainSim(setup);
     this.interest = new InterestPublisher(opts.interest);
-    this.bodies = new BodyTableSync(this.sim.world.source);
+    this.bodies = new BodyTableSync(this.sim.world.source, (t) => this.sim.world.unchangedAt(t));
     this.table = this.bodies.table;
     this.rowOfSlot = this.bodies.rowOfSlot;
     this.snapshotEvery = opts.snapshotEvery ?? 100;
