@@ -5,7 +5,7 @@
  */
 import { PhysicsWorld } from '../src/physics/world';
 import { pileScene } from '../bench/peers/scenes';
-import { addScene } from '../bench/peers/tessera';
+import { addScene, sceneConfig } from '../bench/peers/tessera';
 
 describe('three spheres stacked as a pyramid (two on the floor, one on top)', () => {
   test('keep their shape for 10 s with friction 2 (the bottom spheres spread less than 150 mm)', () => {
@@ -32,13 +32,7 @@ describe("a dense pile (bench:physics' 20-layer pile, 500 spheres, sleeping off)
     // contacts. Mean net displacement from 5 s to 6 s: 27.6 mm before the friction anchor at
     // the tick start, now 14.6 mm (Rapier's SIMD build: about 0 on the 5,000 pile).
     const scene = pileScene(500, 1);
-    const w = PhysicsWorld.create({
-      capacity: scene.n + scene.statics.length + 8,
-      tickRate: Math.round(1 / scene.dt),
-      gravity: scene.gravity,
-      maxBodyRadius: scene.maxRadius,
-      sleep: { enabled: scene.sleep },
-    });
+    const w = PhysicsWorld.create(sceneConfig(scene));
     const spheres = addScene(w, scene);
     w.step(300);
     const before = spheres.map((b) => w.position(b));

@@ -6,7 +6,8 @@
 import { PhysicsWorld, type BodyHandle, type WorldConfig } from '../src/physics/world';
 import { ShardedWorld, type Partition } from '../src/physics/sharded';
 import { mixedScene } from '../bench/peers/scenes-rest';
-import { sphereMassOf, sphereRadius, type SceneSpec } from '../bench/peers/scenes';
+import type { SceneSpec } from '../bench/peers/scenes';
+import { addScene, sceneConfig } from '../bench/peers/tessera';
 
 /** Overlap of two spheres (m, <= 0 apart). */
 function overlap(w: PhysicsWorld, a: BodyHandle, ra: number, b: BodyHandle, rb: number): number {
@@ -51,33 +52,16 @@ test.each(['tick', 'pass'] as const)(
   'a mixed-radius pile falling into a box steps the same on 1 and 4 shards (fast impacts across borders; exchange per %s)',
   (exchange) => {
     const scene: SceneSpec = mixedScene(400, 2);
-    const config: WorldConfig = {
-      capacity: scene.n + scene.statics.length + 8,
-      tickRate: Math.round(1 / scene.dt),
-      gravity: scene.gravity,
-      maxBodyRadius: scene.maxRadius,
-      sleep: { enabled: scene.sleep },
-    };
+    const config: WorldConfig = sceneConfig(scene);
     const build = (w: PhysicsWorld | ShardedWorld): void => {
-      for (const b of scene.statics) w.addBox({ position: b.center, half: b.halfExtents, friction: scene.friction, restitution: scene.restitution });
-      const p = scene.positions,
-        v = scene.velocities;
-      for (let i = 0; i < scene.n; i++) {
-        w.addSphere({
-          position: [p[3 * i], p[3 * i + 1], p[3 * i + 2]],
-          velocity: [v[3 * i], v[3 * i + 1], v[3 * i + 2]],
-          radius: sphereRadius(scene, i),
-          mass: sphereMassOf(scene, i),
-          friction: scene.friction,
-          restitution: scene.restitution,
-        });
-      }
+      addScene(w, scene);
     };
     const whole = PhysicsWorld.create(config);
     build(whole);
     const mid = scene.interior.max[0] / 2;
     const partition: Partition = { xCuts: [mid], zCuts: [mid] };
-    const sharded = new ShardedWorld(config, partition, whole.interactionRange(), { exchange });
+    // each exchange's own default halo
+    const sharded = new ShardedWorld(config, partition, undefined, { exchange });
     build(sharded);
     // the drop (about 2 s) is where the fast impacts are
     for (let t = 0; t < 150; t++) {

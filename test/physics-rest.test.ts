@@ -9,7 +9,7 @@ import { buildPile, pileConfig } from './helpers/scenes';
 import { mulberry32 } from './helpers/bigref';
 import { mixedScene } from '../bench/peers/scenes-rest';
 import { pileScene, type SceneSpec } from '../bench/peers/scenes';
-import { addScene } from '../bench/peers/tessera';
+import { addScene, sceneConfig } from '../bench/peers/tessera';
 
 const speed = (v: [number, number, number]): number => Math.hypot(v[0], v[1], v[2]);
 const FOUR: Partition = { xCuts: [0], zCuts: [0] };
@@ -263,13 +263,7 @@ describe('a dense pile', () => {
  * |v - dp / dt|: the part of a body's velocity that its motion over the tick does not show.
  */
 function settledFigures(scene: SceneSpec, ticks: number): { speed: number; held: number } {
-  const w = PhysicsWorld.create({
-    capacity: scene.n + scene.statics.length + 8,
-    tickRate: Math.round(1 / scene.dt),
-    gravity: scene.gravity,
-    maxBodyRadius: scene.maxRadius,
-    sleep: { enabled: scene.sleep },
-  });
+  const w = PhysicsWorld.create(sceneConfig(scene));
   const spheres = addScene(w, scene);
   w.step(ticks - 1);
   const before = spheres.map((b) => w.position(b));

@@ -12,15 +12,34 @@
  */
 import type { PeerAdapter, PeerAdapterLoader, PeerWorld } from './adapter';
 import { checksumPositions, sphereMassOf, sphereRadius, type SceneSpec } from './scenes';
-import { DEFAULT_SUBSTEPS, PhysicsWorld, type BodyHandle } from '../../src/physics/world';
+import { DEFAULT_SUBSTEPS, PhysicsWorld, type BodyHandle, type WorldConfig } from '../../src/physics/world';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+/**
+ * The world settings bench:physics runs a scene with (see the module comment): capacity =
+ * bodies + 8, tick rate 1 / dt (Hz), the scene's gravity (m/s^2), maxBodyRadius = its largest
+ * sphere (m), sleeping as it says; `substeps` when given, else the default.
+ */
+export function sceneConfig(scene: SceneSpec, substeps?: number): WorldConfig {
+  return {
+    capacity: scene.n + scene.statics.length + 8,
+    tickRate: Math.round(1 / scene.dt),
+    ...(substeps === undefined ? {} : { substeps }),
+    gravity: scene.gravity,
+    maxBodyRadius: scene.maxRadius,
+    sleep: { enabled: scene.sleep },
+  };
+}
+
+/** What addScene needs of a world: PhysicsWorld and ShardedWorld both have it. */
+export type SceneWorld = Pick<PhysicsWorld, 'addBox' | 'addSphere'>;
 
 /**
  * Adds a scene's static boxes and spheres (positions and velocities in metres and m/s, radius
  * and mass from the scene) to `world`; returns the spheres' handles in scene order.
  */
-export function addScene(world: PhysicsWorld, scene: SceneSpec): BodyHandle[] {
+export function addScene(world: SceneWorld, scene: SceneSpec): BodyHandle[] {
   for (const b of scene.statics) {
     world.addBox({ position: b.center, half: b.halfExtents, friction: scene.friction, restitution: scene.restitution });
   }
@@ -43,14 +62,7 @@ export function addScene(world: PhysicsWorld, scene: SceneSpec): BodyHandle[] {
 }
 
 function createWorld(scene: SceneSpec, substeps: number): PeerWorld {
-  const world = PhysicsWorld.create({
-    capacity: scene.n + scene.statics.length + 8,
-    tickRate: Math.round(1 / scene.dt),
-    substeps,
-    gravity: scene.gravity,
-    maxBodyRadius: scene.maxRadius,
-    sleep: { enabled: scene.sleep },
-  });
+  const world = PhysicsWorld.create(sceneConfig(scene, substeps));
   const spheres = addScene(world, scene);
   const read = (out: Float64Array, get: (h: BodyHandle) => [number, number, number]): void => {
     for (let i = 0; i < spheres.length; i++) {

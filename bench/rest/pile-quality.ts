@@ -20,7 +20,7 @@
  */
 import { DEFAULT_SUBSTEPS, PhysicsWorld, type WorldConfig } from '../../src/physics/world';
 import { pileScene, sphereRadius, type SceneSpec } from '../peers/scenes';
-import { addScene } from '../peers/tessera';
+import { addScene, sceneConfig } from '../peers/tessera';
 import { mixedScene } from '../peers/scenes-rest';
 import { lostCount, speeds, worstOverlap } from '../peers/quality';
 
@@ -36,13 +36,8 @@ function main(): void {
   const seed = Number(opt('seed', '1'));
   const scene: SceneSpec = kind === 'pile' ? pileScene(n, seed) : mixedScene(n, seed);
   if (args.includes('--mu')) (scene as { friction: number }).friction = Number(opt('mu', '0.5'));
-  const cfg: WorldConfig = {
-    capacity: scene.n + scene.statics.length + 8,
-    tickRate: Math.round(1 / scene.dt),
-    gravity: scene.gravity,
-    maxBodyRadius: scene.maxRadius,
-    sleep: { enabled: args.includes('--sleep') ? opt('sleep', '1') === '1' : scene.sleep },
-  };
+  const cfg: WorldConfig = sceneConfig(scene);
+  if (args.includes('--sleep')) cfg.sleep = { enabled: opt('sleep', '1') === '1' };
   if (args.includes('--substeps')) cfg.substeps = Number(opt('substeps', '4'));
   if (args.includes('--relax')) cfg.relaxation = Number(opt('relax', '1.75'));
   if (args.includes('--push')) cfg.maxPushSpeed = Number(opt('push', '10'));
