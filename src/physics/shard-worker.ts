@@ -37,7 +37,7 @@ interface ShardWorkerData {
 const { GEN, DONE, QUIT, FAILURE, EPOCH, ACTIVE, STRAY_WAKES, READY, ARRIVE } = CONTROL;
 const STEP_NS_BYTE = SHARD_CFG.STEP_NS * 8;
 const TRAP_BYTE = SHARD_CFG.TRAP * 8;
-/** ShardedWorld.injectHang's and injectSlow's values of the TRAP slot (sharded.ts HANG_HOOK, SLOW_HOOK; not imported: that module is the coordinator's). */
+/** ShardedWorld.injectHang's and injectSlow's values of the TRAP slot (shard-pool.ts HANG_HOOK, SLOW_HOOK; not imported: that module is the coordinator's). */
 const HANG_HOOK = 2n;
 const SLOW_HOOK = 1000n;
 

@@ -59,9 +59,6 @@
  * slots in the whole world (shard.ts): the boards, lists, overlay and touch keys all speak in
  * whole-world slots.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import {
   PhysicsWorld,
   PhysicsError,
@@ -81,15 +78,21 @@ import {
   type ContactEvent,
   type WorldExports,
 } from './world';
-import { Core, createMemory, wasmPath } from './wasm';
-import { planLayout, type LayoutPlan } from './layout';
+import { Core, createMemory } from './wasm';
 import { readBodyTable, type BodyTable } from './body-table';
 import { SettledSkip, cleanQuietTick, heldCounts, reportSkipped, type ShardMemory } from './settled-skip';
 import { fromSparseImage } from './sparse';
+import { DEFAULT_STEP_TIMEOUT_MS, HANG_HOOK, SLOW_HOOK, MIN_FENCE_MS, WORKER_BOOT_MS, ShardWorkerPool } from './shard-pool';
+import { planSharded, type ShardedPlan } from './shard-plan';
+import { BoardReader, type BoardView, type BoardSource } from './board-reader';
+
+// the worker pool, the memory plan and the board reader live in modules of their own; they are
+// part of this module's API
+export { DEFAULT_STEP_TIMEOUT_MS, HANG_HOOK, SLOW_HOOK, MIN_FENCE_MS, WORKER_BOOT_MS, ShardWorkerPool, planSharded, BoardReader };
+export type { ShardedPlan, BoardView, BoardSource };
 
 export { CONTROL };
 import {
-  planWorld,
   BODY_RECORD_BYTES,
   CONTROL,
   CONTROL_WORDS,
@@ -99,7 +102,6 @@ import {
   OWNER,
   BOARD,
   BOARD_HEADER_SLOTS,
-  PASS_BYTES,
   HEADER_SLOTS,
   TOUCH_BYTES,
   EVENT_BYTES,
@@ -111,16 +113,6 @@ export interface Partition {
   xCuts: number[];
   zCuts: number[];
 }
-
-/**
- * Default step timeout, ms. The coordinator blocks while it waits at the barrier (network I/O of
- * the host included), so this is also the longest a dead or hung worker can freeze the host per
- * attempt, and when it is reported (onRecovery runs right after the workers are replaced): under
- * 1 s. A dead worker and a hung one look the same from here (neither counts its shards done).
- * A healthy step takes 1-35 ms at p99 here (bench/results/amd-epyc-2c), so 750 ms is over 20
- * times the worst seen; a false alarm would only cost a re-run of the tick (same bits).
- */
-export const DEFAULT_STEP_TIMEOUT_MS = 750;
 
 /** What ShardOptions.onRecovery is told after a tick was recovered. */
 export interface ShardRecovery {
@@ -136,20 +128,6 @@ export interface ShardRecovery {
   /** Time from the start of the failed attempt to the recovery, ms (wall clock: for the log, never for decisions). */
   ms: number;
 }
-
-/** Value of a shard's TRAP configuration slot that makes its worker hang (ShardedWorld.injectHang; 1 makes the core trap). */
-export const HANG_HOOK = 2n;
-/** TRAP slot values from SLOW_HOOK up make the worker spin (value - SLOW_HOOK) ms inside the shard's step, after stepping it and before counting it done (ShardedWorld.injectSlow). */
-export const SLOW_HOOK = 1000n;
-/** Least time a recovery waits for a worker that is still inside a step of the failed attempt, ms (ShardWorkerPool.restart). */
-export const MIN_FENCE_MS = 2000;
-/**
- * Longest a step waits for freshly started workers to load the core before its step timeout
- * starts, ms (ShardWorkerPool.runAll). Loading compiles the WebAssembly module: tens of ms on an
- * idle machine, over 300 ms with both cores busy, which a short step timeout took for a hang
- * and recovered again and again.
- */
-export const WORKER_BOOT_MS = 10_000;
 
 /** Options of a sharded world. */
 export interface ShardOptions {
@@ -186,68 +164,6 @@ export interface ShardOptions {
   exchange?: 'tick' | 'pass';
 }
 
-/** Addresses of everything a sharded world keeps in its memory (planSharded). */
-export interface ShardedPlan {
-  layout: LayoutPlan;
-  shards: number;
-  capacity: number;
-  worlds: number[];
-  cfgs: number[];
-  boards: [number, number];
-  control: number;
-  touchCap: number;
-  eventCap: number;
-}
-
-/**
- * Lays out a sharded world of `shards` shards (see the module comment). Throws RangeError when
- * the layout exceeds the 4 GiB wasm32 memory.
- */
-export function planSharded(config: WorldConfig, shards: number, exchange: 'tick' | 'pass' = 'tick'): ShardedPlan {
-  const sizes = PhysicsWorld.sizesFor(config);
-  const cap = sizes.capacity;
-  const worldBytes = planWorld(sizes).bytes;
-  // a shard reports each touching pair it holds at most twice (once per body it owns)
-  const touchCap = 2 * sizes.contacts,
-    eventCap = sizes.events;
-  // records, owners, publishers, live list, versions; per shard: touch, events, counts, slot
-  // list and its 2K + 1 bucket starts, handed entries and their K + 1 starts (64-byte aligned each)
-  const boardBytes =
-    BOARD_HEADER_SLOTS * 8 +
-    cap * (BODY_RECORD_BYTES + 20) +
-    shards * (touchCap * (TOUCH_BYTES + 12) + eventCap * EVENT_BYTES + 16 + cap * 4 + (3 * shards + 2) * 4) +
-    20 * 64;
-  const room = 2 * touchCap;
-  const regions: Array<[string, number]> = [];
-  for (let k = 0; k < shards; k++) regions.push([`world${k}`, worldBytes]);
-  regions.push(['board0', boardBytes], ['board1', boardBytes]);
-  regions.push(['overlayRec', cap * BODY_RECORD_BYTES], ['overlayTick', cap * 4], ['overlayOwner', cap * 4], ['overlayList', cap * 4]);
-  regions.push(['statics', (cap + 1) * 4], ['near', shards * (shards + 1) * 4]);
-  for (let k = 0; k < shards; k++) {
-    regions.push([`cfg${k}`, SHARD_CFG_SLOTS * 8], [`owned${k}`, cap], [`list${k}`, cap * 4], [`counts${k}`, (Math.max(cap, 1 << 16) + 2) * 4]);
-    regions.push([`held${k}`, cap * 4], [`mark${k}`, cap * 4], [`slots${k}`, 2 * cap * 4], [`shards${k}`, (2 * shards + 1) * 4]);
-    regions.push([`importVersion${k}`, cap * 8], [`local${k}`, cap * 4]);
-    regions.push([`scrA${k}`, room * TOUCH_BYTES], [`scrB${k}`, room * TOUCH_BYTES], [`scrC${k}`, room * TOUCH_BYTES]);
-  }
-  regions.push(['cuts', 8 * 64], ['control', CONTROL_WORDS * 4]);
-  // per-pass exchange: two buffers of the exchanged part of STATE, dense per shard, and each
-  // border participant's place in its owner's buffer (shard.ts "the tick in phases")
-  if (exchange === 'pass') regions.push(['passState', 2 * shards * cap * PASS_BYTES], ['passIndex', cap * 4]);
-  const layout = planLayout(regions);
-  const at = (name: string): number => layout.regions[name].offset;
-  return {
-    layout,
-    shards,
-    capacity: cap,
-    touchCap,
-    eventCap,
-    worlds: Array.from({ length: shards }, (_, k) => at(`world${k}`)),
-    cfgs: Array.from({ length: shards }, (_, k) => at(`cfg${k}`)),
-    boards: [at('board0'), at('board1')],
-    control: at('control'),
-  };
-}
-
 /**
  * The boundary between a shard and its neighbours: before shard k steps tick t, gather makes
  * the front board's records within k's halo, the overlay and the touch lists of t - 1
@@ -271,160 +187,6 @@ export class SharedBoardExchange implements BorderExchange {
   scatter(): void {
     /* the back board is already in the shared memory */
   }
-}
-
-/**
- * Worker threads that run shard ticks in one shared memory, released together by an Atomics
- * barrier (CONTROL). runAll() blocks the calling thread until every shard has run; it throws
- * PhysicsError SHARD_FAILED if a shard's tick threw (a WebAssembly trap) and SHARD_TIMEOUT if
- * the workers did not finish in time. A dead worker holds no lock: it never counts its shards
- * and the wait times out.
- */
-export class ShardWorkerPool {
-  private readonly ctl: Int32Array;
-  private workers: Worker[] = [];
-  private readonly count: number;
-  /** Whether every worker of the current epoch has loaded the core (CONTROL.READY). */
-  private ready = false;
-
-  constructor(
-    private readonly memory: WebAssembly.Memory,
-    private readonly cfgs: number[],
-    private readonly control: number,
-    workerCount: number,
-    /** Exchange 'pass': phases per tick (shard.ts shardPhase: begin, the solver passes, end); 0 = exchange 'tick'. */
-    private readonly phases = 0,
-  ) {
-    this.ctl = new Int32Array(memory.buffer, control, CONTROL_WORDS);
-    this.count = Math.max(1, Math.min(workerCount, cfgs.length));
-    this.spawn();
-  }
-
-  /** Starts a fresh set of workers in a new epoch (workers of older epochs exit on their next wake). */
-  private spawn(): void {
-    const epoch = Atomics.add(this.ctl, CONTROL.EPOCH, 1) + 1;
-    this.start(epoch);
-  }
-
-  /** Starts this.count workers of `epoch`. */
-  private start(epoch: number): void {
-    const startGen = Atomics.load(this.ctl, CONTROL.GEN);
-    Atomics.store(this.ctl, CONTROL.READY, 0);
-    this.ready = false;
-    const script = workerScript();
-    // shard k runs on worker k mod count
-    this.workers = Array.from({ length: this.count }, (_, w) => {
-      const mine = this.cfgs.map((c, k) => [c, k] as const).filter(([, k]) => k % this.count === w);
-      return new Worker(script, {
-        workerData: {
-          memory: this.memory,
-          cfgs: mine.map(([c]) => c),
-          indices: mine.map(([, k]) => k),
-          control: this.control,
-          epoch,
-          startGen,
-          phases: this.phases,
-          workers: this.count,
-        },
-      });
-    });
-  }
-
-  /**
-   * Replaces every worker (recovery after SHARD_FAILED or SHARD_TIMEOUT). First the fence: the
-   * epoch moves on, so no worker of the failed attempt starts another shard, and this thread
-   * waits (up to `fenceMs`) until none is still inside one (CONTROL.ACTIVE = 0): a worker that
-   * was only slow past the timeout would otherwise keep writing its shard's state while the
-   * tick is reset and run again, and the re-run would not give the same bits. A worker that
-   * died inside a step never leaves it; after `fenceMs` the count is cleared and the recovery
-   * goes on (a dead worker writes nothing). Returns whether the fence closed in time.
-   */
-  restart(fenceMs: number): boolean {
-    const old = this.workers;
-    const epoch = Atomics.add(this.ctl, CONTROL.EPOCH, 1) + 1;
-    const deadline = Date.now() + fenceMs;
-    let closed = true;
-    for (let active = Atomics.load(this.ctl, CONTROL.ACTIVE); active > 0; active = Atomics.load(this.ctl, CONTROL.ACTIVE)) {
-      if (Date.now() > deadline) {
-        Atomics.store(this.ctl, CONTROL.ACTIVE, 0);
-        closed = false;
-        break;
-      }
-      Atomics.wait(this.ctl, CONTROL.ACTIVE, active, 20);
-    }
-    Atomics.store(this.ctl, CONTROL.FAILURE, 0);
-    this.start(epoch);
-    for (const w of old) void w.terminate();
-    return closed;
-  }
-
-  /** Test hook: wakes every worker waiting for a step without starting one (a stray wake: CONTROL.STRAY_WAKES). */
-  wakeWithoutStep(): void {
-    Atomics.notify(this.ctl, CONTROL.GEN);
-  }
-
-  /** Wakes of a worker that found no new step (CONTROL.STRAY_WAKES), since the pool started. */
-  get strayWakes(): number {
-    return Atomics.load(this.ctl, CONTROL.STRAY_WAKES);
-  }
-
-  /** Test hook: terminates worker `w` as a crash would (its shards stop being run). */
-  killWorker(w: number): void {
-    void this.workers[w % this.count].terminate();
-  }
-
-  /** Workers in the pool. */
-  get size(): number {
-    return this.count;
-  }
-
-  /** Runs one tick of every shard (see the class comment). */
-  runAll(timeoutMs = DEFAULT_STEP_TIMEOUT_MS): void {
-    if (!this.ready) this.awaitReady(WORKER_BOOT_MS);
-    Atomics.store(this.ctl, CONTROL.DONE, 0);
-    Atomics.store(this.ctl, CONTROL.ARRIVE, 0);
-    Atomics.add(this.ctl, CONTROL.GEN, 1);
-    Atomics.notify(this.ctl, CONTROL.GEN);
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const done = Atomics.load(this.ctl, CONTROL.DONE);
-      if (done >= this.cfgs.length) break;
-      if (Date.now() > deadline) throw new PhysicsError('SHARD_TIMEOUT', `${this.cfgs.length - done} shard(s) did not step within ${timeoutMs} ms`);
-      Atomics.wait(this.ctl, CONTROL.DONE, done, 20);
-    }
-    const failed = Atomics.exchange(this.ctl, CONTROL.FAILURE, 0);
-    if (failed) throw new PhysicsError('SHARD_FAILED', `shard ${failed - 1} failed to step`);
-  }
-
-  /**
-   * Blocks until every worker of the current epoch has loaded the core (CONTROL.READY), at most
-   * `ms`; a worker that never gets there (it died while loading) is left to the step timeout.
-   */
-  private awaitReady(ms: number): void {
-    const deadline = Date.now() + ms;
-    for (let n = Atomics.load(this.ctl, CONTROL.READY); n < this.count; n = Atomics.load(this.ctl, CONTROL.READY)) {
-      if (Date.now() > deadline) return;
-      Atomics.wait(this.ctl, CONTROL.READY, n, 20);
-    }
-    this.ready = true;
-  }
-
-  /** Stops the workers. */
-  async close(): Promise<void> {
-    Atomics.store(this.ctl, CONTROL.QUIT, 1);
-    Atomics.add(this.ctl, CONTROL.GEN, 1);
-    Atomics.notify(this.ctl, CONTROL.GEN);
-    await Promise.all(this.workers.map((w) => w.terminate()));
-  }
-}
-
-/** The compiled shard worker next to this file, or under build/dist when running from sources. */
-function workerScript(): string {
-  const here = join(__dirname, 'shard-worker.js');
-  if (existsSync(here)) return here;
-  const built = join(wasmPath('release'), '..', 'dist', 'src', 'physics', 'shard-worker.js');
-  if (!existsSync(built)) throw new PhysicsError('CORE_NOT_BUILT', `${built} is missing: run \`npm run build\``);
-  return built;
 }
 
 /** A contact event seen from one body: `body` began or ended touching `other`. */
@@ -455,74 +217,6 @@ export function bodyEvents(events: readonly ContactEvent[]): BodyEvent[] {
       { kind: e.kind, body: e.b, other: e.a },
     ]),
   );
-}
-
-/** Snapshot of one published board handed to a BoardReader callback (views into shared memory: copy what you keep). */
-export interface BoardView {
-  tick: number;
-  highWater: number;
-  /** BODY_RECORD_BYTES per slot. */
-  records: Uint8Array;
-  /** Owner per slot (OWNER.NONE, OWNER.STATIC or a shard index). */
-  owners: Int32Array;
-  /** The writer's checksum (0 when checksums are off). */
-  checksum: bigint;
-  /** Byte offset of the board in the memory (for core functions such as boardRecordsHash). */
-  address: number;
-}
-
-/** What a BoardReader needs (structured-cloneable, for worker threads). */
-export interface BoardSource {
-  memory: WebAssembly.Memory;
-  boards: [number, number];
-  control: number;
-  capacity: number;
-}
-
-/**
- * Reads published ticks of a sharded world from any thread, lock-free: a seqlock per board
- * (even = stable). read() retries while the writer is on the board it reads.
- */
-export class BoardReader {
-  private readonly ctl: Int32Array;
-  /** Reads that had to be retried because the board changed under them. */
-  retries = 0;
-
-  constructor(private readonly src: BoardSource) {
-    this.ctl = new Int32Array(src.memory.buffer, src.control, CONTROL_WORDS);
-  }
-
-  /** The last published tick. */
-  get published(): number {
-    return Atomics.load(this.ctl, CONTROL.PUBLISHED);
-  }
-
-  /**
-   * Runs `fn` on the newest published board until it ran on a board nobody wrote meanwhile,
-   * and returns its result. `fn` must not keep the views.
-   */
-  read<T>(fn: (view: BoardView) => T): T {
-    for (;;) {
-      const tick = Atomics.load(this.ctl, CONTROL.PUBLISHED);
-      const address = this.src.boards[tick % 2];
-      const seq = new Int32Array(this.src.memory.buffer, address, 1);
-      const s1 = Atomics.load(seq, 0);
-      if (s1 % 2 === 0) {
-        const h = new BigInt64Array(this.src.memory.buffer, address, BOARD_HEADER_SLOTS);
-        const view: BoardView = {
-          tick: Number(h[BOARD.TICK]),
-          highWater: Number(h[BOARD.HIGH_WATER]),
-          records: new Uint8Array(this.src.memory.buffer, Number(h[BOARD.RECORDS]), this.src.capacity * BODY_RECORD_BYTES),
-          owners: new Int32Array(this.src.memory.buffer, Number(h[BOARD.OWNER]), this.src.capacity),
-          checksum: BigInt.asUintN(64, h[BOARD.CHECKSUM]),
-          address,
-        };
-        const value = fn(view);
-        if (Atomics.load(seq, 0) === s1 && view.tick === tick) return value;
-      }
-      this.retries++;
-    }
-  }
 }
 
 /**
