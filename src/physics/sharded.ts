@@ -189,6 +189,81 @@ export class SharedBoardExchange implements BorderExchange {
   }
 }
 
+/**
+ * Steps a tick's shards somewhere else than this process's threads (src/cluster/: shard
+ * processes over NATS). runTick(t) runs tick t of every shard from the front board and the
+ * staged overlay of this world's memory and writes every shard's write set (src/cluster/write-set.ts)
+ * and counters into this world's back board before it returns: the same bytes the shards would
+ * have written here. It retries faults itself; a throw ends the step (ShardedWorld.step rethrows).
+ */
+export interface ShardRunner {
+  runTick(t: number, staged: readonly number[]): void;
+}
+
+/**
+ * What src/cluster/ needs of a sharded world's memory (ShardedWorld.clusterAccess): the memory
+ * and its plan, and the operations a shard process performs on its own copy of the world.
+ */
+export interface ClusterAccess {
+  readonly memory: WebAssembly.Memory;
+  readonly plan: ShardedPlan;
+  readonly config: WorldConfig;
+  /** The halo (raw metres) and exchange of the world's shards. */
+  readonly exchange: 'tick' | 'pass';
+  /** Runs shardTick of shard k on this thread (its configuration block set for the tick). Throws PhysicsError BAD_HEADER. */
+  runShard(k: number): void;
+  /** Recovery of one shard (shardReset): it forgets its moving bodies and writes every record of its next tick. */
+  resetShard(k: number): void;
+  /** Puts a static body's record (BODY_RECORD_BYTES) into both boards and every shard world. Throws PhysicsError FULL. */
+  putStatic(slot: number, record: Uint8Array): void;
+  /** Statics added so far, in the order they were added (slots). */
+  statics(): Int32Array;
+  /** Address of the overlay record of a slot. */
+  overlayRecAt(slot: number): number;
+}
+
+/**
+ * Sets up the memory for tick t of the shards `cfgs` (their configuration blocks: tick, high
+ * water, boards, overlay count), lists `staged` as the overlay's slots, opens the back board
+ * (seqlock odd) and clears the owner of despawned bodies (overlay owner OWNER.NONE; no shard
+ * writes them) on the back board, with those of the last tick (`despawnedLast`: that board
+ * still holds state t - 1). Returns this tick's despawned slots. Used by ShardedWorld.step and
+ * by a shard process on its copy of the world (src/cluster/shard-host.ts).
+ */
+export function openTick(
+  memory: WebAssembly.Memory,
+  plan: ShardedPlan,
+  cfgs: readonly number[],
+  t: number,
+  hw: bigint,
+  staged: readonly number[],
+  despawnedLast: readonly number[],
+): number[] {
+  const buf = memory.buffer,
+    cap = plan.capacity;
+  const front = plan.boards[t % 2],
+    back = plan.boards[(t + 1) % 2];
+  new Int32Array(buf, plan.layout.regions.overlayList.offset, cap).set(staged);
+  for (const c of cfgs) {
+    const cfg = new BigInt64Array(buf, c, SHARD_CFG_SLOTS);
+    cfg[SC.TICK] = BigInt(t);
+    cfg[SC.HIGH_WATER] = hw;
+    cfg[SC.FRONT] = BigInt(front);
+    cfg[SC.BACK] = BigInt(back);
+    cfg[SC.STATUS] = 0n;
+    cfg[SC.OVERLAY_COUNT] = BigInt(staged.length);
+  }
+  const bh = new BigInt64Array(buf, back, BOARD_HEADER_SLOTS);
+  Atomics.add(new Int32Array(buf, back, 1), 0, 1); // odd: being written (before any write to it)
+  bh[BOARD.HIGH_WATER] = hw;
+  const ovOwner = new Int32Array(buf, plan.layout.regions.overlayOwner.offset, cap);
+  const despawned = staged.filter((s) => ovOwner[s] === OWNER.NONE);
+  const backOwner = new Int32Array(buf, Number(bh[BOARD.OWNER]), cap);
+  for (const s of despawned) backOwner[s] = OWNER.NONE;
+  for (const s of despawnedLast) backOwner[s] = OWNER.NONE;
+  return despawned;
+}
+
 /** A contact event seen from one body: `body` began or ended touching `other`. */
 export interface BodyEvent {
   kind: 'begin' | 'end';
@@ -586,8 +661,12 @@ export class ShardedWorld {
   }
 
   private addStatic(h: BodyHandle): BodyHandle {
-    const rec = this.registry.exportBody(h);
-    const slot = slotOfHandle(h);
+    this.putStaticRecord(slotOfHandle(h), this.registry.exportBody(h));
+    return h;
+  }
+
+  /** A static body's record into the statics list, both boards and every shard world. */
+  private putStaticRecord(slot: number, rec: Uint8Array): void {
     const statics = this.i32(this.plan.layout.regions.statics.offset, this.plan.capacity + 1);
     statics[1 + statics[0]] = slot;
     statics[0]++;
@@ -604,7 +683,6 @@ export class ShardedWorld {
       if (this.x.shardPutRecord(c, at) !== 0) throw new PhysicsError('FULL', 'static body does not fit a shard world');
     }
     forgetBinding(this.core);
-    return h;
   }
 
   /** Adds a static box to every shard (see PhysicsWorld.addBox). */
@@ -708,6 +786,50 @@ export class ShardedWorld {
     return this.pool?.strayWakes ?? 0;
   }
 
+  private runner: ShardRunner | null = null;
+
+  /**
+   * Hands the shards' steps to a runner (shard processes: src/cluster/coordinator.ts) from the
+   * next step on; null takes them back (this world's shard worlds are then rebuilt from the
+   * board: their copies are stale). Needs exchange 'tick' and no worker threads (RangeError).
+   */
+  attachRunner(runner: ShardRunner | null): void {
+    if (runner && (this.exchangeMode !== 'tick' || this.pool)) throw new RangeError("a shard runner needs exchange 'tick' and no worker threads");
+    if (!runner && this.runner) {
+      for (const c of this.plan.cfgs) {
+        this.x.shardReset(c);
+        this.i64(c, SHARD_CFG_SLOTS)[SC.FULL_PUBLISH] = 1n;
+      }
+      forgetBinding(this.core);
+      this.unsynced = true;
+    }
+    this.runner = runner;
+    this.still.reset();
+  }
+
+  /** @internal The memory and operations src/cluster/ works with (ClusterAccess). */
+  clusterAccess(): ClusterAccess {
+    const statics = (): Int32Array => {
+      const list = this.i32(this.plan.layout.regions.statics.offset, this.plan.capacity + 1);
+      return list.slice(1, 1 + list[0]);
+    };
+    return {
+      memory: this.core.memory,
+      plan: this.plan,
+      config: this.config,
+      exchange: this.exchangeMode,
+      runShard: (k) => this.runShard(this.plan.cfgs[k]),
+      resetShard: (k) => {
+        this.x.shardReset(this.plan.cfgs[k]);
+        this.i64(this.plan.cfgs[k], SHARD_CFG_SLOTS)[SC.FULL_PUBLISH] = 1n;
+        forgetBinding(this.core);
+      },
+      putStatic: (slot, record) => this.putStaticRecord(slot, record),
+      statics,
+      overlayRecAt: (slot) => this.overlayRecAt(slot),
+    };
+  }
+
   /** Advances every shard by one tick and publishes the new state (see the module comment). */
   step(): void {
     const t = this.tickNow,
@@ -716,36 +838,19 @@ export class ShardedWorld {
       back = p.boards[(t + 1) % 2];
     const hw = BigInt(this.registry.header(HEADER.HIGH_WATER));
     const staged = this.staged;
-    this.i32(p.layout.regions.overlayList.offset, p.capacity).set(staged);
-    for (const c of p.cfgs) {
-      const cfg = this.i64(c, SHARD_CFG_SLOTS);
-      cfg[SC.TICK] = BigInt(t);
-      cfg[SC.HIGH_WATER] = hw;
-      cfg[SC.FRONT] = BigInt(front);
-      cfg[SC.BACK] = BigInt(back);
-      cfg[SC.STATUS] = 0n;
-      cfg[SC.OVERLAY_COUNT] = BigInt(staged.length);
-    }
+    const despawned = openTick(this.core.memory, p, p.cfgs, t, hw, staged, this.despawnedLast);
     const bh = this.i64(back, BOARD_HEADER_SLOTS);
     const seq = this.i32(back, 1);
-    Atomics.add(seq, 0, 1); // odd: being written (before any write to it)
-    bh[BOARD.HIGH_WATER] = hw;
-    // despawned bodies: no shard writes them, so their owner is cleared here on the board of
-    // t + 1, and again on the next tick's board (which still holds state t - 1)
-    const ovOwner = this.overlayOwner();
-    const despawned = staged.filter((s) => ovOwner[s] === OWNER.NONE);
-    const backOwner = this.i32(Number(bh[BOARD.OWNER]), p.capacity);
-    for (const s of despawned) backOwner[s] = OWNER.NONE;
-    for (const s of this.despawnedLast) backOwner[s] = OWNER.NONE;
-    const quiet = this.quiet(staged.length),
+    const quiet = this.runner === null && this.quiet(staged.length),
       heldBefore = quiet ? heldCounts(this.mem) : null,
       skip = this.still.skips(quiet); // state t + 1 = state t (settled-skip.ts)
     for (let attempt = 1; ; attempt++) {
       const t0 = performance.now();
       try {
         for (let k = 0; k < p.shards; k++) this.exchange.gather(k, t);
-        const inline = this.pool !== null && !skip && this.settled(staged.length);
-        if (skip) reportSkipped(this.mem);
+        const inline = this.pool !== null && this.runner === null && !skip && this.settled(staged.length);
+        if (this.runner) this.runner.runTick(t, staged);
+        else if (skip) reportSkipped(this.mem);
         else if (this.pool && !inline) this.pool.runAll(this.stepTimeoutMs);
         else if (this.exchangeMode === 'pass' && !inline && !this.quiet(staged.length)) this.runPhases();
         else for (const c of p.cfgs) this.runShard(c);
@@ -755,7 +860,7 @@ export class ShardedWorld {
         break;
       } catch (e) {
         const crash = e instanceof PhysicsError ? e.code === 'SHARD_FAILED' || e.code === 'SHARD_TIMEOUT' : e instanceof WebAssembly.RuntimeError;
-        if (!crash || attempt > 3) throw e;
+        if (!crash || attempt > 3 || this.runner) throw e; // a runner recovers by itself
         // the failed attempt's workers are fenced off first (none still writes), then the last
         // committed tick is the front board: every shard forgets its moving bodies and the
         // tick runs again from there (stepping is deterministic: same bits)

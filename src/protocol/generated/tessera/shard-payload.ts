@@ -4,7 +4,10 @@ import { ShardAdvance } from '../tessera/shard-advance';
 import { ShardGhosts } from '../tessera/shard-ghosts';
 import { ShardHandoff } from '../tessera/shard-handoff';
 import { ShardHash } from '../tessera/shard-hash';
+import { ShardPart } from '../tessera/shard-part';
 import { ShardPhysicsEvents } from '../tessera/shard-physics-events';
+import { ShardResult } from '../tessera/shard-result';
+import { ShardTick } from '../tessera/shard-tick';
 
 
 /**
@@ -16,13 +19,16 @@ export enum ShardPayload {
   ShardGhosts = 2,
   ShardHandoff = 3,
   ShardPhysicsEvents = 4,
-  ShardHash = 5
+  ShardHash = 5,
+  ShardResult = 6,
+  ShardTick = 7,
+  ShardPart = 8
 }
 
 export function unionToShardPayload(
   type: ShardPayload,
-  accessor: (obj:ShardAdvance|ShardGhosts|ShardHandoff|ShardHash|ShardPhysicsEvents) => ShardAdvance|ShardGhosts|ShardHandoff|ShardHash|ShardPhysicsEvents|null
-): ShardAdvance|ShardGhosts|ShardHandoff|ShardHash|ShardPhysicsEvents|null {
+  accessor: (obj:ShardAdvance|ShardGhosts|ShardHandoff|ShardHash|ShardPart|ShardPhysicsEvents|ShardResult|ShardTick) => ShardAdvance|ShardGhosts|ShardHandoff|ShardHash|ShardPart|ShardPhysicsEvents|ShardResult|ShardTick|null
+): ShardAdvance|ShardGhosts|ShardHandoff|ShardHash|ShardPart|ShardPhysicsEvents|ShardResult|ShardTick|null {
   switch(ShardPayload[type]) {
     case 'NONE': return null; 
     case 'ShardAdvance': return accessor(new ShardAdvance())! as ShardAdvance;
@@ -30,15 +36,18 @@ export function unionToShardPayload(
     case 'ShardHandoff': return accessor(new ShardHandoff())! as ShardHandoff;
     case 'ShardPhysicsEvents': return accessor(new ShardPhysicsEvents())! as ShardPhysicsEvents;
     case 'ShardHash': return accessor(new ShardHash())! as ShardHash;
+    case 'ShardResult': return accessor(new ShardResult())! as ShardResult;
+    case 'ShardTick': return accessor(new ShardTick())! as ShardTick;
+    case 'ShardPart': return accessor(new ShardPart())! as ShardPart;
     default: return null;
   }
 }
 
 export function unionListToShardPayload(
   type: ShardPayload, 
-  accessor: (index: number, obj:ShardAdvance|ShardGhosts|ShardHandoff|ShardHash|ShardPhysicsEvents) => ShardAdvance|ShardGhosts|ShardHandoff|ShardHash|ShardPhysicsEvents|null, 
+  accessor: (index: number, obj:ShardAdvance|ShardGhosts|ShardHandoff|ShardHash|ShardPart|ShardPhysicsEvents|ShardResult|ShardTick) => ShardAdvance|ShardGhosts|ShardHandoff|ShardHash|ShardPart|ShardPhysicsEvents|ShardResult|ShardTick|null, 
   index: number
-): ShardAdvance|ShardGhosts|ShardHandoff|ShardHash|ShardPhysicsEvents|null {
+): ShardAdvance|ShardGhosts|ShardHandoff|ShardHash|ShardPart|ShardPhysicsEvents|ShardResult|ShardTick|null {
   switch(ShardPayload[type]) {
     case 'NONE': return null; 
     case 'ShardAdvance': return accessor(index, new ShardAdvance())! as ShardAdvance;
@@ -46,6 +55,9 @@ export function unionListToShardPayload(
     case 'ShardHandoff': return accessor(index, new ShardHandoff())! as ShardHandoff;
     case 'ShardPhysicsEvents': return accessor(index, new ShardPhysicsEvents())! as ShardPhysicsEvents;
     case 'ShardHash': return accessor(index, new ShardHash())! as ShardHash;
+    case 'ShardResult': return accessor(index, new ShardResult())! as ShardResult;
+    case 'ShardTick': return accessor(index, new ShardTick())! as ShardTick;
+    case 'ShardPart': return accessor(index, new ShardPart())! as ShardPart;
     default: return null;
   }
 }
