@@ -7,6 +7,7 @@
  *   tessera bots       a load generator of bot players (src/bots.ts)
  *   tessera selfcheck  build information of the core and a determinism self-check of its variants
  *   tessera accounts   create accounts (the first admin), set roles, list, ban, unban (src/cli/accounts.ts)
+ *   tessera shard      a shard process of a cluster world (src/cluster/shard-process.ts)
  *
  * Errors a user can act on (configuration, scene, database) print one line and exit 2.
  */
@@ -25,6 +26,9 @@ import { planLayout } from './physics/layout';
 import { xxh64 } from './physics/xxhash64';
 import { PhysicsWorld } from './physics/world';
 import { accountsCommand, CliError } from './cli/accounts';
+import { ShardProcess } from './cluster/shard-process';
+import { hostname } from 'node:os';
+import pino from 'pino';
 
 /**
  * State hash and median tick time (ms) of a small demo scene: `n` spheres of 0.5 m dropped on
@@ -285,6 +289,28 @@ export function program(): Command {
       );
       if (o.json) writeFileSync(o.json, `${JSON.stringify(s, null, 2)}\n`);
       setTimeout(() => process.exit(0), 100);
+    });
+  p.command('shard')
+    .description('run a shard process of a cluster world: join through NATS, step the regions the coordinator assigns (docs/cluster/design.md)')
+    .requiredOption('--world <id>', 'world id (letters, digits, _ and -), as given to the coordinator')
+    .option('--nats <url>', 'NATS server URL(s), comma-separated', process.env.TESSERA_NATS_URL ?? 'nats://127.0.0.1:4222')
+    .option('--id <id>', "this process's id in the world (letters, digits, _ and -) [host-pid]")
+    .option('--standby', 'take regions only when another process fails')
+    .option('--log-level <level>', 'pino level', 'info')
+    .action(async (o: { world: string; nats: string; id?: string; standby?: boolean; logLevel: string }) => {
+      const log = pino({ level: o.logLevel });
+      const id = o.id ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}`;
+      let proc: ShardProcess;
+      try {
+        proc = await ShardProcess.start({ nats: o.nats, world: o.world, id, standby: o.standby === true, log });
+      } catch (e) {
+        if (e instanceof RangeError) throw new ConfigError('shard', 'arguments', e.message);
+        throw new ConfigError('shard', '--nats', `cannot reach NATS at ${o.nats}: ${(e as Error).message}`);
+      }
+      for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void proc.close(sig));
+      const why = await proc.stopped;
+      log.info({ why }, 'shard process stopped');
+      process.exit(why === 'behind' ? 3 : 0);
     });
   p.command('selfcheck')
     .description('core build information and a determinism self-check of its variants')

@@ -9,7 +9,7 @@
 import type { ShardedWorld, Partition, ShardRunner } from '../physics/sharded';
 import type { WorldConfig } from '../physics/world';
 import { ShardHost } from './shard-host';
-import { TickCoordinator } from './tick-coordinator';
+import { TickCoordinator, memoryAccess } from './tick-coordinator';
 import { decodeCluster, encodeTick } from './messages';
 
 /** Figures of the in-memory cluster (bytes are encoded message sizes). */
@@ -51,7 +51,8 @@ export class LocalCluster implements ShardRunner {
     groups.forEach((_, p) => {
       this.hosts.set(`p${p}`, ShardHost.fromSave(config, partition, save, world.range));
     });
-    this.coordinator = new TickCoordinator(world, { hosts, epochs: hosts.map(() => this.epoch) });
+    const acc = world.clusterAccess();
+    this.coordinator = new TickCoordinator(memoryAccess(acc.memory, acc.plan), { hosts, epochs: hosts.map(() => this.epoch) });
     world.attachRunner(this);
   }
 

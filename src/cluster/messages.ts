@@ -79,12 +79,18 @@ function vecBytes(t: { bb: flatbuffers.ByteBuffer | null; bb_pos: number }, id: 
   return bb.bytes().subarray(at, at + bb.__vector_len(t.bb_pos + o) * elem);
 }
 
-/** A fresh, aligned copy of a byte range as a typed array. */
+/**
+ * A fresh copy of a byte range in a buffer of its own (`new Uint8Array(view)` copies; a Node
+ * Buffer's slice() would be a view into a shared pool), and as aligned typed arrays.
+ */
+function copy(u: Uint8Array): Uint8Array {
+  return new Uint8Array(u);
+}
 function i32s(u: Uint8Array): Int32Array {
-  return new Int32Array(u.slice().buffer);
+  return new Int32Array(copy(u).buffer);
 }
 function i64s(u: Uint8Array): BigInt64Array {
-  return new BigInt64Array(u.slice().buffer);
+  return new BigInt64Array(copy(u).buffer);
 }
 
 function finish(b: flatbuffers.Builder, type: H.ShardPayload, off: flatbuffers.Offset): Uint8Array {
@@ -217,12 +223,12 @@ export function decodeCluster(bytes: Uint8Array, maxBytes = MAX_JOINED_BYTES): C
         listStart: i32s(v(5, 4)),
         owners: i32s(v(6, 4)),
         versions: i64s(v(7, 8)),
-        records: v(8, 1).slice(),
-        touch: v(9, 1).slice(),
+        records: copy(v(8, 1)),
+        touch: copy(v(9, 1)),
         handed: i32s(v(10, 4)),
         handedStart: i32s(v(11, 4)),
         bySubject: i32s(v(12, 4)),
-        events: v(13, 1).slice(),
+        events: copy(v(13, 1)),
         counters: i64s(v(14, 8)),
       };
       return { kind: 'result', epoch: t.epoch(), writes };
@@ -246,9 +252,9 @@ export function decodeCluster(bytes: Uint8Array, maxBytes = MAX_JOINED_BYTES): C
         digests,
         overlaySlots: i32s(v(6, 4)),
         overlayOwners: i32s(v(7, 4)),
-        overlayRecords: v(8, 1).slice(),
+        overlayRecords: copy(v(8, 1)),
         staticSlots: i32s(v(9, 4)),
-        staticRecords: v(10, 1).slice(),
+        staticRecords: copy(v(10, 1)),
       };
       return { kind: 'tick', order };
     }
@@ -262,7 +268,7 @@ export function decodeCluster(bytes: Uint8Array, maxBytes = MAX_JOINED_BYTES): C
         epoch: t.epoch(),
         part: t.part(),
         parts: t.parts(),
-        bytes: vecBytes(t as never, 5, 1).slice(),
+        bytes: copy(vecBytes(t as never, 5, 1)),
       };
     }
     default:

@@ -23,6 +23,7 @@ import type { WorldConfig } from '../physics/world';
 import { BODY_RECORD_BYTES, BOARD, BOARD_HEADER_SLOTS, SHARD_CFG as SC, SHARD_CFG_SLOTS } from '../physics/world-layout';
 import { applyWriteSet, checkWriteSet, readWriteSet, type WriteSet } from './write-set';
 import { ClusterError } from './errors';
+import { memoryAccess, type CoordinatorAccess } from './tick-coordinator';
 import { decodeCluster, digestOf, encodeResult, type TickOrder } from './messages';
 
 interface Ran {
@@ -35,6 +36,7 @@ interface Ran {
 /** One shard process's copy of the world (see the module comment). */
 export class ShardHost {
   private readonly acc: ClusterAccess;
+  private readonly mem: CoordinatorAccess;
   /** The next tick to run fresh. */
   private next: number;
   /** The first tick this copy ran (the tick of the save it was restored from). */
@@ -52,9 +54,10 @@ export class ShardHost {
 
   private constructor(readonly world: ShardedWorld) {
     this.acc = world.clusterAccess();
+    this.mem = memoryAccess(this.acc.memory, this.acc.plan);
     this.next = world.tick;
     this.since = world.tick;
-    for (const s of this.acc.statics()) this.staticSlots.add(s);
+    for (const s of this.mem.statics()) this.staticSlots.add(s);
   }
 
   /**
@@ -101,6 +104,12 @@ export class ShardHost {
       if (!this.received.get(order.tick - 1)?.has(d)) out.push(k);
     });
     return out;
+  }
+
+  /** The Result this copy computed for region k at `tick` (kept until it runs k again), or null. */
+  retained(k: number, tick: number): { epoch: bigint; bytes: Uint8Array } | null {
+    const r = this.ran.get(k);
+    return r && r.tick === tick ? { epoch: r.epoch, bytes: r.bytes } : null;
   }
 
   /** Regions `me` runs in an order. */
@@ -205,7 +214,7 @@ export class ShardHost {
       owner = new Int32Array(buf, R.overlayOwner.offset, cap);
     const all = new Uint8Array(buf);
     order.overlaySlots.forEach((s, i) => {
-      all.set(order.overlayRecords.subarray(i * BODY_RECORD_BYTES, (i + 1) * BODY_RECORD_BYTES), this.acc.overlayRecAt(s));
+      all.set(order.overlayRecords.subarray(i * BODY_RECORD_BYTES, (i + 1) * BODY_RECORD_BYTES), this.mem.overlayRecAt(s));
       owner[s] = order.overlayOwners[i];
       stamp[s] = order.tick + 1;
     });

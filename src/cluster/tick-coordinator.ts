@@ -7,12 +7,35 @@
  * board, which is then the board the in-process world would hold (write-set.ts). The NATS
  * runner (coordinator.ts) and the in-memory one (local-cluster.ts) drive it.
  */
-import type { ClusterAccess, ShardedWorld } from '../physics/sharded';
+import type { ShardedPlan } from '../physics/shard-plan';
 import { BODY_RECORD_BYTES, BOARD, BOARD_HEADER_SLOTS } from '../physics/world-layout';
 import { ClusterError } from './errors';
 import { decodeCluster, digestOf, type TickOrder } from './messages';
 import { applyWriteSet, checkWriteSet, WriteSetError, type WriteSet } from './write-set';
 import { ProtocolError } from '../protocol/errors';
+
+/** What the cluster reads of a sharded world's memory beside ClusterAccess: the statics list and overlay records. */
+export interface CoordinatorAccess {
+  readonly memory: WebAssembly.Memory;
+  readonly plan: ShardedPlan;
+  /** Statics added so far, in the order they were added (slots). */
+  statics(): Int32Array;
+  /** Address of the overlay record of a slot. */
+  overlayRecAt(slot: number): number;
+}
+
+/** CoordinatorAccess from a sharded world's memory and plan alone (works on any thread that shares the memory). */
+export function memoryAccess(memory: WebAssembly.Memory, plan: ShardedPlan): CoordinatorAccess {
+  return {
+    memory,
+    plan,
+    statics: () => {
+      const list = new Int32Array(memory.buffer, plan.layout.regions.statics.offset, plan.capacity + 1);
+      return list.slice(1, 1 + list[0]);
+    },
+    overlayRecAt: (slot) => plan.layout.regions.overlayRec.offset + slot * BODY_RECORD_BYTES,
+  };
+}
 
 /** Which process runs each region, under which epoch (the assignment). */
 export interface Assignment {
@@ -22,7 +45,7 @@ export interface Assignment {
 
 /** The coordinator's state of the cluster tick being stepped (see the module comment). */
 export class TickCoordinator {
-  private readonly acc: ClusterAccess;
+  private readonly acc: CoordinatorAccess;
   readonly hosts: string[];
   readonly epochs: bigint[];
   private full: boolean[];
@@ -35,8 +58,8 @@ export class TickCoordinator {
   /** Results accepted and committed. */
   committedResults = 0;
 
-  constructor(world: ShardedWorld, assignment: Assignment) {
-    this.acc = world.clusterAccess();
+  constructor(access: CoordinatorAccess, assignment: Assignment) {
+    this.acc = access;
     const K = this.acc.plan.shards;
     if (assignment.hosts.length !== K || assignment.epochs.length !== K) throw new RangeError(`an assignment names every one of the ${K} regions`);
     this.hosts = [...assignment.hosts];

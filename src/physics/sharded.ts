@@ -216,10 +216,6 @@ export interface ClusterAccess {
   resetShard(k: number): void;
   /** Puts a static body's record (BODY_RECORD_BYTES) into both boards and every shard world. Throws PhysicsError FULL. */
   putStatic(slot: number, record: Uint8Array): void;
-  /** Statics added so far, in the order they were added (slots). */
-  statics(): Int32Array;
-  /** Address of the overlay record of a slot. */
-  overlayRecAt(slot: number): number;
 }
 
 /**
@@ -809,10 +805,6 @@ export class ShardedWorld {
 
   /** @internal The memory and operations src/cluster/ works with (ClusterAccess). */
   clusterAccess(): ClusterAccess {
-    const statics = (): Int32Array => {
-      const list = this.i32(this.plan.layout.regions.statics.offset, this.plan.capacity + 1);
-      return list.slice(1, 1 + list[0]);
-    };
     return {
       memory: this.core.memory,
       plan: this.plan,
@@ -825,8 +817,6 @@ export class ShardedWorld {
         forgetBinding(this.core);
       },
       putStatic: (slot, record) => this.putStaticRecord(slot, record),
-      statics,
-      overlayRecAt: (slot) => this.overlayRecAt(slot),
     };
   }
 

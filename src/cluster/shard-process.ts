@@ -1,0 +1,313 @@
+/**
+ * `tessera shard`: a shard process of a cluster world (docs/cluster/design.md). It connects to
+ * NATS, announces itself in the members bucket (a heartbeat every 250 ms), answers pings,
+ * receives its copy of the world from the coordinator (proc.<id>.snap), and then, for every
+ * tick order, applies the other regions' committed Results, steps the regions the order
+ * assigns to it (ShardHost) and publishes their Results. A Result it lacks is asked for on
+ * `resend`; it republishes its own retained Results when asked. Nothing it receives is used
+ * before it is verified; a refused message is logged with its code and counted.
+ *
+ * The step runs on the process's event loop: a pause of a step's length in heartbeats and
+ * pings (well under the coordinator's lease of 1.5 s at the sizes measured).
+ */
+import { hostname } from 'node:os';
+import { connect, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
+import type { Logger } from 'pino';
+import { ProtocolError } from '../protocol/errors';
+import type { WorldConfig } from '../physics/world';
+import type { Partition } from '../physics/sharded';
+import { ClusterError } from './errors';
+import { PartCollector, decodeCluster, splitParts, type ClusterMessage, type TickOrder } from './messages';
+import { ShardHost } from './shard-host';
+import { PROC_HEADER, WORLD_ID, names, type ShardMember } from './subjects';
+import { WriteSetError } from './write-set';
+
+/** Settings of a shard process. */
+export interface ShardProcessOptions {
+  /** NATS server URL(s), e.g. nats://127.0.0.1:4222. */
+  nats: string;
+  /** The world id (subjects tessera.<world>.*). */
+  world: string;
+  /** This process's id (WORLD_ID characters), unique in the world. */
+  id: string;
+  /** Take regions only when another process fails. */
+  standby?: boolean;
+  log: Logger;
+}
+
+/** The copy of the world a coordinator sends: settings and ShardedWorld.save() bytes. */
+export interface WorldCopy {
+  config: WorldConfig;
+  partition: Partition;
+  range: number;
+  save: Uint8Array;
+}
+
+/** Encodes a world copy: u32 length of the JSON settings, the JSON, then the save. */
+export function encodeCopy(c: WorldCopy): Uint8Array {
+  const json = Buffer.from(JSON.stringify({ config: c.config, partition: c.partition, range: c.range }), 'utf8');
+  const out = new Uint8Array(4 + json.byteLength + c.save.byteLength);
+  new DataView(out.buffer).setUint32(0, json.byteLength, true);
+  out.set(json, 4);
+  out.set(c.save, 4 + json.byteLength);
+  return out;
+}
+
+/** Decodes encodeCopy bytes. Throws ClusterError BAD_VALUE. */
+export function decodeCopy(b: Uint8Array): WorldCopy {
+  const bad = (m: string): never => {
+    throw new ClusterError('BAD_VALUE', `world copy: ${m}`);
+  };
+  if (b.byteLength < 4) bad('too short');
+  const n = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(0, true);
+  if (4 + n > b.byteLength) bad('settings past the end');
+  let s: { config?: unknown; partition?: { xCuts?: unknown; zCuts?: unknown }; range?: unknown };
+  try {
+    s = JSON.parse(Buffer.from(b.subarray(4, 4 + n)).toString('utf8'));
+  } catch {
+    return bad('settings are not JSON');
+  }
+  const nums = (x: unknown): x is number[] => Array.isArray(x) && x.every((v) => typeof v === 'number' && Number.isFinite(v));
+  if (typeof s.config !== 'object' || s.config === null) bad('config');
+  if (!nums(s.partition?.xCuts) || !nums(s.partition?.zCuts)) bad('partition');
+  if (typeof s.range !== 'number' || !(s.range > 0)) bad('range');
+  return { config: s.config as WorldConfig, partition: s.partition as Partition, range: s.range as number, save: b.slice(4 + n) };
+}
+
+/** Counters of a shard process (its /metrics and its heartbeat). */
+export interface ShardProcessStats {
+  ticks: number;
+  resultsPublished: number;
+  resultsApplied: number;
+  resends: number;
+  rejected: Record<string, number>;
+  lastStepMs: number;
+}
+
+/** A running shard process (see the module comment). */
+export class ShardProcess {
+  private host: ShardHost | null = null;
+  private waiting: TickOrder | null = null;
+  private readonly orders = new PartCollector(8);
+  private readonly results = new PartCollector(256);
+  private readonly copies = new PartCollector(2);
+  private heartbeat: NodeJS.Timeout | null = null;
+  private regions: number[] = [];
+  private resendTimer: NodeJS.Timeout | null = null;
+  readonly stats: ShardProcessStats = { ticks: 0, resultsPublished: 0, resultsApplied: 0, resends: 0, rejected: {}, lastStepMs: 0 };
+  /** Resolves when the process stops (close(), or a fault it cannot recover from: the reason). */
+  readonly stopped: Promise<string>;
+  private stop!: (why: string) => void;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly o: ShardProcessOptions,
+  ) {
+    this.stopped = new Promise((r) => {
+      this.stop = r;
+    });
+  }
+
+  /** Connects and joins. Throws RangeError for a bad world or process id; NATS errors when the server cannot be reached. */
+  static async start(o: ShardProcessOptions): Promise<ShardProcess> {
+    if (!WORLD_ID.test(o.id)) throw new RangeError(`process id ${JSON.stringify(o.id)}: use 1 to 64 letters, digits, '_' or '-'`);
+    const n = names(o.world);
+    const nc = await connect({ servers: o.nats, name: `tessera-shard-${o.id}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const p = new ShardProcess(nc, o);
+    const members = await new Kvm(nc).create(n.members, { history: 1, ttl: 10_000 });
+    const beat = (): void => {
+      const m: ShardMember = {
+        id: o.id,
+        pid: process.pid,
+        host: hostname(),
+        standby: o.standby === true,
+        tick: p.host?.tick ?? -1,
+        stepMs: p.stats.lastStepMs,
+        regions: p.regions,
+      };
+      members.put(`proc.${o.id}`, JSON.stringify(m)).catch(() => {
+        /* disconnected: the next beat tries again */
+      });
+    };
+    p.heartbeat = setInterval(beat, 250);
+    beat();
+    nc.subscribe(n.ping(o.id), {
+      callback: (_e, m) => {
+        m.respond(new TextEncoder().encode(String(p.host?.tick ?? -1)));
+      },
+    });
+    nc.subscribe(n.snap(o.id), { callback: (_e, m) => p.onCopyPart(m) });
+    nc.subscribe(n.order, { callback: (_e, m) => p.onOrderPart(m) });
+    nc.subscribe(n.results, { callback: (_e, m) => p.onResultPart(m) });
+    nc.subscribe(n.resend, { callback: (_e, m) => p.onResend(m) });
+    await nc.flush();
+    o.log.info({ world: o.world, id: o.id, standby: o.standby === true }, 'shard process joined');
+    return p;
+  }
+
+  private reject(code: string, err: unknown, what: string): void {
+    this.stats.rejected[code] = (this.stats.rejected[code] ?? 0) + 1;
+    this.o.log.warn({ code, err: (err as Error).message }, `shard process refused ${what}`);
+  }
+
+  private codeOf(e: unknown): string | null {
+    if (e instanceof ClusterError) return e.code;
+    if (e instanceof ProtocolError) return e.code === 1000 ? 'BAD_MESSAGE' : 'BAD_VALUE';
+    if (e instanceof WriteSetError) return 'BAD_VALUE';
+    return null;
+  }
+
+  /** Decodes a part; a refused one is counted and logged. */
+  private part(m: Msg, what: string): Extract<ClusterMessage, { kind: 'part' }> | null {
+    try {
+      const d = decodeCluster(m.data, 1 << 20);
+      if (d.kind !== 'part') throw new ClusterError('BAD_VALUE', `expected a part, got a ${d.kind}`);
+      return d;
+    } catch (e) {
+      const code = this.codeOf(e);
+      if (!code) throw e;
+      this.reject(code, e, what);
+      return null;
+    }
+  }
+
+  private onCopyPart(m: Msg): void {
+    const p = this.part(m, 'a world copy part');
+    if (!p) return void m.respond(new TextEncoder().encode('error: bad part'));
+    let whole: Uint8Array | null;
+    try {
+      whole = this.copies.add(p);
+    } catch (e) {
+      this.reject('BAD_VALUE', e, 'a world copy part');
+      return void m.respond(new TextEncoder().encode(`error: ${(e as Error).message}`));
+    }
+    if (!whole) return void m.respond(new TextEncoder().encode('part'));
+    try {
+      const c = decodeCopy(whole);
+      this.host = ShardHost.fromSave(c.config, c.partition, c.save, c.range);
+      this.o.log.info({ tick: this.host.tick }, 'world copy restored');
+      m.respond(new TextEncoder().encode('ready'));
+    } catch (e) {
+      this.reject('BAD_VALUE', e, 'a world copy');
+      m.respond(new TextEncoder().encode(`error: ${(e as Error).message}`));
+    }
+  }
+
+  private onOrderPart(m: Msg): void {
+    const p = this.part(m, 'an order part');
+    if (!p) return;
+    let whole: Uint8Array | null;
+    try {
+      whole = this.orders.add(p);
+    } catch (e) {
+      return this.reject('BAD_VALUE', e, 'an order part');
+    }
+    if (!whole) return;
+    let d: ClusterMessage;
+    try {
+      d = decodeCluster(whole);
+      if (d.kind !== 'tick') throw new ClusterError('BAD_VALUE', `expected an order, got a ${d.kind}`);
+    } catch (e) {
+      const code = this.codeOf(e);
+      if (!code) throw e;
+      return this.reject(code, e, 'an order');
+    }
+    this.orders.drop(d.order.tick);
+    this.waiting = d.order;
+    this.tryRun();
+  }
+
+  private onResultPart(m: Msg): void {
+    if (m.headers?.get(PROC_HEADER) === this.o.id) return; // our own: already in our copy
+    const p = this.part(m, 'a result part');
+    if (!p) return;
+    try {
+      const whole = this.results.add(p);
+      if (!whole || !this.host) return;
+      this.host.acceptResult(whole);
+    } catch (e) {
+      const code = this.codeOf(e);
+      if (!code) throw e;
+      return this.reject(code, e, 'a result');
+    }
+    if (this.waiting) this.tryRun();
+  }
+
+  private onResend(m: Msg): void {
+    if (!this.host) return;
+    let req: { tick?: unknown; regions?: unknown };
+    try {
+      req = JSON.parse(new TextDecoder().decode(m.data));
+    } catch (e) {
+      return this.reject('BAD_VALUE', e, 'a resend request');
+    }
+    if (typeof req.tick !== 'number' || !Array.isArray(req.regions)) return this.reject('BAD_VALUE', new Error('tick and regions'), 'a resend request');
+    for (const k of req.regions) {
+      if (typeof k !== 'number') continue;
+      const r = this.host.retained(k, req.tick);
+      if (r) this.publishResult(k, req.tick, r.epoch, r.bytes);
+    }
+  }
+
+  private publishResult(k: number, tick: number, epoch: bigint, bytes: Uint8Array): void {
+    const n = names(this.o.world);
+    const h = headers();
+    h.set(PROC_HEADER, this.o.id);
+    for (const part of splitParts(bytes, tick, k, epoch)) this.nc.publish(n.result(k), part, { headers: h });
+    this.stats.resultsPublished++;
+  }
+
+  /** Runs the waiting order if every Result it needs is here; else asks for the missing ones. */
+  private tryRun(): void {
+    const order = this.waiting,
+      host = this.host;
+    if (!order || !host) return;
+    const miss = host.missing(order);
+    if (miss.length) {
+      if (!this.resendTimer) {
+        const ask = (): void => {
+          this.stats.resends++;
+          this.nc.publish(names(this.o.world).resend, new TextEncoder().encode(JSON.stringify({ tick: order.tick - 1, regions: miss })));
+        };
+        ask();
+        this.resendTimer = setInterval(ask, 200);
+      }
+      return;
+    }
+    if (this.resendTimer) clearInterval(this.resendTimer);
+    this.resendTimer = null;
+    this.waiting = null;
+    const t0 = performance.now();
+    let out: Uint8Array[];
+    try {
+      const before = host.applied;
+      out = host.run(order, this.o.id);
+      this.stats.resultsApplied += host.applied - before;
+    } catch (e) {
+      const code = this.codeOf(e);
+      if (code === 'BEHIND') {
+        this.o.log.error({ err: (e as Error).message }, 'this copy of the world is behind: leaving (restart the process to join again)');
+        void this.close('behind');
+        return;
+      }
+      if (!code) throw e;
+      return this.reject(code, e, 'an order');
+    }
+    this.stats.lastStepMs = performance.now() - t0;
+    this.regions = ShardHost.hosted(order, this.o.id);
+    this.regions.forEach((k, i) => {
+      this.publishResult(k, order.tick, order.epochs[k], out[i]);
+    });
+    this.stats.ticks++;
+  }
+
+  /** Leaves the world: stops the heartbeat, drains the connection. */
+  async close(why = 'closed'): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.resendTimer) clearInterval(this.resendTimer);
+    this.heartbeat = null;
+    await this.nc.drain().catch(() => undefined);
+    this.stop(why);
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * NATS names of one cluster world (docs/cluster/design.md "Subjects and buckets"). Every
+ * subject starts with `tessera.<world>.`; key-value buckets are `tessera_<world>_<what>`.
+ *
+ * ```
+ *  order            coordinator -> processes   ShardPart messages of a ShardTick (pub/sub)
+ *  res.<k>          process -> everyone        ShardPart messages of region k's ShardResult (pub/sub)
+ *  resend           process -> processes       JSON {tick, regions}: republish retained Results
+ *  proc.<id>.snap   coordinator -> process     request/reply: the parts of a copy of the world
+ *  proc.<id>.ping   coordinator -> process     request/reply: liveness ("no responders" = gone)
+ *  committed        coordinator -> anyone      JSON {tick, hash, stallMs} after each tick
+ *  members (KV)     process heartbeats         key proc.<id>: JSON ShardMember, every 250 ms
+ *  assign (KV)      coordinator                key region.<k>: process id; the revision is the epoch
+ * ```
+ * Every message a process publishes carries the header PROC_HEADER with its id.
+ */
+
+/** A world id: letters, digits, '_' and '-' (NATS subject tokens and bucket names), 1 to 64 characters. */
+export const WORLD_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The header naming the process that published a message. */
+export const PROC_HEADER = 'Tessera-Proc';
+
+/** A process's heartbeat record in the members bucket. */
+export interface ShardMember {
+  id: string;
+  pid: number;
+  host: string;
+  /** Wants no regions until one fails (it still follows every tick). */
+  standby: boolean;
+  /** The next tick its copy will run (-1: no copy yet). */
+  tick: number;
+  /** Wall time of its last step of all its regions, ms. */
+  stepMs: number;
+  /** Regions it ran last. */
+  regions: number[];
+}
+
+/** The subjects and bucket names of world `world`. Throws RangeError for an id that is not WORLD_ID. */
+export function names(world: string) {
+  if (!WORLD_ID.test(world)) throw new RangeError(`world id ${JSON.stringify(world)}: use 1 to 64 letters, digits, '_' or '-'`);
+  const p = `tessera.${world}`;
+  return {
+    order: `${p}.order`,
+    result: (k: number) => `${p}.res.${k}`,
+    results: `${p}.res.*`,
+    resend: `${p}.resend`,
+    snap: (id: string) => `${p}.proc.${id}.snap`,
+    ping: (id: string) => `${p}.proc.${id}.ping`,
+    committed: `${p}.committed`,
+    members: `tessera_${world}_members`,
+    assign: `tessera_${world}_assign`,
+  };
+}
