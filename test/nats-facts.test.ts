@@ -14,7 +14,10 @@
  * - a bucket `ttl` expires every key of the bucket, silently (no delete entry for watchers), and
  *   2.9 ignores `markerTTL`;
  * - a restarted server (same store) keeps the KV values; a client with unlimited reconnects
- *   reports disconnect then reconnect and works again; nats-server exits 0 on SIGINT.
+ *   reports disconnect then reconnect and works again; nats-server exits 0 on SIGINT;
+ * - (not in the plan: found here) what a client publishes or requests while it is disconnected
+ *   is dropped, not sent after the reconnect (a request made then times out): a process must
+ *   treat a 'disconnect' as "everything since may be lost" and re-send after 'reconnect'.
  *
  * Most checks use the shared server (`natsUrl()`), each under its own `uniqueWorld()` names; the
  * restart check has its own server. No assertion depends on how fast the machine is, except
@@ -193,5 +196,53 @@ describe('NATS server restart', () => {
     await nc.close();
     // nats-server's clean shutdown on SIGINT exits 0 (SIGTERM gives 1): .ci/run and the harness rely on it
     expect(await server.stop()).toEqual({ code: 0, signal: null });
+  });
+
+  test('what a client publishes or requests while disconnected is dropped, not sent after the reconnect: the request times out', async () => {
+    const server = await startNats();
+    servers.push(server);
+    const opts = { maxReconnectAttempts: -1, reconnectTimeWait: 250 };
+    const nc = await open(server.url, opts);
+    const other = await open(server.url, opts);
+    const subj = `${uniqueWorld('facts')}.tick`;
+    const got: string[] = [];
+    other.subscribe(subj, {
+      callback: (_e, m) => {
+        got.push(m.string());
+        if (m.reply) m.respond(m.data);
+      },
+    });
+    await other.flush();
+    const reconnects = [0, 0];
+    [nc, other].forEach((c, i) => {
+      void (async () => {
+        for await (const s of c.status()) if (s.type === 'reconnect') reconnects[i]++;
+      })();
+    });
+    // at the 'disconnect' status (the server is going down; the client waits reconnectTimeWait
+    // before its next attempt): one publish and one request
+    let during: Promise<unknown> | null = null;
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === 'disconnect' && !during) {
+          nc.publish(subj, 'during');
+          during = nc.request(subj, 'request', { timeout: 3000 }).then(
+            () => 'answered',
+            (e: unknown) => e,
+          );
+        }
+      }
+    })();
+    await server.restart();
+    await waitFor(() => reconnects[0] > 0 && reconnects[1] > 0, 30_000, 'both clients to reconnect');
+    expect(during).not.toBeNull();
+    // the client resets its outbound buffer at every connection attempt (nats-core 3.4.0
+    // protocol.js prepare() -> resetOutbound()): nothing buffered while disconnected is sent
+    expect(await during).toBeInstanceOf(TimeoutError);
+    nc.publish(subj, 'after');
+    await nc.flush();
+    await waitFor(() => got.length > 0, 20_000, 'the message published after the reconnect');
+    await other.flush();
+    expect(got).toEqual(['after']);
   });
 });
