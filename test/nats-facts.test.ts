@@ -4,8 +4,9 @@
  * upgrade that changes one of them fails here, loudly, and not somewhere in the cluster code:
  *
  * - `max_payload` is 1 MB by default and the client refuses a bigger publish;
- * - a request to a subject nobody subscribes fails at once with "no responders" (a dead
- *   process is noticed long before any timeout, plan 2.6);
+ * - a request to a subject nobody subscribes fails at once with "no responders", also once the
+ *   subscriber's process was killed with SIGKILL (a dead process is noticed long before any
+ *   timeout, plan 2.6);
  * - KV: `create` of an existing key fails; `update` on a stale revision fails ("wrong last
  *   sequence"); revisions strictly increase (a region's epoch is its key's revision, plan 2.3);
  * - a watch with the default `include` first delivers the current values, then updates
@@ -23,6 +24,7 @@
  * restart check has its own server. No assertion depends on how fast the machine is, except
  * that "no responders" must come well inside a 20 s request timeout (it takes ~1 ms).
  */
+import { spawn } from 'node:child_process';
 import { connect, type NatsConnection, RequestError, NoRespondersError, TimeoutError } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm, KvWatchInclude, type KvWatchEntry } from '@nats-io/kv';
@@ -94,6 +96,29 @@ describe('NATS facts the cluster design relies on', () => {
     expect((err as RequestError).cause).toBeInstanceOf(NoRespondersError);
     // the kind of error is the real check (a timeout would be a TimeoutError); ~1 ms when measured
     expect(ms).toBeLessThan(timeout / 2);
+  });
+
+  test('the subscriptions of a process killed with SIGKILL go with its connection: a request to them then fails with NoResponders', async () => {
+    const nc = await open(url);
+    const subj = `${uniqueWorld('facts')}.proc.ping`;
+    const lib = JSON.stringify(require.resolve('@nats-io/transport-node'));
+    const script = `require(${lib}).connect({ servers: ${JSON.stringify(url)} }).then(async (c) => { c.subscribe(${JSON.stringify(subj)}, { callback: (_e, m) => m.respond(m.data) }); await c.flush(); console.log('READY'); });`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((r) => child.once('exit', (_c, sig) => r(sig)));
+    await new Promise<void>((r) => child.stdout.on('data', (d: Buffer) => d.toString().includes('READY') && r()));
+    expect((await nc.request(subj, new Uint8Array([1]), { timeout: 20_000 })).data).toEqual(new Uint8Array([1]));
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    // the server sees the socket close on its own schedule: ask until it answers for sure
+    let err: unknown = null;
+    for (let i = 0; i < 20 && !(err instanceof RequestError); i++) {
+      err = await nc.request(subj, new Uint8Array([2]), { timeout: 1000 }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+    }
+    expect(err).toBeInstanceOf(RequestError);
+    expect((err as RequestError).isNoResponders()).toBe(true);
   });
 
   test('KV compare-and-set: create fails on an existing key, update fails on a stale revision, revisions strictly increase', async () => {

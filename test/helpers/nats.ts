@@ -154,6 +154,7 @@ async function launch(dir: string, port: number, extra: string[], timeoutMs: num
     { stdio: ['pipe', 'ignore', 'ignore'] },
   );
   // neither process nor the pipe keeps the test process alive: the exit hook and the watchdog end them
+  watchdog.stdin?.on('error', () => {}); // EPIPE if the watchdog is gone: nothing left to tell it
   watchdog.unref();
   (watchdog.stdin as unknown as Socket).unref();
   child.unref();
@@ -193,7 +194,7 @@ async function halt(r: Running, signal: NodeJS.Signals = 'SIGINT'): Promise<{ co
   const timer = setTimeout(() => r.child.kill('SIGKILL'), 10_000);
   const how = await r.exited;
   clearTimeout(timer);
-  r.watchdog.stdin?.end('keep\n');
+  if (r.watchdog.stdin && !r.watchdog.stdin.writableEnded) r.watchdog.stdin.end('keep\n');
   return how;
 }
 
