@@ -310,7 +310,7 @@ export function program(): Command {
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void proc.close(sig));
       const why = await proc.stopped;
       log.info({ why }, 'shard process stopped');
-      process.exit(why === 'behind' ? 3 : 0);
+      process.exit(why === 'behind' || why === 'fault' ? 3 : 0);
     });
   p.command('selfcheck')
     .description('core build information and a determinism self-check of its variants')

@@ -78,6 +78,7 @@ function publishOrder(o: TickOrder): void {
 const results = new PartCollector(256);
 
 function onResult(data: Uint8Array, sender: string): void {
+  if (sender === 'coordinator') return; // our own resend
   try {
     const p = decodeCluster(data, 1 << 20);
     if (p.kind !== 'part') throw new ClusterError('BAD_VALUE', `expected a part, got a ${p.kind}`);
@@ -222,6 +223,24 @@ async function start(): Promise<void> {
   for (let k = 0; k < hosts.length; k++) epochs.push(await setAssign(k, hosts[k]));
   coord = new TickCoordinator(memoryAccess(d.memory, plan), { hosts, epochs });
   nc.subscribe(n.results, { callback: (_e, m) => onResult(m.data, m.headers?.get(PROC_HEADER) ?? '') });
+  // the committed Results of the last tick, for a process that missed one whose sender is gone
+  nc.subscribe(n.resend, {
+    callback: (_e, m) => {
+      try {
+        const req = JSON.parse(new TextDecoder().decode(m.data)) as { tick?: unknown; regions?: unknown };
+        const last = coord.lastCommitted;
+        if (req.tick !== last.tick || !Array.isArray(req.regions)) return;
+        const h = headers();
+        h.set(PROC_HEADER, 'coordinator');
+        for (const k of req.regions) {
+          const bytes = typeof k === 'number' ? last.bytes.get(k) : undefined;
+          if (bytes) for (const p of splitParts(bytes, last.tick, k, coord.epochs[k])) nc.publish(n.result(k), p, { headers: h });
+        }
+      } catch {
+        rejected.BAD_VALUE = (rejected.BAD_VALUE ?? 0) + 1; // not JSON: ignored
+      }
+    },
+  });
   await nc.flush();
   const copy = new Uint8Array(d.copy);
   await Promise.all(

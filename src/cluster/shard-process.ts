@@ -151,11 +151,17 @@ export class ShardProcess {
     this.o.log.warn({ code, err: (err as Error).message }, `shard process refused ${what}`);
   }
 
-  private codeOf(e: unknown): string | null {
+  /**
+   * The refusal code of an error. Anything else (a fault of this process, not of the message)
+   * is INTERNAL, logged at error level: it is never rethrown, since a throw inside a NATS
+   * callback would close the connection's reader.
+   */
+  private codeOf(e: unknown): string {
     if (e instanceof ClusterError) return e.code;
     if (e instanceof ProtocolError) return e.code === 1000 ? 'BAD_MESSAGE' : 'BAD_VALUE';
     if (e instanceof WriteSetError) return 'BAD_VALUE';
-    return null;
+    this.o.log.error({ err: e }, 'shard process fault');
+    return 'INTERNAL';
   }
 
   /** Decodes a part; a refused one is counted and logged. */
@@ -165,9 +171,7 @@ export class ShardProcess {
       if (d.kind !== 'part') throw new ClusterError('BAD_VALUE', `expected a part, got a ${d.kind}`);
       return d;
     } catch (e) {
-      const code = this.codeOf(e);
-      if (!code) throw e;
-      this.reject(code, e, what);
+      this.reject(this.codeOf(e), e, what);
       return null;
     }
   }
@@ -209,9 +213,7 @@ export class ShardProcess {
       d = decodeCluster(whole);
       if (d.kind !== 'tick') throw new ClusterError('BAD_VALUE', `expected an order, got a ${d.kind}`);
     } catch (e) {
-      const code = this.codeOf(e);
-      if (!code) throw e;
-      return this.reject(code, e, 'an order');
+      return this.reject(this.codeOf(e), e, 'an order');
     }
     this.orders.drop(d.order.tick);
     this.waiting = d.order;
@@ -227,9 +229,7 @@ export class ShardProcess {
       if (!whole || !this.host) return;
       this.host.acceptResult(whole);
     } catch (e) {
-      const code = this.codeOf(e);
-      if (!code) throw e;
-      return this.reject(code, e, 'a result');
+      return this.reject(this.codeOf(e), e, 'a result');
     }
     if (this.waiting) this.tryRun();
   }
@@ -286,12 +286,13 @@ export class ShardProcess {
       this.stats.resultsApplied += host.applied - before;
     } catch (e) {
       const code = this.codeOf(e);
-      if (code === 'BEHIND') {
-        this.o.log.error({ err: (e as Error).message }, 'this copy of the world is behind: leaving (restart the process to join again)');
-        void this.close('behind');
+      if (code === 'BEHIND' || code === 'INTERNAL') {
+        // a copy that cannot step is no use to the world: leaving makes the coordinator move
+        // its regions at once (its pings find no responder)
+        this.o.log.error({ err: (e as Error).message }, `this copy of the world cannot go on (${code}): leaving; restart the process to join again`);
+        void this.close(code === 'BEHIND' ? 'behind' : 'fault');
         return;
       }
-      if (!code) throw e;
       return this.reject(code, e, 'an order');
     }
     this.stats.lastStepMs = performance.now() - t0;

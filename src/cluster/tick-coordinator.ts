@@ -52,7 +52,9 @@ export class TickCoordinator {
   private digests: bigint[];
   private staticsSent = 0;
   private current: TickOrder | null = null;
-  private readonly results = new Map<number, { ws: WriteSet; digest: bigint }>();
+  private readonly results = new Map<number, { ws: WriteSet; digest: bigint; bytes: Uint8Array }>();
+  /** The committed Results of the last tick (region -> encoded bytes), kept to answer resend requests. */
+  lastCommitted: { tick: number; bytes: Map<number, Uint8Array> } = { tick: -1, bytes: new Map() };
   /** Results refused, by code (the operator's counter). */
   readonly rejected = new Map<string, number>();
   /** Results accepted and committed. */
@@ -130,12 +132,11 @@ export class TickCoordinator {
 
   /**
    * Takes a Result (joined bytes) from process `sender`: returns its region, or null for a
-   * repeat of one already taken. Throws ClusterError (counted in `rejected`): BAD_MESSAGE,
+   * repeat of one already taken or of the last committed tick (resends). Throws ClusterError (counted in `rejected`): BAD_MESSAGE,
    * BAD_VALUE, WRONG_TICK, STALE_EPOCH, NOT_OWNER; nothing is kept then.
    */
   accept(bytes: Uint8Array, sender: string): number | null {
     const o = this.current;
-    if (!o) return this.refuse('WRONG_TICK', 'no tick is being stepped');
     let m: ReturnType<typeof decodeCluster>;
     try {
       m = decodeCluster(bytes);
@@ -147,6 +148,8 @@ export class TickCoordinator {
     const ws = m.writes,
       k = ws.region;
     if (!(k >= 0 && k < this.hosts.length)) return this.refuse('BAD_VALUE', `region ${k}`);
+    if (ws.tick === this.lastCommitted.tick) return null; // a resend of a committed tick (asked for by a process)
+    if (!o) return this.refuse('WRONG_TICK', `result of tick ${ws.tick}, no tick is being stepped`);
     if (ws.tick !== o.tick) return this.refuse('WRONG_TICK', `result of tick ${ws.tick}, stepping ${o.tick}`);
     if (m.epoch !== this.epochs[k]) return this.refuse('STALE_EPOCH', `region ${k}: epoch ${m.epoch}, current ${this.epochs[k]}`);
     if (sender !== this.hosts[k]) return this.refuse('NOT_OWNER', `region ${k} is not assigned to ${sender}`);
@@ -158,7 +161,7 @@ export class TickCoordinator {
       throw e;
     }
     if (this.results.has(k)) return null;
-    this.results.set(k, { ws, digest: digestOf(bytes) });
+    this.results.set(k, { ws, digest: digestOf(bytes), bytes });
     return k;
   }
 
@@ -174,6 +177,7 @@ export class TickCoordinator {
       applyWriteSet(this.acc.memory.buffer, this.acc.plan, r.ws, true);
       this.digests[k] = r.digest;
     }
+    this.lastCommitted = { tick: (this.current as TickOrder).tick, bytes: new Map([...this.results].map(([k, r]) => [k, r.bytes])) };
     this.committedResults += this.results.size;
     this.full = this.full.map(() => false);
     this.results.clear();
