@@ -296,6 +296,9 @@ export class ShardProcess {
       return this.reject(code, e, 'an order');
     }
     this.stats.lastStepMs = performance.now() - t0;
+    // test hook: freeze (SIGSTOP) with the results of this tick computed but not published,
+    // as a process cut off mid-tick would be; its results go out when it is resumed
+    if (process.env.TESSERA_TEST_STOP_AT_TICK === String(order.tick)) process.kill(process.pid, 'SIGSTOP');
     this.regions = ShardHost.hosted(order, this.o.id);
     this.regions.forEach((k, i) => {
       this.publishResult(k, order.tick, order.epochs[k], out[i]);

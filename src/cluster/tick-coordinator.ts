@@ -54,7 +54,7 @@ export class TickCoordinator {
   private current: TickOrder | null = null;
   private readonly results = new Map<number, { ws: WriteSet; digest: bigint; bytes: Uint8Array }>();
   /** The committed Results of the last tick (region -> encoded bytes), kept to answer resend requests. */
-  lastCommitted: { tick: number; bytes: Map<number, Uint8Array> } = { tick: -1, bytes: new Map() };
+  lastCommitted: { tick: number; bytes: Map<number, Uint8Array>; epochs: bigint[] } = { tick: -1, bytes: new Map(), epochs: [] };
   /** Results refused, by code (the operator's counter). */
   readonly rejected = new Map<string, number>();
   /** Results accepted and committed. */
@@ -148,7 +148,13 @@ export class TickCoordinator {
     const ws = m.writes,
       k = ws.region;
     if (!(k >= 0 && k < this.hosts.length)) return this.refuse('BAD_VALUE', `region ${k}`);
-    if (ws.tick === this.lastCommitted.tick) return null; // a resend of a committed tick (asked for by a process)
+    if (ws.tick === this.lastCommitted.tick) {
+      // a resend of the committed tick (a process asked for it), unless it comes from an
+      // epoch that was not committed: a process that lost the region (paused past its lease)
+      if (m.epoch !== this.lastCommitted.epochs[k])
+        return this.refuse('STALE_EPOCH', `region ${k}: tick ${ws.tick} was committed under epoch ${this.lastCommitted.epochs[k]}, not ${m.epoch}`);
+      return null;
+    }
     if (!o) return this.refuse('WRONG_TICK', `result of tick ${ws.tick}, no tick is being stepped`);
     if (ws.tick !== o.tick) return this.refuse('WRONG_TICK', `result of tick ${ws.tick}, stepping ${o.tick}`);
     if (m.epoch !== this.epochs[k]) return this.refuse('STALE_EPOCH', `region ${k}: epoch ${m.epoch}, current ${this.epochs[k]}`);
@@ -177,7 +183,7 @@ export class TickCoordinator {
       applyWriteSet(this.acc.memory.buffer, this.acc.plan, r.ws, true);
       this.digests[k] = r.digest;
     }
-    this.lastCommitted = { tick: (this.current as TickOrder).tick, bytes: new Map([...this.results].map(([k, r]) => [k, r.bytes])) };
+    this.lastCommitted = { tick: (this.current as TickOrder).tick, bytes: new Map([...this.results].map(([k, r]) => [k, r.bytes])), epochs: [...this.epochs] };
     this.committedResults += this.results.size;
     this.full = this.full.map(() => false);
     this.results.clear();

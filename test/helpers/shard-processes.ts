@@ -25,12 +25,12 @@ process.on('exit', () => {
 });
 
 /** Starts one `tessera shard` per spec, joined to `world` through `nats`. */
-export function startShards(nats: string, world: string, specs: Array<{ id: string; standby?: boolean }>): ShardChild[] {
+export function startShards(nats: string, world: string, specs: Array<{ id: string; standby?: boolean; env?: Record<string, string> }>): ShardChild[] {
   const cli = __filename.endsWith('.js') ? CLI_FROM_DIST : CLI;
-  return specs.map(({ id, standby }) => {
+  return specs.map(({ id, standby, env }) => {
     const args = [cli, 'shard', '--world', world, '--nats', nats, '--id', id, '--log-level', 'info'];
     if (standby) args.push('--standby');
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     live.add(proc);
     let out = '';
     proc.stdout?.on('data', (c: Buffer) => {
