@@ -27,6 +27,7 @@ import { xxh64 } from './physics/xxhash64';
 import { PhysicsWorld } from './physics/world';
 import { accountsCommand, CliError } from './cli/accounts';
 import { ShardProcess } from './cluster/shard-process';
+import { ClusterCoordinator } from './cluster/coordinator';
 import { hostname } from 'node:os';
 import pino from 'pino';
 
@@ -190,15 +191,25 @@ export function program(): Command {
     .option('-s, --scene <file>', 'scene the world was created from', DEFAULT_SERVE.scene)
     .option('--every <n>', 'print every n-th tick', '1')
     .option('--stream <name>', 'world stream name', 'world')
-    .action(async (db: string, o: { scene: string; every: string; stream: string }) => {
+    .option('--cluster <url>', 'replay through shard processes joined to this NATS server (start them with tessera shard --world <id>)')
+    .option('--cluster-world <id>', 'world id of the shard processes', 'replay')
+    .option('--cluster-processes <n>', 'shard processes to wait for', '2')
+    .action(async (db: string, o: { scene: string; every: string; stream: string; cluster?: string; clusterWorld: string; clusterProcesses: string }) => {
       const store = openDb(db);
+      let coordinator: ClusterCoordinator | null = null;
       try {
         const ticks = store.ticksFrom(o.stream, 0);
         if (!ticks.length || ticks[0].tick !== 0) throw new ConfigError('database', db, `the log of ${o.stream} does not start at tick 0`);
         const every = Math.max(1, Number(o.every) || 1);
         let bad = 0;
+        const setup = sceneSetup(loadScene(o.scene));
+        if (o.cluster) setup.shardOptions = { ...setup.shardOptions, exchange: 'tick' };
+        const processes = Number(o.clusterProcesses);
+        if (o.cluster && !(Number.isInteger(processes) && processes >= 1))
+          throw new ConfigError('cluster-processes', '--cluster-processes', 'must be an integer >= 1');
+        const url = o.cluster;
         await replayLog(
-          sceneSetup(loadScene(o.scene)),
+          setup,
           ticks.flatMap((t) => t.events),
           ticks.length,
           (r) => {
@@ -208,10 +219,16 @@ export function program(): Command {
             if (r.tick % every === 0 || got !== want || r.tick === ticks.length - 1)
               console.log(`${r.tick} ${got}${got === want ? '' : ` MISMATCH (log says ${want})`}`);
           },
+          url
+            ? async (world) => {
+                coordinator = await ClusterCoordinator.start(world, { nats: url, world: o.clusterWorld, processes });
+              }
+            : undefined,
         );
         console.log(bad ? `${bad} of ${ticks.length} ticks differ from the log` : `${ticks.length} ticks replayed, every hash equals the log`);
         if (bad) process.exitCode = 1;
       } finally {
+        await (coordinator as ClusterCoordinator | null)?.close();
         store.close();
       }
     });

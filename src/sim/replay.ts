@@ -6,6 +6,7 @@
  */
 import type { StreamEvent } from '../protocol/messages';
 import { MainSim, type WorldSetup } from './main-sim';
+import type { ShardedWorld } from '../physics/sharded';
 import type { SocialOutput } from '../social/social-sim';
 
 /** Per-tick result of a replay: the tick applied, the state hash after it, the derived events. */
@@ -20,11 +21,20 @@ export interface ReplayTick {
  * Replays `events` (a stream log in canonical order, ticks ascending) on a fresh MainSim built
  * from `setup`, for ticks 0..ticks-1, calling `onTick` after each. Derived '_av'/'_h' events in the
  * log are outputs: the replay recomputes them (compare with `derivedInLog`). Returns the final
- * hash. Throws RangeError if the log's ticks are not ascending or reach `ticks`.
+ * hash. `attach`, when given, runs once the world is built and before tick 0: the place to hand
+ * its shards to a cluster (src/cluster/coordinator.ts; then it closes what it attached after the
+ * replay, or the caller does). Throws RangeError if the log's ticks are not ascending or reach `ticks`.
  */
-export async function replayLog(setup: WorldSetup, events: readonly StreamEvent[], ticks: number, onTick?: (r: ReplayTick) => void): Promise<bigint> {
+export async function replayLog(
+  setup: WorldSetup,
+  events: readonly StreamEvent[],
+  ticks: number,
+  onTick?: (r: ReplayTick) => void,
+  attach?: (world: ShardedWorld) => Promise<void>,
+): Promise<bigint> {
   const sim = new MainSim(setup);
   try {
+    await attach?.(sim.world);
     let i = 0;
     for (let t = 0; t < ticks; t++) {
       const start = i;
