@@ -157,6 +157,12 @@ export function program(): Command {
       ),
     )
     .addOption(new Option('--max-frame-bytes <n>', `largest WebSocket frame read (over 16 KiB: close 1009; over this: cut) [${DEFAULT_SERVE.maxFrameBytes}]`))
+    .addOption(
+      new Option('--cluster <nats-url>', "run the world's shards in `tessera shard` processes reached through this NATS server (comma-separated URLs) [off]"),
+    )
+    .addOption(new Option('--cluster-world <id>', `cluster world id, as given to \`tessera shard --world\` [${DEFAULT_SERVE.clusterWorld}]`))
+    .addOption(new Option('--cluster-processes <n>', `shard processes that take the regions (round-robin) [${DEFAULT_SERVE.clusterProcesses}]`))
+    .addOption(new Option('--cluster-standbys <n>', `further shard processes kept as standbys [${DEFAULT_SERVE.clusterStandbys}]`))
     .addOption(new Option('-c, --config <file>', 'JSON file with the same settings (flags and TESSERA_* variables win)'))
     .action(async (o: Record<string, unknown>) => {
       // commander names each flag's value after the setting (--snapshot-every -> snapshotEvery)
