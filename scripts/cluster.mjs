@@ -221,13 +221,15 @@ const serve = start('serve', node, [
   String(standbys),
 ]);
 const listening = lines.wait('serve', (j) => (j.msg === 'listening' ? j.port : undefined));
-const ids = [...Array.from({ length: shards }, (_, i) => `shard-${i + 1}`), ...Array.from({ length: standbys }, (_, i) => `standby-${i + 1}`)];
+// ids of equal width: the coordinator orders processes by id (shard-01 .. shard-12)
+const num = (i, n) => String(i + 1).padStart(String(n).length, '0');
+const ids = [...Array.from({ length: shards }, (_, i) => `shard-${num(i, shards)}`), ...Array.from({ length: standbys }, (_, i) => `standby-${num(i, standbys)}`)];
 for (const id of ids)
   start(id, node, [cli, 'shard', '--world', args.world, '--nats', nats.url, '--id', id, ...(id.startsWith('standby-') ? ['--standby'] : [])]);
 say(`nats    ${nats.url}${nats.pid ? ` (pid ${nats.pid}, JetStream store in ${nats.dir})` : ' (given)'}`);
 say(`serve   pid ${serve.child.pid}, data ${data}${args.data ? '' : ' (temp)'}, waiting for ${shards} shard process(es)${standbys ? ` and ${standbys} standby(s)` : ''}`);
 for (const c of children.filter((x) => ids.includes(x.name))) say(`${c.name.padEnd(7)} pid ${c.child.pid}`);
-say(`regions ${regions} (scene ${args.scene}): region k -> ${ids[0].replace(/\d+$/, '')}(k mod ${shards} + 1)`);
+say(`regions ${regions} (scene ${args.scene}): region k runs on process number k mod ${shards} (from 0) of ${ids.slice(0, shards).join(', ')}`);
 const p = await listening;
 const base = `http://127.0.0.1:${p}`;
 say(`ready   ${base}/ (viewer)  ${base}/dashboard  ${base}/metrics  ws://127.0.0.1:${p}/ws`);
