@@ -175,7 +175,21 @@ async function startNats() {
   if (!bin) fail('nats-server not found: install it (Debian: apt-get install nats-server), set NATS_SERVER, or pass --nats <url>');
   const dir = mkdtempSync(join(tmpdir(), 'tessera-cluster-nats-'));
   temps.push(dir);
-  const c = start('nats', bin, ['-a', '127.0.0.1', '-p', '-1', '-m', '-1', '--ports_file_dir', dir, '-js', '-sd', join(dir, 'store'), '-l', join(dir, 'server.log')]);
+  const c = start('nats', bin, [
+    '-a',
+    '127.0.0.1',
+    '-p',
+    '-1',
+    '-m',
+    '-1',
+    '--ports_file_dir',
+    dir,
+    '-js',
+    '-sd',
+    join(dir, 'store'),
+    '-l',
+    join(dir, 'server.log'),
+  ]);
   const portsFile = join(dir, `nats-server_${c.child.pid}.ports`);
   const end = Date.now() + 30_000;
   while (Date.now() < end && !stopping) {
@@ -189,7 +203,9 @@ async function startNats() {
     await new Promise((r) => setTimeout(r, 50));
   }
   if (!stopping) {
-    process.stderr.write(`cluster: nats-server was not ready in 30 s: ${existsSync(join(dir, 'server.log')) ? readFileSync(join(dir, 'server.log'), 'utf8').slice(-2000) : ''}\n`);
+    process.stderr.write(
+      `cluster: nats-server was not ready in 30 s: ${existsSync(join(dir, 'server.log')) ? readFileSync(join(dir, 'server.log'), 'utf8').slice(-2000) : ''}\n`,
+    );
     await stop(1);
   }
   return new Promise(() => {});
@@ -223,11 +239,16 @@ const serve = start('serve', node, [
 const listening = lines.wait('serve', (j) => (j.msg === 'listening' ? j.port : undefined));
 // ids of equal width: the coordinator orders processes by id (shard-01 .. shard-12)
 const num = (i, n) => String(i + 1).padStart(String(n).length, '0');
-const ids = [...Array.from({ length: shards }, (_, i) => `shard-${num(i, shards)}`), ...Array.from({ length: standbys }, (_, i) => `standby-${num(i, standbys)}`)];
+const ids = [
+  ...Array.from({ length: shards }, (_, i) => `shard-${num(i, shards)}`),
+  ...Array.from({ length: standbys }, (_, i) => `standby-${num(i, standbys)}`),
+];
 for (const id of ids)
   start(id, node, [cli, 'shard', '--world', args.world, '--nats', nats.url, '--id', id, ...(id.startsWith('standby-') ? ['--standby'] : [])]);
 say(`nats    ${nats.url}${nats.pid ? ` (pid ${nats.pid}, JetStream store in ${nats.dir})` : ' (given)'}`);
-say(`serve   pid ${serve.child.pid}, data ${data}${args.data ? '' : ' (temp)'}, waiting for ${shards} shard process(es)${standbys ? ` and ${standbys} standby(s)` : ''}`);
+say(
+  `serve   pid ${serve.child.pid}, data ${data}${args.data ? '' : ' (temp)'}, waiting for ${shards} shard process(es)${standbys ? ` and ${standbys} standby(s)` : ''}`,
+);
 for (const c of children.filter((x) => ids.includes(x.name))) say(`${c.name.padEnd(7)} pid ${c.child.pid}`);
 say(`regions ${regions} (scene ${args.scene}): region k runs on process number k mod ${shards} (from 0) of ${ids.slice(0, shards).join(', ')}`);
 const p = await listening;

@@ -301,12 +301,18 @@ function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
         } catch {
           ok = false;
         }
-        if (!ok) throw new ConfigError(key, source, `must be NATS URLs (nats://host:4222, tls://, ws://, wss://), comma-separated, or empty for none; got ${JSON.stringify(u)}`);
+        if (!ok)
+          throw new ConfigError(
+            key,
+            source,
+            `must be NATS URLs (nats://host:4222, tls://, ws://, wss://), comma-separated, or empty for none; got ${JSON.stringify(u)}`,
+          );
       }
       return v;
     }
     case 'clusterWorld': {
-      if (typeof raw !== 'string' || !WORLD_ID.test(raw)) throw new ConfigError(key, source, `must be 1 to 64 letters, digits, '_' or '-', got ${JSON.stringify(raw)}`);
+      if (typeof raw !== 'string' || !WORLD_ID.test(raw))
+        throw new ConfigError(key, source, `must be 1 to 64 letters, digits, '_' or '-', got ${JSON.stringify(raw)}`);
       return raw;
     }
     case 'guests':
