@@ -44,6 +44,7 @@ import { DEFAULT_MAX_BUCKETS } from './persist/rate-buckets';
 import { ClusterCoordinator } from './cluster/coordinator';
 import { WORLD_ID } from './cluster/subjects';
 import { ClusterWatch } from './net/cluster-metrics';
+import { MemberWatch } from './net/cluster-members';
 
 /** What `tessera serve` runs with. */
 export interface ServeConfig {
@@ -392,8 +393,10 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   let host: Host;
   let coordinator: ClusterCoordinator | null = null;
   let watch: ClusterWatch | null = null;
+  let members: MemberWatch | null = null;
   const closeCluster = async (): Promise<void> => {
     watch?.stop();
+    await members?.close();
     await coordinator?.close();
   };
   let done = (): void => {};
@@ -444,8 +447,11 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
         ? async (loop) => {
             const o = { nats: cfg.cluster, world: cfg.clusterWorld, processes: cfg.clusterProcesses, standbys: cfg.clusterStandbys };
             log.info({ ...o, tick: loop.stream.tick }, 'cluster: waiting for the shard processes to join');
+            members = await MemberWatch.start(cfg.cluster, cfg.clusterWorld).catch((e: Error) => {
+              throw new ConfigError('cluster', cfg.cluster, `cannot reach NATS: ${e.message}`);
+            });
             coordinator = await ClusterCoordinator.start(loop.sim.world, { ...o, log });
-            watch = new ClusterWatch(coordinator, cfg.clusterWorld, metrics.registry);
+            watch = new ClusterWatch(coordinator, cfg.clusterWorld, metrics.registry, members);
             await watch.start();
             log.info({ world: cfg.clusterWorld, processes: watch.figures().processes }, 'cluster: the shard processes joined');
           }

@@ -109,6 +109,14 @@ test('npm run cluster: nats + serve + 2 shard processes tick, show the cluster i
       ['shard-1', [0, 2]],
       ['shard-2', [1, 3]],
     ]);
+    // heartbeats from the members bucket: each process with the pid the script printed
+    for (const p of stats.cluster.processes as Array<{ id: string; pid: number; heartbeatAgeMs: number; tick: number }>) {
+      expect(p.pid).toBe(a.pids.get(p.id));
+      expect(p.heartbeatAgeMs).toBeLessThan(10_000);
+      expect(p.tick).toBeGreaterThan(0);
+    }
+    expect(metrics).toMatch(/^tessera_cluster_process_step_seconds\{process="shard-2"\} [0-9.e-]+$/m);
+    expect(metrics).toMatch(/^tessera_cluster_heartbeat_age_seconds\{process="shard-1"\} [0-9.e-]+$/m);
     const before = await tickOf(a.base);
     a.proc.kill('SIGINT');
     expect(await a.exit).toBe(0);

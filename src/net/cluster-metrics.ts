@@ -12,13 +12,17 @@
  *  tessera_cluster_result_bytes_total          Results received
  *  tessera_cluster_processes                   processes holding regions now
  *  tessera_cluster_regions{process}            regions each holds
+ *  tessera_cluster_process_step_seconds{process}   its last step of all its regions (heartbeat)
+ *  tessera_cluster_heartbeat_age_seconds{process}  since its last heartbeat
  * ```
  * The counters (stats()) are read at each scrape; the assignment and the refusals by code
  * (details(), an answer from the coordinator's worker) are asked for every second and kept: a
- * scrape or a /stats never waits for the coordinator.
+ * scrape or a /stats never waits for the coordinator. Heartbeats come from a MemberWatch
+ * (cluster-members.ts), when one is given.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { CoordinatorStats } from '../cluster/coordinator';
+import type { MemberFigures } from './cluster-members';
 
 /** What is read of a cluster coordinator (ClusterCoordinator; a fake in tests). */
 export interface ClusterSource {
@@ -26,10 +30,17 @@ export interface ClusterSource {
   details(): Promise<{ rejected: Record<string, number>; hosts: string[]; epochs: string[] }>;
 }
 
-/** The cluster in GET /stats: counters, and each shard process with its regions (ascending) and their epochs. */
+/** A shard process in GET /stats: its regions (ascending) with their epochs, and its last heartbeat when one was heard. */
+export interface ProcessFigures extends Partial<Omit<MemberFigures, 'id'>> {
+  id: string;
+  regions: number[];
+  epochs: string[];
+}
+
+/** The cluster in GET /stats: the coordinator's counters and the shard processes. */
 export interface ClusterFigures extends CoordinatorStats {
   world: string;
-  processes: Array<{ id: string; regions: number[]; epochs: string[] }>;
+  processes: ProcessFigures[];
   rejectedByCode: Record<string, number>;
 }
 
@@ -45,6 +56,7 @@ export class ClusterWatch {
     private readonly source: ClusterSource,
     private readonly world: string,
     registry: Registry,
+    private readonly members: { list(): MemberFigures[] } | null = null,
   ) {
     const self = this;
     const counter = (name: string, help: string, read: (s: CoordinatorStats) => number): void => {
@@ -111,6 +123,20 @@ export class ClusterWatch {
         for (const p of self.figures().processes) this.set({ process: p.id }, p.regions.length);
       },
     });
+    const perMember = (name: string, help: string, read: (m: MemberFigures) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['process'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const m of self.members?.list() ?? []) this.set({ process: m.id }, read(m));
+        },
+      });
+    };
+    perMember('tessera_cluster_process_step_seconds', "A shard process's last step of all its regions (from its heartbeat)", (m) => m.stepMs / 1000);
+    perMember('tessera_cluster_heartbeat_age_seconds', "Time since a shard process's last heartbeat", (m) => m.heartbeatAgeMs / 1000);
   }
 
   /** Asks the coordinator for its assignment now and then every `everyMs` (the timer does not keep the process alive). */
@@ -141,13 +167,14 @@ export class ClusterWatch {
 
   /** The figures for GET /stats. */
   figures(): ClusterFigures {
-    const by = new Map<string, { id: string; regions: number[]; epochs: string[] }>();
+    const by = new Map<string, ProcessFigures>();
     this.hosts.forEach((id, k) => {
       const p = by.get(id) ?? { id, regions: [], epochs: [] };
       p.regions.push(k);
       p.epochs.push(this.epochs[k] ?? '');
       by.set(id, p);
     });
+    for (const m of this.members?.list() ?? []) by.set(m.id, { ...m, ...(by.get(m.id) ?? { id: m.id, regions: [], epochs: [] }) });
     return {
       world: this.world,
       ...this.source.stats(),
