@@ -157,9 +157,7 @@ export function program(): Command {
       ),
     )
     .addOption(new Option('--max-frame-bytes <n>', `largest WebSocket frame read (over 16 KiB: close 1009; over this: cut) [${DEFAULT_SERVE.maxFrameBytes}]`))
-    .addOption(
-      new Option('--cluster <nats-url>', "run the world's shards in `tessera shard` processes reached through this NATS server (comma-separated URLs) [off]"),
-    )
+    .addOption(new Option('--cluster <nats-url>', "run the world's shards in `tessera shard` processes reached through this NATS server (one URL) [off]"))
     .addOption(new Option('--cluster-world <id>', `cluster world id, as given to \`tessera shard --world\` [${DEFAULT_SERVE.clusterWorld}]`))
     .addOption(new Option('--cluster-processes <n>', `shard processes that take the regions (round-robin) [${DEFAULT_SERVE.clusterProcesses}]`))
     .addOption(new Option('--cluster-standbys <n>', `further shard processes kept as standbys [${DEFAULT_SERVE.clusterStandbys}]`))
@@ -299,7 +297,7 @@ export function program(): Command {
   p.command('shard')
     .description('run a shard process of a cluster world: join through NATS, step the regions the coordinator assigns (docs/cluster/design.md)')
     .requiredOption('--world <id>', 'world id (letters, digits, _ and -), as given to the coordinator')
-    .option('--nats <url>', 'NATS server URL(s), comma-separated', process.env.TESSERA_NATS_URL ?? 'nats://127.0.0.1:4222')
+    .option('--nats <url>', 'NATS server URL (one server)', process.env.TESSERA_NATS_URL ?? 'nats://127.0.0.1:4222')
     .option('--id <id>', "this process's id in the world (letters, digits, _ and -) [host-pid]")
     .option('--standby', 'take regions only when another process fails')
     .option('--log-level <level>', 'pino level', 'info')

@@ -99,7 +99,7 @@ export interface ServeConfig {
   /** Largest WebSocket frame read (over the 16 KiB message limit: close 1009; over this uWS cuts the connection), bytes. */
   maxFrameBytes: number;
   /**
-   * NATS server URL(s), comma-separated (nats://host:port, tls://, ws://, wss://), of a cluster
+   * The NATS server URL (nats://host:port, tls://, ws://, wss://; one server) of a cluster
    * world whose shards run in `tessera shard` processes; '' = no cluster (shards in this process).
    */
   cluster: string;
@@ -294,21 +294,21 @@ function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
     case 'cluster': {
       const v = String(raw).trim();
       if (v === '') return '';
-      for (const u of v.split(',')) {
-        let ok = false;
-        try {
-          const url = new URL(u.trim());
-          ok = ['nats:', 'tls:', 'ws:', 'wss:'].includes(url.protocol) && url.hostname !== '';
-        } catch {
-          ok = false;
-        }
-        if (!ok)
-          throw new ConfigError(
-            key,
-            source,
-            `must be NATS URLs (nats://host:4222, tls://, ws://, wss://), comma-separated, or empty for none; got ${JSON.stringify(u)}`,
-          );
+      // one URL: the NATS client takes a list only as an array, and the coordinator one string
+      if (v.includes(','))
+        throw new ConfigError(
+          key,
+          source,
+          `must be one NATS URL (a list of servers is not supported yet; the servers of a NATS cluster share their routes), got ${JSON.stringify(v)}`,
+        );
+      let ok = false;
+      try {
+        const url = new URL(v);
+        ok = ['nats:', 'tls:', 'ws:', 'wss:'].includes(url.protocol) && url.hostname !== '';
+      } catch {
+        ok = false;
       }
+      if (!ok) throw new ConfigError(key, source, `must be a NATS URL (nats://host:4222, tls://, ws://, wss://), or empty for none; got ${JSON.stringify(v)}`);
       return v;
     }
     case 'clusterWorld': {

@@ -33,9 +33,9 @@ test('cluster settings: flags over environment over file, defaults, workers beco
     expect(a).toMatchObject({ cluster: 'nats://127.0.0.1:4222', clusterWorld: 'main', clusterProcesses: 2, clusterStandbys: 0, workers: 0 });
     const b = resolveConfig(
       { clusterProcesses: '4' },
-      { TESSERA_CLUSTER: 'nats://a:4222,tls://b:4222', TESSERA_CLUSTER_WORLD: 'big_world-2', TESSERA_CLUSTER_PROCESSES: '3', TESSERA_CLUSTER_STANDBYS: '1' },
+      { TESSERA_CLUSTER: 'tls://b:4222', TESSERA_CLUSTER_WORLD: 'big_world-2', TESSERA_CLUSTER_PROCESSES: '3', TESSERA_CLUSTER_STANDBYS: '1' },
     );
-    expect(b).toMatchObject({ cluster: 'nats://a:4222,tls://b:4222', clusterWorld: 'big_world-2', clusterProcesses: 4, clusterStandbys: 1, workers: 0 });
+    expect(b).toMatchObject({ cluster: 'tls://b:4222', clusterWorld: 'big_world-2', clusterProcesses: 4, clusterStandbys: 1, workers: 0 });
     const file = join(dir, 'tessera.json');
     writeFileSync(file, JSON.stringify({ cluster: 'nats://10.0.0.5:4222', clusterProcesses: 4, workers: 0 }));
     expect(resolveConfig({}, {}, file)).toMatchObject({ cluster: 'nats://10.0.0.5:4222', clusterProcesses: 4, workers: 0 });
@@ -50,9 +50,11 @@ test('cluster settings: flags over environment over file, defaults, workers beco
 test('cluster settings: bad values and combinations are refused with the setting and its source named', () => {
   const on = { cluster: 'nats://127.0.0.1:4222' };
   expect(err(() => resolveConfig({ cluster: 'http://127.0.0.1:4222' }, {}))).toMatch(
-    /^cluster \(from --cluster\): must be NATS URLs .*"http:\/\/127.0.0.1:4222"/,
+    /^cluster \(from --cluster\): must be a NATS URL .*"http:\/\/127.0.0.1:4222"/,
   );
-  expect(err(() => resolveConfig({}, { TESSERA_CLUSTER: 'nats://a:1,,nats://b:2' }))).toMatch(/^cluster \(from TESSERA_CLUSTER\): must be NATS URLs/);
+  expect(err(() => resolveConfig({ cluster: 'nats://' }, {}))).toMatch(/^cluster \(from --cluster\): must be a NATS URL/);
+  // the NATS client would take a comma-separated list for one bad URL
+  expect(err(() => resolveConfig({}, { TESSERA_CLUSTER: 'nats://a:1,nats://b:2' }))).toMatch(/^cluster \(from TESSERA_CLUSTER\): must be one NATS URL/);
   expect(err(() => resolveConfig({ ...on, clusterWorld: 'my.world' }, {}))).toMatch(/^clusterWorld \(from --cluster-world\): must be 1 to 64 letters/);
   expect(err(() => resolveConfig({ ...on, clusterProcesses: '0' }, {}))).toMatch(/^clusterProcesses \(from --cluster-processes\): must be an integer 1..1024/);
   expect(err(() => resolveConfig(on, { TESSERA_CLUSTER_STANDBYS: '-1' }))).toMatch(
@@ -83,7 +85,7 @@ test('serve refuses more shard processes than the scene has regions, before it o
     // and from the command line: one line, exit code 2
     const r = spawnSync(process.execPath, [builtCli(), 'serve', '--cluster', 'http://x:4222', '--data', data], { encoding: 'utf8' });
     expect(r.status).toBe(2);
-    expect(r.stderr.trim()).toMatch(/^tessera: cluster \(from --cluster\): must be NATS URLs/);
+    expect(r.stderr.trim()).toMatch(/^tessera: cluster \(from --cluster\): must be a NATS URL/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
