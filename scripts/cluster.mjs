@@ -17,6 +17,8 @@
  * The scene's partition sets the regions; they are assigned round-robin to the shard processes
  * (region k to process k mod n), so n must not exceed the scene's region count.
  *
+ * Each shard process serves its own /metrics on a free port (printed as it comes up).
+ *
  * Ctrl-C (SIGINT), SIGTERM or SIGHUP stops everything it started, in order (serve first: it
  * writes its last snapshot; then the shard processes; then nats-server) and removes the temp
  * dirs. The children run in their own process groups so that a terminal's Ctrl-C reaches only
@@ -243,8 +245,22 @@ const ids = [
   ...Array.from({ length: shards }, (_, i) => `shard-${num(i, shards)}`),
   ...Array.from({ length: standbys }, (_, i) => `standby-${num(i, standbys)}`),
 ];
-for (const id of ids)
-  start(id, node, [cli, 'shard', '--world', args.world, '--nats', nats.url, '--id', id, ...(id.startsWith('standby-') ? ['--standby'] : [])]);
+for (const id of ids) {
+  start(id, node, [
+    cli,
+    'shard',
+    '--world',
+    args.world,
+    '--nats',
+    nats.url,
+    '--id',
+    id,
+    '--metrics-port',
+    '0',
+    ...(id.startsWith('standby-') ? ['--standby'] : []),
+  ]);
+  void lines.wait(id, (j) => (j.msg === 'metrics' ? j.url : undefined)).then((url) => say(`${id} metrics ${url}`));
+}
 say(`nats    ${nats.url}${nats.pid ? ` (pid ${nats.pid}, JetStream store in ${nats.dir})` : ' (given)'}`);
 say(
   `serve   pid ${serve.child.pid}, data ${data}${args.data ? '' : ' (temp)'}, waiting for ${shards} shard process(es)${standbys ? ` and ${standbys} standby(s)` : ''}`,

@@ -27,6 +27,7 @@ import { xxh64 } from './physics/xxhash64';
 import { PhysicsWorld } from './physics/world';
 import { accountsCommand, CliError } from './cli/accounts';
 import { ShardProcess } from './cluster/shard-process';
+import { serveShardMetrics } from './net/shard-metrics';
 import { hostname } from 'node:os';
 import pino from 'pino';
 
@@ -301,9 +302,14 @@ export function program(): Command {
     .option('--id <id>', "this process's id in the world (letters, digits, _ and -) [host-pid]")
     .option('--standby', 'take regions only when another process fails')
     .option('--log-level <level>', 'pino level', 'info')
-    .action(async (o: { world: string; nats: string; id?: string; standby?: boolean; logLevel: string }) => {
+    .option('--metrics-port <n>', 'serve GET /metrics of this process on this port (0 = any free one, logged) [none]')
+    .option('--metrics-host <address>', 'address of the /metrics server', '127.0.0.1')
+    .action(async (o: { world: string; nats: string; id?: string; standby?: boolean; logLevel: string; metricsPort?: string; metricsHost: string }) => {
       const log = pino({ level: o.logLevel });
       const id = o.id ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}`;
+      const metricsPort = o.metricsPort === undefined ? null : Number(o.metricsPort);
+      if (metricsPort !== null && !(/^\d+$/.test(o.metricsPort ?? '') && metricsPort <= 65535))
+        throw new ConfigError('shard', '--metrics-port', `must be an integer 0..65535, got ${JSON.stringify(o.metricsPort)}`);
       let proc: ShardProcess;
       try {
         proc = await ShardProcess.start({ nats: o.nats, world: o.world, id, standby: o.standby === true, log });
@@ -312,6 +318,13 @@ export function program(): Command {
         throw new ConfigError('shard', '--nats', `cannot reach NATS at ${o.nats}: ${(e as Error).message}`);
       }
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void proc.close(sig));
+      if (metricsPort !== null) {
+        const m = await serveShardMetrics(() => proc.stats, metricsPort, o.metricsHost).catch(async (e: Error) => {
+          await proc.close('metrics');
+          throw new ConfigError('shard', '--metrics-port', `cannot listen on ${o.metricsHost}:${metricsPort}: ${e.message}`);
+        });
+        log.info({ id, metricsPort: m.port, url: `http://${o.metricsHost}:${m.port}/metrics` }, 'metrics');
+      }
       const why = await proc.stopped;
       log.info({ why }, 'shard process stopped');
       process.exit(why === 'behind' ? 3 : 0);

@@ -117,6 +117,14 @@ test('npm run cluster: nats + serve + 2 shard processes tick, show the cluster i
     }
     expect(metrics).toMatch(/^tessera_cluster_process_step_seconds\{process="shard-2"\} [0-9.e-]+$/m);
     expect(metrics).toMatch(/^tessera_cluster_heartbeat_age_seconds\{process="shard-1"\} [0-9.e-]+$/m);
+    // each shard process's own /metrics (tessera shard --metrics-port 0, printed by the script)
+    const shardMetrics = /^cluster: shard-1 metrics (http:\S+)$/m.exec(a.out.join('\n'))?.[1] ?? '';
+    expect(shardMetrics).not.toBe('');
+    const sm = (await request('GET', shardMetrics)).json as string;
+    expect(Number(/^tessera_shard_ticks_total (\d+)/m.exec(sm)?.[1])).toBeGreaterThan(0);
+    expect(Number(/^tessera_shard_results_published_total (\d+)/m.exec(sm)?.[1])).toBeGreaterThan(0);
+    expect(sm).toMatch(/^tessera_shard_last_step_seconds [0-9.e-]+$/m);
+    expect(sm).toMatch(/^tessera_shard_process_resident_memory_bytes \d+/m);
     const before = await tickOf(a.base);
     a.proc.kill('SIGINT');
     expect(await a.exit).toBe(0);
