@@ -92,6 +92,18 @@ test('serve refuses more shard processes than the scene has regions, before it o
   }
 });
 
+test('serve with a NATS server it cannot reach stops with a ConfigError naming it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-cluster-nonats-'));
+  try {
+    // port 1 on loopback: nothing listens there
+    const scene = join(__dirname, '..', 'scenes', 'demo.json');
+    const cfg = resolveConfig({ cluster: 'nats://127.0.0.1:1', scene, data: dir, logLevel: 'silent', port: '0' }, {});
+    await expect(serve(cfg)).rejects.toThrow(/^cluster \(from nats:\/\/127\.0\.0\.1:1\): cannot reach NATS/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('cluster figures: tessera_cluster_* counters follow the coordinator, regions grouped by process for /stats', async () => {
   const s: CoordinatorStats = { ticks: 10, failovers: 0, lastStallMs: 0, maxStallMs: 0, rejected: 0, orderBytes: 1000, resultBytes: 5000 };
   let d = { rejected: {} as Record<string, number>, hosts: ['p1', 'p2', 'p1', 'p2'], epochs: ['1', '2', '3', '4'] };
