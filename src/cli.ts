@@ -162,6 +162,7 @@ export function program(): Command {
     .addOption(new Option('--cluster-world <id>', `cluster world id, as given to \`tessera shard --world\` [${DEFAULT_SERVE.clusterWorld}]`))
     .addOption(new Option('--cluster-processes <n>', `shard processes that take the regions (round-robin) [${DEFAULT_SERVE.clusterProcesses}]`))
     .addOption(new Option('--cluster-standbys <n>', `further shard processes kept as standbys [${DEFAULT_SERVE.clusterStandbys}]`))
+    .addOption(new Option('--cluster-join-timeout-ms <ms>', `how long to wait for the shard processes to join [${DEFAULT_SERVE.clusterJoinTimeoutMs}]`))
     .addOption(new Option('-c, --config <file>', 'JSON file with the same settings (flags and TESSERA_* variables win)'))
     .action(async (o: Record<string, unknown>) => {
       // commander names each flag's value after the setting (--snapshot-every -> snapshotEvery)

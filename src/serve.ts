@@ -10,7 +10,7 @@
  * TESSERA_TEMP_ADMIN_ABSENT_DAYS, TESSERA_TEMP_ADMIN_RECENT_DAYS, TESSERA_LOG_RETENTION_DAYS,
  * TESSERA_CHAT_RETENTION_DAYS, TESSERA_ADMIN_RETENTION_DAYS, TESSERA_LOGIN_RETENTION_DAYS,
  * TESSERA_AUTH_MAX_BUCKETS, TESSERA_CLUSTER, TESSERA_CLUSTER_WORLD, TESSERA_CLUSTER_PROCESSES,
- * TESSERA_CLUSTER_STANDBYS, and TESSERA_<SETTING> for the rest), a JSON file (`--config`, same keys as ServeConfig),
+ * TESSERA_CLUSTER_STANDBYS, TESSERA_CLUSTER_JOIN_TIMEOUT_MS, and TESSERA_<SETTING> for the rest), a JSON file (`--config`, same keys as ServeConfig),
  * then the embedded defaults (DEFAULT_SERVE). Invalid values are refused with ConfigError
  * naming the setting, where it came from and what it must be.
  *
@@ -24,7 +24,9 @@
  * for `clusterProcesses` + `clusterStandbys` shard processes (`tessera shard --world
  * <clusterWorld>`) to join, sends each a copy of the world as it is then, and steps the regions
  * through them; only then does the host listen and tick. Regions are assigned round-robin to
- * the processes. Its figures are tessera_cluster_* in /metrics and `cluster` in /stats.
+ * the processes. Processes that do not join within `clusterJoinTimeoutMs` (or refuse their copy)
+ * stop serve with a ConfigError saying so. Its figures are tessera_cluster_* in /metrics and
+ * `cluster` in /stats, with the processes' heartbeats (src/net/cluster-members.ts).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -42,6 +44,7 @@ import { RetentionSchedule } from './persist/retention';
 import { DEFAULT_STEP_TIMEOUT_MS } from './physics/sharded';
 import { DEFAULT_MAX_BUCKETS } from './persist/rate-buckets';
 import { ClusterCoordinator } from './cluster/coordinator';
+import { PhysicsError } from './physics/world';
 import { WORLD_ID } from './cluster/subjects';
 import { ClusterWatch } from './net/cluster-metrics';
 import { MemberWatch } from './net/cluster-members';
@@ -109,6 +112,8 @@ export interface ServeConfig {
   clusterProcesses: number;
   /** Further shard processes kept as standbys (they take a failed process's regions at once). */
   clusterStandbys: number;
+  /** How long serve waits for the shard processes to join before it gives up, ms. */
+  clusterJoinTimeoutMs: number;
 }
 
 /** The embedded defaults: the demo world on port 9001, SQLite under ./data/, a worker per core, guests on. */
@@ -142,6 +147,7 @@ export const DEFAULT_SERVE: ServeConfig = {
   clusterWorld: 'main',
   clusterProcesses: 2,
   clusterStandbys: 0,
+  clusterJoinTimeoutMs: 30_000,
 };
 
 /** A setting that cannot be used. */
@@ -186,6 +192,7 @@ const ENV: Record<keyof ServeConfig, string> = {
   clusterWorld: 'TESSERA_CLUSTER_WORLD',
   clusterProcesses: 'TESSERA_CLUSTER_PROCESSES',
   clusterStandbys: 'TESSERA_CLUSTER_STANDBYS',
+  clusterJoinTimeoutMs: 'TESSERA_CLUSTER_JOIN_TIMEOUT_MS',
 };
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -233,7 +240,7 @@ export function resolveConfig(flags: Partial<Record<keyof ServeConfig, unknown>>
 /** The cross-checks of the cluster settings (see resolveConfig). */
 function checkCluster(out: ServeConfig, sources: Partial<Record<keyof ServeConfig, string>>): void {
   if (out.cluster === '') {
-    for (const k of ['clusterWorld', 'clusterProcesses', 'clusterStandbys'] as const) {
+    for (const k of ['clusterWorld', 'clusterProcesses', 'clusterStandbys', 'clusterJoinTimeoutMs'] as const) {
       const from = sources[k];
       if (from) throw new ConfigError(k, from, 'is a cluster setting: set cluster (--cluster nats://host:4222) as well, or leave it out');
     }
@@ -291,6 +298,8 @@ function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
       return int(1, 1024);
     case 'clusterStandbys':
       return int(0, 1024);
+    case 'clusterJoinTimeoutMs':
+      return int(1000, 3_600_000);
     case 'cluster': {
       const v = String(raw).trim();
       if (v === '') return '';
@@ -445,12 +454,26 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       moreStats: () => (watch ? { cluster: watch.figures() } : {}),
       beforeTicks: cluster
         ? async (loop) => {
-            const o = { nats: cfg.cluster, world: cfg.clusterWorld, processes: cfg.clusterProcesses, standbys: cfg.clusterStandbys };
+            const o = {
+              nats: cfg.cluster,
+              world: cfg.clusterWorld,
+              processes: cfg.clusterProcesses,
+              standbys: cfg.clusterStandbys,
+              joinTimeoutMs: cfg.clusterJoinTimeoutMs,
+            };
             log.info({ ...o, tick: loop.stream.tick }, 'cluster: waiting for the shard processes to join');
             members = await MemberWatch.start(cfg.cluster, cfg.clusterWorld).catch((e: Error) => {
               throw new ConfigError('cluster', cfg.cluster, `cannot reach NATS: ${e.message}`);
             });
-            coordinator = await ClusterCoordinator.start(loop.sim.world, { ...o, log });
+            coordinator = await ClusterCoordinator.start(loop.sim.world, { ...o, log }).catch((e: Error) => {
+              // processes that did not join, or refused their copy: what the operator does next
+              if (!(e instanceof PhysicsError)) throw e;
+              throw new ConfigError(
+                'clusterProcesses',
+                `world ${cfg.clusterWorld}`,
+                `${e.message}; start them (tessera shard --nats ${cfg.cluster} --world ${cfg.clusterWorld} --id NAME) or raise clusterJoinTimeoutMs`,
+              );
+            });
             watch = new ClusterWatch(coordinator, cfg.clusterWorld, metrics.registry, members);
             await watch.start();
             log.info({ world: cfg.clusterWorld, processes: watch.figures().processes }, 'cluster: the shard processes joined');

@@ -13,6 +13,7 @@ import { resolveConfig, ConfigError, DEFAULT_SERVE, serve } from '../src/serve';
 import { ClusterWatch, type ClusterSource } from '../src/net/cluster-metrics';
 import type { CoordinatorStats } from '../src/cluster/coordinator';
 import { builtCli } from './helpers/child-host';
+import { natsUrl, uniqueWorld } from './helpers/nats';
 
 const err = (f: () => unknown): string => {
   try {
@@ -26,7 +27,7 @@ const err = (f: () => unknown): string => {
 test('cluster settings: flags over environment over file, defaults, workers become 0', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-cluster-cfg-'));
   try {
-    expect(DEFAULT_SERVE).toMatchObject({ cluster: '', clusterWorld: 'main', clusterProcesses: 2, clusterStandbys: 0 });
+    expect(DEFAULT_SERVE).toMatchObject({ cluster: '', clusterWorld: 'main', clusterProcesses: 2, clusterStandbys: 0, clusterJoinTimeoutMs: 30_000 });
     // no cluster: the worker default stands
     expect(resolveConfig({}, {}).workers).toBe(DEFAULT_SERVE.workers);
     const a = resolveConfig({ cluster: 'nats://127.0.0.1:4222' }, {});
@@ -57,6 +58,12 @@ test('cluster settings: bad values and combinations are refused with the setting
   expect(err(() => resolveConfig({}, { TESSERA_CLUSTER: 'nats://a:1,nats://b:2' }))).toMatch(/^cluster \(from TESSERA_CLUSTER\): must be one NATS URL/);
   expect(err(() => resolveConfig({ ...on, clusterWorld: 'my.world' }, {}))).toMatch(/^clusterWorld \(from --cluster-world\): must be 1 to 64 letters/);
   expect(err(() => resolveConfig({ ...on, clusterProcesses: '0' }, {}))).toMatch(/^clusterProcesses \(from --cluster-processes\): must be an integer 1..1024/);
+  expect(err(() => resolveConfig({ ...on, clusterJoinTimeoutMs: '10' }, {}))).toMatch(
+    /^clusterJoinTimeoutMs \(from --cluster-join-timeout-ms\): must be an integer 1000..3600000/,
+  );
+  expect(err(() => resolveConfig({ clusterJoinTimeoutMs: '5000' }, {}))).toMatch(
+    /^clusterJoinTimeoutMs \(from --cluster-join-timeout-ms\): is a cluster setting/,
+  );
   expect(err(() => resolveConfig(on, { TESSERA_CLUSTER_STANDBYS: '-1' }))).toMatch(
     /^clusterStandbys \(from TESSERA_CLUSTER_STANDBYS\): must be an integer 0..1024/,
   );
@@ -99,6 +106,44 @@ test('serve with a NATS server it cannot reach stops with a ConfigError naming i
     const scene = join(__dirname, '..', 'scenes', 'demo.json');
     const cfg = resolveConfig({ cluster: 'nats://127.0.0.1:1', scene, data: dir, logLevel: 'silent', port: '0' }, {});
     await expect(serve(cfg)).rejects.toThrow(/^cluster \(from nats:\/\/127\.0\.0\.1:1\): cannot reach NATS/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('shard processes that do not join in clusterJoinTimeoutMs stop serve with one line saying what to start, exit code 2', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-cluster-join-'));
+  try {
+    const nats = await natsUrl();
+    const world = uniqueWorld('join');
+    const r = spawnSync(
+      process.execPath,
+      [
+        builtCli(),
+        'serve',
+        '--cluster',
+        nats,
+        '--cluster-world',
+        world,
+        '--cluster-join-timeout-ms',
+        '1000',
+        '--data',
+        dir,
+        '--port',
+        '0',
+        '--log-level',
+        'warn',
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(r.status).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^tessera: clusterProcesses \\(from world ${world}\\): cluster coordinator: 0 of 2 shard processes joined world ${world} within 1000 ms \\(none\\); start them \\(tessera shard --nats ${nats} --world ${world} --id NAME\\)`,
+      ),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
