@@ -28,6 +28,7 @@ import { PhysicsWorld } from './physics/world';
 import { accountsCommand, CliError } from './cli/accounts';
 import { ShardProcess } from './cluster/shard-process';
 import { ClusterCoordinator } from './cluster/coordinator';
+import { serveShardMetrics } from './net/shard-metrics';
 import { hostname } from 'node:os';
 import pino from 'pino';
 
@@ -158,6 +159,11 @@ export function program(): Command {
       ),
     )
     .addOption(new Option('--max-frame-bytes <n>', `largest WebSocket frame read (over 16 KiB: close 1009; over this: cut) [${DEFAULT_SERVE.maxFrameBytes}]`))
+    .addOption(new Option('--cluster <nats-url>', "run the world's shards in `tessera shard` processes reached through this NATS server (one URL) [off]"))
+    .addOption(new Option('--cluster-world <id>', `cluster world id, as given to \`tessera shard --world\` [${DEFAULT_SERVE.clusterWorld}]`))
+    .addOption(new Option('--cluster-processes <n>', `shard processes that take the regions (round-robin) [${DEFAULT_SERVE.clusterProcesses}]`))
+    .addOption(new Option('--cluster-standbys <n>', `further shard processes kept as standbys [${DEFAULT_SERVE.clusterStandbys}]`))
+    .addOption(new Option('--cluster-join-timeout-ms <ms>', `how long to wait for the shard processes to join [${DEFAULT_SERVE.clusterJoinTimeoutMs}]`))
     .addOption(new Option('-c, --config <file>', 'JSON file with the same settings (flags and TESSERA_* variables win)'))
     .action(async (o: Record<string, unknown>) => {
       // commander names each flag's value after the setting (--snapshot-every -> snapshotEvery)
@@ -310,13 +316,18 @@ export function program(): Command {
   p.command('shard')
     .description('run a shard process of a cluster world: join through NATS, step the regions the coordinator assigns (docs/cluster/design.md)')
     .requiredOption('--world <id>', 'world id (letters, digits, _ and -), as given to the coordinator')
-    .option('--nats <url>', 'NATS server URL(s), comma-separated', process.env.TESSERA_NATS_URL ?? 'nats://127.0.0.1:4222')
+    .option('--nats <url>', 'NATS server URL (one server)', process.env.TESSERA_NATS_URL ?? 'nats://127.0.0.1:4222')
     .option('--id <id>', "this process's id in the world (letters, digits, _ and -) [host-pid]")
     .option('--standby', 'take regions only when another process fails')
     .option('--log-level <level>', 'pino level', 'info')
-    .action(async (o: { world: string; nats: string; id?: string; standby?: boolean; logLevel: string }) => {
+    .option('--metrics-port <n>', 'serve GET /metrics of this process on this port (0 = any free one, logged) [none]')
+    .option('--metrics-host <address>', 'address of the /metrics server', '127.0.0.1')
+    .action(async (o: { world: string; nats: string; id?: string; standby?: boolean; logLevel: string; metricsPort?: string; metricsHost: string }) => {
       const log = pino({ level: o.logLevel });
       const id = o.id ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}`;
+      const metricsPort = o.metricsPort === undefined ? null : Number(o.metricsPort);
+      if (metricsPort !== null && !(/^\d+$/.test(o.metricsPort ?? '') && metricsPort <= 65535))
+        throw new ConfigError('shard', '--metrics-port', `must be an integer 0..65535, got ${JSON.stringify(o.metricsPort)}`);
       let proc: ShardProcess;
       try {
         proc = await ShardProcess.start({ nats: o.nats, world: o.world, id, standby: o.standby === true, log });
@@ -325,6 +336,13 @@ export function program(): Command {
         throw new ConfigError('shard', '--nats', `cannot reach NATS at ${o.nats}: ${(e as Error).message}`);
       }
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void proc.close(sig));
+      if (metricsPort !== null) {
+        const m = await serveShardMetrics(() => proc.stats, metricsPort, o.metricsHost).catch(async (e: Error) => {
+          await proc.close('metrics');
+          throw new ConfigError('shard', '--metrics-port', `cannot listen on ${o.metricsHost}:${metricsPort}: ${e.message}`);
+        });
+        log.info({ id, metricsPort: m.port, url: `http://${o.metricsHost}:${m.port}/metrics` }, 'metrics');
+      }
       const why = await proc.stopped;
       log.info({ why }, 'shard process stopped');
       process.exit(why === 'behind' || why === 'fault' ? 3 : 0);

@@ -9,7 +9,8 @@
  * TESSERA_SNAPSHOT_EVERY, TESSERA_LOG_LEVEL, TESSERA_SHARD_STEP_TIMEOUT_MS,
  * TESSERA_TEMP_ADMIN_ABSENT_DAYS, TESSERA_TEMP_ADMIN_RECENT_DAYS, TESSERA_LOG_RETENTION_DAYS,
  * TESSERA_CHAT_RETENTION_DAYS, TESSERA_ADMIN_RETENTION_DAYS, TESSERA_LOGIN_RETENTION_DAYS,
- * TESSERA_AUTH_MAX_BUCKETS), a JSON file (`--config`, same keys as ServeConfig),
+ * TESSERA_AUTH_MAX_BUCKETS, TESSERA_CLUSTER, TESSERA_CLUSTER_WORLD, TESSERA_CLUSTER_PROCESSES,
+ * TESSERA_CLUSTER_STANDBYS, TESSERA_CLUSTER_JOIN_TIMEOUT_MS, and TESSERA_<SETTING> for the rest), a JSON file (`--config`, same keys as ServeConfig),
  * then the embedded defaults (DEFAULT_SERVE). Invalid values are refused with ConfigError
  * naming the setting, where it came from and what it must be.
  *
@@ -17,6 +18,15 @@
  * step timeout (default 750 ms) ends and counted in tessera_shard_recoveries_total; security events are sampled
  * JSON lines (src/net/security-log.ts); the store prunes by age every hour (src/persist/retention.ts);
  * the temporary-admin rule is re-evaluated every minute besides logins.
+ *
+ * A cluster world (`cluster` = a NATS URL): the world is built (or restored from its snapshot)
+ * here with exchange 'tick' and no worker threads, then a ClusterCoordinator (src/cluster/) waits
+ * for `clusterProcesses` + `clusterStandbys` shard processes (`tessera shard --world
+ * <clusterWorld>`) to join, sends each a copy of the world as it is then, and steps the regions
+ * through them; only then does the host listen and tick. Regions are assigned round-robin to
+ * the processes. Processes that do not join within `clusterJoinTimeoutMs` (or refuse their copy)
+ * stop serve with a ConfigError saying so. Its figures are tessera_cluster_* in /metrics and
+ * `cluster` in /stats, with the processes' heartbeats (src/net/cluster-members.ts).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -33,6 +43,11 @@ import { SecurityLog } from './net/security-log';
 import { RetentionSchedule } from './persist/retention';
 import { DEFAULT_STEP_TIMEOUT_MS } from './physics/sharded';
 import { DEFAULT_MAX_BUCKETS } from './persist/rate-buckets';
+import { ClusterCoordinator } from './cluster/coordinator';
+import { PhysicsError } from './physics/world';
+import { WORLD_ID } from './cluster/subjects';
+import { ClusterWatch } from './net/cluster-metrics';
+import { MemberWatch } from './net/cluster-members';
 
 /** What `tessera serve` runs with. */
 export interface ServeConfig {
@@ -86,6 +101,19 @@ export interface ServeConfig {
   tokenCheckMs: number;
   /** Largest WebSocket frame read (over the 16 KiB message limit: close 1009; over this uWS cuts the connection), bytes. */
   maxFrameBytes: number;
+  /**
+   * The NATS server URL (nats://host:port, tls://, ws://, wss://; one server) of a cluster
+   * world whose shards run in `tessera shard` processes; '' = no cluster (shards in this process).
+   */
+  cluster: string;
+  /** The cluster world's id (NATS subjects tessera.<id>.*; 1 to 64 letters, digits, '_', '-'). */
+  clusterWorld: string;
+  /** Shard processes that take regions (round-robin); at most the scene's region count. */
+  clusterProcesses: number;
+  /** Further shard processes kept as standbys (they take a failed process's regions at once). */
+  clusterStandbys: number;
+  /** How long serve waits for the shard processes to join before it gives up, ms. */
+  clusterJoinTimeoutMs: number;
 }
 
 /** The embedded defaults: the demo world on port 9001, SQLite under ./data/, a worker per core, guests on. */
@@ -115,6 +143,11 @@ export const DEFAULT_SERVE: ServeConfig = {
   streamRetainTicks: 1200,
   tokenCheckMs: 5000,
   maxFrameBytes: 1024 * 1024,
+  cluster: '',
+  clusterWorld: 'main',
+  clusterProcesses: 2,
+  clusterStandbys: 0,
+  clusterJoinTimeoutMs: 30_000,
 };
 
 /** A setting that cannot be used. */
@@ -155,12 +188,20 @@ const ENV: Record<keyof ServeConfig, string> = {
   streamRetainTicks: 'TESSERA_STREAM_RETAIN_TICKS',
   tokenCheckMs: 'TESSERA_TOKEN_CHECK_MS',
   maxFrameBytes: 'TESSERA_MAX_FRAME_BYTES',
+  cluster: 'TESSERA_CLUSTER',
+  clusterWorld: 'TESSERA_CLUSTER_WORLD',
+  clusterProcesses: 'TESSERA_CLUSTER_PROCESSES',
+  clusterStandbys: 'TESSERA_CLUSTER_STANDBYS',
+  clusterJoinTimeoutMs: 'TESSERA_CLUSTER_JOIN_TIMEOUT_MS',
 };
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
  * Merges the sources (flags over environment over file over defaults) and checks every value.
- * `flags` hold strings or booleans as the parser gave them. Throws ConfigError.
+ * `flags` hold strings or booleans as the parser gave them. Throws ConfigError, also for
+ * settings that do not go together: `workers` > 0 set together with `cluster` (a cluster
+ * world's shards run in the shard processes; left unset it becomes 0), and a cluster* setting
+ * given without `cluster`.
  */
 export function resolveConfig(flags: Partial<Record<keyof ServeConfig, unknown>>, env: NodeJS.ProcessEnv = process.env, file?: string): ServeConfig {
   let fromFile: Partial<Record<keyof ServeConfig, unknown>> = {};
@@ -175,6 +216,7 @@ export function resolveConfig(flags: Partial<Record<keyof ServeConfig, unknown>>
       if (!(k in DEFAULT_SERVE)) throw new ConfigError(k, file, `unknown setting; known: ${Object.keys(DEFAULT_SERVE).join(', ')}`);
   }
   const out = { ...DEFAULT_SERVE };
+  const sources: Partial<Record<keyof ServeConfig, string>> = {};
   for (const key of Object.keys(DEFAULT_SERVE) as Array<keyof ServeConfig>) {
     let raw: unknown,
       source = 'default';
@@ -189,8 +231,28 @@ export function resolveConfig(flags: Partial<Record<keyof ServeConfig, unknown>>
       source = file as string;
     } else continue;
     (out as Record<string, unknown>)[key] = check(key, raw, source);
+    sources[key] = source;
   }
+  checkCluster(out, sources);
   return out;
+}
+
+/** The cross-checks of the cluster settings (see resolveConfig). */
+function checkCluster(out: ServeConfig, sources: Partial<Record<keyof ServeConfig, string>>): void {
+  if (out.cluster === '') {
+    for (const k of ['clusterWorld', 'clusterProcesses', 'clusterStandbys', 'clusterJoinTimeoutMs'] as const) {
+      const from = sources[k];
+      if (from) throw new ConfigError(k, from, 'is a cluster setting: set cluster (--cluster nats://host:4222) as well, or leave it out');
+    }
+    return;
+  }
+  if (sources.workers === undefined) out.workers = 0;
+  else if (out.workers > 0)
+    throw new ConfigError(
+      'workers',
+      sources.workers,
+      `must be 0 with cluster (from ${sources.cluster}): a cluster world's shards run in the shard processes, not in worker threads`,
+    );
 }
 
 function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
@@ -232,6 +294,37 @@ function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
       return int(0, 3_600_000);
     case 'maxFrameBytes':
       return int(16 * 1024, 64 * 1024 * 1024);
+    case 'clusterProcesses':
+      return int(1, 1024);
+    case 'clusterStandbys':
+      return int(0, 1024);
+    case 'clusterJoinTimeoutMs':
+      return int(1000, 3_600_000);
+    case 'cluster': {
+      const v = String(raw).trim();
+      if (v === '') return '';
+      // one URL: the NATS client takes a list only as an array, and the coordinator one string
+      if (v.includes(','))
+        throw new ConfigError(
+          key,
+          source,
+          `must be one NATS URL (a list of servers is not supported yet; the servers of a NATS cluster share their routes), got ${JSON.stringify(v)}`,
+        );
+      let ok = false;
+      try {
+        const url = new URL(v);
+        ok = ['nats:', 'tls:', 'ws:', 'wss:'].includes(url.protocol) && url.hostname !== '';
+      } catch {
+        ok = false;
+      }
+      if (!ok) throw new ConfigError(key, source, `must be a NATS URL (nats://host:4222, tls://, ws://, wss://), or empty for none; got ${JSON.stringify(v)}`);
+      return v;
+    }
+    case 'clusterWorld': {
+      if (typeof raw !== 'string' || !WORLD_ID.test(raw))
+        throw new ConfigError(key, source, `must be 1 to 64 letters, digits, '_' or '-', got ${JSON.stringify(raw)}`);
+      return raw;
+    }
     case 'guests':
     case 'publicMetrics': {
       if (typeof raw === 'boolean') return raw;
@@ -269,6 +362,16 @@ export interface Server {
  */
 export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.logLevel })): Promise<Server> {
   const scene = loadScene(cfg.scene);
+  const cluster = cfg.cluster !== '';
+  if (cluster) {
+    const regions = ((scene.partition?.xCuts.length ?? 0) + 1) * ((scene.partition?.zCuts.length ?? 0) + 1);
+    if (cfg.clusterProcesses > regions)
+      throw new ConfigError(
+        'clusterProcesses',
+        `the scene ${cfg.scene}`,
+        `${cfg.clusterProcesses} shard processes but the scene's partition has ${regions} region(s): use at most ${regions} (keep more as clusterStandbys) or cut the scene into more regions`,
+      );
+  }
   mkdirSync(cfg.data, { recursive: true });
   const file = resolve(cfg.data, 'tessera.sqlite');
   const store = SqliteStore.open(file);
@@ -283,9 +386,11 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
     onError: (e) => log.error({ err: e }, 'retention failed'),
   });
   const accounts = new AccountService(store, { guests: cfg.guests, maxBuckets: cfg.authMaxBuckets });
-  const setup = sceneSetup(scene, cfg.workers);
+  const setup = sceneSetup(scene, cluster ? 0 : cfg.workers);
   setup.shardOptions = {
     ...setup.shardOptions,
+    // a cluster world exchanges border state once per tick (the shard processes' Results)
+    ...(cluster ? { exchange: 'tick' as const } : {}),
     stepTimeoutMs: cfg.shardStepTimeoutMs,
     onRecovery: (r) =>
       log.warn(
@@ -295,6 +400,14 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   };
   let stopping: Promise<void> | null = null;
   let host: Host;
+  let coordinator: ClusterCoordinator | null = null;
+  let watch: ClusterWatch | null = null;
+  let members: MemberWatch | null = null;
+  const closeCluster = async (): Promise<void> => {
+    watch?.stop();
+    await members?.close();
+    await coordinator?.close();
+  };
   let done = (): void => {};
   const stopped = new Promise<void>((r) => {
     done = r;
@@ -305,6 +418,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       retention.stop();
       securityLog.stop();
       await host.stop();
+      await closeCluster();
       await sink.close();
       store.close();
       log.info({ tick: host.world.stream.tick, hash: host.world.sim.hash().toString(16) }, 'stopped');
@@ -337,12 +451,41 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       publicMetrics: cfg.publicMetrics,
       onTick: (r) => metrics.observe(r),
       metrics: () => metrics.text(),
+      moreStats: () => (watch ? { cluster: watch.figures() } : {}),
+      beforeTicks: cluster
+        ? async (loop) => {
+            const o = {
+              nats: cfg.cluster,
+              world: cfg.clusterWorld,
+              processes: cfg.clusterProcesses,
+              standbys: cfg.clusterStandbys,
+              joinTimeoutMs: cfg.clusterJoinTimeoutMs,
+            };
+            log.info({ ...o, tick: loop.stream.tick }, 'cluster: waiting for the shard processes to join');
+            members = await MemberWatch.start(cfg.cluster, cfg.clusterWorld).catch((e: Error) => {
+              throw new ConfigError('cluster', cfg.cluster, `cannot reach NATS: ${e.message}`);
+            });
+            coordinator = await ClusterCoordinator.start(loop.sim.world, { ...o, log }).catch((e: Error) => {
+              // processes that did not join, or refused their copy: what the operator does next
+              if (!(e instanceof PhysicsError)) throw e;
+              throw new ConfigError(
+                'clusterProcesses',
+                `world ${cfg.clusterWorld}`,
+                `${e.message}; start them (tessera shard --nats ${cfg.cluster} --world ${cfg.clusterWorld} --id NAME) or raise clusterJoinTimeoutMs`,
+              );
+            });
+            watch = new ClusterWatch(coordinator, cfg.clusterWorld, metrics.registry, members);
+            await watch.start();
+            log.info({ world: cfg.clusterWorld, processes: watch.figures().processes }, 'cluster: the shard processes joined');
+          }
+        : undefined,
       web: join(__dirname, '..', '..', 'web'),
       onShutdown: (reason) => {
         void stop(`admin: ${reason}`);
       },
     });
   } catch (e) {
+    await closeCluster();
     await sink.close();
     store.close();
     throw e;
@@ -359,6 +502,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       shards: host.world.sim.world.shardCount,
       workers: cfg.workers,
       tick: host.world.stream.tick,
+      ...(cluster ? { cluster: cfg.cluster, clusterWorld: cfg.clusterWorld } : {}),
     },
     'listening',
   );

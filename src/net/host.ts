@@ -150,9 +150,17 @@ export class Host {
     this.routes();
   }
 
-  /** Starts a host and listens. Throws Error when the port cannot be bound. */
+  /** Starts a host (after HostOptions.beforeTicks) and listens. Throws Error when the port cannot be bound, or what beforeTicks threw. */
   static async start(opts: HostOptions = {}): Promise<Host> {
     const h = new Host(opts);
+    if (opts.beforeTicks) {
+      try {
+        await opts.beforeTicks(h.world);
+      } catch (e) {
+        await h.world.close();
+        throw e;
+      }
+    }
     await new Promise<void>((resolve, reject) => {
       h.app.listen(h.o.host, h.o.port, (sock) => {
         if (!sock) {

@@ -4,7 +4,7 @@
  * of /healthz, /stats and the metrics).
  */
 import type { ClientMessage } from '../protocol/messages';
-import type { StepResult, WorldLoopOptions } from '../sim/world-loop';
+import type { StepResult, WorldLoop, WorldLoopOptions } from '../sim/world-loop';
 import type { WorldSetup } from '../sim/main-sim';
 import type { AccountService } from '../persist/accounts';
 import type { AvatarStore, AdminStore, ChatStore } from '../persist/store';
@@ -142,6 +142,13 @@ export interface HostOptions {
   publicMetrics?: boolean;
   /** Prometheus exposition for GET /metrics (src/net/metrics.ts). Without it /metrics is 404. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** More figures merged into GET /stats (serve: `cluster`, the shard processes and their regions). */
+  moreStats?: () => Record<string, unknown>;
+  /**
+   * Runs once the world is built or restored, before the host listens and ticks (serve attaches
+   * a cluster coordinator here). A rejection makes Host.start reject.
+   */
+  beforeTicks?: (world: WorldLoop) => Promise<void>;
   /**
    * Called with every throw the host caught in a request handler, a WebSocket handler or a tick
    * (which was then answered 500 INTERNAL, closed with 1011, or skipped). Default: a JSON line
@@ -181,6 +188,8 @@ type Unset =
   | 'securityLog'
   | 'onShutdown'
   | 'metrics'
+  | 'moreStats'
+  | 'beforeTicks'
   | 'web';
 
 /** HostOptions with every default filled in. */

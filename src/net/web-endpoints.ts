@@ -60,7 +60,17 @@ export function webRoutes(h: HostContext, app: GuardedRoutes, steps: StepWindows
     sendJson(
       res,
       '200 OK',
-      { ...h.figures(), stepMsP50: step.p50, stepMsP99: step.p99, handoffs: w.handoffs, shards, rss: mem.rss, heapUsed: mem.heapUsed, atMs: Date.now() },
+      {
+        ...h.figures(),
+        stepMsP50: step.p50,
+        stepMsP99: step.p99,
+        handoffs: w.handoffs,
+        shards,
+        rss: mem.rss,
+        heapUsed: mem.heapUsed,
+        atMs: Date.now(),
+        ...h.o.moreStats?.(),
+      },
       { 'cache-control': 'no-cache' },
     );
   });

@@ -2,7 +2,9 @@
  * The operator dashboard (served at /dashboard, bundled into /assets/dashboard.js): live plots
  * of the host's /stats, polled every second, and admin actions (kick, broadcast, shutdown) over
  * a WebSocket session opened with an admin's login. Plots are drawn on canvases (no chart
- * library): the last 120 samples, y from 0 to the largest value seen.
+ * library): the last 120 samples, y from 0 to the largest value seen. A cluster world
+ * (`tessera serve --cluster`) adds a table of its shard processes (regions, epochs, last tick,
+ * last step, heartbeat age) and a plot of each process's step time.
  */
 import { TesseraClient } from '../../src/client/client';
 import type { ServerMessage } from '../../src/protocol/messages';
@@ -26,6 +28,28 @@ interface Stats {
   rss: number;
   heapUsed: number;
   atMs: number;
+  /** Only for a cluster world (src/net/cluster-metrics.ts ClusterFigures). */
+  cluster?: {
+    world: string;
+    ticks: number;
+    failovers: number;
+    lastStallMs: number;
+    maxStallMs: number;
+    rejected: number;
+    orderBytes: number;
+    resultBytes: number;
+    processes: Array<{
+      id: string;
+      regions: number[];
+      epochs: string[];
+      host?: string;
+      pid?: number;
+      standby?: boolean;
+      tick?: number;
+      stepMs?: number;
+      heartbeatAgeMs?: number;
+    }>;
+  };
 }
 
 /** A plot of named series over the last 120 samples. */
@@ -111,6 +135,45 @@ const plots = {
 };
 (window as unknown as { tesseraDashboard: { samples: number } }).tesseraDashboard = { samples: 0 };
 
+/** The cluster card: a row per shard process, and a plot of their step times (made on first sight of a cluster). */
+let clusterStep: Plot | null = null;
+function showCluster(s: Stats, prev: Stats | null): void {
+  const c = s.cluster;
+  if (!c) return;
+  $('cluster').style.display = '';
+  const dt = prev?.cluster ? (s.atMs - prev.atMs) / 1000 || 1 : 0;
+  const rate = (now: number, then: number | undefined): string => (dt && then !== undefined ? `${fmt((now - then) / dt / 1e3)} kB/s` : '-');
+  $('cluster-summary').textContent =
+    `world ${c.world} · ${c.processes.length} processes · ${c.ticks} ticks · ${c.failovers} failovers · stall last ${c.lastStallMs.toFixed(0)} ms, max ${c.maxStallMs.toFixed(0)} ms · ` +
+    `${c.rejected} refused · orders ${rate(c.orderBytes, prev?.cluster?.orderBytes)} · results ${rate(c.resultBytes, prev?.cluster?.resultBytes)}`;
+  const body = $('cluster-procs');
+  body.replaceChildren(
+    ...c.processes.map((p) => {
+      const tr = document.createElement('tr');
+      const age = p.heartbeatAgeMs;
+      const cells = [
+        p.id + (p.standby ? ' (standby)' : ''),
+        p.host ?? '-',
+        p.pid === undefined ? '-' : String(p.pid),
+        p.regions.join(', ') || '-',
+        p.epochs.join(', ') || '-',
+        p.tick === undefined ? '-' : String(p.tick),
+        p.stepMs === undefined ? '-' : `${fmt(p.stepMs)} ms`,
+        age === undefined ? 'none heard' : `${fmt(age / 1000)} s ago`,
+      ];
+      for (const text of cells) {
+        const td = document.createElement('td');
+        td.textContent = text;
+        tr.appendChild(td);
+      }
+      if (age === undefined || age > 1500) tr.className = 'stale';
+      return tr;
+    }),
+  );
+  clusterStep ??= new Plot('Step time per shard process (last heartbeat)', 'ms');
+  clusterStep.push(Object.fromEntries(c.processes.filter((p) => p.stepMs !== undefined).map((p) => [p.id, p.stepMs as number])));
+}
+
 let last: Stats | null = null;
 /** The token of the admin login, sent with /stats (which needs one while guests are off). */
 let statsToken = '';
@@ -137,6 +200,7 @@ async function poll(): Promise<void> {
       plots.messages.push({ in: (s.messagesIn - last.messagesIn) / dt, out: (s.messagesOut - last.messagesOut) / dt });
       plots.bytes.push({ out: (s.bytesOut - last.bytesOut) / dt / 1e6 });
     }
+    showCluster(s, last);
     last = s;
     (window as unknown as { tesseraDashboard: { samples: number } }).tesseraDashboard.samples++;
   } catch {
