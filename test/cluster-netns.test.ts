@@ -73,7 +73,11 @@ maybe('from inside a namespace the root loopback is unreachable, and a NATS roun
   // A responder in the root namespace, a requester inside namespace 0 through its proxy.
   const subject = `${uniqueWorld('netns')}.ping`;
   const nc = await connect({ servers: url });
-  const sub = nc.subscribe(subject, { callback: (_e, msg) => msg.respond(msg.data) });
+  const sub = nc.subscribe(subject, {
+    callback: (_e, msg) => {
+      msg.respond(msg.data);
+    },
+  });
   await nc.flush();
   try {
     const out = await runInside(
