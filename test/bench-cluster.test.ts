@@ -20,7 +20,7 @@ test('a tiny bench:cluster run: every row equals the core, counts bytes and hand
   const dir = mkdtempSync(join(tmpdir(), 'bench-cluster-'));
   try {
     const out = join(dir, 'cluster.json');
-    // biome-ignore format: one flag per line is easier to read
+    // biome-ignore format: the flags read better as two lines of pairs
     const args = [RUNNER, '--scenes', 'rain', '--sizes', '600', '--delays', '0,0.2', '--warmup-for', '600=3', '--timed-for', '600=6',
       '--handoffs', '1500', '--handoff-bodies', '600', '--handoff-per-tick', '60', '--out', out];
     const log = await new Promise<string>((resolve, reject) =>

@@ -47,7 +47,7 @@ const readBytes = (s: Socket, n: number): Promise<Buffer> =>
     s.once('error', reject);
   });
 
-test.each([20, 5])('an echo round trip through a %i ms proxy takes at least 2 x the delay', async (delayMs) => {
+test.each([20, 5, 0.3])('an echo round trip through a %s ms proxy takes at least 2 x the delay', async (delayMs) => {
   const p = await startDelayProxy({ host: '127.0.0.1', targetHost: '127.0.0.1', targetPort: echoPort, delayMs });
   const s = await dial(p);
   try {
