@@ -320,6 +320,15 @@ function resultsMarkdown(f: ResultsFile): string {
     'chunk d ms each way (bench/cluster/delay-proxy.ts; this kernel has no `tc netem`), so two processes talking',
     'through the server see 2 d one way. The coordinator and nats-server are in the root namespace.',
     '',
+    ...(f.ticks.length ? tickSection(f) : []),
+    ...(f.handoffs.length ? handoffSection(f) : []),
+    `Rerun: \`npm run build && node build/dist/bench/cluster/run-cluster.js ${f.argv.join(' ')}\` (all defaults: \`npm run bench:cluster\`; \`--help\` lists the flags).`,
+    '',
+  ].join('\n');
+}
+
+function tickSection(f: ResultsFile): string[] {
+  return [
     '## Ticks',
     '',
     'ms/tick: wall time of `applyCommands` (rain) + `step()` as the caller sees it. Speed-up = core median / row median.',
@@ -350,6 +359,11 @@ function resultsMarkdown(f: ResultsFile): string {
       ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'l'],
     ),
     '',
+  ];
+}
+
+function handoffSection(f: ResultsFile): string[] {
+  return [
     '## Handoffs across processes',
     '',
     '"Crossing rain" on 2 shard processes: every tick the next bodies (round-robin) are put back above the box on the',
@@ -364,9 +378,7 @@ function resultsMarkdown(f: ResultsFile): string {
       ['r', 'r', 'l', 'r', 'r', 'r', 'l', 'l', 'l', 'l'],
     ),
     '',
-    `Rerun: \`npm run build && node build/dist/bench/cluster/run-cluster.js ${f.argv.join(' ')}\` (all defaults: \`npm run bench:cluster\`; \`--help\` lists the flags).`,
-    '',
-  ].join('\n');
+  ];
 }
 
 async function parentMain(argv: string[]): Promise<void> {
