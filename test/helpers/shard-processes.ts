@@ -24,13 +24,32 @@ process.on('exit', () => {
   for (const p of live) p.kill('SIGKILL');
 });
 
+/** One shard process to start. */
+export interface ShardSpec {
+  id: string;
+  standby?: boolean;
+  env?: Record<string, string>;
+  /** NATS URL of this process (default: startShards' `nats`), e.g. a delay proxy's. */
+  nats?: string;
+  /**
+   * Command prefix, e.g. `['ip', 'netns', 'exec', 'tsr-1-0']` (bench/cluster/netns.ts inNamespace):
+   * it must exec the node process, so that killing the child kills the shard process.
+   */
+  wrap?: string[];
+  /** node options before the CLI script (e.g. ['--no-liftoff']). */
+  execArgv?: string[];
+  /** pino level (default 'info'). */
+  logLevel?: string;
+}
+
 /** Starts one `tessera shard` per spec, joined to `world` through `nats`. */
-export function startShards(nats: string, world: string, specs: Array<{ id: string; standby?: boolean; env?: Record<string, string> }>): ShardChild[] {
+export function startShards(nats: string, world: string, specs: ShardSpec[]): ShardChild[] {
   const cli = __filename.endsWith('.js') ? CLI_FROM_DIST : CLI;
-  return specs.map(({ id, standby, env }) => {
-    const args = [cli, 'shard', '--world', world, '--nats', nats, '--id', id, '--log-level', 'info'];
+  return specs.map(({ id, standby, env, nats: own, wrap, execArgv, logLevel }) => {
+    const args = [...(execArgv ?? []), cli, 'shard', '--world', world, '--nats', own ?? nats, '--id', id, '--log-level', logLevel ?? 'info'];
     if (standby) args.push('--standby');
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const [cmd, ...pre] = wrap?.length ? [...wrap, process.execPath] : [process.execPath];
+    const proc = spawn(cmd, [...pre, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     live.add(proc);
     let out = '';
     proc.stdout?.on('data', (c: Buffer) => {
