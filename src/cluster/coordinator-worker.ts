@@ -174,7 +174,7 @@ async function runTick(t: number): Promise<void> {
 }
 
 async function start(): Promise<void> {
-  nc = await connect({ servers: d.nats, name: `tessera-coordinator-${d.world}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  nc = await connect({ servers: d.nats.split(','), name: `tessera-coordinator-${d.world}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect') {

@@ -34,7 +34,7 @@ export const STAT = { TICKS: 0, FAILOVERS: 1, LAST_STALL_MS: 2, MAX_STALL_MS: 3,
 
 /** Settings of a cluster coordinator. */
 export interface CoordinatorOptions {
-  /** NATS server URL(s). */
+  /** NATS server URL, or several separated by commas (the client fails over between them). */
   nats: string;
   /** World id (subjects tessera.<world>.*; letters, digits, '_', '-'). */
   world: string;
@@ -139,12 +139,17 @@ export class ClusterCoordinator implements ShardRunner {
     const c = new ClusterCoordinator(worker, sab, ch.port1, data.tickTimeoutMs + 5_000);
     const log = o.log;
     await new Promise<void>((resolve, reject) => {
+      const fail = (e: Error): void => {
+        void worker.terminate(); // its NATS connection goes with it
+        ch.port1.close();
+        reject(e);
+      };
       worker.on('message', (m: { type: string; level?: 'info' | 'warn' | 'error'; obj?: object; msg?: string; message?: string }) => {
         if (m.type === 'log' && log && m.level) log[m.level](m.obj ?? {}, m.msg ?? '');
         else if (m.type === 'ready') resolve();
-        else if (m.type === 'error') reject(new PhysicsError('SHARD_FAILED', `cluster coordinator: ${m.message}`));
+        else if (m.type === 'error') fail(new PhysicsError('SHARD_FAILED', `cluster coordinator: ${m.message}`));
       });
-      worker.once('error', (e) => reject(e));
+      worker.once('error', (e) => fail(e));
     });
     world.attachRunner(c);
     return c;
@@ -183,13 +188,19 @@ export class ClusterCoordinator implements ShardRunner {
   }
 
   /** Refusals by code, and the current assignment (asks the worker: call between steps). */
-  async details(): Promise<{ rejected: Record<string, number>; hosts: string[]; epochs: string[] }> {
-    return new Promise((resolve) => {
+  async details(timeoutMs = 5_000): Promise<{ rejected: Record<string, number>; hosts: string[]; epochs: string[] }> {
+    if (this.closed) throw new PhysicsError('SHARD_FAILED', 'the cluster coordinator is closed');
+    return new Promise((resolve, reject) => {
       const on = (m: { type: string; rejected: Record<string, number>; hosts: string[]; epochs: string[] }): void => {
         if (m.type !== 'stats') return;
+        clearTimeout(timer);
         this.worker.off('message', on);
         resolve(m);
       };
+      const timer = setTimeout(() => {
+        this.worker.off('message', on);
+        reject(new PhysicsError('SHARD_TIMEOUT', `the coordinator worker did not answer in ${timeoutMs} ms`));
+      }, timeoutMs);
       this.worker.on('message', on);
       this.worker.postMessage({ type: 'stats' });
     });

@@ -152,7 +152,7 @@ export class ShardHost {
           const mine = this.ran.get(k);
           if (mine && mine.tick === t - 1 && mine.digest === d) return;
           const ws = this.received.get(t - 1)?.get(d) as WriteSet;
-          checkWriteSet(plan, ws, Number(order.highWater));
+          checkWriteSet(this.acc.memory.buffer, plan, ws, Number(order.highWater));
           applyWriteSet(this.acc.memory.buffer, plan, ws, false);
           this.applied++;
           this.appliedBytes += ws.records.byteLength;

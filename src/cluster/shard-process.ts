@@ -113,7 +113,7 @@ export class ShardProcess {
   static async start(o: ShardProcessOptions): Promise<ShardProcess> {
     if (!WORLD_ID.test(o.id)) throw new RangeError(`process id ${JSON.stringify(o.id)}: use 1 to 64 letters, digits, '_' or '-'`);
     const n = names(o.world);
-    const nc = await connect({ servers: o.nats, name: `tessera-shard-${o.id}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const nc = await connect({ servers: o.nats.split(','), name: `tessera-shard-${o.id}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     const p = new ShardProcess(nc, o);
     const members = await new Kvm(nc).create(n.members, { history: 1, ttl: 10_000 });
     const beat = (): void => {

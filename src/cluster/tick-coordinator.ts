@@ -161,7 +161,7 @@ export class TickCoordinator {
     if (sender !== this.hosts[k]) return this.refuse('NOT_OWNER', `region ${k} is not assigned to ${sender}`);
     if (ws.full !== this.full[k]) return this.refuse('BAD_VALUE', `region ${k}: full ${ws.full}, ordered ${this.full[k]}`);
     try {
-      checkWriteSet(this.acc.plan, ws, o.highWater);
+      checkWriteSet(this.acc.memory.buffer, this.acc.plan, ws, o.highWater);
     } catch (e) {
       if (e instanceof WriteSetError) return this.refuse('BAD_VALUE', e.message);
       throw e;

@@ -17,12 +17,34 @@
  *                            HANDED and HANDED_START (K + 1), BY_SUBJECT (2 i32 per touch entry),
  *                            EVENTS and EVENT_COUNT
  * ```
+ * Records travel as deltas (RECORD_WORDS words of 8 bytes each): per written entry a 64-bit
+ * mask of the words that differ from the slot's record on the front board (state t), then those
+ * words. Every copy holds the same front board wherever a listed body's record is (the front
+ * board's owner is a shard: the slot was published at t - 1, and every copy applied that write
+ * set, or restored it), so the receiver rebuilds the record from its own front board. A slot the
+ * front board does not list (a new body, a despawned slot reused) goes whole (every mask bit
+ * set). A moving body changes position, velocity, rotation and a few counters: about a third of
+ * its words.
+ *
  * Applying the same write set twice leaves the same bytes (idempotent), so a resent or
  * duplicated one is harmless. A write set from the network is checked whole (checkWriteSet)
  * before a byte of it is written: a bad one changes nothing.
  */
 import { BODY_RECORD_BYTES, BOARD, BOARD_HEADER_SLOTS, EVENT_BYTES, SHARD_CFG as SC, SHARD_CFG_SLOTS, TOUCH_BYTES } from '../physics/world-layout';
 import type { ShardedPlan } from '../physics/shard-plan';
+
+/** 8-byte words of a body record. */
+export const RECORD_WORDS = BODY_RECORD_BYTES / 8;
+/** The mask of a whole record (every word), as two i32 halves. */
+const ALL_LO = -1,
+  ALL_HI = (1 << (RECORD_WORDS - 32)) - 1;
+
+/** Set bits of a 32-bit value. */
+function popcount(x: number): number {
+  let v = x - ((x >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
 
 /** The configuration words a write set carries back (the shard's counters of its last step). */
 export const RESULT_COUNTERS = [
@@ -53,7 +75,11 @@ export interface WriteSet {
   owners: Int32Array;
   /** Per list entry: the slot's record version (BOARD.VERSION). */
   versions: BigInt64Array;
-  /** The records (BODY_RECORD_BYTES each) of the entries whose version >= tick, or of all when full, in list order. */
+  /**
+   * The records of the entries whose version >= tick (all when full), in list order, as deltas
+   * against the front board (module comment): per record an i32 pair (mask low 32 bits, high
+   * 7 bits), then the masked words.
+   */
   records: Uint8Array;
   /** The touch list (TOUCH_BYTES per entry). */
   touch: Uint8Array;
@@ -74,6 +100,12 @@ export class WriteSetError extends Error {
     super(`bad write set: ${reason}`);
     this.name = 'WriteSetError';
   }
+}
+
+/** The records blob as i32 words (a copy when it is not 4-aligned). */
+function recordWords(u: Uint8Array): Int32Array {
+  const a = u.byteOffset % 4 === 0 ? u : u.slice();
+  return new Int32Array(a.buffer, a.byteOffset, a.byteLength >> 2);
 }
 
 /** Addresses of one board's arrays (absolute, from its header). */
@@ -133,21 +165,48 @@ export function readWriteSet(buffer: ArrayBufferLike, plan: ShardedPlan, k: numb
   const list = new Int32Array(buffer, b.lists + k * cap * 4, n).slice();
   const owners = new Int32Array(n),
     versions = new BigInt64Array(n);
+  const f = boardArrays(buffer, plan, plan.boards[t % 2]);
+  const T = BigInt(t);
   let nRec = 0;
   for (let q = 0; q < n; q++) {
     const s = list[q];
     owners[q] = b.owner[s];
     versions[q] = b.version[s];
-    if (full || versions[q] >= BigInt(t)) nRec++;
+    if (full || versions[q] >= T) nRec++;
   }
-  const records = new Uint8Array(nRec * BODY_RECORD_BYTES);
   const all = new Uint8Array(buffer);
-  for (let q = 0, r = 0; q < n; q++) {
-    if (!full && versions[q] < BigInt(t)) continue;
-    const from = b.records + list[q] * BODY_RECORD_BYTES;
-    records.set(all.subarray(from, from + BODY_RECORD_BYTES), r * BODY_RECORD_BYTES);
-    r++;
+  const mem = new Int32Array(buffer);
+  const out = new Int32Array(nRec * (2 + 2 * RECORD_WORDS));
+  let at = 0;
+  for (let q = 0; q < n; q++) {
+    if (!full && versions[q] < T) continue;
+    const s = list[q];
+    const src = (b.records + s * BODY_RECORD_BYTES) >> 2;
+    if (f.owner[s] < 0) {
+      out[at] = ALL_LO;
+      out[at + 1] = ALL_HI;
+      out.set(mem.subarray(src, src + 2 * RECORD_WORDS), at + 2);
+      at += 2 + 2 * RECORD_WORDS;
+      continue;
+    }
+    const base = (f.records + s * BODY_RECORD_BYTES) >> 2;
+    const maskAt = at;
+    at += 2;
+    let lo = 0,
+      hi = 0;
+    for (let w = 0; w < RECORD_WORDS; w++) {
+      const a = mem[src + 2 * w],
+        c = mem[src + 2 * w + 1];
+      if (a === mem[base + 2 * w] && c === mem[base + 2 * w + 1]) continue;
+      if (w < 32) lo |= 1 << w;
+      else hi |= 1 << (w - 32);
+      out[at++] = a;
+      out[at++] = c;
+    }
+    out[maskAt] = lo;
+    out[maskAt + 1] = hi;
   }
+  const records = new Uint8Array(out.buffer, 0, at * 4).slice();
   const nc = Number(b.touchCount[k]);
   const touchAt = b.touch + k * plan.touchCap * TOUCH_BYTES;
   const handedStart = new Int32Array(buffer, b.handedStart + k * (K + 1) * 4, K + 1).slice();
@@ -172,13 +231,14 @@ export function readWriteSet(buffer: ArrayBufferLike, plan: ShardedPlan, k: numb
 }
 
 /**
- * Checks a write set against the plan it is to be applied to: region and sizes within the
+ * Checks a write set against the memory (`buffer`, laid out by `plan`) it is to be applied to: region and sizes within the
  * layout, bucket starts that do not decrease and end at the list's length, slots below
  * `highWater`, owners that are shard indices and agree with their bucket, as many records as
- * the versions call for, handed and by-subject indices inside the touch list. Throws
+ * the versions call for (each delta's base on this copy's front board), handed and by-subject
+ * indices inside the touch list. Throws
  * WriteSetError (its `reason` names the field); returns nothing.
  */
-export function checkWriteSet(plan: ShardedPlan, ws: WriteSet, highWater: number): void {
+export function checkWriteSet(buffer: ArrayBufferLike, plan: ShardedPlan, ws: WriteSet, highWater: number): void {
   const K = plan.shards;
   const bad = (reason: string): never => {
     throw new WriteSetError(reason);
@@ -191,16 +251,32 @@ export function checkWriteSet(plan: ShardedPlan, ws: WriteSet, highWater: number
   if (ws.listStart[0] !== 0 || ws.listStart[2 * K] !== n) bad('list_start does not span the list');
   for (let q = 1; q <= 2 * K; q++) if (ws.listStart[q] < ws.listStart[q - 1]) bad('list_start decreases');
   if (ws.owners.length !== n || ws.versions.length !== n) bad('owners or versions do not match the list');
-  let nRec = 0;
   for (let bucket = 0; bucket < 2 * K; bucket++) {
     for (let q = ws.listStart[bucket]; q < ws.listStart[bucket + 1]; q++) {
       const s = ws.list[q];
       if (!(s >= 0 && s < highWater)) bad(`slot ${s} beyond the high water ${highWater}`);
       if (ws.owners[q] !== bucket >> 1) bad(`slot ${s}: owner ${ws.owners[q]} is not its bucket's (${bucket >> 1})`);
-      if (ws.full || ws.versions[q] >= BigInt(ws.tick)) nRec++;
     }
   }
-  if (ws.records.byteLength !== nRec * BODY_RECORD_BYTES) bad(`records: ${ws.records.byteLength} bytes for ${nRec} records`);
+  // the record deltas: one per entry with a record, each mask within the record's words and
+  // its words present; a partial mask needs a base on this copy's front board
+  if (ws.records.byteLength % 4 !== 0) bad('records: not whole words');
+  const r = recordWords(ws.records);
+  const frontOwner = new Int32Array(buffer, Number(new BigInt64Array(buffer, plan.boards[ws.tick % 2], BOARD_HEADER_SLOTS)[BOARD.OWNER]), plan.capacity);
+  const T = BigInt(ws.tick);
+  let at = 0;
+  for (let q = 0; q < ws.list.length; q++) {
+    if (!ws.full && ws.versions[q] < T) continue;
+    if (at + 2 > r.length) bad(`records: entry ${q} past the end`);
+    const lo = r[at],
+      hi = r[at + 1];
+    if (hi & ~ALL_HI) bad(`records: entry ${q} masks words beyond the record`);
+    const whole = lo === ALL_LO && hi === ALL_HI;
+    if (!whole && frontOwner[ws.list[q]] < 0) bad(`records: slot ${ws.list[q]} has a delta but no record to apply it to`);
+    at += 2 + 2 * (popcount(lo) + popcount(hi));
+    if (at > r.length) bad(`records: entry ${q} past the end`);
+  }
+  if (at !== r.length) bad(`records: ${4 * (r.length - at)} bytes past the last entry`);
   if (ws.touch.byteLength % TOUCH_BYTES !== 0 || ws.touch.byteLength > plan.touchCap * TOUCH_BYTES) bad('touch list size');
   const nc = ws.touch.byteLength / TOUCH_BYTES;
   if (ws.handedStart.length !== K + 1 || ws.handedStart[0] !== 0 || ws.handedStart[K] !== ws.handed.length) bad('handed_start');
@@ -226,15 +302,31 @@ export function applyWriteSet(buffer: ArrayBufferLike, plan: ShardedPlan, ws: Wr
     k = ws.region;
   const b = boardArrays(buffer, plan, plan.boards[(ws.tick + 1) % 2]);
   const all = new Uint8Array(buffer);
+  const mem = new Int32Array(buffer);
+  const f = boardArrays(buffer, plan, plan.boards[ws.tick % 2]);
+  const r = recordWords(ws.records);
   const t = BigInt(ws.tick);
-  for (let q = 0, r = 0; q < ws.list.length; q++) {
+  for (let q = 0, at = 0; q < ws.list.length; q++) {
     const s = ws.list[q];
     b.owner[s] = ws.owners[q];
     b.publisher[s] = k;
     b.version[s] = ws.versions[q];
-    if (ws.full || ws.versions[q] >= t) {
-      all.set(ws.records.subarray(r * BODY_RECORD_BYTES, (r + 1) * BODY_RECORD_BYTES), b.records + s * BODY_RECORD_BYTES);
-      r++;
+    if (!ws.full && ws.versions[q] < t) continue;
+    const dst = (b.records + s * BODY_RECORD_BYTES) >> 2;
+    const lo = r[at],
+      hi = r[at + 1];
+    at += 2;
+    if (lo === ALL_LO && hi === ALL_HI) {
+      mem.set(r.subarray(at, at + 2 * RECORD_WORDS), dst);
+      at += 2 * RECORD_WORDS;
+      continue;
+    }
+    const base = (f.records + s * BODY_RECORD_BYTES) >> 2;
+    mem.copyWithin(dst, base, base + 2 * RECORD_WORDS);
+    for (let w = 0; w < RECORD_WORDS; w++) {
+      if (!(w < 32 ? lo & (1 << w) : hi & (1 << (w - 32)))) continue;
+      mem[dst + 2 * w] = r[at++];
+      mem[dst + 2 * w + 1] = r[at++];
     }
   }
   new Int32Array(buffer, b.lists + k * cap * 4, ws.list.length).set(ws.list);
