@@ -274,32 +274,68 @@ describe('refusals of crafted input', () => {
     expect(decodeCluster(rawPart({ ...base, part: 1, parts: 2 }))).toMatchObject({ kind: 'part', part: 1, parts: 2 });
   });
 
-  test('a part count that changes within one message: BAD_VALUE, and the message stays joinable', () => {
+  test('a part count that changes within one message: BAD_VALUE, the open message is dropped, and the message sent again joins', () => {
     const pc = new PartCollector();
     const p = (part: number, parts: number): Part => ({ kind: 'part', tick: 3, region: 1, epoch: 2n, part, parts, bytes: Uint8Array.of(part) });
-    expect(pc.add(p(0, 3))).toBeNull();
-    expect(codeOf(() => pc.add(p(1, 4)))).toBe(`protocol:${ERROR.BAD_VALUE}:BAD_VALUE`);
+    // a rogue's part 0 "of 99" arrives first under the same (tick, region, epoch)
+    expect(pc.add(p(0, 99))).toBeNull();
+    expect(codeOf(() => pc.add(p(0, 3)))).toBe(`protocol:${ERROR.BAD_VALUE}:BAD_VALUE`);
+    expect(pc.size).toBe(0);
+    expect(pc.bytesHeld).toBe(0);
+    // the real sender's remaining parts, then the whole message again (a resend)
     expect(pc.add(p(1, 3))).toBeNull();
-    expect([...(pc.add(p(2, 3)) as Uint8Array)]).toEqual([0, 1, 2]);
+    expect(pc.add(p(2, 3))).toBeNull();
+    expect([...(pc.add(p(0, 3)) as Uint8Array)]).toEqual([0, 1, 2]);
+    expect(pc.bytesHeld).toBe(0);
   });
 
   test('a message joining to more than MAX_JOINED_BYTES: TOO_LARGE, and it is dropped', () => {
-    const pc = new PartCollector();
+    const pc = new PartCollector(64, 4 * MAX_JOINED_BYTES);
     const chunk = new Uint8Array(1 << 20); // the same 1 MiB view for every part: nothing is allocated
     const parts = MAX_JOINED_BYTES / chunk.byteLength + 2;
     let code = 'ok';
     for (let i = 0; i < parts && code === 'ok'; i++) code = codeOf(() => pc.add({ kind: 'part', tick: 1, region: 0, epoch: 1n, part: i, parts, bytes: chunk }));
     expect(code).toBe(`protocol:${ERROR.TOO_LARGE}:TOO_LARGE`);
     expect(pc.size).toBe(0);
+    expect(pc.bytesHeld).toBe(0);
   });
 
-  test('more open messages than maxOpen: TOO_LARGE TOO_MANY_OPEN; an open message still completes', () => {
+  test('more open messages than maxOpen evict the least recently added-to: never-completed messages cannot keep a new one out', () => {
+    // the coordinator never drops: before, 256 rogue parts of never-completed messages made every
+    // later multi-part Result fail with TOO_MANY_OPEN for good (a stalled world)
     const pc = new PartCollector(3);
     const p = (tick: number, part: number): Part => ({ kind: 'part', tick, region: 0, epoch: 1n, part, parts: 2, bytes: Uint8Array.of(tick) });
     for (let t = 0; t < 3; t++) expect(pc.add(p(t, 0))).toBeNull();
-    expect(codeOf(() => pc.add(p(9, 0)))).toBe(`protocol:${ERROR.TOO_LARGE}:TOO_MANY_OPEN`);
-    expect(pc.add(p(1, 1))).not.toBeNull();
-    expect(pc.add(p(9, 0))).toBeNull(); // room again
+    expect(pc.add(p(1, 1))).not.toBeNull(); // an open message still completes
+    for (let t = 100; t < 110; t++) expect(pc.add(p(t, 0))).toBeNull(); // a stream of rogue parts
+    expect(pc.size).toBe(3);
+    expect(pc.evicted).toBe(9); // ticks 0 and 2, then the rogue ticks 100 to 106
+    expect(pc.add(p(7, 0))).toBeNull();
+    expect([...(pc.add(p(7, 1)) as Uint8Array)]).toEqual([7, 7]);
+  });
+
+  test('open bytes beyond maxBytes evict the oldest; a part over maxBytes alone is TOO_LARGE', () => {
+    const pc = new PartCollector(64, 1000);
+    const p = (tick: number, part: number, n: number): Part => ({ kind: 'part', tick, region: 0, epoch: 1n, part, parts: 3, bytes: new Uint8Array(n) });
+    expect(pc.add(p(1, 0, 400))).toBeNull();
+    expect(pc.add(p(2, 0, 400))).toBeNull();
+    expect(pc.add(p(3, 0, 400))).toBeNull(); // evicts tick 1
+    expect(pc.size).toBe(2);
+    expect(pc.bytesHeld).toBe(800);
+    expect(codeOf(() => pc.add(p(4, 0, 1001)))).toBe(`protocol:${ERROR.TOO_LARGE}:TOO_LARGE`);
+    expect(pc.add(p(3, 1, 500))).toBeNull(); // tick 3 grows to 900: tick 2 goes
+    expect(pc.size).toBe(1);
+    expect(codeOf(() => pc.add(p(3, 2, 200)))).toBe(`protocol:${ERROR.TOO_LARGE}:TOO_LARGE`); // 1100 for one message
+    expect(pc.size).toBe(0);
+    expect(pc.bytesHeld).toBe(0);
+  });
+
+  test('drop(tick) forgets open messages below tick and their bytes', () => {
+    const pc = new PartCollector();
+    for (let t = 0; t < 4; t++) pc.add({ kind: 'part', tick: t, region: 0, epoch: 1n, part: 0, parts: 2, bytes: new Uint8Array(10) });
+    pc.drop(2);
+    expect(pc.size).toBe(2);
+    expect(pc.bytesHeld).toBe(20);
   });
 });
 
