@@ -126,8 +126,16 @@ const W = require(wd.writeSetModule);
   // messages for the next tick, encoded as soon as the last Results are in and published the
   // moment its order appears, so that they reach the coordinator while the tick is in flight
   let early = null;
+  let raced = false;
   function prepare(t) {
     const o = seenOrders[seenOrders.length - 1];
+    if (wd.mode === 'forged-result' && o && o.tick === t - 1 && t >= 20 && t < 60) {
+      // the right header, epoch and tick: only its content differs (region 0's write set of the
+      // last tick, relabelled), published the moment the order appears to beat the real one
+      const r = lastResult.get(0);
+      if (r && r.ws.tick === t - 1) early = { tick: t, msgs: [[p + '.res.0', part(M.encodeResult({ ...r.ws, tick: t }, o.epochs[0]), t, 0, o.epochs[0]), o.hosts[0], 'forged result']] };
+      return;
+    }
     if (wd.mode !== 'refused' || !o || o.tick !== t - 1) return;
     const msgs = [];
     for (let k = 0; k < o.hosts.length; k++) {
@@ -185,11 +193,6 @@ const W = require(wd.writeSetModule);
       // a valid world copy (the same world as it was at tick 0), to process a only
       for (const q of M.splitParts(wd.copy, 0, 255, 0n)) pub(p + '.proc.a.snap', q, '', 'forged world copy part');
     }
-    if (wd.mode === 'forged-result' && t >= 20 && t < 23) {
-      // the right header, epoch and tick: only its records differ (region 0's write set of the last tick, relabelled)
-      const r = lastResult.get(0);
-      pub(p + '.res.0', part(M.encodeResult({ ...r.ws, tick: t }, o.epochs[0]), t, 0, o.epochs[0]), o.hosts[0], 'forged result');
-    }
   }
   const G = require(wd.generatedModule);
   const fb = require(wd.flatbuffersModule);
@@ -227,6 +230,14 @@ const W = require(wd.writeSetModule);
       const d = M.decodeCluster(whole);
       lastResult.set(d.writes.region, { from: m.headers.get('Tessera-Proc'), ws: d.writes, epoch: d.epoch, bytes: whole });
       prepare(d.writes.tick + 1);
+      if (wd.mode === 'racing-order' && d.writes.tick === 20 && !raced) {
+        const r0 = lastResult.get(0), r1 = lastResult.get(1), o = seenOrders[seenOrders.length - 1];
+        if (r0 && r1 && r0.ws.tick === 20 && r1.ws.tick === 20 && o.tick === 20) {
+          raced = true;
+          const fake = { ...o, tick: 21, full: [true, true], digests: [M.digestOf(r0.bytes), M.digestOf(r1.bytes)], overlaySlots: new Int32Array(0), overlayOwners: new Int32Array(0), overlayRecords: new Uint8Array(0), staticSlots: new Int32Array(0), staticRecords: new Uint8Array(0) };
+          pub(p + '.order', part(M.encodeTick(fake), 21, 255, 0n), 'coordinator', 'racing order');
+        }
+      }
     } catch (e) { parentPort.postMessage({ type: 'error', message: String(e && e.stack) }); }
   } });
   await nc.flush();
@@ -439,8 +450,12 @@ test.failing('an order for a future tick is refused: the processes keep running 
 /**
  * LIMIT (src/cluster/tick-coordinator.ts accept): the sender is the Tessera-Proc header, which
  * any NATS client can set. A Result with the right header, epoch and tick whose write set passes
- * checkWriteSet (here region 0's write set of the last tick relabelled) is taken when it arrives
- * before the real one, and the world diverges. Fix: NATS accounts/permissions per process (only
+ * checkWriteSet (here region 0's write set of the last tick relabelled, sent at ticks 20 to 59
+ * the moment the order appears) is taken when it arrives before the real one, and the world
+ * diverges (from tick 21 to 23 in runs here); then it stalls: the process that runs region 0
+ * ignores Results bearing its own id (shard-process.ts onResultPart), so it never holds the
+ * committed (forged) write set, asks for it on resend in vain, and the tick fails after
+ * tickTimeoutMs. Fix: NATS accounts/permissions per process (only
  * process p may publish on res.<k> for its regions: the coordinator can then trust the
  * connection, not the header), or a per-process key from the assignment signing each Result.
  */
@@ -477,4 +492,23 @@ test.failing('a world copy sent to a running process is refused: it keeps runnin
   expect(r.failure).toBeNull();
   expect(r.hashes).toEqual(reference);
   expect(r.alive).toEqual([true, true]);
+}, 120_000);
+
+/**
+ * BUG (src/cluster/shard-process.ts onOrderPart / shard-host.ts run): a forged order for the
+ * next tick, published as soon as the Results of the last one are out (so before the
+ * coordinator's), is run by every process: here it marks both regions `full`, so their Results
+ * are refused (BAD_VALUE: full differs from the coordinator's order); the real order then counts
+ * as a re-issue of a tick already run, and the processes resend the same refused Results until
+ * the tick times out. With another overlay instead, the Results would be taken and the world
+ * would diverge. Same fix as for the future order: only the coordinator's orders may be run
+ * (NATS permissions on .order, or orders the processes can authenticate).
+ */
+test.failing('a forged order for the next tick, racing the real one, is not run: the world keeps its hash', async () => {
+  const r = await runCluster('racing-order');
+  // the rogue publishes only when it saw the Results of tick 20 before the real order of 21
+  if (!r.sent['racing order']) throw new Error('inconclusive: the real order came first');
+  console.log(JSON.stringify({ sent: r.sent, failure: r.failure?.message, ticks: r.hashes.length, alive: r.alive, coordinator: r.rejected }));
+  expect(r.failure).toBeNull();
+  expect(r.hashes).toEqual(reference);
 }, 120_000);
