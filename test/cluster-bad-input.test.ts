@@ -126,7 +126,7 @@ const W = require(wd.writeSetModule);
   // messages for the next tick, encoded as soon as the last Results are in and published the
   // moment its order appears, so that they reach the coordinator while the tick is in flight
   let early = null;
-  let raced = false;
+  let raced = -1;
   function prepare(t) {
     const o = seenOrders[seenOrders.length - 1];
     if (wd.mode === 'forged-result' && o && o.tick === t - 1 && t >= 20 && t < 60) {
@@ -230,12 +230,13 @@ const W = require(wd.writeSetModule);
       const d = M.decodeCluster(whole);
       lastResult.set(d.writes.region, { from: m.headers.get('Tessera-Proc'), ws: d.writes, epoch: d.epoch, bytes: whole });
       prepare(d.writes.tick + 1);
-      if (wd.mode === 'racing-order' && d.writes.tick === 20 && !raced) {
+      const tr = d.writes.tick;
+      if (wd.mode === 'racing-order' && tr >= 20 && tr < 60 && raced !== tr) {
         const r0 = lastResult.get(0), r1 = lastResult.get(1), o = seenOrders[seenOrders.length - 1];
-        if (r0 && r1 && r0.ws.tick === 20 && r1.ws.tick === 20 && o.tick === 20) {
-          raced = true;
-          const fake = { ...o, tick: 21, full: [true, true], digests: [M.digestOf(r0.bytes), M.digestOf(r1.bytes)], overlaySlots: new Int32Array(0), overlayOwners: new Int32Array(0), overlayRecords: new Uint8Array(0), staticSlots: new Int32Array(0), staticRecords: new Uint8Array(0) };
-          pub(p + '.order', part(M.encodeTick(fake), 21, 255, 0n), 'coordinator', 'racing order');
+        if (r0 && r1 && r0.ws.tick === tr && r1.ws.tick === tr && o.tick === tr) {
+          raced = tr;
+          const fake = { ...o, tick: tr + 1, full: [true, true], digests: [M.digestOf(r0.bytes), M.digestOf(r1.bytes)], overlaySlots: new Int32Array(0), overlayOwners: new Int32Array(0), overlayRecords: new Uint8Array(0), staticSlots: new Int32Array(0), staticRecords: new Uint8Array(0) };
+          pub(p + '.order', part(M.encodeTick(fake), tr + 1, 255, 0n), 'coordinator', 'racing order');
         }
       }
     } catch (e) { parentPort.postMessage({ type: 'error', message: String(e && e.stack) }); }
@@ -496,8 +497,8 @@ test.failing('a world copy sent to a running process is refused: it keeps runnin
 
 /**
  * BUG (src/cluster/shard-process.ts onOrderPart / shard-host.ts run): a forged order for the
- * next tick, published as soon as the Results of the last one are out (so before the
- * coordinator's), is run by every process: here it marks both regions `full`, so their Results
+ * next tick, published as soon as the Results of the last one are out (so often before the
+ * coordinator's; tried at ticks 20 to 59), is run by every process: here it marks both regions `full`, so their Results
  * are refused (BAD_VALUE: full differs from the coordinator's order); the real order then counts
  * as a re-issue of a tick already run, and the processes resend the same refused Results until
  * the tick times out. With another overlay instead, the Results would be taken and the world
@@ -506,8 +507,11 @@ test.failing('a world copy sent to a running process is refused: it keeps runnin
  */
 test.failing('a forged order for the next tick, racing the real one, is not run: the world keeps its hash', async () => {
   const r = await runCluster('racing-order');
-  // the rogue publishes only when it saw the Results of tick 20 before the real order of 21
-  if (!r.sent['racing order']) throw new Error('inconclusive: the real order came first');
+  // the rogue tries at ticks 20 to 59, each time it sees both Results before the next real order;
+  // a forged order that came second is taken as a re-issue (harmless). Neither a refusal by the
+  // coordinator nor one logged by a process: every race was lost, nothing was shown
+  const procRefused = r.procs.some((p) => Object.keys(refusals(p)).length > 0);
+  if (!r.rejected.BAD_VALUE && !procRefused) throw new Error('inconclusive: the real orders came first');
   console.log(JSON.stringify({ sent: r.sent, failure: r.failure?.message, ticks: r.hashes.length, alive: r.alive, coordinator: r.rejected }));
   expect(r.failure).toBeNull();
   expect(r.hashes).toEqual(reference);
