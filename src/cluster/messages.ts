@@ -278,38 +278,82 @@ export function decodeCluster(bytes: Uint8Array, maxBytes = MAX_JOINED_BYTES): C
 
 /**
  * Joins ShardPart messages by (tick, region, epoch). add() returns the joined bytes when the
- * last missing part arrives (null before); a repeated part is ignored. At most `maxOpen`
- * messages are open at once and at most MAX_JOINED_BYTES held per message: past either, add()
- * throws ProtocolError TOO_LARGE and drops the message. drop(tick) forgets everything below tick.
+ * last missing part arrives (null before); a repeated part is ignored. Parts come from the
+ * network, so nothing a sender does can keep a message out for good or hold unbounded memory:
+ *
+ * - at most `maxOpen` messages are open and at most `maxBytes` bytes held in all; a part that
+ *   would pass either evicts the least recently added-to messages first (counted in `evicted`),
+ *   so a stream of parts of messages that never complete cannot keep a new one out (a caller
+ *   that never calls drop() stays bounded);
+ * - a message joining to more than MAX_JOINED_BYTES: add() throws ProtocolError TOO_LARGE and
+ *   drops it;
+ * - a part whose count differs from the open message's: add() throws ProtocolError BAD_VALUE and
+ *   drops the open message, so a sender that repeats the message whole gets it joined (a part
+ *   with a false count cannot poison the key).
+ *
+ * drop(tick) forgets everything below tick.
  */
 export class PartCollector {
   private readonly open = new Map<string, { tick: number; parts: Array<Uint8Array | undefined>; got: number; bytes: number }>();
-  constructor(readonly maxOpen = 64) {}
+  private held = 0;
+  /** Open messages evicted to make room (their parts were dropped). */
+  evicted = 0;
+  constructor(
+    readonly maxOpen = 64,
+    readonly maxBytes = 2 * MAX_JOINED_BYTES,
+  ) {
+    if (!(maxOpen >= 1)) throw new RangeError('maxOpen must be at least 1');
+  }
 
   /** Messages being joined. */
   get size(): number {
     return this.open.size;
   }
 
+  /** Bytes held in open messages. */
+  get bytesHeld(): number {
+    return this.held;
+  }
+
+  private forget(key: string): void {
+    const m = this.open.get(key);
+    if (!m) return;
+    this.held -= m.bytes;
+    this.open.delete(key);
+  }
+
   add(p: Extract<ClusterMessage, { kind: 'part' }>): Uint8Array | null {
     if (p.parts === 1) return p.bytes;
     const key = `${p.tick}/${p.region}/${p.epoch}`;
     let m = this.open.get(key);
-    if (!m) {
-      if (this.open.size >= this.maxOpen) throw new ProtocolError(ERROR.TOO_LARGE, 'TOO_MANY_OPEN', `more than ${this.maxOpen} messages being joined`);
-      m = { tick: p.tick, parts: new Array(p.parts), got: 0, bytes: 0 };
-      this.open.set(key, m);
+    if (m && m.parts.length !== p.parts) {
+      this.forget(key);
+      throw badValue(`part count ${p.parts} differs from ${m.parts.length} for the same message (the open message is dropped)`);
     }
-    if (m.parts.length !== p.parts) throw badValue(`part count ${p.parts} differs from ${m.parts.length} for the same message`);
-    if (m.parts[p.part]) return null;
-    m.bytes += p.bytes.byteLength;
-    if (m.bytes > MAX_JOINED_BYTES) {
-      this.open.delete(key);
+    if (m?.parts[p.part]) return null;
+    if (m && m.bytes + p.bytes.byteLength > MAX_JOINED_BYTES) {
+      this.forget(key);
       throw new ProtocolError(ERROR.TOO_LARGE, 'TOO_LARGE', `joined message over ${MAX_JOINED_BYTES} bytes`);
     }
+    if (p.bytes.byteLength > this.maxBytes) throw new ProtocolError(ERROR.TOO_LARGE, 'TOO_LARGE', `a part over ${this.maxBytes} bytes`);
+    if (m)
+      this.open.delete(key); // re-inserted below: the Map's order is least recently added-to first
+    else m = { tick: p.tick, parts: new Array(p.parts), got: 0, bytes: 0 };
+    for (const [k] of this.open) {
+      if (this.open.size < this.maxOpen && this.held + p.bytes.byteLength <= this.maxBytes) break;
+      this.forget(k);
+      this.evicted++;
+    }
+    if (this.held + p.bytes.byteLength > this.maxBytes) {
+      this.held -= m.bytes; // m alone is over the budget (it is out of the map: dropped)
+      throw new ProtocolError(ERROR.TOO_LARGE, 'TOO_LARGE', `joined message over the collector's ${this.maxBytes} bytes`);
+    }
+    this.open.set(key, m);
     m.parts[p.part] = p.bytes;
+    m.bytes += p.bytes.byteLength;
+    this.held += p.bytes.byteLength;
     if (++m.got < p.parts) return null;
-    this.open.delete(key);
+    this.forget(key);
     const out = new Uint8Array(m.bytes);
     let at = 0;
     for (const x of m.parts) {
@@ -321,6 +365,6 @@ export class PartCollector {
 
   /** Forgets messages of ticks below `tick`. */
   drop(tick: number): void {
-    for (const [k, m] of this.open) if (m.tick < tick) this.open.delete(k);
+    for (const [k, m] of this.open) if (m.tick < tick) this.forget(k);
   }
 }

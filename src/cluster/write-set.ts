@@ -234,8 +234,8 @@ export function readWriteSet(buffer: ArrayBufferLike, plan: ShardedPlan, k: numb
  * Checks a write set against the memory (`buffer`, laid out by `plan`) it is to be applied to: region and sizes within the
  * layout, bucket starts that do not decrease and end at the list's length, slots below
  * `highWater`, owners that are shard indices and agree with their bucket, as many records as
- * the versions call for (each delta's base on this copy's front board), handed and by-subject
- * indices inside the touch list. Throws
+ * the versions call for (each delta's base on this copy's front board), no more handed entries
+ * than a row holds (touchCap), handed and by-subject indices inside the touch list. Throws
  * WriteSetError (its `reason` names the field); returns nothing.
  */
 export function checkWriteSet(buffer: ArrayBufferLike, plan: ShardedPlan, ws: WriteSet, highWater: number): void {
@@ -279,6 +279,8 @@ export function checkWriteSet(buffer: ArrayBufferLike, plan: ShardedPlan, ws: Wr
   if (at !== r.length) bad(`records: ${4 * (r.length - at)} bytes past the last entry`);
   if (ws.touch.byteLength % TOUCH_BYTES !== 0 || ws.touch.byteLength > plan.touchCap * TOUCH_BYTES) bad('touch list size');
   const nc = ws.touch.byteLength / TOUCH_BYTES;
+  // a region's HANDED row holds touchCap indices: more would be written into the next region's row
+  if (ws.handed.length > plan.touchCap) bad(`handed: ${ws.handed.length} entries, a row holds ${plan.touchCap}`);
   if (ws.handedStart.length !== K + 1 || ws.handedStart[0] !== 0 || ws.handedStart[K] !== ws.handed.length) bad('handed_start');
   for (let m = 1; m <= K; m++) if (ws.handedStart[m] < ws.handedStart[m - 1]) bad('handed_start decreases');
   for (const x of ws.handed) if (!(x >= 0 && x < nc)) bad('handed index outside the touch list');

@@ -1,0 +1,518 @@
+/**
+ * Bad input on a cluster world's shard subjects (issue 17 acceptance, plan section 5, S6): a
+ * 2-process cluster world (the pile, two regions, real `tessera shard` child processes from
+ * build/dist, the coordinator in this process) steps while a rogue NATS connection (a worker
+ * thread, so it acts while the world's thread waits on a tick) publishes on
+ * tessera.<world>.res.<k>, .order, .resend and .proc.<id>.snap: malformed bytes, Results for a
+ * region with the wrong or no sender header, under an old epoch, of the wrong tick, with a bad
+ * write set, truncated, an oversized part of a message that never completes, garbage resend
+ * JSON, a real resend request, an old order. The world's hash at every tick equals the
+ * unsharded run's, the coordinator counts its refusals by code, the processes log theirs and
+ * are still running at the end.
+ *
+ * The tests marked `test.failing` show input that is not refused today (see their comments):
+ * they pass while the bug is there.
+ *
+ * Needs `npm run build` (the shard processes and the coordinator's worker run from build/dist).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { PhysicsWorld } from '../src/physics/world';
+import { ShardedWorld, type Partition } from '../src/physics/sharded';
+import { ClusterCoordinator } from '../src/cluster/coordinator';
+import { encodeCopy } from '../src/cluster/shard-process';
+import { buildPile, pileConfig } from './helpers/scenes';
+import { natsUrl, uniqueWorld } from './helpers/nats';
+import pino from 'pino';
+
+const DIST = join(__dirname, '..', 'build', 'dist');
+const CLI = join(DIST, 'src', 'cli.js');
+const N = 300;
+const TICKS = 100;
+const TWO: Partition = { xCuts: [0.3], zCuts: [] };
+const hex = (h: bigint): string => `0x${h.toString(16).padStart(16, '0')}`;
+
+let reference: string[] = [];
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\``);
+  const w = PhysicsWorld.create(pileConfig(N));
+  const tick = buildPile(w, N, 11, { layers: 6 }).tick;
+  reference = [];
+  for (let t = 0; t < TICKS; t++) {
+    tick();
+    reference.push(hex(w.hash()));
+  }
+});
+
+/** A `tessera shard` child process and what it logged (pino JSON lines). */
+interface Proc {
+  id: string;
+  child: ChildProcess;
+  lines: Array<Record<string, unknown>>;
+  exit: Promise<number | null>;
+  /** It did not exit within 5 s of SIGTERM. */
+  stuck?: boolean;
+}
+
+/** `p`, or `fallback` when p has not settled in 5 s (a reply that never comes must not hang the test). */
+function within<T, F>(p: Promise<T>, fallback: F): Promise<T | F> {
+  return Promise.race([p, new Promise<F>((r) => setTimeout(() => r(fallback), 5_000).unref())]);
+}
+
+function startProc(url: string, world: string, id: string): Proc {
+  const child = spawn(process.execPath, [CLI, 'shard', '--world', world, '--nats', url, '--id', id, '--log-level', 'warn'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  let rest = '';
+  const take = (chunk: Buffer): void => {
+    rest += chunk.toString('utf8');
+    const parts = rest.split('\n');
+    rest = parts.pop() ?? '';
+    for (const l of parts) {
+      try {
+        lines.push(JSON.parse(l));
+      } catch {
+        lines.push({ raw: l });
+      }
+    }
+  };
+  child.stdout?.on('data', take);
+  if (process.env.DEBUG_BAD) child.stdout?.pipe(createWriteStream(`${process.env.DEBUG_BAD}-${id}.log`));
+  child.stderr?.on('data', take);
+  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { id, child, lines, exit };
+}
+
+const alive = (p: Proc): boolean => p.child.exitCode === null && p.child.signalCode === null;
+
+/** Refusals a process logged, by code. */
+function refusals(p: Proc): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const l of p.lines) if (typeof l.msg === 'string' && l.msg.startsWith('shard process refused')) out[String(l.code)] = (out[String(l.code)] ?? 0) + 1;
+  return out;
+}
+
+/**
+ * The rogue: a worker thread with its own NATS connection. It follows the real orders and
+ * Results and, per mode, publishes bad input (see ROGUE_MODES). Posts {sent} counts on 'report'.
+ */
+const ROGUE = `
+const { parentPort, workerData: wd } = require('node:worker_threads');
+const { connect, headers } = require(wd.natsModule);
+const M = require(wd.messagesModule);
+const W = require(wd.writeSetModule);
+(async () => {
+  const nc = await connect({ servers: wd.url, name: 'rogue' });
+  const p = 'tessera.' + wd.world;
+  const sent = {};
+  const bump = (k) => { sent[k] = (sent[k] || 0) + 1; };
+  const pub = (subject, bytes, from, what) => {
+    const h = headers();
+    h.set('Rogue', '1');
+    if (from) h.set('Tessera-Proc', from);
+    nc.publish(subject, bytes, { headers: h });
+    bump(what);
+  };
+  const part = (bytes, tick, region, epoch) => M.splitParts(bytes, tick, region, epoch)[0];
+  const junk = (n, seed) => Uint8Array.from({ length: n }, (_, i) => (i * 97 + seed * 31 + 7) & 0xff);
+  const orders = new M.PartCollector(8);
+  const results = new M.PartCollector(64);
+  const seenOrders = [];
+  const lastResult = new Map(); // region -> { from, ws, epoch, bytes }
+  const other = (id) => wd.ids.find((x) => x !== id);
+  // messages for the next tick, encoded as soon as the last Results are in and published the
+  // moment its order appears, so that they reach the coordinator while the tick is in flight
+  let early = null;
+  let raced = -1;
+  function prepare(t) {
+    const o = seenOrders[seenOrders.length - 1];
+    if (wd.mode === 'forged-result' && o && o.tick === t - 1 && t >= 20 && t < 60) {
+      // the right header, epoch and tick: only its content differs (region 0's write set of the
+      // last tick, relabelled), published the moment the order appears to beat the real one
+      const r = lastResult.get(0);
+      if (r && r.ws.tick === t - 1) early = { tick: t, msgs: [[p + '.res.0', part(M.encodeResult({ ...r.ws, tick: t }, o.epochs[0]), t, 0, o.epochs[0]), o.hosts[0], 'forged result']] };
+      return;
+    }
+    if (wd.mode !== 'refused' || !o || o.tick !== t - 1) return;
+    const msgs = [];
+    for (let k = 0; k < o.hosts.length; k++) {
+      const r = lastResult.get(k);
+      if (!r || r.ws.tick !== t - 1) return;
+      const now = { ...r.ws, tick: t };
+      const good = M.encodeResult(now, o.epochs[k]);
+      msgs.push([p + '.res.' + k, part(good, t, k, o.epochs[k]), other(o.hosts[k]), 'wrong sender']);
+      msgs.push([p + '.res.' + k, part(good, t, k, o.epochs[k]), '', 'no sender']);
+      msgs.push([p + '.res.' + k, part(M.encodeResult(now, o.epochs[k] - 1n), t, k, o.epochs[k] - 1n), o.hosts[k], 'old epoch']);
+      const badSlot = { ...now, list: now.list.slice() };
+      if (badSlot.list.length) { badSlot.list[0] = 1 << 30; msgs.push([p + '.res.' + k, part(M.encodeResult(badSlot, o.epochs[k]), t, k, o.epochs[k]), o.hosts[k], 'bad write set']); }
+    }
+    early = { tick: t, msgs };
+  }
+  function onOrderFirstPart(t) {
+    if (early && early.tick === t) for (const m of early.msgs) pub(...m);
+    early = null;
+  }
+  function onOrder(o) {
+    const t = o.tick;
+    if (wd.mode === 'refused') {
+      if (t < 1) return;
+      for (let k = 0; k < o.hosts.length; k++) {
+        const r = lastResult.get(k);
+        if (!r) continue;
+        const now = { ...r.ws, tick: t };
+        const good = M.encodeResult(now, o.epochs[k]);
+        pub(p + '.res.' + k, part(r.bytes, t - 1, k, r.epoch), o.hosts[k], 'wrong tick (last tick)');
+        pub(p + '.res.' + k, part(M.encodeResult({ ...now, tick: t + 7 }, o.epochs[k]), t + 7, k, o.epochs[k]), o.hosts[k], 'wrong tick (future)');
+        const shortRec = { ...now, records: now.records.subarray(0, Math.max(0, now.records.byteLength - 312)) };
+        if (now.records.byteLength) pub(p + '.res.' + k, part(M.encodeResult(shortRec, o.epochs[k]), t, k, o.epochs[k]), o.hosts[k], 'bad write set');
+        pub(p + '.res.' + k, part(good.subarray(0, good.byteLength >> 1), t, k, o.epochs[k]), o.hosts[k], 'truncated result');
+        pub(p + '.res.' + k, junk(200 + t, t), o.hosts[k], 'malformed bytes');
+      }
+      pub(p + '.order', junk(300, t), 'coordinator', 'malformed bytes');
+      pub(p + '.order', part(M.encodeResult({ ...lastResult.get(0).ws, tick: t }, 1n), t, 255, 0n), 'coordinator', 'a result on the order subject');
+      for (const id of wd.ids) pub(p + '.proc.' + id + '.snap', junk(64, t), '', 'malformed world copy part');
+      pub(p + '.resend', new TextEncoder().encode('{"tick": '), '', 'garbage resend JSON');
+      pub(p + '.resend', new TextEncoder().encode(JSON.stringify({ tick: 'x', regions: 5 })), '', 'garbage resend JSON');
+      pub(p + '.resend', new TextEncoder().encode(JSON.stringify({ tick: t - 1, regions: [0, 1, 1e9, -1, 'a', null] })), '', 'resend request');
+      if (t % 10 === 3) {
+        // part 0 of a 300-part message that never completes: 900 kB held by every collector that takes it
+        pub(p + '.res.1', rawPart(t, 1, 777n, 0, 300, junk(900 << 10, t)), 'b', 'oversized part');
+        pub(p + '.order', rawPart(t, 255, 0n, 0, 300, junk(900 << 10, t)), 'coordinator', 'oversized part');
+      }
+    }
+    if (wd.mode === 'old-order' && t === 20) {
+      pub(p + '.order', part(M.encodeTick(seenOrders[seenOrders.length - 4]), t - 3, 255, 0n), 'coordinator', 'an old order');
+    }
+    if (wd.mode === 'future-order' && t === 20) {
+      pub(p + '.order', part(M.encodeTick({ ...o, tick: t + 1000 }), t + 1000, 255, 0n), 'coordinator', 'future order');
+    }
+    if (wd.mode === 'forged-copy' && t === 20) {
+      // a valid world copy (the same world as it was at tick 0), to process a only
+      for (const q of M.splitParts(wd.copy, 0, 255, 0n)) pub(p + '.proc.a.snap', q, '', 'forged world copy part');
+    }
+  }
+  const G = require(wd.generatedModule);
+  const fb = require(wd.flatbuffersModule);
+  function rawPart(tick, region, epoch, partNo, parts, bytes) {
+    const b = new fb.Builder(bytes.byteLength + 128);
+    const data = b.createByteVector(bytes);
+    G.ShardPart.startShardPart(b);
+    G.ShardPart.addTick(b, tick);
+    G.ShardPart.addRegion(b, region);
+    G.ShardPart.addEpoch(b, epoch);
+    G.ShardPart.addPart(b, partNo);
+    G.ShardPart.addParts(b, parts);
+    G.ShardPart.addBytes(b, data);
+    b.finish(G.ShardMessage.createShardMessage(b, G.ShardPayload.ShardPart, G.ShardPart.endShardPart(b)), 'TSSH');
+    return b.asUint8Array().slice();
+  }
+  nc.subscribe(p + '.order', { callback: (_e, m) => {
+    if (m.headers && m.headers.get('Rogue')) return;
+    try {
+      const first = M.decodeCluster(m.data, 1 << 20);
+      if (first.kind === 'part' && first.part === 0) onOrderFirstPart(first.tick);
+      const whole = orders.add(first);
+      if (!whole) return;
+      const d = M.decodeCluster(whole);
+      if (d.kind !== 'tick' || seenOrders.some((o) => o.tick === d.order.tick)) return;
+      seenOrders.push(d.order);
+      onOrder(d.order);
+    } catch (e) { parentPort.postMessage({ type: 'error', message: String(e && e.stack) }); }
+  } });
+  nc.subscribe(p + '.res.*', { callback: (_e, m) => {
+    if (m.headers && m.headers.get('Rogue')) return;
+    try {
+      const whole = results.add(M.decodeCluster(m.data, 1 << 20));
+      if (!whole) return;
+      const d = M.decodeCluster(whole);
+      lastResult.set(d.writes.region, { from: m.headers.get('Tessera-Proc'), ws: d.writes, epoch: d.epoch, bytes: whole });
+      prepare(d.writes.tick + 1);
+      const tr = d.writes.tick;
+      if (wd.mode === 'racing-order' && tr >= 20 && tr < 60 && raced !== tr) {
+        const r0 = lastResult.get(0), r1 = lastResult.get(1), o = seenOrders[seenOrders.length - 1];
+        if (r0 && r1 && r0.ws.tick === tr && r1.ws.tick === tr && o.tick === tr) {
+          raced = tr;
+          const fake = { ...o, tick: tr + 1, full: [true, true], digests: [M.digestOf(r0.bytes), M.digestOf(r1.bytes)], overlaySlots: new Int32Array(0), overlayOwners: new Int32Array(0), overlayRecords: new Uint8Array(0), staticSlots: new Int32Array(0), staticRecords: new Uint8Array(0) };
+          pub(p + '.order', part(M.encodeTick(fake), tr + 1, 255, 0n), 'coordinator', 'racing order');
+        }
+      }
+    } catch (e) { parentPort.postMessage({ type: 'error', message: String(e && e.stack) }); }
+  } });
+  await nc.flush();
+  parentPort.postMessage({ type: 'ready' });
+  parentPort.on('message', async (m) => {
+    if (m === 'report') { await nc.flush(); parentPort.postMessage({ type: 'report', sent }); }
+  });
+})().catch((e) => parentPort.postMessage({ type: 'error', message: String(e && e.stack) }));
+`;
+
+interface Rogue {
+  worker: Worker;
+  errors: string[];
+  report(): Promise<Record<string, number>>;
+}
+
+async function startRogue(url: string, world: string, mode: string, copy: Uint8Array): Promise<Rogue> {
+  const worker = new Worker(ROGUE, {
+    eval: true,
+    workerData: {
+      url,
+      world,
+      mode,
+      copy,
+      ids: ['a', 'b'],
+      natsModule: require.resolve('@nats-io/transport-node'),
+      flatbuffersModule: require.resolve('flatbuffers'),
+      messagesModule: join(DIST, 'src', 'cluster', 'messages.js'),
+      writeSetModule: join(DIST, 'src', 'cluster', 'write-set.js'),
+      generatedModule: join(DIST, 'src', 'protocol', 'generated', 'shard_generated.js'),
+    },
+  });
+  const errors: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    worker.on('message', (m: { type: string; message?: string }) => {
+      if (m.type === 'ready') resolve();
+      if (m.type === 'error') {
+        errors.push(m.message ?? '');
+        reject(new Error(m.message));
+      }
+    });
+    worker.once('error', reject);
+  });
+  return {
+    worker,
+    errors,
+    report: () =>
+      new Promise((resolve) => {
+        const on = (m: { type: string; sent: Record<string, number> }): void => {
+          if (m.type !== 'report') return;
+          worker.off('message', on);
+          resolve(m.sent);
+        };
+        worker.on('message', on);
+        worker.postMessage('report');
+      }),
+  };
+}
+
+/** A 2-process cluster world of the pile with a rogue in `mode`; runs until TICKS or the first failure. */
+async function runCluster(mode: string): Promise<{
+  hashes: string[];
+  failure: Error | null;
+  rejected: Record<string, number>;
+  rejectedTotal: number;
+  procs: Proc[];
+  alive: boolean[];
+  sent: Record<string, number>;
+  rogueErrors: string[];
+}> {
+  const url = await natsUrl();
+  const world = uniqueWorld('bad');
+  const procs = ['a', 'b'].map((id) => startProc(url, world, id));
+  const config = pileConfig(N);
+  const w = new ShardedWorld(config, TWO, undefined, { exchange: 'tick' });
+  const tick = buildPile(w, N, 11, { layers: 6 }).tick;
+  let coordinator: ClusterCoordinator | null = null;
+  let rogue: Rogue | null = null;
+  try {
+    const log = process.env.DEBUG_BAD ? pino({ level: 'info' }, pino.destination(2)) : undefined;
+    coordinator = await ClusterCoordinator.start(w, { nats: url, world, processes: 2, tickTimeoutMs: 15_000, log });
+    rogue = await startRogue(url, world, mode, encodeCopy({ config, partition: TWO, range: w.range, save: w.save() }));
+    const hashes: string[] = [];
+    let failure: Error | null = null;
+    for (let t = 0; t < TICKS; t++) {
+      try {
+        tick();
+      } catch (e) {
+        failure = e as Error;
+        break;
+      }
+      hashes.push(hex(w.hash()));
+      if (process.env.DEBUG_BAD) process.stderr.write(`tick ${t + 1} ${hashes[t] === reference[t] ? 'ok' : 'DIVERGED'}\n`);
+    }
+    const sent = await within(rogue.report(), {});
+    // the processes' last log lines arrive after the rogue's last messages were handled
+    await new Promise((r) => setTimeout(r, 300));
+    const d = await within(coordinator.details(), { rejected: {} as Record<string, number>, hosts: [], epochs: [] });
+    return {
+      hashes,
+      failure,
+      rejected: d.rejected,
+      rejectedTotal: coordinator.stats().rejected,
+      procs,
+      alive: procs.map(alive),
+      sent,
+      rogueErrors: rogue.errors,
+    };
+  } finally {
+    await coordinator?.close();
+    await rogue?.worker.terminate();
+    for (const p of procs) if (alive(p)) p.child.kill('SIGTERM');
+    for (const p of procs) {
+      if ((await within(p.exit, 'stuck')) === 'stuck') {
+        p.stuck = true; // SIGTERM did not end it (its close() waits on a dead connection)
+        p.child.kill('SIGKILL');
+        await p.exit;
+      }
+    }
+  }
+}
+
+test(`bad input on every shard subject for ${TICKS} ticks is refused with codes and changes nothing`, async () => {
+  const r = await runCluster('refused');
+  expect(r.failure).toBeNull();
+  expect(r.rogueErrors).toEqual([]);
+  expect(r.hashes).toEqual(reference);
+  expect(r.alive).toEqual([true, true]);
+  // what the rogue sent, what the coordinator and each process refused (printed for the report)
+  const logged = r.procs.map(refusals);
+  console.log(JSON.stringify({ sent: r.sent, coordinator: r.rejected, coordinatorTotal: r.rejectedTotal, a: logged[0], b: logged[1] }, null, 1));
+  // every complete message the rogue put on res.<k> was refused by the coordinator (the resend
+  // requests may add refused repeats of real Results of the last tick); which code depends on
+  // whether it arrived while its tick was in flight (NOT_OWNER, STALE_EPOCH, BAD_VALUE) or after
+  // the commit (WRONG_TICK): test/cluster-codec.test.ts checks each code deterministically
+  const onResults = ['wrong sender', 'no sender', 'old epoch', 'bad write set', 'wrong tick (last tick)', 'wrong tick (future)', 'truncated result'];
+  const complete = onResults.reduce((a, k) => a + (r.sent[k] ?? 0), 0) + (r.sent['malformed bytes'] ?? 0) - (r.sent['a result on the order subject'] ?? 0);
+  expect(complete).toBeGreaterThan(TICKS * 10);
+  expect(r.rejectedTotal).toBeGreaterThanOrEqual(complete);
+  expect(Object.keys(r.rejected).every((c) => ['BAD_MESSAGE', 'BAD_VALUE', 'WRONG_TICK', 'STALE_EPOCH', 'NOT_OWNER'].includes(c))).toBe(true);
+  expect(r.rejected.BAD_MESSAGE).toBeGreaterThan(0);
+  expect(r.rejected.WRONG_TICK).toBeGreaterThan(0);
+  // each process refused the malformed parts and the Result sent on the order subject, and the garbage resend JSON
+  const perProcess = (r.sent['malformed bytes'] ?? 0) / 3 + (r.sent['truncated result'] ?? 0) / 2 + (r.sent['malformed world copy part'] ?? 0) / 2;
+  for (const l of logged) {
+    expect(l.BAD_MESSAGE).toBe(perProcess + (r.sent['malformed bytes'] ?? 0) / 3);
+    expect(l.BAD_VALUE).toBe((r.sent['a result on the order subject'] ?? 0) + (r.sent['garbage resend JSON'] ?? 0));
+  }
+  main = r;
+}, 120_000);
+
+let main: Awaited<ReturnType<typeof runCluster>> | null = null;
+
+/**
+ * BUG (src/cluster/coordinator-worker.ts main, the 'stats' reply): details().rejected is
+ * `{ ...rejected, ...coord.rejected }`. The worker's own `rejected` already counts every
+ * refusal (onResult catches accept's ClusterErrors too), and coord.rejected counts only
+ * accept's: the spread overwrites the worker's count of each code accept also uses with the
+ * smaller one (e.g. BAD_MESSAGE 396 refused, 198 reported), so the codes do not add up to
+ * stats().rejected. Fix: reply with the worker's `rejected` alone.
+ */
+test.failing("the coordinator's refusals by code add up to its total", () => {
+  if (!main) throw new Error('the run above did not complete');
+  expect(Object.values(main.rejected).reduce((a, b) => a + b, 0)).toBe(main.rejectedTotal);
+});
+
+/**
+ * BUG (src/cluster/shard-process.ts tryRun, line ~298): an order for a tick already run (here
+ * the real order of tick 17, published again at tick 20) makes ShardHost.run return [] (an old
+ * order), but tryRun then publishes a Result per hosted region from that empty array:
+ * splitParts(undefined) throws a TypeError inside the NATS subscription callback, the client's
+ * reader closes ("reader closed TypeError: Cannot read properties of undefined (reading
+ * 'byteLength')"), the process stays up but hears nothing more, and the world fails its tick
+ * (no result in tickTimeoutMs). Every process takes the order, so one message stops the whole
+ * world. Fix: in tryRun, return when run() gave fewer Results than hosted regions (an old
+ * order), and in onOrderPart ignore an order older than the waiting one; catch every exception
+ * in the subscription callbacks (log, count as INTERNAL) so none reaches the NATS reader.
+ */
+test.failing('an old order (a tick already run) is ignored: the world keeps its hash and the processes keep running', async () => {
+  const r = await runCluster('old-order');
+  console.log(
+    JSON.stringify({ sent: r.sent, failure: r.failure?.message, ticks: r.hashes.length, alive: r.alive, stuck: r.procs.map((p) => p.stuck === true) }),
+  );
+  expect(r.failure).toBeNull();
+  expect(r.hashes).toEqual(reference);
+  expect(r.alive).toEqual([true, true]);
+}, 120_000);
+
+/**
+ * BUG (src/cluster/shard-host.ts run, BEHIND, and shard-process.ts tryRun -> close('behind')):
+ * an order for a far future tick (tick + 1000) makes every process decide its copy is behind
+ * and leave (exit code 3). No live process is left, the coordinator cannot move the regions and
+ * the world's step throws. Orders are not authenticated (the Tessera-Proc header is not even
+ * read in onOrderPart, and any client can set it). Fix: a process must not act on an order that
+ * is not the coordinator's: at least check the header and that order.tick is next or next - 1
+ * before anything else; BEHIND should follow only from the coordinator's own orders (e.g. the
+ * assign bucket's epochs or a sequence the coordinator signs); in the end NATS permissions
+ * (only the coordinator's user may publish on .order) are the real fence.
+ */
+test.failing('an order for a future tick is refused: the processes keep running and the world its hash', async () => {
+  const r = await runCluster('future-order');
+  console.log(
+    JSON.stringify({ sent: r.sent, failure: r.failure?.message, ticks: r.hashes.length, alive: r.alive, exits: r.procs.map((p) => p.child.exitCode) }),
+  );
+  expect(r.failure).toBeNull();
+  expect(r.hashes).toEqual(reference);
+  expect(r.alive).toEqual([true, true]);
+}, 120_000);
+
+/**
+ * LIMIT (src/cluster/tick-coordinator.ts accept): the sender is the Tessera-Proc header, which
+ * any NATS client can set. A Result with the right header, epoch and tick whose write set passes
+ * checkWriteSet (here region 0's write set of the last tick relabelled, sent at ticks 20 to 59
+ * the moment the order appears) is taken when it arrives before the real one, and the world
+ * diverges (from tick 21 to 23 in runs here); then it stalls: the process that runs region 0
+ * ignores Results bearing its own id (shard-process.ts onResultPart), so it never holds the
+ * committed (forged) write set, asks for it on resend in vain, and the tick fails after
+ * tickTimeoutMs. Fix: NATS accounts/permissions per process (only
+ * process p may publish on res.<k> for its regions: the coordinator can then trust the
+ * connection, not the header), or a per-process key from the assignment signing each Result.
+ */
+test.failing('a forged Result with the right header, epoch and tick is not taken: the world keeps its hash', async () => {
+  const r = await runCluster('forged-result');
+  const firstBad = r.hashes.findIndex((h, t) => h !== reference[t]);
+  console.log(JSON.stringify({ sent: r.sent, failure: r.failure?.message, firstDivergedTick: firstBad + 1, coordinator: r.rejected }));
+  expect(r.failure).toBeNull();
+  expect(r.hashes).toEqual(reference);
+}, 120_000);
+
+/**
+ * BUG (src/cluster/shard-process.ts onCopyPart): a process takes a world copy on its snap
+ * subject at any time, from anyone, and replaces its running copy with it. Here a valid copy of
+ * the same world at tick 0, sent to process a at tick 20: a's next order is "ahead" of its copy
+ * (BEHIND), it leaves (exit code 3) and its region moves to b. With a copy at the current tick
+ * of a different world the Results would be wrong without any refusal. Fix: take a copy only
+ * while the process has none (or only from the coordinator's own request, e.g. a reply inbox the
+ * process creates and announces in its heartbeat, instead of a subscription anyone can publish
+ * to); refuse and count the others (an UNEXPECTED code).
+ */
+test.failing('a world copy sent to a running process is refused: it keeps running', async () => {
+  const r = await runCluster('forged-copy');
+  console.log(
+    JSON.stringify({
+      sent: r.sent,
+      failure: r.failure?.message,
+      ticks: r.hashes.length,
+      alive: r.alive,
+      exits: r.procs.map((p) => p.child.exitCode),
+      sameHash: r.hashes.every((h, t) => h === reference[t]),
+    }),
+  );
+  expect(r.failure).toBeNull();
+  expect(r.hashes).toEqual(reference);
+  expect(r.alive).toEqual([true, true]);
+}, 120_000);
+
+/**
+ * BUG (src/cluster/shard-process.ts onOrderPart / shard-host.ts run): a forged order for the
+ * next tick, published as soon as the Results of the last one are out (so often before the
+ * coordinator's; tried at ticks 20 to 59), is run by every process: here it marks both regions `full`, so their Results
+ * are refused (BAD_VALUE: full differs from the coordinator's order); the real order then counts
+ * as a re-issue of a tick already run, and the processes resend the same refused Results until
+ * the tick times out. With another overlay instead, the Results would be taken and the world
+ * would diverge. Same fix as for the future order: only the coordinator's orders may be run
+ * (NATS permissions on .order, or orders the processes can authenticate).
+ */
+test.failing('a forged order for the next tick, racing the real one, is not run: the world keeps its hash', async () => {
+  const r = await runCluster('racing-order');
+  // the rogue tries at ticks 20 to 59, each time it sees both Results before the next real order;
+  // a forged order that came second is taken as a re-issue (harmless). Neither a refusal by the
+  // coordinator nor one logged by a process: every race was lost, nothing was shown
+  const procRefused = r.procs.some((p) => Object.keys(refusals(p)).length > 0);
+  if (!r.rejected.BAD_VALUE && !procRefused) throw new Error('inconclusive: the real orders came first');
+  console.log(JSON.stringify({ sent: r.sent, failure: r.failure?.message, ticks: r.hashes.length, alive: r.alive, coordinator: r.rejected }));
+  expect(r.failure).toBeNull();
+  expect(r.hashes).toEqual(reference);
+}, 120_000);
