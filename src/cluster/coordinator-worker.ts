@@ -237,7 +237,8 @@ async function start(): Promise<void> {
           if (bytes) for (const p of splitParts(bytes, last.tick, k, coord.epochs[k])) nc.publish(n.result(k), p, { headers: h });
         }
       } catch {
-        rejected.BAD_VALUE = (rejected.BAD_VALUE ?? 0) + 1; // not JSON: ignored
+        rejected.BAD_VALUE = (rejected.BAD_VALUE ?? 0) + 1; // not JSON: ignored, counted
+        stat[STAT.REJECTED]++;
       }
     },
   });
@@ -267,7 +268,7 @@ async function main(): Promise<void> {
     if (m.type === 'stats')
       parentPort?.postMessage({
         type: 'stats',
-        rejected: { ...rejected, ...Object.fromEntries(coord.rejected) },
+        rejected: { ...rejected }, // every refusal (accept's included: onResult counts what it throws)
         hosts: [...coord.hosts],
         epochs: coord.epochs.map(String),
       });

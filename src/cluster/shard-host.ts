@@ -84,7 +84,10 @@ export class ShardHost {
   acceptResult(bytes: Uint8Array): void {
     const m = decodeCluster(bytes);
     if (m.kind !== 'result') throw new ClusterError('BAD_VALUE', `expected a Result, got ${m.kind}`);
-    if (m.writes.tick + 1 < this.next) return; // already past it
+    // only the tick just run (its Results arrive while the next order waits) and the one being
+    // run: anything else is stale or not yet due, and keeping it would let a sender grow this
+    if (m.writes.tick + 1 < this.next || m.writes.tick > this.next)
+      throw new ClusterError('WRONG_TICK', `result of tick ${m.writes.tick}, this copy runs ${this.next}`);
     let byDigest = this.received.get(m.writes.tick);
     if (!byDigest) {
       byDigest = new Map();
@@ -147,16 +150,20 @@ export class ShardHost {
       const miss = this.missing(order);
       if (miss.length) throw new ClusterError('MISSING_RESULT', `no committed result of tick ${t - 1} for regions ${miss.join(', ')}`);
       if (t - 1 >= this.since) {
+        // every committed write set is checked before any is applied: a bad one changes nothing
+        const due: WriteSet[] = [];
         order.digests.forEach((d, k) => {
           if (d === 0n) return;
           const mine = this.ran.get(k);
           if (mine && mine.tick === t - 1 && mine.digest === d) return;
-          const ws = this.received.get(t - 1)?.get(d) as WriteSet;
-          checkWriteSet(this.acc.memory.buffer, plan, ws, Number(order.highWater));
+          due.push(this.received.get(t - 1)?.get(d) as WriteSet);
+        });
+        for (const ws of due) checkWriteSet(this.acc.memory.buffer, plan, ws, Number(order.highWater));
+        for (const ws of due) {
           applyWriteSet(this.acc.memory.buffer, plan, ws, false);
           this.applied++;
           this.appliedBytes += ws.records.byteLength;
-        });
+        }
       }
       for (const tk of this.received.keys()) if (tk < t) this.received.delete(tk);
       this.putStatics(order);

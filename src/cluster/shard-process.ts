@@ -23,6 +23,9 @@ import { ShardHost } from './shard-host';
 import { PROC_HEADER, WORLD_ID, names, type ShardMember } from './subjects';
 import { WriteSetError } from './write-set';
 
+/** A copy that has received nothing but orders past its next tick for this long leaves (ms). */
+const BEHIND_MS = 5_000;
+
 /** Settings of a shard process. */
 export interface ShardProcessOptions {
   /** NATS server URL(s), e.g. nats://127.0.0.1:4222. */
@@ -95,6 +98,8 @@ export class ShardProcess {
   private heartbeat: NodeJS.Timeout | null = null;
   private regions: number[] = [];
   private resendTimer: NodeJS.Timeout | null = null;
+  /** Since when every order was for a later tick than this copy can run (performance.now() ms). */
+  private behindSince: number | null = null;
   readonly stats: ShardProcessStats = { ticks: 0, resultsPublished: 0, resultsApplied: 0, resends: 0, rejected: {}, lastStepMs: 0 };
   /** Resolves when the process stops (close(), or a fault it cannot recover from: the reason). */
   readonly stopped: Promise<string>;
@@ -177,6 +182,12 @@ export class ShardProcess {
   }
 
   private onCopyPart(m: Msg): void {
+    if (this.host) {
+      // a copy is taken once, at join; a running copy is never replaced (a process that falls
+      // behind leaves and joins again as a new process)
+      this.reject('NOT_OWNER', new Error('this process already has its copy of the world'), 'a world copy part');
+      return void m.respond(new TextEncoder().encode('error: already joined'));
+    }
     const p = this.part(m, 'a world copy part');
     if (!p) return void m.respond(new TextEncoder().encode('error: bad part'));
     let whole: Uint8Array | null;
@@ -216,6 +227,23 @@ export class ShardProcess {
       return this.reject(this.codeOf(e), e, 'an order');
     }
     this.orders.drop(d.order.tick);
+    const next = this.host?.tick ?? -1;
+    // only the tick to run or the one just run (a re-issue): an older order is stale, a later one
+    // is either forged or means this copy missed ticks (then it leaves after a while of nothing
+    // but such orders: behindSince)
+    if (!this.host || d.order.tick < next - 1)
+      return this.reject('WRONG_TICK', new Error(`order for tick ${d.order.tick}, this copy is at ${next}`), 'an order');
+    if (d.order.tick > next) {
+      this.behindSince ??= performance.now();
+      if (performance.now() - this.behindSince > BEHIND_MS) {
+        this.o.log.error({ tick: d.order.tick, at: next }, 'this copy of the world is behind: leaving (restart the process to join again)');
+        void this.close('behind');
+        return;
+      }
+      return this.reject('WRONG_TICK', new Error(`order for tick ${d.order.tick}, this copy is at ${next}`), 'an order');
+    }
+    this.behindSince = null;
+    if (this.waiting && this.waiting.tick > d.order.tick) return; // never replace a newer order
     this.waiting = d.order;
     this.tryRun();
   }
@@ -295,11 +323,13 @@ export class ShardProcess {
       }
       return this.reject(code, e, 'an order');
     }
+    const hosted = ShardHost.hosted(order, this.o.id);
+    if (out.length !== hosted.length) return; // an order this copy had already passed: nothing to publish
     this.stats.lastStepMs = performance.now() - t0;
     // test hook: freeze (SIGSTOP) with the results of this tick computed but not published,
     // as a process cut off mid-tick would be; its results go out when it is resumed
     if (process.env.TESSERA_TEST_STOP_AT_TICK === String(order.tick)) process.kill(process.pid, 'SIGSTOP');
-    this.regions = ShardHost.hosted(order, this.o.id);
+    this.regions = hosted;
     this.regions.forEach((k, i) => {
       this.publishResult(k, order.tick, order.epochs[k], out[i]);
     });

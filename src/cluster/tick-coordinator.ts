@@ -153,6 +153,7 @@ export class TickCoordinator {
       // epoch that was not committed: a process that lost the region (paused past its lease)
       if (m.epoch !== this.lastCommitted.epochs[k])
         return this.refuse('STALE_EPOCH', `region ${k}: tick ${ws.tick} was committed under epoch ${this.lastCommitted.epochs[k]}, not ${m.epoch}`);
+      if (digestOf(bytes) !== this.digests[k]) return this.refuse('WRONG_TICK', `region ${k}: not the Result committed for tick ${ws.tick}`);
       return null;
     }
     if (!o) return this.refuse('WRONG_TICK', `result of tick ${ws.tick}, no tick is being stepped`);
