@@ -8,7 +8,7 @@
  *  resend           process -> processes       JSON {tick, regions}: republish retained Results
  *  proc.<id>.snap   coordinator -> process     request/reply: the parts of a copy of the world
  *  proc.<id>.ping   coordinator -> process     request/reply: liveness ("no responders" = gone)
- *  committed        coordinator -> anyone      JSON {tick, hash, stallMs} after each tick
+ *  committed        coordinator -> anyone      JSON {tick, ms} after each tick (tick = the state now published, ms = the tick's wall time)
  *  members (KV)     process heartbeats         key proc.<id>: JSON ShardMember, every 250 ms
  *  assign (KV)      coordinator                key region.<k>: process id; the revision is the epoch
  * ```
