@@ -11,6 +11,10 @@
  * pings (well under the coordinator's lease of 1.5 s at the sizes measured).
  */
 import { hostname } from 'node:os';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { wasmPath } from '../physics/wasm';
 import { connect, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import type { Logger } from 'pino';
@@ -20,8 +24,14 @@ import type { Partition } from '../physics/sharded';
 import { ClusterError } from './errors';
 import { PartCollector, decodeCluster, splitParts, type ClusterMessage, type TickOrder } from './messages';
 import { ShardHost } from './shard-host';
-import { PROC_HEADER, WORLD_ID, names, type ShardMember } from './subjects';
+import { LIVE, PROC_HEADER, WORLD_ID, names, type ShardMember } from './subjects';
 import { WriteSetError } from './write-set';
+
+/** The compiled liveness worker next to this file, or under build/dist when running from sources. */
+function livenessScript(): string {
+  const here = join(__dirname, 'liveness-worker.js');
+  return existsSync(here) ? here : join(wasmPath('release'), '..', 'dist', 'src', 'cluster', 'liveness-worker.js');
+}
 
 /** A copy that has received nothing but orders past its next tick for this long leaves (ms). */
 const BEHIND_MS = 5_000;
@@ -36,6 +46,8 @@ export interface ShardProcessOptions {
   id: string;
   /** Take regions only when another process fails. */
   standby?: boolean;
+  /** Longest single piece of work (a step, a world copy) during which pings are still answered, ms. Default 60,000. */
+  busyMs?: number;
   log: Logger;
 }
 
@@ -96,6 +108,13 @@ export class ShardProcess {
   private readonly results = new PartCollector(256);
   private readonly copies = new PartCollector(2);
   private heartbeat: NodeJS.Timeout | null = null;
+  private beat: NodeJS.Timeout | null = null;
+  private liveness: Worker | null = null;
+  private readonly liveSab = new SharedArrayBuffer(LIVE.WORDS * 8);
+  /** Marks the start (true) and end (false) of one long piece of work on the event loop (liveness-worker.ts). */
+  private busy(on: boolean): void {
+    new Float64Array(this.liveSab, 0, LIVE.WORDS)[LIVE.BUSY_SINCE] = on ? performance.timeOrigin + performance.now() : 0;
+  }
   private regions: number[] = [];
   private resendTimer: NodeJS.Timeout | null = null;
   /** Since when every order was for a later tick than this copy can run (performance.now() ms). */
@@ -137,11 +156,17 @@ export class ShardProcess {
     };
     p.heartbeat = setInterval(beat, 250);
     beat();
-    nc.subscribe(n.ping(o.id), {
-      callback: (_e, m) => {
-        m.respond(new TextEncoder().encode(String(p.host?.tick ?? -1)));
-      },
+    // pings are answered on a thread of its own (liveness-worker.ts): a long step is not a death
+    const live = new Float64Array(p.liveSab, 0, LIVE.WORDS);
+    live[LIVE.BEAT] = performance.timeOrigin + performance.now();
+    p.liveness = new Worker(livenessScript(), {
+      workerData: { nats: o.nats, world: o.world, id: o.id, sab: p.liveSab, leaseMs: 1_000, busyMs: o.busyMs ?? 60_000 },
     });
+    p.liveness.unref();
+    p.beat = setInterval(() => {
+      live[LIVE.BEAT] = performance.timeOrigin + performance.now();
+      live[LIVE.TICK] = p.host?.tick ?? -1;
+    }, 250);
     nc.subscribe(n.snap(o.id), { callback: (_e, m) => p.onCopyPart(m) });
     nc.subscribe(n.order, { callback: (_e, m) => p.onOrderPart(m) });
     nc.subscribe(n.results, { callback: (_e, m) => p.onResultPart(m) });
@@ -200,7 +225,12 @@ export class ShardProcess {
     if (!whole) return void m.respond(new TextEncoder().encode('part'));
     try {
       const c = decodeCopy(whole);
-      this.host = ShardHost.fromSave(c.config, c.partition, c.save, c.range);
+      this.busy(true);
+      try {
+        this.host = ShardHost.fromSave(c.config, c.partition, c.save, c.range);
+      } finally {
+        this.busy(false);
+      }
       this.o.log.info({ tick: this.host.tick }, 'world copy restored');
       m.respond(new TextEncoder().encode('ready'));
     } catch (e) {
@@ -308,9 +338,14 @@ export class ShardProcess {
     this.waiting = null;
     const t0 = performance.now();
     let out: Uint8Array[];
+    this.busy(true);
     try {
       const before = host.applied;
-      out = host.run(order, this.o.id);
+      try {
+        out = host.run(order, this.o.id);
+      } finally {
+        this.busy(false);
+      }
       this.stats.resultsApplied += host.applied - before;
     } catch (e) {
       const code = this.codeOf(e);
@@ -339,6 +374,8 @@ export class ShardProcess {
   /** Leaves the world: stops the heartbeat, drains the connection. */
   async close(why = 'closed'): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.beat) clearInterval(this.beat);
+    await this.liveness?.terminate();
     if (this.resendTimer) clearInterval(this.resendTimer);
     this.heartbeat = null;
     await this.nc.drain().catch(() => undefined);

@@ -52,3 +52,10 @@ export function names(world: string) {
     assign: `tessera_${world}_assign`,
   };
 }
+
+/**
+ * Float64 slots a shard process shares with its liveness thread (liveness-worker.ts): wall
+ * time (ms since the epoch) of the event loop's last beat, of the start of the long piece of
+ * work it is in (0: none), and its next tick.
+ */
+export const LIVE = { BEAT: 0, BUSY_SINCE: 1, TICK: 2, WORDS: 4 } as const;

@@ -1,0 +1,38 @@
+/**
+ * A shard process's answer to the coordinator's pings (shard-process.ts starts it), on a thread
+ * and a NATS connection of its own, so a long step or a large message on the process's event
+ * loop does not make it look dead. It answers while the event loop beat within a lease
+ * (`beat`, written every 250 ms), or while the loop is inside one long piece of work it
+ * announced (`busySince`) for at most `busyMs`: a process that hangs outside such work, or
+ * stays busy past that bound, stops answering and its regions move. SIGSTOP and kill -9 stop
+ * this thread with the process.
+ */
+import { workerData } from 'node:worker_threads';
+import { connect } from '@nats-io/transport-node';
+import { LIVE, names } from './subjects';
+
+interface LivenessData {
+  nats: string;
+  world: string;
+  id: string;
+  sab: SharedArrayBuffer;
+  leaseMs: number;
+  busyMs: number;
+}
+
+async function main(): Promise<void> {
+  const d = workerData as LivenessData;
+  const live = new Float64Array(d.sab, 0, LIVE.WORDS);
+  const nc = await connect({ servers: d.nats.split(','), name: `tessera-shard-${d.id}-live`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  const now = (): number => performance.timeOrigin + performance.now();
+  nc.subscribe(names(d.world).ping(d.id), {
+    callback: (_e, m) => {
+      const t = now();
+      const busy = live[LIVE.BUSY_SINCE];
+      if (t - live[LIVE.BEAT] < d.leaseMs || (busy > 0 && t - busy < d.busyMs)) m.respond(new TextEncoder().encode(String(live[LIVE.TICK])));
+    },
+  });
+  await nc.flush();
+}
+
+void main();
