@@ -1,8 +1,9 @@
 /**
  * A shard process's answer to the coordinator's pings (shard-process.ts starts it), on a thread
  * and a NATS connection of its own, so a long step or a large message on the process's event
- * loop does not make it look dead. It answers while the event loop beat within a lease
- * (`beat`, written every 250 ms), or while the loop is inside one long piece of work it
+ * loop does not make it look dead. It answers while the event loop beat within `leaseMs` (5 s:
+ * a decode of a large message or a long pause for garbage collection is not a death; `beat` is
+ * written every 250 ms), or while the loop is inside one long piece of work it
  * announced (`busySince`) for at most `busyMs`: a process that hangs outside such work, or
  * stays busy past that bound, stops answering and its regions move. SIGSTOP and kill -9 stop
  * this thread with the process.

@@ -156,11 +156,12 @@ export class ShardProcess {
     };
     p.heartbeat = setInterval(beat, 250);
     beat();
-    // pings are answered on a thread of its own (liveness-worker.ts): a long step is not a death
+    // pings are answered on a thread of its own (liveness-worker.ts): a long step, a large
+    // message or a collection pause is not a death (a hung loop stops the answers after 5 s)
     const live = new Float64Array(p.liveSab, 0, LIVE.WORDS);
     live[LIVE.BEAT] = performance.timeOrigin + performance.now();
     p.liveness = new Worker(livenessScript(), {
-      workerData: { nats: o.nats, world: o.world, id: o.id, sab: p.liveSab, leaseMs: 1_000, busyMs: o.busyMs ?? 60_000 },
+      workerData: { nats: o.nats, world: o.world, id: o.id, sab: p.liveSab, leaseMs: 5_000, busyMs: o.busyMs ?? 60_000 },
     });
     p.liveness.unref();
     p.beat = setInterval(() => {
