@@ -5,35 +5,20 @@
  * hash and events of the fault-free (unsharded) run at every tick, the moves are logged and
  * counted, and the stall is measured.
  */
-import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { PhysicsWorld } from '../src/physics/world';
-import { ShardedWorld, bodyEvents, type BodyEvent } from '../src/physics/sharded';
+import { ShardedWorld } from '../src/physics/sharded';
 import { ClusterCoordinator } from '../src/cluster/coordinator';
-import { buildRain, rainConfig } from './helpers/scenes';
 import { natsUrl, startNats, uniqueWorld } from './helpers/nats';
+import { ACCEPTANCE, eventsDigest, hex, unshardedRun } from './helpers/acceptance';
 import { startShards, stopShards, type ShardChild } from './helpers/shard-processes';
 
 jest.setTimeout(120_000);
 const TICKS = 300;
-const N = 300;
 const FOUR = { xCuts: [0], zCuts: [0] };
-const hex = (h: bigint): string => `0x${h.toString(16).padStart(16, '0')}`;
-const eventsDigest = (list: BodyEvent[]): string =>
-  createHash('sha1')
-    .update(list.map((e) => `${e.kind}${e.body}:${e.other}`).join(','))
-    .digest('hex');
-
 let ref: Array<[string, string]>;
 beforeAll(() => {
-  const w = PhysicsWorld.create(rainConfig(N));
-  const tick = buildRain(w, N, 12).tick;
-  ref = [];
-  for (let t = 0; t < TICKS; t++) {
-    tick();
-    ref.push([hex(w.hash()), eventsDigest(bodyEvents(w.events()))]);
-  }
+  ref = unshardedRun('rain', TICKS); // what the runs below build
 });
 
 /** A seeded tick in [lo, hi). */
@@ -55,8 +40,8 @@ interface Run {
 async function startRun(url: string, specs: Parameters<typeof startShards>[2], processes: number, standbys: number): Promise<Run> {
   const world = uniqueWorld('fault');
   const shards = startShards(url, world, specs);
-  const w = new ShardedWorld(rainConfig(N), FOUR, undefined, { exchange: 'tick' });
-  const tick = buildRain(w, N, 12).tick;
+  const w = new ShardedWorld(ACCEPTANCE.rain.config, FOUR, undefined, { exchange: 'tick' });
+  const tick = ACCEPTANCE.rain.build(w);
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {

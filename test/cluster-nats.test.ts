@@ -5,55 +5,23 @@
  * the unsharded core's, on 2 processes (2 regions) and 4 processes (4 regions), and on 2
  * processes holding 2 regions each.
  */
-import { createHash } from 'node:crypto';
-import { PhysicsWorld, type WorldConfig } from '../src/physics/world';
-import { ShardedWorld, bodyEvents, type BodyEvent, type Partition } from '../src/physics/sharded';
+import { ShardedWorld, type Partition } from '../src/physics/sharded';
 import { ClusterCoordinator } from '../src/cluster/coordinator';
-import { buildPile, buildRain, buildWalkers, pileConfig, rainConfig, walkersConfig, type SceneTarget } from './helpers/scenes';
+import { ACCEPTANCE, eventsDigest, hex, unshardedRun } from './helpers/acceptance';
 import { natsUrl, uniqueWorld } from './helpers/nats';
 import { startShards, stopShards } from './helpers/shard-processes';
 
 jest.setTimeout(120_000);
 const TICKS = 500;
-const hex = (h: bigint): string => `0x${h.toString(16).padStart(16, '0')}`;
-const eventsDigest = (list: BodyEvent[]): string =>
-  createHash('sha1')
-    .update(list.map((e) => `${e.kind}${e.body}:${e.other}`).join(','))
-    .digest('hex');
 
-interface Scene {
-  config: WorldConfig;
-  build(target: SceneTarget): () => void;
-}
-const SCENES: Record<string, Scene> = {
-  pile: { config: pileConfig(300), build: (w) => buildPile(w, 300, 11, { layers: 6 }).tick },
-  rain: { config: rainConfig(300), build: (w) => buildRain(w, 300, 12).tick },
-  walkers: { config: walkersConfig(24), build: (w) => buildWalkers(w, 24, 13).tick },
-};
-
-const reference = new Map<string, Array<[string, string]>>();
-function unsharded(name: string): Array<[string, string]> {
-  const cached = reference.get(name);
-  if (cached) return cached;
-  const w = PhysicsWorld.create(SCENES[name].config);
-  const tick = SCENES[name].build(w);
-  const out: Array<[string, string]> = [];
-  for (let t = 0; t < TICKS; t++) {
-    tick();
-    out.push([hex(w.hash()), eventsDigest(bodyEvents(w.events()))]);
-  }
-  reference.set(name, out);
-  return out;
-}
-
-describe.each(Object.keys(SCENES))('scene %s', (name) => {
+describe.each(Object.keys(ACCEPTANCE) as Array<keyof typeof ACCEPTANCE>)('scene %s', (name) => {
   const layouts: Array<[string, Partition, number]> = [
     ['2 regions on 2 processes', { xCuts: [0.3], zCuts: [] }, 2],
     ['4 regions on 2 processes', { xCuts: [0], zCuts: [0] }, 2],
     ['4 regions on 4 processes', { xCuts: [0], zCuts: [0] }, 4],
   ];
   test.each(layouts)(`%s: hash and events of every tick for ${TICKS} ticks equal the unsharded run`, async (_l, partition, processes) => {
-    const ref = unsharded(name);
+    const ref = unshardedRun(name, TICKS);
     const url = await natsUrl();
     const world = uniqueWorld(name);
     const shards = startShards(
@@ -61,7 +29,7 @@ describe.each(Object.keys(SCENES))('scene %s', (name) => {
       world,
       Array.from({ length: processes }, (_, i) => ({ id: `p${i}` })),
     );
-    const scene = SCENES[name];
+    const scene = ACCEPTANCE[name];
     const w = new ShardedWorld(scene.config, partition, undefined, { exchange: 'tick' });
     const tick = scene.build(w);
     const c = await ClusterCoordinator.start(w, { nats: url, world, processes });

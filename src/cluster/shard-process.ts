@@ -247,7 +247,8 @@ export class ShardProcess {
     try {
       whole = this.orders.add(p);
     } catch (e) {
-      return this.reject('BAD_VALUE', e, 'an order part');
+      this.reject('BAD_VALUE', e, 'an order part');
+      return;
     }
     if (!whole) return;
     let d: ClusterMessage;
@@ -255,15 +256,18 @@ export class ShardProcess {
       d = decodeCluster(whole);
       if (d.kind !== 'tick') throw new ClusterError('BAD_VALUE', `expected an order, got a ${d.kind}`);
     } catch (e) {
-      return this.reject(this.codeOf(e), e, 'an order');
+      this.reject(this.codeOf(e), e, 'an order');
+      return;
     }
     this.orders.drop(d.order.tick);
     const next = this.host?.tick ?? -1;
     // only the tick to run or the one just run (a re-issue): an older order is stale, a later one
     // is either forged or means this copy missed ticks (then it leaves after a while of nothing
     // but such orders: behindSince)
-    if (!this.host || d.order.tick < next - 1)
-      return this.reject('WRONG_TICK', new Error(`order for tick ${d.order.tick}, this copy is at ${next}`), 'an order');
+    if (!this.host || d.order.tick < next - 1) {
+      this.reject('WRONG_TICK', new Error(`order for tick ${d.order.tick}, this copy is at ${next}`), 'an order');
+      return;
+    }
     if (d.order.tick > next) {
       this.behindSince ??= performance.now();
       if (performance.now() - this.behindSince > BEHIND_MS) {
@@ -271,7 +275,8 @@ export class ShardProcess {
         void this.close('behind');
         return;
       }
-      return this.reject('WRONG_TICK', new Error(`order for tick ${d.order.tick}, this copy is at ${next}`), 'an order');
+      this.reject('WRONG_TICK', new Error(`order for tick ${d.order.tick}, this copy is at ${next}`), 'an order');
+      return;
     }
     this.behindSince = null;
     if (this.waiting && this.waiting.tick > d.order.tick) return; // never replace a newer order
@@ -288,7 +293,8 @@ export class ShardProcess {
       if (!whole || !this.host) return;
       this.host.acceptResult(whole);
     } catch (e) {
-      return this.reject(this.codeOf(e), e, 'a result');
+      this.reject(this.codeOf(e), e, 'a result');
+      return;
     }
     if (this.waiting) this.tryRun();
   }
@@ -299,9 +305,13 @@ export class ShardProcess {
     try {
       req = JSON.parse(new TextDecoder().decode(m.data));
     } catch (e) {
-      return this.reject('BAD_VALUE', e, 'a resend request');
+      this.reject('BAD_VALUE', e, 'a resend request');
+      return;
     }
-    if (typeof req.tick !== 'number' || !Array.isArray(req.regions)) return this.reject('BAD_VALUE', new Error('tick and regions'), 'a resend request');
+    if (typeof req.tick !== 'number' || !Array.isArray(req.regions)) {
+      this.reject('BAD_VALUE', new Error('tick and regions'), 'a resend request');
+      return;
+    }
     for (const k of req.regions) {
       if (typeof k !== 'number') continue;
       const r = this.host.retained(k, req.tick);
@@ -357,7 +367,8 @@ export class ShardProcess {
         void this.close(code === 'BEHIND' ? 'behind' : 'fault');
         return;
       }
-      return this.reject(code, e, 'an order');
+      this.reject(code, e, 'an order');
+      return;
     }
     const hosted = ShardHost.hosted(order, this.o.id);
     if (out.length !== hosted.length) return; // an order this copy had already passed: nothing to publish
