@@ -27,6 +27,7 @@ import {
   CLIENT_KINDS,
   SERVER_KINDS,
   SHARD_KINDS,
+  CLUSTER_KINDS,
 } from '../src/protocol/codec';
 import { verifyClient, verifyServer, verifyShard, DEFAULT_MAX_BYTES } from '../src/protocol/verify';
 import { ERROR, ProtocolError } from '../src/protocol/errors';
@@ -120,7 +121,7 @@ describe('round trips', () => {
         .sort((x, y) => Number(e[x]) - Number(e[y]));
     expect(tags(ClientPayload).map((t) => t.replace(/^Client/, ''))).toEqual(CLIENT_KINDS.map((k) => k[0].toUpperCase() + k.slice(1)));
     expect(tags(ServerPayload).map((t) => t.replace(/^Server/, ''))).toEqual(SERVER_KINDS.map((k) => k[0].toUpperCase() + k.slice(1)));
-    expect(tags(ShardPayload).map((t) => t.replace(/^Shard/, ''))).toEqual(SHARD_KINDS.map((k) => k[0].toUpperCase() + k.slice(1)));
+    expect(tags(ShardPayload).map((t) => t.replace(/^Shard/, ''))).toEqual([...SHARD_KINDS, ...CLUSTER_KINDS].map((k) => k[0].toUpperCase() + k.slice(1)));
   });
 
   const clientCases: [string, ClientMessage][] = [
@@ -587,7 +588,7 @@ describe('the verifier rejects malicious buffers', () => {
     wr16(c, slotAt(c, rootPos(c), 1), 0); // value absent, tag still ClientAck
     expectReject(() => decodeClient(c), 'BAD_UNION');
     const s = shard(SHARD_SAMPLES.hash);
-    s[fieldPos(s, rootPos(s), 0)] = SHARD_KINDS.length + 1;
+    s[fieldPos(s, rootPos(s), 0)] = SHARD_KINDS.length + CLUSTER_KINDS.length + 1;
     expectReject(() => decodeShard(s), 'BAD_UNION');
   });
 

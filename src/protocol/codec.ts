@@ -79,6 +79,11 @@ export const SERVER_KINDS = [
 ] as const satisfies readonly ServerMessage['kind'][];
 /** Shard message kinds in union order (ShardPayload tag t is SHARD_KINDS[t - 1]). */
 export const SHARD_KINDS = ['advance', 'ghosts', 'handoff', 'physicsEvents', 'hash'] as const satisfies readonly ShardMessage['kind'][];
+/**
+ * The cluster's ShardMessage kinds, after SHARD_KINDS in union order (tag SHARD_KINDS.length + 1 + i
+ * is CLUSTER_KINDS[i]). decodeShard refuses them; src/cluster/messages.ts decodes them.
+ */
+export const CLUSTER_KINDS = ['result', 'tick', 'part'] as const;
 
 /** Smallest walk input (thousandths of the walk speed, messages.ts InputFrame). */
 export const WALK_MIN = -1000;
@@ -1064,7 +1069,7 @@ export function decodeShard(bytes: Uint8Array, options?: VerifyOptions): ShardMe
       return { kind: 'hash', tick: t.tick(), shard: t.shard(), hash: t.hash() };
     }
     default:
-      throw protocolError(ERROR.BAD_MESSAGE, 'BAD_UNION', 'ShardMessage.payload: unknown kind');
+      throw protocolError(ERROR.BAD_MESSAGE, 'BAD_UNION', 'ShardMessage.payload: a cluster message (decode it with src/cluster/messages.ts decodeCluster)');
   }
 }
 
@@ -1091,6 +1096,6 @@ export function peekServerKind(bytes: Uint8Array, options?: VerifyOptions): Serv
   return peek(bytes, verifyServer(bytes, options), SERVER_KINDS);
 }
 /** peekClientKind for ShardMessage buffers. */
-export function peekShardKind(bytes: Uint8Array, options?: VerifyOptions): ShardMessage['kind'] {
-  return peek(bytes, verifyShard(bytes, options), SHARD_KINDS);
+export function peekShardKind(bytes: Uint8Array, options?: VerifyOptions): ShardMessage['kind'] | (typeof CLUSTER_KINDS)[number] {
+  return peek(bytes, verifyShard(bytes, options), [...SHARD_KINDS, ...CLUSTER_KINDS]);
 }

@@ -27,6 +27,7 @@ export {
   CLIENT_KINDS,
   SERVER_KINDS,
   SHARD_KINDS,
+  CLUSTER_KINDS,
   WALK_MIN,
   WALK_MAX,
 } from './codec';
