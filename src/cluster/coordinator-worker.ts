@@ -44,6 +44,7 @@ let nc: NatsConnection;
 let assign: KV;
 let coord: TickCoordinator;
 let connected = true;
+let reconnectedAt = -Infinity;
 let wake: (() => void) | null = null;
 
 const sleep = (ms: number): Promise<void> =>
@@ -151,7 +152,10 @@ async function runTick(t: number): Promise<void> {
     const answers = await Promise.all(owing.map(ping));
     let moved = false;
     for (let i = 0; i < owing.length; i++) {
-      const gone = answers[i] === false || (answers[i] === null && !alive(owing[i], performance.now()));
+      // "no responders" is a death, except within a lease of a reconnect: after a nats-server
+      // restart each process's ping thread reconnects on its own schedule
+      const now2 = performance.now();
+      const gone = (answers[i] === false && now2 - reconnectedAt > d.leaseMs) || (answers[i] === null && !alive(owing[i], now2));
       if (!gone) continue;
       if (!stalled) stalled = t0;
       await failOver(owing[i], t);
@@ -183,6 +187,7 @@ async function start(): Promise<void> {
       } else if (s.type === 'reconnect') {
         connected = true;
         const now = performance.now();
+        reconnectedAt = now;
         for (const m of members.values()) m.seen = now; // a grace of one lease
         log('info', {}, 'coordinator reconnected to NATS');
       }
