@@ -18,13 +18,13 @@
  * the coordinator's back board), DONE = t + 1.
  */
 import { workerData, parentPort } from 'node:worker_threads';
-import { connect, type NatsConnection, NoRespondersError, RequestError, headers } from '@nats-io/transport-node';
+import { connect, type NatsConnection, NoRespondersError, RequestError } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { ShardedPlan } from '../physics/shard-plan';
 import { SHARD_CFG as SC, SHARD_CFG_SLOTS } from '../physics/world-layout';
-import { ClusterError } from './errors';
+import { ClusterError, refusalCode } from './errors';
 import { PartCollector, decodeCluster, encodeTick, splitParts, type TickOrder } from './messages';
-import { PROC_HEADER, names, type ShardMember } from './subjects';
+import { PROC_HEADER, names, publishParts, type ShardMember } from './subjects';
 import { TickCoordinator, memoryAccess } from './tick-coordinator';
 import { CTL, STAT, type CoordinatorData } from './coordinator';
 
@@ -70,9 +70,7 @@ async function setAssign(k: number, id: string): Promise<bigint> {
 
 function publishOrder(o: TickOrder): void {
   const bytes = encodeTick(o);
-  const h = headers();
-  h.set(PROC_HEADER, 'coordinator');
-  for (const p of splitParts(bytes, o.tick, 255, 0n)) nc.publish(n.order, p, { headers: h });
+  publishParts(nc, n.order, bytes, o.tick, 255, 0n, 'coordinator');
   stat[STAT.ORDER_BYTES] += bytes.byteLength;
 }
 
@@ -89,7 +87,7 @@ function onResult(data: Uint8Array, sender: string): void {
     coord.accept(whole, sender);
     wake?.();
   } catch (e) {
-    const code = e instanceof ClusterError ? e.code : (e as { code?: number }).code === 1000 ? 'BAD_MESSAGE' : 'BAD_VALUE';
+    const code = refusalCode(e) ?? 'BAD_VALUE';
     rejected[code] = (rejected[code] ?? 0) + 1;
     stat[STAT.REJECTED]++;
     log('warn', { code, sender, err: (e as Error).message }, 'cluster result refused');
@@ -235,11 +233,9 @@ async function start(): Promise<void> {
         const req = JSON.parse(new TextDecoder().decode(m.data)) as { tick?: unknown; regions?: unknown };
         const last = coord.lastCommitted;
         if (req.tick !== last.tick || !Array.isArray(req.regions)) return;
-        const h = headers();
-        h.set(PROC_HEADER, 'coordinator');
         for (const k of req.regions) {
           const bytes = typeof k === 'number' ? last.bytes.get(k) : undefined;
-          if (bytes) for (const p of splitParts(bytes, last.tick, k, coord.epochs[k])) nc.publish(n.result(k), p, { headers: h });
+          if (bytes) publishParts(nc, n.result(k), bytes, last.tick, k, coord.epochs[k], 'coordinator');
         }
       } catch {
         rejected.BAD_VALUE = (rejected.BAD_VALUE ?? 0) + 1; // not JSON: ignored, counted

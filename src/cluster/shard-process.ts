@@ -15,17 +15,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { wasmPath } from '../physics/wasm';
-import { connect, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import type { Logger } from 'pino';
-import { ProtocolError } from '../protocol/errors';
 import type { WorldConfig } from '../physics/world';
 import type { Partition } from '../physics/sharded';
-import { ClusterError } from './errors';
-import { PartCollector, decodeCluster, splitParts, type ClusterMessage, type TickOrder } from './messages';
+import { ClusterError, refusalCode } from './errors';
+import { PartCollector, decodeCluster, type ClusterMessage, type TickOrder } from './messages';
 import { ShardHost } from './shard-host';
-import { LIVE, PROC_HEADER, WORLD_ID, names, type ShardMember } from './subjects';
-import { WriteSetError } from './write-set';
+import { LIVE, PROC_HEADER, WORLD_ID, names, publishParts, type ShardMember } from './subjects';
 
 /** The compiled liveness worker next to this file, or under build/dist when running from sources. */
 function livenessScript(): string {
@@ -188,9 +186,8 @@ export class ShardProcess {
    * callback would close the connection's reader.
    */
   private codeOf(e: unknown): string {
-    if (e instanceof ClusterError) return e.code;
-    if (e instanceof ProtocolError) return e.code === 1000 ? 'BAD_MESSAGE' : 'BAD_VALUE';
-    if (e instanceof WriteSetError) return 'BAD_VALUE';
+    const code = refusalCode(e);
+    if (code) return code;
     this.o.log.error({ err: e }, 'shard process fault');
     return 'INTERNAL';
   }
@@ -320,10 +317,7 @@ export class ShardProcess {
   }
 
   private publishResult(k: number, tick: number, epoch: bigint, bytes: Uint8Array): void {
-    const n = names(this.o.world);
-    const h = headers();
-    h.set(PROC_HEADER, this.o.id);
-    for (const part of splitParts(bytes, tick, k, epoch)) this.nc.publish(n.result(k), part, { headers: h });
+    publishParts(this.nc, names(this.o.world).result(k), bytes, tick, k, epoch, this.o.id);
     this.stats.resultsPublished++;
   }
 

@@ -15,6 +15,19 @@
  * Every message a process publishes carries the header PROC_HEADER with its id.
  */
 
+import { headers, type NatsConnection } from '@nats-io/transport-node';
+import { splitParts } from './messages';
+
+/**
+ * Publishes a cluster message on `subject` as ShardPart messages (messages.ts splitParts: tick,
+ * region and epoch label the parts), each with the PROC_HEADER of its sender.
+ */
+export function publishParts(nc: NatsConnection, subject: string, bytes: Uint8Array, tick: number, region: number, epoch: bigint, sender: string): void {
+  const h = headers();
+  h.set(PROC_HEADER, sender);
+  for (const p of splitParts(bytes, tick, region, epoch)) nc.publish(subject, p, { headers: h });
+}
+
 /** A world id: letters, digits, '_' and '-' (NATS subject tokens and bucket names), 1 to 64 characters. */
 export const WORLD_ID = /^[A-Za-z0-9_-]{1,64}$/;
 

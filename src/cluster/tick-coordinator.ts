@@ -9,10 +9,9 @@
  */
 import type { ShardedPlan } from '../physics/shard-plan';
 import { BODY_RECORD_BYTES, BOARD, BOARD_HEADER_SLOTS } from '../physics/world-layout';
-import { ClusterError } from './errors';
+import { ClusterError, refusalCode } from './errors';
 import { decodeCluster, digestOf, type TickOrder } from './messages';
 import { applyWriteSet, checkWriteSet, WriteSetError, type WriteSet } from './write-set';
-import { ProtocolError } from '../protocol/errors';
 
 /** What the cluster reads of a sharded world's memory beside ClusterAccess: the statics list and overlay records. */
 export interface CoordinatorAccess {
@@ -141,7 +140,8 @@ export class TickCoordinator {
     try {
       m = decodeCluster(bytes);
     } catch (e) {
-      if (e instanceof ProtocolError) return this.refuse(e.code === 1000 ? 'BAD_MESSAGE' : 'BAD_VALUE', e.message);
+      const code = refusalCode(e);
+      if (code) return this.refuse(code, (e as Error).message);
       throw e;
     }
     if (m.kind !== 'result') return this.refuse('BAD_VALUE', `expected a Result, got a ${m.kind}`);
