@@ -12,6 +12,9 @@
  *   --scene <file>     scene file [scenes/demo.json: 4 regions]
  *   --world <id>       cluster world id [main]
  *   --nats <url>       use this NATS server instead of starting one
+ *   --keys <dir>       NATS keys from `tessera cluster-keys` for a --nats server that has them
+ *                      (without --nats: a fresh set is made in the temp dir, and the server
+ *                      started here admits only those keys, each with its permissions)
  *   --verbose          show every log line of the children (default: warnings and errors)
  *
  * The scene's partition sets the regions; they are assigned round-robin to the shard processes
@@ -25,7 +28,7 @@
  * this script, which stops them in that order. If a child exits on its own, the script says
  * which and how, stops the rest and exits 1.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -51,6 +54,7 @@ try {
       scene: { type: 'string', default: join(root, 'scenes', 'demo.json') },
       world: { type: 'string', default: 'main' },
       nats: { type: 'string' },
+      keys: { type: 'string' },
       verbose: { type: 'boolean', default: false },
     },
   }).values;
@@ -171,13 +175,28 @@ async function stop(code) {
 }
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => void stop(0));
 
-/** Starts nats-server with JetStream on ports it picks; resolves with its client URL once /healthz answers. */
+// ids of equal width: the coordinator orders processes by id (shard-01 .. shard-12)
+const num = (i, n) => String(i + 1).padStart(String(n).length, '0');
+const ids = [
+  ...Array.from({ length: shards }, (_, i) => `shard-${num(i, shards)}`),
+  ...Array.from({ length: standbys }, (_, i) => `standby-${num(i, standbys)}`),
+];
+
+/**
+ * Starts nats-server with JetStream on ports it picks, admitting only the keys made here (`tessera
+ * cluster-keys`: the coordinator and each process, with its permissions); resolves with its client
+ * URL and the keys' dir once /healthz answers.
+ */
 async function startNats() {
   const bin = natsBinary();
   if (!bin) fail('nats-server not found: install it (Debian: apt-get install nats-server), set NATS_SERVER, or pass --nats <url>');
   const dir = mkdtempSync(join(tmpdir(), 'tessera-cluster-nats-'));
   temps.push(dir);
+  const keys = join(dir, 'keys');
+  execFileSync(process.execPath, [cli, 'cluster-keys', '--world', args.world, '--processes', ids.join(','), '--out', keys], { stdio: 'ignore' });
   const c = start('nats', bin, [
+    '-c',
+    join(keys, 'auth.conf'),
     '-a',
     '127.0.0.1',
     '-p',
@@ -198,7 +217,7 @@ async function startNats() {
     try {
       const ports = JSON.parse(readFileSync(portsFile, 'utf8'));
       const r = await fetch(`${ports.monitoring[0]}/healthz`);
-      if (r.status === 200) return { url: ports.nats[0], dir, pid: c.child.pid };
+      if (r.status === 200) return { url: ports.nats[0], dir, pid: c.child.pid, keys };
     } catch {
       /* not written or not ready yet */
     }
@@ -213,7 +232,11 @@ async function startNats() {
   return new Promise(() => {});
 }
 
-const nats = args.nats ? { url: args.nats } : await startNats();
+if (args.keys && !args.nats) fail('--keys is for a --nats server of your own (without --nats, keys are made for the server started here)');
+const nats = args.nats ? { url: args.nats, keys: args.keys } : await startNats();
+const keyOf = (id) => (nats.keys ? [join(nats.keys, `${id}.nk`)] : []);
+for (const id of ['coordinator', ...ids])
+  if (nats.keys && !existsSync(keyOf(id)[0])) fail(`--keys ${nats.keys}: no ${id}.nk (make them with tessera cluster-keys)`);
 let data = args.data;
 if (!data) {
   data = mkdtempSync(join(tmpdir(), 'tessera-cluster-data-'));
@@ -237,14 +260,9 @@ const serve = start('serve', node, [
   String(shards),
   '--cluster-standbys',
   String(standbys),
+  ...(nats.keys ? ['--cluster-nkey', ...keyOf('coordinator')] : []),
 ]);
 const listening = lines.wait('serve', (j) => (j.msg === 'listening' ? j.port : undefined));
-// ids of equal width: the coordinator orders processes by id (shard-01 .. shard-12)
-const num = (i, n) => String(i + 1).padStart(String(n).length, '0');
-const ids = [
-  ...Array.from({ length: shards }, (_, i) => `shard-${num(i, shards)}`),
-  ...Array.from({ length: standbys }, (_, i) => `standby-${num(i, standbys)}`),
-];
 for (const id of ids) {
   start(id, node, [
     cli,
@@ -257,11 +275,14 @@ for (const id of ids) {
     id,
     '--metrics-port',
     '0',
+    ...(nats.keys ? ['--nkey', ...keyOf(id)] : []),
     ...(id.startsWith('standby-') ? ['--standby'] : []),
   ]);
   void lines.wait(id, (j) => (j.msg === 'metrics' ? j.url : undefined)).then((url) => say(`${id} metrics ${url}`));
 }
-say(`nats    ${nats.url}${nats.pid ? ` (pid ${nats.pid}, JetStream store in ${nats.dir})` : ' (given)'}`);
+say(
+  `nats    ${nats.url}${nats.pid ? ` (pid ${nats.pid}, JetStream store in ${nats.dir})` : ' (given)'}${nats.keys ? `, users: keys in ${nats.keys}` : ', no keys: anyone who reaches it can forge orders'}`,
+);
 say(
   `serve   pid ${serve.child.pid}, data ${data}${args.data ? '' : ' (temp)'}, waiting for ${shards} shard process(es)${standbys ? ` and ${standbys} standby(s)` : ''}`,
 );

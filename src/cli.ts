@@ -28,6 +28,8 @@ import { PhysicsWorld } from './physics/world';
 import { accountsCommand, CliError } from './cli/accounts';
 import { ShardProcess } from './cluster/shard-process';
 import { ClusterCoordinator } from './cluster/coordinator';
+import { COORDINATOR_ID, NkeyFileError, idOfKeyFile, makeClusterKeys } from './cluster/auth';
+import { AuthorizationError } from '@nats-io/transport-node';
 import { serveShardMetrics } from './net/shard-metrics';
 import { hostname } from 'node:os';
 import pino from 'pino';
@@ -164,6 +166,7 @@ export function program(): Command {
     .addOption(new Option('--cluster-processes <n>', `shard processes that take the regions (round-robin) [${DEFAULT_SERVE.clusterProcesses}]`))
     .addOption(new Option('--cluster-standbys <n>', `further shard processes kept as standbys [${DEFAULT_SERVE.clusterStandbys}]`))
     .addOption(new Option('--cluster-join-timeout-ms <ms>', `how long to wait for the shard processes to join [${DEFAULT_SERVE.clusterJoinTimeoutMs}]`))
+    .addOption(new Option('--cluster-nkey <file>', "the coordinator's NATS key (coordinator.nk from `tessera cluster-keys`) [none]"))
     .addOption(new Option('-c, --config <file>', 'JSON file with the same settings (flags and TESSERA_* variables win)'))
     .action(async (o: Record<string, unknown>) => {
       // commander names each flag's value after the setting (--snapshot-every -> snapshotEvery)
@@ -200,44 +203,54 @@ export function program(): Command {
     .option('--cluster <url>', 'replay through shard processes joined to this NATS server (start them with tessera shard --world <id>)')
     .option('--cluster-world <id>', 'world id of the shard processes', 'replay')
     .option('--cluster-processes <n>', 'shard processes to wait for', '2')
-    .action(async (db: string, o: { scene: string; every: string; stream: string; cluster?: string; clusterWorld: string; clusterProcesses: string }) => {
-      const store = openDb(db);
-      let coordinator: ClusterCoordinator | null = null;
-      try {
-        const ticks = store.ticksFrom(o.stream, 0);
-        if (!ticks.length || ticks[0].tick !== 0) throw new ConfigError('database', db, `the log of ${o.stream} does not start at tick 0`);
-        const every = Math.max(1, Number(o.every) || 1);
-        let bad = 0;
-        const setup = sceneSetup(loadScene(o.scene));
-        if (o.cluster) setup.shardOptions = { ...setup.shardOptions, exchange: 'tick' };
-        const processes = Number(o.clusterProcesses);
-        if (o.cluster && !(Number.isInteger(processes) && processes >= 1))
-          throw new ConfigError('cluster-processes', '--cluster-processes', 'must be an integer >= 1');
-        const url = o.cluster;
-        await replayLog(
-          setup,
-          ticks.flatMap((t) => t.events),
-          ticks.length,
-          (r) => {
-            const want = ticks[r.tick].hash,
-              got = r.hash.toString(16);
-            if (got !== want) bad++;
-            if (r.tick % every === 0 || got !== want || r.tick === ticks.length - 1)
-              console.log(`${r.tick} ${got}${got === want ? '' : ` MISMATCH (log says ${want})`}`);
-          },
-          url
-            ? async (world) => {
-                coordinator = await ClusterCoordinator.start(world, { nats: url, world: o.clusterWorld, processes });
-              }
-            : undefined,
-        );
-        console.log(bad ? `${bad} of ${ticks.length} ticks differ from the log` : `${ticks.length} ticks replayed, every hash equals the log`);
-        if (bad) process.exitCode = 1;
-      } finally {
-        await (coordinator as ClusterCoordinator | null)?.close();
-        store.close();
-      }
-    });
+    .option('--cluster-nkey <file>', "the coordinator's NATS key (coordinator.nk from `tessera cluster-keys`)")
+    .action(
+      async (
+        db: string,
+        o: { scene: string; every: string; stream: string; cluster?: string; clusterWorld: string; clusterProcesses: string; clusterNkey?: string },
+      ) => {
+        const store = openDb(db);
+        let coordinator: ClusterCoordinator | null = null;
+        try {
+          const ticks = store.ticksFrom(o.stream, 0);
+          if (!ticks.length || ticks[0].tick !== 0) throw new ConfigError('database', db, `the log of ${o.stream} does not start at tick 0`);
+          const every = Math.max(1, Number(o.every) || 1);
+          let bad = 0;
+          const setup = sceneSetup(loadScene(o.scene));
+          if (o.cluster) setup.shardOptions = { ...setup.shardOptions, exchange: 'tick' };
+          const processes = Number(o.clusterProcesses);
+          if (o.cluster && !(Number.isInteger(processes) && processes >= 1))
+            throw new ConfigError('cluster-processes', '--cluster-processes', 'must be an integer >= 1');
+          const url = o.cluster;
+          await replayLog(
+            setup,
+            ticks.flatMap((t) => t.events),
+            ticks.length,
+            (r) => {
+              const want = ticks[r.tick].hash,
+                got = r.hash.toString(16);
+              if (got !== want) bad++;
+              if (r.tick % every === 0 || got !== want || r.tick === ticks.length - 1)
+                console.log(`${r.tick} ${got}${got === want ? '' : ` MISMATCH (log says ${want})`}`);
+            },
+            url
+              ? async (world) => {
+                  coordinator = await ClusterCoordinator.start(world, { nats: url, world: o.clusterWorld, processes, nkeyFile: o.clusterNkey }).catch(
+                    (e: Error) => {
+                      throw e instanceof NkeyFileError ? new ConfigError('cluster-nkey', '--cluster-nkey', e.message) : e;
+                    },
+                  );
+                }
+              : undefined,
+          );
+          console.log(bad ? `${bad} of ${ticks.length} ticks differ from the log` : `${ticks.length} ticks replayed, every hash equals the log`);
+          if (bad) process.exitCode = 1;
+        } finally {
+          await (coordinator as ClusterCoordinator | null)?.close();
+          store.close();
+        }
+      },
+    );
   p.command('inspect <database>')
     .description("print a summary of a database's newest world snapshot")
     .option('--stream <name>', 'world stream name', 'world')
@@ -317,35 +330,83 @@ export function program(): Command {
     .description('run a shard process of a cluster world: join through NATS, step the regions the coordinator assigns (docs/cluster/design.md)')
     .requiredOption('--world <id>', 'world id (letters, digits, _ and -), as given to the coordinator')
     .option('--nats <url>', 'NATS server URL (one server)', process.env.TESSERA_NATS_URL ?? 'nats://127.0.0.1:4222')
-    .option('--id <id>', "this process's id in the world (letters, digits, _ and -) [host-pid]")
+    .option('--id <id>', "this process's id in the world (letters, digits, _ and -) [the --nkey file's name, else host-pid]")
+    .option('--nkey <file>', 'its NATS key (<id>.nk from `tessera cluster-keys`; the server must know it) [none]', process.env.TESSERA_SHARD_NKEY)
     .option('--standby', 'take regions only when another process fails')
     .option('--log-level <level>', 'pino level', 'info')
     .option('--metrics-port <n>', 'serve GET /metrics of this process on this port (0 = any free one, logged) [none]')
     .option('--metrics-host <address>', 'address of the /metrics server', '127.0.0.1')
-    .action(async (o: { world: string; nats: string; id?: string; standby?: boolean; logLevel: string; metricsPort?: string; metricsHost: string }) => {
-      const log = pino({ level: o.logLevel });
-      const id = o.id ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}`;
-      const metricsPort = o.metricsPort === undefined ? null : Number(o.metricsPort);
-      if (metricsPort !== null && !(/^\d+$/.test(o.metricsPort ?? '') && metricsPort <= 65535))
-        throw new ConfigError('shard', '--metrics-port', `must be an integer 0..65535, got ${JSON.stringify(o.metricsPort)}`);
-      let proc: ShardProcess;
+    .action(
+      async (o: {
+        world: string;
+        nats: string;
+        id?: string;
+        nkey?: string;
+        standby?: boolean;
+        logLevel: string;
+        metricsPort?: string;
+        metricsHost: string;
+      }) => {
+        const log = pino({ level: o.logLevel });
+        const id = o.id ?? (o.nkey ? idOfKeyFile(o.nkey) : `${hostname().replace(/[^A-Za-z0-9_-]/g, '_')}-${process.pid}`);
+        const metricsPort = o.metricsPort === undefined ? null : Number(o.metricsPort);
+        if (metricsPort !== null && !(/^\d+$/.test(o.metricsPort ?? '') && metricsPort <= 65535))
+          throw new ConfigError('shard', '--metrics-port', `must be an integer 0..65535, got ${JSON.stringify(o.metricsPort)}`);
+        let proc: ShardProcess;
+        try {
+          proc = await ShardProcess.start({ nats: o.nats, world: o.world, id, nkeyFile: o.nkey, standby: o.standby === true, log });
+        } catch (e) {
+          if (e instanceof RangeError) throw new ConfigError('shard', 'arguments', e.message);
+          if (e instanceof NkeyFileError) throw new ConfigError('shard', '--nkey', e.message);
+          if (e instanceof AuthorizationError)
+            throw new ConfigError(
+              'shard',
+              '--nkey',
+              `NATS at ${o.nats} refused ${o.nkey ? `the key in ${o.nkey}` : 'a connection without a key'}: ${e.message}`,
+            );
+          throw new ConfigError('shard', '--nats', `cannot reach NATS at ${o.nats}: ${(e as Error).message}`);
+        }
+        for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void proc.close(sig));
+        if (metricsPort !== null) {
+          const m = await serveShardMetrics(() => proc.stats, metricsPort, o.metricsHost).catch(async (e: Error) => {
+            await proc.close('metrics');
+            throw new ConfigError('shard', '--metrics-port', `cannot listen on ${o.metricsHost}:${metricsPort}: ${e.message}`);
+          });
+          log.info({ id, metricsPort: m.port, url: `http://${o.metricsHost}:${m.port}/metrics` }, 'metrics');
+        }
+        const why = await proc.stopped;
+        log.info({ why }, 'shard process stopped');
+        process.exit(why === 'behind' || why === 'fault' ? 3 : 0);
+      },
+    );
+  p.command('cluster-keys')
+    .description(
+      "make NATS users for a cluster world: a key per shard process and the coordinator, and nats-server's authorization config (src/cluster/auth.ts)",
+    )
+    .requiredOption('--world <id>', 'world id (letters, digits, _ and -)')
+    .requiredOption('--processes <ids>', 'shard process ids, comma separated (standbys too)')
+    .option('--out <dir>', 'where to write <id>.nk (mode 600) and auth.conf', 'cluster-keys')
+    .option('--force', 'replace an existing auth.conf and its keys')
+    .action((o: { world: string; processes: string; out: string; force?: boolean }) => {
+      let k: ReturnType<typeof makeClusterKeys>;
       try {
-        proc = await ShardProcess.start({ nats: o.nats, world: o.world, id, standby: o.standby === true, log });
-      } catch (e) {
-        if (e instanceof RangeError) throw new ConfigError('shard', 'arguments', e.message);
-        throw new ConfigError('shard', '--nats', `cannot reach NATS at ${o.nats}: ${(e as Error).message}`);
-      }
-      for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void proc.close(sig));
-      if (metricsPort !== null) {
-        const m = await serveShardMetrics(() => proc.stats, metricsPort, o.metricsHost).catch(async (e: Error) => {
-          await proc.close('metrics');
-          throw new ConfigError('shard', '--metrics-port', `cannot listen on ${o.metricsHost}:${metricsPort}: ${e.message}`);
+        k = makeClusterKeys({
+          world: o.world,
+          ids: o.processes
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean),
+          dir: o.out,
+          force: o.force === true,
         });
-        log.info({ id, metricsPort: m.port, url: `http://${o.metricsHost}:${m.port}/metrics` }, 'metrics');
+      } catch (e) {
+        throw new ConfigError('cluster-keys', 'arguments', (e as Error).message);
       }
-      const why = await proc.stopped;
-      log.info({ why }, 'shard process stopped');
-      process.exit(why === 'behind' || why === 'fault' ? 3 : 0);
+      console.log(`wrote ${k.conf} and ${Object.keys(k.seeds).length} keys:`);
+      console.log(`  nats-server -js -c ${k.conf}`);
+      console.log(`  tessera serve --cluster nats://HOST:4222 --cluster-world ${o.world} --cluster-nkey ${k.seeds.coordinator}`);
+      for (const [id, f] of Object.entries(k.seeds))
+        if (id !== COORDINATOR_ID) console.log(`  tessera shard --nats nats://HOST:4222 --world ${o.world} --nkey ${f}`);
     });
   p.command('selfcheck')
     .description('core build information and a determinism self-check of its variants')

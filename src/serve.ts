@@ -46,6 +46,7 @@ import { DEFAULT_MAX_BUCKETS } from './persist/rate-buckets';
 import { ClusterCoordinator } from './cluster/coordinator';
 import { PhysicsError } from './physics/world';
 import { WORLD_ID } from './cluster/subjects';
+import { readNkeySeed } from './cluster/auth';
 import { ClusterWatch } from './net/cluster-metrics';
 import { MemberWatch } from './net/cluster-members';
 
@@ -114,6 +115,11 @@ export interface ServeConfig {
   clusterStandbys: number;
   /** How long serve waits for the shard processes to join before it gives up, ms. */
   clusterJoinTimeoutMs: number;
+  /**
+   * The coordinator's NATS user seed file (`tessera cluster-keys` writes `coordinator.nk`;
+   * src/cluster/auth.ts); '' = connect without a key (a server without users: serve warns).
+   */
+  clusterNkey: string;
 }
 
 /** The embedded defaults: the demo world on port 9001, SQLite under ./data/, a worker per core, guests on. */
@@ -148,6 +154,7 @@ export const DEFAULT_SERVE: ServeConfig = {
   clusterProcesses: 2,
   clusterStandbys: 0,
   clusterJoinTimeoutMs: 30_000,
+  clusterNkey: '',
 };
 
 /** A setting that cannot be used. */
@@ -193,6 +200,7 @@ const ENV: Record<keyof ServeConfig, string> = {
   clusterProcesses: 'TESSERA_CLUSTER_PROCESSES',
   clusterStandbys: 'TESSERA_CLUSTER_STANDBYS',
   clusterJoinTimeoutMs: 'TESSERA_CLUSTER_JOIN_TIMEOUT_MS',
+  clusterNkey: 'TESSERA_CLUSTER_NKEY',
 };
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -240,7 +248,7 @@ export function resolveConfig(flags: Partial<Record<keyof ServeConfig, unknown>>
 /** The cross-checks of the cluster settings (see resolveConfig). */
 function checkCluster(out: ServeConfig, sources: Partial<Record<keyof ServeConfig, string>>): void {
   if (out.cluster === '') {
-    for (const k of ['clusterWorld', 'clusterProcesses', 'clusterStandbys', 'clusterJoinTimeoutMs'] as const) {
+    for (const k of ['clusterWorld', 'clusterProcesses', 'clusterStandbys', 'clusterJoinTimeoutMs', 'clusterNkey'] as const) {
       const from = sources[k];
       if (from) throw new ConfigError(k, from, 'is a cluster setting: set cluster (--cluster nats://host:4222) as well, or leave it out');
     }
@@ -319,6 +327,16 @@ function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
       }
       if (!ok) throw new ConfigError(key, source, `must be a NATS URL (nats://host:4222, tls://, ws://, wss://), or empty for none; got ${JSON.stringify(v)}`);
       return v;
+    }
+    case 'clusterNkey': {
+      if (typeof raw !== 'string') throw new ConfigError(key, source, `must be a file name, got ${JSON.stringify(raw)}`);
+      if (raw === '') return '';
+      try {
+        readNkeySeed(raw);
+      } catch (e) {
+        throw new ConfigError(key, source, (e as Error).message);
+      }
+      return raw;
     }
     case 'clusterWorld': {
       if (typeof raw !== 'string' || !WORLD_ID.test(raw))
@@ -460,9 +478,10 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
               processes: cfg.clusterProcesses,
               standbys: cfg.clusterStandbys,
               joinTimeoutMs: cfg.clusterJoinTimeoutMs,
+              nkeyFile: cfg.clusterNkey || undefined,
             };
             log.info({ ...o, tick: loop.stream.tick }, 'cluster: waiting for the shard processes to join');
-            members = await MemberWatch.start(cfg.cluster, cfg.clusterWorld).catch((e: Error) => {
+            members = await MemberWatch.start(cfg.cluster, cfg.clusterWorld, undefined, cfg.clusterNkey || undefined).catch((e: Error) => {
               throw new ConfigError('cluster', cfg.cluster, `cannot reach NATS: ${e.message}`);
             });
             coordinator = await ClusterCoordinator.start(loop.sim.world, { ...o, log }).catch((e: Error) => {
@@ -471,7 +490,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
               throw new ConfigError(
                 'clusterProcesses',
                 `world ${cfg.clusterWorld}`,
-                `${e.message}; start them (tessera shard --nats ${cfg.cluster} --world ${cfg.clusterWorld} --id NAME) or raise clusterJoinTimeoutMs`,
+                `${e.message}; start them (tessera shard --nats ${cfg.cluster} --world ${cfg.clusterWorld} --id NAME${cfg.clusterNkey ? ' --nkey NAME.nk' : ''}) or raise clusterJoinTimeoutMs`,
               );
             });
             watch = new ClusterWatch(coordinator, cfg.clusterWorld, metrics.registry, members);

@@ -10,22 +10,24 @@
  * unsharded run's, the coordinator counts its refusals by code, the processes log theirs and
  * are still running at the end.
  *
- * The tests marked `test.failing` show input that is not refused today (see their comments):
- * they pass while the gap is there. Both need authentication of the publishers (NATS users
- * with per-subject permissions): a forged order and a forged Result that names the right sender.
+ * A forged order, and a forged Result under its owner's name, can be refused only by the
+ * server: those two run with NATS users (`tessera cluster-keys`, src/cluster/auth.ts), the rogue
+ * holding a process's key.
  *
  * Needs `npm run build` (the shard processes and the coordinator's worker run from build/dist).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { PhysicsWorld } from '../src/physics/world';
 import { ShardedWorld, type Partition } from '../src/physics/sharded';
 import { ClusterCoordinator } from '../src/cluster/coordinator';
 import { encodeCopy } from '../src/cluster/shard-process';
 import { buildPile, pileConfig } from './helpers/scenes';
-import { natsUrl, uniqueWorld } from './helpers/nats';
+import { natsUrl, startNats, uniqueWorld, type NatsServer } from './helpers/nats';
+import { makeClusterKeys, type ClusterKeys } from '../src/cluster/auth';
 import pino from 'pino';
 
 const DIST = join(__dirname, '..', 'build', 'dist');
@@ -62,8 +64,8 @@ function within<T, F>(p: Promise<T>, fallback: F): Promise<T | F> {
   return Promise.race([p, new Promise<F>((r) => setTimeout(() => r(fallback), 5_000).unref())]);
 }
 
-function startProc(url: string, world: string, id: string): Proc {
-  const child = spawn(process.execPath, [CLI, 'shard', '--world', world, '--nats', url, '--id', id, '--log-level', 'warn'], {
+function startProc(url: string, world: string, id: string, nkey?: string): Proc {
+  const child = spawn(process.execPath, [CLI, 'shard', '--world', world, '--nats', url, '--id', id, '--log-level', 'warn', ...(nkey ? ['--nkey', nkey] : [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Array<Record<string, unknown>> = [];
@@ -102,18 +104,29 @@ function refusals(p: Proc): Record<string, number> {
  */
 const ROGUE = `
 const { parentPort, workerData: wd } = require('node:worker_threads');
-const { connect, headers } = require(wd.natsModule);
+const { connect, headers, nkeyAuthenticator } = require(wd.natsModule);
 const M = require(wd.messagesModule);
 const W = require(wd.writeSetModule);
 (async () => {
-  const nc = await connect({ servers: wd.url, name: 'rogue' });
+  const nc = await connect(wd.seed
+    ? { servers: wd.url, name: 'rogue', authenticator: nkeyAuthenticator(new TextEncoder().encode(wd.seed)), inboxPrefix: '_INBOX_rogue' }
+    : { servers: wd.url, name: 'rogue' });
   const p = 'tessera.' + wd.world;
   const sent = {};
+  const denied = {};
+  (async () => {
+    for await (const s of nc.status())
+      if (s.type === 'error' && s.error && s.error.name === 'PermissionViolationError') {
+        const k = s.error.operation + ' ' + s.error.subject.split('.').slice(2, 4).join('.');
+        denied[k] = (denied[k] || 0) + 1;
+      }
+  })();
   const bump = (k) => { sent[k] = (sent[k] || 0) + 1; };
-  const pub = (subject, bytes, from, what) => {
+  // the sender of a Result is its subject's token: res.<from>.<k>
+  const res = (from, k) => p + '.res.' + from + '.' + k;
+  const pub = (subject, bytes, what) => {
     const h = headers();
     h.set('Rogue', '1');
-    if (from) h.set('Tessera-Proc', from);
     nc.publish(subject, bytes, { headers: h });
     bump(what);
   };
@@ -134,7 +147,7 @@ const W = require(wd.writeSetModule);
       // the right header, epoch and tick: only its content differs (region 0's write set of the
       // last tick, relabelled), published the moment the order appears to beat the real one
       const r = lastResult.get(0);
-      if (r && r.ws.tick === t - 1) early = { tick: t, msgs: [[p + '.res.0', part(M.encodeResult({ ...r.ws, tick: t }, o.epochs[0]), t, 0, o.epochs[0]), o.hosts[0], 'forged result']] };
+      if (r && r.ws.tick === t - 1) early = { tick: t, msgs: [[res(o.hosts[0], 0), part(M.encodeResult({ ...r.ws, tick: t }, o.epochs[0]), t, 0, o.epochs[0]), 'forged result']] };
       return;
     }
     if (wd.mode !== 'refused' || !o || o.tick !== t - 1) return;
@@ -144,11 +157,11 @@ const W = require(wd.writeSetModule);
       if (!r || r.ws.tick !== t - 1) return;
       const now = { ...r.ws, tick: t };
       const good = M.encodeResult(now, o.epochs[k]);
-      msgs.push([p + '.res.' + k, part(good, t, k, o.epochs[k]), other(o.hosts[k]), 'wrong sender']);
-      msgs.push([p + '.res.' + k, part(good, t, k, o.epochs[k]), '', 'no sender']);
-      msgs.push([p + '.res.' + k, part(M.encodeResult(now, o.epochs[k] - 1n), t, k, o.epochs[k] - 1n), o.hosts[k], 'old epoch']);
+      msgs.push([res(other(o.hosts[k]), k), part(good, t, k, o.epochs[k]), 'wrong sender']);
+      msgs.push([res('nobody', k), part(good, t, k, o.epochs[k]), 'unknown sender']);
+      msgs.push([res(o.hosts[k], k), part(M.encodeResult(now, o.epochs[k] - 1n), t, k, o.epochs[k] - 1n), 'old epoch']);
       const badSlot = { ...now, list: now.list.slice() };
-      if (badSlot.list.length) { badSlot.list[0] = 1 << 30; msgs.push([p + '.res.' + k, part(M.encodeResult(badSlot, o.epochs[k]), t, k, o.epochs[k]), o.hosts[k], 'bad write set']); }
+      if (badSlot.list.length) { badSlot.list[0] = 1 << 30; msgs.push([res(o.hosts[k], k), part(M.encodeResult(badSlot, o.epochs[k]), t, k, o.epochs[k]), 'bad write set']); }
     }
     early = { tick: t, msgs };
   }
@@ -165,34 +178,34 @@ const W = require(wd.writeSetModule);
         if (!r) continue;
         const now = { ...r.ws, tick: t };
         const good = M.encodeResult(now, o.epochs[k]);
-        pub(p + '.res.' + k, part(r.bytes, t - 1, k, r.epoch), o.hosts[k], 'wrong tick (last tick)');
-        pub(p + '.res.' + k, part(M.encodeResult({ ...now, tick: t + 7 }, o.epochs[k]), t + 7, k, o.epochs[k]), o.hosts[k], 'wrong tick (future)');
+        pub(res(o.hosts[k], k), part(r.bytes, t - 1, k, r.epoch), 'wrong tick (last tick)');
+        pub(res(o.hosts[k], k), part(M.encodeResult({ ...now, tick: t + 7 }, o.epochs[k]), t + 7, k, o.epochs[k]), 'wrong tick (future)');
         const shortRec = { ...now, records: now.records.subarray(0, Math.max(0, now.records.byteLength - 312)) };
-        if (now.records.byteLength) pub(p + '.res.' + k, part(M.encodeResult(shortRec, o.epochs[k]), t, k, o.epochs[k]), o.hosts[k], 'bad write set');
-        pub(p + '.res.' + k, part(good.subarray(0, good.byteLength >> 1), t, k, o.epochs[k]), o.hosts[k], 'truncated result');
-        pub(p + '.res.' + k, junk(200 + t, t), o.hosts[k], 'malformed bytes');
+        if (now.records.byteLength) pub(res(o.hosts[k], k), part(M.encodeResult(shortRec, o.epochs[k]), t, k, o.epochs[k]), 'bad write set');
+        pub(res(o.hosts[k], k), part(good.subarray(0, good.byteLength >> 1), t, k, o.epochs[k]), 'truncated result');
+        pub(res(o.hosts[k], k), junk(200 + t, t), 'malformed bytes');
       }
-      pub(p + '.order', junk(300, t), 'coordinator', 'malformed bytes');
-      pub(p + '.order', part(M.encodeResult({ ...lastResult.get(0).ws, tick: t }, 1n), t, 255, 0n), 'coordinator', 'a result on the order subject');
-      for (const id of wd.ids) pub(p + '.proc.' + id + '.snap', junk(64, t), '', 'malformed world copy part');
-      pub(p + '.resend', new TextEncoder().encode('{"tick": '), '', 'garbage resend JSON');
-      pub(p + '.resend', new TextEncoder().encode(JSON.stringify({ tick: 'x', regions: 5 })), '', 'garbage resend JSON');
-      pub(p + '.resend', new TextEncoder().encode(JSON.stringify({ tick: t - 1, regions: [0, 1, 1e9, -1, 'a', null] })), '', 'resend request');
+      pub(p + '.order', junk(300, t), 'malformed bytes');
+      pub(p + '.order', part(M.encodeResult({ ...lastResult.get(0).ws, tick: t }, 1n), t, 255, 0n), 'a result on the order subject');
+      for (const id of wd.ids) pub(p + '.proc.' + id + '.snap', junk(64, t), 'malformed world copy part');
+      pub(p + '.resend', new TextEncoder().encode('{"tick": '), 'garbage resend JSON');
+      pub(p + '.resend', new TextEncoder().encode(JSON.stringify({ tick: 'x', regions: 5 })), 'garbage resend JSON');
+      pub(p + '.resend', new TextEncoder().encode(JSON.stringify({ tick: t - 1, regions: [0, 1, 1e9, -1, 'a', null] })), 'resend request');
       if (t % 10 === 3) {
         // part 0 of a 300-part message that never completes: 900 kB held by every collector that takes it
-        pub(p + '.res.1', rawPart(t, 1, 777n, 0, 300, junk(900 << 10, t)), 'b', 'oversized part');
-        pub(p + '.order', rawPart(t, 255, 0n, 0, 300, junk(900 << 10, t)), 'coordinator', 'oversized part');
+        pub(res('b', 1), rawPart(t, 1, 777n, 0, 300, junk(900 << 10, t)), 'oversized part');
+        pub(p + '.order', rawPart(t, 255, 0n, 0, 300, junk(900 << 10, t)), 'oversized part');
       }
     }
     if (wd.mode === 'old-order' && t === 20) {
-      pub(p + '.order', part(M.encodeTick(seenOrders[seenOrders.length - 4]), t - 3, 255, 0n), 'coordinator', 'an old order');
+      pub(p + '.order', part(M.encodeTick(seenOrders[seenOrders.length - 4]), t - 3, 255, 0n), 'an old order');
     }
     if (wd.mode === 'future-order' && t === 20) {
-      pub(p + '.order', part(M.encodeTick({ ...o, tick: t + 1000 }), t + 1000, 255, 0n), 'coordinator', 'future order');
+      pub(p + '.order', part(M.encodeTick({ ...o, tick: t + 1000 }), t + 1000, 255, 0n), 'future order');
     }
     if (wd.mode === 'forged-copy' && t === 20) {
       // a valid world copy (the same world as it was at tick 0), to process a only
-      for (const q of M.splitParts(wd.copy, 0, 255, 0n)) pub(p + '.proc.a.snap', q, '', 'forged world copy part');
+      for (const q of M.splitParts(wd.copy, 0, 255, 0n)) pub(p + '.proc.a.snap', q, 'forged world copy part');
     }
   }
   const G = require(wd.generatedModule);
@@ -223,13 +236,13 @@ const W = require(wd.writeSetModule);
       onOrder(d.order);
     } catch (e) { parentPort.postMessage({ type: 'error', message: String(e && e.stack) }); }
   } });
-  nc.subscribe(p + '.res.*', { callback: (_e, m) => {
+  nc.subscribe(p + '.res.*.*', { callback: (_e, m) => {
     if (m.headers && m.headers.get('Rogue')) return;
     try {
       const whole = results.add(M.decodeCluster(m.data, 1 << 20));
       if (!whole) return;
       const d = M.decodeCluster(whole);
-      lastResult.set(d.writes.region, { from: m.headers.get('Tessera-Proc'), ws: d.writes, epoch: d.epoch, bytes: whole });
+      lastResult.set(d.writes.region, { from: m.subject.split('.')[3], ws: d.writes, epoch: d.epoch, bytes: whole });
       prepare(d.writes.tick + 1);
       const tr = d.writes.tick;
       if (wd.mode === 'racing-order' && tr >= 20 && tr < 60 && raced !== tr) {
@@ -237,7 +250,7 @@ const W = require(wd.writeSetModule);
         if (r0 && r1 && r0.ws.tick === tr && r1.ws.tick === tr && o.tick === tr) {
           raced = tr;
           const fake = { ...o, tick: tr + 1, full: [true, true], digests: [M.digestOf(r0.bytes), M.digestOf(r1.bytes)], overlaySlots: new Int32Array(0), overlayOwners: new Int32Array(0), overlayRecords: new Uint8Array(0), staticSlots: new Int32Array(0), staticRecords: new Uint8Array(0) };
-          pub(p + '.order', part(M.encodeTick(fake), tr + 1, 255, 0n), 'coordinator', 'racing order');
+          pub(p + '.order', part(M.encodeTick(fake), tr + 1, 255, 0n), 'racing order');
         }
       }
     } catch (e) { parentPort.postMessage({ type: 'error', message: String(e && e.stack) }); }
@@ -245,7 +258,7 @@ const W = require(wd.writeSetModule);
   await nc.flush();
   parentPort.postMessage({ type: 'ready' });
   parentPort.on('message', async (m) => {
-    if (m === 'report') { await nc.flush(); parentPort.postMessage({ type: 'report', sent }); }
+    if (m === 'report') { await nc.flush(); parentPort.postMessage({ type: 'report', sent, denied }); }
   });
 })().catch((e) => parentPort.postMessage({ type: 'error', message: String(e && e.stack) }));
 `;
@@ -253,10 +266,11 @@ const W = require(wd.writeSetModule);
 interface Rogue {
   worker: Worker;
   errors: string[];
-  report(): Promise<Record<string, number>>;
+  /** What it sent, by kind, and what the server refused it (permission violations), by operation and subject. */
+  report(): Promise<{ sent: Record<string, number>; denied: Record<string, number> }>;
 }
 
-async function startRogue(url: string, world: string, mode: string, copy: Uint8Array): Promise<Rogue> {
+async function startRogue(url: string, world: string, mode: string, copy: Uint8Array, seed?: string): Promise<Rogue> {
   const worker = new Worker(ROGUE, {
     eval: true,
     workerData: {
@@ -264,6 +278,7 @@ async function startRogue(url: string, world: string, mode: string, copy: Uint8A
       world,
       mode,
       copy,
+      seed,
       ids: ['a', 'b'],
       natsModule: require.resolve('@nats-io/transport-node'),
       flatbuffersModule: require.resolve('flatbuffers'),
@@ -288,10 +303,10 @@ async function startRogue(url: string, world: string, mode: string, copy: Uint8A
     errors,
     report: () =>
       new Promise((resolve) => {
-        const on = (m: { type: string; sent: Record<string, number> }): void => {
+        const on = (m: { type: string; sent: Record<string, number>; denied: Record<string, number> }): void => {
           if (m.type !== 'report') return;
           worker.off('message', on);
-          resolve(m.sent);
+          resolve({ sent: m.sent, denied: m.denied });
         };
         worker.on('message', on);
         worker.postMessage('report');
@@ -299,8 +314,16 @@ async function startRogue(url: string, world: string, mode: string, copy: Uint8A
   };
 }
 
-/** A 2-process cluster world of the pile with a rogue in `mode`; runs until TICKS or the first failure. */
-async function runCluster(mode: string): Promise<{
+/**
+ * A 2-process cluster world of the pile with a rogue in `mode`; runs until TICKS or the first
+ * failure. `auth`: on a private nats-server that admits only the keys of `tessera cluster-keys`
+ * (the coordinator, processes a and b, and a process `rogue` that never joins: the rogue
+ * connects with that key, an insider with a process's permissions).
+ */
+async function runCluster(
+  mode: string,
+  auth = false,
+): Promise<{
   hashes: string[];
   failure: Error | null;
   rejected: Record<string, number>;
@@ -308,11 +331,18 @@ async function runCluster(mode: string): Promise<{
   procs: Proc[];
   alive: boolean[];
   sent: Record<string, number>;
+  denied: Record<string, number>;
   rogueErrors: string[];
 }> {
-  const url = await natsUrl();
   const world = uniqueWorld('bad');
-  const procs = ['a', 'b'].map((id) => startProc(url, world, id));
+  let server: NatsServer | null = null;
+  let keys: ClusterKeys | null = null;
+  if (auth) {
+    keys = makeClusterKeys({ world, ids: ['a', 'b', 'rogue'], dir: mkdtempSync(join(tmpdir(), 'tessera-bad-keys-')) });
+    server = await startNats({ args: ['-c', keys.conf] });
+  }
+  const url = server ? server.url : await natsUrl();
+  const procs = ['a', 'b'].map((id) => startProc(url, world, id, keys?.seeds[id]));
   const config = pileConfig(N);
   const w = new ShardedWorld(config, TWO, undefined, { exchange: 'tick' });
   const tick = buildPile(w, N, 11, { layers: 6 }).tick;
@@ -320,8 +350,9 @@ async function runCluster(mode: string): Promise<{
   let rogue: Rogue | null = null;
   try {
     const log = process.env.DEBUG_BAD ? pino({ level: 'info' }, pino.destination(2)) : undefined;
-    coordinator = await ClusterCoordinator.start(w, { nats: url, world, processes: 2, tickTimeoutMs: 15_000, log });
-    rogue = await startRogue(url, world, mode, encodeCopy({ config, partition: TWO, range: w.range, save: w.save() }));
+    coordinator = await ClusterCoordinator.start(w, { nats: url, world, processes: 2, tickTimeoutMs: 15_000, log, nkeyFile: keys?.seeds.coordinator });
+    const seed = keys ? readFileSync(keys.seeds.rogue, 'utf8').trim() : undefined;
+    rogue = await startRogue(url, world, mode, encodeCopy({ config, partition: TWO, range: w.range, save: w.save() }), seed);
     const hashes: string[] = [];
     let failure: Error | null = null;
     for (let t = 0; t < TICKS; t++) {
@@ -334,18 +365,19 @@ async function runCluster(mode: string): Promise<{
       hashes.push(hex(w.hash()));
       if (process.env.DEBUG_BAD) process.stderr.write(`tick ${t + 1} ${hashes[t] === reference[t] ? 'ok' : 'DIVERGED'}\n`);
     }
-    const sent = await within(rogue.report(), {});
+    const { sent, denied } = await within(rogue.report(), { sent: {}, denied: {} });
     // the processes' last log lines arrive after the rogue's last messages were handled
     await new Promise((r) => setTimeout(r, 300));
-    const d = await within(coordinator.details(), { rejected: {} as Record<string, number>, hosts: [], epochs: [] });
+    const d = await within(coordinator.details(), { rejected: {} as Record<string, number>, rejectedTotal: -1, hosts: [], epochs: [] });
     return {
       hashes,
       failure,
       rejected: d.rejected,
-      rejectedTotal: coordinator.stats().rejected,
+      rejectedTotal: d.rejectedTotal, // the worker's total when it counted `rejected`
       procs,
       alive: procs.map(alive),
       sent,
+      denied,
       rogueErrors: rogue.errors,
     };
   } finally {
@@ -359,6 +391,8 @@ async function runCluster(mode: string): Promise<{
         await p.exit;
       }
     }
+    await server?.stop();
+    if (keys) rmSync(dirname(keys.conf), { recursive: true, force: true });
   }
 }
 
@@ -377,7 +411,7 @@ test(`bad input on every shard subject for ${TICKS} ticks is refused with codes 
   // the commit (WRONG_TICK): test/cluster-codec.test.ts checks each code deterministically
   // ('wrong tick (last tick)' replays the real committed Result of the last tick, byte for byte:
   // that is a resend, which the coordinator takes as one, changing nothing; not a refusal)
-  const onResults = ['wrong sender', 'no sender', 'old epoch', 'bad write set', 'wrong tick (future)', 'truncated result'];
+  const onResults = ['wrong sender', 'unknown sender', 'old epoch', 'bad write set', 'wrong tick (future)', 'truncated result'];
   const complete = onResults.reduce((a, k) => a + (r.sent[k] ?? 0), 0) + (r.sent['malformed bytes'] ?? 0) - (r.sent['a result on the order subject'] ?? 0);
   expect(complete).toBeGreaterThan(TICKS * 10);
   expect(r.rejectedTotal).toBeGreaterThanOrEqual(complete);
@@ -455,23 +489,28 @@ test('an order for a future tick is refused: the processes keep running and the 
 }, 120_000);
 
 /**
- * LIMIT (src/cluster/tick-coordinator.ts accept): the sender is the Tessera-Proc header, which
- * any NATS client can set. A Result with the right header, epoch and tick whose write set passes
- * checkWriteSet (here region 0's write set of the last tick relabelled, sent at ticks 20 to 59
- * the moment the order appears) is taken when it arrives before the real one, and the world
- * diverges (from tick 21 to 23 in runs here); then it stalls: the process that runs region 0
- * ignores Results bearing its own id (shard-process.ts onResultPart), so it never holds the
- * committed (forged) write set, asks for it on resend in vain, and the tick fails after
- * tickTimeoutMs. Fix: NATS accounts/permissions per process (only
- * process p may publish on res.<k> for its regions: the coordinator can then trust the
- * connection, not the header), or a per-process key from the assignment signing each Result.
+ * Was a LIMIT, closed by NATS users (src/cluster/auth.ts): the sender of a Result is its
+ * subject's token (res.<id>.<k>) and only process <id>'s key may publish there. On a server
+ * without users anyone can still publish under any process's name, and a Result with the right
+ * sender, epoch and tick whose write set passes checkWriteSet (here region 0's write set of the
+ * last tick relabelled, sent at ticks 20 to 59 the moment the order appears) is taken when it
+ * arrives before the real one: the world diverged (ticks 21 to 23 in runs here), then stalled.
+ * Here the rogue holds a process's key (an insider: `rogue`, a member that never joins): the
+ * server refuses every forged Result, the world keeps its hash.
  */
-test.failing('a forged Result with the right header, epoch and tick is not taken: the world keeps its hash', async () => {
-  const r = await runCluster('forged-result');
-  const firstBad = r.hashes.findIndex((h, t) => h !== reference[t]);
-  console.log(JSON.stringify({ sent: r.sent, failure: r.failure?.message, firstDivergedTick: firstBad + 1, coordinator: r.rejected }));
+test("with NATS users, a forged Result under the owner's name is refused by the server: the world keeps its hash", async () => {
+  const r = await runCluster('forged-result', true);
+  console.log(JSON.stringify({ sent: r.sent, denied: r.denied, failure: r.failure?.message, coordinator: r.rejected }));
   expect(r.failure).toBeNull();
+  expect(r.rogueErrors).toEqual([]);
   expect(r.hashes).toEqual(reference);
+  expect(r.sent['forged result']).toBeGreaterThan(10);
+  // region 0 runs on a or b; each forged Result was one part on res.<host>.0
+  const refused = Object.entries(r.denied)
+    .filter(([k]) => /^publish res\.(a|b)$/.test(k))
+    .reduce((x, [, v]) => x + v, 0);
+  expect(refused).toBe(r.sent['forged result']);
+  expect(r.alive).toEqual([true, true]);
 }, 120_000);
 
 /**
@@ -502,23 +541,21 @@ test('a world copy sent to a running process is refused: it keeps running', asyn
 }, 120_000);
 
 /**
- * BUG (src/cluster/shard-process.ts onOrderPart / shard-host.ts run): a forged order for the
- * next tick, published as soon as the Results of the last one are out (so often before the
- * coordinator's; tried at ticks 20 to 59), is run by every process: here it marks both regions `full`, so their Results
- * are refused (BAD_VALUE: full differs from the coordinator's order); the real order then counts
- * as a re-issue of a tick already run, and the processes resend the same refused Results until
- * the tick times out. With another overlay instead, the Results would be taken and the world
- * would diverge. Same fix as for the future order: only the coordinator's orders may be run
- * (NATS permissions on .order, or orders the processes can authenticate).
+ * Was a BUG without NATS users (src/cluster/shard-process.ts onOrderPart / shard-host.ts run):
+ * a forged order for the next tick, published as soon as the Results of the last one are out
+ * (so often before the coordinator's; tried at ticks 20 to 59), was run by every process; here
+ * it marks both regions `full`, so their Results were refused (BAD_VALUE: full differs from the
+ * coordinator's order) and the tick timed out. With NATS users only the coordinator's key may
+ * publish on .order (src/cluster/auth.ts): the server refuses the rogue's, no process sees one.
  */
-test.failing('a forged order for the next tick, racing the real one, is not run: the world keeps its hash', async () => {
-  const r = await runCluster('racing-order');
-  // the rogue tries at ticks 20 to 59, each time it sees both Results before the next real order;
-  // a forged order that came second is taken as a re-issue (harmless). Neither a refusal by the
-  // coordinator nor one logged by a process: every race was lost, nothing was shown
-  const procRefused = r.procs.some((p) => Object.keys(refusals(p)).length > 0);
-  if (!r.rejected.BAD_VALUE && !procRefused) throw new Error('inconclusive: the real orders came first');
-  console.log(JSON.stringify({ sent: r.sent, failure: r.failure?.message, ticks: r.hashes.length, alive: r.alive, coordinator: r.rejected }));
+test('with NATS users, a forged order racing the real one is refused by the server: the world keeps its hash', async () => {
+  const r = await runCluster('racing-order', true);
+  console.log(JSON.stringify({ sent: r.sent, denied: r.denied, failure: r.failure?.message, ticks: r.hashes.length, alive: r.alive, coordinator: r.rejected }));
   expect(r.failure).toBeNull();
+  expect(r.rogueErrors).toEqual([]);
   expect(r.hashes).toEqual(reference);
+  expect(r.sent['racing order']).toBeGreaterThan(10);
+  expect(r.denied['publish order']).toBe(r.sent['racing order']);
+  for (const p of r.procs) expect(refusals(p)).toEqual({});
+  expect(r.alive).toEqual([true, true]);
 }, 120_000);

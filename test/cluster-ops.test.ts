@@ -96,6 +96,9 @@ test('npm run cluster: nats + serve + 2 shard processes tick, show the cluster i
     const a = await startCluster(data, world);
     runs.push(a);
     await ticking(a.base);
+    // its nats-server admits only the keys it made (src/cluster/auth.ts): the coordinator and each process
+    expect(a.out.find((l) => l.startsWith('cluster: nats '))).toMatch(/users: keys in \S+keys$/);
+    expect(a.out.join('\n')).not.toMatch(/requires no authentication/);
     const metrics = (await request('GET', `${a.base}/metrics`)).json as string;
     expect(Number(/^tessera_cluster_ticks_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
     expect(Number(/^tessera_cluster_result_bytes_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);

@@ -64,6 +64,10 @@ test('cluster settings: bad values and combinations are refused with the setting
   expect(err(() => resolveConfig({ clusterJoinTimeoutMs: '5000' }, {}))).toMatch(
     /^clusterJoinTimeoutMs \(from --cluster-join-timeout-ms\): is a cluster setting/,
   );
+  expect(err(() => resolveConfig({ ...on, clusterNkey: '/nonexistent/coordinator.nk' }, {}))).toMatch(
+    /^clusterNkey \(from --cluster-nkey\): NATS key file \/nonexistent\/coordinator.nk: no such file/,
+  );
+  expect(err(() => resolveConfig({}, { TESSERA_CLUSTER_NKEY: 'k.nk' }))).toMatch(/^clusterNkey \(from TESSERA_CLUSTER_NKEY\): is a cluster setting/);
   expect(err(() => resolveConfig(on, { TESSERA_CLUSTER_STANDBYS: '-1' }))).toMatch(
     /^clusterStandbys \(from TESSERA_CLUSTER_STANDBYS\): must be an integer 0..1024/,
   );

@@ -24,7 +24,8 @@ import type { ShardedPlan } from '../physics/shard-plan';
 import { SHARD_CFG as SC, SHARD_CFG_SLOTS } from '../physics/world-layout';
 import { ClusterError, refusalCode } from './errors';
 import { PartCollector, decodeCluster, encodeTick, splitParts, type TickOrder } from './messages';
-import { PROC_HEADER, names, publishParts, type ShardMember } from './subjects';
+import { names, onMsg, publishParts, type ShardMember } from './subjects';
+import { COORDINATOR_ID, NO_AUTH_WARNING, clusterConnectOptions } from './auth';
 import { TickCoordinator, memoryAccess } from './tick-coordinator';
 import { CTL, STAT, type CoordinatorData } from './coordinator';
 
@@ -70,7 +71,7 @@ async function setAssign(k: number, id: string): Promise<bigint> {
 
 function publishOrder(o: TickOrder): void {
   const bytes = encodeTick(o);
-  publishParts(nc, n.order, bytes, o.tick, 255, 0n, 'coordinator');
+  publishParts(nc, n.order, bytes, o.tick, 255, 0n);
   stat[STAT.ORDER_BYTES] += bytes.byteLength;
 }
 
@@ -176,7 +177,8 @@ async function runTick(t: number): Promise<void> {
 }
 
 async function start(): Promise<void> {
-  nc = await connect({ servers: d.nats.split(','), name: `tessera-coordinator-${d.world}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  nc = await connect(clusterConnectOptions({ nats: d.nats, name: `tessera-coordinator-${d.world}`, id: COORDINATOR_ID, nkeyFile: d.nkeyFile }));
+  if (!nc.info?.auth_required) log('warn', { world: d.world }, NO_AUTH_WARNING);
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect') {
@@ -225,17 +227,18 @@ async function start(): Promise<void> {
   const epochs: bigint[] = [];
   for (let k = 0; k < hosts.length; k++) epochs.push(await setAssign(k, hosts[k]));
   coord = new TickCoordinator(memoryAccess(d.memory, plan), { hosts, epochs });
-  nc.subscribe(n.results, { callback: (_e, m) => onResult(m.data, m.headers?.get(PROC_HEADER) ?? '') });
+  nc.subscribe(n.results, { callback: onMsg((m) => onResult(m.data, n.senderOf(m.subject))) });
   // the committed Results of the last tick, for a process that missed one whose sender is gone
   nc.subscribe(n.resend, {
-    callback: (_e, m) => {
+    callback: (e, m) => {
+      if (e) return;
       try {
         const req = JSON.parse(new TextDecoder().decode(m.data)) as { tick?: unknown; regions?: unknown };
         const last = coord.lastCommitted;
         if (req.tick !== last.tick || !Array.isArray(req.regions)) return;
         for (const k of req.regions) {
           const bytes = typeof k === 'number' ? last.bytes.get(k) : undefined;
-          if (bytes) publishParts(nc, n.result(k), bytes, last.tick, k, coord.epochs[k], 'coordinator');
+          if (bytes) publishParts(nc, n.result(COORDINATOR_ID, k), bytes, last.tick, k, coord.epochs[k]);
         }
       } catch {
         rejected.BAD_VALUE = (rejected.BAD_VALUE ?? 0) + 1; // not JSON: ignored, counted
@@ -270,6 +273,7 @@ async function main(): Promise<void> {
       parentPort?.postMessage({
         type: 'stats',
         rejected: { ...rejected }, // every refusal (accept's included: onResult counts what it throws)
+        rejectedTotal: stat[STAT.REJECTED], // read at the same moment as rejected
         hosts: [...coord.hosts],
         epochs: coord.epochs.map(String),
       });

@@ -26,6 +26,7 @@ import type { ShardedWorld, ShardRunner } from '../physics/sharded';
 import type { ShardedPlan } from '../physics/shard-plan';
 import { encodeCopy } from './shard-process';
 import { names } from './subjects';
+import { readNkeySeed } from './auth';
 
 /** Control words (Int32) shared with the coordinator worker. */
 export const CTL = { REQ: 0, DONE: 1, ERR: 2, WORDS: 4 } as const;
@@ -38,6 +39,11 @@ export interface CoordinatorOptions {
   nats: string;
   /** World id (subjects tessera.<world>.*; letters, digits, '_', '-'). */
   world: string;
+  /**
+   * The coordinator's NATS user seed file (`tessera cluster-keys` writes `coordinator.nk`;
+   * auth.ts). Without one it connects anonymously and warns if the server allows that.
+   */
+  nkeyFile?: string;
   /** Shard processes that take regions (round-robin). */
   processes: number;
   /** Further processes kept as standbys (they follow every tick and take a failed process's regions). Default 0. */
@@ -61,6 +67,7 @@ export interface CoordinatorData {
   copy: Uint8Array;
   nats: string;
   world: string;
+  nkeyFile?: string;
   processes: number;
   standbys: number;
   joinTimeoutMs: number;
@@ -113,10 +120,11 @@ export class ClusterCoordinator implements ShardRunner {
    * Starts the coordinator of `world` (exchange 'tick', no worker threads): waits for the shard
    * processes to join, sends each its copy of the world as it is now, and attaches itself as the
    * world's runner. Throws PhysicsError SHARD_FAILED when the processes do not join in time or
-   * refuse their copy; RangeError for a bad world id.
+   * refuse their copy; RangeError for a bad world id; NkeyFileError for an unusable key file.
    */
   static async start(world: ShardedWorld, o: CoordinatorOptions): Promise<ClusterCoordinator> {
     names(o.world); // validates the id
+    if (o.nkeyFile) readNkeySeed(o.nkeyFile); // refused here, with the file's name, not in the worker
     const sab = new SharedArrayBuffer(CTL.WORDS * 4 + STAT.WORDS * 8);
     const ch = new MessageChannel();
     const acc = world.clusterAccess();
@@ -127,6 +135,7 @@ export class ClusterCoordinator implements ShardRunner {
       copy: encodeCopy({ config: world.config, partition: world.partition, range: world.range, save: world.save() }),
       nats: o.nats,
       world: o.world,
+      nkeyFile: o.nkeyFile,
       processes: o.processes,
       standbys: o.standbys ?? 0,
       joinTimeoutMs: o.joinTimeoutMs ?? 30_000,
@@ -188,10 +197,10 @@ export class ClusterCoordinator implements ShardRunner {
   }
 
   /** Refusals by code, and the current assignment (asks the worker: call between steps). */
-  async details(timeoutMs = 5_000): Promise<{ rejected: Record<string, number>; hosts: string[]; epochs: string[] }> {
+  async details(timeoutMs = 5_000): Promise<{ rejected: Record<string, number>; rejectedTotal: number; hosts: string[]; epochs: string[] }> {
     if (this.closed) throw new PhysicsError('SHARD_FAILED', 'the cluster coordinator is closed');
     return new Promise((resolve, reject) => {
-      const on = (m: { type: string; rejected: Record<string, number>; hosts: string[]; epochs: string[] }): void => {
+      const on = (m: { type: string; rejected: Record<string, number>; rejectedTotal: number; hosts: string[]; epochs: string[] }): void => {
         if (m.type !== 'stats') return;
         clearTimeout(timer);
         this.worker.off('message', on);

@@ -10,12 +10,14 @@
  */
 import { workerData } from 'node:worker_threads';
 import { connect } from '@nats-io/transport-node';
+import { clusterConnectOptions } from './auth';
 import { LIVE, names } from './subjects';
 
 interface LivenessData {
   nats: string;
   world: string;
   id: string;
+  nkeyFile?: string;
   sab: SharedArrayBuffer;
   leaseMs: number;
   busyMs: number;
@@ -24,10 +26,11 @@ interface LivenessData {
 async function main(): Promise<void> {
   const d = workerData as LivenessData;
   const live = new Float64Array(d.sab, 0, LIVE.WORDS);
-  const nc = await connect({ servers: d.nats.split(','), name: `tessera-shard-${d.id}-live`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  const nc = await connect(clusterConnectOptions({ nats: d.nats, name: `tessera-shard-${d.id}-live`, id: d.id, nkeyFile: d.nkeyFile }));
   const now = (): number => performance.timeOrigin + performance.now();
   nc.subscribe(names(d.world).ping(d.id), {
-    callback: (_e, m) => {
+    callback: (e, m) => {
+      if (e) return; // refused by the server (a key made for another process): the process itself leaves
       const t = now();
       const busy = live[LIVE.BUSY_SINCE];
       if (t - live[LIVE.BEAT] < d.leaseMs || (busy > 0 && t - busy < d.busyMs)) m.respond(new TextEncoder().encode(String(live[LIVE.TICK])));

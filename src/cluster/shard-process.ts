@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { wasmPath } from '../physics/wasm';
-import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type Msg, type NatsConnection, PermissionViolationError } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import type { WorldConfig } from '../physics/world';
@@ -23,7 +23,8 @@ import type { Partition } from '../physics/sharded';
 import { ClusterError, refusalCode } from './errors';
 import { PartCollector, decodeCluster, type ClusterMessage, type TickOrder } from './messages';
 import { ShardHost } from './shard-host';
-import { LIVE, PROC_HEADER, WORLD_ID, names, publishParts, type ShardMember } from './subjects';
+import { LIVE, WORLD_ID, names, onMsg, publishParts, type ShardMember } from './subjects';
+import { COORDINATOR_ID, NO_AUTH_WARNING, clusterConnectOptions, readNkeySeed } from './auth';
 
 /** The compiled liveness worker next to this file, or under build/dist when running from sources. */
 function livenessScript(): string {
@@ -40,8 +41,10 @@ export interface ShardProcessOptions {
   nats: string;
   /** The world id (subjects tessera.<world>.*). */
   world: string;
-  /** This process's id (WORLD_ID characters), unique in the world. */
+  /** This process's id (WORLD_ID characters, not COORDINATOR_ID), unique in the world. */
   id: string;
+  /** Its NATS user seed file (`tessera cluster-keys` writes `<id>.nk`; auth.ts). Without one it connects anonymously. */
+  nkeyFile?: string;
   /** Take regions only when another process fails. */
   standby?: boolean;
   /** Longest single piece of work (a step, a world copy) during which pings are still answered, ms. Default 60,000. */
@@ -131,13 +134,33 @@ export class ShardProcess {
     });
   }
 
-  /** Connects and joins. Throws RangeError for a bad world or process id; NATS errors when the server cannot be reached. */
+  /**
+   * Connects and joins. Throws RangeError for a bad world or process id; NkeyFileError for an
+   * unusable key file; NATS errors when the server cannot be reached or refuses the key
+   * (AuthorizationError).
+   */
   static async start(o: ShardProcessOptions): Promise<ShardProcess> {
-    if (!WORLD_ID.test(o.id)) throw new RangeError(`process id ${JSON.stringify(o.id)}: use 1 to 64 letters, digits, '_' or '-'`);
+    if (!WORLD_ID.test(o.id) || o.id === COORDINATOR_ID)
+      throw new RangeError(`process id ${JSON.stringify(o.id)}: use 1 to 64 letters, digits, '_' or '-' (not '${COORDINATOR_ID}')`);
     const n = names(o.world);
-    const nc = await connect({ servers: o.nats.split(','), name: `tessera-shard-${o.id}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    if (o.nkeyFile) readNkeySeed(o.nkeyFile);
+    const nc = await connect(clusterConnectOptions({ nats: o.nats, name: `tessera-shard-${o.id}`, id: o.id, nkeyFile: o.nkeyFile }));
+    if (!nc.info?.auth_required) o.log.warn({ world: o.world, id: o.id }, NO_AUTH_WARNING);
     const p = new ShardProcess(nc, o);
-    const members = await new Kvm(nc).create(n.members, { history: 1, ttl: 10_000 });
+    // a key made for another process id: the server refuses its subscriptions and publications
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type !== 'error' || !(s.error instanceof PermissionViolationError)) continue;
+        o.log.error(
+          { operation: s.error.operation, subject: s.error.subject },
+          `NATS refused this process's ${s.error.operation} on ${s.error.subject}: its key (--nkey) was not made for process ${o.id} of world ${o.world}; leaving`,
+        );
+        void p.close('fault');
+      }
+    })();
+    // the coordinator creates the bucket (a process's user may only put its own key): until it
+    // exists, a heartbeat fails and the next one tries again
+    const members = await new Kvm(nc).open(n.members);
     const beat = (): void => {
       const m: ShardMember = {
         id: o.id,
@@ -159,17 +182,19 @@ export class ShardProcess {
     const live = new Float64Array(p.liveSab, 0, LIVE.WORDS);
     live[LIVE.BEAT] = performance.timeOrigin + performance.now();
     p.liveness = new Worker(livenessScript(), {
-      workerData: { nats: o.nats, world: o.world, id: o.id, sab: p.liveSab, leaseMs: 5_000, busyMs: o.busyMs ?? 60_000 },
+      workerData: { nats: o.nats, world: o.world, id: o.id, nkeyFile: o.nkeyFile, sab: p.liveSab, leaseMs: 5_000, busyMs: o.busyMs ?? 60_000 },
     });
     p.liveness.unref();
     p.beat = setInterval(() => {
       live[LIVE.BEAT] = performance.timeOrigin + performance.now();
       live[LIVE.TICK] = p.host?.tick ?? -1;
     }, 250);
-    nc.subscribe(n.snap(o.id), { callback: (_e, m) => p.onCopyPart(m) });
-    nc.subscribe(n.order, { callback: (_e, m) => p.onOrderPart(m) });
-    nc.subscribe(n.results, { callback: (_e, m) => p.onResultPart(m) });
-    nc.subscribe(n.resend, { callback: (_e, m) => p.onResend(m) });
+    // a subscription the server refuses calls back with the error and no message (the status
+    // loop above reports it and leaves)
+    nc.subscribe(n.snap(o.id), { callback: onMsg((m) => p.onCopyPart(m)) });
+    nc.subscribe(n.order, { callback: onMsg((m) => p.onOrderPart(m)) });
+    nc.subscribe(n.results, { callback: onMsg((m) => p.onResultPart(m)) });
+    nc.subscribe(n.resend, { callback: onMsg((m) => p.onResend(m)) });
     await nc.flush();
     o.log.info({ world: o.world, id: o.id, standby: o.standby === true }, 'shard process joined');
     return p;
@@ -282,7 +307,7 @@ export class ShardProcess {
   }
 
   private onResultPart(m: Msg): void {
-    if (m.headers?.get(PROC_HEADER) === this.o.id) return; // our own: already in our copy
+    if (names(this.o.world).senderOf(m.subject) === this.o.id) return; // our own: already in our copy
     const p = this.part(m, 'a result part');
     if (!p) return;
     try {
@@ -317,7 +342,7 @@ export class ShardProcess {
   }
 
   private publishResult(k: number, tick: number, epoch: bigint, bytes: Uint8Array): void {
-    publishParts(this.nc, names(this.o.world).result(k), bytes, tick, k, epoch, this.o.id);
+    publishParts(this.nc, names(this.o.world).result(this.o.id, k), bytes, tick, k, epoch);
     this.stats.resultsPublished++;
   }
 
@@ -384,7 +409,9 @@ export class ShardProcess {
     await this.liveness?.terminate();
     if (this.resendTimer) clearInterval(this.resendTimer);
     this.heartbeat = null;
-    await this.nc.drain().catch(() => undefined);
+    // drain, but not forever (a connection the server is refusing may never finish draining)
+    await Promise.race([this.nc.drain().catch(() => undefined), new Promise((r) => setTimeout(r, 2_000).unref())]);
+    if (!this.nc.isClosed()) await this.nc.close().catch(() => undefined);
     this.stop(why);
   }
 }

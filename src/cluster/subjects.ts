@@ -4,7 +4,7 @@
  *
  * ```
  *  order            coordinator -> processes   ShardPart messages of a ShardTick (pub/sub)
- *  res.<k>          process -> everyone        ShardPart messages of region k's ShardResult (pub/sub)
+ *  res.<id>.<k>     process -> everyone        ShardPart messages of region k's ShardResult from process id (pub/sub)
  *  resend           process -> processes       JSON {tick, regions}: republish retained Results
  *  proc.<id>.snap   coordinator -> process     request/reply: the parts of a copy of the world
  *  proc.<id>.ping   coordinator -> process     request/reply: liveness ("no responders" = gone)
@@ -12,27 +12,34 @@
  *  members (KV)     process heartbeats         key proc.<id>: JSON ShardMember, every 250 ms
  *  assign (KV)      coordinator                key region.<k>: process id; the revision is the epoch
  * ```
- * Every message a process publishes carries the header PROC_HEADER with its id.
+ * The sender of a Result is the `<id>` token of its subject; with NATS users (auth.ts) the server
+ * lets only process `<id>` publish there, so the coordinator can trust it.
  */
 
-import { headers, type NatsConnection } from '@nats-io/transport-node';
+import type { Msg, MsgCallback, NatsConnection } from '@nats-io/transport-node';
 import { splitParts } from './messages';
 
 /**
  * Publishes a cluster message on `subject` as ShardPart messages (messages.ts splitParts: tick,
- * region and epoch label the parts), each with the PROC_HEADER of its sender.
+ * region and epoch label the parts).
  */
-export function publishParts(nc: NatsConnection, subject: string, bytes: Uint8Array, tick: number, region: number, epoch: bigint, sender: string): void {
-  const h = headers();
-  h.set(PROC_HEADER, sender);
-  for (const p of splitParts(bytes, tick, region, epoch)) nc.publish(subject, p, { headers: h });
+export function publishParts(nc: NatsConnection, subject: string, bytes: Uint8Array, tick: number, region: number, epoch: bigint): void {
+  for (const p of splitParts(bytes, tick, region, epoch)) nc.publish(subject, p);
+}
+
+/**
+ * A subscription callback that passes on messages only: a subscription the server refuses (a
+ * permissions violation) calls back with the error and no message, which the connection's
+ * status loop reports instead.
+ */
+export function onMsg(f: (m: Msg) => void): MsgCallback<Msg> {
+  return (e, m) => {
+    if (!e) f(m);
+  };
 }
 
 /** A world id: letters, digits, '_' and '-' (NATS subject tokens and bucket names), 1 to 64 characters. */
 export const WORLD_ID = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** The header naming the process that published a message. */
-export const PROC_HEADER = 'Tessera-Proc';
 
 /** A process's heartbeat record in the members bucket. */
 export interface ShardMember {
@@ -55,8 +62,14 @@ export function names(world: string) {
   const p = `tessera.${world}`;
   return {
     order: `${p}.order`,
-    result: (k: number) => `${p}.res.${k}`,
-    results: `${p}.res.*`,
+    /** Region k's Results from process `id` ('*': any region, for permissions). */
+    result: (id: string, k: number | '*') => `${p}.res.${id}.${k}`,
+    results: `${p}.res.*.*`,
+    /** The sender token of a Result's subject (res.<id>.<k>); '' for another subject. */
+    senderOf: (subject: string): string => {
+      const rest = subject.startsWith(`${p}.res.`) ? subject.slice(p.length + 5).split('.') : [];
+      return rest.length === 2 ? rest[0] : '';
+    },
     resend: `${p}.resend`,
     snap: (id: string) => `${p}.proc.${id}.snap`,
     ping: (id: string) => `${p}.proc.${id}.ping`,

@@ -13,6 +13,9 @@ import { ClusterError, refusalCode } from './errors';
 import { decodeCluster, digestOf, type TickOrder } from './messages';
 import { applyWriteSet, checkWriteSet, WriteSetError, type WriteSet } from './write-set';
 
+/** How many committed ticks' Result digests the coordinator keeps to recognise late repeats (resends). */
+const RECENT_TICKS = 8;
+
 /** What the cluster reads of a sharded world's memory beside ClusterAccess: the statics list and overlay records. */
 export interface CoordinatorAccess {
   readonly memory: WebAssembly.Memory;
@@ -58,6 +61,8 @@ export class TickCoordinator {
   readonly rejected = new Map<string, number>();
   /** Results accepted and committed. */
   committedResults = 0;
+  /** Digests of each region's committed Result, of the last RECENT_TICKS ticks: late repeats of them are not refusals. */
+  private readonly recentDigests = new Map<number, bigint[]>();
 
   constructor(access: CoordinatorAccess, assignment: Assignment) {
     this.acc = access;
@@ -156,6 +161,9 @@ export class TickCoordinator {
       if (digestOf(bytes) !== this.digests[k]) return this.refuse('WRONG_TICK', `region ${k}: not the Result committed for tick ${ws.tick}`);
       return null;
     }
+    // a late repeat of an older committed Result (a resend that crossed the commit): not a refusal
+    const earlier = this.recentDigests.get(ws.tick);
+    if (earlier && earlier[k] === digestOf(bytes)) return null;
     if (!o) return this.refuse('WRONG_TICK', `result of tick ${ws.tick}, no tick is being stepped`);
     if (ws.tick !== o.tick) return this.refuse('WRONG_TICK', `result of tick ${ws.tick}, stepping ${o.tick}`);
     if (m.epoch !== this.epochs[k]) return this.refuse('STALE_EPOCH', `region ${k}: epoch ${m.epoch}, current ${this.epochs[k]}`);
@@ -184,6 +192,9 @@ export class TickCoordinator {
       applyWriteSet(this.acc.memory.buffer, this.acc.plan, r.ws, true);
       this.digests[k] = r.digest;
     }
+    const t = (this.current as TickOrder).tick;
+    this.recentDigests.set(t, [...this.digests]);
+    this.recentDigests.delete(t - RECENT_TICKS);
     this.lastCommitted = { tick: (this.current as TickOrder).tick, bytes: new Map([...this.results].map(([k, r]) => [k, r.bytes])), epochs: [...this.epochs] };
     this.committedResults += this.results.size;
     this.full = this.full.map(() => false);

@@ -6,6 +6,7 @@
  * (cluster-metrics.ts). A record is trusted no further than for display: a malformed one is
  * skipped, and one not heard from for `forgetMs` is dropped.
  */
+import { COORDINATOR_ID, clusterConnectOptions } from '../cluster/auth';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { names, type ShardMember } from '../cluster/subjects';
@@ -34,10 +35,14 @@ export class MemberWatch {
     private readonly forgetMs: number,
   ) {}
 
-  /** Connects to `nats` and watches world `world`'s members. Throws RangeError for a bad world id, NATS errors when it cannot connect. */
-  static async start(nats: string, world: string, forgetMs = 10_000): Promise<MemberWatch> {
+  /**
+   * Connects to `nats` (as the coordinator's user when `nkeyFile` is given: src/cluster/auth.ts)
+   * and watches world `world`'s members. Throws RangeError for a bad world id, NATS errors when
+   * it cannot connect.
+   */
+  static async start(nats: string, world: string, forgetMs = 10_000, nkeyFile?: string): Promise<MemberWatch> {
     const n = names(world);
-    const nc = await connect({ servers: nats, name: `tessera-serve-members-${world}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const nc = await connect(clusterConnectOptions({ nats, name: `tessera-serve-members-${world}`, id: COORDINATOR_ID, nkeyFile }));
     const w = new MemberWatch(nc, forgetMs);
     try {
       const kv = await new Kvm(nc).create(n.members, { history: 1, ttl: 10_000 });
