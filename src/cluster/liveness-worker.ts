@@ -8,7 +8,7 @@
  * stays busy past that bound, stops answering and its regions move. SIGSTOP and kill -9 stop
  * this thread with the process.
  */
-import { workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { connect } from '@nats-io/transport-node';
 import { clusterConnectOptions } from './auth';
 import { LIVE, names } from './subjects';
@@ -37,6 +37,7 @@ async function main(): Promise<void> {
     },
   });
   await nc.flush();
+  parentPort?.postMessage('subscribed'); // the process starts its heartbeats now
 }
 
 void main();

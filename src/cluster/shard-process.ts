@@ -175,27 +175,45 @@ export class ShardProcess {
         /* disconnected: the next beat tries again */
       });
     };
-    p.heartbeat = setInterval(beat, 250);
-    beat();
-    // pings are answered on a thread of its own (liveness-worker.ts): a long step, a large
-    // message or a collection pause is not a death (a hung loop stops the answers after 5 s)
-    const live = new Float64Array(p.liveSab, 0, LIVE.WORDS);
-    live[LIVE.BEAT] = performance.timeOrigin + performance.now();
-    p.liveness = new Worker(livenessScript(), {
-      workerData: { nats: o.nats, world: o.world, id: o.id, nkeyFile: o.nkeyFile, sab: p.liveSab, leaseMs: 5_000, busyMs: o.busyMs ?? 60_000 },
-    });
-    p.liveness.unref();
-    p.beat = setInterval(() => {
-      live[LIVE.BEAT] = performance.timeOrigin + performance.now();
-      live[LIVE.TICK] = p.host?.tick ?? -1;
-    }, 250);
-    // a subscription the server refuses calls back with the error and no message (the status
+    // everything that answers the coordinator is listening before the first heartbeat makes this
+    // process a member: its subscriptions, and the liveness thread's (a ping with no one
+    // subscribed is "no responders": a dead process)
+    // (a subscription the server refuses calls back with the error and no message; the status
     // loop above reports it and leaves)
     nc.subscribe(n.snap(o.id), { callback: onMsg((m) => p.onCopyPart(m)) });
     nc.subscribe(n.order, { callback: onMsg((m) => p.onOrderPart(m)) });
     nc.subscribe(n.results, { callback: onMsg((m) => p.onResultPart(m)) });
     nc.subscribe(n.resend, { callback: onMsg((m) => p.onResend(m)) });
     await nc.flush();
+    // pings are answered on a thread of its own (liveness-worker.ts): a long step, a large
+    // message or a collection pause is not a death (a hung loop stops the answers after 5 s)
+    const live = new Float64Array(p.liveSab, 0, LIVE.WORDS);
+    live[LIVE.BEAT] = performance.timeOrigin + performance.now();
+    const liveness = new Worker(livenessScript(), {
+      workerData: { nats: o.nats, world: o.world, id: o.id, nkeyFile: o.nkeyFile, sab: p.liveSab, leaseMs: 5_000, busyMs: o.busyMs ?? 60_000 },
+    });
+    p.liveness = liveness;
+    p.beat = setInterval(() => {
+      live[LIVE.BEAT] = performance.timeOrigin + performance.now();
+      live[LIVE.TICK] = p.host?.tick ?? -1;
+    }, 250);
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('the liveness thread did not subscribe within 30 s')), 30_000);
+      liveness.once('message', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      liveness.once('error', (e) => {
+        clearTimeout(t);
+        reject(e);
+      });
+    }).catch(async (e: Error) => {
+      await p.close('fault');
+      throw e;
+    });
+    liveness.unref();
+    p.heartbeat = setInterval(beat, 250);
+    beat();
     o.log.info({ world: o.world, id: o.id, standby: o.standby === true }, 'shard process joined');
     return p;
   }
