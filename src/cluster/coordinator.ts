@@ -17,11 +17,9 @@
  * ```
  */
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { PhysicsError } from '../physics/world';
-import { wasmPath } from '../physics/wasm';
+import { compiledScript } from '../physics/wasm';
 import type { ShardedWorld, ShardRunner } from '../physics/sharded';
 import type { ShardedPlan } from '../physics/shard-plan';
 import { encodeCopy } from './shard-process';
@@ -91,11 +89,7 @@ export interface CoordinatorStats {
 }
 
 function workerScript(): string {
-  const here = join(__dirname, 'coordinator-worker.js');
-  if (existsSync(here)) return here;
-  const built = join(wasmPath('release'), '..', 'dist', 'src', 'cluster', 'coordinator-worker.js');
-  if (!existsSync(built)) throw new PhysicsError('CORE_NOT_BUILT', `${built} is missing: run \`npm run build\``);
-  return built;
+  return compiledScript(__dirname, 'src/cluster/coordinator-worker.js');
 }
 
 /** A cluster world's coordinator (see the module comment). */

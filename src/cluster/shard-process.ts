@@ -11,10 +11,8 @@
  * pings (well under the coordinator's lease of 1.5 s at the sizes measured).
  */
 import { hostname } from 'node:os';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { wasmPath } from '../physics/wasm';
+import { compiledScript } from '../physics/wasm';
 import { connect, type Msg, type NatsConnection, PermissionViolationError } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import type { Logger } from 'pino';
@@ -28,8 +26,7 @@ import { COORDINATOR_ID, NO_AUTH_WARNING, clusterConnectOptions, readNkeySeed } 
 
 /** The compiled liveness worker next to this file, or under build/dist when running from sources. */
 function livenessScript(): string {
-  const here = join(__dirname, 'liveness-worker.js');
-  return existsSync(here) ? here : join(wasmPath('release'), '..', 'dist', 'src', 'cluster', 'liveness-worker.js');
+  return compiledScript(__dirname, 'src/cluster/liveness-worker.js');
 }
 
 /** A copy that has received nothing but orders past its next tick for this long leaves (ms). */

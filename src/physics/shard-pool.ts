@@ -3,11 +3,9 @@
  * releases and waits for them: the CONTROL barrier, the step timeout, the test hooks, and the
  * epoch fence of a restart (src/physics/sharded.ts drives it).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { PhysicsError } from './world';
-import { wasmPath } from './wasm';
+import { compiledScript } from './wasm';
 import { CONTROL, CONTROL_WORDS } from './world-layout';
 
 /**
@@ -181,9 +179,5 @@ export class ShardWorkerPool {
 
 /** The compiled shard worker next to this file, or under build/dist when running from sources. */
 function workerScript(): string {
-  const here = join(__dirname, 'shard-worker.js');
-  if (existsSync(here)) return here;
-  const built = join(wasmPath('release'), '..', 'dist', 'src', 'physics', 'shard-worker.js');
-  if (!existsSync(built)) throw new PhysicsError('CORE_NOT_BUILT', `${built} is missing: run \`npm run build\``);
-  return built;
+  return compiledScript(__dirname, 'src/physics/shard-worker.js');
 }

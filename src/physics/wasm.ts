@@ -12,7 +12,7 @@
  * All scalar values cross the boundary as BigInt (i64); raw Q47.16 means `real * 2^16`.
  */
 import { readFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { MAX_PAGES, PAGE_BYTES, STATIC_END } from './layout';
 
 /** Which compiled core to load. */
@@ -107,6 +107,20 @@ function findRepoRoot(): string {
 export function wasmPath(variant: CoreVariant): string {
   const file = { release: 'tessera.wasm', debug: 'tessera.debug.wasm', unshared: 'tessera.unshared.wasm' }[variant];
   return join(findRepoRoot(), 'build', file);
+}
+
+/**
+ * The compiled JavaScript of a worker or thread script, `rel` from the project root (e.g.
+ * 'src/physics/shard-worker.js'): beside the caller when the caller itself runs compiled
+ * (`callerDir` = its __dirname, build/dist/...), else under build/dist (the caller runs as
+ * TypeScript, e.g. in jest). Throws CoreError CORE_NOT_BUILT when neither exists.
+ */
+export function compiledScript(callerDir: string, rel: string): string {
+  const here = join(callerDir, basename(rel));
+  if (existsSync(here)) return here;
+  const built = join(findRepoRoot(), 'build', 'dist', rel);
+  if (!existsSync(built)) throw new CoreError('CORE_NOT_BUILT', `${built} is missing: run \`npm run build\``);
+  return built;
 }
 
 const moduleCache = new Map<CoreVariant, WebAssembly.Module>();
