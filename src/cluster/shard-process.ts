@@ -22,7 +22,7 @@ import { ClusterError, refusalCode } from './errors';
 import { PartCollector, decodeCluster, type ClusterMessage, type TickOrder } from './messages';
 import { ShardHost } from './shard-host';
 import { LIVE, WORLD_ID, names, onMsg, publishParts, type ShardMember } from './subjects';
-import { COORDINATOR_ID, NO_AUTH_WARNING, clusterConnectOptions, readNkeySeed } from './auth';
+import { COORDINATOR_ID, NO_AUTH_WARNING, NkeyFileError, clusterConnectOptions, readNkeySeed } from './auth';
 
 /** The compiled liveness worker next to this file, or under build/dist when running from sources. */
 function livenessScript(): string {
@@ -114,6 +114,10 @@ export class ShardProcess {
     new Float64Array(this.liveSab, 0, LIVE.WORDS)[LIVE.BUSY_SINCE] = on ? performance.timeOrigin + performance.now() : 0;
   }
   private regions: number[] = [];
+  /** The first operation the server refused (a key made for another process). */
+  private refusedBy: PermissionViolationError | null = null;
+  /** start() finished: a refusal from now on makes the process leave. */
+  private joined = false;
   private resendTimer: NodeJS.Timeout | null = null;
   /** Since when every order was for a later tick than this copy can run (performance.now() ms). */
   private behindSince: number | null = null;
@@ -133,7 +137,7 @@ export class ShardProcess {
 
   /**
    * Connects and joins. Throws RangeError for a bad world or process id; NkeyFileError for an
-   * unusable key file; NATS errors when the server cannot be reached or refuses the key
+   * unusable key file or one the server refuses this process's subjects to; NATS errors when the server cannot be reached or refuses the key
    * (AuthorizationError).
    */
   static async start(o: ShardProcessOptions): Promise<ShardProcess> {
@@ -144,15 +148,17 @@ export class ShardProcess {
     const nc = await connect(clusterConnectOptions({ nats: o.nats, name: `tessera-shard-${o.id}`, id: o.id, nkeyFile: o.nkeyFile }));
     if (!nc.info?.auth_required) o.log.warn({ world: o.world, id: o.id }, NO_AUTH_WARNING);
     const p = new ShardProcess(nc, o);
-    // a key made for another process id: the server refuses its subscriptions and publications
+    // a key made for another process id: the server refuses its subscriptions and publications.
+    // While joining, that fails start() (below); once running, the process leaves
     void (async () => {
       for await (const s of nc.status()) {
         if (s.type !== 'error' || !(s.error instanceof PermissionViolationError)) continue;
+        p.refusedBy ??= s.error;
         o.log.error(
           { operation: s.error.operation, subject: s.error.subject },
-          `NATS refused this process's ${s.error.operation} on ${s.error.subject}: its key (--nkey) was not made for process ${o.id} of world ${o.world}; leaving`,
+          `NATS refused this process's ${s.error.operation} on ${s.error.subject}: its key (--nkey) was not made for process ${o.id} of world ${o.world}`,
         );
-        void p.close('fault');
+        if (p.joined) void p.close('fault');
       }
     })();
     // the coordinator creates the bucket (a process's user may only put its own key): until it
@@ -177,11 +183,22 @@ export class ShardProcess {
     // subscribed is "no responders": a dead process)
     // (a subscription the server refuses calls back with the error and no message; the status
     // loop above reports it and leaves)
-    nc.subscribe(n.snap(o.id), { callback: onMsg((m) => p.onCopyPart(m)) });
-    nc.subscribe(n.order, { callback: onMsg((m) => p.onOrderPart(m)) });
-    nc.subscribe(n.results, { callback: onMsg((m) => p.onResultPart(m)) });
-    nc.subscribe(n.resend, { callback: onMsg((m) => p.onResend(m)) });
-    await nc.flush();
+    const refused = (e: Error): void => {
+      if (e instanceof PermissionViolationError) p.refusedBy ??= e;
+    };
+    nc.subscribe(n.snap(o.id), { callback: onMsg((m) => p.onCopyPart(m), refused) });
+    nc.subscribe(n.order, { callback: onMsg((m) => p.onOrderPart(m), refused) });
+    nc.subscribe(n.results, { callback: onMsg((m) => p.onResultPart(m), refused) });
+    nc.subscribe(n.resend, { callback: onMsg((m) => p.onResend(m), refused) });
+    await nc.flush(); // a refused subscription's -ERR comes before the flush's PONG
+    if (p.refusedBy) {
+      const e = p.refusedBy;
+      await p.close('fault');
+      throw new NkeyFileError(
+        o.nkeyFile ?? '(none)',
+        `NATS refused the ${e.operation} on ${e.subject}: this key was not made for process ${o.id} of world ${o.world}`,
+      );
+    }
     // pings are answered on a thread of its own (liveness-worker.ts): a long step, a large
     // message or a collection pause is not a death (a hung loop stops the answers after 5 s)
     const live = new Float64Array(p.liveSab, 0, LIVE.WORDS);
@@ -211,6 +228,7 @@ export class ShardProcess {
     liveness.unref();
     p.heartbeat = setInterval(beat, 250);
     beat();
+    p.joined = true;
     o.log.info({ world: o.world, id: o.id, standby: o.standby === true }, 'shard process joined');
     return p;
   }

@@ -30,11 +30,12 @@ export function publishParts(nc: NatsConnection, subject: string, bytes: Uint8Ar
 /**
  * A subscription callback that passes on messages only: a subscription the server refuses (a
  * permissions violation) calls back with the error and no message, which the connection's
- * status loop reports instead.
+ * status loop reports too (`onError` hears it at once, before a later flush resolves).
  */
-export function onMsg(f: (m: Msg) => void): MsgCallback<Msg> {
+export function onMsg(f: (m: Msg) => void, onError?: (e: Error) => void): MsgCallback<Msg> {
   return (e, m) => {
     if (!e) f(m);
+    else onError?.(e);
   };
 }
 
