@@ -161,7 +161,12 @@ export function program(): Command {
       ),
     )
     .addOption(new Option('--max-frame-bytes <n>', `largest WebSocket frame read (over 16 KiB: close 1009; over this: cut) [${DEFAULT_SERVE.maxFrameBytes}]`))
-    .addOption(new Option('--cluster <nats-url>', "run the world's shards in `tessera shard` processes reached through this NATS server (one URL) [off]"))
+    .addOption(
+      new Option(
+        '--cluster <nats-url>',
+        "run the world's shards in `tessera shard` processes reached through this NATS server (or servers of one NATS cluster, comma separated) [off]",
+      ),
+    )
     .addOption(new Option('--cluster-world <id>', `cluster world id, as given to \`tessera shard --world\` [${DEFAULT_SERVE.clusterWorld}]`))
     .addOption(new Option('--cluster-processes <n>', `shard processes that take the regions (round-robin) [${DEFAULT_SERVE.clusterProcesses}]`))
     .addOption(new Option('--cluster-standbys <n>', `further shard processes kept as standbys [${DEFAULT_SERVE.clusterStandbys}]`))
@@ -329,7 +334,7 @@ export function program(): Command {
   p.command('shard')
     .description('run a shard process of a cluster world: join through NATS, step the regions the coordinator assigns (docs/cluster/design.md)')
     .requiredOption('--world <id>', 'world id (letters, digits, _ and -), as given to the coordinator')
-    .option('--nats <url>', 'NATS server URL (one server)', process.env.TESSERA_NATS_URL ?? 'nats://127.0.0.1:4222')
+    .option('--nats <url>', 'NATS server URL (or servers of one NATS cluster, comma separated)', process.env.TESSERA_NATS_URL ?? 'nats://127.0.0.1:4222')
     .option('--id <id>', "this process's id in the world (letters, digits, _ and -) [the --nkey file's name, else host-pid]")
     .option('--nkey <file>', 'its NATS key (<id>.nk from `tessera cluster-keys`; the server must know it) [none]', process.env.TESSERA_SHARD_NKEY)
     .option('--standby', 'take regions only when another process fails')

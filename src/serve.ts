@@ -103,7 +103,8 @@ export interface ServeConfig {
   /** Largest WebSocket frame read (over the 16 KiB message limit: close 1009; over this uWS cuts the connection), bytes. */
   maxFrameBytes: number;
   /**
-   * The NATS server URL (nats://host:port, tls://, ws://, wss://; one server) of a cluster
+   * The NATS server URL (nats://host:port, tls://, ws://, wss://; or several, comma separated:
+   * servers of one NATS cluster to fail over between) of a cluster
    * world whose shards run in `tessera shard` processes; '' = no cluster (shards in this process).
    */
   cluster: string;
@@ -311,22 +312,25 @@ function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
     case 'cluster': {
       const v = String(raw).trim();
       if (v === '') return '';
-      // one URL: the NATS client takes a list only as an array, and the coordinator one string
-      if (v.includes(','))
-        throw new ConfigError(
-          key,
-          source,
-          `must be one NATS URL (a list of servers is not supported yet; the servers of a NATS cluster share their routes), got ${JSON.stringify(v)}`,
-        );
-      let ok = false;
-      try {
-        const url = new URL(v);
-        ok = ['nats:', 'tls:', 'ws:', 'wss:'].includes(url.protocol) && url.hostname !== '';
-      } catch {
-        ok = false;
+      // one URL, or several separated by commas: servers of one NATS cluster, which every
+      // connection of the coordinator fails over between (src/cluster/auth.ts clusterConnectOptions)
+      const urls = v.split(',').map((u) => u.trim());
+      for (const u of urls) {
+        let ok = false;
+        try {
+          const url = new URL(u);
+          ok = ['nats:', 'tls:', 'ws:', 'wss:'].includes(url.protocol) && url.hostname !== '';
+        } catch {
+          ok = false;
+        }
+        if (!ok)
+          throw new ConfigError(
+            key,
+            source,
+            `must be NATS URLs separated by commas (nats://host:4222, tls://, ws://, wss://), or empty for none; ${JSON.stringify(u)} is not one`,
+          );
       }
-      if (!ok) throw new ConfigError(key, source, `must be a NATS URL (nats://host:4222, tls://, ws://, wss://), or empty for none; got ${JSON.stringify(v)}`);
-      return v;
+      return urls.join(',');
     }
     case 'clusterNkey': {
       if (typeof raw !== 'string') throw new ConfigError(key, source, `must be a file name, got ${JSON.stringify(raw)}`);

@@ -12,6 +12,7 @@ import { Registry } from 'prom-client';
 import { resolveConfig, ConfigError, DEFAULT_SERVE, serve } from '../src/serve';
 import { ClusterWatch, type ClusterSource } from '../src/net/cluster-metrics';
 import type { CoordinatorStats } from '../src/cluster/coordinator';
+import { makeClusterKeys } from '../src/cluster/auth';
 import { builtCli } from './helpers/child-host';
 import { natsUrl, uniqueWorld } from './helpers/nats';
 
@@ -51,11 +52,14 @@ test('cluster settings: flags over environment over file, defaults, workers beco
 test('cluster settings: bad values and combinations are refused with the setting and its source named', () => {
   const on = { cluster: 'nats://127.0.0.1:4222' };
   expect(err(() => resolveConfig({ cluster: 'http://127.0.0.1:4222' }, {}))).toMatch(
-    /^cluster \(from --cluster\): must be a NATS URL .*"http:\/\/127.0.0.1:4222"/,
+    /^cluster \(from --cluster\): must be NATS URLs .*"http:\/\/127.0.0.1:4222" is not one/,
   );
-  expect(err(() => resolveConfig({ cluster: 'nats://' }, {}))).toMatch(/^cluster \(from --cluster\): must be a NATS URL/);
-  // the NATS client would take a comma-separated list for one bad URL
-  expect(err(() => resolveConfig({}, { TESSERA_CLUSTER: 'nats://a:1,nats://b:2' }))).toMatch(/^cluster \(from TESSERA_CLUSTER\): must be one NATS URL/);
+  expect(err(() => resolveConfig({ cluster: 'nats://' }, {}))).toMatch(/^cluster \(from --cluster\): must be NATS URLs/);
+  // several servers of one NATS cluster, comma separated; each must be a NATS URL
+  expect(resolveConfig({}, { TESSERA_CLUSTER: 'nats://a:1, nats://b:2' }).cluster).toBe('nats://a:1,nats://b:2');
+  expect(err(() => resolveConfig({}, { TESSERA_CLUSTER: 'nats://a:1,b:2' }))).toMatch(
+    /^cluster \(from TESSERA_CLUSTER\): must be NATS URLs separated by commas .*"b:2" is not one/,
+  );
   expect(err(() => resolveConfig({ ...on, clusterWorld: 'my.world' }, {}))).toMatch(/^clusterWorld \(from --cluster-world\): must be 1 to 64 letters/);
   expect(err(() => resolveConfig({ ...on, clusterProcesses: '0' }, {}))).toMatch(/^clusterProcesses \(from --cluster-processes\): must be an integer 1..1024/);
   expect(err(() => resolveConfig({ ...on, clusterJoinTimeoutMs: '10' }, {}))).toMatch(
@@ -67,7 +71,16 @@ test('cluster settings: bad values and combinations are refused with the setting
   expect(err(() => resolveConfig({ ...on, clusterNkey: '/nonexistent/coordinator.nk' }, {}))).toMatch(
     /^clusterNkey \(from --cluster-nkey\): NATS key file \/nonexistent\/coordinator.nk: no such file/,
   );
-  expect(err(() => resolveConfig({}, { TESSERA_CLUSTER_NKEY: 'k.nk' }))).toMatch(/^clusterNkey \(from TESSERA_CLUSTER_NKEY\): is a cluster setting/);
+  const keyDir = mkdtempSync(join(tmpdir(), 'tessera-serve-keys-'));
+  try {
+    const keys = makeClusterKeys({ world: 'main', ids: ['a'], dir: keyDir });
+    expect(resolveConfig({ ...on, clusterNkey: keys.seeds.coordinator }, {}).clusterNkey).toBe(keys.seeds.coordinator);
+    expect(err(() => resolveConfig({}, { TESSERA_CLUSTER_NKEY: keys.seeds.coordinator }))).toMatch(
+      /^clusterNkey \(from TESSERA_CLUSTER_NKEY\): is a cluster setting/,
+    );
+  } finally {
+    rmSync(keyDir, { recursive: true, force: true });
+  }
   expect(err(() => resolveConfig(on, { TESSERA_CLUSTER_STANDBYS: '-1' }))).toMatch(
     /^clusterStandbys \(from TESSERA_CLUSTER_STANDBYS\): must be an integer 0..1024/,
   );
