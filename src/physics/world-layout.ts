@@ -831,7 +831,7 @@ export interface WorldSizes {
   events: number;
   /** Broadphase hash buckets (a power of two). */
   buckets: number;
-  /** i64 words of static geometry (heightfields, meshes: the GEOMETRY array). Default 1 (none). */
+  /** i64 words of static geometry (heightfields, meshes: the GEOMETRY array). Default none (0 words). */
   geometry?: number;
 }
 
@@ -874,7 +874,8 @@ export function planWorld(sizes: WorldSizes): WorldPlan {
     hashRecord: HASH_RECORD_SLOTS,
     bodyDef: BODY_DEF_SLOTS,
     radix: (1 << RADIX_BITS) + 1,
-    geometry: sizes.geometry ?? 1,
+    // no geometry: no words, and the world's size and every offset stay those of a world before geometry
+    geometry: sizes.geometry ?? 0,
   };
   const elBytes = { CONTACT_BYTES, EVENT_BYTES, TOUCH_BYTES, STATE_BYTES, GRID_REC_BYTES, STATIC_NODE_BYTES };
   for (const [name, el, n] of WORLD_ARRAYS) {

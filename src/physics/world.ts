@@ -123,7 +123,7 @@ export interface WorldConfig {
   rollingResistance?: number;
   /**
    * i64 words reserved for static heightfields and meshes (addGeometry; a block's size is its
-   * `words.length`, src/assets/geometry.ts). Default 1 (no room: worlds without terrain).
+   * `words.length`, src/assets/geometry.ts). Default 0 (no room: worlds without terrain).
    */
   geometryWords?: number;
 }
@@ -373,7 +373,7 @@ export class PhysicsWorld {
     const rolling = config.rollingResistance ?? 0.02;
     if (!(rolling >= 0 && rolling <= 1)) throw new RangeError(`rollingResistance ${rolling} must be in [0, 1]`);
     h[HEADER.ROLLING] = toRaw(rolling);
-    h[HEADER.GEOMETRY_CAPACITY] = BigInt(sizes.geometry ?? 1);
+    h[HEADER.GEOMETRY_CAPACITY] = BigInt(sizes.geometry ?? 0);
     for (const [name, index] of Object.entries(FIELD_INDEX)) h[HEADER.OFFSETS_AT + index] = BigInt(plan.offsets[name]);
     if ((core.exports as unknown as WorldExports).worldInit(base) !== 0) throw new PhysicsError('BAD_HEADER', 'world header rejected by the core');
     BOUND.set(core, base);
@@ -553,6 +553,13 @@ export class PhysicsWorld {
       d[(this.base >> 3) + HEADER.GEOMETRY_USED] = BigInt(used); // the block stays unused
       throw err;
     }
+  }
+
+  /** The static geometry words in use (a copy of GEOMETRY[0, GEOMETRY_USED): every block added, in order). */
+  geometry(): BigInt64Array {
+    const used = Number(this.header(HEADER.GEOMETRY_USED));
+    const at = this.offsets.GEOMETRY >> 3;
+    return this.i64().slice(at, at + used);
   }
 
   /** Removes a body; its handle goes stale. Throws PhysicsError STALE_HANDLE. */
@@ -849,6 +856,7 @@ function placeFromBytes(bytes: Uint8Array, variant: CoreVariant): WorldPlace {
     contacts: Number(h[HEADER.CONTACT_CAPACITY]),
     events: Number(h[HEADER.EVENT_CAPACITY]),
     buckets: Number(h[HEADER.GRID_BUCKETS]),
+    ...(h[HEADER.GEOMETRY_CAPACITY] > 0n ? { geometry: Number(h[HEADER.GEOMETRY_CAPACITY]) } : {}),
   };
   const plan = planWorld(sizes);
   if (plan.bytes !== bytes.byteLength) throw new PhysicsError('BAD_HEADER', `saved world is ${bytes.byteLength} bytes, layout needs ${plan.bytes}`);
