@@ -91,6 +91,17 @@ describe('static terrain and meshes', () => {
       expect(w.position(s)[0]).toBeLessThan(4.91);
       expect(w.velocity(s)[0]).toBeLessThanOrEqual(0.001);
     }
+    // and a heightfield: the same ball shot down at 100 m/s onto a slope stays above it
+    const t = PhysicsWorld.create({ sleep: { enabled: false }, geometryWords: 4096 });
+    t.addGeometry(encodeGeometry(heightfield(21, 21, 1, -10, -10, (x) => 0.3 * x)));
+    const d = t.addSphere({ position: [0.3, 20, 0.6], radius: 0.1, velocity: [0, -100, 0], restitution: 0 });
+    let lowest = Infinity;
+    for (let k = 0; k < 30; k++) {
+      t.step(1);
+      const [x, y] = t.position(d);
+      lowest = Math.min(lowest, y - 0.3 * x);
+    }
+    expect(lowest).toBeGreaterThan(0.05);
     // the same wall as a box is the reference for the stopping point
     const ref = PhysicsWorld.create({ sleep: { enabled: false }, gravity: [0, 0, 0] });
     ref.addBox({ position: [5.1, 0, 0], half: [0.1, 2, 2] });
@@ -162,6 +173,33 @@ describe('static terrain and meshes', () => {
       c = build(1);
     expect(b).toBe(a);
     expect(c).not.toBe(a);
+  });
+
+  test('a world with terrain grows, saves and restores with its geometry: same hash as a world that never did', () => {
+    const hf = heightfield(41, 41, 0.5, -10, -10, (x, z) => 0.2 * Math.sin(x + z));
+    const block = encodeGeometry(hf);
+    const build = (w: PhysicsWorld): void => {
+      w.addGeometry(block);
+      for (let k = 0; k < 40; k++) w.addSphere({ position: [-4 + (k % 8), 1 + Math.floor(k / 8) * 0.7, -2 + Math.floor(k / 8)], radius: 0.3 });
+    };
+    const grown = PhysicsWorld.create({ capacity: 16, maxCapacity: 128, geometryWords: block.words.length });
+    build(grown);
+    expect(grown.capacity).toBeGreaterThan(16);
+    const direct = PhysicsWorld.create({ capacity: 64, geometryWords: block.words.length });
+    build(direct);
+    grown.step(60);
+    direct.step(60);
+    expect(grown.hash()).toBe(direct.hash());
+    const restored = PhysicsWorld.restore(direct.save());
+    expect(restored.hash()).toBe(direct.hash());
+    restored.step(60);
+    direct.step(60);
+    expect(restored.hash()).toBe(direct.hash());
+    // and the balls are on the terrain (20 m wide: none rolled off), not under it
+    for (const h of restored.handles().filter((b) => !restored.isStatic(b))) {
+      const [x, y, z] = restored.position(h);
+      expect(y).toBeGreaterThan(0.2 * Math.sin(x + z) + 0.25);
+    }
   });
 
   test('refusals: geometry that does not fit the world, a block of the wrong shape, a world without room', () => {
