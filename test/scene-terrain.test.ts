@@ -13,6 +13,10 @@ import { Document, NodeIO } from '@gltf-transform/core';
 import { PhysicsWorld, type WorldConfig } from '../src/physics/world';
 import { ShardedWorld } from '../src/physics/sharded';
 import { SceneError, loadScene, loadSceneWithAssets, sceneSetup } from '../src/scene';
+import { resolveConfig, serve } from '../src/serve';
+import { createNodeClient } from '../src/client/node';
+import { waitFor } from './helpers/net';
+import pino from 'pino';
 import { encodeGeometry, quantiseHeightfield } from '../src/assets/geometry';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-scene-'));
@@ -152,3 +156,18 @@ test('balls rolling down terrain across shard borders: the unsharded hash at eve
   same.addGeometry(block, { friction: 0.4 });
   expect(other.hash()).not.toBe(same.hash());
 });
+
+test('tessera serve runs a terrain scene: a client joins and sees its balls (terrain and meshes are not on the wire yet)', async () => {
+  const path = await writeScene('served.json', 'assets/bowl.png', 'assets/crate.glb');
+  const data = mkdtempSync(join(tmpdir(), 'tessera-scene-data-'));
+  const s = await serve(resolveConfig({ port: '0', data, workers: '0', scene: path }, {}), pino({ level: 'silent' }));
+  try {
+    const c = createNodeClient({ url: `ws://127.0.0.1:${s.host.port}/ws`, token: 'guest', privateId: 'terrain', reconnect: { enabled: false } });
+    await c.connect();
+    // the 5 balls and the avatar
+    await waitFor(() => (c.state?.bodies.size ?? 0) >= 6, 10_000, 'the terrain scene in view');
+    c.close();
+  } finally {
+    await s.stop();
+  }
+}, 30_000);
