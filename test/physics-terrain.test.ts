@@ -129,6 +129,29 @@ describe('static terrain and meshes', () => {
     }
   });
 
+  test('a ball settles in a V valley (two faces, one crease) at the analytic height; a character stands on its slope', () => {
+    // y = |x| / 2: the ball's centre rests at r / cos(atan(1/2)) = r sqrt(5) / 2 above the
+    // crease, x = 0 (each face holds it in turn: a pair keeps the nearest triangle's contact),
+    // within 3 mm (measured 0.4 mm)
+    const w = PhysicsWorld.create({ geometryWords: 1024 });
+    w.addGeometry(encodeGeometry(heightfield(21, 11, 0.5, -5, -2.5, (x) => 0.5 * Math.abs(x))));
+    const r = 0.3;
+    const b = w.addSphere({ position: [0.3, 1, 0.1], radius: r });
+    const c = w.addCharacter({ position: [2, 2, 0.1], radius: r, halfHeight: 0.5 });
+    w.step(300);
+    const [x, y] = w.position(b);
+    expect(Math.abs(x)).toBeLessThan(0.005);
+    expect(Math.abs(y - (r * Math.sqrt(5)) / 2)).toBeLessThan(0.003);
+    // (it does not fall asleep: with one contact per pair the two faces take turns, leaving a
+    // speed of ~7 mm/s that the position never shows; a known limit, see terrain.ts)
+    // the character stands on the 26.6 degree slope (walkable): grounded, not sliding, its
+    // lower cap's centre r / cos above the slope
+    const [cx, cy] = w.position(c);
+    expect(w.isGrounded(c)).toBe(true);
+    expect(Math.abs(cx - 2)).toBeLessThan(0.05);
+    expect(Math.abs(cy - 0.5 - 0.5 * cx - (r * Math.sqrt(5)) / 2)).toBeLessThan(0.003);
+  });
+
   test('a character walks across rolling terrain without falling through, grounded most of the way', () => {
     const ground = (x: number, z: number): number => 0.4 * Math.sin(0.5 * x) + 0.2 * Math.cos(0.7 * z);
     const hf = heightfield(41, 41, 0.5, -10, -10, ground);

@@ -28,7 +28,10 @@
 // Narrowphase: the body's core (a vertical segment x, [lo, hi], z; lo == hi for a sphere) is
 // tested against every triangle whose AABB lies within its reach, and the pair keeps ONE
 // contact, with the triangle whose closest feature is nearest (lowest triangle or cell index
-// on ties: canonical). Closest point on a triangle (Ericson, Real-Time Collision Detection,
+// on ties: canonical). (Known limit of one contact per pair: a ball in a concave crease rests
+// where it should, but the two faces take turns holding it and it keeps a few mm/s, so it
+// does not fall asleep; a manifold of several triangle contacts would need the touch list to
+// tell contacts of one pair apart.) Closest point on a triangle (Ericson, Real-Time Collision Detection,
 // 5.1.5): the point's projection onto the plane when it lies inside the three edges, else the
 // nearest of the closest points on the three edges; that form (rather than the book's
 // barycentric region tests) keeps every product of integer coordinates below 2^63.
