@@ -225,6 +225,32 @@ describe('static terrain and meshes', () => {
     }
   });
 
+  test('raycasts hit terrain and meshes on their front faces at the analytic distance', () => {
+    const w = PhysicsWorld.create({ geometryWords: 4096 });
+    const hg = w.addGeometry(encodeGeometry(heightfield(21, 21, 1, -10, -10, (x, z) => 0.25 * x + 0.1 * z)));
+    const wall = w.addGeometry(encodeGeometry(quantiseMesh('wall', boxMesh([5, 0, -2], [5.2, 3, 2]))));
+    // straight down from 10 m at (1.3, 2.7): the plane y = 0.25 x + 0.1 z is at 0.595
+    const down = w.raycast([1.3, 10, 2.7], [0, -1, 0], 50);
+    expect(down[0].body).toBe(hg);
+    expect(Math.abs(down[0].t - (10 - 0.595))).toBeLessThan(0.001);
+    // a slanted ray: the distance along it to the plane, n . (o + t d) = 0
+    const o = [-3, 4, 1],
+      d = [0.6, -0.8, 0];
+    const tPlane = (4 - 0.25 * -3 - 0.1 * 1) / (0.8 + 0.25 * 0.6);
+    const slant = w.raycast(o as [number, number, number], d as [number, number, number], 50);
+    expect(slant[0].body).toBe(hg);
+    expect(Math.abs(slant[0].t - tPlane)).toBeLessThan(0.002);
+    // horizontally into the wall's -x face at x = 5 (its +x face is seen from behind; the
+    // terrain rises to 2.5 m only at x = 9.8, beyond the 8 m ray)
+    const side = w.raycast([0, 2.5, 0.5], [1, 0, 0], 8, { all: true });
+    expect(side.map((h) => h.body)).toEqual([wall]);
+    expect(Math.abs(side[0].t - 5)).toBeLessThan(0.001);
+    // from below the terrain, up: its triangles are one-sided, nothing is hit
+    expect(w.raycast([0, -3, 0], [0, 1, 0], 50)).toEqual([]);
+    // too short to reach it
+    expect(w.raycast([1.3, 10, 2.7], [0, -1, 0], 9)).toEqual([]);
+  });
+
   test('refusals: geometry that does not fit the world, a block of the wrong shape, a world without room', () => {
     const w = PhysicsWorld.create({ geometryWords: 16 });
     const hf = heightfield(4, 4, 1, 0, 0, () => 0);

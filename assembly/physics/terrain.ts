@@ -47,7 +47,7 @@
 // 2^62; unit normals are Q16.
 
 import {
-  P_GEOMETRY, P_RADIUS, P_SHAPE, SHAPE_MESH, SHAPE_HEIGHTFIELD,
+  P_GEOMETRY, P_RADIUS, P_SHAPE, P_PX, P_PY, P_PZ, P_HX, P_HY, P_HZ, SHAPE_MESH, SHAPE_HEIGHTFIELD,
 } from './layout';
 import { g64, g32 } from './world';
 import { divRound, roundShift, ONE } from '../math/fixed';
@@ -279,6 +279,22 @@ function testTriangle(): void {
   offer(best, false, face, kX, sy, kZ, face ? planeDist(kX, sy, kZ) : 0);
 }
 
+// What visitTriangles does with each triangle.
+// @ts-ignore: decorator
+@inline const VISIT_CONTACT: i32 = 0;
+// @ts-ignore: decorator
+@inline const VISIT_SWEEP: i32 = 1;
+// @ts-ignore: decorator
+@inline const VISIT_RAY: i32 = 2;
+
+/** Runs the current triangle's test of `mode`. */
+// @ts-ignore: decorator
+@inline function visit(mode: i32): void {
+  if (mode == VISIT_CONTACT) testTriangle();
+  else if (mode == VISIT_SWEEP) sweepTriangle();
+  else rayTriangle();
+}
+
 // ---- results of terrainContact and terrainSweep (module globals) ----
 /** Contact normal from the body to the geometry (unit, Q16) and separation (raw m). */
 export let tNX: i64 = 0, tNY: i64 = 0, tNZ: i64 = 0, tSep: i64 = 0;
@@ -288,9 +304,10 @@ export let swT: i64 = 0, swNX: i64 = 0, swNY: i64 = 0, swNZ: i64 = 0;
 /**
  * Visits the triangles of static j (MESH or HEIGHTFIELD) whose AABB overlaps [lo, hi] (closed),
  * in canonical order (mesh: tree order, which is fixed by the block; heightfield: cells by z,
- * then x, two triangles each), calling testTriangle (sweep = false) or sweepTriangle.
+ * then x, two triangles each), calling testTriangle (mode VISIT_CONTACT), sweepTriangle
+ * (VISIT_SWEEP) or rayTriangle (VISIT_RAY).
  */
-function visitTriangles(j: i32, lx: i64, ly: i64, lz: i64, hx: i64, hy: i64, hz: i64, sweep: bool): void {
+function visitTriangles(j: i32, lx: i64, ly: i64, lz: i64, hx: i64, hy: i64, hz: i64, mode: i32): void {
   const o = <i32>g64(P_RADIUS, j);
   if (g32(P_SHAPE, j) == SHAPE_MESH) {
     const nodes = <i32>gw(o + 2);
@@ -308,7 +325,7 @@ function visitTriangles(j: i32, lx: i64, ly: i64, lz: i64, hx: i64, hy: i64, hz:
       for (let t = first; t < first + count; t++) {
         loadMeshTriangle(o, nodes, t);
         if (!triangleNear(lx, ly, lz, hx, hy, hz)) continue;
-        if (sweep) sweepTriangle(); else testTriangle();
+        visit(mode);
       }
       k = <i32>gw(nd + 6);
     }
@@ -328,10 +345,10 @@ function visitTriangles(j: i32, lx: i64, ly: i64, lz: i64, hx: i64, hy: i64, hz:
       const x0 = ox + <i64>ix * sx, z0 = oz + <i64>iz * sz, x1 = x0 + sx, z1 = z0 + sz;
       // (p00, p01, p11)
       aX = x0; aY = h00; aZ = z0; bX = x0; bY = h01; bZ = z1; cX = x1; cY = h11; cZ = z1;
-      if (sweep) sweepTriangle(); else testTriangle();
+      visit(mode);
       // (p00, p11, p10)
       aX = x0; aY = h00; aZ = z0; bX = x1; bY = h11; bZ = z1; cX = x1; cY = h10; cZ = z0;
-      if (sweep) sweepTriangle(); else testTriangle();
+      visit(mode);
     }
   }
 }
@@ -346,7 +363,7 @@ function visitTriangles(j: i32, lx: i64, ly: i64, lz: i64, hx: i64, hy: i64, hz:
 export function terrainContact(j: i32, x: i64, lo: i64, hi: i64, z: i64, r: i64, reach: i64): bool {
   kX = x; kLo = lo; kHi = hi; kZ = z;
   found = false;
-  visitTriangles(j, x - reach, lo - reach, z - reach, x + reach, hi + reach, z + reach, false);
+  visitTriangles(j, x - reach, lo - reach, z - reach, x + reach, hi + reach, z + reach, VISIT_CONTACT);
   if (!found) return false;
   if (bestPen) {
     tNX = -bfX; tNY = -bfY; tNZ = -bfZ;
@@ -402,8 +419,59 @@ export function terrainSweep(j: i32, x0: i64, y0: i64, z0: i64, dx: i64, dy: i64
   swT = best; swHit = false;
   const lx = (dx < 0 ? x0 + dx : x0) - r, ly = (dy < 0 ? y0 + dy : y0) - r, lz = (dz < 0 ? z0 + dz : z0) - r;
   const hx = (dx > 0 ? x0 + dx : x0) + r, hy = (dy > 0 ? y0 + dy : y0) + r, hz = (dz > 0 ? z0 + dz : z0) + r;
-  visitTriangles(j, lx, ly, lz, hx, hy, hz, true);
+  visitTriangles(j, lx, ly, lz, hx, hy, hz, VISIT_SWEEP);
   return swHit;
+}
+
+// ---- raycasts (query.ts) ----
+let rOX: i64 = 0, rOY: i64 = 0, rOZ: i64 = 0, rDX: i64 = 0, rDY: i64 = 0, rDZ: i64 = 0;
+/** The nearest hit so far (raw metres along the ray; the clipped segment's end + 1 when none). */
+let rBest: i64 = 0;
+let rHit = false;
+
+/**
+ * The ray o + t d (d unit, Q16) against the current triangle's front face: t = s0 / -(n . d)
+ * where s0 is the origin's distance in front of the plane (a ray from behind, or along the
+ * face, misses: triangles are one-sided); a hit when the point at t lies inside the edges.
+ */
+function rayTriangle(): void {
+  if (!faceNormal()) return;
+  const s0 = planeDist(rOX, rOY, rOZ);
+  const dn = roundShift(fX * rDX + fY * rDY + fZ * rDZ, 16);
+  if (s0 < 0 || dn >= 0) return;
+  const t = divRound(s0 << 16, -dn);
+  if (t >= rBest) return;
+  const px = rOX + roundShift(rDX * t, 16), py = rOY + roundShift(rDY * t, 16), pz = rOZ + roundShift(rDZ * t, 16);
+  if (!insideEdges(px, py, pz)) return;
+  rBest = t; rHit = true;
+}
+
+/**
+ * Hit distance (raw metres, the first front face met) of the ray o + t d, d unit (Q16), t in
+ * [0, maxT], against static j (MESH or HEIGHTFIELD), or -1. The ray is first clipped to the
+ * geometry's AABB (slab method); the triangles whose AABB touches the clipped segment's AABB
+ * are tested (a steep ray over a heightfield meets a few cells; a long flat one, every cell
+ * under it).
+ */
+export function terrainRay(j: i32, ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64, maxT: i64): i64 {
+  let t0: i64 = 0, t1 = maxT;
+  for (let a = 0; a < 3; a++) {
+    const c = a == 0 ? g64(P_PX, j) : (a == 1 ? g64(P_PY, j) : g64(P_PZ, j));
+    const e = a == 0 ? g64(P_HX, j) : (a == 1 ? g64(P_HY, j) : g64(P_HZ, j));
+    const o = (a == 0 ? ox : (a == 1 ? oy : oz)) - c, d = a == 0 ? dx : (a == 1 ? dy : dz);
+    if (d == 0) { if (o < -e || o > e) return -1; continue; }
+    let ta = divRound((-e - o) << 16, d), tb = divRound((e - o) << 16, d);
+    if (ta > tb) { const t = ta; ta = tb; tb = t; }
+    if (ta > t0) t0 = ta;
+    if (tb < t1) t1 = tb;
+    if (t0 > t1) return -1;
+  }
+  rOX = ox; rOY = oy; rOZ = oz; rDX = dx; rDY = dy; rDZ = dz;
+  rBest = t1 + 1; rHit = false;
+  const ax = ox + roundShift(dx * t0, 16), ay = oy + roundShift(dy * t0, 16), az = oz + roundShift(dz * t0, 16);
+  const bx = ox + roundShift(dx * t1, 16), by = oy + roundShift(dy * t1, 16), bz = oz + roundShift(dz * t1, 16);
+  visitTriangles(j, min(ax, bx) - 1, min(ay, by) - 1, min(az, bz) - 1, max(ax, bx) + 1, max(ay, by) + 1, max(az, bz) + 1, VISIT_RAY);
+  return rHit ? rBest : -1;
 }
 
 /** Whether a static slot's shape is a bounded static (indexed by the static tree by its AABB). */
