@@ -171,3 +171,11 @@ test('tessera serve runs a terrain scene: a client joins and sees its balls (ter
     await s.stop();
   }
 }, 30_000);
+
+test('a terrain scene is refused on a cluster (shard processes receive no geometry yet), before any connection', async () => {
+  const path = await writeScene('cluster.json', 'assets/bowl.png', 'assets/crate.glb');
+  const data = mkdtempSync(join(tmpdir(), 'tessera-scene-data-'));
+  await expect(
+    serve(resolveConfig({ port: '0', data, workers: '0', scene: path, cluster: 'nats://127.0.0.1:1' }, {}), pino({ level: 'silent' })),
+  ).rejects.toThrow(/cluster .*heightmaps or meshes do not run on a cluster yet/);
+});
