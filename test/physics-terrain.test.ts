@@ -7,6 +7,7 @@
  * differs by one raw unit.
  */
 import { PhysicsWorld, type Vec3 } from '../src/physics/world';
+import { HEADER } from '../src/physics/world-layout';
 import { encodeGeometry, quantiseHeightfield, quantiseMesh } from '../src/assets/geometry';
 
 const DEG = Math.PI / 180;
@@ -249,6 +250,40 @@ describe('static terrain and meshes', () => {
     expect(w.raycast([0, -3, 0], [0, 1, 0], 50)).toEqual([]);
     // too short to reach it
     expect(w.raycast([1.3, 10, 2.7], [0, -1, 0], 9)).toEqual([]);
+  });
+
+  test("the static tree only prunes: 200 mesh crates, a heightfield and boxes give the brute-force scan's hash every tick", () => {
+    const build = (scan: boolean): PhysicsWorld => {
+      const w = PhysicsWorld.create({ capacity: 1024, geometryWords: 200_000, sleep: { enabled: false } });
+      if (scan) {
+        const h = w.core.i64(),
+          b = w.base >> 3;
+        h[b + HEADER.STATIC_SCAN] = 1n;
+        h[b + HEADER.STATIC_DIRTY] = 1n;
+      }
+      w.addGeometry(encodeGeometry(heightfield(41, 41, 1, -20, -20, (x, z) => 0.3 * Math.sin(0.4 * x) * Math.cos(0.3 * z))));
+      for (let k = 0; k < 200; k++) {
+        const x = -18 + (k % 20) * 1.8,
+          z = -18 + Math.floor(k / 20) * 3.6;
+        if (k % 3 === 0) w.addBox({ position: [x, 1, z], half: [0.3, 0.3, 0.3] });
+        else w.addGeometry(encodeGeometry(quantiseMesh(`crate${k}`, boxMesh([x - 0.3, 0.7, z - 0.3], [x + 0.3, 1.3, z + 0.3]))));
+      }
+      for (let k = 0; k < 120; k++)
+        w.addSphere({
+          position: [-17 + (k % 12) * 3, 3 + (k % 5) * 0.4, -17 + Math.floor(k / 12) * 3.5],
+          radius: 0.25,
+          velocity: [(k % 7) - 3, 0, (k % 5) - 2],
+        });
+      return w;
+    };
+    const tree = build(false),
+      scan = build(true);
+    for (let t = 0; t < 90; t++) {
+      tree.step();
+      scan.step();
+      if (tree.hash() !== scan.hash()) throw new Error(`tick ${tree.tick}: tree ${tree.hash().toString(16)} != scan ${scan.hash().toString(16)}`);
+    }
+    expect(tree.contactCount).toBeGreaterThan(100);
   });
 
   test('refusals: geometry that does not fit the world, a block of the wrong shape, a world without room', () => {
