@@ -69,7 +69,7 @@ import {
   staticTreeUpdate, staticCountersReset, staticCount, staticBoxesNear, staticEntry, staticBoxCount,
   staticOtherCount, lastVisits, lastTests,
 } from './static-tree';
-import { terrainContact, isGeometryShape, tNX, tNY, tNZ, tSep } from './terrain';
+import { terrainContacts, terrainContactAt, isGeometryShape, tNX, tNY, tNZ, tSep } from './terrain';
 
 // ---- small helpers ----
 
@@ -288,8 +288,15 @@ function collidePair(i: i32, j: i32): void {
     if (abs<i64>(g64(P_PX, i) - g64(P_PX, j)) >= g64(P_HX, j) + reach) return;
     if (abs<i64>(py - g64(P_PY, j)) >= g64(P_HY, j) + reach) return;
     if (abs<i64>(g64(P_PZ, i) - g64(P_PZ, j)) >= g64(P_HZ, j) + reach) return;
-    if (!terrainContact(j, g64(P_PX, i), py - h, py + h, g64(P_PZ, i), ri, ri + margin)) return;
-    nX = tNX; nY = tNY; nZ = tNZ; sep = tSep; flags = CF_J_STATIC;
+    // up to MAX_TERRAIN_CONTACTS contacts (each within the margin), nearest first
+    const n = terrainContacts(j, g64(P_PX, i), py - h, py + h, g64(P_PZ, i), ri, ri + margin);
+    for (let k = 0; k < n; k++) {
+      terrainContactAt(k);
+      nX = tNX; nY = tNY; nZ = tNZ; sep = tSep;
+      if (g32(P_FLAGS, i) & FLAG_CHARACTER) characterContact(i, j, true);
+      addContact(i, j, CF_J_STATIC, ri, 0);
+    }
+    return;
   }
   else {
     rj = g64(P_RADIUS, j);

@@ -26,13 +26,14 @@
 // few triangles near a body in O(log T) and O(1).
 //
 // Narrowphase: the body's core (a vertical segment x, [lo, hi], z; lo == hi for a sphere) is
-// tested against every triangle whose AABB lies within its reach, and the pair keeps ONE
-// contact, with the triangle whose closest feature is nearest (lowest triangle or cell index
-// on ties: canonical). (Known limit of one contact per pair: a ball in a concave crease rests
-// where it should, but the two faces take turns holding it and it keeps a few mm/s, so it
-// does not fall asleep; a manifold of several triangle contacts would need the touch list to
-// tell contacts of one pair apart.) Closest point on a triangle (Ericson, Real-Time Collision Detection,
-// 5.1.5): the point's projection onto the plane when it lies inside the three edges, else the
+// tested against every triangle whose AABB lies within its reach, each triangle giving one
+// candidate contact, and the pair keeps up to MAX_TERRAIN_CONTACTS (3) of them: the nearest
+// (by the distance of the triangle's closest feature), then the nearest whose normals point
+// more than 11.5 degrees away from those kept (a floor and a wall of one mesh, the two faces of
+// a valley), in triangle or cell order on ties: canonical. Coplanar neighbours (a flat or
+// gently rolling heightfield) give one contact, as a plane would. step.ts lists a pair once
+// in the touching set however many contacts it has.
+// Closest point on a triangle (Ericson, Real-Time Collision Detection, 5.1.5): the point's projection onto the plane when it lies inside the three edges, else the
 // nearest of the closest points on the three edges; that form (rather than the book's
 // barycentric region tests) keeps every product of integer coordinates below 2^63.
 // Triangles are one-sided: a core whose closest triangle point is the face interior seen
@@ -183,25 +184,103 @@ function closestOnTriangle(px: i64, py: i64, pz: i64): i64 {
   return edgeCandidate(cX, cY, cZ, aX, aY, aZ, px, py, pz, best);
 }
 
-// ---- the core of the body under test and the best triangle so far ----
+// ---- the core of the body under test and the contacts kept so far ----
 let kX: i64 = 0, kLo: i64 = 0, kHi: i64 = 0, kZ: i64 = 0;
-let found = false;
-/** Ordering key of the best triangle: squared distance of its closest feature (0 when pierced). */
-let bestKey: i64 = 0;
-/** Best triangle: penetrating (the core is behind its face or pierces it), else separate. */
-let bestPen = false;
-// its face normal, the closest points (core, triangle) and, when penetrating, the core's deepest signed distance
-let bfX: i64 = 0, bfY: i64 = 0, bfZ: i64 = 0;
-let bsX: i64 = 0, bsY: i64 = 0, bsZ: i64 = 0, btX: i64 = 0, btY: i64 = 0, btZ: i64 = 0, bDepth: i64 = 0;
-/** Whether the best is the face seen from the front (normal = -face normal, as a plane). */
-let bestFace = false;
+/** The core's radius and reach (radius + margin, raw): a triangle farther than the reach makes no contact. */
+let kR: i64 = 0, kReach: i64 = 0;
 
-/** Keeps the current triangle as the best when its key is lower (strictly: first on ties). */
+/** Most contacts a body keeps with one heightfield or mesh. */
+// @ts-ignore: decorator
+@inline export const MAX_TERRAIN_CONTACTS: i32 = 3;
+/** Two contact normals whose dot product (Q32) exceeds this (cos 11.5 deg = 0.98) are one direction. */
+// @ts-ignore: decorator
+@inline const SAME_DIRECTION: i64 = 4209067950;
+
+// The kept contacts, nearest first (slots 0..kept-1; module globals, one set per instance: a
+// static buffer would be shared by the threads of one memory): ordering key (squared distance
+// of the closest feature, 0 when pierced), normal from the body to the geometry (unit, Q16),
+// separation (raw).
+let kept = 0;
+let c0K: i64 = 0, c0X: i64 = 0, c0Y: i64 = 0, c0Z: i64 = 0, c0S: i64 = 0, c0F = false;
+let c1K: i64 = 0, c1X: i64 = 0, c1Y: i64 = 0, c1Z: i64 = 0, c1S: i64 = 0, c1F = false;
+let c2K: i64 = 0, c2X: i64 = 0, c2Y: i64 = 0, c2Z: i64 = 0, c2S: i64 = 0, c2F = false;
+
+// @ts-ignore: decorator
+@inline function slotKey(k: i32): i64 { return k == 0 ? c0K : (k == 1 ? c1K : c2K); }
+/** Dot product (Q32) of slot k's normal with (x, y, z). */
+// @ts-ignore: decorator
+@inline function slotDot(k: i32, x: i64, y: i64, z: i64): i64 {
+  return k == 0 ? c0X * x + c0Y * y + c0Z * z : (k == 1 ? c1X * x + c1Y * y + c1Z * z : c2X * x + c2Y * y + c2Z * z);
+}
+/** Whether slot k holds a face contact (the face seen from the front, or penetrating it). */
+// @ts-ignore: decorator
+@inline function slotFace(k: i32): bool { return k == 0 ? c0F : (k == 1 ? c1F : c2F); }
+function setSlot(k: i32, key: i64, x: i64, y: i64, z: i64, sp: i64, face: bool): void {
+  if (k == 0) { c0K = key; c0X = x; c0Y = y; c0Z = z; c0S = sp; c0F = face; }
+  else if (k == 1) { c1K = key; c1X = x; c1Y = y; c1Z = z; c1S = sp; c1F = face; }
+  else { c2K = key; c2X = x; c2Y = y; c2Z = z; c2S = sp; c2F = face; }
+}
+/** Copies slot `from` into slot `to`. */
+function moveSlot(to: i32, from: i32): void {
+  if (from == 0) setSlot(to, c0K, c0X, c0Y, c0Z, c0S, c0F);
+  else if (from == 1) setSlot(to, c1K, c1X, c1Y, c1Z, c1S, c1F);
+  else setSlot(to, c2K, c2X, c2Y, c2Z, c2S, c2F);
+}
+/** Removes slot k (the later ones move up). */
+function dropSlot(k: i32): void {
+  for (let m = k; m < kept - 1; m++) moveSlot(m, m + 1);
+  kept--;
+}
+
+/**
+ * Keeps the contact (key, normal n, separation sp; `face`: a face contact, else the closest
+ * point lies on an edge or a vertex) of the current triangle: the nearest contact of any kind,
+ * and face contacts of distinct directions, MAX_TERRAIN_CONTACTS in all, sorted by key (the
+ * earlier triangle first on ties). A contact within 11.5 degrees of kept ones replaces them when
+ * it is nearer than all of them (else it is dropped). Edge and vertex contacts are kept only as
+ * the nearest: the edge a flat floor's neighbouring triangles share would otherwise add a
+ * contact tilted toward it (the "internal edge" problem). A function of the triangles in visit
+ * order only (canonical), so every world keeps the same contacts.
+ */
+function keep(key: i64, nx: i64, ny: i64, nz: i64, sp: i64, face: bool): void {
+  for (let k = 0; k < kept; k++) {
+    if (slotDot(k, nx, ny, nz) > SAME_DIRECTION && slotKey(k) <= key) return;
+  }
+  let at = kept;
+  while (at > 0 && slotKey(at - 1) > key) at--;
+  if (at >= MAX_TERRAIN_CONTACTS || (at > 0 && !face)) return;
+  for (let k = kept - 1; k >= 0; k--) {
+    if (slotDot(k, nx, ny, nz) > SAME_DIRECTION) dropSlot(k);
+  }
+  // the former nearest, when an edge or vertex contact, is no longer the nearest: it goes
+  if (at == 0 && kept > 0 && !slotFace(0)) dropSlot(0);
+  at = kept;
+  while (at > 0 && slotKey(at - 1) > key) at--;
+  const last = kept < MAX_TERRAIN_CONTACTS ? kept : MAX_TERRAIN_CONTACTS - 1;
+  for (let m = last; m > at; m--) moveSlot(m, m - 1);
+  setSlot(at, key, nx, ny, nz, sp, face);
+  if (kept < MAX_TERRAIN_CONTACTS) kept++;
+}
+
+/**
+ * The contact of the current triangle (face normal fX..fZ computed; closest triangle point in
+ * qX..qZ) with the core point s: penetrating (`pen`: the core behind the face or piercing it)
+ * or the face seen from the front (`face`): the face's normal and the signed distance `depth`,
+ * as a plane; else along the closest points. Kept (keep) when within the reach.
+ */
 function offer(key: i64, pen: bool, face: bool, sx: i64, sy: i64, sz: i64, depth: i64): void {
-  if (found && key >= bestKey) return;
-  found = true; bestKey = key; bestPen = pen; bestFace = face;
-  bfX = fX; bfY = fY; bfZ = fZ;
-  bsX = sx; bsY = sy; bsZ = sz; btX = qX; btY = qY; btZ = qZ; bDepth = depth;
+  if (pen || face) {
+    if (depth - kR >= kReach - kR) return;              // beyond the margin
+    keep(key, -fX, -fY, -fZ, depth - kR, true);
+    return;
+  }
+  if (key >= kReach * kReach) return;                   // beyond the reach (squared: no root)
+  const dx = qX - sx, dy = qY - sy, dz = qZ - sz;
+  const dist = <i64>sqrtFast(<u64>(dx * dx + dy * dy + dz * dz));
+  if (dist >= kReach) return;
+  if (dist == 0) { keep(key, -fX, -fY, -fZ, -kR, false); return; }
+  const inv = (<i64>1 << 48) / dist;                    // Q32 of 1 / dist
+  keep(key, roundShift(dx * inv, 32), roundShift(dy * inv, 32), roundShift(dz * inv, 32), dist - kR, false);
 }
 
 // Edge search state of coreEdge: the least squared distance so far and its points.
@@ -354,36 +433,23 @@ function visitTriangles(j: i32, lx: i64, ly: i64, lz: i64, hx: i64, hy: i64, hz:
 }
 
 /**
- * Contact of a moving body's core (vertical segment x, [lo, hi], z, radius r; lo == hi for a
- * sphere) with static j (MESH or HEIGHTFIELD), considering the triangles within `reach` (raw;
- * the radius plus the contact margin) of the core. Returns false when no triangle is that
- * near; else sets tNX..tNZ (unit Q16, from the body to the geometry) and tSep (surface
- * distance, raw m, < 0 overlapping) from the nearest triangle (see the module comment).
+ * Contacts of a moving body's core (vertical segment x, [lo, hi], z, radius r; lo == hi for a
+ * sphere) with static j (MESH or HEIGHTFIELD), from the triangles within `reach` (raw; the
+ * radius plus the contact margin) of the core: returns how many (0..MAX_TERRAIN_CONTACTS), the
+ * nearest of distinct directions (keep), nearest first; terrainContactAt(k) reads contact k.
  */
-export function terrainContact(j: i32, x: i64, lo: i64, hi: i64, z: i64, r: i64, reach: i64): bool {
-  kX = x; kLo = lo; kHi = hi; kZ = z;
-  found = false;
+export function terrainContacts(j: i32, x: i64, lo: i64, hi: i64, z: i64, r: i64, reach: i64): i32 {
+  kX = x; kLo = lo; kHi = hi; kZ = z; kR = r; kReach = reach;
+  kept = 0;
   visitTriangles(j, x - reach, lo - reach, z - reach, x + reach, hi + reach, z + reach, VISIT_CONTACT);
-  if (!found) return false;
-  if (bestPen) {
-    tNX = -bfX; tNY = -bfY; tNZ = -bfZ;
-    tSep = bDepth - r;
-    return true;
-  }
-  if (bestFace) {
-    // the face seen from the front: the plane's normal and distance, as corePlane
-    tNX = -bfX; tNY = -bfY; tNZ = -bfZ;
-    tSep = bDepth - r;
-    return true;
-  }
-  const dx = btX - bsX, dy = btY - bsY, dz = btZ - bsZ;
-  const dist = <i64>sqrtFast(<u64>(dx * dx + dy * dy + dz * dz));
-  if (dist >= reach) return false;                      // beyond the reach: no contact
-  if (dist == 0) { tNX = -bfX; tNY = -bfY; tNZ = -bfZ; tSep = -r; return true; }
-  const inv = (<i64>1 << 48) / dist;                    // Q32 of 1 / dist
-  tNX = roundShift(dx * inv, 32); tNY = roundShift(dy * inv, 32); tNZ = roundShift(dz * inv, 32);
-  tSep = dist - r;
-  return true;
+  return kept;
+}
+
+/** Sets tNX..tNZ (unit Q16, from the body to the geometry) and tSep (surface distance, raw m, < 0 overlapping) to kept contact k. */
+export function terrainContactAt(k: i32): void {
+  if (k == 0) { tNX = c0X; tNY = c0Y; tNZ = c0Z; tSep = c0S; }
+  else if (k == 1) { tNX = c1X; tNY = c1Y; tNZ = c1Z; tSep = c1S; }
+  else { tNX = c2X; tNY = c2Y; tNZ = c2Z; tSep = c2S; }
 }
 
 // ---- continuous collision ----
