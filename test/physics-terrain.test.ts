@@ -326,6 +326,11 @@ describe('static terrain and meshes', () => {
     const ok = PhysicsWorld.create({ geometryWords: 64 });
     const block = encodeGeometry(hf);
     expect(() => ok.addGeometry({ ...block, shape: 5 })).toThrow(/bad shape/);
+    // a block whose sizes run past its words (a heightfield claiming 100 x 100 samples) is refused by the core
+    const lying = block.words.slice();
+    lying[1] = 100n;
+    lying[2] = 100n;
+    expect(() => ok.addGeometry({ ...block, words: lying })).toThrow(/bad shape/);
     expect(ok.addGeometry(block)).toBeDefined();
   });
 });

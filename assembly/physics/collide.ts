@@ -283,7 +283,7 @@ function collidePair(i: i32, j: i32): void {
     coreBox(i, j, ri); flags = CF_J_STATIC;
   } else if (shapeJ == SHAPE_PLANE) { corePlane(i, j, ri); flags = CF_J_STATIC; }
   else if (isGeometryShape(shapeJ)) {
-    // heightfield or mesh (terrain.ts): the AABB reject of a box, then the nearest triangle
+    // heightfield or mesh (terrain.ts): the AABB reject of a box, then the triangles' contacts
     const h = coreHalf(i), reach = ri + h + margin, py = g64(P_PY, i);
     if (abs<i64>(g64(P_PX, i) - g64(P_PX, j)) >= g64(P_HX, j) + reach) return;
     if (abs<i64>(py - g64(P_PY, j)) >= g64(P_HY, j) + reach) return;

@@ -540,6 +540,29 @@ export function terrainRay(j: i32, ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, 
   return rHit ? rBest : -1;
 }
 
+/**
+ * Whether the GEOMETRY words from `o` hold a whole block of `shape` (HEIGHTFIELD or MESH) within
+ * the words in use: the shape word, sizes that fit (a heightfield of at least 2 x 2 samples and
+ * positive cells; a mesh of at least one triangle and one node). bodyCreate and bodyImport check
+ * it, so the narrowphase never reads past a block.
+ */
+export function geometryBlockValid(o: i64, shape: i32, used: i64): bool {
+  if (o < 0 || o + 8 > used) return false;
+  const w = <i32>o;
+  if (gw(w) != <i64>shape) return false;
+  if (shape == SHAPE_HEIGHTFIELD) {
+    const nx = gw(w + 1), nz = gw(w + 2);
+    if (nx < 2 || nz < 2 || nx > 65536 || nz > 65536 || gw(w + 3) <= 0 || gw(w + 4) <= 0) return false;
+    return o + <i64>HEIGHTFIELD_HEADER_WORDS + nx * nz <= used;
+  }
+  if (shape == SHAPE_MESH) {
+    const t = gw(w + 1), n = gw(w + 2);
+    if (t < 1 || n < 1 || t > (<i64>1 << 24) || n > (<i64>1 << 25)) return false;
+    return o + <i64>MESH_HEADER_WORDS + n * <i64>MESH_NODE_WORDS + t * <i64>TRIANGLE_WORDS <= used;
+  }
+  return false;
+}
+
 /** Whether a static slot's shape is a bounded static (indexed by the static tree by its AABB). */
 // @ts-ignore: decorator
 @inline export function isGeometryShape(shape: i32): bool { return shape == SHAPE_MESH || shape == SHAPE_HEIGHTFIELD; }
