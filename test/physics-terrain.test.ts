@@ -230,6 +230,18 @@ describe('static terrain and meshes', () => {
       c = build(1);
     expect(b).toBe(a);
     expect(c).not.toBe(a);
+    // the digest of the geometry is cached by the world: a hash taken between two blocks does not stale it
+    const hf = heightfield(9, 9, 1, -4, -4, () => 0);
+    const crate = encodeGeometry(quantiseMesh('crate', boxMesh([1, 2, 1], [2, 3, 2])));
+    const once = PhysicsWorld.create({ geometryWords: 4096 }),
+      twice = PhysicsWorld.create({ geometryWords: 4096 });
+    once.addGeometry(encodeGeometry(hf));
+    once.addGeometry(crate);
+    twice.addGeometry(encodeGeometry(hf));
+    const first = twice.hash();
+    twice.addGeometry(crate);
+    expect(twice.hash()).toBe(once.hash());
+    expect(twice.hash()).not.toBe(first);
   });
 
   test('a world with terrain grows, saves and restores with its geometry: same hash as a world that never did', () => {

@@ -82,6 +82,10 @@
 // @ts-ignore: decorator
 @inline export const H_ROLLING: i32 = 43;
 // @ts-ignore: decorator
+@inline export const H_GEOMETRY_DIGEST: i32 = 44;
+// @ts-ignore: decorator
+@inline export const H_GEOMETRY_DIGEST_WORDS: i32 = 45;
+// @ts-ignore: decorator
 @inline export const H_GEOMETRY_CAPACITY: i32 = 46;
 // @ts-ignore: decorator
 @inline export const H_GEOMETRY_USED: i32 = 47;

@@ -11,7 +11,8 @@
 // generation, every simulated field: transfer.ts's body record) and then over the touching
 // set, seeded with the tick.
 // Two worlds with the same hash have the same bodies, states and contact memory. The static
-// geometry (heightfields and meshes, GEOMETRY) is chained after them when a world has any.
+// geometry (heightfields and meshes, GEOMETRY) is chained after them, as its digest, when a
+// world has any.
 // The hash costs O(live bodies): it is computed on demand (PhysicsWorld.hash), never by the
 // step. (The serve path hashes every tick through ShardedWorld.hash, shard.ts boardHash,
 // which walks the board's slots: the sharded world's cost, not this one's.)
@@ -22,7 +23,7 @@ import {
   H_EVENT_COUNT, H_EVENT_CAPACITY, H_WORK,
   C_I, C_J, C_FLAGS, CF_TOUCHED, T_KEY, T_I_GEN, T_J_GEN, TOUCH_BYTES,
   EV_KIND, EV_A, EV_A_GEN, EV_B, EV_B_GEN, EVENT_BYTES, EVENT_BEGIN, EVENT_END,
-  STATUS_EVENT_OVERFLOW, FLAG_LIVE, H_GEOMETRY_USED, P_GEOMETRY,
+  STATUS_EVENT_OVERFLOW, FLAG_LIVE, H_GEOMETRY_USED, H_GEOMETRY_DIGEST, H_GEOMETRY_DIGEST_WORDS, P_GEOMETRY,
 } from './layout';
 import { g32, hdr, setHdr, movingChanged, tagOf } from './world';
 import { buildContacts, contactAt } from './collide';
@@ -117,9 +118,19 @@ export function worldHash(): u64 {
     h = xxh64(r, writeBodyRecord(i, r), h);
   }
   h = xxh64(P_PREV_TOUCH, <usize>hdr(H_PREV_TOUCH_COUNT) * TOUCH_BYTES, h);
-  // static geometry (heightfields, meshes: terrain.ts), when any: its quantised words, so two
-  // worlds whose terrain differs never share a hash (worlds without geometry hash as before)
+  // static geometry (heightfields, meshes: terrain.ts), when any: the digest of its quantised
+  // words (xxHash64, seed 0), so two worlds whose terrain differs never share a hash (worlds
+  // without geometry hash as before). The digest is cached in the header (GEOMETRY_DIGEST, for
+  // GEOMETRY_DIGEST_WORDS words: blocks are only appended), so a terrain of megabytes is read
+  // once, not at every hash; ShardedWorld.hash chains the same 8 bytes.
   const geometry = hdr(H_GEOMETRY_USED);
-  if (geometry > 0) h = xxh64(P_GEOMETRY, <usize>geometry << 3, h);
+  if (geometry > 0) {
+    if (hdr(H_GEOMETRY_DIGEST_WORDS) != geometry) {
+      setHdr(H_GEOMETRY_DIGEST, <i64>xxh64(P_GEOMETRY, <usize>geometry << 3, 0));
+      setHdr(H_GEOMETRY_DIGEST_WORDS, geometry);
+    }
+    store<i64>(r, hdr(H_GEOMETRY_DIGEST));
+    h = xxh64(r, 8, h);
+  }
   return h;
 }

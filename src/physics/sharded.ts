@@ -311,6 +311,8 @@ interface ShardExports {
 export class ShardedWorld {
   /** Holds every body's identity (slot, generation) and resolves commands. */
   private registry: PhysicsWorld;
+  /** The registry's geometry digest and the geometry size it was computed for (hash). */
+  private geometryDigest: { words: number; digest: bigint } | null = null;
   private readonly core: Core;
   private readonly x: WorldExports;
   private readonly sx: ShardExports;
@@ -1188,9 +1190,15 @@ export class ShardedWorld {
   hash(): bigint {
     let h = BigInt.asUintN(64, this.x.boardHash(this.plan.cfgs[0], this.plan.boards[this.tickNow % 2]));
     forgetBinding(this.core);
-    // static geometry, chained as the unsharded world's worldHash does (assembly/physics/step.ts)
-    const g = this.registry.geometry();
-    if (g.length > 0) h = xxh64(new Uint8Array(g.buffer, g.byteOffset, g.byteLength), h);
+    // static geometry, chained as the unsharded world's worldHash does (assembly/physics/step.ts):
+    // its digest (8 bytes, little-endian), computed once per geometry size
+    const used = Number(this.registry.header(HEADER.GEOMETRY_USED));
+    if (used > 0) {
+      if (this.geometryDigest?.words !== used) this.geometryDigest = { words: used, digest: this.registry.geometryDigest() };
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setBigUint64(0, this.geometryDigest.digest, true);
+      h = xxh64(b, h);
+    }
     return h;
   }
 

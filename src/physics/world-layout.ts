@@ -91,6 +91,10 @@ export const HEADER = {
   RELAX: 42,
   /** Rolling resistance coefficient of spheres on static ground (Q16, dimensionless; 0 = none; see assembly/physics/rolling.ts). */
   ROLLING: 43,
+  /** xxHash64 (seed 0) of GEOMETRY[0, GEOMETRY_DIGEST_WORDS): a cache of the world hash (step.ts worldHash), not state. */
+  GEOMETRY_DIGEST: 44,
+  /** The GEOMETRY_USED that GEOMETRY_DIGEST was computed for (0: none yet). */
+  GEOMETRY_DIGEST_WORDS: 45,
   /** i64 words of the GEOMETRY array (its capacity; WorldSizes.geometry). */
   GEOMETRY_CAPACITY: 46,
   /** i64 words of the GEOMETRY array in use: static heightfields and meshes (assembly/physics/terrain.ts), appended by the bindings. */

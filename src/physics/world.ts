@@ -555,6 +555,15 @@ export class PhysicsWorld {
     }
   }
 
+  /**
+   * xxHash64 (seed 0) of the static geometry words in use, as the world hash chains it
+   * (assembly/physics/step.ts worldHash); 0n with no geometry. Computed by the core.
+   */
+  geometryDigest(): bigint {
+    const used = Number(this.header(HEADER.GEOMETRY_USED));
+    return used === 0 ? 0n : this.core.hash64(this.offsets.GEOMETRY, used * 8, 0n);
+  }
+
   /** The static geometry words in use (a copy of GEOMETRY[0, GEOMETRY_USED): every block added, in order). */
   geometry(): BigInt64Array {
     const used = Number(this.header(HEADER.GEOMETRY_USED));
