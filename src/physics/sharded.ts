@@ -702,8 +702,9 @@ export class ShardedWorld {
    * block has the same word index in every world, and a static record naming it imports.
    */
   private syncGeometry(): void {
-    const g = this.registry.geometry();
-    if (g.length === 0) return;
+    const used = this.registry.header(HEADER.GEOMETRY_USED);
+    if (used === 0n || this.plan.worlds.every((base) => this.i64(base, HEADER_SLOTS)[HEADER.GEOMETRY_USED] === used)) return;
+    const g = this.registry.geometry(); // copied only when a shard world lacks some of it
     for (const base of this.plan.worlds) {
       const h = this.i64(base, HEADER_SLOTS);
       if (h[HEADER.GEOMETRY_USED] === BigInt(g.length)) continue;
