@@ -10,7 +10,9 @@
 // State hash: xxHash64 chained over one record per live body in slot order (slot,
 // generation, every simulated field: transfer.ts's body record) and then over the touching
 // set, seeded with the tick.
-// Two worlds with the same hash have the same bodies, states and contact memory.
+// Two worlds with the same hash have the same bodies, states and contact memory. The static
+// geometry (heightfields and meshes, GEOMETRY) is chained after them, as its digest, when a
+// world has any.
 // The hash costs O(live bodies): it is computed on demand (PhysicsWorld.hash), never by the
 // step. (The serve path hashes every tick through ShardedWorld.hash, shard.ts boardHash,
 // which walks the board's slots: the sharded world's cost, not this one's.)
@@ -21,7 +23,7 @@ import {
   H_EVENT_COUNT, H_EVENT_CAPACITY, H_WORK,
   C_I, C_J, C_FLAGS, CF_TOUCHED, T_KEY, T_I_GEN, T_J_GEN, TOUCH_BYTES,
   EV_KIND, EV_A, EV_A_GEN, EV_B, EV_B_GEN, EVENT_BYTES, EVENT_BEGIN, EVENT_END,
-  STATUS_EVENT_OVERFLOW, FLAG_LIVE,
+  STATUS_EVENT_OVERFLOW, FLAG_LIVE, H_GEOMETRY_USED, H_GEOMETRY_DIGEST, H_GEOMETRY_DIGEST_WORDS, P_GEOMETRY,
 } from './layout';
 import { g32, hdr, setHdr, movingChanged, tagOf } from './world';
 import { buildContacts, contactAt } from './collide';
@@ -47,8 +49,12 @@ function contactEvents(): void {
     const c = contactAt(k);
     if ((load<i32>(c, C_FLAGS) & CF_TOUCHED) == 0) continue;
     const i = load<i32>(c, C_I), j = load<i32>(c, C_J);
+    const key = (<u64><u32>tagOf(i) << 32) | <u64><u32>tagOf(j);
+    // a pair with several contacts (a heightfield or mesh: terrain.ts) touches once; its
+    // contacts are adjacent (grouped by I, sorted by J), so the last entry is the one to check
+    if (t > 0 && load<u64>(P_TOUCH + <usize>(t - 1) * TOUCH_BYTES, T_KEY) == key) continue;
     const r = P_TOUCH + <usize>t * TOUCH_BYTES;
-    store<u64>(r, (<u64><u32>tagOf(i) << 32) | <u64><u32>tagOf(j), T_KEY);
+    store<u64>(r, key, T_KEY);
     store<u32>(r, <u32>g32(P_GENERATION, i), T_I_GEN);
     store<u32>(r, <u32>g32(P_GENERATION, j), T_J_GEN);
     t++;
@@ -111,5 +117,20 @@ export function worldHash(): u64 {
     if ((f & FLAG_LIVE) == 0) continue;
     h = xxh64(r, writeBodyRecord(i, r), h);
   }
-  return xxh64(P_PREV_TOUCH, <usize>hdr(H_PREV_TOUCH_COUNT) * TOUCH_BYTES, h);
+  h = xxh64(P_PREV_TOUCH, <usize>hdr(H_PREV_TOUCH_COUNT) * TOUCH_BYTES, h);
+  // static geometry (heightfields, meshes: terrain.ts), when any: the digest of its quantised
+  // words (xxHash64, seed 0), so two worlds whose terrain differs never share a hash (worlds
+  // without geometry hash as before). The digest is cached in the header (GEOMETRY_DIGEST, for
+  // GEOMETRY_DIGEST_WORDS words: blocks are only appended), so a terrain of megabytes is read
+  // once, not at every hash; ShardedWorld.hash chains the same 8 bytes.
+  const geometry = hdr(H_GEOMETRY_USED);
+  if (geometry > 0) {
+    if (hdr(H_GEOMETRY_DIGEST_WORDS) != geometry) {
+      setHdr(H_GEOMETRY_DIGEST, <i64>xxh64(P_GEOMETRY, <usize>geometry << 3, 0));
+      setHdr(H_GEOMETRY_DIGEST_WORDS, geometry);
+    }
+    store<i64>(r, hdr(H_GEOMETRY_DIGEST));
+    h = xxh64(r, 8, h);
+  }
+  return h;
 }
