@@ -464,6 +464,8 @@
 // @ts-ignore: decorator
 @inline export const CF_WAS_ACTIVE: i32 = 16;
 // @ts-ignore: decorator
+@inline export const CF_BOX: i32 = 32;
+// @ts-ignore: decorator
 @inline export const N_LO_X: i32 = 0;
 // @ts-ignore: decorator
 @inline export const N_LO_Y: i32 = 8;

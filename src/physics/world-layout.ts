@@ -470,6 +470,12 @@ export const CONTACT_FLAG = {
   J_STATIC: 8,
   /** Overlapping in the previous substep (restitution applies only to new impacts). */
   WAS_ACTIVE: 16,
+  /**
+   * A contact point of a rotating box's manifold (assembly/physics/box-contacts.ts): I's lever
+   * arm to the point is a vector, kept in ARM_I, ARM_J and the low word of KT (raw metres, i32
+   * each), and box-contacts.ts solves it instead of the sphere paths of solver.ts.
+   */
+  BOX: 32,
 } as const;
 
 /**
