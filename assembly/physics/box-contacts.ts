@@ -35,7 +35,9 @@
 // and turns it by lambda I_b^-1 (r_b x u) (XPBD, eq. 2-9 of the paper, zero compliance).
 // - Contacts between two moving bodies go through solver.ts's Jacobi position pass
 //   (boxPairPosition: normal correction and static / kinetic friction into the bodies'
-//   accumulators, averaged as every contact is), and its linear velocity pass.
+//   accumulators, averaged as every contact is) and velocity pass (boxPairVelocity: the
+//   points' normal velocity, with the angular velocities, which the shards exchange with the
+//   rest of a pass's state: layout STATE, PASS_BYTES).
 // - Contacts of a box with statics are the box's own: each substep, after the Jacobi
 //   corrections (boxApplyPositionsBody), they are projected in position (Gauss-Seidel over
 //   the box's static points, POS_ITERS sweeps, no velocity made: a push-out never launches
@@ -52,20 +54,20 @@ import {
   P_PX, P_PY, P_PZ, P_X0X, P_X0Y, P_X0Z, P_QX, P_QY, P_QZ, P_QW, P_RADIUS, P_HX, P_HY, P_HZ,
   P_INV_MASS, P_INV_INERTIA, P_FRICTION, P_RESTITUTION, P_KIND, P_SHAPE, P_CFIRST, P_CCOUNT,
   S_DX, S_DY, S_DZ, S_PDX, S_PDY, S_PDZ, S_UX, S_UY, S_UZ, S_RX, S_RY, S_RZ, S_SRX, S_SRY, S_SRZ,
-  S_OX, S_OY, S_OZ, S_AX, S_AY, S_AZ, S_TX, S_TY, S_TZ, S_CNT, S_MOVES, S_NSTATIC,
+  S_OX, S_OY, S_OZ, S_AX, S_AY, S_AZ, S_TX, S_TY, S_TZ, S_CNT, S_CNT_V, S_MOVES, S_NSTATIC,
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_ARM_I, C_ARM_J, C_KT, C_MU, C_E, C_VN_PRE,
   CONTACT_BYTES, CF_J_MOVES, CF_J_STATIC, CF_ACTIVE, CF_TOUCHED, CF_WAS_ACTIVE, CF_BOX,
   SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_STATIC,
   H_CONTACT_COUNT, H_CONTACT_CAPACITY, H_STATUS, H_INV_H, H_MAX_PUSH, H_RESTITUTION_THRESHOLD, STATUS_CONTACT_OVERFLOW,
 } from './layout';
-import { g64, g32, hdr, setHdr, st } from './world';
+import { g64, g32, s64, hdr, setHdr, st } from './world';
 import { contactAt, moves } from './collide';
 import { div, ONE, sqrtFast } from '../math/fixed';
 
 // ---- small integer helpers ----
 
 // @ts-ignore: decorator
-@inline function q16(p: i64): i64 { return (p + 0x8000) >> 16; }
+@inline function q16(p: i64): i64 { return p >= 0 ? (p + 0x8000) >> 16 : -((0x8000 - p) >> 16); }
 // @ts-ignore: decorator
 @inline function absI(x: i64): i64 { return x < 0 ? -x : x; }
 // @ts-ignore: decorator
@@ -622,8 +624,8 @@ export function boxPairPosition(c: usize): void {
   store<i32>(c, flags | CF_ACTIVE | CF_TOUCHED, C_FLAGS);
   const iMoves = movesS(i), jMoves = (flags & CF_J_MOVES) != 0;
   if (!iMoves && !jMoves) return;
-  // linear normal velocity before the correction (the velocity pass's reference, as every contact)
-  const vpre = q16(nx * (lst(j, S_UX) - lst(i, S_UX)) + ny * (lst(j, S_UY) - lst(i, S_UY)) + nz * (lst(j, S_UZ) - lst(i, S_UZ)));
+  // normal velocity of the points before the correction (the velocity pass's reference)
+  const vpre = pointVelocityN(i, rix, riy, riz, j, rjx, rjy, rjz, nx, ny, nz);
   store<i32>(c, <i32>(vpre >> 16), C_VN_PRE);
   const allowed = timesH((vpre < 0 ? -vpre : 0) + pushQ32);
   const corr = -sep < allowed ? -sep : allowed;
@@ -673,20 +675,99 @@ export function boxPairPosition(c: usize): void {
       }
     }
   }
-  if (iMoves) { addA(i, aix, aiy, aiz); addT(i, tix, tiy, tiz); store<i32>(st(i) + <usize>S_CNT, load<i32>(st(i) + <usize>S_CNT) + 1); }
-  if (jMoves) { addA(j, ajx, ajy, ajz); addT(j, tjx, tjy, tjz); store<i32>(st(j) + <usize>S_CNT, load<i32>(st(j) + <usize>S_CNT) + 1); }
+  const cnt = 1;
+  if (iMoves) { addA(i, aix, aiy, aiz); addT(i, tix, tiy, tiz); store<i32>(st(i) + <usize>S_CNT, load<i32>(st(i) + <usize>S_CNT) + cnt); }
+  if (jMoves) { addA(j, ajx, ajy, ajz); addT(j, tjx, tjy, tjz); store<i32>(st(j) + <usize>S_CNT, load<i32>(st(j) + <usize>S_CNT) + cnt); }
 }
 
-// Per static point of the box being stepped: normal correction of this substep (Q32 kg m),
-// accumulated velocity impulse (Q32 kg m/s).
+/**
+ * Relative normal velocity (Q32 m/s, > 0 separating) of J's contact point (arm rj) and I's
+ * (arm ri): n . ((u_j + w_j x r_j) - (u_i + w_i x r_i)).
+ */
+function pointVelocityN(i: i32, rix: i64, riy: i64, riz: i64, j: i32, rjx: i64, rjy: i64, rjz: i64, nx: i64, ny: i64, nz: i64): i64 {
+  const wix = lst(i, S_OX), wiy = lst(i, S_OY), wiz = lst(i, S_OZ);
+  const wjx = lst(j, S_OX), wjy = lst(j, S_OY), wjz = lst(j, S_OZ);
+  const vx = lst(j, S_UX) + q16(wjy * rjz - wjz * rjy) - lst(i, S_UX) - q16(wiy * riz - wiz * riy);
+  const vy = lst(j, S_UY) + q16(wjz * rjx - wjx * rjz) - lst(i, S_UY) - q16(wiz * rix - wix * riz);
+  const vz = lst(j, S_UZ) + q16(wjx * rjy - wjy * rjx) - lst(i, S_UZ) - q16(wix * riy - wiy * rix);
+  return q16(nx * vx + ny * vy + nz * vz);
+}
+
+/**
+ * Jacobi velocity step of an active box contact c between two bodies (solver.ts velocityPass
+ * for CF_BOX contacts without CF_J_STATIC): the points' relative normal velocity is set to
+ * its target (a new impact faster than the restitution threshold bounces, -e vpre; an
+ * approach stops, 0; a pair already separating keeps vpre, so the position pass's push-out
+ * never adds energy), with lever arms, into the linear and angular accumulators (applied
+ * averaged by solver.ts applyVelocitiesBody).
+ */
+export function boxPairVelocity(c: usize): void {
+  const i = load<i32>(c, C_I), j = load<i32>(c, C_J);
+  const flags = load<i32>(c, C_FLAGS);
+  const iMoves = movesS(i), jMoves = (flags & CF_J_MOVES) != 0;
+  if (!iMoves && !jMoves) return;
+  const nx = <i64>load<i32>(c, C_NX), ny = <i64>load<i32>(c, C_NY), nz = <i64>load<i32>(c, C_NZ);
+  pointMotion(c, j, false);
+  const rjx = rX, rjy = rY, rjz = rZ;
+  const rix = armX(c), riy = armY(c), riz = armZ(c);
+  const vn = pointVelocityN(i, rix, riy, riz, j, rjx, rjy, rjz, nx, ny, nz);
+  const vpre = <i64>load<i32>(c, C_VN_PRE) << 16;
+  let target: i64 = 0;
+  if (vpre < -thresholdQ32 && (flags & CF_WAS_ACTIVE) == 0) target = -q16(<i64>load<i32>(c, C_E) * vpre);
+  const dv = target - vn;
+  if (dv == 0) return;
+  let w: i64 = 0, kix: i64 = 0, kiy: i64 = 0, kiz: i64 = 0, kjx: i64 = 0, kjy: i64 = 0, kjz: i64 = 0;
+  if (iMoves) { wDir(i, rix, riy, riz, nx, ny, nz); w += wOut; kix = aX; kiy = aY; kiz = aZ; }
+  if (jMoves) { wDir(j, rjx, rjy, rjz, nx, ny, nz); w += wOut; kjx = aX; kjy = aY; kjz = aZ; }
+  if (w <= 0) return;
+  const lam = (dv << 16) / w;                            // Q32 kg m/s
+  if (iMoves) {
+    const l = q16(lam * g64(P_INV_MASS, i));
+    addA(i, -q16(l * nx), -q16(l * ny), -q16(l * nz));
+    addT(i, -q16(lam * kix), -q16(lam * kiy), -q16(lam * kiz));
+    store<i32>(st(i) + <usize>S_CNT_V, load<i32>(st(i) + <usize>S_CNT_V) + 1);
+  }
+  if (jMoves) {
+    const l = q16(lam * g64(P_INV_MASS, j));
+    addA(j, q16(l * nx), q16(l * ny), q16(l * nz));
+    addT(j, q16(lam * kjx), q16(lam * kjy), q16(lam * kjz));
+    store<i32>(st(j) + <usize>S_CNT_V, load<i32>(st(j) + <usize>S_CNT_V) + 1);
+  }
+}
+
+// Per static point of the box being stepped: its contact index, normal correction of this
+// substep (Q32 kg m), accumulated velocity impulse (Q32 kg m/s).
+const POINT: usize = memory.data(MAX_STATIC_POINTS * 4);
 const LAMBDA_N: usize = memory.data(MAX_STATIC_POINTS * 8);
 const IMPULSE: usize = memory.data(MAX_STATIC_POINTS * 8);
+// accumulated tangential (friction) impulse per static point, a vector (Q32 kg m/s)
+const FRICTION: usize = memory.data(MAX_STATIC_POINTS * 24);
+
+/** Lists box i's static points (contact indices, in contact order) into POINT; returns how many. */
+function staticPoints(i: i32): i32 {
+  const cc = g32(P_CCOUNT, i);
+  if (cc == 0 || load<i32>(st(i) + <usize>S_NSTATIC) == 0) return 0;
+  const first = g32(P_CFIRST, i);
+  let n = 0;
+  for (let k = first; k < first + cc && n < MAX_STATIC_POINTS; k++) {
+    if ((load<i32>(contactAt(k), C_FLAGS) & (CF_BOX | CF_J_STATIC)) != (CF_BOX | CF_J_STATIC)) continue;
+    store<i32>(POINT + (<usize>n << 2), k);
+    n++;
+  }
+  return n;
+}
+
+/** Index of the q-th point visited in sweep `it` of n: even sweeps forward, odd ones backward (symmetric Gauss-Seidel). */
+// @ts-ignore: decorator
+@inline function sweepAt(it: i32, q: i32, n: i32): i32 { return (it & 1) == 0 ? q : n - 1 - q; }
 
 /**
  * The box's own step after the Jacobi corrections (solver.ts applyPositionsBody, for a
  * moving dynamic box, once its averaged corrections are applied): velocity and angular
  * velocity from the substep's motion (PBD), then its static points: position projection,
- * friction, velocity projection (see the module comment). Own state only.
+ * friction, velocity projection (see the module comment). Gauss-Seidel sweeps alternate
+ * forward and backward over the points, so a face resting on 4 points is not tilted by the
+ * order it is visited in. Own state only.
  */
 export function boxApplyPositionsBody(i: i32): void {
   // velocity update, as for spheres: v += (p - p_predicted) / h, w likewise
@@ -698,18 +779,14 @@ export function boxApplyPositionsBody(i: i32): void {
   sst(i, S_OX, wx0 + (lst(i, S_RX) - lst(i, S_SRX) - timesH(wx0)) * invH);
   sst(i, S_OY, wy0 + (lst(i, S_RY) - lst(i, S_SRY) - timesH(wy0)) * invH);
   sst(i, S_OZ, wz0 + (lst(i, S_RZ) - lst(i, S_SRZ) - timesH(wz0)) * invH);
-  const cc = g32(P_CCOUNT, i);
-  if (cc == 0 || load<i32>(st(i) + <usize>S_NSTATIC) == 0) return;
-  const first = g32(P_CFIRST, i);
+  const n = staticPoints(i);
+  if (n == 0) return;
   const im = g64(P_INV_MASS, i);
   // 1. activity flags and the normal velocity before the substep (restitution's reference)
-  let pts = 0;
-  for (let k = first; k < first + cc && pts < MAX_STATIC_POINTS; k++) {
-    const c = contactAt(k);
+  for (let q = 0; q < n; q++) {
+    const c = contactAt(load<i32>(POINT + (<usize>q << 2)));
+    store<i64>(LAMBDA_N + (<usize>q << 3), 0);
     let flags = load<i32>(c, C_FLAGS);
-    if ((flags & (CF_BOX | CF_J_STATIC)) != (CF_BOX | CF_J_STATIC)) continue;
-    store<i64>(LAMBDA_N + (<usize>pts << 3), 0);
-    pts++;
     const nx = <i64>load<i32>(c, C_NX), ny = <i64>load<i32>(c, C_NY), nz = <i64>load<i32>(c, C_NZ);
     pointMotion(c, i, true);
     const sep = load<i64>(c, C_SEP0) - q16(nx * mX + ny * mY + nz * mZ);
@@ -724,12 +801,9 @@ export function boxApplyPositionsBody(i: i32): void {
   }
   // 2. position projection (Gauss-Seidel; position only: no velocity is made)
   for (let it = 0; it < POS_ITERS; it++) {
-    let p = 0;
-    for (let k = first; k < first + cc && p < pts; k++) {
-      const c = contactAt(k);
-      if ((load<i32>(c, C_FLAGS) & (CF_BOX | CF_J_STATIC)) != (CF_BOX | CF_J_STATIC)) continue;
-      const at = LAMBDA_N + (<usize>p << 3);
-      p++;
+    for (let q = 0; q < n; q++) {
+      const p = sweepAt(it, q, n);
+      const c = contactAt(load<i32>(POINT + (<usize>p << 2)));
       const nx = <i64>load<i32>(c, C_NX), ny = <i64>load<i32>(c, C_NY), nz = <i64>load<i32>(c, C_NZ);
       pointMotion(c, i, true);
       const sep = load<i64>(c, C_SEP0) - q16(nx * mX + ny * mY + nz * mZ);
@@ -740,64 +814,38 @@ export function boxApplyPositionsBody(i: i32): void {
       const l = q16(lam * im);
       sst(i, S_DX, lst(i, S_DX) - q16(l * nx)); sst(i, S_DY, lst(i, S_DY) - q16(l * ny)); sst(i, S_DZ, lst(i, S_DZ) - q16(l * nz));
       sst(i, S_RX, lst(i, S_RX) - q16(lam * aX)); sst(i, S_RY, lst(i, S_RY) - q16(lam * aY)); sst(i, S_RZ, lst(i, S_RZ) - q16(lam * aZ));
+      const at = LAMBDA_N + (<usize>p << 3);
       store<i64>(at, load<i64>(at) + lam);
     }
   }
-  // 3. friction: the point's tangential motion since the tick start, undone up to mu lambda_n
-  let p = 0;
-  for (let k = first; k < first + cc && p < pts; k++) {
-    const c = contactAt(k);
-    if ((load<i32>(c, C_FLAGS) & (CF_BOX | CF_J_STATIC)) != (CF_BOX | CF_J_STATIC)) continue;
-    const lamN = load<i64>(LAMBDA_N + (<usize>p << 3));
-    p++;
-    const mu = <i64>load<i32>(c, C_MU);
-    if (lamN <= 0 || mu <= 0) continue;
-    const nx = <i64>load<i32>(c, C_NX), ny = <i64>load<i32>(c, C_NY), nz = <i64>load<i32>(c, C_NZ);
-    pointMotion(c, i, true);
-    const dn = q16(mX * nx + mY * ny + mZ * nz);
-    const tx = mX - q16(dn * nx), ty = mY - q16(dn * ny), tz = mZ - q16(dn * nz);
-    const tl = len32(tx, ty, tz);
-    if (tl == 0) continue;
-    const ux = (tx << 16) / tl, uy = (ty << 16) / tl, uz = (tz << 16) / tl;
-    wDir(i, rX, rY, rZ, ux, uy, uz);
-    if (wOut <= 0) continue;
-    let lt = (tl << 16) / wOut;
-    const lim = q16(lamN * mu);
-    if (lt > lim) lt = lim;
-    const l = q16(lt * im);
-    const ddx = -q16(l * ux), ddy = -q16(l * uy), ddz = -q16(l * uz);
-    const drx = -q16(lt * aX), dry = -q16(lt * aY), drz = -q16(lt * aZ);
-    sst(i, S_DX, lst(i, S_DX) + ddx); sst(i, S_DY, lst(i, S_DY) + ddy); sst(i, S_DZ, lst(i, S_DZ) + ddz);
-    sst(i, S_RX, lst(i, S_RX) + drx); sst(i, S_RY, lst(i, S_RY) + dry); sst(i, S_RZ, lst(i, S_RZ) + drz);
-    // a friction correction is motion the box did not make: its velocity follows (PBD)
-    sst(i, S_UX, lst(i, S_UX) + ddx * invH); sst(i, S_UY, lst(i, S_UY) + ddy * invH); sst(i, S_UZ, lst(i, S_UZ) + ddz * invH);
-    sst(i, S_OX, lst(i, S_OX) + drx * invH); sst(i, S_OY, lst(i, S_OY) + dry * invH); sst(i, S_OZ, lst(i, S_OZ) + drz * invH);
-  }
-  boxStaticVelocities(i);
+  projectVelocities(i, n);
 }
 
 /**
  * Velocity projection of box i's active static points (projected Gauss-Seidel, VEL_ITERS
- * sweeps, accumulated impulses kept >= 0): each point's separating speed becomes at least its
- * target, -e times the speed before the substep for a new impact faster than the restitution
- * threshold, else 0. Runs after the box's position step and again after the velocity pass
- * (solver.ts staticVelocitiesBody). Own state only.
+ * sweeps alternating direction, accumulated impulses kept >= 0): each point's separating
+ * speed becomes at least its target, -e times the speed before the substep for a new impact
+ * faster than the restitution threshold, else 0. Runs after the box's position step and
+ * again after the velocity pass (solver.ts staticVelocitiesBody). Own state only.
  */
 export function boxStaticVelocities(i: i32): void {
-  const cc = g32(P_CCOUNT, i);
-  if (cc == 0 || load<i32>(st(i) + <usize>S_NSTATIC) == 0 || !movesS(i)) return;
-  const first = g32(P_CFIRST, i);
+  if (!movesS(i)) return;
+  const n = staticPoints(i);
+  if (n > 0) projectVelocities(i, n);
+}
+
+/** The velocity projection over the n points listed in POINT (boxStaticVelocities). */
+function projectVelocities(i: i32, n: i32): void {
   const im = g64(P_INV_MASS, i);
-  for (let a = 0; a < MAX_STATIC_POINTS; a++) store<i64>(IMPULSE + (<usize>a << 3), 0);
+  for (let q = 0; q < n; q++) store<i64>(IMPULSE + (<usize>q << 3), 0);
+  memory.fill(FRICTION, 0, <usize>(24 * n));
   for (let it = 0; it < VEL_ITERS; it++) {
-    let p = 0;
-    for (let k = first; k < first + cc && p < MAX_STATIC_POINTS; k++) {
-      const c = contactAt(k);
+    for (let q = 0; q < n; q++) {
+      const p = sweepAt(it, q, n);
+      const c = contactAt(load<i32>(POINT + (<usize>p << 2)));
       const flags = load<i32>(c, C_FLAGS);
-      if ((flags & (CF_BOX | CF_J_STATIC)) != (CF_BOX | CF_J_STATIC)) continue;
-      const at = IMPULSE + (<usize>p << 3);
-      p++;
       if ((flags & CF_ACTIVE) == 0) continue;
+      const at = IMPULSE + (<usize>p << 3);
       const nx = <i64>load<i32>(c, C_NX), ny = <i64>load<i32>(c, C_NY), nz = <i64>load<i32>(c, C_NZ);
       const rx = armX(c), ry = armY(c), rz = armZ(c);
       const ux = lst(i, S_UX), uy = lst(i, S_UY), uz = lst(i, S_UZ);
@@ -812,12 +860,114 @@ export function boxStaticVelocities(i: i32): void {
       let nacc = acc + ((target - vsep) << 16) / wOut;
       if (nacc < 0) nacc = 0;
       const d = nacc - acc;
-      if (d == 0) continue;
-      store<i64>(at, nacc);
-      // the impulse pushes the box along -n at the point
-      const l = q16(d * im);
-      sst(i, S_UX, ux - q16(l * nx)); sst(i, S_UY, uy - q16(l * ny)); sst(i, S_UZ, uz - q16(l * nz));
-      sst(i, S_OX, wx - q16(d * aX)); sst(i, S_OY, wy - q16(d * aY)); sst(i, S_OZ, wz - q16(d * aZ));
+      if (d != 0) {
+        store<i64>(at, nacc);
+        // the impulse pushes the box along -n at the point
+        const l = q16(d * im);
+        sst(i, S_UX, ux - q16(l * nx)); sst(i, S_UY, uy - q16(l * ny)); sst(i, S_UZ, uz - q16(l * nz));
+        sst(i, S_OX, wx - q16(d * aX)); sst(i, S_OY, wy - q16(d * aY)); sst(i, S_OZ, wz - q16(d * aZ));
+      }
+    }
+  }
+  // friction after the normal sweeps, limited by their converged impulses
+  for (let it = 0; it < 2; it++) {
+    for (let q = 0; q < n; q++) {
+      const p = sweepAt(it, q, n);
+      const c = contactAt(load<i32>(POINT + (<usize>p << 2)));
+      if ((load<i32>(c, C_FLAGS) & CF_ACTIVE) == 0) continue;
+      pointFriction(i, c, p, armX(c), armY(c), armZ(c), <i64>load<i32>(c, C_NX), <i64>load<i32>(c, C_NY), <i64>load<i32>(c, C_NZ),
+        load<i64>(IMPULSE + (<usize>p << 3)), im);
     }
   }
 }
+
+/**
+ * Coulomb friction of static point p (contact c, arm r, normal n) of box i at velocity level:
+ * the impulse that stops the point's tangential velocity, added to the point's accumulated
+ * tangential impulse (a vector, FRICTION at p), which is then limited to mu times the point's
+ * accumulated normal impulse `accN` (projected Gauss-Seidel friction, as Box2D's contact
+ * solver: the cone is a disc in the tangent plane). Static friction holds a box on a slope
+ * below tan a = mu; above it the limit gives a = g (sin a - mu cos a).
+ */
+function pointFriction(i: i32, c: usize, p: i32, rx: i64, ry: i64, rz: i64, nx: i64, ny: i64, nz: i64, accN: i64, im: i64): void {
+  const mu = <i64>load<i32>(c, C_MU);
+  const at = FRICTION + (<usize>(3 * p) << 3);
+  const ox = load<i64>(at), oy = load<i64>(at, 8), oz = load<i64>(at, 16);
+  if (mu <= 0 || (accN == 0 && (ox | oy | oz) == 0)) return;
+  const ux = lst(i, S_UX), uy = lst(i, S_UY), uz = lst(i, S_UZ);
+  const wx = lst(i, S_OX), wy = lst(i, S_OY), wz = lst(i, S_OZ);
+  const vx = ux + q16(wy * rz - wz * ry), vy = uy + q16(wz * rx - wx * rz), vz = uz + q16(wx * ry - wy * rx);
+  const vn = q16(nx * vx + ny * vy + nz * vz);
+  const tx = vx - q16(vn * nx), ty = vy - q16(vn * ny), tz = vz - q16(vn * nz);
+  const tl = len32(tx, ty, tz);
+  // new accumulated impulse: old + the one that stops the slip (along -t, generalized mass along t)
+  let nxa = ox, nya = oy, nza = oz;
+  if (tl > 0) {
+    const dx = (tx << 16) / tl, dy = (ty << 16) / tl, dz = (tz << 16) / tl;
+    wDir(i, rx, ry, rz, dx, dy, dz);
+    if (wOut > 0) {
+      const lt = (tl << 16) / wOut;
+      nxa -= q16(lt * dx); nya -= q16(lt * dy); nza -= q16(lt * dz);
+    }
+  }
+  const lim = q16(accN * mu);
+  const al = len32(nxa, nya, nza);
+  if (al > lim) {
+    if (lim <= 0) { nxa = 0; nya = 0; nza = 0; }
+    else { const f = (lim << 16) / al; nxa = q16(nxa * f); nya = q16(nya * f); nza = q16(nza * f); }
+  }
+  const jx = nxa - ox, jy = nya - oy, jz = nza - oz;
+  if ((jx | jy | jz) == 0) return;
+  store<i64>(at, nxa); store<i64>(at, nya, 8); store<i64>(at, nza, 16);
+  // apply impulse j at the point: u += j / m, w += I^-1 (r x j)
+  const cx = q16(ry * jz - rz * jy), cy = q16(rz * jx - rx * jz), cz = q16(rx * jy - ry * jx);
+  invInertiaMul(i, cx, cy, cz);
+  sst(i, S_UX, ux + q16(jx * im)); sst(i, S_UY, uy + q16(jy * im)); sst(i, S_UZ, uz + q16(jz * im));
+  sst(i, S_OX, wx + kX); sst(i, S_OY, wy + kY); sst(i, S_OZ, wz + kZ);
+}
+
+/** Angular speed below which a box's spin is dropped at the end of a tick (Q32 rad/s: 2^-9 = 0.002 rad/s). */
+// @ts-ignore: decorator
+@inline const SPIN_DEADBAND: i64 = <i64>1 << 23;
+
+/**
+ * End of tick for a box (solver.ts finishTick): an angular velocity below SPIN_DEADBAND on
+ * every axis is dropped. The orientation is stored in Q16 (3e-5 rad steps): a resting box's
+ * contacts level it within one step, and the angular velocity that leaves, carried into the
+ * next tick, tilted it by a step again, a rocking limit cycle that friction turned into
+ * creep. Own state only.
+ */
+export function boxAngularDeadband(i: i32): void {
+  const wx = lst(i, S_OX), wy = lst(i, S_OY), wz = lst(i, S_OZ);
+  if (absI(wx) < SPIN_DEADBAND && absI(wy) < SPIN_DEADBAND && absI(wz) < SPIN_DEADBAND) {
+    sst(i, S_OX, 0); sst(i, S_OY, 0); sst(i, S_OZ, 0);
+  }
+}
+
+/**
+ * A box's orientation at the end of the tick: q' = q + 1/2 (theta, 0) q with theta the
+ * rotation its contacts were solved with (RX.., Q32 rad; not w dt), then back to unit length
+ * with two Newton steps of 1 / sqrt around 1 (as solver.ts integrateOrientation). Products
+ * keep theta's 32 fractional bits and round symmetrically, so a rotation of either sign
+ * below half a Q16 step leaves q alone (a biased rounding tilted resting boxes one way, tick
+ * after tick). Own state only.
+ */
+export function boxIntegrateOrientation(i: i32): void {
+  const hx = lst(i, S_RX), hy = lst(i, S_RY), hz = lst(i, S_RZ);     // theta, Q32 (halved below)
+  if ((hx | hy | hz) == 0) return;
+  const qx = g64(P_QX, i), qy = g64(P_QY, i), qz = g64(P_QZ, i), qw = g64(P_QW, i);
+  let x = qx + q33(hx * qw + hy * qz - hz * qy);
+  let y = qy + q33(hy * qw + hz * qx - hx * qz);
+  let z = qz + q33(hz * qw + hx * qy - hy * qx);
+  let w = qw - q33(hx * qx + hy * qy + hz * qz);
+  for (let k = 0; k < 2; k++) {
+    const n2 = q16(x * x + y * y + z * z + w * w);
+    const f = (3 * ONE - n2) >> 1;
+    x = q16(x * f); y = q16(y * f); z = q16(z * f); w = q16(w * f);
+  }
+  s64(P_QX, i, x); s64(P_QY, i, y); s64(P_QZ, i, z); s64(P_QW, i, w);
+}
+
+/** p / 2^33 rounded half away from zero (a Q48 product of a Q32 angle and a Q16 quaternion, halved, to Q16). */
+// @ts-ignore: decorator
+@inline function q33(p: i64): i64 { return p >= 0 ? (p + (<i64>1 << 32)) >> 33 : -((<i64>1 << 32) - p >> 33); }

@@ -110,7 +110,7 @@ import { restPartners, restBody } from './sleep';
 import { rollingCorrection, rollX, rollY, rollZ } from './rolling';
 import { mul, div, roundShift, ONE } from '../math/fixed';
 import { staticSweepCandidates } from './static-tree';
-import { boxPairPosition, boxApplyPositionsBody, boxStaticVelocities, boxTickConstants } from './box-contacts';
+import { boxPairPosition, boxPairVelocity, boxApplyPositionsBody, boxStaticVelocities, boxTickConstants, boxAngularDeadband, boxIntegrateOrientation } from './box-contacts';
 
 // Hot-path rounding: products in the contact passes round half up (floor(x + 1/2)), two
 // instructions instead of the symmetric rounding of math/fixed. Still exactly deterministic;
@@ -537,6 +537,7 @@ function velocityPass(count: i32): void {
     const c = contactAt(k);
     const flags = load<i32>(c, C_FLAGS);
     if ((flags & (CF_ACTIVE | CF_J_STATIC)) != CF_ACTIVE) continue;   // statics: staticVelocities
+    if (flags & CF_BOX) { boxPairVelocity(c); continue; }            // with lever arms: box-contacts.ts
     const vpre = (<i64>load<i32>(c, C_VN_PRE) << 16);
     const i = load<i32>(c, C_I), j = load<i32>(c, C_J);
     const iMoves = movesS(i), jMoves = (flags & CF_J_MOVES) != 0;
@@ -575,6 +576,14 @@ function applyVelocitiesBody(i: i32): void {
   sst(i, S_UZ, load<i64>(st(i) + <usize>S_UZ) + mulQ32Wide(load<i64>(st(i) + <usize>S_AZ), f));
   sst(i, S_AX, 0); sst(i, S_AY, 0); sst(i, S_AZ, 0);
   sst32(i, S_CNT_V, 0);
+  // angular velocity corrections: only a rotating box's contacts make them (box-contacts.ts)
+  const tx = load<i64>(st(i) + <usize>S_TX), ty = load<i64>(st(i) + <usize>S_TY), tz = load<i64>(st(i) + <usize>S_TZ);
+  if ((tx | ty | tz) != 0) {
+    sst(i, S_OX, load<i64>(st(i) + <usize>S_OX) + mulQ32Wide(tx, f));
+    sst(i, S_OY, load<i64>(st(i) + <usize>S_OY) + mulQ32Wide(ty, f));
+    sst(i, S_OZ, load<i64>(st(i) + <usize>S_OZ) + mulQ32Wide(tz, f));
+    sst(i, S_TX, 0); sst(i, S_TY, 0); sst(i, S_TZ, 0);
+  }
 }
 
 /**
@@ -644,13 +653,11 @@ function finishTick(nAwake: i32, dtQ16: i64): void {
     if (g32(P_KIND, i) != KIND_DYNAMIC) continue;
     s64(P_VX, i, rs16(load<i64>(st(i) + <usize>S_UX))); s64(P_VY, i, rs16(load<i64>(st(i) + <usize>S_UY))); s64(P_VZ, i, rs16(load<i64>(st(i) + <usize>S_UZ)));
     s64(P_FX, i, 0); s64(P_FY, i, 0); s64(P_FZ, i, 0);
+    if (g32(P_SHAPE, i) == SHAPE_BOX) boxAngularDeadband(i);   // box-contacts.ts
     const wx = rs16(load<i64>(st(i) + <usize>S_OX)), wy = rs16(load<i64>(st(i) + <usize>S_OY)), wz = rs16(load<i64>(st(i) + <usize>S_OZ));
     s64(P_WX, i, wx); s64(P_WY, i, wy); s64(P_WZ, i, wz);
-    if (g32(P_SHAPE, i) == SHAPE_BOX) {
-      // a box turns by the rotation its contacts were solved with (RX.., Q32 rad), not w dt
-      const tx = rs16(load<i64>(st(i) + <usize>S_RX)), ty = rs16(load<i64>(st(i) + <usize>S_RY)), tz = rs16(load<i64>(st(i) + <usize>S_RZ));
-      if ((tx | ty | tz) != 0) integrateOrientation(i, tx, ty, tz, ONE);
-    } else if ((wx | wy | wz) != 0) integrateOrientation(i, wx, wy, wz, dtQ16);
+    if (g32(P_SHAPE, i) == SHAPE_BOX) boxIntegrateOrientation(i);   // by the solved rotation: box-contacts.ts
+    else if ((wx | wy | wz) != 0) integrateOrientation(i, wx, wy, wz, dtQ16);
     if (!sleepOn || (f & (FLAG_NO_SLEEP | FLAG_CHARACTER)) != 0) continue;
     restBody(i, dtQ16);
   }
