@@ -197,6 +197,10 @@ function putContact(i: i32, j: i32, flags: i32, nx: i64, ny: i64, nz: i64, sep: 
 }
 
 /** I's lever arm of box contact c (raw m). */
+/** A box contact's free word (the high half of KT): 1 while the static point slides this substep. */
+// @ts-ignore: decorator
+@inline const C_SLIDING: i32 = C_KT + 4;
+
 // @ts-ignore: decorator
 @inline function armX(c: usize): i64 { return <i64>load<i32>(c, C_ARM_I); }
 // @ts-ignore: decorator
@@ -786,6 +790,7 @@ export function boxApplyPositionsBody(i: i32): void {
   for (let q = 0; q < n; q++) {
     const c = contactAt(load<i32>(POINT + (<usize>q << 2)));
     store<i64>(LAMBDA_N + (<usize>q << 3), 0);
+    store<i32>(c, 0, C_SLIDING);
     let flags = load<i32>(c, C_FLAGS);
     const nx = <i64>load<i32>(c, C_NX), ny = <i64>load<i32>(c, C_NY), nz = <i64>load<i32>(c, C_NZ);
     pointMotion(c, i, true);
@@ -816,6 +821,39 @@ export function boxApplyPositionsBody(i: i32): void {
       sst(i, S_RX, lst(i, S_RX) - q16(lam * aX)); sst(i, S_RY, lst(i, S_RY) - q16(lam * aY)); sst(i, S_RZ, lst(i, S_RZ) - q16(lam * aZ));
       const at = LAMBDA_N + (<usize>p << 3);
       store<i64>(at, load<i64>(at) + lam);
+    }
+  }
+  // 3. static friction in position: each point's tangential motion since the tick start,
+  //    undone up to mu lambda_n (half the limit in each of the two sweeps); a correction is
+  //    motion the box did not make, so its velocity follows (PBD). This holds a box on a slope
+  //    exactly; the velocity-level friction of projectVelocities alone lets it creep by the
+  //    g sin(a) h^2 each substep's integration moves it before the velocity is stopped.
+  for (let it = 0; it < 2; it++) {
+    for (let q = 0; q < n; q++) {
+      const p = sweepAt(it, q, n);
+      const c = contactAt(load<i32>(POINT + (<usize>p << 2)));
+      const lamN = load<i64>(LAMBDA_N + (<usize>p << 3)) >> 1;
+      const mu = <i64>load<i32>(c, C_MU);
+      if (lamN <= 0 || mu <= 0) continue;
+      const nx = <i64>load<i32>(c, C_NX), ny = <i64>load<i32>(c, C_NY), nz = <i64>load<i32>(c, C_NZ);
+      pointMotion(c, i, true);
+      const dn = q16(mX * nx + mY * ny + mZ * nz);
+      const tx = mX - q16(dn * nx), ty = mY - q16(dn * ny), tz = mZ - q16(dn * nz);
+      const tl = len32(tx, ty, tz);
+      if (tl == 0) continue;
+      const ux = (tx << 16) / tl, uy = (ty << 16) / tl, uz = (tz << 16) / tl;
+      wDir(i, rX, rY, rZ, ux, uy, uz);
+      if (wOut <= 0) continue;
+      let lt = (tl << 16) / wOut;
+      const lim = q16(lamN * mu);
+      if (lt > lim) { lt = lim; store<i32>(c, 1, C_SLIDING); }   // kinetic: the velocity step adds no friction
+      const l = q16(lt * im);
+      const ddx = -q16(l * ux), ddy = -q16(l * uy), ddz = -q16(l * uz);
+      const drx = -q16(lt * aX), dry = -q16(lt * aY), drz = -q16(lt * aZ);
+      sst(i, S_DX, lst(i, S_DX) + ddx); sst(i, S_DY, lst(i, S_DY) + ddy); sst(i, S_DZ, lst(i, S_DZ) + ddz);
+      sst(i, S_RX, lst(i, S_RX) + drx); sst(i, S_RY, lst(i, S_RY) + dry); sst(i, S_RZ, lst(i, S_RZ) + drz);
+      sst(i, S_UX, lst(i, S_UX) + ddx * invH); sst(i, S_UY, lst(i, S_UY) + ddy * invH); sst(i, S_UZ, lst(i, S_UZ) + ddz * invH);
+      sst(i, S_OX, lst(i, S_OX) + drx * invH); sst(i, S_OY, lst(i, S_OY) + dry * invH); sst(i, S_OZ, lst(i, S_OZ) + drz * invH);
     }
   }
   projectVelocities(i, n);
@@ -869,8 +907,13 @@ function projectVelocities(i: i32, n: i32): void {
       }
     }
   }
-  // friction after the normal sweeps, limited by their converged impulses
-  for (let it = 0; it < 2; it++) {
+  // friction after the normal sweeps, limited by their converged impulses; none while any
+  // point slides (the position step's kinetic friction is the whole friction then: mixing
+  // sliding and held points turned a sliding box about its normal)
+  let sliding = false;
+  for (let q = 0; q < n; q++) if (load<i32>(contactAt(load<i32>(POINT + (<usize>q << 2))), C_SLIDING) != 0) sliding = true;
+  const sweeps = sliding ? 0 : 2;
+  for (let it = 0; it < sweeps; it++) {
     for (let q = 0; q < n; q++) {
       const p = sweepAt(it, q, n);
       const c = contactAt(load<i32>(POINT + (<usize>p << 2)));
