@@ -148,6 +148,35 @@ describe('a tumbling box', () => {
   });
 });
 
+describe('boxes with other bodies', () => {
+  test('a sphere dropped on a box rests on its top face; a tilted flat box dropped on a box lands flat on it', () => {
+    const w = PhysicsWorld.create({ capacity: 16, maxBodyRadius: 1 });
+    w.addPlane({ normal: [0, 1, 0], offset: 0 });
+    const base = w.addDynamicBox({ position: [2, 0.5, 0], half: [0.5, 0.5, 0.5], density: 100, friction: 0.6 });
+    const ball = w.addSphere({ position: [2, 3, 0], radius: 0.3, mass: 1 });
+    const lower = w.addDynamicBox({ position: [-3, 0.5, 0], half: [0.5, 0.5, 0.5], density: 100, friction: 0.6 });
+    const plate = w.addDynamicBox({ position: [-3, 2.2, 0], half: [0.4, 0.2, 0.4], density: 100, friction: 0.6, orientation: [0.1, 0.05, 0.1, 0.99] });
+    w.step(240);
+    expect(w.position(ball)[1]).toBeCloseTo(1.3, 2); // box top (1.0) + radius
+    expect(Math.abs(w.position(ball)[0] - 2)).toBeLessThan(0.01);
+    expect(w.position(base)[1]).toBeCloseTo(0.5, 2);
+    expect(w.position(plate)[1]).toBeCloseTo(1.2, 2); // on the lower box's top face, flat side down
+    const [x, , z] = w.orientation(plate);
+    expect(1 - 2 * (x * x + z * z)).toBeGreaterThan(Math.cos(deg(1))); // its local y is vertical
+    expect(w.position(lower)[1]).toBeCloseTo(0.5, 2);
+  });
+
+  test('a character stands on a crate (grounded on its top)', () => {
+    const w = PhysicsWorld.create({ capacity: 8, maxBodyRadius: 1 });
+    w.addPlane({ normal: [0, 1, 0], offset: 0 });
+    w.addDynamicBox({ position: [0, 0.5, 0], half: [0.5, 0.5, 0.5], density: 200, friction: 0.6 });
+    const ch = w.addCharacter({ position: [0, 1.85, 0], radius: 0.3, halfHeight: 0.5, mass: 70 });
+    w.step(60);
+    expect(w.isGrounded(ch)).toBe(true);
+    expect(w.position(ch)[1]).toBeCloseTo(1.8, 2); // crate top + radius + half height
+  });
+});
+
 /** A box scene across x = 0: two short stacks, a tumbling box, boxes on spheres and a slope. */
 function boxScene(t: { addPlane: PhysicsWorld['addPlane']; addDynamicBox: PhysicsWorld['addDynamicBox']; addSphere: PhysicsWorld['addSphere'] }): void {
   t.addPlane({ normal: [0, 1, 0], offset: 0 });
