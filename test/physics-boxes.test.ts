@@ -218,11 +218,12 @@ describe('determinism', () => {
   });
 
   test.each([
-    ['tick', 'tick' as const],
-    ['pass', 'pass' as const],
-  ])('2 shards exchanging per %s give the unsharded hash every tick', async (_n, exchange) => {
+    ['tick', 'tick' as const, 0],
+    ['pass', 'pass' as const, 0],
+    ['pass on 2 worker threads (one shared memory)', 'pass' as const, 2],
+  ])('2 shards exchanging per %s give the unsharded hash every tick', async (_n, exchange, workers) => {
     const reference = unshardedHashes();
-    const sharded = new ShardedWorld(config, { xCuts: [0.3], zCuts: [] }, undefined, { workers: 0, exchange });
+    const sharded = new ShardedWorld(config, { xCuts: [0.3], zCuts: [] }, undefined, { workers, exchange });
     try {
       boxScene(sharded);
       for (let k = 0; k < TICKS; k++) {

@@ -300,6 +300,8 @@
 // @ts-ignore: decorator
 @inline export const F_STATIC_AABB: i32 = 83;
 // @ts-ignore: decorator
+@inline export const F_BOX_SCRATCH: i32 = 84;
+// @ts-ignore: decorator
 @inline export const SHAPE_SPHERE: i32 = 0;
 // @ts-ignore: decorator
 @inline export const SHAPE_CAPSULE: i32 = 1;
@@ -857,6 +859,7 @@ export let P_SLEEP_BLOCKS: usize = 0;
 export let P_MOVING_ORDER: usize = 0;
 export let P_MOVING_NODES: usize = 0;
 export let P_STATIC_AABB: usize = 0;
+export let P_BOX_SCRATCH: usize = 0;
 
 /** Loads every array address from the header of the world at `base` (offsets are relative). */
 export function bindArrays(base: usize): void {
@@ -944,4 +947,5 @@ export function bindArrays(base: usize): void {
   P_MOVING_ORDER = base + <usize>load<i64>(base + 1160);
   P_MOVING_NODES = base + <usize>load<i64>(base + 1168);
   P_STATIC_AABB = base + <usize>load<i64>(base + 1176);
+  P_BOX_SCRATCH = base + <usize>load<i64>(base + 1184);
 }

@@ -266,6 +266,9 @@ export const BODY_FIELDS = [
   ['TAG', 4],
 ] as const;
 
+/** Bytes of the BOX_SCRATCH world array (assembly/physics/box-contacts.ts lays it out). */
+export const BOX_SCRATCH_BYTES = 4096;
+
 /** Per-world arrays: [name, element bytes, count expression]. */
 export const WORLD_ARRAYS = [
   ['STATE', 'STATE_BYTES', 'capacity'],
@@ -318,6 +321,12 @@ export const WORLD_ARRAYS = [
    * caches read one contiguous, spatially ordered array instead of six per-body arrays.
    */
   ['STATIC_AABB', 48, 'capacity'],
+  /**
+   * Scratch of the rotating boxes' narrowphase and static-point solver (assembly/physics/
+   * box-contacts.ts: box frames, clipping buffers, per-point sums), in the world's own memory:
+   * a static segment of the module would be shared by every instance on a shared memory.
+   */
+  ['BOX_SCRATCH', BOX_SCRATCH_BYTES, 'one'],
 ] as const;
 
 /** Digit bits of the participants' radix sort (SORT_COUNTS holds 2^RADIX_BITS + 1 counts). */
@@ -867,6 +876,7 @@ export function planWorld(sizes: WorldSizes): WorldPlan {
     hashRecord: HASH_RECORD_SLOTS,
     bodyDef: BODY_DEF_SLOTS,
     radix: (1 << RADIX_BITS) + 1,
+    one: 1,
   };
   const elBytes = { CONTACT_BYTES, EVENT_BYTES, TOUCH_BYTES, STATE_BYTES, GRID_REC_BYTES, STATIC_NODE_BYTES };
   for (const [name, el, n] of WORLD_ARRAYS) {
