@@ -274,6 +274,9 @@ export const BODY_FIELDS = [
   ['TAG', 4],
 ] as const;
 
+/** Bytes of the BOX_SCRATCH world array (assembly/physics/box-contacts.ts lays it out). */
+export const BOX_SCRATCH_BYTES = 4096;
+
 /** Per-world arrays: [name, element bytes, count expression]. */
 export const WORLD_ARRAYS = [
   ['STATE', 'STATE_BYTES', 'capacity'],
@@ -333,6 +336,12 @@ export const WORLD_ARRAYS = [
    * Covered by the world hash (assembly/physics/step.ts worldHash) when any is in use.
    */
   ['GEOMETRY', 8, 'geometry'],
+  /**
+   * Scratch of the rotating boxes' narrowphase and static-point solver (assembly/physics/
+   * box-contacts.ts: box frames, clipping buffers, per-point sums), in the world's own memory:
+   * a static segment of the module would be shared by every instance on a shared memory.
+   */
+  ['BOX_SCRATCH', BOX_SCRATCH_BYTES, 'one'],
 ] as const;
 
 /** Digit bits of the participants' radix sort (SORT_COUNTS holds 2^RADIX_BITS + 1 counts). */
@@ -351,9 +360,9 @@ export const RADIX_BITS = 11;
  *  72 RX RY RZ      rotation since the tick start (small angle) | line 1
  *  96 INV_MASS INV_INERTIA (Q16 copies)                      |
  * 112 MOVES i32, CNT i32, CNT_V i32, NSTATIC i32 (static contacts) |
- * 128 AX AY AZ      Jacobi accumulator, linear               | line 2
- * 152 TX TY TZ      Jacobi accumulator, angular              |
- * 176 OX OY OZ      angular velocity                         | line 3
+ * 128 OX OY OZ      angular velocity (read by a rotating box's contacts) | line 2
+ * 152 AX AY AZ      Jacobi accumulator, linear               |
+ * 176 TX TY TZ      Jacobi accumulator, angular              | line 3
  * 200 PDX PDY PDZ   predicted displacement of the substep    |
  * 224 REST_MIN i32   least rest counter of the contact partners + 1 (0: none; sleep.ts)
  * 232 SRX SRY SRZ   rotation at the substep start (RX.. minus it: the substep's rotation)
@@ -378,15 +387,15 @@ export const STATE = {
   CNT: 116,
   CNT_V: 120,
   NSTATIC: 124,
-  AX: 128,
-  AY: 136,
-  AZ: 144,
-  TX: 152,
-  TY: 160,
-  TZ: 168,
-  OX: 176,
-  OY: 184,
-  OZ: 192,
+  OX: 128,
+  OY: 136,
+  OZ: 144,
+  AX: 152,
+  AY: 160,
+  AZ: 168,
+  TX: 176,
+  TY: 184,
+  TZ: 192,
   PDX: 200,
   PDY: 208,
   PDZ: 216,
@@ -485,6 +494,12 @@ export const CONTACT_FLAG = {
   J_STATIC: 8,
   /** Overlapping in the previous substep (restitution applies only to new impacts). */
   WAS_ACTIVE: 16,
+  /**
+   * A contact point of a rotating box's manifold (assembly/physics/box-contacts.ts): I's lever
+   * arm to the point is a vector, kept in ARM_I, ARM_J and the low word of KT (raw metres, i32
+   * each), and box-contacts.ts solves it instead of the sphere paths of solver.ts.
+   */
+  BOX: 32,
 } as const;
 
 /**
@@ -880,6 +895,7 @@ export function planWorld(sizes: WorldSizes): WorldPlan {
     radix: (1 << RADIX_BITS) + 1,
     // no geometry: no words, and the world's size and every offset stay those of a world before geometry
     geometry: sizes.geometry ?? 0,
+    one: 1,
   };
   const elBytes = { CONTACT_BYTES, EVENT_BYTES, TOUCH_BYTES, STATE_BYTES, GRID_REC_BYTES, STATIC_NODE_BYTES };
   for (const [name, el, n] of WORLD_ARRAYS) {
