@@ -81,6 +81,7 @@ import {
 import { g64, g32, s64, hdr, setHdr, st } from './world';
 import { contactAt, moves } from './collide';
 import { div, ONE, sqrtFast } from '../math/fixed';
+import { isGeometryShape, terrainContacts, terrainContactAt, tNX, tNY, tNZ, tSep } from './terrain';
 
 // ---- small integer helpers ----
 
@@ -250,6 +251,68 @@ export function boxCollide(i: i32, j: i32, limit: i64): void {
   if (si == SHAPE_BOX && sj == SHAPE_BOX) { boxBox(i, j, flags, limit); return; }
   if (si == SHAPE_BOX && (sj == SHAPE_SPHERE || sj == SHAPE_CAPSULE)) { boxSphere(i, j, true, flags, limit); return; }
   if (sj == SHAPE_BOX && (si == SHAPE_SPHERE || si == SHAPE_CAPSULE)) { boxSphere(j, i, false, flags, limit); return; }
+  if (si == SHAPE_BOX && isGeometryShape(sj)) { boxTerrain(i, j, limit); return; }
+}
+
+// Separations of the 8 vertices of the box in boxTerrain (wasm globals: one set per instance).
+let vs0: i64 = 0, vs1: i64 = 0, vs2: i64 = 0, vs3: i64 = 0, vs4: i64 = 0, vs5: i64 = 0, vs6: i64 = 0, vs7: i64 = 0;
+function vsGet(q: i32): i64 {
+  switch (q) { case 0: return vs0; case 1: return vs1; case 2: return vs2; case 3: return vs3; case 4: return vs4; case 5: return vs5; case 6: return vs6; default: return vs7; }
+}
+function vsSet(q: i32, v: i64): void {
+  switch (q) { case 0: vs0 = v; break; case 1: vs1 = v; break; case 2: vs2 = v; break; case 3: vs3 = v; break; case 4: vs4 = v; break; case 5: vs5 = v; break; case 6: vs6 = v; break; default: vs7 = v; }
+}
+// The vertex of the last boxVertex call (raw world coordinates).
+let bvX: i64 = 0, bvY: i64 = 0, bvZ: i64 = 0;
+/** Vertex q (bits: signs along the box's axes 0, 1, 2) of the box in frame 0, into bvX..bvZ. */
+function boxVertex(q: i32): void {
+  const s0: i64 = q & 1 ? 1 : -1, s1: i64 = q & 2 ? 1 : -1, s2: i64 = q & 4 ? 1 : -1;
+  const e0 = s0 * ext(0, 0), e1 = s1 * ext(0, 1), e2 = s2 * ext(0, 2);
+  bvX = cen(0, 0) + q16(e0 * ax(0, 0, 0) + e1 * ax(0, 1, 0) + e2 * ax(0, 2, 0));
+  bvY = cen(0, 1) + q16(e0 * ax(0, 0, 1) + e1 * ax(0, 1, 1) + e2 * ax(0, 2, 1));
+  bvZ = cen(0, 2) + q16(e0 * ax(0, 0, 2) + e1 * ax(0, 1, 2) + e2 * ax(0, 2, 2));
+}
+
+/** Separation of vertex (bvX, bvY, bvZ) from static geometry j (terrain.ts, nearest triangle; its normal in tNX..tNZ), or `limit` when none is within it. */
+function vertexSep(j: i32, limit: i64): i64 {
+  if (terrainContacts(j, bvX, bvY, bvY, bvZ, 0, limit) == 0) return limit;
+  terrainContactAt(0);
+  return tSep;
+}
+
+/**
+ * Box i against the static heightfield or mesh j (terrain.ts): each of the box's 8 vertices
+ * as a point (terrainContacts with radius 0: the nearest triangle point within `limit`), and
+ * of those within reach the 4 deepest (strictly deeper first, lower vertex index on ties)
+ * become contact points, midway between the vertex and the surface, along the triangle's
+ * normal. A vertex-only manifold: a ridge of the terrain poking into a box face between its
+ * vertices is not seen (a known limit; ground and building meshes are flat at a crate's scale).
+ */
+function boxTerrain(i: i32, j: i32, limit: i64): void {
+  // quick reject: the box's bounding sphere against the geometry's AABB
+  const r = g64(P_RADIUS, i) + limit;
+  if (absI(g64(P_PX, i) - g64(P_PX, j)) >= g64(P_HX, j) + r) return;
+  if (absI(g64(P_PY, i) - g64(P_PY, j)) >= g64(P_HY, j) + r) return;
+  if (absI(g64(P_PZ, i) - g64(P_PZ, j)) >= g64(P_HZ, j) + r) return;
+  loadFrame(0, i);
+  for (let q = 0; q < 8; q++) {
+    boxVertex(q);
+    vsSet(q, vertexSep(j, limit));
+  }
+  let taken = 0;
+  for (let n = 0; n < 4; n++) {
+    let best = -1, bestSep = limit;
+    for (let q = 0; q < 8; q++) {
+      if (taken & (1 << q)) continue;
+      const sq = vsGet(q);
+      if (sq < bestSep) { bestSep = sq; best = q; }
+    }
+    if (best < 0) return;
+    taken |= 1 << best;
+    boxVertex(best);
+    const sep = vertexSep(j, limit), h = sep >> 1;
+    putContact(i, j, CF_J_STATIC, tNX, tNY, tNZ, sep, bvX + q16(tNX * h), bvY + q16(tNY * h), bvZ + q16(tNZ * h));
+  }
 }
 
 /** Box i against the static plane j (n . x = d): the face turned most towards the plane, its vertices within reach. */
