@@ -13,6 +13,9 @@
  *    engines and the scenes have none), mAllowSleeping = scene.sleep; spheres the scene marks
  *    as at rest (asleepFrom) are added without activation, i.e. asleep;
  *  - statics: BoxShape(half extents) with Jolt's default convex radius 0.05 m;
+ *  - box scenes: dynamic BoxShape(half extents) (default convex radius 0.05 m, inside the
+ *    extents: same outer size) with density 1000, created with the scene's orientation; one
+ *    shape per distinct half-extent triple; orientations read back with Body.GetRotation();
  *  - raycasts: NarrowPhaseQuery.CastRay, closest hit, default RayCastSettings (convex shapes solid).
  *
  * Limits of the npm build (1.1.0), not of Jolt: its WASM heap is fixed at 128 MiB (no memory
@@ -109,19 +112,33 @@ function createWorld(J: JoltApi, scene: SceneSpec): PeerWorld {
   const n = scene.n;
   // Body objects, not BodyIDs: a returned BodyID wraps one reused temporary of the binding.
   const spheres: InstanceType<JoltApi['Body']>[] = new Array(n);
-  const shapes = new Map<number, InstanceType<JoltApi['SphereShape']>>();
+  const shapes = new Map<string | number, InstanceType<JoltApi['ConvexShape']>>();
   const p = scene.positions;
   const v = scene.velocities;
-  for (let i = 0; i < n; i++) {
-    const r = sphereRadius(scene, i);
-    let shape = shapes.get(r);
+  const boxes = scene.boxes;
+  const rot = new J.Quat(0, 0, 0, 1);
+  /** The (shared) shape of body i: a sphere of its radius, or a box of its half extents. */
+  const shapeOf = (i: number): InstanceType<JoltApi['ConvexShape']> => {
+    const key = boxes ? `${boxes.half[3 * i]},${boxes.half[3 * i + 1]},${boxes.half[3 * i + 2]}` : sphereRadius(scene, i);
+    let shape = shapes.get(key);
     if (!shape) {
-      shape = new J.SphereShape(r);
+      if (boxes) {
+        vec.Set(boxes.half[3 * i], boxes.half[3 * i + 1], boxes.half[3 * i + 2]);
+        shape = new J.BoxShape(vec);
+      } else shape = new J.SphereShape(sphereRadius(scene, i));
       shape.SetDensity(scene.density);
-      shapes.set(r, shape);
+      shapes.set(key, shape);
     }
+    return shape;
+  };
+  for (let i = 0; i < n; i++) {
+    const shape = shapeOf(i);
     rvec.Set(p[3 * i], p[3 * i + 1], p[3 * i + 2]);
-    const cs = new J.BodyCreationSettings(shape, rvec, identity, J.EMotionType_Dynamic, LAYER_MOVING);
+    if (boxes) {
+      const q = boxes.orientations;
+      rot.Set(q[4 * i], q[4 * i + 1], q[4 * i + 2], q[4 * i + 3]);
+    }
+    const cs = new J.BodyCreationSettings(shape, rvec, boxes ? rot : identity, J.EMotionType_Dynamic, LAYER_MOVING);
     vec.Set(v[3 * i], v[3 * i + 1], v[3 * i + 2]);
     cs.mLinearVelocity = vec;
     cs.mFriction = scene.friction;
@@ -173,6 +190,15 @@ function createWorld(J: JoltApi, scene: SceneSpec): PeerWorld {
       bi.SetLinearAndAngularVelocity(spheres[idx].GetID(), vec, zero);
     },
     readPositions,
+    readOrientations(out: Float64Array): void {
+      for (let i = 0; i < n; i++) {
+        const r = spheres[i].GetRotation();
+        out[4 * i] = r.GetX();
+        out[4 * i + 1] = r.GetY();
+        out[4 * i + 2] = r.GetZ();
+        out[4 * i + 3] = r.GetW();
+      }
+    },
     readVelocities(out: Float64Array): void {
       for (let i = 0; i < n; i++) {
         const u = spheres[i].GetLinearVelocity();
@@ -218,7 +244,7 @@ export const loadJolt: PeerAdapterLoader = async (): Promise<PeerAdapter> => {
     notes:
       'single-threaded WASM (wasm-compat build); two object/broadphase layers (NON_MOVING statics, MOVING spheres); ' +
       'PhysicsSettings default (10 velocity + 2 position steps, sleep after 0.5 s below 0.03 m/s); 1 collision step per dt; ' +
-      'SphereShape density 1000, BoxShape default convex radius; damping 0 (Jolt default 0.05); resting spheres added asleep; ' +
+      'SphereShape (box scenes: dynamic BoxShape) density 1000, BoxShape default convex radius; damping 0 (Jolt default 0.05); resting spheres added asleep; ' +
       'npm build limits: fixed 128 MiB heap (worlds over 150,000 bodies skipped) and 10 MiB temp allocator ' +
       '(about 20,000 contact constraints per step at most; more contacts are dropped by Jolt)',
     create: (scene) => createWorld(J, scene),
