@@ -190,7 +190,7 @@ describe('bench peers: box quality figures', () => {
     const qa = new Float64Array(4);
     const qb = new Float64Array(4);
     let edgeCases = 0;
-    for (let trial = 0; trial < 40; trial++) {
+    for (let trial = 0; trial < 24; trial++) {
       randomQuaternion(rng, qa, 0);
       randomQuaternion(rng, qb, 0);
       const ha = [0.2 + rng() * 0.5, 0.2 + rng() * 0.5, 0.2 + rng() * 0.5];
@@ -235,7 +235,7 @@ describe('bench peers: box quality figures', () => {
     expect(worstOverlap(scene, p, q)).toEqual({ depth: expect.closeTo(S - 0.5, 9), kind: 'box-static' });
     expect(() => worstOverlap(scene, p)).toThrow(/orientations/);
 
-    const pile = makeScene('box-pile', 300);
+    const pile = makeScene('box-pile', 200);
     const rng = mulberry32(3);
     for (let trial = 0; trial < 4; trial++) {
       const pp = new Float64Array(3 * pile.n);
