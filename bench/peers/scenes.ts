@@ -16,7 +16,8 @@
  *    (the product rule would give 0.25 / 0.04: engines using it must override);
  *  - gravity (0, -9.81, 0), dt = 1/60 s, sleeping disabled (pile, rain; the
  *    world scenes of scenes-rest.ts and scenes-level.ts turn it on);
- *  - bodies start with zero rotation and zero angular velocity;
+ *  - bodies start with zero rotation and zero angular velocity (the box scenes of
+ *    scenes-boxes.ts give each box an orientation, SceneSpec.boxes);
  *  - 60 warm-up steps then 300 timed steps.
  *
  * Determinism: all random numbers come from mulberry32 seeded from the scene
