@@ -50,17 +50,17 @@ const LAYER_MOVING = 1;
 const APART_SCENES: ReadonlySet<string> = new Set(['resting', 'drop']);
 
 /**
- * Contact constraints asked for: 4 per body, at least Jolt's default 10,240, at most what fits
+ * Contact constraints asked for: `perBody` per body (4; box scenes 6), at least Jolt's default 10,240, at most what fits
  * the temp allocator beside the step's other temp data: 44 B/body + 64 KiB where the spheres lie
  * apart (resting, drop), 48 B/body + 1 MiB otherwise (dense piles also need temp memory per body
  * pair). Measured with 20,000 spheres: all on the floor (drop), 20,380 constraints step and
  * 20,800 run the allocator out (this gives 20,212); in pile 20k, 1 MiB of slack steps (17,960
  * constraints) and 64 KiB aborts.
  */
-export function joltContactConstraints(bodies: number, apart: boolean): number {
+export function joltContactConstraints(bodies: number, apart: boolean, perBody = 4): number {
   const other = apart ? 64 * 1024 + 44 * bodies : 1024 * 1024 + 48 * bodies;
   const fit = Math.floor((JOLT_TEMP_BYTES - other) / CONTACT_CONSTRAINT_BYTES);
-  return Math.max(1024, Math.min(Math.max(10240, 4 * bodies), fit));
+  return Math.max(1024, Math.min(Math.max(10240, perBody * bodies), fit));
 }
 
 /** Message of the error a step throws when Jolt aborts (the runner reports the row as skipped: does not fit). */
@@ -86,7 +86,8 @@ function createWorld(J: JoltApi, scene: SceneSpec): PeerWorld {
   settings.mBroadPhaseLayerInterface = bpInterface;
   settings.mObjectVsBroadPhaseLayerFilter = new J.ObjectVsBroadPhaseLayerFilterTable(bpInterface, 2, pairs, 2);
   settings.mMaxBodies = bodies + 16;
-  settings.mMaxContactConstraints = joltContactConstraints(bodies, APART_SCENES.has(scene.kind));
+  // Box scenes: a cube of the pyramid rests on 4 others, a box in a pile touches 6 or more: 6 per body.
+  settings.mMaxContactConstraints = joltContactConstraints(bodies, APART_SCENES.has(scene.kind), scene.boxes ? 6 : 4);
   const ji = new J.JoltInterface(settings);
   J.destroy(settings);
   const system = ji.GetPhysicsSystem();

@@ -15,8 +15,12 @@ export const BOX_HALF_MIN = 0.2;
 export const BOX_HALF_MAX = 0.28;
 /** pyramid: cube half extent, m (1 m cubes). */
 export const PYRAMID_HALF = 0.5;
-/** pyramid: horizontal gap between neighbouring cubes of a layer, m (layers touch exactly). */
-export const PYRAMID_GAP = 0.02;
+/**
+ * pyramid: horizontal gap between neighbouring cubes of a layer, m (layers touch exactly): wider
+ * than every engine's contact margin (Tessera 0.05 m, Jolt's speculative distance 0.02 m), so
+ * side neighbours make no contacts and every engine solves the same 4 supports per cube.
+ */
+export const PYRAMID_GAP = 0.1;
 
 /**
  * A uniformly distributed random unit quaternion (x, y, z, w) from three uniforms: K. Shoemake,
@@ -93,7 +97,7 @@ export function pyramidBoxCount(base: number): number {
 /**
  * pyramid: a square pyramid of 1 m cubes (half 0.5 m) with a base of B = N cubes a side
  * (B^2 + (B-1)^2 + ... + 1 boxes: 2,870 for B = 20), identity orientation, at rest. Layer l
- * (0 at the bottom) holds (B-l)^2 cubes at a pitch of 1.02 m (0.02 m gaps), shifted half a
+ * (0 at the bottom) holds (B-l)^2 cubes at a pitch of 1.1 m (0.1 m gaps), shifted half a
  * pitch from the layer below so each cube rests on four, centres at y = 0.5 + l m: every layer
  * touches the one below exactly. One static floor box (top y = 0) reaching 10 m beyond the
  * base; lost = a centre off that footprint. Sleeping on (engine defaults); 2 + 598 steps =

@@ -31,9 +31,10 @@ export const BOX_BOUND_SLACK = 1e-4;
 
 /**
  * Contact records per body slot in box scenes (WorldConfig.contactsPerBody; default 8). A box
- * pair makes up to 4 records (one per manifold point): a pyramid of base 8 overflows 16 and
- * fits 24, so box scenes get 32. Overflowing steps drop contacts; the adapter counts them
- * (PeerWorld.warning).
+ * pair makes up to 4 records (one per manifold point): a pyramid of base 8 overflows the default
+ * 8 (its cubes fall through each other) and fits 16; a pyramid cube has 4 supports (about 14
+ * records per body at base 20), a box in a pile 6 or more touching pairs, so box scenes get 32.
+ * Overflowing steps drop contacts; the adapter counts them (PeerWorld.warning).
  */
 export const BOX_CONTACTS_PER_BODY = 32;
 
