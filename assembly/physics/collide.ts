@@ -59,7 +59,7 @@ import {
   H_MARGIN, H_STATUS, H_SLEEP_SPEED, H_GROUND_TOLERANCE, H_CELL_SIZE, H_TICK_RATE, P_SLEEP_COUNT,
   G_KEY, G_SLOT, G_LAYER, G_MASK, G_ACTIVE, G_X, G_Y, G_Z, G_REACH, G_TAG,
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_KT, C_ARM_I, C_ARM_J, C_MU, C_E,
-  CONTACT_BYTES, CF_J_MOVES, CF_J_STATIC, STATUS_CONTACT_OVERFLOW,
+  CONTACT_BYTES, CF_J_MOVES, CF_J_STATIC, CF_BOX, STATUS_CONTACT_OVERFLOW,
   SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_KINEMATIC, KIND_STATIC,
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_GROUNDED,
 } from './layout';
@@ -69,6 +69,7 @@ import {
   staticTreeUpdate, staticCountersReset, staticCount, staticBoxesNear, staticEntry, staticBoxCount,
   staticOtherCount, lastVisits, lastTests,
 } from './static-tree';
+import { isBoxPair, boxCollide, prepareBoxContact } from './box-contacts';
 
 // ---- small helpers ----
 
@@ -268,6 +269,8 @@ function characterContact(ch: i32, other: i32, chIsI: bool): void {
 
 /** Narrowphase of the candidate pair (i, j), j > i or j static; appends a contact if within margin. */
 function collidePair(i: i32, j: i32): void {
+  // a pair with a rotating box: box-contacts.ts (up to 4 points); statics get no speculative reach
+  if (isBoxPair(i, j)) { boxCollide(i, j, hdr(H_MARGIN) + (g32(P_KIND, j) == KIND_STATIC ? 0 : specOf(i) + specOf(j))); return; }
   const ri = g64(P_RADIUS, i);
   const shapeJ = g32(P_SHAPE, j);
   const margin = hdr(H_MARGIN);
@@ -655,6 +658,7 @@ let ktSum: i64 = -1, ktVal: i64 = 0;
 
 /** Shares, effective masses, friction and restitution of one contact. */
 function prepareContact(c: usize): void {
+  if (load<i32>(c, C_FLAGS) & CF_BOX) { prepareBoxContact(c); return; }   // box-contacts.ts
   const i = load<i32>(c, C_I), j = load<i32>(c, C_J);
   let flags = load<i32>(c, C_FLAGS);
   const wi = moves(i) ? g64(P_INV_MASS, i) : 0;

@@ -396,23 +396,23 @@
 // @ts-ignore: decorator
 @inline export const S_NSTATIC: i32 = 124;
 // @ts-ignore: decorator
-@inline export const S_AX: i32 = 128;
+@inline export const S_OX: i32 = 128;
 // @ts-ignore: decorator
-@inline export const S_AY: i32 = 136;
+@inline export const S_OY: i32 = 136;
 // @ts-ignore: decorator
-@inline export const S_AZ: i32 = 144;
+@inline export const S_OZ: i32 = 144;
 // @ts-ignore: decorator
-@inline export const S_TX: i32 = 152;
+@inline export const S_AX: i32 = 152;
 // @ts-ignore: decorator
-@inline export const S_TY: i32 = 160;
+@inline export const S_AY: i32 = 160;
 // @ts-ignore: decorator
-@inline export const S_TZ: i32 = 168;
+@inline export const S_AZ: i32 = 168;
 // @ts-ignore: decorator
-@inline export const S_OX: i32 = 176;
+@inline export const S_TX: i32 = 176;
 // @ts-ignore: decorator
-@inline export const S_OY: i32 = 184;
+@inline export const S_TY: i32 = 184;
 // @ts-ignore: decorator
-@inline export const S_OZ: i32 = 192;
+@inline export const S_TZ: i32 = 192;
 // @ts-ignore: decorator
 @inline export const S_PDX: i32 = 200;
 // @ts-ignore: decorator
@@ -430,7 +430,7 @@
 // @ts-ignore: decorator
 @inline export const STATE_BYTES: i32 = 256;
 // @ts-ignore: decorator
-@inline export const PASS_BYTES: i32 = 128;
+@inline export const PASS_BYTES: i32 = 152;
 // @ts-ignore: decorator
 @inline export const G_KEY: i32 = 0;
 // @ts-ignore: decorator
@@ -463,6 +463,8 @@
 @inline export const CF_J_STATIC: i32 = 8;
 // @ts-ignore: decorator
 @inline export const CF_WAS_ACTIVE: i32 = 16;
+// @ts-ignore: decorator
+@inline export const CF_BOX: i32 = 32;
 // @ts-ignore: decorator
 @inline export const N_LO_X: i32 = 0;
 // @ts-ignore: decorator

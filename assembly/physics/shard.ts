@@ -791,11 +791,11 @@ export function shardPutRecord(cfgAddr: usize, r: usize): i32 {
 /**
  * Copies PASS_BYTES of a STATE record (see world-layout.ts PASS_BYTES: the bytes before the
  * accumulators S_AX. Of a body's STATE a contact pass lets into its partner's only the
- * displacements, velocity, rotation, inverse mass and inertia and MOVES; the rest, the Jacobi
- * accumulators, which a contact only adds to, the angular velocity, predicted displacement
- * and REST_MIN, reaches only the body's own per-body steps, and a ghost's own results reach
- * nothing k reports on: see above). Word by word: a memory.copy call costs more than 128
- * bytes do.
+ * displacements, velocity, rotation, inverse mass and inertia, MOVES and the angular velocity
+ * (a rotating box's contacts read it: box-contacts.ts); the rest, the Jacobi accumulators,
+ * which a contact only adds to, predicted displacement and REST_MIN, reaches only the body's
+ * own per-body steps, and a ghost's own results reach nothing k reports on: see above). Word
+ * by word: a memory.copy call costs more than 152 bytes do.
  */
 // @ts-ignore: decorator
 @inline function copyPassState(dst: usize, src: usize): void {

@@ -100,7 +100,7 @@ import {
   H_SLEEP_ENABLED, H_SLEEP_SPEED, H_SLEEP_TICKS, H_CELL_SIZE, H_MAX_PUSH, H_RELAX,
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_KT, C_ARM_I, C_ARM_J,
   C_MU, C_E, C_VN_PRE,
-  CF_J_MOVES, CF_J_STATIC, CF_ACTIVE, CF_TOUCHED, CF_WAS_ACTIVE,
+  CF_J_MOVES, CF_J_STATIC, CF_ACTIVE, CF_TOUCHED, CF_WAS_ACTIVE, CF_BOX,
   SHAPE_SPHERE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_KINEMATIC,
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_GROUNDED, FLAG_JUMP, FLAG_NO_SLEEP,
 } from './layout';
@@ -110,6 +110,7 @@ import { restPartners, restBody } from './sleep';
 import { rollingCorrection, rollX, rollY, rollZ } from './rolling';
 import { mul, div, roundShift, ONE } from '../math/fixed';
 import { staticSweepCandidates } from './static-tree';
+import { boxPairPosition, boxPairVelocity, boxApplyPositionsBody, boxStaticVelocities, boxTickConstants, boxAngularDeadband, boxIntegrateOrientation } from './box-contacts';
 
 // Hot-path rounding: products in the contact passes round half up (floor(x + 1/2)), two
 // instructions instead of the symmetric rounding of math/fixed. Still exactly deterministic;
@@ -306,7 +307,8 @@ function integrateBody(i: i32): void {
   }
   dx += timesH(vx); dy += timesH(vy); dz += timesH(vz);
   sst(i, S_DX, dx); sst(i, S_DY, dy); sst(i, S_DZ, dz);
-  if (g32(P_SHAPE, i) == SHAPE_SPHERE && kind == KIND_DYNAMIC) {
+  const shape = g32(P_SHAPE, i);
+  if ((shape == SHAPE_SPHERE || shape == SHAPE_BOX) && kind == KIND_DYNAMIC) {
     let wx = load<i64>(st(i) + <usize>S_OX), wy = load<i64>(st(i) + <usize>S_OY), wz = load<i64>(st(i) + <usize>S_OZ);
     const ad = g64(P_ANG_DAMP, i);
     if (ad != (<i64>1 << 32)) { wx = mulQ32Wide(wx, ad); wy = mulQ32Wide(wy, ad); wz = mulQ32Wide(wz, ad); }
@@ -317,9 +319,11 @@ function integrateBody(i: i32): void {
     sst(i, S_SRX, rx); sst(i, S_SRY, ry); sst(i, S_SRZ, rz);
     sst(i, S_RX, rx + timesH(wx)); sst(i, S_RY, ry + timesH(wy)); sst(i, S_RZ, rz + timesH(wz));
     // continuous collision when the sphere moves more than half its radius in the substep
-    const mx = (dx - load<i64>(st(i) + <usize>S_SDX)) >> 16, my = (dy - load<i64>(st(i) + <usize>S_SDY)) >> 16, mz = (dz - load<i64>(st(i) + <usize>S_SDZ)) >> 16;
-    const r = g64(P_RADIUS, i);
-    if (mx * mx + my * my + mz * mz > (r * r) >> 2) sweepStatics(i);
+    if (shape == SHAPE_SPHERE) {
+      const mx = (dx - load<i64>(st(i) + <usize>S_SDX)) >> 16, my = (dy - load<i64>(st(i) + <usize>S_SDY)) >> 16, mz = (dz - load<i64>(st(i) + <usize>S_SDZ)) >> 16;
+      const r = g64(P_RADIUS, i);
+      if (mx * mx + my * my + mz * mz > (r * r) >> 2) sweepStatics(i);
+    }
   }
   sst(i, S_PDX, load<i64>(st(i) + <usize>S_DX)); sst(i, S_PDY, load<i64>(st(i) + <usize>S_DY)); sst(i, S_PDZ, load<i64>(st(i) + <usize>S_DZ));
 }
@@ -347,6 +351,8 @@ function positionPass(count: i32): void {
     const c = contactAt(k);
     const i = load<i32>(c, C_I), j = load<i32>(c, C_J);
     let flags = load<i32>(c, C_FLAGS);
+    // box points: between moving bodies here (box-contacts.ts), against statics in the box's own step
+    if (flags & CF_BOX) { if ((flags & CF_J_STATIC) == 0) boxPairPosition(c); continue; }
     const statJ = (flags & CF_J_STATIC) != 0;
     const sep = currentSep(c, i, j, statJ);
     // remember last substep's overlap: restitution applies only to new impacts
@@ -462,6 +468,7 @@ function applyPositionsBody(i: i32): void {
     sst32(i, S_CNT, 0);
   }
   if (!movesS(i)) return;
+  if (g32(P_SHAPE, i) == SHAPE_BOX) { boxApplyPositionsBody(i); return; }   // rotating box: box-contacts.ts
   // velocity update (the velocity before it, u0, is the prediction's: VN_PRE below reads it)
   const ux0 = load<i64>(st(i) + <usize>S_UX), uy0 = load<i64>(st(i) + <usize>S_UY), uz0 = load<i64>(st(i) + <usize>S_UZ);
   let ux = ux0 + (load<i64>(st(i) + <usize>S_DX) - load<i64>(st(i) + <usize>S_PDX)) * invH;
@@ -530,6 +537,7 @@ function velocityPass(count: i32): void {
     const c = contactAt(k);
     const flags = load<i32>(c, C_FLAGS);
     if ((flags & (CF_ACTIVE | CF_J_STATIC)) != CF_ACTIVE) continue;   // statics: staticVelocities
+    if (flags & CF_BOX) { boxPairVelocity(c); continue; }            // with lever arms: box-contacts.ts
     const vpre = (<i64>load<i32>(c, C_VN_PRE) << 16);
     const i = load<i32>(c, C_I), j = load<i32>(c, C_J);
     const iMoves = movesS(i), jMoves = (flags & CF_J_MOVES) != 0;
@@ -568,6 +576,14 @@ function applyVelocitiesBody(i: i32): void {
   sst(i, S_UZ, load<i64>(st(i) + <usize>S_UZ) + mulQ32Wide(load<i64>(st(i) + <usize>S_AZ), f));
   sst(i, S_AX, 0); sst(i, S_AY, 0); sst(i, S_AZ, 0);
   sst32(i, S_CNT_V, 0);
+  // angular velocity corrections: only a rotating box's contacts make them (box-contacts.ts)
+  const tx = load<i64>(st(i) + <usize>S_TX), ty = load<i64>(st(i) + <usize>S_TY), tz = load<i64>(st(i) + <usize>S_TZ);
+  if ((tx | ty | tz) != 0) {
+    sst(i, S_OX, load<i64>(st(i) + <usize>S_OX) + mulQ32Wide(tx, f));
+    sst(i, S_OY, load<i64>(st(i) + <usize>S_OY) + mulQ32Wide(ty, f));
+    sst(i, S_OZ, load<i64>(st(i) + <usize>S_OZ) + mulQ32Wide(tz, f));
+    sst(i, S_TX, 0); sst(i, S_TY, 0); sst(i, S_TZ, 0);
+  }
 }
 
 /**
@@ -579,6 +595,7 @@ function applyVelocitiesBody(i: i32): void {
  * static projection makes them hard in position.
  */
 function staticVelocitiesBody(i: i32): void {
+  if (g32(P_SHAPE, i) == SHAPE_BOX) { boxStaticVelocities(i); return; }   // rotating box: box-contacts.ts
   const threshold = thresholdQ32;
   const cc = g32(P_CCOUNT, i);
   if (cc == 0 || load<i32>(st(i) + <usize>S_NSTATIC) == 0 || !movesS(i)) return;
@@ -636,9 +653,11 @@ function finishTick(nAwake: i32, dtQ16: i64): void {
     if (g32(P_KIND, i) != KIND_DYNAMIC) continue;
     s64(P_VX, i, rs16(load<i64>(st(i) + <usize>S_UX))); s64(P_VY, i, rs16(load<i64>(st(i) + <usize>S_UY))); s64(P_VZ, i, rs16(load<i64>(st(i) + <usize>S_UZ)));
     s64(P_FX, i, 0); s64(P_FY, i, 0); s64(P_FZ, i, 0);
+    if (g32(P_SHAPE, i) == SHAPE_BOX) boxAngularDeadband(i);   // box-contacts.ts
     const wx = rs16(load<i64>(st(i) + <usize>S_OX)), wy = rs16(load<i64>(st(i) + <usize>S_OY)), wz = rs16(load<i64>(st(i) + <usize>S_OZ));
     s64(P_WX, i, wx); s64(P_WY, i, wy); s64(P_WZ, i, wz);
-    if ((wx | wy | wz) != 0) integrateOrientation(i, wx, wy, wz, dtQ16);
+    if (g32(P_SHAPE, i) == SHAPE_BOX) boxIntegrateOrientation(i);   // by the solved rotation: box-contacts.ts
+    else if ((wx | wy | wz) != 0) integrateOrientation(i, wx, wy, wz, dtQ16);
     if (!sleepOn || (f & (FLAG_NO_SLEEP | FLAG_CHARACTER)) != 0) continue;
     restBody(i, dtQ16);
   }
@@ -658,6 +677,7 @@ function tickConstants(): void {
   pushQ32 = hdr(H_MAX_PUSH) << 16;
   thresholdQ32 = hdr(H_RESTITUTION_THRESHOLD) << 16;
   relaxQ16 = hdr(H_RELAX);
+  boxTickConstants();
   // g dt in Q48 (raw Q16 * 2^32 / rate), split over the substeps without losing the remainder
   gx48 = (hdr(H_GRAVITY_X) << 32) / tRate; gy48 = (hdr(H_GRAVITY_Y) << 32) / tRate; gz48 = (hdr(H_GRAVITY_Z) << 32) / tRate;
 }

@@ -48,7 +48,10 @@ function contactEvents(): void {
     if ((load<i32>(c, C_FLAGS) & CF_TOUCHED) == 0) continue;
     const i = load<i32>(c, C_I), j = load<i32>(c, C_J);
     const r = P_TOUCH + <usize>t * TOUCH_BYTES;
-    store<u64>(r, (<u64><u32>tagOf(i) << 32) | <u64><u32>tagOf(j), T_KEY);
+    const key = (<u64><u32>tagOf(i) << 32) | <u64><u32>tagOf(j);
+    // a box pair's manifold has up to 4 points, contiguous: the pair touches once
+    if (t > 0 && load<u64>(r - <usize>TOUCH_BYTES, T_KEY) == key) continue;
+    store<u64>(r, key, T_KEY);
     store<u32>(r, <u32>g32(P_GENERATION, i), T_I_GEN);
     store<u32>(r, <u32>g32(P_GENERATION, j), T_J_GEN);
     t++;

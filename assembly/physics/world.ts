@@ -60,7 +60,7 @@ import {
   D_LIN_DAMPING, D_ANG_DAMPING, D_GRAVITY_SCALE, D_CHAR_STEP, D_CHAR_SLOPE_COS, D_CHAR_JUMP,
   ERR_FULL, ERR_STALE_HANDLE, ERR_BAD_SHAPE, ERR_TOO_LARGE, ERR_BAD_MASS, ERR_BAD_KIND, ERR_NOT_CHARACTER,
 } from './layout';
-import { div, mul, ONE } from '../math/fixed';
+import { div, mul, ONE, sqrtFast } from '../math/fixed';
 import { staticCacheClear } from './static-tree';
 import { normalize4 } from '../math/vec3';
 import { rx, ry, rz, rw } from '../math/registers';
@@ -153,6 +153,14 @@ export function boundingRadius(slot: i32): i64 {
   return g64(P_RADIUS, slot);
 }
 
+/**
+ * Bounding-sphere radius of a box with half extents hx, hy, hz (raw metres): sqrt(hx^2 + hy^2
+ * + hz^2), rounded up by two raw units (sqrtFast errs by less than one) so it contains the corners.
+ */
+function boxBoundingRadius(hx: i64, hy: i64, hz: i64): i64 {
+  return <i64>sqrtFast(<u64>(hx * hx + hy * hy + hz * hz)) + 2;
+}
+
 /** 1 / (1 + c h) per substep in Q32 for a damping coefficient c (raw 1/s). */
 // @ts-ignore: decorator
 @inline function dampFactor(c: i64): i64 {
@@ -174,7 +182,7 @@ export function bodyCreate(): i64 {
   if (kind < KIND_DYNAMIC || kind > KIND_STATIC) return ERR_BAD_KIND;
   if (shape < SHAPE_SPHERE || shape > SHAPE_PLANE) return ERR_BAD_SHAPE;
   if (shape == SHAPE_PLANE && kind != KIND_STATIC) return ERR_BAD_KIND;
-  if (shape == SHAPE_BOX && kind != KIND_STATIC) return ERR_BAD_KIND;   // rotating boxes: later
+  if (shape == SHAPE_BOX && kind == KIND_KINEMATIC) return ERR_BAD_KIND;   // static or dynamic (rotating) boxes
   const radius = g64(d, D_RADIUS);
   let hx = g64(d, D_HX), hy = g64(d, D_HY), hz = g64(d, D_HZ);
   if ((shape == SHAPE_SPHERE || shape == SHAPE_CAPSULE) && radius <= 0) return ERR_BAD_SHAPE;
@@ -188,7 +196,7 @@ export function bodyCreate(): i64 {
   const mass = g64(d, D_MASS);
   if (kind == KIND_DYNAMIC && mass <= 0) return ERR_BAD_MASS;
   if (kind != KIND_STATIC) {
-    const bound = shape == SHAPE_CAPSULE ? radius + hy : radius;
+    const bound = shape == SHAPE_CAPSULE ? radius + hy : (shape == SHAPE_BOX ? boxBoundingRadius(hx, hy, hz) : radius);
     // two bodies in contact range must sit in neighbouring cells: 2 * bound + margin <= cell
     if (2 * bound + hdr(H_MARGIN) > hdr(H_CELL_SIZE)) return ERR_TOO_LARGE;
   }
@@ -204,13 +212,14 @@ export function bodyCreate(): i64 {
   s64(P_PX, slot, g64(d, D_PX)); s64(P_PY, slot, g64(d, D_PY)); s64(P_PZ, slot, g64(d, D_PZ));
   const moving = kind != KIND_STATIC;
   s64(P_VX, slot, moving ? g64(d, D_VX) : 0); s64(P_VY, slot, moving ? g64(d, D_VY) : 0); s64(P_VZ, slot, moving ? g64(d, D_VZ) : 0);
-  const spins = moving && shape == SHAPE_SPHERE;
+  const spins = moving && (shape == SHAPE_SPHERE || shape == SHAPE_BOX);
   s64(P_WX, slot, spins ? g64(d, D_WX) : 0); s64(P_WY, slot, spins ? g64(d, D_WY) : 0); s64(P_WZ, slot, spins ? g64(d, D_WZ) : 0);
   let qx = g64(d, D_QX), qy = g64(d, D_QY), qz = g64(d, D_QZ), qw = g64(d, D_QW);
   if ((qx | qy | qz | qw) == 0) qw = ONE;
   normalize4(qx, qy, qz, qw);
   s64(P_QX, slot, rx); s64(P_QY, slot, ry); s64(P_QZ, slot, rz); s64(P_QW, slot, rw);
-  s64(P_RADIUS, slot, shape == SHAPE_PLANE ? radius : (shape == SHAPE_BOX ? 0 : radius));
+  // a dynamic box's RADIUS is its bounding sphere (broadphase reach, sleep rule); a static box's is 0
+  s64(P_RADIUS, slot, shape == SHAPE_PLANE ? radius : (shape == SHAPE_BOX ? (moving ? boxBoundingRadius(hx, hy, hz) : 0) : radius));
   s64(P_HX, slot, shape == SHAPE_CAPSULE ? 0 : hx);
   s64(P_HY, slot, hy);
   s64(P_HZ, slot, shape == SHAPE_CAPSULE ? 0 : hz);
@@ -228,7 +237,8 @@ export function bodyCreate(): i64 {
   if (kind == KIND_DYNAMIC) {
     const invMass = div(ONE, mass);
     s64(P_INV_MASS, slot, invMass);
-    // solid sphere: I = 2/5 m r^2, so 1/I = 5/2 * (1/m) / r^2; capsules are rotation locked
+    // solid sphere: I = 2/5 m r^2, so 1/I = 5/2 * (1/m) / r^2; capsules are rotation locked;
+    // boxes keep 0 here: their inertia tensor comes from the half extents (box-contacts.ts)
     s64(P_INV_INERTIA, slot, shape == SHAPE_SPHERE ? div(div(mul(invMass, 163840), radius), radius) : 0);
   } else {
     s64(P_INV_MASS, slot, 0);
@@ -627,7 +637,7 @@ export function bodySetVelocity(handle: i64, x: i64, y: i64, z: i64): i64 {
 export function bodySetAngularVelocity(handle: i64, x: i64, y: i64, z: i64): i64 {
   const slot = slotOf(handle);
   if (slot < 0) return ERR_STALE_HANDLE;
-  if (g32(P_KIND, slot) == KIND_STATIC || g32(P_SHAPE, slot) != SHAPE_SPHERE) return ERR_BAD_SHAPE;
+  if (g32(P_KIND, slot) == KIND_STATIC || (g32(P_SHAPE, slot) != SHAPE_SPHERE && g32(P_SHAPE, slot) != SHAPE_BOX)) return ERR_BAD_SHAPE;
   s64(P_WX, slot, x); s64(P_WY, slot, y); s64(P_WZ, slot, z);
   wake(slot);
   return 0;

@@ -699,6 +699,10 @@ export class ShardedWorld {
   addSphere(o: BodyOptions & { radius: number }): BodyHandle {
     return this.addMoving(this.registry.addSphere(o));
   }
+  /** Adds a dynamic rotating box (see PhysicsWorld.addDynamicBox). */
+  addDynamicBox(o: Parameters<PhysicsWorld['addDynamicBox']>[0]): BodyHandle {
+    return this.addMoving(this.registry.addDynamicBox(o));
+  }
   /** Adds an upright capsule (see PhysicsWorld.addCapsule). */
   addCapsule(o: BodyOptions & { radius: number; halfHeight: number }): BodyHandle {
     return this.addMoving(this.registry.addCapsule(o));

@@ -336,9 +336,9 @@ export const RADIX_BITS = 11;
  *  72 RX RY RZ      rotation since the tick start (small angle) | line 1
  *  96 INV_MASS INV_INERTIA (Q16 copies)                      |
  * 112 MOVES i32, CNT i32, CNT_V i32, NSTATIC i32 (static contacts) |
- * 128 AX AY AZ      Jacobi accumulator, linear               | line 2
- * 152 TX TY TZ      Jacobi accumulator, angular              |
- * 176 OX OY OZ      angular velocity                         | line 3
+ * 128 OX OY OZ      angular velocity (read by a rotating box's contacts) | line 2
+ * 152 AX AY AZ      Jacobi accumulator, linear               |
+ * 176 TX TY TZ      Jacobi accumulator, angular              | line 3
  * 200 PDX PDY PDZ   predicted displacement of the substep    |
  * 224 REST_MIN i32   least rest counter of the contact partners + 1 (0: none; sleep.ts)
  * 232 SRX SRY SRZ   rotation at the substep start (RX.. minus it: the substep's rotation)
@@ -363,15 +363,15 @@ export const STATE = {
   CNT: 116,
   CNT_V: 120,
   NSTATIC: 124,
-  AX: 128,
-  AY: 136,
-  AZ: 144,
-  TX: 152,
-  TY: 160,
-  TZ: 168,
-  OX: 176,
-  OY: 184,
-  OZ: 192,
+  OX: 128,
+  OY: 136,
+  OZ: 144,
+  AX: 152,
+  AY: 160,
+  AZ: 168,
+  TX: 176,
+  TY: 184,
+  TZ: 192,
   PDX: 200,
   PDY: 208,
   PDZ: 216,
@@ -470,6 +470,12 @@ export const CONTACT_FLAG = {
   J_STATIC: 8,
   /** Overlapping in the previous substep (restitution applies only to new impacts). */
   WAS_ACTIVE: 16,
+  /**
+   * A contact point of a rotating box's manifold (assembly/physics/box-contacts.ts): I's lever
+   * arm to the point is a vector, kept in ARM_I, ARM_J and the low word of KT (raw metres, i32
+   * each), and box-contacts.ts solves it instead of the sphere paths of solver.ts.
+   */
+  BOX: 32,
 } as const;
 
 /**

@@ -494,6 +494,39 @@ export class PhysicsWorld {
     return this.createBody('addBox');
   }
 
+  /**
+   * Adds a dynamic, rotating box (assembly/physics/box-contacts.ts) with half extents `half`
+   * (m, each > 0) and `orientation`, a quaternion [x, y, z, w] (normalized by the core;
+   * default identity). Its mass is `density` (kg/m^3) times the volume 8 hx hy hz when
+   * `density` is given, computed in fixed point from the raw half extents (the same bits on
+   * every machine), else `mass` (kg, default 1); its inertia is the solid cuboid's (the core
+   * derives it from mass and half extents). The bounding sphere sqrt(hx^2 + hy^2 + hz^2)
+   * must fit the world's max body radius. Returns its handle; throws PhysicsError (FULL,
+   * BAD_SHAPE for a non-positive extent, BAD_MASS, TOO_LARGE).
+   */
+  addDynamicBox(o: Omit<BodyOptions, 'kind'> & { half: Vec3; density?: number; orientation?: readonly [number, number, number, number] }): BodyHandle {
+    const hx = toRaw(o.half[0]),
+      hy = toRaw(o.half[1]),
+      hz = toRaw(o.half[2]);
+    const extra: Partial<Record<keyof typeof BODY_DEF, bigint>> = { HX: hx, HY: hy, HZ: hz };
+    if (o.density !== undefined) extra.MASS = (((((hx * hy) >> 16n) * hz) >> 16n) * 8n * toRaw(o.density)) >> 16n;
+    if (o.orientation) {
+      extra.QX = toRaw(o.orientation[0]);
+      extra.QY = toRaw(o.orientation[1]);
+      extra.QZ = toRaw(o.orientation[2]);
+      extra.QW = toRaw(o.orientation[3]);
+    }
+    this.writeDef(SHAPE.BOX, { ...o, kind: 'dynamic' }, extra);
+    return this.createBody('addDynamicBox');
+  }
+
+  /** A body's orientation quaternion [x, y, z, w] (unit, from raw Q16). */
+  orientation(h: BodyHandle): [number, number, number, number] {
+    const s = this.slot(h),
+      d = this.i64();
+    return (['QX', 'QY', 'QZ', 'QW'] as const).map((n) => fromRaw(d[(this.offsets[n] >> 3) + s])) as [number, number, number, number];
+  }
+
   /** Adds a static plane n . x = offset (n normalized by the core); bodies stay on the n side. */
   addPlane(o: { normal: Vec3; offset: number; friction?: number; restitution?: number; layer?: number; mask?: number }): BodyHandle {
     this.writeDef(
