@@ -13,7 +13,10 @@
  *       { "plane": { "normal": [0, 1, 0], "offset": 0 } },
  *       { "box":   { "center": [x, y, z], "half": [hx, hy, hz] } },
  *       { "stairs": { "from": [x, y, z], "direction": "+x" | "-x" | "+z" | "-z",
- *                     "steps": 8, "rise": 0.2, "run": 0.5, "width": 3 } }   a ramp a character can walk up
+ *                     "steps": 8, "rise": 0.2, "run": 0.5, "width": 3 } },  a ramp a character can walk up
+ *       { "heightmap": { "file": "terrain.png", "cellSize": [1, 1], "origin": [x, z],
+ *                        "baseHeight": 0, "heightRange": 10, "friction": 0.5 } },  terrain (src/assets/heightmap.ts)
+ *       { "mesh": { "file": "meshes/house.glb", "friction": 0.5 } }                  a static mesh (src/assets/gltf.ts)
  *     ],
  *     "piles":    [ { "center": [x, y, z], "layers": 4, "radius": 0.3 } ],   spheres stacked in a pyramid
  *     "ballPits": [ { "min": [x, z], "max": [x, z], "count": 300, "radius": 0.25, "height": 2, "wall": 0.6 } ]
@@ -22,9 +25,19 @@
  * A ball pit is a box-walled pen filled with spheres dropped on a grid; placed across a shard
  * border, its balls hand off between shards all the time. Building a scene is deterministic
  * (same file, same world, same hash).
+ *
+ * Assets (heightmaps, meshes) are files named relative to the scene file; loadSceneWithAssets
+ * reads them (a .glb reads asynchronously), quantises them (src/assets/geometry.ts) and keeps
+ * them with the scene; the world gets exactly the room their blocks need (geometryWords), and
+ * the world hash covers their quantised geometry. A bad or oversized asset is refused with a
+ * SceneError naming the scene field, the file, the AssetError code and the reason.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Vec3 } from './physics/world';
+import { AssetError, encodeGeometry, type GeometryBlock } from './assets/geometry';
+import { loadHeightmap } from './assets/heightmap';
+import { loadGlbMesh } from './assets/gltf';
 import type { WorldSetup } from './sim/main-sim';
 import type { ShardedWorld } from './physics/sharded';
 
@@ -34,10 +47,38 @@ export interface SceneFile {
   world: { capacity: number; tickRate: number; maxBodyRadius?: number; sleep?: boolean; spawnLimit?: number; spawnRange?: number; spawnLingerTicks?: number };
   partition?: { xCuts: number[]; zCuts: number[] };
   spawnPoints: Vec3[];
-  statics?: Array<{ plane: { normal: Vec3; offset: number } } | { box: { center: Vec3; half: Vec3 } } | { stairs: Stairs }>;
+  statics?: Array<
+    | { plane: { normal: Vec3; offset: number } }
+    | { box: { center: Vec3; half: Vec3 } }
+    | { stairs: Stairs }
+    | { heightmap: HeightmapStatic }
+    | { mesh: MeshStatic }
+  >;
   piles?: Array<{ center: Vec3; layers: number; radius: number }>;
   ballPits?: Array<{ min: [number, number]; max: [number, number]; count: number; radius: number; height?: number; wall?: number }>;
 }
+
+/** Terrain from a greyscale PNG (src/assets/heightmap.ts); `file` relative to the scene file. */
+export interface HeightmapStatic {
+  file: string;
+  cellSize: [number, number];
+  origin: [number, number];
+  baseHeight: number;
+  heightRange: number;
+  friction?: number;
+}
+
+/** A static triangle mesh from a glTF 2.0 binary (src/assets/gltf.ts); `file` relative to the scene file. */
+export interface MeshStatic {
+  file: string;
+  friction?: number;
+}
+
+/**
+ * The encoded geometry of a scene's assets (loadSceneWithAssets), in the order of their
+ * statics; not part of the JSON.
+ */
+const SCENE_GEOMETRY = new WeakMap<SceneFile, GeometryBlock[]>();
 
 /** A flight of steps as a ramp (boxes, since boxes are axis-aligned). */
 export interface Stairs {
@@ -117,7 +158,20 @@ export function parseScene(raw: unknown): SceneFile {
       num(o.stairs.rise, `${at}.stairs.rise`, 0.01, 1);
       num(o.stairs.run, `${at}.stairs.run`, 0.05, 10);
       num(o.stairs.width, `${at}.stairs.width`, 0.1, 100);
-    } else throw new SceneError(at, 'must be {plane}, {box} or {stairs}');
+    } else if (o?.heightmap) {
+      const h = o.heightmap;
+      if (typeof h.file !== 'string' || h.file === '') throw new SceneError(`${at}.heightmap.file`, 'must name a PNG file (relative to the scene file)');
+      vec(h.cellSize, `${at}.heightmap.cellSize`, 2).forEach((c, k) => {
+        num(c, `${at}.heightmap.cellSize[${k}]`, 0.01, 1024);
+      });
+      vec(h.origin, `${at}.heightmap.origin`, 2);
+      num(h.baseHeight, `${at}.heightmap.baseHeight`, -8000, 8000);
+      num(h.heightRange, `${at}.heightmap.heightRange`, 0, 8000);
+      if (h.friction !== undefined) num(h.friction, `${at}.heightmap.friction`, 0, 10);
+    } else if (o?.mesh) {
+      if (typeof o.mesh.file !== 'string' || o.mesh.file === '') throw new SceneError(`${at}.mesh.file`, 'must name a .glb file (relative to the scene file)');
+      if (o.mesh.friction !== undefined) num(o.mesh.friction, `${at}.mesh.friction`, 0, 10);
+    } else throw new SceneError(at, 'must be {plane}, {box}, {stairs}, {heightmap} or {mesh}');
   });
   ((s.piles ?? []) as Array<Record<string, unknown>>).forEach((p, i) => {
     vec(p?.center, `piles[${i}].center`);
@@ -139,14 +193,52 @@ export function parseScene(raw: unknown): SceneFile {
 /** Bodies the scene builds (statics included). */
 export function sceneBodies(s: SceneFile): number {
   let n = 0;
-  for (const st of s.statics ?? []) n += 'stairs' in st ? st.stairs.steps : 1;
+  for (const st of s.statics ?? []) n += 'stairs' in st ? st.stairs.steps : 1; // a heightmap or mesh is one static body
   for (const p of s.piles ?? []) n += (p.layers * (p.layers + 1) * (2 * p.layers + 1)) / 6;
   for (const b of s.ballPits ?? []) n += b.count + 4;
   return n;
 }
 
-/** Reads and checks a scene file. Throws SceneError (or the fs error for a missing file). */
+/** Whether the scene names asset files (heightmaps, meshes). */
+export function sceneHasAssets(s: SceneFile): boolean {
+  return (s.statics ?? []).some((st) => 'heightmap' in st || 'mesh' in st);
+}
+
+/**
+ * Reads and checks a scene file and its assets (files relative to the scene file), quantised
+ * and encoded for the core. Throws SceneError: for a bad asset, naming the scene field, the
+ * file, the AssetError code and the reason (or the fs error for a missing scene file).
+ */
+export async function loadSceneWithAssets(path: string): Promise<SceneFile> {
+  const s = readScene(path);
+  const dir = dirname(resolve(path));
+  const blocks: GeometryBlock[] = [];
+  for (const [i, st] of (s.statics ?? []).entries()) {
+    if (!('heightmap' in st) && !('mesh' in st)) continue;
+    const field = 'heightmap' in st ? `statics[${i}].heightmap.file` : `statics[${i}].mesh.file`;
+    try {
+      if ('heightmap' in st) blocks.push(encodeGeometry(loadHeightmap(resolve(dir, st.heightmap.file), st.heightmap)));
+      else blocks.push(encodeGeometry(await loadGlbMesh(resolve(dir, st.mesh.file))));
+    } catch (e) {
+      if (e instanceof AssetError) throw new SceneError(field, e.message);
+      throw e;
+    }
+  }
+  SCENE_GEOMETRY.set(s, blocks);
+  return s;
+}
+
+/**
+ * Reads and checks a scene file without assets. Throws SceneError (also for a scene that names
+ * assets: those load with loadSceneWithAssets), or the fs error for a missing file.
+ */
 export function loadScene(path: string): SceneFile {
+  const s = readScene(path);
+  if (sceneHasAssets(s)) throw new SceneError('statics', `${path} names asset files: load it with loadSceneWithAssets`);
+  return s;
+}
+
+function readScene(path: string): SceneFile {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
@@ -159,8 +251,17 @@ export function loadScene(path: string): SceneFile {
 
 /** The world setup of a scene (its builder is deterministic); `workers`: shard worker threads. */
 export function sceneSetup(s: SceneFile, workers = 0): WorldSetup {
+  const blocks = SCENE_GEOMETRY.get(s) ?? [];
+  if (sceneHasAssets(s) && blocks.length === 0) throw new SceneError('statics', 'the scene names asset files: load it with loadSceneWithAssets');
+  const words = blocks.reduce((n, b) => n + b.words.length, 0);
   return {
-    config: { capacity: s.world.capacity, tickRate: s.world.tickRate, maxBodyRadius: s.world.maxBodyRadius ?? 1, sleep: { enabled: s.world.sleep ?? true } },
+    config: {
+      capacity: s.world.capacity,
+      tickRate: s.world.tickRate,
+      maxBodyRadius: s.world.maxBodyRadius ?? 1,
+      sleep: { enabled: s.world.sleep ?? true },
+      ...(words > 0 ? { geometryWords: words } : {}),
+    },
     partition: s.partition,
     shardOptions: workers > 0 ? { workers } : undefined,
     spawnPoints: s.spawnPoints,
@@ -172,9 +273,13 @@ export function sceneSetup(s: SceneFile, workers = 0): WorldSetup {
 }
 
 function buildScene(w: ShardedWorld, s: SceneFile): void {
+  const blocks = SCENE_GEOMETRY.get(s) ?? [];
+  let asset = 0;
   for (const st of s.statics ?? []) {
     if ('plane' in st) w.addPlane(st.plane);
     else if ('box' in st) w.addBox({ position: st.box.center, half: st.box.half });
+    else if ('heightmap' in st) w.addGeometry(blocks[asset++], { friction: st.heightmap.friction });
+    else if ('mesh' in st) w.addGeometry(blocks[asset++], { friction: st.mesh.friction });
     else stairs(w, st.stairs);
   }
   for (const p of s.piles ?? []) {

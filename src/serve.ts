@@ -38,7 +38,7 @@ import { SqliteStore } from './persist/sqlite-store';
 import { SnapshotWriter } from './persist/snapshot-writer';
 import { AccountService } from './persist/accounts';
 import { ArtifactService } from './persist/artifacts';
-import { loadScene, sceneSetup } from './scene';
+import { loadSceneWithAssets, sceneHasAssets, sceneSetup } from './scene';
 import { SecurityLog } from './net/security-log';
 import { RetentionSchedule } from './persist/retention';
 import { DEFAULT_STEP_TIMEOUT_MS } from './physics/sharded';
@@ -379,9 +379,11 @@ export interface Server {
  * queue, the WAL) and closes everything; it is idempotent.
  */
 export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.logLevel })): Promise<Server> {
-  const scene = loadScene(cfg.scene);
+  const scene = await loadSceneWithAssets(cfg.scene);
   const cluster = cfg.cluster !== '';
   if (cluster) {
+    // shard processes receive static records, not geometry blocks: refuse instead of failing at the first import
+    if (sceneHasAssets(scene)) throw new ConfigError('cluster', `the scene ${cfg.scene}`, 'scenes with heightmaps or meshes do not run on a cluster yet');
     const regions = ((scene.partition?.xCuts.length ?? 0) + 1) * ((scene.partition?.zCuts.length ?? 0) + 1);
     if (cfg.clusterProcesses > regions)
       throw new ConfigError(

@@ -16,7 +16,7 @@ test('assembly/physics/layout.ts is exactly what world-layout.ts generates', () 
 });
 
 test('arrays are aligned and laid out in order after the header, which holds every address', () => {
-  const plan = planWorld({ capacity: 1000, contacts: 8000, events: 4000, buckets: 2048 });
+  const plan = planWorld({ capacity: 1000, contacts: 8000, events: 4000, buckets: 2048, geometry: 16 });
   const names = [...BODY_FIELDS.map(([n]) => n), ...WORLD_ARRAYS.map(([n]) => n)];
   let end = HEADER_SLOTS * 8;
   for (const n of names) {
@@ -27,6 +27,15 @@ test('arrays are aligned and laid out in order after the header, which holds eve
   }
   expect(plan.bytes).toBeGreaterThan(plan.offsets[names[names.length - 1]]);
   expect(HEADER.OFFSETS_AT + Object.keys(FIELD_INDEX).length).toBeLessThanOrEqual(HEADER_SLOTS);
+});
+
+test('a world without static geometry has an empty GEOMETRY array and the size and offsets of a world before geometry', () => {
+  const sizes = { capacity: 1000, contacts: 8000, events: 4000, buckets: 2048 };
+  const bare = planWorld(sizes),
+    geo = planWorld({ ...sizes, geometry: 16 });
+  expect(bare.offsets.GEOMETRY).toBe(bare.bytes); // no words: it starts where the world ends
+  expect(geo.bytes).toBe(bare.bytes + 128); // 16 words, aligned to 64 bytes
+  for (const n of Object.keys(FIELD_INDEX)) expect(geo.offsets[n]).toBe(bare.offsets[n]);
 });
 
 test('bad world sizes are refused with a RangeError', () => {

@@ -70,6 +70,7 @@ import {
   staticOtherCount, lastVisits, lastTests,
 } from './static-tree';
 import { isBoxPair, boxCollide, prepareBoxContact } from './box-contacts';
+import { terrainContact, isGeometryShape, tNX, tNY, tNZ, tSep } from './terrain';
 
 // ---- small helpers ----
 
@@ -284,6 +285,15 @@ function collidePair(i: i32, j: i32): void {
     if (abs<i64>(g64(P_PZ, i) - g64(P_PZ, j)) >= g64(P_HZ, j) + reach) return;
     coreBox(i, j, ri); flags = CF_J_STATIC;
   } else if (shapeJ == SHAPE_PLANE) { corePlane(i, j, ri); flags = CF_J_STATIC; }
+  else if (isGeometryShape(shapeJ)) {
+    // heightfield or mesh (terrain.ts): the AABB reject of a box, then the nearest triangle
+    const h = coreHalf(i), reach = ri + h + margin, py = g64(P_PY, i);
+    if (abs<i64>(g64(P_PX, i) - g64(P_PX, j)) >= g64(P_HX, j) + reach) return;
+    if (abs<i64>(py - g64(P_PY, j)) >= g64(P_HY, j) + reach) return;
+    if (abs<i64>(g64(P_PZ, i) - g64(P_PZ, j)) >= g64(P_HZ, j) + reach) return;
+    if (!terrainContact(j, g64(P_PX, i), py - h, py + h, g64(P_PZ, i), ri, ri + margin)) return;
+    nX = tNX; nY = tNY; nZ = tNZ; sep = tSep; flags = CF_J_STATIC;
+  }
   else {
     rj = g64(P_RADIUS, j);
     const hi = coreHalf(i), hj = coreHalf(j);
@@ -325,8 +335,9 @@ function staticCandidates(slot: i32, px: i64, py: i64, pz: i64, reach: i64, laye
   for (let e = boxes; e < boxes + others; e++) {
     const j = staticEntry(e);
     if ((layerI & g32(P_MASK, j)) == 0 || (g32(P_LAYER, j) & maskI) == 0) continue;
-    // large boxes kept out of the tree: the same reach test
-    if (g32(P_SHAPE, j) == SHAPE_BOX && (abs<i64>(px - g64(P_PX, j)) >= g64(P_HX, j) + reach ||
+    // large boxes (and heightfields, meshes) kept out of the tree: the same reach test
+    const sj = g32(P_SHAPE, j);
+    if ((sj == SHAPE_BOX || isGeometryShape(sj)) && (abs<i64>(px - g64(P_PX, j)) >= g64(P_HX, j) + reach ||
       abs<i64>(py - g64(P_PY, j)) >= g64(P_HY, j) + reach || abs<i64>(pz - g64(P_PZ, j)) >= g64(P_HZ, j) + reach)) continue;
     store<i32>(candAt(n++), j);
   }

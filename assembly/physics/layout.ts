@@ -82,6 +82,10 @@
 // @ts-ignore: decorator
 @inline export const H_ROLLING: i32 = 43;
 // @ts-ignore: decorator
+@inline export const H_GEOMETRY_CAPACITY: i32 = 46;
+// @ts-ignore: decorator
+@inline export const H_GEOMETRY_USED: i32 = 47;
+// @ts-ignore: decorator
 @inline export const H_INV_H: i32 = 37;
 // @ts-ignore: decorator
 @inline export const H_H_Q32: i32 = 38;
@@ -300,6 +304,8 @@
 // @ts-ignore: decorator
 @inline export const F_STATIC_AABB: i32 = 83;
 // @ts-ignore: decorator
+@inline export const F_GEOMETRY: i32 = 84;
+// @ts-ignore: decorator
 @inline export const SHAPE_SPHERE: i32 = 0;
 // @ts-ignore: decorator
 @inline export const SHAPE_CAPSULE: i32 = 1;
@@ -307,6 +313,10 @@
 @inline export const SHAPE_BOX: i32 = 2;
 // @ts-ignore: decorator
 @inline export const SHAPE_PLANE: i32 = 3;
+// @ts-ignore: decorator
+@inline export const SHAPE_HEIGHTFIELD: i32 = 4;
+// @ts-ignore: decorator
+@inline export const SHAPE_MESH: i32 = 5;
 // @ts-ignore: decorator
 @inline export const KIND_DYNAMIC: i32 = 0;
 // @ts-ignore: decorator
@@ -857,6 +867,7 @@ export let P_SLEEP_BLOCKS: usize = 0;
 export let P_MOVING_ORDER: usize = 0;
 export let P_MOVING_NODES: usize = 0;
 export let P_STATIC_AABB: usize = 0;
+export let P_GEOMETRY: usize = 0;
 
 /** Loads every array address from the header of the world at `base` (offsets are relative). */
 export function bindArrays(base: usize): void {
@@ -944,4 +955,5 @@ export function bindArrays(base: usize): void {
   P_MOVING_ORDER = base + <usize>load<i64>(base + 1160);
   P_MOVING_NODES = base + <usize>load<i64>(base + 1168);
   P_STATIC_AABB = base + <usize>load<i64>(base + 1176);
+  P_GEOMETRY = base + <usize>load<i64>(base + 1184);
 }

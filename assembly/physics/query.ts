@@ -24,7 +24,9 @@
 // hits are sorted by (t, slot) at the end, so neither the lists nor the trees' order shows.
 //
 // Shapes: sphere and capsule as a vertical core segment plus radius; static boxes (AABB);
-// planes (half-spaces: a plane is hit from its front side, and overlaps everything behind it).
+// planes (half-spaces: a plane is hit from its front side, and overlaps everything behind it);
+// heightfields and meshes (terrain.ts terrainRay: a ray hits a triangle's front face; overlap
+// queries do not report them yet).
 
 import {
   P_PX, P_PY, P_PZ, P_RADIUS, P_HX, P_HY, P_HZ, P_SHAPE, P_LAYER, P_GENERATION, P_HITS, P_MOVING,
@@ -38,6 +40,7 @@ import {
 } from './static-tree';
 import { movingTreeReady, movingNodeCount } from './moving-tree';
 import { div, mul, roundShift, MAX } from '../math/fixed';
+import { terrainRay } from './terrain';
 
 // @ts-ignore: decorator
 @inline function hitAt(k: i32): usize { return P_HITS + (<usize>k << 4); }
@@ -114,6 +117,7 @@ function rayBody(i: i32, ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64, m
   if (shape == SHAPE_BOX) return rayBox(ox, oy, oz, dx, dy, dz, cx, cy, cz, g64(P_HX, i), g64(P_HY, i), g64(P_HZ, i), maxT);
   if (shape == SHAPE_PLANE) return rayPlane(ox, oy, oz, dx, dy, dz, g64(P_HX, i), g64(P_HY, i), g64(P_HZ, i), g64(P_RADIUS, i));
   if (shape == SHAPE_CAPSULE) return rayCapsule(ox, oy, oz, dx, dy, dz, cx, cy, cz, g64(P_HY, i), g64(P_RADIUS, i));
+  if (shape > SHAPE_PLANE) return terrainRay(i, ox, oy, oz, dx, dy, dz, maxT);   // heightfield or mesh (terrain.ts)
   return raySphere(ox, oy, oz, dx, dy, dz, cx, cy, cz, g64(P_RADIUS, i));
 }
 
@@ -315,6 +319,7 @@ function rayWalk(nodes: usize, order: usize, count: i32, moving: bool, ox: i64, 
 function bodyOverlapsBox(i: i32, cx: i64, cy: i64, cz: i64, ex: i64, ey: i64, ez: i64, sphereR: i64, sx: i64, sy: i64, sz: i64): bool {
   const shape = g32(P_SHAPE, i);
   const bx = g64(P_PX, i), by = g64(P_PY, i), bz = g64(P_PZ, i);
+  if (shape > SHAPE_PLANE) return false;               // heightfields and meshes: no overlap queries yet (terrain.ts)
   if (shape == SHAPE_PLANE) {
     const nx = g64(P_HX, i), ny = g64(P_HY, i), nz = g64(P_HZ, i), d = g64(P_RADIUS, i);
     if (sphereR >= 0) return roundShift(nx * sx + ny * sy + nz * sz, 16) - d <= sphereR;

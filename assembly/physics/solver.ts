@@ -104,6 +104,7 @@ import {
   SHAPE_SPHERE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_KINEMATIC,
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_GROUNDED, FLAG_JUMP, FLAG_NO_SLEEP,
 } from './layout';
+import { terrainSweep, isGeometryShape, swT, swNX, swNY, swNZ } from './terrain';
 import { g64, s64, g32, s32, hdr, addWork, fallAsleep, st } from './world';
 import { contactAt, moves, isActive, lengthOfSq } from './collide';
 import { restPartners, restBody } from './sleep';
@@ -180,7 +181,7 @@ function clampSpeed(i: i32): void {
  * changes, so this is as local as the rest of the step. Works in Q16 positions.
  *
  * Candidates: every plane (and static sphere or capsule, which the sweep skips, as it
- * always did), and the boxes of the static tree whose AABB touches the motion's
+ * always did), and the boxes, heightfields and meshes of the static tree whose AABB touches the motion's
  * AABB grown by r. A box it leaves out cannot be hit: on some axis the grown box lies beyond
  * the motion's end (the slab entry fraction is div(> |d|, d) >= ONE, never < best <= ONE)
  * or behind its start (the exit fraction is <= 0, so the entry > 0 that a hit needs exceeds
@@ -227,6 +228,9 @@ function sweepStatics(i: i32): void {
         if (tmin > tmax) ok = false;
       }
       if (ok && tmin < best && (fx | fy | fz) != 0) { best = tmin; bnx = fx; bny = fy; bnz = fz; bj = j; }
+    } else if (isGeometryShape(shape)) {
+      // heightfield or mesh: the faces of the triangles near the motion (terrain.ts terrainSweep)
+      if (terrainSweep(j, x0, y0, z0, dx, dy, dz, r, best)) { best = swT; bnx = swNX; bny = swNY; bnz = swNZ; bj = j; }
     }
   }
   if (bj < 0) return;

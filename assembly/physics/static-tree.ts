@@ -5,6 +5,9 @@
 // boxes sit in a BVH over their AABBs ([c - e, c + e], raw metres). The other statics stay
 // in a short list that every user tests, as a scan of every static did: planes (unbounded
 // half-spaces) and static spheres or capsules (the API allows them; no scene uses them).
+// Heightfields and triangle meshes (terrain.ts) keep their AABB in the box fields and are
+// indexed exactly as boxes are (`bounded`): "box" below means any of the three; each finds its
+// own triangles near a body.
 //
 //   STATIC_ORDER  | box slots, tree order (STATIC_BOXES) | other slots (STATIC_OTHERS) |
 //                   other statics: large boxes (below), planes, static spheres and capsules
@@ -69,7 +72,7 @@ import {
   H_STATIC_TESTS, H_STATIC_VISITS, H_STATIC_LEAF, H_STATIC_SCAN, P_STATIC_CACHE, P_STATIC_AABB, STATIC_CACHE_BYTES, STATIC_CACHE_MAX,
   K_LO_X, K_LO_Y, K_LO_Z, K_HI_X, K_HI_Y, K_HI_Z, K_BUILD, K_COUNT, K_LIST,
   N_LO_X, N_LO_Y, N_LO_Z, N_HI_X, N_HI_Y, N_HI_Z, N_SKIP, N_FIRST, N_COUNT,
-  SHAPE_BOX, SHAPE_CAPSULE,
+  SHAPE_BOX, SHAPE_CAPSULE, SHAPE_HEIGHTFIELD, SHAPE_MESH,
 } from './layout';
 import { g64, g32, s32, hdr, setHdr, tagOf } from './world';
 
@@ -215,6 +218,16 @@ export function buildTree(order: usize, nodes: usize, n: i32, leaf: i32, moving:
 // @ts-ignore: decorator
 @inline function boxAabb(e: i32): usize { return P_STATIC_AABB + <usize>e * 48; }
 
+/**
+ * Whether static j is indexed by its AABB (centre PX..PZ, half extents HX..HZ) like a box: a
+ * box, or a heightfield or triangle mesh (terrain.ts keeps their bounds there).
+ */
+// @ts-ignore: decorator
+@inline function bounded(j: i32): bool {
+  const s = g32(P_SHAPE, j);
+  return s == SHAPE_BOX || s == SHAPE_HEIGHTFIELD || s == SHAPE_MESH;
+}
+
 /** Largest half extent of box j (raw). */
 // @ts-ignore: decorator
 @inline function maxHalf(j: i32): i64 { return max(g64(P_HX, j), max(g64(P_HY, j), g64(P_HZ, j))); }
@@ -235,23 +248,23 @@ export function staticTreeUpdate(): void {
   let all = 0, sum: i64 = 0;
   for (let s = 0; s < n; s++) {
     const j = g32(P_STATICS, s);
-    if (g32(P_SHAPE, j) == SHAPE_BOX) { all++; sum += maxHalf(j); }
+    if (bounded(j)) { all++; sum += maxHalf(j); }
   }
   let large = 0;
   for (let s = 0; s < n; s++) {
     const j = g32(P_STATICS, s);
-    if (g32(P_SHAPE, j) == SHAPE_BOX && isLarge(j, all, sum)) large++;
+    if (bounded(j) && isLarge(j, all, sum)) large++;
   }
   const split = !scan && large <= LARGE_MAX;
   let boxes = 0;
   for (let s = 0; s < n; s++) {
     const j = g32(P_STATICS, s);
-    if (g32(P_SHAPE, j) == SHAPE_BOX && !(split && isLarge(j, all, sum))) s32(P_STATIC_ORDER, boxes++, j);
+    if (bounded(j) && !(split && isLarge(j, all, sum))) s32(P_STATIC_ORDER, boxes++, j);
   }
   let others = 0;
   for (let s = 0; s < n; s++) {
     const j = g32(P_STATICS, s);
-    if (g32(P_SHAPE, j) != SHAPE_BOX || (split && isLarge(j, all, sum))) s32(P_STATIC_ORDER, boxes + others++, j);
+    if (!bounded(j) || (split && isLarge(j, all, sum))) s32(P_STATIC_ORDER, boxes + others++, j);
   }
   const leaf = hdr(H_STATIC_LEAF);
   leafSize = <i32>(leaf < LEAF_MIN ? LEAF_MIN : (leaf > <i64>i32.MAX_VALUE ? <i64>i32.MAX_VALUE : leaf));

@@ -10,7 +10,8 @@
 // State hash: xxHash64 chained over one record per live body in slot order (slot,
 // generation, every simulated field: transfer.ts's body record) and then over the touching
 // set, seeded with the tick.
-// Two worlds with the same hash have the same bodies, states and contact memory.
+// Two worlds with the same hash have the same bodies, states and contact memory. The static
+// geometry (heightfields and meshes, GEOMETRY) is chained after them when a world has any.
 // The hash costs O(live bodies): it is computed on demand (PhysicsWorld.hash), never by the
 // step. (The serve path hashes every tick through ShardedWorld.hash, shard.ts boardHash,
 // which walks the board's slots: the sharded world's cost, not this one's.)
@@ -21,7 +22,7 @@ import {
   H_EVENT_COUNT, H_EVENT_CAPACITY, H_WORK,
   C_I, C_J, C_FLAGS, CF_TOUCHED, T_KEY, T_I_GEN, T_J_GEN, TOUCH_BYTES,
   EV_KIND, EV_A, EV_A_GEN, EV_B, EV_B_GEN, EVENT_BYTES, EVENT_BEGIN, EVENT_END,
-  STATUS_EVENT_OVERFLOW, FLAG_LIVE,
+  STATUS_EVENT_OVERFLOW, FLAG_LIVE, H_GEOMETRY_USED, P_GEOMETRY,
 } from './layout';
 import { g32, hdr, setHdr, movingChanged, tagOf } from './world';
 import { buildContacts, contactAt } from './collide';
@@ -114,5 +115,10 @@ export function worldHash(): u64 {
     if ((f & FLAG_LIVE) == 0) continue;
     h = xxh64(r, writeBodyRecord(i, r), h);
   }
-  return xxh64(P_PREV_TOUCH, <usize>hdr(H_PREV_TOUCH_COUNT) * TOUCH_BYTES, h);
+  h = xxh64(P_PREV_TOUCH, <usize>hdr(H_PREV_TOUCH_COUNT) * TOUCH_BYTES, h);
+  // static geometry (heightfields, meshes: terrain.ts), when any: its quantised words, so two
+  // worlds whose terrain differs never share a hash (worlds without geometry hash as before)
+  const geometry = hdr(H_GEOMETRY_USED);
+  if (geometry > 0) h = xxh64(P_GEOMETRY, <usize>geometry << 3, h);
+  return h;
 }

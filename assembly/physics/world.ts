@@ -53,7 +53,7 @@ import {
   H_CELL_SIZE, H_MARGIN, H_MAX_RADIUS, H_INV_H, H_TICK_RATE, H_SUBSTEPS, H_H_Q32,
   H_AWAKE_COUNT, H_PART_COUNT, H_WORK, H_GRID_BUCKETS, H_INV_CELL, H_MOVING_DIRTY, H_MOVING_QUERIES, H_MOVING_BUILDS, H_TAGGED,
   WORLD_MAGIC, WORLD_VERSION,
-  SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_KINEMATIC, KIND_STATIC,
+  SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, SHAPE_HEIGHTFIELD, SHAPE_MESH, H_GEOMETRY_USED, P_GEOMETRY, KIND_DYNAMIC, KIND_KINEMATIC, KIND_STATIC,
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_NO_SLEEP, FLAG_JUMP,
   D_KIND, D_SHAPE, D_FLAGS, D_LAYER, D_MASK, D_PX, D_PY, D_PZ, D_VX, D_VY, D_VZ, D_WX, D_WY, D_WZ,
   D_QX, D_QY, D_QZ, D_QW, D_RADIUS, D_HX, D_HY, D_HZ, D_MASS, D_RESTITUTION, D_FRICTION,
@@ -180,14 +180,19 @@ export function bodyCreate(): i64 {
   const d = P_BODY_DEF;
   const kind = <i32>g64(d, D_KIND), shape = <i32>g64(d, D_SHAPE);
   if (kind < KIND_DYNAMIC || kind > KIND_STATIC) return ERR_BAD_KIND;
-  if (shape < SHAPE_SPHERE || shape > SHAPE_PLANE) return ERR_BAD_SHAPE;
-  if (shape == SHAPE_PLANE && kind != KIND_STATIC) return ERR_BAD_KIND;
+  if (shape < SHAPE_SPHERE || shape > SHAPE_MESH) return ERR_BAD_SHAPE;
+  if ((shape == SHAPE_PLANE || shape == SHAPE_HEIGHTFIELD || shape == SHAPE_MESH) && kind != KIND_STATIC) return ERR_BAD_KIND;
   if (shape == SHAPE_BOX && kind == KIND_KINEMATIC) return ERR_BAD_KIND;   // static or dynamic (rotating) boxes
   const radius = g64(d, D_RADIUS);
   let hx = g64(d, D_HX), hy = g64(d, D_HY), hz = g64(d, D_HZ);
   if ((shape == SHAPE_SPHERE || shape == SHAPE_CAPSULE) && radius <= 0) return ERR_BAD_SHAPE;
   if (shape == SHAPE_CAPSULE && hy <= 0) return ERR_BAD_SHAPE;
   if (shape == SHAPE_BOX && (hx <= 0 || hy <= 0 || hz <= 0)) return ERR_BAD_SHAPE;
+  // heightfield / mesh: RADIUS is the word index of a geometry block of that shape, HX..HZ its AABB (terrain.ts)
+  if (shape == SHAPE_HEIGHTFIELD || shape == SHAPE_MESH) {
+    if (hx <= 0 || hy <= 0 || hz <= 0 || radius < 0 || radius >= hdr(H_GEOMETRY_USED)) return ERR_BAD_SHAPE;
+    if (g64(P_GEOMETRY, <i32>radius) != <i64>shape) return ERR_BAD_SHAPE;
+  }
   if (shape == SHAPE_PLANE) {
     if ((hx | hy | hz) == 0) return ERR_BAD_SHAPE;
     normalize4(hx, hy, hz, 0);

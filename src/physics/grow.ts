@@ -52,7 +52,8 @@ export function bucketsFor(capacity: number): number {
  */
 export function grownSizes(sizes: WorldSizes, capacity: number): WorldSizes {
   const scale = (n: number): number => Math.ceil((n * capacity) / sizes.capacity);
-  return { capacity, contacts: scale(sizes.contacts), events: scale(sizes.events), buckets: bucketsFor(capacity) };
+  const grown: WorldSizes = { capacity, contacts: scale(sizes.contacts), events: scale(sizes.events), buckets: bucketsFor(capacity) };
+  return sizes.geometry !== undefined ? { ...grown, geometry: sizes.geometry } : grown; // static geometry keeps its size
 }
 
 /**
@@ -94,6 +95,7 @@ export function growWorld(from: WorldPlace, capacity: number): WorldPlace {
   copy('HITS', 16 * n(HEADER.HIT_COUNT));
   copy('HASH_REC', 8 * HASH_RECORD_SLOTS);
   copy('BODY_DEF', 8 * BODY_DEF_SLOTS);
+  copy('GEOMETRY', 8 * n(HEADER.GEOMETRY_USED));
   const x = core.exports as unknown as { worldBind(base: number): number; worldRelist(): void };
   if (x.worldBind(base) !== 0) throw new RangeError('grown world header rejected by the core');
   x.worldRelist();

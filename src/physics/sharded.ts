@@ -77,7 +77,9 @@ import {
   type Command,
   type ContactEvent,
   type WorldExports,
+  type GeometryBlockInput,
 } from './world';
+import { xxh64 } from './xxhash64';
 import { Core, createMemory } from './wasm';
 import { readBodyTable, type BodyTable } from './body-table';
 import { SettledSkip, cleanQuietTick, heldCounts, reportSkipped, type ShardMemory } from './settled-skip';
@@ -106,6 +108,7 @@ import {
   TOUCH_BYTES,
   EVENT_BYTES,
   HEADER,
+  FIELD_INDEX,
 } from './world-layout';
 
 /** Shard layout: cut positions in metres along x and z (strictly increasing); (xCuts + 1) x (zCuts + 1) shards, row-major in x. */
@@ -673,12 +676,39 @@ export class ShardedWorld {
       this.i32(Number(hb[BOARD.OWNER]), this.plan.capacity)[slot] = OWNER.STATIC;
       if (hb[BOARD.HIGH_WATER] <= BigInt(slot)) hb[BOARD.HIGH_WATER] = BigInt(slot + 1);
     }
+    this.syncGeometry(); // a heightfield's or mesh's block before its record
     const at = this.overlayRecAt(slot); // staging area: the overlay slot is unused by statics
     new Uint8Array(this.core.memory.buffer, at, BODY_RECORD_BYTES).set(rec);
     for (const c of this.plan.cfgs) {
       if (this.x.shardPutRecord(c, at) !== 0) throw new PhysicsError('FULL', 'static body does not fit a shard world');
     }
     forgetBinding(this.core);
+  }
+
+  /**
+   * Adds a static heightfield or triangle mesh to every shard (see PhysicsWorld.addGeometry;
+   * the world's config needs geometryWords). Its block goes to the registry, and from there to
+   * every shard world's geometry before the static record (syncGeometry).
+   */
+  addGeometry(g: GeometryBlockInput, o?: Parameters<PhysicsWorld['addGeometry']>[1]): BodyHandle {
+    return this.addStatic(this.registry.addGeometry(g, o));
+  }
+
+  /**
+   * Copies the registry's static geometry (heightfields, meshes) into every shard world whose
+   * geometry is shorter: blocks are only ever appended, in the same order everywhere, so a
+   * block has the same word index in every world, and a static record naming it imports.
+   */
+  private syncGeometry(): void {
+    const g = this.registry.geometry();
+    if (g.length === 0) return;
+    for (const base of this.plan.worlds) {
+      const h = this.i64(base, HEADER_SLOTS);
+      if (h[HEADER.GEOMETRY_USED] === BigInt(g.length)) continue;
+      if (h[HEADER.GEOMETRY_CAPACITY] < BigInt(g.length)) throw new PhysicsError('GEOMETRY_FULL', 'static geometry does not fit a shard world');
+      this.i64(base + Number(h[HEADER.OFFSETS_AT + FIELD_INDEX.GEOMETRY]), g.length).set(g);
+      h[HEADER.GEOMETRY_USED] = BigInt(g.length);
+    }
   }
 
   /** Adds a static box to every shard (see PhysicsWorld.addBox). */
@@ -1160,8 +1190,11 @@ export class ShardedWorld {
 
   /** The world hash of the published tick: equal to PhysicsWorld.hash() of the unsharded world in the same state. */
   hash(): bigint {
-    const h = BigInt.asUintN(64, this.x.boardHash(this.plan.cfgs[0], this.plan.boards[this.tickNow % 2]));
+    let h = BigInt.asUintN(64, this.x.boardHash(this.plan.cfgs[0], this.plan.boards[this.tickNow % 2]));
     forgetBinding(this.core);
+    // static geometry, chained as the unsharded world's worldHash does (assembly/physics/step.ts)
+    const g = this.registry.geometry();
+    if (g.length > 0) h = xxh64(new Uint8Array(g.buffer, g.byteOffset, g.byteLength), h);
     return h;
   }
 

@@ -91,6 +91,10 @@ export const HEADER = {
   RELAX: 42,
   /** Rolling resistance coefficient of spheres on static ground (Q16, dimensionless; 0 = none; see assembly/physics/rolling.ts). */
   ROLLING: 43,
+  /** i64 words of the GEOMETRY array (its capacity; WorldSizes.geometry). */
+  GEOMETRY_CAPACITY: 46,
+  /** i64 words of the GEOMETRY array in use: static heightfields and meshes (assembly/physics/terrain.ts), appended by the bindings. */
+  GEOMETRY_USED: 47,
   /** Ticks per second times substeps: 1 / h for the substep h (integer). */
   INV_H: 37,
   /** Substep h in Q32 seconds: round(2^32 / INV_H). */
@@ -158,7 +162,7 @@ export const STATUS = {
 } as const;
 
 /** Shape kinds (SHAPE field). */
-export const SHAPE = { SPHERE: 0, CAPSULE: 1, BOX: 2, PLANE: 3 } as const;
+export const SHAPE = { SPHERE: 0, CAPSULE: 1, BOX: 2, PLANE: 3, HEIGHTFIELD: 4, MESH: 5 } as const;
 /** Body kinds (KIND field). Static bodies never move; kinematic bodies move by velocity only. */
 export const KIND = { DYNAMIC: 0, KINEMATIC: 1, STATIC: 2 } as const;
 /** Body flag bits (FLAGS field). */
@@ -318,6 +322,13 @@ export const WORLD_ARRAYS = [
    * caches read one contiguous, spatially ordered array instead of six per-body arrays.
    */
   ['STATIC_AABB', 48, 'capacity'],
+  /**
+   * Static geometry blocks (i64 words): heightfields and triangle meshes, quantised to raw Q16
+   * by src/assets/geometry.ts and appended by PhysicsWorld.addGeometry; a HEIGHTFIELD or MESH
+   * body's RADIUS is the word index of its block (block formats: assembly/physics/terrain.ts).
+   * Covered by the world hash (assembly/physics/step.ts worldHash) when any is in use.
+   */
+  ['GEOMETRY', 8, 'geometry'],
 ] as const;
 
 /** Digit bits of the participants' radix sort (SORT_COUNTS holds 2^RADIX_BITS + 1 counts). */
@@ -826,6 +837,8 @@ export interface WorldSizes {
   events: number;
   /** Broadphase hash buckets (a power of two). */
   buckets: number;
+  /** i64 words of static geometry (heightfields, meshes: the GEOMETRY array). Default none (0 words). */
+  geometry?: number;
 }
 
 /** Field index of every array: body fields first, then world arrays. */
@@ -867,6 +880,8 @@ export function planWorld(sizes: WorldSizes): WorldPlan {
     hashRecord: HASH_RECORD_SLOTS,
     bodyDef: BODY_DEF_SLOTS,
     radix: (1 << RADIX_BITS) + 1,
+    // no geometry: no words, and the world's size and every offset stay those of a world before geometry
+    geometry: sizes.geometry ?? 0,
   };
   const elBytes = { CONTACT_BYTES, EVENT_BYTES, TOUCH_BYTES, STATE_BYTES, GRID_REC_BYTES, STATIC_NODE_BYTES };
   for (const [name, el, n] of WORLD_ARRAYS) {

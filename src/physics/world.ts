@@ -121,6 +121,22 @@ export interface WorldConfig {
   relaxation?: number;
   /** Rolling resistance coefficient of spheres on static ground (dimensionless, >= 0): a rolling ball decelerates by about this times g. Default 0.02. */
   rollingResistance?: number;
+  /**
+   * i64 words reserved for static heightfields and meshes (addGeometry; a block's size is its
+   * `words.length`, src/assets/geometry.ts). Default 0 (no room: worlds without terrain).
+   */
+  geometryWords?: number;
+}
+
+/**
+ * A geometry block for addGeometry (src/assets/geometry.ts encodeGeometry): the core shape
+ * (SHAPE.HEIGHTFIELD or SHAPE.MESH), its i64 words and its AABB (raw Q16).
+ */
+export interface GeometryBlockInput {
+  readonly shape: number;
+  readonly words: BigInt64Array;
+  readonly lo: readonly [bigint, bigint, bigint];
+  readonly hi: readonly [bigint, bigint, bigint];
 }
 
 /** Options of a body; units SI as numbers. */
@@ -284,6 +300,7 @@ export class PhysicsWorld {
       contacts: capacity * (config.contactsPerBody ?? 8),
       events: config.eventCapacity ?? capacity * 4,
       buckets: bucketsFor(capacity),
+      ...(config.geometryWords !== undefined ? { geometry: config.geometryWords } : {}),
     };
   }
 
@@ -356,6 +373,7 @@ export class PhysicsWorld {
     const rolling = config.rollingResistance ?? 0.02;
     if (!(rolling >= 0 && rolling <= 1)) throw new RangeError(`rollingResistance ${rolling} must be in [0, 1]`);
     h[HEADER.ROLLING] = toRaw(rolling);
+    h[HEADER.GEOMETRY_CAPACITY] = BigInt(sizes.geometry ?? 0);
     for (const [name, index] of Object.entries(FIELD_INDEX)) h[HEADER.OFFSETS_AT + index] = BigInt(plan.offsets[name]);
     if ((core.exports as unknown as WorldExports).worldInit(base) !== 0) throw new PhysicsError('BAD_HEADER', 'world header rejected by the core');
     BOUND.set(core, base);
@@ -535,6 +553,46 @@ export class PhysicsWorld {
       { HX: toRaw(o.normal[0]), HY: toRaw(o.normal[1]), HZ: toRaw(o.normal[2]), RADIUS: toRaw(o.offset) },
     );
     return this.createBody('addPlane');
+  }
+
+  /**
+   * Adds a static heightfield or triangle mesh: appends its block to the world's geometry
+   * (GEOMETRY, covered by the world hash) and creates a static body over its AABB that refers
+   * to it (assembly/physics/terrain.ts). Throws PhysicsError GEOMETRY_FULL when the block does
+   * not fit the world's geometryWords, or the core's codes (FULL, BAD_SHAPE).
+   */
+  addGeometry(g: GeometryBlockInput, o: { friction?: number; restitution?: number; layer?: number; mask?: number } = {}): BodyHandle {
+    const used = Number(this.header(HEADER.GEOMETRY_USED)),
+      cap = Number(this.header(HEADER.GEOMETRY_CAPACITY));
+    if (used + g.words.length > cap)
+      throw new PhysicsError('GEOMETRY_FULL', `addGeometry: ${g.words.length} words do not fit (${used} of ${cap} used): raise WorldConfig.geometryWords`);
+    const d = this.i64();
+    d.set(g.words, (this.offsets.GEOMETRY >> 3) + used);
+    d[(this.base >> 3) + HEADER.GEOMETRY_USED] = BigInt(used + g.words.length);
+    const c = [0n, 0n, 0n],
+      e = [0n, 0n, 0n];
+    for (let a = 0; a < 3; a++) {
+      c[a] = (g.lo[a] + g.hi[a]) >> 1n;
+      e[a] = (g.hi[a] - c[a] > c[a] - g.lo[a] ? g.hi[a] - c[a] : c[a] - g.lo[a]) + 1n; // padded: contains every point, never flat
+    }
+    this.writeDef(
+      g.shape,
+      { position: [0, 0, 0], kind: 'static', friction: o.friction, restitution: o.restitution, layer: o.layer, mask: o.mask },
+      { PX: c[0], PY: c[1], PZ: c[2], HX: e[0], HY: e[1], HZ: e[2], RADIUS: BigInt(used) },
+    );
+    try {
+      return this.createBody('addGeometry');
+    } catch (err) {
+      d[(this.base >> 3) + HEADER.GEOMETRY_USED] = BigInt(used); // the block stays unused
+      throw err;
+    }
+  }
+
+  /** The static geometry words in use (a copy of GEOMETRY[0, GEOMETRY_USED): every block added, in order). */
+  geometry(): BigInt64Array {
+    const used = Number(this.header(HEADER.GEOMETRY_USED));
+    const at = this.offsets.GEOMETRY >> 3;
+    return this.i64().slice(at, at + used);
   }
 
   /** Removes a body; its handle goes stale. Throws PhysicsError STALE_HANDLE. */
@@ -831,6 +889,7 @@ function placeFromBytes(bytes: Uint8Array, variant: CoreVariant): WorldPlace {
     contacts: Number(h[HEADER.CONTACT_CAPACITY]),
     events: Number(h[HEADER.EVENT_CAPACITY]),
     buckets: Number(h[HEADER.GRID_BUCKETS]),
+    ...(h[HEADER.GEOMETRY_CAPACITY] > 0n ? { geometry: Number(h[HEADER.GEOMETRY_CAPACITY]) } : {}),
   };
   const plan = planWorld(sizes);
   if (plan.bytes !== bytes.byteLength) throw new PhysicsError('BAD_HEADER', `saved world is ${bytes.byteLength} bytes, layout needs ${plan.bytes}`);

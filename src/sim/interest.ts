@@ -240,6 +240,9 @@ export class InterestPublisher {
         this.planes.push(r);
         continue;
       }
+      // static heightfields and meshes (assembly/physics/terrain.ts) are not on the wire yet:
+      // the protocol's Shape has no value for them (issue 18's protocol part), so no view holds them
+      if (table.shape[r] > SHAPE_PLANE) continue;
       this.order[m++] = cellKey(this.cellX[r], this.cellZ[r]) * 0x100000 + r; // key < 2^32, row < 2^20: exact in a double
     }
     this.order.subarray(0, m).sort();
