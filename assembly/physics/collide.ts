@@ -271,7 +271,19 @@ function characterContact(ch: i32, other: i32, chIsI: bool): void {
 /** Narrowphase of the candidate pair (i, j), j > i or j static; appends a contact if within margin. */
 function collidePair(i: i32, j: i32): void {
   // a pair with a rotating box: box-contacts.ts (up to 4 points); statics get no speculative reach
-  if (isBoxPair(i, j)) { boxCollide(i, j, hdr(H_MARGIN) + (g32(P_KIND, j) == KIND_STATIC ? 0 : specOf(i) + specOf(j))); return; }
+  if (isBoxPair(i, j)) {
+    const from = <i32>hdr(H_CONTACT_COUNT);
+    boxCollide(i, j, hdr(H_MARGIN) + (g32(P_KIND, j) == KIND_STATIC ? 0 : specOf(i) + specOf(j)));
+    // a character on a crate: its one contact (capsule vs box is one point) gets the character rules
+    const chI = (g32(P_FLAGS, i) & FLAG_CHARACTER) != 0, chJ = (g32(P_FLAGS, j) & FLAG_CHARACTER) != 0;
+    if ((chI || chJ) && <i32>hdr(H_CONTACT_COUNT) == from + 1) {
+      const c = contactAt(from);
+      nX = <i64>load<i32>(c, C_NX); nY = <i64>load<i32>(c, C_NY); nZ = <i64>load<i32>(c, C_NZ); sep = load<i64>(c, C_SEP0) >> 16;
+      if (sep < hdr(H_MARGIN)) characterContact(chI ? i : j, chI ? j : i, chI);
+      store<i32>(c, <i32>nX, C_NX); store<i32>(c, <i32>nY, C_NY); store<i32>(c, <i32>nZ, C_NZ); store<i64>(c, sep << 16, C_SEP0);
+    }
+    return;
+  }
   const ri = g64(P_RADIUS, i);
   const shapeJ = g32(P_SHAPE, j);
   const margin = hdr(H_MARGIN);

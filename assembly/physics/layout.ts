@@ -306,6 +306,8 @@
 // @ts-ignore: decorator
 @inline export const F_GEOMETRY: i32 = 84;
 // @ts-ignore: decorator
+@inline export const F_BOX_SCRATCH: i32 = 85;
+// @ts-ignore: decorator
 @inline export const SHAPE_SPHERE: i32 = 0;
 // @ts-ignore: decorator
 @inline export const SHAPE_CAPSULE: i32 = 1;
@@ -868,6 +870,7 @@ export let P_MOVING_ORDER: usize = 0;
 export let P_MOVING_NODES: usize = 0;
 export let P_STATIC_AABB: usize = 0;
 export let P_GEOMETRY: usize = 0;
+export let P_BOX_SCRATCH: usize = 0;
 
 /** Loads every array address from the header of the world at `base` (offsets are relative). */
 export function bindArrays(base: usize): void {
@@ -956,4 +959,5 @@ export function bindArrays(base: usize): void {
   P_MOVING_NODES = base + <usize>load<i64>(base + 1168);
   P_STATIC_AABB = base + <usize>load<i64>(base + 1176);
   P_GEOMETRY = base + <usize>load<i64>(base + 1184);
+  P_BOX_SCRATCH = base + <usize>load<i64>(base + 1192);
 }

@@ -111,7 +111,7 @@ import { restPartners, restBody } from './sleep';
 import { rollingCorrection, rollX, rollY, rollZ } from './rolling';
 import { mul, div, roundShift, ONE } from '../math/fixed';
 import { staticSweepCandidates } from './static-tree';
-import { boxPairPosition, boxPairVelocity, boxApplyPositionsBody, boxStaticVelocities, boxTickConstants, boxAngularDeadband, boxIntegrateOrientation } from './box-contacts';
+import { boxPairPosition, boxPairVelocity, boxApplyPositionsBody, boxStaticVelocities, boxTickConstants, boxIntegrateOrientation } from './box-contacts';
 
 // Hot-path rounding: products in the contact passes round half up (floor(x + 1/2)), two
 // instructions instead of the symmetric rounding of math/fixed. Still exactly deterministic;
@@ -657,7 +657,6 @@ function finishTick(nAwake: i32, dtQ16: i64): void {
     if (g32(P_KIND, i) != KIND_DYNAMIC) continue;
     s64(P_VX, i, rs16(load<i64>(st(i) + <usize>S_UX))); s64(P_VY, i, rs16(load<i64>(st(i) + <usize>S_UY))); s64(P_VZ, i, rs16(load<i64>(st(i) + <usize>S_UZ)));
     s64(P_FX, i, 0); s64(P_FY, i, 0); s64(P_FZ, i, 0);
-    if (g32(P_SHAPE, i) == SHAPE_BOX) boxAngularDeadband(i);   // box-contacts.ts
     const wx = rs16(load<i64>(st(i) + <usize>S_OX)), wy = rs16(load<i64>(st(i) + <usize>S_OY)), wz = rs16(load<i64>(st(i) + <usize>S_OZ));
     s64(P_WX, i, wx); s64(P_WY, i, wy); s64(P_WZ, i, wz);
     if (g32(P_SHAPE, i) == SHAPE_BOX) boxIntegrateOrientation(i);   // by the solved rotation: box-contacts.ts

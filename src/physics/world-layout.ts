@@ -270,6 +270,9 @@ export const BODY_FIELDS = [
   ['TAG', 4],
 ] as const;
 
+/** Bytes of the BOX_SCRATCH world array (assembly/physics/box-contacts.ts lays it out). */
+export const BOX_SCRATCH_BYTES = 4096;
+
 /** Per-world arrays: [name, element bytes, count expression]. */
 export const WORLD_ARRAYS = [
   ['STATE', 'STATE_BYTES', 'capacity'],
@@ -329,6 +332,12 @@ export const WORLD_ARRAYS = [
    * Covered by the world hash (assembly/physics/step.ts worldHash) when any is in use.
    */
   ['GEOMETRY', 8, 'geometry'],
+  /**
+   * Scratch of the rotating boxes' narrowphase and static-point solver (assembly/physics/
+   * box-contacts.ts: box frames, clipping buffers, per-point sums), in the world's own memory:
+   * a static segment of the module would be shared by every instance on a shared memory.
+   */
+  ['BOX_SCRATCH', BOX_SCRATCH_BYTES, 'one'],
 ] as const;
 
 /** Digit bits of the participants' radix sort (SORT_COUNTS holds 2^RADIX_BITS + 1 counts). */
@@ -882,6 +891,7 @@ export function planWorld(sizes: WorldSizes): WorldPlan {
     radix: (1 << RADIX_BITS) + 1,
     // no geometry: no words, and the world's size and every offset stay those of a world before geometry
     geometry: sizes.geometry ?? 0,
+    one: 1,
   };
   const elBytes = { CONTACT_BYTES, EVENT_BYTES, TOUCH_BYTES, STATE_BYTES, GRID_REC_BYTES, STATIC_NODE_BYTES };
   for (const [name, el, n] of WORLD_ARRAYS) {
