@@ -1,8 +1,9 @@
 /**
  * The peer physics benchmark (bench/peers, `npm run bench:physics`): its engine-independent
- * quality figures, and a tiny end-to-end run of every scene on Tessera, Rapier (SIMD build)
- * and Jolt through the compiled runner (build/dist, `npm test` builds it), checking that each
- * row runs and carries the quality columns and the targets section. No timing is asserted.
+ * quality figures (sphere and oriented-box overlap, speeds, stack drift), and a tiny end-to-end
+ * run of every scene on Tessera, Rapier (SIMD build) and Jolt through the compiled runner
+ * (build/dist, `npm test` builds it), checking that each row runs and carries the quality
+ * columns and the targets section. No timing is asserted.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -10,9 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkTargets } from '../bench/peers/report';
 import type { RunResult } from '../bench/peers/run-job';
-import { speeds, sphereBoxPenetration, worstOverlap } from '../bench/peers/quality';
+import { boxBoxPenetration, maxDrift, orientationError, quatToMatrix, speeds, sphereBoxPenetration, worstOverlap } from '../bench/peers/quality';
 import { makeScene, SCENE_NAMES } from '../bench/peers/scene-registry';
 import { mulberry32, sphereRadius, type SceneSpec } from '../bench/peers/scenes';
+import { pyramidBoxCount, randomQuaternion } from '../bench/peers/scenes-boxes';
+
+/** The sphere scenes (the box scenes have their own end-to-end test, at their own sizes). */
+const SPHERE_SCENES = SCENE_NAMES.filter((s) => !makeScene(s, 1).boxes);
 
 const RUNNER = join(__dirname, '..', 'build', 'dist', 'bench', 'peers', 'run-peers.js');
 
@@ -79,6 +84,219 @@ describe('bench peers: quality figures', () => {
     const apart = checkTargets([row('tessera', 'level', 1.1, 'a'), row('tessera', 'level-few', 1, 'b')]);
     expect(apart.find((c) => c.target.startsWith('level N=100'))?.met).toBeUndefined();
   });
+
+  test('issue-18 targets: 2x the fastest Rapier build (pyramid: on means), overlap and drift no worse than that build', () => {
+    const row = (engine: string, scene: 'box-pile' | 'pyramid', medianMs: number, meanMs: number, overlapMax: number, drift?: number): RunResult => ({
+      engine,
+      scene,
+      n: 10,
+      seed: 1,
+      status: 'ok',
+      medianMs,
+      meanMs,
+      runAt: 'a',
+      finishedAt: 'a',
+      quality: { overlapEnd: 0, overlapEndKind: 'none', overlapMax, overlapSamples: 0, meanSpeed: 0, maxSpeed: 0, asleep: 1, lost: 0, drift },
+    });
+    const checks = checkTargets([
+      row('tessera', 'box-pile', 1, 1, 0.02),
+      row('rapier-simd', 'box-pile', 2.5, 2.5, 0.03),
+      row('rapier-compat', 'box-pile', 3, 3, 0.01), // slower: not the one compared with
+      // pyramid: medians of a sleeping world (Tessera's looks 10x faster), means over the run (Tessera 1.5x)
+      row('tessera', 'pyramid', 0.01, 2, 0.001, 0.002),
+      row('rapier-simd', 'pyramid', 0.1, 3, 0.002, 0.001),
+    ]);
+    const met = (prefix: string): boolean | undefined => checks.find((c) => c.target.startsWith(prefix))?.met;
+    expect(met('box-pile N=10: fastest Rapier build / Tessera >= 2x')).toBe(true);
+    expect(met("box-pile N=10: worst overlap (max over the run) no worse than rapier-simd's")).toBe(true);
+    expect(met('pyramid N=10: fastest Rapier build / Tessera >= 2x (mean')).toBe(false);
+    expect(met("pyramid N=10: worst overlap (max over the run) no worse than rapier-simd's")).toBe(true);
+    expect(met("pyramid N=10: stack drift no worse than rapier-simd's")).toBe(false);
+  });
+});
+
+/** Hamilton product a b of quaternions (x, y, z, w). */
+function qmul(a: readonly number[], b: readonly number[]): number[] {
+  const [ax, ay, az, aw] = a;
+  const [bx, by, bz, bw] = b;
+  return [
+    aw * bx + ax * bw + ay * bz - az * by,
+    aw * by - ax * bz + ay * bw + az * bx,
+    aw * bz + ax * by - ay * bx + az * bw,
+    aw * bw - ax * bx - ay * by - az * bz,
+  ];
+}
+
+/** v rotated by the unit quaternion q. */
+function qrot(q: readonly number[], v: readonly number[]): number[] {
+  const r = qmul(qmul(q, [v[0], v[1], v[2], 0]), [-q[0], -q[1], -q[2], q[3]]);
+  return r.slice(0, 3);
+}
+
+/**
+ * Penetration depth of two oriented boxes the slow way: the smallest projection overlap over
+ * `k` directions spread over the sphere (Fibonacci lattice). The true depth is the minimum over
+ * all directions, so this is an upper bound that converges to it.
+ */
+function sampledPenetration(ca: number[], ha: number[], qa: number[], cb: number[], hb: number[], qb: number[], k: number): number {
+  const axesA = [0, 1, 2].map((a) => qrot(qa, [a === 0 ? 1 : 0, a === 1 ? 1 : 0, a === 2 ? 1 : 0]));
+  const axesB = [0, 1, 2].map((a) => qrot(qb, [a === 0 ? 1 : 0, a === 1 ? 1 : 0, a === 2 ? 1 : 0]));
+  const dot = (u: number[], v: number[]): number => u[0] * v[0] + u[1] * v[1] + u[2] * v[2];
+  const t = [cb[0] - ca[0], cb[1] - ca[1], cb[2] - ca[2]];
+  let best = Infinity;
+  for (let i = 0; i < k; i++) {
+    const y = 1 - (2 * (i + 0.5)) / k;
+    const r = Math.sqrt(1 - y * y);
+    const phi = i * Math.PI * (3 - Math.sqrt(5));
+    const n = [r * Math.cos(phi), y, r * Math.sin(phi)];
+    let o = -Math.abs(dot(t, n));
+    for (let a = 0; a < 3; a++) o += ha[a] * Math.abs(dot(axesA[a], n)) + hb[a] * Math.abs(dot(axesB[a], n));
+    best = Math.min(best, o);
+  }
+  return best;
+}
+
+/** Projection overlap of two oriented boxes along the unit direction n, m. */
+function sampledPenetrationAlong(ca: number[], ha: number[], qa: number[], cb: number[], hb: number[], qb: number[], n: number[]): number {
+  const dot = (u: number[], v: number[]): number => u[0] * v[0] + u[1] * v[1] + u[2] * v[2];
+  let o = -Math.abs(dot([cb[0] - ca[0], cb[1] - ca[1], cb[2] - ca[2]], n));
+  for (let a = 0; a < 3; a++) {
+    const e = [0, 0, 0];
+    e[a] = 1;
+    o += ha[a] * Math.abs(dot(qrot(qa, e), n)) + hb[a] * Math.abs(dot(qrot(qb, e), n));
+  }
+  return o;
+}
+
+/** boxBoxPenetration with quaternions instead of matrices. */
+function boxDepth(ca: number[], ha: number[], qa: number[], cb: number[], hb: number[], qb: number[]): number {
+  const ma = new Float64Array(9);
+  const mb = new Float64Array(9);
+  quatToMatrix(qa, 0, ma);
+  quatToMatrix(qb, 0, mb);
+  return boxBoxPenetration(ca, ha, ma, cb, hb, mb);
+}
+
+/** Brute-force worst overlap of a box scene: every pair and every box against every static. */
+function bruteBoxOverlap(scene: SceneSpec, p: Float64Array, q: Float64Array): number {
+  const half = scene.boxes?.half as Float64Array;
+  const c = (i: number): number[] => [p[3 * i], p[3 * i + 1], p[3 * i + 2]];
+  const h = (i: number): number[] => [half[3 * i], half[3 * i + 1], half[3 * i + 2]];
+  const o = (i: number): number[] => [q[4 * i], q[4 * i + 1], q[4 * i + 2], q[4 * i + 3]];
+  let worst = 0;
+  for (let i = 0; i < scene.n; i++) {
+    for (let j = i + 1; j < scene.n; j++) worst = Math.max(worst, boxDepth(c(i), h(i), o(i), c(j), h(j), o(j)));
+    for (const s of scene.statics) worst = Math.max(worst, boxDepth(c(i), h(i), o(i), [...s.center], [...s.halfExtents], [0, 0, 0, 1]));
+  }
+  return worst;
+}
+
+describe('bench peers: box quality figures', () => {
+  const S = Math.SQRT1_2;
+  const Y45 = [0, Math.sin(Math.PI / 8), 0, Math.cos(Math.PI / 8)]; // 45 degrees about y
+  const Z45 = [0, 0, Math.sin(Math.PI / 8), Math.cos(Math.PI / 8)];
+  const CUBE = [0.5, 0.5, 0.5];
+
+  test('two cubes, one turned 45 degrees, 1 m apart overlap by 0.5 + sqrt(2)/2 - 1 m in any common orientation', () => {
+    const want = 0.5 + S - 1; // the turned cube's edge reaches sqrt(2)/2 m towards the other's face
+    expect(boxDepth([0, 0, 0], CUBE, [0, 0, 0, 1], [1, 0, 0], CUBE, Y45)).toBeCloseTo(want, 12);
+    const rng = mulberry32(11);
+    const r = new Float64Array(4);
+    for (let trial = 0; trial < 5; trial++) {
+      randomQuaternion(rng, r, 0);
+      const R = [...r];
+      const c0 = [rng() * 10, rng() * 10, rng() * 10];
+      const off = qrot(R, [1, 0, 0]);
+      const c1 = [c0[0] + off[0], c0[1] + off[1], c0[2] + off[2]];
+      expect(boxDepth(c0, CUBE, R, c1, CUBE, qmul(R, Y45))).toBeCloseTo(want, 9);
+    }
+    // Both turned, 1.5 m apart: apart (along their own face normals 0.5 + 0.5 < 1.5 sqrt(2)/2), though their bounding spheres (0.866 m) overlap.
+    expect(boxDepth([0, 0, 0], CUBE, Y45, [1.5, 0, 0], CUBE, Y45)).toBeLessThanOrEqual(0);
+  });
+
+  test('the 15-axis depth equals the smallest overlap over 20,000 sampled directions (edge-edge cases included)', () => {
+    const rng = mulberry32(5);
+    const qa = new Float64Array(4);
+    const qb = new Float64Array(4);
+    let edgeCases = 0;
+    for (let trial = 0; trial < 24; trial++) {
+      randomQuaternion(rng, qa, 0);
+      randomQuaternion(rng, qb, 0);
+      const ha = [0.2 + rng() * 0.5, 0.2 + rng() * 0.5, 0.2 + rng() * 0.5];
+      const hb = [0.2 + rng() * 0.5, 0.2 + rng() * 0.5, 0.2 + rng() * 0.5];
+      const cb = [rng() * 1.6 - 0.8, rng() * 1.6 - 0.8, rng() * 1.6 - 0.8];
+      const sat = boxDepth([0, 0, 0], ha, [...qa], cb, hb, [...qb]);
+      const sampled = sampledPenetration([0, 0, 0], ha, [...qa], cb, hb, [...qb], 20000);
+      if (sampled <= 0) {
+        expect(sat).toBeLessThanOrEqual(1e-12); // apart: the test finds a separating axis too
+        continue;
+      }
+      expect(sat).toBeLessThanOrEqual(sampled + 1e-12); // the exact minimum is below any sample
+      expect(sampled - sat).toBeLessThan(0.01); // and the samples come close to it
+      const faceOnly = Math.min(
+        ...[0, 1, 2].flatMap((a) => {
+          const ea = [0, 0, 0];
+          ea[a] = 1;
+          return [qrot([...qa], ea), qrot([...qb], ea)].map((n) => sampledPenetrationAlong([0, 0, 0], ha, [...qa], cb, hb, [...qb], n));
+        }),
+      );
+      if (faceOnly > sat + 1e-6) edgeCases++;
+    }
+    expect(edgeCases).toBeGreaterThan(0); // some depths came from an edge-edge axis
+  });
+
+  test('worst overlap finds a box pair, a box in the floor and the grid equals a brute-force scan', () => {
+    const scene = makeScene('pyramid', 2); // 5 cubes of 1 m, floor top y = 0
+    expect(scene.n).toBe(5);
+    const p = new Float64Array(15);
+    const q = new Float64Array(20);
+    for (let i = 0; i < 5; i++) {
+      p.set([2 + 3 * i, 5, 2], 3 * i);
+      q[4 * i + 3] = 1;
+    }
+    expect(worstOverlap(scene, p, q)).toEqual({ depth: 0, kind: 'none' });
+    p.set([3, 5, 2], 3); // box 1 1 m from box 0, turned 45 degrees
+    q.set(Y45, 4);
+    expect(worstOverlap(scene, p, q)).toEqual({ depth: expect.closeTo(0.5 + S - 1, 9), kind: 'box-box' });
+    p.set([5, 5, 2], 3); // apart again; box 4 on its edge, centre 0.5 m above the floor
+    q.set(Z45, 16);
+    p.set([14, 0.5, 2], 12);
+    expect(worstOverlap(scene, p, q)).toEqual({ depth: expect.closeTo(S - 0.5, 9), kind: 'box-static' });
+    expect(() => worstOverlap(scene, p)).toThrow(/orientations/);
+
+    const pile = makeScene('box-pile', 200);
+    const rng = mulberry32(3);
+    for (let trial = 0; trial < 4; trial++) {
+      const pp = new Float64Array(3 * pile.n);
+      const qq = new Float64Array(4 * pile.n);
+      for (let i = 0; i < pp.length; i++) pp[i] = -0.5 + rng() * (trial < 2 ? 6 : 20);
+      for (let i = 0; i < pile.n; i++) randomQuaternion(rng, qq, 4 * i);
+      expect(worstOverlap(pile, pp, qq).depth).toBeCloseTo(Math.max(0, bruteBoxOverlap(pile, pp, qq)), 9);
+    }
+  });
+
+  test('box scenes start without overlap; the pyramid has B(B+1)(2B+1)/6 cubes; drift is the largest displacement', () => {
+    for (const [kind, n] of [
+      ['box-pile', 2000],
+      ['pyramid', 20],
+    ] as const) {
+      const s = makeScene(kind, n);
+      expect(worstOverlap(s, s.positions, s.boxes?.orientations).depth).toBeLessThan(1e-9);
+      expect(maxDrift(s, s.positions)).toBe(0);
+    }
+    const pyr = makeScene('pyramid', 20);
+    expect(pyr.n).toBe(2870);
+    expect(pyramidBoxCount(20)).toBe(2870);
+    const p = Float64Array.from(pyr.positions);
+    p[3 * 100 + 1] -= 0.03;
+    p[3 * 7] += 0.04;
+    expect(maxDrift(pyr, p)).toBeCloseTo(0.04, 12);
+    // Orientations read back: q and -q are the same rotation; a swapped component order is not.
+    const q = Float64Array.from(pyr.boxes?.orientations ?? []).map((x) => -x);
+    expect(orientationError(pyr, q)).toBe(0);
+    q.set([1, 0, 0, 0], 4 * 9); // (w, x, y, z) read as (x, y, z, w)
+    expect(orientationError(pyr, q)).toBe(1);
+  });
 });
 
 describe('bench peers: end to end', () => {
@@ -98,7 +316,7 @@ describe('bench peers: end to end', () => {
         '--engines',
         'tessera,rapier-simd,jolt',
         '--scenes',
-        SCENE_NAMES.join(','),
+        SPHERE_SCENES.join(','),
         '--sizes',
         '20',
         '--warmup',
@@ -115,7 +333,7 @@ describe('bench peers: end to end', () => {
       { stdio: 'pipe', timeout: 240_000 },
     );
     const file = JSON.parse(readFileSync(out, 'utf8')) as { results: RunResult[] };
-    expect(file.results).toHaveLength(3 * SCENE_NAMES.length);
+    expect(file.results).toHaveLength(3 * SPHERE_SCENES.length);
     const skipped = file.results.filter((r) => r.status === 'skipped');
     expect(skipped.map((r) => [r.engine, r.scene, r.reason])).toEqual([['jolt', 'pile', 'not run (--skip jolt@pile@20)']]);
     for (const r of file.results.filter((x) => x !== skipped[0])) {
@@ -138,7 +356,71 @@ describe('bench peers: end to end', () => {
     const hits = file.results.filter((r) => r.scene === 'raycast').map((r) => r.rays?.hits);
     expect(new Set(hits).size).toBe(1);
     const md = readFileSync(out.replace(/\.json$/, '.md'), 'utf8');
-    expect(md).toContain('## Targets (issue 16)');
+    expect(md).toContain('## Targets (issues 16 and 18)');
     expect(md).toMatch(/\*\*(MET|MISSED)\*\*: level N=20/);
   }, 300_000);
+});
+
+describe('bench peers: box scenes end to end', () => {
+  let dir = '';
+  beforeAll(() => {
+    if (!existsSync(RUNNER)) throw new Error(`${RUNNER} missing: run \`npm run build\` first`);
+    dir = mkdtempSync(join(tmpdir(), 'bench-boxes-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('box-pile (50) and pyramid (base 4) run on tessera, rapier-simd and jolt: quality columns, drift, the pyramid stands', () => {
+    const out = join(dir, 'boxes.json');
+    execFileSync(
+      process.execPath,
+      [
+        RUNNER,
+        '--engines',
+        'tessera,rapier-simd,jolt',
+        '--scenes',
+        'box-pile,pyramid',
+        '--sizes-for',
+        'box-pile=50,pyramid=4',
+        '--warmup',
+        '2',
+        '--timed',
+        '58',
+        '--tiering',
+        '--out',
+        out,
+        '--fresh',
+      ],
+      { stdio: 'pipe', timeout: 120_000 },
+    );
+    const file = JSON.parse(readFileSync(out, 'utf8')) as { results: RunResult[] };
+    expect(file.results.map((r) => [r.engine, r.scene, r.n, r.status, r.reason])).toEqual(
+      expect.arrayContaining(
+        ['tessera', 'rapier-simd', 'jolt'].flatMap((e) => [
+          [e, 'box-pile', 50, 'ok', undefined],
+          [e, 'pyramid', 4, 'ok', undefined],
+        ]),
+      ),
+    );
+    expect(file.results).toHaveLength(6);
+    for (const r of file.results) {
+      const q = r.quality;
+      if (!q) throw new Error(`${r.engine} ${r.scene}: no quality`);
+      expect({ engine: r.engine, scene: r.scene, lost: q.lost }).toEqual({ engine: r.engine, scene: r.scene, lost: 0 });
+      // Boxes of 0.4-0.56 m landing at up to 10 m/s (Jolt sinks 0.1 m into the floor on impact); the resting pyramid's cubes much less.
+      expect(q.overlapMax).toBeLessThan(r.scene === 'pyramid' ? 0.01 : 0.2);
+      expect(Number.isFinite(q.meanSpeed)).toBe(true);
+      if (r.scene === 'pyramid') {
+        expect(r.bodyCount).toBe(pyramidBoxCount(4) + 1);
+        // 1 s: the 30 cubes stand (drift well under the issue's 1 cm) and nothing moves.
+        expect(q.drift).toBeLessThan(0.01);
+        expect(q.maxSpeed).toBeLessThan(0.05);
+      } else {
+        expect(q.drift).toBeUndefined();
+        expect(q.meanSpeed).toBeGreaterThan(1); // still falling after 1 s (a frozen world reads 0)
+      }
+    }
+    const md = readFileSync(out.replace(/\.json$/, '.md'), 'utf8');
+    expect(md).toMatch(/\*\*(MET|MISSED)\*\*: pyramid N=4: fastest Rapier build \/ Tessera >= 2x/);
+    expect(md).toMatch(/\*\*(MET|MISSED)\*\*: pyramid N=4: stack drift no worse than rapier-simd's/);
+  }, 150_000);
 });

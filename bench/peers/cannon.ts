@@ -17,7 +17,7 @@
  * fixed (see FixedGridBroadphase); 'cannon-naive' = NaiveBroadphase (O(n^2)).
  */
 import * as CANNON from 'cannon-es';
-import type { PeerAdapter, PeerAdapterLoader, PeerWorld } from './adapter';
+import { type PeerAdapter, type PeerAdapterLoader, type PeerWorld, UnsupportedSceneError } from './adapter';
 import { checksumPositions, sphereMassOf, sphereRadius, type SceneSpec } from './scenes';
 import { installedVersion } from './pkgversion';
 
@@ -132,6 +132,7 @@ class FixedGridBroadphase extends CANNON.GridBroadphase {
 }
 
 function createWorld(scene: SceneSpec, broadphase: CannonBroadphase, patched: boolean): PeerWorld {
+  if (scene.boxes) throw new UnsupportedSceneError(`the cannon-es adapter has no dynamic boxes (scene ${scene.kind})`);
   const world = new CANNON.World({
     gravity: new CANNON.Vec3(scene.gravity[0], scene.gravity[1], scene.gravity[2]),
     allowSleep: scene.sleep,

@@ -13,6 +13,9 @@
  *    engines and the scenes have none), mAllowSleeping = scene.sleep; spheres the scene marks
  *    as at rest (asleepFrom) are added without activation, i.e. asleep;
  *  - statics: BoxShape(half extents) with Jolt's default convex radius 0.05 m;
+ *  - box scenes: dynamic BoxShape(half extents) (default convex radius 0.05 m, inside the
+ *    extents: same outer size) with density 1000, created with the scene's orientation; one
+ *    shape per distinct half-extent triple; orientations read back with Body.GetRotation();
  *  - raycasts: NarrowPhaseQuery.CastRay, closest hit, default RayCastSettings (convex shapes solid).
  *
  * Limits of the npm build (1.1.0), not of Jolt: its WASM heap is fixed at 128 MiB (no memory
@@ -47,17 +50,17 @@ const LAYER_MOVING = 1;
 const APART_SCENES: ReadonlySet<string> = new Set(['resting', 'drop']);
 
 /**
- * Contact constraints asked for: 4 per body, at least Jolt's default 10,240, at most what fits
+ * Contact constraints asked for: `perBody` per body (4; box scenes 6), at least Jolt's default 10,240, at most what fits
  * the temp allocator beside the step's other temp data: 44 B/body + 64 KiB where the spheres lie
  * apart (resting, drop), 48 B/body + 1 MiB otherwise (dense piles also need temp memory per body
  * pair). Measured with 20,000 spheres: all on the floor (drop), 20,380 constraints step and
  * 20,800 run the allocator out (this gives 20,212); in pile 20k, 1 MiB of slack steps (17,960
  * constraints) and 64 KiB aborts.
  */
-export function joltContactConstraints(bodies: number, apart: boolean): number {
+export function joltContactConstraints(bodies: number, apart: boolean, perBody = 4): number {
   const other = apart ? 64 * 1024 + 44 * bodies : 1024 * 1024 + 48 * bodies;
   const fit = Math.floor((JOLT_TEMP_BYTES - other) / CONTACT_CONSTRAINT_BYTES);
-  return Math.max(1024, Math.min(Math.max(10240, 4 * bodies), fit));
+  return Math.max(1024, Math.min(Math.max(10240, perBody * bodies), fit));
 }
 
 /** Message of the error a step throws when Jolt aborts (the runner reports the row as skipped: does not fit). */
@@ -83,7 +86,8 @@ function createWorld(J: JoltApi, scene: SceneSpec): PeerWorld {
   settings.mBroadPhaseLayerInterface = bpInterface;
   settings.mObjectVsBroadPhaseLayerFilter = new J.ObjectVsBroadPhaseLayerFilterTable(bpInterface, 2, pairs, 2);
   settings.mMaxBodies = bodies + 16;
-  settings.mMaxContactConstraints = joltContactConstraints(bodies, APART_SCENES.has(scene.kind));
+  // Box scenes: a cube of the pyramid rests on 4 others, a box in a pile touches 6 or more: 6 per body.
+  settings.mMaxContactConstraints = joltContactConstraints(bodies, APART_SCENES.has(scene.kind), scene.boxes ? 6 : 4);
   const ji = new J.JoltInterface(settings);
   J.destroy(settings);
   const system = ji.GetPhysicsSystem();
@@ -109,19 +113,33 @@ function createWorld(J: JoltApi, scene: SceneSpec): PeerWorld {
   const n = scene.n;
   // Body objects, not BodyIDs: a returned BodyID wraps one reused temporary of the binding.
   const spheres: InstanceType<JoltApi['Body']>[] = new Array(n);
-  const shapes = new Map<number, InstanceType<JoltApi['SphereShape']>>();
+  const shapes = new Map<string | number, InstanceType<JoltApi['ConvexShape']>>();
   const p = scene.positions;
   const v = scene.velocities;
-  for (let i = 0; i < n; i++) {
-    const r = sphereRadius(scene, i);
-    let shape = shapes.get(r);
+  const boxes = scene.boxes;
+  const rot = new J.Quat(0, 0, 0, 1);
+  /** The (shared) shape of body i: a sphere of its radius, or a box of its half extents. */
+  const shapeOf = (i: number): InstanceType<JoltApi['ConvexShape']> => {
+    const key = boxes ? `${boxes.half[3 * i]},${boxes.half[3 * i + 1]},${boxes.half[3 * i + 2]}` : sphereRadius(scene, i);
+    let shape = shapes.get(key);
     if (!shape) {
-      shape = new J.SphereShape(r);
+      if (boxes) {
+        vec.Set(boxes.half[3 * i], boxes.half[3 * i + 1], boxes.half[3 * i + 2]);
+        shape = new J.BoxShape(vec);
+      } else shape = new J.SphereShape(sphereRadius(scene, i));
       shape.SetDensity(scene.density);
-      shapes.set(r, shape);
+      shapes.set(key, shape);
     }
+    return shape;
+  };
+  for (let i = 0; i < n; i++) {
+    const shape = shapeOf(i);
     rvec.Set(p[3 * i], p[3 * i + 1], p[3 * i + 2]);
-    const cs = new J.BodyCreationSettings(shape, rvec, identity, J.EMotionType_Dynamic, LAYER_MOVING);
+    if (boxes) {
+      const q = boxes.orientations;
+      rot.Set(q[4 * i], q[4 * i + 1], q[4 * i + 2], q[4 * i + 3]);
+    }
+    const cs = new J.BodyCreationSettings(shape, rvec, boxes ? rot : identity, J.EMotionType_Dynamic, LAYER_MOVING);
     vec.Set(v[3 * i], v[3 * i + 1], v[3 * i + 2]);
     cs.mLinearVelocity = vec;
     cs.mFriction = scene.friction;
@@ -173,6 +191,15 @@ function createWorld(J: JoltApi, scene: SceneSpec): PeerWorld {
       bi.SetLinearAndAngularVelocity(spheres[idx].GetID(), vec, zero);
     },
     readPositions,
+    readOrientations(out: Float64Array): void {
+      for (let i = 0; i < n; i++) {
+        const r = spheres[i].GetRotation();
+        out[4 * i] = r.GetX();
+        out[4 * i + 1] = r.GetY();
+        out[4 * i + 2] = r.GetZ();
+        out[4 * i + 3] = r.GetW();
+      }
+    },
     readVelocities(out: Float64Array): void {
       for (let i = 0; i < n; i++) {
         const u = spheres[i].GetLinearVelocity();
@@ -218,7 +245,7 @@ export const loadJolt: PeerAdapterLoader = async (): Promise<PeerAdapter> => {
     notes:
       'single-threaded WASM (wasm-compat build); two object/broadphase layers (NON_MOVING statics, MOVING spheres); ' +
       'PhysicsSettings default (10 velocity + 2 position steps, sleep after 0.5 s below 0.03 m/s); 1 collision step per dt; ' +
-      'SphereShape density 1000, BoxShape default convex radius; damping 0 (Jolt default 0.05); resting spheres added asleep; ' +
+      'SphereShape (box scenes: dynamic BoxShape) density 1000, BoxShape default convex radius; damping 0 (Jolt default 0.05); resting spheres added asleep; ' +
       'npm build limits: fixed 128 MiB heap (worlds over 150,000 bodies skipped) and 10 MiB temp allocator ' +
       '(about 20,000 contact constraints per step at most; more contacts are dropped by Jolt)',
     create: (scene) => createWorld(J, scene),

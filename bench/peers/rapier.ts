@@ -8,6 +8,9 @@
  * (4 solver iterations, 1 internal PGS iteration, ...) except dt. Sleeping follows the scene
  * (setCanSleep; Rapier's default thresholds); spheres the scene marks as lying at rest
  * (asleepFrom) are created asleep (RigidBodyDesc.setSleeping(true), and body.sleep() again after attaching the collider, which wakes it).
+ * Box scenes: cuboid colliders (ColliderDesc.cuboid(half extents), density 1000) on dynamic bodies
+ * created with the scene's orientation (RigidBodyDesc.setRotation); orientations read back with
+ * RigidBody.rotation().
  */
 import type { PeerAdapter, PeerAdapterLoader, PeerWorld } from './adapter';
 import { checksumPositions, sphereRadius, type SceneSpec } from './scenes';
@@ -61,6 +64,7 @@ function createWorld(R: Rapier, scene: SceneSpec): PeerWorld {
   const bodies: InstanceType<Rapier['RigidBody']>[] = new Array(n);
   const p = scene.positions;
   const v = scene.velocities;
+  const boxes = scene.boxes;
   for (let i = 0; i < n; i++) {
     const bd = R.RigidBodyDesc.dynamic()
       .setTranslation(p[3 * i], p[3 * i + 1], p[3 * i + 2])
@@ -68,8 +72,13 @@ function createWorld(R: Rapier, scene: SceneSpec): PeerWorld {
       .setCanSleep(scene.sleep);
     const asleep = scene.sleep && scene.asleepFrom !== undefined && i >= scene.asleepFrom;
     if (asleep) bd.setSleeping(true);
+    if (boxes) {
+      const q = boxes.orientations;
+      bd.setRotation({ x: q[4 * i], y: q[4 * i + 1], z: q[4 * i + 2], w: q[4 * i + 3] });
+    }
     const body = world.createRigidBody(bd);
-    const cd = R.ColliderDesc.ball(sphereRadius(scene, i)).setDensity(scene.density).setFriction(scene.friction).setRestitution(scene.restitution);
+    const shape = boxes ? R.ColliderDesc.cuboid(boxes.half[3 * i], boxes.half[3 * i + 1], boxes.half[3 * i + 2]) : R.ColliderDesc.ball(sphereRadius(scene, i));
+    const cd = shape.setDensity(scene.density).setFriction(scene.friction).setRestitution(scene.restitution);
     world.createCollider(cd, body);
     if (asleep) body.sleep(); // attaching the collider woke it
     bodies[i] = body;
@@ -108,6 +117,15 @@ function createWorld(R: Rapier, scene: SceneSpec): PeerWorld {
       b.setAngvel(ZERO, true);
     },
     readPositions,
+    readOrientations(out: Float64Array): void {
+      for (let i = 0; i < n; i++) {
+        const r = bodies[i].rotation();
+        out[4 * i] = r.x;
+        out[4 * i + 1] = r.y;
+        out[4 * i + 2] = r.z;
+        out[4 * i + 3] = r.w;
+      }
+    },
     readVelocities(out: Float64Array): void {
       for (let i = 0; i < n; i++) {
         const v = bodies[i].linvel();
@@ -150,7 +168,7 @@ export async function makeRapierAdapter(R: Rapier, name: string, pkg: string, pk
   const notes =
     `single-threaded WASM; integration parameters default except dt ` +
     `(solver iterations ${ip.numSolverIterations}, internal PGS iterations ${ip.numInternalPgsIterations}); ` +
-    `parentless cuboid colliders for statics; ball colliders with density; ` +
+    `parentless cuboid colliders for statics; ball colliders (box scenes: cuboid colliders) with density; ` +
     `sleeping per scene (setCanSleep, default thresholds; resting spheres created asleep (setSleeping, then sleep() after the collider)); raycasts: world.castRay (solid)`;
   probe.free();
   return {

@@ -1,7 +1,7 @@
 /**
  * The peer benchmark's results file (bench/results/<machine>/physics-peers.json) and its
  * Markdown rendering: the table of time and quality per engine x scene x N, raycasts, ratios to
- * Tessera, and the issue-16 targets checked on rows of the same run (met / missed).
+ * Tessera, and the issue-16 and issue-18 targets checked on rows of the same run (met / missed).
  */
 import type { machineInfo } from '../results';
 import { ENGINE_ORDER, RAPIER_IDS } from './engines';
@@ -41,16 +41,19 @@ export function sortResults(rs: RunResult[]): RunResult[] {
 export function markdownTable(results: RunResult[]): string {
   const head =
     '| engine | scene | N | bodies | timed steps | sim s | median ms/step | p90 ms/step | bodies x steps/s | setup ms | peak RSS MiB | ' +
-    'worst overlap m (end / max) | mean / max speed m/s | asleep | lost | note |\n' +
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n';
+    'worst overlap m (end / max) | mean / max speed m/s | asleep | lost | drift m | note |\n' +
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n';
   const rows = results.map((r) => {
-    const note = r.status === 'ok' ? (r.timedReduced ? `timed reduced from ${r.timedRequested}` : '') : `${r.status}: ${(r.reason ?? '').split('\n')[0]}`;
+    const note =
+      r.status === 'ok'
+        ? [r.timedReduced ? `timed reduced from ${r.timedRequested}` : '', r.warning ?? ''].filter((x) => x).join('; ')
+        : `${r.status}: ${(r.reason ?? '').split('\n')[0]}`;
     const q = r.quality;
     return (
       `| ${r.engine} | ${r.scene} | ${fmtInt(r.n)} | ${fmtInt(r.bodyCount)} | ${r.timed ?? ''} | ${fmt(r.simSeconds, 1)} | ${fmt(r.medianMs, 2)} | ${fmt(r.p90Ms, 2)} | ` +
       `${fmtInt(r.bodyStepsPerSec)} | ${fmt(r.setupMs, 0)} | ${fmt(r.peakRssMiB, 0)} | ` +
       `${q ? `${fmtM(q.overlapEnd)} / ${fmtM(q.overlapMax)}` : ''} | ${q ? `${q.meanSpeed.toFixed(3)} / ${q.maxSpeed.toFixed(2)}` : ''} | ` +
-      `${q ? `${(100 * q.asleep).toFixed(1)} %` : ''} | ${q ? q.lost : (r.stats?.escaped ?? '')} | ${note} |`
+      `${q ? `${(100 * q.asleep).toFixed(1)} %` : ''} | ${q ? q.lost : (r.stats?.escaped ?? '')} | ${fmtM(q?.drift)} | ${note} |`
     );
   });
   return head + rows.join('\n') + '\n';
@@ -69,13 +72,16 @@ export function raysTable(results: RunResult[]): string {
 }
 
 /**
- * Ratio of each peer's median ms/step to Tessera's (> 1: Tessera is faster), per scene and N.
+ * Ratio of each peer's median ms/step to Tessera's (> 1: Tessera is faster), per scene and N
+ * (pyramid: of mean ms/step, see checkTargets).
  * Medians come from the same results file; rows measured in different runs are marked by
  * their run times in the Runs section.
  */
 export function ratioTable(results: RunResult[]): string {
   const ok = results.filter((r) => r.status === 'ok' && r.medianMs !== undefined);
-  const tessera = new Map(ok.filter((r) => r.engine === 'tessera').map((r) => [`${r.scene}|${r.n}`, r.medianMs as number]));
+  // The pyramid sleeps within its run (see checkTargets): its ratio is of means.
+  const time = (r: RunResult): number => (r.scene === 'pyramid' ? r.meanMs : r.medianMs) ?? Number.NaN;
+  const tessera = new Map(ok.filter((r) => r.engine === 'tessera').map((r) => [`${r.scene}|${r.n}`, time(r)]));
   const peers = [...new Set(ok.map((r) => r.engine).filter((e) => e !== 'tessera'))];
   const keys = [...tessera.keys()];
   if (!keys.length || !peers.length) return '';
@@ -85,7 +91,7 @@ export function ratioTable(results: RunResult[]): string {
     const t = tessera.get(k) as number;
     const cells = peers.map((e) => {
       const r = ok.find((x) => x.engine === e && `${x.scene}|${x.n}` === k);
-      return r ? `${((r.medianMs as number) / t).toFixed(2)}x` : '';
+      return r ? `${(time(r) / t).toFixed(2)}x` : '';
     });
     return `| ${scene} | ${fmtInt(Number(n))} | ${cells.join(' | ')} |`;
   });
@@ -100,7 +106,7 @@ export interface TargetCheck {
 }
 
 /**
- * The issue-16 targets that bench:physics measures, each checked on rows of one run (the run
+ * The issue-16 and issue-18 targets that bench:physics measures, each checked on rows of one run (the run
  * of Tessera's row; a peer row from another run does not count). Peer: "the fastest Rapier
  * build" is the Rapier row with the lowest median in that run; the quality comparisons use that
  * same row.
@@ -188,6 +194,44 @@ export function checkTargets(results: RunResult[]): TargetCheck[] {
       out.push({ target: name, met: ratio >= want, detail: `${p.engine} ${ms(p)} / Tessera ${ms(t)} = ${ratio.toFixed(2)}x` });
     }
   }
+  // Issue 18: box pile and pyramid at least 2x the fastest Rapier build, worst overlap and (pyramid) stack drift no worse.
+  // The pyramid sleeps within its run: its median is the cost of a sleeping pyramid, its mean that of the whole 10 s,
+  // so its speed is compared on means (and "the fastest Rapier build" is the one with the lowest mean).
+  for (const scene of ['box-pile', 'pyramid']) {
+    const stat = scene === 'pyramid' ? 'meanMs' : 'medianMs';
+    for (const t of tesseraRows(scene)) {
+      const p = ok
+        .filter((r) => RAPIER_IDS.includes(r.engine) && r.scene === scene && r.n === t.n && r.runAt === t.runAt && r[stat] !== undefined)
+        .sort((a, b) => (a[stat] as number) - (b[stat] as number))[0];
+      const at = `${scene} N=${fmtInt(t.n)}`;
+      if (!p || t[stat] === undefined) {
+        out.push({ target: `${at}: fastest Rapier build / Tessera >= 2x, quality no worse`, met: undefined, detail: 'no Rapier row from the same run' });
+        continue;
+      }
+      const f = (r: RunResult): string => `${(r[stat] as number).toFixed(3)} ms${stat === 'meanMs' ? ' mean' : ''}`;
+      const ratio = (p[stat] as number) / (t[stat] as number);
+      out.push({
+        target: `${at}: fastest Rapier build / Tessera >= 2x${stat === 'meanMs' ? ' (mean ms/step over the 10 s)' : ''}`,
+        met: ratio >= 2,
+        detail: `${p.engine} ${f(p)} / Tessera ${f(t)} = ${ratio.toFixed(2)}x`,
+      });
+      const tq = t.quality;
+      const pq = p.quality;
+      if (!tq || !pq) continue;
+      out.push({
+        target: `${at}: worst overlap (max over the run) no worse than ${p.engine}'s`,
+        met: tq.overlapMax <= pq.overlapMax,
+        detail: `${fmtM(tq.overlapMax)} m vs ${fmtM(pq.overlapMax)} m`,
+      });
+      if (tq.drift !== undefined && pq.drift !== undefined) {
+        out.push({
+          target: `${at}: stack drift no worse than ${p.engine}'s`,
+          met: tq.drift <= pq.drift,
+          detail: `${fmtM(tq.drift)} m vs ${fmtM(pq.drift)} m`,
+        });
+      }
+    }
+  }
   // A static-heavy level costs a moving body at most 1.2x what 10 statics do.
   for (const t of tesseraRows('level')) {
     const f = row('tessera', 'level-few', t.n, t.runAt);
@@ -227,10 +271,11 @@ export function resultsMarkdown(f: ResultsFile): string {
     '- columns: per-step wall time (recycle + step) over the timed steps; sim s = simulated time at the end',
     '  ((warm-up + timed) x dt); bodies x steps/s = N x timed / total timed time; peak RSS of the child process',
     '  (one process per row). Quality, computed from positions, radii and velocities the same way for every engine',
-    '  (bench/peers/quality.ts): worst overlap = deepest sphere-sphere or sphere-static penetration after the last',
-    '  step / its max over that and samples every 60 timed steps (worlds up to 200,000 spheres); speed = mean and',
-    "  max |v| after the last step; asleep = spheres the engine's own sleep state reports asleep; lost = centres",
-    '  outside the box interior (level: off the floor) or not finite.',
+    '  (bench/peers/quality.ts): worst overlap = deepest sphere-sphere or sphere-static penetration (box scenes:',
+    '  box-box or box-static, separating-axis depth of the oriented boxes) after the last step / its max over that',
+    '  and samples every 60 timed steps (worlds up to 200,000 bodies); speed = mean and max |v| after the last step;',
+    "  asleep = bodies the engine's own sleep state reports asleep; lost = centres outside the box interior (level,",
+    '  pyramid: off the floor) or not finite; drift (pyramid) = largest displacement of a box from its start after the last step.',
     '',
     markdownTable(f.results).trim(),
     '',
@@ -242,11 +287,11 @@ export function resultsMarkdown(f: ResultsFile): string {
     '',
     '## Ratio to Tessera',
     '',
-    "Peer median ms/step divided by Tessera's (> 1: Tessera is faster).",
+    "Peer median ms/step divided by Tessera's (> 1: Tessera is faster); pyramid: mean ms/step over its 10 s (it falls asleep within the run).",
     '',
     ratioTable(f.results).trim(),
     '',
-    '## Targets (issue 16)',
+    '## Targets (issues 16 and 18)',
     '',
     'Medians and quality of rows from the same run as Tessera\'s row; "the fastest Rapier build" is the Rapier row with the lowest median.',
     '',

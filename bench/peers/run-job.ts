@@ -4,19 +4,20 @@
  * engine-independent quality figures of quality.ts.
  *
  * Timing: each step's time covers recycle + step. Raycasts (raycast scene) are timed apart,
- * per step's batch, and reported per ray. Quality reads (positions, velocities, sleep state)
+ * per step's batch, and reported per ray. Quality reads (positions, orientations, velocities, sleep state)
  * happen outside every timer: the worst overlap at the end, and its maximum over samples every
- * OVERLAP_SAMPLE_EVERY timed steps when the world has at most OVERLAP_SAMPLE_MAX_N spheres.
+ * OVERLAP_SAMPLE_EVERY timed steps when the world has at most OVERLAP_SAMPLE_MAX_N bodies. Box
+ * scenes: the orientations read back right after creation must be the scene's (else an error).
  */
 import { ENGINE_LOADERS } from './engines';
 import { type PeerWorld, UnsupportedSceneError } from './adapter';
-import { lostCount, speeds, worstOverlap } from './quality';
+import { lostCount, maxDrift, orientationError, speeds, worstOverlap } from './quality';
 import { makeScene, type SceneName } from './scene-registry';
 import { checksumPositions, positionStats, type PositionStats } from './scenes';
 
 /** Overlap samples during the timed steps: every this many steps... */
 export const OVERLAP_SAMPLE_EVERY = 60;
-/** ...in worlds of at most this many spheres (sampling a million spheres takes seconds). */
+/** ...in worlds of at most this many bodies (sampling a million spheres takes seconds). */
 export const OVERLAP_SAMPLE_MAX_N = 200_000;
 
 export interface Job {
@@ -36,20 +37,22 @@ export interface Job {
 
 /** Quality figures at the end of a run (see quality.ts). */
 export interface QualityResult {
-  /** Deepest sphere-sphere or sphere-static penetration after the last step, m. */
+  /** Deepest body-body or body-static penetration after the last step (sphere or box, quality.ts), m. */
   overlapEnd: number;
   overlapEndKind: string;
   /** Max of overlapEnd and the samples taken every OVERLAP_SAMPLE_EVERY timed steps, m. */
   overlapMax: number;
   /** Samples taken besides the end. */
   overlapSamples: number;
-  /** Mean and max sphere speed after the last step, m/s. */
+  /** Mean and max body speed after the last step, m/s. */
   meanSpeed: number;
   maxSpeed: number;
-  /** Fraction of spheres the engine reports asleep after the last step. */
+  /** Fraction of bodies the engine reports asleep after the last step. */
   asleep: number;
-  /** Sphere centres outside the scene's interior (or not finite) after the last step. */
+  /** Body centres outside the scene's interior (or not finite) after the last step. */
   lost: number;
+  /** Scenes with SceneSpec.drift (pyramid): largest displacement of a body from its start after the last step, m (quality.ts maxDrift). */
+  drift?: number;
 }
 
 /** Raycast figures (raycast scene). */
@@ -102,6 +105,8 @@ export interface RunResult {
   checksum?: number;
   /** The engine's state hash after the last step (PeerWorld.stateHash; Tessera only). */
   stateHash?: string;
+  /** The adapter's warning after the run (PeerWorld.warning), e.g. contacts dropped. */
+  warning?: string;
   stats?: PositionStats;
   quality?: QualityResult;
   rays?: RayResult;
@@ -161,6 +166,21 @@ export async function runJob(job: Job): Promise<RunResult> {
   const recycle = scene.recycle;
   if (recycle && !w.recycle) throw new Error(`${job.engine} has no recycle() but scene ${job.scene} needs it`);
   if (scene.rays && !w.raycast) throw new Error(`${job.engine} has no raycast() but scene ${job.scene} needs it`);
+  if (scene.boxes && !w.readOrientations) throw new Error(`${job.engine} has no readOrientations() but box scene ${job.scene} needs it`);
+  const orientations = scene.boxes ? new Float64Array(4 * scene.n) : undefined;
+  if (orientations && w.readOrientations) {
+    // The boxes as created must read back in the scene's orientations (catches a swapped
+    // quaternion order in an adapter's creation or reading); outside every timer.
+    w.readOrientations(orientations);
+    const err = orientationError(scene, orientations);
+    if (!(err < 1e-4)) throw new Error(`${job.engine}: box orientations read back after creation differ from the scene's (1 - |q.q0| up to ${err})`);
+  }
+  /** worstOverlap of the current state (positions read into `into`; box scenes read the orientations too). */
+  const overlapNow = (into: Float64Array): ReturnType<typeof worstOverlap> => {
+    w.readPositions(into);
+    if (orientations && w.readOrientations) w.readOrientations(orientations);
+    return worstOverlap(scene, into, orientations);
+  };
 
   /** Runs global step s; returns its duration in ms (recycle + step). */
   const doStep = (s: number): number => {
@@ -264,8 +284,7 @@ export async function runJob(job: Job): Promise<RunResult> {
     times[k] = doStep(warmup + k);
     if (scene.rays) rayUs[k] = castRays(warmup + k) * 1000;
     if (sample && (k + 1) % OVERLAP_SAMPLE_EVERY === 0 && k + 1 < timed) {
-      w.readPositions(positions);
-      overlapMax = Math.max(overlapMax, worstOverlap(scene, positions).depth);
+      overlapMax = Math.max(overlapMax, overlapNow(positions).depth);
       overlapSamples++;
     }
   }
@@ -276,7 +295,7 @@ export async function runJob(job: Job): Promise<RunResult> {
   for (let k = 0; k < timed; k++) total += times[k];
   const sorted = Float64Array.from(times).sort();
 
-  w.readPositions(positions);
+  const end = overlapNow(positions);
   const checksum = w.positionsChecksum();
   if (checksum !== checksumPositions(positions)) {
     throw new Error(`${job.engine}: positionsChecksum() disagrees with readPositions()`);
@@ -285,7 +304,6 @@ export async function runJob(job: Job): Promise<RunResult> {
   const velocities = new Float64Array(3 * scene.n);
   w.readVelocities(velocities);
   const sp = speeds(velocities);
-  const end = worstOverlap(scene, positions);
   const quality: QualityResult = {
     overlapEnd: end.depth,
     overlapEndKind: end.kind,
@@ -295,6 +313,7 @@ export async function runJob(job: Job): Promise<RunResult> {
     maxSpeed: sp.max,
     asleep: scene.n > 0 ? w.sleepingCount() / scene.n : 0,
     lost: lostCount(scene, positions),
+    ...(scene.drift ? { drift: maxDrift(scene, positions) } : {}),
   };
   let rays: RayResult | undefined;
   if (scene.rays) {
@@ -312,6 +331,7 @@ export async function runJob(job: Job): Promise<RunResult> {
   }
   const bodyCount = w.bodyCount;
   const stateHash = w.stateHash?.();
+  const warning = w.warning?.();
   w.dispose();
 
   return {
@@ -334,6 +354,7 @@ export async function runJob(job: Job): Promise<RunResult> {
     peakRssMiB,
     checksum,
     stateHash,
+    warning,
     stats,
     quality,
     rays,

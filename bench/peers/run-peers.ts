@@ -1,8 +1,8 @@
 /**
  * Peer physics benchmark runner: Tessera, Rapier (WASM builds), Jolt (WASM) and cannon-es on
- * the engine-independent scenes of scenes.ts, scenes-rest.ts and scenes-level.ts (registry:
- * scene-registry.ts), with time and quality columns (quality.ts) and the issue-16 targets
- * (report.ts).
+ * the engine-independent scenes of scenes.ts, scenes-rest.ts, scenes-level.ts and
+ * scenes-boxes.ts (registry: scene-registry.ts), with time and quality columns (quality.ts) and
+ * the issue-16 and issue-18 targets (report.ts).
  *
  * Build & run (from the repo root):
  *   npm run build
@@ -23,7 +23,8 @@
  *                      see cannon.ts: NOT stock cannon-es); tessera = our own
  *                      core (bench/peers/tessera.ts)
  *   --scenes a,b       scene names (default pile,rain): pile, rain, resting, drop, mixed,
- *                      sparse-active, sparse-alone, level, level-few, raycast
+ *                      sparse-active, sparse-alone, level, level-few, raycast, box-pile,
+ *                      pyramid (N = the base)
  *   --sizes 1000,5000  N for every scene (default: each scene's own sizes,
  *                      scene-registry.ts DEFAULT_SIZES)
  *   --sizes-for s=N:N,..  sizes of one scene, e.g. resting=20000:100000,mixed=5000
@@ -350,7 +351,7 @@ async function parentMain(argv: string[]): Promise<void> {
                 ? `, overlap ${r.quality.overlapMax.toFixed(4)} m, mean v ${r.quality.meanSpeed.toFixed(3)} m/s, ` +
                   `asleep ${(100 * r.quality.asleep).toFixed(0)} %, lost ${r.quality.lost} `
                 : ' ') +
-              `[${((Date.now() - t0) / 1000).toFixed(0)} s elapsed]\n`,
+              `${r.warning ? `(${r.warning}) ` : ''}[${((Date.now() - t0) / 1000).toFixed(0)} s elapsed]\n`,
           );
         } else {
           process.stderr.write(`${r.status}: ${(r.reason ?? '').split('\n')[0]}\n`);
@@ -396,9 +397,10 @@ async function parentMain(argv: string[]): Promise<void> {
     v8: process.versions.v8,
     packages,
     scenesDoc:
-      'bench/peers/scenes.ts, scenes-rest.ts, scenes-level.ts: spheres r=0.5 m (mixed: 0.25-1 m), density 1000 kg/m^3, ' +
-      'friction 0.5, restitution 0.2, gravity -9.81, dt 1/60; sleeping off in pile and rain, on (engine defaults) in ' +
-      'resting, drop, mixed, sparse-*, level*, raycast; warm-up + timed steps per scene; per-step time covers recycle + step.',
+      'bench/peers/scenes.ts, scenes-rest.ts, scenes-level.ts, scenes-boxes.ts: spheres r=0.5 m (mixed: 0.25-1 m), ' +
+      'box-pile: boxes of half extents 0.2-0.28 m in random orientations, pyramid: 1 m cubes (N = base); density 1000 kg/m^3, ' +
+      'friction 0.5, restitution 0.2, gravity -9.81, dt 1/60; sleeping off in pile, rain and box-pile, on (engine defaults) in ' +
+      'resting, drop, mixed, sparse-*, level*, raycast, pyramid; warm-up + timed steps per scene; per-step time covers recycle + step.',
     runs: [...(prior?.runs ?? []), { at: new Date().toISOString(), argv: process.argv.slice(2) }],
     results: sortResults([...merged.values()]),
   };

@@ -1,15 +1,21 @@
 /**
  * Every benchmark scene by name, with the sizes the runner uses when none are given.
  * Scene definitions: scenes.ts (pile, rain), scenes-rest.ts (resting, drop, mixed,
- * sparse-active, sparse-alone), scenes-level.ts (level, level-few, raycast).
+ * sparse-active, sparse-alone), scenes-level.ts (level, level-few, raycast), scenes-boxes.ts
+ * (box-pile, pyramid).
  */
+import { boxPileScene, pyramidScene } from './scenes-boxes';
 import { pileScene, rainScene, type SceneName, type SceneSpec } from './scenes';
 import { levelFewScene, levelScene, raycastScene } from './scenes-level';
 import { dropScene, mixedScene, restingScene, sparseActiveScene, sparseAloneScene } from './scenes-rest';
 
 export type { SceneName };
 
-/** Scene builders: (N, seed) -> SceneSpec. N counts dynamic spheres, except sparse-active where it is the moving part (100 N spheres in all). */
+/**
+ * Scene builders: (N, seed) -> SceneSpec. N counts dynamic spheres (box-pile: boxes), except
+ * sparse-active where it is the moving part (100 N spheres in all) and pyramid where it is the
+ * base (N (N+1) (2N+1) / 6 boxes).
+ */
 export const SCENES: Record<SceneName, (n: number, seed?: number) => SceneSpec> = {
   pile: pileScene,
   rain: rainScene,
@@ -21,6 +27,8 @@ export const SCENES: Record<SceneName, (n: number, seed?: number) => SceneSpec> 
   level: levelScene,
   'level-few': levelFewScene,
   raycast: raycastScene,
+  'box-pile': boxPileScene,
+  pyramid: pyramidScene,
 };
 
 /** Sizes per scene when the command line gives none (the issue's sizes). */
@@ -35,6 +43,8 @@ export const DEFAULT_SIZES: Record<SceneName, number[]> = {
   level: [2000],
   'level-few': [2000],
   raycast: [2000],
+  'box-pile': [5000, 20000],
+  pyramid: [20],
 };
 
 export const SCENE_NAMES = Object.keys(SCENES) as SceneName[];
@@ -44,7 +54,7 @@ export function isSceneName(s: string): s is SceneName {
   return s in SCENES;
 }
 
-/** Builds scene `kind` with N spheres (see SCENES). Throws for an unknown name or a bad N. */
+/** Builds scene `kind` of size N (see SCENES). Throws for an unknown name or a bad N. */
 export function makeScene(kind: SceneName, n: number, seed = 1): SceneSpec {
   const make = SCENES[kind];
   if (!make) throw new Error(`unknown scene ${String(kind)} (known: ${SCENE_NAMES.join(', ')})`);

@@ -16,7 +16,8 @@
  *    (the product rule would give 0.25 / 0.04: engines using it must override);
  *  - gravity (0, -9.81, 0), dt = 1/60 s, sleeping disabled (pile, rain; the
  *    world scenes of scenes-rest.ts and scenes-level.ts turn it on);
- *  - bodies start with zero rotation and zero angular velocity;
+ *  - bodies start with zero rotation and zero angular velocity (the box scenes of
+ *    scenes-boxes.ts give each box an orientation, SceneSpec.boxes);
  *  - 60 warm-up steps then 300 timed steps.
  *
  * Determinism: all random numbers come from mulberry32 seeded from the scene
@@ -58,11 +59,34 @@ export interface RayBatch {
 }
 
 /** Every scene the runner knows (see scene-registry.ts). */
-export type SceneName = 'pile' | 'rain' | 'resting' | 'drop' | 'mixed' | 'sparse-active' | 'sparse-alone' | 'level' | 'level-few' | 'raycast';
+export type SceneName =
+  | 'pile'
+  | 'rain'
+  | 'resting'
+  | 'drop'
+  | 'mixed'
+  | 'sparse-active'
+  | 'sparse-alone'
+  | 'level'
+  | 'level-few'
+  | 'raycast'
+  | 'box-pile'
+  | 'pyramid';
+
+/**
+ * The dynamic bodies of a box scene (scenes-boxes.ts): body i is a solid cuboid with half
+ * extents `half[3i..3i+2]` (m) and initial orientation `orientations[4i..4i+3]`, a unit
+ * quaternion (x, y, z, w) rotating the box's local axes into the world. Its centre and velocity
+ * are the scene's `positions` / `velocities`; its mass is density x 8 hx hy hz (boxMassOf).
+ */
+export interface BoxSet {
+  half: Float64Array;
+  orientations: Float64Array;
+}
 
 export interface SceneSpec {
   kind: SceneName;
-  /** Number of dynamic spheres. */
+  /** Number of dynamic bodies: spheres, or boxes in a box scene (`boxes` set). */
   n: number;
   seed: number;
   gravity: Vec3;
@@ -71,8 +95,18 @@ export interface SceneSpec {
   radius: number;
   /** Per-sphere radii, m (mixed); absent: every sphere has `radius`. Use sphereRadius(). */
   radii?: Float64Array;
-  /** Largest sphere radius, m. */
+  /** Largest sphere radius, m; in a box scene the largest bounding-sphere radius |half| of a box (as is `radius`). */
   maxRadius: number;
+  /**
+   * Box scenes (box-pile, pyramid): the dynamic bodies are these boxes instead of spheres, and
+   * an adapter must implement PeerWorld.readOrientations. Absent: spheres.
+   */
+  boxes?: BoxSet;
+  /**
+   * Report the stack drift (quality.ts maxDrift: the largest displacement of a body from its
+   * start after the run, m): scenes whose bodies should stay where they start (pyramid).
+   */
+  drift?: boolean;
   /** Sleeping on in every engine (engine defaults for thresholds); off: no body ever sleeps. */
   sleep: boolean;
   /**
@@ -118,6 +152,13 @@ export interface SceneSpec {
 /** Radius of sphere i, m. */
 export function sphereRadius(scene: SceneSpec, i: number): number {
   return scene.radii ? scene.radii[i] : scene.radius;
+}
+
+/** Mass of box i of a box scene, kg (density x 8 hx hy hz). Throws for a sphere scene. */
+export function boxMassOf(scene: SceneSpec, i: number): number {
+  if (!scene.boxes) throw new Error(`scene ${scene.kind} has no boxes`);
+  const h = scene.boxes.half;
+  return scene.density * 8 * h[3 * i] * h[3 * i + 1] * h[3 * i + 2];
 }
 
 /** Mass of sphere i, kg (density x 4/3 pi r^3). */

@@ -9,17 +9,40 @@
  * sphere radius, capacity = bodies + 8. Numbers are converted to raw Q47.16 once at creation
  * and on recycle. The World API cannot create a body asleep, so spheres the scene marks as
  * lying at rest (asleepFrom) fall asleep during the warm-up instead.
+ *
+ * Box scenes (box-pile, pyramid): dynamic rotating boxes through PhysicsWorld.addDynamicBox
+ * (half extents, density 1000 -> mass in fixed point, the scene's orientation) and read back with
+ * PhysicsWorld.orientation (issue 18's core API); maxBodyRadius = the largest bounding-sphere
+ * radius of a box. A core without that API (built before dynamic boxes) refuses box scenes
+ * with UnsupportedSceneError (the runner reports the row as skipped).
  */
-import type { PeerAdapter, PeerAdapterLoader, PeerWorld } from './adapter';
+import { type PeerAdapter, type PeerAdapterLoader, type PeerWorld, UnsupportedSceneError } from './adapter';
 import { checksumPositions, sphereMassOf, sphereRadius, type SceneSpec } from './scenes';
-import { DEFAULT_SUBSTEPS, PhysicsWorld, type BodyHandle, type WorldConfig } from '../../src/physics/world';
+import { DEFAULT_SUBSTEPS, PhysicsWorld, type BodyHandle, type BodyOptions, type Vec3, type WorldConfig } from '../../src/physics/world';
+import { STATUS } from '../../src/physics/world-layout';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
+ * Added to a box scene's largest bounding radius for maxBodyRadius, m (about 6.5 raw Q16 units):
+ * the core rounds a box's bounding radius up by 2 raw units and the cell size is rounded too.
+ */
+export const BOX_BOUND_SLACK = 1e-4;
+
+/**
+ * Contact records per body slot in box scenes (WorldConfig.contactsPerBody; default 8). A box
+ * pair makes up to 4 records (one per manifold point): a pyramid of base 8 overflows the default
+ * 8 (its cubes fall through each other) and fits 16; a pyramid cube has 4 supports (about 14
+ * records per body at base 20), a box in a pile 6 or more touching pairs, so box scenes get 32.
+ * Overflowing steps drop contacts; the adapter counts them (PeerWorld.warning).
+ */
+export const BOX_CONTACTS_PER_BODY = 32;
+
+/**
  * The world settings bench:physics runs a scene with (see the module comment): capacity =
  * bodies + 8, tick rate 1 / dt (Hz), the scene's gravity (m/s^2), maxBodyRadius = its largest
- * sphere (m), sleeping as it says; `substeps` when given, else the default.
+ * sphere (m; box scenes: largest bounding radius + BOX_BOUND_SLACK, and BOX_CONTACTS_PER_BODY),
+ * sleeping as it says; `substeps` when given, else the default.
  */
 export function sceneConfig(scene: SceneSpec, substeps?: number): WorldConfig {
   return {
@@ -27,7 +50,8 @@ export function sceneConfig(scene: SceneSpec, substeps?: number): WorldConfig {
     tickRate: Math.round(1 / scene.dt),
     ...(substeps === undefined ? {} : { substeps }),
     gravity: scene.gravity,
-    maxBodyRadius: scene.maxRadius,
+    maxBodyRadius: scene.boxes ? scene.maxRadius + BOX_BOUND_SLACK : scene.maxRadius,
+    ...(scene.boxes ? { contactsPerBody: BOX_CONTACTS_PER_BODY } : {}),
     sleep: { enabled: scene.sleep },
   };
 }
@@ -61,9 +85,58 @@ export function addScene(world: SceneWorld, scene: SceneSpec): BodyHandle[] {
   return spheres;
 }
 
+/** Quaternion (x, y, z, w). */
+type Quat = [number, number, number, number];
+
+/** The core's dynamic-box API (issue 18): PhysicsWorld.addDynamicBox and orientation. */
+export interface BoxApi {
+  addDynamicBox(o: Omit<BodyOptions, 'kind'> & { half: Vec3; density?: number; orientation?: readonly [number, number, number, number] }): BodyHandle;
+  orientation(h: BodyHandle): Quat;
+}
+
+/** `world`'s dynamic-box API, or undefined when this core has none. */
+export function boxApi(world: PhysicsWorld): BoxApi | undefined {
+  const w = world as unknown as Partial<BoxApi>;
+  return typeof w.addDynamicBox === 'function' && typeof w.orientation === 'function' ? (w as BoxApi) : undefined;
+}
+
+/**
+ * Adds a box scene's static boxes and dynamic boxes (centres, velocities, half extents in m,
+ * m/s; the scene's density and orientations) to `world` through `api`; returns the boxes'
+ * handles in scene order. Throws PhysicsError as addDynamicBox does.
+ */
+export function addBoxScene(world: PhysicsWorld, api: BoxApi, scene: SceneSpec): BodyHandle[] {
+  const boxes = scene.boxes;
+  if (!boxes) throw new Error(`scene ${scene.kind} has no boxes`);
+  for (const b of scene.statics) {
+    world.addBox({ position: b.center, half: b.halfExtents, friction: scene.friction, restitution: scene.restitution });
+  }
+  const out: BodyHandle[] = [];
+  const p = scene.positions,
+    v = scene.velocities,
+    h = boxes.half,
+    q = boxes.orientations;
+  for (let i = 0; i < scene.n; i++) {
+    out.push(
+      api.addDynamicBox({
+        position: [p[3 * i], p[3 * i + 1], p[3 * i + 2]],
+        velocity: [v[3 * i], v[3 * i + 1], v[3 * i + 2]],
+        half: [h[3 * i], h[3 * i + 1], h[3 * i + 2]],
+        density: scene.density,
+        orientation: [q[4 * i], q[4 * i + 1], q[4 * i + 2], q[4 * i + 3]],
+        friction: scene.friction,
+        restitution: scene.restitution,
+      }),
+    );
+  }
+  return out;
+}
+
 function createWorld(scene: SceneSpec, substeps: number): PeerWorld {
   const world = PhysicsWorld.create(sceneConfig(scene, substeps));
-  const spheres = addScene(world, scene);
+  const api = scene.boxes ? boxApi(world) : undefined;
+  if (scene.boxes && !api) throw new UnsupportedSceneError(`this Tessera core has no dynamic boxes (PhysicsWorld.addDynamicBox): scene ${scene.kind} not run`);
+  const spheres = api ? addBoxScene(world, api, scene) : addScene(world, scene);
   const read = (out: Float64Array, get: (h: BodyHandle) => [number, number, number]): void => {
     for (let i = 0; i < spheres.length; i++) {
       const [x, y, z] = get(spheres[i]);
@@ -73,8 +146,15 @@ function createWorld(scene: SceneSpec, substeps: number): PeerWorld {
     }
   };
   const readPositions = (out: Float64Array): void => read(out, (h) => world.position(h));
+  let steps = 0;
+  let overflows = 0;
   return {
-    step: () => world.step(),
+    step: () => {
+      world.step();
+      steps++;
+      if (world.status & STATUS.CONTACT_OVERFLOW) overflows++;
+    },
+    warning: () => (overflows > 0 ? `contact capacity overflowed (contacts dropped) in ${overflows} of ${steps} steps` : undefined),
     recycle: (idx, pos, vel) => {
       world.setPosition(spheres[idx], [pos[0], pos[1], pos[2]]);
       world.setVelocity(spheres[idx], [vel[0], vel[1], vel[2]]);
@@ -86,6 +166,16 @@ function createWorld(scene: SceneSpec, substeps: number): PeerWorld {
       return checksumPositions(out);
     },
     readPositions,
+    readOrientations: (out) => {
+      if (!api) throw new Error(`scene ${scene.kind} has no boxes`);
+      for (let i = 0; i < spheres.length; i++) {
+        const [x, y, z, w] = api.orientation(spheres[i]);
+        out[4 * i] = x;
+        out[4 * i + 1] = y;
+        out[4 * i + 2] = z;
+        out[4 * i + 3] = w;
+      }
+    },
     readVelocities: (out) => read(out, (h) => world.velocity(h)),
     sleepingCount: () => {
       let k = 0;
@@ -116,6 +206,7 @@ export const loadTessera: PeerAdapterLoader = async (): Promise<PeerAdapter> => 
   version: version(),
   notes:
     `fixed-point Q47.16 WASM (release, -O3), one thread; ${DEFAULT_SUBSTEPS} substeps of 1/${60 * DEFAULT_SUBSTEPS} s, Jacobi PBD solver; sleeping per scene ` +
-    '(default 0.05 m/s for 30 ticks); the World API cannot create bodies asleep, so resting spheres fall asleep in the warm-up',
+    '(default 0.05 m/s for 30 ticks); the World API cannot create bodies asleep, so resting spheres fall asleep in the warm-up; ' +
+    `box scenes: addDynamicBox (density 1000, orientation), maxBodyRadius = largest box bounding radius, contactsPerBody ${BOX_CONTACTS_PER_BODY}`,
   create: (scene) => createWorld(scene, DEFAULT_SUBSTEPS),
 });
