@@ -2,11 +2,21 @@
  * Crates in scene files (src/scene.ts `crates`: walls of dynamic rotating boxes, issue 18): a
  * scene with a pyramid of crates across a shard border and a tower builds them where the file
  * says, they stand (still within 10 s of simulated time, nothing slid or toppled), the
- * world split in 4 shards has the unsharded world's hash at every tick, and bad crate settings
- * are refused naming the field.
+ * world split in 4 shards has the unsharded world's hash at every tick, bad crate settings are
+ * refused naming the field, and a client of `tessera serve` sees the crates as rotating boxes.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
 import { ShardedWorld } from '../src/physics/sharded';
+import { KIND } from '../src/physics/world-layout';
+import { SHAPE } from '../src/protocol/messages';
 import { SceneError, parseScene, sceneBodies, sceneSetup, type SceneFile } from '../src/scene';
+import { resolveConfig, serve } from '../src/serve';
+import { createNodeClient } from '../src/client/node';
+import type { RenderBody } from '../src/client/client';
+import { waitFor } from './helpers/net';
 
 const hex = (h: bigint): string => h.toString(16).padStart(16, '0');
 
@@ -103,3 +113,33 @@ test('bad crate settings are refused with the field', () => {
   expect(err({ center: [0, 0, 0], half: [0.9, 0.9, 0.9], base: 1 }, { maxBodyRadius: 2 })).toBe('taken');
   expect(err({ center: [0, 0, 0], half: [0.4, 0.4, 0.4], base: 50, layers: 50 })).toMatch(/world\.capacity/);
 });
+
+test('tessera serve runs a crate scene: a client sees the crates as dynamic boxes with their size and a unit rotation', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-crates-'));
+  const path = join(dir, 'crates.json');
+  writeFileSync(
+    path,
+    JSON.stringify({
+      format: 'tessera.scene.v1',
+      world: { capacity: 64, tickRate: 20, sleep: true },
+      spawnPoints: [[0, 1, 4]],
+      statics: [{ plane: { normal: [0, 1, 0], offset: 0 } }],
+      crates: [{ center: [0, 0, 0], half: [0.4, 0.3, 0.25], base: 3 }],
+    }),
+  );
+  const s = await serve(resolveConfig({ port: '0', data: join(dir, 'data'), workers: '0', scene: path }, {}), pino({ level: 'silent' }));
+  try {
+    const c = createNodeClient({ url: `ws://127.0.0.1:${s.host.port}/ws`, token: 'guest', privateId: 'crates', reconnect: { enabled: false } });
+    await c.connect();
+    const isCrate = (b: RenderBody): boolean => b.shape === SHAPE.BOX && b.kind === KIND.DYNAMIC;
+    await waitFor(() => c.bodies().filter(isCrate).length === 6, 10_000, 'the 6 crates in view');
+    for (const b of c.bodies().filter(isCrate)) {
+      [0.4, 0.3, 0.25].forEach((h, k) => expect(b.size[k]).toBeCloseTo(h, 2)); // 1/1024 m on the wire
+      expect(Math.hypot(...b.rotation)).toBeCloseTo(1, 3);
+    }
+    c.close();
+  } finally {
+    await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 30_000);
