@@ -19,6 +19,10 @@
  *       { "mesh": { "file": "meshes/house.glb", "friction": 0.5 } }                  a static mesh (src/assets/gltf.ts)
  *     ],
  *     "piles":    [ { "center": [x, y, z], "layers": 4, "radius": 0.3 } ],   spheres stacked in a pyramid
+ *     "crates":   [ { "center": [x, y, z], "half": [0.4, 0.4, 0.4], "base": 4, "layers": 4,
+ *                     "density": 400, "friction": 0.6 } ],   dynamic rotating boxes resting in a wall
+ *                     along x: row k (from the bottom, at y) holds max(1, base - k) boxes
+ *                     (base 1: a tower of `layers`; layers = base: a pyramid)
  *     "ballPits": [ { "min": [x, z], "max": [x, z], "count": 300, "radius": 0.25, "height": 2, "wall": 0.6 } ]
  *   }
  *
@@ -55,7 +59,26 @@ export interface SceneFile {
     | { mesh: MeshStatic }
   >;
   piles?: Array<{ center: Vec3; layers: number; radius: number }>;
+  crates?: Crates[];
   ballPits?: Array<{ min: [number, number]; max: [number, number]; count: number; radius: number; height?: number; wall?: number }>;
+}
+
+/**
+ * A wall of dynamic rotating boxes (crates) standing on y = center[1], centred on x = center[0]:
+ * row k from the bottom holds max(1, base - k) boxes side by side along x, `layers` rows.
+ */
+export interface Crates {
+  center: Vec3;
+  /** Half extents, m (0.05 to 4 each). */
+  half: Vec3;
+  /** Boxes in the bottom row (1 to 50). */
+  base: number;
+  /** Rows (1 to 50; default base). */
+  layers?: number;
+  /** kg/m^3 (10 to 20,000; default 400, wood). */
+  density?: number;
+  /** Default 0.6. */
+  friction?: number;
 }
 
 /** Terrain from a greyscale PNG (src/assets/heightmap.ts); `file` relative to the scene file. */
@@ -178,6 +201,23 @@ export function parseScene(raw: unknown): SceneFile {
     num(p.layers, `piles[${i}].layers`, 1, 30, true);
     num(p.radius, `piles[${i}].radius`, 0.05, 4);
   });
+  ((s.crates ?? []) as Array<Record<string, unknown>>).forEach((c, i) => {
+    vec(c?.center, `crates[${i}].center`);
+    vec(c.half, `crates[${i}].half`).forEach((h, k) => {
+      num(h, `crates[${i}].half[${k}]`, 0.05, 4);
+    });
+    num(c.base, `crates[${i}].base`, 1, 50, true);
+    if (c.layers !== undefined) num(c.layers, `crates[${i}].layers`, 1, 50, true);
+    if (c.density !== undefined) num(c.density, `crates[${i}].density`, 10, 20_000);
+    if (c.friction !== undefined) num(c.friction, `crates[${i}].friction`, 0, 2);
+    const [hx, hy, hz] = c.half as number[],
+      maxR = ((s.world as Record<string, unknown> | undefined)?.maxBodyRadius as number | undefined) ?? 1;
+    if (Math.hypot(hx, hy, hz) > maxR)
+      throw new SceneError(
+        `crates[${i}].half`,
+        `a box this size reaches ${Math.hypot(hx, hy, hz).toFixed(3)} m from its centre: over world.maxBodyRadius (${maxR} m)`,
+      );
+  });
   ((s.ballPits ?? []) as Array<Record<string, unknown>>).forEach((b, i) => {
     vec(b?.min, `ballPits[${i}].min`, 2);
     vec(b.max, `ballPits[${i}].max`, 2);
@@ -196,6 +236,7 @@ export function sceneBodies(s: SceneFile): number {
   for (const st of s.statics ?? []) n += 'stairs' in st ? st.stairs.steps : 1; // a heightmap or mesh is one static body
   for (const p of s.piles ?? []) n += (p.layers * (p.layers + 1) * (2 * p.layers + 1)) / 6;
   for (const b of s.ballPits ?? []) n += b.count + 4;
+  for (const c of s.crates ?? []) n += crateCount(c);
   return n;
 }
 
@@ -261,6 +302,8 @@ export function sceneSetup(s: SceneFile, workers = 0): WorldSetup {
       maxBodyRadius: s.world.maxBodyRadius ?? 1,
       sleep: { enabled: s.world.sleep ?? true },
       ...(words > 0 ? { geometryWords: words } : {}),
+      // crates touch with up to 4 points per pair (box-contacts.ts): room for a crate between others
+      ...((s.crates ?? []).length > 0 ? { contactsPerBody: 16 } : {}),
     },
     partition: s.partition,
     shardOptions: workers > 0 ? { workers } : undefined,
@@ -300,6 +343,7 @@ function buildScene(w: ShardedWorld, s: SceneFile): void {
       }
     }
   }
+  for (const c of s.crates ?? []) crates(w, c);
   for (const b of s.ballPits ?? []) {
     const [x0, z0] = b.min,
       [x1, z1] = b.max,
@@ -325,6 +369,30 @@ function buildScene(w: ShardedWorld, s: SceneFile): void {
         radius: b.radius,
         friction: 0.3,
         restitution: 0.4,
+      });
+    }
+  }
+}
+
+/** Boxes in a crate wall: sum over its rows of max(1, base - k). */
+function crateCount(c: Crates): number {
+  let n = 0;
+  for (let k = 0; k < (c.layers ?? c.base); k++) n += Math.max(1, c.base - k);
+  return n;
+}
+
+/** Builds a crate wall (see Crates): each box a millimetre above the one below, in row order. */
+function crates(w: ShardedWorld, c: Crates): void {
+  const [hx, hy, hz] = c.half;
+  for (let k = 0; k < (c.layers ?? c.base); k++) {
+    const n = Math.max(1, c.base - k);
+    for (let i = 0; i < n; i++) {
+      w.addDynamicBox({
+        position: [c.center[0] + (i - (n - 1) / 2) * 2 * hx * 1.01, c.center[1] + hy + k * (2 * hy + 0.001), c.center[2]],
+        half: [hx, hy, hz],
+        density: c.density ?? 400,
+        friction: c.friction ?? 0.6,
+        restitution: 0.1,
       });
     }
   }
