@@ -64,10 +64,22 @@ test('a crate dropped on a flat heightfield rests on a face at its half height, 
 test('tumbling crates on bumpy terrain and in a mesh room never go through; they settle', () => {
   const w = PhysicsWorld.create({ sleep: { enabled: false }, geometryWords: 16384, contactsPerBody: 16 });
   w.addGeometry(encodeGeometry(heightfield(21, 21, 1, -20, -10, (x, z) => 0.4 * Math.sin(x * 0.7) * Math.cos(z * 0.5))), { friction: 0.6 });
-  w.addGeometry(encodeGeometry(quantiseMesh('room', roomMesh(3, 2).map((v, k) => (k % 3 === 0 ? v + 10 : v)))), { friction: 0.6 });
+  w.addGeometry(
+    encodeGeometry(
+      quantiseMesh(
+        'room',
+        roomMesh(3, 2).map((v, k) => (k % 3 === 0 ? v + 10 : v)),
+      ),
+    ),
+    { friction: 0.6 },
+  );
   const boxes = [
-    ...Array.from({ length: 6 }, (_, k) => w.addDynamicBox({ position: [-14 + 2 * k, 2 + k * 0.3, 0], half: [0.3, 0.3, 0.3], density: 400, orientation: tilted(17 * k + 5) })),
-    ...Array.from({ length: 4 }, (_, k) => w.addDynamicBox({ position: [10 + (k - 1.5) * 0.9, 1 + k * 0.7, 0], half: [0.35, 0.25, 0.3], density: 400, orientation: tilted(31 * k + 11) })),
+    ...Array.from({ length: 6 }, (_, k) =>
+      w.addDynamicBox({ position: [-14 + 2 * k, 2 + k * 0.3, 0], half: [0.3, 0.3, 0.3], density: 400, orientation: tilted(17 * k + 5) }),
+    ),
+    ...Array.from({ length: 4 }, (_, k) =>
+      w.addDynamicBox({ position: [10 + (k - 1.5) * 0.9, 1 + k * 0.7, 0], half: [0.35, 0.25, 0.3], density: 400, orientation: tilted(31 * k + 11) }),
+    ),
   ];
   const ground = (p: number[]): number => (p[0] > 5 ? 0 : 0.4 * Math.sin(p[0] * 0.7) * Math.cos(p[2] * 0.5));
   for (let t = 0; t < 480; t++) {
@@ -89,7 +101,13 @@ test('on a 20 degree slope with mu 0.6 a crate sticks on the heightfield as on t
     else w.addPlane({ normal: [Math.sin(th), Math.cos(th), 0], offset: 0, friction: 0.6 });
     const hy = 0.3;
     const q: [number, number, number, number] = [0, 0, Math.sin(-th / 2), Math.cos(-th / 2)]; // a face on the slope
-    const box = w.addDynamicBox({ position: [Math.sin(th) * hy, Math.cos(th) * hy + 0.002, 0], half: [0.4, hy, 0.4], density: 500, friction: 0.6, orientation: q });
+    const box = w.addDynamicBox({
+      position: [Math.sin(th) * hy, Math.cos(th) * hy + 0.002, 0],
+      half: [0.4, hy, 0.4],
+      density: 500,
+      friction: 0.6,
+      orientation: q,
+    });
     for (let t = 0; t < 30; t++) w.step();
     const p0 = w.position(box);
     for (let t = 0; t < 180; t++) w.step();

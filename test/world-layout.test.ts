@@ -5,7 +5,18 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { planWorld, assemblyScriptConstants, BODY_FIELDS, WORLD_ARRAYS, ARRAY_ALIGN, HEADER, HEADER_SLOTS, FIELD_INDEX } from '../src/physics/world-layout';
+import {
+  planWorld,
+  assemblyScriptConstants,
+  BODY_FIELDS,
+  WORLD_ARRAYS,
+  ARRAY_ALIGN,
+  HEADER,
+  HEADER_SLOTS,
+  FIELD_INDEX,
+  WORLD_VERSION,
+} from '../src/physics/world-layout';
+import { PhysicsWorld } from '../src/physics/world';
 
 const root = join(__dirname, '..');
 
@@ -42,4 +53,14 @@ test('bad world sizes are refused with a RangeError', () => {
   expect(() => planWorld({ capacity: 0, contacts: 1, events: 1, buckets: 16 })).toThrow(RangeError);
   expect(() => planWorld({ capacity: 10, contacts: 1, events: 1, buckets: 12 })).toThrow(/power of two/);
   expect(() => planWorld({ capacity: 1.5, contacts: 1, events: 1, buckets: 16 })).toThrow(RangeError);
+});
+
+test('a world saved under another layout version is refused saying which version it is and what to do', () => {
+  const w = PhysicsWorld.create({ capacity: 16 });
+  w.addSphere({ position: [0, 1, 0], radius: 0.5 });
+  const bytes = w.save();
+  new BigInt64Array(bytes.buffer, bytes.byteOffset, HEADER_SLOTS)[HEADER.VERSION] = WORLD_VERSION - 1n;
+  expect(() => PhysicsWorld.restore(bytes)).toThrow(
+    new RegExp(`a saved world of layout version ${WORLD_VERSION - 1n}, this core reads ${WORLD_VERSION} \\(made by another Tessera version`),
+  );
 });

@@ -134,7 +134,7 @@
 // @ts-ignore: decorator
 @inline export const WORLD_MAGIC: u64 = 4921399027822708052;
 // @ts-ignore: decorator
-@inline export const WORLD_VERSION: i64 = 4;
+@inline export const WORLD_VERSION: i64 = 5;
 // @ts-ignore: decorator
 @inline export const STATUS_CONTACT_OVERFLOW: i64 = 1;
 // @ts-ignore: decorator
@@ -308,9 +308,9 @@
 // @ts-ignore: decorator
 @inline export const F_STATIC_AABB: i32 = 83;
 // @ts-ignore: decorator
-@inline export const F_GEOMETRY: i32 = 84;
+@inline export const F_BOX_SCRATCH: i32 = 84;
 // @ts-ignore: decorator
-@inline export const F_BOX_SCRATCH: i32 = 85;
+@inline export const F_GEOMETRY: i32 = 85;
 // @ts-ignore: decorator
 @inline export const SHAPE_SPHERE: i32 = 0;
 // @ts-ignore: decorator
@@ -873,8 +873,8 @@ export let P_SLEEP_BLOCKS: usize = 0;
 export let P_MOVING_ORDER: usize = 0;
 export let P_MOVING_NODES: usize = 0;
 export let P_STATIC_AABB: usize = 0;
-export let P_GEOMETRY: usize = 0;
 export let P_BOX_SCRATCH: usize = 0;
+export let P_GEOMETRY: usize = 0;
 
 /** Loads every array address from the header of the world at `base` (offsets are relative). */
 export function bindArrays(base: usize): void {
@@ -962,6 +962,6 @@ export function bindArrays(base: usize): void {
   P_MOVING_ORDER = base + <usize>load<i64>(base + 1160);
   P_MOVING_NODES = base + <usize>load<i64>(base + 1168);
   P_STATIC_AABB = base + <usize>load<i64>(base + 1176);
-  P_GEOMETRY = base + <usize>load<i64>(base + 1184);
-  P_BOX_SCRATCH = base + <usize>load<i64>(base + 1192);
+  P_BOX_SCRATCH = base + <usize>load<i64>(base + 1184);
+  P_GEOMETRY = base + <usize>load<i64>(base + 1192);
 }

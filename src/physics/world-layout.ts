@@ -153,9 +153,13 @@ export const HEADER = {
 /** Total header slots (the address table follows OFFSETS_AT). */
 export const HEADER_SLOTS = 192;
 
-/** Header magic ("TESSWRLD" as little-endian bytes) and layout version. */
+/**
+ * Header magic ("TESSWRLD" as little-endian bytes) and layout version: a saved world of another
+ * version is refused (BAD_HEADER). 5: rotating boxes (the solver state's angular velocity before
+ * the accumulators, BOX_SCRATCH) and static geometry (header slots 44-47, GEOMETRY).
+ */
 export const WORLD_MAGIC = 0x444c525753534554n;
-export const WORLD_VERSION = 4n;
+export const WORLD_VERSION = 5n;
 
 /** Status bits reported in HEADER.STATUS after a step. */
 export const STATUS = {
@@ -330,18 +334,18 @@ export const WORLD_ARRAYS = [
    */
   ['STATIC_AABB', 48, 'capacity'],
   /**
-   * Static geometry blocks (i64 words): heightfields and triangle meshes, quantised to raw Q16
-   * by src/assets/geometry.ts and appended by PhysicsWorld.addGeometry; a HEIGHTFIELD or MESH
-   * body's RADIUS is the word index of its block (block formats: assembly/physics/terrain.ts).
-   * Covered by the world hash (assembly/physics/step.ts worldHash) when any is in use.
-   */
-  ['GEOMETRY', 8, 'geometry'],
-  /**
    * Scratch of the rotating boxes' narrowphase and static-point solver (assembly/physics/
    * box-contacts.ts: box frames, clipping buffers, per-point sums), in the world's own memory:
    * a static segment of the module would be shared by every instance on a shared memory.
    */
   ['BOX_SCRATCH', BOX_SCRATCH_BYTES, 'one'],
+  /**
+   * Static geometry blocks (i64 words): heightfields and triangle meshes, quantised to raw Q16
+   * by src/assets/geometry.ts and appended by PhysicsWorld.addGeometry; a HEIGHTFIELD or MESH
+   * body's RADIUS is the word index of its block (block formats: assembly/physics/terrain.ts).
+   * Last, so a world without geometry keeps every offset and its size. Covered by the world hash (assembly/physics/step.ts worldHash) when any is in use.
+   */
+  ['GEOMETRY', 8, 'geometry'],
 ] as const;
 
 /** Digit bits of the participants' radix sort (SORT_COUNTS holds 2^RADIX_BITS + 1 counts). */

@@ -891,7 +891,12 @@ export class PhysicsWorld {
 function placeFromBytes(bytes: Uint8Array, variant: CoreVariant): WorldPlace {
   const h = new BigInt64Array(bytes.buffer, bytes.byteOffset, HEADER_SLOTS);
   if (BigInt.asUintN(64, h[HEADER.MAGIC]) !== WORLD_MAGIC || h[HEADER.VERSION] !== WORLD_VERSION) {
-    throw new PhysicsError('BAD_HEADER', 'not a saved world of this layout version');
+    throw new PhysicsError(
+      'BAD_HEADER',
+      h[HEADER.VERSION] !== WORLD_VERSION && BigInt.asUintN(64, h[HEADER.MAGIC]) === WORLD_MAGIC
+        ? `a saved world of layout version ${h[HEADER.VERSION]}, this core reads ${WORLD_VERSION} (made by another Tessera version: replay the log instead, or start a new world)`
+        : 'not a saved world of this layout version',
+    );
   }
   const sizes = {
     capacity: Number(h[HEADER.CAPACITY]),
