@@ -15,6 +15,7 @@ import { AssetError, MAX_TRIANGLES, encodeGeometry, quantiseMesh, type AssetErro
 import { loadHeightmap } from '../src/assets/heightmap';
 import { loadGlbMesh } from '../src/assets/gltf';
 import { PhysicsWorld } from '../src/physics/world';
+import { boxMesh } from './helpers/terrain';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-assets-'));
 const file = (name: string, bytes: Uint8Array): string => {
@@ -137,20 +138,8 @@ describe('static meshes from glTF binaries', () => {
   });
 
   test('a loaded wall stops a 0.1 m ball at 100 m/s (the asset path end to end)', async () => {
-    const wall = [];
     // a closed slab 0.2 m thick (x = 3 .. 3.2) from 12 triangles
-    const lo = [3, -1, -1],
-      hi = [3.2, 1, 1];
-    const v = (i: number): number[] => [i & 1 ? hi[0] : lo[0], i & 2 ? hi[1] : lo[1], i & 4 ? hi[2] : lo[2]];
-    for (const [a, b, c, d] of [
-      [0, 4, 6, 2],
-      [1, 3, 7, 5],
-      [0, 1, 5, 4],
-      [2, 6, 7, 3],
-      [0, 2, 3, 1],
-      [4, 5, 7, 6],
-    ])
-      wall.push(...v(a), ...v(b), ...v(c), ...v(a), ...v(c), ...v(d));
+    const wall = boxMesh([3, -1, -1], [3.2, 1, 1]);
     const mesh = await loadGlbMesh(file('slab.glb', await glb(wall)));
     const w = PhysicsWorld.create({ sleep: { enabled: false }, gravity: [0, 0, 0], geometryWords: 1024 });
     w.addGeometry(encodeGeometry(mesh));

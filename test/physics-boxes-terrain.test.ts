@@ -7,15 +7,10 @@
  * same slope; the same scene gives the same hash twice.
  */
 import { PhysicsWorld, type Vec3 } from '../src/physics/world';
-import { encodeGeometry, quantiseHeightfield, quantiseMesh } from '../src/assets/geometry';
+import { encodeGeometry, quantiseMesh } from '../src/assets/geometry';
+import { heightfield } from './helpers/terrain';
 
 const DEG = Math.PI / 180;
-
-function heightfield(nx: number, nz: number, cell: number, x0: number, z0: number, h: (x: number, z: number) => number) {
-  const hs: number[] = [];
-  for (let iz = 0; iz < nz; iz++) for (let ix = 0; ix < nx; ix++) hs.push(h(x0 + ix * cell, z0 + iz * cell));
-  return quantiseHeightfield('test-heightfield', hs, nx, nz, { cellSize: [cell, cell], origin: [x0, z0] });
-}
 
 /** An open box room (floor and 4 walls, inward faces) as triangles. */
 function roomMesh(s: number, h: number): number[] {

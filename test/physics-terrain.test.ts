@@ -8,33 +8,10 @@
  */
 import { PhysicsWorld, type Vec3 } from '../src/physics/world';
 import { HEADER } from '../src/physics/world-layout';
-import { encodeGeometry, quantiseHeightfield, quantiseMesh } from '../src/assets/geometry';
+import { encodeGeometry, quantiseMesh } from '../src/assets/geometry';
+import { boxMesh, heightfield } from './helpers/terrain';
 
 const DEG = Math.PI / 180;
-
-/** A heightfield of nx x nz samples, cell `cell` m, sample (0, 0) at (x0, z0), heights h(x, z). */
-function heightfield(nx: number, nz: number, cell: number, x0: number, z0: number, h: (x: number, z: number) => number) {
-  const hs: number[] = [];
-  for (let iz = 0; iz < nz; iz++) for (let ix = 0; ix < nx; ix++) hs.push(h(x0 + ix * cell, z0 + iz * cell));
-  return quantiseHeightfield('test-heightfield', hs, nx, nz, { cellSize: [cell, cell], origin: [x0, z0] });
-}
-
-/** A closed axis-aligned box as 12 outward-facing triangles (counter-clockwise seen from outside). */
-function boxMesh(lo: Vec3, hi: Vec3): number[] {
-  const v = (i: number): Vec3 => [i & 1 ? hi[0] : lo[0], i & 2 ? hi[1] : lo[1], i & 4 ? hi[2] : lo[2]];
-  // faces as corner indices (bit 0 x, bit 1 y, bit 2 z), each counter-clockwise from outside
-  const quads = [
-    [0, 4, 6, 2], // -x
-    [1, 3, 7, 5], // +x
-    [0, 1, 5, 4], // -y
-    [2, 6, 7, 3], // +y
-    [0, 2, 3, 1], // -z
-    [4, 5, 7, 6], // +z
-  ];
-  const out: number[] = [];
-  for (const [a, b, c, d] of quads) out.push(...v(a), ...v(b), ...v(c), ...v(a), ...v(c), ...v(d));
-  return out;
-}
 
 describe('static terrain and meshes', () => {
   test('a ball rolls down a heightfield of constant slope as down the analytic plane (within 2 mm over 2 s and 3.5 m)', () => {

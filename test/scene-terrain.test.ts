@@ -18,6 +18,7 @@ import { createNodeClient } from '../src/client/node';
 import { waitFor } from './helpers/net';
 import pino from 'pino';
 import { encodeGeometry, quantiseHeightfield } from '../src/assets/geometry';
+import { boxMesh } from './helpers/terrain';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-scene-'));
 
@@ -37,17 +38,7 @@ function bowlPng(n: number): Buffer {
 
 /** A .glb of a closed box (12 triangles, outward). */
 async function boxGlb(lo: number[], hi: number[]): Promise<Uint8Array> {
-  const v = (i: number): number[] => [i & 1 ? hi[0] : lo[0], i & 2 ? hi[1] : lo[1], i & 4 ? hi[2] : lo[2]];
-  const p: number[] = [];
-  for (const [a, b, c, d] of [
-    [0, 4, 6, 2],
-    [1, 3, 7, 5],
-    [0, 1, 5, 4],
-    [2, 6, 7, 3],
-    [0, 2, 3, 1],
-    [4, 5, 7, 6],
-  ])
-    p.push(...v(a), ...v(b), ...v(c), ...v(a), ...v(c), ...v(d));
+  const p = boxMesh(lo, hi);
   const doc = new Document();
   const buf = doc.createBuffer();
   const prim = doc.createPrimitive().setAttribute('POSITION', doc.createAccessor().setType('VEC3').setArray(new Float32Array(p)).setBuffer(buf));
