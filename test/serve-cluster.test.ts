@@ -109,7 +109,7 @@ test('serve refuses more shard processes than the scene has regions, before it o
     // and from the command line: one line, exit code 2
     const r = spawnSync(process.execPath, [builtCli(), 'serve', '--cluster', 'http://x:4222', '--data', data], { encoding: 'utf8' });
     expect(r.status).toBe(2);
-    expect(r.stderr.trim()).toMatch(/^tessera: cluster \(from --cluster\): must be a NATS URL/);
+    expect(r.stderr.trim()).toMatch(/^tessera: cluster \(from --cluster\): must be NATS URLs/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -7,5 +7,15 @@ export enum Shape {
   Sphere = 0,
   Capsule = 1,
   Box = 2,
-  Plane = 3
+  Plane = 3,
+
+  /**
+   * A static heightfield (issue 18). Not sent to clients yet: interest leaves it out.
+   */
+  Heightfield = 4,
+
+  /**
+   * A static triangle mesh (issue 18). Not sent to clients yet: interest leaves it out.
+   */
+  Mesh = 5
 }
