@@ -616,26 +616,6 @@ function reduce(buf: usize, n: i32, nx: i64, ny: i64, nz: i64): void {
 // @ts-ignore: decorator
 @inline function movesS(i: i32): bool { return load<i32>(st(i) + <usize>S_MOVES) != 0; }
 
-/**
- * Solver constants of box contact c (collide.ts prepareContact hands them here): whether J
- * moves, the linear share of a normal velocity correction (for solver.ts's velocity pass),
- * combined friction (mean) and restitution (max), as for every contact.
- */
-export function prepareBoxContact(c: usize): void {
-  const i = load<i32>(c, C_I), j = load<i32>(c, C_J);
-  let flags = load<i32>(c, C_FLAGS);
-  const wi = moves(i) ? g64(P_INV_MASS, i) : 0;
-  const jm = (flags & CF_J_STATIC) == 0 && moves(j);
-  const wj = jm ? g64(P_INV_MASS, j) : 0;
-  if (jm) flags |= CF_J_MOVES; else flags &= ~CF_J_MOVES;
-  store<i32>(c, flags, C_FLAGS);
-  const shareI = wj == 0 ? (wi > 0 ? ONE : 0) : (wi == 0 ? 0 : div(wi, wi + wj));
-  store<i32>(c, <i32>shareI, C_SHARE_I);
-  store<i32>(c, <i32>((g64(P_FRICTION, i) + g64(P_FRICTION, j)) >> 1), C_MU);
-  const ei = g64(P_RESTITUTION, i), ej = g64(P_RESTITUTION, j);
-  store<i32>(c, <i32>(ei > ej ? ei : ej), C_E);
-}
-
 // Per-substep values of the tick (set by boxTickConstants).
 let invH: i64 = 0, hQ24: i64 = 0, pushQ32: i64 = 0, thresholdQ32: i64 = 0;
 

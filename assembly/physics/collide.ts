@@ -70,7 +70,7 @@ import {
   staticOtherCount, lastVisits, lastTests,
 } from './static-tree';
 import { terrainContacts, terrainContactAt, isGeometryShape, tNX, tNY, tNZ, tSep } from './terrain';
-import { isBoxPair, boxCollide, prepareBoxContact } from './box-contacts';
+import { isBoxPair, boxCollide } from './box-contacts';
 
 // ---- small helpers ----
 
@@ -686,9 +686,12 @@ function wakePass(nPart: i32): void {
 // Memo of prepareContact's last division (module globals; a pure function of ktSum).
 let ktSum: i64 = -1, ktVal: i64 = 0;
 
-/** Shares, effective masses, friction and restitution of one contact. */
+/**
+ * Shares, effective masses, friction and restitution of one contact. A box contact
+ * (box-contacts.ts, CF_BOX) keeps a lever-arm vector in ARM_I, ARM_J and KT, so it gets
+ * everything but the tangential effective mass, which its solver computes per point.
+ */
 function prepareContact(c: usize): void {
-  if (load<i32>(c, C_FLAGS) & CF_BOX) { prepareBoxContact(c); return; }   // box-contacts.ts
   const i = load<i32>(c, C_I), j = load<i32>(c, C_J);
   let flags = load<i32>(c, C_FLAGS);
   const wi = moves(i) ? g64(P_INV_MASS, i) : 0;
@@ -700,6 +703,10 @@ function prepareContact(c: usize): void {
   const ws = wi + wj;
   const shareI = wj == 0 ? (wi > 0 ? ONE : 0) : (wi == 0 ? 0 : (wi == wj ? ONE >> 1 : div(wi, ws)));
   store<i32>(c, <i32>shareI, C_SHARE_I);
+  store<i32>(c, <i32>((g64(P_FRICTION, i) + g64(P_FRICTION, j)) >> 1), C_MU);
+  const ei = g64(P_RESTITUTION, i), ej = g64(P_RESTITUTION, j);
+  store<i32>(c, <i32>(ei > ej ? ei : ej), C_E);
+  if (flags & CF_BOX) return;
   // tangential effective mass: w + arm^2 / I for each body (spheres roll; others do not)
   const ai = <i64>load<i32>(c, C_ARM_I), aj = <i64>load<i32>(c, C_ARM_J);
   let wti = wi, wtj = wj;
@@ -710,7 +717,4 @@ function prepareContact(c: usize): void {
   const wt = wti + wtj;
   if (wt != ktSum) { ktSum = wt; ktVal = wt > 0 ? div(ONE, wt) : 0; }
   store<i64>(c, ktVal, C_KT);
-  store<i32>(c, <i32>((g64(P_FRICTION, i) + g64(P_FRICTION, j)) >> 1), C_MU);
-  const ei = g64(P_RESTITUTION, i), ej = g64(P_RESTITUTION, j);
-  store<i32>(c, <i32>(ei > ej ? ei : ej), C_E);
 }
