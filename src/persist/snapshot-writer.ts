@@ -18,10 +18,9 @@
  * checkpoints (the tick thread's connection turns automatic checkpoints off), since a
  * checkpoint after a 40 MiB snapshot would otherwise fall on whichever connection commits next.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { PersistError } from './migrations';
+import { CoreError, compiledScript } from '../physics/wasm';
 
 /** A snapshot to write: stream name, the stream's open tick, the sim hash (hex), its bytes in parts. */
 export interface SnapshotJob {
@@ -155,11 +154,11 @@ export class SnapshotWriter implements SnapshotSink {
   }
 }
 
-/** The compiled worker next to this file, or under build/dist when running from sources. */
+/** The compiled worker next to this file, or under build/dist when running from sources (PersistError NOT_FOUND when neither exists). */
 function writerScript(): string {
-  const here = join(__dirname, 'snapshot-writer-worker.js');
-  if (existsSync(here)) return here;
-  const built = join(__dirname, '..', '..', 'build', 'dist', 'src', 'persist', 'snapshot-writer-worker.js');
-  if (!existsSync(built)) throw new PersistError('NOT_FOUND', `${built} is missing: run \`npm run build\``);
-  return built;
+  try {
+    return compiledScript(__dirname, 'src/persist/snapshot-writer-worker.js');
+  } catch (e) {
+    throw e instanceof CoreError ? new PersistError('NOT_FOUND', e.message) : e;
+  }
 }
