@@ -8,7 +8,21 @@
  * Target (issue 18): box pile 5,000 and 20,000 and the 20-base pyramid at least 2x the fastest
  * Rapier build, with stack drift and worst overlap no worse than Rapier's.
  */
-import { baseSpec, checkN, closedBox, JITTER, mixSeed, mulberry32, PILE_LAYERS, SPACING, uniform, WALL, type SceneSpec, type StaticBox } from './scenes';
+import {
+  baseSpec,
+  checkN,
+  closedBox,
+  gridPosition,
+  JITTER,
+  mixSeed,
+  mulberry32,
+  PILE_LAYERS,
+  SPACING,
+  uniform,
+  WALL,
+  type SceneSpec,
+  type StaticBox,
+} from './scenes';
 
 /** box-pile: each half extent uniform in [BOX_HALF_MIN, BOX_HALF_MAX) m (crates of 0.4 to 0.56 m). */
 export const BOX_HALF_MIN = 0.2;
@@ -61,12 +75,7 @@ export function boxPileScene(n: number, seed = 1): SceneSpec {
   const orientations = new Float64Array(4 * n);
   let maxR = 0;
   for (let i = 0; i < n; i++) {
-    const ix = i % g;
-    const iz = Math.floor(i / g) % g;
-    const iy = Math.floor(i / (g * g));
-    positions[3 * i] = (ix + 0.5) * SPACING + uniform(rng, -JITTER, JITTER);
-    positions[3 * i + 1] = y0 + iy * SPACING + uniform(rng, -JITTER, JITTER);
-    positions[3 * i + 2] = (iz + 0.5) * SPACING + uniform(rng, -JITTER, JITTER);
+    gridPosition(rng, positions, i, g, y0);
     for (let a = 0; a < 3; a++) {
       velocities[3 * i + a] = uniform(rng, -1, 1);
       half[3 * i + a] = uniform(rng, BOX_HALF_MIN, BOX_HALF_MAX);

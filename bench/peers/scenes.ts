@@ -199,6 +199,20 @@ export function uniform(rng: () => number, lo: number, hi: number): number {
   return lo + (hi - lo) * rng();
 }
 
+/**
+ * Body i's centre on a g x g grid of columns, layer by layer from y0 (x and z cell centres
+ * SPACING apart, layers yStep apart), each coordinate jittered by +-JITTER: three draws of
+ * `rng`, in x, y, z order. Writes positions[3i .. 3i + 2].
+ */
+export function gridPosition(rng: () => number, positions: Float64Array, i: number, g: number, y0: number, yStep = SPACING): void {
+  const ix = i % g;
+  const iz = Math.floor(i / g) % g;
+  const iy = Math.floor(i / (g * g));
+  positions[3 * i] = (ix + 0.5) * SPACING + uniform(rng, -JITTER, JITTER);
+  positions[3 * i + 1] = y0 + iy * yStep + uniform(rng, -JITTER, JITTER);
+  positions[3 * i + 2] = (iz + 0.5) * SPACING + uniform(rng, -JITTER, JITTER);
+}
+
 // ---------------------------------------------------------------------------
 // Shared constants
 
@@ -289,12 +303,7 @@ export function pileScene(n: number, seed = 1): SceneSpec {
   const positions = new Float64Array(3 * n);
   const velocities = new Float64Array(3 * n);
   for (let i = 0; i < n; i++) {
-    const ix = i % g;
-    const iz = Math.floor(i / g) % g;
-    const iy = Math.floor(i / (g * g));
-    positions[3 * i] = (ix + 0.5) * SPACING + uniform(rng, -JITTER, JITTER);
-    positions[3 * i + 1] = y0 + iy * SPACING + uniform(rng, -JITTER, JITTER);
-    positions[3 * i + 2] = (iz + 0.5) * SPACING + uniform(rng, -JITTER, JITTER);
+    gridPosition(rng, positions, i, g, y0);
     velocities[3 * i] = uniform(rng, -1, 1);
     velocities[3 * i + 1] = uniform(rng, -1, 1);
     velocities[3 * i + 2] = uniform(rng, -1, 1);
@@ -357,12 +366,7 @@ export function rainScene(n: number, seed = 1): SceneSpec {
   const positions = new Float64Array(3 * n);
   const velocities = new Float64Array(3 * n);
   for (let i = 0; i < n; i++) {
-    const ix = i % g;
-    const iz = Math.floor(i / g) % g;
-    const iy = Math.floor(i / (g * g));
-    positions[3 * i] = (ix + 0.5) * SPACING + uniform(rng, -JITTER, JITTER);
-    positions[3 * i + 1] = yLow + iy * yStep + uniform(rng, -JITTER, JITTER);
-    positions[3 * i + 2] = (iz + 0.5) * SPACING + uniform(rng, -JITTER, JITTER);
+    gridPosition(rng, positions, i, g, yLow, yStep);
     velocities[3 * i] = uniform(rng, -1, 1);
     velocities[3 * i + 1] = uniform(rng, -4, -2);
     velocities[3 * i + 2] = uniform(rng, -1, 1);

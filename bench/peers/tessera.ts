@@ -59,14 +59,19 @@ export function sceneConfig(scene: SceneSpec, substeps?: number): WorldConfig {
 /** What addScene needs of a world: PhysicsWorld and ShardedWorld both have it. */
 export type SceneWorld = Pick<PhysicsWorld, 'addBox' | 'addSphere'>;
 
+/** Adds a scene's static boxes (the scene's friction and restitution) to `world`. */
+function addStatics(world: Pick<PhysicsWorld, 'addBox'>, scene: SceneSpec): void {
+  for (const b of scene.statics) {
+    world.addBox({ position: b.center, half: b.halfExtents, friction: scene.friction, restitution: scene.restitution });
+  }
+}
+
 /**
  * Adds a scene's static boxes and spheres (positions and velocities in metres and m/s, radius
  * and mass from the scene) to `world`; returns the spheres' handles in scene order.
  */
 export function addScene(world: SceneWorld, scene: SceneSpec): BodyHandle[] {
-  for (const b of scene.statics) {
-    world.addBox({ position: b.center, half: b.halfExtents, friction: scene.friction, restitution: scene.restitution });
-  }
+  addStatics(world, scene);
   const spheres: BodyHandle[] = [];
   const p = scene.positions,
     v = scene.velocities;
@@ -108,9 +113,7 @@ export function boxApi(world: PhysicsWorld): BoxApi | undefined {
 export function addBoxScene(world: PhysicsWorld, api: BoxApi, scene: SceneSpec): BodyHandle[] {
   const boxes = scene.boxes;
   if (!boxes) throw new Error(`scene ${scene.kind} has no boxes`);
-  for (const b of scene.statics) {
-    world.addBox({ position: b.center, half: b.halfExtents, friction: scene.friction, restitution: scene.restitution });
-  }
+  addStatics(world, scene);
   const out: BodyHandle[] = [];
   const p = scene.positions,
     v = scene.velocities,
