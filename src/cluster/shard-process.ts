@@ -22,7 +22,7 @@ import { ClusterError, refusalCode } from './errors';
 import { PartCollector, decodeCluster, type ClusterMessage, type TickOrder } from './messages';
 import { ShardHost } from './shard-host';
 import { LIVE, WORLD_ID, names, onMsg, publishParts, type ShardMember } from './subjects';
-import { COORDINATOR_ID, NO_AUTH_WARNING, NkeyFileError, clusterConnectOptions, readNkeySeed } from './auth';
+import { COORDINATOR_ID, NO_AUTH_WARNING, NkeyFileError, clusterConnectOptions } from './auth';
 
 /** The compiled liveness worker next to this file, or under build/dist when running from sources. */
 function livenessScript(): string {
@@ -144,7 +144,6 @@ export class ShardProcess {
     if (!WORLD_ID.test(o.id) || o.id === COORDINATOR_ID)
       throw new RangeError(`process id ${JSON.stringify(o.id)}: use 1 to 64 letters, digits, '_' or '-' (not '${COORDINATOR_ID}')`);
     const n = names(o.world);
-    if (o.nkeyFile) readNkeySeed(o.nkeyFile);
     const nc = await connect(clusterConnectOptions({ nats: o.nats, name: `tessera-shard-${o.id}`, id: o.id, nkeyFile: o.nkeyFile }));
     if (!nc.info?.auth_required) o.log.warn({ world: o.world, id: o.id }, NO_AUTH_WARNING);
     const p = new ShardProcess(nc, o);
@@ -181,8 +180,8 @@ export class ShardProcess {
     // everything that answers the coordinator is listening before the first heartbeat makes this
     // process a member: its subscriptions, and the liveness thread's (a ping with no one
     // subscribed is "no responders": a dead process)
-    // (a subscription the server refuses calls back with the error and no message; the status
-    // loop above reports it and leaves)
+    // (a subscription the server refuses calls back with the error and no message: `refused`
+    // notes it at once, and start() fails after the flush)
     const refused = (e: Error): void => {
       if (e instanceof PermissionViolationError) p.refusedBy ??= e;
     };
