@@ -76,7 +76,7 @@ import {
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_ARM_I, C_ARM_J, C_KT, C_MU, C_E, C_VN_PRE,
   CONTACT_BYTES, CF_J_MOVES, CF_J_STATIC, CF_ACTIVE, CF_TOUCHED, CF_WAS_ACTIVE, CF_BOX,
   SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_STATIC,
-  H_CONTACT_COUNT, H_CONTACT_CAPACITY, H_STATUS, H_INV_H, H_MAX_PUSH, H_RESTITUTION_THRESHOLD, STATUS_CONTACT_OVERFLOW, P_BOX_SCRATCH,
+  H_CONTACT_COUNT, H_CONTACT_CAPACITY, H_STATUS, H_INV_H, H_MAX_PUSH, H_RESTITUTION_THRESHOLD, STATUS_CONTACT_OVERFLOW, P_BOX_SCRATCH, P_BOX_INERTIA, P_BOX_NORMAL, P_CONTACTS,
 } from './layout';
 import { g64, g32, s64, hdr, setHdr, st } from './world';
 import { contactAt, moves } from './collide';
@@ -170,9 +170,34 @@ function axesOf(s: i32): void {
 // Result of invInertiaMul (module globals, Q16).
 let kX: i64 = 0, kY: i64 = 0, kZ: i64 = 0;
 
+/** Body s's inertia frame (BOX_INERTIA: axis k's components at 3 k + c, then 1 / I_k at 9 + k). */
+// @ts-ignore: decorator
+@inline function inertiaAt(s: i32): usize { return P_BOX_INERTIA + <usize>s * 96; }
+
+/**
+ * Writes rotating box s's inertia frame for the tick into BOX_INERTIA: the columns of its
+ * orientation's rotation matrix (Q16) and its principal inverse inertias 1 / I_k =
+ * 3 / (m (e_v^2 + e_w^2)) (solid cuboid, see the module comment; Q16 1/(kg m^2), 0 for an
+ * infinite mass). Called by solver.ts solveBegin for every participant box: the orientation is
+ * fixed until finishTick, so the products of the tick's contacts read it instead of rebuilding
+ * the matrix (and dividing) at every use, with the same bits.
+ */
+export function boxInertiaBegin(s: i32): void {
+  axesOf(s);
+  const at = inertiaAt(s);
+  memory.copy(at, axesBase(), 72);
+  const im = g64(P_INV_MASS, s);
+  const ex = g64(P_HX, s), ey = g64(P_HY, s), ez = g64(P_HZ, s);
+  for (let k = 0; k < 3; k++) {
+    const e1 = k == 0 ? ey : ex, e2 = k == 2 ? ey : ez;
+    const d = q16(e1 * e1 + e2 * e2);                    // Q16 m^2
+    store<i64>(at + <usize>((9 + k) << 3), d > 0 ? div(3 * im, d) : 0);
+  }
+}
+
 /**
  * World inverse inertia of moving body s times (x, y, z) (Q16 in, Q16 out, into kX, kY, kZ):
- * a box's R diag(3 / (m (e_v^2 + e_w^2))) R^T (solid cuboid, see the module comment), a
+ * a box's R diag(1 / I_k) R^T from its inertia frame of the tick (boxInertiaBegin), a
  * sphere's scalar 1 / I (INV_INERTIA), zero for rotation-locked capsules.
  */
 function invInertiaMul(s: i32, x: i64, y: i64, z: i64): void {
@@ -181,16 +206,12 @@ function invInertiaMul(s: i32, x: i64, y: i64, z: i64): void {
     kX = q16(x * ii); kY = q16(y * ii); kZ = q16(z * ii);
     return;
   }
-  axesOf(s);
-  const im = g64(P_INV_MASS, s);
-  const ex = g64(P_HX, s), ey = g64(P_HY, s), ez = g64(P_HZ, s);
+  const at = inertiaAt(s);
   let ox: i64 = 0, oy: i64 = 0, oz: i64 = 0;
   for (let k = 0; k < 3; k++) {
-    const a0 = load<i64>(axesBase() + (<usize>(3 * k) << 3)), a1 = load<i64>(axesBase() + (<usize>(3 * k + 1) << 3)), a2 = load<i64>(axesBase() + (<usize>(3 * k + 2) << 3));
-    const e1 = k == 0 ? ey : ex, e2 = k == 2 ? ey : ez;
-    const d = q16(e1 * e1 + e2 * e2);                    // Q16 m^2
-    const inv = d > 0 ? div(3 * im, d) : 0;              // 1 / I_k, Q16
-    const l = q16(a0 * x + a1 * y + a2 * z) * inv;       // Q32
+    const a = at + <usize>(24 * k);
+    const a0 = load<i64>(a), a1 = load<i64>(a, 8), a2 = load<i64>(a, 16);
+    const l = q16(a0 * x + a1 * y + a2 * z) * load<i64>(at + <usize>((9 + k) << 3));   // Q32
     ox += q16(a0 * q16(l)); oy += q16(a1 * q16(l)); oz += q16(a2 * q16(l));
   }
   kX = ox; kY = oy; kZ = oz;
@@ -678,6 +699,39 @@ function wDir(b: i32, rx: i64, ry: i64, rz: i64, ux: i64, uy: i64, uz: i64): voi
   return sqrtI(a * a + b * b + c * c) << 8;
 }
 
+/** Contact c's normal responses (BOX_NORMAL record: w at 0, I's I^-1 (r x n) at 8, J's at 32). */
+// @ts-ignore: decorator
+@inline function normalAt(c: usize): usize { return P_BOX_NORMAL + ((c - P_CONTACTS) >> 6 << 6); }
+
+/**
+ * Fills BOX_NORMAL for the tick's rotating-box contacts between two bodies (CF_BOX without
+ * CF_J_STATIC): w = w_i + w_j along the normal and each moving body's I^-1 (r x n), as the
+ * passes' wDir calls would compute them (same bits: the arms, the normal, the tick-start
+ * centres and the inertia frames are fixed for the tick). Called by solver.ts solveBegin
+ * after the participants' tick start and boxInertiaBegin.
+ */
+export function boxPrepareNormals(count: i32): void {
+  for (let k = 0; k < count; k++) {
+    const c = contactAt(k);
+    if ((load<i32>(c, C_FLAGS) & (CF_BOX | CF_J_STATIC)) != CF_BOX) continue;
+    const i = load<i32>(c, C_I), j = load<i32>(c, C_J);
+    const nx = <i64>load<i32>(c, C_NX), ny = <i64>load<i32>(c, C_NY), nz = <i64>load<i32>(c, C_NZ);
+    const at = normalAt(c);
+    memory.fill(at, 0, 64);
+    let w: i64 = 0;
+    if (movesS(i)) {
+      wDir(i, armX(c), armY(c), armZ(c), nx, ny, nz); w += wOut;
+      store<i64>(at, aX, 8); store<i64>(at, aY, 16); store<i64>(at, aZ, 24);
+    }
+    if ((load<i32>(c, C_FLAGS) & CF_J_MOVES) != 0) {
+      pointMotion(c, j, false);
+      wDir(j, rX, rY, rZ, nx, ny, nz); w += wOut;
+      store<i64>(at, aX, 32); store<i64>(at, aY, 40); store<i64>(at, aZ, 48);
+    }
+    store<i64>(at, w);
+  }
+}
+
 /**
  * Jacobi position step of box contact c between two bodies of which at least one moves
  * (called by solver.ts positionPass for CF_BOX contacts without CF_J_STATIC): the normal
@@ -705,11 +759,12 @@ export function boxPairPosition(c: usize): void {
   store<i32>(c, <i32>(vpre >> 16), C_VN_PRE);
   const allowed = timesH((vpre < 0 ? -vpre : 0) + pushQ32);
   const corr = -sep < allowed ? -sep : allowed;
-  // normal: lambda = corr / (w_i + w_j)
-  let w: i64 = 0, kix: i64 = 0, kiy: i64 = 0, kiz: i64 = 0, kjx: i64 = 0, kjy: i64 = 0, kjz: i64 = 0;
-  if (iMoves) { wDir(i, rix, riy, riz, nx, ny, nz); w += wOut; kix = aX; kiy = aY; kiz = aZ; }
-  if (jMoves) { wDir(j, rjx, rjy, rjz, nx, ny, nz); w += wOut; kjx = aX; kjy = aY; kjz = aZ; }
+  // normal: lambda = corr / (w_i + w_j), responses from the tick's BOX_NORMAL (boxPrepareNormals)
+  const nr = normalAt(c);
+  const w = load<i64>(nr);
   if (w <= 0) return;
+  const kix = load<i64>(nr, 8), kiy = load<i64>(nr, 16), kiz = load<i64>(nr, 24);
+  const kjx = load<i64>(nr, 32), kjy = load<i64>(nr, 40), kjz = load<i64>(nr, 48);
   const lam = (corr << 16) / w;                          // Q32 kg m
   // the pair velocity step's friction budget: this correction (0 if the point slides, below)
   store<i32>(c, <i32>(lam < 0x7FFFFFFF ? lam : 0x7FFFFFFF), C_SLIDING);
@@ -793,10 +848,11 @@ export function boxPairVelocity(c: usize): void {
   let target: i64 = 0;
   if (vpre < -thresholdQ32 && (flags & CF_WAS_ACTIVE) == 0) target = -q16(<i64>load<i32>(c, C_E) * vpre);
   const dv = target - vn;
-  let w: i64 = 0, kix: i64 = 0, kiy: i64 = 0, kiz: i64 = 0, kjx: i64 = 0, kjy: i64 = 0, kjz: i64 = 0;
-  if (iMoves) { wDir(i, rix, riy, riz, nx, ny, nz); w += wOut; kix = aX; kiy = aY; kiz = aZ; }
-  if (jMoves) { wDir(j, rjx, rjy, rjz, nx, ny, nz); w += wOut; kjx = aX; kjy = aY; kjz = aZ; }
+  const nr = normalAt(c);                                 // the tick's responses (boxPrepareNormals)
+  const w = load<i64>(nr);
   if (w <= 0) return;
+  const kix = load<i64>(nr, 8), kiy = load<i64>(nr, 16), kiz = load<i64>(nr, 24);
+  const kjx = load<i64>(nr, 32), kjy = load<i64>(nr, 40), kjz = load<i64>(nr, 48);
   const lam = (dv << 16) / w;                            // Q32 kg m/s
   if (iMoves) {
     const l = q16(lam * g64(P_INV_MASS, i));

@@ -134,7 +134,7 @@
 // @ts-ignore: decorator
 @inline export const WORLD_MAGIC: u64 = 4921399027822708052;
 // @ts-ignore: decorator
-@inline export const WORLD_VERSION: i64 = 5;
+@inline export const WORLD_VERSION: i64 = 6;
 // @ts-ignore: decorator
 @inline export const STATUS_CONTACT_OVERFLOW: i64 = 1;
 // @ts-ignore: decorator
@@ -310,7 +310,11 @@
 // @ts-ignore: decorator
 @inline export const F_BOX_SCRATCH: i32 = 84;
 // @ts-ignore: decorator
-@inline export const F_GEOMETRY: i32 = 85;
+@inline export const F_BOX_INERTIA: i32 = 85;
+// @ts-ignore: decorator
+@inline export const F_BOX_NORMAL: i32 = 86;
+// @ts-ignore: decorator
+@inline export const F_GEOMETRY: i32 = 87;
 // @ts-ignore: decorator
 @inline export const SHAPE_SPHERE: i32 = 0;
 // @ts-ignore: decorator
@@ -874,6 +878,8 @@ export let P_MOVING_ORDER: usize = 0;
 export let P_MOVING_NODES: usize = 0;
 export let P_STATIC_AABB: usize = 0;
 export let P_BOX_SCRATCH: usize = 0;
+export let P_BOX_INERTIA: usize = 0;
+export let P_BOX_NORMAL: usize = 0;
 export let P_GEOMETRY: usize = 0;
 
 /** Loads every array address from the header of the world at `base` (offsets are relative). */
@@ -963,5 +969,7 @@ export function bindArrays(base: usize): void {
   P_MOVING_NODES = base + <usize>load<i64>(base + 1168);
   P_STATIC_AABB = base + <usize>load<i64>(base + 1176);
   P_BOX_SCRATCH = base + <usize>load<i64>(base + 1184);
-  P_GEOMETRY = base + <usize>load<i64>(base + 1192);
+  P_BOX_INERTIA = base + <usize>load<i64>(base + 1192);
+  P_BOX_NORMAL = base + <usize>load<i64>(base + 1200);
+  P_GEOMETRY = base + <usize>load<i64>(base + 1208);
 }

@@ -111,7 +111,7 @@ import { restPartners, restBody } from './sleep';
 import { rollingCorrection, rollX, rollY, rollZ } from './rolling';
 import { mul, div, roundShift, ONE } from '../math/fixed';
 import { staticSweepCandidates } from './static-tree';
-import { boxPairPosition, boxPairVelocity, boxApplyPositionsBody, boxStaticVelocities, boxTickConstants, boxIntegrateOrientation } from './box-contacts';
+import { boxPairPosition, boxPairVelocity, boxApplyPositionsBody, boxStaticVelocities, boxTickConstants, boxIntegrateOrientation, boxInertiaBegin, boxPrepareNormals } from './box-contacts';
 
 // Hot-path rounding: products in the contact passes round half up (floor(x + 1/2)), two
 // instructions instead of the symmetric rounding of math/fixed. Still exactly deterministic;
@@ -711,6 +711,7 @@ export function solveBegin(): void {
     // carry (a restored or freshly imported body stepped differently from a continuing one).
     memory.fill(st(i), 0, 256);
     sst32(i, S_MOVES, (g32(P_FLAGS, i) & FLAG_LIVE) != 0 && moves(i) ? 1 : 0);
+    if (g32(P_SHAPE, i) == SHAPE_BOX) boxInertiaBegin(i);   // its contacts' I^-1 products read it
     if (!movesOrKinematic(i)) continue;
     sst(i, S_INV_MASS, g64(P_INV_MASS, i)); sst(i, S_INV_INERTIA, g64(P_INV_INERTIA, i));
     sst(i, S_DX, 0); sst(i, S_DY, 0); sst(i, S_DZ, 0);
@@ -721,6 +722,8 @@ export function solveBegin(): void {
     sst(i, S_AX, 0); sst(i, S_AY, 0); sst(i, S_AZ, 0);
     sst(i, S_TX, 0); sst(i, S_TY, 0); sst(i, S_TZ, 0);
   }
+  // rotating-box contacts between bodies: their normal responses for the tick
+  boxPrepareNormals(count);
   // static contacts per body: the static projections skip bodies without any
   for (let k = 0; k < count; k++) {
     const c = contactAt(k);

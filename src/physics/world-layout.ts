@@ -156,10 +156,11 @@ export const HEADER_SLOTS = 192;
 /**
  * Header magic ("TESSWRLD" as little-endian bytes) and layout version: a saved world of another
  * version is refused (BAD_HEADER). 5: rotating boxes (the solver state's angular velocity before
- * the accumulators, BOX_SCRATCH) and static geometry (header slots 44-47, GEOMETRY).
+ * the accumulators, BOX_SCRATCH) and static geometry (header slots 44-47, GEOMETRY). 6: the
+ * rotating boxes' per-tick inertia frames and contact normal responses (BOX_INERTIA, BOX_NORMAL).
  */
 export const WORLD_MAGIC = 0x444c525753534554n;
-export const WORLD_VERSION = 5n;
+export const WORLD_VERSION = 6n;
 
 /** Status bits reported in HEADER.STATUS after a step. */
 export const STATUS = {
@@ -339,6 +340,21 @@ export const WORLD_ARRAYS = [
    * a static segment of the module would be shared by every instance on a shared memory.
    */
   ['BOX_SCRATCH', BOX_SCRATCH_BYTES, 'one'],
+  /**
+   * A rotating box's inertia frame for the tick (assembly/physics/box-contacts.ts
+   * boxInertiaBegin): its rotation matrix columns (9 i64, Q16) and principal inverse inertias
+   * (3 i64, Q16 1/(kg m^2)), written by solveBegin for every participant box, read by every
+   * I^-1 product of its contacts; the orientation changes only in finishTick. A cache, not state.
+   */
+  ['BOX_INERTIA', 96, 'capacity'],
+  /**
+   * Per contact of the tick, for rotating-box contacts between two bodies (CF_BOX without
+   * CF_J_STATIC; box-contacts.ts boxPrepareNormals): the generalized inverse mass along the
+   * normal w_i + w_j (i64 Q16) and each moving body's angular response I^-1 (r x n) (3 + 3 i64,
+   * Q16), constant over the tick (the arms, normal and orientations are), so the substeps'
+   * position and velocity passes read them instead of recomputing them. A cache, not state.
+   */
+  ['BOX_NORMAL', 64, 'contacts'],
   /**
    * Static geometry blocks (i64 words): heightfields and triangle meshes, quantised to raw Q16
    * by src/assets/geometry.ts and appended by PhysicsWorld.addGeometry; a HEIGHTFIELD or MESH
