@@ -65,8 +65,8 @@
 // cube (not a flatter box) sliding at 40 degrees with mu 0.5 rocks and lands 3-5 % below
 // g (sin a - mu cos a). A capsule meets a box as a sphere at the core point level with the
 // box centre (one point, which gets the character rules in collide.ts; the step-up reads the
-// box's unrotated top); queries (ray casts, overlaps: query.ts) see a dynamic box as its
-// unrotated extents.
+// box's unrotated top). Queries (ray casts, overlaps: query.ts) see a rotating box as the
+// oriented box it is (boxAxesOf).
 
 import {
   P_PX, P_PY, P_PZ, P_X0X, P_X0Y, P_X0Z, P_QX, P_QY, P_QZ, P_QW, P_RADIUS, P_HX, P_HY, P_HZ,
@@ -166,6 +166,16 @@ function axesOf(s: i32): void {
   store<i64>(axesBase(), 2 * (xy - wz), 24); store<i64>(axesBase(), ONE - 2 * (xx + zz), 32); store<i64>(axesBase(), 2 * (yz + wx), 40);
   store<i64>(axesBase(), 2 * (xz + wy), 48); store<i64>(axesBase(), 2 * (yz - wx), 56); store<i64>(axesBase(), ONE - 2 * (xx + yy), 64);
 }
+
+/**
+ * Loads the rotation matrix of rotating box s (its orientation's columns, Q16) for boxAxis:
+ * the queries' oriented-box tests (query.ts). Uses the box scratch: not during a step.
+ */
+export function boxAxesOf(s: i32): void { axesOf(s); }
+
+/** Component c of local axis k of the last boxAxesOf (Q16). */
+// @ts-ignore: decorator
+@inline export function boxAxis(k: i32, c: i32): i64 { return load<i64>(axesBase() + (<usize>(3 * k + c) << 3)); }
 
 // Result of invInertiaMul (module globals, Q16).
 let kX: i64 = 0, kY: i64 = 0, kZ: i64 = 0;

@@ -24,6 +24,9 @@
 // hits are sorted by (t, slot) at the end, so neither the lists nor the trees' order shows.
 //
 // Shapes: sphere and capsule as a vertical core segment plus radius; static boxes (AABB);
+// rotating (dynamic and kinematic) boxes as oriented boxes: rays and spheres in the box's own
+// frame, boxes by the separating axis test over 15 axes (Gottschalk, Lin and Manocha,
+// "OBBTree", SIGGRAPH 1996);
 // planes (half-spaces: a plane is hit from its front side, and overlaps everything behind it);
 // heightfields and meshes (terrain.ts terrainRay: a ray hits a triangle's front face; overlap
 // queries do not report them yet).
@@ -31,6 +34,7 @@
 import {
   P_PX, P_PY, P_PZ, P_RADIUS, P_HX, P_HY, P_HZ, P_SHAPE, P_LAYER, P_GENERATION, P_HITS, P_MOVING,
   H_CAPACITY, H_DYNAMIC_COUNT, H_HIT_COUNT, H_QUERY_TESTS, H_QUERY_VISITS, H_STATIC_SCAN, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE,
+  P_KIND, KIND_STATIC,
   N_LO_X, N_LO_Y, N_LO_Z, N_HI_X, N_HI_Y, N_HI_Z, N_SKIP, N_FIRST, N_COUNT, P_STATIC_NODES, P_STATIC_ORDER, P_MOVING_NODES, P_MOVING_ORDER, H_MAX_RADIUS,
 } from './layout';
 import { g64, g32, hdr, setHdr } from './world';
@@ -41,6 +45,7 @@ import {
 import { movingTreeReady, movingNodeCount } from './moving-tree';
 import { div, mul, roundShift, MAX } from '../math/fixed';
 import { terrainRay, isGeometryShape } from './terrain';
+import { boxAxesOf, boxAxis } from './box-contacts';
 
 // @ts-ignore: decorator
 @inline function hitAt(k: i32): usize { return P_HITS + (<usize>k << 4); }
@@ -101,6 +106,68 @@ function rayBox(ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64, cx: i64, c
   return tmin;
 }
 
+/** a . v for local axis k of the last boxAxesOf and a raw vector v, rounded to raw (Q16). */
+// @ts-ignore: decorator
+@inline function toLocal(k: i32, x: i64, y: i64, z: i64): i64 {
+  return roundShift(boxAxis(k, 0) * x + boxAxis(k, 1) * y + boxAxis(k, 2) * z, 16);
+}
+
+/**
+ * Ray against rotating box i: origin and direction into the box's frame (R^T (o - c), R^T d;
+ * a rotation keeps lengths, so t is the world distance), then the slab test.
+ */
+function rayOrientedBox(i: i32, ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64, maxT: i64): i64 {
+  boxAxesOf(i);
+  const rx = ox - g64(P_PX, i), ry = oy - g64(P_PY, i), rz = oz - g64(P_PZ, i);
+  return rayBox(
+    toLocal(0, rx, ry, rz), toLocal(1, rx, ry, rz), toLocal(2, rx, ry, rz),
+    toLocal(0, dx, dy, dz), toLocal(1, dx, dy, dz), toLocal(2, dx, dy, dz),
+    0, 0, 0, g64(P_HX, i), g64(P_HY, i), g64(P_HZ, i), maxT,
+  );
+}
+
+/**
+ * Rotating box i against the axis-aligned box (c, e): the separating axis test over the AABB's
+ * 3 axes, the box's 3 and their 9 cross products (Gottschalk et al. 1996, with R_jk = component
+ * j of box axis k, each |R_jk| taken one Q16 unit larger so that near-parallel edges, whose
+ * cross product is nearly zero, never separate by rounding: the test errs towards overlap by
+ * at most a few raw units).
+ */
+function orientedBoxOverlapsAabb(i: i32, cx: i64, cy: i64, cz: i64, ex: i64, ey: i64, ez: i64): bool {
+  boxAxesOf(i);
+  const t0 = g64(P_PX, i) - cx, t1 = g64(P_PY, i) - cy, t2 = g64(P_PZ, i) - cz;   // raw
+  const b0 = g64(P_HX, i), b1 = g64(P_HY, i), b2 = g64(P_HZ, i);
+  // every comparison in Q32: raw extents times Q16 |R|
+  for (let j = 0; j < 3; j++) {                        // the AABB's axes: world axis j
+    const a = j == 0 ? ex : (j == 1 ? ey : ez), t = j == 0 ? t0 : (j == 1 ? t1 : t2);
+    const rb = b0 * absR(0, j) + b1 * absR(1, j) + b2 * absR(2, j);
+    if (abs<i64>(t) << 16 > (a << 16) + rb) return false;
+  }
+  for (let k = 0; k < 3; k++) {                        // the box's axes
+    const ra = ex * absR(k, 0) + ey * absR(k, 1) + ez * absR(k, 2);
+    const b = k == 0 ? b0 : (k == 1 ? b1 : b2);
+    if (abs<i64>(t0 * boxAxis(k, 0) + t1 * boxAxis(k, 1) + t2 * boxAxis(k, 2)) > ra + (b << 16)) return false;
+  }
+  for (let j = 0; j < 3; j++) {                        // world axis j x box axis k
+    const j1 = (j + 1) % 3, j2 = (j + 2) % 3;
+    const a1 = j1 == 0 ? ex : (j1 == 1 ? ey : ez), a2 = j2 == 0 ? ex : (j2 == 1 ? ey : ez);
+    const tj1 = j1 == 0 ? t0 : (j1 == 1 ? t1 : t2), tj2 = j2 == 0 ? t0 : (j2 == 1 ? t1 : t2);
+    for (let k = 0; k < 3; k++) {
+      const k1 = (k + 1) % 3, k2 = (k + 2) % 3;
+      const bk1 = k1 == 0 ? b0 : (k1 == 1 ? b1 : b2), bk2 = k2 == 0 ? b0 : (k2 == 1 ? b1 : b2);
+      const ra = a1 * absR(k, j2) + a2 * absR(k, j1);
+      const rb = bk1 * absR(k2, j) + bk2 * absR(k1, j);
+      const d = tj2 * boxAxis(k, j1) - tj1 * boxAxis(k, j2);
+      if (abs<i64>(d) > ra + rb) return false;
+    }
+  }
+  return true;
+}
+
+/** |component c of box axis k| + 1 (Q16; see orientedBoxOverlapsAabb). */
+// @ts-ignore: decorator
+@inline function absR(k: i32, c: i32): i64 { return abs<i64>(boxAxis(k, c)) + 1; }
+
 /** Ray against the plane n . x = d from its front side: t or -1. */
 function rayPlane(ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64, nx: i64, ny: i64, nz: i64, d: i64): i64 {
   const dist = roundShift(nx * ox + ny * oy + nz * oz, 16) - d;
@@ -114,7 +181,10 @@ function rayPlane(ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64, nx: i64,
 function rayBody(i: i32, ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64, maxT: i64): i64 {
   const shape = g32(P_SHAPE, i);
   const cx = g64(P_PX, i), cy = g64(P_PY, i), cz = g64(P_PZ, i);
-  if (shape == SHAPE_BOX) return rayBox(ox, oy, oz, dx, dy, dz, cx, cy, cz, g64(P_HX, i), g64(P_HY, i), g64(P_HZ, i), maxT);
+  if (shape == SHAPE_BOX) {
+    if (g32(P_KIND, i) != KIND_STATIC) return rayOrientedBox(i, ox, oy, oz, dx, dy, dz, maxT);
+    return rayBox(ox, oy, oz, dx, dy, dz, cx, cy, cz, g64(P_HX, i), g64(P_HY, i), g64(P_HZ, i), maxT);
+  }
   if (shape == SHAPE_PLANE) return rayPlane(ox, oy, oz, dx, dy, dz, g64(P_HX, i), g64(P_HY, i), g64(P_HZ, i), g64(P_RADIUS, i));
   if (shape == SHAPE_CAPSULE) return rayCapsule(ox, oy, oz, dx, dy, dz, cx, cy, cz, g64(P_HY, i), g64(P_RADIUS, i));
   if (isGeometryShape(shape)) return terrainRay(i, ox, oy, oz, dx, dy, dz, maxT);   // heightfield or mesh (terrain.ts)
@@ -329,6 +399,12 @@ function bodyOverlapsBox(i: i32, cx: i64, cy: i64, cz: i64, ex: i64, ey: i64, ez
   }
   if (shape == SHAPE_BOX) {
     const hx = g64(P_HX, i), hy = g64(P_HY, i), hz = g64(P_HZ, i);
+    if (g32(P_KIND, i) != KIND_STATIC) {               // rotating box: in its own frame, or 15 axes
+      if (sphereR < 0) return orientedBoxOverlapsAabb(i, cx, cy, cz, ex, ey, ez);
+      boxAxesOf(i);
+      const rx = sx - bx, ry = sy - by, rz = sz - bz;
+      return pointBoxDist2(toLocal(0, rx, ry, rz), toLocal(1, rx, ry, rz), toLocal(2, rx, ry, rz), 0, 0, 0, hx, hy, hz) <= sphereR * sphereR;
+    }
     if (sphereR >= 0) return pointBoxDist2(sx, sy, sz, bx, by, bz, hx, hy, hz) <= sphereR * sphereR;
     return abs<i64>(bx - cx) <= hx + ex && abs<i64>(by - cy) <= hy + ey && abs<i64>(bz - cz) <= hz + ez;
   }
