@@ -23,7 +23,7 @@ import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { PhysicsWorld } from '../src/physics/world';
 import { ShardedWorld, type Partition } from '../src/physics/sharded';
-import { ClusterCoordinator } from '../src/cluster/coordinator';
+import { ClusterCoordinator, type CoordinatorStats } from '../src/cluster/coordinator';
 import { encodeCopy } from '../src/cluster/shard-process';
 import { buildPile, pileConfig } from './helpers/scenes';
 import { natsUrl, startNats, uniqueWorld, type NatsServer } from './helpers/nats';
@@ -135,6 +135,7 @@ const W = require(wd.writeSetModule);
   const orders = new M.PartCollector(8);
   const results = new M.PartCollector(64);
   const seenOrders = [];
+  const seenResults = new Map();
   const lastResult = new Map(); // region -> { from, ws, epoch, bytes }
   const other = (id) => wd.ids.find((x) => x !== id);
   // messages for the next tick, encoded as soon as the last Results are in and published the
@@ -197,6 +198,12 @@ const W = require(wd.writeSetModule);
         pub(p + '.order', rawPart(t, 255, 0n, 0, 300, junk(900 << 10, t)), 'oversized part');
       }
     }
+    if (wd.mode === 'resend-flood' && t >= 10 && t < 90) {
+      // 200 valid requests for every region of the last tick, each tick: without a bound every
+      // holder would republish 2 Results per request
+      const req = new TextEncoder().encode(JSON.stringify({ tick: t - 1, regions: o.hosts.map((_, k) => k) }));
+      for (let i = 0; i < 200; i++) pub(p + '.resend', req, 'resend request');
+    }
     if (wd.mode === 'old-order' && t === 20) {
       pub(p + '.order', part(M.encodeTick(seenOrders[seenOrders.length - 4]), t - 3, 255, 0n), 'an old order');
     }
@@ -239,7 +246,14 @@ const W = require(wd.writeSetModule);
   nc.subscribe(p + '.res.*.*', { callback: (_e, m) => {
     if (m.headers && m.headers.get('Rogue')) return;
     try {
-      const whole = results.add(M.decodeCluster(m.data, 1 << 20));
+      const first = M.decodeCluster(m.data, 1 << 20);
+      if (first.kind === 'part' && first.part === 0) {
+        // a Result of a region and tick seen again (from its process or the coordinator): a republication
+        const from = m.subject.split('.')[3], key = first.region + ':' + first.tick;
+        seenResults.set(key, (seenResults.get(key) || 0) + 1);
+        if (seenResults.get(key) > 1) bump(from === 'coordinator' ? 'republished by the coordinator' : 'republished by a process');
+      }
+      const whole = results.add(first);
       if (!whole) return;
       const d = M.decodeCluster(whole);
       lastResult.set(d.writes.region, { from: m.subject.split('.')[3], ws: d.writes, epoch: d.epoch, bytes: whole });
@@ -333,6 +347,8 @@ async function runCluster(
   sent: Record<string, number>;
   denied: Record<string, number>;
   rogueErrors: string[];
+  stats: CoordinatorStats;
+  maxTickMs: number;
 }> {
   const world = uniqueWorld('bad');
   let server: NatsServer | null = null;
@@ -355,13 +371,16 @@ async function runCluster(
     rogue = await startRogue(url, world, mode, encodeCopy({ config, partition: TWO, range: w.range, save: w.save() }), seed);
     const hashes: string[] = [];
     let failure: Error | null = null;
+    let maxTickMs = 0;
     for (let t = 0; t < TICKS; t++) {
+      const t0 = performance.now();
       try {
         tick();
       } catch (e) {
         failure = e as Error;
         break;
       }
+      maxTickMs = Math.max(maxTickMs, performance.now() - t0);
       hashes.push(hex(w.hash()));
       if (process.env.DEBUG_BAD) process.stderr.write(`tick ${t + 1} ${hashes[t] === reference[t] ? 'ok' : 'DIVERGED'}\n`);
     }
@@ -379,6 +398,8 @@ async function runCluster(
       sent,
       denied,
       rogueErrors: rogue.errors,
+      stats: coordinator.stats(),
+      maxTickMs,
     };
   } finally {
     await coordinator?.close();
@@ -557,5 +578,29 @@ test('with NATS users, a forged order racing the real one is refused by the serv
   expect(r.sent['racing order']).toBeGreaterThan(10);
   expect(r.denied['publish order']).toBe(r.sent['racing order']);
   for (const p of r.procs) expect(refusals(p)).toEqual({});
+  expect(r.alive).toEqual([true, true]);
+}, 120_000);
+
+/**
+ * A flood of valid resend requests (an insider's, or a bug's: 200 per tick for every region of
+ * the last tick, ticks 10 to 89, 16,000 in all) is bounded by src/cluster/resend-gate.ts: each
+ * holder reads at most 200 requests a second (burst 100) and republishes a (tick, region) at
+ * most once per 100 ms, so the Result traffic it causes stays within 2 regions x (1 + tick time
+ * / 100 ms) per holder and tick instead of 2 per request; the dropped requests are counted, and
+ * the world keeps its hash.
+ */
+test('a flood of resend requests is rate limited: republications stay bounded and the world keeps its hash', async () => {
+  const r = await runCluster('resend-flood');
+  console.log(JSON.stringify({ sent: r.sent, failure: r.failure?.message, ticks: r.hashes.length, maxTickMs: r.maxTickMs, stats: r.stats }));
+  expect(r.failure).toBeNull();
+  expect(r.rogueErrors).toEqual([]);
+  expect(r.hashes).toEqual(reference);
+  expect(r.sent['resend request']).toBe(16_000);
+  expect(r.stats.resendRequestsDropped).toBeGreaterThan(0);
+  // per holder (the coordinator, a, b), per flooded tick: each region at most once per 100 ms
+  const perTick = 2 * (1 + Math.ceil(r.maxTickMs / 100));
+  expect(r.sent['republished by the coordinator'] ?? 0).toBeLessThanOrEqual(80 * perTick);
+  expect(r.sent['republished by a process'] ?? 0).toBeLessThanOrEqual(2 * 80 * perTick);
+  expect((r.sent['republished by the coordinator'] ?? 0) + (r.sent['republished by a process'] ?? 0)).toBeLessThan(16_000);
   expect(r.alive).toEqual([true, true]);
 }, 120_000);

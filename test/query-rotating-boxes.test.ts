@@ -135,7 +135,7 @@ describe('queries see a rotating box as the oriented box it is', () => {
         const d = sub(target, o).map((x) => x / dl) as V3;
         const inner = rayRef(b, o, d, 30, -EPS),
           outer = rayRef(b, o, d, 30, EPS);
-        if ((inner < 0) === (outer < 0)) {
+        if (inner < 0 === outer < 0) {
           const got = w.raycast(o, d, 30);
           counts.rays++;
           if (outer < 0) expect(got).toHaveLength(0);

@@ -167,7 +167,16 @@ test('shard processes that do not join in clusterJoinTimeoutMs stop serve with o
 });
 
 test('cluster figures: tessera_cluster_* counters follow the coordinator, regions grouped by process for /stats', async () => {
-  const s: CoordinatorStats = { ticks: 10, failovers: 0, lastStallMs: 0, maxStallMs: 0, rejected: 0, orderBytes: 1000, resultBytes: 5000 };
+  const s: CoordinatorStats = {
+    ticks: 10,
+    failovers: 0,
+    lastStallMs: 0,
+    maxStallMs: 0,
+    rejected: 0,
+    orderBytes: 1000,
+    resultBytes: 5000,
+    resendRequestsDropped: 7,
+  };
   let d = { rejected: {} as Record<string, number>, hosts: ['p1', 'p2', 'p1', 'p2'], epochs: ['1', '2', '3', '4'] };
   const source: ClusterSource = { stats: () => ({ ...s }), details: async () => d };
   const registry = new Registry();
@@ -179,6 +188,7 @@ test('cluster figures: tessera_cluster_* counters follow the coordinator, region
     expect(m).toMatch(/^tessera_cluster_ticks_total 10$/m);
     expect(m).toMatch(/^tessera_cluster_order_bytes_total 1000$/m);
     expect(m).toMatch(/^tessera_cluster_result_bytes_total 5000$/m);
+    expect(m).toMatch(/^tessera_cluster_resend_requests_dropped_total 7$/m);
     expect(m).toMatch(/^tessera_cluster_processes 2$/m);
     expect(m).toMatch(/^tessera_cluster_regions\{process="p1"\} 2$/m);
     expect(w.figures().processes).toEqual([

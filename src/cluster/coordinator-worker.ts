@@ -28,6 +28,7 @@ import { names, onMsg, publishParts, type ShardMember } from './subjects';
 import { COORDINATOR_ID, NO_AUTH_WARNING, clusterConnectOptions } from './auth';
 import { TickCoordinator, memoryAccess } from './tick-coordinator';
 import { CTL, STAT, type CoordinatorData } from './coordinator';
+import { ResendGate } from './resend-gate';
 
 const d = workerData as CoordinatorData;
 const ctl = new Int32Array(d.ctl, 0, CTL.WORDS);
@@ -229,16 +230,22 @@ async function start(): Promise<void> {
   coord = new TickCoordinator(memoryAccess(d.memory, plan), { hosts, epochs });
   nc.subscribe(n.results, { callback: onMsg((m) => onResult(m.data, n.senderOf(m.subject))) });
   // the committed Results of the last tick, for a process that missed one whose sender is gone
+  // (at most resendLimits: resend-gate.ts)
+  const gate = new ResendGate(d.resendLimits);
   nc.subscribe(n.resend, {
     callback: (e, m) => {
       if (e) return;
+      if (!gate.admit()) {
+        stat[STAT.RESEND_DROPPED] = gate.dropped;
+        return;
+      }
       try {
         const req = JSON.parse(new TextDecoder().decode(m.data)) as { tick?: unknown; regions?: unknown };
         const last = coord.lastCommitted;
         if (req.tick !== last.tick || !Array.isArray(req.regions)) return;
         for (const k of req.regions) {
           const bytes = typeof k === 'number' ? last.bytes.get(k) : undefined;
-          if (bytes) publishParts(nc, n.result(COORDINATOR_ID, k), bytes, last.tick, k, coord.epochs[k]);
+          if (bytes && gate.answer(last.tick, k)) publishParts(nc, n.result(COORDINATOR_ID, k), bytes, last.tick, k, coord.epochs[k]);
         }
       } catch {
         rejected.BAD_VALUE = (rejected.BAD_VALUE ?? 0) + 1; // not JSON: ignored, counted

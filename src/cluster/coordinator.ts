@@ -25,11 +25,22 @@ import type { ShardedPlan } from '../physics/shard-plan';
 import { encodeCopy } from './shard-process';
 import { names } from './subjects';
 import { readNkeySeed } from './auth';
+import { resendLimits, type ResendLimits } from './resend-gate';
 
 /** Control words (Int32) shared with the coordinator worker. */
 export const CTL = { REQ: 0, DONE: 1, ERR: 2, WORDS: 4 } as const;
 /** Figures (Float64, after the control words) the worker keeps. */
-export const STAT = { TICKS: 0, FAILOVERS: 1, LAST_STALL_MS: 2, MAX_STALL_MS: 3, REJECTED: 4, ORDER_BYTES: 5, RESULT_BYTES: 6, WORDS: 8 } as const;
+export const STAT = {
+  TICKS: 0,
+  FAILOVERS: 1,
+  LAST_STALL_MS: 2,
+  MAX_STALL_MS: 3,
+  REJECTED: 4,
+  ORDER_BYTES: 5,
+  RESULT_BYTES: 6,
+  RESEND_DROPPED: 7,
+  WORDS: 8,
+} as const;
 
 /** Settings of a cluster coordinator. */
 export interface CoordinatorOptions {
@@ -54,6 +65,8 @@ export interface CoordinatorOptions {
   resendMs?: number;
   /** A tick that does not complete in this long fails the step (PhysicsError SHARD_TIMEOUT), ms. Default 30,000. */
   tickTimeoutMs?: number;
+  /** Bound on answering the processes' resend requests (resend-gate.ts). Defaults DEFAULT_RESEND_LIMITS. */
+  resendLimits?: Partial<ResendLimits>;
   log?: Logger;
 }
 
@@ -72,6 +85,7 @@ export interface CoordinatorData {
   leaseMs: number;
   resendMs: number;
   tickTimeoutMs: number;
+  resendLimits: ResendLimits;
   failures: MessagePort;
 }
 
@@ -86,6 +100,8 @@ export interface CoordinatorStats {
   rejected: number;
   orderBytes: number;
   resultBytes: number;
+  /** Resend requests dropped unread by the rate limit (resend-gate.ts). */
+  resendRequestsDropped: number;
 }
 
 function workerScript(): string {
@@ -114,7 +130,7 @@ export class ClusterCoordinator implements ShardRunner {
    * Starts the coordinator of `world` (exchange 'tick', no worker threads): waits for the shard
    * processes to join, sends each its copy of the world as it is now, and attaches itself as the
    * world's runner. Throws PhysicsError SHARD_FAILED when the processes do not join in time or
-   * refuse their copy; RangeError for a bad world id; NkeyFileError for an unusable key file.
+   * refuse their copy; RangeError for a bad world id or resend limits; NkeyFileError for an unusable key file.
    */
   static async start(world: ShardedWorld, o: CoordinatorOptions): Promise<ClusterCoordinator> {
     names(o.world); // validates the id
@@ -136,6 +152,7 @@ export class ClusterCoordinator implements ShardRunner {
       leaseMs: o.leaseMs ?? 1_500,
       resendMs: o.resendMs ?? 500,
       tickTimeoutMs: o.tickTimeoutMs ?? 30_000,
+      resendLimits: resendLimits(o.resendLimits),
       failures: ch.port2,
     };
     const worker = new Worker(workerScript(), { workerData: data, transferList: [ch.port2] });
@@ -187,6 +204,7 @@ export class ClusterCoordinator implements ShardRunner {
       rejected: s[STAT.REJECTED],
       orderBytes: s[STAT.ORDER_BYTES],
       resultBytes: s[STAT.RESULT_BYTES],
+      resendRequestsDropped: s[STAT.RESEND_DROPPED],
     };
   }
 

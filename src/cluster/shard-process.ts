@@ -23,6 +23,7 @@ import { PartCollector, decodeCluster, type ClusterMessage, type TickOrder } fro
 import { ShardHost } from './shard-host';
 import { LIVE, WORLD_ID, names, onMsg, publishParts, type ShardMember } from './subjects';
 import { COORDINATOR_ID, NO_AUTH_WARNING, NkeyFileError, clusterConnectOptions } from './auth';
+import { ResendGate, resendLimits, type ResendLimits } from './resend-gate';
 
 /** The compiled liveness worker next to this file, or under build/dist when running from sources. */
 function livenessScript(): string {
@@ -46,6 +47,8 @@ export interface ShardProcessOptions {
   standby?: boolean;
   /** Longest single piece of work (a step, a world copy) during which pings are still answered, ms. Default 60,000. */
   busyMs?: number;
+  /** Bound on answering other processes' resend requests (resend-gate.ts). Defaults DEFAULT_RESEND_LIMITS. */
+  resendLimits?: Partial<ResendLimits>;
   log: Logger;
 }
 
@@ -94,6 +97,10 @@ export interface ShardProcessStats {
   resultsPublished: number;
   resultsApplied: number;
   resends: number;
+  /** Resend requests of others dropped unread by the rate limit (resend-gate.ts). */
+  resendRequestsDropped: number;
+  /** Republications skipped: the same (tick, region) was answered within the repeat interval. */
+  resendRepeatsSkipped: number;
   rejected: Record<string, number>;
   lastStepMs: number;
 }
@@ -121,7 +128,16 @@ export class ShardProcess {
   private resendTimer: NodeJS.Timeout | null = null;
   /** Since when every order was for a later tick than this copy can run (performance.now() ms). */
   private behindSince: number | null = null;
-  readonly stats: ShardProcessStats = { ticks: 0, resultsPublished: 0, resultsApplied: 0, resends: 0, rejected: {}, lastStepMs: 0 };
+  readonly stats: ShardProcessStats = {
+    ticks: 0,
+    resultsPublished: 0,
+    resultsApplied: 0,
+    resends: 0,
+    resendRequestsDropped: 0,
+    resendRepeatsSkipped: 0,
+    rejected: {},
+    lastStepMs: 0,
+  };
   /** Resolves when the process stops (close(), or a fault it cannot recover from: the reason). */
   readonly stopped: Promise<string>;
   private stop!: (why: string) => void;
@@ -129,6 +145,7 @@ export class ShardProcess {
   private constructor(
     private readonly nc: NatsConnection,
     private readonly o: ShardProcessOptions,
+    private readonly resendGate: ResendGate,
   ) {
     this.stopped = new Promise((r) => {
       this.stop = r;
@@ -136,17 +153,18 @@ export class ShardProcess {
   }
 
   /**
-   * Connects and joins. Throws RangeError for a bad world or process id; NkeyFileError for an
+   * Connects and joins. Throws RangeError for a bad world or process id or resend limits; NkeyFileError for an
    * unusable key file or one the server refuses this process's subjects to; NATS errors when the server cannot be reached or refuses the key
    * (AuthorizationError).
    */
   static async start(o: ShardProcessOptions): Promise<ShardProcess> {
     if (!WORLD_ID.test(o.id) || o.id === COORDINATOR_ID)
       throw new RangeError(`process id ${JSON.stringify(o.id)}: use 1 to 64 letters, digits, '_' or '-' (not '${COORDINATOR_ID}')`);
+    const limits = resendLimits(o.resendLimits);
     const n = names(o.world);
     const nc = await connect(clusterConnectOptions({ nats: o.nats, name: `tessera-shard-${o.id}`, id: o.id, nkeyFile: o.nkeyFile }));
     if (!nc.info?.auth_required) o.log.warn({ world: o.world, id: o.id }, NO_AUTH_WARNING);
-    const p = new ShardProcess(nc, o);
+    const p = new ShardProcess(nc, o, new ResendGate(limits));
     // a key made for another process id: the server refuses its subscriptions and publications.
     // While joining, that fails start() (below); once running, the process leaves
     void (async () => {
@@ -355,6 +373,11 @@ export class ShardProcess {
 
   private onResend(m: Msg): void {
     if (!this.host) return;
+    const gate = this.resendGate;
+    if (!gate.admit()) {
+      this.stats.resendRequestsDropped = gate.dropped;
+      return;
+    }
     let req: { tick?: unknown; regions?: unknown };
     try {
       req = JSON.parse(new TextDecoder().decode(m.data));
@@ -369,8 +392,9 @@ export class ShardProcess {
     for (const k of req.regions) {
       if (typeof k !== 'number') continue;
       const r = this.host.retained(k, req.tick);
-      if (r) this.publishResult(k, req.tick, r.epoch, r.bytes);
+      if (r && gate.answer(req.tick, k)) this.publishResult(k, req.tick, r.epoch, r.bytes);
     }
+    this.stats.resendRepeatsSkipped = gate.repeats;
   }
 
   private publishResult(k: number, tick: number, epoch: bigint, bytes: Uint8Array): void {

@@ -10,6 +10,7 @@
  *  tessera_cluster_rejected_total{code}        cluster messages refused, by code (src/cluster/errors.ts)
  *  tessera_cluster_order_bytes_total           tick orders published
  *  tessera_cluster_result_bytes_total          Results received
+ *  tessera_cluster_resend_requests_dropped_total   resend requests dropped by the rate limit
  *  tessera_cluster_processes                   processes holding regions now
  *  tessera_cluster_regions{process}            regions each holds
  *  tessera_cluster_process_step_seconds{process}   its last step of all its regions (heartbeat)
@@ -78,6 +79,11 @@ export class ClusterWatch {
     counter('tessera_cluster_failovers_total', 'Regions moved off a failed shard process', (s) => s.failovers);
     counter('tessera_cluster_order_bytes_total', 'Bytes of tick orders published to the shard processes', (s) => s.orderBytes);
     counter('tessera_cluster_result_bytes_total', 'Bytes of region Results received from the shard processes', (s) => s.resultBytes);
+    counter(
+      'tessera_cluster_resend_requests_dropped_total',
+      'Resend requests the coordinator dropped unread by the rate limit',
+      (s) => s.resendRequestsDropped,
+    );
     new Gauge({
       name: 'tessera_cluster_stall_seconds',
       help: 'Stall of a tick by a shard process fault (which="last" or "max")',

@@ -9,6 +9,8 @@
  *  tessera_shard_results_published_total   region Results it published
  *  tessera_shard_results_applied_total     other regions' Results it applied to its copy
  *  tessera_shard_resends_total             Results it asked others to publish again
+ *  tessera_shard_resend_requests_dropped_total   others' resend requests dropped by the rate limit
+ *  tessera_shard_resend_repeats_skipped_total    republications skipped (answered within repeatMs)
  *  tessera_shard_rejected_total{code}      messages it refused, by code (src/cluster/errors.ts)
  *  tessera_shard_last_step_seconds         its last step of all its regions
  * ```
@@ -47,6 +49,12 @@ export function shardRegistry(stats: () => ShardProcessStats): Registry {
   counter('tessera_shard_results_published_total', 'Region Results this process published', (s) => s.resultsPublished);
   counter('tessera_shard_results_applied_total', "Other regions' Results applied to this process's copy", (s) => s.resultsApplied);
   counter('tessera_shard_resends_total', 'Results this process asked others to publish again', (s) => s.resends);
+  counter('tessera_shard_resend_requests_dropped_total', "Other processes' resend requests dropped unread by the rate limit", (s) => s.resendRequestsDropped);
+  counter(
+    'tessera_shard_resend_repeats_skipped_total',
+    'Republications skipped: the same tick and region was answered within the repeat interval',
+    (s) => s.resendRepeatsSkipped,
+  );
   const seenCodes = new Map<string, number>();
   new Counter({
     name: 'tessera_shard_rejected_total',
