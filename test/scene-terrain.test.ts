@@ -148,7 +148,7 @@ test('balls rolling down terrain across shard borders: the unsharded hash at eve
   expect(other.hash()).not.toBe(same.hash());
 });
 
-test('tessera serve runs a terrain scene: a client joins and sees its balls (terrain and meshes are not on the wire yet)', async () => {
+test('tessera serve runs a terrain scene: a client joins and sees its balls (the geometry on the wire: test/terrain-wire.test.ts)', async () => {
   const path = await writeScene('served.json', 'assets/bowl.png', 'assets/crate.glb');
   const data = mkdtempSync(join(tmpdir(), 'tessera-scene-data-'));
   const s = await serve(resolveConfig({ port: '0', data, workers: '0', scene: path }, {}), pino({ level: 'silent' }));
