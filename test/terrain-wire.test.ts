@@ -6,70 +6,33 @@
  * the mesh's triangles (as vertices + indices) exactly, as a set (the core orders triangles by
  * its triangle tree). A client whose interest does not reach the terrain is sent neither.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PNG } from 'pngjs';
-import { Document, NodeIO } from '@gltf-transform/core';
 import pino from 'pino';
 import { resolveConfig, serve } from '../src/serve';
 import { createNodeClient } from '../src/client/node';
 import { loadHeightmap } from '../src/assets/heightmap';
 import { loadGlbMesh } from '../src/assets/gltf';
 import { GEOMETRY_PART_VALUES, SHAPE } from '../src/protocol/messages';
+import { MAX_HEIGHTFIELD_SIDE, MAX_TRIANGLES } from '../src/assets/geometry';
+import { MAX_ASSET_VALUES } from '../src/assets/wire';
 import { RawClient, waitFor } from './helpers/net';
-import { boxMesh } from './helpers/terrain';
+import { TERRAIN_HEIGHTMAP, writeTerrainScene } from './helpers/terrain';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-terrain-wire-'));
 /** 181 x 181 samples: 32,761 heights, more than one part (16,384 values) and less than three. */
 const N = 181;
-const HEIGHTMAP = { cellSize: [0.25, 0.25] as [number, number], origin: [-22.5, -22.5] as [number, number], baseHeight: -0.5, heightRange: 2.5 };
-
-/** A 16-bit greyscale PNG: a hill with ripples, so that neighbouring samples differ. */
-function hillPng(n: number): Buffer {
-  const s = new Uint16Array(n * n);
-  for (let iz = 0; iz < n; iz++)
-    for (let ix = 0; ix < n; ix++) {
-      const dx = (ix - n / 2) / n,
-        dz = (iz - n / 2) / n;
-      s[iz * n + ix] = Math.round(65535 * Math.max(0, Math.min(1, 0.8 - 2 * (dx * dx + dz * dz) + 0.05 * Math.sin(ix * 0.7) * Math.cos(iz * 0.3))));
-    }
-  const png = new PNG({ width: n, height: n });
-  png.data = Buffer.from(s.buffer);
-  return PNG.sync.write(png, { colorType: 0, inputColorType: 0, bitDepth: 16, inputHasAlpha: false });
-}
-
-/** A .glb of a closed box (12 triangles, 8 corners). */
-async function boxGlb(lo: number[], hi: number[]): Promise<Uint8Array> {
-  const doc = new Document();
-  const buf = doc.createBuffer();
-  const prim = doc.createPrimitive().setAttribute(
-    'POSITION',
-    doc
-      .createAccessor()
-      .setType('VEC3')
-      .setArray(new Float32Array(boxMesh(lo, hi)))
-      .setBuffer(buf),
-  );
-  doc.createScene().addChild(doc.createNode().setMesh(doc.createMesh().addPrimitive(prim)));
-  return new NodeIO().writeBinary(doc);
-}
+const HEIGHTMAP = TERRAIN_HEIGHTMAP;
 
 let scenePath = '';
 beforeAll(async () => {
-  mkdirSync(join(dir, 'assets'), { recursive: true });
-  writeFileSync(join(dir, 'assets', 'hill.png'), hillPng(N));
-  writeFileSync(join(dir, 'assets', 'block.glb'), await boxGlb([3, 0, 3], [4.5, 1.25, 5]));
-  scenePath = join(dir, 'terrain.json');
-  writeFileSync(
-    scenePath,
-    JSON.stringify({
-      format: 'tessera.scene.v1',
-      world: { capacity: 64, tickRate: 20, sleep: true },
-      spawnPoints: [[0, 4, 0]],
-      statics: [{ heightmap: { file: 'assets/hill.png', ...HEIGHTMAP } }, { mesh: { file: 'assets/block.glb' } }],
-    }),
-  );
+  scenePath = await writeTerrainScene(dir, N);
+});
+
+test('the largest asset the loaders accept fits MAX_ASSET_VALUES (4 MiB): 64 parts at most', () => {
+  expect(MAX_ASSET_VALUES).toBe(Math.max(MAX_HEIGHTFIELD_SIDE ** 2, 12 * MAX_TRIANGLES));
+  expect(MAX_ASSET_VALUES / GEOMETRY_PART_VALUES).toBe(64);
 });
 
 /** A mesh's triangles as sorted strings of 9 raw coordinates each (a set, independent of order). */

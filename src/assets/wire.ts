@@ -22,10 +22,14 @@
  */
 import { SHAPE } from '../physics/world-layout';
 import { GEOMETRY_PART_VALUES, type GeometryPart } from '../protocol/messages';
-import { MAX_HEIGHTFIELD_SIDE, MAX_TRIANGLES } from './geometry';
 
-/** Most values of one asset: the larger of a full heightfield (1024^2) and a full mesh (4 x 3 x 65,536). */
-export const MAX_ASSET_VALUES = Math.max(MAX_HEIGHTFIELD_SIDE * MAX_HEIGHTFIELD_SIDE, 12 * MAX_TRIANGLES);
+/**
+ * Most values of one asset (1,048,576): the larger of a full heightfield (geometry.ts
+ * MAX_HEIGHTFIELD_SIDE^2 = 1024^2) and a full mesh (12 x MAX_TRIANGLES = 786,432: 3 vertices of
+ * 3 coordinates and 3 indices a triangle). A literal, so the browser bundle (the client library)
+ * does not pull in the loaders; test/terrain-wire.test.ts checks it against them.
+ */
+export const MAX_ASSET_VALUES = 1024 * 1024;
 
 /** A whole geometry asset: the header of GeometryPart and all of its values (see the module comment). */
 export interface WireAsset {
