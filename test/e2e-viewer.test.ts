@@ -87,6 +87,8 @@ describeIf('the viewer and the dashboard in headless Chromium', () => {
     const first = await until(page, (x) => x.connected && x.bodies > 100 && x.me !== null, 20_000, 'the world in view');
     // bodies move: the ball pit settles and avatars walk; some moving body's position changes between frames
     expect(first.moving).toBeGreaterThan(50);
+    // the demo's two crate stacks (10 + 4 rotating boxes) are drawn
+    expect(first.boxes).toBe(14);
     const t0 = first.tick;
     await until(page, (x) => x.tick > t0 + 10, 5000, 'ticks advancing');
 

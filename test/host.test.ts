@@ -6,7 +6,7 @@ import { Host } from '../src/net/host';
 import { CLOSE, ERROR } from '../src/protocol/errors';
 import { encodeClient } from '../src/protocol/codec';
 import { createNodeClient, type TesseraClient } from '../src/client/node';
-import type { StreamEvent } from '../src/protocol/messages';
+import { PROTOCOL_VERSION, type StreamEvent } from '../src/protocol/messages';
 import { RawClient, connectNonReader, post, request, waitFor } from './helpers/net';
 import { testWorld } from './helpers/world-setup';
 
@@ -332,7 +332,7 @@ describe('backpressure', () => {
       await reader.opened;
       reader.hello({ privateId: 'reader' });
       const slow = await connectNonReader(h.port, [
-        encodeClient({ kind: 'hello', version: 1, token: 'guest', stream: 'world', privateId: 'slow', lastKnownTick: null, interest: null }),
+        encodeClient({ kind: 'hello', version: PROTOCOL_VERSION, token: 'guest', stream: 'world', privateId: 'slow', lastKnownTick: null, interest: null }),
       ]);
       await waitFor(() => h.clientCount === 2, 10_000, 'both joined');
       const blob = 'x'.repeat(4000);

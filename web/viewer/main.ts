@@ -42,6 +42,7 @@ const probe: ViewerProbe = {
   chat: [],
   owned: null,
   spheres: 0,
+  boxes: 0,
   reach: null,
   reachOwn: false,
   terrain: [],
@@ -123,8 +124,9 @@ async function main(): Promise<void> {
         for (let ix = 0; ix < g.nx; ix++) {
           const k = iz * g.nx + ix;
           pos.set([g.originX + ix * g.cellX, g.heights[k], g.originZ + iz * g.cellZ], k * 3);
-          // two triangles a cell, counter-clockwise seen from above (+y)
-          if (ix + 1 < g.nx && iz + 1 < g.nz) idx.push(k, k + g.nx, k + 1, k + 1, k + g.nx, k + g.nx + 1);
+          // two triangles a cell as the core splits it (assembly/physics/terrain.ts): (p00, p01, p11)
+          // and (p00, p11, p10), pab = sample (ix + a, iz + b), counter-clockwise seen from above (+y)
+          if (ix + 1 < g.nx && iz + 1 < g.nz) idx.push(k, k + g.nx, k + g.nx + 1, k, k + g.nx + 1, k + 1);
         }
       out.setAttribute('position', new THREE.BufferAttribute(pos, 3));
       out.setIndex(idx);
@@ -301,7 +303,8 @@ async function main(): Promise<void> {
     const bodies = client.bodies();
     seen.clear();
     let moving = 0,
-      spheres = 0;
+      spheres = 0,
+      boxes = 0;
     const inShards = new Set<number>();
     for (const b of bodies) {
       const key = `${b.index}:${b.generation}`;
@@ -348,6 +351,7 @@ async function main(): Promise<void> {
         probe.meShard = b.shard;
       }
       if (b.shape === SHAPE.SPHERE && b.kind !== STATIC) spheres++;
+      if (b.shape === SHAPE.BOX && b.kind !== STATIC) boxes++;
     }
     for (const [key, m] of meshes)
       if (!seen.has(key)) {
@@ -365,6 +369,7 @@ async function main(): Promise<void> {
     probe.bodies = bodies.length;
     probe.moving = moving;
     probe.spheres = spheres;
+    probe.boxes = boxes;
     probe.me = mePos;
     const target = pickTarget();
     probe.reach = target ? `${target.index}:${target.generation}` : null;

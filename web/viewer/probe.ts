@@ -16,6 +16,8 @@ export interface ViewerProbe {
   chat: string[];
   owned: string | null;
   spheres: number;
+  /** Dynamic (rotating) boxes drawn now, each with its orientation. */
+  boxes: number;
   /** What E would pick up now ("index:generation"), or null: nothing within reach; `reachOwn`: it is ours. */
   reach: string | null;
   reachOwn: boolean;
