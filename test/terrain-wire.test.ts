@@ -16,7 +16,9 @@ import { loadHeightmap } from '../src/assets/heightmap';
 import { loadGlbMesh } from '../src/assets/gltf';
 import { GEOMETRY_PART_VALUES, SHAPE } from '../src/protocol/messages';
 import { MAX_HEIGHTFIELD_SIDE, MAX_TRIANGLES } from '../src/assets/geometry';
-import { MAX_ASSET_VALUES } from '../src/assets/wire';
+import { GeometryAssembler, MAX_ASSET_VALUES, assetAt, assetParts } from '../src/assets/wire';
+import { encodeGeometry, quantiseMesh } from '../src/assets/geometry';
+import { heightfield, boxMesh } from './helpers/terrain';
 import { RawClient, waitFor } from './helpers/net';
 import { TERRAIN_HEIGHTMAP, writeTerrainScene } from './helpers/terrain';
 
@@ -33,6 +35,40 @@ beforeAll(async () => {
 test('the largest asset the loaders accept fits MAX_ASSET_VALUES (4 MiB): 64 parts at most', () => {
   expect(MAX_ASSET_VALUES).toBe(Math.max(MAX_HEIGHTFIELD_SIDE ** 2, 12 * MAX_TRIANGLES));
   expect(MAX_ASSET_VALUES / GEOMETRY_PART_VALUES).toBe(64);
+});
+
+test('assets read back from geometry words: ids are word indices; parts reassemble in any order; bad parts are refused', () => {
+  const hf = heightfield(5, 4, 0.5, -1, -1, (x, z) => 0.1 * x - 0.2 * z);
+  const box = quantiseMesh('box', boxMesh([0, 0, 0], [1, 2, 3]));
+  const a = encodeGeometry(hf),
+    b = encodeGeometry(box);
+  const words = new BigInt64Array(a.words.length + b.words.length);
+  words.set(a.words);
+  words.set(b.words, a.words.length);
+  const h = assetAt(words, 0),
+    m = assetAt(words, a.words.length);
+  expect(h).toMatchObject({ id: 0, shape: SHAPE.HEIGHTFIELD, nx: 5, nz: 4, cellX: hf.cellX, originZ: hf.originZ });
+  expect(h.values).toEqual(hf.heights);
+  expect([m.id, m.vertexCount, m.indexCount]).toEqual([a.words.length, 8, 36]);
+  expect(() => assetAt(words, 3)).toThrow(RangeError); // no block starts there
+  // 5 values a part, delivered backwards: whole only with the last missing one
+  const parts = assetParts(m, 5);
+  expect(parts.length).toBe(Math.ceil((24 + 36) / 5));
+  const asm = new GeometryAssembler();
+  const got = parts.reverse().map((p) => asm.add(p));
+  expect(got.slice(0, -1).every((x) => x === null)).toBe(true);
+  expect(got[got.length - 1]?.values).toEqual(m.values);
+  // refusals: a header that changes, a part past the end, an index beyond the vertices
+  const fresh = (): GeometryAssembler => new GeometryAssembler();
+  const p0 = assetParts(m, 5)[0];
+  const one = fresh();
+  one.add(p0);
+  expect(() => one.add({ ...assetParts(m, 5)[1], vertexCount: 9 })).toThrow(/header differs/);
+  expect(() => fresh().add({ ...p0, first: 58 })).toThrow(/runs past/);
+  expect(() => fresh().add({ ...p0, indexCount: 35 })).toThrow(/not a valid/);
+  const bad = Int32Array.from(m.values);
+  bad[bad.length - 1] = 8;
+  expect(() => fresh().add({ ...p0, first: 0, values: bad })).toThrow(/outside its 8 vertices/);
 });
 
 /** A mesh's triangles as sorted strings of 9 raw coordinates each (a set, independent of order). */
