@@ -6,7 +6,8 @@
  * negotiates `tessera.v2`, says hello, reads the welcome and the catch-up, finds its avatar
  * through `_av`, receives snapshots while it acknowledges nothing, then acks and applies deltas
  * against its acknowledged ticks while it walks, publishes an event, and reads error and close
- * codes. Each expectation names the section of the document it relies on.
+ * codes; in a world with a heightfield and a mesh it rebuilds their geometry from the parts
+ * (section 15). Each expectation names the section of the document it relies on.
  */
 import * as flatbuffers from 'flatbuffers';
 import WebSocket from 'ws';
@@ -27,6 +28,7 @@ import {
   ServerDelta,
   ServerError,
   ServerEvents,
+  ServerGeometry,
   ServerMessage,
   ServerPayload,
   ServerPong,
@@ -34,8 +36,15 @@ import {
   ServerWelcome,
   type StreamEvent,
 } from '../src/protocol/generated/server_generated';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Host } from '../src/net/host';
+import { loadSceneWithAssets, sceneSetup } from '../src/scene';
+import { loadHeightmap } from '../src/assets/heightmap';
+import { loadGlbMesh } from '../src/assets/gltf';
 import { testWorld } from './helpers/world-setup';
+import { TERRAIN_HEIGHTMAP, writeTerrainScene } from './helpers/terrain';
 
 // ---------------------------------------------------------------------------------------
 // the client, from the document
@@ -50,6 +59,21 @@ type Msg =
   | { kind: 'delta'; baseTick: number; tick: number; bodies: Body[]; shapes: Shape[]; removed: Array<{ index: number; generation: number }> }
   | { kind: 'error'; code: number; message: string }
   | { kind: 'pong'; nonce: bigint; tick: number }
+  | {
+      kind: 'geometry';
+      id: number;
+      shape: number;
+      nx: number;
+      nz: number;
+      cellX: number;
+      cellZ: number;
+      originX: number;
+      originZ: number;
+      vertexCount: number;
+      indexCount: number;
+      first: number;
+      values: number[];
+    }
   | { kind: 'other'; type: number };
 
 const body = (b: BodyState): Body => ({ index: b.index(), generation: b.generation(), px: b.px(), py: b.py(), pz: b.pz(), vx: b.vx(), vz: b.vz(), qw: b.qw() });
@@ -119,6 +143,29 @@ function decode(bytes: Uint8Array): Msg {
     case ServerPayload.ServerPong: {
       const p = root.payload(new ServerPong()) as ServerPong;
       return { kind: 'pong', nonce: p.nonce(), tick: p.tick() };
+    }
+    case ServerPayload.ServerGeometry: {
+      // section 15
+      const g = root.payload(new ServerGeometry()) as ServerGeometry;
+      return {
+        kind: 'geometry',
+        id: g.id(),
+        shape: g.shape(),
+        nx: g.nx(),
+        nz: g.nz(),
+        cellX: g.cellX(),
+        cellZ: g.cellZ(),
+        originX: g.originX(),
+        originZ: g.originZ(),
+        vertexCount: g.vertexCount(),
+        indexCount: g.indexCount(),
+        first: g.first(),
+        values: list(
+          g.valuesLength(),
+          (i) => g.values(i),
+          (v: number) => v,
+        ),
+      };
     }
     default:
       return { kind: 'other', type: root.payloadType() };
@@ -485,4 +532,68 @@ test('reconnect (sections 3 and 6): the same private id and last_known_tick = th
   expect(seen.some((x) => x.includes('/_d/'))).toBe(false);
   b.ws.close(1000);
   other.ws.close(1000);
+}, 60_000);
+
+test('section 15: a heightfield and a mesh are announced by asset id and their geometry arrives in parts that rebuild the quantised assets', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-doc-terrain-'));
+  const scene = await loadSceneWithAssets(await writeTerrainScene(dir, 181));
+  const terrainHost = await Host.start({ port: 0, world: sceneSetup(scene), manualTicks: true });
+  try {
+    const c = new Conn(`ws://127.0.0.1:${terrainHost.port}/ws`, ['tessera.v2']);
+    await c.opened;
+    c.send(hello('doc-client-terrain'));
+    await c.next('welcome');
+    terrainHost.tickOnce();
+    // section 15: shapes 4 and 5 carry the asset id in sx
+    const snap = await c.next('snapshot');
+    const ids = new Map(snap.shapes.filter((x) => x.shape === 4 || x.shape === 5).map((x) => [x.sx, x.shape]));
+    expect([...ids.values()].sort()).toEqual([4, 5]);
+    // parts: at most 4 a tick; collect each asset's values until its count is reached
+    const assets = new Map<number, { head: Extract<Msg, { kind: 'geometry' }>; values: number[]; got: number }>();
+    const whole = (): boolean =>
+      assets.size === 2 &&
+      [...assets.values()].every((a) => a.got === (a.head.shape === 4 ? a.head.nx * a.head.nz : 3 * a.head.vertexCount + a.head.indexCount));
+    for (let t = 0; t < 10 && !whole(); t++) {
+      terrainHost.tickOnce();
+      await c.next('events');
+      await c.next('snapshot');
+      c.send(ping(BigInt(t)));
+      await c.next('pong');
+      for (const m of c.inbox.filter((x): x is Extract<Msg, { kind: 'geometry' }> => x.kind === 'geometry')) {
+        if (!ids.has(m.id)) throw new Error(`geometry ${m.id} was not announced`);
+        const a = assets.get(m.id) ?? { head: m, values: [], got: 0 };
+        assets.set(m.id, a);
+        if (a.values[m.first] !== undefined) continue; // already taken from the inbox
+        m.values.forEach((v, i) => {
+          a.values[m.first + i] = v;
+        });
+        a.got += m.values.length;
+      }
+    }
+    expect(whole()).toBe(true);
+    const hf = loadHeightmap(join(dir, 'assets', 'hill.png'), TERRAIN_HEIGHTMAP);
+    const h = [...assets.values()].find((a) => a.head.shape === 4)!;
+    expect([h.head.nx, h.head.nz, h.head.cellX, h.head.cellZ, h.head.originX, h.head.originZ]).toEqual([
+      hf.nx,
+      hf.nz,
+      hf.cellX,
+      hf.cellZ,
+      hf.originX,
+      hf.originZ,
+    ]);
+    expect(h.values).toEqual(Array.from(hf.heights));
+    // the mesh: vertices (x, y, z raw) then indices, three per triangle
+    const mesh = await loadGlbMesh(join(dir, 'assets', 'block.glb'));
+    const m = [...assets.values()].find((a) => a.head.shape === 5)!;
+    const nv = 3 * m.head.vertexCount;
+    const tris: string[] = [];
+    for (let k = nv; k < m.values.length; k += 3) tris.push([0, 1, 2].flatMap((j) => m.values.slice(3 * m.values[k + j], 3 * m.values[k + j] + 3)).join(','));
+    const want: string[] = [];
+    for (let k = 0; k < mesh.triangles.length; k += 9) want.push(Array.from(mesh.triangles.subarray(k, k + 9)).join(','));
+    expect(tris.sort()).toEqual(want.sort());
+    c.ws.close(1000);
+  } finally {
+    await terrainHost.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }, 60_000);
