@@ -16,7 +16,7 @@ import { BotRun } from './bots';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { serve, resolveConfig, ConfigError, DEFAULT_SERVE } from './serve';
-import { SceneError, loadSceneWithAssets, sceneHasAssets, sceneSetup } from './scene';
+import { SceneError, loadSceneWithAssets, sceneSetup } from './scene';
 import { PersistError } from './persist/migrations';
 import { SqliteStore } from './persist/sqlite-store';
 import { replayLog } from './sim/replay';
@@ -222,7 +222,6 @@ export function program(): Command {
           const every = Math.max(1, Number(o.every) || 1);
           let bad = 0;
           const scene = await loadSceneWithAssets(o.scene);
-          if (o.cluster && sceneHasAssets(scene)) throw new ConfigError('cluster', '--cluster', 'scenes with heightmaps or meshes do not run on a cluster yet');
           const setup = sceneSetup(scene);
           if (o.cluster) setup.shardOptions = { ...setup.shardOptions, exchange: 'tick' };
           const processes = Number(o.clusterProcesses);

@@ -38,7 +38,7 @@ import { SqliteStore } from './persist/sqlite-store';
 import { SnapshotWriter } from './persist/snapshot-writer';
 import { AccountService } from './persist/accounts';
 import { ArtifactService } from './persist/artifacts';
-import { loadSceneWithAssets, sceneHasAssets, sceneSetup } from './scene';
+import { loadSceneWithAssets, sceneSetup } from './scene';
 import { SecurityLog } from './net/security-log';
 import { RetentionSchedule } from './persist/retention';
 import { DEFAULT_STEP_TIMEOUT_MS } from './physics/sharded';
@@ -386,8 +386,8 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   const scene = await loadSceneWithAssets(cfg.scene);
   const cluster = cfg.cluster !== '';
   if (cluster) {
-    // shard processes receive static records, not geometry blocks: refuse instead of failing at the first import
-    if (sceneHasAssets(scene)) throw new ConfigError('cluster', `the scene ${cfg.scene}`, 'scenes with heightmaps or meshes do not run on a cluster yet');
+    // heightmaps and meshes reach the shard processes inside their copy of the world (the save
+    // holds the geometry words, the config its room): the scene builds them before the copy
     const regions = ((scene.partition?.xCuts.length ?? 0) + 1) * ((scene.partition?.zCuts.length ?? 0) + 1);
     if (cfg.clusterProcesses > regions)
       throw new ConfigError(

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { BotRun } from '../src/bots';
 import { ClusterCoordinator } from '../src/cluster/coordinator';
 import { SqliteStore } from '../src/persist/sqlite-store';
-import { loadScene, sceneSetup } from '../src/scene';
+import { loadSceneWithAssets, sceneSetup } from '../src/scene';
 import { replayLog } from '../src/sim/replay';
 import type { StreamEvent } from '../src/protocol/messages';
 import { startServe } from './helpers/child-host';
@@ -72,7 +72,7 @@ test.each([2, 4])('replayed through %i shard processes, every tick has the hash 
     Array.from({ length: processes }, (_, i) => ({ id: `r${i}` })),
   );
   let coordinator: ClusterCoordinator | null = null;
-  const setup = sceneSetup(loadScene(join(__dirname, '..', 'scenes', 'demo.json')));
+  const setup = sceneSetup(await loadSceneWithAssets(join(__dirname, '..', 'scenes', 'demo.json')));
   setup.shardOptions = { exchange: 'tick' };
   const got: string[] = [];
   try {

@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServe, type ServeProcess } from './helpers/child-host';
-import type { ViewerProbe } from '../web/viewer/probe';
+import { valuesDigest, type ViewerProbe } from '../web/viewer/probe';
+import { loadHeightmap } from '../src/assets/heightmap';
+import { TERRAIN_HEIGHTMAP, writeTerrainScene } from './helpers/terrain';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const shots = process.env.TESSERA_SCREENSHOTS;
@@ -85,6 +87,8 @@ describeIf('the viewer and the dashboard in headless Chromium', () => {
     const first = await until(page, (x) => x.connected && x.bodies > 100 && x.me !== null, 20_000, 'the world in view');
     // bodies move: the ball pit settles and avatars walk; some moving body's position changes between frames
     expect(first.moving).toBeGreaterThan(50);
+    // the demo's two crate stacks (10 + 4 rotating boxes) are drawn
+    expect(first.boxes).toBe(14);
     const t0 = first.tick;
     await until(page, (x) => x.tick > t0 + 10, 5000, 'ticks advancing');
 
@@ -132,6 +136,47 @@ describeIf('the viewer and the dashboard in headless Chromium', () => {
     expect(await canvasColours(page, '#view')).toBeGreaterThan(20);
     expect(errors).toEqual([]);
   }, 120_000);
+
+  test('a terrain scene: its heightfield and mesh arrive and are drawn from the quantised geometry', async () => {
+    const tdir = mkdtempSync(join(tmpdir(), 'tessera-e2e-terrain-'));
+    const scene = await writeTerrainScene(tdir, 181);
+    const hf = loadHeightmap(join(tdir, 'assets', 'hill.png'), TERRAIN_HEIGHTMAP);
+    const terrainServer = startServe(['--port', '0', '--data', join(tdir, 'data'), '--scene', scene, '--log-level', 'info']);
+    try {
+      const tport = (await terrainServer.listening).port;
+      const page = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(`http://127.0.0.1:${tport}/`);
+      await page.click('#guest');
+      const x = await until(page, (p) => p.terrain.length === 2 && p.me !== null, 20_000, 'the heightfield and the mesh drawn');
+      const h = x.terrain.find((t) => t.kind === 'heightfield'),
+        m = x.terrain.find((t) => t.kind === 'mesh');
+      // the heightfield: every sample a vertex, two triangles a cell, the loader's raw heights as received
+      expect(h).toEqual({
+        asset: h?.asset,
+        kind: 'heightfield',
+        triangles: 2 * (hf.nx - 1) * (hf.nz - 1),
+        vertices: hf.nx * hf.nz,
+        digest: valuesDigest(hf.heights),
+      });
+      // the block: 8 shared corners, 12 triangles
+      expect(m).toMatchObject({ kind: 'mesh', triangles: 12, vertices: 8 });
+      // two seconds later the avatar (spawned at y = 4) stands on the hill, about 1.5 m high at the
+      // origin: its centre 0.9 m above that (the scene has no ground plane: without the heightfield it falls)
+      const t0 = x.tick;
+      const later = await until(page, (p) => p.tick > t0 + 40, 10_000, 'two seconds of ticks');
+      expect(later.me?.[1]).toBeGreaterThan(1.9);
+      expect(later.me?.[1]).toBeLessThan(2.8);
+      if (shots) writeFileSync(join(shots, 'viewer-terrain.png'), await page.screenshot());
+      expect(await canvasColours(page, '#view')).toBeGreaterThan(20);
+      expect(errors).toEqual([]);
+    } finally {
+      terrainServer.kill('SIGTERM');
+      await terrainServer.exit;
+      rmSync(tdir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   test('the dashboard plots live figures', async () => {
     const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();

@@ -6,7 +6,7 @@ import { Host } from '../src/net/host';
 import { CLOSE, ERROR } from '../src/protocol/errors';
 import { encodeClient } from '../src/protocol/codec';
 import { createNodeClient, type TesseraClient } from '../src/client/node';
-import type { StreamEvent } from '../src/protocol/messages';
+import { PROTOCOL_VERSION, type StreamEvent } from '../src/protocol/messages';
 import { RawClient, connectNonReader, post, request, waitFor } from './helpers/net';
 import { testWorld } from './helpers/world-setup';
 
@@ -103,7 +103,7 @@ describe('WebSocket gate', () => {
     const up = new RawClient(url, { headers: { authorization: 'Bearer nope' } });
     expect(await up.opened).toBe(false);
     expect(up.upgradeStatus).toBe(401);
-    const sub = new RawClient(url, { protocols: ['tessera.v1', 'bearer.secret'] });
+    const sub = new RawClient(url, { protocols: ['tessera.v2', 'bearer.secret'] });
     expect(await sub.opened).toBe(true);
     sub.hello({ token: '' });
     await sub.until(() => sub.of('welcome').length > 0, 3000, 'welcome with the upgrade token');
@@ -332,7 +332,7 @@ describe('backpressure', () => {
       await reader.opened;
       reader.hello({ privateId: 'reader' });
       const slow = await connectNonReader(h.port, [
-        encodeClient({ kind: 'hello', version: 1, token: 'guest', stream: 'world', privateId: 'slow', lastKnownTick: null, interest: null }),
+        encodeClient({ kind: 'hello', version: PROTOCOL_VERSION, token: 'guest', stream: 'world', privateId: 'slow', lastKnownTick: null, interest: null }),
       ]);
       await waitFor(() => h.clientCount === 2, 10_000, 'both joined');
       const blob = 'x'.repeat(4000);

@@ -3,10 +3,11 @@
  * flatc's generated code for the schemas and the `ws` package, and none of Tessera's own client
  * library or codec (src/client, src/protocol/codec, src/protocol/messages are not imported).
  * Against a real host on loopback (manual ticks, so nothing depends on the machine's speed) it
- * negotiates `tessera.v1`, says hello, reads the welcome and the catch-up, finds its avatar
+ * negotiates `tessera.v2`, says hello, reads the welcome and the catch-up, finds its avatar
  * through `_av`, receives snapshots while it acknowledges nothing, then acks and applies deltas
  * against its acknowledged ticks while it walks, publishes an event, and reads error and close
- * codes. Each expectation names the section of the document it relies on.
+ * codes; in a world with a heightfield and a mesh it rebuilds their geometry from the parts
+ * (section 15). Each expectation names the section of the document it relies on.
  */
 import * as flatbuffers from 'flatbuffers';
 import WebSocket from 'ws';
@@ -27,6 +28,7 @@ import {
   ServerDelta,
   ServerError,
   ServerEvents,
+  ServerGeometry,
   ServerMessage,
   ServerPayload,
   ServerPong,
@@ -34,8 +36,15 @@ import {
   ServerWelcome,
   type StreamEvent,
 } from '../src/protocol/generated/server_generated';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Host } from '../src/net/host';
+import { loadSceneWithAssets, sceneSetup } from '../src/scene';
+import { loadHeightmap } from '../src/assets/heightmap';
+import { loadGlbMesh } from '../src/assets/gltf';
 import { testWorld } from './helpers/world-setup';
+import { TERRAIN_HEIGHTMAP, writeTerrainScene } from './helpers/terrain';
 
 // ---------------------------------------------------------------------------------------
 // the client, from the document
@@ -50,6 +59,21 @@ type Msg =
   | { kind: 'delta'; baseTick: number; tick: number; bodies: Body[]; shapes: Shape[]; removed: Array<{ index: number; generation: number }> }
   | { kind: 'error'; code: number; message: string }
   | { kind: 'pong'; nonce: bigint; tick: number }
+  | {
+      kind: 'geometry';
+      id: number;
+      shape: number;
+      nx: number;
+      nz: number;
+      cellX: number;
+      cellZ: number;
+      originX: number;
+      originZ: number;
+      vertexCount: number;
+      indexCount: number;
+      first: number;
+      values: number[];
+    }
   | { kind: 'other'; type: number };
 
 const body = (b: BodyState): Body => ({ index: b.index(), generation: b.generation(), px: b.px(), py: b.py(), pz: b.pz(), vx: b.vx(), vz: b.vz(), qw: b.qw() });
@@ -120,6 +144,29 @@ function decode(bytes: Uint8Array): Msg {
       const p = root.payload(new ServerPong()) as ServerPong;
       return { kind: 'pong', nonce: p.nonce(), tick: p.tick() };
     }
+    case ServerPayload.ServerGeometry: {
+      // section 15
+      const g = root.payload(new ServerGeometry()) as ServerGeometry;
+      return {
+        kind: 'geometry',
+        id: g.id(),
+        shape: g.shape(),
+        nx: g.nx(),
+        nz: g.nz(),
+        cellX: g.cellX(),
+        cellZ: g.cellZ(),
+        originX: g.originX(),
+        originZ: g.originZ(),
+        vertexCount: g.vertexCount(),
+        indexCount: g.indexCount(),
+        first: g.first(),
+        values: list(
+          g.valuesLength(),
+          (i) => g.values(i),
+          (v: number) => v,
+        ),
+      };
+    }
     default:
       return { kind: 'other', type: root.payloadType() };
   }
@@ -133,7 +180,7 @@ function message(build: (b: flatbuffers.Builder) => [ClientPayload, flatbuffers.
   return b.asUint8Array();
 }
 
-const hello = (privateId: string, lastKnownTick: number | null = null, streamName = 'world', version = 1, tokenText = 'guest'): Uint8Array =>
+const hello = (privateId: string, lastKnownTick: number | null = null, streamName = 'world', version = 2, tokenText = 'guest'): Uint8Array =>
   message((b) => {
     const token = b.createString(tokenText),
       stream = b.createString(streamName),
@@ -261,14 +308,14 @@ afterAll(async () => {
 });
 
 test('join, catch up, find the avatar, snapshots without acks, deltas against acked ticks while walking', async () => {
-  const c = new Conn(url, ['tessera.v1']);
+  const c = new Conn(url, ['tessera.v2']);
   await c.opened;
-  expect(c.ws.protocol).toBe('tessera.v1'); // section 1
+  expect(c.ws.protocol).toBe('tessera.v2'); // section 1
   c.send(hello('doc-client-1'));
 
   // section 3: welcome, then the catch-up
   const welcome = await c.next('welcome');
-  expect(welcome).toMatchObject({ version: 1, stream: 'world', tickRate: 20, tick: 3 });
+  expect(welcome).toMatchObject({ version: 2, stream: 'world', tickRate: 20, tick: 3 });
   expect(welcome.publicId).toBeGreaterThan(0);
   expect(welcome.seed).toMatch(/^[0-9a-f]{32}$/);
   const catchUp = await c.next('events');
@@ -346,7 +393,7 @@ test('join, catch up, find the avatar, snapshots without acks, deltas against ac
 }, 60_000);
 
 test('without acks every state message is a snapshot', async () => {
-  const c = new Conn(url, ['tessera.v1']);
+  const c = new Conn(url, ['tessera.v2']);
   await c.opened;
   c.send(hello('doc-client-2'));
   const w = await c.next('welcome');
@@ -359,7 +406,7 @@ test('without acks every state message is a snapshot', async () => {
 }, 60_000);
 
 test('publish: a client event comes back to the stream with my public id; reserved types get BAD_VALUE 1003; a text frame closes with 4000', async () => {
-  const c = new Conn(url, ['tessera.v1']);
+  const c = new Conn(url, ['tessera.v2']);
   await c.opened;
   c.send(hello('doc-client-3'));
   const w = await c.next('welcome');
@@ -382,9 +429,9 @@ test('publish: a client event comes back to the stream with my public id; reserv
 }, 60_000);
 
 test('hello: another protocol version gets BAD_VERSION 1001 and close 4003; a token in the bearer subprotocol is accepted; a second hello UNEXPECTED 1002; a bad stream name BAD_VALUE and close 1008', async () => {
-  const bad = new Conn(url, ['tessera.v1']);
+  const bad = new Conn(url, ['tessera.v2']);
   await bad.opened;
-  bad.send(hello('doc-client-4', null, 'world', 2, 'guest'));
+  bad.send(hello('doc-client-4', null, 'world', 1, 'guest')); // version 1: the host speaks 2
   expect((await bad.next('error')).code).toBe(1001);
   await new Promise<void>((r) => {
     if (bad.closed) r();
@@ -392,19 +439,19 @@ test('hello: another protocol version gets BAD_VERSION 1001 and close 4003; a to
   });
   expect(bad.closed?.code).toBe(4003);
 
-  const viaUpgrade = new Conn(url, ['tessera.v1', 'bearer.guest']);
+  const viaUpgrade = new Conn(url, ['tessera.v2', 'bearer.guest']);
   await viaUpgrade.opened;
-  expect(viaUpgrade.ws.protocol).toBe('tessera.v1'); // the bearer entry is never selected
-  viaUpgrade.send(hello('doc-client-5', null, 'lobby', 1, ''));
+  expect(viaUpgrade.ws.protocol).toBe('tessera.v2'); // the bearer entry is never selected
+  viaUpgrade.send(hello('doc-client-5', null, 'lobby', 2, ''));
   const w = await viaUpgrade.next('welcome');
   expect(w.stream).toBe('lobby');
   viaUpgrade.send(hello('doc-client-5')); // section 3: a second hello
   expect((await viaUpgrade.next('error')).code).toBe(1002); // UNEXPECTED; the connection stays
   viaUpgrade.ws.close(1000);
 
-  const badName = new Conn(url, ['tessera.v1']);
+  const badName = new Conn(url, ['tessera.v2']);
   await badName.opened;
-  badName.send(hello('doc-client-6', null, 'no spaces allowed', 1, 'guest'));
+  badName.send(hello('doc-client-6', null, 'no spaces allowed', 2, 'guest'));
   expect((await badName.next('error')).code).toBe(1003); // section 3: BAD_VALUE, then close 1008
   await new Promise<void>((r) => {
     if (badName.closed) r();
@@ -443,7 +490,7 @@ test('reconnect (sections 3 and 6): the same private id and last_known_tick = th
   const keep = (m: Extract<Msg, { kind: 'events' }>): void => {
     for (const e of m.events) seen.push(`${e.tick}/${e.type}/${e.origin}/${e.body}`);
   };
-  const a = new Conn(url, ['tessera.v1']);
+  const a = new Conn(url, ['tessera.v2']);
   await a.opened;
   a.send(hello('doc-client-7', null, 'chatroom'));
   const w1 = await a.next('welcome');
@@ -460,7 +507,7 @@ test('reconnect (sections 3 and 6): the same private id and last_known_tick = th
   });
 
   // while away: another client talks, two ticks close
-  const other = new Conn(url, ['tessera.v1']);
+  const other = new Conn(url, ['tessera.v2']);
   await other.opened;
   other.send(hello('doc-client-8', null, 'chatroom'));
   await other.next('welcome');
@@ -469,7 +516,7 @@ test('reconnect (sections 3 and 6): the same private id and last_known_tick = th
   host.tickOnce();
   host.tickOnce();
 
-  const b = new Conn(url, ['tessera.v1']);
+  const b = new Conn(url, ['tessera.v2']);
   await b.opened;
   b.send(hello('doc-client-7', live.tick, 'chatroom'));
   const w2 = await b.next('welcome');
@@ -485,4 +532,68 @@ test('reconnect (sections 3 and 6): the same private id and last_known_tick = th
   expect(seen.some((x) => x.includes('/_d/'))).toBe(false);
   b.ws.close(1000);
   other.ws.close(1000);
+}, 60_000);
+
+test('section 15: a heightfield and a mesh are announced by asset id and their geometry arrives in parts that rebuild the quantised assets', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-doc-terrain-'));
+  const scene = await loadSceneWithAssets(await writeTerrainScene(dir, 181));
+  const terrainHost = await Host.start({ port: 0, world: sceneSetup(scene), manualTicks: true });
+  try {
+    const c = new Conn(`ws://127.0.0.1:${terrainHost.port}/ws`, ['tessera.v2']);
+    await c.opened;
+    c.send(hello('doc-client-terrain'));
+    await c.next('welcome');
+    terrainHost.tickOnce();
+    // section 15: shapes 4 and 5 carry the asset id in sx
+    const snap = await c.next('snapshot');
+    const ids = new Map(snap.shapes.filter((x) => x.shape === 4 || x.shape === 5).map((x) => [x.sx, x.shape]));
+    expect([...ids.values()].sort()).toEqual([4, 5]);
+    // parts: at most 4 a tick; collect each asset's values until its count is reached
+    const assets = new Map<number, { head: Extract<Msg, { kind: 'geometry' }>; values: number[]; got: number }>();
+    const whole = (): boolean =>
+      assets.size === 2 &&
+      [...assets.values()].every((a) => a.got === (a.head.shape === 4 ? a.head.nx * a.head.nz : 3 * a.head.vertexCount + a.head.indexCount));
+    for (let t = 0; t < 10 && !whole(); t++) {
+      terrainHost.tickOnce();
+      await c.next('events');
+      await c.next('snapshot');
+      c.send(ping(BigInt(t)));
+      await c.next('pong');
+      for (const m of c.inbox.filter((x): x is Extract<Msg, { kind: 'geometry' }> => x.kind === 'geometry')) {
+        if (!ids.has(m.id)) throw new Error(`geometry ${m.id} was not announced`);
+        const a = assets.get(m.id) ?? { head: m, values: [], got: 0 };
+        assets.set(m.id, a);
+        if (a.values[m.first] !== undefined) continue; // already taken from the inbox
+        m.values.forEach((v, i) => {
+          a.values[m.first + i] = v;
+        });
+        a.got += m.values.length;
+      }
+    }
+    expect(whole()).toBe(true);
+    const hf = loadHeightmap(join(dir, 'assets', 'hill.png'), TERRAIN_HEIGHTMAP);
+    const h = [...assets.values()].find((a) => a.head.shape === 4)!;
+    expect([h.head.nx, h.head.nz, h.head.cellX, h.head.cellZ, h.head.originX, h.head.originZ]).toEqual([
+      hf.nx,
+      hf.nz,
+      hf.cellX,
+      hf.cellZ,
+      hf.originX,
+      hf.originZ,
+    ]);
+    expect(h.values).toEqual(Array.from(hf.heights));
+    // the mesh: vertices (x, y, z raw) then indices, three per triangle
+    const mesh = await loadGlbMesh(join(dir, 'assets', 'block.glb'));
+    const m = [...assets.values()].find((a) => a.head.shape === 5)!;
+    const nv = 3 * m.head.vertexCount;
+    const tris: string[] = [];
+    for (let k = nv; k < m.values.length; k += 3) tris.push([0, 1, 2].flatMap((j) => m.values.slice(3 * m.values[k + j], 3 * m.values[k + j] + 3)).join(','));
+    const want: string[] = [];
+    for (let k = 0; k < mesh.triangles.length; k += 9) want.push(Array.from(mesh.triangles.subarray(k, k + 9)).join(','));
+    expect(tris.sort()).toEqual(want.sort());
+    c.ws.close(1000);
+  } finally {
+    await terrainHost.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }, 60_000);

@@ -3,7 +3,8 @@
  * by paths relative to the scene file (src/scene.ts loadSceneWithAssets); the world built from
  * it holds balls on the terrain, two fresh loads hash the same, a bad asset is refused naming
  * the scene field, the file and the reason; and balls rolling down terrain across shard
- * borders give the unsharded world's hash at every tick (the hash covers the geometry).
+ * borders give the unsharded world's hash at every tick (the hash covers the geometry), also
+ * when the regions are stepped by (in-memory) shard processes of a cluster.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { PNG } from 'pngjs';
 import { Document, NodeIO } from '@gltf-transform/core';
 import { PhysicsWorld, type WorldConfig } from '../src/physics/world';
 import { ShardedWorld } from '../src/physics/sharded';
+import { LocalCluster } from '../src/cluster/local-cluster';
 import { SceneError, loadScene, loadSceneWithAssets, sceneSetup } from '../src/scene';
 import { resolveConfig, serve } from '../src/serve';
 import { createNodeClient } from '../src/client/node';
@@ -148,7 +150,7 @@ test('balls rolling down terrain across shard borders: the unsharded hash at eve
   expect(other.hash()).not.toBe(same.hash());
 });
 
-test('tessera serve runs a terrain scene: a client joins and sees its balls (terrain and meshes are not on the wire yet)', async () => {
+test('tessera serve runs a terrain scene: a client joins and sees its balls (the geometry on the wire: test/terrain-wire.test.ts)', async () => {
   const path = await writeScene('served.json', 'assets/bowl.png', 'assets/crate.glb');
   const data = mkdtempSync(join(tmpdir(), 'tessera-scene-data-'));
   const s = await serve(resolveConfig({ port: '0', data, workers: '0', scene: path }, {}), pino({ level: 'silent' }));
@@ -163,10 +165,36 @@ test('tessera serve runs a terrain scene: a client joins and sees its balls (ter
   }
 }, 30_000);
 
-test('a terrain scene is refused on a cluster (shard processes receive no geometry yet), before any connection', async () => {
-  const path = await writeScene('cluster.json', 'assets/bowl.png', 'assets/crate.glb');
-  const data = mkdtempSync(join(tmpdir(), 'tessera-scene-data-'));
-  await expect(
-    serve(resolveConfig({ port: '0', data, workers: '0', scene: path, cluster: 'nats://127.0.0.1:1' }, {}), pino({ level: 'silent' })),
-  ).rejects.toThrow(/cluster .*heightmaps or meshes do not run on a cluster yet/);
+test('terrain on a cluster: shard processes (in memory) get the geometry in their copy of the world and step it to the in-process hash', () => {
+  // a valley falling along +x over the cuts x = 0 and z = 0.5, four regions in two processes
+  const hf = quantiseHeightfield(
+    'valley',
+    Array.from({ length: 33 * 17 }, (_, k) => 3 - 0.25 * (k % 33) * 0.5 + 0.3 * Math.cos(Math.floor(k / 33) * 0.4)),
+    33,
+    17,
+    { cellSize: [0.5, 0.5], origin: [-8, -4] },
+  );
+  const block = encodeGeometry(hf);
+  const config: WorldConfig = { capacity: 64, sleep: { enabled: false }, geometryWords: block.words.length };
+  const cuts = { xCuts: [0], zCuts: [0.5] };
+  const build = (w: ShardedWorld): ShardedWorld => {
+    w.addGeometry(block, { friction: 0.4 });
+    for (let k = 0; k < 6; k++) w.addSphere({ position: [-3 + (k % 3) * 0.3, 4, -1 + k * 0.5], radius: 0.25, friction: 0.4 });
+    return w;
+  };
+  const local = build(new ShardedWorld(config, cuts, undefined, { exchange: 'tick' }));
+  const clustered = build(new ShardedWorld(config, cuts, undefined, { exchange: 'tick' }));
+  const cluster = new LocalCluster(clustered, config, cuts, [
+    [0, 1],
+    [2, 3],
+  ]);
+  for (let t = 0; t < 150; t++) {
+    local.step();
+    clustered.step();
+    if (clustered.hash() !== local.hash()) throw new Error(`tick ${local.tick}: cluster hash ${clustered.hash().toString(16)} != ${local.hash().toString(16)}`);
+  }
+  expect(cluster.stats.ticks).toBe(150);
+  expect(clustered.handoffs).toBeGreaterThan(0); // balls crossed borders between the processes' regions
+  // every process's copy holds the geometry
+  for (const h of cluster.hosts.values()) expect(h.world.geometry()).toEqual(local.geometry());
 });

@@ -5,7 +5,7 @@
  * /metrics and /stats (src/net/cluster-metrics.ts) from a coordinator's counters.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -101,6 +101,7 @@ test('serve refuses more shard processes than the scene has regions, before it o
     const demo = JSON.parse(readFileSync(join(__dirname, '..', 'scenes', 'demo.json'), 'utf8'));
     const scene = join(dir, 'two.json');
     writeFileSync(scene, JSON.stringify({ ...demo, partition: { xCuts: [0], zCuts: [] } }));
+    cpSync(join(__dirname, '..', 'scenes', 'assets'), join(dir, 'assets'), { recursive: true }); // the demo's heightmap, relative to the scene
     const data = join(dir, 'data');
     const cfg = resolveConfig({ cluster: 'nats://127.0.0.1:1', clusterProcesses: '3', scene, data, logLevel: 'silent' }, {});
     await expect(serve(cfg)).rejects.toThrow(

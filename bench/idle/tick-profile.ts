@@ -20,7 +20,7 @@ import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/persist/sqlite-store';
-import { loadScene, sceneSetup } from '../../src/scene';
+import { loadSceneWithAssets, sceneSetup } from '../../src/scene';
 import { EventStream } from '../../src/sim/stream';
 import { WorldLoop } from '../../src/sim/world-loop';
 import { repoRoot } from '../results';
@@ -56,7 +56,7 @@ function wasmNames(): string[] {
 async function main(): Promise<void> {
   const data = mkdtempSync(join(tmpdir(), 'tessera-tick-prof-'));
   const store = SqliteStore.open(join(data, 'tessera.sqlite'));
-  const scene = loadScene(join(repoRoot(), 'scenes', 'demo.json'));
+  const scene = await loadSceneWithAssets(join(repoRoot(), 'scenes', 'demo.json'));
   const setup = sceneSetup(scene, WORKERS);
   const stream = new EventStream('world', { tickRate: scene.world.tickRate });
   const loop = new WorldLoop(stream, setup, { interest: { farEvery: 4, nearCells: 1 }, persist: { store } });

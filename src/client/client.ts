@@ -6,6 +6,7 @@
  *   connect -> hello{token, stream, privateId, lastKnownTick} -> welcome -> events (catch-up)
  *   each tick: events{tick, [...]} -> callbacks, lastKnownTick = tick
  *              snapshot/delta      -> frame of that tick (kept per tick), ack
+ *              geometry parts      -> `geometry` (by asset id) once an asset is whole, onGeometry
  *   socket lost -> wait min(maxMs, minMs * 2^n) (+ up to 25 % jitter) -> hello with lastKnownTick:
  *              the host sends every event since, or a '_s' snapshot event plus the events after
  *              it; no event is delivered twice or skipped.
@@ -16,7 +17,18 @@
  */
 import { decodeServer, encodeClient } from '../protocol/codec';
 import { CLOSE } from '../protocol/errors';
-import { PROTOCOL_VERSION, type ClientMessage, type InputFrame, type Interest, type RawVec3, type ServerMessage, type StreamEvent } from '../protocol/messages';
+import { GeometryAssembler, type WireAsset } from '../assets/wire';
+import { SHAPE } from '../physics/world-layout';
+import {
+  PROTOCOL_VERSION,
+  SUBPROTOCOL,
+  type ClientMessage,
+  type InputFrame,
+  type Interest,
+  type RawVec3,
+  type ServerMessage,
+  type StreamEvent,
+} from '../protocol/messages';
 import { applyToMirror, type Mirror } from '../sim/interest';
 
 /** The subset of the WebSocket API the client uses. */
@@ -55,8 +67,53 @@ export interface SimCallbacks {
   onError?(code: number, message: string): void;
   /** The socket closed (code, reason); `willRetry` says whether a reconnect is scheduled. */
   onClose?(code: number, reason: string, willRetry: boolean): void;
+  /** A static heightfield's or mesh's geometry arrived whole (once per asset; see TesseraClient.geometry). */
+  onGeometry?(g: ClientGeometry): void;
   /** Any other server message (chat, ownership, adminResult, pong). */
   onMessage?(m: ServerMessage): void;
+}
+
+/**
+ * The geometry of a static heightfield or mesh (protocol 2, ServerGeometry), as the core has it
+ * after quantisation. `raw` holds the wire's integers (raw Q47.16 metres, src/assets/wire.ts
+ * WireAsset); the other fields are the same in metres (raw / 65536, exact in a double).
+ * Heightfield: nx x nz samples, sample (ix, iz) at x = originX + ix cellX, z = originZ + iz
+ * cellZ, y = heights[iz nx + ix]. Mesh: vertices (x, y, z each) and indices (three per
+ * triangle, counter-clockwise seen from the front).
+ */
+export type ClientGeometry =
+  | {
+      kind: 'heightfield';
+      id: number;
+      nx: number;
+      nz: number;
+      cellX: number;
+      cellZ: number;
+      originX: number;
+      originZ: number;
+      heights: Float64Array;
+      raw: WireAsset;
+    }
+  | { kind: 'mesh'; id: number; vertices: Float64Array; indices: Uint32Array; raw: WireAsset };
+
+/** A whole wire asset in metres (ClientGeometry). */
+export function geometryInMetres(a: WireAsset): ClientGeometry {
+  const m = (v: number): number => v / 65536;
+  if (a.shape === SHAPE.HEIGHTFIELD)
+    return {
+      kind: 'heightfield',
+      id: a.id,
+      nx: a.nx,
+      nz: a.nz,
+      cellX: m(a.cellX),
+      cellZ: m(a.cellZ),
+      originX: m(a.originX),
+      originZ: m(a.originZ),
+      heights: Float64Array.from(a.values, m),
+      raw: a,
+    };
+  const nv = a.vertexCount * 3;
+  return { kind: 'mesh', id: a.id, vertices: Float64Array.from(a.values.subarray(0, nv), m), indices: Uint32Array.from(a.values.subarray(nv)), raw: a };
 }
 
 /** Client options. */
@@ -91,6 +148,8 @@ export interface RenderBody {
   size: [number, number, number];
   position: [number, number, number];
   rotation: [number, number, number, number];
+  /** A heightfield's or mesh's asset id (its geometry: TesseraClient.geometry); -1 for other shapes (whose `size` is in metres). */
+  asset: number;
 }
 
 /** Close codes after which reconnecting cannot help. */
@@ -111,6 +170,9 @@ export class TesseraClient {
   record = false;
   /** Reconnections made. */
   reconnects = 0;
+  /** Static geometry received, by asset id (a heightfield or mesh body's RenderBody.asset). Kept across reconnects. */
+  readonly geometry = new Map<number, ClientGeometry>();
+  private assembler = new GeometryAssembler();
   private ws: SocketLike | null = null;
   private closedByUser = false;
   private attempt = 0;
@@ -139,7 +201,9 @@ export class TesseraClient {
   }
 
   private open(): void {
-    const protocols = ['tessera.v1', ...(this.opts.tokenInUpgrade ? [`bearer.${this.opts.token}`] : [])];
+    // a new connection resends its geometry from the first part: start the half-received ones again
+    this.assembler = new GeometryAssembler();
+    const protocols = [SUBPROTOCOL, ...(this.opts.tokenInUpgrade ? [`bearer.${this.opts.token}`] : [])];
     const ws = new this.WS(this.opts.url, protocols);
     this.ws = ws;
     ws.binaryType = 'arraybuffer';
@@ -230,6 +294,16 @@ export class TesseraClient {
       case 'error':
         this.callbacks.onError?.(m.code, m.message);
         return;
+      case 'geometry': {
+        if (this.geometry.has(m.id)) return;
+        const whole = this.assembler.add(m);
+        if (whole) {
+          const g = geometryInMetres(whole);
+          this.geometry.set(m.id, g);
+          this.callbacks.onGeometry?.(g);
+        }
+        return;
+      }
       default:
         this.callbacks.onMessage?.(m);
     }
@@ -315,15 +389,17 @@ export class TesseraClient {
       const n = Math.hypot(...q) || 1;
       q = [q[0] / n, q[1] / n, q[2] / n, q[3] / n];
       const shape = b.shapes.get(index);
+      const terrain = shape !== undefined && (shape.shape === SHAPE.HEIGHTFIELD || shape.shape === SHAPE.MESH);
       out.push({
         index,
         generation: sb.generation,
         shard: sb.shard,
         shape: shape?.shape ?? 0,
         kind: shape?.kind ?? 0,
-        size: shape ? [shape.sx / 1024, shape.sy / 1024, shape.sz / 1024] : [0, 0, 0],
+        size: shape && !terrain ? [shape.sx / 1024, shape.sy / 1024, shape.sz / 1024] : [0, 0, 0],
         position: [lerp(from.px, sb.px) / 1024, lerp(from.py, sb.py) / 1024, lerp(from.pz, sb.pz) / 1024],
         rotation: q,
+        asset: terrain ? shape.sx : -1,
       });
     }
     return out;

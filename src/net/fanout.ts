@@ -1,8 +1,9 @@
 /**
  * Fan-out: after each tick, every joined client gets the stream's events (encoded once per
  * stream), the messages the world tick addressed to it, and on the world stream its
- * snapshot/delta (one encode per distinct view and base, see sim/interest.ts), in one corked
- * write per client. Backpressure is checked here: see sessions.ts for the limits.
+ * snapshot/delta (one encode per distinct view and base, see sim/interest.ts) followed by the
+ * next parts of the static geometry it was announced (geometry.ts), in one corked write per
+ * client. Backpressure is checked here: see sessions.ts for the limits.
  */
 import { encodeServer } from '../protocol/codec';
 import { CLOSE } from '../protocol/errors';
@@ -12,6 +13,7 @@ import type { EventStream } from '../sim/stream';
 import type { StepResult } from '../sim/world-loop';
 import { SocialSim, type SocialOutput } from '../social/social-sim';
 import type { HostContext } from './context';
+import { queueGeometry, takeGeometry } from './geometry';
 import type { Sessions } from './sessions';
 
 /** World-stream event types WebSocket clients do not receive when foldInputs is on (see visible). */
@@ -101,6 +103,7 @@ export function sendTick(
       encoded.set(s.stream, events);
     }
     let state: Uint8Array | null = null;
+    let geometry: Uint8Array[] = [];
     if (s.view && s.stream === w.stream) {
       if (behind) {
         h.counters.skippedDeltas++;
@@ -109,7 +112,10 @@ export function sendTick(
           const p = w.avatarPosition(s.publicId);
           if (p) w.interest.setInterest(s.view, p[0], p[2], s.view.cells);
         }
-        state = w.interest.messageFor(s.view).bytes;
+        const m = w.interest.messageFor(s.view);
+        state = m.bytes;
+        queueGeometry(w, s, m);
+        geometry = takeGeometry(s, buffered, h.o.softBackpressure / 2);
       }
     }
     const ev = events;
@@ -118,6 +124,7 @@ export function sendTick(
       sessions.send(s, ev);
       if (mine) for (const b of mine) sessions.send(s, b);
       if (state) sessions.send(s, state);
+      for (const b of geometry) sessions.send(s, b);
     });
   }
 }

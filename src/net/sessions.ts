@@ -2,7 +2,7 @@
  * WebSocket sessions at /ws: upgrade, hello, rate limits, message handling, sending and closing.
  *
  * A session: upgrade (Origin checked against the allow-list; a token may come in
- * `Authorization: Bearer <token>` or as the subprotocol `bearer.<token>` next to `tessera.v1`,
+ * `Authorization: Bearer <token>` or as the subprotocol `bearer.<token>` next to `tessera.v2`,
  * never in the URL) -> the first message must be `hello` within authTimeoutMs (its token is
  * used when the upgrade carried none) -> welcome + catch-up -> each tick the fan-out
  * (fanout.ts) sends the stream's events and, on the world stream, a snapshot/delta.
@@ -40,7 +40,7 @@ import { uws, type HttpRequest, type HttpResponse, type us_socket_context_t, typ
 import { decodeClient, encodeServer } from '../protocol/codec';
 import { ADMIN, CHAT, IDENTITY, INPUT, metresToMm, OWNERSHIP, PLACE, rawToMm, SPAWN, type IdentityRole, type OwnershipBody } from '../sim/event-bodies';
 import { ERROR, CLOSE, ProtocolError, errorBody, type ErrorCode } from '../protocol/errors';
-import { PROTOCOL_VERSION, type ClientMessage, type Interest, type ServerMessage } from '../protocol/messages';
+import { PROTOCOL_VERSION, SUBPROTOCOL, type ClientMessage, type Interest, type ServerMessage } from '../protocol/messages';
 import { StreamError, isPrivateId, isStreamName, type EventStream } from '../sim/stream';
 import type { ClientView } from '../sim/interest';
 import type { HostContext } from './context';
@@ -77,6 +77,10 @@ export interface Session {
   lastAdminAudit: number;
   /** The token the principal was accepted with ('' before hello), held in HostContext.tokens while open. */
   token: string;
+  /** Geometry asset ids queued or sent on this connection (each goes once per connection; src/net/geometry.ts). */
+  geometrySent: Set<number>;
+  /** Encoded ServerGeometry parts still to send, in order. */
+  geometryQueue: Uint8Array[];
 }
 
 /** The open WebSocket sessions of a host and their handlers. */
@@ -241,8 +245,10 @@ export class Sessions {
       token: principal ? token : '',
       adminDropped: 0,
       lastAdminAudit: -Infinity,
+      geometrySent: new Set(),
+      geometryQueue: [],
     };
-    const chosen = offered.includes('tessera.v1') ? 'tessera.v1' : '';
+    const chosen = offered.includes(SUBPROTOCOL) ? SUBPROTOCOL : '';
     res.cork(() => res.upgrade<Session>(session, key, chosen, ext, context));
   }
 

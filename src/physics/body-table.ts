@@ -14,6 +14,8 @@
  *   sx sy sz     1/1024 m   sphere: radius; capsule: radius, half height; box: half extents;
  *                           plane: normal x 1024 and offset in sx.. (see below)
  *   sleeping     0 / 1
+ *   asset        heightfield / mesh: the asset id, the word index of its geometry block in the
+ *                world's GEOMETRY array (the record's RADIUS, an integer); -1 for other shapes
  * Planes: sx, sy, sz = normal in 1/1024, and `px` = offset (1/1024 m); py = pz = 0.
  */
 import { BODY_RECORD, BODY_RECORD_BYTES, FLAG, OWNER, SHAPE } from './world-layout';
@@ -39,6 +41,7 @@ export const BODY_TABLE_FIELDS = [
   'sy',
   'sz',
   'sleeping',
+  'asset',
 ] as const;
 export type BodyTableField = (typeof BODY_TABLE_FIELDS)[number];
 
@@ -137,6 +140,8 @@ export function readBodyRow(u: Uint32Array, r: number, owner: number, out: BodyT
     out.sy[n] = field(u, r + W_HY, 6);
     out.sz[n] = field(u, r + W_HZ, 6);
   }
+  // a heightfield's or mesh's RADIUS is its block's word index (< 2^31: the low word)
+  out.asset[n] = shape === SHAPE.HEIGHTFIELD || shape === SHAPE.MESH ? u[r + W_RADIUS] : -1;
 }
 
 /**

@@ -697,6 +697,15 @@ export class ShardedWorld {
   }
 
   /**
+   * The static geometry words in use (heightfields and meshes, every block added, in order; a
+   * copy): the same words every shard world holds (PhysicsWorld.geometry). A block's word index
+   * is its asset id on the wire (src/assets/wire.ts).
+   */
+  geometry(): BigInt64Array {
+    return this.registry.geometry();
+  }
+
+  /**
    * Copies the registry's static geometry (heightfields, meshes) into every shard world whose
    * geometry is shorter: blocks are only ever appended, in the same order everywhere, so a
    * block has the same word index in every world, and a static record naming it imports.

@@ -76,6 +76,7 @@ export const SERVER_KINDS = [
   'adminResult',
   'error',
   'pong',
+  'geometry',
 ] as const satisfies readonly ServerMessage['kind'][];
 /** Shard message kinds in union order (ShardPayload tag t is SHARD_KINDS[t - 1]). */
 export const SHARD_KINDS = ['advance', 'ghosts', 'handoff', 'physicsEvents', 'hash'] as const satisfies readonly ShardMessage['kind'][];
@@ -768,6 +769,27 @@ export function encodeServer(msg: ServerMessage): Uint8Array {
       off = S.ServerPong.createServerPong(b, u64(msg.nonce, 'pong.nonce'), u32(msg.tick, 'pong.tick'));
       type = S.ServerPayload.ServerPong;
       break;
+    case 'geometry': {
+      if (!(msg.values instanceof Int32Array)) bad('geometry.values', msg.values);
+      const values = S.ServerGeometry.createValuesVector(b, msg.values);
+      off = S.ServerGeometry.createServerGeometry(
+        b,
+        u32(msg.id, 'geometry.id'),
+        en(Shape, msg.shape, 'geometry.shape'),
+        u32(msg.nx, 'geometry.nx'),
+        u32(msg.nz, 'geometry.nz'),
+        i32(msg.cellX, 'geometry.cellX'),
+        i32(msg.cellZ, 'geometry.cellZ'),
+        i32(msg.originX, 'geometry.originX'),
+        i32(msg.originZ, 'geometry.originZ'),
+        u32(msg.vertexCount, 'geometry.vertexCount'),
+        u32(msg.indexCount, 'geometry.indexCount'),
+        u32(msg.first, 'geometry.first'),
+        values,
+      );
+      type = S.ServerPayload.ServerGeometry;
+      break;
+    }
     default:
       return bad('server message kind', (msg as { kind: unknown }).kind);
   }
@@ -785,6 +807,7 @@ const rs = {
   adminResult: new S.ServerAdminResult(),
   error: new S.ServerError(),
   pong: new S.ServerPong(),
+  geometry: new S.ServerGeometry(),
   state: new S.BodyState(),
   shape: new S.BodyShape(),
   handle: new S.BodyHandle(),
@@ -910,6 +933,28 @@ export function decodeServer(bytes: Uint8Array, options?: VerifyOptions): Server
     case S.ServerPayload.ServerPong: {
       const t = root.payload(rs.pong) as S.ServerPong;
       return { kind: 'pong', nonce: t.nonce(), tick: t.tick() };
+    }
+    case S.ServerPayload.ServerGeometry: {
+      const t = root.payload(rs.geometry) as S.ServerGeometry;
+      // copied: the result shares no memory with `bytes` (and the vector need not be 4-aligned in a sliced buffer)
+      const n = t.valuesLength(),
+        values = new Int32Array(n);
+      for (let i = 0; i < n; i++) values[i] = t.values(i)!;
+      return {
+        kind: 'geometry',
+        id: t.id(),
+        shape: t.shape(),
+        nx: t.nx(),
+        nz: t.nz(),
+        cellX: t.cellX(),
+        cellZ: t.cellZ(),
+        originX: t.originX(),
+        originZ: t.originZ(),
+        vertexCount: t.vertexCount(),
+        indexCount: t.indexCount(),
+        first: t.first(),
+        values,
+      };
     }
     default:
       throw protocolError(ERROR.BAD_MESSAGE, 'BAD_UNION', 'ServerMessage.payload: unknown kind');

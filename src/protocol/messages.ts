@@ -12,8 +12,18 @@
  * server, written '_' in the JSON endpoint).
  */
 
-/** Version of the wire protocol; Hello carries it and the host refuses any other (BAD_VERSION). */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Version of the wire protocol; Hello carries it and the host refuses any other (BAD_VERSION).
+ * 2: static heightfields and meshes on the wire (BodyShape shapes 4 and 5 with the asset id in
+ * `sx`, and the ServerGeometry message; docs/protocol.md sections 5 and 14).
+ */
+export const PROTOCOL_VERSION = 2;
+
+/** The WebSocket subprotocol of this version (`tessera.v<PROTOCOL_VERSION>`). */
+export const SUBPROTOCOL = `tessera.v${PROTOCOL_VERSION}`;
+
+/** Most values (i32) in one ServerGeometry part: 16,384, so a part is at most 64 KiB of values plus about 100 bytes. */
+export const GEOMETRY_PART_VALUES = 16384;
 
 /** A body handle: slot index and generation. */
 export interface Handle {
@@ -112,6 +122,31 @@ export interface BodyShape {
   sz: number;
 }
 
+/**
+ * One part of a static geometry asset (ServerGeometry, schemas/server.fbs): the asset `id`
+ * (what the body's BodyShape carries in `sx`), its shape (SHAPE.HEIGHTFIELD or SHAPE.MESH) and
+ * header, and its values `first` .. `first + values.length - 1`. The values of a heightfield
+ * are its nx * nz heights, raw Q47.16 metres, row-major by z; of a mesh, vertexCount vertices
+ * (x, y, z raw Q47.16 metres) then indexCount vertex indices (three per triangle,
+ * counter-clockwise seen from the front). Heightfield header (0 for a mesh): samples nx, nz;
+ * cell sizes cellX, cellZ and the position of sample (0, 0) originX, originZ, raw Q47.16 metres.
+ */
+export interface GeometryPart {
+  kind: 'geometry';
+  id: number;
+  shape: number;
+  nx: number;
+  nz: number;
+  cellX: number;
+  cellZ: number;
+  originX: number;
+  originZ: number;
+  vertexCount: number;
+  indexCount: number;
+  first: number;
+  values: Int32Array;
+}
+
 /** Messages the host sends to a client. */
 export type ServerMessage =
   | { kind: 'welcome'; version: number; publicId: number; stream: string; tick: number; tickRate: number; seed: string }
@@ -122,7 +157,8 @@ export type ServerMessage =
   | { kind: 'ownership'; body: Handle; owner: number; master: number; rule: number; tick: number }
   | { kind: 'adminResult'; command: string; ok: boolean; message: string }
   | { kind: 'error'; code: number; message: string }
-  | { kind: 'pong'; nonce: bigint; tick: number };
+  | { kind: 'pong'; nonce: bigint; tick: number }
+  | GeometryPart;
 
 /** Physics command kinds on the shard protocol (match src/physics/world.ts Command). */
 export const SHARD_COMMAND = { DESPAWN: 0, SET_POSITION: 1, SET_VELOCITY: 2, IMPULSE: 3, FORCE: 4, CHARACTER_INPUT: 5 } as const;

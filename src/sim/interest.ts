@@ -6,7 +6,9 @@
  *
  * Interest is spatial: the x/z plane is cut into square cells of `cellSize` metres; a client
  * receives the bodies whose position lies in the (2 cells + 1)^2 cells around its centre
- * cell, plus every plane (unbounded). Positions are the quantised ones of a BodyTable.
+ * cell, plus every plane (unbounded), plus every static heightfield and mesh whose AABB
+ * overlaps those cells (announced by asset id: BodyShape.sx; the host sends the geometry once
+ * per connection, src/net/geometry.ts). Positions are the quantised ones of a BodyTable.
  *
  *   tick t: update(table)  -> grid: rows sorted by cell key (one typed-array sort)
  *   client: view(key K, base B) -> set(K, t) = rows of K's cells, sorted by slot
@@ -86,6 +88,20 @@ export class StateMessage {
   get msg(): Extract<ServerMessage, { kind: 'snapshot' | 'delta' }> {
     return (this.value ??= stateRowsMessage(this.rows));
   }
+  private assetIds: number[] | null = null;
+  /** Asset ids of the heightfields and meshes among the message's shapes (bodies it announces), in order; made on first use. */
+  get assets(): readonly number[] {
+    if (!this.assetIds) {
+      const out: number[] = [],
+        S = this.rows.shapes;
+      for (let i = 0; i < this.rows.shapeCount; i++) {
+        const o = i * SHAPE_ROW_STRIDE;
+        if (S[o + 2] === SHAPE.HEIGHTFIELD || S[o + 2] === SHAPE.MESH) out.push(S[o + 4]);
+      }
+      this.assetIds = out;
+    }
+    return this.assetIds;
+  }
 }
 
 const SHAPE_PLANE = 3;
@@ -111,6 +127,8 @@ export class InterestPublisher {
   private order = new Float64Array(0);
   private count = 0;
   private planes: number[] = [];
+  /** Static heightfields and meshes: row, then the cells their AABB covers (x0, x1, z0, z1), 5 numbers each. */
+  private terrain: number[] = [];
   /** Scratch: table rows of the view being gathered. */
   private gather = new Int32Array(0);
   /** Sets by view key, per tick. */
@@ -235,15 +253,26 @@ export class InterestPublisher {
     const n = table.count;
     if (this.order.length < n) this.order = new Float64Array(Math.max(n, this.order.length * 2));
     this.planes = [];
+    this.terrain = [];
     let m = 0;
     for (let r = 0; r < n; r++) {
       if (table.shape[r] === SHAPE_PLANE) {
         this.planes.push(r);
         continue;
       }
-      // static heightfields and meshes (assembly/physics/terrain.ts) are not on the wire yet:
-      // the protocol's Shape has no value for them (issue 18's protocol part), so no view holds them
-      if (table.shape[r] === SHAPE.HEIGHTFIELD || table.shape[r] === SHAPE.MESH) continue;
+      // static heightfields and meshes (assembly/physics/terrain.ts) are large: a view holds one
+      // when its cells overlap the cells of the body's AABB (centre px.., half extents sx..)
+      if (table.shape[r] === SHAPE.HEIGHTFIELD || table.shape[r] === SHAPE.MESH) {
+        const q = this.cellQ;
+        this.terrain.push(
+          r,
+          Math.floor((table.px[r] - table.sx[r]) / q),
+          Math.floor((table.px[r] + table.sx[r]) / q),
+          Math.floor((table.pz[r] - table.sz[r]) / q),
+          Math.floor((table.pz[r] + table.sz[r]) / q),
+        );
+        continue;
+      }
       this.order[m++] = cellKey(this.cellX[r], this.cellZ[r]) * 0x100000 + r; // key < 2^32, row < 2^20: exact in a double
     }
     this.order.subarray(0, m).sort();
@@ -289,9 +318,16 @@ export class InterestPublisher {
     P[o + 12] = t.shard[r] < 0 ? 255 : t.shard[r];
     PS[s] = t.shape[r];
     PS[s + 1] = t.kind[r];
-    PS[s + 2] = t.sx[r];
-    PS[s + 3] = t.sy[r];
-    PS[s + 4] = t.sz[r];
+    if (t.shape[r] === SHAPE.HEIGHTFIELD || t.shape[r] === SHAPE.MESH) {
+      // on the wire a heightfield or mesh is its asset id (BodyShape.sx); its geometry is sent apart (ServerGeometry)
+      PS[s + 2] = t.asset[r];
+      PS[s + 3] = 0;
+      PS[s + 4] = 0;
+    } else {
+      PS[s + 2] = t.sx[r];
+      PS[s + 3] = t.sy[r];
+      PS[s + 4] = t.sz[r];
+    }
     this.cellX[r] = Math.floor(t.px[r] / this.cellQ);
     this.cellZ[r] = Math.floor(t.pz[r] / this.cellQ);
   }
@@ -351,6 +387,9 @@ export class InterestPublisher {
     const g = this.gather;
     let m = 0;
     for (const r of this.planes) g[m++] = r;
+    const T = this.terrain;
+    for (let k = 0; k < T.length; k += 5)
+      if (T[k + 1] <= v.cx + v.cells && T[k + 2] >= v.cx - v.cells && T[k + 3] <= v.cz + v.cells && T[k + 4] >= v.cz - v.cells) g[m++] = T[k];
     // cells (x, z .. z + 2c) are consecutive keys: one range of `order` per column of the view
     const z0 = Math.max(v.cz - v.cells, -CELL_BIAS),
       z1 = Math.min(v.cz + v.cells, 0xffff - CELL_BIAS);

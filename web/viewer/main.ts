@@ -1,7 +1,9 @@
 /**
  * The web viewer (served by the host at /, bundled by esbuild into /assets/viewer.js): a
  * three.js view of the bodies in the player's interest, coloured by the shard that has
- * authority (statics grey), the shard borders drawn on the ground, and a controllable avatar.
+ * authority (statics grey), rotating boxes with their orientation, static heightfields and
+ * meshes from the geometry the host sends once per connection (drawn in world coordinates
+ * once their asset has arrived), the shard borders drawn on the ground, and a controllable avatar.
  * It uses the client library (src/client/client.ts) and nothing of the physics core: the
  * server simulates, the viewer interpolates what it receives.
  *
@@ -11,11 +13,11 @@
  * and drops it again, right-drag turns the camera, Enter focuses the chat.
  */
 import * as THREE from 'three';
-import { TesseraClient, type RenderBody } from '../../src/client/client';
+import { TesseraClient, type ClientGeometry, type RenderBody } from '../../src/client/client';
 import { CHAT_CHANNEL, OWNERSHIP_ACTION, SHAPE, type ServerMessage, type StreamEvent } from '../../src/protocol/messages';
 import type { ErrorBody } from '../../src/protocol/errors';
 import { AVATAR, encodeHandle, metresToMm, OBJECT_INPUT } from '../../src/sim/event-bodies';
-import type { ViewerProbe } from './probe';
+import { valuesDigest, type ViewerProbe } from './probe';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const SHARD_COLOURS = [0xe4572e, 0x29335c, 0xf3a712, 0x4caf50, 0x9c27b0, 0x00bcd4, 0xff9800, 0x8bc34a];
@@ -40,8 +42,10 @@ const probe: ViewerProbe = {
   chat: [],
   owned: null,
   spheres: 0,
+  boxes: 0,
   reach: null,
   reachOwn: false,
+  terrain: [],
   setYaw: () => {},
 };
 (window as unknown as { tessera: ViewerProbe }).tessera = probe;
@@ -105,6 +109,36 @@ async function main(): Promise<void> {
     if (b.shape === SHAPE.CAPSULE) return new THREE.CapsuleGeometry(b.size[0], 2 * b.size[1], 4, 12);
     return new THREE.BoxGeometry(2 * b.size[0], 2 * b.size[1], 2 * b.size[2]);
   };
+
+  // static heightfields and meshes: drawn in world coordinates from their asset (RenderBody.asset)
+  const terrainMaterials = {
+    heightfield: new THREE.MeshLambertMaterial({ color: 0x7f9a55, side: THREE.DoubleSide }),
+    mesh: new THREE.MeshLambertMaterial({ color: 0xb5a48a, side: THREE.DoubleSide }),
+  };
+  const terrainGeometry = (g: ClientGeometry): THREE.BufferGeometry => {
+    const out = new THREE.BufferGeometry();
+    if (g.kind === 'heightfield') {
+      const pos = new Float32Array(g.nx * g.nz * 3),
+        idx: number[] = [];
+      for (let iz = 0; iz < g.nz; iz++)
+        for (let ix = 0; ix < g.nx; ix++) {
+          const k = iz * g.nx + ix;
+          pos.set([g.originX + ix * g.cellX, g.heights[k], g.originZ + iz * g.cellZ], k * 3);
+          // two triangles a cell as the core splits it (assembly/physics/terrain.ts): (p00, p01, p11)
+          // and (p00, p11, p10), pab = sample (ix + a, iz + b), counter-clockwise seen from above (+y)
+          if (ix + 1 < g.nx && iz + 1 < g.nz) idx.push(k, k + g.nx, k + g.nx + 1, k, k + g.nx + 1, k + 1);
+        }
+      out.setAttribute('position', new THREE.BufferAttribute(pos, 3));
+      out.setIndex(idx);
+    } else {
+      out.setAttribute('position', new THREE.BufferAttribute(Float32Array.from(g.vertices), 3));
+      out.setIndex(new THREE.BufferAttribute(g.indices, 1));
+    }
+    out.computeVertexNormals();
+    return out;
+  };
+  /** Terrain drawn, by body key. */
+  const terrainMeshes = new Map<string, { mesh: THREE.Mesh; info: ViewerProbe['terrain'][number] }>();
 
   // ---- connection ----
   let myBody: string | null = null;
@@ -269,11 +303,32 @@ async function main(): Promise<void> {
     const bodies = client.bodies();
     seen.clear();
     let moving = 0,
-      spheres = 0;
+      spheres = 0,
+      boxes = 0;
     const inShards = new Set<number>();
     for (const b of bodies) {
       const key = `${b.index}:${b.generation}`;
       seen.add(key);
+      if (b.asset >= 0) {
+        // a heightfield or mesh: once its geometry is here, a mesh in world coordinates (it never moves)
+        const g = client.geometry.get(b.asset);
+        if (g && !terrainMeshes.has(key)) {
+          const geo = terrainGeometry(g);
+          const mesh = new THREE.Mesh(geo, terrainMaterials[g.kind]);
+          scene.add(mesh);
+          terrainMeshes.set(key, {
+            mesh,
+            info: {
+              asset: b.asset,
+              kind: g.kind,
+              triangles: (geo.index?.count ?? 0) / 3,
+              vertices: geo.attributes.position.count,
+              digest: valuesDigest(g.raw.values),
+            },
+          });
+        }
+        continue;
+      }
       const mine = key === myBody;
       let m = meshes.get(key);
       if (!m) {
@@ -296,6 +351,7 @@ async function main(): Promise<void> {
         probe.meShard = b.shard;
       }
       if (b.shape === SHAPE.SPHERE && b.kind !== STATIC) spheres++;
+      if (b.shape === SHAPE.BOX && b.kind !== STATIC) boxes++;
     }
     for (const [key, m] of meshes)
       if (!seen.has(key)) {
@@ -303,9 +359,17 @@ async function main(): Promise<void> {
         m.mesh.geometry.dispose();
         meshes.delete(key);
       }
+    for (const [key, t] of terrainMeshes)
+      if (!seen.has(key)) {
+        scene.remove(t.mesh);
+        t.mesh.geometry.dispose();
+        terrainMeshes.delete(key);
+      }
+    probe.terrain = [...terrainMeshes.values()].map((t) => t.info);
     probe.bodies = bodies.length;
     probe.moving = moving;
     probe.spheres = spheres;
+    probe.boxes = boxes;
     probe.me = mePos;
     const target = pickTarget();
     probe.reach = target ? `${target.index}:${target.generation}` : null;

@@ -16,9 +16,27 @@ export interface ViewerProbe {
   chat: string[];
   owned: string | null;
   spheres: number;
+  /** Dynamic (rotating) boxes drawn now, each with its orientation. */
+  boxes: number;
   /** What E would pick up now ("index:generation"), or null: nothing within reach; `reachOwn`: it is ours. */
   reach: string | null;
   reachOwn: boolean;
+  /**
+   * Static heightfields and meshes drawn now: asset id, kind, the triangles and vertices of the
+   * drawn geometry, and valuesDigest of the asset's raw values as received (heights, or vertices
+   * then indices; raw Q16).
+   */
+  terrain: Array<{ asset: number; kind: 'heightfield' | 'mesh'; triangles: number; vertices: number; digest: number }>;
   /** Turns the camera (radians; forward is (-sin yaw, -cos yaw) on x/z): for tests, as dragging with the right button does. */
   setYaw(y: number): void;
+}
+
+/** FNV-1a (32-bit) over the values' i32 words, low byte first: a digest the page and the test compute alike. */
+export function valuesDigest(values: ArrayLike<number>): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] | 0;
+    for (let b = 0; b < 32; b += 8) h = Math.imul(h ^ ((v >>> b) & 0xff), 0x01000193);
+  }
+  return h >>> 0;
 }

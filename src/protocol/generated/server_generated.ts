@@ -11,6 +11,7 @@ export { ServerChat } from './tessera/server-chat';
 export { ServerDelta } from './tessera/server-delta';
 export { ServerError } from './tessera/server-error';
 export { ServerEvents } from './tessera/server-events';
+export { ServerGeometry } from './tessera/server-geometry';
 export { ServerMessage } from './tessera/server-message';
 export { ServerOwnership } from './tessera/server-ownership';
 export { ServerPayload, unionToServerPayload, unionListToServerPayload } from './tessera/server-payload';

@@ -5,6 +5,7 @@ import { ServerChat } from '../tessera/server-chat';
 import { ServerDelta } from '../tessera/server-delta';
 import { ServerError } from '../tessera/server-error';
 import { ServerEvents } from '../tessera/server-events';
+import { ServerGeometry } from '../tessera/server-geometry';
 import { ServerOwnership } from '../tessera/server-ownership';
 import { ServerPong } from '../tessera/server-pong';
 import { ServerSnapshot } from '../tessera/server-snapshot';
@@ -24,13 +25,14 @@ export enum ServerPayload {
   ServerOwnership = 6,
   ServerAdminResult = 7,
   ServerError = 8,
-  ServerPong = 9
+  ServerPong = 9,
+  ServerGeometry = 10
 }
 
 export function unionToServerPayload(
   type: ServerPayload,
-  accessor: (obj:ServerAdminResult|ServerChat|ServerDelta|ServerError|ServerEvents|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome) => ServerAdminResult|ServerChat|ServerDelta|ServerError|ServerEvents|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome|null
-): ServerAdminResult|ServerChat|ServerDelta|ServerError|ServerEvents|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome|null {
+  accessor: (obj:ServerAdminResult|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome) => ServerAdminResult|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome|null
+): ServerAdminResult|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome|null {
   switch(ServerPayload[type]) {
     case 'NONE': return null; 
     case 'ServerWelcome': return accessor(new ServerWelcome())! as ServerWelcome;
@@ -42,15 +44,16 @@ export function unionToServerPayload(
     case 'ServerAdminResult': return accessor(new ServerAdminResult())! as ServerAdminResult;
     case 'ServerError': return accessor(new ServerError())! as ServerError;
     case 'ServerPong': return accessor(new ServerPong())! as ServerPong;
+    case 'ServerGeometry': return accessor(new ServerGeometry())! as ServerGeometry;
     default: return null;
   }
 }
 
 export function unionListToServerPayload(
   type: ServerPayload, 
-  accessor: (index: number, obj:ServerAdminResult|ServerChat|ServerDelta|ServerError|ServerEvents|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome) => ServerAdminResult|ServerChat|ServerDelta|ServerError|ServerEvents|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome|null, 
+  accessor: (index: number, obj:ServerAdminResult|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome) => ServerAdminResult|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome|null, 
   index: number
-): ServerAdminResult|ServerChat|ServerDelta|ServerError|ServerEvents|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome|null {
+): ServerAdminResult|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome|null {
   switch(ServerPayload[type]) {
     case 'NONE': return null; 
     case 'ServerWelcome': return accessor(index, new ServerWelcome())! as ServerWelcome;
@@ -62,6 +65,7 @@ export function unionListToServerPayload(
     case 'ServerAdminResult': return accessor(index, new ServerAdminResult())! as ServerAdminResult;
     case 'ServerError': return accessor(index, new ServerError())! as ServerError;
     case 'ServerPong': return accessor(index, new ServerPong())! as ServerPong;
+    case 'ServerGeometry': return accessor(index, new ServerGeometry())! as ServerGeometry;
     default: return null;
   }
 }

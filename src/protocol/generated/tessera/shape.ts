@@ -10,12 +10,12 @@ export enum Shape {
   Plane = 3,
 
   /**
-   * A static heightfield (issue 18). Not sent to clients yet: interest leaves it out.
+   * A static heightfield (issue 18): BodyShape.sx is its asset id, the geometry comes as ServerGeometry.
    */
   Heightfield = 4,
 
   /**
-   * A static triangle mesh (issue 18). Not sent to clients yet: interest leaves it out.
+   * A static triangle mesh (issue 18): BodyShape.sx is its asset id, the geometry comes as ServerGeometry.
    */
   Mesh = 5
 }
