@@ -16,6 +16,7 @@ import { planLayout } from './layout';
 import { sparseImage } from './sparse';
 import { bucketsFor, growWorld, type WorldPlace } from './grow';
 import { cosDegreesRaw, normalizeRaw, toRaw, toRawVec } from './integer';
+import { type RecordScan, type SensorId, type SensorOptions, SensorSet, type TriggerEvent } from './sensors';
 import {
   planWorld,
   HEADER,
@@ -681,9 +682,57 @@ export class PhysicsWorld {
     return failed;
   }
 
-  /** Advances `n` ticks. */
+  /** Advances `n` ticks. With sensors, triggerEvents() then holds the events of all `n` ticks. */
   step(n = 1): void {
-    for (let k = 0; k < n; k++) this.x.worldStep();
+    if (this.sensorSet === null) {
+      for (let k = 0; k < n; k++) this.x.worldStep();
+      return;
+    }
+    const all: TriggerEvent[] = [];
+    for (let k = 0; k < n; k++) {
+      this.x.worldStep();
+      all.push(...this.sensorSet.update(this.tick, this.sensorScan));
+    }
+    this.triggers = all;
+  }
+
+  // ---- sensors (src/physics/sensors.ts): not bodies, so nothing here changes a step's bits ----
+  private sensorSet: SensorSet | null = null;
+  private triggers: TriggerEvent[] = [];
+  /** Visits every live moving body's record (exportBody), in slot order. */
+  private readonly sensorScan: RecordScan = (visit) => {
+    for (const h of this.handles()) {
+      if (this.isStatic(h)) continue;
+      const r = this.exportBody(h);
+      visit(new Int32Array(r.buffer, r.byteOffset, r.byteLength >> 2), 0);
+    }
+  };
+
+  /**
+   * Adds a sensor (trigger zone): an axis-aligned box (`center`, `half`, m) or a sphere (`center`,
+   * `radius`, m) that pushes nothing and reports, in triggerEvents(), a BEGIN when a dynamic or
+   * kinematic body starts overlapping it and an END when it stops, is removed, or the sensor is
+   * (see src/physics/sensors.ts). Bodies already inside get their BEGIN after the next step, or
+   * none with `quiet` (re-adding the zones of a restored world). Returns the sensor's id (1, 2, ...).
+   * Sensors are not part of save() or hash(). Throws PhysicsError BAD_SHAPE.
+   */
+  addSensor(o: SensorOptions, opts: { quiet?: boolean } = {}): SensorId {
+    this.sensorSet ??= new SensorSet();
+    return this.sensorSet.add(o, opts.quiet ? this.sensorScan : undefined);
+  }
+  /** Removes a sensor; the bodies inside get their END with the next step's events. Throws PhysicsError NOT_FOUND. */
+  removeSensor(id: SensorId): void {
+    if (!this.sensorSet) throw new PhysicsError('NOT_FOUND', `no sensor ${id}`);
+    this.sensorSet.remove(id);
+  }
+  /** The bodies inside a sensor after the last step, ascending by slot. Throws PhysicsError NOT_FOUND. */
+  sensorContents(id: SensorId): BodyHandle[] {
+    if (!this.sensorSet) throw new PhysicsError('NOT_FOUND', `no sensor ${id}`);
+    return this.sensorSet.inside(id);
+  }
+  /** Trigger events of the last step() (every tick of it), in order: tick, sensor id, body slot, END before BEGIN. */
+  triggerEvents(): TriggerEvent[] {
+    return this.triggers;
   }
 
   /** The 64-bit state hash (unsigned). */
@@ -804,6 +853,7 @@ export class PhysicsWorld {
     if (this.owns && bytes.byteLength >= HEADER_SLOTS * 8 && h[HEADER.CAPACITY] !== BigInt(this.plan.sizes.capacity)) {
       // a world that owns its memory takes the saved world's sizes (it grew, or the save did)
       this.moveTo(placeFromBytes(bytes, this.core.variant));
+      this.sensorSet?.prime(this.sensorScan);
       return;
     }
     if (bytes.byteLength !== this.plan.bytes)
@@ -814,6 +864,7 @@ export class PhysicsWorld {
     this.core.bytes().set(bytes, this.base);
     BOUND.delete(this.core); // rebind on the next call
     void this.x;
+    this.sensorSet?.prime(this.sensorScan); // who is inside is the loaded state's
   }
 
   /**

@@ -1,0 +1,250 @@
+/**
+ * Triggers (issue 18, src/physics/sensors.ts): sensor zones report each entering and leaving body
+ * once, push nothing, and give the same events on every shard layout.
+ */
+import { PhysicsWorld, type BodyHandle, type WorldConfig } from '../src/physics/world';
+import { ShardedWorld, type Partition } from '../src/physics/sharded';
+import type { TriggerEvent } from '../src/physics/sensors';
+import { buildCrossingScene, CROSSING_CONFIG } from './helpers/scenes';
+
+const RATE = 60;
+const G = 9.81;
+
+/** Events of one body, as [kind, tick]. */
+const of = (events: TriggerEvent[], body: BodyHandle): Array<[string, number]> => events.filter((e) => e.body === body).map((e) => [e.kind, e.tick]);
+
+describe('a sphere falling through a sensor slab', () => {
+  test('gets one BEGIN and one END at the free-fall ticks', () => {
+    const w = PhysicsWorld.create({ capacity: 16, tickRate: RATE });
+    const r = 0.25,
+      y0 = 10;
+    const ball = w.addSphere({ position: [0, y0, 0], radius: r, linearDamping: 0, angularDamping: 0 });
+    // slab y in [4.5, 5.5]
+    const zone = w.addSensor({ shape: 'box', center: [0, 5, 0], half: [2, 0.5, 2], name: 'slab' });
+    const events: TriggerEvent[] = [];
+    for (let t = 0; t < 120; t++) {
+      w.step();
+      events.push(...w.triggerEvents());
+    }
+    // the ball overlaps while its bottom is below 5.5 and its top above 4.5: fall of
+    // y0 - r - 5.5 to begin and y0 + r - 4.5 to end; t = sqrt(2 d / g), in ticks
+    const tBegin = Math.sqrt((2 * (y0 - r - 5.5)) / G) * RATE,
+      tEnd = Math.sqrt((2 * (y0 + r - 4.5)) / G) * RATE;
+    const mine = of(events, ball);
+    expect(mine.map((e) => e[0])).toEqual(['begin', 'end']);
+    expect(Math.abs(mine[0][1] - tBegin)).toBeLessThanOrEqual(1);
+    expect(Math.abs(mine[1][1] - tEnd)).toBeLessThanOrEqual(1);
+    expect(events.every((e) => e.sensor === zone)).toBe(true);
+    expect(w.sensorContents(zone)).toEqual([]);
+  });
+
+  test('a falling dynamic box (oriented) also gets one BEGIN and one END', () => {
+    const w = PhysicsWorld.create({ capacity: 16, tickRate: RATE });
+    const box = w.addDynamicBox({ position: [0, 8, 0], half: [0.3, 0.2, 0.4], orientation: [0.2, 0.3, 0.1, 0.93], linearDamping: 0 });
+    w.addSensor({ shape: 'sphere', center: [0, 4, 0], radius: 1 });
+    const events: TriggerEvent[] = [];
+    for (let t = 0; t < 120; t++) {
+      w.step();
+      events.push(...w.triggerEvents());
+    }
+    expect(of(events, box).map((e) => e[0])).toEqual(['begin', 'end']);
+  });
+});
+
+describe('oriented boxes are tested exactly (separating axes), not by their bounds', () => {
+  test('a box turned 45 degrees about y beside a sensor corner is outside; moved in, inside', () => {
+    const w = PhysicsWorld.create({ capacity: 16, tickRate: RATE, gravity: [0, 0, 0] });
+    // unit-half cube turned 45 degrees about y: its corners reach sqrt(2) along x and z
+    const box = w.addDynamicBox({ position: [2.3, 0, 2.3], half: [0.5, 0.5, 0.5], orientation: [0, Math.sin(Math.PI / 8), 0, Math.cos(Math.PI / 8)] });
+    // sensor corner at (1, y, 1): the box's AABB (half 0.707) reaches 1.59 < 1: no. Put it at 1.6:
+    // AABB reaches 0.893 < 1 along x and z (overlaps the corner region) but the box's edge,
+    // 0.5 from its centre along the diagonal, is at distance 2.3 * sqrt2 - 0.5 - sqrt2 from the corner: outside
+    w.setPosition(box, [1.6, 0, 1.6]);
+    const zone = w.addSensor({ shape: 'box', center: [0, 0, 0], half: [1, 1, 1] });
+    w.step();
+    expect(w.sensorContents(zone)).toEqual([]);
+    // centre 1.3 on the diagonal: the face is at 1.3 sqrt2 - 0.5 = 1.34 from the origin along
+    // the diagonal, the sensor's corner at sqrt2 = 1.414: overlapping
+    w.setPosition(box, [1.3, 0, 1.3]);
+    w.step();
+    expect(w.sensorContents(zone)).toEqual([box]);
+    expect(w.triggerEvents().map((e) => e.kind)).toEqual(['begin']);
+  });
+});
+
+describe('a body resting inside a sensor', () => {
+  test('gets one BEGIN and nothing more over 200 ticks, also while asleep', () => {
+    const w = PhysicsWorld.create({ capacity: 16, tickRate: RATE });
+    w.addPlane({ normal: [0, 1, 0], offset: 0 });
+    const ball = w.addSphere({ position: [0, 0.3, 0], radius: 0.25 });
+    const zone = w.addSensor({ shape: 'box', center: [0, 0.5, 0], half: [1, 1, 1] });
+    const events: TriggerEvent[] = [];
+    let asleepTicks = 0;
+    for (let t = 0; t < 200; t++) {
+      w.step();
+      events.push(...w.triggerEvents());
+      if (w.isSleeping(ball)) asleepTicks++;
+    }
+    expect(asleepTicks).toBeGreaterThan(100); // it did fall asleep inside
+    expect(of(events, ball)).toEqual([['begin', 1]]);
+    expect(w.sensorContents(zone)).toEqual([ball]);
+  });
+});
+
+describe('a sensor pushes nothing', () => {
+  test('bodies through and resting in sensors move bit for bit as without them', () => {
+    const build = (w: PhysicsWorld): BodyHandle[] => {
+      w.addPlane({ normal: [0, 1, 0], offset: 0 });
+      return [
+        w.addSphere({ position: [0, 0.3, 0], radius: 0.25 }),
+        w.addSphere({ position: [0.1, 3, 0], radius: 0.25, velocity: [0.5, 0, 0] }),
+        w.addCapsule({ position: [-1, 2, 0.2], radius: 0.2, halfHeight: 0.3 }),
+        w.addDynamicBox({ position: [1, 1.5, -0.3], half: [0.2, 0.3, 0.25], orientation: [0.1, 0.2, 0.3, 0.9] }),
+      ];
+    };
+    const plain = PhysicsWorld.create({ capacity: 16, tickRate: RATE }),
+      zoned = PhysicsWorld.create({ capacity: 16, tickRate: RATE });
+    const bodies = build(plain);
+    build(zoned);
+    zoned.addSensor({ shape: 'box', center: [0, 1, 0], half: [2, 1, 2] });
+    zoned.addSensor({ shape: 'sphere', center: [0, 0.3, 0], radius: 0.5 });
+    let events = 0;
+    for (let t = 0; t < 200; t++) {
+      plain.step();
+      zoned.step();
+      events += zoned.triggerEvents().length;
+      expect(zoned.hash()).toBe(plain.hash());
+    }
+    expect(events).toBeGreaterThanOrEqual(5); // the sensors did see the bodies
+    for (const b of bodies) expect(zoned.bodyStateRaw(b)).toEqual(plain.bodyStateRaw(b));
+  });
+});
+
+describe('removal ends overlap', () => {
+  test('a removed body and a removed sensor each give one END with the next step', () => {
+    const w = PhysicsWorld.create({ capacity: 16, tickRate: RATE });
+    w.addPlane({ normal: [0, 1, 0], offset: 0 });
+    const a = w.addSphere({ position: [0, 0.25, 0], radius: 0.25 }),
+      b = w.addSphere({ position: [1, 0.25, 0], radius: 0.25 });
+    const zone = w.addSensor({ shape: 'box', center: [0.5, 0.5, 0], half: [2, 1, 1] }),
+      other = w.addSensor({ shape: 'sphere', center: [1, 0.25, 0], radius: 0.3 });
+    w.step();
+    expect(w.triggerEvents().map((e) => [e.kind, e.sensor, e.body])).toEqual([
+      ['begin', zone, a],
+      ['begin', zone, b],
+      ['begin', other, b],
+    ]);
+    w.step(5);
+    expect(w.triggerEvents()).toEqual([]);
+    w.remove(a);
+    w.step();
+    expect(w.triggerEvents().map((e) => [e.kind, e.sensor, e.body])).toEqual([['end', zone, a]]);
+    w.removeSensor(zone);
+    w.step();
+    expect(w.triggerEvents().map((e) => [e.kind, e.sensor, e.body])).toEqual([['end', zone, b]]);
+    w.step(10);
+    expect(w.triggerEvents()).toEqual([]);
+    expect(w.sensorContents(other)).toEqual([b]);
+    expect(() => w.sensorContents(zone)).toThrow(/no sensor/);
+  });
+
+  test('a slot reused in the same tick: END of the old body before BEGIN of the new one', () => {
+    const w = PhysicsWorld.create({ capacity: 16, tickRate: RATE, gravity: [0, 0, 0] });
+    const a = w.addSphere({ position: [0, 0, 0], radius: 0.25 });
+    const zone = w.addSensor({ shape: 'sphere', center: [0, 0, 0], radius: 1 });
+    w.step();
+    w.remove(a);
+    const c = w.addSphere({ position: [0.1, 0, 0], radius: 0.25 });
+    expect(Number(c & 0xffffffffn)).toBe(Number(a & 0xffffffffn)); // same slot, new generation
+    w.step();
+    expect(w.triggerEvents().map((e) => [e.kind, e.body])).toEqual([
+      ['end', a],
+      ['begin', c],
+    ]);
+    expect(w.sensorContents(zone)).toEqual([c]);
+  });
+
+  test('a loaded world keeps its zones and takes who is inside from the loaded state, without events', () => {
+    const w = PhysicsWorld.create({ capacity: 16, tickRate: RATE, gravity: [0, 0, 0] });
+    const a = w.addSphere({ position: [0, 0, 0], radius: 0.25 });
+    const saved = w.save();
+    const zone = w.addSensor({ shape: 'sphere', center: [0, 0, 0], radius: 1 });
+    w.setPosition(a, [5, 0, 0]);
+    w.step();
+    expect(w.sensorContents(zone)).toEqual([]);
+    w.load(saved);
+    expect(w.sensorContents(zone)).toEqual([a]);
+    w.step();
+    expect(w.triggerEvents()).toEqual([]);
+  });
+});
+
+const SENSORS = [
+  { shape: 'box', center: [0, 1, 0], half: [3, 1, 3], name: 'straddle' },
+  { shape: 'box', center: [-6, 0.5, 4], half: [2, 0.5, 5], name: 'west' },
+  { shape: 'sphere', center: [5, 0.5, -5], radius: 2.5, name: 'pool' },
+  { shape: 'box', center: [0.3, 0.75, -0.75], half: [11, 0.25, 0.6], name: 'band' },
+] as const;
+
+describe.each([
+  ['2 shards', { xCuts: [0.3], zCuts: [] }],
+  ['4 shards', { xCuts: [0], zCuts: [0] }],
+] as Array<[string, Partition]>)('%s', (_name, partition) => {
+  test('a body crossing the border inside a straddling zone: one BEGIN, one END, as unsharded', () => {
+    const config: WorldConfig = { capacity: 16, tickRate: RATE, sleep: { enabled: false }, rollingResistance: 0 };
+    const build = (w: PhysicsWorld | ShardedWorld): BodyHandle => {
+      w.addPlane({ normal: [0, 1, 0], offset: 0, friction: 0 });
+      return w.addSphere({ position: [-6, 0.25, -0.5], velocity: [4, 0, 0.2], radius: 0.25, friction: 0 });
+    };
+    const whole = PhysicsWorld.create(config);
+    const ball = build(whole);
+    const sharded = new ShardedWorld(config, partition, whole.interactionRange());
+    build(sharded);
+    for (const s of [whole, sharded]) s.addSensor({ shape: 'box', center: [0, 1, 0], half: [3, 1, 3] });
+    const all: TriggerEvent[] = [];
+    const owners = new Set<number>();
+    for (let t = 0; t < 180; t++) {
+      whole.step();
+      sharded.step();
+      expect(sharded.hash()).toBe(whole.hash());
+      expect(sharded.triggerEvents()).toEqual(whole.triggerEvents());
+      all.push(...sharded.triggerEvents());
+      if (sharded.sensorContents(1).length > 0) owners.add(sharded.authorityOf(ball));
+    }
+    expect(owners.size).toBeGreaterThanOrEqual(2); // it changed shards while inside
+    const mine = of(all, ball);
+    expect(mine.map((e) => e[0])).toEqual(['begin', 'end']);
+    // at 4 m/s from x = -6: enters at x = -3.25, leaves at 3.25 (ticks ~41 and ~139, friction 0)
+    expect(Math.abs(mine[0][1] - (2.75 / 4) * RATE)).toBeLessThanOrEqual(2);
+    expect(Math.abs(mine[1][1] - (9.25 / 4) * RATE)).toBeLessThanOrEqual(2);
+  });
+
+  test('400 spheres crossing borders through four zones: events and hash equal the unsharded world every tick', () => {
+    const whole = PhysicsWorld.create(CROSSING_CONFIG);
+    buildCrossingScene(whole);
+    const sharded = new ShardedWorld(CROSSING_CONFIG, partition, whole.interactionRange());
+    buildCrossingScene(sharded);
+    for (const s of SENSORS) {
+      whole.addSensor(s);
+      sharded.addSensor(s);
+    }
+    let events = 0;
+    const perBody = new Map<string, string>();
+    for (let t = 0; t < 90; t++) {
+      whole.step();
+      sharded.step();
+      expect(sharded.hash()).toBe(whole.hash());
+      const e = whole.triggerEvents();
+      expect(sharded.triggerEvents()).toEqual(e);
+      events += e.length;
+      // per (sensor, body): events alternate begin, end, begin, ... (never two of a kind in a row)
+      for (const x of e) {
+        const k = `${x.sensor}/${x.body}`;
+        expect(perBody.get(k) ?? 'end').not.toBe(x.kind);
+        perBody.set(k, x.kind);
+      }
+    }
+    expect(events).toBeGreaterThan(100);
+    expect(sharded.handoffs).toBeGreaterThan(10);
+  });
+});
