@@ -31,7 +31,7 @@
  * Canonical order of the events of a tick: by sensor id, then body slot, END before BEGIN.
  */
 import { type BodyHandle, PhysicsError, type Vec3 } from './world';
-import { BODY_RECORD, BODY_RECORD_BYTES, KIND, SHAPE } from './world-layout';
+import { BODY_RECORD, KIND, SHAPE } from './world-layout';
 
 /** A sensor's id: 1, 2, ... in the order sensors were added to a world (never reused). */
 export type SensorId = number;
@@ -85,7 +85,6 @@ const W = {
   RADIUS: BODY_RECORD.RADIUS / 4,
   HX: BODY_RECORD.HX / 4,
 } as const;
-void BODY_RECORD_BYTES;
 
 /** The i64 at Int32 index `k` (little-endian halves) as an exact Number (|v| < 2^53). */
 const num = (w: Int32Array, k: number): number => w[k + 1] * 4294967296 + (w[k] >>> 0);
@@ -180,6 +179,8 @@ const slotOf = (h: BodyHandle): number => Number(h & 0xffffffffn);
 export class SensorSet {
   private readonly sensors: Sensor[] = [];
   private nextId = 1;
+  /** The name of every sensor ever added (a removed sensor's ENDs still name it). */
+  private readonly names = new Map<SensorId, string>();
   /** ENDs of removed sensors, reported with the next update's events. */
   private pending: Array<Omit<TriggerEvent, 'tick'>> = [];
   private last: TriggerEvent[] = [];
@@ -221,6 +222,7 @@ export class SensorSet {
     };
     if (quiet) s.inside = this.contents([s], quiet)[0];
     this.sensors.push(s);
+    this.names.set(s.id, s.name);
     return s.id;
   }
 
@@ -232,11 +234,11 @@ export class SensorSet {
     this.sensors.splice(k, 1);
   }
 
-  /** The name a sensor was added with ('' when none). Throws PhysicsError NOT_FOUND. */
+  /** The name a sensor was added with ('' when none), also after its removal. Throws PhysicsError NOT_FOUND. */
   name(id: SensorId): string {
-    const s = this.sensors.find((x) => x.id === id);
-    if (!s) throw new PhysicsError('NOT_FOUND', `no sensor ${id}`);
-    return s.name;
+    const n = this.names.get(id);
+    if (n === undefined) throw new PhysicsError('NOT_FOUND', `no sensor ${id}`);
+    return n;
   }
 
   /** The bodies inside a sensor after the last tick, ascending by slot. Throws PhysicsError NOT_FOUND. */
