@@ -222,6 +222,31 @@ describe.each([
     expect(Math.abs(mine[1][1] - (9.25 / 4) * RATE)).toBeLessThanOrEqual(2);
   });
 
+  test('bodies coming to rest and sleeping inside a straddling zone: one BEGIN each, as unsharded (settled ticks too)', () => {
+    const config: WorldConfig = { capacity: 32, tickRate: RATE };
+    const build = (w: PhysicsWorld | ShardedWorld): BodyHandle[] => {
+      w.addPlane({ normal: [0, 1, 0], offset: 0 });
+      return [-0.6, -0.1, 0.4, 0.9].map((x, k) => w.addSphere({ position: [x, 0.4 + 0.3 * k, 0.2 * k - 0.3], radius: 0.2 }));
+    };
+    const whole = PhysicsWorld.create(config);
+    const balls = build(whole);
+    const sharded = new ShardedWorld(config, partition, whole.interactionRange());
+    build(sharded);
+    for (const s of [whole, sharded]) s.addSensor({ shape: 'box', center: [0, 0.5, 0], half: [1.5, 1, 1.5] });
+    const all: TriggerEvent[] = [];
+    for (let t = 0; t < 240; t++) {
+      whole.step();
+      sharded.step();
+      expect(sharded.hash()).toBe(whole.hash());
+      expect(sharded.triggerEvents()).toEqual(whole.triggerEvents());
+      all.push(...sharded.triggerEvents());
+    }
+    expect(balls.every((b) => whole.isSleeping(b))).toBe(true);
+    expect(all.map((e) => [e.kind, e.body, e.tick])).toEqual(balls.map((b) => ['begin', b, 1]));
+    expect(sharded.sensorContents(1)).toEqual(balls);
+    expect(sharded.settledSkipped).toBeGreaterThan(0); // ticks the shards did not run (settled-skip.ts)
+  });
+
   test('400 spheres crossing borders through four zones: events and hash equal the unsharded world every tick', () => {
     const whole = PhysicsWorld.create(CROSSING_CONFIG);
     buildCrossingScene(whole);
@@ -250,6 +275,29 @@ describe.each([
     expect(events).toBeGreaterThan(100);
     expect(sharded.handoffs).toBeGreaterThan(10);
   });
+});
+
+test('2 shards on 2 worker threads: the same trigger events as the unsharded world', async () => {
+  const whole = PhysicsWorld.create(CROSSING_CONFIG);
+  buildCrossingScene(whole);
+  const sharded = new ShardedWorld(CROSSING_CONFIG, { xCuts: [0.3], zCuts: [] }, whole.interactionRange(), { workers: 2 });
+  try {
+    buildCrossingScene(sharded);
+    for (const s of SENSORS) {
+      whole.addSensor(s);
+      sharded.addSensor(s);
+    }
+    let events = 0;
+    for (let t = 0; t < 40; t++) {
+      whole.step();
+      sharded.step();
+      expect(sharded.triggerEvents()).toEqual(whole.triggerEvents());
+      events += whole.triggerEvents().length;
+    }
+    expect(events).toBeGreaterThan(50);
+  } finally {
+    await sharded.close();
+  }
 });
 
 describe('trigger zones on the world stream (scene "sensors" / "triggers")', () => {
