@@ -75,6 +75,41 @@ describe('oriented boxes are tested exactly (separating axes), not by their boun
   });
 });
 
+describe('moving sensors', () => {
+  test('a sensor attached to a falling body reports what it passes, never its own body; moveSensor moves a zone', () => {
+    const w = PhysicsWorld.create({ capacity: 16, tickRate: RATE });
+    w.addPlane({ normal: [0, 1, 0], offset: 0 });
+    const resting = w.addSphere({ position: [0, 0.25, 0], radius: 0.25 });
+    const faller = w.addSphere({ position: [3, 6, 0], radius: 0.25, linearDamping: 0 });
+    // reach of 0.5 m around the faller, offset 0: covers a body 0.5 + 0.25 m from its centre
+    const carried = w.addSensor({ shape: 'sphere', center: [0, 0, 0], radius: 0.5, attach: faller });
+    const zone = w.addSensor({ shape: 'box', center: [-5, 0.5, 0], half: [0.5, 0.5, 0.5] });
+    const events: TriggerEvent[] = [];
+    for (let t = 0; t < 30; t++) {
+      w.step();
+      events.push(...w.triggerEvents());
+    }
+    expect(events).toEqual([]); // the faller is 3 m away from the resting ball; the zone is empty
+    w.moveSensor(zone, [0, 0.5, 0]);
+    w.moveSensor(carried, [-3, 0, 0]); // now centred 3 m to the faller's -x: on the resting ball's column
+    w.step();
+    expect(w.triggerEvents().map((e) => [e.kind, e.sensor, e.body])).toEqual([['begin', zone, resting]]);
+    const more: TriggerEvent[] = [];
+    for (let t = 0; t < 90; t++) {
+      w.step();
+      more.push(...w.triggerEvents());
+    }
+    // the carried sensor reaches the resting ball when the faller's centre is 0.75 m above it
+    // (y = 1.0): a fall of 5 m from y = 6, t = sqrt(2 * 5 / g)
+    const begin = more.filter((e) => e.sensor === carried);
+    expect(begin.map((e) => [e.kind, e.body])).toEqual([['begin', resting]]);
+    expect(Math.abs(begin[0].tick - Math.sqrt(10 / G) * RATE)).toBeLessThanOrEqual(1);
+    w.remove(faller);
+    w.step();
+    expect(w.triggerEvents().map((e) => [e.kind, e.sensor, e.body])).toEqual([['end', carried, resting]]); // its body is gone: empty
+  });
+});
+
 describe('a body resting inside a sensor', () => {
   test('gets one BEGIN and nothing more over 200 ticks, also while asleep', () => {
     const w = PhysicsWorld.create({ capacity: 16, tickRate: RATE });
@@ -252,11 +287,14 @@ describe.each([
     buildCrossingScene(whole);
     const sharded = new ShardedWorld(CROSSING_CONFIG, partition, whole.interactionRange());
     buildCrossingScene(sharded);
-    for (const s of SENSORS) {
+    // four fixed zones and one carried by a moving sphere (a sphere of 1.2 m around its centre)
+    const carrier = whole.handles().filter((h) => !whole.isStatic(h))[7];
+    for (const s of [...SENSORS, { shape: 'sphere', center: [0, 0, 0], radius: 1.2, attach: carrier } as const]) {
       whole.addSensor(s);
       sharded.addSensor(s);
     }
-    let events = 0;
+    let events = 0,
+      carried = 0;
     const perBody = new Map<string, string>();
     for (let t = 0; t < 90; t++) {
       whole.step();
@@ -265,6 +303,7 @@ describe.each([
       const e = whole.triggerEvents();
       expect(sharded.triggerEvents()).toEqual(e);
       events += e.length;
+      carried += e.filter((x) => x.sensor === 5).length;
       // per (sensor, body): events alternate begin, end, begin, ... (never two of a kind in a row)
       for (const x of e) {
         const k = `${x.sensor}/${x.body}`;
@@ -274,6 +313,7 @@ describe.each([
     }
     expect(events).toBeGreaterThan(100);
     expect(sharded.handoffs).toBeGreaterThan(10);
+    expect(carried).toBeGreaterThan(5); // the carried sensor met other spheres
   });
 });
 

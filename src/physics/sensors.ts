@@ -28,6 +28,11 @@
  *            Ericson, Real-Time Collision Detection, 4.4.1 and 5.1.4).
  * The box's rotation matrix is built from its raw Q16 quaternion without rounding (Q32 entries).
  *
+ * A sensor is fixed (a zone; moveSensor moves it between ticks) or attached to a moving body
+ * (SensorOptions.attach: it follows the body's centre, axis-aligned, and never reports its own body),
+ * which makes any body a trigger carrier (a pickup's reach, a character's proximity) while the
+ * body itself collides as before.
+ *
  * Canonical order of the events of a tick: by sensor id, then body slot, END before BEGIN.
  */
 import { type BodyHandle, PhysicsError, type Vec3 } from './world';
@@ -40,8 +45,14 @@ export type SensorId = number;
  * A sensor: an axis-aligned box (centre and half extents, metres, each > 0) or a sphere (centre
  * and radius, metres, > 0). `name` labels it (scene zones, the stream's '_z' events); `mask`
  * (default all bits) selects the bodies it reports: those whose layer has a bit in it.
+ * `attach`: a moving body the sensor follows; `center` is then an offset (m) from the body's
+ * centre, the zone stays axis-aligned (it does not turn with the body), the body itself is never
+ * reported, and while the body is gone (removed) the sensor is empty. moveSensor moves a free one.
  */
-export type SensorOptions = { name?: string; mask?: number } & ({ shape: 'box'; center: Vec3; half: Vec3 } | { shape: 'sphere'; center: Vec3; radius: number });
+export type SensorOptions = { name?: string; mask?: number; attach?: BodyHandle } & (
+  | { shape: 'box'; center: Vec3; half: Vec3 }
+  | { shape: 'sphere'; center: Vec3; radius: number }
+);
 
 /**
  * A trigger event: `body` began or ended overlapping sensor `sensor` in the step that brought the
@@ -72,6 +83,8 @@ interface Sensor {
   /** The same bounds as Numbers (exact integers: |raw| < 2^53) for the prefilter. */
   cn: [number, number, number];
   en: [number, number, number];
+  /** The body it follows (SensorOptions.attach), if any. */
+  attach: BodyHandle | null;
   /** Bodies inside after the last update, ascending by slot. */
   inside: BodyHandle[];
 }
@@ -108,15 +121,15 @@ function rotationQ32(qx: bigint, qy: bigint, qz: bigint, qw: bigint): bigint[][]
   ];
 }
 
-/** Exact overlap of a box or sphere sensor with the body record at `at` (see the module comment). */
-function overlaps(s: Sensor, w: Int32Array, at: number): boolean {
+/** Exact overlap of a box or sphere sensor, centred at `c` (raw), with the body record at `at` (see the module comment). */
+function overlaps(s: Sensor, c: readonly bigint[], w: Int32Array, at: number): boolean {
   const shape = w[at + W.KIND_SHAPE];
   const px = big(w, at + W.PX),
     py = big(w, at + W.PX + 2),
     pz = big(w, at + W.PX + 4);
-  const dx = px - s.c[0],
-    dy = py - s.c[1],
-    dz = pz - s.c[2];
+  const dx = px - c[0],
+    dy = py - c[1],
+    dz = pz - c[2];
   if (shape === SHAPE.SPHERE || shape === SHAPE.CAPSULE) {
     const r = big(w, at + W.RADIUS),
       h = shape === SHAPE.CAPSULE ? big(w, at + W.HX + 2) : 0n;
@@ -171,6 +184,8 @@ function reachOf(w: Int32Array, at: number): number {
 }
 
 const slotOf = (h: BodyHandle): number => Number(h & 0xffffffffn);
+/** The handle of the record at `at`: its ID word is (slot << 32) | generation, a handle (generation << 32) | slot. */
+const handleOf = (w: Int32Array, at: number): BodyHandle => (BigInt(w[at + W.ID] >>> 0) << 32n) | BigInt(w[at + W.ID + 1] >>> 0);
 
 /**
  * The sensors of one world and the bodies inside each (see the module comment). PhysicsWorld and
@@ -218,12 +233,24 @@ export class SensorSet {
       r,
       cn: c.map(Number) as [number, number, number],
       en: e.map(Number) as [number, number, number],
+      attach: o.attach ?? null,
       inside: [],
     };
     if (quiet) s.inside = this.contents([s], quiet)[0];
     this.sensors.push(s);
     this.names.set(s.id, s.name);
     return s.id;
+  }
+
+  /**
+   * Moves a sensor's centre (m; the offset from its body for an attached one) from the next tick
+   * on. Throws PhysicsError NOT_FOUND, BAD_SHAPE for a non-finite centre.
+   */
+  move(id: SensorId, center: Vec3): void {
+    const s = this.sensors.find((x) => x.id === id);
+    if (!s) throw new PhysicsError('NOT_FOUND', `no sensor ${id}`);
+    s.c = [0, 1, 2].map((k) => toRawMetres(center[k], 'center')) as [bigint, bigint, bigint];
+    s.cn = s.c.map(Number) as [number, number, number];
   }
 
   /** Removes a sensor: each body inside gets an END with the next tick's events. Throws PhysicsError NOT_FOUND. */
@@ -261,6 +288,20 @@ export class SensorSet {
   private contents(list: Sensor[], scan: RecordScan): BodyHandle[][] {
     const out: BodyHandle[][] = list.map(() => []);
     if (list.length === 0) return out;
+    // centres (raw): a free sensor's own; an attached one's from its body's record (null while
+    // the body is gone: empty), found in a first pass
+    const c: Array<readonly bigint[] | null> = list.map((s) => (s.attach === null ? s.c : null));
+    const cn: Array<readonly number[] | null> = list.map((s) => (s.attach === null ? s.cn : null));
+    if (list.some((s) => s.attach !== null)) {
+      scan((w, at) => {
+        const h = handleOf(w, at);
+        list.forEach((s, k) => {
+          if (s.attach !== h) return;
+          c[k] = [0, 1, 2].map((a) => big(w, at + W.PX + 2 * a) + s.c[a]);
+          cn[k] = (c[k] as bigint[]).map(Number);
+        });
+      });
+    }
     scan((w, at) => {
       const kind = w[at + W.KIND_SHAPE + 1];
       if (kind === KIND.STATIC) return;
@@ -269,17 +310,19 @@ export class SensorSet {
         y = num(w, at + W.PX + 2),
         z = num(w, at + W.PX + 4);
       const reach = reachOf(w, at);
+      let h: BodyHandle | null = null;
       for (let k = 0; k < list.length; k++) {
-        const s = list[k];
-        if ((layer & s.mask) === 0) continue;
+        const s = list[k],
+          m = cn[k];
+        if (m === null || (layer & s.mask) === 0) continue;
         // exact prefilter: the body's bounding cube against the sensor's box (integers below 2^53)
-        if (Math.abs(x - s.cn[0]) >= s.en[0] + reach || Math.abs(y - s.cn[1]) >= s.en[1] + reach || Math.abs(z - s.cn[2]) >= s.en[2] + reach) continue;
-        if (!overlaps(s, w, at)) continue;
-        out[k].push((BigInt(w[at + W.ID + 1] >>> 0) << 32n) | BigInt(w[at + W.ID] >>> 0));
+        if (Math.abs(x - m[0]) >= s.en[0] + reach || Math.abs(y - m[1]) >= s.en[1] + reach || Math.abs(z - m[2]) >= s.en[2] + reach) continue;
+        h ??= handleOf(w, at);
+        if (h === s.attach || !overlaps(s, c[k] as bigint[], w, at)) continue;
+        out[k].push(h);
       }
     });
-    // the record holds (slot << 32) | generation; a handle is (generation << 32) | slot
-    return out.map((l) => l.map((id) => ((id & 0xffffffffn) << 32n) | (id >> 32n)).sort((p, q) => slotOf(p) - slotOf(q)));
+    return out.map((l) => l.sort((p, q) => slotOf(p) - slotOf(q)));
   }
 
   /**

@@ -954,6 +954,11 @@ export class ShardedWorld {
     this.sensorSet ??= new SensorSet();
     return this.sensorSet.add(o, opts.quiet ? this.sensorScan : undefined);
   }
+  /** Moves a sensor's centre (m; an attached sensor's offset from its body) from the next step on. Throws PhysicsError NOT_FOUND, BAD_SHAPE. */
+  moveSensor(id: SensorId, center: Vec3): void {
+    if (!this.sensorSet) throw new PhysicsError('NOT_FOUND', `no sensor ${id}`);
+    this.sensorSet.move(id, center);
+  }
   /** Removes a sensor; the bodies inside get their END with the next step's events. Throws PhysicsError NOT_FOUND. */
   removeSensor(id: SensorId): void {
     if (!this.sensorSet) throw new PhysicsError('NOT_FOUND', `no sensor ${id}`);
