@@ -383,6 +383,28 @@ describe('trigger zones on the world stream (scene "sensors" / "triggers")', () 
     await restored.close();
   });
 
+  test('an avatar that joins inside a zone and walks out: one begin, one end, naming its body', async () => {
+    const setup = sceneSetup(parseScene(scene({ spawnPoints: [[3, 1.2, 0]], sensors: [{ name: 'spawn-pad', box: { center: [3, 1, 0], half: [1, 1, 1] } }] })));
+    const sim = new MainSim(setup);
+    const z: Array<{ tick: number; body: string }> = [];
+    for (let t = 0; t < 60; t++) {
+      const events = t === 0 ? [{ tick: 0, type: '_c', origin: 0, body: '1' }] : t >= 20 ? [{ tick: t, type: 'in', origin: 1, body: '1000,0,0' }] : [];
+      for (const d of sim.apply(t, events).derived) if (d.type === '_z') z.push({ tick: t, body: d.body });
+    }
+    const avatar = sim.avatars.get(1);
+    if (avatar === undefined) throw new Error('no avatar');
+    const decoded = z.map((e) => TRIGGER.decode(e.body));
+    expect(decoded).toEqual([
+      { kind: 'begin', zone: 'spawn-pad', body: avatar },
+      { kind: 'end', zone: 'spawn-pad', body: avatar },
+    ]);
+    // walking at 4 m/s from x = 3: out of the pad (x > 4 + 0.35) about 1.35 / 4 s after tick 20
+    expect(z[0].tick).toBe(0);
+    expect(z[1].tick).toBeGreaterThan(20);
+    expect(z[1].tick).toBeLessThan(20 + 30 * (1.35 / 4) + 6);
+    await sim.close();
+  });
+
   test('bad zones are refused with the field', () => {
     expect(() => parseScene(scene({ sensors: [{ name: 'a b', box: { center: [0, 0, 0], half: [1, 1, 1] } }] }))).toThrow(SceneError);
     expect(() => parseScene(scene({ sensors: [{ name: 'a', sphere: { center: [0, 0, 0], radius: 0 } }] }))).toThrow(/sensors\[0\]\.sphere\.radius/);

@@ -699,12 +699,14 @@ export class PhysicsWorld {
   // ---- sensors (src/physics/sensors.ts): not bodies, so nothing here changes a step's bits ----
   private sensorSet: SensorSet | null = null;
   private triggers: TriggerEvent[] = [];
-  /** Visits every live moving body's record (exportBody), in slot order. */
+  /** Visits every live moving body's record (the core's bodyExport, read where it writes it), in slot order. */
   private readonly sensorScan: RecordScan = (visit) => {
-    for (const h of this.handles()) {
-      if (this.isStatic(h)) continue;
-      const r = this.exportBody(h);
-      visit(new Int32Array(r.buffer, r.byteOffset, r.byteLength >> 2), 0);
+    const hw = Number(this.header(HEADER.HIGH_WATER));
+    const i32 = new Int32Array(this.core.memory.buffer); // bodyExport never grows the memory
+    for (let s = 0; s < hw; s++) {
+      if ((i32[(this.offsets.FLAGS >> 2) + s] & FLAG.LIVE) === 0 || i32[(this.offsets.KIND >> 2) + s] === KIND.STATIC) continue;
+      check(this.x.bodyExport((BigInt(i32[(this.offsets.GENERATION >> 2) + s] >>> 0) << 32n) | BigInt(s)), 'sensor scan');
+      visit(i32, this.offsets.HASH_REC >> 2);
     }
   };
 
