@@ -110,6 +110,37 @@ describe('moving sensors', () => {
   });
 });
 
+describe('a sensor body (a body on no collision layer carrying a sensor)', () => {
+  test('a kinematic sweeper passes through a row of resting balls, reports each once, moves none', () => {
+    const build = (w: PhysicsWorld): BodyHandle[] => {
+      w.addPlane({ normal: [0, 1, 0], offset: 0 });
+      return [0, 1, 2, 3, 4].map((k) => w.addSphere({ position: [k * 1.5, 0.25, 0], radius: 0.25 }));
+    };
+    const plain = PhysicsWorld.create({ capacity: 16, tickRate: RATE }),
+      swept = PhysicsWorld.create({ capacity: 16, tickRate: RATE });
+    const balls = build(plain);
+    build(swept);
+    // 2 m/s along x at the balls' height, through all of them; layer 0 and mask 0: no contact at all
+    const sweeper = swept.addSphere({ position: [-2, 0.25, 0], velocity: [2, 0, 0], radius: 0.3, kind: 'kinematic', layer: 0, mask: 0 });
+    swept.addSensor({ shape: 'sphere', center: [0, 0, 0], radius: 0.3, attach: sweeper });
+    const events: TriggerEvent[] = [];
+    for (let t = 0; t < 8 * RATE; t++) {
+      plain.step();
+      swept.step();
+      events.push(...swept.triggerEvents());
+    }
+    for (const b of balls) {
+      expect(swept.bodyStateRaw(b)).toEqual(plain.bodyStateRaw(b)); // not pushed
+      // entered when the sweeper's centre was 0.55 m before the ball, left 0.55 m after it
+      const x = swept.position(b)[0];
+      const mine = of(events, b);
+      expect(mine.map((e) => e[0])).toEqual(['begin', 'end']);
+      expect(Math.abs(mine[0][1] - ((x - 0.55 + 2) / 2) * RATE)).toBeLessThanOrEqual(1);
+      expect(Math.abs(mine[1][1] - ((x + 0.55 + 2) / 2) * RATE)).toBeLessThanOrEqual(1);
+    }
+  });
+});
+
 describe('a body resting inside a sensor', () => {
   test('gets one BEGIN and nothing more over 200 ticks, also while asleep', () => {
     const w = PhysicsWorld.create({ capacity: 16, tickRate: RATE });

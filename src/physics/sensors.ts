@@ -31,7 +31,10 @@
  * A sensor is fixed (a zone; moveSensor moves it between ticks) or attached to a moving body
  * (SensorOptions.attach: it follows the body's centre, axis-aligned, and never reports its own body),
  * which makes any body a trigger carrier (a pickup's reach, a character's proximity) while the
- * body itself collides as before.
+ * body itself collides as before. A sensor *body* (one that moves, pushes nothing and is not
+ * pushed) is a body on no collision layer (layer 0, mask 0: it has no contact pair at all, so it
+ * changes no other body's bits) carrying a sensor: e.g. a kinematic sweeper, or a dynamic pickup
+ * with gravityScale 0 (test/physics-triggers.test.ts).
  *
  * Canonical order of the events of a tick: by sensor id, then body slot, END before BEGIN.
  */
