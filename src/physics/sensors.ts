@@ -25,7 +25,8 @@
  *   bodies:  spheres and capsules (a vertical core segment plus radius, as collide.ts), and
  *            dynamic boxes (oriented boxes: the separating axis test with the 15 axes of two
  *            boxes against a box sensor, closest point of the box against a sphere sensor;
- *            Ericson, Real-Time Collision Detection, 4.4.1 and 5.1.4).
+ *            Ericson, Real-Time Collision Detection, 4.4.1 and 5.1.4); a moving shape added
+ *            later and not known here is tested by its bounding sphere (RADIUS) until it is.
  * The box's rotation matrix is built from its raw Q16 quaternion without rounding (Q32 entries).
  *
  * A sensor is fixed (a zone; moveSensor moves it between ticks) or attached to a moving body
@@ -133,7 +134,9 @@ function overlaps(s: Sensor, c: readonly bigint[], w: Int32Array, at: number): b
   const dx = px - c[0],
     dy = py - c[1],
     dz = pz - c[2];
-  if (shape === SHAPE.SPHERE || shape === SHAPE.CAPSULE) {
+  if (shape !== SHAPE.BOX) {
+    // sphere, capsule, or a moving shape this module does not know yet: its bounding sphere
+    // (RADIUS holds it: world.ts boundingRadius), so a new shape is reported conservatively, never missed
     const r = big(w, at + W.RADIUS),
       h = shape === SHAPE.CAPSULE ? big(w, at + W.HX + 2) : 0n;
     if (s.box) {
@@ -146,7 +149,6 @@ function overlaps(s: Sensor, c: readonly bigint[], w: Int32Array, at: number): b
       rr = r + s.r;
     return dx * dx + gy * gy + dz * dz < rr * rr;
   }
-  if (shape !== SHAPE.BOX) return false;
   // oriented box: half extents a (raw), axes u_k = columns of m (Q32)
   const a = [big(w, at + W.HX), big(w, at + W.HX + 2), big(w, at + W.HX + 4)];
   const m = rotationQ32(big(w, at + W.QX), big(w, at + W.QX + 2), big(w, at + W.QX + 4), big(w, at + W.QX + 6));
