@@ -18,16 +18,19 @@
  * border inside a zone keeps one record, so it gets one BEGIN and one END), and a world restored
  * from a snapshot rebuilds the set from its state (addSensor with `quiet`) without events.
  *
- * Overlap is decided in integers on the raw Q47.16 values (no floating point; BigInt where a
- * product could exceed 2^53, after an exact Number prefilter on the bounds), strictly: touching
- * (distance exactly 0) is outside. Shapes:
- *   sensors: an axis-aligned box (centre, half extents) or a sphere (centre, radius);
+ * Overlap is decided in the physics core (assembly/physics/sensors.ts sensorOverlap: integers on
+ * the raw Q47.16 record, no floating point, checked with the rest of the core by
+ * test/wasm-floats.test.ts) for each body that an exact Number prefilter keeps (its bounding cube
+ * against the sensor's bounds: integers below 2^53). Touching (distance exactly 0) is outside.
+ * Shapes:
+ *   sensors: an axis-aligned box (centre, half extents) or a sphere (centre, radius), each size
+ *            up to MAX_SENSOR_SIZE;
  *   bodies:  spheres and capsules (a vertical core segment plus radius, as collide.ts), and
  *            dynamic boxes (oriented boxes: the separating axis test with the 15 axes of two
  *            boxes against a box sensor, closest point of the box against a sphere sensor;
  *            Ericson, Real-Time Collision Detection, 4.4.1 and 5.1.4); a moving shape added
- *            later and not known here is tested by its bounding sphere (RADIUS) until it is.
- * The box's rotation matrix is built from its raw Q16 quaternion without rounding (Q32 entries).
+ *            later and not known there is tested by its bounding sphere (RADIUS) until it is.
+ * Statics (planes, static boxes, terrain) are never reported.
  *
  * A sensor is fixed (a zone; moveSensor moves it between ticks) or attached to a moving body
  * (SensorOptions.attach: it follows the body's centre, axis-aligned, and never reports its own body),
@@ -75,6 +78,16 @@ export interface TriggerEvent {
  */
 export type RecordScan = (visit: (words: Int32Array, at: number) => void) => void;
 
+/**
+ * The core's exact test (assembly/physics/sensors.ts sensorOverlap) of the record at byte
+ * `address` of the words' memory against a box (centre c, half extents e) or sphere (radius r)
+ * sensor, raw Q47.16.
+ */
+export type OverlapTest = (address: number, box: boolean, c: readonly bigint[], e: readonly bigint[], r: bigint) => boolean;
+
+/** Largest sensor half extent or radius, m (the core's range: 2^30 raw). */
+export const MAX_SENSOR_SIZE = 16384;
+
 interface Sensor {
   id: SensorId;
   name: string;
@@ -107,79 +120,11 @@ const W = {
 const num = (w: Int32Array, k: number): number => w[k + 1] * 4294967296 + (w[k] >>> 0);
 /** The i64 at Int32 index `k` as a BigInt. */
 const big = (w: Int32Array, k: number): bigint => (BigInt(w[k + 1]) << 32n) | BigInt(w[k] >>> 0);
-const abs = (x: bigint): bigint => (x < 0n ? -x : x);
-const pos = (x: bigint): bigint => (x > 0n ? x : 0n);
 const RAW = 65536;
-const toRawMetres = (x: number, what: string): bigint => {
-  if (!Number.isFinite(x) || Math.abs(x) > 1e9) throw new PhysicsError('BAD_SHAPE', `sensor ${what} must be a finite number of metres`);
+const toRawMetres = (x: number, what: string, max = 1e9): bigint => {
+  if (!Number.isFinite(x) || Math.abs(x) > max) throw new PhysicsError('BAD_SHAPE', `sensor ${what} must be a finite number of metres up to ${max}`);
   return BigInt(Math.round(x * RAW));
 };
-
-/** The rotation matrix of a raw Q16 quaternion, Q32 (entry [row][col]; column k is the box's local axis k). */
-function rotationQ32(qx: bigint, qy: bigint, qz: bigint, qw: bigint): bigint[][] {
-  const one = 1n << 32n;
-  return [
-    [one - 2n * (qy * qy + qz * qz), 2n * (qx * qy - qz * qw), 2n * (qx * qz + qy * qw)],
-    [2n * (qx * qy + qz * qw), one - 2n * (qx * qx + qz * qz), 2n * (qy * qz - qx * qw)],
-    [2n * (qx * qz - qy * qw), 2n * (qy * qz + qx * qw), one - 2n * (qx * qx + qy * qy)],
-  ];
-}
-
-/** Exact overlap of a box or sphere sensor, centred at `c` (raw), with the body record at `at` (see the module comment). */
-function overlaps(s: Sensor, c: readonly bigint[], w: Int32Array, at: number): boolean {
-  const shape = w[at + W.KIND_SHAPE];
-  const px = big(w, at + W.PX),
-    py = big(w, at + W.PX + 2),
-    pz = big(w, at + W.PX + 4);
-  const dx = px - c[0],
-    dy = py - c[1],
-    dz = pz - c[2];
-  if (shape !== SHAPE.BOX) {
-    // sphere, capsule, or a moving shape this module does not know yet: its bounding sphere
-    // (RADIUS holds it: world.ts boundingRadius), so a new shape is reported conservatively, never missed
-    const r = big(w, at + W.RADIUS),
-      h = shape === SHAPE.CAPSULE ? big(w, at + W.HX + 2) : 0n;
-    if (s.box) {
-      const gx = pos(abs(dx) - s.e[0]),
-        gy = pos(abs(dy) - s.e[1] - h),
-        gz = pos(abs(dz) - s.e[2]);
-      return gx * gx + gy * gy + gz * gz < r * r;
-    }
-    const gy = pos(abs(dy) - h),
-      rr = r + s.r;
-    return dx * dx + gy * gy + dz * dz < rr * rr;
-  }
-  // oriented box: half extents a (raw), axes u_k = columns of m (Q32)
-  const a = [big(w, at + W.HX), big(w, at + W.HX + 2), big(w, at + W.HX + 4)];
-  const m = rotationQ32(big(w, at + W.QX), big(w, at + W.QX + 2), big(w, at + W.QX + 4), big(w, at + W.QX + 6));
-  const u = [0, 1, 2].map((k) => [m[0][k], m[1][k], m[2][k]]);
-  if (!s.box) {
-    // closest point of the box to the sphere's centre, in the box's frame (raw x 2^32)
-    let d2 = 0n;
-    for (let k = 0; k < 3; k++) {
-      const l = -(u[k][0] * dx + u[k][1] * dy + u[k][2] * dz),
-        lim = a[k] << 32n;
-      const g = l > lim ? l - lim : l < -lim ? l + lim : 0n;
-      d2 += g * g;
-    }
-    return d2 < (s.r * s.r) << 64n;
-  }
-  // separating axis test (Ericson 4.4.1) with exact integers: axis L (Q32 components), centre
-  // distance |T.L| (raw x 2^32), radii rA = sum e_i |L_i| (raw x 2^32) and rB = sum a_k |L.u_k|
-  // (raw x 2^64); a zero axis (parallel edges) separates nothing and is skipped
-  const one = 1n << 32n;
-  const axes: bigint[][] = [[one, 0n, 0n], [0n, one, 0n], [0n, 0n, one], ...u];
-  for (const v of u) axes.push([0n, -v[2], v[1]], [v[2], 0n, -v[0]], [-v[1], v[0], 0n]);
-  for (const L of axes) {
-    if (L[0] === 0n && L[1] === 0n && L[2] === 0n) continue;
-    const t = abs(dx * L[0] + dy * L[1] + dz * L[2]) << 32n;
-    const rA = (s.e[0] * abs(L[0]) + s.e[1] * abs(L[1]) + s.e[2] * abs(L[2])) << 32n;
-    let rB = 0n;
-    for (let k = 0; k < 3; k++) rB += a[k] * abs(L[0] * u[k][0] + L[1] * u[k][1] + L[2] * u[k][2]);
-    if (t >= rA + rB) return false;
-  }
-  return true;
-}
 
 /** A bound (raw, as a Number) on how far the body of the record at `at` reaches from its centre. */
 function reachOf(w: Int32Array, at: number): number {
@@ -205,6 +150,9 @@ export class SensorSet {
   private pending: Array<Omit<TriggerEvent, 'tick'>> = [];
   private last: TriggerEvent[] = [];
 
+  /** `exact`: the core's overlap test, run in the memory the world's RecordScan reads. */
+  constructor(private readonly exact: OverlapTest) {}
+
   /** Whether any sensor is defined. */
   get size(): number {
     return this.sensors.length;
@@ -221,10 +169,10 @@ export class SensorSet {
     let e: [bigint, bigint, bigint] = [0n, 0n, 0n],
       r = 0n;
     if (o.shape === 'box') {
-      e = [0, 1, 2].map((k) => toRawMetres(o.half[k], 'half extent')) as [bigint, bigint, bigint];
+      e = [0, 1, 2].map((k) => toRawMetres(o.half[k], 'half extent', MAX_SENSOR_SIZE)) as [bigint, bigint, bigint];
       if (!e.every((x) => x > 0n)) throw new PhysicsError('BAD_SHAPE', 'sensor half extents must be > 0 m');
     } else if (o.shape === 'sphere') {
-      r = toRawMetres(o.radius, 'radius');
+      r = toRawMetres(o.radius, 'radius', MAX_SENSOR_SIZE);
       if (r <= 0n) throw new PhysicsError('BAD_SHAPE', 'sensor radius must be > 0 m');
       e = [r, r, r];
     } else throw new PhysicsError('BAD_SHAPE', "sensor shape must be 'box' or 'sphere'");
@@ -323,7 +271,7 @@ export class SensorSet {
         // exact prefilter: the body's bounding cube against the sensor's box (integers below 2^53)
         if (Math.abs(x - m[0]) >= s.en[0] + reach || Math.abs(y - m[1]) >= s.en[1] + reach || Math.abs(z - m[2]) >= s.en[2] + reach) continue;
         h ??= handleOf(w, at);
-        if (h === s.attach || !overlaps(s, c[k] as bigint[], w, at)) continue;
+        if (h === s.attach || !this.exact(at << 2, s.box, c[k] as bigint[], s.e, s.r)) continue;
         out[k].push(h);
       }
     });

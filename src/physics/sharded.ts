@@ -951,7 +951,7 @@ export class ShardedWorld {
    * Sensors are not part of save() or hash(). Throws PhysicsError BAD_SHAPE.
    */
   addSensor(o: SensorOptions, opts: { quiet?: boolean } = {}): SensorId {
-    this.sensorSet ??= new SensorSet();
+    this.sensorSet ??= new SensorSet((at, box, c, e, r) => this.x.sensorOverlap(at, box ? 1 : 0, c[0], c[1], c[2], e[0], e[1], e[2], r) !== 0);
     return this.sensorSet.add(o, opts.quiet ? this.sensorScan : undefined);
   }
   /** Moves a sensor's centre (m; an attached sensor's offset from its body) from the next step on. Throws PhysicsError NOT_FOUND, BAD_SHAPE. */

@@ -719,7 +719,7 @@ export class PhysicsWorld {
    * Sensors are not part of save() or hash(). Throws PhysicsError BAD_SHAPE.
    */
   addSensor(o: SensorOptions, opts: { quiet?: boolean } = {}): SensorId {
-    this.sensorSet ??= new SensorSet();
+    this.sensorSet ??= new SensorSet((at, box, c, e, r) => this.x.sensorOverlap(at, box ? 1 : 0, c[0], c[1], c[2], e[0], e[1], e[2], r) !== 0);
     return this.sensorSet.add(o, opts.quiet ? this.sensorScan : undefined);
   }
   /** Moves a sensor's centre (m; an attached sensor's offset from its body) from the next step on. Throws PhysicsError NOT_FOUND, BAD_SHAPE. */
@@ -1011,6 +1011,8 @@ export interface WorldExports {
   shardPutRecord(cfg: number, record: number): number;
   boardHash(cfg: number, board: number): bigint;
   boardRecordsHash(board: number): bigint;
+  /** assembly/physics/sensors.ts: 1 when the body record at byte `rec` overlaps the sensor (box != 0: centre c, half extents e; else radius r), raw Q16. */
+  sensorOverlap(rec: number, box: number, cx: bigint, cy: bigint, cz: bigint, ex: bigint, ey: bigint, ez: bigint, r: bigint): number;
 }
 
 export { STATUS };
