@@ -38,6 +38,7 @@ describe('a sphere falling through a sensor slab', () => {
     expect(Math.abs(mine[0][1] - tBegin)).toBeLessThanOrEqual(1);
     expect(Math.abs(mine[1][1] - tEnd)).toBeLessThanOrEqual(1);
     expect(events.every((e) => e.sensor === zone)).toBe(true);
+    expect(w.sensorName(zone)).toBe('slab');
     expect(w.sensorContents(zone)).toEqual([]);
   });
 

@@ -93,7 +93,7 @@ interface Sensor {
   name: string;
   mask: number;
   box: boolean;
-  /** Centre and half extents (box) or radius in [3] (sphere), raw Q47.16. */
+  /** Centre (an attached sensor's offset from its body), half extents (a sphere's: [r, r, r], for the prefilter) and radius, raw Q47.16. */
   c: [bigint, bigint, bigint];
   e: [bigint, bigint, bigint];
   r: bigint;
@@ -111,7 +111,6 @@ const W = {
   KIND_SHAPE: BODY_RECORD.KIND_SHAPE / 4,
   LAYER_MASK: BODY_RECORD.LAYER_MASK / 4,
   PX: BODY_RECORD.PX / 4,
-  QX: BODY_RECORD.QX / 4,
   RADIUS: BODY_RECORD.RADIUS / 4,
   HX: BODY_RECORD.HX / 4,
 } as const;
@@ -153,7 +152,7 @@ export class SensorSet {
   /** `exact`: the core's overlap test, run in the memory the world's RecordScan reads. */
   constructor(private readonly exact: OverlapTest) {}
 
-  /** Whether any sensor is defined. */
+  /** How many sensors there are. */
   get size(): number {
     return this.sensors.length;
   }
@@ -313,10 +312,5 @@ export class SensorSet {
   /** The events of the last update, in canonical order (sensor id, body slot, END before BEGIN). */
   events(): TriggerEvent[] {
     return this.last;
-  }
-
-  /** Clears the last events (a step that made none: the caller accumulates several ticks). */
-  clearEvents(): void {
-    this.last = [];
   }
 }

@@ -737,6 +737,11 @@ export class PhysicsWorld {
     if (!this.sensorSet) throw new PhysicsError('NOT_FOUND', `no sensor ${id}`);
     return this.sensorSet.inside(id);
   }
+  /** The name a sensor was added with ('' when none). Throws PhysicsError NOT_FOUND. */
+  sensorName(id: SensorId): string {
+    if (!this.sensorSet) throw new PhysicsError('NOT_FOUND', `no sensor ${id}`);
+    return this.sensorSet.name(id);
+  }
   /** Trigger events of the last step() (every tick of it), in order: tick, sensor id, body slot, END before BEGIN. */
   triggerEvents(): TriggerEvent[] {
     return this.triggers;
