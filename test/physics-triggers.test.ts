@@ -542,6 +542,13 @@ describe('trigger zones on the world stream (scene "sensors" / "triggers")', () 
     await sim.close();
   });
 
+  test("'_z' bodies round-trip and malformed ones are refused", () => {
+    const v = { kind: 'end' as const, zone: 'gate.1', body: (3n << 32n) | 17n };
+    expect(TRIGGER.encode(v)).toBe('end gate.1 17:3');
+    expect(TRIGGER.decode(TRIGGER.encode(v))).toEqual(v);
+    for (const bad of ['enter gate 1:1', 'begin gate 1', 'begin  1:1', 'begin a b 1:1', `begin ${'x'.repeat(65)} 1:1`]) expect(TRIGGER.decode(bad)).toBeNull();
+  });
+
   test('bad zones are refused with the field', () => {
     expect(() => parseScene(scene({ sensors: [{ name: 'a b', box: { center: [0, 0, 0], half: [1, 1, 1] } }] }))).toThrow(SceneError);
     expect(() => parseScene(scene({ sensors: [{ name: 'a', sphere: { center: [0, 0, 0], radius: 0 } }] }))).toThrow(/sensors\[0\]\.sphere\.radius/);
