@@ -254,14 +254,27 @@ export class SensorSet {
         });
       });
     }
+    // the bounds of all the sensors: most bodies of a large world are outside and cost 6 comparisons
+    const lo = [Infinity, Infinity, Infinity],
+      hi = [-Infinity, -Infinity, -Infinity];
+    list.forEach((s, k) => {
+      const m = cn[k];
+      if (m === null) return;
+      for (let a = 0; a < 3; a++) {
+        lo[a] = Math.min(lo[a], m[a] - s.en[a]);
+        hi[a] = Math.max(hi[a], m[a] + s.en[a]);
+      }
+    });
+    if (lo[0] === Infinity) return out;
     scan((w, at) => {
       const kind = w[at + W.KIND_SHAPE + 1];
       if (kind === KIND.STATIC) return;
-      const layer = w[at + W.LAYER_MASK + 1];
       const x = num(w, at + W.PX),
         y = num(w, at + W.PX + 2),
         z = num(w, at + W.PX + 4);
       const reach = reachOf(w, at);
+      if (x + reach <= lo[0] || x - reach >= hi[0] || y + reach <= lo[1] || y - reach >= hi[1] || z + reach <= lo[2] || z - reach >= hi[2]) return;
+      const layer = w[at + W.LAYER_MASK + 1];
       let h: BodyHandle | null = null;
       for (let k = 0; k < list.length; k++) {
         const s = list[k],
