@@ -23,7 +23,12 @@
  *                     "density": 400, "friction": 0.6 } ],   dynamic rotating boxes resting in a wall
  *                     along x: row k (from the bottom, at y) holds max(1, base - k) boxes
  *                     (base 1: a tower of `layers`; layers = base: a pyramid)
- *     "ballPits": [ { "min": [x, z], "max": [x, z], "count": 300, "radius": 0.25, "height": 2, "wall": 0.6 } ]
+ *     "ballPits": [ { "min": [x, z], "max": [x, z], "count": 300, "radius": 0.25, "height": 2, "wall": 0.6 } ],
+ *     "sensors":  [ { "name": "door", "box": { "center": [x, y, z], "half": [hx, hy, hz] } },
+ *                   { "name": "pool", "sphere": { "center": [x, y, z], "radius": 2 } } ]
+ *                   trigger zones (src/physics/sensors.ts): push nothing; every moving body entering or
+ *                   leaving one gives a '_z' "begin|end name slot:gen" event on the world stream.
+ *                   Names: 1..64 of A-Z a-z 0-9 _ . - , unique ("triggers" is accepted as another key)
  *   }
  *
  * A ball pit is a box-walled pen filled with spheres dropped on a grid; placed across a shard
@@ -44,6 +49,8 @@ import { loadHeightmap } from './assets/heightmap';
 import { loadGlbMesh } from './assets/gltf';
 import type { WorldSetup } from './sim/main-sim';
 import type { ShardedWorld } from './physics/sharded';
+import type { SensorOptions } from './physics/sensors';
+import { ZONE_NAME } from './sim/event-bodies';
 
 /** A parsed scene file. */
 export interface SceneFile {
@@ -61,7 +68,12 @@ export interface SceneFile {
   piles?: Array<{ center: Vec3; layers: number; radius: number }>;
   crates?: Crates[];
   ballPits?: Array<{ min: [number, number]; max: [number, number]; count: number; radius: number; height?: number; wall?: number }>;
+  /** Trigger zones (see the module comment); "triggers" in a file is read into here. */
+  sensors?: SceneSensor[];
 }
+
+/** A named trigger zone of a scene: an axis-aligned box or a sphere (metres). */
+export type SceneSensor = { name: string } & ({ box: { center: Vec3; half: Vec3 } } | { sphere: { center: Vec3; radius: number } });
 
 /**
  * A wall of dynamic rotating boxes (crates) standing on y = center[1], centred on x = center[0]:
@@ -224,6 +236,31 @@ export function parseScene(raw: unknown): SceneFile {
     num(b.count, `ballPits[${i}].count`, 1, 100_000, true);
     num(b.radius, `ballPits[${i}].radius`, 0.05, 4);
   });
+  if (s.sensors !== undefined && s.triggers !== undefined) throw new SceneError('triggers', 'give trigger zones as "sensors" or "triggers", not both');
+  const zones = (s.sensors ?? s.triggers ?? []) as unknown;
+  const key = s.sensors !== undefined ? 'sensors' : 'triggers';
+  if (!Array.isArray(zones)) throw new SceneError(key, 'must be an array of {name, box} or {name, sphere}');
+  const names = new Set<string>();
+  zones.forEach((z: Record<string, Record<string, unknown>> | null, i) => {
+    const at = `${key}[${i}]`;
+    const name = z?.name as unknown;
+    if (typeof name !== 'string' || !ZONE_NAME.test(name)) throw new SceneError(`${at}.name`, 'must be 1..64 of A-Z a-z 0-9 _ . -');
+    if (names.has(name)) throw new SceneError(`${at}.name`, `"${name}" names another zone too`);
+    names.add(name);
+    if (z?.box) {
+      vec(z.box.center, `${at}.box.center`);
+      vec(z.box.half, `${at}.box.half`).forEach((h, k) => {
+        num(h, `${at}.box.half[${k}]`, 0.01, 1e4);
+      });
+    } else if (z?.sphere) {
+      vec(z.sphere.center, `${at}.sphere.center`);
+      num(z.sphere.radius, `${at}.sphere.radius`, 0.01, 1e4);
+    } else throw new SceneError(at, 'must be {name, box: {center, half}} or {name, sphere: {center, radius}}');
+  });
+  if (s.triggers !== undefined) {
+    s.sensors = s.triggers;
+    delete s.triggers;
+  }
   const file = s as unknown as SceneFile;
   if (sceneBodies(file) > file.world.capacity)
     throw new SceneError('world.capacity', `the scene has ${sceneBodies(file)} bodies: raise capacity (it also holds avatars and spawned objects)`);
@@ -312,7 +349,15 @@ export function sceneSetup(s: SceneFile, workers = 0): WorldSetup {
     spawnRange: s.world.spawnRange,
     spawnLingerTicks: s.world.spawnLingerTicks,
     scene: (w) => buildScene(w, s),
+    ...((s.sensors ?? []).length > 0 ? { sensors: (s.sensors ?? []).map(sceneSensor) } : {}),
   };
+}
+
+/** A scene zone as the sensor options MainSim adds (WorldSetup.sensors). */
+function sceneSensor(z: SceneSensor): SensorOptions & { name: string } {
+  return 'box' in z
+    ? { name: z.name, shape: 'box', center: z.box.center, half: z.box.half }
+    : { name: z.name, shape: 'sphere', center: z.sphere.center, radius: z.sphere.radius };
 }
 
 function buildScene(w: ShardedWorld, s: SceneFile): void {

@@ -10,6 +10,7 @@ export {
 export { worldStep, worldHash } from '../physics/step';
 export { raycast, overlapSphere, overlapBox } from '../physics/query';
 export { bodyExport, bodyImport, worldSetTick } from '../physics/transfer';
+export { sensorOverlap } from '../physics/sensors';
 import { interactionRange } from '../physics/solver';
 import { slotOf } from '../physics/world';
 

@@ -87,6 +87,7 @@ import { fromSparseImage } from './sparse';
 import { DEFAULT_STEP_TIMEOUT_MS, HANG_HOOK, SLOW_HOOK, MIN_FENCE_MS, WORKER_BOOT_MS, ShardWorkerPool } from './shard-pool';
 import { planSharded, type ShardedPlan } from './shard-plan';
 import { BoardReader, type BoardView, type BoardSource } from './board-reader';
+import { type RecordScan, type SensorId, type SensorOptions, SensorSet, type TriggerEvent } from './sensors';
 
 // the worker pool, the memory plan and the board reader live in modules of their own; they are
 // part of this module's API
@@ -935,7 +936,56 @@ export class ShardedWorld {
     Atomics.notify(this.ctl, CONTROL.PUBLISHED);
     this.handoffs += handoffs;
     this.lastStatus = status;
+    if (this.sensorSet) this.sensorSet.update(this.tickNow, this.sensorScan);
     if (status & SHARD_STATUS.IMPORT_FAILED) throw new PhysicsError('SHARD_FAILED', 'a body record did not fit a shard world');
+  }
+
+  // ---- sensors (src/physics/sensors.ts): read from the published board, so a body's shard never shows ----
+  private sensorSet: SensorSet | null = null;
+  /** Visits the record of every live moving body (owner a shard) of the published board, in slot order. */
+  private readonly sensorScan: RecordScan = (visit) => {
+    const b = this.board(this.tickNow);
+    const owners = this.view().owners[this.tickNow % 2];
+    const words = this.view().all32,
+      base = Number(b[BOARD.RECORDS]) >> 2,
+      per = BODY_RECORD_BYTES >> 2;
+    for (let s = 0; s < Number(b[BOARD.HIGH_WATER]); s++) if (owners[s] >= 0) visit(words, base + s * per);
+  };
+
+  /**
+   * Adds a sensor (trigger zone; PhysicsWorld.addSensor, src/physics/sensors.ts): a box or sphere
+   * that pushes nothing and reports BEGIN / END overlap events of moving bodies in triggerEvents().
+   * Tested on the published board after every step, so its events are the unsharded world's
+   * whatever the partition. `quiet`: bodies inside now get no BEGIN (a restored world's zones).
+   * Sensors are not part of save() or hash(). Throws PhysicsError BAD_SHAPE.
+   */
+  addSensor(o: SensorOptions, opts: { quiet?: boolean } = {}): SensorId {
+    this.sensorSet ??= new SensorSet((at, box, c, e, r) => this.x.sensorOverlap(at, box ? 1 : 0, c[0], c[1], c[2], e[0], e[1], e[2], r) !== 0);
+    return this.sensorSet.add(o, opts.quiet ? this.sensorScan : undefined);
+  }
+  /** Moves a sensor's centre (m; an attached sensor's offset from its body) from the next step on. Throws PhysicsError NOT_FOUND, BAD_SHAPE. */
+  moveSensor(id: SensorId, center: Vec3): void {
+    if (!this.sensorSet) throw new PhysicsError('NOT_FOUND', `no sensor ${id}`);
+    this.sensorSet.move(id, center);
+  }
+  /** Removes a sensor; the bodies inside get their END with the next step's events. Throws PhysicsError NOT_FOUND. */
+  removeSensor(id: SensorId): void {
+    if (!this.sensorSet) throw new PhysicsError('NOT_FOUND', `no sensor ${id}`);
+    this.sensorSet.remove(id);
+  }
+  /** The bodies inside a sensor after the last step, ascending by slot. Throws PhysicsError NOT_FOUND. */
+  sensorContents(id: SensorId): BodyHandle[] {
+    if (!this.sensorSet) throw new PhysicsError('NOT_FOUND', `no sensor ${id}`);
+    return this.sensorSet.inside(id);
+  }
+  /** The name a sensor was added with ('' when none). Throws PhysicsError NOT_FOUND. */
+  sensorName(id: SensorId): string {
+    if (!this.sensorSet) throw new PhysicsError('NOT_FOUND', `no sensor ${id}`);
+    return this.sensorSet.name(id);
+  }
+  /** Trigger events of the last step, in canonical order (sensor id, body slot, END before BEGIN). */
+  triggerEvents(): TriggerEvent[] {
+    return this.sensorSet ? this.sensorSet.events() : [];
   }
 
   /**

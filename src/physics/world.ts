@@ -16,6 +16,7 @@ import { planLayout } from './layout';
 import { sparseImage } from './sparse';
 import { bucketsFor, growWorld, type WorldPlace } from './grow';
 import { cosDegreesRaw, normalizeRaw, toRaw, toRawVec } from './integer';
+import { type RecordScan, type SensorId, type SensorOptions, SensorSet, type TriggerEvent } from './sensors';
 import {
   planWorld,
   HEADER,
@@ -681,9 +682,69 @@ export class PhysicsWorld {
     return failed;
   }
 
-  /** Advances `n` ticks. */
+  /** Advances `n` ticks. With sensors, triggerEvents() then holds the events of all `n` ticks. */
   step(n = 1): void {
-    for (let k = 0; k < n; k++) this.x.worldStep();
+    if (this.sensorSet === null) {
+      for (let k = 0; k < n; k++) this.x.worldStep();
+      return;
+    }
+    const all: TriggerEvent[] = [];
+    for (let k = 0; k < n; k++) {
+      this.x.worldStep();
+      all.push(...this.sensorSet.update(this.tick, this.sensorScan));
+    }
+    this.triggers = all;
+  }
+
+  // ---- sensors (src/physics/sensors.ts): not bodies, so nothing here changes a step's bits ----
+  private sensorSet: SensorSet | null = null;
+  private triggers: TriggerEvent[] = [];
+  /** Visits every live moving body's record (the core's bodyExport, read where it writes it), in slot order. */
+  private readonly sensorScan: RecordScan = (visit) => {
+    const hw = Number(this.header(HEADER.HIGH_WATER));
+    const i32 = new Int32Array(this.core.memory.buffer); // bodyExport never grows the memory
+    for (let s = 0; s < hw; s++) {
+      if ((i32[(this.offsets.FLAGS >> 2) + s] & FLAG.LIVE) === 0 || i32[(this.offsets.KIND >> 2) + s] === KIND.STATIC) continue;
+      check(this.x.bodyExport((BigInt(i32[(this.offsets.GENERATION >> 2) + s] >>> 0) << 32n) | BigInt(s)), 'sensor scan');
+      visit(i32, this.offsets.HASH_REC >> 2);
+    }
+  };
+
+  /**
+   * Adds a sensor (trigger zone): an axis-aligned box (`center`, `half`, m) or a sphere (`center`,
+   * `radius`, m) that pushes nothing and reports, in triggerEvents(), a BEGIN when a dynamic or
+   * kinematic body starts overlapping it and an END when it stops, is removed, or the sensor is
+   * (see src/physics/sensors.ts). Bodies already inside get their BEGIN after the next step, or
+   * none with `quiet` (re-adding the zones of a restored world). Returns the sensor's id (1, 2, ...).
+   * Sensors are not part of save() or hash(). Throws PhysicsError BAD_SHAPE.
+   */
+  addSensor(o: SensorOptions, opts: { quiet?: boolean } = {}): SensorId {
+    this.sensorSet ??= new SensorSet((at, box, c, e, r) => this.x.sensorOverlap(at, box ? 1 : 0, c[0], c[1], c[2], e[0], e[1], e[2], r) !== 0);
+    return this.sensorSet.add(o, opts.quiet ? this.sensorScan : undefined);
+  }
+  /** Moves a sensor's centre (m; an attached sensor's offset from its body) from the next step on. Throws PhysicsError NOT_FOUND, BAD_SHAPE. */
+  moveSensor(id: SensorId, center: Vec3): void {
+    if (!this.sensorSet) throw new PhysicsError('NOT_FOUND', `no sensor ${id}`);
+    this.sensorSet.move(id, center);
+  }
+  /** Removes a sensor; the bodies inside get their END with the next step's events. Throws PhysicsError NOT_FOUND. */
+  removeSensor(id: SensorId): void {
+    if (!this.sensorSet) throw new PhysicsError('NOT_FOUND', `no sensor ${id}`);
+    this.sensorSet.remove(id);
+  }
+  /** The bodies inside a sensor after the last step, ascending by slot. Throws PhysicsError NOT_FOUND. */
+  sensorContents(id: SensorId): BodyHandle[] {
+    if (!this.sensorSet) throw new PhysicsError('NOT_FOUND', `no sensor ${id}`);
+    return this.sensorSet.inside(id);
+  }
+  /** The name a sensor was added with ('' when none). Throws PhysicsError NOT_FOUND. */
+  sensorName(id: SensorId): string {
+    if (!this.sensorSet) throw new PhysicsError('NOT_FOUND', `no sensor ${id}`);
+    return this.sensorSet.name(id);
+  }
+  /** Trigger events of the last step() (every tick of it), in order: tick, sensor id, body slot, END before BEGIN. */
+  triggerEvents(): TriggerEvent[] {
+    return this.triggers;
   }
 
   /** The 64-bit state hash (unsigned). */
@@ -804,6 +865,7 @@ export class PhysicsWorld {
     if (this.owns && bytes.byteLength >= HEADER_SLOTS * 8 && h[HEADER.CAPACITY] !== BigInt(this.plan.sizes.capacity)) {
       // a world that owns its memory takes the saved world's sizes (it grew, or the save did)
       this.moveTo(placeFromBytes(bytes, this.core.variant));
+      this.sensorSet?.prime(this.sensorScan);
       return;
     }
     if (bytes.byteLength !== this.plan.bytes)
@@ -814,6 +876,7 @@ export class PhysicsWorld {
     this.core.bytes().set(bytes, this.base);
     BOUND.delete(this.core); // rebind on the next call
     void this.x;
+    this.sensorSet?.prime(this.sensorScan); // who is inside is the loaded state's
   }
 
   /**
@@ -953,6 +1016,8 @@ export interface WorldExports {
   shardPutRecord(cfg: number, record: number): number;
   boardHash(cfg: number, board: number): bigint;
   boardRecordsHash(board: number): bigint;
+  /** assembly/physics/sensors.ts: 1 when the body record at byte `rec` overlaps the sensor (box != 0: centre c, half extents e; else radius r), raw Q16. */
+  sensorOverlap(rec: number, box: number, cx: bigint, cy: bigint, cz: bigint, ex: bigint, ey: bigint, ez: bigint, r: bigint): number;
 }
 
 export { STATUS };

@@ -21,6 +21,7 @@
  *   'ob'   ObjectInputBody    JSON {o, k, v}                              v: mN s (impulse) or mm (move)
  *   '_av'  AvatarBody         "publicId slot:gen"                         derived (MainSim output)
  *   '_h'   ContactBody        "begin|end publicId slot:gen slot:gen"      derived (MainSim output)
+ *   '_z'   TriggerBody        "begin|end zoneName slot:gen"               derived (MainSim output); zone names match ZONE_NAME
  *
  * Byte compatibility: these bodies are hashed (test/determinism.test.ts), replayed from
  * persisted logs and documented in docs/protocol.md. Each encoder produces exactly the string
@@ -483,5 +484,29 @@ export const CONTACT: EventBody<ContactBody> = {
     const a = decodeHandle(parts[2]),
       b = decodeHandle(parts[3]);
     return a === null || b === null ? null : { kind: parts[0], publicId: Number(parts[1]), body: a, other: b };
+  },
+};
+
+// ---- derived: '_z' (trigger zones, src/physics/sensors.ts) ----
+
+/** A trigger zone's name: 1..64 of A-Z a-z 0-9 _ . - (no spaces: it is a field of '_z'). */
+export const ZONE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** '_z': a moving body began or ended overlapping a named trigger zone of the scene. */
+export interface TriggerBody {
+  kind: 'begin' | 'end';
+  zone: string;
+  body: BodyHandle;
+}
+
+/** '_z' "begin|end zoneName slot:gen". Decoding refuses other shapes (a name not matching ZONE_NAME, a bad handle). */
+export const TRIGGER: EventBody<TriggerBody> = {
+  type: '_z',
+  encode: (v) => `${v.kind} ${v.zone} ${encodeHandle(v.body)}`,
+  decode: (body) => {
+    const parts = body.split(' ');
+    if (parts.length !== 3 || (parts[0] !== 'begin' && parts[0] !== 'end') || !ZONE_NAME.test(parts[1])) return null;
+    const h = decodeHandle(parts[2]);
+    return h === null ? null : { kind: parts[0], zone: parts[1], body: h };
   },
 };

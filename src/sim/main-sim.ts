@@ -5,7 +5,8 @@
  *
  *   closed tick t (canonical order) --apply--> physics commands --> shards step t -> t+1
  *                                           \-> avatars spawn/despawn    |
- *   derived events ('_h' contact begin/end of avatars) <-----------------/  (published into t+1)
+ *   derived events ('_h' contact begin/end of avatars,  <-----------------/  (published into t+1)
+ *                   '_z' bodies entering and leaving the scene's trigger zones)
  *
  * Events the main sim understands (everything else passes through untouched for other services);
  * the bodies are read with the decoders of src/sim/event-bodies.ts, and the derived ones written
@@ -35,9 +36,15 @@
  *
  * Distances that decide (spawnRange) are compared squared in raw Q47.16 integers
  * (src/physics/integer.ts), never with Math.hypot.
- * Derived '_av' and '_h' events are outputs: apply() ignores them in its input and returns the new ones.
+ * Derived '_av', '_h' and '_z' events are outputs: apply() ignores them in its input and returns the new ones.
+ *
+ * Trigger zones (WorldSetup.sensors, src/physics/sensors.ts) are not bodies and not in the
+ * snapshot: they come from the setup, and a restored world re-adds them quietly (the bodies inside
+ * are taken from the restored state), so a run restored at tick t derives the same '_z' events as
+ * the run that went through t.
  */
 import { ShardedWorld, type Partition, type ShardOptions } from '../physics/sharded';
+import type { SensorOptions } from '../physics/sensors';
 import { PhysicsError, type BodyHandle, type Command, type Vec3, type WorldConfig } from '../physics/world';
 import { toRaw, toRawVec, withinDistance } from '../physics/integer';
 import type { StreamEvent } from '../protocol/messages';
@@ -48,6 +55,8 @@ import {
   ARTIFACT_TAKE,
   AVATAR as AVATAR_EVENT,
   CONTACT,
+  TRIGGER,
+  ZONE_NAME,
   encodeHandle,
   IDENTITY,
   INPUT,
@@ -90,6 +99,12 @@ export interface WorldSetup {
   spawnLingerTicks?: number;
   /** Chat, ownership and admin options (tickRate comes from config). */
   social?: Omit<SocialOptions, 'tickRate'>;
+  /**
+   * Named trigger zones (boxes or spheres, metres; src/physics/sensors.ts): every moving body
+   * entering or leaving one gives a derived '_z' event. Names match ZONE_NAME (event-bodies.ts)
+   * and are unique. Default none.
+   */
+  sensors?: Array<SensorOptions & { name: string }>;
 }
 
 /** An event the main sim refused, with why. */
@@ -106,7 +121,8 @@ export interface TickResult {
   /**
    * Derived events to publish into the next tick: '_av' "publicId slot:gen" for each avatar
    * spawned this tick (so a client knows its own body), then '_h' "begin|end avatarPublicId
-   * slot:gen slot:gen" for avatar contacts.
+   * slot:gen slot:gen" for avatar contacts, then '_z' "begin|end zoneName slot:gen" for bodies
+   * entering and leaving trigger zones (sensor order, then body slot, END before BEGIN).
    */
   derived: Array<{ type: string; body: string }>;
   refused: Refusal[];
@@ -223,6 +239,13 @@ export class MainSim {
       setTickRate: (r) => this.world.setTickRate(r),
       isAvatar: (h) => this.avatarOf.has(h),
     };
+    const names = new Set<string>();
+    for (const z of setup.sensors ?? []) {
+      if (!ZONE_NAME.test(z.name) || names.has(z.name))
+        throw new RangeError(`trigger zone name ${JSON.stringify(z.name)} must be unique and match ${ZONE_NAME}`);
+      names.add(z.name);
+      this.world.addSensor(z, { quiet: saved !== undefined });
+    }
     this.spawnPoints = setup.spawnPoints ?? [[0, 1, 0]];
     this.walkSpeed = setup.walkSpeed ?? 4;
     this.spawnLimit = setup.spawnLimit ?? 8;
@@ -352,6 +375,8 @@ export class MainSim {
       if (p === undefined) continue;
       derived.push({ type: CONTACT.type, body: CONTACT.encode({ kind: ev.kind, publicId: p, body: ev.body, other: ev.other }) });
     }
+    for (const ev of this.world.triggerEvents())
+      derived.push({ type: TRIGGER.type, body: TRIGGER.encode({ kind: ev.kind, zone: this.world.sensorName(ev.sensor), body: ev.body }) });
     return { tick, derived, refused, left, social: this.social.output };
   }
 

@@ -19,7 +19,7 @@ export interface ReplayTick {
 
 /**
  * Replays `events` (a stream log in canonical order, ticks ascending) on a fresh MainSim built
- * from `setup`, for ticks 0..ticks-1, calling `onTick` after each. Derived '_av'/'_h' events in the
+ * from `setup`, for ticks 0..ticks-1, calling `onTick` after each. Derived '_av'/'_h'/'_z' events in the
  * log are outputs: the replay recomputes them (compare with `derivedInLog`). Returns the final
  * hash. `attach`, when given, runs once the world is built and before tick 0: the place to hand
  * its shards to a cluster (src/cluster/coordinator.ts; then it closes what it attached after the
@@ -51,7 +51,7 @@ export async function replayLog(
 }
 
 /** Event types MainSim derives (TickResult.derived). */
-const DERIVED = new Set(['_av', '_h']);
+const DERIVED = new Set(['_av', '_h', '_z']);
 
 /** The derived events of tick t+1 in a log: what apply(t) produced in the live run. */
 export function derivedInLog(events: readonly StreamEvent[], tick: number): Array<{ type: string; body: string }> {

@@ -1,0 +1,131 @@
+// Sensors (trigger zones): the exact overlap test of one sensor with one body record.
+//
+// A sensor is not a body (src/physics/sensors.ts keeps the sensors, who is inside each and the
+// BEGIN / END events, and calls this for each body its bounds prefilter keeps): nothing here
+// writes memory, so a world with sensors steps bit for bit as without them.
+//
+// The record is a body record (transfer.ts writeBodyRecord: BODY_RECORD in
+// src/physics/world-layout.ts) anywhere in memory: the bound world's HASH_REC after bodyExport,
+// or a slot of a sharded world's published board, so both worlds run the same test on the
+// same bits. Integers only (raw Q47.16 metres); "overlap" is strict: touching is outside.
+//
+// Shapes: the sensor is an axis-aligned box (centre c, half extents e) or a sphere (centre c,
+// radius r). The body is a sphere or an upright capsule (a vertical core segment of half
+// height HY plus RADIUS, as collide.ts), or an oriented box (half extents HX HY HZ, unit
+// quaternion Q16): against a sphere sensor, the closest point of the box to the centre;
+// against a box sensor, the separating axis test with the 15 axes of two boxes (Ericson,
+// Real-Time Collision Detection, 4.4.1 and 5.1.4). Any other moving shape is tested by its
+// bounding sphere (RADIUS: world.ts boundingRadius), so a shape added later is never missed.
+//
+// Ranges (no product overflows i64): sensor extents and radius up to 2^30 raw (16,384 m,
+// src/physics/sensors.ts refuses more), body sizes up to 2^24 raw (256 m); every distance is
+// compared with an early out before it is squared or multiplied by an axis (|axis| <= 2^17).
+
+import { SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX } from './layout';
+
+// BODY_RECORD byte offsets (src/physics/world-layout.ts)
+// @ts-ignore: decorator
+@inline const R_SHAPE: usize = 8;
+// @ts-ignore: decorator
+@inline const R_PX: usize = 32;
+// @ts-ignore: decorator
+@inline const R_QX: usize = 104;
+// @ts-ignore: decorator
+@inline const R_RADIUS: usize = 136;
+// @ts-ignore: decorator
+@inline const R_HX: usize = 144;
+
+// Rotation matrix of the box being tested, Q16, column k = the box's local axis k in the world.
+let m00: i64 = 0, m01: i64 = 0, m02: i64 = 0, m10: i64 = 0, m11: i64 = 0, m12: i64 = 0, m20: i64 = 0, m21: i64 = 0, m22: i64 = 0;
+
+/** Rounds a Q32 value to Q16 (half away from zero: symmetric, so the matrix of -q is that of q). */
+// @ts-ignore: decorator
+@inline function q16(x: i64): i64 { return x >= 0 ? (x + 32768) >> 16 : -((-x + 32768) >> 16); }
+
+/** Sets m.. from the raw Q16 quaternion at the record (the standard unit-quaternion matrix). */
+function rotation(rec: usize): void {
+  const x = load<i64>(rec, R_QX), y = load<i64>(rec, R_QX + 8), z = load<i64>(rec, R_QX + 16), w = load<i64>(rec, R_QX + 24);
+  const one: i64 = 1 << 32;
+  m00 = q16(one - 2 * (y * y + z * z)); m01 = q16(2 * (x * y - z * w)); m02 = q16(2 * (x * z + y * w));
+  m10 = q16(2 * (x * y + z * w)); m11 = q16(one - 2 * (x * x + z * z)); m12 = q16(2 * (y * z - x * w));
+  m20 = q16(2 * (x * z - y * w)); m21 = q16(2 * (y * z + x * w)); m22 = q16(one - 2 * (x * x + y * y));
+}
+
+// @ts-ignore: decorator
+@inline function absI(x: i64): i64 { return x < 0 ? -x : x; }
+
+/**
+ * Separating axis test on axis L (Q16 components): true when the sensor box (half extents e)
+ * and the body box (half extents a, axes m..) are separated along L, the centres d apart.
+ * A zero axis (parallel edges) separates nothing.
+ */
+function separated(lx: i64, ly: i64, lz: i64, dx: i64, dy: i64, dz: i64, ex: i64, ey: i64, ez: i64, ax: i64, ay: i64, az: i64): bool {
+  if (lx == 0 && ly == 0 && lz == 0) return false;
+  const t = absI(dx * lx + dy * ly + dz * lz);                       // raw x 2^16
+  const rA = ex * absI(lx) + ey * absI(ly) + ez * absI(lz);           // raw x 2^16
+  const rB = ax * absI(lx * m00 + ly * m10 + lz * m20)                // raw x 2^32
+    + ay * absI(lx * m01 + ly * m11 + lz * m21)
+    + az * absI(lx * m02 + ly * m12 + lz * m22);
+  return t >= rA + (rB >> 16);
+}
+
+/**
+ * 1 when the body record at `rec` overlaps the sensor: a box (`box` != 0: centre c, half
+ * extents e) or a sphere (`box` == 0: centre c, radius r); else 0. Raw Q47.16 metres (see the
+ * module comment for shapes and ranges). Reads memory only.
+ */
+export function sensorOverlap(rec: usize, box: i32, cx: i64, cy: i64, cz: i64, ex: i64, ey: i64, ez: i64, r: i64): i32 {
+  const shape = load<i32>(rec, R_SHAPE);
+  const dx = load<i64>(rec, R_PX) - cx, dy = load<i64>(rec, R_PX + 8) - cy, dz = load<i64>(rec, R_PX + 16) - cz;
+  if (shape != SHAPE_BOX) {
+    const rb = load<i64>(rec, R_RADIUS), h = shape == SHAPE_CAPSULE ? load<i64>(rec, R_HX + 8) : 0;
+    if (box != 0) {
+      let gx = absI(dx) - ex, gy = absI(dy) - ey - h, gz = absI(dz) - ez;
+      if (gx >= rb || gy >= rb || gz >= rb) return 0;
+      gx = gx > 0 ? gx : 0; gy = gy > 0 ? gy : 0; gz = gz > 0 ? gz : 0;
+      return gx * gx + gy * gy + gz * gz < rb * rb ? 1 : 0;
+    }
+    let gy = absI(dy) - h;
+    gy = gy > 0 ? gy : 0;
+    const rr = rb + r;
+    if (absI(dx) >= rr || gy >= rr || absI(dz) >= rr) return 0;
+    return dx * dx + gy * gy + dz * dz < rr * rr ? 1 : 0;
+  }
+  const ax = load<i64>(rec, R_HX), ay = load<i64>(rec, R_HX + 8), az = load<i64>(rec, R_HX + 16);
+  const bound = ax + ay + az;                                         // >= the box's reach
+  if (absI(dx) >= r + ex + bound || absI(dy) >= r + ey + bound || absI(dz) >= r + ez + bound) return 0;
+  rotation(rec);
+  if (box == 0) {
+    // closest point of the box to the sphere's centre, in the box's frame
+    if (absI(dx) >= r + bound || absI(dy) >= r + bound || absI(dz) >= r + bound) return 0;
+    const px = -dx, py = -dy, pz = -dz;                               // sphere centre - box centre
+    let d2: i64 = 0;
+    for (let k = 0; k < 3; k++) {
+      const ux = k == 0 ? m00 : (k == 1 ? m01 : m02), uy = k == 0 ? m10 : (k == 1 ? m11 : m12), uz = k == 0 ? m20 : (k == 1 ? m21 : m22);
+      const a = k == 0 ? ax : (k == 1 ? ay : az);
+      const l = (px * ux + py * uy + pz * uz) >> 16;                  // raw, along local axis k
+      const g = l > a ? l - a : (l < -a ? -a - l : 0);
+      if (g >= r) return 0;
+      d2 += g * g;
+    }
+    return d2 < r * r ? 1 : 0;
+  }
+  // separating axes; first the bounding cube (no product before |d| is bounded), then the
+  // sensor's (world) axes, the box's, and the 9 cross products
+  if (absI(dx) >= ex + bound || absI(dy) >= ey + bound || absI(dz) >= ez + bound) return 0;
+  const o: i64 = 65536;
+  if (separated(o, 0, 0, dx, dy, dz, ex, ey, ez, ax, ay, az)) return 0;
+  if (separated(0, o, 0, dx, dy, dz, ex, ey, ez, ax, ay, az)) return 0;
+  if (separated(0, 0, o, dx, dy, dz, ex, ey, ez, ax, ay, az)) return 0;
+  if (separated(m00, m10, m20, dx, dy, dz, ex, ey, ez, ax, ay, az)) return 0;
+  if (separated(m01, m11, m21, dx, dy, dz, ex, ey, ez, ax, ay, az)) return 0;
+  if (separated(m02, m12, m22, dx, dy, dz, ex, ey, ez, ax, ay, az)) return 0;
+  // world axis i x body axis k: x × u = (0, -uz, uy), y × u = (uz, 0, -ux), z × u = (-uy, ux, 0)
+  for (let k = 0; k < 3; k++) {
+    const ux = k == 0 ? m00 : (k == 1 ? m01 : m02), uy = k == 0 ? m10 : (k == 1 ? m11 : m12), uz = k == 0 ? m20 : (k == 1 ? m21 : m22);
+    if (separated(0, -uz, uy, dx, dy, dz, ex, ey, ez, ax, ay, az)) return 0;
+    if (separated(uz, 0, -ux, dx, dy, dz, ex, ey, ez, ax, ay, az)) return 0;
+    if (separated(-uy, ux, 0, dx, dy, dz, ex, ey, ez, ax, ay, az)) return 0;
+  }
+  return 1;
+}
