@@ -111,7 +111,7 @@ import { restPartners, restBody } from './sleep';
 import { rollingCorrection, rollX, rollY, rollZ } from './rolling';
 import { mul, div, roundShift, ONE } from '../math/fixed';
 import { staticSweepCandidates } from './static-tree';
-import { boxPairPosition, boxPairVelocity, boxApplyPositionsBody, boxStaticVelocities, boxTickConstants, boxIntegrateOrientation, boxInertiaBegin, boxPrepareNormals } from './box-contacts';
+import { boxPairPosition, boxPairVelocity, boxApplyPositionsBody, boxStaticVelocities, boxTickConstants, boxIntegrateOrientation, boxInertiaBegin, boxPrepareNormals, boxAxesOf, boxAxis } from './box-contacts';
 
 // Hot-path rounding: products in the contact passes round half up (floor(x + 1/2)), two
 // instructions instead of the symmetric rounding of math/fixed. Still exactly deterministic;
@@ -175,7 +175,8 @@ function clampSpeed(i: i32): void {
 }
 
 /**
- * Continuous collision of a fast sphere against the static shapes over its substep motion:
+ * Continuous collision of a fast sphere of radius r (raw m: a sphere's radius, or a rotating
+ * box's inner sphere) against the static shapes over its substep motion:
  * the earliest time of impact over all statics (lowest tag on ties) stops the sphere there
  * and reflects its normal velocity with the pair's restitution. Only the sphere's own state
  * changes, so this is as local as the rest of the step. Works in Q16 positions.
@@ -189,8 +190,7 @@ function clampSpeed(i: i32): void {
  * order outside shard worlds), so the strict `<` keeps the lowest tag on ties, as a scan of
  * every static in slot order would in the whole world.
  */
-function sweepStatics(i: i32): void {
-  const r = g64(P_RADIUS, i);
+function sweepStatics(i: i32, r: i64, back: i64): void {
   const bx0 = g64(P_X0X, i), by0 = g64(P_X0Y, i), bz0 = g64(P_X0Z, i);
   const x0 = bx0 + rs16(load<i64>(st(i) + <usize>S_SDX)), y0 = by0 + rs16(load<i64>(st(i) + <usize>S_SDY)), z0 = bz0 + rs16(load<i64>(st(i) + <usize>S_SDZ));
   const dx = bx0 + rs16(load<i64>(st(i) + <usize>S_DX)) - x0, dy = by0 + rs16(load<i64>(st(i) + <usize>S_DY)) - y0, dz = bz0 + rs16(load<i64>(st(i) + <usize>S_DZ)) - z0;
@@ -212,7 +212,9 @@ function sweepStatics(i: i32): void {
       const cx = g64(P_PX, j), cy = g64(P_PY, j), cz = g64(P_PZ, j);
       const ex = g64(P_HX, j) + r, ey = g64(P_HY, j) + r, ez = g64(P_HZ, j) + r;
       if (x0 > cx - ex && x0 < cx + ex && y0 > cy - ey && y0 < cy + ey && z0 > cz - ez && z0 < cz + ez) continue;
-      let tmin: i64 = 0, tmax: i64 = ONE;
+      // entry fraction: the latest slab entry (from -2: a start exactly on a face enters at 0,
+      // which a start of 0 missed, letting a body that landed on the face go through)
+      let tmin: i64 = -2 * ONE, tmax: i64 = ONE;
       let fx: i64 = 0, fy: i64 = 0, fz: i64 = 0;
       let ok = true;
       for (let a = 0; a < 3 && ok; a++) {
@@ -227,13 +229,20 @@ function sweepStatics(i: i32): void {
         if (t2 < tmax) tmax = t2;
         if (tmin > tmax) ok = false;
       }
-      if (ok && tmin < best && (fx | fy | fz) != 0) { best = tmin; bnx = fx; bny = fy; bnz = fz; bj = j; }
+      if (ok && tmin >= 0 && tmin < best && (fx | fy | fz) != 0) { best = tmin; bnx = fx; bny = fy; bnz = fz; bj = j; }
     } else if (isGeometryShape(shape)) {
       // heightfield or mesh: the faces of the triangles near the motion (terrain.ts terrainSweep)
       if (terrainSweep(j, x0, y0, z0, dx, dy, dz, r, best)) { best = swT; bnx = swNX; bny = swNY; bnz = swNZ; bj = j; }
     }
   }
   if (bj < 0) return;
+  // a box stops `back` earlier along its path, so that its leading face, not only its inner
+  // sphere, is short of the static (a tilted crate stopped by its inner sphere had its corner
+  // 18 cm deep in a wall, and the push-out threw it off at 13 m/s)
+  if (back > 0) {
+    const f = div(back, lengthOfSq(dx * dx + dy * dy + dz * dz));
+    best = best > f ? best - f : 0;
+  }
   // stop at the impact (displacement in Q32) and reflect the normal velocity
   sst(i, S_DX, (x0 + mul(dx, best) - bx0) << 16);
   sst(i, S_DY, (y0 + mul(dy, best) - by0) << 16);
@@ -322,11 +331,30 @@ function integrateBody(i: i32): void {
     const rx = load<i64>(st(i) + <usize>S_RX), ry = load<i64>(st(i) + <usize>S_RY), rz = load<i64>(st(i) + <usize>S_RZ);
     sst(i, S_SRX, rx); sst(i, S_SRY, ry); sst(i, S_SRZ, rz);
     sst(i, S_RX, rx + timesH(wx)); sst(i, S_RY, ry + timesH(wy)); sst(i, S_RZ, rz + timesH(wz));
-    // continuous collision when the sphere moves more than half its radius in the substep
+    // continuous collision when the sphere moves more than half its radius in the substep; a
+    // rotating box sweeps its inner sphere (radius: its least half extent) when it moves more
+    // than a quarter of that (its tick-start contacts do not cover a wall it reaches within
+    // the tick: at 20 Hz a 0.5 m crate at 15 m/s crossed a 0.1 m wall without it)
     if (shape == SHAPE_SPHERE) {
       const mx = (dx - load<i64>(st(i) + <usize>S_SDX)) >> 16, my = (dy - load<i64>(st(i) + <usize>S_SDY)) >> 16, mz = (dz - load<i64>(st(i) + <usize>S_SDZ)) >> 16;
       const r = g64(P_RADIUS, i);
-      if (mx * mx + my * my + mz * mz > (r * r) >> 2) sweepStatics(i);
+      if (mx * mx + my * my + mz * mz > (r * r) >> 2) sweepStatics(i, r, 0);
+    } else {
+      const mx = (dx - load<i64>(st(i) + <usize>S_SDX)) >> 16, my = (dy - load<i64>(st(i) + <usize>S_SDY)) >> 16, mz = (dz - load<i64>(st(i) + <usize>S_SDZ)) >> 16;
+      const hx = g64(P_HX, i), hy = g64(P_HY, i), hz = g64(P_HZ, i);
+      const r = hx < hy ? (hx < hz ? hx : hz) : (hy < hz ? hy : hz);
+      const m2 = mx * mx + my * my + mz * mz;
+      if (m2 > (r * r) >> 4) {
+        // the box's extent along its motion: sum over its axes of e_k |a_k . m| / |m| (raw m)
+        boxAxesOf(i);
+        let ext: i64 = 0;
+        for (let k = 0; k < 3; k++) {
+          const a = abs<i64>(rs16(boxAxis(k, 0) * mx + boxAxis(k, 1) * my + boxAxis(k, 2) * mz));
+          ext += a * (k == 0 ? hx : (k == 1 ? hy : hz));
+        }
+        ext = ext / lengthOfSq(m2);
+        sweepStatics(i, r, ext > r ? ext - r : 0);
+      }
     }
   }
   sst(i, S_PDX, load<i64>(st(i) + <usize>S_DX)); sst(i, S_PDY, load<i64>(st(i) + <usize>S_DY)); sst(i, S_PDZ, load<i64>(st(i) + <usize>S_DZ));
