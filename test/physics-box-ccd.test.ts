@@ -56,7 +56,14 @@ describe('fast rotating boxes do not pass through thin statics', () => {
     for (const rate of [20, 60]) {
       const t = PhysicsWorld.create({ maxBodyRadius: 1, tickRate: rate, sleep: { enabled: false }, geometryWords: 4096 });
       t.addGeometry(encodeGeometry(heightfield(21, 21, 1, -10, -10, () => 0)));
-      const d = t.addDynamicBox({ position: [0.3, 20, 0.6] as Vec3, half: [0.25, 0.25, 0.25], density: 100, velocity: [0, -60, 0], orientation: TILT, restitution: 0 });
+      const d = t.addDynamicBox({
+        position: [0.3, 20, 0.6] as Vec3,
+        half: [0.25, 0.25, 0.25],
+        density: 100,
+        velocity: [0, -60, 0],
+        orientation: TILT,
+        restitution: 0,
+      });
       let lowest = Infinity;
       for (let k = 0; k < rate * 3; k++) {
         t.step(1);

@@ -32,19 +32,7 @@ import { GEOMETRY_PART_VALUES, type GeometryPart } from '../protocol/messages';
 export const MAX_ASSET_VALUES = 1024 * 1024;
 
 /** A whole geometry asset: the header of GeometryPart and all of its values (see the module comment). */
-export interface WireAsset {
-  id: number;
-  shape: number;
-  nx: number;
-  nz: number;
-  cellX: number;
-  cellZ: number;
-  originX: number;
-  originZ: number;
-  vertexCount: number;
-  indexCount: number;
-  values: Int32Array;
-}
+export type WireAsset = Omit<GeometryPart, 'kind' | 'first'>;
 
 /**
  * The asset whose block starts at word `id` of the world's geometry words (PhysicsWorld /
