@@ -167,15 +167,15 @@ function axesOf(s: i32): void {
   store<i64>(axesBase(), 2 * (xz + wy), 48); store<i64>(axesBase(), 2 * (yz - wx), 56); store<i64>(axesBase(), ONE - 2 * (xx + yy), 64);
 }
 
-// Result of invInertiaMul (module globals, Q16).
-let kX: i64 = 0, kY: i64 = 0, kZ: i64 = 0;
+// Result of invInertiaMul (module globals, Q16; read by joints.ts too).
+export let kX: i64 = 0, kY: i64 = 0, kZ: i64 = 0;
 
 /**
  * World inverse inertia of moving body s times (x, y, z) (Q16 in, Q16 out, into kX, kY, kZ):
  * a box's R diag(3 / (m (e_v^2 + e_w^2))) R^T (solid cuboid, see the module comment), a
  * sphere's scalar 1 / I (INV_INERTIA), zero for rotation-locked capsules.
  */
-function invInertiaMul(s: i32, x: i64, y: i64, z: i64): void {
+export function invInertiaMul(s: i32, x: i64, y: i64, z: i64): void {
   if (g32(P_SHAPE, s) != SHAPE_BOX) {
     const ii = g64(P_INV_INERTIA, s);
     kX = q16(x * ii); kY = q16(y * ii); kZ = q16(z * ii);

@@ -59,6 +59,7 @@
  * slots in the whole world (shard.ts): the boards, lists, overlay and touch keys all speak in
  * whole-world slots.
  */
+import type { JointSpec } from './joints';
 import {
   PhysicsWorld,
   PhysicsError,
@@ -731,6 +732,19 @@ export class ShardedWorld {
   /** Adds a sphere; from the next tick the shard holding its position has authority. */
   addSphere(o: BodyOptions & { radius: number }): BodyHandle {
     return this.addMoving(this.registry.addSphere(o));
+  }
+  /**
+   * Joints (PhysicsWorld.addJoint) are refused in a sharded world: always throws PhysicsError
+   * JOINTS_UNSHARDED. The core solves joints Gauss-Seidel in joint order after each substep's
+   * contact corrections (assembly/physics/joints.ts), a step the shards' per-pass border
+   * exchange (shard.ts) does not carry, so a joint would not be bit-identical to the unsharded
+   * world; a jointed scene runs in one PhysicsWorld.
+   */
+  addJoint(spec: JointSpec): never {
+    throw new PhysicsError(
+      'JOINTS_UNSHARDED',
+      `addJoint: a ${spec.kind} joint in a sharded world: joints are not supported across shards yet (run a jointed world unsharded, as a single PhysicsWorld)`,
+    );
   }
   /** Adds a dynamic rotating box (see PhysicsWorld.addDynamicBox). */
   addDynamicBox(o: Parameters<PhysicsWorld['addDynamicBox']>[0]): BodyHandle {
