@@ -93,6 +93,57 @@ describe('pendulum', () => {
   });
 });
 
+describe('swing', () => {
+  it('a swing (a seat on two ropes) has the period of its pendulum within 1 % at 20 Hz', () => {
+    // Seat 0.6 x 0.06 x 0.3 m, 5 kg, hung at its top edge line (c = 3 cm above its centre) by
+    // two parallel ropes of L = 2 m from (-0.25, 3, 0) and (0.25, 3, 0). The seat turns freely
+    // about that line and hangs along the ropes as they swing (its pitch mode, 5.8 rad/s, is
+    // well above the swing's 2.2 rad/s), so it swings as one rigid pendulum of length L + c:
+    // T = 2 pi sqrt((I_x + m (L + c)^2) / (m g (L + c))), I_x = m (hy^2 + hz^2) / 3.
+    const L = 2,
+      c = 0.03,
+      m = 5,
+      th0 = 0.1;
+    const w = world({ tickRate: 20, sleep: { enabled: true } });
+    const seat = w.addDynamicBox({ position: [0, 3 - L - c, 0], half: [0.3, c, 0.15], mass: m });
+    const ropes = [-0.25, 0.25].map((x) => w.addJoint({ kind: 'distance', a: seat, b: null, anchorA: [x, c, 0], anchorB: [x, 3, 0], maxLength: L }));
+    const ix = (m * (c * c + 0.15 * 0.15)) / 3;
+    const om = Math.sqrt((m * G * (L + c)) / (ix + m * (L + c) ** 2));
+    w.setVelocity(seat, [0, 0, th0 * om * (L + c)]);
+    w.setAngularVelocity(seat, [th0 * om, 0, 0]); // swinging as one piece from the start
+    const zs: number[] = [];
+    let pitch = 0;
+    for (let k = 0; k < 200; k++) {
+      w.step();
+      zs.push(w.position(seat)[2]);
+      pitch = Math.max(pitch, 2 * Math.asin(Math.abs(w.orientation(seat)[0])));
+      for (const r of ropes) expect(w.jointLength(r)).toBeLessThan(L + 0.002);
+    }
+    const T = periodOf(zs, 1 / 20),
+      T0 = 2 * Math.PI * (1 / om) * (1 + th0 ** 2 / 16);
+    console.log(
+      `swing 20 Hz: T ${T.toFixed(5)} s, analytic ${T0.toFixed(5)} s, error ${((100 * Math.abs(T - T0)) / T0).toFixed(3)} %, largest pitch ${pitch.toFixed(4)} rad`,
+    );
+    expect(Math.abs(T - T0) / T0).toBeLessThan(0.01);
+    // it follows the ropes (0.1 rad) plus its own pitch oscillation, which the start excites a little; bounded, no runaway
+    expect(pitch).toBeLessThan(0.25);
+  });
+
+  it('a body hung from a kinematic body follows it', () => {
+    const w = world({ tickRate: 20 });
+    const hook = w.addSphere({ position: [0, 4, 0], radius: 0.1, kind: 'kinematic', velocity: [1, 0, 0] });
+    const load = w.addDynamicBox({ position: [0, 3, 0], half: [0.2, 0.2, 0.2], mass: 3 });
+    const rope = w.addJoint({ kind: 'distance', a: load, b: hook, maxLength: 1 });
+    w.step(100); // 5 s
+    const h = w.position(hook),
+      p = w.position(load);
+    expect(h[0]).toBeCloseTo(5, 3); // the kinematic body is not pulled back
+    expect(Math.abs(p[0] - h[0])).toBeLessThan(0.5);
+    expect(w.jointLength(rope)).toBeLessThan(1.002);
+    expect(w.jointLength(rope)).toBeGreaterThan(0.95);
+  });
+});
+
 describe('door', () => {
   /** A door (1 m x 2 m x 5 cm, 20 kg) hinged to the world at its left edge about y, standing on nothing (gravity along the axis). */
   function door(motor: { speed: number; maxTorque: number; targetAngle?: number }, limits?: { lower: number; upper: number }) {
