@@ -214,6 +214,42 @@ describe('rope and fixed joints', () => {
     }
   });
 
+  it('a chain of 5 hinged planks swings with its hinges closed and its axes aligned', () => {
+    const w = world({ tickRate: 20 });
+    const planks: bigint[] = [];
+    const hinges: bigint[] = [];
+    // planks 0.5 m long hanging down from (0, 4, 0), hinged end to end about z, started sideways
+    for (let k = 0; k < 5; k++) planks.push(w.addDynamicBox({ position: [0, 3.75 - 0.5 * k, 0], half: [0.05, 0.25, 0.1], mass: 1 }));
+    hinges.push(w.addJoint({ kind: 'hinge', a: planks[0], b: null, anchorA: [0, 0.25, 0], axis: [0, 0, 1] }));
+    for (let k = 1; k < 5; k++) hinges.push(w.addJoint({ kind: 'hinge', a: planks[k], b: planks[k - 1], anchorA: [0, 0.25, 0], axis: [0, 0, 1] }));
+    w.setVelocity(planks[4], [3, 0, 0]);
+    const top = (h: bigint, s: number): number[] => {
+      const p = w.position(h),
+        [x, y, z, ww] = w.orientation(h);
+      return [p[0] + s * 2 * (x * y - ww * z), p[1] + s * (1 - 2 * (x * x + z * z)), p[2] + s * 2 * (y * z + ww * x)];
+    };
+    let gap = 0,
+      tilt = 0;
+    for (let t = 0; t < 200; t++) {
+      w.step();
+      for (let k = 1; k < 5; k++) {
+        const a = top(planks[k], 0.25),
+          b = top(planks[k - 1], -0.25);
+        gap = Math.max(gap, Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]));
+      }
+      // every plank turns about z only: its quaternion's x and y parts stay 0
+      for (const p of planks) {
+        const q = w.orientation(p);
+        tilt = Math.max(tilt, Math.abs(q[0]), Math.abs(q[1]));
+      }
+    }
+    console.log(`hinge chain: largest hinge gap ${(gap * 1000).toFixed(2)} mm, largest off-axis quaternion part ${tilt.toFixed(5)}`);
+    expect(gap).toBeLessThan(0.005);
+    expect(tilt).toBeLessThan(0.001);
+    const angles = hinges.map((j) => w.jointAngle(j));
+    for (const a of angles) expect(Math.abs(a)).toBeLessThan(Math.PI);
+  });
+
   it('a fixed joint holds two boxes together under gravity (drift < 1 cm)', () => {
     const w = world({ tickRate: 20 });
     // a beam welded to the world and a crate welded to the beam's far end, sideways: both cantilevered

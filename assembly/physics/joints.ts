@@ -140,7 +140,7 @@ let oX: i64 = 0, oY: i64 = 0, oZ: i64 = 0;
  */
 function turn(e: i32, vx: i64, vy: i64, vz: i64): void {
   const s = e == 0 ? s0 : s1;
-  if (s < 0) { oX = vx << 16; oY = vy << 16; oZ = vz << 16; return; }
+  if (s < 0 || (vx | vy | vz) == 0) { oX = vx << 16; oY = vy << 16; oZ = vz << 16; return; }   // the world, or the centre
   if (g32(P_KIND, s) != KIND_STATIC) {
     rotate(g64(P_QX, s), g64(P_QY, s), g64(P_QZ, s), g64(P_QW, s), vx, vy, vz);
     vx = rx; vy = ry; vz = rz;
