@@ -400,21 +400,100 @@ describe('determinism, hash, sleep, removal, save', () => {
     expect(code(() => none.addJoint({ kind: 'ball', a: c, b: null }))).toMatch(/^JOINTS_FULL/);
   });
 
-  it('a sharded world refuses joints with a clear error', async () => {
-    const sw = new ShardedWorld({ capacity: 16, maxBodyRadius: 0.5 }, { xCuts: [0], zCuts: [] }, 1);
+  it('a sharded world refuses a joint between two bodies with a clear error', async () => {
+    const sw = new ShardedWorld({ capacity: 16, maxBodyRadius: 0.5, jointCapacity: 4 }, { xCuts: [0], zCuts: [] }, 1);
     try {
       const a = sw.addSphere({ position: [-1, 1, 0], radius: 0.1 });
+      const b = sw.addSphere({ position: [1, 1, 0], radius: 0.1 });
       let err: unknown = null;
       try {
-        sw.addJoint({ kind: 'ball', a, b: null });
+        sw.addJoint({ kind: 'distance', a, b, maxLength: 3 });
       } catch (e) {
         err = e;
       }
       expect(err).toBeInstanceOf(PhysicsError);
       expect((err as PhysicsError).code).toBe('JOINTS_UNSHARDED');
-      expect((err as PhysicsError).message).toMatch(/not supported across shards/);
+      expect((err as PhysicsError).message).toMatch(/between two bodies .* not supported across shards/);
     } finally {
       await sw.close();
     }
   });
+});
+
+describe('joints to the world in a sharded world', () => {
+  const CONFIG: WorldConfig = { capacity: 64, tickRate: 20, maxBodyRadius: 1.2, jointCapacity: 8 };
+  type Builder = Pick<PhysicsWorld, 'addPlane' | 'addSphere' | 'addDynamicBox'> & { addJoint(s: Parameters<PhysicsWorld['addJoint']>[0]): bigint };
+  /** A pendulum, a rope pendulum, a motor-driven door and a swing, all moving across x = 0 and x = 0.3, and spheres they hit. */
+  function build(w: Builder): { pendulum: bigint; rope: bigint; door: bigint } {
+    w.addPlane({ normal: [0, 1, 0], offset: 0 });
+    const bob = w.addDynamicBox({ position: [0, 2, 0], half: [0.15, 0.15, 0.15], mass: 2, velocity: [3, 0, 0], angularVelocity: [0, 0, 3] });
+    const pendulum = w.addJoint({ kind: 'hinge', a: bob, b: null, anchorA: [0, 1, 0], axis: [0, 0, 1] });
+    const ball = w.addSphere({ position: [-0.8, 1.6, 1.5], radius: 0.2, mass: 1 });
+    const rope = w.addJoint({ kind: 'distance', a: ball, b: null, anchorB: [0.6, 3, 1.5], maxLength: 1.7 });
+    const leaf = w.addDynamicBox({ position: [0.8, 1.1, -2], half: [0.5, 1, 0.025], mass: 20 });
+    const door = w.addJoint({
+      kind: 'hinge',
+      a: leaf,
+      b: null,
+      anchorA: [-0.5, 0, 0],
+      axis: [0, 1, 0],
+      motor: { speed: 1.5, maxTorque: 40, targetAngle: 2.6 },
+      limits: { lower: -0.2, upper: 2.8 },
+    });
+    const seat = w.addDynamicBox({ position: [-0.5, 1, 3.5], half: [0.3, 0.03, 0.15], mass: 5, velocity: [2, 0, 0] });
+    for (const x of [-0.25, 0.25]) w.addJoint({ kind: 'distance', a: seat, b: null, anchorA: [x, 0.03, 0], anchorB: [x - 0.5, 3, 3.5], maxLength: 2 });
+    for (let k = 0; k < 4; k++) w.addSphere({ position: [-1 + 0.6 * k, 0.25, 0.2 * k], radius: 0.25, mass: 1, friction: 0.4 });
+    return { pendulum, rope, door };
+  }
+
+  it.each([
+    ['2 shards, per-pass exchange', { xCuts: [0.3], zCuts: [] }, 'pass', 0],
+    ['4 shards, per-pass exchange', { xCuts: [0], zCuts: [0] }, 'pass', 0],
+    ['2 shards, per-tick exchange', { xCuts: [0], zCuts: [] }, 'tick', 0],
+    ['4 shards on 2 worker threads', { xCuts: [0], zCuts: [0] }, 'pass', 2],
+  ] as Array<[string, { xCuts: number[]; zCuts: number[] }, 'pass' | 'tick', number]>)(
+    '%s: the hash equals the unsharded world at every tick, through a save and restore',
+    async (_name, partition, exchange, workers) => {
+      const whole = PhysicsWorld.create(CONFIG);
+      const wj = build(whole);
+      const opts = { exchange, ...(workers ? { workers } : {}) };
+      let sharded = new ShardedWorld(CONFIG, partition, undefined, opts);
+      try {
+        const sj = build(sharded);
+        for (let t = 0; t < 120; t++) {
+          if (t === 40) {
+            // the joints travel with the registry in the save; the shard worlds get them back
+            const bytes = sharded.save();
+            await sharded.close();
+            sharded = ShardedWorld.restore(CONFIG, partition, bytes, opts);
+            expect(sharded.hash()).toBe(whole.hash());
+          }
+          if (t === 79) {
+            const p = sharded.position(whole.jointBodies(wj.pendulum).a);
+            expect(Math.hypot(p[0], p[1] - 3, p[2])).toBeCloseTo(1, 2); // the pendulum still hangs 1 m from its pivot
+          }
+          if (t === 60) {
+            whole.removeJoint(wj.rope);
+            sharded.removeJoint(sj.rope);
+          }
+          if (t === 80) {
+            const bob = whole.jointBodies(wj.pendulum).a;
+            whole.applyCommands([{ kind: 'despawn', body: bob }]);
+            sharded.applyCommands([{ kind: 'despawn', body: bob }]);
+          }
+          whole.step();
+          sharded.step();
+          const a = whole.hash(),
+            b = sharded.hash();
+          if (a !== b) throw new Error(`tick ${t + 1}: sharded hash ${b.toString(16)} != unsharded ${a.toString(16)}`);
+        }
+        expect(sharded.jointAngle(sj.door)).toBe(whole.jointAngle(wj.door));
+        expect(whole.jointAngle(wj.door)).toBeGreaterThan(2.5); // the door turned past 90 degrees: its leaf crossed x = 0.3
+        expect(sharded.jointKind(sj.pendulum)).toBeNull(); // removed with its body
+        expect(sharded.handoffs).toBeGreaterThan(3);
+      } finally {
+        await sharded.close();
+      }
+    },
+  );
 });

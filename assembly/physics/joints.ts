@@ -650,6 +650,28 @@ export function bodyRemove(handle: i64): i64 {
   return worldBodyRemove(handle);
 }
 
+/**
+ * A shard world's joints (src/physics/sharded.ts copies the registry's records into it, each
+ * body end as (slot in the whole world << 32) | that slot): after its sync (shard.ts), every
+ * end gets the local slot the shard world holds the body on in its low 32 bits, -1 when it
+ * holds none (the joint is skipped: joints.ts reads the low half as the slot). `map` is the
+ * shard's LOCAL table (1 + local slot per slot of the whole world, 0 = not held). Only joints
+ * to the world reach shard worlds (a ShardedWorld refuses joints between two bodies), so a
+ * joint only ever moves the one body it holds, as in the unsharded world.
+ */
+export function jointsLocalize(map: usize): void {
+  const hw = <i32>hdr(H_JOINT_HIGH_WATER);
+  for (let j = 0; j < hw; j++) {
+    if (jg(j, J_KIND) == 0) continue;
+    for (let w = J_A; w <= J_B; w += J_B - J_A) {
+      const g = <i32>(jg(j, w) >> 32);
+      if (g < 0) continue;                                  // the world end
+      const l = load<i32>(map + (<usize>g << 2)) - 1;
+      js(j, w, (<i64>g << 32) | <i64><u32>l);
+    }
+  }
+}
+
 /** Whether a jointed body's orientation advances by its solved rotation (solver.ts finishTick): every jointed non-box body. */
 // @ts-ignore: decorator
 @inline export function jointedNonBox(i: i32, flags: i32): bool {

@@ -59,7 +59,7 @@
  * slots in the whole world (shard.ts): the boards, lists, overlay and touch keys all speak in
  * whole-world slots.
  */
-import type { JointSpec } from './joints';
+import type { JointHandle, JointKind, JointSpec } from './joints';
 import {
   PhysicsWorld,
   PhysicsError,
@@ -110,6 +110,8 @@ import {
   EVENT_BYTES,
   HEADER,
   FIELD_INDEX,
+  JOINT,
+  JOINT_BYTES,
 } from './world-layout';
 
 /** Shard layout: cut positions in metres along x and z (strictly increasing); (xCuts + 1) x (zCuts + 1) shards, row-major in x. */
@@ -734,18 +736,89 @@ export class ShardedWorld {
     return this.addMoving(this.registry.addSphere(o));
   }
   /**
-   * Joints (PhysicsWorld.addJoint) are refused in a sharded world: always throws PhysicsError
-   * JOINTS_UNSHARDED. The core solves joints Gauss-Seidel in joint order after each substep's
-   * contact corrections (assembly/physics/joints.ts), a step the shards' per-pass border
-   * exchange (shard.ts) does not carry, so a joint would not be bit-identical to the unsharded
-   * world; a jointed scene runs in one PhysicsWorld.
+   * Adds a joint to the static world (PhysicsWorld.addJoint with b null: a door on a hinge, a
+   * pendulum, a swing's ropes): the registry makes it from the body's current record, exactly
+   * as an unsharded world would, and every shard world gets the joint records (syncJoints),
+   * which its step applies to the body wherever it is held (assembly/physics/joints.ts
+   * jointsLocalize). A joint to the world moves one body only, so it needs nothing of the halo
+   * and the sharded world stays bit-identical to the unsharded one (test/physics-joints.test.ts).
+   * A joint between two bodies is refused: PhysicsError JOINTS_UNSHARDED (the core solves joints
+   * Gauss-Seidel after each substep's contacts, a step the shards' border exchange does not
+   * carry, so the two bodies could not agree across a border; the longest two-body joint any
+   * halo allows is therefore 0 m). Other errors as PhysicsWorld.addJoint.
    */
-  addJoint(spec: JointSpec): never {
-    throw new PhysicsError(
-      'JOINTS_UNSHARDED',
-      `addJoint: a ${spec.kind} joint in a sharded world: joints are not supported across shards yet (run a jointed world unsharded, as a single PhysicsWorld)`,
-    );
+  addJoint(spec: JointSpec): JointHandle {
+    if (spec.b !== null)
+      throw new PhysicsError(
+        'JOINTS_UNSHARDED',
+        `addJoint: a ${spec.kind} joint between two bodies in a sharded world: joints between bodies are not supported across shards yet (joints to the world, b: null, are; or run the world unsharded, as a single PhysicsWorld)`,
+      );
+    const b = this.live(spec.a);
+    if (b.owner === OWNER.STATIC) throw new PhysicsError('BAD_JOINT', 'addJoint: a joint needs a dynamic body');
+    this.registry.importBody(new Uint8Array(this.core.memory.buffer, b.rec, BODY_RECORD_BYTES));
+    const j = this.registry.addJoint(spec);
+    this.stage(spec.a); // FLAG_JOINTED, and awake
+    this.syncJoints();
+    return j;
   }
+
+  /** Removes a joint (see PhysicsWorld.removeJoint); its body wakes. Throws PhysicsError STALE_HANDLE. */
+  removeJoint(j: JointHandle): void {
+    const { a } = this.registry.jointBodies(j);
+    this.registry.importBody(new Uint8Array(this.core.memory.buffer, this.live(a).rec, BODY_RECORD_BYTES));
+    this.registry.removeJoint(j);
+    this.stage(a);
+    this.syncJoints();
+  }
+
+  /** A hinge's angle in the published state, radians (see PhysicsWorld.jointAngle). */
+  jointAngle(j: JointHandle): number {
+    this.refreshJointBody(j);
+    return this.registry.jointAngle(j);
+  }
+
+  /** A distance joint's length in the published state, metres (see PhysicsWorld.jointLength). */
+  jointLength(j: JointHandle): number {
+    this.refreshJointBody(j);
+    return this.registry.jointLength(j);
+  }
+
+  /** The kind of a live joint, or null for a stale handle. */
+  jointKind(j: JointHandle): JointKind | null {
+    return this.registry.jointKind(j);
+  }
+
+  /** Brings the registry's copy of a joint's body up to the published state (for a measure). */
+  private refreshJointBody(j: JointHandle): void {
+    const { a } = this.registry.jointBodies(j);
+    this.registry.importBody(new Uint8Array(this.core.memory.buffer, this.live(a).rec, BODY_RECORD_BYTES));
+  }
+
+  /**
+   * Copies the registry's joint records into every shard world (after a joint is added or
+   * removed, a body with joints despawned, a restore), each body end written as (slot << 32) |
+   * slot: the shard's sync puts its local slot in the low half (jointsLocalize).
+   */
+  private syncJoints(): void {
+    const cap = this.registry.header(HEADER.JOINT_CAPACITY);
+    if (cap === 0n) return;
+    const recs = this.registry.jointRecords();
+    const words = JOINT_BYTES >> 3,
+      n = recs.length / words;
+    for (let e = 0; e < n; e++) {
+      if (recs[e * words + JOINT.KIND] === 0n) continue;
+      for (const w of [JOINT.A, JOINT.B]) {
+        const s = recs[e * words + w];
+        if (s >= 0n) recs[e * words + w] = (s << 32n) | s;
+      }
+    }
+    for (const base of this.plan.worlds) {
+      const h = this.i64(base, HEADER_SLOTS);
+      this.i64(base + Number(h[HEADER.OFFSETS_AT + FIELD_INDEX.JOINTS]), recs.length).set(recs);
+      h[HEADER.JOINT_HIGH_WATER] = BigInt(n);
+    }
+  }
+
   /** Adds a dynamic rotating box (see PhysicsWorld.addDynamicBox). */
   addDynamicBox(o: Parameters<PhysicsWorld['addDynamicBox']>[0]): BodyHandle {
     return this.addMoving(this.registry.addDynamicBox(o));
@@ -780,7 +853,9 @@ export class ShardedWorld {
         else throw e;
       }
     }
+    const joints = this.registry.header(HEADER.JOINT_HIGH_WATER);
     failed.push(...this.registry.applyCommands(ok));
+    if (joints > 0n) this.syncJoints(); // a despawned body's joints are gone
     for (const h of touched) {
       const slot = slotOfHandle(h);
       if (this.registry.isValid(h)) {
@@ -1032,6 +1107,7 @@ export class ShardedWorld {
       throw bad((e as Error).message);
     }
     w.registry = PhysicsWorld.restore(image, { variant: 'unshared' });
+    w.syncJoints();
     const records = next(),
       owners = next();
     if (records.byteLength !== hw * BODY_RECORD_BYTES || owners.byteLength !== hw * 4) throw bad('record sections');
@@ -1217,6 +1293,11 @@ export class ShardedWorld {
       const b = new Uint8Array(8);
       new DataView(b.buffer).setBigUint64(0, this.geometryDigest.digest, true);
       h = xxh64(b, h);
+    }
+    // joints, chained as worldHash does: the registry's records (the same bytes as the unsharded world's)
+    if (this.registry.header(HEADER.JOINT_HIGH_WATER) > 0n) {
+      const r = this.registry.jointRecords();
+      h = xxh64(new Uint8Array(r.buffer, r.byteOffset, r.byteLength), h);
     }
     return h;
   }

@@ -569,6 +569,22 @@ export class PhysicsWorld {
     check(this.x.jointRemove(j), 'removeJoint');
   }
 
+  /** The words of every joint entry in use (a copy of JOINTS[0, JOINT_HIGH_WATER), JOINT_BYTES / 8 per entry; world-layout.ts JOINT). */
+  jointRecords(): BigInt64Array {
+    const n = Number(this.header(HEADER.JOINT_HIGH_WATER)) * (JOINT_BYTES >> 3);
+    const at = this.offsets.JOINTS >> 3;
+    return this.i64().slice(at, at + n);
+  }
+
+  /** The bodies of a live joint (b null: the world). Throws PhysicsError STALE_HANDLE. */
+  jointBodies(j: JointHandle): { a: BodyHandle; b: BodyHandle | null } {
+    if (this.jointKind(j) === null) throw new PhysicsError('STALE_HANDLE', 'stale joint handle');
+    const d = this.i64(),
+      at = (this.offsets.JOINTS >> 3) + Number(j & 0xffffffffn) * (JOINT_BYTES >> 3);
+    const handle = (slot: bigint, gen: bigint): BodyHandle => (BigInt.asUintN(32, gen) << 32n) | BigInt.asUintN(32, slot);
+    return { a: handle(d[at + JOINT.A], d[at + JOINT.A_GEN]), b: d[at + JOINT.B] < 0n ? null : handle(d[at + JOINT.B], d[at + JOINT.B_GEN]) };
+  }
+
   /** The kind of a live joint, or null when the handle is stale. */
   jointKind(j: JointHandle): JointKind | null {
     const e = Number(j & 0xffffffffn);
