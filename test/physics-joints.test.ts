@@ -401,7 +401,7 @@ describe('determinism, hash, sleep, removal, save', () => {
   });
 
   it('a sharded world refuses a joint between two bodies with a clear error', async () => {
-    const sw = new ShardedWorld({ capacity: 16, maxBodyRadius: 0.5, jointCapacity: 4 }, { xCuts: [0], zCuts: [] }, 1);
+    const sw = new ShardedWorld({ capacity: 16, maxBodyRadius: 0.5, jointCapacity: 4 }, { xCuts: [0], zCuts: [] }, undefined, { exchange: 'tick' });
     try {
       const a = sw.addSphere({ position: [-1, 1, 0], radius: 0.1 });
       const b = sw.addSphere({ position: [1, 1, 0], radius: 0.1 });
@@ -414,6 +414,9 @@ describe('determinism, hash, sleep, removal, save', () => {
       expect(err).toBeInstanceOf(PhysicsError);
       expect((err as PhysicsError).code).toBe('JOINTS_UNSHARDED');
       expect((err as PhysicsError).message).toMatch(/between two bodies .* not supported across shards/);
+      // shard processes (a cluster world) do not receive joints: a jointed world refuses a runner
+      sw.addJoint({ kind: 'ball', a, b: null, anchorB: [-1, 2, 0] });
+      expect(() => sw.attachRunner({} as Parameters<ShardedWorld['attachRunner']>[0])).toThrow(/shard processes do not receive/);
     } finally {
       await sw.close();
     }
