@@ -753,7 +753,8 @@ export class ShardedWorld {
         'JOINTS_UNSHARDED',
         `addJoint: a ${spec.kind} joint between two bodies in a sharded world: joints between bodies are not supported across shards yet (joints to the world, b: null, are; or run the world unsharded, as a single PhysicsWorld)`,
       );
-    if (this.runner) throw new PhysicsError('JOINTS_UNSHARDED', 'addJoint: shard processes (a cluster world) do not receive joints yet (run a jointed world in one process)');
+    if (this.runner)
+      throw new PhysicsError('JOINTS_UNSHARDED', 'addJoint: shard processes (a cluster world) do not receive joints yet (run a jointed world in one process)');
     const b = this.live(spec.a);
     if (b.owner === OWNER.STATIC) throw new PhysicsError('BAD_JOINT', 'addJoint: a joint needs a dynamic body');
     this.registry.importBody(new Uint8Array(this.core.memory.buffer, b.rec, BODY_RECORD_BYTES));
@@ -919,7 +920,10 @@ export class ShardedWorld {
   attachRunner(runner: ShardRunner | null): void {
     if (runner && (this.exchangeMode !== 'tick' || this.pool)) throw new RangeError("a shard runner needs exchange 'tick' and no worker threads");
     if (runner && this.registry.header(HEADER.JOINT_HIGH_WATER) > 0n)
-      throw new PhysicsError('JOINTS_UNSHARDED', 'attachRunner: the world has joints, which shard processes do not receive yet (run a jointed world in one process)');
+      throw new PhysicsError(
+        'JOINTS_UNSHARDED',
+        'attachRunner: the world has joints, which shard processes do not receive yet (run a jointed world in one process)',
+      );
     if (!runner && this.runner) {
       for (const c of this.plan.cfgs) {
         this.x.shardReset(c);
