@@ -4,18 +4,22 @@
 // Method: extended position based dynamics, Mueller, Macklin, Chentanez, Jeschke, Kim,
 // "Detailed Rigid-Body Simulation with Extended Position Based Dynamics", SCA 2020 (section 3.3
 // positional constraints, 3.4 angular constraints, 3.4.1 joint limits and the hinge's
-// alignment), with zero compliance: every joint is solved once per substep, right after the
-// substep's contact corrections (solver.ts applyPositionsBody), Gauss-Seidel over the joints
-// in index order (a joint's handle names its index: the canonical order). A correction moves
-// the bodies' displacement D and small rotation R since the tick start (STATE, Q32) and their
-// velocities alike (v += dx / h, w += dtheta / h: PBD's velocity update of motion the body
+// alignment), with zero compliance: the joints are solved in every substep, right after the
+// substep's contact corrections (solver.ts applyPositionsBody), Gauss-Seidel in index order,
+// JOINT_ITERS sweeps (a joint's handle names its index: the canonical order). A correction
+// moves the bodies' displacement D and small rotation R since the tick start (STATE, Q32) and
+// their velocities alike (v += dx / h, w += dtheta / h: PBD's velocity update of motion the body
 // did not make by itself), so the next substep integrates it.
 //
-// - positional (ball, hinge, fixed): the two anchor points coincide. With n the direction from
-//   A's point to B's and c their distance, the generalized inverse masses
-//   w_b = 1/m_b + (r_b x n) . I_b^-1 (r_b x n) (eq. 2-3 of the paper), lambda = c / (w_A + w_B),
-//   A moves by lambda n / m_A and turns by lambda I_A^-1 (r_A x n), B the opposite way.
-// - distance: c = |d| - clamp(|d|, MIN_LEN, MAX_LEN) along the same n (a rope has MIN_LEN 0).
+// - positional (ball, hinge, fixed): the two anchor points coincide. The paper corrects along
+//   the single direction n from A's point to B's, with the generalized inverse masses
+//   w_b = 1/m_b + (r_b x n) . I_b^-1 (r_b x n) (its eq. 2-3); that diverged here for a small
+//   body on a long arm (its turn moves the point sideways more than along n), so the impulse is
+//   P = K^-1 e instead, e = B's point - A's, K = K_A + K_B the points' 3 x 3 response matrices
+//   (K_b u = u / m_b + (I_b^-1 (r_b x u)) x r_b): A moves by P / m_A and turns by
+//   I_A^-1 (r_A x P), B the opposite way (solvePoint3).
+// - distance: c = |d| - clamp(|d|, MIN_LEN, MAX_LEN) along n with the paper's scalar w (one
+//   constraint: exact to first order; a rope has MIN_LEN 0).
 // - angular (hinge axis, fixed frame): a rotation vector e that turns A onto B (hinge: a_A x a_B;
 //   fixed: (x_A x x_B + y_A x y_B + z_A x z_B) / 2, the rotation between the two joint frames to
 //   first order), w_b = n . I_b^-1 n, lambda = |e| / (w_A + w_B), A turns by lambda I_A^-1 n,
@@ -44,7 +48,10 @@
 // the joint as a partner link).
 //
 // Integer math only (Q16 state, Q32 inside the tick as solver.ts): deterministic on every
-// machine. Joints are not shard-local: a ShardedWorld refuses them (src/physics/sharded.ts).
+// machine. Shards: a joint to the world moves one body, so a shard world that holds the body
+// computes what the whole world computes (jointsLocalize gives it the body's local slot); a
+// joint between two bodies is Gauss-Seidel across bodies within a pass, which the shards'
+// border exchange does not carry, so a ShardedWorld refuses those (src/physics/sharded.ts).
 
 import {
   P_PX, P_PY, P_PZ, P_X0X, P_X0Y, P_X0Z, P_QX, P_QY, P_QZ, P_QW, P_INV_MASS, P_KIND, P_FLAGS,
