@@ -400,25 +400,106 @@ describe('determinism, hash, sleep, removal, save', () => {
     expect(code(() => none.addJoint({ kind: 'ball', a: c, b: null }))).toMatch(/^JOINTS_FULL/);
   });
 
-  it('a sharded world refuses a joint between two bodies with a clear error', async () => {
+  it('a cluster world (shard processes) refuses joints', async () => {
     const sw = new ShardedWorld({ capacity: 16, maxBodyRadius: 0.5, jointCapacity: 4 }, { xCuts: [0], zCuts: [] }, undefined, { exchange: 'tick' });
     try {
       const a = sw.addSphere({ position: [-1, 1, 0], radius: 0.1 });
-      const b = sw.addSphere({ position: [1, 1, 0], radius: 0.1 });
-      let err: unknown = null;
-      try {
-        sw.addJoint({ kind: 'distance', a, b, maxLength: 3 });
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(PhysicsError);
-      expect((err as PhysicsError).code).toBe('JOINTS_UNSHARDED');
-      expect((err as PhysicsError).message).toMatch(/between two bodies .* not supported across shards/);
-      // shard processes (a cluster world) do not receive joints: a jointed world refuses a runner
+      // shard processes do not receive joints: a jointed world refuses a runner
       sw.addJoint({ kind: 'ball', a, b: null, anchorB: [-1, 2, 0] });
       expect(() => sw.attachRunner({} as Parameters<ShardedWorld['attachRunner']>[0])).toThrow(/shard processes do not receive/);
     } finally {
       await sw.close();
+    }
+  });
+});
+
+describe('joints between two bodies in a sharded world (exchange pass)', () => {
+  const CONFIG: WorldConfig = { capacity: 64, tickRate: 20, maxBodyRadius: 0.6, jointCapacity: 8 };
+  type Builder = Pick<PhysicsWorld, 'addPlane' | 'addSphere' | 'addDynamicBox'> & { addJoint(s: Parameters<PhysicsWorld['addJoint']>[0]): bigint };
+  /** A double pendulum, two balls on a 1 m rope and a hinged flap on a falling box, all crossing x = 0. */
+  function build(w: Builder): bigint[] {
+    w.addPlane({ normal: [0, 1, 0], offset: 0 });
+    const upper = w.addDynamicBox({ position: [-0.3, 2.6, 0], half: [0.1, 0.4, 0.1], mass: 1, velocity: [2, 0, 0] });
+    const lower = w.addDynamicBox({ position: [-0.3, 1.8, 0], half: [0.1, 0.4, 0.1], mass: 1, velocity: [3, 0, 0.5] });
+    const j0 = w.addJoint({ kind: 'hinge', a: upper, b: null, anchorA: [0, 0.4, 0], axis: [0, 0, 1] });
+    const j1 = w.addJoint({ kind: 'ball', a: lower, b: upper, anchorA: [0, 0.4, 0] });
+    const p = w.addSphere({ position: [-1, 1.2, 2], radius: 0.15, mass: 1, velocity: [4, 2, 0] });
+    const q = w.addSphere({ position: [-1.5, 1.2, 2], radius: 0.15, mass: 2 });
+    const j2 = w.addJoint({ kind: 'distance', a: q, b: p, maxLength: 1 });
+    const box = w.addDynamicBox({ position: [-0.4, 1, -2], half: [0.3, 0.2, 0.3], mass: 4, velocity: [1.5, 0, 0] });
+    const flap = w.addDynamicBox({ position: [-0.4, 1.2, -1.55], half: [0.3, 0.02, 0.15], mass: 0.5 });
+    const j3 = w.addJoint({ kind: 'hinge', a: flap, b: box, anchorA: [0, 0, -0.15], axis: [1, 0, 0], limits: { lower: -1, upper: 1 } });
+    for (let k = 0; k < 4; k++) w.addSphere({ position: [-0.5 + 0.4 * k, 0.2, 1 + 0.3 * k], radius: 0.2, mass: 1 });
+    return [j0, j1, j2, j3];
+  }
+
+  it.each([
+    ['2 shards', { xCuts: [0], zCuts: [] }, 0],
+    ['4 shards', { xCuts: [0], zCuts: [0] }, 0],
+    ['4 shards on 2 worker threads', { xCuts: [0.2], zCuts: [0.5] }, 2],
+  ] as Array<[string, { xCuts: number[]; zCuts: number[] }, number]>)(
+    '%s: the hash equals the unsharded world at every tick',
+    async (_name, partition, workers) => {
+      const whole = PhysicsWorld.create(CONFIG);
+      const wj = build(whole);
+      const sharded = new ShardedWorld(CONFIG, partition, undefined, workers ? { workers } : {});
+      try {
+        const sj = build(sharded);
+        let across = 0;
+        for (let t = 0; t < 120; t++) {
+          if (t === 70) {
+            whole.removeJoint(wj[2]);
+            sharded.removeJoint(sj[2]);
+          }
+          whole.step();
+          sharded.step();
+          const a = whole.hash(),
+            b = sharded.hash();
+          if (a !== b) throw new Error(`tick ${t + 1}: sharded hash ${b.toString(16)} != unsharded ${a.toString(16)}`);
+          // joint-ticks in which a joint's two bodies were owned by different shards
+          for (const j of t < 70 ? [wj[1], wj[2], wj[3]] : [wj[1], wj[3]]) {
+            const { a: x, b: y } = whole.jointBodies(j);
+            if (sharded.authorityOf(x) !== sharded.authorityOf(y as bigint)) across++;
+          }
+        }
+        console.log(`two-body joints, ${_name}: ${across} joint-ticks with the bodies on different shards`);
+        expect(across).toBeGreaterThan(10); // the joints did cross borders
+        expect(sharded.jointAngle(sj[3])).toBe(whole.jointAngle(wj[3]));
+        expect(sharded.handoffs).toBeGreaterThan(3);
+      } finally {
+        await sharded.close();
+      }
+    },
+  );
+
+  it('refuses a joint whose island reaches beyond one contact distance, and two-body joints with exchange tick', async () => {
+    const sw = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [] });
+    const tw = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [] }, undefined, { exchange: 'tick' });
+    try {
+      expect(sw.jointReach()).toBeCloseTo(2 * 0.6 + 0.05, 6);
+      const a = sw.addSphere({ position: [-1, 1, 0], radius: 0.1 }),
+        b = sw.addSphere({ position: [1, 1, 0], radius: 0.1 }),
+        c = sw.addSphere({ position: [2, 1, 0], radius: 0.1 });
+      sw.addJoint({ kind: 'distance', a, b, maxLength: 1.2 }); // 1.2 m of 1.25
+      const code = (f: () => unknown): string => {
+        try {
+          f();
+        } catch (e) {
+          return `${(e as PhysicsError).code}: ${(e as Error).message}`;
+        }
+        return 'none';
+      };
+      // linking c to b makes the island reach 1.2 + 1 m
+      expect(code(() => sw.addJoint({ kind: 'distance', a: c, b, maxLength: 1 }))).toMatch(
+        /^JOINT_TOO_LONG: .*reach 2\.200 m .* over the 1\.250 m the shards' halo allows/,
+      );
+      sw.addJoint({ kind: 'distance', a: c, b: null, anchorB: [2, 3, 0], maxLength: 1 }); // to the world: no reach
+      const d = tw.addSphere({ position: [-1, 1, 0], radius: 0.1 }),
+        e = tw.addSphere({ position: [1, 1, 0], radius: 0.1 });
+      expect(code(() => tw.addJoint({ kind: 'distance', a: d, b: e, maxLength: 1 }))).toMatch(/^JOINTS_UNSHARDED: .*needs exchange 'pass'/);
+    } finally {
+      await sw.close();
+      await tw.close();
     }
   });
 });

@@ -49,9 +49,11 @@
 //
 // Integer math only (Q16 state, Q32 inside the tick as solver.ts): deterministic on every
 // machine. Shards: a joint to the world moves one body, so a shard world that holds the body
-// computes what the whole world computes (jointsLocalize gives it the body's local slot); a
-// joint between two bodies is Gauss-Seidel across bodies within a pass, which the shards'
-// border exchange does not carry, so a ShardedWorld refuses those (src/physics/sharded.ts).
+// computes what the whole world computes (jointsLocalize gives it the body's local slot). Joints
+// between bodies link an island solved Gauss-Seidel within a pass: a shard computes the whole
+// world's bits for it when it holds the whole island and its bodies' contact partners with
+// their state of the pass (exchange 'pass'), which src/physics/sharded.ts ensures by bounding an
+// island's reach to one contact distance (jointReach).
 
 import {
   P_PX, P_PY, P_PZ, P_X0X, P_X0Y, P_X0Z, P_QX, P_QY, P_QZ, P_QW, P_INV_MASS, P_KIND, P_FLAGS,
@@ -662,9 +664,8 @@ export function bodyRemove(handle: i64): i64 {
  * body end as (slot in the whole world << 32) | that slot): after its sync (shard.ts), every
  * end gets the local slot the shard world holds the body on in its low 32 bits, -1 when it
  * holds none (the joint is skipped: joints.ts reads the low half as the slot). `map` is the
- * shard's LOCAL table (1 + local slot per slot of the whole world, 0 = not held). Only joints
- * to the world reach shard worlds (a ShardedWorld refuses joints between two bodies), so a
- * joint only ever moves the one body it holds, as in the unsharded world.
+ * shard's LOCAL table (1 + local slot per slot of the whole world, 0 = not held). A skipped
+ * joint only ever belongs to a ghost far from the shard's own bodies (see the module comment).
  */
 export function jointsLocalize(map: usize): void {
   const hw = <i32>hdr(H_JOINT_HIGH_WATER);

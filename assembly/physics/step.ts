@@ -90,7 +90,6 @@ function contactEvents(): void {
  */
 export function worldStep(): void {
   worldStepBegin();
-  if (hdr(H_JOINT_HIGH_WATER) != 0) jointsWake();   // jointed bodies wake together (joints.ts)
   buildContacts();
   solveTick();
   worldStepEnd();
@@ -101,6 +100,7 @@ export function worldStepBegin(): void {
   setHdr(H_STATUS, 0);
   setHdr(H_WORK, 0);
   movingChanged();
+  if (hdr(H_JOINT_HIGH_WATER) != 0) jointsWake();   // jointed bodies wake together (joints.ts), before the contact list
 }
 
 /** End of worldStep: contact events, then the tick counter. */

@@ -112,6 +112,7 @@ import {
   FIELD_INDEX,
   JOINT,
   JOINT_BYTES,
+  JOINT_KIND,
 } from './world-layout';
 
 /** Shard layout: cut positions in metres along x and z (strictly increasing); (xCuts + 1) x (zCuts + 1) shards, row-major in x. */
@@ -736,40 +737,99 @@ export class ShardedWorld {
     return this.addMoving(this.registry.addSphere(o));
   }
   /**
-   * Adds a joint to the static world (PhysicsWorld.addJoint with b null: a door on a hinge, a
-   * pendulum, a swing's ropes): the registry makes it from the body's current record, exactly
-   * as an unsharded world would, and every shard world gets the joint records (syncJoints),
-   * which its step applies to the body wherever it is held (assembly/physics/joints.ts
-   * jointsLocalize). A joint to the world moves one body only, so it needs nothing of the halo
-   * and the sharded world stays bit-identical to the unsharded one (test/physics-joints.test.ts).
-   * A joint between two bodies is refused: PhysicsError JOINTS_UNSHARDED (the core solves joints
-   * Gauss-Seidel after each substep's contacts, a step the shards' border exchange does not
-   * carry, so the two bodies could not agree across a border; the longest two-body joint any
-   * halo allows is therefore 0 m). Other errors as PhysicsWorld.addJoint.
+   * Adds a joint (PhysicsWorld.addJoint): the registry makes it from the bodies' current records,
+   * exactly as an unsharded world would, and every shard world gets the joint records
+   * (syncJoints), which its step applies to the bodies it holds (assembly/physics/joints.ts
+   * jointsLocalize). Bit-identical to the unsharded world (test/physics-joints.test.ts):
+   * - a joint to the world (b null: a door, a pendulum, a swing's ropes) moves one body, so
+   *   the halo needs nothing more, in either exchange;
+   * - a joint between two bodies needs exchange 'pass' (per-pass border state): a joint island
+   *   (bodies linked by joints) is solved Gauss-Seidel within a pass, so each shard must hold a
+   *   whole island and its bodies' contact partners, and the 'pass' halo (2 contact distances)
+   *   does when the island's reach, the sum of its joints' spans (|anchorA| + |anchorB| +
+   *   maxLength for a distance joint), is at most one contact distance, 2 maxBodyRadius +
+   *   margin (jointReach()): the longest joint the halo allows. Longer: PhysicsError
+   *   JOINT_TOO_LONG; with exchange 'tick' or shard processes: JOINTS_UNSHARDED.
+   * Other errors as PhysicsWorld.addJoint.
    */
   addJoint(spec: JointSpec): JointHandle {
-    if (spec.b !== null)
-      throw new PhysicsError(
-        'JOINTS_UNSHARDED',
-        `addJoint: a ${spec.kind} joint between two bodies in a sharded world: joints between bodies are not supported across shards yet (joints to the world, b: null, are; or run the world unsharded, as a single PhysicsWorld)`,
-      );
     if (this.runner)
       throw new PhysicsError('JOINTS_UNSHARDED', 'addJoint: shard processes (a cluster world) do not receive joints yet (run a jointed world in one process)');
-    const b = this.live(spec.a);
-    if (b.owner === OWNER.STATIC) throw new PhysicsError('BAD_JOINT', 'addJoint: a joint needs a dynamic body');
-    this.registry.importBody(new Uint8Array(this.core.memory.buffer, b.rec, BODY_RECORD_BYTES));
+    if (spec.b !== null && this.exchangeMode !== 'pass')
+      throw new PhysicsError(
+        'JOINTS_UNSHARDED',
+        `addJoint: a ${spec.kind} joint between two bodies needs exchange 'pass' (this sharded world exchanges per tick); joints to the world (b: null) work with either`,
+      );
+    const ends = spec.b === null ? [spec.a] : [spec.a, spec.b];
+    for (const h of ends) {
+      const r = this.live(h);
+      if (r.owner === OWNER.STATIC)
+        throw new PhysicsError('BAD_JOINT', 'addJoint: joints in a sharded world hold dynamic bodies (a static end is the world: b null)');
+      this.registry.importBody(new Uint8Array(this.core.memory.buffer, r.rec, BODY_RECORD_BYTES));
+    }
     const j = this.registry.addJoint(spec);
-    this.stage(spec.a); // FLAG_JOINTED, and awake
+    if (spec.b !== null) {
+      const reach = this.islandReach(j);
+      if (reach > this.jointReach()) {
+        this.registry.removeJoint(j);
+        throw new PhysicsError(
+          'JOINT_TOO_LONG',
+          `addJoint: the joint makes bodies linked by joints reach ${reach.toFixed(3)} m (the sum of their joints' spans), over the ${this.jointReach().toFixed(3)} m the shards' halo allows (one contact distance, 2 maxBodyRadius + margin)`,
+        );
+      }
+    }
+    for (const h of ends) this.stage(h); // FLAG_JOINTED, and awake
     this.syncJoints();
     return j;
   }
 
+  /**
+   * The longest reach of bodies linked by joints (m) a sharded world takes: one contact
+   * distance, 2 maxBodyRadius + margin (2.05 m by default), what the 'pass' halo holds beyond
+   * the island for its bodies' contacts. See addJoint.
+   */
+  jointReach(): number {
+    return this.hop;
+  }
+
+  /** The reach of joint j's island: the sum of the spans of the two-body joints linked to it (m). */
+  private islandReach(j: JointHandle): number {
+    const recs = this.registry.jointRecords(),
+      words = JOINT_BYTES >> 3,
+      n = recs.length / words;
+    const parent = new Map<bigint, bigint>();
+    const find = (x: bigint): bigint => {
+      let r = x;
+      while (parent.has(r) && parent.get(r) !== r) r = parent.get(r) as bigint;
+      return r;
+    };
+    const span = (e: number): number => {
+      const w = (k: number): number => Number(recs[e * words + k]) / 65536;
+      const len = (k: number): number => Math.hypot(w(k), w(k + 1), w(k + 2));
+      return len(JOINT.AAX) + len(JOINT.ABX) + (recs[e * words + JOINT.KIND] === BigInt(JOINT_KIND.DISTANCE) ? w(JOINT.MAX_LEN) : 0);
+    };
+    const links: Array<[bigint, bigint, number]> = [];
+    for (let e = 0; e < n; e++) {
+      if (recs[e * words + JOINT.KIND] === 0n || recs[e * words + JOINT.B] < 0n) continue;
+      const a = recs[e * words + JOINT.A],
+        b = recs[e * words + JOINT.B];
+      links.push([a, b, span(e)]);
+      const ra = find(a),
+        rb = find(b);
+      parent.set(ra, ra);
+      parent.set(rb, ra);
+    }
+    const root = find(recs[Number(j & 0xffffffffn) * words + JOINT.A]);
+    return links.filter(([a]) => find(a) === root).reduce((t, [, , s]) => t + s, 0);
+  }
+
   /** Removes a joint (see PhysicsWorld.removeJoint); its body wakes. Throws PhysicsError STALE_HANDLE. */
   removeJoint(j: JointHandle): void {
-    const { a } = this.registry.jointBodies(j);
-    this.registry.importBody(new Uint8Array(this.core.memory.buffer, this.live(a).rec, BODY_RECORD_BYTES));
+    const { a, b } = this.registry.jointBodies(j);
+    const ends = b === null ? [a] : [a, b];
+    for (const h of ends) this.registry.importBody(new Uint8Array(this.core.memory.buffer, this.live(h).rec, BODY_RECORD_BYTES));
     this.registry.removeJoint(j);
-    this.stage(a);
+    for (const h of ends) this.stage(h);
     this.syncJoints();
   }
 
@@ -792,8 +852,8 @@ export class ShardedWorld {
 
   /** Brings the registry's copy of a joint's body up to the published state (for a measure). */
   private refreshJointBody(j: JointHandle): void {
-    const { a } = this.registry.jointBodies(j);
-    this.registry.importBody(new Uint8Array(this.core.memory.buffer, this.live(a).rec, BODY_RECORD_BYTES));
+    const { a, b } = this.registry.jointBodies(j);
+    for (const h of b === null ? [a] : [a, b]) this.registry.importBody(new Uint8Array(this.core.memory.buffer, this.live(h).rec, BODY_RECORD_BYTES));
   }
 
   /**
