@@ -430,6 +430,9 @@ describe('joints between two bodies in a sharded world (exchange pass)', () => {
     const flap = w.addDynamicBox({ position: [-0.4, 1.2, -1.55], half: [0.3, 0.02, 0.15], mass: 0.5 });
     const j3 = w.addJoint({ kind: 'hinge', a: flap, b: box, anchorA: [0, 0, -0.15], axis: [1, 0, 0], limits: { lower: -1, upper: 1 } });
     for (let k = 0; k < 4; k++) w.addSphere({ position: [-0.5 + 0.4 * k, 0.2, 1 + 0.3 * k], radius: 0.2, mass: 1 });
+    // balls in the way of the swinging and flying bodies, on both sides of the borders
+    for (let k = 0; k < 12; k++)
+      w.addSphere({ position: [-1.1 + 0.2 * k, 0.8 + 0.45 * (k % 3), -2.2 + 0.4 * k], radius: 0.12, mass: 0.5, velocity: [k % 2 ? 1 : -1, 0, 0] });
     return [j0, j1, j2, j3];
   }
 
@@ -472,15 +475,45 @@ describe('joints between two bodies in a sharded world (exchange pass)', () => {
     },
   );
 
+  it('a joint across a border stays exact while a chain of contacts pushes its far body', async () => {
+    // A (x = -0.1, shard 0) on a 0.9 m rope to B (x = 0.8, shard 1); D (x = 2.8) rams C (x = 1.66)
+    // into B. Shard 0 holds C as a ghost but not D (beyond its 2.5 m halo): C's state of a pass
+    // comes from its owner (a jointed world's exchange band is the whole halo). The push reaches
+    // A through B (this passes with the narrower band too: the rope goes slack as B is pushed
+    // towards A, so it does not prove the wider band is needed).
+    const cfg: WorldConfig = { capacity: 16, tickRate: 20, maxBodyRadius: 0.6, jointCapacity: 2, gravity: [0, 0, 0], sleep: { enabled: false } };
+    const make = (w: Builder): void => {
+      const a = w.addSphere({ position: [-0.1, 1, 0], radius: 0.1, mass: 1 });
+      const b = w.addSphere({ position: [0.8, 1, 0], radius: 0.3, mass: 1 });
+      w.addSphere({ position: [1.66, 1, 0], radius: 0.55, mass: 1 });
+      w.addSphere({ position: [2.8, 1, 0], radius: 0.55, mass: 1, velocity: [-4, 0, 0] });
+      w.addJoint({ kind: 'distance', a, b, maxLength: 0.9 });
+    };
+    const whole = PhysicsWorld.create(cfg);
+    make(whole);
+    const sharded = new ShardedWorld(cfg, { xCuts: [0], zCuts: [] });
+    try {
+      make(sharded);
+      for (let t = 0; t < 30; t++) {
+        whole.step();
+        sharded.step();
+        if (whole.hash() !== sharded.hash()) throw new Error(`tick ${t + 1}: the sharded hash differs`);
+      }
+      expect(Math.abs(whole.position(whole.handles()[0])[0] + 0.1)).toBeGreaterThan(0.5); // the push reached A through B
+    } finally {
+      await sharded.close();
+    }
+  });
+
   it('refuses a joint whose island reaches beyond one contact distance, and two-body joints with exchange tick', async () => {
     const sw = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [] });
     const tw = new ShardedWorld(CONFIG, { xCuts: [0], zCuts: [] }, undefined, { exchange: 'tick' });
     try {
-      expect(sw.jointReach()).toBeCloseTo(2 * 0.6 + 0.05, 6);
+      expect(sw.jointReach()).toBeCloseTo(0.875 * (2 * 0.6 + 0.05), 6); // 1.09375 m
       const a = sw.addSphere({ position: [-1, 1, 0], radius: 0.1 }),
         b = sw.addSphere({ position: [1, 1, 0], radius: 0.1 }),
         c = sw.addSphere({ position: [2, 1, 0], radius: 0.1 });
-      sw.addJoint({ kind: 'distance', a, b, maxLength: 1.2 }); // 1.2 m of 1.25
+      sw.addJoint({ kind: 'distance', a, b, maxLength: 1 }); // 1 m of 1.094
       const code = (f: () => unknown): string => {
         try {
           f();
@@ -489,9 +522,9 @@ describe('joints between two bodies in a sharded world (exchange pass)', () => {
         }
         return 'none';
       };
-      // linking c to b makes the island reach 1.2 + 1 m
-      expect(code(() => sw.addJoint({ kind: 'distance', a: c, b, maxLength: 1 }))).toMatch(
-        /^JOINT_TOO_LONG: .*reach 2\.200 m .* over the 1\.250 m the shards' halo allows/,
+      // linking c to b makes the island reach 1 + 0.5 m
+      expect(code(() => sw.addJoint({ kind: 'distance', a: c, b, maxLength: 0.5 }))).toMatch(
+        /^JOINT_TOO_LONG: .*reach 1\.500 m .* over the 1\.094 m the shards' halo allows/,
       );
       sw.addJoint({ kind: 'distance', a: c, b: null, anchorB: [2, 3, 0], maxLength: 1 }); // to the world: no reach
       const d = tw.addSphere({ position: [-1, 1, 0], radius: 0.1 }),

@@ -524,7 +524,9 @@ export class ShardedWorld {
         c[SC.EXCHANGE] = 1n;
         c[SC.PASS_STATE] = BigInt(L.passState.offset);
         c[SC.PASS_INDEX] = BigInt(L.passIndex.offset);
-        c[SC.PASS_BAND] = toRaw(Math.min(this.halo, this.hop * 1.125));
+        // a world with joints exchanges the whole halo each pass: a joint island's bodies and their
+        // contact partners, which a shard solves the island with, have their state of the pass (jointReach)
+        c[SC.PASS_BAND] = toRaw(Math.min(this.halo, this.hop * 1.125 + ((this.config.jointCapacity ?? 0) > 0 ? this.jointReach() : 0)));
       }
       this.i64(L[`importVersion${k}`].offset, cap).fill(-1n);
       this.i32(L[`local${k}`].offset, cap).fill(0);
@@ -747,8 +749,8 @@ export class ShardedWorld {
    *   (bodies linked by joints) is solved Gauss-Seidel within a pass, so each shard must hold a
    *   whole island and its bodies' contact partners, and the 'pass' halo (2 contact distances)
    *   does when the island's reach, the sum of its joints' spans (|anchorA| + |anchorB| +
-   *   maxLength for a distance joint), is at most one contact distance, 2 maxBodyRadius +
-   *   margin (jointReach()): the longest joint the halo allows. Longer: PhysicsError
+   *   maxLength for a distance joint), is at most jointReach() (0.875 contact distances,
+   *   1.79 m at maxBodyRadius 1): the longest joint the halo allows. Longer: PhysicsError
    *   JOINT_TOO_LONG; with exchange 'tick' or shard processes: JOINTS_UNSHARDED.
    * Other errors as PhysicsWorld.addJoint.
    */
@@ -774,7 +776,7 @@ export class ShardedWorld {
         this.registry.removeJoint(j);
         throw new PhysicsError(
           'JOINT_TOO_LONG',
-          `addJoint: the joint makes bodies linked by joints reach ${reach.toFixed(3)} m (the sum of their joints' spans), over the ${this.jointReach().toFixed(3)} m the shards' halo allows (one contact distance, 2 maxBodyRadius + margin)`,
+          `addJoint: the joint makes bodies linked by joints reach ${reach.toFixed(3)} m (the sum of their joints' spans), over the ${this.jointReach().toFixed(3)} m the shards' halo allows (jointReach: the halo less 1.125 contact distances)`,
         );
       }
     }
@@ -784,12 +786,16 @@ export class ShardedWorld {
   }
 
   /**
-   * The longest reach of bodies linked by joints (m) a sharded world takes: one contact
-   * distance, 2 maxBodyRadius + margin (2.05 m by default), what the 'pass' halo holds beyond
-   * the island for its bodies' contacts. See addJoint.
+   * The longest reach of bodies linked by joints (m) a sharded world takes: what the 'pass'
+   * halo holds beyond an island for its bodies' contact partners, halo - 1.125 d with d = 2
+   * maxBodyRadius + margin one contact distance (the eighth covers rounding, as shard.ts's
+   * exchange band) and the default halo 2 d: 0.875 d, 1.79 m at maxBodyRadius 1 (0 with
+   * exchange 'tick', which refuses two-body joints). A world with jointCapacity exchanges the
+   * state of every ghost in the halo each pass (its band is the halo), so a shard solves an
+   * island whose bodies are within this reach of its own with the state the owners have. See addJoint.
    */
   jointReach(): number {
-    return this.hop;
+    return this.exchangeMode === 'pass' ? Math.max(0, this.halo - 1.125 * this.hop) : 0;
   }
 
   /** The reach of joint j's island: the sum of the spans of the two-body joints linked to it (m). */
