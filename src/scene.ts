@@ -29,6 +29,13 @@
  *                   trigger zones (src/physics/sensors.ts): push nothing; every moving body entering or
  *                   leaving one gives a '_z' "begin|end name slot:gen" event on the world stream.
  *                   Names: 1..64 of A-Z a-z 0-9 _ . - , unique ("triggers" is accepted as another key)
+ *     "bodies":   [ { "name": "door", "box": { "center": [x, y, z], "half": [0.4, 0.85, 0.03],
+ *                     "density": 500, "friction": 0.5 } },            named dynamic bodies (unrotated)
+ *                   { "name": "ball", "sphere": { "center": [x, y, z], "radius": 0.2, "density": 1000 } } ],
+ *     "joints":   [ { "kind": "hinge", "body": "door", "anchor": [x, y, z], "axis": [0, 1, 0],
+ *                     "limits": [-1.5, 1.5], "motor": { "speed": 1, "maxTorque": 50, "targetAngle": 1.2 } },
+ *                   { "kind": "distance", "body": "seat", "at": [x, y, z], "anchor": [x, y, z],
+ *                     "maxLength": 2, "minLength": 0 } ]     joints holding a named body to the world
  *   }
  *
  * A ball pit is a box-walled pen filled with spheres dropped on a grid; placed across a shard
@@ -70,6 +77,33 @@ export interface SceneFile {
   ballPits?: Array<{ min: [number, number]; max: [number, number]; count: number; radius: number; height?: number; wall?: number }>;
   /** Trigger zones (see the module comment); "triggers" in a file is read into here. */
   sensors?: SceneSensor[];
+  bodies?: SceneBody[];
+  joints?: SceneJoint[];
+}
+
+/** A named dynamic body for joints: a box (unrotated) or a sphere; density kg/m^3 (default 500), friction (default 0.5). */
+export interface SceneBody {
+  name: string;
+  box?: { center: Vec3; half: Vec3; density?: number; friction?: number };
+  sphere?: { center: Vec3; radius: number; density?: number; friction?: number };
+}
+
+/** A joint holding a named body to the world (see the module comment). */
+export interface SceneJoint {
+  kind: 'hinge' | 'ball' | 'fixed' | 'distance';
+  body: string;
+  /** World point the joint holds, m. */
+  anchor: Vec3;
+  /** Distance joint: the body's point, world coordinates when built (default its centre). */
+  at?: Vec3;
+  /** Hinge axis (world direction). */
+  axis?: Vec3;
+  /** Hinge limits [lower, upper], rad. */
+  limits?: [number, number];
+  /** Hinge motor: speed rad/s, maxTorque N m, optional targetAngle rad. */
+  motor?: { speed: number; maxTorque: number; targetAngle?: number };
+  minLength?: number;
+  maxLength?: number;
 }
 
 /** A named trigger zone of a scene: an axis-aligned box or a sphere (metres). */
@@ -240,13 +274,13 @@ export function parseScene(raw: unknown): SceneFile {
   const zones = (s.sensors ?? s.triggers ?? []) as unknown;
   const key = s.sensors !== undefined ? 'sensors' : 'triggers';
   if (!Array.isArray(zones)) throw new SceneError(key, 'must be an array of {name, box} or {name, sphere}');
-  const names = new Set<string>();
+  const zoneNames = new Set<string>();
   zones.forEach((z: Record<string, Record<string, unknown>> | null, i) => {
     const at = `${key}[${i}]`;
     const name = z?.name as unknown;
     if (typeof name !== 'string' || !ZONE_NAME.test(name)) throw new SceneError(`${at}.name`, 'must be 1..64 of A-Z a-z 0-9 _ . -');
-    if (names.has(name)) throw new SceneError(`${at}.name`, `"${name}" names another zone too`);
-    names.add(name);
+    if (zoneNames.has(name)) throw new SceneError(`${at}.name`, `"${name}" names another zone too`);
+    zoneNames.add(name);
     if (z?.box) {
       vec(z.box.center, `${at}.box.center`);
       vec(z.box.half, `${at}.box.half`).forEach((h, k) => {
@@ -261,6 +295,54 @@ export function parseScene(raw: unknown): SceneFile {
     s.sensors = s.triggers;
     delete s.triggers;
   }
+  const maxR = ((s.world as Record<string, unknown> | undefined)?.maxBodyRadius as number | undefined) ?? 1;
+  const names = new Set<string>();
+  ((s.bodies ?? []) as Array<Record<string, Record<string, unknown>>>).forEach((b, i) => {
+    const at = `bodies[${i}]`;
+    const name = b?.name as unknown;
+    if (typeof name !== 'string' || name === '') throw new SceneError(`${at}.name`, 'must be a non-empty string');
+    if (names.has(name)) throw new SceneError(`${at}.name`, `"${name}" names another body too`);
+    names.add(name);
+    const shape = b.box ?? b.sphere;
+    if (!shape || (b.box && b.sphere)) throw new SceneError(at, 'must have one of {box} or {sphere}');
+    const key = b.box ? 'box' : 'sphere';
+    vec(shape.center, `${at}.${key}.center`);
+    let reach: number;
+    if (b.box) reach = Math.hypot(...vec(b.box.half, `${at}.box.half`).map((h, k) => num(h, `${at}.box.half[${k}]`, 0.02, 10)));
+    else reach = num(shape.radius, `${at}.sphere.radius`, 0.02, 10);
+    if (reach > maxR) throw new SceneError(`${at}.${key}`, `reaches ${reach.toFixed(3)} m from its centre: over world.maxBodyRadius (${maxR} m)`);
+    if (shape.density !== undefined) num(shape.density, `${at}.${key}.density`, 10, 20_000);
+    if (shape.friction !== undefined) num(shape.friction, `${at}.${key}.friction`, 0, 2);
+  });
+  ((s.joints ?? []) as Array<Record<string, unknown>>).forEach((j, i) => {
+    const at = `joints[${i}]`;
+    if (!['hinge', 'ball', 'fixed', 'distance'].includes(j?.kind as string))
+      throw new SceneError(`${at}.kind`, 'must be "hinge", "ball", "fixed" or "distance"');
+    if (typeof j.body !== 'string' || !names.has(j.body)) throw new SceneError(`${at}.body`, "must name one of the scene's bodies");
+    vec(j.anchor, `${at}.anchor`);
+    if (j.kind === 'hinge') {
+      const a = vec(j.axis, `${at}.axis`);
+      if (Math.hypot(a[0], a[1], a[2]) < 1e-3) throw new SceneError(`${at}.axis`, 'must not be zero');
+    } else if (j.axis !== undefined) vec(j.axis, `${at}.axis`);
+    if ((j.limits !== undefined || j.motor !== undefined) && j.kind !== 'hinge') throw new SceneError(at, 'limits and motor are for hinges');
+    if (j.limits !== undefined) {
+      const [lo, hi] = vec(j.limits, `${at}.limits`, 2);
+      num(lo, `${at}.limits[0]`, -Math.PI, Math.PI);
+      num(hi, `${at}.limits[1]`, lo, Math.PI);
+    }
+    if (j.motor !== undefined) {
+      const m = j.motor as Record<string, unknown>;
+      num(m?.speed, `${at}.motor.speed`, -100, 100);
+      num(m.maxTorque, `${at}.motor.maxTorque`, 0, 1e7);
+      if (m.targetAngle !== undefined) num(m.targetAngle, `${at}.motor.targetAngle`, -Math.PI, Math.PI);
+    }
+    if (j.kind === 'distance') {
+      if (j.at !== undefined) vec(j.at, `${at}.at`);
+      const hi = num(j.maxLength, `${at}.maxLength`, 0.01, 1000);
+      if (j.minLength !== undefined) num(j.minLength, `${at}.minLength`, 0, hi);
+    } else if (j.at !== undefined || j.maxLength !== undefined || j.minLength !== undefined)
+      throw new SceneError(at, 'at, minLength and maxLength are for distance joints');
+  });
   const file = s as unknown as SceneFile;
   if (sceneBodies(file) > file.world.capacity)
     throw new SceneError('world.capacity', `the scene has ${sceneBodies(file)} bodies: raise capacity (it also holds avatars and spawned objects)`);
@@ -274,7 +356,7 @@ export function sceneBodies(s: SceneFile): number {
   for (const p of s.piles ?? []) n += (p.layers * (p.layers + 1) * (2 * p.layers + 1)) / 6;
   for (const b of s.ballPits ?? []) n += b.count + 4;
   for (const c of s.crates ?? []) n += crateCount(c);
-  return n;
+  return n + (s.bodies ?? []).length;
 }
 
 /** Whether the scene names asset files (heightmaps, meshes). */
@@ -340,7 +422,8 @@ export function sceneSetup(s: SceneFile, workers = 0): WorldSetup {
       sleep: { enabled: s.world.sleep ?? true },
       ...(words > 0 ? { geometryWords: words } : {}),
       // crates touch with up to 4 points per pair (box-contacts.ts): room for a crate between others
-      ...((s.crates ?? []).length > 0 ? { contactsPerBody: 16 } : {}),
+      ...((s.crates ?? []).length > 0 || (s.bodies ?? []).some((b) => b.box) ? { contactsPerBody: 16 } : {}),
+      ...((s.joints ?? []).length > 0 ? { jointCapacity: (s.joints ?? []).length } : {}),
     },
     partition: s.partition,
     shardOptions: workers > 0 ? { workers } : undefined,
@@ -389,6 +472,7 @@ function buildScene(w: ShardedWorld, s: SceneFile): void {
     }
   }
   for (const c of s.crates ?? []) crates(w, c);
+  jointedBodies(w, s);
   for (const b of s.ballPits ?? []) {
     const [x0, z0] = b.min,
       [x1, z1] = b.max,
@@ -414,6 +498,48 @@ function buildScene(w: ShardedWorld, s: SceneFile): void {
         radius: b.radius,
         friction: 0.3,
         restitution: 0.4,
+      });
+    }
+  }
+}
+
+/** Builds the named bodies and the joints that hold them to the world (see SceneJoint). */
+function jointedBodies(w: ShardedWorld, s: SceneFile): void {
+  const made = new Map<string, { h: bigint; center: Vec3 }>();
+  for (const b of s.bodies ?? []) {
+    if (b.box) {
+      const h = w.addDynamicBox({ position: b.box.center, half: b.box.half, density: b.box.density ?? 500, friction: b.box.friction ?? 0.5 });
+      made.set(b.name, { h, center: b.box.center });
+    } else if (b.sphere) {
+      const r = b.sphere.radius;
+      const mass = (4 / 3) * Math.PI * r * r * r * (b.sphere.density ?? 500);
+      const h = w.addSphere({ position: b.sphere.center, radius: r, mass, friction: b.sphere.friction ?? 0.5 });
+      made.set(b.name, { h, center: b.sphere.center });
+    }
+  }
+  for (const j of s.joints ?? []) {
+    const body = made.get(j.body) as { h: bigint; center: Vec3 };
+    const local = (p: Vec3): Vec3 => [p[0] - body.center[0], p[1] - body.center[1], p[2] - body.center[2]];
+    if (j.kind === 'distance') {
+      w.addJoint({
+        kind: 'distance',
+        a: body.h,
+        b: null,
+        anchorA: local(j.at ?? body.center),
+        anchorB: j.anchor,
+        maxLength: j.maxLength as number,
+        minLength: j.minLength ?? 0,
+      });
+    } else {
+      w.addJoint({
+        kind: j.kind,
+        a: body.h,
+        b: null,
+        anchorA: local(j.anchor),
+        anchorB: j.anchor,
+        ...(j.axis ? { axis: j.axis } : {}),
+        ...(j.limits ? { limits: { lower: j.limits[0], upper: j.limits[1] } } : {}),
+        ...(j.motor ? { motor: j.motor } : {}),
       });
     }
   }

@@ -27,7 +27,7 @@ test('assembly/physics/layout.ts is exactly what world-layout.ts generates', () 
 });
 
 test('arrays are aligned and laid out in order after the header, which holds every address', () => {
-  const plan = planWorld({ capacity: 1000, contacts: 8000, events: 4000, buckets: 2048, geometry: 16 });
+  const plan = planWorld({ capacity: 1000, contacts: 8000, events: 4000, buckets: 2048, geometry: 16, joints: 2 });
   const names = [...BODY_FIELDS.map(([n]) => n), ...WORLD_ARRAYS.map(([n]) => n)];
   let end = HEADER_SLOTS * 8;
   for (const n of names) {
@@ -46,7 +46,17 @@ test('a world without static geometry has an empty GEOMETRY array and the size a
     geo = planWorld({ ...sizes, geometry: 16 });
   expect(bare.offsets.GEOMETRY).toBe(bare.bytes); // no words: it starts where the world ends
   expect(geo.bytes).toBe(bare.bytes + 128); // 16 words, aligned to 64 bytes
-  for (const n of Object.keys(FIELD_INDEX)) expect(geo.offsets[n]).toBe(bare.offsets[n]);
+  // JOINTS, after GEOMETRY, starts where the geometry ends
+  for (const n of Object.keys(FIELD_INDEX)) if (n !== 'JOINTS') expect(geo.offsets[n]).toBe(bare.offsets[n]);
+});
+
+test('a world without joints has an empty JOINTS array and the size and offsets of a world before joints', () => {
+  const sizes = { capacity: 1000, contacts: 8000, events: 4000, buckets: 2048, geometry: 16 };
+  const bare = planWorld(sizes),
+    jointed = planWorld({ ...sizes, joints: 3 });
+  expect(bare.offsets.JOINTS).toBe(bare.bytes);
+  expect(jointed.bytes).toBe(bare.bytes + 3 * 256);
+  for (const n of Object.keys(FIELD_INDEX)) expect(jointed.offsets[n]).toBe(bare.offsets[n]);
 });
 
 test('bad world sizes are refused with a RangeError', () => {

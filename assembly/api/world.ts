@@ -3,11 +3,12 @@
 // negative error code (BODY_ERROR in src/physics/world-layout.ts).
 
 export {
-  worldInit, worldBind, bodyCreate, bodyRemove, bodySetPosition, bodySetVelocity,
+  worldInit, worldBind, bodyCreate, bodySetPosition, bodySetVelocity,
   bodySetAngularVelocity, bodyApplyImpulse, bodyApplyForce, bodyWake, characterSetInput, worldRelist,
   worldCheckLists,
 } from '../physics/world';
 export { worldStep, worldHash } from '../physics/step';
+export { bodyRemove, jointCreate, jointRemove, jointMeasure } from '../physics/joints';
 export { raycast, overlapSphere, overlapBox } from '../physics/query';
 export { bodyExport, bodyImport, worldSetTick } from '../physics/transfer';
 export { sensorOverlap } from '../physics/sensors';

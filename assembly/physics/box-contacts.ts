@@ -179,8 +179,8 @@ export function boxAxesOf(s: i32): void { axesOf(s); }
 // @ts-ignore: decorator
 @inline export function boxAxis(k: i32, c: i32): i64 { return load<i64>(axesBase() + (<usize>(3 * k + c) << 3)); }
 
-// Result of invInertiaMul (module globals, Q16).
-let kX: i64 = 0, kY: i64 = 0, kZ: i64 = 0;
+// Result of invInertiaMul (module globals, Q16; read by joints.ts too).
+export let kX: i64 = 0, kY: i64 = 0, kZ: i64 = 0;
 
 /** Body s's inertia frame (BOX_INERTIA: axis k's components at 3 k + c, then 1 / I_k at 9 + k). */
 // @ts-ignore: decorator
@@ -212,7 +212,7 @@ export function boxInertiaBegin(s: i32): void {
  * a box's R diag(1 / I_k) R^T from its inertia frame of the tick (boxInertiaBegin), a
  * sphere's scalar 1 / I (INV_INERTIA), zero for rotation-locked capsules.
  */
-function invInertiaMul(s: i32, x: i64, y: i64, z: i64): void {
+export function invInertiaMul(s: i32, x: i64, y: i64, z: i64): void {
   if (g32(P_SHAPE, s) != SHAPE_BOX) {
     const ii = g64(P_INV_INERTIA, s);
     kX = q16(x * ii); kY = q16(y * ii); kZ = q16(z * ii);

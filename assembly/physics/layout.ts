@@ -46,6 +46,10 @@
 // @ts-ignore: decorator
 @inline export const H_MAX_CAPACITY: i32 = 21;
 // @ts-ignore: decorator
+@inline export const H_JOINT_CAPACITY: i32 = 22;
+// @ts-ignore: decorator
+@inline export const H_JOINT_HIGH_WATER: i32 = 23;
+// @ts-ignore: decorator
 @inline export const H_GRAVITY_X: i32 = 24;
 // @ts-ignore: decorator
 @inline export const H_GRAVITY_Y: i32 = 25;
@@ -316,6 +320,8 @@
 // @ts-ignore: decorator
 @inline export const F_GEOMETRY: i32 = 87;
 // @ts-ignore: decorator
+@inline export const F_JOINTS: i32 = 88;
+// @ts-ignore: decorator
 @inline export const SHAPE_SPHERE: i32 = 0;
 // @ts-ignore: decorator
 @inline export const SHAPE_CAPSULE: i32 = 1;
@@ -345,6 +351,8 @@
 @inline export const FLAG_JUMP: i32 = 16;
 // @ts-ignore: decorator
 @inline export const FLAG_NO_SLEEP: i32 = 32;
+// @ts-ignore: decorator
+@inline export const FLAG_JOINTED: i32 = 128;
 // @ts-ignore: decorator
 @inline export const EVENT_BEGIN: i32 = 1;
 // @ts-ignore: decorator
@@ -612,6 +620,10 @@
 // @ts-ignore: decorator
 @inline export const ERR_NOT_CHARACTER: i64 = -7;
 // @ts-ignore: decorator
+@inline export const ERR_JOINTS_FULL: i64 = -8;
+// @ts-ignore: decorator
+@inline export const ERR_BAD_JOINT: i64 = -9;
+// @ts-ignore: decorator
 @inline export const HASH_RECORD_SLOTS: i32 = 64;
 // @ts-ignore: decorator
 @inline export const EV_KIND: i32 = 0;
@@ -627,6 +639,90 @@
 @inline export const EVENT_BYTES: i32 = 24;
 // @ts-ignore: decorator
 @inline export const BODY_RECORD_BYTES: i32 = 312;
+// @ts-ignore: decorator
+@inline export const J_KIND: i32 = 0;
+// @ts-ignore: decorator
+@inline export const J_FLAGS: i32 = 1;
+// @ts-ignore: decorator
+@inline export const J_A: i32 = 2;
+// @ts-ignore: decorator
+@inline export const J_A_GEN: i32 = 3;
+// @ts-ignore: decorator
+@inline export const J_B: i32 = 4;
+// @ts-ignore: decorator
+@inline export const J_B_GEN: i32 = 5;
+// @ts-ignore: decorator
+@inline export const J_GEN: i32 = 6;
+// @ts-ignore: decorator
+@inline export const J_AAX: i32 = 7;
+// @ts-ignore: decorator
+@inline export const J_AAY: i32 = 8;
+// @ts-ignore: decorator
+@inline export const J_AAZ: i32 = 9;
+// @ts-ignore: decorator
+@inline export const J_ABX: i32 = 10;
+// @ts-ignore: decorator
+@inline export const J_ABY: i32 = 11;
+// @ts-ignore: decorator
+@inline export const J_ABZ: i32 = 12;
+// @ts-ignore: decorator
+@inline export const J_XAX: i32 = 13;
+// @ts-ignore: decorator
+@inline export const J_XAY: i32 = 14;
+// @ts-ignore: decorator
+@inline export const J_XAZ: i32 = 15;
+// @ts-ignore: decorator
+@inline export const J_XBX: i32 = 16;
+// @ts-ignore: decorator
+@inline export const J_XBY: i32 = 17;
+// @ts-ignore: decorator
+@inline export const J_XBZ: i32 = 18;
+// @ts-ignore: decorator
+@inline export const J_RAX: i32 = 19;
+// @ts-ignore: decorator
+@inline export const J_RAY: i32 = 20;
+// @ts-ignore: decorator
+@inline export const J_RAZ: i32 = 21;
+// @ts-ignore: decorator
+@inline export const J_RBX: i32 = 22;
+// @ts-ignore: decorator
+@inline export const J_RBY: i32 = 23;
+// @ts-ignore: decorator
+@inline export const J_RBZ: i32 = 24;
+// @ts-ignore: decorator
+@inline export const J_LOWER: i32 = 25;
+// @ts-ignore: decorator
+@inline export const J_UPPER: i32 = 26;
+// @ts-ignore: decorator
+@inline export const J_MOTOR_SPEED: i32 = 27;
+// @ts-ignore: decorator
+@inline export const J_MOTOR_MAX: i32 = 28;
+// @ts-ignore: decorator
+@inline export const J_TARGET: i32 = 29;
+// @ts-ignore: decorator
+@inline export const J_MIN_LEN: i32 = 30;
+// @ts-ignore: decorator
+@inline export const J_MAX_LEN: i32 = 31;
+// @ts-ignore: decorator
+@inline export const JOINT_BYTES: i32 = 256;
+// @ts-ignore: decorator
+@inline export const JK_FIXED: i32 = 1;
+// @ts-ignore: decorator
+@inline export const JK_HINGE: i32 = 2;
+// @ts-ignore: decorator
+@inline export const JK_BALL: i32 = 3;
+// @ts-ignore: decorator
+@inline export const JK_DISTANCE: i32 = 4;
+// @ts-ignore: decorator
+@inline export const JF_LIMITS: i32 = 1;
+// @ts-ignore: decorator
+@inline export const JF_MOTOR: i32 = 2;
+// @ts-ignore: decorator
+@inline export const JF_TARGET: i32 = 4;
+// @ts-ignore: decorator
+@inline export const JF_AUTO_B: i32 = 8;
+// @ts-ignore: decorator
+@inline export const JF_AUTO_LEN: i32 = 16;
 // @ts-ignore: decorator
 @inline export const SC_INDEX: i32 = 0;
 // @ts-ignore: decorator
@@ -881,6 +977,7 @@ export let P_BOX_SCRATCH: usize = 0;
 export let P_BOX_INERTIA: usize = 0;
 export let P_BOX_NORMAL: usize = 0;
 export let P_GEOMETRY: usize = 0;
+export let P_JOINTS: usize = 0;
 
 /** Loads every array address from the header of the world at `base` (offsets are relative). */
 export function bindArrays(base: usize): void {
@@ -972,4 +1069,5 @@ export function bindArrays(base: usize): void {
   P_BOX_INERTIA = base + <usize>load<i64>(base + 1192);
   P_BOX_NORMAL = base + <usize>load<i64>(base + 1200);
   P_GEOMETRY = base + <usize>load<i64>(base + 1208);
+  P_JOINTS = base + <usize>load<i64>(base + 1216);
 }

@@ -89,7 +89,7 @@ import {
   SC_NEAR, SC_OVERLAY_LIST, SC_OVERLAY_COUNT, SC_HELD, SC_HELD_COUNT, SC_MARK, SC_SYNC_SEQ,
   SC_SCR_SLOTS, SC_SCR_SHARDS, SC_SYNC_VISITS, SC_EVENT_VISITS, SC_IMPORTS, SC_PUBLISHED,
   SC_IMPORT_VERSION, SC_FULL_PUBLISH, SC_LOCAL, SC_PASS_STATE, SC_PASS_BORDER, SC_PASS_GHOSTS, SC_PASS_BAND, SC_PASS_INDEX,
-  P_PART, H_PART_COUNT, H_SUBSTEPS, P_STATE, STATE_BYTES, PASS_BYTES, BD_VERSION, H_SLEEP_TICKS, FLAG_SLEEPING, H_TAGGED, P_TAG,
+  P_PART, H_PART_COUNT, H_SUBSTEPS, H_JOINT_HIGH_WATER, P_STATE, STATE_BYTES, PASS_BYTES, BD_VERSION, H_SLEEP_TICKS, FLAG_SLEEPING, H_TAGGED, P_TAG,
   SS_TOUCH_OVERFLOW, SS_EVENT_OVERFLOW, SS_WORLD_OVERFLOW, SS_IMPORT_FAILED, SS_SCRATCH_OVERFLOW,
   OWNER_STATIC, BD_RECORDS, BD_OWNER, BD_PUBLISHER, BD_LISTS, BD_LIST_START, BD_HANDED, BD_HANDED_START, BD_BY_SUBJECT,
   BD_TOUCH, BD_EVENTS, BD_TOUCH_COUNT, BD_EVENT_COUNT,
@@ -98,6 +98,7 @@ import {
 } from './layout';
 import { g64, g32, s32, hdr, setHdr, takeSlot, freeSlot, worldBind, registerBody, unregisterBody, noteBoundingRadius, staticsChanged, listBody, unlistBody, worldRelist, awakeListInSlotOrder } from './world';
 import { writeBodyRecord, readBodyRecord } from './transfer';
+import { jointsLocalize } from './joints';
 import { worldStep, worldStepBegin, worldStepEnd } from './step';
 import { buildContacts } from './collide';
 import { solveBegin, solvePass, solveEnd } from './solver';
@@ -555,6 +556,7 @@ function shardSync(): void {
   // which would leave it shuffled after a few ticks of handoffs and teleports (its order is
   // never observable; it is the step's memory order)
   awakeListInSlotOrder();
+  if (hdr(H_JOINT_HIGH_WATER) != 0) jointsLocalize(<usize>cfg(SC_LOCAL));   // joints to the world: their bodies' local slots (joints.ts)
   if (cfg(SC_TRAP) != 0) {                         // test hook: a real trap, mid-tick
     setCfg(SC_TRAP, 0);
     unreachable();

@@ -95,7 +95,7 @@ import {
   P_LIN_DAMP, P_ANG_DAMP, P_GRAVITY_SCALE, P_FX, P_FY, P_FZ,
   P_CHAR_TX, P_CHAR_TZ, P_CHAR_JUMP, P_GNX, P_GNY, P_GNZ,
   P_KIND, P_SHAPE, P_FLAGS, P_SLEEP_COUNT, P_CFIRST, P_CCOUNT, P_HITS, P_AWAKE, P_PART,
-  H_AWAKE_COUNT, H_PART_COUNT, H_CONTACT_COUNT, H_SUBSTEPS, H_TICK_RATE, H_INV_H,
+  H_AWAKE_COUNT, H_PART_COUNT, H_JOINT_HIGH_WATER, H_CONTACT_COUNT, H_SUBSTEPS, H_TICK_RATE, H_INV_H,
   H_GRAVITY_X, H_GRAVITY_Y, H_GRAVITY_Z, H_MAX_SPEED, H_RESTITUTION_THRESHOLD,
   H_SLEEP_ENABLED, H_SLEEP_SPEED, H_SLEEP_TICKS, H_CELL_SIZE, H_MAX_PUSH, H_RELAX,
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_KT, C_ARM_I, C_ARM_J,
@@ -111,6 +111,7 @@ import { restPartners, restBody } from './sleep';
 import { rollingCorrection, rollX, rollY, rollZ } from './rolling';
 import { mul, div, roundShift, ONE } from '../math/fixed';
 import { staticSweepCandidates } from './static-tree';
+import { jointsPosition, jointedNonBox } from './joints';
 import { boxPairPosition, boxPairVelocity, boxApplyPositionsBody, boxStaticVelocities, boxTickConstants, boxIntegrateOrientation, boxInertiaBegin, boxPrepareNormals, boxAxesOf, boxAxis } from './box-contacts';
 
 // Hot-path rounding: products in the contact passes round half up (floor(x + 1/2)), two
@@ -701,7 +702,7 @@ function finishTick(nAwake: i32, dtQ16: i64): void {
     s64(P_FX, i, 0); s64(P_FY, i, 0); s64(P_FZ, i, 0);
     const wx = rs16(load<i64>(st(i) + <usize>S_OX)), wy = rs16(load<i64>(st(i) + <usize>S_OY)), wz = rs16(load<i64>(st(i) + <usize>S_OZ));
     s64(P_WX, i, wx); s64(P_WY, i, wy); s64(P_WZ, i, wz);
-    if (g32(P_SHAPE, i) == SHAPE_BOX) boxIntegrateOrientation(i);   // by the solved rotation: box-contacts.ts
+    if (g32(P_SHAPE, i) == SHAPE_BOX || jointedNonBox(i, f)) boxIntegrateOrientation(i);   // by the solved rotation: box-contacts.ts (jointed spheres too: joints.ts)
     else if ((wx | wy | wz) != 0) integrateOrientation(i, wx, wy, wz, dtQ16);
     if (!sleepOn || (f & (FLAG_NO_SLEEP | FLAG_CHARACTER)) != 0) continue;
     restBody(i, dtQ16);
@@ -793,6 +794,7 @@ export function solvePass(p: i32): void {
   if ((p & 1) == 0) {
     positionPass(tCount);
     for (let a = 0; a < nAwake; a++) applyPositionsBody(g32(P_AWAKE, a));
+    if (hdr(H_JOINT_HIGH_WATER) != 0) jointsPosition();   // joints, Gauss-Seidel in index order (joints.ts)
     return;
   }
   velocityPass(tCount);

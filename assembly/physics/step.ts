@@ -23,13 +23,14 @@ import {
   H_EVENT_COUNT, H_EVENT_CAPACITY, H_WORK,
   C_I, C_J, C_FLAGS, CF_TOUCHED, T_KEY, T_I_GEN, T_J_GEN, TOUCH_BYTES,
   EV_KIND, EV_A, EV_A_GEN, EV_B, EV_B_GEN, EVENT_BYTES, EVENT_BEGIN, EVENT_END,
-  STATUS_EVENT_OVERFLOW, FLAG_LIVE, H_GEOMETRY_USED, H_GEOMETRY_DIGEST, H_GEOMETRY_DIGEST_WORDS, P_GEOMETRY,
+  STATUS_EVENT_OVERFLOW, FLAG_LIVE, H_JOINT_HIGH_WATER, P_JOINTS, JOINT_BYTES, H_GEOMETRY_USED, H_GEOMETRY_DIGEST, H_GEOMETRY_DIGEST_WORDS, P_GEOMETRY,
 } from './layout';
 import { g32, hdr, setHdr, movingChanged, tagOf } from './world';
 import { buildContacts, contactAt } from './collide';
 import { solveTick } from './solver';
 import { xxh64 } from '../hash/xxhash64';
 import { writeBodyRecord } from './transfer';
+import { jointsWake } from './joints';
 
 function pushEvent(kind: i32, key: u64, genA: u32, genB: u32): void {
   const n = <i32>hdr(H_EVENT_COUNT);
@@ -99,6 +100,7 @@ export function worldStepBegin(): void {
   setHdr(H_STATUS, 0);
   setHdr(H_WORK, 0);
   movingChanged();
+  if (hdr(H_JOINT_HIGH_WATER) != 0) jointsWake();   // jointed bodies wake together (joints.ts), before the contact list
 }
 
 /** End of worldStep: contact events, then the tick counter. */
@@ -132,5 +134,9 @@ export function worldHash(): u64 {
     store<i64>(r, hdr(H_GEOMETRY_DIGEST));
     h = xxh64(r, 8, h);
   }
+  // joints (joints.ts), when any: their records in index order (free entries are zero but for
+  // their generation), so worlds without joints hash as before
+  const joints = hdr(H_JOINT_HIGH_WATER);
+  if (joints > 0) h = xxh64(P_JOINTS, <usize>joints * JOINT_BYTES, h);
   return h;
 }

@@ -28,6 +28,7 @@ import {
   EVENT_BYTES,
   HASH_RECORD_SLOTS,
   TOUCH_BYTES,
+  JOINT_BYTES,
   type WorldPlan,
   type WorldSizes,
 } from './world-layout';
@@ -53,7 +54,8 @@ export function bucketsFor(capacity: number): number {
 export function grownSizes(sizes: WorldSizes, capacity: number): WorldSizes {
   const scale = (n: number): number => Math.ceil((n * capacity) / sizes.capacity);
   const grown: WorldSizes = { capacity, contacts: scale(sizes.contacts), events: scale(sizes.events), buckets: bucketsFor(capacity) };
-  return sizes.geometry !== undefined ? { ...grown, geometry: sizes.geometry } : grown; // static geometry keeps its size
+  const kept = sizes.geometry !== undefined ? { ...grown, geometry: sizes.geometry } : grown; // static geometry keeps its size
+  return sizes.joints !== undefined ? { ...kept, joints: sizes.joints } : kept; // and the joints theirs
 }
 
 /**
@@ -96,6 +98,7 @@ export function growWorld(from: WorldPlace, capacity: number): WorldPlace {
   copy('HASH_REC', 8 * HASH_RECORD_SLOTS);
   copy('BODY_DEF', 8 * BODY_DEF_SLOTS);
   copy('GEOMETRY', 8 * n(HEADER.GEOMETRY_USED));
+  copy('JOINTS', JOINT_BYTES * n(HEADER.JOINT_HIGH_WATER));
   const x = core.exports as unknown as { worldBind(base: number): number; worldRelist(): void };
   if (x.worldBind(base) !== 0) throw new RangeError('grown world header rejected by the core');
   x.worldRelist();

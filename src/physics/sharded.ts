@@ -59,6 +59,7 @@
  * slots in the whole world (shard.ts): the boards, lists, overlay and touch keys all speak in
  * whole-world slots.
  */
+import type { JointHandle, JointKind, JointSpec } from './joints';
 import {
   PhysicsWorld,
   PhysicsError,
@@ -110,6 +111,9 @@ import {
   EVENT_BYTES,
   HEADER,
   FIELD_INDEX,
+  JOINT,
+  JOINT_BYTES,
+  JOINT_KIND,
 } from './world-layout';
 
 /** Shard layout: cut positions in metres along x and z (strictly increasing); (xCuts + 1) x (zCuts + 1) shards, row-major in x. */
@@ -521,7 +525,9 @@ export class ShardedWorld {
         c[SC.EXCHANGE] = 1n;
         c[SC.PASS_STATE] = BigInt(L.passState.offset);
         c[SC.PASS_INDEX] = BigInt(L.passIndex.offset);
-        c[SC.PASS_BAND] = toRaw(Math.min(this.halo, this.hop * 1.125));
+        // a world with joints exchanges the whole halo each pass: a joint island's bodies and their
+        // contact partners, which a shard solves the island with, have their state of the pass (jointReach)
+        c[SC.PASS_BAND] = toRaw(Math.min(this.halo, this.hop * 1.125 + ((this.config.jointCapacity ?? 0) > 0 ? this.jointReach() : 0)));
       }
       this.i64(L[`importVersion${k}`].offset, cap).fill(-1n);
       this.i32(L[`local${k}`].offset, cap).fill(0);
@@ -742,6 +748,155 @@ export class ShardedWorld {
   addSphere(o: BodyOptions & { radius: number }): BodyHandle {
     return this.addMoving(this.registry.addSphere(o));
   }
+  /**
+   * Adds a joint (PhysicsWorld.addJoint): the registry makes it from the bodies' current records,
+   * exactly as an unsharded world would, and every shard world gets the joint records
+   * (syncJoints), which its step applies to the bodies it holds (assembly/physics/joints.ts
+   * jointsLocalize). Bit-identical to the unsharded world (test/physics-joints.test.ts):
+   * - a joint to the world (b null: a door, a pendulum, a swing's ropes) moves one body, so
+   *   the halo needs nothing more, in either exchange;
+   * - a joint between two bodies needs exchange 'pass' (per-pass border state): a joint island
+   *   (bodies linked by joints) is solved Gauss-Seidel within a pass, so each shard must hold a
+   *   whole island and its bodies' contact partners, and the 'pass' halo (2 contact distances)
+   *   does when the island's reach, the sum of its joints' spans (|anchorA| + |anchorB| +
+   *   maxLength for a distance joint), is at most jointReach() (0.875 contact distances,
+   *   1.79 m at maxBodyRadius 1): the longest joint the halo allows. Longer: PhysicsError
+   *   JOINT_TOO_LONG; with exchange 'tick' or shard processes: JOINTS_UNSHARDED.
+   * Other errors as PhysicsWorld.addJoint.
+   */
+  addJoint(spec: JointSpec): JointHandle {
+    if (this.runner)
+      throw new PhysicsError('JOINTS_UNSHARDED', 'addJoint: shard processes (a cluster world) do not receive joints yet (run a jointed world in one process)');
+    if (spec.b !== null && this.exchangeMode !== 'pass')
+      throw new PhysicsError(
+        'JOINTS_UNSHARDED',
+        `addJoint: a ${spec.kind} joint between two bodies needs exchange 'pass' (this sharded world exchanges per tick); joints to the world (b: null) work with either`,
+      );
+    const ends = spec.b === null ? [spec.a] : [spec.a, spec.b];
+    for (const h of ends) {
+      const r = this.live(h);
+      if (r.owner === OWNER.STATIC)
+        throw new PhysicsError('BAD_JOINT', 'addJoint: joints in a sharded world hold dynamic bodies (a static end is the world: b null)');
+      this.registry.importBody(new Uint8Array(this.core.memory.buffer, r.rec, BODY_RECORD_BYTES));
+    }
+    const j = this.registry.addJoint(spec);
+    if (spec.b !== null) {
+      const reach = this.islandReach(j);
+      if (reach > this.jointReach()) {
+        this.registry.removeJoint(j);
+        throw new PhysicsError(
+          'JOINT_TOO_LONG',
+          `addJoint: the joint makes bodies linked by joints reach ${reach.toFixed(3)} m (the sum of their joints' spans), over the ${this.jointReach().toFixed(3)} m the shards' halo allows (jointReach: the halo less 1.125 contact distances)`,
+        );
+      }
+    }
+    for (const h of ends) this.stage(h); // FLAG_JOINTED, and awake
+    this.syncJoints();
+    return j;
+  }
+
+  /**
+   * The longest reach of bodies linked by joints (m) a sharded world takes: what the 'pass'
+   * halo holds beyond an island for its bodies' contact partners, halo - 1.125 d with d = 2
+   * maxBodyRadius + margin one contact distance (the eighth covers rounding, as shard.ts's
+   * exchange band) and the default halo 2 d: 0.875 d, 1.79 m at maxBodyRadius 1 (0 with
+   * exchange 'tick', which refuses two-body joints). A world with jointCapacity exchanges the
+   * state of every ghost in the halo each pass (its band is the halo), so a shard solves an
+   * island whose bodies are within this reach of its own with the state the owners have. See addJoint.
+   */
+  jointReach(): number {
+    return this.exchangeMode === 'pass' ? Math.max(0, this.halo - 1.125 * this.hop) : 0;
+  }
+
+  /** The reach of joint j's island: the sum of the spans of the two-body joints linked to it (m). */
+  private islandReach(j: JointHandle): number {
+    const recs = this.registry.jointRecords(),
+      words = JOINT_BYTES >> 3,
+      n = recs.length / words;
+    const parent = new Map<bigint, bigint>();
+    const find = (x: bigint): bigint => {
+      let r = x;
+      while (parent.has(r) && parent.get(r) !== r) r = parent.get(r) as bigint;
+      return r;
+    };
+    const span = (e: number): number => {
+      const w = (k: number): number => Number(recs[e * words + k]) / 65536;
+      const len = (k: number): number => Math.hypot(w(k), w(k + 1), w(k + 2));
+      return len(JOINT.AAX) + len(JOINT.ABX) + (recs[e * words + JOINT.KIND] === BigInt(JOINT_KIND.DISTANCE) ? w(JOINT.MAX_LEN) : 0);
+    };
+    const links: Array<[bigint, bigint, number]> = [];
+    for (let e = 0; e < n; e++) {
+      if (recs[e * words + JOINT.KIND] === 0n || recs[e * words + JOINT.B] < 0n) continue;
+      const a = recs[e * words + JOINT.A],
+        b = recs[e * words + JOINT.B];
+      links.push([a, b, span(e)]);
+      const ra = find(a),
+        rb = find(b);
+      parent.set(ra, ra);
+      parent.set(rb, ra);
+    }
+    const root = find(recs[Number(j & 0xffffffffn) * words + JOINT.A]);
+    return links.filter(([a]) => find(a) === root).reduce((t, [, , s]) => t + s, 0);
+  }
+
+  /** Removes a joint (see PhysicsWorld.removeJoint); its body wakes. Throws PhysicsError STALE_HANDLE. */
+  removeJoint(j: JointHandle): void {
+    const { a, b } = this.registry.jointBodies(j);
+    const ends = b === null ? [a] : [a, b];
+    for (const h of ends) this.registry.importBody(new Uint8Array(this.core.memory.buffer, this.live(h).rec, BODY_RECORD_BYTES));
+    this.registry.removeJoint(j);
+    for (const h of ends) this.stage(h);
+    this.syncJoints();
+  }
+
+  /** A hinge's angle in the published state, radians (see PhysicsWorld.jointAngle). */
+  jointAngle(j: JointHandle): number {
+    this.refreshJointBody(j);
+    return this.registry.jointAngle(j);
+  }
+
+  /** A distance joint's length in the published state, metres (see PhysicsWorld.jointLength). */
+  jointLength(j: JointHandle): number {
+    this.refreshJointBody(j);
+    return this.registry.jointLength(j);
+  }
+
+  /** The kind of a live joint, or null for a stale handle. */
+  jointKind(j: JointHandle): JointKind | null {
+    return this.registry.jointKind(j);
+  }
+
+  /** Brings the registry's copy of a joint's body up to the published state (for a measure). */
+  private refreshJointBody(j: JointHandle): void {
+    const { a, b } = this.registry.jointBodies(j);
+    for (const h of b === null ? [a] : [a, b]) this.registry.importBody(new Uint8Array(this.core.memory.buffer, this.live(h).rec, BODY_RECORD_BYTES));
+  }
+
+  /**
+   * Copies the registry's joint records into every shard world (after a joint is added or
+   * removed, a body with joints despawned, a restore), each body end written as (slot << 32) |
+   * slot: the shard's sync puts its local slot in the low half (jointsLocalize).
+   */
+  private syncJoints(): void {
+    const cap = this.registry.header(HEADER.JOINT_CAPACITY);
+    if (cap === 0n) return;
+    const recs = this.registry.jointRecords();
+    const words = JOINT_BYTES >> 3,
+      n = recs.length / words;
+    for (let e = 0; e < n; e++) {
+      if (recs[e * words + JOINT.KIND] === 0n) continue;
+      for (const w of [JOINT.A, JOINT.B]) {
+        const s = recs[e * words + w];
+        if (s >= 0n) recs[e * words + w] = (s << 32n) | s;
+      }
+    }
+    for (const base of this.plan.worlds) {
+      const h = this.i64(base, HEADER_SLOTS);
+      this.i64(base + Number(h[HEADER.OFFSETS_AT + FIELD_INDEX.JOINTS]), recs.length).set(recs);
+      h[HEADER.JOINT_HIGH_WATER] = BigInt(n);
+    }
+  }
+
   /** Adds a dynamic rotating box (see PhysicsWorld.addDynamicBox). */
   addDynamicBox(o: Parameters<PhysicsWorld['addDynamicBox']>[0]): BodyHandle {
     return this.addMoving(this.registry.addDynamicBox(o));
@@ -776,7 +931,9 @@ export class ShardedWorld {
         else throw e;
       }
     }
+    const joints = this.registry.header(HEADER.JOINT_HIGH_WATER);
     failed.push(...this.registry.applyCommands(ok));
+    if (joints > 0n) this.syncJoints(); // a despawned body's joints are gone
     for (const h of touched) {
       const slot = slotOfHandle(h);
       if (this.registry.isValid(h)) {
@@ -838,6 +995,11 @@ export class ShardedWorld {
    */
   attachRunner(runner: ShardRunner | null): void {
     if (runner && (this.exchangeMode !== 'tick' || this.pool)) throw new RangeError("a shard runner needs exchange 'tick' and no worker threads");
+    if (runner && this.registry.header(HEADER.JOINT_HIGH_WATER) > 0n)
+      throw new PhysicsError(
+        'JOINTS_UNSHARDED',
+        'attachRunner: the world has joints, which shard processes do not receive yet (run a jointed world in one process)',
+      );
     if (!runner && this.runner) {
       for (const c of this.plan.cfgs) {
         this.x.shardReset(c);
@@ -1077,6 +1239,7 @@ export class ShardedWorld {
       throw bad((e as Error).message);
     }
     w.registry = PhysicsWorld.restore(image, { variant: 'unshared' });
+    w.syncJoints();
     const records = next(),
       owners = next();
     if (records.byteLength !== hw * BODY_RECORD_BYTES || owners.byteLength !== hw * 4) throw bad('record sections');
@@ -1262,6 +1425,11 @@ export class ShardedWorld {
       const b = new Uint8Array(8);
       new DataView(b.buffer).setBigUint64(0, this.geometryDigest.digest, true);
       h = xxh64(b, h);
+    }
+    // joints, chained as worldHash does: the registry's records (the same bytes as the unsharded world's)
+    if (this.registry.header(HEADER.JOINT_HIGH_WATER) > 0n) {
+      const r = this.registry.jointRecords();
+      h = xxh64(new Uint8Array(r.buffer, r.byteOffset, r.byteLength), h);
     }
     return h;
   }

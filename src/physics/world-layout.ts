@@ -57,6 +57,10 @@ export const HEADER = {
   WORK: 20,
   /** Most body slots the world may grow to (src/physics/grow.ts); CAPACITY when it never grows. */
   MAX_CAPACITY: 21,
+  /** Joint records the JOINTS array holds (WorldSizes.joints; 0 = none: the world has no joints). */
+  JOINT_CAPACITY: 22,
+  /** Joint entries ever in use: JOINTS[0, JOINT_HIGH_WATER) (free entries have KIND 0; assembly/physics/joints.ts). */
+  JOINT_HIGH_WATER: 23,
   // configuration
   GRAVITY_X: 24,
   GRAVITY_Y: 25,
@@ -187,6 +191,8 @@ export const FLAG = {
   JUMP: 16,
   /** Never sleeps. */
   NO_SLEEP: 32,
+  /** Set while the body is an end of a joint (assembly/physics/joints.ts): its orientation advances by its solved rotation. */
+  JOINTED: 128,
 } as const;
 /** Contact event kinds. */
 export const EVENT_KIND = { BEGIN: 1, END: 2 } as const;
@@ -362,6 +368,12 @@ export const WORLD_ARRAYS = [
    * Last, so a world without geometry keeps every offset and its size. Covered by the world hash (assembly/physics/step.ts worldHash) when any is in use.
    */
   ['GEOMETRY', 8, 'geometry'],
+  /**
+   * Joints (JOINT records below, JOINT_BYTES each; assembly/physics/joints.ts): WorldSizes.joints
+   * entries, none by default. After GEOMETRY, so a world without joints keeps every offset and
+   * its size. Covered by the world hash when any is in use; saved with the world.
+   */
+  ['JOINTS', 'JOINT_BYTES', 'joints'],
 ] as const;
 
 /** Digit bits of the participants' radix sort (SORT_COUNTS holds 2^RADIX_BITS + 1 counts). */
@@ -573,7 +585,67 @@ export const BODY_ERROR = {
   BAD_MASS: 5,
   BAD_KIND: 6,
   NOT_CHARACTER: 7,
+  /** Every joint entry is in use (WorldConfig.jointCapacity). */
+  JOINTS_FULL: 8,
+  /** A joint definition the core refuses: unknown kind, an end that is not a live body, both ends static, a zero axis, limits or lengths out of order. */
+  BAD_JOINT: 9,
 } as const;
+
+/**
+ * A joint record (JOINTS array and the definition written at BODY_DEF for jointCreate): i64
+ * words. Anchors are raw metres (Q16) in the body's own frame (B's anchor is a world point
+ * when B is -1, the static world); axes and reference directions are Q16 unit vectors in the
+ * body's frame; angles are raw radians (Q16), speeds raw rad/s or m/s, torque raw N m
+ * (for a distance joint: force, N), lengths raw metres. A and B are body slots with their
+ * generations (B = -1: the world). GEN is the joint's own generation (its handle is
+ * GEN << 32 | index). KIND 0 = free entry.
+ */
+export const JOINT = {
+  KIND: 0,
+  FLAGS: 1,
+  A: 2,
+  A_GEN: 3,
+  B: 4,
+  B_GEN: 5,
+  GEN: 6,
+  AAX: 7,
+  AAY: 8,
+  AAZ: 9,
+  ABX: 10,
+  ABY: 11,
+  ABZ: 12,
+  XAX: 13,
+  XAY: 14,
+  XAZ: 15,
+  XBX: 16,
+  XBY: 17,
+  XBZ: 18,
+  RAX: 19,
+  RAY: 20,
+  RAZ: 21,
+  RBX: 22,
+  RBY: 23,
+  RBZ: 24,
+  LOWER: 25,
+  UPPER: 26,
+  MOTOR_SPEED: 27,
+  MOTOR_MAX: 28,
+  TARGET: 29,
+  MIN_LEN: 30,
+  MAX_LEN: 31,
+} as const;
+/** Bytes per joint record (32 i64 words: fits the BODY_DEF scratch the definition is written to). */
+export const JOINT_BYTES = 256;
+/** Joint kinds (JOINT.KIND). */
+export const JOINT_KIND = { FIXED: 1, HINGE: 2, BALL: 3, DISTANCE: 4 } as const;
+/**
+ * Joint flag bits (JOINT.FLAGS): LIMITS = the hinge keeps its angle in [LOWER, UPPER]; MOTOR =
+ * a velocity motor drives the hinge at MOTOR_SPEED with at most MOTOR_MAX torque; TARGET = the
+ * motor drives the hinge to the angle TARGET instead (at most MOTOR_SPEED, MOTOR_MAX);
+ * AUTO_B (definition only) = B's anchor is where A's anchor is at creation; AUTO_LEN
+ * (definition only) = a distance joint's lengths are both its length at creation.
+ */
+export const JOINT_FLAG = { LIMITS: 1, MOTOR: 2, TARGET: 4, AUTO_B: 8, AUTO_LEN: 16 } as const;
 
 /** Bytes per event record: | kind u32 | a slot u32 | a generation u32 | b slot u32 | b generation u32 | pad |. */
 export const EVENT = { KIND: 0, A: 4, A_GEN: 8, B: 12, B_GEN: 16 } as const;
@@ -872,6 +944,8 @@ export interface WorldSizes {
   buckets: number;
   /** i64 words of static geometry (heightfields, meshes: the GEOMETRY array). Default none (0 words). */
   geometry?: number;
+  /** Joint records (the JOINTS array). Default none (0). */
+  joints?: number;
 }
 
 /** Field index of every array: body fields first, then world arrays. */
@@ -915,9 +989,10 @@ export function planWorld(sizes: WorldSizes): WorldPlan {
     radix: (1 << RADIX_BITS) + 1,
     // no geometry: no words, and the world's size and every offset stay those of a world before geometry
     geometry: sizes.geometry ?? 0,
+    joints: sizes.joints ?? 0,
     one: 1,
   };
-  const elBytes = { CONTACT_BYTES, EVENT_BYTES, TOUCH_BYTES, STATE_BYTES, GRID_REC_BYTES, STATIC_NODE_BYTES };
+  const elBytes = { CONTACT_BYTES, EVENT_BYTES, TOUCH_BYTES, STATE_BYTES, GRID_REC_BYTES, STATIC_NODE_BYTES, JOINT_BYTES };
   for (const [name, el, n] of WORLD_ARRAYS) {
     const e = typeof el === 'number' ? el : elBytes[el];
     place(name, e * count[n]);
@@ -970,6 +1045,10 @@ export function assemblyScriptConstants(): string {
   for (const [k, v] of Object.entries(EVENT)) inl(`EV_${k}`, 'i32', v);
   inl('EVENT_BYTES', 'i32', EVENT_BYTES);
   inl('BODY_RECORD_BYTES', 'i32', BODY_RECORD_BYTES);
+  for (const [k, v] of Object.entries(JOINT)) inl(`J_${k}`, 'i32', v);
+  inl('JOINT_BYTES', 'i32', JOINT_BYTES);
+  for (const [k, v] of Object.entries(JOINT_KIND)) inl(`JK_${k}`, 'i32', v);
+  for (const [k, v] of Object.entries(JOINT_FLAG)) inl(`JF_${k}`, 'i32', v);
   for (const [k, v] of Object.entries(SHARD_CFG)) inl(`SC_${k}`, 'i32', v);
   for (const [k, v] of Object.entries(SHARD_STATUS)) inl(`SS_${k}`, 'i64', v);
   for (const [k, v] of Object.entries(OWNER)) inl(`OWNER_${k}`, 'i32', v);

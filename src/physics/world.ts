@@ -15,6 +15,7 @@ import { Core, createMemory, type CoreVariant } from './wasm';
 import { planLayout } from './layout';
 import { sparseImage } from './sparse';
 import { bucketsFor, growWorld, type WorldPlace } from './grow';
+import { type JointHandle, type JointKind, type JointSpec, JointSpecError, jointKindOf, writeJointDef } from './joints';
 import { cosDegreesRaw, normalizeRaw, toRaw, toRawVec } from './integer';
 import { type RecordScan, type SensorId, type SensorOptions, SensorSet, type TriggerEvent } from './sensors';
 import {
@@ -34,6 +35,8 @@ import {
   EVENT_BYTES,
   EVENT_KIND,
   STATUS,
+  JOINT,
+  JOINT_BYTES,
   type WorldPlan,
   type WorldSizes,
 } from './world-layout';
@@ -127,6 +130,8 @@ export interface WorldConfig {
    * `words.length`, src/assets/geometry.ts). Default 0 (no room: worlds without terrain).
    */
   geometryWords?: number;
+  /** Joint records (addJoint, src/physics/joints.ts). Default 0 (no room: worlds without joints; addJoint throws JOINTS_FULL). */
+  jointCapacity?: number;
 }
 
 /**
@@ -302,6 +307,7 @@ export class PhysicsWorld {
       events: config.eventCapacity ?? capacity * 4,
       buckets: bucketsFor(capacity),
       ...(config.geometryWords !== undefined ? { geometry: config.geometryWords } : {}),
+      ...(config.jointCapacity ? { joints: config.jointCapacity } : {}),
     };
   }
 
@@ -375,6 +381,7 @@ export class PhysicsWorld {
     if (!(rolling >= 0 && rolling <= 1)) throw new RangeError(`rollingResistance ${rolling} must be in [0, 1]`);
     h[HEADER.ROLLING] = toRaw(rolling);
     h[HEADER.GEOMETRY_CAPACITY] = BigInt(sizes.geometry ?? 0);
+    h[HEADER.JOINT_CAPACITY] = BigInt(sizes.joints ?? 0);
     for (const [name, index] of Object.entries(FIELD_INDEX)) h[HEADER.OFFSETS_AT + index] = BigInt(plan.offsets[name]);
     if ((core.exports as unknown as WorldExports).worldInit(base) !== 0) throw new PhysicsError('BAD_HEADER', 'world header rejected by the core');
     BOUND.set(core, base);
@@ -537,6 +544,74 @@ export class PhysicsWorld {
     }
     this.writeDef(SHAPE.BOX, { ...o, kind: 'dynamic' }, extra);
     return this.createBody('addDynamicBox');
+  }
+
+  /**
+   * Adds a joint (src/physics/joints.ts JointSpec: fixed, hinge with limits and a motor, ball,
+   * distance; b null = the static world) solved in every substep (assembly/physics/joints.ts:
+   * XPBD, Mueller et al. 2020). Wakes both bodies. Returns its handle (its index is its place
+   * in the canonical solve order: the lowest free entry). Throws PhysicsError BAD_JOINT (a
+   * definition the joint kind does not allow, no dynamic end, a = b, a zero axis, limits or
+   * lengths out of order), STALE_HANDLE (an end is not a live body), JOINTS_FULL (the world's
+   * WorldConfig.jointCapacity is used up; 0 by default).
+   */
+  addJoint(spec: JointSpec): JointHandle {
+    try {
+      writeJointDef(this.i64(), this.offsets.BODY_DEF >> 3, spec);
+    } catch (e) {
+      if (e instanceof JointSpecError) throw new PhysicsError('BAD_JOINT', e.message);
+      throw e;
+    }
+    return check(this.x.jointCreate(), 'addJoint');
+  }
+
+  /** Removes a joint; both its bodies wake. Removing a body removes its joints. Throws PhysicsError STALE_HANDLE. */
+  removeJoint(j: JointHandle): void {
+    check(this.x.jointRemove(j), 'removeJoint');
+  }
+
+  /** The words of every joint entry in use (a copy of JOINTS[0, JOINT_HIGH_WATER), JOINT_BYTES / 8 per entry; world-layout.ts JOINT). */
+  jointRecords(): BigInt64Array {
+    const n = Number(this.header(HEADER.JOINT_HIGH_WATER)) * (JOINT_BYTES >> 3);
+    const at = this.offsets.JOINTS >> 3;
+    return this.i64().slice(at, at + n);
+  }
+
+  /** The bodies of a live joint (b null: the world). Throws PhysicsError STALE_HANDLE. */
+  jointBodies(j: JointHandle): { a: BodyHandle; b: BodyHandle | null } {
+    if (this.jointKind(j) === null) throw new PhysicsError('STALE_HANDLE', 'stale joint handle');
+    const d = this.i64(),
+      at = (this.offsets.JOINTS >> 3) + Number(j & 0xffffffffn) * (JOINT_BYTES >> 3);
+    const handle = (slot: bigint, gen: bigint): BodyHandle => (BigInt.asUintN(32, gen) << 32n) | BigInt.asUintN(32, slot);
+    return { a: handle(d[at + JOINT.A], d[at + JOINT.A_GEN]), b: d[at + JOINT.B] < 0n ? null : handle(d[at + JOINT.B], d[at + JOINT.B_GEN]) };
+  }
+
+  /** The kind of a live joint, or null when the handle is stale. */
+  jointKind(j: JointHandle): JointKind | null {
+    const e = Number(j & 0xffffffffn);
+    if (j < 0n || e >= Number(this.header(HEADER.JOINT_HIGH_WATER))) return null;
+    const at = (this.offsets.JOINTS >> 3) + e * (JOINT_BYTES >> 3);
+    const d = this.i64();
+    if (d[at + JOINT.GEN] !== j >> 32n) return null;
+    return jointKindOf(d[at + JOINT.KIND]);
+  }
+
+  /**
+   * A hinge's angle, radians: the rotation of body A relative to B (or the world) about the
+   * axis since the joint was made, in [-pi, pi]. Throws PhysicsError STALE_HANDLE, BAD_JOINT
+   * for another kind of joint.
+   */
+  jointAngle(j: JointHandle): number {
+    if (this.jointKind(j) === null) throw new PhysicsError('STALE_HANDLE', 'jointAngle: stale joint handle');
+    if (this.jointKind(j) !== 'hinge') throw new PhysicsError('BAD_JOINT', `jointAngle: a ${this.jointKind(j)} joint has no angle`);
+    return fromRaw(BigInt(this.x.jointMeasure(j)));
+  }
+
+  /** A distance joint's current length (distance of its anchors), metres. Throws PhysicsError STALE_HANDLE, BAD_JOINT for another kind. */
+  jointLength(j: JointHandle): number {
+    if (this.jointKind(j) === null) throw new PhysicsError('STALE_HANDLE', 'jointLength: stale joint handle');
+    if (this.jointKind(j) !== 'distance') throw new PhysicsError('BAD_JOINT', `jointLength: a ${this.jointKind(j)} joint has no length`);
+    return fromRaw(BigInt(this.x.jointMeasure(j)));
   }
 
   /** A body's orientation quaternion [x, y, z, w] (unit, from raw Q16). */
@@ -967,6 +1042,7 @@ function placeFromBytes(bytes: Uint8Array, variant: CoreVariant): WorldPlace {
     events: Number(h[HEADER.EVENT_CAPACITY]),
     buckets: Number(h[HEADER.GRID_BUCKETS]),
     ...(h[HEADER.GEOMETRY_CAPACITY] > 0n ? { geometry: Number(h[HEADER.GEOMETRY_CAPACITY]) } : {}),
+    ...(h[HEADER.JOINT_CAPACITY] > 0n ? { joints: Number(h[HEADER.JOINT_CAPACITY]) } : {}),
   };
   const plan = planWorld(sizes);
   if (plan.bytes !== bytes.byteLength) throw new PhysicsError('BAD_HEADER', `saved world is ${bytes.byteLength} bytes, layout needs ${plan.bytes}`);
@@ -1000,6 +1076,9 @@ export interface WorldExports {
   /** 0 when the awake list and the sleep hash agree with the bodies' flags (a test aid). */
   worldCheckLists(): number;
   worldHash(): bigint;
+  jointCreate(): bigint;
+  jointRemove(j: bigint): bigint;
+  jointMeasure(j: bigint): bigint;
   worldInteractionRange(): bigint;
   bodySlot(h: bigint): number;
   raycast(ox: bigint, oy: bigint, oz: bigint, dx: bigint, dy: bigint, dz: bigint, maxT: bigint, mask: number, all: number): number;
