@@ -688,11 +688,11 @@ function pointMotion(c: usize, b: i32, isI: bool): void {
   mZ = lst(b, S_DZ) + q16(tx * rY - ty * rX);
 }
 
-// Generalized inverse mass of the last wDir call (Q16) and the angular response I^-1 (r x u) (Q16).
-let wOut: i64 = 0, aX: i64 = 0, aY: i64 = 0, aZ: i64 = 0;
+// Generalized inverse mass of the last wDir call (Q16) and the angular response I^-1 (r x u) (Q16; read by joints.ts too).
+export let wOut: i64 = 0, aX: i64 = 0, aY: i64 = 0, aZ: i64 = 0;
 
-/** w = 1/m + (r x u) . I^-1 (r x u) of moving body b with arm (rx, ry, rz) along unit u. */
-function wDir(b: i32, rx: i64, ry: i64, rz: i64, ux: i64, uy: i64, uz: i64): void {
+/** w = 1/m + (r x u) . I^-1 (r x u) of moving body b with arm (rx, ry, rz) along unit u (Q16), I^-1 (r x u) into aX.. (joints.ts uses it too). */
+export function wDir(b: i32, rx: i64, ry: i64, rz: i64, ux: i64, uy: i64, uz: i64): void {
   const cx = q16(ry * uz - rz * uy), cy = q16(rz * ux - rx * uz), cz = q16(rx * uy - ry * ux);
   invInertiaMul(b, cx, cy, cz);
   aX = kX; aY = kY; aZ = kZ;

@@ -67,7 +67,7 @@ import {
   ERR_STALE_HANDLE, ERR_JOINTS_FULL, ERR_BAD_JOINT,
 } from './layout';
 import { g64, g32, s32, hdr, setHdr, st, slotOf, wake, bodyRemove as worldBodyRemove } from './world';
-import { invInertiaMul, kX, kY, kZ } from './box-contacts';
+import { invInertiaMul, kX, kY, kZ, wDir, wOut as dirW, aX as dirX, aY as dirY, aZ as dirZ } from './box-contacts';
 import { rotate } from '../math/quat';
 import { atan2 } from '../math/trig';
 import { sqrtFast, ONE } from '../math/fixed';
@@ -166,12 +166,10 @@ function turn(e: i32, vx: i64, vy: i64, vz: i64): void {
 // Generalized inverse mass of the last wPoint / wAngle call (Q16) and the body's angular response (Q16).
 let wOut: i64 = 0, aX: i64 = 0, aY: i64 = 0, aZ: i64 = 0;
 
-/** w = 1/m + (r x n) . I^-1 (r x n) of moving body s, arm r and unit n (Q16); I^-1 (r x n) into aX.. */
+/** w = 1/m + (r x n) . I^-1 (r x n) of moving body s, arm r and unit n (Q16); I^-1 (r x n) into aX.. (box-contacts.ts wDir). */
 function wPoint(s: i32, rx_: i64, ry_: i64, rz_: i64, nx: i64, ny: i64, nz: i64): void {
-  const cx = q16(ry_ * nz - rz_ * ny), cy = q16(rz_ * nx - rx_ * nz), cz = q16(rx_ * ny - ry_ * nx);
-  invInertiaMul(s, cx, cy, cz);
-  aX = kX; aY = kY; aZ = kZ;
-  wOut = g64(P_INV_MASS, s) + q16(cx * kX + cy * kY + cz * kZ);
+  wDir(s, rx_, ry_, rz_, nx, ny, nz);
+  wOut = dirW; aX = dirX; aY = dirY; aZ = dirZ;
 }
 
 /** w = n . I^-1 n of moving body s along unit n (Q16); I^-1 n into aX.. */
