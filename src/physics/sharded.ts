@@ -81,6 +81,7 @@ import {
   type GeometryBlockInput,
 } from './world';
 import { xxh64 } from './xxhash64';
+import { isqrt } from './integer';
 import { Core, createMemory } from './wasm';
 import { readBodyTable, type BodyTable } from './body-table';
 import { SettledSkip, cleanQuietTick, heldCounts, reportSkipped, type ShardMemory } from './settled-skip';
@@ -820,9 +821,12 @@ export class ShardedWorld {
       return r;
     };
     const span = (e: number): number => {
-      const w = (k: number): number => Number(recs[e * words + k]) / 65536;
-      const len = (k: number): number => Math.hypot(w(k), w(k + 1), w(k + 2));
-      return len(JOINT.AAX) + len(JOINT.ABX) + (recs[e * words + JOINT.KIND] === BigInt(JOINT_KIND.DISTANCE) ? w(JOINT.MAX_LEN) : 0);
+      const w = (k: number): bigint => recs[e * words + k];
+      // integer lengths of the raw arms (isqrt, not Math.hypot, which each engine approximates
+      // its own way): a refusal (JOINT_TOO_LONG) must come out the same on every machine
+      const len = (k: number): bigint => isqrt(w(k) * w(k) + w(k + 1) * w(k + 1) + w(k + 2) * w(k + 2));
+      const raw = len(JOINT.AAX) + len(JOINT.ABX) + (recs[e * words + JOINT.KIND] === BigInt(JOINT_KIND.DISTANCE) ? w(JOINT.MAX_LEN) : 0n);
+      return Number(raw) / 65536;
     };
     const links: Array<[bigint, bigint, number]> = [];
     for (let e = 0; e < n; e++) {
