@@ -187,6 +187,13 @@ export let kX: i64 = 0, kY: i64 = 0, kZ: i64 = 0;
 @inline function inertiaAt(s: i32): usize { return P_BOX_INERTIA + <usize>s * 96; }
 
 /**
+ * Component c of local axis k (Q16) of participant box s's orientation for the tick being
+ * solved (its inertia frame, boxInertiaBegin): valid from solveBegin to finishTick.
+ */
+// @ts-ignore: decorator
+@inline export function boxTickAxis(s: i32, k: i32, c: i32): i64 { return load<i64>(inertiaAt(s) + (<usize>(3 * k + c) << 3)); }
+
+/**
  * Writes rotating box s's inertia frame for the tick into BOX_INERTIA: the columns of its
  * orientation's rotation matrix (Q16) and its principal inverse inertias 1 / I_k =
  * 3 / (m (e_v^2 + e_w^2)) (solid cuboid, see the module comment; Q16 1/(kg m^2), 0 for an

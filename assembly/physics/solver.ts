@@ -112,7 +112,7 @@ import { rollingCorrection, rollX, rollY, rollZ } from './rolling';
 import { mul, div, roundShift, ONE } from '../math/fixed';
 import { staticSweepCandidates } from './static-tree';
 import { jointsPosition, jointedNonBox } from './joints';
-import { boxPairPosition, boxPairVelocity, boxApplyPositionsBody, boxStaticVelocities, boxTickConstants, boxIntegrateOrientation, boxInertiaBegin, boxPrepareNormals, boxAxesOf, boxAxis } from './box-contacts';
+import { boxPairPosition, boxPairVelocity, boxApplyPositionsBody, boxStaticVelocities, boxTickConstants, boxIntegrateOrientation, boxInertiaBegin, boxPrepareNormals, boxTickAxis } from './box-contacts';
 
 // Hot-path rounding: products in the contact passes round half up (floor(x + 1/2)), two
 // instructions instead of the symmetric rounding of math/fixed. Still exactly deterministic;
@@ -333,43 +333,43 @@ function integrateBody(i: i32): void {
     const rx = load<i64>(st(i) + <usize>S_RX), ry = load<i64>(st(i) + <usize>S_RY), rz = load<i64>(st(i) + <usize>S_RZ);
     sst(i, S_SRX, rx); sst(i, S_SRY, ry); sst(i, S_SRZ, rz);
     sst(i, S_RX, rx + timesH(wx)); sst(i, S_RY, ry + timesH(wy)); sst(i, S_RZ, rz + timesH(wz));
-    // continuous collision when the sphere moves more than half its radius in the substep; a
-    // rotating box sweeps its inner sphere (radius: its least half extent) when it moves more
-    // than a quarter of that (its tick-start contacts do not cover a wall it reaches within
-    // the tick: at 20 Hz a 0.5 m crate at 15 m/s crossed a 0.1 m wall without it)
+  }
+  // continuous collision over the substep's motion m (raw m), against the statics:
+  //   sphere   moving more than half its radius: sweeps itself
+  //   box      moving more than a quarter of its least half extent: sweeps its inner sphere
+  //            and stops its leading face short (its tick-start contacts do not cover a wall it
+  //            reaches within the tick: at 20 Hz a 0.5 m crate at 15 m/s crossed a 0.1 m wall)
+  //   capsule  moving more than a quarter of its radius (9 m/s for a 0.3 m capsule at 20 Hz: a
+  //            walking character, 4 m/s, never): sweeps the sphere at the end of its core that
+  //            leads vertically, then the one at its centre (at 20 Hz one falling at 20 m/s sank
+  //            into flat terrain, and one at 10 m/s crossed a 0.1 m mesh wall)
+  if (kind == KIND_DYNAMIC && (shape == SHAPE_SPHERE || shape == SHAPE_BOX || shape == SHAPE_CAPSULE)) {
+    const mx = (dx - load<i64>(st(i) + <usize>S_SDX)) >> 16, my = (dy - load<i64>(st(i) + <usize>S_SDY)) >> 16, mz = (dz - load<i64>(st(i) + <usize>S_SDZ)) >> 16;
+    const m2 = mx * mx + my * my + mz * mz;
     if (shape == SHAPE_SPHERE) {
-      const mx = (dx - load<i64>(st(i) + <usize>S_SDX)) >> 16, my = (dy - load<i64>(st(i) + <usize>S_SDY)) >> 16, mz = (dz - load<i64>(st(i) + <usize>S_SDZ)) >> 16;
       const r = g64(P_RADIUS, i);
-      if (mx * mx + my * my + mz * mz > (r * r) >> 2) sweepStatics(i, r, 0, 0);
-    } else {
-      const mx = (dx - load<i64>(st(i) + <usize>S_SDX)) >> 16, my = (dy - load<i64>(st(i) + <usize>S_SDY)) >> 16, mz = (dz - load<i64>(st(i) + <usize>S_SDZ)) >> 16;
+      if (m2 > (r * r) >> 2) sweepStatics(i, r, 0, 0);
+    } else if (shape == SHAPE_BOX) {
       const hx = g64(P_HX, i), hy = g64(P_HY, i), hz = g64(P_HZ, i);
       const r = hx < hy ? (hx < hz ? hx : hz) : (hy < hz ? hy : hz);
-      const m2 = mx * mx + my * my + mz * mz;
       if (m2 > (r * r) >> 4) {
-        // the box's extent along its motion: sum over its axes of e_k |a_k . m| / |m| (raw m)
-        boxAxesOf(i);
+        // the box's extent along its motion: sum over its axes of e_k |a_k . m| / |m| (raw m),
+        // the axes of the tick's inertia frame (box-contacts.ts boxInertiaBegin)
         let ext: i64 = 0;
         for (let k = 0; k < 3; k++) {
-          const a = abs<i64>(rs16(boxAxis(k, 0) * mx + boxAxis(k, 1) * my + boxAxis(k, 2) * mz));
+          const a = abs<i64>(rs16(boxTickAxis(i, k, 0) * mx + boxTickAxis(i, k, 1) * my + boxTickAxis(i, k, 2) * mz));
           ext += a * (k == 0 ? hx : (k == 1 ? hy : hz));
         }
         ext = ext / lengthOfSq(m2);
         sweepStatics(i, r, ext > r ? ext - r : 0, 0);
       }
-    }
-  }
-  // a capsule that moves more than a quarter of its radius in the substep (9 m/s for a 0.3 m
-  // capsule at 20 Hz: a walking character, 4 m/s, never) sweeps the sphere at the end of its
-  // core that leads vertically, then the one at its centre (at 20 Hz a capsule falling at
-  // 20 m/s sank into flat terrain, and one at 10 m/s crossed a 0.1 m mesh wall)
-  if (shape == SHAPE_CAPSULE && kind == KIND_DYNAMIC) {
-    const mx = (dx - load<i64>(st(i) + <usize>S_SDX)) >> 16, my = (dy - load<i64>(st(i) + <usize>S_SDY)) >> 16, mz = (dz - load<i64>(st(i) + <usize>S_SDZ)) >> 16;
-    const r = g64(P_RADIUS, i);
-    if (mx * mx + my * my + mz * mz > (r * r) >> 4) {
-      const h = g64(P_HY, i);
-      if (my != 0) sweepStatics(i, r, 0, my < 0 ? -h : h);
-      sweepStatics(i, r, 0, 0);
+    } else {
+      const r = g64(P_RADIUS, i);
+      if (m2 > (r * r) >> 4) {
+        const h = g64(P_HY, i);
+        if (my != 0) sweepStatics(i, r, 0, my < 0 ? -h : h);
+        sweepStatics(i, r, 0, 0);
+      }
     }
   }
   sst(i, S_PDX, load<i64>(st(i) + <usize>S_DX)); sst(i, S_PDY, load<i64>(st(i) + <usize>S_DY)); sst(i, S_PDZ, load<i64>(st(i) + <usize>S_DZ));
