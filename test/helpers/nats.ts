@@ -247,6 +247,14 @@ export async function startNats(opts: StartNatsOptions = {}): Promise<NatsServer
     },
     pause() {
       current.child.kill('SIGSTOP');
+      // the signal is delivered asynchronously: a server still running on the other core
+      // answered one more request in CI. Return only once it is stopped (state T, /proc on Linux)
+      const pid = current.child.pid;
+      const stat = `/proc/${pid}/stat`;
+      for (let k = 0; k < 1000 && existsSync(stat); k++) {
+        if (/^\d+ \(.*\) T/.test(readFileSync(stat, 'utf8'))) break;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      }
     },
     resume() {
       current.child.kill('SIGCONT');
