@@ -15,9 +15,10 @@ import { boxBoxPenetration, maxDrift, orientationError, quatToMatrix, speeds, sp
 import { makeScene, SCENE_NAMES } from '../bench/peers/scene-registry';
 import { mulberry32, sphereRadius, type SceneSpec } from '../bench/peers/scenes';
 import { pyramidBoxCount, randomQuaternion } from '../bench/peers/scenes-boxes';
+import { boxTriangles, characterOverlap, charactersLost, terrainHeightAt, terrainSurface, WALK_PERIOD, WALK_SPEED } from '../bench/peers/scenes-characters';
 
-/** The sphere scenes (the box scenes have their own end-to-end test, at their own sizes). */
-const SPHERE_SCENES = SCENE_NAMES.filter((s) => !makeScene(s, 1).boxes);
+/** The sphere scenes (the box and character scenes have their own end-to-end tests, at their own sizes). */
+const SPHERE_SCENES = SCENE_NAMES.filter((s) => !makeScene(s, 1).boxes && !makeScene(s, 1).characters);
 
 const RUNNER = join(__dirname, '..', 'build', 'dist', 'bench', 'peers', 'run-peers.js');
 
@@ -422,5 +423,126 @@ describe('bench peers: box scenes end to end', () => {
     const md = readFileSync(out.replace(/\.json$/, '.md'), 'utf8');
     expect(md).toMatch(/\*\*(MET|MISSED)\*\*: pyramid N=4: fastest Rapier build \/ Tessera >= 2x/);
     expect(md).toMatch(/\*\*(MET|MISSED)\*\*: pyramid N=4: stack drift no worse than rapier-simd's/);
+  }, 150_000);
+});
+
+describe('bench peers: the characters scene', () => {
+  test('terrain, buildings and walk schedule: the surface follows the samples, meshes face outward, walks are pure', () => {
+    const sc = makeScene('characters', 200, 3);
+    const t = sc.terrain;
+    if (!t || !sc.characters || !sc.meshes) throw new Error('no characters');
+    // At a sample the surface is the sample; between them it stays within the analytic hills' curvature.
+    const s0 = terrainSurface(t, t.origin[0] + 10 * t.cell, t.origin[1] + 20 * t.cell);
+    expect(s0?.y).toBeCloseTo(t.heights[20 * t.nx + 10], 9);
+    for (const [x, z] of [
+      [3.3, -7.7],
+      [-40.1, 12.6],
+      [25.5, 25.5],
+    ])
+      expect(Math.abs((terrainSurface(t, x, z)?.y ?? NaN) - terrainHeightAt(x, z))).toBeLessThan(0.05);
+    expect(terrainSurface(t, 1000, 0)).toBeNull();
+    // Every triangle of a building faces away from its centre.
+    const tri = boxTriangles([0, 0, 0], [2, 4, 6]);
+    expect(tri.length).toBe(12 * 9);
+    for (let k = 0; k < tri.length; k += 9) {
+      const e1 = [tri[k + 3] - tri[k], tri[k + 4] - tri[k + 1], tri[k + 5] - tri[k + 2]];
+      const e2 = [tri[k + 6] - tri[k], tri[k + 7] - tri[k + 1], tri[k + 8] - tri[k + 2]];
+      const nrm = [e1[1] * e2[2] - e1[2] * e2[1], e1[2] * e2[0] - e1[0] * e2[2], e1[0] * e2[1] - e1[1] * e2[0]];
+      const cx = (tri[k] + tri[k + 3] + tri[k + 6]) / 3 - 1,
+        cy = (tri[k + 1] + tri[k + 4] + tri[k + 7]) / 3 - 2,
+        cz = (tri[k + 2] + tri[k + 5] + tri[k + 8]) / 3 - 3;
+      expect(nrm[0] * cx + nrm[1] * cy + nrm[2] * cz).toBeGreaterThan(0);
+    }
+    // Step 0 sets every walk; later steps only the characters whose period turns, at WALK_SPEED; the same step gives the same batch.
+    const w0 = sc.characters.walk(0);
+    expect(w0.indices.length).toBe(200);
+    for (let j = 0; j < 200; j++) expect(Math.hypot(w0.vxz[2 * j], w0.vxz[2 * j + 1])).toBeCloseTo(WALK_SPEED, 9);
+    let changes = 0;
+    for (let s = 1; s <= WALK_PERIOD; s++) changes += sc.characters.walk(s).indices.length;
+    expect(changes).toBe(200);
+    expect(sc.characters.walk(77)).toEqual(makeScene('characters', 200, 3).characters?.walk(77));
+  });
+
+  test('the start has no overlap; a character sunk into the terrain, a building or another one is found, one under the terrain is lost', () => {
+    const sc = makeScene('characters', 100, 1);
+    const ch = sc.characters;
+    const t = sc.terrain;
+    if (!ch || !t || !sc.meshes) throw new Error('no characters');
+    const p = Float64Array.from(sc.positions);
+    expect(characterOverlap(sc, p).depth).toBe(0);
+    expect(charactersLost(sc, p)).toBe(0);
+    // Character 0 stood on flat-enough ground 0.1 m lower: about 0.1 m into the terrain.
+    const s = terrainSurface(t, p[0], p[2]);
+    if (!s) throw new Error('off the terrain');
+    p[1] = s.y + ch.halfHeight + ch.radius / s.n[1] - 0.1;
+    const o = characterOverlap(sc, p);
+    expect(o.kind).toBe('character-terrain');
+    expect(o.depth).toBeCloseTo(0.1 * s.n[1], 6);
+    // Character 1 half a radius into a building's wall.
+    const b = sc.meshes[0];
+    const q = Float64Array.from(sc.positions);
+    q[3] = b.min[0] - ch.radius / 2;
+    q[4] = b.max[1] - 2;
+    q[5] = (b.min[2] + b.max[2]) / 2;
+    expect(characterOverlap(sc, q)).toEqual({ kind: 'character-mesh', depth: expect.closeTo(ch.radius / 2, 9) });
+    // Characters 2 and 3 side by side 0.4 m apart: 0.2 m.
+    const r = Float64Array.from(sc.positions);
+    r[9] = r[6] + 0.4;
+    r[10] = r[7];
+    r[11] = r[8];
+    expect(characterOverlap(sc, r).depth).toBeCloseTo(2 * ch.radius - 0.4, 9);
+    // Character 4 1 m under the terrain: lost.
+    r[13] -= 2;
+    expect(charactersLost(sc, r)).toBe(1);
+  });
+
+  test('30 characters walk for 2 s on tessera, rapier-simd and jolt: none lost, no deep overlap, all walking; the targets section has the 60 Hz line', () => {
+    if (!existsSync(RUNNER)) throw new Error(`${RUNNER} missing: run \`npm run build\` first`);
+    const dir = mkdtempSync(join(tmpdir(), 'bench-chars-'));
+    try {
+      const out = join(dir, 'chars.json');
+      execFileSync(
+        process.execPath,
+        [
+          RUNNER,
+          '--engines',
+          'tessera,rapier-simd,jolt',
+          '--scenes',
+          'characters',
+          '--sizes',
+          '30',
+          '--warmup',
+          '2',
+          '--timed',
+          '118',
+          '--tiering',
+          '--out',
+          out,
+          '--fresh',
+        ],
+        { stdio: 'pipe', timeout: 120_000 },
+      );
+      const file = JSON.parse(readFileSync(out, 'utf8')) as { results: RunResult[] };
+      expect(file.results.map((r) => [r.engine, r.status])).toEqual(
+        expect.arrayContaining([
+          ['tessera', 'ok'],
+          ['rapier-simd', 'ok'],
+          ['jolt', 'ok'],
+        ]),
+      );
+      for (const r of file.results) {
+        const q = r.quality;
+        if (!q) throw new Error(`${r.engine}: no quality`);
+        expect({ engine: r.engine, lost: q.lost }).toEqual({ engine: r.engine, lost: 0 });
+        expect(q.overlapMax).toBeLessThan(0.03);
+        // A frozen or sinking controller walks at 0; obstacles and slopes slow some of them.
+        expect(q.walk).toBeGreaterThan(0.7);
+        expect(q.walk).toBeLessThan(1.2);
+      }
+      const md = readFileSync(out.replace(/\.json$/, '.md'), 'utf8');
+      expect(md).toMatch(/\*\*(MET|MISSED)\*\*: characters N=30: Tessera's median step within a 60 Hz tick/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 150_000);
 });

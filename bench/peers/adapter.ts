@@ -21,6 +21,11 @@ export interface PeerWorld {
    * Required for scenes with `recycle` (rain).
    */
   recycle?(idx: number, pos: ArrayLike<number>, vel: ArrayLike<number>): void;
+  /**
+   * Character scenes (SceneSpec.characters): character `idx` (scene order) walks from now on at
+   * (vx, vz) m/s horizontally, its controller keeping it on the ground. Required for them.
+   */
+  setWalk?(idx: number, vx: number, vz: number): void;
   /** checksumPositions() of the current body centres (see scenes.ts). */
   positionsChecksum(): number;
   /** Copy body centres, m (xyz interleaved, scene order) into `out` (length 3n). */

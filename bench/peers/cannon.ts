@@ -133,6 +133,7 @@ class FixedGridBroadphase extends CANNON.GridBroadphase {
 
 function createWorld(scene: SceneSpec, broadphase: CannonBroadphase, patched: boolean): PeerWorld {
   if (scene.boxes) throw new UnsupportedSceneError(`the cannon-es adapter has no dynamic boxes (scene ${scene.kind})`);
+  if (scene.characters) throw new UnsupportedSceneError(`the cannon-es adapter has no character controller, heightfield or mesh setup (scene ${scene.kind})`);
   const world = new CANNON.World({
     gravity: new CANNON.Vec3(scene.gravity[0], scene.gravity[1], scene.gravity[2]),
     allowSleep: scene.sleep,

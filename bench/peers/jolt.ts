@@ -16,7 +16,8 @@
  *  - box scenes: dynamic BoxShape(half extents) (default convex radius 0.05 m, inside the
  *    extents: same outer size) with density 1000, created with the scene's orientation; one
  *    shape per distinct half-extent triple; orientations read back with Body.GetRotation();
- *  - raycasts: NarrowPhaseQuery.CastRay, closest hit, default RayCastSettings (convex shapes solid).
+ *  - raycasts: NarrowPhaseQuery.CastRay, closest hit, default RayCastSettings (convex shapes solid);
+ *  - character scenes: createCharacterWorld (CharacterVirtual).
  *
  * Limits of the npm build (1.1.0), not of Jolt: its WASM heap is fixed at 128 MiB (no memory
  * growth) and its temp allocator at 10 MiB. A contact constraint takes 472 bytes of the temp
@@ -70,7 +71,160 @@ export const JOLT_STEP_ABORT = "does not fit: Jolt aborted in a step (the npm bu
 // through a Function-made dynamic import of the resolved file.
 const importEsm = new Function('s', 'return import(s)') as (s: string) => Promise<{ default: JoltInit }>;
 
+/**
+ * A character scene: statics (BoxShape), the terrain (HeightFieldShapeSettings: one sample per
+ * height, offset at the terrain's origin, scale (cell, 1, cell); Jolt's default 8 bits per
+ * sample within each block) and the buildings (MeshShapeSettings of their triangle lists) as
+ * static bodies; each character a CharacterVirtual (CapsuleShape centred on its position,
+ * supporting volume below the lower hemisphere's centre, slope limit 45 degrees, mass 70 kg,
+ * other settings default) in one CharacterVsCharacterCollisionSimple so characters block each
+ * other. Every step: each character's velocity = walk velocity plus vertical speed (0 when on
+ * ground, else the last one plus g dt), then ExtendedUpdate (stick to floor 0.5 m down, walk
+ * stairs 0.3 m up), then PhysicsSystem.Update (nothing dynamic: the statics only).
+ */
+function createCharacterWorld(J: JoltApi, scene: SceneSpec): PeerWorld {
+  const ch = scene.characters;
+  const t = scene.terrain;
+  if (!ch || !t) throw new Error(`scene ${scene.kind} has no characters`);
+  if (t.nx !== t.nz || t.nx % 2 !== 0) throw new UnsupportedSceneError(`Jolt heightfields are square with an even sample count; terrain is ${t.nx} x ${t.nz}`);
+  const settings = new J.JoltSettings();
+  const pairs = new J.ObjectLayerPairFilterTable(2);
+  pairs.EnableCollision(LAYER_NON_MOVING, LAYER_MOVING);
+  pairs.EnableCollision(LAYER_MOVING, LAYER_MOVING);
+  const bpInterface = new J.BroadPhaseLayerInterfaceTable(2, 2);
+  bpInterface.MapObjectToBroadPhaseLayer(LAYER_NON_MOVING, new J.BroadPhaseLayer(0));
+  bpInterface.MapObjectToBroadPhaseLayer(LAYER_MOVING, new J.BroadPhaseLayer(1));
+  settings.mObjectLayerPairFilter = pairs;
+  settings.mBroadPhaseLayerInterface = bpInterface;
+  settings.mObjectVsBroadPhaseLayerFilter = new J.ObjectVsBroadPhaseLayerFilterTable(bpInterface, 2, pairs, 2);
+  const statics = scene.statics.length + 1 + (scene.meshes?.length ?? 0);
+  settings.mMaxBodies = statics + 16;
+  const ji = new J.JoltInterface(settings);
+  J.destroy(settings);
+  const system = ji.GetPhysicsSystem();
+  const bi = system.GetBodyInterface();
+  const gravity = new J.Vec3(scene.gravity[0], scene.gravity[1], scene.gravity[2]);
+  system.SetGravity(gravity);
+  const rvec = new J.RVec3(0, 0, 0);
+  const vec = new J.Vec3(0, 0, 0);
+  const identity = new J.Quat(0, 0, 0, 1);
+  const addStatic = (shape: InstanceType<JoltApi['Shape']>, x: number, y: number, z: number): void => {
+    rvec.Set(x, y, z);
+    const cs = new J.BodyCreationSettings(shape, rvec, identity, J.EMotionType_Static, LAYER_NON_MOVING);
+    cs.mFriction = scene.friction;
+    cs.mRestitution = scene.restitution;
+    bi.CreateAndAddBody(cs, J.EActivation_DontActivate);
+    J.destroy(cs);
+  };
+  const created = (r: InstanceType<JoltApi['ShapeResult']>, what: string): InstanceType<JoltApi['Shape']> => {
+    if (r.HasError()) throw new Error(`jolt: ${what}: ${r.GetError().c_str()}`);
+    return r.Get();
+  };
+  for (const b of scene.statics) {
+    vec.Set(b.halfExtents[0], b.halfExtents[1], b.halfExtents[2]);
+    addStatic(new J.BoxShape(vec), b.center[0], b.center[1], b.center[2]);
+  }
+  const hs = new J.HeightFieldShapeSettings();
+  hs.mOffset = new J.Vec3(t.origin[0], 0, t.origin[1]);
+  hs.mScale = new J.Vec3(t.cell, 1, t.cell);
+  hs.mSampleCount = t.nx;
+  const samples = hs.mHeightSamples;
+  samples.clear();
+  samples.reserve(t.nx * t.nz);
+  for (let k = 0; k < t.nx * t.nz; k++) samples.push_back(t.heights[k]);
+  addStatic(created(hs.Create(), 'heightfield'), 0, 0, 0);
+  for (const m of scene.meshes ?? []) {
+    const list = new J.TriangleList();
+    const tr = m.triangles;
+    for (let k = 0; k < tr.length; k += 9) {
+      const a = new J.Vec3(tr[k], tr[k + 1], tr[k + 2]),
+        b = new J.Vec3(tr[k + 3], tr[k + 4], tr[k + 5]),
+        c = new J.Vec3(tr[k + 6], tr[k + 7], tr[k + 8]);
+      list.push_back(new J.Triangle(a, b, c));
+      J.destroy(a);
+      J.destroy(b);
+      J.destroy(c);
+    }
+    addStatic(created(new J.MeshShapeSettings(list).Create(), m.name), 0, 0, 0);
+  }
+  system.OptimizeBroadPhase();
+
+  const n = scene.n;
+  const p = scene.positions;
+  const capsule = new J.CapsuleShape(ch.halfHeight, ch.radius);
+  const cvc = new J.CharacterVsCharacterCollisionSimple();
+  const chars: InstanceType<JoltApi['CharacterVirtual']>[] = new Array(n);
+  const up = new J.Vec3(0, 1, 0);
+  for (let i = 0; i < n; i++) {
+    const cs = new J.CharacterVirtualSettings();
+    cs.mShape = capsule;
+    cs.mMass = ch.mass;
+    cs.mMaxSlopeAngle = (45 * Math.PI) / 180;
+    cs.mSupportingVolume = new J.Plane(up, ch.halfHeight);
+    rvec.Set(p[3 * i], p[3 * i + 1], p[3 * i + 2]);
+    const c = new J.CharacterVirtual(cs, rvec, identity, system);
+    c.SetCharacterVsCharacterCollision(cvc);
+    cvc.Add(c);
+    chars[i] = c;
+  }
+  const upd = new J.ExtendedUpdateSettings();
+  upd.mWalkStairsStepUp = new J.Vec3(0, 0.3, 0);
+  upd.mStickToFloorStepDown = new J.Vec3(0, -0.5, 0);
+  const bpFilter = new J.DefaultBroadPhaseLayerFilter(ji.GetObjectVsBroadPhaseLayerFilter(), LAYER_MOVING);
+  const objFilter = new J.DefaultObjectLayerFilter(ji.GetObjectLayerPairFilter(), LAYER_MOVING);
+  const bodyFilter = new J.BodyFilter();
+  const shapeFilter = new J.ShapeFilter();
+  const temp = ji.GetTempAllocator();
+  const walk = new Float64Array(2 * n);
+  const vy = new Float64Array(n);
+  const dt = scene.dt;
+  const readPositions = (out: Float64Array): void => {
+    for (let i = 0; i < n; i++) {
+      const q = chars[i].GetPosition();
+      out[3 * i] = q.GetX();
+      out[3 * i + 1] = q.GetY();
+      out[3 * i + 2] = q.GetZ();
+    }
+  };
+  return {
+    bodyCount: n + statics,
+    setWalk(idx, vx, vz): void {
+      walk[2 * idx] = vx;
+      walk[2 * idx + 1] = vz;
+    },
+    step(): void {
+      for (let i = 0; i < n; i++) {
+        const c = chars[i];
+        vy[i] = c.GetGroundState() === J.EGroundState_OnGround ? 0 : vy[i] + scene.gravity[1] * dt;
+        vec.Set(walk[2 * i], vy[i], walk[2 * i + 1]);
+        c.SetLinearVelocity(vec);
+        c.ExtendedUpdate(dt, gravity, upd, bpFilter, objFilter, bodyFilter, shapeFilter, temp);
+      }
+      ji.Step(dt, 1);
+    },
+    readPositions,
+    readVelocities(out: Float64Array): void {
+      for (let i = 0; i < n; i++) {
+        const u = chars[i].GetLinearVelocity();
+        out[3 * i] = u.GetX();
+        out[3 * i + 1] = u.GetY();
+        out[3 * i + 2] = u.GetZ();
+      }
+    },
+    sleepingCount: () => 0,
+    positionsChecksum(): number {
+      const out = new Float64Array(3 * n);
+      readPositions(out);
+      return checksumPositions(out);
+    },
+    dispose(): void {
+      J.destroy(ji);
+    },
+  };
+}
+
 function createWorld(J: JoltApi, scene: SceneSpec): PeerWorld {
+  if (scene.characters) return createCharacterWorld(J, scene);
   const bodies = scene.n + scene.statics.length;
   if (bodies > JOLT_MAX_BODIES) {
     throw new UnsupportedSceneError(`does not fit: jolt-physics' WASM heap is fixed at 128 MiB (at most ~${JOLT_MAX_BODIES} bodies), scene has ${bodies}`);

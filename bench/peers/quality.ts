@@ -22,7 +22,16 @@ import { positionStats, sphereRadius, type SceneSpec } from './scenes';
 export interface Overlap {
   /** Penetration depth, m (0: no overlap). */
   depth: number;
-  kind: 'none' | 'sphere-sphere' | 'sphere-static' | 'box-box' | 'box-static';
+  kind:
+    | 'none'
+    | 'sphere-sphere'
+    | 'sphere-static'
+    | 'box-box'
+    | 'box-static'
+    | 'character-terrain'
+    | 'character-mesh'
+    | 'character-static'
+    | 'character-character';
 }
 
 /** Residual speed of the bodies, m/s. */

@@ -11,9 +11,11 @@
  * Box scenes: cuboid colliders (ColliderDesc.cuboid(half extents), density 1000) on dynamic bodies
  * created with the scene's orientation (RigidBodyDesc.setRotation); orientations read back with
  * RigidBody.rotation().
+ * Character scenes: createCharacterWorld (KinematicCharacterController).
  */
 import type { PeerAdapter, PeerAdapterLoader, PeerWorld } from './adapter';
 import { checksumPositions, sphereRadius, type SceneSpec } from './scenes';
+import type { MeshSpec, TerrainSpec } from './scenes-characters';
 import { installedVersion } from './pkgversion';
 
 // All builds share this API; the type comes from the plain build.
@@ -48,7 +50,123 @@ export function rapierBuildInstalled(build: RapierBuild): boolean {
   return installedVersion(RAPIER_BUILDS[build]) !== undefined;
 }
 
+/**
+ * Rapier's heightfield collider of `t` (scenes-characters.ts TerrainSpec): ColliderDesc.heightfield
+ * takes the heights as a column-major matrix of nz rows (along z) and nx columns (along x),
+ * centred on the collider's origin and scaled to the extent; it is placed at the terrain's centre.
+ */
+export function rapierHeightfield(R: Rapier, t: TerrainSpec): InstanceType<Rapier['ColliderDesc']> {
+  const heights = new Float32Array(t.nx * t.nz);
+  for (let iz = 0; iz < t.nz; iz++) for (let ix = 0; ix < t.nx; ix++) heights[ix * t.nz + iz] = t.heights[iz * t.nx + ix];
+  const sx = (t.nx - 1) * t.cell,
+    sz = (t.nz - 1) * t.cell;
+  return R.ColliderDesc.heightfield(t.nz - 1, t.nx - 1, heights, { x: sx, y: 1, z: sz }).setTranslation(t.origin[0] + sx / 2, 0, t.origin[1] + sz / 2);
+}
+
+/** Rapier's trimesh collider of a closed mesh (scenes-characters.ts MeshSpec): 3 vertices per triangle. */
+function rapierTrimesh(R: Rapier, m: MeshSpec): InstanceType<Rapier['ColliderDesc']> {
+  const v = Float32Array.from(m.triangles);
+  const idx = new Uint32Array(v.length / 3);
+  for (let k = 0; k < idx.length; k++) idx[k] = k;
+  return R.ColliderDesc.trimesh(v, idx);
+}
+
+/**
+ * A character scene: statics, terrain and meshes as parentless colliders; each character a
+ * kinematic position-based body with a capsule collider, moved every step by one shared
+ * KinematicCharacterController (offset 0.01 m, autostep 0.3 m over obstacles at least 0.2 m
+ * wide, snap to ground 0.3 m, slope limit 45 degrees): the desired motion is the walk velocity
+ * plus the vertical speed from gravity (reset to 0 when grounded) times dt, the controller's
+ * computed movement is set as the body's next translation, then world.step().
+ */
+function createCharacterWorld(R: Rapier, scene: SceneSpec): PeerWorld {
+  const ch = scene.characters;
+  const t = scene.terrain;
+  if (!ch || !t) throw new Error(`scene ${scene.kind} has no characters`);
+  const world = new R.World({ x: scene.gravity[0], y: scene.gravity[1], z: scene.gravity[2] });
+  world.timestep = scene.dt;
+  const fixed = (d: InstanceType<Rapier['ColliderDesc']>): void => {
+    world.createCollider(d.setFriction(scene.friction).setRestitution(scene.restitution));
+  };
+  for (const b of scene.statics)
+    fixed(R.ColliderDesc.cuboid(b.halfExtents[0], b.halfExtents[1], b.halfExtents[2]).setTranslation(b.center[0], b.center[1], b.center[2]));
+  fixed(rapierHeightfield(R, t));
+  for (const m of scene.meshes ?? []) fixed(rapierTrimesh(R, m));
+  const n = scene.n;
+  const p = scene.positions;
+  const bodies: InstanceType<Rapier['RigidBody']>[] = new Array(n);
+  const colliders: InstanceType<Rapier['Collider']>[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const body = world.createRigidBody(R.RigidBodyDesc.kinematicPositionBased().setTranslation(p[3 * i], p[3 * i + 1], p[3 * i + 2]));
+    colliders[i] = world.createCollider(R.ColliderDesc.capsule(ch.halfHeight, ch.radius).setFriction(scene.friction), body);
+    bodies[i] = body;
+  }
+  const controller = world.createCharacterController(0.01);
+  controller.enableAutostep(0.3, 0.2, false);
+  controller.enableSnapToGround(0.3);
+  controller.setMaxSlopeClimbAngle((45 * Math.PI) / 180);
+  controller.setSlideEnabled(true);
+  const walk = new Float64Array(2 * n);
+  const vy = new Float64Array(n);
+  const desired = { x: 0, y: 0, z: 0 };
+  const next = { x: 0, y: 0, z: 0 };
+  const dt = scene.dt,
+    g = scene.gravity[1];
+  const readPositions = (out: Float64Array): void => {
+    for (let i = 0; i < n; i++) {
+      const q = bodies[i].translation();
+      out[3 * i] = q.x;
+      out[3 * i + 1] = q.y;
+      out[3 * i + 2] = q.z;
+    }
+  };
+  return {
+    bodyCount: n + scene.statics.length + 1 + (scene.meshes?.length ?? 0),
+    setWalk(idx, vx, vz): void {
+      walk[2 * idx] = vx;
+      walk[2 * idx + 1] = vz;
+    },
+    step(): void {
+      for (let i = 0; i < n; i++) {
+        vy[i] += g * dt;
+        desired.x = walk[2 * i] * dt;
+        desired.y = vy[i] * dt;
+        desired.z = walk[2 * i + 1] * dt;
+        controller.computeColliderMovement(colliders[i], desired);
+        const mv = controller.computedMovement();
+        if (controller.computedGrounded()) vy[i] = 0;
+        const q = bodies[i].translation();
+        next.x = q.x + mv.x;
+        next.y = q.y + mv.y;
+        next.z = q.z + mv.z;
+        bodies[i].setNextKinematicTranslation(next);
+      }
+      world.step();
+    },
+    readPositions,
+    readVelocities(out: Float64Array): void {
+      for (let i = 0; i < n; i++) {
+        const v = bodies[i].linvel();
+        out[3 * i] = v.x;
+        out[3 * i + 1] = v.y;
+        out[3 * i + 2] = v.z;
+      }
+    },
+    sleepingCount: () => 0,
+    positionsChecksum(): number {
+      const out = new Float64Array(3 * n);
+      readPositions(out);
+      return checksumPositions(out);
+    },
+    dispose(): void {
+      controller.free();
+      world.free();
+    },
+  };
+}
+
 function createWorld(R: Rapier, scene: SceneSpec): PeerWorld {
+  if (scene.characters) return createCharacterWorld(R, scene);
   const world = new R.World({ x: scene.gravity[0], y: scene.gravity[1], z: scene.gravity[2] });
   world.timestep = scene.dt;
 

@@ -46,7 +46,13 @@ export function markdownTable(results: RunResult[]): string {
   const rows = results.map((r) => {
     const note =
       r.status === 'ok'
-        ? [r.timedReduced ? `timed reduced from ${r.timedRequested}` : '', r.warning ?? ''].filter((x) => x).join('; ')
+        ? [
+            r.timedReduced ? `timed reduced from ${r.timedRequested}` : '',
+            r.quality?.walk !== undefined ? `walking at ${(100 * r.quality.walk).toFixed(1)} % of the commanded speed` : '',
+            r.warning ?? '',
+          ]
+            .filter((x) => x)
+            .join('; ')
         : `${r.status}: ${(r.reason ?? '').split('\n')[0]}`;
     const q = r.quality;
     return (
@@ -230,6 +236,21 @@ export function checkTargets(results: RunResult[]): TargetCheck[] {
           detail: `${fmtM(tq.drift)} m vs ${fmtM(pq.drift)} m`,
         });
       }
+    }
+  }
+  // Issue 18: 1,000 walking characters on a heightfield with mesh buildings at 60 Hz: a step within 1/60 s,
+  // beside each peer's own character controller in the same run (quality: overlap, lost, walking speed).
+  for (const t of tesseraRows('characters')) {
+    const at = `characters N=${fmtInt(t.n)}`;
+    out.push({ target: `${at}: Tessera's median step within a 60 Hz tick (16.7 ms)`, met: (t.medianMs as number) <= 1000 / 60, detail: ms(t) });
+    for (const p of ok.filter((r) => r.engine !== 'tessera' && r.scene === 'characters' && r.n === t.n && r.runAt === t.runAt)) {
+      const tq = t.quality,
+        pq = p.quality;
+      out.push({
+        target: `${at}: faster than ${p.engine} with worst overlap no worse and none lost`,
+        met: (t.medianMs as number) < (p.medianMs as number) && !!tq && !!pq && tq.overlapMax <= pq.overlapMax && tq.lost === 0,
+        detail: `${ms(p)} / ${ms(t)} = ${((p.medianMs as number) / (t.medianMs as number)).toFixed(1)}x; overlap ${fmtM(tq?.overlapMax)} vs ${fmtM(pq?.overlapMax)} m; lost ${tq?.lost} vs ${pq?.lost}`,
+      });
     }
   }
   // A static-heavy level costs a moving body at most 1.2x what 10 statics do.

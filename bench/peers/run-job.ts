@@ -14,6 +14,14 @@ import { type PeerWorld, UnsupportedSceneError } from './adapter';
 import { lostCount, maxDrift, orientationError, speeds, worstOverlap } from './quality';
 import { makeScene, type SceneName } from './scene-registry';
 import { checksumPositions, positionStats, type PositionStats } from './scenes';
+import { characterOverlap, charactersLost, walkRatio } from './scenes-characters';
+
+/** Velocities (m/s, xyz interleaved) of the displacement from `a` to `b` (centres) over `dt` s. */
+function stepVelocities(a: Float64Array, b: Float64Array, dt: number): Float64Array {
+  const v = new Float64Array(a.length);
+  for (let k = 0; k < a.length; k++) v[k] = (b[k] - a[k]) / dt;
+  return v;
+}
 
 /** Overlap samples during the timed steps: every this many steps... */
 export const OVERLAP_SAMPLE_EVERY = 60;
@@ -53,6 +61,11 @@ export interface QualityResult {
   lost: number;
   /** Scenes with SceneSpec.drift (pyramid): largest displacement of a body from its start after the last step, m (quality.ts maxDrift). */
   drift?: number;
+  /**
+   * Character scenes: mean horizontal speed of the characters over the last timed step (from
+   * their positions) over the commanded walking speed (1: all walk freely; 0: all stuck).
+   */
+  walk?: number;
 }
 
 /** Raycast figures (raycast scene). */
@@ -166,6 +179,7 @@ export async function runJob(job: Job): Promise<RunResult> {
   const recycle = scene.recycle;
   if (recycle && !w.recycle) throw new Error(`${job.engine} has no recycle() but scene ${job.scene} needs it`);
   if (scene.rays && !w.raycast) throw new Error(`${job.engine} has no raycast() but scene ${job.scene} needs it`);
+  if (scene.characters && !w.setWalk) throw new Error(`${job.engine} has no setWalk() but character scene ${job.scene} needs it`);
   if (scene.boxes && !w.readOrientations) throw new Error(`${job.engine} has no readOrientations() but box scene ${job.scene} needs it`);
   const orientations = scene.boxes ? new Float64Array(4 * scene.n) : undefined;
   if (orientations && w.readOrientations) {
@@ -179,13 +193,15 @@ export async function runJob(job: Job): Promise<RunResult> {
   const overlapNow = (into: Float64Array): ReturnType<typeof worstOverlap> => {
     w.readPositions(into);
     if (orientations && w.readOrientations) w.readOrientations(orientations);
-    return worstOverlap(scene, into, orientations);
+    return scene.characters ? characterOverlap(scene, into) : worstOverlap(scene, into, orientations);
   };
 
   /** Runs global step s; returns its duration in ms (recycle + step). */
   const doStep = (s: number): number => {
     const batch = recycle ? recycle(s) : undefined; // generated outside the timer
+    const walks = scene.characters ? scene.characters.walk(s) : undefined;
     const start = nowNs();
+    if (walks && w.setWalk) for (let j = 0; j < walks.indices.length; j++) w.setWalk(walks.indices[j], walks.vxz[2 * j], walks.vxz[2 * j + 1]);
     if (batch && w.recycle) {
       const { indices, positions, velocities } = batch;
       for (let j = 0; j < indices.length; j++) {
@@ -279,8 +295,10 @@ export async function runJob(job: Job): Promise<RunResult> {
   let overlapMax = 0;
   let overlapSamples = 0;
   const times = new Float64Array(timed);
+  const before = scene.characters ? new Float64Array(3 * scene.n) : undefined;
   const rayUs = new Float64Array(scene.rays ? timed : 0);
   for (let k = 0; k < timed; k++) {
+    if (before && k === timed - 1) w.readPositions(before);
     times[k] = doStep(warmup + k);
     if (scene.rays) rayUs[k] = castRays(warmup + k) * 1000;
     if (sample && (k + 1) % OVERLAP_SAMPLE_EVERY === 0 && k + 1 < timed) {
@@ -312,8 +330,9 @@ export async function runJob(job: Job): Promise<RunResult> {
     meanSpeed: sp.mean,
     maxSpeed: sp.max,
     asleep: scene.n > 0 ? w.sleepingCount() / scene.n : 0,
-    lost: lostCount(scene, positions),
+    lost: scene.characters ? charactersLost(scene, positions) : lostCount(scene, positions),
     ...(scene.drift ? { drift: maxDrift(scene, positions) } : {}),
+    ...(before ? { walk: walkRatio(scene, stepVelocities(before, positions, scene.dt)) } : {}),
   };
   let rays: RayResult | undefined;
   if (scene.rays) {

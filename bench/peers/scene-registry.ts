@@ -2,9 +2,10 @@
  * Every benchmark scene by name, with the sizes the runner uses when none are given.
  * Scene definitions: scenes.ts (pile, rain), scenes-rest.ts (resting, drop, mixed,
  * sparse-active, sparse-alone), scenes-level.ts (level, level-few, raycast), scenes-boxes.ts
- * (box-pile, pyramid).
+ * (box-pile, pyramid), scenes-characters.ts (characters).
  */
 import { boxPileScene, pyramidScene } from './scenes-boxes';
+import { charactersScene } from './scenes-characters';
 import { pileScene, rainScene, type SceneName, type SceneSpec } from './scenes';
 import { levelFewScene, levelScene, raycastScene } from './scenes-level';
 import { dropScene, mixedScene, restingScene, sparseActiveScene, sparseAloneScene } from './scenes-rest';
@@ -29,6 +30,7 @@ export const SCENES: Record<SceneName, (n: number, seed?: number) => SceneSpec> 
   raycast: raycastScene,
   'box-pile': boxPileScene,
   pyramid: pyramidScene,
+  characters: charactersScene,
 };
 
 /** Sizes per scene when the command line gives none (the sizes). */
@@ -45,6 +47,7 @@ export const DEFAULT_SIZES: Record<SceneName, number[]> = {
   raycast: [2000],
   'box-pile': [5000, 20000],
   pyramid: [20],
+  characters: [1000],
 };
 
 export const SCENE_NAMES = Object.keys(SCENES) as SceneName[];

@@ -25,6 +25,8 @@
  * any engine can ask for step k's recycle without replaying steps 0..k-1.
  */
 
+import type { CharacterSet, MeshSpec, TerrainSpec } from './scenes-characters';
+
 export type Vec3 = [number, number, number];
 
 /** A static, axis-aligned box collider. */
@@ -71,7 +73,8 @@ export type SceneName =
   | 'level-few'
   | 'raycast'
   | 'box-pile'
-  | 'pyramid';
+  | 'pyramid'
+  | 'characters';
 
 /**
  * The dynamic bodies of a box scene (scenes-boxes.ts): body i is a solid cuboid with half
@@ -147,6 +150,15 @@ export interface SceneSpec {
    * runner's --run-budget-s never cuts its timed steps (--max-step-ms and the child timeout still apply).
    */
   fullRun?: boolean;
+  /** Character scene (scenes-characters.ts): heightfield terrain every engine builds. */
+  terrain?: TerrainSpec;
+  /** Character scene: static closed triangle meshes (the buildings). */
+  meshes?: MeshSpec[];
+  /**
+   * Character scene: the dynamic bodies are upright capsule characters moved by each engine's
+   * character controller (PeerWorld.setWalk); `positions` are their centres.
+   */
+  characters?: CharacterSet;
 }
 
 /** Radius of sphere i, m. */

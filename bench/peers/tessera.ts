@@ -21,6 +21,7 @@ import { checksumPositions, sphereMassOf, sphereRadius, type SceneSpec } from '.
 import { DEFAULT_SUBSTEPS, PhysicsWorld, type BodyHandle, type BodyOptions, type Vec3, type WorldConfig } from '../../src/physics/world';
 import { STATUS } from '../../src/physics/world-layout';
 import { readFileSync } from 'node:fs';
+import { encodeGeometry, quantiseHeightfield, quantiseMesh, type GeometryBlock } from '../../src/assets/geometry';
 import { join } from 'node:path';
 
 /**
@@ -46,11 +47,11 @@ export const BOX_CONTACTS_PER_BODY = 32;
  */
 export function sceneConfig(scene: SceneSpec, substeps?: number): WorldConfig {
   return {
-    capacity: scene.n + scene.statics.length + 8,
+    capacity: scene.n + scene.statics.length + (scene.meshes?.length ?? 0) + (scene.terrain ? 1 : 0) + 8,
     tickRate: Math.round(1 / scene.dt),
     ...(substeps === undefined ? {} : { substeps }),
     gravity: scene.gravity,
-    maxBodyRadius: scene.boxes ? scene.maxRadius + BOX_BOUND_SLACK : scene.maxRadius,
+    maxBodyRadius: scene.boxes || scene.characters ? scene.maxRadius + BOX_BOUND_SLACK : scene.maxRadius,
     ...(scene.boxes ? { contactsPerBody: BOX_CONTACTS_PER_BODY } : {}),
     sleep: { enabled: scene.sleep },
   };
@@ -135,11 +136,42 @@ export function addBoxScene(world: PhysicsWorld, api: BoxApi, scene: SceneSpec):
   return out;
 }
 
+/**
+ * The geometry blocks of a character scene (src/assets/geometry.ts): its heightfield, then its
+ * meshes, quantised to the core's grid; empty for other scenes.
+ */
+export function sceneGeometry(scene: SceneSpec): GeometryBlock[] {
+  const t = scene.terrain;
+  const out: GeometryBlock[] = [];
+  if (t) out.push(encodeGeometry(quantiseHeightfield(`${scene.kind} terrain`, t.heights, t.nx, t.nz, { cellSize: [t.cell, t.cell], origin: t.origin })));
+  for (const m of scene.meshes ?? []) out.push(encodeGeometry(quantiseMesh(m.name, m.triangles)));
+  return out;
+}
+
+/**
+ * Adds a character scene (statics, terrain, meshes, characters through addCharacter with the
+ * defaults: step 0.3 m, slope 45 degrees) to `world`; returns the characters' handles in scene order.
+ */
+export function addCharacterScene(world: PhysicsWorld, scene: SceneSpec, geometry: GeometryBlock[]): BodyHandle[] {
+  const ch = scene.characters;
+  if (!ch) throw new Error(`scene ${scene.kind} has no characters`);
+  addStatics(world, scene);
+  for (const g of geometry) world.addGeometry(g, { friction: scene.friction, restitution: scene.restitution });
+  const out: BodyHandle[] = [];
+  const p = scene.positions;
+  for (let i = 0; i < scene.n; i++) {
+    out.push(world.addCharacter({ position: [p[3 * i], p[3 * i + 1], p[3 * i + 2]], radius: ch.radius, halfHeight: ch.halfHeight, mass: ch.mass }));
+  }
+  return out;
+}
+
 function createWorld(scene: SceneSpec, substeps: number): PeerWorld {
-  const world = PhysicsWorld.create(sceneConfig(scene, substeps));
+  const geometry = sceneGeometry(scene);
+  const words = geometry.reduce((a, g) => a + g.words.length, 0);
+  const world = PhysicsWorld.create({ ...sceneConfig(scene, substeps), ...(words > 0 ? { geometryWords: words } : {}) });
   const api = scene.boxes ? boxApi(world) : undefined;
   if (scene.boxes && !api) throw new UnsupportedSceneError(`this Tessera core has no dynamic boxes (PhysicsWorld.addDynamicBox): scene ${scene.kind} not run`);
-  const spheres = api ? addBoxScene(world, api, scene) : addScene(world, scene);
+  const spheres = scene.characters ? addCharacterScene(world, scene, geometry) : api ? addBoxScene(world, api, scene) : addScene(world, scene);
   const read = (out: Float64Array, get: (h: BodyHandle) => [number, number, number]): void => {
     for (let i = 0; i < spheres.length; i++) {
       const [x, y, z] = get(spheres[i]);
@@ -158,6 +190,7 @@ function createWorld(scene: SceneSpec, substeps: number): PeerWorld {
       if (world.status & STATUS.CONTACT_OVERFLOW) overflows++;
     },
     warning: () => (overflows > 0 ? `contact capacity overflowed (contacts dropped) in ${overflows} of ${steps} steps` : undefined),
+    setWalk: (idx, vx, vz) => world.setCharacterInput(spheres[idx], [vx, vz], false),
     recycle: (idx, pos, vel) => {
       world.setPosition(spheres[idx], [pos[0], pos[1], pos[2]]);
       world.setVelocity(spheres[idx], [vel[0], vel[1], vel[2]]);
@@ -210,6 +243,7 @@ export const loadTessera: PeerAdapterLoader = async (): Promise<PeerAdapter> => 
   notes:
     `fixed-point Q47.16 WASM (release, -O3), one thread; ${DEFAULT_SUBSTEPS} substeps of 1/${60 * DEFAULT_SUBSTEPS} s, Jacobi PBD solver; sleeping per scene ` +
     '(default 0.05 m/s for 30 ticks); the World API cannot create bodies asleep, so resting spheres fall asleep in the warm-up; ' +
-    `box scenes: addDynamicBox (density 1000, orientation), maxBodyRadius = largest box bounding radius, contactsPerBody ${BOX_CONTACTS_PER_BODY}`,
+    `box scenes: addDynamicBox (density 1000, orientation), maxBodyRadius = largest box bounding radius, contactsPerBody ${BOX_CONTACTS_PER_BODY}; ` +
+    'characters: addCharacter (its defaults: step 0.3 m, slope 45 degrees), terrain and meshes through addGeometry',
   create: (scene) => createWorld(scene, DEFAULT_SUBSTEPS),
 });
