@@ -4,12 +4,13 @@
  * circles through a four-shard corner), the world hash at every tick for 2,000 ticks and the
  * merged event list of every tick are identical for 1, 2, 4 and 8 shards, on worker threads
  * and all in one thread, with border state exchanged once per tick and once per solver pass
- * (issue 16), and equal to the unsharded core's (and its golden hashes).
+ * (issue 16), and equal to the unsharded core's (and its golden hashes). Issue 18's "yard" adds
+ * tumbling boxes, a hinged chain and terrain across the four-shard corner (exchange per pass).
  */
 import { createHash } from 'node:crypto';
 import { PhysicsWorld, type WorldConfig } from '../src/physics/world';
 import { ShardedWorld, bodyEvents, type BodyEvent, type Partition } from '../src/physics/sharded';
-import { buildPile, buildRain, buildWalkers, pileConfig, rainConfig, walkersConfig, type SceneTarget } from './helpers/scenes';
+import { buildPile, buildRain, buildWalkers, buildYard, pileConfig, rainConfig, walkersConfig, yardConfig, type SceneTarget } from './helpers/scenes';
 import { GOLDEN } from './helpers/goldens';
 
 const TICKS = 2000;
@@ -95,4 +96,54 @@ describe.each(Object.keys(SCENES))('scene %s', (name) => {
       await sharded.close();
     }
   });
+});
+
+/**
+ * Issue 18's acceptance scene: tumbling boxes, a hinged chain and terrain across the four-shard
+ * corner (test/helpers/scenes.ts buildYard). Its chain's two-body hinges need the shards to
+ * exchange border state per solver pass, so it runs on the 'pass' layouts, for YARD_TICKS ticks
+ * (30 s at 20 Hz: the boxes land, tumble across the borders and settle; the chain swings).
+ */
+const YARD_TICKS = 600;
+
+describe('scene yard (boxes, a hinged chain, terrain)', () => {
+  let reference: string[];
+  beforeAll(() => {
+    const w = PhysicsWorld.create(yardConfig());
+    const { tick } = buildYard(w, 21);
+    reference = [];
+    for (let t = 0; t < YARD_TICKS; t++) {
+      tick();
+      reference.push(hex(w.hash()));
+    }
+  });
+
+  test('the unsharded run matches the golden hashes', () => {
+    for (const [t, h] of GOLDEN.yard) expect(reference[t - 1]).toBe(h);
+  });
+
+  test.each([
+    ['1 shard', { xCuts: [], zCuts: [] }, 0],
+    ['2 shards', { xCuts: [0], zCuts: [] }, 0],
+    ['4 shards', { xCuts: [0], zCuts: [0] }, 0],
+    ['8 shards', { xCuts: [-1.5, 0, 1.5], zCuts: [0] }, 0],
+    ['4 shards on 2 workers', { xCuts: [0], zCuts: [0] }, 2],
+  ] as Array<[string, Partition, number]>)(
+    `%s exchanging per pass: the hash of every tick for ${YARD_TICKS} ticks equals the unsharded run`,
+    async (_l, partition, workers) => {
+      const sharded = new ShardedWorld(yardConfig(), partition, undefined, { workers, exchange: 'pass' });
+      try {
+        const { tick } = buildYard(sharded, 21);
+        for (let t = 0; t < YARD_TICKS; t++) {
+          tick();
+          const h = hex(sharded.hash());
+          if (h !== reference[t]) throw new Error(`tick ${t + 1}: sharded hash ${h} != unsharded ${reference[t]}`);
+        }
+        expect(sharded.lastStatus).toBe(0);
+        if (sharded.shardCount > 1) expect(sharded.handoffs).toBeGreaterThan(0);
+      } finally {
+        await sharded.close();
+      }
+    },
+  );
 });

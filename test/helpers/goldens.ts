@@ -12,4 +12,9 @@ export const GOLDEN: Record<string, Array<[number, string]>> = {
     [100, '0x415585adf18fee98'],
     [300, '0xf7ecaa792ce3721c'],
   ],
+  // issue 18: boxes, a hinged chain and terrain (test/helpers/scenes.ts buildYard, seed 21)
+  yard: [
+    [100, '0x73355dbde1834249'],
+    [600, '0xd8068ccc687eb449'],
+  ],
 };

@@ -6,6 +6,7 @@
 import { PhysicsWorld, type WorldConfig, type BodyHandle, type Command } from '../../src/physics/world';
 import type { CoreVariant } from '../../src/physics/wasm';
 import { mulberry32 } from './bigref';
+import { encodeGeometry, quantiseHeightfield } from '../../src/assets/geometry';
 
 /** Uniform float in [0, 1) from a 32-bit PRNG. */
 export const unit = (rng: () => number): number => rng() / 4294967296;
@@ -213,4 +214,74 @@ export function buildCrossingScene(w: Builder): void {
       restitution: 0.5,
     });
   }
+}
+
+/** World configuration of the yard scene (issue 18's sharded acceptance: boxes, a hinged chain, terrain). */
+export const yardConfig = (): WorldConfig => ({
+  capacity: 96,
+  maxBodyRadius: 0.5,
+  sleep: { enabled: false },
+  contactsPerBody: 24,
+  geometryWords: 4096,
+  jointCapacity: 8,
+});
+
+/** What the yard scene needs of a world: a PhysicsWorld or a ShardedWorld (exchange 'pass'). */
+export type YardTarget = Pick<PhysicsWorld, 'addGeometry' | 'addBox' | 'addDynamicBox' | 'addJoint' | 'step'> & {
+  applyCommands(cmds: readonly Command[]): unknown;
+};
+
+/**
+ * "yard": issue 18's sharded acceptance scene, all around the four-shard corner at the origin:
+ * a 17 x 17 heightfield (0.5 m cells, hills up to 0.35 m) inside walls 5 m high; 48 boxes (half extents
+ * 0.12-0.22 m, seeded orientations, v0 up to 2 m/s sideways) dropped from 1-4 m so they tumble
+ * across the borders and settle on the terrain; and a chain of 3 planks (0.25 m long) hanging
+ * from a world hinge above the corner, hinged end to end about z, pushed so it swings across
+ * x = 0 (its island reaches 0.5 m, within jointReach() at maxBodyRadius 0.5). Two-body joints
+ * across borders need a sharded world exchanging per pass.
+ */
+export function buildYard(w: YardTarget, seed: number): { tick: () => void } {
+  const heights: number[] = [];
+  for (let iz = 0; iz < 17; iz++)
+    for (let ix = 0; ix < 17; ix++) heights.push(0.2 * Math.sin(ix * 0.9) * Math.cos(iz * 0.7) + 0.15 * Math.sin((ix + iz) * 0.5));
+  w.addGeometry(encodeGeometry(quantiseHeightfield('yard', heights, 17, 17, { cellSize: [0.5, 0.5], origin: [-4, -4] })), { friction: 0.6 });
+  for (const [x, z, hx, hz] of [
+    [4.2, 0, 0.2, 4.4],
+    [-4.2, 0, 0.2, 4.4],
+    [0, 4.2, 4.4, 0.2],
+    [0, -4.2, 4.4, 0.2],
+  ] as const) {
+    w.addBox({ position: [x, 2.25, z], half: [hx, 2.75, hz], friction: 0.5 });
+  }
+  const rng = mulberry32(seed);
+  for (let k = 0; k < 48; k++) {
+    const u = [unit(rng), unit(rng), unit(rng), unit(rng)];
+    // Shoemake's uniform random rotation
+    const s1 = Math.sqrt(1 - u[0]),
+      s2 = Math.sqrt(u[0]);
+    const q: [number, number, number, number] = [
+      s1 * Math.sin(2 * Math.PI * u[1]),
+      s1 * Math.cos(2 * Math.PI * u[1]),
+      s2 * Math.sin(2 * Math.PI * u[2]),
+      s2 * Math.cos(2 * Math.PI * u[2]),
+    ];
+    w.addDynamicBox({
+      position: [(unit(rng) * 2 - 1) * 2.5, 1 + unit(rng) * 3, (unit(rng) * 2 - 1) * 2.5],
+      velocity: [(unit(rng) * 2 - 1) * 2, 0, (unit(rng) * 2 - 1) * 2],
+      half: [0.12 + u[3] * 0.1, 0.12 + unit(rng) * 0.1, 0.12 + unit(rng) * 0.1],
+      density: 400,
+      orientation: q,
+      friction: 0.5,
+    });
+  }
+  const planks: BodyHandle[] = [];
+  for (let k = 0; k < 3; k++) planks.push(w.addDynamicBox({ position: [-0.1, 2.375 - 0.25 * k, 0.3], half: [0.04, 0.125, 0.08], density: 600 }));
+  w.addJoint({ kind: 'hinge', a: planks[0], b: null, anchorA: [0, 0.125, 0], axis: [0, 0, 1] });
+  for (let k = 1; k < 3; k++) w.addJoint({ kind: 'hinge', a: planks[k], b: planks[k - 1], anchorA: [0, 0.125, 0], axis: [0, 0, 1] });
+  let t = 0;
+  const tick = (): void => {
+    if (t++ === 0) w.applyCommands([{ kind: 'setVelocity', body: planks[2], value: [2.5, 0, 0] }]);
+    w.step();
+  };
+  return { tick };
 }
