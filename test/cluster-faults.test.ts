@@ -1,10 +1,12 @@
 /**
  * Faults of a cluster world (src/cluster/coordinator-worker.ts): `kill -9` of shard processes at
  * seeded random ticks (with a standby, and without one), a process paused with SIGSTOP past its
- * lease and resumed, and a restart of nats-server. In every case the world goes on with the
+ * lease and resumed, every process paused at once (nothing to move to: the tick waits), and a
+ * restart of nats-server. In every case the world goes on with the
  * hash and events of the fault-free (unsharded) run at every tick, the moves are logged and
  * counted, and the stall is measured.
  */
+import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { ShardedWorld } from '../src/physics/sharded';
@@ -143,6 +145,30 @@ test('a process paused past its lease loses its regions; resumed, its late resul
     const d = await r.coordinator.details();
     expect(d.hosts).not.toContain('b');
     expect(d.rejected.STALE_EPOCH).toBe(2); // both of b's regions, refused; the hash above never changed
+  } finally {
+    await r.close();
+  }
+});
+
+test('every process paused at once past its lease: nothing moves, the tick waits; resumed, the world goes on', async () => {
+  const url = await natsUrl();
+  const k = seededTick(6, 20, 100);
+  const r = await startRun(url, [{ id: 'a' }, { id: 'b' }], 2, 0);
+  try {
+    await r.stepTo(TICKS, (t) => {
+      if (t !== k) return;
+      // both freeze (their ping threads too); the step below blocks this thread, so a shell
+      // of its own wakes them 3 s later (twice the coordinator's lease of 1.5 s)
+      const pids = r.shards.map((s) => s.proc.pid).join(' ');
+      for (const s of r.shards) s.proc.kill('SIGSTOP');
+      spawn('sh', ['-c', `sleep 3; kill -CONT ${pids}`], { stdio: 'ignore' });
+    });
+    const st = r.coordinator.stats();
+    expect(st.failovers).toBe(0);
+    expect(st.noLiveWaits).toBeGreaterThan(0);
+    expect(st.maxStallMs).toBeGreaterThan(2_500);
+    expect((await r.coordinator.details()).hosts.sort()).toEqual(['a', 'a', 'b', 'b']);
+    expect(r.logs.some((l) => l.includes('no other is alive: waiting'))).toBe(true);
   } finally {
     await r.close();
   }

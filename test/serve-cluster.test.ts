@@ -177,6 +177,7 @@ test('cluster figures: tessera_cluster_* counters follow the coordinator, region
     orderBytes: 1000,
     resultBytes: 5000,
     resendRequestsDropped: 7,
+    noLiveWaits: 0,
   };
   let d = { rejected: {} as Record<string, number>, hosts: ['p1', 'p2', 'p1', 'p2'], epochs: ['1', '2', '3', '4'] };
   const source: ClusterSource = { stats: () => ({ ...s }), details: async () => d };
@@ -197,12 +198,14 @@ test('cluster figures: tessera_cluster_* counters follow the coordinator, region
       { id: 'p2', regions: [1, 3], epochs: ['2', '4'] },
     ]);
     // p2 fails: its regions move to p1 under new epochs, a stall is recorded, a stale Result refused
-    Object.assign(s, { ticks: 25, failovers: 2, lastStallMs: 800, maxStallMs: 800, rejected: 1 });
+    // (before that, both looked dead for a while: the tick waited instead of failing)
+    Object.assign(s, { ticks: 25, failovers: 2, lastStallMs: 800, maxStallMs: 800, rejected: 1, noLiveWaits: 3 });
     d = { rejected: { STALE_EPOCH: 1 }, hosts: ['p1', 'p1', 'p1', 'p1'], epochs: ['1', '5', '3', '6'] };
     await (w as unknown as { refresh(): Promise<void> }).refresh();
     m = await text();
     expect(m).toMatch(/^tessera_cluster_ticks_total 25$/m);
     expect(m).toMatch(/^tessera_cluster_failovers_total 2$/m);
+    expect(m).toMatch(/^tessera_cluster_no_live_waits_total 3$/m);
     expect(m).toMatch(/^tessera_cluster_stall_seconds\{which="max"\} 0.8$/m);
     expect(m).toMatch(/^tessera_cluster_rejected_total\{code="STALE_EPOCH"\} 1$/m);
     expect(m).toMatch(/^tessera_cluster_processes 1$/m);

@@ -114,22 +114,33 @@ async function ping(id: string): Promise<boolean | null> {
   }
 }
 
-/** Moves every region of a dead process to a live one (standby first). */
-async function failOver(id: string, t: number): Promise<void> {
-  dead.add(id);
+/**
+ * Moves every region of a dead process to a live one (standby first). When no other process is
+ * alive (every one looked dead at once: a machine so loaded that no heartbeat or ping answer came
+ * within a lease, e.g. while each restores a large world copy), nothing moves and the process is
+ * not marked dead: the tick waits, pinging, until one answers (or the tick timeout ends it), since
+ * a world with no live process cannot step anyway. Returns whether regions moved.
+ */
+async function failOver(id: string, t: number): Promise<boolean> {
   const now = performance.now();
+  const live = [...members.keys()].filter((p) => p !== id && alive(p, now));
+  if (live.length === 0) {
+    stat[STAT.NO_LIVE_WAITS]++;
+    log('warn', { tick: t, process: id }, 'shard process looks dead but no other is alive: waiting for one to answer');
+    return false;
+  }
+  dead.add(id);
   for (let k = 0; k < coord.hosts.length; k++) {
     if (coord.hosts[k] !== id) continue;
-    const live = [...members.keys()].filter((p) => alive(p, now));
     const load = (p: string): number => coord.hosts.filter((h) => h === p).length;
     const standby = live.filter((p) => members.get(p)?.m.standby && load(p) === 0);
-    const pick = standby[0] ?? live.sort((a, b) => load(a) - load(b) || (a < b ? -1 : 1))[0];
-    if (!pick) throw new ClusterError('NOT_OWNER', `region ${k}: no live shard process to take it`);
+    const pick = standby[0] ?? [...live].sort((a, b) => load(a) - load(b) || (a < b ? -1 : 1))[0];
     const epoch = await setAssign(k, pick);
     coord.move(k, pick, epoch);
     stat[STAT.FAILOVERS]++;
     log('warn', { tick: t, region: k, from: id, to: pick, epoch: String(epoch) }, 'shard process fault: region moved');
   }
+  return true;
 }
 
 async function runTick(t: number): Promise<void> {
@@ -158,8 +169,7 @@ async function runTick(t: number): Promise<void> {
       const gone = (answers[i] === false && now2 - reconnectedAt > d.leaseMs) || (answers[i] === null && !alive(owing[i], now2));
       if (!gone) continue;
       if (!stalled) stalled = t0;
-      await failOver(owing[i], t);
-      moved = true;
+      if (await failOver(owing[i], t)) moved = true;
     }
     if (moved || performance.now() - published > d.resendMs) {
       publishOrder(coord.reissue());

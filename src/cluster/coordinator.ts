@@ -39,7 +39,8 @@ export const STAT = {
   ORDER_BYTES: 5,
   RESULT_BYTES: 6,
   RESEND_DROPPED: 7,
-  WORDS: 8,
+  NO_LIVE_WAITS: 8,
+  WORDS: 9,
 } as const;
 
 /** Settings of a cluster coordinator. */
@@ -102,6 +103,8 @@ export interface CoordinatorStats {
   resultBytes: number;
   /** Resend requests dropped unread by the rate limit (resend-gate.ts). */
   resendRequestsDropped: number;
+  /** Times a process looked dead while no other was alive: nothing moved and the tick waited (coordinator-worker.ts failOver). */
+  noLiveWaits: number;
 }
 
 function workerScript(): string {
@@ -205,6 +208,7 @@ export class ClusterCoordinator implements ShardRunner {
       orderBytes: s[STAT.ORDER_BYTES],
       resultBytes: s[STAT.RESULT_BYTES],
       resendRequestsDropped: s[STAT.RESEND_DROPPED],
+      noLiveWaits: s[STAT.NO_LIVE_WAITS],
     };
   }
 

@@ -11,6 +11,7 @@
  *  tessera_cluster_order_bytes_total           tick orders published
  *  tessera_cluster_result_bytes_total          Results received
  *  tessera_cluster_resend_requests_dropped_total   resend requests dropped by the rate limit
+ *  tessera_cluster_no_live_waits_total         times a process looked dead with no other alive: the tick waited
  *  tessera_cluster_processes                   processes holding regions now
  *  tessera_cluster_regions{process}            regions each holds
  *  tessera_cluster_process_step_seconds{process}   its last step of all its regions (heartbeat)
@@ -83,6 +84,11 @@ export class ClusterWatch {
       'tessera_cluster_resend_requests_dropped_total',
       'Resend requests the coordinator dropped unread by the rate limit',
       (s) => s.resendRequestsDropped,
+    );
+    counter(
+      'tessera_cluster_no_live_waits_total',
+      'Times a shard process looked dead while no other was alive: nothing moved, the tick waited for an answer',
+      (s) => s.noLiveWaits,
     );
     new Gauge({
       name: 'tessera_cluster_stall_seconds',
