@@ -272,5 +272,6 @@ test('the descriptor data is generated (labelled, never edited by hand) and link
     ['client.fbs', 'ClientMessage', 'TSCL'],
     ['server.fbs', 'ServerMessage', 'TSSV'],
     ['shard.fbs', 'ShardMessage', 'TSSH'],
+    ['log.fbs', 'LogTick', 'TSLG'],
   ]);
 });

@@ -415,6 +415,8 @@ export const CLIENT_ROOT: RootDesc = rootOf('client.fbs');
 export const SERVER_ROOT: RootDesc = rootOf('server.fbs');
 /** host <-> shard and shard <-> shard, file identifier "TSSH" (from schemas/shard.fbs). */
 export const SHARD_ROOT: RootDesc = rootOf('shard.fbs');
+/** the replicated world log, leader -> replicas, file identifier "TSLG" (from schemas/log.fbs). */
+export const LOG_ROOT: RootDesc = rootOf('log.fbs');
 
 /** Every declaration, by schema file, sorted by name (the binary schema's order). */
 export const SCHEMA_FILES: Readonly<Record<string, readonly Desc[]>> = (() => {
@@ -423,5 +425,5 @@ export const SCHEMA_FILES: Readonly<Record<string, readonly Desc[]>> = (() => {
   return out;
 })();
 
-/** The three roots. */
-export const ROOTS: readonly RootDesc[] = [CLIENT_ROOT, SERVER_ROOT, SHARD_ROOT];
+/** The four roots. */
+export const ROOTS: readonly RootDesc[] = [CLIENT_ROOT, SERVER_ROOT, SHARD_ROOT, LOG_ROOT];

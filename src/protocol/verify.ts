@@ -42,7 +42,7 @@
  * JavaScript's single thread makes safe.
  */
 import { ERROR, ProtocolError, type ErrorCode } from './errors';
-import { CLIENT_ROOT, SERVER_ROOT, SHARD_ROOT, FIELD_CODE, type RootDesc, type TableDesc, type TableField, type ByteCheck } from './descriptors';
+import { CLIENT_ROOT, SERVER_ROOT, SHARD_ROOT, LOG_ROOT, FIELD_CODE, type RootDesc, type TableDesc, type TableField, type ByteCheck } from './descriptors';
 
 /** Limits of one verification. */
 export interface VerifyOptions {
@@ -141,6 +141,10 @@ export function verifyServer(bytes: Uint8Array, options?: VerifyOptions): number
 /** verifyBuffer for ShardMessage ("TSSH"). */
 export function verifyShard(bytes: Uint8Array, options?: VerifyOptions): number {
   return verifyBuffer(bytes, SHARD_ROOT, options);
+}
+/** verifyBuffer for LogTick ("TSLG", the replicated world log: src/replica/log-codec.ts). */
+export function verifyLog(bytes: Uint8Array, options?: VerifyOptions): number {
+  return verifyBuffer(bytes, LOG_ROOT, options);
 }
 
 /** The position a uoffset at `at` points to, after checking `at` and the target. */

@@ -28,6 +28,8 @@ export const SCHEMA: SchemaData = {
     {"kind":"struct","name":"Quat","file":"common.fbs","size":32,"align":8,"fields":[{"name":"x","type":"long","offset":0},{"name":"y","type":"long","offset":8},{"name":"z","type":"long","offset":16},{"name":"w","type":"long","offset":24}]},
     {"kind":"enum","name":"Shape","file":"common.fbs","base":"ubyte","values":[["Sphere",0],["Capsule",1],["Box",2],["Plane",3],["Heightfield",4],["Mesh",5]]},
     {"kind":"struct","name":"Vec3","file":"common.fbs","size":24,"align":8,"fields":[{"name":"x","type":"long","offset":0},{"name":"y","type":"long","offset":8},{"name":"z","type":"long","offset":16}]},
+    {"kind":"table","name":"LogJoin","file":"log.fbs","fields":[{"name":"private_id","id":0,"type":"string","required":true,"optional":false,"deprecated":false},{"name":"public_id","id":1,"type":"uint","required":false,"optional":false,"deprecated":false}]},
+    {"kind":"table","name":"LogTick","file":"log.fbs","fields":[{"name":"stream","id":0,"type":"string","required":true,"optional":false,"deprecated":false},{"name":"tick","id":1,"type":"uint","required":false,"optional":false,"deprecated":false},{"name":"hash","id":2,"type":"ulong","required":false,"optional":false,"deprecated":false},{"name":"events","id":3,"type":"[StreamEvent]","required":true,"optional":false,"deprecated":false},{"name":"joins","id":4,"type":"[LogJoin]","required":true,"optional":false,"deprecated":false}]},
     {"kind":"struct","name":"BodyShape","file":"server.fbs","size":24,"align":4,"fields":[{"name":"index","type":"uint","offset":0},{"name":"generation","type":"uint","offset":4},{"name":"sx","type":"int","offset":8},{"name":"sy","type":"int","offset":12},{"name":"sz","type":"int","offset":16},{"name":"shape","type":"Shape","offset":20},{"name":"kind","type":"BodyKind","offset":21}]},
     {"kind":"struct","name":"BodyState","file":"server.fbs","size":36,"align":4,"fields":[{"name":"index","type":"uint","offset":0},{"name":"generation","type":"uint","offset":4},{"name":"px","type":"int","offset":8},{"name":"py","type":"int","offset":12},{"name":"pz","type":"int","offset":16},{"name":"qx","type":"short","offset":20},{"name":"qy","type":"short","offset":22},{"name":"qz","type":"short","offset":24},{"name":"qw","type":"short","offset":26},{"name":"vx","type":"short","offset":28},{"name":"vy","type":"short","offset":30},{"name":"vz","type":"short","offset":32},{"name":"shard","type":"ubyte","offset":34}]},
     {"kind":"table","name":"ServerAdminResult","file":"server.fbs","fields":[{"name":"command","id":0,"type":"string","required":true,"optional":false,"deprecated":false},{"name":"ok","id":1,"type":"bool","required":false,"optional":false,"deprecated":false},{"name":"message","id":2,"type":"string","required":true,"optional":false,"deprecated":false}]},
@@ -61,6 +63,7 @@ export const SCHEMA: SchemaData = {
   ],
   roots: [
     {"file":"client.fbs","table":"ClientMessage","identifier":"TSCL"},
+    {"file":"log.fbs","table":"LogTick","identifier":"TSLG"},
     {"file":"server.fbs","table":"ServerMessage","identifier":"TSSV"},
     {"file":"shard.fbs","table":"ShardMessage","identifier":"TSSH"},
   ],

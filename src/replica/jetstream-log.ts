@@ -1,0 +1,230 @@
+/**
+ * The world log on JetStream (issue 19, DESIGN.md "Scale-out: NATS"): one stream per world,
+ * `TESSERA_LOG_<world>` on subject `tessera.<world>.log`, file storage, one message per closed
+ * tick (log-codec.ts LogTick), appended by the leader in tick order with no gap and read by
+ * replicas in order.
+ *
+ * One writer: every append carries JetStream's expected last sequence (the publish option
+ * `expect.lastSequence`), the sequence the writer last saw. A second writer that appended in
+ * between (a new leader) moves the stream on, so the deposed writer's next append is refused
+ * by the server and `append` rejects with ReplicaError FENCED: it cannot append again, whatever
+ * it believes. Appends are pipelined (each expects the sequence of the one before it; JetStream
+ * applies one connection's publishes in order). They carry no message id on purpose: JetStream
+ * answers a duplicate id with the stored message's acknowledgement before checking the expected
+ * sequence, so a deposed writer re-appending a tick the new leader already wrote would be told
+ * it succeeded. After a failed append (a timeout: stored or not), call refresh() and go on from
+ * lastTick() + 1 (replicated-store.ts does).
+ *
+ * Sequences and ticks: the stream holds consecutive ticks, so the tick of sequence s is
+ * firstTick + (s - firstSeq) for the first message stored (read once, `tickAt`).
+ */
+import {
+  jetstream,
+  jetstreamManager,
+  DeliverPolicy,
+  RetentionPolicy,
+  StorageType,
+  DiscardPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { decodeLogTick, encodeLogTick, MAX_LOG_TICK_BYTES, type LoggedTick } from './log-codec';
+import { WORLD_ID } from '../cluster/subjects';
+
+/** Error codes of replication: FENCED (another writer appended: this one is deposed), LOG_GAP (a tick is missing or out of order), BAD_LOG (a message that is not a valid LogTick of this stream). */
+export type ReplicaErrorCode = 'FENCED' | 'LOG_GAP' | 'BAD_LOG';
+
+/** A replication failure with its code. */
+export class ReplicaError extends Error {
+  override name = 'ReplicaError';
+  constructor(
+    readonly code: ReplicaErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** JetStream's error code for a publish whose expected last sequence is not the stream's (jsapi "wrong last sequence"). */
+const WRONG_LAST_SEQUENCE = 10071;
+
+/** Settings of a world's log stream. */
+export interface TickLogOptions {
+  /** World id (letters, digits, '_', '-'; as the cluster's, src/cluster/subjects.ts WORLD_ID). */
+  world: string;
+  /** Stream replicas, as the NATS cluster allows (1 on a single server). Default 1. */
+  replicas?: number;
+  /** Publish acknowledgement timeout, ms. Default 5,000. */
+  ackTimeoutMs?: number;
+}
+
+/** Stream and subject names of a world's log. */
+export function logNames(world: string): { stream: string; subject: string } {
+  if (!WORLD_ID.test(world)) throw new RangeError(`world id ${JSON.stringify(world)}: letters, digits, '_' and '-' only (1-64)`);
+  return { stream: `TESSERA_LOG_${world}`, subject: `tessera.${world}.log` };
+}
+
+/** A world's log stream: append (the leader) and read (replicas). */
+export class JetStreamTickLog {
+  private nextExpected = 0;
+  private lastTickSeen: number | null = null;
+  private first: { seq: number; tick: number } | null = null;
+  private fenced: ReplicaError | null = null;
+  /** Ticks appended (acknowledged) through this object. */
+  appended = 0;
+
+  private constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    readonly stream: string,
+    readonly subject: string,
+    private readonly ackTimeoutMs: number,
+  ) {}
+
+  /**
+   * Opens (creating if needed) the log stream of `opts.world` on connection `nc` and reads where
+   * it ends: the next append must be tick lastTick() + 1 (any tick on an empty stream).
+   * Throws RangeError for a bad world id; NATS errors when JetStream is not available.
+   */
+  static async open(nc: NatsConnection, opts: TickLogOptions): Promise<JetStreamTickLog> {
+    const { stream, subject } = logNames(opts.world);
+    const jsm = await jetstreamManager(nc);
+    try {
+      await jsm.streams.info(stream);
+    } catch {
+      await jsm.streams.add({
+        name: stream,
+        subjects: [subject],
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        discard: DiscardPolicy.Old,
+        num_replicas: opts.replicas ?? 1,
+        max_msg_size: MAX_LOG_TICK_BYTES,
+      });
+    }
+    const log = new JetStreamTickLog(jetstream(nc), jsm, stream, subject, opts.ackTimeoutMs ?? 5_000);
+    await log.refresh();
+    return log;
+  }
+
+  /** Re-reads the stream's end (after another writer appended, or at open). */
+  async refresh(): Promise<void> {
+    const info = await this.jsm.streams.info(this.stream);
+    this.nextExpected = info.state.last_seq;
+    this.lastTickSeen = info.state.messages > 0 ? (await this.read(info.state.last_seq)).tick : null;
+    this.first = null;
+  }
+
+  /** The last tick stored when this object last looked (open, refresh, or its own appends), or null for an empty log. */
+  lastTick(): number | null {
+    return this.lastTickSeen;
+  }
+
+  /** The decoded message at stream sequence `seq`. Throws ReplicaError BAD_LOG for a message that is not a LogTick. */
+  private async read(seq: number): Promise<LoggedTick> {
+    const m = await this.jsm.streams.getMessage(this.stream, { seq });
+    if (!m) throw new ReplicaError('LOG_GAP', `${this.stream}: no message at sequence ${seq}`);
+    try {
+      return decodeLogTick(m.data);
+    } catch (e) {
+      throw new ReplicaError('BAD_LOG', `${this.stream} sequence ${seq}: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * Appends closed tick `t`; resolves with its stream sequence once JetStream has stored it.
+   * Rejects with ReplicaError FENCED when another writer appended since this one last looked
+   * (then every later append of this object rejects too), LOG_GAP when `t` is not the tick after
+   * the last one, or the NATS error (e.g. a timeout: the append may or may not be stored; call
+   * refresh() before appending again).
+   */
+  append(t: LoggedTick): Promise<number> {
+    if (this.fenced) return Promise.reject(this.fenced);
+    if (this.lastTickSeen !== null && t.tick !== this.lastTickSeen + 1)
+      return Promise.reject(new ReplicaError('LOG_GAP', `${this.stream}: tick ${t.tick} appended after tick ${this.lastTickSeen}`));
+    const expected = this.nextExpected++;
+    this.lastTickSeen = t.tick;
+    return this.js.publish(this.subject, encodeLogTick(t), { expect: { lastSequence: expected }, timeout: this.ackTimeoutMs }).then(
+      (ack) => {
+        this.appended++;
+        return ack.seq;
+      },
+      (e: unknown) => {
+        const code = (e as { api_error?: { err_code?: number } }).api_error?.err_code;
+        if (code === WRONG_LAST_SEQUENCE || /wrong last sequence/i.test(String((e as Error).message))) {
+          this.fenced ??= new ReplicaError('FENCED', `${this.stream}: another writer appended after sequence ${expected}: this one is deposed`);
+          throw this.fenced;
+        }
+        throw e;
+      },
+    );
+  }
+
+  /** Whether an append was refused because another writer appended (see append). */
+  isFenced(): boolean {
+    return this.fenced !== null;
+  }
+
+  /**
+   * The stream sequence holding tick `tick`, from the first message stored; null when the log
+   * does not reach it (empty, or the tick is before the first or after the last).
+   */
+  async sequenceOf(tick: number): Promise<number | null> {
+    const info = await this.jsm.streams.info(this.stream);
+    if (info.state.messages === 0) return null;
+    if (!this.first || this.first.seq !== info.state.first_seq) this.first = { seq: info.state.first_seq, tick: (await this.read(info.state.first_seq)).tick };
+    const seq = this.first.seq + (tick - this.first.tick);
+    return seq >= info.state.first_seq && seq <= info.state.last_seq ? seq : null;
+  }
+
+  /**
+   * Delivers every tick from `fromTick` on, in order, to `onTick` (an ordered consumer: JetStream
+   * redelivers from the last one seen after a reconnect), now and as they are appended, until
+   * the returned stop() is called. A message that is not the next tick (or not a LogTick) stops
+   * the feed and is passed to `onError` as ReplicaError LOG_GAP or BAD_LOG; so is an error
+   * thrown by `onTick`. Rejects when the log does not reach `fromTick` yet... unless it is the
+   * tick after the last (then it waits for it).
+   */
+  async follow(fromTick: number, onTick: (t: LoggedTick) => void, onError: (e: Error) => void): Promise<{ stop(): void }> {
+    let seq = await this.sequenceOf(fromTick);
+    if (seq === null) {
+      const info = await this.jsm.streams.info(this.stream);
+      const last = info.state.messages > 0 ? (await this.read(info.state.last_seq)).tick : null;
+      if (last !== null && fromTick !== last + 1)
+        throw new ReplicaError('LOG_GAP', `${this.stream}: tick ${fromTick} is not in the log (${info.state.messages} ticks, last ${last})`);
+      seq = info.state.last_seq + 1;
+    }
+    const consumer = await this.js.consumers.get(this.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: seq });
+    const messages = await consumer.consume();
+    let next = fromTick;
+    let stopped = false;
+    void (async () => {
+      try {
+        for await (const m of messages) {
+          if (stopped) break;
+          let t: LoggedTick;
+          try {
+            t = decodeLogTick(m.data);
+          } catch (e) {
+            throw new ReplicaError('BAD_LOG', `${this.stream} sequence ${m.seq}: ${(e as Error).message}`);
+          }
+          if (t.tick !== next) throw new ReplicaError('LOG_GAP', `${this.stream} sequence ${m.seq}: tick ${t.tick}, expected ${next}`);
+          next++;
+          onTick(t);
+        }
+      } catch (e) {
+        if (!stopped) onError(e as Error);
+      } finally {
+        stopped = true;
+        await messages.close().catch(() => undefined);
+      }
+    })();
+    return {
+      stop(): void {
+        stopped = true;
+        void messages.close().catch(() => undefined);
+      },
+    };
+  }
+}

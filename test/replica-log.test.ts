@@ -1,0 +1,253 @@
+/**
+ * The replicated world log (issue 19, src/replica/): the LogTick codec, a leader whose world
+ * loop writes every closed tick to SQLite and to its JetStream log, replicas that follow the log
+ * (from tick 0, and one started late) with the leader's hash at every tick, fencing of a deposed
+ * writer, and a log without holes after NATS was away.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { SqliteStore } from '../src/persist/sqlite-store';
+import { EventStream } from '../src/sim/stream';
+import { WorldLoop } from '../src/sim/world-loop';
+import { decodeLogTick, encodeLogTick, type LoggedTick } from '../src/replica/log-codec';
+import { JetStreamTickLog, ReplicaError } from '../src/replica/jetstream-log';
+import { ReplicatedLogStore } from '../src/replica/replicated-store';
+import { WorldFollower } from '../src/replica/follower';
+import { ProtocolError } from '../src/protocol/errors';
+import { natsUrl, startNats, uniqueWorld } from './helpers/nats';
+import { testWorld } from './helpers/world-setup';
+
+jest.setTimeout(120_000);
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tessera-replica-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const PLAYERS = ['alice', 'bob', 'carol'];
+
+/** One tick of scripted input (deterministic in the tick): players join, walk, jump and spawn spheres. */
+function drive(loop: WorldLoop): void {
+  const s = loop.stream,
+    t = s.tick;
+  PLAYERS.forEach((p, i) => {
+    if (t === i * 5) s.connect(p);
+    if (t < i * 5) return;
+    s.heard(p);
+    s.publish(p, 'in', `${Math.round(900 * Math.cos(t / 13 + i))},${Math.round(900 * Math.sin(t / 11 + i))},${t % 29 === i ? 1 : 0}`);
+    const at = loop.avatarPosition(s.publicIdOf(p) as number);
+    if (t % 37 === i && at) s.publish(p, 'sp', `${Math.round(at[0] * 1000)},${Math.round(at[1] * 1000) + 1500},${Math.round(at[2] * 1000)},0,0,0`);
+  });
+}
+
+test('LogTick: a closed tick round-trips; a foreign or cut buffer is refused before anything is read', () => {
+  const t: LoggedTick = {
+    stream: 'world',
+    tick: 4_000_000_000,
+    hash: 0xfedcba9876543210n,
+    events: [
+      { tick: 4_000_000_000, type: 'in', origin: 7, body: '12,-5,1' },
+      { tick: 4_000_000_000, type: 'ch', origin: 9, body: 'héllo ✓' },
+    ],
+    joins: [['c0ffee', 7]],
+  };
+  const bytes = encodeLogTick(t);
+  expect(decodeLogTick(bytes)).toEqual(t);
+  const foreign = bytes.slice();
+  foreign[4] = 'X'.charCodeAt(0);
+  expect(() => decodeLogTick(foreign)).toThrow(ProtocolError);
+  expect(() => decodeLogTick(bytes.subarray(0, bytes.length - 9))).toThrow(ProtocolError);
+  expect(() => encodeLogTick({ ...t, events: [{ ...t.events[0], tick: 3 }] })).toThrow(RangeError);
+});
+
+describe('leader and replicas over JetStream', () => {
+  let nc: NatsConnection;
+  beforeAll(async () => {
+    nc = await connect({ servers: await natsUrl() });
+  });
+  afterAll(async () => {
+    await nc.drain();
+  });
+
+  test('replicas following the log from tick 0 and from a late start have the leader hash at every tick', async () => {
+    const world = uniqueWorld('repl');
+    const store = SqliteStore.open(join(dir, `${world}.sqlite`));
+    const log = await JetStreamTickLog.open(nc, { world });
+    const repl = new ReplicatedLogStore(store, 'world', log);
+    const leader = new WorldLoop(new EventStream('world'), testWorld(), { persist: { store: repl, snapshotEvery: 100 } });
+    const early = new WorldFollower(testWorld());
+    const hashes: bigint[] = [];
+    const got: bigint[] = [];
+    const errors: Error[] = [];
+    const feed = await (await JetStreamTickLog.open(nc, { world })).follow(
+      0,
+      (t) => {
+        expect(early.apply(t)).toBe(true);
+        got.push(early.sim.hash());
+      },
+      (e) => errors.push(e),
+    );
+    try {
+      for (let t = 0; t < 240; t++) {
+        drive(leader);
+        hashes.push(leader.step().hash);
+      }
+      await repl.drain();
+      expect(repl.stats()).toMatchObject({ replicatedTick: 239, loggedTick: 239, inFlight: 0, queued: 0, fenced: false });
+      // the early replica applied every tick as it was appended
+      const until = Date.now() + 20_000;
+      while (got.length < 240 && Date.now() < until && !errors.length) await new Promise((r) => setTimeout(r, 20));
+      expect(errors).toEqual([]);
+      expect(got).toEqual(hashes);
+      expect(early.stats()).toEqual({ applied: 240, mismatches: 0, next: 240 });
+      // a replica started now reads the whole log and then keeps up with new ticks
+      const late = new WorldFollower(testWorld());
+      const lateGot: bigint[] = [];
+      const lateFeed = await log.follow(
+        0,
+        (t) => void (late.apply(t) && lateGot.push(late.sim.hash())),
+        (e) => errors.push(e),
+      );
+      for (let t = 240; t < 300; t++) {
+        drive(leader);
+        hashes.push(leader.step().hash);
+      }
+      await repl.drain();
+      const until2 = Date.now() + 20_000;
+      while ((lateGot.length < 300 || got.length < 300) && Date.now() < until2 && !errors.length) await new Promise((r) => setTimeout(r, 20));
+      lateFeed.stop();
+      expect(errors).toEqual([]);
+      expect(lateGot).toEqual(hashes);
+      expect(got).toEqual(hashes);
+      // the SQLite log is the same log
+      expect(store.lastTick('world')).toBe(299);
+      await late.close();
+    } finally {
+      feed.stop();
+      repl.close();
+      await leader.close();
+      await early.close();
+      store.close();
+    }
+  });
+
+  test('a replica whose world differs from the leader stops at the first tick with another hash', async () => {
+    const world = uniqueWorld('repl');
+    const log = await JetStreamTickLog.open(nc, { world });
+    const leader = new WorldLoop(new EventStream('world'), testWorld());
+    for (let t = 0; t < 30; t++) {
+      drive(leader);
+      const r = leader.step();
+      await log.append({ stream: 'world', tick: r.tick, hash: r.hash, events: [...r.events], joins: [] });
+    }
+    const seen: number[] = [];
+    const other = new WorldFollower(testWorld({ spheres: 59 }), { onMismatch: (d) => seen.push(d.tick) });
+    const done = new Promise<void>((resolve, reject) => {
+      void log.follow(
+        0,
+        (t) => {
+          other.apply(t);
+          if (t.tick === 29) resolve();
+        },
+        reject,
+      );
+    });
+    await done;
+    expect(seen).toEqual([0]);
+    expect(other.diverged?.tick).toBe(0);
+    expect(other.stats()).toEqual({ applied: 1, mismatches: 1, next: 1 });
+    expect(() => new WorldFollower(testWorld()).apply({ stream: 'world', tick: 5, hash: 0n, events: [], joins: [] })).toThrow(ReplicaError);
+    await other.close();
+    await leader.close();
+  });
+
+  test('one writer: a deposed writer cannot append once another has (FENCED), and the log holds each tick once', async () => {
+    const world = uniqueWorld('fence');
+    const tick = (n: number): LoggedTick => ({ stream: 'world', tick: n, hash: BigInt(n) * 7919n, events: [], joins: [] });
+    const old = await JetStreamTickLog.open(nc, { world });
+    for (let n = 0; n < 5; n++) await old.append(tick(n));
+    // a new leader opens the log, sees tick 4 and goes on
+    const fresh = await JetStreamTickLog.open(nc, { world });
+    expect(fresh.lastTick()).toBe(4);
+    await fresh.append(tick(5));
+    await fresh.append(tick(6));
+    // the old one still believes tick 5 is next: refused, and so is everything after
+    await expect(old.append(tick(5))).rejects.toMatchObject({ name: 'ReplicaError', code: 'FENCED' });
+    await expect(old.append(tick(6))).rejects.toMatchObject({ code: 'FENCED' });
+    expect(old.isFenced()).toBe(true);
+    await expect(fresh.append(tick(9))).rejects.toMatchObject({ code: 'LOG_GAP' });
+    // the log: ticks 0..6 once each, in order
+    const ticks: number[] = [];
+    await new Promise<void>((resolve, reject) => {
+      void fresh.follow(
+        0,
+        (t) => {
+          ticks.push(t.tick);
+          if (t.tick === 6) resolve();
+        },
+        reject,
+      );
+    });
+    expect(ticks).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(await fresh.sequenceOf(6)).toBe(7);
+  });
+
+  test('NATS away for a while: the ticks of the outage reach the log afterwards, without a hole', async () => {
+    const srv = await startNats();
+    const c = await connect({ servers: srv.url, reconnectTimeWait: 100, maxReconnectAttempts: -1 });
+    const world = uniqueWorld('outage');
+    const store = SqliteStore.open(join(dir, `${world}.sqlite`));
+    const log = await JetStreamTickLog.open(c, { world, ackTimeoutMs: 1_000 });
+    const errors: Error[] = [];
+    const repl = new ReplicatedLogStore(store, 'world', log, { maxInFlight: 4, maxQueued: 10, retryMs: 100, onError: (e) => errors.push(e) });
+    const leader = new WorldLoop(new EventStream('world'), testWorld(), { persist: { store: repl } });
+    const hashes: bigint[] = [];
+    try {
+      const steps = async (n: number): Promise<void> => {
+        for (let k = 0; k < n; k++) {
+          drive(leader);
+          hashes.push(leader.step().hash);
+          await new Promise((r) => setImmediate(r));
+        }
+      };
+      await steps(40);
+      await repl.drain();
+      srv.pause(); // JetStream stops answering: appends time out
+      await steps(60); // more than maxQueued: the oldest of the outage are read back from SQLite later
+      await new Promise((r) => setTimeout(r, 1_500));
+      srv.resume();
+      await steps(20);
+      await repl.drain(30_000);
+      const st = repl.stats();
+      expect(st).toMatchObject({ replicatedTick: 119, fenced: false, queued: 0, inFlight: 0 });
+      expect(st.dropped).toBeGreaterThan(0);
+      expect(st.failures).toBeGreaterThan(0);
+      expect(errors.length).toBeGreaterThan(0);
+      // a replica reading the log from tick 0 gets every tick and the leader's hashes
+      const f = new WorldFollower(testWorld());
+      const got: bigint[] = [];
+      await new Promise<void>((resolve, reject) => {
+        void log.follow(
+          0,
+          (t) => {
+            if (!f.apply(t)) reject(new Error(`mismatch at tick ${t.tick}`));
+            got.push(f.sim.hash());
+            if (t.tick === 119) resolve();
+          },
+          reject,
+        );
+      });
+      expect(got).toEqual(hashes);
+      await f.close();
+    } finally {
+      repl.close();
+      await leader.close();
+      store.close();
+      await c.close();
+      await srv.stop();
+    }
+  });
+});
