@@ -15,6 +15,7 @@ import { decodeLogTick, encodeLogTick, type LoggedTick } from '../src/replica/lo
 import { JetStreamTickLog, ReplicaError } from '../src/replica/jetstream-log';
 import { ReplicatedLogStore } from '../src/replica/replicated-store';
 import { WorldFollower } from '../src/replica/follower';
+import { LeaderLease } from '../src/replica/lease';
 import { ProtocolError } from '../src/protocol/errors';
 import { natsUrl, startNats, uniqueWorld } from './helpers/nats';
 import { testWorld } from './helpers/world-setup';
@@ -248,6 +249,54 @@ describe('leader and replicas over JetStream', () => {
       store.close();
       await c.close();
       await srv.stop();
+    }
+  });
+});
+
+describe('leader lease', () => {
+  test('one holder; a holder cut off from NATS loses it and a candidate takes over within the TTL; a release hands over at once', async () => {
+    const url = await natsUrl();
+    const world = uniqueWorld('lease');
+    const [ncA, ncB, ncC] = await Promise.all([url, url, url].map((u) => connect({ servers: u })));
+    const events: string[] = [];
+    const a = await LeaderLease.open(ncA, { world, id: 'a', ttlMs: 1_000, onLost: (r) => events.push(`a lost: ${r}`) });
+    const b = await LeaderLease.open(ncB, { world, id: 'b', ttlMs: 1_000, onAcquired: () => events.push('b acquired') });
+    const c = await LeaderLease.open(ncC, { world, id: 'c', ttlMs: 1_000 });
+    try {
+      expect(await a.tryAcquire()).toBe(true);
+      expect(await b.tryAcquire()).toBe(false);
+      expect((await b.holder())?.id).toBe('a');
+      // a keeps it past several TTLs by renewing
+      await new Promise((r) => setTimeout(r, 2_500));
+      expect(await b.tryAcquire()).toBe(false);
+      expect(a.isLeader()).toBe(true);
+      // a is cut off: it cannot renew; b, campaigning, takes over after the TTL
+      const campaign = b.campaign();
+      const cut = Date.now();
+      await ncA.close();
+      expect(await campaign).toBe(true);
+      const takeover = Date.now() - cut;
+      expect(takeover).toBeLessThan(2_000);
+      expect((await c.holder())?.id).toBe('b');
+      // a notices at its next renewal
+      const until = Date.now() + 2_000;
+      while (a.isLeader() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      expect(a.isLeader()).toBe(false);
+      expect(events).toContain('b acquired');
+      expect(events.some((e) => e.startsWith('a lost: renewal refused'))).toBe(true);
+      // a graceful hand-over: b releases, c (campaigning) takes it well within a TTL
+      const cCampaign = c.campaign();
+      const released = Date.now();
+      await b.stop(true);
+      expect(await cCampaign).toBe(true);
+      expect(Date.now() - released).toBeLessThan(800);
+      expect((await c.holder())?.id).toBe('c');
+      console.log(`lease: takeover ${takeover} ms after the holder was cut off (TTL 1,000 ms)`);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await c.stop();
+      await Promise.all([ncB, ncC].map((n) => n.close()));
     }
   });
 });
