@@ -172,6 +172,15 @@ export function program(): Command {
     .addOption(new Option('--cluster-standbys <n>', `further shard processes kept as standbys [${DEFAULT_SERVE.clusterStandbys}]`))
     .addOption(new Option('--cluster-join-timeout-ms <ms>', `how long to wait for the shard processes to join [${DEFAULT_SERVE.clusterJoinTimeoutMs}]`))
     .addOption(new Option('--cluster-nkey <file>', "the coordinator's NATS key (coordinator.nk from `tessera cluster-keys`) [none]"))
+    .addOption(
+      new Option(
+        '--replicate <nats-url>',
+        'lead a replicated world: take its leader lease and append every tick to its JetStream log on this NATS server (or servers, comma separated) [off]',
+      ),
+    )
+    .addOption(new Option('--replicate-world <id>', `replicated world id (JetStream stream TESSERA_LOG_<id>) [${DEFAULT_SERVE.replicateWorld}]`))
+    .addOption(new Option('--replicate-lease-ms <ms>', `leader lease length, the same on every node of the world [${DEFAULT_SERVE.replicateLeaseMs}]`))
+    .addOption(new Option('--replicate-nkey <file>', "this node's NATS key for replication [none]"))
     .addOption(new Option('-c, --config <file>', 'JSON file with the same settings (flags and TESSERA_* variables win)'))
     .action(async (o: Record<string, unknown>) => {
       // commander names each flag's value after the setting (--snapshot-every -> snapshotEvery)

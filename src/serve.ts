@@ -27,6 +27,12 @@
  * the processes. Processes that do not join within `clusterJoinTimeoutMs` (or refuse their copy)
  * stop serve with a ConfigError saying so. Its figures are tessera_cluster_* in /metrics and
  * `cluster` in /stats, with the processes' heartbeats (src/net/cluster-members.ts).
+ *
+ * A replicated world (`replicate` = a NATS URL, issue 19): this node takes the world's leader
+ * lease (another holder: ConfigError naming it), appends every closed tick to the world's
+ * JetStream log after SQLite (src/replica/leader.ts), refuses to start when the log holds another
+ * history, and stops when it loses the lease or another writer appended. Figures:
+ * tessera_replication_* (src/net/replication-metrics.ts).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -49,6 +55,9 @@ import { WORLD_ID } from './cluster/subjects';
 import { readNkeySeed } from './cluster/auth';
 import { ClusterWatch } from './net/cluster-metrics';
 import { MemberWatch } from './net/cluster-members';
+import { LeaderError, ReplicationLeader } from './replica/leader';
+import { ReplicationMetrics } from './net/replication-metrics';
+import { hostname } from 'node:os';
 
 /** What `tessera serve` runs with. */
 export interface ServeConfig {
@@ -121,6 +130,18 @@ export interface ServeConfig {
    * src/cluster/auth.ts); '' = connect without a key (a server without users: serve warns).
    */
   clusterNkey: string;
+  /**
+   * The NATS server URL (or several, comma separated) whose JetStream holds this world's
+   * replicated log (issue 19, src/replica/): every closed tick is appended there after SQLite,
+   * and this node must hold the world's leader lease to run; '' = no replication.
+   */
+  replicate: string;
+  /** The replicated world's id (stream TESSERA_LOG_<id>, lease bucket TESSERA_LEASE_<id>). */
+  replicateWorld: string;
+  /** Leader lease length, ms (the lease bucket's TTL; the same on every node of the world). */
+  replicateLeaseMs: number;
+  /** This node's NATS user seed file for replication; '' = connect without a key. */
+  replicateNkey: string;
 }
 
 /** The embedded defaults: the demo world on port 9001, SQLite under ./data/, a worker per core, guests on. */
@@ -156,6 +177,10 @@ export const DEFAULT_SERVE: ServeConfig = {
   clusterStandbys: 0,
   clusterJoinTimeoutMs: 30_000,
   clusterNkey: '',
+  replicate: '',
+  replicateWorld: 'main',
+  replicateLeaseMs: 1000,
+  replicateNkey: '',
 };
 
 /** A setting that cannot be used. */
@@ -202,6 +227,10 @@ const ENV: Record<keyof ServeConfig, string> = {
   clusterStandbys: 'TESSERA_CLUSTER_STANDBYS',
   clusterJoinTimeoutMs: 'TESSERA_CLUSTER_JOIN_TIMEOUT_MS',
   clusterNkey: 'TESSERA_CLUSTER_NKEY',
+  replicate: 'TESSERA_REPLICATE',
+  replicateWorld: 'TESSERA_REPLICATE_WORLD',
+  replicateLeaseMs: 'TESSERA_REPLICATE_LEASE_MS',
+  replicateNkey: 'TESSERA_REPLICATE_NKEY',
 };
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -243,6 +272,11 @@ export function resolveConfig(flags: Partial<Record<keyof ServeConfig, unknown>>
     sources[key] = source;
   }
   checkCluster(out, sources);
+  if (out.replicate === '')
+    for (const k of ['replicateWorld', 'replicateLeaseMs', 'replicateNkey'] as const) {
+      const from = sources[k];
+      if (from) throw new ConfigError(k, from, 'is a replication setting: set replicate (--replicate nats://host:4222) as well, or leave it out');
+    }
   return out;
 }
 
@@ -309,6 +343,9 @@ function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
       return int(0, 1024);
     case 'clusterJoinTimeoutMs':
       return int(1000, 3_600_000);
+    case 'replicateLeaseMs':
+      return int(100, 60_000);
+    case 'replicate':
     case 'cluster': {
       const v = String(raw).trim();
       if (v === '') return '';
@@ -332,6 +369,7 @@ function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
       }
       return urls.join(',');
     }
+    case 'replicateNkey':
     case 'clusterNkey': {
       if (typeof raw !== 'string') throw new ConfigError(key, source, `must be a file name, got ${JSON.stringify(raw)}`);
       if (raw === '') return '';
@@ -342,6 +380,7 @@ function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
       }
       return raw;
     }
+    case 'replicateWorld':
     case 'clusterWorld': {
       if (typeof raw !== 'string' || !WORLD_ID.test(raw))
         throw new ConfigError(key, source, `must be 1 to 64 letters, digits, '_' or '-', got ${JSON.stringify(raw)}`);
@@ -436,6 +475,29 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   const stopped = new Promise<void>((r) => {
     done = r;
   });
+  let started = false;
+  // a replicated world: this node must hold the world's leader lease; every tick also goes to JetStream
+  let leader: ReplicationLeader | null = null;
+  if (cfg.replicate !== '') {
+    leader = await ReplicationLeader.start({
+      nats: cfg.replicate,
+      world: cfg.replicateWorld,
+      id: `${hostname()}:${process.pid}`,
+      stream: 'world',
+      leaseMs: cfg.replicateLeaseMs,
+      nkeyFile: cfg.replicateNkey || undefined,
+      store,
+      log,
+      // (before the host runs there is nothing to stop: the start fails at its first fenced append)
+      onDeposed: (reason) => void (started ? stop(`deposed: ${reason}`) : undefined),
+    }).catch(async (e: Error) => {
+      await sink.close();
+      store.close();
+      if (e instanceof LeaderError) throw new ConfigError('replicate', `world ${cfg.replicateWorld}`, e.message);
+      throw new ConfigError('replicate', cfg.replicate, `cannot lead world ${cfg.replicateWorld} through NATS: ${e.message}`);
+    });
+    new ReplicationMetrics(leader, metrics.registry);
+  }
   const stop = (reason = 'stop'): Promise<void> => {
     stopping ??= (async () => {
       log.info({ reason }, 'stopping');
@@ -443,6 +505,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       securityLog.stop();
       await host.stop();
       await closeCluster();
+      await leader?.close();
       await sink.close();
       store.close();
       log.info({ tick: host.world.stream.tick, hash: host.world.sim.hash().toString(16) }, 'stopped');
@@ -456,7 +519,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       host: cfg.host,
       tickRate: scene.world.tickRate,
       world: setup,
-      worldLoop: { persist: { store, sink, snapshotEvery: cfg.snapshotEvery } },
+      worldLoop: { persist: { store: leader?.store ?? store, sink, snapshotEvery: cfg.snapshotEvery } },
       accounts,
       avatars: store,
       artifacts: new ArtifactService(store),
@@ -476,34 +539,38 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       onTick: (r) => metrics.observe(r),
       metrics: () => metrics.text(),
       moreStats: () => (watch ? { cluster: watch.figures() } : {}),
-      beforeTicks: cluster
-        ? async (loop) => {
-            const o = {
-              nats: cfg.cluster,
-              world: cfg.clusterWorld,
-              processes: cfg.clusterProcesses,
-              standbys: cfg.clusterStandbys,
-              joinTimeoutMs: cfg.clusterJoinTimeoutMs,
-              nkeyFile: cfg.clusterNkey || undefined,
-            };
-            log.info({ ...o, tick: loop.stream.tick }, 'cluster: waiting for the shard processes to join');
-            members = await MemberWatch.start(cfg.cluster, cfg.clusterWorld, undefined, cfg.clusterNkey || undefined).catch((e: Error) => {
-              throw new ConfigError('cluster', cfg.cluster, `cannot reach NATS: ${e.message}`);
-            });
-            coordinator = await ClusterCoordinator.start(loop.sim.world, { ...o, log }).catch((e: Error) => {
-              // processes that did not join, or refused their copy: what the operator does next
-              if (!(e instanceof PhysicsError)) throw e;
-              throw new ConfigError(
-                'clusterProcesses',
-                `world ${cfg.clusterWorld}`,
-                `${e.message}; start them (tessera shard --nats ${cfg.cluster} --world ${cfg.clusterWorld} --id NAME${cfg.clusterNkey ? ' --nkey NAME.nk' : ''}) or raise clusterJoinTimeoutMs`,
-              );
-            });
-            watch = new ClusterWatch(coordinator, cfg.clusterWorld, metrics.registry, members);
-            await watch.start();
-            log.info({ world: cfg.clusterWorld, processes: watch.figures().processes }, 'cluster: the shard processes joined');
-          }
-        : undefined,
+      beforeTicks: async (loop) => {
+        if (leader)
+          await leader.checkHistory(loop).catch((e: Error) => {
+            throw e instanceof LeaderError ? new ConfigError('replicate', `world ${cfg.replicateWorld}`, e.message) : e;
+          });
+        if (cluster) {
+          const o = {
+            nats: cfg.cluster,
+            world: cfg.clusterWorld,
+            processes: cfg.clusterProcesses,
+            standbys: cfg.clusterStandbys,
+            joinTimeoutMs: cfg.clusterJoinTimeoutMs,
+            nkeyFile: cfg.clusterNkey || undefined,
+          };
+          log.info({ ...o, tick: loop.stream.tick }, 'cluster: waiting for the shard processes to join');
+          members = await MemberWatch.start(cfg.cluster, cfg.clusterWorld, undefined, cfg.clusterNkey || undefined).catch((e: Error) => {
+            throw new ConfigError('cluster', cfg.cluster, `cannot reach NATS: ${e.message}`);
+          });
+          coordinator = await ClusterCoordinator.start(loop.sim.world, { ...o, log }).catch((e: Error) => {
+            // processes that did not join, or refused their copy: what the operator does next
+            if (!(e instanceof PhysicsError)) throw e;
+            throw new ConfigError(
+              'clusterProcesses',
+              `world ${cfg.clusterWorld}`,
+              `${e.message}; start them (tessera shard --nats ${cfg.cluster} --world ${cfg.clusterWorld} --id NAME${cfg.clusterNkey ? ' --nkey NAME.nk' : ''}) or raise clusterJoinTimeoutMs`,
+            );
+          });
+          watch = new ClusterWatch(coordinator, cfg.clusterWorld, metrics.registry, members);
+          await watch.start();
+          log.info({ world: cfg.clusterWorld, processes: watch.figures().processes }, 'cluster: the shard processes joined');
+        }
+      },
       web: join(__dirname, '..', '..', 'web'),
       onShutdown: (reason) => {
         void stop(`admin: ${reason}`);
@@ -511,10 +578,13 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
     });
   } catch (e) {
     await closeCluster();
+    await leader?.close(0);
     await sink.close();
     store.close();
     throw e;
   }
+  started = true;
+  if (leader && !leader.stats().leader) void stop('deposed while starting');
   metrics.attach(host, { security: securityLog, accounts });
   securityLog.start();
   retention.start();
@@ -528,6 +598,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       workers: cfg.workers,
       tick: host.world.stream.tick,
       ...(cluster ? { cluster: cfg.cluster, clusterWorld: cfg.clusterWorld } : {}),
+      ...(leader ? { replicate: cfg.replicate, replicateWorld: cfg.replicateWorld } : {}),
     },
     'listening',
   );

@@ -112,7 +112,7 @@ export class JetStreamTickLog {
   async refresh(): Promise<void> {
     const info = await this.jsm.streams.info(this.stream);
     this.nextExpected = info.state.last_seq;
-    this.lastTickSeen = info.state.messages > 0 ? (await this.read(info.state.last_seq)).tick : null;
+    this.lastTickSeen = info.state.messages > 0 ? (await this.tickAt(info.state.last_seq)).tick : null;
     this.first = null;
   }
 
@@ -121,8 +121,8 @@ export class JetStreamTickLog {
     return this.lastTickSeen;
   }
 
-  /** The decoded message at stream sequence `seq`. Throws ReplicaError BAD_LOG for a message that is not a LogTick. */
-  private async read(seq: number): Promise<LoggedTick> {
+  /** The decoded tick at stream sequence `seq`. Throws ReplicaError LOG_GAP when there is none, BAD_LOG for a message that is not a LogTick. */
+  async tickAt(seq: number): Promise<LoggedTick> {
     const m = await this.jsm.streams.getMessage(this.stream, { seq });
     if (!m) throw new ReplicaError('LOG_GAP', `${this.stream}: no message at sequence ${seq}`);
     try {
@@ -173,7 +173,8 @@ export class JetStreamTickLog {
   async sequenceOf(tick: number): Promise<number | null> {
     const info = await this.jsm.streams.info(this.stream);
     if (info.state.messages === 0) return null;
-    if (!this.first || this.first.seq !== info.state.first_seq) this.first = { seq: info.state.first_seq, tick: (await this.read(info.state.first_seq)).tick };
+    if (!this.first || this.first.seq !== info.state.first_seq)
+      this.first = { seq: info.state.first_seq, tick: (await this.tickAt(info.state.first_seq)).tick };
     const seq = this.first.seq + (tick - this.first.tick);
     return seq >= info.state.first_seq && seq <= info.state.last_seq ? seq : null;
   }
@@ -190,7 +191,7 @@ export class JetStreamTickLog {
     let seq = await this.sequenceOf(fromTick);
     if (seq === null) {
       const info = await this.jsm.streams.info(this.stream);
-      const last = info.state.messages > 0 ? (await this.read(info.state.last_seq)).tick : null;
+      const last = info.state.messages > 0 ? (await this.tickAt(info.state.last_seq)).tick : null;
       if (last !== null && fromTick !== last + 1)
         throw new ReplicaError('LOG_GAP', `${this.stream}: tick ${fromTick} is not in the log (${info.state.messages} ticks, last ${last})`);
       seq = info.state.last_seq + 1;

@@ -47,6 +47,8 @@ export class LeaderLease {
   private held = false;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** The renewal in flight, if any (stop waits for it before releasing). */
+  private renewing: Promise<void> | null = null;
   readonly ttlMs: number;
 
   private constructor(
@@ -90,8 +92,15 @@ export class LeaderLease {
     }
     this.held = true;
     this.opts.onAcquired?.();
-    this.schedule(Math.floor(this.ttlMs / 4), () => this.renew());
+    this.schedule(Math.floor(this.ttlMs / 4), () => this.renewOnce());
     return true;
+  }
+
+  private renewOnce(): Promise<void> {
+    this.renewing = this.renew().finally(() => {
+      this.renewing = null;
+    });
+    return this.renewing;
   }
 
   /** Looks every ttl/5 and takes the lease as soon as it is free; resolves once held (or stop()). */
@@ -110,7 +119,7 @@ export class LeaderLease {
     if (!this.held || this.stopped) return;
     try {
       this.revision = await this.kv.update('leader', JSON.stringify({ id: this.opts.id, sinceMs: Date.now() } satisfies LeaseHolder), this.revision);
-      this.schedule(Math.floor(this.ttlMs / 4), () => this.renew());
+      this.schedule(Math.floor(this.ttlMs / 4), () => this.renewOnce());
     } catch (e) {
       this.lose(`renewal refused: ${(e as Error).message}`);
     }
@@ -138,6 +147,7 @@ export class LeaderLease {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    await this.renewing; // its revision is the one to release
     if (release && this.held) await this.kv.delete('leader', { previousSeq: this.revision }).catch(() => undefined);
     this.held = false;
   }

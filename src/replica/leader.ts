@@ -1,0 +1,136 @@
+/**
+ * `tessera serve --replicate <nats-url>` (issue 19): the node that leads a replicated world. At
+ * start it connects to NATS, takes the world's leader lease (lease.ts; another holder: it refuses
+ * to start, naming the holder), opens the world's log (jetstream-log.ts) and wraps its SQLite
+ * store so every closed tick also goes to JetStream (replicated-store.ts). Once the world is
+ * restored, `checkHistory` makes sure the log and this node tell the same story: the log must be
+ * empty at tick 0, or end at the tick before this node's, or hold this node's hash there (a log
+ * ahead of SQLite after a crash: the ticks this node re-runs are already in it). Losing the lease,
+ * or an append refused because another writer appended (FENCED), calls `onDeposed`: the node must
+ * stop. Figures for metrics: `stats()`.
+ */
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import type { WorldLogStore } from '../persist/store';
+import type { WorldLoop } from '../sim/world-loop';
+import { clusterConnectOptions } from '../cluster/auth';
+import { JetStreamTickLog, ReplicaError } from './jetstream-log';
+import { LeaderLease } from './lease';
+import { ReplicatedLogStore, type ReplicationStats } from './replicated-store';
+
+/** Settings of a leader. */
+export interface LeaderOptions {
+  /** NATS URL(s), comma separated. */
+  nats: string;
+  /** World id. */
+  world: string;
+  /** This node's id (logged, and the lease holder's name). */
+  id: string;
+  /** The world stream whose ticks are replicated (the host's main stream). */
+  stream: string;
+  leaseMs: number;
+  nkeyFile?: string;
+  store: WorldLogStore;
+  log: Logger;
+  /** Called once when this node is no longer the leader (lease lost or appends fenced). */
+  onDeposed: (reason: string) => void;
+}
+
+/** Refusals at start: LEASE_HELD (another node leads the world), HISTORY (the log holds another history than this node's). */
+export class LeaderError extends Error {
+  override name = 'LeaderError';
+  constructor(
+    readonly code: 'LEASE_HELD' | 'HISTORY',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A running leader (module comment). */
+export class ReplicationLeader {
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly lease: LeaderLease,
+    private readonly tickLog: JetStreamTickLog,
+    /** The store to give the world loop. */
+    readonly store: ReplicatedLogStore,
+    private readonly o: LeaderOptions,
+  ) {}
+
+  /**
+   * Connects, takes the lease, opens the log. Rejects with LeaderError LEASE_HELD when another
+   * node holds the lease, or the NATS error when the server cannot be reached or has no JetStream.
+   */
+  static async start(o: LeaderOptions): Promise<ReplicationLeader> {
+    const nc = await connect(clusterConnectOptions({ nats: o.nats, name: `tessera-leader-${o.world}-${o.id}`, id: o.id, nkeyFile: o.nkeyFile }));
+    try {
+      let deposed = false;
+      const depose = (reason: string): void => {
+        if (deposed) return;
+        deposed = true;
+        o.log.error({ world: o.world, reason }, 'replication: this node is no longer the leader');
+        o.onDeposed(reason);
+      };
+      const lease = await LeaderLease.open(nc, { world: o.world, id: o.id, ttlMs: o.leaseMs, onLost: (r) => depose(`lease lost (${r})`) });
+      if (!(await lease.tryAcquire())) {
+        const h = await lease.holder();
+        throw new LeaderError(
+          'LEASE_HELD',
+          `world ${o.world} is led by ${h ? `${h.id} (since ${new Date(h.sinceMs).toISOString()})` : 'another node'}: stop that node first`,
+        );
+      }
+      const tickLog = await JetStreamTickLog.open(nc, { world: o.world });
+      const store = new ReplicatedLogStore(o.store, o.stream, tickLog, {
+        onFenced: (e: ReplicaError) => depose(e.message),
+        onError: (e) => o.log.warn({ world: o.world, err: e.message }, 'replication: an append failed; retrying'),
+      });
+      o.log.info({ world: o.world, id: o.id, logTick: tickLog.lastTick() }, 'replication: leading the world');
+      return new ReplicationLeader(nc, lease, tickLog, store, o);
+    } catch (e) {
+      await nc.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Checks that the log continues this node's world (module comment). Throws LeaderError HISTORY
+   * otherwise, naming both ends.
+   */
+  async checkHistory(loop: WorldLoop): Promise<void> {
+    const next = loop.stream.tick,
+      last = this.tickLog.lastTick();
+    if (last === null) return;
+    const hash = loop.sim.hash();
+    if (next === 0)
+      throw new LeaderError(
+        'HISTORY',
+        `the log of world ${this.o.world} already holds ticks 0..${last}, and this node starts a new world: start it from that world's data, or use another world id`,
+      );
+    if (last < next - 1)
+      throw new LeaderError(
+        'HISTORY',
+        `the log of world ${this.o.world} ends at tick ${last}, this node is at tick ${next}: ticks ${last + 1}..${next - 1} exist only here (their SQLite rows); copy them first`,
+      );
+    const seq = await this.tickLog.sequenceOf(next - 1);
+    const got = seq === null ? null : await this.tickLog.tickAt(seq);
+    if (!got || got.hash !== hash)
+      throw new LeaderError(
+        'HISTORY',
+        `the log of world ${this.o.world} says the hash after tick ${next - 1} is ${got ? got.hash.toString(16) : '(missing)'}, this node has ${hash.toString(16)}: another history`,
+      );
+  }
+
+  /** Replication figures and whether this node still holds the lease. */
+  stats(): ReplicationStats & { leader: boolean } {
+    return { ...this.store.stats(), leader: this.lease.isLeader() };
+  }
+
+  /** Waits (up to `timeoutMs`) for the ticks still in flight, releases the lease, closes the connection. */
+  async close(timeoutMs = 5_000): Promise<void> {
+    await this.store.drain(timeoutMs).catch((e: Error) => this.o.log.warn({ err: e.message }, 'replication: closing with ticks not acknowledged'));
+    this.store.close();
+    await this.lease.stop(true);
+    await this.nc.close();
+  }
+}
