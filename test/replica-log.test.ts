@@ -18,6 +18,7 @@ import { WorldFollower } from '../src/replica/follower';
 import { LeaderLease } from '../src/replica/lease';
 import { ProtocolError } from '../src/protocol/errors';
 import { natsUrl, startNats, uniqueWorld } from './helpers/nats';
+import { waitFor } from './helpers/net';
 import { testWorld } from './helpers/world-setup';
 
 jest.setTimeout(120_000);
@@ -297,6 +298,97 @@ describe('leader lease', () => {
       await b.stop();
       await c.stop();
       await Promise.all([ncB, ncC].map((n) => n.close()));
+    }
+  });
+});
+
+describe('takeover', () => {
+  test('the leader dies: a replica takes the lease, becomes the leader at the next tick and goes on with the hash of a run that never failed', async () => {
+    const url = await natsUrl();
+    const world = uniqueWorld('take');
+    const TICKS = 460; // past two folds of the replica's stream state
+    const DIES = 230;
+    // the run that never failed
+    const ref = new WorldLoop(new EventStream('world', { seed: '00112233445566778899aabbccddeeff' }), testWorld());
+    const expected: bigint[] = [];
+    for (let t = 0; t < TICKS; t++) {
+      drive(ref);
+      expected.push(ref.step().hash);
+    }
+    await ref.close();
+
+    const ncL = await connect({ servers: url });
+    const ncR = await connect({ servers: url });
+    const storeL = SqliteStore.open(join(dir, `${world}-L.sqlite`));
+    const storeR = SqliteStore.open(join(dir, `${world}-R.sqlite`));
+    const leaseL = await LeaderLease.open(ncL, { world, id: 'L', ttlMs: 1_000 });
+    const leaseR = await LeaderLease.open(ncR, { world, id: 'R', ttlMs: 1_000 });
+    expect(await leaseL.tryAcquire()).toBe(true);
+    const replL = new ReplicatedLogStore(storeL, 'world', await JetStreamTickLog.open(ncL, { world }));
+    const leader = new WorldLoop(new EventStream('world', { seed: '00112233445566778899aabbccddeeff' }), testWorld(), { persist: { store: replL } });
+    const replica = new WorldFollower(testWorld());
+    const logR = await JetStreamTickLog.open(ncR, { world });
+    const errors: Error[] = [];
+    const feed = await logR.follow(
+      0,
+      (t) => void replica.apply(t),
+      (e) => errors.push(e),
+    );
+    let next: WorldLoop | null = null;
+    try {
+      const got: bigint[] = [];
+      for (let t = 0; t < DIES; t++) {
+        drive(leader);
+        got.push(leader.step().hash);
+      }
+      await replL.drain();
+      // the leader dies (kill -9: it neither steps nor renews; its connection goes)
+      const died = Date.now();
+      await ncL.close();
+      await leaseL.stop();
+      expect(await leaseR.campaign()).toBe(true);
+      // the replica has every tick the leader logged, then leads from the next one
+      await logR.refresh();
+      const last = logR.lastTick() as number;
+      expect(last).toBe(DIES - 1);
+      await waitFor(() => replica.stats().next === last + 1 || errors.length > 0, 10_000, 'the replica to catch up');
+      feed.stop();
+      const replR = new ReplicatedLogStore(storeR, 'world', logR);
+      next = replica.promote({ persist: { store: replR } });
+      const takeover = Date.now() - died;
+      expect(next.stream.tick).toBe(DIES);
+      for (let t = DIES; t < TICKS; t++) {
+        drive(next);
+        got.push(next.step().hash);
+      }
+      await replR.drain();
+      expect(errors).toEqual([]);
+      expect(got).toEqual(expected);
+      // the log holds every tick once: a replica from tick 0 agrees to the end
+      const check = new WorldFollower(testWorld());
+      await new Promise<void>((resolve, reject) => {
+        void logR.follow(
+          0,
+          (t) => {
+            if (!check.apply(t)) reject(new Error(`mismatch at tick ${t.tick}`));
+            if (t.tick === TICKS - 1) resolve();
+          },
+          reject,
+        );
+      });
+      expect(check.stats()).toEqual({ applied: TICKS, mismatches: 0, next: TICKS });
+      await check.close();
+      console.log(`takeover: the replica led ${takeover} ms after the leader died (lease TTL 1,000 ms)`);
+      expect(takeover).toBeLessThan(2_000);
+    } finally {
+      feed.stop();
+      await leaseR.stop(true);
+      await leader.close();
+      if (next) await next.close();
+      else await replica.close();
+      storeL.close();
+      storeR.close();
+      await ncR.close();
     }
   });
 });

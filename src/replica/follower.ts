@@ -6,10 +6,20 @@
  * A mismatch is counted and reported (`onMismatch`) and the copy stops applying: its state is
  * no longer the world's (resynchronising from a snapshot is issue 19's next step). A tick that
  * is not the next one is refused with ReplicaError LOG_GAP and changes nothing.
+ *
+ * Besides the world the copy keeps the event stream's state (from tick 0's '_a' event, which
+ * holds the stream's seed, then the clients' '_c'/'_d' events and private ids), folded every
+ * FOLD_EVERY ticks, so `promote` can turn it into the world loop of a new leader at the next tick.
  */
 import { MainSim, type WorldSetup } from '../sim/main-sim';
+import { EventStream, type StreamOptions, type StreamState } from '../sim/stream';
+import { WorldLoop, type WorldLoopOptions } from '../sim/world-loop';
+import type { StreamEvent } from '../protocol/messages';
 import type { LoggedTick } from './log-codec';
 import { ReplicaError } from './jetstream-log';
+
+/** Ticks of events a follower keeps before folding them into its stream state (promote's input). */
+const FOLD_EVERY = 200;
 
 /** A replica's figures. */
 export interface FollowerStats {
@@ -36,6 +46,13 @@ export class WorldFollower {
   private applied = 0;
   /** The first divergence, or null while the copy agrees with the leader. */
   diverged: Divergence | null = null;
+  /** The stream's state at some tick s, and the logged events and joins of ticks s.. (see promote). */
+  private streamName = '';
+  private base: StreamState | null = null;
+  private since: StreamEvent[] = [];
+  private joins: Array<[string, number]> = [];
+  /** Derived events of the last tick applied: they belong to the next (open) tick. */
+  private derived: Array<{ type: string; body: string }> = [];
 
   /** A fresh copy of the world `setup` builds, expecting tick 0. */
   constructor(
@@ -52,7 +69,21 @@ export class WorldFollower {
   apply(t: LoggedTick): boolean {
     if (this.diverged) return false;
     if (t.tick !== this.next) throw new ReplicaError('LOG_GAP', `replica expects tick ${this.next}, got ${t.tick}`);
-    this.sim.apply(t.tick, t.events);
+    if (t.tick === 0) {
+      const a = t.events.find((e) => e.type === '_a' && e.origin === 0);
+      if (!a) throw new ReplicaError('BAD_LOG', `tick 0 of stream ${t.stream} has no '_a' event (the stream's seed)`);
+      this.streamName = t.stream;
+      this.base = { seed: a.body, tick: 0, nextId: 1, clients: [], pending: [] };
+    }
+    this.derived = this.sim.apply(t.tick, t.events).derived;
+    this.since.push(...t.events);
+    this.joins.push(...t.joins);
+    if (this.base && (t.tick + 1) % FOLD_EVERY === 0) {
+      const s = EventStream.resume(this.streamName, this.base, this.since, { tick: t.tick + 1, ids: this.joins });
+      this.base = s.exportState();
+      this.since = [];
+      this.joins = [];
+    }
     this.next++;
     this.applied++;
     const h = this.sim.hash();
@@ -62,6 +93,25 @@ export class WorldFollower {
       return false;
     }
     return true;
+  }
+
+  /**
+   * Turns the copy into the world loop of a new leader, at the next tick: the event stream is
+   * resumed from the copy's state and the log since, the derived events of the last tick go into
+   * the open tick (as WorldLoop.restore does), and the world is this copy's (the follower must not
+   * be used afterwards). Throws ReplicaError BAD_LOG when the copy did not start at tick 0 or has
+   * diverged.
+   */
+  promote(opts: WorldLoopOptions = {}, streamOpts: StreamOptions = {}): WorldLoop {
+    if (!this.base) throw new ReplicaError('BAD_LOG', 'promote: the copy has no stream state (it did not start at tick 0)');
+    if (this.diverged) throw new ReplicaError('BAD_LOG', `promote: the copy diverged at tick ${this.diverged.tick}`);
+    const stream = EventStream.resume(this.streamName, this.base, this.since, { ...streamOpts, tick: this.next, ids: this.joins });
+    for (const d of this.derived) stream.publishServer(d.type, d.body);
+    const loop = new WorldLoop(stream, this.sim, opts);
+    // the log before the fold is not in memory: catch-up for older ticks is by this snapshot
+    const payload = loop.snapshotPayload();
+    stream.addSnapshot(stream.tick, payload.length + 16, payload);
+    return loop;
   }
 
   /** Figures for metrics. */
