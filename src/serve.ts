@@ -203,6 +203,11 @@ const ENV: Record<keyof ServeConfig, string> = {
   clusterJoinTimeoutMs: 'TESSERA_CLUSTER_JOIN_TIMEOUT_MS',
   clusterNkey: 'TESSERA_CLUSTER_NKEY',
 };
+/**
+ * The scene a cluster world runs when none is given: the demo without its door and swing
+ * (scenes/demo-cluster.json), since shard processes do not receive joints yet (JOINTS_UNSHARDED).
+ */
+export const DEFAULT_CLUSTER_SCENE = join(__dirname, '..', '..', '..', 'scenes', 'demo-cluster.json');
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
@@ -210,7 +215,7 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
  * `flags` hold strings or booleans as the parser gave them. Throws ConfigError, also for
  * settings that do not go together: `workers` > 0 set together with `cluster` (a cluster
  * world's shards run in the shard processes; left unset it becomes 0), and a cluster* setting
- * given without `cluster`.
+ * given without `cluster`. With `cluster` and no scene given, the scene is DEFAULT_CLUSTER_SCENE.
  */
 export function resolveConfig(flags: Partial<Record<keyof ServeConfig, unknown>>, env: NodeJS.ProcessEnv = process.env, file?: string): ServeConfig {
   let fromFile: Partial<Record<keyof ServeConfig, unknown>> = {};
@@ -255,6 +260,7 @@ function checkCluster(out: ServeConfig, sources: Partial<Record<keyof ServeConfi
     }
     return;
   }
+  if (sources.scene === undefined) out.scene = DEFAULT_CLUSTER_SCENE;
   if (sources.workers === undefined) out.workers = 0;
   else if (out.workers > 0)
     throw new ConfigError(
@@ -394,6 +400,12 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
         'clusterProcesses',
         `the scene ${cfg.scene}`,
         `${cfg.clusterProcesses} shard processes but the scene's partition has ${regions} region(s): use at most ${regions} (keep more as clusterStandbys) or cut the scene into more regions`,
+      );
+    if ((scene.joints ?? []).length > 0)
+      throw new ConfigError(
+        'scene',
+        cfg.scene,
+        `has ${(scene.joints ?? []).length} joint(s), which shard processes do not run yet (JOINTS_UNSHARDED): run it in one process (without cluster), or take a scene without joints (scenes/demo-cluster.json is the demo without its door and swing)`,
       );
   }
   mkdirSync(cfg.data, { recursive: true });

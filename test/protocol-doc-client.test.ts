@@ -7,7 +7,8 @@
  * through `_av`, receives snapshots while it acknowledges nothing, then acks and applies deltas
  * against its acknowledged ticks while it walks, publishes an event, and reads error and close
  * codes; in a world with a heightfield and a mesh it rebuilds their geometry from the parts
- * (section 15). Each expectation names the section of the document it relies on.
+ * (section 15); in a world with a door on a hinge and a ball on a rope it places the joints on
+ * their bodies (section 17). Each expectation names the section of the document it relies on.
  */
 import * as flatbuffers from 'flatbuffers';
 import WebSocket from 'ws';
@@ -25,6 +26,7 @@ import {
   type BodyHandle,
   type BodyShape,
   type BodyState,
+  type JointInfo,
   ServerDelta,
   ServerError,
   ServerEvents,
@@ -40,7 +42,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Host } from '../src/net/host';
-import { loadSceneWithAssets, sceneSetup } from '../src/scene';
+import { loadSceneWithAssets, parseScene, sceneSetup } from '../src/scene';
 import { loadHeightmap } from '../src/assets/heightmap';
 import { loadGlbMesh } from '../src/assets/gltf';
 import { testWorld } from './helpers/world-setup';
@@ -50,12 +52,26 @@ import { TERRAIN_HEIGHTMAP, writeTerrainScene } from './helpers/terrain';
 // the client, from the document
 
 /** Plain values of the server messages this client reads (section 5). */
-type Body = { index: number; generation: number; px: number; py: number; pz: number; vx: number; vz: number; qw: number };
+type Body = { index: number; generation: number; px: number; py: number; pz: number; vx: number; vz: number; qx: number; qy: number; qz: number; qw: number };
+/** Section 17: a joint as the page lists its fields. */
+type Joint = {
+  index: number;
+  kind: number;
+  flags: number;
+  a: number;
+  b: number;
+  anchorA: [number, number, number];
+  anchorB: [number, number, number];
+  axisA: [number, number, number];
+  lower: number;
+  upper: number;
+  maxLength: number;
+};
 type Shape = { index: number; generation: number; shape: number; kind: number; sx: number };
 type Msg =
   | { kind: 'welcome'; version: number | null; publicId: number; stream: string; tick: number; tickRate: number; seed: string }
   | { kind: 'events'; tick: number; events: Array<{ tick: number; type: string; origin: number; body: string }> }
-  | { kind: 'snapshot'; tick: number; bodies: Body[]; shapes: Shape[] }
+  | { kind: 'snapshot'; tick: number; bodies: Body[]; shapes: Shape[]; joints: Joint[] }
   | { kind: 'delta'; baseTick: number; tick: number; bodies: Body[]; shapes: Shape[]; removed: Array<{ index: number; generation: number }> }
   | { kind: 'error'; code: number; message: string }
   | { kind: 'pong'; nonce: bigint; tick: number }
@@ -76,7 +92,32 @@ type Msg =
     }
   | { kind: 'other'; type: number };
 
-const body = (b: BodyState): Body => ({ index: b.index(), generation: b.generation(), px: b.px(), py: b.py(), pz: b.pz(), vx: b.vx(), vz: b.vz(), qw: b.qw() });
+const body = (b: BodyState): Body => ({
+  index: b.index(),
+  generation: b.generation(),
+  px: b.px(),
+  py: b.py(),
+  pz: b.pz(),
+  vx: b.vx(),
+  vz: b.vz(),
+  qx: b.qx(),
+  qy: b.qy(),
+  qz: b.qz(),
+  qw: b.qw(),
+});
+const joint = (j: JointInfo): Joint => ({
+  index: j.index(),
+  kind: j.kind(),
+  flags: j.flags(),
+  a: j.aIndex(),
+  b: j.bIndex(),
+  anchorA: [j.ax(), j.ay(), j.az()],
+  anchorB: [j.bx(), j.by(), j.bz()],
+  axisA: [j.xax(), j.xay(), j.xaz()],
+  lower: j.lower(),
+  upper: j.upper(),
+  maxLength: j.maxLength(),
+});
 const shape = (s: BodyShape): Shape => ({ index: s.index(), generation: s.generation(), shape: s.shape(), kind: s.kind(), sx: s.sx() });
 function list<T, U>(n: number, at: (i: number) => T | null, map: (x: T) => U): U[] {
   return Array.from({ length: n }, (_, i) => map(at(i) as T));
@@ -119,6 +160,7 @@ function decode(bytes: Uint8Array): Msg {
         tick: s.tick(),
         bodies: list(s.bodiesLength(), (i) => s.bodies(i), body),
         shapes: list(s.shapesLength(), (i) => s.shapes(i), shape),
+        joints: list(s.jointsLength(), (i) => s.joints(i), joint),
       };
     }
     case ServerPayload.ServerDelta: {
@@ -595,5 +637,65 @@ test('section 15: a heightfield and a mesh are announced by asset id and their g
   } finally {
     await terrainHost.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+test('section 17: the joints in the interest come with the snapshot; placed on their bodies they hold', async () => {
+  const scene = parseScene({
+    format: 'tessera.scene.v1',
+    world: { capacity: 64, tickRate: 20 },
+    spawnPoints: [[-6, 1.2, -6]],
+    statics: [{ plane: { normal: [0, 1, 0], offset: 0 } }],
+    bodies: [
+      { name: 'door', box: { center: [2.4, 0.9, 0], half: [0.4, 0.85, 0.03] } },
+      { name: 'ball', sphere: { center: [-2, 1, 0], radius: 0.2 } },
+    ],
+    joints: [
+      { kind: 'hinge', body: 'door', anchor: [2, 0.9, 0], axis: [0, 1, 0], limits: [-1, 1] },
+      { kind: 'distance', body: 'ball', anchor: [-2, 2.5, 0], maxLength: 1.5 },
+    ],
+  });
+  const jointHost = await Host.start({ port: 0, world: sceneSetup(scene), manualTicks: true });
+  try {
+    const c = new Conn(`ws://127.0.0.1:${jointHost.port}/ws`, ['tessera.v3']);
+    await c.opened;
+    c.send(hello('doc-client-joints'));
+    await c.next('welcome');
+    for (let t = 0; t < 20; t++) jointHost.tickOnce(); // the ball drops onto its rope
+    let snap = await c.next('snapshot');
+    for (let t = 0; t < 19; t++) snap = await c.next('snapshot', (m) => m.tick > snap.tick);
+    expect(snap.joints.map((j) => [j.kind, j.flags])).toEqual([
+      [2, 1 | 8], // a hinge with limits, to the world
+      [4, 8], // a distance joint to the world
+    ]);
+    const [hinge, rope] = snap.joints;
+    expect([hinge.lower, hinge.upper]).toEqual([-65536, 65536]); // 1/65536 rad
+    expect(hinge.axisA).toEqual([0, 32767, 0]); // x 32768, clamped
+    expect(rope.maxLength).toBe(1.5 * 1024); // 1/1024 m
+    // placing: p + q (a) q*, metres = / 1024, quaternion = / 32768; a world end is its point
+    const place = (index: number, a: [number, number, number]): number[] => {
+      const b = snap.bodies.find((x) => x.index === index) as Body;
+      const [x, y, z, w] = [b.qx, b.qy, b.qz, b.qw].map((v) => v / 32768);
+      const v = a.map((k) => k / 1024);
+      const t = [2 * (y * v[2] - z * v[1]), 2 * (z * v[0] - x * v[2]), 2 * (x * v[1] - y * v[0])];
+      const r = [v[0] + w * t[0] + (y * t[2] - z * t[1]), v[1] + w * t[1] + (z * t[0] - x * t[2]), v[2] + w * t[2] + (x * t[1] - y * t[0])];
+      return [b.px / 1024 + r[0], b.py / 1024 + r[1], b.pz / 1024 + r[2]];
+    };
+    const gap = (p: number[], q: number[]): number => Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2]);
+    expect(
+      gap(
+        place(hinge.a, hinge.anchorA),
+        hinge.anchorB.map((k) => k / 1024),
+      ),
+    ).toBeLessThan(0.01);
+    expect(
+      gap(
+        place(rope.a, rope.anchorA),
+        rope.anchorB.map((k) => k / 1024),
+      ),
+    ).toBeCloseTo(1.5, 2);
+    c.ws.close(1000);
+  } finally {
+    await jointHost.stop();
   }
 }, 60_000);
