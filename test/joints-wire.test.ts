@@ -135,6 +135,9 @@ test('a client sees the joints in its interest, a removed joint, joints whose bo
     // a joint holds: the door's anchor is at the hinge, within the wire's quantisation
     expect(Math.hypot(...placed[0].anchorA.map((v, i) => v - placed[0].anchorB[i]))).toBeLessThan(0.01);
     expect(placed[0].axis?.[1]).toBeCloseTo(1, 3);
+    // the two-body ball joint: the lower box's anchor on the upper box's (B's anchor in B's frame)
+    expect(Math.hypot(...placed[2].anchorA.map((v, i) => v - placed[2].anchorB[i]))).toBeLessThan(0.01);
+    expect(placed[2].b).toBe(placed[1].a);
 
     // the door's joint is removed in the world: the next delta says so, and only that
     let seen = c.messages.length;

@@ -5,7 +5,7 @@
  *
  *   connect -> hello{token, stream, privateId, lastKnownTick} -> welcome -> events (catch-up)
  *   each tick: events{tick, [...]} -> callbacks, lastKnownTick = tick
- *              snapshot/delta      -> frame of that tick (kept per tick), ack
+ *              snapshot/delta      -> frame of that tick (kept per tick, its joints included), ack
  *              geometry parts      -> `geometry` (by asset id) once an asset is whole, onGeometry
  *   socket lost -> wait min(maxMs, minMs * 2^n) (+ up to 25 % jitter) -> hello with lastKnownTick:
  *              the host sends every event since, or a '_s' snapshot event plus the events after
