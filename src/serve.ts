@@ -68,6 +68,11 @@ export interface ServeConfig {
   publicMetrics: boolean;
   /** Ticks between world snapshots. */
   snapshotEvery: number;
+  /**
+   * Most joints one client's state message carries (InterestOptions.maxJoints): a view with more
+   * holds those with the lowest indices, and the cut is counted (tessera_interest_joints_left_out_total).
+   */
+  maxJoints: number;
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
   logLevel: string;
   /** How long a shard worker's step may take before the worker counts as dead or hung and the tick is recovered, ms (the host waits this long at most). */
@@ -133,6 +138,7 @@ export const DEFAULT_SERVE: ServeConfig = {
   guests: true,
   publicMetrics: true,
   snapshotEvery: 200,
+  maxJoints: 256,
   logLevel: 'info',
   shardStepTimeoutMs: DEFAULT_STEP_TIMEOUT_MS,
   tempAdminAbsentDays: 7,
@@ -179,6 +185,7 @@ const ENV: Record<keyof ServeConfig, string> = {
   guests: 'TESSERA_GUESTS',
   publicMetrics: 'TESSERA_PUBLIC_METRICS',
   snapshotEvery: 'TESSERA_SNAPSHOT_EVERY',
+  maxJoints: 'TESSERA_MAX_JOINTS',
   logLevel: 'TESSERA_LOG_LEVEL',
   shardStepTimeoutMs: 'TESSERA_SHARD_STEP_TIMEOUT_MS',
   tempAdminAbsentDays: 'TESSERA_TEMP_ADMIN_ABSENT_DAYS',
@@ -283,6 +290,8 @@ function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
       return int(0, 64);
     case 'snapshotEvery':
       return int(1, 1_000_000);
+    case 'maxJoints':
+      return int(0, 4096);
     case 'shardStepTimeoutMs':
       return int(50, 60_000);
     case 'tempAdminAbsentDays':
@@ -468,7 +477,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       host: cfg.host,
       tickRate: scene.world.tickRate,
       world: setup,
-      worldLoop: { persist: { store, sink, snapshotEvery: cfg.snapshotEvery } },
+      worldLoop: { persist: { store, sink, snapshotEvery: cfg.snapshotEvery }, interest: { maxJoints: cfg.maxJoints } },
       accounts,
       avatars: store,
       artifacts: new ArtifactService(store),

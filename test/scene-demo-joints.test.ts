@@ -94,9 +94,14 @@ test('demo-cluster.json is the demo without its jointed bodies (a cluster does n
   expect(cluster).toEqual(rest);
 });
 
-test('serve --cluster runs demo-cluster.json when no scene is given, and refuses a scene with joints before it opens anything', async () => {
+test('serve: maxJoints is a setting; --cluster runs demo-cluster.json when no scene is given and refuses a scene with joints before it opens anything', async () => {
   expect(resolveConfig({ cluster: 'nats://127.0.0.1:1' }, {}).scene).toBe(DEFAULT_CLUSTER_SCENE);
   expect(resolveConfig({}, {}).scene).toBe(DEFAULT_SERVE.scene);
+  // the joints a state message carries at most (InterestOptions.maxJoints): a setting
+  expect(DEFAULT_SERVE.maxJoints).toBe(256);
+  expect(resolveConfig({ maxJoints: '2' }, {}).maxJoints).toBe(2);
+  expect(resolveConfig({}, { TESSERA_MAX_JOINTS: '0' }).maxJoints).toBe(0);
+  expect(() => resolveConfig({ maxJoints: '5000' }, {})).toThrow(/^maxJoints \(from --max-joints\): must be an integer 0..4096/);
   const dir = mkdtempSync(join(tmpdir(), 'tessera-demo-cluster-'));
   try {
     const cfg = resolveConfig({ cluster: 'nats://127.0.0.1:1', scene: DEMO, data: join(dir, 'data'), logLevel: 'silent' }, {});
