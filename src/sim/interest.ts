@@ -181,6 +181,8 @@ export class InterestPublisher {
   /** The world's joints (wire rows, JOINT_ROW_STRIDE each, joint index order); replaced, never changed, by setJoints. */
   private jointRows: Int32Array = NO_JOINTS;
   private jointCount = 0;
+  /** Row offsets (in jointRows) of the joints of each body A slot, for views of fewer bodies than joints. */
+  private readonly jointsOfSlot = new Map<number, number[]>();
   /** View sets that held more joints than maxJoints and were cut to it (counted since construction). */
   jointsLeftOut = 0;
   /** Per slot: the generation and fields (STRIDE - 2 values from px) at the last far tick; generation -1 = none. */
@@ -254,6 +256,13 @@ export class InterestPublisher {
   setJoints(rows: Int32Array, count: number): void {
     this.jointRows = rows;
     this.jointCount = count;
+    this.jointsOfSlot.clear();
+    for (let k = 0; k < count; k++) {
+      const slot = rows[k * JOINT_ROW_STRIDE + 2] >>> 0,
+        list = this.jointsOfSlot.get(slot);
+      if (list) list.push(k * JOINT_ROW_STRIDE);
+      else this.jointsOfSlot.set(slot, [k * JOINT_ROW_STRIDE]);
+    }
   }
 
   /** The world's joints as the publisher has them (for tests and tools): the JointInfo of each row. */
@@ -498,15 +507,33 @@ export class InterestPublisher {
     return lo < set.count && R[lo * STRIDE] >>> 0 === slot && R[lo * STRIDE + 1] === gen;
   }
 
-  /** Fills a set's joints: those whose bodies it holds (a world end always), at most maxJoints. */
+  /**
+   * Fills a set's joints: those whose bodies it holds (a world end always), at most maxJoints, in
+   * joint index order. Work: the world's joints, each looked up in the set (binary search), or,
+   * when the set has fewer bodies than that costs, the set's bodies, each looked up as a body A
+   * (jointsOfSlot): at most about the set's own size.
+   */
   private viewJoints(set: ViewSet): void {
     const J = this.jointRows,
       n = this.jointCount;
     if (n === 0) return;
+    let candidates: ArrayLike<number>;
+    if (n * Math.log2(set.count + 2) <= set.count) {
+      const all = new Array<number>(n);
+      for (let k = 0; k < n; k++) all[k] = k * JOINT_ROW_STRIDE;
+      candidates = all;
+    } else {
+      const some: number[] = [];
+      for (let i = 0; i < set.count; i++) {
+        const list = this.jointsOfSlot.get(set.rows[i * STRIDE] >>> 0);
+        if (list) for (const o of list) some.push(o);
+      }
+      candidates = some.sort((x, y) => x - y); // row offsets in joint index order
+    }
     const pick: number[] = [];
     let cut = false;
-    for (let k = 0; k < n; k++) {
-      const o = k * JOINT_ROW_STRIDE;
+    for (let c = 0; c < candidates.length; c++) {
+      const o = candidates[c];
       if (!this.holds(set, J[o + 2] >>> 0, J[o + 3])) continue;
       if (!(J[o + 24] & JOINT_WIRE_WORLD) && !this.holds(set, J[o + 4] >>> 0, J[o + 5])) continue;
       if (pick.length === this.maxJoints) {
