@@ -77,6 +77,11 @@ export interface ServeConfig {
   publicMetrics: boolean;
   /** Ticks between world snapshots. */
   snapshotEvery: number;
+  /**
+   * Most joints one client's state message carries (InterestOptions.maxJoints): a view with more
+   * holds those with the lowest indices, and the cut is counted (tessera_interest_joints_left_out_total).
+   */
+  maxJoints: number;
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
   logLevel: string;
   /** How long a shard worker's step may take before the worker counts as dead or hung and the tick is recovered, ms (the host waits this long at most). */
@@ -154,6 +159,7 @@ export const DEFAULT_SERVE: ServeConfig = {
   guests: true,
   publicMetrics: true,
   snapshotEvery: 200,
+  maxJoints: 256,
   logLevel: 'info',
   shardStepTimeoutMs: DEFAULT_STEP_TIMEOUT_MS,
   tempAdminAbsentDays: 7,
@@ -204,6 +210,7 @@ const ENV: Record<keyof ServeConfig, string> = {
   guests: 'TESSERA_GUESTS',
   publicMetrics: 'TESSERA_PUBLIC_METRICS',
   snapshotEvery: 'TESSERA_SNAPSHOT_EVERY',
+  maxJoints: 'TESSERA_MAX_JOINTS',
   logLevel: 'TESSERA_LOG_LEVEL',
   shardStepTimeoutMs: 'TESSERA_SHARD_STEP_TIMEOUT_MS',
   tempAdminAbsentDays: 'TESSERA_TEMP_ADMIN_ABSENT_DAYS',
@@ -232,6 +239,11 @@ const ENV: Record<keyof ServeConfig, string> = {
   replicateLeaseMs: 'TESSERA_REPLICATE_LEASE_MS',
   replicateNkey: 'TESSERA_REPLICATE_NKEY',
 };
+/**
+ * The scene a cluster world runs when none is given: the demo without its door and swing
+ * (scenes/demo-cluster.json), since shard processes do not receive joints yet (JOINTS_UNSHARDED).
+ */
+export const DEFAULT_CLUSTER_SCENE = join(__dirname, '..', '..', '..', 'scenes', 'demo-cluster.json');
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
@@ -239,7 +251,7 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
  * `flags` hold strings or booleans as the parser gave them. Throws ConfigError, also for
  * settings that do not go together: `workers` > 0 set together with `cluster` (a cluster
  * world's shards run in the shard processes; left unset it becomes 0), and a cluster* setting
- * given without `cluster`.
+ * given without `cluster`. With `cluster` and no scene given, the scene is DEFAULT_CLUSTER_SCENE.
  */
 export function resolveConfig(flags: Partial<Record<keyof ServeConfig, unknown>>, env: NodeJS.ProcessEnv = process.env, file?: string): ServeConfig {
   let fromFile: Partial<Record<keyof ServeConfig, unknown>> = {};
@@ -289,6 +301,7 @@ function checkCluster(out: ServeConfig, sources: Partial<Record<keyof ServeConfi
     }
     return;
   }
+  if (sources.scene === undefined) out.scene = DEFAULT_CLUSTER_SCENE;
   if (sources.workers === undefined) out.workers = 0;
   else if (out.workers > 0)
     throw new ConfigError(
@@ -311,6 +324,8 @@ function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
       return int(0, 64);
     case 'snapshotEvery':
       return int(1, 1_000_000);
+    case 'maxJoints':
+      return int(0, 4096);
     case 'shardStepTimeoutMs':
       return int(50, 60_000);
     case 'tempAdminAbsentDays':
@@ -434,6 +449,12 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
         `the scene ${cfg.scene}`,
         `${cfg.clusterProcesses} shard processes but the scene's partition has ${regions} region(s): use at most ${regions} (keep more as clusterStandbys) or cut the scene into more regions`,
       );
+    if ((scene.joints ?? []).length > 0)
+      throw new ConfigError(
+        'scene',
+        cfg.scene,
+        `has ${(scene.joints ?? []).length} joint(s), which shard processes do not run yet (JOINTS_UNSHARDED): run it in one process (without cluster), or take a scene without joints (scenes/demo-cluster.json is the demo without its door and swing)`,
+      );
   }
   mkdirSync(cfg.data, { recursive: true });
   const file = resolve(cfg.data, 'tessera.sqlite');
@@ -519,7 +540,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       host: cfg.host,
       tickRate: scene.world.tickRate,
       world: setup,
-      worldLoop: { persist: { store: leader?.store ?? store, sink, snapshotEvery: cfg.snapshotEvery } },
+      worldLoop: { persist: { store: leader?.store ?? store, sink, snapshotEvery: cfg.snapshotEvery }, interest: { maxJoints: cfg.maxJoints } },
       accounts,
       avatars: store,
       artifacts: new ArtifactService(store),

@@ -1,7 +1,7 @@
 /**
  * End to end in headless Chromium (Debian's `chromium`, driven by playwright-core; .ci/run
  * installs it): `tessera serve` in its own process, the viewer at /: log in as guest, see
- * bodies move, walk the avatar across a shard border (its authority, and so its colour,
+ * bodies move, the demo's door and swing drawn with their joints, walk the avatar across a shard border (its authority, and so its colour,
  * changes), throw a sphere, pick an object up under the ownership rules, send a chat line that
  * a second page receives, and screenshots that are not blank (checked on the canvas pixels).
  * The dashboard at /dashboard plots live figures. With TESSERA_SCREENSHOTS=<dir> the
@@ -87,8 +87,24 @@ describeIf('the viewer and the dashboard in headless Chromium', () => {
     const first = await until(page, (x) => x.connected && x.bodies > 100 && x.me !== null, 20_000, 'the world in view');
     // bodies move: the ball pit settles and avatars walk; some moving body's position changes between frames
     expect(first.moving).toBeGreaterThan(50);
-    // the demo's two crate stacks (10 + 4 rotating boxes) are drawn
-    expect(first.boxes).toBe(14);
+    // the demo's two crate stacks (10 + 4 rotating boxes), its door and its swing's seat are drawn
+    expect(first.boxes).toBe(16);
+    // and their joints (protocol 3), placed on the interpolated bodies: the door's hinge to the
+    // world (its anchors together, its axis upright) and the swing's two ropes (1.9 m) on the seat
+    const jointed = await until(page, (x) => x.joints.length === 3, 10_000, 'the door and swing joints');
+    const hinges = jointed.joints.filter((j) => j.kind === 'hinge'),
+      ropes = jointed.joints.filter((j) => j.kind === 'distance');
+    expect(hinges).toHaveLength(1);
+    expect(hinges[0].b).toBeNull();
+    expect(hinges[0].length).toBeLessThan(0.02);
+    expect(hinges[0].axis?.[1]).toBeCloseTo(1, 2);
+    expect(ropes).toHaveLength(2);
+    expect(ropes[0].a).toBe(ropes[1].a);
+    for (const r of ropes) {
+      expect(r.b).toBeNull();
+      expect(r.length).toBeGreaterThan(1.85);
+      expect(r.length).toBeLessThan(1.92);
+    }
     const t0 = first.tick;
     await until(page, (x) => x.tick > t0 + 10, 5000, 'ticks advancing');
 

@@ -3,11 +3,12 @@
  * flatc's generated code for the schemas and the `ws` package, and none of Tessera's own client
  * library or codec (src/client, src/protocol/codec, src/protocol/messages are not imported).
  * Against a real host on loopback (manual ticks, so nothing depends on the machine's speed) it
- * negotiates `tessera.v2`, says hello, reads the welcome and the catch-up, finds its avatar
+ * negotiates `tessera.v3`, says hello, reads the welcome and the catch-up, finds its avatar
  * through `_av`, receives snapshots while it acknowledges nothing, then acks and applies deltas
  * against its acknowledged ticks while it walks, publishes an event, and reads error and close
  * codes; in a world with a heightfield and a mesh it rebuilds their geometry from the parts
- * (section 15). Each expectation names the section of the document it relies on.
+ * (section 15); in a world with a door on a hinge and a ball on a rope it places the joints on
+ * their bodies (section 17). Each expectation names the section of the document it relies on.
  */
 import * as flatbuffers from 'flatbuffers';
 import WebSocket from 'ws';
@@ -25,6 +26,7 @@ import {
   type BodyHandle,
   type BodyShape,
   type BodyState,
+  type JointInfo,
   ServerDelta,
   ServerError,
   ServerEvents,
@@ -40,7 +42,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Host } from '../src/net/host';
-import { loadSceneWithAssets, sceneSetup } from '../src/scene';
+import { loadSceneWithAssets, parseScene, sceneSetup } from '../src/scene';
 import { loadHeightmap } from '../src/assets/heightmap';
 import { loadGlbMesh } from '../src/assets/gltf';
 import { testWorld } from './helpers/world-setup';
@@ -50,12 +52,26 @@ import { TERRAIN_HEIGHTMAP, writeTerrainScene } from './helpers/terrain';
 // the client, from the document
 
 /** Plain values of the server messages this client reads (section 5). */
-type Body = { index: number; generation: number; px: number; py: number; pz: number; vx: number; vz: number; qw: number };
+type Body = { index: number; generation: number; px: number; py: number; pz: number; vx: number; vz: number; qx: number; qy: number; qz: number; qw: number };
+/** Section 17: a joint as the page lists its fields. */
+type Joint = {
+  index: number;
+  kind: number;
+  flags: number;
+  a: number;
+  b: number;
+  anchorA: [number, number, number];
+  anchorB: [number, number, number];
+  axisA: [number, number, number];
+  lower: number;
+  upper: number;
+  maxLength: number;
+};
 type Shape = { index: number; generation: number; shape: number; kind: number; sx: number };
 type Msg =
   | { kind: 'welcome'; version: number | null; publicId: number; stream: string; tick: number; tickRate: number; seed: string }
   | { kind: 'events'; tick: number; events: Array<{ tick: number; type: string; origin: number; body: string }> }
-  | { kind: 'snapshot'; tick: number; bodies: Body[]; shapes: Shape[] }
+  | { kind: 'snapshot'; tick: number; bodies: Body[]; shapes: Shape[]; joints: Joint[] }
   | { kind: 'delta'; baseTick: number; tick: number; bodies: Body[]; shapes: Shape[]; removed: Array<{ index: number; generation: number }> }
   | { kind: 'error'; code: number; message: string }
   | { kind: 'pong'; nonce: bigint; tick: number }
@@ -76,7 +92,32 @@ type Msg =
     }
   | { kind: 'other'; type: number };
 
-const body = (b: BodyState): Body => ({ index: b.index(), generation: b.generation(), px: b.px(), py: b.py(), pz: b.pz(), vx: b.vx(), vz: b.vz(), qw: b.qw() });
+const body = (b: BodyState): Body => ({
+  index: b.index(),
+  generation: b.generation(),
+  px: b.px(),
+  py: b.py(),
+  pz: b.pz(),
+  vx: b.vx(),
+  vz: b.vz(),
+  qx: b.qx(),
+  qy: b.qy(),
+  qz: b.qz(),
+  qw: b.qw(),
+});
+const joint = (j: JointInfo): Joint => ({
+  index: j.index(),
+  kind: j.kind(),
+  flags: j.flags(),
+  a: j.aIndex(),
+  b: j.bIndex(),
+  anchorA: [j.ax(), j.ay(), j.az()],
+  anchorB: [j.bx(), j.by(), j.bz()],
+  axisA: [j.xax(), j.xay(), j.xaz()],
+  lower: j.lower(),
+  upper: j.upper(),
+  maxLength: j.maxLength(),
+});
 const shape = (s: BodyShape): Shape => ({ index: s.index(), generation: s.generation(), shape: s.shape(), kind: s.kind(), sx: s.sx() });
 function list<T, U>(n: number, at: (i: number) => T | null, map: (x: T) => U): U[] {
   return Array.from({ length: n }, (_, i) => map(at(i) as T));
@@ -119,6 +160,7 @@ function decode(bytes: Uint8Array): Msg {
         tick: s.tick(),
         bodies: list(s.bodiesLength(), (i) => s.bodies(i), body),
         shapes: list(s.shapesLength(), (i) => s.shapes(i), shape),
+        joints: list(s.jointsLength(), (i) => s.joints(i), joint),
       };
     }
     case ServerPayload.ServerDelta: {
@@ -180,7 +222,7 @@ function message(build: (b: flatbuffers.Builder) => [ClientPayload, flatbuffers.
   return b.asUint8Array();
 }
 
-const hello = (privateId: string, lastKnownTick: number | null = null, streamName = 'world', version = 2, tokenText = 'guest'): Uint8Array =>
+const hello = (privateId: string, lastKnownTick: number | null = null, streamName = 'world', version = 3, tokenText = 'guest'): Uint8Array =>
   message((b) => {
     const token = b.createString(tokenText),
       stream = b.createString(streamName),
@@ -308,14 +350,14 @@ afterAll(async () => {
 });
 
 test('join, catch up, find the avatar, snapshots without acks, deltas against acked ticks while walking', async () => {
-  const c = new Conn(url, ['tessera.v2']);
+  const c = new Conn(url, ['tessera.v3']);
   await c.opened;
-  expect(c.ws.protocol).toBe('tessera.v2'); // section 1
+  expect(c.ws.protocol).toBe('tessera.v3'); // section 1
   c.send(hello('doc-client-1'));
 
   // section 3: welcome, then the catch-up
   const welcome = await c.next('welcome');
-  expect(welcome).toMatchObject({ version: 2, stream: 'world', tickRate: 20, tick: 3 });
+  expect(welcome).toMatchObject({ version: 3, stream: 'world', tickRate: 20, tick: 3 });
   expect(welcome.publicId).toBeGreaterThan(0);
   expect(welcome.seed).toMatch(/^[0-9a-f]{32}$/);
   const catchUp = await c.next('events');
@@ -393,7 +435,7 @@ test('join, catch up, find the avatar, snapshots without acks, deltas against ac
 }, 60_000);
 
 test('without acks every state message is a snapshot', async () => {
-  const c = new Conn(url, ['tessera.v2']);
+  const c = new Conn(url, ['tessera.v3']);
   await c.opened;
   c.send(hello('doc-client-2'));
   const w = await c.next('welcome');
@@ -406,7 +448,7 @@ test('without acks every state message is a snapshot', async () => {
 }, 60_000);
 
 test('publish: a client event comes back to the stream with my public id; reserved types get BAD_VALUE 1003; a text frame closes with 4000', async () => {
-  const c = new Conn(url, ['tessera.v2']);
+  const c = new Conn(url, ['tessera.v3']);
   await c.opened;
   c.send(hello('doc-client-3'));
   const w = await c.next('welcome');
@@ -429,9 +471,9 @@ test('publish: a client event comes back to the stream with my public id; reserv
 }, 60_000);
 
 test('hello: another protocol version gets BAD_VERSION 1001 and close 4003; a token in the bearer subprotocol is accepted; a second hello UNEXPECTED 1002; a bad stream name BAD_VALUE and close 1008', async () => {
-  const bad = new Conn(url, ['tessera.v2']);
+  const bad = new Conn(url, ['tessera.v3']);
   await bad.opened;
-  bad.send(hello('doc-client-4', null, 'world', 1, 'guest')); // version 1: the host speaks 2
+  bad.send(hello('doc-client-4', null, 'world', 2, 'guest')); // version 2: the host speaks 3
   expect((await bad.next('error')).code).toBe(1001);
   await new Promise<void>((r) => {
     if (bad.closed) r();
@@ -439,19 +481,19 @@ test('hello: another protocol version gets BAD_VERSION 1001 and close 4003; a to
   });
   expect(bad.closed?.code).toBe(4003);
 
-  const viaUpgrade = new Conn(url, ['tessera.v2', 'bearer.guest']);
+  const viaUpgrade = new Conn(url, ['tessera.v3', 'bearer.guest']);
   await viaUpgrade.opened;
-  expect(viaUpgrade.ws.protocol).toBe('tessera.v2'); // the bearer entry is never selected
-  viaUpgrade.send(hello('doc-client-5', null, 'lobby', 2, ''));
+  expect(viaUpgrade.ws.protocol).toBe('tessera.v3'); // the bearer entry is never selected
+  viaUpgrade.send(hello('doc-client-5', null, 'lobby', 3, ''));
   const w = await viaUpgrade.next('welcome');
   expect(w.stream).toBe('lobby');
   viaUpgrade.send(hello('doc-client-5')); // section 3: a second hello
   expect((await viaUpgrade.next('error')).code).toBe(1002); // UNEXPECTED; the connection stays
   viaUpgrade.ws.close(1000);
 
-  const badName = new Conn(url, ['tessera.v2']);
+  const badName = new Conn(url, ['tessera.v3']);
   await badName.opened;
-  badName.send(hello('doc-client-6', null, 'no spaces allowed', 2, 'guest'));
+  badName.send(hello('doc-client-6', null, 'no spaces allowed', 3, 'guest'));
   expect((await badName.next('error')).code).toBe(1003); // section 3: BAD_VALUE, then close 1008
   await new Promise<void>((r) => {
     if (badName.closed) r();
@@ -490,7 +532,7 @@ test('reconnect (sections 3 and 6): the same private id and last_known_tick = th
   const keep = (m: Extract<Msg, { kind: 'events' }>): void => {
     for (const e of m.events) seen.push(`${e.tick}/${e.type}/${e.origin}/${e.body}`);
   };
-  const a = new Conn(url, ['tessera.v2']);
+  const a = new Conn(url, ['tessera.v3']);
   await a.opened;
   a.send(hello('doc-client-7', null, 'chatroom'));
   const w1 = await a.next('welcome');
@@ -507,7 +549,7 @@ test('reconnect (sections 3 and 6): the same private id and last_known_tick = th
   });
 
   // while away: another client talks, two ticks close
-  const other = new Conn(url, ['tessera.v2']);
+  const other = new Conn(url, ['tessera.v3']);
   await other.opened;
   other.send(hello('doc-client-8', null, 'chatroom'));
   await other.next('welcome');
@@ -516,7 +558,7 @@ test('reconnect (sections 3 and 6): the same private id and last_known_tick = th
   host.tickOnce();
   host.tickOnce();
 
-  const b = new Conn(url, ['tessera.v2']);
+  const b = new Conn(url, ['tessera.v3']);
   await b.opened;
   b.send(hello('doc-client-7', live.tick, 'chatroom'));
   const w2 = await b.next('welcome');
@@ -539,7 +581,7 @@ test('section 15: a heightfield and a mesh are announced by asset id and their g
   const scene = await loadSceneWithAssets(await writeTerrainScene(dir, 181));
   const terrainHost = await Host.start({ port: 0, world: sceneSetup(scene), manualTicks: true });
   try {
-    const c = new Conn(`ws://127.0.0.1:${terrainHost.port}/ws`, ['tessera.v2']);
+    const c = new Conn(`ws://127.0.0.1:${terrainHost.port}/ws`, ['tessera.v3']);
     await c.opened;
     c.send(hello('doc-client-terrain'));
     await c.next('welcome');
@@ -595,5 +637,65 @@ test('section 15: a heightfield and a mesh are announced by asset id and their g
   } finally {
     await terrainHost.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+test('section 17: the joints in the interest come with the snapshot; placed on their bodies they hold', async () => {
+  const scene = parseScene({
+    format: 'tessera.scene.v1',
+    world: { capacity: 64, tickRate: 20 },
+    spawnPoints: [[-6, 1.2, -6]],
+    statics: [{ plane: { normal: [0, 1, 0], offset: 0 } }],
+    bodies: [
+      { name: 'door', box: { center: [2.4, 0.9, 0], half: [0.4, 0.85, 0.03] } },
+      { name: 'ball', sphere: { center: [-2, 1, 0], radius: 0.2 } },
+    ],
+    joints: [
+      { kind: 'hinge', body: 'door', anchor: [2, 0.9, 0], axis: [0, 1, 0], limits: [-1, 1] },
+      { kind: 'distance', body: 'ball', anchor: [-2, 2.5, 0], maxLength: 1.5 },
+    ],
+  });
+  const jointHost = await Host.start({ port: 0, world: sceneSetup(scene), manualTicks: true });
+  try {
+    const c = new Conn(`ws://127.0.0.1:${jointHost.port}/ws`, ['tessera.v3']);
+    await c.opened;
+    c.send(hello('doc-client-joints'));
+    await c.next('welcome');
+    for (let t = 0; t < 20; t++) jointHost.tickOnce(); // the ball drops onto its rope
+    let snap = await c.next('snapshot');
+    for (let t = 0; t < 19; t++) snap = await c.next('snapshot', (m) => m.tick > snap.tick);
+    expect(snap.joints.map((j) => [j.kind, j.flags])).toEqual([
+      [2, 1 | 8], // a hinge with limits, to the world
+      [4, 8], // a distance joint to the world
+    ]);
+    const [hinge, rope] = snap.joints;
+    expect([hinge.lower, hinge.upper]).toEqual([-65536, 65536]); // 1/65536 rad
+    expect(hinge.axisA).toEqual([0, 32767, 0]); // x 32768, clamped
+    expect(rope.maxLength).toBe(1.5 * 1024); // 1/1024 m
+    // placing: p + q (a) q*, metres = / 1024, quaternion = / 32768; a world end is its point
+    const place = (index: number, a: [number, number, number]): number[] => {
+      const b = snap.bodies.find((x) => x.index === index) as Body;
+      const [x, y, z, w] = [b.qx, b.qy, b.qz, b.qw].map((v) => v / 32768);
+      const v = a.map((k) => k / 1024);
+      const t = [2 * (y * v[2] - z * v[1]), 2 * (z * v[0] - x * v[2]), 2 * (x * v[1] - y * v[0])];
+      const r = [v[0] + w * t[0] + (y * t[2] - z * t[1]), v[1] + w * t[1] + (z * t[0] - x * t[2]), v[2] + w * t[2] + (x * t[1] - y * t[0])];
+      return [b.px / 1024 + r[0], b.py / 1024 + r[1], b.pz / 1024 + r[2]];
+    };
+    const gap = (p: number[], q: number[]): number => Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2]);
+    expect(
+      gap(
+        place(hinge.a, hinge.anchorA),
+        hinge.anchorB.map((k) => k / 1024),
+      ),
+    ).toBeLessThan(0.01);
+    expect(
+      gap(
+        place(rope.a, rope.anchorA),
+        rope.anchorB.map((k) => k / 1024),
+      ),
+    ).toBeCloseTo(1.5, 2);
+    c.ws.close(1000);
+  } finally {
+    await jointHost.stop();
   }
 }, 60_000);

@@ -79,6 +79,24 @@ const bodyState = fc.record({
   shard: u8,
 });
 const bodyShape = fc.record({ index: u32, generation: u32, shape: enumOf(4), kind: enumOf(3), sx: i32, sy: i32, sz: i32 });
+const v3 = (x: fc.Arbitrary<number>) => fc.tuple(x, x, x);
+const jointInfo = fc.record({
+  index: u32,
+  generation: u32,
+  kind: fc.integer({ min: 1, max: 4 }),
+  flags: fc.integer({ min: 0, max: 7 }),
+  a: handle,
+  b: fc.option(handle, { nil: null }),
+  anchorA: v3(i32),
+  anchorB: v3(i32),
+  axisA: v3(i16),
+  axisB: v3(i16),
+  lower: i32,
+  upper: i32,
+  target: i32,
+  minLength: i32,
+  maxLength: i32,
+});
 const serverArb: fc.Arbitrary<ServerMessage> = fc.oneof(
   fc.record({ kind: fc.constant('welcome' as const), version: u32, publicId: u32, stream: str, tick: u32, tickRate: u32, seed: str }),
   fc.record({
@@ -86,6 +104,7 @@ const serverArb: fc.Arbitrary<ServerMessage> = fc.oneof(
     tick: u32,
     bodies: fc.array(bodyState, { maxLength: 5 }),
     shapes: fc.array(bodyShape, { maxLength: 3 }),
+    joints: fc.array(jointInfo, { maxLength: 3 }),
   }),
   fc.record({
     kind: fc.constant('delta' as const),
@@ -94,6 +113,8 @@ const serverArb: fc.Arbitrary<ServerMessage> = fc.oneof(
     bodies: fc.array(bodyState, { maxLength: 5 }),
     shapes: fc.array(bodyShape, { maxLength: 3 }),
     removed: fc.array(handle, { maxLength: 3 }),
+    joints: fc.array(jointInfo, { maxLength: 3 }),
+    removedJoints: fc.array(handle, { maxLength: 3 }),
   }),
   fc.record({
     kind: fc.constant('events' as const),

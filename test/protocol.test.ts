@@ -41,8 +41,10 @@ import { ServerDelta } from '../src/protocol/generated/tessera/server-delta';
 import { BodyState } from '../src/protocol/generated/tessera/body-state';
 import { BodyShape } from '../src/protocol/generated/tessera/body-shape';
 import { BodyHandle } from '../src/protocol/generated/tessera/body-handle';
+import { JointInfo } from '../src/protocol/generated/tessera/joint-info';
+import { JointHandle } from '../src/protocol/generated/tessera/joint-handle';
 import { ShardPayload } from '../src/protocol/generated/tessera/shard-payload';
-import { CLIENT_SAMPLES, SERVER_SAMPLES, SHARD_SAMPLES, I64_MIN, I64_MAX, U64_MAX, sampleDelta, sampleRecord } from './fixtures/protocol/samples';
+import { CLIENT_SAMPLES, SERVER_SAMPLES, SHARD_SAMPLES, I64_MIN, I64_MAX, U64_MAX, sampleDelta, sampleJoint, sampleRecord } from './fixtures/protocol/samples';
 
 const GOLDEN_DIR = join(__dirname, 'fixtures', 'protocol');
 const UPDATE = process.env.UPDATE_GOLDENS === '1';
@@ -165,8 +167,8 @@ describe('round trips', () => {
 
   const serverCases: [string, ServerMessage][] = [
     ...Object.entries(SERVER_SAMPLES),
-    ['snapshot, no bodies and no shapes', { kind: 'snapshot', tick: 0, bodies: [], shapes: [] }],
-    ['delta, empty', { kind: 'delta', baseTick: 0, tick: 0, bodies: [], shapes: [], removed: [] }],
+    ['snapshot, no bodies and no shapes', { kind: 'snapshot', tick: 0, bodies: [], shapes: [], joints: [] }],
+    ['delta, empty', { kind: 'delta', baseTick: 0, tick: 0, bodies: [], shapes: [], removed: [], joints: [], removedJoints: [] }],
     ['delta, 1,000 bodies', sampleDelta(1000)],
     ['events, none', { kind: 'events', tick: 1, events: [] }],
     ['welcome, extremes', { kind: 'welcome', version: 0, publicId: 0xffffffff, stream: '', tick: 0xffffffff, tickRate: 0, seed: '' }],
@@ -244,7 +246,36 @@ describe('round trips', () => {
       ServerDelta.startRemovedVector(fb, msg.removed.length);
       for (let i = msg.removed.length - 1; i >= 0; i--) BodyHandle.createBodyHandle(fb, msg.removed[i].index, msg.removed[i].generation);
       const removed = fb.endVector();
-      const delta = ServerDelta.createServerDelta(fb, msg.baseTick, msg.tick, bodies, shapes, removed);
+      // joints: the generated struct writer (flatc's layout) against the codec's DataView stores
+      ServerDelta.startJointsVector(fb, msg.joints.length);
+      for (let i = msg.joints.length - 1; i >= 0; i--) {
+        const j = msg.joints[i];
+        JointInfo.createJointInfo(
+          fb,
+          j.index,
+          j.generation,
+          j.a.index,
+          j.a.generation,
+          j.b?.index ?? 0,
+          j.b?.generation ?? 0,
+          ...j.anchorA,
+          ...j.anchorB,
+          j.lower,
+          j.upper,
+          j.target,
+          j.minLength,
+          j.maxLength,
+          ...j.axisA,
+          ...j.axisB,
+          j.kind,
+          j.flags | (j.b === null ? 8 : 0),
+        );
+      }
+      const joints = fb.endVector();
+      ServerDelta.startRemovedJointsVector(fb, msg.removedJoints.length);
+      for (let i = msg.removedJoints.length - 1; i >= 0; i--) JointHandle.createJointHandle(fb, msg.removedJoints[i].index, msg.removedJoints[i].generation);
+      const removedJoints = fb.endVector();
+      const delta = ServerDelta.createServerDelta(fb, msg.baseTick, msg.tick, bodies, shapes, removed, joints, removedJoints);
       fb.finish(FbServerMessage.createServerMessage(fb, ServerPayload.ServerDelta, delta), 'TSSV');
       expect(Buffer.from(encodeServer(msg)).equals(Buffer.from(fb.asUint8Array()))).toBe(true);
     }
@@ -285,10 +316,22 @@ describe('encoders reject values the wire cannot hold (ERROR.BAD_VALUE)', () => 
     ['lone surrogate', () => client({ kind: 'publish', type: 'x', body: 'a\uD800b' })],
     ['lone surrogate after 300 ASCII characters', () => client({ kind: 'publish', type: 'x'.repeat(300) + '\uDC00', body: '' })],
     ['string that is not a string', () => client({ kind: 'publish', type: 7 as unknown as string, body: '' })],
-    ['body qx 40000', () => server({ kind: 'snapshot', tick: 0, bodies: [{ ...sampleDeltaBody(), qx: 40000 }], shapes: [] })],
-    ['body shard 256', () => server({ kind: 'snapshot', tick: 0, bodies: [{ ...sampleDeltaBody(), shard: 256 }], shapes: [] })],
-    ['body px 2^31', () => server({ kind: 'snapshot', tick: 0, bodies: [{ ...sampleDeltaBody(), px: 2 ** 31 }], shapes: [] })],
-    ['shape kind 3', () => server({ kind: 'snapshot', tick: 0, bodies: [], shapes: [{ index: 0, generation: 0, shape: 0, kind: 3, sx: 0, sy: 0, sz: 0 }] })],
+    ['body qx 40000', () => server({ kind: 'snapshot', tick: 0, bodies: [{ ...sampleDeltaBody(), qx: 40000 }], shapes: [], joints: [] })],
+    ['body shard 256', () => server({ kind: 'snapshot', tick: 0, bodies: [{ ...sampleDeltaBody(), shard: 256 }], shapes: [], joints: [] })],
+    ['body px 2^31', () => server({ kind: 'snapshot', tick: 0, bodies: [{ ...sampleDeltaBody(), px: 2 ** 31 }], shapes: [], joints: [] })],
+    [
+      'shape kind 3',
+      () => server({ kind: 'snapshot', tick: 0, bodies: [], shapes: [{ index: 0, generation: 0, shape: 0, kind: 3, sx: 0, sy: 0, sz: 0 }], joints: [] }),
+    ],
+    ['joint kind 0', () => server({ kind: 'snapshot', tick: 0, bodies: [], shapes: [], joints: [{ ...sampleJoint(0), kind: 0 }] })],
+    ['joint kind 5', () => server({ kind: 'snapshot', tick: 0, bodies: [], shapes: [], joints: [{ ...sampleJoint(0), kind: 5 }] })],
+    ['joint flags 16', () => server({ kind: 'snapshot', tick: 0, bodies: [], shapes: [], joints: [{ ...sampleJoint(0), flags: 16 }] })],
+    ['joint axis 32768', () => server({ kind: 'snapshot', tick: 0, bodies: [], shapes: [], joints: [{ ...sampleJoint(0), axisA: [32768, 0, 0] }] })],
+    ['joint anchor 2^31', () => server({ kind: 'snapshot', tick: 0, bodies: [], shapes: [], joints: [{ ...sampleJoint(0), anchorB: [0, 2 ** 31, 0] }] })],
+    [
+      'joint body index -1',
+      () => server({ kind: 'snapshot', tick: 0, bodies: [], shapes: [], joints: [{ ...sampleJoint(0), a: { index: -1, generation: 0 } }] }),
+    ],
     ['error code 65536', () => server({ kind: 'error', code: 65536, message: '' })],
     ['command kind 6', () => shard({ kind: 'advance', tick: 0, commands: [{ body: { index: 0, generation: 0 }, kind: 6, value: [0n, 0n, 0n], jump: false }] })],
     ['ghosts from 256', () => shard({ kind: 'ghosts', tick: 0, from: 256, records: [] })],
@@ -298,7 +341,11 @@ describe('encoders reject values the wire cannot hold (ERROR.BAD_VALUE)', () => 
   test.each(cases)('%s', (_name, fn) => expectReject(fn, 'BAD_VALUE', ERROR.BAD_VALUE));
 
   test('after a rejected encode the builder still works', () => {
-    expectReject(() => server({ kind: 'snapshot', tick: 0, bodies: [{ ...sampleDeltaBody(), vz: 99999 }], shapes: [] }), 'BAD_VALUE', ERROR.BAD_VALUE);
+    expectReject(
+      () => server({ kind: 'snapshot', tick: 0, bodies: [{ ...sampleDeltaBody(), vz: 99999 }], shapes: [], joints: [] }),
+      'BAD_VALUE',
+      ERROR.BAD_VALUE,
+    );
     expect(decodeServer(encodeServer(SERVER_SAMPLES.delta))).toEqual(SERVER_SAMPLES.delta);
   });
 });
@@ -449,7 +496,7 @@ describe('the verifier rejects malicious buffers', () => {
   test('a vector claiming 50,000,000 elements is rejected without allocating (10,000 times)', () => {
     // The smallest buffer that reaches the vector check: root offset, identifier, root table,
     // payload (a snapshot) with a bodies vector whose length word says 50,000,000 (x 36 bytes).
-    const b = server({ kind: 'snapshot', tick: 0, bodies: [], shapes: [] });
+    const b = server({ kind: 'snapshot', tick: 0, bodies: [], shapes: [], joints: [] });
     wr32(b, target(b, payloadPos(b), 1), 50_000_000);
     expectReject(() => decodeServer(b), 'OUT_OF_BOUNDS');
     // An 8-byte buffer: a root offset and 4 bytes that would be a length of 50,000,000.

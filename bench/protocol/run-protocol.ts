@@ -80,7 +80,7 @@ function cases(): Case[] {
   out.push({ root: ROOTS.server, kind: 'delta-100', msg: sampleDelta(100) });
   out.push({ root: ROOTS.server, kind: 'delta-1000', msg: sampleDelta(1000) });
   const d = sampleDelta(1000) as Extract<ServerMessage, { kind: 'delta' }>;
-  out.push({ root: ROOTS.server, kind: 'snapshot-1000', msg: { kind: 'snapshot', tick: d.tick, bodies: d.bodies, shapes: d.shapes } });
+  out.push({ root: ROOTS.server, kind: 'snapshot-1000', msg: { kind: 'snapshot', tick: d.tick, bodies: d.bodies, shapes: d.shapes, joints: [] } });
   for (const [kind, msg] of Object.entries(SHARD_SAMPLES)) out.push({ root: ROOTS.shard, kind, msg });
   return out;
 }
@@ -304,7 +304,7 @@ interface Vector50M {
 }
 
 function vector50M(maxTime: number): Vector50M {
-  const b = encodeServer({ kind: 'snapshot', tick: 0, bodies: [], shapes: [] });
+  const b = encodeServer({ kind: 'snapshot', tick: 0, bodies: [], shapes: [], joints: [] });
   // root uoffset -> root table; its payload (field 1) -> the snapshot; its bodies (field 1) -> the vector
   const rd32 = (o: number): number => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
   const rd16 = (o: number): number => b[o] | (b[o + 1] << 8);

@@ -5,7 +5,7 @@
  *
  *   connect -> hello{token, stream, privateId, lastKnownTick} -> welcome -> events (catch-up)
  *   each tick: events{tick, [...]} -> callbacks, lastKnownTick = tick
- *              snapshot/delta      -> frame of that tick (kept per tick), ack
+ *              snapshot/delta      -> frame of that tick (kept per tick, its joints included), ack
  *              geometry parts      -> `geometry` (by asset id) once an asset is whole, onGeometry
  *   socket lost -> wait min(maxMs, minMs * 2^n) (+ up to 25 % jitter) -> hello with lastKnownTick:
  *              the host sends every event since, or a '_s' snapshot event plus the events after
@@ -25,6 +25,7 @@ import {
   type ClientMessage,
   type InputFrame,
   type Interest,
+  type JointInfo,
   type RawVec3,
   type ServerMessage,
   type StreamEvent,
@@ -150,6 +151,78 @@ export interface RenderBody {
   rotation: [number, number, number, number];
   /** A heightfield's or mesh's asset id (its geometry: TesseraClient.geometry); -1 for other shapes (whose `size` is in metres). */
   asset: number;
+}
+
+/** Joint kind names by wire code (JOINT_KIND). */
+const JOINT_KIND_NAME: Record<number, RenderJoint['kind']> = { 1: 'fixed', 2: 'hinge', 3: 'ball', 4: 'distance' };
+
+/**
+ * A joint for rendering (protocol 3): where its anchors are in the world now, from the
+ * interpolated poses of its bodies (metres), and a hinge's or fixed joint's axis as a world
+ * direction (A's axis turned by A's rotation; unit length), else null. `info` is the joint as the
+ * wire has it (messages.ts JointInfo: integer units).
+ */
+export interface RenderJoint {
+  index: number;
+  generation: number;
+  kind: 'fixed' | 'hinge' | 'ball' | 'distance';
+  /** Body handles "index:generation"; b null: the world. */
+  a: string;
+  b: string | null;
+  anchorA: [number, number, number];
+  anchorB: [number, number, number];
+  axis: [number, number, number] | null;
+  info: JointInfo;
+}
+
+/** v turned by the unit quaternion q = [x, y, z, w]: v + 2w (q x v) + 2 q x (q x v). */
+export function rotateByQuat(q: readonly [number, number, number, number], v: readonly [number, number, number]): [number, number, number] {
+  const [x, y, z, w] = q;
+  const tx = 2 * (y * v[2] - z * v[1]),
+    ty = 2 * (z * v[0] - x * v[2]),
+    tz = 2 * (x * v[1] - y * v[0]);
+  return [v[0] + w * tx + (y * tz - z * ty), v[1] + w * ty + (z * tx - x * tz), v[2] + w * tz + (x * ty - y * tx)];
+}
+
+/**
+ * The joints of `joints` placed on `bodies` (RenderBody: interpolated poses): each anchor is its
+ * body's position plus its local anchor (1/1024 m) turned by the body's rotation; a world end's
+ * anchor is its world point. A joint whose body is not among `bodies` is left out.
+ */
+export function placeJoints(joints: Iterable<JointInfo>, bodies: readonly RenderBody[]): RenderJoint[] {
+  const byIndex = new Map<number, RenderBody>();
+  for (const b of bodies) byIndex.set(b.index, b);
+  const end = (h: { index: number; generation: number }, local: readonly number[]): [number, number, number] | null => {
+    const b = byIndex.get(h.index);
+    if (!b || b.generation !== h.generation) return null;
+    const r = rotateByQuat(b.rotation, [local[0] / 1024, local[1] / 1024, local[2] / 1024]);
+    return [b.position[0] + r[0], b.position[1] + r[1], b.position[2] + r[2]];
+  };
+  const out: RenderJoint[] = [];
+  for (const j of joints) {
+    const a = end(j.a, j.anchorA);
+    const bEnd = j.b === null ? ([j.anchorB[0] / 1024, j.anchorB[1] / 1024, j.anchorB[2] / 1024] as [number, number, number]) : end(j.b, j.anchorB);
+    if (!a || !bEnd) continue;
+    let axis: [number, number, number] | null = null;
+    if (j.axisA[0] !== 0 || j.axisA[1] !== 0 || j.axisA[2] !== 0) {
+      const body = byIndex.get(j.a.index) as RenderBody;
+      const r = rotateByQuat(body.rotation, [j.axisA[0] / 32768, j.axisA[1] / 32768, j.axisA[2] / 32768]);
+      const n = Math.hypot(...r) || 1;
+      axis = [r[0] / n, r[1] / n, r[2] / n];
+    }
+    out.push({
+      index: j.index,
+      generation: j.generation,
+      kind: JOINT_KIND_NAME[j.kind] ?? 'ball',
+      a: `${j.a.index}:${j.a.generation}`,
+      b: j.b === null ? null : `${j.b.index}:${j.b.generation}`,
+      anchorA: a,
+      anchorB: bEnd,
+      axis,
+      info: j,
+    });
+  }
+  return out;
 }
 
 /** Close codes after which reconnecting cannot help. */
@@ -403,6 +476,14 @@ export class TesseraClient {
       });
     }
     return out;
+  }
+
+  /**
+   * The joints of the newest state placed on the bodies rendered now (placeJoints): the
+   * anchors at the interpolated poses of `bodies` (default: this.bodies(at)).
+   */
+  joints(bodies: readonly RenderBody[] = this.bodies()): RenderJoint[] {
+    return this.newest ? placeJoints(this.newest.joints.values(), bodies) : [];
   }
 
   /** Closes for good (no reconnect). */

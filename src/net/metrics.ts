@@ -88,6 +88,11 @@ export class HostMetrics {
     counter('tessera_rate_limited_total', 'Client messages dropped by rate limits', (h) => h.statistics.rateLimited);
     counter('tessera_dropped_clients_total', 'Clients dropped as slow or idle', (h) => h.statistics.droppedSlow + h.statistics.droppedIdle);
     counter('tessera_handoffs_total', 'Bodies handed from one shard to another', (h) => h.world.sim.world.handoffs);
+    counter(
+      'tessera_interest_joints_left_out_total',
+      "Client views that held more joints than the interest's maxJoints and were cut to it (the joints with the lowest indices are sent)",
+      (h) => h.world.interest.jointsLeftOut,
+    );
     // the host's bounds (src/net/admission.ts) and faults (a throw caught in a handler or tick)
     counter(
       'tessera_faults_total',

@@ -2,7 +2,7 @@
  * WebSocket sessions at /ws: upgrade, hello, rate limits, message handling, sending and closing.
  *
  * A session: upgrade (Origin checked against the allow-list; a token may come in
- * `Authorization: Bearer <token>` or as the subprotocol `bearer.<token>` next to `tessera.v2`,
+ * `Authorization: Bearer <token>` or as the subprotocol `bearer.<token>` next to `tessera.v3`,
  * never in the URL) -> the first message must be `hello` within authTimeoutMs (its token is
  * used when the upgrade carried none) -> welcome + catch-up -> each tick the fan-out
  * (fanout.ts) sends the stream's events and, on the world stream, a snapshot/delta.

@@ -865,6 +865,22 @@ export class ShardedWorld {
     return this.registry.jointLength(j);
   }
 
+  /**
+   * Grows by one whenever the joint records may have changed (a joint added or removed, a
+   * command applied in a world with joints, which may have despawned a jointed body, a restore):
+   * a reader of jointRecords() re-reads them only then.
+   */
+  jointsVersion = 0;
+
+  /**
+   * A copy of the world's joint records (PhysicsWorld.jointRecords: JOINT_BYTES / 8 i64 words
+   * per entry, world-layout.ts JOINT; KIND 0 = a free entry), body ends as the registry's
+   * handles (slot, generation). Empty in a world without jointCapacity.
+   */
+  jointRecords(): BigInt64Array {
+    return this.registry.jointRecords();
+  }
+
   /** The kind of a live joint, or null for a stale handle. */
   jointKind(j: JointHandle): JointKind | null {
     return this.registry.jointKind(j);
@@ -884,6 +900,7 @@ export class ShardedWorld {
   private syncJoints(): void {
     const cap = this.registry.header(HEADER.JOINT_CAPACITY);
     if (cap === 0n) return;
+    this.jointsVersion++;
     const recs = this.registry.jointRecords();
     const words = JOINT_BYTES >> 3,
       n = recs.length / words;

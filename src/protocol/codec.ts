@@ -41,6 +41,7 @@ import type {
   BodyShape,
   Handle,
   Interest,
+  JointInfo,
   RawVec3,
   StreamEvent,
   ShardCommand,
@@ -50,7 +51,8 @@ import { verifyClient, verifyServer, verifyShard, protocolError, type VerifyOpti
 import * as C from './generated/client_generated';
 import * as S from './generated/server_generated';
 import * as H from './generated/shard_generated';
-import { ChatChannel, OwnershipRule, OwnershipAction, Shape, BodyKind, ShardCommandKind, PhysicsEventKind, type EnumDesc } from './descriptors';
+import { ChatChannel, OwnershipRule, OwnershipAction, Shape, BodyKind, JointKind, ShardCommandKind, PhysicsEventKind, type EnumDesc } from './descriptors';
+import { JOINT_WIRE_WORLD } from './messages';
 
 /** Client message kinds in union order: union tag t (1-based, ClientPayload) is CLIENT_KINDS[t - 1]. */
 export const CLIENT_KINDS = [
@@ -418,6 +420,10 @@ export function decodeClient(bytes: Uint8Array, options?: VerifyOptions): Client
 /** BodyState and BodyShape struct layouts (schemas/server.fbs; the descriptors test checks them against flatc). */
 const BODY_STATE_BYTES = 36;
 const BODY_SHAPE_BYTES = 24;
+/** Bytes of a JointInfo struct (schemas/server.fbs). */
+const JOINT_INFO_BYTES = 84;
+/** Flag bits a JointInfo may carry on the wire: LIMITS, MOTOR, TARGET, WORLD. */
+const JOINT_WIRE_FLAGS = 15;
 let scratch = new Uint8Array(BODY_STATE_BYTES * 256);
 let scratchView = new DataView(scratch.buffer);
 
@@ -563,6 +569,110 @@ function bodyShapes(b: flatbuffers.Builder, list: readonly BodyShape[]): number 
   return structVector(b, n * BODY_SHAPE_BYTES, n);
 }
 
+/**
+ * Int32 values per joint of StateRows.joints, the JointInfo fields in wire order: index,
+ * generation, a_index, a_generation, b_index, b_generation (u32 stored as i32), ax ay az bx by bz
+ * lower upper target min_length max_length (i32), xax xay xaz xbx xby xbz (i16), kind, flags
+ * (with JOINT_WIRE_WORLD when B is the world).
+ */
+export const JOINT_ROW_STRIDE = 25;
+
+/**
+ * Stores one JointInfo struct at byte `at` of the scratch from the JOINT_ROW_STRIDE values of
+ * `r` at `o` (wire order), checking each against its wire type (`w` names the element): u32
+ * handles, i32 anchors/angles/lengths, i16 axes, a JointKind other than None, flags within
+ * LIMITS | MOTOR | TARGET | WORLD, and B = 0, 0 with WORLD.
+ */
+function putJoint(v: DataView, at: number, w: string, r: ArrayLike<number>, o: number): void {
+  for (let f = 0; f < 6; f++) v.setUint32(at + 4 * f, u32(r[o + f] >>> 0, w), true);
+  for (let f = 6; f < 17; f++) v.setInt32(at + 4 * f, i32(r[o + f], w), true);
+  for (let f = 17; f < 23; f++) {
+    const x = r[o + f];
+    if ((x << 16) >> 16 !== x) bad(`${w} (axis, i16)`, x);
+    v.setInt16(at + 68 + 2 * (f - 17), x, true);
+  }
+  const kind = r[o + 23],
+    flags = r[o + 24];
+  if (kind === 0) bad(`${w}.kind (JointKind, not None)`, kind);
+  v.setUint8(at + 80, en(JointKind, kind, `${w}.kind`));
+  if ((flags & JOINT_WIRE_FLAGS) !== flags) bad(`${w}.flags`, flags);
+  if (flags & JOINT_WIRE_WORLD && (r[o + 4] !== 0 || r[o + 5] !== 0)) bad(`${w}.b (the world: 0, 0)`, `${r[o + 4]},${r[o + 5]}`);
+  v.setUint8(at + 81, flags);
+  v.setUint16(at + 82, 0, true); // padding
+}
+
+/**
+ * The JOINT_ROW_STRIDE wire-order values of a JointInfo value; the handles are checked as u32
+ * here (a row holds them as i32), the rest when a row is written (putJoint).
+ */
+export function jointRow(j: JointInfo): number[] {
+  const world = j.b === null;
+  return [
+    u32(j.index, 'joint.index'),
+    u32(j.generation, 'joint.generation'),
+    u32(j.a.index, 'joint.a.index'),
+    u32(j.a.generation, 'joint.a.generation'),
+    world ? 0 : u32((j.b as Handle).index, 'joint.b.index'),
+    world ? 0 : u32((j.b as Handle).generation, 'joint.b.generation'),
+    ...j.anchorA,
+    ...j.anchorB,
+    j.lower,
+    j.upper,
+    j.target,
+    j.minLength,
+    j.maxLength,
+    ...j.axisA,
+    ...j.axisB,
+    j.kind,
+    (j.flags & ~JOINT_WIRE_WORLD) | (world ? JOINT_WIRE_WORLD : 0),
+  ];
+}
+
+/** The JointInfo value of JOINT_ROW_STRIDE wire-order values at `o` (u32 fields read unsigned). */
+function jointValue(r: ArrayLike<number>, o: number): JointInfo {
+  const flags = r[o + 24],
+    world = (flags & JOINT_WIRE_WORLD) !== 0;
+  return {
+    index: r[o] >>> 0,
+    generation: r[o + 1] >>> 0,
+    kind: r[o + 23],
+    flags: flags & ~JOINT_WIRE_WORLD,
+    a: { index: r[o + 2] >>> 0, generation: r[o + 3] >>> 0 },
+    b: world ? null : { index: r[o + 4] >>> 0, generation: r[o + 5] >>> 0 },
+    anchorA: [r[o + 6], r[o + 7], r[o + 8]],
+    anchorB: [r[o + 9], r[o + 10], r[o + 11]],
+    lower: r[o + 12],
+    upper: r[o + 13],
+    target: r[o + 14],
+    minLength: r[o + 15],
+    maxLength: r[o + 16],
+    axisA: [r[o + 17], r[o + 18], r[o + 19]],
+    axisB: [r[o + 20], r[o + 21], r[o + 22]],
+  };
+}
+
+/** Writes a vector of JointInfo structs from `n` rows of JOINT_ROW_STRIDE values (through the scratch). */
+function jointStructs(b: flatbuffers.Builder, rows: ArrayLike<number>, n: number): number {
+  const v = structScratch(n * JOINT_INFO_BYTES);
+  for (let i = 0; i < n; i++) putJoint(v, i * JOINT_INFO_BYTES, `joints[${i}]`, rows, i * JOINT_ROW_STRIDE);
+  return structVector(b, n * JOINT_INFO_BYTES, n);
+}
+
+/** JointInfo values as rows (JOINT_ROW_STRIDE each). */
+function jointRows(list: readonly JointInfo[]): number[] {
+  const out: number[] = [];
+  for (const j of list) out.push(...jointRow(j));
+  return out;
+}
+
+/** Writes a vector of JointHandle structs (index, generation pairs). */
+function jointHandles(b: flatbuffers.Builder, pairs: ArrayLike<number>, n: number): number {
+  S.ServerDelta.startRemovedJointsVector(b, n);
+  for (let i = n - 1; i >= 0; i--)
+    S.JointHandle.createJointHandle(b, u32(pairs[2 * i] >>> 0, `removedJoints[${i}].index`), u32(pairs[2 * i + 1] >>> 0, `removedJoints[${i}].generation`));
+  return b.endVector();
+}
+
 /** Int32 values per body of StateRows.rows (BodyState fields in schema order). */
 export const STATE_ROW_STRIDE = 13;
 /** Int32 values per shape of StateRows.shapes: index, generation, shape, kind, sx, sy, sz. */
@@ -592,6 +702,12 @@ export interface StateRows {
   /** Removed handles (delta only): index, generation pairs. `removedCount` are valid. */
   removed: Uint32Array;
   removedCount: number;
+  /** Joints sent (snapshot: all in the interest; delta: those that entered it), JOINT_ROW_STRIDE Int32 each. `jointCount` are valid. Absent: none. */
+  joints?: Int32Array;
+  jointCount?: number;
+  /** Removed joint handles (delta only): index, generation pairs. `removedJointCount` are valid. Absent: none. */
+  removedJoints?: Uint32Array;
+  removedJointCount?: number;
 }
 
 /** The ServerMessage value of a StateRows (for tests and clients of the value API). */
@@ -624,9 +740,14 @@ export function stateRowsMessage(m: StateRows): Extract<ServerMessage, { kind: '
     shapes.push({ index: h[o] >>> 0, generation: h[o + 1] >>> 0, shape: h[o + 2], kind: h[o + 3], sx: h[o + 4], sy: h[o + 5], sz: h[o + 6] });
   }
   for (let i = 0; i < m.removedCount; i++) removed.push({ index: m.removed[2 * i], generation: m.removed[2 * i + 1] });
+  const joints: JointInfo[] = [],
+    removedJoints: Handle[] = [];
+  for (let i = 0; i < (m.jointCount ?? 0); i++) joints.push(jointValue(m.joints as Int32Array, i * JOINT_ROW_STRIDE));
+  const rj = m.removedJoints as Uint32Array;
+  for (let i = 0; i < (m.removedJointCount ?? 0); i++) removedJoints.push({ index: rj[2 * i], generation: rj[2 * i + 1] });
   return m.kind === 'snapshot'
-    ? { kind: 'snapshot', tick: m.tick, bodies, shapes }
-    : { kind: 'delta', baseTick: m.baseTick, tick: m.tick, bodies, shapes, removed };
+    ? { kind: 'snapshot', tick: m.tick, bodies, shapes, joints }
+    : { kind: 'delta', baseTick: m.baseTick, tick: m.tick, bodies, shapes, removed, joints, removedJoints };
 }
 
 /**
@@ -659,17 +780,23 @@ export function encodeStateRows(m: StateRows): Uint8Array {
   const shapes = structVector(b, ns * BODY_SHAPE_BYTES, ns);
   let off: number, type: S.ServerPayload;
   if (m.kind === 'snapshot') {
-    off = S.ServerSnapshot.createServerSnapshot(b, u32(m.tick, 'snapshot.tick'), bodies, shapes);
+    const joints = jointStructs(b, m.joints ?? EMPTY_ROWS, m.jointCount ?? 0);
+    off = S.ServerSnapshot.createServerSnapshot(b, u32(m.tick, 'snapshot.tick'), bodies, shapes, joints);
     type = S.ServerPayload.ServerSnapshot;
   } else {
     S.ServerDelta.startRemovedVector(b, m.removedCount);
     for (let i = m.removedCount - 1; i >= 0; i--) S.BodyHandle.createBodyHandle(b, m.removed[2 * i], m.removed[2 * i + 1]);
     const removed = b.endVector();
-    off = S.ServerDelta.createServerDelta(b, u32(m.baseTick, 'delta.baseTick'), u32(m.tick, 'delta.tick'), bodies, shapes, removed);
+    // the vectors in encodeServer's order (bodies, shapes, removed, joints, removed joints): the same bytes
+    const joints = jointStructs(b, m.joints ?? EMPTY_ROWS, m.jointCount ?? 0);
+    const removedJoints = jointHandles(b, m.removedJoints ?? EMPTY_ROWS, m.removedJointCount ?? 0);
+    off = S.ServerDelta.createServerDelta(b, u32(m.baseTick, 'delta.baseTick'), u32(m.tick, 'delta.tick'), bodies, shapes, removed, joints, removedJoints);
     type = S.ServerPayload.ServerDelta;
   }
   return finish('server', b, S.ServerMessage.createServerMessage(b, type, off), 'TSSV');
 }
+
+const EMPTY_ROWS = new Int32Array(0);
 
 function handles(b: flatbuffers.Builder, list: readonly Handle[]): number {
   S.ServerDelta.startRemovedVector(b, list.length);
@@ -715,16 +842,32 @@ export function encodeServer(msg: ServerMessage): Uint8Array {
     }
     case 'snapshot': {
       const bodies = bodyStates(b, msg.bodies),
-        shapes = bodyShapes(b, msg.shapes);
-      off = S.ServerSnapshot.createServerSnapshot(b, u32(msg.tick, 'snapshot.tick'), bodies, shapes);
+        shapes = bodyShapes(b, msg.shapes),
+        joints = jointStructs(b, jointRows(msg.joints), msg.joints.length);
+      off = S.ServerSnapshot.createServerSnapshot(b, u32(msg.tick, 'snapshot.tick'), bodies, shapes, joints);
       type = S.ServerPayload.ServerSnapshot;
       break;
     }
     case 'delta': {
       const bodies = bodyStates(b, msg.bodies),
         shapes = bodyShapes(b, msg.shapes),
-        removed = handles(b, msg.removed);
-      off = S.ServerDelta.createServerDelta(b, u32(msg.baseTick, 'delta.baseTick'), u32(msg.tick, 'delta.tick'), bodies, shapes, removed);
+        removed = handles(b, msg.removed),
+        joints = jointStructs(b, jointRows(msg.joints), msg.joints.length),
+        removedJoints = jointHandles(
+          b,
+          msg.removedJoints.flatMap((h) => [h.index, h.generation]),
+          msg.removedJoints.length,
+        );
+      off = S.ServerDelta.createServerDelta(
+        b,
+        u32(msg.baseTick, 'delta.baseTick'),
+        u32(msg.tick, 'delta.tick'),
+        bodies,
+        shapes,
+        removed,
+        joints,
+        removedJoints,
+      );
       type = S.ServerPayload.ServerDelta;
       break;
     }
@@ -812,6 +955,8 @@ const rs = {
   shape: new S.BodyShape(),
   handle: new S.BodyHandle(),
   event: new S.StreamEvent(),
+  joint: new S.JointInfo(),
+  jointHandle: new S.JointHandle(),
 };
 
 /**
@@ -841,6 +986,42 @@ function readBodies(bytes: Uint8Array, n: number, get: (i: number, o: S.BodyStat
       vz: v.getInt16(at + 32, true),
       shard: v.getUint8(at + 34),
     };
+  }
+  return out;
+}
+
+/**
+ * Reads n JointInfo structs from the position of element 0 (as readBodies) and checks what the
+ * verifier cannot: kind None, flag bits other than LIMITS | MOTOR | TARGET | WORLD, and a world
+ * end with a body handle other than 0, 0 are ERROR.BAD_VALUE.
+ */
+function readJoints(bytes: Uint8Array, n: number, get: (i: number, o: S.JointInfo) => S.JointInfo | null): JointInfo[] {
+  const out = new Array<JointInfo>(n);
+  if (n === 0) return out;
+  const start = get(0, rs.joint)!.bb_pos;
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const row = new Array<number>(JOINT_ROW_STRIDE);
+  for (let i = 0, at = start; i < n; i++, at += JOINT_INFO_BYTES) {
+    for (let f = 0; f < 6; f++) row[f] = v.getUint32(at + 4 * f, true);
+    for (let f = 6; f < 17; f++) row[f] = v.getInt32(at + 4 * f, true);
+    for (let f = 17; f < 23; f++) row[f] = v.getInt16(at + 68 + 2 * (f - 17), true);
+    row[23] = v.getUint8(at + 80);
+    row[24] = v.getUint8(at + 81);
+    const w = `joints[${i}]`;
+    if (row[23] === 0) throw protocolError(ERROR.BAD_VALUE, 'BAD_VALUE', `${w}.kind: None is not a joint kind`);
+    if ((row[24] & JOINT_WIRE_FLAGS) !== row[24]) throw protocolError(ERROR.BAD_VALUE, 'BAD_VALUE', `${w}.flags: ${row[24]} has unknown bits`);
+    if (row[24] & JOINT_WIRE_WORLD && (row[4] !== 0 || row[5] !== 0))
+      throw protocolError(ERROR.BAD_VALUE, 'BAD_VALUE', `${w}.b: a world end (flag 8) with body ${row[4]}:${row[5]}`);
+    out[i] = jointValue(row, 0);
+  }
+  return out;
+}
+
+function readJointHandles(n: number, get: (i: number, o: S.JointHandle) => S.JointHandle | null): Handle[] {
+  const out = new Array<Handle>(n);
+  for (let i = 0; i < n; i++) {
+    const h = get(i, rs.jointHandle)!;
+    out[i] = { index: h.index(), generation: h.generation() };
   }
   return out;
 }
@@ -877,6 +1058,7 @@ export function decodeServer(bytes: Uint8Array, options?: VerifyOptions): Server
         tick: t.tick(),
         bodies: readBodies(bytes, t.bodiesLength(), (i, o) => t.bodies(i, o)),
         shapes: readShapes(t.shapesLength(), (i, o) => t.shapes(i, o)),
+        joints: readJoints(bytes, t.jointsLength(), (i, o) => t.joints(i, o)),
       };
     }
     case S.ServerPayload.ServerDelta: {
@@ -894,6 +1076,8 @@ export function decodeServer(bytes: Uint8Array, options?: VerifyOptions): Server
         bodies: readBodies(bytes, t.bodiesLength(), (i, o) => t.bodies(i, o)),
         shapes: readShapes(t.shapesLength(), (i, o) => t.shapes(i, o)),
         removed,
+        joints: readJoints(bytes, t.jointsLength(), (i, o) => t.joints(i, o)),
+        removedJoints: readJointHandles(t.removedJointsLength(), (i, o) => t.removedJoints(i, o)),
       };
     }
     case S.ServerPayload.ServerEvents: {

@@ -400,6 +400,8 @@ export const ChatChannel = declaration('ChatChannel', 'enum');
 export const OwnershipRule = declaration('OwnershipRule', 'enum');
 /** The enum `Shape` of schemas/common.fbs. */
 export const Shape = declaration('Shape', 'enum');
+/** The enum `JointKind` of schemas/server.fbs (protocol 3). */
+export const JointKind = declaration('JointKind', 'enum');
 /** The enum `BodyKind` of schemas/common.fbs. */
 export const BodyKind = declaration('BodyKind', 'enum');
 /** The enum `OwnershipAction` of schemas/client.fbs. */

@@ -16,8 +16,10 @@
  * Version of the wire protocol; Hello carries it and the host refuses any other (BAD_VERSION).
  * 2: static heightfields and meshes on the wire (BodyShape shapes 4 and 5 with the asset id in
  * `sx`, and the ServerGeometry message; docs/protocol.md sections 5 and 14).
+ * 3: joints on the wire (JointInfo in snapshots and deltas, removed joints in deltas;
+ * docs/protocol.md section 16).
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** The WebSocket subprotocol of this version (`tessera.v<PROTOCOL_VERSION>`). */
 export const SUBPROTOCOL = `tessera.v${PROTOCOL_VERSION}`;
@@ -147,11 +149,58 @@ export interface GeometryPart {
   values: Int32Array;
 }
 
+/** Joint kinds of a JointInfo (the core's JOINT_KIND codes; 0 is never sent). */
+export const JOINT_KIND = { FIXED: 1, HINGE: 2, BALL: 3, DISTANCE: 4 } as const;
+
+/**
+ * Flag bits of a JointInfo: LIMITS (lower/upper hold), MOTOR (a velocity motor), TARGET (the
+ * motor drives the hinge to `target`). On the wire bit 8 (JOINT_WIRE_WORLD) says B is the static
+ * world; in the value that is `b: null`.
+ */
+export const JOINT_FLAG = { LIMITS: 1, MOTOR: 2, TARGET: 4 } as const;
+/** The wire's flag bit for "B is the world" (JointInfo.b === null). */
+export const JOINT_WIRE_WORLD = 8;
+
+/**
+ * A joint in a client's interest (protocol 3; schemas/server.fbs JointInfo): its handle, kind,
+ * flags (JOINT_FLAG), the bodies it holds (b null: the static world), the anchors in each body's
+ * own frame in 1/1024 m (anchorB a world point when b is null), the axes in each body's frame as
+ * unit vectors x 32768 (axisB a world direction when b is null; 0 for ball and distance joints),
+ * hinge limits and motor target in 1/65536 rad (0 unless the flag says), a distance joint's
+ * shortest and longest anchor distance in 1/1024 m (0 for other kinds).
+ */
+export interface JointInfo {
+  index: number;
+  generation: number;
+  kind: number;
+  flags: number;
+  a: Handle;
+  b: Handle | null;
+  anchorA: [number, number, number];
+  anchorB: [number, number, number];
+  axisA: [number, number, number];
+  axisB: [number, number, number];
+  lower: number;
+  upper: number;
+  target: number;
+  minLength: number;
+  maxLength: number;
+}
+
 /** Messages the host sends to a client. */
 export type ServerMessage =
   | { kind: 'welcome'; version: number; publicId: number; stream: string; tick: number; tickRate: number; seed: string }
-  | { kind: 'snapshot'; tick: number; bodies: BodyState[]; shapes: BodyShape[] }
-  | { kind: 'delta'; baseTick: number; tick: number; bodies: BodyState[]; shapes: BodyShape[]; removed: Handle[] }
+  | { kind: 'snapshot'; tick: number; bodies: BodyState[]; shapes: BodyShape[]; joints: JointInfo[] }
+  | {
+      kind: 'delta';
+      baseTick: number;
+      tick: number;
+      bodies: BodyState[];
+      shapes: BodyShape[];
+      removed: Handle[];
+      joints: JointInfo[];
+      removedJoints: Handle[];
+    }
   | { kind: 'events'; tick: number; events: StreamEvent[] }
   | { kind: 'chat'; channel: number; from: number; to: string; text: string; tick: number }
   | { kind: 'ownership'; body: Handle; owner: number; master: number; rule: number; tick: number }

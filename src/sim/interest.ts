@@ -10,6 +10,13 @@
  * overlaps those cells (announced by asset id: BodyShape.sx; the host sends the geometry once
  * per connection, src/net/geometry.ts). Positions are the quantised ones of a BodyTable.
  *
+ * Joints (protocol 3): a view holds a joint when it holds every body of it (an end that is the
+ * world always counts), at most `maxJoints` of them (the lowest joint indices; views cut short
+ * are counted in `jointsLeftOut`). A snapshot carries the view's joints, a delta those that
+ * entered it since the base and the handles of those that left it (removed, or a body of theirs
+ * left the view). The world's joints come from `setJoints` (wire rows, JOINT_ROW_STRIDE each),
+ * which the world loop calls when they change; a joint's row never changes while it lives.
+ *
  *   tick t: update(table)  -> grid: rows sorted by cell key (one typed-array sort)
  *   client: view(key K, base B) -> set(K, t) = rows of K's cells, sorted by slot
  *           delta = diff(set(K_B, B), set(K, t)), cached per (K_B, B, K)
@@ -20,7 +27,8 @@
 import type { BodyTable } from '../physics/body-table';
 import { SHAPE } from '../physics/world-layout';
 import type { BodyShape, BodyState, ServerMessage } from '../protocol/messages';
-import { encodeStateRows, stateRowsMessage, SHAPE_ROW_STRIDE, STATE_ROW_STRIDE, type StateRows } from '../protocol/codec';
+import type { JointInfo } from '../protocol/messages';
+import { encodeStateRows, stateRowsMessage, JOINT_ROW_STRIDE, SHAPE_ROW_STRIDE, STATE_ROW_STRIDE, type StateRows } from '../protocol/codec';
 
 /** Fields kept per body of a sent set (Int32 each): index, generation, px py pz, qx qy qz qw, vx vy vz, shard (the wire's BodyState order). */
 const STRIDE = STATE_ROW_STRIDE;
@@ -44,6 +52,11 @@ export interface InterestOptions {
   farEvery?: number;
   /** Radius in cells around a view's centre that is always current. Default 1. */
   nearCells?: number;
+  /**
+   * Most joints a view holds (so a snapshot carries at most this many, 84 bytes each): the
+   * lowest joint indices among those in it; the cut is counted (jointsLeftOut). Default 256.
+   */
+  maxJoints?: number;
 }
 
 /** A client's view: its interest and what it acknowledged. Created by InterestPublisher.createView. */
@@ -63,7 +76,12 @@ interface ViewSet {
   rows: Int32Array;
   tableRow: Int32Array;
   count: number;
+  /** The view's joints, JOINT_ROW_STRIDE values each in joint index order (wire rows). */
+  joints: Int32Array;
+  jointCount: number;
 }
+
+const NO_JOINTS = new Int32Array(0);
 
 /**
  * A client's state message at the current tick, shared by the clients with the same view and
@@ -105,6 +123,22 @@ export class StateMessage {
 }
 
 const SHAPE_PLANE = 3;
+const NO_HANDLES = new Uint32Array(0);
+/** JointInfo flag: B is the world (messages.ts JOINT_WIRE_WORLD). */
+const JOINT_WIRE_WORLD = 8;
+/** A StateRows with nothing in it (for joints()). */
+const EMPTY_ROWS: StateRows = {
+  kind: 'snapshot',
+  tick: 0,
+  baseTick: 0,
+  rows: new Int32Array(0),
+  bodies: new Int32Array(0),
+  bodyCount: 0,
+  shapes: new Int32Array(0),
+  shapeCount: 0,
+  removed: new Uint32Array(0),
+  removedCount: 0,
+};
 const CELL_BIAS = 1 << 15;
 
 /** Cell key of quantised coordinates (cells within +-32,768 of the origin; farther ones clamp). */
@@ -143,6 +177,14 @@ export class InterestPublisher {
   };
   readonly farEvery: number;
   readonly nearCells: number;
+  readonly maxJoints: number;
+  /** The world's joints (wire rows, JOINT_ROW_STRIDE each, joint index order); replaced, never changed, by setJoints. */
+  private jointRows: Int32Array = NO_JOINTS;
+  private jointCount = 0;
+  /** Row offsets (in jointRows) of the joints of each body A slot, for views of fewer bodies than joints. */
+  private readonly jointsOfSlot = new Map<number, number[]>();
+  /** View sets that held more joints than maxJoints and were cut to it (counted since construction). */
+  jointsLeftOut = 0;
   /** Per slot: the generation and fields (STRIDE - 2 values from px) at the last far tick; generation -1 = none. */
   private heldGen = new Int32Array(0);
   private heldVals = new Int32Array(0);
@@ -166,7 +208,9 @@ export class InterestPublisher {
     this.historyTicks = opts.historyTicks ?? 32;
     this.farEvery = opts.farEvery ?? 1;
     this.nearCells = opts.nearCells ?? 1;
+    this.maxJoints = opts.maxJoints ?? 256;
     if (
+      !(Number.isInteger(this.maxJoints) && this.maxJoints >= 0) ||
       !(this.cellSize > 0) ||
       !(this.maxCells >= 0) ||
       !(this.historyTicks >= 1) ||
@@ -191,7 +235,6 @@ export class InterestPublisher {
     v.cells = Math.max(0, Math.min(this.maxCells, Math.floor(cells)));
   }
 
-  /** Records an acknowledgement (ticks only move forward; unknown ticks are ignored). */
   /** Does the view cover the point (x, z), m? (Its cells, as membership in deltas counts them.) */
   covers(v: ClientView, x: number, z: number): boolean {
     const cx = Math.floor((x * 1024) / this.cellQ),
@@ -199,8 +242,32 @@ export class InterestPublisher {
     return Math.abs(cx - v.cx) <= v.cells && Math.abs(cz - v.cz) <= v.cells;
   }
 
+  /** Records an acknowledgement (ticks only move forward; unknown ticks are ignored). */
   acknowledge(v: ClientView, tick: number): void {
     if (tick > v.acked && v.sent.has(tick)) v.acked = tick;
+  }
+
+  /**
+   * The world's joints from now on: `count` wire rows (JOINT_ROW_STRIDE Int32 each, in joint
+   * index order; src/protocol/codec.ts JOINT_ROW_STRIDE), as src/sim/joint-rows.ts makes them.
+   * The array is kept (not copied): pass a fresh one each time. Sets already made keep the
+   * joints they had (deltas against them are right).
+   */
+  setJoints(rows: Int32Array, count: number): void {
+    this.jointRows = rows;
+    this.jointCount = count;
+    this.jointsOfSlot.clear();
+    for (let k = 0; k < count; k++) {
+      const slot = rows[k * JOINT_ROW_STRIDE + 2] >>> 0,
+        list = this.jointsOfSlot.get(slot);
+      if (list) list.push(k * JOINT_ROW_STRIDE);
+      else this.jointsOfSlot.set(slot, [k * JOINT_ROW_STRIDE]);
+    }
+  }
+
+  /** The world's joints as the publisher has them (for tests and tools): the JointInfo of each row. */
+  joints(): JointInfo[] {
+    return stateRowsMessage({ ...EMPTY_ROWS, joints: this.jointRows, jointCount: this.jointCount }).joints;
   }
 
   /**
@@ -400,7 +467,7 @@ export class InterestPublisher {
       for (let i = this.lowerBound(cellKey(x, z0)); i < this.count && this.order[i] < end; i++) g[m++] = this.order[i] % 0x100000;
     }
     const rows = g.subarray(0, m).sort(); // table rows are in slot order
-    const set: ViewSet = { rows: new Int32Array(m * STRIDE), tableRow: rows.slice(), count: m };
+    const set: ViewSet = { rows: new Int32Array(m * STRIDE), tableRow: rows.slice(), count: m, joints: NO_JOINTS, jointCount: 0 };
     const lod = this.farEvery > 1,
       F = STRIDE - 2,
       P = this.packed,
@@ -422,8 +489,64 @@ export class InterestPublisher {
       if (far) for (let f = 0, h = slot * F; f < F; f++) out[o + 2 + f] = H[h + f];
       else for (let f = 2; f < STRIDE; f++) out[o + f] = P[p + f];
     }
+    this.viewJoints(set);
     perTick.set(key, set);
     return set;
+  }
+
+  /** Whether a set (sorted by slot) holds the body (slot, generation). */
+  private holds(set: ViewSet, slot: number, gen: number): boolean {
+    const R = set.rows;
+    let lo = 0,
+      hi = set.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (R[mid * STRIDE] >>> 0 < slot) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < set.count && R[lo * STRIDE] >>> 0 === slot && R[lo * STRIDE + 1] === gen;
+  }
+
+  /**
+   * Fills a set's joints: those whose bodies it holds (a world end always), at most maxJoints, in
+   * joint index order. Work: the world's joints, each looked up in the set (binary search), or,
+   * when the set has fewer bodies than that costs, the set's bodies, each looked up as a body A
+   * (jointsOfSlot): at most about the set's own size.
+   */
+  private viewJoints(set: ViewSet): void {
+    const J = this.jointRows,
+      n = this.jointCount;
+    if (n === 0) return;
+    let candidates: ArrayLike<number>;
+    if (n * Math.log2(set.count + 2) <= set.count) {
+      const all = new Array<number>(n);
+      for (let k = 0; k < n; k++) all[k] = k * JOINT_ROW_STRIDE;
+      candidates = all;
+    } else {
+      const some: number[] = [];
+      for (let i = 0; i < set.count; i++) {
+        const list = this.jointsOfSlot.get(set.rows[i * STRIDE] >>> 0);
+        if (list) for (const o of list) some.push(o);
+      }
+      candidates = some.sort((x, y) => x - y); // row offsets in joint index order
+    }
+    const pick: number[] = [];
+    let cut = false;
+    for (let c = 0; c < candidates.length; c++) {
+      const o = candidates[c];
+      if (!this.holds(set, J[o + 2] >>> 0, J[o + 3])) continue;
+      if (!(J[o + 24] & JOINT_WIRE_WORLD) && !this.holds(set, J[o + 4] >>> 0, J[o + 5])) continue;
+      if (pick.length === this.maxJoints) {
+        cut = true;
+        break;
+      }
+      pick.push(o);
+    }
+    if (cut) this.jointsLeftOut++;
+    const out = new Int32Array(pick.length * JOINT_ROW_STRIDE);
+    for (let i = 0; i < pick.length; i++) out.set(J.subarray(pick[i], pick[i] + JOINT_ROW_STRIDE), i * JOINT_ROW_STRIDE);
+    set.joints = out;
+    set.jointCount = pick.length;
   }
 
   /**
@@ -481,7 +604,43 @@ export class InterestPublisher {
       shapeCount: cur.count,
       removed: new Uint32Array(0),
       removedCount: 0,
+      joints: cur.joints,
+      jointCount: cur.jointCount,
     };
+  }
+
+  /** Joints that entered (rows) and left (handles) from base's joints to cur's: both in joint index order. */
+  private diffJoints(base: ViewSet, cur: ViewSet): { joints: Int32Array; jointCount: number; removedJoints: Uint32Array; removedJointCount: number } {
+    if (base.jointCount === 0 && cur.jointCount === 0) return { joints: NO_JOINTS, jointCount: 0, removedJoints: NO_HANDLES, removedJointCount: 0 };
+    const B = base.joints,
+      C = cur.joints,
+      S = JOINT_ROW_STRIDE;
+    const entered: number[] = [],
+      gone: number[] = [];
+    let i = 0,
+      j = 0;
+    while (i < base.jointCount || j < cur.jointCount) {
+      const bi = i < base.jointCount ? B[i * S] >>> 0 : Infinity,
+        cj = j < cur.jointCount ? C[j * S] >>> 0 : Infinity;
+      if (bi < cj) {
+        gone.push(bi, B[i * S + 1] >>> 0);
+        i++;
+      } else if (cj < bi) {
+        entered.push(j);
+        j++;
+      } else {
+        if (B[i * S + 1] !== C[j * S + 1]) {
+          // the index was reused by a new joint
+          gone.push(bi, B[i * S + 1] >>> 0);
+          entered.push(j);
+        }
+        i++;
+        j++;
+      }
+    }
+    const out = new Int32Array(entered.length * S);
+    for (let n = 0; n < entered.length; n++) out.set(C.subarray(entered[n] * S, entered[n] * S + S), n * S);
+    return { joints: out, jointCount: entered.length, removedJoints: Uint32Array.from(gone), removedJointCount: gone.length / 2 };
   }
 
   /** Delta from base to cur: changed or new bodies (new ones with their shape) and removed handles. Both sets are sorted by slot. */
@@ -539,6 +698,7 @@ export class InterestPublisher {
       shapeCount: ne,
       removed: Uint32Array.from(removed),
       removedCount: removed.length / 2,
+      ...this.diffJoints(base, cur),
     };
   }
 }
@@ -548,6 +708,8 @@ export interface Mirror {
   tick: number;
   bodies: Map<number, BodyState>;
   shapes: Map<number, BodyShape>;
+  /** Joints in the interest (protocol 3), by joint index. */
+  joints: Map<number, JointInfo>;
 }
 
 /**
@@ -559,10 +721,11 @@ export interface Mirror {
 export function applyToMirror(base: Mirror | null, msg: Extract<ServerMessage, { kind: 'snapshot' | 'delta' }>): Mirror {
   let next: Mirror;
   if (msg.kind === 'snapshot') {
-    next = { tick: msg.tick, bodies: new Map(), shapes: new Map() };
+    next = { tick: msg.tick, bodies: new Map(), shapes: new Map(), joints: new Map() };
   } else {
     if (!base || msg.baseTick !== base.tick) throw new Error(`delta against tick ${msg.baseTick}, the client has ${base ? base.tick : 'none'}`);
-    next = { tick: msg.tick, bodies: new Map(base.bodies), shapes: new Map(base.shapes) };
+    next = { tick: msg.tick, bodies: new Map(base.bodies), shapes: new Map(base.shapes), joints: new Map(base.joints) };
+    for (const h of msg.removedJoints) if (next.joints.get(h.index)?.generation === h.generation) next.joints.delete(h.index);
     for (const h of msg.removed) {
       const b = next.bodies.get(h.index);
       if (b && b.generation === h.generation) {
@@ -573,5 +736,6 @@ export function applyToMirror(base: Mirror | null, msg: Extract<ServerMessage, {
   }
   for (const s of msg.shapes) next.shapes.set(s.index, s);
   for (const b of msg.bodies) next.bodies.set(b.index, b);
+  for (const j of msg.joints) next.joints.set(j.index, j);
   return next;
 }

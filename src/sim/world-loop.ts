@@ -16,6 +16,7 @@ import type { BodyTable } from '../physics/body-table';
 import { BodyTableSync } from '../physics/body-table-sync';
 import type { StreamEvent } from '../protocol/messages';
 import { InterestPublisher, type InterestOptions } from './interest';
+import { jointWireRows } from './joint-rows';
 import { MainSim, handleText, type Refusal, type TickResult, type WorldSetup } from './main-sim';
 import { EventStream, type StreamOptions } from './stream';
 import type { WorldLogStore } from '../persist/store';
@@ -182,8 +183,26 @@ export class WorldLoop {
     p.onSnapshot?.(this);
   }
 
-  /** Indexes the published state: the bodies that changed in the step, then interest for them. */
+  /** The world's jointsVersion and joint records the interest publisher last got (-1: none yet). */
+  private jointsSeen = -1;
+  private jointRecords: BigInt64Array = new BigInt64Array(0);
+
+  /** Hands the world's joints to interest when their records changed (ShardedWorld.jointsVersion, then the words). */
+  private indexJoints(): void {
+    const w = this.sim.world;
+    if (w.jointsVersion === this.jointsSeen) return;
+    this.jointsSeen = w.jointsVersion;
+    const recs = w.jointRecords(),
+      old = this.jointRecords;
+    if (recs.length === old.length && recs.every((v, i) => v === old[i])) return;
+    this.jointRecords = recs;
+    const { rows, count } = jointWireRows(recs);
+    this.interest.setJoints(rows, count);
+  }
+
+  /** Indexes the published state: the bodies that changed in the step, then interest for them (and the joints). */
   private index(): void {
+    this.indexJoints();
     this.bodies.refresh(this.sim.world.tick);
     this.interest.update(this.table, this.bodies.changed, this.bodies.changedCount);
   }

@@ -3,7 +3,9 @@
  * three.js view of the bodies in the player's interest, coloured by the shard that has
  * authority (statics grey), rotating boxes with their orientation, static heightfields and
  * meshes from the geometry the host sends once per connection (drawn in world coordinates
- * once their asset has arrived), the shard borders drawn on the ground, and a controllable avatar.
+ * once their asset has arrived), joints (a line between the world anchors of their two ends, a
+ * hinge's axis as a short red bar, placed every frame on the bodies' interpolated poses), the
+ * shard borders drawn on the ground, and a controllable avatar.
  * It uses the client library (src/client/client.ts) and nothing of the physics core: the
  * server simulates, the viewer interpolates what it receives.
  *
@@ -46,6 +48,7 @@ const probe: ViewerProbe = {
   reach: null,
   reachOwn: false,
   terrain: [],
+  joints: [],
   setYaw: () => {},
 };
 (window as unknown as { tessera: ViewerProbe }).tessera = probe;
@@ -137,6 +140,33 @@ async function main(): Promise<void> {
     out.computeVertexNormals();
     return out;
   };
+  // joints: one set of line segments for the links between anchors (ropes, rods), one for hinge
+  // axes; their vertex buffers are rewritten every frame from the bodies' interpolated poses
+  const jointLines = (colour: number): { lines: THREE.LineSegments; put(points: number[]): void } => {
+    const geo = new THREE.BufferGeometry();
+    let buf = new Float32Array(0);
+    const lines = new THREE.LineSegments(geo, new THREE.LineBasicMaterial({ color: colour }));
+    lines.frustumCulled = false;
+    scene.add(lines);
+    return {
+      lines,
+      put(points: number[]): void {
+        if (buf.length < points.length) {
+          buf = new Float32Array(Math.max(points.length, buf.length * 2, 48));
+          geo.setAttribute('position', new THREE.BufferAttribute(buf, 3));
+        }
+        buf.set(points);
+        const attr = geo.getAttribute('position') as THREE.BufferAttribute | undefined;
+        if (attr) attr.needsUpdate = true;
+        geo.setDrawRange(0, points.length / 3);
+      },
+    };
+  };
+  const jointLinks = jointLines(0x222222),
+    jointAxes = jointLines(0xd32f2f);
+  /** Half the length of a hinge's axis bar, m. */
+  const AXIS_HALF = 0.35;
+
   /** Terrain drawn, by body key. */
   const terrainMeshes = new Map<string, { mesh: THREE.Mesh; info: ViewerProbe['terrain'][number] }>();
 
@@ -366,6 +396,27 @@ async function main(): Promise<void> {
         terrainMeshes.delete(key);
       }
     probe.terrain = [...terrainMeshes.values()].map((t) => t.info);
+    // joints on the same interpolated poses as the bodies drawn this frame
+    const joints = client.joints(bodies),
+      links: number[] = [],
+      axes: number[] = [];
+    for (const j of joints) {
+      links.push(...j.anchorA, ...j.anchorB);
+      if (j.axis && (j.kind === 'hinge' || j.kind === 'fixed')) {
+        const [x, y, z] = j.anchorA,
+          [ax, ay, az] = j.axis;
+        axes.push(x - ax * AXIS_HALF, y - ay * AXIS_HALF, z - az * AXIS_HALF, x + ax * AXIS_HALF, y + ay * AXIS_HALF, z + az * AXIS_HALF);
+      }
+    }
+    jointLinks.put(links);
+    jointAxes.put(axes);
+    probe.joints = joints.map((j) => ({
+      kind: j.kind,
+      a: j.a,
+      b: j.b,
+      length: Math.hypot(j.anchorA[0] - j.anchorB[0], j.anchorA[1] - j.anchorB[1], j.anchorA[2] - j.anchorB[2]),
+      axis: j.axis,
+    }));
     probe.bodies = bodies.length;
     probe.moving = moving;
     probe.spheres = spheres;

@@ -27,6 +27,12 @@ export interface ViewerProbe {
    * then indices; raw Q16).
    */
   terrain: Array<{ asset: number; kind: 'heightfield' | 'mesh'; triangles: number; vertices: number; digest: number }>;
+  /**
+   * Joints drawn now (protocol 3): kind, body handles ("index:generation"; b null = the world),
+   * the distance between the drawn anchors (m: ~0 for a hinge, ball or fixed joint that holds, the
+   * rope's length for a distance joint) and the hinge's or fixed joint's axis in the world (unit), else null.
+   */
+  joints: Array<{ kind: string; a: string; b: string | null; length: number; axis: [number, number, number] | null }>;
   /** Turns the camera (radians; forward is (-sin yaw, -cos yaw) on x/z): for tests, as dragging with the right button does. */
   setYaw(y: number): void;
 }

@@ -5,11 +5,15 @@ import * as flatbuffers from 'flatbuffers';
 import { BodyHandle } from '../tessera/body-handle';
 import { BodyShape } from '../tessera/body-shape';
 import { BodyState } from '../tessera/body-state';
+import { JointHandle } from '../tessera/joint-handle';
+import { JointInfo } from '../tessera/joint-info';
 
 
 /**
  * Changes from `base_tick` (the last snapshot or delta the client acknowledged) to `tick`:
- * bodies that changed, shapes of bodies that entered the interest, handles that left it.
+ * bodies that changed, shapes of bodies that entered the interest, handles that left it; (protocol
+ * 3) joints that entered the interest and handles of joints that left it (removed, or a body of
+ * theirs left the interest), each in joint index order.
  */
 export class ServerDelta {
   bb: flatbuffers.ByteBuffer|null = null;
@@ -69,8 +73,28 @@ removedLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+joints(index: number, obj?:JointInfo):JointInfo|null {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? (obj || new JointInfo()).__init(this.bb!.__vector(this.bb_pos + offset) + index * 84, this.bb!) : null;
+}
+
+jointsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+removedJoints(index: number, obj?:JointHandle):JointHandle|null {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? (obj || new JointHandle()).__init(this.bb!.__vector(this.bb_pos + offset) + index * 8, this.bb!) : null;
+}
+
+removedJointsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
 static startServerDelta(builder:flatbuffers.Builder) {
-  builder.startObject(5);
+  builder.startObject(7);
 }
 
 static addBaseTick(builder:flatbuffers.Builder, baseTick:number) {
@@ -105,21 +129,41 @@ static startRemovedVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(8, numElems, 4);
 }
 
+static addJoints(builder:flatbuffers.Builder, jointsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(5, jointsOffset, 0);
+}
+
+static startJointsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(84, numElems, 4);
+}
+
+static addRemovedJoints(builder:flatbuffers.Builder, removedJointsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(6, removedJointsOffset, 0);
+}
+
+static startRemovedJointsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(8, numElems, 4);
+}
+
 static endServerDelta(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   builder.requiredField(offset, 8) // bodies
   builder.requiredField(offset, 10) // shapes
   builder.requiredField(offset, 12) // removed
+  builder.requiredField(offset, 14) // joints
+  builder.requiredField(offset, 16) // removed_joints
   return offset;
 }
 
-static createServerDelta(builder:flatbuffers.Builder, baseTick:number, tick:number, bodiesOffset:flatbuffers.Offset, shapesOffset:flatbuffers.Offset, removedOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createServerDelta(builder:flatbuffers.Builder, baseTick:number, tick:number, bodiesOffset:flatbuffers.Offset, shapesOffset:flatbuffers.Offset, removedOffset:flatbuffers.Offset, jointsOffset:flatbuffers.Offset, removedJointsOffset:flatbuffers.Offset):flatbuffers.Offset {
   ServerDelta.startServerDelta(builder);
   ServerDelta.addBaseTick(builder, baseTick);
   ServerDelta.addTick(builder, tick);
   ServerDelta.addBodies(builder, bodiesOffset);
   ServerDelta.addShapes(builder, shapesOffset);
   ServerDelta.addRemoved(builder, removedOffset);
+  ServerDelta.addJoints(builder, jointsOffset);
+  ServerDelta.addRemovedJoints(builder, removedJointsOffset);
   return ServerDelta.endServerDelta(builder);
 }
 }

@@ -4,10 +4,12 @@ import * as flatbuffers from 'flatbuffers';
 
 import { BodyShape } from '../tessera/body-shape';
 import { BodyState } from '../tessera/body-state';
+import { JointInfo } from '../tessera/joint-info';
 
 
 /**
- * Full state of the client's interest at `tick`.
+ * Full state of the client's interest at `tick`: its bodies, their shapes and (protocol 3) the
+ * joints in it, in joint index order (at most the host's maxJoints, the lowest indices).
  */
 export class ServerSnapshot {
   bb: flatbuffers.ByteBuffer|null = null;
@@ -52,8 +54,18 @@ shapesLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+joints(index: number, obj?:JointInfo):JointInfo|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? (obj || new JointInfo()).__init(this.bb!.__vector(this.bb_pos + offset) + index * 84, this.bb!) : null;
+}
+
+jointsLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
 static startServerSnapshot(builder:flatbuffers.Builder) {
-  builder.startObject(3);
+  builder.startObject(4);
 }
 
 static addTick(builder:flatbuffers.Builder, tick:number) {
@@ -76,18 +88,28 @@ static startShapesVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(24, numElems, 4);
 }
 
+static addJoints(builder:flatbuffers.Builder, jointsOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, jointsOffset, 0);
+}
+
+static startJointsVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(84, numElems, 4);
+}
+
 static endServerSnapshot(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   builder.requiredField(offset, 6) // bodies
   builder.requiredField(offset, 8) // shapes
+  builder.requiredField(offset, 10) // joints
   return offset;
 }
 
-static createServerSnapshot(builder:flatbuffers.Builder, tick:number, bodiesOffset:flatbuffers.Offset, shapesOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createServerSnapshot(builder:flatbuffers.Builder, tick:number, bodiesOffset:flatbuffers.Offset, shapesOffset:flatbuffers.Offset, jointsOffset:flatbuffers.Offset):flatbuffers.Offset {
   ServerSnapshot.startServerSnapshot(builder);
   ServerSnapshot.addTick(builder, tick);
   ServerSnapshot.addBodies(builder, bodiesOffset);
   ServerSnapshot.addShapes(builder, shapesOffset);
+  ServerSnapshot.addJoints(builder, jointsOffset);
   return ServerSnapshot.endServerSnapshot(builder);
 }
 }
