@@ -182,6 +182,7 @@ export function program(): Command {
     .addOption(new Option('--replicate-world <id>', `replicated world id (JetStream stream TESSERA_LOG_<id>) [${DEFAULT_SERVE.replicateWorld}]`))
     .addOption(new Option('--replicate-lease-ms <ms>', `leader lease length, the same on every node of the world [${DEFAULT_SERVE.replicateLeaseMs}]`))
     .addOption(new Option('--replicate-nkey <file>', "this node's NATS key for replication [none]"))
+    .addOption(new Option('--follow', 'with --replicate: start as a replica following the world log; lead (listen and tick) once the lease is won [off]'))
     .addOption(new Option('-c, --config <file>', 'JSON file with the same settings (flags and TESSERA_* variables win)'))
     .action(async (o: Record<string, unknown>) => {
       // commander names each flag's value after the setting (--snapshot-every -> snapshotEvery)
@@ -189,9 +190,12 @@ export function program(): Command {
       // handlers first: a signal that arrives while the server starts stops it as soon as it is up
       let server: Awaited<ReturnType<typeof serve>> | null = null,
         signalled: string | null = null;
+      const starting = new AbortController();
       const stop = (sig: string): void => {
         if (!server) {
+          // still starting (a replica waiting to lead gives up at once; the others stop once up)
           signalled = sig;
+          starting.abort();
           return;
         }
         const s = server;
@@ -204,7 +208,10 @@ export function program(): Command {
         );
       };
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop(sig));
-      const s = await serve(cfg);
+      const s = await serve(cfg, undefined, { abort: starting.signal }).catch((e: Error) => {
+        if (signalled && cfg.follow) process.exit(0); // a replica stopped before it led
+        throw e;
+      });
       server = s;
       if (signalled) stop(signalled);
       // an admin's shutdown stops the server; the process follows

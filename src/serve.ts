@@ -55,7 +55,12 @@ import { WORLD_ID } from './cluster/subjects';
 import { readNkeySeed } from './cluster/auth';
 import { ClusterWatch } from './net/cluster-metrics';
 import { MemberWatch } from './net/cluster-members';
-import { LeaderError, ReplicationLeader } from './replica/leader';
+import { LeaderError, ReplicationLeader, deposer } from './replica/leader';
+import { ReplicaNode } from './replica/replica-node';
+import { ReplicaError } from './replica/jetstream-log';
+import type { WorldFollower } from './replica/follower';
+import type { WorldLoopOptions } from './sim/world-loop';
+import type { StreamOptions } from './sim/stream';
 import { ReplicationMetrics } from './net/replication-metrics';
 import { hostname } from 'node:os';
 
@@ -147,6 +152,11 @@ export interface ServeConfig {
   replicateLeaseMs: number;
   /** This node's NATS user seed file for replication; '' = connect without a key. */
   replicateNkey: string;
+  /**
+   * With `replicate`: start as a replica that follows the world's log and campaigns for the lease;
+   * serve resolves (and the host listens) once this node leads, from the tick after the log's end.
+   */
+  follow: boolean;
 }
 
 /** The embedded defaults: the demo world on port 9001, SQLite under ./data/, a worker per core, guests on. */
@@ -187,6 +197,7 @@ export const DEFAULT_SERVE: ServeConfig = {
   replicateWorld: 'main',
   replicateLeaseMs: 1000,
   replicateNkey: '',
+  follow: false,
 };
 
 /** A setting that cannot be used. */
@@ -238,6 +249,7 @@ const ENV: Record<keyof ServeConfig, string> = {
   replicateWorld: 'TESSERA_REPLICATE_WORLD',
   replicateLeaseMs: 'TESSERA_REPLICATE_LEASE_MS',
   replicateNkey: 'TESSERA_REPLICATE_NKEY',
+  follow: 'TESSERA_FOLLOW',
 };
 /**
  * The scene a cluster world runs when none is given: the demo without its door and swing
@@ -285,7 +297,7 @@ export function resolveConfig(flags: Partial<Record<keyof ServeConfig, unknown>>
   }
   checkCluster(out, sources);
   if (out.replicate === '')
-    for (const k of ['replicateWorld', 'replicateLeaseMs', 'replicateNkey'] as const) {
+    for (const k of ['replicateWorld', 'replicateLeaseMs', 'replicateNkey', 'follow'] as const) {
       const from = sources[k];
       if (from) throw new ConfigError(k, from, 'is a replication setting: set replicate (--replicate nats://host:4222) as well, or leave it out');
     }
@@ -402,6 +414,7 @@ function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
       return raw;
     }
     case 'guests':
+    case 'follow':
     case 'publicMetrics': {
       if (typeof raw === 'boolean') return raw;
       const v = String(raw).trim().toLowerCase();
@@ -436,7 +449,7 @@ export interface Server {
  * when the port cannot be bound. `stop` flushes persistence (a final snapshot, the writer's
  * queue, the WAL) and closes everything; it is idempotent.
  */
-export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.logLevel })): Promise<Server> {
+export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.logLevel }), opts: { abort?: AbortSignal } = {}): Promise<Server> {
   const scene = await loadSceneWithAssets(cfg.scene);
   const cluster = cfg.cluster !== '';
   if (cluster) {
@@ -499,8 +512,9 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   let started = false;
   // a replicated world: this node must hold the world's leader lease; every tick also goes to JetStream
   let leader: ReplicationLeader | null = null;
+  let promoted: WorldFollower | null = null;
   if (cfg.replicate !== '') {
-    leader = await ReplicationLeader.start({
+    const lo = {
       nats: cfg.replicate,
       world: cfg.replicateWorld,
       id: `${hostname()}:${process.pid}`,
@@ -510,13 +524,29 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       store,
       log,
       // (before the host runs there is nothing to stop: the start fails at its first fenced append)
-      onDeposed: (reason) => void (started ? stop(`deposed: ${reason}`) : undefined),
-    }).catch(async (e: Error) => {
+      onDeposed: (reason: string) => void (started ? stop(`deposed: ${reason}`) : undefined),
+    };
+    const fail = async (e: Error): Promise<never> => {
       await sink.close();
       store.close();
-      if (e instanceof LeaderError) throw new ConfigError('replicate', `world ${cfg.replicateWorld}`, e.message);
-      throw new ConfigError('replicate', cfg.replicate, `cannot lead world ${cfg.replicateWorld} through NATS: ${e.message}`);
-    });
+      if (e instanceof LeaderError || e instanceof ReplicaError) throw new ConfigError('replicate', `world ${cfg.replicateWorld}`, e.message);
+      throw new ConfigError('replicate', cfg.replicate, `cannot reach world ${cfg.replicateWorld} through NATS: ${e.message}`);
+    };
+    if (cfg.follow) {
+      // a replica: follow the log until this node wins the lease, then lead from the next tick
+      const depose = deposer(lo);
+      const node = await ReplicaNode.start({ ...lo, setup, onLost: (r) => depose(`lease lost (${r})`) }).catch(fail);
+      log.info({ world: cfg.replicateWorld }, 'replica: waiting to lead');
+      const abort = new Promise<never>((_, reject) =>
+        opts.abort?.addEventListener('abort', () => reject(new ReplicaError('LOG_GAP', 'stopped while waiting to lead')), { once: true }),
+      );
+      const p = await Promise.race([node.lead(), abort]).catch(async (e: Error) => {
+        await node.close();
+        return fail(e);
+      });
+      leader = ReplicationLeader.lead(lo, p.nc, p.lease, p.tickLog, depose);
+      promoted = p.follower;
+    } else leader = await ReplicationLeader.start(lo).catch(fail);
     new ReplicationMetrics(leader, metrics.registry);
   }
   const stop = (reason = 'stop'): Promise<void> => {
@@ -560,8 +590,9 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       onTick: (r) => metrics.observe(r),
       metrics: () => metrics.text(),
       moreStats: () => (watch ? { cluster: watch.figures() } : {}),
+      ...(promoted ? { adoptWorld: (o: WorldLoopOptions, so: StreamOptions) => (promoted as WorldFollower).promote(o, so) } : {}),
       beforeTicks: async (loop) => {
-        if (leader)
+        if (leader && !promoted)
           await leader.checkHistory(loop).catch((e: Error) => {
             throw e instanceof LeaderError ? new ConfigError('replicate', `world ${cfg.replicateWorld}`, e.message) : e;
           });
@@ -606,6 +637,8 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   }
   started = true;
   if (leader && !leader.stats().leader) void stop('deposed while starting');
+  // a promoted replica's own store gets a snapshot now, so this node restarts from its own data
+  if (promoted) await host.world.flush();
   metrics.attach(host, { security: securityLog, accounts });
   securityLog.start();
   retention.start();

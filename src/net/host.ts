@@ -108,13 +108,12 @@ export class Host {
       };
     }
     // with persistence, a restart continues from the newest snapshot and the log after it
-    const restored = loopOpts.persist
-      ? WorldLoop.restore(this.o.worldStream, setup, loopOpts.persist.store, loopOpts, {
-          clock: { now: clock },
-          silenceMs: this.o.silenceMs,
-          tickRate: this.o.tickRate,
-        })
-      : null;
+    const streamOpts = { clock: { now: clock }, silenceMs: this.o.silenceMs, tickRate: this.o.tickRate };
+    const restored = opts.adoptWorld
+      ? opts.adoptWorld(loopOpts, streamOpts)
+      : loopOpts.persist
+        ? WorldLoop.restore(this.o.worldStream, setup, loopOpts.persist.store, loopOpts, streamOpts)
+        : null;
     this.world = restored ?? new WorldLoop(this.hub.stream(this.o.worldStream), setup, loopOpts);
     if (restored) this.hub.adopt(restored.stream);
     else arts?.restoreInto(this.world);

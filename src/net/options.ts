@@ -6,6 +6,7 @@
 import type { ClientMessage } from '../protocol/messages';
 import type { StepResult, WorldLoop, WorldLoopOptions } from '../sim/world-loop';
 import type { WorldSetup } from '../sim/main-sim';
+import type { StreamOptions } from '../sim/stream';
 import type { AccountService } from '../persist/accounts';
 import type { AvatarStore, AdminStore, ChatStore } from '../persist/store';
 import type { ArtifactService } from '../persist/artifacts';
@@ -55,6 +56,11 @@ export interface HostOptions {
    * snapshot and log when it has one.
    */
   worldLoop?: WorldLoopOptions;
+  /**
+   * The world loop to run instead of a new or restored one: called once with the host's loop
+   * options and stream options (a replica promoted to leader, src/replica/follower.ts promote).
+   */
+  adoptWorld?: (loop: WorldLoopOptions, stream: StreamOptions) => WorldLoop;
   /** Token -> principal, or null to refuse. Default: guest tokens ("guest") when guests are on. */
   authenticate?: (token: string) => Principal | null;
   /** Accounts and sessions (src/persist/accounts.ts): enables /auth/* and authenticates tokens (its own guest setting applies). */
@@ -177,6 +183,7 @@ type Unset =
   | 'onTick'
   | 'world'
   | 'worldLoop'
+  | 'adoptWorld'
   | 'originAllowList'
   | 'rateLimits'
   | 'accounts'

@@ -47,6 +47,17 @@ export class LeaderError extends Error {
   }
 }
 
+/** The once-only deposition callback of a leader: logs and calls `o.onDeposed`. */
+export function deposer(o: Pick<LeaderOptions, 'world' | 'log' | 'onDeposed'>): (reason: string) => void {
+  let deposed = false;
+  return (reason) => {
+    if (deposed) return;
+    deposed = true;
+    o.log.error({ world: o.world, reason }, 'replication: this node is no longer the leader');
+    o.onDeposed(reason);
+  };
+}
+
 /** A running leader (module comment). */
 export class ReplicationLeader {
   private constructor(
@@ -65,13 +76,7 @@ export class ReplicationLeader {
   static async start(o: LeaderOptions): Promise<ReplicationLeader> {
     const nc = await connect(clusterConnectOptions({ nats: o.nats, name: `tessera-leader-${o.world}-${o.id}`, id: o.id, nkeyFile: o.nkeyFile }));
     try {
-      let deposed = false;
-      const depose = (reason: string): void => {
-        if (deposed) return;
-        deposed = true;
-        o.log.error({ world: o.world, reason }, 'replication: this node is no longer the leader');
-        o.onDeposed(reason);
-      };
+      const depose = deposer(o);
       const lease = await LeaderLease.open(nc, { world: o.world, id: o.id, ttlMs: o.leaseMs, onLost: (r) => depose(`lease lost (${r})`) });
       if (!(await lease.tryAcquire())) {
         const h = await lease.holder();
@@ -80,17 +85,24 @@ export class ReplicationLeader {
           `world ${o.world} is led by ${h ? `${h.id} (since ${new Date(h.sinceMs).toISOString()})` : 'another node'}: stop that node first`,
         );
       }
-      const tickLog = await JetStreamTickLog.open(nc, { world: o.world });
-      const store = new ReplicatedLogStore(o.store, o.stream, tickLog, {
-        onFenced: (e: ReplicaError) => depose(e.message),
-        onError: (e) => o.log.warn({ world: o.world, err: e.message }, 'replication: an append failed; retrying'),
-      });
-      o.log.info({ world: o.world, id: o.id, logTick: tickLog.lastTick() }, 'replication: leading the world');
-      return new ReplicationLeader(nc, lease, tickLog, store, o);
+      return ReplicationLeader.lead(o, nc, lease, await JetStreamTickLog.open(nc, { world: o.world }), depose);
     } catch (e) {
       await nc.close();
       throw e;
     }
+  }
+
+  /**
+   * The leader of a node that already holds the lease and the log (a replica that won the lease:
+   * replica-node.ts); `depose` is what its lease calls on loss.
+   */
+  static lead(o: LeaderOptions, nc: NatsConnection, lease: LeaderLease, tickLog: JetStreamTickLog, depose = deposer(o)): ReplicationLeader {
+    const store = new ReplicatedLogStore(o.store, o.stream, tickLog, {
+      onFenced: (e: ReplicaError) => depose(e.message),
+      onError: (e) => o.log.warn({ world: o.world, err: e.message }, 'replication: an append failed; retrying'),
+    });
+    o.log.info({ world: o.world, id: o.id, logTick: tickLog.lastTick() }, 'replication: leading the world');
+    return new ReplicationLeader(nc, lease, tickLog, store, o);
   }
 
   /**

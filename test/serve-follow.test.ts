@@ -1,0 +1,147 @@
+/**
+ * Failover of a replicated world (issue 19): `tessera serve --replicate` leads in a child process
+ * while `serve --replicate --follow` waits as a replica. The leader is killed with SIGKILL, or
+ * paused with SIGSTOP past its lease and resumed: the replica takes the lease and leads from the
+ * tick after the log's end, within 2 s, and a third copy applying the whole log (a run that never
+ * failed) has the logged hash at every tick, with no tick missing or written twice. A paused
+ * leader that wakes up finds itself deposed and stops.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { resolveConfig, serve, type Server } from '../src/serve';
+import { loadScene, sceneSetup } from '../src/scene';
+import { JetStreamTickLog } from '../src/replica/jetstream-log';
+import { WorldFollower } from '../src/replica/follower';
+import { natsUrl, uniqueWorld } from './helpers/nats';
+import { request, waitFor } from './helpers/net';
+import { builtHelper } from './helpers/child-host';
+
+jest.setTimeout(120_000);
+
+const SCENE = {
+  format: 'tessera.scene.v1',
+  world: { capacity: 256, tickRate: 20, maxBodyRadius: 1, sleep: true },
+  partition: { xCuts: [0], zCuts: [] },
+  spawnPoints: [[0, 1.2, 5]],
+  statics: [{ plane: { normal: [0, 1, 0], offset: 0 } }],
+  piles: [{ center: [0.2, 0, 0], layers: 3, radius: 0.35 }],
+};
+
+let dir: string;
+let scenePath: string;
+let nc: NatsConnection;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tessera-follow-'));
+  scenePath = join(dir, 'scene.json');
+  writeFileSync(scenePath, JSON.stringify(SCENE));
+  nc = await connect({ servers: await natsUrl() });
+});
+afterAll(async () => {
+  await nc.drain();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** `tessera serve --replicate` in a child process; resolves once it listens. */
+async function startLeader(world: string, data: string): Promise<{ proc: ChildProcess; lines: string[]; exit: Promise<number | null> }> {
+  const cli = join(builtHelper('host-process'), '..', '..', '..', 'src', 'cli.js');
+  const args = [
+    cli,
+    'serve',
+    '--port',
+    '0',
+    '--data',
+    join(dir, data),
+    '--scene',
+    scenePath,
+    '--workers',
+    '0',
+    '--replicate',
+    await natsUrl(),
+    '--replicate-world',
+    world,
+  ];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const exit = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  await new Promise<void>((resolve, reject) => {
+    let buf = '';
+    proc.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        lines.push(line);
+        if (line.includes('"msg":"listening"')) resolve();
+      }
+    });
+    void exit.then((code) => reject(new Error(`the leader exited (${code}): ${lines.join('\n')}`)));
+  });
+  return { proc, lines, exit };
+}
+
+/** A copy applying the log from tick 0, collecting anything wrong. */
+async function watchLog(world: string): Promise<{ follower: WorldFollower; bad: string[]; stop(): void }> {
+  const follower = new WorldFollower(sceneSetup(loadScene(scenePath)));
+  const bad: string[] = [];
+  const feed = await (await JetStreamTickLog.open(nc, { world })).follow(
+    0,
+    (t) => {
+      if (!follower.apply(t)) bad.push(`tick ${t.tick}: copy ${follower.diverged?.replica.toString(16)} != logged ${t.hash.toString(16)}`);
+    },
+    (e) => bad.push(e.message),
+  );
+  return { follower, bad, stop: () => feed.stop() };
+}
+
+const replica = async (world: string, data: string): Promise<Server> =>
+  serve(
+    resolveConfig({ port: '0', data: join(dir, data), workers: '0', scene: scenePath, replicate: await natsUrl(), replicateWorld: world, follow: true }, {}),
+    pino({ level: 'silent' }),
+  );
+
+test.each([
+  ['killed (SIGKILL)', 'SIGKILL'],
+  ['paused past its lease (SIGSTOP), then resumed', 'SIGSTOP'],
+] as const)('the leader %s: the replica leads from the next tick within 2 s, the log replays without a gap', async (_name, signal) => {
+  const world = uniqueWorld('follow');
+  const a = await startLeader(world, `${world}-a`);
+  const watch = await watchLog(world);
+  let b: Server | null = null;
+  try {
+    const bStarting = replica(world, `${world}-b`);
+    await waitFor(() => watch.follower.stats().next >= 60 || watch.bad.length > 0, 20_000, 'the leader to log 60 ticks');
+    a.proc.kill(signal);
+    const at = Date.now();
+    b = await bStarting;
+    const takeover = Date.now() - at;
+    const from = b.host.world.stream.tick;
+    // b leads from the tick after the last one a logged: the copy has every tick before it
+    await waitFor(() => watch.follower.stats().next >= from + 40 || watch.bad.length > 0, 20_000, 'ticks from the new leader');
+    expect(watch.bad).toEqual([]);
+    const m = (await request('GET', `http://127.0.0.1:${b.host.port}/metrics`)).json as string;
+    expect(m).toMatch(/^tessera_replication_leader 1$/m);
+    console.log(`failover (${signal}): the replica led ${takeover} ms after the signal, from tick ${from}`);
+    expect(takeover).toBeLessThan(2_000);
+    if (signal === 'SIGSTOP') {
+      // a wakes up: its renewal is refused (or its next append fenced), it stops, and writes nothing
+      a.proc.kill('SIGCONT');
+      expect(await a.exit).toBe(0);
+      expect(a.lines.some((l) => l.includes('this node is no longer the leader'))).toBe(true);
+      const seen = watch.follower.stats().next;
+      await waitFor(() => watch.follower.stats().next >= seen + 20 || watch.bad.length > 0, 20_000, 'more ticks after a stopped');
+      expect(watch.bad).toEqual([]);
+    }
+  } finally {
+    watch.stop();
+    a.proc.kill('SIGCONT');
+    a.proc.kill('SIGKILL');
+    await a.exit;
+    await b?.stop();
+    await watch.follower.close();
+  }
+});
