@@ -1,0 +1,265 @@
+/**
+ * Dynamic convex hulls (issue 18; src/physics/hull.ts, assembly/physics/hull.ts): mass
+ * properties against the analytic values of a cube and a tetrahedron, the refusals, a hull
+ * cube on a slope against Coulomb's law, a hull cube that rests like the box of the same size
+ * (on a plane, a static box and a heightfield), a tumbling tetrahedron that comes to rest, and
+ * hulls against spheres and capsules.
+ */
+import { buildHull } from '../src/physics/hull';
+import { PhysicsError, PhysicsWorld, type WorldConfig } from '../src/physics/world';
+import { encodeGeometry } from '../src/assets/geometry';
+import { heightfield } from './helpers/terrain';
+
+const G = 9.81;
+type V3 = [number, number, number];
+type Quat = [number, number, number, number];
+const aboutZ = (a: number): Quat => [0, 0, Math.sin(a / 2), Math.cos(a / 2)];
+const deg = (d: number): number => (d * Math.PI) / 180;
+
+/** The 8 corners of a box of half extents h (in the box's frame, offset by o). */
+const cuboid = (h: V3, o: V3 = [0, 0, 0]): V3[] =>
+  [-1, 1].flatMap((x) => [-1, 1].flatMap((y) => [-1, 1].map((z) => [o[0] + x * h[0], o[1] + y * h[1], o[2] + z * h[2]] as V3)));
+
+const world = (config: WorldConfig = {}): PhysicsWorld => PhysicsWorld.create({ capacity: 32, maxBodyRadius: 1, geometryWords: 8192, ...config });
+
+describe('mass properties', () => {
+  test('a cube of edge 1: volume 1, centroid at its centre, I / m = (a^2 + a^2) / 12 = 1/6 about every axis', () => {
+    const h = buildHull(cuboid([0.5, 0.5, 0.5], [2, 3, -1]));
+    expect(h.vertices.length).toBe(8);
+    expect(h.faces.length).toBe(6);
+    expect(h.volume).toBeCloseTo(1, 12);
+    expect(h.centroid).toEqual([2, 3, -1]);
+    for (const i of h.inertiaPerMass) expect(i).toBeCloseTo(1 / 6, 6);
+    // the block's equivalent box is the cube itself (raw 0.5 m = 32768)
+    expect([h.words[5], h.words[6], h.words[7]]).toEqual([32768n, 32768n, 32768n]);
+  });
+
+  test('a 1 x 2 x 0.5 cuboid: I_x / m = (b^2 + c^2) / 12 about each axis', () => {
+    const h = buildHull(cuboid([0.5, 1, 0.25]));
+    const [a, b, c] = [1, 2, 0.5];
+    const want = [(b * b + c * c) / 12, (a * a + c * c) / 12, (a * a + b * b) / 12].sort();
+    const got = [...h.inertiaPerMass].sort();
+    for (let k = 0; k < 3; k++) expect(got[k]).toBeCloseTo(want[k], 6);
+  });
+
+  test('the unit right tetrahedron: V = 1/6, centroid (1/4, 1/4, 1/4), principal I / m = 1/10 (along (1,1,1)) and 1/16 twice', () => {
+    // covariance about the centroid per unit volume: 3/80 on the diagonal, -1/80 off it
+    // (integral of x^2 over the tetrahedron / V = 1/10, of x y = 1/20, minus the centroid's
+    // 1/16); eigenvalues 1/80 along (1,1,1) and 1/20 twice; I / m = sigma_j + sigma_k
+    const h = buildHull([
+      [0, 0, 0],
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+    ]);
+    expect(h.volume).toBeCloseTo(1 / 6, 12);
+    for (const c of h.centroid) expect(c).toBeCloseTo(0.25, 9);
+    const got = [...h.inertiaPerMass].sort();
+    expect(got[0]).toBeCloseTo(1 / 16, 6);
+    expect(got[1]).toBeCloseTo(1 / 16, 6);
+    expect(got[2]).toBeCloseTo(1 / 10, 6);
+    // the principal axis of the 1/10 moment is (1,1,1) / sqrt 3 in the input frame
+    const k = h.inertiaPerMass.indexOf(Math.max(...h.inertiaPerMass));
+    const [x, y, z, w] = h.rotation;
+    const col = [
+      [1 - 2 * (y * y + z * z), 2 * (x * y + w * z), 2 * (x * z - w * y)],
+      [2 * (x * y - w * z), 1 - 2 * (x * x + z * z), 2 * (y * z + w * x)],
+      [2 * (x * z + w * y), 2 * (y * z - w * x), 1 - 2 * (x * x + y * y)],
+    ][k];
+    expect(Math.abs(col[0] + col[1] + col[2]) / Math.sqrt(3)).toBeCloseTo(1, 6);
+  });
+
+  test('interior and duplicate points are dropped; the same points in another order give the same block', () => {
+    const pts = [...cuboid([0.5, 0.5, 0.5]), [0, 0, 0] as V3, [0.1, 0.2, -0.3] as V3, [0.5, 0.5, 0.5] as V3];
+    const a = buildHull(pts),
+      b = buildHull([...pts].reverse());
+    expect(a.vertices.length).toBe(8);
+    expect(Array.from(b.words)).toEqual(Array.from(a.words));
+    expect(a.volume).toBe(b.volume);
+  });
+
+  test('density x volume is the body mass: a hull cube weighs as the box of the same size', () => {
+    const w = world({ sleep: { enabled: false }, gravity: [0, 0, 0] });
+    const h = w.addHull({ position: [0, 0, 0], vertices: cuboid([0.5, 0.5, 0.5]), density: 700 });
+    const b = w.addDynamicBox({ position: [3, 0, 0], half: [0.5, 0.5, 0.5], density: 700 });
+    // the same impulse gives the same velocity: the same mass
+    w.applyImpulse(h, [70, 0, 0]);
+    w.applyImpulse(b, [70, 0, 0]);
+    w.step(1);
+    // (1 / m is rounded to Q16: 700 kg gets 0.4 % off, the same for both)
+    expect(Math.abs(w.velocity(h)[0] - 0.1)).toBeLessThan(0.001);
+    expect(w.velocity(h)).toEqual(w.velocity(b));
+  });
+});
+
+describe('refusals', () => {
+  const code = (f: () => unknown): string => {
+    try {
+      f();
+    } catch (e) {
+      return e instanceof PhysicsError ? e.code : `not a PhysicsError: ${e}`;
+    }
+    return 'no error';
+  };
+  test('more than 64 vertices, a flat set, too few points, a hull wider than maxBodyRadius, no room in the geometry', () => {
+    const w = world();
+    const many: V3[] = Array.from({ length: 65 }, (_, k) => [Math.cos(k), Math.sin(k), (k % 7) / 7]);
+    expect(code(() => w.addHullShape(many))).toBe('HULL_TOO_MANY_VERTICES');
+    expect(code(() => w.addHullShape(cuboid([0.5, 0, 0.5])))).toBe('HULL_DEGENERATE');
+    expect(
+      code(() =>
+        w.addHullShape([
+          [0, 0, 0],
+          [1, 0, 0],
+          [0, 1, 0],
+        ]),
+      ),
+    ).toBe('HULL_DEGENERATE');
+    expect(
+      code(() =>
+        w.addHullShape([
+          [0, 0, 0],
+          [1, 0, 0],
+          [0, 1, 0],
+          [Number.NaN, 0, 0],
+        ]),
+      ),
+    ).toBe('HULL_BAD_VERTEX');
+    expect(code(() => w.addHullShape(cuboid([0.9, 0.9, 0.9])))).toBe('TOO_LARGE');
+    expect(code(() => world({ geometryWords: 20 }).addHullShape(cuboid([0.5, 0.5, 0.5])))).toBe('GEOMETRY_FULL');
+    // a 64-point hull is accepted
+    const ball: V3[] = Array.from({ length: 64 }, (_, k) => {
+      const z = 1 - (2 * (k + 0.5)) / 64,
+        r = Math.sqrt(1 - z * z),
+        a = k * 2.39996;
+      return [0.5 * r * Math.cos(a), 0.5 * z, 0.5 * r * Math.sin(a)];
+    });
+    expect(w.addHullShape(ball).shape.vertices.length).toBe(64);
+  });
+});
+
+/** A hull cube (edge 1 m x 2 hy x 1 m) of density 1 resting on a slope of angle theta with friction mu. */
+function slope(thetaDeg: number, mu: number, hy = 0.5): { w: PhysicsWorld; body: bigint; along: () => number; speed: () => number } {
+  const th = deg(thetaDeg);
+  const w = world({ capacity: 8, sleep: { enabled: false } });
+  const n: V3 = [Math.sin(th), Math.cos(th), 0];
+  w.addPlane({ normal: n, offset: 0, friction: mu });
+  const body = w.addHull({ position: [n[0] * hy, n[1] * hy, 0], vertices: cuboid([0.5, hy, 0.5]), density: 1, friction: mu, orientation: aboutZ(-th) });
+  const along = (): number => {
+    const p = w.position(body);
+    return p[0] * Math.cos(th) - p[1] * Math.sin(th);
+  };
+  const speed = (): number => {
+    const v = w.velocity(body);
+    return v[0] * Math.cos(th) - v[1] * Math.sin(th);
+  };
+  return { w, body, along, speed };
+}
+
+describe('a hull cube on a slope (Coulomb friction)', () => {
+  test.each([
+    [20, 0.5],
+    [24, 0.5],
+  ])('sticks at %d degrees with mu %d (tan theta < mu): under 1 mm in 3 s', (d, mu) => {
+    expect(Math.tan(deg(d))).toBeLessThan(mu);
+    const s = slope(d, mu);
+    s.w.step(30);
+    const x0 = s.along();
+    s.w.step(180);
+    expect(Math.abs(s.along() - x0)).toBeLessThan(0.001);
+  });
+
+  test.each([
+    [30, 0.3],
+    [40, 0.5],
+  ])('a 1 x 0.5 x 1 m hull slides at %d degrees with mu %d at a = g (sin theta - mu cos theta) within 2 %%', (d, mu) => {
+    const th = deg(d);
+    expect(Math.tan(th)).toBeGreaterThan(mu);
+    const s = slope(d, mu, 0.25);
+    s.w.step(30);
+    const v0 = s.speed();
+    s.w.step(60);
+    const a = s.speed() - v0;
+    const expected = G * (Math.sin(th) - mu * Math.cos(th));
+    expect(Math.abs(a - expected) / expected).toBeLessThan(0.02);
+  });
+});
+
+describe('resting', () => {
+  test('a hull cube rests at the height of the box of the same size (within 1 mm), on a plane, a static box and a heightfield, without jitter', () => {
+    const w = world({ sleep: { enabled: false } });
+    w.addPlane({ normal: [0, 1, 0], offset: 0 });
+    w.addBox({ position: [4, 0.5, 0], half: [1, 0.5, 1] });
+    // a flat 8 x 8 m heightfield at y = 2, away from the rest
+    w.addGeometry(encodeGeometry(heightfield(5, 5, 2, -4, 10, () => 2)));
+    const cube = w.addHullShape(cuboid([0.5, 0.5, 0.5]));
+    const onPlane = w.addHull({ position: [0, 0.6, 0], shape: cube, density: 1 });
+    const box = w.addDynamicBox({ position: [-3, 0.6, 0], half: [0.5, 0.5, 0.5], density: 1 });
+    const onBox = w.addHull({ position: [4, 1.6, 0], shape: cube, density: 1 });
+    const onTerrain = w.addHull({ position: [0, 2.6, 14], shape: cube, density: 1 });
+    w.step(120);
+    const yBox = w.position(box)[1];
+    expect(Math.abs(yBox - 0.5)).toBeLessThan(0.005);
+    expect(Math.abs(w.position(onPlane)[1] - yBox)).toBeLessThan(0.001);
+    expect(Math.abs(w.position(onBox)[1] - 1 - yBox)).toBeLessThan(0.001);
+    expect(Math.abs(w.position(onTerrain)[1] - 2 - yBox)).toBeLessThan(0.001);
+    // no sinking, no jitter: a further second moves none of them by more than 0.2 mm
+    const before = [onPlane, onBox, onTerrain].map((h) => w.position(h));
+    w.step(60);
+    [onPlane, onBox, onTerrain].forEach((h, k) => {
+      const p = w.position(h);
+      expect(Math.hypot(p[0] - before[k][0], p[1] - before[k][1], p[2] - before[k][2])).toBeLessThan(0.0002);
+    });
+  });
+
+  test('a tetrahedron dropped tumbling comes to rest on a face (its centroid a quarter of its height above the floor)', () => {
+    const w = world();
+    w.addPlane({ normal: [0, 1, 0], offset: 0, friction: 0.5 });
+    // a regular tetrahedron of edge 1: height sqrt(2/3), centroid at a quarter of it above a face
+    const s = 0.5 / Math.SQRT2;
+    const tet = w.addHull({
+      position: [0, 1.5, 0],
+      vertices: [
+        [s, s, s],
+        [s, -s, -s],
+        [-s, s, -s],
+        [-s, -s, s],
+      ],
+      density: 1,
+      friction: 0.5,
+      angularVelocity: [1, 2, 0.5],
+    });
+    w.step(300);
+    expect(Math.abs(w.position(tet)[1] - Math.sqrt(2 / 3) / 4)).toBeLessThan(0.003);
+    expect(Math.hypot(...w.velocity(tet))).toBeLessThan(0.01);
+  });
+});
+
+describe('hulls with spheres and capsules', () => {
+  test('a sphere dropped on a hull cube rests on its top face; a hull cube dropped on a ball lands on it', () => {
+    const w = world({ sleep: { enabled: false } });
+    w.addPlane({ normal: [0, 1, 0], offset: 0 });
+    const cube = w.addHull({ position: [0, 0.5, 0], vertices: cuboid([0.5, 0.5, 0.5]), density: 1 });
+    const ball = w.addSphere({ position: [0.1, 1.6, 0.1], radius: 0.25, mass: 0.5 });
+    w.step(120);
+    expect(Math.abs(w.position(ball)[1] - 1.25)).toBeLessThan(0.005);
+    expect(Math.abs(w.position(cube)[1] - 0.5)).toBeLessThan(0.005);
+    const ball2 = w.addSphere({ position: [3, 0.25, 0], radius: 0.25, mass: 1 });
+    const hullOnBall = w.addHull({ position: [3, 1, 0], vertices: cuboid([0.3, 0.3, 0.3]), density: 10 });
+    w.step(30);
+    // the cube's bottom face lands on the ball's top: centre 0.5 + 0.3 above the floor, before it rolls off
+    expect(w.position(hullOnBall)[1]).toBeGreaterThan(0.5 + 0.3 - 0.02);
+    expect(w.position(ball2)[1]).toBeGreaterThan(0.24);
+  });
+
+  test('an upright capsule stands against a hull wall: pushed out, not through', () => {
+    const w = world({ sleep: { enabled: false }, gravity: [0, 0, 0] });
+    const cap = w.addCapsule({ position: [0, 0, 0], radius: 0.3, halfHeight: 0.5, velocity: [2, 0, 0], mass: 1 });
+    const wall = w.addHull({ position: [1.5, 0, 0], vertices: cuboid([0.2, 0.6, 0.6]), density: 50 });
+    w.step(60);
+    // separated along x: the capsule's surface is not inside the wall
+    expect(w.position(wall)[0] - w.position(cap)[0]).toBeGreaterThan(0.2 + 0.3 - 0.005);
+    // the wall (28.8 kg) took the capsule's momentum (1 kg at 2 m/s): an inelastic push, v = 2 / 29.8
+    expect(Math.abs(w.velocity(wall)[0] - 2 / 29.8) / (2 / 29.8)).toBeLessThan(0.05);
+  });
+});
