@@ -146,7 +146,7 @@ function dirToWorld(x: i64, y: i64, z: i64): void {
 /**
  * Narrowphase of a pair with a hull (called by box-contacts.ts boxCollide): appends up to 4
  * contact points whose separation is below `limit` (raw m). i has the lower tag, j may be
- * static (a hull is never static). Pairs not handled yet (hull vs dynamic box or hull) get no contacts.
+ * static (a hull is never static).
  */
 export function hullCollide(i: i32, j: i32, flags: i32, limit: i64): void {
   const si = g32(P_SHAPE, i), sj = g32(P_SHAPE, j);
@@ -156,6 +156,8 @@ export function hullCollide(i: i32, j: i32, flags: i32, limit: i64): void {
   }
   if (si == SHAPE_HULL && (sj == SHAPE_SPHERE || sj == SHAPE_CAPSULE)) { hullSphere(i, j, true, flags, limit); return; }
   if (sj == SHAPE_HULL && (si == SHAPE_SPHERE || si == SHAPE_CAPSULE)) { hullSphere(j, i, false, flags, limit); return; }
+  // hull vs hull, hull vs dynamic box (either order): separating axes and a face manifold
+  if ((si == SHAPE_HULL || si == SHAPE_BOX) && (sj == SHAPE_HULL || sj == SHAPE_BOX)) polyPair(i, j, flags, limit);
 }
 
 // ---- hull vs statics: vertex candidates, reduced to 4 ----
@@ -425,4 +427,400 @@ export function hullExtentAlong(s: i32, mx: i64, my: i64, mz: i64, len: i64,
     if (d > best) best = d;
   }
   return len > 0 ? best / len : 0;
+}
+
+// ---- hull vs dynamic box or hull: separating axes and a clipped face manifold ----
+//
+// Both bodies are convex polytopes P0 = i (A) and P1 = j (B), a hull (its block) or a box
+// (8 vertices, 6 faces, 12 edges generated from its half extents), and everything is computed
+// in A's frame: B's vertices and normals turned by R = R_A^T R_B and moved by t = R_A^T
+// (c_B - c_A). The axes (D. Gregorius, "The Separating Axis Test between Convex Polyhedra",
+// GDC 2013): every face normal of A and of B (the other body's support along it), then the
+// cross products of the edge pairs that form a face of the Minkowski difference (the arcs of
+// the two edges on the Gauss map cross: Gregorius's IsMinkowskiFace; the other pairs cannot
+// separate more than a face), oriented away from A's centre. Then, as box-contacts.ts boxBox:
+// an edge axis clearly best gives one point between the two edges; else the face of the best
+// face axis is the reference, the other body's face most anti-parallel to it is clipped
+// against the reference face's side planes (Sutherland-Hodgman) and the points within reach
+// reduced to 4.
+
+// Polytope p's box half extents (0 when p is a hull), its hull block sections.
+let pBox0 = false, pBox1 = false;
+let pEx0: i64 = 0, pEy0: i64 = 0, pEz0: i64 = 0, pEx1: i64 = 0, pEy1: i64 = 0, pEz1: i64 = 0;
+let pV0 = 0, pP0 = 0, pF0 = 0, pI0 = 0, pE0 = 0, pNV0 = 0, pNF0 = 0, pNE0 = 0;
+let pV1 = 0, pP1 = 0, pF1 = 0, pI1 = 0, pE1 = 0, pNV1 = 0, pNF1 = 0, pNE1 = 0;
+// B's frame in A's: rotation (mRC = component R of B's axis C in A's frame, Q16) and centre (raw)
+let m00: i64 = 0, m01: i64 = 0, m02: i64 = 0, m10: i64 = 0, m11: i64 = 0, m12: i64 = 0, m20: i64 = 0, m21: i64 = 0, m22: i64 = 0;
+let tX: i64 = 0, tY: i64 = 0, tZ: i64 = 0;
+
+function loadPoly(p: i32, s: i32): void {
+  const box = g32(P_SHAPE, s) != SHAPE_HULL;
+  let nv = 8, nf = 6, ne = 12, v = 0, pl = 0, f = 0, ix = 0, e = 0;
+  if (!box) {
+    const g = hullBlock(s);
+    nv = <i32>gw(g + 1); nf = <i32>gw(g + 2); ne = <i32>gw(g + 3);
+    v = g + HULL_HEADER_WORDS; pl = v + 3 * nv; f = pl + 4 * nf; ix = f + nf; e = ix + 2 * ne;
+  }
+  if (p == 0) {
+    pBox0 = box; pEx0 = g64(P_HX, s); pEy0 = g64(P_HY, s); pEz0 = g64(P_HZ, s);
+    pV0 = v; pP0 = pl; pF0 = f; pI0 = ix; pE0 = e; pNV0 = nv; pNF0 = nf; pNE0 = ne;
+  } else {
+    pBox1 = box; pEx1 = g64(P_HX, s); pEy1 = g64(P_HY, s); pEz1 = g64(P_HZ, s);
+    pV1 = v; pP1 = pl; pF1 = f; pI1 = ix; pE1 = e; pNV1 = nv; pNF1 = nf; pNE1 = ne;
+  }
+}
+
+// @ts-ignore: decorator
+@inline function boxExt(p: i32, a: i32): i64 { return p == 0 ? (a == 0 ? pEx0 : (a == 1 ? pEy0 : pEz0)) : (a == 0 ? pEx1 : (a == 1 ? pEy1 : pEz1)); }
+// @ts-ignore: decorator
+@inline function isBoxP(p: i32): bool { return p == 0 ? pBox0 : pBox1; }
+// @ts-ignore: decorator
+@inline function numV(p: i32): i32 { return p == 0 ? pNV0 : pNV1; }
+// @ts-ignore: decorator
+@inline function numF(p: i32): i32 { return p == 0 ? pNF0 : pNF1; }
+// @ts-ignore: decorator
+@inline function numE(p: i32): i32 { return p == 0 ? pNE0 : pNE1; }
+
+// Results of the polytope accessors (own frame: raw / Q16).
+let vX: i64 = 0, vY: i64 = 0, vZ: i64 = 0;
+let nX: i64 = 0, nY: i64 = 0, nZ: i64 = 0, nD: i64 = 0;
+let eA = 0, eB = 0, eF1 = 0, eF2 = 0;
+
+/** Vertex k of polytope p in its own frame into vX..vZ (a box's vertex k: bit a set = + along axis a). */
+function ownVertex(p: i32, k: i32): void {
+  if (isBoxP(p)) {
+    vX = (k & 1) != 0 ? boxExt(p, 0) : -boxExt(p, 0);
+    vY = (k & 2) != 0 ? boxExt(p, 1) : -boxExt(p, 1);
+    vZ = (k & 4) != 0 ? boxExt(p, 2) : -boxExt(p, 2);
+    return;
+  }
+  const a = (p == 0 ? pV0 : pV1) + 3 * k;
+  vX = gw(a); vY = gw(a + 1); vZ = gw(a + 2);
+}
+/** Face f's plane of polytope p in its own frame into nX..nZ (Q16), nD (raw). Box face f: axis f >> 1, + when f & 1. */
+function ownPlane(p: i32, f: i32): void {
+  if (isBoxP(p)) {
+    const a = f >> 1, s: i64 = (f & 1) != 0 ? ONE : -ONE;
+    nX = a == 0 ? s : 0; nY = a == 1 ? s : 0; nZ = a == 2 ? s : 0; nD = boxExt(p, a);
+    return;
+  }
+  const a = (p == 0 ? pP0 : pP1) + 4 * f;
+  nX = gw(a); nY = gw(a + 1); nZ = gw(a + 2); nD = gw(a + 3);
+}
+/** Corners of face f of polytope p. */
+function faceCount(p: i32, f: i32): i32 {
+  if (isBoxP(p)) return 4;
+  return <i32>(gw((p == 0 ? pF0 : pF1) + f) & 0xffff);
+}
+/**
+ * Corner c of face f of polytope p (counter-clockwise seen from outside). A box's face on
+ * axis a, sign s: with (u, v) = (a + 1, a + 2) mod 3 (so e_u x e_v = e_a) the corners
+ * (-,-), (+,-), (+,+), (-,+) in (u, v), reversed for s < 0.
+ */
+function faceCorner(p: i32, f: i32, c: i32): i32 {
+  if (isBoxP(p)) {
+    const a = f >> 1, pos = (f & 1) != 0;
+    const q = pos ? c : 3 - c;
+    const su = q == 1 || q == 2, sv = q >= 2;
+    const u = (a + 1) % 3, v = (a + 2) % 3;
+    return (pos ? (1 << a) : 0) | (su ? (1 << u) : 0) | (sv ? (1 << v) : 0);
+  }
+  const fw = gw((p == 0 ? pF0 : pF1) + f);
+  return <i32>gw((p == 0 ? pI0 : pI1) + <i32>(fw >> 16) + c);
+}
+/** Edge e of polytope p: its vertices eA, eB and its two faces eF1, eF2. A box's edge along axis a = e >> 2, the other two signs in e & 3. */
+function ownEdge(p: i32, e: i32): void {
+  if (isBoxP(p)) {
+    const a = e >> 2, u = (a + 1) % 3, v = (a + 2) % 3;
+    const su = (e & 1) != 0, sv = (e & 2) != 0;
+    const base = (su ? (1 << u) : 0) | (sv ? (1 << v) : 0);
+    eA = base; eB = base | (1 << a);
+    eF1 = 2 * u + (su ? 1 : 0); eF2 = 2 * v + (sv ? 1 : 0);
+    return;
+  }
+  const w = gw((p == 0 ? pE0 : pE1) + e);
+  eA = <i32>(w & 0xff); eB = <i32>((w >> 8) & 0xff); eF1 = <i32>((w >> 16) & 0xff); eF2 = <i32>((w >> 24) & 0xff);
+}
+
+/** Vertex k of polytope p in A's frame into vX..vZ. */
+function vertexA(p: i32, k: i32): void {
+  ownVertex(p, k);
+  if (p == 0) return;
+  const x = vX, y = vY, z = vZ;
+  vX = tX + q16(m00 * x + m01 * y + m02 * z);
+  vY = tY + q16(m10 * x + m11 * y + m12 * z);
+  vZ = tZ + q16(m20 * x + m21 * y + m22 * z);
+}
+/** Face f's plane of polytope p in A's frame into nX..nZ, nD. */
+function planeA(p: i32, f: i32): void {
+  ownPlane(p, f);
+  if (p == 0) return;
+  const x = nX, y = nY, z = nZ;
+  nX = q16(m00 * x + m01 * y + m02 * z);
+  nY = q16(m10 * x + m11 * y + m12 * z);
+  nZ = q16(m20 * x + m21 * y + m22 * z);
+  nD += q16(nX * tX + nY * tY + nZ * tZ);
+}
+
+/** The least n . v over polytope p's vertices in A's frame (n Q16 in A's frame; raw). */
+function minAlong(p: i32, x: i64, y: i64, z: i64): i64 {
+  let best: i64 = i64.MAX_VALUE;
+  const nv = numV(p);
+  for (let k = 0; k < nv; k++) {
+    vertexA(p, k);
+    const d = q16(x * vX + y * vY + z * vZ);
+    if (d < best) best = d;
+  }
+  return best;
+}
+
+/** A face axis clearly beats an edge axis unless the edge separates by this much more (raw m, 5 mm; box-contacts.ts EDGE_BIAS). */
+// @ts-ignore: decorator
+@inline const EDGE_BIAS: i64 = 328;
+// @ts-ignore: decorator
+@inline const FACE_BIAS: i64 = 66;
+/** Edge pairs closer to parallel than sin = 1/64 have no usable cross product (box-contacts.ts PARALLEL). */
+// @ts-ignore: decorator
+@inline const PARALLEL: i64 = 1024;
+
+/** Hull or box i (A) against hull or box j (B), at least one a hull, both moving or j a static box: see above. */
+function polyPair(i: i32, j: i32, flags: i32, limit: i64): void {
+  const reach = g64(P_RADIUS, i) + (g32(P_KIND, j) == KIND_STATIC ? 0 : g64(P_RADIUS, j)) + limit;
+  const dx = g64(P_PX, j) - g64(P_PX, i), dy = g64(P_PY, j) - g64(P_PY, i), dz = g64(P_PZ, j) - g64(P_PZ, i);
+  if (g32(P_KIND, j) == KIND_STATIC) {
+    if (absI(dx) >= g64(P_HX, j) + reach || absI(dy) >= g64(P_HY, j) + reach || absI(dz) >= g64(P_HZ, j) + reach) return;
+  } else if (dx * dx + dy * dy + dz * dz >= reach * reach) return;
+  // B's axes in world (static boxes: axis-aligned), then A's (loadHull keeps A's in r..)
+  let b00: i64 = ONE, b01: i64 = 0, b02: i64 = 0, b10: i64 = 0, b11: i64 = ONE, b12: i64 = 0, b20: i64 = 0, b21: i64 = 0, b22: i64 = ONE;
+  if (g32(P_KIND, j) != KIND_STATIC) {
+    boxAxesOf(j);
+    b00 = boxAxis(0, 0); b01 = boxAxis(0, 1); b02 = boxAxis(0, 2);
+    b10 = boxAxis(1, 0); b11 = boxAxis(1, 1); b12 = boxAxis(1, 2);
+    b20 = boxAxis(2, 0); b21 = boxAxis(2, 1); b22 = boxAxis(2, 2);
+  }
+  boxAxesOf(i);
+  r00 = boxAxis(0, 0); r01 = boxAxis(0, 1); r02 = boxAxis(0, 2);
+  r10 = boxAxis(1, 0); r11 = boxAxis(1, 1); r12 = boxAxis(1, 2);
+  r20 = boxAxis(2, 0); r21 = boxAxis(2, 1); r22 = boxAxis(2, 2);
+  hcx = g64(P_PX, i); hcy = g64(P_PY, i); hcz = g64(P_PZ, i);
+  loadPoly(0, i); loadPoly(1, j);
+  // R = R_A^T R_B: row r (A's axis r) . column c (B's axis c)
+  m00 = q16(r00 * b00 + r01 * b01 + r02 * b02); m01 = q16(r00 * b10 + r01 * b11 + r02 * b12); m02 = q16(r00 * b20 + r01 * b21 + r02 * b22);
+  m10 = q16(r10 * b00 + r11 * b01 + r12 * b02); m11 = q16(r10 * b10 + r11 * b11 + r12 * b12); m12 = q16(r10 * b20 + r11 * b21 + r12 * b22);
+  m20 = q16(r20 * b00 + r21 * b01 + r22 * b02); m21 = q16(r20 * b10 + r21 * b11 + r22 * b12); m22 = q16(r20 * b20 + r21 * b21 + r22 * b22);
+  toLocal(g64(P_PX, j), g64(P_PY, j), g64(P_PZ, j));
+  tX = lX; tY = lY; tZ = lZ;
+  // face axes of A: B's least extent along n, minus A's plane offset
+  let sA: i64 = i64.MIN_VALUE, fA = 0;
+  for (let f = 0; f < numF(0); f++) {
+    planeA(0, f);
+    const d = nD;
+    const s = minAlong(1, nX, nY, nZ) - d;
+    if (s >= limit) return;
+    if (s > sA) { sA = s; fA = f; }
+  }
+  let sB: i64 = i64.MIN_VALUE, fB = 0;
+  for (let f = 0; f < numF(1); f++) {
+    planeA(1, f);
+    const x = nX, y = nY, z = nZ, d = nD;
+    const s = minAlong(0, x, y, z) - d;
+    if (s >= limit) return;
+    if (s > sB) { sB = s; fB = f; }
+  }
+  // edge axes: pairs whose arcs cross on the Gauss map
+  let sE: i64 = i64.MIN_VALUE, eI = -1, eJ = -1, lx: i64 = 0, ly: i64 = 0, lz: i64 = 0;
+  for (let e0 = 0; e0 < numE(0); e0++) {
+    ownEdge(0, e0);
+    const a0 = eA, a1 = eB;
+    planeA(0, eF1); const ax = nX, ay = nY, az = nZ;
+    planeA(0, eF2); const bx = nX, by = nY, bz = nZ;
+    vertexA(0, a0); const p0x = vX, p0y = vY, p0z = vZ;
+    vertexA(0, a1); const ux = vX - p0x, uy = vY - p0y, uz = vZ - p0z;
+    // b x a (Q16: the edge's direction up to sign)
+    const bax = q16(by * az - bz * ay), bay = q16(bz * ax - bx * az), baz = q16(bx * ay - by * ax);
+    for (let e1 = 0; e1 < numE(1); e1++) {
+      ownEdge(1, e1);
+      const c0 = eA, c1 = eB, f1 = eF1, f2 = eF2;
+      // B's normals negated (the Minkowski difference A - B)
+      planeA(1, f1); const cx = -nX, cy = -nY, cz = -nZ;
+      planeA(1, f2); const ddx = -nX, ddy = -nY, ddz = -nZ;
+      const dcx = q16(ddy * cz - ddz * cy), dcy = q16(ddz * cx - ddx * cz), dcz = q16(ddx * cy - ddy * cx);
+      const cba = q16(cx * bax + cy * bay + cz * baz), dba = q16(ddx * bax + ddy * bay + ddz * baz);
+      const adc = q16(ax * dcx + ay * dcy + az * dcz), bdc = q16(bx * dcx + by * dcy + bz * dcz);
+      if (!(sgnP(cba) * sgnP(dba) < 0 && sgnP(adc) * sgnP(bdc) < 0 && sgnP(cba) * sgnP(bdc) > 0)) continue;
+      vertexA(1, c0); const q0x = vX, q0y = vY, q0z = vZ;
+      vertexA(1, c1); const wx = vX - q0x, wy = vY - q0y, wz = vZ - q0z;
+      // axis u x w, unit, pointing away from A's centre (the origin of this frame)
+      const lu = sqrtI(ux * ux + uy * uy + uz * uz), lw = sqrtI(wx * wx + wy * wy + wz * wz);
+      if (lu == 0 || lw == 0) continue;
+      const dux = div(ux, lu), duy = div(uy, lu), duz = div(uz, lu);
+      const dwx = div(wx, lw), dwy = div(wy, lw), dwz = div(wz, lw);
+      let kx = q16(duy * dwz - duz * dwy), ky = q16(duz * dwx - dux * dwz), kz = q16(dux * dwy - duy * dwx);
+      const kl = sqrtI(kx * kx + ky * ky + kz * kz);
+      if (kl < PARALLEL) continue;
+      kx = div(kx, kl); ky = div(ky, kl); kz = div(kz, kl);
+      if (q16(kx * p0x + ky * p0y + kz * p0z) < 0) { kx = -kx; ky = -ky; kz = -kz; }
+      const s = q16(kx * (q0x - p0x) + ky * (q0y - p0y) + kz * (q0z - p0z));
+      if (s >= limit) return;
+      if (s > sE) { sE = s; eI = e0; eJ = e1; lx = kx; ly = ky; lz = kz; }
+    }
+  }
+  const faceBest = sA > sB ? sA : sB;
+  if (eI >= 0 && sE > faceBest + EDGE_BIAS) { polyEdgeContact(i, j, flags, eI, eJ, lx, ly, lz, limit); return; }
+  if (sB > sA + FACE_BIAS) polyFaceContact(i, j, flags, 1, fB, limit);
+  else polyFaceContact(i, j, flags, 0, fA, limit);
+}
+
+// @ts-ignore: decorator
+@inline function sgnP(x: i64): i32 { return x > 0 ? 1 : (x < 0 ? -1 : 0); }
+
+/** One point between edge eI of A and edge eJ of B, closest points of the two segments (Ericson 5.1.9), along axis L (A's frame, A -> B). */
+function polyEdgeContact(i: i32, j: i32, flags: i32, eI: i32, eJ: i32, lx: i64, ly: i64, lz: i64, limit: i64): void {
+  ownEdge(0, eI);
+  vertexA(0, eA); const p1x = vX, p1y = vY, p1z = vZ;
+  vertexA(0, eB); const d1x = vX - p1x, d1y = vY - p1y, d1z = vZ - p1z;
+  ownEdge(1, eJ);
+  vertexA(1, eA); const p2x = vX, p2y = vY, p2z = vZ;
+  vertexA(1, eB); const d2x = vX - p2x, d2y = vY - p2y, d2z = vZ - p2z;
+  const rx = p1x - p2x, ry = p1y - p2y, rz = p1z - p2z;
+  // squared lengths and dots at Q16 m^2 (raw^2 >> 16), so the products below fit an i64
+  const a = (d1x * d1x + d1y * d1y + d1z * d1z) >> 16, e = (d2x * d2x + d2y * d2y + d2z * d2z) >> 16;
+  if (a <= 0 || e <= 0) return;
+  const f = (d2x * rx + d2y * ry + d2z * rz) >> 16, c = (d1x * rx + d1y * ry + d1z * rz) >> 16, b = (d1x * d2x + d1y * d2y + d1z * d2z) >> 16;
+  const den = (a * e - b * b) >> 16;                    // Q16 m^4
+  // s, t: Q16 fractions along the two edges
+  let s: i64 = den > 0 ? clampI((b * f - c * e) / den, 0, ONE) : 0;
+  let t: i64 = (b * s + f * ONE) / e;
+  if (t < 0) { t = 0; s = clampI(-c * ONE / a, 0, ONE); }
+  else if (t > ONE) { t = ONE; s = clampI((b - c) * ONE / a, 0, ONE); }
+  const ax = p1x + q16(d1x * s), ay = p1y + q16(d1y * s), az = p1z + q16(d1z * s);
+  const bx = p2x + q16(d2x * t), by = p2y + q16(d2y * t), bz = p2z + q16(d2z * t);
+  const sep = q16(lx * (bx - ax) + ly * (by - ay) + lz * (bz - az));
+  if (sep >= limit) return;
+  dirToWorld(lx, ly, lz);
+  const nwx = wX, nwy = wY, nwz = wZ;
+  toWorld((ax + bx) >> 1, (ay + by) >> 1, (az + bz) >> 1);
+  putContact(i, j, flags, nwx, nwy, nwz, sep, wX, wY, wZ);
+}
+
+// Clipping buffers (A's frame, 3 i64 per point, up to CLIP_MAX points) and depths.
+// @ts-ignore: decorator
+@inline const CLIP_MAX: i32 = 32;
+// @ts-ignore: decorator
+@inline function clipBufA(): usize { return P_BOX_SCRATCH + 384; }
+// @ts-ignore: decorator
+@inline function clipBufB(): usize { return P_BOX_SCRATCH + 1152; }
+// @ts-ignore: decorator
+@inline function clipDepth(): usize { return P_BOX_SCRATCH + 1920; }
+// @ts-ignore: decorator
+@inline function cpt(buf: usize, n: i32, c: i32): i64 { return load<i64>(buf + ((<usize>(3 * n + c)) << 3)); }
+// @ts-ignore: decorator
+@inline function scpt(buf: usize, n: i32, c: i32, v: i64): void { store<i64>(buf + ((<usize>(3 * n + c)) << 3), v); }
+
+/**
+ * Face manifold: face f of polytope rf is the reference (its outward normal n points at the
+ * other body), the other's face most anti-parallel to n is clipped against the reference
+ * polygon's side planes (edge x n, outward for a counter-clockwise polygon), the points
+ * below the reference plane plus `limit` kept and reduced to 4.
+ */
+function polyFaceContact(i: i32, j: i32, flags: i32, rf: i32, f: i32, limit: i64): void {
+  const inc = 1 - rf;
+  planeA(rf, f);
+  const nx = nX, ny = nY, nz = nZ, nd = nD;
+  let fi = 0, best: i64 = i64.MAX_VALUE;
+  for (let g = 0; g < numF(inc); g++) {
+    planeA(inc, g);
+    const d = q16(nX * nx + nY * ny + nZ * nz);
+    if (d < best) { best = d; fi = g; }
+  }
+  let n = faceCount(inc, fi);
+  if (n > CLIP_MAX) n = CLIP_MAX;
+  for (let c = 0; c < n; c++) {
+    vertexA(inc, faceCorner(inc, fi, c));
+    scpt(clipBufA(), c, 0, vX); scpt(clipBufA(), c, 1, vY); scpt(clipBufA(), c, 2, vZ);
+  }
+  let src = clipBufA(), dst = clipBufB();
+  const m = faceCount(rf, f);
+  for (let e = 0; e < m && n > 0; e++) {
+    vertexA(rf, faceCorner(rf, f, e)); const ax = vX, ay = vY, az = vZ;
+    vertexA(rf, faceCorner(rf, f, e + 1 == m ? 0 : e + 1));
+    const ex = vX - ax, ey = vY - ay, ez = vZ - az;
+    // side plane normal (edge x n), not unit: distances are scaled by |edge|, signs are what count
+    const px = q16(ey * nz - ez * ny), py = q16(ez * nx - ex * nz), pz = q16(ex * ny - ey * nx);
+    const off = px * ax + py * ay + pz * az;
+    let out = 0;
+    for (let a = 0; a < n; a++) {
+      const b = a + 1 == n ? 0 : a + 1;
+      const da = px * cpt(src, a, 0) + py * cpt(src, a, 1) + pz * cpt(src, a, 2) - off;
+      const db = px * cpt(src, b, 0) + py * cpt(src, b, 1) + pz * cpt(src, b, 2) - off;
+      if (da <= 0 && out < CLIP_MAX) { for (let c = 0; c < 3; c++) scpt(dst, out, c, cpt(src, a, c)); out++; }
+      if (((da < 0 && db > 0) || (da > 0 && db < 0)) && out < CLIP_MAX) {
+        const t = div(da >> 16, (da - db) >> 16 != 0 ? (da - db) >> 16 : (da > db ? 1 : -1));
+        for (let c = 0; c < 3; c++) scpt(dst, out, c, cpt(src, a, c) + q16((cpt(src, b, c) - cpt(src, a, c)) * t));
+        out++;
+      }
+    }
+    n = out;
+    const tmp = src; src = dst; dst = tmp;
+  }
+  // depths below the reference plane; keep those within reach (into dst, compacted)
+  let kept = 0;
+  for (let a = 0; a < n; a++) {
+    const d = q16(nx * cpt(src, a, 0) + ny * cpt(src, a, 1) + nz * cpt(src, a, 2)) - nd;
+    if (d >= limit) continue;
+    for (let c = 0; c < 3; c++) scpt(dst, kept, c, cpt(src, a, c));
+    store<i64>(clipDepth() + (<usize>kept << 3), d);
+    kept++;
+  }
+  if (kept == 0) return;
+  reducePoints(dst, kept, nx, ny, nz);
+  // normal I -> J: the reference normal points from the reference body to the incident one
+  const fl: i64 = rf == 0 ? 1 : -1;
+  dirToWorld(fl * nx, fl * ny, fl * nz);
+  const nwx = wX, nwy = wY, nwz = wZ;
+  for (let a = 0; a < 4; a++) {
+    const idx = a == 0 ? keep0 : (a == 1 ? keep1 : (a == 2 ? keep2 : keep3));
+    if (idx < 0) continue;
+    const d = load<i64>(clipDepth() + (<usize>idx << 3)), h = d >> 1;
+    toWorld(cpt(dst, idx, 0) - q16(nx * h), cpt(dst, idx, 1) - q16(ny * h), cpt(dst, idx, 2) - q16(nz * h));
+    putContact(i, j, flags, nwx, nwy, nwz, d, wX, wY, wZ);
+  }
+}
+
+/** reduceCandidates over the n points of buffer buf (depths at clipDepth()), into keep0..keep3. */
+function reducePoints(buf: usize, n: i32, nx: i64, ny: i64, nz: i64): void {
+  keep0 = -1; keep1 = -1; keep2 = -1; keep3 = -1;
+  let p0 = 0;
+  for (let a = 1; a < n; a++) if (load<i64>(clipDepth() + (<usize>a << 3)) < load<i64>(clipDepth() + (<usize>p0 << 3))) p0 = a;
+  keep0 = p0;
+  if (n == 1) return;
+  let p1 = -1, bd: i64 = SAME_POINT * SAME_POINT;
+  for (let a = 0; a < n; a++) {
+    const dx = cpt(buf, a, 0) - cpt(buf, p0, 0), dy = cpt(buf, a, 1) - cpt(buf, p0, 1), dz = cpt(buf, a, 2) - cpt(buf, p0, 2);
+    const d2 = dx * dx + dy * dy + dz * dz;
+    if (d2 > bd) { bd = d2; p1 = a; }
+  }
+  if (p1 < 0) return;
+  keep1 = p1;
+  let p2 = -1, best: i64 = 0;
+  for (let a = 0; a < n; a++) {
+    const ar = absI(ptArea(buf, p0, p1, a, nx, ny, nz));
+    if (ar > best) { best = ar; p2 = a; }
+  }
+  if (p2 < 0 || best <= SAME_POINT) return;
+  keep2 = p2;
+  const side: i64 = ptArea(buf, p0, p1, p2, nx, ny, nz) > 0 ? -1 : 1;
+  let p3 = -1; best = 0;
+  for (let a = 0; a < n; a++) {
+    const ar = ptArea(buf, p0, p1, a, nx, ny, nz) * side;
+    if (ar > best) { best = ar; p3 = a; }
+  }
+  if (p3 >= 0 && best > SAME_POINT) keep3 = p3;
+}
+
+function ptArea(buf: usize, a: i32, b: i32, c: i32, nx: i64, ny: i64, nz: i64): i64 {
+  const ux = cpt(buf, b, 0) - cpt(buf, a, 0), uy = cpt(buf, b, 1) - cpt(buf, a, 1), uz = cpt(buf, b, 2) - cpt(buf, a, 2);
+  const vx = cpt(buf, c, 0) - cpt(buf, a, 0), vy = cpt(buf, c, 1) - cpt(buf, a, 1), vz = cpt(buf, c, 2) - cpt(buf, a, 2);
+  const x = q16(uy * vz - uz * vy), y = q16(uz * vx - ux * vz), z = q16(ux * vy - uy * vx);
+  return q16(x * nx + y * ny + z * nz);
 }
