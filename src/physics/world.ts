@@ -1091,6 +1091,14 @@ export class PhysicsWorld {
     return out;
   }
 
+  /** Whether any live body is a convex hull (addHull): O(slots). */
+  hasHulls(): boolean {
+    const hw = Number(this.header(HEADER.HIGH_WATER));
+    const i32 = new Int32Array(this.core.memory.buffer);
+    for (let s = 0; s < hw; s++) if ((i32[(this.offsets.FLAGS >> 2) + s] & FLAG.LIVE) !== 0 && i32[(this.offsets.SHAPE >> 2) + s] === SHAPE.HULL) return true;
+    return false;
+  }
+
   /** Whether the body is static (boxes, planes). */
   isStatic(h: BodyHandle): boolean {
     return new Int32Array(this.core.memory.buffer)[(this.offsets.KIND >> 2) + this.slot(h)] === KIND.STATIC;
