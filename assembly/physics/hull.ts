@@ -562,18 +562,6 @@ function planeA(p: i32, f: i32): void {
   nD += q16(nX * tX + nY * tY + nZ * tZ);
 }
 
-/** The least n . v over polytope p's vertices in A's frame (n Q16 in A's frame; raw). */
-function minAlong(p: i32, x: i64, y: i64, z: i64): i64 {
-  let best: i64 = i64.MAX_VALUE;
-  const nv = numV(p);
-  for (let k = 0; k < nv; k++) {
-    vertexA(p, k);
-    const d = q16(x * vX + y * vY + z * vZ);
-    if (d < best) best = d;
-  }
-  return best;
-}
-
 /** A face axis clearly beats an edge axis unless the edge separates by this much more (raw m, 5 mm; box-contacts.ts EDGE_BIAS). */
 // @ts-ignore: decorator
 @inline const EDGE_BIAS: i64 = 328;
@@ -582,6 +570,37 @@ function minAlong(p: i32, x: i64, y: i64, z: i64): i64 {
 /** Edge pairs closer to parallel than sin = 1/64 have no usable cross product (box-contacts.ts PARALLEL). */
 // @ts-ignore: decorator
 @inline const PARALLEL: i64 = 1024;
+
+// Scratch of polyPair's axis loops (box scratch, free during the narrowphase; the clipping
+// buffers below reuse it afterwards): B's vertices and face normals in A's frame (3 i32 each,
+// up to 64 and 124), the side of each of B's faces for the current edge of A (i8).
+// @ts-ignore: decorator
+@inline function bVerts(): usize { return P_BOX_SCRATCH + 384; }
+// @ts-ignore: decorator
+@inline function bNormals(): usize { return P_BOX_SCRATCH + 1152; }
+// @ts-ignore: decorator
+@inline function bSides(): usize { return P_BOX_SCRATCH + 2640; }
+// 1 per edge of B within A's bounding sphere plus the reach (u8, up to 186)
+// @ts-ignore: decorator
+@inline function bNear(): usize { return P_BOX_SCRATCH + 2768; }
+
+/** Whether the segment (a, b) comes within r of the point c (raw; closest point of a segment: Ericson 5.1.2). */
+function segNear(ax: i64, ay: i64, az: i64, bx: i64, by: i64, bz: i64, cx: i64, cy: i64, cz: i64, r: i64): bool {
+  const ex = bx - ax, ey = by - ay, ez = bz - az;
+  const ee = ex * ex + ey * ey + ez * ez;
+  let px = cx - ax, py = cy - ay, pz = cz - az;
+  if (ee > 0) {
+    const t = clampI(((px * ex + py * ey + pz * ez) >> 16) * ONE / (ee >> 16 > 0 ? ee >> 16 : 1), 0, ONE);
+    px -= q16(ex * t); py -= q16(ey * t); pz -= q16(ez * t);
+  }
+  return px * px + py * py + pz * pz <= r * r;
+}
+
+/** Bounding-sphere radius of static box j (its RADIUS is 0): |half extents|, rounded up. */
+function boxRadius(j: i32): i64 {
+  const x = g64(P_HX, j), y = g64(P_HY, j), z = g64(P_HZ, j);
+  return sqrtI(x * x + y * y + z * z) + 2;
+}
 
 /** Hull or box i (A) against hull or box j (B), at least one a hull, both moving or j a static box: see above. */
 function polyPair(i: i32, j: i32, flags: i32, limit: i64): void {
@@ -610,46 +629,97 @@ function polyPair(i: i32, j: i32, flags: i32, limit: i64): void {
   m20 = q16(r20 * b00 + r21 * b01 + r22 * b02); m21 = q16(r20 * b10 + r21 * b11 + r22 * b12); m22 = q16(r20 * b20 + r21 * b21 + r22 * b22);
   toLocal(g64(P_PX, j), g64(P_PY, j), g64(P_PZ, j));
   tX = lX; tY = lY; tZ = lZ;
+  // B's vertices and face normals in A's frame, once (i32: coordinates relative to A's centre
+  // within 2^31 raw, unit normals Q16), for the axis loops below
+  const nvB = numV(1), nfB = numF(1), nvA = numV(0), nfA = numF(0);
+  for (let k = 0; k < nvB; k++) {
+    vertexA(1, k);
+    const at = bVerts() + <usize>(12 * k);
+    store<i32>(at, <i32>vX); store<i32>(at, <i32>vY, 4); store<i32>(at, <i32>vZ, 8);
+  }
+  for (let f = 0; f < nfB; f++) {
+    planeA(1, f);
+    const at = bNormals() + <usize>(12 * f);
+    store<i32>(at, <i32>nX); store<i32>(at, <i32>nY, 4); store<i32>(at, <i32>nZ, 8);
+  }
   // face axes of A: B's least extent along n, minus A's plane offset
   let sA: i64 = i64.MIN_VALUE, fA = 0;
-  for (let f = 0; f < numF(0); f++) {
-    planeA(0, f);
-    const d = nD;
-    const s = minAlong(1, nX, nY, nZ) - d;
+  for (let f = 0; f < nfA; f++) {
+    ownPlane(0, f);
+    const x = nX, y = nY, z = nZ;
+    let m: i64 = i64.MAX_VALUE;
+    for (let k = 0; k < nvB; k++) {
+      const at = bVerts() + <usize>(12 * k);
+      const d = q16(x * <i64>load<i32>(at) + y * <i64>load<i32>(at, 4) + z * <i64>load<i32>(at, 8));
+      if (d < m) m = d;
+    }
+    const s = m - nD;
     if (s >= limit) return;
     if (s > sA) { sA = s; fA = f; }
   }
+  // face axes of B: A's least extent along B's normal, minus B's offset in A's frame
   let sB: i64 = i64.MIN_VALUE, fB = 0;
-  for (let f = 0; f < numF(1); f++) {
+  for (let f = 0; f < nfB; f++) {
     planeA(1, f);
     const x = nX, y = nY, z = nZ, d = nD;
-    const s = minAlong(0, x, y, z) - d;
+    let m: i64 = i64.MAX_VALUE;
+    for (let k = 0; k < nvA; k++) {
+      ownVertex(0, k);
+      const e = q16(x * vX + y * vY + z * vZ);
+      if (e < m) m = e;
+    }
+    const s = m - d;
     if (s >= limit) return;
     if (s > sB) { sB = s; fB = f; }
   }
-  // edge axes: pairs whose arcs cross on the Gauss map
+  // edge axes: pairs whose arcs cross on the Gauss map (Gregorius's IsMinkowskiFace with B's
+  // normals negated: c = -n_B1, d = -n_B2). Its first condition, c and d on opposite sides of
+  // the plane of A's arc (normal b x a), needs only the side of each of B's faces: computed
+  // once per edge of A, so most pairs are rejected by two table reads.
+  // Only edges within the other body's bounding sphere (plus the reach) can be the witnesses of
+  // an edge axis that separates less than `limit` or penetrates (their closest points lie on or
+  // in the other body), so the others are skipped: with the Gauss-map table, this keeps the
+  // edge loop to the few edges near the contact instead of all E_A x E_B pairs.
   let sE: i64 = i64.MIN_VALUE, eI = -1, eJ = -1, lx: i64 = 0, ly: i64 = 0, lz: i64 = 0;
-  for (let e0 = 0; e0 < numE(0); e0++) {
+  const neA = numE(0), neB = numE(1);
+  const rA = g64(P_RADIUS, i) + limit, rB = (g32(P_KIND, j) == KIND_STATIC ? boxRadius(j) : g64(P_RADIUS, j)) + limit;
+  for (let e1 = 0; e1 < neB; e1++) {
+    ownEdge(1, e1);
+    const q0 = bVerts() + <usize>(12 * eA), q1 = bVerts() + <usize>(12 * eB);
+    store<u8>(bNear() + <usize>e1, segNear(<i64>load<i32>(q0), <i64>load<i32>(q0, 4), <i64>load<i32>(q0, 8),
+      <i64>load<i32>(q1), <i64>load<i32>(q1, 4), <i64>load<i32>(q1, 8), 0, 0, 0, rA) ? 1 : 0);
+  }
+  for (let e0 = 0; e0 < neA; e0++) {
     ownEdge(0, e0);
     const a0 = eA, a1 = eB;
-    planeA(0, eF1); const ax = nX, ay = nY, az = nZ;
-    planeA(0, eF2); const bx = nX, by = nY, bz = nZ;
-    vertexA(0, a0); const p0x = vX, p0y = vY, p0z = vZ;
-    vertexA(0, a1); const ux = vX - p0x, uy = vY - p0y, uz = vZ - p0z;
+    ownVertex(0, a0); const n0x = vX, n0y = vY, n0z = vZ;
+    ownVertex(0, a1);
+    if (!segNear(n0x, n0y, n0z, vX, vY, vZ, tX, tY, tZ, rB)) continue;
+    ownPlane(0, eF1); const ax = nX, ay = nY, az = nZ;
+    ownPlane(0, eF2); const bx = nX, by = nY, bz = nZ;
     // b x a (Q16: the edge's direction up to sign)
     const bax = q16(by * az - bz * ay), bay = q16(bz * ax - bx * az), baz = q16(bx * ay - by * ax);
-    for (let e1 = 0; e1 < numE(1); e1++) {
+    for (let f = 0; f < nfB; f++) {
+      const at = bNormals() + <usize>(12 * f);
+      store<i8>(bSides() + <usize>f, <i8>sgnP(-q16(<i64>load<i32>(at) * bax + <i64>load<i32>(at, 4) * bay + <i64>load<i32>(at, 8) * baz)));
+    }
+    ownVertex(0, a0); const p0x = vX, p0y = vY, p0z = vZ;
+    ownVertex(0, a1); const ux = vX - p0x, uy = vY - p0y, uz = vZ - p0z;
+    for (let e1 = 0; e1 < neB; e1++) {
+      if (load<u8>(bNear() + <usize>e1) == 0) continue;
       ownEdge(1, e1);
-      const c0 = eA, c1 = eB, f1 = eF1, f2 = eF2;
-      // B's normals negated (the Minkowski difference A - B)
-      planeA(1, f1); const cx = -nX, cy = -nY, cz = -nZ;
-      planeA(1, f2); const ddx = -nX, ddy = -nY, ddz = -nZ;
+      const sc = <i32>load<i8>(bSides() + <usize>eF1), sd = <i32>load<i8>(bSides() + <usize>eF2);
+      if (sc * sd >= 0) continue;                          // CBA DBA < 0 fails
+      const c0 = eA, c1 = eB;
+      const fc = bNormals() + <usize>(12 * eF1), fd = bNormals() + <usize>(12 * eF2);
+      const cx = -<i64>load<i32>(fc), cy = -<i64>load<i32>(fc, 4), cz = -<i64>load<i32>(fc, 8);
+      const ddx = -<i64>load<i32>(fd), ddy = -<i64>load<i32>(fd, 4), ddz = -<i64>load<i32>(fd, 8);
       const dcx = q16(ddy * cz - ddz * cy), dcy = q16(ddz * cx - ddx * cz), dcz = q16(ddx * cy - ddy * cx);
-      const cba = q16(cx * bax + cy * bay + cz * baz), dba = q16(ddx * bax + ddy * bay + ddz * baz);
       const adc = q16(ax * dcx + ay * dcy + az * dcz), bdc = q16(bx * dcx + by * dcy + bz * dcz);
-      if (!(sgnP(cba) * sgnP(dba) < 0 && sgnP(adc) * sgnP(bdc) < 0 && sgnP(cba) * sgnP(bdc) > 0)) continue;
-      vertexA(1, c0); const q0x = vX, q0y = vY, q0z = vZ;
-      vertexA(1, c1); const wx = vX - q0x, wy = vY - q0y, wz = vZ - q0z;
+      if (!(sgnP(adc) * sgnP(bdc) < 0 && sc * sgnP(bdc) > 0)) continue;
+      const q0 = bVerts() + <usize>(12 * c0), q1 = bVerts() + <usize>(12 * c1);
+      const q0x = <i64>load<i32>(q0), q0y = <i64>load<i32>(q0, 4), q0z = <i64>load<i32>(q0, 8);
+      const wx = <i64>load<i32>(q1) - q0x, wy = <i64>load<i32>(q1, 4) - q0y, wz = <i64>load<i32>(q1, 8) - q0z;
       // axis u x w, unit, pointing away from A's centre (the origin of this frame)
       const lu = sqrtI(ux * ux + uy * uy + uz * uz), lw = sqrtI(wx * wx + wy * wy + wz * wz);
       if (lu == 0 || lw == 0) continue;
