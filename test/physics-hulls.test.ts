@@ -330,3 +330,39 @@ describe('hulls with boxes and hulls (separating axes, face manifolds)', () => {
     expect(w.position(t2)[1]).toBeGreaterThan(w.position(t1)[1] - 0.05);
   });
 });
+
+describe('hulls against static boxes and fast hulls', () => {
+  test("a slab dropped on a thin pillar rests on the pillar's top (the pillar's face, not only the slab's vertices, makes the contact)", () => {
+    const w = world({ sleep: { enabled: false } });
+    w.addPlane({ normal: [0, 1, 0], offset: 0 });
+    w.addBox({ position: [0, 0.5, 0], half: [0.05, 0.5, 0.05] });
+    // no vertex of the slab is over the pillar: a vertex-only test would let it fall through
+    const slab = w.addHull({ position: [0.01, 1.3, 0.01], vertices: cuboid([0.6, 0.1, 0.6]), density: 200 });
+    w.step(60);
+    expect(Math.abs(w.position(slab)[1] - 1.1)).toBeLessThan(0.006);
+  });
+
+  test.each([
+    [20, 30],
+    [60, 60],
+  ])('at %d Hz a hull cube and a tetrahedron at %d m/s do not pass through a 0.1 m wall', (rate, v) => {
+    const w = world({ capacity: 8, tickRate: rate, gravity: [0, 0, 0] });
+    w.addBox({ position: [2, 0, 0], half: [0.05, 2, 2] });
+    const cube = w.addHull({ position: [0, 0, 0], vertices: cuboid([0.25, 0.25, 0.25]), density: 500, velocity: [v, 0, 0] });
+    const tet = w.addHull({
+      position: [0, 0, 1],
+      vertices: [
+        [0.3, 0, 0],
+        [-0.2, 0.25, 0],
+        [-0.2, -0.25, 0.2],
+        [-0.2, -0.2, -0.25],
+      ],
+      density: 500,
+      velocity: [v, 0, 0],
+    });
+    w.step(rate);
+    // stopped on the near side: the cube's centre a half extent before the wall's face at 1.95
+    expect(w.position(cube)[0]).toBeLessThan(1.95 - 0.25 + 0.01);
+    expect(w.position(tet)[0]).toBeLessThan(1.95);
+  });
+});

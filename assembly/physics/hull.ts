@@ -15,14 +15,14 @@
 // inertia frame, lever arms, static points, orientation) applies to it unchanged; RADIUS is
 // the bounding sphere about the centroid (broadphase, sleep). Only the narrowphase differs:
 //
-// - hull vs plane, static box, heightfield or mesh: every vertex within reach is a candidate
-//   point (for a static box: the vertex against the box, normal from the box's nearest point,
-//   or its least-penetrated face for a vertex inside; for terrain: terrain.ts's nearest
-//   triangle, as boxTerrain), and up to 4 are kept by the box's reduction (deepest, farthest
-//   from it, largest triangle, largest area on the other side: D. Gregorius, "Robust Contact
-//   Creation for Physics Simulations", GDC 2015). Vertex-based: an edge or corner of a static
-//   box or a terrain ridge poking into a hull face between its vertices is not seen (as the
-//   box's terrain contacts; ground and floors are flat at a hull's scale);
+// - hull vs plane, heightfield or mesh: every vertex within reach is a candidate point (for
+//   terrain: terrain.ts's nearest triangle, as box-contacts.ts boxTerrain), and up to 4 are
+//   kept by the box's reduction (deepest, farthest from it, largest triangle, largest area on
+//   the other side: D. Gregorius, "Robust Contact Creation for Physics Simulations", GDC 2015).
+//   Vertex-based: a terrain ridge poking into a hull face between its vertices is not seen (as
+//   the box's terrain contacts; ground and floors are flat at a hull's scale);
+// - hull vs static box, dynamic box or hull: the separating axis test and a clipped face
+//   manifold (polyPair below);
 // - hull vs sphere or upright capsule (a sphere at the capsule core's point level with the
 //   hull centre, as box-contacts.ts boxSphere): the closest point of the hull to the centre,
 //   from the faces whose plane the centre lies outside of and whose polygon holds its
@@ -151,7 +151,8 @@ function dirToWorld(x: i64, y: i64, z: i64): void {
 export function hullCollide(i: i32, j: i32, flags: i32, limit: i64): void {
   const si = g32(P_SHAPE, i), sj = g32(P_SHAPE, j);
   if (si == SHAPE_HULL && g32(P_KIND, j) == KIND_STATIC) {
-    if (sj == SHAPE_PLANE || (sj == SHAPE_BOX) || isGeometryShape(sj)) hullStatic(i, j, sj, limit);
+    if (sj == SHAPE_BOX) polyPair(i, j, flags, limit);        // separating axes: the box's edges and corners count too
+    else if (sj == SHAPE_PLANE || isGeometryShape(sj)) hullStatic(i, j, sj, limit);
     return;
   }
   if (si == SHAPE_HULL && (sj == SHAPE_SPHERE || sj == SHAPE_CAPSULE)) { hullSphere(i, j, true, flags, limit); return; }
@@ -160,7 +161,7 @@ export function hullCollide(i: i32, j: i32, flags: i32, limit: i64): void {
   if ((si == SHAPE_HULL || si == SHAPE_BOX) && (sj == SHAPE_HULL || sj == SHAPE_BOX)) polyPair(i, j, flags, limit);
 }
 
-// ---- hull vs statics: vertex candidates, reduced to 4 ----
+// ---- hull vs planes and terrain: vertex candidates, reduced to 4 ----
 
 // Candidates: vertex index (i32) and separation (i64) per candidate, in the box scratch past
 // box-contacts.ts's regions (the narrowphase and the solver's static points never overlap).
@@ -212,7 +213,7 @@ function vertexQuery(j: i32, sj: i32, x: i64, y: i64, z: i64, limit: i64, depth:
 }
 
 /**
- * Hull i against static j (plane, axis-aligned box, heightfield or mesh): each vertex within
+ * Hull i against static j (plane, heightfield or mesh; vertexQuery also takes an axis-aligned box): each vertex within
  * reach is a candidate, up to 4 are kept (reduceCandidates) and each becomes a contact
  * midway between the vertex and the static's surface.
  */
@@ -429,7 +430,7 @@ export function hullExtentAlong(s: i32, mx: i64, my: i64, mz: i64, len: i64,
   return len > 0 ? best / len : 0;
 }
 
-// ---- hull vs dynamic box or hull: separating axes and a clipped face manifold ----
+// ---- hull vs box (static or dynamic) or hull: separating axes and a clipped face manifold ----
 //
 // Both bodies are convex polytopes P0 = i (A) and P1 = j (B), a hull (its block) or a box
 // (8 vertices, 6 faces, 12 edges generated from its half extents), and everything is computed
