@@ -366,3 +366,30 @@ describe('hulls against static boxes and fast hulls', () => {
     expect(w.position(tet)[0]).toBeLessThan(1.95);
   });
 });
+
+describe('queries', () => {
+  test("a ray hits a hull's faces where the analytic plane is, and misses beside it (not its bounding sphere)", () => {
+    const w = world({ gravity: [0, 0, 0] });
+    // the unit right tetrahedron placed at (3, 0, 0): its slanted face is x' + y + z = 1
+    const tet = w.addHull({
+      position: [3, 0, 0],
+      vertices: [
+        [0, 0, 0],
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+      ],
+      density: 1,
+    });
+    const down = (x: number, z: number) => w.raycast([x, 5, z], [0, -1, 0], 10);
+    // above (0.2, 0.2): the face at y = 1 - 0.4 = 0.6, t = 4.4
+    const hit = down(3.2, 0.2);
+    expect(hit.map((h) => h.body)).toEqual([tet]);
+    expect(Math.abs(hit[0].t - 4.4)).toBeLessThan(0.001);
+    // above (0.7, 0.7): inside the bounding sphere, outside the hull (x' + z > 1)
+    expect(down(3.7, 0.7)).toEqual([]);
+    // sideways along -x at y = z = 0.25: the face x' = 1 - 0.5 = 0.5, from x = 6: t = 2.5
+    const side = w.raycast([6, 0.25, 0.25], [-1, 0, 0], 10);
+    expect(Math.abs(side[0].t - 2.5)).toBeLessThan(0.001);
+  });
+});

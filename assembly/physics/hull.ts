@@ -895,3 +895,32 @@ function ptArea(buf: usize, a: i32, b: i32, c: i32, nx: i64, ny: i64, nz: i64): 
   const x = q16(uy * vz - uz * vy), y = q16(uz * vx - ux * vz), z = q16(ux * vy - uy * vx);
   return q16(x * nx + y * ny + z * nz);
 }
+
+// ---- queries (query.ts) ----
+
+/**
+ * Ray against hull i: origin (raw world) and unit direction (Q16) into the hull's frame (a
+ * rotation keeps lengths, so t is the world distance), then clipped against every face plane
+ * (Cyrus-Beck: a plane the ray enters through raises the entry t, one it leaves through lowers
+ * the exit t). Returns the entry t (raw m), 0 if the origin is inside, or -1 (no hit within
+ * maxT). Uses the box scratch: not during a step.
+ */
+export function hullRay(i: i32, ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64, maxT: i64): i64 {
+  loadHull(i);
+  toLocal(ox, oy, oz);
+  const px = lX, py = lY, pz = lZ;
+  const ux = q16(dx * r00 + dy * r01 + dz * r02), uy = q16(dx * r10 + dy * r11 + dz * r12), uz = q16(dx * r20 + dy * r21 + dz * r22);
+  let tmin: i64 = 0, tmax = maxT;
+  for (let f = 0; f < hNF; f++) {
+    const a = hP + 4 * f;
+    const nx = gw(a), ny = gw(a + 1), nz = gw(a + 2);
+    const num = gw(a + 3) - q16(nx * px + ny * py + nz * pz);   // >= 0: the origin is inside this plane
+    const den = q16(nx * ux + ny * uy + nz * uz);
+    if (den == 0) { if (num < 0) return -1; continue; }
+    const t = div(num, den);
+    if (den < 0) { if (t > tmin) tmin = t; }
+    else if (t < tmax) tmax = t;
+    if (tmin > tmax) return -1;
+  }
+  return tmin;
+}
