@@ -331,6 +331,38 @@ describe('hulls with boxes and hulls (separating axes, face manifolds)', () => {
   });
 });
 
+describe('edge on edge', () => {
+  test('a hull cube falling edge-down across the up-turned edge of a hull cube (or box) stops on it: an edge axis, momentum shared', () => {
+    const sn = Math.sin(Math.PI / 8),
+      cs = Math.cos(Math.PI / 8);
+    const run = (lowerIsBox: boolean): { minD: number; va: number[]; vb: number[] } => {
+      const w = world({ capacity: 8, gravity: [0, 0, 0], sleep: { enabled: false } });
+      // 45 degrees about x (an edge along x on top) and about z (an edge along z below): crossed edges
+      const a = lowerIsBox
+        ? w.addDynamicBox({ position: [0, 0, 0], half: [0.5, 0.5, 0.5], density: 1, orientation: [sn, 0, 0, cs] })
+        : w.addHull({ position: [0, 0, 0], vertices: cuboid([0.5, 0.5, 0.5]), density: 1, orientation: [sn, 0, 0, cs] });
+      const b = w.addHull({ position: [0.05, 1.6, 0.03], vertices: cuboid([0.5, 0.5, 0.5]), density: 1, orientation: [0, 0, sn, cs], velocity: [0, -1, 0] });
+      let minD = 9;
+      for (let k = 0; k < 60; k++) {
+        w.step(1);
+        const p = w.position(a),
+          q = w.position(b);
+        minD = Math.min(minD, Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2]));
+      }
+      return { minD, va: w.velocity(a), vb: w.velocity(b) };
+    };
+    for (const lowerIsBox of [false, true]) {
+      const { minD, va, vb } = run(lowerIsBox);
+      // the edges meet when the centres are 2 x 0.5 sqrt 2 = 1.414 m apart
+      expect(minD).toBeGreaterThan(Math.SQRT2 - 0.006);
+      expect(minD).toBeLessThan(Math.SQRT2 + 0.003); // not held off early (a face axis would under-estimate the gap)
+      // an inelastic hit of equal masses: both move down at about half the speed
+      expect(va[1]).toBeCloseTo(-0.5, 1);
+      expect(vb[1]).toBeCloseTo(-0.5, 1);
+    }
+  });
+});
+
 describe('hulls against static boxes and fast hulls', () => {
   test("a slab dropped on a thin pillar rests on the pillar's top (the pillar's face, not only the slab's vertices, makes the contact)", () => {
     const w = world({ sleep: { enabled: false } });
