@@ -243,7 +243,7 @@ function hullStatic(i: i32, j: i32, sj: i32, limit: i64): void {
   vertexQuery(j, sj, wX, wY, wZ, limit, depth);
   reduceCandidates(n, qNX, qNY, qNZ);
   for (let a = 0; a < 4; a++) {
-    const c = a == 0 ? keep0 : (a == 1 ? keep1 : (a == 2 ? keep2 : keep3));
+    const c = a == 0 ? keep0 : (a == 1 ? keep2 : (a == 2 ? keep1 : keep3));   // around the polygon: p0, p2, p1, p3
     if (c < 0) continue;
     hullVertex(load<i32>(candIdx() + (<usize>c << 2)));
     if (!vertexQuery(j, sj, wX, wY, wZ, limit, depth)) continue;
@@ -850,7 +850,7 @@ function polyFaceContact(i: i32, j: i32, flags: i32, rf: i32, f: i32, limit: i64
   dirToWorld(fl * nx, fl * ny, fl * nz);
   const nwx = wX, nwy = wY, nwz = wZ;
   for (let a = 0; a < 4; a++) {
-    const idx = a == 0 ? keep0 : (a == 1 ? keep1 : (a == 2 ? keep2 : keep3));
+    const idx = a == 0 ? keep0 : (a == 1 ? keep2 : (a == 2 ? keep1 : keep3));   // around the polygon: p0, p2, p1, p3
     if (idx < 0) continue;
     const d = load<i64>(clipDepth() + (<usize>idx << 3)), h = d >> 1;
     toWorld(cpt(dst, idx, 0) - q16(nx * h), cpt(dst, idx, 1) - q16(ny * h), cpt(dst, idx, 2) - q16(nz * h));
