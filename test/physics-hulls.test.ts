@@ -7,8 +7,8 @@
  */
 import { buildHull } from '../src/physics/hull';
 import { PhysicsError, PhysicsWorld, type WorldConfig } from '../src/physics/world';
-import { encodeGeometry } from '../src/assets/geometry';
-import { heightfield } from './helpers/terrain';
+import { encodeGeometry, quantiseMesh } from '../src/assets/geometry';
+import { boxMesh, heightfield } from './helpers/terrain';
 
 const G = 9.81;
 type V3 = [number, number, number];
@@ -232,6 +232,57 @@ describe('resting', () => {
     w.step(300);
     expect(Math.abs(w.position(tet)[1] - Math.sqrt(2 / 3) / 4)).toBeLessThan(0.003);
     expect(Math.hypot(...w.velocity(tet))).toBeLessThan(0.01);
+  });
+});
+
+describe('hulls on terrain', () => {
+  test('on a 20 degree heightfield slope with mu 0.6 a hull cube sticks as on the plane; dropped into a mesh room, a tumbling tetrahedron stays inside and settles', () => {
+    const th = deg(20);
+    const run = (terrain: boolean): number => {
+      const w = world({ sleep: { enabled: false }, contactsPerBody: 16 });
+      if (terrain) w.addGeometry(encodeGeometry(heightfield(21, 5, 1, -10, -2, (x) => -Math.tan(th) * x)), { friction: 0.6 });
+      else w.addPlane({ normal: [Math.sin(th), Math.cos(th), 0], offset: 0, friction: 0.6 });
+      const hy = 0.3;
+      const h = w.addHull({
+        position: [Math.sin(th) * hy, Math.cos(th) * hy + 0.002, 0],
+        vertices: cuboid([0.4, hy, 0.4]),
+        density: 500,
+        friction: 0.6,
+        orientation: aboutZ(-th),
+      });
+      w.step(30);
+      const p0 = w.position(h);
+      w.step(180);
+      const p1 = w.position(h);
+      return Math.hypot(p1[0] - p0[0], p1[1] - p0[1], p1[2] - p0[2]);
+    };
+    expect(run(false)).toBeLessThan(0.002);
+    expect(run(true)).toBeLessThan(0.002);
+    // a closed 4 x 3 x 4 m room of triangles (inward: the room is the box seen from inside)
+    const w = world({ contactsPerBody: 16 });
+    const outward = boxMesh([-2, 0, -2], [2, 3, 2]);
+    const inward: number[] = [];
+    for (let t = 0; t < outward.length; t += 9) inward.push(...outward.slice(t, t + 3), ...outward.slice(t + 6, t + 9), ...outward.slice(t + 3, t + 6));
+    w.addGeometry(encodeGeometry(quantiseMesh('room', inward)), { friction: 0.5 });
+    const tet = w.addHull({
+      position: [0.3, 2, -0.2],
+      vertices: [
+        [0.3, 0, 0],
+        [-0.2, 0.25, 0],
+        [-0.2, -0.25, 0.2],
+        [-0.2, -0.2, -0.25],
+      ],
+      density: 500,
+      friction: 0.5,
+      velocity: [3, -2, 1.5],
+      angularVelocity: [4, -2, 3],
+    });
+    w.step(240);
+    const p = w.position(tet);
+    expect(Math.max(Math.abs(p[0]), Math.abs(p[2]))).toBeLessThan(2);
+    expect(p[1]).toBeGreaterThan(0.05);
+    expect(p[1]).toBeLessThan(0.3);
+    expect(Math.hypot(...w.velocity(tet))).toBeLessThan(0.05);
   });
 });
 
