@@ -476,3 +476,31 @@ describe('queries', () => {
     expect(Math.abs(side[0].t - 2.5)).toBeLessThan(0.001);
   });
 });
+
+describe('joints', () => {
+  test('a hull rod hinged at its top end swings with the physical pendulum period within 1 %', () => {
+    // a 0.1 x 1 x 0.1 m rod: I about the pivot = m ((0.1^2 + 1^2) / 12 + 0.5^2), T = 2 pi sqrt(I / (m g d)) (1 + th0^2 / 16)
+    const w = world({ capacity: 8, jointCapacity: 4, sleep: { enabled: false } });
+    const d = 0.5,
+      th0 = 0.1;
+    const rod = w.addHull({ position: [0, 2 - d, 0], vertices: cuboid([0.05, 0.5, 0.05]), mass: 1 });
+    w.addJoint({ kind: 'hinge', a: rod, b: null, anchorA: [0, d, 0], axis: [0, 0, 1] });
+    const ip = (0.1 * 0.1 + 1) / 12 + d * d;
+    const om = Math.sqrt((G * d) / ip);
+    w.setVelocity(rod, [th0 * om * d, 0, 0]);
+    w.setAngularVelocity(rod, [0, 0, th0 * om]);
+    // the period from the rod's upward zero crossings of x over 10 s
+    const crossings: number[] = [];
+    let prev = 0;
+    for (let k = 0; k < 600; k++) {
+      w.step();
+      const x = w.position(rod)[0];
+      if (k > 0 && prev < 0 && x >= 0) crossings.push(k - 1 + -prev / (x - prev));
+      prev = x;
+    }
+    const T = (crossings[crossings.length - 1] - crossings[0]) / (crossings.length - 1) / 60;
+    const T0 = 2 * Math.PI * Math.sqrt(ip / (G * d)) * (1 + (th0 * th0) / 16);
+    expect(crossings.length).toBeGreaterThan(4);
+    expect(Math.abs(T - T0) / T0).toBeLessThan(0.01);
+  });
+});
