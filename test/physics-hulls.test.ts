@@ -3,7 +3,7 @@
  * properties against the analytic values of a cube and a tetrahedron, the refusals, a hull
  * cube on a slope against Coulomb's law, a hull cube that rests like the box of the same size
  * (on a plane, a static box and a heightfield), a tumbling tetrahedron that comes to rest, and
- * hulls against spheres and capsules.
+ * hulls against spheres and capsules, ray casts and overlap queries.
  */
 import { buildHull } from '../src/physics/hull';
 import { PhysicsError, PhysicsWorld, type WorldConfig } from '../src/physics/world';
@@ -474,6 +474,30 @@ describe('queries', () => {
     // sideways along -x at y = z = 0.25: the face x' = 1 - 0.5 = 0.5, from x = 6: t = 2.5
     const side = w.raycast([6, 0.25, 0.25], [-1, 0, 0], 10);
     expect(Math.abs(side[0].t - 2.5)).toBeLessThan(0.001);
+  });
+
+  test('overlap queries see a hull as its faces: spheres and boxes beside the slanted face of a tetrahedron miss it, touching ones find it', () => {
+    const w = world({ gravity: [0, 0, 0] });
+    const tet = w.addHull({
+      position: [3, 0, 0],
+      vertices: [
+        [0, 0, 0],
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+      ],
+      density: 1,
+    });
+    // the slanted face x' + y + z = 1: the point (0.5, 0.5, 0.5) is sqrt(3) / 2 - 1 / sqrt(3) = 0.2887 m from it
+    const gap = Math.sqrt(3) / 2 - 1 / Math.sqrt(3);
+    expect(w.overlapSphere([3.5, 0.5, 0.5], gap - 0.01)).toEqual([]);
+    expect(w.overlapSphere([3.5, 0.5, 0.5], gap + 0.01)).toEqual([tet]);
+    // a box whose nearest corner (x' + y + z = 1.05) lies just beyond the face, and one whose corner is inside (0.75)
+    expect(w.overlapBox([3.45, 0.45, 0.45], [0.1, 0.1, 0.1])).toEqual([]);
+    expect(w.overlapBox([3.35, 0.35, 0.35], [0.1, 0.1, 0.1])).toEqual([tet]);
+    // a box below the tetrahedron's bottom face (y < 0) misses, one crossing it finds it
+    expect(w.overlapBox([3.2, -0.15, 0.2], [0.1, 0.1, 0.1])).toEqual([]);
+    expect(w.overlapBox([3.2, -0.05, 0.2], [0.1, 0.1, 0.1])).toEqual([tet]);
   });
 });
 

@@ -330,6 +330,57 @@ function inFace(f: i32, x: i64, y: i64, z: i64): bool {
   return true;
 }
 
+// The result of closestOnHull (the loaded hull's frame, raw): the closest hull point, the
+// largest plane distance of the point (<= 0: inside) and that plane's face.
+let cqX: i64 = 0, cqY: i64 = 0, cqZ: i64 = 0, cqM: i64 = 0, cqF = 0;
+
+/**
+ * The point of the loaded hull closest to the local point p (see the module comment): p itself
+ * moved out through the least-penetrated face when inside, else the projection onto a face
+ * whose plane p is outside of and whose polygon holds it, else the nearest edge point.
+ */
+function closestOnHull(px: i64, py: i64, pz: i64): void {
+  let mf = 0, m: i64 = i64.MIN_VALUE;
+  for (let f = 0; f < hNF; f++) {
+    const a = hP + 4 * f;
+    const d = q16(gw(a) * px + gw(a + 1) * py + gw(a + 2) * pz) - gw(a + 3);
+    if (d > m) { m = d; mf = f; }
+  }
+  cqM = m; cqF = mf;
+  if (m <= 0) {
+    const a = hP + 4 * mf;
+    cqX = px - q16(gw(a) * m); cqY = py - q16(gw(a + 1) * m); cqZ = pz - q16(gw(a + 2) * m);
+    return;
+  }
+  let found = false, bd: i64 = i64.MAX_VALUE;
+  let qx: i64 = 0, qy: i64 = 0, qz: i64 = 0;
+  for (let f = 0; f < hNF; f++) {
+    const a = hP + 4 * f;
+    const d = q16(gw(a) * px + gw(a + 1) * py + gw(a + 2) * pz) - gw(a + 3);
+    if (d <= 0 || d >= bd) continue;
+    if (!inFace(f, px, py, pz)) continue;
+    found = true; bd = d;
+    qx = px - q16(gw(a) * d); qy = py - q16(gw(a + 1) * d); qz = pz - q16(gw(a + 2) * d);
+  }
+  if (!found) {
+    let b2: i64 = i64.MAX_VALUE;
+    for (let e = 0; e < hNE; e++) {
+      const w = gw(hE + e);
+      const a = hV + 3 * <i32>(w & 0xff), b = hV + 3 * <i32>((w >> 8) & 0xff);
+      const ax = gw(a), ay = gw(a + 1), az = gw(a + 2);
+      const ex = gw(b) - ax, ey = gw(b + 1) - ay, ez = gw(b + 2) - az;
+      const ee = ex * ex + ey * ey + ez * ez;
+      if (ee == 0) continue;
+      const t = clampI(((px - ax) * ex + (py - ay) * ey + (pz - az) * ez) * ONE / ee, 0, ONE);   // Q16 along the edge
+      const cx = ax + q16(ex * t), cy = ay + q16(ey * t), cz = az + q16(ez * t);
+      const dx = px - cx, dy = py - cy, dz = pz - cz;
+      const d2 = dx * dx + dy * dy + dz * dz;
+      if (d2 < b2) { b2 = d2; qx = cx; qy = cy; qz = cz; }
+    }
+  }
+  cqX = qx; cqY = qy; cqZ = qz;
+}
+
 /**
  * Hull h against sphere (or upright capsule) s: the closest point of the hull to the centre
  * (see the module comment), one contact. hIsI: the hull is I of the pair.
@@ -344,52 +395,19 @@ function hullSphere(h: i32, s: i32, hIsI: bool, flags: i32, limit: i64): void {
   loadHull(h);
   toLocal(sx, sy, sz);
   const px = lX, py = lY, pz = lZ;
-  // the plane the centre is farthest outside of (or least inside)
-  let mf = 0, m: i64 = i64.MIN_VALUE;
-  for (let f = 0; f < hNF; f++) {
-    const a = hP + 4 * f;
-    const d = q16(gw(a) * px + gw(a + 1) * py + gw(a + 2) * pz) - gw(a + 3);
-    if (d > m) { m = d; mf = f; }
-  }
-  if (m - r >= limit) return;
-  let nx: i64, ny: i64, nz: i64, sep: i64, qx: i64, qy: i64, qz: i64;   // local: normal hull -> sphere, hull point q
-  if (m <= 0) {
-    // inside: out through face mf
-    nx = gw(hP + 4 * mf); ny = gw(hP + 4 * mf + 1); nz = gw(hP + 4 * mf + 2);
-    sep = m - r;
-    qx = px - q16(nx * m); qy = py - q16(ny * m); qz = pz - q16(nz * m);
+  closestOnHull(px, py, pz);
+  if (cqM - r >= limit) return;
+  let nx: i64, ny: i64, nz: i64, sep: i64;                                   // local: normal hull -> sphere
+  const qx = cqX, qy = cqY, qz = cqZ;                                        // the hull point
+  if (cqM <= 0) {
+    // inside: out through the least-penetrated face
+    nx = gw(hP + 4 * cqF); ny = gw(hP + 4 * cqF + 1); nz = gw(hP + 4 * cqF + 2);
+    sep = cqM - r;
   } else {
-    // outside: a face whose polygon holds the projection, else the nearest edge point
-    let found = false, bd: i64 = i64.MAX_VALUE;
-    qx = 0; qy = 0; qz = 0;
-    for (let f = 0; f < hNF; f++) {
-      const a = hP + 4 * f;
-      const d = q16(gw(a) * px + gw(a + 1) * py + gw(a + 2) * pz) - gw(a + 3);
-      if (d <= 0 || d >= bd) continue;
-      if (!inFace(f, px, py, pz)) continue;
-      found = true; bd = d;
-      qx = px - q16(gw(a) * d); qy = py - q16(gw(a + 1) * d); qz = pz - q16(gw(a + 2) * d);
-    }
-    if (!found) {
-      let b2: i64 = i64.MAX_VALUE;
-      for (let e = 0; e < hNE; e++) {
-        const w = gw(hE + e);
-        const a = hV + 3 * <i32>(w & 0xff), b = hV + 3 * <i32>((w >> 8) & 0xff);
-        const ax = gw(a), ay = gw(a + 1), az = gw(a + 2);
-        const ex = gw(b) - ax, ey = gw(b + 1) - ay, ez = gw(b + 2) - az;
-        const ee = ex * ex + ey * ey + ez * ez;
-        if (ee == 0) continue;
-        const t = clampI(((px - ax) * ex + (py - ay) * ey + (pz - az) * ez) * ONE / ee, 0, ONE);   // Q16 along the edge
-        const cx = ax + q16(ex * t), cy = ay + q16(ey * t), cz = az + q16(ez * t);
-        const dx = px - cx, dy = py - cy, dz = pz - cz;
-        const d2 = dx * dx + dy * dy + dz * dz;
-        if (d2 < b2) { b2 = d2; qx = cx; qy = cy; qz = cz; }
-      }
-    }
     const vx = px - qx, vy = py - qy, vz = pz - qz;
     const dist = sqrtI(vx * vx + vy * vy + vz * vz);
     if (dist == 0) {
-      nx = gw(hP + 4 * mf); ny = gw(hP + 4 * mf + 1); nz = gw(hP + 4 * mf + 2);
+      nx = gw(hP + 4 * cqF); ny = gw(hP + 4 * cqF + 1); nz = gw(hP + 4 * cqF + 2);
     } else {
       nx = div(vx, dist); ny = div(vy, dist); nz = div(vz, dist);
     }
@@ -924,3 +942,59 @@ export function hullRay(i: i32, ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz:
   }
   return tmin;
 }
+
+/** Whether hull i overlaps the sphere (s, r) (raw world; closestOnHull). Uses the box scratch: not during a step. */
+export function hullOverlapsSphere(i: i32, sx: i64, sy: i64, sz: i64, r: i64): bool {
+  loadHull(i);
+  toLocal(sx, sy, sz);
+  const px = lX, py = lY, pz = lZ;
+  closestOnHull(px, py, pz);
+  if (cqM <= 0) return true;
+  const dx = px - cqX, dy = py - cqY, dz = pz - cqZ;
+  return dx * dx + dy * dy + dz * dz <= r * r;
+}
+
+/**
+ * Whether hull i overlaps the axis-aligned box (c, e) (raw world): the separating axis test
+ * over the box's 3 axes, the hull's face normals and the cross products of the hull's edges
+ * with the box's axes (the box's edges), each axis comparing the hull's vertex interval with
+ * the box's (touching counts as overlap). Uses the box scratch: not during a step.
+ */
+export function hullOverlapsAabb(i: i32, cx: i64, cy: i64, cz: i64, ex: i64, ey: i64, ez: i64): bool {
+  loadHull(i);
+  // the box's axes, its face normals, then hull edge x box axis: all in world coordinates
+  for (let a = 0; a < 3; a++) if (!hullAxisOverlaps(a == 0 ? ONE : 0, a == 1 ? ONE : 0, a == 2 ? ONE : 0, cx, cy, cz, ex, ey, ez)) return false;
+  for (let f = 0; f < hNF; f++) {
+    dirToWorld(gw(hP + 4 * f), gw(hP + 4 * f + 1), gw(hP + 4 * f + 2));
+    if (!hullAxisOverlaps(wX, wY, wZ, cx, cy, cz, ex, ey, ez)) return false;
+  }
+  for (let e = 0; e < hNE; e++) {
+    const w = gw(hE + e);
+    const a = hV + 3 * <i32>(w & 0xff), b = hV + 3 * <i32>((w >> 8) & 0xff);
+    dirToWorld(gw(b) - gw(a), gw(b + 1) - gw(a + 1), gw(b + 2) - gw(a + 2));   // raw edge vector, world
+    const ux = wX, uy = wY, uz = wZ;
+    for (let k = 0; k < 3; k++) {
+      // u x e_k
+      const lx = k == 0 ? 0 : (k == 1 ? -uz : uy), ly = k == 0 ? uz : (k == 1 ? 0 : -ux), lz = k == 0 ? -uy : (k == 1 ? ux : 0);
+      const len = sqrtI(lx * lx + ly * ly + lz * lz);
+      if (len == 0) continue;
+      if (!hullAxisOverlaps(div(lx, len), div(ly, len), div(lz, len), cx, cy, cz, ex, ey, ez)) return false;
+    }
+  }
+  return true;
+}
+
+/** Whether the loaded hull's vertex interval along the unit world axis l (Q16) meets the box (c, e)'s. */
+function hullAxisOverlaps(lx: i64, ly: i64, lz: i64, cx: i64, cy: i64, cz: i64, ex: i64, ey: i64, ez: i64): bool {
+  let lo: i64 = i64.MAX_VALUE, hi: i64 = i64.MIN_VALUE;
+  for (let k = 0; k < hNV; k++) {
+    hullVertex(k);
+    const d = q16(lx * wX + ly * wY + lz * wZ);
+    if (d < lo) lo = d;
+    if (d > hi) hi = d;
+  }
+  const c = q16(lx * cx + ly * cy + lz * cz);
+  const r = q16(absI(lx) * ex + absI(ly) * ey + absI(lz) * ez);
+  return hi >= c - r && lo <= c + r;
+}
+

@@ -46,7 +46,7 @@ import { movingTreeReady, movingNodeCount } from './moving-tree';
 import { div, mul, roundShift, MAX } from '../math/fixed';
 import { terrainRay, isGeometryShape } from './terrain';
 import { boxAxesOf, boxAxis } from './box-contacts';
-import { hullRay } from './hull';
+import { hullRay, hullOverlapsSphere, hullOverlapsAabb } from './hull';
 
 // @ts-ignore: decorator
 @inline function hitAt(k: i32): usize { return P_HITS + (<usize>k << 4); }
@@ -392,6 +392,7 @@ function bodyOverlapsBox(i: i32, cx: i64, cy: i64, cz: i64, ex: i64, ey: i64, ez
   const shape = g32(P_SHAPE, i);
   const bx = g64(P_PX, i), by = g64(P_PY, i), bz = g64(P_PZ, i);
   if (isGeometryShape(shape)) return false;            // heightfields and meshes: no overlap queries yet (terrain.ts)
+  if (shape == SHAPE_HULL) return sphereR >= 0 ? hullOverlapsSphere(i, sx, sy, sz, sphereR) : hullOverlapsAabb(i, cx, cy, cz, ex, ey, ez);   // hull.ts
   if (shape == SHAPE_PLANE) {
     const nx = g64(P_HX, i), ny = g64(P_HY, i), nz = g64(P_HZ, i), d = g64(P_RADIUS, i);
     if (sphereR >= 0) return roundShift(nx * sx + ny * sy + nz * sz, 16) - d <= sphereR;
