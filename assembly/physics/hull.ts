@@ -1,4 +1,5 @@
-// Dynamic convex hulls (issue 18): narrowphase against statics, spheres and capsules.
+// Dynamic convex hulls (issue 18): their narrowphase, continuous-collision helpers (solver.ts)
+// and query tests (query.ts: ray casts, sphere and box overlaps against the faces).
 //
 // A hull is a SHAPE_HULL body of KIND_DYNAMIC whose geometry is a block in the GEOMETRY array
 // (written by the bindings from src/physics/hull.ts; its word index in the body's CHAR_STEP
@@ -185,25 +186,6 @@ function vertexQuery(j: i32, sj: i32, x: i64, y: i64, z: i64, limit: i64, depth:
     qNX = -nx; qNY = -ny; qNZ = -nz;
     return qSep < limit;
   }
-  if (sj == SHAPE_BOX) {
-    const dx = x - g64(P_PX, j), dy = y - g64(P_PY, j), dz = z - g64(P_PZ, j);
-    const ex = g64(P_HX, j), ey = g64(P_HY, j), ez = g64(P_HZ, j);
-    const ox = dx - clampI(dx, -ex, ex), oy = dy - clampI(dy, -ey, ey), oz = dz - clampI(dz, -ez, ez);
-    if ((ox | oy | oz) != 0) {
-      if (absI(ox) >= limit || absI(oy) >= limit || absI(oz) >= limit) return false;
-      const d = sqrtI(ox * ox + oy * oy + oz * oz);
-      if (d >= limit || d == 0) return false;
-      qSep = d; qNX = -div(ox, d); qNY = -div(oy, d); qNZ = -div(oz, d);
-      return true;
-    }
-    // inside: out through the least-penetrated face (x, then y, then z on ties)
-    const px = ex - absI(dx), py = ey - absI(dy), pz = ez - absI(dz);
-    qNX = 0; qNY = 0; qNZ = 0;
-    if (px <= py && px <= pz) { qSep = -px; qNX = dx < 0 ? ONE : -ONE; }
-    else if (py <= pz) { qSep = -py; qNY = dy < 0 ? ONE : -ONE; }
-    else { qSep = -pz; qNZ = dz < 0 ? ONE : -ONE; }
-    return true;
-  }
   // heightfield or mesh: the nearest triangle point (terrain.ts), as box-contacts.ts boxTerrain
   if (terrainContacts(j, x, y, y, z, 0, limit + depth) == 0) return false;
   terrainContactAt(0);
@@ -213,9 +195,9 @@ function vertexQuery(j: i32, sj: i32, x: i64, y: i64, z: i64, limit: i64, depth:
 }
 
 /**
- * Hull i against static j (plane, heightfield or mesh; vertexQuery also takes an axis-aligned box): each vertex within
- * reach is a candidate, up to 4 are kept (reduceCandidates) and each becomes a contact
- * midway between the vertex and the static's surface.
+ * Hull i against static j (plane, heightfield or mesh): each vertex within reach is a
+ * candidate, up to 4 are kept (reduceCandidates) and each becomes a contact midway between the
+ * vertex and the static's surface.
  */
 function hullStatic(i: i32, j: i32, sj: i32, limit: i64): void {
   // quick reject: the bounding sphere
