@@ -303,6 +303,16 @@ describe('hulls with spheres and capsules', () => {
     expect(w.position(ball2)[1]).toBeGreaterThan(0.24);
   });
 
+  test('a character stands on a hull crate (grounded on its top)', () => {
+    const w = world({ capacity: 8 });
+    w.addPlane({ normal: [0, 1, 0], offset: 0 });
+    w.addHull({ position: [0, 0.5, 0], vertices: cuboid([0.5, 0.5, 0.5]), density: 200, friction: 0.6 });
+    const ch = w.addCharacter({ position: [0, 1.85, 0], radius: 0.3, halfHeight: 0.5, mass: 70 });
+    w.step(60);
+    expect(w.isGrounded(ch)).toBe(true);
+    expect(w.position(ch)[1]).toBeCloseTo(1.8, 2); // crate top + radius + half height
+  });
+
   test('an upright capsule stands against a hull wall: pushed out, not through', () => {
     const w = world({ sleep: { enabled: false }, gravity: [0, 0, 0] });
     const cap = w.addCapsule({ position: [0, 0, 0], radius: 0.3, halfHeight: 0.5, velocity: [2, 0, 0], mass: 1 });
