@@ -78,6 +78,40 @@ describe('mass properties', () => {
     expect(a.volume).toBe(b.volume);
   });
 
+  test("a turned, asymmetric hull is where the user put it: its principal frame's vertices, placed by position(h) and orientation(h), are the given points moved by position and orientation", () => {
+    const w = world({ gravity: [0, 0, 0] });
+    const wedge: V3[] = [
+      [-0.3, 0, -0.2],
+      [0.3, 0, -0.2],
+      [-0.3, 0, 0.2],
+      [0.3, 0, 0.2],
+      [-0.3, 0.4, -0.2],
+      [-0.3, 0.4, 0.2],
+    ];
+    const n = Math.hypot(0.2, 0.1, 0.3, 0.93);
+    const q: Quat = [0.2 / n, 0.1 / n, 0.3 / n, 0.93 / n];
+    const ref = w.addHullShape(wedge);
+    // the wedge's principal frame is turned against its own: the rotation is not the identity
+    expect(Math.abs(ref.shape.rotation[3])).toBeLessThan(0.9999);
+    const h = w.addHull({ position: [1, 2, 3], shape: ref, density: 100, orientation: q });
+    const rot = (r: readonly number[], v: readonly number[]): number[] => {
+      const [x, y, z, ww] = r;
+      return [
+        (1 - 2 * (y * y + z * z)) * v[0] + 2 * (x * y - ww * z) * v[1] + 2 * (x * z + ww * y) * v[2],
+        2 * (x * y + ww * z) * v[0] + (1 - 2 * (x * x + z * z)) * v[1] + 2 * (y * z - ww * x) * v[2],
+        2 * (x * z - ww * y) * v[0] + 2 * (y * z + ww * x) * v[1] + (1 - 2 * (x * x + y * y)) * v[2],
+      ];
+    };
+    const p = w.position(h),
+      o = w.orientation(h);
+    const placed = ref.shape.vertices.map((v) => rot(o, v).map((c, k) => c + p[k]));
+    const wanted = wedge.map((v) => rot(q, v).map((c, k) => c + [1, 2, 3][k]));
+    for (const want of wanted) {
+      const d = Math.min(...placed.map((g) => Math.hypot(g[0] - want[0], g[1] - want[1], g[2] - want[2])));
+      expect(d).toBeLessThan(0.0005);
+    }
+  });
+
   test('density x volume is the body mass: a hull cube weighs as the box of the same size', () => {
     const w = world({ sleep: { enabled: false }, gravity: [0, 0, 0] });
     const h = w.addHull({ position: [0, 0, 0], vertices: cuboid([0.5, 0.5, 0.5]), density: 700 });
