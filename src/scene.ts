@@ -23,6 +23,9 @@
  *                     "density": 400, "friction": 0.6 } ],   dynamic rotating boxes resting in a wall
  *                     along x: row k (from the bottom, at y) holds max(1, base - k) boxes
  *                     (base 1: a tower of `layers`; layers = base: a pyramid)
+ *     "hulls":    [ { "center": [x, y, z], "vertices": [[x, y, z], ...], "density": 500, "friction": 0.5,
+ *                     "orientation": [0, 0, 0, 1] } ],   dynamic convex hulls (4 to 64 points in the hull's own
+ *                     frame, placed at center; src/physics/hull.ts): hulls with the same vertices share one shape
  *     "ballPits": [ { "min": [x, z], "max": [x, z], "count": 300, "radius": 0.25, "height": 2, "wall": 0.6 } ],
  *     "sensors":  [ { "name": "door", "box": { "center": [x, y, z], "half": [hx, hy, hz] } },
  *                   { "name": "pool", "sphere": { "center": [x, y, z], "radius": 2 } } ]
@@ -50,7 +53,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { Vec3 } from './physics/world';
+import type { HullShapeRef, Vec3 } from './physics/world';
+import { buildHull, HullError, type HullShape } from './physics/hull';
 import { AssetError, encodeGeometry, type GeometryBlock } from './assets/geometry';
 import { loadHeightmap } from './assets/heightmap';
 import { loadGlbMesh } from './assets/gltf';
@@ -74,11 +78,21 @@ export interface SceneFile {
   >;
   piles?: Array<{ center: Vec3; layers: number; radius: number }>;
   crates?: Crates[];
+  hulls?: SceneHull[];
   ballPits?: Array<{ min: [number, number]; max: [number, number]; count: number; radius: number; height?: number; wall?: number }>;
   /** Trigger zones (see the module comment); "triggers" in a file is read into here. */
   sensors?: SceneSensor[];
   bodies?: SceneBody[];
   joints?: SceneJoint[];
+}
+
+/** A dynamic convex hull of a scene: its points (m, its own frame) placed at `center`; density kg/m^3 (default 500), friction (default 0.5). */
+export interface SceneHull {
+  center: Vec3;
+  vertices: Vec3[];
+  density?: number;
+  friction?: number;
+  orientation?: [number, number, number, number];
 }
 
 /** A named dynamic body for joints: a box (unrotated) or a sphere; density kg/m^3 (default 500), friction (default 0.5). */
@@ -264,6 +278,29 @@ export function parseScene(raw: unknown): SceneFile {
         `a box this size reaches ${Math.hypot(hx, hy, hz).toFixed(3)} m from its centre: over world.maxBodyRadius (${maxR} m)`,
       );
   });
+  ((s.hulls ?? []) as Array<Record<string, unknown>>).forEach((h, i) => {
+    vec(h?.center, `hulls[${i}].center`);
+    if (!Array.isArray(h.vertices)) throw new SceneError(`hulls[${i}].vertices`, 'must be an array of 4 to 64 [x, y, z]');
+    (h.vertices as unknown[]).forEach((v, k) => {
+      vec(v, `hulls[${i}].vertices[${k}]`);
+    });
+    if (h.density !== undefined) num(h.density, `hulls[${i}].density`, 10, 20_000);
+    if (h.friction !== undefined) num(h.friction, `hulls[${i}].friction`, 0, 2);
+    if (h.orientation !== undefined) vec(h.orientation, `hulls[${i}].orientation`, 4);
+    let shape: HullShape;
+    try {
+      shape = buildHull(h.vertices as Vec3[]);
+    } catch (e) {
+      if (e instanceof HullError) throw new SceneError(`hulls[${i}].vertices`, e.message);
+      throw e;
+    }
+    const maxR = ((s.world as Record<string, unknown> | undefined)?.maxBodyRadius as number | undefined) ?? 1;
+    if (shape.boundingRadius > maxR)
+      throw new SceneError(
+        `hulls[${i}].vertices`,
+        `the hull reaches ${shape.boundingRadius.toFixed(3)} m from its centroid: over world.maxBodyRadius (${maxR} m)`,
+      );
+  });
   ((s.ballPits ?? []) as Array<Record<string, unknown>>).forEach((b, i) => {
     vec(b?.min, `ballPits[${i}].min`, 2);
     vec(b.max, `ballPits[${i}].max`, 2);
@@ -356,7 +393,7 @@ export function sceneBodies(s: SceneFile): number {
   for (const p of s.piles ?? []) n += (p.layers * (p.layers + 1) * (2 * p.layers + 1)) / 6;
   for (const b of s.ballPits ?? []) n += b.count + 4;
   for (const c of s.crates ?? []) n += crateCount(c);
-  return n + (s.bodies ?? []).length;
+  return n + (s.bodies ?? []).length + (s.hulls ?? []).length;
 }
 
 /** Whether the scene names asset files (heightmaps, meshes). */
@@ -413,7 +450,7 @@ function readScene(path: string): SceneFile {
 export function sceneSetup(s: SceneFile, workers = 0): WorldSetup {
   const blocks = SCENE_GEOMETRY.get(s) ?? [];
   if (sceneHasAssets(s) && blocks.length === 0) throw new SceneError('statics', 'the scene names asset files: load it with loadSceneWithAssets');
-  const words = blocks.reduce((n, b) => n + b.words.length, 0);
+  const words = blocks.reduce((n, b) => n + b.words.length, 0) + hullShapes(s).reduce((n, v) => n + buildHull(v).words.length, 0);
   return {
     config: {
       capacity: s.world.capacity,
@@ -422,7 +459,7 @@ export function sceneSetup(s: SceneFile, workers = 0): WorldSetup {
       sleep: { enabled: s.world.sleep ?? true },
       ...(words > 0 ? { geometryWords: words } : {}),
       // crates touch with up to 4 points per pair (box-contacts.ts): room for a crate between others
-      ...((s.crates ?? []).length > 0 || (s.bodies ?? []).some((b) => b.box) ? { contactsPerBody: 16 } : {}),
+      ...((s.crates ?? []).length > 0 || (s.hulls ?? []).length > 0 || (s.bodies ?? []).some((b) => b.box) ? { contactsPerBody: 16 } : {}),
       ...((s.joints ?? []).length > 0 ? { jointCapacity: (s.joints ?? []).length } : {}),
     },
     partition: s.partition,
@@ -472,6 +509,13 @@ function buildScene(w: ShardedWorld, s: SceneFile): void {
     }
   }
   for (const c of s.crates ?? []) crates(w, c);
+  const shapes = new Map<string, HullShapeRef>();
+  for (const h of s.hulls ?? []) {
+    const key = JSON.stringify(h.vertices);
+    const shape = shapes.get(key) ?? w.addHullShape(h.vertices);
+    shapes.set(key, shape);
+    w.addHull({ position: h.center, shape, density: h.density ?? 500, friction: h.friction ?? 0.5, orientation: h.orientation });
+  }
   jointedBodies(w, s);
   for (const b of s.ballPits ?? []) {
     const [x0, z0] = b.min,
@@ -543,6 +587,13 @@ function jointedBodies(w: ShardedWorld, s: SceneFile): void {
       });
     }
   }
+}
+
+/** The distinct vertex lists of a scene's hulls, in first-use order (each stored once: buildScene). */
+function hullShapes(s: SceneFile): Vec3[][] {
+  const seen = new Map<string, Vec3[]>();
+  for (const h of s.hulls ?? []) if (!seen.has(JSON.stringify(h.vertices))) seen.set(JSON.stringify(h.vertices), h.vertices);
+  return [...seen.values()];
 }
 
 /** Boxes in a crate wall: sum over its rows of max(1, base - k). */

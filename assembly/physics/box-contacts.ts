@@ -75,13 +75,22 @@ import {
   S_OX, S_OY, S_OZ, S_AX, S_AY, S_AZ, S_TX, S_TY, S_TZ, S_CNT, S_CNT_V, S_MOVES, S_NSTATIC,
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_ARM_I, C_ARM_J, C_KT, C_MU, C_E, C_VN_PRE,
   CONTACT_BYTES, CF_J_MOVES, CF_J_STATIC, CF_ACTIVE, CF_TOUCHED, CF_WAS_ACTIVE, CF_BOX,
-  SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_STATIC,
+  SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, SHAPE_HULL, KIND_DYNAMIC, KIND_STATIC,
   H_CONTACT_COUNT, H_CONTACT_CAPACITY, H_STATUS, H_INV_H, H_MAX_PUSH, H_RESTITUTION_THRESHOLD, STATUS_CONTACT_OVERFLOW, P_BOX_SCRATCH, P_BOX_INERTIA, P_BOX_NORMAL, P_CONTACTS,
 } from './layout';
 import { g64, g32, s64, hdr, setHdr, st } from './world';
 import { contactAt, moves } from './collide';
 import { div, ONE, sqrtFast } from '../math/fixed';
 import { isGeometryShape, terrainContacts, terrainContactAt, tNX, tNY, tNZ, tSep } from './terrain';
+import { isHullPair, hullCollide } from './hull';
+
+/**
+ * Whether a moving body of this shape has the rotating box's diagonal inertia frame (BOX_INERTIA,
+ * from HX..HZ) and solver steps: a dynamic box, or a convex hull (hull.ts: HX..HZ its
+ * equivalent box, the vertices in its principal frame).
+ */
+// @ts-ignore: decorator
+@inline export function isRotatingShape(shape: i32): bool { return shape == SHAPE_BOX || shape == SHAPE_HULL; }
 
 // ---- small integer helpers ----
 
@@ -220,7 +229,7 @@ export function boxInertiaBegin(s: i32): void {
  * sphere's scalar 1 / I (INV_INERTIA), zero for rotation-locked capsules.
  */
 export function invInertiaMul(s: i32, x: i64, y: i64, z: i64): void {
-  if (g32(P_SHAPE, s) != SHAPE_BOX) {
+  if (!isRotatingShape(g32(P_SHAPE, s))) {
     const ii = g64(P_INV_INERTIA, s);
     kX = q16(x * ii); kY = q16(y * ii); kZ = q16(z * ii);
     return;
@@ -243,7 +252,7 @@ export function invInertiaMul(s: i32, x: i64, y: i64, z: i64): void {
  * and the contact point (raw world coordinates), stored as I's lever arm. Flags overflow
  * instead when the contact list is full.
  */
-function putContact(i: i32, j: i32, flags: i32, nx: i64, ny: i64, nz: i64, sep: i64, px: i64, py: i64, pz: i64): void {
+export function putContact(i: i32, j: i32, flags: i32, nx: i64, ny: i64, nz: i64, sep: i64, px: i64, py: i64, pz: i64): void {
   const k = <i32>hdr(H_CONTACT_COUNT);
   if (<i64>k >= hdr(H_CONTACT_CAPACITY)) { setHdr(H_STATUS, hdr(H_STATUS) | STATUS_CONTACT_OVERFLOW); return; }
   const c = contactAt(k);
@@ -273,9 +282,9 @@ function putContact(i: i32, j: i32, flags: i32, nx: i64, ny: i64, nz: i64, sep: 
 // @ts-ignore: decorator
 @inline function armZ(c: usize): i64 { return <i64>load<i32>(c, C_KT); }
 
-/** True when the narrowphase of the pair (i, j) is this module's: a dynamic box is in it. */
+/** True when the narrowphase of the pair (i, j) is this module's: a dynamic box (or a hull: hull.ts) is in it. */
 export function isBoxPair(i: i32, j: i32): bool {
-  return (g32(P_SHAPE, i) == SHAPE_BOX && g32(P_KIND, i) != KIND_STATIC) || (g32(P_SHAPE, j) == SHAPE_BOX && g32(P_KIND, j) != KIND_STATIC);
+  return isHullPair(i, j) || (g32(P_SHAPE, i) == SHAPE_BOX && g32(P_KIND, i) != KIND_STATIC) || (g32(P_SHAPE, j) == SHAPE_BOX && g32(P_KIND, j) != KIND_STATIC);
 }
 
 /**
@@ -287,6 +296,7 @@ export function boxCollide(i: i32, j: i32, limit: i64): void {
   const si = g32(P_SHAPE, i), sj = g32(P_SHAPE, j);
   const statJ = g32(P_KIND, j) == KIND_STATIC;
   const flags = statJ ? CF_J_STATIC : 0;
+  if (isHullPair(i, j)) { hullCollide(i, j, flags, limit); return; }
   if (si == SHAPE_BOX && sj == SHAPE_PLANE) { boxPlane(i, j, limit); return; }
   if (si == SHAPE_BOX && sj == SHAPE_BOX) { boxBox(i, j, flags, limit); return; }
   if (si == SHAPE_BOX && (sj == SHAPE_SPHERE || sj == SHAPE_CAPSULE)) { boxSphere(i, j, true, flags, limit); return; }

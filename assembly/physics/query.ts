@@ -33,7 +33,7 @@
 
 import {
   P_PX, P_PY, P_PZ, P_RADIUS, P_HX, P_HY, P_HZ, P_SHAPE, P_LAYER, P_GENERATION, P_HITS, P_MOVING,
-  H_CAPACITY, H_DYNAMIC_COUNT, H_HIT_COUNT, H_QUERY_TESTS, H_QUERY_VISITS, H_STATIC_SCAN, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE,
+  H_CAPACITY, H_DYNAMIC_COUNT, H_HIT_COUNT, H_QUERY_TESTS, H_QUERY_VISITS, H_STATIC_SCAN, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, SHAPE_HULL,
   P_KIND, KIND_STATIC,
   N_LO_X, N_LO_Y, N_LO_Z, N_HI_X, N_HI_Y, N_HI_Z, N_SKIP, N_FIRST, N_COUNT, P_STATIC_NODES, P_STATIC_ORDER, P_MOVING_NODES, P_MOVING_ORDER, H_MAX_RADIUS,
 } from './layout';
@@ -46,6 +46,7 @@ import { movingTreeReady, movingNodeCount } from './moving-tree';
 import { div, mul, roundShift, MAX } from '../math/fixed';
 import { terrainRay, isGeometryShape } from './terrain';
 import { boxAxesOf, boxAxis } from './box-contacts';
+import { hullRay, hullOverlapsSphere, hullOverlapsAabb } from './hull';
 
 // @ts-ignore: decorator
 @inline function hitAt(k: i32): usize { return P_HITS + (<usize>k << 4); }
@@ -185,6 +186,7 @@ function rayBody(i: i32, ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64, m
     if (g32(P_KIND, i) != KIND_STATIC) return rayOrientedBox(i, ox, oy, oz, dx, dy, dz, maxT);
     return rayBox(ox, oy, oz, dx, dy, dz, cx, cy, cz, g64(P_HX, i), g64(P_HY, i), g64(P_HZ, i), maxT);
   }
+  if (shape == SHAPE_HULL) return hullRay(i, ox, oy, oz, dx, dy, dz, maxT);   // convex hull (hull.ts)
   if (shape == SHAPE_PLANE) return rayPlane(ox, oy, oz, dx, dy, dz, g64(P_HX, i), g64(P_HY, i), g64(P_HZ, i), g64(P_RADIUS, i));
   if (shape == SHAPE_CAPSULE) return rayCapsule(ox, oy, oz, dx, dy, dz, cx, cy, cz, g64(P_HY, i), g64(P_RADIUS, i));
   if (isGeometryShape(shape)) return terrainRay(i, ox, oy, oz, dx, dy, dz, maxT);   // heightfield or mesh (terrain.ts)
@@ -390,6 +392,7 @@ function bodyOverlapsBox(i: i32, cx: i64, cy: i64, cz: i64, ex: i64, ey: i64, ez
   const shape = g32(P_SHAPE, i);
   const bx = g64(P_PX, i), by = g64(P_PY, i), bz = g64(P_PZ, i);
   if (isGeometryShape(shape)) return false;            // heightfields and meshes: no overlap queries yet (terrain.ts)
+  if (shape == SHAPE_HULL) return sphereR >= 0 ? hullOverlapsSphere(i, sx, sy, sz, sphereR) : hullOverlapsAabb(i, cx, cy, cz, ex, ey, ez);   // hull.ts
   if (shape == SHAPE_PLANE) {
     const nx = g64(P_HX, i), ny = g64(P_HY, i), nz = g64(P_HZ, i), d = g64(P_RADIUS, i);
     if (sphereR >= 0) return roundShift(nx * sx + ny * sy + nz * sz, 16) - d <= sphereR;

@@ -79,6 +79,7 @@ import {
   type ContactEvent,
   type WorldExports,
   type GeometryBlockInput,
+  type HullShapeRef,
 } from './world';
 import { xxh64 } from './xxhash64';
 import { isqrt } from './integer';
@@ -922,6 +923,24 @@ export class ShardedWorld {
   addDynamicBox(o: Parameters<PhysicsWorld['addDynamicBox']>[0]): BodyHandle {
     return this.addMoving(this.registry.addDynamicBox(o));
   }
+  /**
+   * Stores a convex hull shape in the registry's geometry and every shard world's (see
+   * PhysicsWorld.addHullShape; the world's config needs geometryWords). Throws as it does, and
+   * HULLS_UNSHARDED with shard processes (a runner: they do not receive geometry yet).
+   */
+  addHullShape(vertices: Parameters<PhysicsWorld['addHullShape']>[0]): HullShapeRef {
+    if (this.runner) throw new PhysicsError('HULLS_UNSHARDED', 'addHullShape: shard processes (a cluster world) do not receive hull geometry yet');
+    const ref = this.registry.addHullShape(vertices);
+    this.syncGeometry();
+    return ref;
+  }
+  /** Adds a dynamic convex hull (see PhysicsWorld.addHull; its shape's block reaches every shard world first). Throws as it does, and HULLS_UNSHARDED with shard processes. */
+  addHull(o: Parameters<PhysicsWorld['addHull']>[0]): BodyHandle {
+    if (this.runner) throw new PhysicsError('HULLS_UNSHARDED', 'addHull: shard processes (a cluster world) do not receive hull geometry yet');
+    const h = this.registry.addHull(o);
+    this.syncGeometry();
+    return this.addMoving(h);
+  }
   /** Adds an upright capsule (see PhysicsWorld.addCapsule). */
   addCapsule(o: BodyOptions & { radius: number; halfHeight: number }): BodyHandle {
     return this.addMoving(this.registry.addCapsule(o));
@@ -1020,6 +1039,11 @@ export class ShardedWorld {
       throw new PhysicsError(
         'JOINTS_UNSHARDED',
         'attachRunner: the world has joints, which shard processes do not receive yet (run a jointed world in one process)',
+      );
+    if (runner && this.registry.hasHulls())
+      throw new PhysicsError(
+        'HULLS_UNSHARDED',
+        'attachRunner: the world has convex hulls, whose geometry shard processes do not receive yet (run it in one process)',
       );
     if (!runner && this.runner) {
       for (const c of this.plan.cfgs) {
@@ -1261,6 +1285,7 @@ export class ShardedWorld {
     }
     w.registry = PhysicsWorld.restore(image, { variant: 'unshared' });
     w.syncJoints();
+    w.syncGeometry(); // hull blocks (statics' blocks come with them below, but a world may hold only hulls)
     const records = next(),
       owners = next();
     if (records.byteLength !== hw * BODY_RECORD_BYTES || owners.byteLength !== hw * 4) throw bad('record sections');

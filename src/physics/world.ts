@@ -17,6 +17,7 @@ import { sparseImage } from './sparse';
 import { bucketsFor, growWorld, type WorldPlace } from './grow';
 import { type JointHandle, type JointKind, type JointSpec, JointSpecError, jointKindOf, writeJointDef } from './joints';
 import { cosDegreesRaw, normalizeRaw, toRaw, toRawVec } from './integer';
+import { buildHull, HullError, type HullShape } from './hull';
 import { type RecordScan, type SensorId, type SensorOptions, SensorSet, type TriggerEvent } from './sensors';
 import {
   planWorld,
@@ -53,6 +54,21 @@ export const fromRaw = (r: bigint): number => Number(r) / 65536;
 export type BodyHandle = bigint;
 /** A 3-vector in metres (or m/s ...) as numbers. */
 export type Vec3 = readonly [number, number, number];
+
+/** A hull shape stored in a world's geometry (PhysicsWorld.addHullShape): its block's word index and the built shape. */
+export interface HullShapeRef {
+  readonly block: number;
+  readonly shape: HullShape;
+}
+
+/** v rotated by the unit quaternion q = [x, y, z, w] (v + 2 w (u x v) + 2 u x (u x v), u = q.xyz; + and * only). */
+function rotate(q: readonly [number, number, number, number], v: readonly [number, number, number]): [number, number, number] {
+  const [x, y, z, w] = q;
+  const tx = 2 * (y * v[2] - z * v[1]),
+    ty = 2 * (z * v[0] - x * v[2]),
+    tz = 2 * (x * v[1] - y * v[0]);
+  return [v[0] + w * tx + (y * tz - z * ty), v[1] + w * ty + (z * tx - x * tz), v[2] + w * tz + (x * ty - y * tx)];
+}
 
 /** Error from a world operation; `code` names the BODY_ERROR or the world problem. */
 export class PhysicsError extends Error {
@@ -547,6 +563,81 @@ export class PhysicsWorld {
   }
 
   /**
+   * Stores a convex hull shape once in the world's geometry (GEOMETRY, covered by the world
+   * hash; WorldConfig.geometryWords must leave room: about 10 + 3 V + 10 F words) and returns
+   * it, to be referenced by any number of addHull bodies. `vertices`: 4 to 64 points (m, the
+   * shape's own frame; interior points are dropped), built exactly by src/physics/hull.ts
+   * buildHull (faces, mass properties per unit density, principal frame). Throws PhysicsError
+   * HULL_TOO_MANY_VERTICES (more than 64 points), HULL_DEGENERATE (fewer than 4 distinct
+   * points, all on one plane, or too thin), HULL_BAD_VERTEX (not finite, beyond 256 m),
+   * TOO_LARGE (its bounding sphere about the centroid exceeds the world's maxBodyRadius),
+   * GEOMETRY_FULL.
+   */
+  addHullShape(vertices: ReadonlyArray<readonly [number, number, number]>): HullShapeRef {
+    let shape: HullShape;
+    try {
+      shape = buildHull(vertices);
+    } catch (e) {
+      if (e instanceof HullError) throw new PhysicsError(e.code, `addHullShape: ${e.message}`);
+      throw e;
+    }
+    const bound = shape.words[4],
+      margin = this.header(HEADER.MARGIN);
+    if (2n * bound + margin > this.header(HEADER.CELL_SIZE))
+      throw new PhysicsError('TOO_LARGE', `addHullShape: the hull's bounding radius ${shape.boundingRadius.toFixed(3)} m exceeds the world's maxBodyRadius`);
+    const used = Number(this.header(HEADER.GEOMETRY_USED)),
+      cap = Number(this.header(HEADER.GEOMETRY_CAPACITY));
+    if (used + shape.words.length > cap)
+      throw new PhysicsError('GEOMETRY_FULL', `addHullShape: ${shape.words.length} words do not fit (${used} of ${cap} used): raise WorldConfig.geometryWords`);
+    const d = this.i64();
+    d.set(shape.words, (this.offsets.GEOMETRY >> 3) + used);
+    d[(this.base >> 3) + HEADER.GEOMETRY_USED] = BigInt(used + shape.words.length);
+    return { block: used, shape };
+  }
+
+  /**
+   * Adds a dynamic convex hull body (assembly/physics/hull.ts) of a shape from addHullShape
+   * (or, with `vertices`, a new shape stored first). `position` and `orientation` place the
+   * shape's own frame (the frame its vertices were given in); the body's position (position(h))
+   * is its centre of mass and its orientation (orientation(h)) that of its principal frame
+   * (HullShape.centroid, .rotation). Mass: `density` (kg/m^3) times the exact volume when given,
+   * in integers (the same bits everywhere), else `mass` (kg, default 1); inertia from the
+   * shape's principal moments. Throws PhysicsError as addHullShape, and FULL, BAD_MASS.
+   */
+  addHull(
+    o: Omit<BodyOptions, 'kind'> & {
+      shape?: HullShapeRef;
+      vertices?: ReadonlyArray<readonly [number, number, number]>;
+      density?: number;
+      orientation?: readonly [number, number, number, number];
+    },
+  ): BodyHandle {
+    const ref = o.shape ?? (o.vertices ? this.addHullShape(o.vertices) : undefined);
+    if (!ref) throw new PhysicsError('HULL_DEGENERATE', 'addHull: give a shape (addHullShape) or vertices');
+    const s = ref.shape;
+    const [qx, qy, qz, qw] = o.orientation ?? [0, 0, 0, 1];
+    // the centroid's place: position + rotate(q, centroid); the principal frame's orientation: q * rotation
+    const [cx, cy, cz] = rotate([qx, qy, qz, qw], s.centroid);
+    const [rx, ry, rz, rw] = s.rotation;
+    const q = [
+      qw * rx + qx * rw + qy * rz - qz * ry,
+      qw * ry - qx * rz + qy * rw + qz * rx,
+      qw * rz + qx * ry - qy * rx + qz * rw,
+      qw * rw - qx * rx - qy * ry - qz * rz,
+    ];
+    const extra: Partial<Record<keyof typeof BODY_DEF, bigint>> = {
+      CHAR_STEP: BigInt(ref.block),
+      QX: toRaw(q[0]),
+      QY: toRaw(q[1]),
+      QZ: toRaw(q[2]),
+      QW: toRaw(q[3]),
+    };
+    if (o.density !== undefined) extra.MASS = (s.volumeRaw * toRaw(o.density)) >> 16n;
+    this.writeDef(SHAPE.HULL, { ...o, position: [o.position[0] + cx, o.position[1] + cy, o.position[2] + cz], kind: 'dynamic' }, extra);
+    return this.createBody('addHull');
+  }
+
+  /**
    * Adds a joint (src/physics/joints.ts JointSpec: fixed, hinge with limits and a motor, ball,
    * distance; b null = the static world) solved in every substep (assembly/physics/joints.ts:
    * XPBD, Mueller et al. 2020). Wakes both bodies. Returns its handle (its index is its place
@@ -998,6 +1089,14 @@ export class PhysicsWorld {
       out.push((BigInt(i32[(this.offsets.GENERATION >> 2) + s] >>> 0) << 32n) | BigInt(s));
     }
     return out;
+  }
+
+  /** Whether any live body is a convex hull (addHull): O(slots). */
+  hasHulls(): boolean {
+    const hw = Number(this.header(HEADER.HIGH_WATER));
+    const i32 = new Int32Array(this.core.memory.buffer);
+    for (let s = 0; s < hw; s++) if ((i32[(this.offsets.FLAGS >> 2) + s] & FLAG.LIVE) !== 0 && i32[(this.offsets.SHAPE >> 2) + s] === SHAPE.HULL) return true;
+    return false;
   }
 
   /** Whether the body is static (boxes, planes). */

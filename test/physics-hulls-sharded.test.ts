@@ -1,0 +1,135 @@
+/**
+ * Convex hulls across shard borders (issue 18): tumbling hulls, hull stacks and hulls on
+ * boxes straddling x = 0 give the unsharded world's hash at every tick (2 shards, exchange per
+ * tick and per pass, on this thread and on 2 workers), and a sharded and an unsharded world
+ * saved mid-run continue bit for bit after restore. Hull geometry reaches every shard world
+ * before the first record naming it (ShardedWorld.addHullShape / addHull).
+ */
+import { ShardedWorld } from '../src/physics/sharded';
+import { PhysicsError, PhysicsWorld, type WorldConfig } from '../src/physics/world';
+
+type V3 = [number, number, number];
+const cuboid = (h: V3): V3[] => [-1, 1].flatMap((x) => [-1, 1].flatMap((y) => [-1, 1].map((z) => [x * h[0], y * h[1], z * h[2]] as V3)));
+const s = 0.35 / Math.SQRT2;
+const TET: V3[] = [
+  [s, s, s],
+  [s, -s, -s],
+  [-s, s, -s],
+  [-s, -s, s],
+];
+/** A wedge (triangular prism, 6 vertices): not symmetric, so its principal frame is turned. */
+const WEDGE: V3[] = [
+  [-0.3, 0, -0.2],
+  [0.3, 0, -0.2],
+  [-0.3, 0, 0.2],
+  [0.3, 0, 0.2],
+  [-0.3, 0.4, -0.2],
+  [-0.3, 0.4, 0.2],
+];
+
+type Target = Pick<PhysicsWorld, 'addPlane' | 'addHullShape' | 'addHull' | 'addDynamicBox' | 'addSphere'>;
+
+/** Hulls around x = 0: a stack of hull cubes on the border, tumbling tetrahedra and wedges thrown across it, a hull on a box, a ball hitting a hull. */
+function hullScene(t: Target): void {
+  t.addPlane({ normal: [0, 1, 0], offset: 0, friction: 0.5 });
+  const cube = t.addHullShape(cuboid([0.3, 0.3, 0.3]));
+  for (let k = 0; k < 3; k++) t.addHull({ position: [0.05, 0.3 + 0.6 * k, 0], shape: cube, density: 500, friction: 0.6 });
+  for (let k = 0; k < 3; k++)
+    t.addHull({ position: [-1.2 + 0.2 * k, 1 + 0.8 * k, 1], vertices: TET, density: 300, velocity: [2, 0, -0.3], angularVelocity: [3, 1 - k, 2] });
+  t.addHull({
+    position: [1, 1.5, -1],
+    vertices: WEDGE,
+    density: 400,
+    velocity: [-2.5, 0, 0.2],
+    angularVelocity: [0, 4, 1],
+    orientation: [0.2, 0.1, 0.3, 0.93],
+  });
+  t.addDynamicBox({ position: [-0.5, 0.25, -1], half: [0.35, 0.25, 0.35], density: 300, friction: 0.5 });
+  t.addHull({ position: [-0.4, 1, -1], shape: cube, density: 300, angularVelocity: [0, 0, 2] });
+  t.addSphere({ position: [1.5, 0.3, 0.2], radius: 0.3, mass: 20, velocity: [-3, 0, 0] });
+}
+
+const config: WorldConfig = { capacity: 32, maxBodyRadius: 0.6, sleep: { enabled: false }, geometryWords: 4096 };
+const TICKS = 180;
+
+function unshardedHashes(): bigint[] {
+  const w = PhysicsWorld.create(config);
+  hullScene(w);
+  const out: bigint[] = [];
+  for (let k = 0; k < TICKS; k++) {
+    w.step();
+    out.push(w.hash());
+  }
+  return out;
+}
+
+describe('hulls across a shard border', () => {
+  let reference: bigint[] = [];
+  beforeAll(() => {
+    reference = unshardedHashes();
+  });
+
+  test('the scene moves and hashes the same in two fresh worlds', () => {
+    expect(unshardedHashes()).toEqual(reference);
+    expect(new Set(reference).size).toBeGreaterThan(TICKS / 2);
+  });
+
+  test.each([
+    ['tick', 'tick' as const, 0],
+    ['pass', 'pass' as const, 0],
+    ['pass on 2 worker threads', 'pass' as const, 2],
+  ])('2 shards exchanging per %s give the unsharded hash every tick', async (_n, exchange, workers) => {
+    const sharded = new ShardedWorld(config, { xCuts: [0], zCuts: [] }, undefined, { workers, exchange });
+    try {
+      hullScene(sharded);
+      for (let k = 0; k < TICKS; k++) {
+        sharded.step();
+        expect(sharded.hash()).toBe(reference[k]);
+      }
+      expect(sharded.lastStatus).toBe(0);
+    } finally {
+      await sharded.close();
+    }
+  });
+
+  test('save at tick 60, restore: the sharded and the unsharded world continue bit for bit', async () => {
+    const sharded = new ShardedWorld(config, { xCuts: [0], zCuts: [] });
+    const plain = PhysicsWorld.create(config);
+    hullScene(sharded);
+    hullScene(plain);
+    for (let k = 0; k < 60; k++) {
+      sharded.step();
+      plain.step();
+    }
+    const rs = ShardedWorld.restore(config, { xCuts: [0], zCuts: [] }, sharded.save());
+    const rp = PhysicsWorld.restore(plain.save());
+    try {
+      for (let k = 60; k < TICKS; k++) {
+        rs.step();
+        rp.step();
+        expect(rs.hash()).toBe(reference[k]);
+        expect(rp.hash()).toBe(reference[k]);
+      }
+    } finally {
+      await sharded.close();
+      await rs.close();
+    }
+  });
+
+  test('a world with hulls refuses shard processes (HULLS_UNSHARDED)', async () => {
+    const sharded = new ShardedWorld(config, { xCuts: [0], zCuts: [] }, undefined, { exchange: 'tick' });
+    try {
+      sharded.addHull({ position: [0, 1, 0], vertices: TET, density: 1 });
+      let err: unknown;
+      try {
+        sharded.attachRunner({} as Parameters<ShardedWorld['attachRunner']>[0]);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(PhysicsError);
+      expect((err as PhysicsError).code).toBe('HULLS_UNSHARDED');
+    } finally {
+      await sharded.close();
+    }
+  });
+});
