@@ -1,6 +1,6 @@
 /**
  * Determinism of the physics core. Guarantees tested here:
- * - golden state hashes for three scenes at fixed ticks (committed constants, printed on
+ * - golden state hashes for four scenes (pile, rain, walkers; yard: boxes, a hinged chain, terrain) at fixed ticks (committed constants, printed on
  *   mismatch), identical across repeated runs and across the release and debug builds;
  * - a run split into two processes by saving the raw state midway gives the same hash;
  * - shard invariance proof of concept: a body's next state computed from only the bodies
@@ -11,7 +11,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pileScene, rainScene, walkersScene } from './helpers/scenes';
+import { buildYard, pileScene, rainScene, walkersScene, yardConfig } from './helpers/scenes';
+import { PhysicsWorld } from '../src/physics/world';
 import { mulberry32 } from './helpers/bigref';
 import type { CoreVariant } from '../src/physics/wasm';
 
@@ -35,6 +36,11 @@ function sceneHashes(name: string, variant: CoreVariant): Array<[number, string]
     step = s.tick;
     hash = () => s.world.hash();
     tick = () => s.world.tick;
+  } else if (name === 'yard') {
+    const w = PhysicsWorld.create(yardConfig(), { variant });
+    step = buildYard(w, 21).tick;
+    hash = () => w.hash();
+    tick = () => w.tick;
   } else {
     const s = walkersScene(24, 13, { variant });
     step = s.tick;
