@@ -77,7 +77,7 @@ export const OWNERSHIP_RULE = { ASK: 0, DENY: 1, ALLOW: 2 } as const;
 export const OWNERSHIP_ACTION = { REQUEST: 0, RELEASE: 1, GRANT: 2, REFUSE: 3, SET_RULE: 4 } as const;
 
 /** Body shapes in a BodyShape (match the core's shape codes). */
-export const SHAPE = { SPHERE: 0, CAPSULE: 1, BOX: 2, PLANE: 3, HEIGHTFIELD: 4, MESH: 5 } as const;
+export const SHAPE = { SPHERE: 0, CAPSULE: 1, BOX: 2, PLANE: 3, HEIGHTFIELD: 4, MESH: 5, HULL: 6 } as const;
 
 /** Messages a client sends. */
 export type ClientMessage =

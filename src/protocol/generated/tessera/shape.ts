@@ -17,5 +17,12 @@ export enum Shape {
   /**
    * A static triangle mesh (issue 18): BodyShape.sx is its asset id, the geometry comes as ServerGeometry.
    */
-  Mesh = 5
+  Mesh = 5,
+
+  /**
+   * A dynamic convex hull (issue 18): sx, sy, sz are the half extents (1/1024 m) of the box with
+   * the hull's principal moments, in its principal frame (BodyState's rotation); a client draws that
+   * box until the hull's vertices go on the wire.
+   */
+  Hull = 6
 }
