@@ -75,13 +75,14 @@ import {
   S_OX, S_OY, S_OZ, S_AX, S_AY, S_AZ, S_TX, S_TY, S_TZ, S_CNT, S_CNT_V, S_MOVES, S_NSTATIC,
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_ARM_I, C_ARM_J, C_KT, C_MU, C_E, C_VN_PRE,
   CONTACT_BYTES, CF_J_MOVES, CF_J_STATIC, CF_ACTIVE, CF_TOUCHED, CF_WAS_ACTIVE, CF_BOX,
-  SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_STATIC,
+  SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, SHAPE_ROTATING_CAPSULE, KIND_DYNAMIC, KIND_STATIC,
   H_CONTACT_COUNT, H_CONTACT_CAPACITY, H_STATUS, H_INV_H, H_MAX_PUSH, H_RESTITUTION_THRESHOLD, STATUS_CONTACT_OVERFLOW, P_BOX_SCRATCH, P_BOX_INERTIA, P_BOX_NORMAL, P_CONTACTS,
 } from './layout';
 import { g64, g32, s64, hdr, setHdr, st } from './world';
 import { contactAt, moves } from './collide';
 import { div, ONE, sqrtFast } from '../math/fixed';
 import { isGeometryShape, terrainContacts, terrainContactAt, tNX, tNY, tNZ, tSep } from './terrain';
+import { capsuleInvInertia } from './capsule-contacts';
 
 // ---- small integer helpers ----
 
@@ -206,6 +207,11 @@ export function boxInertiaBegin(s: i32): void {
   const at = inertiaAt(s);
   memory.copy(at, axesBase(), 72);
   const im = g64(P_INV_MASS, s);
+  if (g32(P_SHAPE, s) == SHAPE_ROTATING_CAPSULE) {
+    // a rotating capsule's principal axes are its body axes too (capsule-contacts.ts)
+    for (let k = 0; k < 3; k++) store<i64>(at + <usize>((9 + k) << 3), capsuleInvInertia(s, k));
+    return;
+  }
   const ex = g64(P_HX, s), ey = g64(P_HY, s), ez = g64(P_HZ, s);
   for (let k = 0; k < 3; k++) {
     const e1 = k == 0 ? ey : ex, e2 = k == 2 ? ey : ez;
@@ -216,11 +222,12 @@ export function boxInertiaBegin(s: i32): void {
 
 /**
  * World inverse inertia of moving body s times (x, y, z) (Q16 in, Q16 out, into kX, kY, kZ):
- * a box's R diag(1 / I_k) R^T from its inertia frame of the tick (boxInertiaBegin), a
+ * a box's (or rotating capsule's) R diag(1 / I_k) R^T from its inertia frame of the tick (boxInertiaBegin), a
  * sphere's scalar 1 / I (INV_INERTIA), zero for rotation-locked capsules.
  */
 export function invInertiaMul(s: i32, x: i64, y: i64, z: i64): void {
-  if (g32(P_SHAPE, s) != SHAPE_BOX) {
+  const shape = g32(P_SHAPE, s);
+  if (shape != SHAPE_BOX && shape != SHAPE_ROTATING_CAPSULE) {
     const ii = g64(P_INV_INERTIA, s);
     kX = q16(x * ii); kY = q16(y * ii); kZ = q16(z * ii);
     return;
@@ -243,7 +250,7 @@ export function invInertiaMul(s: i32, x: i64, y: i64, z: i64): void {
  * and the contact point (raw world coordinates), stored as I's lever arm. Flags overflow
  * instead when the contact list is full.
  */
-function putContact(i: i32, j: i32, flags: i32, nx: i64, ny: i64, nz: i64, sep: i64, px: i64, py: i64, pz: i64): void {
+export function putContact(i: i32, j: i32, flags: i32, nx: i64, ny: i64, nz: i64, sep: i64, px: i64, py: i64, pz: i64): void {
   const k = <i32>hdr(H_CONTACT_COUNT);
   if (<i64>k >= hdr(H_CONTACT_CAPACITY)) { setHdr(H_STATUS, hdr(H_STATUS) | STATUS_CONTACT_OVERFLOW); return; }
   const c = contactAt(k);

@@ -334,6 +334,8 @@
 // @ts-ignore: decorator
 @inline export const SHAPE_MESH: i32 = 5;
 // @ts-ignore: decorator
+@inline export const SHAPE_ROTATING_CAPSULE: i32 = 7;
+// @ts-ignore: decorator
 @inline export const KIND_DYNAMIC: i32 = 0;
 // @ts-ignore: decorator
 @inline export const KIND_KINEMATIC: i32 = 1;

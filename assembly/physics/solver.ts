@@ -101,7 +101,7 @@ import {
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_KT, C_ARM_I, C_ARM_J,
   C_MU, C_E, C_VN_PRE,
   CF_J_MOVES, CF_J_STATIC, CF_ACTIVE, CF_TOUCHED, CF_WAS_ACTIVE, CF_BOX,
-  SHAPE_SPHERE, SHAPE_BOX, SHAPE_PLANE, SHAPE_CAPSULE, KIND_DYNAMIC, KIND_KINEMATIC,
+  SHAPE_SPHERE, SHAPE_BOX, SHAPE_PLANE, SHAPE_CAPSULE, SHAPE_ROTATING_CAPSULE, KIND_DYNAMIC, KIND_KINEMATIC,
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_GROUNDED, FLAG_JUMP, FLAG_NO_SLEEP,
 } from './layout';
 import { terrainSweep, isGeometryShape, swT, swNX, swNY, swNZ } from './terrain';
@@ -323,7 +323,7 @@ function integrateBody(i: i32): void {
   dx += timesH(vx); dy += timesH(vy); dz += timesH(vz);
   sst(i, S_DX, dx); sst(i, S_DY, dy); sst(i, S_DZ, dz);
   const shape = g32(P_SHAPE, i);
-  if ((shape == SHAPE_SPHERE || shape == SHAPE_BOX) && kind == KIND_DYNAMIC) {
+  if ((shape == SHAPE_SPHERE || shape == SHAPE_BOX || shape == SHAPE_ROTATING_CAPSULE) && kind == KIND_DYNAMIC) {
     let wx = load<i64>(st(i) + <usize>S_OX), wy = load<i64>(st(i) + <usize>S_OY), wz = load<i64>(st(i) + <usize>S_OZ);
     const ad = g64(P_ANG_DAMP, i);
     if (ad != (<i64>1 << 32)) { wx = mulQ32Wide(wx, ad); wy = mulQ32Wide(wy, ad); wz = mulQ32Wide(wz, ad); }
@@ -343,7 +343,9 @@ function integrateBody(i: i32): void {
   //            walking character, 4 m/s, never): sweeps the sphere at the end of its core that
   //            leads vertically, then the one at its centre (at 20 Hz one falling at 20 m/s sank
   //            into flat terrain, and one at 10 m/s crossed a 0.1 m mesh wall)
-  if (kind == KIND_DYNAMIC && (shape == SHAPE_SPHERE || shape == SHAPE_BOX || shape == SHAPE_CAPSULE)) {
+  //   rotating capsule (capsule-contacts.ts) moving more than a quarter of its radius: sweeps
+  //            the sphere at its centre and stops its leading end short, as a box
+  if (kind == KIND_DYNAMIC && (shape == SHAPE_SPHERE || shape == SHAPE_BOX || shape == SHAPE_CAPSULE || shape == SHAPE_ROTATING_CAPSULE)) {
     const mx = (dx - load<i64>(st(i) + <usize>S_SDX)) >> 16, my = (dy - load<i64>(st(i) + <usize>S_SDY)) >> 16, mz = (dz - load<i64>(st(i) + <usize>S_SDZ)) >> 16;
     const m2 = mx * mx + my * my + mz * mz;
     if (shape == SHAPE_SPHERE) {
@@ -362,6 +364,13 @@ function integrateBody(i: i32): void {
         }
         ext = ext / lengthOfSq(m2);
         sweepStatics(i, r, ext > r ? ext - r : 0, 0);
+      }
+    } else if (shape == SHAPE_ROTATING_CAPSULE) {
+      const r = g64(P_HX, i);
+      if (m2 > (r * r) >> 4) {
+        // the core's extent along the motion: h |a . m| / |m|, a its axis in the tick's frame
+        const a = abs<i64>(rs16(boxTickAxis(i, 1, 0) * mx + boxTickAxis(i, 1, 1) * my + boxTickAxis(i, 1, 2) * mz));
+        sweepStatics(i, r, a * g64(P_HY, i) / lengthOfSq(m2), 0);
       }
     } else {
       const r = g64(P_RADIUS, i);
@@ -515,7 +524,7 @@ function applyPositionsBody(i: i32): void {
     sst32(i, S_CNT, 0);
   }
   if (!movesS(i)) return;
-  if (g32(P_SHAPE, i) == SHAPE_BOX) { boxApplyPositionsBody(i); return; }   // rotating box: box-contacts.ts
+  if (g32(P_SHAPE, i) == SHAPE_BOX || g32(P_SHAPE, i) == SHAPE_ROTATING_CAPSULE) { boxApplyPositionsBody(i); return; }   // rotating box or capsule: box-contacts.ts
   // velocity update (the velocity before it, u0, is the prediction's: VN_PRE below reads it)
   const ux0 = load<i64>(st(i) + <usize>S_UX), uy0 = load<i64>(st(i) + <usize>S_UY), uz0 = load<i64>(st(i) + <usize>S_UZ);
   let ux = ux0 + (load<i64>(st(i) + <usize>S_DX) - load<i64>(st(i) + <usize>S_PDX)) * invH;
@@ -642,7 +651,7 @@ function applyVelocitiesBody(i: i32): void {
  * static projection makes them hard in position.
  */
 function staticVelocitiesBody(i: i32): void {
-  if (g32(P_SHAPE, i) == SHAPE_BOX) { boxStaticVelocities(i); return; }   // rotating box: box-contacts.ts
+  if (g32(P_SHAPE, i) == SHAPE_BOX || g32(P_SHAPE, i) == SHAPE_ROTATING_CAPSULE) { boxStaticVelocities(i); return; }   // rotating box or capsule: box-contacts.ts
   const threshold = thresholdQ32;
   const cc = g32(P_CCOUNT, i);
   if (cc == 0 || load<i32>(st(i) + <usize>S_NSTATIC) == 0 || !movesS(i)) return;
@@ -702,7 +711,7 @@ function finishTick(nAwake: i32, dtQ16: i64): void {
     s64(P_FX, i, 0); s64(P_FY, i, 0); s64(P_FZ, i, 0);
     const wx = rs16(load<i64>(st(i) + <usize>S_OX)), wy = rs16(load<i64>(st(i) + <usize>S_OY)), wz = rs16(load<i64>(st(i) + <usize>S_OZ));
     s64(P_WX, i, wx); s64(P_WY, i, wy); s64(P_WZ, i, wz);
-    if (g32(P_SHAPE, i) == SHAPE_BOX || jointedNonBox(i, f)) boxIntegrateOrientation(i);   // by the solved rotation: box-contacts.ts (jointed spheres too: joints.ts)
+    if (g32(P_SHAPE, i) == SHAPE_BOX || g32(P_SHAPE, i) == SHAPE_ROTATING_CAPSULE || jointedNonBox(i, f)) boxIntegrateOrientation(i);   // by the solved rotation: box-contacts.ts (jointed spheres too: joints.ts)
     else if ((wx | wy | wz) != 0) integrateOrientation(i, wx, wy, wz, dtQ16);
     if (!sleepOn || (f & (FLAG_NO_SLEEP | FLAG_CHARACTER)) != 0) continue;
     restBody(i, dtQ16);
@@ -754,7 +763,7 @@ export function solveBegin(): void {
     // carry (a restored or freshly imported body stepped differently from a continuing one).
     memory.fill(st(i), 0, 256);
     sst32(i, S_MOVES, (g32(P_FLAGS, i) & FLAG_LIVE) != 0 && moves(i) ? 1 : 0);
-    if (g32(P_SHAPE, i) == SHAPE_BOX) boxInertiaBegin(i);   // its contacts' I^-1 products read it
+    if (g32(P_SHAPE, i) == SHAPE_BOX || g32(P_SHAPE, i) == SHAPE_ROTATING_CAPSULE) boxInertiaBegin(i);   // its contacts' I^-1 products read it
     if (!movesOrKinematic(i)) continue;
     sst(i, S_INV_MASS, g64(P_INV_MASS, i)); sst(i, S_INV_INERTIA, g64(P_INV_INERTIA, i));
     sst(i, S_DX, 0); sst(i, S_DY, 0); sst(i, S_DZ, 0);
