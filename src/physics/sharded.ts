@@ -905,6 +905,10 @@ export class ShardedWorld {
   addDynamicBox(o: Parameters<PhysicsWorld['addDynamicBox']>[0]): BodyHandle {
     return this.addMoving(this.registry.addDynamicBox(o));
   }
+  /** Adds a dynamic capsule that rotates (see PhysicsWorld.addRotatingCapsule). */
+  addRotatingCapsule(o: Parameters<PhysicsWorld['addRotatingCapsule']>[0]): BodyHandle {
+    return this.addMoving(this.registry.addRotatingCapsule(o));
+  }
   /** Adds an upright capsule (see PhysicsWorld.addCapsule). */
   addCapsule(o: BodyOptions & { radius: number; halfHeight: number }): BodyHandle {
     return this.addMoving(this.registry.addCapsule(o));
