@@ -10,6 +10,17 @@ import { PhysicsError, PhysicsWorld, type Vec3, type WorldConfig } from '../src/
 import { ShardedWorld } from '../src/physics/sharded';
 import { encodeGeometry, quantiseMesh } from '../src/assets/geometry';
 import { boxMesh, heightfield } from './helpers/terrain';
+import { SceneError, parseScene, sceneBodies, sceneSetup, type SceneFile } from '../src/scene';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { KIND } from '../src/physics/world-layout';
+import { SHAPE } from '../src/protocol/messages';
+import { resolveConfig, serve } from '../src/serve';
+import { createNodeClient } from '../src/client/node';
+import type { RenderBody } from '../src/client/client';
+import { waitFor } from './helpers/net';
 
 const G = 9.81;
 const deg = (d: number): number => (d * Math.PI) / 180;
@@ -221,6 +232,28 @@ function boxDistance(p: V, c: readonly number[], q: readonly number[], e: V): nu
   return Math.hypot(Math.max(d[0], 0), Math.max(d[1], 0), Math.max(d[2], 0)) + Math.min(Math.max(d[0], d[1], d[2]), 0);
 }
 
+describe('queries', () => {
+  test('ray casts and overlap queries see a lying capsule as the capsule it is, not its bounding sphere', () => {
+    // core along x from -0.5 to 0.5 at y = 1, radius 0.2 (bounding sphere 0.7)
+    const w = PhysicsWorld.create({ capacity: 4, maxBodyRadius: 1, gravity: [0, 0, 0] });
+    const c = w.addRotatingCapsule({ position: [0, 1, 0], radius: 0.2, halfHeight: 0.5, orientation: about([0, 0, 1], deg(90)) });
+    // straight down onto the core's end: hits the top at y = 1.2
+    const down = w.raycast([0.45, 3, 0], [0, -1, 0], 10);
+    expect(down).toHaveLength(1);
+    expect(down[0].body).toBe(c);
+    expect(down[0].t).toBeCloseTo(1.8, 3);
+    // along x from afar: hits the cap at x = -0.7
+    expect(w.raycast([-3, 1, 0], [1, 0, 0], 10)[0].t).toBeCloseTo(2.3, 3);
+    // beside the core, inside the bounding sphere: misses
+    expect(w.raycast([0, 3, 0.4], [0, -1, 0], 10)).toHaveLength(0);
+    expect(w.overlapSphere([0, 1.35, 0], 0.2)).toEqual([c]);
+    expect(w.overlapSphere([0, 1.5, 0], 0.2)).toEqual([]);
+    expect(w.overlapSphere([0.5, 1.5, 0.3], 0.1)).toEqual([]);
+    expect(w.overlapBox([0.8, 1, 0], [0.15, 0.1, 0.1])).toEqual([c]);
+    expect(w.overlapBox([0.6, 1.3, 0], [0.05, 0.05, 0.05])).toEqual([]);
+  });
+});
+
 describe('piles', () => {
   test('a pile of 24 capsules and 12 boxes dropped into a pen settles without overlaps over 1 cm', () => {
     const w = PhysicsWorld.create({ capacity: 64, maxBodyRadius: 1 });
@@ -389,3 +422,102 @@ describe('determinism', () => {
     }
   });
 });
+
+describe('scene files', () => {
+  const scene = (capsules: unknown[], extra: Record<string, unknown> = {}): SceneFile =>
+    parseScene({
+      format: 'tessera.scene.v1',
+      world: { capacity: 64, tickRate: 60, sleep: true, ...extra },
+      spawnPoints: [[0, 1, 0]],
+      statics: [{ plane: { normal: [0, 1, 0], offset: 0 } }],
+      capsules,
+    });
+
+  test('a scene builds its capsules where the file says, their cores along the axis given; they settle lying down; 2 shards give the same hash', () => {
+    const s = scene([
+      { center: [-1, 0.2, 0], radius: 0.2, halfHeight: 0.4, axis: [1, 0, 0] },
+      { center: [1, 0.3, 0.5], radius: 0.15, halfHeight: 0.3, axis: [0, 0, -2], density: 900, friction: 0.8 },
+      { center: [0.2, 1.5, -1], radius: 0.1, halfHeight: 0.5, axis: [1, 1, 0] },
+    ]);
+    expect(sceneBodies(s)).toBe(4);
+    const setup = sceneSetup(s);
+    const whole = new ShardedWorld(setup.config, { xCuts: [], zCuts: [] });
+    const split = new ShardedWorld(setup.config, { xCuts: [0], zCuts: [] });
+    setup.scene?.(whole);
+    setup.scene?.(split);
+    whole.step();
+    split.step();
+    const caps = whole.handles().slice(1);
+    expect(caps).toHaveLength(3);
+    const axes = caps.map((h) => coreAxis(whole.orientation(h)));
+    expect(axes[0][0]).toBeCloseTo(1, 3);
+    expect(axes[1][2]).toBeCloseTo(-1, 3);
+    expect(axes[2][0]).toBeCloseTo(Math.SQRT1_2, 3);
+    expect(axes[2][1]).toBeCloseTo(Math.SQRT1_2, 3);
+    expect(whole.position(caps[0])[0]).toBeCloseTo(-1, 3);
+    for (let t = 1; t < 180; t++) {
+      whole.step();
+      split.step();
+      expect(split.hash()).toBe(whole.hash());
+    }
+    // all three lie on the floor: core horizontal, centre a radius above it
+    caps.forEach((h, k) => {
+      expect(Math.abs(coreAxis(whole.orientation(h))[1])).toBeLessThan(0.01);
+      expect(whole.position(h)[1]).toBeCloseTo([0.2, 0.15, 0.1][k], 2);
+    });
+  });
+
+  test('bad capsule settings are refused with the field', () => {
+    const err = (c: unknown, extra?: Record<string, unknown>): string => {
+      try {
+        scene([c], extra);
+        return 'taken';
+      } catch (e) {
+        expect(e).toBeInstanceOf(SceneError);
+        return (e as Error).message;
+      }
+    };
+    expect(err({ center: [0, 1], radius: 0.2, halfHeight: 0.3 })).toMatch(/capsules\[0\]\.center/);
+    expect(err({ center: [0, 1, 0], radius: 0, halfHeight: 0.3 })).toMatch(/capsules\[0\]\.radius/);
+    expect(err({ center: [0, 1, 0], radius: 0.2, halfHeight: -1 })).toMatch(/capsules\[0\]\.halfHeight/);
+    expect(err({ center: [0, 1, 0], radius: 0.2, halfHeight: 0.3, axis: [0, 0, 0] })).toMatch(/capsules\[0\]\.axis/);
+    expect(err({ center: [0, 1, 0], radius: 0.2, halfHeight: 0.3, density: 0 })).toMatch(/capsules\[0\]\.density/);
+    expect(err({ center: [0, 1, 0], radius: 0.5, halfHeight: 0.7 })).toMatch(/capsules\[0\].*over world\.maxBodyRadius \(1 m\)/);
+    expect(err({ center: [0, 1, 0], radius: 0.5, halfHeight: 0.7 }, { maxBodyRadius: 2 })).toBe('taken');
+  });
+});
+
+test('tessera serve runs a capsule scene: a client sees rotating capsules with their radius, half length and rotation', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-capsules-'));
+  const path = join(dir, 'capsules.json');
+  writeFileSync(
+    path,
+    JSON.stringify({
+      format: 'tessera.scene.v1',
+      world: { capacity: 64, tickRate: 20, sleep: true },
+      spawnPoints: [[0, 1, 4]],
+      statics: [{ plane: { normal: [0, 1, 0], offset: 0 } }],
+      capsules: [
+        { center: [0, 0.25, 0], radius: 0.25, halfHeight: 0.5, axis: [1, 0, 0] },
+        { center: [1, 0.25, 1], radius: 0.25, halfHeight: 0.5, axis: [0, 0, 1] },
+      ],
+    }),
+  );
+  const s = await serve(resolveConfig({ port: '0', data: join(dir, 'data'), workers: '0', scene: path }, {}), pino({ level: 'silent' }));
+  try {
+    const c = createNodeClient({ url: `ws://127.0.0.1:${s.host.port}/ws`, token: 'guest', privateId: 'capsules', reconnect: { enabled: false } });
+    await c.connect();
+    const isCapsule = (b: RenderBody): boolean => b.shape === SHAPE.ROTATING_CAPSULE && b.kind === KIND.DYNAMIC;
+    await waitFor(() => c.bodies().filter(isCapsule).length === 2, 10_000, 'the 2 capsules in view');
+    for (const b of c.bodies().filter(isCapsule)) {
+      expect(b.size[0]).toBeCloseTo(0.25, 2); // 1/1024 m on the wire
+      expect(b.size[1]).toBeCloseTo(0.5, 2);
+      // lying: the core (local y turned by the rotation) is horizontal
+      expect(Math.abs(coreAxis(b.rotation)[1])).toBeLessThan(0.01);
+    }
+    c.close();
+  } finally {
+    await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 30_000);

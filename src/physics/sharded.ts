@@ -1526,6 +1526,12 @@ export class ShardedWorld {
     return [fromRaw(v[7]), fromRaw(v[8]), fromRaw(v[9])];
   }
 
+  /** Orientation of a body, a unit quaternion [x, y, z, w] (body record bytes 104..135, assembly/physics/transfer.ts). */
+  orientation(h: BodyHandle): [number, number, number, number] {
+    const v = this.i64(this.live(h).rec, BODY_RECORD_BYTES / 8);
+    return [fromRaw(v[13]), fromRaw(v[14]), fromRaw(v[15]), fromRaw(v[16])];
+  }
+
   /** Every live body's handle in slot order (statics included). */
   handles(): BodyHandle[] {
     const b = this.board(this.tickNow);

@@ -17,5 +17,11 @@ export enum Shape {
   /**
    * A static triangle mesh (issue 18): BodyShape.sx is its asset id, the geometry comes as ServerGeometry.
    */
-  Mesh = 5
+  Mesh = 5,
+
+  /**
+   * A dynamic capsule that rotates (issue 18): BodyShape.sx its radius, sy the half length of its
+   * core along its local y axis, turned by BodyState's rotation.
+   */
+  RotatingCapsule = 7
 }
