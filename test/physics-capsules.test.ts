@@ -252,6 +252,20 @@ describe('queries', () => {
     expect(w.overlapBox([0.8, 1, 0], [0.15, 0.1, 0.1])).toEqual([c]);
     expect(w.overlapBox([0.6, 1.3, 0], [0.05, 0.05, 0.05])).toEqual([]);
   });
+
+  test('trigger zones see the capsule, not its bounding sphere', () => {
+    const w = PhysicsWorld.create({ capacity: 4, maxBodyRadius: 1, gravity: [0, 0, 0] });
+    const c = w.addRotatingCapsule({ position: [0, 1, 0], radius: 0.2, halfHeight: 0.5, orientation: about([0, 0, 1], deg(90)) });
+    const near = w.addSensor({ shape: 'sphere', center: [0.9, 1, 0], radius: 0.25 }); // the cap reaches x = 0.7
+    const beside = w.addSensor({ shape: 'sphere', center: [0, 1, 0.5], radius: 0.25 }); // 0.05 m off its side, in its bounding sphere
+    const boxIn = w.addSensor({ shape: 'box', center: [0.3, 1.3, 0], half: [0.1, 0.15, 0.1] });
+    const boxOut = w.addSensor({ shape: 'box', center: [0.6, 1.3, 0.3], half: [0.05, 0.05, 0.05] });
+    w.step();
+    expect(w.sensorContents(near)).toEqual([c]);
+    expect(w.sensorContents(beside)).toEqual([]);
+    expect(w.sensorContents(boxIn)).toEqual([c]);
+    expect(w.sensorContents(boxOut)).toEqual([]);
+  });
 });
 
 describe('piles', () => {
