@@ -268,6 +268,34 @@ describe('queries', () => {
   });
 });
 
+describe('joints', () => {
+  test.each([20, 60])('a capsule hanging from a hinge at the end of its core swings with the physical pendulum period within 1 %% at %i Hz', (rate) => {
+    // the capsule's transverse moment about the pivot: I_t + m d^2, d = its half length
+    const r = 0.1,
+      h = 0.4,
+      th0 = 0.1;
+    const w = PhysicsWorld.create({ capacity: 8, jointCapacity: 2, maxBodyRadius: 0.6, tickRate: rate, sleep: { enabled: false } });
+    const c = w.addRotatingCapsule({ position: [0, 2 - h, 0], radius: r, halfHeight: h, density: 800 });
+    w.addJoint({ kind: 'hinge', a: c, b: null, anchorA: [0, h, 0], axis: [0, 0, 1] });
+    const a = analytic(r, h, 800);
+    const ip = a.transverse + a.m * h * h;
+    const om = Math.sqrt((a.m * G * h) / ip);
+    w.setVelocity(c, [th0 * om * h, 0, 0]);
+    w.setAngularVelocity(c, [0, 0, th0 * om]);
+    const xs: number[] = [];
+    for (let k = 0; k < rate * 8; k++) {
+      w.step();
+      xs.push(w.position(c)[0]);
+    }
+    const t: number[] = [];
+    for (let k = 1; k < xs.length; k++) if (xs[k - 1] < 0 && xs[k] >= 0) t.push((k - 1 + -xs[k - 1] / (xs[k] - xs[k - 1])) / rate);
+    expect(t.length).toBeGreaterThan(3);
+    const T = (t[t.length - 1] - t[0]) / (t.length - 1);
+    const T0 = 2 * Math.PI * Math.sqrt(ip / (a.m * G * h)) * (1 + th0 ** 2 / 16);
+    expect(Math.abs(T - T0) / T0).toBeLessThan(0.01);
+  });
+});
+
 describe('piles', () => {
   test('a pile of 24 capsules and 12 boxes dropped into a pen settles without overlaps over 1 cm', () => {
     const w = PhysicsWorld.create({ capacity: 64, maxBodyRadius: 1 });
