@@ -329,6 +329,7 @@ describe('piles', () => {
     let worst = 0;
     for (let s = 0; s < 6; s++) {
       w.step(60);
+      expect(w.status).toBe(0); // no contact dropped (room for up to 3 points per pair)
       for (let i = 0; i < caps.length; i++) {
         const [p1, q1] = core(caps[i]);
         worst = Math.max(worst, caps[i].r - Math.min(p1[1], q1[1]));
