@@ -418,19 +418,25 @@ describe('determinism', () => {
   }
 
   test.each([
-    ['tick', 'tick' as const],
-    ['pass', 'pass' as const],
-  ])('2 shards exchanging per %s give the unsharded hash every tick with capsules tumbling across the border', async (_n, exchange) => {
+    ['tick', 'tick' as const, 0],
+    ['pass', 'pass' as const, 0],
+    ['pass on 2 worker threads', 'pass' as const, 2],
+  ])('2 shards exchanging per %s give the unsharded hash every tick with capsules tumbling across the border', async (_n, exchange, workers) => {
     const reference = unshardedHashes();
     expect(new Set(reference).size).toBeGreaterThan(TICKS / 2);
-    const sharded = new ShardedWorld(config, { xCuts: [0.3], zCuts: [] }, undefined, { exchange });
+    const sharded = new ShardedWorld(config, { xCuts: [0.3], zCuts: [] }, undefined, { exchange, workers });
     try {
       capsuleScene(sharded);
+      const owners = new Map<bigint, Set<number>>();
       for (let k = 0; k < TICKS; k++) {
         sharded.step();
         expect(sharded.hash()).toBe(reference[k]);
+        // the capsules (handles 1..6: after the plane) and the shard with authority over each
+        for (const h of sharded.handles().slice(1, 7)) owners.set(h, (owners.get(h) ?? new Set()).add(sharded.authorityOf(h)));
       }
       expect(sharded.lastStatus).toBe(0);
+      // capsules changed shards during the run
+      expect([...owners.values()].filter((o) => o.size > 1).length).toBeGreaterThan(0);
     } finally {
       await sharded.close();
     }
