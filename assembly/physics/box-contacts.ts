@@ -82,7 +82,7 @@ import { g64, g32, s64, hdr, setHdr, st } from './world';
 import { contactAt, moves } from './collide';
 import { div, ONE, sqrtFast } from '../math/fixed';
 import { isGeometryShape, terrainContacts, terrainContactAt, tNX, tNY, tNZ, tSep } from './terrain';
-import { capsuleInvInertia } from './capsule-contacts';
+import { capsuleInvInertia, capsuleRolling } from './capsule-contacts';
 
 // ---- small integer helpers ----
 
@@ -1018,6 +1018,12 @@ export function boxApplyPositionsBody(i: i32): void {
       const at = lambdaBase() + (<usize>p << 3);
       store<i64>(at, load<i64>(at) + lam);
     }
+  }
+  // 2b. a rotating capsule's rolling resistance against its static points (capsule-contacts.ts)
+  if (g32(P_SHAPE, i) == SHAPE_ROTATING_CAPSULE) {
+    let lam: i64 = 0;
+    for (let q = 0; q < n; q++) lam += load<i64>(lambdaBase() + (<usize>q << 3));
+    capsuleRolling(i, lam);
   }
   // 3. static friction in position: each point's tangential motion since the tick start,
   //    undone up to mu lambda_n (half the limit in each of the two sweeps); a correction is
