@@ -768,7 +768,7 @@ export class PhysicsWorld {
   setVelocity(h: BodyHandle, v: Vec3): void {
     check(this.x.bodySetVelocity(h, toRaw(v[0]), toRaw(v[1]), toRaw(v[2])), 'setVelocity');
   }
-  /** Sets a sphere's angular velocity (rad/s). */
+  /** Sets the angular velocity (rad/s) of a sphere, rotating box or rotating capsule; throws PhysicsError BAD_SHAPE for shapes that do not rotate. */
   setAngularVelocity(h: BodyHandle, w: Vec3): void {
     check(this.x.bodySetAngularVelocity(h, toRaw(w[0]), toRaw(w[1]), toRaw(w[2])), 'setAngularVelocity');
   }
