@@ -22,13 +22,14 @@
 // between the two surfaces, separation along the normal I -> J; up to 3 points per pair):
 // - vs plane: each end of the core within reach (a capsule lying flat gets 2 points);
 // - vs sphere, upright capsule, rotating capsule: the closest points of the two core segments
-//   (C. Ericson, Real-Time Collision Detection, 2005, 5.1.9); two segments within about 7
-//   degrees of parallel whose projections overlap get 2 points, at the ends of the overlap;
+//   (C. Ericson, Real-Time Collision Detection, 2005, 5.1.9), and the ends of the overlap of
+//   one core projected on the other, each where it is within the limit (a capsule lying along
+//   another rests on them; they join the manifold at the limit, so nothing steps);
 // - vs box (static axis-aligned or rotating): the segment point closest to the box (alternating
-//   projection between segment and box, 4 rounds, in the box's frame) and the two ends, each
-//   as a sphere against the box (closest box point; inside, the face of least penetration);
-//   when the segment lies within 7 degrees of parallel to the box face it touches, the two
-//   points are the ends of the segment clipped to that face's rectangle instead;
+//   projection between segment and box, 4 rounds, in the box's frame), then the two ends, or,
+//   when the segment lies within 7 degrees of parallel to the box face it touches, the ends of
+//   the segment clipped to that face's rectangle; each as a sphere against the box (closest
+//   box point; inside, the face of least penetration);
 // - vs heightfield or mesh (terrain.ts): each end as a sphere (its nearest triangle contact),
 //   and the centre when it is deeper than both ends (a ridge under the middle).
 // Contacts with statics reach farther by how far a point of the capsule can move in the tick
@@ -46,8 +47,8 @@ import {
   S_RX, S_RY, S_RZ, S_SRX, S_SRY, S_SRZ, S_OX, S_OY, S_OZ, P_QX, P_QY, P_QZ, P_QW, P_RADIUS, P_HX, P_HY, P_HZ, P_INV_MASS, P_KIND, P_SHAPE,
   SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, SHAPE_ROTATING_CAPSULE, KIND_STATIC, CF_J_STATIC,
 } from './layout';
-import { g64, g32, hdr, slotOf, st } from './world';
-import { putContact, boxAxesOf, boxAxis } from './box-contacts';
+import { g64, g32, s64, hdr, slotOf, st } from './world';
+import { putContact, boxAxesOf, boxAxis, boxTickAxis } from './box-contacts';
 import { isGeometryShape, terrainContacts, terrainContactAt, tNX, tNY, tNZ, tSep } from './terrain';
 import { div, ONE, sqrtFast } from '../math/fixed';
 
@@ -148,6 +149,68 @@ export function capsuleRolling(i: i32, lam: i64): void {
   store<i64>(s + <usize>S_OX, load<i64>(s + <usize>S_OX) - tx * invH);
   store<i64>(s + <usize>S_OY, load<i64>(s + <usize>S_OY) - ty * invH);
   store<i64>(s + <usize>S_OZ, load<i64>(s + <usize>S_OZ) - tz * invH);
+}
+
+/** p / 2^33 rounded half away from zero (a Q48 product of a Q32 angle and a Q16 quaternion, halved, to Q16). */
+// @ts-ignore: decorator
+@inline function q33(p: i64): i64 { return p >= 0 ? (p + (<i64>1 << 32)) >> 33 : -((<i64>1 << 32) - p >> 33); }
+
+/**
+ * A rotating capsule's orientation at the end of the tick: box-contacts.ts
+ * boxIntegrateOrientation's update q' = q + 1/2 (theta, 0) q (theta the rotation its contacts
+ * were solved with, RX.., Q32 rad) with two Newton steps back to unit length, in k equal
+ * pieces of at most 1/4 rad each (k = 1 + |theta|_max / (1/4 rad), at most 64): a thin capsule
+ * rolling fast spins about its core at hundreds of rad/s (a 0.09 m one at 10 m/s: 110 rad/s,
+ * 1.8 rad in a 60 Hz tick), where a single first-order step leaves |q'|^2 = 1 + theta^2 / 4
+ * beyond what the Newton steps bring back (the quaternion blew up and the capsule fell through
+ * the floor). Same bits as the box's for a rotation under 1/4 rad. Own state only.
+ */
+export function capsuleIntegrateOrientation(i: i32): void {
+  const s = st(i);
+  const tx = load<i64>(s + <usize>S_RX), ty = load<i64>(s + <usize>S_RY), tz = load<i64>(s + <usize>S_RZ);
+  if ((tx | ty | tz) == 0) return;
+  const big = max<i64>(absI(tx), max<i64>(absI(ty), absI(tz)));
+  const k = min<i64>(1 + (big >> 30), 64);
+  const hx = tx / k, hy = ty / k, hz = tz / k;
+  let x = g64(P_QX, i), y = g64(P_QY, i), z = g64(P_QZ, i), w = g64(P_QW, i);
+  for (let n: i64 = 0; n < k; n++) {
+    const nx = x + q33(hx * w + hy * z - hz * y);
+    const ny = y + q33(hy * w + hz * x - hx * z);
+    const nz = z + q33(hz * w + hx * y - hy * x);
+    const nw = w - q33(hx * x + hy * y + hz * z);
+    x = nx; y = ny; z = nz; w = nw;
+    for (let it = 0; it < 2; it++) {
+      const n2 = q16(x * x + y * y + z * z + w * w);
+      const f = (3 * ONE - n2) >> 1;
+      x = q16(x * f); y = q16(y * f); z = q16(z * f); w = q16(w * f);
+    }
+  }
+  s64(P_QX, i, x); s64(P_QY, i, y); s64(P_QZ, i, z); s64(P_QW, i, w);
+  keepSpinWithCore(i);
+}
+
+/**
+ * Turns rotating capsule i's spin about its core with the core (WX.., set by finishTick): with
+ * a0 its core's axis at the tick start (the tick's inertia frame) and a1 after the orientation
+ * update, the spin w_a = w . a0 stays about the core (a torque-free axisymmetric body keeps its
+ * body-frame axial spin: Euler's equations with I_1 = I_2; Goldstein, Classical Mechanics, 5.6)
+ * and the rest w_p = w - w_a a0 keeps its direction but loses any part along a1:
+ * w' = w_a a1 + w_p - (w_p . a1) a1. The kinetic energy never grows (|w'_p| <= |w_p|). Without
+ * it the angular velocity stayed fixed in the world while the body turned: a thin capsule's
+ * fast spin about its core (cheap: I_axial is small) became a tumble about a transverse axis
+ * (I_t / I_axial times the energy, 50 for a 0.075 x 0.44 m rod) and launched it at 56 m/s off
+ * the floor. Gyroscopic precession is left out, as for boxes.
+ */
+function keepSpinWithCore(i: i32): void {
+  const wx = g64(P_WX, i), wy = g64(P_WY, i), wz = g64(P_WZ, i);
+  if ((wx | wy | wz) == 0) return;
+  const a0x = boxTickAxis(i, 1, 0), a0y = boxTickAxis(i, 1, 1), a0z = boxTickAxis(i, 1, 2);
+  axisOf(i);
+  if (axX == a0x && axY == a0y && axZ == a0z) return;               // the core did not turn
+  const wa = q16(wx * a0x + wy * a0y + wz * a0z);
+  const px = wx - q16(wa * a0x), py = wy - q16(wa * a0y), pz = wz - q16(wa * a0z);
+  const k = wa - q16(px * axX + py * axY + pz * axZ);
+  s64(P_WX, i, px + q16(k * axX)); s64(P_WY, i, py + q16(k * axY)); s64(P_WZ, i, pz + q16(k * axZ));
 }
 
 // ---- core segments ----
@@ -266,25 +329,28 @@ function segmentPair(i: i32, j: i32, flags: i32, limit: i64): void {
   const c = q16(a0x * rx + a0y * ry + a0z * rz), f = q16(a1x * rx + a1y * ry + a1z * rz);
   const den = ONE - q16(b * b);
   const vertical = absI(a0y) > (ONE - (ONE >> 4));
-  if (den < PARALLEL_DEN && h0 > 0 && h1 > 0) {
-    // the overlap of J's segment projected on I's line: s = b t - c for t = -h1, h1
-    const sa = q16(-b * h1) - c, sb = q16(b * h1) - c;
-    const lo = max<i64>(min<i64>(sa, sb), -h0), hi = min<i64>(max<i64>(sa, sb), h0);
-    if (hi - lo > SAME_POINT) {
-      for (let e = 0; e < 2; e++) {
-        const s = e == 0 ? lo : hi;
-        const t = clampI(q16(b * s) + f, -h1, h1);
-        emitPoints(i, j, flags, c0x + q16(s * a0x), c0y + q16(s * a0y), c0z + q16(s * a0z),
-          c1x + q16(t * a1x), c1y + q16(t * a1y), c1z + q16(t * a1z), r0, r1, limit, vertical);
-      }
-      return;
-    }
-  }
-  let s: i64 = den >= PARALLEL_DEN ? clampI(div(q16(b * f) - c, den), -h0, h0) : 0;
+  // the overlap [lo, hi] of J's core projected on I's line (s = b t - c for t = -h1, h1)
+  const sa = q16(-b * h1) - c, sb = q16(b * h1) - c;
+  const lo = max<i64>(min<i64>(sa, sb), -h0), hi = min<i64>(max<i64>(sa, sb), h0);
+  // the closest points (near parallel, from the middle of the overlap)
+  let s: i64 = den >= PARALLEL_DEN ? clampI(div(q16(b * f) - c, den), -h0, h0) : (lo <= hi ? (lo + hi) >> 1 : 0);
   const t = clampI(q16(b * s) + f, -h1, h1);
   s = clampI(q16(b * t) - c, -h0, h0);
   emitPoints(i, j, flags, c0x + q16(s * a0x), c0y + q16(s * a0y), c0z + q16(s * a0z),
     c1x + q16(t * a1x), c1y + q16(t * a1y), c1z + q16(t * a1z), r0, r1, limit, vertical);
+  // and the ends of the overlap, each where it is within the limit: a capsule lying along
+  // another (or across it at a small angle) rests on them; they enter and leave the manifold at
+  // the limit, where they push nothing (an angle test for two points flipped the manifold
+  // between one and two points at 7 degrees, and a capsule on that edge jittered for ever)
+  if (h0 > 0 && h1 > 0 && hi - lo > SAME_POINT) {
+    for (let e = 0; e < 2; e++) {
+      const se = e == 0 ? lo : hi;
+      if (absI(se - s) <= SAME_POINT) continue;
+      const te = clampI(q16(b * se) + f, -h1, h1);
+      emitPoints(i, j, flags, c0x + q16(se * a0x), c0y + q16(se * a0y), c0z + q16(se * a0z),
+        c1x + q16(te * a1x), c1y + q16(te * a1y), c1z + q16(te * a1z), r0, r1, limit, vertical);
+    }
+  }
 }
 
 // ---- vs plane ----
@@ -450,12 +516,19 @@ function capsuleBox(b: i32, s: i32, bIsI: bool, flags: i32, limit: i64): void {
   }
   boxPoint(t, r);
   if (bpSep >= limit) return;                            // the closest point is out of reach: all are
-  // lying along the face it touches: the core clipped to that face's rectangle, two points
+  // the closest point, then either the core clipped to the rectangle of the face it touches
+  // when it lies within 7 degrees of parallel to it, or else the ends of the core; each once
+  // (SAME_POINT apart along the core) and where it is within the limit. Where the choice
+  // changes, the points it swaps are where the closest point already is, or out of reach (an
+  // end over the face is a clipped end; one beyond it is off the face): no step in the support.
+  const mid = t;
+  emitBoxPoint(b, s, bIsI, flags, limit);
   let k = 0, best = absI(bn0);
   if (absI(bn1) > best) { k = 1; best = absI(bn1); }
   if (absI(bn2) > best) { k = 2; }
-  if (absI(la(k)) < FACE_PARALLEL && h > 0) {
-    let lo = -h, hi = h;
+  let lo = -h, hi = h;
+  const parallel = absI(la(k)) < FACE_PARALLEL && h > 0;
+  if (parallel) {
     for (let u = 0; u < 3; u++) {
       if (u == k) continue;
       const a = la(u), c = lc(u), e = bExt(u);
@@ -465,15 +538,8 @@ function capsuleBox(b: i32, s: i32, bIsI: bool, flags: i32, limit: i64): void {
       if (t1 > lo) lo = t1;
       if (t2 < hi) hi = t2;
     }
-    if (hi - lo > SAME_POINT) {
-      boxPoint(lo, r); emitBoxPoint(b, s, bIsI, flags, limit);
-      boxPoint(hi, r); emitBoxPoint(b, s, bIsI, flags, limit);
-      return;
-    }
   }
-  // the ends of the core, and the closest point when it is not one of them
-  const mid = t;
-  boxPoint(-h, r); emitBoxPoint(b, s, bIsI, flags, limit);
-  boxPoint(h, r); emitBoxPoint(b, s, bIsI, flags, limit);
-  if (mid + h > SAME_POINT && h - mid > SAME_POINT) { boxPoint(mid, r); emitBoxPoint(b, s, bIsI, flags, limit); }
+  if (!parallel || hi < lo) { lo = -h; hi = h; }
+  if (absI(lo - mid) > SAME_POINT) { boxPoint(lo, r); emitBoxPoint(b, s, bIsI, flags, limit); }
+  if (absI(hi - mid) > SAME_POINT && hi - lo > SAME_POINT) { boxPoint(hi, r); emitBoxPoint(b, s, bIsI, flags, limit); }
 }

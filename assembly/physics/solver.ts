@@ -112,6 +112,7 @@ import { rollingCorrection, rollX, rollY, rollZ } from './rolling';
 import { mul, div, roundShift, ONE } from '../math/fixed';
 import { staticSweepCandidates } from './static-tree';
 import { jointsPosition, jointedNonBox } from './joints';
+import { capsuleIntegrateOrientation } from './capsule-contacts';
 import { boxPairPosition, boxPairVelocity, boxApplyPositionsBody, boxStaticVelocities, boxTickConstants, boxIntegrateOrientation, boxInertiaBegin, boxPrepareNormals, boxTickAxis } from './box-contacts';
 
 // Hot-path rounding: products in the contact passes round half up (floor(x + 1/2)), two
@@ -720,7 +721,8 @@ function finishTick(nAwake: i32, dtQ16: i64): void {
     s64(P_FX, i, 0); s64(P_FY, i, 0); s64(P_FZ, i, 0);
     const wx = rs16(load<i64>(st(i) + <usize>S_OX)), wy = rs16(load<i64>(st(i) + <usize>S_OY)), wz = rs16(load<i64>(st(i) + <usize>S_OZ));
     s64(P_WX, i, wx); s64(P_WY, i, wy); s64(P_WZ, i, wz);
-    if (g32(P_SHAPE, i) == SHAPE_BOX || g32(P_SHAPE, i) == SHAPE_ROTATING_CAPSULE || jointedNonBox(i, f)) boxIntegrateOrientation(i);   // by the solved rotation: box-contacts.ts (jointed spheres too: joints.ts)
+    if (g32(P_SHAPE, i) == SHAPE_ROTATING_CAPSULE) capsuleIntegrateOrientation(i);   // in pieces: capsule-contacts.ts
+    else if (g32(P_SHAPE, i) == SHAPE_BOX || jointedNonBox(i, f)) boxIntegrateOrientation(i);   // by the solved rotation: box-contacts.ts (jointed spheres too: joints.ts)
     else if ((wx | wy | wz) != 0) integrateOrientation(i, wx, wy, wz, dtQ16);
     if (!sleepOn || (f & (FLAG_NO_SLEEP | FLAG_CHARACTER)) != 0) continue;
     restBody(i, dtQ16);
