@@ -494,6 +494,18 @@ describe('robustness', () => {
     expect(energy() / e0).toBeGreaterThan(0.98);
   });
 
+  test('a box spun at 80 rad/s at 20 Hz (a capsule can spin one so) keeps a unit orientation and its spin', () => {
+    // one first-order step of 4 rad a tick blew the quaternion up (|q| = 1e9 in 2 ticks), and the
+    // box's vertex queries against terrain then read out of bounds (a wasm trap)
+    const w = PhysicsWorld.create({ capacity: 4, maxBodyRadius: 1, gravity: [0, 0, 0], tickRate: 20 });
+    const b = w.addDynamicBox({ position: [0, 5, 0], half: [0.2, 0.15, 0.25], density: 500, angularVelocity: [66, 44, -1] });
+    for (let k = 0; k < 20; k++) {
+      w.step();
+      expect(Math.abs(Math.hypot(...w.orientation(b)) - 1)).toBeLessThan(0.001);
+    }
+    expect(Math.hypot(...w.angularVelocity(b))).toBeCloseTo(Math.hypot(66, 44, 1), 1);
+  });
+
   test('random capsules and boxes thrown tumbling into a walled pen at up to 21 m/s: none leaves it or gains speed, no end sinks deep', () => {
     let seed = 1000;
     const rnd = (): number => {

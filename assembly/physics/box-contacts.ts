@@ -1180,17 +1180,27 @@ function pointFriction(i: i32, c: usize, p: i32, rx: i64, ry: i64, rz: i64, nx: 
  * after tick). Own state only.
  */
 export function boxIntegrateOrientation(i: i32): void {
-  const hx = lst(i, S_RX), hy = lst(i, S_RY), hz = lst(i, S_RZ);     // theta, Q32 (halved below)
-  if ((hx | hy | hz) == 0) return;
-  const qx = g64(P_QX, i), qy = g64(P_QY, i), qz = g64(P_QZ, i), qw = g64(P_QW, i);
-  let x = qx + q33(hx * qw + hy * qz - hz * qy);
-  let y = qy + q33(hy * qw + hz * qx - hx * qz);
-  let z = qz + q33(hz * qw + hx * qy - hy * qx);
-  let w = qw - q33(hx * qx + hy * qy + hz * qz);
-  for (let k = 0; k < 2; k++) {
-    const n2 = q16(x * x + y * y + z * z + w * w);
-    const f = (3 * ONE - n2) >> 1;
-    x = q16(x * f); y = q16(y * f); z = q16(z * f); w = q16(w * f);
+  const tx = lst(i, S_RX), ty = lst(i, S_RY), tz = lst(i, S_RZ);     // theta, Q32 (halved below)
+  if ((tx | ty | tz) == 0) return;
+  // in n equal pieces of at most 1/4 rad each (n = 1, the single step, below that): one step of
+  // 2 rad or more leaves |q'|^2 = 1 + theta^2 / 4 beyond what the two Newton steps bring back,
+  // and the quaternion blew up (a box spun at 80 rad/s by a capsule at 20 Hz: |q| reached 1e9
+  // and its vertices' terrain query read out of bounds)
+  const big = max<i64>(abs<i64>(tx), max<i64>(abs<i64>(ty), abs<i64>(tz)));
+  const n = min<i64>(1 + (big >> 30), 64);
+  const hx = tx / n, hy = ty / n, hz = tz / n;
+  let x = g64(P_QX, i), y = g64(P_QY, i), z = g64(P_QZ, i), w = g64(P_QW, i);
+  for (let p: i64 = 0; p < n; p++) {
+    const qx = x, qy = y, qz = z, qw = w;
+    x = qx + q33(hx * qw + hy * qz - hz * qy);
+    y = qy + q33(hy * qw + hz * qx - hx * qz);
+    z = qz + q33(hz * qw + hx * qy - hy * qx);
+    w = qw - q33(hx * qx + hy * qy + hz * qz);
+    for (let k = 0; k < 2; k++) {
+      const n2 = q16(x * x + y * y + z * z + w * w);
+      const f = (3 * ONE - n2) >> 1;
+      x = q16(x * f); y = q16(y * f); z = q16(z * f); w = q16(w * f);
+    }
   }
   s64(P_QX, i, x); s64(P_QY, i, y); s64(P_QZ, i, z); s64(P_QW, i, w);
 }

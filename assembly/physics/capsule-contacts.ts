@@ -48,7 +48,7 @@ import {
   SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, SHAPE_ROTATING_CAPSULE, KIND_STATIC, CF_J_STATIC,
 } from './layout';
 import { g64, g32, s64, hdr, slotOf, st } from './world';
-import { putContact, boxAxesOf, boxAxis, boxTickAxis } from './box-contacts';
+import { putContact, boxAxesOf, boxAxis, boxTickAxis, boxIntegrateOrientation } from './box-contacts';
 import { isGeometryShape, terrainContacts, terrainContactAt, tNX, tNY, tNZ, tSep } from './terrain';
 import { div, ONE, sqrtFast } from '../math/fixed';
 
@@ -151,41 +151,14 @@ export function capsuleRolling(i: i32, lam: i64): void {
   store<i64>(s + <usize>S_OZ, load<i64>(s + <usize>S_OZ) - tz * invH);
 }
 
-/** p / 2^33 rounded half away from zero (a Q48 product of a Q32 angle and a Q16 quaternion, halved, to Q16). */
-// @ts-ignore: decorator
-@inline function q33(p: i64): i64 { return p >= 0 ? (p + (<i64>1 << 32)) >> 33 : -((<i64>1 << 32) - p >> 33); }
-
 /**
  * A rotating capsule's orientation at the end of the tick: box-contacts.ts
- * boxIntegrateOrientation's update q' = q + 1/2 (theta, 0) q (theta the rotation its contacts
- * were solved with, RX.., Q32 rad) with two Newton steps back to unit length, in k equal
- * pieces of at most 1/4 rad each (k = 1 + |theta|_max / (1/4 rad), at most 64): a thin capsule
- * rolling fast spins about its core at hundreds of rad/s (a 0.09 m one at 10 m/s: 110 rad/s,
- * 1.8 rad in a 60 Hz tick), where a single first-order step leaves |q'|^2 = 1 + theta^2 / 4
- * beyond what the Newton steps bring back (the quaternion blew up and the capsule fell through
- * the floor). Same bits as the box's for a rotation under 1/4 rad. Own state only.
+ * boxIntegrateOrientation (the rotation its contacts were solved with, in pieces of at most 1/4
+ * rad: a thin capsule rolling fast spins about its core at hundreds of rad/s), then its spin
+ * turned with its core (keepSpinWithCore). Own state only.
  */
 export function capsuleIntegrateOrientation(i: i32): void {
-  const s = st(i);
-  const tx = load<i64>(s + <usize>S_RX), ty = load<i64>(s + <usize>S_RY), tz = load<i64>(s + <usize>S_RZ);
-  if ((tx | ty | tz) == 0) return;
-  const big = max<i64>(absI(tx), max<i64>(absI(ty), absI(tz)));
-  const k = min<i64>(1 + (big >> 30), 64);
-  const hx = tx / k, hy = ty / k, hz = tz / k;
-  let x = g64(P_QX, i), y = g64(P_QY, i), z = g64(P_QZ, i), w = g64(P_QW, i);
-  for (let n: i64 = 0; n < k; n++) {
-    const nx = x + q33(hx * w + hy * z - hz * y);
-    const ny = y + q33(hy * w + hz * x - hx * z);
-    const nz = z + q33(hz * w + hx * y - hy * x);
-    const nw = w - q33(hx * x + hy * y + hz * z);
-    x = nx; y = ny; z = nz; w = nw;
-    for (let it = 0; it < 2; it++) {
-      const n2 = q16(x * x + y * y + z * z + w * w);
-      const f = (3 * ONE - n2) >> 1;
-      x = q16(x * f); y = q16(y * f); z = q16(z * f); w = q16(w * f);
-    }
-  }
-  s64(P_QX, i, x); s64(P_QY, i, y); s64(P_QZ, i, z); s64(P_QW, i, w);
+  boxIntegrateOrientation(i);
   keepSpinWithCore(i);
 }
 
