@@ -26,6 +26,10 @@
  *     "hulls":    [ { "center": [x, y, z], "vertices": [[x, y, z], ...], "density": 500, "friction": 0.5,
  *                     "orientation": [0, 0, 0, 1] } ],   dynamic convex hulls (4 to 64 points in the hull's own
  *                     frame, placed at center; src/physics/hull.ts): hulls with the same vertices share one shape
+ *     "capsules": [ { "center": [x, y, z], "radius": 0.2, "halfHeight": 0.4, "axis": [1, 0, 0],
+ *                     "density": 500, "friction": 0.5 } ],   dynamic capsules that tumble (rotating,
+ *                     assembly/physics/capsule-contacts.ts): the core of half length halfHeight lies
+ *                     along `axis` (default [0, 1, 0], upright); radius + halfHeight <= maxBodyRadius
  *     "ballPits": [ { "min": [x, z], "max": [x, z], "count": 300, "radius": 0.25, "height": 2, "wall": 0.6 } ],
  *     "sensors":  [ { "name": "door", "box": { "center": [x, y, z], "half": [hx, hy, hz] } },
  *                   { "name": "pool", "sphere": { "center": [x, y, z], "radius": 2 } } ]
@@ -79,6 +83,7 @@ export interface SceneFile {
   piles?: Array<{ center: Vec3; layers: number; radius: number }>;
   crates?: Crates[];
   hulls?: SceneHull[];
+  capsules?: SceneCapsule[];
   ballPits?: Array<{ min: [number, number]; max: [number, number]; count: number; radius: number; height?: number; wall?: number }>;
   /** Trigger zones (see the module comment); "triggers" in a file is read into here. */
   sensors?: SceneSensor[];
@@ -93,6 +98,29 @@ export interface SceneHull {
   density?: number;
   friction?: number;
   orientation?: [number, number, number, number];
+}
+
+/** A dynamic rotating capsule (see the module comment); density kg/m^3 (default 500), friction (default 0.5). */
+export interface SceneCapsule {
+  center: Vec3;
+  radius: number;
+  halfHeight: number;
+  /** Direction of the core (any length but zero). Default [0, 1, 0]. */
+  axis?: Vec3;
+  density?: number;
+  friction?: number;
+}
+
+/** The unit quaternion [x, y, z, w] turning +y onto the direction `a` (not zero): the shortest arc, a half turn about x for -y. */
+export function quatFromYTo(a: Vec3): [number, number, number, number] {
+  const l = Math.hypot(a[0], a[1], a[2]);
+  const x = a[0] / l,
+    y = a[1] / l,
+    z = a[2] / l;
+  if (y < -1 + 1e-9) return [1, 0, 0, 0];
+  // q = (y x a, 1 + y . a) normalized, y the unit +y: (z, 0, -x, 1 + y)
+  const n = Math.hypot(z, x, 1 + y);
+  return [z / n, 0, -x / n, (1 + y) / n];
 }
 
 /** A named dynamic body for joints: a box (unrotated) or a sphere; density kg/m^3 (default 500), friction (default 0.5). */
@@ -301,6 +329,20 @@ export function parseScene(raw: unknown): SceneFile {
         `the hull reaches ${shape.boundingRadius.toFixed(3)} m from its centroid: over world.maxBodyRadius (${maxR} m)`,
       );
   });
+  ((s.capsules ?? []) as Array<Record<string, unknown>>).forEach((c, i) => {
+    const at = `capsules[${i}]`;
+    vec(c?.center, `${at}.center`);
+    const r = num(c.radius, `${at}.radius`, 0.02, 10),
+      h = num(c.halfHeight, `${at}.halfHeight`, 0.01, 10);
+    const maxR = ((s.world as Record<string, unknown> | undefined)?.maxBodyRadius as number | undefined) ?? 1;
+    if (r + h > maxR) throw new SceneError(at, `reaches ${(r + h).toFixed(3)} m from its centre (radius + halfHeight): over world.maxBodyRadius (${maxR} m)`);
+    if (c.axis !== undefined) {
+      const a = vec(c.axis, `${at}.axis`);
+      if (Math.hypot(a[0], a[1], a[2]) < 1e-3) throw new SceneError(`${at}.axis`, 'must not be zero');
+    }
+    if (c.density !== undefined) num(c.density, `${at}.density`, 10, 20_000);
+    if (c.friction !== undefined) num(c.friction, `${at}.friction`, 0, 2);
+  });
   ((s.ballPits ?? []) as Array<Record<string, unknown>>).forEach((b, i) => {
     vec(b?.min, `ballPits[${i}].min`, 2);
     vec(b.max, `ballPits[${i}].max`, 2);
@@ -393,6 +435,7 @@ export function sceneBodies(s: SceneFile): number {
   for (const p of s.piles ?? []) n += (p.layers * (p.layers + 1) * (2 * p.layers + 1)) / 6;
   for (const b of s.ballPits ?? []) n += b.count + 4;
   for (const c of s.crates ?? []) n += crateCount(c);
+  n += (s.capsules ?? []).length;
   return n + (s.bodies ?? []).length + (s.hulls ?? []).length;
 }
 
@@ -459,7 +502,10 @@ export function sceneSetup(s: SceneFile, workers = 0): WorldSetup {
       sleep: { enabled: s.world.sleep ?? true },
       ...(words > 0 ? { geometryWords: words } : {}),
       // crates touch with up to 4 points per pair (box-contacts.ts): room for a crate between others
-      ...((s.crates ?? []).length > 0 || (s.hulls ?? []).length > 0 || (s.bodies ?? []).some((b) => b.box) ? { contactsPerBody: 16 } : {}),
+      // (hulls: up to 4 points per pair, hull.ts; rotating capsules: up to 3, capsule-contacts.ts)
+      ...((s.crates ?? []).length > 0 || (s.hulls ?? []).length > 0 || (s.capsules ?? []).length > 0 || (s.bodies ?? []).some((b) => b.box)
+        ? { contactsPerBody: 16 }
+        : {}),
       ...((s.joints ?? []).length > 0 ? { jointCapacity: (s.joints ?? []).length } : {}),
     },
     partition: s.partition,
@@ -516,6 +562,15 @@ function buildScene(w: ShardedWorld, s: SceneFile): void {
     shapes.set(key, shape);
     w.addHull({ position: h.center, shape, density: h.density ?? 500, friction: h.friction ?? 0.5, orientation: h.orientation });
   }
+  for (const c of s.capsules ?? [])
+    w.addRotatingCapsule({
+      position: c.center,
+      radius: c.radius,
+      halfHeight: c.halfHeight,
+      orientation: quatFromYTo(c.axis ?? [0, 1, 0]),
+      density: c.density ?? 500,
+      friction: c.friction ?? 0.5,
+    });
   jointedBodies(w, s);
   for (const b of s.ballPits ?? []) {
     const [x0, z0] = b.min,

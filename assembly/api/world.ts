@@ -12,6 +12,7 @@ export { bodyRemove, jointCreate, jointRemove, jointMeasure } from '../physics/j
 export { raycast, overlapSphere, overlapBox } from '../physics/query';
 export { bodyExport, bodyImport, worldSetTick } from '../physics/transfer';
 export { sensorOverlap } from '../physics/sensors';
+export { capsuleInertiaOf } from '../physics/capsule-contacts';
 import { interactionRange } from '../physics/solver';
 import { slotOf } from '../physics/world';
 

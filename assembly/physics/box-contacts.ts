@@ -75,7 +75,7 @@ import {
   S_OX, S_OY, S_OZ, S_AX, S_AY, S_AZ, S_TX, S_TY, S_TZ, S_CNT, S_CNT_V, S_MOVES, S_NSTATIC,
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_ARM_I, C_ARM_J, C_KT, C_MU, C_E, C_VN_PRE,
   CONTACT_BYTES, CF_J_MOVES, CF_J_STATIC, CF_ACTIVE, CF_TOUCHED, CF_WAS_ACTIVE, CF_BOX,
-  SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, SHAPE_HULL, KIND_DYNAMIC, KIND_STATIC,
+  SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, SHAPE_HULL, SHAPE_ROTATING_CAPSULE, KIND_DYNAMIC, KIND_STATIC,
   H_CONTACT_COUNT, H_CONTACT_CAPACITY, H_STATUS, H_INV_H, H_MAX_PUSH, H_RESTITUTION_THRESHOLD, STATUS_CONTACT_OVERFLOW, P_BOX_SCRATCH, P_BOX_INERTIA, P_BOX_NORMAL, P_CONTACTS,
 } from './layout';
 import { g64, g32, s64, hdr, setHdr, st } from './world';
@@ -83,14 +83,16 @@ import { contactAt, moves } from './collide';
 import { div, ONE, sqrtFast } from '../math/fixed';
 import { isGeometryShape, terrainContacts, terrainContactAt, tNX, tNY, tNZ, tSep } from './terrain';
 import { isHullPair, hullCollide } from './hull';
+import { capsuleInvInertia, capsuleRolling } from './capsule-contacts';
 
 /**
- * Whether a moving body of this shape has the rotating box's diagonal inertia frame (BOX_INERTIA,
- * from HX..HZ) and solver steps: a dynamic box, or a convex hull (hull.ts: HX..HZ its
- * equivalent box, the vertices in its principal frame).
+ * Whether a moving body of this shape tumbles with a diagonal inertia frame (BOX_INERTIA) and the
+ * rotating box's solver steps: a dynamic box; a convex hull (hull.ts: HX..HZ its equivalent box,
+ * the vertices in its principal frame); a rotating capsule (capsule-contacts.ts: its body axes
+ * are its principal axes, capsuleInvInertia).
  */
 // @ts-ignore: decorator
-@inline export function isRotatingShape(shape: i32): bool { return shape == SHAPE_BOX || shape == SHAPE_HULL; }
+@inline export function isRotatingShape(shape: i32): bool { return shape == SHAPE_BOX || shape == SHAPE_HULL || shape == SHAPE_ROTATING_CAPSULE; }
 
 // ---- small integer helpers ----
 
@@ -215,6 +217,11 @@ export function boxInertiaBegin(s: i32): void {
   const at = inertiaAt(s);
   memory.copy(at, axesBase(), 72);
   const im = g64(P_INV_MASS, s);
+  if (g32(P_SHAPE, s) == SHAPE_ROTATING_CAPSULE) {
+    // a rotating capsule's principal axes are its body axes too (capsule-contacts.ts)
+    for (let k = 0; k < 3; k++) store<i64>(at + <usize>((9 + k) << 3), capsuleInvInertia(s, k));
+    return;
+  }
   const ex = g64(P_HX, s), ey = g64(P_HY, s), ez = g64(P_HZ, s);
   for (let k = 0; k < 3; k++) {
     const e1 = k == 0 ? ey : ex, e2 = k == 2 ? ey : ez;
@@ -225,7 +232,7 @@ export function boxInertiaBegin(s: i32): void {
 
 /**
  * World inverse inertia of moving body s times (x, y, z) (Q16 in, Q16 out, into kX, kY, kZ):
- * a box's R diag(1 / I_k) R^T from its inertia frame of the tick (boxInertiaBegin), a
+ * a box's (or rotating capsule's) R diag(1 / I_k) R^T from its inertia frame of the tick (boxInertiaBegin), a
  * sphere's scalar 1 / I (INV_INERTIA), zero for rotation-locked capsules.
  */
 export function invInertiaMul(s: i32, x: i64, y: i64, z: i64): void {
@@ -1022,6 +1029,12 @@ export function boxApplyPositionsBody(i: i32): void {
       store<i64>(at, load<i64>(at) + lam);
     }
   }
+  // 2b. a rotating capsule's rolling resistance against its static points (capsule-contacts.ts)
+  if (g32(P_SHAPE, i) == SHAPE_ROTATING_CAPSULE) {
+    let lam: i64 = 0;
+    for (let q = 0; q < n; q++) lam += load<i64>(lambdaBase() + (<usize>q << 3));
+    capsuleRolling(i, lam);
+  }
   // 3. static friction in position: each point's tangential motion since the tick start,
   //    undone up to mu lambda_n (half the limit in each of the two sweeps); a correction is
   //    motion the box did not make, so its velocity follows (PBD). This holds a box on a slope
@@ -1177,17 +1190,27 @@ function pointFriction(i: i32, c: usize, p: i32, rx: i64, ry: i64, rz: i64, nx: 
  * after tick). Own state only.
  */
 export function boxIntegrateOrientation(i: i32): void {
-  const hx = lst(i, S_RX), hy = lst(i, S_RY), hz = lst(i, S_RZ);     // theta, Q32 (halved below)
-  if ((hx | hy | hz) == 0) return;
-  const qx = g64(P_QX, i), qy = g64(P_QY, i), qz = g64(P_QZ, i), qw = g64(P_QW, i);
-  let x = qx + q33(hx * qw + hy * qz - hz * qy);
-  let y = qy + q33(hy * qw + hz * qx - hx * qz);
-  let z = qz + q33(hz * qw + hx * qy - hy * qx);
-  let w = qw - q33(hx * qx + hy * qy + hz * qz);
-  for (let k = 0; k < 2; k++) {
-    const n2 = q16(x * x + y * y + z * z + w * w);
-    const f = (3 * ONE - n2) >> 1;
-    x = q16(x * f); y = q16(y * f); z = q16(z * f); w = q16(w * f);
+  const tx = lst(i, S_RX), ty = lst(i, S_RY), tz = lst(i, S_RZ);     // theta, Q32 (halved below)
+  if ((tx | ty | tz) == 0) return;
+  // in n equal pieces of at most 1/4 rad each (n = 1, the single step, below that): one step of
+  // 2 rad or more leaves |q'|^2 = 1 + theta^2 / 4 beyond what the two Newton steps bring back,
+  // and the quaternion blew up (a box spun at 80 rad/s by a capsule at 20 Hz: |q| reached 1e9
+  // and its vertices' terrain query read out of bounds)
+  const big = max<i64>(abs<i64>(tx), max<i64>(abs<i64>(ty), abs<i64>(tz)));
+  const n = min<i64>(1 + (big >> 30), 64);
+  const hx = tx / n, hy = ty / n, hz = tz / n;
+  let x = g64(P_QX, i), y = g64(P_QY, i), z = g64(P_QZ, i), w = g64(P_QW, i);
+  for (let p: i64 = 0; p < n; p++) {
+    const qx = x, qy = y, qz = z, qw = w;
+    x = qx + q33(hx * qw + hy * qz - hz * qy);
+    y = qy + q33(hy * qw + hz * qx - hx * qz);
+    z = qz + q33(hz * qw + hx * qy - hy * qx);
+    w = qw - q33(hx * qx + hy * qy + hz * qz);
+    for (let k = 0; k < 2; k++) {
+      const n2 = q16(x * x + y * y + z * z + w * w);
+      const f = (3 * ONE - n2) >> 1;
+      x = q16(x * f); y = q16(y * f); z = q16(z * f); w = q16(w * f);
+    }
   }
   s64(P_QX, i, x); s64(P_QY, i, y); s64(P_QZ, i, z); s64(P_QW, i, w);
 }

@@ -71,6 +71,7 @@ import {
 } from './static-tree';
 import { terrainContacts, terrainContactAt, isGeometryShape, tNX, tNY, tNZ, tSep } from './terrain';
 import { isBoxPair, boxCollide } from './box-contacts';
+import { isCapsulePair, capsuleCollide } from './capsule-contacts';
 
 // ---- small helpers ----
 
@@ -270,10 +271,13 @@ function characterContact(ch: i32, other: i32, chIsI: bool): void {
 
 /** Narrowphase of the candidate pair (i, j), j > i or j static; appends a contact if within margin. */
 function collidePair(i: i32, j: i32): void {
-  // a pair with a rotating box: box-contacts.ts (up to 4 points); statics get no speculative reach
-  if (isBoxPair(i, j)) {
+  // a pair with a rotating box: box-contacts.ts (up to 4 points), or with a rotating capsule:
+  // capsule-contacts.ts (up to 3 points, checked first); statics get no speculative reach
+  const capsulePair = isCapsulePair(i, j);
+  if (capsulePair || isBoxPair(i, j)) {
     const from = <i32>hdr(H_CONTACT_COUNT);
-    boxCollide(i, j, hdr(H_MARGIN) + (g32(P_KIND, j) == KIND_STATIC ? 0 : specOf(i) + specOf(j)));
+    const limit = hdr(H_MARGIN) + (g32(P_KIND, j) == KIND_STATIC ? 0 : specOf(i) + specOf(j));
+    if (capsulePair) capsuleCollide(i, j, limit); else boxCollide(i, j, limit);
     // a character on a crate: its one contact (capsule vs box is one point) gets the character rules
     const chI = (g32(P_FLAGS, i) & FLAG_CHARACTER) != 0, chJ = (g32(P_FLAGS, j) & FLAG_CHARACTER) != 0;
     if ((chI || chJ) && <i32>hdr(H_CONTACT_COUNT) == from + 1) {

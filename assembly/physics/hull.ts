@@ -38,9 +38,10 @@
 
 import {
   P_PX, P_PY, P_PZ, P_HX, P_HY, P_HZ, P_RADIUS, P_SHAPE, P_KIND, P_CHAR_STEP, P_GEOMETRY,
-  P_BOX_SCRATCH, SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, SHAPE_HULL, KIND_STATIC, CF_J_STATIC,
+  P_BOX_SCRATCH, SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, SHAPE_HULL, SHAPE_ROTATING_CAPSULE, KIND_STATIC, CF_J_STATIC,
 } from './layout';
 import { g64, g32 } from './world';
+import { coreNearest, coreX, coreY, coreZ } from './capsule-contacts';
 import { div, ONE, sqrtFast } from '../math/fixed';
 import { boxAxesOf, boxAxis, putContact } from './box-contacts';
 import { isGeometryShape, terrainContacts, terrainContactAt, tNX, tNY, tNZ, tSep } from './terrain';
@@ -156,8 +157,8 @@ export function hullCollide(i: i32, j: i32, flags: i32, limit: i64): void {
     else if (sj == SHAPE_PLANE || isGeometryShape(sj)) hullStatic(i, j, sj, limit);
     return;
   }
-  if (si == SHAPE_HULL && (sj == SHAPE_SPHERE || sj == SHAPE_CAPSULE)) { hullSphere(i, j, true, flags, limit); return; }
-  if (sj == SHAPE_HULL && (si == SHAPE_SPHERE || si == SHAPE_CAPSULE)) { hullSphere(j, i, false, flags, limit); return; }
+  if (si == SHAPE_HULL && (sj == SHAPE_SPHERE || sj == SHAPE_CAPSULE || sj == SHAPE_ROTATING_CAPSULE)) { hullSphere(i, j, true, flags, limit); return; }
+  if (sj == SHAPE_HULL && (si == SHAPE_SPHERE || si == SHAPE_CAPSULE || si == SHAPE_ROTATING_CAPSULE)) { hullSphere(j, i, false, flags, limit); return; }
   // hull vs hull, hull vs dynamic box (either order): separating axes and a face manifold
   if ((si == SHAPE_HULL || si == SHAPE_BOX) && (sj == SHAPE_HULL || sj == SHAPE_BOX)) polyPair(i, j, flags, limit);
 }
@@ -368,10 +369,15 @@ function closestOnHull(px: i64, py: i64, pz: i64): void {
  * (see the module comment), one contact. hIsI: the hull is I of the pair.
  */
 function hullSphere(h: i32, s: i32, hIsI: bool, flags: i32, limit: i64): void {
-  const r = g64(P_RADIUS, s);
-  const sx = g64(P_PX, s), sz = g64(P_PZ, s);
-  let sy = g64(P_PY, s);
+  const rot = g32(P_SHAPE, s) == SHAPE_ROTATING_CAPSULE;
+  // a rotating capsule: its radius is HX (RADIUS is its bounding sphere), the sphere at its core's point nearest the hull
+  const r = rot ? g64(P_HX, s) : g64(P_RADIUS, s);
+  let sx = g64(P_PX, s), sy = g64(P_PY, s), sz = g64(P_PZ, s);
   if (g32(P_SHAPE, s) == SHAPE_CAPSULE) sy = clampI(g64(P_PY, h), sy - g64(P_HY, s), sy + g64(P_HY, s));
+  if (rot) {
+    coreNearest(s, g64(P_PX, h), g64(P_PY, h), g64(P_PZ, h));
+    sx = coreX; sy = coreY; sz = coreZ;
+  }
   const reach = g64(P_RADIUS, h) + r + limit;
   if (absI(sx - g64(P_PX, h)) >= reach || absI(sy - g64(P_PY, h)) >= reach || absI(sz - g64(P_PZ, h)) >= reach) return;
   loadHull(h);

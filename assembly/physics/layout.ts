@@ -336,6 +336,8 @@
 // @ts-ignore: decorator
 @inline export const SHAPE_HULL: i32 = 6;
 // @ts-ignore: decorator
+@inline export const SHAPE_ROTATING_CAPSULE: i32 = 7;
+// @ts-ignore: decorator
 @inline export const KIND_DYNAMIC: i32 = 0;
 // @ts-ignore: decorator
 @inline export const KIND_KINEMATIC: i32 = 1;

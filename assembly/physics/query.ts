@@ -34,7 +34,7 @@
 import {
   P_PX, P_PY, P_PZ, P_RADIUS, P_HX, P_HY, P_HZ, P_SHAPE, P_LAYER, P_GENERATION, P_HITS, P_MOVING,
   H_CAPACITY, H_DYNAMIC_COUNT, H_HIT_COUNT, H_QUERY_TESTS, H_QUERY_VISITS, H_STATIC_SCAN, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, SHAPE_HULL,
-  P_KIND, KIND_STATIC,
+  P_KIND, KIND_STATIC, SHAPE_ROTATING_CAPSULE,
   N_LO_X, N_LO_Y, N_LO_Z, N_HI_X, N_HI_Y, N_HI_Z, N_SKIP, N_FIRST, N_COUNT, P_STATIC_NODES, P_STATIC_ORDER, P_MOVING_NODES, P_MOVING_ORDER, H_MAX_RADIUS,
 } from './layout';
 import { g64, g32, hdr, setHdr } from './world';
@@ -189,6 +189,13 @@ function rayBody(i: i32, ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64, m
   if (shape == SHAPE_HULL) return hullRay(i, ox, oy, oz, dx, dy, dz, maxT);   // convex hull (hull.ts)
   if (shape == SHAPE_PLANE) return rayPlane(ox, oy, oz, dx, dy, dz, g64(P_HX, i), g64(P_HY, i), g64(P_HZ, i), g64(P_RADIUS, i));
   if (shape == SHAPE_CAPSULE) return rayCapsule(ox, oy, oz, dx, dy, dz, cx, cy, cz, g64(P_HY, i), g64(P_RADIUS, i));
+  if (shape == SHAPE_ROTATING_CAPSULE) {
+    // in the capsule's frame (as rayOrientedBox): an upright capsule at the origin
+    boxAxesOf(i);
+    const rx = ox - cx, ry = oy - cy, rz = oz - cz;
+    return rayCapsule(toLocal(0, rx, ry, rz), toLocal(1, rx, ry, rz), toLocal(2, rx, ry, rz),
+      toLocal(0, dx, dy, dz), toLocal(1, dx, dy, dz), toLocal(2, dx, dy, dz), 0, 0, 0, g64(P_HY, i), g64(P_HX, i));
+  }
   if (isGeometryShape(shape)) return terrainRay(i, ox, oy, oz, dx, dy, dz, maxT);   // heightfield or mesh (terrain.ts)
   return raySphere(ox, oy, oz, dx, dy, dz, cx, cy, cz, g64(P_RADIUS, i));
 }
@@ -387,6 +394,31 @@ function rayWalk(nodes: usize, order: usize, count: i32, moving: bool, ox: i64, 
   return dx * dx + dy * dy + dz * dz;
 }
 
+/**
+ * Rotating capsule i (capsule-contacts.ts: core of half length HY along its local y, radius HX)
+ * against the query sphere (s, sphereR) or, for sphereR < 0, the AABB (c, e): the sphere's centre
+ * in the capsule's frame against the upright core; the box's closest point of the core found by
+ * alternating projection (4 rounds, as capsule-contacts.ts), within the radius of the box.
+ */
+function rotatingCapsuleOverlaps(i: i32, cx: i64, cy: i64, cz: i64, ex: i64, ey: i64, ez: i64, sphereR: i64, sx: i64, sy: i64, sz: i64): bool {
+  const bx = g64(P_PX, i), by = g64(P_PY, i), bz = g64(P_PZ, i), h = g64(P_HY, i), r = g64(P_HX, i);
+  boxAxesOf(i);
+  if (sphereR >= 0) {
+    const rx = sx - bx, ry = sy - by, rz = sz - bz;
+    const lx = toLocal(0, rx, ry, rz), ly = toLocal(1, rx, ry, rz), lz = toLocal(2, rx, ry, rz);
+    const dy = ly - clampI(ly, -h, h), rr = r + sphereR;
+    return lx * lx + dy * dy + lz * lz <= rr * rr;
+  }
+  const ax = boxAxis(1, 0), ay = boxAxis(1, 1), az = boxAxis(1, 2);
+  let t = clampI(roundShift((cx - bx) * ax + (cy - by) * ay + (cz - bz) * az, 16), -h, h);
+  for (let it = 0; it < 4; it++) {
+    const px = bx + roundShift(t * ax, 16), py = by + roundShift(t * ay, 16), pz = bz + roundShift(t * az, 16);
+    const qx = clampI(px, cx - ex, cx + ex), qy = clampI(py, cy - ey, cy + ey), qz = clampI(pz, cz - ez, cz + ez);
+    t = clampI(roundShift((qx - bx) * ax + (qy - by) * ay + (qz - bz) * az, 16), -h, h);
+  }
+  return pointBoxDist2(bx + roundShift(t * ax, 16), by + roundShift(t * ay, 16), bz + roundShift(t * az, 16), cx, cy, cz, ex, ey, ez) <= r * r;
+}
+
 /** True when body i overlaps the AABB (c, e) grown by `grow` (0 for a box query, r for a sphere). */
 function bodyOverlapsBox(i: i32, cx: i64, cy: i64, cz: i64, ex: i64, ey: i64, ez: i64, sphereR: i64, sx: i64, sy: i64, sz: i64): bool {
   const shape = g32(P_SHAPE, i);
@@ -411,6 +443,7 @@ function bodyOverlapsBox(i: i32, cx: i64, cy: i64, cz: i64, ex: i64, ey: i64, ez
     if (sphereR >= 0) return pointBoxDist2(sx, sy, sz, bx, by, bz, hx, hy, hz) <= sphereR * sphereR;
     return abs<i64>(bx - cx) <= hx + ex && abs<i64>(by - cy) <= hy + ey && abs<i64>(bz - cz) <= hz + ez;
   }
+  if (shape == SHAPE_ROTATING_CAPSULE) return rotatingCapsuleOverlaps(i, cx, cy, cz, ex, ey, ez, sphereR, sx, sy, sz);
   // sphere / capsule core: vertical segment [by - h, by + h] with radius r
   const h = shape == SHAPE_CAPSULE ? g64(P_HY, i) : 0;
   const r = g64(P_RADIUS, i);

@@ -14,14 +14,17 @@
 // height HY plus RADIUS, as collide.ts), or an oriented box (half extents HX HY HZ, unit
 // quaternion Q16): against a sphere sensor, the closest point of the box to the centre;
 // against a box sensor, the separating axis test with the 15 axes of two boxes (Ericson,
-// Real-Time Collision Detection, 4.4.1 and 5.1.4). Any other moving shape is tested by its
+// Real-Time Collision Detection, 4.4.1 and 5.1.4), or a rotating capsule (core of half length
+// HY along its local y, radius HX: capsule-contacts.ts; against a sphere sensor, the core point
+// closest to the centre; against a box sensor, the core point closest to the box by alternating
+// projection, 4 rounds, as capsule-contacts.ts). Any other moving shape is tested by its
 // bounding sphere (RADIUS: world.ts boundingRadius), so a shape added later is never missed.
 //
 // Ranges (no product overflows i64): sensor extents and radius up to 2^30 raw (16,384 m,
 // src/physics/sensors.ts refuses more), body sizes up to 2^24 raw (256 m); every distance is
 // compared with an early out before it is squared or multiplied by an axis (|axis| <= 2^17).
 
-import { SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX } from './layout';
+import { SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_ROTATING_CAPSULE } from './layout';
 
 // BODY_RECORD byte offsets (src/physics/world-layout.ts)
 // @ts-ignore: decorator
@@ -69,6 +72,37 @@ function separated(lx: i64, ly: i64, lz: i64, dx: i64, dy: i64, dz: i64, ex: i64
   return t >= rA + (rB >> 16);
 }
 
+// @ts-ignore: decorator
+@inline function clampI(x: i64, lo: i64, hi: i64): i64 { return x < lo ? lo : (x > hi ? hi : x); }
+
+/**
+ * sensorOverlap for a rotating capsule's record (d: its centre minus the sensor's, raw): the
+ * distance from the sensor to the core point nearest it, below the capsule's radius (strict).
+ */
+function capsuleOverlap(rec: usize, box: i32, dx: i64, dy: i64, dz: i64, ex: i64, ey: i64, ez: i64, r: i64): i32 {
+  const rb = load<i64>(rec, R_HX), h = load<i64>(rec, R_HX + 8);
+  const gx = (box != 0 ? ex : r) + rb + h, gy = (box != 0 ? ey : r) + rb + h, gz = (box != 0 ? ez : r) + rb + h;
+  if (absI(dx) >= gx || absI(dy) >= gy || absI(dz) >= gz) return 0;
+  rotation(rec);
+  const ax = m01, ay = m11, az = m21;                                 // the core's axis (local y)
+  let t = clampI(-q16(dx * ax + dy * ay + dz * az), -h, h);
+  if (box == 0) {
+    const px = dx + q16(t * ax), py = dy + q16(t * ay), pz = dz + q16(t * az), rr = rb + r;
+    if (absI(px) >= rr || absI(py) >= rr || absI(pz) >= rr) return 0;
+    return px * px + py * py + pz * pz < rr * rr ? 1 : 0;
+  }
+  for (let it = 0; it < 4; it++) {
+    const px = dx + q16(t * ax), py = dy + q16(t * ay), pz = dz + q16(t * az);
+    const qx = clampI(px, -ex, ex), qy = clampI(py, -ey, ey), qz = clampI(pz, -ez, ez);
+    t = clampI(q16((qx - dx) * ax + (qy - dy) * ay + (qz - dz) * az), -h, h);
+  }
+  const px = dx + q16(t * ax), py = dy + q16(t * ay), pz = dz + q16(t * az);
+  const wx = absI(px) - ex, wy = absI(py) - ey, wz = absI(pz) - ez;
+  if (wx >= rb || wy >= rb || wz >= rb) return 0;
+  const ux = wx > 0 ? wx : 0, uy = wy > 0 ? wy : 0, uz = wz > 0 ? wz : 0;
+  return ux * ux + uy * uy + uz * uz < rb * rb ? 1 : 0;
+}
+
 /**
  * 1 when the body record at `rec` overlaps the sensor: a box (`box` != 0: centre c, half
  * extents e) or a sphere (`box` == 0: centre c, radius r); else 0. Raw Q47.16 metres (see the
@@ -77,6 +111,7 @@ function separated(lx: i64, ly: i64, lz: i64, dx: i64, dy: i64, dz: i64, ex: i64
 export function sensorOverlap(rec: usize, box: i32, cx: i64, cy: i64, cz: i64, ex: i64, ey: i64, ez: i64, r: i64): i32 {
   const shape = load<i32>(rec, R_SHAPE);
   const dx = load<i64>(rec, R_PX) - cx, dy = load<i64>(rec, R_PX + 8) - cy, dz = load<i64>(rec, R_PX + 16) - cz;
+  if (shape == SHAPE_ROTATING_CAPSULE) return capsuleOverlap(rec, box, dx, dy, dz, ex, ey, ez, r);
   if (shape != SHAPE_BOX) {
     const rb = load<i64>(rec, R_RADIUS), h = shape == SHAPE_CAPSULE ? load<i64>(rec, R_HX + 8) : 0;
     if (box != 0) {

@@ -101,7 +101,7 @@ import {
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_KT, C_ARM_I, C_ARM_J,
   C_MU, C_E, C_VN_PRE,
   CF_J_MOVES, CF_J_STATIC, CF_ACTIVE, CF_TOUCHED, CF_WAS_ACTIVE, CF_BOX,
-  SHAPE_SPHERE, SHAPE_BOX, SHAPE_PLANE, SHAPE_CAPSULE, SHAPE_HULL, KIND_DYNAMIC, KIND_KINEMATIC,
+  SHAPE_SPHERE, SHAPE_BOX, SHAPE_PLANE, SHAPE_CAPSULE, SHAPE_HULL, SHAPE_ROTATING_CAPSULE, KIND_DYNAMIC, KIND_KINEMATIC,
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_GROUNDED, FLAG_JUMP, FLAG_NO_SLEEP,
 } from './layout';
 import { terrainSweep, isGeometryShape, swT, swNX, swNY, swNZ } from './terrain';
@@ -112,6 +112,7 @@ import { rollingCorrection, rollX, rollY, rollZ } from './rolling';
 import { mul, div, roundShift, ONE } from '../math/fixed';
 import { staticSweepCandidates } from './static-tree';
 import { jointsPosition, jointedNonBox } from './joints';
+import { capsuleIntegrateOrientation } from './capsule-contacts';
 import { boxPairPosition, boxPairVelocity, boxApplyPositionsBody, boxStaticVelocities, boxTickConstants, boxIntegrateOrientation, boxInertiaBegin, boxPrepareNormals, boxTickAxis, isRotatingShape } from './box-contacts';
 import { hullInnerRadius, hullExtentAlong } from './hull';
 
@@ -193,10 +194,14 @@ function clampSpeed(i: i32): void {
  * order outside shard worlds), so the strict `<` keeps the lowest tag on ties, as a scan of
  * every static in slot order would in the whole world.
  */
-function sweepStatics(i: i32, r: i64, back: i64, oy: i64): void {
+// @ts-ignore: decorator
+@inline function sweepStatics(i: i32, r: i64, back: i64, oy: i64): void { sweepStaticsAt(i, r, back, 0, oy, 0); }
+
+/** sweepStatics for the sphere whose centre is (ox, oy, oz) from the body's (a rotating capsule's leading end). */
+function sweepStaticsAt(i: i32, r: i64, back: i64, ox: i64, oy: i64, oz: i64): void {
   const bx0 = g64(P_X0X, i), by0 = g64(P_X0Y, i), bz0 = g64(P_X0Z, i);
-  const x0 = bx0 + rs16(load<i64>(st(i) + <usize>S_SDX)), y0 = by0 + oy + rs16(load<i64>(st(i) + <usize>S_SDY)), z0 = bz0 + rs16(load<i64>(st(i) + <usize>S_SDZ));
-  const dx = bx0 + rs16(load<i64>(st(i) + <usize>S_DX)) - x0, dy = by0 + oy + rs16(load<i64>(st(i) + <usize>S_DY)) - y0, dz = bz0 + rs16(load<i64>(st(i) + <usize>S_DZ)) - z0;
+  const x0 = bx0 + ox + rs16(load<i64>(st(i) + <usize>S_SDX)), y0 = by0 + oy + rs16(load<i64>(st(i) + <usize>S_SDY)), z0 = bz0 + oz + rs16(load<i64>(st(i) + <usize>S_SDZ));
+  const dx = bx0 + ox + rs16(load<i64>(st(i) + <usize>S_DX)) - x0, dy = by0 + oy + rs16(load<i64>(st(i) + <usize>S_DY)) - y0, dz = bz0 + oz + rs16(load<i64>(st(i) + <usize>S_DZ)) - z0;
   let best: i64 = ONE;                 // fraction of the motion, Q16
   let bnx: i64 = 0, bny: i64 = 0, bnz: i64 = 0, bj = -1;
   const n = staticSweepCandidates(i, x0, y0, z0, dx, dy, dz, r, P_HITS);   // HITS: free while solving
@@ -247,9 +252,9 @@ function sweepStatics(i: i32, r: i64, back: i64, oy: i64): void {
     best = best > f ? best - f : 0;
   }
   // stop at the impact (displacement in Q32) and reflect the normal velocity
-  sst(i, S_DX, (x0 + mul(dx, best) - bx0) << 16);
+  sst(i, S_DX, (x0 - ox + mul(dx, best) - bx0) << 16);
   sst(i, S_DY, (y0 - oy + mul(dy, best) - by0) << 16);
-  sst(i, S_DZ, (z0 + mul(dz, best) - bz0) << 16);
+  sst(i, S_DZ, (z0 - oz + mul(dz, best) - bz0) << 16);
   const vx = load<i64>(st(i) + <usize>S_UX), vy = load<i64>(st(i) + <usize>S_UY), vz = load<i64>(st(i) + <usize>S_UZ);
   const vn = rs16(vx * bnx + vy * bny + vz * bnz);
   if (vn < 0) {
@@ -344,6 +349,10 @@ function integrateBody(i: i32): void {
   //            walking character, 4 m/s, never): sweeps the sphere at the end of its core that
   //            leads vertically, then the one at its centre (at 20 Hz one falling at 20 m/s sank
   //            into flat terrain, and one at 10 m/s crossed a 0.1 m mesh wall)
+  //   rotating capsule (capsule-contacts.ts) moving more than a quarter of its radius: sweeps
+  //            the sphere at the end of its core that leads along the motion, then the one at
+  //            its centre (a centre sweep alone let a tilted capsule falling at 40 m/s at 60 Hz
+  //            put its end through a heightfield before the centre's sphere reached it)
   if (kind == KIND_DYNAMIC && (shape == SHAPE_SPHERE || isRotatingShape(shape) || shape == SHAPE_CAPSULE)) {
     const mx = (dx - load<i64>(st(i) + <usize>S_SDX)) >> 16, my = (dy - load<i64>(st(i) + <usize>S_SDY)) >> 16, mz = (dz - load<i64>(st(i) + <usize>S_SDZ)) >> 16;
     const m2 = mx * mx + my * my + mz * mz;
@@ -371,6 +380,16 @@ function integrateBody(i: i32): void {
         const ext = hullExtentAlong(i, mx, my, mz, lengthOfSq(m2), boxTickAxis(i, 0, 0), boxTickAxis(i, 0, 1), boxTickAxis(i, 0, 2),
           boxTickAxis(i, 1, 0), boxTickAxis(i, 1, 1), boxTickAxis(i, 1, 2), boxTickAxis(i, 2, 0), boxTickAxis(i, 2, 1), boxTickAxis(i, 2, 2));
         sweepStatics(i, r, ext > r ? ext - r : 0, 0);
+      }
+    } else if (shape == SHAPE_ROTATING_CAPSULE) {
+      const r = g64(P_HX, i);
+      if (m2 > (r * r) >> 4) {
+        // the sphere at the end of the core that leads along the motion (axis a of the tick's
+        // frame), then the one at the centre (as an upright capsule's)
+        const ax = boxTickAxis(i, 1, 0), ay = boxTickAxis(i, 1, 1), az = boxTickAxis(i, 1, 2);
+        const am = rs16(ax * mx + ay * my + az * mz), h = am < 0 ? -g64(P_HY, i) : g64(P_HY, i);
+        if (am != 0) sweepStaticsAt(i, r, 0, rs16(ax * h), rs16(ay * h), rs16(az * h));
+        sweepStatics(i, r, 0, 0);
       }
     } else {
       const r = g64(P_RADIUS, i);
@@ -524,7 +543,7 @@ function applyPositionsBody(i: i32): void {
     sst32(i, S_CNT, 0);
   }
   if (!movesS(i)) return;
-  if (isRotatingShape(g32(P_SHAPE, i))) { boxApplyPositionsBody(i); return; }   // rotating box: box-contacts.ts
+  if (isRotatingShape(g32(P_SHAPE, i))) { boxApplyPositionsBody(i); return; }   // rotating box, hull or capsule: box-contacts.ts
   // velocity update (the velocity before it, u0, is the prediction's: VN_PRE below reads it)
   const ux0 = load<i64>(st(i) + <usize>S_UX), uy0 = load<i64>(st(i) + <usize>S_UY), uz0 = load<i64>(st(i) + <usize>S_UZ);
   let ux = ux0 + (load<i64>(st(i) + <usize>S_DX) - load<i64>(st(i) + <usize>S_PDX)) * invH;
@@ -651,7 +670,7 @@ function applyVelocitiesBody(i: i32): void {
  * static projection makes them hard in position.
  */
 function staticVelocitiesBody(i: i32): void {
-  if (isRotatingShape(g32(P_SHAPE, i))) { boxStaticVelocities(i); return; }   // rotating box: box-contacts.ts
+  if (isRotatingShape(g32(P_SHAPE, i))) { boxStaticVelocities(i); return; }   // rotating box, hull or capsule: box-contacts.ts
   const threshold = thresholdQ32;
   const cc = g32(P_CCOUNT, i);
   if (cc == 0 || load<i32>(st(i) + <usize>S_NSTATIC) == 0 || !movesS(i)) return;
@@ -711,7 +730,8 @@ function finishTick(nAwake: i32, dtQ16: i64): void {
     s64(P_FX, i, 0); s64(P_FY, i, 0); s64(P_FZ, i, 0);
     const wx = rs16(load<i64>(st(i) + <usize>S_OX)), wy = rs16(load<i64>(st(i) + <usize>S_OY)), wz = rs16(load<i64>(st(i) + <usize>S_OZ));
     s64(P_WX, i, wx); s64(P_WY, i, wy); s64(P_WZ, i, wz);
-    if (isRotatingShape(g32(P_SHAPE, i)) || jointedNonBox(i, f)) boxIntegrateOrientation(i);   // by the solved rotation: box-contacts.ts (jointed spheres too: joints.ts)
+    if (g32(P_SHAPE, i) == SHAPE_ROTATING_CAPSULE) capsuleIntegrateOrientation(i);   // in pieces: capsule-contacts.ts
+    else if (isRotatingShape(g32(P_SHAPE, i)) || jointedNonBox(i, f)) boxIntegrateOrientation(i);   // by the solved rotation: box-contacts.ts (jointed spheres too: joints.ts)
     else if ((wx | wy | wz) != 0) integrateOrientation(i, wx, wy, wz, dtQ16);
     if (!sleepOn || (f & (FLAG_NO_SLEEP | FLAG_CHARACTER)) != 0) continue;
     restBody(i, dtQ16);

@@ -941,6 +941,10 @@ export class ShardedWorld {
     this.syncGeometry();
     return this.addMoving(h);
   }
+  /** Adds a dynamic capsule that rotates (see PhysicsWorld.addRotatingCapsule). */
+  addRotatingCapsule(o: Parameters<PhysicsWorld['addRotatingCapsule']>[0]): BodyHandle {
+    return this.addMoving(this.registry.addRotatingCapsule(o));
+  }
   /** Adds an upright capsule (see PhysicsWorld.addCapsule). */
   addCapsule(o: BodyOptions & { radius: number; halfHeight: number }): BodyHandle {
     return this.addMoving(this.registry.addCapsule(o));
@@ -1562,6 +1566,12 @@ export class ShardedWorld {
   velocity(h: BodyHandle): [number, number, number] {
     const v = this.i64(this.live(h).rec, BODY_RECORD_BYTES / 8);
     return [fromRaw(v[7]), fromRaw(v[8]), fromRaw(v[9])];
+  }
+
+  /** Orientation of a body, a unit quaternion [x, y, z, w] (body record bytes 104..135, assembly/physics/transfer.ts). */
+  orientation(h: BodyHandle): [number, number, number, number] {
+    const v = this.i64(this.live(h).rec, BODY_RECORD_BYTES / 8);
+    return [fromRaw(v[13]), fromRaw(v[14]), fromRaw(v[15]), fromRaw(v[16])];
   }
 
   /** Every live body's handle in slot order (statics included). */

@@ -174,8 +174,14 @@ export const STATUS = {
   EVENT_OVERFLOW: 2,
 } as const;
 
-/** Shape kinds (SHAPE field). HULL: a dynamic convex hull (src/physics/hull.ts, assembly/physics/hull.ts): CHAR_STEP holds the word index of its GEOMETRY block. */
-export const SHAPE = { SPHERE: 0, CAPSULE: 1, BOX: 2, PLANE: 3, HEIGHTFIELD: 4, MESH: 5, HULL: 6 } as const;
+/**
+ * Shape kinds (SHAPE field). CAPSULE is the upright (rotation-locked) capsule of characters;
+ * HULL (6) a dynamic convex hull (src/physics/hull.ts, assembly/physics/hull.ts: CHAR_STEP holds
+ * the word index of its GEOMETRY block); ROTATING_CAPSULE (7) a dynamic capsule that tumbles
+ * (assembly/physics/capsule-contacts.ts: RADIUS its bounding sphere, HX its radius, HY the half
+ * length of its core segment along its local y axis).
+ */
+export const SHAPE = { SPHERE: 0, CAPSULE: 1, BOX: 2, PLANE: 3, HEIGHTFIELD: 4, MESH: 5, HULL: 6, ROTATING_CAPSULE: 7 } as const;
 /** Body kinds (KIND field). Static bodies never move; kinematic bodies move by velocity only. */
 export const KIND = { DYNAMIC: 0, KINEMATIC: 1, STATIC: 2 } as const;
 /** Body flag bits (FLAGS field). */

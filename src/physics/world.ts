@@ -50,6 +50,19 @@ export { toRaw };
 /** A number from raw Q47.16 (exact below 2^53 raw). */
 export const fromRaw = (r: bigint): number => Number(r) / 65536;
 
+/** pi in raw Q16, round(pi 2^16). */
+const PI_RAW = 205887n;
+
+/**
+ * Mass (raw Q16 kg) of a solid capsule of radius `r` and core half length `h` (raw Q16 m) at
+ * density `rho` (raw Q16 kg/m^3): rho pi r^2 (2 h + 4/3 r) (a cylinder of height 2 h and two
+ * hemispheres), in BigInt integers (floor), so every machine gets the same bits.
+ */
+export function capsuleMassRaw(r: bigint, h: bigint, rho: bigint): bigint {
+  const v48 = (r * r * (6n * h + 4n * r)) / 3n; // r^2 (2 h + 4/3 r), Q48 m^3
+  return (v48 * PI_RAW * rho) >> 64n;
+}
+
 /** A body handle: (generation << 32) | slot. */
 export type BodyHandle = bigint;
 /** A 3-vector in metres (or m/s ...) as numbers. */
@@ -638,6 +651,64 @@ export class PhysicsWorld {
   }
 
   /**
+   * Adds a dynamic capsule that rotates (assembly/physics/capsule-contacts.ts), beside the
+   * upright, rotation-locked capsule of addCapsule and addCharacter: a core segment of half
+   * length `halfHeight` (m, > 0) along the body's local y axis, swept by a sphere of `radius`
+   * (m, > 0); total length 2 (halfHeight + radius). `orientation` is a quaternion [x, y, z, w]
+   * (normalized by the core; default identity: upright). Its mass is `density` (kg/m^3) times
+   * the volume pi r^2 (2 h + 4/3 r) when `density` is given, computed in integers from the raw
+   * sizes (the same bits on every machine), else `mass` (kg, default 1); its inertia is the
+   * solid capsule's (the core derives it from mass, radius and half length: capsuleInertia).
+   * radius + halfHeight must fit the world's max body radius. Returns its handle; throws
+   * PhysicsError BAD_SHAPE (a size that is not a positive finite number, with the size named),
+   * BAD_MASS (a density or mass that is not positive), TOO_LARGE, FULL.
+   */
+  addRotatingCapsule(
+    o: Omit<BodyOptions, 'kind'> & { radius: number; halfHeight: number; density?: number; orientation?: readonly [number, number, number, number] },
+  ): BodyHandle {
+    for (const [name, v] of [
+      ['radius', o.radius],
+      ['halfHeight', o.halfHeight],
+    ] as const) {
+      if (!Number.isFinite(v) || toRaw(v) <= 0n)
+        throw new PhysicsError('BAD_SHAPE', `addRotatingCapsule: ${name} must be a positive number of metres (at least 2^-16), got ${v}`);
+    }
+    if (o.density !== undefined && !(Number.isFinite(o.density) && o.density > 0)) {
+      throw new PhysicsError('BAD_MASS', `addRotatingCapsule: density must be a positive number of kg/m^3, got ${o.density}`);
+    }
+    const r = toRaw(o.radius),
+      h = toRaw(o.halfHeight);
+    const extra: Partial<Record<keyof typeof BODY_DEF, bigint>> = { RADIUS: r, HY: h };
+    if (o.density !== undefined) extra.MASS = capsuleMassRaw(r, h, toRaw(o.density));
+    if (o.orientation) {
+      extra.QX = toRaw(o.orientation[0]);
+      extra.QY = toRaw(o.orientation[1]);
+      extra.QZ = toRaw(o.orientation[2]);
+      extra.QW = toRaw(o.orientation[3]);
+    }
+    this.writeDef(SHAPE.ROTATING_CAPSULE, { ...o, kind: 'dynamic' }, extra);
+    return this.createBody('addRotatingCapsule');
+  }
+
+  /**
+   * Principal moments of inertia (kg m^2) of a rotating capsule about its local x, y (the core's
+   * axis) and z axes, as the solver uses them (1 / the core's Q16 inverse). Throws PhysicsError
+   * STALE_HANDLE, BAD_SHAPE for another shape.
+   */
+  capsuleInertia(h: BodyHandle): [number, number, number] {
+    const out: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      const inv = this.x.capsuleInertiaOf(h, k);
+      if (inv < 0n) {
+        this.slot(h);
+        throw new PhysicsError('BAD_SHAPE', 'capsuleInertia: not a rotating capsule');
+      }
+      out.push(inv === 0n ? Number.POSITIVE_INFINITY : 65536 / Number(inv));
+    }
+    return out as [number, number, number];
+  }
+
+  /**
    * Adds a joint (src/physics/joints.ts JointSpec: fixed, hinge with limits and a motor, ball,
    * distance; b null = the static world) solved in every substep (assembly/physics/joints.ts:
    * XPBD, Mueller et al. 2020). Wakes both bodies. Returns its handle (its index is its place
@@ -788,7 +859,7 @@ export class PhysicsWorld {
   setVelocity(h: BodyHandle, v: Vec3): void {
     check(this.x.bodySetVelocity(h, toRaw(v[0]), toRaw(v[1]), toRaw(v[2])), 'setVelocity');
   }
-  /** Sets a sphere's angular velocity (rad/s). */
+  /** Sets the angular velocity (rad/s) of a sphere, rotating box or rotating capsule; throws PhysicsError BAD_SHAPE for shapes that do not rotate. */
   setAngularVelocity(h: BodyHandle, w: Vec3): void {
     check(this.x.bodySetAngularVelocity(h, toRaw(w[0]), toRaw(w[1]), toRaw(w[2])), 'setAngularVelocity');
   }
@@ -1196,6 +1267,8 @@ export interface WorldExports {
   boardRecordsHash(board: number): bigint;
   /** assembly/physics/sensors.ts: 1 when the body record at byte `rec` overlaps the sensor (box != 0: centre c, half extents e; else radius r), raw Q16. */
   sensorOverlap(rec: number, box: number, cx: bigint, cy: bigint, cz: bigint, ex: bigint, ey: bigint, ez: bigint, r: bigint): number;
+  /** assembly/physics/capsule-contacts.ts: 1 / I_k (raw Q16) of a rotating capsule about its local axis k, or -1. */
+  capsuleInertiaOf(h: bigint, k: number): bigint;
 }
 
 export { STATUS };

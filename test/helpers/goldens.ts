@@ -14,7 +14,7 @@ export const GOLDEN: Record<string, Array<[number, string]>> = {
   ],
   // issue 18: boxes, a hinged chain and terrain (test/helpers/scenes.ts buildYard, seed 21)
   yard: [
-    [100, '0x73355dbde1834249'],
-    [600, '0xd8068ccc687eb449'],
+    [100, '0x3c56bb68c7c19ff1'],
+    [600, '0xb46246c93340b866'],
   ],
 };

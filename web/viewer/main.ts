@@ -109,7 +109,8 @@ async function main(): Promise<void> {
   const meshes = new Map<string, { mesh: THREE.Mesh; shard: number }>();
   const geometry = (b: RenderBody): THREE.BufferGeometry => {
     if (b.shape === SHAPE.SPHERE) return new THREE.SphereGeometry(b.size[0], 16, 12);
-    if (b.shape === SHAPE.CAPSULE) return new THREE.CapsuleGeometry(b.size[0], 2 * b.size[1], 4, 12);
+    // an upright capsule, or a rotating one (its core along its local y, turned by its rotation)
+    if (b.shape === SHAPE.CAPSULE || b.shape === SHAPE.ROTATING_CAPSULE) return new THREE.CapsuleGeometry(b.size[0], 2 * b.size[1], 4, 12);
     return new THREE.BoxGeometry(2 * b.size[0], 2 * b.size[1], 2 * b.size[2]);
   };
 

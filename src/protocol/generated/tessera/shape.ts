@@ -24,5 +24,11 @@ export enum Shape {
    * the hull's principal moments, in its principal frame (BodyState's rotation); a client draws that
    * box until the hull's vertices go on the wire.
    */
-  Hull = 6
+  Hull = 6,
+
+  /**
+   * A dynamic capsule that rotates (issue 18): BodyShape.sx its radius, sy the half length of its
+   * core along its local y axis, turned by BodyState's rotation.
+   */
+  RotatingCapsule = 7
 }
