@@ -13,7 +13,11 @@
  * Values (i32, raw Q47.16 metres unless said): a heightfield's nx * nz heights, row-major by z;
  * a mesh's vertices (x, y, z each; a vertex shared by several triangles once, in the order the
  * core's triangles first use it) then its indices (three per triangle, in the core's triangle
- * order, counter-clockwise seen from the front).
+ * order, counter-clockwise seen from the front). A hull (a dynamic body's shape, issue 18:
+ * assembly/physics/hull.ts) is sent as a mesh in the body's own frame: its vertices (the
+ * principal frame, centroid at the origin: the body's position and rotation place them) then
+ * its faces as triangles (each face polygon fanned from its first corner, in face order,
+ * counter-clockwise seen from outside).
  *
  * Size: a heightfield has at most 1024 x 1024 samples (MAX_HEIGHTFIELD_SIDE): 4 MiB of values;
  * a mesh at most 65,536 triangles (MAX_TRIANGLES): at most 196,608 vertices and 196,608
@@ -80,6 +84,29 @@ export function assetAt(words: BigInt64Array, id: number): WireAsset {
     values.set(indices, coords.length);
     return { id, shape, nx: 0, nz: 0, cellX: 0, cellZ: 0, originX: 0, originZ: 0, vertexCount: coords.length / 3, indexCount: indices.length, values };
   }
+  if (shape === SHAPE.HULL) {
+    // | HULL | NV | NF | NE | 6 more header words | NV x 3 vertices | NF x 4 planes | NF face words | face index lists | ...
+    const nv = n(1),
+      nf = n(2);
+    const vAt = id + 10,
+      faceAt = vAt + 3 * nv + 4 * nf,
+      listAt = faceAt + nf;
+    n(10 + 3 * nv + 5 * nf - 1);
+    const coords = new Int32Array(3 * nv);
+    for (let k = 0; k < coords.length; k++) coords[k] = Number(words[vAt + k]);
+    const indices: number[] = [];
+    for (let f = 0; f < nf; f++) {
+      const w = Number(words[faceAt + f]),
+        first = Math.floor(w / 65536),
+        count = w % 65536;
+      if (listAt + first + count > words.length) throw new RangeError(`the hull block at word ${id} runs past the geometry (${words.length} words)`);
+      for (let k = 1; k + 1 < count; k++) indices.push(Number(words[listAt + first]), Number(words[listAt + first + k]), Number(words[listAt + first + k + 1]));
+    }
+    const values = new Int32Array(coords.length + indices.length);
+    values.set(coords);
+    values.set(indices, coords.length);
+    return { id, shape, nx: 0, nz: 0, cellX: 0, cellZ: 0, originX: 0, originZ: 0, vertexCount: nv, indexCount: indices.length, values };
+  }
   throw new RangeError(`no geometry block at word ${id} (shape code ${shape})`);
 }
 
@@ -106,11 +133,23 @@ export function assetParts(a: WireAsset, partValues = GEOMETRY_PART_VALUES): Geo
   return out;
 }
 
-/** The number of values an asset with this header has, or -1 when the header is not a valid heightfield or mesh (or over MAX_ASSET_VALUES). */
+/** The number of values an asset with this header has, or -1 when the header is not a valid heightfield, mesh or hull (or over MAX_ASSET_VALUES). */
 export function assetValueCount(p: Pick<GeometryPart, 'shape' | 'nx' | 'nz' | 'vertexCount' | 'indexCount'>): number {
   let n = -1;
   if (p.shape === SHAPE.HEIGHTFIELD && p.nx >= 2 && p.nz >= 2 && p.vertexCount === 0 && p.indexCount === 0) n = p.nx * p.nz;
   if (p.shape === SHAPE.MESH && p.nx === 0 && p.nz === 0 && p.vertexCount >= 3 && p.indexCount >= 3 && p.indexCount % 3 === 0)
+    n = 3 * p.vertexCount + p.indexCount;
+  // a hull: 4 to 64 vertices, at most 2 V - 4 triangles (a convex polyhedron's)
+  if (
+    p.shape === SHAPE.HULL &&
+    p.nx === 0 &&
+    p.nz === 0 &&
+    p.vertexCount >= 4 &&
+    p.vertexCount <= 64 &&
+    p.indexCount >= 12 &&
+    p.indexCount <= 3 * (2 * p.vertexCount - 4) &&
+    p.indexCount % 3 === 0
+  )
     n = 3 * p.vertexCount + p.indexCount;
   return n > MAX_ASSET_VALUES ? -1 : n;
 }
@@ -132,7 +171,7 @@ export class GeometryAssembler {
     let a = this.pending.get(p.id);
     if (!a) {
       const total = assetValueCount(p);
-      if (total < 0) throw new RangeError(`geometry ${p.id}: not a valid heightfield or mesh header`);
+      if (total < 0) throw new RangeError(`geometry ${p.id}: not a valid heightfield, mesh or hull header`);
       a = { head: p, values: new Int32Array(total), got: 0 };
       this.pending.set(p.id, a);
     }
@@ -155,7 +194,7 @@ export class GeometryAssembler {
     if (a.got < a.values.length) return null;
     this.pending.delete(p.id);
     this.done.add(p.id);
-    if (h.shape === SHAPE.MESH)
+    if (h.shape === SHAPE.MESH || h.shape === SHAPE.HULL)
       for (let k = 3 * h.vertexCount; k < a.values.length; k++)
         if (a.values[k] < 0 || a.values[k] >= h.vertexCount)
           throw new RangeError(`geometry ${p.id}: index ${a.values[k]} outside its ${h.vertexCount} vertices`);

@@ -68,7 +68,7 @@ export interface SimCallbacks {
   onError?(code: number, message: string): void;
   /** The socket closed (code, reason); `willRetry` says whether a reconnect is scheduled. */
   onClose?(code: number, reason: string, willRetry: boolean): void;
-  /** A static heightfield's or mesh's geometry arrived whole (once per asset; see TesseraClient.geometry). */
+  /** A heightfield's, mesh's or hull's geometry arrived whole (once per asset; see TesseraClient.geometry). */
   onGeometry?(g: ClientGeometry): void;
   /** Any other server message (chat, ownership, adminResult, pong). */
   onMessage?(m: ServerMessage): void;
@@ -95,7 +95,9 @@ export type ClientGeometry =
       heights: Float64Array;
       raw: WireAsset;
     }
-  | { kind: 'mesh'; id: number; vertices: Float64Array; indices: Uint32Array; raw: WireAsset };
+  | { kind: 'mesh'; id: number; vertices: Float64Array; indices: Uint32Array; raw: WireAsset }
+  /** A dynamic hull's shape in its body's frame (the body's position and rotation place it): vertices and triangles, counter-clockwise seen from outside. */
+  | { kind: 'hull'; id: number; vertices: Float64Array; indices: Uint32Array; raw: WireAsset };
 
 /** A whole wire asset in metres (ClientGeometry). */
 export function geometryInMetres(a: WireAsset): ClientGeometry {
@@ -114,6 +116,8 @@ export function geometryInMetres(a: WireAsset): ClientGeometry {
       raw: a,
     };
   const nv = a.vertexCount * 3;
+  if (a.shape === SHAPE.HULL)
+    return { kind: 'hull', id: a.id, vertices: Float64Array.from(a.values.subarray(0, nv), m), indices: Uint32Array.from(a.values.subarray(nv)), raw: a };
   return { kind: 'mesh', id: a.id, vertices: Float64Array.from(a.values.subarray(0, nv), m), indices: Uint32Array.from(a.values.subarray(nv)), raw: a };
 }
 
@@ -149,7 +153,7 @@ export interface RenderBody {
   size: [number, number, number];
   position: [number, number, number];
   rotation: [number, number, number, number];
-  /** A heightfield's or mesh's asset id (its geometry: TesseraClient.geometry); -1 for other shapes (whose `size` is in metres). */
+  /** A heightfield's, mesh's or hull's asset id (its geometry: TesseraClient.geometry); -1 for other shapes (whose `size` is in metres). */
   asset: number;
 }
 
@@ -462,7 +466,8 @@ export class TesseraClient {
       const n = Math.hypot(...q) || 1;
       q = [q[0] / n, q[1] / n, q[2] / n, q[3] / n];
       const shape = b.shapes.get(index);
-      const terrain = shape !== undefined && (shape.shape === SHAPE.HEIGHTFIELD || shape.shape === SHAPE.MESH);
+      // heightfields, meshes and hulls come as an asset id (their geometry: TesseraClient.geometry)
+      const terrain = shape !== undefined && (shape.shape === SHAPE.HEIGHTFIELD || shape.shape === SHAPE.MESH || shape.shape === SHAPE.HULL);
       out.push({
         index,
         generation: sb.generation,

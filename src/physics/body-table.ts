@@ -15,7 +15,8 @@
  *                           plane: normal x 1024 and offset in sx.. (see below)
  *   sleeping     0 / 1
  *   asset        heightfield / mesh: the asset id, the word index of its geometry block in the
- *                world's GEOMETRY array (the record's RADIUS, an integer); -1 for other shapes
+ *                world's GEOMETRY array (the record's RADIUS, an integer); hull: its block's word
+ *                index (the record's CHAR_STEP); -1 for other shapes
  * Planes: sx, sy, sz = normal in 1/1024, and `px` = offset (1/1024 m); py = pz = 0.
  */
 import { BODY_RECORD, BODY_RECORD_BYTES, FLAG, OWNER, SHAPE } from './world-layout';
@@ -82,6 +83,7 @@ const W_ID = BODY_RECORD.ID / 4,
   W_QW = BODY_RECORD.QW / 4,
   W_RADIUS = BODY_RECORD.RADIUS / 4,
   W_HX = BODY_RECORD.HX / 4,
+  W_CHAR_STEP = BODY_RECORD.CHAR_STEP / 4,
   W_HY = BODY_RECORD.HY / 4,
   W_HZ = BODY_RECORD.HZ / 4;
 
@@ -141,7 +143,7 @@ export function readBodyRow(u: Uint32Array, r: number, owner: number, out: BodyT
     out.sz[n] = field(u, r + W_HZ, 6);
   }
   // a heightfield's or mesh's RADIUS is its block's word index (< 2^31: the low word)
-  out.asset[n] = shape === SHAPE.HEIGHTFIELD || shape === SHAPE.MESH ? u[r + W_RADIUS] : -1;
+  out.asset[n] = shape === SHAPE.HEIGHTFIELD || shape === SHAPE.MESH ? u[r + W_RADIUS] : shape === SHAPE.HULL ? u[r + W_CHAR_STEP] : -1;
 }
 
 /**

@@ -77,9 +77,9 @@ export const OWNERSHIP_RULE = { ASK: 0, DENY: 1, ALLOW: 2 } as const;
 export const OWNERSHIP_ACTION = { REQUEST: 0, RELEASE: 1, GRANT: 2, REFUSE: 3, SET_RULE: 4 } as const;
 
 /**
- * Body shapes in a BodyShape (match the core's shape codes). HULL: sx, sy, sz the half extents of
- * the box with the hull's principal moments; ROTATING_CAPSULE: sx its radius, sy the half length of
- * its core along its local y axis; both turned by the body's rotation.
+ * Body shapes in a BodyShape (match the core's shape codes). HULL: sx its asset id (its vertices
+ * and faces in the body's frame come as ServerGeometry); ROTATING_CAPSULE: sx its radius, sy the
+ * half length of its core along its local y axis, turned by the body's rotation.
  */
 export const SHAPE = { SPHERE: 0, CAPSULE: 1, BOX: 2, PLANE: 3, HEIGHTFIELD: 4, MESH: 5, HULL: 6, ROTATING_CAPSULE: 7 } as const;
 

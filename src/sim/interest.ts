@@ -107,14 +107,14 @@ export class StateMessage {
     return (this.value ??= stateRowsMessage(this.rows));
   }
   private assetIds: number[] | null = null;
-  /** Asset ids of the heightfields and meshes among the message's shapes (bodies it announces), in order; made on first use. */
+  /** Asset ids of the heightfields, meshes and hulls among the message's shapes (bodies it announces), in order; made on first use. */
   get assets(): readonly number[] {
     if (!this.assetIds) {
       const out: number[] = [],
         S = this.rows.shapes;
       for (let i = 0; i < this.rows.shapeCount; i++) {
         const o = i * SHAPE_ROW_STRIDE;
-        if (S[o + 2] === SHAPE.HEIGHTFIELD || S[o + 2] === SHAPE.MESH) out.push(S[o + 4]);
+        if (S[o + 2] === SHAPE.HEIGHTFIELD || S[o + 2] === SHAPE.MESH || S[o + 2] === SHAPE.HULL) out.push(S[o + 4]);
       }
       this.assetIds = out;
     }
@@ -385,8 +385,8 @@ export class InterestPublisher {
     P[o + 12] = t.shard[r] < 0 ? 255 : t.shard[r];
     PS[s] = t.shape[r];
     PS[s + 1] = t.kind[r];
-    if (t.shape[r] === SHAPE.HEIGHTFIELD || t.shape[r] === SHAPE.MESH) {
-      // on the wire a heightfield or mesh is its asset id (BodyShape.sx); its geometry is sent apart (ServerGeometry)
+    if (t.shape[r] === SHAPE.HEIGHTFIELD || t.shape[r] === SHAPE.MESH || t.shape[r] === SHAPE.HULL) {
+      // on the wire a heightfield, mesh or hull is its asset id (BodyShape.sx); its geometry is sent apart (ServerGeometry)
       PS[s + 2] = t.asset[r];
       PS[s + 3] = 0;
       PS[s + 4] = 0;
@@ -518,7 +518,8 @@ export class InterestPublisher {
       n = this.jointCount;
     if (n === 0) return;
     let candidates: ArrayLike<number>;
-    if (n * Math.log2(set.count + 2) <= set.count) {
+    // n log2(view) <= view: look the world's joints up in the view (bit length for log2: integer, exact)
+    if (n * (32 - Math.clz32(set.count + 2)) <= set.count) {
       const all = new Array<number>(n);
       for (let k = 0; k < n; k++) all[k] = k * JOINT_ROW_STRIDE;
       candidates = all;

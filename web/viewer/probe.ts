@@ -18,6 +18,8 @@ export interface ViewerProbe {
   spheres: number;
   /** Dynamic (rotating) boxes drawn now, each with its orientation. */
   boxes: number;
+  /** Dynamic convex hulls drawn now from their vertices (the asset arrived). */
+  hulls: number;
   /** What E would pick up now ("index:generation"), or null: nothing within reach; `reachOwn`: it is ours. */
   reach: string | null;
   reachOwn: boolean;

@@ -6,9 +6,9 @@ import { Shape } from '../tessera/shape';
 
 
 /**
- * One part of a static geometry asset (protocol 2): the heightfield or triangle mesh of a
- * body that a snapshot or delta announced with shape Heightfield or Mesh and the asset id in
- * its BodyShape's `sx`. The host sends each asset once per connection, in parts of at most
+ * One part of a geometry asset (protocol 2): the heightfield or triangle mesh of a static
+ * body, or the convex hull of a dynamic one (as a mesh in the body's frame), that a snapshot or
+ * delta announced with shape Heightfield, Mesh or Hull and the asset id in its BodyShape's `sx`. The host sends each asset once per connection, in parts of at most
  * 16,384 values (64 KiB), in order; every part repeats the asset's header fields.
  *
  * The asset's values, in order (all i32): a heightfield's nx * nz heights (raw Q47.16 metres,

@@ -20,9 +20,9 @@ export enum Shape {
   Mesh = 5,
 
   /**
-   * A dynamic convex hull (issue 18): sx, sy, sz are the half extents (1/1024 m) of the box with
-   * the hull's principal moments, in its principal frame (BodyState's rotation); a client draws that
-   * box until the hull's vertices go on the wire.
+   * A dynamic convex hull (issue 18): BodyShape.sx is its asset id (sy = sz = 0); its vertices
+   * (in the body's frame, placed by BodyState's position and rotation) and faces come as
+   * ServerGeometry, once per connection.
    */
   Hull = 6,
 
