@@ -105,6 +105,8 @@ describeIf('the viewer and the dashboard in headless Chromium', () => {
       expect(r.length).toBeGreaterThan(1.85);
       expect(r.length).toBeLessThan(1.92);
     }
+    // the demo's three convex hulls, drawn from their vertices once their geometry arrived (shape 6, ServerGeometry)
+    await until(page, (x) => x.hulls === 3, 10_000, 'the hulls drawn from their vertices');
     const t0 = first.tick;
     await until(page, (x) => x.tick > t0 + 10, 5000, 'ticks advancing');
 

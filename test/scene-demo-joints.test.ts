@@ -4,7 +4,7 @@
  * on its hinge within its limits and its motor closes it again (angle back to 0, at rest), its
  * hinge edge stays on the hinge line; the swing swings under its beam with both ropes at most
  * 1.9 m (a few mm of stretch) and comes back under the beam. scenes/demo-cluster.json is the same
- * world without them (a cluster does not run joints yet): `serve --cluster` runs it by default
+ * world without them and without the demo's hulls (a cluster does not run joints or hulls yet): `serve --cluster` runs it by default
  * and refuses a scene with joints.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -85,12 +85,13 @@ test('demo: the door swings within its limits and its motor closes it; the swing
   }
 }, 120_000);
 
-test('demo-cluster.json is the demo without its jointed bodies (a cluster does not run joints yet)', () => {
+test('demo-cluster.json is the demo without its jointed bodies and hulls (a cluster does not run joints or hulls yet)', () => {
   const demo = JSON.parse(readFileSync(DEMO, 'utf8'));
   const cluster = JSON.parse(readFileSync(join(__dirname, '..', 'scenes', 'demo-cluster.json'), 'utf8'));
-  const { bodies, joints, ...rest } = demo;
+  const { bodies, joints, hulls, ...rest } = demo;
   expect(bodies.length).toBeGreaterThan(0);
   expect(joints.length).toBeGreaterThan(0);
+  expect(hulls.length).toBeGreaterThan(0);
   expect(cluster).toEqual(rest);
 });
 
