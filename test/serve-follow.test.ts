@@ -7,37 +7,25 @@
  * leader that wakes up finds itself deposed and stops.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { resolveConfig, serve, type Server } from '../src/serve';
-import { loadScene, sceneSetup } from '../src/scene';
-import { JetStreamTickLog } from '../src/replica/jetstream-log';
-import { WorldFollower } from '../src/replica/follower';
 import { natsUrl, uniqueWorld } from './helpers/nats';
 import { request, waitFor } from './helpers/net';
 import { builtHelper } from './helpers/child-host';
+import { watchLog, writeSmallScene } from './helpers/replica';
 
 jest.setTimeout(120_000);
-
-const SCENE = {
-  format: 'tessera.scene.v1',
-  world: { capacity: 256, tickRate: 20, maxBodyRadius: 1, sleep: true },
-  partition: { xCuts: [0], zCuts: [] },
-  spawnPoints: [[0, 1.2, 5]],
-  statics: [{ plane: { normal: [0, 1, 0], offset: 0 } }],
-  piles: [{ center: [0.2, 0, 0], layers: 3, radius: 0.35 }],
-};
 
 let dir: string;
 let scenePath: string;
 let nc: NatsConnection;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tessera-follow-'));
-  scenePath = join(dir, 'scene.json');
-  writeFileSync(scenePath, JSON.stringify(SCENE));
+  scenePath = writeSmallScene(dir);
   nc = await connect({ servers: await natsUrl() });
 });
 afterAll(async () => {
@@ -84,20 +72,6 @@ async function startLeader(world: string, data: string): Promise<{ proc: ChildPr
   return { proc, lines, exit };
 }
 
-/** A copy applying the log from tick 0, collecting anything wrong. */
-async function watchLog(world: string): Promise<{ follower: WorldFollower; bad: string[]; stop(): void }> {
-  const follower = new WorldFollower(sceneSetup(loadScene(scenePath)));
-  const bad: string[] = [];
-  const feed = await (await JetStreamTickLog.open(nc, { world })).follow(
-    0,
-    (t) => {
-      if (!follower.apply(t)) bad.push(`tick ${t.tick}: copy ${follower.diverged?.replica.toString(16)} != logged ${t.hash.toString(16)}`);
-    },
-    (e) => bad.push(e.message),
-  );
-  return { follower, bad, stop: () => feed.stop() };
-}
-
 const replica = async (world: string, data: string): Promise<Server> =>
   serve(
     resolveConfig({ port: '0', data: join(dir, data), workers: '0', scene: scenePath, replicate: await natsUrl(), replicateWorld: world, follow: true }, {}),
@@ -110,7 +84,7 @@ test.each([
 ] as const)('the leader %s: the replica leads from the next tick within 2 s, the log replays without a gap', async (_name, signal) => {
   const world = uniqueWorld('follow');
   const a = await startLeader(world, `${world}-a`);
-  const watch = await watchLog(world);
+  const watch = await watchLog(nc, world, scenePath);
   let b: Server | null = null;
   try {
     const bStarting = replica(world, `${world}-b`);

@@ -4,37 +4,24 @@
  * tick; a second node cannot lead the same world (lease), a node with another history cannot
  * lead it either, and the leader restarted from its own data continues the same log.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { resolveConfig, serve, type Server } from '../src/serve';
-import { loadScene, sceneSetup } from '../src/scene';
-import { JetStreamTickLog } from '../src/replica/jetstream-log';
-import { WorldFollower } from '../src/replica/follower';
 import { natsUrl, uniqueWorld } from './helpers/nats';
 import { request, waitFor } from './helpers/net';
+import { watchLog, writeSmallScene } from './helpers/replica';
 
 jest.setTimeout(120_000);
-
-/** A small world: a floor and 40 spheres falling into a pile, 20 Hz. */
-const SCENE = {
-  format: 'tessera.scene.v1',
-  world: { capacity: 256, tickRate: 20, maxBodyRadius: 1, sleep: true },
-  partition: { xCuts: [0], zCuts: [] },
-  spawnPoints: [[0, 1.2, 5]],
-  statics: [{ plane: { normal: [0, 1, 0], offset: 0 } }],
-  piles: [{ center: [0.2, 0, 0], layers: 3, radius: 0.35 }],
-};
 
 let dir: string;
 let scenePath: string;
 let nc: NatsConnection;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tessera-replicate-'));
-  scenePath = join(dir, 'scene.json');
-  writeFileSync(scenePath, JSON.stringify(SCENE));
+  scenePath = writeSmallScene(dir);
   nc = await connect({ servers: await natsUrl() });
 });
 afterAll(async () => {
@@ -50,15 +37,7 @@ test('a replica of the JetStream log has the leader hash at every tick; one lead
   const world = uniqueWorld('serve');
   const a = await start('a', world);
   let a2: Server | null = null;
-  const follower = new WorldFollower(sceneSetup(loadScene(scenePath)));
-  const bad: string[] = [];
-  const feed = await (await JetStreamTickLog.open(nc, { world })).follow(
-    0,
-    (t) => {
-      if (!follower.apply(t)) bad.push(`tick ${t.tick}: replica ${follower.diverged?.replica.toString(16)} != leader ${t.hash.toString(16)}`);
-    },
-    (e) => bad.push(e.message),
-  );
+  const { follower, bad, stop: stopFeed } = await watchLog(nc, world, scenePath);
   try {
     await waitFor(() => a.host.world.stream.tick >= 60, 20_000, 'leader ticks');
     await waitFor(() => follower.stats().next >= 60 || bad.length > 0, 20_000, 'the replica');
@@ -84,7 +63,7 @@ test('a replica of the JetStream log has the leader hash at every tick; one lead
     expect(bad).toEqual([]);
     expect(follower.stats().mismatches).toBe(0);
   } finally {
-    feed.stop();
+    stopFeed();
     await a.stop();
     await a2?.stop();
     await follower.close();

@@ -72,6 +72,24 @@ export const JOLT_STEP_ABORT = "does not fit: Jolt aborted in a step (the npm bu
 const importEsm = new Function('s', 'return import(s)') as (s: string) => Promise<{ default: JoltInit }>;
 
 /**
+ * JoltSettings with the two layers of Jolt's examples (module comment): NON_MOVING and MOVING,
+ * each on its own broadphase layer, MOVING colliding with both. The caller sets the limits.
+ */
+function layerSettings(J: JoltApi): InstanceType<JoltApi['JoltSettings']> {
+  const settings = new J.JoltSettings();
+  const pairs = new J.ObjectLayerPairFilterTable(2);
+  pairs.EnableCollision(LAYER_NON_MOVING, LAYER_MOVING);
+  pairs.EnableCollision(LAYER_MOVING, LAYER_MOVING);
+  const bpInterface = new J.BroadPhaseLayerInterfaceTable(2, 2);
+  bpInterface.MapObjectToBroadPhaseLayer(LAYER_NON_MOVING, new J.BroadPhaseLayer(0));
+  bpInterface.MapObjectToBroadPhaseLayer(LAYER_MOVING, new J.BroadPhaseLayer(1));
+  settings.mObjectLayerPairFilter = pairs;
+  settings.mBroadPhaseLayerInterface = bpInterface;
+  settings.mObjectVsBroadPhaseLayerFilter = new J.ObjectVsBroadPhaseLayerFilterTable(bpInterface, 2, pairs, 2);
+  return settings;
+}
+
+/**
  * A character scene: statics (BoxShape), the terrain (HeightFieldShapeSettings: one sample per
  * height, offset at the terrain's origin, scale (cell, 1, cell); Jolt's default 8 bits per
  * sample within each block) and the buildings (MeshShapeSettings of their triangle lists) as
@@ -87,16 +105,7 @@ function createCharacterWorld(J: JoltApi, scene: SceneSpec): PeerWorld {
   const t = scene.terrain;
   if (!ch || !t) throw new Error(`scene ${scene.kind} has no characters`);
   if (t.nx !== t.nz || t.nx % 2 !== 0) throw new UnsupportedSceneError(`Jolt heightfields are square with an even sample count; terrain is ${t.nx} x ${t.nz}`);
-  const settings = new J.JoltSettings();
-  const pairs = new J.ObjectLayerPairFilterTable(2);
-  pairs.EnableCollision(LAYER_NON_MOVING, LAYER_MOVING);
-  pairs.EnableCollision(LAYER_MOVING, LAYER_MOVING);
-  const bpInterface = new J.BroadPhaseLayerInterfaceTable(2, 2);
-  bpInterface.MapObjectToBroadPhaseLayer(LAYER_NON_MOVING, new J.BroadPhaseLayer(0));
-  bpInterface.MapObjectToBroadPhaseLayer(LAYER_MOVING, new J.BroadPhaseLayer(1));
-  settings.mObjectLayerPairFilter = pairs;
-  settings.mBroadPhaseLayerInterface = bpInterface;
-  settings.mObjectVsBroadPhaseLayerFilter = new J.ObjectVsBroadPhaseLayerFilterTable(bpInterface, 2, pairs, 2);
+  const settings = layerSettings(J);
   const statics = scene.statics.length + 1 + (scene.meshes?.length ?? 0);
   settings.mMaxBodies = statics + 16;
   const ji = new J.JoltInterface(settings);
@@ -229,16 +238,7 @@ function createWorld(J: JoltApi, scene: SceneSpec): PeerWorld {
   if (bodies > JOLT_MAX_BODIES) {
     throw new UnsupportedSceneError(`does not fit: jolt-physics' WASM heap is fixed at 128 MiB (at most ~${JOLT_MAX_BODIES} bodies), scene has ${bodies}`);
   }
-  const settings = new J.JoltSettings();
-  const pairs = new J.ObjectLayerPairFilterTable(2);
-  pairs.EnableCollision(LAYER_NON_MOVING, LAYER_MOVING);
-  pairs.EnableCollision(LAYER_MOVING, LAYER_MOVING);
-  const bpInterface = new J.BroadPhaseLayerInterfaceTable(2, 2);
-  bpInterface.MapObjectToBroadPhaseLayer(LAYER_NON_MOVING, new J.BroadPhaseLayer(0));
-  bpInterface.MapObjectToBroadPhaseLayer(LAYER_MOVING, new J.BroadPhaseLayer(1));
-  settings.mObjectLayerPairFilter = pairs;
-  settings.mBroadPhaseLayerInterface = bpInterface;
-  settings.mObjectVsBroadPhaseLayerFilter = new J.ObjectVsBroadPhaseLayerFilterTable(bpInterface, 2, pairs, 2);
+  const settings = layerSettings(J);
   settings.mMaxBodies = bodies + 16;
   // Box scenes: a cube of the pyramid rests on 4 others, a box in a pile touches 6 or more: 6 per body.
   settings.mMaxContactConstraints = joltContactConstraints(bodies, APART_SCENES.has(scene.kind), scene.boxes ? 6 : 4);

@@ -1,0 +1,43 @@
+/**
+ * What the replication tests share (test/serve-replicate.test.ts, test/serve-follow.test.ts): a
+ * small scene file (a floor and 40 spheres settling into a pile, 20 Hz, two regions) written to a
+ * temp dir, and a copy of a world that applies its JetStream log from tick 0 and collects what
+ * went wrong (a gap, a bad message, a hash that differs from the logged one).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { loadScene, sceneSetup } from '../../src/scene';
+import { JetStreamTickLog } from '../../src/replica/jetstream-log';
+import { WorldFollower } from '../../src/replica/follower';
+
+/** The small world: a floor and 40 spheres falling into a pile, 20 Hz, cut at x = 0. */
+export const SMALL_SCENE = {
+  format: 'tessera.scene.v1',
+  world: { capacity: 256, tickRate: 20, maxBodyRadius: 1, sleep: true },
+  partition: { xCuts: [0], zCuts: [] },
+  spawnPoints: [[0, 1.2, 5]],
+  statics: [{ plane: { normal: [0, 1, 0], offset: 0 } }],
+  piles: [{ center: [0.2, 0, 0], layers: 3, radius: 0.35 }],
+};
+
+/** Writes SMALL_SCENE as `dir`/scene.json; returns its path. */
+export function writeSmallScene(dir: string): string {
+  const path = join(dir, 'scene.json');
+  writeFileSync(path, JSON.stringify(SMALL_SCENE));
+  return path;
+}
+
+/** A copy of the world of `scenePath` following world `world`'s log from tick 0; `bad` lists what went wrong. */
+export async function watchLog(nc: NatsConnection, world: string, scenePath: string): Promise<{ follower: WorldFollower; bad: string[]; stop(): void }> {
+  const follower = new WorldFollower(sceneSetup(loadScene(scenePath)));
+  const bad: string[] = [];
+  const feed = await (await JetStreamTickLog.open(nc, { world })).follow(
+    0,
+    (t) => {
+      if (!follower.apply(t)) bad.push(`tick ${t.tick}: copy ${follower.diverged?.replica.toString(16)} != logged ${t.hash.toString(16)}`);
+    },
+    (e) => bad.push(e.message),
+  );
+  return { follower, bad, stop: () => feed.stop() };
+}
