@@ -23,6 +23,7 @@
  * (cluster-members.ts), when one is given.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { totalCounter } from './prom-counter';
 import type { CoordinatorStats } from '../cluster/coordinator';
 import type { MemberFigures } from './cluster-members';
 
@@ -61,21 +62,8 @@ export class ClusterWatch {
     private readonly members: { list(): MemberFigures[] } | null = null,
   ) {
     const self = this;
-    const counter = (name: string, help: string, read: (s: CoordinatorStats) => number): void => {
-      let seen = 0;
-      new Counter({
-        name,
-        help,
-        registers: [registry],
-        collect() {
-          const v = read(self.source.stats());
-          if (v > seen) {
-            this.inc(v - seen);
-            seen = v;
-          }
-        },
-      });
-    };
+    const counter = (name: string, help: string, read: (s: CoordinatorStats) => number): void =>
+      totalCounter(registry, name, help, () => read(self.source.stats()));
     counter('tessera_cluster_ticks_total', 'Ticks stepped by the shard processes', (s) => s.ticks);
     counter('tessera_cluster_failovers_total', 'Regions moved off a failed shard process', (s) => s.failovers);
     counter('tessera_cluster_order_bytes_total', 'Bytes of tick orders published to the shard processes', (s) => s.orderBytes);

@@ -9,6 +9,7 @@
  * a call on the hot path.
  */
 import { Registry, Histogram, Gauge, Counter, collectDefaultMetrics } from 'prom-client';
+import { totalCounter } from './prom-counter';
 import type { Host, TickFigures } from './host';
 import type { SecurityLog } from './security-log';
 import type { AccountService } from '../persist/accounts';
@@ -63,23 +64,8 @@ export class HostMetrics {
         },
       });
     };
-    const counter = (name: string, help: string, read: (h: Host) => number): void => {
-      const self = this;
-      let seen = 0;
-      new Counter({
-        name,
-        help,
-        registers: [r],
-        collect() {
-          if (!self.host) return;
-          const v = read(self.host);
-          if (v > seen) {
-            this.inc(v - seen);
-            seen = v;
-          }
-        },
-      });
-    };
+    const counter = (name: string, help: string, read: (h: Host) => number): void =>
+      totalCounter(r, name, help, () => (this.host ? read(this.host) : undefined));
     gauge('tessera_tick', "The world stream's open tick", (h, g) => g.set(h.world.stream.tick));
     gauge('tessera_clients', 'WebSocket clients that completed hello', (h, g) => g.set(h.clientCount));
     counter('tessera_messages_in_total', 'Client messages received', (h) => h.statistics.messagesIn);

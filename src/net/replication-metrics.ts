@@ -12,7 +12,8 @@
  *  tessera_replication_leader                               1 while this node holds the lease
  * ```
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import { totalCounter } from './prom-counter';
 import type { ReplicationLeader } from '../replica/leader';
 
 /** Registers the replication metrics of `leader` in `registry`. */
@@ -46,22 +47,12 @@ export class ReplicationMetrics {
     gauge('tessera_replication_in_flight', 'Appends awaiting the acknowledgement of JetStream', (g) => g.set(leader.stats().inFlight));
     gauge('tessera_replication_queued', 'Ticks waiting to be sent to JetStream', (g) => g.set(leader.stats().queued));
     gauge('tessera_replication_leader', '1 while this node holds the world leader lease', (g) => g.set(leader.stats().leader ? 1 : 0));
-    const counter = (name: string, help: string, read: () => number): void => {
-      let seen = 0;
-      new Counter({
-        name,
-        help,
-        registers: [registry],
-        collect() {
-          const v = read();
-          if (v > seen) {
-            this.inc(v - seen);
-            seen = v;
-          }
-        },
-      });
-    };
-    counter('tessera_replication_failures_total', 'Appends to JetStream that failed and were retried', () => leader.stats().failures);
-    counter('tessera_replication_dropped_total', 'Ticks dropped from memory while NATS was away (sent again from SQLite)', () => leader.stats().dropped);
+    totalCounter(registry, 'tessera_replication_failures_total', 'Appends to JetStream that failed and were retried', () => leader.stats().failures);
+    totalCounter(
+      registry,
+      'tessera_replication_dropped_total',
+      'Ticks dropped from memory while NATS was away (sent again from SQLite)',
+      () => leader.stats().dropped,
+    );
   }
 }

@@ -17,6 +17,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { totalCounter } from './prom-counter';
 import type { ShardProcessStats } from '../cluster/shard-process';
 
 /** A running /metrics server. */
@@ -30,21 +31,7 @@ export interface ShardMetricsServer {
 export function shardRegistry(stats: () => ShardProcessStats): Registry {
   const r = new Registry();
   collectDefaultMetrics({ register: r, prefix: 'tessera_shard_', eventLoopMonitoringPrecision: 100 });
-  const counter = (name: string, help: string, read: (s: ShardProcessStats) => number): void => {
-    let seen = 0;
-    new Counter({
-      name,
-      help,
-      registers: [r],
-      collect() {
-        const v = read(stats());
-        if (v > seen) {
-          this.inc(v - seen);
-          seen = v;
-        }
-      },
-    });
-  };
+  const counter = (name: string, help: string, read: (s: ShardProcessStats) => number): void => totalCounter(r, name, help, () => read(stats()));
   counter('tessera_shard_ticks_total', 'Ticks this shard process stepped', (s) => s.ticks);
   counter('tessera_shard_results_published_total', 'Region Results this process published', (s) => s.resultsPublished);
   counter('tessera_shard_results_applied_total', "Other regions' Results applied to this process's copy", (s) => s.resultsApplied);
