@@ -106,12 +106,7 @@ export class WorldFollower {
     if (!this.base) throw new ReplicaError('BAD_LOG', 'promote: the copy has no stream state (it did not start at tick 0)');
     if (this.diverged) throw new ReplicaError('BAD_LOG', `promote: the copy diverged at tick ${this.diverged.tick}`);
     const stream = EventStream.resume(this.streamName, this.base, this.since, { ...streamOpts, tick: this.next, ids: this.joins });
-    for (const d of this.derived) stream.publishServer(d.type, d.body);
-    const loop = new WorldLoop(stream, this.sim, opts);
-    // the log before the fold is not in memory: catch-up for older ticks is by this snapshot
-    const payload = loop.snapshotPayload();
-    stream.addSnapshot(stream.tick, payload.length + 16, payload);
-    return loop;
+    return WorldLoop.resumed(stream, this.sim, this.derived, opts);
   }
 
   /** Figures for metrics. */

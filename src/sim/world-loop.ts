@@ -138,7 +138,18 @@ export class WorldLoop {
       const h = sim.hash().toString(16);
       if (h !== t.hash) throw new Error(`replay of ${name} tick ${t.tick} gives hash ${h}, the log says ${t.hash}`);
     }
-    for (const d of derived) stream.publishServer(d.type, d.body); // they belonged to the open tick
+    return WorldLoop.resumed(stream, sim, derived, opts);
+  }
+
+  /**
+   * The world loop of a world rebuilt up to the stream's open tick (a restore, or a replica
+   * promoted to leader: src/replica/follower.ts): `derived` are the derived events the last
+   * applied tick produced (they belong to the open tick), and since the stream's log does not
+   * reach back to tick 0, a catch-up snapshot of the current state is recorded. Throws as the
+   * constructor does.
+   */
+  static resumed(stream: EventStream, sim: MainSim, derived: ReadonlyArray<{ type: string; body: string }>, opts: WorldLoopOptions = {}): WorldLoop {
+    for (const d of derived) stream.publishServer(d.type, d.body);
     const loop = new WorldLoop(stream, sim, opts);
     // the log before the snapshot is not in memory: catch-up for older ticks is by this snapshot
     const payload = loop.snapshotPayload();
