@@ -25,7 +25,7 @@
  * into another character. Lost: a capsule whose feet are more than LOST_BELOW m under the
  * terrain, or outside the walls, or not finite.
  */
-import type { Overlap } from './quality';
+import { sphereBoxPenetration, type Overlap } from './quality';
 import { baseSpec, checkN, mixSeed, mulberry32, type SceneSpec, type StaticBox, type Vec3 } from './scenes';
 
 /** Heightfield samples per side (Jolt needs a multiple of its block size: 128). */
@@ -262,20 +262,10 @@ export function charactersScene(n: number, seed = 1): SceneSpec {
   };
 }
 
-/** Penetration of a vertical capsule (centre c, core half height h, radius r) into the box [lo, hi], m (<= 0: apart). */
-function capsuleBoxDepth(c: ArrayLike<number>, h: number, r: number, lo: readonly number[], hi: readonly number[]): number {
-  // The core point nearest the box in y, then the sphere there against the box.
-  const y = Math.min(Math.max((lo[1] + hi[1]) / 2, c[1] - h), c[1] + h);
-  const px = Math.min(Math.max(c[0], lo[0]), hi[0]),
-    py = Math.min(Math.max(y, lo[1]), hi[1]),
-    pz = Math.min(Math.max(c[2], lo[2]), hi[2]);
-  const inside = px === c[0] && py === y && pz === c[2];
-  if (inside) {
-    // Centre inside: depth = r + the distance to the nearest face.
-    const d = Math.min(c[0] - lo[0], hi[0] - c[0], y - lo[1], hi[1] - y, c[2] - lo[2], hi[2] - c[2]);
-    return r + d;
-  }
-  return r - Math.hypot(c[0] - px, y - py, c[2] - pz);
+/** Penetration of a vertical capsule (centre c, core half height h, radius r) into the box of centre `bc` and half extents `bh`, m (<= 0: apart): its core's point nearest the box in y as a sphere. */
+function capsuleBoxDepth(c: ArrayLike<number>, h: number, r: number, bc: readonly number[], bh: readonly number[]): number {
+  const y = Math.min(Math.max(bc[1], c[1] - h), c[1] + h);
+  return sphereBoxPenetration(c[0], y, c[2], r, bc, bh);
 }
 
 /**
@@ -290,13 +280,13 @@ export function characterOverlap(scene: SceneSpec, p: Float64Array): Overlap {
     h = ch.halfHeight,
     n = scene.n;
   let best: Overlap = { depth: 0, kind: 'none' };
-  const boxes: Array<{ lo: readonly number[]; hi: readonly number[]; kind: Overlap['kind'] }> = [
-    ...(scene.meshes ?? []).map((m) => ({ lo: m.min, hi: m.max, kind: 'character-mesh' as const })),
-    ...scene.statics.map((s) => ({
-      lo: s.center.map((c, a) => c - s.halfExtents[a]),
-      hi: s.center.map((c, a) => c + s.halfExtents[a]),
-      kind: 'character-static' as const,
+  const boxes: Array<{ c: readonly number[]; h: readonly number[]; kind: Overlap['kind'] }> = [
+    ...(scene.meshes ?? []).map((m) => ({
+      c: m.min.map((v, a) => (v + m.max[a]) / 2),
+      h: m.min.map((v, a) => (m.max[a] - v) / 2),
+      kind: 'character-mesh' as const,
     })),
+    ...scene.statics.map((s) => ({ c: s.center, h: s.halfExtents, kind: 'character-static' as const })),
   ];
   const ok = (i: number): boolean => Number.isFinite(p[3 * i]) && Number.isFinite(p[3 * i + 1]) && Number.isFinite(p[3 * i + 2]);
   const c = new Float64Array(3);
@@ -313,7 +303,7 @@ export function characterOverlap(scene: SceneSpec, p: Float64Array): Overlap {
       if (depth > best.depth) best = { depth, kind: 'character-terrain' };
     }
     for (const b of boxes) {
-      const depth = capsuleBoxDepth(c, h, r, b.lo, b.hi);
+      const depth = capsuleBoxDepth(c, h, r, b.c, b.h);
       if (depth > best.depth) best = { depth, kind: b.kind };
     }
   }

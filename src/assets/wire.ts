@@ -110,6 +110,11 @@ export function assetAt(words: BigInt64Array, id: number): WireAsset {
   throw new RangeError(`no geometry block at word ${id} (shape code ${shape})`);
 }
 
+/** Whether a body of this shape goes on the wire as an asset id (BodyShape.sx) with its geometry sent apart: heightfields, meshes and hulls. */
+export function isAssetShape(shape: number): boolean {
+  return shape === SHAPE.HEIGHTFIELD || shape === SHAPE.MESH || shape === SHAPE.HULL;
+}
+
 /** An asset as ServerGeometry parts of at most `partValues` (default GEOMETRY_PART_VALUES) values each, in order. */
 export function assetParts(a: WireAsset, partValues = GEOMETRY_PART_VALUES): GeometryPart[] {
   const out: GeometryPart[] = [];

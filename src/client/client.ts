@@ -17,7 +17,7 @@
  */
 import { decodeServer, encodeClient } from '../protocol/codec';
 import { CLOSE } from '../protocol/errors';
-import { GeometryAssembler, type WireAsset } from '../assets/wire';
+import { GeometryAssembler, isAssetShape, type WireAsset } from '../assets/wire';
 import { SHAPE } from '../physics/world-layout';
 import {
   PROTOCOL_VERSION,
@@ -467,17 +467,17 @@ export class TesseraClient {
       q = [q[0] / n, q[1] / n, q[2] / n, q[3] / n];
       const shape = b.shapes.get(index);
       // heightfields, meshes and hulls come as an asset id (their geometry: TesseraClient.geometry)
-      const terrain = shape !== undefined && (shape.shape === SHAPE.HEIGHTFIELD || shape.shape === SHAPE.MESH || shape.shape === SHAPE.HULL);
+      const byAsset = shape !== undefined && isAssetShape(shape.shape);
       out.push({
         index,
         generation: sb.generation,
         shard: sb.shard,
         shape: shape?.shape ?? 0,
         kind: shape?.kind ?? 0,
-        size: shape && !terrain ? [shape.sx / 1024, shape.sy / 1024, shape.sz / 1024] : [0, 0, 0],
+        size: shape && !byAsset ? [shape.sx / 1024, shape.sy / 1024, shape.sz / 1024] : [0, 0, 0],
         position: [lerp(from.px, sb.px) / 1024, lerp(from.py, sb.py) / 1024, lerp(from.pz, sb.pz) / 1024],
         rotation: q,
-        asset: terrain ? shape.sx : -1,
+        asset: byAsset ? shape.sx : -1,
       });
     }
     return out;

@@ -26,6 +26,7 @@
  */
 import type { BodyTable } from '../physics/body-table';
 import { SHAPE } from '../physics/world-layout';
+import { isAssetShape } from '../assets/wire';
 import type { BodyShape, BodyState, ServerMessage } from '../protocol/messages';
 import type { JointInfo } from '../protocol/messages';
 import { encodeStateRows, stateRowsMessage, JOINT_ROW_STRIDE, SHAPE_ROW_STRIDE, STATE_ROW_STRIDE, type StateRows } from '../protocol/codec';
@@ -114,7 +115,7 @@ export class StateMessage {
         S = this.rows.shapes;
       for (let i = 0; i < this.rows.shapeCount; i++) {
         const o = i * SHAPE_ROW_STRIDE;
-        if (S[o + 2] === SHAPE.HEIGHTFIELD || S[o + 2] === SHAPE.MESH || S[o + 2] === SHAPE.HULL) out.push(S[o + 4]);
+        if (isAssetShape(S[o + 2])) out.push(S[o + 4]);
       }
       this.assetIds = out;
     }
@@ -385,7 +386,7 @@ export class InterestPublisher {
     P[o + 12] = t.shard[r] < 0 ? 255 : t.shard[r];
     PS[s] = t.shape[r];
     PS[s + 1] = t.kind[r];
-    if (t.shape[r] === SHAPE.HEIGHTFIELD || t.shape[r] === SHAPE.MESH || t.shape[r] === SHAPE.HULL) {
+    if (isAssetShape(t.shape[r])) {
       // on the wire a heightfield, mesh or hull is its asset id (BodyShape.sx); its geometry is sent apart (ServerGeometry)
       PS[s + 2] = t.asset[r];
       PS[s + 3] = 0;
