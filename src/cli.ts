@@ -404,32 +404,32 @@ export function program(): Command {
     );
   p.command('cluster-keys')
     .description(
-      "make NATS users for a cluster world: a key per shard process and the coordinator, and nats-server's authorization config (src/cluster/auth.ts)",
+      "make NATS users for a world: a key per shard process and the coordinator, a key per replication node (leader and replicas), and nats-server's authorization config (src/cluster/auth.ts, src/replica/auth.ts)",
     )
     .requiredOption('--world <id>', 'world id (letters, digits, _ and -)')
-    .requiredOption('--processes <ids>', 'shard process ids, comma separated (standbys too)')
+    .option('--processes <ids>', 'shard process ids, comma separated (standbys too)', '')
+    .option('--replicas <ids>', 'replication node ids (the leader and every replica), comma separated', '')
     .option('--out <dir>', 'where to write <id>.nk (mode 600) and auth.conf', 'cluster-keys')
     .option('--force', 'replace an existing auth.conf and its keys')
-    .action((o: { world: string; processes: string; out: string; force?: boolean }) => {
+    .action((o: { world: string; processes: string; replicas: string; out: string; force?: boolean }) => {
+      const list = (v: string): string[] =>
+        v
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean);
       let k: ReturnType<typeof makeClusterKeys>;
       try {
-        k = makeClusterKeys({
-          world: o.world,
-          ids: o.processes
-            .split(',')
-            .map((x) => x.trim())
-            .filter(Boolean),
-          dir: o.out,
-          force: o.force === true,
-        });
+        k = makeClusterKeys({ world: o.world, ids: list(o.processes), replicas: list(o.replicas), dir: o.out, force: o.force === true });
       } catch (e) {
         throw new ConfigError('cluster-keys', 'arguments', (e as Error).message);
       }
       console.log(`wrote ${k.conf} and ${Object.keys(k.seeds).length} keys:`);
       console.log(`  nats-server -js -c ${k.conf}`);
-      console.log(`  tessera serve --cluster nats://HOST:4222 --cluster-world ${o.world} --cluster-nkey ${k.seeds.coordinator}`);
-      for (const [id, f] of Object.entries(k.seeds))
-        if (id !== COORDINATOR_ID) console.log(`  tessera shard --nats nats://HOST:4222 --world ${o.world} --nkey ${f}`);
+      if (list(o.processes).length > 0)
+        console.log(`  tessera serve --cluster nats://HOST:4222 --cluster-world ${o.world} --cluster-nkey ${k.seeds.coordinator}`);
+      for (const id of list(o.processes)) console.log(`  tessera shard --nats nats://HOST:4222 --world ${o.world} --nkey ${k.seeds[id]}`);
+      for (const id of list(o.replicas))
+        console.log(`  tessera serve --replicate nats://HOST:4222 --replicate-world ${o.world} --replicate-nkey ${k.seeds[id]} [--follow]`);
     });
   p.command('selfcheck')
     .description('core build information and a determinism self-check of its variants')

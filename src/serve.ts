@@ -52,7 +52,7 @@ import { DEFAULT_MAX_BUCKETS } from './persist/rate-buckets';
 import { ClusterCoordinator } from './cluster/coordinator';
 import { PhysicsError } from './physics/world';
 import { WORLD_ID } from './cluster/subjects';
-import { readNkeySeed } from './cluster/auth';
+import { idOfKeyFile, readNkeySeed } from './cluster/auth';
 import { ClusterWatch } from './net/cluster-metrics';
 import { MemberWatch } from './net/cluster-members';
 import { LeaderError, ReplicationLeader, deposer } from './replica/leader';
@@ -517,7 +517,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
     const lo = {
       nats: cfg.replicate,
       world: cfg.replicateWorld,
-      id: `${hostname()}:${process.pid}`,
+      id: `${cfg.replicateNkey ? `${idOfKeyFile(cfg.replicateNkey)}@` : ''}${hostname()}:${process.pid}`,
       stream: 'world',
       leaseMs: cfg.replicateLeaseMs,
       nkeyFile: cfg.replicateNkey || undefined,

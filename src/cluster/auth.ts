@@ -27,6 +27,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { type ConnectionOptions, nkeyAuthenticator, nkeys } from '@nats-io/transport-node';
+import { replicaPermissions } from '../replica/auth';
 import { WORLD_ID, names } from './subjects';
 
 /** The id the coordinator uses as a sender (its resends of committed Results); no process may take it. */
@@ -133,35 +134,43 @@ export interface ClusterKeys {
 }
 
 /**
- * Makes a NATS user (a fresh NKey) for the coordinator and for each process id of world `world`,
- * writes each seed to `<dir>/<id>.nk` (mode 600) and the nats-server configuration `<dir>/auth.conf`
- * with their public keys and permissions (clusterPermissions). Refuses (Error) to overwrite an
- * existing auth.conf unless `force`; RangeError for a bad world or process id, a duplicate, or a
- * process named COORDINATOR_ID.
+ * Makes a NATS user (a fresh NKey) for the coordinator and for each shard process id of world
+ * `world` (when `ids` is not empty), and for each replication node id in `replicas` (the leader
+ * and its replicas, src/replica/auth.ts replicaPermissions), writes each seed to `<dir>/<id>.nk`
+ * (mode 600) and the nats-server configuration `<dir>/auth.conf` with their public keys and
+ * permissions (clusterPermissions, replicaPermissions). Refuses (Error) to overwrite an existing
+ * auth.conf unless `force`; RangeError for a bad world or id, an id used twice (across both
+ * lists: each names a seed file), a process or replica named COORDINATOR_ID, or no id at all.
  */
-export function makeClusterKeys(o: { world: string; ids: string[]; dir: string; force?: boolean }): ClusterKeys {
+export function makeClusterKeys(o: { world: string; ids: string[]; replicas?: string[]; dir: string; force?: boolean }): ClusterKeys {
   names(o.world);
   const ids = [...o.ids];
-  for (const id of ids) {
-    if (id === COORDINATOR_ID) throw new RangeError(`process id ${JSON.stringify(id)} is the coordinator's`);
-    if (!WORLD_ID.test(id)) throw new RangeError(`process id ${JSON.stringify(id)}: use 1 to 64 letters, digits, '_' or '-'`);
+  const replicas = [...(o.replicas ?? [])];
+  for (const id of [...ids, ...replicas]) {
+    if (id === COORDINATOR_ID) throw new RangeError(`id ${JSON.stringify(id)} is the coordinator's`);
+    if (!WORLD_ID.test(id)) throw new RangeError(`id ${JSON.stringify(id)}: use 1 to 64 letters, digits, '_' or '-'`);
   }
-  if (new Set(ids).size !== ids.length) throw new RangeError(`process ids repeat: ${ids.join(', ')}`);
+  if (ids.length + replicas.length === 0) throw new RangeError('no ids: name shard processes, replicas or both');
+  if (new Set([...ids, ...replicas]).size !== ids.length + replicas.length) throw new RangeError(`ids repeat: ${[...ids, ...replicas].join(', ')}`);
   const conf = join(o.dir, 'auth.conf');
   if (existsSync(conf) && !o.force) throw new Error(`${conf} exists: pass --force to replace it (and every key in it)`);
   mkdirSync(o.dir, { recursive: true });
   const seeds: Record<string, string> = {};
-  const users = [COORDINATOR_ID, ...ids].map((id) => {
+  const user = (id: string, permissions: NatsPermissions): { nkey: string; permissions: NatsPermissions } => {
     const kp = nkeys.createUser();
     const file = join(o.dir, `${id}.nk`);
     writeFileSync(file, `${new TextDecoder().decode(kp.getSeed())}\n`, { mode: 0o600 });
     chmodSync(file, 0o600);
     seeds[id] = file;
-    return { nkey: kp.getPublicKey(), permissions: clusterPermissions(o.world, id) };
-  });
+    return { nkey: kp.getPublicKey(), permissions };
+  };
+  const users = [
+    ...(ids.length > 0 ? [COORDINATOR_ID, ...ids].map((id) => user(id, clusterPermissions(o.world, id))) : []),
+    ...replicas.map((id) => user(id, replicaPermissions(o.world, id))),
+  ];
   const head = [
-    `# NATS users of Tessera cluster world ${o.world}: the coordinator and processes ${ids.join(', ')}`,
-    '# (written by `tessera cluster-keys`; src/cluster/auth.ts explains the permissions).',
+    `# NATS users of Tessera world ${o.world}: ${ids.length > 0 ? `the coordinator and shard processes ${ids.join(', ')}` : 'no shard processes'}; ${replicas.length > 0 ? `replication nodes ${replicas.join(', ')}` : 'no replication nodes'}`,
+    '# (written by `tessera cluster-keys`; src/cluster/auth.ts and src/replica/auth.ts explain the permissions).',
     '# Start nats-server with `-c` this file, or `include` it from your own configuration.',
     '',
   ].join('\n');

@@ -13,7 +13,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { WorldLogStore } from '../persist/store';
 import type { WorldLoop } from '../sim/world-loop';
-import { clusterConnectOptions } from '../cluster/auth';
+import { clusterConnectOptions, idOfKeyFile } from '../cluster/auth';
 import { JetStreamTickLog, ReplicaError } from './jetstream-log';
 import { LeaderLease } from './lease';
 import { ReplicatedLogStore, type ReplicationStats } from './replicated-store';
@@ -29,6 +29,7 @@ export interface LeaderOptions {
   /** The world stream whose ticks are replicated (the host's main stream). */
   stream: string;
   leaseMs: number;
+  /** This node's NATS key (`<id>.nk` from `tessera cluster-keys --replicas`): its file name is the user id, whose inbox (`_INBOX_<id>`) the server allows (src/replica/auth.ts). None: connect without a key. */
   nkeyFile?: string;
   store: WorldLogStore;
   log: Logger;
@@ -74,7 +75,9 @@ export class ReplicationLeader {
    * node holds the lease, or the NATS error when the server cannot be reached or has no JetStream.
    */
   static async start(o: LeaderOptions): Promise<ReplicationLeader> {
-    const nc = await connect(clusterConnectOptions({ nats: o.nats, name: `tessera-leader-${o.world}-${o.id}`, id: o.id, nkeyFile: o.nkeyFile }));
+    const nc = await connect(
+      clusterConnectOptions({ nats: o.nats, name: `tessera-leader-${o.world}-${o.id}`, id: o.nkeyFile ? idOfKeyFile(o.nkeyFile) : o.id, nkeyFile: o.nkeyFile }),
+    );
     try {
       const depose = deposer(o);
       const lease = await LeaderLease.open(nc, { world: o.world, id: o.id, ttlMs: o.leaseMs, onLost: (r) => depose(`lease lost (${r})`) });

@@ -12,7 +12,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { WorldSetup } from '../sim/main-sim';
-import { clusterConnectOptions } from '../cluster/auth';
+import { clusterConnectOptions, idOfKeyFile } from '../cluster/auth';
 import { WorldFollower, type FollowerStats } from './follower';
 import { JetStreamTickLog, ReplicaError } from './jetstream-log';
 import { LeaderLease } from './lease';
@@ -57,7 +57,14 @@ export class ReplicaNode {
 
   /** Connects, opens the lease and the log, and starts applying the log from tick 0. Rejects with the NATS error when the server cannot be reached. */
   static async start(o: ReplicaNodeOptions): Promise<ReplicaNode> {
-    const nc = await connect(clusterConnectOptions({ nats: o.nats, name: `tessera-replica-${o.world}-${o.id}`, id: o.id, nkeyFile: o.nkeyFile }));
+    const nc = await connect(
+      clusterConnectOptions({
+        nats: o.nats,
+        name: `tessera-replica-${o.world}-${o.id}`,
+        id: o.nkeyFile ? idOfKeyFile(o.nkeyFile) : o.id,
+        nkeyFile: o.nkeyFile,
+      }),
+    );
     try {
       let node: ReplicaNode | null = null;
       const lease = await LeaderLease.open(nc, { world: o.world, id: o.id, ttlMs: o.leaseMs, onLost: (r) => node?.lost(r) });

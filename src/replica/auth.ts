@@ -1,0 +1,69 @@
+/**
+ * Who may touch a replicated world's JetStream state on NATS (issue 19, "every door
+ * authenticates"): the log stream, the leader lease and what else a replica keeps there.
+ *
+ * Every replication node of a world (the leader and its replicas: any replica may become the
+ * leader) connects as a NATS user of its own, an NKey made by `tessera cluster-keys --replicas`
+ * (src/cluster/auth.ts makeClusterKeys). Its permissions reach only that world's replication
+ * streams, through the JetStream API subjects named for each stream (NATS docs, "JetStream
+ * wire API reference": `$JS.API.STREAM.INFO.<stream>` and so on), the log's subject, the lease's
+ * key, and its own inbox:
+ *
+ * ```
+ *  user          publish                                          subscribe
+ *  replica <id>  tessera.<world>.log (JetStream publish),          _INBOX_<id>.>
+ *                $KV.TESSERA_LEASE_<world>.leader,
+ *                $JS.API.INFO,
+ *                per stream S of replicationStreams(world):
+ *                  $JS.API.STREAM.{CREATE,UPDATE,INFO,MSG.GET}.S,
+ *                  $JS.API.DIRECT.GET.S[.>],
+ *                  $JS.API.CONSUMER.{CREATE,DELETE,INFO,MSG.NEXT}.S[.>]
+ * ```
+ *
+ * Not granted: deleting or purging a stream (`STREAM.DELETE`, `STREAM.PURGE`, `STREAM.MSG.DELETE`),
+ * any other world's streams, the cluster's subjects (orders, Results), publishing on another
+ * user's inbox. So a shard process's key cannot append to a world's log or take its lease, a
+ * replica of world A cannot read or write world B, and no replication key can erase history.
+ * Not covered: a node holding a valid replica key that appends a forged tick while it holds no
+ * lease (the leader's next append is fenced and replicas stop at the hash mismatch: an insider
+ * can stop replication, not change what a replica accepts as the world), and Byzantine leaders.
+ */
+import type { NatsPermissions } from '../cluster/auth';
+import { WORLD_ID } from '../cluster/subjects';
+import { logNames } from './jetstream-log';
+import { leaseBucket } from './lease';
+
+/**
+ * The JetStream streams a replicated world `world` keeps: the tick log and the lease bucket's
+ * stream (`KV_<bucket>`). Throws RangeError for a world id that is not WORLD_ID.
+ */
+export function replicationStreams(world: string): string[] {
+  return [logNames(world).stream, `KV_${leaseBucket(world)}`];
+}
+
+/**
+ * The permissions of replication node `id` of world `world` (the module comment's table). Throws
+ * RangeError for a world or node id that is not WORLD_ID.
+ */
+export function replicaPermissions(world: string, id: string): NatsPermissions {
+  if (!WORLD_ID.test(id)) throw new RangeError(`replica id ${JSON.stringify(id)}: use 1 to 64 letters, digits, '_' or '-'`);
+  const api = '$JS.API';
+  const perStream = replicationStreams(world).flatMap((s) => [
+    `${api}.STREAM.CREATE.${s}`,
+    `${api}.STREAM.UPDATE.${s}`,
+    `${api}.STREAM.INFO.${s}`,
+    `${api}.STREAM.MSG.GET.${s}`,
+    `${api}.DIRECT.GET.${s}`,
+    `${api}.DIRECT.GET.${s}.>`,
+    `${api}.CONSUMER.CREATE.${s}`,
+    `${api}.CONSUMER.CREATE.${s}.>`,
+    `${api}.CONSUMER.DELETE.${s}.>`,
+    `${api}.CONSUMER.INFO.${s}.>`,
+    `${api}.CONSUMER.MSG.NEXT.${s}.>`,
+  ]);
+  return {
+    publish: { allow: [logNames(world).subject, `$KV.${leaseBucket(world)}.leader`, `${api}.INFO`, ...perStream] },
+    subscribe: { allow: [`_INBOX_${id}.>`] },
+    allow_responses: false,
+  };
+}
