@@ -182,6 +182,12 @@ export function program(): Command {
     .addOption(new Option('--replicate-world <id>', `replicated world id (JetStream stream TESSERA_LOG_<id>) [${DEFAULT_SERVE.replicateWorld}]`))
     .addOption(new Option('--replicate-lease-ms <ms>', `leader lease length, the same on every node of the world [${DEFAULT_SERVE.replicateLeaseMs}]`))
     .addOption(new Option('--replicate-nkey <file>', "this node's NATS key for replication [none]"))
+    .addOption(
+      new Option(
+        '--replicate-max-held-bytes <n>',
+        `with --replicate: bytes of messages to clients waiting for their tick to be in JetStream, at most [${DEFAULT_SERVE.replicateMaxHeldBytes}]`,
+      ),
+    )
     .addOption(new Option('--follow', 'with --replicate: start as a replica following the world log; lead (listen and tick) once the lease is won [off]'))
     .addOption(new Option('-c, --config <file>', 'JSON file with the same settings (flags and TESSERA_* variables win)'))
     .action(async (o: Record<string, unknown>) => {

@@ -157,6 +157,11 @@ export interface ServeConfig {
    * serve resolves (and the host listens) once this node leads, from the tick after the log's end.
    */
   follow: boolean;
+  /**
+   * With `replicate`: bytes of messages to clients that may wait for their tick to be in JetStream
+   * (HostOptions.maxHeldBytes, src/net/send-gate.ts); beyond it the oldest waiting client is closed.
+   */
+  replicateMaxHeldBytes: number;
 }
 
 /** The embedded defaults: the demo world on port 9001, SQLite under ./data/, a worker per core, guests on. */
@@ -197,6 +202,7 @@ export const DEFAULT_SERVE: ServeConfig = {
   replicateWorld: 'main',
   replicateLeaseMs: 1000,
   replicateNkey: '',
+  replicateMaxHeldBytes: 64 * 1024 * 1024,
   follow: false,
 };
 
@@ -249,6 +255,7 @@ const ENV: Record<keyof ServeConfig, string> = {
   replicateWorld: 'TESSERA_REPLICATE_WORLD',
   replicateLeaseMs: 'TESSERA_REPLICATE_LEASE_MS',
   replicateNkey: 'TESSERA_REPLICATE_NKEY',
+  replicateMaxHeldBytes: 'TESSERA_REPLICATE_MAX_HELD_BYTES',
   follow: 'TESSERA_FOLLOW',
 };
 /**
@@ -297,7 +304,7 @@ export function resolveConfig(flags: Partial<Record<keyof ServeConfig, unknown>>
   }
   checkCluster(out, sources);
   if (out.replicate === '')
-    for (const k of ['replicateWorld', 'replicateLeaseMs', 'replicateNkey', 'follow'] as const) {
+    for (const k of ['replicateWorld', 'replicateLeaseMs', 'replicateNkey', 'follow', 'replicateMaxHeldBytes'] as const) {
       const from = sources[k];
       if (from) throw new ConfigError(k, from, 'is a replication setting: set replicate (--replicate nats://host:4222) as well, or leave it out');
     }
@@ -338,6 +345,8 @@ function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
       return int(1, 1_000_000);
     case 'maxJoints':
       return int(0, 4096);
+    case 'replicateMaxHeldBytes':
+      return int(65_536, 4 * 1024 * 1024 * 1024);
     case 'shardStepTimeoutMs':
       return int(50, 60_000);
     case 'tempAdminAbsentDays':
@@ -547,7 +556,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       leader = ReplicationLeader.lead(lo, p.nc, p.lease, p.tickLog, depose);
       promoted = p.follower;
     } else leader = await ReplicationLeader.start(lo).catch(fail);
-    new ReplicationMetrics(leader, metrics.registry);
+    new ReplicationMetrics(leader, metrics.registry, () => host?.sendGateStats() ?? null);
   }
   const stop = (reason = 'stop'): Promise<void> => {
     stopping ??= (async () => {
@@ -590,6 +599,8 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       onTick: (r) => metrics.observe(r),
       metrics: () => metrics.text(),
       moreStats: () => (watch ? { cluster: watch.figures() } : {}),
+      // a replicated world: nothing goes to a client before its tick is in JetStream (src/net/send-gate.ts)
+      ...(leader ? { durableLog: leader.store, maxHeldBytes: cfg.replicateMaxHeldBytes } : {}),
       ...(promoted ? { adoptWorld: (o: WorldLoopOptions, so: StreamOptions) => (promoted as WorldFollower).promote(o, so) } : {}),
       beforeTicks: async (loop) => {
         if (leader && !promoted)

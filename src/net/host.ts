@@ -25,6 +25,7 @@ import type { SocialOutput } from '../social/social-sim';
 import type { HostContext } from './context';
 import { newCounters, resolveOptions, type HostOptions, type HostStats, type Principal, type ResolvedOptions } from './options';
 import { Sessions, type Session } from './sessions';
+import { SendGate, type SendGateStats } from './send-gate';
 import { TokenWatch } from './token-watch';
 import { Admission } from './admission';
 import { GuestSessions } from './guest-sessions';
@@ -143,6 +144,16 @@ export class Host {
     };
     (this.ctx as { admission: Admission }).admission = new Admission(this.ctx);
     this.sessions = new Sessions(this.ctx);
+    if (opts.durableLog) {
+      const sessions = this.sessions;
+      sessions.gate = new SendGate<Session>(
+        opts.durableLog,
+        this.world.stream.tick - 1,
+        this.o.maxHeldBytes,
+        (s, b) => sessions.sendNow(s, b),
+        (s) => sessions.close(s, CLOSE.FULL, "the world's log is not replicated right now: reconnect"),
+      );
+    }
     this.tempAdmin = this.world.sim.social.tempAdminAccount;
     this.reevaluateTempAdmin();
     this.app = uws.App();
@@ -228,6 +239,7 @@ export class Host {
     const t0 = performance.now();
     this.sessions.heardAll();
     const r = this.world.step();
+    this.sessions.gate?.closed(r.tick);
     for (const l of r.left) {
       const accountId = this.accountOf.get(l.publicId);
       if (accountId === undefined) continue;
@@ -445,6 +457,11 @@ export class Host {
    * Graceful shutdown: stops accepting, tells every client (error SHUTTING_DOWN, close 1001),
    * stops the tick timer and the shard workers.
    */
+  /** Figures of the send gate (HostOptions.durableLog), or null without one. */
+  sendGateStats(): SendGateStats | null {
+    return this.sessions.gate?.stats() ?? null;
+  }
+
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;

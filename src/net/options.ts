@@ -3,6 +3,7 @@
  * them in), the principal a token stands for, the default rate limits, and HostStats (the figures
  * of /healthz, /stats and the metrics).
  */
+import type { DurableLog } from './send-gate';
 import type { ClientMessage } from '../protocol/messages';
 import type { StepResult, WorldLoop, WorldLoopOptions } from '../sim/world-loop';
 import type { WorldSetup } from '../sim/main-sim';
@@ -61,6 +62,14 @@ export interface HostOptions {
    * options and stream options (a replica promoted to leader, src/replica/follower.ts promote).
    */
   adoptWorld?: (loop: WorldLoopOptions, stream: StreamOptions) => WorldLoop;
+  /**
+   * The replicated log (src/net/send-gate.ts): with it, every message to a WebSocket client waits
+   * until the newest tick closed when it was sent is stored there, so no client sees (and no input
+   * is acknowledged by) a tick a replica taking over would not have. None: messages go at once.
+   */
+  durableLog?: DurableLog;
+  /** Bytes of messages waiting for the durableLog, at most; beyond it the oldest waiting session is closed (CLOSE.FULL). Default 64 MiB. */
+  maxHeldBytes?: number;
   /** Token -> principal, or null to refuse. Default: guest tokens ("guest") when guests are on. */
   authenticate?: (token: string) => Principal | null;
   /** Accounts and sessions (src/persist/accounts.ts): enables /auth/* and authenticates tokens (its own guest setting applies). */
@@ -184,6 +193,7 @@ type Unset =
   | 'world'
   | 'worldLoop'
   | 'adoptWorld'
+  | 'durableLog'
   | 'originAllowList'
   | 'rateLimits'
   | 'accounts'
@@ -213,6 +223,7 @@ export function resolveOptions(opts: HostOptions): ResolvedOptions {
     publicMetrics: true,
     maxPayloadLength: 16 * 1024,
     maxFrameBytes: 1024 * 1024,
+    maxHeldBytes: 64 * 1024 * 1024,
     softBackpressure: 256 * 1024,
     maxBackpressure: 1024 * 1024,
     slowConsumerMs: 5000,

@@ -10,15 +10,22 @@
  *  tessera_replication_failures_total                       appends that failed and were retried
  *  tessera_replication_dropped_total                        ticks dropped from memory while NATS was away (resent from SQLite)
  *  tessera_replication_leader                               1 while this node holds the lease
+ *  tessera_replication_held_messages, _held_bytes           messages to clients waiting for their tick to be
+ *                                                           replicated (src/net/send-gate.ts)
+ *  tessera_replication_hold_max_seconds                     longest such wait
+ *  tessera_replication_held_released_total, _hold_seconds_total   messages that waited, and the sum of their waits
+ *  tessera_replication_held_overflow_closed_total           sessions closed because the held bytes passed maxHeldBytes
  * ```
  */
 import { Gauge, type Registry } from 'prom-client';
 import { totalCounter } from './prom-counter';
 import type { ReplicationLeader } from '../replica/leader';
+import type { SendGateStats } from './send-gate';
 
 /** Registers the replication metrics of `leader` in `registry`. */
 export class ReplicationMetrics {
-  constructor(leader: Pick<ReplicationLeader, 'stats'>, registry: Registry) {
+  /** `gate`: the host's send-gate figures (Host.sendGateStats), once the host runs. */
+  constructor(leader: Pick<ReplicationLeader, 'stats'>, registry: Registry, gate: () => SendGateStats | null = () => null) {
     const gauge = (name: string, help: string, read: (g: Gauge) => void, labelNames: string[] = []): void => {
       new Gauge({
         name,
@@ -47,6 +54,29 @@ export class ReplicationMetrics {
     gauge('tessera_replication_in_flight', 'Appends awaiting the acknowledgement of JetStream', (g) => g.set(leader.stats().inFlight));
     gauge('tessera_replication_queued', 'Ticks waiting to be sent to JetStream', (g) => g.set(leader.stats().queued));
     gauge('tessera_replication_leader', '1 while this node holds the world leader lease', (g) => g.set(leader.stats().leader ? 1 : 0));
+    gauge('tessera_replication_held_messages', 'Messages to clients waiting for their tick to be in JetStream', (g) => g.set(gate()?.heldMessages ?? 0));
+    gauge('tessera_replication_held_bytes', 'Bytes of messages to clients waiting for their tick to be in JetStream', (g) => g.set(gate()?.heldBytes ?? 0));
+    gauge('tessera_replication_hold_max_seconds', 'Longest wait of a message to a client for its tick to be in JetStream', (g) =>
+      g.set((gate()?.maxHoldMs ?? 0) / 1000),
+    );
+    totalCounter(
+      registry,
+      'tessera_replication_held_released_total',
+      'Messages to clients that waited for their tick to be in JetStream',
+      () => gate()?.released ?? 0,
+    );
+    totalCounter(
+      registry,
+      'tessera_replication_hold_seconds_total',
+      'Sum of those waits, seconds (over _released_total: the mean)',
+      () => (gate()?.holdMsTotal ?? 0) / 1000,
+    );
+    totalCounter(
+      registry,
+      'tessera_replication_held_overflow_closed_total',
+      'Sessions closed because the messages waiting for JetStream passed maxHeldBytes',
+      () => gate()?.overflowClosed ?? 0,
+    );
     totalCounter(registry, 'tessera_replication_failures_total', 'Appends to JetStream that failed and were retried', () => leader.stats().failures);
     totalCounter(
       registry,

@@ -35,6 +35,7 @@
  *                      after the stream's silence timeout (GoEventStream), so a reconnect
  *                      within it resumes without a disconnect.
  */
+import type { SendGate } from './send-gate';
 import { TokenBucket } from 'limiter';
 import { uws, type HttpRequest, type HttpResponse, type us_socket_context_t, type WebSocket, type WebSocketBehavior } from './uws';
 import { decodeClient, encodeServer } from '../protocol/codec';
@@ -95,6 +96,9 @@ export class Sessions {
    * most maxClients entries (oldest first out); a scope is in here only while no connection holds it.
    */
   private readonly parked = new Map<string, { scope: string; untilMs: number }>();
+
+  /** Holds messages until their tick is replicated (HostOptions.durableLog), if set. */
+  gate: SendGate<Session> | null = null;
 
   constructor(private readonly h: HostContext) {
     this.limits = { ...DEFAULT_RATE_LIMITS, ...h.o.rateLimits };
@@ -301,6 +305,7 @@ export class Sessions {
     s.closed = true;
     s.ws = null;
     if (s.authTimer) clearTimeout(s.authTimer);
+    this.gate?.forget(s);
     this.all.delete(s);
     if (s.token) this.h.tokens.removeSocket(s.token, s);
     this.park(s);
@@ -308,8 +313,18 @@ export class Sessions {
 
   // ---- sending ----
 
-  /** Sends one encoded ServerMessage (nothing once the session is closed). */
+  /**
+   * Sends one encoded ServerMessage (nothing once the session is closed); with a send gate, it may
+   * wait there until the newest closed tick is in the replicated log (send-gate.ts).
+   */
   send(s: Session, bytes: Uint8Array): void {
+    if (s.closed || !s.ws) return;
+    if (this.gate?.hold(s, bytes)) return;
+    this.sendNow(s, bytes);
+  }
+
+  /** Sends at once, past the gate (the gate's own release). */
+  sendNow(s: Session, bytes: Uint8Array): void {
     if (s.closed || !s.ws) return;
     s.ws.send(bytes, true);
     this.h.counters.messagesOut++;
@@ -321,9 +336,12 @@ export class Sessions {
     this.send(s, encodeServer(m));
   }
 
-  /** Sends an error message. */
+  /**
+   * Sends an error message, at once (past the send gate: an error acknowledges nothing, and a
+   * session closed right after it still gets it).
+   */
   error(s: Session, code: ErrorCode, message: string): void {
-    this.sendMsg(s, { kind: 'error', code, message });
+    this.sendNow(s, encodeServer({ kind: 'error', code, message }));
   }
 
   /** Closes a session with a close code (CLOSE) and a reason (cut to 120 characters). */

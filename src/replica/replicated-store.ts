@@ -16,6 +16,7 @@
  * Not yet (issue 19, later): acknowledging a client's input only once its tick is in JetStream,
  * and snapshots for replicas that start late.
  */
+import type { DurableLog } from '../net/send-gate';
 import type { StreamEvent } from '../protocol/messages';
 import type { StoredSnapshot, WorldLogStore } from '../persist/store';
 import type { LoggedTick } from './log-codec';
@@ -51,8 +52,9 @@ export interface ReplicationStats {
 }
 
 /** A WorldLogStore that also appends every closed tick to the world's JetStream log (module comment). */
-export class ReplicatedLogStore implements WorldLogStore {
+export class ReplicatedLogStore implements WorldLogStore, DurableLog {
   private readonly queue: LoggedTick[] = [];
+  private readonly storedListeners = new Set<(tick: number) => void>();
   private inFlight = 0;
   private replicated = -1;
   private logged = -1;
@@ -126,7 +128,7 @@ export class ReplicatedLogStore implements WorldLogStore {
       this.log.append(t).then(
         () => {
           this.inFlight--;
-          this.replicated = Math.max(this.replicated, t.tick);
+          this.advance(t.tick);
           this.pump();
           this.wakeIdle();
         },
@@ -151,13 +153,31 @@ export class ReplicatedLogStore implements WorldLogStore {
     }
   }
 
+  /** JetStream holds every tick through `tick`: tell the listeners when that is news. */
+  private advance(tick: number): void {
+    if (tick <= this.replicated) return;
+    this.replicated = tick;
+    for (const f of this.storedListeners) f(tick);
+  }
+
+  /** Newest tick JetStream acknowledged, or -1 (DurableLog: the host's send gate, src/net/send-gate.ts). */
+  storedTick(): number {
+    return this.replicated;
+  }
+
+  /** Calls `cb` with the newest acknowledged tick whenever it advances; returns the function that stops it. */
+  onStored(cb: (tick: number) => void): () => void {
+    this.storedListeners.add(cb);
+    return () => this.storedListeners.delete(cb);
+  }
+
   private scheduleRetry(): void {
     if (this.retrying || this.fenced) return;
     this.retrying = setTimeout(() => {
       void this.log.refresh().then(
         () => {
           this.retrying = null;
-          this.replicated = Math.max(this.replicated, this.log.lastTick() ?? -1);
+          this.advance(this.log.lastTick() ?? -1);
           if (this.inFlight === 0) this.pump();
           else this.scheduleRetry();
         },
