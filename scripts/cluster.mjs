@@ -9,7 +9,7 @@
  *   --standbys <n>     further shard processes kept as standbys [0]
  *   --port <n>         HTTP/WebSocket port of serve (0 = any free one) [9001]
  *   --data <dir>       serve's data directory [a temp dir, removed at the end]
- *   --scene <file>     scene file [scenes/demo-cluster.json: the demo without its jointed door and swing, 4 regions]
+ *   --scene <file>     scene file [scenes/demo.json: the demo, 4 regions]
  *   --world <id>       cluster world id [main]
  *   --nats <url>       use this NATS server instead of starting one
  *   --keys <dir>       NATS keys from `tessera cluster-keys` for a --nats server that has them
@@ -51,7 +51,7 @@ try {
       standbys: { type: 'string', default: '0' },
       port: { type: 'string', default: '9001' },
       data: { type: 'string' },
-      scene: { type: 'string', default: join(root, 'scenes', 'demo-cluster.json') },
+      scene: { type: 'string', default: join(root, 'scenes', 'demo.json') },
       world: { type: 'string', default: 'main' },
       nats: { type: 'string' },
       keys: { type: 'string' },

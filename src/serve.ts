@@ -258,11 +258,6 @@ const ENV: Record<keyof ServeConfig, string> = {
   replicateMaxHeldBytes: 'TESSERA_REPLICATE_MAX_HELD_BYTES',
   follow: 'TESSERA_FOLLOW',
 };
-/**
- * The scene a cluster world runs when none is given: the demo without its door and swing
- * (scenes/demo-cluster.json), since shard processes do not receive joints yet (JOINTS_UNSHARDED).
- */
-export const DEFAULT_CLUSTER_SCENE = join(__dirname, '..', '..', '..', 'scenes', 'demo-cluster.json');
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
@@ -270,7 +265,7 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
  * `flags` hold strings or booleans as the parser gave them. Throws ConfigError, also for
  * settings that do not go together: `workers` > 0 set together with `cluster` (a cluster
  * world's shards run in the shard processes; left unset it becomes 0), and a cluster* setting
- * given without `cluster`. With `cluster` and no scene given, the scene is DEFAULT_CLUSTER_SCENE.
+ * given without `cluster`.
  */
 export function resolveConfig(flags: Partial<Record<keyof ServeConfig, unknown>>, env: NodeJS.ProcessEnv = process.env, file?: string): ServeConfig {
   let fromFile: Partial<Record<keyof ServeConfig, unknown>> = {};
@@ -320,7 +315,6 @@ function checkCluster(out: ServeConfig, sources: Partial<Record<keyof ServeConfi
     }
     return;
   }
-  if (sources.scene === undefined) out.scene = DEFAULT_CLUSTER_SCENE;
   if (sources.workers === undefined) out.workers = 0;
   else if (out.workers > 0)
     throw new ConfigError(
@@ -462,20 +456,15 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   const scene = await loadSceneWithAssets(cfg.scene);
   const cluster = cfg.cluster !== '';
   if (cluster) {
-    // heightmaps and meshes reach the shard processes inside their copy of the world (the save
-    // holds the geometry words, the config its room): the scene builds them before the copy
+    // heightmaps, meshes, hull shapes and joints reach the shard processes inside their copy of
+    // the world (the save holds the geometry words and the joint table, the config their room):
+    // the scene builds them before the copy
     const regions = ((scene.partition?.xCuts.length ?? 0) + 1) * ((scene.partition?.zCuts.length ?? 0) + 1);
     if (cfg.clusterProcesses > regions)
       throw new ConfigError(
         'clusterProcesses',
         `the scene ${cfg.scene}`,
         `${cfg.clusterProcesses} shard processes but the scene's partition has ${regions} region(s): use at most ${regions} (keep more as clusterStandbys) or cut the scene into more regions`,
-      );
-    if ((scene.joints ?? []).length > 0)
-      throw new ConfigError(
-        'scene',
-        cfg.scene,
-        `has ${(scene.joints ?? []).length} joint(s), which shard processes do not run yet (JOINTS_UNSHARDED): run it in one process (without cluster), or take a scene without joints (scenes/demo-cluster.json is the demo without its door and swing)`,
       );
   }
   mkdirSync(cfg.data, { recursive: true });

@@ -19,8 +19,8 @@ import { startShards, stopShards } from './helpers/shard-processes';
 
 jest.setTimeout(180_000);
 
-/** The demo without its jointed door and swing: a cluster does not run joints yet. */
-const DEMO_CLUSTER = join(__dirname, '..', 'scenes', 'demo-cluster.json');
+/** The demo (its door, swing and hulls run in the shard processes too). */
+const DEMO_CLUSTER = join(__dirname, '..', 'scenes', 'demo.json');
 
 let dir: string;
 let log: { events: StreamEvent[]; hashes: string[] };

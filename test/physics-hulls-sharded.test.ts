@@ -116,18 +116,24 @@ describe('hulls across a shard border', () => {
     }
   });
 
-  test('a world with hulls refuses shard processes (HULLS_UNSHARDED)', async () => {
+  test('shard processes start with the hulls of the copy; while they run, new hull geometry is refused (HULLS_UNSHARDED), shapes made before are not', async () => {
     const sharded = new ShardedWorld(config, { xCuts: [0], zCuts: [] }, undefined, { exchange: 'tick' });
     try {
-      sharded.addHull({ position: [0, 1, 0], vertices: TET, density: 1 });
-      let err: unknown;
-      try {
-        sharded.attachRunner({} as Parameters<ShardedWorld['attachRunner']>[0]);
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(PhysicsError);
-      expect((err as PhysicsError).code).toBe('HULLS_UNSHARDED');
+      const tet = sharded.addHullShape(TET);
+      sharded.addHull({ position: [0, 1, 0], shape: tet, density: 1 });
+      sharded.attachRunner({} as Parameters<ShardedWorld['attachRunner']>[0]);
+      const code = (f: () => unknown): string | undefined => {
+        try {
+          f();
+        } catch (e) {
+          expect(e).toBeInstanceOf(PhysicsError);
+          return (e as PhysicsError).code;
+        }
+        return undefined;
+      };
+      expect(code(() => sharded.addHullShape(WEDGE))).toBe('HULLS_UNSHARDED');
+      expect(code(() => sharded.addHull({ position: [1, 1, 0], vertices: WEDGE, density: 1 }))).toBe('HULLS_UNSHARDED');
+      expect(code(() => sharded.addHull({ position: [1, 1, 0], shape: tet, density: 1 }))).toBeUndefined();
     } finally {
       await sharded.close();
     }

@@ -400,13 +400,26 @@ describe('determinism, hash, sleep, removal, save', () => {
     expect(code(() => none.addJoint({ kind: 'ball', a: c, b: null }))).toMatch(/^JOINTS_FULL/);
   });
 
-  it('a cluster world (shard processes) refuses joints', async () => {
+  it('a cluster world (shard processes) runs the joints it started with and refuses joint changes while they run', async () => {
     const sw = new ShardedWorld({ capacity: 16, maxBodyRadius: 0.5, jointCapacity: 4 }, { xCuts: [0], zCuts: [] }, undefined, { exchange: 'tick' });
     try {
       const a = sw.addSphere({ position: [-1, 1, 0], radius: 0.1 });
-      // shard processes do not receive joints: a jointed world refuses a runner
-      sw.addJoint({ kind: 'ball', a, b: null, anchorB: [-1, 2, 0] });
-      expect(() => sw.attachRunner({} as Parameters<ShardedWorld['attachRunner']>[0])).toThrow(/shard processes do not receive/);
+      const b = sw.addSphere({ position: [1, 1, 0], radius: 0.1 });
+      // the processes start from the world's copy, joints included (test/scene-demo-joints.test.ts runs them)
+      const j = sw.addJoint({ kind: 'ball', a, b: null, anchorB: [-1, 2, 0] });
+      sw.attachRunner({} as Parameters<ShardedWorld['attachRunner']>[0]);
+      const code = (f: () => unknown): string | undefined => {
+        try {
+          f();
+        } catch (e) {
+          return (e as PhysicsError).code;
+        }
+        return undefined;
+      };
+      expect(code(() => sw.addJoint({ kind: 'ball', a: b, b: null, anchorB: [1, 2, 0] }))).toBe('JOINTS_UNSHARDED');
+      expect(code(() => sw.removeJoint(j))).toBe('JOINTS_UNSHARDED');
+      expect(sw.applyCommands([{ kind: 'despawn', body: a }]).map((f) => f.error.code)).toEqual(['JOINTS_UNSHARDED']);
+      expect(sw.applyCommands([{ kind: 'impulse', body: a, value: [0, 1, 0] }])).toEqual([]);
     } finally {
       await sw.close();
     }

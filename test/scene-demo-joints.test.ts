@@ -3,9 +3,9 @@
  * the host builds it (4 shards, exchange 'pass'), pushed, and run for 20 s of ticks. The door turns
  * on its hinge within its limits and its motor closes it again (angle back to 0, at rest), its
  * hinge edge stays on the hinge line; the swing swings under its beam with both ropes at most
- * 1.9 m (a few mm of stretch) and comes back under the beam. scenes/demo-cluster.json is the same
- * world without them and without the demo's hulls (a cluster does not run joints or hulls yet): `serve --cluster` runs it by default
- * and refuses a scene with joints.
+ * 1.9 m (a few mm of stretch) and comes back under the beam. The same world on shard processes
+ * (in memory: LocalCluster) keeps the in-process hash at every tick, door, swing and hulls
+ * included, and refuses to despawn a jointed body or add a joint while they run.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { ShardedWorld } from '../src/physics/sharded';
 import { JOINT, JOINT_BYTES } from '../src/physics/world-layout';
 import { loadSceneWithAssets, sceneSetup } from '../src/scene';
-import { DEFAULT_CLUSTER_SCENE, DEFAULT_SERVE, resolveConfig, serve } from '../src/serve';
+import { DEFAULT_SERVE, resolveConfig } from '../src/serve';
+import { LocalCluster } from '../src/cluster/local-cluster';
 
 const DEMO = join(__dirname, '..', 'scenes', 'demo.json');
 
@@ -85,30 +86,54 @@ test('demo: the door swings within its limits and its motor closes it; the swing
   }
 }, 120_000);
 
-test('demo-cluster.json is the demo without its jointed bodies and hulls (a cluster does not run joints or hulls yet)', () => {
-  const demo = JSON.parse(readFileSync(DEMO, 'utf8'));
-  const cluster = JSON.parse(readFileSync(join(__dirname, '..', 'scenes', 'demo-cluster.json'), 'utf8'));
-  const { bodies, joints, hulls, ...rest } = demo;
-  expect(bodies.length).toBeGreaterThan(0);
-  expect(joints.length).toBeGreaterThan(0);
-  expect(hulls.length).toBeGreaterThan(0);
-  expect(cluster).toEqual(rest);
-});
+test('the whole demo (door, swing, hulls, rotating capsules, crates, terrain) on 2 and 4 shard processes (LocalCluster) has the in-process hash every tick', async () => {
+  const scene = await loadSceneWithAssets(DEMO);
+  const setup = sceneSetup(scene);
+  const partition = setup.partition ?? { xCuts: [], zCuts: [] };
+  // the door and the seat pushed at tick 5, a crate, a hull and a capsule of the demo struck at tick 40
+  const run = (groups: number[][] | null): string[] => {
+    const w = new ShardedWorld(setup.config, partition, undefined, { exchange: groups ? 'tick' : 'pass' });
+    setup.scene?.(w);
+    const cluster = groups ? new LocalCluster(w, setup.config, partition, groups) : null;
+    const recs = w.jointRecords(),
+      words = JOINT_BYTES >> 3;
+    const body = (e: number): bigint => (recs[e * words + JOINT.A_GEN] << 32n) | recs[e * words + JOINT.A];
+    const hashes: string[] = [];
+    for (let t = 0; t < 160; t++) {
+      if (t === 5)
+        w.applyCommands([
+          { kind: 'impulse', body: body(0), value: [0, 0, 30] },
+          { kind: 'impulse', body: body(1), value: [0, 0, 15] },
+        ]);
+      w.step();
+      hashes.push(w.hash().toString(16));
+    }
+    if (cluster) {
+      expect(cluster.stats.ticks).toBe(160);
+      expect(cluster.coordinator.rejected.size).toBe(0);
+      // a jointed body cannot be despawned while processes run the joint (they keep it)
+      const refused = w.applyCommands([{ kind: 'despawn', body: body(0) }]);
+      expect(refused.map((r) => r.error.code)).toEqual(['JOINTS_UNSHARDED']);
+      expect(() => w.addJoint({ kind: 'distance', a: body(1), b: null, anchorB: [0, 5, 0], maxLength: 3 })).toThrow(/JOINTS_UNSHARDED|receive no new ones/);
+    }
+    return hashes;
+  };
+  const ref = run(null);
+  expect(
+    run([
+      [0, 3],
+      [1, 2],
+    ]),
+  ).toEqual(ref);
+  expect(run([[0], [1], [2], [3]])).toEqual(ref);
+}, 120_000);
 
-test('serve: maxJoints is a setting; --cluster runs demo-cluster.json when no scene is given and refuses a scene with joints before it opens anything', async () => {
-  expect(resolveConfig({ cluster: 'nats://127.0.0.1:1' }, {}).scene).toBe(DEFAULT_CLUSTER_SCENE);
+test('serve: maxJoints is a setting; --cluster runs the demo (joints and hulls included) when no scene is given', () => {
+  expect(resolveConfig({ cluster: 'nats://127.0.0.1:1' }, {}).scene).toBe(DEFAULT_SERVE.scene);
   expect(resolveConfig({}, {}).scene).toBe(DEFAULT_SERVE.scene);
   // the joints a state message carries at most (InterestOptions.maxJoints): a setting
   expect(DEFAULT_SERVE.maxJoints).toBe(256);
   expect(resolveConfig({ maxJoints: '2' }, {}).maxJoints).toBe(2);
   expect(resolveConfig({}, { TESSERA_MAX_JOINTS: '0' }).maxJoints).toBe(0);
   expect(() => resolveConfig({ maxJoints: '5000' }, {})).toThrow(/^maxJoints \(from --max-joints\): must be an integer 0..4096/);
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-demo-cluster-'));
-  try {
-    const cfg = resolveConfig({ cluster: 'nats://127.0.0.1:1', scene: DEMO, data: join(dir, 'data'), logLevel: 'silent' }, {});
-    await expect(serve(cfg)).rejects.toThrow(/^scene \(from .*demo\.json\): has 3 joint\(s\), which shard processes do not run yet \(JOINTS_UNSHARDED\)/);
-    expect(existsSync(join(dir, 'data'))).toBe(false);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 });

@@ -98,7 +98,7 @@ test('cluster settings: bad values and combinations are refused with the setting
 test('serve refuses more shard processes than the scene has regions, before it opens anything', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-cluster-regions-'));
   try {
-    const demo = JSON.parse(readFileSync(join(__dirname, '..', 'scenes', 'demo-cluster.json'), 'utf8'));
+    const demo = JSON.parse(readFileSync(join(__dirname, '..', 'scenes', 'demo.json'), 'utf8'));
     const scene = join(dir, 'two.json');
     writeFileSync(scene, JSON.stringify({ ...demo, partition: { xCuts: [0], zCuts: [] } }));
     cpSync(join(__dirname, '..', 'scenes', 'assets'), join(dir, 'assets'), { recursive: true }); // the demo's heightmap, relative to the scene
@@ -121,7 +121,7 @@ test('serve with a NATS server it cannot reach stops with a ConfigError naming i
   const dir = mkdtempSync(join(tmpdir(), 'tessera-cluster-nonats-'));
   try {
     // port 1 on loopback: nothing listens there
-    const scene = join(__dirname, '..', 'scenes', 'demo-cluster.json');
+    const scene = join(__dirname, '..', 'scenes', 'demo.json');
     const cfg = resolveConfig({ cluster: 'nats://127.0.0.1:1', scene, data: dir, logLevel: 'silent', port: '0' }, {});
     await expect(serve(cfg)).rejects.toThrow(/^cluster \(from nats:\/\/127\.0\.0\.1:1\): cannot reach NATS/);
   } finally {

@@ -763,12 +763,19 @@ export class ShardedWorld {
    *   does when the island's reach, the sum of its joints' spans (|anchorA| + |anchorB| +
    *   maxLength for a distance joint), is at most jointReach() (0.875 contact distances,
    *   1.79 m at maxBodyRadius 1): the longest joint the halo allows. Longer: PhysicsError
-   *   JOINT_TOO_LONG; with exchange 'tick' or shard processes: JOINTS_UNSHARDED.
+   *   JOINT_TOO_LONG; with exchange 'tick': JOINTS_UNSHARDED.
+   * Shard processes (a cluster world, attachRunner) receive the joints in the world's copy when
+   * they start (ShardedWorld.save) and run them; once they run, addJoint and removeJoint, and
+   * despawning a jointed body, are refused with JOINTS_UNSHARDED (processes would keep the old
+   * joint).
    * Other errors as PhysicsWorld.addJoint.
    */
   addJoint(spec: JointSpec): JointHandle {
     if (this.runner)
-      throw new PhysicsError('JOINTS_UNSHARDED', 'addJoint: shard processes (a cluster world) do not receive joints yet (run a jointed world in one process)');
+      throw new PhysicsError(
+        'JOINTS_UNSHARDED',
+        'addJoint: shard processes (a cluster world) run the joints the world had when they started, and receive no new ones (add joints before the cluster starts: scene joints do)',
+      );
     if (spec.b !== null && this.exchangeMode !== 'pass')
       throw new PhysicsError(
         'JOINTS_UNSHARDED',
@@ -810,6 +817,19 @@ export class ShardedWorld {
     return this.exchangeMode === 'pass' ? Math.max(0, this.halo - 1.125 * this.hop) : 0;
   }
 
+  /** Slots of the bodies some live joint holds. */
+  private jointedSlots(): Set<number> {
+    const recs = this.registry.jointRecords(),
+      words = JOINT_BYTES >> 3,
+      out = new Set<number>();
+    for (let e = 0; e * words < recs.length; e++) {
+      if (recs[e * words + JOINT.KIND] === 0n) continue;
+      out.add(Number(recs[e * words + JOINT.A]));
+      if (recs[e * words + JOINT.B] >= 0n) out.add(Number(recs[e * words + JOINT.B]));
+    }
+    return out;
+  }
+
   /** The reach of joint j's island: the sum of the spans of the two-body joints linked to it (m). */
   private islandReach(j: JointHandle): number {
     const recs = this.registry.jointRecords(),
@@ -844,8 +864,13 @@ export class ShardedWorld {
     return links.filter(([a]) => find(a) === root).reduce((t, [, , s]) => t + s, 0);
   }
 
-  /** Removes a joint (see PhysicsWorld.removeJoint); its body wakes. Throws PhysicsError STALE_HANDLE. */
+  /** Removes a joint (see PhysicsWorld.removeJoint); its body wakes. Throws PhysicsError STALE_HANDLE, and JOINTS_UNSHARDED with shard processes. */
   removeJoint(j: JointHandle): void {
+    if (this.runner)
+      throw new PhysicsError(
+        'JOINTS_UNSHARDED',
+        'removeJoint: shard processes (a cluster world) keep the joints they started with (remove it in a world run in one process)',
+      );
     const { a, b } = this.registry.jointBodies(j);
     const ends = b === null ? [a] : [a, b];
     for (const h of ends) this.registry.importBody(new Uint8Array(this.core.memory.buffer, this.live(h).rec, BODY_RECORD_BYTES));
@@ -926,7 +951,8 @@ export class ShardedWorld {
   /**
    * Stores a convex hull shape in the registry's geometry and every shard world's (see
    * PhysicsWorld.addHullShape; the world's config needs geometryWords). Throws as it does, and
-   * HULLS_UNSHARDED with shard processes (a runner: they do not receive geometry yet).
+   * HULLS_UNSHARDED with shard processes (a runner: they receive the geometry in the world's copy
+   * when they start, ShardedWorld.save, and no new geometry while they run).
    */
   addHullShape(vertices: Parameters<PhysicsWorld['addHullShape']>[0]): HullShapeRef {
     if (this.runner) throw new PhysicsError('HULLS_UNSHARDED', 'addHullShape: shard processes (a cluster world) do not receive hull geometry yet');
@@ -934,9 +960,17 @@ export class ShardedWorld {
     this.syncGeometry();
     return ref;
   }
-  /** Adds a dynamic convex hull (see PhysicsWorld.addHull; its shape's block reaches every shard world first). Throws as it does, and HULLS_UNSHARDED with shard processes. */
+  /**
+   * Adds a dynamic convex hull (see PhysicsWorld.addHull; its shape's block reaches every shard
+   * world first). Throws as it does, and HULLS_UNSHARDED with shard processes unless `shape` names
+   * a shape added before they started (new vertices would be new geometry).
+   */
   addHull(o: Parameters<PhysicsWorld['addHull']>[0]): BodyHandle {
-    if (this.runner) throw new PhysicsError('HULLS_UNSHARDED', 'addHull: shard processes (a cluster world) do not receive hull geometry yet');
+    if (this.runner && o.shape === undefined)
+      throw new PhysicsError(
+        'HULLS_UNSHARDED',
+        'addHull: shard processes (a cluster world) do not receive new hull geometry while they run (give a shape added before)',
+      );
     const h = this.registry.addHull(o);
     this.syncGeometry();
     return this.addMoving(h);
@@ -957,16 +991,20 @@ export class ShardedWorld {
   /**
    * Applies commands before the next tick, in PhysicsWorld.applyCommands' canonical order and
    * with its errors (stale handles are reported, the rest still apply). Commands on static
-   * bodies are refused (BAD_KIND): statics are copied into every shard once.
+   * bodies are refused (BAD_KIND): statics are copied into every shard once. With shard
+   * processes, a despawn of a body a joint holds is refused (JOINTS_UNSHARDED: see addJoint).
    */
   applyCommands(cmds: readonly Command[]): Array<{ command: Command; error: PhysicsError }> {
     const failed: Array<{ command: Command; error: PhysicsError }> = [];
     const ok: Command[] = [];
     const touched = new Set<BodyHandle>();
+    let jointed: Set<number> | null = null;
     for (const c of cmds) {
       try {
         const b = this.live(c.body);
         if (b.owner === OWNER.STATIC) throw new PhysicsError('BAD_KIND', 'static bodies cannot be changed in a sharded world');
+        if (c.kind === 'despawn' && this.runner && (jointed ??= this.jointedSlots()).has(slotOfHandle(c.body)))
+          throw new PhysicsError('JOINTS_UNSHARDED', 'despawn: shard processes (a cluster world) keep the joints they started with, so a jointed body stays');
         if (!touched.has(c.body)) this.registry.importBody(new Uint8Array(this.core.memory.buffer, b.rec, BODY_RECORD_BYTES));
         touched.add(c.body);
         ok.push(c);
@@ -1036,19 +1074,12 @@ export class ShardedWorld {
    * Hands the shards' steps to a runner (shard processes: src/cluster/coordinator.ts) from the
    * next step on; null takes them back (this world's shard worlds are then rebuilt from the
    * board: their copies are stale). Needs exchange 'tick' and no worker threads (RangeError).
+   * The runner's processes start from the world's copy (save()), which holds its hull geometry
+   * and its joints; while they run, new geometry and joint changes are refused (HULLS_UNSHARDED,
+   * JOINTS_UNSHARDED: addHullShape, addJoint, removeJoint).
    */
   attachRunner(runner: ShardRunner | null): void {
     if (runner && (this.exchangeMode !== 'tick' || this.pool)) throw new RangeError("a shard runner needs exchange 'tick' and no worker threads");
-    if (runner && this.registry.header(HEADER.JOINT_HIGH_WATER) > 0n)
-      throw new PhysicsError(
-        'JOINTS_UNSHARDED',
-        'attachRunner: the world has joints, which shard processes do not receive yet (run a jointed world in one process)',
-      );
-    if (runner && this.registry.hasHulls())
-      throw new PhysicsError(
-        'HULLS_UNSHARDED',
-        'attachRunner: the world has convex hulls, whose geometry shard processes do not receive yet (run it in one process)',
-      );
     if (!runner && this.runner) {
       for (const c of this.plan.cfgs) {
         this.x.shardReset(c);
