@@ -5,19 +5,26 @@
  * replicas in order.
  *
  * One writer: every append carries JetStream's expected last sequence (the publish option
- * `expect.lastSequence`), the sequence the writer last saw. A second writer that appended in
- * between (a new leader) moves the stream on, so the deposed writer's next append is refused
- * by the server and `append` rejects with ReplicaError FENCED: it cannot append again, whatever
- * it believes. Appends are pipelined (each expects the sequence of the one before it; JetStream
- * applies one connection's publishes in order). They carry no message id on purpose: JetStream
- * answers a duplicate id with the stored message's acknowledgement before checking the expected
- * sequence, so a deposed writer re-appending a tick the new leader already wrote would be told
- * it succeeded. After a failed append (a timeout: stored or not), call refresh() and go on from
- * lastTick() + 1 (replicated-store.ts does).
+ * `expect.lastSequence`), the sequence the writer last saw, and a message id of its own,
+ * `<writer>:<tick>` (`writer`: unique per opened log object), with the expected id of the
+ * message before it (`expect.lastMsgID`, JetStream's Nats-Expected-Last-Msg-Id) once this
+ * writer has appended. A second writer that appended in between (a new leader) moves the stream
+ * on, so the deposed writer's next append is refused by the server and `append` rejects with
+ * ReplicaError FENCED: it cannot append again, whatever it believes. Appends are pipelined
+ * (each expects the sequence and id of the one before it; JetStream applies one connection's
+ * publishes in order). The id chain is what makes pipelining safe: a writer cut off from NATS
+ * (a partition, not a closed connection) has appends waiting in its socket that TCP delivers when
+ * the link is back, and the expected sequence of a later one can match the stream's length
+ * again after the new leader's appends; its expected id cannot (test/replica-partition.test.ts).
+ * Ids are per writer because JetStream answers a duplicate id with the stored message's
+ * acknowledgement before checking the expectations: a duplicate can only be this writer's own
+ * retry, which was stored. After a failed append (a timeout: stored or not), call refresh() and
+ * go on from lastTick() + 1 (replicated-store.ts checks first that the ticks there are its own).
  *
  * Sequences and ticks: the stream holds consecutive ticks, so the tick of sequence s is
  * firstTick + (s - firstSeq) for the first message stored (read once, `tickAt`).
  */
+import { randomBytes } from 'node:crypto';
 import {
   jetstream,
   jetstreamManager,
@@ -48,6 +55,8 @@ export class ReplicaError extends Error {
 
 /** JetStream's error code for a publish whose expected last sequence is not the stream's (jsapi "wrong last sequence"). */
 const WRONG_LAST_SEQUENCE = 10071;
+/** JetStream's error code for a publish whose expected last message id is not the stream's (jsapi "wrong last msg ID"). */
+const WRONG_LAST_MSG_ID = 10070;
 
 /** Settings of a world's log stream. */
 export interface TickLogOptions {
@@ -57,6 +66,8 @@ export interface TickLogOptions {
   replicas?: number;
   /** Publish acknowledgement timeout, ms. Default 5,000. */
   ackTimeoutMs?: number;
+  /** This writer's name in its message ids (`<writer>:<tick>`). Default: random, unique per open. */
+  writer?: string;
 }
 
 /** Stream and subject names of a world's log. */
@@ -71,6 +82,8 @@ export class JetStreamTickLog {
   private lastTickSeen: number | null = null;
   private first: { seq: number; tick: number } | null = null;
   private fenced: ReplicaError | null = null;
+  /** The message id of the stream's last message as this writer knows it (null: none, or the message has no id). */
+  private lastId: string | null = null;
   /** Ticks appended (acknowledged) through this object. */
   appended = 0;
 
@@ -80,6 +93,8 @@ export class JetStreamTickLog {
     readonly stream: string,
     readonly subject: string,
     private readonly ackTimeoutMs: number,
+    /** This writer's name in its message ids. */
+    readonly writer: string,
   ) {}
 
   /**
@@ -103,7 +118,7 @@ export class JetStreamTickLog {
         max_msg_size: MAX_LOG_TICK_BYTES,
       });
     }
-    const log = new JetStreamTickLog(jetstream(nc), jsm, stream, subject, opts.ackTimeoutMs ?? 5_000);
+    const log = new JetStreamTickLog(jetstream(nc), jsm, stream, subject, opts.ackTimeoutMs ?? 5_000, opts.writer ?? `w${randomBytes(8).toString('hex')}`);
     await log.refresh();
     return log;
   }
@@ -112,8 +127,32 @@ export class JetStreamTickLog {
   async refresh(): Promise<void> {
     const info = await this.jsm.streams.info(this.stream);
     this.nextExpected = info.state.last_seq;
-    this.lastTickSeen = info.state.messages > 0 ? (await this.tickAt(info.state.last_seq)).tick : null;
+    if (info.state.messages > 0) {
+      const m = await this.message(info.state.last_seq);
+      this.lastTickSeen = m.tick.tick;
+      this.lastId = m.id;
+    } else {
+      this.lastTickSeen = null;
+      this.lastId = null;
+    }
     this.first = null;
+  }
+
+  /** The writer of the stream's last message as this object last saw it (its id's `<writer>` part), or null. */
+  lastWriter(): string | null {
+    return this.lastId === null ? null : this.lastId.slice(0, this.lastId.lastIndexOf(':'));
+  }
+
+  private async message(seq: number): Promise<{ tick: LoggedTick; id: string | null }> {
+    const m = await this.jsm.streams.getMessage(this.stream, { seq });
+    if (!m) throw new ReplicaError('LOG_GAP', `${this.stream}: no message at sequence ${seq}`);
+    let tick: LoggedTick;
+    try {
+      tick = decodeLogTick(m.data);
+    } catch (e) {
+      throw new ReplicaError('BAD_LOG', `${this.stream} sequence ${seq}: ${(e as Error).message}`);
+    }
+    return { tick, id: m.header?.get('Nats-Msg-Id') || null };
   }
 
   /** The last tick stored when this object last looked (open, refresh, or its own appends), or null for an empty log. */
@@ -123,13 +162,7 @@ export class JetStreamTickLog {
 
   /** The decoded tick at stream sequence `seq`. Throws ReplicaError LOG_GAP when there is none, BAD_LOG for a message that is not a LogTick. */
   async tickAt(seq: number): Promise<LoggedTick> {
-    const m = await this.jsm.streams.getMessage(this.stream, { seq });
-    if (!m) throw new ReplicaError('LOG_GAP', `${this.stream}: no message at sequence ${seq}`);
-    try {
-      return decodeLogTick(m.data);
-    } catch (e) {
-      throw new ReplicaError('BAD_LOG', `${this.stream} sequence ${seq}: ${(e as Error).message}`);
-    }
+    return (await this.message(seq)).tick;
   }
 
   /**
@@ -144,21 +177,30 @@ export class JetStreamTickLog {
     if (this.lastTickSeen !== null && t.tick !== this.lastTickSeen + 1)
       return Promise.reject(new ReplicaError('LOG_GAP', `${this.stream}: tick ${t.tick} appended after tick ${this.lastTickSeen}`));
     const expected = this.nextExpected++;
+    const before = this.lastId;
+    const id = `${this.writer}:${t.tick}`;
     this.lastTickSeen = t.tick;
-    return this.js.publish(this.subject, encodeLogTick(t), { expect: { lastSequence: expected }, timeout: this.ackTimeoutMs }).then(
-      (ack) => {
-        this.appended++;
-        return ack.seq;
-      },
-      (e: unknown) => {
-        const code = (e as { api_error?: { err_code?: number } }).api_error?.err_code;
-        if (code === WRONG_LAST_SEQUENCE || /wrong last sequence/i.test(String((e as Error).message))) {
-          this.fenced ??= new ReplicaError('FENCED', `${this.stream}: another writer appended after sequence ${expected}: this one is deposed`);
-          throw this.fenced;
-        }
-        throw e;
-      },
-    );
+    this.lastId = id;
+    return this.js
+      .publish(this.subject, encodeLogTick(t), {
+        msgID: id,
+        expect: before === null ? { lastSequence: expected } : { lastSequence: expected, lastMsgID: before },
+        timeout: this.ackTimeoutMs,
+      })
+      .then(
+        (ack) => {
+          this.appended++;
+          return ack.seq;
+        },
+        (e: unknown) => {
+          const code = (e as { api_error?: { err_code?: number } }).api_error?.err_code;
+          if (code === WRONG_LAST_SEQUENCE || code === WRONG_LAST_MSG_ID || /wrong last (sequence|msg)/i.test(String((e as Error).message))) {
+            this.fenced ??= new ReplicaError('FENCED', `${this.stream}: another writer appended after sequence ${expected}: this one is deposed`);
+            throw this.fenced;
+          }
+          throw e;
+        },
+      );
   }
 
   /** Whether an append was refused because another writer appended (see append). */

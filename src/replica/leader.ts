@@ -102,6 +102,7 @@ export class ReplicationLeader {
   static lead(o: LeaderOptions, nc: NatsConnection, lease: LeaderLease, tickLog: JetStreamTickLog, depose = deposer(o)): ReplicationLeader {
     const store = new ReplicatedLogStore(o.store, o.stream, tickLog, {
       onFenced: (e: ReplicaError) => depose(e.message),
+      confirmLease: () => lease.confirm(),
       onError: (e) => o.log.warn({ world: o.world, err: e.message }, 'replication: an append failed; retrying'),
     });
     o.log.info({ world: o.world, id: o.id, logTick: tickLog.lastTick() }, 'replication: leading the world');

@@ -103,6 +103,19 @@ export class LeaderLease {
     return this.renewing;
   }
 
+  /**
+   * Renews now and resolves whether this node still holds the lease (false: it was lost, and
+   * onLost was called). A writer calls it before appending again after a failed append: the
+   * compare-and-set on its own revision succeeds only if nobody took the lease since its last
+   * renewal, so nobody else can have appended meanwhile (replicated-store.ts).
+   */
+  async confirm(): Promise<boolean> {
+    await this.renewing;
+    if (!this.held || this.stopped) return false;
+    await this.renewOnce();
+    return this.held;
+  }
+
   /** Looks every ttl/5 and takes the lease as soon as it is free; resolves once held (or stop()). */
   campaign(): Promise<boolean> {
     return new Promise((resolve) => {

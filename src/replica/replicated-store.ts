@@ -32,6 +32,13 @@ export interface ReplicationOptions {
   retryMs?: number;
   /** Called once when another writer appended: this node is no longer the leader. */
   onFenced?: (e: ReplicaError) => void;
+  /**
+   * Resolves whether this node still holds the leader lease (LeaderLease.confirm), asked after a
+   * failed append before appending again. Without it a writer cut off past its lease would, after
+   * re-reading the log's end, append on top of the new leader's ticks (its expected sequence then
+   * matches): false makes the store fenced instead. None: no check (tests of the store alone).
+   */
+  confirmLease?: () => Promise<boolean>;
   /** Called with each failed append other than fencing (NATS away, a timeout); the store retries. */
   onError?: (e: Error) => void;
 }
@@ -135,11 +142,7 @@ export class ReplicatedLogStore implements WorldLogStore, DurableLog {
         (e: Error) => {
           this.inFlight--;
           if (e instanceof ReplicaError && e.code === 'FENCED') {
-            if (!this.fenced) {
-              this.fenced = e;
-              this.queue.length = 0;
-              this.opts.onFenced?.(e);
-            }
+            this.fence(e);
             this.wakeIdle();
             return;
           }
@@ -151,6 +154,38 @@ export class ReplicatedLogStore implements WorldLogStore, DurableLog {
         },
       );
     }
+  }
+
+  /**
+   * After a failed append and a fresh look at the log's end: true when this node may go on
+   * appending from there. The ticks past the last one acknowledged to it must be its own (the
+   * same hash as its store's: appends whose acknowledgement was lost), and it must still hold the
+   * lease (confirmLease). Otherwise it is fenced (onFenced) and resolves false.
+   */
+  private async stillOurs(): Promise<boolean> {
+    const end = this.log.lastTick() ?? -1;
+    let why = '';
+    if (end > this.replicated) {
+      this.inner.flush?.();
+      const mine = new Map(this.inner.ticksFrom(this.stream, this.replicated + 1).map((r) => [r.tick, r.hash]));
+      for (let t = this.replicated + 1; t <= end && !why; t++) {
+        const seq = await this.log.sequenceOf(t);
+        const logged = seq === null ? null : await this.log.tickAt(seq);
+        if (!logged || mine.get(t) !== logged.hash.toString(16)) why = `tick ${t} in the log is not this node's`;
+      }
+    }
+    if (!why && this.opts.confirmLease && !(await this.opts.confirmLease())) why = 'the leader lease was lost while the log was out of reach';
+    if (!why) return true;
+    this.fence(new ReplicaError('FENCED', `${this.log.stream}: ${why}: this node is deposed`));
+    return false;
+  }
+
+  private fence(e: ReplicaError): void {
+    if (this.fenced) return;
+    this.fenced = e;
+    this.queue.length = 0;
+    this.opts.onFenced?.(e);
+    this.wakeIdle();
   }
 
   /** JetStream holds every tick through `tick`: tell the listeners when that is news. */
@@ -174,20 +209,24 @@ export class ReplicatedLogStore implements WorldLogStore, DurableLog {
   private scheduleRetry(): void {
     if (this.retrying || this.fenced) return;
     this.retrying = setTimeout(() => {
-      void this.log.refresh().then(
-        () => {
-          this.retrying = null;
-          this.advance(this.log.lastTick() ?? -1);
-          if (this.inFlight === 0) this.pump();
-          else this.scheduleRetry();
-        },
-        (e: Error) => {
-          this.retrying = null;
-          this.failures++;
-          this.opts.onError?.(e);
-          this.scheduleRetry();
-        },
-      );
+      void this.log
+        .refresh()
+        .then(() => this.stillOurs())
+        .then(
+          (ours) => {
+            this.retrying = null;
+            if (!ours) return;
+            this.advance(this.log.lastTick() ?? -1);
+            if (this.inFlight === 0) this.pump();
+            else this.scheduleRetry();
+          },
+          (e: Error) => {
+            this.retrying = null;
+            this.failures++;
+            this.opts.onError?.(e);
+            this.scheduleRetry();
+          },
+        );
     }, this.retryMs);
     this.retrying.unref?.();
   }
