@@ -244,6 +244,10 @@ test('damaged and forged snapshots are refused with their code: the replica fall
     const snaps = await SnapshotStore.open(nc, { world });
     const good = await snaps.read(snapshotName(99));
     const g = decodeSnapshot(good);
+    // over the size bound: not stored, not read
+    const small = await SnapshotStore.open(nc, { world, maxBytes: 1000 });
+    await expect(small.put(good)).rejects.toMatchObject({ code: 'SNAP_TOO_BIG' });
+    await expect(small.read(snapshotName(99))).rejects.toMatchObject({ code: 'SNAP_TOO_BIG' });
     const tl = await JetStreamTickLog.open(nc, { world });
     const loggedHash = async (t: number): Promise<bigint> => (await tl.tickAt((await tl.sequenceOf(t)) as number)).hash;
     // newer than the genuine ones, each wrong in another way

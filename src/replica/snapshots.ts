@@ -5,7 +5,8 @@
  *
  *   leader: WorldLoop.step -> ReplicatedLogStore.appendTick -> afterAppend(t) -> SnapshotPublisher
  *             every `every` ticks: capture (tick thread: MainSim.save + stream state)
- *                                  -> wait until tick t is in the log -> SHA-256 + put (async)
+ *                                  -> wait until tick t is in the log -> encode, SHA-256 (WebCrypto,
+ *                                     thread pool), put in 128 KiB chunks (async, between ticks)
  *             object store TESSERA_SNAP_<world> (file storage), object `tick-<t, 10 digits>`,
  *             the newest `keep` kept, older ones deleted after each put
  *   replica: newest snapshot whose tick the log still holds -> verify -> restore -> hash == log hash at t?
@@ -125,8 +126,8 @@ export function captureSnapshot(loop: WorldLoop): ReplicaSnapshot {
   return { stream: loop.stream.name, tick: open - 1, hash: loop.sim.hash(), state, derived, world: loop.sim.save() };
 }
 
-/** Encodes a snapshot (module comment for the layout). Throws RangeError for a tick out of u32 range or a state of another tick. */
-export function encodeSnapshot(s: ReplicaSnapshot): Uint8Array {
+/** The snapshot's bytes with a zero checksum (encodeSnapshot fills it). Throws as encodeSnapshot. */
+function layout(s: ReplicaSnapshot): Uint8Array {
   if (!Number.isInteger(s.tick) || s.tick < 0 || s.tick > 0xfffffffe) throw new RangeError(`snapshot tick ${s.tick} is not a u32`);
   if (s.state.tick !== s.tick + 1) throw new RangeError(`snapshot of tick ${s.tick} carries a stream state of tick ${s.state.tick}`);
   const meta = Buffer.from(JSON.stringify({ stream: s.stream, derived: s.derived }), 'utf8');
@@ -142,7 +143,24 @@ export function encodeSnapshot(s: ReplicaSnapshot): Uint8Array {
   dv.setUint32(SNAPSHOT_HEADER_BYTES, meta.length, true);
   out.set(meta, SNAPSHOT_HEADER_BYTES + 4);
   out.set(world, SNAPSHOT_HEADER_BYTES + 4 + meta.length);
+  return out;
+}
+
+/** Encodes a snapshot (module comment for the layout). Throws RangeError for a tick out of u32 range or a state of another tick. */
+export function encodeSnapshot(s: ReplicaSnapshot): Uint8Array {
+  const out = layout(s);
   out.set(createHash('sha256').update(out.subarray(SNAPSHOT_HEADER_BYTES)).digest(), 32);
+  return out;
+}
+
+/**
+ * encodeSnapshot with the SHA-256 computed by WebCrypto (`crypto.subtle.digest`, on libuv's
+ * thread pool in Node), so that the hashing of a large snapshot does not hold up the event loop.
+ */
+export async function encodeSnapshotAsync(s: ReplicaSnapshot): Promise<Uint8Array> {
+  const out = layout(s);
+  const body = out.subarray(SNAPSHOT_HEADER_BYTES) as Uint8Array<ArrayBuffer>;
+  out.set(new Uint8Array(await crypto.subtle.digest('SHA-256', body)), 32);
   return out;
 }
 
@@ -339,9 +357,9 @@ export interface SnapshotStats {
   tick: number;
   /** Size of the newest stored snapshot, bytes. */
   bytes: number;
-  /** Time on the tick thread to capture it (MainSim.save, stream state, encoding), ms. */
+  /** Time on the tick thread to capture it (MainSim.save and the stream state), ms. */
   captureMs: number;
-  /** Time from the capture to the object store's acknowledgement (waiting for the log, SHA-256, put), ms. */
+  /** Time from the capture to the object store's acknowledgement (waiting for the log, encoding, SHA-256, put), ms. */
   putMs: number;
 }
 
@@ -376,19 +394,18 @@ export class SnapshotPublisher {
     }
     const waiters = this.nextWanted.splice(0);
     const t0 = performance.now();
-    let bytes: Uint8Array;
+    let snap: ReplicaSnapshot;
     try {
-      bytes = encodeSnapshot(captureSnapshot(loop));
+      snap = captureSnapshot(loop);
     } catch (e) {
       this.figures.failed++;
       this.o.log.warn({ world: this.o.world, err: (e as Error).message }, 'replication: a snapshot could not be taken');
       for (const w of waiters) w();
       return;
     }
-    const tick = loop.stream.tick - 1;
     this.figures.captureMs = performance.now() - t0;
     const prev = this.busy ?? Promise.resolve();
-    const job = prev.then(() => this.store1(tick, bytes, t0));
+    const job = prev.then(() => this.store1(snap, t0));
     this.busy = job;
     void job.finally(() => {
       if (this.busy === job) this.busy = null;
@@ -396,13 +413,16 @@ export class SnapshotPublisher {
     });
   }
 
-  private async store1(tick: number, bytes: Uint8Array, t0: number): Promise<void> {
+  /** Waits for the snapshot's tick to be in the log, encodes it (SHA-256 off the event loop), stores it, prunes. */
+  private async store1(snap: ReplicaSnapshot, t0: number): Promise<void> {
+    const tick = snap.tick;
     try {
       const until = performance.now() + (this.o.logWaitMs ?? 30_000);
       while (this.o.replicatedTick() < tick) {
         if (performance.now() > until) throw new SnapshotError('SNAP_NOT_IN_LOG', `tick ${tick} did not reach the log in time`);
         await new Promise((r) => setTimeout(r, 20));
       }
+      const bytes = await encodeSnapshotAsync(snap);
       await this.store.put(bytes);
       this.figures.putMs = performance.now() - t0;
       this.figures.put++;
