@@ -285,6 +285,9 @@ test('damaged and forged snapshots are refused with their code: the replica fall
     await waitFor(() => nodes[1].stats().next === 120, 10_000, 'the replica from tick 0 to reach the log end');
     expect(nodes[1].stats()).toMatchObject({ applied: 120, mismatches: 0, failed: false });
     expect(nodes[1].follower.sim.hash()).toBe(L.hashes[119]);
+    // the leader's next snapshot deletes the one beyond its tick, and keeps 3 of the rest
+    await L.steps(30);
+    expect((await snaps.list()).map((e) => e.tick)).toEqual([149, 119, 118]);
   } finally {
     for (const n of nodes) await n.close();
     await L.close();

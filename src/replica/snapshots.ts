@@ -323,9 +323,15 @@ export class SnapshotStore {
     await this.os.delete(name);
   }
 
-  /** Deletes all but the newest `keep` snapshots; resolves with the names deleted. */
-  async prune(keep: number): Promise<string[]> {
-    const old = (await this.list()).slice(keep);
+  /**
+   * Deletes all but the newest `keep` snapshots of ticks <= `upTo`, and every snapshot of a tick
+   * after `upTo` (the leader's newest tick: a snapshot beyond it is left from another life of the
+   * world id, or forged, and would otherwise push the genuine ones out). Resolves with the names
+   * deleted.
+   */
+  async prune(keep: number, upTo = Number.MAX_SAFE_INTEGER): Promise<string[]> {
+    const all = await this.list();
+    const old = [...all.filter((e) => e.tick > upTo), ...all.filter((e) => e.tick <= upTo).slice(keep)];
     for (const e of old) await this.os.delete(e.name);
     return old.map((e) => e.name);
   }
@@ -424,11 +430,15 @@ export class SnapshotPublisher {
       }
       const bytes = await encodeSnapshotAsync(snap);
       await this.store.put(bytes);
-      this.figures.putMs = performance.now() - t0;
+      const putMs = performance.now() - t0;
+      const pruned = await this.store.prune(this.keep, tick).catch((e: Error) => {
+        this.o.log.warn({ world: this.o.world, err: e.message }, 'replication: old snapshots could not be deleted');
+        return [];
+      });
+      this.figures.putMs = putMs;
       this.figures.put++;
       this.figures.tick = tick;
       this.figures.bytes = bytes.byteLength;
-      const pruned = await this.store.prune(this.keep);
       this.o.log.info(
         {
           world: this.o.world,
