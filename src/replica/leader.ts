@@ -8,8 +8,8 @@
  * ahead of SQLite after a crash: the ticks this node re-runs are already in it). Losing the lease,
  * or an append refused because another writer appended (FENCED), calls `onDeposed`: the node must
  * stop. Snapshots (`snapshots` set): once the world loop runs, `startSnapshots` puts one in the
- * world's object store every `every` ticks and `close` one more after the last tick
- * (snapshots.ts). Figures for metrics: `stats()`.
+ * world's object store every `every` ticks, and `snapshotNow` one after the next tick (serve calls
+ * it at a graceful stop, before the host stops ticking) (snapshots.ts). Figures for metrics: `stats()`.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
