@@ -189,6 +189,25 @@ export function program(): Command {
       ),
     )
     .addOption(new Option('--follow', 'with --replicate: start as a replica following the world log; lead (listen and tick) once the lease is won [off]'))
+    .addOption(
+      new Option(
+        '--replicate-snapshot-every <ticks>',
+        `ticks between the leader's snapshots for replicas (object store TESSERA_SNAP_<id>; 0 = none) [${DEFAULT_SERVE.replicateSnapshotEvery}]`,
+      ),
+    )
+    .addOption(new Option('--replicate-snapshot-keep <n>', `snapshots kept; older ones are deleted [${DEFAULT_SERVE.replicateSnapshotKeep}]`))
+    .addOption(
+      new Option(
+        '--replicate-snapshot-max-bytes <bytes>',
+        `largest snapshot stored or read; a bigger one is skipped [${DEFAULT_SERVE.replicateSnapshotMaxBytes}]`,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--replicate-log-max-ticks <ticks>',
+        `ticks the log stream keeps (older ones trimmed; at least 2 x --replicate-snapshot-every; 0 = all) [${DEFAULT_SERVE.replicateLogMaxTicks}]`,
+      ),
+    )
     .addOption(new Option('-c, --config <file>', 'JSON file with the same settings (flags and TESSERA_* variables win)'))
     .action(async (o: Record<string, unknown>) => {
       // commander names each flag's value after the setting (--snapshot-every -> snapshotEvery)

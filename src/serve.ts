@@ -162,6 +162,14 @@ export interface ServeConfig {
    * (HostOptions.maxHeldBytes, src/net/send-gate.ts); beyond it the oldest waiting client is closed.
    */
   replicateMaxHeldBytes: number;
+  /** With `replicate`: ticks between the leader's snapshots for replicas (src/replica/snapshots.ts); 0 = none. */
+  replicateSnapshotEvery: number;
+  /** Snapshots kept in the world's object store (TESSERA_SNAP_<id>); older ones are deleted. */
+  replicateSnapshotKeep: number;
+  /** Largest snapshot stored or read, bytes: a bigger one is not stored (logged, counted) and replicas replay more log. */
+  replicateSnapshotMaxBytes: number;
+  /** Most ticks the world's log stream keeps (older ones trimmed: replicas start from a snapshot); 0 = all. */
+  replicateLogMaxTicks: number;
 }
 
 /** The embedded defaults: the demo world on port 9001, SQLite under ./data/, a worker per core, guests on. */
@@ -204,6 +212,10 @@ export const DEFAULT_SERVE: ServeConfig = {
   replicateNkey: '',
   replicateMaxHeldBytes: 64 * 1024 * 1024,
   follow: false,
+  replicateSnapshotEvery: 600,
+  replicateSnapshotKeep: 3,
+  replicateSnapshotMaxBytes: 256 * 1024 * 1024,
+  replicateLogMaxTicks: 0,
 };
 
 /** A setting that cannot be used. */
@@ -257,6 +269,10 @@ const ENV: Record<keyof ServeConfig, string> = {
   replicateNkey: 'TESSERA_REPLICATE_NKEY',
   replicateMaxHeldBytes: 'TESSERA_REPLICATE_MAX_HELD_BYTES',
   follow: 'TESSERA_FOLLOW',
+  replicateSnapshotEvery: 'TESSERA_REPLICATE_SNAPSHOT_EVERY',
+  replicateSnapshotKeep: 'TESSERA_REPLICATE_SNAPSHOT_KEEP',
+  replicateSnapshotMaxBytes: 'TESSERA_REPLICATE_SNAPSHOT_MAX_BYTES',
+  replicateLogMaxTicks: 'TESSERA_REPLICATE_LOG_MAX_TICKS',
 };
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -299,10 +315,27 @@ export function resolveConfig(flags: Partial<Record<keyof ServeConfig, unknown>>
   }
   checkCluster(out, sources);
   if (out.replicate === '')
-    for (const k of ['replicateWorld', 'replicateLeaseMs', 'replicateNkey', 'follow', 'replicateMaxHeldBytes'] as const) {
+    for (const k of [
+      'replicateWorld',
+      'replicateLeaseMs',
+      'replicateNkey',
+      'follow',
+      'replicateSnapshotEvery',
+      'replicateSnapshotKeep',
+      'replicateSnapshotMaxBytes',
+      'replicateLogMaxTicks',
+      'replicateMaxHeldBytes',
+    ] as const) {
       const from = sources[k];
       if (from) throw new ConfigError(k, from, 'is a replication setting: set replicate (--replicate nats://host:4222) as well, or leave it out');
     }
+  // a trimmed log is safe only with snapshots well inside it
+  if (out.replicateLogMaxTicks > 0 && (out.replicateSnapshotEvery === 0 || out.replicateLogMaxTicks < 2 * out.replicateSnapshotEvery))
+    throw new ConfigError(
+      'replicateLogMaxTicks',
+      sources.replicateLogMaxTicks ?? 'default',
+      `keeps ${out.replicateLogMaxTicks} ticks: it needs replicateSnapshotEvery > 0 and at least 2 x replicateSnapshotEvery (${out.replicateSnapshotEvery}) ticks, or a replica starting late finds no snapshot the log still covers`,
+    );
   return out;
 }
 
@@ -375,6 +408,14 @@ function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
       return int(1000, 3_600_000);
     case 'replicateLeaseMs':
       return int(100, 60_000);
+    case 'replicateSnapshotEvery':
+      return int(0, 1_000_000);
+    case 'replicateSnapshotKeep':
+      return int(1, 100);
+    case 'replicateSnapshotMaxBytes':
+      return int(1024 * 1024, 4 * 1024 * 1024 * 1024);
+    case 'replicateLogMaxTicks':
+      return int(0, 1_000_000_000);
     case 'replicate':
     case 'cluster': {
       const v = String(raw).trim();
@@ -511,6 +552,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
   // a replicated world: this node must hold the world's leader lease; every tick also goes to JetStream
   let leader: ReplicationLeader | null = null;
   let promoted: WorldFollower | null = null;
+  let replicaNode: ReplicaNode | null = null;
   if (cfg.replicate !== '') {
     const lo = {
       nats: cfg.replicate,
@@ -523,6 +565,8 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       log,
       // (before the host runs there is nothing to stop: the start fails at its first fenced append)
       onDeposed: (reason: string) => void (started ? stop(`deposed: ${reason}`) : undefined),
+      snapshots: { every: cfg.replicateSnapshotEvery, keep: cfg.replicateSnapshotKeep, maxBytes: cfg.replicateSnapshotMaxBytes },
+      logMaxTicks: cfg.replicateLogMaxTicks,
     };
     const fail = async (e: Error): Promise<never> => {
       await sink.close();
@@ -533,7 +577,13 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
     if (cfg.follow) {
       // a replica: follow the log until this node wins the lease, then lead from the next tick
       const depose = deposer(lo);
-      const node = await ReplicaNode.start({ ...lo, setup, onLost: (r) => depose(`lease lost (${r})`) }).catch(fail);
+      const node = await ReplicaNode.start({
+        ...lo,
+        setup,
+        snapshotMaxBytes: cfg.replicateSnapshotMaxBytes,
+        onLost: (r) => depose(`lease lost (${r})`),
+      }).catch(fail);
+      replicaNode = node;
       log.info({ world: cfg.replicateWorld }, 'replica: waiting to lead');
       const abort = new Promise<never>((_, reject) =>
         opts.abort?.addEventListener('abort', () => reject(new ReplicaError('LOG_GAP', 'stopped while waiting to lead')), { once: true }),
@@ -545,13 +595,15 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       leader = ReplicationLeader.lead(lo, p.nc, p.lease, p.tickLog, depose);
       promoted = p.follower;
     } else leader = await ReplicationLeader.start(lo).catch(fail);
-    new ReplicationMetrics(leader, metrics.registry, () => host?.sendGateStats() ?? null);
+    new ReplicationMetrics(leader, metrics.registry, replicaNode ?? undefined, () => host?.sendGateStats() ?? null);
   }
   const stop = (reason = 'stop'): Promise<void> => {
     stopping ??= (async () => {
       log.info({ reason }, 'stopping');
       retention.stop();
       securityLog.stop();
+      // a last snapshot for replicas, taken after the next tick (the host still ticks)
+      if (started) await leader?.snapshotNow();
       await host.stop();
       await closeCluster();
       await leader?.close();
@@ -596,6 +648,7 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
           await leader.checkHistory(loop).catch((e: Error) => {
             throw e instanceof LeaderError ? new ConfigError('replicate', `world ${cfg.replicateWorld}`, e.message) : e;
           });
+        await leader?.startSnapshots(loop);
         if (cluster) {
           const o = {
             nats: cfg.cluster,

@@ -12,11 +12,13 @@ import pino from 'pino';
 import { AuthorizationError, connect, type NatsConnection, nkeyAuthenticator, PermissionViolationError } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
+import { Objm } from '@nats-io/obj';
 import { makeClusterKeys, readNkeySeed, type ClusterKeys } from '../src/cluster/auth';
 import { names } from '../src/cluster/subjects';
 import { replicaPermissions, replicationStreams } from '../src/replica/auth';
 import { logNames } from '../src/replica/jetstream-log';
 import { leaseBucket } from '../src/replica/lease';
+import { snapshotBucket } from '../src/replica/snapshots';
 import { ConfigError, resolveConfig, serve, type Server } from '../src/serve';
 import { startNats, uniqueWorld, type NatsServer } from './helpers/nats';
 import { waitFor } from './helpers/net';
@@ -55,6 +57,8 @@ const node = async (data: string, key: string, follow: boolean): Promise<Server>
         replicateWorld: world,
         replicateNkey: keys.seeds[key],
         follow,
+        replicateSnapshotEvery: '20',
+        replicateSnapshotKeep: '2',
       },
       {},
     ),
@@ -73,7 +77,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('a leader and a replica with their keys replicate and fail over; a third key reads the log; nothing is refused', async () => {
+test('a leader and a replica with their keys replicate, store and prune snapshots and fail over; a third key reads the log; nothing is refused', async () => {
   const a = await node('a', 'r1', false);
   let b: Server | null = null;
   const reader = await as('r3');
@@ -86,6 +90,10 @@ test('a leader and a replica with their keys replicate and fail over; a third ke
     const from = b.host.world.stream.tick;
     await waitFor(() => watch.follower.stats().next >= from + 20 || watch.bad.length > 0, 20_000, 'ticks from the new leader');
     expect(watch.bad).toEqual([]);
+    // snapshots were stored (every 20 ticks, the newest 2 kept: older ones purged) under these users
+    const objects = (await (await new Objm(reader.nc).open(snapshotBucket(world))).list()).filter((o) => !o.deleted);
+    expect(objects.length).toBeGreaterThanOrEqual(1);
+    expect(objects.length).toBeLessThanOrEqual(2);
     expect(reader.denied).toEqual([]);
     expect(server.log()).not.toMatch(/Permissions Violation/);
   } finally {
@@ -133,7 +141,7 @@ test("a client without a key cannot connect; a replica key of another world cann
   const perms = replicaPermissions(other, 'r1');
   const own = [...perms.publish.allow, ...perms.subscribe.allow];
   // every subject names the other world's streams, log, lease or the node's own inbox
-  const mine = [...replicationStreams(other), logNames(other).subject, leaseBucket(other), '_INBOX_r1.', '$JS.API.INFO'];
+  const mine = [...replicationStreams(other), logNames(other).subject, leaseBucket(other), snapshotBucket(other), '_INBOX_r1.', '$JS.API.INFO'];
   expect(own.every((s) => mine.some((m) => s.includes(m)))).toBe(true);
   expect(own.some((s) => s.includes(world))).toBe(false);
 });

@@ -13,6 +13,8 @@
  *  user          publish                                          subscribe
  *  replica <id>  tessera.<world>.log (JetStream publish),          _INBOX_<id>.>
  *                $KV.TESSERA_LEASE_<world>.leader,
+ *                $O.TESSERA_SNAP_<world>.> and STREAM.PURGE of its
+ *                stream OBJ_TESSERA_SNAP_<world> (snapshots),
  *                $JS.API.INFO,
  *                per stream S of replicationStreams(world):
  *                  $JS.API.STREAM.{CREATE,UPDATE,INFO,MSG.GET}.S,
@@ -20,7 +22,7 @@
  *                  $JS.API.CONSUMER.{CREATE,DELETE,INFO,MSG.NEXT}.S[.>]
  * ```
  *
- * Not granted: deleting or purging a stream (`STREAM.DELETE`, `STREAM.PURGE`, `STREAM.MSG.DELETE`),
+ * Not granted: deleting or purging the log or the lease (`STREAM.DELETE`, `STREAM.PURGE`, `STREAM.MSG.DELETE`),
  * any other world's streams, the cluster's subjects (orders, Results), publishing on another
  * user's inbox. So a shard process's key cannot append to a world's log or take its lease, a
  * replica of world A cannot read or write world B, and no replication key can erase history.
@@ -32,13 +34,14 @@ import type { NatsPermissions } from '../cluster/auth';
 import { WORLD_ID } from '../cluster/subjects';
 import { logNames } from './jetstream-log';
 import { leaseBucket } from './lease';
+import { snapshotBucket } from './snapshots';
 
 /**
- * The JetStream streams a replicated world `world` keeps: the tick log and the lease bucket's
- * stream (`KV_<bucket>`). Throws RangeError for a world id that is not WORLD_ID.
+ * The JetStream streams a replicated world `world` keeps: the tick log, the lease bucket's
+ * stream (`KV_<bucket>`) and the snapshots' object store's (`OBJ_<bucket>`, snapshots.ts). Throws RangeError for a world id that is not WORLD_ID.
  */
 export function replicationStreams(world: string): string[] {
-  return [logNames(world).stream, `KV_${leaseBucket(world)}`];
+  return [logNames(world).stream, `KV_${leaseBucket(world)}`, `OBJ_${snapshotBucket(world)}`];
 }
 
 /**
@@ -61,8 +64,19 @@ export function replicaPermissions(world: string, id: string): NatsPermissions {
     `${api}.CONSUMER.INFO.${s}.>`,
     `${api}.CONSUMER.MSG.NEXT.${s}.>`,
   ]);
+  const snaps = snapshotBucket(world);
   return {
-    publish: { allow: [logNames(world).subject, `$KV.${leaseBucket(world)}.leader`, `${api}.INFO`, ...perStream] },
+    publish: {
+      allow: [
+        logNames(world).subject,
+        `$KV.${leaseBucket(world)}.leader`,
+        // snapshot chunks and their metadata; deleting an old snapshot purges its chunks
+        `$O.${snaps}.>`,
+        `${api}.STREAM.PURGE.OBJ_${snaps}`,
+        `${api}.INFO`,
+        ...perStream,
+      ],
+    },
     subscribe: { allow: [`_INBOX_${id}.>`] },
     allow_responses: false,
   };

@@ -39,8 +39,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { decodeLogTick, encodeLogTick, MAX_LOG_TICK_BYTES, type LoggedTick } from './log-codec';
 import { WORLD_ID } from '../cluster/subjects';
 
-/** Error codes of replication: FENCED (another writer appended: this one is deposed), LOG_GAP (a tick is missing or out of order), BAD_LOG (a message that is not a valid LogTick of this stream). */
-export type ReplicaErrorCode = 'FENCED' | 'LOG_GAP' | 'BAD_LOG';
+/** Error codes of replication: FENCED (another writer appended: this one is deposed), LOG_GAP (a tick is missing or out of order), BAD_LOG (a message that is not a valid LogTick of this stream), DIVERGED (a replica's copy differs from the log even after a resync). */
+export type ReplicaErrorCode = 'FENCED' | 'LOG_GAP' | 'BAD_LOG' | 'DIVERGED';
 
 /** A replication failure with its code. */
 export class ReplicaError extends Error {
@@ -68,6 +68,12 @@ export interface TickLogOptions {
   ackTimeoutMs?: number;
   /** This writer's name in its message ids (`<writer>:<tick>`). Default: random, unique per open. */
   writer?: string;
+  /**
+   * Most ticks the stream keeps (JetStream `max_msgs`, discard old): older ticks are trimmed and a
+   * replica starting later needs a snapshot (snapshots.ts) at or after the log's first tick.
+   * Applied when the stream is created and updated when it differs; 0 or absent: keep every tick.
+   */
+  maxTicks?: number;
 }
 
 /** Stream and subject names of a world's log. */
@@ -105,8 +111,10 @@ export class JetStreamTickLog {
   static async open(nc: NatsConnection, opts: TickLogOptions): Promise<JetStreamTickLog> {
     const { stream, subject } = logNames(opts.world);
     const jsm = await jetstreamManager(nc);
+    const maxMsgs = opts.maxTicks && opts.maxTicks > 0 ? opts.maxTicks : -1;
+    let info: Awaited<ReturnType<JetStreamManager['streams']['info']>> | null = null;
     try {
-      await jsm.streams.info(stream);
+      info = await jsm.streams.info(stream);
     } catch {
       await jsm.streams.add({
         name: stream,
@@ -116,8 +124,10 @@ export class JetStreamTickLog {
         discard: DiscardPolicy.Old,
         num_replicas: opts.replicas ?? 1,
         max_msg_size: MAX_LOG_TICK_BYTES,
+        max_msgs: maxMsgs,
       });
     }
+    if (info && opts.maxTicks !== undefined && info.config.max_msgs !== maxMsgs) await jsm.streams.update(stream, { ...info.config, max_msgs: maxMsgs });
     const log = new JetStreamTickLog(jetstream(nc), jsm, stream, subject, opts.ackTimeoutMs ?? 5_000, opts.writer ?? `w${randomBytes(8).toString('hex')}`);
     await log.refresh();
     return log;

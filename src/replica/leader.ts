@@ -7,7 +7,9 @@
  * empty at tick 0, or end at the tick before this node's, or hold this node's hash there (a log
  * ahead of SQLite after a crash: the ticks this node re-runs are already in it). Losing the lease,
  * or an append refused because another writer appended (FENCED), calls `onDeposed`: the node must
- * stop. Figures for metrics: `stats()`.
+ * stop. Snapshots (`snapshots` set): once the world loop runs, `startSnapshots` puts one in the
+ * world's object store every `every` ticks, and `snapshotNow` one after the next tick (serve calls
+ * it at a graceful stop, before the host stops ticking) (snapshots.ts). Figures for metrics: `stats()`.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
@@ -17,6 +19,7 @@ import { clusterConnectOptions, idOfKeyFile } from '../cluster/auth';
 import { JetStreamTickLog, ReplicaError } from './jetstream-log';
 import { LeaderLease } from './lease';
 import { ReplicatedLogStore, type ReplicationStats } from './replicated-store';
+import { SnapshotPublisher, SnapshotStore, type SnapshotStats } from './snapshots';
 
 /** Settings of a leader. */
 export interface LeaderOptions {
@@ -35,6 +38,10 @@ export interface LeaderOptions {
   log: Logger;
   /** Called once when this node is no longer the leader (lease lost or appends fenced). */
   onDeposed: (reason: string) => void;
+  /** Snapshots for replicas (snapshots.ts): every `every` ticks (0: none), the newest `keep` kept, at most `maxBytes` each. */
+  snapshots?: { every: number; keep: number; maxBytes?: number };
+  /** Most ticks the log stream keeps (jetstream-log.ts TickLogOptions.maxTicks); 0 or absent: all. */
+  logMaxTicks?: number;
 }
 
 /** Refusals at start: LEASE_HELD (another node leads the world), HISTORY (the log holds another history than this node's). */
@@ -88,7 +95,7 @@ export class ReplicationLeader {
           `world ${o.world} is led by ${h ? `${h.id} (since ${new Date(h.sinceMs).toISOString()})` : 'another node'}: stop that node first`,
         );
       }
-      return ReplicationLeader.lead(o, nc, lease, await JetStreamTickLog.open(nc, { world: o.world }), depose);
+      return ReplicationLeader.lead(o, nc, lease, await JetStreamTickLog.open(nc, { world: o.world, maxTicks: o.logMaxTicks }), depose);
     } catch (e) {
       await nc.close();
       throw e;
@@ -137,14 +144,43 @@ export class ReplicationLeader {
       );
   }
 
-  /** Replication figures and whether this node still holds the lease. */
-  stats(): ReplicationStats & { leader: boolean } {
-    return { ...this.store.stats(), leader: this.lease.isLeader() };
+  private snapshots: SnapshotPublisher | null = null;
+
+  /**
+   * Starts the snapshots of `loop` (the world loop whose store is `this.store`), when the options
+   * ask for them: opens the world's object store and hooks the publisher after each append.
+   * Rejects with the NATS error.
+   */
+  async startSnapshots(loop: WorldLoop): Promise<void> {
+    const so = this.o.snapshots;
+    if (!so || so.every <= 0 || this.snapshots) return;
+    const os = await SnapshotStore.open(this.nc, { world: this.o.world, maxBytes: so.maxBytes });
+    const pub = new SnapshotPublisher(os, {
+      every: so.every,
+      keep: so.keep,
+      replicatedTick: () => this.store.stats().replicatedTick,
+      log: this.o.log,
+      world: this.o.world,
+    });
+    this.snapshots = pub;
+    this.store.afterAppend = () => pub.afterAppend(loop);
   }
 
-  /** Waits (up to `timeoutMs`) for the ticks still in flight, releases the lease, closes the connection. */
+  /** Takes a snapshot after the next tick and waits for it (a graceful stop; at most `timeoutMs`). */
+  async snapshotNow(timeoutMs = 5_000): Promise<void> {
+    if (this.snapshots && this.lease.isLeader()) await this.snapshots.snapshotAtNextTick(timeoutMs);
+  }
+
+  /** Replication figures, whether this node still holds the lease, and its snapshots' figures. */
+  stats(): ReplicationStats & { leader: boolean; snapshots: SnapshotStats | null } {
+    return { ...this.store.stats(), leader: this.lease.isLeader(), snapshots: this.snapshots ? { ...this.snapshots.figures } : null };
+  }
+
+  /** Waits (up to `timeoutMs`) for the ticks still in flight and the snapshot being stored, releases the lease, closes the connection. */
   async close(timeoutMs = 5_000): Promise<void> {
+    this.store.afterAppend = null;
     await this.store.drain(timeoutMs).catch((e: Error) => this.o.log.warn({ err: e.message }, 'replication: closing with ticks not acknowledged'));
+    await this.snapshots?.idle();
     this.store.close();
     await this.lease.stop(true);
     await this.nc.close();

@@ -13,8 +13,10 @@
  * (ReplicaError FENCED: a new leader), nothing more is appended and `onFenced` is called: this
  * node is deposed and must stop writing.
  *
- * Not yet (issue 19, later): acknowledging a client's input only once its tick is in JetStream,
- * and snapshots for replicas that start late.
+ * `afterAppend` (when set) runs after each tick of the stream is taken, still inside the world
+ * loop's step: the leader's snapshots hook in there (snapshots.ts SnapshotPublisher).
+ *
+ * Not yet (issue 19, later): acknowledging a client's input only once its tick is in JetStream.
  */
 import type { DurableLog } from '../net/send-gate';
 import type { StreamEvent } from '../protocol/messages';
@@ -73,6 +75,8 @@ export class ReplicatedLogStore implements WorldLogStore, DurableLog {
   private readonly maxInFlight: number;
   private readonly maxQueued: number;
   private readonly retryMs: number;
+  /** Called with each tick of the stream after it is queued (not once fenced); see the module comment. */
+  afterAppend: ((tick: number) => void) | null = null;
 
   /**
    * Wraps `inner` (the node's own store) for stream `stream`, appending to `log` (opened at the
@@ -111,6 +115,7 @@ export class ReplicatedLogStore implements WorldLogStore, DurableLog {
       this.dropped++;
     }
     this.pump();
+    this.afterAppend?.(tick);
   }
 
   /** Sends queued ticks while there is room in flight; refills from the store after drops. */
