@@ -60,7 +60,7 @@ import {
   G_KEY, G_SLOT, G_LAYER, G_MASK, G_ACTIVE, G_X, G_Y, G_Z, G_REACH, G_TAG,
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_KT, C_ARM_I, C_ARM_J, C_MU, C_E,
   CONTACT_BYTES, CF_J_MOVES, CF_J_STATIC, CF_BOX, STATUS_CONTACT_OVERFLOW,
-  SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_KINEMATIC, KIND_STATIC,
+  SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, SHAPE_COMPOUND, KIND_DYNAMIC, KIND_KINEMATIC, KIND_STATIC,
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_GROUNDED,
 } from './layout';
 import { g64, s64, g32, s32, hdr, setHdr, wake, addWork, sleepBucketOf, sleepBlockOf, sleepHead, sleepSig, cellSig, tagged } from './world';
@@ -72,6 +72,7 @@ import {
 import { terrainContacts, terrainContactAt, isGeometryShape, tNX, tNY, tNZ, tSep } from './terrain';
 import { isBoxPair, boxCollide } from './box-contacts';
 import { isCapsulePair, capsuleCollide } from './capsule-contacts';
+import { saveSlot, poseChild, restoreSlot, savedCount, poseDX, poseDY, poseDZ } from './compound';
 
 // ---- small helpers ----
 
@@ -269,8 +270,77 @@ function characterContact(ch: i32, other: i32, chIsI: bool): void {
   }
 }
 
-/** Narrowphase of the candidate pair (i, j), j > i or j static; appends a contact if within margin. */
+/**
+ * Narrowphase of the candidate pair (i, j), j > i or j static; appends a contact if within
+ * margin. A pair with a compound body (compound.ts) runs collidePlain once per child (pair of
+ * children between two compounds) posed in the compound's slot.
+ */
 function collidePair(i: i32, j: i32): void {
+  const ci = g32(P_SHAPE, i) == SHAPE_COMPOUND, cj = g32(P_SHAPE, j) == SHAPE_COMPOUND;
+  if (!ci && !cj) { collidePlain(i, j); return; }
+  compoundPair(i, j, ci, cj);
+}
+
+/**
+ * Narrowphase of a pair with a compound body (ci: i is one, cj: j is one): each child of a
+ * compound in block order is posed in its slot (compound.ts poseChild) and the pair routine
+ * of the child's shape runs unchanged (collidePlain); between two moving bodies a child pair
+ * whose bounding spheres are farther apart than the margin plus both speculative reaches is
+ * skipped. The new contacts' lever arms are moved to the body's centre (compoundContacts).
+ * The slots are restored before returning.
+ */
+function compoundPair(i: i32, j: i32, ci: bool, cj: bool): void {
+  const statJ = g32(P_KIND, j) == KIND_STATIC;
+  const extra = hdr(H_MARGIN) + (statJ ? 0 : specOf(i) + specOf(j));
+  if (ci) saveSlot(0, i);
+  if (cj) saveSlot(1, j);
+  const ni = ci ? savedCount(0) : 1, nj = cj ? savedCount(1) : 1;
+  for (let a = 0; a < ni; a++) {
+    let dx: i64 = 0, dy: i64 = 0, dz: i64 = 0;
+    if (ci) { poseChild(0, i, a); dx = poseDX; dy = poseDY; dz = poseDZ; }
+    for (let b = 0; b < nj; b++) {
+      if (cj) poseChild(1, j, b);
+      if (!statJ) {
+        const ex = g64(P_PX, j) - g64(P_PX, i), ey = g64(P_PY, j) - g64(P_PY, i), ez = g64(P_PZ, j) - g64(P_PZ, i);
+        const r = g64(P_RADIUS, i) + coreHalf(i) + g64(P_RADIUS, j) + coreHalf(j) + extra;
+        if (ex * ex + ey * ey + ez * ez >= r * r) continue;
+      }
+      const from = <i32>hdr(H_CONTACT_COUNT);
+      collidePlain(i, j);
+      compoundContacts(from, dx, dy, dz);
+    }
+  }
+  if (ci) restoreSlot(0, i);
+  if (cj) restoreSlot(1, j);
+}
+
+/**
+ * Contacts from `from` on, made with I's child posed at offset (dx, dy, dz) from I's centre
+ * (0 when I is not a compound): each becomes a box-style contact (CF_BOX, box-contacts.ts
+ * putContact) whose lever arm is from I's real centre. A sphere-style contact (scalar arms:
+ * I's radius in ARM_I) gets its point midway between the surfaces, I's centre + n (r_I +
+ * sep / 2), as box-contacts.ts's points are.
+ */
+function compoundContacts(from: i32, dx: i64, dy: i64, dz: i64): void {
+  const to = <i32>hdr(H_CONTACT_COUNT);
+  for (let k = from; k < to; k++) {
+    const c = contactAt(k);
+    const flags = load<i32>(c, C_FLAGS);
+    let ax: i64, ay: i64, az: i64;
+    if ((flags & CF_BOX) == 0) {
+      const o = <i64>load<i32>(c, C_ARM_I) + ((load<i64>(c, C_SEP0) >> 16) >> 1);
+      ax = roundShift(<i64>load<i32>(c, C_NX) * o, 16); ay = roundShift(<i64>load<i32>(c, C_NY) * o, 16); az = roundShift(<i64>load<i32>(c, C_NZ) * o, 16);
+      store<i32>(c, flags | CF_BOX, C_FLAGS);
+      store<i64>(c, 0, C_KT);
+    } else {
+      ax = <i64>load<i32>(c, C_ARM_I); ay = <i64>load<i32>(c, C_ARM_J); az = <i64>load<i32>(c, C_KT);
+    }
+    store<i32>(c, <i32>(ax + dx), C_ARM_I); store<i32>(c, <i32>(ay + dy), C_ARM_J); store<i32>(c, <i32>(az + dz), C_KT);
+  }
+}
+
+/** Narrowphase of the candidate pair (i, j) of plain (not compound) shapes; see collidePair. */
+function collidePlain(i: i32, j: i32): void {
   // a pair with a rotating box: box-contacts.ts (up to 4 points), or with a rotating capsule:
   // capsule-contacts.ts (up to 3 points, checked first); statics get no speculative reach
   const capsulePair = isCapsulePair(i, j);

@@ -80,6 +80,7 @@ import {
   type WorldExports,
   type GeometryBlockInput,
   type HullShapeRef,
+  type CompoundShapeRef,
 } from './world';
 import { xxh64 } from './xxhash64';
 import { isqrt } from './integer';
@@ -116,6 +117,7 @@ import {
   JOINT,
   JOINT_BYTES,
   JOINT_KIND,
+  SHAPE,
 } from './world-layout';
 
 /** Shard layout: cut positions in metres along x and z (strictly increasing); (xCuts + 1) x (zCuts + 1) shards, row-major in x. */
@@ -941,6 +943,24 @@ export class ShardedWorld {
     this.syncGeometry();
     return this.addMoving(h);
   }
+  /**
+   * Stores a compound shape in the registry's geometry and every shard world's (see
+   * PhysicsWorld.addCompoundShape; the world's config needs geometryWords). Throws as it does,
+   * and COMPOUNDS_UNSHARDED with shard processes (a runner: they do not receive geometry yet).
+   */
+  addCompoundShape(children: Parameters<PhysicsWorld['addCompoundShape']>[0]): CompoundShapeRef {
+    if (this.runner) throw new PhysicsError('COMPOUNDS_UNSHARDED', 'addCompoundShape: shard processes (a cluster world) do not receive compound geometry yet');
+    const ref = this.registry.addCompoundShape(children);
+    this.syncGeometry();
+    return ref;
+  }
+  /** Adds a dynamic compound body (see PhysicsWorld.addCompound; its shape's block reaches every shard world first). Throws as it does, and COMPOUNDS_UNSHARDED with shard processes. */
+  addCompound(o: Parameters<PhysicsWorld['addCompound']>[0]): BodyHandle {
+    if (this.runner) throw new PhysicsError('COMPOUNDS_UNSHARDED', 'addCompound: shard processes (a cluster world) do not receive compound geometry yet');
+    const h = this.registry.addCompound(o);
+    this.syncGeometry();
+    return this.addMoving(h);
+  }
   /** Adds a dynamic capsule that rotates (see PhysicsWorld.addRotatingCapsule). */
   addRotatingCapsule(o: Parameters<PhysicsWorld['addRotatingCapsule']>[0]): BodyHandle {
     return this.addMoving(this.registry.addRotatingCapsule(o));
@@ -1043,6 +1063,11 @@ export class ShardedWorld {
       throw new PhysicsError(
         'JOINTS_UNSHARDED',
         'attachRunner: the world has joints, which shard processes do not receive yet (run a jointed world in one process)',
+      );
+    if (runner && this.registry.hasShape(SHAPE.COMPOUND))
+      throw new PhysicsError(
+        'COMPOUNDS_UNSHARDED',
+        'attachRunner: the world has compound bodies, whose geometry shard processes do not receive yet (run it in one process)',
       );
     if (runner && this.registry.hasHulls())
       throw new PhysicsError(
