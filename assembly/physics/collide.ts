@@ -295,6 +295,7 @@ function compoundPair(i: i32, j: i32, ci: bool, cj: bool): void {
   if (ci) saveSlot(0, i);
   if (cj) saveSlot(1, j);
   const ni = ci ? savedCount(0) : 1, nj = cj ? savedCount(1) : 1;
+  const first = <i32>hdr(H_CONTACT_COUNT);
   for (let a = 0; a < ni; a++) {
     let dx: i64 = 0, dy: i64 = 0, dz: i64 = 0;
     if (ci) { poseChild(0, i, a); dx = poseDX; dy = poseDY; dz = poseDZ; }
@@ -312,6 +313,90 @@ function compoundPair(i: i32, j: i32, ci: bool, cj: bool): void {
   }
   if (ci) restoreSlot(0, i);
   if (cj) restoreSlot(1, j);
+  reduceManifold(first);
+}
+
+/** Normals within this of the deepest contact's (cos, Q16: about 18 degrees) make one face of a compound's manifold. */
+// @ts-ignore: decorator
+@inline const SAME_FACE_COS: i64 = 62259;
+/** Positions closer than this are one point (raw m, 1 mm; box-contacts.ts SAME_POINT). */
+// @ts-ignore: decorator
+@inline const SAME_SPOT: i64 = 66;
+
+// @ts-ignore: decorator
+@inline function armOf(c: usize, k: i32): i64 {
+  if (k == 0) return <i64>load<i32>(c, C_ARM_I);
+  return k == 1 ? <i64>load<i32>(c, C_ARM_J) : <i64>load<i32>(c, C_KT);
+}
+
+/** Twice the area of the triangle of contacts a, b, c's points projected on n (Q16 unit), signed (raw m^2 Q16 scaled). */
+function triArea(a: usize, b: usize, c: usize, nx: i64, ny: i64, nz: i64): i64 {
+  const ux = armOf(b, 0) - armOf(a, 0), uy = armOf(b, 1) - armOf(a, 1), uz = armOf(b, 2) - armOf(a, 2);
+  const vx = armOf(c, 0) - armOf(a, 0), vy = armOf(c, 1) - armOf(a, 1), vz = armOf(c, 2) - armOf(a, 2);
+  const x = roundShift(uy * vz - uz * vy, 16), y = roundShift(uz * vx - ux * vz, 16), z = roundShift(ux * vy - uy * vx, 16);
+  return roundShift(x * nx + y * ny + z * nz, 16);
+}
+
+/**
+ * Reduces the contacts of one body pair with a compound (from `first` to the end of the list,
+ * all box-style: compoundContacts) to at most 4 points when there are more and every normal is
+ * within about 18 degrees of the deepest point's (one face: a table's legs on the floor, a
+ * dumbbell's balls on a box): the deepest, the farthest from it, the one spanning the largest
+ * triangle with them and the largest on the other side (D. Gregorius, "Robust Contact Creation
+ * for Physics Simulations", GDC 2015, as box-contacts.ts and hull.ts reduce a face's points),
+ * kept in that order (deepest, farthest, third, fourth: two diagonals; ordered around the
+ * polygon instead, a table on a static box rocked and walked 0.3 mm/s sideways). Without the
+ * reduction a table's 16 leg points on a plane walked the same way. A manifold over faces of
+ * different directions (a compound wedged between two bodies' faces) keeps every child pair's
+ * points (up to 4 each).
+ */
+function reduceManifold(first: i32): void {
+  const end = <i32>hdr(H_CONTACT_COUNT), n = end - first;
+  if (n <= 4) return;
+  let p0 = first;
+  for (let k = first + 1; k < end; k++) if (load<i64>(contactAt(k), C_SEP0) < load<i64>(contactAt(p0), C_SEP0)) p0 = k;
+  const c0 = contactAt(p0);
+  const nx = <i64>load<i32>(c0, C_NX), ny = <i64>load<i32>(c0, C_NY), nz = <i64>load<i32>(c0, C_NZ);
+  for (let k = first; k < end; k++) {
+    const c = contactAt(k);
+    if (roundShift(nx * <i64>load<i32>(c, C_NX) + ny * <i64>load<i32>(c, C_NY) + nz * <i64>load<i32>(c, C_NZ), 16) < SAME_FACE_COS) return;
+  }
+  let p1 = -1, bd: i64 = SAME_SPOT * SAME_SPOT;
+  for (let k = first; k < end; k++) {
+    const c = contactAt(k);
+    const dx = armOf(c, 0) - armOf(c0, 0), dy = armOf(c, 1) - armOf(c0, 1), dz = armOf(c, 2) - armOf(c0, 2);
+    const d2 = dx * dx + dy * dy + dz * dz;
+    if (d2 > bd) { bd = d2; p1 = k; }
+  }
+  let p2 = -1, p3 = -1;
+  if (p1 >= 0) {
+    const c1 = contactAt(p1);
+    let best: i64 = SAME_SPOT;
+    for (let k = first; k < end; k++) {
+      const ar = abs<i64>(triArea(c0, c1, contactAt(k), nx, ny, nz));
+      if (ar > best) { best = ar; p2 = k; }
+    }
+    if (p2 >= 0) {
+      const side: i64 = triArea(c0, c1, contactAt(p2), nx, ny, nz) > 0 ? -1 : 1;
+      best = SAME_SPOT;
+      for (let k = first; k < end; k++) {
+        const ar = triArea(c0, c1, contactAt(k), nx, ny, nz) * side;
+        if (ar > best) { best = ar; p3 = k; }
+      }
+    }
+  }
+  // the kept records, in that order, into the free records past the list's end, then back
+  const keep = end;
+  let m = 0;
+  for (let q = 0; q < 4; q++) {
+    const k = q == 0 ? p0 : (q == 1 ? p1 : (q == 2 ? p2 : p3));
+    if (k < 0) continue;
+    if (<i64>(keep + m) >= hdr(H_CONTACT_CAPACITY)) return;   // no room to reorder: keep them all
+    memory.copy(contactAt(keep + m), contactAt(k), <usize>CONTACT_BYTES);
+    m++;
+  }
+  memory.copy(contactAt(first), contactAt(keep), <usize>(m * CONTACT_BYTES));
+  setHdr(H_CONTACT_COUNT, first + m);
 }
 
 /**

@@ -29,11 +29,13 @@
 // already name the compound's slot; a box-style contact's lever arm (box-contacts.ts
 // putContact: from I's centre) is moved from the posed child's centre to the body's, and a
 // sphere-style contact (scalar arms) is turned into a box-style one with its point midway
-// between the surfaces, so the solver sees one rigid body with lever arms. Manifolds are per
-// child pair (up to 4 points each, as the routines make them), not reduced per body pair: a
-// table's four legs each keep their points, which a 4-point reduction over the whole body
-// would have to choose among (the rotating box's static solver handles up to 32 points per
-// body and substep, box-contacts.ts MAX_STATIC_POINTS).
+// between the surfaces, so the solver sees one rigid body with lever arms. Manifolds: up to 4
+// points per child pair (as the routines make them), then, when a body pair has more and all
+// their normals agree within about 18 degrees (one face: a table's legs on the floor), reduced
+// to 4 for the body pair (collide.ts reduceManifold: a table's 16 leg points walked sideways
+// on a plane); points on differently turned faces (a compound wedged between faces) are all
+// kept (the rotating box's static solver takes up to 32 per body and substep, box-contacts.ts
+// MAX_STATIC_POINTS).
 //
 // Continuous collision (solver.ts): each child's inner sphere at its offset is swept against
 // the statics (as a hull's inner sphere), when the body moves more than a quarter of its
