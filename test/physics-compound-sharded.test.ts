@@ -41,7 +41,7 @@ function compoundScene(t: Target): void {
     t.addCompoundShape([
       { shape: 'hull', hull: tet, position: [-0.1, 0.1, -0.1], density: 700 },
       { shape: 'sphere', radius: 0.12, position: [0, -0.1, 0] },
-      { shape: 'capsule', radius: 0.06, halfHeight: 0.15, position: [0, 0, 0.15], orientation: [0.7071, 0, 0, 0.7071] },
+      { shape: 'capsule', radius: 0.06, halfHeight: 0.15, position: [0, 0, 0.15], orientation: [Math.SQRT1_2, 0, 0, Math.SQRT1_2] },
     ]),
   ];
   for (let k = 0; k < 9; k++) {

@@ -32,7 +32,7 @@ const ROCK_ON_BALL = [
     density: 800,
   },
   { shape: 'sphere', radius: 0.12, position: [0, -0.1, 0] },
-  { shape: 'capsule', radius: 0.05, halfHeight: 0.2, position: [0, 0.05, 0], orientation: [0, 0, 0.7071, 0.7071] },
+  { shape: 'capsule', radius: 0.05, halfHeight: 0.2, position: [0, 0.05, 0], orientation: [0, 0, Math.SQRT1_2, Math.SQRT1_2] },
 ];
 
 function sceneWith(compounds: unknown[]): SceneFile {
