@@ -85,13 +85,14 @@ test('demo: the door swings within its limits and its motor closes it; the swing
   }
 }, 120_000);
 
-test('demo-cluster.json is the demo without its jointed bodies and hulls (a cluster does not run joints or hulls yet)', () => {
+test('demo-cluster.json is the demo without its jointed bodies, hulls and compounds (a cluster does not run joints, hulls or compounds yet)', () => {
   const demo = JSON.parse(readFileSync(DEMO, 'utf8'));
   const cluster = JSON.parse(readFileSync(join(__dirname, '..', 'scenes', 'demo-cluster.json'), 'utf8'));
-  const { bodies, joints, hulls, ...rest } = demo;
+  const { bodies, joints, hulls, compounds, ...rest } = demo;
   expect(bodies.length).toBeGreaterThan(0);
   expect(joints.length).toBeGreaterThan(0);
   expect(hulls.length).toBeGreaterThan(0);
+  expect(compounds.length).toBeGreaterThan(0);
   expect(cluster).toEqual(rest);
 });
 
