@@ -5,12 +5,13 @@
  * a static box and a heightfield at the analytic height without jitter, a two-box slab on a
  * slope against Coulomb's law, a dumbbell thrown at a thin wall, compounds against spheres,
  * boxes, hulls, capsules and each other in a pile, and ray casts and overlap queries that see
- * the children (not the bounding sphere).
+ * the children (not the bounding sphere), and 40 compounds thrown fast into a heightfield pen
+ * with mesh walls at 20 and 60 Hz staying in it.
  */
 import { buildCompound, type CompoundChild } from '../src/physics/compound';
 import { PhysicsError, PhysicsWorld, type WorldConfig } from '../src/physics/world';
-import { encodeGeometry } from '../src/assets/geometry';
-import { heightfield } from './helpers/terrain';
+import { encodeGeometry, quantiseMesh } from '../src/assets/geometry';
+import { boxMesh, heightfield } from './helpers/terrain';
 
 const G = 9.81;
 type V3 = [number, number, number];
@@ -344,6 +345,65 @@ describe('a pile', () => {
     }
     expect(w.status).toBe(0);
   });
+});
+
+describe('robustness', () => {
+  test.each([20, 60])(
+    '40 compounds thrown at up to 29 m/s, spinning at up to 17 rad/s, into a wavy heightfield pen with mesh walls at %d Hz: none falls through or leaves, none faster than 2 m/s after 10 s',
+    (rate) => {
+      const w = PhysicsWorld.create({ capacity: 64, maxBodyRadius: 1, tickRate: rate, geometryWords: 20000 });
+      w.addGeometry(encodeGeometry(heightfield(17, 17, 1, -8, -8, (x, z) => 0.3 * Math.sin(x) * Math.cos(z * 0.7))));
+      const walls = [
+        ...boxMesh([-8, -1, -8], [-7, 14, 8]),
+        ...boxMesh([7, -1, -8], [8, 14, 8]),
+        ...boxMesh([-8, -1, -8], [8, 14, -7]),
+        ...boxMesh([-8, -1, 7], [8, 14, 8]),
+      ];
+      w.addGeometry(encodeGeometry(quantiseMesh('walls', walls)));
+      const tet = w.addHullShape([
+        [0, 0, 0],
+        [0.4, 0, 0],
+        [0, 0.4, 0],
+        [0, 0, 0.4],
+      ]);
+      const shapes = [
+        w.addCompoundShape(DUMBBELL),
+        w.addCompoundShape(L_SHAPE),
+        w.addCompoundShape([
+          { shape: 'hull', hull: tet },
+          { shape: 'capsule', radius: 0.08, halfHeight: 0.3, position: [0, 0.3, 0], orientation: [0.38, 0, 0, 0.925] },
+          { shape: 'sphere', radius: 0.1, position: [0.3, 0, 0.3] },
+        ]),
+      ];
+      let seed = 3;
+      const rnd = (): number => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return seed / 2147483648;
+      };
+      const bodies: bigint[] = [];
+      for (let k = 0; k < 40; k++) {
+        const q = [rnd() - 0.5, rnd() - 0.5, rnd() - 0.5, rnd() - 0.5];
+        const n = Math.hypot(...q);
+        bodies.push(
+          w.addCompound({
+            shape: shapes[k % 3],
+            position: [-5 + (k % 8) * 1.4, 2 + Math.floor(k / 8) * 1.5, -5 + (k % 5) * 2.4],
+            orientation: q.map((x) => x / n) as Quat,
+            velocity: [rnd() * 30 - 15, -rnd() * 20, rnd() * 30 - 15],
+            angularVelocity: [rnd() * 20 - 10, rnd() * 20 - 10, rnd() * 20 - 10],
+            friction: 0.5,
+          }),
+        );
+      }
+      for (let t = 0; t < rate * 10; t++) w.step();
+      for (const h of bodies) {
+        const p = w.position(h);
+        expect({ h, inside: Math.abs(p[0]) < 7 && Math.abs(p[2]) < 7 && p[1] > -0.6 && p[1] < 14 }).toEqual({ h, inside: true });
+        expect({ h, slow: Math.hypot(...w.velocity(h)) < 2 }).toEqual({ h, slow: true });
+      }
+      expect(w.status).toBe(0);
+    },
+  );
 });
 
 describe('queries', () => {
