@@ -24,6 +24,11 @@
 // Statics come from the static tree (static-tree.ts): every plane (and static sphere or
 // capsule), and the boxes whose AABB the body's reach overlaps (O(log statics) per body).
 //
+// Narrowphase of a compound body (compound.ts): each child (each pair of children between two
+// compounds) is posed in the body's slot and runs the pair routine of its shape below
+// (compoundPair); the lever arms move to the body's centre and a body pair's points on one face
+// are reduced to 4 (reduceManifold).
+//
 // Narrowphase: sphere and capsule are both a "core" (a vertical segment from y - h to
 // y + h, h = 0 for spheres) plus a radius, so sphere-sphere, sphere-capsule and
 // capsule-capsule are one closest-points routine for two vertical segments. Boxes and

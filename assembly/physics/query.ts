@@ -29,7 +29,8 @@
 // "OBBTree", SIGGRAPH 1996);
 // planes (half-spaces: a plane is hit from its front side, and overlaps everything behind it);
 // heightfields and meshes (terrain.ts terrainRay: a ray hits a triangle's front face; overlap
-// queries do not report them yet).
+// queries do not report them yet); compounds (compound.ts) as their children, each posed in the
+// body's slot in turn.
 
 import { saveSlot, poseChild, restoreSlot, savedCount } from './compound';
 import {
