@@ -40,7 +40,7 @@
 // Continuous collision (solver.ts): each child's inner sphere at its offset is swept against
 // the statics (as a hull's inner sphere), when the body moves more than a quarter of its
 // least child inner radius in a substep. Ray casts and overlap queries (query.ts) pose each
-// child in turn. Sensors see a compound as its bounding sphere (as a hull).
+// child in turn; sensors (sensors.ts) test each child (a hull child by its bounding sphere).
 //
 // All integer math; children in block order (deterministic).
 
