@@ -30,6 +30,15 @@
  *                     "density": 500, "friction": 0.5 } ],   dynamic capsules that tumble (rotating,
  *                     assembly/physics/capsule-contacts.ts): the core of half length halfHeight lies
  *                     along `axis` (default [0, 1, 0], upright); radius + halfHeight <= maxBodyRadius
+ *     "compounds": [ { "center": [x, y, z], "orientation": [0, 0, 0, 1], "friction": 0.5,
+ *                     "children": [ { "shape": "sphere", "radius": 0.2, "position": [x, y, z] },
+ *                                   { "shape": "box", "half": [hx, hy, hz], "orientation": [x, y, z, w] },
+ *                                   { "shape": "capsule", "radius": 0.1, "halfHeight": 0.3 },
+ *                                   { "shape": "hull", "vertices": [[x, y, z], ...] } ] } ],
+ *                     dynamic compound bodies (src/physics/compound.ts): 2 to 16 children at poses in
+ *                     the compound's own frame (placed at center), each with "density" (kg/m^3,
+ *                     default 500); compounds with the same children share one shape, hull
+ *                     children with the same vertices one hull shape
  *     "ballPits": [ { "min": [x, z], "max": [x, z], "count": 300, "radius": 0.25, "height": 2, "wall": 0.6 } ],
  *     "sensors":  [ { "name": "door", "box": { "center": [x, y, z], "half": [hx, hy, hz] } },
  *                   { "name": "pool", "sphere": { "center": [x, y, z], "radius": 2 } } ]
@@ -57,7 +66,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { HullShapeRef, Vec3 } from './physics/world';
+import type { CompoundShapeRef, HullShapeRef, Vec3 } from './physics/world';
+import { buildCompound, CompoundError, type CompoundChild } from './physics/compound';
 import { buildHull, HullError, type HullShape } from './physics/hull';
 import { AssetError, encodeGeometry, type GeometryBlock } from './assets/geometry';
 import { loadHeightmap } from './assets/heightmap';
@@ -84,6 +94,7 @@ export interface SceneFile {
   crates?: Crates[];
   hulls?: SceneHull[];
   capsules?: SceneCapsule[];
+  compounds?: SceneCompound[];
   ballPits?: Array<{ min: [number, number]; max: [number, number]; count: number; radius: number; height?: number; wall?: number }>;
   /** Trigger zones (see the module comment); "triggers" in a file is read into here. */
   sensors?: SceneSensor[];
@@ -98,6 +109,34 @@ export interface SceneHull {
   density?: number;
   friction?: number;
   orientation?: [number, number, number, number];
+}
+
+/** A child of a scene compound (see the module comment): a CompoundChild whose hull is given by its vertices. */
+export type SceneCompoundChild = { position?: Vec3; orientation?: [number, number, number, number]; density?: number } & (
+  | { shape: 'sphere'; radius: number }
+  | { shape: 'box'; half: Vec3 }
+  | { shape: 'capsule'; radius: number; halfHeight: number }
+  | { shape: 'hull'; vertices: Vec3[] }
+);
+
+/** A dynamic compound body of a scene: its children (in its own frame) placed at `center`; friction (default 0.5). */
+export interface SceneCompound {
+  center: Vec3;
+  children: SceneCompoundChild[];
+  orientation?: [number, number, number, number];
+  friction?: number;
+}
+
+/** Default density of a scene compound's children, kg/m^3. */
+const COMPOUND_DENSITY = 500;
+
+/** A scene compound's children as CompoundChild, each hull child's shape from `hull` (its vertices -> a stored or built hull). */
+function compoundChildren(c: SceneCompound, hull: (vertices: Vec3[]) => HullShapeRef): CompoundChild[] {
+  return c.children.map((ch) => {
+    const base = { position: ch.position, orientation: ch.orientation, density: ch.density ?? COMPOUND_DENSITY };
+    if (ch.shape === 'hull') return { ...base, shape: 'hull', hull: hull(ch.vertices) };
+    return { ...ch, ...base } as CompoundChild;
+  });
 }
 
 /** A dynamic rotating capsule (see the module comment); density kg/m^3 (default 500), friction (default 0.5). */
@@ -329,6 +368,37 @@ export function parseScene(raw: unknown): SceneFile {
         `the hull reaches ${shape.boundingRadius.toFixed(3)} m from its centroid: over world.maxBodyRadius (${maxR} m)`,
       );
   });
+  ((s.compounds ?? []) as Array<Record<string, unknown>>).forEach((c, i) => {
+    const at = `compounds[${i}]`;
+    vec(c?.center, `${at}.center`);
+    if (c.orientation !== undefined) vec(c.orientation, `${at}.orientation`, 4);
+    if (c.friction !== undefined) num(c.friction, `${at}.friction`, 0, 2);
+    if (!Array.isArray(c.children)) throw new SceneError(`${at}.children`, 'must be an array of 2 to 16 child shapes');
+    (c.children as Array<Record<string, unknown>>).forEach((ch, k) => {
+      const cat = `${at}.children[${k}]`;
+      if (typeof ch !== 'object' || ch === null) throw new SceneError(cat, 'must be an object');
+      if (ch.position !== undefined) vec(ch.position, `${cat}.position`);
+      if (ch.orientation !== undefined) vec(ch.orientation, `${cat}.orientation`, 4);
+      if (ch.density !== undefined) num(ch.density, `${cat}.density`, 10, 20_000);
+      if (ch.shape === 'hull') {
+        if (!Array.isArray(ch.vertices)) throw new SceneError(`${cat}.vertices`, 'must be an array of 4 to 64 [x, y, z]');
+        (ch.vertices as unknown[]).forEach((v, m) => {
+          vec(v, `${cat}.vertices[${m}]`);
+        });
+      }
+    });
+    let bound: number;
+    try {
+      const shape = buildCompound(compoundChildren(c as unknown as SceneCompound, (v) => ({ block: 0, shape: buildHull(v) })));
+      bound = shape.boundingRadius;
+    } catch (e) {
+      if (e instanceof CompoundError || e instanceof HullError) throw new SceneError(`${at}.children`, e.message);
+      throw e;
+    }
+    const maxR = ((s.world as Record<string, unknown> | undefined)?.maxBodyRadius as number | undefined) ?? 1;
+    if (bound > maxR)
+      throw new SceneError(`${at}.children`, `the compound reaches ${bound.toFixed(3)} m from its centre of mass: over world.maxBodyRadius (${maxR} m)`);
+  });
   ((s.capsules ?? []) as Array<Record<string, unknown>>).forEach((c, i) => {
     const at = `capsules[${i}]`;
     vec(c?.center, `${at}.center`);
@@ -435,7 +505,7 @@ export function sceneBodies(s: SceneFile): number {
   for (const p of s.piles ?? []) n += (p.layers * (p.layers + 1) * (2 * p.layers + 1)) / 6;
   for (const b of s.ballPits ?? []) n += b.count + 4;
   for (const c of s.crates ?? []) n += crateCount(c);
-  n += (s.capsules ?? []).length;
+  n += (s.capsules ?? []).length + (s.compounds ?? []).length;
   return n + (s.bodies ?? []).length + (s.hulls ?? []).length;
 }
 
@@ -493,7 +563,10 @@ function readScene(path: string): SceneFile {
 export function sceneSetup(s: SceneFile, workers = 0): WorldSetup {
   const blocks = SCENE_GEOMETRY.get(s) ?? [];
   if (sceneHasAssets(s) && blocks.length === 0) throw new SceneError('statics', 'the scene names asset files: load it with loadSceneWithAssets');
-  const words = blocks.reduce((n, b) => n + b.words.length, 0) + hullShapes(s).reduce((n, v) => n + buildHull(v).words.length, 0);
+  const words =
+    blocks.reduce((n, b) => n + b.words.length, 0) +
+    hullShapes(s).reduce((n, v) => n + buildHull(v).words.length, 0) +
+    compoundShapes(s).reduce((n, c) => n + 8 + 16 * c.children.length, 0);
   return {
     config: {
       capacity: s.world.capacity,
@@ -503,7 +576,12 @@ export function sceneSetup(s: SceneFile, workers = 0): WorldSetup {
       ...(words > 0 ? { geometryWords: words } : {}),
       // crates touch with up to 4 points per pair (box-contacts.ts): room for a crate between others
       // (hulls: up to 4 points per pair, hull.ts; rotating capsules: up to 3, capsule-contacts.ts)
-      ...((s.crates ?? []).length > 0 || (s.hulls ?? []).length > 0 || (s.capsules ?? []).length > 0 || (s.bodies ?? []).some((b) => b.box)
+      // (compounds: up to 4 points per child pair, reduced to 4 per body pair on one face: compound.ts)
+      ...((s.crates ?? []).length > 0 ||
+      (s.hulls ?? []).length > 0 ||
+      (s.capsules ?? []).length > 0 ||
+      (s.compounds ?? []).length > 0 ||
+      (s.bodies ?? []).some((b) => b.box)
         ? { contactsPerBody: 16 }
         : {}),
       ...((s.joints ?? []).length > 0 ? { jointCapacity: (s.joints ?? []).length } : {}),
@@ -561,6 +639,19 @@ function buildScene(w: ShardedWorld, s: SceneFile): void {
     const shape = shapes.get(key) ?? w.addHullShape(h.vertices);
     shapes.set(key, shape);
     w.addHull({ position: h.center, shape, density: h.density ?? 500, friction: h.friction ?? 0.5, orientation: h.orientation });
+  }
+  const hullOf = (v: Vec3[]): HullShapeRef => {
+    const key = JSON.stringify(v);
+    const shape = shapes.get(key) ?? w.addHullShape(v);
+    shapes.set(key, shape);
+    return shape;
+  };
+  const compounds = new Map<string, CompoundShapeRef>();
+  for (const c of s.compounds ?? []) {
+    const key = JSON.stringify(c.children);
+    const shape = compounds.get(key) ?? w.addCompoundShape(compoundChildren(c, hullOf));
+    compounds.set(key, shape);
+    w.addCompound({ position: c.center, shape, friction: c.friction ?? 0.5, orientation: c.orientation });
   }
   for (const c of s.capsules ?? [])
     w.addRotatingCapsule({
@@ -644,10 +735,21 @@ function jointedBodies(w: ShardedWorld, s: SceneFile): void {
   }
 }
 
-/** The distinct vertex lists of a scene's hulls, in first-use order (each stored once: buildScene). */
+/** The distinct vertex lists of a scene's hulls and compounds' hull children, in first-use order (each stored once: buildScene). */
 function hullShapes(s: SceneFile): Vec3[][] {
   const seen = new Map<string, Vec3[]>();
-  for (const h of s.hulls ?? []) if (!seen.has(JSON.stringify(h.vertices))) seen.set(JSON.stringify(h.vertices), h.vertices);
+  const lists = [
+    ...(s.hulls ?? []).map((h) => h.vertices),
+    ...(s.compounds ?? []).flatMap((c) => c.children.flatMap((ch) => (ch.shape === 'hull' ? [ch.vertices] : []))),
+  ];
+  for (const v of lists) if (!seen.has(JSON.stringify(v))) seen.set(JSON.stringify(v), v);
+  return [...seen.values()];
+}
+
+/** The distinct compounds of a scene (by their children), in first-use order (each stored once: buildScene). */
+function compoundShapes(s: SceneFile): SceneCompound[] {
+  const seen = new Map<string, SceneCompound>();
+  for (const c of s.compounds ?? []) if (!seen.has(JSON.stringify(c.children))) seen.set(JSON.stringify(c.children), c);
   return [...seen.values()];
 }
 

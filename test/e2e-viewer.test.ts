@@ -107,6 +107,8 @@ describeIf('the viewer and the dashboard in headless Chromium', () => {
     }
     // the demo's three convex hulls, drawn from their vertices once their geometry arrived (shape 6, ServerGeometry)
     await until(page, (x) => x.hulls === 3, 10_000, 'the hulls drawn from their vertices');
+    // and its two compounds (a dumbbell, a table), drawn from their children's triangles (shape 8, ServerGeometry)
+    await until(page, (x) => x.compounds === 2, 10_000, 'the compounds drawn from their children');
     const t0 = first.tick;
     await until(page, (x) => x.tick > t0 + 10, 5000, 'ticks advancing');
 

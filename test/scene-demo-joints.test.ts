@@ -86,7 +86,7 @@ test('demo: the door swings within its limits and its motor closes it; the swing
   }
 }, 120_000);
 
-test('the whole demo (door, swing, hulls, rotating capsules, crates, terrain) on 2 and 4 shard processes (LocalCluster) has the in-process hash every tick', async () => {
+test('the whole demo (door, swing, hulls, compounds, rotating capsules, crates, terrain) on 2 and 4 shard processes (LocalCluster) has the in-process hash every tick', async () => {
   const scene = await loadSceneWithAssets(DEMO);
   const setup = sceneSetup(scene);
   const partition = setup.partition ?? { xCuts: [], zCuts: [] };

@@ -75,7 +75,7 @@ import {
   S_OX, S_OY, S_OZ, S_AX, S_AY, S_AZ, S_TX, S_TY, S_TZ, S_CNT, S_CNT_V, S_MOVES, S_NSTATIC,
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_ARM_I, C_ARM_J, C_KT, C_MU, C_E, C_VN_PRE,
   CONTACT_BYTES, CF_J_MOVES, CF_J_STATIC, CF_ACTIVE, CF_TOUCHED, CF_WAS_ACTIVE, CF_BOX,
-  SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, SHAPE_HULL, SHAPE_ROTATING_CAPSULE, KIND_DYNAMIC, KIND_STATIC,
+  SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, SHAPE_HULL, SHAPE_ROTATING_CAPSULE, SHAPE_COMPOUND, KIND_DYNAMIC, KIND_STATIC,
   H_CONTACT_COUNT, H_CONTACT_CAPACITY, H_STATUS, H_INV_H, H_MAX_PUSH, H_RESTITUTION_THRESHOLD, STATUS_CONTACT_OVERFLOW, P_BOX_SCRATCH, P_BOX_INERTIA, P_BOX_NORMAL, P_CONTACTS,
 } from './layout';
 import { g64, g32, s64, hdr, setHdr, st } from './world';
@@ -89,10 +89,11 @@ import { capsuleInvInertia, capsuleRolling } from './capsule-contacts';
  * Whether a moving body of this shape tumbles with a diagonal inertia frame (BOX_INERTIA) and the
  * rotating box's solver steps: a dynamic box; a convex hull (hull.ts: HX..HZ its equivalent box,
  * the vertices in its principal frame); a rotating capsule (capsule-contacts.ts: its body axes
- * are its principal axes, capsuleInvInertia).
+ * are its principal axes, capsuleInvInertia); a compound (compound.ts: HX..HZ its equivalent box,
+ * the children posed in its principal frame).
  */
 // @ts-ignore: decorator
-@inline export function isRotatingShape(shape: i32): bool { return shape == SHAPE_BOX || shape == SHAPE_HULL || shape == SHAPE_ROTATING_CAPSULE; }
+@inline export function isRotatingShape(shape: i32): bool { return shape == SHAPE_BOX || shape == SHAPE_HULL || shape == SHAPE_ROTATING_CAPSULE || shape == SHAPE_COMPOUND; }
 
 // ---- small integer helpers ----
 

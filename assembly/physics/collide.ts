@@ -24,6 +24,11 @@
 // Statics come from the static tree (static-tree.ts): every plane (and static sphere or
 // capsule), and the boxes whose AABB the body's reach overlaps (O(log statics) per body).
 //
+// Narrowphase of a compound body (compound.ts): each child (each pair of children between two
+// compounds) is posed in the body's slot and runs the pair routine of its shape below
+// (compoundPair); the lever arms move to the body's centre and a body pair's points on one face
+// are reduced to 4 (reduceManifold).
+//
 // Narrowphase: sphere and capsule are both a "core" (a vertical segment from y - h to
 // y + h, h = 0 for spheres) plus a radius, so sphere-sphere, sphere-capsule and
 // capsule-capsule are one closest-points routine for two vertical segments. Boxes and
@@ -60,7 +65,7 @@ import {
   G_KEY, G_SLOT, G_LAYER, G_MASK, G_ACTIVE, G_X, G_Y, G_Z, G_REACH, G_TAG,
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_KT, C_ARM_I, C_ARM_J, C_MU, C_E,
   CONTACT_BYTES, CF_J_MOVES, CF_J_STATIC, CF_BOX, STATUS_CONTACT_OVERFLOW,
-  SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, KIND_DYNAMIC, KIND_KINEMATIC, KIND_STATIC,
+  SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, SHAPE_COMPOUND, KIND_DYNAMIC, KIND_KINEMATIC, KIND_STATIC,
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_GROUNDED,
 } from './layout';
 import { g64, s64, g32, s32, hdr, setHdr, wake, addWork, sleepBucketOf, sleepBlockOf, sleepHead, sleepSig, cellSig, tagged } from './world';
@@ -72,6 +77,7 @@ import {
 import { terrainContacts, terrainContactAt, isGeometryShape, tNX, tNY, tNZ, tSep } from './terrain';
 import { isBoxPair, boxCollide } from './box-contacts';
 import { isCapsulePair, capsuleCollide } from './capsule-contacts';
+import { saveSlot, poseChild, restoreSlot, savedCount, poseDX, poseDY, poseDZ } from './compound';
 
 // ---- small helpers ----
 
@@ -269,8 +275,162 @@ function characterContact(ch: i32, other: i32, chIsI: bool): void {
   }
 }
 
-/** Narrowphase of the candidate pair (i, j), j > i or j static; appends a contact if within margin. */
+/**
+ * Narrowphase of the candidate pair (i, j), j > i or j static; appends a contact if within
+ * margin. A pair with a compound body (compound.ts) runs collidePlain once per child (pair of
+ * children between two compounds) posed in the compound's slot.
+ */
 function collidePair(i: i32, j: i32): void {
+  const ci = g32(P_SHAPE, i) == SHAPE_COMPOUND, cj = g32(P_SHAPE, j) == SHAPE_COMPOUND;
+  if (!ci && !cj) { collidePlain(i, j); return; }
+  compoundPair(i, j, ci, cj);
+}
+
+/**
+ * Narrowphase of a pair with a compound body (ci: i is one, cj: j is one): each child of a
+ * compound in block order is posed in its slot (compound.ts poseChild) and the pair routine
+ * of the child's shape runs unchanged (collidePlain); between two moving bodies a child pair
+ * whose bounding spheres are farther apart than the margin plus both speculative reaches is
+ * skipped. The new contacts' lever arms are moved to the body's centre (compoundContacts).
+ * The slots are restored before returning.
+ */
+function compoundPair(i: i32, j: i32, ci: bool, cj: bool): void {
+  const statJ = g32(P_KIND, j) == KIND_STATIC;
+  const extra = hdr(H_MARGIN) + (statJ ? 0 : specOf(i) + specOf(j));
+  if (ci) saveSlot(0, i);
+  if (cj) saveSlot(1, j);
+  const ni = ci ? savedCount(0) : 1, nj = cj ? savedCount(1) : 1;
+  const first = <i32>hdr(H_CONTACT_COUNT);
+  for (let a = 0; a < ni; a++) {
+    let dx: i64 = 0, dy: i64 = 0, dz: i64 = 0;
+    if (ci) { poseChild(0, i, a); dx = poseDX; dy = poseDY; dz = poseDZ; }
+    for (let b = 0; b < nj; b++) {
+      if (cj) poseChild(1, j, b);
+      if (!statJ) {
+        const ex = g64(P_PX, j) - g64(P_PX, i), ey = g64(P_PY, j) - g64(P_PY, i), ez = g64(P_PZ, j) - g64(P_PZ, i);
+        const r = g64(P_RADIUS, i) + coreHalf(i) + g64(P_RADIUS, j) + coreHalf(j) + extra;
+        if (ex * ex + ey * ey + ez * ez >= r * r) continue;
+      }
+      const from = <i32>hdr(H_CONTACT_COUNT);
+      collidePlain(i, j);
+      compoundContacts(from, dx, dy, dz);
+    }
+  }
+  if (ci) restoreSlot(0, i);
+  if (cj) restoreSlot(1, j);
+  reduceManifold(first);
+}
+
+/** Normals within this of the deepest contact's (cos, Q16: about 18 degrees) make one face of a compound's manifold. */
+// @ts-ignore: decorator
+@inline const SAME_FACE_COS: i64 = 62259;
+/** Positions closer than this are one point (raw m, 1 mm; box-contacts.ts SAME_POINT). */
+// @ts-ignore: decorator
+@inline const SAME_SPOT: i64 = 66;
+
+// @ts-ignore: decorator
+@inline function armOf(c: usize, k: i32): i64 {
+  if (k == 0) return <i64>load<i32>(c, C_ARM_I);
+  return k == 1 ? <i64>load<i32>(c, C_ARM_J) : <i64>load<i32>(c, C_KT);
+}
+
+/** Twice the area of the triangle of contacts a, b, c's points projected on n (Q16 unit), signed (raw m^2 Q16 scaled). */
+function triArea(a: usize, b: usize, c: usize, nx: i64, ny: i64, nz: i64): i64 {
+  const ux = armOf(b, 0) - armOf(a, 0), uy = armOf(b, 1) - armOf(a, 1), uz = armOf(b, 2) - armOf(a, 2);
+  const vx = armOf(c, 0) - armOf(a, 0), vy = armOf(c, 1) - armOf(a, 1), vz = armOf(c, 2) - armOf(a, 2);
+  const x = roundShift(uy * vz - uz * vy, 16), y = roundShift(uz * vx - ux * vz, 16), z = roundShift(ux * vy - uy * vx, 16);
+  return roundShift(x * nx + y * ny + z * nz, 16);
+}
+
+/**
+ * Reduces the contacts of one body pair with a compound (from `first` to the end of the list,
+ * all box-style: compoundContacts) to at most 4 points when there are more and every normal is
+ * within about 18 degrees of the deepest point's (one face: a table's legs on the floor, a
+ * dumbbell's balls on a box): the deepest, the farthest from it, the one spanning the largest
+ * triangle with them and the largest on the other side (D. Gregorius, "Robust Contact Creation
+ * for Physics Simulations", GDC 2015, as box-contacts.ts and hull.ts reduce a face's points),
+ * kept in that order (deepest, farthest, third, fourth: two diagonals; ordered around the
+ * polygon instead, a table on a static box rocked and walked 0.3 mm/s sideways). Without the
+ * reduction a table's 16 leg points on a plane walked the same way. A manifold over faces of
+ * different directions (a compound wedged between two bodies' faces) keeps every child pair's
+ * points (up to 4 each).
+ */
+function reduceManifold(first: i32): void {
+  const end = <i32>hdr(H_CONTACT_COUNT), n = end - first;
+  if (n <= 4) return;
+  let p0 = first;
+  for (let k = first + 1; k < end; k++) if (load<i64>(contactAt(k), C_SEP0) < load<i64>(contactAt(p0), C_SEP0)) p0 = k;
+  const c0 = contactAt(p0);
+  const nx = <i64>load<i32>(c0, C_NX), ny = <i64>load<i32>(c0, C_NY), nz = <i64>load<i32>(c0, C_NZ);
+  for (let k = first; k < end; k++) {
+    const c = contactAt(k);
+    if (roundShift(nx * <i64>load<i32>(c, C_NX) + ny * <i64>load<i32>(c, C_NY) + nz * <i64>load<i32>(c, C_NZ), 16) < SAME_FACE_COS) return;
+  }
+  let p1 = -1, bd: i64 = SAME_SPOT * SAME_SPOT;
+  for (let k = first; k < end; k++) {
+    const c = contactAt(k);
+    const dx = armOf(c, 0) - armOf(c0, 0), dy = armOf(c, 1) - armOf(c0, 1), dz = armOf(c, 2) - armOf(c0, 2);
+    const d2 = dx * dx + dy * dy + dz * dz;
+    if (d2 > bd) { bd = d2; p1 = k; }
+  }
+  let p2 = -1, p3 = -1;
+  if (p1 >= 0) {
+    const c1 = contactAt(p1);
+    let best: i64 = SAME_SPOT;
+    for (let k = first; k < end; k++) {
+      const ar = abs<i64>(triArea(c0, c1, contactAt(k), nx, ny, nz));
+      if (ar > best) { best = ar; p2 = k; }
+    }
+    if (p2 >= 0) {
+      const side: i64 = triArea(c0, c1, contactAt(p2), nx, ny, nz) > 0 ? -1 : 1;
+      best = SAME_SPOT;
+      for (let k = first; k < end; k++) {
+        const ar = triArea(c0, c1, contactAt(k), nx, ny, nz) * side;
+        if (ar > best) { best = ar; p3 = k; }
+      }
+    }
+  }
+  // the kept records, in that order, into the free records past the list's end, then back
+  const keep = end;
+  let m = 0;
+  for (let q = 0; q < 4; q++) {
+    const k = q == 0 ? p0 : (q == 1 ? p1 : (q == 2 ? p2 : p3));
+    if (k < 0) continue;
+    if (<i64>(keep + m) >= hdr(H_CONTACT_CAPACITY)) return;   // no room to reorder: keep them all
+    memory.copy(contactAt(keep + m), contactAt(k), <usize>CONTACT_BYTES);
+    m++;
+  }
+  memory.copy(contactAt(first), contactAt(keep), <usize>(m * CONTACT_BYTES));
+  setHdr(H_CONTACT_COUNT, first + m);
+}
+
+/**
+ * Contacts from `from` on, made with I's child posed at offset (dx, dy, dz) from I's centre
+ * (0 when I is not a compound): each becomes a box-style contact (CF_BOX, box-contacts.ts
+ * putContact) whose lever arm is from I's real centre. A sphere-style contact (scalar arms:
+ * I's radius in ARM_I) gets its point midway between the surfaces, I's centre + n (r_I +
+ * sep / 2), as box-contacts.ts's points are.
+ */
+function compoundContacts(from: i32, dx: i64, dy: i64, dz: i64): void {
+  const to = <i32>hdr(H_CONTACT_COUNT);
+  for (let k = from; k < to; k++) {
+    const c = contactAt(k);
+    const flags = load<i32>(c, C_FLAGS);
+    let ax: i64, ay: i64, az: i64;
+    if ((flags & CF_BOX) == 0) {
+      const o = <i64>load<i32>(c, C_ARM_I) + ((load<i64>(c, C_SEP0) >> 16) >> 1);
+      ax = roundShift(<i64>load<i32>(c, C_NX) * o, 16); ay = roundShift(<i64>load<i32>(c, C_NY) * o, 16); az = roundShift(<i64>load<i32>(c, C_NZ) * o, 16);
+      store<i32>(c, flags | CF_BOX, C_FLAGS);
+      store<i64>(c, 0, C_KT);
+    } else {
+      ax = <i64>load<i32>(c, C_ARM_I); ay = <i64>load<i32>(c, C_ARM_J); az = <i64>load<i32>(c, C_KT);
+    }
+    store<i32>(c, <i32>(ax + dx), C_ARM_I); store<i32>(c, <i32>(ay + dy), C_ARM_J); store<i32>(c, <i32>(az + dz), C_KT);
+  }
+}
+
+/** Narrowphase of the candidate pair (i, j) of plain (not compound) shapes; see collidePair. */
+function collidePlain(i: i32, j: i32): void {
   // a pair with a rotating box: box-contacts.ts (up to 4 points), or with a rotating capsule:
   // capsule-contacts.ts (up to 3 points, checked first); statics get no speculative reach
   const capsulePair = isCapsulePair(i, j);

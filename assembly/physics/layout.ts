@@ -338,6 +338,8 @@
 // @ts-ignore: decorator
 @inline export const SHAPE_ROTATING_CAPSULE: i32 = 7;
 // @ts-ignore: decorator
+@inline export const SHAPE_COMPOUND: i32 = 8;
+// @ts-ignore: decorator
 @inline export const KIND_DYNAMIC: i32 = 0;
 // @ts-ignore: decorator
 @inline export const KIND_KINEMATIC: i32 = 1;

@@ -29,11 +29,13 @@
 // "OBBTree", SIGGRAPH 1996);
 // planes (half-spaces: a plane is hit from its front side, and overlaps everything behind it);
 // heightfields and meshes (terrain.ts terrainRay: a ray hits a triangle's front face; overlap
-// queries do not report them yet).
+// queries do not report them yet); compounds (compound.ts) as their children, each posed in the
+// body's slot in turn.
 
+import { saveSlot, poseChild, restoreSlot, savedCount } from './compound';
 import {
   P_PX, P_PY, P_PZ, P_RADIUS, P_HX, P_HY, P_HZ, P_SHAPE, P_LAYER, P_GENERATION, P_HITS, P_MOVING,
-  H_CAPACITY, H_DYNAMIC_COUNT, H_HIT_COUNT, H_QUERY_TESTS, H_QUERY_VISITS, H_STATIC_SCAN, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, SHAPE_HULL,
+  H_CAPACITY, H_DYNAMIC_COUNT, H_HIT_COUNT, H_QUERY_TESTS, H_QUERY_VISITS, H_STATIC_SCAN, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, SHAPE_HULL, SHAPE_COMPOUND,
   P_KIND, KIND_STATIC, SHAPE_ROTATING_CAPSULE,
   N_LO_X, N_LO_Y, N_LO_Z, N_HI_X, N_HI_Y, N_HI_Z, N_SKIP, N_FIRST, N_COUNT, P_STATIC_NODES, P_STATIC_ORDER, P_MOVING_NODES, P_MOVING_ORDER, H_MAX_RADIUS,
 } from './layout';
@@ -178,9 +180,21 @@ function rayPlane(ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64, nx: i64,
   return div(dist, -denom);
 }
 
-/** Hit distance of the ray against body i, or -1. */
+/** Hit distance of the ray against body i, or -1. A compound (compound.ts): the nearest of its children's, each posed in its slot in turn. */
 function rayBody(i: i32, ox: i64, oy: i64, oz: i64, dx: i64, dy: i64, dz: i64, maxT: i64): i64 {
   const shape = g32(P_SHAPE, i);
+  if (shape == SHAPE_COMPOUND) {
+    saveSlot(0, i);
+    let best: i64 = -1;
+    const n = savedCount(0);
+    for (let k = 0; k < n; k++) {
+      poseChild(0, i, k);
+      const t = rayBody(i, ox, oy, oz, dx, dy, dz, maxT);
+      if (t >= 0 && (best < 0 || t < best)) best = t;
+    }
+    restoreSlot(0, i);
+    return best;
+  }
   const cx = g64(P_PX, i), cy = g64(P_PY, i), cz = g64(P_PZ, i);
   if (shape == SHAPE_BOX) {
     if (g32(P_KIND, i) != KIND_STATIC) return rayOrientedBox(i, ox, oy, oz, dx, dy, dz, maxT);
@@ -422,6 +436,18 @@ function rotatingCapsuleOverlaps(i: i32, cx: i64, cy: i64, cz: i64, ex: i64, ey:
 /** True when body i overlaps the AABB (c, e) grown by `grow` (0 for a box query, r for a sphere). */
 function bodyOverlapsBox(i: i32, cx: i64, cy: i64, cz: i64, ex: i64, ey: i64, ez: i64, sphereR: i64, sx: i64, sy: i64, sz: i64): bool {
   const shape = g32(P_SHAPE, i);
+  if (shape == SHAPE_COMPOUND) {
+    // a compound overlaps when one of its children does (each posed in its slot in turn: compound.ts)
+    saveSlot(0, i);
+    let hit = false;
+    const n = savedCount(0);
+    for (let k = 0; k < n && !hit; k++) {
+      poseChild(0, i, k);
+      hit = bodyOverlapsBox(i, cx, cy, cz, ex, ey, ez, sphereR, sx, sy, sz);
+    }
+    restoreSlot(0, i);
+    return hit;
+  }
   const bx = g64(P_PX, i), by = g64(P_PY, i), bz = g64(P_PZ, i);
   if (isGeometryShape(shape)) return false;            // heightfields and meshes: no overlap queries yet (terrain.ts)
   if (shape == SHAPE_HULL) return sphereR >= 0 ? hullOverlapsSphere(i, sx, sy, sz, sphereR) : hullOverlapsAabb(i, cx, cy, cz, ex, ey, ez);   // hull.ts

@@ -101,7 +101,7 @@ import {
   C_I, C_J, C_FLAGS, C_NX, C_NY, C_NZ, C_SEP0, C_SHARE_I, C_KT, C_ARM_I, C_ARM_J,
   C_MU, C_E, C_VN_PRE,
   CF_J_MOVES, CF_J_STATIC, CF_ACTIVE, CF_TOUCHED, CF_WAS_ACTIVE, CF_BOX,
-  SHAPE_SPHERE, SHAPE_BOX, SHAPE_PLANE, SHAPE_CAPSULE, SHAPE_HULL, SHAPE_ROTATING_CAPSULE, KIND_DYNAMIC, KIND_KINEMATIC,
+  SHAPE_SPHERE, SHAPE_BOX, SHAPE_PLANE, SHAPE_CAPSULE, SHAPE_HULL, SHAPE_ROTATING_CAPSULE, SHAPE_COMPOUND, KIND_DYNAMIC, KIND_KINEMATIC,
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_GROUNDED, FLAG_JUMP, FLAG_NO_SLEEP,
 } from './layout';
 import { terrainSweep, isGeometryShape, swT, swNX, swNY, swNZ } from './terrain';
@@ -115,6 +115,7 @@ import { jointsPosition, jointedNonBox } from './joints';
 import { capsuleIntegrateOrientation } from './capsule-contacts';
 import { boxPairPosition, boxPairVelocity, boxApplyPositionsBody, boxStaticVelocities, boxTickConstants, boxIntegrateOrientation, boxInertiaBegin, boxPrepareNormals, boxTickAxis, isRotatingShape } from './box-contacts';
 import { hullInnerRadius, hullExtentAlong } from './hull';
+import { compoundBlock, compoundWord, compoundCount, childWord } from './compound';
 
 // Hot-path rounding: products in the contact passes round half up (floor(x + 1/2)), two
 // instructions instead of the symmetric rounding of math/fixed. Still exactly deterministic;
@@ -353,6 +354,8 @@ function integrateBody(i: i32): void {
   //            the sphere at the end of its core that leads along the motion, then the one at
   //            its centre (a centre sweep alone let a tilted capsule falling at 40 m/s at 60 Hz
   //            put its end through a heightfield before the centre's sphere reached it)
+  //   compound (compound.ts) moving more than a quarter of its least child inner radius: sweeps
+  //            each child's inner sphere at its offset, in block order
   if (kind == KIND_DYNAMIC && (shape == SHAPE_SPHERE || isRotatingShape(shape) || shape == SHAPE_CAPSULE)) {
     const mx = (dx - load<i64>(st(i) + <usize>S_SDX)) >> 16, my = (dy - load<i64>(st(i) + <usize>S_SDY)) >> 16, mz = (dz - load<i64>(st(i) + <usize>S_SDZ)) >> 16;
     const m2 = mx * mx + my * my + mz * mz;
@@ -380,6 +383,19 @@ function integrateBody(i: i32): void {
         const ext = hullExtentAlong(i, mx, my, mz, lengthOfSq(m2), boxTickAxis(i, 0, 0), boxTickAxis(i, 0, 1), boxTickAxis(i, 0, 2),
           boxTickAxis(i, 1, 0), boxTickAxis(i, 1, 1), boxTickAxis(i, 1, 2), boxTickAxis(i, 2, 0), boxTickAxis(i, 2, 1), boxTickAxis(i, 2, 2));
         sweepStatics(i, r, ext > r ? ext - r : 0, 0);
+      }
+    } else if (shape == SHAPE_COMPOUND) {
+      // a compound: each child's inner sphere at its offset (the tick's frame), in block order (compound.ts)
+      const r = compoundWord(compoundBlock(i), 6);
+      if (m2 > (r * r) >> 4) {
+        const n = compoundCount(i);
+        for (let k = 0; k < n; k++) {
+          const lx = childWord(i, k, 1), ly = childWord(i, k, 2), lz = childWord(i, k, 3);
+          const ox = rs16(lx * boxTickAxis(i, 0, 0) + ly * boxTickAxis(i, 1, 0) + lz * boxTickAxis(i, 2, 0));
+          const oy = rs16(lx * boxTickAxis(i, 0, 1) + ly * boxTickAxis(i, 1, 1) + lz * boxTickAxis(i, 2, 1));
+          const oz = rs16(lx * boxTickAxis(i, 0, 2) + ly * boxTickAxis(i, 1, 2) + lz * boxTickAxis(i, 2, 2));
+          sweepStaticsAt(i, childWord(i, k, 13), 0, ox, oy, oz);
+        }
       }
     } else if (shape == SHAPE_ROTATING_CAPSULE) {
       const r = g64(P_HX, i);

@@ -19,13 +19,14 @@ import {
   P_FREE, P_STATICS, P_HASH_REC,
   H_CAPACITY, H_HIGH_WATER, H_FREE_TOP, H_LIVE, H_DYNAMIC_COUNT, H_STATIC_COUNT, H_MAX_RADIUS, H_TICK,
   H_CELL_SIZE, H_MARGIN,
-  KIND_DYNAMIC, KIND_STATIC, SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_PLANE, SHAPE_HEIGHTFIELD, SHAPE_MESH, SHAPE_HULL, SHAPE_ROTATING_CAPSULE, FLAG_LIVE,
+  KIND_DYNAMIC, KIND_STATIC, SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_PLANE, SHAPE_HEIGHTFIELD, SHAPE_MESH, SHAPE_HULL, SHAPE_ROTATING_CAPSULE, SHAPE_COMPOUND, FLAG_LIVE,
   H_GEOMETRY_USED,
   ERR_STALE_HANDLE, ERR_BAD_KIND, ERR_BAD_SHAPE, ERR_FULL, ERR_TOO_LARGE, BODY_RECORD_BYTES,
 } from './layout';
 import { staticCacheClear } from './static-tree';
 import { geometryBlockValid } from './terrain';
 import { hullBlockValid } from './hull';
+import { compoundBlockValid } from './compound';
 import { g64, s64, g32, s32, hdr, setHdr, slotOf, registerBody, noteBoundingRadius, staticsChanged, movingChanged, listBody, unlistBody, tagOf } from './world';
 
 export { BODY_RECORD_BYTES };
@@ -128,7 +129,12 @@ export function bodyImport(): i64 {
   const slot = <i32>(id >> 32), gen = <i32>id;
   const kind = <i32>(ks >> 32), shape = <i32>ks;
   if (kind < KIND_DYNAMIC || kind > KIND_STATIC) return ERR_BAD_KIND;
-  if (shape < SHAPE_SPHERE || shape > SHAPE_ROTATING_CAPSULE) return ERR_BAD_SHAPE;
+  if (shape < SHAPE_SPHERE || shape > SHAPE_COMPOUND) return ERR_BAD_SHAPE;
+  if (shape == SHAPE_COMPOUND) {
+    // a compound's block (CHAR_STEP, record offset 272) must already be in this world's GEOMETRY (compound.ts)
+    if (kind != KIND_DYNAMIC) return ERR_BAD_KIND;
+    if (!compoundBlockValid(load<i64>(r, 272), hdr(H_GEOMETRY_USED))) return ERR_BAD_SHAPE;
+  }
   if (shape == SHAPE_HULL) {
     // a hull's block (CHAR_STEP, record offset 272) must already be in this world's GEOMETRY (hull.ts)
     if (kind != KIND_DYNAMIC) return ERR_BAD_KIND;

@@ -53,7 +53,7 @@ import {
   H_CELL_SIZE, H_MARGIN, H_MAX_RADIUS, H_INV_H, H_TICK_RATE, H_SUBSTEPS, H_H_Q32,
   H_AWAKE_COUNT, H_PART_COUNT, H_WORK, H_GRID_BUCKETS, H_INV_CELL, H_MOVING_DIRTY, H_MOVING_QUERIES, H_MOVING_BUILDS, H_TAGGED,
   WORLD_MAGIC, WORLD_VERSION,
-  SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, SHAPE_HEIGHTFIELD, SHAPE_MESH, SHAPE_HULL, SHAPE_ROTATING_CAPSULE, H_GEOMETRY_USED, KIND_DYNAMIC, KIND_KINEMATIC, KIND_STATIC,
+  SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_PLANE, SHAPE_HEIGHTFIELD, SHAPE_MESH, SHAPE_HULL, SHAPE_ROTATING_CAPSULE, SHAPE_COMPOUND, H_GEOMETRY_USED, KIND_DYNAMIC, KIND_KINEMATIC, KIND_STATIC,
   FLAG_LIVE, FLAG_SLEEPING, FLAG_CHARACTER, FLAG_NO_SLEEP, FLAG_JUMP,
   D_KIND, D_SHAPE, D_FLAGS, D_LAYER, D_MASK, D_PX, D_PY, D_PZ, D_VX, D_VY, D_VZ, D_WX, D_WY, D_WZ,
   D_QX, D_QY, D_QZ, D_QW, D_RADIUS, D_HX, D_HY, D_HZ, D_MASS, D_RESTITUTION, D_FRICTION,
@@ -62,6 +62,7 @@ import {
 } from './layout';
 import { geometryBlockValid } from './terrain';
 import { hullBlockValid, hullWord } from './hull';
+import { compoundBlockValid, compoundWord } from './compound';
 import { div, mul, ONE, sqrtFast } from '../math/fixed';
 import { staticCacheClear } from './static-tree';
 import { normalize4 } from '../math/vec3';
@@ -182,8 +183,8 @@ export function bodyCreate(): i64 {
   const d = P_BODY_DEF;
   const kind = <i32>g64(d, D_KIND), shape = <i32>g64(d, D_SHAPE);
   if (kind < KIND_DYNAMIC || kind > KIND_STATIC) return ERR_BAD_KIND;
-  if (shape < SHAPE_SPHERE || shape > SHAPE_ROTATING_CAPSULE) return ERR_BAD_SHAPE;
-  if (shape == SHAPE_HULL && kind != KIND_DYNAMIC) return ERR_BAD_KIND;   // hulls are dynamic (hull.ts)
+  if (shape < SHAPE_SPHERE || shape > SHAPE_COMPOUND) return ERR_BAD_SHAPE;
+  if ((shape == SHAPE_HULL || shape == SHAPE_COMPOUND) && kind != KIND_DYNAMIC) return ERR_BAD_KIND;   // hulls and compounds are dynamic (hull.ts, compound.ts)
   if ((shape == SHAPE_PLANE || shape == SHAPE_HEIGHTFIELD || shape == SHAPE_MESH) && kind != KIND_STATIC) return ERR_BAD_KIND;
   if (shape == SHAPE_BOX && kind == KIND_KINEMATIC) return ERR_BAD_KIND;   // static or dynamic (rotating) boxes
   if (shape == SHAPE_ROTATING_CAPSULE && kind != KIND_DYNAMIC) return ERR_BAD_KIND;   // dynamic only (capsule-contacts.ts)
@@ -205,6 +206,13 @@ export function bodyCreate(): i64 {
     hullBound = hullWord(<i32>g, 4);
     hx = hullWord(<i32>g, 5); hy = hullWord(<i32>g, 6); hz = hullWord(<i32>g, 7);
   }
+  // compound: CHAR_STEP is the word index of its geometry block; HX..HZ its equivalent box, RADIUS its bounding sphere (compound.ts)
+  if (shape == SHAPE_COMPOUND) {
+    const g = g64(d, D_CHAR_STEP);
+    if (!compoundBlockValid(g, hdr(H_GEOMETRY_USED))) return ERR_BAD_SHAPE;
+    hullBound = compoundWord(<i32>g, 2);
+    hx = compoundWord(<i32>g, 3); hy = compoundWord(<i32>g, 4); hz = compoundWord(<i32>g, 5);
+  }
   if (shape == SHAPE_PLANE) {
     if ((hx | hy | hz) == 0) return ERR_BAD_SHAPE;
     normalize4(hx, hy, hz, 0);
@@ -213,7 +221,7 @@ export function bodyCreate(): i64 {
   const mass = g64(d, D_MASS);
   if (kind == KIND_DYNAMIC && mass <= 0) return ERR_BAD_MASS;
   if (kind != KIND_STATIC) {
-    const bound = shape == SHAPE_CAPSULE || shape == SHAPE_ROTATING_CAPSULE ? radius + hy : (shape == SHAPE_BOX ? boxBoundingRadius(hx, hy, hz) : (shape == SHAPE_HULL ? hullBound : radius));
+    const bound = shape == SHAPE_CAPSULE || shape == SHAPE_ROTATING_CAPSULE ? radius + hy : (shape == SHAPE_BOX ? boxBoundingRadius(hx, hy, hz) : (shape == SHAPE_HULL || shape == SHAPE_COMPOUND ? hullBound : radius));
     // two bodies in contact range must sit in neighbouring cells: 2 * bound + margin <= cell
     if (2 * bound + hdr(H_MARGIN) > hdr(H_CELL_SIZE)) return ERR_TOO_LARGE;
   }
@@ -229,14 +237,14 @@ export function bodyCreate(): i64 {
   s64(P_PX, slot, g64(d, D_PX)); s64(P_PY, slot, g64(d, D_PY)); s64(P_PZ, slot, g64(d, D_PZ));
   const moving = kind != KIND_STATIC;
   s64(P_VX, slot, moving ? g64(d, D_VX) : 0); s64(P_VY, slot, moving ? g64(d, D_VY) : 0); s64(P_VZ, slot, moving ? g64(d, D_VZ) : 0);
-  const spins = moving && (shape == SHAPE_SPHERE || shape == SHAPE_BOX || shape == SHAPE_HULL || shape == SHAPE_ROTATING_CAPSULE);
+  const spins = moving && (shape == SHAPE_SPHERE || shape == SHAPE_BOX || shape == SHAPE_HULL || shape == SHAPE_ROTATING_CAPSULE || shape == SHAPE_COMPOUND);
   s64(P_WX, slot, spins ? g64(d, D_WX) : 0); s64(P_WY, slot, spins ? g64(d, D_WY) : 0); s64(P_WZ, slot, spins ? g64(d, D_WZ) : 0);
   let qx = g64(d, D_QX), qy = g64(d, D_QY), qz = g64(d, D_QZ), qw = g64(d, D_QW);
   if ((qx | qy | qz | qw) == 0) qw = ONE;
   normalize4(qx, qy, qz, qw);
   s64(P_QX, slot, rx); s64(P_QY, slot, ry); s64(P_QZ, slot, rz); s64(P_QW, slot, rw);
   // a dynamic box's RADIUS is its bounding sphere (broadphase reach, sleep rule); a static box's is 0
-  s64(P_RADIUS, slot, shape == SHAPE_PLANE ? radius : (shape == SHAPE_BOX ? (moving ? boxBoundingRadius(hx, hy, hz) : 0) : (shape == SHAPE_HULL ? hullBound : radius)));
+  s64(P_RADIUS, slot, shape == SHAPE_PLANE ? radius : (shape == SHAPE_BOX ? (moving ? boxBoundingRadius(hx, hy, hz) : 0) : (shape == SHAPE_HULL || shape == SHAPE_COMPOUND ? hullBound : radius)));
   s64(P_HX, slot, shape == SHAPE_CAPSULE ? 0 : hx);
   if (shape == SHAPE_ROTATING_CAPSULE) {
     // a rotating capsule's RADIUS is its bounding sphere (as a dynamic box's), HX its radius
@@ -659,7 +667,7 @@ export function bodySetAngularVelocity(handle: i64, x: i64, y: i64, z: i64): i64
   const slot = slotOf(handle);
   if (slot < 0) return ERR_STALE_HANDLE;
   const sh = g32(P_SHAPE, slot);
-  if (g32(P_KIND, slot) == KIND_STATIC || (sh != SHAPE_SPHERE && sh != SHAPE_BOX && sh != SHAPE_HULL && sh != SHAPE_ROTATING_CAPSULE)) return ERR_BAD_SHAPE;
+  if (g32(P_KIND, slot) == KIND_STATIC || (sh != SHAPE_SPHERE && sh != SHAPE_BOX && sh != SHAPE_HULL && sh != SHAPE_ROTATING_CAPSULE && sh != SHAPE_COMPOUND)) return ERR_BAD_SHAPE;
   s64(P_WX, slot, x); s64(P_WY, slot, y); s64(P_WZ, slot, z);
   wake(slot);
   return 0;

@@ -17,7 +17,12 @@
  * assembly/physics/hull.ts) is sent as a mesh in the body's own frame: its vertices (the
  * principal frame, centroid at the origin: the body's position and rotation place them) then
  * its faces as triangles (each face polygon fanned from its first corner, in face order,
- * counter-clockwise seen from outside).
+ * counter-clockwise seen from outside). A compound (issue 18: assembly/physics/compound.ts) is
+ * sent the same way, as one mesh of all its children in the body's own frame (its principal
+ * frame): each child's triangles moved by the child's pose, in block order: a box's 8 corners
+ * and 12 triangles, a hull's vertices and fanned faces, a sphere or rotating capsule as a lathe
+ * of 8 segments (rings at +-45 degrees and the equator, poles; a capsule's equator ring split
+ * at the ends of its core), so a client draws the children without knowing the core's block.
  *
  * Size: a heightfield has at most 1024 x 1024 samples (MAX_HEIGHTFIELD_SIDE): 4 MiB of values;
  * a mesh at most 65,536 triangles (MAX_TRIANGLES): at most 196,608 vertices and 196,608
@@ -107,12 +112,139 @@ export function assetAt(words: BigInt64Array, id: number): WireAsset {
     values.set(indices, coords.length);
     return { id, shape, nx: 0, nz: 0, cellX: 0, cellZ: 0, originX: 0, originZ: 0, vertexCount: nv, indexCount: indices.length, values };
   }
+  if (shape === SHAPE.COMPOUND) return compoundAsset(words, id, n);
   throw new RangeError(`no geometry block at word ${id} (shape code ${shape})`);
 }
 
-/** Whether a body of this shape goes on the wire as an asset id (BodyShape.sx) with its geometry sent apart: heightfields, meshes and hulls. */
+/** Most vertices of a compound's asset: 16 children of at most 64 vertices (a hull's). */
+const COMPOUND_MAX_VERTICES = 16 * 64;
+/** cos 45 degrees (= sin 45 degrees): the lathe's rings. */
+const C45 = Math.SQRT1_2;
+/** The lathe's 8 directions around the y axis: (cos, sin) of k x 45 degrees. */
+const RING: ReadonlyArray<readonly [number, number]> = [
+  [1, 0],
+  [C45, C45],
+  [0, 1],
+  [-C45, C45],
+  [-1, 0],
+  [-C45, -C45],
+  [0, -1],
+  [C45, -C45],
+];
+
+/**
+ * A lathe about the local y axis: poles at +-top, rings (y, radius) from the top down, 8
+ * segments; triangles counter-clockwise seen from outside. Coordinates raw (m x 65536).
+ */
+function lathe(top: number, rings: ReadonlyArray<readonly [number, number]>): { v: number[][]; t: number[][] } {
+  const v: number[][] = [[0, top, 0]];
+  for (const [y, r] of rings) for (const [c, s] of RING) v.push([r * c, y, r * s]);
+  v.push([0, -top, 0]);
+  const t: number[][] = [];
+  const at = (ring: number, k: number): number => 1 + ring * 8 + (k % 8);
+  for (let k = 0; k < 8; k++) t.push([0, at(0, k + 1), at(0, k)]);
+  for (let ring = 0; ring + 1 < rings.length; ring++)
+    for (let k = 0; k < 8; k++) {
+      t.push([at(ring, k), at(ring, k + 1), at(ring + 1, k + 1)]);
+      t.push([at(ring, k), at(ring + 1, k + 1), at(ring + 1, k)]);
+    }
+  const bottom = v.length - 1,
+    last = rings.length - 1;
+  for (let k = 0; k < 8; k++) t.push([bottom, at(last, k), at(last, k + 1)]);
+  return { v, t };
+}
+
+/** A compound block's children as one mesh in the body's frame (see the module comment). */
+function compoundAsset(words: BigInt64Array, id: number, n: (k: number) => number): WireAsset {
+  // | COMPOUND | N | 6 header words | N x 16: SHAPE | PX PY PZ | QX QY QZ QW | RADIUS | HX HY HZ | BLOCK | INNER | 0 | 0
+  const count = n(1);
+  n(8 + 16 * count - 1);
+  const coords: number[] = [],
+    indices: number[] = [];
+  for (let k = 0; k < count; k++) {
+    const c = 8 + 16 * k;
+    const shape = n(c),
+      r = n(c + 8),
+      h = [n(c + 9), n(c + 10), n(c + 11)];
+    let part: { v: number[][]; t: number[][] };
+    if (shape === SHAPE.BOX) {
+      const v = [0, 1, 2, 3, 4, 5, 6, 7].map((q) => [q & 1 ? h[0] : -h[0], q & 2 ? h[1] : -h[1], q & 4 ? h[2] : -h[2]]);
+      // corners by bits (x, y, z); faces -x +x -y +y -z +z, counter-clockwise from outside
+      const quads = [
+        [0, 4, 6, 2],
+        [1, 3, 7, 5],
+        [0, 1, 5, 4],
+        [2, 6, 7, 3],
+        [0, 2, 3, 1],
+        [4, 5, 7, 6],
+      ];
+      part = {
+        v,
+        t: quads.flatMap(([a, b, cc, d]) => [
+          [a, b, cc],
+          [a, cc, d],
+        ]),
+      };
+    } else if (shape === SHAPE.HULL) {
+      const hull = assetAt(words, n(c + 12));
+      const v: number[][] = [],
+        t: number[][] = [];
+      for (let q = 0; q < hull.vertexCount; q++) v.push([hull.values[3 * q], hull.values[3 * q + 1], hull.values[3 * q + 2]]);
+      for (let q = 3 * hull.vertexCount; q < hull.values.length; q += 3) t.push([hull.values[q], hull.values[q + 1], hull.values[q + 2]]);
+      part = { v, t };
+    } else if (shape === SHAPE.ROTATING_CAPSULE) {
+      const rad = h[0],
+        half = h[1];
+      part = lathe(half + rad, [
+        [half + rad * C45, rad * C45],
+        [half, rad],
+        [-half, rad],
+        [-half - rad * C45, rad * C45],
+      ]);
+    } else if (shape === SHAPE.SPHERE) {
+      part = lathe(r, [
+        [r * C45, r * C45],
+        [0, r],
+        [-r * C45, r * C45],
+      ]);
+    } else throw new RangeError(`the compound block at word ${id}: child ${k} has shape code ${shape}`);
+    // the child's pose: v' = p + rotate(q, v), q Q16
+    const [px, py, pz] = [n(c + 1), n(c + 2), n(c + 3)];
+    const [x, y, z, w] = [n(c + 4) / 65536, n(c + 5) / 65536, n(c + 6) / 65536, n(c + 7) / 65536];
+    const base = coords.length / 3;
+    for (const v of part.v) {
+      const tx = 2 * (y * v[2] - z * v[1]),
+        ty = 2 * (z * v[0] - x * v[2]),
+        tz = 2 * (x * v[1] - y * v[0]);
+      coords.push(
+        Math.round(px + v[0] + w * tx + (y * tz - z * ty)),
+        Math.round(py + v[1] + w * ty + (z * tx - x * tz)),
+        Math.round(pz + v[2] + w * tz + (x * ty - y * tx)),
+      );
+    }
+    for (const t of part.t) indices.push(base + t[0], base + t[1], base + t[2]);
+  }
+  const values = new Int32Array(coords.length + indices.length);
+  values.set(coords);
+  values.set(indices, coords.length);
+  return {
+    id,
+    shape: SHAPE.COMPOUND,
+    nx: 0,
+    nz: 0,
+    cellX: 0,
+    cellZ: 0,
+    originX: 0,
+    originZ: 0,
+    vertexCount: coords.length / 3,
+    indexCount: indices.length,
+    values,
+  };
+}
+
+/** Whether a body of this shape goes on the wire as an asset id (BodyShape.sx) with its geometry sent apart: heightfields, meshes, hulls and compounds. */
 export function isAssetShape(shape: number): boolean {
-  return shape === SHAPE.HEIGHTFIELD || shape === SHAPE.MESH || shape === SHAPE.HULL;
+  return shape === SHAPE.HEIGHTFIELD || shape === SHAPE.MESH || shape === SHAPE.HULL || shape === SHAPE.COMPOUND;
 }
 
 /** An asset as ServerGeometry parts of at most `partValues` (default GEOMETRY_PART_VALUES) values each, in order. */
@@ -138,7 +270,7 @@ export function assetParts(a: WireAsset, partValues = GEOMETRY_PART_VALUES): Geo
   return out;
 }
 
-/** The number of values an asset with this header has, or -1 when the header is not a valid heightfield, mesh or hull (or over MAX_ASSET_VALUES). */
+/** The number of values an asset with this header has, or -1 when the header is not a valid heightfield, mesh, hull or compound (or over MAX_ASSET_VALUES). */
 export function assetValueCount(p: Pick<GeometryPart, 'shape' | 'nx' | 'nz' | 'vertexCount' | 'indexCount'>): number {
   let n = -1;
   if (p.shape === SHAPE.HEIGHTFIELD && p.nx >= 2 && p.nz >= 2 && p.vertexCount === 0 && p.indexCount === 0) n = p.nx * p.nz;
@@ -153,6 +285,18 @@ export function assetValueCount(p: Pick<GeometryPart, 'shape' | 'nx' | 'nz' | 'v
     p.vertexCount <= 64 &&
     p.indexCount >= 12 &&
     p.indexCount <= 3 * (2 * p.vertexCount - 4) &&
+    p.indexCount % 3 === 0
+  )
+    n = 3 * p.vertexCount + p.indexCount;
+  // a compound: its children as one mesh, at most 16 x 64 vertices
+  if (
+    p.shape === SHAPE.COMPOUND &&
+    p.nx === 0 &&
+    p.nz === 0 &&
+    p.vertexCount >= 8 &&
+    p.vertexCount <= COMPOUND_MAX_VERTICES &&
+    p.indexCount >= 24 &&
+    p.indexCount <= 3 * 2 * p.vertexCount &&
     p.indexCount % 3 === 0
   )
     n = 3 * p.vertexCount + p.indexCount;
@@ -176,7 +320,7 @@ export class GeometryAssembler {
     let a = this.pending.get(p.id);
     if (!a) {
       const total = assetValueCount(p);
-      if (total < 0) throw new RangeError(`geometry ${p.id}: not a valid heightfield, mesh or hull header`);
+      if (total < 0) throw new RangeError(`geometry ${p.id}: not a valid heightfield, mesh, hull or compound header`);
       a = { head: p, values: new Int32Array(total), got: 0 };
       this.pending.set(p.id, a);
     }
@@ -199,7 +343,7 @@ export class GeometryAssembler {
     if (a.got < a.values.length) return null;
     this.pending.delete(p.id);
     this.done.add(p.id);
-    if (h.shape === SHAPE.MESH || h.shape === SHAPE.HULL)
+    if (h.shape === SHAPE.MESH || h.shape === SHAPE.HULL || h.shape === SHAPE.COMPOUND)
       for (let k = 3 * h.vertexCount; k < a.values.length; k++)
         if (a.values[k] < 0 || a.values[k] >= h.vertexCount)
           throw new RangeError(`geometry ${p.id}: index ${a.values[k]} outside its ${h.vertexCount} vertices`);

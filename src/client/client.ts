@@ -97,7 +97,9 @@ export type ClientGeometry =
     }
   | { kind: 'mesh'; id: number; vertices: Float64Array; indices: Uint32Array; raw: WireAsset }
   /** A dynamic hull's shape in its body's frame (the body's position and rotation place it): vertices and triangles, counter-clockwise seen from outside. */
-  | { kind: 'hull'; id: number; vertices: Float64Array; indices: Uint32Array; raw: WireAsset };
+  | { kind: 'hull'; id: number; vertices: Float64Array; indices: Uint32Array; raw: WireAsset }
+  /** A dynamic compound's children in its body's frame (the body's position and rotation place them): one mesh of their triangles, counter-clockwise seen from outside (src/assets/wire.ts). */
+  | { kind: 'compound'; id: number; vertices: Float64Array; indices: Uint32Array; raw: WireAsset };
 
 /** A whole wire asset in metres (ClientGeometry). */
 export function geometryInMetres(a: WireAsset): ClientGeometry {
@@ -116,6 +118,8 @@ export function geometryInMetres(a: WireAsset): ClientGeometry {
       raw: a,
     };
   const nv = a.vertexCount * 3;
+  if (a.shape === SHAPE.COMPOUND)
+    return { kind: 'compound', id: a.id, vertices: Float64Array.from(a.values.subarray(0, nv), m), indices: Uint32Array.from(a.values.subarray(nv)), raw: a };
   if (a.shape === SHAPE.HULL)
     return { kind: 'hull', id: a.id, vertices: Float64Array.from(a.values.subarray(0, nv), m), indices: Uint32Array.from(a.values.subarray(nv)), raw: a };
   return { kind: 'mesh', id: a.id, vertices: Float64Array.from(a.values.subarray(0, nv), m), indices: Uint32Array.from(a.values.subarray(nv)), raw: a };

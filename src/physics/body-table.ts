@@ -16,7 +16,7 @@
  *   sleeping     0 / 1
  *   asset        heightfield / mesh: the asset id, the word index of its geometry block in the
  *                world's GEOMETRY array (the record's RADIUS, an integer); hull: its block's word
- *                index (the record's CHAR_STEP); -1 for other shapes
+ *                index (the record's CHAR_STEP); compound: likewise; -1 for other shapes
  * Planes: sx, sy, sz = normal in 1/1024, and `px` = offset (1/1024 m); py = pz = 0.
  */
 import { BODY_RECORD, BODY_RECORD_BYTES, FLAG, OWNER, SHAPE } from './world-layout';
@@ -143,7 +143,8 @@ export function readBodyRow(u: Uint32Array, r: number, owner: number, out: BodyT
     out.sz[n] = field(u, r + W_HZ, 6);
   }
   // a heightfield's or mesh's RADIUS is its block's word index (< 2^31: the low word)
-  out.asset[n] = shape === SHAPE.HEIGHTFIELD || shape === SHAPE.MESH ? u[r + W_RADIUS] : shape === SHAPE.HULL ? u[r + W_CHAR_STEP] : -1;
+  out.asset[n] =
+    shape === SHAPE.HEIGHTFIELD || shape === SHAPE.MESH ? u[r + W_RADIUS] : shape === SHAPE.HULL || shape === SHAPE.COMPOUND ? u[r + W_CHAR_STEP] : -1;
 }
 
 /**

@@ -110,7 +110,7 @@ const S = 1n << 40n;
  * a_pp) / (2 a_pq), t = sgn(theta) / (|theta| + sqrt(theta^2 + 1)), c = 1 / sqrt(t^2 + 1),
  * s = t c (Golub and Van Loan 8.5.2, "symmetric Schur decomposition").
  */
-function jacobi(a: bigint[][], v: bigint[][]): void {
+export function jacobi(a: bigint[][], v: bigint[][]): void {
   for (let sweep = 0; sweep < 30; sweep++) {
     let off = 0n;
     for (let p = 0; p < 3; p++) for (let q = p + 1; q < 3; q++) off += babs(a[p][q]);
@@ -158,6 +158,16 @@ function jacobi(a: bigint[][], v: bigint[][]): void {
 
 /** Unit quaternion [x, y, z, w] (numbers) of the rotation matrix m (scale S, columns the frame's axes), by Shepperd's method with isqrt. */
 function quatOf(m: bigint[][]): [number, number, number, number] {
+  const f = (q: bigint): number => Number(q) / Number(S);
+  const [x, y, z, w] = quatOfScaled(m);
+  return [f(x), f(y), f(z), f(w)];
+}
+
+/** Fixed-point scale (2^40) of jacobi's rotation matrices and quatOfScaled's quaternions. */
+export const JACOBI_SCALE = S;
+
+/** The unit quaternion [x, y, z, w] (bigints, scale S = 2^40) of the rotation matrix m (scale S, columns the frame's axes), by Shepperd's method with isqrt. */
+export function quatOfScaled(m: bigint[][]): [bigint, bigint, bigint, bigint] {
   const tr = m[0][0] + m[1][1] + m[2][2];
   let x: bigint, y: bigint, z: bigint, w: bigint;
   // 4 q_k^2 = 1 + ... (scale S^2 under the root gives scale S)
@@ -186,8 +196,7 @@ function quatOf(m: bigint[][]): [number, number, number, number] {
     x = divR((m[0][2] + m[2][0]) * S, 2n * r);
     y = divR((m[1][2] + m[2][1]) * S, 2n * r);
   }
-  const f = (q: bigint): number => Number(q) / Number(S);
-  return [f(x), f(y), f(z), f(w)];
+  return [x, y, z, w];
 }
 
 /** The convex polygon (counter-clockwise about n) of coplanar points `idx` of `pts`, collinear points dropped (Andrew's monotone chain, exact). */

@@ -80,6 +80,7 @@ import {
   type WorldExports,
   type GeometryBlockInput,
   type HullShapeRef,
+  type CompoundShapeRef,
 } from './world';
 import { xxh64 } from './xxhash64';
 import { isqrt } from './integer';
@@ -116,6 +117,7 @@ import {
   JOINT,
   JOINT_BYTES,
   JOINT_KIND,
+  SHAPE,
 } from './world-layout';
 
 /** Shard layout: cut positions in metres along x and z (strictly increasing); (xCuts + 1) x (zCuts + 1) shards, row-major in x. */
@@ -975,6 +977,34 @@ export class ShardedWorld {
     this.syncGeometry();
     return this.addMoving(h);
   }
+  /**
+   * Stores a compound shape in the registry's geometry and every shard world's (see
+   * PhysicsWorld.addCompoundShape; the world's config needs geometryWords). Throws as it does,
+   * and COMPOUNDS_UNSHARDED with shard processes (a runner: they receive the geometry in the
+   * world's copy when they start, and no new geometry while they run).
+   */
+  addCompoundShape(children: Parameters<PhysicsWorld['addCompoundShape']>[0]): CompoundShapeRef {
+    if (this.runner)
+      throw new PhysicsError('COMPOUNDS_UNSHARDED', 'addCompoundShape: shard processes (a cluster world) do not receive new compound geometry while they run');
+    const ref = this.registry.addCompoundShape(children);
+    this.syncGeometry();
+    return ref;
+  }
+  /**
+   * Adds a dynamic compound body (see PhysicsWorld.addCompound; its shape's block reaches every
+   * shard world first). Throws as it does, and COMPOUNDS_UNSHARDED with shard processes unless
+   * `shape` names a shape added before they started (new children would be new geometry).
+   */
+  addCompound(o: Parameters<PhysicsWorld['addCompound']>[0]): BodyHandle {
+    if (this.runner && o.shape === undefined)
+      throw new PhysicsError(
+        'COMPOUNDS_UNSHARDED',
+        'addCompound: shard processes (a cluster world) do not receive new compound geometry while they run (give a shape added before)',
+      );
+    const h = this.registry.addCompound(o);
+    this.syncGeometry();
+    return this.addMoving(h);
+  }
   /** Adds a dynamic capsule that rotates (see PhysicsWorld.addRotatingCapsule). */
   addRotatingCapsule(o: Parameters<PhysicsWorld['addRotatingCapsule']>[0]): BodyHandle {
     return this.addMoving(this.registry.addRotatingCapsule(o));
@@ -1076,7 +1106,7 @@ export class ShardedWorld {
    * board: their copies are stale). Needs exchange 'tick' and no worker threads (RangeError).
    * The runner's processes start from the world's copy (save()), which holds its hull geometry
    * and its joints; while they run, new geometry and joint changes are refused (HULLS_UNSHARDED,
-   * JOINTS_UNSHARDED: addHullShape, addJoint, removeJoint).
+   * COMPOUNDS_UNSHARDED, JOINTS_UNSHARDED: addHullShape, addCompoundShape, addJoint, removeJoint).
    */
   attachRunner(runner: ShardRunner | null): void {
     if (runner && (this.exchangeMode !== 'tick' || this.pool)) throw new RangeError("a shard runner needs exchange 'tick' and no worker threads");

@@ -179,9 +179,11 @@ export const STATUS = {
  * HULL (6) a dynamic convex hull (src/physics/hull.ts, assembly/physics/hull.ts: CHAR_STEP holds
  * the word index of its GEOMETRY block); ROTATING_CAPSULE (7) a dynamic capsule that tumbles
  * (assembly/physics/capsule-contacts.ts: RADIUS its bounding sphere, HX its radius, HY the half
- * length of its core segment along its local y axis).
+ * length of its core segment along its local y axis); COMPOUND (8) a dynamic body made of 2 to 16
+ * child shapes (src/physics/compound.ts, assembly/physics/compound.ts: CHAR_STEP holds the word
+ * index of its GEOMETRY block, HX..HZ its equivalent box, RADIUS its bounding sphere).
  */
-export const SHAPE = { SPHERE: 0, CAPSULE: 1, BOX: 2, PLANE: 3, HEIGHTFIELD: 4, MESH: 5, HULL: 6, ROTATING_CAPSULE: 7 } as const;
+export const SHAPE = { SPHERE: 0, CAPSULE: 1, BOX: 2, PLANE: 3, HEIGHTFIELD: 4, MESH: 5, HULL: 6, ROTATING_CAPSULE: 7, COMPOUND: 8 } as const;
 /** Body kinds (KIND field). Static bodies never move; kinematic bodies move by velocity only. */
 export const KIND = { DYNAMIC: 0, KINEMATIC: 1, STATIC: 2 } as const;
 /** Body flag bits (FLAGS field). */

@@ -18,6 +18,7 @@ import { bucketsFor, growWorld, type WorldPlace } from './grow';
 import { type JointHandle, type JointKind, type JointSpec, JointSpecError, jointKindOf, writeJointDef } from './joints';
 import { cosDegreesRaw, normalizeRaw, toRaw, toRawVec } from './integer';
 import { buildHull, HullError, type HullShape } from './hull';
+import { buildCompound, type CompoundChild, CompoundError, type CompoundShape, quatMul, quatRotate } from './compound';
 import { type RecordScan, type SensorId, type SensorOptions, SensorSet, type TriggerEvent } from './sensors';
 import {
   planWorld,
@@ -72,6 +73,12 @@ export type Vec3 = readonly [number, number, number];
 export interface HullShapeRef {
   readonly block: number;
   readonly shape: HullShape;
+}
+
+/** A compound shape stored in a world's geometry (PhysicsWorld.addCompoundShape): its block's word index and the built shape. */
+export interface CompoundShapeRef {
+  readonly block: number;
+  readonly shape: CompoundShape;
 }
 
 /** v rotated by the unit quaternion q = [x, y, z, w] (v + 2 w (u x v) + 2 u x (u x v), u = q.xyz; + and * only). */
@@ -651,6 +658,92 @@ export class PhysicsWorld {
   }
 
   /**
+   * Stores a compound shape once in the world's geometry (GEOMETRY, covered by the world hash;
+   * WorldConfig.geometryWords must leave room: 8 + 16 N words) and returns it, to be referenced
+   * by any number of addCompound bodies. `children`: 2 to 16 child shapes (src/physics/
+   * compound.ts CompoundChild: sphere, box, rotating capsule, or a hull from addHullShape of
+   * this world), each with a position and orientation in the compound's own frame and a
+   * density; mass, centre of mass, inertia tensor (parallel-axis theorem) and principal frame
+   * are computed exactly by buildCompound. Throws PhysicsError COMPOUND_CHILDREN (fewer than 2
+   * or more than 16), COMPOUND_BAD_CHILD (unknown shape, a hull not stored in this world),
+   * BAD_SHAPE (a size not a positive finite number, a pose not finite or beyond 256 m),
+   * BAD_MASS (a density not positive, no mass), TOO_LARGE (its bounding sphere about the centre
+   * of mass exceeds the world's maxBodyRadius), GEOMETRY_FULL.
+   */
+  addCompoundShape(children: ReadonlyArray<CompoundChild>): CompoundShapeRef {
+    let shape: CompoundShape;
+    try {
+      shape = buildCompound(children);
+    } catch (e) {
+      if (e instanceof CompoundError) throw new PhysicsError(e.code, `addCompoundShape: ${e.message}`);
+      throw e;
+    }
+    const used = Number(this.header(HEADER.GEOMETRY_USED)),
+      cap = Number(this.header(HEADER.GEOMETRY_CAPACITY));
+    const d = this.i64();
+    const geo = this.offsets.GEOMETRY >> 3;
+    children.forEach((c, k) => {
+      if (c.shape !== 'hull') return;
+      const b = c.hull.block;
+      const w = c.hull.shape.words;
+      let same = Number.isInteger(b) && b >= 0 && b + w.length <= used;
+      for (let t = 0; same && t < w.length; t++) same = d[geo + b + t] === w[t];
+      if (!same) throw new PhysicsError('COMPOUND_BAD_CHILD', `addCompoundShape: child ${k}'s hull is not a shape stored in this world (addHullShape)`);
+    });
+    const bound = shape.words[2],
+      margin = this.header(HEADER.MARGIN);
+    if (2n * bound + margin > this.header(HEADER.CELL_SIZE))
+      throw new PhysicsError(
+        'TOO_LARGE',
+        `addCompoundShape: the compound's bounding radius ${shape.boundingRadius.toFixed(3)} m exceeds the world's maxBodyRadius`,
+      );
+    if (used + shape.words.length > cap)
+      throw new PhysicsError(
+        'GEOMETRY_FULL',
+        `addCompoundShape: ${shape.words.length} words do not fit (${used} of ${cap} used): raise WorldConfig.geometryWords`,
+      );
+    d.set(shape.words, geo + used);
+    d[(this.base >> 3) + HEADER.GEOMETRY_USED] = BigInt(used + shape.words.length);
+    return { block: used, shape };
+  }
+
+  /**
+   * Adds a dynamic compound body (assembly/physics/compound.ts) of a shape from
+   * addCompoundShape (or, with `children`, a new shape stored first). `position` and
+   * `orientation` place the compound's own frame (the frame its children were given in); the
+   * body's position (position(h)) is its centre of mass and its orientation (orientation(h))
+   * that of its principal frame (CompoundShape.centroid, .rotation). Mass: the shape's (its
+   * children's densities times volumes) unless `mass` (kg) is given, which scales the whole
+   * distribution. Throws PhysicsError as addCompoundShape, and BAD_SHAPE (neither shape nor
+   * children), FULL, BAD_MASS.
+   */
+  addCompound(
+    o: Omit<BodyOptions, 'kind' | 'mass'> & {
+      shape?: CompoundShapeRef;
+      children?: ReadonlyArray<CompoundChild>;
+      mass?: number;
+      orientation?: readonly [number, number, number, number];
+    },
+  ): BodyHandle {
+    const ref = o.shape ?? (o.children ? this.addCompoundShape(o.children) : undefined);
+    if (!ref) throw new PhysicsError('BAD_SHAPE', 'addCompound: give a shape (addCompoundShape) or children');
+    const s = ref.shape;
+    const q0 = o.orientation ?? [0, 0, 0, 1];
+    const [cx, cy, cz] = quatRotate(q0, s.centroid);
+    const q = quatMul(q0, s.rotation);
+    const extra: Partial<Record<keyof typeof BODY_DEF, bigint>> = {
+      CHAR_STEP: BigInt(ref.block),
+      QX: toRaw(q[0]),
+      QY: toRaw(q[1]),
+      QZ: toRaw(q[2]),
+      QW: toRaw(q[3]),
+    };
+    if (o.mass === undefined) extra.MASS = s.massRaw;
+    this.writeDef(SHAPE.COMPOUND, { ...o, position: [o.position[0] + cx, o.position[1] + cy, o.position[2] + cz], kind: 'dynamic' }, extra);
+    return this.createBody('addCompound');
+  }
+
+  /**
    * Adds a dynamic capsule that rotates (assembly/physics/capsule-contacts.ts), beside the
    * upright, rotation-locked capsule of addCapsule and addCharacter: a core segment of half
    * length `halfHeight` (m, > 0) along the body's local y axis, swept by a sphere of `radius`
@@ -1164,9 +1257,14 @@ export class PhysicsWorld {
 
   /** Whether any live body is a convex hull (addHull): O(slots). */
   hasHulls(): boolean {
+    return this.hasShape(SHAPE.HULL);
+  }
+
+  /** Whether any live body has the shape code `shape` (world-layout SHAPE): O(slots). */
+  hasShape(shape: number): boolean {
     const hw = Number(this.header(HEADER.HIGH_WATER));
     const i32 = new Int32Array(this.core.memory.buffer);
-    for (let s = 0; s < hw; s++) if ((i32[(this.offsets.FLAGS >> 2) + s] & FLAG.LIVE) !== 0 && i32[(this.offsets.SHAPE >> 2) + s] === SHAPE.HULL) return true;
+    for (let s = 0; s < hw; s++) if ((i32[(this.offsets.FLAGS >> 2) + s] & FLAG.LIVE) !== 0 && i32[(this.offsets.SHAPE >> 2) + s] === shape) return true;
     return false;
   }
 

@@ -79,9 +79,10 @@ export const OWNERSHIP_ACTION = { REQUEST: 0, RELEASE: 1, GRANT: 2, REFUSE: 3, S
 /**
  * Body shapes in a BodyShape (match the core's shape codes). HULL: sx its asset id (its vertices
  * and faces in the body's frame come as ServerGeometry); ROTATING_CAPSULE: sx its radius, sy the
- * half length of its core along its local y axis, turned by the body's rotation.
+ * half length of its core along its local y axis, turned by the body's rotation; COMPOUND: sx its
+ * asset id (its children's triangles in the body's frame come as ServerGeometry).
  */
-export const SHAPE = { SPHERE: 0, CAPSULE: 1, BOX: 2, PLANE: 3, HEIGHTFIELD: 4, MESH: 5, HULL: 6, ROTATING_CAPSULE: 7 } as const;
+export const SHAPE = { SPHERE: 0, CAPSULE: 1, BOX: 2, PLANE: 3, HEIGHTFIELD: 4, MESH: 5, HULL: 6, ROTATING_CAPSULE: 7, COMPOUND: 8 } as const;
 
 /** Messages a client sends. */
 export type ClientMessage =

@@ -46,6 +46,7 @@ const probe: ViewerProbe = {
   spheres: 0,
   boxes: 0,
   hulls: 0,
+  compounds: 0,
   reach: null,
   reachOwn: false,
   terrain: [],
@@ -108,10 +109,10 @@ async function main(): Promise<void> {
     return m;
   };
   const meshes = new Map<string, { mesh: THREE.Mesh; shard: number; waiting?: boolean }>();
-  /** A hull's triangles in its body's frame (TesseraClient.geometry), or null until its asset has arrived. */
+  /** A hull's (or a compound's children's) triangles in its body's frame (TesseraClient.geometry), or null until its asset has arrived. */
   const hullGeometry = (b: RenderBody): THREE.BufferGeometry | null => {
     const g = client.geometry.get(b.asset);
-    if (!g || g.kind !== 'hull') return null;
+    if (!g || (g.kind !== 'hull' && g.kind !== 'compound')) return null;
     const out = new THREE.BufferGeometry();
     out.setAttribute('position', new THREE.BufferAttribute(Float32Array.from(g.vertices), 3));
     out.setIndex(new THREE.BufferAttribute(g.indices, 1));
@@ -120,7 +121,7 @@ async function main(): Promise<void> {
   };
   const geometry = (b: RenderBody): THREE.BufferGeometry => {
     // a hull waiting for its vertices: a small marker until they arrive (drawBodies swaps it)
-    if (b.shape === SHAPE.HULL) return hullGeometry(b) ?? new THREE.OctahedronGeometry(0.1);
+    if (b.shape === SHAPE.HULL || b.shape === SHAPE.COMPOUND) return hullGeometry(b) ?? new THREE.OctahedronGeometry(0.1);
     if (b.shape === SHAPE.SPHERE) return new THREE.SphereGeometry(b.size[0], 16, 12);
     // an upright capsule, or a rotating one (its core along its local y, turned by its rotation)
     if (b.shape === SHAPE.CAPSULE || b.shape === SHAPE.ROTATING_CAPSULE) return new THREE.CapsuleGeometry(b.size[0], 2 * b.size[1], 4, 12);
@@ -349,15 +350,16 @@ async function main(): Promise<void> {
     let moving = 0,
       spheres = 0,
       boxes = 0,
-      hulls = 0;
+      hulls = 0,
+      compounds = 0;
     const inShards = new Set<number>();
     for (const b of bodies) {
       const key = `${b.index}:${b.generation}`;
       seen.add(key);
-      if (b.asset >= 0 && b.shape !== SHAPE.HULL) {
+      if (b.asset >= 0 && b.shape !== SHAPE.HULL && b.shape !== SHAPE.COMPOUND) {
         // a heightfield or mesh: once its geometry is here, a mesh in world coordinates (it never moves)
         const g = client.geometry.get(b.asset);
-        if (g && g.kind !== 'hull' && !terrainMeshes.has(key)) {
+        if (g && g.kind !== 'hull' && g.kind !== 'compound' && !terrainMeshes.has(key)) {
           const geo = terrainGeometry(g);
           const mesh = new THREE.Mesh(geo, terrainMaterials[g.kind]);
           scene.add(mesh);
@@ -377,7 +379,11 @@ async function main(): Promise<void> {
       const mine = key === myBody;
       let m = meshes.get(key);
       if (!m) {
-        m = { mesh: new THREE.Mesh(geometry(b), material(b)), shard: b.shard, waiting: b.shape === SHAPE.HULL && !client.geometry.has(b.asset) };
+        m = {
+          mesh: new THREE.Mesh(geometry(b), material(b)),
+          shard: b.shard,
+          waiting: (b.shape === SHAPE.HULL || b.shape === SHAPE.COMPOUND) && !client.geometry.has(b.asset),
+        };
         meshes.set(key, m);
         scene.add(m.mesh);
       } else if (m.waiting && client.geometry.has(b.asset)) {
@@ -403,6 +409,7 @@ async function main(): Promise<void> {
       if (b.shape === SHAPE.SPHERE && b.kind !== STATIC) spheres++;
       if (b.shape === SHAPE.BOX && b.kind !== STATIC) boxes++;
       if (b.shape === SHAPE.HULL && !m.waiting) hulls++;
+      if (b.shape === SHAPE.COMPOUND && !m.waiting) compounds++;
     }
     for (const [key, m] of meshes)
       if (!seen.has(key)) {
@@ -443,6 +450,7 @@ async function main(): Promise<void> {
     probe.spheres = spheres;
     probe.boxes = boxes;
     probe.hulls = hulls;
+    probe.compounds = compounds;
     probe.me = mePos;
     const target = pickTarget();
     probe.reach = target ? `${target.index}:${target.generation}` : null;

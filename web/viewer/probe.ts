@@ -20,6 +20,8 @@ export interface ViewerProbe {
   boxes: number;
   /** Dynamic convex hulls drawn now from their vertices (the asset arrived). */
   hulls: number;
+  /** Dynamic compound bodies drawn now from their children's triangles (the asset arrived). */
+  compounds: number;
   /** What E would pick up now ("index:generation"), or null: nothing within reach; `reachOwn`: it is ours. */
   reach: string | null;
   reachOwn: boolean;

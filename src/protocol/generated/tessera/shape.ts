@@ -30,5 +30,12 @@ export enum Shape {
    * A dynamic capsule that rotates (issue 18): BodyShape.sx its radius, sy the half length of its
    * core along its local y axis, turned by BodyState's rotation.
    */
-  RotatingCapsule = 7
+  RotatingCapsule = 7,
+
+  /**
+   * A dynamic compound body (issue 18): BodyShape.sx is its asset id (sy = sz = 0); its children's
+   * triangles (one mesh in the body's frame, placed by BodyState's position and rotation) come as
+   * ServerGeometry, once per connection.
+   */
+  Compound = 8
 }
