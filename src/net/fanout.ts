@@ -5,7 +5,7 @@
  * next parts of the static geometry it was announced (geometry.ts), in one corked write per
  * client. Backpressure is checked here: see sessions.ts for the limits.
  */
-import { encodeServer } from '../protocol/codec';
+import { encodeServer, setRecipientFields } from '../protocol/codec';
 import { CLOSE } from '../protocol/errors';
 import type { StreamEvent } from '../protocol/messages';
 import { redactIdentity } from '../sim/event-bodies';
@@ -120,10 +120,17 @@ export function sendTick(
     }
     const ev = events;
     const mine = s.stream === w.stream ? direct.get(s.publicId) : undefined;
+    const inputs = s.inputs;
     ws.cork(() => {
       sessions.send(s, ev);
       if (mine) for (const b of mine) sessions.send(s, b);
-      if (state) sessions.send(s, state);
+      if (state) {
+        // protocol 4: the recipient's input_seq / input_tick written into the one shared encoding
+        // just before the send (uWS copies the bytes at send: the next recipient's write does not
+        // reach this one's message), so per-recipient fields cost 8 bytes written, not an encode
+        setRecipientFields(state, inputs.ackSeq, inputs.ackTick);
+        sessions.send(s, state);
+      }
       for (const b of geometry) sessions.send(s, b);
     });
   }
