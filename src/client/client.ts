@@ -132,7 +132,7 @@ export function geometryInMetres(a: WireAsset): ClientGeometry {
  * What a state (snapshot or delta) says for its recipient (protocol 4): `tick`, the tick the state
  * is at; `lastInputSeq`, the highest seq of this client's inputs applied at a tick before `tick`
  * (every input with a lower seq that the host accepted is applied too; 0 = none yet);
- * `lastInputTick`, the tick that input was applied at (0 = none). docs/protocol.md section 17.
+ * `lastInputTick`, the tick that input was applied at (0 = none). docs/protocol.md section 18.
  */
 export interface StateInfo {
   tick: number;
@@ -482,7 +482,7 @@ export class TesseraClient {
    * arrived) at most 2 tick periods (states come every tick; older means the host is not
    * ticking), rtt the smoothed round trip (rttMs; 0 before the first pong). An input that still
    * arrives after its tick closed is applied at the next open tick (the host's rule,
-   * docs/protocol.md section 17). 0 before the first state: the host's open tick on arrival.
+   * docs/protocol.md section 18). 0 before the first state: the host's open tick on arrival.
    */
   intendedTick(at = now()): number {
     const s = this.lastState.tick;

@@ -1,7 +1,9 @@
 /**
  * Fan-out: after each tick, every joined client gets the stream's events (encoded once per
  * stream), the messages the world tick addressed to it, and on the world stream its
- * snapshot/delta (one encode per distinct view and base, see sim/interest.ts) followed by the
+ * snapshot/delta (one encode per distinct view and base, see sim/interest.ts; protocol 4's
+ * per-recipient input_seq/input_tick are written into those shared bytes just before each send,
+ * codec.ts setRecipientFields) followed by the
  * next parts of the static geometry it was announced (geometry.ts), in one corked write per
  * client. Backpressure is checked here: see sessions.ts for the limits.
  */

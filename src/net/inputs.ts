@@ -1,5 +1,5 @@
 /**
- * The host's input path (protocol 4, docs/protocol.md section 17): when each ClientInput of a
+ * The host's input path (protocol 4, docs/protocol.md section 18): when each ClientInput of a
  * WebSocket client on the world stream is applied, and what its state messages acknowledge.
  *
  * The rule. Let O be the world stream's open tick when the input is read, W the tick the client

@@ -1,5 +1,5 @@
 /**
- * Lag compensation (protocol 4, docs/protocol.md section 17): the poses of the moving bodies over
+ * Lag compensation (protocol 4, docs/protocol.md section 18): the poses of the moving bodies over
  * the last N ticks (HostOptions.lagTicks), and a raycast against the poses of one of those ticks,
  * "as the shooter saw the world at tick t" (Photon Fusion's lag-compensated hitboxes; Valve's
  * "Source Multiplayer Networking", lag compensation, for the idea of rewinding hitboxes to the

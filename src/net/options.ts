@@ -141,7 +141,7 @@ export interface HostOptions {
   /**
    * (protocol 4) Most ticks after the open tick a ClientInput may be applied at (its tick, or the
    * tick of the client's previous input); beyond it the input is refused with INPUT_AHEAD (3005).
-   * Default 20 (1 s at 20 Hz). The rule: src/net/inputs.ts, docs/protocol.md section 17.
+   * Default 20 (1 s at 20 Hz). The rule: src/net/inputs.ts, docs/protocol.md section 18.
    */
   maxInputLead?: number;
   /** (protocol 4) Most inputs a client may have waiting for their tick (INPUT_AHEAD beyond). Default 64. */

@@ -39,7 +39,7 @@ export const ERROR = {
   /**
    * (protocol 4) An input's tick is more than the host's maxInputLead ticks after the open tick,
    * or the client already has maxPendingInputs inputs waiting for their ticks: the input was
-   * dropped (docs/protocol.md section 17).
+   * dropped (docs/protocol.md section 18).
    */
   INPUT_AHEAD: 3005,
   /** The action is not allowed for this client (ownership, role). */

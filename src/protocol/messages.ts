@@ -88,7 +88,7 @@ export type ClientMessage =
   | { kind: 'hello'; version: number; token: string; stream: string; privateId: string; lastKnownTick: number | null; interest: Interest | null }
   /**
    * tick (protocol 4): the tick the client meant the input for; absent or 0 = none (the open tick
-   * on arrival; docs/protocol.md section 17). Decoding leaves it out when it is 0.
+   * on arrival; docs/protocol.md section 18). Decoding leaves it out when it is 0.
    */
   | { kind: 'input'; input: InputFrame; tick?: number }
   | { kind: 'publish'; type: string; body: string }

@@ -8,7 +8,7 @@ import { InputFrame } from '../tessera/input-frame';
 /**
  * Movement input for one tick. From protocol 4 the host acknowledges `input.seq` (ServerSnapshot /
  * ServerDelta input_seq) and applies the input at a tick it chooses by the rule of
- * docs/protocol.md section 17: `tick` is the tick the client meant it for (its estimate of the
+ * docs/protocol.md section 18: `tick` is the tick the client meant it for (its estimate of the
  * server's open tick when the input arrives); 0 = no preference (the open tick on arrival).
  */
 export class ClientInput {

@@ -13,7 +13,7 @@ import { JointInfo } from '../tessera/joint-info';
  * (protocol 4) For its recipient: `input_seq`, the highest ClientInput seq applied in a tick
  * before `tick` (0 = none yet), and `input_tick`, the tick that input was applied at (its 'in'
  * event's tick in the log; 0 with input_seq 0). Every input with a lower seq was applied too
- * (docs/protocol.md section 17). Both are always present on the wire (the host writes them into
+ * (docs/protocol.md section 18). Both are always present on the wire (the host writes them into
  * the one encoding of the state per recipient).
  */
 export class ServerSnapshot {
