@@ -7,10 +7,10 @@
  *
  * History: after each step the host records the body table (src/physics/body-table.ts, the
  * quantised state every client receives: positions in 1/1024 m, rotations x 32768) of the state
- * of tick T = the stream's open tick, i.e. the tick of the snapshot/delta built from it. Only
- * dynamic and kinematic bodies are kept (statics never move: a game casts against them now), in
- * a ring of N entries whose columns are reused, so memory is bounded by N x the most such bodies
- * seen x 13 Int32 (HostStats.lagHistoryBytes).
+ * of tick T = the stream's open tick, i.e. the tick of the snapshot/delta built from it: 14 Int32
+ * columns copied whole, in a ring of N entries whose columns are reused, so memory is bounded by
+ * N x the most bodies seen x 56 bytes (HostStats.lagHistoryBytes). The cast skips static bodies
+ * (they never move: a game casts against them now).
  *
  * The query is an answer to its client only; it changes no world state and is not logged. A game
  * that turns a hit into an effect publishes that effect as an event (it is then in the log, and a
@@ -30,7 +30,7 @@ import { ERROR } from '../protocol/errors';
 import type { RawVec3, ServerMessage } from '../protocol/messages';
 
 /** Int32 columns kept per body per tick. */
-const COLS = ['index', 'gen', 'shape', 'px', 'py', 'pz', 'qx', 'qy', 'qz', 'qw', 'sx', 'sy', 'sz'] as const;
+const COLS = ['index', 'gen', 'kind', 'shape', 'px', 'py', 'pz', 'qx', 'qy', 'qz', 'qw', 'sx', 'sy', 'sz'] as const;
 type Col = (typeof COLS)[number];
 
 interface Frame {
@@ -75,14 +75,17 @@ export class LagHistory {
     return [lo, hi];
   }
 
-  /** Records the poses of `table` as the state of tick `tick` (dropping the oldest beyond N). */
+  /**
+   * Records the poses of `table` as the state of tick `tick` (dropping the oldest beyond N): one
+   * typed-array copy per column (static rows too, skipped by the cast: copying whole columns is a
+   * memcpy, picking rows one by one is not).
+   */
   record(table: BodyTable, tick: number): void {
     if (this.ticks === 0) return;
-    let moving = 0;
-    for (let r = 0; r < table.count; r++) if (table.kind[r] !== KIND.STATIC) moving++;
+    const n = table.count;
     let f = this.frames.length < this.ticks ? undefined : this.frames[this.next];
-    if (!f || f.cols.px.length < moving) {
-      const cap = Math.max(16, moving, f ? f.cols.px.length * 2 : 0);
+    if (!f || f.cols.px.length < n) {
+      const cap = Math.max(16, n, f ? f.cols.px.length * 2 : 0);
       const cols = {} as Record<Col, Int32Array>;
       for (const c of COLS) cols[c] = new Int32Array(cap);
       f = { tick, count: 0, cols };
@@ -91,12 +94,7 @@ export class LagHistory {
     }
     this.next = (this.next + 1) % this.ticks;
     f.tick = tick;
-    let n = 0;
-    for (let r = 0; r < table.count; r++) {
-      if (table.kind[r] === KIND.STATIC) continue;
-      for (const c of COLS) f.cols[c][n] = table[c][r];
-      n++;
-    }
+    for (const c of COLS) f.cols[c].set(table[c].subarray(0, n));
     f.count = n;
   }
 
@@ -123,6 +121,7 @@ export class LagHistory {
       bestRow = -1;
     const c = f.cols;
     for (let i = 0; i < f.count; i++) {
+      if (c.kind[i] === KIND.STATIC) continue;
       const p = [c.px[i] / 1024, c.py[i] / 1024, c.pz[i] / 1024];
       const rel = [o[0] - p[0], o[1] - p[1], o[2] - p[2]];
       let t = Infinity;

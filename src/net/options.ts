@@ -149,7 +149,7 @@ export interface HostOptions {
   /**
    * (protocol 4) Ticks of body poses kept for lag-compensated raycasts (src/net/lag.ts): a
    * ClientLagRaycast for a tick older than the last lagTicks states is refused with OUT_OF_WINDOW.
-   * Memory: lagTicks x moving bodies x 52 bytes (HostStats.lagHistoryBytes). Default 32; 0 = off.
+   * Memory: lagTicks x bodies x 56 bytes (HostStats.lagHistoryBytes). Default 32; 0 = off.
    */
   lagTicks?: number;
   /** Called after every world tick (metrics, tests): `ms` is the whole host tick, `stepMs` the world step in it. */
