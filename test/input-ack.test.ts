@@ -25,6 +25,7 @@ beforeAll(async () => {
     world: testWorld({ spheres: 0 }),
     manualTicks: true,
     maxInputLead: LEAD,
+    maxPendingInputs: 4,
     onTick: (r) => liveHash.set(r.tick, r.hash),
   });
   url = `ws://127.0.0.1:${host.port}/ws`;
@@ -144,6 +145,17 @@ test('input rule: acknowledged seq and tick, future ticks exact, late to the ope
     [o4 + 2, 10],
   ]);
   expect(stateOf(a, o4 + 3)?.inputSeq).toBe(10);
+  expect(b.of('error').length).toBe(bErrors);
+
+  // at most maxPendingInputs (4) waiting: the fifth is refused, the four are applied at their tick
+  const o5 = stream.tick,
+    aheadErrors = a.of('error').filter((e) => e.code === ERROR.INPUT_AHEAD).length;
+  for (let s = 11; s <= 15; s++) await send(a, input(s, o5 + 2, 0));
+  await a.until(() => a.of('error').filter((e) => e.code === ERROR.INPUT_AHEAD).length === aheadErrors + 1, 3000, 'queue full');
+  expect(host.statistics.inputsQueueFull).toBe(1);
+  await tick(a, 3);
+  expect(applied(me).slice(-4)).toEqual([11, 12, 13, 14].map((s) => [o5 + 2, s]));
+  expect(stateOf(a, o5 + 3)?.inputSeq).toBe(14);
   expect(b.of('error').length).toBe(bErrors);
 
   // the log replays to the live hash at every tick

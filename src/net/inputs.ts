@@ -11,8 +11,9 @@
  *   2. s <= S: a repeat or an older input: ignored (HostStats.inputsStale), no answer.
  *   3. A = max(W, O, F) is the tick it is applied at. W < O (the tick closed while the input was
  *      on the way) counts as late (HostStats.inputsLate); A > O counts as deferred (inputsDeferred).
- *   4. A > O + maxInputLead, or maxPendingInputs inputs of the client already waiting: refused,
- *      error INPUT_AHEAD (3005) to this client only; S and F are unchanged (HostStats.inputsAhead).
+ *   4. A > O + maxInputLead (HostStats.inputsAhead), or A > O with maxPendingInputs inputs of the
+ *      client already waiting (HostStats.inputsQueueFull): refused, error INPUT_AHEAD (3005) to
+ *      this client only; S and F are unchanged.
  *   5. Else accepted: S = s, F = A; at A = O it is published now, else when tick A opens (right
  *      after the step that closes A - 1, before any input read during A). The 'in' event carries
  *      the seq ("walkX,walkZ,jump,seq", src/sim/event-bodies.ts INPUT) and is logged at tick A:
@@ -50,12 +51,13 @@ export function newInputState(): InputState {
   return { lastSeq: 0, floor: 0, pending: [], openSeq: 0, openTick: 0, ackSeq: 0, ackTick: 0 };
 }
 
-/** Input counters (part of HostStats): inputs applied later than read, read late, ignored, refused. */
+/** Input counters (part of HostStats): inputs applied later than read, read late, ignored, refused (beyond the lead; queue full). */
 export interface InputCounters {
   inputsDeferred: number;
   inputsLate: number;
   inputsStale: number;
   inputsAhead: number;
+  inputsQueueFull: number;
 }
 
 /** The bounds of the rule (HostOptions.maxInputLead, maxPendingInputs). */
@@ -97,7 +99,7 @@ export function acceptInput(
     return { code: ERROR.INPUT_AHEAD, message: `input ${s} is for tick ${at}, more than ${bounds.maxInputLead} ticks after the open tick ${open}` };
   }
   if (at > open && st.pending.length >= bounds.maxPendingInputs) {
-    counters.inputsAhead++;
+    counters.inputsQueueFull++;
     return { code: ERROR.INPUT_AHEAD, message: `input ${s}: ${bounds.maxPendingInputs} inputs already wait for their ticks` };
   }
   if (w < open) counters.inputsLate++;

@@ -81,7 +81,12 @@ export class HostMetrics {
     );
     counter('tessera_inputs_late_total', 'Inputs whose tick had closed when they were read (applied at the open tick)', (h) => h.statistics.inputsLate);
     counter('tessera_inputs_stale_total', "Inputs ignored: a seq not above the client's last accepted one", (h) => h.statistics.inputsStale);
-    counter('tessera_inputs_ahead_total', 'Inputs refused with INPUT_AHEAD (beyond maxInputLead or maxPendingInputs)', (h) => h.statistics.inputsAhead);
+    counter('tessera_inputs_ahead_total', 'Inputs refused with INPUT_AHEAD: meant for a tick beyond maxInputLead', (h) => h.statistics.inputsAhead);
+    counter(
+      'tessera_inputs_queue_full_total',
+      "Inputs refused with INPUT_AHEAD: maxPendingInputs of the client's inputs already waited for their ticks",
+      (h) => h.statistics.inputsQueueFull,
+    );
     counter('tessera_lag_raycasts_total', 'Lag-compensated raycasts answered', (h) => h.statistics.lagRaycasts);
     counter('tessera_lag_out_of_window_total', 'Lag-compensated raycasts refused: tick outside the lagTicks window', (h) => h.statistics.lagOutOfWindow);
     gauge('tessera_lag_history_bytes', 'Bytes of body poses kept for lag compensation (bounded by lagTicks)', (h, g) =>

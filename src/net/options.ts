@@ -293,8 +293,10 @@ export interface HostStats {
   inputsLate: number;
   /** Inputs ignored: a seq not above the client's last accepted one. */
   inputsStale: number;
-  /** Inputs refused with INPUT_AHEAD (beyond maxInputLead or maxPendingInputs). */
+  /** Inputs refused with INPUT_AHEAD for a tick beyond maxInputLead. */
   inputsAhead: number;
+  /** Inputs refused with INPUT_AHEAD because maxPendingInputs of the client's inputs were waiting. */
+  inputsQueueFull: number;
   /** (src/net/lag.ts) Lag-compensated raycasts answered, those refused OUT_OF_WINDOW, and the bytes of pose history held. */
   lagRaycasts: number;
   lagOutOfWindow: number;
@@ -318,6 +320,7 @@ export type HostCounters = Pick<
   | 'inputsLate'
   | 'inputsStale'
   | 'inputsAhead'
+  | 'inputsQueueFull'
 >;
 
 /** Fresh counters, all 0. */
@@ -337,5 +340,6 @@ export function newCounters(): HostCounters {
     inputsLate: 0,
     inputsStale: 0,
     inputsAhead: 0,
+    inputsQueueFull: 0,
   };
 }
