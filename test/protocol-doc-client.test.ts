@@ -72,7 +72,16 @@ type Msg =
   | { kind: 'welcome'; version: number | null; publicId: number; stream: string; tick: number; tickRate: number; seed: string }
   | { kind: 'events'; tick: number; events: Array<{ tick: number; type: string; origin: number; body: string }> }
   | { kind: 'snapshot'; tick: number; bodies: Body[]; shapes: Shape[]; joints: Joint[] }
-  | { kind: 'delta'; baseTick: number; tick: number; bodies: Body[]; shapes: Shape[]; removed: Array<{ index: number; generation: number }> }
+  | {
+      kind: 'delta';
+      baseTick: number;
+      tick: number;
+      bodies: Body[];
+      shapes: Shape[];
+      removed: Array<{ index: number; generation: number }>;
+      inputSeq: number;
+      inputTick: number;
+    }
   | { kind: 'error'; code: number; message: string }
   | { kind: 'pong'; nonce: bigint; tick: number }
   | {
@@ -176,6 +185,8 @@ function decode(bytes: Uint8Array): Msg {
           (i) => d.removed(i),
           (h: BodyHandle) => ({ index: h.index(), generation: h.generation() }),
         ),
+        inputSeq: d.inputSeq(), // section 18
+        inputTick: d.inputTick(),
       };
     }
     case ServerPayload.ServerError: {
@@ -405,6 +416,9 @@ test('join, catch up, find the avatar, snapshots without acks, deltas against ac
     const st = await c.next('delta');
     expect(st.tick).toBe(ev.tick);
     expect(st.baseTick).toBe(mirror.tick);
+    // section 18: input 1 (sent before these ticks, for the open tick) is the highest applied, at a tick before this state's
+    expect(st.inputSeq).toBe(1);
+    expect(st.inputTick).toBeLessThan(st.tick);
     expect(st.removed).toEqual([]);
     mirror = apply(frames, st) as Mirror;
     expect(mirror).not.toBeNull();
