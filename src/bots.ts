@@ -173,7 +173,7 @@ export class BotRun {
         return;
       }
     }
-    const ws = new WebSocket(this.o.url, ['tessera.v3']);
+    const ws = new WebSocket(this.o.url, ['tessera.v4']);
     ws.binaryType = 'nodebuffer';
     b.ws = ws;
     ws.on('open', () => {

@@ -39,6 +39,14 @@ describe("'in' input", () => {
     expect(INPUT.decode('-1000,250,1')).toEqual({ walkX: -1000, walkZ: 250, jump: true });
     expect(INPUT.decode(INPUT.encode({ walkX: 7, walkZ: -3, jump: false }))).toEqual({ walkX: 7, walkZ: -3, jump: false });
   });
+  it('protocol 4: a sequenced input carries its seq as a fourth field (1..2^32-1); seq 0 or absent keeps the old body', () => {
+    expect(INPUT.encode({ walkX: 5, walkZ: -5, jump: true, seq: 4294967295 })).toBe('5,-5,1,4294967295');
+    expect(INPUT.encode({ walkX: 5, walkZ: -5, jump: true, seq: 0 })).toBe('5,-5,1');
+    expect(INPUT.decode('5,-5,1,42')).toEqual({ walkX: 5, walkZ: -5, jump: true, seq: 42 });
+  });
+  it.each(['1,2,0,0', '1,2,0,01', '1,2,0,-1', '1,2,0,4294967296', '1,2,0,1,2', '1,2,0,', '1001,0,0,1', '1,2,0,1.5'])('refuses the sequenced %j', (b) =>
+    expect(INPUT.decode(b)).toBeNull(),
+  );
   it.each(['', '1,2', '1,2,0,0', '1.5,0,0', 'a,0,0', '1001,0,0', '0,-1001,0', '0,0,2', '0,0,-1', ' 1,0,0', '1,0,0 ', '+1,0,0', '1234567890,0,0'])(
     'refuses %j',
     (b) => expect(INPUT.decode(b)).toBeNull(),
@@ -254,7 +262,15 @@ describe('decoders refuse exactly what the old parsers refused', () => {
   const HANDLE = /^(\d{1,9}):(\d{1,9})$/;
   const RANK = { player: 0, moderator: 1, admin: 2 };
   const old: Record<string, (b: string) => boolean> = {
+    // protocol 4 (issue 20) extends 'in' with an optional fourth field, the input's seq
+    // (1..2^32-1, no leading zero): the old parser, after that field is taken off
     in: (b) => {
+      const parts = b.split(',');
+      if (parts.length === 4) {
+        const q = parts.pop() as string;
+        if (!/^[1-9]\d{0,9}$/.test(q) || Number(q) > 0xffffffff) return false;
+        b = parts.join(',');
+      }
       const v = ints(b, 3);
       return !(!v || Math.abs(v[0]) > 1000 || Math.abs(v[1]) > 1000 || (v[2] !== 0 && v[2] !== 1));
     },

@@ -103,7 +103,7 @@ describe('WebSocket gate', () => {
     const up = new RawClient(url, { headers: { authorization: 'Bearer nope' } });
     expect(await up.opened).toBe(false);
     expect(up.upgradeStatus).toBe(401);
-    const sub = new RawClient(url, { protocols: ['tessera.v3', 'bearer.secret'] });
+    const sub = new RawClient(url, { protocols: ['tessera.v4', 'bearer.secret'] });
     expect(await sub.opened).toBe(true);
     sub.hello({ token: '' });
     await sub.until(() => sub.of('welcome').length > 0, 3000, 'welcome with the upgrade token');

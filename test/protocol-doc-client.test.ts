@@ -3,7 +3,7 @@
  * flatc's generated code for the schemas and the `ws` package, and none of Tessera's own client
  * library or codec (src/client, src/protocol/codec, src/protocol/messages are not imported).
  * Against a real host on loopback (manual ticks, so nothing depends on the machine's speed) it
- * negotiates `tessera.v3`, says hello, reads the welcome and the catch-up, finds its avatar
+ * negotiates `tessera.v4`, says hello, reads the welcome and the catch-up, finds its avatar
  * through `_av`, receives snapshots while it acknowledges nothing, then acks and applies deltas
  * against its acknowledged ticks while it walks, publishes an event, and reads error and close
  * codes; in a world with a heightfield and a mesh it rebuilds their geometry from the parts
@@ -72,7 +72,16 @@ type Msg =
   | { kind: 'welcome'; version: number | null; publicId: number; stream: string; tick: number; tickRate: number; seed: string }
   | { kind: 'events'; tick: number; events: Array<{ tick: number; type: string; origin: number; body: string }> }
   | { kind: 'snapshot'; tick: number; bodies: Body[]; shapes: Shape[]; joints: Joint[] }
-  | { kind: 'delta'; baseTick: number; tick: number; bodies: Body[]; shapes: Shape[]; removed: Array<{ index: number; generation: number }> }
+  | {
+      kind: 'delta';
+      baseTick: number;
+      tick: number;
+      bodies: Body[];
+      shapes: Shape[];
+      removed: Array<{ index: number; generation: number }>;
+      inputSeq: number;
+      inputTick: number;
+    }
   | { kind: 'error'; code: number; message: string }
   | { kind: 'pong'; nonce: bigint; tick: number }
   | {
@@ -176,6 +185,8 @@ function decode(bytes: Uint8Array): Msg {
           (i) => d.removed(i),
           (h: BodyHandle) => ({ index: h.index(), generation: h.generation() }),
         ),
+        inputSeq: d.inputSeq(), // section 18
+        inputTick: d.inputTick(),
       };
     }
     case ServerPayload.ServerError: {
@@ -222,7 +233,7 @@ function message(build: (b: flatbuffers.Builder) => [ClientPayload, flatbuffers.
   return b.asUint8Array();
 }
 
-const hello = (privateId: string, lastKnownTick: number | null = null, streamName = 'world', version = 3, tokenText = 'guest'): Uint8Array =>
+const hello = (privateId: string, lastKnownTick: number | null = null, streamName = 'world', version = 4, tokenText = 'guest'): Uint8Array =>
   message((b) => {
     const token = b.createString(tokenText),
       stream = b.createString(streamName),
@@ -350,14 +361,14 @@ afterAll(async () => {
 });
 
 test('join, catch up, find the avatar, snapshots without acks, deltas against acked ticks while walking', async () => {
-  const c = new Conn(url, ['tessera.v3']);
+  const c = new Conn(url, ['tessera.v4']);
   await c.opened;
-  expect(c.ws.protocol).toBe('tessera.v3'); // section 1
+  expect(c.ws.protocol).toBe('tessera.v4'); // section 1
   c.send(hello('doc-client-1'));
 
   // section 3: welcome, then the catch-up
   const welcome = await c.next('welcome');
-  expect(welcome).toMatchObject({ version: 3, stream: 'world', tickRate: 20, tick: 3 });
+  expect(welcome).toMatchObject({ version: 4, stream: 'world', tickRate: 20, tick: 3 });
   expect(welcome.publicId).toBeGreaterThan(0);
   expect(welcome.seed).toMatch(/^[0-9a-f]{32}$/);
   const catchUp = await c.next('events');
@@ -405,6 +416,9 @@ test('join, catch up, find the avatar, snapshots without acks, deltas against ac
     const st = await c.next('delta');
     expect(st.tick).toBe(ev.tick);
     expect(st.baseTick).toBe(mirror.tick);
+    // section 18: input 1 (sent before these ticks, for the open tick) is the highest applied, at a tick before this state's
+    expect(st.inputSeq).toBe(1);
+    expect(st.inputTick).toBeLessThan(st.tick);
     expect(st.removed).toEqual([]);
     mirror = apply(frames, st) as Mirror;
     expect(mirror).not.toBeNull();
@@ -435,7 +449,7 @@ test('join, catch up, find the avatar, snapshots without acks, deltas against ac
 }, 60_000);
 
 test('without acks every state message is a snapshot', async () => {
-  const c = new Conn(url, ['tessera.v3']);
+  const c = new Conn(url, ['tessera.v4']);
   await c.opened;
   c.send(hello('doc-client-2'));
   const w = await c.next('welcome');
@@ -448,7 +462,7 @@ test('without acks every state message is a snapshot', async () => {
 }, 60_000);
 
 test('publish: a client event comes back to the stream with my public id; reserved types get BAD_VALUE 1003; a text frame closes with 4000', async () => {
-  const c = new Conn(url, ['tessera.v3']);
+  const c = new Conn(url, ['tessera.v4']);
   await c.opened;
   c.send(hello('doc-client-3'));
   const w = await c.next('welcome');
@@ -471,9 +485,9 @@ test('publish: a client event comes back to the stream with my public id; reserv
 }, 60_000);
 
 test('hello: another protocol version gets BAD_VERSION 1001 and close 4003; a token in the bearer subprotocol is accepted; a second hello UNEXPECTED 1002; a bad stream name BAD_VALUE and close 1008', async () => {
-  const bad = new Conn(url, ['tessera.v3']);
+  const bad = new Conn(url, ['tessera.v4']);
   await bad.opened;
-  bad.send(hello('doc-client-4', null, 'world', 2, 'guest')); // version 2: the host speaks 3
+  bad.send(hello('doc-client-4', null, 'world', 3, 'guest')); // version 3: the host speaks 4
   expect((await bad.next('error')).code).toBe(1001);
   await new Promise<void>((r) => {
     if (bad.closed) r();
@@ -481,19 +495,19 @@ test('hello: another protocol version gets BAD_VERSION 1001 and close 4003; a to
   });
   expect(bad.closed?.code).toBe(4003);
 
-  const viaUpgrade = new Conn(url, ['tessera.v3', 'bearer.guest']);
+  const viaUpgrade = new Conn(url, ['tessera.v4', 'bearer.guest']);
   await viaUpgrade.opened;
-  expect(viaUpgrade.ws.protocol).toBe('tessera.v3'); // the bearer entry is never selected
-  viaUpgrade.send(hello('doc-client-5', null, 'lobby', 3, ''));
+  expect(viaUpgrade.ws.protocol).toBe('tessera.v4'); // the bearer entry is never selected
+  viaUpgrade.send(hello('doc-client-5', null, 'lobby', 4, ''));
   const w = await viaUpgrade.next('welcome');
   expect(w.stream).toBe('lobby');
   viaUpgrade.send(hello('doc-client-5')); // section 3: a second hello
   expect((await viaUpgrade.next('error')).code).toBe(1002); // UNEXPECTED; the connection stays
   viaUpgrade.ws.close(1000);
 
-  const badName = new Conn(url, ['tessera.v3']);
+  const badName = new Conn(url, ['tessera.v4']);
   await badName.opened;
-  badName.send(hello('doc-client-6', null, 'no spaces allowed', 3, 'guest'));
+  badName.send(hello('doc-client-6', null, 'no spaces allowed', 4, 'guest'));
   expect((await badName.next('error')).code).toBe(1003); // section 3: BAD_VALUE, then close 1008
   await new Promise<void>((r) => {
     if (badName.closed) r();
@@ -532,7 +546,7 @@ test('reconnect (sections 3 and 6): the same private id and last_known_tick = th
   const keep = (m: Extract<Msg, { kind: 'events' }>): void => {
     for (const e of m.events) seen.push(`${e.tick}/${e.type}/${e.origin}/${e.body}`);
   };
-  const a = new Conn(url, ['tessera.v3']);
+  const a = new Conn(url, ['tessera.v4']);
   await a.opened;
   a.send(hello('doc-client-7', null, 'chatroom'));
   const w1 = await a.next('welcome');
@@ -549,7 +563,7 @@ test('reconnect (sections 3 and 6): the same private id and last_known_tick = th
   });
 
   // while away: another client talks, two ticks close
-  const other = new Conn(url, ['tessera.v3']);
+  const other = new Conn(url, ['tessera.v4']);
   await other.opened;
   other.send(hello('doc-client-8', null, 'chatroom'));
   await other.next('welcome');
@@ -558,7 +572,7 @@ test('reconnect (sections 3 and 6): the same private id and last_known_tick = th
   host.tickOnce();
   host.tickOnce();
 
-  const b = new Conn(url, ['tessera.v3']);
+  const b = new Conn(url, ['tessera.v4']);
   await b.opened;
   b.send(hello('doc-client-7', live.tick, 'chatroom'));
   const w2 = await b.next('welcome');
@@ -581,7 +595,7 @@ test('section 15: a heightfield and a mesh are announced by asset id and their g
   const scene = await loadSceneWithAssets(await writeTerrainScene(dir, 181));
   const terrainHost = await Host.start({ port: 0, world: sceneSetup(scene), manualTicks: true });
   try {
-    const c = new Conn(`ws://127.0.0.1:${terrainHost.port}/ws`, ['tessera.v3']);
+    const c = new Conn(`ws://127.0.0.1:${terrainHost.port}/ws`, ['tessera.v4']);
     await c.opened;
     c.send(hello('doc-client-terrain'));
     await c.next('welcome');
@@ -657,7 +671,7 @@ test('section 17: the joints in the interest come with the snapshot; placed on t
   });
   const jointHost = await Host.start({ port: 0, world: sceneSetup(scene), manualTicks: true });
   try {
-    const c = new Conn(`ws://127.0.0.1:${jointHost.port}/ws`, ['tessera.v3']);
+    const c = new Conn(`ws://127.0.0.1:${jointHost.port}/ws`, ['tessera.v4']);
     await c.opened;
     c.send(hello('doc-client-joints'));
     await c.next('welcome');

@@ -275,7 +275,19 @@ describe('round trips', () => {
       ServerDelta.startRemovedJointsVector(fb, msg.removedJoints.length);
       for (let i = msg.removedJoints.length - 1; i >= 0; i--) JointHandle.createJointHandle(fb, msg.removedJoints[i].index, msg.removedJoints[i].generation);
       const removedJoints = fb.endVector();
-      const delta = ServerDelta.createServerDelta(fb, msg.baseTick, msg.tick, bodies, shapes, removed, joints, removedJoints);
+      fb.forceDefaults(true); // protocol 4: input_seq and input_tick are always written (the fan-out's per-recipient fields)
+      const delta = ServerDelta.createServerDelta(
+        fb,
+        msg.baseTick,
+        msg.tick,
+        bodies,
+        shapes,
+        removed,
+        joints,
+        removedJoints,
+        msg.inputSeq ?? 0,
+        msg.inputTick ?? 0,
+      );
       fb.finish(FbServerMessage.createServerMessage(fb, ServerPayload.ServerDelta, delta), 'TSSV');
       expect(Buffer.from(encodeServer(msg)).equals(Buffer.from(fb.asUint8Array()))).toBe(true);
     }

@@ -4,7 +4,7 @@
  * order, and a full gate closes the oldest waiting session. Then `tessera serve --replicate` with
  * a client: every tick the client is shown is already in JetStream when it arrives, and while
  * nats-server is paused the client sees nothing new (the world keeps ticking), then every tick in
- * order once JetStream is back.
+ * order once JetStream is back; held states acknowledge each client's own inputs.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,7 +55,9 @@ describe('the gate', () => {
     expect(gate.hold('a', msg(2))).toBe(true);
     expect(gate.hold('b', msg(3))).toBe(true);
     gate.closed(6);
-    expect(gate.hold('a', msg(4))).toBe(true);
+    const shared = msg(4);
+    expect(gate.hold('a', shared)).toBe(true);
+    shared.fill(9); // the caller reuses its buffer (the fan-out's per-recipient fields): the held copy keeps 4
     log.store(5);
     expect(sent).toEqual(['a:2', 'b:3']); // the one of tick 6 still waits
     // a message after tick 6 closed waits behind it even though nothing newer closed
@@ -159,6 +161,15 @@ describe('serve --replicate with a client', () => {
     expect(ahead).toEqual([]);
     // every tick, in order, none skipped
     for (let i = 1; i < seen.length; i++) expect(seen[i]).toBe(seen[i - 1] + 1);
+    // two clients' inputs (protocol 4): each one's state, held and released, acknowledges its own
+    // inputs, not the other's (the fan-out writes each recipient's seq into one shared encoding)
+    const c2 = createNodeClient({ url: `ws://127.0.0.1:${host.port}/ws`, token: 'guest', privateId: 'p2', reconnect: { enabled: false } });
+    await c2.connect();
+    await waitFor(() => c2.lastState.tick > 0, 10_000, 'a state at the second client');
+    for (let k = 0; k < 7; k++) c.sendInput({ walkX: 0, walkZ: 0, jump: false });
+    for (let k = 0; k < 3; k++) c2.sendInput({ walkX: 0, walkZ: 0, jump: false });
+    await waitFor(() => c.lastInputSeq === 7 && c2.lastInputSeq === 3, 10_000, 'each client acknowledged its own inputs');
+    c2.close();
     const m = (await request('GET', `http://127.0.0.1:${host.port}/metrics`)).json as string;
     expect(Number(/^tessera_replication_held_released_total (\d+)/m.exec(m)?.[1])).toBeGreaterThan(15);
     expect(Number(/^tessera_replication_hold_max_seconds ([\d.e+-]+)/m.exec(m)?.[1])).toBeGreaterThan(1);

@@ -21,11 +21,11 @@ import { randomBytes } from 'node:crypto';
 /** Opcodes (RFC 6455 section 5.2). */
 export const OP = { TEXT: 1, BINARY: 2, CLOSE: 8, PING: 9, PONG: 10 } as const;
 
-/** The HTTP/1.1 upgrade request for `path` with subprotocol `tessera.v3`. */
+/** The HTTP/1.1 upgrade request for `path` with subprotocol `tessera.v4`. */
 export function upgradeRequest(host: string, port: number, path: string): string {
   return (
     `GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: tessera.v3\r\n\r\n`
+    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: tessera.v4\r\n\r\n`
   );
 }
 

@@ -111,7 +111,7 @@ class Observer {
   readonly ws: WebSocket;
   readonly ready: Promise<boolean>;
   constructor(port: number, privateId: string) {
-    this.ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, ['tessera.v3']);
+    this.ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, ['tessera.v4']);
     this.ws.binaryType = 'arraybuffer';
     this.ready = new Promise((resolve) => {
       this.ws.once('open', () => {

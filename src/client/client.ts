@@ -7,6 +7,10 @@
  *   each tick: events{tick, [...]} -> callbacks, lastKnownTick = tick
  *              snapshot/delta      -> frame of that tick (kept per tick, its joints included), ack
  *              geometry parts      -> `geometry` (by asset id) once an asset is whole, onGeometry
+ *   (protocol 4) each state carries, for this client, the highest input seq applied before its
+ *              tick and that input's tick (StateInfo: onState's second argument, `lastInputSeq`);
+ *              sendInput stamps each input with the next seq and the tick it should be applied
+ *              at (intendedTick: the newest state's tick plus the estimated round trip in ticks)
  *   socket lost -> wait min(maxMs, minMs * 2^n) (+ up to 25 % jitter) -> hello with lastKnownTick:
  *              the host sends every event since, or a '_s' snapshot event plus the events after
  *              it; no event is delivered twice or skipped.
@@ -60,8 +64,11 @@ export interface SimCallbacks {
   onServerEvent?(event: StreamEvent): void;
   /** The server's tick advanced to `tick` (every event of ticks < tick has been delivered). */
   onTick?(tick: number): void;
-  /** A snapshot or delta produced the client's view of tick `mirror.tick`. */
-  onState?(mirror: Mirror): void;
+  /**
+   * A snapshot or delta produced the client's view of tick `mirror.tick`; `info` (protocol 4) says
+   * which of this client's inputs it includes.
+   */
+  onState?(mirror: Mirror, info: StateInfo): void;
   /** Joined (after each (re)connection). */
   onWelcome?(w: Extract<ServerMessage, { kind: 'welcome' }>): void;
   /** The host reported an error (code from ERROR). */
@@ -125,6 +132,18 @@ export function geometryInMetres(a: WireAsset): ClientGeometry {
   return { kind: 'mesh', id: a.id, vertices: Float64Array.from(a.values.subarray(0, nv), m), indices: Uint32Array.from(a.values.subarray(nv)), raw: a };
 }
 
+/**
+ * What a state (snapshot or delta) says for its recipient (protocol 4): `tick`, the tick the state
+ * is at; `lastInputSeq`, the highest seq of this client's inputs applied at a tick before `tick`
+ * (every input with a lower seq that the host accepted is applied too; 0 = none yet);
+ * `lastInputTick`, the tick that input was applied at (0 = none). docs/protocol.md section 18.
+ */
+export interface StateInfo {
+  tick: number;
+  lastInputSeq: number;
+  lastInputTick: number;
+}
+
 /** Client options. */
 export interface ClientOptions {
   /** ws://host:port/ws */
@@ -145,6 +164,8 @@ export interface ClientOptions {
   interpolationTicks?: number;
   /** Frames kept per tick for deltas. Default 64. */
   keepFrames?: number;
+  /** Round-trip probes (ping) at most this often while states arrive, ms; 0 = none. Default 1000. */
+  pingEveryMs?: number;
 }
 
 /** An interpolated body for rendering (metres, unit quaternion). */
@@ -262,6 +283,16 @@ export class TesseraClient {
   private newest: Mirror | null = null;
   private readonly arrivals = new Map<number, number>();
   private readonly WS: SocketFactory;
+  /** Seq of the last input sent (sendInput stamps the next one). */
+  lastSentSeq = 0;
+  /** The newest state's StateInfo (tick 0 before the first state). */
+  lastState: StateInfo = { tick: 0, lastInputSeq: 0, lastInputTick: 0 };
+  /** Smoothed round-trip time, ms (RFC 6298's SRTT: 7/8 old + 1/8 new), from pings; null before the first pong. */
+  rttMs: number | null = null;
+  private lastPingAt = -Infinity;
+  private pingNonce = 0n;
+  private pingSentAt = 0;
+  private stateArrivedAt = 0;
   private welcomeWaiters: Array<{ resolve: (w: Extract<ServerMessage, { kind: 'welcome' }>) => void; reject: (e: Error) => void }> = [];
 
   constructor(
@@ -369,7 +400,22 @@ export class TesseraClient {
             this.arrivals.delete(t);
           }
         this.send({ kind: 'ack', tick: mirror.tick });
-        this.callbacks.onState?.(mirror);
+        const info: StateInfo = { tick: m.tick, lastInputSeq: m.inputSeq ?? 0, lastInputTick: m.inputTick ?? 0 };
+        if (m.tick >= this.lastState.tick) {
+          this.lastState = info;
+          this.stateArrivedAt = now();
+        }
+        this.probe();
+        this.callbacks.onState?.(mirror, info);
+        return;
+      }
+      case 'pong': {
+        if (m.nonce === this.pingNonce && this.pingSentAt > 0) {
+          const rtt = now() - this.pingSentAt;
+          this.rttMs = this.rttMs === null ? rtt : (7 * this.rttMs + rtt) / 8;
+          this.pingSentAt = 0;
+        }
+        this.callbacks.onMessage?.(m);
         return;
       }
       case 'error':
@@ -422,9 +468,68 @@ export class TesseraClient {
     return this.send({ kind: 'publish', type, body });
   }
 
-  /** Sends movement input (walk in -1000..1000 thousandths of walk speed). */
-  sendInput(input: InputFrame): boolean {
-    return this.send({ kind: 'input', input });
+  /** A ping when none is out and pingEveryMs has passed since the last (the round trip feeds rttMs). */
+  private probe(): void {
+    const every = this.opts.pingEveryMs ?? 1000;
+    const t = now();
+    if (every <= 0 || this.pingSentAt > 0 || t - this.lastPingAt < every) return;
+    this.lastPingAt = t;
+    this.pingNonce++;
+    if (this.send({ kind: 'ping', nonce: this.pingNonce })) this.pingSentAt = t;
+  }
+
+  /**
+   * The tick an input sent now should be meant for (protocol 4): the newest state's tick S plus
+   * the ticks the input will take to reach the host. The state of tick S left the host when S was
+   * its open tick, one one-way delay ago, plus the time since it arrived; the input needs one more
+   * one-way delay. So tick = S + ceil((rtt + since) x tickRate / 1000), `since` (ms since S
+   * arrived) at most 2 tick periods (states come every tick; older means the host is not
+   * ticking), rtt the smoothed round trip (rttMs; 0 before the first pong). An input that still
+   * arrives after its tick closed is applied at the next open tick (the host's rule,
+   * docs/protocol.md section 18). 0 before the first state: the host's open tick on arrival.
+   */
+  intendedTick(at = now()): number {
+    const s = this.lastState.tick;
+    if (s === 0) return 0;
+    const period = 1000 / this.tickRate;
+    const since = Math.min(Math.max(0, at - this.stateArrivedAt), 2 * period);
+    return s + Math.ceil(((this.rttMs ?? 0) + since) / period);
+  }
+
+  /**
+   * Sends movement input (walk in -1000..1000 thousandths of walk speed). `seq`: absent, the next
+   * after lastSentSeq (protocol 4: the host ignores a seq not above the last it accepted, and
+   * states report the highest applied); given (protocol-3 callers), sent as is. `tick`: the tick
+   * to apply it at; default intendedTick(). Returns false when there is no open socket.
+   */
+  sendInput(input: Omit<InputFrame, 'seq'> & { seq?: number }, tick = this.intendedTick()): boolean {
+    const seq = input.seq ?? this.lastSentSeq + 1;
+    const ok = this.send({ kind: 'input', input: { seq, walkX: input.walkX, walkZ: input.walkZ, jump: input.jump }, tick });
+    if (ok && seq > this.lastSentSeq) this.lastSentSeq = seq;
+    return ok;
+  }
+
+  /** The newest state's highest applied input seq of this client (StateInfo.lastInputSeq). */
+  get lastInputSeq(): number {
+    return this.lastState.lastInputSeq;
+  }
+
+  /**
+   * Lag-compensated raycast (protocol 4): against the bodies as they were in the state of `tick`
+   * (default: the tick of the newest state, what this client shows at best). origin, direction in
+   * metres (direction any non-zero length), length in metres. The answer comes to onMessage as a
+   * 'lagRaycast' message with this nonce. Returns false when there is no open socket.
+   */
+  lagRaycast(nonce: number, origin: readonly number[], direction: readonly number[], length: number, tick = this.lastState.tick): boolean {
+    const raw = (m: number): bigint => BigInt(Math.round(m * 65536));
+    return this.send({
+      kind: 'lagRaycast',
+      nonce,
+      tick,
+      origin: [raw(origin[0]), raw(origin[1]), raw(origin[2])],
+      direction: [raw(direction[0]), raw(direction[1]), raw(direction[2])],
+      length: raw(length),
+    });
   }
 
   /** Sets the interest centre (raw Q47.16 vector) and radius in cells. */

@@ -10,6 +10,7 @@ import type { GuestSessions } from './guest-sessions';
 import type { HostCounters, HostStats, Principal, ResolvedOptions } from './options';
 import type { TokenWatch } from './token-watch';
 import type { Session } from './sessions';
+import type { LagHistory } from './lag';
 
 /** The host's shared state and services, as its parts see them. */
 export interface HostContext {
@@ -43,4 +44,6 @@ export interface HostContext {
   revoked(token: string, why: 'logout' | 'refresh'): number;
   /** Logs a caught throw (HostOptions.onFault) and counts it (HostStats.faults). */
   fault: Fault;
+  /** Body poses of the last lagTicks states, for lag-compensated raycasts (lag.ts). */
+  readonly lag: LagHistory;
 }

@@ -1,11 +1,13 @@
 /**
  * Fan-out: after each tick, every joined client gets the stream's events (encoded once per
  * stream), the messages the world tick addressed to it, and on the world stream its
- * snapshot/delta (one encode per distinct view and base, see sim/interest.ts) followed by the
+ * snapshot/delta (one encode per distinct view and base, see sim/interest.ts; protocol 4's
+ * per-recipient input_seq/input_tick are written into those shared bytes just before each send,
+ * codec.ts setRecipientFields) followed by the
  * next parts of the static geometry it was announced (geometry.ts), in one corked write per
  * client. Backpressure is checked here: see sessions.ts for the limits.
  */
-import { encodeServer } from '../protocol/codec';
+import { encodeServer, setRecipientFields } from '../protocol/codec';
 import { CLOSE } from '../protocol/errors';
 import type { StreamEvent } from '../protocol/messages';
 import { redactIdentity } from '../sim/event-bodies';
@@ -120,10 +122,17 @@ export function sendTick(
     }
     const ev = events;
     const mine = s.stream === w.stream ? direct.get(s.publicId) : undefined;
+    const inputs = s.inputs;
     ws.cork(() => {
       sessions.send(s, ev);
       if (mine) for (const b of mine) sessions.send(s, b);
-      if (state) sessions.send(s, state);
+      if (state) {
+        // protocol 4: the recipient's input_seq / input_tick written into the one shared encoding
+        // just before the send (uWS copies the bytes at send: the next recipient's write does not
+        // reach this one's message), so per-recipient fields cost 8 bytes written, not an encode
+        setRecipientFields(state, inputs.ackSeq, inputs.ackTick);
+        sessions.send(s, state);
+      }
       for (const b of geometry) sessions.send(s, b);
     });
   }

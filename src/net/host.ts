@@ -36,6 +36,8 @@ import { chatHistory } from './chat-history';
 import { jsonEndpoint } from './json-endpoint';
 import { keepLast, quantiles, webRoutes } from './web-endpoints';
 import { TEMP_ADMIN } from '../sim/event-bodies';
+import { LagHistory } from './lag';
+import { openTick } from './inputs';
 
 export { DEFAULT_RATE_LIMITS } from './options';
 export type { HostOptions, HostStats, Principal, TickFigures } from './options';
@@ -141,7 +143,9 @@ export class Host {
       guestSessions: new GuestSessions(this.o.guestSessionMs, this.o.maxGuestSessions),
       tokens: new TokenWatch<Session>(this.o.maxGuestSessions, this.o.silenceMs),
       revoked: (token, why) => this.revoked(token, why),
+      lag: new LagHistory(this.o.lagTicks),
     };
+    this.ctx.lag.record(this.world.table, this.world.stream.tick);
     (this.ctx as { admission: Admission }).admission = new Admission(this.ctx);
     this.sessions = new Sessions(this.ctx);
     if (opts.durableLog) {
@@ -240,6 +244,10 @@ export class Host {
     this.sessions.heardAll();
     const r = this.world.step();
     this.sessions.gate?.closed(r.tick);
+    // protocol 4: the state of the new open tick joins the lag history; inputs published into the
+    // tick just closed become acknowledged, and the inputs meant for the new open tick go into it
+    this.ctx.lag.record(this.world.table, this.world.stream.tick);
+    for (const s of this.sessions.all) if (s.stream === this.world.stream && !s.closed) openTick(s.inputs, s.stream, s.privateId, r.tick);
     for (const l of r.left) {
       const accountId = this.accountOf.get(l.publicId);
       if (accountId === undefined) continue;
@@ -440,6 +448,9 @@ export class Host {
       ...this.stats,
       ...this.ctx.admission.figures,
       guestSessions: this.ctx.guestSessions.size,
+      lagRaycasts: this.ctx.lag.casts,
+      lagOutOfWindow: this.ctx.lag.outOfWindow,
+      lagHistoryBytes: this.ctx.lag.bytes,
     };
   }
 

@@ -73,6 +73,25 @@ export class HostMetrics {
     counter('tessera_bytes_out_total', 'Bytes sent to clients', (h) => h.statistics.bytesOut);
     counter('tessera_rate_limited_total', 'Client messages dropped by rate limits', (h) => h.statistics.rateLimited);
     counter('tessera_dropped_clients_total', 'Clients dropped as slow or idle', (h) => h.statistics.droppedSlow + h.statistics.droppedIdle);
+    // protocol 4: the input rule's outcomes (src/net/inputs.ts) and lag compensation (src/net/lag.ts)
+    counter(
+      'tessera_inputs_deferred_total',
+      'Inputs applied at a later tick than the one open when they were read (their tick, up to maxInputLead)',
+      (h) => h.statistics.inputsDeferred,
+    );
+    counter('tessera_inputs_late_total', 'Inputs whose tick had closed when they were read (applied at the open tick)', (h) => h.statistics.inputsLate);
+    counter('tessera_inputs_stale_total', "Inputs ignored: a seq not above the client's last accepted one", (h) => h.statistics.inputsStale);
+    counter('tessera_inputs_ahead_total', 'Inputs refused with INPUT_AHEAD: meant for a tick beyond maxInputLead', (h) => h.statistics.inputsAhead);
+    counter(
+      'tessera_inputs_queue_full_total',
+      "Inputs refused with INPUT_AHEAD: maxPendingInputs of the client's inputs already waited for their ticks",
+      (h) => h.statistics.inputsQueueFull,
+    );
+    counter('tessera_lag_raycasts_total', 'Lag-compensated raycasts answered', (h) => h.statistics.lagRaycasts);
+    counter('tessera_lag_out_of_window_total', 'Lag-compensated raycasts refused: tick outside the lagTicks window', (h) => h.statistics.lagOutOfWindow);
+    gauge('tessera_lag_history_bytes', 'Bytes of body poses kept for lag compensation (bounded by lagTicks)', (h, g) =>
+      g.set(h.statistics.lagHistoryBytes ?? 0),
+    );
     counter('tessera_handoffs_total', 'Bodies handed from one shard to another', (h) => h.world.sim.world.handoffs);
     counter(
       'tessera_interest_joints_left_out_total',

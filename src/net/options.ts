@@ -34,6 +34,7 @@ export const DEFAULT_RATE_LIMITS: Record<ClientMessage['kind'], { perSecond: num
   ack: { perSecond: 60, burst: 120 },
   interest: { perSecond: 10, burst: 20 },
   ping: { perSecond: 5, burst: 10 },
+  lagRaycast: { perSecond: 20, burst: 40 },
 };
 
 /** What a host reports after each tick (HostOptions.onTick): the world step's result, the whole host tick `ms`, the world step `stepMs`, and each shard's own step time, all ms. */
@@ -146,6 +147,20 @@ export interface HostOptions {
   guestSessionMs?: number;
   /** Keep the world stream's inputs ('in') and avatar contacts ('_h') out of what WebSocket clients receive (see fanout.ts visible). Default true. */
   foldInputs?: boolean;
+  /**
+   * (protocol 4) Most ticks after the open tick a ClientInput may be applied at (its tick, or the
+   * tick of the client's previous input); beyond it the input is refused with INPUT_AHEAD (3005).
+   * Default 20 (1 s at 20 Hz). The rule: src/net/inputs.ts, docs/protocol.md section 18.
+   */
+  maxInputLead?: number;
+  /** (protocol 4) Most inputs a client may have waiting for their tick (INPUT_AHEAD beyond). Default 64. */
+  maxPendingInputs?: number;
+  /**
+   * (protocol 4) Ticks of body poses kept for lag-compensated raycasts (src/net/lag.ts): a
+   * ClientLagRaycast for a tick older than the last lagTicks states is refused with OUT_OF_WINDOW.
+   * Memory: lagTicks x bodies x 56 bytes (HostStats.lagHistoryBytes). Default 32; 0 = off.
+   */
+  lagTicks?: number;
   /** Called after every world tick (metrics, tests): `ms` is the whole host tick, `stepMs` the world step in it. */
   onTick?: (r: TickFigures) => void;
   /**
@@ -248,6 +263,9 @@ export function resolveOptions(opts: HostOptions): ResolvedOptions {
     clock: Date.now,
     manualTicks: false,
     foldInputs: true,
+    maxInputLead: 20,
+    maxPendingInputs: 64,
+    lagTicks: 32,
     ...opts,
   };
 }
@@ -280,12 +298,40 @@ export interface HostStats {
   sideLogEvents: number;
   /** JSON endpoint guest sessions alive. */
   guestSessions: number;
+  /** (protocol 4, src/net/inputs.ts) Inputs applied at a later tick than the one open when read. */
+  inputsDeferred: number;
+  /** Inputs whose tick had closed when they were read (applied at the open tick). */
+  inputsLate: number;
+  /** Inputs ignored: a seq not above the client's last accepted one. */
+  inputsStale: number;
+  /** Inputs refused with INPUT_AHEAD for a tick beyond maxInputLead. */
+  inputsAhead: number;
+  /** Inputs refused with INPUT_AHEAD because maxPendingInputs of the client's inputs were waiting. */
+  inputsQueueFull: number;
+  /** (src/net/lag.ts) Lag-compensated raycasts answered, those refused OUT_OF_WINDOW, and the bytes of pose history held. */
+  lagRaycasts: number;
+  lagOutOfWindow: number;
+  lagHistoryBytes: number;
 }
 
 /** The host's running counters (the part of HostStats that only grows). */
 export type HostCounters = Pick<
   HostStats,
-  'ticks' | 'messagesIn' | 'messagesOut' | 'bytesOut' | 'droppedSlow' | 'droppedIdle' | 'closedMalformed' | 'rateLimited' | 'skippedDeltas' | 'faults'
+  | 'ticks'
+  | 'messagesIn'
+  | 'messagesOut'
+  | 'bytesOut'
+  | 'droppedSlow'
+  | 'droppedIdle'
+  | 'closedMalformed'
+  | 'rateLimited'
+  | 'skippedDeltas'
+  | 'faults'
+  | 'inputsDeferred'
+  | 'inputsLate'
+  | 'inputsStale'
+  | 'inputsAhead'
+  | 'inputsQueueFull'
 >;
 
 /** Fresh counters, all 0. */
@@ -301,5 +347,10 @@ export function newCounters(): HostCounters {
     rateLimited: 0,
     skippedDeltas: 0,
     faults: 0,
+    inputsDeferred: 0,
+    inputsLate: 0,
+    inputsStale: 0,
+    inputsAhead: 0,
+    inputsQueueFull: 0,
   };
 }

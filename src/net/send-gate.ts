@@ -88,8 +88,8 @@ export class SendGate<S> {
   }
 
   /**
-   * Takes `bytes` for session `s` when it must wait (true: held; the gate sends it later, or drops
-   * it with its session on overflow); false when nothing is waiting and it may go now.
+   * Takes a copy of `bytes` for session `s` when it must wait (true: held; the gate sends it
+   * later, or drops it with its session on overflow); false when nothing is waiting and it may go now.
    */
   hold(s: S, bytes: Uint8Array): boolean {
     if (this.head === this.held.length && this.stored >= this.closedTick) return false;
@@ -98,7 +98,9 @@ export class SendGate<S> {
       this.evict(oldest);
       if (oldest === s) return true; // its own session was closed: the message goes nowhere
     }
-    this.held.push({ s, bytes, tick: this.closedTick, atMs: performance.now() });
+    // a copy: the caller may reuse its buffer at once (the fan-out rewrites each recipient's input
+    // acknowledgement into one shared encoding, codec.ts setRecipientFields; uWS copies at send)
+    this.held.push({ s, bytes: bytes.slice(), tick: this.closedTick, atMs: performance.now() });
     this.heldBytes += bytes.byteLength;
     return true;
   }

@@ -2,7 +2,7 @@
  * WebSocket sessions at /ws: upgrade, hello, rate limits, message handling, sending and closing.
  *
  * A session: upgrade (Origin checked against the allow-list; a token may come in
- * `Authorization: Bearer <token>` or as the subprotocol `bearer.<token>` next to `tessera.v3`,
+ * `Authorization: Bearer <token>` or as the subprotocol `bearer.<token>` next to `tessera.v4`,
  * never in the URL) -> the first message must be `hello` within authTimeoutMs (its token is
  * used when the upgrade carried none) -> welcome + catch-up -> each tick the fan-out
  * (fanout.ts) sends the stream's events and, on the world stream, a snapshot/delta.
@@ -50,6 +50,7 @@ import { bearerOf, INTERNAL_BODY, sendJson, utf8 } from './http';
 import { catchUpFor } from './catch-up';
 import { guestScope, scopedId } from './identity';
 import { BUDGETED_TYPES, checkClientType } from './reserved';
+import { acceptInput, newInputState, type InputState } from './inputs';
 
 /** Per-connection state (uWS user data). */
 export interface Session {
@@ -82,6 +83,8 @@ export interface Session {
   geometrySent: Set<number>;
   /** Encoded ServerGeometry parts still to send, in order. */
   geometryQueue: Uint8Array[];
+  /** (protocol 4) Input sequencing and acknowledgement (inputs.ts). */
+  inputs: InputState;
 }
 
 /** The open WebSocket sessions of a host and their handlers. */
@@ -251,6 +254,7 @@ export class Sessions {
       lastAdminAudit: -Infinity,
       geometrySent: new Set(),
       geometryQueue: [],
+      inputs: newInputState(),
     };
     const chosen = offered.includes(SUBPROTOCOL) ? SUBPROTOCOL : '';
     res.cork(() => res.upgrade<Session>(session, key, chosen, ext, context));
@@ -576,7 +580,20 @@ export class Sessions {
         return;
       case 'input': {
         const i = m.input;
-        st.publish(s.privateId, INPUT.type, INPUT.encode({ walkX: i.walkX, walkZ: i.walkZ, jump: i.jump }));
+        if (st !== world.stream) {
+          st.publish(s.privateId, INPUT.type, INPUT.encode({ walkX: i.walkX, walkZ: i.walkZ, jump: i.jump }));
+          return;
+        }
+        const no = acceptInput(s.inputs, st, s.privateId, i, m.tick ?? 0, this.h.o, this.h.counters);
+        if (no) this.error(s, no.code, no.message);
+        return;
+      }
+      case 'lagRaycast': {
+        if (st !== world.stream) {
+          this.error(s, ERROR.NOT_ALLOWED, 'lag-compensated raycasts are served on the world stream');
+          return;
+        }
+        this.sendMsg(s, { kind: 'lagRaycast', nonce: m.nonce, ...this.h.lag.raycast(m.tick, m.origin, m.direction, m.length) });
         return;
       }
       case 'publish':

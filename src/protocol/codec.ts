@@ -66,6 +66,7 @@ export const CLIENT_KINDS = [
   'ack',
   'interest',
   'ping',
+  'lagRaycast',
 ] as const satisfies readonly ClientMessage['kind'][];
 /** Server message kinds in union order (ServerPayload tag t is SERVER_KINDS[t - 1]). */
 export const SERVER_KINDS = [
@@ -79,6 +80,7 @@ export const SERVER_KINDS = [
   'error',
   'pong',
   'geometry',
+  'lagRaycast',
 ] as const satisfies readonly ServerMessage['kind'][];
 /** Shard message kinds in union order (ShardPayload tag t is SHARD_KINDS[t - 1]). */
 export const SHARD_KINDS = ['advance', 'ghosts', 'handoff', 'physicsEvents', 'hash'] as const satisfies readonly ShardMessage['kind'][];
@@ -244,6 +246,7 @@ export function encodeClient(msg: ClientMessage): Uint8Array {
         b,
         C.InputFrame.createInputFrame(b, u32(f.seq, 'input.seq'), walk(f.walkX, 'input.walkX'), walk(f.walkZ, 'input.walkZ'), f.jump === true),
       );
+      C.ClientInput.addTick(b, u32(msg.tick ?? 0, 'input.tick'));
       off = C.ClientInput.endClientInput(b);
       type = C.ClientPayload.ClientInput;
       break;
@@ -303,6 +306,16 @@ export function encodeClient(msg: ClientMessage): Uint8Array {
       off = C.ClientPing.createClientPing(b, u64(msg.nonce, 'ping.nonce'));
       type = C.ClientPayload.ClientPing;
       break;
+    case 'lagRaycast':
+      C.ClientLagRaycast.startClientLagRaycast(b);
+      C.ClientLagRaycast.addNonce(b, u32(msg.nonce, 'lagRaycast.nonce'));
+      C.ClientLagRaycast.addTick(b, u32(msg.tick, 'lagRaycast.tick'));
+      C.ClientLagRaycast.addOrigin(b, vec3(b, msg.origin, 'lagRaycast.origin'));
+      C.ClientLagRaycast.addDirection(b, vec3(b, msg.direction, 'lagRaycast.direction'));
+      C.ClientLagRaycast.addLength(b, i64(msg.length, 'lagRaycast.length'));
+      off = C.ClientLagRaycast.endClientLagRaycast(b);
+      type = C.ClientPayload.ClientLagRaycast;
+      break;
     default:
       return bad('client message kind', (msg as { kind: unknown }).kind);
   }
@@ -322,6 +335,7 @@ const rc = {
   ack: new C.ClientAck(),
   interest: new C.ClientInterest(),
   ping: new C.ClientPing(),
+  lagRaycast: new C.ClientLagRaycast(),
   frame: new C.InputFrame(),
   vec: new C.Vec3(),
   handle: new C.BodyHandle(),
@@ -369,8 +383,11 @@ export function decodeClient(bytes: Uint8Array, options?: VerifyOptions): Client
       };
     }
     case C.ClientPayload.ClientInput: {
-      const f = (root.payload(rc.input) as C.ClientInput).input(rc.frame)!;
-      return { kind: 'input', input: { seq: f.seq(), walkX: walkIn(f.walkX(), 'input.walkX'), walkZ: walkIn(f.walkZ(), 'input.walkZ'), jump: f.jump() } };
+      const t = root.payload(rc.input) as C.ClientInput;
+      const f = t.input(rc.frame)!;
+      const input = { seq: f.seq(), walkX: walkIn(f.walkX(), 'input.walkX'), walkZ: walkIn(f.walkZ(), 'input.walkZ'), jump: f.jump() };
+      const tick = t.tick();
+      return tick === 0 ? { kind: 'input', input } : { kind: 'input', input, tick };
     }
     case C.ClientPayload.ClientPublish: {
       const t = root.payload(rc.publish) as C.ClientPublish;
@@ -408,6 +425,17 @@ export function decodeClient(bytes: Uint8Array, options?: VerifyOptions): Client
       return { kind: 'interest', interest: readInterest((root.payload(rc.interest) as C.ClientInterest).interest(rc.int)!) };
     case C.ClientPayload.ClientPing:
       return { kind: 'ping', nonce: (root.payload(rc.ping) as C.ClientPing).nonce() };
+    case C.ClientPayload.ClientLagRaycast: {
+      const t = root.payload(rc.lagRaycast) as C.ClientLagRaycast;
+      return {
+        kind: 'lagRaycast',
+        nonce: t.nonce(),
+        tick: t.tick(),
+        origin: readVec3(t.origin(rc.vec)!),
+        direction: readVec3(t.direction(rc.vec)!),
+        length: t.length(),
+      };
+    }
     default:
       // unreachable after verification (the root's payload is required and its tag a member)
       throw protocolError(ERROR.BAD_MESSAGE, 'BAD_UNION', 'ClientMessage.payload: unknown kind');
@@ -781,7 +809,7 @@ export function encodeStateRows(m: StateRows): Uint8Array {
   let off: number, type: S.ServerPayload;
   if (m.kind === 'snapshot') {
     const joints = jointStructs(b, m.joints ?? EMPTY_ROWS, m.jointCount ?? 0);
-    off = S.ServerSnapshot.createServerSnapshot(b, u32(m.tick, 'snapshot.tick'), bodies, shapes, joints);
+    off = snapshotTable(b, m.tick, bodies, shapes, joints, 0, 0);
     type = S.ServerPayload.ServerSnapshot;
   } else {
     S.ServerDelta.startRemovedVector(b, m.removedCount);
@@ -790,13 +818,105 @@ export function encodeStateRows(m: StateRows): Uint8Array {
     // the vectors in encodeServer's order (bodies, shapes, removed, joints, removed joints): the same bytes
     const joints = jointStructs(b, m.joints ?? EMPTY_ROWS, m.jointCount ?? 0);
     const removedJoints = jointHandles(b, m.removedJoints ?? EMPTY_ROWS, m.removedJointCount ?? 0);
-    off = S.ServerDelta.createServerDelta(b, u32(m.baseTick, 'delta.baseTick'), u32(m.tick, 'delta.tick'), bodies, shapes, removed, joints, removedJoints);
+    off = deltaTable(b, m.baseTick, m.tick, bodies, shapes, removed, joints, removedJoints, 0, 0);
     type = S.ServerPayload.ServerDelta;
   }
   return finish('server', b, S.ServerMessage.createServerMessage(b, type, off), 'TSSV');
 }
 
 const EMPTY_ROWS = new Int32Array(0);
+
+/**
+ * A ServerSnapshot table. input_seq and input_tick are always written (forceDefaults), so that
+ * every snapshot has them at a fixed place the fan-out overwrites per recipient (setRecipientFields).
+ */
+function snapshotTable(b: flatbuffers.Builder, tick: number, bodies: number, shapes: number, joints: number, inputSeq: number, inputTick: number): number {
+  S.ServerSnapshot.startServerSnapshot(b);
+  S.ServerSnapshot.addTick(b, u32(tick, 'snapshot.tick'));
+  S.ServerSnapshot.addBodies(b, bodies);
+  S.ServerSnapshot.addShapes(b, shapes);
+  S.ServerSnapshot.addJoints(b, joints);
+  b.forceDefaults(true);
+  S.ServerSnapshot.addInputSeq(b, u32(inputSeq, 'snapshot.inputSeq'));
+  S.ServerSnapshot.addInputTick(b, u32(inputTick, 'snapshot.inputTick'));
+  b.forceDefaults(false);
+  return S.ServerSnapshot.endServerSnapshot(b);
+}
+
+/** A ServerDelta table; input_seq and input_tick always written, as in snapshotTable. */
+function deltaTable(
+  b: flatbuffers.Builder,
+  baseTick: number,
+  tick: number,
+  bodies: number,
+  shapes: number,
+  removed: number,
+  joints: number,
+  removedJoints: number,
+  inputSeq: number,
+  inputTick: number,
+): number {
+  S.ServerDelta.startServerDelta(b);
+  S.ServerDelta.addBaseTick(b, u32(baseTick, 'delta.baseTick'));
+  S.ServerDelta.addTick(b, u32(tick, 'delta.tick'));
+  S.ServerDelta.addBodies(b, bodies);
+  S.ServerDelta.addShapes(b, shapes);
+  S.ServerDelta.addRemoved(b, removed);
+  S.ServerDelta.addJoints(b, joints);
+  S.ServerDelta.addRemovedJoints(b, removedJoints);
+  b.forceDefaults(true);
+  S.ServerDelta.addInputSeq(b, u32(inputSeq, 'delta.inputSeq'));
+  S.ServerDelta.addInputTick(b, u32(inputTick, 'delta.inputTick'));
+  b.forceDefaults(false);
+  return S.ServerDelta.endServerDelta(b);
+}
+
+/** A state's per-recipient fields as the value API holds them: each left out when 0. */
+function recipientFields(inputSeq: number, inputTick: number): { inputSeq?: number; inputTick?: number } {
+  const o: { inputSeq?: number; inputTick?: number } = {};
+  if (inputSeq !== 0) o.inputSeq = inputSeq;
+  if (inputTick !== 0) o.inputTick = inputTick;
+  return o;
+}
+
+/** vtable slots (4 + 2 x field id) of input_seq / input_tick: ServerSnapshot ids 4, 5; ServerDelta ids 7, 8. */
+const SNAPSHOT_INPUT_SLOTS = [12, 14] as const;
+const DELTA_INPUT_SLOTS = [18, 20] as const;
+
+/**
+ * Writes the per-recipient fields of an encoded snapshot or delta in place: input_seq (u32) and
+ * input_tick (u32), which the encoders always write, so the rest of the bytes (one encoding per
+ * view and base, src/net/fanout.ts) is shared by every recipient. Each write is 4 bytes at a
+ * place found from the root and vtable offsets (a few reads, no decoding). Returns false (and
+ * writes nothing) when `bytes` is not a snapshot or delta holding both fields. `bytes` must be
+ * a buffer this module encoded (not checked beyond the offsets staying inside it).
+ */
+export function setRecipientFields(bytes: Uint8Array, inputSeq: number, inputTick: number): boolean {
+  if (bytes.length < 16) return false;
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const at = (table: number, slot: number): number => {
+    const vt = table - v.getInt32(table, true);
+    if (vt < 0 || vt + 4 > bytes.length || slot + 2 > v.getUint16(vt, true)) return 0;
+    const o = v.getUint16(vt + slot, true);
+    return o === 0 ? 0 : table + o;
+  };
+  const root = v.getUint32(0, true);
+  if (root + 4 > bytes.length) return false;
+  const typeAt = at(root, 4),
+    payloadAt = at(root, 6);
+  if (typeAt === 0 || payloadAt === 0) return false;
+  const kind = v.getUint8(typeAt);
+  const slots = kind === S.ServerPayload.ServerSnapshot ? SNAPSHOT_INPUT_SLOTS : kind === S.ServerPayload.ServerDelta ? DELTA_INPUT_SLOTS : null;
+  if (!slots) return false;
+  const table = payloadAt + v.getUint32(payloadAt, true);
+  if (table + 4 > bytes.length) return false;
+  const seqAt = at(table, slots[0]),
+    tickAt = at(table, slots[1]);
+  if (seqAt === 0 || tickAt === 0 || seqAt + 4 > bytes.length || tickAt + 4 > bytes.length) return false;
+  v.setUint32(seqAt, inputSeq >>> 0, true);
+  v.setUint32(tickAt, inputTick >>> 0, true);
+  return true;
+}
 
 function handles(b: flatbuffers.Builder, list: readonly Handle[]): number {
   S.ServerDelta.startRemovedVector(b, list.length);
@@ -844,7 +964,7 @@ export function encodeServer(msg: ServerMessage): Uint8Array {
       const bodies = bodyStates(b, msg.bodies),
         shapes = bodyShapes(b, msg.shapes),
         joints = jointStructs(b, jointRows(msg.joints), msg.joints.length);
-      off = S.ServerSnapshot.createServerSnapshot(b, u32(msg.tick, 'snapshot.tick'), bodies, shapes, joints);
+      off = snapshotTable(b, msg.tick, bodies, shapes, joints, msg.inputSeq ?? 0, msg.inputTick ?? 0);
       type = S.ServerPayload.ServerSnapshot;
       break;
     }
@@ -858,16 +978,7 @@ export function encodeServer(msg: ServerMessage): Uint8Array {
           msg.removedJoints.flatMap((h) => [h.index, h.generation]),
           msg.removedJoints.length,
         );
-      off = S.ServerDelta.createServerDelta(
-        b,
-        u32(msg.baseTick, 'delta.baseTick'),
-        u32(msg.tick, 'delta.tick'),
-        bodies,
-        shapes,
-        removed,
-        joints,
-        removedJoints,
-      );
+      off = deltaTable(b, msg.baseTick, msg.tick, bodies, shapes, removed, joints, removedJoints, msg.inputSeq ?? 0, msg.inputTick ?? 0);
       type = S.ServerPayload.ServerDelta;
       break;
     }
@@ -933,6 +1044,18 @@ export function encodeServer(msg: ServerMessage): Uint8Array {
       type = S.ServerPayload.ServerGeometry;
       break;
     }
+    case 'lagRaycast':
+      S.ServerLagRaycast.startServerLagRaycast(b);
+      S.ServerLagRaycast.addNonce(b, u32(msg.nonce, 'lagRaycast.nonce'));
+      S.ServerLagRaycast.addTick(b, u32(msg.tick, 'lagRaycast.tick'));
+      S.ServerLagRaycast.addCode(b, u16(msg.code, 'lagRaycast.code'));
+      S.ServerLagRaycast.addHit(b, msg.hit === true);
+      S.ServerLagRaycast.addBody(b, handle(b, msg.body, 'lagRaycast.body'));
+      S.ServerLagRaycast.addDistance(b, i64(msg.distance, 'lagRaycast.distance'));
+      S.ServerLagRaycast.addPoint(b, vec3(b, msg.point, 'lagRaycast.point'));
+      off = S.ServerLagRaycast.endServerLagRaycast(b);
+      type = S.ServerPayload.ServerLagRaycast;
+      break;
     default:
       return bad('server message kind', (msg as { kind: unknown }).kind);
   }
@@ -951,6 +1074,8 @@ const rs = {
   error: new S.ServerError(),
   pong: new S.ServerPong(),
   geometry: new S.ServerGeometry(),
+  lagRaycast: new S.ServerLagRaycast(),
+  vec: new S.Vec3(),
   state: new S.BodyState(),
   shape: new S.BodyShape(),
   handle: new S.BodyHandle(),
@@ -1059,6 +1184,7 @@ export function decodeServer(bytes: Uint8Array, options?: VerifyOptions): Server
         bodies: readBodies(bytes, t.bodiesLength(), (i, o) => t.bodies(i, o)),
         shapes: readShapes(t.shapesLength(), (i, o) => t.shapes(i, o)),
         joints: readJoints(bytes, t.jointsLength(), (i, o) => t.joints(i, o)),
+        ...recipientFields(t.inputSeq(), t.inputTick()),
       };
     }
     case S.ServerPayload.ServerDelta: {
@@ -1078,6 +1204,7 @@ export function decodeServer(bytes: Uint8Array, options?: VerifyOptions): Server
         removed,
         joints: readJoints(bytes, t.jointsLength(), (i, o) => t.joints(i, o)),
         removedJoints: readJointHandles(t.removedJointsLength(), (i, o) => t.removedJoints(i, o)),
+        ...recipientFields(t.inputSeq(), t.inputTick()),
       };
     }
     case S.ServerPayload.ServerEvents: {
@@ -1138,6 +1265,21 @@ export function decodeServer(bytes: Uint8Array, options?: VerifyOptions): Server
         indexCount: t.indexCount(),
         first: t.first(),
         values,
+      };
+    }
+    case S.ServerPayload.ServerLagRaycast: {
+      const t = root.payload(rs.lagRaycast) as S.ServerLagRaycast;
+      const h = t.body(rs.handle),
+        p = t.point(rs.vec);
+      return {
+        kind: 'lagRaycast',
+        nonce: t.nonce(),
+        tick: t.tick(),
+        code: t.code(),
+        hit: t.hit(),
+        body: h ? { index: h.index(), generation: h.generation() } : { index: 0, generation: 0 },
+        distance: t.distance(),
+        point: p ? [p.x(), p.y(), p.z()] : [0n, 0n, 0n],
       };
     }
     default:

@@ -36,6 +36,12 @@ export const ERROR = {
    * stream). Answered before any per-client memory is spent: HTTP 503 with Retry-After (seconds).
    */
   BUSY: 3004,
+  /**
+   * (protocol 4) An input's tick is more than the host's maxInputLead ticks after the open tick,
+   * or the client already has maxPendingInputs inputs waiting for their ticks: the input was
+   * dropped (docs/protocol.md section 18).
+   */
+  INPUT_AHEAD: 3005,
   /** The action is not allowed for this client (ownership, role). */
   NOT_ALLOWED: 4000,
   /** The named body or stream does not exist. */
@@ -52,6 +58,8 @@ export const ERROR = {
   BANNED: 4006,
   /** /auth/register: the name is taken. */
   TAKEN: 4007,
+  /** (protocol 4) A lag-compensated raycast's tick is outside the host's body history (older than lagTicks, or not closed yet). */
+  OUT_OF_WINDOW: 4008,
 } as const;
 export type ErrorCode = (typeof ERROR)[keyof typeof ERROR];
 /** The name of an error code (a key of ERROR). */

@@ -19,7 +19,7 @@
  * 3: joints on the wire (JointInfo in snapshots and deltas, removed joints in deltas;
  * docs/protocol.md section 16).
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** The WebSocket subprotocol of this version (`tessera.v<PROTOCOL_VERSION>`). */
 export const SUBPROTOCOL = `tessera.v${PROTOCOL_VERSION}`;
@@ -87,7 +87,11 @@ export const SHAPE = { SPHERE: 0, CAPSULE: 1, BOX: 2, PLANE: 3, HEIGHTFIELD: 4, 
 /** Messages a client sends. */
 export type ClientMessage =
   | { kind: 'hello'; version: number; token: string; stream: string; privateId: string; lastKnownTick: number | null; interest: Interest | null }
-  | { kind: 'input'; input: InputFrame }
+  /**
+   * tick (protocol 4): the tick the client meant the input for; absent or 0 = none (the open tick
+   * on arrival; docs/protocol.md section 18). Decoding leaves it out when it is 0.
+   */
+  | { kind: 'input'; input: InputFrame; tick?: number }
   | { kind: 'publish'; type: string; body: string }
   | { kind: 'chat'; channel: number; to: string; text: string }
   | { kind: 'spawn'; shape: number; position: RawVec3; velocity: RawVec3; size: RawVec3 }
@@ -95,7 +99,9 @@ export type ClientMessage =
   | { kind: 'admin'; command: string; args: string[] }
   | { kind: 'ack'; tick: number }
   | { kind: 'interest'; interest: Interest }
-  | { kind: 'ping'; nonce: bigint };
+  | { kind: 'ping'; nonce: bigint }
+  /** Lag-compensated raycast (protocol 4): origin, direction (raw Q47.16), length (raw Q47.16 m) against the poses of `tick`. */
+  | { kind: 'lagRaycast'; nonce: number; tick: number; origin: RawVec3; direction: RawVec3; length: bigint };
 
 /**
  * A body's state in a snapshot or delta, quantised: position in 1/1024 m (i32, raw >> 6,
@@ -195,7 +201,12 @@ export interface JointInfo {
 /** Messages the host sends to a client. */
 export type ServerMessage =
   | { kind: 'welcome'; version: number; publicId: number; stream: string; tick: number; tickRate: number; seed: string }
-  | { kind: 'snapshot'; tick: number; bodies: BodyState[]; shapes: BodyShape[]; joints: JointInfo[] }
+  /**
+   * inputSeq/inputTick (protocol 4): for the recipient, the highest input seq applied before `tick`
+   * and the tick it was applied at; absent = 0 (none yet). Always on the wire; decoding leaves
+   * each out when it is 0.
+   */
+  | { kind: 'snapshot'; tick: number; bodies: BodyState[]; shapes: BodyShape[]; joints: JointInfo[]; inputSeq?: number; inputTick?: number }
   | {
       kind: 'delta';
       baseTick: number;
@@ -205,6 +216,8 @@ export type ServerMessage =
       removed: Handle[];
       joints: JointInfo[];
       removedJoints: Handle[];
+      inputSeq?: number;
+      inputTick?: number;
     }
   | { kind: 'events'; tick: number; events: StreamEvent[] }
   | { kind: 'chat'; channel: number; from: number; to: string; text: string; tick: number }
@@ -212,6 +225,11 @@ export type ServerMessage =
   | { kind: 'adminResult'; command: string; ok: boolean; message: string }
   | { kind: 'error'; code: number; message: string }
   | { kind: 'pong'; nonce: bigint; tick: number }
+  /**
+   * Answer to a lagRaycast (protocol 4): code 0 (cast; hit, body, distance and point raw Q47.16 m
+   * when hit) or OUT_OF_WINDOW / BAD_VALUE (not cast).
+   */
+  | { kind: 'lagRaycast'; nonce: number; tick: number; code: number; hit: boolean; body: Handle; distance: bigint; point: RawVec3 }
   | GeometryPart;
 
 /** Physics command kinds on the shard protocol (match src/physics/world.ts Command). */

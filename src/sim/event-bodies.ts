@@ -6,7 +6,8 @@
  * its producer and its consumer.
  *
  *   type   value              body on the wire and in the log             units
- *   'in'   InputBody          "walkX,walkZ,jump"                          walk in 1/1000 of the walk speed (-1000..1000), jump 0|1
+ *   'in'   InputBody          "walkX,walkZ,jump[,seq]"                    walk in 1/1000 of the walk speed (-1000..1000), jump 0|1,
+ *                                                                     seq: the client's input seq (protocol 4, src/net/inputs.ts; 1..2^32-1)
  *   'sp'   SpawnBody          "x,y,z,vx,vy,vz"                            mm, mm/s (integers, at most 9 digits)
  *   '_p'   PlaceBody          "publicId,x,y,z"                            mm
  *   '_id'  IdentityBody       "publicId,accountId,role"                   account 0 = guest; clients get "publicId,role" (redactIdentity)
@@ -84,21 +85,40 @@ export function encodeHandle(h: BodyHandle): string {
 
 // ---- 'in': avatar input ----
 
-/** 'in': walk in thousandths of the avatar's walk speed (integers, -1000..1000) and jump. */
+/**
+ * 'in': walk in thousandths of the avatar's walk speed (integers, -1000..1000) and jump; `seq`
+ * (protocol 4) the client's input sequence number the host acknowledges (src/net/inputs.ts),
+ * absent for an unsequenced input. The sim ignores seq: it only tells which input the log holds.
+ */
 export interface InputBody {
   walkX: number;
   walkZ: number;
   jump: boolean;
+  seq?: number;
 }
 
-/** 'in' "walkX,walkZ,jump", jump 0 or 1. Decoding refuses other field counts, non-integers, |walk| > 1000 and jump not 0/1. */
+const SEQ = /^[1-9]\d{0,9}$/;
+
+/**
+ * 'in' "walkX,walkZ,jump" or "walkX,walkZ,jump,seq", jump 0 or 1, seq 1..4294967295 (written
+ * only when given and not 0, so a protocol-3 input keeps its bytes). Decoding refuses other field
+ * counts, non-integers, |walk| > 1000, jump not 0/1 and a seq outside 1..2^32-1.
+ */
 export const INPUT: EventBody<InputBody> = {
   type: 'in',
-  encode: (v) => `${v.walkX},${v.walkZ},${v.jump ? 1 : 0}`,
+  encode: (v) => (v.seq ? `${v.walkX},${v.walkZ},${v.jump ? 1 : 0},${v.seq}` : `${v.walkX},${v.walkZ},${v.jump ? 1 : 0}`),
   decode: (body) => {
+    const parts = body.split(',');
+    let seq: number | undefined;
+    if (parts.length === 4) {
+      const q = parts.pop() as string;
+      if (!SEQ.test(q) || Number(q) > 0xffffffff) return null;
+      seq = Number(q);
+      body = parts.join(',');
+    }
     const v = ints(body, 3);
     if (!v || Math.abs(v[0]) > 1000 || Math.abs(v[1]) > 1000 || (v[2] !== 0 && v[2] !== 1)) return null;
-    return { walkX: v[0], walkZ: v[1], jump: v[2] === 1 };
+    return seq === undefined ? { walkX: v[0], walkZ: v[1], jump: v[2] === 1 } : { walkX: v[0], walkZ: v[1], jump: v[2] === 1, seq };
   },
 };
 

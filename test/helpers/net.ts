@@ -19,7 +19,7 @@ export class RawClient {
   readonly done: Promise<{ code: number; reason: string }>;
 
   constructor(url: string, opts: { protocols?: string[]; headers?: Record<string, string> } = {}) {
-    this.ws = new WebSocket(url, opts.protocols ?? ['tessera.v3'], { headers: opts.headers });
+    this.ws = new WebSocket(url, opts.protocols ?? ['tessera.v4'], { headers: opts.headers });
     this.ws.binaryType = 'arraybuffer';
     this.ws.on('message', (data: ArrayBuffer, isBinary: boolean) => {
       if (isBinary) this.messages.push(decodeServer(new Uint8Array(data)));
@@ -140,7 +140,7 @@ export function connectNonReader(port: number, frames: Uint8Array[]): Promise<So
     const sock = netConnect(port, '127.0.0.1', () => {
       sock.write(
         `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: tessera.v3\r\n\r\n`,
+          `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: tessera.v4\r\n\r\n`,
       );
     });
     let head = '';

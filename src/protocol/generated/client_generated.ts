@@ -8,6 +8,7 @@ export { ClientChat } from './tessera/client-chat';
 export { ClientHello } from './tessera/client-hello';
 export { ClientInput } from './tessera/client-input';
 export { ClientInterest } from './tessera/client-interest';
+export { ClientLagRaycast } from './tessera/client-lag-raycast';
 export { ClientMessage } from './tessera/client-message';
 export { ClientOwnership } from './tessera/client-ownership';
 export { ClientPayload, unionToClientPayload, unionListToClientPayload } from './tessera/client-payload';

@@ -6,7 +6,10 @@ import { InputFrame } from '../tessera/input-frame';
 
 
 /**
- * Movement input for one tick.
+ * Movement input for one tick. From protocol 4 the host acknowledges `input.seq` (ServerSnapshot /
+ * ServerDelta input_seq) and applies the input at a tick it chooses by the rule of
+ * docs/protocol.md section 18: `tick` is the tick the client meant it for (its estimate of the
+ * server's open tick when the input arrives); 0 = no preference (the open tick on arrival).
  */
 export class ClientInput {
   bb: flatbuffers.ByteBuffer|null = null;
@@ -31,12 +34,21 @@ input(obj?:InputFrame):InputFrame|null {
   return offset ? (obj || new InputFrame()).__init(this.bb_pos + offset, this.bb!) : null;
 }
 
+tick():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
 static startClientInput(builder:flatbuffers.Builder) {
-  builder.startObject(1);
+  builder.startObject(2);
 }
 
 static addInput(builder:flatbuffers.Builder, inputOffset:flatbuffers.Offset) {
   builder.addFieldStruct(0, inputOffset, 0);
+}
+
+static addTick(builder:flatbuffers.Builder, tick:number) {
+  builder.addFieldInt32(1, tick, 0);
 }
 
 static endClientInput(builder:flatbuffers.Builder):flatbuffers.Offset {
@@ -45,9 +57,10 @@ static endClientInput(builder:flatbuffers.Builder):flatbuffers.Offset {
   return offset;
 }
 
-static createClientInput(builder:flatbuffers.Builder, inputOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createClientInput(builder:flatbuffers.Builder, inputOffset:flatbuffers.Offset, tick:number):flatbuffers.Offset {
   ClientInput.startClientInput(builder);
   ClientInput.addInput(builder, inputOffset);
+  ClientInput.addTick(builder, tick);
   return ClientInput.endClientInput(builder);
 }
 }

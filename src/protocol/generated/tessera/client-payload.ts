@@ -6,6 +6,7 @@ import { ClientChat } from '../tessera/client-chat';
 import { ClientHello } from '../tessera/client-hello';
 import { ClientInput } from '../tessera/client-input';
 import { ClientInterest } from '../tessera/client-interest';
+import { ClientLagRaycast } from '../tessera/client-lag-raycast';
 import { ClientOwnership } from '../tessera/client-ownership';
 import { ClientPing } from '../tessera/client-ping';
 import { ClientPublish } from '../tessera/client-publish';
@@ -26,13 +27,14 @@ export enum ClientPayload {
   ClientAdmin = 7,
   ClientAck = 8,
   ClientInterest = 9,
-  ClientPing = 10
+  ClientPing = 10,
+  ClientLagRaycast = 11
 }
 
 export function unionToClientPayload(
   type: ClientPayload,
-  accessor: (obj:ClientAck|ClientAdmin|ClientChat|ClientHello|ClientInput|ClientInterest|ClientOwnership|ClientPing|ClientPublish|ClientSpawn) => ClientAck|ClientAdmin|ClientChat|ClientHello|ClientInput|ClientInterest|ClientOwnership|ClientPing|ClientPublish|ClientSpawn|null
-): ClientAck|ClientAdmin|ClientChat|ClientHello|ClientInput|ClientInterest|ClientOwnership|ClientPing|ClientPublish|ClientSpawn|null {
+  accessor: (obj:ClientAck|ClientAdmin|ClientChat|ClientHello|ClientInput|ClientInterest|ClientLagRaycast|ClientOwnership|ClientPing|ClientPublish|ClientSpawn) => ClientAck|ClientAdmin|ClientChat|ClientHello|ClientInput|ClientInterest|ClientLagRaycast|ClientOwnership|ClientPing|ClientPublish|ClientSpawn|null
+): ClientAck|ClientAdmin|ClientChat|ClientHello|ClientInput|ClientInterest|ClientLagRaycast|ClientOwnership|ClientPing|ClientPublish|ClientSpawn|null {
   switch(ClientPayload[type]) {
     case 'NONE': return null; 
     case 'ClientHello': return accessor(new ClientHello())! as ClientHello;
@@ -45,15 +47,16 @@ export function unionToClientPayload(
     case 'ClientAck': return accessor(new ClientAck())! as ClientAck;
     case 'ClientInterest': return accessor(new ClientInterest())! as ClientInterest;
     case 'ClientPing': return accessor(new ClientPing())! as ClientPing;
+    case 'ClientLagRaycast': return accessor(new ClientLagRaycast())! as ClientLagRaycast;
     default: return null;
   }
 }
 
 export function unionListToClientPayload(
   type: ClientPayload, 
-  accessor: (index: number, obj:ClientAck|ClientAdmin|ClientChat|ClientHello|ClientInput|ClientInterest|ClientOwnership|ClientPing|ClientPublish|ClientSpawn) => ClientAck|ClientAdmin|ClientChat|ClientHello|ClientInput|ClientInterest|ClientOwnership|ClientPing|ClientPublish|ClientSpawn|null, 
+  accessor: (index: number, obj:ClientAck|ClientAdmin|ClientChat|ClientHello|ClientInput|ClientInterest|ClientLagRaycast|ClientOwnership|ClientPing|ClientPublish|ClientSpawn) => ClientAck|ClientAdmin|ClientChat|ClientHello|ClientInput|ClientInterest|ClientLagRaycast|ClientOwnership|ClientPing|ClientPublish|ClientSpawn|null, 
   index: number
-): ClientAck|ClientAdmin|ClientChat|ClientHello|ClientInput|ClientInterest|ClientOwnership|ClientPing|ClientPublish|ClientSpawn|null {
+): ClientAck|ClientAdmin|ClientChat|ClientHello|ClientInput|ClientInterest|ClientLagRaycast|ClientOwnership|ClientPing|ClientPublish|ClientSpawn|null {
   switch(ClientPayload[type]) {
     case 'NONE': return null; 
     case 'ClientHello': return accessor(index, new ClientHello())! as ClientHello;
@@ -66,6 +69,7 @@ export function unionListToClientPayload(
     case 'ClientAck': return accessor(index, new ClientAck())! as ClientAck;
     case 'ClientInterest': return accessor(index, new ClientInterest())! as ClientInterest;
     case 'ClientPing': return accessor(index, new ClientPing())! as ClientPing;
+    case 'ClientLagRaycast': return accessor(index, new ClientLagRaycast())! as ClientLagRaycast;
     default: return null;
   }
 }

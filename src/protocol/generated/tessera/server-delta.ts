@@ -93,8 +93,21 @@ removedJointsLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+/**
+ * (protocol 4) As ServerSnapshot's: for its recipient, the highest input seq applied before `tick` and its tick.
+ */
+inputSeq():number {
+  const offset = this.bb!.__offset(this.bb_pos, 18);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+inputTick():number {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
 static startServerDelta(builder:flatbuffers.Builder) {
-  builder.startObject(7);
+  builder.startObject(9);
 }
 
 static addBaseTick(builder:flatbuffers.Builder, baseTick:number) {
@@ -145,6 +158,14 @@ static startRemovedJointsVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(8, numElems, 4);
 }
 
+static addInputSeq(builder:flatbuffers.Builder, inputSeq:number) {
+  builder.addFieldInt32(7, inputSeq, 0);
+}
+
+static addInputTick(builder:flatbuffers.Builder, inputTick:number) {
+  builder.addFieldInt32(8, inputTick, 0);
+}
+
 static endServerDelta(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   builder.requiredField(offset, 8) // bodies
@@ -155,7 +176,7 @@ static endServerDelta(builder:flatbuffers.Builder):flatbuffers.Offset {
   return offset;
 }
 
-static createServerDelta(builder:flatbuffers.Builder, baseTick:number, tick:number, bodiesOffset:flatbuffers.Offset, shapesOffset:flatbuffers.Offset, removedOffset:flatbuffers.Offset, jointsOffset:flatbuffers.Offset, removedJointsOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createServerDelta(builder:flatbuffers.Builder, baseTick:number, tick:number, bodiesOffset:flatbuffers.Offset, shapesOffset:flatbuffers.Offset, removedOffset:flatbuffers.Offset, jointsOffset:flatbuffers.Offset, removedJointsOffset:flatbuffers.Offset, inputSeq:number, inputTick:number):flatbuffers.Offset {
   ServerDelta.startServerDelta(builder);
   ServerDelta.addBaseTick(builder, baseTick);
   ServerDelta.addTick(builder, tick);
@@ -164,6 +185,8 @@ static createServerDelta(builder:flatbuffers.Builder, baseTick:number, tick:numb
   ServerDelta.addRemoved(builder, removedOffset);
   ServerDelta.addJoints(builder, jointsOffset);
   ServerDelta.addRemovedJoints(builder, removedJointsOffset);
+  ServerDelta.addInputSeq(builder, inputSeq);
+  ServerDelta.addInputTick(builder, inputTick);
   return ServerDelta.endServerDelta(builder);
 }
 }

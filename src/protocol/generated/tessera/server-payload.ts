@@ -6,6 +6,7 @@ import { ServerDelta } from '../tessera/server-delta';
 import { ServerError } from '../tessera/server-error';
 import { ServerEvents } from '../tessera/server-events';
 import { ServerGeometry } from '../tessera/server-geometry';
+import { ServerLagRaycast } from '../tessera/server-lag-raycast';
 import { ServerOwnership } from '../tessera/server-ownership';
 import { ServerPong } from '../tessera/server-pong';
 import { ServerSnapshot } from '../tessera/server-snapshot';
@@ -26,13 +27,14 @@ export enum ServerPayload {
   ServerAdminResult = 7,
   ServerError = 8,
   ServerPong = 9,
-  ServerGeometry = 10
+  ServerGeometry = 10,
+  ServerLagRaycast = 11
 }
 
 export function unionToServerPayload(
   type: ServerPayload,
-  accessor: (obj:ServerAdminResult|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome) => ServerAdminResult|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome|null
-): ServerAdminResult|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome|null {
+  accessor: (obj:ServerAdminResult|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerLagRaycast|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome) => ServerAdminResult|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerLagRaycast|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome|null
+): ServerAdminResult|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerLagRaycast|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome|null {
   switch(ServerPayload[type]) {
     case 'NONE': return null; 
     case 'ServerWelcome': return accessor(new ServerWelcome())! as ServerWelcome;
@@ -45,15 +47,16 @@ export function unionToServerPayload(
     case 'ServerError': return accessor(new ServerError())! as ServerError;
     case 'ServerPong': return accessor(new ServerPong())! as ServerPong;
     case 'ServerGeometry': return accessor(new ServerGeometry())! as ServerGeometry;
+    case 'ServerLagRaycast': return accessor(new ServerLagRaycast())! as ServerLagRaycast;
     default: return null;
   }
 }
 
 export function unionListToServerPayload(
   type: ServerPayload, 
-  accessor: (index: number, obj:ServerAdminResult|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome) => ServerAdminResult|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome|null, 
+  accessor: (index: number, obj:ServerAdminResult|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerLagRaycast|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome) => ServerAdminResult|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerLagRaycast|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome|null, 
   index: number
-): ServerAdminResult|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome|null {
+): ServerAdminResult|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerLagRaycast|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome|null {
   switch(ServerPayload[type]) {
     case 'NONE': return null; 
     case 'ServerWelcome': return accessor(index, new ServerWelcome())! as ServerWelcome;
@@ -66,6 +69,7 @@ export function unionListToServerPayload(
     case 'ServerError': return accessor(index, new ServerError())! as ServerError;
     case 'ServerPong': return accessor(index, new ServerPong())! as ServerPong;
     case 'ServerGeometry': return accessor(index, new ServerGeometry())! as ServerGeometry;
+    case 'ServerLagRaycast': return accessor(index, new ServerLagRaycast())! as ServerLagRaycast;
     default: return null;
   }
 }

@@ -10,6 +10,11 @@ import { JointInfo } from '../tessera/joint-info';
 /**
  * Full state of the client's interest at `tick`: its bodies, their shapes and (protocol 3) the
  * joints in it, in joint index order (at most the host's maxJoints, the lowest indices).
+ * (protocol 4) For its recipient: `input_seq`, the highest ClientInput seq applied in a tick
+ * before `tick` (0 = none yet), and `input_tick`, the tick that input was applied at (its 'in'
+ * event's tick in the log; 0 with input_seq 0). Every input with a lower seq was applied too
+ * (docs/protocol.md section 18). Both are always present on the wire (the host writes them into
+ * the one encoding of the state per recipient).
  */
 export class ServerSnapshot {
   bb: flatbuffers.ByteBuffer|null = null;
@@ -64,8 +69,18 @@ jointsLength():number {
   return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
 }
 
+inputSeq():number {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+inputTick():number {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
 static startServerSnapshot(builder:flatbuffers.Builder) {
-  builder.startObject(4);
+  builder.startObject(6);
 }
 
 static addTick(builder:flatbuffers.Builder, tick:number) {
@@ -96,6 +111,14 @@ static startJointsVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(84, numElems, 4);
 }
 
+static addInputSeq(builder:flatbuffers.Builder, inputSeq:number) {
+  builder.addFieldInt32(4, inputSeq, 0);
+}
+
+static addInputTick(builder:flatbuffers.Builder, inputTick:number) {
+  builder.addFieldInt32(5, inputTick, 0);
+}
+
 static endServerSnapshot(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   builder.requiredField(offset, 6) // bodies
@@ -104,12 +127,14 @@ static endServerSnapshot(builder:flatbuffers.Builder):flatbuffers.Offset {
   return offset;
 }
 
-static createServerSnapshot(builder:flatbuffers.Builder, tick:number, bodiesOffset:flatbuffers.Offset, shapesOffset:flatbuffers.Offset, jointsOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createServerSnapshot(builder:flatbuffers.Builder, tick:number, bodiesOffset:flatbuffers.Offset, shapesOffset:flatbuffers.Offset, jointsOffset:flatbuffers.Offset, inputSeq:number, inputTick:number):flatbuffers.Offset {
   ServerSnapshot.startServerSnapshot(builder);
   ServerSnapshot.addTick(builder, tick);
   ServerSnapshot.addBodies(builder, bodiesOffset);
   ServerSnapshot.addShapes(builder, shapesOffset);
   ServerSnapshot.addJoints(builder, jointsOffset);
+  ServerSnapshot.addInputSeq(builder, inputSeq);
+  ServerSnapshot.addInputTick(builder, inputTick);
   return ServerSnapshot.endServerSnapshot(builder);
 }
 }
