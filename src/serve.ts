@@ -56,6 +56,7 @@ import { idOfKeyFile, readNkeySeed } from './cluster/auth';
 import { ClusterWatch } from './net/cluster-metrics';
 import { MemberWatch } from './net/cluster-members';
 import { LeaderError, ReplicationLeader, deposer } from './replica/leader';
+import { startReplicaStatus } from './replica/replica-status';
 import { ReplicaNode } from './replica/replica-node';
 import { ReplicaError } from './replica/jetstream-log';
 import type { WorldFollower } from './replica/follower';
@@ -493,7 +494,11 @@ export interface Server {
  * when the port cannot be bound. `stop` flushes persistence (a final snapshot, the writer's
  * queue, the WAL) and closes everything; it is idempotent.
  */
-export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.logLevel }), opts: { abort?: AbortSignal } = {}): Promise<Server> {
+export async function serve(
+  cfg: ServeConfig,
+  log: Logger = pino({ level: cfg.logLevel }),
+  opts: { abort?: AbortSignal; onWaiting?: (w: { statusPort: number }) => void } = {},
+): Promise<Server> {
   const scene = await loadSceneWithAssets(cfg.scene);
   const cluster = cfg.cluster !== '';
   if (cluster) {
@@ -584,14 +589,24 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
         onLost: (r) => depose(`lease lost (${r})`),
       }).catch(fail);
       replicaNode = node;
-      log.info({ world: cfg.replicateWorld }, 'replica: waiting to lead');
+      // its own port while it waits: /metrics, /status, and 503 NOT_LEADER to clients (replica-status.ts)
+      const status = await startReplicaStatus({ host: cfg.host, port: cfg.port, world: cfg.replicateWorld, node }).catch(async (e: Error) => {
+        await node.close();
+        await sink.close();
+        store.close();
+        throw new ConfigError('port', String(cfg.port), `cannot listen on ${cfg.host}:${cfg.port} while waiting to lead: ${e.message}`);
+      });
+      log.info({ world: cfg.replicateWorld, port: status.port }, 'replica: waiting to lead');
+      opts.onWaiting?.({ statusPort: status.port });
       const abort = new Promise<never>((_, reject) =>
         opts.abort?.addEventListener('abort', () => reject(new ReplicaError('LOG_GAP', 'stopped while waiting to lead')), { once: true }),
       );
-      const p = await Promise.race([node.lead(), abort]).catch(async (e: Error) => {
-        await node.close();
-        return fail(e);
-      });
+      const p = await Promise.race([node.lead(), abort])
+        .finally(() => status.close())
+        .catch(async (e: Error) => {
+          await node.close();
+          return fail(e);
+        });
       leader = ReplicationLeader.lead(lo, p.nc, p.lease, p.tickLog, depose);
       promoted = p.follower;
     } else leader = await ReplicationLeader.start(lo).catch(fail);

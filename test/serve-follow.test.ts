@@ -118,3 +118,53 @@ test.each([
     await watch.follower.close();
   }
 });
+
+test('a replica waiting to lead has its own port: /metrics and /status show its copy and the leader, clients get 503 NOT_LEADER; it closes when the replica leads', async () => {
+  const world = uniqueWorld('status');
+  const url = await natsUrl();
+  const cfg = (data: string, follow: boolean): ReturnType<typeof resolveConfig> =>
+    resolveConfig({ port: '0', data: join(dir, data), workers: '0', scene: scenePath, replicate: url, replicateWorld: world, follow }, {});
+  const a = await serve(cfg(`${world}-a`, false), pino({ level: 'silent' }));
+  let statusPort = 0;
+  let b: Server | null = null;
+  try {
+    const bStarting = serve(cfg(`${world}-b`, true), pino({ level: 'silent' }), {
+      onWaiting: (w) => {
+        statusPort = w.statusPort;
+      },
+    });
+    await waitFor(() => statusPort > 0, 20_000, 'the replica to wait');
+    const base = `http://127.0.0.1:${statusPort}`;
+    await waitFor(() => a.host.world.stream.tick > 30, 20_000, 'the leader to tick');
+    let m = '';
+    for (const until = Date.now() + 20_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+      m = String((await request('GET', `${base}/metrics`)).json);
+      if (Number(/^tessera_replica_next_tick (\d+)/m.exec(m)?.[1] ?? 0) > 20) break;
+    }
+    expect(Number(/^tessera_replica_next_tick (\d+)/m.exec(m)?.[1] ?? 0)).toBeGreaterThan(20);
+    expect(m).toMatch(/^tessera_replication_leader 0$/m);
+    expect(m).toMatch(/^tessera_replication_mismatches_total 0$/m);
+    const st = (await request('GET', `${base}/status`)).json as {
+      role: string;
+      world: string;
+      nextTick: number;
+      failed: boolean;
+      leader: { id: string } | null;
+    };
+    expect(st.role).toBe('replica');
+    expect(st.world).toBe(world);
+    expect(st.failed).toBe(false);
+    expect(st.leader?.id).toMatch(/:\d+$/);
+    const ws = await request('GET', `${base}/ws`);
+    expect(ws.status).toBe(503);
+    expect((ws.json as { code: string }).code).toBe('NOT_LEADER');
+    // the leader stops (releasing the lease): the replica leads on its host, and the status port is gone
+    await a.stop();
+    b = await bStarting;
+    expect(b.host.port).toBeGreaterThan(0);
+    await expect(request('GET', `${base}/status`)).rejects.toThrow(/ECONNREFUSED/);
+  } finally {
+    await a.stop();
+    await b?.stop();
+  }
+});

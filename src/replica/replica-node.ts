@@ -26,7 +26,7 @@ import type { WorldSetup } from '../sim/main-sim';
 import { clusterConnectOptions, idOfKeyFile } from '../cluster/auth';
 import { WorldFollower, type FollowerStats } from './follower';
 import { JetStreamTickLog, ReplicaError } from './jetstream-log';
-import { LeaderLease } from './lease';
+import { LeaderLease, type LeaseHolder } from './lease';
 import { SnapshotError, SnapshotStore, decodeSnapshot, restoreSnapshot, type ReplicaSnapshot, type SnapshotErrorCode } from './snapshots';
 import type { MainSim } from '../sim/main-sim';
 
@@ -233,6 +233,11 @@ export class ReplicaNode {
   }
 
   /** The copy's figures. */
+  /** The lease's current holder (the leader this replica follows), or null when nobody holds it. */
+  leaderNow(): Promise<LeaseHolder | null> {
+    return this.lease.holder();
+  }
+
   stats(): ReplicaNodeStats {
     return {
       ...this.follower.stats(),
