@@ -157,7 +157,7 @@ export class DataOutbox {
       writer: p('SELECT writer, capture FROM data_state'),
       capture: p('UPDATE data_state SET capture = ?'),
       pending: p('SELECT id, tbl, op, row FROM data_outbox WHERE id > ? ORDER BY id LIMIT ?'),
-      backlog: p('SELECT count(*) AS n FROM data_outbox'),
+      backlog: p('SELECT count(*) AS n FROM data_outbox WHERE id > ?'),
       maxId: p('SELECT max(id) AS id FROM data_outbox'),
       minId: p('SELECT min(id) AS id FROM data_outbox'),
       seqOf: p("SELECT seq FROM sqlite_sequence WHERE name = 'data_outbox'"),
@@ -185,9 +185,9 @@ export class DataOutbox {
   pending(after: number, limit: number): Array<{ id: number; tbl: string; op: string; row: string }> {
     return this.st.pending.all(after, limit) as Array<{ id: number; tbl: string; op: string; row: string }>;
   }
-  /** Rows in the outbox. */
-  backlog(): number {
-    return (this.st.backlog.get() as { n: number }).n;
+  /** Rows in the outbox after id `after` (default all). */
+  backlog(after = 0): number {
+    return (this.st.backlog.get(after) as { n: number }).n;
   }
   /** The newest outbox id written (0 when none ever was). */
   newestId(): number {
@@ -455,7 +455,12 @@ export class DataReplicator {
     if (this.closed || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.poll();
+      try {
+        this.poll();
+      } catch (e) {
+        this.failures++; // the file (closed under it, busy): tried again at the next poll
+        this.o.onError?.(e as Error);
+      }
       if (!this.fenced) this.schedule(this.retrying ? this.o.retryMs : this.o.pollMs);
     }, ms);
     this.timer.unref?.();
@@ -567,7 +572,7 @@ export class DataReplicator {
     if (this.fenced || this.closed) why = 'this node is no longer the leader of the world';
     else if (this.retrying) why = 'the server cannot reach its replicas (NATS): retry shortly';
     else {
-      const n = this.outbox.backlog();
+      const n = this.outbox.backlog(this.ackedId);
       if (n >= this.o.maxBacklog) why = `${n} writes wait to be replicated: retry shortly`;
     }
     if (why) this.refusals++;
@@ -605,7 +610,7 @@ export class DataReplicator {
     return {
       appended: this.appended,
       inFlight: this.inFlight,
-      backlog: this.closed ? 0 : this.outbox.backlog(),
+      backlog: this.closed ? 0 : this.outbox.backlog(this.ackedId),
       failures: this.failures,
       stale: this.stale,
       refusals: this.refusals,
