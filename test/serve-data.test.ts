@@ -75,7 +75,12 @@ test('after a takeover, a player who registered on the old leader logs in on the
     // an artifact of hers, made on the leader's file by the ArtifactService
     const leaderFile = SqliteStore.open(join(aData, 'tessera.sqlite'));
     opened.push(leaderFile);
-    const made = new ArtifactService(leaderFile).create({ owner: annId, shape: { kind: 'sphere', radius: 0.3 }, position: [2, 3, -1], custom: { name: 'her ball' } });
+    const made = new ArtifactService(leaderFile).create({
+      owner: annId,
+      shape: { kind: 'sphere', radius: 0.3 },
+      position: [2, 3, -1],
+      custom: { name: 'her ball' },
+    });
 
     // the replica's file has them (the avatar, artifact and chat are sent behind the writes: wait for them)
     const replicaFile = SqliteStore.open(join(bData, 'tessera.sqlite'));
@@ -122,7 +127,11 @@ test('after a takeover, a player who registered on the old leader logs in on the
     try {
       const { publicId } = await back.connect();
       await waitFor(() => placed.some((e) => e.body.startsWith(`${publicId},`)), 10_000, 'the avatar placed where it was saved');
-      const at = placed.find((e) => e.body.startsWith(`${publicId},`))?.body.split(',').map(Number) ?? [];
+      const at =
+        placed
+          .find((e) => e.body.startsWith(`${publicId},`))
+          ?.body.split(',')
+          .map(Number) ?? [];
       expect(at.slice(1)).toEqual(avatar?.position.map((v) => Math.round(v * 1000)));
     } finally {
       back.close();

@@ -622,7 +622,7 @@ export class DataReplicator {
   /** Sends what it can within `timeoutMs`, commits what was acknowledged and stops (the rest stays in the outbox). */
   async close(timeoutMs = 2_000): Promise<void> {
     if (this.closed) return;
-    if (!this.fenced && timeoutMs > 0) await this.settled().catch(() => undefined);
+    if (!this.fenced && timeoutMs > 0) await Promise.race([this.settled().catch(() => undefined), new Promise((r) => setTimeout(r, timeoutMs).unref?.())]);
     const until = performance.now() + timeoutMs;
     while (this.inFlight > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 5));
     this.closed = true;
