@@ -109,6 +109,29 @@ test('what the leader writes reaches a replica: the same password logs in there,
   }
 });
 
+test('a leader that starts a new stream with a file that has data sends that data first', async () => {
+  const world = uniqueWorld('data-seed');
+  const before = file(`${world}-a`);
+  const old = await new AccountService(before, { scrypt: FAST_SCRYPT }).register('ann', 'a long password');
+  before.appendChat([{ channel: 'world', tick: 1, sender: old.id, text: 'said before replication' }]);
+  before.close();
+  open.splice(open.indexOf(before), 1);
+  const log = await DataStreamLog.open(nc, world);
+  const a = await leader(world, `${world}-a`, log);
+  try {
+    expect(a.data.stats().seeded).toBe(2);
+    await a.data.settled();
+    const replica = file(`${world}-b`);
+    const f = await DataFollower.start(log, replica.db, world);
+    await f.reach((await log.last()).seq, 10_000);
+    f.stop();
+    expect(replica.accountByName('ann')?.id).toBe(old.id);
+    expect(replica.chatPage('world', null, 10).map((l) => l.text)).toEqual(['said before replication']);
+  } finally {
+    await a.data.close();
+  }
+});
+
 test('a deposed leader cannot write: its append is fenced, the new leader has every acknowledged write and none of the deposed one', async () => {
   const world = uniqueWorld('data-fence');
   const log = await DataStreamLog.open(nc, world);

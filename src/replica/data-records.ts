@@ -227,6 +227,19 @@ export function decodeRecord(prefix: string, subject: string, data: Uint8Array):
   return { w: e.w, o: e.o, t: e.t, op: 'put', row, key };
 }
 
+/**
+ * Copies every row of the replicated tables into the outbox (with capture on: an UPDATE that
+ * changes nothing still fires the trigger), for a leader that starts a new data stream with a
+ * file that already has data (a server that did not replicate before). Returns the rows copied.
+ */
+export function seedOutbox(db: Database.Database): number {
+  let n = 0;
+  db.transaction(() => {
+    for (const [t, spec] of Object.entries(TABLES)) n += db.prepare(`UPDATE ${t} SET ${spec.pk} = ${spec.pk}`).run().changes;
+  })();
+  return n;
+}
+
 /** Applies checked records to a SQLite file: prepared statements per table. */
 export class RecordApplier {
   private readonly put = new Map<string, Database.Statement>();

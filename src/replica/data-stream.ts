@@ -45,7 +45,18 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { clusterConnectOptions } from '../cluster/auth';
-import { DataError, DATA_TABLES, MAX_RECORD_BYTES, RecordApplier, dataNames, decodeRecord, encodeLead, encodeOutboxRow, type DataRecord } from './data-records';
+import {
+  DataError,
+  DATA_TABLES,
+  MAX_RECORD_BYTES,
+  RecordApplier,
+  dataNames,
+  decodeRecord,
+  encodeLead,
+  encodeOutboxRow,
+  seedOutbox,
+  type DataRecord,
+} from './data-records';
 
 export { DataError } from './data-records';
 
@@ -364,6 +375,8 @@ export interface DataReplicatorStats {
   failures: number;
   /** Outbox rows dropped at the takeover: written after this node was deposed, never in the stream. */
   stale: number;
+  /** Rows the file held when this node started a new stream (sent first). */
+  seeded: number;
   /** Writes refused because the outbox was full or NATS away (ready()). */
   refusals: number;
   /** The stream's last sequence this node knows. */
@@ -384,6 +397,8 @@ export class DataReplicator {
   private appended = 0;
   private failures = 0;
   private stale = 0;
+  /** Rows of the file copied into the outbox when this node started a new stream. */
+  private seeded = 0;
   private refusals = 0;
   private fenced: DataError | null = null;
   private retrying = false;
@@ -417,14 +432,21 @@ export class DataReplicator {
     let f = follower ?? null;
     try {
       for (;;) {
+        const ob = r.outbox;
+        ob.setCapture(false); // what is applied now is not this node's writing
         const end = await log.last();
         f ??= await DataFollower.start(log, db, opts.world);
         await f.reach(end.seq, Math.max(1, until - performance.now()));
-        const ob = r.outbox;
         if (end.record && end.record.w === r.w) ob.done(opts.world, end.record.o, end.seq);
         else if (end.seq > 0 && ob.backlog() > 0) {
           r.stale += ob.backlog();
           ob.done(opts.world, ob.newestId(), end.seq);
+        }
+        if (end.seq === 0) {
+          // a new stream: everything this file already holds goes first
+          ob.setCapture(true);
+          r.seeded = seedOutbox(db);
+          ob.setCapture(false);
         }
         const oldest = ob.oldestId();
         const o = oldest === null ? ob.newestId() : oldest - 1;
@@ -613,6 +635,7 @@ export class DataReplicator {
       backlog: this.closed ? 0 : this.outbox.backlog(this.ackedId),
       failures: this.failures,
       stale: this.stale,
+      seeded: this.seeded,
       refusals: this.refusals,
       seq: this.ackedSeq,
       fenced: this.fenced !== null,
@@ -706,7 +729,10 @@ export class DataReplication {
     const at = performance.now();
     this.replicator = await DataReplicator.lead(this.streamLog, this.db, { ...this.o, node: this.o.id }, f ?? undefined);
     const s = this.replicator.stats();
-    this.o.log.info({ world: this.o.world, seq: s.seq, stale: s.stale, ms: Math.round(performance.now() - at) }, 'replication: leading the data stream');
+    this.o.log.info(
+      { world: this.o.world, seq: s.seq, stale: s.stale, seeded: s.seeded, ms: Math.round(performance.now() - at) },
+      'replication: leading the data stream',
+    );
     if (s.stale > 0) this.o.log.warn({ world: this.o.world, rows: s.stale }, 'replication: dropped writes made here after another node led');
     return this.replicator;
   }
