@@ -2,12 +2,14 @@
  * Issue 19's acceptance test for durable data: "After a takeover, a player who registered on the
  * old primary logs in on the new one with the same password and finds their avatar and
  * artifacts." `tessera serve --replicate` leads in a child process; `serve --replicate --follow`
- * waits as a replica in this one. A player registers and logs in over HTTP, plays (WebSocket:
- * a chat line, then leaves, which saves the avatar), and gets an artifact (written to the
- * leader's file by the ArtifactService, as a game or the operator would). The leader is killed
- * with SIGKILL; on the new leader the same password logs in, the old token still works (the
- * session was in JetStream before the token was given out), the chat line is in the history,
- * the avatar is placed where the old leader saved it, and the artifacts are the old leader's.
+ * waits as a replica in this one. A player registers and logs in over HTTP (two sessions),
+ * plays with one (WebSocket: a chat line, then /auth/logout, after which her client leaves and
+ * the avatar is saved), and gets an artifact (written to the leader's file by the
+ * ArtifactService, as a game or the operator would). The leader is killed with SIGKILL; on the
+ * new leader the same password logs in, the other token still works (the session was in
+ * JetStream before the token was given out) and the logged-out one does not, the chat line is in
+ * the history, the avatar is placed where the old leader saved it, and the artifacts are the old
+ * leader's.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,10 +47,11 @@ test('after a takeover, a player who registered on the old leader logs in on the
     bData = join(dir, `${world}-b`);
   const a = startServe(['--port', '0', '--data', aData, '--scene', scenePath, '--workers', '0', '--replicate', nats, '--replicate-world', world]);
   let b: Server | null = null;
+  let bStarting: Promise<Server> | null = null;
   const opened: SqliteStore[] = [];
   try {
     const { port } = await a.listening;
-    const bStarting = serve(
+    bStarting = serve(
       resolveConfig({ port: '0', data: bData, workers: '0', scene: scenePath, replicate: nats, replicateWorld: world, follow: true }, {}),
       pino({ level: 'silent' }),
     );
@@ -61,15 +64,17 @@ test('after a takeover, a player who registered on the old leader logs in on the
     const login = await json(port, '/auth/login', { name: 'ann', password: 'a long password' });
     expect(login.status).toBe(200);
     const token = login.json.token as string;
+    // a second session, on her phone
+    const phone = (await json(port, '/auth/login', { name: 'ann', password: 'a long password' })).json.token as string;
 
-    // plays: joins, says something, leaves (the avatar is saved when it leaves)
+    // plays on the phone: joins, says something, logs out (her client leaves at once: the avatar is saved)
     const c = new RawClient(`ws://127.0.0.1:${port}/ws`);
     await c.opened;
-    c.hello({ token, privateId: 'ann-phone' });
+    c.hello({ token: phone, privateId: 'ann-phone' });
     await c.until(() => c.of('welcome').length > 0, 10_000, 'welcome');
     c.send({ kind: 'chat', channel: CHAT_CHANNEL.WORLD, to: '', text: 'hello from the old leader' });
     await c.until(() => c.of('chat').some((m) => m.text === 'hello from the old leader'), 10_000, 'the chat line');
-    c.close();
+    expect((await json(port, '/auth/logout', {}, { authorization: `Bearer ${phone}` })).status).toBe(200);
     await c.done;
 
     // an artifact of hers, made on the leader's file by the ArtifactService
@@ -98,7 +103,7 @@ test('after a takeover, a player who registered on the old leader logs in on the
 
     a.kill('SIGKILL');
     await a.exit;
-    b = await bStarting;
+    b = await (bStarting as Promise<Server>);
     const bPort = b.host.port;
 
     // the same password logs in on the new leader; the old token still works there
@@ -109,6 +114,8 @@ test('after a takeover, a player who registered on the old leader logs in on the
     const history = await request('GET', `http://127.0.0.1:${bPort}/chat/history?channel=world`, '', { authorization: `Bearer ${token}` });
     expect(history.status).toBe(200);
     expect((history.json.lines as Array<{ text: string; sender: number }>).map((l) => l.text)).toContain('hello from the old leader');
+    // the phone's token was logged out on the old leader: it does not come back on the new one
+    expect((await request('GET', `http://127.0.0.1:${bPort}/chat/history?channel=world`, '', { authorization: `Bearer ${phone}` })).status).toBe(401);
 
     // her artifacts are the old leader's, row for row
     expect(replicaFile.artifactsOwnedBy(annId)).toEqual([leaderFile.artifact(made.id)]);
@@ -142,7 +149,8 @@ test('after a takeover, a player who registered on the old leader logs in on the
   } finally {
     a.kill('SIGKILL');
     await a.exit;
-    await b?.stop();
+    // (a failure before the takeover: the replica leads now that a is gone, and is stopped)
+    await (b ?? (await bStarting?.catch(() => null)))?.stop();
     for (const s of opened) s.close();
   }
 });
