@@ -167,6 +167,7 @@ export class DataOutbox {
     this.st = {
       writer: p('SELECT writer, capture FROM data_state'),
       capture: p('UPDATE data_state SET capture = ?'),
+      renew: p('UPDATE data_state SET writer = lower(hex(randomblob(8)))'),
       pending: p('SELECT id, tbl, op, row FROM data_outbox WHERE id > ? ORDER BY id LIMIT ?'),
       backlog: p('SELECT count(*) AS n FROM data_outbox WHERE id > ?'),
       maxId: p('SELECT max(id) AS id FROM data_outbox'),
@@ -183,6 +184,13 @@ export class DataOutbox {
   /** This file's writer id (16 hex digits). */
   writer(): string {
     return (this.st.writer.get() as { writer: string }).writer;
+  }
+  /**
+   * Gives this file a new writer id (a replica: a file copied from the leader's must not pass
+   * for it when it leads, or fencing could not tell the two apart).
+   */
+  renewWriter(): void {
+    this.st.renew.run();
   }
   /** Whether the triggers copy writes into the outbox. */
   capturing(): boolean {
@@ -701,6 +709,7 @@ export class DataReplication {
     const { nc, log } = await DataReplication.connect(o);
     const d = new DataReplication(nc, log, db, o, null);
     try {
+      new DataOutbox(db).renewWriter();
       d.follower = await DataFollower.start(log, db, o.world, { onRefused: (s, e) => d.refused(s, e) });
     } catch (e) {
       await nc.close();
