@@ -35,6 +35,10 @@
  * A refused attempt is AuthError RATE_LIMITED with retryAfterMs and does no scrypt work; a
  * successful login gives its account's tokens back. Registration without an address (the
  * operator's CLI) is not limited.
+ *
+ * In a replicated world (`durable`, src/replica/data-stream.ts) register, login, refresh and
+ * logout resolve only once their rows are stored in JetStream, and are refused with BUSY when
+ * they cannot be (checkWritable, settled).
  */
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { BucketMap, DEFAULT_MAX_BUCKETS, addressKey, type Budget } from './rate-buckets';

@@ -739,7 +739,7 @@ export class DataReplication {
     this.replicator = await DataReplicator.lead(this.streamLog, this.db, { ...this.o, node: this.o.id }, f ?? undefined);
     const s = this.replicator.stats();
     this.o.log.info(
-      { world: this.o.world, seq: s.seq, stale: s.stale, seeded: s.seeded, ms: Math.round(performance.now() - at) },
+      { world: this.o.world, seq: s.seq, stale: s.stale, seeded: s.seeded, refused: f?.stats().refused ?? 0, ms: Math.round(performance.now() - at) },
       'replication: leading the data stream',
     );
     if (s.stale > 0) this.o.log.warn({ world: this.o.world, rows: s.stale }, 'replication: dropped writes made here after another node led');
