@@ -584,8 +584,8 @@ export async function serve(cfg: ServeConfig, log: Logger = pino({ level: cfg.lo
       securityLog.stop();
       await host.stop();
       await closeCluster();
+      await data?.close(); // the host's last writes (avatars) reach JetStream before the lease is released
       await leader?.close();
-      await data?.close();
       await sink.close();
       store.close();
       log.info({ tick: host.world.stream.tick, hash: host.world.sim.hash().toString(16) }, 'stopped');
