@@ -9,7 +9,8 @@
  * new leader the same password logs in, the other token still works (the session was in
  * JetStream before the token was given out) and the logged-out one does not, the chat line is in
  * the history, the avatar is placed where the old leader saved it, and the artifacts are the old
- * leader's.
+ * leader's. And a graceful stop: what the leader writes while stopping (the avatars of players
+ * still connected) is in JetStream before it releases the lease, so the next leader has it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -152,5 +153,43 @@ test('after a takeover, a player who registered on the old leader logs in on the
     // (a failure before the takeover: the replica leads now that a is gone, and is stopped)
     await (b ?? (await bStarting?.catch(() => null)))?.stop();
     for (const s of opened) s.close();
+  }
+});
+
+test('a graceful stop of the leader hands over what it wrote while stopping: the avatar of a player still connected reaches the replica that takes over', async () => {
+  const world = uniqueWorld('durable-stop');
+  const nats = await natsUrl();
+  const cfg = (data: string, follow: boolean) =>
+    resolveConfig(
+      { port: '0', data: join(dir, data), workers: '0', scene: scenePath, replicate: nats, replicateWorld: world, ...(follow ? { follow: true } : {}) },
+      {},
+    );
+  const a = await serve(cfg(`${world}-a`, false), pino({ level: 'silent' }));
+  let b: Server | null = null;
+  const bStarting = serve(cfg(`${world}-b`, true), pino({ level: 'silent' }));
+  bStarting.catch(() => undefined);
+  try {
+    const port = a.host.port;
+    const annId = (await json(port, '/auth/register', { name: 'ann', password: 'a long password' })).json.accountId as number;
+    const token = (await json(port, '/auth/login', { name: 'ann', password: 'a long password' })).json.token as string;
+    const c = new RawClient(`ws://127.0.0.1:${port}/ws`);
+    await c.opened;
+    c.hello({ token, privateId: 'ann-phone' });
+    await c.until(() => c.of('welcome').length > 0, 10_000, 'welcome');
+    await a.stop('test'); // ann is still connected: her avatar is saved by the stop
+    b = await bStarting;
+    const leaderFile = SqliteStore.open(join(dir, `${world}-a`, 'tessera.sqlite'));
+    const replicaFile = SqliteStore.open(join(dir, `${world}-b`, 'tessera.sqlite'));
+    try {
+      expect(leaderFile.loadAvatar(annId)).not.toBeNull();
+      expect(replicaFile.loadAvatar(annId)).toEqual(leaderFile.loadAvatar(annId));
+    } finally {
+      leaderFile.close();
+      replicaFile.close();
+    }
+    c.close();
+  } finally {
+    await a.stop();
+    await (b ?? (await bStarting.catch(() => null)))?.stop();
   }
 });
