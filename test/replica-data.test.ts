@@ -159,6 +159,27 @@ test('a deposed leader cannot write: its append is fenced, the new leader has ev
   await b.data.close();
 });
 
+test('a row too large for a record is skipped and counted; the writes after it still reach the replica', async () => {
+  const world = uniqueWorld('data-large');
+  const log = await DataStreamLog.open(nc, world);
+  const a = await leader(world, `${world}-a`, log);
+  try {
+    a.store.recordAdmin([{ atMs: 1, actor: 0, action: 'huge', detail: 'x'.repeat(300_000) }]);
+    await a.data.settled();
+    a.store.appendChat([{ channel: 'world', tick: 1, sender: 0, text: 'after the huge row' }]);
+    await a.data.settled();
+    expect(a.data.stats()).toMatchObject({ skipped: 1, backlog: 0 });
+    const replica = file(`${world}-b`);
+    const f = await DataFollower.start(log, replica.db, world);
+    await f.reach((await log.last()).seq, 10_000);
+    f.stop();
+    expect(replica.adminRecords(10)).toEqual([]);
+    expect(replica.chatPage('world', null, 10).map((l) => l.text)).toEqual(['after the huge row']);
+  } finally {
+    await a.data.close();
+  }
+});
+
 test('a replica that restarts mid-stream resumes after the last record it applied: nothing applied twice, nothing missed', async () => {
   const world = uniqueWorld('data-resume');
   const log = await DataStreamLog.open(nc, world);

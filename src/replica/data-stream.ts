@@ -385,6 +385,8 @@ export interface DataReplicatorStats {
   stale: number;
   /** Rows the file held when this node started a new stream (sent first). */
   seeded: number;
+  /** Outbox rows skipped because they could not be sent (larger than MAX_RECORD_BYTES): replicas lack them. */
+  skipped: number;
   /** Writes refused because the outbox was full or NATS away (ready()). */
   refusals: number;
   /** The stream's last sequence this node knows. */
@@ -407,6 +409,9 @@ export class DataReplicator {
   private stale = 0;
   /** Rows of the file copied into the outbox when this node started a new stream. */
   private seeded = 0;
+  /** Outbox rows that could not be sent (larger than a record), and the newest one's id. */
+  private skipped = 0;
+  private skippedTo = 0;
   private refusals = 0;
   private fenced: DataError | null = null;
   private retrying = false;
@@ -510,11 +515,18 @@ export class DataReplicator {
       let msg: { data: Uint8Array; subject: string };
       try {
         msg = encodeOutboxRow(this.w, row.id, row.tbl, row.op, row.row);
+        if (msg.data.byteLength > MAX_RECORD_BYTES)
+          throw new DataError(
+            'BAD_RECORD',
+            `${row.tbl} row (outbox ${row.id}) is ${msg.data.byteLength} bytes, more than a record holds (${MAX_RECORD_BYTES})`,
+          );
       } catch (e) {
-        // a row the trigger wrote cannot be unreadable; if it is, it is dropped, not sent forever
+        // a row that cannot be sent is skipped (counted, reported), not retried forever: it would stop every later write
         this.failures++;
+        this.skipped++;
         this.o.onError?.(e as Error);
-        this.sentId = row.id;
+        this.sentId = this.skippedTo = row.id;
+        if (this.inFlight === 0) this.ackedId = Math.max(this.ackedId, row.id);
         continue;
       }
       this.sentId = row.id;
@@ -525,6 +537,7 @@ export class DataReplicator {
           this.inFlight--;
           this.appended++;
           this.ackedId = Math.max(this.ackedId, row.id);
+          if (this.inFlight === 0) this.ackedId = Math.max(this.ackedId, Math.min(this.skippedTo, this.sentId)); // a skipped row after the last sent one
           this.ackedSeq = Math.max(this.ackedSeq, seq);
           this.wake();
         },
@@ -541,6 +554,7 @@ export class DataReplicator {
         },
       );
     }
+    this.wake(); // rows skipped above count as done
   }
 
   /** After a failed append: where does the stream end, and who wrote its last record? */
@@ -561,6 +575,7 @@ export class DataReplicator {
       this.sentId = this.ackedId;
       this.expected = end.seq;
       this.retrying = false;
+      this.skippedTo = Math.min(this.skippedTo, this.ackedId); // sent again after a resync
       this.wake();
       this.schedule(0);
     } catch (e) {
@@ -644,6 +659,7 @@ export class DataReplicator {
       failures: this.failures,
       stale: this.stale,
       seeded: this.seeded,
+      skipped: this.skipped,
       refusals: this.refusals,
       seq: this.ackedSeq,
       fenced: this.fenced !== null,
