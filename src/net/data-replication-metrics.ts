@@ -10,6 +10,7 @@
  *  tessera_replication_data_failures_total     appends that failed and were retried
  *  tessera_replication_data_refusals_total     account writes refused (BUSY: backlog full or NATS away)
  *  tessera_replication_data_stale_total        outbox rows dropped at a takeover (written after this node was deposed)
+ *  tessera_replication_data_skipped_total      rows too large for a record (256 KiB): not replicated
  * ```
  */
 import { Gauge, type Registry } from 'prom-client';
@@ -42,6 +43,7 @@ export class DataReplicationMetrics {
       'Account writes refused because they could not be replicated (backlog full or NATS away)',
       () => stats()?.refusals,
     );
+    totalCounter(registry, 'tessera_replication_data_skipped_total', 'Rows too large for a data record (256 KiB): not replicated', () => stats()?.skipped);
     totalCounter(
       registry,
       'tessera_replication_data_stale_total',
