@@ -176,6 +176,8 @@ test('a graceful stop of the leader hands over what it wrote while stopping: the
     await c.opened;
     c.hello({ token, privateId: 'ann-phone' });
     await c.until(() => c.of('welcome').length > 0, 10_000, 'welcome');
+    const publicId = c.of('welcome')[0].publicId;
+    await waitFor(() => a.host.world.avatarPosition(publicId) !== null, 10_000, 'her avatar in the world (the tick after her join)');
     await a.stop('test'); // ann is still connected: her avatar is saved by the stop
     b = await bStarting;
     const leaderFile = SqliteStore.open(join(dir, `${world}-a`, 'tessera.sqlite'));
