@@ -32,7 +32,9 @@
  * lease (another holder: ConfigError naming it), appends every closed tick to the world's
  * JetStream log after SQLite (src/replica/leader.ts), refuses to start when the log holds another
  * history, and stops when it loses the lease or another writer appended. Figures:
- * tessera_replication_* (src/net/replication-metrics.ts).
+ * tessera_replication_* (src/net/replication-metrics.ts). Accounts, sessions, avatars, artifacts,
+ * chat and admin records go through the world's data stream (src/replica/data-stream.ts): a
+ * replica applies it before it leads, and account writes are answered once JetStream has them.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -63,6 +65,8 @@ import type { WorldFollower } from './replica/follower';
 import type { WorldLoopOptions } from './sim/world-loop';
 import type { StreamOptions } from './sim/stream';
 import { ReplicationMetrics } from './net/replication-metrics';
+import { DataReplication, stopCapture } from './replica/data-stream';
+import { DataReplicationMetrics } from './net/data-replication-metrics';
 import { hostname } from 'node:os';
 
 /** What `tessera serve` runs with. */
@@ -516,6 +520,7 @@ export async function serve(
   mkdirSync(cfg.data, { recursive: true });
   const file = resolve(cfg.data, 'tessera.sqlite');
   const store = SqliteStore.open(file);
+  if (cfg.replicate === '') stopCapture(store.db); // a node that led a replicated world before: no data stream now
   const sink = await SnapshotWriter.start(file, { onWritten: (w) => log.debug({ tick: w.tick, bytes: w.bytes, ms: Math.round(w.ms) }, 'snapshot written') });
   store.handOverCheckpoints();
   const metrics = new HostMetrics();
@@ -558,6 +563,8 @@ export async function serve(
   let leader: ReplicationLeader | null = null;
   let promoted: WorldFollower | null = null;
   let replicaNode: ReplicaNode | null = null;
+  // accounts, sessions, avatars, artifacts, chat and admin records: the world's data stream (src/replica/data-stream.ts)
+  let data: DataReplication | null = null;
   if (cfg.replicate !== '') {
     const lo = {
       nats: cfg.replicate,
@@ -579,6 +586,7 @@ export async function serve(
       if (e instanceof LeaderError || e instanceof ReplicaError) throw new ConfigError('replicate', `world ${cfg.replicateWorld}`, e.message);
       throw new ConfigError('replicate', cfg.replicate, `cannot reach world ${cfg.replicateWorld} through NATS: ${e.message}`);
     };
+    const dataOpts = { nats: lo.nats, world: lo.world, id: lo.id, nkeyFile: lo.nkeyFile, log, onFenced: (e: Error) => lo.onDeposed(e.message) };
     if (cfg.follow) {
       // a replica: follow the log until this node wins the lease, then lead from the next tick
       const depose = deposer(lo);
@@ -589,9 +597,14 @@ export async function serve(
         onLost: (r) => depose(`lease lost (${r})`),
       }).catch(fail);
       replicaNode = node;
+      data = await DataReplication.follow(store.db, dataOpts).catch(async (e: Error) => {
+        await node.close();
+        return fail(e);
+      });
       // its own port while it waits: /metrics, /status, and 503 NOT_LEADER to clients (replica-status.ts)
       const status = await startReplicaStatus({ host: cfg.host, port: cfg.port, world: cfg.replicateWorld, node }).catch(async (e: Error) => {
         await node.close();
+        await data?.close(0);
         await sink.close();
         store.close();
         throw new ConfigError('port', String(cfg.port), `cannot listen on ${cfg.host}:${cfg.port} while waiting to lead: ${e.message}`);
@@ -605,12 +618,28 @@ export async function serve(
         .finally(() => status.close())
         .catch(async (e: Error) => {
           await node.close();
+          await data?.close(0);
           return fail(e);
         });
       leader = ReplicationLeader.lead(lo, p.nc, p.lease, p.tickLog, depose);
       promoted = p.follower;
-    } else leader = await ReplicationLeader.start(lo).catch(fail);
+      // before serving: every record of the data stream applied (accounts, tokens...), then this node appends
+      await (data as DataReplication).lead().catch(async (e: Error) => {
+        await leader?.close(0);
+        await data?.close(0);
+        return fail(e);
+      });
+    } else {
+      const l = await ReplicationLeader.start(lo).catch(fail);
+      leader = l;
+      data = await DataReplication.leadNow(store.db, dataOpts).catch(async (e: Error) => {
+        await l.close(0);
+        return fail(e);
+      });
+    }
     new ReplicationMetrics(leader, metrics.registry, replicaNode ?? undefined, () => host?.sendGateStats() ?? null);
+    accounts.durable = data.leader;
+    new DataReplicationMetrics(data, metrics.registry);
   }
   const stop = (reason = 'stop'): Promise<void> => {
     stopping ??= (async () => {
@@ -621,6 +650,7 @@ export async function serve(
       if (started) await leader?.snapshotNow();
       await host.stop();
       await closeCluster();
+      await data?.close(); // the host's last writes (avatars) reach JetStream before the lease is released
       await leader?.close();
       await sink.close();
       store.close();
@@ -699,6 +729,7 @@ export async function serve(
   } catch (e) {
     await closeCluster();
     await leader?.close(0);
+    await data?.close(0);
     await sink.close();
     store.close();
     throw e;

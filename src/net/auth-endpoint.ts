@@ -15,7 +15,8 @@ import type { HttpResponse } from './uws';
  * JSON endpoint ones included, leave their streams at once).
  * Tokens travel in bodies and headers only, never in URLs. Errors: 400 BAD_VALUE, 401
  * INVALID_CREDENTIALS (the same for an unknown name and a wrong password), 409 TAKEN, 429
- * RATE_LIMITED with Retry-After, 404 without an account service.
+ * RATE_LIMITED with Retry-After, 503 BUSY with Retry-After (a replicated world that cannot store the
+ * write off this machine now: AccountService.checkWritable/settled), 404 without an account service.
  */
 export function authEndpoint(h: HostContext, res: HttpResponse, action: string, authorization: string, address: string): void {
   const accounts = h.o.accounts;
@@ -46,8 +47,10 @@ export function authEndpoint(h: HostContext, res: HttpResponse, action: string, 
           [ERROR.BAD_VALUE]: '400 Bad Request',
           [ERROR.TAKEN]: '409 Conflict',
           [ERROR.BANNED]: '403 Forbidden',
+          [ERROR.BUSY]: '503 Service Unavailable',
         }[e.code];
-        reply(status, errorBody(e.code, e.message), e.code === ERROR.RATE_LIMITED ? { 'retry-after': String(Math.ceil(e.retryAfterMs / 1000)) } : {});
+        const retry = e.code === ERROR.RATE_LIMITED || e.code === ERROR.BUSY;
+        reply(status, errorBody(e.code, e.message), retry ? { 'retry-after': String(Math.max(1, Math.ceil(e.retryAfterMs / 1000))) } : {});
       };
       let body: { name?: unknown; password?: unknown } = {};
       try {
@@ -80,10 +83,15 @@ export function authEndpoint(h: HostContext, res: HttpResponse, action: string, 
             .catch(internal);
           return;
         // the old token's sockets are closed at once (4014 REVOKED, token-watch.ts)
+        // (a replicated world answers once the new rows are stored off this machine: AccountService.settled)
         case 'refresh':
           try {
-            reply('200 OK', accounts.refresh(bearer));
+            const next = accounts.refresh(bearer);
             h.revoked(bearer, 'refresh');
+            accounts
+              .settled()
+              .then(() => reply('200 OK', next), fail)
+              .catch(internal);
           } catch (e) {
             fail(e);
           }
@@ -91,7 +99,10 @@ export function authEndpoint(h: HostContext, res: HttpResponse, action: string, 
         case 'logout': {
           const ok = accounts.logout(bearer);
           if (ok) h.revoked(bearer, 'logout');
-          reply(ok ? '200 OK' : '401 Unauthorized', ok ? { ok } : errorBody(ERROR.INVALID_CREDENTIALS, 'the session is not valid'));
+          accounts
+            .settled()
+            .then(() => reply(ok ? '200 OK' : '401 Unauthorized', ok ? { ok } : errorBody(ERROR.INVALID_CREDENTIALS, 'the session is not valid')), fail)
+            .catch(internal);
           return;
         }
         default:

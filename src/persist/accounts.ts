@@ -35,6 +35,10 @@
  * A refused attempt is AuthError RATE_LIMITED with retryAfterMs and does no scrypt work; a
  * successful login gives its account's tokens back. Registration without an address (the
  * operator's CLI) is not limited.
+ *
+ * In a replicated world (`durable`, src/replica/data-stream.ts) register, login, refresh and
+ * logout resolve only once their rows are stored in JetStream, and are refused with BUSY when
+ * they cannot be (checkWritable, settled).
  */
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { BucketMap, DEFAULT_MAX_BUCKETS, addressKey, type Budget } from './rate-buckets';
@@ -42,9 +46,15 @@ import type { AccountRecord, AccountStore, AccountSummary } from './store';
 import { ERROR } from '../protocol/errors';
 
 /** The error codes an AuthError carries (src/protocol/errors.ts ERROR). */
-export type AuthErrorCode = typeof ERROR.INVALID_CREDENTIALS | typeof ERROR.RATE_LIMITED | typeof ERROR.BAD_VALUE | typeof ERROR.TAKEN | typeof ERROR.BANNED;
+export type AuthErrorCode =
+  | typeof ERROR.INVALID_CREDENTIALS
+  | typeof ERROR.RATE_LIMITED
+  | typeof ERROR.BAD_VALUE
+  | typeof ERROR.TAKEN
+  | typeof ERROR.BANNED
+  | typeof ERROR.BUSY;
 
-/** An authentication failure: `code` (ERROR.INVALID_CREDENTIALS, RATE_LIMITED, BAD_VALUE, TAKEN, BANNED) and what to do. */
+/** An authentication failure: `code` (ERROR.INVALID_CREDENTIALS, RATE_LIMITED, BAD_VALUE, TAKEN, BANNED, BUSY: a replicated world cannot store the write off this machine now) and what to do. */
 export class AuthError extends Error {
   constructor(
     readonly code: AuthErrorCode,
@@ -54,6 +64,17 @@ export class AuthError extends Error {
     super(message);
     this.name = 'AuthError';
   }
+}
+
+/**
+ * Where account writes are made durable beyond this machine (a replicated world:
+ * src/replica/data-stream.ts DataReplicator). `ready()`: why such a write cannot be replicated
+ * now, or null. `settled()`: resolves once every write committed so far is stored off this
+ * machine; rejects when it is not within its timeout.
+ */
+export interface DurableWrites {
+  ready(): string | null;
+  settled(): Promise<void>;
 }
 
 /** The roles an account can have, least to most trusted. */
@@ -149,6 +170,12 @@ export class AccountService {
   private hashing = 0;
   private readonly hashQueue: Array<() => void> = [];
   private readonly dummySalt = randomBytes(16);
+  /**
+   * Set in a replicated world: registration, login, refresh and logout are answered only once
+   * their rows are stored off this machine (else a takeover would lose an account or token the
+   * user was given, or bring a logged-out token back). Null: SQLite's commit is the answer.
+   */
+  durable: DurableWrites | null = null;
 
   constructor(
     private readonly store: AccountStore,
@@ -199,6 +226,26 @@ export class AccountService {
     }
   }
 
+  /** Throws AuthError BUSY (retry in 1 s) when account writes cannot be replicated now (DurableWrites.ready). */
+  checkWritable(): void {
+    const why = this.durable?.ready();
+    if (why) throw new AuthError(ERROR.BUSY, `cannot store this now: ${why}`, 1000);
+  }
+
+  /**
+   * Resolves once every account write so far is stored off this machine (at once without
+   * replication). Rejects with AuthError BUSY (retry in 1 s) when it is not in time: the write is
+   * kept here and replicated later, but was not acknowledged.
+   */
+  async settled(): Promise<void> {
+    if (!this.durable) return;
+    try {
+      await this.durable.settled();
+    } catch (e) {
+      throw new AuthError(ERROR.BUSY, `stored on this server but not yet replicated (${(e as Error).message}): retry in a moment`, 1000);
+    }
+  }
+
   /** RATE_LIMITED when `wait` > 0. */
   private static limitedError(wait: number, what: string): AuthError {
     return new AuthError(ERROR.RATE_LIMITED, `too many ${what}: retry in ${Math.ceil(wait / 1000)} s`, wait);
@@ -222,9 +269,10 @@ export class AccountService {
       if (g > 0) throw AccountService.limitedError(g, 'registrations on this server');
     }
     if (this.store.accountByName(name)) throw new AuthError(ERROR.TAKEN, 'that name is taken'); // before the hash: no work for a known answer
+    this.checkWritable();
     const salt = randomBytes(16);
     const hash = await this.hash(password, salt, this.params);
-    return this.store.transaction(() => {
+    const created = this.store.transaction(() => {
       if (this.store.accountByName(name)) throw new AuthError(ERROR.TAKEN, 'that name is taken');
       return this.store.createAccount({
         name,
@@ -235,6 +283,8 @@ export class AccountService {
         createdMs: this.now(),
       });
     });
+    await this.settled();
+    return created;
   }
 
   /** Has account `name` ever (in its newest 50 login records) logged in from address key `key`? */
@@ -300,6 +350,7 @@ export class AccountService {
         `this account is banned until ${new Date(account.bannedUntilMs).toISOString()}${account.banReason ? `: ${account.banReason}` : ''}`,
       );
     }
+    this.checkWritable();
     const token = randomBytes(32).toString('base64url');
     const now = this.now();
     this.store.transaction(() => {
@@ -307,6 +358,7 @@ export class AccountService {
       this.store.touchLogin(account.id, now);
       this.store.recordLogin({ atMs: now, name: key, address, ok: true, reason: 'ok' });
     });
+    await this.settled(); // the token is given only once a takeover would keep it
     return { token, expiresMs: now + this.ttl, accountId: account.id };
   }
 
@@ -324,10 +376,15 @@ export class AccountService {
     return { accountId: a.id, account: a.name, role: a.role, guest: false };
   }
 
-  /** Rotates a valid token: a new token with a fresh expiry; the old one is revoked. Throws AuthError INVALID_CREDENTIALS for a token that is not valid. */
+  /**
+   * Rotates a valid token: a new token with a fresh expiry; the old one is revoked. Throws AuthError
+   * INVALID_CREDENTIALS for a token that is not valid, BUSY when the write cannot be replicated
+   * now (checkWritable; then await settled() before giving the new token out).
+   */
   refresh(token: string): { token: string; expiresMs: number } {
     const p = this.authenticate(token);
     if (!p || p.guest) throw new AuthError(ERROR.INVALID_CREDENTIALS, 'the session is not valid: log in again');
+    this.checkWritable();
     const next = randomBytes(32).toString('base64url');
     const now = this.now();
     this.store.transaction(() => {

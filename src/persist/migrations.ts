@@ -150,6 +150,57 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX login_records_at ON login_records(at_ms);
    CREATE INDEX chat_tick ON chat_history(tick);
    CREATE INDEX sessions_expires ON sessions(expires_ms);`,
+  // 6: the data stream of a replicated world (src/replica/data-replication.ts). While this node
+  // leads (data_state.capture = 1) a trigger copies every written row of the durable tables into
+  // the outbox, in the writing transaction, as a JSON row image (blobs in hex); the leader sends
+  // the outbox to JetStream in id order and deletes what was stored. Deletes are captured for
+  // artifacts only: the other tables lose rows to retention, which every node runs itself.
+  // data_applied: the last sequence of each world's data stream this file holds.
+  `CREATE TABLE data_outbox (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     tbl TEXT NOT NULL,
+     op TEXT NOT NULL,                        -- put | del
+     row TEXT NOT NULL                        -- JSON row image (del: the primary key)
+   );
+   CREATE TABLE data_state (
+     writer TEXT NOT NULL,                    -- this file's random id (the records it sends carry it)
+     capture INTEGER NOT NULL DEFAULT 0       -- 1 while this node leads a replicated world
+   );
+   INSERT INTO data_state (writer, capture) VALUES (lower(hex(randomblob(8))), 0);
+   CREATE TABLE data_applied (
+     world TEXT PRIMARY KEY,
+     seq INTEGER NOT NULL                     -- last stream sequence applied (or sent) here
+   );
+   CREATE TRIGGER data_accounts_insert AFTER INSERT ON accounts WHEN (SELECT capture FROM data_state) = 1
+     BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('accounts', 'put', json_object('id', new.id, 'name', new.name, 'password_hash', hex(new.password_hash), 'password_salt', hex(new.password_salt), 'password_params', new.password_params, 'role', new.role, 'created_ms', new.created_ms, 'last_login_ms', new.last_login_ms, 'banned_until_ms', new.banned_until_ms, 'ban_reason', new.ban_reason)); END;
+   CREATE TRIGGER data_accounts_update AFTER UPDATE ON accounts WHEN (SELECT capture FROM data_state) = 1
+     BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('accounts', 'put', json_object('id', new.id, 'name', new.name, 'password_hash', hex(new.password_hash), 'password_salt', hex(new.password_salt), 'password_params', new.password_params, 'role', new.role, 'created_ms', new.created_ms, 'last_login_ms', new.last_login_ms, 'banned_until_ms', new.banned_until_ms, 'ban_reason', new.ban_reason)); END;
+   CREATE TRIGGER data_sessions_insert AFTER INSERT ON sessions WHEN (SELECT capture FROM data_state) = 1
+     BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('sessions', 'put', json_object('token_hash', hex(new.token_hash), 'account_id', new.account_id, 'created_ms', new.created_ms, 'expires_ms', new.expires_ms, 'revoked_ms', new.revoked_ms)); END;
+   CREATE TRIGGER data_sessions_update AFTER UPDATE ON sessions WHEN (SELECT capture FROM data_state) = 1
+     BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('sessions', 'put', json_object('token_hash', hex(new.token_hash), 'account_id', new.account_id, 'created_ms', new.created_ms, 'expires_ms', new.expires_ms, 'revoked_ms', new.revoked_ms)); END;
+   CREATE TRIGGER data_login_records_insert AFTER INSERT ON login_records WHEN (SELECT capture FROM data_state) = 1
+     BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('login_records', 'put', json_object('id', new.id, 'at_ms', new.at_ms, 'name', new.name, 'address', new.address, 'ok', new.ok, 'reason', new.reason)); END;
+   CREATE TRIGGER data_login_records_update AFTER UPDATE ON login_records WHEN (SELECT capture FROM data_state) = 1
+     BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('login_records', 'put', json_object('id', new.id, 'at_ms', new.at_ms, 'name', new.name, 'address', new.address, 'ok', new.ok, 'reason', new.reason)); END;
+   CREATE TRIGGER data_avatars_insert AFTER INSERT ON avatars WHEN (SELECT capture FROM data_state) = 1
+     BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('avatars', 'put', json_object('account_id', new.account_id, 'state', new.state, 'saved_ms', new.saved_ms)); END;
+   CREATE TRIGGER data_avatars_update AFTER UPDATE ON avatars WHEN (SELECT capture FROM data_state) = 1
+     BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('avatars', 'put', json_object('account_id', new.account_id, 'state', new.state, 'saved_ms', new.saved_ms)); END;
+   CREATE TRIGGER data_artifacts_insert AFTER INSERT ON artifacts WHEN (SELECT capture FROM data_state) = 1
+     BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('artifacts', 'put', json_object('id', new.id, 'origin', new.origin, 'remote_id', new.remote_id, 'owner_id', new.owner_id, 'master_id', new.master_id, 'rule', new.rule, 'shape', new.shape, 'physics', new.physics, 'custom', new.custom, 'stream', new.stream, 'fetched_ms', new.fetched_ms, 'updated_ms', new.updated_ms)); END;
+   CREATE TRIGGER data_artifacts_update AFTER UPDATE ON artifacts WHEN (SELECT capture FROM data_state) = 1
+     BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('artifacts', 'put', json_object('id', new.id, 'origin', new.origin, 'remote_id', new.remote_id, 'owner_id', new.owner_id, 'master_id', new.master_id, 'rule', new.rule, 'shape', new.shape, 'physics', new.physics, 'custom', new.custom, 'stream', new.stream, 'fetched_ms', new.fetched_ms, 'updated_ms', new.updated_ms)); END;
+   CREATE TRIGGER data_chat_history_insert AFTER INSERT ON chat_history WHEN (SELECT capture FROM data_state) = 1
+     BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('chat_history', 'put', json_object('id', new.id, 'channel', new.channel, 'tick', new.tick, 'sender', new.sender, 'text', new.text)); END;
+   CREATE TRIGGER data_chat_history_update AFTER UPDATE ON chat_history WHEN (SELECT capture FROM data_state) = 1
+     BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('chat_history', 'put', json_object('id', new.id, 'channel', new.channel, 'tick', new.tick, 'sender', new.sender, 'text', new.text)); END;
+   CREATE TRIGGER data_admin_records_insert AFTER INSERT ON admin_records WHEN (SELECT capture FROM data_state) = 1
+     BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('admin_records', 'put', json_object('id', new.id, 'at_ms', new.at_ms, 'actor', new.actor, 'action', new.action, 'detail', new.detail)); END;
+   CREATE TRIGGER data_admin_records_update AFTER UPDATE ON admin_records WHEN (SELECT capture FROM data_state) = 1
+     BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('admin_records', 'put', json_object('id', new.id, 'at_ms', new.at_ms, 'actor', new.actor, 'action', new.action, 'detail', new.detail)); END;
+   CREATE TRIGGER data_artifacts_delete AFTER DELETE ON artifacts WHEN (SELECT capture FROM data_state) = 1
+     BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('artifacts', 'del', json_object('id', old.id)); END;`,
 ];
 
 /** The schema version this build writes. */

@@ -11,7 +11,8 @@
  *
  * ```
  *  user          publish                                          subscribe
- *  replica <id>  tessera.<world>.log (JetStream publish),          _INBOX_<id>.>
+ *  replica <id>  tessera.<world>.log, tessera.<world>.data.>        _INBOX_<id>.>
+ *                (JetStream publishes),
  *                $KV.TESSERA_LEASE_<world>.leader,
  *                $O.TESSERA_SNAP_<world>.> and STREAM.PURGE of its
  *                stream OBJ_TESSERA_SNAP_<world> (snapshots),
@@ -30,18 +31,21 @@
  * lease (the leader's next append is fenced and replicas stop at the hash mismatch: an insider
  * can stop replication, not change what a replica accepts as the world), and Byzantine leaders.
  */
-import type { NatsPermissions } from '../cluster/auth';
+import { clusterConnectOptions, idOfKeyFile, type NatsPermissions } from '../cluster/auth';
+import type { ConnectionOptions } from '@nats-io/transport-node';
 import { WORLD_ID } from '../cluster/subjects';
 import { logNames } from './jetstream-log';
 import { leaseBucket } from './lease';
 import { snapshotBucket } from './snapshots';
+import { dataNames } from './data-records';
 
 /**
  * The JetStream streams a replicated world `world` keeps: the tick log, the lease bucket's
- * stream (`KV_<bucket>`) and the snapshots' object store's (`OBJ_<bucket>`, snapshots.ts). Throws RangeError for a world id that is not WORLD_ID.
+ * stream (`KV_<bucket>`), the snapshots' object store's (`OBJ_<bucket>`, snapshots.ts) and the
+ * data stream (`TESSERA_DATA_<world>`: accounts, sessions, chat..., data-stream.ts). Throws RangeError for a world id that is not WORLD_ID.
  */
 export function replicationStreams(world: string): string[] {
-  return [logNames(world).stream, `KV_${leaseBucket(world)}`, `OBJ_${snapshotBucket(world)}`];
+  return [logNames(world).stream, `KV_${leaseBucket(world)}`, `OBJ_${snapshotBucket(world)}`, dataNames(world).stream];
 }
 
 /**
@@ -69,6 +73,7 @@ export function replicaPermissions(world: string, id: string): NatsPermissions {
     publish: {
       allow: [
         logNames(world).subject,
+        dataNames(world).subjects,
         `$KV.${leaseBucket(world)}.leader`,
         // snapshot chunks and their metadata; deleting an old snapshot purges its chunks
         `$O.${snaps}.>`,
@@ -80,4 +85,14 @@ export function replicaPermissions(world: string, id: string): NatsPermissions {
     subscribe: { allow: [`_INBOX_${id}.>`] },
     allow_responses: false,
   };
+}
+
+/**
+ * NATS connection options of a replication node's connection `name`: with `nkeyFile` (a seed from
+ * `tessera cluster-keys --replicas`) the user is the key's, and the inbox prefix its id's
+ * (`_INBOX_<file name>`: the only inbox its permissions allow), whatever `id` the node logs and
+ * holds the lease under; without a key, an anonymous connection with inboxes `_INBOX_<id>`.
+ */
+export function replicaConnectOptions(o: { nats: string; name: string; id: string; nkeyFile?: string }): ConnectionOptions {
+  return clusterConnectOptions({ ...o, id: o.nkeyFile ? idOfKeyFile(o.nkeyFile) : o.id });
 }

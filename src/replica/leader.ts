@@ -15,7 +15,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { WorldLogStore } from '../persist/store';
 import type { WorldLoop } from '../sim/world-loop';
-import { clusterConnectOptions, idOfKeyFile } from '../cluster/auth';
+import { replicaConnectOptions } from './auth';
 import { JetStreamTickLog, ReplicaError } from './jetstream-log';
 import { LeaderLease } from './lease';
 import { ReplicatedLogStore, type ReplicationStats } from './replicated-store';
@@ -82,9 +82,7 @@ export class ReplicationLeader {
    * node holds the lease, or the NATS error when the server cannot be reached or has no JetStream.
    */
   static async start(o: LeaderOptions): Promise<ReplicationLeader> {
-    const nc = await connect(
-      clusterConnectOptions({ nats: o.nats, name: `tessera-leader-${o.world}-${o.id}`, id: o.nkeyFile ? idOfKeyFile(o.nkeyFile) : o.id, nkeyFile: o.nkeyFile }),
-    );
+    const nc = await connect(replicaConnectOptions({ nats: o.nats, name: `tessera-leader-${o.world}-${o.id}`, id: o.id, nkeyFile: o.nkeyFile }));
     try {
       const depose = deposer(o);
       const lease = await LeaderLease.open(nc, { world: o.world, id: o.id, ttlMs: o.leaseMs, onLost: (r) => depose(`lease lost (${r})`) });

@@ -23,7 +23,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { WorldSetup } from '../sim/main-sim';
-import { clusterConnectOptions, idOfKeyFile } from '../cluster/auth';
+import { replicaConnectOptions } from './auth';
 import { WorldFollower, type FollowerStats } from './follower';
 import { JetStreamTickLog, ReplicaError } from './jetstream-log';
 import { LeaderLease, type LeaseHolder } from './lease';
@@ -104,14 +104,7 @@ export class ReplicaNode {
    * be reached, ReplicaError LOG_GAP when the log no longer holds tick 0 and no snapshot is usable.
    */
   static async start(o: ReplicaNodeOptions): Promise<ReplicaNode> {
-    const nc = await connect(
-      clusterConnectOptions({
-        nats: o.nats,
-        name: `tessera-replica-${o.world}-${o.id}`,
-        id: o.nkeyFile ? idOfKeyFile(o.nkeyFile) : o.id,
-        nkeyFile: o.nkeyFile,
-      }),
-    );
+    const nc = await connect(replicaConnectOptions({ nats: o.nats, name: `tessera-replica-${o.world}-${o.id}`, id: o.id, nkeyFile: o.nkeyFile }));
     let follower: WorldFollower | null = null;
     try {
       let node: ReplicaNode | null = null;
