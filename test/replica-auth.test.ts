@@ -141,7 +141,15 @@ test("a client without a key cannot connect; a replica key of another world cann
   const perms = replicaPermissions(other, 'r1');
   const own = [...perms.publish.allow, ...perms.subscribe.allow];
   // every subject names the other world's streams, log, lease or the node's own inbox
-  const mine = [...replicationStreams(other), logNames(other).subject, `tessera.${other}.data.`, leaseBucket(other), snapshotBucket(other), '_INBOX_r1.', '$JS.API.INFO'];
+  const mine = [
+    ...replicationStreams(other),
+    logNames(other).subject,
+    `tessera.${other}.data.`,
+    leaseBucket(other),
+    snapshotBucket(other),
+    '_INBOX_r1.',
+    '$JS.API.INFO',
+  ];
   expect(own.every((s) => mine.some((m) => s.includes(m)))).toBe(true);
   expect(own.some((s) => s.includes(world))).toBe(false);
 });
