@@ -148,6 +148,13 @@ export interface StateInfo {
 export interface ClientOptions {
   /** ws://host:port/ws */
   url: string;
+  /**
+   * More addresses of the same world (its replicas, issue 19), tried in order after `url`: a
+   * connection that closes before its welcome (refused, or a replica answering 503 NOT_LEADER
+   * while it waits to lead) moves on to the next address at once; after a whole round without a
+   * welcome the backoff grows. The address that welcomed is tried first again after a drop.
+   */
+  urls?: readonly string[];
   /** Auth token (sent in hello, or in the upgrade as subprotocol `bearer.<token>` when tokenInUpgrade). */
   token: string;
   tokenInUpgrade?: boolean;
@@ -279,6 +286,11 @@ export class TesseraClient {
   private closedByUser = false;
   private attempt = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** `url` and `urls`, without repeats; the one in use is urlList[urlIndex]. */
+  private readonly urlList: string[];
+  private urlIndex = 0;
+  /** Connections closed before their welcome since the last welcome (or connect()). */
+  private failedInRound = 0;
   private readonly frames = new Map<number, Mirror>();
   private newest: Mirror | null = null;
   private readonly arrivals = new Map<number, number>();
@@ -302,11 +314,18 @@ export class TesseraClient {
     const ctor = opts.WebSocket ?? (globalThis as unknown as { WebSocket?: SocketFactory }).WebSocket;
     if (!ctor) throw new Error('no WebSocket class: pass options.WebSocket (the `ws` package in Node)');
     this.WS = ctor;
+    this.urlList = [...new Set([opts.url, ...(opts.urls ?? [])])];
+  }
+
+  /** The address of the connection in use (or the next one tried). */
+  get currentUrl(): string {
+    return this.urlList[this.urlIndex];
   }
 
   /** Opens the connection; resolves with the welcome, rejects if the socket closes first. */
   connect(): Promise<Extract<ServerMessage, { kind: 'welcome' }>> {
     this.closedByUser = false;
+    this.failedInRound = 0;
     const p = new Promise<Extract<ServerMessage, { kind: 'welcome' }>>((resolve, reject) => this.welcomeWaiters.push({ resolve, reject }));
     this.open();
     return p;
@@ -316,8 +335,12 @@ export class TesseraClient {
     // a new connection resends its geometry from the first part: start the half-received ones again
     this.assembler = new GeometryAssembler();
     const protocols = [SUBPROTOCOL, ...(this.opts.tokenInUpgrade ? [`bearer.${this.opts.token}`] : [])];
-    const ws = new this.WS(this.opts.url, protocols);
+    const ws = new this.WS(this.currentUrl, protocols);
     this.ws = ws;
+    let welcomed = false;
+    this.onWelcomed = () => {
+      welcomed = true;
+    };
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => {
       this.send({
@@ -343,18 +366,29 @@ export class TesseraClient {
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = null;
+      if (!welcomed) {
+        // this address did not take us: the next one (a replica that now leads, perhaps)
+        this.failedInRound++;
+        this.urlIndex = (this.urlIndex + 1) % this.urlList.length;
+      }
       const retry = !this.closedByUser && (this.opts.reconnect?.enabled ?? true) && !FATAL.has(ev.code);
-      for (const w of this.welcomeWaiters.splice(0)) w.reject(new Error(`closed before welcome: ${ev.code} ${ev.reason}`));
+      // connect() waits while addresses of this round are left to try
+      const untried = !welcomed && this.failedInRound % this.urlList.length !== 0;
+      if (!(retry && untried)) for (const w of this.welcomeWaiters.splice(0)) w.reject(new Error(`closed before welcome: ${ev.code} ${ev.reason}`));
       this.callbacks.onClose?.(ev.code, ev.reason, retry);
-      if (retry) this.scheduleReconnect();
+      if (retry) this.scheduleReconnect(untried);
     };
   }
 
-  private scheduleReconnect(): void {
+  /** Set by open(): marks the current connection welcomed. */
+  private onWelcomed: () => void = () => {};
+
+  /** `soon`: another address of this round is left to try: go at the shortest wait, without growing the backoff. */
+  private scheduleReconnect(soon = false): void {
     const min = this.opts.reconnect?.minMs ?? 250,
       max = this.opts.reconnect?.maxMs ?? 5000;
-    const wait = Math.min(max, min * 2 ** this.attempt) * (1 + Math.random() * 0.25);
-    this.attempt++;
+    const wait = soon ? min / 4 : Math.min(max, min * 2 ** this.attempt) * (1 + Math.random() * 0.25);
+    if (!soon) this.attempt++;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       if (!this.closedByUser) {
@@ -367,6 +401,8 @@ export class TesseraClient {
   private onServer(m: ServerMessage): void {
     switch (m.kind) {
       case 'welcome':
+        this.onWelcomed();
+        this.failedInRound = 0;
         this.publicId = m.publicId;
         this.tickRate = m.tickRate;
         this.seed = m.seed;
