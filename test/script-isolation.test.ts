@@ -3,7 +3,7 @@
  * well-behaved script on the same engine (the same wasm module) keeps counting its touches; a
  * suspended script stays suspended; the same input suspends at the same call on two engines.
  */
-import { Script, ScriptEngine } from '../src/script/engine';
+import { type Script, ScriptEngine } from '../src/script/engine';
 import { SCRIPT_ERROR, type ScriptErrorCode, type ScriptEvent, type ScriptSelfView } from '../src/script/types';
 
 const view = (tick: number): ScriptSelfView => ({ id: 1, tick, position: [1000, 2000, -3000], velocity: [0, -9810, 0] });
