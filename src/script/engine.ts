@@ -40,6 +40,62 @@ const VARIANT: QuickJSSyncVariant = {
   importModuleLoader: async () => require('@jitl/quickjs-wasmfile-release-sync/emscripten-module'),
 };
 
+/**
+ * The instruction budget must not depend on what a runtime ran before: QuickJS keeps a countdown
+ * (`JSContext.interrupt_counter`, quickjs.c) that calls the interrupt handler when it reaches 0 and
+ * restarts at JS_INTERRUPT_COUNTER_INIT = 10,000; what is left of it carries over from one call to
+ * the next, so a restarted server (fresh runtime) would cut a long call at another point than a
+ * server that ran through. quickjs-emscripten exposes no setter, so the engine writes the countdown
+ * itself before every call, at its byte offset in the JSContext struct of this build
+ * (quickjs-emscripten 0.32.0, release-sync). `ScriptEngine.create` checks the offset on a probe
+ * context and refuses to start if it does not behave as the countdown (another build).
+ */
+const INTERRUPT_COUNTER_OFFSET = 232;
+/** JS_INTERRUPT_COUNTER_INIT in quickjs.c: poll points between two interrupt-handler calls. */
+export const POLL_POINTS_PER_POLL = 10_000;
+
+/** The private fields of quickjs-emscripten's context this engine reads (pinned version). */
+interface ContextInternals {
+  ctx: { value: number };
+  module: { HEAPU8: Uint8Array };
+}
+
+/** Sets the context's interrupt countdown to `value` (see INTERRUPT_COUNTER_OFFSET). */
+function setInterruptCountdown(ctx: QuickJSContext, value: number): void {
+  const c = ctx as unknown as ContextInternals;
+  new DataView(c.module.HEAPU8.buffer).setInt32(c.ctx.value + INTERRUPT_COUNTER_OFFSET, value, true);
+}
+
+/** Throws unless INTERRUPT_COUNTER_OFFSET is the countdown in this wasm module (a probe runtime). */
+function checkInterruptCountdown(module: QuickJSWASMModule): void {
+  const rt = module.newRuntime();
+  let calls = 0;
+  rt.setInterruptHandler(() => {
+    calls++;
+    return false;
+  });
+  const ctx = rt.newContext();
+  const run = (countdown: number): number => {
+    calls = 0;
+    setInterruptCountdown(ctx, countdown);
+    ctx.evalCode('for (let i = 0; i < 100; i++) {}', 'probe.js', { type: 'global' }).dispose();
+    return calls;
+  };
+  try {
+    const few = run(1); // the first poll point reaches 0: one handler call
+    const none = run(POLL_POINTS_PER_POLL); // 100 iterations are far from 10,000 poll points
+    const again = run(1);
+    if (few !== 1 || none !== 0 || again !== 1) {
+      throw new Error(
+        `script engine: this QuickJS build does not keep its interrupt countdown at byte ${INTERRUPT_COUNTER_OFFSET} (${few},${none},${again}); refusing to run scripts with a history-dependent budget`,
+      );
+    }
+  } finally {
+    ctx.dispose();
+    rt.dispose();
+  }
+}
+
 /** Longest error message kept for the object's master, characters. */
 const MAX_MESSAGE = 300;
 
@@ -87,7 +143,9 @@ export class ScriptEngine {
 
   /** Loads the QuickJS wasm module (a few ms). */
   static async create(worldSeed = 0): Promise<ScriptEngine> {
-    return new ScriptEngine(await newQuickJSWASMModuleFromVariant(VARIANT), worldSeed);
+    const module = await newQuickJSWASMModuleFromVariant(VARIANT);
+    checkInterruptCountdown(module);
+    return new ScriptEngine(module, worldSeed);
   }
 
   /**
@@ -210,6 +268,7 @@ export class Script {
   }
 
   private beginCall(budget: number): void {
+    if (this.context) setInterruptCountdown(this.context, POLL_POINTS_PER_POLL);
     this.polls = 0;
     this.budget = budget;
     this.violation = null;
@@ -244,7 +303,17 @@ export class Script {
     });
     this.beginCall(this.limits.loadBudgetPolls);
     const ctx = rt.newContext({
-      intrinsics: { BaseObjects: true, Eval: true, RegExp: true, JSON: true, Proxy: true, MapSet: true, TypedArrays: true, Promise: true },
+      intrinsics: {
+        BaseObjects: true,
+        Eval: true,
+        StringNormalize: true,
+        RegExp: true,
+        JSON: true,
+        Proxy: true,
+        MapSet: true,
+        TypedArrays: true,
+        Promise: true,
+      },
     });
     this.context = ctx;
     const v = this.setup(ctx);
