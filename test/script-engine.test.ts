@@ -129,6 +129,35 @@ describe('determinism', () => {
     after.dispose();
   });
 
+  test('checkpoint rule: closure state (not frozen) lives from one checkpoint to the next, the same on a live and a restored server', () => {
+    // `mem` is a top-level const: a global lexical binding, not a property of globalThis, so seal()
+    // cannot freeze it. The host resets every sandbox at checkpoint ticks (here 4), where a restore
+    // may start; a sandbox prepared ahead (tick 2) equals one built at the checkpoint.
+    const src = `const mem = { n: 0 }; on('touch', () => { mem.n++; store.set('s', (store.get('s') ?? 0) + 1); emit.chat(mem.n + '/' + store.get('s')); });`;
+    const chats = (r: ScriptResult) => (r.ok ? r.commands.map((c) => (c.kind === 'chat' ? c.text : '')) : [r.code]);
+    const live = a.load({ objectId: 11, source: src });
+    const noRule = a.load({ objectId: 11, source: src });
+    const outLive: string[][] = [];
+    const outNoRule: string[][] = [];
+    let saved = '';
+    for (let t = 1; t <= 6; t++) {
+      if (t === 2) live.prepareReset();
+      if (t === 4) {
+        live.reset();
+        saved = live.serializeStore();
+      }
+      outLive.push(chats(live.deliver(view(t, 11), [touch(1)])));
+      outNoRule.push(chats(noRule.deliver(view(t, 11), [touch(1)])));
+    }
+    const restored = b.load({ objectId: 11, source: src, store: saved });
+    const outRestored = [4, 5, 6].map((t) => chats(restored.deliver(view(t, 11), [touch(1)])));
+    expect(outLive.slice(3)).toEqual(outRestored);
+    expect(outRestored).toEqual([['1/4'], ['2/5'], ['3/6']]);
+    // without the rule, the closure counter runs on and a restored server would disagree
+    expect(outNoRule.slice(3)).toEqual([['4/4'], ['5/5'], ['6/6']]);
+    for (const s of [live, noRule, restored]) s.dispose();
+  });
+
   test('events arrive sorted by the host key, whatever order the host lists them in; equal keys are refused', () => {
     const src = `on('touch', (e) => log(e.by + ':' + e.seq)); on('timer', (e) => log('timer:' + e.seq));`;
     const evs: ScriptEvent[] = [

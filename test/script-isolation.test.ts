@@ -91,10 +91,12 @@ describe('hostile scripts are contained with their code while another script wor
     ['dynamic import', `import('fs')`],
     ['static import', `import fs from 'fs';`],
     ['caught forbidden call', `try { eval('1') } catch (e) {}`],
+    ['store at top level', `store.set('a', 1)`],
+    ['emit at top level', `emit.chat('hello')`],
   ])('%s: SCRIPT_FORBIDDEN', (_name, code) => {
     expect(suspendCode(code).code).toBe(SCRIPT_ERROR.FORBIDDEN);
     // inside a handler too
-    if (!code.startsWith('import ')) expect(suspendCode(`on('touch', () => { ${code}; });`).code).toBe(SCRIPT_ERROR.FORBIDDEN);
+    if (!/^(import |store|emit)/.test(code)) expect(suspendCode(`on('touch', () => { ${code}; });`).code).toBe(SCRIPT_ERROR.FORBIDDEN);
   });
   test('event flood: SCRIPT_FLOOD, the flood is not delivered', () => {
     expect(suspendCode(`on('touch', () => { for (;;) emit.impulse(0, 1, 0); });`).code).toBe(SCRIPT_ERROR.FLOOD);

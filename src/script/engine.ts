@@ -178,6 +178,10 @@ export class Script {
   private runtime: QuickJSRuntime | null = null;
   private context: QuickJSContext | null = null;
   private deliverFn: QuickJSHandle | null = null;
+  /** A sandbox built ahead for the next reset (prepareReset), or the violation building it met. */
+  private spare: { runtime: QuickJSRuntime; context: QuickJSContext; deliverFn: QuickJSHandle } | Violation | null = null;
+  /** True while the source loads: store and emit are refused then. */
+  private loading = false;
   private store: ScriptStore;
   /** The call's pending store (copy on call start, kept on success). */
   private pending: ScriptStore;
@@ -252,12 +256,44 @@ export class Script {
   reset(): void {
     if (this.suspension) return;
     this.disposeSandbox();
-    this.boot();
+    const spare = this.spare;
+    this.spare = null;
+    if (spare === null) this.boot();
+    else if ('code' in spare) this.suspend(spare);
+    else ({ runtime: this.runtime, context: this.context, deliverFn: this.deliverFn } = spare);
+  }
+
+  /**
+   * Builds the sandbox the next `reset()` will swap in, ahead of time (in idle time before a
+   * checkpoint tick): loading does not depend on the store or the tick (top-level code may not
+   * touch the store or emit, and its Math.random has the fixed seed 0), so a sandbox built early
+   * equals one built at the checkpoint. A no-op when one is ready or the script is suspended.
+   */
+  prepareReset(): void {
+    if (this.suspension || this.spare) return;
+    const current = { runtime: this.runtime, context: this.context, deliverFn: this.deliverFn };
+    this.runtime = this.context = this.deliverFn = null;
+    const v = this.build();
+    if (v) {
+      this.disposeSandbox();
+      this.spare = v;
+    } else {
+      this.spare = { runtime: this.runtime!, context: this.context!, deliverFn: this.deliverFn! };
+    }
+    this.pending = this.store;
+    this.commands = [];
+    ({ runtime: this.runtime, context: this.context, deliverFn: this.deliverFn } = current);
   }
 
   /** Frees the sandbox. The script is unusable afterwards (calls return SCRIPT_THREW 'disposed'). */
   dispose(): void {
     this.disposeSandbox();
+    if (this.spare && !('code' in this.spare)) {
+      this.spare.deliverFn.dispose();
+      this.spare.context.dispose();
+      this.spare.runtime.dispose();
+    }
+    this.spare = null;
     if (!this.suspension) this.suspension = { code: SCRIPT_ERROR.THREW, message: 'script disposed' };
   }
 
@@ -286,6 +322,17 @@ export class Script {
   }
 
   private boot(): void {
+    const v = this.build();
+    if (v) {
+      this.suspend(v);
+      return;
+    }
+    this.pending = this.store;
+    this.commands = [];
+  }
+
+  /** A new runtime and context with prelude and source loaded, in this.runtime/context/deliverFn; the violation or null. */
+  private build(): Violation | null {
     const rt = this.module.newRuntime();
     this.runtime = rt;
     rt.setMemoryLimit(this.limits.memoryBytes);
@@ -301,7 +348,6 @@ export class Script {
       if (!this.violation) this.violation = { code: SCRIPT_ERROR.FORBIDDEN, message };
       return { error: new Error(message) };
     });
-    this.beginCall(this.limits.loadBudgetPolls);
     const ctx = rt.newContext({
       intrinsics: {
         BaseObjects: true,
@@ -316,13 +362,13 @@ export class Script {
       },
     });
     this.context = ctx;
-    const v = this.setup(ctx);
-    if (v) {
-      this.suspend(v);
-      return;
+    this.beginCall(this.limits.loadBudgetPolls);
+    this.loading = true;
+    try {
+      return this.setup(ctx);
+    } finally {
+      this.loading = false;
     }
-    this.store = this.pending;
-    this.commands = [];
   }
 
   /** Prelude, source, seal; the first violation or null. */
@@ -344,7 +390,10 @@ export class Script {
       ctx.newFunction('hostStoreDelete', (key) => {
         this.pending.delete(this.keyArg(ctx, key));
       }),
-      ctx.newFunction('hostStoreKeys', () => ctx.newString(JSON.stringify(this.pending.keys()))),
+      ctx.newFunction('hostStoreKeys', () => {
+        if (this.loading) this.forbid('store access while the script loads (top level)');
+        return ctx.newString(JSON.stringify(this.pending.keys()));
+      }),
       ctx.newFunction('hostLog', (text) => {
         const s = ctx.typeof(text) === 'string' ? ctx.getString(text) : `<${ctx.typeof(text)}>`;
         if (this.log.length < this.limits.maxLogLines) this.log.push(s.slice(0, this.limits.maxLogChars));
@@ -439,6 +488,7 @@ export class Script {
   }
 
   private keyArg(ctx: QuickJSContext, key: QuickJSHandle): string {
+    if (this.loading) this.forbid('store access while the script loads (top level)');
     if (ctx.typeof(key) !== 'string') this.refuse(SCRIPT_ERROR.BAD_VALUE, 'store keys are strings');
     return ctx.getString(key);
   }
@@ -452,6 +502,7 @@ export class Script {
 
   private hostEmit(ctx: QuickJSContext, kindH: QuickJSHandle, args: QuickJSHandle[]): void {
     const L = this.limits;
+    if (this.loading) this.forbid('emit while the script loads (top level)');
     if (this.commands.length >= L.maxCommands) this.refuse(SCRIPT_ERROR.FLOOD, `more than ${L.maxCommands} commands in one call`);
     const kind = ctx.getString(kindH);
     if (kind === 'impulse') {

@@ -12,8 +12,9 @@
  * - it defines the script API: on, emit.{impulse,chat,timer}, store.{get,set,delete,keys}, log;
  * - seal() ends registration (`on` throws afterwards) and deep-freezes everything reachable from
  *   globalThis, so no global or intrinsic can carry state from one call to the next;
- * - deliver(json, seed) reseeds the generator, parses the events and the self view, deep-freezes
- *   them (read-only) and calls the handlers in the events' order.
+ * - deliver(json, seed) reseeds the generator, parses the events and the self view, freezes
+ *   them (read-only; their shape is fixed by the host's encoder) and calls the handlers in the
+ *   events' order.
  *
  * mulberry32: Tommy Ettinger's 32-bit generator (public domain), as described in his posts and in
  * the "bryc/code" PRNG notes: state += 0x6D2B79F5, then two xorshift-multiply rounds.
@@ -87,8 +88,11 @@ export const PRELUDE = `(function (hostEmit, hostStoreGet, hostStoreSet, hostSto
   function deliver(json, seed) {
     rng = seed | 0;
     const input = jsonParse(json);
-    deepFreeze(input);
+    // the input's shape is the host's (encodeInput): flat events, a view with two vectors
     const self = input.self, events = input.events;
+    freeze(self.position); freeze(self.velocity); freeze(self);
+    for (let i = 0; i < events.length; i++) freeze(events[i]);
+    freeze(events);
     for (let i = 0; i < events.length; i++) {
       const list = handlers[events[i].type];
       if (list === undefined) continue;
