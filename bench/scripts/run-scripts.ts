@@ -7,7 +7,9 @@
  *   docs/scripts/design.md);
  * - memory: growth of the process's resident set while loading, per script.
  *
- *   npx tsc -p tsconfig.json && node build/dist/bench/scripts/run-scripts.js [--scripts 1000 --rounds 30]
+ *   npx tsc -p tsconfig.json && node build/dist/bench/scripts/run-scripts.js [--scripts 1000 --rounds 30 --empty]
+ *
+ * `--empty`: an empty handler instead of the door (the fixed cost of a call).
  *
  * The script is a door (toggles a stored flag, pushes itself, sets a timer, chats every 10th touch).
  * The per-tick figure of the issue's acceptance (1 and 2 threads) needs the worker-thread runner of
@@ -23,7 +25,9 @@ const arg = (name: string, dflt: number): number => {
 const SCRIPTS = arg('scripts', 1000);
 const ROUNDS = arg('rounds', 30);
 
-const DOOR = process.argv.includes("--empty") ? "on('touch', () => {});" : `
+const DOOR = process.argv.includes('--empty')
+  ? "on('touch', () => {});"
+  : `
 const STEP = 250;
 on('touch', (e, self) => {
   const open = !store.get('open');
