@@ -62,6 +62,9 @@ describe('hostile scripts are contained with their code while another script wor
   test('the budget cannot be caught: try/catch around a loop still ends in SCRIPT_BUDGET', () => {
     expect(suspendCode(`on('touch', () => { for (;;) { try { for (;;) {} } catch (e) {} } });`).code).toBe(SCRIPT_ERROR.BUDGET);
   });
+  test('catastrophic regexp backtracking: SCRIPT_BUDGET (the regexp engine polls too)', () => {
+    expect(suspendCode(`on('touch', () => { /(a+)+b/.test('a'.repeat(40)); });`).code).toBe(SCRIPT_ERROR.BUDGET);
+  });
   test('memory bomb: SCRIPT_MEMORY', () => {
     const r = suspendCode(`on('touch', () => { const a = []; for (;;) a.push('xxxxxxxxxxxxxxxx' + a.length); });`, { budgetPolls: 10_000 });
     expect(r.code).toBe(SCRIPT_ERROR.MEMORY);
