@@ -37,6 +37,8 @@ const UNIT = [
   'determinism',
   'sharded',
   'physics-transfer',
+  'script-engine',
+  'script-isolation',
 ];
 
 // a renamed or deleted file must not silently leave the fast target
