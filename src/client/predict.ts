@@ -75,6 +75,8 @@ export class Predictor {
   lastCorrection = 0;
   /** Tick of the last correction (0 before one). */
   lastCorrectionTick = 0;
+  /** The last correction's records (what was predicted for its tick, what the server had), for diagnosis; null before one. */
+  lastCorrectionRecords: { predicted: Uint8Array; server: Uint8Array } | null = null;
   /** Ticks stepped, replays included (the CPU the prediction costs, in steps). */
   steps = 0;
   private readonly walkScale: number;
@@ -143,6 +145,7 @@ export class Predictor {
       this.corrections++;
       this.lastCorrection = distance(mine as Uint8Array, record);
       this.lastCorrectionTick = tick;
+      this.lastCorrectionRecords = { predicted: mine as Uint8Array, server: record.slice() };
     }
     if (exact === true && !late) return true;
     // rollback: the server's record at `tick`, then the unacknowledged inputs to the present
