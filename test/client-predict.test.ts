@@ -7,18 +7,22 @@
  * predicts its avatar. For every tick whose raw avatar record the host sends (hello.predict), the
  * record the client had predicted for that tick is the server's bit for bit: zero corrections.
  * A second predictor fed the same messages but applying each input one tick later than stamped
- * (a deliberate bug) is corrected many times, so the comparison can fail.
+ * (a deliberate bug) is corrected many times, so the comparison can fail. The same again on a
+ * four-shard host (PREDICT_SHARDED_TICKS, default 300) whose cuts the avatar crosses; and the
+ * records reach only the clients that asked for them.
  */
 import WebSocket from 'ws';
 import { Host } from '../src/net/host';
 import { createNodeClient, type SocketFactory, type SocketLike } from '../src/client/node';
 import { Predictor } from '../src/client/predict';
 import type { WorldSetup } from '../src/sim/main-sim';
-import type { WorldConfig } from '../src/physics/world';
-import { waitFor } from './helpers/net';
+import { BODY_RECORD_BYTES, type WorldConfig } from '../src/physics/world';
+import type { Partition } from '../src/physics/sharded';
+import { RawClient, waitFor } from './helpers/net';
 import { addClosedBox } from './helpers/scenes';
 
 const TICKS = Number(process.env.PREDICT_TICKS ?? 1000);
+const SHARDED_TICKS = Number(process.env.PREDICT_SHARDED_TICKS ?? 300);
 const RATE = 50;
 const ONE_WAY_MS = 75;
 
@@ -57,17 +61,22 @@ function delayedSocket(delayMs: number): SocketFactory {
   };
 }
 
-let host: Host;
-beforeAll(async () => {
+/**
+ * Starts a host (the world of `setup` with `partition`), predicts a walking and jumping client for
+ * `ticks` ticks through the delayed socket, and checks the outcome (module comment).
+ */
+async function predictRun(ticks: number, partition?: Partition): Promise<{ maxX: number; maxZ: number }> {
   // one input per tick at 50 Hz is above the default input budget (40/s): a dropped input would be a
   // (correct) misprediction, so the budget is raised to the tick rate and more
-  host = await Host.start({ port: 0, tickRate: RATE, world: setup, rateLimits: { input: { perSecond: 60, burst: 120 } } });
-});
-afterAll(async () => {
-  await host.stop();
-});
+  const host = await Host.start({ port: 0, tickRate: RATE, world: { ...setup, partition }, rateLimits: { input: { perSecond: 60, burst: 120 } } });
+  try {
+    return await predictOn(host, ticks);
+  } finally {
+    await host.stop();
+  }
+}
 
-test(`with 150 ms round trip, the predicted avatar equals the server's bit for bit at every reported tick (${TICKS} ticks of walking and jumping); inputs applied a tick late are corrected`, async () => {
+async function predictOn(host: Host, TICKS: number): Promise<{ maxX: number; maxZ: number }> {
   const statics = (w: Parameters<typeof addClosedBox>[0]) => addClosedBox(w, 24, 12);
   const good = new Predictor({ config, statics });
   const late = new Predictor({ config, statics });
@@ -111,6 +120,7 @@ test(`with 150 ms round trip, the predicted avatar equals the server's bit for b
     maxY = -Infinity;
   let minY = Infinity;
   const stampedOf = new Map<number, number>();
+  let maxZ = -Infinity;
   let minX = Infinity,
     maxX = -Infinity;
   await new Promise<void>((resolve) => {
@@ -138,6 +148,7 @@ test(`with 150 ms round trip, the predicted avatar equals the server's bit for b
         maxY = Math.max(maxY, p[1]);
         minX = Math.min(minX, p[0]);
         maxX = Math.max(maxX, p[0]);
+        maxZ = Math.max(maxZ, p[2]);
       }
       i++;
     }, 1000 / RATE);
@@ -175,4 +186,45 @@ test(`with 150 ms round trip, the predicted avatar equals the server's bit for b
   // the deliberate bug is caught: corrections, of a visible size
   expect(late.corrections).toBeGreaterThan(TICKS / 50);
   expect(late.lastCorrection).toBeGreaterThan(0);
+  return { maxX, maxZ };
+}
+
+test(`with 150 ms round trip, the predicted avatar equals the server's bit for bit at every reported tick (${TICKS} ticks of walking and jumping); inputs applied a tick late are corrected`, async () => {
+  await predictRun(TICKS);
 }, 60_000);
+
+test('the same on four shards (cuts at x = 1 m and z = 1 m, which the avatar crosses): the unsharded client core predicts the sharded server exactly', async () => {
+  const { maxX, maxZ } = await predictRun(SHARDED_TICKS, { xCuts: [1], zCuts: [1] });
+  // it started at (0, 0) in the shard x < 1, z < 1 and went past both cuts
+  expect(maxX).toBeGreaterThan(1.5);
+  expect(maxZ).toBeGreaterThan(1.5);
+}, 30_000);
+
+test('avatar records go only to clients that asked (hello.predict), one per state, of the state tick and the avatar', async () => {
+  const host = await Host.start({ port: 0, tickRate: RATE, world: setup });
+  try {
+    const plain = new RawClient(`ws://127.0.0.1:${host.port}/ws`),
+      asking = new RawClient(`ws://127.0.0.1:${host.port}/ws`);
+    await Promise.all([plain.opened, asking.opened]);
+    plain.hello();
+    asking.hello({ predict: true });
+    await asking.until(() => asking.of('avatarRecord').length >= 10 && plain.of('delta').length + plain.of('snapshot').length >= 10, 5000, 'ten states each');
+    expect(plain.of('avatarRecord')).toEqual([]);
+    const me = asking.of('welcome')[0].publicId;
+    const avatar = host.world.sim.avatars.get(me) as bigint;
+    const states = new Set([...asking.of('snapshot'), ...asking.of('delta')].map((m) => m.tick));
+    for (const r of asking.of('avatarRecord')) {
+      expect(r.body).toEqual({ index: Number(avatar & 0xffffffffn), generation: Number(avatar >> 32n) });
+      expect(r.record.byteLength).toBe(BODY_RECORD_BYTES);
+      expect(new DataView(r.record.buffer, r.record.byteOffset).getUint32(0, true)).toBe(r.body.generation);
+    }
+    // each record's tick is a state's tick the same client got (the last one's state may still be on its way)
+    const ticks = asking.of('avatarRecord').map((r) => r.tick);
+    for (const t of ticks.slice(0, -1)) expect(states.has(t)).toBe(true);
+    expect(new Set(ticks).size).toBe(ticks.length);
+    plain.ws.close();
+    asking.ws.close();
+  } finally {
+    await host.stop();
+  }
+}, 20_000);
