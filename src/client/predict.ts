@@ -150,6 +150,12 @@ export class Predictor {
     if (exact === true && !late) return true;
     // rollback: the server's record at `tick`, then the unacknowledged inputs to the present
     const target = Math.max(this.present, tick);
+    const handle = handleOf(record);
+    if (this.body !== null && this.body !== handle) {
+      // a new avatar (respawned, reconnected): the old one leaves the local world
+      this.world.remove(this.body);
+      this.predicted.clear();
+    }
     this.body = this.world.importBody(record);
     this.world.setTick(tick);
     this.present = tick;
@@ -213,6 +219,12 @@ export class Predictor {
     this.present = t + 1;
     this.predicted.set(this.present, this.world.exportBody(body));
   }
+}
+
+/** The body handle (generation << 32 | slot) of a record (its first i64 holds slot << 32 | generation). */
+function handleOf(r: Uint8Array): BodyHandle {
+  const v = new DataView(r.buffer, r.byteOffset, r.byteLength);
+  return (BigInt(v.getUint32(BODY_RECORD.ID, true)) << 32n) | BigInt(v.getUint32(BODY_RECORD.ID + 4, true));
 }
 
 function raw(v: DataView, at: number): number {
