@@ -173,6 +173,12 @@ export interface ClientOptions {
   keepFrames?: number;
   /** Round-trip probes (ping) at most this often while states arrive, ms; 0 = none. Default 1000. */
   pingEveryMs?: number;
+  /**
+   * Ask the host for the avatar's raw body record with each state (hello.predict, protocol 4;
+   * docs/protocol.md section 19): 'avatarRecord' messages reach onMessage, for a Predictor
+   * (src/client/predict.ts). Default false.
+   */
+  predict?: boolean;
 }
 
 /** An interpolated body for rendering (metres, unit quaternion). */
@@ -351,6 +357,7 @@ export class TesseraClient {
         privateId: this.opts.privateId,
         lastKnownTick: this.lastKnownTick,
         interest: this.opts.interest ?? null,
+        ...(this.opts.predict ? { predict: true } : {}),
       });
     };
     ws.onmessage = (ev) => {

@@ -30,6 +30,7 @@ import { TokenWatch } from './token-watch';
 import { Admission } from './admission';
 import { GuestSessions } from './guest-sessions';
 import { directMessages, sendTick, visible } from './fanout';
+import { addAvatarRecords } from './predict';
 import { guardedApp, logFault, sendJson, utf8, type Fault } from './http';
 import { authEndpoint } from './auth-endpoint';
 import { chatHistory } from './chat-history';
@@ -272,6 +273,7 @@ export class Host {
     }
     this.ctx.admission.sweep(this.sessions.streams());
     const direct = directMessages(this.ctx, this.sessions, r.tick, r.social, r.refused);
+    addAvatarRecords(this.ctx, this.sessions, direct);
     sendTick(this.ctx, this.sessions, closed, direct);
     this.social(r.social);
     const ms = performance.now() - t0;

@@ -85,6 +85,8 @@ export interface Session {
   geometryQueue: Uint8Array[];
   /** (protocol 4) Input sequencing and acknowledgement (inputs.ts). */
   inputs: InputState;
+  /** (protocol 4, hello.predict) Send the avatar's raw record with each state (predict.ts). */
+  predict: boolean;
 }
 
 /** The open WebSocket sessions of a host and their handlers. */
@@ -255,6 +257,7 @@ export class Sessions {
       geometrySent: new Set(),
       geometryQueue: [],
       inputs: newInputState(),
+      predict: false,
     };
     const chosen = offered.includes(SUBPROTOCOL) ? SUBPROTOCOL : '';
     res.cork(() => res.upgrade<Session>(session, key, chosen, ext, context));
@@ -558,6 +561,7 @@ export class Sessions {
       for (let i = 0; i < events.length || i === 0; i += 2048) this.sendMsg(s, { kind: 'events', tick: stream.tick, events: events.slice(i, i + 2048) });
     });
     if (stream === h.world.stream) {
+      s.predict = m.predict === true;
       s.view = h.world.interest.createView(0, 0, 2);
       if (m.interest) {
         s.follow = false;

@@ -1647,6 +1647,24 @@ export class ShardedWorld {
     return out;
   }
 
+  /**
+   * A copy of one body's raw record (BODY_RECORD_BYTES, the layout of PhysicsWorld.exportBody:
+   * slot, generation and every simulated field, raw Q47.16) in the published state of the current
+   * tick (the board the shards wrote; commands staged for the next tick are not in it). A client
+   * that imports it into a PhysicsWorld of the same configuration and statics steps the body as
+   * the shards do (client prediction, src/client/predict.ts). Throws PhysicsError STALE_HANDLE.
+   */
+  bodyRecord(h: BodyHandle): Uint8Array {
+    const slot = slotOfHandle(h);
+    if (h < 0n || slot >= this.plan.capacity) throw new PhysicsError('STALE_HANDLE', 'not a body handle');
+    const b = this.board(this.tickNow);
+    const at = Number(b[BOARD.RECORDS]) + slot * BODY_RECORD_BYTES;
+    const owners = this.i32(Number(b[BOARD.OWNER]), this.plan.capacity);
+    if (slot >= Number(b[BOARD.HIGH_WATER]) || owners[slot] === OWNER.NONE || BigInt(this.view().all32[at >> 2]) !== h >> 32n)
+      throw new PhysicsError('STALE_HANDLE', 'stale body handle');
+    return new Uint8Array(this.core.memory.buffer, at, BODY_RECORD_BYTES).slice();
+  }
+
   /** Body slots of the world (statics included): the rows a BodyTable needs at most. */
   get capacity(): number {
     return this.plan.capacity;

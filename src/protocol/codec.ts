@@ -81,6 +81,7 @@ export const SERVER_KINDS = [
   'pong',
   'geometry',
   'lagRaycast',
+  'avatarRecord',
 ] as const satisfies readonly ServerMessage['kind'][];
 /** Shard message kinds in union order (ShardPayload tag t is SHARD_KINDS[t - 1]). */
 export const SHARD_KINDS = ['advance', 'ghosts', 'handoff', 'physicsEvents', 'hash'] as const satisfies readonly ShardMessage['kind'][];
@@ -235,6 +236,7 @@ export function encodeClient(msg: ClientMessage): Uint8Array {
       C.ClientHello.addPrivateId(b, pid);
       if (msg.lastKnownTick !== null) addOptionalU32(b, C.ClientHello.addLastKnownTick, msg.lastKnownTick, 'hello.lastKnownTick');
       if (msg.interest !== null) C.ClientHello.addInterest(b, interest(b, msg.interest));
+      if (msg.predict === true) C.ClientHello.addPredict(b, true);
       off = C.ClientHello.endClientHello(b);
       type = C.ClientPayload.ClientHello;
       break;
@@ -380,6 +382,7 @@ export function decodeClient(bytes: Uint8Array, options?: VerifyOptions): Client
         privateId: t.privateId()!,
         lastKnownTick: t.lastKnownTick(),
         interest: it === null ? null : readInterest(it),
+        ...(t.predict() ? { predict: true } : {}),
       };
     }
     case C.ClientPayload.ClientInput: {
@@ -1056,6 +1059,17 @@ export function encodeServer(msg: ServerMessage): Uint8Array {
       off = S.ServerLagRaycast.endServerLagRaycast(b);
       type = S.ServerPayload.ServerLagRaycast;
       break;
+    case 'avatarRecord': {
+      if (!(msg.record instanceof Uint8Array)) bad('avatarRecord.record (Uint8Array)', msg.record);
+      const rec = S.ServerAvatarRecord.createRecordVector(b, msg.record);
+      S.ServerAvatarRecord.startServerAvatarRecord(b);
+      S.ServerAvatarRecord.addTick(b, u32(msg.tick, 'avatarRecord.tick'));
+      S.ServerAvatarRecord.addBody(b, handle(b, msg.body, 'avatarRecord.body'));
+      S.ServerAvatarRecord.addRecord(b, rec);
+      off = S.ServerAvatarRecord.endServerAvatarRecord(b);
+      type = S.ServerPayload.ServerAvatarRecord;
+      break;
+    }
     default:
       return bad('server message kind', (msg as { kind: unknown }).kind);
   }
@@ -1075,6 +1089,7 @@ const rs = {
   pong: new S.ServerPong(),
   geometry: new S.ServerGeometry(),
   lagRaycast: new S.ServerLagRaycast(),
+  avatarRecord: new S.ServerAvatarRecord(),
   vec: new S.Vec3(),
   state: new S.BodyState(),
   shape: new S.BodyShape(),
@@ -1280,6 +1295,16 @@ export function decodeServer(bytes: Uint8Array, options?: VerifyOptions): Server
         body: h ? { index: h.index(), generation: h.generation() } : { index: 0, generation: 0 },
         distance: t.distance(),
         point: p ? [p.x(), p.y(), p.z()] : [0n, 0n, 0n],
+      };
+    }
+    case S.ServerPayload.ServerAvatarRecord: {
+      const t = root.payload(rs.avatarRecord) as S.ServerAvatarRecord;
+      const h = t.body(rs.handle);
+      return {
+        kind: 'avatarRecord',
+        tick: t.tick(),
+        body: h ? { index: h.index(), generation: h.generation() } : { index: 0, generation: 0 },
+        record: (t.recordArray() as Uint8Array).slice(),
       };
     }
     default:

@@ -86,7 +86,20 @@ export const SHAPE = { SPHERE: 0, CAPSULE: 1, BOX: 2, PLANE: 3, HEIGHTFIELD: 4, 
 
 /** Messages a client sends. */
 export type ClientMessage =
-  | { kind: 'hello'; version: number; token: string; stream: string; privateId: string; lastKnownTick: number | null; interest: Interest | null }
+  /**
+   * predict (protocol 4, optional): the client predicts its avatar, so after each state the host
+   * also sends it an 'avatarRecord' (docs/protocol.md section 19). Decoding leaves it out when false.
+   */
+  | {
+      kind: 'hello';
+      version: number;
+      token: string;
+      stream: string;
+      privateId: string;
+      lastKnownTick: number | null;
+      interest: Interest | null;
+      predict?: boolean;
+    }
   /**
    * tick (protocol 4): the tick the client meant the input for; absent or 0 = none (the open tick
    * on arrival; docs/protocol.md section 18). Decoding leaves it out when it is 0.
@@ -230,6 +243,12 @@ export type ServerMessage =
    * when hit) or OUT_OF_WINDOW / BAD_VALUE (not cast).
    */
   | { kind: 'lagRaycast'; nonce: number; tick: number; code: number; hit: boolean; body: Handle; distance: bigint; point: RawVec3 }
+  /**
+   * (protocol 4, optional: only to a client whose hello set `predict`) The raw body record of the
+   * recipient's avatar (`body`) in the state of `tick`: BODY_RECORD_BYTES (312) bytes as the core
+   * exports them (src/physics/world-layout.ts BODY_RECORD; raw Q47.16 fields). docs/protocol.md section 19.
+   */
+  | { kind: 'avatarRecord'; tick: number; body: Handle; record: Uint8Array }
   | GeometryPart;
 
 /** Physics command kinds on the shard protocol (match src/physics/world.ts Command). */

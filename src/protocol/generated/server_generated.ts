@@ -10,6 +10,7 @@ export { JointInfo } from './tessera/joint-info';
 export { JointKind } from './tessera/joint-kind';
 export { OwnershipRule } from './tessera/ownership-rule';
 export { ServerAdminResult } from './tessera/server-admin-result';
+export { ServerAvatarRecord } from './tessera/server-avatar-record';
 export { ServerChat } from './tessera/server-chat';
 export { ServerDelta } from './tessera/server-delta';
 export { ServerError } from './tessera/server-error';

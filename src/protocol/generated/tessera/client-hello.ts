@@ -73,8 +73,18 @@ interest(obj?:Interest):Interest|null {
   return offset ? (obj || new Interest()).__init(this.bb_pos + offset, this.bb!) : null;
 }
 
+/**
+ * (protocol 4, optional) The client predicts its avatar (docs/protocol.md section 19): after
+ * each state the host also sends it ServerAvatarRecord, its avatar's raw body record. Absent or
+ * false: nothing more is sent.
+ */
+predict():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
 static startClientHello(builder:flatbuffers.Builder) {
-  builder.startObject(6);
+  builder.startObject(7);
 }
 
 static addVersion(builder:flatbuffers.Builder, version:number) {
@@ -99,6 +109,10 @@ static addLastKnownTick(builder:flatbuffers.Builder, lastKnownTick:number) {
 
 static addInterest(builder:flatbuffers.Builder, interestOffset:flatbuffers.Offset) {
   builder.addFieldStruct(5, interestOffset, 0);
+}
+
+static addPredict(builder:flatbuffers.Builder, predict:boolean) {
+  builder.addFieldInt8(6, +predict, +false);
 }
 
 static endClientHello(builder:flatbuffers.Builder):flatbuffers.Offset {
