@@ -28,7 +28,7 @@ import { PhysicsWorld } from './physics/world';
 import { accountsCommand, CliError } from './cli/accounts';
 import { ShardProcess } from './cluster/shard-process';
 import { ClusterCoordinator } from './cluster/coordinator';
-import { COORDINATOR_ID, NkeyFileError, idOfKeyFile, makeClusterKeys } from './cluster/auth';
+import { NkeyFileError, idOfKeyFile, makeClusterKeys } from './cluster/auth';
 import { AuthorizationError } from '@nats-io/transport-node';
 import { serveShardMetrics } from './net/shard-metrics';
 import { hostname } from 'node:os';

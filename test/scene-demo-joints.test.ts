@@ -7,8 +7,6 @@
  * (in memory: LocalCluster) keeps the in-process hash at every tick, door, swing and hulls
  * included, and refuses to despawn a jointed body or add a joint while they run.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ShardedWorld } from '../src/physics/sharded';
 import { JOINT, JOINT_BYTES } from '../src/physics/world-layout';

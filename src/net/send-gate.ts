@@ -70,7 +70,7 @@ export class SendGate<S> {
    * `maxHeldBytes` that is not a positive integer.
    */
   constructor(
-    private readonly log: DurableLog,
+    log: DurableLog,
     closedTick: number,
     private readonly maxHeldBytes: number,
     private readonly send: (s: S, bytes: Uint8Array) => void,

@@ -117,7 +117,6 @@ import {
   JOINT,
   JOINT_BYTES,
   JOINT_KIND,
-  SHAPE,
 } from './world-layout';
 
 /** Shard layout: cut positions in metres along x and z (strictly increasing); (xCuts + 1) x (zCuts + 1) shards, row-major in x. */

@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import type { WorldLogStore } from '../persist/store';
 import type { WorldLoop } from '../sim/world-loop';
 import { replicaConnectOptions } from './auth';
-import { JetStreamTickLog, ReplicaError } from './jetstream-log';
+import { JetStreamTickLog, type ReplicaError } from './jetstream-log';
 import { LeaderLease } from './lease';
 import { ReplicatedLogStore, type ReplicationStats } from './replicated-store';
 import { SnapshotPublisher, SnapshotStore, type SnapshotStats } from './snapshots';

@@ -74,7 +74,7 @@ export class LeaderLease {
   /** The current holder, or null when nobody holds the lease. */
   async holder(): Promise<LeaseHolder | null> {
     const e = await this.kv.get('leader');
-    if (!e || e.operation !== 'PUT' || e.length === 0) return null;
+    if (e?.operation !== 'PUT' || e.length === 0) return null;
     try {
       return JSON.parse(e.string()) as LeaseHolder;
     } catch {

@@ -102,7 +102,7 @@ export async function startReplicaStatus(o: {
     });
   });
   // a WebSocket upgrade (a client's /ws) gets the same 503 as a plain request
-  server.on('upgrade', (req: IncomingMessage, socket) => {
+  server.on('upgrade', (_req: IncomingMessage, socket) => {
     void leader().then((l) => {
       const body = JSON.stringify({ code: 'NOT_LEADER', message: `this node is a replica of world ${o.world}: connect to the leader`, leader: l });
       socket.end(
