@@ -19,6 +19,7 @@ import { ERROR, CLOSE, errorBody, type ErrorCode } from '../protocol/errors';
 import type { StreamEvent } from '../protocol/messages';
 import { StreamHub, type EventStream } from '../sim/stream';
 import { WorldLoop, type WorldLoopOptions } from '../sim/world-loop';
+import { BUDGET_MAX, BUDGET_MIN, InterestPublisher } from '../sim/interest';
 import { refusedClient, type WorldSetup } from '../sim/main-sim';
 import { DEFAULT_TEMP_ADMIN_RULE, evaluateTempAdmin } from '../social/temp-admin';
 import type { SocialOutput } from '../social/social-sim';
@@ -471,6 +472,23 @@ export class Host {
   /** Figures of the send gate (HostOptions.durableLog), or null without one. */
   sendGateStats(): SendGateStats | null {
     return this.sessions.gate?.stats() ?? null;
+  }
+
+  /**
+   * Sets the byte budget per tick of the state messages of a client's sessions on the world
+   * stream (0 = none; else BUDGET_MIN..BUDGET_MAX bytes, src/sim/interest.ts). Lasts while the
+   * session does; new sessions start at the host's (worldLoop.interest.budget). Returns the
+   * number of sessions changed. Throws RangeError for a bad budget.
+   */
+  setStateBudget(publicId: number, bytes: number): number {
+    if (!InterestPublisher.budgetOk(bytes)) throw new RangeError(`state budget ${bytes}: 0 or ${BUDGET_MIN}..${BUDGET_MAX} bytes`);
+    let n = 0;
+    for (const s of this.sessions.all)
+      if (s.publicId === publicId && s.view && !s.closed) {
+        this.world.interest.setBudget(s.view, bytes);
+        n++;
+      }
+    return n;
   }
 
   async stop(): Promise<void> {
