@@ -20,6 +20,14 @@ import type { StreamEvent } from '../protocol/messages';
 import { StreamHub, type EventStream } from '../sim/stream';
 import { WorldLoop, type WorldLoopOptions } from '../sim/world-loop';
 import { BUDGET_MAX, BUDGET_MIN, InterestPublisher } from '../sim/interest';
+
+/** Bytes per second of a client's state messages by default (issue 22's target: 16 kB/s). */
+export const DEFAULT_STATE_BYTES_PER_SECOND = 16000;
+
+/** The default state budget per tick, bytes: DEFAULT_STATE_BYTES_PER_SECOND / tickRate, within BUDGET_MIN..BUDGET_MAX. */
+export function defaultStateBudget(tickRate: number): number {
+  return Math.max(BUDGET_MIN, Math.min(BUDGET_MAX, Math.floor(DEFAULT_STATE_BYTES_PER_SECOND / tickRate)));
+}
 import { refusedClient, type WorldSetup } from '../sim/main-sim';
 import { DEFAULT_TEMP_ADMIN_RULE, evaluateTempAdmin } from '../social/temp-admin';
 import type { SocialOutput } from '../social/social-sim';
@@ -99,7 +107,10 @@ export class Host {
     const loopOpts: WorldLoopOptions = { retainTicks: opts.worldLoop?.persist ? 1200 : 6000, ...opts.worldLoop };
     // level of detail: bodies beyond the 3 x 3 cells around a client's centre are updated at a
     // quarter of the tick rate (bench/results/<machine>/bots.md)
-    loopOpts.interest = { farEvery: 4, nearCells: 1, ...loopOpts.interest };
+    // and each client's state message is cut to a byte budget per tick by priority (near bodies
+    // first): 16 kB/s, the issue-22 target for a player on a mobile network, at the tick rate
+    // (800 B at 20 Hz; docs/protocol.md "Byte budget"); Host.setStateBudget per client
+    loopOpts.interest = { farEvery: 4, nearCells: 1, budget: defaultStateBudget(this.o.tickRate), ...loopOpts.interest };
     const arts = opts.artifacts;
     if (arts && loopOpts.persist) {
       const user = loopOpts.persist.onSnapshot;
