@@ -137,7 +137,6 @@ export interface ViewSet {
 }
 
 const NO_JOINTS = new Int32Array(0);
-const NO_ACC = new Float64Array(0);
 
 /**
  * A client's state message at the current tick, shared by the clients with the same view and
@@ -257,6 +256,8 @@ export class InterestPublisher {
   private bRemSent = new Uint8Array(0);
   private bSel = new Uint8Array(0);
   private bKnown = new Int32Array(0);
+  private bOldS = new Int32Array(0);
+  private bOldV = new Float64Array(0);
   /** The world's joints (wire rows, JOINT_ROW_STRIDE each, joint index order); replaced, never changed, by setJoints. */
   private jointRows: Int32Array = NO_JOINTS;
   private jointCount = 0;
@@ -855,10 +856,16 @@ export class InterestPublisher {
       CX = this.cellX,
       CZ = this.cellZ,
       tableRow = cur.tableRow;
-    // the old accumulators are read in slot order while the new ones are written at j <= the old position... not safe in place: copy the old ones first
-    const oldN = v.accCount,
-      oldS = oldN > 0 ? AS.slice(0, oldN) : NO_JOINTS,
-      oldV = oldN > 0 ? AV.slice(0, oldN) : NO_ACC;
+    // the new accumulators are written over the old ones, which are read at other positions: read a copy (scratch, kept)
+    const oldN = v.accCount;
+    if (this.bOldS.length < oldN) {
+      this.bOldS = new Int32Array(Math.max(oldN, this.bOldS.length * 2));
+      this.bOldV = new Float64Array(this.bOldS.length);
+    }
+    const oldS = this.bOldS,
+      oldV = this.bOldV;
+    oldS.set(AS.subarray(0, oldN));
+    oldV.set(AV.subarray(0, oldN));
     let nc = 0;
     for (let j = 0, k = 0; j < cn; j++) {
       const slot = C[j * STRIDE] >>> 0;
