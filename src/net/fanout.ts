@@ -118,7 +118,11 @@ export function sendTick(
         s.view.own = w.avatarSlot(s.publicId);
         const m = w.interest.messageFor(s.view);
         state = m.bytes;
-        if (s.view.budget > 0) w.interest.budgetBytesSent += state.length;
+        const ip = w.interest;
+        if (s.view.budget > 0) ip.budgetBytesSent += state.length;
+        ip.stateMessagesSent++;
+        ip.stateBytesSent += state.length;
+        if (state.length > ip.stateBytesMax) ip.stateBytesMax = state.length;
         queueGeometry(w, s, m);
         geometry = takeGeometry(s, buffered, h.o.softBackpressure / 2);
       }

@@ -245,6 +245,10 @@ export class InterestPublisher {
   budgetBytes = 0;
   /** Encoded bytes of budgeted messages sent (counted by the fan-out, src/net/fanout.ts). */
   budgetBytesSent = 0;
+  /** Every state message sent, budgeted or not: count, encoded bytes, the largest (counted by the fan-out). */
+  stateMessagesSent = 0;
+  stateBytesSent = 0;
+  stateBytesMax = 0;
   /** Changed bodies (and removals, joint changes) left for a later tick by a budget. */
   budgetDeferred = 0;
   /** Budgeted messages made for one client (not shared: its base or its choice is its own). */
