@@ -681,7 +681,8 @@ export class InterestPublisher {
     const t = this.table;
     if (!t) throw new Error('InterestPublisher.update must run before messageFor');
     const key = this.viewKey(v);
-    for (const s of v.known.keys()) if (s <= t.tick - this.historyTicks) v.known.delete(s);
+    // a base is the newest ack or a later tick (acks only move forward): older known sets go
+    for (const s of v.known.keys()) if (s <= t.tick - this.historyTicks || s < v.acked) v.known.delete(s);
     const baseKey = v.acked >= 0 ? v.sent.get(v.acked) : undefined;
     const shared = baseKey !== undefined ? this.sets.get(v.acked)?.get(baseKey) : undefined;
     const known = v.acked >= 0 ? v.known.get(v.acked) : undefined;
