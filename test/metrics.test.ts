@@ -10,7 +10,7 @@ import { SecurityLog } from '../src/net/security-log';
 function fakeHost() {
   const statistics = { messagesIn: 0, messagesOut: 0, bytesOut: 0, rateLimited: 0, droppedSlow: 0, droppedIdle: 0 };
   const world = { handoffs: 0, recoveries: 0, counts: () => [{ owned: 3, ghosts: 1 }] };
-  const interest = { jointsLeftOut: 0, budgetMessages: 0, budgetBytes: 0, budgetBytesSent: 0, budgetDeferred: 0, budgetOwn: 0 };
+  const interest = { jointsLeftOut: 0, budgetMessages: 0, budgetBytes: 0, budgetBytesSent: 0, budgetDeferred: 0, budgetNearDeferred: 0, budgetOwn: 0 };
   const host = { world: { stream: { tick: 7 }, sim: { world }, interest }, clientCount: 2, statistics };
   return { host, statistics, world, interest };
 }
@@ -34,8 +34,8 @@ test('every _total metric is a Counter that rises by what its source counted', a
     .map(([, name, type]) => [name, type])
     .filter(([n]) => !/^tessera_(nodejs|process)_/.test(n));
   // 9 (joints left out of views included), the bounds: faults, joins/streams refused, streams/clients
-  // forgotten; inputs and lag compensation (7); the byte budget (5: messages, budget bytes, bytes sent, deferred, own encodes)
-  expect(totals.length).toBe(26);
+  // forgotten; inputs and lag compensation (7); the byte budget (6: messages, budget bytes, bytes sent, deferred, near deferred, own encodes)
+  expect(totals.length).toBe(27);
   for (const [name, type] of totals) expect({ name, type }).toEqual({ name, type: 'counter' });
   expect(totals.map(([n]) => n)).toEqual(
     expect.arrayContaining(['tessera_messages_in_total', 'tessera_shard_recoveries_total', 'tessera_dropped_clients_total']),

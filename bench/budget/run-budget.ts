@@ -44,7 +44,8 @@ async function run(budget: number): Promise<Record<string, number | string>> {
       b0 = i.stateBytesSent,
       m0 = i.stateMessagesSent,
       e0 = i.encodes,
-      d0 = i.budgetDeferred;
+      d0 = i.budgetDeferred,
+      n0 = i.budgetNearDeferred;
     i.stateBytesMax = 0;
     const summary = await bots.done;
     const ticks = host.world.stream.tick - t0,
@@ -57,7 +58,8 @@ async function run(budget: number): Promise<Record<string, number | string>> {
       'max state B': i.stateBytesMax,
       'all kB/s per client (bots)': Math.round(summary.bytesIn / summary.bots / summary.seconds / 100) / 10,
       'encodes/tick': Math.round(((i.encodes - e0) / ticks) * 10) / 10,
-      'deferred/tick': Math.round((i.budgetDeferred - d0) / ticks),
+      'deferred/client/tick': Math.round((i.budgetDeferred - d0) / msgs),
+      'near deferred/client/tick': Math.round(((i.budgetNearDeferred - n0) / msgs) * 10) / 10,
       errors: summary.errors,
     };
   } finally {

@@ -107,6 +107,11 @@ export class HostMetrics {
       (h) => h.world.interest.budgetDeferred,
     );
     counter(
+      'tessera_interest_budget_near_deferred_total',
+      'Of those, bodies within 1 cell (nearCells) of the view centre: the budget did not hold the near view',
+      (h) => h.world.interest.budgetNearDeferred,
+    );
+    counter(
       'tessera_interest_budget_own_total',
       'Budgeted state messages made for one client (not shared with others of its view: the budget cut them)',
       (h) => h.world.interest.budgetOwn,

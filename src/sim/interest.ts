@@ -253,12 +253,15 @@ export class InterestPublisher {
   budgetDeferred = 0;
   /** Budgeted messages made for one client (not shared: its base or its choice is its own). */
   budgetOwn = 0;
+  /** Of budgetDeferred: bodies within nearCells of the view's centre (a budget too small for the near view). */
+  budgetNearDeferred = 0;
   /** Scratch of budgeted messages (grown, kept). */
   private bStatus = new Uint8Array(0);
   private bBase = new Int32Array(0);
   private bCand = new Int32Array(0);
   private bRemSent = new Uint8Array(0);
   private bSel = new Uint8Array(0);
+  private bNear = new Uint8Array(0);
   private bKnown = new Int32Array(0);
   private bOldS = new Int32Array(0);
   private bOldV = new Float64Array(0);
@@ -722,6 +725,7 @@ export class InterestPublisher {
       this.bBase = new Int32Array(c);
       this.bCand = new Int32Array(c);
       this.bSel = new Uint8Array(c);
+      this.bNear = new Uint8Array(c);
     }
     if (this.bRemSent.length < m) this.bRemSent = new Uint8Array(Math.max(m, this.bRemSent.length * 2));
     if (this.bKnown.length < (n + m) * STRIDE) this.bKnown = new Int32Array(Math.max((n + m) * STRIDE, this.bKnown.length * 2));
@@ -860,7 +864,9 @@ export class InterestPublisher {
       near = this.nearCells,
       CX = this.cellX,
       CZ = this.cellZ,
-      tableRow = cur.tableRow;
+      tableRow = cur.tableRow,
+      nearOf = this.bNear;
+    let nearDeferred = 0;
     // the new accumulators are written over the old ones, which are read at other positions: read a copy (scratch, kept)
     const oldN = v.accCount;
     if (this.bOldS.length < oldN) {
@@ -883,10 +889,13 @@ export class InterestPublisher {
         continue;
       }
       const r = tableRow[j],
-        d = Math.max(Math.abs(CX[r] - v.cx), Math.abs(CZ[r] - v.cz));
-      AV[j] = slot === v.own ? Number.POSITIVE_INFINITY : old + (d <= near || this.table?.shape[r] === SHAPE_PLANE ? NEAR_WEIGHT : 1 / (d - near));
+        d = Math.max(Math.abs(CX[r] - v.cx), Math.abs(CZ[r] - v.cz)),
+        isNear = d <= near || this.table?.shape[r] === SHAPE_PLANE;
+      nearOf[j] = isNear ? 1 : 0;
+      AV[j] = slot === v.own ? Number.POSITIVE_INFINITY : old + (isNear ? NEAR_WEIGHT : 1 / (d - near));
       if (st === 3 && !remSent[baseOf[j]]) {
         deferred++;
+        nearDeferred += nearOf[j];
         continue;
       }
       cand[nc++] = j;
@@ -900,6 +909,7 @@ export class InterestPublisher {
         cost = status[j] === 1 ? COST_STATE : COST_STATE + COST_SHAPE;
       if (cost > room) {
         deferred++;
+        nearDeferred += nearOf[j];
         continue;
       }
       room -= cost;
@@ -909,6 +919,7 @@ export class InterestPublisher {
       if (status[j] !== 1) ne++;
     }
     this.budgetDeferred += deferred;
+    this.budgetNearDeferred += nearDeferred;
     // the message: bodies in slot order
     const bodies = new Int32Array(ns),
       entered = new Int32Array(ne);
