@@ -124,6 +124,8 @@ export interface ClientView {
   accSlot: Int32Array;
   accVal: Float64Array;
   accCount: number;
+  /** Row buffers of the client's own known sets that were dropped, for reuse (no allocation per tick in steady state). */
+  spare: Int32Array[];
 }
 
 /** The bodies of one view at one tick, sorted by slot: STRIDE fields each, and the table row each came from (valid during its tick only; empty for a client's own known set). */
@@ -137,6 +139,8 @@ export interface ViewSet {
 }
 
 const NO_JOINTS = new Int32Array(0);
+/** tableRow of a client's own known set (InterestPublisher.budgeted): marks its rows as the view's to reuse. */
+const OWN_SET = new Int32Array(0);
 
 /**
  * A client's state message at the current tick, shared by the clients with the same view and
@@ -324,6 +328,7 @@ export class InterestPublisher {
       accSlot: new Int32Array(0),
       accVal: new Float64Array(0),
       accCount: 0,
+      spare: [],
     };
     this.setInterest(v, x, z, cells);
     return v;
@@ -685,7 +690,12 @@ export class InterestPublisher {
     if (!t) throw new Error('InterestPublisher.update must run before messageFor');
     const key = this.viewKey(v);
     // a base is the newest ack or a later tick (acks only move forward): older known sets go
-    for (const s of v.known.keys()) if (s <= t.tick - this.historyTicks || s < v.acked) v.known.delete(s);
+    for (const [s, set] of v.known)
+      if (s <= t.tick - this.historyTicks || s < v.acked) {
+        v.known.delete(s);
+        // the client's own sets (not a shared one, which other views may still use) give their rows back
+        if (set.tableRow === OWN_SET && v.spare.length < 8) v.spare.push(set.rows);
+      }
     const baseKey = v.acked >= 0 ? v.sent.get(v.acked) : undefined;
     const shared = baseKey !== undefined ? this.sets.get(v.acked)?.get(baseKey) : undefined;
     const known = v.acked >= 0 ? v.known.get(v.acked) : undefined;
@@ -974,13 +984,24 @@ export class InterestPublisher {
           j++;
         }
       }
-      const kj = new Int32Array(knownJ.length * JS);
+      const kj = knownJ.length === 0 ? NO_JOINTS : new Int32Array(knownJ.length * JS);
       for (let n = 0; n < knownJ.length; n++) {
         const o = knownJ[n];
         if (o >= 0) kj.set(jc.subarray(o, o + JS), n * JS);
         else kj.set(jb.subarray(-1 - o, -1 - o + JS), n * JS);
       }
-      v.known.set(tick, { rows: K.slice(0, kn * STRIDE), tableRow: NO_JOINTS, count: kn, joints: kj, jointCount: knownJ.length });
+      // rows from a spare buffer that is large enough (kept by the view), else a new one with room to grow
+      let rowsOut: Int32Array | null = null;
+      for (let q = 0; q < v.spare.length; q++)
+        if (v.spare[q].length >= kn * STRIDE) {
+          rowsOut = v.spare[q];
+          v.spare[q] = v.spare[v.spare.length - 1];
+          v.spare.pop();
+          break;
+        }
+      rowsOut ??= new Int32Array(Math.ceil(kn * 1.25 + 8) * STRIDE);
+      rowsOut.set(K.subarray(0, kn * STRIDE));
+      v.known.set(tick, { rows: rowsOut, tableRow: OWN_SET, count: kn, joints: kj, jointCount: knownJ.length });
     }
     return new StateMessage(rows, this.countEncode);
   }
