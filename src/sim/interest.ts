@@ -23,6 +23,11 @@
  *
  * Clients that share a view and a base share the encoded message, so fan-out to many clients
  * in one area costs one diff and one encode.
+ *
+ * Byte budget (issue 22): a view may have a budget per tick (ClientView.budget); a message that
+ * would exceed it carries what fits by priority (messageFor), and the view keeps what the client
+ * then holds per tick (ClientView.known) as the base of its next delta. A message that carries
+ * every change is still the shared one.
  */
 import type { BodyTable } from '../physics/body-table';
 import { SHAPE } from '../physics/world-layout';
