@@ -10,7 +10,7 @@ import { SecurityLog } from '../src/net/security-log';
 function fakeHost() {
   const statistics = { messagesIn: 0, messagesOut: 0, bytesOut: 0, rateLimited: 0, droppedSlow: 0, droppedIdle: 0 };
   const world = { handoffs: 0, recoveries: 0, counts: () => [{ owned: 3, ghosts: 1 }] };
-  const interest = { jointsLeftOut: 0 };
+  const interest = { jointsLeftOut: 0, budgetMessages: 0, budgetBytes: 0, budgetBytesSent: 0, budgetDeferred: 0, budgetNearDeferred: 0, budgetOwn: 0 };
   const host = { world: { stream: { tick: 7 }, sim: { world }, interest }, clientCount: 2, statistics };
   return { host, statistics, world, interest };
 }
@@ -26,12 +26,16 @@ test('every _total metric is a Counter that rises by what its source counted', a
   world.handoffs = 4;
   world.recoveries = 1;
   interest.jointsLeftOut = 2;
+  interest.budgetBytesSent = 700;
+  interest.budgetDeferred = 5;
   const first = (await m.text()).body;
   // the host's own (prom-client's default nodejs_active_resources_total is a count of live handles, a gauge by its design)
   const totals = [...first.matchAll(/^# TYPE (tessera_\S+_total) (\w+)$/gm)]
     .map(([, name, type]) => [name, type])
     .filter(([n]) => !/^tessera_(nodejs|process)_/.test(n));
-  expect(totals.length).toBe(14); // 9 (joints left out of views included), and the bounds: faults, joins/streams refused, streams/clients forgotten
+  // 9 (joints left out of views included), the bounds: faults, joins/streams refused, streams/clients
+  // forgotten; inputs and lag compensation (7); the byte budget (6: messages, budget bytes, bytes sent, deferred, near deferred, own encodes)
+  expect(totals.length).toBe(27);
   for (const [name, type] of totals) expect({ name, type }).toEqual({ name, type: 'counter' });
   expect(totals.map(([n]) => n)).toEqual(
     expect.arrayContaining(['tessera_messages_in_total', 'tessera_shard_recoveries_total', 'tessera_dropped_clients_total']),
@@ -47,6 +51,8 @@ test('every _total metric is a Counter that rises by what its source counted', a
   expect(value(second, 'tessera_shard_recoveries_total')).toBe(3);
   expect(value(second, 'tessera_handoffs_total')).toBe(4);
   expect(value(second, 'tessera_interest_joints_left_out_total')).toBe(2);
+  expect(value(second, 'tessera_interest_budget_sent_bytes_total')).toBe(700);
+  expect(value(second, 'tessera_interest_budget_deferred_total')).toBe(5);
   expect(second).toMatch(/^# TYPE tessera_clients gauge$/m);
 });
 

@@ -5,7 +5,8 @@
  * per-recipient input_seq/input_tick are written into those shared bytes just before each send,
  * codec.ts setRecipientFields) followed by the
  * next parts of the static geometry it was announced (geometry.ts), in one corked write per
- * client. Backpressure is checked here: see sessions.ts for the limits.
+ * client. Under a byte budget per client (InterestOptions.budget, Host.setStateBudget) a state
+ * message carries what fits, by priority: see InterestPublisher.messageFor. Backpressure is checked here: see sessions.ts for the limits.
  */
 import { encodeServer, setRecipientFields } from '../protocol/codec';
 import { CLOSE } from '../protocol/errors';
@@ -114,8 +115,14 @@ export function sendTick(
           const p = w.avatarPosition(s.publicId);
           if (p) w.interest.setInterest(s.view, p[0], p[2], s.view.cells);
         }
+        s.view.own = w.avatarSlot(s.publicId);
         const m = w.interest.messageFor(s.view);
         state = m.bytes;
+        const ip = w.interest;
+        if (s.view.budget > 0) ip.budgetBytesSent += state.length;
+        ip.stateMessagesSent++;
+        ip.stateBytesSent += state.length;
+        if (state.length > ip.stateBytesMax) ip.stateBytesMax = state.length;
         queueGeometry(w, s, m);
         geometry = takeGeometry(s, buffered, h.o.softBackpressure / 2);
       }

@@ -19,6 +19,15 @@ import { ERROR, CLOSE, errorBody, type ErrorCode } from '../protocol/errors';
 import type { StreamEvent } from '../protocol/messages';
 import { StreamHub, type EventStream } from '../sim/stream';
 import { WorldLoop, type WorldLoopOptions } from '../sim/world-loop';
+import { BUDGET_MAX, BUDGET_MIN, InterestPublisher } from '../sim/interest';
+
+/** Bytes per second of a client's state messages by default (issue 22's target: 16 kB/s). */
+export const DEFAULT_STATE_BYTES_PER_SECOND = 16000;
+
+/** The default state budget per tick, bytes: DEFAULT_STATE_BYTES_PER_SECOND / tickRate, within BUDGET_MIN..BUDGET_MAX. */
+export function defaultStateBudget(tickRate: number): number {
+  return Math.max(BUDGET_MIN, Math.min(BUDGET_MAX, Math.floor(DEFAULT_STATE_BYTES_PER_SECOND / tickRate)));
+}
 import { refusedClient, type WorldSetup } from '../sim/main-sim';
 import { DEFAULT_TEMP_ADMIN_RULE, evaluateTempAdmin } from '../social/temp-admin';
 import type { SocialOutput } from '../social/social-sim';
@@ -99,7 +108,10 @@ export class Host {
     const loopOpts: WorldLoopOptions = { retainTicks: opts.worldLoop?.persist ? 1200 : 6000, ...opts.worldLoop };
     // level of detail: bodies beyond the 3 x 3 cells around a client's centre are updated at a
     // quarter of the tick rate (bench/results/<machine>/bots.md)
-    loopOpts.interest = { farEvery: 4, nearCells: 1, ...loopOpts.interest };
+    // and each client's state message is cut to a byte budget per tick by priority (near bodies
+    // first): 16 kB/s, the issue-22 target for a player on a mobile network, at the tick rate
+    // (800 B at 20 Hz; docs/protocol.md "Byte budget"); Host.setStateBudget per client
+    loopOpts.interest = { farEvery: 4, nearCells: 1, budget: defaultStateBudget(this.o.tickRate), ...loopOpts.interest };
     const arts = opts.artifacts;
     if (arts && loopOpts.persist) {
       const user = loopOpts.persist.onSnapshot;
@@ -473,6 +485,23 @@ export class Host {
   /** Figures of the send gate (HostOptions.durableLog), or null without one. */
   sendGateStats(): SendGateStats | null {
     return this.sessions.gate?.stats() ?? null;
+  }
+
+  /**
+   * Sets the byte budget per tick of the state messages of a client's sessions on the world
+   * stream (0 = none; else BUDGET_MIN..BUDGET_MAX bytes, src/sim/interest.ts). Lasts while the
+   * session does; new sessions start at the host's (worldLoop.interest.budget). Returns the
+   * number of sessions changed. Throws RangeError for a bad budget.
+   */
+  setStateBudget(publicId: number, bytes: number): number {
+    if (!InterestPublisher.budgetOk(bytes)) throw new RangeError(`state budget ${bytes}: 0 or ${BUDGET_MIN}..${BUDGET_MAX} bytes`);
+    let n = 0;
+    for (const s of this.sessions.all)
+      if (s.publicId === publicId && s.view && !s.closed) {
+        this.world.interest.setBudget(s.view, bytes);
+        n++;
+      }
+    return n;
   }
 
   async stop(): Promise<void> {

@@ -98,6 +98,24 @@ export class HostMetrics {
       "Client views that held more joints than the interest's maxJoints and were cut to it (the joints with the lowest indices are sent)",
       (h) => h.world.interest.jointsLeftOut,
     );
+    counter('tessera_interest_budget_messages_total', 'State messages made under a byte budget per client', (h) => h.world.interest.budgetMessages);
+    counter('tessera_interest_budget_bytes_total', 'Sum of the budgets of those messages, bytes', (h) => h.world.interest.budgetBytes);
+    counter('tessera_interest_budget_sent_bytes_total', 'Encoded bytes of the budgeted state messages sent', (h) => h.world.interest.budgetBytesSent);
+    counter(
+      'tessera_interest_budget_deferred_total',
+      'Changed bodies, removals and joint changes a budget left for a later tick',
+      (h) => h.world.interest.budgetDeferred,
+    );
+    counter(
+      'tessera_interest_budget_near_deferred_total',
+      'Of those, bodies within 1 cell (nearCells) of the view centre: the budget did not hold the near view',
+      (h) => h.world.interest.budgetNearDeferred,
+    );
+    counter(
+      'tessera_interest_budget_own_total',
+      'Budgeted state messages made for one client (not shared with others of its view: the budget cut them)',
+      (h) => h.world.interest.budgetOwn,
+    );
     // the host's bounds (src/net/admission.ts) and faults (a throw caught in a handler or tick)
     counter(
       'tessera_faults_total',

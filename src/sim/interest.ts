@@ -23,6 +23,11 @@
  *
  * Clients that share a view and a base share the encoded message, so fan-out to many clients
  * in one area costs one diff and one encode.
+ *
+ * Byte budget (issue 22): a view may have a budget per tick (ClientView.budget); a message that
+ * would exceed it carries what fits by priority (messageFor), and the view keeps what the client
+ * then holds per tick (ClientView.known) as the base of its next delta. A message that carries
+ * every change is still the shared one.
  */
 import type { BodyTable } from '../physics/body-table';
 import { SHAPE } from '../physics/world-layout';
@@ -58,6 +63,43 @@ export interface InterestOptions {
    * lowest joint indices among those in it; the cut is counted (jointsLeftOut). Default 256.
    */
   maxJoints?: number;
+  /**
+   * Default byte budget of a view's state message per tick (ClientView.budget): 0 (default) =
+   * none, else BUDGET_MIN..BUDGET_MAX. Under a budget the message carries the view's removals,
+   * then its joint changes, then the changed bodies of the highest priority accumulators that
+   * fit (see InterestPublisher.messageFor); its encoding is at most this many bytes.
+   */
+  budget?: number;
+}
+
+/** Smallest nonzero budget, bytes: the fixed part of a message (STATE_OVERHEAD_BYTES) and a few bodies. */
+export const BUDGET_MIN = 256;
+/** Largest budget, bytes (1 MiB). */
+export const BUDGET_MAX = 1 << 20;
+/**
+ * Bytes a snapshot or delta takes besides its bodies, shapes, handles and joints, upper bound:
+ * measured 84 (snapshot) and 108 (delta) with the current schemas (the structs are 4-byte
+ * aligned, so vectors add no padding); 20 bytes of slack. test/interest-budget.test.ts checks
+ * every budgeted message against it.
+ */
+export const STATE_OVERHEAD_BYTES = 128;
+/** Encoded bytes per body state (BodyState struct), shape (BodyShape), removed handle, joint (JointInfo). */
+const COST_STATE = 36,
+  COST_SHAPE = 24,
+  COST_HANDLE = 8,
+  COST_JOINT = 84;
+/** Accumulator weight of a body in the near cells (and of planes and terrain) per tick: far ones weigh 1 / (rings beyond the near cells). */
+const NEAR_WEIGHT = 1e6;
+
+/** Upper bound of the encoded size of a StateRows, bytes (the costs above plus STATE_OVERHEAD_BYTES). */
+export function stateRowsCost(m: StateRows): number {
+  return (
+    STATE_OVERHEAD_BYTES +
+    COST_STATE * m.bodyCount +
+    COST_SHAPE * m.shapeCount +
+    COST_HANDLE * (m.removedCount + (m.removedJointCount ?? 0)) +
+    COST_JOINT * (m.jointCount ?? 0)
+  );
 }
 
 /** A client's view: its interest and what it acknowledged. Created by InterestPublisher.createView. */
@@ -70,10 +112,29 @@ export interface ClientView {
   acked: number;
   /** View key of each tick sent (tick -> key), for the last historyTicks ticks. */
   sent: Map<number, string>;
+  /**
+   * Byte budget of each state message, bytes per tick (0 = no budget: every change is sent).
+   * Starts at InterestOptions.budget; set it directly or with InterestPublisher.setBudget.
+   */
+  budget: number;
+  /** Slot index of the client's own avatar (always first under a budget), or -1. */
+  own: number;
+  /**
+   * What the client holds after each tick sent (tick -> set), for the last historyTicks ticks:
+   * the shared set of the view when the message carried every change (so clients in step still
+   * share one encoding), else the client's own set (the base's bodies with what was sent applied).
+   */
+  known: Map<number, ViewSet>;
+  /** Priority accumulators, aligned with the bodies of the last current set (slot, value). */
+  accSlot: Int32Array;
+  accVal: Float64Array;
+  accCount: number;
+  /** Row buffers of the client's own known sets that were dropped, for reuse (no allocation per tick in steady state). */
+  spare: Int32Array[];
 }
 
-/** The bodies of one view at one tick, sorted by slot: STRIDE fields each, and the table row each came from (valid during its tick only). */
-interface ViewSet {
+/** The bodies of one view at one tick, sorted by slot: STRIDE fields each, and the table row each came from (valid during its tick only; empty for a client's own known set). */
+export interface ViewSet {
   rows: Int32Array;
   tableRow: Int32Array;
   count: number;
@@ -83,6 +144,8 @@ interface ViewSet {
 }
 
 const NO_JOINTS = new Int32Array(0);
+/** tableRow of a client's own known set (InterestPublisher.budgeted): marks its rows as the view's to reuse. */
+const OWN_SET = new Int32Array(0);
 
 /**
  * A client's state message at the current tick, shared by the clients with the same view and
@@ -103,6 +166,10 @@ export class StateMessage {
       this.onEncode();
     }
     return this.encoded;
+  }
+  /** Upper bound of the encoded size, bytes (stateRowsCost; no encode). */
+  get cost(): number {
+    return stateRowsCost(this.rows);
   }
   get msg(): Extract<ServerMessage, { kind: 'snapshot' | 'delta' }> {
     return (this.value ??= stateRowsMessage(this.rows));
@@ -179,6 +246,34 @@ export class InterestPublisher {
   readonly farEvery: number;
   readonly nearCells: number;
   readonly maxJoints: number;
+  /** Default budget of new views, bytes per tick (0 = none). */
+  readonly budget: number;
+  /** State messages made under a budget (counted since construction). */
+  budgetMessages = 0;
+  /** Sum of the budgets of those messages, bytes. */
+  budgetBytes = 0;
+  /** Encoded bytes of budgeted messages sent (counted by the fan-out, src/net/fanout.ts). */
+  budgetBytesSent = 0;
+  /** Every state message sent, budgeted or not: count, encoded bytes, the largest (counted by the fan-out). */
+  stateMessagesSent = 0;
+  stateBytesSent = 0;
+  stateBytesMax = 0;
+  /** Changed bodies (and removals, joint changes) left for a later tick by a budget. */
+  budgetDeferred = 0;
+  /** Budgeted messages made for one client (not shared: its base or its choice is its own). */
+  budgetOwn = 0;
+  /** Of budgetDeferred: bodies within nearCells of the view's centre (a budget too small for the near view). */
+  budgetNearDeferred = 0;
+  /** Scratch of budgeted messages (grown, kept). */
+  private bStatus = new Uint8Array(0);
+  private bBase = new Int32Array(0);
+  private bCand = new Int32Array(0);
+  private bRemSent = new Uint8Array(0);
+  private bSel = new Uint8Array(0);
+  private bNear = new Uint8Array(0);
+  private bKnown = new Int32Array(0);
+  private bOldS = new Int32Array(0);
+  private bOldV = new Float64Array(0);
   /** The world's joints (wire rows, JOINT_ROW_STRIDE each, joint index order); replaced, never changed, by setJoints. */
   private jointRows: Int32Array = NO_JOINTS;
   private jointCount = 0;
@@ -210,6 +305,8 @@ export class InterestPublisher {
     this.farEvery = opts.farEvery ?? 1;
     this.nearCells = opts.nearCells ?? 1;
     this.maxJoints = opts.maxJoints ?? 256;
+    this.budget = opts.budget ?? 0;
+    if (!InterestPublisher.budgetOk(this.budget)) throw new RangeError(`interest budget ${this.budget}: 0 or ${BUDGET_MIN}..${BUDGET_MAX} bytes`);
     if (
       !(Number.isInteger(this.maxJoints) && this.maxJoints >= 0) ||
       !(this.cellSize > 0) ||
@@ -224,9 +321,33 @@ export class InterestPublisher {
 
   /** A view centred at (x, z) m with a radius of `cells` cells (clamped to maxCells). */
   createView(x = 0, z = 0, cells = 2): ClientView {
-    const v: ClientView = { cx: 0, cz: 0, cells: 0, acked: -1, sent: new Map() };
+    const v: ClientView = {
+      cx: 0,
+      cz: 0,
+      cells: 0,
+      acked: -1,
+      sent: new Map(),
+      budget: this.budget,
+      own: -1,
+      known: new Map(),
+      accSlot: new Int32Array(0),
+      accVal: new Float64Array(0),
+      accCount: 0,
+      spare: [],
+    };
     this.setInterest(v, x, z, cells);
     return v;
+  }
+
+  /** Whether `bytes` is a valid budget: 0 (none) or an integer in BUDGET_MIN..BUDGET_MAX. */
+  static budgetOk(bytes: number): boolean {
+    return bytes === 0 || (Number.isInteger(bytes) && bytes >= BUDGET_MIN && bytes <= BUDGET_MAX);
+  }
+
+  /** Sets a view's byte budget per tick (0 = none). Throws RangeError outside 0, BUDGET_MIN..BUDGET_MAX. */
+  setBudget(v: ClientView, bytes: number): void {
+    if (!InterestPublisher.budgetOk(bytes)) throw new RangeError(`interest budget ${bytes}: 0 or ${BUDGET_MIN}..${BUDGET_MAX} bytes`);
+    v.budget = bytes;
   }
 
   /** Moves a view (x, z in metres; cells clamped to 0..maxCells). */
@@ -552,29 +673,342 @@ export class InterestPublisher {
   }
 
   /**
-   * The message for one client at the current tick: a delta against its newest acknowledged
-   * tick while that is within historyTicks, else a snapshot. Records the tick as sent.
-   * Clients with the same view and base get the same StateMessage (one diff, one encode).
-   * Throws Error before the first update.
+   * The message for one client at the current tick: a delta against what the client held at its
+   * newest acknowledged tick while that is within historyTicks, else a snapshot. Records the tick
+   * as sent. Clients with the same view and base get the same StateMessage (one diff, one
+   * encode) when it carries every change and fits their budget.
+   *
+   * Under a budget (ClientView.budget > 0; the priority accumulator of Glenn Fiedler's "State
+   * Synchronization", gafferongames.com 2015) a message that would not fit carries, within the
+   * budget (stateRowsCost <= budget): the removals (8 bytes each, in slot order), then the joint
+   * changes (removed handles, then entered joints in index order), then the changed or entered
+   * bodies of the highest accumulators (the client's own avatar first). Each tick every body that
+   * differs from what the client holds adds its weight to its accumulator (NEAR_WEIGHT within
+   * nearCells of the centre, so near bodies go first; 1 / rings beyond them for far ones); a body
+   * sent, or in step, goes back to 0. A body left out keeps its last value on the client; a body
+   * that entered the view is not on the client until sent (its shape with it); a slot reused by
+   * a new body is sent only after the old body's removal. What the client then holds is kept
+   * per tick (ClientView.known), the base of its next delta. Throws Error before the first update.
    */
   messageFor(v: ClientView): StateMessage {
     const t = this.table;
     if (!t) throw new Error('InterestPublisher.update must run before messageFor');
     const key = this.viewKey(v);
+    // a base is the newest ack or a later tick (acks only move forward): older known sets go
+    for (const [s, set] of v.known)
+      if (s <= t.tick - this.historyTicks || s < v.acked) {
+        v.known.delete(s);
+        // the client's own sets (not a shared one, which other views may still use) give their rows back
+        if (set.tableRow === OWN_SET && v.spare.length < 8) v.spare.push(set.rows);
+      }
     const baseKey = v.acked >= 0 ? v.sent.get(v.acked) : undefined;
-    const base = baseKey !== undefined ? this.sets.get(v.acked)?.get(baseKey) : undefined;
-    const cacheKey = base ? `${key}|${v.acked}|${baseKey}` : `${key}|snapshot`;
+    const shared = baseKey !== undefined ? this.sets.get(v.acked)?.get(baseKey) : undefined;
+    const known = v.acked >= 0 ? v.known.get(v.acked) : undefined;
     v.sent.set(t.tick, key);
     for (const s of v.sent.keys()) if (s <= t.tick - this.historyTicks) v.sent.delete(s);
-    let out = this.messages.get(cacheKey);
-    if (out) {
-      this.cacheHits++;
-    } else {
-      const cur = this.currentSet(v, key);
-      out = new StateMessage(base ? this.diff(base, cur, v.acked, t.tick) : this.snapshot(cur, t.tick), this.countEncode);
-      this.messages.set(cacheKey, out);
+    if (v.budget > 0) {
+      this.budgetMessages++;
+      this.budgetBytes += v.budget;
     }
-    return out;
+    if (known === undefined || known === shared) {
+      // in step with the view's shared set (or no base: a snapshot)
+      const base = known;
+      const cacheKey = base ? `${key}|${v.acked}|${baseKey}` : `${key}|snapshot`;
+      let out = this.messages.get(cacheKey);
+      if (out) {
+        this.cacheHits++;
+      } else {
+        const cur = this.currentSet(v, key);
+        out = new StateMessage(base ? this.diff(base, cur, v.acked, t.tick) : this.snapshot(cur, t.tick), this.countEncode);
+        this.messages.set(cacheKey, out);
+      }
+      if (v.budget <= 0 || out.cost <= v.budget) {
+        v.known.set(t.tick, this.currentSet(v, key));
+        v.accCount = 0;
+        return out;
+      }
+      return this.budgeted(v, base ?? null, this.currentSet(v, key), t.tick);
+    }
+    return this.budgeted(v, known, this.currentSet(v, key), t.tick);
+  }
+
+  /** Grows the budget scratch to hold n bodies of a set and m of a base. */
+  private budgetScratch(n: number, m: number): void {
+    if (this.bStatus.length < n) {
+      const c = Math.max(n, this.bStatus.length * 2);
+      this.bStatus = new Uint8Array(c);
+      this.bBase = new Int32Array(c);
+      this.bCand = new Int32Array(c);
+      this.bSel = new Uint8Array(c);
+      this.bNear = new Uint8Array(c);
+    }
+    if (this.bRemSent.length < m) this.bRemSent = new Uint8Array(Math.max(m, this.bRemSent.length * 2));
+    if (this.bKnown.length < (n + m) * STRIDE) this.bKnown = new Int32Array(Math.max((n + m) * STRIDE, this.bKnown.length * 2));
+  }
+
+  /**
+   * A message for one client under its budget (messageFor), against `base` (what it holds at
+   * its acknowledged tick; null: a snapshot of what fits). Records what the client holds after
+   * it in v.known and updates v's accumulators.
+   */
+  private budgeted(v: ClientView, base: ViewSet | null, cur: ViewSet, tick: number): StateMessage {
+    this.budgetOwn++;
+    let room = (v.budget > 0 ? v.budget : Number.POSITIVE_INFINITY) - STATE_OVERHEAD_BYTES;
+    const B = base ? base.rows : NO_JOINTS,
+      bn = base ? base.count : 0,
+      C = cur.rows,
+      cn = cur.count;
+    this.budgetScratch(cn, bn);
+    // status per body of cur: 0 in step, 1 changed, 2 entered, 3 entered in the slot of base body bBase[j]
+    const status = this.bStatus,
+      baseOf = this.bBase,
+      remSent = this.bRemSent,
+      sel = this.bSel;
+    const removed: number[] = [];
+    let deferred = 0;
+    {
+      let i = 0,
+        j = 0;
+      while (i < bn || j < cn) {
+        const bi = i < bn ? B[i * STRIDE] >>> 0 : Number.POSITIVE_INFINITY;
+        const cj = j < cn ? C[j * STRIDE] >>> 0 : Number.POSITIVE_INFINITY;
+        if (bi < cj) {
+          remSent[i] = 0;
+          if (room >= COST_HANDLE) {
+            removed.push(bi, B[i * STRIDE + 1] >>> 0);
+            remSent[i] = 1;
+            room -= COST_HANDLE;
+          } else deferred++;
+          i++;
+          continue;
+        }
+        sel[j] = 0;
+        if (cj < bi) {
+          status[j] = 2;
+          baseOf[j] = -1;
+          j++;
+          continue;
+        }
+        const bo = i * STRIDE,
+          co = j * STRIDE;
+        baseOf[j] = i;
+        remSent[i] = 0;
+        if (B[bo + 1] !== C[co + 1]) {
+          status[j] = 3;
+          if (room >= COST_HANDLE) {
+            removed.push(bi, B[bo + 1] >>> 0);
+            remSent[i] = 1;
+            room -= COST_HANDLE;
+          } else deferred++;
+        } else {
+          status[j] = 0;
+          for (let f = 2; f < STRIDE; f++)
+            if (B[bo + f] !== C[co + f]) {
+              status[j] = 1;
+              break;
+            }
+        }
+        i++;
+        j++;
+      }
+    }
+    // joints: removals, then entries (a reused index only after its removal), as they fit
+    const jb = base ? base.joints : NO_JOINTS,
+      jbn = base ? base.jointCount : 0,
+      jc = cur.joints,
+      jcn = cur.jointCount,
+      JS = JOINT_ROW_STRIDE;
+    const goneJ: number[] = [],
+      enteredJ: number[] = [],
+      knownJ: number[] = []; // offsets: >= 0 in jc, < 0 as -1 - offset in jb
+    {
+      let i = 0,
+        j = 0;
+      while (i < jbn || j < jcn) {
+        const bi = i < jbn ? jb[i * JS] >>> 0 : Number.POSITIVE_INFINITY,
+          cj = j < jcn ? jc[j * JS] >>> 0 : Number.POSITIVE_INFINITY;
+        if (bi < cj) {
+          if (room >= COST_HANDLE) {
+            goneJ.push(bi, jb[i * JS + 1] >>> 0);
+            room -= COST_HANDLE;
+          } else {
+            deferred++;
+            knownJ.push(-1 - i * JS);
+          }
+          i++;
+        } else if (cj < bi) {
+          if (room >= COST_JOINT) {
+            enteredJ.push(j * JS);
+            knownJ.push(j * JS);
+            room -= COST_JOINT;
+          } else deferred++;
+          j++;
+        } else {
+          if (jb[i * JS + 1] !== jc[j * JS + 1]) {
+            if (room >= COST_HANDLE) {
+              goneJ.push(bi, jb[i * JS + 1] >>> 0);
+              room -= COST_HANDLE;
+              if (room >= COST_JOINT) {
+                enteredJ.push(j * JS);
+                knownJ.push(j * JS);
+                room -= COST_JOINT;
+              } else deferred++;
+            } else {
+              deferred += 2;
+              knownJ.push(-1 - i * JS);
+            }
+          } else knownJ.push(j * JS);
+          i++;
+          j++;
+        }
+      }
+    }
+    // accumulators: merged with cur (both in slot order); candidates are the bodies that differ
+    if (v.accSlot.length < cn) {
+      const c = Math.max(cn, v.accSlot.length * 2);
+      const s = new Int32Array(c),
+        a = new Float64Array(c);
+      s.set(v.accSlot.subarray(0, v.accCount));
+      a.set(v.accVal.subarray(0, v.accCount));
+      v.accSlot = s;
+      v.accVal = a;
+    }
+    const AS = v.accSlot,
+      AV = v.accVal,
+      cand = this.bCand,
+      near = this.nearCells,
+      CX = this.cellX,
+      CZ = this.cellZ,
+      tableRow = cur.tableRow,
+      nearOf = this.bNear;
+    let nearDeferred = 0;
+    // the new accumulators are written over the old ones, which are read at other positions: read a copy (scratch, kept)
+    const oldN = v.accCount;
+    if (this.bOldS.length < oldN) {
+      this.bOldS = new Int32Array(Math.max(oldN, this.bOldS.length * 2));
+      this.bOldV = new Float64Array(this.bOldS.length);
+    }
+    const oldS = this.bOldS,
+      oldV = this.bOldV;
+    oldS.set(AS.subarray(0, oldN));
+    oldV.set(AV.subarray(0, oldN));
+    let nc = 0;
+    for (let j = 0, k = 0; j < cn; j++) {
+      const slot = C[j * STRIDE] >>> 0;
+      while (k < oldN && oldS[k] >>> 0 < slot) k++;
+      const old = k < oldN && oldS[k] >>> 0 === slot ? oldV[k] : 0;
+      AS[j] = slot;
+      const st = status[j];
+      if (st === 0) {
+        AV[j] = 0;
+        continue;
+      }
+      const r = tableRow[j],
+        d = Math.max(Math.abs(CX[r] - v.cx), Math.abs(CZ[r] - v.cz)),
+        isNear = d <= near || this.table?.shape[r] === SHAPE_PLANE;
+      nearOf[j] = isNear ? 1 : 0;
+      AV[j] = slot === v.own ? Number.POSITIVE_INFINITY : old + (isNear ? NEAR_WEIGHT : 1 / (d - near));
+      if (st === 3 && !remSent[baseOf[j]]) {
+        deferred++;
+        nearDeferred += nearOf[j];
+        continue;
+      }
+      cand[nc++] = j;
+    }
+    v.accCount = cn;
+    const order = cand.subarray(0, nc).sort((x, y) => AV[y] - AV[x] || x - y);
+    let ns = 0,
+      ne = 0;
+    for (let q = 0; q < nc; q++) {
+      const j = order[q],
+        cost = status[j] === 1 ? COST_STATE : COST_STATE + COST_SHAPE;
+      if (cost > room) {
+        deferred++;
+        nearDeferred += nearOf[j];
+        continue;
+      }
+      room -= cost;
+      sel[j] = 1;
+      AV[j] = 0;
+      ns++;
+      if (status[j] !== 1) ne++;
+    }
+    this.budgetDeferred += deferred;
+    this.budgetNearDeferred += nearDeferred;
+    // the message: bodies in slot order
+    const bodies = new Int32Array(ns),
+      entered = new Int32Array(ne);
+    for (let j = 0, a = 0, e = 0; j < cn; j++)
+      if (sel[j]) {
+        bodies[a++] = j;
+        if (status[j] !== 1) entered[e++] = j;
+      }
+    const joints = new Int32Array(enteredJ.length * JS);
+    for (let n = 0; n < enteredJ.length; n++) joints.set(jc.subarray(enteredJ[n], enteredJ[n] + JS), n * JS);
+    const rows: StateRows = {
+      kind: base ? 'delta' : 'snapshot',
+      tick,
+      baseTick: base ? v.acked : 0,
+      rows: C,
+      bodies,
+      bodyCount: ns,
+      shapes: this.shapesOf(cur, entered, ne),
+      shapeCount: ne,
+      removed: Uint32Array.from(removed),
+      removedCount: removed.length / 2,
+      joints,
+      jointCount: enteredJ.length,
+      removedJoints: Uint32Array.from(goneJ),
+      removedJointCount: goneJ.length / 2,
+    };
+    // what the client holds after it: cur itself when nothing was left out (back in step: shared again)
+    if (deferred === 0) v.known.set(tick, cur);
+    else {
+      const K = this.bKnown;
+      let kn = 0;
+      const put = (src: Int32Array, at: number): void => {
+        K.set(src.subarray(at, at + STRIDE), kn * STRIDE);
+        kn++;
+      };
+      let i = 0,
+        j = 0;
+      while (i < bn || j < cn) {
+        const bi = i < bn ? B[i * STRIDE] >>> 0 : Number.POSITIVE_INFINITY;
+        const cj = j < cn ? C[j * STRIDE] >>> 0 : Number.POSITIVE_INFINITY;
+        if (bi < cj) {
+          if (!remSent[i]) put(B, i * STRIDE);
+          i++;
+        } else if (cj < bi) {
+          if (sel[j]) put(C, j * STRIDE);
+          j++;
+        } else {
+          if (status[j] === 3 && !remSent[i]) put(B, i * STRIDE);
+          else if (sel[j]) put(C, j * STRIDE);
+          else if (status[j] !== 3) put(B, i * STRIDE);
+          i++;
+          j++;
+        }
+      }
+      const kj = knownJ.length === 0 ? NO_JOINTS : new Int32Array(knownJ.length * JS);
+      for (let n = 0; n < knownJ.length; n++) {
+        const o = knownJ[n];
+        if (o >= 0) kj.set(jc.subarray(o, o + JS), n * JS);
+        else kj.set(jb.subarray(-1 - o, -1 - o + JS), n * JS);
+      }
+      // rows from a spare buffer that is large enough (kept by the view), else a new one with room to grow
+      let rowsOut: Int32Array | null = null;
+      for (let q = 0; q < v.spare.length; q++)
+        if (v.spare[q].length >= kn * STRIDE) {
+          rowsOut = v.spare[q];
+          v.spare[q] = v.spare[v.spare.length - 1];
+          v.spare.pop();
+          break;
+        }
+      rowsOut ??= new Int32Array(Math.ceil(kn * 1.25 + 8) * STRIDE);
+      rowsOut.set(K.subarray(0, kn * STRIDE));
+      v.known.set(tick, { rows: rowsOut, tableRow: OWN_SET, count: kn, joints: kj, jointCount: knownJ.length });
+    }
+    return new StateMessage(rows, this.countEncode);
   }
 
   /** Shape rows (SHAPE_ROW_STRIDE each) of the given bodies of a current-tick set. */

@@ -218,6 +218,12 @@ export class WorldLoop {
     this.interest.update(this.table, this.bodies.changed, this.bodies.changedCount);
   }
 
+  /** Slot index of a client's avatar body, or -1 (none). */
+  avatarSlot(publicId: number): number {
+    const h = this.sim.avatars.get(publicId);
+    return h === undefined ? -1 : Number(h & 0xffffffffn);
+  }
+
   /** Position (m) of a client's avatar in the current state, or null. */
   avatarPosition(publicId: number): [number, number, number] | null {
     const h = this.sim.avatars.get(publicId);
