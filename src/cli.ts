@@ -125,6 +125,12 @@ export function program(): Command {
     .addOption(new Option('--public-metrics', 'GET /metrics without a token [on]'))
     .addOption(new Option('--no-public-metrics', 'GET /metrics needs a bearer token'))
     .addOption(new Option('--snapshot-every <ticks>', `ticks between world snapshots [${DEFAULT_SERVE.snapshotEvery}]`))
+    .addOption(
+      new Option(
+        '--state-bytes-per-second <n>',
+        `byte budget of each client's state messages, bytes a second (near bodies first); 0 = none [${DEFAULT_SERVE.stateBytesPerSecond}]`,
+      ),
+    )
     .addOption(new Option('--max-joints <n>', `most joints in one client's state message, 0..4096 [${DEFAULT_SERVE.maxJoints}]`))
     .addOption(new Option('--log-level <level>', `pino level [${DEFAULT_SERVE.logLevel}]`))
     .addOption(

@@ -58,6 +58,7 @@ import { idOfKeyFile, readNkeySeed } from './cluster/auth';
 import { ClusterWatch } from './net/cluster-metrics';
 import { MemberWatch } from './net/cluster-members';
 import { LeaderError, ReplicationLeader, deposer } from './replica/leader';
+import { BUDGET_MAX, BUDGET_MIN, InterestPublisher } from './sim/interest';
 import { startReplicaStatus } from './replica/replica-status';
 import { ReplicaNode } from './replica/replica-node';
 import { ReplicaError } from './replica/jetstream-log';
@@ -92,6 +93,12 @@ export interface ServeConfig {
    * holds those with the lowest indices, and the cut is counted (tessera_interest_joints_left_out_total).
    */
   maxJoints: number;
+  /**
+   * Byte budget of each client's state messages, bytes per second (issue 22; src/sim/interest.ts
+   * "byte budget": near bodies first, far ones when there is room): 0 = none, every change is
+   * sent. Per tick it is this over the tick rate, at least 256 B. 16000 is the mobile target.
+   */
+  stateBytesPerSecond: number;
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
   logLevel: string;
   /** How long a shard worker's step may take before the worker counts as dead or hung and the tick is recovered, ms (the host waits this long at most). */
@@ -188,6 +195,7 @@ export const DEFAULT_SERVE: ServeConfig = {
   publicMetrics: true,
   snapshotEvery: 200,
   maxJoints: 256,
+  stateBytesPerSecond: 0,
   logLevel: 'info',
   shardStepTimeoutMs: DEFAULT_STEP_TIMEOUT_MS,
   tempAdminAbsentDays: 7,
@@ -245,6 +253,7 @@ const ENV: Record<keyof ServeConfig, string> = {
   publicMetrics: 'TESSERA_PUBLIC_METRICS',
   snapshotEvery: 'TESSERA_SNAPSHOT_EVERY',
   maxJoints: 'TESSERA_MAX_JOINTS',
+  stateBytesPerSecond: 'TESSERA_STATE_BYTES_PER_SECOND',
   logLevel: 'TESSERA_LOG_LEVEL',
   shardStepTimeoutMs: 'TESSERA_SHARD_STEP_TIMEOUT_MS',
   tempAdminAbsentDays: 'TESSERA_TEMP_ADMIN_ABSENT_DAYS',
@@ -377,6 +386,8 @@ function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
       return int(1, 1_000_000);
     case 'maxJoints':
       return int(0, 4096);
+    case 'stateBytesPerSecond':
+      return int(0, 1_000_000_000);
     case 'replicateMaxHeldBytes':
       return int(65_536, 4 * 1024 * 1024 * 1024);
     case 'shardStepTimeoutMs':
@@ -517,6 +528,14 @@ export async function serve(
         `${cfg.clusterProcesses} shard processes but the scene's partition has ${regions} region(s): use at most ${regions} (keep more as clusterStandbys) or cut the scene into more regions`,
       );
   }
+  // the byte budget per tick of each client's state messages (0: none)
+  const stateBudget = cfg.stateBytesPerSecond === 0 ? 0 : Math.round(cfg.stateBytesPerSecond / scene.world.tickRate);
+  if (stateBudget !== 0 && !InterestPublisher.budgetOk(stateBudget))
+    throw new ConfigError(
+      'stateBytesPerSecond',
+      String(cfg.stateBytesPerSecond),
+      `is ${stateBudget} bytes a tick at ${scene.world.tickRate} Hz: use 0 (no budget) or ${BUDGET_MIN * scene.world.tickRate}..${BUDGET_MAX * scene.world.tickRate} bytes a second`,
+    );
   mkdirSync(cfg.data, { recursive: true });
   const file = resolve(cfg.data, 'tessera.sqlite');
   const store = SqliteStore.open(file);
@@ -665,7 +684,10 @@ export async function serve(
       host: cfg.host,
       tickRate: scene.world.tickRate,
       world: setup,
-      worldLoop: { persist: { store: leader?.store ?? store, sink, snapshotEvery: cfg.snapshotEvery }, interest: { maxJoints: cfg.maxJoints } },
+      worldLoop: {
+        persist: { store: leader?.store ?? store, sink, snapshotEvery: cfg.snapshotEvery },
+        interest: { maxJoints: cfg.maxJoints, budget: stateBudget },
+      },
       accounts,
       avatars: store,
       artifacts: new ArtifactService(store),

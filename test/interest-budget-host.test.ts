@@ -4,7 +4,7 @@
  * whether it acks or never does; a budget set for one client changes its messages only; bad
  * budgets are refused; the tessera_interest_budget_* sources count.
  */
-import { Host } from '../src/net/host';
+import { defaultStateBudget, Host } from '../src/net/host';
 import { decodeServer, peekServerKind } from '../src/protocol/codec';
 import { RawClient, waitFor } from './helpers/net';
 import { testWorld } from './helpers/world-setup';
@@ -12,7 +12,8 @@ import { testWorld } from './helpers/world-setup';
 let host: Host;
 
 beforeAll(async () => {
-  host = await Host.start({ port: 0, world: testWorld({ spheres: 150 }), manualTicks: true });
+  // the budget is off unless set: this host sets the default of 16 kB/s at its tick rate
+  host = await Host.start({ port: 0, world: testWorld({ spheres: 150 }), manualTicks: true, worldLoop: { interest: { budget: defaultStateBudget(20) } } });
 });
 afterAll(async () => {
   await host.stop();

@@ -108,10 +108,12 @@ export class Host {
     const loopOpts: WorldLoopOptions = { retainTicks: opts.worldLoop?.persist ? 1200 : 6000, ...opts.worldLoop };
     // level of detail: bodies beyond the 3 x 3 cells around a client's centre are updated at a
     // quarter of the tick rate (bench/results/<machine>/bots.md)
-    // and each client's state message is cut to a byte budget per tick by priority (near bodies
-    // first): 16 kB/s, the issue-22 target for a player on a mobile network, at the tick rate
-    // (800 B at 20 Hz; docs/protocol.md "Byte budget"); Host.setStateBudget per client
-    loopOpts.interest = { farEvery: 4, nearCells: 1, budget: defaultStateBudget(this.o.tickRate), ...loopOpts.interest };
+    // A byte budget per tick cuts each client's state message by priority (near bodies first;
+    // docs/protocol.md "Byte budget"): off unless set (worldLoop.interest.budget, serve
+    // --state-bytes-per-second; Host.setStateBudget per client), because at 800 B a tick (16 kB/s
+    // at 20 Hz) near bodies in a crowd wait for later ticks (bench/budget/run-budget.ts): the
+    // smaller per-body encoding of issue 22 comes first
+    loopOpts.interest = { farEvery: 4, nearCells: 1, ...loopOpts.interest };
     const arts = opts.artifacts;
     if (arts && loopOpts.persist) {
       const user = loopOpts.persist.onSnapshot;
