@@ -15,8 +15,8 @@
  * Figures per kill:
  *   takeover  signal -> the replica's `listening` line (it won the lease, read the log to its end,
  *             promoted its copy and listens)
- *   stall     arrival, at the copy, of the last tick before the signal -> of the first tick after
- *             it (what a client sees as frozen time; the tick period, 50 ms, is in it)
+ *   stall     arrival, at the copy, of the old leader's last logged tick -> of the new leader's
+ *             first (what a client sees as frozen time; the tick period, 50 ms, is in it)
  *
  * Usage: node build/dist/bench/failover/run-failover.js [--kills 20] [--run-s 3] [--lease-ms 1000]
  *        [--write] [--out FILE]   (default out: bench/results/<machine>/failover.json and .md)
@@ -183,8 +183,8 @@ function markdown(f: ResultsFile): string {
     '',
     'A leader (`serve --replicate`) and a replica (`--follow`) in child processes, one nats-server; each round',
     'kills the leader (SIGKILL, or SIGSTOP past its lease and SIGCONT after the takeover) and starts a fresh replica.',
-    'takeover: signal to the replica listening as the leader. stall: the last tick before the signal to the first',
-    'tick after it, as a copy applying the log received them. Target: takeover within 2 s (issue 19).',
+    "takeover: signal to the replica listening as the leader. stall: the old leader's last logged tick to the new",
+    "leader's first, as a copy applying the log received them. Target: takeover within 2 s (issue 19).",
     '',
     markdownTable(
       ['kills', 'n', 'takeover median ms', 'takeover worst ms', 'stall median ms', 'stall worst ms'],
@@ -275,16 +275,19 @@ async function main(): Promise<void> {
         const at = performance.now();
         leader.proc.kill(signal);
         const led = await replica.line('"msg":"listening"', 30_000);
-        while (next <= before + 1 && w.bad.length === 0) await sleep(2);
-        const lastBefore = arrivals.get(before) ?? at;
-        const firstAfter = arrivals.get(before + 1) ?? performance.now();
+        // the new leader's first tick: the one after the log's end when it won (its log line)
+        const won = replica.lines.find((l) => l.includes('leading from the next tick'));
+        const from = won ? Number((JSON.parse(won) as { tick: number }).tick) : before + 1;
+        while (next <= from && w.bad.length === 0) await sleep(2);
+        const lastBefore = arrivals.get(from - 1) ?? at;
+        const firstAfter = arrivals.get(from) ?? performance.now();
         let deposedExit: number | null = null;
         if (signal === 'SIGSTOP') {
           leader.proc.kill('SIGCONT');
           deposedExit = await Promise.race([leader.exit, sleep(20_000).then(() => -1)]);
         } else await leader.exit;
         leader.proc.kill('SIGKILL');
-        const k: Kill = { round, signal, takeoverMs: led - at, stallMs: firstAfter - lastBefore, fromTick: before + 1, deposedExit };
+        const k: Kill = { round, signal, takeoverMs: led - at, stallMs: firstAfter - lastBefore, fromTick: from, deposedExit };
         file.kills.push(k);
         process.stdout.write(
           `[${round + 1}/${o.kills}] ${signal}: takeover ${k.takeoverMs.toFixed(0)} ms, stall ${k.stallMs.toFixed(0)} ms, new leader from tick ${k.fromTick}${signal === 'SIGSTOP' ? `, deposed leader exited ${deposedExit}` : ''}\n`,
