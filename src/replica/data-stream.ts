@@ -45,6 +45,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { replicaConnectOptions } from './auth';
+import { orderedFeed } from './ordered-feed';
 import {
   DataError,
   DATA_TABLES,
@@ -133,28 +134,7 @@ export class DataStreamLog {
    * stop(). `onMessage` errors end the feed and go to `onError`.
    */
   async follow(fromSeq: number, onMessage: (seq: number, subject: string, data: Uint8Array) => void, onError: (e: Error) => void): Promise<{ stop(): void }> {
-    const consumer = await this.js.consumers.get(this.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.max(1, fromSeq) });
-    const messages = await consumer.consume();
-    let stopped = false;
-    void (async () => {
-      try {
-        for await (const m of messages) {
-          if (stopped) break;
-          onMessage(m.seq, m.subject, m.data);
-        }
-      } catch (e) {
-        if (!stopped) onError(e as Error);
-      } finally {
-        stopped = true;
-        await messages.close().catch(() => undefined);
-      }
-    })();
-    return {
-      stop(): void {
-        stopped = true;
-        void messages.close().catch(() => undefined);
-      },
-    };
+    return orderedFeed(this.js, this.stream, fromSeq, (m) => onMessage(m.seq, m.subject, m.data), onError);
   }
 }
 

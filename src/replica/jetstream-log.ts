@@ -38,6 +38,7 @@ import {
 import type { NatsConnection } from '@nats-io/transport-node';
 import { decodeLogTick, encodeLogTick, MAX_LOG_TICK_BYTES, type LoggedTick } from './log-codec';
 import { WORLD_ID } from '../cluster/subjects';
+import { orderedFeed } from './ordered-feed';
 
 /** Error codes of replication: FENCED (another writer appended: this one is deposed), LOG_GAP (a tick is missing or out of order), BAD_LOG (a message that is not a valid LogTick of this stream), DIVERGED (a replica's copy differs from the log even after a resync). */
 export type ReplicaErrorCode = 'FENCED' | 'LOG_GAP' | 'BAD_LOG' | 'DIVERGED';
@@ -248,36 +249,23 @@ export class JetStreamTickLog {
         throw new ReplicaError('LOG_GAP', `${this.stream}: tick ${fromTick} is not in the log (${info.state.messages} ticks, last ${last})`);
       seq = info.state.last_seq + 1;
     }
-    const consumer = await this.js.consumers.get(this.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: seq });
-    const messages = await consumer.consume();
     let next = fromTick;
-    let stopped = false;
-    void (async () => {
-      try {
-        for await (const m of messages) {
-          if (stopped) break;
-          let t: LoggedTick;
-          try {
-            t = decodeLogTick(m.data);
-          } catch (e) {
-            throw new ReplicaError('BAD_LOG', `${this.stream} sequence ${m.seq}: ${(e as Error).message}`);
-          }
-          if (t.tick !== next) throw new ReplicaError('LOG_GAP', `${this.stream} sequence ${m.seq}: tick ${t.tick}, expected ${next}`);
-          next++;
-          onTick(t);
+    return orderedFeed(
+      this.js,
+      this.stream,
+      seq,
+      (m) => {
+        let t: LoggedTick;
+        try {
+          t = decodeLogTick(m.data);
+        } catch (e) {
+          throw new ReplicaError('BAD_LOG', `${this.stream} sequence ${m.seq}: ${(e as Error).message}`);
         }
-      } catch (e) {
-        if (!stopped) onError(e as Error);
-      } finally {
-        stopped = true;
-        await messages.close().catch(() => undefined);
-      }
-    })();
-    return {
-      stop(): void {
-        stopped = true;
-        void messages.close().catch(() => undefined);
+        if (t.tick !== next) throw new ReplicaError('LOG_GAP', `${this.stream} sequence ${m.seq}: tick ${t.tick}, expected ${next}`);
+        next++;
+        onTick(t);
       },
-    };
+      onError,
+    );
   }
 }
