@@ -103,7 +103,9 @@ async function predictOn(host: Host, TICKS: number): Promise<{ maxX: number; max
   await c.connect();
   // the first record (the avatar spawned) and a round-trip estimate through the delayed socket
   await waitFor(() => good.body !== null && c.rttMs !== null, 10_000, 'an avatar record and a round trip');
-  expect(c.rttMs).toBeGreaterThanOrEqual(2 * ONE_WAY_MS);
+  // (the delay is on the path; a Node timer may fire up to about a millisecond before its time
+  // by performance.now(), so each way may measure a hair under ONE_WAY_MS: CI saw 149.89 ms)
+  expect(c.rttMs).toBeGreaterThanOrEqual(2 * ONE_WAY_MS - 2);
   const lateBefore = host.statistics.inputsLate;
   const startTick = c.lastState.tick;
   const dirs: Array<[number, number]> = [
