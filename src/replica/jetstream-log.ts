@@ -221,15 +221,27 @@ export class JetStreamTickLog {
 
   /**
    * The stream sequence holding tick `tick`, from the first message stored; null when the log
-   * does not reach it (empty, or the tick is before the first or after the last).
+   * does not reach it (empty, or the tick is before the first or after the last). Throws
+   * ReplicaError LOG_GAP when the log keeps losing its first message while this reads it (a trim
+   * faster than 8 looks).
    */
   async sequenceOf(tick: number): Promise<number | null> {
-    const info = await this.jsm.streams.info(this.stream);
-    if (info.state.messages === 0) return null;
-    if (!this.first || this.first.seq !== info.state.first_seq)
-      this.first = { seq: info.state.first_seq, tick: (await this.tickAt(info.state.first_seq)).tick };
-    const seq = this.first.seq + (tick - this.first.tick);
-    return seq >= info.state.first_seq && seq <= info.state.last_seq ? seq : null;
+    // a trimmed log (maxTicks) may drop its first message between the stream info and reading
+    // it: look again (the leader appends at most a few ticks meanwhile)
+    for (let attempt = 0; ; attempt++) {
+      const info = await this.jsm.streams.info(this.stream);
+      if (info.state.messages === 0) return null;
+      if (!this.first || this.first.seq !== info.state.first_seq) {
+        try {
+          this.first = { seq: info.state.first_seq, tick: (await this.tickAt(info.state.first_seq)).tick };
+        } catch (e) {
+          if (e instanceof ReplicaError && e.code === 'LOG_GAP' && attempt < 8) continue;
+          throw e;
+        }
+      }
+      const seq = this.first.seq + (tick - this.first.tick);
+      return seq >= info.state.first_seq && seq <= info.state.last_seq ? seq : null;
+    }
   }
 
   /**
