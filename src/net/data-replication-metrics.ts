@@ -13,25 +13,15 @@
  *  tessera_replication_data_skipped_total      rows too large for a record (256 KiB): not replicated
  * ```
  */
-import { Gauge, type Registry } from 'prom-client';
-import { totalCounter } from './prom-counter';
+import type { Registry } from 'prom-client';
+import { readGauge, totalCounter } from './prom-counter';
 import type { DataReplication } from '../replica/data-stream';
 
 /** Registers the data stream metrics of `data` (its replicator, once leading) in `registry`. */
 export class DataReplicationMetrics {
   constructor(data: Pick<DataReplication, 'leader'>, registry: Registry) {
     const stats = () => data.leader?.stats();
-    const gauge = (name: string, help: string, read: () => number | undefined): void => {
-      new Gauge({
-        name,
-        help,
-        registers: [registry],
-        collect() {
-          const v = read();
-          if (v !== undefined) this.set(v);
-        },
-      });
-    };
+    const gauge = (name: string, help: string, read: () => number | undefined): void => readGauge(registry, name, help, read);
     gauge('tessera_replication_data_backlog', 'Writes in the outbox not yet acknowledged by JetStream', () => stats()?.backlog);
     gauge('tessera_replication_data_in_flight', 'Data records awaiting the acknowledgement of JetStream', () => stats()?.inFlight);
     gauge('tessera_replication_data_seq', "The data stream's last sequence this node knows", () => stats()?.seq);

@@ -19,8 +19,8 @@
  * data, only the copy's counters, so it is always public while the node waits.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { Gauge, Registry } from 'prom-client';
-import { totalCounter } from '../net/prom-counter';
+import { Registry } from 'prom-client';
+import { readGauge, totalCounter } from '../net/prom-counter';
 import type { ReplicaNode } from './replica-node';
 
 /** The running status server. */
@@ -42,16 +42,7 @@ export async function startReplicaStatus(o: {
   node: Pick<ReplicaNode, 'stats' | 'leaderNow'>;
 }): Promise<ReplicaStatus> {
   const registry = new Registry();
-  const gauge = (name: string, help: string, read: () => number): void => {
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
-  };
+  const gauge = (name: string, help: string, read: () => number): void => readGauge(registry, name, help, read);
   gauge('tessera_replication_leader', '1 while this node holds the world leader lease', () => 0);
   gauge('tessera_replica_next_tick', "The next tick this replica's copy will apply", () => o.node.stats().next);
   gauge('tessera_replica_failed', '1 when the copy stopped (a mismatch it could not resync, a bad log): this node will not lead', () =>
