@@ -20,6 +20,7 @@ import { ProtocolError } from '../src/protocol/errors';
 import { natsUrl, startNats, uniqueWorld } from './helpers/nats';
 import { waitFor } from './helpers/net';
 import { testWorld } from './helpers/world-setup';
+import { drive } from './helpers/replica';
 
 jest.setTimeout(120_000);
 
@@ -28,22 +29,6 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'tessera-replica-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const PLAYERS = ['alice', 'bob', 'carol'];
-
-/** One tick of scripted input (deterministic in the tick): players join, walk, jump and spawn spheres. */
-function drive(loop: WorldLoop): void {
-  const s = loop.stream,
-    t = s.tick;
-  PLAYERS.forEach((p, i) => {
-    if (t === i * 5) s.connect(p);
-    if (t < i * 5) return;
-    s.heard(p);
-    s.publish(p, 'in', `${Math.round(900 * Math.cos(t / 13 + i))},${Math.round(900 * Math.sin(t / 11 + i))},${t % 29 === i ? 1 : 0}`);
-    const at = loop.avatarPosition(s.publicIdOf(p) as number);
-    if (t % 37 === i && at) s.publish(p, 'sp', `${Math.round(at[0] * 1000)},${Math.round(at[1] * 1000) + 1500},${Math.round(at[2] * 1000)},0,0,0`);
-  });
-}
 
 test('LogTick: a closed tick round-trips; a foreign or cut buffer is refused before anything is read', () => {
   const t: LoggedTick = {

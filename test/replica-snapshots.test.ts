@@ -33,25 +33,11 @@ import { ReplicationMetrics } from '../src/net/replication-metrics';
 import { natsUrl, uniqueWorld } from './helpers/nats';
 import { waitFor } from './helpers/net';
 import { testWorld } from './helpers/world-setup';
+import { drive, PLAYERS } from './helpers/replica';
 
 jest.setTimeout(60_000);
 
 const SEED = '00112233445566778899aabbccddeeff';
-const PLAYERS = ['alice', 'bob', 'carol'];
-
-/** One tick of scripted input (as test/replica-log.test.ts): players join, walk, jump and spawn spheres. */
-function drive(loop: WorldLoop): void {
-  const s = loop.stream,
-    t = s.tick;
-  PLAYERS.forEach((p, i) => {
-    if (t === i * 5) s.connect(p);
-    if (t < i * 5) return;
-    s.heard(p);
-    s.publish(p, 'in', `${Math.round(900 * Math.cos(t / 13 + i))},${Math.round(900 * Math.sin(t / 11 + i))},${t % 29 === i ? 1 : 0}`);
-    const at = loop.avatarPosition(s.publicIdOf(p) as number);
-    if (t % 37 === i && at) s.publish(p, 'sp', `${Math.round(at[0] * 1000)},${Math.round(at[1] * 1000) + 1500},${Math.round(at[2] * 1000)},0,0,0`);
-  });
-}
 
 /** A logger whose lines (parsed) land in `lines`. */
 function capture(): { log: Logger; lines: Array<Record<string, unknown>> } {

@@ -2,7 +2,8 @@
  * What the replication tests share (test/serve-replicate.test.ts, test/serve-follow.test.ts): a
  * small scene file (a floor and 40 spheres settling into a pile, 20 Hz, two regions) written to a
  * temp dir, and a copy of a world that applies its JetStream log from tick 0 and collects what
- * went wrong (a gap, a bad message, a hash that differs from the logged one).
+ * went wrong (a gap, a bad message, a hash that differs from the logged one); and drive(), the
+ * scripted players of the library-level replica tests.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { loadScene, sceneSetup } from '../../src/scene';
 import { JetStreamTickLog } from '../../src/replica/jetstream-log';
 import { WorldFollower } from '../../src/replica/follower';
+import type { WorldLoop } from '../../src/sim/world-loop';
 
 /** The small world: a floor and 40 spheres falling into a pile, 20 Hz, cut at x = 0. */
 export const SMALL_SCENE = {
@@ -40,4 +42,24 @@ export async function watchLog(nc: NatsConnection, world: string, scenePath: str
     (e) => bad.push(e.message),
   );
   return { follower, bad, stop: () => feed.stop() };
+}
+
+/** The players drive() scripts. */
+export const PLAYERS = ['alice', 'bob', 'carol'];
+
+/**
+ * One tick of scripted input for a leader's world loop (deterministic in the tick; the library
+ * tests of replica-log and replica-snapshots): players join, walk, jump and spawn spheres.
+ */
+export function drive(loop: WorldLoop): void {
+  const s = loop.stream,
+    t = s.tick;
+  PLAYERS.forEach((p, i) => {
+    if (t === i * 5) s.connect(p);
+    if (t < i * 5) return;
+    s.heard(p);
+    s.publish(p, 'in', `${Math.round(900 * Math.cos(t / 13 + i))},${Math.round(900 * Math.sin(t / 11 + i))},${t % 29 === i ? 1 : 0}`);
+    const at = loop.avatarPosition(s.publicIdOf(p) as number);
+    if (t % 37 === i && at) s.publish(p, 'sp', `${Math.round(at[0] * 1000)},${Math.round(at[1] * 1000) + 1500},${Math.round(at[2] * 1000)},0,0,0`);
+  });
 }
