@@ -173,9 +173,10 @@ export class ReplicatedLogStore implements WorldLogStore, DurableLog {
     if (end > this.replicated) {
       this.inner.flush?.();
       const mine = new Map(this.inner.ticksFrom(this.stream, this.replicated + 1).map((r) => [r.tick, r.hash]));
+      // the log's ticks are consecutive: one look for where they start, then read them in turn
+      const first = await this.log.sequenceOf(this.replicated + 1);
       for (let t = this.replicated + 1; t <= end && !why; t++) {
-        const seq = await this.log.sequenceOf(t);
-        const logged = seq === null ? null : await this.log.tickAt(seq);
+        const logged = first === null ? null : await this.log.tickAt(first + (t - this.replicated - 1));
         if (!logged || mine.get(t) !== logged.hash.toString(16)) why = `tick ${t} in the log is not this node's`;
       }
     }
