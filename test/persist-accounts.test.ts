@@ -4,6 +4,7 @@
  * mode, and migrations (an old file is upgraded in place, a newer one refused).
  */
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { accountFixtures, authOutcome } from './helpers/accounts';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../src/persist/sqlite-store';
@@ -136,6 +137,43 @@ describe('accounts', () => {
     expect(JSON.parse(row.passwordParams)).toEqual(DEFAULT_SCRYPT);
     expect(row.passwordHash.length).toBe(64);
     expect(await code(svc.login('ivan', 'password-1', 'a'))).toBe('ok');
+    store.close();
+  });
+  test('registrations succeed while another connection commits to the same file (the snapshot writer thread)', async () => {
+    const { store, svc } = setup();
+    // a second connection committing in a tight loop, as the snapshot writer thread does
+    const writer = new Worker(
+      `const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))});
+       const { parentPort, workerData } = require('node:worker_threads');
+       const db = new Database(workerData); db.pragma('busy_timeout = 5000');
+       db.exec('CREATE TABLE IF NOT EXISTS other_writer (x)');
+       const ins = db.prepare('INSERT INTO other_writer VALUES (?)');
+       let stop = false, n = 0;
+       parentPort.on('message', () => { stop = true; });
+       parentPort.postMessage('ready');
+       (function loop() { for (let i = 0; i < 50; i++) ins.run(n++); if (!stop) setImmediate(loop); else parentPort.postMessage(n); })();`,
+      { eval: true, workerData: store.db.name },
+    );
+    await new Promise((r) => writer.once('message', r));
+    const outcomes: string[] = [];
+    let commits = 0;
+    try {
+      for (let i = 0; i < 60; i++)
+        outcomes.push(
+          await svc.register(`racer${i}`, 'a long password').then(
+            () => 'ok',
+            (e: { code?: string }) => String(e.code),
+          ),
+        );
+      writer.postMessage('stop');
+      commits = (await new Promise((r) => writer.once('message', r))) as number;
+    } finally {
+      await writer.terminate();
+    }
+    // a deferred transaction (read the name, then insert) failed with SQLITE_BUSY_SNAPSHOT here
+    expect(outcomes.filter((o) => o !== 'ok')).toEqual([]);
+    expect(commits).toBeGreaterThan(100);
+    expect(store.integrityCheck()).toBe('ok');
     store.close();
   });
 });

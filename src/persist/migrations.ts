@@ -224,6 +224,6 @@ export function migrate(db: Database, upTo = SCHEMA_VERSION): number {
       db.exec(MIGRATIONS[v - 1]);
       db.pragma(`user_version = ${v}`);
     }
-  })();
+  }).immediate();
   return found;
 }

@@ -60,12 +60,14 @@ async function write(job: SnapshotJob & { id: number }): Promise<void> {
   db.pragma('synchronous = FULL');
   let old: number[];
   try {
-    old = db.transaction(() => {
-      insertHeader.run(job.stream, job.tick, job.hash, job.atMs, chunks);
-      const ticks = (oldTicks.all(job.stream, keep) as Array<{ tick: number }>).map((r) => r.tick);
-      for (const t of ticks) deleteHeader.run(job.stream, t);
-      return ticks;
-    })();
+    old = db
+      .transaction(() => {
+        insertHeader.run(job.stream, job.tick, job.hash, job.atMs, chunks);
+        const ticks = (oldTicks.all(job.stream, keep) as Array<{ tick: number }>).map((r) => r.tick);
+        for (const t of ticks) deleteHeader.run(job.stream, t);
+        return ticks;
+      })
+      .immediate();
   } finally {
     db.pragma('synchronous = NORMAL');
   }

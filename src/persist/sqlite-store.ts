@@ -7,7 +7,7 @@
  *                           a user after a commit survives power loss (invariant 4); except a
  *                           log row of a tick with no events (appendTick: not synced, and
  *                           with nobody connected written 20 ticks at a time): see there
- *   foreign_keys = ON, busy_timeout = 5000 ms
+ *   foreign_keys = ON, busy_timeout = 5000 ms; write transactions BEGIN IMMEDIATE (see transaction())
  *
  * Schema versions and upgrades: migrations.ts. The game services use the narrow interfaces in
  * store.ts; this class implements them with prepared statements.
@@ -219,9 +219,11 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
 
   appendChat(lines: ReadonlyArray<Omit<ChatRecord, 'id'>>): void {
     if (lines.length)
-      this.db.transaction(() => {
-        for (const l of lines) this.st.insertChat.run(l.channel, l.tick, l.sender, l.text);
-      })();
+      this.db
+        .transaction(() => {
+          for (const l of lines) this.st.insertChat.run(l.channel, l.tick, l.sender, l.text);
+        })
+        .immediate();
   }
 
   chatPage(channel: string, beforeId: number | null, limit: number): ChatRecord[] {
@@ -230,9 +232,11 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
 
   recordAdmin(rows: readonly AdminRecord[]): void {
     if (rows.length)
-      this.db.transaction(() => {
-        for (const r of rows) this.st.insertAdmin.run(r.atMs, r.actor, r.action, r.detail);
-      })();
+      this.db
+        .transaction(() => {
+          for (const r of rows) this.st.insertAdmin.run(r.atMs, r.actor, r.action, r.detail);
+        })
+        .immediate();
   }
 
   adminRecords(limit: number): AdminRecord[] {
@@ -301,9 +305,11 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
     this.logCommits++;
     if (this.durable) this.st.syncNormal.run();
     try {
-      this.db.transaction(() => {
-        for (const [stream, tick, body] of rows) this.st.appendTick.run(stream, tick, tick, body);
-      })();
+      this.db
+        .transaction(() => {
+          for (const [stream, tick, body] of rows) this.st.appendTick.run(stream, tick, tick, body);
+        })
+        .immediate();
     } finally {
       if (this.durable) this.st.syncFull.run();
     }
@@ -325,13 +331,15 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
 
   saveSnapshot(stream: string, tick: number, hash: string, data: Uint8Array, atMs: number, keep = 3): void {
     this.flush();
-    this.db.transaction(() => {
-      this.st.saveSnapshot.run(stream, tick, hash, data, atMs);
-      for (const { tick: old } of this.st.oldSnapshots.all(stream, keep) as Array<{ tick: number }>) {
-        this.st.deleteSnapshot.run(stream, old);
-        this.st.deleteSnapshotChunks.run(stream, old);
-      }
-    })();
+    this.db
+      .transaction(() => {
+        this.st.saveSnapshot.run(stream, tick, hash, data, atMs);
+        for (const { tick: old } of this.st.oldSnapshots.all(stream, keep) as Array<{ tick: number }>) {
+          this.st.deleteSnapshot.run(stream, old);
+          this.st.deleteSnapshotChunks.run(stream, old);
+        }
+      })
+      .immediate();
   }
 
   newestSnapshot(stream: string): StoredSnapshot | null {
@@ -388,9 +396,11 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
   }
 
   updateArtifacts(rows: readonly ArtifactRecord[]): void {
-    this.db.transaction(() => {
-      for (const a of rows) this.st.updateArtifact.run({ ...artifactRow(a), id: a.id });
-    })();
+    this.db
+      .transaction(() => {
+        for (const a of rows) this.st.updateArtifact.run({ ...artifactRow(a), id: a.id });
+      })
+      .immediate();
   }
 
   artifactsOwnedBy(accountId: number): ArtifactRecord[] {
@@ -408,13 +418,15 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
 
   cacheRemoteArtifact(a: Omit<ArtifactRecord, 'id'>): ArtifactRecord {
     if (a.origin === 'local' || a.remoteId === null) throw new PersistError('BAD_VALUE', 'a cached remote record needs its origin node and its id there');
-    return this.db.transaction(() => {
-      const old = this.remoteArtifact(a.origin, a.remoteId as number);
-      if (!old) return this.createArtifact(a);
-      const rec = { ...a, id: old.id };
-      this.st.updateArtifact.run({ ...artifactRow(rec), id: old.id });
-      return rec;
-    })();
+    return this.db
+      .transaction(() => {
+        const old = this.remoteArtifact(a.origin, a.remoteId as number);
+        if (!old) return this.createArtifact(a);
+        const rec = { ...a, id: old.id };
+        this.st.updateArtifact.run({ ...artifactRow(rec), id: old.id });
+        return rec;
+      })
+      .immediate();
   }
 
   // ---- retention ----
@@ -478,9 +490,15 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
     return out;
   }
 
-  /** Runs `fn` in one transaction (committed durably when it returns, rolled back if it throws). */
+  /**
+   * Runs `fn` in one write transaction (committed durably when it returns, rolled back if it
+   * throws). BEGIN IMMEDIATE: the write lock is taken first, waiting up to busy_timeout for
+   * another connection (the snapshot writer thread). A deferred transaction that reads and then
+   * writes fails at once with SQLITE_BUSY_SNAPSHOT when another connection committed in between
+   * (WAL mode; https://www.sqlite.org/lang_transaction.html): a registration answered 500 in CI.
+   */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.db.transaction(fn).immediate();
   }
 }
 

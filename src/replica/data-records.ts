@@ -236,7 +236,7 @@ export function seedOutbox(db: Database.Database): number {
   let n = 0;
   db.transaction(() => {
     for (const [t, spec] of Object.entries(TABLES)) n += db.prepare(`UPDATE ${t} SET ${spec.pk} = ${spec.pk}`).run().changes;
-  })();
+  }).immediate();
   return n;
 }
 

@@ -201,10 +201,12 @@ export class DataOutbox {
   done(world: string, id: number, seq: number): void {
     this.st.syncNormal.run();
     try {
-      this.db.transaction(() => {
-        this.st.deleteUpTo.run(id);
-        if (seq > 0) this.st.setApplied.run(world, seq);
-      })();
+      this.db
+        .transaction(() => {
+          this.st.deleteUpTo.run(id);
+          if (seq > 0) this.st.setApplied.run(world, seq);
+        })
+        .immediate();
     } finally {
       this.st.syncFull.run();
     }
@@ -298,10 +300,12 @@ export class DataFollower {
       this.refused++;
       this.opts.onRefused?.(seq, e);
     }
-    this.db.transaction(() => {
-      if (r) this.applier.apply(r);
-      this.outbox.setApplied(this.world, seq);
-    })();
+    this.db
+      .transaction(() => {
+        if (r) this.applier.apply(r);
+        this.outbox.setApplied(this.world, seq);
+      })
+      .immediate();
     this.seq = seq;
     if (r) this.applied++;
   }
