@@ -6,14 +6,12 @@
  * surface, a box as its 8 corners, a hull as its faces). The client library puts it back
  * together (kind 'compound') and the body's position and rotation place it.
  */
-import { Host } from '../src/net/host';
 import { SHAPE } from '../src/protocol/messages';
 import { GeometryAssembler, assetAt } from '../src/assets/wire';
 import { geometryInMetres } from '../src/client/client';
 import { PhysicsWorld } from '../src/physics/world';
-import type { ShardedWorld } from '../src/physics/sharded';
 import type { CompoundChild } from '../src/physics/compound';
-import { RawClient } from './helpers/net';
+import { expectSharedAssetOnWire } from './helpers/asset-wire';
 
 const DUMBBELL: CompoundChild[] = [
   { shape: 'sphere', radius: 0.2, position: [-0.5, 0, 0] },
@@ -63,51 +61,16 @@ test("assetAt reads a compound block as its children's triangles in the body fra
 });
 
 test('a client sees a compound as shape 8 with its asset id, gets its geometry once, and the falling compound moves in later deltas', async () => {
-  let body = 0n;
-  const host = await Host.start({
-    port: 0,
-    manualTicks: true,
-    world: {
-      config: { capacity: 32, tickRate: 20, maxBodyRadius: 1, sleep: { enabled: false }, geometryWords: 4096, contactsPerBody: 16 },
-      spawnPoints: [[-8, 1.2, -8]],
-      scene: (w: ShardedWorld) => {
-        w.addPlane({ normal: [0, 1, 0], offset: 0 });
-        const shape = w.addCompoundShape(DUMBBELL); // one shape, two bodies: one asset
-        body = w.addCompound({ shape, position: [1, 2, 1] });
-        w.addCompound({ shape, position: [3, 2, 1], orientation: [0, Math.SQRT1_2, 0, Math.SQRT1_2] });
-      },
+  await expectSharedAssetOnWire({
+    label: 'compound',
+    shape: SHAPE.COMPOUND,
+    vertexCount: 60,
+    indexCount: 324,
+    scene: (w) => {
+      const shape = w.addCompoundShape(DUMBBELL); // one shape, two bodies: one asset
+      const body = w.addCompound({ shape, position: [1, 2, 1] });
+      w.addCompound({ shape, position: [3, 2, 1], orientation: [0, Math.SQRT1_2, 0, Math.SQRT1_2] });
+      return body;
     },
   });
-  try {
-    const c = new RawClient(`ws://127.0.0.1:${host.port}/ws`);
-    await c.opened;
-    c.hello({ interest: { center: [0n, 0n, 0n], cells: 1 } });
-    await c.until(() => c.of('welcome').length === 1);
-    host.tickOnce();
-    await c.until(() => c.of('snapshot').length >= 1, 5000, 'the first snapshot');
-    const snap = c.of('snapshot')[0];
-    const compounds = snap.shapes.filter((s) => s.shape === SHAPE.COMPOUND);
-    expect(compounds).toHaveLength(2);
-    const shape = compounds.find((s) => BigInt(s.index) === (body & 0xffffffffn));
-    const id = shape?.sx ?? -1;
-    expect(compounds.map((s) => [s.sx, s.sy, s.sz])).toEqual([
-      [id, 0, 0],
-      [id, 0, 0],
-    ]);
-    await c.until(() => c.of('geometry').length >= 1, 5000, 'the compound geometry');
-    const asm = new GeometryAssembler();
-    let whole = null;
-    for (const p of c.of('geometry')) whole = asm.add(p) ?? whole;
-    expect(whole).toMatchObject({ id, shape: SHAPE.COMPOUND, vertexCount: 60, indexCount: 324 });
-    const y0 = snap.bodies.find((b) => BigInt(b.index) === (body & 0xffffffffn))?.py ?? 0;
-    for (let t = 0; t < 10; t++) host.tickOnce();
-    await c.until(() => c.of('delta').length + c.of('snapshot').length >= 11, 5000, 'ten more states');
-    expect(c.of('geometry')).toHaveLength(1); // not sent again
-    const last = [...c.messages].reverse().find((m) => m.kind === 'snapshot' || m.kind === 'delta');
-    const b = last && 'bodies' in last ? last.bodies.find((x) => BigInt(x.index) === (body & 0xffffffffn)) : undefined;
-    expect(b?.py).toBeLessThan(y0); // falling
-    c.close();
-  } finally {
-    await host.stop();
-  }
 });

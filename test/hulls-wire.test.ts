@@ -5,13 +5,11 @@
  * triangles, exactly the core's quantised vertices (src/assets/wire.ts). The client library puts
  * it back together (kind 'hull') and the body's position and rotation place it.
  */
-import { Host } from '../src/net/host';
 import { SHAPE } from '../src/protocol/messages';
 import { GeometryAssembler, assetAt } from '../src/assets/wire';
 import { geometryInMetres } from '../src/client/client';
 import { PhysicsWorld } from '../src/physics/world';
-import type { ShardedWorld } from '../src/physics/sharded';
-import { RawClient } from './helpers/net';
+import { expectSharedAssetOnWire } from './helpers/asset-wire';
 
 /** A 1 x 0.5 x 0.25 m cuboid as 8 points (its principal frame is its own: the body frame). */
 const CUBOID: Array<[number, number, number]> = [];
@@ -56,52 +54,16 @@ test('assetAt reads a hull block as its vertices and face triangles; the assembl
 });
 
 test('a client sees a hull as shape 6 with its asset id, gets its geometry once, and the tumbling hull moves in later deltas', async () => {
-  let hull = 0n;
-  const host = await Host.start({
-    port: 0,
-    manualTicks: true,
-    world: {
-      config: { capacity: 32, tickRate: 20, maxBodyRadius: 1, sleep: { enabled: false }, geometryWords: 4096, contactsPerBody: 16 },
-      spawnPoints: [[-8, 1.2, -8]],
-      scene: (w: ShardedWorld) => {
-        w.addPlane({ normal: [0, 1, 0], offset: 0 });
-        const shape = w.addHullShape(CUBOID); // one shape, two bodies: one asset
-        hull = w.addHull({ shape, position: [1, 2, 1], density: 500 });
-        w.addHull({ shape, position: [3, 2, 1], density: 500 });
-      },
+  await expectSharedAssetOnWire({
+    label: 'hull',
+    shape: SHAPE.HULL,
+    vertexCount: 8,
+    indexCount: 36, // 6 faces, 2 triangles each
+    scene: (w) => {
+      const shape = w.addHullShape(CUBOID); // one shape, two bodies: one asset
+      const hull = w.addHull({ shape, position: [1, 2, 1], density: 500 });
+      w.addHull({ shape, position: [3, 2, 1], density: 500 });
+      return hull;
     },
   });
-  try {
-    const c = new RawClient(`ws://127.0.0.1:${host.port}/ws`);
-    await c.opened;
-    c.hello({ interest: { center: [0n, 0n, 0n], cells: 1 } });
-    await c.until(() => c.of('welcome').length === 1);
-    host.tickOnce();
-    await c.until(() => c.of('snapshot').length >= 1, 5000, 'the first snapshot');
-    const snap = c.of('snapshot')[0];
-    const hulls = snap.shapes.filter((s) => s.shape === SHAPE.HULL);
-    expect(hulls).toHaveLength(2);
-    const shape = hulls.find((s) => BigInt(s.index) === (hull & 0xffffffffn));
-    const id = shape?.sx ?? -1;
-    expect(hulls.map((s) => [s.sx, s.sy, s.sz])).toEqual([
-      [id, 0, 0],
-      [id, 0, 0],
-    ]);
-    // the geometry follows, once for the shared shape
-    await c.until(() => c.of('geometry').length >= 1, 5000, 'the hull geometry');
-    const asm = new GeometryAssembler();
-    let whole = null;
-    for (const p of c.of('geometry')) whole = asm.add(p) ?? whole;
-    expect(whole).toMatchObject({ id, shape: SHAPE.HULL, vertexCount: 8, indexCount: 36 });
-    const y0 = snap.bodies.find((b) => BigInt(b.index) === (hull & 0xffffffffn))?.py ?? 0;
-    for (let t = 0; t < 10; t++) host.tickOnce();
-    await c.until(() => c.of('delta').length + c.of('snapshot').length >= 11, 5000, 'ten more states');
-    expect(c.of('geometry')).toHaveLength(1); // not sent again
-    const last = [...c.messages].reverse().find((m) => m.kind === 'snapshot' || m.kind === 'delta');
-    const body = last && 'bodies' in last ? last.bodies.find((b) => BigInt(b.index) === (hull & 0xffffffffn)) : undefined;
-    expect(body?.py).toBeLessThan(y0); // falling
-    c.close();
-  } finally {
-    await host.stop();
-  }
 });

@@ -8,7 +8,8 @@
  */
 import type { CompoundChild } from '../src/physics/compound';
 import { ShardedWorld } from '../src/physics/sharded';
-import { PhysicsError, PhysicsWorld, type WorldConfig } from '../src/physics/world';
+import type { PhysicsWorld, WorldConfig } from '../src/physics/world';
+import { expectRestoredContinue, expectShardedHashes, physicsCode, unshardedHashes } from './helpers/sharded-match';
 
 type V3 = [number, number, number];
 const DUMBBELL: CompoundChild[] = [
@@ -65,25 +66,16 @@ function compoundScene(t: Target): void {
 const config: WorldConfig = { capacity: 48, maxBodyRadius: 0.6, sleep: { enabled: false }, geometryWords: 4096 };
 const TICKS = 150;
 
-function unshardedHashes(): bigint[] {
-  const w = PhysicsWorld.create(config);
-  compoundScene(w);
-  const out: bigint[] = [];
-  for (let k = 0; k < TICKS; k++) {
-    w.step();
-    out.push(w.hash());
-  }
-  return out;
-}
+const unshardedRun = (): bigint[] => unshardedHashes(config, compoundScene, TICKS);
 
 describe('compounds across shard borders', () => {
   let reference: bigint[] = [];
   beforeAll(() => {
-    reference = unshardedHashes();
+    reference = unshardedRun();
   });
 
   test('the scene moves and hashes the same in two fresh worlds', () => {
-    expect(unshardedHashes()).toEqual(reference);
+    expect(unshardedRun()).toEqual(reference);
     expect(new Set(reference).size).toBeGreaterThan(TICKS / 2);
   });
 
@@ -93,42 +85,11 @@ describe('compounds across shard borders', () => {
     ['4 shards, per tick', [0], [0], 'tick' as const, 0],
     ['4 shards, per pass on 2 worker threads', [0], [0], 'pass' as const, 2],
   ])('%s: the unsharded hash every tick', async (_n, xCuts, zCuts, exchange, workers) => {
-    const sharded = new ShardedWorld(config, { xCuts, zCuts }, undefined, { workers, exchange });
-    try {
-      compoundScene(sharded);
-      for (let k = 0; k < TICKS; k++) {
-        sharded.step();
-        expect({ k, hash: sharded.hash() }).toEqual({ k, hash: reference[k] });
-      }
-      expect(sharded.lastStatus).toBe(0);
-    } finally {
-      await sharded.close();
-    }
+    await expectShardedHashes(config, { xCuts, zCuts }, { workers, exchange }, compoundScene, reference);
   });
 
   test('save at tick 50, restore: the sharded (4 shards) and the unsharded world continue bit for bit', async () => {
-    const cuts = { xCuts: [0], zCuts: [0] };
-    const sharded = new ShardedWorld(config, cuts);
-    const plain = PhysicsWorld.create(config);
-    compoundScene(sharded);
-    compoundScene(plain);
-    for (let k = 0; k < 50; k++) {
-      sharded.step();
-      plain.step();
-    }
-    const rs = ShardedWorld.restore(config, cuts, sharded.save());
-    const rp = PhysicsWorld.restore(plain.save());
-    try {
-      for (let k = 50; k < TICKS; k++) {
-        rs.step();
-        rp.step();
-        expect(rs.hash()).toBe(reference[k]);
-        expect(rp.hash()).toBe(reference[k]);
-      }
-    } finally {
-      await sharded.close();
-      await rs.close();
-    }
+    await expectRestoredContinue(config, { xCuts: [0], zCuts: [0] }, compoundScene, 50, reference);
   });
 
   test('shard processes start with the compounds of the copy; while they run, new compound geometry is refused (COMPOUNDS_UNSHARDED), shapes made before are not', async () => {
@@ -137,18 +98,9 @@ describe('compounds across shard borders', () => {
       const dumbbell = sharded.addCompoundShape(DUMBBELL);
       sharded.addCompound({ position: [0, 1, 0], shape: dumbbell });
       sharded.attachRunner({} as Parameters<ShardedWorld['attachRunner']>[0]);
-      const code = (f: () => unknown): string | undefined => {
-        try {
-          f();
-        } catch (e) {
-          expect(e).toBeInstanceOf(PhysicsError);
-          return (e as PhysicsError).code;
-        }
-        return undefined;
-      };
-      expect(code(() => sharded.addCompoundShape(L_SHAPE))).toBe('COMPOUNDS_UNSHARDED');
-      expect(code(() => sharded.addCompound({ position: [1, 1, 0], children: L_SHAPE }))).toBe('COMPOUNDS_UNSHARDED');
-      expect(code(() => sharded.addCompound({ position: [1, 1, 0], shape: dumbbell }))).toBeUndefined();
+      expect(physicsCode(() => sharded.addCompoundShape(L_SHAPE))).toBe('COMPOUNDS_UNSHARDED');
+      expect(physicsCode(() => sharded.addCompound({ position: [1, 1, 0], children: L_SHAPE }))).toBe('COMPOUNDS_UNSHARDED');
+      expect(physicsCode(() => sharded.addCompound({ position: [1, 1, 0], shape: dumbbell }))).toBeUndefined();
     } finally {
       await sharded.close();
     }

@@ -6,7 +6,8 @@
  * before the first record naming it (ShardedWorld.addHullShape / addHull).
  */
 import { ShardedWorld } from '../src/physics/sharded';
-import { PhysicsError, PhysicsWorld, type WorldConfig } from '../src/physics/world';
+import type { PhysicsWorld, WorldConfig } from '../src/physics/world';
+import { expectRestoredContinue, expectShardedHashes, physicsCode, unshardedHashes } from './helpers/sharded-match';
 
 type V3 = [number, number, number];
 const cuboid = (h: V3): V3[] => [-1, 1].flatMap((x) => [-1, 1].flatMap((y) => [-1, 1].map((z) => [x * h[0], y * h[1], z * h[2]] as V3)));
@@ -52,25 +53,16 @@ function hullScene(t: Target): void {
 const config: WorldConfig = { capacity: 32, maxBodyRadius: 0.6, sleep: { enabled: false }, geometryWords: 4096 };
 const TICKS = 180;
 
-function unshardedHashes(): bigint[] {
-  const w = PhysicsWorld.create(config);
-  hullScene(w);
-  const out: bigint[] = [];
-  for (let k = 0; k < TICKS; k++) {
-    w.step();
-    out.push(w.hash());
-  }
-  return out;
-}
+const unshardedRun = (): bigint[] => unshardedHashes(config, hullScene, TICKS);
 
 describe('hulls across a shard border', () => {
   let reference: bigint[] = [];
   beforeAll(() => {
-    reference = unshardedHashes();
+    reference = unshardedRun();
   });
 
   test('the scene moves and hashes the same in two fresh worlds', () => {
-    expect(unshardedHashes()).toEqual(reference);
+    expect(unshardedRun()).toEqual(reference);
     expect(new Set(reference).size).toBeGreaterThan(TICKS / 2);
   });
 
@@ -79,41 +71,11 @@ describe('hulls across a shard border', () => {
     ['pass', 'pass' as const, 0],
     ['pass on 2 worker threads', 'pass' as const, 2],
   ])('2 shards exchanging per %s give the unsharded hash every tick', async (_n, exchange, workers) => {
-    const sharded = new ShardedWorld(config, { xCuts: [0], zCuts: [] }, undefined, { workers, exchange });
-    try {
-      hullScene(sharded);
-      for (let k = 0; k < TICKS; k++) {
-        sharded.step();
-        expect(sharded.hash()).toBe(reference[k]);
-      }
-      expect(sharded.lastStatus).toBe(0);
-    } finally {
-      await sharded.close();
-    }
+    await expectShardedHashes(config, { xCuts: [0], zCuts: [] }, { workers, exchange }, hullScene, reference);
   });
 
   test('save at tick 60, restore: the sharded and the unsharded world continue bit for bit', async () => {
-    const sharded = new ShardedWorld(config, { xCuts: [0], zCuts: [] });
-    const plain = PhysicsWorld.create(config);
-    hullScene(sharded);
-    hullScene(plain);
-    for (let k = 0; k < 60; k++) {
-      sharded.step();
-      plain.step();
-    }
-    const rs = ShardedWorld.restore(config, { xCuts: [0], zCuts: [] }, sharded.save());
-    const rp = PhysicsWorld.restore(plain.save());
-    try {
-      for (let k = 60; k < TICKS; k++) {
-        rs.step();
-        rp.step();
-        expect(rs.hash()).toBe(reference[k]);
-        expect(rp.hash()).toBe(reference[k]);
-      }
-    } finally {
-      await sharded.close();
-      await rs.close();
-    }
+    await expectRestoredContinue(config, { xCuts: [0], zCuts: [] }, hullScene, 60, reference);
   });
 
   test('shard processes start with the hulls of the copy; while they run, new hull geometry is refused (HULLS_UNSHARDED), shapes made before are not', async () => {
@@ -122,18 +84,9 @@ describe('hulls across a shard border', () => {
       const tet = sharded.addHullShape(TET);
       sharded.addHull({ position: [0, 1, 0], shape: tet, density: 1 });
       sharded.attachRunner({} as Parameters<ShardedWorld['attachRunner']>[0]);
-      const code = (f: () => unknown): string | undefined => {
-        try {
-          f();
-        } catch (e) {
-          expect(e).toBeInstanceOf(PhysicsError);
-          return (e as PhysicsError).code;
-        }
-        return undefined;
-      };
-      expect(code(() => sharded.addHullShape(WEDGE))).toBe('HULLS_UNSHARDED');
-      expect(code(() => sharded.addHull({ position: [1, 1, 0], vertices: WEDGE, density: 1 }))).toBe('HULLS_UNSHARDED');
-      expect(code(() => sharded.addHull({ position: [1, 1, 0], shape: tet, density: 1 }))).toBeUndefined();
+      expect(physicsCode(() => sharded.addHullShape(WEDGE))).toBe('HULLS_UNSHARDED');
+      expect(physicsCode(() => sharded.addHull({ position: [1, 1, 0], vertices: WEDGE, density: 1 }))).toBe('HULLS_UNSHARDED');
+      expect(physicsCode(() => sharded.addHull({ position: [1, 1, 0], shape: tet, density: 1 }))).toBeUndefined();
     } finally {
       await sharded.close();
     }
