@@ -11,7 +11,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -21,7 +20,7 @@ import { JetStreamTickLog } from '../src/replica/jetstream-log';
 import { resolveConfig, serve, type Server } from '../src/serve';
 import { builtCli } from './helpers/child-host';
 import { natsUrl, uniqueWorld } from './helpers/nats';
-import { request, waitFor } from './helpers/net';
+import { freePort, request, waitFor } from './helpers/net';
 import { writeSmallScene } from './helpers/replica';
 
 jest.setTimeout(120_000);
@@ -38,17 +37,6 @@ afterAll(async () => {
   await nc.drain();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** A TCP port nobody listens on now (the replica listens there once it leads). */
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
 
 test('a client given both addresses follows the failover: same public id, every acknowledged input in the log once', async () => {
   const world = uniqueWorld('cfail');

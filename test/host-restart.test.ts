@@ -12,14 +12,13 @@
  * resumes within the silence window of the same process, not after a restart.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNodeClient, type TesseraClient } from '../src/client/node';
 import { SqliteStore } from '../src/persist/sqlite-store';
 import type { StreamEvent } from '../src/protocol/messages';
 import { startChildHost, type ChildHost } from './helpers/child-host';
-import { request, waitFor } from './helpers/net';
+import { freePort, request, waitFor } from './helpers/net';
 
 const post = (port: number, path: string, body: unknown) => request('POST', `http://127.0.0.1:${port}${path}`, JSON.stringify(body));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -116,15 +115,6 @@ test('graceful stop and start on the same file: same tick, hash, public ids and 
     rmSync(dir, { recursive: true, force: true });
   }
 }, 120_000);
-
-/** A free TCP port on loopback (the restarted host must listen where the clients reconnect). */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 test('kill -9 with clients connected: the restart is at or past every tick a client saw, and the clients carry on by themselves', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-kill-'));

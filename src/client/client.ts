@@ -46,6 +46,8 @@ export interface SocketLike {
   onerror: ((ev: unknown) => void) | null;
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
+  /** Drops the connection at once, without a closing handshake (the `ws` package has it; browsers do not). */
+  terminate?(): void;
 }
 /** A WebSocket constructor (browser global or `ws`). */
 export type SocketFactory = new (url: string, protocols?: string | string[]) => SocketLike;
@@ -179,7 +181,19 @@ export interface ClientOptions {
    * (src/client/predict.ts). Default false.
    */
   predict?: boolean;
+  /**
+   * A connection that brings no message for this long (ms) is taken for dead and dropped, and the
+   * client reconnects as after a close (a welcomed one quiet for half of it is sent a ping, which
+   * any live host answers): a welcomed one (states come every tick) to the same
+   * address first, one not yet welcomed (the host accepted TCP but never answered: a paused or cut
+   * off process) to the next address. A paused leader (issue 19: SIGSTOP past its lease) keeps its
+   * sockets open, so without this its clients would wait for ever. 0 = off. Default 3000.
+   */
+  silenceMs?: number;
 }
+
+/** Close code passed to onClose for a connection dropped for silence (ClientOptions.silenceMs); never sent. */
+export const SILENT_CLOSE = 4998;
 
 /** An interpolated body for rendering (metres, unit quaternion). */
 export interface RenderBody {
@@ -292,6 +306,10 @@ export class TesseraClient {
   private closedByUser = false;
   private attempt = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The current connection's silence check (ClientOptions.silenceMs). */
+  private watchdog: ReturnType<typeof setInterval> | null = null;
+  /** Connections dropped for silence (ClientOptions.silenceMs). */
+  silentDrops = 0;
   /** `url` and `urls`, without repeats; the one in use is urlList[urlIndex]. */
   private readonly urlList: string[];
   private urlIndex = 0;
@@ -348,6 +366,37 @@ export class TesseraClient {
       welcomed = true;
     };
     ws.binaryType = 'arraybuffer';
+    this.pingSentAt = 0; // a ping lost with the last connection is not waited for
+    let heardAt = now();
+    const silenceMs = this.opts.silenceMs ?? 3000;
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
+    if (silenceMs > 0) {
+      this.watchdog = setInterval(
+        () => {
+          if (this.ws !== ws) return;
+          const quiet = now() - heardAt;
+          // a welcomed connection with nothing to say (a host ticking by hand) answers a ping
+          if (welcomed && quiet > silenceMs / 2 && this.pingSentAt === 0) {
+            this.lastPingAt = now();
+            this.pingNonce++;
+            if (this.send({ kind: 'ping', nonce: this.pingNonce })) this.pingSentAt = this.lastPingAt;
+          }
+          if (quiet <= silenceMs) return;
+          this.silentDrops++;
+          ws.onopen = ws.onmessage = ws.onclose = null;
+          ws.onerror = () => {}; // `ws` emits an error when a connecting socket is terminated: not a crash
+          try {
+            if (ws.terminate) ws.terminate();
+            else ws.close(CLOSE.NORMAL, 'silent');
+          } catch {
+            /* a socket still connecting may refuse close(): it is abandoned all the same */
+          }
+          closed(SILENT_CLOSE, `no message for ${silenceMs} ms`);
+        },
+        Math.max(50, silenceMs / 4),
+      );
+    }
     ws.onopen = () => {
       this.send({
         kind: 'hello',
@@ -361,6 +410,7 @@ export class TesseraClient {
       });
     };
     ws.onmessage = (ev) => {
+      heardAt = now();
       const data = ev.data;
       const bytes =
         data instanceof ArrayBuffer ? new Uint8Array(data) : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null;
@@ -370,21 +420,24 @@ export class TesseraClient {
     ws.onerror = () => {
       /* onclose follows */
     };
-    ws.onclose = (ev) => {
+    const closed = (code: number, reason: string): void => {
       if (this.ws !== ws) return;
       this.ws = null;
+      if (this.watchdog) clearInterval(this.watchdog);
+      this.watchdog = null;
       if (!welcomed) {
         // this address did not take us: the next one (a replica that now leads, perhaps)
         this.failedInRound++;
         this.urlIndex = (this.urlIndex + 1) % this.urlList.length;
       }
-      const retry = !this.closedByUser && (this.opts.reconnect?.enabled ?? true) && !FATAL.has(ev.code);
+      const retry = !this.closedByUser && (this.opts.reconnect?.enabled ?? true) && !FATAL.has(code);
       // connect() waits while addresses of this round are left to try
       const untried = !welcomed && this.failedInRound % this.urlList.length !== 0;
-      if (!(retry && untried)) for (const w of this.welcomeWaiters.splice(0)) w.reject(new Error(`closed before welcome: ${ev.code} ${ev.reason}`));
-      this.callbacks.onClose?.(ev.code, ev.reason, retry);
+      if (!(retry && untried)) for (const w of this.welcomeWaiters.splice(0)) w.reject(new Error(`closed before welcome: ${code} ${reason}`));
+      this.callbacks.onClose?.(code, reason, retry);
       if (retry) this.scheduleReconnect(untried);
     };
+    ws.onclose = (ev) => closed(ev.code, ev.reason);
   }
 
   /** Set by open(): marks the current connection welcomed. */
@@ -647,6 +700,8 @@ export class TesseraClient {
   close(): void {
     this.closedByUser = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
     this.ws?.close(CLOSE.NORMAL, 'bye');
   }
 

@@ -31,16 +31,7 @@
  * A node that leads again after someone else led drops its outbox rows not in the stream (writes
  * made after it was deposed: never acknowledged to anyone who waited), counted in `stats().stale`.
  */
-import {
-  jetstream,
-  jetstreamManager,
-  DeliverPolicy,
-  DiscardPolicy,
-  RetentionPolicy,
-  StorageType,
-  type JetStreamClient,
-  type JetStreamManager,
-} from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';

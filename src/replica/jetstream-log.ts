@@ -25,16 +25,7 @@
  * firstTick + (s - firstSeq) for the first message stored (read once, `tickAt`).
  */
 import { randomBytes } from 'node:crypto';
-import {
-  jetstream,
-  jetstreamManager,
-  DeliverPolicy,
-  RetentionPolicy,
-  StorageType,
-  DiscardPolicy,
-  type JetStreamClient,
-  type JetStreamManager,
-} from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, RetentionPolicy, StorageType, DiscardPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { decodeLogTick, encodeLogTick, MAX_LOG_TICK_BYTES, type LoggedTick } from './log-codec';
 import { WORLD_ID } from '../cluster/subjects';

@@ -4,7 +4,7 @@
  */
 import WebSocket from 'ws';
 import { request as httpRequest } from 'node:http';
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, createServer, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { decodeServer, encodeClient } from '../../src/protocol/codec';
 import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '../../src/protocol/messages';
@@ -168,4 +168,16 @@ function maskedFrame(payload: Uint8Array): Buffer {
   const body = Buffer.alloc(len);
   for (let i = 0; i < len; i++) body[i] = payload[i] ^ mask[i & 3];
   return Buffer.concat([head, mask, body]);
+}
+
+/** A TCP port on 127.0.0.1 nobody listens on now (for a process that must listen where clients reconnect). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
 }
