@@ -18,17 +18,29 @@
  *   stall     arrival, at the copy, of the old leader's last logged tick -> of the new leader's
  *             first (what a client sees as frozen time; the tick period, 50 ms, is in it)
  *
+ * With `--bots N` (issue 19 test "20 kill -9 of the primary under 200 bot clients"), N players
+ * (the client library, src/client/client.ts, in this process; one account, a device each) are
+ * given the addresses of every node (3 ports the nodes take in turn) and walk, each sending an
+ * input every `--bot-input-ms`; they follow each takeover by themselves. At the end, every input
+ * seq a bot saw acknowledged (a state's input_seq, shown only once JetStream held its tick) must
+ * be in the log under its public id, and no seq may be in it twice.
+ *
  * Usage: node build/dist/bench/failover/run-failover.js [--kills 20] [--run-s 3] [--lease-ms 1000]
- *        [--write] [--out FILE]   (default out: bench/results/<machine>/failover.json and .md)
- * Exit code 1 when a takeover fails, a hash differs, or a deposed leader does not exit 0.
+ *        [--bots 0] [--bot-input-ms 100] [--write] [--out FILE]
+ *        (default out: bench/results/<machine>/failover.json and .md)
+ * Exit code 1 when a takeover fails, a hash differs, a deposed leader does not exit 0, or an
+ * acknowledged input is missing from the log or in it twice.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { dirname, join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
+import { createNodeClient } from '../../src/client/node';
+import type { TesseraClient } from '../../src/client/client';
 import { markdownTable, repoRoot, runMeta, type RunMeta } from '../results';
 import { startNats } from '../../test/helpers/nats';
+import { freePort, request } from '../../test/helpers/net';
 import { watchLog, writeSmallScene } from '../../test/helpers/replica';
 
 const CLI = join(__dirname, '..', '..', 'src', 'cli.js');
@@ -37,12 +49,14 @@ interface Options {
   kills: number;
   runS: number;
   leaseMs: number;
+  bots: number;
+  botInputMs: number;
   write: boolean;
   out?: string;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { kills: 20, runS: 3, leaseMs: 1000, write: false };
+  const o: Options = { kills: 20, runS: 3, leaseMs: 1000, bots: 0, botInputMs: 100, write: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -53,6 +67,8 @@ function parseArgs(argv: string[]): Options {
     if (a === '--kills') o.kills = Math.floor(num());
     else if (a === '--run-s') o.runS = num();
     else if (a === '--lease-ms') o.leaseMs = Math.floor(num());
+    else if (a === '--bots') o.bots = Math.floor(num());
+    else if (a === '--bot-input-ms') o.botInputMs = Math.floor(num());
     else if (a === '--write') o.write = true;
     else if (a === '--out') o.out = argv[++i];
     else throw new Error(`unknown argument ${a} (see the comment at the top of bench/failover/run-failover.ts)`);
@@ -153,7 +169,133 @@ interface ResultsFile {
   /** Ticks the copy applied, and what went wrong there (gaps, mismatches): empty when all agreed. */
   ticksChecked: number;
   bad: string[];
+  /** With --bots: what the players sent, saw acknowledged and found in the log. */
+  bots?: BotFigures;
   error?: string;
+}
+
+/** The players' figures (--bots). */
+interface BotFigures {
+  count: number;
+  /** Inputs sent (while connected), and distinct seqs seen acknowledged, over all bots. */
+  inputsSent: number;
+  acknowledged: number;
+  /** Acknowledged seqs not in the log under the bot's public id (must be 0). */
+  ackedMissing: number;
+  /** Seqs in the log twice for one bot (must be 0). */
+  duplicates: number;
+  /** Bots whose public id changed over the run (must be 0). */
+  idChanged: number;
+  /** Reconnects over all bots, connections they dropped as silent (ClientOptions.silenceMs), and error messages the host sent them (by code). */
+  reconnects: number;
+  silentDrops: number;
+  errors: Record<string, number>;
+  /** Per kill: ms from the signal until every bot received a state from the new leader (median, worst). */
+  botsBackMsMedian: number;
+  botsBackMsWorst: number;
+}
+
+/** The players of --bots: clients of one account that walk and record what was acknowledged. */
+class BotFleet {
+  readonly clients: TesseraClient[] = [];
+  readonly acked: Array<Set<number>> = [];
+  readonly ids: number[] = [];
+  idChanged = 0;
+  sent = 0;
+  errors: Record<string, number> = {};
+  backMs: number[] = [];
+  private timer: NodeJS.Timeout | null = null;
+
+  /** Registers an account on the leader at `httpPort`, connects `n` clients to `urls` (the leader's first). */
+  async start(n: number, httpPort: number, urls: string[], inputMs: number): Promise<void> {
+    const post = (path: string, body: unknown) => request('POST', `http://127.0.0.1:${httpPort}${path}`, JSON.stringify(body));
+    const reg = await post('/auth/register', { name: 'fleet', password: 'a long password' });
+    if (reg.status !== 201) throw new Error(`register: ${reg.status}`);
+    const token = (await post('/auth/login', { name: 'fleet', password: 'a long password' })).json.token as string;
+    for (let i = 0; i < n; i++) {
+      const acked = new Set<number>();
+      this.acked.push(acked);
+      const c = createNodeClient(
+        { url: urls[0], urls: urls.slice(1), token, privateId: `bot-${i}`, reconnect: { minMs: 100, maxMs: 800 } },
+        {
+          onState: (_m, info) => {
+            if (info.lastInputSeq > 0) acked.add(info.lastInputSeq);
+          },
+          onWelcome: (w) => {
+            if (this.ids[i] === undefined) this.ids[i] = w.publicId;
+            else if (this.ids[i] !== w.publicId) this.idChanged++;
+          },
+          onError: (code) => {
+            this.errors[code] = (this.errors[code] ?? 0) + 1;
+          },
+        },
+      );
+      this.clients.push(c);
+      // a join refused now (503 BUSY past the host's joins per second, under load) is retried by the client
+      await c.connect().catch(async (e: Error) => {
+        const end = performance.now() + 30_000;
+        while (this.ids[i] === undefined) {
+          if (performance.now() > end) throw new Error(`bot ${i} of ${n}: ${e.message}, and no welcome in 30 s`);
+          await sleep(20);
+        }
+      });
+    }
+    let k = 0;
+    this.timer = setInterval(() => {
+      k++;
+      this.clients.forEach((c, i) => {
+        const a = (k / 20 + i) % (2 * Math.PI);
+        try {
+          if (c.sendInput({ walkX: Math.round(700 * Math.cos(a)), walkZ: Math.round(700 * Math.sin(a)), jump: (k + i) % 37 === 0 })) this.sent++;
+        } catch {
+          /* between connections */
+        }
+      });
+    }, inputMs);
+  }
+
+  /** Resolves with performance.now() once every client has a state of tick `tick` or later. */
+  async allPast(tick: number, timeoutMs: number): Promise<number> {
+    const end = performance.now() + timeoutMs;
+    while (this.clients.some((c) => c.lastState.tick < tick)) {
+      if (performance.now() > end)
+        throw new Error(`bots: ${this.clients.filter((c) => c.lastState.tick < tick).length} have no state of tick ${tick} after ${timeoutMs} ms`);
+      await sleep(5);
+    }
+    return performance.now();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    for (const c of this.clients) c.close();
+  }
+
+  /** Checks what was acknowledged against `inputs` (the log's seqs by public id). */
+  figures(inputs: Map<number, number[]>): BotFigures {
+    let acknowledged = 0,
+      missing = 0,
+      duplicates = 0;
+    this.clients.forEach((_c, i) => {
+      const inLog = inputs.get(this.ids[i]) ?? [];
+      const set = new Set(inLog);
+      duplicates += inLog.length - set.size;
+      acknowledged += this.acked[i].size;
+      for (const s of this.acked[i]) if (!set.has(s)) missing++;
+    });
+    return {
+      count: this.clients.length,
+      inputsSent: this.sent,
+      acknowledged,
+      ackedMissing: missing,
+      duplicates,
+      idChanged: this.idChanged,
+      reconnects: this.clients.reduce((n, c) => n + c.reconnects, 0),
+      silentDrops: this.clients.reduce((n, c) => n + c.silentDrops, 0),
+      errors: this.errors,
+      botsBackMsMedian: median(this.backMs),
+      botsBackMsWorst: this.backMs.length ? Math.max(...this.backMs) : Number.NaN,
+    };
+  }
 }
 
 const median = (xs: number[]): number => {
@@ -202,6 +344,12 @@ function markdown(f: ResultsFile): string {
     '',
     `Copy of the world: ${f.ticksChecked} ticks applied, ${f.bad.length === 0 ? 'every hash equal to the logged one, no tick missing or repeated' : `PROBLEMS: ${f.bad.slice(0, 5).join('; ')}`}.`,
     `Deposed leaders (SIGSTOP rounds) that exited 0 after SIGCONT: ${f.kills.filter((k) => k.signal === 'SIGSTOP' && k.deposedExit === 0).length} of ${f.kills.filter((k) => k.signal === 'SIGSTOP').length}.`,
+    ...(f.bots
+      ? [
+          '',
+          `Bots: ${f.bots.count} players (one input every ${f.options.botInputMs} ms each) given every node's address: ${f.bots.inputsSent} inputs sent, ${f.bots.acknowledged} seqs seen acknowledged, ${f.bots.ackedMissing} of them missing from the log, ${f.bots.duplicates} seqs in the log twice, ${f.bots.idChanged} public ids changed; ${f.bots.reconnects} reconnects (${f.bots.silentDrops} after a silent connection); errors by code ${JSON.stringify(f.bots.errors)}. Every bot receiving the new leader's states after a kill: median ${f.bots.botsBackMsMedian.toFixed(0)} ms, worst ${f.bots.botsBackMsWorst.toFixed(0)} ms after the signal.`,
+        ]
+      : []),
     ...(f.error ? ['', `Stopped early: ${f.error}`] : []),
     '',
     markdownTable(
@@ -231,9 +379,12 @@ async function main(): Promise<void> {
   const server = await startNats();
   const world = `failover_${process.pid}`;
   const scene = writeSmallScene(dir);
+  // with bots, the nodes take 3 fixed ports in turn (the players know every address); else any
+  const ports = o.bots > 0 ? [await freePort(), await freePort(), await freePort()] : [];
+  const portOf = (n: number): number => (ports.length ? ports[n % ports.length] : 0);
   const nodeArgs = (n: number, follow: boolean): string[] => [
     '--port',
-    '0',
+    String(portOf(n)),
     '--data',
     join(dir, `node${n}`),
     '--scene',
@@ -255,9 +406,19 @@ async function main(): Promise<void> {
   let leader = startNode('node0', nodeArgs(0, false));
   let watch: Awaited<ReturnType<typeof watchLog>> | null = null;
   let replica: Node | null = null;
+  const fleet = o.bots > 0 ? new BotFleet() : null;
   try {
     await leader.line('"msg":"listening"', 60_000);
     watch = await watchLog(nc, world, scene);
+    if (fleet) {
+      await fleet.start(
+        o.bots,
+        portOf(0),
+        ports.map((p) => `ws://127.0.0.1:${p}/ws`),
+        o.botInputMs,
+      );
+      process.stdout.write(`${o.bots} bots connected\n`);
+    }
     const w = watch;
     const poll = setInterval(() => {
       const n = w.follower.stats().next;
@@ -281,6 +442,7 @@ async function main(): Promise<void> {
         while (next <= from && w.bad.length === 0) await sleep(2);
         const lastBefore = arrivals.get(from - 1) ?? at;
         const firstAfter = arrivals.get(from) ?? performance.now();
+        if (fleet) fleet.backMs.push((await fleet.allPast(from, 30_000)) - at);
         let deposedExit: number | null = null;
         if (signal === 'SIGSTOP') {
           leader.proc.kill('SIGCONT');
@@ -290,22 +452,32 @@ async function main(): Promise<void> {
         const k: Kill = { round, signal, takeoverMs: led - at, stallMs: firstAfter - lastBefore, fromTick: from, deposedExit };
         file.kills.push(k);
         process.stdout.write(
-          `[${round + 1}/${o.kills}] ${signal}: takeover ${k.takeoverMs.toFixed(0)} ms, stall ${k.stallMs.toFixed(0)} ms, new leader from tick ${k.fromTick}${signal === 'SIGSTOP' ? `, deposed leader exited ${deposedExit}` : ''}\n`,
+          `[${round + 1}/${o.kills}] ${signal}: takeover ${k.takeoverMs.toFixed(0)} ms, stall ${k.stallMs.toFixed(0)} ms, new leader from tick ${k.fromTick}${signal === 'SIGSTOP' ? `, deposed leader exited ${deposedExit}` : ''}${fleet ? `, every bot back after ${fleet.backMs[fleet.backMs.length - 1].toFixed(0)} ms` : ''}\n`,
         );
         leader = replica;
         n++;
         replica = startNode(`node${n}`, nodeArgs(n, true));
       }
       await sleep(1000);
+      if (fleet) {
+        // every tick a bot was shown is in the log: let the copy read up to the newest one
+        fleet.stop();
+        const newest = Math.max(...fleet.clients.map((c) => c.lastState.tick));
+        const end = performance.now() + 20_000;
+        while (w.follower.stats().next <= newest && performance.now() < end && w.bad.length === 0) await sleep(10);
+        file.bots = fleet.figures(w.inputs);
+      }
     } finally {
       clearInterval(poll);
     }
   } catch (e) {
     file.error = (e as Error).message;
+    process.stdout.write(`leader's last lines:\n${leader.lines.slice(-8).join('\n')}\n`);
     process.stdout.write(`stopped: ${file.error}\n`);
   } finally {
     file.ticksChecked = watch?.follower.stats().next ?? 0;
     file.bad = [...(watch?.bad ?? [])];
+    fleet?.stop();
     watch?.stop();
     for (const c of [leader, replica]) c?.proc.kill('SIGKILL');
     await Promise.all([leader.exit, replica?.exit]);
@@ -324,7 +496,12 @@ async function main(): Promise<void> {
     writeFileSync(json.replace(/\.json$/, '.md'), md);
     process.stdout.write(`wrote ${json} and its .md\n`);
   }
-  const failed = file.error !== undefined || file.bad.length > 0 || file.kills.some((k) => k.signal === 'SIGSTOP' && k.deposedExit !== 0);
+  const b = file.bots;
+  const failed =
+    file.error !== undefined ||
+    file.bad.length > 0 ||
+    file.kills.some((k) => k.signal === 'SIGSTOP' && k.deposedExit !== 0) ||
+    (b !== undefined && (b.ackedMissing > 0 || b.duplicates > 0 || b.idChanged > 0 || b.acknowledged === 0));
   process.exit(failed ? 1 : 0);
 }
 

@@ -372,30 +372,35 @@ export class TesseraClient {
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = null;
     if (silenceMs > 0) {
-      this.watchdog = setInterval(
-        () => {
-          if (this.ws !== ws) return;
-          const quiet = now() - heardAt;
-          // a welcomed connection with nothing to say (a host ticking by hand) answers a ping
-          if (welcomed && quiet > silenceMs / 2 && this.pingSentAt === 0) {
-            this.lastPingAt = now();
-            this.pingNonce++;
-            if (this.send({ kind: 'ping', nonce: this.pingNonce })) this.pingSentAt = this.lastPingAt;
-          }
-          if (quiet <= silenceMs) return;
-          this.silentDrops++;
-          ws.onopen = ws.onmessage = ws.onclose = null;
-          ws.onerror = () => {}; // `ws` emits an error when a connecting socket is terminated: not a crash
-          try {
-            if (ws.terminate) ws.terminate();
-            else ws.close(CLOSE.NORMAL, 'silent');
-          } catch {
-            /* a socket still connecting may refuse close(): it is abandoned all the same */
-          }
-          closed(SILENT_CLOSE, `no message for ${silenceMs} ms`);
-        },
-        Math.max(50, silenceMs / 4),
-      );
+      const every = Math.max(50, silenceMs / 4);
+      let checkedAt = now();
+      this.watchdog = setInterval(() => {
+        if (this.ws !== ws) return;
+        const t = now();
+        // a check that comes late means this process was blocked: messages may wait unread
+        // behind this timer (timers run before I/O), so the quiet time says nothing of the host
+        const late = t - checkedAt > 2 * every;
+        checkedAt = t;
+        if (late) return;
+        const quiet = t - heardAt;
+        // a welcomed connection with nothing to say (a host ticking by hand) answers a ping
+        if (welcomed && quiet > silenceMs / 2 && this.pingSentAt === 0) {
+          this.lastPingAt = now();
+          this.pingNonce++;
+          if (this.send({ kind: 'ping', nonce: this.pingNonce })) this.pingSentAt = this.lastPingAt;
+        }
+        if (quiet <= silenceMs) return;
+        this.silentDrops++;
+        ws.onopen = ws.onmessage = ws.onclose = null;
+        ws.onerror = () => {}; // `ws` emits an error when a connecting socket is terminated: not a crash
+        try {
+          if (ws.terminate) ws.terminate();
+          else ws.close(CLOSE.NORMAL, 'silent');
+        } catch {
+          /* a socket still connecting may refuse close(): it is abandoned all the same */
+        }
+        closed(SILENT_CLOSE, `no message for ${silenceMs} ms`);
+      }, every);
     }
     ws.onopen = () => {
       this.send({

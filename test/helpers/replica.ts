@@ -30,18 +30,35 @@ export function writeSmallScene(dir: string): string {
   return path;
 }
 
-/** A copy of the world of `scenePath` following world `world`'s log from tick 0; `bad` lists what went wrong. */
-export async function watchLog(nc: NatsConnection, world: string, scenePath: string): Promise<{ follower: WorldFollower; bad: string[]; stop(): void }> {
+/**
+ * A copy of the world of `scenePath` following world `world`'s log from tick 0; `bad` lists what
+ * went wrong; `inputs` the seq of every sequenced input event ('in', protocol 4) the log holds, by
+ * origin public id, in log order.
+ */
+export async function watchLog(
+  nc: NatsConnection,
+  world: string,
+  scenePath: string,
+): Promise<{ follower: WorldFollower; bad: string[]; inputs: Map<number, number[]>; stop(): void }> {
   const follower = new WorldFollower(sceneSetup(loadScene(scenePath)));
   const bad: string[] = [];
+  const inputs = new Map<number, number[]>();
   const feed = await (await JetStreamTickLog.open(nc, { world })).follow(
     0,
     (t) => {
       if (!follower.apply(t)) bad.push(`tick ${t.tick}: copy ${follower.diverged?.replica.toString(16)} != logged ${t.hash.toString(16)}`);
+      for (const e of t.events) {
+        if (e.type !== 'in') continue;
+        const seq = Number(e.body.split(',')[3] ?? 0);
+        if (seq === 0) continue;
+        const list = inputs.get(e.origin);
+        if (list) list.push(seq);
+        else inputs.set(e.origin, [seq]);
+      }
     },
     (e) => bad.push(e.message),
   );
-  return { follower, bad, stop: () => feed.stop() };
+  return { follower, bad, inputs, stop: () => feed.stop() };
 }
 
 /** The players drive() scripts. */
