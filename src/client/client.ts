@@ -179,6 +179,12 @@ export interface ClientOptions {
    * (src/client/predict.ts). Default false.
    */
   predict?: boolean;
+  /**
+   * Ask the host for packed deltas (hello.packedDeltas; docs/protocol.md section 7.2): changed
+   * bodies come as per-field differences against the acknowledged state (src/sim/packed-state.ts),
+   * about a third of the bytes; applyToMirror rebuilds the same state. Default false.
+   */
+  packedDeltas?: boolean;
 }
 
 /** An interpolated body for rendering (metres, unit quaternion). */
@@ -358,6 +364,7 @@ export class TesseraClient {
         lastKnownTick: this.lastKnownTick,
         interest: this.opts.interest ?? null,
         ...(this.opts.predict ? { predict: true } : {}),
+        ...(this.opts.packedDeltas ? { packedDeltas: true } : {}),
       });
     };
     ws.onmessage = (ev) => {
