@@ -961,6 +961,37 @@ export class InterestPublisher {
       else ns++;
       if (status[j] !== 1) ne++;
     }
+    // packed: the bounds above assumed each record's largest gap; the records chosen take their exact
+    // size, and the room that frees goes to the bodies left out, in priority order (a record added
+    // now still costs at most its bound: it only shortens the gap of the record after it)
+    if (np > 0 && deferred > 0) {
+      let exact = 0,
+        bound = 0,
+        prev = -1;
+      for (let j = 0; j < cn; j++)
+        if (sel[j] && status[j] === 1) {
+          const slot = C[j * STRIDE] >>> 0;
+          exact += packedFieldsSize(B, baseOf[j] * STRIDE, C, j * STRIDE) + varintSize(slot - prev - 1);
+          bound += pcost[j];
+          prev = slot;
+        }
+      room += bound - exact;
+      for (let q = 0; q < nc; q++) {
+        const j = order[q];
+        if (sel[j]) continue;
+        const asPacked = status[j] === 1,
+          cost = asPacked ? pcost[j] : COST_STATE + COST_SHAPE;
+        if (cost > room) continue;
+        room -= cost;
+        sel[j] = 1;
+        AV[j] = 0;
+        deferred--;
+        nearDeferred -= nearOf[j];
+        if (asPacked) np++;
+        else ns++;
+        if (status[j] !== 1) ne++;
+      }
+    }
     this.budgetDeferred += deferred;
     this.budgetNearDeferred += nearDeferred;
     // the message: bodies in slot order
