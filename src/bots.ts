@@ -41,6 +41,8 @@ export interface BotOptions {
   log?: (line: string) => void;
   /** Prefix of private ids and account names. Default 'bot'. */
   name?: string;
+  /** Ask for packed deltas (hello.packedDeltas, docs/protocol.md 7.2). Default false. */
+  packedDeltas?: boolean;
 }
 
 /** What a run did. */
@@ -118,7 +120,17 @@ export class BotRun {
   readonly done: Promise<BotSummary>;
 
   constructor(opts: BotOptions) {
-    this.o = { rampPerSec: 100, accounts: false, chatEverySec: 20, throwEverySec: 30, progressEverySec: 5, log: (l) => console.log(l), name: 'bot', ...opts };
+    this.o = {
+      rampPerSec: 100,
+      accounts: false,
+      chatEverySec: 20,
+      throwEverySec: 30,
+      progressEverySec: 5,
+      log: (l) => console.log(l),
+      name: 'bot',
+      packedDeltas: false,
+      ...opts,
+    };
     this.done = new Promise((r) => {
       this.finish = r;
     });
@@ -187,6 +199,7 @@ export class BotRun {
         privateId: `${this.o.name}-${b.i}`,
         lastKnownTick: null,
         interest: null,
+        ...(this.o.packedDeltas ? { packedDeltas: true } : {}),
       });
     });
     ws.on('message', (data: Buffer) => this.onMessage(b, data));

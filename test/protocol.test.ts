@@ -275,19 +275,21 @@ describe('round trips', () => {
       ServerDelta.startRemovedJointsVector(fb, msg.removedJoints.length);
       for (let i = msg.removedJoints.length - 1; i >= 0; i--) JointHandle.createJointHandle(fb, msg.removedJoints[i].index, msg.removedJoints[i].generation);
       const removedJoints = fb.endVector();
-      fb.forceDefaults(true); // protocol 4: input_seq and input_tick are always written (the fan-out's per-recipient fields)
-      const delta = ServerDelta.createServerDelta(
-        fb,
-        msg.baseTick,
-        msg.tick,
-        bodies,
-        shapes,
-        removed,
-        joints,
-        removedJoints,
-        msg.inputSeq ?? 0,
-        msg.inputTick ?? 0,
-      );
+      // protocol 4: input_seq and input_tick are always written (the fan-out's per-recipient fields);
+      // packed (id 9) only when there are packed bodies (none here), so not createServerDelta
+      ServerDelta.startServerDelta(fb);
+      ServerDelta.addBaseTick(fb, msg.baseTick);
+      ServerDelta.addTick(fb, msg.tick);
+      ServerDelta.addBodies(fb, bodies);
+      ServerDelta.addShapes(fb, shapes);
+      ServerDelta.addRemoved(fb, removed);
+      ServerDelta.addJoints(fb, joints);
+      ServerDelta.addRemovedJoints(fb, removedJoints);
+      fb.forceDefaults(true);
+      ServerDelta.addInputSeq(fb, msg.inputSeq ?? 0);
+      ServerDelta.addInputTick(fb, msg.inputTick ?? 0);
+      fb.forceDefaults(false);
+      const delta = ServerDelta.endServerDelta(fb);
       fb.finish(FbServerMessage.createServerMessage(fb, ServerPayload.ServerDelta, delta), 'TSSV');
       expect(Buffer.from(encodeServer(msg)).equals(Buffer.from(fb.asUint8Array()))).toBe(true);
     }

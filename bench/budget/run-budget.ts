@@ -4,7 +4,11 @@
  * walking guests that ack every state) for `seconds`, once per budget. A few seconds only: the
  * figures are recorded in docs/protocol.md 7.1 and the README's fan-out section.
  *
- *   npm run build:ts && node build/dist/bench/budget/run-budget.js [--count 100] [--seconds 6] [--budgets 0,800]
+ *   npm run build:ts && node build/dist/bench/budget/run-budget.js [--count 100] [--seconds 6] [--budgets 0,800] [--formats full,packed]
+ *
+ * `--formats`: `full` bots ask for nothing (version-4 deltas of full BodyStates), `packed` bots set
+ * hello.packedDeltas (docs/protocol.md 7.2: changed bodies as per-field differences); one run per
+ * budget and format.
  *
  * Printed per budget: state bytes per client per tick (mean; max of any one message), all bytes
  * the bots received per client per second (events too), state messages encoded per tick, bodies
@@ -22,9 +26,10 @@ const arg = (name: string, dflt: string): string => {
 };
 const COUNT = Number(arg('count', '100')),
   SECONDS = Number(arg('seconds', '6')),
-  BUDGETS = arg('budgets', '0,800').split(',').map(Number);
+  BUDGETS = arg('budgets', '0,800').split(',').map(Number),
+  FORMATS = arg('formats', 'full,packed').split(',');
 
-async function run(budget: number): Promise<Record<string, number | string>> {
+async function run(budget: number, format: string): Promise<Record<string, number | string>> {
   const scene = await loadSceneWithAssets(join(repoRoot(), 'scenes', 'demo.json'));
   const host = await Host.start({ port: 0, tickRate: scene.world.tickRate, world: sceneSetup(scene, 0), worldLoop: { interest: { budget } } });
   try {
@@ -37,6 +42,7 @@ async function run(budget: number): Promise<Record<string, number | string>> {
       progressEverySec: 0,
       chatEverySec: 1e9,
       throwEverySec: 1e9,
+      packedDeltas: format === 'packed',
     }).start();
     // measure the second half (after the ramp and the joins' snapshots)
     await new Promise((r) => setTimeout(r, (SECONDS * 1000) / 2));
@@ -52,6 +58,7 @@ async function run(budget: number): Promise<Record<string, number | string>> {
       msgs = i.stateMessagesSent - m0;
     return {
       budget,
+      format,
       bots: summary.connectedAtEnd,
       ticks,
       'state B/client/tick': Math.round((i.stateBytesSent - b0) / msgs),
@@ -69,7 +76,7 @@ async function run(budget: number): Promise<Record<string, number | string>> {
 
 async function main(): Promise<void> {
   const rows = [];
-  for (const b of BUDGETS) rows.push(await run(b));
+  for (const f of FORMATS) for (const b of BUDGETS) rows.push(await run(b, f));
   console.table(rows);
 }
 

@@ -190,6 +190,12 @@ export interface ClientOptions {
    * sockets open, so without this its clients would wait for ever. 0 = off. Default 3000.
    */
   silenceMs?: number;
+  /**
+   * Ask the host for packed deltas (hello.packedDeltas; docs/protocol.md section 7.2): changed
+   * bodies come as per-field differences against the acknowledged state (src/sim/packed-state.ts),
+   * about a third of the bytes; applyToMirror rebuilds the same state. Default false.
+   */
+  packedDeltas?: boolean;
 }
 
 /** Close code passed to onClose for a connection dropped for silence (ClientOptions.silenceMs); never sent. */
@@ -412,6 +418,7 @@ export class TesseraClient {
         lastKnownTick: this.lastKnownTick,
         interest: this.opts.interest ?? null,
         ...(this.opts.predict ? { predict: true } : {}),
+        ...(this.opts.packedDeltas ? { packedDeltas: true } : {}),
       });
     };
     ws.onmessage = (ev) => {

@@ -563,6 +563,7 @@ export class Sessions {
     if (stream === h.world.stream) {
       s.predict = m.predict === true;
       s.view = h.world.interest.createView(0, 0, 2);
+      s.view.packed = m.packedDeltas === true; // hello.packedDeltas: packed deltas (docs/protocol.md 7.2)
       if (m.interest) {
         s.follow = false;
         this.setInterest(s.view, m.interest);

@@ -237,6 +237,7 @@ export function encodeClient(msg: ClientMessage): Uint8Array {
       if (msg.lastKnownTick !== null) addOptionalU32(b, C.ClientHello.addLastKnownTick, msg.lastKnownTick, 'hello.lastKnownTick');
       if (msg.interest !== null) C.ClientHello.addInterest(b, interest(b, msg.interest));
       if (msg.predict === true) C.ClientHello.addPredict(b, true);
+      if (msg.packedDeltas === true) C.ClientHello.addPackedDeltas(b, true);
       off = C.ClientHello.endClientHello(b);
       type = C.ClientPayload.ClientHello;
       break;
@@ -383,6 +384,7 @@ export function decodeClient(bytes: Uint8Array, options?: VerifyOptions): Client
         lastKnownTick: t.lastKnownTick(),
         interest: it === null ? null : readInterest(it),
         ...(t.predict() ? { predict: true } : {}),
+        ...(t.packedDeltas() ? { packedDeltas: true } : {}),
       };
     }
     case C.ClientPayload.ClientInput: {
@@ -739,6 +741,11 @@ export interface StateRows {
   /** Removed joint handles (delta only): index, generation pairs. `removedJointCount` are valid. Absent: none. */
   removedJoints?: Uint32Array;
   removedJointCount?: number;
+  /**
+   * Delta only: the changed bodies the client holds at the base, bit-packed (ServerDelta.packed;
+   * src/sim/packed-state.ts). Absent or empty: none (the field is left out of the encoding).
+   */
+  packed?: Uint8Array;
 }
 
 /** The ServerMessage value of a StateRows (for tests and clients of the value API). */
@@ -778,7 +785,17 @@ export function stateRowsMessage(m: StateRows): Extract<ServerMessage, { kind: '
   for (let i = 0; i < (m.removedJointCount ?? 0); i++) removedJoints.push({ index: rj[2 * i], generation: rj[2 * i + 1] });
   return m.kind === 'snapshot'
     ? { kind: 'snapshot', tick: m.tick, bodies, shapes, joints }
-    : { kind: 'delta', baseTick: m.baseTick, tick: m.tick, bodies, shapes, removed, joints, removedJoints };
+    : {
+        kind: 'delta',
+        baseTick: m.baseTick,
+        tick: m.tick,
+        bodies,
+        shapes,
+        removed,
+        joints,
+        removedJoints,
+        ...(m.packed && m.packed.length > 0 ? { packed: m.packed.slice() } : {}),
+      };
 }
 
 /**
@@ -821,7 +838,8 @@ export function encodeStateRows(m: StateRows): Uint8Array {
     // the vectors in encodeServer's order (bodies, shapes, removed, joints, removed joints): the same bytes
     const joints = jointStructs(b, m.joints ?? EMPTY_ROWS, m.jointCount ?? 0);
     const removedJoints = jointHandles(b, m.removedJoints ?? EMPTY_ROWS, m.removedJointCount ?? 0);
-    off = deltaTable(b, m.baseTick, m.tick, bodies, shapes, removed, joints, removedJoints, 0, 0);
+    const packed = m.packed && m.packed.length > 0 ? b.createByteVector(m.packed) : 0;
+    off = deltaTable(b, m.baseTick, m.tick, bodies, shapes, removed, joints, removedJoints, 0, 0, packed);
     type = S.ServerPayload.ServerDelta;
   }
   return finish('server', b, S.ServerMessage.createServerMessage(b, type, off), 'TSSV');
@@ -858,6 +876,7 @@ function deltaTable(
   removedJoints: number,
   inputSeq: number,
   inputTick: number,
+  packed = 0,
 ): number {
   S.ServerDelta.startServerDelta(b);
   S.ServerDelta.addBaseTick(b, u32(baseTick, 'delta.baseTick'));
@@ -871,6 +890,7 @@ function deltaTable(
   S.ServerDelta.addInputSeq(b, u32(inputSeq, 'delta.inputSeq'));
   S.ServerDelta.addInputTick(b, u32(inputTick, 'delta.inputTick'));
   b.forceDefaults(false);
+  if (packed !== 0) S.ServerDelta.addPacked(b, packed);
   return S.ServerDelta.endServerDelta(b);
 }
 
@@ -880,6 +900,11 @@ function recipientFields(inputSeq: number, inputTick: number): { inputSeq?: numb
   if (inputSeq !== 0) o.inputSeq = inputSeq;
   if (inputTick !== 0) o.inputTick = inputTick;
   return o;
+}
+
+/** A delta's packed bodies as the value API holds them: a copy (the decoded buffer may be reused), left out when absent or empty. */
+function packedField(v: Uint8Array | null): { packed?: Uint8Array } {
+  return v && v.length > 0 ? { packed: v.slice() } : {};
 }
 
 /** vtable slots (4 + 2 x field id) of input_seq / input_tick: ServerSnapshot ids 4, 5; ServerDelta ids 7, 8. */
@@ -980,8 +1005,9 @@ export function encodeServer(msg: ServerMessage): Uint8Array {
           b,
           msg.removedJoints.flatMap((h) => [h.index, h.generation]),
           msg.removedJoints.length,
-        );
-      off = deltaTable(b, msg.baseTick, msg.tick, bodies, shapes, removed, joints, removedJoints, msg.inputSeq ?? 0, msg.inputTick ?? 0);
+        ),
+        packed = msg.packed && msg.packed.length > 0 ? b.createByteVector(msg.packed) : 0;
+      off = deltaTable(b, msg.baseTick, msg.tick, bodies, shapes, removed, joints, removedJoints, msg.inputSeq ?? 0, msg.inputTick ?? 0, packed);
       type = S.ServerPayload.ServerDelta;
       break;
     }
@@ -1220,6 +1246,7 @@ export function decodeServer(bytes: Uint8Array, options?: VerifyOptions): Server
         joints: readJoints(bytes, t.jointsLength(), (i, o) => t.joints(i, o)),
         removedJoints: readJointHandles(t.removedJointsLength(), (i, o) => t.removedJoints(i, o)),
         ...recipientFields(t.inputSeq(), t.inputTick()),
+        ...packedField(t.packedArray()),
       };
     }
     case S.ServerPayload.ServerEvents: {

@@ -99,6 +99,12 @@ export type ClientMessage =
       lastKnownTick: number | null;
       interest: Interest | null;
       predict?: boolean;
+      /**
+       * packedDeltas (protocol 4, optional): the client decodes ServerDelta.packed (docs/protocol.md
+       * section 7.2, src/sim/packed-state.ts), so the host may send changed bodies as per-field
+       * differences against the acknowledged base. Decoding leaves it out when false.
+       */
+      packedDeltas?: boolean;
     }
   /**
    * tick (protocol 4): the tick the client meant the input for; absent or 0 = none (the open tick
@@ -231,6 +237,13 @@ export type ServerMessage =
       removedJoints: Handle[];
       inputSeq?: number;
       inputTick?: number;
+      /**
+       * (protocol 4, optional: only to a client whose hello set packedDeltas) The changed bodies the
+       * client holds at baseTick, bit-packed against their state there (src/sim/packed-state.ts
+       * packBody / unpackBodies; docs/protocol.md section 7.2); `bodies` then holds only bodies new
+       * to the client. Absent when there are none (decoding leaves an empty vector out).
+       */
+      packed?: Uint8Array;
     }
   | { kind: 'events'; tick: number; events: StreamEvent[] }
   | { kind: 'chat'; channel: number; from: number; to: string; text: string; tick: number }

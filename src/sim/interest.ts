@@ -28,6 +28,13 @@
  * would exceed it carries what fits by priority (messageFor), and the view keeps what the client
  * then holds per tick (ClientView.known) as the base of its next delta. A message that carries
  * every change is still the shared one.
+ *
+ * Packed deltas (issue 22; docs/protocol.md 7.2, src/sim/packed-state.ts): for a view whose
+ * client decodes them (ClientView.packed, hello.packedDeltas), a delta carries the changed bodies
+ * the client holds at the base as per-field differences against their base state
+ * (ServerDelta.packed, about 11 to 20 bytes a body instead of 36), and only bodies new to the
+ * client in full. The budget counts the packed sizes. Messages are cached per view, base and
+ * format, so packed and full clients of one view and base get one encode each.
  */
 import type { BodyTable } from '../physics/body-table';
 import { SHAPE } from '../physics/world-layout';
@@ -35,6 +42,7 @@ import { isAssetShape } from '../assets/wire';
 import type { BodyShape, BodyState, ServerMessage } from '../protocol/messages';
 import type { JointInfo } from '../protocol/messages';
 import { encodeStateRows, stateRowsMessage, JOINT_ROW_STRIDE, SHAPE_ROW_STRIDE, STATE_ROW_STRIDE, type StateRows } from '../protocol/codec';
+import { PACKED_RECORD_MAX, PACKED_VECTOR_OVERHEAD, packBody, packedFieldsSize, unpackBodies, varintSize } from './packed-state';
 
 /** Fields kept per body of a sent set (Int32 each): index, generation, px py pz, qx qy qz qw, vx vy vz, shard (the wire's BodyState order). */
 const STRIDE = STATE_ROW_STRIDE;
@@ -98,7 +106,8 @@ export function stateRowsCost(m: StateRows): number {
     COST_STATE * m.bodyCount +
     COST_SHAPE * m.shapeCount +
     COST_HANDLE * (m.removedCount + (m.removedJointCount ?? 0)) +
-    COST_JOINT * (m.jointCount ?? 0)
+    COST_JOINT * (m.jointCount ?? 0) +
+    (m.packed && m.packed.length > 0 ? m.packed.length + PACKED_VECTOR_OVERHEAD : 0)
   );
 }
 
@@ -119,6 +128,11 @@ export interface ClientView {
   budget: number;
   /** Slot index of the client's own avatar (always first under a budget), or -1. */
   own: number;
+  /**
+   * The client decodes packed deltas (hello.packedDeltas; docs/protocol.md 7.2): its deltas carry
+   * changed bodies as ServerDelta.packed. Default false (full BodyStates, the version-4 format).
+   */
+  packed: boolean;
   /**
    * What the client holds after each tick sent (tick -> set), for the last historyTicks ticks:
    * the shared set of the view when the message carried every change (so clients in step still
@@ -274,6 +288,10 @@ export class InterestPublisher {
   private bKnown = new Int32Array(0);
   private bOldS = new Int32Array(0);
   private bOldV = new Float64Array(0);
+  /** Scratch of packed records (grown, kept): PACKED_RECORD_MAX bytes a body. */
+  private pBuf = new Uint8Array(0);
+  /** Packed bytes a budgeted candidate may take (upper bound, per body of the current set). */
+  private bCost = new Int32Array(0);
   /** The world's joints (wire rows, JOINT_ROW_STRIDE each, joint index order); replaced, never changed, by setJoints. */
   private jointRows: Int32Array = NO_JOINTS;
   private jointCount = 0;
@@ -329,6 +347,7 @@ export class InterestPublisher {
       sent: new Map(),
       budget: this.budget,
       own: -1,
+      packed: false,
       known: new Map(),
       accSlot: new Int32Array(0),
       accVal: new Float64Array(0),
@@ -713,13 +732,13 @@ export class InterestPublisher {
     if (known === undefined || known === shared) {
       // in step with the view's shared set (or no base: a snapshot)
       const base = known;
-      const cacheKey = base ? `${key}|${v.acked}|${baseKey}` : `${key}|snapshot`;
+      const cacheKey = base ? `${key}|${v.acked}|${baseKey}${v.packed ? '|packed' : ''}` : `${key}|snapshot`;
       let out = this.messages.get(cacheKey);
       if (out) {
         this.cacheHits++;
       } else {
         const cur = this.currentSet(v, key);
-        out = new StateMessage(base ? this.diff(base, cur, v.acked, t.tick) : this.snapshot(cur, t.tick), this.countEncode);
+        out = new StateMessage(base ? this.diff(base, cur, v.acked, t.tick, v.packed) : this.snapshot(cur, t.tick), this.countEncode);
         this.messages.set(cacheKey, out);
       }
       if (v.budget <= 0 || out.cost <= v.budget) {
@@ -741,6 +760,7 @@ export class InterestPublisher {
       this.bCand = new Int32Array(c);
       this.bSel = new Uint8Array(c);
       this.bNear = new Uint8Array(c);
+      this.bCost = new Int32Array(c);
     }
     if (this.bRemSent.length < m) this.bRemSent = new Uint8Array(Math.max(m, this.bRemSent.length * 2));
     if (this.bKnown.length < (n + m) * STRIDE) this.bKnown = new Int32Array(Math.max((n + m) * STRIDE, this.bKnown.length * 2));
@@ -882,6 +902,9 @@ export class InterestPublisher {
       tableRow = cur.tableRow,
       nearOf = this.bNear;
     let nearDeferred = 0;
+    // packed deltas: a changed body the client holds goes as a packed record (its size), not a BodyState
+    const packedOn = v.packed && base !== null,
+      pcost = this.bCost;
     // the new accumulators are written over the old ones, which are read at other positions: read a copy (scratch, kept)
     const oldN = v.accCount;
     if (this.bOldS.length < oldN) {
@@ -908,6 +931,8 @@ export class InterestPublisher {
         isNear = d <= near || this.table?.shape[r] === SHAPE_PLANE;
       nearOf[j] = isNear ? 1 : 0;
       AV[j] = slot === v.own ? Number.POSITIVE_INFINITY : old + (isNear ? NEAR_WEIGHT : 1 / (d - near));
+      // a packed record's size, bounded for any gap (gap <= slot: the records chosen are not known yet)
+      if (packedOn && st === 1) pcost[j] = packedFieldsSize(B, baseOf[j] * STRIDE, C, j * STRIDE) + varintSize(slot);
       if (st === 3 && !remSent[baseOf[j]]) {
         deferred++;
         nearDeferred += nearOf[j];
@@ -918,10 +943,12 @@ export class InterestPublisher {
     v.accCount = cn;
     const order = cand.subarray(0, nc).sort((x, y) => AV[y] - AV[x] || x - y);
     let ns = 0,
-      ne = 0;
+      ne = 0,
+      np = 0;
     for (let q = 0; q < nc; q++) {
       const j = order[q],
-        cost = status[j] === 1 ? COST_STATE : COST_STATE + COST_SHAPE;
+        asPacked = packedOn && status[j] === 1,
+        cost = asPacked ? pcost[j] + (np === 0 ? PACKED_VECTOR_OVERHEAD : 0) : status[j] === 1 ? COST_STATE : COST_STATE + COST_SHAPE;
       if (cost > room) {
         deferred++;
         nearDeferred += nearOf[j];
@@ -930,17 +957,62 @@ export class InterestPublisher {
       room -= cost;
       sel[j] = 1;
       AV[j] = 0;
-      ns++;
+      if (asPacked) np++;
+      else ns++;
       if (status[j] !== 1) ne++;
+    }
+    // packed: the bounds above assumed each record's largest gap; the records chosen take their exact
+    // size, and the room that frees goes to the bodies left out, in priority order (a record added
+    // now still costs at most its bound: it only shortens the gap of the record after it)
+    if (np > 0 && deferred > 0) {
+      let exact = 0,
+        bound = 0,
+        prev = -1;
+      for (let j = 0; j < cn; j++)
+        if (sel[j] && status[j] === 1) {
+          const slot = C[j * STRIDE] >>> 0;
+          exact += packedFieldsSize(B, baseOf[j] * STRIDE, C, j * STRIDE) + varintSize(slot - prev - 1);
+          bound += pcost[j];
+          prev = slot;
+        }
+      room += bound - exact;
+      for (let q = 0; q < nc; q++) {
+        const j = order[q];
+        if (sel[j]) continue;
+        const asPacked = status[j] === 1,
+          cost = asPacked ? pcost[j] : COST_STATE + COST_SHAPE;
+        if (cost > room) continue;
+        room -= cost;
+        sel[j] = 1;
+        AV[j] = 0;
+        deferred--;
+        nearDeferred -= nearOf[j];
+        if (asPacked) np++;
+        else ns++;
+        if (status[j] !== 1) ne++;
+      }
     }
     this.budgetDeferred += deferred;
     this.budgetNearDeferred += nearDeferred;
     // the message: bodies in slot order
     const bodies = new Int32Array(ns),
       entered = new Int32Array(ne);
+    let packed: Uint8Array | undefined;
+    if (np > 0) {
+      this.packScratch(np);
+      let at = 0,
+        prev = -1;
+      const P = this.pBuf;
+      for (let j = 0; j < cn; j++)
+        if (sel[j] && status[j] === 1) {
+          at = packBody(P, at, prev, B, baseOf[j] * STRIDE, C, j * STRIDE);
+          prev = C[j * STRIDE] >>> 0;
+        }
+      packed = P.slice(0, at);
+    }
     for (let j = 0, a = 0, e = 0; j < cn; j++)
       if (sel[j]) {
-        bodies[a++] = j;
+        if (!(packedOn && status[j] === 1)) bodies[a++] = j;
         if (status[j] !== 1) entered[e++] = j;
       }
     const joints = new Int32Array(enteredJ.length * JS);
@@ -960,6 +1032,7 @@ export class InterestPublisher {
       jointCount: enteredJ.length,
       removedJoints: Uint32Array.from(goneJ),
       removedJointCount: goneJ.length / 2,
+      ...(packed ? { packed } : {}),
     };
     // what the client holds after it: cur itself when nothing was left out (back in step: shared again)
     if (deferred === 0) v.known.set(tick, cur);
@@ -1009,6 +1082,28 @@ export class InterestPublisher {
       v.known.set(tick, { rows: rowsOut, tableRow: OWN_SET, count: kn, joints: kj, jointCount: knownJ.length });
     }
     return new StateMessage(rows, this.countEncode);
+  }
+
+  /** Grows the packed-record scratch to hold n records. */
+  private packScratch(n: number): void {
+    if (this.pBuf.length < n * PACKED_RECORD_MAX) this.pBuf = new Uint8Array(Math.max(n * PACKED_RECORD_MAX, this.pBuf.length * 2));
+  }
+
+  /**
+   * The packed records (ServerDelta.packed) of n bodies, in slot order: each's base row at
+   * `baseAt[k]` of B and current row at `curAt[k]` of C (offsets, STRIDE values each). Written in
+   * the kept scratch; returns a copy of the bytes.
+   */
+  private packRecords(B: Int32Array, baseAt: Int32Array, C: Int32Array, curAt: Int32Array, n: number): Uint8Array {
+    this.packScratch(n);
+    const P = this.pBuf;
+    let at = 0,
+      prev = -1;
+    for (let k = 0; k < n; k++) {
+      at = packBody(P, at, prev, B, baseAt[k], C, curAt[k]);
+      prev = C[curAt[k]] >>> 0;
+    }
+    return P.slice(0, at);
   }
 
   /** Shape rows (SHAPE_ROW_STRIDE each) of the given bodies of a current-tick set. */
@@ -1079,12 +1174,19 @@ export class InterestPublisher {
     return { joints: out, jointCount: entered.length, removedJoints: Uint32Array.from(gone), removedJointCount: gone.length / 2 };
   }
 
-  /** Delta from base to cur: changed or new bodies (new ones with their shape) and removed handles. Both sets are sorted by slot. */
-  private diff(base: ViewSet, cur: ViewSet, baseTick: number, tick: number): StateRows {
+  /**
+   * Delta from base to cur: changed or new bodies (new ones with their shape) and removed handles.
+   * Both sets are sorted by slot. `packed`: changed bodies the base holds go as packed records
+   * (StateRows.packed), only new ones as full states.
+   */
+  private diff(base: ViewSet, cur: ViewSet, baseTick: number, tick: number, packed = false): StateRows {
     const sent = new Int32Array(cur.count),
       entered = new Int32Array(cur.count),
-      removed: number[] = [];
-    let ns = 0,
+      removed: number[] = [],
+      pBase = packed ? new Int32Array(cur.count) : NO_JOINTS,
+      pCur = packed ? new Int32Array(cur.count) : NO_JOINTS;
+    let np = 0,
+      ns = 0,
       ne = 0,
       i = 0,
       j = 0;
@@ -1116,7 +1218,10 @@ export class InterestPublisher {
       } else {
         for (let f = 2; f < STRIDE; f++)
           if (b[bo + f] !== c[co + f]) {
-            sent[ns++] = j;
+            if (packed) {
+              pBase[np] = bo;
+              pCur[np++] = co;
+            } else sent[ns++] = j;
             break;
           }
       }
@@ -1135,6 +1240,7 @@ export class InterestPublisher {
       removed: Uint32Array.from(removed),
       removedCount: removed.length / 2,
       ...this.diffJoints(base, cur),
+      ...(np > 0 ? { packed: this.packRecords(b, pBase, c, pCur, np) } : {}),
     };
   }
 }
@@ -1151,8 +1257,11 @@ export interface Mirror {
 /**
  * The mirror at a snapshot's or delta's tick, as the client library computes it: a snapshot
  * replaces everything; a delta applies to a copy of the mirror of its base tick (`base`, which
- * the client keeps for every tick it acknowledged). `base` is not modified. Throws Error when
- * a delta's base tick is not `base.tick` (the client then waits for a snapshot).
+ * the client keeps for every tick it acknowledged). `base` is not modified. A packed delta's
+ * bodies (msg.packed, docs/protocol.md 7.2) are rebuilt against the base's bodies
+ * (src/sim/packed-state.ts unpackBodies). Throws Error when a delta's base tick is not
+ * `base.tick` (the client then waits for a snapshot); ProtocolError (BAD_MESSAGE) for packed
+ * bytes that do not fit the base.
  */
 export function applyToMirror(base: Mirror | null, msg: Extract<ServerMessage, { kind: 'snapshot' | 'delta' }>): Mirror {
   let next: Mirror;
@@ -1171,6 +1280,7 @@ export function applyToMirror(base: Mirror | null, msg: Extract<ServerMessage, {
     }
   }
   for (const s of msg.shapes) next.shapes.set(s.index, s);
+  if (msg.kind === 'delta' && msg.packed && base) for (const b of unpackBodies(base.bodies, msg.packed)) next.bodies.set(b.index, b);
   for (const b of msg.bodies) next.bodies.set(b.index, b);
   for (const j of msg.joints) next.joints.set(j.index, j);
   return next;

@@ -83,8 +83,18 @@ predict():boolean {
   return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
 }
 
+/**
+ * (protocol 4, optional) The client decodes packed deltas (docs/protocol.md section 7.2): the
+ * host may send the changed bodies of a delta in ServerDelta.packed, per-field differences
+ * against the acknowledged base. Absent or false: deltas carry full BodyStates only.
+ */
+packedDeltas():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 18);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
 static startClientHello(builder:flatbuffers.Builder) {
-  builder.startObject(7);
+  builder.startObject(8);
 }
 
 static addVersion(builder:flatbuffers.Builder, version:number) {
@@ -113,6 +123,10 @@ static addInterest(builder:flatbuffers.Builder, interestOffset:flatbuffers.Offse
 
 static addPredict(builder:flatbuffers.Builder, predict:boolean) {
   builder.addFieldInt8(6, +predict, +false);
+}
+
+static addPackedDeltas(builder:flatbuffers.Builder, packedDeltas:boolean) {
+  builder.addFieldInt8(7, +packedDeltas, +false);
 }
 
 static endClientHello(builder:flatbuffers.Builder):flatbuffers.Offset {

@@ -106,8 +106,30 @@ inputTick():number {
   return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
 }
 
+/**
+ * (protocol 4, optional: only to a client whose ClientHello set `packed_deltas`) Bodies that
+ * changed since `base_tick` and that the client holds at `base_tick` (same index and
+ * generation), bit-packed per field against their state there (docs/protocol.md section 7.2;
+ * src/sim/packed-state.ts). `bodies` then carries only the bodies new to the client. Absent
+ * or empty: none (the delta is exactly a version-4 delta).
+ */
+packed(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 22);
+  return offset ? this.bb!.readUint8(this.bb!.__vector(this.bb_pos + offset) + index) : 0;
+}
+
+packedLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 22);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+packedArray():Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 22);
+  return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
 static startServerDelta(builder:flatbuffers.Builder) {
-  builder.startObject(9);
+  builder.startObject(10);
 }
 
 static addBaseTick(builder:flatbuffers.Builder, baseTick:number) {
@@ -166,6 +188,22 @@ static addInputTick(builder:flatbuffers.Builder, inputTick:number) {
   builder.addFieldInt32(8, inputTick, 0);
 }
 
+static addPacked(builder:flatbuffers.Builder, packedOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(9, packedOffset, 0);
+}
+
+static createPackedVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset {
+  builder.startVector(1, data.length, 1);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt8(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startPackedVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(1, numElems, 1);
+}
+
 static endServerDelta(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   builder.requiredField(offset, 8) // bodies
@@ -176,7 +214,7 @@ static endServerDelta(builder:flatbuffers.Builder):flatbuffers.Offset {
   return offset;
 }
 
-static createServerDelta(builder:flatbuffers.Builder, baseTick:number, tick:number, bodiesOffset:flatbuffers.Offset, shapesOffset:flatbuffers.Offset, removedOffset:flatbuffers.Offset, jointsOffset:flatbuffers.Offset, removedJointsOffset:flatbuffers.Offset, inputSeq:number, inputTick:number):flatbuffers.Offset {
+static createServerDelta(builder:flatbuffers.Builder, baseTick:number, tick:number, bodiesOffset:flatbuffers.Offset, shapesOffset:flatbuffers.Offset, removedOffset:flatbuffers.Offset, jointsOffset:flatbuffers.Offset, removedJointsOffset:flatbuffers.Offset, inputSeq:number, inputTick:number, packedOffset:flatbuffers.Offset):flatbuffers.Offset {
   ServerDelta.startServerDelta(builder);
   ServerDelta.addBaseTick(builder, baseTick);
   ServerDelta.addTick(builder, tick);
@@ -187,6 +225,7 @@ static createServerDelta(builder:flatbuffers.Builder, baseTick:number, tick:numb
   ServerDelta.addRemovedJoints(builder, removedJointsOffset);
   ServerDelta.addInputSeq(builder, inputSeq);
   ServerDelta.addInputTick(builder, inputTick);
+  ServerDelta.addPacked(builder, packedOffset);
   return ServerDelta.endServerDelta(builder);
 }
 }
