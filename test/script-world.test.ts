@@ -28,7 +28,7 @@ const LOOPER = `on('touch', () => { for (;;) {} });`;
 /** Scripted objects: the lighter count keeps the test's four worlds under CI's time (see the report). */
 const N = 200;
 const CHECKPOINT = 40;
-const TICKS = 130;
+const TICKS = 110;
 const SEED = '00112233445566778899aabbccddeeff';
 
 let dir: string;
@@ -93,7 +93,7 @@ test(`${N} scripted objects: same hash every tick on 1 and 4 shards, in a replay
   const bodies: bigint[] = [];
   const hashes: bigint[] = [];
   const log: StreamEvent[] = [];
-  const RESTART = 100;
+  const RESTART = 90;
   let suspendedAt = -1;
   let attachedOk = 0;
   for (let t = 0; t < RESTART; t++) {
@@ -147,6 +147,10 @@ test(`${N} scripted objects: same hash every tick on 1 and 4 shards, in a replay
     log.push(...a.events);
   }
   await Promise.all([live.close(), four.close(), back.close()]);
+  // the store keeps each script's source, version and author (migration 7)
+  const door = store.currentScript('world', encodeHandle(bodies[0]));
+  expect(door).toMatchObject({ source: DOOR, version: 1, tick: 2, byPrincipal: 1, byAdmin: true });
+  expect(store.currentScript('world', encodeHandle(bodies[1]))?.source).toBe(SPAWNER);
   store.close();
 
   // a replay of the whole log re-runs the scripts: the same hash at every tick

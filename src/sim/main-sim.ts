@@ -67,7 +67,7 @@ import {
   type ArtifactShape,
 } from './event-bodies';
 import { SocialSim, type OwnershipRule, type SocialOptions, type SocialOutput, type SocialWorld } from '../social/social-sim';
-import { WorldScripts, type ScriptWorld, type WorldScriptOptions } from '../script/world-scripts';
+import { WorldScripts, type ScriptAttach, type ScriptWorld, type WorldScriptOptions } from '../script/world-scripts';
 
 /** The world a main sim runs: physics configuration, shard layout and the static scene. */
 export interface WorldSetup {
@@ -136,6 +136,8 @@ export interface TickResult {
   left: Array<{ publicId: number; position: [number, number, number] }>;
   /** The social layer's messages, ownership changes, chat lines, effects and audit records. */
   social: SocialOutput;
+  /** Script attaches, replaces and detaches accepted this tick (absent without WorldSetup.scripts). */
+  scripts?: ScriptAttach[];
 }
 
 export type { OwnershipRule };
@@ -413,7 +415,7 @@ export class MainSim {
     for (const ev of this.world.triggerEvents())
       derived.push({ type: TRIGGER.type, body: TRIGGER.encode({ kind: ev.kind, zone: this.world.sensorName(ev.sensor), body: ev.body }) });
     this.scripts?.afterStep(tick, this.scriptWorld);
-    return { tick, derived, refused, left, social: this.social.output };
+    return { tick, derived, refused, left, social: this.social.output, ...(this.scripts ? { scripts: this.scripts.attached } : {}) };
   }
 
   /** '_ar': a new body for the artifact; placing one already in the world moves it there instead. */
