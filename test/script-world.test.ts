@@ -220,3 +220,45 @@ test('a world without scripts hashes as before (scripts option on, none attached
   for (let t = 0; t < 30; t++) expect(withOpt.step().hash).toBe(plain.step().hash);
   await Promise.all([plain.close(), withOpt.close()]);
 });
+
+test('examples: the door lifts when touched and closes 40 ticks later; the spawner stops at its cap of 3', async () => {
+  const loop = new WorldLoop(new EventStream('world'), { ...testWorld({ spheres: 2 }), scripts: { engine } });
+  const s = loop.stream;
+  const admin = s.connect('admin').publicId;
+  s.publishServer('_id', `${admin},1,admin`);
+  s.connect('guest');
+  loop.step();
+  const [door, spawner] = pile(loop);
+  for (let i = 0; i < 20; i++) loop.step(); // the spheres settle before their scripts come
+  s.publish('admin', 'sa', JSON.stringify({ o: encodeHandle(door), src: DOOR }));
+  s.publish('admin', 'sa', JSON.stringify({ o: encodeHandle(spawner), src: SPAWNER }));
+  loop.step();
+  const restY = loop.sim.world.position(door)[1];
+  // the guest rolls a ball at the door (sideways: the door's lift is the script's impulse alone)
+  const [x, y, z] = loop.sim.world.position(door);
+  s.publish('guest', 'sp', `${Math.round(x * 1000) - 1500},${Math.round(y * 1000) - 250},${Math.round(z * 1000)},3000,0,0`);
+  const chat = (r: ReturnType<WorldLoop['step']>, text: string) => r.social.outbox.some((m) => m.msg.kind === 'chat' && m.msg.text === text);
+  let opened = -1,
+    closed = -1,
+    top = restY,
+    empty = 0;
+  const before = loop.sim.world.handles().length;
+  for (let t = 0; t < 90; t++) {
+    if (t % 10 === 5) s.publish('guest', 'sm', JSON.stringify({ o: encodeHandle(spawner), t: 'spawn' })); // 9 asks
+    const r = loop.step();
+    if (chat(r, 'door opens') && opened < 0) opened = r.tick;
+    if (chat(r, 'door closes') && closed < 0) closed = r.tick;
+    if (chat(r, 'spawner empty')) empty++;
+    if (opened >= 0 && closed < 0) top = Math.max(top, loop.sim.world.position(door)[1]);
+  }
+  const spawns = loop.sim.world.handles().length - before - 1; // minus the guest's ball
+  expect(opened).toBeGreaterThan(0);
+  expect(closed - opened).toBe(40);
+  // 4 N·s on 1 kg: 4 m/s up, about v^2 / 2g = 0.8 m high (less what the contacts take)
+  expect(top).toBeGreaterThan(restY + 0.4);
+  expect(top).toBeLessThan(restY + 0.85);
+  expect(JSON.parse(loop.sim.scripts?.storeOf(door) ?? '{}')).toMatchObject({ open: false });
+  expect(spawns).toBe(3);
+  expect(empty).toBe(1);
+  await loop.close();
+});
