@@ -24,6 +24,9 @@
  *   '_ar' body = ArtifactPlacement JSON   places an artifact (an owned, persistent object) in the world (server event)
  *   '_ax' body = artifact id      takes it out of the world (server event)
  *   '_id', '_ta' and the client events ch cg bk ow ob ad   the social layer (src/social/social-sim.ts)
+ *   'sa', 'sr', 'sm'   object scripts (with WorldSetup.scripts; src/script/world-scripts.ts): attach
+ *                      or replace a script (master or admin), read its store, a line for it; the
+ *                      scripts run after the step and their commands apply in the next tick
  * Malformed bodies are refused (reported, state unchanged); the decision depends only on the
  * event, so a replay refuses the same events.
  *
