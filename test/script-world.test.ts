@@ -14,6 +14,7 @@ import type { StreamEvent } from '../src/protocol/messages';
 import { ScriptEngine } from '../src/script/engine';
 import { encodeHandle } from '../src/sim/event-bodies';
 import type { WorldSetup } from '../src/sim/main-sim';
+import { loadSceneWithAssets, sceneSetup } from '../src/scene';
 import { replayLog } from '../src/sim/replay';
 import { EventStream } from '../src/sim/stream';
 import { WorldLoop } from '../src/sim/world-loop';
@@ -260,5 +261,34 @@ test('examples: the door lifts when touched and closes 40 ticks later; the spawn
   expect(JSON.parse(loop.sim.scripts?.storeOf(door) ?? '{}')).toMatchObject({ open: false });
   expect(spawns).toBe(3);
   expect(empty).toBe(1);
+  await loop.close();
+});
+
+test('the demo scene carries its scripts: the door and the seat are scripted at tick 0, and a ball thrown at the door swings it', async () => {
+  const scene = await loadSceneWithAssets(join(__dirname, '..', 'scenes', 'demo.json'));
+  const loop = new WorldLoop(new EventStream('world'), { ...sceneSetup(scene), scripts: { engine } });
+  expect(loop.sim.scripts?.size).toBe(2);
+  const s = loop.stream;
+  // the client of public id 5 spawns at [0, 1.2, -16]; its ball will fly at the door (4.4, 0.9, -10)
+  for (let p = 1; p <= 5; p++) s.connect(`p${p}`);
+  loop.step();
+  const scripted = [...loop.sim.world.handles()].filter((h) => loop.sim.scripts?.info(h));
+  expect(scripted.length).toBe(2);
+  const door = scripted.find((h) => loop.sim.scripts?.info(h)?.source === example('demo-door')) as bigint;
+  expect(door).toBeDefined();
+  expect(loop.sim.scripts?.info(door)).toMatchObject({ version: 1, by: 0, suspended: null });
+  const openedBefore = Number(JSON.parse(loop.sim.scripts?.storeOf(door) ?? '{}').opened ?? 0);
+  s.publish('p5', 'sp', '4400,900,-12500,0,0,6000');
+  let opened = -1;
+  for (let t = 0; t < 30 && opened < 0; t++) {
+    loop.step();
+    if (Number(JSON.parse(loop.sim.scripts?.storeOf(door) ?? '{}').opened ?? 0) > openedBefore) opened = loop.stream.tick;
+  }
+  expect(opened).toBeGreaterThan(0);
+  const hitVz = loop.sim.world.velocity(door)[2];
+  loop.step(); // the script's push (queued after the touch) applies in this tick
+  // the ball pushed the door towards +z; the script's 20 N·s towards -z is larger (the ball brings 6 N·s)
+  expect(hitVz).toBeGreaterThanOrEqual(0);
+  expect(loop.sim.world.velocity(door)[2]).toBeLessThan(-0.1);
   await loop.close();
 });

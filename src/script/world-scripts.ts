@@ -254,6 +254,29 @@ export class WorldScripts {
     out.audit.push({ tick: e.tick, actor: me, actorPublicId: e.origin, command: 'script.attach', args: [name, String(version)], ok: true, message });
   }
 
+  /**
+   * A scene's script on one of its bodies, before tick 0: attached by the world (principal 0, admin
+   * rights), version 1. A source that does not load stays attached, suspended.
+   */
+  attachInitial(body: BodyHandle, source: string): void {
+    const script = this.opts.engine.load({ objectId: objectIdOf(body), source, limits: this.opts.limits });
+    const suspended = script.suspended;
+    if (suspended) script.dispose();
+    this.scripts.set(body, {
+      body,
+      source,
+      version: 1,
+      by: 0,
+      admin: true,
+      script: suspended ? null : script,
+      suspended,
+      frozenStore: '{}',
+      timers: [],
+      spawned: [],
+      pending: [],
+    });
+  }
+
   /** The commands queued by the last calls: impulses into `commands`, spheres added, chat lines out. */
   beginTick(tick: number, w: ScriptWorld, commands: Command[]): void {
     if (this.scripts.size === 0) return;
@@ -283,7 +306,8 @@ export class WorldScripts {
           if (typeof s === 'string') refuse(ERROR.FULL, s);
           else {
             a.spawned.push(s);
-            w.social.setObject(s, { owner: a.by, master: a.by, rule: 'ask' });
+            const who = a.by === 0 ? null : a.by; // a scene's script spawns the world's spheres
+            w.social.setObject(s, { owner: who, master: who, rule: 'ask' });
           }
         } else if (c.kind === 'chat') {
           const out = w.social.output;

@@ -114,6 +114,12 @@ export interface WorldSetup {
    * limits. Without it the events 'sa', 'sr', 'sm' pass through untouched, as before.
    */
   scripts?: WorldScriptOptions;
+  /**
+   * Scripts the scene puts on its bodies (src/scene.ts `scripts`), asked for once after `scene`
+   * built a fresh world; attached by the world (admin rights, no master), version 1. Ignored
+   * without `scripts` and for a restored world (the snapshot has them).
+   */
+  initialScripts?: () => Array<{ body: BodyHandle; source: string }>;
 }
 
 /** An event the main sim refused, with why. */
@@ -237,6 +243,7 @@ export class MainSim {
       setup.scene?.(this.world);
       this.social = new SocialSim({ ...setup.social, tickRate: setup.config.tickRate ?? 60 });
       this.scripts = setup.scripts ? new WorldScripts(setup.scripts) : null;
+      if (this.scripts && setup.initialScripts) for (const x of setup.initialScripts()) this.scripts.attachInitial(x.body, x.source);
     }
     this.scriptWorld = {
       world: this.world,
