@@ -17,6 +17,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { serve, resolveConfig, ConfigError, DEFAULT_SERVE } from './serve';
 import { SceneError, loadSceneWithAssets, sceneSetup } from './scene';
+import { ScriptEngine } from './script/engine';
 import { PersistError } from './persist/migrations';
 import { SqliteStore } from './persist/sqlite-store';
 import { replayLog } from './sim/replay';
@@ -271,6 +272,8 @@ export function program(): Command {
           let bad = 0;
           const scene = await loadSceneWithAssets(o.scene);
           const setup = sceneSetup(scene);
+          // object scripts re-run in the replay (the server's checkpoints: --snapshot-every's default)
+          setup.scripts = { engine: await ScriptEngine.create(0), checkpointEvery: 200 };
           if (o.cluster) setup.shardOptions = { ...setup.shardOptions, exchange: 'tick' };
           const processes = Number(o.clusterProcesses);
           if (o.cluster && !(Number.isInteger(processes) && processes >= 1))

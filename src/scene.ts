@@ -52,6 +52,9 @@
  *                     "limits": [-1.5, 1.5], "motor": { "speed": 1, "maxTorque": 50, "targetAngle": 1.2 } },
  *                   { "kind": "distance", "body": "seat", "at": [x, y, z], "anchor": [x, y, z],
  *                     "maxLength": 2, "minLength": 0 } ]     joints holding a named body to the world
+ *     "scripts":  [ { "body": "door", "file": "scripts/door.js" } ]   object scripts on named bodies
+ *                   (issue 21; the file relative to the scene file, or "source" inline), attached by the
+ *                   world at tick 0 when the world runs scripts (WorldSetup.scripts)
  *   }
  *
  * A ball pit is a box-walled pen filled with spheres dropped on a grid; placed across a shard
@@ -100,6 +103,19 @@ export interface SceneFile {
   sensors?: SceneSensor[];
   bodies?: SceneBody[];
   joints?: SceneJoint[];
+  /** Object scripts on named bodies (issue 21): run when the world has WorldSetup.scripts. */
+  scripts?: SceneScript[];
+}
+
+/**
+ * A script on a named body: `file` (a .js file relative to the scene file, read by loadScene /
+ * loadSceneWithAssets into `source`) or `source` inline. Attached at tick 0 by the world (admin
+ * rights, no master), version 1.
+ */
+export interface SceneScript {
+  body: string;
+  file?: string;
+  source?: string;
 }
 
 /** A dynamic convex hull of a scene: its points (m, its own frame) placed at `center`; density kg/m^3 (default 500), friction (default 0.5). */
@@ -463,6 +479,11 @@ export function parseScene(raw: unknown): SceneFile {
     if (shape.density !== undefined) num(shape.density, `${at}.${key}.density`, 10, 20_000);
     if (shape.friction !== undefined) num(shape.friction, `${at}.${key}.friction`, 0, 2);
   });
+  ((s.scripts ?? []) as Array<Record<string, unknown>>).forEach((x, i) => {
+    const at = `scripts[${i}]`;
+    if (typeof x?.body !== 'string' || !names.has(x.body)) throw new SceneError(`${at}.body`, "must name one of the scene's bodies");
+    if ((typeof x.file === 'string') === (typeof x.source === 'string')) throw new SceneError(at, 'must have one of {file} (a .js file) or {source}');
+  });
   ((s.joints ?? []) as Array<Record<string, unknown>>).forEach((j, i) => {
     const at = `joints[${i}]`;
     if (!['hinge', 'ball', 'fixed', 'distance'].includes(j?.kind as string))
@@ -556,7 +577,16 @@ function readScene(path: string): SceneFile {
     if (e instanceof SyntaxError) throw new SceneError('(file)', `${path} is not JSON: ${e.message}`);
     throw e;
   }
-  return parseScene(raw);
+  const s = parseScene(raw);
+  for (const [i, x] of (s.scripts ?? []).entries()) {
+    if (x.file === undefined) continue;
+    try {
+      x.source = readFileSync(resolve(dirname(resolve(path)), x.file), 'utf8');
+    } catch (e) {
+      throw new SceneError(`scripts[${i}].file`, `cannot read ${x.file}: ${(e as Error).message}`);
+    }
+  }
+  return s;
 }
 
 /** The world setup of a scene (its builder is deterministic); `workers`: shard worker threads. */
@@ -567,6 +597,8 @@ export function sceneSetup(s: SceneFile, workers = 0): WorldSetup {
     blocks.reduce((n, b) => n + b.words.length, 0) +
     hullShapes(s).reduce((n, v) => n + buildHull(v).words.length, 0) +
     compoundShapes(s).reduce((n, c) => n + 8 + 16 * c.children.length, 0);
+  // the named bodies' handles, known once the scene is built (its scripts attach to them)
+  let named = new Map<string, bigint>();
   return {
     config: {
       capacity: s.world.capacity,
@@ -592,7 +624,15 @@ export function sceneSetup(s: SceneFile, workers = 0): WorldSetup {
     spawnLimit: s.world.spawnLimit,
     spawnRange: s.world.spawnRange,
     spawnLingerTicks: s.world.spawnLingerTicks,
-    scene: (w) => buildScene(w, s),
+    scene: (w) => {
+      named = buildScene(w, s);
+    },
+    ...((s.scripts ?? []).some((x) => x.source !== undefined)
+      ? {
+          initialScripts: () =>
+            (s.scripts ?? []).filter((x) => x.source !== undefined).map((x) => ({ body: named.get(x.body) as bigint, source: x.source as string })),
+        }
+      : {}),
     ...((s.sensors ?? []).length > 0 ? { sensors: (s.sensors ?? []).map(sceneSensor) } : {}),
   };
 }
@@ -604,7 +644,8 @@ function sceneSensor(z: SceneSensor): SensorOptions & { name: string } {
     : { name: z.name, shape: 'sphere', center: z.sphere.center, radius: z.sphere.radius };
 }
 
-function buildScene(w: ShardedWorld, s: SceneFile): void {
+/** Builds the scene into `w`; returns the named bodies' handles. */
+function buildScene(w: ShardedWorld, s: SceneFile): Map<string, bigint> {
   const blocks = SCENE_GEOMETRY.get(s) ?? [];
   let asset = 0;
   for (const st of s.statics ?? []) {
@@ -662,7 +703,7 @@ function buildScene(w: ShardedWorld, s: SceneFile): void {
       density: c.density ?? 500,
       friction: c.friction ?? 0.5,
     });
-  jointedBodies(w, s);
+  const named = jointedBodies(w, s);
   for (const b of s.ballPits ?? []) {
     const [x0, z0] = b.min,
       [x1, z1] = b.max,
@@ -691,10 +732,11 @@ function buildScene(w: ShardedWorld, s: SceneFile): void {
       });
     }
   }
+  return named;
 }
 
-/** Builds the named bodies and the joints that hold them to the world (see SceneJoint). */
-function jointedBodies(w: ShardedWorld, s: SceneFile): void {
+/** Builds the named bodies and the joints that hold them to the world (see SceneJoint); returns the bodies' handles by name. */
+function jointedBodies(w: ShardedWorld, s: SceneFile): Map<string, bigint> {
   const made = new Map<string, { h: bigint; center: Vec3 }>();
   for (const b of s.bodies ?? []) {
     if (b.box) {
@@ -733,6 +775,7 @@ function jointedBodies(w: ShardedWorld, s: SceneFile): void {
       });
     }
   }
+  return new Map([...made].map(([k, v]) => [k, v.h]));
 }
 
 /** The distinct vertex lists of a scene's hulls and compounds' hull children, in first-use order (each stored once: buildScene). */

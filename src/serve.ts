@@ -47,6 +47,7 @@ import { SnapshotWriter } from './persist/snapshot-writer';
 import { AccountService } from './persist/accounts';
 import { ArtifactService } from './persist/artifacts';
 import { loadSceneWithAssets, sceneSetup } from './scene';
+import { ScriptEngine } from './script/engine';
 import { SecurityLog } from './net/security-log';
 import { RetentionSchedule } from './persist/retention';
 import { DEFAULT_STEP_TIMEOUT_MS } from './physics/sharded';
@@ -552,6 +553,8 @@ export async function serve(
   });
   const accounts = new AccountService(store, { guests: cfg.guests, maxBuckets: cfg.authMaxBuckets });
   const setup = sceneSetup(scene, cluster ? 0 : cfg.workers);
+  // object scripts (issue 21): checkpoints at the snapshot ticks, so a restore continues exactly
+  setup.scripts = { engine: await ScriptEngine.create(0), checkpointEvery: cfg.snapshotEvery };
   setup.shardOptions = {
     ...setup.shardOptions,
     // a cluster world exchanges border state once per tick (the shard processes' Results)

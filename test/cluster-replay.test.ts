@@ -12,6 +12,7 @@ import { ClusterCoordinator } from '../src/cluster/coordinator';
 import { SqliteStore } from '../src/persist/sqlite-store';
 import { loadSceneWithAssets, sceneSetup } from '../src/scene';
 import { replayLog } from '../src/sim/replay';
+import { ScriptEngine } from '../src/script/engine';
 import type { StreamEvent } from '../src/protocol/messages';
 import { startServe } from './helpers/child-host';
 import { natsUrl, uniqueWorld } from './helpers/nats';
@@ -77,6 +78,8 @@ test.each([2, 4])('replayed through %i shard processes, every tick has the hash 
   let coordinator: ClusterCoordinator | null = null;
   const setup = sceneSetup(await loadSceneWithAssets(DEMO_CLUSTER));
   setup.shardOptions = { exchange: 'tick' };
+  // the demo's object scripts re-run in the replay, as serve ran them (checkpoints at --snapshot-every)
+  setup.scripts = { engine: await ScriptEngine.create(0), checkpointEvery: 100000 };
   const got: string[] = [];
   try {
     await replayLog(

@@ -201,6 +201,21 @@ export const MIGRATIONS: readonly string[] = [
      BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('admin_records', 'put', json_object('id', new.id, 'at_ms', new.at_ms, 'actor', new.actor, 'action', new.action, 'detail', new.detail)); END;
    CREATE TRIGGER data_artifacts_delete AFTER DELETE ON artifacts WHEN (SELECT capture FROM data_state) = 1
      BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('artifacts', 'del', json_object('id', old.id)); END;`,
+  // 7: object scripts (issue 21, src/script/world-scripts.ts). One row per accepted attach, replace
+  // or detach (source ''): the history of an object's script with its version, who attached it and
+  // the tick. The world's truth is the log ('sa' events) and the snapshots; this table is what a
+  // client or an admin fetches a script's source from without replaying the log.
+  `CREATE TABLE scripts (
+     stream TEXT NOT NULL,
+     object TEXT NOT NULL,             -- body handle "slot:generation"
+     tick INTEGER NOT NULL,            -- the tick of the 'sa' event
+     version INTEGER NOT NULL,         -- 1, 2, ... per object while it stays scripted
+     source TEXT NOT NULL,             -- '' = detached
+     by_principal INTEGER NOT NULL,    -- account id, or minus a guest's public id
+     by_admin INTEGER NOT NULL,        -- 1 when attached with the admin role
+     at_ms INTEGER NOT NULL,
+     PRIMARY KEY (stream, object, tick)
+   );`,
 ];
 
 /** The schema version this build writes. */

@@ -27,6 +27,8 @@ import type {
   ChatRecord,
   ChatStore,
   LoginRecord,
+  ScriptRecord,
+  ScriptSourceStore,
   SessionRecord,
   WorldLogStore,
   StoredSnapshot,
@@ -44,7 +46,7 @@ export interface SqliteOptions {
 export const DEFERRED_TICKS = 20;
 
 /** The SQLite implementation of the store interfaces. */
-export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, ArtifactStore, ChatStore, AdminStore, Prunable {
+export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, ArtifactStore, ChatStore, AdminStore, ScriptSourceStore, Prunable {
   private readonly st: Record<string, Database.Statement>;
   /** Rows of deferrable empty ticks not yet written, oldest first (appendTick). */
   private deferred: Array<[string, number, string]> = [];
@@ -99,6 +101,9 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
       oldSnapshots: p('SELECT tick FROM snapshots WHERE stream = ? ORDER BY tick DESC LIMIT -1 OFFSET ?'),
       deleteSnapshot: p('DELETE FROM snapshots WHERE stream = ? AND tick = ?'),
       deleteSnapshotChunks: p('DELETE FROM snapshot_chunks WHERE stream = ? AND tick = ?'),
+      insertScript: p(`INSERT OR REPLACE INTO scripts (stream, object, tick, version, source, by_principal, by_admin, at_ms)
+                       VALUES (@stream, @object, @tick, @version, @source, @byPrincipal, @byAdmin, @atMs)`),
+      currentScript: p('SELECT * FROM scripts WHERE stream = ? AND object = ? ORDER BY tick DESC LIMIT 1'),
     };
   }
 
@@ -369,6 +374,32 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
    */
   handOverCheckpoints(): void {
     this.db.pragma('wal_autocheckpoint = 0');
+  }
+
+  // ---- ScriptSourceStore ----
+
+  recordScripts(rows: readonly ScriptRecord[]): void {
+    if (rows.length)
+      this.db
+        .transaction(() => {
+          for (const r of rows) this.st.insertScript.run({ ...r, byAdmin: r.byAdmin ? 1 : 0 });
+        })
+        .immediate();
+  }
+
+  currentScript(stream: string, object: string): ScriptRecord | null {
+    const r = this.st.currentScript.get(stream, object) as Record<string, unknown> | undefined;
+    if (!r) return null;
+    return {
+      stream: r.stream as string,
+      object: r.object as string,
+      tick: r.tick as number,
+      version: r.version as number,
+      source: r.source as string,
+      byPrincipal: r.by_principal as number,
+      byAdmin: r.by_admin === 1,
+      atMs: r.at_ms as number,
+    };
   }
 
   // ---- AvatarStore ----

@@ -113,6 +113,29 @@ export interface StoredSnapshot {
  * exact) and its snapshots. appendTick is called before the tick is sent to clients: an event a
  * client has seen is durable.
  */
+/** One accepted script attach, replace or detach (table scripts, migration 7). */
+export interface ScriptRecord {
+  stream: string;
+  /** Body handle "slot:generation". */
+  object: string;
+  tick: number;
+  version: number;
+  /** Source text; '' = detached. */
+  source: string;
+  /** Principal that attached it: account id, or minus a guest's public id. */
+  byPrincipal: number;
+  byAdmin: boolean;
+  atMs: number;
+}
+
+/** Where script sources are kept for fetching (src/script/world-scripts.ts). */
+export interface ScriptSourceStore {
+  /** Appends accepted attaches (one transaction). */
+  recordScripts(rows: readonly ScriptRecord[]): void;
+  /** The newest record of an object's script in a stream, or null (never attached). */
+  currentScript(stream: string, object: string): ScriptRecord | null;
+}
+
 export interface WorldLogStore {
   /**
    * Stores closed tick `tick`: its events, the sim hash after it (hex), and [private id, public id]

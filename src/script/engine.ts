@@ -516,6 +516,16 @@ export class Script {
       const text = ctx.getString(t);
       if (text.length > L.maxChatChars) this.refuse(SCRIPT_ERROR.BAD_VALUE, `chat of ${text.length} characters (max ${L.maxChatChars})`);
       this.commands.push({ kind: 'chat', text });
+    } else if (kind === 'spawn') {
+      const o = L.maxSpawnOffset,
+        v = L.maxSpawnSpeed;
+      const dx = this.intArg(ctx, args[0], 'spawn dx (mm)', -o, o);
+      const dy = this.intArg(ctx, args[1], 'spawn dy (mm)', -o, o);
+      const dz = this.intArg(ctx, args[2], 'spawn dz (mm)', -o, o);
+      const vx = this.intArg(ctx, args[3], 'spawn vx (mm/s)', -v, v);
+      const vy = this.intArg(ctx, args[4], 'spawn vy (mm/s)', -v, v);
+      const vz = this.intArg(ctx, args[5], 'spawn vz (mm/s)', -v, v);
+      this.commands.push({ kind: 'spawn', dx, dy, dz, vx, vy, vz });
     } else {
       this.commands.push({ kind: 'timer', ticks: this.intArg(ctx, args[0], 'timer ticks', 1, L.maxTimerTicks) });
     }

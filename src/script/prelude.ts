@@ -9,7 +9,7 @@
  *   SharedArrayBuffer, Atomics, WeakRef and FinalizationRegistry are removed (GC timing);
  *   eval, Function (and the constructors reachable as `(function(){}).constructor`, generator and
  *   async variants included) and `require` are stubs that report SCRIPT_FORBIDDEN to the host;
- * - it defines the script API: on, emit.{impulse,chat,timer}, store.{get,set,delete,keys}, log;
+ * - it defines the script API: on, emit.{impulse,chat,timer,spawn}, store.{get,set,delete,keys}, log;
  * - seal() ends registration (`on` throws afterwards) and deep-freezes everything reachable from
  *   globalThis, so no global or intrinsic can carry state from one call to the next;
  * - deliver(json, seed) reseeds the generator, parses the events and the self view, freezes
@@ -56,6 +56,7 @@ export const PRELUDE = `(function (hostEmit, hostStoreGet, hostStoreSet, hostSto
     impulse(x, y, z) { hostEmit('impulse', x, y, z); },
     chat(text) { hostEmit('chat', text); },
     timer(ticks) { hostEmit('timer', ticks); },
+    spawn(dx, dy, dz, vx, vy, vz) { hostEmit('spawn', dx, dy, dz, vx, vy, vz); },
   };
   G.store = {
     get(key) { const s = hostStoreGet(key); return s === undefined ? undefined : jsonParse(s); },

@@ -50,6 +50,10 @@ export interface ScriptLimits {
   maxTimerTicks: number;
   /** Largest |component| of an impulse, mN·s. */
   maxImpulse: number;
+  /** Largest |component| of a spawn's offset from the object, mm. */
+  maxSpawnOffset: number;
+  /** Largest |component| of a spawn's velocity, mm/s. */
+  maxSpawnSpeed: number;
   /** Log lines kept per call (more are dropped and counted, not an error). */
   maxLogLines: number;
   /** Characters of one log line (longer lines are cut). */
@@ -72,6 +76,8 @@ export const DEFAULT_SCRIPT_LIMITS: Readonly<ScriptLimits> = Object.freeze({
   maxChatChars: 256,
   maxTimerTicks: 60 * 60 * 60,
   maxImpulse: 1_000_000,
+  maxSpawnOffset: 10_000,
+  maxSpawnSpeed: 50_000,
   maxLogLines: 8,
   maxLogChars: 200,
   maxStoreKeys: 64,
@@ -105,8 +111,15 @@ export interface ScriptSelfView {
   velocity: readonly [number, number, number];
 }
 
-/** A command a script emits for tick t+1. */
-export type ScriptCommand = { kind: 'impulse'; x: number; y: number; z: number } | { kind: 'chat'; text: string } | { kind: 'timer'; ticks: number };
+/**
+ * A command a script emits for tick t+1. 'spawn': a sphere at offset (dx, dy, dz) mm from the
+ * object, |component| <= `maxSpawnOffset`, with velocity (vx, vy, vz) mm/s, |component| <= `maxSpawnSpeed`.
+ */
+export type ScriptCommand =
+  | { kind: 'impulse'; x: number; y: number; z: number }
+  | { kind: 'chat'; text: string }
+  | { kind: 'timer'; ticks: number }
+  | { kind: 'spawn'; dx: number; dy: number; dz: number; vx: number; vy: number; vz: number };
 
 /** The outcome of one call: commands for t+1, or the suspension. */
 export type ScriptResult =

@@ -24,6 +24,9 @@
  *   '_ar' body = ArtifactPlacement JSON   places an artifact (an owned, persistent object) in the world (server event)
  *   '_ax' body = artifact id      takes it out of the world (server event)
  *   '_id', '_ta' and the client events ch cg bk ow ob ad   the social layer (src/social/social-sim.ts)
+ *   'sa', 'sr', 'sm'   object scripts (with WorldSetup.scripts; src/script/world-scripts.ts): attach
+ *                      or replace a script (master or admin), read its store, a line for it; the
+ *                      scripts run after the step and their commands apply in the next tick
  * Malformed bodies are refused (reported, state unchanged); the decision depends only on the
  * event, so a replay refuses the same events.
  *
@@ -67,6 +70,7 @@ import {
   type ArtifactShape,
 } from './event-bodies';
 import { SocialSim, type OwnershipRule, type SocialOptions, type SocialOutput, type SocialWorld } from '../social/social-sim';
+import { WorldScripts, type ScriptAttach, type ScriptWorld, type WorldScriptOptions } from '../script/world-scripts';
 
 /** The world a main sim runs: physics configuration, shard layout and the static scene. */
 export interface WorldSetup {
@@ -105,6 +109,17 @@ export interface WorldSetup {
    * and are unique. Default none.
    */
   sensors?: Array<SensorOptions & { name: string }>;
+  /**
+   * Object scripts (issue 21, src/script/world-scripts.ts): the QuickJS engine and the scripts'
+   * limits. Without it the events 'sa', 'sr', 'sm' pass through untouched, as before.
+   */
+  scripts?: WorldScriptOptions;
+  /**
+   * Scripts the scene puts on its bodies (src/scene.ts `scripts`), asked for once after `scene`
+   * built a fresh world; attached by the world (admin rights, no master), version 1. Ignored
+   * without `scripts` and for a restored world (the snapshot has them).
+   */
+  initialScripts?: () => Array<{ body: BodyHandle; source: string }>;
 }
 
 /** An event the main sim refused, with why. */
@@ -130,6 +145,8 @@ export interface TickResult {
   left: Array<{ publicId: number; position: [number, number, number] }>;
   /** The social layer's messages, ownership changes, chat lines, effects and audit records. */
   social: SocialOutput;
+  /** Script attaches, replaces and detaches accepted this tick (absent without WorldSetup.scripts). */
+  scripts?: ScriptAttach[];
 }
 
 export type { OwnershipRule };
@@ -175,6 +192,11 @@ export class MainSim {
   private readonly spawnRange: number;
   private readonly spawnRangeRaw: bigint;
   private readonly spawnLingerTicks: number;
+  /** Object scripts (WorldSetup.scripts), or null. */
+  readonly scripts: WorldScripts | null;
+  /** Refusals of the tick being applied (the scripts report theirs here). */
+  private refusedNow: Refusal[] = [];
+  private readonly scriptWorld: ScriptWorld;
 
   /**
    * A new world from `setup` (its scene is built), or, with `saved` (from `save()`), the world
@@ -194,6 +216,7 @@ export class MainSim {
         lingering?: Array<[number, number]>;
         artifacts?: Array<[number, Omit<PlacedArtifact, 'body'> & { body: string }]>;
         social?: string;
+        scripts?: Parameters<WorldScripts['load']>[0];
       };
       for (const [p, h] of g.avatars) {
         this.avatars.set(p, BigInt(h));
@@ -212,11 +235,26 @@ export class MainSim {
       if (gravity) this.world.setGravity(gravity);
       const rate = this.social.tickRateSetting;
       if (rate) this.world.setTickRate(rate);
+      if (g.scripts && !setup.scripts) throw new RangeError('the snapshot holds object scripts: the setup needs its scripts option');
+      this.scripts = setup.scripts ? new WorldScripts(setup.scripts) : null;
+      if (g.scripts) this.scripts?.load(g.scripts);
     } else {
       this.world = new ShardedWorld(setup.config, partition, undefined, setup.shardOptions);
       setup.scene?.(this.world);
       this.social = new SocialSim({ ...setup.social, tickRate: setup.config.tickRate ?? 60 });
+      this.scripts = setup.scripts ? new WorldScripts(setup.scripts) : null;
+      if (this.scripts && setup.initialScripts) for (const x of setup.initialScripts()) this.scripts.attachInitial(x.body, x.source);
     }
+    this.scriptWorld = {
+      world: this.world,
+      social: this.social,
+      isBody: (h) => this.isMoving(h),
+      spawnSphere: (position, velocity) => {
+        const h = tryAdd(() => this.world.addSphere({ position, velocity, radius: SPHERE_RADIUS, mass: 1, friction: 0.5, restitution: 0.3 }));
+        return typeof h === 'bigint' ? h : h.message;
+      },
+      refuse: (event, code, message) => this.refusedNow.push({ event, code, message }),
+    };
     this.socialWorld = {
       avatarPositionRaw: (p) => {
         const h = this.avatars.get(p);
@@ -269,12 +307,14 @@ export class MainSim {
   apply(tick: number, events: readonly StreamEvent[]): TickResult {
     if (tick !== this.world.tick) throw new RangeError(`main sim is at tick ${this.world.tick}, got events of tick ${tick}`);
     const refused: Refusal[] = [];
+    this.refusedNow = refused;
     const commands: Command[] = [];
     const left: TickResult['left'] = [];
     const refuse = (event: StreamEvent, code: ErrorCode, message: string): void => {
       refused.push({ event, code, message });
     };
     this.social.begin();
+    this.scripts?.begin();
     for (const e of events) {
       switch (e.type) {
         case '_c': {
@@ -353,11 +393,18 @@ export class MainSim {
           this.social.dropObject(a.body);
           break;
         }
+        case 'sa':
+        case 'sr':
+        case 'sm':
+          if (this.scripts) this.scripts.handle(e, this.scriptWorld);
+          else this.social.handle(e, this.socialWorld, commands);
+          break;
         default:
           this.social.handle(e, this.socialWorld, commands);
           break;
       }
     }
+    this.scripts?.beginTick(tick, this.scriptWorld, commands);
     if (this.lingering.size > 0) {
       for (const [p, due] of [...this.lingering].sort((a, b) => a[0] - b[0])) if (due <= tick) this.despawnSpawned(p, commands);
     }
@@ -377,7 +424,8 @@ export class MainSim {
     }
     for (const ev of this.world.triggerEvents())
       derived.push({ type: TRIGGER.type, body: TRIGGER.encode({ kind: ev.kind, zone: this.world.sensorName(ev.sensor), body: ev.body }) });
-    return { tick, derived, refused, left, social: this.social.output };
+    this.scripts?.afterStep(tick, this.scriptWorld);
+    return { tick, derived, refused, left, social: this.social.output, ...(this.scripts ? { scripts: this.scripts.attached } : {}) };
   }
 
   /** '_ar': a new body for the artifact; placing one already in the world moves it there instead. */
@@ -523,6 +571,7 @@ export class MainSim {
     for (const [p, due] of [...this.lingering].sort((a, b) => a[0] - b[0])) parts.push(`|l${p}:${due}`);
     for (const [id, a] of [...this.artifacts].sort((x, y) => x[0] - y[0])) parts.push(`|a${id}:${a.body.toString(16)}`);
     parts.push(this.social.hashText());
+    if (this.scripts) parts.push(this.scripts.hashText());
     return (oneShotHash('sha256', parts.join(''), 'buffer') as unknown as Buffer).readBigUInt64LE(0);
   }
 
@@ -542,12 +591,14 @@ export class MainSim {
         lingering: bySlot(this.lingering),
         artifacts: bySlot(this.artifacts).map(([id, a]) => [id, { ...a, body: a.body.toString() }]),
         social: this.social.save(),
+        ...(this.scripts && this.scripts.size > 0 ? { scripts: this.scripts.save() } : {}),
       }),
     };
   }
 
   /** Stops the shard workers. */
   async close(): Promise<void> {
+    this.scripts?.dispose();
     await this.world.close();
   }
 }

@@ -19,7 +19,7 @@ import { InterestPublisher, type InterestOptions } from './interest';
 import { jointWireRows } from './joint-rows';
 import { MainSim, handleText, type Refusal, type TickResult, type WorldSetup } from './main-sim';
 import { EventStream, type StreamOptions } from './stream';
-import type { WorldLogStore } from '../persist/store';
+import type { ScriptSourceStore, WorldLogStore } from '../persist/store';
 import type { SnapshotSink } from '../persist/snapshot-writer';
 import { decodeWorldSnapshot, encodeWorldSnapshot, encodeWorldSnapshotParts } from './world-snapshot';
 
@@ -259,6 +259,24 @@ export class WorldLoop {
       // nobody connected (joins of the open tick included): nobody sees this tick, so an empty
       // one may wait for the next ones (WorldLogStore.appendTick `deferrable`)
       p.store.appendTick(this.stream.name, closed.tick, closed.events, hash.toString(16), ids, this.stream.connectedCount() === 0);
+      // accepted script attaches: their source, version and author for fetching (migration 7)
+      const scripts = res.scripts ?? [];
+      const src = p.store as WorldLogStore & Partial<ScriptSourceStore>;
+      if (scripts.length > 0 && src.recordScripts) {
+        const atMs = (p.now ?? Date.now)();
+        src.recordScripts(
+          scripts.map((a) => ({
+            stream: this.stream.name,
+            object: handleText(a.body),
+            tick: a.tick,
+            version: a.version,
+            source: a.source,
+            byPrincipal: a.by,
+            byAdmin: a.admin,
+            atMs,
+          })),
+        );
+      }
       this.persistTimings.appendMs = performance.now() - t1;
       if (this.stream.tick % (p.snapshotEvery ?? 200) === 0) this.snapshot(false, hash);
     }

@@ -1,0 +1,464 @@
+/**
+ * Object scripts in the world (issue 21, tick integration): the part of MainSim's state that is
+ * the scripts attached to bodies, their timers, the spheres they spawned and the commands they
+ * queued for the next tick. It lives inside MainSim.apply, so a replay of the log, a replica and
+ * a world restored from a snapshot re-run the scripts exactly as the live world did (nothing a
+ * script produced is read back from the log).
+ *
+ * World-stream events (client events, published with the ordinary `publish` message; the main sim
+ * decides, so a replay decides the same):
+ *   'sa' body = JSON {o: "slot:generation", src: string}   attach (or replace) the object's script;
+ *            src "" detaches. Only the object's master or an admin; else refused NOT_ALLOWED
+ *            (ERROR 4000). Every accepted attach is an audit record ('script.attach') and an
+ *            adminResult to the sender; `attached` lists it for the store (src/persist).
+ *   'sr' body = JSON {o}   read the object's private store: adminResult 'script.store' with the
+ *            store's canonical JSON to its master or an admin; anyone else is refused NOT_ALLOWED.
+ *   'sm' body = JSON {o, t: text}   a chat line addressed to the object's script (event 'chat').
+ *
+ * The tick (MainSim.apply(t)): events of tick t (attaches, reads, chat) -> `beginTick`: the
+ * commands the scripts queued at the end of apply(t - 1) become physics commands, spheres and chat
+ * -> physics step (state t + 1) -> `afterStep`: every scripted object, in slot order, gets its
+ * events (due timers, contact begins 'touch' and ends 'untouch' from the step's contact list, chat
+ * lines of tick t) keyed [kind, mix32(receiver, source), seq] (kind 0 timer, 1 touch/untouch,
+ * 2 chat), with the view of state t + 1; its commands wait for apply(t + 1).
+ *
+ * Rules on commands: an impulse moves the script's own object, and only while the object's owner
+ * is nobody or the principal that attached the script (an admin's script: always); a spawn is a
+ * sphere (0.25 m, 1 kg) within maxSpawnOffset of the object, at most `spawnLimit` of a script's
+ * spheres live at once (more are refused, not a suspension); a chat line goes to every present
+ * client on the world channel, `to` = the object's handle; timers count ticks of state.
+ * Refused commands are listed in the tick's refusals ('script' events).
+ *
+ * Suspension: a call that fails (src/script/engine.ts codes) suspends the script for good (until
+ * the next attach): its sandbox is freed, its master's sessions get an adminResult
+ * 'script.suspended' "handle CODE: message", and an audit record is written. A replay suspends it
+ * at the same tick.
+ *
+ * Checkpoint rule (docs/scripts/design.md): at every state tick that is a multiple of
+ * `checkpointEvery`, after the calls, every running script is reset to a fresh sandbox from source
+ * and store, which is what a world restored from a snapshot of that tick builds. Snapshots should
+ * be taken at checkpoint ticks (WorldLoop persist.snapshotEvery a multiple of checkpointEvery);
+ * one taken elsewhere restores the same stores, timers and commands but not closure caches.
+ */
+import type { BodyHandle, Command, Vec3 } from '../physics/world';
+import type { ShardedWorld } from '../physics/sharded';
+import type { StreamEvent } from '../protocol/messages';
+import { CHAT_CHANNEL } from '../protocol/messages';
+import { ERROR, type ErrorCode } from '../protocol/errors';
+import { decodeHandle, encodeHandle } from '../sim/event-bodies';
+import type { SocialSim } from '../social/social-sim';
+import { type Script, type ScriptEngine, scriptSeed } from './engine';
+import type { ScriptCommand, ScriptErrorCode, ScriptEvent, ScriptLimits } from './types';
+
+/** Scripts in a world (WorldSetup.scripts). */
+export interface WorldScriptOptions {
+  /** The QuickJS module (`await ScriptEngine.create(worldSeed)`); its world seed seeds Math.random. */
+  engine: ScriptEngine;
+  /** Limits of every script (default DEFAULT_SCRIPT_LIMITS). */
+  limits?: Partial<ScriptLimits>;
+  /** Checkpoint ticks: every state tick that is a multiple of this (module comment). Default 200. */
+  checkpointEvery?: number;
+  /** Spheres one script may have live at once. Default 4. */
+  spawnLimit?: number;
+}
+
+/** An accepted attach or detach (what the store records; `source` "" = detached). */
+export interface ScriptAttach {
+  tick: number;
+  body: BodyHandle;
+  version: number;
+  source: string;
+  /** Principal that attached it (account id, or minus a guest's public id). */
+  by: number;
+  admin: boolean;
+}
+
+/** One attached script. */
+interface Attached {
+  body: BodyHandle;
+  source: string;
+  version: number;
+  by: number;
+  admin: boolean;
+  /** The sandbox; null when suspended. */
+  script: Script | null;
+  suspended: { code: ScriptErrorCode; message: string } | null;
+  /** Store text of a suspended script (the sandbox is gone). */
+  frozenStore: string;
+  /** Due state ticks, ascending. */
+  timers: number[];
+  /** Spheres it spawned (live or not; dead ones are dropped when counted). */
+  spawned: BodyHandle[];
+  /** Commands for the next apply. */
+  pending: ScriptCommand[];
+}
+
+/** Saved form of one script (MainSim.save game JSON 'scripts'). */
+interface SavedScript {
+  b: string;
+  src: string;
+  v: number;
+  by: number;
+  adm: boolean;
+  store: string;
+  timers: number[];
+  spawned: string[];
+  pending: ScriptCommand[];
+  susp: { code: ScriptErrorCode; message: string } | null;
+}
+
+/** What the scripts need of the main sim. */
+export interface ScriptWorld {
+  world: ShardedWorld;
+  social: SocialSim;
+  /** Is `h` a live moving body? */
+  isBody(h: BodyHandle): boolean;
+  /** Adds a sphere; its handle, or the refusal text. */
+  spawnSphere(position: Vec3, velocity: Vec3): BodyHandle | string;
+  refuse(e: StreamEvent, code: ErrorCode, message: string): void;
+}
+
+/** The body of 'sa', 'sr' and 'sm' as parsed (fields checked where used). */
+type ScriptMessage = { o?: unknown; src?: unknown; t?: unknown };
+
+const SLOT = (h: BodyHandle): number => Number(h & 0xffffffffn);
+/** The u32 id a script sees as self.id and seeds Math.random with: slot mixed with generation. */
+export const objectIdOf = (h: BodyHandle): number => mix32(SLOT(h), Number(h >> 32n));
+/** mix32(a, b): scriptSeed's fmix32 chain over two u32 values, as a u32 (an order key part). */
+const mix32 = (a: number, b: number): number => scriptSeed(a, b, 0x5c) >>> 0;
+const mm = (raw: bigint): number => Number((raw * 1000n) >> 16n);
+
+/** The scripts of one world. */
+export class WorldScripts {
+  private readonly scripts = new Map<BodyHandle, Attached>();
+  /** Chat lines for scripts received in the tick being applied: [receiver, from publicId, text]. */
+  private inbox: Array<[BodyHandle, number, string]> = [];
+  /** Attaches accepted in the tick being applied. */
+  attached: ScriptAttach[] = [];
+  readonly checkpointEvery: number;
+  readonly spawnLimit: number;
+
+  constructor(readonly opts: WorldScriptOptions) {
+    this.checkpointEvery = opts.checkpointEvery ?? 200;
+    this.spawnLimit = opts.spawnLimit ?? 4;
+    if (!(Number.isSafeInteger(this.checkpointEvery) && this.checkpointEvery >= 1)) throw new RangeError('checkpointEvery is an integer >= 1');
+    if (!(Number.isSafeInteger(this.spawnLimit) && this.spawnLimit >= 0)) throw new RangeError('spawnLimit is an integer >= 0');
+  }
+
+  /** Scripted objects now. */
+  get size(): number {
+    return this.scripts.size;
+  }
+
+  /** Source, version and suspension of an object's script (anyone who sees the object may fetch the source), or null. */
+  info(h: BodyHandle): { source: string; version: number; by: number; suspended: { code: ScriptErrorCode; message: string } | null } | null {
+    const a = this.scripts.get(h);
+    return a ? { source: a.source, version: a.version, by: a.by, suspended: a.suspended } : null;
+  }
+
+  /** The store's canonical JSON of an object's script (host view; clients read it with 'sr'), or null. */
+  storeOf(h: BodyHandle): string | null {
+    const a = this.scripts.get(h);
+    return a ? (a.script?.serializeStore() ?? a.frozenStore) : null;
+  }
+
+  /** Starts applying a tick. */
+  begin(): void {
+    this.attached = [];
+    this.inbox = [];
+  }
+
+  /** Handles 'sa', 'sr', 'sm'. */
+  handle(e: StreamEvent, w: ScriptWorld): void {
+    let m: ScriptMessage | null = null;
+    try {
+      const v = JSON.parse(e.body) as unknown;
+      if (v && typeof v === 'object' && !Array.isArray(v)) m = v as ScriptMessage;
+    } catch {
+      m = null;
+    }
+    const h = m ? decodeHandle(m.o) : null;
+    if (!m || h === null) {
+      w.refuse(e, ERROR.BAD_VALUE, `${e.type} body is JSON {o: "slot:generation"${e.type === 'sa' ? ', src' : e.type === 'sm' ? ', t' : ''}}`);
+      return;
+    }
+    const name = encodeHandle(h);
+    if (!w.isBody(h)) {
+      w.refuse(e, ERROR.NOT_FOUND, `no object ${name}`);
+      return;
+    }
+    const social = w.social;
+    const me = social.principal(e.origin),
+      admin = social.roleOf(e.origin) === 'admin';
+    const master = social.ownershipOf(h).master;
+    if (e.type === 'sm') {
+      if (typeof m.t !== 'string' || m.t.length > 500) {
+        w.refuse(e, ERROR.BAD_VALUE, 'script chat t is a string of at most 500 characters');
+        return;
+      }
+      if (this.scripts.has(h)) this.inbox.push([h, e.origin, m.t]);
+      else w.refuse(e, ERROR.NOT_FOUND, `${name} has no script`);
+      return;
+    }
+    if (!admin && (master === null || master !== me)) {
+      const what = e.type === 'sa' ? 'attaches or replaces its script' : "reads its script's store";
+      w.refuse(e, ERROR.NOT_ALLOWED, `only the master of ${name} or an admin ${what}`);
+      return;
+    }
+    const out = social.output;
+    if (e.type === 'sr') {
+      const store = this.storeOf(h);
+      if (store === null) w.refuse(e, ERROR.NOT_FOUND, `${name} has no script`);
+      else out.outbox.push({ to: [e.origin], msg: { kind: 'adminResult', command: 'script.store', ok: true, message: store } });
+      return;
+    }
+    if (typeof m.src !== 'string') {
+      w.refuse(e, ERROR.BAD_VALUE, 'sa body is JSON {o, src: string} (src "" detaches)');
+      return;
+    }
+    const old = this.scripts.get(h);
+    const version = (old?.version ?? 0) + 1;
+    if (old) {
+      // the store belongs to the object: a replaced script keeps it
+      this.drop(old);
+      this.scripts.delete(h);
+    }
+    let message: string;
+    if (m.src === '') {
+      message = old ? `script of ${name} detached` : `${name} had no script`;
+    } else {
+      const store = old ? old.frozenStore : undefined;
+      const script = this.opts.engine.load({ objectId: objectIdOf(h), source: m.src, store, limits: this.opts.limits });
+      const a: Attached = {
+        body: h,
+        source: m.src,
+        version,
+        by: me,
+        admin,
+        script,
+        suspended: null,
+        frozenStore: '{}',
+        timers: [],
+        spawned: [],
+        pending: [],
+      };
+      this.scripts.set(h, a);
+      message = `script v${version} attached to ${name}`;
+      if (script.suspended) {
+        this.suspend(a, script.suspended, w, e.tick);
+        message += `, but it does not load: ${script.suspended.code}`;
+      }
+    }
+    this.attached.push({ tick: e.tick, body: h, version, source: m.src, by: me, admin });
+    out.outbox.push({ to: [e.origin], msg: { kind: 'adminResult', command: 'script.attach', ok: true, message } });
+    out.audit.push({ tick: e.tick, actor: me, actorPublicId: e.origin, command: 'script.attach', args: [name, String(version)], ok: true, message });
+  }
+
+  /**
+   * A scene's script on one of its bodies, before tick 0: attached by the world (principal 0, admin
+   * rights), version 1. A source that does not load stays attached, suspended.
+   */
+  attachInitial(body: BodyHandle, source: string): void {
+    const script = this.opts.engine.load({ objectId: objectIdOf(body), source, limits: this.opts.limits });
+    const suspended = script.suspended;
+    if (suspended) script.dispose();
+    this.scripts.set(body, {
+      body,
+      source,
+      version: 1,
+      by: 0,
+      admin: true,
+      script: suspended ? null : script,
+      suspended,
+      frozenStore: '{}',
+      timers: [],
+      spawned: [],
+      pending: [],
+    });
+  }
+
+  /** The commands queued by the last calls: impulses into `commands`, spheres added, chat lines out. */
+  beginTick(tick: number, w: ScriptWorld, commands: Command[]): void {
+    if (this.scripts.size === 0) return;
+    const present = presentIds(w.social);
+    for (const a of this.sorted()) {
+      const pending = a.pending;
+      if (pending.length === 0) continue;
+      a.pending = [];
+      const name = encodeHandle(a.body);
+      const refuse = (code: ErrorCode, message: string): void =>
+        w.refuse({ tick, type: 'script', origin: 0, body: name }, code, `script of ${name}: ${message}`);
+      for (const c of pending) {
+        if (!w.isBody(a.body)) break;
+        if (c.kind === 'impulse') {
+          const owner = w.social.ownershipOf(a.body).owner;
+          if (!a.admin && owner !== null && owner !== a.by) refuse(ERROR.NOT_OWNER, 'an impulse on an object owned by another');
+          else commands.push({ kind: 'impulse', body: a.body, value: [c.x / 1000, c.y / 1000, c.z / 1000] });
+        } else if (c.kind === 'spawn') {
+          a.spawned = a.spawned.filter((s) => w.isBody(s));
+          if (a.spawned.length >= this.spawnLimit) {
+            refuse(ERROR.FULL, `at most ${this.spawnLimit} spawned spheres live at once`);
+            continue;
+          }
+          const p = w.world.positionRaw(a.body);
+          const pos: Vec3 = [(mm(p[0]) + c.dx) / 1000, (mm(p[1]) + c.dy) / 1000, (mm(p[2]) + c.dz) / 1000];
+          const s = w.spawnSphere(pos, [c.vx / 1000, c.vy / 1000, c.vz / 1000]);
+          if (typeof s === 'string') refuse(ERROR.FULL, s);
+          else {
+            a.spawned.push(s);
+            const who = a.by === 0 ? null : a.by; // a scene's script spawns the world's spheres
+            w.social.setObject(s, { owner: who, master: who, rule: 'ask' });
+          }
+        } else if (c.kind === 'chat') {
+          const out = w.social.output;
+          out.outbox.push({ to: present, msg: { kind: 'chat', channel: CHAT_CHANNEL.WORLD, from: 0, to: name, text: c.text, tick } });
+          out.chat.push({ channel: CHAT_CHANNEL.WORLD, key: 'world', from: 0, to: name, text: c.text, tick });
+        }
+      }
+    }
+  }
+
+  /**
+   * After the step: every scripted object's events of the tick, its call, its commands queued;
+   * then the checkpoint when the new state tick is one. `tick` is the applied tick (state tick + 1 now).
+   */
+  afterStep(tick: number, w: ScriptWorld): void {
+    if (this.scripts.size === 0) return;
+    const state = tick + 1;
+    const touches = new Map<BodyHandle, Array<{ kind: 'begin' | 'end'; other: BodyHandle }>>();
+    for (const ev of w.world.events()) {
+      if (!this.scripts.has(ev.body)) continue;
+      let l = touches.get(ev.body);
+      if (!l) touches.set(ev.body, (l = []));
+      l.push({ kind: ev.kind, other: ev.other });
+    }
+    const chats = new Map<BodyHandle, Array<[number, string]>>();
+    for (const [h, from, text] of this.inbox) {
+      let l = chats.get(h);
+      if (!l) chats.set(h, (l = []));
+      l.push([from, text]);
+    }
+    for (const a of this.sorted()) {
+      if (!w.isBody(a.body)) {
+        // the object left the world: its script goes with it
+        this.drop(a);
+        this.scripts.delete(a.body);
+        continue;
+      }
+      if (!a.script) continue;
+      const id = objectIdOf(a.body);
+      const events: ScriptEvent[] = [];
+      let seq = 0;
+      while (a.timers.length > 0 && a.timers[0] <= state) events.push({ type: 'timer', order: [0, 0, seq++], data: { due: a.timers.shift() as number } });
+      for (const t of touches.get(a.body) ?? []) {
+        const other = SLOT(t.other);
+        events.push({ type: t.kind === 'begin' ? 'touch' : 'untouch', order: [1, mix32(id, other), seq++], data: { other: encodeHandle(t.other) } });
+      }
+      for (const [from, text] of chats.get(a.body) ?? []) events.push({ type: 'chat', order: [2, mix32(id, from), seq++], data: { from, text } });
+      if (events.length === 0) continue;
+      const p = w.world.positionRaw(a.body),
+        v = w.world.velocity(a.body);
+      const self = {
+        id,
+        tick: state,
+        position: [mm(p[0]), mm(p[1]), mm(p[2])] as const,
+        velocity: [Math.round(v[0] * 1000), Math.round(v[1] * 1000), Math.round(v[2] * 1000)] as const,
+      };
+      const r = a.script.deliver(self, events);
+      if (!r.ok) {
+        this.suspend(a, { code: r.code, message: r.message }, w, tick);
+        continue;
+      }
+      for (const c of r.commands) {
+        if (c.kind === 'timer') insertSorted(a.timers, state + c.ticks);
+        else a.pending.push(c);
+      }
+    }
+    if (state % this.checkpointEvery === 0) for (const a of this.sorted()) a.script?.reset();
+  }
+
+  /** The scripts' part of the state hash ('' without scripts: a world without them hashes as before). */
+  hashText(): string {
+    if (this.scripts.size === 0) return '';
+    return `|scripts:${JSON.stringify(this.save())}`;
+  }
+
+  /** The scripts' state (MainSim.save), slot order. */
+  save(): SavedScript[] {
+    return this.sorted().map((a) => ({
+      b: a.body.toString(),
+      src: a.source,
+      v: a.version,
+      by: a.by,
+      adm: a.admin,
+      store: a.script?.serializeStore() ?? a.frozenStore,
+      timers: a.timers,
+      spawned: a.spawned.map((h) => h.toString()),
+      pending: a.pending,
+      susp: a.suspended,
+    }));
+  }
+
+  /** Restores `save()`'s output: every running script gets a fresh sandbox from source and store. */
+  load(saved: SavedScript[]): void {
+    for (const s of saved) {
+      const body = BigInt(s.b);
+      const script = s.susp ? null : this.opts.engine.load({ objectId: objectIdOf(body), source: s.src, store: s.store, limits: this.opts.limits });
+      this.scripts.set(body, {
+        body,
+        source: s.src,
+        version: s.v,
+        by: s.by,
+        admin: s.adm,
+        script,
+        suspended: s.susp,
+        frozenStore: s.store,
+        timers: [...s.timers],
+        spawned: s.spawned.map((h) => BigInt(h)),
+        pending: [...s.pending],
+      });
+    }
+  }
+
+  /** Frees every sandbox. */
+  dispose(): void {
+    for (const a of this.scripts.values()) this.drop(a);
+    this.scripts.clear();
+  }
+
+  private sorted(): Attached[] {
+    return [...this.scripts.values()].sort((x, y) => SLOT(x.body) - SLOT(y.body));
+  }
+
+  private drop(a: Attached): void {
+    if (a.script) {
+      a.frozenStore = a.script.serializeStore();
+      a.script.dispose();
+      a.script = null;
+    }
+  }
+
+  private suspend(a: Attached, why: { code: ScriptErrorCode; message: string }, w: ScriptWorld, tick: number): void {
+    this.drop(a);
+    a.suspended = why;
+    a.pending = [];
+    a.timers = [];
+    const name = encodeHandle(a.body);
+    const message = `${name} ${why.code}: ${why.message}`;
+    const out = w.social.output;
+    const to = presentIds(w.social).filter((p) => w.social.principal(p) === a.by);
+    if (to.length > 0) out.outbox.push({ to, msg: { kind: 'adminResult', command: 'script.suspended', ok: false, message } });
+    out.audit.push({ tick, actor: a.by, actorPublicId: 0, command: 'script.suspended', args: [name, String(a.version), why.code], ok: false, message });
+  }
+}
+
+/** Public ids present now, ascending (SocialSim.identities). */
+function presentIds(social: SocialSim): number[] {
+  return social.identities().map((s) => Number(s.split(',')[0]));
+}
+
+function insertSorted(list: number[], v: number): void {
+  let i = list.length;
+  while (i > 0 && list[i - 1] > v) i--;
+  list.splice(i, 0, v);
+}
