@@ -1,6 +1,6 @@
 /**
  * The host's read-only HTTP routes: GET /healthz (liveness + figures), /stats (figures for the
- * dashboard), /world (layout), /metrics (Prometheus), and the built web pages (/, /dashboard,
+ * dashboard), /world (layout), /predict (the world a predicting client rebuilds), /metrics (Prometheus), and the built web pages (/, /dashboard,
  * /assets/*), read once at start.
  *
  * Who may read: /healthz and the web pages (code, no world data: the viewer must load to offer
@@ -15,6 +15,7 @@ import type { HostContext } from './context';
 import { bearerOf, sendJson, type GuardedRoutes } from './http';
 import type { HttpResponse, HttpRequest } from './uws';
 import { ERROR, errorBody } from '../protocol/errors';
+import { predictWorld } from './predict-world';
 
 /** Step time windows the host keeps for /stats: the world step and each shard's step, ms. */
 export interface StepWindows {
@@ -85,6 +86,11 @@ export function webRoutes(h: HostContext, app: GuardedRoutes, steps: StepWindows
       cellSize: h.world.interest.cellSize,
     });
   });
+  // what a predicting client rebuilds locally (docs/protocol.md section 19, predict-world.ts)
+  app.get('/predict', (res, req) => {
+    if (!mayRead(res, req)) return;
+    sendJson(res, '200 OK', predictWorld(h));
+  });
   app.get('/metrics', (res, req) => {
     if (!h.o.publicMetrics && !mayRead(res, req, true)) return;
     let aborted = false;
@@ -118,6 +124,7 @@ function loadWeb(dir: string | undefined): Map<string, { type: string; body: Buf
       '.css': 'text/css; charset=utf-8',
       '.map': 'application/json',
       '.png': 'image/png',
+      '.wasm': 'application/wasm',
     })[extname(f)] ?? 'application/octet-stream';
   for (const f of ['index.html', 'dashboard.html']) if (existsSync(join(dir, f))) out.set(f, { type: type(f), body: readFileSync(join(dir, f)) });
   const assets = join(dir, 'assets');
