@@ -37,6 +37,23 @@ export interface ViewerProbe {
    * rope's length for a distance joint) and the hinge's or fixed joint's axis in the world (unit), else null.
    */
   joints: Array<{ kind: string; a: string; b: string | null; length: number; axis: [number, number, number] | null }>;
+  /** Smoothed round trip (TesseraClient.rttMs), ms; null before the first pong. */
+  rttMs: number | null;
+  /** Artificial round trip added in the viewer's socket (`?lag=`), ms. */
+  lagMs: number;
+  /** Whether the own avatar is predicted; `predictError` why not (null: not asked to, or it is). */
+  predicting: boolean;
+  predictError: string | null;
+  /** Corrections so far (Predictor.corrections) and the last one's visible error, mm. */
+  corrections: number;
+  lastCorrectionMm: number;
+  /** CPU time of the last frame's prediction, ms. */
+  predictMs: number;
+  /** Frames rendered so far; `keyFrame`: `frames` when the last movement key went down (-1: none yet). */
+  frames: number;
+  keyFrame: number;
+  /** The avatar's drawn position in the last 120 frames: [frame number (1-based), x, y, z], m. */
+  drawn: Array<[number, number, number, number]>;
   /** Turns the camera (radians; forward is (-sin yaw, -cos yaw) on x/z): for tests, as dragging with the right button does. */
   setYaw(y: number): void;
 }
