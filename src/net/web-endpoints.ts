@@ -89,7 +89,15 @@ export function webRoutes(h: HostContext, app: GuardedRoutes, steps: StepWindows
   // what a predicting client rebuilds locally (docs/protocol.md section 19, predict-world.ts)
   app.get('/predict', (res, req) => {
     if (!mayRead(res, req)) return;
-    sendJson(res, '200 OK', predictWorld(h));
+    let body: ReturnType<typeof predictWorld>;
+    try {
+      body = predictWorld(h);
+    } catch (e) {
+      // e.g. a world whose records this process does not hold: the client predicts nothing
+      sendJson(res, '500 Internal Server Error', errorBody(ERROR.INTERNAL, `cannot describe the world for prediction: ${(e as Error).message}`));
+      return;
+    }
+    sendJson(res, '200 OK', body);
   });
   app.get('/metrics', (res, req) => {
     if (!h.o.publicMetrics && !mayRead(res, req, true)) return;
