@@ -12,7 +12,7 @@ import { Predictor } from '../src/client/predict';
 import { type PredictWorld, predictorOptions } from '../src/client/predict-world';
 import { encodeGeometry } from '../src/assets/geometry';
 import type { WorldSetup } from '../src/sim/main-sim';
-import { RawClient } from './helpers/net';
+import { RawClient, request } from './helpers/net';
 import { addClosedBox } from './helpers/scenes';
 import { heightfield } from './helpers/terrain';
 
@@ -30,9 +30,9 @@ const setup: WorldSetup = {
 test('a predictor built from GET /predict alone predicts the avatar landing on a heightfield bit for bit', async () => {
   const host = await Host.start({ port: 0, tickRate: RATE, world: setup });
   try {
-    const res = await fetch(`http://127.0.0.1:${host.port}/predict`);
+    const res = await request('GET', `http://127.0.0.1:${host.port}/predict`);
     expect(res.status).toBe(200);
-    const world = (await res.json()) as PredictWorld;
+    const world = res.json as PredictWorld;
     // the closed box's 6 statics and the heightfield; its block in the geometry words
     expect(world.statics).toHaveLength(7);
     expect(world.walkSpeed).toBe(4);
