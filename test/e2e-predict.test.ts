@@ -4,7 +4,9 @@
  * world, 20 Hz) and the viewer at `/?lag=200`, which adds 200 ms of round trip inside its socket
  * (100 ms each way). The viewer predicts its avatar with the unshared core in the page: a key press
  * moves the drawn avatar on the very next rendered frame (its position in the frame after the
- * keydown differs from the frame before), and the HUD shows a round trip near 200 ms. The same
+ * keydown differs from the frame before), and the HUD shows a round trip near 200 ms; a thrown
+ * sphere is drawn in the frame after the click (a predicted ghost) and later matched to the
+ * server's sphere (src/client/projectiles.ts). The same
  * press with `?predict=0` (interpolation only) does not move it on the next frame: the first frame
  * that moves comes a round trip later, so the measurement can tell the two apart.
  */
@@ -108,6 +110,14 @@ describeIf('client prediction in the viewer (headless Chromium)', () => {
     expect(x.rttMs).toBeGreaterThanOrEqual(LAG_MS - 2);
     expect(Math.abs(Number(await page.textContent('#rtt')) - LAG_MS)).toBeLessThan(50);
     expect(await page.textContent('#corr')).toMatch(/^\d+\.\d \(\d+\)$/);
+    // a throw: the sphere is drawn at once (a predicted ghost, in the frame after the click),
+    // then the server's sphere is matched to it and replaces it
+    await page.mouse.click(60, 180); // (the canvas: left of the chat box, below the HUD)
+    const thrown = await until(page, (p) => p.ghosts + p.ghostsMatched > 0, 2000, 'the thrown sphere drawn');
+    expect(thrown.throwFrame).toBeGreaterThan(0);
+    expect(thrown.ghostFrame).toBe(thrown.throwFrame + 1); // drawn in the very next frame
+    const matched = await until(page, (p) => p.ghostsMatched === 1 && p.ghosts === 0, 5000, "the server's sphere matched to it");
+    expect(matched.ghostsExpired).toBe(0);
     expect(errors).toEqual([]);
     await page.close(); // (one page rendering at a time: software GL is slow on a small machine)
 

@@ -12,6 +12,9 @@
  * statics (GET /predict) runs the avatar locally, applies each input at once (a key press moves
  * it on the next frame), rolls back and replays on each authoritative record, and draws a
  * correction's visible error fading over about 100 ms (src/client/predicted-avatar.ts, smooth.ts).
+ * A thrown sphere is drawn at once (a ghost simulated in a local world, src/client/projectiles.ts)
+ * and replaced by the server's sphere when one appears near its path, drawn from where the ghost
+ * was with the offset fading.
  *
  * URL parameters: `?lag=N` adds N ms of round trip (N / 2 each way) inside the viewer's socket
  * (web/viewer/lag-socket.ts) to try prediction; `?predict=0` turns prediction off (the avatar is
@@ -33,6 +36,8 @@ import { laggedWebSocket } from './lag-socket';
 import { AvatarPrediction } from '../../src/client/predicted-avatar';
 import type { PredictWorld } from '../../src/client/predict-world';
 import { provideCoreModule } from '../../src/physics/wasm';
+import { ProjectilePrediction } from '../../src/client/projectiles';
+import { Smoother } from '../../src/client/smooth';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 /** Keys that change the walk or the jump (sent at once on press and release). */
@@ -75,6 +80,11 @@ const probe: ViewerProbe = {
   predictMs: 0,
   frames: 0,
   keyFrame: -1,
+  ghosts: 0,
+  throwFrame: -1,
+  ghostFrame: -1,
+  ghostsMatched: 0,
+  ghostsExpired: 0,
   drawn: [],
   setYaw: () => {},
 };
@@ -230,6 +240,8 @@ async function main(): Promise<void> {
     }
   }
   let prediction: AvatarPrediction | null = null;
+  /** Thrown spheres drawn at once (ghosts) until the server's body is matched to them (src/client/projectiles.ts). */
+  let projectiles: ProjectilePrediction | null = null;
 
   // ---- connection ----
   let myBody: string | null = null;
@@ -291,6 +303,7 @@ async function main(): Promise<void> {
   if (predictWorld) {
     try {
       prediction = new AvatarPrediction(client, predictWorld);
+      projectiles = new ProjectilePrediction(predictWorld);
       probe.predicting = true;
     } catch (e) {
       probe.predictError = String(e);
@@ -379,7 +392,12 @@ async function main(): Promise<void> {
     if (!mePos) return;
     const dx = -Math.sin(yaw),
       dz = -Math.cos(yaw);
-    client.spawn([q16(mePos[0] + dx * 1.2), q16(mePos[1] + 1.2), q16(mePos[2] + dz * 1.2)], [q16(dx * speed), q16(speed > 0 ? 3 : 0), q16(dz * speed)]);
+    const at: [number, number, number] = [mePos[0] + dx * 1.2, mePos[1] + 1.2, mePos[2] + dz * 1.2],
+      v: [number, number, number] = [dx * speed, speed > 0 ? 3 : 0, dz * speed];
+    if (client.spawn([q16(at[0]), q16(at[1]), q16(at[2])], [q16(v[0]), q16(v[1]), q16(v[2])]) && projectiles) {
+      projectiles.throwSphere(at, v, performance.now());
+      probe.throwFrame = probe.frames;
+    }
   }
   /** What E picks up: the nearest object within 3 m of the avatar, one of our own first (a sphere we dropped beats the pit's balls around it). */
   function pickTarget(): RenderBody | null {
@@ -423,10 +441,56 @@ async function main(): Promise<void> {
 
   // ---- render ----
   const seen = new Set<string>();
+  const ghostMaterial = new THREE.MeshLambertMaterial({ color: 0xffffff, transparent: true, opacity: 0.8 });
+  const ghostGeometry = new THREE.SphereGeometry(0.25, 16, 12);
+  /** Ghost meshes by ghost id. */
+  const ghostMeshes = new Map<number, THREE.Mesh>();
+  /** Server spheres matched to a ghost: drawn from where the ghost was, the offset fading (Smoother). */
+  const fades = new Map<string, Smoother>();
+  let lastFrameAt = performance.now();
   const frame = (): void => {
     const bodies = client.bodies();
     // the own avatar: predicted (null before its first record, or with prediction off)
     const predicted = prediction?.frame() ?? null;
+    const nowMs = performance.now(),
+      dtMs = nowMs - lastFrameAt;
+    lastFrameAt = nowMs;
+    if (projectiles) {
+      projectiles.frame(nowMs);
+      const spheresNow = bodies
+        .filter((b) => b.shape === SHAPE.SPHERE && b.kind !== STATIC)
+        .map((b) => ({ key: `${b.index}:${b.generation}`, position: b.position }));
+      for (const m of projectiles.match(spheresNow)) {
+        const f = new Smoother({ tauMs: 60 });
+        f.correct(m.offset, [0, 0, 0]);
+        fades.set(m.key, f);
+      }
+      const live = new Set<number>();
+      for (const g of projectiles.ghosts) {
+        live.add(g.id);
+        let mesh = ghostMeshes.get(g.id);
+        if (!mesh) {
+          mesh = new THREE.Mesh(ghostGeometry, ghostMaterial);
+          ghostMeshes.set(g.id, mesh);
+          scene.add(mesh);
+        }
+        mesh.position.set(g.position[0], g.position[1], g.position[2]);
+      }
+      for (const [id, mesh] of ghostMeshes)
+        if (!live.has(id)) {
+          scene.remove(mesh);
+          ghostMeshes.delete(id);
+        }
+      probe.ghosts = projectiles.ghosts.length;
+      // (this frame's number is probe.frames + 1: it is counted below)
+      if (probe.ghosts > 0 && probe.ghostFrame <= probe.throwFrame) probe.ghostFrame = probe.frames + 1;
+      probe.ghostsMatched = projectiles.matched;
+      probe.ghostsExpired = projectiles.expired;
+    }
+    for (const [key, f] of fades) {
+      f.decay(dtMs);
+      if (f.size === 0) fades.delete(key);
+    }
     seen.clear();
     let moving = 0,
       spheres = 0,
@@ -477,7 +541,8 @@ async function main(): Promise<void> {
         m.mesh.material = material(b);
         m.shard = b.shard;
       } // a handoff: the colour changes
-      const at = mine && predicted ? predicted : b.position;
+      const fade = fades.get(key);
+      const at = mine && predicted ? predicted : fade ? fade.drawn(b.position) : b.position;
       m.mesh.position.set(at[0], at[1], at[2]);
       m.mesh.quaternion.set(b.rotation[0], b.rotation[1], b.rotation[2], b.rotation[3]);
       if (b.kind !== STATIC) {

@@ -52,6 +52,13 @@ export interface ViewerProbe {
   /** Frames rendered so far; `keyFrame`: `frames` when the last movement key went down (-1: none yet). */
   frames: number;
   keyFrame: number;
+  /** Thrown spheres drawn as predicted ghosts now, matched to the server's sphere so far, dropped unmatched so far. */
+  ghosts: number;
+  /** `frames` when the last sphere was thrown (-1: none yet), and the number of the first frame that drew a ghost after it. */
+  throwFrame: number;
+  ghostFrame: number;
+  ghostsMatched: number;
+  ghostsExpired: number;
   /** The avatar's drawn position in the last 120 frames: [frame number (1-based), x, y, z], m. */
   drawn: Array<[number, number, number, number]>;
   /** Turns the camera (radians; forward is (-sin yaw, -cos yaw) on x/z): for tests, as dragging with the right button does. */
