@@ -1,10 +1,11 @@
 /**
  * The host's read-only HTTP routes: GET /healthz (liveness + figures), /stats (figures for the
- * dashboard), /world (layout), /predict (the world a predicting client rebuilds), /metrics (Prometheus), and the built web pages (/, /dashboard,
- * /assets/*), read once at start.
+ * dashboard), /world (layout), /predict (the world a predicting client rebuilds, predict-world.ts),
+ * /metrics (Prometheus), and the built web pages (/, /dashboard, /assets/*: the viewer's core
+ * `tessera.unshared.wasm` as application/wasm), read once at start.
  *
  * Who may read: /healthz and the web pages (code, no world data: the viewer must load to offer
- * its login) are public. /stats and /world need `Authorization: Bearer <token>` of any principal
+ * its login) are public. /stats, /world and /predict need `Authorization: Bearer <token>` of any principal
  * while guests are off (401 UNAUTHENTICATED otherwise); with guests on anyone is a guest and may
  * read them. /metrics is public unless HostOptions.publicMetrics is false, then it needs a token
  * like /stats even with guests on (a Prometheus scraper sends one as a bearer token).
@@ -23,7 +24,7 @@ export interface StepWindows {
   shards: ReadonlyArray<readonly number[]>;
 }
 
-/** Registers /healthz, /, /dashboard, /assets/:file, /stats, /world and /metrics on `app`. */
+/** Registers /healthz, /, /dashboard, /assets/:file, /stats, /world, /predict and /metrics on `app`. */
 export function webRoutes(h: HostContext, app: GuardedRoutes, steps: StepWindows): void {
   /** Whether a request may read world figures: a valid bearer token, or any request while guests are on (unless `tokenOnly`). Else answers 401. */
   const mayRead = (res: HttpResponse, req: HttpRequest, tokenOnly = false): boolean => {
