@@ -1,10 +1,11 @@
 /**
  * The host's read-only HTTP routes: GET /healthz (liveness + figures), /stats (figures for the
- * dashboard), /world (layout), /metrics (Prometheus), and the built web pages (/, /dashboard,
- * /assets/*), read once at start.
+ * dashboard), /world (layout), /predict (the world a predicting client rebuilds, predict-world.ts),
+ * /metrics (Prometheus), and the built web pages (/, /dashboard, /assets/*: the viewer's core
+ * `tessera.unshared.wasm` as application/wasm), read once at start.
  *
  * Who may read: /healthz and the web pages (code, no world data: the viewer must load to offer
- * its login) are public. /stats and /world need `Authorization: Bearer <token>` of any principal
+ * its login) are public. /stats, /world and /predict need `Authorization: Bearer <token>` of any principal
  * while guests are off (401 UNAUTHENTICATED otherwise); with guests on anyone is a guest and may
  * read them. /metrics is public unless HostOptions.publicMetrics is false, then it needs a token
  * like /stats even with guests on (a Prometheus scraper sends one as a bearer token).
@@ -15,6 +16,7 @@ import type { HostContext } from './context';
 import { bearerOf, sendJson, type GuardedRoutes } from './http';
 import type { HttpResponse, HttpRequest } from './uws';
 import { ERROR, errorBody } from '../protocol/errors';
+import { predictWorld } from './predict-world';
 
 /** Step time windows the host keeps for /stats: the world step and each shard's step, ms. */
 export interface StepWindows {
@@ -22,7 +24,7 @@ export interface StepWindows {
   shards: ReadonlyArray<readonly number[]>;
 }
 
-/** Registers /healthz, /, /dashboard, /assets/:file, /stats, /world and /metrics on `app`. */
+/** Registers /healthz, /, /dashboard, /assets/:file, /stats, /world, /predict and /metrics on `app`. */
 export function webRoutes(h: HostContext, app: GuardedRoutes, steps: StepWindows): void {
   /** Whether a request may read world figures: a valid bearer token, or any request while guests are on (unless `tokenOnly`). Else answers 401. */
   const mayRead = (res: HttpResponse, req: HttpRequest, tokenOnly = false): boolean => {
@@ -85,6 +87,19 @@ export function webRoutes(h: HostContext, app: GuardedRoutes, steps: StepWindows
       cellSize: h.world.interest.cellSize,
     });
   });
+  // what a predicting client rebuilds locally (docs/protocol.md section 19, predict-world.ts)
+  app.get('/predict', (res, req) => {
+    if (!mayRead(res, req)) return;
+    let body: ReturnType<typeof predictWorld>;
+    try {
+      body = predictWorld(h);
+    } catch (e) {
+      // e.g. a world whose records this process does not hold: the client predicts nothing
+      sendJson(res, '500 Internal Server Error', errorBody(ERROR.INTERNAL, `cannot describe the world for prediction: ${(e as Error).message}`));
+      return;
+    }
+    sendJson(res, '200 OK', body);
+  });
   app.get('/metrics', (res, req) => {
     if (!h.o.publicMetrics && !mayRead(res, req, true)) return;
     let aborted = false;
@@ -118,6 +133,7 @@ function loadWeb(dir: string | undefined): Map<string, { type: string; body: Buf
       '.css': 'text/css; charset=utf-8',
       '.map': 'application/json',
       '.png': 'image/png',
+      '.wasm': 'application/wasm',
     })[extname(f)] ?? 'application/octet-stream';
   for (const f of ['index.html', 'dashboard.html']) if (existsSync(join(dir, f))) out.set(f, { type: type(f), body: readFileSync(join(dir, f)) });
   const assets = join(dir, 'assets');

@@ -141,6 +141,16 @@ export function compileCore(variant: CoreVariant = 'release'): WebAssembly.Modul
 }
 
 /**
+ * Supplies a variant's compiled module instead of reading `build/*.wasm` from disk: the browser
+ * viewer fetches `/assets/tessera.unshared.wasm`, compiles it (WebAssembly.compile) and hands it
+ * here before creating a PhysicsWorld (client prediction, src/client/predict.ts). Later
+ * compileCore(variant) calls return it.
+ */
+export function provideCoreModule(variant: CoreVariant, module: WebAssembly.Module): void {
+  moduleCache.set(variant, module);
+}
+
+/**
  * A memory for the core. `pages` (64 KiB each) must cover the layout's regions
  * (layout.planLayout gives the count); `maxPages` bounds growth (default: `pages`).
  * Shared memories are what worker threads need.

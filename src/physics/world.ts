@@ -935,6 +935,22 @@ export class PhysicsWorld {
     return this.i64().slice(at, at + used);
   }
 
+  /**
+   * Replaces the static geometry words in use with `words` (what another world's geometry()
+   * returned: i64 words, raw Q47.16 and indices), so that static records naming its blocks
+   * (heightfields, meshes) and hull or compound bodies import here as they are there (client
+   * prediction: src/client/predict-world.ts). Call it before importing those records. Throws
+   * PhysicsError GEOMETRY_FULL when the words exceed WorldConfig.geometryWords.
+   */
+  loadGeometry(words: BigInt64Array): void {
+    const cap = Number(this.header(HEADER.GEOMETRY_CAPACITY));
+    if (words.length > cap)
+      throw new PhysicsError('GEOMETRY_FULL', `loadGeometry: ${words.length} words do not fit (capacity ${cap}): raise WorldConfig.geometryWords`);
+    const d = this.i64();
+    d.set(words, this.offsets.GEOMETRY >> 3);
+    d[(this.base >> 3) + HEADER.GEOMETRY_USED] = BigInt(words.length);
+  }
+
   /** Removes a body; its handle goes stale. Throws PhysicsError STALE_HANDLE. */
   remove(h: BodyHandle): void {
     check(this.x.bodyRemove(h), 'remove');

@@ -187,7 +187,8 @@ export class MainSim {
   readonly social: SocialSim;
   private readonly socialWorld: SocialWorld;
   private readonly spawnPoints: Vec3[];
-  private readonly walkSpeed: number;
+  /** Avatar walk speed, m/s (WorldSetup.walkSpeed, default 4): an input's walk is walkX x walkSpeed / 1000. */
+  readonly walkSpeed: number;
   private readonly spawnLimit: number;
   private readonly spawnRange: number;
   private readonly spawnRangeRaw: bigint;

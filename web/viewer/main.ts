@@ -6,8 +6,20 @@
  * once their asset has arrived), joints (a line between the world anchors of their two ends, a
  * hinge's axis as a short red bar, placed every frame on the bodies' interpolated poses), the
  * shard borders drawn on the ground, and a controllable avatar.
- * It uses the client library (src/client/client.ts) and nothing of the physics core: the
- * server simulates, the viewer interpolates what it receives.
+ * It uses the client library (src/client/client.ts): the server simulates, the viewer interpolates
+ * what it receives, except the player's own avatar, which it predicts (issue 20; docs/protocol.md
+ * section 19): the unshared WebAssembly core (/assets/tessera.unshared.wasm) with the server's
+ * statics (GET /predict) runs the avatar locally, applies each input at once (a key press moves
+ * it on the next frame), rolls back and replays on each authoritative record, and draws a
+ * correction's visible error fading over about 100 ms (src/client/predicted-avatar.ts, smooth.ts).
+ * A thrown sphere is drawn at once (a ghost simulated in a local world, src/client/projectiles.ts)
+ * and replaced by the server's sphere when one appears near its path, drawn from where the ghost
+ * was with the offset fading.
+ *
+ * URL parameters: `?lag=N` adds N ms of round trip (N / 2 each way) inside the viewer's socket
+ * (web/viewer/lag-socket.ts) to try prediction; `?predict=0` turns prediction off (the avatar is
+ * interpolated like everything else). The HUD shows the round-trip time (pings every 500 ms), the
+ * size of the last correction's visible error (mm) and the corrections so far.
  *
  * Controls: WASD walk (relative to the camera), Space jump, click throws a sphere where the
  * camera looks, F drops one in front of the avatar, E picks up the nearest object within 3 m
@@ -20,8 +32,16 @@ import { CHAT_CHANNEL, OWNERSHIP_ACTION, SHAPE, type ServerMessage, type StreamE
 import type { ErrorBody } from '../../src/protocol/errors';
 import { AVATAR, encodeHandle, metresToMm, OBJECT_INPUT } from '../../src/sim/event-bodies';
 import { valuesDigest, type ViewerProbe } from './probe';
+import { laggedWebSocket } from './lag-socket';
+import { AvatarPrediction } from '../../src/client/predicted-avatar';
+import type { PredictWorld } from '../../src/client/predict-world';
+import { provideCoreModule } from '../../src/physics/wasm';
+import { ProjectilePrediction } from '../../src/client/projectiles';
+import { Smoother } from '../../src/client/smooth';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+/** Keys that change the walk or the jump (sent at once on press and release). */
+const MOVE_KEYS = new Set(['w', 'a', 's', 'd', ' ']);
 const SHARD_COLOURS = [0xe4572e, 0x29335c, 0xf3a712, 0x4caf50, 0x9c27b0, 0x00bcd4, 0xff9800, 0x8bc34a];
 const STATIC = 2,
   NO_SHARD = 255;
@@ -51,6 +71,21 @@ const probe: ViewerProbe = {
   reachOwn: false,
   terrain: [],
   joints: [],
+  rttMs: null,
+  lagMs: 0,
+  predicting: false,
+  predictError: null,
+  corrections: 0,
+  lastCorrectionMm: 0,
+  predictMs: 0,
+  frames: 0,
+  keyFrame: -1,
+  ghosts: 0,
+  throwFrame: -1,
+  ghostFrame: -1,
+  ghostsMatched: 0,
+  ghostsExpired: 0,
+  drawn: [],
   setYaw: () => {},
 };
 (window as unknown as { tessera: ViewerProbe }).tessera = probe;
@@ -185,6 +220,29 @@ async function main(): Promise<void> {
   /** Terrain drawn, by body key. */
   const terrainMeshes = new Map<string, { mesh: THREE.Mesh; info: ViewerProbe['terrain'][number] }>();
 
+  // ---- prediction (before connecting: the core and the server's statics) ----
+  const params = new URLSearchParams(location.search);
+  const lagMs = Math.max(0, Number(params.get('lag') ?? 0) || 0);
+  probe.lagMs = lagMs;
+  let predictWorld: PredictWorld | null = null;
+  if (params.get('predict') !== '0') {
+    try {
+      const [w, wasm] = await Promise.all([
+        fetch('/predict', { headers: { authorization: `Bearer ${token}` } }).then((r) =>
+          r.ok ? (r.json() as Promise<PredictWorld>) : Promise.reject(new Error(`/predict ${r.status}`)),
+        ),
+        fetch('/assets/tessera.unshared.wasm').then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`core ${r.status}`)))),
+      ]);
+      provideCoreModule('unshared', await WebAssembly.compile(wasm));
+      predictWorld = w;
+    } catch (e) {
+      probe.predictError = String(e);
+    }
+  }
+  let prediction: AvatarPrediction | null = null;
+  /** Thrown spheres drawn at once (ghosts) until the server's body is matched to them (src/client/projectiles.ts). */
+  let projectiles: ProjectilePrediction | null = null;
+
   // ---- connection ----
   let myBody: string | null = null;
   const chatLog = $('chat-log');
@@ -196,8 +254,16 @@ async function main(): Promise<void> {
     probe.chat.push(line);
   };
   const client = new TesseraClient(
-    { url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, token, privateId, WebSocket: window.WebSocket as never },
     {
+      url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`,
+      token,
+      privateId,
+      WebSocket: lagMs > 0 ? laggedWebSocket(lagMs / 2) : (window.WebSocket as never),
+      pingEveryMs: 500,
+      predict: predictWorld !== null,
+    },
+    {
+      onState: (_mirror, info) => prediction?.onState(info),
       onWelcome: (w) => {
         probe.connected = true;
         probe.publicId = w.publicId;
@@ -219,6 +285,7 @@ async function main(): Promise<void> {
         $('tick').textContent = String(t);
       },
       onMessage: (m: ServerMessage) => {
+        prediction?.onMessage(m);
         if (m.kind === 'chat') say(`${m.from === 0 ? 'server' : `#${m.from}`}: ${m.text}`);
         else if (m.kind === 'ownership') {
           const key = `${m.body.index}:${m.body.generation}`;
@@ -233,6 +300,16 @@ async function main(): Promise<void> {
       },
     },
   );
+  if (predictWorld) {
+    try {
+      prediction = new AvatarPrediction(client, predictWorld);
+      projectiles = new ProjectilePrediction(predictWorld);
+      probe.predicting = true;
+    } catch (e) {
+      probe.predictError = String(e);
+    }
+  }
+  $('predict').textContent = prediction ? 'on' : `off${probe.predictError ? ` (${probe.predictError})` : ''}`;
   await client.connect();
   const ownerId = (): number => (token === 'guest' ? 0x80000000 + client.publicId : accountId);
 
@@ -245,13 +322,22 @@ async function main(): Promise<void> {
       e.preventDefault();
       return;
     }
-    keys.add(e.key.toLowerCase());
+    const k = e.key.toLowerCase();
+    const fresh = !keys.has(k);
+    keys.add(k);
+    if (fresh && MOVE_KEYS.has(k)) {
+      // at once, not at the next 50 ms input: the predicted avatar moves on the next frame
+      probe.keyFrame = probe.frames;
+      sendWalk();
+    }
     if (e.key.toLowerCase() === 'e') pickUpOrDrop();
     if (e.key.toLowerCase() === 'f') throwBall(0);
   });
-  window.addEventListener('keyup', (e) => keys.delete(e.key.toLowerCase()));
-  let yaw = Math.PI / 4,
-    seq = 0;
+  window.addEventListener('keyup', (e) => {
+    const k = e.key.toLowerCase();
+    if (keys.delete(k) && MOVE_KEYS.has(k)) sendWalk();
+  });
+  let yaw = Math.PI / 4;
   probe.setYaw = (y) => {
     yaw = y;
   };
@@ -267,7 +353,8 @@ async function main(): Promise<void> {
     input.value = '';
     input.blur();
   });
-  setInterval(() => {
+  /** Sends the walk and jump the held keys give (predicted at once when prediction is on). */
+  function sendWalk(): void {
     const f = (keys.has('w') ? 1 : 0) - (keys.has('s') ? 1 : 0),
       r = (keys.has('d') ? 1 : 0) - (keys.has('a') ? 1 : 0);
     // camera-relative: forward is where the camera looks (yaw), right is 90 degrees clockwise
@@ -282,7 +369,12 @@ async function main(): Promise<void> {
       x /= n;
       z /= n;
     }
-    client.sendInput({ seq: ++seq, walkX: Math.round(x * 1000), walkZ: Math.round(z * 1000), jump: keys.has(' ') });
+    const input = { walkX: Math.round(x * 1000), walkZ: Math.round(z * 1000), jump: keys.has(' ') };
+    if (prediction) prediction.input(input);
+    else client.sendInput(input);
+  }
+  setInterval(() => {
+    sendWalk();
     if (carrying && mePos) {
       const at: [number, number, number] = [mePos[0] - Math.sin(yaw) * 1.5, mePos[1] + 0.8, mePos[2] - Math.cos(yaw) * 1.5];
       client.sendEvent(OBJECT_INPUT.type, OBJECT_INPUT.encode({ o: carrying, k: 'move', v: metresToMm(at) }));
@@ -300,7 +392,12 @@ async function main(): Promise<void> {
     if (!mePos) return;
     const dx = -Math.sin(yaw),
       dz = -Math.cos(yaw);
-    client.spawn([q16(mePos[0] + dx * 1.2), q16(mePos[1] + 1.2), q16(mePos[2] + dz * 1.2)], [q16(dx * speed), q16(speed > 0 ? 3 : 0), q16(dz * speed)]);
+    const at: [number, number, number] = [mePos[0] + dx * 1.2, mePos[1] + 1.2, mePos[2] + dz * 1.2],
+      v: [number, number, number] = [dx * speed, speed > 0 ? 3 : 0, dz * speed];
+    if (client.spawn([q16(at[0]), q16(at[1]), q16(at[2])], [q16(v[0]), q16(v[1]), q16(v[2])]) && projectiles) {
+      projectiles.throwSphere(at, v, performance.now());
+      probe.throwFrame = probe.frames;
+    }
   }
   /** What E picks up: the nearest object within 3 m of the avatar, one of our own first (a sphere we dropped beats the pit's balls around it). */
   function pickTarget(): RenderBody | null {
@@ -344,8 +441,56 @@ async function main(): Promise<void> {
 
   // ---- render ----
   const seen = new Set<string>();
+  const ghostMaterial = new THREE.MeshLambertMaterial({ color: 0xffffff, transparent: true, opacity: 0.8 });
+  const ghostGeometry = new THREE.SphereGeometry(0.25, 16, 12);
+  /** Ghost meshes by ghost id. */
+  const ghostMeshes = new Map<number, THREE.Mesh>();
+  /** Server spheres matched to a ghost: drawn from where the ghost was, the offset fading (Smoother). */
+  const fades = new Map<string, Smoother>();
+  let lastFrameAt = performance.now();
   const frame = (): void => {
     const bodies = client.bodies();
+    // the own avatar: predicted (null before its first record, or with prediction off)
+    const predicted = prediction?.frame() ?? null;
+    const nowMs = performance.now(),
+      dtMs = nowMs - lastFrameAt;
+    lastFrameAt = nowMs;
+    if (projectiles) {
+      projectiles.frame(nowMs);
+      const spheresNow = bodies
+        .filter((b) => b.shape === SHAPE.SPHERE && b.kind !== STATIC)
+        .map((b) => ({ key: `${b.index}:${b.generation}`, position: b.position }));
+      for (const m of projectiles.match(spheresNow)) {
+        const f = new Smoother({ tauMs: 60 });
+        f.correct(m.offset, [0, 0, 0]);
+        fades.set(m.key, f);
+      }
+      const live = new Set<number>();
+      for (const g of projectiles.ghosts) {
+        live.add(g.id);
+        let mesh = ghostMeshes.get(g.id);
+        if (!mesh) {
+          mesh = new THREE.Mesh(ghostGeometry, ghostMaterial);
+          ghostMeshes.set(g.id, mesh);
+          scene.add(mesh);
+        }
+        mesh.position.set(g.position[0], g.position[1], g.position[2]);
+      }
+      for (const [id, mesh] of ghostMeshes)
+        if (!live.has(id)) {
+          scene.remove(mesh);
+          ghostMeshes.delete(id);
+        }
+      probe.ghosts = projectiles.ghosts.length;
+      // (this frame's number is probe.frames + 1: it is counted below)
+      if (probe.ghosts > 0 && probe.ghostFrame <= probe.throwFrame) probe.ghostFrame = probe.frames + 1;
+      probe.ghostsMatched = projectiles.matched;
+      probe.ghostsExpired = projectiles.expired;
+    }
+    for (const [key, f] of fades) {
+      f.decay(dtMs);
+      if (f.size === 0) fades.delete(key);
+    }
     seen.clear();
     let moving = 0,
       spheres = 0,
@@ -396,14 +541,16 @@ async function main(): Promise<void> {
         m.mesh.material = material(b);
         m.shard = b.shard;
       } // a handoff: the colour changes
-      m.mesh.position.set(b.position[0], b.position[1], b.position[2]);
+      const fade = fades.get(key);
+      const at = mine && predicted ? predicted : fade ? fade.drawn(b.position) : b.position;
+      m.mesh.position.set(at[0], at[1], at[2]);
       m.mesh.quaternion.set(b.rotation[0], b.rotation[1], b.rotation[2], b.rotation[3]);
       if (b.kind !== STATIC) {
         moving++;
         if (b.shard !== NO_SHARD) inShards.add(b.shard);
       }
       if (mine) {
-        mePos = [b.position[0], b.position[1], b.position[2]];
+        mePos = [at[0], at[1], at[2]];
         probe.meShard = b.shard;
       }
       if (b.shape === SHAPE.SPHERE && b.kind !== STATIC) spheres++;
@@ -452,6 +599,19 @@ async function main(): Promise<void> {
     probe.hulls = hulls;
     probe.compounds = compounds;
     probe.me = mePos;
+    probe.frames++;
+    if (mePos) {
+      probe.drawn.push([probe.frames, mePos[0], mePos[1], mePos[2]]);
+      if (probe.drawn.length > 120) probe.drawn.splice(0, probe.drawn.length - 120);
+    }
+    probe.rttMs = client.rttMs;
+    $('rtt').textContent = client.rttMs === null ? '-' : client.rttMs.toFixed(0);
+    if (prediction) {
+      probe.corrections = prediction.predictor.corrections;
+      probe.lastCorrectionMm = prediction.lastCorrectionM * 1000;
+      probe.predictMs = prediction.frameMs;
+      $('corr').textContent = `${probe.lastCorrectionMm.toFixed(1)} (${probe.corrections})`;
+    }
     const target = pickTarget();
     probe.reach = target ? `${target.index}:${target.generation}` : null;
     probe.reachOwn = probe.reach !== null && owners.get(probe.reach) === ownerId();

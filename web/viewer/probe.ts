@@ -37,6 +37,30 @@ export interface ViewerProbe {
    * rope's length for a distance joint) and the hinge's or fixed joint's axis in the world (unit), else null.
    */
   joints: Array<{ kind: string; a: string; b: string | null; length: number; axis: [number, number, number] | null }>;
+  /** Smoothed round trip (TesseraClient.rttMs), ms; null before the first pong. */
+  rttMs: number | null;
+  /** Artificial round trip added in the viewer's socket (`?lag=`), ms. */
+  lagMs: number;
+  /** Whether the own avatar is predicted; `predictError` why not (null: not asked to, or it is). */
+  predicting: boolean;
+  predictError: string | null;
+  /** Corrections so far (Predictor.corrections) and the last one's visible error, mm. */
+  corrections: number;
+  lastCorrectionMm: number;
+  /** CPU time of the last frame's prediction, ms. */
+  predictMs: number;
+  /** Frames rendered so far; `keyFrame`: `frames` when the last movement key went down (-1: none yet). */
+  frames: number;
+  keyFrame: number;
+  /** Thrown spheres drawn as predicted ghosts now, matched to the server's sphere so far, dropped unmatched so far. */
+  ghosts: number;
+  /** `frames` when the last sphere was thrown (-1: none yet), and the number of the first frame that drew a ghost after it. */
+  throwFrame: number;
+  ghostFrame: number;
+  ghostsMatched: number;
+  ghostsExpired: number;
+  /** The avatar's drawn position in the last 120 frames: [frame number (1-based), x, y, z], m. */
+  drawn: Array<[number, number, number, number]>;
   /** Turns the camera (radians; forward is (-sin yaw, -cos yaw) on x/z): for tests, as dragging with the right button does. */
   setYaw(y: number): void;
 }

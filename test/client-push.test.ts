@@ -1,0 +1,127 @@
+/**
+ * Corrections under pushing converge (issue 20 acceptance, second item, as a test): a client that
+ * predicts its standing avatar (AvatarPrediction: the statics of GET /predict, 50 ms each way in
+ * its socket, 50 Hz) is walked into by another player for 1.5 s. The push is not in the local
+ * world, so the predictions of those ticks are corrected (and the visible error goes to the
+ * smoother); once the pusher has walked away, the predictions are exact again (no new correction in
+ * the last 1.5 s, many confirmed ticks) and the drawn position is the simulated one (offset 0).
+ */
+import WebSocket from 'ws';
+import { Host } from '../src/net/host';
+import { createNodeClient } from '../src/client/node';
+import type { SocketFactory, SocketLike } from '../src/client/client';
+import { AvatarPrediction } from '../src/client/predicted-avatar';
+import type { PredictWorld } from '../src/client/predict-world';
+import type { WorldSetup } from '../src/sim/main-sim';
+import { request, waitFor } from './helpers/net';
+import { addClosedBox } from './helpers/scenes';
+
+const RATE = 50;
+const setup: WorldSetup = {
+  config: { capacity: 64, tickRate: RATE, maxBodyRadius: 1, sleep: { enabled: true } },
+  scene: (w) => addClosedBox(w, 24, 12),
+  spawnPoints: [
+    [0, 1.2, 0],
+    [3, 1.2, 0],
+  ],
+};
+
+/** A `ws` socket whose messages wait `delayMs` each way (order kept). */
+function delayedSocket(delayMs: number): SocketFactory {
+  return class Delayed implements SocketLike {
+    binaryType = 'arraybuffer';
+    onopen: ((ev: unknown) => void) | null = null;
+    onmessage: ((ev: { data: unknown }) => void) | null = null;
+    onclose: ((ev: { code: number; reason: string }) => void) | null = null;
+    onerror: ((ev: unknown) => void) | null = null;
+    private readonly ws: WebSocket;
+    constructor(url: string, protocols?: string | string[]) {
+      this.ws = new WebSocket(url, protocols);
+      this.ws.binaryType = 'arraybuffer';
+      this.ws.onopen = (ev) => setTimeout(() => this.onopen?.(ev), delayMs);
+      this.ws.onmessage = (ev) => setTimeout(() => this.onmessage?.({ data: ev.data }), delayMs);
+      this.ws.onclose = (ev) => setTimeout(() => this.onclose?.({ code: ev.code, reason: ev.reason }), delayMs);
+      this.ws.onerror = (ev) => this.onerror?.(ev);
+    }
+    get readyState(): number {
+      return this.ws.readyState;
+    }
+    send(data: Uint8Array): void {
+      const copy = data.slice();
+      setTimeout(() => {
+        if (this.ws.readyState === 1) this.ws.send(copy);
+      }, delayMs);
+    }
+    close(code?: number, reason?: string): void {
+      this.ws.close(code, reason);
+    }
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+test('a pushed predicting client is corrected while pushed, smoothed, and exact again once the push ends', async () => {
+  const host = await Host.start({ port: 0, tickRate: RATE, world: setup, rateLimits: { input: { perSecond: 60, burst: 120 } } });
+  try {
+    const world = (await request('GET', `http://127.0.0.1:${host.port}/predict`)).json as PredictWorld;
+    let prediction: AvatarPrediction | null = null;
+    let maxOffset = 0;
+    const me = createNodeClient(
+      { url: `ws://127.0.0.1:${host.port}/ws`, token: 'guest', privateId: 'pushed', predict: true, pingEveryMs: 200, WebSocket: delayedSocket(50) },
+      {
+        onMessage: (m) => prediction?.onMessage(m),
+        onState: (_m, info) => {
+          prediction?.onState(info);
+          if (prediction) maxOffset = Math.max(maxOffset, prediction.smoother.size);
+        },
+      },
+    );
+    prediction = new AvatarPrediction(me, world);
+    await me.connect();
+    const pusher = createNodeClient({ url: `ws://127.0.0.1:${host.port}/ws`, token: 'guest', privateId: 'pusher' });
+    await pusher.connect();
+    const p = prediction;
+    await waitFor(() => p.predictor.body !== null && me.rttMs !== null, 10_000, 'an avatar record and a round trip');
+    await sleep(600); // both avatars land from their spawn height
+    let walk = 0;
+    const timer = setInterval(() => {
+      p.input({ walkX: 0, walkZ: 0, jump: false });
+      pusher.sendInput({ walkX: walk, walkZ: 0, jump: false });
+      p.frame();
+    }, 1000 / RATE);
+    try {
+      const before = p.predictor.corrections;
+      const startX = host.world.sim.world.position(host.world.sim.avatars.get(me.publicId) as bigint)[0];
+      walk = -1000; // the pusher walks west into the standing avatar (3 m away) and on
+      await sleep(1500);
+      walk = 1000; // away again
+      await sleep(500);
+      walk = 0;
+      await sleep(300);
+      const pushedX = host.world.sim.world.position(host.world.sim.avatars.get(me.publicId) as bigint)[0];
+      const during = p.predictor.corrections - before;
+      const confirmedAfterPush = p.predictor.confirmed;
+      const correctionsAfterPush = p.predictor.corrections;
+      await sleep(1500);
+      if (process.env.PUSH_DEBUG)
+        console.log(
+          JSON.stringify({ startX, pushedX, during, maxOffset, last: p.predictor.lastCorrection, confirmed: p.predictor.confirmed - confirmedAfterPush }),
+        );
+      // the premise: it was pushed (moved west without walking)
+      expect(pushedX).toBeLessThan(startX - 0.3);
+      // corrected while pushed; the visible error went to the smoother
+      expect(during).toBeGreaterThan(3);
+      expect(maxOffset).toBeGreaterThan(0.005);
+      // converged: exact again, nothing left to fade
+      expect(p.predictor.corrections).toBe(correctionsAfterPush);
+      expect(p.predictor.confirmed - confirmedAfterPush).toBeGreaterThan(50);
+      expect(p.smoother.size).toBe(0);
+    } finally {
+      clearInterval(timer);
+      me.close();
+      pusher.close();
+    }
+  } finally {
+    await host.stop();
+  }
+}, 30_000);
