@@ -407,6 +407,8 @@ export class TesseraClient {
         }
         closed(SILENT_CLOSE, `no message for ${silenceMs} ms`);
       }, every);
+      // a check alone does not keep a Node process alive (the socket does)
+      (this.watchdog as { unref?: () => void }).unref?.();
     }
     ws.onopen = () => {
       this.send({
