@@ -757,6 +757,7 @@ export async function serve(
     throw e;
   }
   started = true;
+  leader?.serveEdges(host.edgePort()); // edge hosts' clients (src/replica/edge.ts)
   if (leader && !leader.stats().leader) void stop('deposed while starting');
   // a promoted replica's own store gets a snapshot now, so this node restarts from its own data
   if (promoted) await host.world.flush();

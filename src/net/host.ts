@@ -48,6 +48,7 @@ import { keepLast, quantiles, webRoutes } from './web-endpoints';
 import { TEMP_ADMIN } from '../sim/event-bodies';
 import { LagHistory } from './lag';
 import { openTick } from './inputs';
+import { ackForwarded, EdgePort } from './edge-port';
 
 export { DEFAULT_RATE_LIMITS } from './options';
 export type { HostOptions, HostStats, Principal, TickFigures } from './options';
@@ -79,6 +80,8 @@ export class Host {
   private readonly stats = newCounters();
   /** Port the host listens on. */
   port = 0;
+  /** The leader's side of edge hosts (edgePort), once asked for. */
+  private edges: EdgePort | null = null;
 
   /** Reports a caught throw (HostOptions.onFault, default a JSON line on stderr) and counts it. */
   private readonly fault: Fault = (where, error) => {
@@ -173,6 +176,7 @@ export class Host {
         (s) => sessions.close(s, CLOSE.FULL, "the world's log is not replicated right now: reconnect"),
       );
     }
+    opts.edge?.bind((s, code, message) => this.sessions.error(s, code, message));
     this.tempAdmin = this.world.sim.social.tempAdminAccount;
     this.reevaluateTempAdmin();
     this.app = uws.App();
@@ -201,7 +205,7 @@ export class Host {
         resolve();
       });
     });
-    if (!h.o.manualTicks) h.schedule(performance.now());
+    if (!h.o.manualTicks && !opts.edge) h.schedule(performance.now());
     const every = opts.tempAdminEveryMs ?? 60_000;
     if (h.o.accounts && every > 0) {
       h.tempAdminTimer = setInterval(() => {
@@ -254,15 +258,44 @@ export class Host {
     }
   }
 
-  private tick(): void {
+  /**
+   * (Edge host, HostOptions.edge) Applies the leader's logged tick `tick` (its events and the
+   * private ids of its joins) to this host's copy and sends it to the clients, as a tick of a
+   * leader would be sent. Returns the copy's hash after the tick (the caller compares it with the
+   * logged one). Throws StreamError BAD_VALUE when `tick` is not the copy's next tick, Error when
+   * this host is not an edge host.
+   */
+  applyLogged(tick: number, events: readonly StreamEvent[], ids: ReadonlyArray<[string, number]>): bigint {
+    if (!this.o.edge) throw new Error('applyLogged: this host is not an edge host');
+    let hash = 0n;
+    this.tick((): ReturnType<WorldLoop['step']> => {
+      const r = this.world.applyLogged(tick, events, ids);
+      hash = r.hash;
+      return r;
+    });
+    return hash;
+  }
+
+  /** The leader's side of edge hosts (edge-port.ts): created on first use; swept every tick from then on. */
+  edgePort(): EdgePort {
+    this.edges ??= new EdgePort(this.ctx, this.sessions);
+    return this.edges;
+  }
+
+  private tick(logged?: () => ReturnType<WorldLoop['step']>): void {
     const t0 = performance.now();
+    this.edges?.sweep();
     this.sessions.heardAll();
-    const r = this.world.step();
+    const r = logged ? logged() : this.world.step();
     this.sessions.gate?.closed(r.tick);
     // protocol 4: the state of the new open tick joins the lag history; inputs published into the
     // tick just closed become acknowledged, and the inputs meant for the new open tick go into it
     this.ctx.lag.record(this.world.table, this.world.stream.tick);
-    for (const s of this.sessions.all) if (s.stream === this.world.stream && !s.closed) openTick(s.inputs, s.stream, s.privateId, r.tick);
+    for (const s of this.sessions.all)
+      if (s.stream === this.world.stream && !s.closed) {
+        if (this.o.edge) ackForwarded(s.inputs, r.tick);
+        else openTick(s.inputs, s.stream, s.privateId, r.tick);
+      }
     for (const l of r.left) {
       const accountId = this.accountOf.get(l.publicId);
       if (accountId === undefined) continue;
@@ -390,6 +423,16 @@ export class Host {
 
   /** Writes chat lines and admin records, and carries out the admin effects decided in the tick. */
   private social(out: SocialOutput): void {
+    if (this.o.edge) {
+      // an edge host's copy: the leader writes the records and carries out the effects; the edge
+      // only closes its own clients that were kicked or banned
+      for (const e of out.effects)
+        if (e.kind === 'kick') this.sessions.remove(e.publicId, CLOSE.KICKED, ERROR.NOT_ALLOWED, `kicked: ${e.reason}`);
+        else if (e.kind === 'ban')
+          for (const sess of [...this.sessions.all])
+            if (sess.principal?.accountId === e.accountId) this.sessions.remove(sess.publicId, CLOSE.BANNED, ERROR.BANNED, `banned: ${e.reason}`, sess);
+      return;
+    }
     const rec = this.o.records,
       now = this.o.clock();
     if (rec) {
@@ -440,7 +483,7 @@ export class Host {
    */
   private reevaluateTempAdmin(): void {
     const acc = this.o.accounts;
-    if (!acc) return;
+    if (!acc || this.o.edge) return;
     const list = acc.ruleAccounts();
     const since = list.reduce((m, a) => Math.min(m, a.createdMs), acc.clock());
     const id = evaluateTempAdmin(list, acc.clock(), since, this.o.tempAdminRule ?? DEFAULT_TEMP_ADMIN_RULE).accountId ?? 0;

@@ -1,0 +1,169 @@
+/**
+ * Edge hosts (issue 19, src/replica/edge.ts): a replica serves WebSocket clients from its own
+ * lockstep copy of the world and forwards what changes the world to the leader (NATS
+ * request/reply). A leader (`tessera serve --replicate`, in this process) and one edge:
+ * a client on the edge walks, and its avatar moves in the leader's world and in the edge's copy,
+ * whose hash equals the leader's logged hash at every tick; a leader client and an edge client
+ * see each other's chat; an input too far ahead gets the same error code on both; with the
+ * leader gone the edge's clients get BUSY and the edge keeps serving.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { resolveConfig, serve, type Server } from '../src/serve';
+import { EdgeHost } from '../src/replica/edge';
+import { JetStreamTickLog } from '../src/replica/jetstream-log';
+import { loadScene, sceneSetup } from '../src/scene';
+import { ERROR } from '../src/protocol/errors';
+import { CHAT_CHANNEL, type ServerMessage } from '../src/protocol/messages';
+import { natsUrl, uniqueWorld } from './helpers/nats';
+import { RawClient, request, waitFor } from './helpers/net';
+import { writeSmallScene } from './helpers/replica';
+
+jest.setTimeout(60_000);
+
+const silent = pino({ level: 'silent' });
+let dir: string;
+let url: string;
+let world: string;
+let leader: Server | null = null;
+let edge: EdgeHost | null = null;
+let nc: NatsConnection;
+const logged = new Map<number, bigint>();
+const edgeHashes = new Map<number, bigint>();
+let stopLog: () => void = () => {};
+const clients: RawClient[] = [];
+
+async function join_(port: number, privateId: string): Promise<RawClient & { publicId: number }> {
+  const c = new RawClient(`ws://127.0.0.1:${port}/ws`) as RawClient & { publicId: number };
+  clients.push(c);
+  await c.opened;
+  c.hello({ token: 'guest', privateId });
+  await c.until(() => c.of('welcome').length > 0, 10_000, `welcome of ${privateId}`);
+  c.publicId = c.of('welcome')[0].publicId;
+  return c;
+}
+
+const errors = (c: RawClient): Array<Extract<ServerMessage, { kind: 'error' }>> => c.of('error');
+const acked = (c: RawClient): number => Math.max(0, ...c.messages.map((m) => (m.kind === 'delta' || m.kind === 'snapshot' ? (m.inputSeq ?? 0) : 0)));
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tessera-edge-'));
+  url = await natsUrl();
+  world = uniqueWorld('edge');
+  const scene = writeSmallScene(dir);
+  leader = await serve(
+    resolveConfig({ port: '0', data: join(dir, 'a'), workers: '0', scene, replicate: url, replicateWorld: world, replicateLeaseMs: '2000' }, {}),
+    silent,
+  );
+  nc = await connect({ servers: url });
+  const feed = await (await JetStreamTickLog.open(nc, { world })).follow(
+    0,
+    (t) => logged.set(t.tick, t.hash),
+    () => undefined,
+  );
+  stopLog = () => feed.stop();
+  edge = await EdgeHost.start({
+    nats: url,
+    world,
+    id: 'edge1',
+    setup: sceneSetup(loadScene(scene)),
+    host: { port: 0, tickRate: 20, guests: true, onTick: (r) => edgeHashes.set(r.tick, r.hash) },
+    timeoutMs: 1000,
+    log: silent,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  for (const c of clients) c.close();
+  stopLog();
+  await edge?.stop();
+  await leader?.stop();
+  await nc?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a client on the edge walks: its avatar moves in the leader world and in the edge copy, with the leader hash at every tick', async () => {
+  const L = (leader as Server).host,
+    E = (edge as EdgeHost).host;
+  const w = await join_(E.port, 'walker');
+  // the join went to the leader: the avatar exists there (and, through the log, in the copy)
+  await waitFor(() => L.world.avatarPosition(w.publicId) !== null && E.world.avatarPosition(w.publicId) !== null, 10_000, 'the avatar on both');
+  const start = L.world.avatarPosition(w.publicId) as [number, number, number];
+  for (let k = 1; k <= 30; k++) {
+    w.send({ kind: 'input', input: { seq: k, walkX: 1000, walkZ: 0, jump: false } });
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await waitFor(
+    () =>
+      ((L.world.avatarPosition(w.publicId) as number[])[0] ?? 0) > start[0] + 1 && ((E.world.avatarPosition(w.publicId) as number[])[0] ?? 0) > start[0] + 1,
+    10_000,
+    'the avatar walked 1 m on x on the leader and on the edge',
+  );
+  // the edge client's states acknowledge its inputs (applied by the leader, shown by the copy)
+  await w.until(() => acked(w) === 30, 10_000, 'input 30 acknowledged');
+  expect(errors(w)).toEqual([]);
+  // same hash at the same tick: every tick the edge applied has the hash the leader logged
+  await waitFor(() => edgeHashes.size > 60 && logged.has(E.world.stream.tick - 1), 10_000, '60 ticks at the edge, in the log');
+  const common = [...edgeHashes.keys()].filter((t) => logged.has(t));
+  expect(common.length).toBeGreaterThan(60);
+  expect(common.filter((t) => edgeHashes.get(t) !== logged.get(t))).toEqual([]);
+  expect((edge as EdgeHost).stats()).toMatchObject({ mismatches: 0 });
+  // acknowledged means stored: the edge never shows a tick the log does not hold
+  expect(Math.max(...edgeHashes.keys())).toBeLessThanOrEqual(Math.max(...logged.keys()));
+});
+
+test('a client on the leader and a client on the edge see each other chat', async () => {
+  const a = await join_((leader as Server).host.port, 'ann');
+  const b = await join_((edge as EdgeHost).host.port, 'ben');
+  await new Promise((r) => setTimeout(r, 300)); // both joins in the world
+  a.send({ kind: 'chat', channel: CHAT_CHANNEL.WORLD, to: '', text: 'hello from the leader' });
+  b.send({ kind: 'chat', channel: CHAT_CHANNEL.WORLD, to: '', text: 'hello from the edge' });
+  const texts = (c: RawClient): string[] => c.of('chat').map((m) => m.text);
+  await a.until(() => texts(a).includes('hello from the edge'), 10_000, 'the edge line at the leader client');
+  await b.until(() => texts(b).includes('hello from the leader'), 10_000, 'the leader line at the edge client');
+  expect(texts(b)).toContain('hello from the edge');
+  expect(errors(a)).toEqual([]);
+  expect(errors(b)).toEqual([]);
+});
+
+test('an input too far ahead gets the same error code through the edge as on the leader', async () => {
+  const a = await join_((leader as Server).host.port, 'far-l');
+  const b = await join_((edge as EdgeHost).host.port, 'far-e');
+  const ahead = (c: RawClient) => c.of('welcome')[0].tick + 10_000;
+  a.send({ kind: 'input', input: { seq: 1, walkX: 0, walkZ: 0, jump: false }, tick: ahead(a) });
+  b.send({ kind: 'input', input: { seq: 1, walkX: 0, walkZ: 0, jump: false }, tick: ahead(b) });
+  await a.until(() => errors(a).length > 0, 5_000, 'the leader error');
+  await b.until(() => errors(b).length > 0, 5_000, 'the edge error');
+  expect(errors(a)[0].code).toBe(ERROR.INPUT_AHEAD);
+  expect(errors(b)[0].code).toBe(errors(a)[0].code);
+  // a valid input after it is still accepted and acknowledged
+  b.send({ kind: 'input', input: { seq: 2, walkX: 0, walkZ: 0, jump: false } });
+  await b.until(() => acked(b) === 2, 10_000, 'input 2 acknowledged through the edge');
+});
+
+test('with the leader gone the edge answers its clients BUSY and keeps serving', async () => {
+  const E = (edge as EdgeHost).host;
+  const c = await join_(E.port, 'late');
+  await leader?.stop();
+  leader = null;
+  const before = (edge as EdgeHost).stats().busy;
+  c.send({ kind: 'input', input: { seq: 1, walkX: 500, walkZ: 0, jump: false } });
+  c.send({ kind: 'chat', channel: CHAT_CHANNEL.WORLD, to: '', text: 'anyone?' });
+  await c.until(() => errors(c).length >= 2, 5_000, 'two errors');
+  expect(errors(c).map((e) => e.code)).toEqual([ERROR.BUSY, ERROR.BUSY]);
+  expect(errors(c)[0].message).toMatch(/leader did not answer/);
+  expect((edge as EdgeHost).stats().busy).toBeGreaterThanOrEqual(before + 2);
+  // still serving: ping, HTTP, and a new client is refused with BUSY (not a crash)
+  c.send({ kind: 'ping', nonce: 7n });
+  await c.until(() => c.of('pong').length > 0, 5_000, 'pong');
+  expect((await request('GET', `http://127.0.0.1:${E.port}/healthz`)).status).toBe(200);
+  const n = new RawClient(`ws://127.0.0.1:${E.port}/ws`);
+  clients.push(n);
+  await n.opened;
+  n.hello({ token: 'guest', privateId: 'newcomer' });
+  await n.until(() => errors(n).length > 0, 5_000, 'the newcomer refused');
+  expect(errors(n)[0].code).toBe(ERROR.BUSY);
+});
