@@ -10,6 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import pino from 'pino';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { resolveConfig, serve, type Server } from '../src/serve';
@@ -58,6 +59,8 @@ beforeAll(async () => {
     resolveConfig({ port: '0', data: join(dir, 'a'), workers: '0', scene, replicate: url, replicateWorld: world, replicateLeaseMs: '2000' }, {}),
     silent,
   );
+  const L = leader;
+  await waitFor(() => L.host.world.stream.tick > 5, 10_000, 'a few ticks in the log'); // (follow(0) of a log still empty races its first append)
   nc = await connect({ servers: url });
   const feed = await (await JetStreamTickLog.open(nc, { world })).follow(
     0,
@@ -166,4 +169,48 @@ test('with the leader gone the edge answers its clients BUSY and keeps serving',
   n.hello({ token: 'guest', privateId: 'newcomer' });
   await n.until(() => errors(n).length > 0, 5_000, 'the newcomer refused');
   expect(errors(n)[0].code).toBe(ERROR.BUSY);
+});
+
+test('tessera serve --follow --edge: clients of the waiting replica play through the leader; when it leads, they reconnect to it on the same port', async () => {
+  const w2 = uniqueWorld('edgeserve');
+  const scene = join(dir, 'scene.json');
+  const base = { workers: '0', scene, replicate: url, replicateWorld: w2, replicateLeaseMs: '1000' };
+  const lead = await serve(resolveConfig({ ...base, port: '0', data: join(dir, 'l2') }, {}), silent);
+  await waitFor(() => lead.host.world.stream.tick > 5, 10_000, 'a few ticks in the log');
+  // a fixed port: the edge listens on it while waiting, the new leader after
+  const fixed = await new Promise<number>((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(p));
+    });
+  });
+  let port = 0;
+  const replica = serve(resolveConfig({ ...base, port: String(fixed), data: join(dir, 'r2'), follow: 'true', edge: 'true' }, {}), silent, {
+    onWaiting: (x) => {
+      port = x.statusPort;
+    },
+  });
+  try {
+    await waitFor(() => port > 0, 20_000, 'the edge port');
+    const c = await join_(port, 'through-edge');
+    await waitFor(() => lead.host.world.avatarPosition(c.publicId) !== null, 10_000, 'the avatar on the leader');
+    const x0 = (lead.host.world.avatarPosition(c.publicId) as number[])[0];
+    for (let k = 1; k <= 20; k++) {
+      c.send({ kind: 'input', input: { seq: k, walkX: 1000, walkZ: 0, jump: false } });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await c.until(() => acked(c) === 20, 10_000, 'input 20 acknowledged through the serve edge');
+    expect((lead.host.world.avatarPosition(c.publicId) as number[])[0]).toBeGreaterThan(x0 + 0.5);
+    // the leader stops: the replica wins the lease, its edge clients are told, and it leads on the same port
+    await lead.stop();
+    const promoted = await replica;
+    await c.until(() => errors(c).some((e) => e.code === ERROR.SHUTTING_DOWN), 10_000, 'SHUTTING_DOWN at the edge client');
+    expect(promoted.host.port).toBe(port);
+    const again = await join_(port, 'through-edge');
+    expect(again.of('welcome')[0].tick).toBeGreaterThan(0);
+    await promoted.stop();
+  } finally {
+    await lead.stop();
+    await replica.then((s) => s.stop()).catch(() => undefined);
+  }
 });

@@ -36,7 +36,7 @@ import type { Session } from '../net/sessions';
 import type { WorldSetup } from '../sim/main-sim';
 import { replicaConnectOptions } from './auth';
 import { WorldFollower } from './follower';
-import { JetStreamTickLog } from './jetstream-log';
+import { JetStreamTickLog, ReplicaError } from './jetstream-log';
 import type { LoggedTick } from './log-codec';
 
 /** The edge subjects of world `world`: `tessera.<world>.edge.<kind>` (kind: join, leave, heard, or a forwarded ClientMessage kind). */
@@ -252,17 +252,22 @@ export class EdgeHost {
           edge.apply(t);
         }
       };
-      const feed = await tickLog.follow(
-        0,
-        (t) => {
-          queue.push(t);
-          if (edge || !building) pump();
-        },
-        (e) => {
-          failure ??= e;
-          o.log.error({ world: o.world, err: e.message }, 'edge: following the log failed');
-        },
-      );
+      const onTick = (t: LoggedTick): void => {
+        queue.push(t);
+        if (edge || !building) pump();
+      };
+      const onError = (e: Error): void => {
+        failure ??= e;
+        o.log.error({ world: o.world, err: e.message }, 'edge: following the log failed');
+      };
+      // (a log that was empty at the first look may get its tick 0 before the second: look again)
+      const follow = (n: number): ReturnType<JetStreamTickLog['follow']> =>
+        tickLog.follow(0, onTick, onError).catch(async (e: Error) => {
+          if (!(e instanceof ReplicaError && e.code === 'LOG_GAP') || n >= 3) throw e;
+          await new Promise((r) => setTimeout(r, 100));
+          return follow(n + 1);
+        });
+      const feed = await follow(0);
       feedStop = () => feed.stop();
       const until = performance.now() + (o.catchUpMs ?? 30_000);
       while (follower.stats().next <= Math.max(end, 0)) {
