@@ -61,7 +61,7 @@ import { LeaderError, ReplicationLeader, deposer } from './replica/leader';
 import { BUDGET_MAX, BUDGET_MIN, InterestPublisher } from './sim/interest';
 import { startReplicaStatus } from './replica/replica-status';
 import { ReplicaNode } from './replica/replica-node';
-import { EdgeHost } from './replica/edge';
+import { EdgeHost, edgeMetrics } from './replica/edge';
 import { ReplicaError } from './replica/jetstream-log';
 import type { WorldFollower } from './replica/follower';
 import type { WorldLoopOptions } from './sim/world-loop';
@@ -648,6 +648,8 @@ export async function serve(
       });
       // its own port while it waits: /metrics, /status, and 503 NOT_LEADER to clients (replica-status.ts);
       // or, with `edge`, an edge host serving clients from its own copy (src/replica/edge.ts)
+      let edgeNow: EdgeHost | null = null;
+      if (cfg.edge) edgeMetrics(metrics.registry, () => edgeNow?.stats() ?? null);
       const startEdge = async (): Promise<{ port: number; close(): Promise<void> }> => {
         const edge = await EdgeHost.start({
           nats: cfg.replicate,
@@ -661,6 +663,7 @@ export async function serve(
             host: cfg.host,
             tickRate: scene.world.tickRate,
             maxClients: cfg.maxClients,
+            metrics: () => metrics.text(),
             authenticate: (t) => {
               const p = accounts.authenticate(t);
               return p ? { account: p.account, guest: p.guest, accountId: p.guest ? undefined : p.accountId, role: p.role } : null;
@@ -670,6 +673,7 @@ export async function serve(
           timeoutMs: cfg.edgeTimeoutMs,
           log,
         });
+        edgeNow = edge;
         return { port: edge.host.port, close: () => edge.stop() };
       };
       const status = await (cfg.edge ? startEdge() : startReplicaStatus({ host: cfg.host, port: cfg.port, world: cfg.replicateWorld, node })).catch(

@@ -201,6 +201,10 @@ test('tessera serve --follow --edge: clients of the waiting replica play through
     }
     await c.until(() => acked(c) === 20, 10_000, 'input 20 acknowledged through the serve edge');
     expect((lead.host.world.avatarPosition(c.publicId) as number[])[0]).toBeGreaterThan(x0 + 0.5);
+    const m = (await request('GET', `http://127.0.0.1:${port}/metrics`)).json as string;
+    expect(Number(/^tessera_edge_forwarded_total (\d+)/m.exec(m)?.[1])).toBeGreaterThanOrEqual(20);
+    expect(Number(/^tessera_edge_max_pending_requests (\d+)/m.exec(m)?.[1])).toBe(4096);
+    expect(Number(/^tessera_edge_mismatches_total (\d+)/m.exec(m)?.[1])).toBe(0);
     // the leader stops: the replica wins the lease, its edge clients are told, and it leads on the same port
     await lead.stop();
     const promoted = await replica;

@@ -28,6 +28,8 @@
  */
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { readGauge, totalCounter } from '../net/prom-counter';
 import { ERROR, type ErrorCode } from '../protocol/errors';
 import type { ClientMessage } from '../protocol/messages';
 import { Host, type HostOptions } from '../net/host';
@@ -115,6 +117,21 @@ export interface EdgeStats {
   /** Logged ticks applied to the copy, and ticks whose hash differed from the log's. */
   ticks: number;
   mismatches: number;
+}
+
+/**
+ * Registers an edge's figures in `registry`, read at each scrape from `read()` (null: no edge
+ * running now): gauges `tessera_edge_pending_requests` and `tessera_edge_max_pending_requests`,
+ * counters `tessera_edge_forwarded_total`, `tessera_edge_busy_total` (messages answered BUSY:
+ * bound reached, leader absent or late), `tessera_edge_ticks_total`, `tessera_edge_mismatches_total`.
+ */
+export function edgeMetrics(registry: Registry, read: () => EdgeStats | null): void {
+  readGauge(registry, 'tessera_edge_pending_requests', 'Requests of this edge host waiting for the leader', () => read()?.pending);
+  readGauge(registry, 'tessera_edge_max_pending_requests', 'Most requests this edge host lets wait for the leader', () => read()?.maxPending);
+  totalCounter(registry, 'tessera_edge_forwarded_total', 'Client messages this edge host forwarded to the leader', () => read()?.forwarded);
+  totalCounter(registry, 'tessera_edge_busy_total', 'Client messages answered BUSY: too many waiting, or the leader absent or late', () => read()?.busy);
+  totalCounter(registry, 'tessera_edge_ticks_total', 'Logged ticks this edge host applied to its copy', () => read()?.ticks);
+  totalCounter(registry, 'tessera_edge_mismatches_total', "Logged ticks whose hash differed from this edge host's copy", () => read()?.mismatches);
 }
 
 /** The edge's end of the link (EdgeLink over NATS request/reply). */
