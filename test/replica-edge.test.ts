@@ -163,6 +163,8 @@ test('with the leader gone the edge answers its clients BUSY and keeps serving',
   c.send({ kind: 'ping', nonce: 7n });
   await c.until(() => c.of('pong').length > 0, 5_000, 'pong');
   expect((await request('GET', `http://127.0.0.1:${E.port}/healthz`)).status).toBe(200);
+  // the JSON endpoint would publish into the copy, which takes only the leader's log: refused
+  expect((await request('POST', `http://127.0.0.1:${E.port}/world/json-client/0`, '[]')).status).toBe(503);
   const n = new RawClient(`ws://127.0.0.1:${E.port}/ws`);
   clients.push(n);
   await n.opened;

@@ -34,8 +34,11 @@ export interface EdgeLink {
   forward(s: Session, m: ClientMessage, bytes: Uint8Array): void;
   /** Client `s` closed its socket on the edge. */
   left(s: Session): void;
-  /** Called once by the host: how the link sends an error message to a client (Sessions.error). */
-  bind(errorTo: (s: Session, code: ErrorCode, message: string) => void): void;
+  /**
+   * Called once by the host: how the link sends an error message to a client (Sessions.error),
+   * and how it closes one (1001 going away: the client reconnects and says hello again).
+   */
+  bind(errorTo: (s: Session, code: ErrorCode, message: string) => void, closeTo: (s: Session, reason: string) => void): void;
 }
 
 /** The leader's answer to a forwarded message. */

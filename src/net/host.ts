@@ -176,7 +176,10 @@ export class Host {
         (s) => sessions.close(s, CLOSE.FULL, "the world's log is not replicated right now: reconnect"),
       );
     }
-    opts.edge?.bind((s, code, message) => this.sessions.error(s, code, message));
+    opts.edge?.bind(
+      (s, code, message) => this.sessions.error(s, code, message),
+      (s, reason) => this.sessions.close(s, CLOSE.GOING_AWAY, reason),
+    );
     this.tempAdmin = this.world.sim.social.tempAdminAccount;
     this.reevaluateTempAdmin();
     this.app = uws.App();
@@ -347,9 +350,15 @@ export class Host {
     app.get('/chat/history', (res, req) =>
       chatHistory(this.ctx, res, req.getHeader('authorization'), req.getQuery('channel') ?? '', req.getQuery('before') ?? '', req.getQuery('limit') ?? ''),
     );
-    app.post('/:stream/:privateId/:lastKnownTick', (res, req) =>
-      jsonEndpoint(this.ctx, res, req.getParameter(0) ?? '', req.getParameter(1) ?? '', req.getParameter(2) ?? '', req.getHeader('authorization')),
-    );
+    // an edge host's copy takes nothing but the leader's log: the JSON endpoint's events would be lost
+    if (this.o.edge)
+      app.post('/:stream/:privateId/:lastKnownTick', (res) =>
+        sendJson(res, '503 Service Unavailable', errorBody(ERROR.NOT_ALLOWED, 'an edge host serves WebSocket clients only: post to the leader')),
+      );
+    else
+      app.post('/:stream/:privateId/:lastKnownTick', (res, req) =>
+        jsonEndpoint(this.ctx, res, req.getParameter(0) ?? '', req.getParameter(1) ?? '', req.getParameter(2) ?? '', req.getHeader('authorization')),
+      );
     this.app.ws('/ws', this.sessions.behavior()); // sessions.ts guards its own handlers
     app.any('/*', (res) => sendJson(res, '404 Not Found', errorBody(ERROR.NOT_FOUND, 'no such route')));
   }

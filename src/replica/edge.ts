@@ -141,6 +141,7 @@ class NatsEdgeLink implements EdgeLink {
   busy = 0;
   readonly keys = new Map<Session, string>();
   private errorTo: (s: Session, code: ErrorCode, message: string) => void = () => {};
+  private closeTo: (s: Session, reason: string) => void = () => {};
 
   constructor(
     private readonly nc: NatsConnection,
@@ -149,8 +150,9 @@ class NatsEdgeLink implements EdgeLink {
     readonly maxPending: number,
   ) {}
 
-  bind(errorTo: (s: Session, code: ErrorCode, message: string) => void): void {
+  bind(errorTo: (s: Session, code: ErrorCode, message: string) => void, closeTo: (s: Session, reason: string) => void): void {
     this.errorTo = errorTo;
+    this.closeTo = closeTo;
   }
 
   /** One request; resolves with the leader's answer or rejects with EdgeRefusal (BUSY when bounded, absent or late). */
@@ -190,7 +192,11 @@ class NatsEdgeLink implements EdgeLink {
         for (const e of r.errors) this.errorTo(s, e.code, e.message);
         if (r.applied > 0) s.inputs.pending.push({ tick: r.applied, seq: r.seq, body: '' });
       },
-      (e: EdgeRefusal) => this.errorTo(s, e.code, `${m.kind}: ${e.message}`),
+      (e: EdgeRefusal) => {
+        this.errorTo(s, e.code, `${m.kind}: ${e.message}`);
+        // the leader does not know this client (a new leader since its hello): it must say hello again
+        if (e.code === ERROR.NOT_FOUND) this.closeTo(s, 'the leader changed: reconnect');
+      },
     );
   }
 
@@ -239,6 +245,7 @@ export class EdgeHost {
     /** The host serving the clients. */
     readonly host: Host,
     private stopFeed: () => void,
+    private readonly log: Logger,
   ) {}
 
   /**
@@ -295,7 +302,7 @@ export class EdgeHost {
       building = true; // ticks arriving while the host starts wait in the queue
       const link = new NatsEdgeLink(nc, o.world, o.timeoutMs ?? DEFAULT_EDGE_TIMEOUT_MS, o.maxPending ?? DEFAULT_EDGE_MAX_PENDING);
       const host = await Host.start({ ...o.host, world: o.setup, adoptWorld: (lo, so) => follower.promote(lo, so), edge: link, manualTicks: true });
-      edge = new EdgeHost(nc, link, host, () => feed.stop());
+      edge = new EdgeHost(nc, link, host, () => feed.stop(), o.log);
       const e = edge;
       const silence = o.host.silenceMs ?? 5000;
       e.heardTimer = setInterval(() => link.heard(), Math.max(100, Math.floor(silence / 3)));
@@ -316,8 +323,10 @@ export class EdgeHost {
     const h = this.host.applyLogged(t.tick, t.events, t.joins);
     this.ticks++;
     if (h !== t.hash) {
+      // the copy is no longer the world: it stops (its clients see no newer tick); restart the edge
       this.mismatches++;
       this.stopFeed();
+      this.log.error({ tick: t.tick, log: t.hash.toString(16), copy: h.toString(16) }, 'edge: the copy differs from the log; it stops following');
     }
   }
 
