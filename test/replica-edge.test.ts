@@ -75,6 +75,7 @@ beforeAll(async () => {
     setup: sceneSetup(loadScene(scene)),
     host: { port: 0, tickRate: 20, guests: true, onTick: (r) => edgeHashes.set(r.tick, r.hash) },
     timeoutMs: 1000,
+    maxPending: 4,
     log: silent,
   });
 }, 60_000);
@@ -147,6 +148,20 @@ test('an input too far ahead gets the same error code through the edge as on the
   await b.until(() => acked(b) === 2, 10_000, 'input 2 acknowledged through the edge');
 });
 
+test('an admin command through the edge gets the answer the leader gives its own client', async () => {
+  const a = await join_((leader as Server).host.port, 'adm-l');
+  const b = await join_((edge as EdgeHost).host.port, 'adm-e');
+  a.send({ kind: 'admin', command: 'kick', args: [String(b.publicId), 'test'] });
+  b.send({ kind: 'admin', command: 'kick', args: [String(a.publicId), 'test'] });
+  await a.until(() => a.of('adminResult').length > 0, 5_000, 'the leader client result');
+  await b.until(() => b.of('adminResult').length > 0, 5_000, 'the edge client result');
+  const ra = a.of('adminResult')[0],
+    rb = b.of('adminResult')[0];
+  expect(ra.ok).toBe(false); // a guest may not kick
+  expect({ ok: rb.ok, command: rb.command }).toEqual({ ok: ra.ok, command: ra.command });
+  expect(rb.message.replace(/\d+/g, 'N')).toBe(ra.message.replace(/\d+/g, 'N'));
+});
+
 test('with the leader gone the edge answers its clients BUSY and keeps serving', async () => {
   const E = (edge as EdgeHost).host;
   const c = await join_(E.port, 'late');
@@ -171,6 +186,19 @@ test('with the leader gone the edge answers its clients BUSY and keeps serving',
   n.hello({ token: 'guest', privateId: 'newcomer' });
   await n.until(() => errors(n).length > 0, 5_000, 'the newcomer refused');
   expect(errors(n)[0].code).toBe(ERROR.BUSY);
+  // a leader that takes requests and never answers: the first maxPending (4) wait and time out
+  // after timeoutMs (1 s), the others are answered BUSY at once; nothing is left waiting
+  const hung = nc.subscribe(`tessera.${world}.edge.>`);
+  await nc.flush();
+  const k = errors(c).length;
+  for (let q = 10; q < 20; q++) c.send({ kind: 'input', input: { seq: q, walkX: 0, walkZ: 0, jump: false } });
+  await c.until(() => errors(c).length >= k + 10, 5_000, 'ten answers');
+  const got = errors(c).slice(k);
+  expect(got.every((e) => e.code === ERROR.BUSY)).toBe(true);
+  expect(got.filter((e) => /already wait/.test(e.message)).length).toBe(6);
+  expect(got.filter((e) => /within 1000 ms/.test(e.message)).length).toBe(4);
+  expect((edge as EdgeHost).stats().pending).toBe(0);
+  hung.unsubscribe();
 });
 
 test('tessera serve --follow --edge: clients of the waiting replica play through the leader; when it leads, they reconnect to it on the same port', async () => {
