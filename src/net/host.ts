@@ -265,17 +265,23 @@ export class Host {
    * (Edge host, HostOptions.edge) Applies the leader's logged tick `tick` (its events and the
    * private ids of its joins) to this host's copy and sends it to the clients, as a tick of a
    * leader would be sent. Returns the copy's hash after the tick (the caller compares it with the
-   * logged one). Throws StreamError BAD_VALUE when `tick` is not the copy's next tick, Error when
-   * this host is not an edge host.
+   * logged one; 0n when the tick failed before the world stepped, e.g. `tick` is not the copy's
+   * next tick: the throw is reported as tickOnce's). Throws Error when this host is not an edge host.
    */
   applyLogged(tick: number, events: readonly StreamEvent[], ids: ReadonlyArray<[string, number]>): bigint {
     if (!this.o.edge) throw new Error('applyLogged: this host is not an edge host');
     let hash = 0n;
-    this.tick((): ReturnType<WorldLoop['step']> => {
-      const r = this.world.applyLogged(tick, events, ids);
-      hash = r.hash;
-      return r;
-    });
+    try {
+      this.tick((): ReturnType<WorldLoop['step']> => {
+        const r = this.world.applyLogged(tick, events, ids);
+        hash = r.hash;
+        return r;
+      });
+    } catch (e) {
+      // as tickOnce: reported, never thrown into the log feed (a tick that failed before the world
+      // stepped returns 0n, which the caller sees as a mismatch)
+      this.fault('tick', e);
+    }
     return hash;
   }
 
