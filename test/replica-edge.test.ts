@@ -5,12 +5,14 @@
  * a client on the edge walks, and its avatar moves in the leader's world and in the edge's copy,
  * whose hash equals the leader's logged hash at every tick; a leader client and an edge client
  * see each other's chat; an input too far ahead gets the same error code on both; with the
- * leader gone the edge's clients get BUSY and the edge keeps serving.
+ * leader gone (stopped; or SIGKILLed, a child process) the edge's clients get BUSY and the edge
+ * keeps serving; `serve --follow --edge` serves clients while waiting and then leads on its port.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
 import pino from 'pino';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { resolveConfig, serve, type Server } from '../src/serve';
@@ -22,6 +24,7 @@ import { CHAT_CHANNEL, type ServerMessage } from '../src/protocol/messages';
 import { natsUrl, uniqueWorld } from './helpers/nats';
 import { RawClient, request, waitFor } from './helpers/net';
 import { writeSmallScene } from './helpers/replica';
+import { builtHelper } from './helpers/child-host';
 
 jest.setTimeout(60_000);
 
@@ -246,5 +249,61 @@ test('tessera serve --follow --edge: clients of the waiting replica play through
   } finally {
     await lead.stop();
     await replica.then((s) => s.stop()).catch(() => undefined);
+  }
+});
+
+test('the leader killed (SIGKILL, a child process): the edge answers its clients BUSY and does not crash', async () => {
+  const w3 = uniqueWorld('edgekill');
+  const cli = join(builtHelper('host-process'), '..', '..', '..', 'src', 'cli.js');
+  const args = [
+    cli,
+    'serve',
+    '--port',
+    '0',
+    '--data',
+    join(dir, 'k'),
+    '--scene',
+    join(dir, 'scene.json'),
+    '--workers',
+    '0',
+    '--replicate',
+    url,
+    '--replicate-world',
+    w3,
+  ];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exit = new Promise<void>((r) => proc.once('exit', () => r()));
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  let e3: EdgeHost | null = null;
+  try {
+    await waitFor(() => out.includes('"msg":"listening"'), 20_000, 'the child leader listening');
+    e3 = await EdgeHost.start({
+      nats: url,
+      world: w3,
+      id: 'edge3',
+      setup: sceneSetup(loadScene(join(dir, 'scene.json'))),
+      host: { port: 0, tickRate: 20, guests: true },
+      timeoutMs: 1000,
+      log: silent,
+    });
+    const c = await join_(e3.host.port, 'before-kill');
+    c.send({ kind: 'input', input: { seq: 1, walkX: 1000, walkZ: 0, jump: false } });
+    await c.until(() => acked(c) === 1, 10_000, 'input 1 acknowledged through the edge');
+    proc.kill('SIGKILL');
+    await exit;
+    const ticks = e3.stats().ticks;
+    c.send({ kind: 'input', input: { seq: 2, walkX: 0, walkZ: 0, jump: false } });
+    await c.until(() => errors(c).length > 0, 5_000, 'an error');
+    expect(errors(c)[0].code).toBe(ERROR.BUSY);
+    c.send({ kind: 'ping', nonce: 9n });
+    await c.until(() => c.of('pong').length > 0, 5_000, 'pong after the kill');
+    expect(e3.stats()).toMatchObject({ mismatches: 0 });
+    expect(e3.stats().ticks).toBeLessThanOrEqual(ticks + 2); // no tick without the leader's log
+  } finally {
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+    await e3?.stop();
   }
 });
