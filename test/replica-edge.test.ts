@@ -24,6 +24,7 @@ import { CHAT_CHANNEL, type ServerMessage } from '../src/protocol/messages';
 import { natsUrl, uniqueWorld } from './helpers/nats';
 import { RawClient, request, waitFor } from './helpers/net';
 import { writeSmallScene } from './helpers/replica';
+import { GUEST_BIT } from '../src/social/social-sim';
 import { builtHelper } from './helpers/child-host';
 
 jest.setTimeout(60_000);
@@ -163,6 +164,26 @@ test('an admin command through the edge gets the answer the leader gives its own
   expect(ra.ok).toBe(false); // a guest may not kick
   expect({ ok: rb.ok, command: rb.command }).toEqual({ ok: ra.ok, command: ra.command });
   expect(rb.message.replace(/\d+/g, 'N')).toBe(ra.message.replace(/\d+/g, 'N'));
+});
+
+test('ownership through the edge: a request from an edge client reaches the master on the leader, the grant reaches both, the new owner acts', async () => {
+  const m = await join_((leader as Server).host.port, 'own-master');
+  const r = await join_((edge as EdgeHost).host.port, 'own-requester');
+  await new Promise((res) => setTimeout(res, 300));
+  m.send({ kind: 'spawn', shape: 0, position: [0n, 3n * 65536n, 5n * 65536n], velocity: [0n, 0n, 0n], size: [0n, 0n, 0n] });
+  await m.until(() => m.of('ownership').length > 0, 5_000, 'the spawn registers its ownership');
+  const own = m.of('ownership')[0];
+  r.send({ kind: 'ownership', body: own.body, action: 0, rule: 0, target: 0 });
+  await m.until(() => m.of('events').some((x) => x.events.some((e) => e.type === 'ow' && e.origin === r.publicId)), 5_000, 'the master sees the edge request');
+  m.send({ kind: 'ownership', body: own.body, action: 2, rule: 0, target: 0 });
+  const granted = (c: RawClient): ServerMessage[] => c.of('ownership').filter((x) => x.owner === GUEST_BIT + r.publicId);
+  await waitFor(() => granted(m).length > 0 && granted(r).length > 0, 5_000, 'both see the new owner');
+  const ob = JSON.stringify({ o: `${own.body.index}:${own.body.generation}`, k: 'impulse', v: [0, 2000, 0] });
+  r.send({ kind: 'publish', type: 'ob', body: ob });
+  m.send({ kind: 'publish', type: 'ob', body: ob });
+  await m.until(() => m.of('error').some((e) => e.code === ERROR.NOT_OWNER), 5_000, 'the old owner is refused');
+  await new Promise((res) => setTimeout(res, 300));
+  expect(errors(r)).toEqual([]);
 });
 
 test('with the leader gone the edge answers its clients BUSY and keeps serving', async () => {
