@@ -259,6 +259,32 @@ test('tessera serve --follow --edge: clients of the waiting replica play through
     expect(Number(/^tessera_edge_forwarded_total (\d+)/m.exec(m)?.[1])).toBeGreaterThanOrEqual(20);
     expect(Number(/^tessera_edge_max_pending_requests (\d+)/m.exec(m)?.[1])).toBe(4096);
     expect(Number(/^tessera_edge_mismatches_total (\d+)/m.exec(m)?.[1])).toBe(0);
+    // an account registered on the leader plays on the edge: its token is checked against the
+    // replica's copy of the accounts (the data stream), and the leader knows the account
+    const post = (path: string, body: unknown) => request('POST', `http://127.0.0.1:${lead.host.port}${path}`, JSON.stringify(body));
+    const reg = await post('/auth/register', { name: 'edgeplayer', password: 'a long password' });
+    expect(reg.status).toBe(201);
+    const token = (await post('/auth/login', { name: 'edgeplayer', password: 'a long password' })).json.token as string;
+    // (the replica applies the data stream a moment after the leader answered: try again until then)
+    let acc: RawClient | null = null;
+    for (const until = Date.now() + 5_000; !acc && Date.now() < until; ) {
+      const t = new RawClient(`ws://127.0.0.1:${port}/ws`);
+      clients.push(t);
+      await t.opened;
+      t.hello({ token, privateId: 'acc' });
+      await t.until(() => t.of('welcome').length > 0 || errors(t).length > 0, 5_000, 'welcome or error');
+      if (t.of('welcome').length > 0) acc = t;
+      else await new Promise((res) => setTimeout(res, 100));
+    }
+    if (!acc) throw new Error('the account never joined through the edge');
+    const accPid = acc.of('welcome')[0].publicId;
+    await waitFor(() => lead.host.world.sim.social.principal(accPid) === reg.json.accountId, 5_000, 'the account on the leader');
+    const bad = new RawClient(`ws://127.0.0.1:${port}/ws`);
+    clients.push(bad);
+    await bad.opened;
+    bad.hello({ token: 'not-a-token', privateId: 'x' });
+    await bad.until(() => errors(bad).length > 0, 5_000, 'a bad token refused');
+    expect(errors(bad)[0].code).toBe(ERROR.UNAUTHENTICATED);
     // the leader stops: the replica wins the lease, its edge clients are told, and it leads on the same port
     await lead.stop();
     const promoted = await replica;
