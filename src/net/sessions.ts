@@ -568,7 +568,10 @@ export class Sessions {
       edge.join(s, key).then(
         (publicId) => {
           s.joining = false;
-          if (s.closed) return;
+          if (s.closed) {
+            edge.left(s); // the socket closed while the leader answered: it leaves there too
+            return;
+          }
           this.guard(s, 'edge.join', () => this.enter(s, h.world.stream, key, publicId, m));
         },
         (e: { code?: ErrorCode; message?: string }) => {
