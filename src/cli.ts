@@ -196,6 +196,9 @@ export function program(): Command {
       ),
     )
     .addOption(new Option('--follow', 'with --replicate: start as a replica following the world log; lead (listen and tick) once the lease is won [off]'))
+    .addOption(new Option('--edge', 'with --follow: serve clients from the replica copy while waiting to lead, forwarding their messages to the leader [off]'))
+    .addOption(new Option('--edge-max-pending <n>', `with --edge: requests waiting for the leader, at most [${DEFAULT_SERVE.edgeMaxPending}]`))
+    .addOption(new Option('--edge-timeout-ms <ms>', `with --edge: ms to wait for the leader's answer [${DEFAULT_SERVE.edgeTimeoutMs}]`))
     .addOption(
       new Option(
         '--replicate-snapshot-every <ticks>',

@@ -62,6 +62,7 @@ import { LeaderError, ReplicationLeader, deposer } from './replica/leader';
 import { BUDGET_MAX, BUDGET_MIN, InterestPublisher } from './sim/interest';
 import { startReplicaStatus } from './replica/replica-status';
 import { ReplicaNode } from './replica/replica-node';
+import { EdgeHost, edgeMetrics } from './replica/edge';
 import { ReplicaError } from './replica/jetstream-log';
 import type { WorldFollower } from './replica/follower';
 import type { WorldLoopOptions } from './sim/world-loop';
@@ -171,6 +172,16 @@ export interface ServeConfig {
    */
   follow: boolean;
   /**
+   * With `follow`: while it waits to lead, the replica is an edge host on `port` (src/replica/edge.ts):
+   * it serves clients from its own copy of the world and forwards their joins, inputs, chat,
+   * ownership and admin messages to the leader. Off: the port answers 503 NOT_LEADER.
+   */
+  edge: boolean;
+  /** With `edge`: most requests waiting for the leader (past it a client's message is answered BUSY). */
+  edgeMaxPending: number;
+  /** With `edge`: ms to wait for the leader's answer before answering the client BUSY. */
+  edgeTimeoutMs: number;
+  /**
    * With `replicate`: bytes of messages to clients that may wait for their tick to be in JetStream
    * (HostOptions.maxHeldBytes, src/net/send-gate.ts); beyond it the oldest waiting client is closed.
    */
@@ -226,6 +237,9 @@ export const DEFAULT_SERVE: ServeConfig = {
   replicateNkey: '',
   replicateMaxHeldBytes: 64 * 1024 * 1024,
   follow: false,
+  edge: false,
+  edgeMaxPending: 4096,
+  edgeTimeoutMs: 2000,
   replicateSnapshotEvery: 600,
   replicateSnapshotKeep: 3,
   replicateSnapshotMaxBytes: 256 * 1024 * 1024,
@@ -284,6 +298,9 @@ const ENV: Record<keyof ServeConfig, string> = {
   replicateNkey: 'TESSERA_REPLICATE_NKEY',
   replicateMaxHeldBytes: 'TESSERA_REPLICATE_MAX_HELD_BYTES',
   follow: 'TESSERA_FOLLOW',
+  edge: 'TESSERA_EDGE',
+  edgeMaxPending: 'TESSERA_EDGE_MAX_PENDING',
+  edgeTimeoutMs: 'TESSERA_EDGE_TIMEOUT_MS',
   replicateSnapshotEvery: 'TESSERA_REPLICATE_SNAPSHOT_EVERY',
   replicateSnapshotKeep: 'TESSERA_REPLICATE_SNAPSHOT_KEEP',
   replicateSnapshotMaxBytes: 'TESSERA_REPLICATE_SNAPSHOT_MAX_BYTES',
@@ -329,12 +346,16 @@ export function resolveConfig(flags: Partial<Record<keyof ServeConfig, unknown>>
     sources[key] = source;
   }
   checkCluster(out, sources);
+  if (out.edge && !out.follow && sources.edge) throw new ConfigError('edge', sources.edge, 'an edge host is a replica: set follow (--follow) as well');
   if (out.replicate === '')
     for (const k of [
       'replicateWorld',
       'replicateLeaseMs',
       'replicateNkey',
       'follow',
+      'edge',
+      'edgeMaxPending',
+      'edgeTimeoutMs',
       'replicateSnapshotEvery',
       'replicateSnapshotKeep',
       'replicateSnapshotMaxBytes',
@@ -425,6 +446,10 @@ function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
       return int(1000, 3_600_000);
     case 'replicateLeaseMs':
       return int(100, 60_000);
+    case 'edgeMaxPending':
+      return int(1, 1_000_000);
+    case 'edgeTimeoutMs':
+      return int(100, 60_000);
     case 'replicateSnapshotEvery':
       return int(0, 1_000_000);
     case 'replicateSnapshotKeep':
@@ -475,6 +500,7 @@ function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
       return raw;
     }
     case 'guests':
+    case 'edge':
     case 'follow':
     case 'publicMetrics': {
       if (typeof raw === 'boolean') return raw;
@@ -623,14 +649,45 @@ export async function serve(
         await node.close();
         return fail(e);
       });
-      // its own port while it waits: /metrics, /status, and 503 NOT_LEADER to clients (replica-status.ts)
-      const status = await startReplicaStatus({ host: cfg.host, port: cfg.port, world: cfg.replicateWorld, node }).catch(async (e: Error) => {
-        await node.close();
-        await data?.close(0);
-        await sink.close();
-        store.close();
-        throw new ConfigError('port', String(cfg.port), `cannot listen on ${cfg.host}:${cfg.port} while waiting to lead: ${e.message}`);
-      });
+      // its own port while it waits: /metrics, /status, and 503 NOT_LEADER to clients (replica-status.ts);
+      // or, with `edge`, an edge host serving clients from its own copy (src/replica/edge.ts)
+      let edgeNow: EdgeHost | null = null;
+      if (cfg.edge) edgeMetrics(metrics.registry, () => edgeNow?.stats() ?? null);
+      const startEdge = async (): Promise<{ port: number; close(): Promise<void> }> => {
+        const edge = await EdgeHost.start({
+          nats: cfg.replicate,
+          world: cfg.replicateWorld,
+          id: lo.id,
+          nkeyFile: lo.nkeyFile,
+          setup,
+          // tokens are checked against this replica's own copy of accounts and sessions (read only)
+          host: {
+            port: cfg.port,
+            host: cfg.host,
+            tickRate: scene.world.tickRate,
+            maxClients: cfg.maxClients,
+            metrics: () => metrics.text(),
+            authenticate: (t) => {
+              const p = accounts.authenticate(t);
+              return p ? { account: p.account, guest: p.guest, accountId: p.guest ? undefined : p.accountId, role: p.role } : null;
+            },
+          },
+          maxPending: cfg.edgeMaxPending,
+          timeoutMs: cfg.edgeTimeoutMs,
+          log,
+        });
+        edgeNow = edge;
+        return { port: edge.host.port, close: () => edge.stop() };
+      };
+      const status = await (cfg.edge ? startEdge() : startReplicaStatus({ host: cfg.host, port: cfg.port, world: cfg.replicateWorld, node })).catch(
+        async (e: Error) => {
+          await node.close();
+          await data?.close(0);
+          await sink.close();
+          store.close();
+          throw new ConfigError('port', String(cfg.port), `cannot listen on ${cfg.host}:${cfg.port} while waiting to lead: ${e.message}`);
+        },
+      );
       log.info({ world: cfg.replicateWorld, port: status.port }, 'replica: waiting to lead');
       opts.onWaiting?.({ statusPort: status.port });
       const abort = new Promise<never>((_, reject) =>
@@ -760,6 +817,7 @@ export async function serve(
     throw e;
   }
   started = true;
+  leader?.serveEdges(host.edgePort()); // edge hosts' clients (src/replica/edge.ts)
   if (leader && !leader.stats().leader) void stop('deposed while starting');
   // a promoted replica's own store gets a snapshot now, so this node restarts from its own data
   if (promoted) await host.world.flush();

@@ -145,6 +145,7 @@ test("a client without a key cannot connect; a replica key of another world cann
     ...replicationStreams(other),
     logNames(other).subject,
     `tessera.${other}.data.`,
+    `tessera.${other}.edge.`,
     leaseBucket(other),
     snapshotBucket(other),
     '_INBOX_r1.',

@@ -48,6 +48,7 @@ import { keepLast, quantiles, webRoutes } from './web-endpoints';
 import { TEMP_ADMIN } from '../sim/event-bodies';
 import { LagHistory } from './lag';
 import { openTick } from './inputs';
+import { ackForwarded, EdgePort } from './edge-port';
 
 export { DEFAULT_RATE_LIMITS } from './options';
 export type { HostOptions, HostStats, Principal, TickFigures } from './options';
@@ -79,6 +80,8 @@ export class Host {
   private readonly stats = newCounters();
   /** Port the host listens on. */
   port = 0;
+  /** The leader's side of edge hosts (edgePort), once asked for. */
+  private edges: EdgePort | null = null;
 
   /** Reports a caught throw (HostOptions.onFault, default a JSON line on stderr) and counts it. */
   private readonly fault: Fault = (where, error) => {
@@ -173,6 +176,10 @@ export class Host {
         (s) => sessions.close(s, CLOSE.FULL, "the world's log is not replicated right now: reconnect"),
       );
     }
+    opts.edge?.bind(
+      (s, code, message) => this.sessions.error(s, code, message),
+      (s, reason) => this.sessions.close(s, CLOSE.GOING_AWAY, reason),
+    );
     this.tempAdmin = this.world.sim.social.tempAdminAccount;
     this.reevaluateTempAdmin();
     this.app = uws.App();
@@ -201,7 +208,7 @@ export class Host {
         resolve();
       });
     });
-    if (!h.o.manualTicks) h.schedule(performance.now());
+    if (!h.o.manualTicks && !opts.edge) h.schedule(performance.now());
     const every = opts.tempAdminEveryMs ?? 60_000;
     if (h.o.accounts && every > 0) {
       h.tempAdminTimer = setInterval(() => {
@@ -254,15 +261,50 @@ export class Host {
     }
   }
 
-  private tick(): void {
+  /**
+   * (Edge host, HostOptions.edge) Applies the leader's logged tick `tick` (its events and the
+   * private ids of its joins) to this host's copy and sends it to the clients, as a tick of a
+   * leader would be sent. Returns the copy's hash after the tick (the caller compares it with the
+   * logged one; 0n when the tick failed before the world stepped, e.g. `tick` is not the copy's
+   * next tick: the throw is reported as tickOnce's). Throws Error when this host is not an edge host.
+   */
+  applyLogged(tick: number, events: readonly StreamEvent[], ids: ReadonlyArray<[string, number]>): bigint {
+    if (!this.o.edge) throw new Error('applyLogged: this host is not an edge host');
+    let hash = 0n;
+    try {
+      this.tick((): ReturnType<WorldLoop['step']> => {
+        const r = this.world.applyLogged(tick, events, ids);
+        hash = r.hash;
+        return r;
+      });
+    } catch (e) {
+      // as tickOnce: reported, never thrown into the log feed (a tick that failed before the world
+      // stepped returns 0n, which the caller sees as a mismatch)
+      this.fault('tick', e);
+    }
+    return hash;
+  }
+
+  /** The leader's side of edge hosts (edge-port.ts): created on first use; swept every tick from then on. */
+  edgePort(): EdgePort {
+    this.edges ??= new EdgePort(this.ctx, this.sessions);
+    return this.edges;
+  }
+
+  private tick(logged?: () => ReturnType<WorldLoop['step']>): void {
     const t0 = performance.now();
+    this.edges?.sweep();
     this.sessions.heardAll();
-    const r = this.world.step();
+    const r = logged ? logged() : this.world.step();
     this.sessions.gate?.closed(r.tick);
     // protocol 4: the state of the new open tick joins the lag history; inputs published into the
     // tick just closed become acknowledged, and the inputs meant for the new open tick go into it
     this.ctx.lag.record(this.world.table, this.world.stream.tick);
-    for (const s of this.sessions.all) if (s.stream === this.world.stream && !s.closed) openTick(s.inputs, s.stream, s.privateId, r.tick);
+    for (const s of this.sessions.all)
+      if (s.stream === this.world.stream && !s.closed) {
+        if (this.o.edge) ackForwarded(s.inputs, r.tick);
+        else openTick(s.inputs, s.stream, s.privateId, r.tick);
+      }
     for (const l of r.left) {
       const accountId = this.accountOf.get(l.publicId);
       if (accountId === undefined) continue;
@@ -314,9 +356,15 @@ export class Host {
     app.get('/chat/history', (res, req) =>
       chatHistory(this.ctx, res, req.getHeader('authorization'), req.getQuery('channel') ?? '', req.getQuery('before') ?? '', req.getQuery('limit') ?? ''),
     );
-    app.post('/:stream/:privateId/:lastKnownTick', (res, req) =>
-      jsonEndpoint(this.ctx, res, req.getParameter(0) ?? '', req.getParameter(1) ?? '', req.getParameter(2) ?? '', req.getHeader('authorization')),
-    );
+    // an edge host's copy takes nothing but the leader's log: the JSON endpoint's events would be lost
+    if (this.o.edge)
+      app.post('/:stream/:privateId/:lastKnownTick', (res) =>
+        sendJson(res, '503 Service Unavailable', errorBody(ERROR.NOT_ALLOWED, 'an edge host serves WebSocket clients only: post to the leader')),
+      );
+    else
+      app.post('/:stream/:privateId/:lastKnownTick', (res, req) =>
+        jsonEndpoint(this.ctx, res, req.getParameter(0) ?? '', req.getParameter(1) ?? '', req.getParameter(2) ?? '', req.getHeader('authorization')),
+      );
     this.app.ws('/ws', this.sessions.behavior()); // sessions.ts guards its own handlers
     app.any('/*', (res) => sendJson(res, '404 Not Found', errorBody(ERROR.NOT_FOUND, 'no such route')));
   }
@@ -390,6 +438,16 @@ export class Host {
 
   /** Writes chat lines and admin records, and carries out the admin effects decided in the tick. */
   private social(out: SocialOutput): void {
+    if (this.o.edge) {
+      // an edge host's copy: the leader writes the records and carries out the effects; the edge
+      // only closes its own clients that were kicked or banned
+      for (const e of out.effects)
+        if (e.kind === 'kick') this.sessions.remove(e.publicId, CLOSE.KICKED, ERROR.NOT_ALLOWED, `kicked: ${e.reason}`);
+        else if (e.kind === 'ban')
+          for (const sess of [...this.sessions.all])
+            if (sess.principal?.accountId === e.accountId) this.sessions.remove(sess.publicId, CLOSE.BANNED, ERROR.BANNED, `banned: ${e.reason}`, sess);
+      return;
+    }
     const rec = this.o.records,
       now = this.o.clock();
     if (rec) {
@@ -440,7 +498,7 @@ export class Host {
    */
   private reevaluateTempAdmin(): void {
     const acc = this.o.accounts;
-    if (!acc) return;
+    if (!acc || this.o.edge) return;
     const list = acc.ruleAccounts();
     const since = list.reduce((m, a) => Math.min(m, a.createdMs), acc.clock());
     const id = evaluateTempAdmin(list, acc.clock(), since, this.o.tempAdminRule ?? DEFAULT_TEMP_ADMIN_RULE).accountId ?? 0;

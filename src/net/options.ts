@@ -4,6 +4,7 @@
  * of /healthz, /stats and the metrics).
  */
 import type { DurableLog } from './send-gate';
+import type { EdgeLink } from './edge-port';
 import type { ClientMessage } from '../protocol/messages';
 import type { StepResult, WorldLoop, WorldLoopOptions } from '../sim/world-loop';
 import type { WorldSetup } from '../sim/main-sim';
@@ -69,6 +70,12 @@ export interface HostOptions {
    * is acknowledged by) a tick a replica taking over would not have. None: messages go at once.
    */
   durableLog?: DurableLog;
+  /**
+   * Run as an edge host (src/replica/edge.ts): the world is a copy driven by the leader's log
+   * (Host.applyLogged; no tick timer), and what changes the world (hello's join, inputs, chat,
+   * ownership, admin, publish, spawn) goes to the leader through this link (edge-port.ts).
+   */
+  edge?: EdgeLink;
   /** Bytes of messages waiting for the durableLog, at most; beyond it the oldest waiting session is closed (CLOSE.FULL). Default 64 MiB. */
   maxHeldBytes?: number;
   /** Token -> principal, or null to refuse. Default: guest tokens ("guest") when guests are on. */
@@ -209,6 +216,7 @@ type Unset =
   | 'worldLoop'
   | 'adoptWorld'
   | 'durableLog'
+  | 'edge'
   | 'originAllowList'
   | 'rateLimits'
   | 'accounts'

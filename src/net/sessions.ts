@@ -87,6 +87,12 @@ export interface Session {
   inputs: InputState;
   /** (protocol 4, hello.predict) Send the avatar's raw record with each state (predict.ts). */
   predict: boolean;
+  /** (edge host) The hello is being answered by the leader (edge-port.ts). */
+  joining?: boolean;
+  /** (leader, a client of an edge host) Errors are collected here for the edge's reply instead of sent. */
+  relay?: Array<{ code: ErrorCode; message: string }>;
+  /** (leader, a client of an edge host) Clock ms the edge last vouched for it (edge-port.ts). */
+  edgeHeardMs?: number;
 }
 
 /** The open WebSocket sessions of a host and their handlers. */
@@ -312,6 +318,7 @@ export class Sessions {
     s.closed = true;
     s.ws = null;
     if (s.authTimer) clearTimeout(s.authTimer);
+    if (s.stream && this.h.o.edge) this.h.o.edge.left(s);
     this.gate?.forget(s);
     this.all.delete(s);
     if (s.token) this.h.tokens.removeSocket(s.token, s);
@@ -348,6 +355,10 @@ export class Sessions {
    * session closed right after it still gets it).
    */
   error(s: Session, code: ErrorCode, message: string): void {
+    if (s.relay) {
+      s.relay.push({ code, message });
+      return;
+    }
     this.sendNow(s, encodeServer({ kind: 'error', code, message }));
   }
 
@@ -427,6 +438,10 @@ export class Sessions {
       this.close(s, CLOSE.BAD_MESSAGE, `malformed: ${e.reason}`);
       return;
     }
+    if (s.joining) {
+      this.error(s, ERROR.BUSY, 'the hello is still being answered: wait for the welcome');
+      return;
+    }
     if (!s.stream) {
       if (m.kind !== 'hello') {
         this.error(s, ERROR.UNAUTHENTICATED, 'the first message must be hello');
@@ -436,6 +451,21 @@ export class Sessions {
       this.hello(s, m);
       return;
     }
+    const edge = this.h.o.edge;
+    if (edge && FORWARDED.has(m.kind) && s.stream === this.h.world.stream) {
+      if (this.limited(s, m.kind)) return;
+      edge.forward(s, m, new Uint8Array(data.slice(0)));
+      return;
+    }
+    this.dispatch(s, m);
+  }
+
+  /**
+   * Handles one decoded message of a joined session: the rate limits, then the message
+   * (`handle`); a StreamError is answered with its code. Also the leader's entry for a message a
+   * client of an edge host sent (edge-port.ts), whose errors `s.relay` collects.
+   */
+  dispatch(s: Session, m: ClientMessage): void {
     if (this.limited(s, m.kind)) {
       if (m.kind === 'admin') this.auditDropped(s, m);
       return;
@@ -519,6 +549,11 @@ export class Sessions {
       this.close(s, CLOSE.POLICY, 'bad hello');
       return;
     }
+    if (h.o.edge && m.stream !== h.world.stream.name) {
+      this.error(s, ERROR.NOT_ALLOWED, `an edge host serves the world stream ${h.world.stream.name} only`);
+      this.close(s, CLOSE.POLICY, 'edge: world stream only');
+      return;
+    }
     const refused = h.admission.refusal(m.stream, s.principal);
     if (refused) {
       this.error(s, refused.code, refused.message);
@@ -527,25 +562,42 @@ export class Sessions {
     }
     // identity is the principal: the private id is scoped by it (identity.ts); a guest's scope is this connection
     const key = scopedId(s.principal, s.principal.guest ? this.guestScopeFor(s, m.stream, m.privateId) : '', m.privateId);
+    if (h.o.edge) {
+      const edge = h.o.edge;
+      s.joining = true;
+      edge.join(s, key).then(
+        (publicId) => {
+          s.joining = false;
+          if (s.closed) {
+            edge.left(s); // the socket closed while the leader answered: it leaves there too
+            return;
+          }
+          this.guard(s, 'edge.join', () => this.enter(s, h.world.stream, key, publicId, m));
+        },
+        (e: { code?: ErrorCode; message?: string }) => {
+          s.joining = false;
+          if (s.closed) return;
+          this.error(s, e.code ?? ERROR.BUSY, `the leader did not admit this client: ${e.message ?? String(e)}`);
+          this.close(s, CLOSE.POLICY, 'edge: join refused');
+        },
+      );
+      return;
+    }
     const stream = h.admission.stream(m.stream, s.principal);
-    const joined = stream.connect(key);
+    const joined = joinStream(h, stream, key, s.principal);
+    this.enter(s, stream, key, joined.publicId, m);
+  }
+
+  /** After the join: the session is on `stream` as `key` / `publicId`: welcome, catch-up, and on the world stream its view. */
+  private enter(s: Session, stream: EventStream, key: string, publicId: number, m: Extract<ClientMessage, { kind: 'hello' }>): void {
+    const h = this.h;
     if (s.authTimer) {
       clearTimeout(s.authTimer);
       s.authTimer = null;
     }
     s.stream = stream;
     s.privateId = key;
-    s.publicId = joined.publicId;
-    const accountId = s.principal.accountId;
-    if (stream === h.world.stream) {
-      const role = ['player', 'moderator', 'admin'].includes(s.principal.role ?? '') ? (s.principal.role as string) : 'player';
-      stream.publishServer(IDENTITY.type, IDENTITY.encode({ publicId: s.publicId, accountId: accountId ?? 0, role: role as IdentityRole }));
-    }
-    if (stream === h.world.stream && accountId !== undefined) {
-      h.accountOf.set(s.publicId, accountId);
-      const saved = joined.connected ? h.o.avatars?.loadAvatar(accountId) : null;
-      if (saved) stream.publishServer(PLACE.type, PLACE.encode({ publicId: s.publicId, position: metresToMm(saved.position) }));
-    }
+    s.publicId = publicId;
     const ws = s.ws as WebSocket<Session>;
     ws.cork(() => {
       this.sendMsg(s, {
@@ -657,4 +709,31 @@ export class Sessions {
         return;
     }
   }
+}
+
+/**
+ * Client message kinds an edge host forwards to its leader (edge-port.ts): the ones that change
+ * the world. The others (ack, interest, ping, lagRaycast) are served from the edge's own copy.
+ */
+export const FORWARDED: ReadonlySet<ClientMessage['kind']> = new Set(['input', 'publish', 'chat', 'spawn', 'ownership', 'admin']);
+
+/**
+ * Connects `key` (a scoped private id, identity.ts) of principal `p` to `stream`; on the world
+ * stream also publishes its identity ('_id') and, for an account, the avatar's saved place
+ * ('_pl') and notes its account (HostContext.accountOf). What a hello does on the leader, for a
+ * client of its own or of an edge host (edge-port.ts). Throws StreamError as EventStream.connect.
+ */
+export function joinStream(h: HostContext, stream: EventStream, key: string, p: Principal): { publicId: number; connected: boolean } {
+  const joined = stream.connect(key);
+  const accountId = p.accountId;
+  if (stream === h.world.stream) {
+    const role = ['player', 'moderator', 'admin'].includes(p.role ?? '') ? (p.role as string) : 'player';
+    stream.publishServer(IDENTITY.type, IDENTITY.encode({ publicId: joined.publicId, accountId: accountId ?? 0, role: role as IdentityRole }));
+  }
+  if (stream === h.world.stream && accountId !== undefined) {
+    h.accountOf.set(joined.publicId, accountId);
+    const saved = joined.connected ? h.o.avatars?.loadAvatar(accountId) : null;
+    if (saved) stream.publishServer(PLACE.type, PLACE.encode({ publicId: joined.publicId, position: metresToMm(saved.position) }));
+  }
+  return joined;
 }

@@ -12,6 +12,8 @@
  * ```
  *  user          publish                                          subscribe
  *  replica <id>  tessera.<world>.log, tessera.<world>.data.>        _INBOX_<id>.>
+ *                tessera.<world>.edge.> (edge hosts, edge.ts)       tessera.<world>.edge.>
+ *                (and a reply to each request it received: allow_responses)
  *                (JetStream publishes),
  *                $KV.TESSERA_LEASE_<world>.leader,
  *                $O.TESSERA_SNAP_<world>.> and STREAM.PURGE of its
@@ -79,11 +81,14 @@ export function replicaPermissions(world: string, id: string): NatsPermissions {
         `$O.${snaps}.>`,
         `${api}.STREAM.PURGE.OBJ_${snaps}`,
         `${api}.INFO`,
+        // edge hosts: requests to the leader (edge.ts)
+        `tessera.${world}.edge.>`,
         ...perStream,
       ],
     },
-    subscribe: { allow: [`_INBOX_${id}.>`] },
-    allow_responses: false,
+    // the leader answers edge requests: subscribe to them, and reply once to each (allow_responses)
+    subscribe: { allow: [`_INBOX_${id}.>`, `tessera.${world}.edge.>`] },
+    allow_responses: true,
   };
 }
 

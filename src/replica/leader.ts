@@ -20,6 +20,8 @@ import { JetStreamTickLog, type ReplicaError } from './jetstream-log';
 import { LeaderLease } from './lease';
 import { ReplicatedLogStore, type ReplicationStats } from './replicated-store';
 import { SnapshotPublisher, SnapshotStore, type SnapshotStats } from './snapshots';
+import { EdgeServer } from './edge';
+import type { EdgePort } from '../net/edge-port';
 
 /** Settings of a leader. */
 export interface LeaderOptions {
@@ -68,6 +70,7 @@ export function deposer(o: Pick<LeaderOptions, 'world' | 'log' | 'onDeposed'>): 
 
 /** A running leader (module comment). */
 export class ReplicationLeader {
+  private edges: EdgeServer | null = null;
   private constructor(
     private readonly nc: NatsConnection,
     private readonly lease: LeaderLease,
@@ -174,8 +177,17 @@ export class ReplicationLeader {
     return { ...this.store.stats(), leader: this.lease.isLeader(), snapshots: this.snapshots ? { ...this.snapshots.figures } : null };
   }
 
+  /**
+   * Answers the edge hosts of this world (edge.ts EdgeServer, subjects tessera.<world>.edge.>)
+   * through `port` (Host.edgePort) on this leader's connection, until close.
+   */
+  serveEdges(port: EdgePort): void {
+    this.edges ??= EdgeServer.start(this.nc, this.o.world, port, this.o.log);
+  }
+
   /** Waits (up to `timeoutMs`) for the ticks still in flight and the snapshot being stored, releases the lease, closes the connection. */
   async close(timeoutMs = 5_000): Promise<void> {
+    this.edges?.stop();
     this.store.afterAppend = null;
     await this.store.drain(timeoutMs).catch((e: Error) => this.o.log.warn({ err: e.message }, 'replication: closing with ticks not acknowledged'));
     await this.snapshots?.idle();

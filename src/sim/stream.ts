@@ -561,6 +561,62 @@ export class EventStream {
     return { tick: t, events, random };
   }
 
+  /**
+   * An edge host's copy of the world stream (src/replica/edge.ts): closes the open tick with the
+   * events the leader logged for it (canonical order, as the log holds them) instead of this
+   * stream's own. Events stamped locally into the open tick are dropped (the log is the world's
+   * truth); no silence '_d' is decided here; '_c'/'_d' update the client table as in `resume`;
+   * `ids` name the private ids of clients that joined in this tick ([privateId, publicId]).
+   * Returns tick t's events (frozen) and its generator, as `advance`. Throws StreamError
+   * BAD_VALUE when `tick` is not the open tick or an event is not of it.
+   */
+  mirrorTick(tick: number, events: readonly StreamEvent[], ids: ReadonlyArray<[string, number]> = []): ClosedTick {
+    const t = this.openTick;
+    if (tick !== t) throw bad(`mirror: tick ${tick} is not the open tick ${t}`);
+    this.pending = [];
+    this.seqs.clear();
+    for (const c of this.leavers) c.leaving = false;
+    this.leavers = [];
+    const now = this.clock.now();
+    const counts = new Map<number, number>();
+    const out: LoggedEvent[] = [];
+    for (const e of events) {
+      if (e.tick !== t) throw bad(`mirror: event of tick ${e.tick} in tick ${t}`);
+      const seq = counts.get(e.origin) ?? 0;
+      counts.set(e.origin, seq + 1);
+      const le: LoggedEvent = Object.freeze({ tick: t, type: e.type, origin: e.origin, body: e.body, seq });
+      const cls = eventClass(le);
+      if (cls === EVENT_CLASS.CONNECT || cls === EVENT_CLASS.DISCONNECT) {
+        const id = parsePublicId(e.body);
+        if (id !== null) {
+          let c = this.byPublic.get(id);
+          if (c === undefined) {
+            c = { publicId: id, privateId: null, connected: false, lastHeard: now, joinTick: -1, leaving: false };
+            this.byPublic.set(id, c);
+            this.nextId = Math.max(this.nextId, id + 1);
+          }
+          c.connected = cls === EVENT_CLASS.CONNECT;
+          c.lastHeard = now;
+          if (c.connected) c.joinTick = t;
+        }
+      }
+      this.append(le);
+      out.push(le);
+    }
+    for (const [priv, pub] of ids) {
+      const c = this.byPublic.get(pub);
+      if (!c || !isClientKey(priv)) continue;
+      if (c.privateId !== null && c.privateId !== priv) this.byPrivate.delete(c.privateId);
+      c.privateId = priv;
+      this.byPrivate.set(priv, c);
+    }
+    const random = this.base.clone();
+    this.openTick = t + 1;
+    this.base.jump();
+    this.rnd.copyFrom(this.base);
+    return { tick: t, events: Object.freeze(out), random };
+  }
+
   // ---- log, catch-up ----
 
   /**

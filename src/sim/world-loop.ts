@@ -291,6 +291,28 @@ export class WorldLoop {
   }
 
   /**
+   * An edge host's step (src/replica/edge.ts): closes the stream's open tick with the events the
+   * leader logged for it (EventStream.mirrorTick: nothing of this process's own goes in), applies
+   * them to the world and indexes the new state. The derived events of the tick are not published:
+   * the leader logged them in the next tick. The caller compares the returned `hash` with the
+   * logged one. Throws StreamError BAD_VALUE when `tick` is not the open tick.
+   */
+  applyLogged(tick: number, events: readonly StreamEvent[], ids: ReadonlyArray<[string, number]> = []): StepResult {
+    const t0 = performance.now();
+    const closed = this.stream.mirrorTick(tick, events, ids);
+    const res = this.sim.apply(closed.tick, closed.events);
+    const hash = this.sim.hash();
+    this.index();
+    const next = this.stream.tick;
+    if (next % this.snapshotEvery === 0) {
+      const payload = this.snapshotPayload(hash);
+      this.stream.addSnapshot(next, payload.length + 16, payload);
+      if (Number.isFinite(this.retainTicks) && next > this.retainTicks) this.stream.trimBefore(next - this.retainTicks);
+    }
+    return { tick: closed.tick, events: closed.events, refused: res.refused, left: res.left, social: res.social, hash, ms: performance.now() - t0 };
+  }
+
+  /**
    * The catch-up snapshot of the current state (start of the stream's open tick), JSON (the body
    * of the '_s' event a catching-up client receives):
    *   { tick, hash: state hash (hex),
