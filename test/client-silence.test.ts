@@ -89,10 +89,10 @@ test('a host that never answers the upgrade is left for the next address after s
 
 test('a live host with nothing to send (manual ticks) keeps its client: the keepalive ping is answered', async () => {
   const host = await Host.start({ port: 0, manualTicks: true, world: testWorld({ spheres: 0 }) });
-  const c = nodeClient({ url: `ws://127.0.0.1:${host.port}/ws`, token: 'guest', privateId: 'quiet-2', silenceMs: 300 });
+  const c = nodeClient({ url: `ws://127.0.0.1:${host.port}/ws`, token: 'guest', privateId: 'quiet-2', silenceMs: 1000 });
   try {
     await c.connect();
-    await new Promise((r) => setTimeout(r, 1500)); // five silence periods without a tick
+    await new Promise((r) => setTimeout(r, 3500)); // three and a half silence periods without a tick
     expect({ drops: c.silentDrops, reconnects: c.reconnects }).toEqual({ drops: 0, reconnects: 0 });
     expect(c.rttMs).not.toBeNull(); // the keepalive's pong
   } finally {
