@@ -2,11 +2,14 @@
  * Script threads (issue 21): the world of 200 scripted objects of test/script-world.test.ts (door,
  * spawner, scoreboard, one looping script) gives the same events and hash at every tick with its
  * scripts on the world thread (threads 0), on 1 and on 2 script threads; the looping script is
- * suspended at the same tick in all three; a replay of the log on 2 threads matches every tick.
+ * suspended at the same tick in all three; a world on 2 threads restored from the tick-80 snapshot
+ * goes on with the same hash; a replay of the log on 2 threads matches every tick.
  * Needs `npm run build` (the script thread runs the compiled worker).
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SqliteStore } from '../src/persist/sqlite-store';
 import type { StreamEvent } from '../src/protocol/messages';
 import { ScriptEngine } from '../src/script/engine';
 import { encodeHandle } from '../src/sim/event-bodies';
@@ -23,12 +26,18 @@ const DOOR = example('door'),
 const LOOPER = `on('touch', () => { for (;;) {} });`;
 const N = 200;
 const CHECKPOINT = 40;
-const TICKS = 90;
+const RESTART = 90;
+const TICKS = 100;
 const SEED = '00112233445566778899aabbccddeeff';
 
 let engine: ScriptEngine;
+let dir: string;
 beforeAll(async () => {
   engine = await ScriptEngine.create(7);
+  dir = mkdtempSync(join(tmpdir(), 'tessera-script-threads-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
 });
 
 const setup = (threads: number): WorldSetup => ({ ...testWorld({ spheres: N }), scripts: { engine, checkpointEvery: CHECKPOINT, spawnLimit: 4, threads } });
@@ -64,16 +73,24 @@ function isMoving(loop: WorldLoop, h: bigint): boolean {
   }
 }
 
-test(`${N} scripted objects: the same events and hash at every tick on 0, 1 and 2 script threads, and in a replay on 2`, async () => {
+test(`${N} scripted objects: the same events and hash at every tick on 0, 1 and 2 script threads, after a restore on 2, and in a replay on 2`, async () => {
   const clock = { t: 1_000_000 };
   const now = { now: () => clock.t };
-  const worlds = [0, 1, 2].map((threads) => new WorldLoop(new EventStream('world', { clock: now, seed: SEED }), setup(threads)));
+  const store = SqliteStore.open(join(dir, 'world.sqlite'));
+  const worlds = [0, 1, 2].map(
+    (threads) =>
+      new WorldLoop(
+        new EventStream('world', { clock: now, seed: SEED }),
+        setup(threads),
+        threads === 2 ? { persist: { store, snapshotEvery: CHECKPOINT } } : {},
+      ),
+  );
   expect(worlds.map((w) => w.sim.scripts?.threads)).toEqual([0, 1, 2]);
   const bodies: bigint[] = [];
   const hashes: bigint[] = [];
   const log: StreamEvent[] = [];
   const suspendedAt = [-1, -1, -1];
-  for (let t = 0; t < TICKS; t++) {
+  for (let t = 0; t < RESTART; t++) {
     for (const w of worlds) drive(w, t, bodies);
     clock.t += 50;
     const [a, ...others] = worlds.map((w) => w.step());
@@ -105,7 +122,27 @@ test(`${N} scripted objects: the same events and hash at every tick on 0, 1 and 
   expect(stores(worlds[1])).toEqual(stores(worlds[0]));
   expect(stores(worlds[2])).toEqual(stores(worlds[0]));
   expect(stores(worlds[0]).filter((s, k) => k % 3 === 2 && Number(JSON.parse(s ?? '{}').hits) >= 1).length).toBeGreaterThan(10);
-  await Promise.all(worlds.map((w) => w.close()));
+
+  // a world on 2 threads restored from the newest snapshot (tick 80, a checkpoint) plus the log after it
+  const back = WorldLoop.restore('world', setup(2), store, {}, { clock: now, seed: SEED }) as WorldLoop;
+  expect(back).not.toBeNull();
+  expect(back.stream.tick).toBe(RESTART);
+  expect(back.sim.scripts?.threads).toBe(2);
+  expect(back.sim.hash()).toBe(worlds[0].sim.hash());
+  for (let t = RESTART; t < TICKS; t++) {
+    for (const w of [...worlds, back]) drive(w, t, bodies);
+    clock.t += 50;
+    const a = worlds[0].step(),
+      c = back.step();
+    worlds[1].step();
+    worlds[2].step();
+    expect(c.events).toEqual(a.events);
+    expect(c.hash).toBe(a.hash);
+    hashes.push(a.hash);
+    log.push(...a.events);
+  }
+  await Promise.all([...worlds, back].map((w) => w.close()));
+  store.close();
 
   const replayed: bigint[] = [];
   await replayLog(setup(2), log, TICKS, (r) => replayed.push(r.hash));

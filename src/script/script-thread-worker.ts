@@ -27,7 +27,7 @@ async function handle(ops: ThreadOp[]): Promise<ThreadAnswer> {
     if (o.op === 'load') {
       const s = e.load(o.spec);
       scripts.set(o.id, s);
-      replies.push({ op: 'load', suspended: s.suspended });
+      replies.push({ op: 'load', suspended: s.suspended, store: s.serializeStore() });
     } else if (o.op === 'deliver') {
       const s = get(o.id);
       const r = s.deliver(o.self, o.events);

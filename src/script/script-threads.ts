@@ -28,7 +28,7 @@ export type ThreadOp =
 
 /** A thread's answer to one op (same index as the request's op). */
 export type ThreadReply =
-  | { op: 'load'; suspended: { code: ScriptErrorCode; message: string } | null }
+  | { op: 'load'; suspended: { code: ScriptErrorCode; message: string } | null; store: string }
   | { op: 'deliver'; ok: true; commands: ScriptCommand[]; store: string }
   | { op: 'deliver'; ok: false; code: ScriptErrorCode; message: string }
   | { op: 'other' };
@@ -109,7 +109,7 @@ export class ScriptThreads {
     const id = this.nextId++;
     const [r] = this.request(new Map([[thread, [{ op: 'load', id, spec }]]])).get(thread) as ThreadReply[];
     if (r.op !== 'load') throw new Error('script thread: load answered out of order');
-    return new RemoteScript(id, thread, spec.store || '{}', r.suspended);
+    return new RemoteScript(id, thread, r.store, r.suspended);
   }
 
   /** Frees a script's sandbox (sent with the thread's next request). */
