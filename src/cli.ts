@@ -121,6 +121,7 @@ export function program(): Command {
     .addOption(new Option('-d, --data <dir>', `directory of tessera.sqlite [${DEFAULT_SERVE.data}]`))
     .addOption(new Option('-s, --scene <file>', 'scene file (tessera.scene.v1) [scenes/demo.json]'))
     .addOption(new Option('-w, --workers <n>', `shard worker threads [${DEFAULT_SERVE.workers}]`))
+    .addOption(new Option('--script-threads <n>', `object script worker threads (0: on the world thread) [${DEFAULT_SERVE.scriptThreads}]`))
     .addOption(new Option('--guests', 'accept the "guest" token [on]'))
     .addOption(new Option('--no-guests', 'refuse the "guest" token (then only /healthz, /metrics, /auth/* and the web pages answer without a token)'))
     .addOption(new Option('--public-metrics', 'GET /metrics without a token [on]'))

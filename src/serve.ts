@@ -84,6 +84,8 @@ export interface ServeConfig {
   scene: string;
   /** Shard worker threads (0 = shards on the main thread). */
   workers: number;
+  /** Object script worker threads (0 = scripts on the world thread; WorldScriptOptions.threads). */
+  scriptThreads: number;
   /** Accept the "guest" token. */
   guests: boolean;
   /** GET /metrics without a token (false: a bearer token of any principal is needed, even with guests on). */
@@ -203,6 +205,7 @@ export const DEFAULT_SERVE: ServeConfig = {
   data: './data',
   scene: join(__dirname, '..', '..', '..', 'scenes', 'demo.json'),
   workers: availableParallelism(),
+  scriptThreads: 0,
   guests: true,
   publicMetrics: true,
   snapshotEvery: 200,
@@ -264,6 +267,7 @@ const ENV: Record<keyof ServeConfig, string> = {
   data: 'TESSERA_DATA',
   scene: 'TESSERA_SCENE',
   workers: 'TESSERA_WORKERS',
+  scriptThreads: 'TESSERA_SCRIPT_THREADS',
   guests: 'TESSERA_GUESTS',
   publicMetrics: 'TESSERA_PUBLIC_METRICS',
   snapshotEvery: 'TESSERA_SNAPSHOT_EVERY',
@@ -403,6 +407,7 @@ function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
     case 'port':
       return int(0, 65535);
     case 'workers':
+    case 'scriptThreads':
       return int(0, 64);
     case 'snapshotEvery':
       return int(1, 1_000_000);
@@ -580,7 +585,7 @@ export async function serve(
   const accounts = new AccountService(store, { guests: cfg.guests, maxBuckets: cfg.authMaxBuckets });
   const setup = sceneSetup(scene, cluster ? 0 : cfg.workers);
   // object scripts (issue 21): checkpoints at the snapshot ticks, so a restore continues exactly
-  setup.scripts = { engine: await ScriptEngine.create(0), checkpointEvery: cfg.snapshotEvery };
+  setup.scripts = { engine: await ScriptEngine.create(0), checkpointEvery: cfg.snapshotEvery, threads: cfg.scriptThreads };
   setup.shardOptions = {
     ...setup.shardOptions,
     // a cluster world exchanges border state once per tick (the shard processes' Results)

@@ -214,6 +214,14 @@ export class Script {
     return this.store.serialize();
   }
 
+  /**
+   * True when the next `reset()` only swaps (a fresh sandbox was built by `prepareReset()`, or the
+   * script is suspended and `reset()` does nothing): no sandbox is built at the checkpoint.
+   */
+  get resetReady(): boolean {
+    return this.spare !== null || this.suspension !== null;
+  }
+
   /** Store's JSON text under `key` (host view, e.g. for the master's inspector). */
   storeGet(key: string): string | undefined {
     return this.store.get(key);

@@ -36,7 +36,9 @@
  *
  * Checkpoint rule (docs/scripts/design.md): at every state tick that is a multiple of
  * `checkpointEvery`, after the calls, every running script is reset to a fresh sandbox from source
- * and store, which is what a world restored from a snapshot of that tick builds. Snapshots should
+ * and store, which is what a world restored from a snapshot of that tick builds. Those fresh
+ * sandboxes are built ahead, a share per tick over the `prepareTicks` ticks before the checkpoint
+ * (Script.prepareReset), so the checkpoint tick only swaps them in. Snapshots should
  * be taken at checkpoint ticks (WorldLoop persist.snapshotEvery a multiple of checkpointEvery);
  * one taken elsewhere restores the same stores, timers and commands but not closure caches.
  */
@@ -47,8 +49,9 @@ import { CHAT_CHANNEL } from '../protocol/messages';
 import { ERROR, type ErrorCode } from '../protocol/errors';
 import { decodeHandle, encodeHandle } from '../sim/event-bodies';
 import type { SocialSim } from '../social/social-sim';
-import { type Script, type ScriptEngine, scriptSeed } from './engine';
-import type { ScriptCommand, ScriptErrorCode, ScriptEvent, ScriptLimits } from './types';
+import { type Script, type ScriptEngine, type ScriptSpec, scriptSeed } from './engine';
+import { RemoteScript, ScriptThreads, type ThreadOp } from './script-threads';
+import type { ScriptCommand, ScriptErrorCode, ScriptEvent, ScriptLimits, ScriptSelfView } from './types';
 
 /** Scripts in a world (WorldSetup.scripts). */
 export interface WorldScriptOptions {
@@ -60,7 +63,24 @@ export interface WorldScriptOptions {
   checkpointEvery?: number;
   /** Spheres one script may have live at once. Default 4. */
   spawnLimit?: number;
+  /**
+   * Ticks before each checkpoint over which the fresh sandboxes of the checkpoint are built ahead
+   * (`Script.prepareReset`, about 6 ms per script), an equal share of the scripts per tick, so the
+   * checkpoint tick only swaps them in (`Script.reset`). At most `checkpointEvery - 1` is used.
+   * 0 builds them all inside the checkpoint tick (a stall of about 6 ms per script). The results
+   * and the hash are the same for every value. Default 20 ticks.
+   */
+  prepareTicks?: number;
+  /**
+   * Script worker threads (src/script/script-threads.ts): 0 (default) runs every script on the
+   * world thread; N >= 1 runs them on N worker threads (an object on thread objectId mod N, one
+   * request per thread per tick). Results and hash are the same for every value.
+   */
+  threads?: number;
 }
+
+/** A script's sandbox: on the world thread (Script) or on a script thread (its mirror). */
+type Sandbox = Script | RemoteScript;
 
 /** An accepted attach or detach (what the store records; `source` "" = detached). */
 export interface ScriptAttach {
@@ -81,7 +101,7 @@ interface Attached {
   by: number;
   admin: boolean;
   /** The sandbox; null when suspended. */
-  script: Script | null;
+  script: Sandbox | null;
   suspended: { code: ScriptErrorCode; message: string } | null;
   /** Store text of a suspended script (the sandbox is gone). */
   frozenStore: string;
@@ -137,12 +157,27 @@ export class WorldScripts {
   attached: ScriptAttach[] = [];
   readonly checkpointEvery: number;
   readonly spawnLimit: number;
+  /** Ticks before a checkpoint during which its sandboxes are built (WorldScriptOptions.prepareTicks, capped). */
+  readonly prepareTicks: number;
+  /** The script threads (WorldScriptOptions.threads >= 1), or null: scripts run on the world thread. */
+  private readonly pool: ScriptThreads | null;
 
   constructor(readonly opts: WorldScriptOptions) {
     this.checkpointEvery = opts.checkpointEvery ?? 200;
     this.spawnLimit = opts.spawnLimit ?? 4;
+    const prepare = opts.prepareTicks ?? 20;
+    if (!(Number.isSafeInteger(prepare) && prepare >= 0)) throw new RangeError('prepareTicks is an integer >= 0');
+    this.prepareTicks = Math.min(prepare, this.checkpointEvery - 1);
+    const threads = opts.threads ?? 0;
+    if (!(Number.isSafeInteger(threads) && threads >= 0)) throw new RangeError('threads is an integer >= 0');
+    this.pool = threads > 0 ? new ScriptThreads(threads, opts.engine.worldSeed) : null;
     if (!(Number.isSafeInteger(this.checkpointEvery) && this.checkpointEvery >= 1)) throw new RangeError('checkpointEvery is an integer >= 1');
     if (!(Number.isSafeInteger(this.spawnLimit) && this.spawnLimit >= 0)) throw new RangeError('spawnLimit is an integer >= 0');
+  }
+
+  /** Script worker threads (0: the scripts run on the world thread). */
+  get threads(): number {
+    return this.pool?.count ?? 0;
   }
 
   /** Scripted objects now. */
@@ -228,7 +263,7 @@ export class WorldScripts {
       message = old ? `script of ${name} detached` : `${name} had no script`;
     } else {
       const store = old ? old.frozenStore : undefined;
-      const script = this.opts.engine.load({ objectId: objectIdOf(h), source: m.src, store, limits: this.opts.limits });
+      const script = this.loadSandbox({ objectId: objectIdOf(h), source: m.src, store, limits: this.opts.limits });
       const a: Attached = {
         body: h,
         source: m.src,
@@ -259,9 +294,9 @@ export class WorldScripts {
    * rights), version 1. A source that does not load stays attached, suspended.
    */
   attachInitial(body: BodyHandle, source: string): void {
-    const script = this.opts.engine.load({ objectId: objectIdOf(body), source, limits: this.opts.limits });
+    const script = this.loadSandbox({ objectId: objectIdOf(body), source, limits: this.opts.limits });
     const suspended = script.suspended;
-    if (suspended) script.dispose();
+    if (suspended) this.free(script);
     this.scripts.set(body, {
       body,
       source,
@@ -338,6 +373,7 @@ export class WorldScripts {
       if (!l) chats.set(h, (l = []));
       l.push([from, text]);
     }
+    const calls: Array<{ a: Attached; self: ScriptSelfView; events: ScriptEvent[] }> = [];
     for (const a of this.sorted()) {
       if (!w.isBody(a.body)) {
         // the object left the world: its script goes with it
@@ -364,17 +400,69 @@ export class WorldScripts {
         position: [mm(p[0]), mm(p[1]), mm(p[2])] as const,
         velocity: [Math.round(v[0] * 1000), Math.round(v[1] * 1000), Math.round(v[2] * 1000)] as const,
       };
-      const r = a.script.deliver(self, events);
+      calls.push({ a, self, events });
+    }
+    // the calls (on the world thread one after another, or one request per script thread), then
+    // their results in slot order: nothing a call does changes another call's inputs
+    const pool = this.pool;
+    let results: Array<{ ok: true; commands: ScriptCommand[] } | { ok: false; code: ScriptErrorCode; message: string }>;
+    if (pool) {
+      const every = this.checkpointEvery,
+        left = every - (state % every);
+      const checkpoint: ThreadOp | null = left === every ? { op: 'reset' } : left <= this.prepareTicks ? { op: 'prepare', left } : null;
+      results = pool.run(
+        calls.map((c) => ({ script: c.a.script as RemoteScript, self: c.self, events: c.events })),
+        checkpoint,
+      ) as typeof results;
+    } else {
+      results = calls.map((c) => (c.a.script as Script).deliver(c.self, c.events));
+    }
+    calls.forEach(({ a }, i) => {
+      const r = results[i];
       if (!r.ok) {
         this.suspend(a, { code: r.code, message: r.message }, w, tick);
-        continue;
+        return;
       }
       for (const c of r.commands) {
         if (c.kind === 'timer') insertSorted(a.timers, state + c.ticks);
         else a.pending.push(c);
       }
+    });
+    // with script threads, each thread did its share of the checkpoint work in the request
+    if (!pool) this.checkpoint(state);
+  }
+
+  /**
+   * Running scripts whose fresh sandbox for the next checkpoint is not built yet (0 right before a
+   * checkpoint tick when `prepareTicks` > 0: that tick then only swaps sandboxes).
+   */
+  get resetsToBuild(): number {
+    if (this.pool) return this.pool.toBuild;
+    let n = 0;
+    for (const a of this.scripts.values()) if (a.script && !(a.script as Script).resetReady) n++;
+    return n;
+  }
+
+  /**
+   * The checkpoint rule at state tick `state` (after the calls): at a checkpoint every running
+   * script is reset (swapping in the sandbox built ahead, or building it now); in the
+   * `prepareTicks` state ticks before one, an equal share of the scripts still without a fresh
+   * sandbox gets one built (slot order), so the last tick before the checkpoint leaves none.
+   * Building early gives the sandbox a build at the checkpoint would (Script.prepareReset), so
+   * the results do not depend on `prepareTicks`.
+   */
+  private checkpoint(state: number): void {
+    const every = this.checkpointEvery;
+    if (state % every === 0) {
+      for (const a of this.sorted()) (a.script as Script | null)?.reset();
+      return;
     }
-    if (state % this.checkpointEvery === 0) for (const a of this.sorted()) a.script?.reset();
+    // applies left before the checkpoint tick's state, this one included: 1 in the last one
+    const left = every - (state % every);
+    if (left > this.prepareTicks) return;
+    const todo = this.sorted().filter((a) => a.script && !(a.script as Script).resetReady);
+    const share = Math.ceil(todo.length / left);
+    for (let i = 0; i < share; i++) (todo[i].script as Script).prepareReset();
   }
 
   /** The scripts' part of the state hash ('' without scripts: a world without them hashes as before). */
@@ -403,7 +491,7 @@ export class WorldScripts {
   load(saved: SavedScript[]): void {
     for (const s of saved) {
       const body = BigInt(s.b);
-      const script = s.susp ? null : this.opts.engine.load({ objectId: objectIdOf(body), source: s.src, store: s.store, limits: this.opts.limits });
+      const script = s.susp ? null : this.loadSandbox({ objectId: objectIdOf(body), source: s.src, store: s.store, limits: this.opts.limits });
       this.scripts.set(body, {
         body,
         source: s.src,
@@ -420,10 +508,21 @@ export class WorldScripts {
     }
   }
 
-  /** Frees every sandbox. */
+  /** Frees every sandbox and stops the script threads. */
   dispose(): void {
     for (const a of this.scripts.values()) this.drop(a);
     this.scripts.clear();
+    this.pool?.close();
+  }
+
+  /** A sandbox on the world thread or on the object's script thread. */
+  private loadSandbox(spec: ScriptSpec): Sandbox {
+    return this.pool ? this.pool.load(spec) : this.opts.engine.load(spec);
+  }
+
+  private free(s: Sandbox): void {
+    if (s instanceof RemoteScript) this.pool?.dispose(s);
+    else s.dispose();
   }
 
   private sorted(): Attached[] {
@@ -433,7 +532,7 @@ export class WorldScripts {
   private drop(a: Attached): void {
     if (a.script) {
       a.frozenStore = a.script.serializeStore();
-      a.script.dispose();
+      this.free(a.script);
       a.script = null;
     }
   }
