@@ -18,6 +18,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { resolveConfig, serve, type Server } from '../src/serve';
 import { EdgeHost } from '../src/replica/edge';
 import { JetStreamTickLog } from '../src/replica/jetstream-log';
+import { WorldFollower } from '../src/replica/follower';
 import { loadScene, sceneSetup } from '../src/scene';
 import { ERROR } from '../src/protocol/errors';
 import { CHAT_CHANNEL, type ServerMessage } from '../src/protocol/messages';
@@ -292,6 +293,26 @@ test('tessera serve --follow --edge: clients of the waiting replica play through
     expect(promoted.host.port).toBe(port);
     const again = await join_(port, 'through-edge');
     expect(again.of('welcome')[0].tick).toBeGreaterThan(0);
+    // one copy per serve edge: the edge's copy was promoted; it leads on, and every tick of the
+    // log (the old leader's, then the new one's) has the hash a fresh copy replaying it from tick 0 gets
+    const from = promoted.host.world.stream.tick;
+    again.send({ kind: 'input', input: { seq: 1, walkX: 1000, walkZ: 0, jump: false } });
+    await waitFor(() => promoted.host.world.stream.tick > from + 20, 10_000, 'the new leader ticks on');
+    await again.until(() => acked(again) === 1, 10_000, 'an input acknowledged by the new leader');
+    const replay = new WorldFollower(sceneSetup(loadScene(scene)));
+    const rlog = await JetStreamTickLog.open(nc, { world: w2 });
+    const differ: number[] = [];
+    const feed = await rlog.follow(
+      0,
+      (t) => {
+        if (!replay.apply(t)) differ.push(t.tick);
+      },
+      () => undefined,
+    );
+    await waitFor(() => replay.stats().next > from + 20 || differ.length > 0, 20_000, 'the replay past the takeover');
+    feed.stop();
+    expect(differ).toEqual([]);
+    await replay.close();
     await promoted.stop();
   } finally {
     await lead.stop();

@@ -37,7 +37,9 @@ import { EdgeRefusal, type EdgeLink, type EdgePort, type EdgeReply } from '../ne
 import type { Session } from '../net/sessions';
 import type { WorldSetup } from '../sim/main-sim';
 import { replicaConnectOptions } from './auth';
-import { WorldFollower } from './follower';
+import { WorldFollower, type FollowerStats } from './follower';
+import type { ExternalCopy } from './replica-node';
+import { captureSnapshot } from './snapshots';
 import { JetStreamTickLog, ReplicaError } from './jetstream-log';
 import type { LoggedTick } from './log-codec';
 
@@ -236,6 +238,7 @@ export interface EdgeHostOptions {
 /** A running edge host (module comment). */
 export class EdgeHost {
   private ticks = 0;
+  private stopped = false;
   private mismatches = 0;
   private heardTimer: NodeJS.Timeout | null = null;
 
@@ -246,6 +249,7 @@ export class EdgeHost {
     readonly host: Host,
     private stopFeed: () => void,
     private readonly log: Logger,
+    private readonly setup: WorldSetup,
   ) {}
 
   /**
@@ -302,7 +306,7 @@ export class EdgeHost {
       building = true; // ticks arriving while the host starts wait in the queue
       const link = new NatsEdgeLink(nc, o.world, o.timeoutMs ?? DEFAULT_EDGE_TIMEOUT_MS, o.maxPending ?? DEFAULT_EDGE_MAX_PENDING);
       const host = await Host.start({ ...o.host, world: o.setup, adoptWorld: (lo, so) => follower.promote(lo, so), edge: link, manualTicks: true });
-      edge = new EdgeHost(nc, link, host, () => feed.stop(), o.log);
+      edge = new EdgeHost(nc, link, host, () => feed.stop(), o.log, o.setup);
       const e = edge;
       const silence = o.host.silenceMs ?? 5000;
       e.heardTimer = setInterval(() => link.heard(), Math.max(100, Math.floor(silence / 3)));
@@ -342,11 +346,44 @@ export class EdgeHost {
     };
   }
 
-  /** Stops the host (its clients get SHUTTING_DOWN) and the feed, and closes the connection. */
+  /** Stops the host (its clients get SHUTTING_DOWN) and the feed, and closes the connection (idempotent). */
   async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
     if (this.heardTimer) clearInterval(this.heardTimer);
     this.stopFeed();
     await this.host.stop();
     await this.nc.close();
+  }
+
+  /**
+   * The copy as a ReplicaNode's external copy (serve `--follow --edge`: one copy per node):
+   * `take` stops the feed and the host (its clients get SHUTTING_DOWN and close 1001: they
+   * reconnect, to the new leader on the same port), keeps the world open and returns a follower
+   * of it expecting the copy's next tick (its stream state taken as captureSnapshot takes a
+   * leader's, snapshots.ts), ready for WorldFollower.promote. Throws ReplicaError BAD_LOG when
+   * the copy diverged or the edge already stopped.
+   */
+  asCopy(): ExternalCopy {
+    return {
+      stats: (): FollowerStats => ({ applied: this.ticks, mismatches: this.mismatches, next: this.host.world.stream.tick }),
+      failed: () => this.mismatches > 0,
+      take: async (): Promise<WorldFollower> => {
+        if (this.mismatches > 0) throw new ReplicaError('BAD_LOG', "the edge's copy differs from the log: it cannot lead");
+        if (this.stopped) throw new ReplicaError('BAD_LOG', 'the edge host stopped: its copy is closed');
+        this.stopped = true;
+        if (this.heardTimer) clearInterval(this.heardTimer);
+        this.stopFeed();
+        const loop = this.host.world;
+        const snap = loop.stream.tick > 0 ? captureSnapshot(loop) : null;
+        await this.host.stop({ keepWorld: true });
+        await this.nc.close();
+        if (!snap) {
+          await loop.close();
+          return new WorldFollower(this.setup);
+        }
+        return WorldFollower.fromSnapshot(this.setup, snap, loop.sim);
+      },
+    };
   }
 }
