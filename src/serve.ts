@@ -674,6 +674,7 @@ export async function serve(
           },
           maxPending: cfg.edgeMaxPending,
           timeoutMs: cfg.edgeTimeoutMs,
+          snapshotMaxBytes: cfg.replicateSnapshotMaxBytes,
           log,
         });
         edgeNow = edge;

@@ -149,13 +149,13 @@ export class ReplicaNode {
 
   /**
    * The newest snapshot that passes every check (module comment) with its rebuilt world, or null
-   * to start at tick 0. Throws ReplicaError LOG_GAP when there is none and the log no longer
+   * to start at tick 0 (also used by edge hosts, src/replica/edge.ts). Throws ReplicaError LOG_GAP when there is none and the log no longer
    * holds tick 0. Refusals are logged and counted in `refused`.
    */
-  private static async usable(
+  static async usable(
     tickLog: JetStreamTickLog,
     snaps: SnapshotStore,
-    o: ReplicaNodeOptions,
+    o: Pick<ReplicaNodeOptions, 'world' | 'setup' | 'log'>,
     refused: Partial<Record<SnapshotErrorCode, number>>,
   ): Promise<{ snap: ReplicaSnapshot; sim: MainSim } | null> {
     for (const e of await snaps.list()) {
