@@ -131,7 +131,11 @@ test('an edge copy that differs from the log is logged, counted and resynced fro
     // the copy goes wrong (a stray sphere only it has): its next tick differs from the leader's
     edge.host.world.sim.world.addSphere({ position: [5, 4, 5], radius: 0.5 });
     await L.steps(40);
-    await waitFor(() => (edge as EdgeHost).copyStats().resyncs === 1 && (edge as EdgeHost).host.world.stream.tick === 160, 15_000, 'the resynced copy at tick 160');
+    await waitFor(
+      () => (edge as EdgeHost).copyStats().resyncs === 1 && (edge as EdgeHost).host.world.stream.tick === 160,
+      15_000,
+      'the resynced copy at tick 160',
+    );
     expect(edge.stats().mismatches).toBe(1);
     expect(edge.copyStats()).toMatchObject({ resyncs: 1, failed: false, startedAfter: 99 }); // (the newest at tick 120)
     expect(edge.host.port).toBe(port);

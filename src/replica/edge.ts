@@ -299,7 +299,10 @@ export class EdgeHost {
       const e = edge;
       e.heardTimer = setInterval(() => link.heard(), Math.max(100, Math.floor(silence / 3)));
       e.heardTimer.unref();
-      o.log.info({ world: o.world, id: o.id, port: e.host.port, tick: e.host.world.stream.tick, snapshot: e.startedAfter }, 'edge: serving clients from the copy');
+      o.log.info(
+        { world: o.world, id: o.id, port: e.host.port, tick: e.host.world.stream.tick, snapshot: e.startedAfter },
+        'edge: serving clients from the copy',
+      );
       return edge;
     } catch (e) {
       edge?.stopFeed();
@@ -394,7 +397,10 @@ export class EdgeHost {
     this.stopFeed();
     const hashes = { world: this.o.world, tick: t.tick, log: t.hash.toString(16), copy: h.toString(16) };
     if (t.tick <= this.lastMismatch) {
-      this.failure = new ReplicaError('DIVERGED', `edge: the copy differs from the log at tick ${t.tick} again after a resync (log ${hashes.log}, copy ${hashes.copy})`);
+      this.failure = new ReplicaError(
+        'DIVERGED',
+        `edge: the copy differs from the log at tick ${t.tick} again after a resync (log ${hashes.log}, copy ${hashes.copy})`,
+      );
       this.log.error(hashes, 'edge: the copy differs from the log again at the tick a resync should have cured; it stops following');
       return;
     }
