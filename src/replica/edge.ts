@@ -4,7 +4,8 @@
  * fan-out grows with the number of replicas.
  *
  * ```
- *  edge:   JetStream log -> WorldFollower (catch up) -> promote -> Host (HostOptions.edge, no timer)
+ *  edge:   newest usable snapshot (or tick 0) + JetStream log -> WorldFollower (catch up) -> promote
+ *            -> Host (HostOptions.edge, no timer); a mismatch: resync (rebuild on the same port)
  *            each logged tick: Host.applyLogged (EventStream.mirrorTick + MainSim.apply, hash ==
  *            logged hash?) -> the host's own fan-out (events, snapshots/deltas, interest)
  *          client hello -> token checked against the replica's own accounts -> request
