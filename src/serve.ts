@@ -679,9 +679,12 @@ export async function serve(
           },
           maxPending: cfg.edgeMaxPending,
           timeoutMs: cfg.edgeTimeoutMs,
+          snapshotMaxBytes: cfg.replicateSnapshotMaxBytes,
           log,
         });
         edgeNow = edge;
+        // one copy per node: the edge's is promoted when the node wins the lease, the node's own stops
+        await node.useCopy(edge.asCopy());
         return { port: edge.host.port, close: () => edge.stop() };
       };
       const status = await (cfg.edge ? startEdge() : startReplicaStatus({ host: cfg.host, port: cfg.port, world: cfg.replicateWorld, node })).catch(

@@ -6,7 +6,9 @@
  * whose hash equals the leader's logged hash at every tick; a leader client and an edge client
  * see each other's chat; an input too far ahead gets the same error code on both; with the
  * leader gone (stopped; or SIGKILLed, a child process) the edge's clients get BUSY and the edge
- * keeps serving; `serve --follow --edge` serves clients while waiting and then leads on its port.
+ * keeps serving; `serve --follow --edge` serves clients while waiting and then leads on its port
+ * with the edge's copy (one copy per node), after a stop or a SIGKILL of the leader, with the
+ * hash of a replay of the log at every tick.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +20,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { resolveConfig, serve, type Server } from '../src/serve';
 import { EdgeHost } from '../src/replica/edge';
 import { JetStreamTickLog } from '../src/replica/jetstream-log';
+import { WorldFollower } from '../src/replica/follower';
 import { loadScene, sceneSetup } from '../src/scene';
 import { ERROR } from '../src/protocol/errors';
 import { CHAT_CHANNEL, type ServerMessage } from '../src/protocol/messages';
@@ -292,6 +295,26 @@ test('tessera serve --follow --edge: clients of the waiting replica play through
     expect(promoted.host.port).toBe(port);
     const again = await join_(port, 'through-edge');
     expect(again.of('welcome')[0].tick).toBeGreaterThan(0);
+    // one copy per serve edge: the edge's copy was promoted; it leads on, and every tick of the
+    // log (the old leader's, then the new one's) has the hash a fresh copy replaying it from tick 0 gets
+    const from = promoted.host.world.stream.tick;
+    again.send({ kind: 'input', input: { seq: 1, walkX: 1000, walkZ: 0, jump: false } });
+    await waitFor(() => promoted.host.world.stream.tick > from + 20, 10_000, 'the new leader ticks on');
+    await again.until(() => acked(again) === 1, 10_000, 'an input acknowledged by the new leader');
+    const replay = new WorldFollower(sceneSetup(loadScene(scene)));
+    const rlog = await JetStreamTickLog.open(nc, { world: w2 });
+    const differ: number[] = [];
+    const feed = await rlog.follow(
+      0,
+      (t) => {
+        if (!replay.apply(t)) differ.push(t.tick);
+      },
+      () => undefined,
+    );
+    await waitFor(() => replay.stats().next > from + 20 || differ.length > 0, 20_000, 'the replay past the takeover');
+    feed.stop();
+    expect(differ).toEqual([]);
+    await replay.close();
     await promoted.stop();
   } finally {
     await lead.stop();
@@ -352,5 +375,69 @@ test('the leader killed (SIGKILL, a child process): the edge answers its clients
   } finally {
     if (proc.exitCode === null) proc.kill('SIGKILL');
     await e3?.stop();
+  }
+});
+
+test('serve --follow --edge, the leader killed (SIGKILL, a child process): the edge wins the lease, its clients are told, and the promoted copy leads with the hash of a replay of the log', async () => {
+  const w4 = uniqueWorld('edgekill2');
+  const scene = join(dir, 'scene.json');
+  const cli = join(builtHelper('host-process'), '..', '..', '..', 'src', 'cli.js');
+  const args = [cli, 'serve', '--port', '0', '--data', join(dir, 'k4'), '--scene', scene, '--workers', '0'];
+  const proc = spawn(process.execPath, [...args, '--replicate', url, '--replicate-world', w4, '--replicate-lease-ms', '1000'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exit = new Promise<void>((r) => proc.once('exit', () => r()));
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  let port = 0;
+  let replica: Promise<Server> | null = null;
+  try {
+    await waitFor(() => out.includes('"msg":"listening"'), 20_000, 'the child leader listening');
+    const base = { workers: '0', scene, replicate: url, replicateWorld: w4, replicateLeaseMs: '1000' };
+    // a fixed port: the edge listens on it while waiting, the new leader after
+    const fixed = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    replica = serve(resolveConfig({ ...base, port: String(fixed), data: join(dir, 'r4'), follow: 'true', edge: 'true' }, {}), silent, {
+      onWaiting: (x) => {
+        port = x.statusPort;
+      },
+    });
+    await waitFor(() => port > 0, 20_000, 'the edge port');
+    const c = await join_(port, 'edge-before-kill');
+    c.send({ kind: 'input', input: { seq: 1, walkX: 1000, walkZ: 0, jump: false } });
+    await c.until(() => acked(c) === 1, 10_000, 'input 1 acknowledged through the edge');
+    proc.kill('SIGKILL');
+    await exit;
+    const promoted = await replica;
+    await c.until(() => errors(c).some((e) => e.code === ERROR.SHUTTING_DOWN), 10_000, 'SHUTTING_DOWN at the edge client');
+    expect(promoted.host.port).toBe(port);
+    const from = promoted.host.world.stream.tick;
+    const again = await join_(port, 'edge-before-kill');
+    again.send({ kind: 'input', input: { seq: 2, walkX: 1000, walkZ: 0, jump: false } });
+    await again.until(() => acked(again) === 2, 10_000, 'input 2 acknowledged by the new leader');
+    await waitFor(() => promoted.host.world.stream.tick > from + 20, 10_000, 'the new leader ticks on');
+    // every tick of the log, the dead leader's and the new one's, has the hash a fresh replay gets
+    const replay = new WorldFollower(sceneSetup(loadScene(scene)));
+    const differ: number[] = [];
+    const feed = await (await JetStreamTickLog.open(nc, { world: w4 })).follow(
+      0,
+      (t) => {
+        if (!replay.apply(t)) differ.push(t.tick);
+      },
+      () => undefined,
+    );
+    await waitFor(() => replay.stats().next > from + 20 || differ.length > 0, 20_000, 'the replay past the takeover');
+    feed.stop();
+    expect(differ).toEqual([]);
+    await replay.close();
+  } finally {
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+    await replica?.then((s) => s.stop()).catch(() => undefined);
   }
 });

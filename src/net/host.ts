@@ -564,7 +564,11 @@ export class Host {
     return n;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops listening, saves avatars, tells clients SHUTTING_DOWN and closes them, and closes the
+   * world; with `keepWorld` the world stays open (an edge host handing its copy to a promotion).
+   */
+  async stop(o: { keepWorld?: boolean } = {}): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
@@ -584,6 +588,6 @@ export class Host {
       this.sessions.error(s, ERROR.SHUTTING_DOWN, 'the host is shutting down');
       this.sessions.close(s, CLOSE.GOING_AWAY, 'shutting down');
     }
-    await this.world.close();
+    if (!o.keepWorld) await this.world.close();
   }
 }

@@ -4,7 +4,8 @@
  * fan-out grows with the number of replicas.
  *
  * ```
- *  edge:   JetStream log -> WorldFollower (catch up) -> promote -> Host (HostOptions.edge, no timer)
+ *  edge:   newest usable snapshot (or tick 0) + JetStream log -> WorldFollower (catch up) -> promote
+ *            -> Host (HostOptions.edge, no timer); a mismatch: resync (rebuild on the same port)
  *            each logged tick: Host.applyLogged (EventStream.mirrorTick + MainSim.apply, hash ==
  *            logged hash?) -> the host's own fan-out (events, snapshots/deltas, interest)
  *          client hello -> token checked against the replica's own accounts -> request
@@ -37,7 +38,9 @@ import { EdgeRefusal, type EdgeLink, type EdgePort, type EdgeReply } from '../ne
 import type { Session } from '../net/sessions';
 import type { WorldSetup } from '../sim/main-sim';
 import { replicaConnectOptions } from './auth';
-import { WorldFollower } from './follower';
+import { WorldFollower, type FollowerStats } from './follower';
+import { ReplicaNode, type ExternalCopy } from './replica-node';
+import { captureSnapshot, SnapshotStore, type SnapshotErrorCode } from './snapshots';
 import { JetStreamTickLog, ReplicaError } from './jetstream-log';
 import type { LoggedTick } from './log-codec';
 
@@ -228,106 +231,211 @@ export interface EdgeHostOptions {
   maxPending?: number;
   /** ms to wait for the leader's answer (default DEFAULT_EDGE_TIMEOUT_MS). */
   timeoutMs?: number;
+  /** Largest snapshot read, bytes (snapshots.ts SnapshotStoreOptions.maxBytes). */
+  snapshotMaxBytes?: number;
   /** ms to wait for the copy to reach the log's end at start (default 30,000). */
   catchUpMs?: number;
   log: Logger;
 }
 
+/** An edge's figures beyond EdgeStats: where its copy started and its resyncs. */
+export interface EdgeCopyStats {
+  /** The tick of the snapshot the copy last started after, or -1 for tick 0. */
+  startedAfter: number;
+  /** Resyncs after a mismatch. */
+  resyncs: number;
+  /** Snapshots refused at a start or resync, per SnapshotError code. */
+  refused: Partial<Record<SnapshotErrorCode, number>>;
+  /** The copy stopped for good: a mismatch a resync did not cure (ReplicaError DIVERGED), or a failed resync. */
+  failed: boolean;
+}
+
 /** A running edge host (module comment). */
 export class EdgeHost {
   private ticks = 0;
+  private stopped = false;
   private mismatches = 0;
   private heardTimer: NodeJS.Timeout | null = null;
+  /** The host serving the clients (a new one after each resync, on the same port). */
+  host!: Host;
+  private stopFeed: () => void = () => {};
+  /** Bumped by each build: ticks of an older feed are ignored. */
+  private generation = 0;
+  private startedAfter = -1;
+  private resyncs = 0;
+  private readonly refused: Partial<Record<SnapshotErrorCode, number>> = {};
+  /** The tick of the mismatch the last resync answered, or -1. */
+  private lastMismatch = -1;
+  private resyncing: Promise<void> | null = null;
+  /** Why the copy stopped for good, or null. */
+  private failure: Error | null = null;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly link: NatsEdgeLink,
-    /** The host serving the clients. */
-    readonly host: Host,
-    private stopFeed: () => void,
-    private readonly log: Logger,
+    private readonly tickLog: JetStreamTickLog,
+    private readonly snaps: SnapshotStore,
+    private readonly o: EdgeHostOptions,
   ) {}
 
   /**
-   * Connects, follows the world's log from tick 0 to its end, then serves clients on
-   * `o.host.port` from the copy, applying each further logged tick. Rejects with the NATS error,
-   * ReplicaError LOG_GAP (the log no longer holds tick 0: starting an edge from a snapshot is not
-   * done yet), Error when the copy does not reach the log's end within catchUpMs or differs from it.
+   * Connects, builds the copy from the newest usable snapshot of the world's object store (as a
+   * replica does: ReplicaNode.usable, snapshots.ts; from tick 0 when there is none), follows the
+   * log to its end, then serves clients on `o.host.port` from the copy, applying each further
+   * logged tick. Rejects with the NATS error, ReplicaError LOG_GAP (the log no longer holds tick
+   * 0 and no snapshot is usable), ReplicaError DIVERGED when the copy differs from the log while
+   * catching up (it started from the newest usable snapshot already: a resync could not do
+   * better), Error when it does not reach the log's end within catchUpMs.
    */
   static async start(o: EdgeHostOptions): Promise<EdgeHost> {
     const nc = await connect(replicaConnectOptions({ nats: o.nats, name: `tessera-edge-${o.world}-${o.id}`, id: o.id, nkeyFile: o.nkeyFile }));
-    let feedStop: (() => void) | null = null;
+    let edge: EdgeHost | null = null;
     try {
       const tickLog = await JetStreamTickLog.open(nc, { world: o.world });
-      await tickLog.refresh();
-      const end = tickLog.lastTick() ?? -1;
-      const follower = new WorldFollower(o.setup);
-      const queue: LoggedTick[] = [];
-      let edge: EdgeHost | null = null;
-      let failure: Error | null = null;
-      let building = false;
-      const pump = (): void => {
-        while (queue.length && !failure) {
-          const t = queue.shift() as LoggedTick;
-          if (!edge) {
-            if (!follower.apply(t)) failure = new Error(`edge: the copy differs from the log at tick ${t.tick}`);
-            continue;
+      const snaps = await SnapshotStore.open(nc, { world: o.world, maxBytes: o.snapshotMaxBytes });
+      const link = new NatsEdgeLink(nc, o.world, o.timeoutMs ?? DEFAULT_EDGE_TIMEOUT_MS, o.maxPending ?? DEFAULT_EDGE_MAX_PENDING);
+      edge = new EdgeHost(nc, link, tickLog, snaps, o);
+      await edge.build(o.host.port ?? 0);
+      const silence = o.host.silenceMs ?? 5000;
+      const e = edge;
+      e.heardTimer = setInterval(() => link.heard(), Math.max(100, Math.floor(silence / 3)));
+      e.heardTimer.unref();
+      o.log.info(
+        { world: o.world, id: o.id, port: e.host.port, tick: e.host.world.stream.tick, snapshot: e.startedAfter },
+        'edge: serving clients from the copy',
+      );
+      return edge;
+    } catch (e) {
+      edge?.stopFeed();
+      await nc.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Builds the copy (newest usable snapshot, or tick 0), follows the log to its end and starts
+   * the host on `port`; ticks arriving meanwhile wait in a queue and are applied once it serves.
+   */
+  private async build(port: number): Promise<void> {
+    const o = this.o;
+    const gen = ++this.generation;
+    await this.tickLog.refresh();
+    const end = this.tickLog.lastTick() ?? -1;
+    const start = await ReplicaNode.usable(this.tickLog, this.snaps, o, this.refused);
+    const follower = start ? WorldFollower.fromSnapshot(o.setup, start.snap, start.sim) : new WorldFollower(o.setup);
+    let serving = false;
+    let building = false;
+    let failure: Error | null = null;
+    const queue: LoggedTick[] = [];
+    const pump = (): void => {
+      while (queue.length && !failure && gen === this.generation) {
+        const t = queue.shift() as LoggedTick;
+        if (!serving) {
+          if (!follower.apply(t)) {
+            this.mismatches++;
+            failure = new ReplicaError('DIVERGED', `edge: the copy differs from the log at tick ${t.tick}`);
           }
-          edge.apply(t);
+          continue;
         }
-      };
-      const onTick = (t: LoggedTick): void => {
-        queue.push(t);
-        if (edge || !building) pump();
-      };
-      const onError = (e: Error): void => {
-        failure ??= e;
-        o.log.error({ world: o.world, err: e.message }, 'edge: following the log failed');
-      };
-      // (a log that was empty at the first look may get its tick 0 before the second: look again)
-      const follow = (n: number): ReturnType<JetStreamTickLog['follow']> =>
-        tickLog.follow(0, onTick, onError).catch(async (e: Error) => {
-          if (!(e instanceof ReplicaError && e.code === 'LOG_GAP') || n >= 3) throw e;
-          await new Promise((r) => setTimeout(r, 100));
-          return follow(n + 1);
-        });
-      const feed = await follow(0);
-      feedStop = () => feed.stop();
+        this.apply(t);
+      }
+    };
+    const onTick = (t: LoggedTick): void => {
+      if (gen !== this.generation) return;
+      queue.push(t);
+      if (serving || !building) pump();
+    };
+    const onError = (e: Error): void => {
+      if (gen !== this.generation) return;
+      failure ??= e;
+      o.log.error({ world: o.world, err: e.message }, 'edge: following the log failed');
+    };
+    const from = follower.stats().next;
+    // (a log that was empty at the first look may get its tick 0 before the second: look again)
+    const follow = (n: number): ReturnType<JetStreamTickLog['follow']> =>
+      this.tickLog.follow(from, onTick, onError).catch(async (e: Error) => {
+        if (!(e instanceof ReplicaError && e.code === 'LOG_GAP') || n >= 3 || from > 0) throw e;
+        await new Promise((r) => setTimeout(r, 100));
+        return follow(n + 1);
+      });
+    let feed: { stop(): void } | null = null;
+    try {
+      feed = await follow(0);
       const until = performance.now() + (o.catchUpMs ?? 30_000);
       while (follower.stats().next <= Math.max(end, 0)) {
         if (failure) throw failure;
         if (performance.now() > until) throw new Error(`edge: the copy is at tick ${follower.stats().next} of ${end + 1} after ${o.catchUpMs ?? 30_000} ms`);
         await new Promise((r) => setTimeout(r, 5));
       }
+      if (failure) throw failure;
       building = true; // ticks arriving while the host starts wait in the queue
-      const link = new NatsEdgeLink(nc, o.world, o.timeoutMs ?? DEFAULT_EDGE_TIMEOUT_MS, o.maxPending ?? DEFAULT_EDGE_MAX_PENDING);
-      const host = await Host.start({ ...o.host, world: o.setup, adoptWorld: (lo, so) => follower.promote(lo, so), edge: link, manualTicks: true });
-      edge = new EdgeHost(nc, link, host, () => feed.stop(), o.log);
-      const e = edge;
-      const silence = o.host.silenceMs ?? 5000;
-      e.heardTimer = setInterval(() => link.heard(), Math.max(100, Math.floor(silence / 3)));
-      e.heardTimer.unref();
-      pump();
-      o.log.info({ world: o.world, id: o.id, port: host.port, tick: host.world.stream.tick }, 'edge: serving clients from the copy');
-      return edge;
+      this.host = await Host.start({ ...o.host, port, world: o.setup, adoptWorld: (lo, so) => follower.promote(lo, so), edge: this.link, manualTicks: true });
     } catch (e) {
-      feedStop?.();
-      await nc.close();
+      feed?.stop();
+      await follower.close();
       throw e;
     }
+    const f = feed;
+    this.stopFeed = () => f.stop();
+    this.startedAfter = start ? start.snap.tick : -1;
+    serving = true;
+    pump();
   }
 
-  /** Applies one logged tick to the host's copy; a hash that differs stops the copy (counted). */
+  /**
+   * Applies one logged tick to the host's copy. A hash that differs from the log's is logged and
+   * counted and the copy is rebuilt from the newest usable snapshot on the same port (its clients
+   * get SHUTTING_DOWN and close 1001: they reconnect); a second mismatch at the same tick or an
+   * earlier one stops the copy for good (ReplicaError DIVERGED, `failed` in copyStats).
+   */
   private apply(t: LoggedTick): void {
-    if (this.mismatches > 0) return;
+    if (this.failure || this.resyncing || this.stopped) return;
     const h = this.host.applyLogged(t.tick, t.events, t.joins);
     this.ticks++;
-    if (h !== t.hash) {
-      // the copy is no longer the world: it stops (its clients see no newer tick); restart the edge
-      this.mismatches++;
-      this.stopFeed();
-      this.log.error({ tick: t.tick, log: t.hash.toString(16), copy: h.toString(16) }, 'edge: the copy differs from the log; it stops following');
+    if (h === t.hash) return;
+    this.mismatches++;
+    this.generation++;
+    this.stopFeed();
+    const hashes = { world: this.o.world, tick: t.tick, log: t.hash.toString(16), copy: h.toString(16) };
+    if (t.tick <= this.lastMismatch) {
+      this.failure = new ReplicaError(
+        'DIVERGED',
+        `edge: the copy differs from the log at tick ${t.tick} again after a resync (log ${hashes.log}, copy ${hashes.copy})`,
+      );
+      this.log.error(hashes, 'edge: the copy differs from the log again at the tick a resync should have cured; it stops following');
+      return;
     }
+    this.lastMismatch = t.tick;
+    this.log.warn(hashes, 'edge: the copy differs from the log; resyncing from the newest snapshot');
+    const port = this.host.port;
+    this.resyncing = (async () => {
+      await this.host.stop();
+      if (this.stopped) return;
+      await this.build(port);
+      this.resyncs++;
+      this.log.info({ world: this.o.world, port: this.host.port, tick: this.host.world.stream.tick, snapshot: this.startedAfter }, 'edge: resynced');
+    })()
+      .catch((e: Error) => {
+        this.failure ??= e;
+        this.log.error({ world: this.o.world, err: e.message }, 'edge: resync failed; it stops following');
+      })
+      .finally(() => {
+        this.resyncing = null;
+      });
+  }
+
+  private get log(): Logger {
+    return this.o.log;
+  }
+
+  /** Where the copy started, its resyncs and refused snapshots, and whether it stopped for good. */
+  copyStats(): EdgeCopyStats {
+    return { startedAfter: this.startedAfter, resyncs: this.resyncs, refused: { ...this.refused }, failed: this.failure !== null };
+  }
+
+  /** Resolves when no resync is under way. */
+  async settled(): Promise<void> {
+    await this.resyncing;
   }
 
   /** The edge's figures. */
@@ -342,11 +450,48 @@ export class EdgeHost {
     };
   }
 
-  /** Stops the host (its clients get SHUTTING_DOWN) and the feed, and closes the connection. */
+  /** Stops the host (its clients get SHUTTING_DOWN) and the feed, and closes the connection (idempotent). */
   async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
     if (this.heardTimer) clearInterval(this.heardTimer);
+    this.generation++;
     this.stopFeed();
+    await this.resyncing;
     await this.host.stop();
     await this.nc.close();
+  }
+
+  /**
+   * The copy as a ReplicaNode's external copy (serve `--follow --edge`: one copy per node):
+   * `take` stops the feed and the host (its clients get SHUTTING_DOWN and close 1001: they
+   * reconnect, to the new leader on the same port), keeps the world open and returns a follower
+   * of it expecting the copy's next tick (its stream state taken as captureSnapshot takes a
+   * leader's, snapshots.ts), ready for WorldFollower.promote. Throws ReplicaError BAD_LOG when
+   * the copy diverged or the edge already stopped.
+   */
+  asCopy(): ExternalCopy {
+    return {
+      // (while a resync rebuilds the copy it is at no tick: next 0)
+      stats: (): FollowerStats => ({ applied: this.ticks, mismatches: this.mismatches, next: this.resyncing ? 0 : this.host.world.stream.tick }),
+      failed: () => this.failure !== null,
+      take: async (): Promise<WorldFollower> => {
+        if (this.failure || this.resyncing) throw new ReplicaError('BAD_LOG', "the edge's copy differs from the log or is being resynced: it cannot lead");
+        if (this.stopped) throw new ReplicaError('BAD_LOG', 'the edge host stopped: its copy is closed');
+        this.stopped = true;
+        if (this.heardTimer) clearInterval(this.heardTimer);
+        this.generation++;
+        this.stopFeed();
+        const loop = this.host.world;
+        const snap = loop.stream.tick > 0 ? captureSnapshot(loop) : null;
+        await this.host.stop({ keepWorld: true });
+        await this.nc.close();
+        if (!snap) {
+          await loop.close();
+          return new WorldFollower(this.o.setup);
+        }
+        return WorldFollower.fromSnapshot(this.o.setup, snap, loop.sim);
+      },
+    };
   }
 }

@@ -56,6 +56,19 @@ export interface Promotion {
   catchUpMs: number;
 }
 
+/**
+ * A copy kept outside the node (an edge host's, src/replica/edge.ts) that the node promotes
+ * instead of its own once it wins the lease (ReplicaNode.useCopy): one copy per serve edge.
+ */
+export interface ExternalCopy {
+  /** The copy's figures (`next`: the next tick it expects). */
+  stats(): FollowerStats;
+  /** True once the copy stopped for good (its hash differed from the log's and it could not resync). */
+  failed(): boolean;
+  /** Stops the copy following the log and hands it over as a follower expecting its next tick (used once). */
+  take(): Promise<WorldFollower>;
+}
+
 /** A replica node's figures: the copy's, and its snapshots and resyncs. */
 export interface ReplicaNodeStats extends FollowerStats {
   /** The copy stopped for good (a failed feed, or a mismatch a resync did not cure). */
@@ -83,6 +96,8 @@ export class ReplicaNode {
   /** The tick of the mismatch the last resync answered, or -1. */
   private lastMismatch = -1;
   private closed = false;
+  /** The copy promoted instead of `follower` (useCopy), or null. */
+  private copy: ExternalCopy | null = null;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -134,13 +149,13 @@ export class ReplicaNode {
 
   /**
    * The newest snapshot that passes every check (module comment) with its rebuilt world, or null
-   * to start at tick 0. Throws ReplicaError LOG_GAP when there is none and the log no longer
+   * to start at tick 0 (also used by edge hosts, src/replica/edge.ts). Throws ReplicaError LOG_GAP when there is none and the log no longer
    * holds tick 0. Refusals are logged and counted in `refused`.
    */
-  private static async usable(
+  static async usable(
     tickLog: JetStreamTickLog,
     snaps: SnapshotStore,
-    o: ReplicaNodeOptions,
+    o: Pick<ReplicaNodeOptions, 'world' | 'setup' | 'log'>,
     refused: Partial<Record<SnapshotErrorCode, number>>,
   ): Promise<{ snap: ReplicaSnapshot; sim: MainSim } | null> {
     for (const e of await snaps.list()) {
@@ -233,8 +248,8 @@ export class ReplicaNode {
 
   stats(): ReplicaNodeStats {
     return {
-      ...this.follower.stats(),
-      failed: this.failure !== null,
+      ...(this.copy ? this.copy.stats() : this.follower.stats()),
+      failed: this.failure !== null || (this.copy?.failed() ?? false),
       resyncs: this.resyncs,
       refused: { ...this.refused },
       startedAfter: this.startedAfter,
@@ -259,6 +274,7 @@ export class ReplicaNode {
     await this.tickLog.refresh();
     const end = this.tickLog.lastTick() ?? -1;
     const until = won + catchUpMs;
+    if (this.copy) return this.leadWith(this.copy, end, won, until, catchUpMs);
     while (this.resyncing || this.follower.diverged || this.follower.stats().next <= end) {
       if (this.failure) throw bad();
       if (performance.now() > until) throw new ReplicaError('LOG_GAP', `replica: at tick ${this.follower.stats().next} of ${end + 1} after ${catchUpMs} ms`);
@@ -274,6 +290,35 @@ export class ReplicaNode {
     return { nc: this.nc, lease: this.lease, tickLog: this.tickLog, follower: this.follower, catchUpMs: performance.now() - won };
   }
 
+  /**
+   * Makes `copy` the one this node promotes when it wins the lease (an edge host's: serve
+   * `--follow --edge`), and stops and closes the node's own: the node then keeps one copy, the
+   * edge's. The node's figures are the copy's from then on.
+   */
+  async useCopy(copy: ExternalCopy): Promise<void> {
+    this.copy = copy;
+    this.generation++;
+    this.stopFeed();
+    await this.resyncing;
+    await this.follower.close();
+  }
+
+  /** lead() with an external copy: waits until it holds the log's end `end`, then takes it. */
+  private async leadWith(copy: ExternalCopy, end: number, won: number, until: number, catchUpMs: number): Promise<Promotion> {
+    while (copy.stats().next <= end) {
+      if (copy.failed()) throw new ReplicaError('DIVERGED', `replica: the edge's copy stopped at tick ${copy.stats().next} (its hash differs from the log's)`);
+      if (performance.now() > until) throw new ReplicaError('LOG_GAP', `replica: at tick ${copy.stats().next} of ${end + 1} after ${catchUpMs} ms`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    if (copy.failed()) throw new ReplicaError('DIVERGED', `replica: the edge's copy stopped at tick ${copy.stats().next} (its hash differs from the log's)`);
+    const follower = await copy.take();
+    this.o.log.info(
+      { world: this.o.world, id: this.o.id, tick: follower.stats().next, catchUpMs: Math.round(performance.now() - won) },
+      "replica: won the lease, leading from the next tick with the edge's copy",
+    );
+    return { nc: this.nc, lease: this.lease, tickLog: this.tickLog, follower, catchUpMs: performance.now() - won };
+  }
+
   /** Stops following and campaigning and closes the connection (a replica that never led). */
   async close(): Promise<void> {
     this.closed = true;
@@ -281,7 +326,7 @@ export class ReplicaNode {
     this.stopFeed();
     await this.resyncing;
     await this.lease.stop();
-    await this.follower.close();
+    if (!this.copy) await this.follower.close(); // (useCopy closed it)
     await this.nc.close();
   }
 }
