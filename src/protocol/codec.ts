@@ -359,6 +359,47 @@ function walkIn(v: number, what: string): number {
   return v;
 }
 
+/** Little-endian reads for readAckTick (callers check bounds). */
+function rdU16(b: Uint8Array, o: number): number {
+  return b[o] | (b[o + 1] << 8);
+}
+function rdI32(b: Uint8Array, o: number): number {
+  return b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
+}
+
+/**
+ * The tick of a ClientAck read straight from its FlatBuffer bytes, without the decoder's
+ * objects (issue 22: an ack arrives per client per tick; decodeClient allocated about 210 bytes
+ * for each). Returns 0..2^32-1, or -1 when the bytes are not an ack (the caller then decodes them
+ * with decodeClient, which reports whatever is wrong with them).
+ *
+ * A bounds-checked look at the root's union tag (ClientMessage.payload_type, vtable slot 0) picks
+ * the acks; an ack is then verified whole by verifyClient (which allocates nothing on success)
+ * before its tick is read, so it throws exactly the ProtocolError decodeClient would for the same
+ * bytes, and returns exactly decodeClient(bytes).tick for every buffer decodeClient decodes to an
+ * ack. Reads follow the FlatBuffers runtime (ByteBuffer.__offset: a slot past the vtable is
+ * absent; an absent tick is 0). Default verifier limits (1 MiB), as decodeClient without options.
+ */
+export function readAckTick(bytes: Uint8Array): number {
+  const n = bytes.length;
+  if (n < 12) return -1;
+  const root = rdI32(bytes, 0);
+  if (root & 3 || root < 8 || root > n - 4) return -1;
+  const vt = root - rdI32(bytes, root);
+  if (vt < 0 || vt > n - 6) return -1;
+  const vtSize = rdU16(bytes, vt);
+  if (vtSize < 6) return -1;
+  const tagOff = rdU16(bytes, vt + 4);
+  if (tagOff === 0 || root + tagOff >= n || bytes[root + tagOff] !== C.ClientPayload.ClientAck) return -1;
+  const pos = verifyClient(bytes); // throws as decodeClient would
+  // verified: the payload (slot 1) is present and points at a ClientAck table
+  const at = pos + rdU16(bytes, pos - rdI32(bytes, pos) + 6);
+  const t = at + rdI32(bytes, at);
+  const avt = t - rdI32(bytes, t);
+  const voff = rdU16(bytes, avt) > 4 ? rdU16(bytes, avt + 4) : 0;
+  return voff === 0 ? 0 : rdI32(bytes, t + voff) >>> 0;
+}
+
 /**
  * Verifies `bytes` as a ClientMessage ("TSCL") and decodes it. Throws ProtocolError: the
  * verifier's (ERROR.BAD_MESSAGE), MISSING_FIELD for a hello without a version, ERROR.BAD_VALUE

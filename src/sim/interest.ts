@@ -117,6 +117,13 @@ export interface ClientView {
   cx: number;
   cz: number;
   cells: number;
+  /**
+   * View key "cx,cz,cells" (the sets a view shares with the views of the same cell and radius) and
+   * the (cx, cz, cells) it was made for: remade only when those change, so messageFor allocates no
+   * key per client per tick.
+   */
+  key: string;
+  keyFor: Int32Array;
   /** Newest tick the client acknowledged, or -1. */
   acked: number;
   /** View key of each tick sent (tick -> key), for the last historyTicks ticks. */
@@ -249,7 +256,12 @@ export class InterestPublisher {
   private gather = new Int32Array(0);
   /** Sets by view key, per tick. */
   private readonly sets = new Map<number, Map<string, ViewSet>>();
-  private readonly messages = new Map<string, StateMessage>();
+  /**
+   * Messages of the current tick by current set, then by base set (null: the snapshot), one map per
+   * format (full, packed): the sets are the tick's shared objects, so a lookup makes no key string.
+   */
+  private readonly messages = new Map<ViewSet, Map<ViewSet | null, StateMessage>>();
+  private readonly packedMessages = new Map<ViewSet, Map<ViewSet | null, StateMessage>>();
   /** Messages reused by clients that share a view and base (counted since construction). */
   cacheHits = 0;
   /** Messages encoded (counted since construction): one per distinct view and base a client was sent. */
@@ -343,6 +355,8 @@ export class InterestPublisher {
       cx: 0,
       cz: 0,
       cells: 0,
+      key: '',
+      keyFor: new Int32Array(3),
       acked: -1,
       sent: new Map(),
       budget: this.budget,
@@ -448,6 +462,7 @@ export class InterestPublisher {
     this.sets.set(table.tick, new Map());
     for (const t of this.sets.keys()) if (t <= table.tick - this.historyTicks) this.sets.delete(t);
     this.messages.clear();
+    this.packedMessages.clear();
     if (this.farEvery > 1 && table.tick % this.farEvery === 0) this.hold(table);
   }
 
@@ -581,8 +596,16 @@ export class InterestPublisher {
     return lo;
   }
 
+  /** A view's key (ClientView.key), remade when cx, cz or cells changed since it was made. */
   private viewKey(v: ClientView): string {
-    return `${v.cx},${v.cz},${v.cells}`;
+    const f = v.keyFor;
+    if (v.key === '' || f[0] !== v.cx || f[1] !== v.cz || f[2] !== v.cells) {
+      v.key = `${v.cx},${v.cz},${v.cells}`;
+      f[0] = v.cx;
+      f[1] = v.cz;
+      f[2] = v.cells;
+    }
+    return v.key;
   }
 
   /** The set of the current tick for a view: rows in its cells plus planes, sorted by slot. */
@@ -731,15 +754,21 @@ export class InterestPublisher {
     }
     if (known === undefined || known === shared) {
       // in step with the view's shared set (or no base: a snapshot)
-      const base = known;
-      const cacheKey = base ? `${key}|${v.acked}|${baseKey}${v.packed ? '|packed' : ''}` : `${key}|snapshot`;
-      let out = this.messages.get(cacheKey);
+      const base = known ?? null;
+      const cur = this.currentSet(v, key);
+      // a snapshot is the same in both formats
+      const cache = base && v.packed ? this.packedMessages : this.messages;
+      let byBase = cache.get(cur);
+      if (!byBase) {
+        byBase = new Map();
+        cache.set(cur, byBase);
+      }
+      let out = byBase.get(base);
       if (out) {
         this.cacheHits++;
       } else {
-        const cur = this.currentSet(v, key);
         out = new StateMessage(base ? this.diff(base, cur, v.acked, t.tick, v.packed) : this.snapshot(cur, t.tick), this.countEncode);
-        this.messages.set(cacheKey, out);
+        byBase.set(base, out);
       }
       if (v.budget <= 0 || out.cost <= v.budget) {
         v.known.set(t.tick, this.currentSet(v, key));
