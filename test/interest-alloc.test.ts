@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Crowd, type CrowdOptions } from '../bench/alloc/crowd';
-import { decodeClient, encodeClient, readAckTick } from '../src/protocol/codec';
+import { decodeClient, encodeClient, encodeServer, readAckTick } from '../src/protocol/codec';
 import { ProtocolError } from '../src/protocol/errors';
 import type { ClientMessage } from '../src/protocol/messages';
 import { mulberry32 } from './helpers/bigref';
@@ -38,6 +38,30 @@ describe('interest path without per-client allocation: the same bytes', () => {
   test('the same crowd under a 1,500-byte budget receives the recorded bytes', () => {
     const r = run({ clients: 60, bodies: 600, seed: 8, budget: 1500 }, 150);
     expect(r).toEqual(RECORDED_BUDGET);
+  });
+});
+
+describe('shape checks of the encoder (names made only on failure)', () => {
+  test('a shape value the wire cannot hold is refused with its element and field named, as before', () => {
+    const c = new Crowd({ clients: 1, bodies: 50, seed: 3, spots: 1, side: 16 });
+    c.tick();
+    const v = c.ip.createView(0, 0, 2);
+    const msg = c.ip.messageFor(v).msg;
+    expect(msg.shapes.length).toBeGreaterThan(2);
+    const bad = (patch: Record<string, number>): string => {
+      const m = { ...msg, shapes: msg.shapes.map((s, i) => (i === 1 ? { ...s, ...patch } : s)) };
+      try {
+        encodeServer(m);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'encoded';
+    };
+    expect(bad({ sy: 2 ** 31 })).toBe('shapes[1].sy: 2147483648 does not fit the wire type');
+    expect(bad({ sx: 1.5, kind: 9 })).toBe('shapes[1].sx: 1.5 does not fit the wire type');
+    expect(bad({ kind: 9 })).toBe('shapes[1].kind (BodyKind): 9 does not fit the wire type');
+    expect(bad({ generation: -1 })).toBe('shapes[1].generation: -1 does not fit the wire type');
+    expect(bad({})).toBe('encoded');
   });
 });
 
