@@ -11,7 +11,11 @@
  * counts). Typed-array backing stores over V8's on-heap limit (64 bytes) live outside the JS heap
  * and are not in the count; only their JSArrayBuffer/JSTypedArray objects are.
  *
- *   node build/dist/bench/alloc/run-alloc.js [--clients N] [--bodies N] [--ticks N] [--top N]
+ *   node build/dist/bench/alloc/run-alloc.js [--clients N] [--bodies N] [--ticks N] [--top N] [--spots N] [--ack-rate P]
+ *
+ * --spots: interest centres the clients pick among (default clients / 4); --ack-rate: chance a
+ * client acknowledges what it received (default 0.9). Few spots and --ack-rate 1 make a crowd that
+ * shares views and bases (few encodes: the per-client part alone).
  *
  * Prints one JSON line: { clients, bodies, ticks, heapPerClientTick, ackDecodePerAck
  * (decodeClient), ackReadPerAck (readAckTick), encodes, cacheHits, sha256, top } (bytes; sha256 of
@@ -68,8 +72,10 @@ function main(): void {
     warm = arg('warm', 100),
     ticks = arg('ticks', 100),
     interval = arg('interval', 64),
-    top = arg('top', 12);
-  const crowd = new Crowd({ clients, bodies, seed: 22 });
+    top = arg('top', 12),
+    spots = arg('spots', Math.max(1, clients >> 2)),
+    ackRate = arg('ack-rate', 0.9);
+  const crowd = new Crowd({ clients, bodies, seed: 22, spots, ackRate });
   const hash = createHash('sha256');
   const session = new Session();
   session.connect();
@@ -99,6 +105,8 @@ function main(): void {
         clients,
         bodies,
         ticks,
+        spots,
+        ackRate,
         heapPerClientTick: Math.round(path.total / n),
         ackDecodePerAck: Math.round(decode.total / n),
         ackReadPerAck: Math.round(read.total / n),
