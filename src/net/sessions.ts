@@ -38,7 +38,7 @@
 import type { SendGate } from './send-gate';
 import { TokenBucket } from 'limiter';
 import { uws, type HttpRequest, type HttpResponse, type us_socket_context_t, type WebSocket, type WebSocketBehavior } from './uws';
-import { decodeClient, encodeServer } from '../protocol/codec';
+import { decodeClient, encodeServer, readAckTick } from '../protocol/codec';
 import { ADMIN, CHAT, IDENTITY, INPUT, metresToMm, OWNERSHIP, PLACE, rawToMm, SPAWN, type IdentityRole, type OwnershipBody } from '../sim/event-bodies';
 import { ERROR, CLOSE, ProtocolError, errorBody, type ErrorCode } from '../protocol/errors';
 import { PROTOCOL_VERSION, SUBPROTOCOL, type ClientMessage, type Interest, type ServerMessage } from '../protocol/messages';
@@ -51,6 +51,9 @@ import { catchUpFor } from './catch-up';
 import { guestScope, scopedId } from './identity';
 import { BUDGETED_TYPES, checkClientType } from './reserved';
 import { acceptInput, newInputState, type InputState } from './inputs';
+
+/** The one ack value onMessage hands on (tick rewritten per ack; readAckTick): handling an ack keeps nothing of it. */
+const ACK: Extract<ClientMessage, { kind: 'ack' }> = { kind: 'ack', tick: 0 };
 
 /** Per-connection state (uWS user data). */
 export interface Session {
@@ -429,7 +432,14 @@ export class Sessions {
     }
     let m: ClientMessage;
     try {
-      m = decodeClient(new Uint8Array(data));
+      // an ack (one per client per tick) is read straight from its bytes into one reused value
+      // (readAckTick; nothing keeps an ack message past its handling), the rest are decoded
+      const bytes = new Uint8Array(data),
+        ack = readAckTick(bytes);
+      if (ack >= 0) {
+        ACK.tick = ack;
+        m = ACK;
+      } else m = decodeClient(bytes);
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       this.h.counters.closedMalformed++;

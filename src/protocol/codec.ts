@@ -359,6 +359,47 @@ function walkIn(v: number, what: string): number {
   return v;
 }
 
+/** Little-endian reads for readAckTick (callers check bounds). */
+function rdU16(b: Uint8Array, o: number): number {
+  return b[o] | (b[o + 1] << 8);
+}
+function rdI32(b: Uint8Array, o: number): number {
+  return b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
+}
+
+/**
+ * The tick of a ClientAck read straight from its FlatBuffer bytes, without the decoder's
+ * objects (issue 22: an ack arrives per client per tick; decodeClient allocated about 210 bytes
+ * for each). Returns 0..2^32-1, or -1 when the bytes are not an ack (the caller then decodes them
+ * with decodeClient, which reports whatever is wrong with them).
+ *
+ * A bounds-checked look at the root's union tag (ClientMessage.payload_type, vtable slot 0) picks
+ * the acks; an ack is then verified whole by verifyClient (which allocates nothing on success)
+ * before its tick is read, so it throws exactly the ProtocolError decodeClient would for the same
+ * bytes, and returns exactly decodeClient(bytes).tick for every buffer decodeClient decodes to an
+ * ack. Reads follow the FlatBuffers runtime (ByteBuffer.__offset: a slot past the vtable is
+ * absent; an absent tick is 0). Default verifier limits (1 MiB), as decodeClient without options.
+ */
+export function readAckTick(bytes: Uint8Array): number {
+  const n = bytes.length;
+  if (n < 12) return -1;
+  const root = rdI32(bytes, 0);
+  if (root & 3 || root < 8 || root > n - 4) return -1;
+  const vt = root - rdI32(bytes, root);
+  if (vt < 0 || vt > n - 6) return -1;
+  const vtSize = rdU16(bytes, vt);
+  if (vtSize < 6) return -1;
+  const tagOff = rdU16(bytes, vt + 4);
+  if (tagOff === 0 || root + tagOff >= n || bytes[root + tagOff] !== C.ClientPayload.ClientAck) return -1;
+  const pos = verifyClient(bytes); // throws as decodeClient would
+  // verified: the payload (slot 1) is present and points at a ClientAck table
+  const at = pos + rdU16(bytes, pos - rdI32(bytes, pos) + 6);
+  const t = at + rdI32(bytes, at);
+  const avt = t - rdI32(bytes, t);
+  const voff = rdU16(bytes, avt) > 4 ? rdU16(bytes, avt + 4) : 0;
+  return voff === 0 ? 0 : rdI32(bytes, t + voff) >>> 0;
+}
+
 /**
  * Verifies `bytes` as a ClientMessage ("TSCL") and decodes it. Throws ProtocolError: the
  * verifier's (ERROR.BAD_MESSAGE), MISSING_FIELD for a hello without a version, ERROR.BAD_VALUE
@@ -567,12 +608,14 @@ function bodyStates(b: flatbuffers.Builder, list: readonly BodyState[]): number 
 
 /**
  * Stores one BodyShape struct at byte `at` of the scratch (little-endian, padding zeroed),
- * checking each field against its wire type (`w` names the element in errors).
+ * checking each field against its wire type (element `i` of shapes[] is named in errors). The
+ * names are made only when a check fails (they were 7 strings a shape, the encoder's largest
+ * allocation: issue 22).
  */
 function putShape(
   v: DataView,
   at: number,
-  w: string,
+  i: number,
   index: number,
   generation: number,
   shape: number,
@@ -581,13 +624,34 @@ function putShape(
   sy: number,
   sz: number,
 ): void {
-  v.setUint32(at, u32(index, `${w}.index`), true);
-  v.setUint32(at + 4, u32(generation, `${w}.generation`), true);
-  v.setInt32(at + 8, i32(sx, `${w}.sx`), true);
-  v.setInt32(at + 12, i32(sy, `${w}.sy`), true);
-  v.setInt32(at + 16, i32(sz, `${w}.sz`), true);
-  v.setUint8(at + 20, en(Shape, shape, `${w}.shape`));
-  v.setUint8(at + 21, en(BodyKind, kind, `${w}.kind`));
+  if (
+    index >>> 0 !== index ||
+    generation >>> 0 !== generation ||
+    (sx | 0) !== sx ||
+    (sy | 0) !== sy ||
+    (sz | 0) !== sz ||
+    (shape & 0xff) !== shape ||
+    Shape.valid[shape] !== 1 ||
+    (kind & 0xff) !== kind ||
+    BodyKind.valid[kind] !== 1
+  ) {
+    // the checks in order, with their names: throws the first that fails
+    const w = `shapes[${i}]`;
+    u32(index, `${w}.index`);
+    u32(generation, `${w}.generation`);
+    i32(sx, `${w}.sx`);
+    i32(sy, `${w}.sy`);
+    i32(sz, `${w}.sz`);
+    en(Shape, shape, `${w}.shape`);
+    en(BodyKind, kind, `${w}.kind`);
+  }
+  v.setUint32(at, index, true);
+  v.setUint32(at + 4, generation, true);
+  v.setInt32(at + 8, sx, true);
+  v.setInt32(at + 12, sy, true);
+  v.setInt32(at + 16, sz, true);
+  v.setUint8(at + 20, shape);
+  v.setUint8(at + 21, kind);
   v.setUint16(at + 22, 0, true); // padding
 }
 
@@ -597,7 +661,7 @@ function bodyShapes(b: flatbuffers.Builder, list: readonly BodyShape[]): number 
   const v = structScratch(n * BODY_SHAPE_BYTES);
   for (let i = 0, at = 0; i < n; i++, at += BODY_SHAPE_BYTES) {
     const s = list[i];
-    putShape(v, at, `shapes[${i}]`, s.index, s.generation, s.shape, s.kind, s.sx, s.sy, s.sz);
+    putShape(v, at, i, s.index, s.generation, s.shape, s.kind, s.sx, s.sy, s.sz);
   }
   return structVector(b, n * BODY_SHAPE_BYTES, n);
 }
@@ -823,7 +887,7 @@ export function encodeStateRows(m: StateRows): Uint8Array {
   v = structScratch(ns * BODY_SHAPE_BYTES);
   for (let i = 0, at = 0; i < ns; i++, at += BODY_SHAPE_BYTES) {
     const o = i * SHAPE_ROW_STRIDE;
-    putShape(v, at, `shapes[${i}]`, h[o] >>> 0, h[o + 1] >>> 0, h[o + 2], h[o + 3], h[o + 4], h[o + 5], h[o + 6]);
+    putShape(v, at, i, h[o] >>> 0, h[o + 1] >>> 0, h[o + 2], h[o + 3], h[o + 4], h[o + 5], h[o + 6]);
   }
   const shapes = structVector(b, ns * BODY_SHAPE_BYTES, ns);
   let off: number, type: S.ServerPayload;

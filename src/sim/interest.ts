@@ -117,10 +117,17 @@ export interface ClientView {
   cx: number;
   cz: number;
   cells: number;
+  /**
+   * View key "cx,cz,cells" (the sets a view shares with the views of the same cell and radius) and
+   * the (cx, cz, cells) it was made for: remade only when those change, so messageFor allocates no
+   * key per client per tick.
+   */
+  key: string;
+  keyFor: Int32Array;
   /** Newest tick the client acknowledged, or -1. */
   acked: number;
   /** View key of each tick sent (tick -> key), for the last historyTicks ticks. */
-  sent: Map<number, string>;
+  sent: TickWindow<string>;
   /**
    * Byte budget of each state message, bytes per tick (0 = no budget: every change is sent).
    * Starts at InterestOptions.budget; set it directly or with InterestPublisher.setBudget.
@@ -138,13 +145,78 @@ export interface ClientView {
    * the shared set of the view when the message carried every change (so clients in step still
    * share one encoding), else the client's own set (the base's bodies with what was sent applied).
    */
-  known: Map<number, ViewSet>;
+  known: TickWindow<ViewSet>;
   /** Priority accumulators, aligned with the bodies of the last current set (slot, value). */
   accSlot: Int32Array;
   accVal: Float64Array;
   accCount: number;
   /** Row buffers of the client's own known sets that were dropped, for reuse (no allocation per tick in steady state). */
   spare: Int32Array[];
+}
+
+/**
+ * Values by tick for the last `capacity` ticks of a view (ClientView.sent, ClientView.known): a
+ * ring of ceil(capacity) slots indexed by tick modulo its length, in place of a Map that was
+ * added to and deleted from per client per tick (its table rehashed as it churned: issue 22).
+ * Ticks are integers >= 0. The owner removes ticks that fall out of its window (evictUpTo,
+ * clearAt) before setting a tick that would reuse their slot; set throws RangeError if the slot
+ * still holds another tick.
+ */
+export class TickWindow<T> {
+  /** Slots. */
+  readonly capacity: number;
+  private readonly ticks: Float64Array;
+  private readonly vals: (T | undefined)[];
+  constructor(ticks: number) {
+    this.capacity = Math.max(1, Math.ceil(ticks));
+    this.ticks = new Float64Array(this.capacity).fill(-1);
+    this.vals = new Array<T | undefined>(this.capacity).fill(undefined);
+  }
+  /** The value of `tick`, or undefined. */
+  get(tick: number): T | undefined {
+    const i = tick % this.capacity;
+    return this.ticks[i] === tick ? this.vals[i] : undefined;
+  }
+  has(tick: number): boolean {
+    return this.ticks[tick % this.capacity] === tick;
+  }
+  /** Sets the value of `tick` (replacing the same tick's). Throws RangeError when the slot holds another tick. */
+  set(tick: number, value: T): void {
+    const i = tick % this.capacity;
+    if (this.ticks[i] !== -1 && this.ticks[i] !== tick) throw new RangeError(`TickWindow: tick ${tick} would replace tick ${this.ticks[i]} (evict it first)`);
+    this.ticks[i] = tick;
+    this.vals[i] = value;
+  }
+  /** Removes `tick`; whether it was there. */
+  delete(tick: number): boolean {
+    const i = tick % this.capacity;
+    if (this.ticks[i] !== tick) return false;
+    this.clearAt(i);
+    return true;
+  }
+  /** Removes every tick <= `tick`. */
+  evictUpTo(tick: number): void {
+    for (let i = 0; i < this.capacity; i++) if (this.ticks[i] !== -1 && this.ticks[i] <= tick) this.clearAt(i);
+  }
+  /** The tick in slot i (0..capacity-1), or -1. */
+  tickAt(i: number): number {
+    return this.ticks[i];
+  }
+  /** The value in slot i, or undefined. */
+  valueAt(i: number): T | undefined {
+    return this.vals[i];
+  }
+  /** Empties slot i. */
+  clearAt(i: number): void {
+    this.ticks[i] = -1;
+    this.vals[i] = undefined;
+  }
+  /** Ticks held. */
+  get size(): number {
+    let n = 0;
+    for (let i = 0; i < this.capacity; i++) if (this.ticks[i] !== -1) n++;
+    return n;
+  }
 }
 
 /** The bodies of one view at one tick, sorted by slot: STRIDE fields each, and the table row each came from (valid during its tick only; empty for a client's own known set). */
@@ -249,7 +321,12 @@ export class InterestPublisher {
   private gather = new Int32Array(0);
   /** Sets by view key, per tick. */
   private readonly sets = new Map<number, Map<string, ViewSet>>();
-  private readonly messages = new Map<string, StateMessage>();
+  /**
+   * Messages of the current tick by current set, then by base set (null: the snapshot), one map per
+   * format (full, packed): the sets are the tick's shared objects, so a lookup makes no key string.
+   */
+  private readonly messages = new Map<ViewSet, Map<ViewSet | null, StateMessage>>();
+  private readonly packedMessages = new Map<ViewSet, Map<ViewSet | null, StateMessage>>();
   /** Messages reused by clients that share a view and base (counted since construction). */
   cacheHits = 0;
   /** Messages encoded (counted since construction): one per distinct view and base a client was sent. */
@@ -288,6 +365,11 @@ export class InterestPublisher {
   private bKnown = new Int32Array(0);
   private bOldS = new Int32Array(0);
   private bOldV = new Float64Array(0);
+  /** Scratch of diff (grown, kept): entered bodies, packed base and current offsets (a body each), removed handles (two values each). */
+  private dEntered = new Int32Array(0);
+  private dPBase = new Int32Array(0);
+  private dPCur = new Int32Array(0);
+  private dRemoved = new Uint32Array(0);
   /** Scratch of packed records (grown, kept): PACKED_RECORD_MAX bytes a body. */
   private pBuf = new Uint8Array(0);
   /** Packed bytes a budgeted candidate may take (upper bound, per body of the current set). */
@@ -343,12 +425,14 @@ export class InterestPublisher {
       cx: 0,
       cz: 0,
       cells: 0,
+      key: '',
+      keyFor: new Int32Array(3),
       acked: -1,
-      sent: new Map(),
+      sent: new TickWindow(this.historyTicks),
       budget: this.budget,
       own: -1,
       packed: false,
-      known: new Map(),
+      known: new TickWindow(this.historyTicks),
       accSlot: new Int32Array(0),
       accVal: new Float64Array(0),
       accCount: 0,
@@ -448,6 +532,7 @@ export class InterestPublisher {
     this.sets.set(table.tick, new Map());
     for (const t of this.sets.keys()) if (t <= table.tick - this.historyTicks) this.sets.delete(t);
     this.messages.clear();
+    this.packedMessages.clear();
     if (this.farEvery > 1 && table.tick % this.farEvery === 0) this.hold(table);
   }
 
@@ -581,8 +666,16 @@ export class InterestPublisher {
     return lo;
   }
 
+  /** A view's key (ClientView.key), remade when cx, cz or cells changed since it was made. */
   private viewKey(v: ClientView): string {
-    return `${v.cx},${v.cz},${v.cells}`;
+    const f = v.keyFor;
+    if (v.key === '' || f[0] !== v.cx || f[1] !== v.cz || f[2] !== v.cells) {
+      v.key = `${v.cx},${v.cz},${v.cells}`;
+      f[0] = v.cx;
+      f[1] = v.cz;
+      f[2] = v.cells;
+    }
+    return v.key;
   }
 
   /** The set of the current tick for a view: rows in its cells plus planes, sorted by slot. */
@@ -714,32 +807,42 @@ export class InterestPublisher {
     if (!t) throw new Error('InterestPublisher.update must run before messageFor');
     const key = this.viewKey(v);
     // a base is the newest ack or a later tick (acks only move forward): older known sets go
-    for (const [s, set] of v.known)
-      if (s <= t.tick - this.historyTicks || s < v.acked) {
-        v.known.delete(s);
+    const K = v.known;
+    for (let i = 0; i < K.capacity; i++) {
+      const s = K.tickAt(i);
+      if (s >= 0 && (s <= t.tick - this.historyTicks || s < v.acked)) {
+        const set = K.valueAt(i) as ViewSet;
+        K.clearAt(i);
         // the client's own sets (not a shared one, which other views may still use) give their rows back
         if (set.tableRow === OWN_SET && v.spare.length < 8) v.spare.push(set.rows);
       }
+    }
     const baseKey = v.acked >= 0 ? v.sent.get(v.acked) : undefined;
     const shared = baseKey !== undefined ? this.sets.get(v.acked)?.get(baseKey) : undefined;
     const known = v.acked >= 0 ? v.known.get(v.acked) : undefined;
+    v.sent.evictUpTo(t.tick - this.historyTicks);
     v.sent.set(t.tick, key);
-    for (const s of v.sent.keys()) if (s <= t.tick - this.historyTicks) v.sent.delete(s);
     if (v.budget > 0) {
       this.budgetMessages++;
       this.budgetBytes += v.budget;
     }
     if (known === undefined || known === shared) {
       // in step with the view's shared set (or no base: a snapshot)
-      const base = known;
-      const cacheKey = base ? `${key}|${v.acked}|${baseKey}${v.packed ? '|packed' : ''}` : `${key}|snapshot`;
-      let out = this.messages.get(cacheKey);
+      const base = known ?? null;
+      const cur = this.currentSet(v, key);
+      // a snapshot is the same in both formats
+      const cache = base && v.packed ? this.packedMessages : this.messages;
+      let byBase = cache.get(cur);
+      if (!byBase) {
+        byBase = new Map();
+        cache.set(cur, byBase);
+      }
+      let out = byBase.get(base);
       if (out) {
         this.cacheHits++;
       } else {
-        const cur = this.currentSet(v, key);
         out = new StateMessage(base ? this.diff(base, cur, v.acked, t.tick, v.packed) : this.snapshot(cur, t.tick), this.countEncode);
-        this.messages.set(cacheKey, out);
+        byBase.set(base, out);
       }
       if (v.budget <= 0 || out.cost <= v.budget) {
         v.known.set(t.tick, this.currentSet(v, key));
@@ -1180,12 +1283,21 @@ export class InterestPublisher {
    * (StateRows.packed), only new ones as full states.
    */
   private diff(base: ViewSet, cur: ViewSet, baseTick: number, tick: number, packed = false): StateRows {
+    // `sent` goes into the message; the rest are scratch (kept, grown): read before diff returns
+    if (this.dEntered.length < cur.count) {
+      const c = Math.max(cur.count, this.dEntered.length * 2);
+      this.dEntered = new Int32Array(c);
+      this.dPBase = new Int32Array(c);
+      this.dPCur = new Int32Array(c);
+    }
+    if (this.dRemoved.length < 2 * base.count) this.dRemoved = new Uint32Array(Math.max(2 * base.count, this.dRemoved.length * 2));
     const sent = new Int32Array(cur.count),
-      entered = new Int32Array(cur.count),
-      removed: number[] = [],
-      pBase = packed ? new Int32Array(cur.count) : NO_JOINTS,
-      pCur = packed ? new Int32Array(cur.count) : NO_JOINTS;
-    let np = 0,
+      entered = this.dEntered,
+      removed = this.dRemoved,
+      pBase = this.dPBase,
+      pCur = this.dPCur;
+    let nr = 0,
+      np = 0,
       ns = 0,
       ne = 0,
       i = 0,
@@ -1198,7 +1310,8 @@ export class InterestPublisher {
       const bi = i < bn ? b[i * STRIDE] >>> 0 : Infinity;
       const cj = j < cn ? c[j * STRIDE] >>> 0 : Infinity;
       if (bi < cj) {
-        removed.push(bi, b[i * STRIDE + 1] >>> 0);
+        removed[nr++] = bi;
+        removed[nr++] = b[i * STRIDE + 1] >>> 0;
         i++;
         continue;
       }
@@ -1212,7 +1325,8 @@ export class InterestPublisher {
         co = j * STRIDE;
       if (b[bo + 1] !== c[co + 1]) {
         // slot reused by a new body
-        removed.push(bi, b[bo + 1] >>> 0);
+        removed[nr++] = bi;
+        removed[nr++] = b[bo + 1] >>> 0;
         sent[ns++] = j;
         entered[ne++] = j;
       } else {
@@ -1237,8 +1351,8 @@ export class InterestPublisher {
       bodyCount: ns,
       shapes: this.shapesOf(cur, entered, ne),
       shapeCount: ne,
-      removed: Uint32Array.from(removed),
-      removedCount: removed.length / 2,
+      removed: nr === 0 ? NO_HANDLES : removed.slice(0, nr),
+      removedCount: nr / 2,
       ...this.diffJoints(base, cur),
       ...(np > 0 ? { packed: this.packRecords(b, pBase, c, pCur, np) } : {}),
     };
