@@ -102,6 +102,7 @@ test('serve refuses more shard processes than the scene has regions, before it o
     const scene = join(dir, 'two.json');
     writeFileSync(scene, JSON.stringify({ ...demo, partition: { xCuts: [0], zCuts: [] } }));
     cpSync(join(__dirname, '..', 'scenes', 'assets'), join(dir, 'assets'), { recursive: true }); // the demo's heightmap, relative to the scene
+    cpSync(join(__dirname, '..', 'scenes', 'scripts'), join(dir, 'scripts'), { recursive: true }); // and its object scripts
     const data = join(dir, 'data');
     const cfg = resolveConfig({ cluster: 'nats://127.0.0.1:1', clusterProcesses: '3', scene, data, logLevel: 'silent' }, {});
     await expect(serve(cfg)).rejects.toThrow(

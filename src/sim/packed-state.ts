@@ -37,8 +37,8 @@ export const FIELD_OF_BIT: readonly number[] = [2, 3, 4, 9, 10, 11, 12, 5, 6, 7,
 /** BodyState key of each mask bit's field. */
 const KEY_OF_BIT = ['px', 'py', 'pz', 'vx', 'vy', 'vz', 'shard', 'qx', 'qy', 'qz', 'qw'] as const;
 /** Inclusive range of each mask bit's field (i32 positions, i16 velocities and rotations, u8 shard). */
-const MIN_OF_BIT = [-(2 ** 31), -(2 ** 31), -(2 ** 31), -32768, -32768, -32768, 0, -32768, -32768, -32768, -32768];
-const MAX_OF_BIT = [2 ** 31 - 1, 2 ** 31 - 1, 2 ** 31 - 1, 32767, 32767, 32767, 255, 32767, 32767, 32767, 32767];
+const MIN_OF_BIT = [-2147483648, -2147483648, -2147483648, -32768, -32768, -32768, 0, -32768, -32768, -32768, -32768];
+const MAX_OF_BIT = [2147483647, 2147483647, 2147483647, 32767, 32767, 32767, 255, 32767, 32767, 32767, 32767];
 /**
  * Bytes a ServerDelta adds for a non-empty `packed` vector besides its contents, upper bound:
  * the vtable slot (2) and field offset (4), the vector's length (4) and alignment padding (up to 3),
