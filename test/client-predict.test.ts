@@ -12,8 +12,9 @@
  * records reach only the clients that asked for them.
  */
 import WebSocket from 'ws';
+import { type BaseSocket, laggedSocket } from '../src/client/lag-socket';
 import { Host } from '../src/net/host';
-import { createNodeClient, type SocketFactory, type SocketLike } from '../src/client/node';
+import { createNodeClient, type SocketFactory } from '../src/client/node';
 import { Predictor } from '../src/client/predict';
 import type { WorldSetup } from '../src/sim/main-sim';
 import { BODY_RECORD_BYTES, type WorldConfig } from '../src/physics/world';
@@ -29,37 +30,9 @@ const ONE_WAY_MS = 75;
 const config: WorldConfig = { capacity: 64, tickRate: RATE, maxBodyRadius: 1, sleep: { enabled: true } };
 const setup: WorldSetup = { config, scene: (w) => addClosedBox(w, 24, 12), spawnPoints: [[0, 1.2, 0]] };
 
-/** A `ws` socket whose messages wait `delayMs` in each direction (send and receive; order kept: one delay for all). */
-function delayedSocket(delayMs: number): SocketFactory {
-  return class Delayed implements SocketLike {
-    binaryType = 'arraybuffer';
-    onopen: ((ev: unknown) => void) | null = null;
-    onmessage: ((ev: { data: unknown }) => void) | null = null;
-    onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-    onerror: ((ev: unknown) => void) | null = null;
-    private readonly ws: WebSocket;
-    constructor(url: string, protocols?: string | string[]) {
-      this.ws = new WebSocket(url, protocols);
-      this.ws.binaryType = 'arraybuffer';
-      this.ws.onopen = (ev) => setTimeout(() => this.onopen?.(ev), delayMs);
-      this.ws.onmessage = (ev) => setTimeout(() => this.onmessage?.({ data: ev.data }), delayMs);
-      this.ws.onclose = (ev) => setTimeout(() => this.onclose?.({ code: ev.code, reason: ev.reason }), delayMs);
-      this.ws.onerror = (ev) => this.onerror?.(ev);
-    }
-    get readyState(): number {
-      return this.ws.readyState;
-    }
-    send(data: Uint8Array): void {
-      const copy = data.slice();
-      setTimeout(() => {
-        if (this.ws.readyState === 1) this.ws.send(copy);
-      }, delayMs);
-    }
-    close(code?: number, reason?: string): void {
-      this.ws.close(code, reason);
-    }
-  };
-}
+/** A `ws` socket whose messages wait `delayMs` in each direction (src/client/lag-socket.ts). */
+const delayedSocket = (delayMs: number): SocketFactory =>
+  laggedSocket(delayMs, WebSocket as unknown as new (url: string, protocols?: string | string[]) => BaseSocket);
 
 /**
  * Starts a host (the world of `setup` with `partition`), predicts a walking and jumping client for

@@ -7,9 +7,10 @@
  * the last 1.5 s, many confirmed ticks) and the drawn position is the simulated one (offset 0).
  */
 import WebSocket from 'ws';
+import { type BaseSocket, laggedSocket } from '../src/client/lag-socket';
 import { Host } from '../src/net/host';
 import { createNodeClient } from '../src/client/node';
-import type { SocketFactory, SocketLike } from '../src/client/client';
+import type { SocketFactory } from '../src/client/client';
 import { AvatarPrediction } from '../src/client/predicted-avatar';
 import type { PredictWorld } from '../src/client/predict-world';
 import type { WorldSetup } from '../src/sim/main-sim';
@@ -26,37 +27,9 @@ const setup: WorldSetup = {
   ],
 };
 
-/** A `ws` socket whose messages wait `delayMs` each way (order kept). */
-function delayedSocket(delayMs: number): SocketFactory {
-  return class Delayed implements SocketLike {
-    binaryType = 'arraybuffer';
-    onopen: ((ev: unknown) => void) | null = null;
-    onmessage: ((ev: { data: unknown }) => void) | null = null;
-    onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-    onerror: ((ev: unknown) => void) | null = null;
-    private readonly ws: WebSocket;
-    constructor(url: string, protocols?: string | string[]) {
-      this.ws = new WebSocket(url, protocols);
-      this.ws.binaryType = 'arraybuffer';
-      this.ws.onopen = (ev) => setTimeout(() => this.onopen?.(ev), delayMs);
-      this.ws.onmessage = (ev) => setTimeout(() => this.onmessage?.({ data: ev.data }), delayMs);
-      this.ws.onclose = (ev) => setTimeout(() => this.onclose?.({ code: ev.code, reason: ev.reason }), delayMs);
-      this.ws.onerror = (ev) => this.onerror?.(ev);
-    }
-    get readyState(): number {
-      return this.ws.readyState;
-    }
-    send(data: Uint8Array): void {
-      const copy = data.slice();
-      setTimeout(() => {
-        if (this.ws.readyState === 1) this.ws.send(copy);
-      }, delayMs);
-    }
-    close(code?: number, reason?: string): void {
-      this.ws.close(code, reason);
-    }
-  };
-}
+/** A `ws` socket whose messages wait `delayMs` in each direction (src/client/lag-socket.ts). */
+const delayedSocket = (delayMs: number): SocketFactory =>
+  laggedSocket(delayMs, WebSocket as unknown as new (url: string, protocols?: string | string[]) => BaseSocket);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
