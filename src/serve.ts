@@ -733,8 +733,9 @@ export async function serve(
       log.info({ reason }, 'stopping');
       retention.stop();
       securityLog.stop();
-      // a last snapshot for replicas, taken after the next tick (the host still ticks)
-      if (started) await leader?.snapshotNow();
+      // a last snapshot for replicas, taken after the next tick (the host still ticks), and no tick
+      // after it (one while the snapshot is stored would be in the log but not in the snapshot)
+      if (started) await leader?.snapshotNow(5_000, () => host.stopTicks());
       await host.stop();
       await closeCluster();
       await data?.close(); // the host's last writes (avatars) reach JetStream before the lease is released

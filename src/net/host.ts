@@ -233,13 +233,25 @@ export class Host {
     return h;
   }
 
+  /**
+   * Ends the tick timer for good, also when called inside a tick (no next tick is scheduled):
+   * a graceful stop's last snapshot is then the world's last tick (serve's stop). Messages are
+   * still served until stop().
+   */
+  stopTicks(): void {
+    this.ticksStopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+  private ticksStopped = false;
+
   private schedule(due: number): void {
     const period = 1000 / this.o.tickRate;
     const next = due + period;
     this.timer = setTimeout(
       () => {
-        if (this.stopping) return;
+        if (this.stopping || this.ticksStopped) return;
         this.tickOnce();
+        if (this.ticksStopped) return; // stopped inside the tick (stopTicks)
         const now = performance.now();
         this.schedule(now - next > 5 * period ? now : next); // far behind: do not try to catch up in a burst
       },

@@ -168,8 +168,8 @@ export class ReplicationLeader {
   }
 
   /** Takes a snapshot after the next tick and waits for it (a graceful stop; at most `timeoutMs`). */
-  async snapshotNow(timeoutMs = 5_000): Promise<void> {
-    if (this.snapshots && this.lease.isLeader()) await this.snapshots.snapshotAtNextTick(timeoutMs);
+  async snapshotNow(timeoutMs = 5_000, onCaptured?: () => void): Promise<void> {
+    if (this.snapshots && this.lease.isLeader()) await this.snapshots.snapshotAtNextTick(timeoutMs, onCaptured);
   }
 
   /** Replication figures, whether this node still holds the lease, and its snapshots' figures. */

@@ -411,10 +411,12 @@ export class SnapshotPublisher {
     } catch (e) {
       this.figures.failed++;
       this.o.log.warn({ world: this.o.world, err: (e as Error).message }, 'replication: a snapshot could not be taken');
+      this.onCaptured.length = 0;
       for (const w of waiters) w();
       return;
     }
     this.figures.captureMs = performance.now() - t0;
+    for (const f of this.onCaptured.splice(0)) f();
     const prev = this.busy ?? Promise.resolve();
     const job = prev.then(() => this.store1(snap, t0));
     this.busy = job;
@@ -463,17 +465,21 @@ export class SnapshotPublisher {
 
   /**
    * Takes a snapshot after the next closed tick (a graceful stop) and resolves once it is stored
-   * or failed, or after `timeoutMs` when no tick closes.
+   * or failed, or after `timeoutMs` when no tick closes. `onCaptured` runs right after the capture,
+   * inside that tick (serve stops the tick timer there: Host.stopTicks).
    */
-  snapshotAtNextTick(timeoutMs = 5_000): Promise<void> {
+  snapshotAtNextTick(timeoutMs = 5_000, onCaptured?: () => void): Promise<void> {
     return new Promise<void>((resolve) => {
       const t = setTimeout(resolve, timeoutMs);
       this.nextWanted.push(() => {
         clearTimeout(t);
         resolve();
       });
+      if (onCaptured) this.onCaptured.push(onCaptured);
     });
   }
+  /** Called right after the next capture, inside its tick (snapshotAtNextTick's `onCaptured`). */
+  private onCaptured: Array<() => void> = [];
 
   /** Resolves when no snapshot is being stored. */
   async idle(): Promise<void> {
