@@ -11,6 +11,7 @@ import { encodeHandle } from '../src/sim/event-bodies';
 import type { WorldSetup } from '../src/sim/main-sim';
 import { EventStream } from '../src/sim/stream';
 import { WorldLoop } from '../src/sim/world-loop';
+import { scriptedPile } from './helpers/scripts';
 import { testWorld } from './helpers/world-setup';
 
 const example = (name: string): string => readFileSync(join(__dirname, '..', 'scenes', 'scripts', `${name}.js`), 'utf8');
@@ -50,15 +51,6 @@ function drive(loop: WorldLoop, t: number, bodies: bigint[]): void {
     for (let k = t % 4; k < bodies.length; k += 4) s.publish('guest', 'sm', JSON.stringify({ o: encodeHandle(bodies[k]), t: k % 3 === 1 ? 'spawn' : 'score' }));
 }
 
-function isMoving(loop: WorldLoop, h: bigint): boolean {
-  try {
-    loop.sim.world.authorityOf(h);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 test('sandboxes are built over the ticks before a checkpoint; the same events and hash at every tick as building them in the checkpoint tick', async () => {
   const clock = { t: 1_000_000 };
   const now = { now: () => clock.t };
@@ -77,8 +69,7 @@ test('sandboxes are built over the ticks before a checkpoint; the same events an
     expect(a.refused).toEqual(b.refused);
     expect(a.hash).toBe(b.hash);
     if (t === 0) {
-      const avatars = new Set(ahead.sim.avatars.values());
-      bodies.push(...ahead.sim.world.handles().filter((h) => !avatars.has(h) && isMoving(ahead, h)));
+      bodies.push(...scriptedPile(ahead));
       expect(bodies.length).toBe(N);
     }
     // state tick t + 1 now

@@ -6,24 +6,19 @@
  * goes on with the same hash; a replay of the log on 2 threads matches every tick.
  * Needs `npm run build` (the script thread runs the compiled worker).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../src/persist/sqlite-store';
 import type { StreamEvent } from '../src/protocol/messages';
 import { ScriptEngine } from '../src/script/engine';
-import { encodeHandle } from '../src/sim/event-bodies';
 import type { WorldSetup } from '../src/sim/main-sim';
 import { replayLog } from '../src/sim/replay';
 import { EventStream } from '../src/sim/stream';
 import { WorldLoop } from '../src/sim/world-loop';
+import { driveScripted, scriptedPile } from './helpers/scripts';
 import { testWorld } from './helpers/world-setup';
 
-const example = (name: string): string => readFileSync(join(__dirname, '..', 'scenes', 'scripts', `${name}.js`), 'utf8');
-const DOOR = example('door'),
-  SPAWNER = example('spawner'),
-  SCOREBOARD = example('scoreboard');
-const LOOPER = `on('touch', () => { for (;;) {} });`;
 const N = 200;
 const CHECKPOINT = 40;
 const RESTART = 90;
@@ -41,37 +36,6 @@ afterAll(() => {
 });
 
 const setup = (threads: number): WorldSetup => ({ ...testWorld({ spheres: N }), scripts: { engine, checkpointEvery: CHECKPOINT, spawnLimit: 4, threads } });
-
-/** The drive of test/script-world.test.ts: an admin attaches every script at tick 2, a guest talks to some objects. */
-function drive(loop: WorldLoop, t: number, bodies: bigint[]): void {
-  const s = loop.stream;
-  if (t === 0) {
-    const admin = s.connect('admin').publicId;
-    s.publishServer('_id', `${admin},1,admin`);
-    s.connect('guest');
-  }
-  s.heard('admin');
-  s.heard('guest');
-  if (t === 2) {
-    bodies.forEach((b, k) => {
-      const src = k === 17 ? LOOPER : [DOOR, SPAWNER, SCOREBOARD][k % 3];
-      s.publish('admin', 'sa', JSON.stringify({ o: encodeHandle(b), src }));
-    });
-  }
-  if (t >= 5 && t % 7 === 0) {
-    for (let k = t % 5; k < bodies.length; k += 9) s.publish('guest', 'sm', JSON.stringify({ o: encodeHandle(bodies[k]), t: k % 3 === 1 ? 'spawn' : 'score' }));
-  }
-  if (t % 10 === 3) s.publish('guest', 'sm', JSON.stringify({ o: encodeHandle(bodies[(t * 13) % bodies.length]), t: 'spawn' }));
-}
-
-function isMoving(loop: WorldLoop, h: bigint): boolean {
-  try {
-    loop.sim.world.authorityOf(h);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test(`${N} scripted objects: the same events and hash at every tick on 0, 1 and 2 script threads, after a restore on 2, and in a replay on 2`, async () => {
   const clock = { t: 1_000_000 };
@@ -91,7 +55,7 @@ test(`${N} scripted objects: the same events and hash at every tick on 0, 1 and 
   const log: StreamEvent[] = [];
   const suspendedAt = [-1, -1, -1];
   for (let t = 0; t < RESTART; t++) {
-    for (const w of worlds) drive(w, t, bodies);
+    for (const w of worlds) driveScripted(w, t, bodies);
     clock.t += 50;
     const [a, ...others] = worlds.map((w) => w.step());
     for (const b of others) {
@@ -108,8 +72,7 @@ test(`${N} scripted objects: the same events and hash at every tick on 0, 1 and 
     hashes.push(a.hash);
     log.push(...a.events);
     if (t === 0) {
-      const avatars = new Set(worlds[0].sim.avatars.values());
-      bodies.push(...worlds[0].sim.world.handles().filter((h) => isMoving(worlds[0], h) && !avatars.has(h)));
+      bodies.push(...scriptedPile(worlds[0]));
       expect(bodies.length).toBe(N);
     }
   }
@@ -130,7 +93,7 @@ test(`${N} scripted objects: the same events and hash at every tick on 0, 1 and 
   expect(back.sim.scripts?.threads).toBe(2);
   expect(back.sim.hash()).toBe(worlds[0].sim.hash());
   for (let t = RESTART; t < TICKS; t++) {
-    for (const w of [...worlds, back]) drive(w, t, bodies);
+    for (const w of [...worlds, back]) driveScripted(w, t, bodies);
     clock.t += 50;
     const a = worlds[0].step(),
       c = back.step();

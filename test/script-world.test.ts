@@ -5,7 +5,7 @@
  * in a replay of the log (which re-runs the scripts), and in a world restored from a snapshot
  * mid-run. Permissions: only the master or an admin attaches, replaces or reads the store.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../src/persist/sqlite-store';
@@ -18,13 +18,8 @@ import { loadSceneWithAssets, sceneSetup } from '../src/scene';
 import { replayLog } from '../src/sim/replay';
 import { EventStream } from '../src/sim/stream';
 import { WorldLoop } from '../src/sim/world-loop';
+import { DOOR, driveScripted, exampleScript, SCOREBOARD, scriptedPile, SPAWNER } from './helpers/scripts';
 import { testWorld } from './helpers/world-setup';
-
-const example = (name: string): string => readFileSync(join(__dirname, '..', 'scenes', 'scripts', `${name}.js`), 'utf8');
-const DOOR = example('door'),
-  SPAWNER = example('spawner'),
-  SCOREBOARD = example('scoreboard');
-const LOOPER = `on('touch', () => { for (;;) {} });`;
 
 /** Scripted objects: the lighter count keeps the test's four worlds under CI's time (see the report). */
 const N = 200;
@@ -48,43 +43,6 @@ function setup(shards: 1 | 4): WorldSetup {
   return { ...base, scripts: { engine, checkpointEvery: CHECKPOINT, spawnLimit: 4 } };
 }
 
-/** Who plays: an admin (account 1) attaches every script at tick 2, a guest talks to some objects. */
-function drive(loop: WorldLoop, t: number, bodies: bigint[]): void {
-  const s = loop.stream;
-  if (t === 0) {
-    const admin = s.connect('admin').publicId;
-    s.publishServer('_id', `${admin},1,admin`);
-    s.connect('guest');
-  }
-  s.heard('admin');
-  s.heard('guest');
-  if (t === 2) {
-    bodies.forEach((b, k) => {
-      const src = k === 17 ? LOOPER : [DOOR, SPAWNER, SCOREBOARD][k % 3];
-      s.publish('admin', 'sa', JSON.stringify({ o: encodeHandle(b), src }));
-    });
-  }
-  if (t >= 5 && t % 7 === 0) {
-    for (let k = t % 5; k < bodies.length; k += 9) s.publish('guest', 'sm', JSON.stringify({ o: encodeHandle(bodies[k]), t: k % 3 === 1 ? 'spawn' : 'score' }));
-  }
-  // a drop on the pile every 10 ticks: new touches for the scripts
-  if (t % 10 === 3) s.publish('guest', 'sm', JSON.stringify({ o: encodeHandle(bodies[(t * 13) % bodies.length]), t: 'spawn' }));
-}
-
-/** The pile's sphere handles (every moving body of the fresh world but the avatars). */
-const pile = (loop: WorldLoop): bigint[] => {
-  const avatars = new Set(loop.sim.avatars.values());
-  return loop.sim.world.handles().filter((h) => isMoving(loop, h) && !avatars.has(h));
-};
-function isMoving(loop: WorldLoop, h: bigint): boolean {
-  try {
-    loop.sim.world.authorityOf(h);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 test(`${N} scripted objects: same hash every tick on 1 and 4 shards, in a replay and after a restore from a snapshot mid-run`, async () => {
   const store = SqliteStore.open(join(dir, 'world.sqlite'));
   const clock = { t: 1_000_000 };
@@ -98,8 +56,8 @@ test(`${N} scripted objects: same hash every tick on 1 and 4 shards, in a replay
   let suspendedAt = -1;
   let attachedOk = 0;
   for (let t = 0; t < RESTART; t++) {
-    drive(live, t, bodies);
-    drive(four, t, bodies);
+    driveScripted(live, t, bodies);
+    driveScripted(four, t, bodies);
     clock.t += 50;
     const a = live.step(),
       b = four.step();
@@ -109,9 +67,9 @@ test(`${N} scripted objects: same hash every tick on 1 and 4 shards, in a replay
     log.push(...a.events);
     if (t === 0) {
       // the pile's spheres, known once the world has stepped
-      bodies.push(...pile(live));
+      bodies.push(...scriptedPile(live));
       expect(bodies.length).toBe(N);
-      expect(pile(four)).toEqual(bodies);
+      expect(scriptedPile(four)).toEqual(bodies);
     }
     attachedOk += a.social.outbox.filter((m) => m.msg.kind === 'adminResult' && m.msg.command === 'script.attach' && m.msg.ok).length;
     if (a.social.audit.some((r) => r.command === 'script.suspended')) suspendedAt = t;
@@ -136,7 +94,7 @@ test(`${N} scripted objects: same hash every tick on 1 and 4 shards, in a replay
   expect(back.stream.tick).toBe(RESTART);
   expect(back.sim.hash()).toBe(live.sim.hash());
   for (let t = RESTART; t < TICKS; t++) {
-    for (const l of [live, four, back]) drive(l, t, bodies);
+    for (const l of [live, four, back]) driveScripted(l, t, bodies);
     clock.t += 50;
     const a = live.step(),
       b = four.step(),
@@ -229,7 +187,7 @@ test('examples: the door lifts when touched and closes 40 ticks later; the spawn
   s.publishServer('_id', `${admin},1,admin`);
   s.connect('guest');
   loop.step();
-  const [door, spawner] = pile(loop);
+  const [door, spawner] = scriptedPile(loop);
   for (let i = 0; i < 20; i++) loop.step(); // the spheres settle before their scripts come
   s.publish('admin', 'sa', JSON.stringify({ o: encodeHandle(door), src: DOOR }));
   s.publish('admin', 'sa', JSON.stringify({ o: encodeHandle(spawner), src: SPAWNER }));
@@ -274,7 +232,7 @@ test('the demo scene carries its scripts: the door and the seat are scripted at 
   loop.step();
   const scripted = [...loop.sim.world.handles()].filter((h) => loop.sim.scripts?.info(h));
   expect(scripted.length).toBe(2);
-  const door = scripted.find((h) => loop.sim.scripts?.info(h)?.source === example('demo-door')) as bigint;
+  const door = scripted.find((h) => loop.sim.scripts?.info(h)?.source === exampleScript('demo-door')) as bigint;
   expect(door).toBeDefined();
   expect(loop.sim.scripts?.info(door)).toMatchObject({ version: 1, by: 0, suspended: null });
   const openedBefore = Number(JSON.parse(loop.sim.scripts?.storeOf(door) ?? '{}').opened ?? 0);
