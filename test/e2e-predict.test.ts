@@ -10,14 +10,14 @@
  * press with `?predict=0` (interpolation only) does not move it on the next frame: the first frame
  * that moves comes a round trip later, so the measurement can tell the two apart.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { describeIfChromium, launchChromium } from './helpers/chromium';
 import { startServe, type ServeProcess } from './helpers/child-host';
 import type { ViewerProbe } from '../web/viewer/probe';
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const LAG_MS = 200;
 
 type Probe = Omit<ViewerProbe, 'setYaw'>;
@@ -62,9 +62,7 @@ async function pressW(page: Page): Promise<{ nextFrameMoved: number; firstMoveFr
   return { nextFrameMoved: dist(at(k + 1), before), firstMoveFrames: first - k, frameMs };
 }
 
-const describeIf = CHROMIUM || process.env.CI ? describe : describe.skip;
-
-describeIf('client prediction in the viewer (headless Chromium)', () => {
+describeIfChromium('client prediction in the viewer (headless Chromium)', () => {
   let dir = '',
     browser: Browser,
     server: ServeProcess | null = null,
@@ -73,11 +71,7 @@ describeIf('client prediction in the viewer (headless Chromium)', () => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-e2e-predict-'));
     server = startServe(['--port', '0', '--data', dir, '--log-level', 'info']);
     port = (await server.listening).port;
-    if (!CHROMIUM) throw new Error("chromium is not installed (.ci/run installs Debian's chromium)");
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'],
-    });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

@@ -7,16 +7,16 @@
  * The dashboard at /dashboard plots live figures. With TESSERA_SCREENSHOTS=<dir> the
  * screenshots are also written there (docs/ holds the committed ones).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { describeIfChromium, launchChromium } from './helpers/chromium';
 import { startServe, type ServeProcess } from './helpers/child-host';
 import { valuesDigest, type ViewerProbe } from '../web/viewer/probe';
 import { loadHeightmap } from '../src/assets/heightmap';
 import { TERRAIN_HEIGHTMAP, writeTerrainScene } from './helpers/terrain';
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const shots = process.env.TESSERA_SCREENSHOTS;
 
 /** What the page's probe holds once serialised (its function dropped). */
@@ -52,10 +52,7 @@ const canvasColours = (p: Page, selector: string): Promise<number> =>
     return seen.size;
   }, selector);
 
-// skipped only outside CI on a machine without Chromium; in CI (.ci/run installs it) a missing browser fails
-const describeIf = CHROMIUM || process.env.CI ? describe : describe.skip;
-
-describeIf('the viewer and the dashboard in headless Chromium', () => {
+describeIfChromium('the viewer and the dashboard in headless Chromium', () => {
   let dir = '',
     browser: Browser,
     server: ServeProcess | null = null,
@@ -64,11 +61,7 @@ describeIf('the viewer and the dashboard in headless Chromium', () => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-e2e-'));
     server = startServe(['--port', '0', '--data', dir, '--log-level', 'info']);
     port = (await server.listening).port;
-    if (!CHROMIUM) throw new Error("chromium is not installed (.ci/run installs Debian's chromium)");
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'],
-    });
+    browser = await launchChromium();
     if (shots) mkdirSync(shots, { recursive: true });
   }, 60_000);
   afterAll(async () => {
