@@ -8,28 +8,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { SqliteStore } from '../src/persist/sqlite-store';
 import { EventStream } from '../src/sim/stream';
 import { WorldLoop } from '../src/sim/world-loop';
 import { JetStreamTickLog } from '../src/replica/jetstream-log';
-import { ReplicationLeader } from '../src/replica/leader';
 import { EdgeHost } from '../src/replica/edge';
 import { natsUrl, uniqueWorld } from './helpers/nats';
 import { waitFor } from './helpers/net';
 import { testWorld } from './helpers/world-setup';
-import { drive } from './helpers/replica';
+import { capture, drive, SEED, startSnapshotLeader } from './helpers/replica';
 
 jest.setTimeout(60_000);
-
-const SEED = '00112233445566778899aabbccddeeff';
-
-/** A logger whose lines (parsed) land in `lines`. */
-function capture(): { log: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  return { log: pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) }), lines };
-}
 
 let dir: string;
 let url: string;
@@ -44,58 +34,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A leader (ReplicationLeader, as serve runs it) of a scripted world loop with snapshots every `every` ticks. */
-async function startLeader(world: string, o: { every: number; keep: number; logMaxTicks?: number }) {
-  const store = SqliteStore.open(join(dir, `${world}-L.sqlite`));
-  const leader = await ReplicationLeader.start({
-    nats: url,
-    world,
-    id: 'L',
-    stream: 'world',
-    leaseMs: 1_000,
-    store,
-    log: pino({ level: 'silent' }),
-    onDeposed: () => undefined,
-    snapshots: { every: o.every, keep: o.keep },
-    logMaxTicks: o.logMaxTicks,
-  });
-  const loop = new WorldLoop(new EventStream('world', { seed: SEED }), testWorld(), { persist: { store: leader.store, snapshotEvery: 100 } });
-  await leader.checkHistory(loop);
-  await leader.startSnapshots(loop);
-  const hashes: bigint[] = [];
-  const done = (): number => {
-    const s = leader.stats().snapshots;
-    return s ? s.put + s.failed : 0;
-  };
-  // ticks back to back: each snapshot stored before the next is due
-  const steps = async (n: number): Promise<void> => {
-    for (let k = 0; k < n; k++) {
-      const before = done();
-      drive(loop);
-      hashes.push(loop.step().hash);
-      if (loop.stream.tick % o.every === 0) await waitFor(() => done() > before, 10_000, `the snapshot of tick ${loop.stream.tick - 1}`);
-      else if (k % 10 === 9) await new Promise((r) => setImmediate(r));
-    }
-    await leader.store.drain();
-  };
-  return {
-    leader,
-    hashes,
-    steps,
-    close: async (): Promise<void> => {
-      await leader.close();
-      await loop.close();
-      store.close();
-    },
-  };
-}
-
 const edgeOf = (world: string, log: Logger): Promise<EdgeHost> =>
   EdgeHost.start({ nats: url, world, id: 'E', setup: testWorld(), host: { port: 0, tickRate: 20, guests: true }, log });
 
 test('an edge started after the log was trimmed starts from the newest snapshot and has the leader hash at every tick', async () => {
   const world = uniqueWorld('edgelate');
-  const L = await startLeader(world, { every: 100, keep: 2, logMaxTicks: 150 });
+  const L = await startSnapshotLeader(url, dir, world, { every: 100, keep: 2, logMaxTicks: 150 });
   const { log, lines } = capture();
   let edge: EdgeHost | null = null;
   try {
@@ -120,7 +64,7 @@ test('an edge started after the log was trimmed starts from the newest snapshot 
 
 test('an edge copy that differs from the log is logged, counted and resynced from the newest snapshot on the same port, then matches', async () => {
   const world = uniqueWorld('edgesync');
-  const L = await startLeader(world, { every: 50, keep: 3 });
+  const L = await startSnapshotLeader(url, dir, world, { every: 50, keep: 3 });
   const { log, lines } = capture();
   let edge: EdgeHost | null = null;
   try {

@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { SqliteStore } from '../src/persist/sqlite-store';
@@ -33,17 +33,9 @@ import { ReplicationMetrics } from '../src/net/replication-metrics';
 import { natsUrl, uniqueWorld } from './helpers/nats';
 import { waitFor } from './helpers/net';
 import { testWorld } from './helpers/world-setup';
-import { drive, PLAYERS } from './helpers/replica';
+import { capture, drive, PLAYERS, SEED, startSnapshotLeader } from './helpers/replica';
 
 jest.setTimeout(60_000);
-
-const SEED = '00112233445566778899aabbccddeeff';
-
-/** A logger whose lines (parsed) land in `lines`. */
-function capture(): { log: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  return { log: pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) }), lines };
-}
 
 let dir: string;
 let url: string;
@@ -57,57 +49,6 @@ afterAll(async () => {
   await nc.drain();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** A leader (ReplicationLeader, as serve runs it) of a new world loop with snapshots every `every` ticks. */
-async function startLeader(world: string, o: { every: number; keep: number; logMaxTicks?: number; maxBytes?: number }) {
-  const store = SqliteStore.open(join(dir, `${world}-L.sqlite`));
-  const { log, lines } = capture();
-  const leader = await ReplicationLeader.start({
-    nats: url,
-    world,
-    id: 'L',
-    stream: 'world',
-    leaseMs: 1_000,
-    store,
-    log,
-    onDeposed: () => undefined,
-    snapshots: { every: o.every, keep: o.keep, maxBytes: o.maxBytes },
-    logMaxTicks: o.logMaxTicks,
-  });
-  const loop = new WorldLoop(new EventStream('world', { seed: SEED }), testWorld(), { persist: { store: leader.store, snapshotEvery: 100 } });
-  await leader.checkHistory(loop);
-  await leader.startSnapshots(loop);
-  const hashes: bigint[] = [];
-  const done = (): number => {
-    const s = leader.stats().snapshots;
-    return s ? s.put + s.failed : 0;
-  };
-  // the test's ticks run back to back, far faster than 20 Hz: wait for each snapshot to be
-  // stored before the next is due (a snapshot due while one is being stored is skipped)
-  const steps = async (n: number): Promise<void> => {
-    for (let k = 0; k < n; k++) {
-      const before = done();
-      drive(loop);
-      hashes.push(loop.step().hash);
-      if (loop.stream.tick % o.every === 0) await waitFor(() => done() > before, 10_000, `the snapshot of tick ${loop.stream.tick - 1}`);
-      else if (k % 10 === 9) await new Promise((r) => setImmediate(r));
-    }
-    await leader.store.drain();
-  };
-  return {
-    store,
-    leader,
-    loop,
-    hashes,
-    lines,
-    steps,
-    close: async (): Promise<void> => {
-      await leader.close();
-      await loop.close();
-      store.close();
-    },
-  };
-}
 
 const replicaOf = (world: string, log: Logger): Promise<ReplicaNode> =>
   ReplicaNode.start({ nats: url, world, id: 'R', leaseMs: 1_000, setup: testWorld(), log });
@@ -161,7 +102,7 @@ test('a replica started after the log was trimmed starts from the newest snapsho
   }
   await ref.close();
 
-  const L = await startLeader(world, { every: 100, keep: 2, logMaxTicks: 150 });
+  const L = await startSnapshotLeader(url, dir, world, { every: 100, keep: 2, logMaxTicks: 150 });
   const { log, lines } = capture();
   let node: ReplicaNode | null = null;
   let next: WorldLoop | null = null;
@@ -222,7 +163,7 @@ test('a replica started after the log was trimmed starts from the newest snapsho
 
 test('damaged and forged snapshots are refused with their code: the replica falls back to an older one, or to tick 0', async () => {
   const world = uniqueWorld('snapbad');
-  const L = await startLeader(world, { every: 50, keep: 3 });
+  const L = await startSnapshotLeader(url, dir, world, { every: 50, keep: 3 });
   const nodes: ReplicaNode[] = [];
   try {
     await L.steps(120);
@@ -282,7 +223,7 @@ test('damaged and forged snapshots are refused with their code: the replica fall
 
 test('a copy that differs from the log is logged, counted and resynced from the newest snapshot, then matches every tick', async () => {
   const world = uniqueWorld('snapsync');
-  const L = await startLeader(world, { every: 50, keep: 3 });
+  const L = await startSnapshotLeader(url, dir, world, { every: 50, keep: 3 });
   const { log, lines } = capture();
   let node: ReplicaNode | null = null;
   try {
