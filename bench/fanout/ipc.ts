@@ -116,6 +116,8 @@ export function serve(handle: (msg: { cmd: string; id: number } & Record<string,
       .catch((e: unknown) => process.send?.({ id: m.id, ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) }));
   });
   process.on('disconnect', () => process.exit(0));
+  // an orderly exit on the parent's SIGTERM, so `--cpu-prof` (--host-node-args) writes its profile
+  process.on('SIGTERM', () => process.exit(0));
 }
 
 /** Child side: a log line shown by the parent. */
