@@ -98,6 +98,8 @@ interface Attached {
   body: BodyHandle;
   source: string;
   version: number;
+  /** Tick of the 'sa' event that attached this version (0 for a scene's script); not in the hash. */
+  at: number;
   by: number;
   admin: boolean;
   /** The sandbox; null when suspended. */
@@ -118,6 +120,8 @@ interface SavedScript {
   b: string;
   src: string;
   v: number;
+  /** Attach tick (absent in saves made before it was kept: restored as -1). Left out of hashText. */
+  at?: number;
   by: number;
   adm: boolean;
   store: string;
@@ -185,10 +189,22 @@ export class WorldScripts {
     return this.scripts.size;
   }
 
-  /** Source, version and suspension of an object's script (anyone who sees the object may fetch the source), or null. */
-  info(h: BodyHandle): { source: string; version: number; by: number; suspended: { code: ScriptErrorCode; message: string } | null } | null {
+  /**
+   * Source, version, attach tick (`tick`: of the 'sa' event; 0 for a scene's script, -1 when
+   * restored from a save that did not keep it), author (`by`: account id, minus a guest's public
+   * id, 0 the world), admin flag and suspension of an object's script, or null. Anyone who sees the
+   * object may fetch the source (GET /objects/<id>/script, src/net/web-endpoints.ts).
+   */
+  info(h: BodyHandle): {
+    source: string;
+    version: number;
+    tick: number;
+    by: number;
+    admin: boolean;
+    suspended: { code: ScriptErrorCode; message: string } | null;
+  } | null {
     const a = this.scripts.get(h);
-    return a ? { source: a.source, version: a.version, by: a.by, suspended: a.suspended } : null;
+    return a ? { source: a.source, version: a.version, tick: a.at, by: a.by, admin: a.admin, suspended: a.suspended } : null;
   }
 
   /** The store's canonical JSON of an object's script (host view; clients read it with 'sr'), or null. */
@@ -268,6 +284,7 @@ export class WorldScripts {
         body: h,
         source: m.src,
         version,
+        at: e.tick,
         by: me,
         admin,
         script,
@@ -301,6 +318,7 @@ export class WorldScripts {
       body,
       source,
       version: 1,
+      at: 0,
       by: 0,
       admin: true,
       script: suspended ? null : script,
@@ -468,15 +486,19 @@ export class WorldScripts {
   /** The scripts' part of the state hash ('' without scripts: a world without them hashes as before). */
   hashText(): string {
     if (this.scripts.size === 0) return '';
-    return `|scripts:${JSON.stringify(this.save())}`;
+    return `|scripts:${JSON.stringify(this.save(false))}`;
   }
 
-  /** The scripts' state (MainSim.save), slot order. */
-  save(): SavedScript[] {
+  /**
+   * The scripts' state (MainSim.save), slot order. `withTick` false leaves out the attach tick
+   * (what hashText hashes: the hash is the same as before the tick was kept).
+   */
+  save(withTick = true): SavedScript[] {
     return this.sorted().map((a) => ({
       b: a.body.toString(),
       src: a.source,
       v: a.version,
+      ...(withTick ? { at: a.at } : {}),
       by: a.by,
       adm: a.admin,
       store: a.script?.serializeStore() ?? a.frozenStore,
@@ -496,6 +518,7 @@ export class WorldScripts {
         body,
         source: s.src,
         version: s.v,
+        at: s.at ?? -1,
         by: s.by,
         admin: s.adm,
         script,
