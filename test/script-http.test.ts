@@ -97,6 +97,8 @@ test('GET /objects/<id>/script serves the source to a client that sees the objec
     expect(r.status).toBe(401);
     r = await get('seven', patToken);
     expect([r.status, r.json.error.code]).toEqual([400, ERROR.BAD_VALUE]);
+    r = await request('GET', `${http}/objects/%E0%A4%A/script`, '', { authorization: `Bearer ${patToken}` });
+    expect([r.status, r.json.error.code]).toEqual([400, ERROR.BAD_VALUE]);
     r = await get('999:0', patToken);
     expect([r.status, r.json.error.code]).toEqual([404, ERROR.NOT_FOUND]);
 

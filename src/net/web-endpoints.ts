@@ -116,7 +116,12 @@ export function webRoutes(h: HostContext, app: GuardedRoutes, steps: StepWindows
   // an object's script as source (module comment)
   app.get('/objects/:id/script', (res, req) => {
     if (!mayRead(res, req)) return;
-    const id = decodeURIComponent(req.getParameter(0) ?? '');
+    let id = '';
+    try {
+      id = decodeURIComponent(req.getParameter(0) ?? '');
+    } catch {
+      // a malformed %-escape: not an object id (400 below)
+    }
     const body = decodeHandle(id);
     if (body === null) {
       sendJson(res, '400 Bad Request', errorBody(ERROR.BAD_VALUE, 'the object id is "slot:generation"'));
