@@ -113,6 +113,8 @@ interface Attached {
   spawned: BodyHandle[];
   /** Commands for the next apply. */
   pending: ScriptCommand[];
+  /** hashText's serialized head of this script (b, src, v, by, adm), made on first use; those fields never change. */
+  hashHead?: string;
 }
 
 /** Saved form of one script (MainSim.save game JSON 'scripts'). */
@@ -152,9 +154,39 @@ export const objectIdOf = (h: BodyHandle): number => mix32(SLOT(h), Number(h >> 
 const mix32 = (a: number, b: number): number => scriptSeed(a, b, 0x5c) >>> 0;
 const mm = (raw: bigint): number => Number((raw * 1000n) >> 16n);
 
+/**
+ * The attached scripts by body, with their slot order cached (`inOrder`): the order is asked for
+ * several times a tick (commands, calls, checkpoint, hash) and changes only on an attach, a
+ * detach, a body leaving or a load. Every mutation of the map drops the cache.
+ */
+class ScriptTable extends Map<BodyHandle, Attached> {
+  private order: Attached[] | null = null;
+
+  override set(h: BodyHandle, a: Attached): this {
+    this.order = null;
+    return super.set(h, a);
+  }
+
+  override delete(h: BodyHandle): boolean {
+    this.order = null;
+    return super.delete(h);
+  }
+
+  override clear(): void {
+    this.order = null;
+    super.clear();
+  }
+
+  /** The scripts in slot order (a shared array: callers must not change it). */
+  inOrder(): readonly Attached[] {
+    this.order ??= [...this.values()].sort((x, y) => SLOT(x.body) - SLOT(y.body));
+    return this.order;
+  }
+}
+
 /** The scripts of one world. */
 export class WorldScripts {
-  private readonly scripts = new Map<BodyHandle, Attached>();
+  private readonly scripts = new ScriptTable();
   /** Chat lines for scripts received in the tick being applied: [receiver, from publicId, text]. */
   private inbox: Array<[BodyHandle, number, string]> = [];
   /** Attaches accepted in the tick being applied. */
@@ -486,7 +518,16 @@ export class WorldScripts {
   /** The scripts' part of the state hash ('' without scripts: a world without them hashes as before). */
   hashText(): string {
     if (this.scripts.size === 0) return '';
-    return `|scripts:${JSON.stringify(this.save(false))}`;
+    // the text JSON.stringify(this.save(false)) gives (tested), built without the objects and with
+    // each script's constant head (handle, source, version, author) serialized once per attach
+    const parts: string[] = [];
+    for (const a of this.sorted()) {
+      a.hashHead ??= `{"b":${JSON.stringify(a.body.toString())},"src":${JSON.stringify(a.source)},"v":${JSON.stringify(a.version)},"by":${JSON.stringify(a.by)},"adm":${JSON.stringify(a.admin)}`;
+      parts.push(
+        `${a.hashHead},"store":${JSON.stringify(a.script?.serializeStore() ?? a.frozenStore)},"timers":${JSON.stringify(a.timers)},"spawned":${JSON.stringify(a.spawned.map((h) => h.toString()))},"pending":${JSON.stringify(a.pending)},"susp":${JSON.stringify(a.suspended)}}`,
+      );
+    }
+    return `|scripts:[${parts.join(',')}]`;
   }
 
   /**
@@ -548,8 +589,8 @@ export class WorldScripts {
     else s.dispose();
   }
 
-  private sorted(): Attached[] {
-    return [...this.scripts.values()].sort((x, y) => SLOT(x.body) - SLOT(y.body));
+  private sorted(): readonly Attached[] {
+    return this.scripts.inOrder();
   }
 
   private drop(a: Attached): void {
