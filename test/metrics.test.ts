@@ -34,8 +34,9 @@ test('every _total metric is a Counter that rises by what its source counted', a
     .map(([, name, type]) => [name, type])
     .filter(([n]) => !/^tessera_(nodejs|process)_/.test(n));
   // 9 (joints left out of views included), the bounds: faults, joins/streams refused, streams/clients
-  // forgotten; inputs and lag compensation (7); the byte budget (6: messages, budget bytes, bytes sent, deferred, near deferred, own encodes)
-  expect(totals.length).toBe(27);
+  // forgotten; inputs and lag compensation (7); the byte budget (6: messages, budget bytes, bytes sent, deferred, near deferred, own encodes);
+  // object-script events dropped by their per-kind limits (1, by kind)
+  expect(totals.length).toBe(28);
   for (const [name, type] of totals) expect({ name, type }).toEqual({ name, type: 'counter' });
   expect(totals.map(([n]) => n)).toEqual(
     expect.arrayContaining(['tessera_messages_in_total', 'tessera_shard_recoveries_total', 'tessera_dropped_clients_total']),

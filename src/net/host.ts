@@ -550,6 +550,11 @@ export class Host {
     return this.sessions.clientCount;
   }
 
+  /** Object-script events ('sa', 'sr', 'sm') dropped by their own rate limits (HostOptions.scriptRateLimits), by kind, since start. */
+  get scriptRateLimited(): Readonly<Record<'sa' | 'sr' | 'sm', number>> {
+    return this.sessions.scriptRateLimited;
+  }
+
   /**
    * Graceful shutdown: stops accepting, tells every client (error SHUTTING_DOWN, close 1001),
    * stops the tick timer and the shard workers.

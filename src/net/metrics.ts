@@ -72,6 +72,23 @@ export class HostMetrics {
     counter('tessera_messages_out_total', 'Messages sent to clients', (h) => h.statistics.messagesOut);
     counter('tessera_bytes_out_total', 'Bytes sent to clients', (h) => h.statistics.bytesOut);
     counter('tessera_rate_limited_total', 'Client messages dropped by rate limits', (h) => h.statistics.rateLimited);
+    const scriptSeen = new Map<string, number>();
+    const hostOf = () => this.host;
+    new Counter({
+      name: 'tessera_script_rate_limited_total',
+      help: "Object-script events ('sa' attach, 'sr' store read, 'sm' script chat) dropped by their per-kind rate limits (scriptRateLimits)",
+      labelNames: ['kind'],
+      registers: [r],
+      collect() {
+        for (const [kind, n] of Object.entries(hostOf()?.scriptRateLimited ?? {})) {
+          const d = n - (scriptSeen.get(kind) ?? 0);
+          if (d > 0) {
+            this.inc({ kind }, d);
+            scriptSeen.set(kind, n);
+          }
+        }
+      },
+    });
     counter('tessera_dropped_clients_total', 'Clients dropped as slow or idle', (h) => h.statistics.droppedSlow + h.statistics.droppedIdle);
     // protocol 4: the input rule's outcomes (src/net/inputs.ts) and lag compensation (src/net/lag.ts)
     counter(

@@ -38,6 +38,21 @@ export const DEFAULT_RATE_LIMITS: Record<ClientMessage['kind'], { perSecond: num
   lagRaycast: { perSecond: 20, burst: 40 },
 };
 
+/** The object-script event kinds with a rate limit of their own (HostOptions.scriptRateLimits; issue 21). */
+export type ScriptEventKind = 'sa' | 'sr' | 'sm';
+
+/**
+ * Per-connection token buckets of the object-script events published on the world stream:
+ * 'sa' attach/replace/detach (each loads a sandbox, ~6 ms of the world's tick), 'sr' store read,
+ * 'sm' chat to a script (one script call each). Events per second and burst; an event over its
+ * bucket is dropped with SCRIPT_RATE_LIMITED (3006), besides the generic `publish` budget.
+ */
+export const DEFAULT_SCRIPT_RATE_LIMITS: Record<ScriptEventKind, { perSecond: number; burst: number }> = {
+  sa: { perSecond: 1, burst: 3 },
+  sr: { perSecond: 2, burst: 5 },
+  sm: { perSecond: 5, burst: 10 },
+};
+
 /** What a host reports after each tick (HostOptions.onTick): the world step's result, the whole host tick `ms`, the world step `stepMs`, and each shard's own step time, all ms. */
 export type TickFigures = StepResult & { stepMs: number; shardStepMs: number[] };
 
@@ -124,6 +139,8 @@ export interface HostOptions {
   /** Silence before `_d`, ms. Default 10,000. */
   silenceMs?: number;
   rateLimits?: Partial<typeof DEFAULT_RATE_LIMITS>;
+  /** Rate limits of the object-script events 'sa', 'sr', 'sm' per connection (DEFAULT_SCRIPT_RATE_LIMITS); dropped with SCRIPT_RATE_LIMITED. */
+  scriptRateLimits?: Partial<typeof DEFAULT_SCRIPT_RATE_LIMITS>;
   /** Dropped (rate-limited) messages after which a client is closed (4029). Default 1000. */
   floodLimit?: number;
   /** Most open WebSockets. Default 20,000. */
@@ -219,6 +236,7 @@ type Unset =
   | 'edge'
   | 'originAllowList'
   | 'rateLimits'
+  | 'scriptRateLimits'
   | 'accounts'
   | 'avatars'
   | 'artifacts'

@@ -11,7 +11,11 @@
  *                                                      'ownership' (ow), 'input' (ob) or 'chat' (cg, bk),
  *                                                      besides the publish budget
  *
- * The JSON endpoint has no per-kind budgets, so it refuses all eight. Other streams have no sim
+ *   'sa', 'sr', 'sm' object scripts                   WebSocket publish allowed, each with a bucket
+ *                                                      of its own (HostOptions.scriptRateLimits,
+ *                                                      SCRIPT_RATE_LIMITED), besides the publish budget
+ *
+ * The JSON endpoint has no per-kind budgets, so it refuses all eleven. Other streams have no sim
  * reading these kinds: there they are ordinary types. See src/sim/main-sim.ts and
  * src/social/social-sim.ts for what each kind does.
  */
@@ -24,6 +28,9 @@ export const RESERVED_TYPES: ReadonlySet<string> = new Set(['in', 'sp', 'ch', 'a
 /** World-stream kinds a WebSocket client may publish, with the typed message kind whose budget their own bucket has. */
 export const BUDGETED_TYPES: Readonly<Record<string, 'chat' | 'ownership' | 'input'>> = { cg: 'chat', bk: 'chat', ow: 'ownership', ob: 'input' };
 
+/** World-stream object-script kinds (src/script/world-scripts.ts), rate-limited per kind on the WebSocket. */
+export const SCRIPT_TYPES: ReadonlySet<string> = new Set(['sa', 'sr', 'sm']);
+
 /**
  * Throws StreamError NOT_ALLOWED when a client may not publish `type` itself, on the world stream
  * (`isWorld`) or another, over the WebSocket or the JSON endpoint.
@@ -34,5 +41,8 @@ export function checkClientType(isWorld: boolean, type: string, transport: 'ws' 
   if (!isWorld) return;
   if (RESERVED_TYPES.has(type) || (transport === 'json' && Object.hasOwn(BUDGETED_TYPES, type))) {
     throw new StreamError(ERROR.NOT_ALLOWED, `event type ${JSON.stringify(type)} is reserved on the world stream: send the typed message instead`);
+  }
+  if (transport === 'json' && SCRIPT_TYPES.has(type)) {
+    throw new StreamError(ERROR.NOT_ALLOWED, `event type ${JSON.stringify(type)} (object scripts) is rate-limited per kind: publish it over the WebSocket`);
   }
 }

@@ -45,11 +45,11 @@ import { PROTOCOL_VERSION, SUBPROTOCOL, type ClientMessage, type Interest, type 
 import { StreamError, isPrivateId, isStreamName, type EventStream } from '../sim/stream';
 import type { ClientView } from '../sim/interest';
 import type { HostContext } from './context';
-import { DEFAULT_RATE_LIMITS, type Principal } from './options';
+import { DEFAULT_RATE_LIMITS, DEFAULT_SCRIPT_RATE_LIMITS, type Principal, type ScriptEventKind } from './options';
 import { bearerOf, INTERNAL_BODY, sendJson, utf8 } from './http';
 import { catchUpFor } from './catch-up';
 import { guestScope, scopedId } from './identity';
-import { BUDGETED_TYPES, checkClientType } from './reserved';
+import { BUDGETED_TYPES, SCRIPT_TYPES, checkClientType } from './reserved';
 import { acceptInput, newInputState, type InputState } from './inputs';
 
 /** The one ack value onMessage hands on (tick rewritten per ack; readAckTick): handling an ack keeps nothing of it. */
@@ -104,6 +104,9 @@ export class Sessions {
   readonly all = new Set<Session>();
   private nextSession = 1;
   private readonly limits: typeof DEFAULT_RATE_LIMITS;
+  private readonly scriptLimits: typeof DEFAULT_SCRIPT_RATE_LIMITS;
+  /** Object-script events dropped by their own rate limit (scriptRateLimits), by kind, since start. */
+  readonly scriptRateLimited: Record<ScriptEventKind, number> = { sa: 0, sr: 0, sm: 0 };
   /**
    * Scopes of guest connections that closed, by stream and private id, until clock ms: a guest
    * reconnecting within silenceMs (before its '_d') resumes its scope and so its public id. At
@@ -116,6 +119,7 @@ export class Sessions {
 
   constructor(private readonly h: HostContext) {
     this.limits = { ...DEFAULT_RATE_LIMITS, ...h.o.rateLimits };
+    this.scriptLimits = { ...DEFAULT_SCRIPT_RATE_LIMITS, ...h.o.scriptRateLimits };
   }
 
   /** Clients that completed hello. */
@@ -415,6 +419,37 @@ export class Sessions {
     return true;
   }
 
+  /**
+   * Takes a token from the session's bucket of object-script event `kind` ('sa', 'sr', 'sm';
+   * HostOptions.scriptRateLimits). True when the event is dropped: counted in scriptRateLimited
+   * and towards the flood close, answered SCRIPT_RATE_LIMITED (at most one error per second).
+   */
+  private scriptLimited(s: Session, kind: ScriptEventKind): boolean {
+    const name = `script.${kind}`;
+    let b = s.buckets.get(name);
+    if (!b) {
+      const l = this.scriptLimits[kind];
+      b = new TokenBucket({ bucketSize: l.burst, tokensPerInterval: l.perSecond, interval: 'second' });
+      b.content = l.burst; // limiter's buckets start empty
+      s.buckets.set(name, b);
+    }
+    if (b.tryRemoveTokens(1)) return false;
+    this.scriptRateLimited[kind]++;
+    this.h.o.securityLog?.event('rate_limited', { code: ERROR.SCRIPT_RATE_LIMITED, address: s.address, publicId: s.publicId, detail: name });
+    s.dropped++;
+    if (s.dropped >= this.h.o.floodLimit) {
+      this.error(s, ERROR.RATE_LIMITED, 'too many messages');
+      this.close(s, CLOSE.RATE_LIMITED, 'flood');
+      return true;
+    }
+    const now = this.h.o.clock();
+    if (now - s.lastLimitError >= 1000) {
+      s.lastLimitError = now;
+      this.error(s, ERROR.SCRIPT_RATE_LIMITED, `too many ${kind} events: at most ${this.scriptLimits[kind].perSecond} per second`);
+    }
+    return true;
+  }
+
   private onMessage(s: Session, data: ArrayBuffer, isBinary: boolean): void {
     if (s.closed) return;
     this.h.counters.messagesIn++;
@@ -488,6 +523,8 @@ export class Sessions {
       this.limited(s, BUDGETED_TYPES[m.type], `publish.${m.type}`)
     )
       return;
+    // object-script events: a bucket of their own per kind (HostOptions.scriptRateLimits)
+    if (m.kind === 'publish' && s.stream === this.h.world.stream && SCRIPT_TYPES.has(m.type) && this.scriptLimited(s, m.type as ScriptEventKind)) return;
     try {
       this.handle(s, m);
     } catch (e) {

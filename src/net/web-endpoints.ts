@@ -9,6 +9,18 @@
  * while guests are off (401 UNAUTHENTICATED otherwise); with guests on anyone is a guest and may
  * read them. /metrics is public unless HostOptions.publicMetrics is false, then it needs a token
  * like /stats even with guests on (a Prometheus scraper sends one as a bearer token).
+ *
+ * GET /objects/<slot:generation>/script (issue 21): the source of an object's script, for any
+ * client that can see the object. "Can see" here: the caller may read the world (the rule of
+ * /world: a token, or anyone while guests are on; else 401 UNAUTHENTICATED) and the object is a
+ * live body of the world now (bodies and artifacts alike; every client of the world may receive
+ * every body, interest only orders them). Answers 200 {object, version, tick, by, admin,
+ * suspended: {code, message} | null, source} from the world's state (the same on a leader, a
+ * replica promoted later and a restored world); 400 BAD_VALUE for an id that is not
+ * "slot:generation"; 404 NOT_FOUND "no object" for a body that is not in the world, 404 NO_SCRIPT
+ * for a body without a script (a detached script is no script). `by` is the account id of whoever
+ * attached it, minus a guest's public id, 0 for a scene's script; `tick` the tick of its 'sa'
+ * event (0: the scene's, -1: restored from a save made before the tick was kept).
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
@@ -17,6 +29,7 @@ import { bearerOf, sendJson, type GuardedRoutes } from './http';
 import type { HttpResponse, HttpRequest } from './uws';
 import { ERROR, errorBody } from '../protocol/errors';
 import { predictWorld } from './predict-world';
+import { decodeHandle, encodeHandle } from '../sim/event-bodies';
 
 /** Step time windows the host keeps for /stats: the world step and each shard's step, ms. */
 export interface StepWindows {
@@ -24,7 +37,7 @@ export interface StepWindows {
   shards: ReadonlyArray<readonly number[]>;
 }
 
-/** Registers /healthz, /, /dashboard, /assets/:file, /stats, /world, /predict and /metrics on `app`. */
+/** Registers /healthz, /, /dashboard, /assets/:file, /stats, /world, /predict, /objects/:id/script and /metrics on `app`. */
 export function webRoutes(h: HostContext, app: GuardedRoutes, steps: StepWindows): void {
   /** Whether a request may read world figures: a valid bearer token, or any request while guests are on (unless `tokenOnly`). Else answers 401. */
   const mayRead = (res: HttpResponse, req: HttpRequest, tokenOnly = false): boolean => {
@@ -99,6 +112,45 @@ export function webRoutes(h: HostContext, app: GuardedRoutes, steps: StepWindows
       return;
     }
     sendJson(res, '200 OK', body);
+  });
+  // an object's script as source (module comment)
+  app.get('/objects/:id/script', (res, req) => {
+    if (!mayRead(res, req)) return;
+    let id = '';
+    try {
+      id = decodeURIComponent(req.getParameter(0) ?? '');
+    } catch {
+      // a malformed %-escape: not an object id (400 below)
+    }
+    const body = decodeHandle(id);
+    if (body === null) {
+      sendJson(res, '400 Bad Request', errorBody(ERROR.BAD_VALUE, 'the object id is "slot:generation"'));
+      return;
+    }
+    const sim = h.world.sim;
+    if (!sim.world.handles().includes(body)) {
+      sendJson(res, '404 Not Found', errorBody(ERROR.NOT_FOUND, `no object ${encodeHandle(body)} in the world`));
+      return;
+    }
+    const info = sim.scripts?.info(body) ?? null;
+    if (!info) {
+      sendJson(res, '404 Not Found', errorBody(ERROR.NO_SCRIPT, `object ${encodeHandle(body)} has no script`));
+      return;
+    }
+    sendJson(
+      res,
+      '200 OK',
+      {
+        object: encodeHandle(body),
+        version: info.version,
+        tick: info.tick,
+        by: info.by,
+        admin: info.admin,
+        suspended: info.suspended,
+        source: info.source,
+      },
+      { 'cache-control': 'no-cache' },
+    );
   });
   app.get('/metrics', (res, req) => {
     if (!h.o.publicMetrics && !mayRead(res, req, true)) return;

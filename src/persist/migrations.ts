@@ -216,6 +216,15 @@ export const MIGRATIONS: readonly string[] = [
      at_ms INTEGER NOT NULL,
      PRIMARY KEY (stream, object, tick)
    );`,
+  // 8: the scripts table joins the data stream of a replicated world (migration 6): while this node
+  // leads, every written scripts row goes to the outbox as the other durable tables' rows do, so a
+  // replica's file holds each attach as it happens (not only once it leads). The row's key on the
+  // stream is its rowid (the table's own key has three columns); a replica writes the row with the
+  // leader's rowid, INSERT OR REPLACE, so a re-recorded (stream, object, tick) replaces the old row.
+  `CREATE TRIGGER data_scripts_insert AFTER INSERT ON scripts WHEN (SELECT capture FROM data_state) = 1
+     BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('scripts', 'put', json_object('rowid', new.rowid, 'stream', new.stream, 'object', new.object, 'tick', new.tick, 'version', new.version, 'source', new.source, 'by_principal', new.by_principal, 'by_admin', new.by_admin, 'at_ms', new.at_ms)); END;
+   CREATE TRIGGER data_scripts_update AFTER UPDATE ON scripts WHEN (SELECT capture FROM data_state) = 1
+     BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('scripts', 'put', json_object('rowid', new.rowid, 'stream', new.stream, 'object', new.object, 'tick', new.tick, 'version', new.version, 'source', new.source, 'by_principal', new.by_principal, 'by_admin', new.by_admin, 'at_ms', new.at_ms)); END;`,
 ];
 
 /** The schema version this build writes. */

@@ -42,6 +42,11 @@ export const ERROR = {
    * dropped (docs/protocol.md section 18).
    */
   INPUT_AHEAD: 3005,
+  /**
+   * Too many object-script events of one kind ('sa' attach, 'sr' store read, 'sm' script chat) from
+   * this connection: the event was dropped (HostOptions.scriptRateLimits, per kind; issue 21).
+   */
+  SCRIPT_RATE_LIMITED: 3006,
   /** The action is not allowed for this client (ownership, role). */
   NOT_ALLOWED: 4000,
   /** The named body or stream does not exist. */
@@ -60,6 +65,8 @@ export const ERROR = {
   TAKEN: 4007,
   /** (protocol 4) A lag-compensated raycast's tick is outside the host's body history (older than lagTicks, or not closed yet). */
   OUT_OF_WINDOW: 4008,
+  /** GET /objects/<id>/script: the object is in the world but has no script (issue 21). */
+  NO_SCRIPT: 4009,
 } as const;
 export type ErrorCode = (typeof ERROR)[keyof typeof ERROR];
 /** The name of an error code (a key of ERROR). */

@@ -1,7 +1,7 @@
 /**
  * The records of a world's data stream (issue 19, docs/replicas/design.md "The data stream"):
  * every row the leader writes to its durable tables (accounts, sessions, login records, avatars,
- * artifacts, chat history, admin records), as one compact JSON message:
+ * artifacts, chat history, admin records, object scripts), as one compact JSON message:
  *
  * ```
  *   {"v":1,"w":"<writer: 16 hex>","o":<outbox id>,"t":"<table>","op":"put","r":{<row image>}}
@@ -55,7 +55,7 @@ const int = (min = Number.MIN_SAFE_INTEGER): Col => ({ kind: 'int', min });
 const intOrNull = (min = Number.MIN_SAFE_INTEGER): Col => ({ kind: 'int', min, nullable: true });
 const text = (max: number, more: Partial<Extract<Col, { kind: 'text' }>> = {}): Col => ({ kind: 'text', max, ...more });
 
-/** The replicated tables: primary key and columns (migrations 1-5). Order is the INSERT order. */
+/** The replicated tables: primary key and columns (migrations 1-5, scripts 7-8). Order is the INSERT order. */
 const TABLES: Record<string, { pk: string; cols: Record<string, Col>; del?: boolean }> = {
   accounts: {
     pk: 'id',
@@ -107,6 +107,21 @@ const TABLES: Record<string, { pk: string; cols: Record<string, Col>; del?: bool
   },
   chat_history: { pk: 'id', cols: { id: int(1), channel: text(512), tick: int(0), sender: int(), text: text(16_384) } },
   admin_records: { pk: 'id', cols: { id: int(1), at_ms: int(0), actor: int(), action: text(64), detail: text(65_536) } },
+  // migration 8: keyed by the leader's rowid (the table's key is (stream, object, tick))
+  scripts: {
+    pk: 'rowid',
+    cols: {
+      rowid: int(1),
+      stream: text(64, { pattern: /^[A-Za-z0-9._-]{1,64}$/ }),
+      object: text(32, { pattern: /^\d{1,10}:\d{1,10}$/ }),
+      tick: int(0),
+      version: int(1),
+      source: text(MAX_RECORD_BYTES / 2),
+      by_principal: int(),
+      by_admin: { kind: 'int', min: 0 },
+      at_ms: int(0),
+    },
+  },
 };
 
 /** The tables whose rows go to the data stream. */

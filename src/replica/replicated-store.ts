@@ -20,7 +20,7 @@
  */
 import type { DurableLog } from '../net/send-gate';
 import type { StreamEvent } from '../protocol/messages';
-import type { StoredSnapshot, WorldLogStore } from '../persist/store';
+import type { ScriptRecord, ScriptSourceStore, StoredSnapshot, WorldLogStore } from '../persist/store';
 import type { LoggedTick } from './log-codec';
 import { ReplicaError, type JetStreamTickLog } from './jetstream-log';
 
@@ -61,7 +61,7 @@ export interface ReplicationStats {
 }
 
 /** A WorldLogStore that also appends every closed tick to the world's JetStream log (module comment). */
-export class ReplicatedLogStore implements WorldLogStore, DurableLog {
+export class ReplicatedLogStore implements WorldLogStore, ScriptSourceStore, DurableLog {
   private readonly queue: LoggedTick[] = [];
   private readonly storedListeners = new Set<(tick: number) => void>();
   private inFlight = 0;
@@ -116,6 +116,20 @@ export class ReplicatedLogStore implements WorldLogStore, DurableLog {
     }
     this.pump();
     this.afterAppend?.(tick);
+  }
+
+  /**
+   * Accepted script attaches (WorldLoop.step, migration 7) go to the node's own store when it keeps
+   * them (SqliteStore); from there the data stream's trigger (migration 8) takes each row to the
+   * replicas' files. A store without a scripts table drops them.
+   */
+  recordScripts(rows: readonly ScriptRecord[]): void {
+    (this.inner as WorldLogStore & Partial<ScriptSourceStore>).recordScripts?.(rows);
+  }
+
+  /** The newest record of an object's script in `stream` from the node's own store, or null. */
+  currentScript(stream: string, object: string): ScriptRecord | null {
+    return (this.inner as WorldLogStore & Partial<ScriptSourceStore>).currentScript?.(stream, object) ?? null;
   }
 
   /** Sends queued ticks while there is room in flight; refills from the store after drops. */

@@ -60,10 +60,15 @@ interface ContextInternals {
   module: { HEAPU8: Uint8Array };
 }
 
+/** A view of the wasm memory, remade when the memory grew (its buffer is then a new one). */
+let heapView: DataView | null = null;
+
 /** Sets the context's interrupt countdown to `value` (see INTERRUPT_COUNTER_OFFSET). */
 function setInterruptCountdown(ctx: QuickJSContext, value: number): void {
   const c = ctx as unknown as ContextInternals;
-  new DataView(c.module.HEAPU8.buffer).setInt32(c.ctx.value + INTERRUPT_COUNTER_OFFSET, value, true);
+  const buffer = c.module.HEAPU8.buffer;
+  if (heapView?.buffer !== buffer) heapView = new DataView(buffer);
+  heapView.setInt32(c.ctx.value + INTERRUPT_COUNTER_OFFSET, value, true);
 }
 
 /** Throws unless INTERRUPT_COUNTER_OFFSET is the countdown in this wasm module (a probe runtime). */
@@ -183,7 +188,10 @@ export class Script {
   /** True while the source loads: store and emit are refused then. */
   private loading = false;
   private store: ScriptStore;
-  /** The call's pending store (copy on call start, kept on success). */
+  /**
+   * The call's pending store (kept on success): the committed store itself until the call's first
+   * write, then a copy (`writable`), so a call that only reads copies nothing.
+   */
   private pending: ScriptStore;
   private commands: ScriptCommand[] = [];
   private log: string[] = [];
@@ -319,7 +327,13 @@ export class Script {
     this.commands = [];
     this.log = [];
     this.logDropped = 0;
-    this.pending = new ScriptStore(this.store);
+    this.pending = this.store;
+  }
+
+  /** The pending store, copied from the committed one on the call's first write. */
+  private writable(): ScriptStore {
+    if (this.pending === this.store) this.pending = new ScriptStore(this.store);
+    return this.pending;
   }
 
   private suspend(v: Violation): void {
@@ -391,12 +405,12 @@ export class Script {
       ctx.newFunction('hostStoreSet', (key, value) => {
         const k = this.keyArg(ctx, key);
         if (ctx.typeof(value) !== 'string') this.refuse(SCRIPT_ERROR.BAD_VALUE, `store.set('${k}'): the value is not JSON`);
-        const refusal = this.pending.set(k, ctx.getString(value), this.limits);
+        const refusal = this.writable().set(k, ctx.getString(value), this.limits);
         if (refusal === 'BAD_VALUE') this.refuse(SCRIPT_ERROR.BAD_VALUE, `store key of ${k.length} characters (1..${this.limits.maxKeyChars})`);
         if (refusal === 'STORE_FULL') this.refuse(SCRIPT_ERROR.STORE_FULL, `store past ${this.limits.maxStoreKeys} keys or ${this.limits.maxStoreBytes} bytes`);
       }),
       ctx.newFunction('hostStoreDelete', (key) => {
-        this.pending.delete(this.keyArg(ctx, key));
+        this.writable().delete(this.keyArg(ctx, key));
       }),
       ctx.newFunction('hostStoreKeys', () => {
         if (this.loading) this.forbid('store access while the script loads (top level)');

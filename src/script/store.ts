@@ -16,11 +16,14 @@ export type StoreRefusal = 'BAD_VALUE' | 'STORE_FULL';
 export class ScriptStore {
   private readonly entries: Map<string, string>;
   private bytes: number;
+  /** serialize()'s text while nothing changed since (null: to be made). */
+  private text: string | null;
 
   /** An empty store, or a copy of `from`. */
   constructor(from?: ScriptStore) {
     this.entries = new Map(from?.entries);
     this.bytes = from?.bytes ?? 0;
+    this.text = from?.text ?? null;
   }
 
   /**
@@ -69,6 +72,7 @@ export class ScriptStore {
     if (size > limits.maxStoreKeys || bytes > limits.maxStoreBytes) return 'STORE_FULL';
     this.entries.set(key, json);
     this.bytes = bytes;
+    this.text = null;
     return null;
   }
 
@@ -78,11 +82,13 @@ export class ScriptStore {
     if (old === undefined) return;
     this.entries.delete(key);
     this.bytes -= utf8(key) + utf8(old);
+    this.text = null;
   }
 
   /** The canonical serialized form: `{"k1":v1,"k2":v2}` with keys sorted by UTF-16 code units. */
   serialize(): string {
-    return '{' + this.keys().map((k) => JSON.stringify(k) + ':' + this.entries.get(k)) + '}';
+    this.text ??= '{' + this.keys().map((k) => JSON.stringify(k) + ':' + this.entries.get(k)) + '}';
+    return this.text;
   }
 }
 

@@ -98,6 +98,8 @@ interface Attached {
   body: BodyHandle;
   source: string;
   version: number;
+  /** Tick of the 'sa' event that attached this version (0 for a scene's script); not in the hash. */
+  at: number;
   by: number;
   admin: boolean;
   /** The sandbox; null when suspended. */
@@ -111,6 +113,8 @@ interface Attached {
   spawned: BodyHandle[];
   /** Commands for the next apply. */
   pending: ScriptCommand[];
+  /** hashText's serialized head of this script (b, src, v, by, adm), made on first use; those fields never change. */
+  hashHead?: string;
 }
 
 /** Saved form of one script (MainSim.save game JSON 'scripts'). */
@@ -118,6 +122,8 @@ interface SavedScript {
   b: string;
   src: string;
   v: number;
+  /** Attach tick (absent in saves made before it was kept: restored as -1). Left out of hashText. */
+  at?: number;
   by: number;
   adm: boolean;
   store: string;
@@ -148,9 +154,39 @@ export const objectIdOf = (h: BodyHandle): number => mix32(SLOT(h), Number(h >> 
 const mix32 = (a: number, b: number): number => scriptSeed(a, b, 0x5c) >>> 0;
 const mm = (raw: bigint): number => Number((raw * 1000n) >> 16n);
 
+/**
+ * The attached scripts by body, with their slot order cached (`inOrder`): the order is asked for
+ * several times a tick (commands, calls, checkpoint, hash) and changes only on an attach, a
+ * detach, a body leaving or a load. Every mutation of the map drops the cache.
+ */
+class ScriptTable extends Map<BodyHandle, Attached> {
+  private order: Attached[] | null = null;
+
+  override set(h: BodyHandle, a: Attached): this {
+    this.order = null;
+    return super.set(h, a);
+  }
+
+  override delete(h: BodyHandle): boolean {
+    this.order = null;
+    return super.delete(h);
+  }
+
+  override clear(): void {
+    this.order = null;
+    super.clear();
+  }
+
+  /** The scripts in slot order (a shared array: callers must not change it). */
+  inOrder(): readonly Attached[] {
+    this.order ??= [...this.values()].sort((x, y) => SLOT(x.body) - SLOT(y.body));
+    return this.order;
+  }
+}
+
 /** The scripts of one world. */
 export class WorldScripts {
-  private readonly scripts = new Map<BodyHandle, Attached>();
+  private readonly scripts = new ScriptTable();
   /** Chat lines for scripts received in the tick being applied: [receiver, from publicId, text]. */
   private inbox: Array<[BodyHandle, number, string]> = [];
   /** Attaches accepted in the tick being applied. */
@@ -185,10 +221,22 @@ export class WorldScripts {
     return this.scripts.size;
   }
 
-  /** Source, version and suspension of an object's script (anyone who sees the object may fetch the source), or null. */
-  info(h: BodyHandle): { source: string; version: number; by: number; suspended: { code: ScriptErrorCode; message: string } | null } | null {
+  /**
+   * Source, version, attach tick (`tick`: of the 'sa' event; 0 for a scene's script, -1 when
+   * restored from a save that did not keep it), author (`by`: account id, minus a guest's public
+   * id, 0 the world), admin flag and suspension of an object's script, or null. Anyone who sees the
+   * object may fetch the source (GET /objects/<id>/script, src/net/web-endpoints.ts).
+   */
+  info(h: BodyHandle): {
+    source: string;
+    version: number;
+    tick: number;
+    by: number;
+    admin: boolean;
+    suspended: { code: ScriptErrorCode; message: string } | null;
+  } | null {
     const a = this.scripts.get(h);
-    return a ? { source: a.source, version: a.version, by: a.by, suspended: a.suspended } : null;
+    return a ? { source: a.source, version: a.version, tick: a.at, by: a.by, admin: a.admin, suspended: a.suspended } : null;
   }
 
   /** The store's canonical JSON of an object's script (host view; clients read it with 'sr'), or null. */
@@ -268,6 +316,7 @@ export class WorldScripts {
         body: h,
         source: m.src,
         version,
+        at: e.tick,
         by: me,
         admin,
         script,
@@ -301,6 +350,7 @@ export class WorldScripts {
       body,
       source,
       version: 1,
+      at: 0,
       by: 0,
       admin: true,
       script: suspended ? null : script,
@@ -468,15 +518,28 @@ export class WorldScripts {
   /** The scripts' part of the state hash ('' without scripts: a world without them hashes as before). */
   hashText(): string {
     if (this.scripts.size === 0) return '';
-    return `|scripts:${JSON.stringify(this.save())}`;
+    // the text JSON.stringify(this.save(false)) gives (tested), built without the objects and with
+    // each script's constant head (handle, source, version, author) serialized once per attach
+    const parts: string[] = [];
+    for (const a of this.sorted()) {
+      a.hashHead ??= `{"b":${JSON.stringify(a.body.toString())},"src":${JSON.stringify(a.source)},"v":${JSON.stringify(a.version)},"by":${JSON.stringify(a.by)},"adm":${JSON.stringify(a.admin)}`;
+      parts.push(
+        `${a.hashHead},"store":${JSON.stringify(a.script?.serializeStore() ?? a.frozenStore)},"timers":${JSON.stringify(a.timers)},"spawned":${JSON.stringify(a.spawned.map((h) => h.toString()))},"pending":${JSON.stringify(a.pending)},"susp":${JSON.stringify(a.suspended)}}`,
+      );
+    }
+    return `|scripts:[${parts.join(',')}]`;
   }
 
-  /** The scripts' state (MainSim.save), slot order. */
-  save(): SavedScript[] {
+  /**
+   * The scripts' state (MainSim.save), slot order. `withTick` false leaves out the attach tick
+   * (what hashText hashes: the hash is the same as before the tick was kept).
+   */
+  save(withTick = true): SavedScript[] {
     return this.sorted().map((a) => ({
       b: a.body.toString(),
       src: a.source,
       v: a.version,
+      ...(withTick ? { at: a.at } : {}),
       by: a.by,
       adm: a.admin,
       store: a.script?.serializeStore() ?? a.frozenStore,
@@ -496,6 +559,7 @@ export class WorldScripts {
         body,
         source: s.src,
         version: s.v,
+        at: s.at ?? -1,
         by: s.by,
         admin: s.adm,
         script,
@@ -525,8 +589,8 @@ export class WorldScripts {
     else s.dispose();
   }
 
-  private sorted(): Attached[] {
-    return [...this.scripts.values()].sort((x, y) => SLOT(x.body) - SLOT(y.body));
+  private sorted(): readonly Attached[] {
+    return this.scripts.inOrder();
   }
 
   private drop(a: Attached): void {
