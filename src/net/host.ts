@@ -40,8 +40,9 @@ import { Admission } from './admission';
 import { GuestSessions } from './guest-sessions';
 import { directMessages, sendTick, visible } from './fanout';
 import { addAvatarRecords } from './predict';
-import { guardedApp, logFault, sendJson, utf8, type Fault } from './http';
-import { authEndpoint } from './auth-endpoint';
+import { guardedApp, logFault, readBody, sendJson, utf8, type Fault } from './http';
+import { AUTH_BODY_LIMIT, authEndpoint } from './auth-endpoint';
+import { tokenHash } from '../persist/accounts';
 import { chatHistory } from './chat-history';
 import { jsonEndpoint } from './json-endpoint';
 import { keepLast, quantiles, webRoutes } from './web-endpoints';
@@ -362,9 +363,27 @@ export class Host {
     const f = this.fault;
     const app = guardedApp(this.app, f);
     webRoutes(this.ctx, app, { world: this.stepTimes, shards: this.shardStepTimes });
-    app.post('/auth/:action', (res, req) =>
-      authEndpoint(this.ctx, res, req.getParameter(0) ?? '', req.getHeader('authorization'), utf8.decode(res.getRemoteAddressAsText())),
-    );
+    const edge = this.o.edge;
+    if (edge)
+      // an edge host's accounts are a read-only copy: the leader answers (edge-port.ts EdgeLink.auth)
+      app.post('/auth/:action', (res, req) => {
+        const action = req.getParameter(0) ?? '',
+          authorization = req.getHeader('authorization'),
+          address = utf8.decode(res.getRemoteAddressAsText());
+        readBody(
+          res,
+          AUTH_BODY_LIMIT,
+          errorBody(ERROR.TOO_LARGE, 'at most 4 KiB'),
+          (raw, reply) => {
+            edge.auth(action, authorization, address, raw).then((a) => reply(a.status, a.body, a.headers));
+          },
+          f,
+        );
+      });
+    else
+      app.post('/auth/:action', (res, req) =>
+        authEndpoint(this.ctx, res, req.getParameter(0) ?? '', req.getHeader('authorization'), utf8.decode(res.getRemoteAddressAsText())),
+      );
     app.get('/chat/history', (res, req) =>
       chatHistory(this.ctx, res, req.getHeader('authorization'), req.getQuery('channel') ?? '', req.getQuery('before') ?? '', req.getQuery('limit') ?? ''),
     );
@@ -424,18 +443,35 @@ export class Host {
 
   /** Ends what holds `token`: an error and a close on each socket; with `disconnect`, its clients leave their streams at once ('_d' next tick). */
   private endToken(token: string, close: number, code: ErrorCode, message: string, disconnect: boolean): number {
+    // the edge hosts end their sessions of this token too (serve publishes it: src/replica/edge.ts)
+    if (!this.o.edge && token !== 'guest') {
+      try {
+        this.o.onRevoked?.({ token, close, code, message, disconnect });
+      } catch (e) {
+        this.fault('onRevoked', e);
+      }
+    }
     const held = this.ctx.tokens.take(token);
     if (!held) return 0;
     let n = 0;
     for (const s of held.sockets) {
-      if (s.closed || !s.ws) continue;
+      if (s.closed) continue;
+      if (!s.ws) {
+        // a client of an edge host (edge-port.ts): the edge closes its socket; here it leaves
+        if (!this.o.edge) {
+          if (disconnect && s.stream?.publicIdOf(s.privateId) !== undefined) s.stream.disconnect(s.privateId);
+          this.edges?.revoke(s);
+        }
+        continue;
+      }
       this.o.securityLog?.event('revoked', { code: close, address: s.address, account: s.principal?.account, publicId: s.publicId, detail: message });
       this.sessions.error(s, code, message);
-      if (disconnect && s.stream?.publicIdOf(s.privateId) !== undefined) s.stream.disconnect(s.privateId);
+      // (an edge host's copy takes nothing but the leader's log: the leader disconnects the client)
+      if (disconnect && !this.o.edge && s.stream?.publicIdOf(s.privateId) !== undefined) s.stream.disconnect(s.privateId);
       this.sessions.close(s, close, message);
       n++;
     }
-    if (disconnect) {
+    if (disconnect && !this.o.edge) {
       for (const k of held.json.keys()) {
         const i = k.indexOf('\n'),
           st = this.hub.get(k.slice(0, i)),
@@ -446,6 +482,39 @@ export class Host {
     return n;
   }
 
+  /** Digests (accounts.ts tokenHash, hex) of the tokens this edge host's sessions hold, per session. */
+  private readonly digests = new WeakMap<Session, string>();
+
+  /**
+   * (Edge host) The leader revoked the token whose SHA-256 (accounts.ts tokenHash, hex) is
+   * `digest` (src/replica/edge.ts delivers it): every socket of this host holding it gets error
+   * `code` with `message` and is closed with `close`, as the leader ends its own (endToken). The
+   * copy is not touched: the leader disconnects the client in the world, and the log brings its
+   * '_d'. Returns the sockets closed. Throws Error when this host is not an edge host.
+   */
+  endRevoked(digest: string, close: number, code: ErrorCode, message: string): number {
+    if (!this.o.edge) throw new Error('endRevoked: this host is not an edge host');
+    const tokens = new Set<string>();
+    for (const s of this.sessions.all) {
+      if (s.closed || !s.ws || !s.token) continue;
+      let d = this.digests.get(s);
+      if (d === undefined) {
+        d = tokenHash(s.token).toString('hex');
+        this.digests.set(s, d);
+      }
+      if (d === digest) tokens.add(s.token);
+    }
+    let n = 0;
+    for (const t of tokens) n += this.endToken(t, close, code, message, false);
+    return n;
+  }
+
+  /** Sets the tick rate an admin chose (Hz): the streams, the tick timer, welcomes and /world follow it. */
+  private setTickRate(hz: number): void {
+    this.o.tickRate = hz;
+    for (const n of this.hub.list()) (this.hub.get(n) as EventStream).tickRate = hz;
+  }
+
   // ---- the social layer's outputs ----
 
   /** Writes chat lines and admin records, and carries out the admin effects decided in the tick. */
@@ -453,11 +522,15 @@ export class Host {
     if (this.o.edge) {
       // an edge host's copy: the leader writes the records and carries out the effects; the edge
       // only closes its own clients that were kicked or banned
-      for (const e of out.effects)
+      for (const e of out.effects) {
         if (e.kind === 'kick') this.sessions.remove(e.publicId, CLOSE.KICKED, ERROR.NOT_ALLOWED, `kicked: ${e.reason}`);
-        else if (e.kind === 'ban')
+        else if (e.kind === 'ban') {
           for (const sess of [...this.sessions.all])
             if (sess.principal?.accountId === e.accountId) this.sessions.remove(sess.publicId, CLOSE.BANNED, ERROR.BANNED, `banned: ${e.reason}`, sess);
+        }
+        // at the same tick as on the leader (the same social layer): welcomes and /world give the new rate
+        else if (e.kind === 'tickRate') this.setTickRate(e.value);
+      }
       return;
     }
     const rec = this.o.records,
@@ -492,8 +565,7 @@ export class Host {
           this.o.accounts?.setRole(e.accountId, e.role);
           break;
         case 'tickRate':
-          this.o.tickRate = e.value;
-          for (const n of this.hub.list()) (this.hub.get(n) as EventStream).tickRate = e.value;
+          this.setTickRate(e.value);
           break;
         case 'shutdown':
           this.stop()
