@@ -1,8 +1,8 @@
 /**
  * Edge hosts' doors (issue 19, src/replica/edge.ts): a leader (`tessera serve --replicate`, in
  * this process) and a `serve --follow --edge` replica. A token revoked on the leader (logout,
- * refresh) ends the edge's sessions of it at once, with the leader's close code, and not through
- * the periodic token check (set to a minute here); POST /auth/* on the edge is answered by the
+ * refresh, a ban its token check finds) ends the edge's sessions of it at once, with the leader's
+ * close code, and not through the periodic token check (set to a minute here); POST /auth/* on the edge is answered by the
  * leader (register, login, refresh, logout; a token from the edge's login says hello on the edge
  * at once), GET /chat/history on the edge reads the replicated rows and authenticates; an admin's
  * tick-rate change reaches the edge's welcome and /world; with no leader the edge answers
@@ -143,6 +143,21 @@ test('a token logged out or refreshed on the leader ends its edge sessions at on
   // counted on the edge's metrics
   const m = (await request('GET', `http://127.0.0.1:${edgePort}/metrics`)).json as string;
   expect(Number(/^tessera_edge_revoked_total (\d+)/m.exec(m)?.[1])).toBe(2);
+});
+
+test("a ban the leader's token check finds (the operator's, in its file) ends the edge session at once with 4012 BANNED", async () => {
+  const dan = await account('dan_edge');
+  const c = await helloEdge(dan.token, 'dan-edge'); // on the edge only: the leader holds its token for it
+  await new Promise((r) => setTimeout(r, 200));
+  const db = new Database(join(dir, 'leader', 'tessera.sqlite'));
+  db.prepare('UPDATE accounts SET banned_until_ms = ?, ban_reason = ? WHERE id = ?').run(Date.now() + 3_600_000, 'test', dan.id);
+  db.close();
+  const t0 = performance.now();
+  expect((leader as Server).host.checkTokens()).toBe(0); // no socket of its own: the edge's is closed by the edge
+  const closed = await closedAfter(c, t0);
+  expect(closed.code).toBe(CLOSE.BANNED);
+  expect(closed.ms).toBeLessThan(500);
+  expect(errors(c).map((x) => x.code)).toEqual([ERROR.BANNED]);
 });
 
 test('POST /auth/* on the edge is answered by the leader; GET /chat/history on the edge reads the replicated rows and checks the token', async () => {
