@@ -5,7 +5,8 @@
  * close code, and not through the periodic token check (set to a minute here); POST /auth/* on the edge is answered by the
  * leader (register, login, refresh, logout; a token from the edge's login says hello on the edge
  * at once), GET /chat/history on the edge reads the replicated rows and authenticates; an admin's
- * tick-rate change reaches the edge's welcome and /world; with no leader the edge answers
+ * tick-rate change reaches the edge's welcome and /world; a resync after a hash mismatch keeps
+ * the edge's clients connected (a fresh snapshot, chat, acknowledged inputs); with no leader the edge answers
  * /auth/* 503 BUSY with Retry-After within its timeout.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -201,6 +202,65 @@ test('POST /auth/* on the edge is answered by the leader; GET /chat/history on t
   expect(closed.ms).toBeLessThan(500);
   expect((await post(E, '/auth/refresh', '', auth)).status).toBe(401); // the old token is no more
   expect((await post(E, '/auth/logout', '', { authorization: `Bearer ${r.json.token as string}` })).status).toBe(200);
+});
+
+test('a resync keeps the edge clients connected: they get a fresh snapshot of the rebuilt copy, chat, and their inputs are acknowledged', async () => {
+  const e = await EdgeHost.start({
+    nats: url,
+    world,
+    id: 'edge-sync',
+    setup: sceneSetup(loadScene(scene)),
+    host: { port: 0, tickRate: 20, guests: true },
+    log: silent,
+  });
+  try {
+    const c = await hello(e.host.port, 'guest', 'stays');
+    const state = (m: ServerMessage): m is Extract<ServerMessage, { kind: 'snapshot' | 'delta' }> => m.kind === 'snapshot' || m.kind === 'delta';
+    // acknowledged states: the host sends deltas from then on
+    await c.until(() => c.messages.some(state), 5_000, 'a state');
+    const last = (): number => Math.max(...c.messages.filter(state).map((m) => m.tick));
+    c.send({ kind: 'ack', tick: last() });
+    await c.until(() => c.messages.some((m) => m.kind === 'delta'), 5_000, 'a delta');
+    c.send({ kind: 'input', input: { seq: 1, walkX: 0, walkZ: 0, jump: false } });
+    // a leader client publishes an event every 40 ms, before, during and after the resync
+    const ticker = await hello((leader as Server).host.port, 'guest', 'ticker');
+    let k = 0;
+    const timer = setInterval(() => ticker.send({ kind: 'publish', type: 'zz', body: String(++k) }), 40);
+    await new Promise((r) => setTimeout(r, 200));
+    // the copy goes wrong (a stray sphere only it has): its next tick differs from the log's
+    const from = c.messages.length;
+    const t0 = e.host.world.stream.tick;
+    e.host.world.sim.world.addSphere({ position: [5, 4, 5], radius: 0.5 });
+    await waitFor(() => e.copyStats().resyncs === 1, 15_000, 'the resync');
+    const after = (): ServerMessage[] => c.messages.slice(from).filter((m) => state(m) && m.tick > t0 + 1);
+    await c.until(() => after().length > 0, 5_000, 'a state of the rebuilt copy');
+    expect(after()[0].kind).toBe('snapshot');
+    // the rebuilt copy's social layer knows the client: a leader client's chat line reaches it
+    const n = await hello((leader as Server).host.port, 'guest', 'newcomer');
+    await new Promise((r) => setTimeout(r, 300));
+    n.send({ kind: 'chat', channel: CHAT_CHANNEL.WORLD, to: '', text: 'after the resync' });
+    await c.until(() => c.of('chat').some((m) => m.text === 'after the resync'), 5_000, 'the chat line at the edge client');
+    c.send({ kind: 'input', input: { seq: 2, walkX: 0, walkZ: 0, jump: false } });
+    const acked = (): number => Math.max(0, ...c.messages.map((m) => (state(m) ? (m.inputSeq ?? 0) : 0)));
+    await c.until(() => acked() === 2, 5_000, 'input 2 acknowledged after the resync');
+    // every published event reached the edge client once and in order: those of the ticks the copy
+    // caught up on while rebuilding came with the fresh state (Host.replaceWorld's catch-up)
+    clearInterval(timer);
+    const sent = k;
+    const seen = (): number[] => c.of('events').flatMap((m) => m.events.filter((x) => x.type === 'zz').map((x) => Number(x.body)));
+    await c.until(() => seen().includes(sent), 5_000, 'the last published event');
+    expect(seen()).toEqual(Array.from({ length: sent }, (_, i) => i + 1));
+    expect(errors(ticker)).toEqual([]);
+    // still connected, no error; the rebuilt copy matches the log from then on (a mismatch is counted)
+    const ticks = e.stats().ticks;
+    await waitFor(() => e.stats().ticks > ticks + 20, 5_000, '20 more ticks');
+    expect(c.closed).toBeNull();
+    expect(errors(c)).toEqual([]);
+    expect(e.stats().mismatches).toBe(1);
+    expect(e.copyStats()).toMatchObject({ resyncs: 1, failed: false });
+  } finally {
+    await e.stop();
+  }
 });
 
 test("an admin's tick-rate change reaches the edge: its streams, its welcome and /world give the new rate", async () => {

@@ -17,7 +17,7 @@
 import { uws, type TemplatedApp, type us_listen_socket } from './uws';
 import { ERROR, CLOSE, errorBody, type ErrorCode } from '../protocol/errors';
 import type { StreamEvent } from '../protocol/messages';
-import { StreamHub, type EventStream } from '../sim/stream';
+import { StreamHub, type EventStream, type StreamOptions } from '../sim/stream';
 import { WorldLoop, type WorldLoopOptions } from '../sim/world-loop';
 import { BUDGET_MAX, BUDGET_MIN, InterestPublisher } from '../sim/interest';
 
@@ -40,6 +40,7 @@ import { Admission } from './admission';
 import { GuestSessions } from './guest-sessions';
 import { directMessages, sendTick, visible } from './fanout';
 import { addAvatarRecords } from './predict';
+import { catchUpFor } from './catch-up';
 import { guardedApp, logFault, readBody, sendJson, utf8, type Fault } from './http';
 import { AUTH_BODY_LIMIT, authEndpoint } from './auth-endpoint';
 import { tokenHash } from '../persist/accounts';
@@ -58,7 +59,14 @@ export { jsonEvent, parseJsonEvents } from './json-endpoint';
 /** The running host. Create with Host.start. */
 export class Host {
   readonly hub: StreamHub;
-  readonly world: WorldLoop;
+  /** The world (an edge host's copy is replaced by a resync: replaceWorld). */
+  get world(): WorldLoop {
+    return this.loop;
+  }
+  private loop: WorldLoop;
+  /** The loop and stream options the world was made with (replaceWorld makes its successor with them). */
+  private readonly loopOpts: WorldLoopOptions;
+  private readonly streamOpts: StreamOptions;
   private app: TemplatedApp;
   private listen: us_listen_socket | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -109,7 +117,7 @@ export class Host {
     // in-memory log: 5 minutes at 20 Hz; with persistence 1 minute (older catch-up is by snapshot,
     // and the log itself is in SQLite): every input stays in this window, so it sets the memory
     // a busy world needs (500 players at 10 inputs/s: about 30 MB a minute)
-    const loopOpts: WorldLoopOptions = { retainTicks: opts.worldLoop?.persist ? 1200 : 6000, ...opts.worldLoop };
+    const loopOpts: WorldLoopOptions = (this.loopOpts = { retainTicks: opts.worldLoop?.persist ? 1200 : 6000, ...opts.worldLoop });
     // level of detail: bodies beyond the 3 x 3 cells around a client's centre are updated at a
     // quarter of the tick rate (bench/results/<machine>/bots.md)
     // A byte budget per tick cuts each client's state message by priority (near bodies first;
@@ -130,13 +138,14 @@ export class Host {
       };
     }
     // with persistence, a restart continues from the newest snapshot and the log after it
-    const streamOpts = { clock: { now: clock }, silenceMs: this.o.silenceMs, tickRate: this.o.tickRate };
+    const streamOpts: StreamOptions = { clock: { now: clock }, silenceMs: this.o.silenceMs, tickRate: this.o.tickRate };
+    this.streamOpts = streamOpts;
     const restored = opts.adoptWorld
       ? opts.adoptWorld(loopOpts, streamOpts)
       : loopOpts.persist
         ? WorldLoop.restore(this.o.worldStream, setup, loopOpts.persist.store, loopOpts, streamOpts)
         : null;
-    this.world = restored ?? new WorldLoop(this.hub.stream(this.o.worldStream), setup, loopOpts);
+    this.loop = restored ?? new WorldLoop(this.hub.stream(this.o.worldStream), setup, loopOpts);
     if (restored) this.hub.adopt(restored.stream);
     else arts?.restoreInto(this.world);
     // an admin's tick rate outlives restarts (it is world state); the stream and timer follow it
@@ -296,6 +305,55 @@ export class Host {
       this.fault('tick', e);
     }
     return hash;
+  }
+
+  /**
+   * (Edge host) Replaces the copy by a rebuilt one (a resync after a hash mismatch, src/replica/edge.ts):
+   * `adopt` makes it with this host's loop and stream options (WorldFollower.promote). The
+   * sessions stay open: each client of the world stream is moved to the new stream, gets the
+   * events of the ticks from `knownTick` on (the old copy's open tick: its clients hold every
+   * event before it; catch-up.ts, as a hello with lastKnownTick = knownTick would) and a new view with the old one's interest,
+   * budget and encoding, so its next state message is a full snapshot of the new copy; geometry
+   * is sent again. Returns the old world; the caller closes it. Throws Error when this host is
+   * not an edge host, or what `adopt` throws (the old world then stays).
+   */
+  replaceWorld(adopt: (loop: WorldLoopOptions, stream: StreamOptions) => WorldLoop, knownTick: number): WorldLoop {
+    if (!this.o.edge) throw new Error('replaceWorld: this host is not an edge host');
+    const old = this.loop;
+    const loop = adopt(this.loopOpts, this.streamOpts);
+    this.hub.delete(old.stream.name);
+    this.hub.adopt(loop.stream);
+    this.loop = loop;
+    (this.ctx as { world: WorldLoop }).world = loop;
+    const lag = new LagHistory(this.o.lagTicks);
+    lag.record(loop.table, loop.stream.tick);
+    (this.ctx as { lag: LagHistory }).lag = lag;
+    this.setTickRate(loop.sim.social.tickRateSetting ?? this.o.tickRate);
+    const events = catchUpFor(this.ctx, loop.stream, Math.min(knownTick, loop.stream.tick), this.o.maxCatchUpBytes).events;
+    const cell = loop.interest.cellSize;
+    for (const s of this.sessions.all) {
+      if (s.closed || s.stream !== old.stream) continue;
+      s.stream = loop.stream;
+      s.geometrySent.clear();
+      s.geometryQueue.length = 0;
+      if (s.view) {
+        const v = loop.interest.createView(0, 0, 2);
+        v.packed = s.view.packed;
+        loop.interest.setInterest(v, (s.view.cx + 0.5) * cell, (s.view.cz + 0.5) * cell, s.view.cells);
+        if (s.view.budget !== v.budget) loop.interest.setBudget(v, s.view.budget);
+        s.view = v;
+      }
+      if (!s.ws) continue;
+      const ws = s.ws;
+      try {
+        ws.cork(() => {
+          for (let i = 0; i < events.length; i += 2048) this.sessions.sendMsg(s, { kind: 'events', tick: loop.stream.tick, events: events.slice(i, i + 2048) });
+        });
+      } catch (e) {
+        this.fault('replaceWorld', e); // (a socket closing now: its close handler removes the session)
+      }
+    }
+    return old;
   }
 
   /** The leader's side of edge hosts (edge-port.ts): created on first use; swept every tick from then on. */

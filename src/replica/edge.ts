@@ -5,7 +5,8 @@
  *
  * ```
  *  edge:   newest usable snapshot (or tick 0) + JetStream log -> WorldFollower (catch up) -> promote
- *            -> Host (HostOptions.edge, no timer); a mismatch: resync (rebuild on the same port)
+ *            -> Host (HostOptions.edge, no timer); a mismatch: resync (the copy rebuilt, the same
+ *            host and sessions: Host.replaceWorld)
  *            each logged tick: Host.applyLogged (EventStream.mirrorTick + MainSim.apply, hash ==
  *            logged hash?) -> the host's own fan-out (events, snapshots/deltas, interest)
  *          client hello -> token checked against the replica's own accounts -> request
@@ -349,7 +350,7 @@ export class EdgeHost {
   private revoked = 0;
   private mismatches = 0;
   private heardTimer: NodeJS.Timeout | null = null;
-  /** The host serving the clients (a new one after each resync, on the same port). */
+  /** The host serving the clients (the same one across resyncs: Host.replaceWorld). */
   host!: Host;
   private stopFeed: () => void = () => {};
   /** Bumped by each build: ticks of an older feed are ignored. */
@@ -411,9 +412,11 @@ export class EdgeHost {
 
   /**
    * Builds the copy (newest usable snapshot, or tick 0), follows the log to its end and starts
-   * the host on `port`; ticks arriving meanwhile wait in a queue and are applied once it serves.
+   * the host on `port`, or with `into` (a resync) makes the copy that host's world in place of the
+   * old one (Host.replaceWorld; the old world is closed); ticks arriving meanwhile wait in a
+   * queue and are applied once it serves.
    */
-  private async build(port: number): Promise<void> {
+  private async build(port: number, into?: Host): Promise<void> {
     const o = this.o;
     const gen = ++this.generation;
     await this.tickLog.refresh();
@@ -466,7 +469,12 @@ export class EdgeHost {
       }
       if (failure) throw failure;
       building = true; // ticks arriving while the host starts wait in the queue
-      this.host = await Host.start({ ...o.host, port, world: o.setup, adoptWorld: (lo, so) => follower.promote(lo, so), edge: this.link, manualTicks: true });
+      if (into) {
+        // a resync: the same host and its sessions, the new copy (Host.replaceWorld)
+        const old = into.replaceWorld((lo, so) => follower.promote(lo, so), into.world.stream.tick);
+        await old.close();
+      } else
+        this.host = await Host.start({ ...o.host, port, world: o.setup, adoptWorld: (lo, so) => follower.promote(lo, so), edge: this.link, manualTicks: true });
     } catch (e) {
       feed?.stop();
       await follower.close();
@@ -481,8 +489,9 @@ export class EdgeHost {
 
   /**
    * Applies one logged tick to the host's copy. A hash that differs from the log's is logged and
-   * counted and the copy is rebuilt from the newest usable snapshot on the same port (its clients
-   * get SHUTTING_DOWN and close 1001: they reconnect); a second mismatch at the same tick or an
+   * counted and the copy is rebuilt from the newest usable snapshot and replaces the host's world
+   * (Host.replaceWorld: its clients stay connected and get a fresh snapshot; a resync that fails
+   * stops the host: SHUTTING_DOWN, close 1001); a second mismatch at the same tick or an
    * earlier one stops the copy for good (ReplicaError DIVERGED, `failed` in copyStats).
    */
   private apply(t: LoggedTick): void {
@@ -506,15 +515,17 @@ export class EdgeHost {
     this.log.warn(hashes, 'edge: the copy differs from the log; resyncing from the newest snapshot');
     const port = this.host.port;
     this.resyncing = (async () => {
-      await this.host.stop();
+      // the clients stay connected: the rebuilt copy replaces the host's world (Host.replaceWorld)
       if (this.stopped) return;
-      await this.build(port);
+      await this.build(port, this.host);
       this.resyncs++;
       this.log.info({ world: this.o.world, port: this.host.port, tick: this.host.world.stream.tick, snapshot: this.startedAfter }, 'edge: resynced');
     })()
-      .catch((e: Error) => {
+      .catch(async (e: Error) => {
         this.failure ??= e;
         this.log.error({ world: this.o.world, err: e.message }, 'edge: resync failed; it stops following');
+        // its clients are told (SHUTTING_DOWN, 1001) and closed: the copy will not move again
+        await this.host.stop().catch(() => undefined);
       })
       .finally(() => {
         this.resyncing = null;
