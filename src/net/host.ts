@@ -308,13 +308,13 @@ export class Host {
   }
 
   /**
-   * (Edge host) Replaces the copy by a rebuilt one (a resync after a hash mismatch, src/replica/edge.ts):
-   * `adopt` makes it with this host's loop and stream options (WorldFollower.promote). The
-   * sessions stay open: each client of the world stream is moved to the new stream, gets the
-   * events of the ticks from `knownTick` on (the old copy's open tick: its clients hold every
-   * event before it; catch-up.ts, as a hello with lastKnownTick = knownTick would) and a new view with the old one's interest,
-   * budget and encoding, so its next state message is a full snapshot of the new copy; geometry
-   * is sent again. Returns the old world; the caller closes it. Throws Error when this host is
+   * (Edge host) Replaces the copy by a rebuilt one (a resync after a hash mismatch,
+   * src/replica/edge.ts): `adopt` makes it with this host's loop and stream options
+   * (WorldFollower.promote). The sessions stay open: each client of the world stream is moved to
+   * the new stream, gets the events of the ticks from `knownTick` on (the old copy's open tick:
+   * its clients hold every event before it; catch-up.ts, as a hello with lastKnownTick =
+   * knownTick would) and a new view with the old one's interest, budget and encoding, so its
+   * next state message is a full snapshot of the new copy; geometry is sent again. Returns the old world; the caller closes it. Throws Error when this host is
    * not an edge host, or what `adopt` throws (the old world then stays).
    */
   replaceWorld(adopt: (loop: WorldLoopOptions, stream: StreamOptions) => WorldLoop, knownTick: number): WorldLoop {

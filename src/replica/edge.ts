@@ -102,9 +102,11 @@ export class EdgeServer {
         const kind = msg.subject.slice(prefix.length);
         if (kind === 'revoked') return; // the leader's own publication (publishRevocation)
         if (kind === 'auth') {
-          EdgeServer.auth(port, msg.data, log).then((a) => {
-            if (msg.reply) msg.respond(enc.encode(JSON.stringify(a)));
-          });
+          EdgeServer.auth(port, msg.data, log)
+            .then((a) => {
+              if (msg.reply) msg.respond(enc.encode(JSON.stringify(a)));
+            })
+            .catch((e: Error) => log?.warn({ world, err: e.message }, 'edge: an auth answer could not be sent'));
           return;
         }
         let answer: Answer;
