@@ -62,7 +62,7 @@ import { LeaderError, ReplicationLeader, deposer } from './replica/leader';
 import { BUDGET_MAX, BUDGET_MIN, InterestPublisher } from './sim/interest';
 import { startReplicaStatus } from './replica/replica-status';
 import { ReplicaNode } from './replica/replica-node';
-import { EdgeHost, edgeMetrics } from './replica/edge';
+import { EdgeHost, edgeMetrics, readOnlyRecords } from './replica/edge';
 import { ReplicaError } from './replica/jetstream-log';
 import type { WorldFollower } from './replica/follower';
 import type { WorldLoopOptions } from './sim/world-loop';
@@ -676,6 +676,10 @@ export async function serve(
               const p = accounts.authenticate(t);
               return p ? { account: p.account, guest: p.guest, accountId: p.guest ? undefined : p.accountId, role: p.role } : null;
             },
+            // GET /chat/history from the replicated rows (read only: an edge writes no records);
+            // POST /auth/* goes to the leader (edge.ts)
+            records: readOnlyRecords(store),
+            tokenCheckMs: cfg.tokenCheckMs,
           },
           maxPending: cfg.edgeMaxPending,
           timeoutMs: cfg.edgeTimeoutMs,
@@ -816,6 +820,8 @@ export async function serve(
       onShutdown: (reason) => {
         void stop(`admin: ${reason}`);
       },
+      // a revoked token ends its sessions on the edge hosts too, at once (src/replica/edge.ts)
+      onRevoked: (r) => leader?.publishRevoked(r),
     });
   } catch (e) {
     await closeCluster();

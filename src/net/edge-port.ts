@@ -19,6 +19,7 @@ import type { ClientMessage } from '../protocol/messages';
 import { decodeClient } from '../protocol/codec';
 import { newInputState, type InputState } from './inputs';
 import type { HostContext } from './context';
+import { authAnswer, type HttpAnswer } from './auth-endpoint';
 import type { Principal } from './options';
 import { joinStream, type Session, type Sessions } from './sessions';
 
@@ -39,6 +40,30 @@ export interface EdgeLink {
    * and how it closes one (1001 going away: the client reconnects and says hello again).
    */
   bind(errorTo: (s: Session, code: ErrorCode, message: string) => void, closeTo: (s: Session, reason: string) => void): void;
+  /**
+   * POST /auth/`action` of an edge host's HTTP client, answered by the leader (auth-endpoint.ts
+   * authAnswer: the leader writes accounts and sessions; a replica's copy is read only). `body`:
+   * the request body (at most AUTH_BODY_LIMIT bytes), `address`: the client's address (the
+   * leader's per-address limits). Resolves with the leader's answer, or 503 BUSY with
+   * Retry-After when the leader cannot be reached in time or too many requests wait; never rejects.
+   */
+  auth(action: string, authorization: string, address: string, body: Buffer): Promise<HttpAnswer>;
+}
+
+/**
+ * A token the leader revoked (logout, refresh, or found no longer valid by its token check: a ban,
+ * expiry), as it ends the token's sessions: its own with `close`/`code`/`message`, and, published
+ * to the edge hosts (src/replica/edge.ts), theirs with the same. `disconnect`: its clients also
+ * leave the world at once (false for a refresh, whose client may come back with the new token).
+ */
+export interface TokenRevocation {
+  token: string;
+  /** WebSocket close code (CLOSE.REVOKED 4014, CLOSE.BANNED 4012). */
+  close: number;
+  /** The error message's code sent before the close (UNAUTHENTICATED, BANNED). */
+  code: ErrorCode;
+  message: string;
+  disconnect: boolean;
 }
 
 /** The leader's answer to a forwarded message. */
@@ -140,6 +165,12 @@ export class EdgePort {
     s.privateId = key;
     s.publicId = joined.publicId;
     s.edgeHeardMs = h.o.clock();
+    if (s.token !== token) {
+      if (s.token) h.tokens.removeSocket(s.token, s);
+      s.token = token;
+    }
+    // held like a socket's token: a revocation the leader finds (its token check) ends it on the edge too
+    if (!p.guest) h.tokens.addSocket(token, s);
     this.byKey.set(key, s);
     this.sessions.all.add(s);
     return joined.publicId;
@@ -175,6 +206,16 @@ export class EdgePort {
     return { errors, open: this.h.world.stream.tick, applied: accepted ? s.inputs.floor : 0, seq: accepted ? s.inputs.lastSeq : 0 };
   }
 
+  /**
+   * POST /auth/`action` forwarded by an edge host (EdgeLink.auth): answered as this host answers
+   * its own HTTP clients (auth-endpoint.ts authAnswer; `address` is the edge's client's, for the
+   * per-address limits; a logout or refresh ends the token's sessions here and, through
+   * HostOptions.onRevoked, on every edge). Never rejects.
+   */
+  auth(action: string, authorization: string, address: string, body: Buffer): Promise<HttpAnswer> {
+    return authAnswer(this.h, action, authorization, address, body);
+  }
+
   /** The edge vouches for these keys (their sockets are open): they are heard now. Unknown keys are ignored. */
   heard(keys: readonly string[]): void {
     const now = this.h.o.clock();
@@ -203,8 +244,14 @@ export class EdgePort {
     return n;
   }
 
+  /** Drops the joined client `s` (its token was revoked: the edge closes its socket). */
+  revoke(s: Session): void {
+    if (this.byKey.get(s.privateId) === s) this.drop(s);
+  }
+
   private drop(s: Session): void {
     s.closed = true;
+    if (s.token) this.h.tokens.removeSocket(s.token, s);
     this.byKey.delete(s.privateId);
     this.sessions.all.delete(s);
   }

@@ -17,7 +17,7 @@
 import { uws, type TemplatedApp, type us_listen_socket } from './uws';
 import { ERROR, CLOSE, errorBody, type ErrorCode } from '../protocol/errors';
 import type { StreamEvent } from '../protocol/messages';
-import { StreamHub, type EventStream } from '../sim/stream';
+import { StreamHub, type EventStream, type StreamOptions } from '../sim/stream';
 import { WorldLoop, type WorldLoopOptions } from '../sim/world-loop';
 import { BUDGET_MAX, BUDGET_MIN, InterestPublisher } from '../sim/interest';
 
@@ -40,8 +40,10 @@ import { Admission } from './admission';
 import { GuestSessions } from './guest-sessions';
 import { directMessages, sendTick, visible } from './fanout';
 import { addAvatarRecords } from './predict';
-import { guardedApp, logFault, sendJson, utf8, type Fault } from './http';
-import { authEndpoint } from './auth-endpoint';
+import { catchUpFor } from './catch-up';
+import { guardedApp, logFault, readBody, sendJson, utf8, type Fault } from './http';
+import { AUTH_BODY_LIMIT, authEndpoint } from './auth-endpoint';
+import { tokenHash } from '../persist/accounts';
 import { chatHistory } from './chat-history';
 import { jsonEndpoint } from './json-endpoint';
 import { keepLast, quantiles, webRoutes } from './web-endpoints';
@@ -57,7 +59,14 @@ export { jsonEvent, parseJsonEvents } from './json-endpoint';
 /** The running host. Create with Host.start. */
 export class Host {
   readonly hub: StreamHub;
-  readonly world: WorldLoop;
+  /** The world (an edge host's copy is replaced by a resync: replaceWorld). */
+  get world(): WorldLoop {
+    return this.loop;
+  }
+  private loop: WorldLoop;
+  /** The loop and stream options the world was made with (replaceWorld makes its successor with them). */
+  private readonly loopOpts: WorldLoopOptions;
+  private readonly streamOpts: StreamOptions;
   private app: TemplatedApp;
   private listen: us_listen_socket | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -108,7 +117,7 @@ export class Host {
     // in-memory log: 5 minutes at 20 Hz; with persistence 1 minute (older catch-up is by snapshot,
     // and the log itself is in SQLite): every input stays in this window, so it sets the memory
     // a busy world needs (500 players at 10 inputs/s: about 30 MB a minute)
-    const loopOpts: WorldLoopOptions = { retainTicks: opts.worldLoop?.persist ? 1200 : 6000, ...opts.worldLoop };
+    const loopOpts: WorldLoopOptions = (this.loopOpts = { retainTicks: opts.worldLoop?.persist ? 1200 : 6000, ...opts.worldLoop });
     // level of detail: bodies beyond the 3 x 3 cells around a client's centre are updated at a
     // quarter of the tick rate (bench/results/<machine>/bots.md)
     // A byte budget per tick cuts each client's state message by priority (near bodies first;
@@ -129,13 +138,14 @@ export class Host {
       };
     }
     // with persistence, a restart continues from the newest snapshot and the log after it
-    const streamOpts = { clock: { now: clock }, silenceMs: this.o.silenceMs, tickRate: this.o.tickRate };
+    const streamOpts: StreamOptions = { clock: { now: clock }, silenceMs: this.o.silenceMs, tickRate: this.o.tickRate };
+    this.streamOpts = streamOpts;
     const restored = opts.adoptWorld
       ? opts.adoptWorld(loopOpts, streamOpts)
       : loopOpts.persist
         ? WorldLoop.restore(this.o.worldStream, setup, loopOpts.persist.store, loopOpts, streamOpts)
         : null;
-    this.world = restored ?? new WorldLoop(this.hub.stream(this.o.worldStream), setup, loopOpts);
+    this.loop = restored ?? new WorldLoop(this.hub.stream(this.o.worldStream), setup, loopOpts);
     if (restored) this.hub.adopt(restored.stream);
     else arts?.restoreInto(this.world);
     // an admin's tick rate outlives restarts (it is world state); the stream and timer follow it
@@ -297,6 +307,55 @@ export class Host {
     return hash;
   }
 
+  /**
+   * (Edge host) Replaces the copy by a rebuilt one (a resync after a hash mismatch,
+   * src/replica/edge.ts): `adopt` makes it with this host's loop and stream options
+   * (WorldFollower.promote). The sessions stay open: each client of the world stream is moved to
+   * the new stream, gets the events of the ticks from `knownTick` on (the old copy's open tick:
+   * its clients hold every event before it; catch-up.ts, as a hello with lastKnownTick =
+   * knownTick would) and a new view with the old one's interest, budget and encoding, so its
+   * next state message is a full snapshot of the new copy; geometry is sent again. Returns the old world; the caller closes it. Throws Error when this host is
+   * not an edge host, or what `adopt` throws (the old world then stays).
+   */
+  replaceWorld(adopt: (loop: WorldLoopOptions, stream: StreamOptions) => WorldLoop, knownTick: number): WorldLoop {
+    if (!this.o.edge) throw new Error('replaceWorld: this host is not an edge host');
+    const old = this.loop;
+    const loop = adopt(this.loopOpts, this.streamOpts);
+    this.hub.delete(old.stream.name);
+    this.hub.adopt(loop.stream);
+    this.loop = loop;
+    (this.ctx as { world: WorldLoop }).world = loop;
+    const lag = new LagHistory(this.o.lagTicks);
+    lag.record(loop.table, loop.stream.tick);
+    (this.ctx as { lag: LagHistory }).lag = lag;
+    this.setTickRate(loop.sim.social.tickRateSetting ?? this.o.tickRate);
+    const events = catchUpFor(this.ctx, loop.stream, Math.min(knownTick, loop.stream.tick), this.o.maxCatchUpBytes).events;
+    const cell = loop.interest.cellSize;
+    for (const s of this.sessions.all) {
+      if (s.closed || s.stream !== old.stream) continue;
+      s.stream = loop.stream;
+      s.geometrySent.clear();
+      s.geometryQueue.length = 0;
+      if (s.view) {
+        const v = loop.interest.createView(0, 0, 2);
+        v.packed = s.view.packed;
+        loop.interest.setInterest(v, (s.view.cx + 0.5) * cell, (s.view.cz + 0.5) * cell, s.view.cells);
+        if (s.view.budget !== v.budget) loop.interest.setBudget(v, s.view.budget);
+        s.view = v;
+      }
+      if (!s.ws) continue;
+      const ws = s.ws;
+      try {
+        ws.cork(() => {
+          for (let i = 0; i < events.length; i += 2048) this.sessions.sendMsg(s, { kind: 'events', tick: loop.stream.tick, events: events.slice(i, i + 2048) });
+        });
+      } catch (e) {
+        this.fault('replaceWorld', e); // (a socket closing now: its close handler removes the session)
+      }
+    }
+    return old;
+  }
+
   /** The leader's side of edge hosts (edge-port.ts): created on first use; swept every tick from then on. */
   edgePort(): EdgePort {
     this.edges ??= new EdgePort(this.ctx, this.sessions);
@@ -362,9 +421,27 @@ export class Host {
     const f = this.fault;
     const app = guardedApp(this.app, f);
     webRoutes(this.ctx, app, { world: this.stepTimes, shards: this.shardStepTimes });
-    app.post('/auth/:action', (res, req) =>
-      authEndpoint(this.ctx, res, req.getParameter(0) ?? '', req.getHeader('authorization'), utf8.decode(res.getRemoteAddressAsText())),
-    );
+    const edge = this.o.edge;
+    if (edge)
+      // an edge host's accounts are a read-only copy: the leader answers (edge-port.ts EdgeLink.auth)
+      app.post('/auth/:action', (res, req) => {
+        const action = req.getParameter(0) ?? '',
+          authorization = req.getHeader('authorization'),
+          address = utf8.decode(res.getRemoteAddressAsText());
+        readBody(
+          res,
+          AUTH_BODY_LIMIT,
+          errorBody(ERROR.TOO_LARGE, 'at most 4 KiB'),
+          (raw, reply) => {
+            edge.auth(action, authorization, address, raw).then((a) => reply(a.status, a.body, a.headers));
+          },
+          f,
+        );
+      });
+    else
+      app.post('/auth/:action', (res, req) =>
+        authEndpoint(this.ctx, res, req.getParameter(0) ?? '', req.getHeader('authorization'), utf8.decode(res.getRemoteAddressAsText())),
+      );
     app.get('/chat/history', (res, req) =>
       chatHistory(this.ctx, res, req.getHeader('authorization'), req.getQuery('channel') ?? '', req.getQuery('before') ?? '', req.getQuery('limit') ?? ''),
     );
@@ -424,18 +501,35 @@ export class Host {
 
   /** Ends what holds `token`: an error and a close on each socket; with `disconnect`, its clients leave their streams at once ('_d' next tick). */
   private endToken(token: string, close: number, code: ErrorCode, message: string, disconnect: boolean): number {
+    // the edge hosts end their sessions of this token too (serve publishes it: src/replica/edge.ts)
+    if (!this.o.edge && token !== 'guest') {
+      try {
+        this.o.onRevoked?.({ token, close, code, message, disconnect });
+      } catch (e) {
+        this.fault('onRevoked', e);
+      }
+    }
     const held = this.ctx.tokens.take(token);
     if (!held) return 0;
     let n = 0;
     for (const s of held.sockets) {
-      if (s.closed || !s.ws) continue;
+      if (s.closed) continue;
+      if (!s.ws) {
+        // a client of an edge host (edge-port.ts): the edge closes its socket; here it leaves
+        if (!this.o.edge) {
+          if (disconnect && s.stream?.publicIdOf(s.privateId) !== undefined) s.stream.disconnect(s.privateId);
+          this.edges?.revoke(s);
+        }
+        continue;
+      }
       this.o.securityLog?.event('revoked', { code: close, address: s.address, account: s.principal?.account, publicId: s.publicId, detail: message });
       this.sessions.error(s, code, message);
-      if (disconnect && s.stream?.publicIdOf(s.privateId) !== undefined) s.stream.disconnect(s.privateId);
+      // (an edge host's copy takes nothing but the leader's log: the leader disconnects the client)
+      if (disconnect && !this.o.edge && s.stream?.publicIdOf(s.privateId) !== undefined) s.stream.disconnect(s.privateId);
       this.sessions.close(s, close, message);
       n++;
     }
-    if (disconnect) {
+    if (disconnect && !this.o.edge) {
       for (const k of held.json.keys()) {
         const i = k.indexOf('\n'),
           st = this.hub.get(k.slice(0, i)),
@@ -446,6 +540,39 @@ export class Host {
     return n;
   }
 
+  /** Digests (accounts.ts tokenHash, hex) of the tokens this edge host's sessions hold, per session. */
+  private readonly digests = new WeakMap<Session, string>();
+
+  /**
+   * (Edge host) The leader revoked the token whose SHA-256 (accounts.ts tokenHash, hex) is
+   * `digest` (src/replica/edge.ts delivers it): every socket of this host holding it gets error
+   * `code` with `message` and is closed with `close`, as the leader ends its own (endToken). The
+   * copy is not touched: the leader disconnects the client in the world, and the log brings its
+   * '_d'. Returns the sockets closed. Throws Error when this host is not an edge host.
+   */
+  endRevoked(digest: string, close: number, code: ErrorCode, message: string): number {
+    if (!this.o.edge) throw new Error('endRevoked: this host is not an edge host');
+    const tokens = new Set<string>();
+    for (const s of this.sessions.all) {
+      if (s.closed || !s.ws || !s.token) continue;
+      let d = this.digests.get(s);
+      if (d === undefined) {
+        d = tokenHash(s.token).toString('hex');
+        this.digests.set(s, d);
+      }
+      if (d === digest) tokens.add(s.token);
+    }
+    let n = 0;
+    for (const t of tokens) n += this.endToken(t, close, code, message, false);
+    return n;
+  }
+
+  /** Sets the tick rate an admin chose (Hz): the streams, the tick timer, welcomes and /world follow it. */
+  private setTickRate(hz: number): void {
+    this.o.tickRate = hz;
+    for (const n of this.hub.list()) (this.hub.get(n) as EventStream).tickRate = hz;
+  }
+
   // ---- the social layer's outputs ----
 
   /** Writes chat lines and admin records, and carries out the admin effects decided in the tick. */
@@ -453,11 +580,15 @@ export class Host {
     if (this.o.edge) {
       // an edge host's copy: the leader writes the records and carries out the effects; the edge
       // only closes its own clients that were kicked or banned
-      for (const e of out.effects)
+      for (const e of out.effects) {
         if (e.kind === 'kick') this.sessions.remove(e.publicId, CLOSE.KICKED, ERROR.NOT_ALLOWED, `kicked: ${e.reason}`);
-        else if (e.kind === 'ban')
+        else if (e.kind === 'ban') {
           for (const sess of [...this.sessions.all])
             if (sess.principal?.accountId === e.accountId) this.sessions.remove(sess.publicId, CLOSE.BANNED, ERROR.BANNED, `banned: ${e.reason}`, sess);
+        }
+        // at the same tick as on the leader (the same social layer): welcomes and /world give the new rate
+        else if (e.kind === 'tickRate') this.setTickRate(e.value);
+      }
       return;
     }
     const rec = this.o.records,
@@ -492,8 +623,7 @@ export class Host {
           this.o.accounts?.setRole(e.accountId, e.role);
           break;
         case 'tickRate':
-          this.o.tickRate = e.value;
-          for (const n of this.hub.list()) (this.hub.get(n) as EventStream).tickRate = e.value;
+          this.setTickRate(e.value);
           break;
         case 'shutdown':
           this.stop()

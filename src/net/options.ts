@@ -4,7 +4,7 @@
  * of /healthz, /stats and the metrics).
  */
 import type { DurableLog } from './send-gate';
-import type { EdgeLink } from './edge-port';
+import type { EdgeLink, TokenRevocation } from './edge-port';
 import type { ClientMessage } from '../protocol/messages';
 import type { StepResult, WorldLoop, WorldLoopOptions } from '../sim/world-loop';
 import type { WorldSetup } from '../sim/main-sim';
@@ -115,6 +115,13 @@ export interface HostOptions {
   securityLog?: SecurityLog;
   /** Called when an admin's shutdown command has stopped the host (the process should exit). */
   onShutdown?: (reason: string) => void;
+  /**
+   * Called when this host revokes a token (logout, refresh, or its token check found it no
+   * longer valid), before it ends its own sessions of it: serve publishes it to the edge hosts
+   * (src/replica/edge.ts), which end theirs with the same close code. Not called on an edge host
+   * or for the guest token. A throw is reported (onFault) and ignored.
+   */
+  onRevoked?: (r: TokenRevocation) => void;
   /** Accept the token "guest". Default true. */
   guests?: boolean;
   /** Origins allowed to open /ws (browsers send Origin; clients without one are allowed). Default: any. */
@@ -245,6 +252,7 @@ type Unset =
   | 'tempAdminEveryMs'
   | 'securityLog'
   | 'onShutdown'
+  | 'onRevoked'
   | 'metrics'
   | 'moreStats'
   | 'beforeTicks'

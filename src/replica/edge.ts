@@ -5,7 +5,8 @@
  *
  * ```
  *  edge:   newest usable snapshot (or tick 0) + JetStream log -> WorldFollower (catch up) -> promote
- *            -> Host (HostOptions.edge, no timer); a mismatch: resync (rebuild on the same port)
+ *            -> Host (HostOptions.edge, no timer); a mismatch: resync (the copy rebuilt, the same
+ *            host and sessions: Host.replaceWorld)
  *            each logged tick: Host.applyLogged (EventStream.mirrorTick + MainSim.apply, hash ==
  *            logged hash?) -> the host's own fan-out (events, snapshots/deltas, interest)
  *          client hello -> token checked against the replica's own accounts -> request
@@ -31,10 +32,13 @@ import { connect, type NatsConnection, type Subscription } from '@nats-io/transp
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { readGauge, totalCounter } from '../net/prom-counter';
-import { ERROR, type ErrorCode } from '../protocol/errors';
+import { CLOSE, ERROR, errorBody, type ErrorCode } from '../protocol/errors';
 import type { ClientMessage } from '../protocol/messages';
 import { Host, type HostOptions } from '../net/host';
-import { EdgeRefusal, type EdgeLink, type EdgePort, type EdgeReply } from '../net/edge-port';
+import { EdgeRefusal, type EdgeLink, type EdgePort, type EdgeReply, type TokenRevocation } from '../net/edge-port';
+import { AUTH_BODY_LIMIT, type HttpAnswer } from '../net/auth-endpoint';
+import { tokenHash } from '../persist/accounts';
+import type { AdminStore, ChatStore } from '../persist/store';
 import type { Session } from '../net/sessions';
 import type { WorldSetup } from '../sim/main-sim';
 import { replicaConnectOptions } from './auth';
@@ -49,12 +53,35 @@ export function edgeSubject(world: string, kind: string): string {
   return `tessera.${world}.edge.${kind}`;
 }
 
+/**
+ * An edge host's records (HostOptions.records): reads (GET /chat/history, admin records) from
+ * `store`, the replica's copy of the rows (src/replica/data-stream.ts); writes are dropped, for
+ * the leader writes every record and the copy takes rows only from the data stream (a row
+ * written here would take an id the leader's next row needs).
+ */
+export function readOnlyRecords(store: ChatStore & AdminStore): ChatStore & AdminStore {
+  return {
+    chatPage: (channel, beforeId, limit) => store.chatPage(channel, beforeId, limit),
+    adminRecords: (limit) => store.adminRecords(limit),
+    appendChat: () => undefined,
+    recordAdmin: () => undefined,
+  };
+}
+
 /** Default most requests an edge has waiting for the leader. */
 export const DEFAULT_EDGE_MAX_PENDING = 4096;
 /** Default ms an edge waits for the leader's answer. */
 export const DEFAULT_EDGE_TIMEOUT_MS = 2000;
 
-type Answer = { ok: true; p?: number; r?: EdgeReply } | { ok: false; code: ErrorCode; message: string };
+type Answer = { ok: true; p?: number; r?: EdgeReply; h?: HttpAnswer } | { ok: false; code: ErrorCode; message: string };
+
+/** A revocation as published on `tessera.<world>.edge.revoked`: the token's SHA-256 (hex, as accounts.ts stores it), never the token. */
+interface RevokedBody {
+  h: string;
+  c: number;
+  e: ErrorCode;
+  m: string;
+}
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -73,6 +100,15 @@ export class EdgeServer {
       callback: (err, msg) => {
         if (err) return;
         const kind = msg.subject.slice(prefix.length);
+        if (kind === 'revoked') return; // the leader's own publication (publishRevocation)
+        if (kind === 'auth') {
+          EdgeServer.auth(port, msg.data, log)
+            .then((a) => {
+              if (msg.reply) msg.respond(enc.encode(JSON.stringify(a)));
+            })
+            .catch((e: Error) => log?.warn({ world, err: e.message }, 'edge: an auth answer could not be sent'));
+          return;
+        }
         let answer: Answer;
         try {
           const body = JSON.parse(dec.decode(msg.data)) as { k?: unknown; t?: unknown; a?: unknown; b?: unknown };
@@ -102,10 +138,36 @@ export class EdgeServer {
     return new EdgeServer(sub);
   }
 
+  /** A forwarded POST /auth/:action: {a: action, z: Authorization header, d: address, b: body, base64} -> the leader's HTTP answer. */
+  private static async auth(port: EdgePort, data: Uint8Array, log?: Logger): Promise<Answer> {
+    try {
+      const body = JSON.parse(dec.decode(data)) as { a?: unknown; z?: unknown; d?: unknown; b?: unknown };
+      const raw = Buffer.from(typeof body.b === 'string' ? body.b : '', 'base64');
+      if (raw.byteLength > AUTH_BODY_LIMIT) return { ok: true, h: { status: '413 Payload Too Large', body: errorBody(ERROR.TOO_LARGE, 'at most 4 KiB') } };
+      const str = (x: unknown): string => (typeof x === 'string' ? x : '');
+      return { ok: true, h: await port.auth(str(body.a), str(body.z), str(body.d), raw) };
+    } catch (e) {
+      log?.error({ kind: 'auth', err: (e as Error).message }, 'edge: request failed');
+      return { ok: false, code: ERROR.INTERNAL, message: 'the leader failed on this request' };
+    }
+  }
+
   /** Stops answering. */
   stop(): void {
     this.sub.unsubscribe();
   }
+}
+
+/**
+ * Publishes a token the leader revoked (HostOptions.onRevoked) to the edge hosts of `world` on
+ * `tessera.<world>.edge.revoked`: the token's SHA-256 (accounts.ts tokenHash, hex; the token
+ * itself does not travel), the close code, the error code and message. Core NATS, at most once:
+ * an edge that misses it (disconnected then) still ends the session at its own token check.
+ */
+export function publishRevocation(nc: NatsConnection, world: string, r: TokenRevocation): void {
+  if (nc.isClosed()) return;
+  const body: RevokedBody = { h: tokenHash(r.token).toString('hex'), c: r.close, e: r.code, m: r.message };
+  nc.publish(edgeSubject(world, 'revoked'), enc.encode(JSON.stringify(body)));
 }
 
 /** An edge's figures. */
@@ -120,13 +182,16 @@ export interface EdgeStats {
   /** Logged ticks applied to the copy, and ticks whose hash differed from the log's. */
   ticks: number;
   mismatches: number;
+  /** Sockets closed because the leader revoked their token (publishRevocation). */
+  revoked: number;
 }
 
 /**
  * Registers an edge's figures in `registry`, read at each scrape from `read()` (null: no edge
  * running now): gauges `tessera_edge_pending_requests` and `tessera_edge_max_pending_requests`,
  * counters `tessera_edge_forwarded_total`, `tessera_edge_busy_total` (messages answered BUSY:
- * bound reached, leader absent or late), `tessera_edge_ticks_total`, `tessera_edge_mismatches_total`.
+ * bound reached, leader absent or late), `tessera_edge_ticks_total`, `tessera_edge_mismatches_total`,
+ * `tessera_edge_revoked_total` (sockets closed by the leader's revocations).
  */
 export function edgeMetrics(registry: Registry, read: () => EdgeStats | null): void {
   readGauge(registry, 'tessera_edge_pending_requests', 'Requests of this edge host waiting for the leader', () => read()?.pending);
@@ -135,6 +200,7 @@ export function edgeMetrics(registry: Registry, read: () => EdgeStats | null): v
   totalCounter(registry, 'tessera_edge_busy_total', 'Client messages answered BUSY: too many waiting, or the leader absent or late', () => read()?.busy);
   totalCounter(registry, 'tessera_edge_ticks_total', 'Logged ticks this edge host applied to its copy', () => read()?.ticks);
   totalCounter(registry, 'tessera_edge_mismatches_total', "Logged ticks whose hash differed from this edge host's copy", () => read()?.mismatches);
+  totalCounter(registry, 'tessera_edge_revoked_total', 'Sockets this edge host closed because the leader revoked their token', () => read()?.revoked);
 }
 
 /** The edge's end of the link (EdgeLink over NATS request/reply). */
@@ -151,7 +217,35 @@ class NatsEdgeLink implements EdgeLink {
     private readonly world: string,
     private readonly timeoutMs: number,
     readonly maxPending: number,
+    /** Whether this edge's own token check accepts `token` yet (its copy of the sessions). */
+    private readonly knows: (token: string) => boolean,
   ) {}
+
+  async auth(action: string, authorization: string, address: string, body: Buffer): Promise<HttpAnswer> {
+    this.forwarded++;
+    let h: HttpAnswer;
+    try {
+      const a = await this.ask('auth', { a: action, z: authorization, d: address, b: body.toString('base64') });
+      h = a.h ?? { status: '500 Internal Server Error', body: errorBody(ERROR.INTERNAL, 'the leader gave no answer') };
+    } catch (e) {
+      const r = e as EdgeRefusal;
+      const busy = r.code === ERROR.BUSY;
+      return {
+        status: busy ? '503 Service Unavailable' : '500 Internal Server Error',
+        body: errorBody(r.code, r.message),
+        headers: busy ? { 'retry-after': '1' } : {},
+      };
+    }
+    // a new token (login, refresh) reaches this edge's copy of the sessions through the data
+    // stream a moment after the leader wrote it: answered once the copy knows it (at most
+    // timeoutMs), so the client can say hello here at once
+    const token = (h.body as { token?: unknown } | null)?.token;
+    if (h.status.startsWith('200') && typeof token === 'string') {
+      const until = performance.now() + this.timeoutMs;
+      while (!this.knows(token) && performance.now() < until) await new Promise((r) => setTimeout(r, 10));
+    }
+    return h;
+  }
 
   bind(errorTo: (s: Session, code: ErrorCode, message: string) => void, closeTo: (s: Session, reason: string) => void): void {
     this.errorTo = errorTo;
@@ -254,9 +348,11 @@ export interface EdgeCopyStats {
 export class EdgeHost {
   private ticks = 0;
   private stopped = false;
+  /** Sockets closed by the leader's revocations. */
+  private revoked = 0;
   private mismatches = 0;
   private heardTimer: NodeJS.Timeout | null = null;
-  /** The host serving the clients (a new one after each resync, on the same port). */
+  /** The host serving the clients (the same one across resyncs: Host.replaceWorld). */
   host!: Host;
   private stopFeed: () => void = () => {};
   /** Bumped by each build: ticks of an older feed are ignored. */
@@ -293,11 +389,15 @@ export class EdgeHost {
     try {
       const tickLog = await JetStreamTickLog.open(nc, { world: o.world });
       const snaps = await SnapshotStore.open(nc, { world: o.world, maxBytes: o.snapshotMaxBytes });
-      const link = new NatsEdgeLink(nc, o.world, o.timeoutMs ?? DEFAULT_EDGE_TIMEOUT_MS, o.maxPending ?? DEFAULT_EDGE_MAX_PENDING);
+      const check = o.host.authenticate ?? (o.host.accounts ? (t: string) => o.host.accounts?.authenticate(t) ?? null : null);
+      const knows = (t: string): boolean => (check ? check(t) !== null : true);
+      const link = new NatsEdgeLink(nc, o.world, o.timeoutMs ?? DEFAULT_EDGE_TIMEOUT_MS, o.maxPending ?? DEFAULT_EDGE_MAX_PENDING, knows);
       edge = new EdgeHost(nc, link, tickLog, snaps, o);
       await edge.build(o.host.port ?? 0);
       const silence = o.host.silenceMs ?? 5000;
       const e = edge;
+      // the leader's revocations end this edge's sessions of the token at once (publishRevocation)
+      nc.subscribe(edgeSubject(o.world, 'revoked'), { callback: (err, msg) => (err ? undefined : e.onRevoked(msg.data)) });
       e.heardTimer = setInterval(() => link.heard(), Math.max(100, Math.floor(silence / 3)));
       e.heardTimer.unref();
       o.log.info(
@@ -314,9 +414,11 @@ export class EdgeHost {
 
   /**
    * Builds the copy (newest usable snapshot, or tick 0), follows the log to its end and starts
-   * the host on `port`; ticks arriving meanwhile wait in a queue and are applied once it serves.
+   * the host on `port`, or with `into` (a resync) makes the copy that host's world in place of the
+   * old one (Host.replaceWorld; the old world is closed); ticks arriving meanwhile wait in a
+   * queue and are applied once it serves.
    */
-  private async build(port: number): Promise<void> {
+  private async build(port: number, into?: Host): Promise<void> {
     const o = this.o;
     const gen = ++this.generation;
     await this.tickLog.refresh();
@@ -369,7 +471,12 @@ export class EdgeHost {
       }
       if (failure) throw failure;
       building = true; // ticks arriving while the host starts wait in the queue
-      this.host = await Host.start({ ...o.host, port, world: o.setup, adoptWorld: (lo, so) => follower.promote(lo, so), edge: this.link, manualTicks: true });
+      if (into) {
+        // a resync: the same host and its sessions, the new copy (Host.replaceWorld)
+        const old = into.replaceWorld((lo, so) => follower.promote(lo, so), into.world.stream.tick);
+        await old.close();
+      } else
+        this.host = await Host.start({ ...o.host, port, world: o.setup, adoptWorld: (lo, so) => follower.promote(lo, so), edge: this.link, manualTicks: true });
     } catch (e) {
       feed?.stop();
       await follower.close();
@@ -384,8 +491,9 @@ export class EdgeHost {
 
   /**
    * Applies one logged tick to the host's copy. A hash that differs from the log's is logged and
-   * counted and the copy is rebuilt from the newest usable snapshot on the same port (its clients
-   * get SHUTTING_DOWN and close 1001: they reconnect); a second mismatch at the same tick or an
+   * counted and the copy is rebuilt from the newest usable snapshot and replaces the host's world
+   * (Host.replaceWorld: its clients stay connected and get a fresh snapshot; a resync that fails
+   * stops the host: SHUTTING_DOWN, close 1001); a second mismatch at the same tick or an
    * earlier one stops the copy for good (ReplicaError DIVERGED, `failed` in copyStats).
    */
   private apply(t: LoggedTick): void {
@@ -409,19 +517,36 @@ export class EdgeHost {
     this.log.warn(hashes, 'edge: the copy differs from the log; resyncing from the newest snapshot');
     const port = this.host.port;
     this.resyncing = (async () => {
-      await this.host.stop();
+      // the clients stay connected: the rebuilt copy replaces the host's world (Host.replaceWorld)
       if (this.stopped) return;
-      await this.build(port);
+      await this.build(port, this.host);
       this.resyncs++;
       this.log.info({ world: this.o.world, port: this.host.port, tick: this.host.world.stream.tick, snapshot: this.startedAfter }, 'edge: resynced');
     })()
-      .catch((e: Error) => {
+      .catch(async (e: Error) => {
         this.failure ??= e;
         this.log.error({ world: this.o.world, err: e.message }, 'edge: resync failed; it stops following');
+        // its clients are told (SHUTTING_DOWN, 1001) and closed: the copy will not move again
+        await this.host.stop().catch(() => undefined);
       })
       .finally(() => {
         this.resyncing = null;
       });
+  }
+
+  /** A revocation from the leader (RevokedBody): the host's sockets holding the token are closed with its codes. Garbage is ignored. */
+  private onRevoked(data: Uint8Array): void {
+    if (this.stopped) return;
+    try {
+      const b = JSON.parse(dec.decode(data)) as Partial<RevokedBody>;
+      if (typeof b.h !== 'string' || !/^[0-9a-f]{64}$/.test(b.h)) return;
+      const close = Number.isInteger(b.c) && (b.c as number) >= 4000 && (b.c as number) <= 4999 ? (b.c as number) : CLOSE.REVOKED;
+      const code = typeof b.e === 'number' && Number.isInteger(b.e) ? b.e : ERROR.UNAUTHENTICATED;
+      const message = typeof b.m === 'string' ? b.m.slice(0, 200) : 'the token was revoked';
+      this.revoked += this.host.endRevoked(b.h, close, code, message);
+    } catch (e) {
+      this.log.warn({ world: this.o.world, err: (e as Error).message }, 'edge: a revocation could not be read');
+    }
   }
 
   private get log(): Logger {
@@ -447,6 +572,7 @@ export class EdgeHost {
       busy: this.link.busy,
       ticks: this.ticks,
       mismatches: this.mismatches,
+      revoked: this.revoked,
     };
   }
 

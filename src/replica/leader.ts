@@ -20,8 +20,8 @@ import { JetStreamTickLog, type ReplicaError } from './jetstream-log';
 import { LeaderLease } from './lease';
 import { ReplicatedLogStore, type ReplicationStats } from './replicated-store';
 import { SnapshotPublisher, SnapshotStore, type SnapshotStats } from './snapshots';
-import { EdgeServer } from './edge';
-import type { EdgePort } from '../net/edge-port';
+import { EdgeServer, publishRevocation } from './edge';
+import type { EdgePort, TokenRevocation } from '../net/edge-port';
 
 /** Settings of a leader. */
 export interface LeaderOptions {
@@ -183,6 +183,11 @@ export class ReplicationLeader {
    */
   serveEdges(port: EdgePort): void {
     this.edges ??= EdgeServer.start(this.nc, this.o.world, port, this.o.log);
+  }
+
+  /** Tells this world's edge hosts that the leader revoked a token (HostOptions.onRevoked; edge.ts publishRevocation). */
+  publishRevoked(r: TokenRevocation): void {
+    publishRevocation(this.nc, this.o.world, r);
   }
 
   /** Waits (up to `timeoutMs`) for the ticks still in flight and the snapshot being stored, releases the lease, closes the connection. */
