@@ -32,12 +32,14 @@ test('20 kills of the leader under 200 players: no acknowledged input lost or ap
       ticksChecked: number;
       bad: string[];
       error?: string;
-      bots: { count: number; acknowledged: number; ackedMissing: number; duplicates: number; idChanged: number };
+      bots: { count: number; acknowledged: number; ackedMissing: number; ackedUnread: number; missingDetail: string[]; duplicates: number; idChanged: number };
     };
-    expect({ error: f.error, bad: f.bad.slice(0, 3) }).toEqual({ error: undefined, bad: [] });
+    // on a failure, the benchmark's own last lines (rounds, the leader's last lines) say where
+    const tail = f.error || f.bad.length ? lines.join('').slice(-3000) : '';
+    expect({ error: f.error, bad: f.bad.slice(0, 3), tail }).toEqual({ error: undefined, bad: [], tail: '' });
     expect(f.kills).toHaveLength(20);
     expect(f.kills.filter((k) => k.signal === 'SIGSTOP').map((k) => k.deposedExit)).toEqual(Array(10).fill(0));
-    expect(f.bots).toMatchObject({ count: 200, ackedMissing: 0, duplicates: 0, idChanged: 0 });
+    expect(f.bots).toMatchObject({ count: 200, ackedMissing: 0, ackedUnread: 0, missingDetail: [], duplicates: 0, idChanged: 0 });
     expect(f.bots.acknowledged).toBeGreaterThan(200 * 20); // players kept playing through the kills
     expect(f.ticksChecked).toBeGreaterThan(20 * 30);
     expect({ code, tail: code === 0 ? '' : lines.join('').slice(-2000) }).toEqual({ code: 0, tail: '' });
