@@ -10,7 +10,9 @@
  * over the nodes (leader first) in `--bot-procs` bot processes (bot-process.ts, src/bots.ts
  * BotRun: walk with an input every 100 ms, acknowledge states, chat every `--chat-every-s`, throw
  * a sphere every `--throw-every-s`, ping every second), each process on one node, ramping up at
- * `--ramp` connections per second per process.
+ * `--ramp` connections per second per process. `--leader-clients N` instead puts N bots on the
+ * leader (one process) and spreads the rest over the edges (the deployment edges are for: the
+ * leader writes the log, the edges carry the clients).
  *
  * After the ramp (the bots' expected ramp time plus `--settle-s`) a window of `--seconds` is
  * measured:
@@ -27,7 +29,7 @@
  *
  * Usage: npm run bench:edge-fanout -- [--clients 10000] [--edges 2] [--bot-procs 8] [--seconds 60]
  *        [--ramp 100] [--settle-s 10] [--workers 1] [--chat-every-s 20] [--throw-every-s 30]
- *        [--scene FILE] [--write] [--out FILE]
+ *        [--scene FILE] [--leader-clients N] [--write] [--out FILE]
  *        (default out with --write: bench/results/<machine>/edge-fanout.json and .md)
  * Exit code 1 when a node fails to start or exits during the run, or a bot process fails.
  */
@@ -54,6 +56,8 @@ interface Options {
   chatEveryS: number;
   throwEveryS: number;
   scene?: string;
+  /** Bots on the leader itself (one process); the rest go to the edges. Unset: spread evenly over every node. */
+  leaderClients?: number;
   write: boolean;
   out?: string;
 }
@@ -77,10 +81,13 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--chat-every-s') o.chatEveryS = num(1);
     else if (a === '--throw-every-s') o.throwEveryS = num(1);
     else if (a === '--scene') o.scene = argv[++i];
+    else if (a === '--leader-clients') o.leaderClients = Math.floor(num(0));
     else if (a === '--write') o.write = true;
     else if (a === '--out') o.out = argv[++i];
     else throw new Error(`unknown argument ${a} (see the comment at the top of bench/edge-fanout/run-edge-fanout.ts)`);
   }
+  if (o.leaderClients !== undefined && (o.edges === 0 || o.leaderClients > o.clients))
+    throw new Error(`--leader-clients (${o.leaderClients}) needs --edges >= 1 and at most --clients (${o.clients})`);
   if (o.botProcs < o.edges + 1) throw new Error(`--bot-procs (${o.botProcs}) must be at least the number of nodes (${o.edges + 1})`);
   return o;
 }
@@ -275,17 +282,28 @@ async function main(): Promise<void> {
         .join(' ')}`,
     );
 
-    // bots: process j on node j mod nodes, clients spread evenly over the processes
-    const perProc = (j: number): number => Math.floor(o.clients / o.botProcs) + (j < o.clients % o.botProcs ? 1 : 0);
-    const maxPer = perProc(0);
+    // bots: process j on node j mod nodes, clients spread evenly over the processes; with
+    // --leader-clients, process 0 holds the leader's share and the others spread the rest over the edges
+    const plan: Array<{ node: Child & { port: number }; count: number }> = [];
+    if (o.leaderClients === undefined) {
+      for (let j = 0; j < o.botProcs; j++)
+        plan.push({ node: nodes[j % nodes.length], count: Math.floor(o.clients / o.botProcs) + (j < o.clients % o.botProcs ? 1 : 0) });
+    } else {
+      if (o.leaderClients > 0) plan.push({ node: nodes[0], count: o.leaderClients });
+      const procs = o.leaderClients > 0 ? o.botProcs - 1 : o.botProcs,
+        rest = o.clients - o.leaderClients;
+      for (let j = 0; j < procs; j++) plan.push({ node: nodes[1 + (j % o.edges)], count: Math.floor(rest / procs) + (j < rest % procs ? 1 : 0) });
+    }
+    const maxPer = Math.max(...plan.map((p) => p.count));
     const rampS = maxPer / o.ramp;
     const runS = rampS + o.settleS + o.seconds + 5;
-    for (let j = 0; j < o.botProcs; j++) {
-      const node = nodes[j % nodes.length];
+    for (let j = 0; j < plan.length; j++) {
+      const node = plan[j].node;
+      if (plan[j].count === 0) continue;
       const args = [
         BOT,
         `ws://127.0.0.1:${node.port}/ws`,
-        String(perProc(j)),
+        String(plan[j].count),
         String(Math.ceil(runS)),
         String(o.ramp),
         `b${j}`,
