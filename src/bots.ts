@@ -19,8 +19,9 @@ import * as flatbuffers from 'flatbuffers';
 import * as S from './protocol/generated/server_generated';
 import { encodeClient, decodeServer } from './protocol/codec';
 import { ERROR, type ErrorBody } from './protocol/errors';
-import { CHAT_CHANNEL, PROTOCOL_VERSION, type ClientMessage, type StreamEvent } from './protocol/messages';
+import { CHAT_CHANNEL, PROTOCOL_VERSION, type BodyState, type ClientMessage, type StreamEvent } from './protocol/messages';
 import { AVATAR, type AvatarBody } from './sim/event-bodies';
+import { predictSpan, unpackBodies, unpackPredicted } from './sim/packed-state';
 
 /** Options of a bot run. */
 export interface BotOptions {
@@ -41,8 +42,10 @@ export interface BotOptions {
   log?: (line: string) => void;
   /** Prefix of private ids and account names. Default 'bot'. */
   name?: string;
-  /** Ask for packed deltas (hello.packedDeltas, docs/protocol.md 7.2). Default false. */
+  /** Ask for packed deltas (hello.packedDeltas, docs/protocol.md 7.2). Default true (issue 22); false: full deltas only. */
   packedDeltas?: boolean;
+  /** Ask for predicted deltas too (hello.predictedDeltas, docs/protocol.md 7.3). Default true; only with packedDeltas. */
+  predictedDeltas?: boolean;
 }
 
 /** What a run did. */
@@ -71,7 +74,8 @@ export interface BotSummary {
 const ROOT = new S.ServerMessage(),
   EVENTS = new S.ServerEvents(),
   DELTA = new S.ServerDelta(),
-  SNAP = new S.ServerSnapshot();
+  SNAP = new S.ServerSnapshot(),
+  BODY = new S.BodyState();
 
 interface Bot {
   i: number;
@@ -83,6 +87,12 @@ interface Bot {
   /** Its avatar's body (from the '_av' event), and its position (m) when last looked up. */
   avatar: { index: number; generation: number } | null;
   at: [number, number, number] | null;
+  /**
+   * Its avatar's state at each of the last ticks it received (tick -> state): a delta's packed or
+   * predicted record of it is a difference against the state at the delta's base tick
+   * (docs/protocol.md 7.2, 7.3), so the bot keeps it to know where it is.
+   */
+  track: Map<number, BodyState>;
   wantPosition: boolean;
   heading: [number, number];
   lastTick: number;
@@ -128,7 +138,8 @@ export class BotRun {
       progressEverySec: 5,
       log: (l) => console.log(l),
       name: 'bot',
-      packedDeltas: false,
+      packedDeltas: true,
+      predictedDeltas: true,
       ...opts,
     };
     this.done = new Promise((r) => {
@@ -150,6 +161,7 @@ export class BotRun {
         seq: 0,
         avatar: null,
         at: null,
+        track: new Map(),
         wantPosition: false,
         heading: [1, 0],
         wp: i % WAYPOINTS.length,
@@ -199,7 +211,7 @@ export class BotRun {
         privateId: `${this.o.name}-${b.i}`,
         lastKnownTick: null,
         interest: null,
-        ...(this.o.packedDeltas ? { packedDeltas: true } : {}),
+        ...(this.o.packedDeltas ? { packedDeltas: true, ...(this.o.predictedDeltas ? { predictedDeltas: true } : {}) } : {}),
       });
     });
     ws.on('message', (data: Buffer) => this.onMessage(b, data));
@@ -278,12 +290,10 @@ export class BotRun {
         this.s.statesIn++;
         const tick = type === S.ServerPayload.ServerDelta ? (root.payload(DELTA) as S.ServerDelta).tick() : (root.payload(SNAP) as S.ServerSnapshot).tick();
         this.send(b, { kind: 'ack', tick });
-        if (b.wantPosition && b.avatar) {
-          // decoded only when a throw needs the avatar's position (a moving avatar is in every delta)
-          const m = decodeServer(u8);
-          const me =
-            m.kind === 'delta' || m.kind === 'snapshot' ? m.bodies.find((x) => x.index === b.avatar?.index && x.generation === b.avatar.generation) : undefined;
-          if (me) {
+        if (b.avatar) {
+          // the avatar's state at this tick, from the message's bodies or its record (without decoding the rest)
+          const me = this.trackAvatar(b, b.avatar, type === S.ServerPayload.ServerDelta ? (root.payload(DELTA) as S.ServerDelta) : null, tick, root);
+          if (me && b.wantPosition) {
             b.at = [me.px / 1024, me.py / 1024, me.pz / 1024];
             b.wantPosition = false;
             this.throwFrom(b);
@@ -314,6 +324,56 @@ export class BotRun {
       this.s.errors++;
       this.codes[m.code] = (this.codes[m.code] ?? 0) + 1;
     }
+  }
+
+  /**
+   * The avatar's state at `tick` (kept in b.track, the last 64 ticks): from the message's full
+   * bodies if it is among them, else from the delta's packed or predicted record of it against the
+   * state kept for the delta's base tick, else (unchanged) that state. Null when unknown (a delta
+   * whose base state the bot did not keep).
+   */
+  private trackAvatar(b: Bot, av: { index: number; generation: number }, delta: S.ServerDelta | null, tick: number, root: S.ServerMessage): BodyState | null {
+    const snap = delta ? null : (root.payload(SNAP) as S.ServerSnapshot);
+    const n = delta ? delta.bodiesLength() : (snap as S.ServerSnapshot).bodiesLength();
+    let me: BodyState | null = null;
+    for (let i = 0; i < n && !me; i++) {
+      const x = delta ? delta.bodies(i, BODY) : (snap as S.ServerSnapshot).bodies(i, BODY);
+      if (x && x.index() === av.index && x.generation() === av.generation)
+        me = {
+          index: av.index,
+          generation: av.generation,
+          px: x.px(),
+          py: x.py(),
+          pz: x.pz(),
+          qx: x.qx(),
+          qy: x.qy(),
+          qz: x.qz(),
+          qw: x.qw(),
+          vx: x.vx(),
+          vy: x.vy(),
+          vz: x.vz(),
+          shard: x.shard(),
+        };
+    }
+    if (!me && delta) {
+      const was = b.track.get(delta.baseTick());
+      if (was && was.generation === av.generation) {
+        const base = new Map([[av.index, was]]),
+          packed = delta.packedArray(),
+          predicted = delta.predictedArray();
+        const got = predicted
+          ? unpackPredicted(base, predicted, predictSpan(delta.baseTick(), tick), av.index)
+          : packed
+            ? unpackBodies(base, packed, av.index)
+            : [];
+        me = got[0] ?? was;
+      }
+    }
+    if (me) {
+      b.track.set(tick, me);
+      for (const t of b.track.keys()) if (t < tick - 64) b.track.delete(t);
+    }
+    return me;
   }
 
   /** Every 100 ms: inputs toward the next waypoint, chat and throws when due. */

@@ -9,14 +9,13 @@
  * gets the old format, byte for byte.
  */
 import { createBodyTable, type BodyTable } from '../src/physics/body-table';
-import { InterestPublisher, applyToMirror, type ClientView, type Mirror } from '../src/sim/interest';
+import { InterestPublisher, applyToMirror, type Mirror } from '../src/sim/interest';
 import { PACKED_RECORD_MAX, packBody, unpackBodies } from '../src/sim/packed-state';
 import { decodeClient, decodeServer, encodeClient, encodeServer } from '../src/protocol/codec';
-import { PROTOCOL_VERSION, type BodyState, type ServerMessage } from '../src/protocol/messages';
+import { Client, knownDiff, mirrorDiff, type StateMsg } from './helpers/packed-stream';
+import { PROTOCOL_VERSION, type BodyState } from '../src/protocol/messages';
 import { ProtocolError } from '../src/protocol/errors';
 import { mulberry32 } from './helpers/bigref';
-
-type StateMsg = Extract<ServerMessage, { kind: 'snapshot' | 'delta' }>;
 
 /**
  * A synthetic world of `slots` slots: each tick some bodies move (mostly small steps, now and then
@@ -138,100 +137,6 @@ class World {
     t.tick++;
     return t;
   }
-}
-
-/**
- * A client as the client library behaves (keeps the mirror of every tick it received, applies each
- * delta to the mirror of its base, acks what it applied), over real bytes (encode, decode). Loss
- * with probability `loss`; each ack arrives 1..maxDelay ticks later, those of one tick in random
- * order. Two clients made with equal seeds lose and ack the same ticks.
- */
-class Client {
-  frames = new Map<number, Mirror>();
-  latest: Mirror | null = null;
-  private acks: Array<{ at: number; tick: number }> = [];
-  bytes = 0;
-  /** Bodies updated (full or packed) and packed records received. */
-  bodiesIn = 0;
-  packedIn = 0;
-  private readonly rng: () => number;
-  constructor(
-    readonly pub: InterestPublisher,
-    readonly v: ClientView,
-    seed: number,
-    readonly loss: number,
-    readonly maxDelay: number,
-  ) {
-    this.rng = mulberry32(seed);
-  }
-  private r(): number {
-    return this.rng() / 2 ** 32;
-  }
-  /** One tick: the message (checked against the budget and its cost), maybe lost, else applied; acks due are delivered. */
-  step(t: number): { msg: StateMsg; mirror: Mirror | null } {
-    const sm = this.pub.messageFor(this.v);
-    const bytes = sm.bytes;
-    // plain checks in the hot loop (an expect() per message costs more than the message)
-    if (this.v.budget > 0 && bytes.length > this.v.budget) throw new Error(`${bytes.length} bytes over the budget ${this.v.budget}`);
-    if (bytes.length > sm.cost) throw new Error(`${bytes.length} bytes over the cost bound ${sm.cost}`);
-    this.bytes += bytes.length;
-    const m = decodeServer(bytes) as StateMsg;
-    let mirror: Mirror | null = null;
-    if (this.r() >= this.loss) {
-      const base = m.kind === 'delta' ? (this.frames.get(m.baseTick) ?? null) : null;
-      if (m.kind === 'delta' && !base) throw new Error(`delta against ${m.baseTick}, which the client does not hold`);
-      mirror = applyToMirror(base, m);
-      this.frames.set(mirror.tick, mirror);
-      if (!this.latest || mirror.tick > this.latest.tick) this.latest = mirror;
-      this.acks.push({ at: t + 1 + Math.floor(this.r() * this.maxDelay), tick: mirror.tick });
-      const packed = m.kind === 'delta' && m.packed && base ? unpackBodies(base.bodies, m.packed).length : 0;
-      this.bodiesIn += m.bodies.length + packed;
-      this.packedIn += packed;
-    }
-    const due = this.acks.filter((a) => a.at <= t);
-    this.acks = this.acks.filter((a) => a.at > t);
-    for (let i = due.length - 1; i > 0; i--) {
-      const k = Math.floor(this.r() * (i + 1));
-      [due[i], due[k]] = [due[k], due[i]];
-    }
-    for (const a of due) this.pub.acknowledge(this.v, a.tick);
-    for (const k of this.frames.keys()) if (k < t - 64) this.frames.delete(k);
-    return { msg: m, mirror };
-  }
-}
-
-const BODY_KEYS = ['index', 'generation', 'px', 'py', 'pz', 'qx', 'qy', 'qz', 'qw', 'vx', 'vy', 'vz', 'shard'] as const;
-
-/** '' when two mirrors hold the same bodies and shapes (every field), else the first difference. */
-function mirrorDiff(a: Mirror, b: Mirror): string {
-  if (a.tick !== b.tick) return `tick ${a.tick} vs ${b.tick}`;
-  if (a.bodies.size !== b.bodies.size) return `${a.bodies.size} bodies vs ${b.bodies.size}`;
-  for (const [i, x] of a.bodies) {
-    const y = b.bodies.get(i);
-    if (!y) return `body ${i} missing`;
-    for (const k of BODY_KEYS) if (x[k] !== y[k]) return `body ${i}.${k}: ${x[k]} vs ${y[k]}`;
-  }
-  if (a.shapes.size !== b.shapes.size) return `${a.shapes.size} shapes vs ${b.shapes.size}`;
-  for (const [i, x] of a.shapes) if (JSON.stringify(x) !== JSON.stringify(b.shapes.get(i))) return `shape ${i}`;
-  return '';
-}
-
-/** '' when a mirror's bodies are exactly the rows of the host's record of what the client holds (ClientView.known). */
-function knownDiff(pub: InterestPublisher, v: ClientView, m: Mirror): string {
-  const set = v.known.get(m.tick);
-  if (!set) return `no known set for tick ${m.tick}`;
-  if (set.count !== m.bodies.size) return `${set.count} known vs ${m.bodies.size} held`;
-  for (let i = 0; i < set.count; i++) {
-    const o = i * 13,
-      b = m.bodies.get(set.rows[o] >>> 0);
-    if (!b) return `body ${set.rows[o]} not held`;
-    for (let f = 1; f < 13; f++) {
-      const want = f === 1 ? set.rows[o + f] >>> 0 : set.rows[o + f];
-      if (b[BODY_KEYS[f]] !== want) return `body ${set.rows[o]}.${BODY_KEYS[f]}: ${b[BODY_KEYS[f]]} vs ${want}`;
-    }
-  }
-  void pub;
-  return '';
 }
 
 describe('packed deltas', () => {

@@ -193,9 +193,17 @@ export interface ClientOptions {
   /**
    * Ask the host for packed deltas (hello.packedDeltas; docs/protocol.md section 7.2): changed
    * bodies come as per-field differences against the acknowledged state (src/sim/packed-state.ts),
-   * about a third of the bytes; applyToMirror rebuilds the same state. Default false.
+   * about a third of the bytes; applyToMirror rebuilds the same state. Default true (issue 22);
+   * false asks for full BodyStates only (the version-4 deltas) and also turns predictedDeltas off.
    */
   packedDeltas?: boolean;
+  /**
+   * Ask the host for predicted deltas too (hello.predictedDeltas; docs/protocol.md section 7.3):
+   * changed bodies as residuals against the acknowledged state extrapolated by its velocity, a
+   * host that knows them sends them instead of packed ones (one that does not, packed ones);
+   * applyToMirror rebuilds the same state. Default true; only with packedDeltas.
+   */
+  predictedDeltas?: boolean;
 }
 
 /** Close code passed to onClose for a connection dropped for silence (ClientOptions.silenceMs); never sent. */
@@ -420,7 +428,7 @@ export class TesseraClient {
         lastKnownTick: this.lastKnownTick,
         interest: this.opts.interest ?? null,
         ...(this.opts.predict ? { predict: true } : {}),
-        ...(this.opts.packedDeltas ? { packedDeltas: true } : {}),
+        ...(this.opts.packedDeltas !== false ? { packedDeltas: true, ...(this.opts.predictedDeltas !== false ? { predictedDeltas: true } : {}) } : {}),
       });
     };
     ws.onmessage = (ev) => {

@@ -120,9 +120,7 @@ export function sendTick(
         state = m.bytes;
         const ip = w.interest;
         if (s.view.budget > 0) ip.budgetBytesSent += state.length;
-        ip.stateMessagesSent++;
-        ip.stateBytesSent += state.length;
-        if (state.length > ip.stateBytesMax) ip.stateBytesMax = state.length;
+        ip.countSent(s.view, state.length);
         queueGeometry(w, s, m);
         geometry = takeGeometry(s, buffered, h.o.softBackpressure / 2);
       }

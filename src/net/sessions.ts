@@ -663,6 +663,7 @@ export class Sessions {
       s.predict = m.predict === true;
       s.view = h.world.interest.createView(0, 0, 2);
       s.view.packed = m.packedDeltas === true; // hello.packedDeltas: packed deltas (docs/protocol.md 7.2)
+      s.view.predicted = m.predictedDeltas === true; // hello.predictedDeltas: predicted deltas (7.3), before packed
       if (m.interest) {
         s.follow = false;
         this.setInterest(s.view, m.interest);

@@ -238,6 +238,7 @@ export function encodeClient(msg: ClientMessage): Uint8Array {
       if (msg.interest !== null) C.ClientHello.addInterest(b, interest(b, msg.interest));
       if (msg.predict === true) C.ClientHello.addPredict(b, true);
       if (msg.packedDeltas === true) C.ClientHello.addPackedDeltas(b, true);
+      if (msg.predictedDeltas === true) C.ClientHello.addPredictedDeltas(b, true);
       off = C.ClientHello.endClientHello(b);
       type = C.ClientPayload.ClientHello;
       break;
@@ -426,6 +427,7 @@ export function decodeClient(bytes: Uint8Array, options?: VerifyOptions): Client
         interest: it === null ? null : readInterest(it),
         ...(t.predict() ? { predict: true } : {}),
         ...(t.packedDeltas() ? { packedDeltas: true } : {}),
+        ...(t.predictedDeltas() ? { predictedDeltas: true } : {}),
       };
     }
     case C.ClientPayload.ClientInput: {
@@ -810,6 +812,12 @@ export interface StateRows {
    * src/sim/packed-state.ts). Absent or empty: none (the field is left out of the encoding).
    */
   packed?: Uint8Array;
+  /**
+   * Delta only: the changed bodies the client holds at the base, as residuals against their
+   * prediction from the base (ServerDelta.predicted; src/sim/packed-state.ts). Absent or empty:
+   * none (the field is left out of the encoding). Never together with `packed`.
+   */
+  predicted?: Uint8Array;
 }
 
 /** The ServerMessage value of a StateRows (for tests and clients of the value API). */
@@ -859,6 +867,7 @@ export function stateRowsMessage(m: StateRows): Extract<ServerMessage, { kind: '
         joints,
         removedJoints,
         ...(m.packed && m.packed.length > 0 ? { packed: m.packed.slice() } : {}),
+        ...(m.predicted && m.predicted.length > 0 ? { predicted: m.predicted.slice() } : {}),
       };
 }
 
@@ -903,7 +912,8 @@ export function encodeStateRows(m: StateRows): Uint8Array {
     const joints = jointStructs(b, m.joints ?? EMPTY_ROWS, m.jointCount ?? 0);
     const removedJoints = jointHandles(b, m.removedJoints ?? EMPTY_ROWS, m.removedJointCount ?? 0);
     const packed = m.packed && m.packed.length > 0 ? b.createByteVector(m.packed) : 0;
-    off = deltaTable(b, m.baseTick, m.tick, bodies, shapes, removed, joints, removedJoints, 0, 0, packed);
+    const predicted = m.predicted && m.predicted.length > 0 ? b.createByteVector(m.predicted) : 0;
+    off = deltaTable(b, m.baseTick, m.tick, bodies, shapes, removed, joints, removedJoints, 0, 0, packed, predicted);
     type = S.ServerPayload.ServerDelta;
   }
   return finish('server', b, S.ServerMessage.createServerMessage(b, type, off), 'TSSV');
@@ -941,6 +951,7 @@ function deltaTable(
   inputSeq: number,
   inputTick: number,
   packed = 0,
+  predicted = 0,
 ): number {
   S.ServerDelta.startServerDelta(b);
   S.ServerDelta.addBaseTick(b, u32(baseTick, 'delta.baseTick'));
@@ -955,6 +966,7 @@ function deltaTable(
   S.ServerDelta.addInputTick(b, u32(inputTick, 'delta.inputTick'));
   b.forceDefaults(false);
   if (packed !== 0) S.ServerDelta.addPacked(b, packed);
+  if (predicted !== 0) S.ServerDelta.addPredicted(b, predicted);
   return S.ServerDelta.endServerDelta(b);
 }
 
@@ -969,6 +981,11 @@ function recipientFields(inputSeq: number, inputTick: number): { inputSeq?: numb
 /** A delta's packed bodies as the value API holds them: a copy (the decoded buffer may be reused), left out when absent or empty. */
 function packedField(v: Uint8Array | null): { packed?: Uint8Array } {
   return v && v.length > 0 ? { packed: v.slice() } : {};
+}
+
+/** A delta's predicted bodies as the value API holds them: as packedField. */
+function predictedField(v: Uint8Array | null): { predicted?: Uint8Array } {
+  return v && v.length > 0 ? { predicted: v.slice() } : {};
 }
 
 /** vtable slots (4 + 2 x field id) of input_seq / input_tick: ServerSnapshot ids 4, 5; ServerDelta ids 7, 8. */
@@ -1070,8 +1087,9 @@ export function encodeServer(msg: ServerMessage): Uint8Array {
           msg.removedJoints.flatMap((h) => [h.index, h.generation]),
           msg.removedJoints.length,
         ),
-        packed = msg.packed && msg.packed.length > 0 ? b.createByteVector(msg.packed) : 0;
-      off = deltaTable(b, msg.baseTick, msg.tick, bodies, shapes, removed, joints, removedJoints, msg.inputSeq ?? 0, msg.inputTick ?? 0, packed);
+        packed = msg.packed && msg.packed.length > 0 ? b.createByteVector(msg.packed) : 0,
+        predicted = msg.predicted && msg.predicted.length > 0 ? b.createByteVector(msg.predicted) : 0;
+      off = deltaTable(b, msg.baseTick, msg.tick, bodies, shapes, removed, joints, removedJoints, msg.inputSeq ?? 0, msg.inputTick ?? 0, packed, predicted);
       type = S.ServerPayload.ServerDelta;
       break;
     }
@@ -1311,6 +1329,7 @@ export function decodeServer(bytes: Uint8Array, options?: VerifyOptions): Server
         removedJoints: readJointHandles(t.removedJointsLength(), (i, o) => t.removedJoints(i, o)),
         ...recipientFields(t.inputSeq(), t.inputTick()),
         ...packedField(t.packedArray()),
+        ...predictedField(t.predictedArray()),
       };
     }
     case S.ServerPayload.ServerEvents: {

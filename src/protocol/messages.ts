@@ -105,6 +105,13 @@ export type ClientMessage =
        * differences against the acknowledged base. Decoding leaves it out when false.
        */
       packedDeltas?: boolean;
+      /**
+       * predictedDeltas (protocol 4, optional; issue 22): the client decodes ServerDelta.predicted
+       * (docs/protocol.md section 7.3, src/sim/packed-state.ts unpackPredicted): changed bodies as
+       * residuals against the base extrapolated by its velocity. A host that knows it sends those
+       * instead of `packed`. Absent or false: nothing changes.
+       */
+      predictedDeltas?: boolean;
     }
   /**
    * tick (protocol 4): the tick the client meant the input for; absent or 0 = none (the open tick
@@ -244,6 +251,13 @@ export type ServerMessage =
        * to the client. Absent when there are none (decoding leaves an empty vector out).
        */
       packed?: Uint8Array;
+      /**
+       * (protocol 4, optional: only to a client whose hello set predictedDeltas) The changed
+       * bodies the client holds at baseTick as residuals against their prediction from the base
+       * (docs/protocol.md section 7.3; src/sim/packed-state.ts unpackPredicted). Never together
+       * with `packed`.
+       */
+      predicted?: Uint8Array;
     }
   | { kind: 'events'; tick: number; events: StreamEvent[] }
   | { kind: 'chat'; channel: number; from: number; to: string; text: string; tick: number }

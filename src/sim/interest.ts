@@ -35,6 +35,12 @@
  * (ServerDelta.packed, about 11 to 20 bytes a body instead of 36), and only bodies new to the
  * client in full. The budget counts the packed sizes. Messages are cached per view, base and
  * format, so packed and full clients of one view and base get one encode each.
+ *
+ * Predicted deltas (issue 22; docs/protocol.md 7.3): for a view whose client decodes them
+ * (ClientView.predicted, hello.predictedDeltas) the same records go in ServerDelta.predicted with
+ * each field written against its prediction from the base (the position extrapolated by the
+ * velocity over the ticks since the base, at InterestPublisher.tickRate): a body moving steadily
+ * takes about 2 bytes. A third message cache per view and base.
  */
 import type { BodyTable } from '../physics/body-table';
 import { SHAPE } from '../physics/world-layout';
@@ -42,7 +48,21 @@ import { isAssetShape } from '../assets/wire';
 import type { BodyShape, BodyState, ServerMessage } from '../protocol/messages';
 import type { JointInfo } from '../protocol/messages';
 import { encodeStateRows, stateRowsMessage, JOINT_ROW_STRIDE, SHAPE_ROW_STRIDE, STATE_ROW_STRIDE, type StateRows } from '../protocol/codec';
-import { PACKED_RECORD_MAX, PACKED_VECTOR_OVERHEAD, packBody, packedFieldsSize, unpackBodies, varintSize } from './packed-state';
+import {
+  PACKED_RECORD_MAX,
+  PACKED_VECTOR_OVERHEAD,
+  PREDICTED_RECORD_MAX,
+  PREDICTED_VECTOR_OVERHEAD,
+  packBody,
+  packBodyPredicted,
+  packedFieldsSize,
+  predictedFieldsSize,
+  predictSpan,
+  putPredictedHeader,
+  unpackBodies,
+  unpackPredicted,
+  varintSize,
+} from './packed-state';
 
 /** Fields kept per body of a sent set (Int32 each): index, generation, px py pz, qx qy qz qw, vx vy vz, shard (the wire's BodyState order). */
 const STRIDE = STATE_ROW_STRIDE;
@@ -107,7 +127,8 @@ export function stateRowsCost(m: StateRows): number {
     COST_SHAPE * m.shapeCount +
     COST_HANDLE * (m.removedCount + (m.removedJointCount ?? 0)) +
     COST_JOINT * (m.jointCount ?? 0) +
-    (m.packed && m.packed.length > 0 ? m.packed.length + PACKED_VECTOR_OVERHEAD : 0)
+    (m.packed && m.packed.length > 0 ? m.packed.length + PACKED_VECTOR_OVERHEAD : 0) +
+    (m.predicted && m.predicted.length > 0 ? m.predicted.length + PACKED_VECTOR_OVERHEAD : 0)
   );
 }
 
@@ -140,6 +161,11 @@ export interface ClientView {
    * changed bodies as ServerDelta.packed. Default false (full BodyStates, the version-4 format).
    */
   packed: boolean;
+  /**
+   * The client decodes predicted deltas (hello.predictedDeltas; docs/protocol.md 7.3): its deltas
+   * carry changed bodies as ServerDelta.predicted, and `packed` is then not used. Default false.
+   */
+  predicted: boolean;
   /**
    * What the client holds after each tick sent (tick -> set), for the last historyTicks ticks:
    * the shared set of the view when the message carried every change (so clients in step still
@@ -327,6 +353,15 @@ export class InterestPublisher {
    */
   private readonly messages = new Map<ViewSet, Map<ViewSet | null, StateMessage>>();
   private readonly packedMessages = new Map<ViewSet, Map<ViewSet | null, StateMessage>>();
+  private readonly predictedMessages = new Map<ViewSet, Map<ViewSet | null, StateMessage>>();
+  /**
+   * Ticks per second of the world's step (integer 1..1000), the rate predicted deltas extrapolate
+   * with (docs/protocol.md 7.3; written in each predicted vector, so a wrong value costs bytes,
+   * never correctness). The world loop keeps it current. Default 60 (WorldConfig's default).
+   */
+  tickRate = 60;
+  /** Integrator substeps per tick of the world's step (1..64), as tickRate (WorldConfig.substeps; default 6, its default). */
+  substeps = 6;
   /** Messages reused by clients that share a view and base (counted since construction). */
   cacheHits = 0;
   /** Messages encoded (counted since construction): one per distinct view and base a client was sent. */
@@ -355,6 +390,22 @@ export class InterestPublisher {
   budgetOwn = 0;
   /** Of budgetDeferred: bodies within nearCells of the view's centre (a budget too small for the near view). */
   budgetNearDeferred = 0;
+  /**
+   * The counters above by the view's delta format, index 0 full, 1 packed, 2 predicted (formatOf),
+   * so that one run with clients of every format compares them on the same crowd: state messages
+   * and their bytes (counted by the fan-out, src/net/fanout.ts, with countSent), budgetDeferred and
+   * budgetNearDeferred.
+   */
+  readonly byFormat = [0, 1, 2].map(() => ({ messages: 0, bytes: 0, deferred: 0, nearDeferred: 0 }));
+  /** Counts a state message of `bytes` bytes sent to view v (stateMessagesSent, stateBytesSent, stateBytesMax, byFormat). */
+  countSent(v: ClientView, bytes: number): void {
+    this.stateMessagesSent++;
+    this.stateBytesSent += bytes;
+    if (bytes > this.stateBytesMax) this.stateBytesMax = bytes;
+    const f = this.byFormat[this.formatOf(v)];
+    f.messages++;
+    f.bytes += bytes;
+  }
   /** Scratch of budgeted messages (grown, kept). */
   private bStatus = new Uint8Array(0);
   private bBase = new Int32Array(0);
@@ -432,6 +483,7 @@ export class InterestPublisher {
       budget: this.budget,
       own: -1,
       packed: false,
+      predicted: false,
       known: new TickWindow(this.historyTicks),
       accSlot: new Int32Array(0),
       accVal: new Float64Array(0),
@@ -533,6 +585,7 @@ export class InterestPublisher {
     for (const t of this.sets.keys()) if (t <= table.tick - this.historyTicks) this.sets.delete(t);
     this.messages.clear();
     this.packedMessages.clear();
+    this.predictedMessages.clear();
     if (this.farEvery > 1 && table.tick % this.farEvery === 0) this.hold(table);
   }
 
@@ -831,7 +884,8 @@ export class InterestPublisher {
       const base = known ?? null;
       const cur = this.currentSet(v, key);
       // a snapshot is the same in both formats
-      const cache = base && v.packed ? this.packedMessages : this.messages;
+      const format = base ? this.formatOf(v) : 0;
+      const cache = format === 2 ? this.predictedMessages : format === 1 ? this.packedMessages : this.messages;
       let byBase = cache.get(cur);
       if (!byBase) {
         byBase = new Map();
@@ -841,7 +895,7 @@ export class InterestPublisher {
       if (out) {
         this.cacheHits++;
       } else {
-        out = new StateMessage(base ? this.diff(base, cur, v.acked, t.tick, v.packed) : this.snapshot(cur, t.tick), this.countEncode);
+        out = new StateMessage(base ? this.diff(base, cur, v.acked, t.tick, format) : this.snapshot(cur, t.tick), this.countEncode);
         byBase.set(base, out);
       }
       if (v.budget <= 0 || out.cost <= v.budget) {
@@ -852,6 +906,11 @@ export class InterestPublisher {
       return this.budgeted(v, base ?? null, this.currentSet(v, key), t.tick);
     }
     return this.budgeted(v, known, this.currentSet(v, key), t.tick);
+  }
+
+  /** A view's delta format: 0 full BodyStates, 1 packed (docs/protocol.md 7.2), 2 predicted (7.3). */
+  private formatOf(v: ClientView): 0 | 1 | 2 {
+    return v.predicted ? 2 : v.packed ? 1 : 0;
   }
 
   /** Grows the budget scratch to hold n bodies of a set and m of a base. */
@@ -1006,7 +1065,12 @@ export class InterestPublisher {
       nearOf = this.bNear;
     let nearDeferred = 0;
     // packed deltas: a changed body the client holds goes as a packed record (its size), not a BodyState
-    const packedOn = v.packed && base !== null,
+    const packedOn = (v.packed || v.predicted) && base !== null,
+      predOn = v.predicted && base !== null,
+      span = predOn ? predictSpan(v.acked, tick) : 1,
+      rate = this.tickRate,
+      subs = this.substeps,
+      vecOverhead = predOn ? PREDICTED_VECTOR_OVERHEAD : PACKED_VECTOR_OVERHEAD,
       pcost = this.bCost;
     // the new accumulators are written over the old ones, which are read at other positions: read a copy (scratch, kept)
     const oldN = v.accCount;
@@ -1035,7 +1099,10 @@ export class InterestPublisher {
       nearOf[j] = isNear ? 1 : 0;
       AV[j] = slot === v.own ? Number.POSITIVE_INFINITY : old + (isNear ? NEAR_WEIGHT : 1 / (d - near));
       // a packed record's size, bounded for any gap (gap <= slot: the records chosen are not known yet)
-      if (packedOn && st === 1) pcost[j] = packedFieldsSize(B, baseOf[j] * STRIDE, C, j * STRIDE) + varintSize(slot);
+      if (packedOn && st === 1)
+        pcost[j] =
+          (predOn ? predictedFieldsSize(B, baseOf[j] * STRIDE, C, j * STRIDE, span, rate, subs) : packedFieldsSize(B, baseOf[j] * STRIDE, C, j * STRIDE)) +
+          varintSize(slot);
       if (st === 3 && !remSent[baseOf[j]]) {
         deferred++;
         nearDeferred += nearOf[j];
@@ -1051,7 +1118,7 @@ export class InterestPublisher {
     for (let q = 0; q < nc; q++) {
       const j = order[q],
         asPacked = packedOn && status[j] === 1,
-        cost = asPacked ? pcost[j] + (np === 0 ? PACKED_VECTOR_OVERHEAD : 0) : status[j] === 1 ? COST_STATE : COST_STATE + COST_SHAPE;
+        cost = asPacked ? pcost[j] + (np === 0 ? vecOverhead : 0) : status[j] === 1 ? COST_STATE : COST_STATE + COST_SHAPE;
       if (cost > room) {
         deferred++;
         nearDeferred += nearOf[j];
@@ -1074,7 +1141,9 @@ export class InterestPublisher {
       for (let j = 0; j < cn; j++)
         if (sel[j] && status[j] === 1) {
           const slot = C[j * STRIDE] >>> 0;
-          exact += packedFieldsSize(B, baseOf[j] * STRIDE, C, j * STRIDE) + varintSize(slot - prev - 1);
+          exact +=
+            (predOn ? predictedFieldsSize(B, baseOf[j] * STRIDE, C, j * STRIDE, span, rate, subs) : packedFieldsSize(B, baseOf[j] * STRIDE, C, j * STRIDE)) +
+            varintSize(slot - prev - 1);
           bound += pcost[j];
           prev = slot;
         }
@@ -1097,18 +1166,23 @@ export class InterestPublisher {
     }
     this.budgetDeferred += deferred;
     this.budgetNearDeferred += nearDeferred;
+    const byF = this.byFormat[this.formatOf(v)];
+    byF.deferred += deferred;
+    byF.nearDeferred += nearDeferred;
     // the message: bodies in slot order
     const bodies = new Int32Array(ns),
       entered = new Int32Array(ne);
     let packed: Uint8Array | undefined;
     if (np > 0) {
       this.packScratch(np);
-      let at = 0,
+      let at = predOn ? putPredictedHeader(this.pBuf, 0, rate, subs) : 0,
         prev = -1;
       const P = this.pBuf;
       for (let j = 0; j < cn; j++)
         if (sel[j] && status[j] === 1) {
-          at = packBody(P, at, prev, B, baseOf[j] * STRIDE, C, j * STRIDE);
+          at = predOn
+            ? packBodyPredicted(P, at, prev, B, baseOf[j] * STRIDE, C, j * STRIDE, span, rate, subs)
+            : packBody(P, at, prev, B, baseOf[j] * STRIDE, C, j * STRIDE);
           prev = C[j * STRIDE] >>> 0;
         }
       packed = P.slice(0, at);
@@ -1135,7 +1209,7 @@ export class InterestPublisher {
       jointCount: enteredJ.length,
       removedJoints: Uint32Array.from(goneJ),
       removedJointCount: goneJ.length / 2,
-      ...(packed ? { packed } : {}),
+      ...(packed ? (predOn ? { predicted: packed } : { packed }) : {}),
     };
     // what the client holds after it: cur itself when nothing was left out (back in step: shared again)
     if (deferred === 0) v.known.set(tick, cur);
@@ -1189,7 +1263,8 @@ export class InterestPublisher {
 
   /** Grows the packed-record scratch to hold n records. */
   private packScratch(n: number): void {
-    if (this.pBuf.length < n * PACKED_RECORD_MAX) this.pBuf = new Uint8Array(Math.max(n * PACKED_RECORD_MAX, this.pBuf.length * 2));
+    const need = n * Math.max(PACKED_RECORD_MAX, PREDICTED_RECORD_MAX) + 2;
+    if (this.pBuf.length < need) this.pBuf = new Uint8Array(Math.max(need, this.pBuf.length * 2));
   }
 
   /**
@@ -1204,6 +1279,24 @@ export class InterestPublisher {
       prev = -1;
     for (let k = 0; k < n; k++) {
       at = packBody(P, at, prev, B, baseAt[k], C, curAt[k]);
+      prev = C[curAt[k]] >>> 0;
+    }
+    return P.slice(0, at);
+  }
+
+  /**
+   * The predicted records (ServerDelta.predicted) of n bodies, `span` ticks after their base
+   * (predictSpan): the rate header, then as packRecords. Returns a copy of the bytes.
+   */
+  private predictRecords(B: Int32Array, baseAt: Int32Array, C: Int32Array, curAt: Int32Array, n: number, span: number): Uint8Array {
+    this.packScratch(n);
+    const P = this.pBuf,
+      rate = this.tickRate,
+      subs = this.substeps;
+    let at = putPredictedHeader(P, 0, rate, subs),
+      prev = -1;
+    for (let k = 0; k < n; k++) {
+      at = packBodyPredicted(P, at, prev, B, baseAt[k], C, curAt[k], span, rate, subs);
       prev = C[curAt[k]] >>> 0;
     }
     return P.slice(0, at);
@@ -1279,10 +1372,11 @@ export class InterestPublisher {
 
   /**
    * Delta from base to cur: changed or new bodies (new ones with their shape) and removed handles.
-   * Both sets are sorted by slot. `packed`: changed bodies the base holds go as packed records
-   * (StateRows.packed), only new ones as full states.
+   * Both sets are sorted by slot. `format` 1 (packed) or 2 (predicted): changed bodies the base
+   * holds go as records (StateRows.packed or .predicted), only new ones as full states.
    */
-  private diff(base: ViewSet, cur: ViewSet, baseTick: number, tick: number, packed = false): StateRows {
+  private diff(base: ViewSet, cur: ViewSet, baseTick: number, tick: number, format: 0 | 1 | 2 = 0): StateRows {
+    const packed = format !== 0;
     // `sent` goes into the message; the rest are scratch (kept, grown): read before diff returns
     if (this.dEntered.length < cur.count) {
       const c = Math.max(cur.count, this.dEntered.length * 2);
@@ -1354,7 +1448,11 @@ export class InterestPublisher {
       removed: nr === 0 ? NO_HANDLES : removed.slice(0, nr),
       removedCount: nr / 2,
       ...this.diffJoints(base, cur),
-      ...(np > 0 ? { packed: this.packRecords(b, pBase, c, pCur, np) } : {}),
+      ...(np > 0
+        ? format === 2
+          ? { predicted: this.predictRecords(b, pBase, c, pCur, np, predictSpan(baseTick, tick)) }
+          : { packed: this.packRecords(b, pBase, c, pCur, np) }
+        : {}),
     };
   }
 }
@@ -1373,7 +1471,8 @@ export interface Mirror {
  * replaces everything; a delta applies to a copy of the mirror of its base tick (`base`, which
  * the client keeps for every tick it acknowledged). `base` is not modified. A packed delta's
  * bodies (msg.packed, docs/protocol.md 7.2) are rebuilt against the base's bodies
- * (src/sim/packed-state.ts unpackBodies). Throws Error when a delta's base tick is not
+ * (src/sim/packed-state.ts unpackBodies), a predicted delta's (msg.predicted, 7.3) against their
+ * prediction from them (unpackPredicted). Throws Error when a delta's base tick is not
  * `base.tick` (the client then waits for a snapshot); ProtocolError (BAD_MESSAGE) for packed
  * bytes that do not fit the base.
  */
@@ -1395,6 +1494,8 @@ export function applyToMirror(base: Mirror | null, msg: Extract<ServerMessage, {
   }
   for (const s of msg.shapes) next.shapes.set(s.index, s);
   if (msg.kind === 'delta' && msg.packed && base) for (const b of unpackBodies(base.bodies, msg.packed)) next.bodies.set(b.index, b);
+  if (msg.kind === 'delta' && msg.predicted && base)
+    for (const b of unpackPredicted(base.bodies, msg.predicted, predictSpan(msg.baseTick, msg.tick))) next.bodies.set(b.index, b);
   for (const b of msg.bodies) next.bodies.set(b.index, b);
   for (const j of msg.joints) next.joints.set(j.index, j);
   return next;

@@ -14,6 +14,7 @@
  */
 import type { BodyTable } from '../physics/body-table';
 import { BodyTableSync } from '../physics/body-table-sync';
+import { DEFAULT_SUBSTEPS } from '../physics/world';
 import type { StreamEvent } from '../protocol/messages';
 import { InterestPublisher, type InterestOptions } from './interest';
 import { jointWireRows } from './joint-rows';
@@ -215,6 +216,9 @@ export class WorldLoop {
   private index(): void {
     this.indexJoints();
     this.bodies.refresh(this.sim.world.tick);
+    // the rate predicted deltas extrapolate with (docs/protocol.md 7.3): the step's, after an admin's change too
+    this.interest.tickRate = this.sim.social.tickRateSetting ?? this.sim.setup.config.tickRate ?? 60;
+    this.interest.substeps = this.sim.setup.config.substeps ?? DEFAULT_SUBSTEPS;
     this.interest.update(this.table, this.bodies.changed, this.bodies.changedCount);
   }
 

@@ -223,6 +223,8 @@ async function main(): Promise<void> {
   // ---- prediction (before connecting: the core and the server's statics) ----
   const params = new URLSearchParams(location.search);
   const lagMs = Math.max(0, Number(params.get('lag') ?? 0) || 0);
+  // ?deltas=full or ?deltas=packed: opt out of predicted deltas (docs/protocol.md 7.2, 7.3); default predicted
+  const deltas = params.get('deltas');
   probe.lagMs = lagMs;
   let predictWorld: PredictWorld | null = null;
   if (params.get('predict') !== '0') {
@@ -261,6 +263,8 @@ async function main(): Promise<void> {
       WebSocket: lagMs > 0 ? laggedWebSocket(lagMs / 2) : (window.WebSocket as never),
       pingEveryMs: 500,
       predict: predictWorld !== null,
+      packedDeltas: deltas !== 'full',
+      predictedDeltas: deltas !== 'full' && deltas !== 'packed',
     },
     {
       onState: (_mirror, info) => prediction?.onState(info),

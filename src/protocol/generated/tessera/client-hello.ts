@@ -93,8 +93,19 @@ packedDeltas():boolean {
   return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
 }
 
+/**
+ * (protocol 4, optional; issue 22) The client decodes predicted deltas (docs/protocol.md section
+ * 7.3): the host may send the changed bodies of a delta in ServerDelta.predicted, per-field
+ * residuals against the base extrapolated by its velocity. Takes precedence over
+ * packed_deltas on a host that knows it. Absent or false: nothing changes.
+ */
+predictedDeltas():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
 static startClientHello(builder:flatbuffers.Builder) {
-  builder.startObject(8);
+  builder.startObject(9);
 }
 
 static addVersion(builder:flatbuffers.Builder, version:number) {
@@ -127,6 +138,10 @@ static addPredict(builder:flatbuffers.Builder, predict:boolean) {
 
 static addPackedDeltas(builder:flatbuffers.Builder, packedDeltas:boolean) {
   builder.addFieldInt8(7, +packedDeltas, +false);
+}
+
+static addPredictedDeltas(builder:flatbuffers.Builder, predictedDeltas:boolean) {
+  builder.addFieldInt8(8, +predictedDeltas, +false);
 }
 
 static endClientHello(builder:flatbuffers.Builder):flatbuffers.Offset {

@@ -128,8 +128,30 @@ packedArray():Uint8Array|null {
   return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
 
+/**
+ * (protocol 4, optional: only to a client whose ClientHello set `predicted_deltas`) As
+ * `packed`, but each field written against its prediction from the base (the position
+ * extrapolated by the velocity), after a header with the predictor's tick rate
+ * (docs/protocol.md section 7.3; src/sim/packed-state.ts). A delta carries `packed` or
+ * `predicted`, never both. Absent or empty: none.
+ */
+predicted(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 24);
+  return offset ? this.bb!.readUint8(this.bb!.__vector(this.bb_pos + offset) + index) : 0;
+}
+
+predictedLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 24);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+predictedArray():Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 24);
+  return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
 static startServerDelta(builder:flatbuffers.Builder) {
-  builder.startObject(10);
+  builder.startObject(11);
 }
 
 static addBaseTick(builder:flatbuffers.Builder, baseTick:number) {
@@ -204,6 +226,22 @@ static startPackedVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(1, numElems, 1);
 }
 
+static addPredicted(builder:flatbuffers.Builder, predictedOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(10, predictedOffset, 0);
+}
+
+static createPredictedVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset {
+  builder.startVector(1, data.length, 1);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt8(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startPredictedVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(1, numElems, 1);
+}
+
 static endServerDelta(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   builder.requiredField(offset, 8) // bodies
@@ -214,7 +252,7 @@ static endServerDelta(builder:flatbuffers.Builder):flatbuffers.Offset {
   return offset;
 }
 
-static createServerDelta(builder:flatbuffers.Builder, baseTick:number, tick:number, bodiesOffset:flatbuffers.Offset, shapesOffset:flatbuffers.Offset, removedOffset:flatbuffers.Offset, jointsOffset:flatbuffers.Offset, removedJointsOffset:flatbuffers.Offset, inputSeq:number, inputTick:number, packedOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createServerDelta(builder:flatbuffers.Builder, baseTick:number, tick:number, bodiesOffset:flatbuffers.Offset, shapesOffset:flatbuffers.Offset, removedOffset:flatbuffers.Offset, jointsOffset:flatbuffers.Offset, removedJointsOffset:flatbuffers.Offset, inputSeq:number, inputTick:number, packedOffset:flatbuffers.Offset, predictedOffset:flatbuffers.Offset):flatbuffers.Offset {
   ServerDelta.startServerDelta(builder);
   ServerDelta.addBaseTick(builder, baseTick);
   ServerDelta.addTick(builder, tick);
@@ -226,6 +264,7 @@ static createServerDelta(builder:flatbuffers.Builder, baseTick:number, tick:numb
   ServerDelta.addInputSeq(builder, inputSeq);
   ServerDelta.addInputTick(builder, inputTick);
   ServerDelta.addPacked(builder, packedOffset);
+  ServerDelta.addPredicted(builder, predictedOffset);
   return ServerDelta.endServerDelta(builder);
 }
 }

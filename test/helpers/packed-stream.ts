@@ -1,0 +1,115 @@
+/**
+ * A client of the packed and predicted delta tests (test/interest-packed.test.ts,
+ * test/interest-predicted.test.ts): it applies each state message to the mirror of its base, as
+ * the client library does, under loss and late, reordered acks; and the comparisons of what it
+ * holds with the full stream and with the host's record of it.
+ */
+import { type ClientView, type InterestPublisher, type Mirror, applyToMirror } from '../../src/sim/interest';
+import { predictSpan, unpackBodies, unpackPredicted } from '../../src/sim/packed-state';
+import { decodeServer } from '../../src/protocol/codec';
+import type { ServerMessage } from '../../src/protocol/messages';
+import { mulberry32 } from './bigref';
+
+/** A snapshot or delta value. */
+export type StateMsg = Extract<ServerMessage, { kind: 'snapshot' | 'delta' }>;
+
+/**
+ * A client as the client library behaves (keeps the mirror of every tick it received, applies each
+ * delta to the mirror of its base, acks what it applied), over real bytes (encode, decode). Loss
+ * with probability `loss`; each ack arrives 1..maxDelay ticks later, those of one tick in random
+ * order. Two clients made with equal seeds lose and ack the same ticks.
+ */
+export class Client {
+  frames = new Map<number, Mirror>();
+  latest: Mirror | null = null;
+  private acks: Array<{ at: number; tick: number }> = [];
+  bytes = 0;
+  /** Bodies updated (full or in records) and records received (packed or predicted). */
+  bodiesIn = 0;
+  packedIn = 0;
+  /** Bytes of the records received (ServerDelta.packed or .predicted, with the latter's header). */
+  recordBytes = 0;
+  private readonly rng: () => number;
+  constructor(
+    readonly pub: InterestPublisher,
+    readonly v: ClientView,
+    seed: number,
+    readonly loss: number,
+    readonly maxDelay: number,
+  ) {
+    this.rng = mulberry32(seed);
+  }
+  private r(): number {
+    return this.rng() / 2 ** 32;
+  }
+  /** One tick: the message (checked against the budget and its cost), maybe lost, else applied; acks due are delivered. */
+  step(t: number): { msg: StateMsg; mirror: Mirror | null } {
+    const sm = this.pub.messageFor(this.v);
+    const bytes = sm.bytes;
+    // plain checks in the hot loop (an expect() per message costs more than the message)
+    if (this.v.budget > 0 && bytes.length > this.v.budget) throw new Error(`${bytes.length} bytes over the budget ${this.v.budget}`);
+    if (bytes.length > sm.cost) throw new Error(`${bytes.length} bytes over the cost bound ${sm.cost}`);
+    this.bytes += bytes.length;
+    const m = decodeServer(bytes) as StateMsg;
+    let mirror: Mirror | null = null;
+    if (this.r() >= this.loss) {
+      const base = m.kind === 'delta' ? (this.frames.get(m.baseTick) ?? null) : null;
+      if (m.kind === 'delta' && !base) throw new Error(`delta against ${m.baseTick}, which the client does not hold`);
+      mirror = applyToMirror(base, m);
+      this.frames.set(mirror.tick, mirror);
+      if (!this.latest || mirror.tick > this.latest.tick) this.latest = mirror;
+      this.acks.push({ at: t + 1 + Math.floor(this.r() * this.maxDelay), tick: mirror.tick });
+      const packed =
+        m.kind === 'delta' && base
+          ? (m.packed ? unpackBodies(base.bodies, m.packed).length : 0) +
+            (m.predicted ? unpackPredicted(base.bodies, m.predicted, predictSpan(m.baseTick, m.tick)).length : 0)
+          : 0;
+      this.bodiesIn += m.bodies.length + packed;
+      if (m.kind === 'delta') this.recordBytes += (m.packed?.length ?? 0) + (m.predicted?.length ?? 0);
+      this.packedIn += packed;
+    }
+    const due = this.acks.filter((a) => a.at <= t);
+    this.acks = this.acks.filter((a) => a.at > t);
+    for (let i = due.length - 1; i > 0; i--) {
+      const k = Math.floor(this.r() * (i + 1));
+      [due[i], due[k]] = [due[k], due[i]];
+    }
+    for (const a of due) this.pub.acknowledge(this.v, a.tick);
+    for (const k of this.frames.keys()) if (k < t - 64) this.frames.delete(k);
+    return { msg: m, mirror };
+  }
+}
+
+export const BODY_KEYS = ['index', 'generation', 'px', 'py', 'pz', 'qx', 'qy', 'qz', 'qw', 'vx', 'vy', 'vz', 'shard'] as const;
+
+/** '' when two mirrors hold the same bodies and shapes (every field), else the first difference. */
+export function mirrorDiff(a: Mirror, b: Mirror): string {
+  if (a.tick !== b.tick) return `tick ${a.tick} vs ${b.tick}`;
+  if (a.bodies.size !== b.bodies.size) return `${a.bodies.size} bodies vs ${b.bodies.size}`;
+  for (const [i, x] of a.bodies) {
+    const y = b.bodies.get(i);
+    if (!y) return `body ${i} missing`;
+    for (const k of BODY_KEYS) if (x[k] !== y[k]) return `body ${i}.${k}: ${x[k]} vs ${y[k]}`;
+  }
+  if (a.shapes.size !== b.shapes.size) return `${a.shapes.size} shapes vs ${b.shapes.size}`;
+  for (const [i, x] of a.shapes) if (JSON.stringify(x) !== JSON.stringify(b.shapes.get(i))) return `shape ${i}`;
+  return '';
+}
+
+/** '' when a mirror's bodies are exactly the rows of the host's record of what the client holds (ClientView.known). */
+export function knownDiff(pub: InterestPublisher, v: ClientView, m: Mirror): string {
+  const set = v.known.get(m.tick);
+  if (!set) return `no known set for tick ${m.tick}`;
+  if (set.count !== m.bodies.size) return `${set.count} known vs ${m.bodies.size} held`;
+  for (let i = 0; i < set.count; i++) {
+    const o = i * 13,
+      b = m.bodies.get(set.rows[o] >>> 0);
+    if (!b) return `body ${set.rows[o]} not held`;
+    for (let f = 1; f < 13; f++) {
+      const want = f === 1 ? set.rows[o + f] >>> 0 : set.rows[o + f];
+      if (b[BODY_KEYS[f]] !== want) return `body ${set.rows[o]}.${BODY_KEYS[f]}: ${b[BODY_KEYS[f]]} vs ${want}`;
+    }
+  }
+  void pub;
+  return '';
+}
