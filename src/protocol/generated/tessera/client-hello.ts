@@ -93,8 +93,18 @@ packedDeltas():boolean {
   return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
 }
 
+/**
+ * (protocol 4, optional; with `predict`) Radius around the avatar, millimetres, within which
+ * the client also predicts the dynamic bodies (docs/protocol.md section 19.1): each
+ * ServerAvatarRecord then carries `nearby`. The host clamps it to 32 m. Absent or 0: none.
+ */
+predictRadius():number {
+  const offset = this.bb!.__offset(this.bb_pos, 20);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
 static startClientHello(builder:flatbuffers.Builder) {
-  builder.startObject(8);
+  builder.startObject(9);
 }
 
 static addVersion(builder:flatbuffers.Builder, version:number) {
@@ -127,6 +137,10 @@ static addPredict(builder:flatbuffers.Builder, predict:boolean) {
 
 static addPackedDeltas(builder:flatbuffers.Builder, packedDeltas:boolean) {
   builder.addFieldInt8(7, +packedDeltas, +false);
+}
+
+static addPredictRadius(builder:flatbuffers.Builder, predictRadius:number) {
+  builder.addFieldInt32(8, predictRadius, 0);
 }
 
 static endClientHello(builder:flatbuffers.Builder):flatbuffers.Offset {
