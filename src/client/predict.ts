@@ -61,6 +61,14 @@ export interface PredictorOptions {
    * module comment). Default false: the avatar alone; records passed are then ignored.
    */
   nearby?: boolean;
+  /**
+   * Leave the replay of a rollback to the next advanceTo (the next drawn frame) instead of doing it
+   * in authoritative(): the state is restored at its tick and the present stays there. States that
+   * arrive before that frame are then adopted without a replay each (nothing was predicted for
+   * their ticks: no comparison, authoritative returns null), so a frame replays once, from the
+   * newest state, however many states arrived since the last one. Default false.
+   */
+  deferReplay?: boolean;
 }
 
 /** One input as the predictor holds it: seq, the tick it is applied at, walk (-1000..1000 thousandths of the walk speed) and jump. */
@@ -201,7 +209,7 @@ export class Predictor {
       this.predictedNear.clear();
       this.predictedNear.set(tick, near);
     }
-    this.advanceTo(target);
+    if (!this.opts.deferReplay) this.advanceTo(target);
     return exact;
   }
 

@@ -78,7 +78,7 @@ export class AvatarPrediction {
     world: PredictWorld,
     private readonly opts: AvatarPredictionOptions = {},
   ) {
-    this.predictor = new Predictor({ ...predictorOptions(world), nearby: opts.nearby ?? true });
+    this.predictor = new Predictor({ ...predictorOptions(world), nearby: opts.nearby ?? true, deferReplay: true });
     this.smoother = new Smoother(opts);
     this.now = opts.now ?? (() => performance.now());
   }
@@ -105,41 +105,54 @@ export class AvatarPrediction {
     this.predictor.onMessage(m);
   }
 
-  /** TesseraClient onState hook: reconciles; a correction's visible error goes to the smoother. */
+  /**
+   * TesseraClient onState hook: reconciles (Predictor.onState, its replay deferred to the next
+   * frame: PredictorOptions.deferReplay); on a rollback the positions predicted for the present
+   * before it are kept, and the next frame() hands the jump of the avatar and of each nearby body
+   * at that tick to their smoothers.
+   */
   onState(info: StateInfo): void {
     const t0 = this.now();
     const p = this.predictor;
     const tick = p.present,
       before = p.positionAt(tick);
     const nearBefore = new Map<bigint, [number, number, number]>();
-    for (const h of p.nearbyHandles) {
-      const r = p.nearbyRecordAt(h, tick);
-      if (r) nearBefore.set(h, recordPosition(r));
-    }
-    const corrections = p.corrections,
-      nearCorrections = p.nearbyCorrections;
-    const exact = p.onState(info);
-    if (exact === false && before && p.present === tick) {
-      const after = p.positionAt(tick);
-      if (after) {
-        this.smoother.correct(before, after);
-        this.lastCorrectionM = Math.hypot(before[0] - after[0], before[1] - after[1], before[2] - after[2]);
-      }
-    }
-    if ((p.corrections !== corrections || p.nearbyCorrections !== nearCorrections) && p.present === tick) {
-      // the rollback reseeded the nearby bodies: each one's jump at the present fades
-      for (const [h, b] of nearBefore) {
+    if (this.pending === null && before)
+      for (const h of p.nearbyHandles) {
         const r = p.nearbyRecordAt(h, tick);
-        if (!r) continue;
-        const a = recordPosition(r);
-        if (a[0] === b[0] && a[1] === b[1] && a[2] === b[2]) continue;
-        let s = this.nearSmoothers.get(h);
-        if (!s) this.nearSmoothers.set(h, (s = new Smoother(this.opts)));
-        s.correct(b, a);
+        if (r) nearBefore.set(h, recordPosition(r));
       }
-    }
+    p.onState(info);
+    // a rollback left the present behind (the replay comes with the next frame): remember what was drawn for `tick`
+    if (p.present < tick && this.pending === null && before) this.pending = { tick, avatar: before, near: nearBefore };
     for (const h of this.nearSmoothers.keys()) if (!p.nearbyHandles.includes(h)) this.nearSmoothers.delete(h);
     this.stateMs += this.now() - t0;
+  }
+
+  /** Positions predicted for `tick` before a rollback whose replay is still to come (onState, frame). */
+  private pending: { tick: number; avatar: [number, number, number]; near: Map<bigint, [number, number, number]> } | null = null;
+
+  /** After the replay: each position's jump at the pending tick goes to its smoother. */
+  private settle(): void {
+    const p = this.predictor,
+      pend = this.pending;
+    if (pend === null || p.present < pend.tick) return;
+    this.pending = null;
+    const after = p.positionAt(pend.tick);
+    const b = pend.avatar;
+    if (after && (after[0] !== b[0] || after[1] !== b[1] || after[2] !== b[2])) {
+      this.smoother.correct(b, after);
+      this.lastCorrectionM = Math.hypot(b[0] - after[0], b[1] - after[1], b[2] - after[2]);
+    }
+    for (const [h, nb] of pend.near) {
+      const r = p.nearbyRecordAt(h, pend.tick);
+      if (!r) continue;
+      const a = recordPosition(r);
+      if (a[0] === nb[0] && a[1] === nb[1] && a[2] === nb[2]) continue;
+      let s = this.nearSmoothers.get(h);
+      if (!s) this.nearSmoothers.set(h, (s = new Smoother(this.opts)));
+      s.correct(nb, a);
+    }
   }
 
   /** Steps to the present and returns the position to draw, m (null before the first record). */
@@ -151,6 +164,7 @@ export class AvatarPrediction {
     // the part of the current tick period passed (1 when the present was raised to stamped + 1)
     this.alpha = target === at + this.lead + 1 ? Math.min(1, Math.max(0, 1 - (at - this.client.intendedTickExact()))) : 1;
     if (p.body !== null) p.advanceTo(target + 1);
+    this.settle();
     this.frameMs = this.now() - t0 + this.stateMs;
     this.stateMs = 0;
     if (this.lastFrameAt !== null) {
