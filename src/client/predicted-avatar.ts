@@ -6,9 +6,11 @@
  *   input(frame)       stamps the input with tick A = max(intendedTick() + lead, the last A), sends
  *                      it (TesseraClient.sendInput) and gives it to the predictor at once, which
  *                      re-predicts from A: the next drawn frame shows it (no round trip)
- *   onMessage/onState  the client's hooks: the avatar record of each state reconciles (rollback on
- *                      a difference); a correction's visible error (the predicted position at the
- *                      present before - after) goes to the smoother
+ *   onMessage/onState  the client's hooks: the avatar record (and the nearby records) of each state
+ *                      reconciles (rollback on a difference, its replay deferred to the next frame:
+ *                      PredictorOptions.deferReplay, so a frame replays once however many states
+ *                      came); after that replay a correction's visible error (the position
+ *                      predicted for the old present, before - after) goes to the smoother
  *   frame(nowMs)       steps the predictor to the present P = intendedTick() + lead + 1 (the state
  *                      that includes the input just stamped) and one tick past it, decays the
  *                      visible error and returns the position to draw (m), or null before the
