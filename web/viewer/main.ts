@@ -298,6 +298,8 @@ async function main(): Promise<void> {
         else if (m.kind === 'ownership') {
           const key = `${m.body.index}:${m.body.generation}`;
           owners.set(key, m.owner);
+          // a body of ours not seen yet: the sphere our oldest waiting ghost became (matched by identity)
+          if (m.owner === ownerId()) projectiles?.claim(key);
           if (carrying === key) {
             if (m.owner !== ownerId()) {
               carrying = null;
