@@ -10,7 +10,8 @@
  * radius of its avatar's centre: the nearest PREDICT_MAX_NEARBY, sent in slot order. That is 312
  * bytes a body and tick (200 bodies at 50 Hz: about 3 MB/s), so it is for a client that predicts
  * the few bodies around it. The host finds them by one pass over the live bodies' published
- * positions per tick (only when some client asked), then a distance test per asking client.
+ * positions per tick (only when some client asked; no record is copied), then a distance test per
+ * asking client; only the bodies within the radius have their record read (statics are skipped there).
  */
 import { encodeServer } from '../protocol/codec';
 import { BODY_RECORD, BODY_RECORD_BYTES, KIND } from '../physics/world-layout';
@@ -26,7 +27,7 @@ import type { Sessions } from './sessions';
 export function addAvatarRecords(h: HostContext, sessions: Sessions, direct: Map<number, Uint8Array[]>): void {
   const w = h.world;
   let tick = -1;
-  let dynamics: DynamicBody[] | null = null;
+  let live: LiveBody[] | null = null;
   for (const s of sessions.all) {
     if (!s.predict || s.closed || !s.ws || s.stream !== w.stream) continue;
     const body = w.sim.avatars.get(s.publicId);
@@ -37,8 +38,8 @@ export function addAvatarRecords(h: HostContext, sessions: Sessions, direct: Map
     let nearby: Uint8Array | undefined;
     const radius = s.predictRadiusM ?? 0;
     if (radius > 0) {
-      dynamics ??= dynamicBodies(w.sim.world);
-      nearby = nearbyRecords(w.sim.world, dynamics, body, record, radius);
+      live ??= liveBodies(w.sim.world);
+      nearby = nearbyRecords(w.sim.world, live, body, record, radius);
     }
     const msg = encodeServer({
       kind: 'avatarRecord',
@@ -58,8 +59,8 @@ export const PREDICT_MAX_RADIUS_MM = 32_000;
 /** Most nearby bodies sent with one avatar record (the nearest). */
 export const PREDICT_MAX_NEARBY = 256;
 
-/** A live dynamic body and its published position, m. */
-interface DynamicBody {
+/** A live body and its published position, m. */
+interface LiveBody {
   handle: BodyHandle;
   x: number;
   y: number;
@@ -69,18 +70,16 @@ interface DynamicBody {
 /** The world's API that nearbyRecords uses (ShardedWorld). */
 interface RecordSource {
   handles(): BodyHandle[];
+  positionRaw(h: BodyHandle): [bigint, bigint, bigint];
   bodyRecord(h: BodyHandle): Uint8Array;
 }
 
-/** Every live dynamic body of the published state with its position (one pass over the records). */
-function dynamicBodies(w: RecordSource): DynamicBody[] {
-  const out: DynamicBody[] = [];
+/** Every live body of the published state with its position (statics too: their kind is read only when near). */
+function liveBodies(w: RecordSource): LiveBody[] {
+  const out: LiveBody[] = [];
   for (const handle of w.handles()) {
-    const r = w.bodyRecord(handle);
-    const v = new DataView(r.buffer, r.byteOffset, r.byteLength);
-    // record bytes 8..15: shape (low u32), kind (high u32)
-    if (v.getUint32(12, true) !== KIND.DYNAMIC) continue;
-    out.push({ handle, x: rawM(v, BODY_RECORD.PX), y: rawM(v, BODY_RECORD.PY), z: rawM(v, BODY_RECORD.PZ) });
+    const p = w.positionRaw(handle);
+    out.push({ handle, x: Number(p[0]) / 65536, y: Number(p[1]) / 65536, z: Number(p[2]) / 65536 });
   }
   return out;
 }
@@ -89,23 +88,27 @@ function dynamicBodies(w: RecordSource): DynamicBody[] {
  * The records of the dynamic bodies other than `avatar` within `radiusM` of the avatar's centre
  * (its record `avatarRecord`), the nearest PREDICT_MAX_NEARBY, concatenated in slot order; undefined when none.
  */
-function nearbyRecords(w: RecordSource, dynamics: DynamicBody[], avatar: BodyHandle, avatarRecord: Uint8Array, radiusM: number): Uint8Array | undefined {
+function nearbyRecords(w: RecordSource, live: LiveBody[], avatar: BodyHandle, avatarRecord: Uint8Array, radiusM: number): Uint8Array | undefined {
   const v = new DataView(avatarRecord.buffer, avatarRecord.byteOffset, avatarRecord.byteLength);
   const ax = rawM(v, BODY_RECORD.PX),
     ay = rawM(v, BODY_RECORD.PY),
     az = rawM(v, BODY_RECORD.PZ);
   const r2 = radiusM * radiusM;
-  let near: Array<{ b: DynamicBody; d2: number }> = [];
-  for (const b of dynamics) {
+  let near: Array<{ handle: BodyHandle; d2: number; record: Uint8Array }> = [];
+  for (const b of live) {
     if (b.handle === avatar) continue;
     const d2 = (b.x - ax) ** 2 + (b.y - ay) ** 2 + (b.z - az) ** 2;
-    if (d2 <= r2) near.push({ b, d2 });
+    if (d2 > r2) continue;
+    const record = w.bodyRecord(b.handle);
+    // record bytes 8..15: shape (low u32), kind (high u32)
+    if (new DataView(record.buffer, record.byteOffset, record.byteLength).getUint32(12, true) !== KIND.DYNAMIC) continue;
+    near.push({ handle: b.handle, d2, record });
   }
   if (near.length === 0) return undefined;
   if (near.length > PREDICT_MAX_NEARBY) near = near.sort((p, q) => p.d2 - q.d2).slice(0, PREDICT_MAX_NEARBY);
-  near.sort((p, q) => slotOf(p.b.handle) - slotOf(q.b.handle));
+  near.sort((p, q) => slotOf(p.handle) - slotOf(q.handle));
   const out = new Uint8Array(near.length * BODY_RECORD_BYTES);
-  for (let i = 0; i < near.length; i++) out.set(w.bodyRecord(near[i].b.handle), i * BODY_RECORD_BYTES);
+  for (let i = 0; i < near.length; i++) out.set(near[i].record, i * BODY_RECORD_BYTES);
   return out;
 }
 
