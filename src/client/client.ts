@@ -182,6 +182,12 @@ export interface ClientOptions {
    */
   predict?: boolean;
   /**
+   * With `predict`: also ask for the raw records of the dynamic bodies within this many metres of
+   * the avatar (hello.predictRadius; docs/protocol.md section 19.1; the host clamps it to 32 m and
+   * sends the nearest 256 at most). Default 0 (the avatar only).
+   */
+  predictRadiusM?: number;
+  /**
    * A connection that brings no message for this long (ms) is taken for dead and dropped, and the
    * client reconnects as after a close (a welcomed one quiet for half of it is sent a ping, which
    * any live host answers): a welcomed one (states come every tick) to the same
@@ -428,6 +434,7 @@ export class TesseraClient {
         lastKnownTick: this.lastKnownTick,
         interest: this.opts.interest ?? null,
         ...(this.opts.predict ? { predict: true } : {}),
+        ...(this.opts.predict && (this.opts.predictRadiusM ?? 0) > 0 ? { predictRadius: Math.round((this.opts.predictRadiusM as number) * 1000) } : {}),
         ...(this.opts.packedDeltas !== false ? { packedDeltas: true, ...(this.opts.predictedDeltas !== false ? { predictedDeltas: true } : {}) } : {}),
       });
     };
@@ -609,9 +616,24 @@ export class TesseraClient {
   intendedTick(at = now()): number {
     const s = this.lastState.tick;
     if (s === 0) return 0;
+    return s + Math.ceil(this.ticksAhead(at));
+  }
+
+  /**
+   * intendedTick() before rounding up, in (fractional) ticks: the newest state's tick plus the
+   * round trip and the time since it arrived (at most two periods), in ticks; 0 before a state.
+   * intendedTick(at) - intendedTickExact(at) is the part of a tick still to go (for drawing
+   * between ticks: AvatarPrediction.frame).
+   */
+  intendedTickExact(at = now()): number {
+    const s = this.lastState.tick;
+    return s === 0 ? 0 : s + this.ticksAhead(at);
+  }
+
+  private ticksAhead(at: number): number {
     const period = 1000 / this.tickRate;
     const since = Math.min(Math.max(0, at - this.stateArrivedAt), 2 * period);
-    return s + Math.ceil(((this.rttMs ?? 0) + since) / period);
+    return ((this.rttMs ?? 0) + since) / period;
   }
 
   /**

@@ -22,9 +22,20 @@
  *
  * What it needs to be exact: the server's WorldConfig and walk speed, the statics added in the
  * server scene's order (so they take the same slots; the avatar's record carries its own slot and
- * generation and is imported there), and nothing else moving near the avatar (other bodies are
- * not predicted yet: a push from one shows up as a correction). The simulated state snaps to the
- * server's on a correction; smoothing the visible error is not done yet.
+ * generation and is imported there), and nothing else moving near the avatar that the local world
+ * lacks. The simulated state snaps to the server's on a correction (smoothing the visible error is
+ * the caller's: AvatarPrediction and its Smoother).
+ *
+ * Nearby bodies (PredictorOptions.nearby; the records come with hello.predictRadius, docs/protocol.md
+ * section 19.1): each authoritative state also brings the raw records of the dynamic bodies near
+ * the avatar. They live in the local world too and are stepped with the avatar. The records
+ * predicted for the state's tick are compared byte for byte with the server's, as a set (the same
+ * handles, the same bytes); on any difference (a body pushed by someone the client does not
+ * predict, a body entering or leaving the radius) the state counts as a nearby correction
+ * (`nearbyCorrections`, `lastNearbyCorrection`) and the rollback reseeds them all: the local world's
+ * nearby bodies become exactly the state's (those gone are removed), then the unacknowledged inputs
+ * are replayed with everything stepping. A body near the avatar that nobody else touches is
+ * therefore predicted bit for bit, and so is the avatar walking into it.
  */
 import { BODY_RECORD, BODY_RECORD_BYTES } from '../physics/world-layout';
 import { PhysicsWorld, type BodyHandle, type Command, type WorldConfig } from '../physics/world';
@@ -45,6 +56,19 @@ export interface PredictorOptions {
   walkSpeed?: number;
   /** Core build. Default 'unshared' (browsers and single-thread clients). */
   variant?: CoreVariant;
+  /**
+   * Predict the nearby bodies whose records come with each state (authoritative(..., nearby);
+   * module comment). Default false: the avatar alone; records passed are then ignored.
+   */
+  nearby?: boolean;
+  /**
+   * Leave the replay of a rollback to the next advanceTo (the next drawn frame) instead of doing it
+   * in authoritative(): the state is restored at its tick and the present stays there. States that
+   * arrive before that frame are then adopted without a replay each (nothing was predicted for
+   * their ticks: no comparison, authoritative returns null), so a frame replays once, from the
+   * newest state, however many states arrived since the last one. Default false.
+   */
+  deferReplay?: boolean;
 }
 
 /** One input as the predictor holds it: seq, the tick it is applied at, walk (-1000..1000 thousandths of the walk speed) and jump. */
@@ -79,6 +103,20 @@ export class Predictor {
   lastCorrectionRecords: { predicted: Uint8Array; server: Uint8Array } | null = null;
   /** Ticks stepped, replays included (the CPU the prediction costs, in steps). */
   steps = 0;
+  /** States whose nearby records differed from the prediction for their tick (each one a rollback that reseeds them). */
+  nearbyCorrections = 0;
+  /** States whose nearby records equalled the prediction bit for bit (a non-empty set). */
+  nearbyConfirmed = 0;
+  /** Largest position difference among the nearby bodies at the last nearby correction, m (a body that appeared or left counts 0). */
+  lastNearbyCorrection = 0;
+  /** Tick of the last nearby correction (0 before one). */
+  lastNearbyTick = 0;
+  /** Handles of the nearby bodies in the local world (slot order of their last seeding). */
+  nearbyHandles: BodyHandle[] = [];
+  /** Predicted nearby records by tick (tick -> handle -> record), from the newest authoritative tick on. */
+  private readonly predictedNear = new Map<number, Map<BodyHandle, Uint8Array>>();
+  /** Nearby records that arrived before their state's StateInfo (by tick). */
+  private readonly waitingNear = new Map<number, Uint8Array>();
   private readonly walkScale: number;
   /** Unacknowledged inputs in seq order (their ticks never decrease). */
   private inputs: PredictedInput[] = [];
@@ -122,8 +160,10 @@ export class Predictor {
    * (module comment). A record for a tick older than one already taken is ignored. Returns
    * whether the prediction for `tick` was exact (null: there was none to compare, e.g. the first).
    */
-  authoritative(tick: number, record: Uint8Array, inputSeq: number): boolean | null {
+  authoritative(tick: number, record: Uint8Array, inputSeq: number, nearby?: Uint8Array): boolean | null {
     if (record.byteLength !== BODY_RECORD_BYTES) throw new RangeError(`an avatar record is ${BODY_RECORD_BYTES} bytes, got ${record.byteLength}`);
+    if (nearby && nearby.byteLength % BODY_RECORD_BYTES !== 0)
+      throw new RangeError(`nearby records are ${BODY_RECORD_BYTES} bytes each, got ${nearby.byteLength} bytes`);
     const mine = this.predicted.get(tick);
     if (this.body !== null && mine === undefined && tick < this.present) return null; // older than what we hold
     if (inputSeq > this.acked) this.acked = inputSeq;
@@ -139,7 +179,10 @@ export class Predictor {
       }
     if (late) this.floor = Math.max(this.floor, tick);
     for (const t of this.predicted.keys()) if (t < tick - KEEP_TICKS) this.predicted.delete(t);
+    for (const t of this.predictedNear.keys()) if (t < tick) this.predictedNear.delete(t);
     const exact = mine === undefined ? null : equalBytes(mine, record);
+    const near = this.opts.nearby ? splitRecords(nearby) : null;
+    const nearExact = near === null ? true : this.compareNear(tick, near);
     if (exact === true) this.confirmed++;
     else if (exact === false) {
       this.corrections++;
@@ -147,7 +190,7 @@ export class Predictor {
       this.lastCorrectionTick = tick;
       this.lastCorrectionRecords = { predicted: mine as Uint8Array, server: record.slice() };
     }
-    if (exact === true && !late) return true;
+    if (exact === true && !late && nearExact) return true;
     // rollback: the server's record at `tick`, then the unacknowledged inputs to the present
     const target = Math.max(this.present, tick);
     const handle = handleOf(record);
@@ -157,24 +200,33 @@ export class Predictor {
       this.predicted.clear();
     }
     this.body = this.world.importBody(record);
+    if (near !== null) this.seedNear(near);
     this.world.setTick(tick);
     this.present = tick;
     for (const t of [...this.predicted.keys()]) if (t >= tick) this.predicted.delete(t);
     this.predicted.set(tick, record.slice());
-    this.advanceTo(target);
+    if (near !== null) {
+      this.predictedNear.clear();
+      this.predictedNear.set(tick, near);
+    }
+    if (!this.opts.deferReplay) this.advanceTo(target);
     return exact;
   }
 
   /** TesseraClient onMessage hook: keeps an 'avatarRecord' until its state's StateInfo (onState) arrives. */
   onMessage(m: ServerMessage): void {
-    if (m.kind === 'avatarRecord') this.waiting.set(m.tick, m.record);
+    if (m.kind !== 'avatarRecord') return;
+    this.waiting.set(m.tick, m.record);
+    if (m.nearby) this.waitingNear.set(m.tick, m.nearby);
   }
 
   /** TesseraClient onState hook: reconciles with the avatar record of the state's tick, if it came. */
   onState(info: StateInfo): boolean | null {
     const rec = this.waiting.get(info.tick);
+    const near = this.waitingNear.get(info.tick);
     for (const t of this.waiting.keys()) if (t <= info.tick) this.waiting.delete(t);
-    return rec ? this.authoritative(info.tick, rec, info.lastInputSeq) : null;
+    for (const t of this.waitingNear.keys()) if (t <= info.tick) this.waitingNear.delete(t);
+    return rec ? this.authoritative(info.tick, rec, info.lastInputSeq, near ?? EMPTY) : null;
   }
 
   /** The predicted avatar record of `tick` (default: the present), or undefined when not held. */
@@ -190,6 +242,14 @@ export class Predictor {
     return [raw(v, BODY_RECORD.PX), raw(v, BODY_RECORD.PY), raw(v, BODY_RECORD.PZ)];
   }
 
+  /**
+   * The predicted record of nearby body `h` at `tick` (default: the present), or undefined when not
+   * held (not a nearby body, or a tick before the newest authoritative one).
+   */
+  nearbyRecordAt(h: BodyHandle, tick = this.present): Uint8Array | undefined {
+    return this.predictedNear.get(tick)?.get(h);
+  }
+
   /** Unacknowledged inputs held (their count). */
   get pending(): number {
     return this.inputs.length;
@@ -198,8 +258,13 @@ export class Predictor {
   /** Re-predicts ticks from..to from the record held for `from`. */
   private replayFrom(from: number, to: number): void {
     const rec = this.predicted.get(from);
-    if (!rec) return; // before what we hold: the next authoritative record replays it
+    const near = this.predictedNear.get(from);
+    if (!rec || (this.opts.nearby && !near)) return; // before what we hold: the next authoritative record replays it
     this.body = this.world.importBody(rec);
+    if (near) {
+      this.seedNear(near);
+      for (const t of [...this.predictedNear.keys()]) if (t > from) this.predictedNear.delete(t);
+    }
     this.world.setTick(from);
     this.present = from;
     for (const t of [...this.predicted.keys()]) if (t > from) this.predicted.delete(t);
@@ -218,7 +283,57 @@ export class Predictor {
     this.steps++;
     this.present = t + 1;
     this.predicted.set(this.present, this.world.exportBody(body));
+    if (this.opts.nearby) {
+      const m = new Map<BodyHandle, Uint8Array>();
+      for (const h of this.nearbyHandles) m.set(h, this.world.exportBody(h));
+      this.predictedNear.set(this.present, m);
+    }
   }
+
+  /** Compares the server's nearby records of `tick` with the prediction (as a set); counts a difference. */
+  private compareNear(tick: number, server: Map<BodyHandle, Uint8Array>): boolean {
+    const mine = this.predictedNear.get(tick);
+    // nothing predicted for `tick` (the first record): not a correction, but the seeding follows
+    if (mine === undefined) return server.size === 0 && this.nearbyHandles.length === 0;
+    let same = mine.size === server.size;
+    let worst = 0;
+    for (const [h, r] of server) {
+      const p = mine.get(h);
+      if (p === undefined) same = false;
+      else if (!equalBytes(p, r)) {
+        same = false;
+        worst = Math.max(worst, distance(p, r));
+      }
+    }
+    if (same) {
+      if (server.size > 0) this.nearbyConfirmed++;
+      return true;
+    }
+    this.nearbyCorrections++;
+    this.lastNearbyCorrection = worst;
+    this.lastNearbyTick = tick;
+    return false;
+  }
+
+  /** Makes the local world's nearby bodies exactly `records` (removes the others first, then imports). */
+  private seedNear(records: Map<BodyHandle, Uint8Array>): void {
+    for (const h of this.nearbyHandles) if (!records.has(h)) this.world.remove(h);
+    for (const r of records.values()) this.world.importBody(r);
+    this.nearbyHandles = [...records.keys()];
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Nearby records (BODY_RECORD_BYTES each, concatenated) by handle, in their order; an empty map for undefined. */
+function splitRecords(bytes: Uint8Array | undefined): Map<BodyHandle, Uint8Array> {
+  const out = new Map<BodyHandle, Uint8Array>();
+  if (!bytes) return out;
+  for (let at = 0; at < bytes.byteLength; at += BODY_RECORD_BYTES) {
+    const r = bytes.slice(at, at + BODY_RECORD_BYTES);
+    out.set(handleOf(r), r);
+  }
+  return out;
 }
 
 /** The body handle (generation << 32 | slot) of a record (its first i64 holds slot << 32 | generation). */

@@ -15,8 +15,16 @@
  *                             the offset to fade (ghost position - server position, m) so the
  *                             viewer can draw the server's body from where the ghost was
  *
- * Matching is by place, not by identity: the host does not tell a client which body its spawn
- * became. Not bit-exact: the host applies the spawn at the tick it arrives (half a round trip
+ *   claim(key)                the host's ownership message of a body this client owns (the host makes
+ *                             the spawner the owner of the sphere its spawn made, src/sim/main-sim.ts
+ *                             spawnSphere, and says so in an 'ownership' message): a body key not seen
+ *                             before is the oldest unclaimed ghost's, spawns being applied in the
+ *                             order sent; match() then pairs that body with that ghost wherever it is
+ *
+ * Matching is by identity when the ownership message names the body first (claim), else by place.
+ * Caveats of the identity: a refused spawn's ghost (its error comes back, but with no spawn id to
+ * tie it to) takes the next owned body until it expires; an account's other sessions' spawns are
+ * owned by the same principal. Not bit-exact: the host applies the spawn at the tick it arrives (half a round trip
  * later), its quantised velocity (mm/s) and position, and its world holds other bodies; the ghost
  * only has to look right until the server's body arrives.
  */
@@ -65,6 +73,8 @@ export class ProjectilePrediction {
   private startedAt: number | null = null;
   private stepped = 0;
   private readonly seen = new Set<string>();
+  /** Body keys claimed for a ghost (claim) and not matched yet. */
+  private readonly claimed = new Map<string, Ghost>();
   private readonly periodMs: number;
 
   constructor(
@@ -121,10 +131,18 @@ export class ProjectilePrediction {
   match(spheres: Iterable<{ key: string; position: readonly number[] }>): GhostMatch[] {
     const out: GhostMatch[] = [];
     const lim = this.opts.matchM ?? 1;
+    const taken = new Set(this.claimed.values());
     for (const s of spheres) {
       if (this.seen.has(s.key)) continue;
       this.seen.add(s.key);
-      const i = this.ghosts.findIndex((g) => g.path.some((p) => Math.hypot(p[0] - s.position[0], p[1] - s.position[1], p[2] - s.position[2]) < lim));
+      const mine = this.claimed.get(s.key);
+      this.claimed.delete(s.key);
+      const i =
+        mine !== undefined
+          ? this.ghosts.indexOf(mine)
+          : this.ghosts.findIndex(
+              (g) => !taken.has(g) && g.path.some((p) => Math.hypot(p[0] - s.position[0], p[1] - s.position[1], p[2] - s.position[2]) < lim),
+            );
       if (i < 0) continue;
       const g = this.ghosts[i];
       out.push({ key: s.key, ghost: g, offset: [g.position[0] - s.position[0], g.position[1] - s.position[1], g.position[2] - s.position[2]] });
@@ -134,12 +152,27 @@ export class ProjectilePrediction {
     return out;
   }
 
+  /**
+   * The host says body `key` is owned by this client (an 'ownership' message whose owner is the
+   * client's principal): if the key was not seen in a state yet, it is the body of the oldest ghost
+   * not claimed yet (module comment). Returns that ghost, or null (seen before, or no ghost waiting).
+   */
+  claim(key: string): Ghost | null {
+    if (this.seen.has(key) || this.claimed.has(key)) return null;
+    const taken = new Set(this.claimed.values());
+    const g = this.ghosts.find((x) => !taken.has(x));
+    if (!g) return null;
+    this.claimed.set(key, g);
+    return g;
+  }
+
   /** Marks server bodies as already seen (those in view before the first throw are never matched). */
   markSeen(keys: Iterable<string>): void {
     for (const k of keys) this.seen.add(k);
   }
 
   private drop(i: number): void {
+    for (const [k, g] of this.claimed) if (g === this.ghosts[i]) this.claimed.delete(k);
     this.world.remove(this.ghosts[i].body);
     this.ghosts.splice(i, 1);
   }

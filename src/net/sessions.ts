@@ -51,6 +51,7 @@ import { catchUpFor } from './catch-up';
 import { guestScope, scopedId } from './identity';
 import { BUDGETED_TYPES, SCRIPT_TYPES, checkClientType } from './reserved';
 import { acceptInput, newInputState, type InputState } from './inputs';
+import { PREDICT_MAX_RADIUS_MM } from './predict';
 
 /** The one ack value onMessage hands on (tick rewritten per ack; readAckTick): handling an ack keeps nothing of it. */
 const ACK: Extract<ClientMessage, { kind: 'ack' }> = { kind: 'ack', tick: 0 };
@@ -90,6 +91,8 @@ export interface Session {
   inputs: InputState;
   /** (protocol 4, hello.predict) Send the avatar's raw record with each state (predict.ts). */
   predict: boolean;
+  /** (protocol 4, hello.predictRadius) Radius for the nearby bodies' records, m (clamped; 0 = none; predict.ts). */
+  predictRadiusM?: number;
   /** (edge host) The hello is being answered by the leader (edge-port.ts). */
   joining?: boolean;
   /** (leader, a client of an edge host) Errors are collected here for the edge's reply instead of sent. */
@@ -271,6 +274,7 @@ export class Sessions {
       geometryQueue: [],
       inputs: newInputState(),
       predict: false,
+      predictRadiusM: 0,
     };
     const chosen = offered.includes(SUBPROTOCOL) ? SUBPROTOCOL : '';
     res.cork(() => res.upgrade<Session>(session, key, chosen, ext, context));
@@ -661,6 +665,7 @@ export class Sessions {
     });
     if (stream === h.world.stream) {
       s.predict = m.predict === true;
+      s.predictRadiusM = s.predict ? Math.min(m.predictRadius ?? 0, PREDICT_MAX_RADIUS_MM) / 1000 : 0;
       s.view = h.world.interest.createView(0, 0, 2);
       s.view.packed = m.packedDeltas === true; // hello.packedDeltas: packed deltas (docs/protocol.md 7.2)
       s.view.predicted = m.predictedDeltas === true; // hello.predictedDeltas: predicted deltas (7.3), before packed

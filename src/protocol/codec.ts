@@ -237,6 +237,7 @@ export function encodeClient(msg: ClientMessage): Uint8Array {
       if (msg.lastKnownTick !== null) addOptionalU32(b, C.ClientHello.addLastKnownTick, msg.lastKnownTick, 'hello.lastKnownTick');
       if (msg.interest !== null) C.ClientHello.addInterest(b, interest(b, msg.interest));
       if (msg.predict === true) C.ClientHello.addPredict(b, true);
+      if (msg.predictRadius !== undefined && msg.predictRadius > 0) C.ClientHello.addPredictRadius(b, u32(msg.predictRadius, 'hello.predictRadius'));
       if (msg.packedDeltas === true) C.ClientHello.addPackedDeltas(b, true);
       if (msg.predictedDeltas === true) C.ClientHello.addPredictedDeltas(b, true);
       off = C.ClientHello.endClientHello(b);
@@ -426,6 +427,7 @@ export function decodeClient(bytes: Uint8Array, options?: VerifyOptions): Client
         lastKnownTick: t.lastKnownTick(),
         interest: it === null ? null : readInterest(it),
         ...(t.predict() ? { predict: true } : {}),
+        ...(t.predictRadius() > 0 ? { predictRadius: t.predictRadius() } : {}),
         ...(t.packedDeltas() ? { packedDeltas: true } : {}),
         ...(t.predictedDeltas() ? { predictedDeltas: true } : {}),
       };
@@ -1170,10 +1172,13 @@ export function encodeServer(msg: ServerMessage): Uint8Array {
     case 'avatarRecord': {
       if (!(msg.record instanceof Uint8Array)) bad('avatarRecord.record (Uint8Array)', msg.record);
       const rec = S.ServerAvatarRecord.createRecordVector(b, msg.record);
+      if (msg.nearby !== undefined && !(msg.nearby instanceof Uint8Array)) bad('avatarRecord.nearby (Uint8Array)', msg.nearby);
+      const near = msg.nearby && msg.nearby.byteLength > 0 ? S.ServerAvatarRecord.createNearbyVector(b, msg.nearby) : 0;
       S.ServerAvatarRecord.startServerAvatarRecord(b);
       S.ServerAvatarRecord.addTick(b, u32(msg.tick, 'avatarRecord.tick'));
       S.ServerAvatarRecord.addBody(b, handle(b, msg.body, 'avatarRecord.body'));
       S.ServerAvatarRecord.addRecord(b, rec);
+      if (near !== 0) S.ServerAvatarRecord.addNearby(b, near);
       off = S.ServerAvatarRecord.endServerAvatarRecord(b);
       type = S.ServerPayload.ServerAvatarRecord;
       break;
@@ -1415,6 +1420,7 @@ export function decodeServer(bytes: Uint8Array, options?: VerifyOptions): Server
         tick: t.tick(),
         body: h ? { index: h.index(), generation: h.generation() } : { index: 0, generation: 0 },
         record: (t.recordArray() as Uint8Array).slice(),
+        ...(t.nearbyLength() > 0 ? { nearby: (t.nearbyArray() as Uint8Array).slice() } : {}),
       };
     }
     default:

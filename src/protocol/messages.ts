@@ -100,6 +100,12 @@ export type ClientMessage =
       interest: Interest | null;
       predict?: boolean;
       /**
+       * predictRadius (protocol 4, optional, with predict): millimetres around the avatar within
+       * which the host adds the dynamic bodies' raw records to each 'avatarRecord' (`nearby`;
+       * docs/protocol.md section 19.1). Decoding leaves it out when 0.
+       */
+      predictRadius?: number;
+      /**
        * packedDeltas (protocol 4, optional): the client decodes ServerDelta.packed (docs/protocol.md
        * section 7.2, src/sim/packed-state.ts), so the host may send changed bodies as per-field
        * differences against the acknowledged base. Decoding leaves it out when false.
@@ -274,8 +280,10 @@ export type ServerMessage =
    * (protocol 4, optional: only to a client whose hello set `predict`) The raw body record of the
    * recipient's avatar (`body`) in the state of `tick`: BODY_RECORD_BYTES (312) bytes as the core
    * exports them (src/physics/world-layout.ts BODY_RECORD; raw Q47.16 fields). docs/protocol.md section 19.
+   * `nearby` (only with hello.predictRadius): the raw records of the dynamic bodies near the avatar
+   * in the same state, BODY_RECORD_BYTES each, concatenated in slot order (section 19.1); absent when none.
    */
-  | { kind: 'avatarRecord'; tick: number; body: Handle; record: Uint8Array }
+  | { kind: 'avatarRecord'; tick: number; body: Handle; record: Uint8Array; nearby?: Uint8Array }
   | GeometryPart;
 
 /** Physics command kinds on the shard protocol (match src/physics/world.ts Command). */

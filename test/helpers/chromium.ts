@@ -9,8 +9,12 @@ import { chromium, type Browser } from 'playwright-core';
 /** The Chromium executable, or undefined when none is installed. */
 export const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
-/** `describe` with Chromium or in CI; `describe.skip` otherwise. */
-export const describeIfChromium = CHROMIUM || process.env.CI ? describe : describe.skip;
+/**
+ * `describe` with Chromium or in CI; `describe.skip` otherwise. Undefined outside jest (where
+ * `describe` is not defined: bench/predict/run-predict-browser.ts imports only launchChromium).
+ */
+export const describeIfChromium: jest.Describe =
+  typeof describe === 'undefined' ? (undefined as unknown as jest.Describe) : CHROMIUM || process.env.CI ? describe : describe.skip;
 
 /** Launches headless Chromium with software WebGL (SwiftShader). Throws when it is not installed. */
 export async function launchChromium(): Promise<Browser> {

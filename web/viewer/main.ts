@@ -11,7 +11,10 @@
  * section 19): the unshared WebAssembly core (/assets/tessera.unshared.wasm) with the server's
  * statics (GET /predict) runs the avatar locally, applies each input at once (a key press moves
  * it on the next frame), rolls back and replays on each authoritative record, and draws a
- * correction's visible error fading over about 100 ms (src/client/predicted-avatar.ts, smooth.ts).
+ * correction's visible error fading over about 100 ms (src/client/predicted-avatar.ts, smooth.ts),
+ * drawn between its last two predicted ticks at render time. The dynamic bodies within 8 m of the
+ * avatar (`?near=M` sets the radius, `?near=0` none) are predicted with it from their raw records
+ * (docs/protocol.md section 19.1) and drawn from the prediction, their corrections fading too.
  * A thrown sphere is drawn at once (a ghost simulated in a local world, src/client/projectiles.ts)
  * and replaced by the server's sphere when one appears near its path, drawn from where the ghost
  * was with the offset fading.
@@ -78,6 +81,8 @@ const probe: ViewerProbe = {
   corrections: 0,
   lastCorrectionMm: 0,
   predictMs: 0,
+  predictedBodies: 0,
+  nearbyCorrections: 0,
   frames: 0,
   keyFrame: -1,
   ghosts: 0,
@@ -226,6 +231,8 @@ async function main(): Promise<void> {
   // ?deltas=full or ?deltas=packed: opt out of predicted deltas (docs/protocol.md 7.2, 7.3); default predicted
   const deltas = params.get('deltas');
   probe.lagMs = lagMs;
+  // the dynamic bodies within this radius of the avatar are predicted with it (?near=0: none)
+  const nearM = Math.max(0, Number(params.get('near') ?? 8) || 0);
   let predictWorld: PredictWorld | null = null;
   if (params.get('predict') !== '0') {
     try {
@@ -265,6 +272,7 @@ async function main(): Promise<void> {
       predict: predictWorld !== null,
       packedDeltas: deltas !== 'full',
       predictedDeltas: deltas !== 'full' && deltas !== 'packed',
+      predictRadiusM: nearM,
     },
     {
       onState: (_mirror, info) => prediction?.onState(info),
@@ -294,6 +302,8 @@ async function main(): Promise<void> {
         else if (m.kind === 'ownership') {
           const key = `${m.body.index}:${m.body.generation}`;
           owners.set(key, m.owner);
+          // a body of ours not seen yet: the sphere our oldest waiting ghost became (matched by identity)
+          if (m.owner === ownerId()) projectiles?.claim(key);
           if (carrying === key) {
             if (m.owner !== ownerId()) {
               carrying = null;
@@ -456,6 +466,9 @@ async function main(): Promise<void> {
     const bodies = client.bodies();
     // the own avatar: predicted (null before its first record, or with prediction off)
     const predicted = prediction?.frame() ?? null;
+    // the nearby bodies: predicted with it (drawn from the prediction instead of interpolated)
+    const nearby = new Map<string, { position: number[]; rotation: number[] }>();
+    if (prediction) for (const d of prediction.nearbyDrawn()) nearby.set(d.key, d);
     const nowMs = performance.now(),
       dtMs = nowMs - lastFrameAt;
     lastFrameAt = nowMs;
@@ -546,9 +559,11 @@ async function main(): Promise<void> {
         m.shard = b.shard;
       } // a handoff: the colour changes
       const fade = fades.get(key);
-      const at = mine && predicted ? predicted : fade ? fade.drawn(b.position) : b.position;
+      const near = nearby.get(key);
+      const at = mine && predicted ? predicted : near ? near.position : fade ? fade.drawn(b.position) : b.position;
+      const rot = near ? near.rotation : b.rotation;
       m.mesh.position.set(at[0], at[1], at[2]);
-      m.mesh.quaternion.set(b.rotation[0], b.rotation[1], b.rotation[2], b.rotation[3]);
+      m.mesh.quaternion.set(rot[0], rot[1], rot[2], rot[3]);
       if (b.kind !== STATIC) {
         moving++;
         if (b.shard !== NO_SHARD) inShards.add(b.shard);
@@ -614,6 +629,8 @@ async function main(): Promise<void> {
       probe.corrections = prediction.predictor.corrections;
       probe.lastCorrectionMm = prediction.lastCorrectionM * 1000;
       probe.predictMs = prediction.frameMs;
+      probe.predictedBodies = prediction.predictor.nearbyHandles.length;
+      probe.nearbyCorrections = prediction.predictor.nearbyCorrections;
       $('corr').textContent = `${probe.lastCorrectionMm.toFixed(1)} (${probe.corrections})`;
     }
     const target = pickTarget();

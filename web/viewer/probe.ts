@@ -49,6 +49,9 @@ export interface ViewerProbe {
   lastCorrectionMm: number;
   /** CPU time of the last frame's prediction, ms. */
   predictMs: number;
+  /** Nearby bodies predicted with the avatar (Predictor.nearbyHandles) at the last frame, and the states whose nearby records were corrected so far. */
+  predictedBodies: number;
+  nearbyCorrections: number;
   /** Frames rendered so far; `keyFrame`: `frames` when the last movement key went down (-1: none yet). */
   frames: number;
   keyFrame: number;

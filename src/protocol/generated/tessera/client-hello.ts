@@ -104,8 +104,18 @@ predictedDeltas():boolean {
   return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
 }
 
+/**
+ * (protocol 4, optional; with `predict`) Radius around the avatar, millimetres, within which
+ * the client also predicts the dynamic bodies (docs/protocol.md section 19.1): each
+ * ServerAvatarRecord then carries `nearby`. The host clamps it to 32 m. Absent or 0: none.
+ */
+predictRadius():number {
+  const offset = this.bb!.__offset(this.bb_pos, 22);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
 static startClientHello(builder:flatbuffers.Builder) {
-  builder.startObject(9);
+  builder.startObject(10);
 }
 
 static addVersion(builder:flatbuffers.Builder, version:number) {
@@ -142,6 +152,10 @@ static addPackedDeltas(builder:flatbuffers.Builder, packedDeltas:boolean) {
 
 static addPredictedDeltas(builder:flatbuffers.Builder, predictedDeltas:boolean) {
   builder.addFieldInt8(8, +predictedDeltas, +false);
+}
+
+static addPredictRadius(builder:flatbuffers.Builder, predictRadius:number) {
+  builder.addFieldInt32(9, predictRadius, 0);
 }
 
 static endClientHello(builder:flatbuffers.Builder):flatbuffers.Offset {

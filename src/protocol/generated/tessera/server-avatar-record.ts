@@ -56,8 +56,29 @@ recordArray():Uint8Array|null {
   return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
 
+/**
+ * (only when the hello set `predict_radius`) The raw records (BODY_RECORD_BYTES each,
+ * concatenated, in slot order) of the dynamic bodies other than the avatar whose centre is
+ * within predict_radius of the avatar's in the same state: the nearest 256 at most
+ * (docs/protocol.md section 19.1). Absent: none asked for or none near.
+ */
+nearby(index: number):number|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readUint8(this.bb!.__vector(this.bb_pos + offset) + index) : 0;
+}
+
+nearbyLength():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.__vector_len(this.bb_pos + offset) : 0;
+}
+
+nearbyArray():Uint8Array|null {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
+}
+
 static startServerAvatarRecord(builder:flatbuffers.Builder) {
-  builder.startObject(3);
+  builder.startObject(4);
 }
 
 static addTick(builder:flatbuffers.Builder, tick:number) {
@@ -81,6 +102,22 @@ static createRecordVector(builder:flatbuffers.Builder, data:number[]|Uint8Array)
 }
 
 static startRecordVector(builder:flatbuffers.Builder, numElems:number) {
+  builder.startVector(1, numElems, 1);
+}
+
+static addNearby(builder:flatbuffers.Builder, nearbyOffset:flatbuffers.Offset) {
+  builder.addFieldOffset(3, nearbyOffset, 0);
+}
+
+static createNearbyVector(builder:flatbuffers.Builder, data:number[]|Uint8Array):flatbuffers.Offset {
+  builder.startVector(1, data.length, 1);
+  for (let i = data.length - 1; i >= 0; i--) {
+    builder.addInt8(data[i]!);
+  }
+  return builder.endVector();
+}
+
+static startNearbyVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(1, numElems, 1);
 }
 
