@@ -32,7 +32,7 @@
  * acknowledged input is missing from the log or in it twice.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { dirname, join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
@@ -90,6 +90,8 @@ const children = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
+// Ctrl-C: exit in order (the children are killed above; `--cpu-prof` writes its profile)
+process.on('SIGINT', () => process.exit(130));
 
 function startNode(name: string, args: string[]): Node {
   const proc = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -112,6 +114,7 @@ function startNode(name: string, args: string[]): Node {
       const l = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
       lines.push(l);
+      if (process.env.TESSERA_FAILOVER_LOGS) appendFileSync(join(process.env.TESSERA_FAILOVER_LOGS, `${name}.log`), `${l}\n`);
       const now = performance.now();
       for (let i = seen.length - 1; i >= 0; i--)
         if (l.includes(seen[i].text)) {
@@ -221,7 +224,14 @@ class BotFleet {
       const acked = new Map<number, number>();
       this.acked.push(acked);
       const c = createNodeClient(
-        { url: urls[0], urls: urls.slice(1), token, privateId: `bot-${i}`, reconnect: { minMs: 100, maxMs: 800 } },
+        {
+          url: urls[0],
+          urls: urls.slice(1),
+          token,
+          privateId: `bot-${i}`,
+          reconnect: { minMs: 100, maxMs: 800 },
+          packedDeltas: process.env.TESSERA_FAILOVER_FULL ? false : undefined,
+        },
         {
           onState: (_m, info) => {
             if (info.lastInputSeq > 0 && !acked.has(info.lastInputSeq)) acked.set(info.lastInputSeq, info.tick);
@@ -236,6 +246,10 @@ class BotFleet {
         },
       );
       this.clients.push(c);
+      if (process.env.TESSERA_FAILOVER_LOGS && i % 20 === 0)
+        process.stdout.write(
+          `bots: ${i} of ${n} at ${performance.now().toFixed(0)} ms, reconnects ${this.clients.reduce((m, x) => m + x.reconnects, 0)}, errors ${JSON.stringify(this.errors)}\n`,
+        );
       // a join refused now (503 BUSY past the host's joins per second, under load) is retried by the client
       await c.connect().catch(async (e: Error) => {
         const end = performance.now() + 30_000;

@@ -147,9 +147,19 @@ export function unpackBodies(base: ReadonlyMap<number, BodyState>, bytes: Uint8A
     }
     return badPacked(`varint over 5 bytes before byte ${at}`);
   };
+  // the field of mask bit k: the base's value plus the difference the body's mask announces (no
+  // keyed access: this runs for every changed body of every delta a client decodes)
+  let mask = 0;
+  const field = (k: number, was: number): number => {
+    if (!(mask & (1 << k))) return was;
+    const z = varint(),
+      v = was + (z % 2 === 0 ? z / 2 : -(z + 1) / 2);
+    if (v < MIN_OF_BIT[k] || v > MAX_OF_BIT[k]) badPacked(`body ${slot}: ${KEY_OF_BIT[k]} ${v} out of range`);
+    return v;
+  };
   while (at < bytes.length) {
     slot += varint() + 1;
-    const mask = varint();
+    mask = varint();
     if (mask === 0 || mask >= 1 << PACKED_FIELDS) badPacked(`body ${slot}: mask ${mask}`);
     if (only >= 0 && slot !== only) {
       for (let k = 0; k < PACKED_FIELDS; k++) if (mask & (1 << k)) varint();
@@ -157,17 +167,19 @@ export function unpackBodies(base: ReadonlyMap<number, BodyState>, bytes: Uint8A
     }
     const was = base.get(slot);
     if (!was) badPacked(`body ${slot} is not in the base`);
-    const b: BodyState = { ...was };
-    for (let k = 0; k < PACKED_FIELDS; k++)
-      if (mask & (1 << k)) {
-        const z = varint(),
-          d = z % 2 === 0 ? z / 2 : -(z + 1) / 2,
-          key = KEY_OF_BIT[k],
-          v = was[key] + d;
-        if (v < MIN_OF_BIT[k] || v > MAX_OF_BIT[k]) badPacked(`body ${slot}: ${key} ${v} out of range`);
-        b[key] = v;
-      }
-    out.push(b);
+    // bit order (KEY_OF_BIT)
+    const px = field(0, was.px),
+      py = field(1, was.py),
+      pz = field(2, was.pz),
+      vx = field(3, was.vx),
+      vy = field(4, was.vy),
+      vz = field(5, was.vz),
+      shard = field(6, was.shard),
+      qx = field(7, was.qx),
+      qy = field(8, was.qy),
+      qz = field(9, was.qz),
+      qw = field(10, was.qw);
+    out.push({ index: was.index, generation: was.generation, px, py, pz, qx, qy, qz, qw, vx, vy, vz, shard });
   }
   return out;
 }
@@ -326,9 +338,21 @@ export function unpackPredicted(base: ReadonlyMap<number, BodyState>, bytes: Uin
     substeps = varint();
   if (rate < 1 || rate > 1000) badPacked(`rate ${rate}`);
   if (substeps < 1 || substeps > 64) badPacked(`substeps ${substeps}`);
+  // the field of mask bit k: its prediction plus the residual the body's mask announces (no keyed
+  // access: this runs for every changed body of every delta a client decodes)
+  let mask = 0;
+  const field = (k: number, predicted: number): number => {
+    let v = predicted;
+    if (mask & (1 << k)) {
+      const z = varint();
+      v += z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    }
+    if (v < PRED_MIN_OF_BIT[k] || v > PRED_MAX_OF_BIT[k]) badPacked(`body ${slot}: ${PRED_KEY_OF_BIT[k]} ${v} out of range`);
+    return v;
+  };
   while (at < bytes.length) {
     slot += varint() + 1;
-    const mask = varint();
+    mask = varint();
     if (mask >= 1 << PACKED_FIELDS) badPacked(`body ${slot}: mask ${mask}`);
     if (only >= 0 && slot !== only) {
       for (let k = 0; k < PACKED_FIELDS; k++) if (mask & (1 << k)) varint();
@@ -336,18 +360,19 @@ export function unpackPredicted(base: ReadonlyMap<number, BodyState>, bytes: Uin
     }
     const was = base.get(slot);
     if (!was) badPacked(`body ${slot} is not in the base`);
-    const b: BodyState = { ...was };
-    for (let k = 0; k < PACKED_FIELDS; k++) {
-      const key = PRED_KEY_OF_BIT[k];
-      const velocityKey = k >= 3 && k <= 5 ? PRED_KEY_OF_BIT[k - 3] : null;
-      let v = velocityKey ? predictPosition(was[key], was[velocityKey], b[velocityKey], n, rate, substeps) : was[key];
-      if (mask & (1 << k)) {
-        const z = varint();
-        v += z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-      }
-      if (v < PRED_MIN_OF_BIT[k] || v > PRED_MAX_OF_BIT[k]) badPacked(`body ${slot}: ${key} ${v} out of range`);
-      b[key] = v;
-    }
+    // velocities first: the positions are predicted with the new ones (bit order, PRED_KEY_OF_BIT)
+    const vx = field(0, was.vx),
+      vy = field(1, was.vy),
+      vz = field(2, was.vz);
+    const px = field(3, predictPosition(was.px, was.vx, vx, n, rate, substeps)),
+      py = field(4, predictPosition(was.py, was.vy, vy, n, rate, substeps)),
+      pz = field(5, predictPosition(was.pz, was.vz, vz, n, rate, substeps));
+    const shard = field(6, was.shard),
+      qx = field(7, was.qx),
+      qy = field(8, was.qy),
+      qz = field(9, was.qz),
+      qw = field(10, was.qw);
+    const b: BodyState = { index: was.index, generation: was.generation, px, py, pz, qx, qy, qz, qw, vx, vy, vz, shard };
     out.push(b);
   }
   return out;
