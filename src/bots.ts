@@ -289,15 +289,19 @@ export class BotRun {
       case S.ServerPayload.ServerSnapshot: {
         this.s.statesIn++;
         const tick = type === S.ServerPayload.ServerDelta ? (root.payload(DELTA) as S.ServerDelta).tick() : (root.payload(SNAP) as S.ServerSnapshot).tick();
-        this.send(b, { kind: 'ack', tick });
-        if (b.avatar) {
-          // the avatar's state at this tick, from the message's bodies or its record (without decoding the rest)
-          const me = this.trackAvatar(b, b.avatar, type === S.ServerPayload.ServerDelta ? (root.payload(DELTA) as S.ServerDelta) : null, tick, root);
-          if (me && b.wantPosition) {
-            b.at = [me.px / 1024, me.py / 1024, me.pz / 1024];
-            b.wantPosition = false;
-            this.throwFrom(b);
-          }
+        // the avatar's state at this tick, from the message's bodies or its record (without decoding the rest)
+        const me = b.avatar
+          ? this.trackAvatar(b, b.avatar, type === S.ServerPayload.ServerDelta ? (root.payload(DELTA) as S.ServerDelta) : null, tick, root)
+          : null;
+        // a delta against a tick whose avatar state the bot did not keep (it learnt which body is its
+        // avatar after that tick) tells it nothing of its avatar: it is not acknowledged, so the host's
+        // bases run out and it sends a snapshot, from which the bot follows its avatar again (as the
+        // client library does with a delta whose base it lacks)
+        if (!(b.avatar && !me)) this.send(b, { kind: 'ack', tick });
+        if (me && b.wantPosition) {
+          b.at = [me.px / 1024, me.py / 1024, me.pz / 1024];
+          b.wantPosition = false;
+          this.throwFrom(b);
         }
         return;
       }

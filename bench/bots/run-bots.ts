@@ -182,7 +182,7 @@ async function main(): Promise<void> {
         : '',
       '',
     ].join('\n');
-    const name = RESTART_AT ? 'bots-restart' : 'bots';
+    const name = RESTART_AT ? 'bots-restart' : COUNT === 500 ? 'bots' : `bots-${COUNT}`; // other crowd sizes beside the 500-bot record
     writeFileSync(join(out, `${name}.md`), md);
     writeFileSync(
       join(out, `${name}.json`),
