@@ -7,6 +7,7 @@
  */
 import { ArtifactService } from '../src/persist/artifacts';
 import { SqliteStore } from '../src/persist/sqlite-store';
+import { dataNames, decodeRecord, RecordApplier } from '../src/replica/data-records';
 import type { StreamEvent } from '../src/protocol/messages';
 import { ScriptEngine } from '../src/script/engine';
 import { ARTIFACT_PLACE, encodeHandle } from '../src/sim/event-bodies';
@@ -134,4 +135,28 @@ test("an '_ar' with a malformed script is refused; a valid one in a world withou
   expect(loop.sim.artifacts.has(3)).toBe(true);
   expect(loop.sim.scripts).toBeNull();
   await loop.close();
+});
+
+test("the artifact's kept script travels with its row on the data stream (migration 9 trigger, checked and applied by a replica)", () => {
+  const leader = SqliteStore.open(':memory:'),
+    replica = SqliteStore.open(':memory:');
+  leader.db.exec('UPDATE data_state SET capture = 1');
+  const arts = new ArtifactService(leader, { now: () => 1000 });
+  const rec = arts.create({ owner: 7, shape: { kind: 'sphere', radius: 0.4 }, position: [0, 1, 0] });
+  const script = { src: COUNTER, v: 3, by: 7, adm: false, store: '{"n":12}', susp: null };
+  leader.updateArtifacts([{ ...rec, script }]);
+  const out = leader.db.prepare("SELECT id, tbl, op, row FROM data_outbox WHERE tbl = 'artifacts' ORDER BY id DESC LIMIT 1").get() as {
+    id: number;
+    tbl: string;
+    op: string;
+    row: string;
+  };
+  const { prefix } = dataNames('w1');
+  const msg = Buffer.from(JSON.stringify({ v: 1, w: '0123456789abcdef', o: out.id, t: out.tbl, op: out.op, r: JSON.parse(out.row) }));
+  const r = decodeRecord(prefix, `${prefix}artifacts.${rec.id}`, msg);
+  replica.db.transaction(() => new RecordApplier(replica.db).apply(r))();
+  expect(replica.artifact(rec.id)?.script).toEqual(script);
+  expect(replica.artifact(rec.id)?.ownerId).toBe(7);
+  leader.close();
+  replica.close();
 });

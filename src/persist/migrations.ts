@@ -224,7 +224,8 @@ export const MIGRATIONS: readonly string[] = [
   `CREATE TRIGGER data_scripts_insert AFTER INSERT ON scripts WHEN (SELECT capture FROM data_state) = 1
      BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('scripts', 'put', json_object('rowid', new.rowid, 'stream', new.stream, 'object', new.object, 'tick', new.tick, 'version', new.version, 'source', new.source, 'by_principal', new.by_principal, 'by_admin', new.by_admin, 'at_ms', new.at_ms)); END;
    CREATE TRIGGER data_scripts_update AFTER UPDATE ON scripts WHEN (SELECT capture FROM data_state) = 1
-     BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('scripts', 'put', json_object('rowid', new.rowid, 'stream', new.stream, 'object', new.object, 'tick', new.tick, 'version', new.version, 'source', new.source, 'by_principal', new.by_principal, 'by_admin', new.by_admin, 'at_ms', new.at_ms)); END;`, // 9: a script kept with its artifact (issue 21: scripts belong to objects). While an artifact is
+     BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('scripts', 'put', json_object('rowid', new.rowid, 'stream', new.stream, 'object', new.object, 'tick', new.tick, 'version', new.version, 'source', new.source, 'by_principal', new.by_principal, 'by_admin', new.by_admin, 'at_ms', new.at_ms)); END;`,
+  // 9: a script kept with its artifact (issue 21: scripts belong to objects). While an artifact is
   // out of the world its row keeps the script its body had (src/persist/artifacts.ts take/sync):
   // JSON {src, v, by, adm, store, susp} (src/sim/event-bodies.ts CarriedScript), NULL without one;
   // placing it again carries the script in the '_ar' event. The artifacts triggers of migration 6
