@@ -2,8 +2,10 @@
  * Artifacts (seed 003: objects players own or build) between the store and the world stream.
  *
  *   create/place ──> row in SQLite (durable) ──> '_ar' server event ──> MainSim body + ownership
+ *                    (+ the script the row keeps, attached to the new body in the event's tick)
  *   take         ──> '_ax' server event; the row keeps its last state and is marked held
- *   sync(loop)   <── every snapshot and at stop: ownership and physics state of the placed ones
+ *                    (its script too: source, version, author, store; not timers)
+ *   sync(loop)   <── every snapshot and at stop: ownership, physics state and script of the placed ones
  *   restoreInto  ──> a world started without a snapshot gets its placed artifacts back
  *
  * The world snapshot and log are the authority for artifacts in a world (they restore bit for
@@ -102,7 +104,9 @@ export class ArtifactService {
   }
 
   /**
-   * Takes a placed artifact out of its world ('_ax'), keeping its state as of now in `loop`.
+   * Takes a placed artifact out of its world ('_ax'), keeping its state as of now in `loop`, with
+   * its body's script (source, version, author, admin flag, store, suspension: WorldScripts.carry)
+   * when the world runs scripts. The next `place` carries that script back in its '_ar'.
    * Throws PersistError NOT_FOUND / CONFLICT (not placed in this loop's stream).
    */
   take(id: number, loop: WorldLoop): ArtifactRecord {
@@ -180,7 +184,10 @@ export class ArtifactService {
     return rec;
   }
 
-  /** The records with ownership and physics state as the world has them now. */
+  /**
+   * The records with ownership, physics state and script (WorldScripts.carry) as the world has
+   * them now. Called between ticks, this is the state an '_ax' published now removes.
+   */
   private stateIn(loop: WorldLoop, rows: readonly ArtifactRecord[]): ArtifactRecord[] {
     const at = this.now();
     return rows.map((r) => {
@@ -189,8 +196,11 @@ export class ArtifactService {
       const o = loop.sim.social.ownershipOf(a.body);
       // guests (negative principals) do not keep artifacts across sessions: the world holds them
       const account = (x: number | null): number | null => (x !== null && x > 0 ? x : null);
+      // a world without scripts leaves the row's script as it was (its '_ar' ignored the script)
+      const scripts = loop.sim.scripts;
       return {
         ...r,
+        script: scripts ? scripts.carry(a.body) : (r.script ?? null),
         ownerId: account(o.owner),
         masterId: account(o.master),
         rule: o.rule,
@@ -204,5 +214,15 @@ export class ArtifactService {
 
 /** The '_ar' body of a record. */
 function placement(r: ArtifactRecord): ArtifactPlacement {
-  return { id: r.id, owner: r.ownerId, master: r.masterId, rule: r.rule, shape: r.shape, mass: r.mass, p: mm(r.position), v: mm(r.velocity) };
+  return {
+    id: r.id,
+    owner: r.ownerId,
+    master: r.masterId,
+    rule: r.rule,
+    shape: r.shape,
+    mass: r.mass,
+    p: mm(r.position),
+    v: mm(r.velocity),
+    ...(r.script ? { script: r.script } : {}),
+  };
 }

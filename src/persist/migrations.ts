@@ -225,6 +225,18 @@ export const MIGRATIONS: readonly string[] = [
      BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('scripts', 'put', json_object('rowid', new.rowid, 'stream', new.stream, 'object', new.object, 'tick', new.tick, 'version', new.version, 'source', new.source, 'by_principal', new.by_principal, 'by_admin', new.by_admin, 'at_ms', new.at_ms)); END;
    CREATE TRIGGER data_scripts_update AFTER UPDATE ON scripts WHEN (SELECT capture FROM data_state) = 1
      BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('scripts', 'put', json_object('rowid', new.rowid, 'stream', new.stream, 'object', new.object, 'tick', new.tick, 'version', new.version, 'source', new.source, 'by_principal', new.by_principal, 'by_admin', new.by_admin, 'at_ms', new.at_ms)); END;`,
+  // 9: a script kept with its artifact (issue 21: scripts belong to objects). While an artifact is
+  // out of the world its row keeps the script its body had (src/persist/artifacts.ts take/sync):
+  // JSON {src, v, by, adm, store, susp} (src/sim/event-bodies.ts CarriedScript), NULL without one;
+  // placing it again carries the script in the '_ar' event. The artifacts triggers of migration 6
+  // are rebuilt with the column, so the data stream replicates it with the row.
+  `ALTER TABLE artifacts ADD COLUMN script TEXT;            -- CarriedScript JSON, or NULL
+   DROP TRIGGER data_artifacts_insert;
+   DROP TRIGGER data_artifacts_update;
+   CREATE TRIGGER data_artifacts_insert AFTER INSERT ON artifacts WHEN (SELECT capture FROM data_state) = 1
+     BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('artifacts', 'put', json_object('id', new.id, 'origin', new.origin, 'remote_id', new.remote_id, 'owner_id', new.owner_id, 'master_id', new.master_id, 'rule', new.rule, 'shape', new.shape, 'physics', new.physics, 'custom', new.custom, 'stream', new.stream, 'fetched_ms', new.fetched_ms, 'updated_ms', new.updated_ms, 'script', new.script)); END;
+   CREATE TRIGGER data_artifacts_update AFTER UPDATE ON artifacts WHEN (SELECT capture FROM data_state) = 1
+     BEGIN INSERT INTO data_outbox (tbl, op, row) VALUES ('artifacts', 'put', json_object('id', new.id, 'origin', new.origin, 'remote_id', new.remote_id, 'owner_id', new.owner_id, 'master_id', new.master_id, 'rule', new.rule, 'shape', new.shape, 'physics', new.physics, 'custom', new.custom, 'stream', new.stream, 'fetched_ms', new.fetched_ms, 'updated_ms', new.updated_ms, 'script', new.script)); END;`,
 ];
 
 /** The schema version this build writes. */

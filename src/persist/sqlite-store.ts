@@ -34,6 +34,7 @@ import type {
   StoredSnapshot,
 } from './store';
 import type { StreamEvent } from '../protocol/messages';
+import type { CarriedScript } from '../sim/event-bodies';
 import type { PruneCounts, PruneCutoffs, Prunable } from './retention';
 
 /** Options of SqliteStore.open. */
@@ -80,10 +81,10 @@ export class SqliteStore implements AccountStore, WorldLogStore, AvatarStore, Ar
       saveSnapshot: p('INSERT OR REPLACE INTO snapshots (stream, tick, hash, data, created_ms) VALUES (?, ?, ?, ?, ?)'),
       newestSnapshot: p('SELECT tick, hash, data, chunks FROM snapshots WHERE stream = ? ORDER BY tick DESC LIMIT 1'),
       snapshotChunks: p('SELECT seq, data FROM snapshot_chunks WHERE stream = ? AND tick = ? ORDER BY seq'),
-      insertArtifact: p(`INSERT INTO artifacts (origin, remote_id, owner_id, master_id, rule, shape, physics, custom, stream, fetched_ms, updated_ms)
-                         VALUES (@origin, @remoteId, @ownerId, @masterId, @rule, @shape, @physics, @custom, @stream, @fetchedMs, @updatedMs)`),
+      insertArtifact: p(`INSERT INTO artifacts (origin, remote_id, owner_id, master_id, rule, shape, physics, custom, stream, fetched_ms, updated_ms, script)
+                         VALUES (@origin, @remoteId, @ownerId, @masterId, @rule, @shape, @physics, @custom, @stream, @fetchedMs, @updatedMs, @script)`),
       updateArtifact: p(`UPDATE artifacts SET owner_id = @ownerId, master_id = @masterId, rule = @rule, shape = @shape, physics = @physics,
-                         custom = @custom, stream = @stream, fetched_ms = @fetchedMs, updated_ms = @updatedMs WHERE id = @id`),
+                         custom = @custom, stream = @stream, fetched_ms = @fetchedMs, updated_ms = @updatedMs, script = @script WHERE id = @id`),
       artifact: p('SELECT * FROM artifacts WHERE id = ?'),
       artifactsOwnedBy: p("SELECT * FROM artifacts WHERE owner_id = ? AND origin = 'local' ORDER BY id"),
       artifactsIn: p("SELECT * FROM artifacts WHERE stream = ? AND origin = 'local' ORDER BY id"),
@@ -563,6 +564,7 @@ function artifactRow(a: Omit<ArtifactRecord, 'id'>): Record<string, unknown> {
     stream: a.stream,
     fetchedMs: a.fetchedMs,
     updatedMs: a.updatedMs,
+    script: a.script ? JSON.stringify(a.script) : null,
   };
 }
 
@@ -586,5 +588,6 @@ function toArtifact(r: unknown): ArtifactRecord | null {
     stream: (a.stream as string | null) ?? null,
     fetchedMs: (a.fetched_ms as number | null) ?? null,
     updatedMs: a.updated_ms as number,
+    script: typeof a.script === 'string' ? (JSON.parse(a.script) as CarriedScript) : null,
   };
 }

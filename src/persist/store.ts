@@ -6,6 +6,7 @@
  */
 
 import type { StreamEvent } from '../protocol/messages';
+import type { CarriedScript } from '../sim/event-bodies';
 
 /** An account row. The password is kept only as scrypt(password, salt) with its parameters. */
 export interface AccountRecord {
@@ -203,6 +204,11 @@ export interface ArtifactRecord {
   stream: string | null;
   fetchedMs: number | null;
   updatedMs: number;
+  /**
+   * The script its body had when it was last taken out of a world or synced (migration 9), carried
+   * back in by the next '_ar'; null or absent: none (src/sim/event-bodies.ts CarriedScript).
+   */
+  script?: CarriedScript | null;
 }
 
 /** Artifacts. */

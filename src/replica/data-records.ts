@@ -55,7 +55,7 @@ const int = (min = Number.MIN_SAFE_INTEGER): Col => ({ kind: 'int', min });
 const intOrNull = (min = Number.MIN_SAFE_INTEGER): Col => ({ kind: 'int', min, nullable: true });
 const text = (max: number, more: Partial<Extract<Col, { kind: 'text' }>> = {}): Col => ({ kind: 'text', max, ...more });
 
-/** The replicated tables: primary key and columns (migrations 1-5, scripts 7-8). Order is the INSERT order. */
+/** The replicated tables: primary key and columns (migrations 1-5, scripts 7-8, artifacts' script 9). Order is the INSERT order. */
 const TABLES: Record<string, { pk: string; cols: Record<string, Col>; del?: boolean }> = {
   accounts: {
     pk: 'id',
@@ -103,6 +103,8 @@ const TABLES: Record<string, { pk: string; cols: Record<string, Col>; del?: bool
       stream: text(256, { nullable: true }),
       fetched_ms: intOrNull(0),
       updated_ms: int(0),
+      // migration 9: the script kept with the artifact (CarriedScript JSON), or null
+      script: text(MAX_RECORD_BYTES / 2, { json: true, nullable: true }),
     },
   },
   chat_history: { pk: 'id', cols: { id: int(1), channel: text(512), tick: int(0), sender: int(), text: text(16_384) } },

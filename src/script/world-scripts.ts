@@ -47,7 +47,7 @@ import type { ShardedWorld } from '../physics/sharded';
 import type { StreamEvent } from '../protocol/messages';
 import { CHAT_CHANNEL } from '../protocol/messages';
 import { ERROR, type ErrorCode } from '../protocol/errors';
-import { decodeHandle, encodeHandle } from '../sim/event-bodies';
+import { type CarriedScript, decodeHandle, encodeHandle } from '../sim/event-bodies';
 import type { SocialSim } from '../social/social-sim';
 import { type Script, type ScriptEngine, type ScriptSpec, scriptSeed } from './engine';
 import { RemoteScript, ScriptThreads, type ThreadOp } from './script-threads';
@@ -359,6 +359,71 @@ export class WorldScripts {
       timers: [],
       spawned: [],
       pending: [],
+    });
+  }
+
+  /**
+   * What an artifact's body keeps of its script when it leaves the world (src/persist/artifacts.ts
+   * `take` and `sync` write it to the artifact's row): source, version, author, admin flag, the
+   * store's canonical JSON and the suspension, or null without a script. Timers, pending commands
+   * and spawned spheres are not kept (event-bodies CarriedScript). Read between ticks, this is the
+   * state the script has when an '_ax' published now removes the body: the apply of that tick
+   * despawns the body before the scripts' calls, so the script is not called again.
+   */
+  carry(h: BodyHandle): CarriedScript | null {
+    const a = this.scripts.get(h);
+    if (!a) return null;
+    return { src: a.source, v: a.version, by: a.by, adm: a.admin, store: a.script?.serializeStore() ?? a.frozenStore, susp: a.suspended };
+  }
+
+  /**
+   * '_ar' with a carried script (MainSim.placeArtifact, in the event's tick): attaches `c` to the
+   * artifact's new body `body` with its version, author, admin flag, store and suspension; no
+   * timers, no pending commands. No permission is checked: the script was attached by the
+   * artifact's master or an admin, and '_ar' is a server event. It is listed in `attached` (a
+   * scripts row for the new body) and audited as 'script.attach' by the script's author
+   * (actorPublicId 0: the server), args [body, version, "artifact <id>"].
+   */
+  attachCarried(body: BodyHandle, c: CarriedScript, tick: number, w: ScriptWorld, artifactId: number): void {
+    const old = this.scripts.get(body);
+    if (old) {
+      this.drop(old);
+      this.scripts.delete(body);
+    }
+    const a: Attached = {
+      body,
+      source: c.src,
+      version: c.v,
+      at: tick,
+      by: c.by,
+      admin: c.adm,
+      script: null,
+      suspended: c.susp,
+      frozenStore: c.store,
+      timers: [],
+      spawned: [],
+      pending: [],
+    };
+    this.scripts.set(body, a);
+    const name = encodeHandle(body);
+    let message = `script v${c.v} of artifact ${artifactId} re-attached to ${name}`;
+    if (!c.susp) {
+      const script = this.loadSandbox({ objectId: objectIdOf(body), source: c.src, store: c.store, limits: this.opts.limits });
+      a.script = script;
+      if (script.suspended) {
+        this.suspend(a, script.suspended, w, tick);
+        message += `, but it does not load: ${script.suspended.code}`;
+      }
+    } else message += `, suspended (${c.susp.code})`;
+    this.attached.push({ tick, body, version: c.v, source: c.src, by: c.by, admin: c.adm });
+    w.social.output.audit.push({
+      tick,
+      actor: c.by,
+      actorPublicId: 0,
+      command: 'script.attach',
+      args: [name, String(c.v), `artifact ${artifactId}`],
+      ok: true,
+      message,
     });
   }
 

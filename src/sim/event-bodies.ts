@@ -33,6 +33,7 @@
  * avatar, a distance, a spawn speed, a chat length) stay in the sim.
  */
 import { CHAT_CHANNEL } from '../protocol/messages';
+import { SCRIPT_ERROR, type ScriptErrorCode } from '../script/types';
 
 /**
  * A body handle (physics/world.ts BodyHandle: slot in the low 32 bits, generation above), and an
@@ -236,20 +237,72 @@ export interface ArtifactPlacement {
   mass: number;
   p: [number, number, number];
   v: [number, number, number];
+  /**
+   * The script the artifact carries (it had one when it was last taken out of a world or synced):
+   * attached to the new body in the tick of this event (src/script/world-scripts.ts
+   * `attachCarried`). Absent: no script (and the event's text is what it was before scripts).
+   */
+  script?: CarriedScript;
+}
+
+/**
+ * A script kept with an artifact while it is out of the world (the artifacts row's `script`
+ * column, migration 9) and carried back in by '_ar': source, version, author (`by`: account id,
+ * minus a guest's public id, 0 the world), admin flag, the store's canonical JSON text and the
+ * suspension (a suspended script comes back suspended). Timers, pending commands and the count of
+ * spawned spheres are not carried (they belong to the world the body left).
+ */
+export interface CarriedScript {
+  src: string;
+  v: number;
+  by: number;
+  adm: boolean;
+  store: string;
+  susp: { code: ScriptErrorCode; message: string } | null;
+}
+
+/** Is `x` a CarriedScript (src non-empty, v >= 1, by a safe integer, store a JSON object's text, susp null or a known code)? */
+export function isCarriedScript(x: unknown): x is CarriedScript {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
+  const c = x as Record<string, unknown>;
+  if (typeof c.src !== 'string' || c.src === '' || !Number.isSafeInteger(c.v) || (c.v as number) < 1) return false;
+  if (!Number.isSafeInteger(c.by) || typeof c.adm !== 'boolean' || typeof c.store !== 'string') return false;
+  try {
+    const st = JSON.parse(c.store) as unknown;
+    if (typeof st !== 'object' || st === null || Array.isArray(st)) return false;
+  } catch {
+    return false;
+  }
+  if (c.susp === null) return true;
+  const s = c.susp as Record<string, unknown> | undefined;
+  return typeof s === 'object' && s !== null && (Object.values(SCRIPT_ERROR) as unknown[]).includes(s.code) && typeof s.message === 'string';
 }
 
 const RULES: readonly string[] = ['ask', 'deny', 'allow'];
 
 /**
- * '_ar' JSON {id, owner, master, rule, shape, mass, p, v} in that key order (shape as given).
+ * '_ar' JSON {id, owner, master, rule, shape, mass, p, v[, script]} in that key order (shape as
+ * given; `script` only when the artifact carries one, so placements without one are unchanged).
  * Decoding refuses: not JSON; id not a safe integer > 0; owner/master not null or a safe integer
  * > 0; rule not ask|deny|allow; p or v not three safe integers within ±1e9; mass not in (0, 10000];
- * shape not a sphere or capsule with radius (and halfHeight) in [0.05, 4] m. The decoded value
- * is the parsed object itself (extra fields included), as the sim kept it.
+ * shape not a sphere or capsule with radius (and halfHeight) in [0.05, 4] m; a script present that
+ * is not a CarriedScript (isCarriedScript). The decoded value is the parsed object itself (extra
+ * fields included), as the sim kept it.
  */
 export const ARTIFACT_PLACE: EventBody<ArtifactPlacement> = {
   type: '_ar',
-  encode: (a) => JSON.stringify({ id: a.id, owner: a.owner, master: a.master, rule: a.rule, shape: a.shape, mass: a.mass, p: a.p, v: a.v }),
+  encode: (a) =>
+    JSON.stringify({
+      id: a.id,
+      owner: a.owner,
+      master: a.master,
+      rule: a.rule,
+      shape: a.shape,
+      mass: a.mass,
+      p: a.p,
+      v: a.v,
+      ...(a.script ? { script: { src: a.script.src, v: a.script.v, by: a.script.by, adm: a.script.adm, store: a.script.store, susp: a.script.susp } } : {}),
+    }),
   decode: (body) => {
     let a: ArtifactPlacement;
     try {
@@ -265,6 +318,7 @@ export const ARTIFACT_PLACE: EventBody<ArtifactPlacement> = {
     if (!mm(a.p) || !mm(a.v) || !(typeof a.mass === 'number' && a.mass > 0 && a.mass <= 10_000)) return null;
     const sh = a.shape as ArtifactShape | undefined;
     if (!sh || !((sh.kind === 'sphere' && len(sh.radius)) || (sh.kind === 'capsule' && len(sh.radius) && len(sh.halfHeight)))) return null;
+    if (a.script !== undefined && !isCarriedScript(a.script)) return null;
     return a;
   },
 };

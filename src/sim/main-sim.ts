@@ -22,6 +22,7 @@
  *   'sp' body = "x,y,z,vx,vy,vz"     spawns a sphere (mm, mm/s; within spawnRange of the avatar;
  *                                    at most spawnLimit per principal, the oldest goes first)
  *   '_ar' body = ArtifactPlacement JSON   places an artifact (an owned, persistent object) in the world (server event)
+ *                      and attaches the script it carries (ArtifactPlacement.script), if any
  *   '_ax' body = artifact id      takes it out of the world (server event)
  *   '_id', '_ta' and the client events ch cg bk ow ob ad   the social layer (src/social/social-sim.ts)
  *   'sa', 'sr', 'sm'   object scripts (with WorldSetup.scripts; src/script/world-scripts.ts): attach
@@ -429,7 +430,10 @@ export class MainSim {
     return { tick, derived, refused, left, social: this.social.output, ...(this.scripts ? { scripts: this.scripts.attached } : {}) };
   }
 
-  /** '_ar': a new body for the artifact; placing one already in the world moves it there instead. */
+  /**
+   * '_ar': a new body for the artifact, with the script it carries (if any); placing one already
+   * in the world moves it there instead (its script, if any, stays as it is).
+   */
   private placeArtifact(e: StreamEvent, commands: Command[], refuse: (e: StreamEvent, code: ErrorCode, m: string) => void): void {
     const a = ARTIFACT_PLACE.decode(e.body);
     if (!a) {
@@ -457,6 +461,8 @@ export class MainSim {
     }
     this.artifacts.set(a.id, { body, shape: a.shape, mass: a.mass });
     this.social.setObject(body, { owner: a.owner, master: a.master, rule: a.rule });
+    // the script the artifact carries follows it onto the new body (without scripts: ignored)
+    if (a.script && this.scripts) this.scripts.attachCarried(body, a.script, e.tick, this.scriptWorld, a.id);
   }
 
   /** Spawns a client's avatar; why not when the world cannot take it (nothing changed then), else null. */
