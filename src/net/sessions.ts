@@ -53,6 +53,11 @@ import { BUDGETED_TYPES, SCRIPT_TYPES, checkClientType } from './reserved';
 import { acceptInput, newInputState, type InputState } from './inputs';
 import { PREDICT_MAX_RADIUS_MM } from './predict';
 
+/** Sessions.takeToken's answers: a token taken; dropped; dropped, and the client is to be told. */
+const TAKEN = 0,
+  DROPPED = 1,
+  DROPPED_TELL = 2;
+
 /** The one ack value onMessage hands on (tick rewritten per ack; readAckTick): handling an ack keeps nothing of it. */
 const ACK: Extract<ClientMessage, { kind: 'ack' }> = { kind: 'ack', tick: 0 };
 
@@ -399,27 +404,11 @@ export class Sessions {
    * is that of message kind `kind`. True when the message is dropped (rate limited).
    */
   private limited(s: Session, kind: ClientMessage['kind'], bucket: string = kind): boolean {
-    let b = s.buckets.get(bucket);
-    if (!b) {
-      const l = this.limits[kind];
-      b = new TokenBucket({ bucketSize: l.burst, tokensPerInterval: l.perSecond, interval: 'second' });
-      b.content = l.burst;
-      s.buckets.set(bucket, b);
-    }
-    if (b.tryRemoveTokens(1)) return false;
+    const l = this.limits[kind],
+      r = this.takeToken(s, bucket, l, ERROR.RATE_LIMITED);
+    if (r === TAKEN) return false;
     this.h.counters.rateLimited++;
-    this.h.o.securityLog?.event('rate_limited', { code: ERROR.RATE_LIMITED, address: s.address, publicId: s.publicId, detail: bucket });
-    s.dropped++;
-    if (s.dropped >= this.h.o.floodLimit) {
-      this.error(s, ERROR.RATE_LIMITED, 'too many messages');
-      this.close(s, CLOSE.RATE_LIMITED, 'flood');
-      return true;
-    }
-    const now = this.h.o.clock();
-    if (now - s.lastLimitError >= 1000) {
-      s.lastLimitError = now;
-      this.error(s, ERROR.RATE_LIMITED, `too many ${kind} messages: at most ${this.limits[kind].perSecond} per second`);
-    }
+    if (r === DROPPED_TELL) this.error(s, ERROR.RATE_LIMITED, `too many ${kind} messages: at most ${l.perSecond} per second`);
     return true;
   }
 
@@ -429,29 +418,40 @@ export class Sessions {
    * and towards the flood close, answered SCRIPT_RATE_LIMITED (at most one error per second).
    */
   private scriptLimited(s: Session, kind: ScriptEventKind): boolean {
-    const name = `script.${kind}`;
+    const l = this.scriptLimits[kind],
+      r = this.takeToken(s, `script.${kind}`, l, ERROR.SCRIPT_RATE_LIMITED);
+    if (r === TAKEN) return false;
+    this.scriptRateLimited[kind]++;
+    if (r === DROPPED_TELL) this.error(s, ERROR.SCRIPT_RATE_LIMITED, `too many ${kind} events: at most ${l.perSecond} per second`);
+    return true;
+  }
+
+  /**
+   * The session's token bucket `name` (made on first use with budget `l`, full: limiter's buckets
+   * start empty). TAKEN when a token was taken. Else the message is dropped: the security log
+   * gets `code` and the drop counts towards the flood close (past floodLimit: error RATE_LIMITED,
+   * close RATE_LIMITED 'flood'; DROPPED); DROPPED_TELL when the caller should tell the client
+   * (at most once a second). Nothing is allocated unless a message is dropped.
+   */
+  private takeToken(s: Session, name: string, l: { perSecond: number; burst: number }, code: ErrorCode): number {
     let b = s.buckets.get(name);
     if (!b) {
-      const l = this.scriptLimits[kind];
       b = new TokenBucket({ bucketSize: l.burst, tokensPerInterval: l.perSecond, interval: 'second' });
-      b.content = l.burst; // limiter's buckets start empty
+      b.content = l.burst;
       s.buckets.set(name, b);
     }
-    if (b.tryRemoveTokens(1)) return false;
-    this.scriptRateLimited[kind]++;
-    this.h.o.securityLog?.event('rate_limited', { code: ERROR.SCRIPT_RATE_LIMITED, address: s.address, publicId: s.publicId, detail: name });
+    if (b.tryRemoveTokens(1)) return TAKEN;
+    this.h.o.securityLog?.event('rate_limited', { code, address: s.address, publicId: s.publicId, detail: name });
     s.dropped++;
     if (s.dropped >= this.h.o.floodLimit) {
       this.error(s, ERROR.RATE_LIMITED, 'too many messages');
       this.close(s, CLOSE.RATE_LIMITED, 'flood');
-      return true;
+      return DROPPED;
     }
     const now = this.h.o.clock();
-    if (now - s.lastLimitError >= 1000) {
-      s.lastLimitError = now;
-      this.error(s, ERROR.SCRIPT_RATE_LIMITED, `too many ${kind} events: at most ${this.scriptLimits[kind].perSecond} per second`);
-    }
-    return true;
+    if (now - s.lastLimitError < 1000) return DROPPED;
+    s.lastLimitError = now;
+    return DROPPED_TELL;
   }
 
   private onMessage(s: Session, data: ArrayBuffer, isBinary: boolean): void {

@@ -124,6 +124,35 @@ function badPacked(message: string): never {
 }
 
 /**
+ * Reads the unsigned LEB128 varints of a packed or predicted vector in turn (at most 5 bytes,
+ * values below 2^35). next() throws ProtocolError BAD_PACKED (badPacked) at the end of the bytes
+ * or for a varint over 5 bytes.
+ */
+class VarintReader {
+  private at = 0;
+  constructor(private readonly bytes: Uint8Array) {}
+
+  /** Whether every byte has been read. */
+  done(): boolean {
+    return this.at >= this.bytes.length;
+  }
+
+  next(): number {
+    const bytes = this.bytes;
+    let v = 0,
+      scale = 1;
+    for (let k = 0; k < 5; k++) {
+      if (this.at >= bytes.length) badPacked(`truncated at byte ${this.at}`);
+      const c = bytes[this.at++];
+      v += (c & 0x7f) * scale;
+      if (c < 0x80) return v;
+      scale *= 0x80;
+    }
+    return badPacked(`varint over 5 bytes before byte ${this.at}`);
+  }
+}
+
+/**
  * The bodies of a packed vector (ServerDelta.packed), rebuilt against `base`: the client's bodies
  * at the delta's base tick, by slot index (Mirror.bodies). Returns a new BodyState per record, in
  * slot order (index from the record, generation from the base, the other fields the base's plus
@@ -133,20 +162,9 @@ function badPacked(message: string): never {
  */
 export function unpackBodies(base: ReadonlyMap<number, BodyState>, bytes: Uint8Array, only = -1): BodyState[] {
   const out: BodyState[] = [];
-  let at = 0,
-    slot = -1;
-  const varint = (): number => {
-    let v = 0,
-      scale = 1;
-    for (let k = 0; k < 5; k++) {
-      if (at >= bytes.length) badPacked(`truncated at byte ${at}`);
-      const c = bytes[at++];
-      v += (c & 0x7f) * scale;
-      if (c < 0x80) return v;
-      scale *= 0x80;
-    }
-    return badPacked(`varint over 5 bytes before byte ${at}`);
-  };
+  const r = new VarintReader(bytes),
+    varint = (): number => r.next();
+  let slot = -1;
   // the field of mask bit k: the base's value plus the difference the body's mask announces (no
   // keyed access: this runs for every changed body of every delta a client decodes)
   let mask = 0;
@@ -157,7 +175,7 @@ export function unpackBodies(base: ReadonlyMap<number, BodyState>, bytes: Uint8A
     if (v < MIN_OF_BIT[k] || v > MAX_OF_BIT[k]) badPacked(`body ${slot}: ${KEY_OF_BIT[k]} ${v} out of range`);
     return v;
   };
-  while (at < bytes.length) {
+  while (!r.done()) {
     slot += varint() + 1;
     mask = varint();
     if (mask === 0 || mask >= 1 << PACKED_FIELDS) badPacked(`body ${slot}: mask ${mask}`);
@@ -320,20 +338,9 @@ export function packBodyPredicted(
  */
 export function unpackPredicted(base: ReadonlyMap<number, BodyState>, bytes: Uint8Array, n: number, only = -1): BodyState[] {
   const out: BodyState[] = [];
-  let at = 0,
-    slot = -1;
-  const varint = (): number => {
-    let v = 0,
-      scale = 1;
-    for (let k = 0; k < 5; k++) {
-      if (at >= bytes.length) badPacked(`truncated at byte ${at}`);
-      const c = bytes[at++];
-      v += (c & 0x7f) * scale;
-      if (c < 0x80) return v;
-      scale *= 0x80;
-    }
-    return badPacked(`varint over 5 bytes before byte ${at}`);
-  };
+  const r = new VarintReader(bytes),
+    varint = (): number => r.next();
+  let slot = -1;
   const rate = varint(),
     substeps = varint();
   if (rate < 1 || rate > 1000) badPacked(`rate ${rate}`);
@@ -350,7 +357,7 @@ export function unpackPredicted(base: ReadonlyMap<number, BodyState>, bytes: Uin
     if (v < PRED_MIN_OF_BIT[k] || v > PRED_MAX_OF_BIT[k]) badPacked(`body ${slot}: ${PRED_KEY_OF_BIT[k]} ${v} out of range`);
     return v;
   };
-  while (at < bytes.length) {
+  while (!r.done()) {
     slot += varint() + 1;
     mask = varint();
     if (mask >= 1 << PACKED_FIELDS) badPacked(`body ${slot}: mask ${mask}`);
