@@ -184,11 +184,16 @@ interface Health {
   tickMsMax: number;
 }
 
+/** Why the last /healthz read failed (status or error), for the failure message. */
+let healthFailure = '';
+
 async function health(port: number): Promise<Health | null> {
   try {
     const r = await request('GET', `http://127.0.0.1:${port}/healthz`);
+    if (r.status !== 200) healthFailure = `:${port} answered ${r.status}`;
     return r.status === 200 ? (r.json as Health) : null;
-  } catch {
+  } catch (e) {
+    healthFailure = `:${port}: ${(e as Error).message}`;
     return null;
   }
 }
@@ -332,7 +337,7 @@ async function main(): Promise<void> {
     const after = new Map(all.map((c) => [c, procSample(c.proc.pid as number)]));
     const hs = await Promise.all(nodes.map((n) => health(n.port)));
     const h1 = hs[0];
-    if (!h1 || !h0) throw new Error('the leader did not answer /healthz');
+    if (!h1 || !h0) throw new Error(`the leader did not answer /healthz (${h0 ? 'after' : 'before'} the window; ${healthFailure})`);
     const processes: ProcFigures[] = all.map((c) => {
       const a = before.get(c),
         b = after.get(c);
