@@ -1072,6 +1072,9 @@ export class InterestPublisher {
       subs = this.substeps,
       vecOverhead = predOn ? PREDICTED_VECTOR_OVERHEAD : PACKED_VECTOR_OVERHEAD,
       pcost = this.bCost;
+    // current body j's record size without its gap, in the view's format (predicted or packed)
+    const fieldsSize = (j: number): number =>
+      predOn ? predictedFieldsSize(B, baseOf[j] * STRIDE, C, j * STRIDE, span, rate, subs) : packedFieldsSize(B, baseOf[j] * STRIDE, C, j * STRIDE);
     // the new accumulators are written over the old ones, which are read at other positions: read a copy (scratch, kept)
     const oldN = v.accCount;
     if (this.bOldS.length < oldN) {
@@ -1099,10 +1102,7 @@ export class InterestPublisher {
       nearOf[j] = isNear ? 1 : 0;
       AV[j] = slot === v.own ? Number.POSITIVE_INFINITY : old + (isNear ? NEAR_WEIGHT : 1 / (d - near));
       // a packed record's size, bounded for any gap (gap <= slot: the records chosen are not known yet)
-      if (packedOn && st === 1)
-        pcost[j] =
-          (predOn ? predictedFieldsSize(B, baseOf[j] * STRIDE, C, j * STRIDE, span, rate, subs) : packedFieldsSize(B, baseOf[j] * STRIDE, C, j * STRIDE)) +
-          varintSize(slot);
+      if (packedOn && st === 1) pcost[j] = fieldsSize(j) + varintSize(slot);
       if (st === 3 && !remSent[baseOf[j]]) {
         deferred++;
         nearDeferred += nearOf[j];
@@ -1141,9 +1141,7 @@ export class InterestPublisher {
       for (let j = 0; j < cn; j++)
         if (sel[j] && status[j] === 1) {
           const slot = C[j * STRIDE] >>> 0;
-          exact +=
-            (predOn ? predictedFieldsSize(B, baseOf[j] * STRIDE, C, j * STRIDE, span, rate, subs) : packedFieldsSize(B, baseOf[j] * STRIDE, C, j * STRIDE)) +
-            varintSize(slot - prev - 1);
+          exact += fieldsSize(j) + varintSize(slot - prev - 1);
           bound += pcost[j];
           prev = slot;
         }
