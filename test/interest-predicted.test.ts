@@ -189,6 +189,7 @@ describe('predicted deltas', () => {
       [0, 1],
       [0.4, 7],
       [0.05, 20], // acks often older than historyTicks: snapshots again
+      [0.1, 4], // the same ack delay as the first, elsewhere: deltas from the same base ticks (the per-tick record cache)
     ];
     const trios = setups.map(([loss, delay], i) => {
       const mk = (format: 0 | 1 | 2): Client => {
@@ -228,8 +229,10 @@ describe('predicted deltas', () => {
         }
       }
     }
-    expect(compared).toBeGreaterThan(5000);
-    expect(deltas).toBeGreaterThan(4500);
+    expect(compared).toBeGreaterThan(6000);
+    expect(deltas).toBeGreaterThan(5500);
+    // views with the same base tick copied records computed for another view (near and far rows apart)
+    expect(pub.predCacheHits).toBeGreaterThan(5000);
     const sum = (f: (p: (typeof trios)[number]) => number): number => trios.reduce((s, p) => s + f(p), 0);
     const records = sum((p) => p.predicted.packedIn);
     expect(records).toBeGreaterThan(40000);

@@ -55,10 +55,12 @@ import {
   PREDICTED_VECTOR_OVERHEAD,
   packBody,
   packBodyPredicted,
+  packPredictedFields,
   packedFieldsSize,
   predictedFieldsSize,
   predictSpan,
   putPredictedHeader,
+  putVarint,
   unpackBodies,
   unpackPredicted,
   varintSize,
@@ -250,6 +252,8 @@ export interface ViewSet {
   rows: Int32Array;
   tableRow: Int32Array;
   count: number;
+  /** By row: 1 where the row holds a far body's held state (level of detail), not this tick's; absent when none does. */
+  held?: Uint8Array;
   /** The view's joints, JOINT_ROW_STRIDE values each in joint index order (wire rows). */
   joints: Int32Array;
   jointCount: number;
@@ -258,6 +262,62 @@ export interface ViewSet {
 const NO_JOINTS = new Int32Array(0);
 /** tableRow of a client's own known set (InterestPublisher.budgeted): marks its rows as the view's to reuse. */
 const OWN_SET = new Int32Array(0);
+
+/** Most base ticks per tick whose predicted records are cached (clients' acks spread over a few ticks). */
+const PRED_CACHES = 8;
+
+/**
+ * Predicted records (mask and residuals, without the gap) of the current tick's bodies against
+ * one base tick, by slot and row kind (slot * 4 + base row held * 2 + current row held), made by
+ * the first delta that needs one and copied by the others. Views that share a base tick share
+ * the rows of both ticks (the world's published rows, or the held ones of a far body), so each
+ * body's record is computed once per base tick instead of once per (view, base) pair. Entries are
+ * valid while `stamp` equals the cache's `gen`, which each reset raises (nothing is cleared).
+ */
+class PredictedRecordCache {
+  baseTick = -1;
+  /** Raised by each reset: entries of earlier uses carry a lower stamp. */
+  gen = 0;
+  /** By entry: the gen its bytes were made in. */
+  stamp = new Int32Array(0);
+  /** By entry: the offset in `bytes` of its length byte, followed by the record. */
+  off = new Int32Array(0);
+  bytes = new Uint8Array(0);
+  used = 0;
+
+  /** Starts a tick's cache for `baseTick`, with room for about `n` records. */
+  reset(baseTick: number, n: number): void {
+    this.baseTick = baseTick;
+    this.gen++;
+    this.used = 0;
+    const need = n * (PREDICTED_RECORD_MAX + 1);
+    if (this.bytes.length < need) this.bytes = new Uint8Array(Math.max(need, this.bytes.length * 2));
+  }
+
+  /** Keeps src[from, to) (one record, at most PREDICTED_RECORD_MAX bytes) as entry e. */
+  put(e: number, src: Uint8Array, from: number, to: number): void {
+    if (e >= this.stamp.length) {
+      const cap = Math.max(e + 1, this.stamp.length * 2, 1024);
+      const s = new Int32Array(cap),
+        o = new Int32Array(cap);
+      s.set(this.stamp);
+      o.set(this.off);
+      this.stamp = s;
+      this.off = o;
+    }
+    const len = to - from;
+    if (this.used + len + 1 > this.bytes.length) {
+      const b = new Uint8Array(Math.max(this.used + len + 1, this.bytes.length * 2));
+      b.set(this.bytes.subarray(0, this.used));
+      this.bytes = b;
+    }
+    this.bytes[this.used] = len;
+    this.bytes.set(src.subarray(from, to), this.used + 1);
+    this.off[e] = this.used;
+    this.stamp[e] = this.gen;
+    this.used += len + 1;
+  }
+}
 
 /**
  * A client's state message at the current tick, shared by the clients with the same view and
@@ -586,6 +646,7 @@ export class InterestPublisher {
     this.messages.clear();
     this.packedMessages.clear();
     this.predictedMessages.clear();
+    this.predCacheCount = 0;
     if (this.farEvery > 1 && table.tick % this.farEvery === 0) this.hold(table);
   }
 
@@ -773,8 +834,11 @@ export class InterestPublisher {
         far = lod && HG.length > slot && HG[slot] === P[p + 1] && shape[r] !== SHAPE_PLANE && (Math.abs(CX[r] - v.cx) > near || Math.abs(CZ[r] - v.cz) > near);
       out[o] = slot;
       out[o + 1] = P[p + 1];
-      if (far) for (let f = 0, h = slot * F; f < F; f++) out[o + 2 + f] = H[h + f];
-      else for (let f = 2; f < STRIDE; f++) out[o + f] = P[p + f];
+      if (far) {
+        for (let f = 0, h = slot * F; f < F; f++) out[o + 2 + f] = H[h + f];
+        set.held ??= new Uint8Array(m);
+        set.held[i] = 1;
+      } else for (let f = 2; f < STRIDE; f++) out[o + f] = P[p + f];
     }
     this.viewJoints(set);
     perTick.set(key, set);
@@ -1286,18 +1350,57 @@ export class InterestPublisher {
    * The predicted records (ServerDelta.predicted) of n bodies, `span` ticks after their base
    * (predictSpan): the rate header, then as packRecords. Returns a copy of the bytes.
    */
-  private predictRecords(B: Int32Array, baseAt: Int32Array, C: Int32Array, curAt: Int32Array, n: number, span: number): Uint8Array {
+  private predictRecords(base: ViewSet, cur: ViewSet, baseAt: Int32Array, curAt: Int32Array, n: number, baseTick: number, tick: number): Uint8Array {
     this.packScratch(n);
     const P = this.pBuf,
+      B = base.rows,
+      C = cur.rows,
+      bh = base.held,
+      ch = cur.held,
+      span = predictSpan(baseTick, tick),
       rate = this.tickRate,
-      subs = this.substeps;
+      subs = this.substeps,
+      pc = this.predCache(baseTick, n);
     let at = putPredictedHeader(P, 0, rate, subs),
       prev = -1;
     for (let k = 0; k < n; k++) {
-      at = packBodyPredicted(P, at, prev, B, baseAt[k], C, curAt[k], span, rate, subs);
-      prev = C[curAt[k]] >>> 0;
+      const bo = baseAt[k],
+        co = curAt[k],
+        slot = C[co] >>> 0;
+      at = putVarint(P, at, slot - prev - 1);
+      prev = slot;
+      // the record's bytes after the gap depend on the two rows only: the same for every view with
+      // this base tick unless one of the rows is a held (far) one
+      const e = pc === null ? -1 : slot * 4 + (bh?.[bo / STRIDE] ?? 0) * 2 + (ch?.[co / STRIDE] ?? 0);
+      if (pc !== null && e < pc.stamp.length && pc.stamp[e] === pc.gen) {
+        const o = pc.off[e],
+          len = pc.bytes[o];
+        P.set(pc.bytes.subarray(o + 1, o + 1 + len), at);
+        at += len;
+        this.predCacheHits++;
+        continue;
+      }
+      const start = at;
+      at = packPredictedFields(P, at, B, bo, C, co, span, rate, subs);
+      if (pc !== null) pc.put(e, P, start, at);
     }
     return P.slice(0, at);
+  }
+
+  /** Predicted-record caches of this tick, by base tick (the first PRED_CACHES base ticks asked for). */
+  private readonly predCaches: PredictedRecordCache[] = [];
+  private predCacheCount = 0;
+  /** Predicted records copied from the per-tick cache instead of computed (a work counter). */
+  predCacheHits = 0;
+
+  /** This tick's cache of predicted records against `baseTick`; null when PRED_CACHES other base ticks hold them (the records are computed then). */
+  private predCache(baseTick: number, n: number): PredictedRecordCache | null {
+    for (let i = 0; i < this.predCacheCount; i++) if (this.predCaches[i].baseTick === baseTick) return this.predCaches[i];
+    if (this.predCacheCount === PRED_CACHES) return null;
+    const c = this.predCaches[this.predCacheCount] ?? new PredictedRecordCache();
+    this.predCaches[this.predCacheCount++] = c;
+    c.reset(baseTick, n);
+    return c;
   }
 
   /** Shape rows (SHAPE_ROW_STRIDE each) of the given bodies of a current-tick set. */
@@ -1448,7 +1551,7 @@ export class InterestPublisher {
       ...this.diffJoints(base, cur),
       ...(np > 0
         ? format === 2
-          ? { predicted: this.predictRecords(b, pBase, c, pCur, np, predictSpan(baseTick, tick)) }
+          ? { predicted: this.predictRecords(base, cur, pBase, pCur, np, baseTick, tick) }
           : { packed: this.packRecords(b, pBase, c, pCur, np) }
         : {}),
     };

@@ -59,7 +59,16 @@ function zigzag(d: number): number {
 }
 
 /** Writes the varint of v (non-negative integer < 2^35) at out[at]; returns the offset after it. */
-function putVarint(out: Uint8Array, at: number, v: number): number {
+export function putVarint(out: Uint8Array, at: number, v: number): number {
+  if (v < 0x80000000) {
+    // below 2^31 (nearly every field): 32-bit operators
+    while (v >= 0x80) {
+      out[at++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    out[at++] = v;
+    return at;
+  }
   while (v >= 0x80) {
     out[at++] = (v % 0x80) | 0x80;
     v = Math.floor(v / 0x80);
@@ -269,11 +278,35 @@ export function predictSpan(baseTick: number, tick: number): number {
   return Math.max(1, Math.min(PRED_SPAN_MAX, tick - baseTick));
 }
 
-/** Prediction of mask bit b's field from base row B at bo and current row C at co (velocities of C are already the true ones). */
-function predicted(b: number, B: Int32Array, bo: number, C: Int32Array, co: number, n: number, rate: number, substeps: number): number {
-  const f = PRED_FIELD_OF_BIT[b];
-  if (b >= 3 && b <= 5) return predictPosition(B[bo + f], B[bo + f + 7], C[co + f + 7], n, rate, substeps);
-  return B[bo + f];
+/** Residuals of the last predictedResiduals call, by mask bit (module scratch: the encoder is single-threaded). */
+const RESIDUAL = new Float64Array(PACKED_FIELDS); // doubles: a position residual can pass 2^31
+
+/**
+ * Fills RESIDUAL[b] with current minus predicted for every mask bit b (base row `B` at `bo`,
+ * current row `C` at `co`, `n` ticks apart, `rate`, `substeps`: as predictedFieldsSize) and
+ * returns the mask of the non-zero ones. The positions are predicted from the base position and
+ * velocity and the current velocity (predictPosition); every other field is predicted unchanged.
+ * One pass, no call per field: this runs for every changed body of every (view, base) encode.
+ */
+function predictedResiduals(B: Int32Array, bo: number, C: Int32Array, co: number, n: number, rate: number, substeps: number): number {
+  const R = RESIDUAL;
+  const vx = C[co + 9],
+    vy = C[co + 10],
+    vz = C[co + 11];
+  R[0] = vx - B[bo + 9];
+  R[1] = vy - B[bo + 10];
+  R[2] = vz - B[bo + 11];
+  R[3] = C[co + 2] - predictPosition(B[bo + 2], B[bo + 9], vx, n, rate, substeps);
+  R[4] = C[co + 3] - predictPosition(B[bo + 3], B[bo + 10], vy, n, rate, substeps);
+  R[5] = C[co + 4] - predictPosition(B[bo + 4], B[bo + 11], vz, n, rate, substeps);
+  R[6] = C[co + 12] - B[bo + 12];
+  R[7] = C[co + 5] - B[bo + 5];
+  R[8] = C[co + 6] - B[bo + 6];
+  R[9] = C[co + 7] - B[bo + 7];
+  R[10] = C[co + 8] - B[bo + 8];
+  let mask = 0;
+  for (let b = 0; b < PACKED_FIELDS; b++) if (R[b] !== 0) mask |= 1 << b;
+  return mask;
 }
 
 /**
@@ -283,16 +316,10 @@ function predicted(b: number, B: Int32Array, bo: number, C: Int32Array, co: numb
  * exactly as predicted.
  */
 export function predictedFieldsSize(B: Int32Array, bo: number, C: Int32Array, co: number, n: number, rate: number, substeps: number): number {
-  let mask = 0,
-    size = 0;
-  for (let b = 0; b < PACKED_FIELDS; b++) {
-    const d = C[co + PRED_FIELD_OF_BIT[b]] - predicted(b, B, bo, C, co, n, rate, substeps);
-    if (d !== 0) {
-      mask |= 1 << b;
-      size += varintSize(zigzag(d));
-    }
-  }
-  return size + varintSize(mask);
+  const mask = predictedResiduals(B, bo, C, co, n, rate, substeps);
+  let size = varintSize(mask);
+  for (let b = 0; b < PACKED_FIELDS; b++) if (mask & (1 << b)) size += varintSize(zigzag(RESIDUAL[b]));
+  return size;
 }
 
 /** Writes the header of a predicted vector (the rate, 1..1000, and the substeps, 1..64) at out[at]; returns the offset after it. */
@@ -318,12 +345,29 @@ export function packBodyPredicted(
   substeps: number,
 ): number {
   const slot = C[co] >>> 0;
-  at = putVarint(out, at, slot - prevSlot - 1);
-  let mask = 0;
-  for (let b = 0; b < PACKED_FIELDS; b++) if (C[co + PRED_FIELD_OF_BIT[b]] !== predicted(b, B, bo, C, co, n, rate, substeps)) mask |= 1 << b;
+  return packPredictedFields(out, putVarint(out, at, slot - prevSlot - 1), B, bo, C, co, n, rate, substeps);
+}
+
+/**
+ * Writes a predicted record's mask and residuals (the record without its gap: packBodyPredicted
+ * after the gap) at out[at]; arguments as packBodyPredicted. Returns the offset after them. The
+ * bytes depend only on the two rows, `n`, `rate` and `substeps`, so an encoder may copy them
+ * between messages with the same rows. Allocates nothing.
+ */
+export function packPredictedFields(
+  out: Uint8Array,
+  at: number,
+  B: Int32Array,
+  bo: number,
+  C: Int32Array,
+  co: number,
+  n: number,
+  rate: number,
+  substeps: number,
+): number {
+  const mask = predictedResiduals(B, bo, C, co, n, rate, substeps);
   at = putVarint(out, at, mask);
-  for (let b = 0; b < PACKED_FIELDS; b++)
-    if (mask & (1 << b)) at = putVarint(out, at, zigzag(C[co + PRED_FIELD_OF_BIT[b]] - predicted(b, B, bo, C, co, n, rate, substeps)));
+  for (let b = 0; b < PACKED_FIELDS; b++) if (mask & (1 << b)) at = putVarint(out, at, zigzag(RESIDUAL[b]));
   return at;
 }
 
