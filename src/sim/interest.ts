@@ -311,8 +311,9 @@ class PredictedRecordCache {
       b.set(this.bytes.subarray(0, this.used));
       this.bytes = b;
     }
-    this.bytes[this.used] = len;
-    this.bytes.set(src.subarray(from, to), this.used + 1);
+    const B = this.bytes;
+    B[this.used] = len;
+    for (let q = from, w = this.used + 1; q < to; q++, w++) B[w] = src[q];
     this.off[e] = this.used;
     this.stamp[e] = this.gen;
     this.used += len + 1;
@@ -1373,10 +1374,11 @@ export class InterestPublisher {
       // this base tick unless one of the rows is a held (far) one
       const e = pc === null ? -1 : slot * 4 + (bh?.[bo / STRIDE] ?? 0) * 2 + (ch?.[co / STRIDE] ?? 0);
       if (pc !== null && e < pc.stamp.length && pc.stamp[e] === pc.gen) {
-        const o = pc.off[e],
-          len = pc.bytes[o];
-        P.set(pc.bytes.subarray(o + 1, o + 1 + len), at);
-        at += len;
+        const PB = pc.bytes,
+          o = pc.off[e],
+          end = o + 1 + PB[o];
+        // a few bytes: a loop, no subarray (this runs for most records of most deltas)
+        for (let q = o + 1; q < end; q++) P[at++] = PB[q];
         this.predCacheHits++;
         continue;
       }
