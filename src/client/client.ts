@@ -210,6 +210,13 @@ export interface ClientOptions {
    * applyToMirror rebuilds the same state. Default true; only with packedDeltas.
    */
   predictedDeltas?: boolean;
+  /**
+   * Ask the host for quiet ticks (hello.quietTicks; docs/protocol.md section 7.4): a tick with no
+   * stream event and nothing changed in the view comes as one small ServerQuiet instead of an
+   * empty events message and an empty delta (an idle client in a settled world then receives
+   * about a third of the bytes). Handled as those two: callbacks see no difference. Default true.
+   */
+  quietTicks?: boolean;
 }
 
 /** Close code passed to onClose for a connection dropped for silence (ClientOptions.silenceMs); never sent. */
@@ -436,6 +443,7 @@ export class TesseraClient {
         ...(this.opts.predict ? { predict: true } : {}),
         ...(this.opts.predict && (this.opts.predictRadiusM ?? 0) > 0 ? { predictRadius: Math.round((this.opts.predictRadiusM as number) * 1000) } : {}),
         ...(this.opts.packedDeltas !== false ? { packedDeltas: true, ...(this.opts.predictedDeltas !== false ? { predictedDeltas: true } : {}) } : {}),
+        ...(this.opts.quietTicks !== false ? { quietTicks: true } : {}),
       });
     };
     ws.onmessage = (ev) => {
@@ -510,6 +518,22 @@ export class TesseraClient {
         }
         return;
       }
+      case 'quiet':
+        // the tick's events (none) and its delta (nothing changed since baseTick), in that order
+        this.onServer({ kind: 'events', tick: m.tick, events: [] });
+        this.onServer({
+          kind: 'delta',
+          baseTick: m.baseTick,
+          tick: m.tick,
+          bodies: [],
+          shapes: [],
+          removed: [],
+          joints: [],
+          removedJoints: [],
+          inputSeq: m.inputSeq,
+          inputTick: m.inputTick,
+        });
+        return;
       case 'snapshot':
       case 'delta': {
         const base = m.kind === 'delta' ? (this.frames.get(m.baseTick) ?? null) : null;

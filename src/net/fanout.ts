@@ -8,7 +8,7 @@
  * client. Under a byte budget per client (InterestOptions.budget, Host.setStateBudget) a state
  * message carries what fits, by priority: see InterestPublisher.messageFor. Backpressure is checked here: see sessions.ts for the limits.
  */
-import { encodeServer, setRecipientFields } from '../protocol/codec';
+import { encodeServer, setRecipientFields, type StateRows } from '../protocol/codec';
 import { CLOSE } from '../protocol/errors';
 import type { StreamEvent } from '../protocol/messages';
 import { redactIdentity } from '../sim/event-bodies';
@@ -69,6 +69,8 @@ export function sendTick(
 ): void {
   const w = h.world;
   const encoded = new Map<EventStream, Uint8Array>();
+  // ServerQuiet by base tick (recipient fields written at each send, as for the states)
+  const quietOf = new Map<number, Uint8Array>();
   for (const s of sessions.all) {
     if (s.closed || !s.ws || !s.stream) continue;
     const ws = s.ws;
@@ -106,6 +108,7 @@ export function sendTick(
       encoded.set(s.stream, events);
     }
     let state: Uint8Array | null = null;
+    let quiet = false;
     let geometry: Uint8Array[] = [];
     if (s.view && s.stream === w.stream) {
       if (behind) {
@@ -117,7 +120,18 @@ export function sendTick(
         }
         s.view.own = w.avatarSlot(s.publicId);
         const m = w.interest.messageFor(s.view);
-        state = m.bytes;
+        // hello.quietTicks: no event and an empty delta go as one ServerQuiet (docs/protocol.md 7.4)
+        if (s.quiet && (closed.get(s.stream)?.events.length ?? 1) === 0 && isEmptyDelta(m.rows)) {
+          const r = m.rows;
+          let q = quietOf.get(r.baseTick);
+          if (!q) {
+            q = encodeServer({ kind: 'quiet', baseTick: r.baseTick, tick: r.tick, inputSeq: 0, inputTick: 0 });
+            quietOf.set(r.baseTick, q);
+          }
+          state = q;
+          quiet = true;
+          h.counters.quietTicks++;
+        } else state = m.bytes;
         const ip = w.interest;
         if (s.view.budget > 0) ip.budgetBytesSent += state.length;
         ip.countSent(s.view, state.length);
@@ -129,7 +143,7 @@ export function sendTick(
     const mine = s.stream === w.stream ? direct.get(s.publicId) : undefined;
     const inputs = s.inputs;
     ws.cork(() => {
-      sessions.send(s, ev);
+      if (!quiet) sessions.send(s, ev);
       if (mine) for (const b of mine) sessions.send(s, b);
       if (state) {
         // protocol 4: the recipient's input_seq / input_tick written into the one shared encoding
@@ -141,6 +155,20 @@ export function sendTick(
       for (const b of geometry) sessions.send(s, b);
     });
   }
+}
+
+/** True for a delta with nothing in it: no body, shape, removal, joint or record (a tick that changed nothing in the view). */
+function isEmptyDelta(r: StateRows): boolean {
+  return (
+    r.kind === 'delta' &&
+    r.bodyCount === 0 &&
+    r.shapeCount === 0 &&
+    r.removedCount === 0 &&
+    (r.jointCount ?? 0) === 0 &&
+    (r.removedJointCount ?? 0) === 0 &&
+    !(r.packed && r.packed.length > 0) &&
+    !(r.predicted && r.predicted.length > 0)
+  );
 }
 
 /**

@@ -89,6 +89,11 @@ export class HostMetrics {
         }
       },
     });
+    counter(
+      'tessera_quiet_ticks_total',
+      'Ticks sent to a client as one ServerQuiet (nothing changed, no event; hello.quietTicks)',
+      (h) => h.statistics.quietTicks,
+    );
     counter('tessera_dropped_clients_total', 'Clients dropped as slow or idle', (h) => h.statistics.droppedSlow + h.statistics.droppedIdle);
     // protocol 4: the input rule's outcomes (src/net/inputs.ts) and lag compensation (src/net/lag.ts)
     counter(

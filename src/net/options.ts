@@ -321,6 +321,8 @@ export interface HostStats {
   closedMalformed: number;
   rateLimited: number;
   skippedDeltas: number;
+  /** (hello.quietTicks) Ticks sent as one ServerQuiet instead of an empty events message and an empty delta (fanout.ts). */
+  quietTicks: number;
   /** Throws caught in handlers and ticks (HostOptions.onFault). */
   faults: number;
   /** Bounds (admission.ts): joins and stream creations refused, streams and clients forgotten, table sizes. */
@@ -360,6 +362,7 @@ export type HostCounters = Pick<
   | 'closedMalformed'
   | 'rateLimited'
   | 'skippedDeltas'
+  | 'quietTicks'
   | 'faults'
   | 'inputsDeferred'
   | 'inputsLate'
@@ -380,6 +383,7 @@ export function newCounters(): HostCounters {
     closedMalformed: 0,
     rateLimited: 0,
     skippedDeltas: 0,
+    quietTicks: 0,
     faults: 0,
     inputsDeferred: 0,
     inputsLate: 0,

@@ -98,6 +98,8 @@ export interface Session {
   predict: boolean;
   /** (protocol 4, hello.predictRadius) Radius for the nearby bodies' records, m (clamped; 0 = none; predict.ts). */
   predictRadiusM?: number;
+  /** (protocol 4, hello.quietTicks) A tick with no event and an empty delta goes as one ServerQuiet (fanout.ts sendTick). */
+  quiet?: boolean;
   /** (edge host) The hello is being answered by the leader (edge-port.ts). */
   joining?: boolean;
   /** (leader, a client of an edge host) Errors are collected here for the edge's reply instead of sent. */
@@ -669,6 +671,7 @@ export class Sessions {
       s.view = h.world.interest.createView(0, 0, 2);
       s.view.packed = m.packedDeltas === true; // hello.packedDeltas: packed deltas (docs/protocol.md 7.2)
       s.view.predicted = m.predictedDeltas === true; // hello.predictedDeltas: predicted deltas (7.3), before packed
+      s.quiet = m.quietTicks === true; // hello.quietTicks: ServerQuiet for a tick that brings nothing (7.4)
       if (m.interest) {
         s.follow = false;
         this.setInterest(s.view, m.interest);

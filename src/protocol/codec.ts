@@ -82,6 +82,7 @@ export const SERVER_KINDS = [
   'geometry',
   'lagRaycast',
   'avatarRecord',
+  'quiet',
 ] as const satisfies readonly ServerMessage['kind'][];
 /** Shard message kinds in union order (ShardPayload tag t is SHARD_KINDS[t - 1]). */
 export const SHARD_KINDS = ['advance', 'ghosts', 'handoff', 'physicsEvents', 'hash'] as const satisfies readonly ShardMessage['kind'][];
@@ -240,6 +241,7 @@ export function encodeClient(msg: ClientMessage): Uint8Array {
       if (msg.predictRadius !== undefined && msg.predictRadius > 0) C.ClientHello.addPredictRadius(b, u32(msg.predictRadius, 'hello.predictRadius'));
       if (msg.packedDeltas === true) C.ClientHello.addPackedDeltas(b, true);
       if (msg.predictedDeltas === true) C.ClientHello.addPredictedDeltas(b, true);
+      if (msg.quietTicks === true) C.ClientHello.addQuietTicks(b, true);
       off = C.ClientHello.endClientHello(b);
       type = C.ClientPayload.ClientHello;
       break;
@@ -430,6 +432,7 @@ export function decodeClient(bytes: Uint8Array, options?: VerifyOptions): Client
         ...(t.predictRadius() > 0 ? { predictRadius: t.predictRadius() } : {}),
         ...(t.packedDeltas() ? { packedDeltas: true } : {}),
         ...(t.predictedDeltas() ? { predictedDeltas: true } : {}),
+        ...(t.quietTicks() ? { quietTicks: true } : {}),
       };
     }
     case C.ClientPayload.ClientInput: {
@@ -993,6 +996,8 @@ function predictedField(v: Uint8Array | null): { predicted?: Uint8Array } {
 /** vtable slots (4 + 2 x field id) of input_seq / input_tick: ServerSnapshot ids 4, 5; ServerDelta ids 7, 8. */
 const SNAPSHOT_INPUT_SLOTS = [12, 14] as const;
 const DELTA_INPUT_SLOTS = [18, 20] as const;
+/** ServerQuiet ids 2, 3. */
+const QUIET_INPUT_SLOTS = [8, 10] as const;
 
 /**
  * Writes the per-recipient fields of an encoded snapshot or delta in place: input_seq (u32) and
@@ -1017,7 +1022,14 @@ export function setRecipientFields(bytes: Uint8Array, inputSeq: number, inputTic
     payloadAt = at(root, 6);
   if (typeAt === 0 || payloadAt === 0) return false;
   const kind = v.getUint8(typeAt);
-  const slots = kind === S.ServerPayload.ServerSnapshot ? SNAPSHOT_INPUT_SLOTS : kind === S.ServerPayload.ServerDelta ? DELTA_INPUT_SLOTS : null;
+  const slots =
+    kind === S.ServerPayload.ServerSnapshot
+      ? SNAPSHOT_INPUT_SLOTS
+      : kind === S.ServerPayload.ServerDelta
+        ? DELTA_INPUT_SLOTS
+        : kind === S.ServerPayload.ServerQuiet
+          ? QUIET_INPUT_SLOTS
+          : null;
   if (!slots) return false;
   const table = payloadAt + v.getUint32(payloadAt, true);
   if (table + 4 > bytes.length) return false;
@@ -1183,6 +1195,18 @@ export function encodeServer(msg: ServerMessage): Uint8Array {
       type = S.ServerPayload.ServerAvatarRecord;
       break;
     }
+    case 'quiet':
+      S.ServerQuiet.startServerQuiet(b);
+      S.ServerQuiet.addBaseTick(b, u32(msg.baseTick, 'quiet.baseTick'));
+      S.ServerQuiet.addTick(b, u32(msg.tick, 'quiet.tick'));
+      // always written, 0 too: setRecipientFields writes them in place
+      b.forceDefaults(true);
+      S.ServerQuiet.addInputSeq(b, u32(msg.inputSeq, 'quiet.inputSeq'));
+      S.ServerQuiet.addInputTick(b, u32(msg.inputTick, 'quiet.inputTick'));
+      b.forceDefaults(false);
+      off = S.ServerQuiet.endServerQuiet(b);
+      type = S.ServerPayload.ServerQuiet;
+      break;
     default:
       return bad('server message kind', (msg as { kind: unknown }).kind);
   }
@@ -1203,6 +1227,7 @@ const rs = {
   geometry: new S.ServerGeometry(),
   lagRaycast: new S.ServerLagRaycast(),
   avatarRecord: new S.ServerAvatarRecord(),
+  quiet: new S.ServerQuiet(),
   vec: new S.Vec3(),
   state: new S.BodyState(),
   shape: new S.BodyShape(),
@@ -1422,6 +1447,10 @@ export function decodeServer(bytes: Uint8Array, options?: VerifyOptions): Server
         record: (t.recordArray() as Uint8Array).slice(),
         ...(t.nearbyLength() > 0 ? { nearby: (t.nearbyArray() as Uint8Array).slice() } : {}),
       };
+    }
+    case S.ServerPayload.ServerQuiet: {
+      const t = root.payload(rs.quiet) as S.ServerQuiet;
+      return { kind: 'quiet', baseTick: t.baseTick(), tick: t.tick(), inputSeq: t.inputSeq(), inputTick: t.inputTick() };
     }
     default:
       throw protocolError(ERROR.BAD_MESSAGE, 'BAD_UNION', 'ServerMessage.payload: unknown kind');

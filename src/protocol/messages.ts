@@ -118,6 +118,12 @@ export type ClientMessage =
        * instead of `packed`. Absent or false: nothing changes.
        */
       predictedDeltas?: boolean;
+      /**
+       * quietTicks (protocol 4, optional; issue 22): the client understands 'quiet' (docs/protocol.md
+       * section 7.4), so for a tick with no stream event and nothing changed in its view the host
+       * may send one 'quiet' instead of the tick's 'events' and 'delta'. Absent or false: both, always.
+       */
+      quietTicks?: boolean;
     }
   /**
    * tick (protocol 4): the tick the client meant the input for; absent or 0 = none (the open tick
@@ -284,6 +290,13 @@ export type ServerMessage =
    * in the same state, BODY_RECORD_BYTES each, concatenated in slot order (section 19.1); absent when none.
    */
   | { kind: 'avatarRecord'; tick: number; body: Handle; record: Uint8Array; nearby?: Uint8Array }
+  /**
+   * (protocol 4, optional: only to a client whose hello set quietTicks) Tick `tick` brought the
+   * recipient nothing: it stands for an 'events' of `tick` with no events and a 'delta' from
+   * `baseTick` to `tick` with every vector empty and these inputSeq / inputTick
+   * (docs/protocol.md section 7.4). Acknowledge `tick` as that delta.
+   */
+  | { kind: 'quiet'; baseTick: number; tick: number; inputSeq: number; inputTick: number }
   | GeometryPart;
 
 /** Physics command kinds on the shard protocol (match src/physics/world.ts Command). */

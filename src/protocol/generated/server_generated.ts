@@ -21,6 +21,7 @@ export { ServerMessage } from './tessera/server-message';
 export { ServerOwnership } from './tessera/server-ownership';
 export { ServerPayload, unionToServerPayload, unionListToServerPayload } from './tessera/server-payload';
 export { ServerPong } from './tessera/server-pong';
+export { ServerQuiet } from './tessera/server-quiet';
 export { ServerSnapshot } from './tessera/server-snapshot';
 export { ServerWelcome } from './tessera/server-welcome';
 export { Shape } from './tessera/shape';

@@ -114,8 +114,18 @@ predictRadius():number {
   return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
 }
 
+/**
+ * (protocol 4, optional; issue 22) The client understands ServerQuiet (docs/protocol.md section
+ * 7.4): for a tick with no stream event and nothing changed in its view, the host may send one
+ * ServerQuiet instead of that tick's ServerEvents and ServerDelta. Absent or false: both, always.
+ */
+quietTicks():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 24);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
 static startClientHello(builder:flatbuffers.Builder) {
-  builder.startObject(10);
+  builder.startObject(11);
 }
 
 static addVersion(builder:flatbuffers.Builder, version:number) {
@@ -156,6 +166,10 @@ static addPredictedDeltas(builder:flatbuffers.Builder, predictedDeltas:boolean) 
 
 static addPredictRadius(builder:flatbuffers.Builder, predictRadius:number) {
   builder.addFieldInt32(9, predictRadius, 0);
+}
+
+static addQuietTicks(builder:flatbuffers.Builder, quietTicks:boolean) {
+  builder.addFieldInt8(10, +quietTicks, +false);
 }
 
 static endClientHello(builder:flatbuffers.Builder):flatbuffers.Offset {

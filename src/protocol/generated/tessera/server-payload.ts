@@ -10,6 +10,7 @@ import { ServerGeometry } from '../tessera/server-geometry';
 import { ServerLagRaycast } from '../tessera/server-lag-raycast';
 import { ServerOwnership } from '../tessera/server-ownership';
 import { ServerPong } from '../tessera/server-pong';
+import { ServerQuiet } from '../tessera/server-quiet';
 import { ServerSnapshot } from '../tessera/server-snapshot';
 import { ServerWelcome } from '../tessera/server-welcome';
 
@@ -30,13 +31,14 @@ export enum ServerPayload {
   ServerPong = 9,
   ServerGeometry = 10,
   ServerLagRaycast = 11,
-  ServerAvatarRecord = 12
+  ServerAvatarRecord = 12,
+  ServerQuiet = 13
 }
 
 export function unionToServerPayload(
   type: ServerPayload,
-  accessor: (obj:ServerAdminResult|ServerAvatarRecord|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerLagRaycast|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome) => ServerAdminResult|ServerAvatarRecord|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerLagRaycast|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome|null
-): ServerAdminResult|ServerAvatarRecord|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerLagRaycast|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome|null {
+  accessor: (obj:ServerAdminResult|ServerAvatarRecord|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerLagRaycast|ServerOwnership|ServerPong|ServerQuiet|ServerSnapshot|ServerWelcome) => ServerAdminResult|ServerAvatarRecord|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerLagRaycast|ServerOwnership|ServerPong|ServerQuiet|ServerSnapshot|ServerWelcome|null
+): ServerAdminResult|ServerAvatarRecord|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerLagRaycast|ServerOwnership|ServerPong|ServerQuiet|ServerSnapshot|ServerWelcome|null {
   switch(ServerPayload[type]) {
     case 'NONE': return null; 
     case 'ServerWelcome': return accessor(new ServerWelcome())! as ServerWelcome;
@@ -51,15 +53,16 @@ export function unionToServerPayload(
     case 'ServerGeometry': return accessor(new ServerGeometry())! as ServerGeometry;
     case 'ServerLagRaycast': return accessor(new ServerLagRaycast())! as ServerLagRaycast;
     case 'ServerAvatarRecord': return accessor(new ServerAvatarRecord())! as ServerAvatarRecord;
+    case 'ServerQuiet': return accessor(new ServerQuiet())! as ServerQuiet;
     default: return null;
   }
 }
 
 export function unionListToServerPayload(
   type: ServerPayload, 
-  accessor: (index: number, obj:ServerAdminResult|ServerAvatarRecord|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerLagRaycast|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome) => ServerAdminResult|ServerAvatarRecord|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerLagRaycast|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome|null, 
+  accessor: (index: number, obj:ServerAdminResult|ServerAvatarRecord|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerLagRaycast|ServerOwnership|ServerPong|ServerQuiet|ServerSnapshot|ServerWelcome) => ServerAdminResult|ServerAvatarRecord|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerLagRaycast|ServerOwnership|ServerPong|ServerQuiet|ServerSnapshot|ServerWelcome|null, 
   index: number
-): ServerAdminResult|ServerAvatarRecord|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerLagRaycast|ServerOwnership|ServerPong|ServerSnapshot|ServerWelcome|null {
+): ServerAdminResult|ServerAvatarRecord|ServerChat|ServerDelta|ServerError|ServerEvents|ServerGeometry|ServerLagRaycast|ServerOwnership|ServerPong|ServerQuiet|ServerSnapshot|ServerWelcome|null {
   switch(ServerPayload[type]) {
     case 'NONE': return null; 
     case 'ServerWelcome': return accessor(index, new ServerWelcome())! as ServerWelcome;
@@ -74,6 +77,7 @@ export function unionListToServerPayload(
     case 'ServerGeometry': return accessor(index, new ServerGeometry())! as ServerGeometry;
     case 'ServerLagRaycast': return accessor(index, new ServerLagRaycast())! as ServerLagRaycast;
     case 'ServerAvatarRecord': return accessor(index, new ServerAvatarRecord())! as ServerAvatarRecord;
+    case 'ServerQuiet': return accessor(index, new ServerQuiet())! as ServerQuiet;
     default: return null;
   }
 }
