@@ -280,7 +280,12 @@ export function edgeMetrics(registry: Registry, read: () => EdgeStats | null): v
   totalCounter(registry, 'tessera_edge_ticks_total', 'Logged ticks this edge host applied to its copy', () => read()?.ticks);
   totalCounter(registry, 'tessera_edge_mismatches_total', "Logged ticks whose hash differed from this edge host's copy", () => read()?.mismatches);
   totalCounter(registry, 'tessera_edge_forward_batches_total', 'Batched requests this edge host sent the leader', () => read()?.batches);
-  totalCounter(registry, 'tessera_edge_forward_batch_entries_total', 'Joins, messages and leaves held by the batches this edge host sent', () => read()?.batchEntries);
+  totalCounter(
+    registry,
+    'tessera_edge_forward_batch_entries_total',
+    'Joins, messages and leaves held by the batches this edge host sent',
+    () => read()?.batchEntries,
+  );
   readGauge(registry, 'tessera_edge_forward_batch_largest', 'Most entries one batch of this edge host held', () => read()?.largestBatch);
   totalCounter(registry, 'tessera_edge_revoked_total', 'Sockets this edge host closed because the leader revoked their token', () => read()?.revoked);
 }
@@ -467,7 +472,8 @@ class NatsEdgeLink implements EdgeLink {
         try {
           answers = decodeReply(m.data, q.length);
         } catch (e) {
-          for (let i = 0; i < q.length; i++) answer(i, { ok: false, code: ERROR.INTERNAL, message: `the leader's answer did not parse: ${(e as Error).message}` });
+          for (let i = 0; i < q.length; i++)
+            answer(i, { ok: false, code: ERROR.INTERNAL, message: `the leader's answer did not parse: ${(e as Error).message}` });
           return;
         }
         for (let i = 0; i < q.length; i++) answer(i, answers[i]);
