@@ -70,7 +70,7 @@ import {
   type BatchEntry,
 } from './edge-batch';
 
-/** The edge subjects of world `world`: `tessera.<world>.edge.<kind>` (kind: join, leave, heard, or a forwarded ClientMessage kind). */
+/** The edge subjects of world `world`: `tessera.<world>.edge.<kind>` (kind: batch, heard, auth, revoked). */
 export function edgeSubject(world: string, kind: string): string {
   return `tessera.${world}.edge.${kind}`;
 }
