@@ -152,7 +152,12 @@ export class EdgeServer {
           return;
         }
         if (kind === 'batch') {
-          if (msg.reply) msg.respond(EdgeServer.batch(port, msg.data, world, log));
+          const reply = EdgeServer.batch(port, msg.data, world, log);
+          try {
+            if (msg.reply) msg.respond(reply);
+          } catch (e) {
+            log?.warn({ world, bytes: reply.byteLength, err: (e as Error).message }, 'edge: a batch answer could not be sent');
+          }
           return;
         }
         let answer: Answer;
@@ -161,7 +166,10 @@ export class EdgeServer {
           if (kind === 'heard') {
             if (Array.isArray(body.k)) port.heard(body.k.filter((x): x is string => typeof x === 'string'));
             answer = { ok: true };
-          } else answer = { ok: false, code: ERROR.NOT_FOUND, message: `no edge subject ${kind}: forwarded messages go in batches` };
+          }
+          // (an edge of an older version asking one request per message: BAD_VERSION, not
+          // NOT_FOUND, which would make it close its client to say hello again, over and over)
+          else answer = { ok: false, code: ERROR.BAD_VERSION, message: `no edge subject ${kind}: this leader takes forwarded messages in batches` };
         } catch (e) {
           log?.error({ world, kind, err: (e as Error).message }, 'edge: request failed');
           answer = { ok: false, code: ERROR.INTERNAL, message: 'the leader failed on this request' };
