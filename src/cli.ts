@@ -201,6 +201,16 @@ export function program(): Command {
     .addOption(new Option('--edge-max-pending <n>', `with --edge: requests waiting for the leader, at most [${DEFAULT_SERVE.edgeMaxPending}]`))
     .addOption(new Option('--edge-timeout-ms <ms>', `with --edge: ms to wait for the leader's answer [${DEFAULT_SERVE.edgeTimeoutMs}]`))
     .addOption(
+      new Option('--edge-batch-ms <ms>', `with --edge: ms a batch of forwarded messages waits for more after its first [${DEFAULT_SERVE.edgeBatchMs}]`),
+    )
+    .addOption(
+      new Option(
+        '--edge-batch-max-entries <n>',
+        `with --edge: most messages (joins, leaves) of one batch to the leader [${DEFAULT_SERVE.edgeBatchMaxEntries}]`,
+      ),
+    )
+    .addOption(new Option('--edge-batch-max-bytes <n>', `with --edge: most bytes of one batch to the leader [${DEFAULT_SERVE.edgeBatchMaxBytes}]`))
+    .addOption(
       new Option(
         '--replicate-snapshot-every <ticks>',
         `ticks between the leader's snapshots for replicas (object store TESSERA_SNAP_<id>; 0 = none) [${DEFAULT_SERVE.replicateSnapshotEvery}]`,

@@ -184,6 +184,14 @@ export interface ServeConfig {
   /** With `edge`: ms to wait for the leader's answer before answering the client BUSY. */
   edgeTimeoutMs: number;
   /**
+   * With `edge`: the edge sends its clients' joins, messages and leaves to the leader in batches
+   * (edge.ts EdgeBatchOptions): ms a batch waits after its first entry (0..1,000), most entries
+   * (1..4,096) and most bytes (1,024..1,048,576) of one batch.
+   */
+  edgeBatchMs: number;
+  edgeBatchMaxEntries: number;
+  edgeBatchMaxBytes: number;
+  /**
    * With `replicate`: bytes of messages to clients that may wait for their tick to be in JetStream
    * (HostOptions.maxHeldBytes, src/net/send-gate.ts); beyond it the oldest waiting client is closed.
    */
@@ -243,6 +251,9 @@ export const DEFAULT_SERVE: ServeConfig = {
   edge: false,
   edgeMaxPending: 4096,
   edgeTimeoutMs: 2000,
+  edgeBatchMs: 4,
+  edgeBatchMaxEntries: 1024,
+  edgeBatchMaxBytes: 256 * 1024,
   replicateSnapshotEvery: 600,
   replicateSnapshotKeep: 3,
   replicateSnapshotMaxBytes: 256 * 1024 * 1024,
@@ -305,6 +316,9 @@ const ENV: Record<keyof ServeConfig, string> = {
   edge: 'TESSERA_EDGE',
   edgeMaxPending: 'TESSERA_EDGE_MAX_PENDING',
   edgeTimeoutMs: 'TESSERA_EDGE_TIMEOUT_MS',
+  edgeBatchMs: 'TESSERA_EDGE_BATCH_MS',
+  edgeBatchMaxEntries: 'TESSERA_EDGE_BATCH_MAX_ENTRIES',
+  edgeBatchMaxBytes: 'TESSERA_EDGE_BATCH_MAX_BYTES',
   replicateSnapshotEvery: 'TESSERA_REPLICATE_SNAPSHOT_EVERY',
   replicateSnapshotKeep: 'TESSERA_REPLICATE_SNAPSHOT_KEEP',
   replicateSnapshotMaxBytes: 'TESSERA_REPLICATE_SNAPSHOT_MAX_BYTES',
@@ -360,6 +374,9 @@ export function resolveConfig(flags: Partial<Record<keyof ServeConfig, unknown>>
       'edge',
       'edgeMaxPending',
       'edgeTimeoutMs',
+      'edgeBatchMs',
+      'edgeBatchMaxEntries',
+      'edgeBatchMaxBytes',
       'replicateSnapshotEvery',
       'replicateSnapshotKeep',
       'replicateSnapshotMaxBytes',
@@ -455,6 +472,12 @@ function check(key: keyof ServeConfig, raw: unknown, source: string): unknown {
       return int(1, 1_000_000);
     case 'edgeTimeoutMs':
       return int(100, 60_000);
+    case 'edgeBatchMs':
+      return int(0, 1000);
+    case 'edgeBatchMaxEntries':
+      return int(1, 4096);
+    case 'edgeBatchMaxBytes':
+      return int(1024, 1024 * 1024);
     case 'replicateSnapshotEvery':
       return int(0, 1_000_000);
     case 'replicateSnapshotKeep':
@@ -683,6 +706,7 @@ export async function serve(
           },
           maxPending: cfg.edgeMaxPending,
           timeoutMs: cfg.edgeTimeoutMs,
+          batch: { ms: cfg.edgeBatchMs, maxEntries: cfg.edgeBatchMaxEntries, maxBytes: cfg.edgeBatchMaxBytes },
           snapshotMaxBytes: cfg.replicateSnapshotMaxBytes,
           log,
         });

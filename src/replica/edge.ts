@@ -9,23 +9,31 @@
  *            host and sessions: Host.replaceWorld)
  *            each logged tick: Host.applyLogged (EventStream.mirrorTick + MainSim.apply, hash ==
  *            logged hash?) -> the host's own fan-out (events, snapshots/deltas, interest)
- *          client hello -> token checked against the replica's own accounts -> request
- *            tessera.<world>.edge.join -> the leader's public id -> welcome
- *          input, chat, publish, spawn, ownership, admin -> request tessera.<world>.edge.<kind>
- *            -> the leader's errors (relayed to the client) and the input's applied tick
- *            (acknowledged in the state message once the copy has applied that tick)
+ *          client hello -> token checked against the replica's own accounts -> a join entry
+ *          input, chat, publish, spawn, ownership, admin -> a message entry (the client's bytes)
+ *          a socket closed -> a leave entry
+ *            entries of all its clients, in arrival order -> one batch (edge-batch.ts frame) per
+ *            EdgeBatchOptions.ms (or at once at maxEntries / maxBytes) -> ONE request
+ *            tessera.<world>.edge.batch -> one answer per entry: the public id (-> welcome), the
+ *            leader's errors (relayed to the client) and the input's applied tick (acknowledged
+ *            in the state message once the copy has applied that tick)
  *          every silenceMs/3: publish tessera.<world>.edge.heard (its clients' keys)
- *          a socket closed -> publish tessera.<world>.edge.leave
- *  leader: EdgeServer subscribes tessera.<world>.edge.> -> Host.edgePort() (src/net/edge-port.ts)
+ *  leader: EdgeServer subscribes tessera.<world>.edge.> -> a batch's entries in order ->
+ *            Host.edgePort() (src/net/edge-port.ts) join / message / leave
  * ```
+ *
+ * Batches make the leader's requests per second grow with the number of edges, not of clients
+ * (at most 1000 / ms per edge while no batch fills); the messages of one client keep their order
+ * (one queue per edge, batches sent in order on one connection, applied in order by the leader).
  *
  * The edge shows only ticks its log has: it applies nothing but the JetStream log, whose ticks
  * are stored before anyone reads them, so an input is acknowledged to an edge client only once
  * the tick that holds it is stored (DESIGN.md invariant 4).
  *
- * Bounds: at most `maxPending` requests waiting for the leader per edge (a message past it is
- * answered BUSY at once and counted); each waits at most `timeoutMs` (then BUSY: "the leader did
- * not answer"). No leader (no responders) is BUSY too; the edge stays up and keeps serving its
+ * Bounds: at most `maxPending` joins and messages waiting for the leader per edge, queued or in a
+ * batch sent and not answered (a message past it is answered BUSY at once and counted); each
+ * batch waits at most `timeoutMs` (then BUSY for each of its entries: "the leader did not
+ * answer"). No leader (no responders) is BUSY too; the edge stays up and keeps serving its
  * copy. Figures: `EdgeHost.stats()`.
  */
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
@@ -35,7 +43,7 @@ import { readGauge, totalCounter } from '../net/prom-counter';
 import { CLOSE, ERROR, errorBody, type ErrorCode } from '../protocol/errors';
 import type { ClientMessage } from '../protocol/messages';
 import { Host, type HostOptions } from '../net/host';
-import { EdgeRefusal, type EdgeLink, type EdgePort, type EdgeReply, type TokenRevocation } from '../net/edge-port';
+import { EdgeRefusal, type EdgeLink, type EdgePort, type TokenRevocation } from '../net/edge-port';
 import { AUTH_BODY_LIMIT, type HttpAnswer } from '../net/auth-endpoint';
 import { tokenHash } from '../persist/accounts';
 import type { AdminStore, ChatStore } from '../persist/store';
@@ -47,8 +55,22 @@ import { ReplicaNode, type ExternalCopy } from './replica-node';
 import { captureSnapshot, SnapshotStore, type SnapshotErrorCode } from './snapshots';
 import { JetStreamTickLog, ReplicaError } from './jetstream-log';
 import type { LoggedTick } from './log-codec';
+import {
+  BATCH_MAX_BYTES,
+  BATCH_MAX_ENTRIES,
+  BatchError,
+  decodeBatch,
+  decodeReply,
+  encodeBatch,
+  encodeRefusal,
+  encodeReply,
+  entryBound,
+  OP,
+  type BatchAnswer,
+  type BatchEntry,
+} from './edge-batch';
 
-/** The edge subjects of world `world`: `tessera.<world>.edge.<kind>` (kind: join, leave, heard, or a forwarded ClientMessage kind). */
+/** The edge subjects of world `world`: `tessera.<world>.edge.<kind>` (kind: batch, heard, auth, revoked). */
 export function edgeSubject(world: string, kind: string): string {
   return `tessera.${world}.edge.${kind}`;
 }
@@ -73,7 +95,27 @@ export const DEFAULT_EDGE_MAX_PENDING = 4096;
 /** Default ms an edge waits for the leader's answer. */
 export const DEFAULT_EDGE_TIMEOUT_MS = 2000;
 
-type Answer = { ok: true; p?: number; r?: EdgeReply; h?: HttpAnswer } | { ok: false; code: ErrorCode; message: string };
+/**
+ * How an edge gathers its clients' joins, messages and leaves into batches (one NATS request
+ * each, edge-batch.ts): a batch goes `ms` after its first entry, or at once when it holds
+ * `maxEntries` entries or another entry would take it past `maxBytes` bytes.
+ */
+export interface EdgeBatchOptions {
+  /** ms a batch waits for more entries after its first (0: the next timer phase of the event loop). */
+  ms: number;
+  /** Most entries of one batch, 1..BATCH_MAX_ENTRIES (4,096). */
+  maxEntries: number;
+  /** Most bytes of one batch frame, 1,024..BATCH_MAX_BYTES (1 MiB; an entry larger than this goes alone). */
+  maxBytes: number;
+}
+
+/**
+ * Default batching: 4 ms (at most 250 requests a second per edge whatever its number of clients,
+ * while a message waits well under a tick at 60 Hz), 1,024 entries, 256 KiB.
+ */
+export const DEFAULT_EDGE_BATCH: Readonly<EdgeBatchOptions> = { ms: 4, maxEntries: 1024, maxBytes: 256 * 1024 };
+
+type Answer = { ok: true; h?: HttpAnswer } | { ok: false; code: ErrorCode; message: string };
 
 /** A revocation as published on `tessera.<world>.edge.revoked`: the token's SHA-256 (hex, as accounts.ts stores it), never the token. */
 interface RevokedBody {
@@ -109,33 +151,71 @@ export class EdgeServer {
             .catch((e: Error) => log?.warn({ world, err: e.message }, 'edge: an auth answer could not be sent'));
           return;
         }
+        if (kind === 'batch') {
+          const reply = EdgeServer.batch(port, msg.data, world, log);
+          try {
+            if (msg.reply) msg.respond(reply);
+          } catch (e) {
+            log?.warn({ world, bytes: reply.byteLength, err: (e as Error).message }, 'edge: a batch answer could not be sent');
+          }
+          return;
+        }
         let answer: Answer;
         try {
-          const body = JSON.parse(dec.decode(msg.data)) as { k?: unknown; t?: unknown; a?: unknown; b?: unknown };
+          const body = JSON.parse(dec.decode(msg.data)) as { k?: unknown };
           if (kind === 'heard') {
             if (Array.isArray(body.k)) port.heard(body.k.filter((x): x is string => typeof x === 'string'));
             answer = { ok: true };
-          } else if (typeof body.k !== 'string') {
-            answer = { ok: false, code: ERROR.BAD_VALUE, message: 'no key' };
-          } else if (kind === 'join') {
-            answer = { ok: true, p: port.join(body.k, typeof body.t === 'string' ? body.t : '', typeof body.a === 'string' ? body.a : '') };
-          } else if (kind === 'leave') {
-            port.leave(body.k);
-            answer = { ok: true };
-          } else {
-            answer = { ok: true, r: port.message(body.k, Buffer.from(typeof body.b === 'string' ? body.b : '', 'base64')) };
           }
+          // (an edge of an older version asking one request per message: BAD_VERSION, not
+          // NOT_FOUND, which would make it close its client to say hello again, over and over)
+          else answer = { ok: false, code: ERROR.BAD_VERSION, message: `no edge subject ${kind}: this leader takes forwarded messages in batches` };
         } catch (e) {
-          if (e instanceof EdgeRefusal) answer = { ok: false, code: e.code, message: e.message };
-          else {
-            log?.error({ world, kind, err: (e as Error).message }, 'edge: request failed');
-            answer = { ok: false, code: ERROR.INTERNAL, message: 'the leader failed on this request' };
-          }
+          log?.error({ world, kind, err: (e as Error).message }, 'edge: request failed');
+          answer = { ok: false, code: ERROR.INTERNAL, message: 'the leader failed on this request' };
         }
         if (msg.reply) msg.respond(enc.encode(JSON.stringify(answer)));
       },
     });
     return new EdgeServer(sub);
+  }
+
+  /**
+   * A batch of an edge (edge-batch.ts frames): its entries applied in order, each as a direct
+   * request would be (EdgePort.join / message / leave: the same rate limits, validation and
+   * input rule as the leader's own clients); one answer per entry, a refusal carrying its
+   * EdgeRefusal code (INTERNAL for another error, logged). A frame that does not parse, or
+   * above BATCH_MAX_BYTES / BATCH_MAX_ENTRIES, is refused whole (BAD_MESSAGE, BAD_VERSION,
+   * TOO_LARGE) before any entry is applied.
+   */
+  private static batch(port: EdgePort, data: Uint8Array, world: string, log?: Logger): Uint8Array {
+    let entries: BatchEntry[];
+    try {
+      entries = decodeBatch(data);
+    } catch (e) {
+      const code = e instanceof BatchError ? e.code : ERROR.BAD_MESSAGE;
+      log?.warn({ world, bytes: data.byteLength, err: (e as Error).message }, 'edge: a batch was refused');
+      return encodeRefusal(code, (e as Error).message);
+    }
+    const answers: BatchAnswer[] = new Array(entries.length);
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      try {
+        if (e.op === OP.MESSAGE) answers[i] = { ok: true, op: OP.MESSAGE, reply: port.message(e.key, e.bytes) };
+        else if (e.op === OP.JOIN) answers[i] = { ok: true, op: OP.JOIN, publicId: port.join(e.key, e.token, e.address) };
+        else {
+          port.leave(e.key);
+          answers[i] = { ok: true, op: OP.LEAVE };
+        }
+      } catch (err) {
+        if (err instanceof EdgeRefusal) answers[i] = { ok: false, code: err.code, message: err.message };
+        else {
+          log?.error({ world, op: e.op, err: (err as Error).message }, 'edge: a batch entry failed');
+          answers[i] = { ok: false, code: ERROR.INTERNAL, message: 'the leader failed on this request' };
+        }
+      }
+    }
+    return encodeReply(answers);
   }
 
   /** A forwarded POST /auth/:action: {a: action, z: Authorization header, d: address, b: body, base64} -> the leader's HTTP answer. */
@@ -177,6 +257,10 @@ export interface EdgeStats {
   maxPending: number;
   /** Messages forwarded to the leader. */
   forwarded: number;
+  /** Batches sent to the leader (requests), the entries they held (joins, messages, leaves), the most one held. */
+  batches: number;
+  batchEntries: number;
+  largestBatch: number;
   /** Messages answered BUSY: past maxPending, leader timed out or absent. */
   busy: number;
   /** Logged ticks applied to the copy, and ticks whose hash differed from the log's. */
@@ -191,7 +275,10 @@ export interface EdgeStats {
  * running now): gauges `tessera_edge_pending_requests` and `tessera_edge_max_pending_requests`,
  * counters `tessera_edge_forwarded_total`, `tessera_edge_busy_total` (messages answered BUSY:
  * bound reached, leader absent or late), `tessera_edge_ticks_total`, `tessera_edge_mismatches_total`,
- * `tessera_edge_revoked_total` (sockets closed by the leader's revocations).
+ * `tessera_edge_revoked_total` (sockets closed by the leader's revocations),
+ * `tessera_edge_forward_batches_total` (requests carrying forwarded entries),
+ * `tessera_edge_forward_batch_entries_total` (joins, messages and leaves they held: their ratio is
+ * the mean batch size), gauge `tessera_edge_forward_batch_largest` (most entries of one batch).
  */
 export function edgeMetrics(registry: Registry, read: () => EdgeStats | null): void {
   readGauge(registry, 'tessera_edge_pending_requests', 'Requests of this edge host waiting for the leader', () => read()?.pending);
@@ -200,15 +287,43 @@ export function edgeMetrics(registry: Registry, read: () => EdgeStats | null): v
   totalCounter(registry, 'tessera_edge_busy_total', 'Client messages answered BUSY: too many waiting, or the leader absent or late', () => read()?.busy);
   totalCounter(registry, 'tessera_edge_ticks_total', 'Logged ticks this edge host applied to its copy', () => read()?.ticks);
   totalCounter(registry, 'tessera_edge_mismatches_total', "Logged ticks whose hash differed from this edge host's copy", () => read()?.mismatches);
+  totalCounter(registry, 'tessera_edge_forward_batches_total', 'Batched requests this edge host sent the leader', () => read()?.batches);
+  totalCounter(
+    registry,
+    'tessera_edge_forward_batch_entries_total',
+    'Joins, messages and leaves held by the batches this edge host sent',
+    () => read()?.batchEntries,
+  );
+  readGauge(registry, 'tessera_edge_forward_batch_largest', 'Most entries one batch of this edge host held', () => read()?.largestBatch);
   totalCounter(registry, 'tessera_edge_revoked_total', 'Sockets this edge host closed because the leader revoked their token', () => read()?.revoked);
 }
 
-/** The edge's end of the link (EdgeLink over NATS request/reply). */
+/** `o` over DEFAULT_EDGE_BATCH, each field clamped to its range (EdgeBatchOptions). */
+export function edgeBatchOptions(o: Partial<EdgeBatchOptions> = {}): EdgeBatchOptions {
+  const clamp = (x: number | undefined, d: number, lo: number, hi: number): number =>
+    x === undefined || !Number.isFinite(x) ? d : Math.min(hi, Math.max(lo, Math.floor(x)));
+  return {
+    ms: clamp(o.ms, DEFAULT_EDGE_BATCH.ms, 0, 1000),
+    maxEntries: clamp(o.maxEntries, DEFAULT_EDGE_BATCH.maxEntries, 1, BATCH_MAX_ENTRIES),
+    maxBytes: clamp(o.maxBytes, DEFAULT_EDGE_BATCH.maxBytes, 1024, BATCH_MAX_BYTES),
+  };
+}
+
+/** The edge's end of the link (EdgeLink over NATS request/reply; joins, messages and leaves in batches). */
 class NatsEdgeLink implements EdgeLink {
   pending = 0;
   forwarded = 0;
   busy = 0;
+  /** Batches sent, the entries they held (joins, messages, leaves), the most entries one held. */
+  batches = 0;
+  batched = 0;
+  largestBatch = 0;
   readonly keys = new Map<Session, string>();
+  /** Entries waiting for the next batch, their bytes (entryBound), the flush timer. */
+  private queue: Array<{ entry: BatchEntry; resolve: (a: BatchAnswer) => void; counted: boolean }> = [];
+  private queuedBytes = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
   private errorTo: (s: Session, code: ErrorCode, message: string) => void = () => {};
   private closeTo: (s: Session, reason: string) => void = () => {};
 
@@ -217,6 +332,7 @@ class NatsEdgeLink implements EdgeLink {
     private readonly world: string,
     private readonly timeoutMs: number,
     readonly maxPending: number,
+    private readonly batch: EdgeBatchOptions,
     /** Whether this edge's own token check accepts `token` yet (its copy of the sessions). */
     private readonly knows: (token: string) => boolean,
   ) {}
@@ -274,34 +390,120 @@ class NatsEdgeLink implements EdgeLink {
   }
 
   async join(s: Session, key: string): Promise<number> {
-    const a = await this.ask('join', { k: key, t: s.token, a: s.address });
+    const a = await this.enqueue({ op: OP.JOIN, key, token: s.token ?? '', address: s.address });
+    if (!a.ok) throw new EdgeRefusal(a.code, a.message);
     this.keys.set(s, key);
-    return a.p as number;
+    return a.op === OP.JOIN ? a.publicId : 0;
   }
 
   forward(s: Session, m: ClientMessage, bytes: Uint8Array): void {
     const key = this.keys.get(s);
     if (key === undefined) return;
     this.forwarded++;
-    this.ask(m.kind, { k: key, b: Buffer.from(bytes).toString('base64') }).then(
-      (a) => {
-        const r = a.r as EdgeReply;
-        for (const e of r.errors) this.errorTo(s, e.code, e.message);
-        if (r.applied > 0) s.inputs.pending.push({ tick: r.applied, seq: r.seq, body: '' });
-      },
-      (e: EdgeRefusal) => {
-        this.errorTo(s, e.code, `${m.kind}: ${e.message}`);
+    this.enqueue({ op: OP.MESSAGE, key, bytes }).then((a) => {
+      if (!a.ok) {
+        this.errorTo(s, a.code, `${m.kind}: ${a.message}`);
         // the leader does not know this client (a new leader since its hello): it must say hello again
-        if (e.code === ERROR.NOT_FOUND) this.closeTo(s, 'the leader changed: reconnect');
-      },
-    );
+        if (a.code === ERROR.NOT_FOUND) this.closeTo(s, 'the leader changed: reconnect');
+        return;
+      }
+      if (a.op !== OP.MESSAGE) return;
+      const r = a.reply;
+      for (const e of r.errors) this.errorTo(s, e.code, e.message);
+      if (r.applied > 0) s.inputs.pending.push({ tick: r.applied, seq: r.seq, body: '' });
+    });
   }
 
   left(s: Session): void {
     const key = this.keys.get(s);
     if (key === undefined) return;
     this.keys.delete(s);
-    this.nc.publish(edgeSubject(this.world, 'leave'), enc.encode(JSON.stringify({ k: key })));
+    // in the batch, after the client's messages still waiting (the leader applies them, then the leave)
+    if (!this.nc.isClosed()) void this.enqueue({ op: OP.LEAVE, key });
+  }
+
+  /**
+   * Queues `e` for the next batch; resolves with its answer, never rejects: BUSY when maxPending
+   * joins and messages already wait (queued or sent, unanswered), when the leader does not
+   * answer within timeoutMs or there is none, TOO_LARGE when the entry alone exceeds
+   * BATCH_MAX_BYTES. A leave neither counts nor is refused as BUSY (it is dropped then: the
+   * leader drops the client after silenceMs without `heard`).
+   */
+  private enqueue(e: BatchEntry): Promise<BatchAnswer> {
+    const counted = e.op !== OP.LEAVE;
+    if (this.closed) return Promise.resolve({ ok: false, code: ERROR.BUSY, message: 'the edge host stops' });
+    if (counted && this.pending >= this.maxPending) {
+      this.busy++;
+      return Promise.resolve({ ok: false, code: ERROR.BUSY, message: `${this.maxPending} requests already wait for the leader: retry` });
+    }
+    const size = entryBound(e);
+    if (size + 3 > BATCH_MAX_BYTES)
+      return Promise.resolve({ ok: false, code: ERROR.TOO_LARGE, message: `a forwarded message is at most ${BATCH_MAX_BYTES - 16} bytes` });
+    if (counted) this.pending++;
+    // (a bound reached by this entry: the batch so far goes now, the entry opens the next one)
+    if (this.queue.length > 0 && this.queuedBytes + size > this.batch.maxBytes) this.flush();
+    return new Promise<BatchAnswer>((resolve) => {
+      this.queue.push({ entry: e, resolve, counted });
+      this.queuedBytes += size;
+      if (this.queue.length >= this.batch.maxEntries) this.flush();
+      else if (this.timer === null) this.timer = setTimeout(() => this.flush(), this.batch.ms);
+    });
+  }
+
+  /** Sends the queued entries as one request (edge-batch.ts) and hands each its answer. */
+  private flush(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const q = this.queue;
+    if (q.length === 0) return;
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.batches++;
+    this.batched += q.length;
+    if (q.length > this.largestBatch) this.largestBatch = q.length;
+    const answer = (i: number, a: BatchAnswer): void => {
+      if (q[i].counted) this.pending--;
+      q[i].resolve(a);
+    };
+    let frame: Uint8Array;
+    try {
+      frame = encodeBatch(q.map((x) => x.entry));
+    } catch (e) {
+      for (let i = 0; i < q.length; i++) answer(i, { ok: false, code: ERROR.INTERNAL, message: `the batch could not be encoded: ${(e as Error).message}` });
+      return;
+    }
+    this.nc.request(edgeSubject(this.world, 'batch'), frame, { timeout: this.timeoutMs }).then(
+      (m) => {
+        let answers: BatchAnswer[];
+        try {
+          answers = decodeReply(m.data, q.length);
+        } catch (e) {
+          for (let i = 0; i < q.length; i++)
+            answer(i, { ok: false, code: ERROR.INTERNAL, message: `the leader's answer did not parse: ${(e as Error).message}` });
+          return;
+        }
+        for (let i = 0; i < q.length; i++) answer(i, answers[i]);
+      },
+      (e: Error) => {
+        const busy = { ok: false as const, code: ERROR.BUSY, message: `the leader did not answer within ${this.timeoutMs} ms (${e.message}): retry` };
+        for (let i = 0; i < q.length; i++) {
+          if (q[i].counted) this.busy++;
+          answer(i, busy);
+        }
+      },
+    );
+  }
+
+  /**
+   * Sends what is queued (the leaves of the clients the stopping host closed, so the leader
+   * drops them now rather than after silenceMs) and takes nothing more: a later entry is
+   * answered BUSY. Called when the edge stops, before its connection closes.
+   */
+  close(): void {
+    this.flush();
+    this.closed = true;
   }
 
   /** Vouches for every joined client (EdgePort.heard). */
@@ -325,6 +527,8 @@ export interface EdgeHostOptions {
   maxPending?: number;
   /** ms to wait for the leader's answer (default DEFAULT_EDGE_TIMEOUT_MS). */
   timeoutMs?: number;
+  /** How forwarded entries are batched (default DEFAULT_EDGE_BATCH; each field clamped to its range). */
+  batch?: Partial<EdgeBatchOptions>;
   /** Largest snapshot read, bytes (snapshots.ts SnapshotStoreOptions.maxBytes). */
   snapshotMaxBytes?: number;
   /** ms to wait for the copy to reach the log's end at start (default 30,000). */
@@ -391,7 +595,14 @@ export class EdgeHost {
       const snaps = await SnapshotStore.open(nc, { world: o.world, maxBytes: o.snapshotMaxBytes });
       const check = o.host.authenticate ?? (o.host.accounts ? (t: string) => o.host.accounts?.authenticate(t) ?? null : null);
       const knows = (t: string): boolean => (check ? check(t) !== null : true);
-      const link = new NatsEdgeLink(nc, o.world, o.timeoutMs ?? DEFAULT_EDGE_TIMEOUT_MS, o.maxPending ?? DEFAULT_EDGE_MAX_PENDING, knows);
+      const link = new NatsEdgeLink(
+        nc,
+        o.world,
+        o.timeoutMs ?? DEFAULT_EDGE_TIMEOUT_MS,
+        o.maxPending ?? DEFAULT_EDGE_MAX_PENDING,
+        edgeBatchOptions(o.batch),
+        knows,
+      );
       edge = new EdgeHost(nc, link, tickLog, snaps, o);
       await edge.build(o.host.port ?? 0);
       const silence = o.host.silenceMs ?? 5000;
@@ -569,6 +780,9 @@ export class EdgeHost {
       pending: this.link.pending,
       maxPending: this.link.maxPending,
       forwarded: this.link.forwarded,
+      batches: this.link.batches,
+      batchEntries: this.link.batched,
+      largestBatch: this.link.largestBatch,
       busy: this.link.busy,
       ticks: this.ticks,
       mismatches: this.mismatches,
@@ -585,6 +799,7 @@ export class EdgeHost {
     this.stopFeed();
     await this.resyncing;
     await this.host.stop();
+    this.link.close();
     await this.nc.close();
   }
 
@@ -611,6 +826,7 @@ export class EdgeHost {
         const loop = this.host.world;
         const snap = loop.stream.tick > 0 ? captureSnapshot(loop) : null;
         await this.host.stop({ keepWorld: true });
+        this.link.close();
         await this.nc.close();
         if (!snap) {
           await loop.close();
