@@ -10,12 +10,19 @@
  * rate and spawning. Every 37 ticks (and right after a first throw, the gravity and tick-rate
  * changes, a departure) a snapshot is taken with the leader's captureSnapshot, encoded, decoded
  * and restored as a replica does (decodeSnapshot, restoreSnapshot, WorldFollower.fromSnapshot)
- * into a fresh world, every other one with a shard worker thread (a replica's layout may differ
- * from the leader's), and each copy then applies the same logged ticks for 100 ticks. Every tick
- * its hash must be the uninterrupted run's; its full saved state (MainSim.save(): physics board
- * bytes, free slots' stale records left out, and game JSON) must be too, compared in the first
- * 12 ticks after the restore and every 4th tick after, so a difference shows before it reaches
- * the hash.
+ * into a fresh world, now or 3 ticks later (as the leader's publisher encodes it after its tick
+ * reached the log; the copy then catches up from the log), on this thread or with a shard worker
+ * thread (a replica's layout may differ from the leader's), and each copy applies the same
+ * logged ticks for 100 ticks. Every tick its hash must be the uninterrupted run's; its full saved
+ * state (MainSim.save(): physics board bytes, free slots' stale records left out, and game JSON)
+ * must be too, compared in the first 12 ticks after the restore and every 4th tick after, so a
+ * difference shows before it reaches the hash. Short copies (8 ticks) start after every tick
+ * with a throw or a departure (bodies despawned in the tick: ShardedWorld's despawnedLast is not
+ * in a save).
+ *
+ * A loaded machine's path: a copy with shard worker threads whose shard ticks trap, or whose
+ * worker is slow past the step timeout, recovers the tick (shards rebuilt from the board, as a
+ * restore does) and must keep the uninterrupted run's hash and saved state.
  */
 import { join } from 'node:path';
 import { loadSceneWithAssets, sceneSetup } from '../src/scene';
@@ -28,6 +35,7 @@ import { captureSnapshot, decodeSnapshot, encodeSnapshot, restoreSnapshot } from
 import type { LoggedTick } from '../src/replica/log-codec';
 import { encodeHandle } from '../src/sim/event-bodies';
 import { BODY_RECORD_BYTES, OWNER } from '../src/physics/world-layout';
+import type { ShardRecovery, ShardedWorld } from '../src/physics/sharded';
 
 jest.setTimeout(120_000);
 
@@ -144,7 +152,8 @@ function sectionDiff(a: Uint8Array, b: Uint8Array): string {
 
 test('copies restored from snapshots at many ticks (same and other shard layout) match the uninterrupted run every tick, hash and saved state', async () => {
   const TICKS = 400,
-    AFTER = 100;
+    AFTER = 100,
+    SHORT = 8;
   const snapAt = new Set<number>();
   for (let t = 5; t < TICKS - AFTER; t += 37) snapAt.add(t);
   // right after a throw / the gravity and tick-rate changes / a departure and a return
@@ -152,6 +161,10 @@ test('copies restored from snapshots at many ticks (same and other shard layout)
   const ref = new WorldLoop(new EventStream('world', { seed: SEED }), await demoSetup(0));
   const copies: Array<{ from: number; workers: number; f: WorldFollower; until: number; stateDiffered?: boolean }> = [];
   const problems: string[] = [];
+  const log: LoggedTick[] = [];
+  const pending: Array<{ snap: ReturnType<typeof captureSnapshot>; at: number; until: number; workers: number }> = [];
+  let short = 0,
+    done = 0;
   let made = 0,
     zoneEvents = 0,
     throws = 0;
@@ -193,14 +206,31 @@ test('copies restored from snapshots at many ticks (same and other shard layout)
           }
         }
         if (ok && t < c.until) continue;
+        if (ok) done++;
         copies.splice(copies.indexOf(c), 1);
         await c.f.close();
       }
-      if (snapAt.has(t)) {
-        const snap = decodeSnapshot(encodeSnapshot(captureSnapshot(ref)));
-        const workers = made++ % 2;
+      log.push(logged);
+      // a capture is encoded later, as the leader's publisher does (after its tick is in the log):
+      // every other one 3 ticks on, its copy then catching up from the log
+      const despawning = t > 40 && t < TICKS - AFTER && r.events.some((e) => e.type === 'sp' || e.type === '_d');
+      if (snapAt.has(t) || despawning) {
+        const snap = captureSnapshot(ref);
+        // long copies: restored now or 3 ticks on, on this thread or a worker (every combination in turn); short ones now, on this thread
+        const long = snapAt.has(t);
+        pending.push({ snap, at: long && made % 2 === 1 ? t + 3 : t, until: long ? t + AFTER : t + SHORT, workers: long ? (made >> 1) % 2 : 0 });
+        if (snapAt.has(t)) made++;
+        else short++;
+      }
+      for (const p of pending.filter((x) => x.at === t)) {
+        pending.splice(pending.indexOf(p), 1);
+        const snap = decodeSnapshot(encodeSnapshot(p.snap));
+        const workers = p.workers;
         const sim = await restoreSnapshot(await demoSetup(workers), snap);
-        copies.push({ from: t, workers, f: WorldFollower.fromSnapshot(sim.setup, snap, sim), until: t + AFTER });
+        const f = WorldFollower.fromSnapshot(sim.setup, snap, sim);
+        for (const l of log.slice(snap.tick + 1))
+          if (!f.apply(l)) problems.push(`copy from ${snap.tick} (workers ${workers}): hash differs at tick ${l.tick} (catching up)`);
+        copies.push({ from: snap.tick, workers, f, until: p.until });
       }
     }
   } finally {
@@ -208,9 +238,53 @@ test('copies restored from snapshots at many ticks (same and other shard layout)
     await ref.close();
   }
   expect(made).toBe(snapAt.size);
+  expect(short).toBeGreaterThan(20);
+  expect(done).toBe(made + short);
   // the run did what it is meant to exercise: throws, the door swinging on its hinge, trigger events
   expect(throws).toBeGreaterThan(30);
   expect(doorTurns.size).toBeGreaterThan(20);
   expect(zoneEvents).toBeGreaterThan(0);
   expect(problems).toEqual([]);
+});
+
+test('a copy whose shard ticks trap or whose worker is slow past the step timeout (a loaded machine) is recovered to the same hash and state every tick', async () => {
+  const TICKS = 260;
+  const faults = new Map<number, (w: ShardedWorld) => void>([
+    [30, (w) => w.injectTrap(0)],
+    [76, (w) => w.injectSlow(1, 450)],
+    [121, (w) => w.injectTrap(3)],
+    [152, (w) => w.injectTrap(2)],
+    [201, (w) => w.injectSlow(3, 450)],
+    [237, (w) => w.injectTrap(1)],
+  ]);
+  const reports: ShardRecovery[] = [];
+  const setup = await demoSetup(2);
+  setup.shardOptions = { ...setup.shardOptions, stepTimeoutMs: 250, onRecovery: (r) => reports.push(r) };
+  const ref = new WorldLoop(new EventStream('world', { seed: SEED }), await demoSetup(0));
+  const copy = new WorldFollower(setup);
+  const problems: string[] = [];
+  try {
+    for (let t = 0; t < TICKS; t++) {
+      drive(ref);
+      const r = ref.step();
+      faults.get(t)?.(copy.sim.world);
+      if (!copy.apply({ stream: 'world', tick: r.tick, hash: r.hash, events: [...r.events], joins: [] })) {
+        problems.push(`hash differs at tick ${t}`);
+        break;
+      }
+      if ([...faults.keys()].some((f) => t >= f && t - f <= 6)) {
+        const a = ref.sim.save(),
+          b = copy.sim.save();
+        const pa = withoutFreeRecords(a.physics),
+          pb = withoutFreeRecords(b.physics);
+        if (a.game !== b.game || Buffer.compare(pa, pb) !== 0) problems.push(`state differs after tick ${t}: ${sectionDiff(pb, pa)}`);
+      }
+    }
+  } finally {
+    await copy.close();
+    await ref.close();
+  }
+  expect(problems).toEqual([]);
+  // every fault was recovered (a re-run may time out again while new workers start: same tick)
+  expect([...new Set(reports.map((r) => r.tick))]).toEqual([...faults.keys()]);
 });
