@@ -20,12 +20,18 @@
  * with a throw or a departure (bodies despawned in the tick: ShardedWorld's despawnedLast is not
  * in a save).
  *
+ * The failover bench's scene (test/helpers/replica.ts SMALL_SCENE) with its capacity cut so
+ * that joins are refused FULL, 30 players joining and leaving all the time (slots freed and
+ * reused, generations bumped): a copy restored after every tick matches for 6 ticks.
+ *
  * A loaded machine's path: a copy with shard worker threads whose shard ticks trap, or whose
  * worker is slow past the step timeout, recovers the tick (shards rebuilt from the board, as a
  * restore does) and must keep the uninterrupted run's hash and saved state.
  */
 import { join } from 'node:path';
-import { loadSceneWithAssets, sceneSetup } from '../src/scene';
+import { loadSceneWithAssets, parseScene, sceneSetup } from '../src/scene';
+import { ERROR } from '../src/protocol/errors';
+import { SMALL_SCENE } from './helpers/replica';
 import { ScriptEngine } from '../src/script/engine';
 import { EventStream } from '../src/sim/stream';
 import { WorldLoop } from '../src/sim/world-loop';
@@ -287,4 +293,58 @@ test('a copy whose shard ticks trap or whose worker is slow past the step timeou
   expect(problems).toEqual([]);
   // every fault was recovered (a re-run may time out again while new workers start: same tick)
   expect([...new Set(reports.map((r) => r.tick))]).toEqual([...faults.keys()]);
+});
+
+test("the failover bench's scene (a pile, two shards) with players joining and leaving every tick in a nearly full world: copies restored after every tick match for 6 ticks", async () => {
+  // capacity 36: the plane, the pile and fewer avatars than players present; joins beyond are refused FULL
+  const scene = { ...SMALL_SCENE, world: { ...SMALL_SCENE.world, capacity: 36 } };
+  const setupOf = (): WorldSetup => sceneSetup(parseScene(scene));
+  const TICKS = 240,
+    SPAN = 6;
+  const names = Array.from({ length: 30 }, (_, i) => `p${i}`);
+  const present = new Set<string>();
+  const ref = new WorldLoop(new EventStream('world', { seed: SEED }), setupOf());
+  const copies: Array<{ from: number; f: WorldFollower }> = [];
+  const problems: string[] = [];
+  let refusedFull = 0,
+    left = 0;
+  try {
+    for (let t = 0; t < TICKS; t++) {
+      const s = ref.stream;
+      names.forEach((p, i) => {
+        // each player is in for a while and out for a while, phases staggered: joins and leaves every tick
+        const inNow = (t + i * 7) % (20 + (i % 5)) < 14 + (i % 3);
+        const known = present.has(p);
+        if (inNow && !known) {
+          s.connect(p);
+          present.add(p);
+        } else if (!inNow && known) {
+          s.disconnect(p);
+          present.delete(p);
+        } else if (inNow && known) {
+          s.heard(p);
+          s.publish(p, 'in', `${Math.round(1000 * Math.cos(t / 5 + i))},${Math.round(1000 * Math.sin(t / 7 + i))},${(t + i) % 9 === 0 ? 1 : 0}`);
+        }
+      });
+      const r = ref.step();
+      refusedFull += r.refused.filter((x) => x.code === ERROR.FULL).length;
+      left += r.left.length;
+      const logged: LoggedTick = { stream: 'world', tick: r.tick, hash: r.hash, events: [...r.events], joins: [] };
+      for (const c of [...copies]) {
+        if (!c.f.apply(logged)) problems.push(`copy from ${c.from}: hash differs at tick ${t}`);
+        else if (t - c.from < SPAN) continue;
+        copies.splice(copies.indexOf(c), 1);
+        await c.f.close();
+      }
+      const snap = decodeSnapshot(encodeSnapshot(captureSnapshot(ref)));
+      const sim = await restoreSnapshot(setupOf(), snap);
+      copies.push({ from: t, f: WorldFollower.fromSnapshot(sim.setup, snap, sim) });
+    }
+  } finally {
+    for (const c of copies) await c.f.close();
+    await ref.close();
+  }
+  expect(problems).toEqual([]);
+  expect(refusedFull).toBeGreaterThan(0);
+  expect(left).toBeGreaterThan(50);
 });
