@@ -7,8 +7,8 @@
  * several players: joining, leaving and coming back, walking and jumping across the shard
  * borders, throwing spheres, chat, ownership requests and object inputs (the door and the swing
  * pushed on their joints), script chat lines, and an admin changing the gravity and the tick
- * rate and spawning. Every 37 ticks (and right after a first throw, the gravity and tick-rate
- * changes, a departure) a snapshot is taken with the leader's captureSnapshot, encoded, decoded
+ * rate and spawning. Every 37 ticks (and right after the gravity and tick-rate changes) a
+ * snapshot is taken with the leader's captureSnapshot, encoded, decoded
  * and restored as a replica does (decodeSnapshot, restoreSnapshot, WorldFollower.fromSnapshot)
  * into a fresh world, now or 3 ticks later (as the leader's publisher encodes it after its tick
  * reached the log; the copy then catches up from the log), on this thread or with a shard worker
@@ -17,12 +17,18 @@
  * state (MainSim.save(): physics board bytes, free slots' stale records left out, and game JSON)
  * must be too, compared in the first 12 ticks after the restore and every 4th tick after, so a
  * difference shows before it reaches the hash. Short copies (8 ticks) start after every tick
- * with a throw or a departure (bodies despawned in the tick: ShardedWorld's despawnedLast is not
- * in a save).
+ * with a departure or a throw that despawned the thrower's oldest sphere (bodies despawned in
+ * the tick: ShardedWorld's despawnedLast is not in a save).
  *
  * The failover bench's scene (test/helpers/replica.ts SMALL_SCENE) with its capacity cut so
  * that joins are refused FULL, 30 players joining and leaving all the time (slots freed and
  * reused, generations bumped): a copy restored after every tick matches for 6 ticks.
+ *
+ * A chain of failovers, as bench:failover makes them: a copy restored from the leader's snapshot
+ * follows it and is promoted (WorldFollower.promote) to lead; a snapshot of that promoted leader
+ * (a restored world) starts the next copy, promoted in turn, three times: every leader's hash,
+ * saved state (every 5th tick) and logged events (derived ones included) are the uninterrupted
+ * run's, and the players' inputs go on through the resumed streams.
  *
  * A loaded machine's path: a copy with shard worker threads whose shard ticks trap, or whose
  * worker is slow past the step timeout, recovers the tick (shards rebuilt from the board, as a
@@ -64,6 +70,9 @@ async function demoSetup(workers: number): Promise<WorldSetup> {
   return setup;
 }
 
+/** The door's and the swing's handles ("slot:generation"), as the first fresh world built them. */
+let jointed: string[] = [];
+
 /** One tick of the players' scripted input (deterministic in the tick and the world's state). */
 function drive(loop: WorldLoop): void {
   const s = loop.stream,
@@ -98,7 +107,10 @@ function drive(loop: WorldLoop): void {
     if (t % 53 === i && handles.length > 0) s.publish(p, 'sm', JSON.stringify({ o: encodeHandle(handles[0]), t: 'hi' }));
   });
   // ann takes the door and ben the swing (scene objects: rule allow), then they push them on their joints
-  const [door, seat] = (loop.sim.setup.initialScripts?.() ?? []).map((x) => encodeHandle(x.body));
+  // (a world restored from a snapshot did not build the scene: its setup does not know the names)
+  const named = loop.sim.setup.initialScripts?.() ?? [];
+  if (named.length > 0 && named.every((x) => typeof x.body === 'bigint')) jointed = named.map((x) => encodeHandle(x.body));
+  const [door, seat] = jointed;
   if (t === 8) s.publish('ann', 'ow', JSON.stringify({ a: 'request', o: door }));
   if (t === 9) s.publish('ben', 'ow', JSON.stringify({ a: 'request', o: seat }));
   if (t > 9 && t % 13 === 0) s.publish('ann', 'ob', JSON.stringify({ o: door, k: 'impulse', v: [0, 0, t % 26 === 0 ? 15000 : -15000] }));
@@ -157,17 +169,18 @@ function sectionDiff(a: Uint8Array, b: Uint8Array): string {
 }
 
 test('copies restored from snapshots at many ticks (same and other shard layout) match the uninterrupted run every tick, hash and saved state', async () => {
-  const TICKS = 400,
+  const TICKS = 340,
     AFTER = 100,
     SHORT = 8;
   const snapAt = new Set<number>();
   for (let t = 5; t < TICKS - AFTER; t += 37) snapAt.add(t);
-  // right after a throw / the gravity and tick-rate changes / a departure and a return
-  for (const t of [3, 121, 201, 261]) snapAt.add(t);
+  // right after the gravity and the tick-rate changes
+  for (const t of [121, 201]) snapAt.add(t);
   const ref = new WorldLoop(new EventStream('world', { seed: SEED }), await demoSetup(0));
   const copies: Array<{ from: number; workers: number; f: WorldFollower; until: number; stateDiffered?: boolean }> = [];
   const problems: string[] = [];
   const log: LoggedTick[] = [];
+  const thrown = new Map<number, number>();
   const pending: Array<{ snap: ReturnType<typeof captureSnapshot>; at: number; until: number; workers: number }> = [];
   let short = 0,
     done = 0;
@@ -219,7 +232,9 @@ test('copies restored from snapshots at many ticks (same and other shard layout)
       log.push(logged);
       // a capture is encoded later, as the leader's publisher does (after its tick is in the log):
       // every other one 3 ticks on, its copy then catching up from the log
-      const despawning = t > 40 && t < TICKS - AFTER && r.events.some((e) => e.type === 'sp' || e.type === '_d');
+      // (a player's 4th throw and later ones despawn its oldest sphere: the demo's spawnLimit is 3)
+      for (const e of r.events) if (e.type === 'sp') thrown.set(e.origin, (thrown.get(e.origin) ?? 0) + 1);
+      const despawning = t < TICKS - AFTER && r.events.some((e) => e.type === '_d' || (e.type === 'sp' && (thrown.get(e.origin) ?? 0) > 3));
       if (snapAt.has(t) || despawning) {
         const snap = captureSnapshot(ref);
         // long copies: restored now or 3 ticks on, on this thread or a worker (every combination in turn); short ones now, on this thread
@@ -244,7 +259,7 @@ test('copies restored from snapshots at many ticks (same and other shard layout)
     await ref.close();
   }
   expect(made).toBe(snapAt.size);
-  expect(short).toBeGreaterThan(20);
+  expect(short).toBeGreaterThan(8);
   expect(done).toBe(made + short);
   // the run did what it is meant to exercise: throws, the door swinging on its hinge, trigger events
   expect(throws).toBeGreaterThan(30);
@@ -347,4 +362,61 @@ test("the failover bench's scene (a pile, two shards) with players joining and l
   expect(problems).toEqual([]);
   expect(refusedFull).toBeGreaterThan(0);
   expect(left).toBeGreaterThan(50);
+});
+
+test('a chain of failovers (a copy from a snapshot promoted to leader, a snapshot of that leader restored and promoted again) keeps the hash and state of the run that never failed', async () => {
+  const TICKS = 300;
+  const ref = new WorldLoop(new EventStream('world', { seed: SEED }), await demoSetup(0));
+  // the current leader (first a loop that ran from tick 0, then promoted copies) and the copy following it
+  let leader = new WorldLoop(new EventStream('world', { seed: SEED }), await demoSetup(0));
+  let follower: WorldFollower | null = null;
+  const loops = [leader];
+  const problems: string[] = [];
+  const events: Array<[string, string]> = [];
+  let promotions = 0;
+  try {
+    for (let t = 0; t < TICKS; t++) {
+      drive(ref);
+      drive(leader);
+      const want = ref.step(),
+        got = leader.step();
+      events.push([JSON.stringify(want.events), JSON.stringify(got.events)]);
+      if (got.hash !== want.hash) {
+        problems.push(`leader (after ${promotions} promotions): hash differs at tick ${t}`);
+        break;
+      }
+      if (t % 5 === 0) {
+        const a = ref.sim.save(),
+          b = leader.sim.save();
+        const pa = withoutFreeRecords(a.physics),
+          pb = withoutFreeRecords(b.physics);
+        if (a.game !== b.game || Buffer.compare(pa, pb) !== 0)
+          problems.push(`leader (after ${promotions} promotions): state differs after tick ${t}: ${sectionDiff(pb, pa)}`);
+      }
+      if (follower && !follower.apply({ stream: 'world', tick: got.tick, hash: got.hash, events: [...got.events], joins: [] })) {
+        problems.push(`copy: hash differs at tick ${t}`);
+        break;
+      }
+      // a copy starts from the leader's snapshot at 60, 150 (after a departure), 230; it takes over 45 ticks later
+      if (t === 60 || t === 150 || t === 230) {
+        const snap = decodeSnapshot(encodeSnapshot(captureSnapshot(leader)));
+        const sim = await restoreSnapshot(await demoSetup(promotions % 2), snap);
+        follower = WorldFollower.fromSnapshot(sim.setup, snap, sim);
+      }
+      if (follower && (t === 105 || t === 195 || t === 275)) {
+        leader = follower.promote();
+        loops.push(leader);
+        follower = null;
+        promotions++;
+      }
+    }
+  } finally {
+    await follower?.close();
+    for (const l of loops) await l.close();
+    await ref.close();
+  }
+  expect(problems).toEqual([]);
+  expect(promotions).toBe(3);
+  // the promoted leaders' streams logged what the uninterrupted one did (same players, same events)
+  expect(events.filter(([a, b]) => a !== b).length).toBe(0);
 });
