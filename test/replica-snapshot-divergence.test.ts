@@ -30,6 +30,13 @@
  * saved state (every 5th tick) and logged events (derived ones included) are the uninterrupted
  * run's, and the players' inputs go on through the resumed streams.
  *
+ * Object scripts with closure state (a top-level `let` counter: the checkpoint rule of
+ * src/script/world-scripts.ts): a copy restored from a snapshot of a state off the scripts'
+ * checkpoints restarts the counter and differs from the leader at the script's next call, so the
+ * leader's SnapshotPublisher takes its snapshots at checkpoint ticks only (periodic ones due
+ * elsewhere are counted and warned about once; one asked for waits for the next checkpoint), and
+ * a copy from each one it stores matches.
+ *
  * A loaded machine's path: a copy with shard worker threads whose shard ticks trap, or whose
  * worker is slow past the step timeout, recovers the tick (shards rebuilt from the board, as a
  * restore does) and must keep the uninterrupted run's hash and saved state.
@@ -37,13 +44,21 @@
 import { join } from 'node:path';
 import { loadSceneWithAssets, parseScene, sceneSetup } from '../src/scene';
 import { ERROR } from '../src/protocol/errors';
-import { SMALL_SCENE } from './helpers/replica';
+import { capture, SMALL_SCENE } from './helpers/replica';
 import { ScriptEngine } from '../src/script/engine';
 import { EventStream } from '../src/sim/stream';
 import { WorldLoop } from '../src/sim/world-loop';
 import type { WorldSetup } from '../src/sim/main-sim';
 import { WorldFollower } from '../src/replica/follower';
-import { captureSnapshot, decodeSnapshot, encodeSnapshot, restoreSnapshot } from '../src/replica/snapshots';
+import {
+  captureSnapshot,
+  decodeSnapshot,
+  encodeSnapshot,
+  type ReplicaSnapshot,
+  restoreSnapshot,
+  SnapshotPublisher,
+  type SnapshotStore,
+} from '../src/replica/snapshots';
 import type { LoggedTick } from '../src/replica/log-codec';
 import { encodeHandle } from '../src/sim/event-bodies';
 import { BODY_RECORD_BYTES, OWNER } from '../src/physics/world-layout';
@@ -419,4 +434,81 @@ test('a chain of failovers (a copy from a snapshot promoted to leader, a snapsho
   expect(promotions).toBe(3);
   // the promoted leaders' streams logged what the uninterrupted one did (same players, same events)
   expect(events.filter(([a, b]) => a !== b).length).toBe(0);
+});
+
+test("with a script that keeps closure state, the leader's snapshots are taken at the scripts' checkpoint ticks only, and a copy from each matches the leader (from another tick it would not)", async () => {
+  // the door's script counts chat lines in a top-level `let` (closure state, not in the store) and
+  // pushes the door one way or the other by the count's parity
+  const SRC = "let n = 0;\non('chat', () => { n++; emit.impulse(0, 0, n % 2 ? 20000 : -20000); });\n";
+  const setupOf = async (): Promise<WorldSetup> => {
+    const s = await demoSetup(0);
+    s.scripts = { engine: engine as ScriptEngine, checkpointEvery: 40 };
+    const scene = s.initialScripts;
+    s.initialScripts = () => (scene?.() ?? []).map((x, i) => (i === 0 ? { body: x.body, source: SRC } : x));
+    return s;
+  };
+  const setup = await setupOf();
+  const loop = new WorldLoop(new EventStream('world', { seed: SEED }), setup);
+  const door = encodeHandle((setup.initialScripts?.() ?? [])[0].body); // (named once the scene is built)
+  const { log, lines } = capture();
+  const stored: Uint8Array[] = [];
+  const store = { put: async (b: Uint8Array) => void stored.push(b), prune: async () => [] } as unknown as SnapshotStore;
+  // every 30 ticks: states 30, 60, 90, 120 ... of which 120 and 240 are checkpoints (40)
+  const pub = new SnapshotPublisher(store, { every: 30, keep: 3, replicatedTick: () => Number.MAX_SAFE_INTEGER, log, world: 'w' });
+  const logged: LoggedTick[] = [];
+  const TICKS = 300;
+  try {
+    for (let t = 0; t < TICKS; t++) {
+      if (t === 0) loop.stream.connect('ann');
+      else {
+        loop.stream.heard('ann');
+        if (t % 7 === 0) loop.stream.publish('ann', 'sm', JSON.stringify({ o: door, t: 'push' }));
+      }
+      const r = loop.step();
+      logged.push({ stream: 'world', tick: r.tick, hash: r.hash, events: [...r.events], joins: [] });
+      // (the leader calls this from its log store, inside the step: the same state)
+      pub.afterAppend(loop);
+      if (t === 130) void pub.snapshotAtNextTick(60_000);
+      await pub.idle();
+    }
+  } finally {
+    await loop.close();
+  }
+  const snaps = stored.map((b) => decodeSnapshot(b));
+  // periodic ones at states 120 and 240; the one asked for at 131 waited for state 160
+  expect(snaps.map((x) => x.tick + 1)).toEqual([120, 160, 240]);
+  expect(pub.figures.offCheckpoint).toBe(7);
+  expect(lines.filter((l) => String(l.msg).includes('only at a checkpoint tick'))).toHaveLength(1);
+  const problems: string[] = [];
+  const check = async (snap: ReplicaSnapshot): Promise<void> => {
+    const sim = await restoreSnapshot(await setupOf(), snap);
+    const f = WorldFollower.fromSnapshot(sim.setup, snap, sim);
+    for (const l of logged.slice(snap.tick + 1))
+      if (!f.apply(l)) {
+        problems.push(`copy from ${snap.tick}: hash differs at tick ${l.tick}`);
+        break;
+      }
+    await f.close();
+  };
+  for (const snap of snaps) await check(snap);
+  expect(problems).toEqual([]);
+  // what the rule prevents: a snapshot of a state off the checkpoints (here 89 + 1) restarts the count
+  const loop2 = new WorldLoop(new EventStream('world', { seed: SEED }), await setupOf());
+  let off: ReplicaSnapshot | null = null;
+  try {
+    for (let t = 0; t < 90; t++) {
+      if (t === 0) loop2.stream.connect('ann');
+      else {
+        loop2.stream.heard('ann');
+        if (t % 7 === 0) loop2.stream.publish('ann', 'sm', JSON.stringify({ o: door, t: 'push' }));
+      }
+      loop2.step();
+    }
+    off = decodeSnapshot(encodeSnapshot(captureSnapshot(loop2)));
+  } finally {
+    await loop2.close();
+  }
+  await check(off as ReplicaSnapshot);
+  expect(problems.length).toBe(1);
+  expect(problems[0]).toMatch(/^copy from 89: hash differs at tick 9[1-8]$/);
 });
