@@ -364,6 +364,11 @@ export interface SnapshotStats {
   failed: number;
   /** Periodic snapshots skipped because the previous one was still being stored. */
   skipped: number;
+  /**
+   * Periodic snapshots not taken because the state tick was not a checkpoint tick of the world's
+   * object scripts (SnapshotPublisher.afterAppend): `every` is not a multiple of checkpointEvery.
+   */
+  offCheckpoint: number;
   /** Tick of the newest stored snapshot, or -1. */
   tick: number;
   /** Size of the newest stored snapshot, bytes. */
@@ -382,7 +387,7 @@ export interface SnapshotStats {
 export class SnapshotPublisher {
   private busy: Promise<void> | null = null;
   private nextWanted: Array<() => void> = [];
-  readonly figures: SnapshotStats = { put: 0, failed: 0, skipped: 0, tick: -1, bytes: 0, captureMs: 0, putMs: 0 };
+  readonly figures: SnapshotStats = { put: 0, failed: 0, skipped: 0, offCheckpoint: 0, tick: -1, bytes: 0, captureMs: 0, putMs: 0 };
   private readonly keep: number;
 
   /** Throws RangeError for `every` < 1 or `keep` < 1. */
@@ -395,10 +400,29 @@ export class SnapshotPublisher {
     if (!(Number.isInteger(this.keep) && this.keep >= 1)) throw new RangeError(`snapshots kept must be an integer >= 1, got ${this.keep}`);
   }
 
-  /** Called after the loop closed and logged a tick (inside WorldLoop.step). */
+  /**
+   * Called after the loop closed and logged a tick (inside WorldLoop.step). In a world with object
+   * scripts a snapshot is taken only at a checkpoint tick (state tick a multiple of the scripts'
+   * checkpointEvery, src/script/world-scripts.ts): a restore rebuilds every sandbox from source and
+   * store, which is the leader's sandbox only right after a checkpoint; from any other tick a
+   * script's closure state (a top-level `let` counter) would restart on the replica and its copy
+   * would differ from the log at that script's next call. A periodic snapshot due off a checkpoint
+   * is not taken (counted in offCheckpoint, warned once); a wanted one (snapshotAtNextTick) waits
+   * for the next checkpoint tick (or its timeout).
+   */
   afterAppend(loop: WorldLoop): void {
     const wanted = this.nextWanted.length > 0;
     if (!wanted && loop.stream.tick % this.o.every !== 0) return;
+    const scripts = loop.sim.scripts;
+    if (scripts && scripts.size > 0 && loop.sim.tick % scripts.checkpointEvery !== 0) {
+      if (wanted) return;
+      if (this.figures.offCheckpoint++ === 0)
+        this.o.log.warn(
+          { world: this.o.world, tick: loop.stream.tick - 1, every: this.o.every, checkpointEvery: scripts.checkpointEvery },
+          'replication: a snapshot is taken only at a checkpoint tick of the object scripts: make the snapshot interval a multiple of the checkpoint interval',
+        );
+      return;
+    }
     if (this.busy && !wanted) {
       this.figures.skipped++;
       return;
