@@ -32,8 +32,12 @@ for (const pusher of [false, true])
       nearbyCorrections: p.nearbyCorrections,
       rollbacks: o.rollbacks,
       partialReseeds: o.partialReseeds,
+      partialReplays: o.partialReplays,
+      replaySteps: o.replaySteps,
       perFrame: {
         steps: per(o.steps, frames),
+        replaySteps: per(o.replaySteps, frames),
+        bodiesReseeded: per(o.bodiesReseeded, frames),
         scratchSteps: per(o.scratchSteps, frames),
         imports: per(o.imports, frames),
         exports: per(o.exports, frames),

@@ -104,7 +104,9 @@ export interface PredictorOps {
   rollbacks: number;
   /** Partial reseeds (only the bodies that differ and their neighbours, replayed alone; no rollback). */
   partialReseeds: number;
-  /** Bodies re-simulated by partial reseeds. */
+  /** Inputs for a tick already predicted whose re-prediction re-simulated only the avatar and what it could touch (no rollback). */
+  partialReplays: number;
+  /** Bodies re-simulated by partial reseeds and partial replays (the avatar included). */
   bodiesReseeded: number;
   /** Body records imported into the local world (importBody). */
   imports: number;
@@ -144,6 +146,7 @@ export class Predictor {
     scratchSteps: 0,
     rollbacks: 0,
     partialReseeds: 0,
+    partialReplays: 0,
     bodiesReseeded: 0,
     imports: 0,
     exports: 0,
@@ -320,6 +323,11 @@ export class Predictor {
     const rec = this.predicted.get(from);
     const near = this.predictedNear.get(from);
     if (!rec || (this.opts.nearby && !near)) return; // before what we hold: the next authoritative record replays it
+    // only the avatar's inputs changed: re-simulate it and what it could touch, if that is not everything
+    if (near && to === this.present && this.resimulate(from, near, new Set([this.body as BodyHandle]))) {
+      this.ops.partialReplays++;
+      return;
+    }
     this.body = this.imp(rec);
     if (near) {
       this.seedNear(near);
@@ -335,10 +343,8 @@ export class Predictor {
   private stepOnce(): void {
     const body = this.body as BodyHandle;
     const t = this.present;
-    const cmds: Command[] = [];
-    for (const i of this.inputs)
-      if (i.tick === t) cmds.push({ kind: 'characterInput', body, walk: [i.walkX * this.walkScale, i.walkZ * this.walkScale], jump: i.jump });
-    if (cmds.length > 0) this.world.applyCommands(cmds);
+    const cmds = this.commandsAt(t, body);
+    if (cmds !== null) this.world.applyCommands(cmds);
     this.world.step();
     this.steps++;
     this.ops.steps++;
@@ -351,6 +357,14 @@ export class Predictor {
       for (const h of this.nearbyHandles) m.set(h, this.exp(h));
       this.predictedNear.set(this.present, m);
     }
+  }
+
+  /** The host's commands for the inputs of tick `t` ('in' -> characterInput of `body`, in seq order), or null when none. */
+  private commandsAt(t: number, body: BodyHandle): Command[] | null {
+    let cmds: Command[] | null = null;
+    for (const i of this.inputs)
+      if (i.tick === t) (cmds ??= []).push({ kind: 'characterInput', body, walk: [i.walkX * this.walkScale, i.walkZ * this.walkScale], jump: i.jump });
+    return cmds;
   }
 
   /** Compares the server's nearby records of `tick` with the prediction (as a set); counts a difference. */
@@ -393,36 +407,54 @@ export class Predictor {
   }
 
   /**
-   * A partial reseed (module comment): the nearby bodies whose prediction for `tick` is wrong
-   * (records that differ from the server's, bodies that entered or left), and the predicted
-   * bodies that could touch them between `tick` and the present, re-simulated alone in the
-   * scratch world from the server's records of `tick`; the rest of the local world keeps its
-   * prediction. Returns false, changing nothing, when it does not apply (nothing held for `tick`,
-   * the present not past it, the avatar could touch one of them, more than half the bodies
-   * would be re-simulated, or the neighbours do not close within 4 rounds): the caller rolls back.
-   *
-   * "Could touch" is conservative: over the window, each body's centres (every tick from `tick`
-   * to the present, in the old prediction and in the new one) span a box; padded by the body's
-   * bounding radius, twice its largest L1 speed times the tick (the core's speculative contact
-   * distance, assembly/physics/collide.ts specOf, and the motion within a tick) and half the
-   * contact margin, two boxes that do not overlap cannot hold a contact in any tick.
+   * A partial reseed (module comment) for the state of `tick`, whose avatar record is exact: the
+   * nearby bodies whose prediction for `tick` is wrong (records that differ from the server's,
+   * bodies that entered or left) are re-simulated from the server's records (resimulate).
+   * Returns false, changing nothing, when that does not apply: the caller rolls back.
    */
   private partialReseed(tick: number, server: Map<BodyHandle, Uint8Array>): boolean {
-    const end = this.present;
     const mine = this.predictedNear.get(tick);
-    if (this.opts.partialReseed === false || mine === undefined || end <= tick) return false;
+    if (mine === undefined) return false;
     const wrong = new Set<BodyHandle>();
     for (const [h, r] of server) {
       const p = mine.get(h);
       if (p === undefined || !equalBytes(p, r)) wrong.add(h);
     }
     for (const h of mine.keys()) if (!server.has(h)) wrong.add(h);
+    if (!this.resimulate(tick, server, wrong)) return false;
+    this.ops.partialReseeds++;
+    return true;
+  }
+
+  /**
+   * Re-simulates the bodies in `wrong` (nearby handles, or the avatar's: then with its inputs) and
+   * every predicted body that could touch them between `from` and the present, alone in the
+   * scratch world, from their records of `from` (`start`: the nearby bodies' from then on, the
+   * avatar's is the one held for `from`); a handle in `wrong` missing from `start` left and is
+   * removed. The rest of the local world keeps its prediction, the present stays. Returns false,
+   * changing nothing, when it does not apply (partialReseed off, a tick not held, the present not
+   * past `from`, more than half the bodies would be re-simulated, or the neighbours do not close
+   * within 4 rounds): the caller rolls back.
+   *
+   * "Could touch" is conservative: over the window, each body's centres (every tick from `from`
+   * to the present, in the old prediction and in the new one) span a box; padded by the body's
+   * bounding radius, twice its largest L1 speed times the tick (the core's speculative contact
+   * distance, assembly/physics/collide.ts specOf, and the motion within a tick) and half the
+   * contact margin plus 1 cm, two boxes that do not overlap cannot hold a contact in any tick.
+   * A body's motion does not depend on bodies it never touches, so the re-simulated records are
+   * those a full rollback would give (test/predict-cost.test.ts compares the two bit for bit).
+   */
+  private resimulate(from: number, start: Map<BodyHandle, Uint8Array>, wrong: Set<BodyHandle>): boolean {
+    const end = this.present,
+      body = this.body as BodyHandle;
+    if (this.opts.partialReseed === false || end <= from) return false;
     const pad = (this.opts.config.margin ?? 0.05) / 2 + 0.01,
       dt = 1 / (this.opts.config.tickRate ?? 60);
     // the old prediction's box of every nearby body and of the avatar over the window
     const old = new Map<BodyHandle, Box>();
     const avatar = emptyBox();
-    for (let t = tick; t <= end; t++) {
+    old.set(body, avatar);
+    for (let t = from; t <= end; t++) {
       const m = this.predictedNear.get(t),
         a = this.predicted.get(t);
       if (m === undefined || a === undefined) return false;
@@ -433,7 +465,7 @@ export class Predictor {
       }
       growBox(avatar, a, dt, pad);
     }
-    const limit = Math.max(8, server.size >> 1);
+    const limit = Math.max(8, start.size >> 1);
     // every body whose old prediction could touch a wrong one's is wrong too (no stepping: the old boxes)
     const closeOld = (): boolean => {
       for (let added = true; added; ) {
@@ -441,7 +473,6 @@ export class Predictor {
         for (const h of [...wrong]) {
           const b = old.get(h);
           if (b === undefined) continue;
-          if (overlap(b, avatar)) return false;
           for (const [o, ob] of old)
             if (!wrong.has(o) && overlap(b, ob)) {
               wrong.add(o);
@@ -455,19 +486,18 @@ export class Predictor {
     if (!closeOld()) return false;
     for (let round = 0; round < 4; round++) {
       const resim: Uint8Array[] = [];
-      for (const [h, r] of server) if (wrong.has(h)) resim.push(r);
-      if (resim.length > limit) return false;
-      const fresh = this.scratchRun(tick, end, resim);
+      for (const [h, r] of start) if (wrong.has(h)) resim.push(r);
+      const withAvatar = wrong.has(body);
+      if (withAvatar) resim.push(this.predicted.get(from) as Uint8Array);
+      const fresh = this.scratchRun(from, end, resim, withAvatar ? body : null);
       const more: BodyHandle[] = [];
       for (const h of this.scratchBodies) {
         const b = emptyBox();
         for (const m of fresh) growBox(b, m.get(h) as Uint8Array, dt, pad);
-        if (overlap(b, avatar)) return false;
         for (const [o, ob] of old) if (!wrong.has(o) && overlap(b, ob)) more.push(o);
       }
       if (more.length === 0) {
-        this.adoptPartial(tick, server, wrong, fresh);
-        this.ops.partialReseeds++;
+        this.adoptPartial(from, start, wrong, fresh, withAvatar);
         this.ops.bodiesReseeded += resim.length;
         return true;
       }
@@ -478,19 +508,27 @@ export class Predictor {
     return false;
   }
 
-  /** A partial reseed's result: the new records from `tick` to the present, the present ones into the local world (those gone removed). */
-  private adoptPartial(tick: number, server: Map<BodyHandle, Uint8Array>, wrong: Set<BodyHandle>, fresh: Array<Map<BodyHandle, Uint8Array>>): void {
-    for (const h of wrong) if (!server.has(h)) this.world.remove(h);
-    this.predictedNear.set(tick, server);
-    for (let t = tick + 1; t <= this.present; t++) {
+  /** A partial reseed's result: the new records from `from` to the present, the present ones into the local world (those gone removed). */
+  private adoptPartial(
+    from: number,
+    start: Map<BodyHandle, Uint8Array>,
+    wrong: Set<BodyHandle>,
+    fresh: Array<Map<BodyHandle, Uint8Array>>,
+    withAvatar: boolean,
+  ): void {
+    const body = this.body as BodyHandle;
+    for (const h of wrong) if (h !== body && !start.has(h)) this.world.remove(h);
+    this.predictedNear.set(from, start);
+    for (let t = from + 1; t <= this.present; t++) {
       const was = this.predictedNear.get(t) as Map<BodyHandle, Uint8Array>,
-        now = fresh[t - tick];
+        now = fresh[t - from];
       const m = new Map<BodyHandle, Uint8Array>();
-      for (const h of server.keys()) m.set(h, now.get(h) ?? (was.get(h) as Uint8Array));
+      for (const h of start.keys()) m.set(h, now.get(h) ?? (was.get(h) as Uint8Array));
       this.predictedNear.set(t, m);
+      if (withAvatar) this.predicted.set(t, now.get(body) as Uint8Array);
     }
-    for (const r of fresh[this.present - tick].values()) this.imp(r);
-    this.nearbyHandles = [...server.keys()];
+    for (const r of fresh[this.present - from].values()) this.imp(r);
+    this.nearbyHandles = [...start.keys()];
   }
 
   /** The scratch world (statics only, created on the first partial reseed) and the bodies left in it. */
@@ -498,10 +536,11 @@ export class Predictor {
   private scratchBodies: BodyHandle[] = [];
 
   /**
-   * Steps `records` alone (with the statics) in the scratch world from `from` to `to`; returns
-   * their records of every tick (index t - from; the first is `records`).
+   * Steps `records` alone (with the statics) in the scratch world from `from` to `to`, with the
+   * inputs of `avatar` when it is one of them; returns their records of every tick (index t -
+   * from; the first is `records`).
    */
-  private scratchRun(from: number, to: number, records: Uint8Array[]): Array<Map<BodyHandle, Uint8Array>> {
+  private scratchRun(from: number, to: number, records: Uint8Array[], avatar: BodyHandle | null): Array<Map<BodyHandle, Uint8Array>> {
     if (this.scratch === null) {
       this.scratch = PhysicsWorld.create(this.opts.config, { variant: this.opts.variant ?? 'unshared' });
       this.opts.statics(this.scratch);
@@ -518,6 +557,10 @@ export class Predictor {
     w.setTick(from);
     const out = [first];
     for (let t = from; t < to; t++) {
+      if (avatar !== null) {
+        const cmds = this.commandsAt(t, avatar);
+        if (cmds !== null) w.applyCommands(cmds);
+      }
       w.step();
       this.ops.scratchSteps++;
       const m = new Map<BodyHandle, Uint8Array>();
