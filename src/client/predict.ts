@@ -32,10 +32,19 @@
  * predicted for the state's tick are compared byte for byte with the server's, as a set (the same
  * handles, the same bytes); on any difference (a body pushed by someone the client does not
  * predict, a body entering or leaving the radius) the state counts as a nearby correction
- * (`nearbyCorrections`, `lastNearbyCorrection`) and the rollback reseeds them all: the local world's
- * nearby bodies become exactly the state's (those gone are removed), then the unacknowledged inputs
- * are replayed with everything stepping. A body near the avatar that nobody else touches is
- * therefore predicted bit for bit, and so is the avatar walking into it.
+ * (`nearbyCorrections`, `lastNearbyCorrection`). With the avatar's record exact it is a partial
+ * reseed (below); otherwise the rollback reseeds them all: the local world's nearby bodies become
+ * exactly the state's (those gone are removed), then the unacknowledged inputs are replayed with
+ * everything stepping. A body near the avatar that nobody else touches is therefore predicted bit
+ * for bit, and so is the avatar walking into it.
+ *
+ * Partial reseeds (PredictorOptions.partialReseed, default on; docs/protocol.md section 19.1):
+ * only the bodies a state shows wrong (differing, entered, left) and every body that could touch
+ * them between the state's tick and the present (a conservative box test: resimulate) are stepped
+ * again, alone with the statics, in a scratch world; the rest keep their prediction and the local
+ * world does not step. An input for a tick already predicted does the same with the avatar (and
+ * its inputs) as the wrong body. The result is the full rollback's bit for bit
+ * (test/predict-cost.test.ts); `ops` counts what it costs (PredictorOps).
  */
 import { BODY_RECORD, BODY_RECORD_BYTES, SHAPE } from '../physics/world-layout';
 import { PhysicsWorld, type BodyHandle, type Command, type WorldConfig } from '../physics/world';
@@ -152,7 +161,7 @@ export class Predictor {
     exports: 0,
     recordBytes: 0,
   };
-  /** States whose nearby records differed from the prediction for their tick (each one a rollback that reseeds them). */
+  /** States whose nearby records differed from the prediction for their tick (each one a partial reseed or a rollback). */
   nearbyCorrections = 0;
   /** States whose nearby records equalled the prediction bit for bit (a non-empty set). */
   nearbyConfirmed = 0;
