@@ -119,9 +119,9 @@ export interface PredictorOps {
   bodiesReseeded: number;
   /** Body records imported into the local world (importBody). */
   imports: number;
-  /** Body records exported from the local or scratch world (exportBody). */
+  /** Body records read from the local or scratch world (exportBody, exportBodyView). */
   exports: number;
-  /** Bytes of body records copied: imports, exports and the state's records split off (BODY_RECORD_BYTES each). */
+  /** Bytes of body records copied: imports, exports (a nearby record equal to the previous tick's is not copied: its copy is kept) and the state's records split off (BODY_RECORD_BYTES each). */
   recordBytes: number;
 }
 
@@ -362,8 +362,19 @@ export class Predictor {
     this.present = t + 1;
     this.predicted.set(this.present, this.exp(body));
     if (this.opts.nearby) {
+      // a record equal to the previous tick's (a body at rest) keeps that copy: no allocation
+      const prev = this.predictedNear.get(t);
       const m = new Map<BodyHandle, Uint8Array>();
-      for (const h of this.nearbyHandles) m.set(h, this.exp(h));
+      for (const h of this.nearbyHandles) {
+        const view = this.world.exportBodyView(h),
+          last = prev?.get(h);
+        this.ops.exports++;
+        if (last !== undefined && equalBytes(last, view)) m.set(h, last);
+        else {
+          m.set(h, view.slice());
+          this.ops.recordBytes += BODY_RECORD_BYTES;
+        }
+      }
       this.predictedNear.set(this.present, m);
     }
   }
