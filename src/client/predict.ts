@@ -314,9 +314,9 @@ export class Predictor {
   }
 
   /**
-   * Every predicted nearby record of `tick` (handle -> record), or undefined when not held. The map
-   * is not changed afterwards (a reseed puts new maps in place), so a caller may keep it to see
-   * what was predicted before a reconciliation.
+   * Every predicted nearby record of `tick` (handle -> record), or undefined when not held. The
+   * present's map is not changed afterwards (a rollback or a reseed puts new maps in place), so a
+   * caller may keep it to see what was predicted for the present before a reconciliation.
    */
   nearbyMapAt(tick = this.present): ReadonlyMap<BodyHandle, Uint8Array> | undefined {
     return this.predictedNear.get(tick);
@@ -481,24 +481,23 @@ export class Predictor {
       for (const [h, r] of m) {
         let b = old.get(h);
         if (b === undefined) old.set(h, (b = emptyBox()));
-        growBox(b, r, dt, pad);
+        if (b.last !== r) growBox(b, r, dt, pad); // a body at rest keeps its record object: nothing new
       }
       growBox(avatar, a, dt, pad);
     }
     const limit = Math.max(8, start.size >> 1);
-    // every body whose old prediction could touch a wrong one's is wrong too (no stepping: the old boxes)
+    // every body whose old prediction could touch a wrong one's is wrong too (no stepping: the old
+    // boxes); a worklist, so each wrong body's box is tested against the others once
+    const queue = [...wrong];
     const closeOld = (): boolean => {
-      for (let added = true; added; ) {
-        added = false;
-        for (const h of [...wrong]) {
-          const b = old.get(h);
-          if (b === undefined) continue;
-          for (const [o, ob] of old)
-            if (!wrong.has(o) && overlap(b, ob)) {
-              wrong.add(o);
-              added = true;
-            }
-        }
+      while (queue.length > 0) {
+        const b = old.get(queue.pop() as BodyHandle);
+        if (b === undefined) continue;
+        for (const [o, ob] of old)
+          if (!wrong.has(o) && overlap(b, ob)) {
+            wrong.add(o);
+            queue.push(o);
+          }
         if (wrong.size > limit) return false;
       }
       return true;
@@ -522,7 +521,11 @@ export class Predictor {
         return true;
       }
       // neighbours of the new prediction: their old ones may touch others too
-      for (const o of more) wrong.add(o);
+      for (const o of more)
+        if (!wrong.has(o)) {
+          wrong.add(o);
+          queue.push(o);
+        }
       if (!closeOld()) return false;
     }
     return false;
@@ -542,8 +545,10 @@ export class Predictor {
     for (let t = from + 1; t <= this.present; t++) {
       const was = this.predictedNear.get(t) as Map<BodyHandle, Uint8Array>,
         now = fresh[t - from];
-      const m = new Map<BodyHandle, Uint8Array>();
-      for (const h of start.keys()) m.set(h, now.get(h) ?? (was.get(h) as Uint8Array));
+      // the present's map is replaced (a caller may hold it: nearbyMapAt), the others changed in place
+      const m = t === this.present ? new Map(was) : was;
+      for (const h of wrong) if (!start.has(h)) m.delete(h);
+      for (const [h, r] of now) if (h !== body) m.set(h, r);
       this.predictedNear.set(t, m);
       if (withAvatar) this.predicted.set(t, now.get(body) as Uint8Array);
     }
@@ -646,10 +651,12 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 interface Box {
   lo: [number, number, number];
   hi: [number, number, number];
+  /** The last record grown by (the same record again adds nothing). */
+  last: Uint8Array | null;
 }
 
 function emptyBox(): Box {
-  return { lo: [Infinity, Infinity, Infinity], hi: [-Infinity, -Infinity, -Infinity] };
+  return { lo: [Infinity, Infinity, Infinity], hi: [-Infinity, -Infinity, -Infinity], last: null };
 }
 
 /**
@@ -658,6 +665,7 @@ function emptyBox(): Box {
  * everything), twice its L1 speed times `dt`, and `pad`, m.
  */
 function growBox(b: Box, r: Uint8Array, dt: number, pad: number): void {
+  b.last = r;
   const v = new DataView(r.buffer, r.byteOffset, r.byteLength);
   const shape = v.getUint32(BODY_RECORD.KIND_SHAPE, true);
   let bound: number;
