@@ -32,12 +32,21 @@
  * predicted for the state's tick are compared byte for byte with the server's, as a set (the same
  * handles, the same bytes); on any difference (a body pushed by someone the client does not
  * predict, a body entering or leaving the radius) the state counts as a nearby correction
- * (`nearbyCorrections`, `lastNearbyCorrection`) and the rollback reseeds them all: the local world's
- * nearby bodies become exactly the state's (those gone are removed), then the unacknowledged inputs
- * are replayed with everything stepping. A body near the avatar that nobody else touches is
- * therefore predicted bit for bit, and so is the avatar walking into it.
+ * (`nearbyCorrections`, `lastNearbyCorrection`). With the avatar's record exact it is a partial
+ * reseed (below); otherwise the rollback reseeds them all: the local world's nearby bodies become
+ * exactly the state's (those gone are removed), then the unacknowledged inputs are replayed with
+ * everything stepping. A body near the avatar that nobody else touches is therefore predicted bit
+ * for bit, and so is the avatar walking into it.
+ *
+ * Partial reseeds (PredictorOptions.partialReseed, default on; docs/protocol.md section 19.1):
+ * only the bodies a state shows wrong (differing, entered, left) and every body that could touch
+ * them between the state's tick and the present (a conservative box test: resimulate) are stepped
+ * again, alone with the statics, in a scratch world; the rest keep their prediction and the local
+ * world does not step. An input for a tick already predicted does the same with the avatar (and
+ * its inputs) as the wrong body. The result is the full rollback's bit for bit
+ * (test/predict-cost.test.ts); `ops` counts what it costs (PredictorOps).
  */
-import { BODY_RECORD, BODY_RECORD_BYTES } from '../physics/world-layout';
+import { BODY_RECORD, BODY_RECORD_BYTES, SHAPE } from '../physics/world-layout';
 import { PhysicsWorld, type BodyHandle, type Command, type WorldConfig } from '../physics/world';
 import type { CoreVariant } from '../physics/wasm';
 import type { InputFrame, ServerMessage } from '../protocol/messages';
@@ -69,6 +78,14 @@ export interface PredictorOptions {
    * newest state, however many states arrived since the last one. Default false.
    */
   deferReplay?: boolean;
+  /**
+   * When the avatar's record is exact and only some nearby bodies differ (pushed by someone the
+   * client does not predict, entered or left the radius), re-simulate only those and their
+   * neighbours, alone, in a scratch world from the state's tick to the present instead of
+   * rolling back the whole local world (module comment, "Partial reseeds"). Default true; false:
+   * a full rollback on any difference (the behaviour before; the tests compare the two).
+   */
+  partialReseed?: boolean;
 }
 
 /** One input as the predictor holds it: seq, the tick it is applied at, walk (-1000..1000 thousandths of the walk speed) and jump. */
@@ -78,6 +95,34 @@ export interface PredictedInput {
   walkX: number;
   walkZ: number;
   jump: boolean;
+}
+
+/**
+ * What a Predictor has done, in operations (deterministic: no clock), for cost accounting
+ * (bench/predict/count-predict.ts): the CPU it costs is about steps x bodies stepped plus the
+ * record copies.
+ */
+export interface PredictorOps {
+  /** Ticks stepped in the local world (forward prediction and replays; Predictor.steps). */
+  steps: number;
+  /** Of steps, those of ticks stepped before (replays: after a rollback or an input for a past tick). */
+  replaySteps: number;
+  /** Ticks stepped in the scratch world of a partial reseed (only the reseeded bodies in it). */
+  scratchSteps: number;
+  /** Full rollbacks (every predicted body reseeded at the state's tick, a replay of the whole local world follows). */
+  rollbacks: number;
+  /** Partial reseeds (only the bodies that differ and their neighbours, replayed alone; no rollback). */
+  partialReseeds: number;
+  /** Inputs for a tick already predicted whose re-prediction re-simulated only the avatar and what it could touch (no rollback). */
+  partialReplays: number;
+  /** Bodies re-simulated by partial reseeds and partial replays (the avatar included). */
+  bodiesReseeded: number;
+  /** Body records imported into the local world (importBody). */
+  imports: number;
+  /** Body records read from the local or scratch world (exportBody, exportBodyView). */
+  exports: number;
+  /** Bytes of body records copied: imports, exports (a nearby record equal to the previous tick's is not copied: its copy is kept) and the state's records split off (BODY_RECORD_BYTES each). */
+  recordBytes: number;
 }
 
 /** How many predicted records are kept behind the newest authoritative tick (for late comparisons). */
@@ -103,7 +148,20 @@ export class Predictor {
   lastCorrectionRecords: { predicted: Uint8Array; server: Uint8Array } | null = null;
   /** Ticks stepped, replays included (the CPU the prediction costs, in steps). */
   steps = 0;
-  /** States whose nearby records differed from the prediction for their tick (each one a rollback that reseeds them). */
+  /** Operation counts (PredictorOps). */
+  readonly ops: PredictorOps = {
+    steps: 0,
+    replaySteps: 0,
+    scratchSteps: 0,
+    rollbacks: 0,
+    partialReseeds: 0,
+    partialReplays: 0,
+    bodiesReseeded: 0,
+    imports: 0,
+    exports: 0,
+    recordBytes: 0,
+  };
+  /** States whose nearby records differed from the prediction for their tick (each one a partial reseed or a rollback). */
   nearbyCorrections = 0;
   /** States whose nearby records equalled the prediction bit for bit (a non-empty set). */
   nearbyConfirmed = 0;
@@ -120,6 +178,8 @@ export class Predictor {
   private readonly walkScale: number;
   /** Unacknowledged inputs in seq order (their ticks never decrease). */
   private inputs: PredictedInput[] = [];
+  /** The highest tick stepped to (replaySteps). */
+  private highest = 0;
   /** Tick of the last input taken (the host's F). */
   private floor = 0;
   /** Highest acknowledged seq. */
@@ -182,6 +242,7 @@ export class Predictor {
     for (const t of this.predictedNear.keys()) if (t < tick) this.predictedNear.delete(t);
     const exact = mine === undefined ? null : equalBytes(mine, record);
     const near = this.opts.nearby ? splitRecords(nearby) : null;
+    if (near !== null) this.ops.recordBytes += near.size * BODY_RECORD_BYTES;
     const nearExact = near === null ? true : this.compareNear(tick, near);
     if (exact === true) this.confirmed++;
     else if (exact === false) {
@@ -191,7 +252,9 @@ export class Predictor {
       this.lastCorrectionRecords = { predicted: mine as Uint8Array, server: record.slice() };
     }
     if (exact === true && !late && nearExact) return true;
+    if (exact === true && !late && near !== null && this.partialReseed(tick, near)) return true;
     // rollback: the server's record at `tick`, then the unacknowledged inputs to the present
+    this.ops.rollbacks++;
     const target = Math.max(this.present, tick);
     const handle = handleOf(record);
     if (this.body !== null && this.body !== handle) {
@@ -199,7 +262,7 @@ export class Predictor {
       this.world.remove(this.body);
       this.predicted.clear();
     }
-    this.body = this.world.importBody(record);
+    this.body = this.imp(record);
     if (near !== null) this.seedNear(near);
     this.world.setTick(tick);
     this.present = tick;
@@ -250,6 +313,15 @@ export class Predictor {
     return this.predictedNear.get(tick)?.get(h);
   }
 
+  /**
+   * Every predicted nearby record of `tick` (handle -> record), or undefined when not held. The
+   * present's map is not changed afterwards (a rollback or a reseed puts new maps in place), so a
+   * caller may keep it to see what was predicted for the present before a reconciliation.
+   */
+  nearbyMapAt(tick = this.present): ReadonlyMap<BodyHandle, Uint8Array> | undefined {
+    return this.predictedNear.get(tick);
+  }
+
   /** Unacknowledged inputs held (their count). */
   get pending(): number {
     return this.inputs.length;
@@ -260,7 +332,12 @@ export class Predictor {
     const rec = this.predicted.get(from);
     const near = this.predictedNear.get(from);
     if (!rec || (this.opts.nearby && !near)) return; // before what we hold: the next authoritative record replays it
-    this.body = this.world.importBody(rec);
+    // only the avatar's inputs changed: re-simulate it and what it could touch, if that is not everything
+    if (near && to === this.present && this.resimulate(from, near, new Set([this.body as BodyHandle]))) {
+      this.ops.partialReplays++;
+      return;
+    }
+    this.body = this.imp(rec);
     if (near) {
       this.seedNear(near);
       for (const t of [...this.predictedNear.keys()]) if (t > from) this.predictedNear.delete(t);
@@ -275,19 +352,39 @@ export class Predictor {
   private stepOnce(): void {
     const body = this.body as BodyHandle;
     const t = this.present;
-    const cmds: Command[] = [];
-    for (const i of this.inputs)
-      if (i.tick === t) cmds.push({ kind: 'characterInput', body, walk: [i.walkX * this.walkScale, i.walkZ * this.walkScale], jump: i.jump });
-    if (cmds.length > 0) this.world.applyCommands(cmds);
+    const cmds = this.commandsAt(t, body);
+    if (cmds !== null) this.world.applyCommands(cmds);
     this.world.step();
     this.steps++;
+    this.ops.steps++;
+    if (t < this.highest) this.ops.replaySteps++;
+    else this.highest = t + 1;
     this.present = t + 1;
-    this.predicted.set(this.present, this.world.exportBody(body));
+    this.predicted.set(this.present, this.exp(body));
     if (this.opts.nearby) {
+      // a record equal to the previous tick's (a body at rest) keeps that copy: no allocation
+      const prev = this.predictedNear.get(t);
       const m = new Map<BodyHandle, Uint8Array>();
-      for (const h of this.nearbyHandles) m.set(h, this.world.exportBody(h));
+      for (const h of this.nearbyHandles) {
+        const view = this.world.exportBodyView(h),
+          last = prev?.get(h);
+        this.ops.exports++;
+        if (last !== undefined && equalBytes(last, view)) m.set(h, last);
+        else {
+          m.set(h, view.slice());
+          this.ops.recordBytes += BODY_RECORD_BYTES;
+        }
+      }
       this.predictedNear.set(this.present, m);
     }
+  }
+
+  /** The host's commands for the inputs of tick `t` ('in' -> characterInput of `body`, in seq order), or null when none. */
+  private commandsAt(t: number, body: BodyHandle): Command[] | null {
+    let cmds: Command[] | null = null;
+    for (const i of this.inputs)
+      if (i.tick === t) (cmds ??= []).push({ kind: 'characterInput', body, walk: [i.walkX * this.walkScale, i.walkZ * this.walkScale], jump: i.jump });
+    return cmds;
   }
 
   /** Compares the server's nearby records of `tick` with the prediction (as a set); counts a difference. */
@@ -315,10 +412,195 @@ export class Predictor {
     return false;
   }
 
+  /** importBody into the local world, counted. */
+  private imp(record: Uint8Array): BodyHandle {
+    this.ops.imports++;
+    this.ops.recordBytes += BODY_RECORD_BYTES;
+    return this.world.importBody(record);
+  }
+
+  /** exportBody from the local world, counted. */
+  private exp(h: BodyHandle): Uint8Array {
+    this.ops.exports++;
+    this.ops.recordBytes += BODY_RECORD_BYTES;
+    return this.world.exportBody(h);
+  }
+
+  /**
+   * A partial reseed (module comment) for the state of `tick`, whose avatar record is exact: the
+   * nearby bodies whose prediction for `tick` is wrong (records that differ from the server's,
+   * bodies that entered or left) are re-simulated from the server's records (resimulate).
+   * Returns false, changing nothing, when that does not apply: the caller rolls back.
+   */
+  private partialReseed(tick: number, server: Map<BodyHandle, Uint8Array>): boolean {
+    const mine = this.predictedNear.get(tick);
+    if (mine === undefined) return false;
+    const wrong = new Set<BodyHandle>();
+    for (const [h, r] of server) {
+      const p = mine.get(h);
+      if (p === undefined || !equalBytes(p, r)) wrong.add(h);
+    }
+    for (const h of mine.keys()) if (!server.has(h)) wrong.add(h);
+    if (!this.resimulate(tick, server, wrong)) return false;
+    this.ops.partialReseeds++;
+    return true;
+  }
+
+  /**
+   * Re-simulates the bodies in `wrong` (nearby handles, or the avatar's: then with its inputs) and
+   * every predicted body that could touch them between `from` and the present, alone in the
+   * scratch world, from their records of `from` (`start`: the nearby bodies' from then on, the
+   * avatar's is the one held for `from`); a handle in `wrong` missing from `start` left and is
+   * removed. The rest of the local world keeps its prediction, the present stays. Returns false,
+   * changing nothing, when it does not apply (partialReseed off, a tick not held, the present not
+   * past `from`, more than half the bodies would be re-simulated, or the neighbours do not close
+   * within 4 rounds): the caller rolls back.
+   *
+   * "Could touch" is conservative: over the window, each body's centres (every tick from `from`
+   * to the present, in the old prediction and in the new one) span a box; padded by the body's
+   * bounding radius, twice its largest L1 speed times the tick (the core's speculative contact
+   * distance, assembly/physics/collide.ts specOf, and the motion within a tick) and half the
+   * contact margin plus 1 cm, two boxes that do not overlap cannot hold a contact in any tick.
+   * A body's motion does not depend on bodies it never touches, so the re-simulated records are
+   * those a full rollback would give (test/predict-cost.test.ts compares the two bit for bit).
+   */
+  private resimulate(from: number, start: Map<BodyHandle, Uint8Array>, wrong: Set<BodyHandle>): boolean {
+    const end = this.present,
+      body = this.body as BodyHandle;
+    if (this.opts.partialReseed === false || end <= from) return false;
+    const pad = (this.opts.config.margin ?? 0.05) / 2 + 0.01,
+      dt = 1 / (this.opts.config.tickRate ?? 60);
+    // the old prediction's box of every nearby body and of the avatar over the window
+    const old = new Map<BodyHandle, Box>();
+    const avatar = emptyBox();
+    old.set(body, avatar);
+    for (let t = from; t <= end; t++) {
+      const m = this.predictedNear.get(t),
+        a = this.predicted.get(t);
+      if (m === undefined || a === undefined) return false;
+      for (const [h, r] of m) {
+        let b = old.get(h);
+        if (b === undefined) old.set(h, (b = emptyBox()));
+        if (b.last !== r) growBox(b, r, dt, pad); // a body at rest keeps its record object: nothing new
+      }
+      growBox(avatar, a, dt, pad);
+    }
+    const limit = Math.max(8, start.size >> 1);
+    // every body whose old prediction could touch a wrong one's is wrong too (no stepping: the old
+    // boxes); a worklist, so each wrong body's box is tested against the others once
+    const queue = [...wrong];
+    const closeOld = (): boolean => {
+      while (queue.length > 0) {
+        const b = old.get(queue.pop() as BodyHandle);
+        if (b === undefined) continue;
+        for (const [o, ob] of old)
+          if (!wrong.has(o) && overlap(b, ob)) {
+            wrong.add(o);
+            queue.push(o);
+          }
+        if (wrong.size > limit) return false;
+      }
+      return true;
+    };
+    if (!closeOld()) return false;
+    for (let round = 0; round < 4; round++) {
+      const resim: Uint8Array[] = [];
+      for (const [h, r] of start) if (wrong.has(h)) resim.push(r);
+      const withAvatar = wrong.has(body);
+      if (withAvatar) resim.push(this.predicted.get(from) as Uint8Array);
+      const fresh = this.scratchRun(from, end, resim, withAvatar ? body : null);
+      const more: BodyHandle[] = [];
+      for (const h of this.scratchBodies) {
+        const b = emptyBox();
+        for (const m of fresh) growBox(b, m.get(h) as Uint8Array, dt, pad);
+        for (const [o, ob] of old) if (!wrong.has(o) && overlap(b, ob)) more.push(o);
+      }
+      if (more.length === 0) {
+        this.adoptPartial(from, start, wrong, fresh, withAvatar);
+        this.ops.bodiesReseeded += resim.length;
+        return true;
+      }
+      // neighbours of the new prediction: their old ones may touch others too
+      for (const o of more)
+        if (!wrong.has(o)) {
+          wrong.add(o);
+          queue.push(o);
+        }
+      if (!closeOld()) return false;
+    }
+    return false;
+  }
+
+  /** A partial reseed's result: the new records from `from` to the present, the present ones into the local world (those gone removed). */
+  private adoptPartial(
+    from: number,
+    start: Map<BodyHandle, Uint8Array>,
+    wrong: Set<BodyHandle>,
+    fresh: Array<Map<BodyHandle, Uint8Array>>,
+    withAvatar: boolean,
+  ): void {
+    const body = this.body as BodyHandle;
+    for (const h of wrong) if (h !== body && !start.has(h)) this.world.remove(h);
+    this.predictedNear.set(from, start);
+    for (let t = from + 1; t <= this.present; t++) {
+      const was = this.predictedNear.get(t) as Map<BodyHandle, Uint8Array>,
+        now = fresh[t - from];
+      // the present's map is replaced (a caller may hold it: nearbyMapAt), the others changed in place
+      const m = t === this.present ? new Map(was) : was;
+      for (const h of wrong) if (!start.has(h)) m.delete(h);
+      for (const [h, r] of now) if (h !== body) m.set(h, r);
+      this.predictedNear.set(t, m);
+      if (withAvatar) this.predicted.set(t, now.get(body) as Uint8Array);
+    }
+    for (const r of fresh[this.present - from].values()) this.imp(r);
+    this.nearbyHandles = [...start.keys()];
+  }
+
+  /** The scratch world (statics only, created on the first partial reseed) and the bodies left in it. */
+  private scratch: PhysicsWorld | null = null;
+  private scratchBodies: BodyHandle[] = [];
+
+  /**
+   * Steps `records` alone (with the statics) in the scratch world from `from` to `to`, with the
+   * inputs of `avatar` when it is one of them; returns their records of every tick (index t -
+   * from; the first is `records`).
+   */
+  private scratchRun(from: number, to: number, records: Uint8Array[], avatar: BodyHandle | null): Array<Map<BodyHandle, Uint8Array>> {
+    if (this.scratch === null) {
+      this.scratch = PhysicsWorld.create(this.opts.config, { variant: this.opts.variant ?? 'unshared' });
+      this.opts.statics(this.scratch);
+    }
+    const w = this.scratch;
+    for (const h of this.scratchBodies) w.remove(h);
+    this.scratchBodies = [];
+    if (records.length === 0) return Array.from({ length: to - from + 1 }, () => new Map<BodyHandle, Uint8Array>());
+    const first = new Map<BodyHandle, Uint8Array>();
+    for (const r of records) first.set(w.importBody(r), r);
+    this.ops.imports += records.length;
+    this.ops.recordBytes += records.length * BODY_RECORD_BYTES;
+    this.scratchBodies = [...first.keys()];
+    w.setTick(from);
+    const out = [first];
+    for (let t = from; t < to; t++) {
+      if (avatar !== null) {
+        const cmds = this.commandsAt(t, avatar);
+        if (cmds !== null) w.applyCommands(cmds);
+      }
+      w.step();
+      this.ops.scratchSteps++;
+      const m = new Map<BodyHandle, Uint8Array>();
+      for (const h of this.scratchBodies) m.set(h, w.exportBody(h));
+      this.ops.exports += this.scratchBodies.length;
+      this.ops.recordBytes += this.scratchBodies.length * BODY_RECORD_BYTES;
+      out.push(m);
+    }
+    return out;
+  }
+
   /** Makes the local world's nearby bodies exactly `records` (removes the others first, then imports). */
   private seedNear(records: Map<BodyHandle, Uint8Array>): void {
     for (const h of this.nearbyHandles) if (!records.has(h)) this.world.remove(h);
-    for (const r of records.values()) this.world.importBody(r);
+    for (const r of records.values()) this.imp(r);
     this.nearbyHandles = [...records.keys()];
   }
 }
@@ -346,10 +628,63 @@ function raw(v: DataView, at: number): number {
   return Number(v.getBigInt64(at, true)) / 65536;
 }
 
+/** A raw Q47.16 field as metres without a BigInt (exact below 2^53 raw). */
+function rawNum(v: DataView, at: number): number {
+  return (v.getInt32(at + 4, true) * 4294967296 + v.getUint32(at, true)) / 65536;
+}
+
+/** Byte equality (32-bit words when both are aligned: records are 312 bytes). */
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
   if (a.byteLength !== b.byteLength) return false;
+  if ((a.byteOffset & 3) === 0 && (b.byteOffset & 3) === 0 && (a.byteLength & 3) === 0) {
+    const x = new Uint32Array(a.buffer, a.byteOffset, a.byteLength >> 2),
+      y = new Uint32Array(b.buffer, b.byteOffset, b.byteLength >> 2);
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+    return true;
+  }
   for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** A box of body centres over ticks, each side padded by the body's reach (partialReseed), m. */
+interface Box {
+  lo: [number, number, number];
+  hi: [number, number, number];
+  /** The last record grown by (the same record again adds nothing). */
+  last: Uint8Array | null;
+}
+
+function emptyBox(): Box {
+  return { lo: [Infinity, Infinity, Infinity], hi: [-Infinity, -Infinity, -Infinity], last: null };
+}
+
+/**
+ * Grows `b` by the record's centre padded by its reach: bounding radius (sphere: radius; capsule:
+ * radius + half height; box: half diagonal; any other shape: unbounded, so it conflicts with
+ * everything), twice its L1 speed times `dt`, and `pad`, m.
+ */
+function growBox(b: Box, r: Uint8Array, dt: number, pad: number): void {
+  b.last = r;
+  const v = new DataView(r.buffer, r.byteOffset, r.byteLength);
+  const shape = v.getUint32(BODY_RECORD.KIND_SHAPE, true);
+  let bound: number;
+  if (shape === SHAPE.SPHERE) bound = rawNum(v, BODY_RECORD.RADIUS);
+  else if (shape === SHAPE.CAPSULE) bound = rawNum(v, BODY_RECORD.RADIUS) + rawNum(v, BODY_RECORD.HY);
+  else if (shape === SHAPE.BOX) bound = Math.hypot(rawNum(v, BODY_RECORD.HX), rawNum(v, BODY_RECORD.HY), rawNum(v, BODY_RECORD.HZ));
+  else bound = Infinity;
+  const speed = Math.abs(rawNum(v, BODY_RECORD.VX)) + Math.abs(rawNum(v, BODY_RECORD.VY)) + Math.abs(rawNum(v, BODY_RECORD.VZ));
+  const reach = bound + 2 * speed * dt + pad;
+  const p = [rawNum(v, BODY_RECORD.PX), rawNum(v, BODY_RECORD.PY), rawNum(v, BODY_RECORD.PZ)];
+  for (let k = 0; k < 3; k++) {
+    b.lo[k] = Math.min(b.lo[k], p[k] - reach);
+    b.hi[k] = Math.max(b.hi[k], p[k] + reach);
+  }
+}
+
+/** Whether two boxes overlap (touching counts). */
+function overlap(a: Box, b: Box): boolean {
+  return a.lo[0] <= b.hi[0] && b.lo[0] <= a.hi[0] && a.lo[1] <= b.hi[1] && b.lo[1] <= a.hi[1] && a.lo[2] <= b.hi[2] && b.lo[2] <= a.hi[2];
 }
 
 /** Distance between the positions of two body records, m. */

@@ -118,21 +118,23 @@ export class AvatarPrediction {
     const p = this.predictor;
     const tick = p.present,
       before = p.positionAt(tick);
-    const nearBefore = new Map<bigint, [number, number, number]>();
-    if (this.pending === null && before)
-      for (const h of p.nearbyHandles) {
-        const r = p.nearbyRecordAt(h, tick);
-        if (r) nearBefore.set(h, recordPosition(r));
-      }
+    // the nearby records predicted for `tick` (a map no reconciliation changes: no copy)
+    const nearBefore = this.pending === null ? p.nearbyMapAt(tick) : undefined;
+    const partial = p.ops.partialReseeds;
     p.onState(info);
     // a rollback left the present behind (the replay comes with the next frame): remember what was drawn for `tick`
     if (p.present < tick && this.pending === null && before) this.pending = { tick, avatar: before, near: nearBefore };
+    else if (p.ops.partialReseeds !== partial && this.pending === null && before) {
+      // a partial reseed changed some nearby bodies at the present: their jumps go to their smoothers now
+      this.pending = { tick, avatar: before, near: nearBefore };
+      this.settle();
+    }
     for (const h of this.nearSmoothers.keys()) if (!p.nearbyHandles.includes(h)) this.nearSmoothers.delete(h);
     this.stateMs += this.now() - t0;
   }
 
-  /** Positions predicted for `tick` before a rollback whose replay is still to come (onState, frame). */
-  private pending: { tick: number; avatar: [number, number, number]; near: Map<bigint, [number, number, number]> } | null = null;
+  /** Positions predicted for `tick` before a rollback whose replay is still to come (onState, frame), and the nearby records of then. */
+  private pending: { tick: number; avatar: [number, number, number]; near: ReadonlyMap<bigint, Uint8Array> | undefined } | null = null;
 
   /** After the replay: each position's jump at the pending tick goes to its smoother. */
   private settle(): void {
@@ -146,10 +148,13 @@ export class AvatarPrediction {
       this.smoother.correct(b, after);
       this.lastCorrectionM = Math.hypot(b[0] - after[0], b[1] - after[1], b[2] - after[2]);
     }
-    for (const [h, nb] of pend.near) {
-      const r = p.nearbyRecordAt(h, pend.tick);
-      if (!r) continue;
-      const a = recordPosition(r);
+    const now = p.nearbyMapAt(pend.tick);
+    if (!pend.near || !now) return;
+    for (const [h, rb] of pend.near) {
+      const r = now.get(h);
+      if (!r || r === rb) continue;
+      const nb = recordPosition(rb),
+        a = recordPosition(r);
       if (a[0] === nb[0] && a[1] === nb[1] && a[2] === nb[2]) continue;
       let s = this.nearSmoothers.get(h);
       if (!s) this.nearSmoothers.set(h, (s = new Smoother(this.opts)));

@@ -1236,6 +1236,17 @@ export class PhysicsWorld {
   }
 
   /**
+   * exportBody without the copy: a view of the record in the world's scratch area, valid until
+   * the next call into the world (the next exportBody, exportBodyView, step, ...). For a caller
+   * that compares it with a record it holds before copying (client prediction keeps an unchanged
+   * record's previous copy). Throws PhysicsError STALE_HANDLE.
+   */
+  exportBodyView(h: BodyHandle): Uint8Array {
+    const n = check(this.x.bodyExport(h), 'exportBody');
+    return this.core.bytes().subarray(this.offsets.HASH_REC, this.offsets.HASH_REC + Number(n));
+  }
+
+  /**
    * Puts a body record made by exportBody into this world at the same slot and generation
    * (so its handle is the same here): creates it if the slot is free, refreshes it if the
    * same body is already here. Throws PhysicsError STALE_HANDLE when another body holds the
