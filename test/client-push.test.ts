@@ -8,15 +8,10 @@
  * the simulated one (offset 0). The phases are counted in host ticks, so a loaded machine (fewer
  * ticks a second) makes the test slower, not different.
  */
-import WebSocket from 'ws';
-import { type BaseSocket, laggedSocket } from '../src/client/lag-socket';
 import { Host } from '../src/net/host';
-import { createNodeClient } from '../src/client/node';
-import type { SocketFactory } from '../src/client/client';
-import { AvatarPrediction } from '../src/client/predicted-avatar';
-import type { PredictWorld } from '../src/client/predict-world';
 import type { WorldSetup } from '../src/sim/main-sim';
-import { request, waitFor } from './helpers/net';
+import { waitFor } from './helpers/net';
+import { hostTicks, pushScene } from './helpers/predict-host';
 import { addClosedBox } from './helpers/scenes';
 
 const RATE = 50;
@@ -29,39 +24,25 @@ const setup: WorldSetup = {
   ],
 };
 
-/** A `ws` socket whose messages wait `delayMs` in each direction (src/client/lag-socket.ts). */
-const delayedSocket = (delayMs: number): SocketFactory =>
-  laggedSocket(delayMs, WebSocket as unknown as new (url: string, protocols?: string | string[]) => BaseSocket);
-
 test('a pushed predicting client is corrected while pushed, smoothed, and exact again once the push ends', async () => {
   const host = await Host.start({ port: 0, tickRate: RATE, world: setup, rateLimits: { input: { perSecond: 60, burst: 120 } } });
   try {
-    const world = (await request('GET', `http://127.0.0.1:${host.port}/predict`)).json as PredictWorld;
-    let prediction: AvatarPrediction | null = null;
     let maxOffset = 0;
-    const me = createNodeClient(
-      { url: `ws://127.0.0.1:${host.port}/ws`, token: 'guest', privateId: 'pushed', predict: true, pingEveryMs: 200, WebSocket: delayedSocket(50) },
-      {
-        onMessage: (m) => prediction?.onMessage(m),
-        onState: (_m, info) => {
-          prediction?.onState(info);
-          if (prediction) maxOffset = Math.max(maxOffset, prediction.smoother.size);
-        },
+    const {
+      me,
+      prediction: p,
+      pusher,
+    } = await pushScene(host, {
+      privateId: 'pushed',
+      oneWayMs: 50,
+      onState: (prediction) => {
+        maxOffset = Math.max(maxOffset, prediction.smoother.size);
       },
-    );
-    prediction = new AvatarPrediction(me, world);
-    await me.connect();
-    const pusher = createNodeClient({ url: `ws://127.0.0.1:${host.port}/ws`, token: 'guest', privateId: 'pusher' });
-    await pusher.connect();
-    const p = prediction;
-    await waitFor(() => p.predictor.body !== null && me.rttMs !== null, 10_000, 'an avatar record and a round trip');
+    });
     // Phases are counted in host ticks, not ms: on a loaded machine the host steps fewer than
     // RATE ticks a second, and the push, the walk away and the quiet stretch are per tick.
     const tick = (): number => host.world.stream.tick;
-    const ticks = (n: number, what: string): Promise<void> => {
-      const until = tick() + n;
-      return waitFor(() => tick() >= until, 20_000, `${n} host ticks (${what})`);
-    };
+    const ticks = hostTicks(host);
     await ticks(30, 'both avatars land from their spawn height');
     let walk = 0;
     const timer = setInterval(() => {
