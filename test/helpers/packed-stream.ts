@@ -14,6 +14,35 @@ import { mulberry32 } from './bigref';
 export type StateMsg = Extract<ServerMessage, { kind: 'snapshot' | 'delta' }>;
 
 /**
+ * A simulated client's acknowledgements (test/interest-budget.test.ts and Client below): each
+ * arrives 1..maxDelay ticks after the tick it was received on, those arriving on one tick in
+ * random order (the publisher keeps the newest: reordering). `r` is the client's random source
+ * in [0, 1): one draw per ack queued, then the shuffle's draws, in that order.
+ */
+export class DelayedAcks {
+  private acks: Array<{ at: number; tick: number }> = [];
+  constructor(
+    private readonly r: () => number,
+    private readonly maxDelay: number,
+  ) {}
+  /** Queues the ack of `tick`, received on tick `t`. */
+  queue(t: number, tick: number): void {
+    this.acks.push({ at: t + 1 + Math.floor(this.r() * this.maxDelay), tick });
+  }
+  /** Delivers to `pub` (for view `v`) the acks due on tick `t`, shuffled; drops `frames` older than t - 64. */
+  deliver(t: number, pub: InterestPublisher, v: ClientView, frames: Map<number, Mirror>): void {
+    const due = this.acks.filter((a) => a.at <= t);
+    this.acks = this.acks.filter((a) => a.at > t);
+    for (let i = due.length - 1; i > 0; i--) {
+      const k = Math.floor(this.r() * (i + 1));
+      [due[i], due[k]] = [due[k], due[i]];
+    }
+    for (const a of due) pub.acknowledge(v, a.tick);
+    for (const k of frames.keys()) if (k < t - 64) frames.delete(k);
+  }
+}
+
+/**
  * A client as the client library behaves (keeps the mirror of every tick it received, applies each
  * delta to the mirror of its base, acks what it applied), over real bytes (encode, decode). Loss
  * with probability `loss`; each ack arrives 1..maxDelay ticks later, those of one tick in random
@@ -22,7 +51,7 @@ export type StateMsg = Extract<ServerMessage, { kind: 'snapshot' | 'delta' }>;
 export class Client {
   frames = new Map<number, Mirror>();
   latest: Mirror | null = null;
-  private acks: Array<{ at: number; tick: number }> = [];
+  private readonly acks: DelayedAcks;
   bytes = 0;
   /** Bodies updated (full or in records) and records received (packed or predicted). */
   bodiesIn = 0;
@@ -38,6 +67,7 @@ export class Client {
     readonly maxDelay: number,
   ) {
     this.rng = mulberry32(seed);
+    this.acks = new DelayedAcks(() => this.r(), maxDelay);
   }
   private r(): number {
     return this.rng() / 2 ** 32;
@@ -58,7 +88,7 @@ export class Client {
       mirror = applyToMirror(base, m);
       this.frames.set(mirror.tick, mirror);
       if (!this.latest || mirror.tick > this.latest.tick) this.latest = mirror;
-      this.acks.push({ at: t + 1 + Math.floor(this.r() * this.maxDelay), tick: mirror.tick });
+      this.acks.queue(t, mirror.tick);
       const packed =
         m.kind === 'delta' && base
           ? (m.packed ? unpackBodies(base.bodies, m.packed).length : 0) +
@@ -68,14 +98,7 @@ export class Client {
       if (m.kind === 'delta') this.recordBytes += (m.packed?.length ?? 0) + (m.predicted?.length ?? 0);
       this.packedIn += packed;
     }
-    const due = this.acks.filter((a) => a.at <= t);
-    this.acks = this.acks.filter((a) => a.at > t);
-    for (let i = due.length - 1; i > 0; i--) {
-      const k = Math.floor(this.r() * (i + 1));
-      [due[i], due[k]] = [due[k], due[i]];
-    }
-    for (const a of due) this.pub.acknowledge(this.v, a.tick);
-    for (const k of this.frames.keys()) if (k < t - 64) this.frames.delete(k);
+    this.acks.deliver(t, this.pub, this.v, this.frames);
     return { msg: m, mirror };
   }
 }
