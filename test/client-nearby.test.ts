@@ -135,7 +135,7 @@ test('the avatar walks into a resting sphere: the predicted push is the server p
   } finally {
     await host.stop();
   }
-}, 30_000);
+}, 90_000);
 
 test('a crate another player pushes next to a predicting client: corrected, smoothed, exact again', async () => {
   // me at the origin, the pusher 3 m north of the sphere (which lies 2.5 m east of me)
@@ -231,4 +231,4 @@ test('a crate another player pushes next to a predicting client: corrected, smoo
   } finally {
     await host.stop();
   }
-}, 30_000);
+}, 90_000);

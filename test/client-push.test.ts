@@ -92,4 +92,4 @@ test('a pushed predicting client is corrected while pushed, smoothed, and exact 
   } finally {
     await host.stop();
   }
-}, 30_000);
+}, 90_000);
