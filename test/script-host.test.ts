@@ -33,6 +33,7 @@ test('a client attaches a script with publish; a non-master is refused; the scri
     const admin = await join(await token('root', 'admin'), 'root-1');
     const player = await join(await token('pat', 'player'), 'pat-1');
     await users.avatars(2); // their '_id' events are applied
+    await users.resting(); // (a scoreboard counts touches: the pile has landed)
     const ball = users.bodies()[0];
     const o = encodeHandle(ball);
 

@@ -45,6 +45,7 @@ test('GET /objects/<id>/script serves the source to a client that sees the objec
     const admin = await join(rootToken, 'root-1');
     const other = await join(await token('ann', 'admin'), 'ann-1');
     await users.avatars(2); // their '_id' events are applied
+    await users.resting(); // (a scoreboard counts touches: the pile has landed)
     const balls = users.bodies();
     expect(balls.length).toBe(3);
     const [o, o2, o3] = balls.map(encodeHandle);

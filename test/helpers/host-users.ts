@@ -19,6 +19,11 @@ export interface HostUsers {
   avatars(n: number): Promise<void>;
   /** The world's bodies that are not avatars (those with an authority), in the world's handle order. */
   bodies(): bigint[];
+  /**
+   * Waits (up to 10 s) until every body that is not an avatar moves slower than 5 cm/s: the
+   * world's pile has landed, so no new touch comes from it (a scoreboard script counts touches).
+   */
+  resting(): Promise<void>;
   /** Closes every client join made. */
   close(): void;
 }
@@ -27,6 +32,17 @@ export interface HostUsers {
 export function hostUsers(host: Host, accounts: AccountService, store: SqliteStore): HostUsers {
   const http = `http://127.0.0.1:${host.port}`;
   const clients: RawClient[] = [];
+  const bodies = (): bigint[] => {
+    const avatars = new Set(host.world.sim.avatars.values());
+    return host.world.sim.world.handles().filter((h) => {
+      try {
+        host.world.sim.world.authorityOf(h);
+        return !avatars.has(h);
+      } catch {
+        return false;
+      }
+    });
+  };
   return {
     async token(name, role) {
       const a = await accounts.register(name, 'a long password');
@@ -44,16 +60,10 @@ export function hostUsers(host: Host, accounts: AccountService, store: SqliteSto
     avatars(n) {
       return waitFor(() => host.world.sim.avatars.size >= n, 10_000, `${n} avatars in the world`);
     },
-    bodies() {
-      const avatars = new Set(host.world.sim.avatars.values());
-      return host.world.sim.world.handles().filter((h) => {
-        try {
-          host.world.sim.world.authorityOf(h);
-          return !avatars.has(h);
-        } catch {
-          return false;
-        }
-      });
+    bodies,
+    resting() {
+      const still = (): boolean => bodies().every((h) => Math.hypot(...host.world.sim.world.velocity(h)) < 0.05);
+      return waitFor(still, 10_000, 'the bodies at rest');
     },
     close() {
       for (const c of clients) c.close();
