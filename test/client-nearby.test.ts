@@ -13,15 +13,13 @@
  *    the drawn sphere); after the pusher stops, the predicted sphere is exact again (no new
  *    nearby correction, many confirmed states) and nothing is left to fade.
  */
-import WebSocket from 'ws';
-import { type BaseSocket, laggedSocket } from '../src/client/lag-socket';
 import { Host } from '../src/net/host';
-import { createNodeClient, type SocketFactory } from '../src/client/node';
+import { createNodeClient } from '../src/client/node';
 import { Predictor } from '../src/client/predict';
-import { AvatarPrediction } from '../src/client/predicted-avatar';
 import { type PredictWorld, predictorOptions } from '../src/client/predict-world';
 import type { WorldSetup } from '../src/sim/main-sim';
 import { request, waitFor } from './helpers/net';
+import { delayedSocket, hostTicks, pushScene } from './helpers/predict-host';
 import { addClosedBox } from './helpers/scenes';
 import { KIND } from '../src/physics/world-layout';
 
@@ -39,10 +37,6 @@ const setup = (spawnPoints: Array<[number, number, number]>, body: 'sphere' | 'c
   },
   spawnPoints,
 });
-
-const delayedSocket = (delayMs: number): SocketFactory =>
-  laggedSocket(delayMs, WebSocket as unknown as new (url: string, protocols?: string | string[]) => BaseSocket);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The host's scene body (the one dynamic body that is not an avatar): its handle and position, m. */
 function sceneBody(host: Host): { handle: bigint; position: [number, number, number] } {
@@ -86,7 +80,8 @@ test('the avatar walks into a resting sphere: the predicted push is the server p
     );
     await c.connect();
     await waitFor(() => good.body !== null && c.rttMs !== null, 10_000, 'an avatar record and a round trip');
-    await sleep(600); // the avatar lands and the sphere sleeps
+    const ticks = hostTicks(host);
+    await ticks(30, 'the avatar lands and the sphere sleeps');
     const sphereHandle = good.nearbyHandles[0];
     expect(good.nearbyHandles).toHaveLength(1);
     const startX = serverSphere(host)[0];
@@ -111,7 +106,9 @@ test('the avatar walks into a resting sphere: the predicted push is the server p
         i++;
       }, 1000 / RATE);
     });
-    await sleep(400); // the last states arrive
+    // the last states arrive: the host past the last stamped tick, and 20 ticks more
+    await waitFor(() => host.world.stream.tick > stamped, 20_000, 'the host at the last stamped tick');
+    await ticks(20, 'the last states arrive');
     const endX = serverSphere(host)[0];
     const predicted = good.nearbyRecordAt(sphereHandle);
     const predictedX = predicted ? Number(new DataView(predicted.buffer, predicted.byteOffset).getBigInt64(32, true)) / 65536 : Number.NaN;
@@ -138,7 +135,7 @@ test('the avatar walks into a resting sphere: the predicted push is the server p
   } finally {
     await host.stop();
   }
-}, 30_000);
+}, 90_000);
 
 test('a crate another player pushes next to a predicting client: corrected, smoothed, exact again', async () => {
   // me at the origin, the pusher 3 m north of the sphere (which lies 2.5 m east of me)
@@ -155,7 +152,6 @@ test('a crate another player pushes next to a predicting client: corrected, smoo
     rateLimits: { input: { perSecond: 60, burst: 120 } },
   });
   try {
-    const world = (await request('GET', `http://127.0.0.1:${host.port}/predict`)).json as PredictWorld;
     const hasCrate = (): boolean => {
       try {
         return sceneBody(host).handle >= 0n;
@@ -166,30 +162,11 @@ test('a crate another player pushes next to a predicting client: corrected, smoo
     await waitFor(hasCrate, 5000, 'the crate in the published state');
     const crate = sceneBody(host).handle;
     const crateKey = `${Number(crate & 0xffffffffn)}:${Number(crate >> 32n)}`;
-    let prediction: AvatarPrediction | null = null;
     let maxNearOffset = 0;
-    const me = createNodeClient(
-      {
-        url: `ws://127.0.0.1:${host.port}/ws`,
-        token: 'guest',
-        privateId: 'watcher',
-        predict: true,
-        predictRadiusM: 8,
-        pingEveryMs: 200,
-        WebSocket: delayedSocket(ONE_WAY_MS),
-      },
-      {
-        onMessage: (m) => prediction?.onMessage(m),
-        onState: (_m, info) => prediction?.onState(info),
-      },
-    );
-    prediction = new AvatarPrediction(me, world);
-    await me.connect();
-    const pusher = createNodeClient({ url: `ws://127.0.0.1:${host.port}/ws`, token: 'guest', privateId: 'pusher' });
-    await pusher.connect();
-    const p = prediction;
-    await waitFor(() => p.predictor.body !== null && me.rttMs !== null, 10_000, 'an avatar record and a round trip');
-    await sleep(600);
+    const { me, prediction: p, pusher } = await pushScene(host, { privateId: 'watcher', oneWayMs: ONE_WAY_MS, predictRadiusM: 8 });
+    // counted in host ticks (50 Hz): the push 55, the crate sliding to a stop 30, then 75 quiet
+    const ticks = hostTicks(host);
+    await ticks(30, 'the avatars land');
     let walk = 0;
     let drawnSphere: number[] | null = null;
     const timer = setInterval(() => {
@@ -204,13 +181,20 @@ test('a crate another player pushes next to a predicting client: corrected, smoo
       const startZ = serverSphere(host)[2];
       const before = p.predictor.nearbyCorrections;
       walk = -1000; // south into the crate and on
-      await sleep(1100);
+      await ticks(55, 'the push');
       walk = 0;
-      await sleep(600);
+      await ticks(30, 'the crate sliding to a stop');
       const during = p.predictor.nearbyCorrections - before;
       const afterPush = p.predictor.nearbyCorrections;
       const confirmedAfterPush = p.predictor.nearbyConfirmed;
-      await sleep(1500);
+      // 75 host ticks after the push, and more than 50 nearby states confirmed by the client,
+      // however long that takes on a busy machine
+      const quietFrom = host.world.stream.tick;
+      await waitFor(
+        () => host.world.stream.tick >= quietFrom + 75 && p.predictor.nearbyConfirmed - confirmedAfterPush > 50,
+        20_000,
+        '75 quiet host ticks and more than 50 confirmed nearby states',
+      );
       const endZ = serverSphere(host)[2];
       if (process.env.NEARBY_DEBUG)
         console.log(
@@ -247,4 +231,4 @@ test('a crate another player pushes next to a predicting client: corrected, smoo
   } finally {
     await host.stop();
   }
-}, 30_000);
+}, 90_000);

@@ -4,17 +4,14 @@
  * its socket, 50 Hz) is walked into by another player for 1.5 s. The push is not in the local
  * world, so the predictions of those ticks are corrected (and the visible error goes to the
  * smoother); once the pusher has walked away, the predictions are exact again (no new correction in
- * the last 1.5 s, many confirmed ticks) and the drawn position is the simulated one (offset 0).
+ * the next 75 host ticks, 1.5 s at 50 Hz; more than 50 of them confirmed) and the drawn position is
+ * the simulated one (offset 0). The phases are counted in host ticks, so a loaded machine (fewer
+ * ticks a second) makes the test slower, not different.
  */
-import WebSocket from 'ws';
-import { type BaseSocket, laggedSocket } from '../src/client/lag-socket';
 import { Host } from '../src/net/host';
-import { createNodeClient } from '../src/client/node';
-import type { SocketFactory } from '../src/client/client';
-import { AvatarPrediction } from '../src/client/predicted-avatar';
-import type { PredictWorld } from '../src/client/predict-world';
 import type { WorldSetup } from '../src/sim/main-sim';
-import { request, waitFor } from './helpers/net';
+import { waitFor } from './helpers/net';
+import { hostTicks, pushScene } from './helpers/predict-host';
 import { addClosedBox } from './helpers/scenes';
 
 const RATE = 50;
@@ -27,35 +24,26 @@ const setup: WorldSetup = {
   ],
 };
 
-/** A `ws` socket whose messages wait `delayMs` in each direction (src/client/lag-socket.ts). */
-const delayedSocket = (delayMs: number): SocketFactory =>
-  laggedSocket(delayMs, WebSocket as unknown as new (url: string, protocols?: string | string[]) => BaseSocket);
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 test('a pushed predicting client is corrected while pushed, smoothed, and exact again once the push ends', async () => {
   const host = await Host.start({ port: 0, tickRate: RATE, world: setup, rateLimits: { input: { perSecond: 60, burst: 120 } } });
   try {
-    const world = (await request('GET', `http://127.0.0.1:${host.port}/predict`)).json as PredictWorld;
-    let prediction: AvatarPrediction | null = null;
     let maxOffset = 0;
-    const me = createNodeClient(
-      { url: `ws://127.0.0.1:${host.port}/ws`, token: 'guest', privateId: 'pushed', predict: true, pingEveryMs: 200, WebSocket: delayedSocket(50) },
-      {
-        onMessage: (m) => prediction?.onMessage(m),
-        onState: (_m, info) => {
-          prediction?.onState(info);
-          if (prediction) maxOffset = Math.max(maxOffset, prediction.smoother.size);
-        },
+    const {
+      me,
+      prediction: p,
+      pusher,
+    } = await pushScene(host, {
+      privateId: 'pushed',
+      oneWayMs: 50,
+      onState: (prediction) => {
+        maxOffset = Math.max(maxOffset, prediction.smoother.size);
       },
-    );
-    prediction = new AvatarPrediction(me, world);
-    await me.connect();
-    const pusher = createNodeClient({ url: `ws://127.0.0.1:${host.port}/ws`, token: 'guest', privateId: 'pusher' });
-    await pusher.connect();
-    const p = prediction;
-    await waitFor(() => p.predictor.body !== null && me.rttMs !== null, 10_000, 'an avatar record and a round trip');
-    await sleep(600); // both avatars land from their spawn height
+    });
+    // Phases are counted in host ticks, not ms: on a loaded machine the host steps fewer than
+    // RATE ticks a second, and the push, the walk away and the quiet stretch are per tick.
+    const tick = (): number => host.world.stream.tick;
+    const ticks = hostTicks(host);
+    await ticks(30, 'both avatars land from their spawn height');
     let walk = 0;
     const timer = setInterval(() => {
       p.input({ walkX: 0, walkZ: 0, jump: false });
@@ -66,16 +54,23 @@ test('a pushed predicting client is corrected while pushed, smoothed, and exact 
       const before = p.predictor.corrections;
       const startX = host.world.sim.world.position(host.world.sim.avatars.get(me.publicId) as bigint)[0];
       walk = -1000; // the pusher walks west into the standing avatar (3 m away) and on
-      await sleep(1500);
+      await ticks(75, 'the push');
       walk = 1000; // away again
-      await sleep(500);
+      await ticks(25, 'walking away');
       walk = 0;
-      await sleep(300);
+      await ticks(15, 'the pusher stopping');
       const pushedX = host.world.sim.world.position(host.world.sim.avatars.get(me.publicId) as bigint)[0];
       const during = p.predictor.corrections - before;
       const confirmedAfterPush = p.predictor.confirmed;
       const correctionsAfterPush = p.predictor.corrections;
-      await sleep(1500);
+      // 75 host ticks without the push, and more than 50 of them confirmed by the client (a state
+      // reaches it 50 ms after its tick), however long that takes on a busy machine
+      const quietFrom = tick();
+      await waitFor(
+        () => tick() >= quietFrom + 75 && p.predictor.confirmed - confirmedAfterPush > 50,
+        20_000,
+        '75 quiet host ticks and more than 50 confirmed predictions',
+      );
       if (process.env.PUSH_DEBUG)
         console.log(
           JSON.stringify({ startX, pushedX, during, maxOffset, last: p.predictor.lastCorrection, confirmed: p.predictor.confirmed - confirmedAfterPush }),
@@ -97,4 +92,4 @@ test('a pushed predicting client is corrected while pushed, smoothed, and exact 
   } finally {
     await host.stop();
   }
-}, 30_000);
+}, 90_000);

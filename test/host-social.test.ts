@@ -55,6 +55,11 @@ async function join(w: World, token: string, privateId: string): Promise<RawClie
   return c;
 }
 
+/** Waits (up to 10 s) until each of `cs` has its avatar in the world: their '_id' events are applied. */
+function applied(w: World, cs: Array<{ publicId: number }>): Promise<void> {
+  return waitFor(() => cs.every((c) => w.host.world.sim.avatars.has(c.publicId)), 10_000, "the joins' '_id' events applied");
+}
+
 async function account(w: World, name: string, role = 'player', createdMs?: number): Promise<{ id: number; token: string }> {
   const a = await w.accounts.register(name, 'a long password');
   w.store.setRole(a.id, role);
@@ -74,7 +79,7 @@ test('chat reaches exactly its recipients and never appears as an event; history
       cat = await account(w, 'cat');
     const [a, b, c] = await Promise.all([join(w, ann.token, 'ann-1'), join(w, ben.token, 'ben-1'), join(w, cat.token, 'cat-1')]);
     clients.push(a, b, c);
-    await sleep(200); // their '_id' events are applied
+    await applied(w, [a, b, c]);
     a.send({ kind: 'chat', channel: CHAT_CHANNEL.PRIVATE, to: String(b.publicId), text: 'just for ben' });
     for (let k = 0; k < 7; k++) {
       a.send({ kind: 'chat', channel: CHAT_CHANNEL.WORLD, to: '', text: `line ${k}` });
@@ -183,7 +188,7 @@ test('admins kick and ban with audit records; a banned account cannot log in unt
       join(w, 'guest', 'guest-1'),
     ]);
     clients.push(b, d, e, g);
-    await sleep(200);
+    await applied(w, [b, d, e, g]);
     d.send({ kind: 'admin', command: 'kick', args: [String(g.publicId)] }); // a player may not
     await d.until(() => d.of('adminResult').length > 0);
     expect(d.of('adminResult')[0]).toMatchObject({ ok: false, message: expect.stringMatching(/moderator/) });
@@ -233,7 +238,7 @@ test("temporary admin: chosen at login after X days without an admin; its action
     await waitFor(() => w.host.world.sim.social.tempAdminAccount === bobId, 3000, 'bob is temporary admin');
     const [tb, other] = await Promise.all([join(w, bobOld.json.token, 'bob-1'), join(w, bob.token, 'bob2-1')]);
     clients.push(tb, other);
-    await sleep(200);
+    await applied(w, [tb, other]);
     tb.send({ kind: 'admin', command: 'broadcast', args: ['acting', 'admin', 'here'] });
     tb.send({ kind: 'admin', command: 'role', args: [String(tb.publicId), 'admin'] });
     await tb.until(() => tb.of('adminResult').length === 2);
@@ -259,7 +264,7 @@ test('ownership: a request under ask reaches the master as an event, the grant r
   try {
     const [m, r] = await Promise.all([join(w, 'guest', 'master'), join(w, 'guest', 'requester')]);
     clients.push(m, r);
-    await sleep(200);
+    await applied(w, [m, r]);
     m.send({ kind: 'spawn', shape: 0, position: [10n * 65536n, 3n * 65536n, 0n], velocity: [0n, 0n, 0n], size: [0n, 0n, 0n] });
     await m.until(() => m.of('ownership').length > 0, 3000, 'the spawn registers its ownership');
     const own = m.of('ownership')[0];
@@ -297,7 +302,7 @@ test('tickrate and shutdown from an admin: the streams tick at the new rate, the
     const boss = await account(w, 'boss', 'admin');
     const b = await join(w, boss.token, 'boss-1');
     clients.push(b);
-    await sleep(200);
+    await applied(w, [b]);
     b.send({ kind: 'admin', command: 'tickrate', args: ['40'] });
     await b.until(() => b.of('adminResult').length === 1);
     expect(b.of('adminResult')[0]).toMatchObject({ ok: true });

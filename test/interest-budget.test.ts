@@ -12,6 +12,7 @@ import type { ServerMessage } from '../src/protocol/messages';
 import { decodeServer, encodeServer, jointRow } from '../src/protocol/codec';
 import { JOINT_KIND, type JointInfo } from '../src/protocol/messages';
 import { mulberry32 } from './helpers/bigref';
+import { DelayedAcks } from './helpers/packed-stream';
 import { buildRain, rainConfig } from './helpers/scenes';
 
 type StateMsg = Extract<ServerMessage, { kind: 'snapshot' | 'delta' }>;
@@ -32,12 +33,12 @@ function rainWorld(n: number): { world: ShardedWorld; tick: () => void } {
  * A client as the client library behaves: keeps the mirror of every tick it received, applies
  * each delta to the mirror of its base tick, acknowledges what it received. Messages are lost with
  * probability `loss`; each acknowledgement arrives 1..maxDelay ticks later, those arriving on one
- * tick in random order (the publisher keeps the newest: reordering).
+ * tick in random order (the publisher keeps the newest: reordering; DelayedAcks).
  */
 class Client {
   frames = new Map<number, Mirror>();
   latest: Mirror | null = null;
-  private acks: Array<{ at: number; tick: number }> = [];
+  private readonly acks: DelayedAcks;
   received = 0;
   maxBytes = 0;
   constructor(
@@ -46,7 +47,9 @@ class Client {
     readonly rng: () => number,
     readonly loss: number,
     readonly maxDelay: number,
-  ) {}
+  ) {
+    this.acks = new DelayedAcks(() => this.r(), maxDelay);
+  }
   private r(): number {
     return this.rng() / 2 ** 32;
   }
@@ -65,16 +68,9 @@ class Client {
       this.frames.set(mirror.tick, mirror);
       if (!this.latest || mirror.tick > this.latest.tick) this.latest = mirror;
       this.received++;
-      this.acks.push({ at: t + 1 + Math.floor(this.r() * this.maxDelay), tick: mirror.tick });
+      this.acks.queue(t, mirror.tick);
     }
-    const due = this.acks.filter((a) => a.at <= t);
-    this.acks = this.acks.filter((a) => a.at > t);
-    for (let i = due.length - 1; i > 0; i--) {
-      const k = Math.floor(this.r() * (i + 1));
-      [due[i], due[k]] = [due[k], due[i]];
-    }
-    for (const a of due) this.pub.acknowledge(this.v, a.tick);
-    for (const k of this.frames.keys()) if (k < t - 64) this.frames.delete(k);
+    this.acks.deliver(t, this.pub, this.v, this.frames);
     return m;
   }
 }

@@ -12,7 +12,7 @@ import { createBodyTable, type BodyTable } from '../src/physics/body-table';
 import { InterestPublisher, applyToMirror, type Mirror } from '../src/sim/interest';
 import { PACKED_RECORD_MAX, packBody, unpackBodies } from '../src/sim/packed-state';
 import { decodeClient, decodeServer, encodeClient, encodeServer } from '../src/protocol/codec';
-import { Client, knownDiff, mirrorDiff, type StateMsg } from './helpers/packed-stream';
+import { Client, LOSS_AND_DELAY, bodyState, knownDiff, mirrorDiff, randomRecords, type StateMsg, writePlaneRow, writeSphereRow } from './helpers/packed-stream';
 import { PROTOCOL_VERSION, type BodyState } from '../src/protocol/messages';
 import { ProtocolError } from '../src/protocol/errors';
 import { mulberry32 } from './helpers/bigref';
@@ -92,45 +92,13 @@ class World {
       }
     const t = this.table;
     let n = 0;
-    // the plane: shape 3, offset in px, never changes
-    t.index[n] = 0;
-    t.gen[n] = 0;
-    t.shape[n] = 3;
-    t.kind[n] = 2;
-    t.shard[n] = -2;
-    t.px[n] = 0;
-    t.py[n] = 0;
-    t.pz[n] = 0;
-    t.qx[n] = t.qy[n] = t.qz[n] = 0;
-    t.qw[n] = 32767;
-    t.vx[n] = t.vy[n] = t.vz[n] = 0;
-    t.sx[n] = 0;
-    t.sy[n] = 1024;
-    t.sz[n] = 0;
-    t.asset[n] = -1;
+    // the plane: shape 3, never changes
+    writePlaneRow(t, n);
     n++;
     for (let s = 1; s < this.slots; s++) {
       if (!this.alive[s]) continue;
       const o = s * 11;
-      t.index[n] = s;
-      t.gen[n] = this.gen[s];
-      t.shape[n] = 0;
-      t.kind[n] = 0;
-      t.px[n] = this.st[o];
-      t.py[n] = this.st[o + 1];
-      t.pz[n] = this.st[o + 2];
-      t.qx[n] = this.st[o + 3];
-      t.qy[n] = this.st[o + 4];
-      t.qz[n] = this.st[o + 5];
-      t.qw[n] = this.st[o + 6];
-      t.vx[n] = this.st[o + 7];
-      t.vy[n] = this.st[o + 8];
-      t.vz[n] = this.st[o + 9];
-      t.shard[n] = this.st[o + 10];
-      t.sx[n] = 300 + (s % 7) * 50;
-      t.sy[n] = 0;
-      t.sz[n] = 0;
-      t.asset[n] = -1;
+      writeSphereRow(t, n, s, this.gen[s], this.st.subarray(o, o + 11), 300 + (s % 7) * 50);
       n++;
     }
     t.count = n;
@@ -145,12 +113,7 @@ describe('packed deltas', () => {
     const r = (): number => rng() / 2 ** 32;
     const world = new World(500, rng);
     const pub = new InterestPublisher({ cellSize: 8, farEvery: 4, nearCells: 1, historyTicks: 16 });
-    const pairs = [
-      [0.2, 4],
-      [0, 1],
-      [0.4, 7],
-      [0.05, 20], // acks often older than historyTicks: snapshots again
-    ].map(([loss, delay], i) => {
+    const pairs = LOSS_AND_DELAY.map(([loss, delay], i) => {
       const full = pub.createView(i * 8 - 12, 0, 2),
         packed = pub.createView(i * 8 - 12, 0, 2);
       packed.packed = true;
@@ -313,58 +276,10 @@ describe('packed deltas', () => {
   });
 
   test('records round-trip at the extremes of every field; malformed bytes are refused', () => {
-    const rng = mulberry32(3);
-    const ri = (lo: number, hi: number): number => lo + Math.floor((rng() / 2 ** 32) * (hi - lo + 1));
-    const I32 = [-(2 ** 31), 2 ** 31 - 1],
-      I16 = [-32768, 32767];
-    const pick = (ext: number[], lo: number, hi: number): number => (rng() % 4 === 0 ? ext[rng() % 2] : ri(lo, hi));
-    const row = (slot: number, gen: number): number[] => [
-      slot,
-      gen,
-      pick(I32, -5000, 5000),
-      pick(I32, -5000, 5000),
-      pick(I32, -5000, 5000),
-      pick(I16, -300, 300),
-      pick(I16, -300, 300),
-      pick(I16, -300, 300),
-      pick(I16, -300, 300),
-      pick(I16, -300, 300),
-      pick(I16, -300, 300),
-      pick(I16, -300, 300),
-      ri(0, 255),
-    ];
-    const asState = (x: number[]): BodyState => ({
-      index: x[0],
-      generation: x[1],
-      px: x[2],
-      py: x[3],
-      pz: x[4],
-      qx: x[5],
-      qy: x[6],
-      qz: x[7],
-      qw: x[8],
-      vx: x[9],
-      vy: x[10],
-      vz: x[11],
-      shard: x[12],
-    });
+    const { ri, bodies } = randomRecords(3);
     for (let round = 0; round < 300; round++) {
       const n = ri(1, 40);
-      const slots = new Set<number>();
-      while (slots.size < n) slots.add(ri(0, round % 2 ? 1 << 19 : 200));
-      const sorted = [...slots].sort((a, b) => a - b);
-      const B = new Int32Array(n * 13),
-        C = new Int32Array(n * 13);
-      const base = new Map<number, BodyState>();
-      for (let k = 0; k < n; k++) {
-        const b = row(sorted[k], ri(0, 5)),
-          c = b.slice();
-        for (let f = 2; f < 13; f++) if (rng() % 3 === 0) c[f] = f === 12 ? ri(0, 255) : row(0, 0)[f];
-        if (c.every((x, f) => x === b[f])) c[12] = (b[12] + 1) % 256;
-        B.set(b, k * 13);
-        C.set(c, k * 13);
-        base.set(sorted[k], asState(b));
-      }
+      const { sorted, B, C, base } = bodies(n, round, true);
       const out = new Uint8Array(n * PACKED_RECORD_MAX);
       let at = 0,
         prev = -1;
@@ -375,9 +290,9 @@ describe('packed deltas', () => {
         prev = sorted[k];
       }
       const got = unpackBodies(base, out.subarray(0, at));
-      expect(got).toEqual(sorted.map((_, k) => asState(Array.from(C.subarray(k * 13, k * 13 + 13)))));
+      expect(got).toEqual(sorted.map((_, k) => bodyState(Array.from(C.subarray(k * 13, k * 13 + 13)))));
     }
-    const base = new Map<number, BodyState>([[3, asState([3, 1, 0, 0, 0, 0, 0, 0, 32767, 0, 0, 0, 0])]]);
+    const base = new Map<number, BodyState>([[3, bodyState([3, 1, 0, 0, 0, 0, 0, 0, 32767, 0, 0, 0, 0])]]);
     const bad = (bytes: number[]): unknown => {
       try {
         unpackBodies(base, Uint8Array.from(bytes));

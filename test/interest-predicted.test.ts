@@ -14,7 +14,7 @@ import { PREDICTED_RECORD_MAX, packBodyPredicted, predictPosition, predictedFiel
 import { decodeClient, decodeServer, encodeClient, encodeServer } from '../src/protocol/codec';
 import { PROTOCOL_VERSION, type BodyState } from '../src/protocol/messages';
 import { ProtocolError } from '../src/protocol/errors';
-import { Client, knownDiff, mirrorDiff, type StateMsg } from './helpers/packed-stream';
+import { Client, LOSS_AND_DELAY, bodyState, knownDiff, mirrorDiff, randomRecords, type StateMsg, writePlaneRow, writeSphereRow } from './helpers/packed-stream';
 import { mulberry32 } from './helpers/bigref';
 
 const RATE = 20;
@@ -30,6 +30,8 @@ const G = 9.81;
  */
 class PhysicsWorld {
   readonly table: BodyTable;
+  /** Scratch: one sphere's table values (writeSphereRow). */
+  private readonly row = new Int32Array(11);
   private readonly alive: Uint8Array;
   private readonly gen: Int32Array;
   private readonly kind: Uint8Array; // 0 walker, 1 faller, 2 spinner, 3 at rest
@@ -124,43 +126,25 @@ class PhysicsWorld {
     const t = this.table,
       qi = (v: number): number => Math.max(-32768, Math.min(32767, Math.round(v)));
     let n = 0;
-    t.index[n] = 0;
-    t.gen[n] = 0;
-    t.shape[n] = 3;
-    t.kind[n] = 2;
-    t.shard[n] = -2;
-    t.px[n] = t.py[n] = t.pz[n] = 0;
-    t.qx[n] = t.qy[n] = t.qz[n] = 0;
-    t.qw[n] = 32767;
-    t.vx[n] = t.vy[n] = t.vz[n] = 0;
-    t.sx[n] = 0;
-    t.sy[n] = 1024;
-    t.sz[n] = 0;
-    t.asset[n] = -1;
+    writePlaneRow(t, n);
     n++;
     for (let s = 1; s < this.slots; s++) {
       if (!this.alive[s]) continue;
       const o = s * 3,
         oq = s * 4;
-      t.index[n] = s;
-      t.gen[n] = this.gen[s];
-      t.shape[n] = 0;
-      t.kind[n] = 0;
-      t.px[n] = Math.round(this.p[o] * 1024);
-      t.py[n] = Math.round(this.p[o + 1] * 1024);
-      t.pz[n] = Math.round(this.p[o + 2] * 1024);
-      t.qx[n] = qi(this.q[oq] * 32768);
-      t.qy[n] = qi(this.q[oq + 1] * 32768);
-      t.qz[n] = qi(this.q[oq + 2] * 32768);
-      t.qw[n] = qi(this.q[oq + 3] * 32768);
-      t.vx[n] = qi(this.v[o] * 256);
-      t.vy[n] = qi(this.v[o + 1] * 256);
-      t.vz[n] = qi(this.v[o + 2] * 256);
-      t.shard[n] = this.shard[s];
-      t.sx[n] = 350;
-      t.sy[n] = 0;
-      t.sz[n] = 0;
-      t.asset[n] = -1;
+      const f = this.row;
+      f[0] = Math.round(this.p[o] * 1024);
+      f[1] = Math.round(this.p[o + 1] * 1024);
+      f[2] = Math.round(this.p[o + 2] * 1024);
+      f[3] = qi(this.q[oq] * 32768);
+      f[4] = qi(this.q[oq + 1] * 32768);
+      f[5] = qi(this.q[oq + 2] * 32768);
+      f[6] = qi(this.q[oq + 3] * 32768);
+      f[7] = qi(this.v[o] * 256);
+      f[8] = qi(this.v[o + 1] * 256);
+      f[9] = qi(this.v[o + 2] * 256);
+      f[10] = this.shard[s];
+      writeSphereRow(t, n, s, this.gen[s], f, 350);
       n++;
     }
     t.count = n;
@@ -184,14 +168,8 @@ describe('predicted deltas', () => {
     const pub = new InterestPublisher({ cellSize: 8, farEvery: 4, nearCells: 1, historyTicks: 16 });
     pub.tickRate = RATE;
     pub.substeps = SUBSTEPS;
-    const setups = [
-      [0.2, 4],
-      [0, 1],
-      [0.4, 7],
-      [0.05, 20], // acks often older than historyTicks: snapshots again
-      [0.1, 4], // the same ack delay as the first, elsewhere: deltas from the same base ticks (the per-tick record cache)
-    ];
-    const trios = setups.map(([loss, delay], i) => {
+    // LOSS_AND_DELAY, plus a fifth client with the first's ack delay elsewhere: deltas from the same base ticks (the per-tick record cache)
+    const trios = [...LOSS_AND_DELAY, [0.1, 4]].map(([loss, delay], i) => {
       const mk = (format: 0 | 1 | 2): Client => {
         const v = pub.createView(i * 8 - 12, 0, 2);
         v.packed = format === 1;
@@ -354,22 +332,6 @@ describe('predicted deltas', () => {
     expect(encodeClient({ ...hello, predictedDeltas: false })).toEqual(encodeClient(hello));
   });
 
-  const state = (x: number[]): BodyState => ({
-    index: x[0],
-    generation: x[1],
-    px: x[2],
-    py: x[3],
-    pz: x[4],
-    qx: x[5],
-    qy: x[6],
-    qz: x[7],
-    qw: x[8],
-    vx: x[9],
-    vy: x[10],
-    vz: x[11],
-    shard: x[12],
-  });
-
   test('a body moving steadily costs 2 bytes (gap and an empty mask); one falling costs at most 2 more; the prediction is semi-implicit Euler over the substeps', () => {
     // 5 m/s along x at 20 Hz: 1280 units of 1/256 m/s, 0.25 m = 256 units of 1/1024 m a tick
     expect(predictPosition(1000, 1280, 1280, 1, 20, 6)).toBe(1256);
@@ -392,7 +354,7 @@ describe('predicted deltas', () => {
     const out = new Uint8Array(64);
     const at = packBodyPredicted(out, putPredictedHeader(out, 0, 20, 6), -1, B, 0, C, 0, 1, 20, 6);
     expect(Array.from(out.subarray(0, at))).toEqual([20, 6, 7, 0]); // rate, substeps, gap, mask
-    expect(unpackPredicted(new Map([[7, state(base)]]), out.subarray(0, at), 1)).toEqual([state(now)]);
+    expect(unpackPredicted(new Map([[7, bodyState(base)]]), out.subarray(0, at), 1)).toEqual([bodyState(now)]);
     // a faller a tick later (6 substeps): vy changed by g dt (a 2-byte residual), py as predicted
     const fall = [7, 1, 1000, 5000 + Math.round(-G * (0.05 / 6) ** 2 * 21 * 1024), -300, 0, 0, 0, 32767, 0, -126, 0, 2];
     const F = Int32Array.from([7, 1, 1000, 5000, -300, 0, 0, 0, 32767, 0, 0, 0, 2]);
@@ -400,37 +362,13 @@ describe('predicted deltas', () => {
   });
 
   test('records round-trip at the extremes of every field and span; malformed bytes are refused', () => {
-    const rng = mulberry32(3);
-    const ri = (lo: number, hi: number): number => lo + Math.floor((rng() / 2 ** 32) * (hi - lo + 1));
-    const I32 = [-(2 ** 31), 2 ** 31 - 1],
-      I16 = [-32768, 32767];
-    const pick = (ext: number[], lo: number, hi: number): number => (rng() % 4 === 0 ? ext[rng() % 2] : ri(lo, hi));
-    const row = (slot: number, gen: number): number[] => [
-      slot,
-      gen,
-      ...[0, 1, 2].map(() => pick(I32, -5000, 5000)),
-      ...[0, 1, 2, 3, 4, 5, 6].map(() => pick(I16, -300, 300)),
-      ri(0, 255),
-    ];
+    const { rng, ri, bodies } = randomRecords(3);
     for (let round = 0; round < 300; round++) {
       const n = ri(1, 40),
         span = rng() % 5 === 0 ? 1 << 16 : ri(1, 40),
         rate = [1, 20, 60, 1000][round % 4],
         subs = [1, 6, 64][round % 3];
-      const slots = new Set<number>();
-      while (slots.size < n) slots.add(ri(0, round % 2 ? 1 << 19 : 200));
-      const sorted = [...slots].sort((a, b) => a - b);
-      const B = new Int32Array(n * 13),
-        C = new Int32Array(n * 13);
-      const base = new Map<number, BodyState>();
-      for (let k = 0; k < n; k++) {
-        const b = row(sorted[k], ri(0, 5)),
-          c = b.slice();
-        for (let f = 2; f < 13; f++) if (rng() % 3 === 0) c[f] = f === 12 ? ri(0, 255) : row(0, 0)[f];
-        B.set(b, k * 13);
-        C.set(c, k * 13);
-        base.set(sorted[k], state(b));
-      }
+      const { sorted, B, C, base } = bodies(n, round, false);
       const out = new Uint8Array(2 + n * PREDICTED_RECORD_MAX);
       let at = putPredictedHeader(out, 0, rate, subs),
         prev = -1;
@@ -441,9 +379,9 @@ describe('predicted deltas', () => {
         expect(at - before).toBe(predictedFieldsSize(B, k * 13, C, k * 13, span, rate, subs) + (prev < 0 ? sizeOf(sorted[k]) : sizeOf(sorted[k] - prev - 1)));
         prev = sorted[k];
       }
-      expect(unpackPredicted(base, out.subarray(0, at), span)).toEqual(sorted.map((_, k) => state(Array.from(C.subarray(k * 13, k * 13 + 13)))));
+      expect(unpackPredicted(base, out.subarray(0, at), span)).toEqual(sorted.map((_, k) => bodyState(Array.from(C.subarray(k * 13, k * 13 + 13)))));
     }
-    const base = new Map<number, BodyState>([[3, state([3, 1, 0, 0, 0, 0, 0, 0, 32767, 0, 0, 0, 0])]]);
+    const base = new Map<number, BodyState>([[3, bodyState([3, 1, 0, 0, 0, 0, 0, 0, 32767, 0, 0, 0, 0])]]);
     const bad = (bytes: number[]): unknown => {
       try {
         unpackPredicted(base, Uint8Array.from(bytes), 1);

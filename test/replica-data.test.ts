@@ -6,40 +6,22 @@
  * restarts resumes without applying anything twice; a forged or garbage record is refused and
  * counted, and nothing of it is applied. Also prints what replication adds to a registration.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
-import { SqliteStore } from '../src/persist/sqlite-store';
+import type { SqliteStore } from '../src/persist/sqlite-store';
 import { AccountService, DEFAULT_SCRYPT, type ScryptParams } from '../src/persist/accounts';
 import { ArtifactService } from '../src/persist/artifacts';
+import { connect } from '@nats-io/transport-node';
 import { DataFollower, DataReplicator, DataStreamLog, type DataError, type DataReplicatorOptions } from '../src/replica/data-stream';
 import { dataNames } from '../src/replica/data-records';
-import { natsUrl, startNats, uniqueWorld } from './helpers/nats';
+import { startNats, uniqueWorld } from './helpers/nats';
+import { natsFiles } from './helpers/nats-files';
 import { FAST_SCRYPT } from './helpers/accounts';
 import { waitFor } from './helpers/net';
 
 jest.setTimeout(60_000);
 
-let dir: string;
-let nc: NatsConnection;
-const open: SqliteStore[] = [];
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tessera-data-'));
-  nc = await connect({ servers: await natsUrl() });
-});
-afterAll(async () => {
-  for (const s of open) s.close();
-  await nc.drain();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function file(name: string): SqliteStore {
-  const s = SqliteStore.open(join(dir, `${name}.sqlite`));
-  open.push(s);
-  return s;
-}
+const fx = natsFiles('tessera-data-');
+const file = (name: string) => fx.file(name);
 
 /** A leader: its file, the replicator, and the services over them. */
 async function leader(
@@ -60,7 +42,7 @@ const count = (s: SqliteStore, table: string): number => (s.db.prepare(`SELECT c
 
 test('what the leader writes reaches a replica: the same password logs in there, the token authenticates, avatar, artifacts, chat and admin records are there', async () => {
   const world = uniqueWorld('data');
-  const log = await DataStreamLog.open(nc, world);
+  const log = await DataStreamLog.open(fx.nc, world);
   const a = await leader(world, `${world}-a`, log);
   const replicaFile = file(`${world}-b`);
   const b = await DataFollower.start(log, replicaFile.db, world);
@@ -114,9 +96,8 @@ test('a leader that starts a new stream with a file that has data sends that dat
   const before = file(`${world}-a`);
   const old = await new AccountService(before, { scrypt: FAST_SCRYPT }).register('ann', 'a long password');
   before.appendChat([{ channel: 'world', tick: 1, sender: old.id, text: 'said before replication' }]);
-  before.close();
-  open.splice(open.indexOf(before), 1);
-  const log = await DataStreamLog.open(nc, world);
+  fx.close(before);
+  const log = await DataStreamLog.open(fx.nc, world);
   const a = await leader(world, `${world}-a`, log);
   try {
     expect(a.data.stats().seeded).toBe(2);
@@ -134,7 +115,7 @@ test('a leader that starts a new stream with a file that has data sends that dat
 
 test('a deposed leader cannot write: its append is fenced, the new leader has every acknowledged write and none of the deposed one', async () => {
   const world = uniqueWorld('data-fence');
-  const log = await DataStreamLog.open(nc, world);
+  const log = await DataStreamLog.open(fx.nc, world);
   const fenced: DataError[] = [];
   const a = await leader(world, `${world}-a`, log, { onFenced: (e) => fenced.push(e) });
   const ann = await a.accounts.register('ann', 'a long password');
@@ -161,7 +142,7 @@ test('a deposed leader cannot write: its append is fenced, the new leader has ev
 
 test('a row too large for a record is skipped and counted; the writes after it still reach the replica', async () => {
   const world = uniqueWorld('data-large');
-  const log = await DataStreamLog.open(nc, world);
+  const log = await DataStreamLog.open(fx.nc, world);
   const a = await leader(world, `${world}-a`, log);
   try {
     a.store.recordAdmin([{ atMs: 1, actor: 0, action: 'huge', detail: 'x'.repeat(300_000) }]);
@@ -182,7 +163,7 @@ test('a row too large for a record is skipped and counted; the writes after it s
 
 test('a replica that restarts mid-stream resumes after the last record it applied: nothing applied twice, nothing missed', async () => {
   const world = uniqueWorld('data-resume');
-  const log = await DataStreamLog.open(nc, world);
+  const log = await DataStreamLog.open(fx.nc, world);
   const a = await leader(world, `${world}-a`, log);
   try {
     const ann = await a.accounts.register('ann', 'a long password');
@@ -209,9 +190,9 @@ test('a replica that restarts mid-stream resumes after the last record it applie
 
 test('a forged or garbage record on the data subjects is refused with BAD_RECORD and counted; nothing of it is applied', async () => {
   const world = uniqueWorld('data-forged');
-  const log = await DataStreamLog.open(nc, world);
+  const log = await DataStreamLog.open(fx.nc, world);
   const { prefix } = dataNames(world);
-  const js = jetstream(nc);
+  const js = jetstream(fx.nc);
   const good = (o: number, id: number, text: string) =>
     JSON.stringify({ v: 1, w: '0123456789abcdef', o, t: 'chat_history', op: 'put', r: { id, channel: 'world', tick: 1, sender: 1, text } });
   const account = {
@@ -309,7 +290,7 @@ test('what replication adds to a registration (median of 7, printed; not a timed
     ['scrypt N=2^10 (tests)', FAST_SCRYPT],
   ] as const) {
     const world = uniqueWorld('data-cost');
-    const log = await DataStreamLog.open(nc, world);
+    const log = await DataStreamLog.open(fx.nc, world);
     const a = await leader(world, `${world}-a`, log, { scrypt });
     const alone = new AccountService(file(`${world}-plain`), { scrypt });
     try {

@@ -19,6 +19,7 @@ import pino from 'pino';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { resolveConfig, serve, type Server } from '../src/serve';
 import { EdgeHost } from '../src/replica/edge';
+import type { Host } from '../src/net/host';
 import { JetStreamTickLog } from '../src/replica/jetstream-log';
 import { WorldFollower } from '../src/replica/follower';
 import { loadScene, sceneSetup } from '../src/scene';
@@ -129,7 +130,10 @@ test('a client on the edge walks: its avatar moves in the leader world and in th
 test('a client on the leader and a client on the edge see each other chat', async () => {
   const a = await join_((leader as Server).host.port, 'ann');
   const b = await join_((edge as EdgeHost).host.port, 'ben');
-  await new Promise((r) => setTimeout(r, 300)); // both joins in the world
+  // both joins in the world, on the leader and in the edge's copy (waited for: on a loaded
+  // machine the edge's copy can be more than a few ticks behind)
+  const inWorld = (h: Host): boolean => h.world.sim.avatars.has(a.publicId) && h.world.sim.avatars.has(b.publicId);
+  await waitFor(() => inWorld((leader as Server).host) && inWorld((edge as EdgeHost).host), 20_000, 'both joins in the world');
   a.send({ kind: 'chat', channel: CHAT_CHANNEL.WORLD, to: '', text: 'hello from the leader' });
   b.send({ kind: 'chat', channel: CHAT_CHANNEL.WORLD, to: '', text: 'hello from the edge' });
   const texts = (c: RawClient): string[] => c.of('chat').map((m) => m.text);

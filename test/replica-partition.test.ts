@@ -26,7 +26,14 @@ import { natsUrl, uniqueWorld } from './helpers/nats';
 import { waitFor } from './helpers/net';
 import { watchLog, writeSmallScene } from './helpers/replica';
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000);
+
+/**
+ * Deadline of each wait below (ms): every wait is for a condition, so this is reached only when
+ * the condition does not come; generous, because on a loaded machine (two busy cores) a tick of
+ * three processes and a takeover take many times as long as on a quiet one.
+ */
+const WAIT_MS = 60_000;
 
 const probe = probeNamespaces();
 if (!probe.ok) console.log(`replica-partition: skipped, no network namespaces here: ${probe.reason}`);
@@ -91,14 +98,14 @@ maybe('the leader cut off from NATS: the replica leads from the log end, the old
   let b: Server | null = null;
   let watch: Awaited<ReturnType<typeof watchLog>> | null = null;
   try {
-    await waitFor(() => lines.some((l) => l.includes('"msg":"listening"')), 30_000, 'the leader in its namespace to listen');
+    await waitFor(() => lines.some((l) => l.includes('"msg":"listening"')), WAIT_MS, 'the leader in its namespace to listen');
     watch = await watchLog(nc as NatsConnection, world, scenePath);
     const w = watch;
     const bStarting = serve(
       resolveConfig({ port: '0', data: join(dir, 'b'), workers: '0', scene: scenePath, replicate: url, replicateWorld: world, follow: true }, {}),
       pino({ level: 'silent' }),
     );
-    await waitFor(() => w.follower.stats().next >= 60 || w.bad.length > 0, 20_000, 'the leader to log 60 ticks');
+    await waitFor(() => w.follower.stats().next >= 60 || w.bad.length > 0, WAIT_MS, 'the leader to log 60 ticks');
     // the partition: the veth's root end goes down; nothing is closed, packets are dropped
     execFileSync('ip', ['link', 'set', link, 'down']);
     const cut = Date.now();
@@ -107,7 +114,7 @@ maybe('the leader cut off from NATS: the replica leads from the log end, the old
     const takeover = Date.now() - cut;
     const from = b.host.world.stream.tick;
     console.log(`partition: the replica led ${takeover} ms after the cut, from tick ${from} (the copy had ${lastBefore + 1} ticks at the cut)`);
-    await waitFor(() => w.follower.stats().next >= from + 40 || w.bad.length > 0, 20_000, 'ticks from the new leader');
+    await waitFor(() => w.follower.stats().next >= from + 40 || w.bad.length > 0, WAIT_MS, 'ticks from the new leader');
     expect(w.bad).toEqual([]);
     // the old leader stepped on while cut off, but none of it is in the log: the new leader's ticks
     // follow the last one the old leader logged before the cut (up to the ones in flight at the cut)
@@ -115,17 +122,24 @@ maybe('the leader cut off from NATS: the replica leads from the log end, the old
     expect(from).toBeLessThanOrEqual(lastBefore + 1 + 64);
     // the link comes back: the old leader's renewal or next append is refused, it says so and exits
     execFileSync('ip', ['link', 'set', link, 'up']);
-    expect(await Promise.race([exit, new Promise<string>((r) => setTimeout(() => r('still running'), 30_000))])).toBe(0);
+    expect(await Promise.race([exit, new Promise<string>((r) => setTimeout(() => r('still running'), WAIT_MS))])).toBe(0);
     expect(lines.some((l) => l.includes('this node is no longer the leader'))).toBe(true);
     const seen = w.follower.stats().next;
-    await waitFor(() => w.follower.stats().next >= seen + 20 || w.bad.length > 0, 20_000, 'more ticks after the old leader stopped');
+    await waitFor(() => w.follower.stats().next >= seen + 20 || w.bad.length > 0, WAIT_MS, 'more ticks after the old leader stopped');
     expect(w.bad).toEqual([]);
-    // and the log is the new leader's alone: it still leads and the copy is at its tick (an append
-    // of the old leader's after the link came back would have fenced it: it would have stopped)
-    const bTick = (b as Server).host.world.stream.tick;
+    // and the log is the new leader's alone: it still leads and the copy and the leader's stored
+    // tick reach its tick (an append of the old leader's after the link came back would have
+    // fenced it: it would have stopped). Waited for: on a loaded machine the copy can be more than
+    // a few ticks behind at any one moment.
+    const bServer = b as Server;
+    const bTick = bServer.host.world.stream.tick;
     expect(bTick).toBeGreaterThanOrEqual(seen + 20);
-    expect(w.follower.stats().next).toBeGreaterThanOrEqual(bTick - 5);
-    expect((b as Server).host.sendGateStats()?.storedTick).toBeGreaterThanOrEqual(bTick - 5);
+    await waitFor(
+      () => w.follower.stats().next >= bTick - 5 && (bServer.host.sendGateStats()?.storedTick ?? -1) >= bTick - 5,
+      WAIT_MS,
+      "the copy and the new leader's stored tick at the new leader's tick",
+    );
+    expect(w.bad).toEqual([]);
   } catch (e) {
     console.log(`old leader's output:\n${lines.slice(-30).join('\n')}`);
     throw e;

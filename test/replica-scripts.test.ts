@@ -6,10 +6,6 @@
  * ReplicatedLogStore hands the rows to its own store (where the trigger takes them). Against a
  * real nats-server with JetStream (test/helpers/nats.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { SqliteStore } from '../src/persist/sqlite-store';
 import { DataFollower, DataReplicator, DataStreamLog } from '../src/replica/data-stream';
 import { dataNames, decodeRecord } from '../src/replica/data-records';
@@ -19,36 +15,21 @@ import { ScriptEngine } from '../src/script/engine';
 import { encodeHandle } from '../src/sim/event-bodies';
 import { EventStream } from '../src/sim/stream';
 import { WorldLoop } from '../src/sim/world-loop';
-import { natsUrl, uniqueWorld } from './helpers/nats';
+import { uniqueWorld } from './helpers/nats';
+import { natsFiles } from './helpers/nats-files';
 import { DOOR, SCOREBOARD, scriptedPile } from './helpers/scripts';
 import { testWorld } from './helpers/world-setup';
 
 jest.setTimeout(60_000);
 
-let dir: string;
-let nc: NatsConnection;
-const open: SqliteStore[] = [];
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tessera-replica-scripts-'));
-  nc = await connect({ servers: await natsUrl() });
-});
-afterAll(async () => {
-  for (const s of open) s.close();
-  await nc.drain();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function file(name: string): SqliteStore {
-  const s = SqliteStore.open(join(dir, `${name}.sqlite`));
-  open.push(s);
-  return s;
-}
+const fx = natsFiles('tessera-replica-scripts-');
+const file = (name: string) => fx.file(name);
 
 const rows = (s: SqliteStore) => s.db.prepare('SELECT rowid, * FROM scripts ORDER BY stream, object, tick').all();
 
 test("a leader's script attaches, replace and detach reach a replica's file as they happen, and a late replica's", async () => {
   const world = uniqueWorld('scripts');
-  const log = await DataStreamLog.open(nc, world);
+  const log = await DataStreamLog.open(fx.nc, world);
   const leaderFile = file(`${world}-a`);
   const data = await DataReplicator.lead(log, leaderFile.db, { world, node: `${world}-a` });
   const replicaFile = file(`${world}-b`);
@@ -111,8 +92,7 @@ test('a scripts record is checked like every other: a wrong subject or a bad obj
 });
 
 test("a replicated leader's store keeps script rows in the node's own file (where the data stream's trigger takes them)", () => {
-  const inner = SqliteStore.open(':memory:');
-  open.push(inner);
+  const inner = fx.track(SqliteStore.open(':memory:'));
   const log = { lastTick: () => null } as unknown as JetStreamTickLog;
   const store = new ReplicatedLogStore(inner, 'world', log);
   const r = { stream: 'world', object: '4:1', tick: 9, version: 1, source: SCOREBOARD, byPrincipal: 2, byAdmin: false, atMs: 5 };

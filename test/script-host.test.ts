@@ -11,12 +11,9 @@ import { AccountService } from '../src/persist/accounts';
 import { ERROR } from '../src/protocol/errors';
 import { ScriptEngine } from '../src/script/engine';
 import { encodeHandle } from '../src/sim/event-bodies';
-import { RawClient, post } from './helpers/net';
+import { hostUsers } from './helpers/host-users';
+import { SCOREBOARD } from './helpers/scripts';
 import { testWorld } from './helpers/world-setup';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-
-const SCOREBOARD = readFileSync(join(__dirname, '..', 'scenes', 'scripts', 'scoreboard.js'), 'utf8');
 
 test('a client attaches a script with publish; a non-master is refused; the script answers chat', async () => {
   const store = SqliteStore.open(':memory:');
@@ -30,34 +27,14 @@ test('a client attaches a script with publish; a non-master is refused; the scri
     records: store,
     worldLoop: { persist: { store } },
   });
-  const http = `http://127.0.0.1:${host.port}`;
-  const clients: RawClient[] = [];
+  const users = hostUsers(host, accounts, store);
+  const { token, join } = users;
   try {
-    const token = async (name: string, role: string): Promise<string> => {
-      const a = await accounts.register(name, 'a long password');
-      store.setRole(a.id, role);
-      return (await post(`${http}/auth/login`, JSON.stringify({ name, password: 'a long password' }))).json.token as string;
-    };
-    const join = async (t: string, id: string): Promise<RawClient> => {
-      const c = new RawClient(`ws://127.0.0.1:${host.port}/ws`);
-      clients.push(c);
-      await c.opened;
-      c.hello({ token: t, privateId: id });
-      await c.until(() => c.of('welcome').length > 0, 5000, 'welcome');
-      return c;
-    };
     const admin = await join(await token('root', 'admin'), 'root-1');
     const player = await join(await token('pat', 'player'), 'pat-1');
-    await new Promise((r) => setTimeout(r, 200)); // their '_id' events are applied
-    const avatars = new Set(host.world.sim.avatars.values());
-    const ball = host.world.sim.world.handles().find((h) => {
-      try {
-        host.world.sim.world.authorityOf(h);
-        return !avatars.has(h);
-      } catch {
-        return false;
-      }
-    }) as bigint;
+    await users.avatars(2); // their '_id' events are applied
+    await users.resting(); // (a scoreboard counts touches: the pile has landed)
+    const ball = users.bodies()[0];
     const o = encodeHandle(ball);
 
     player.send({ kind: 'publish', type: 'sa', body: JSON.stringify({ o, src: SCOREBOARD }) });
@@ -73,7 +50,7 @@ test('a client attaches a script with publish; a non-master is refused; the scri
     player.send({ kind: 'publish', type: 'sm', body: JSON.stringify({ o, t: 'score' }) });
     await player.until(() => player.of('chat').some((m) => m.to === o && m.text === 'hits: 0'), 3000, 'the scoreboard answers');
   } finally {
-    for (const c of clients) c.close();
+    users.close();
     await host.stop();
     store.close();
   }

@@ -14,7 +14,8 @@ import { SqliteStore } from '../src/persist/sqlite-store';
 import { ERROR } from '../src/protocol/errors';
 import { ScriptEngine } from '../src/script/engine';
 import { encodeHandle } from '../src/sim/event-bodies';
-import { RawClient, post, request } from './helpers/net';
+import { hostUsers } from './helpers/host-users';
+import { request } from './helpers/net';
 import { SCOREBOARD, DOOR } from './helpers/scripts';
 import { testWorld } from './helpers/world-setup';
 
@@ -36,35 +37,16 @@ test('GET /objects/<id>/script serves the source to a client that sees the objec
   });
   metrics.attach(host);
   const http = `http://127.0.0.1:${host.port}`;
-  const clients: RawClient[] = [];
+  const users = hostUsers(host, accounts, store);
+  const { token, join } = users;
   try {
-    const token = async (name: string, role: string): Promise<string> => {
-      const a = await accounts.register(name, 'a long password');
-      store.setRole(a.id, role);
-      return (await post(`${http}/auth/login`, JSON.stringify({ name, password: 'a long password' }))).json.token as string;
-    };
-    const join = async (t: string, id: string): Promise<RawClient> => {
-      const c = new RawClient(`ws://127.0.0.1:${host.port}/ws`);
-      clients.push(c);
-      await c.opened;
-      c.hello({ token: t, privateId: id });
-      await c.until(() => c.of('welcome').length > 0, 5000, 'welcome');
-      return c;
-    };
     const rootToken = await token('root', 'admin'),
       patToken = await token('pat', 'player');
     const admin = await join(rootToken, 'root-1');
     const other = await join(await token('ann', 'admin'), 'ann-1');
-    await new Promise((r) => setTimeout(r, 200)); // their '_id' events are applied
-    const avatars = new Set(host.world.sim.avatars.values());
-    const balls = host.world.sim.world.handles().filter((h) => {
-      try {
-        host.world.sim.world.authorityOf(h);
-        return !avatars.has(h);
-      } catch {
-        return false;
-      }
-    });
+    await users.avatars(2); // their '_id' events are applied
+    await users.resting(); // (a scoreboard counts touches: the pile has landed)
+    const balls = users.bodies();
     expect(balls.length).toBe(3);
     const [o, o2, o3] = balls.map(encodeHandle);
     const get = (id: string, t?: string) => request('GET', `${http}/objects/${encodeURIComponent(id)}/script`, '', t ? { authorization: `Bearer ${t}` } : {});
@@ -123,7 +105,7 @@ test('GET /objects/<id>/script serves the source to a client that sees the objec
     });
     expect([j.status, j.json.error.code]).toEqual([403, ERROR.NOT_ALLOWED]);
   } finally {
-    for (const c of clients) c.close();
+    users.close();
     await host.stop();
     store.close();
   }
