@@ -125,7 +125,7 @@ export class Host {
     // --state-bytes-per-second; Host.setStateBudget per client), because at 800 B a tick (16 kB/s
     // at 20 Hz) near bodies in a crowd wait for later ticks (bench/budget/run-budget.ts): the
     // smaller per-body encoding of issue 22 comes first
-    loopOpts.interest = { farEvery: 4, nearCells: 1, ...loopOpts.interest };
+    loopOpts.interest = { farEvery: 4, nearCells: 1, baseEvery: 4, ...loopOpts.interest };
     const arts = opts.artifacts;
     if (arts && loopOpts.persist) {
       const user = loopOpts.persist.onSnapshot;

@@ -89,6 +89,16 @@ export interface InterestOptions {
   /** Radius in cells around a view's centre that is always current. Default 1. */
   nearCells?: number;
   /**
+   * Shared bases: an unbudgeted packed or predicted delta is made against the client's newest
+   * acknowledged tick that is a multiple of `baseEvery` (when the host still holds it), not its
+   * newest acknowledged tick, so the clients of one view whose acks are spread over a few ticks
+   * share a few (view, base) encodings instead of one each (the per-body work of a packed or
+   * predicted record is per encoding: issue 22, 500 bots). The delta spans up to baseEvery - 1
+   * ticks more (a client keeps its states of the last 64 ticks: the client library's keepFrames).
+   * Full deltas and budgeted views keep the newest ack. Default 1 (the newest ack).
+   */
+  baseEvery?: number;
+  /**
    * Most joints a view holds (so a snapshot carries at most this many, 84 bytes each): the
    * lowest joint indices among those in it; the cut is counted (jointsLeftOut). Default 256.
    */
@@ -149,6 +159,8 @@ export interface ClientView {
   keyFor: Int32Array;
   /** Newest tick the client acknowledged, or -1. */
   acked: number;
+  /** Newest tick the client acknowledged that is a multiple of InterestOptions.baseEvery, or -1 (shared bases). */
+  ackedAligned: number;
   /** View key of each tick sent (tick -> key), for the last historyTicks ticks. */
   sent: TickWindow<string>;
   /**
@@ -431,6 +443,8 @@ export class InterestPublisher {
     this.encodes++;
   };
   readonly farEvery: number;
+  /** InterestOptions.baseEvery. */
+  readonly baseEvery: number;
   readonly nearCells: number;
   readonly maxJoints: number;
   /** Default budget of new views, bytes per tick (0 = none). */
@@ -515,6 +529,7 @@ export class InterestPublisher {
     this.maxCells = opts.maxCells ?? 4;
     this.historyTicks = opts.historyTicks ?? 32;
     this.farEvery = opts.farEvery ?? 1;
+    this.baseEvery = opts.baseEvery ?? 1;
     this.nearCells = opts.nearCells ?? 1;
     this.maxJoints = opts.maxJoints ?? 256;
     this.budget = opts.budget ?? 0;
@@ -525,6 +540,7 @@ export class InterestPublisher {
       !(this.maxCells >= 0) ||
       !(this.historyTicks >= 1) ||
       !(Number.isInteger(this.farEvery) && this.farEvery >= 1) ||
+      !(Number.isInteger(this.baseEvery) && this.baseEvery >= 1 && this.baseEvery <= this.historyTicks) ||
       !(this.nearCells >= 0)
     )
       throw new RangeError('bad interest options');
@@ -540,6 +556,7 @@ export class InterestPublisher {
       key: '',
       keyFor: new Int32Array(3),
       acked: -1,
+      ackedAligned: -1,
       sent: new TickWindow(this.historyTicks),
       budget: this.budget,
       own: -1,
@@ -582,7 +599,9 @@ export class InterestPublisher {
 
   /** Records an acknowledgement (ticks only move forward; unknown ticks are ignored). */
   acknowledge(v: ClientView, tick: number): void {
-    if (tick > v.acked && v.sent.has(tick)) v.acked = tick;
+    if (!v.sent.has(tick)) return;
+    if (tick > v.acked) v.acked = tick;
+    if (tick % this.baseEvery === 0 && tick > v.ackedAligned) v.ackedAligned = tick;
   }
 
   /**
@@ -926,18 +945,29 @@ export class InterestPublisher {
     const key = this.viewKey(v);
     // a base is the newest ack or a later tick (acks only move forward): older known sets go
     const K = v.known;
+    // shared bases (InterestOptions.baseEvery) keep the newest aligned ack's set too
+    const keepFrom = this.baseEvery > 1 && v.ackedAligned >= 0 ? Math.min(v.acked, v.ackedAligned) : v.acked;
     for (let i = 0; i < K.capacity; i++) {
       const s = K.tickAt(i);
-      if (s >= 0 && (s <= t.tick - this.historyTicks || s < v.acked)) {
+      if (s >= 0 && (s <= t.tick - this.historyTicks || s < keepFrom)) {
         const set = K.valueAt(i) as ViewSet;
         K.clearAt(i);
         // the client's own sets (not a shared one, which other views may still use) give their rows back
         if (set.tableRow === OWN_SET && v.spare.length < 8) v.spare.push(set.rows);
       }
     }
-    const baseKey = v.acked >= 0 ? v.sent.get(v.acked) : undefined;
-    const shared = baseKey !== undefined ? this.sets.get(v.acked)?.get(baseKey) : undefined;
-    const known = v.acked >= 0 ? v.known.get(v.acked) : undefined;
+    // the base: the newest ack, or (shared bases: an unbudgeted packed or predicted view in step
+    // with its view's shared set there) the newest aligned ack, which the view's other clients share
+    let baseTick = v.acked;
+    if (this.baseEvery > 1 && v.budget <= 0 && (v.packed || v.predicted) && v.ackedAligned >= 0 && v.ackedAligned > t.tick - this.historyTicks) {
+      const a = v.ackedAligned,
+        aKey = v.sent.get(a);
+      const aKnown = v.known.get(a);
+      if (aKnown !== undefined && aKey !== undefined && aKnown === this.sets.get(a)?.get(aKey)) baseTick = a;
+    }
+    const baseKey = baseTick >= 0 ? v.sent.get(baseTick) : undefined;
+    const shared = baseKey !== undefined ? this.sets.get(baseTick)?.get(baseKey) : undefined;
+    const known = baseTick >= 0 ? v.known.get(baseTick) : undefined;
     v.sent.evictUpTo(t.tick - this.historyTicks);
     v.sent.set(t.tick, key);
     if (v.budget > 0) {
@@ -960,7 +990,7 @@ export class InterestPublisher {
       if (out) {
         this.cacheHits++;
       } else {
-        out = new StateMessage(base ? this.diff(base, cur, v.acked, t.tick, format) : this.snapshot(cur, t.tick), this.countEncode);
+        out = new StateMessage(base ? this.diff(base, cur, baseTick, t.tick, format) : this.snapshot(cur, t.tick), this.countEncode);
         byBase.set(base, out);
       }
       if (v.budget <= 0 || out.cost <= v.budget) {
