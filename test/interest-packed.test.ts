@@ -291,6 +291,10 @@ describe('packed deltas', () => {
       }
       const got = unpackBodies(base, out.subarray(0, at));
       expect(got).toEqual(sorted.map((_, k) => bodyState(Array.from(C.subarray(k * 13, k * 13 + 13)))));
+      // one body only (the bots' avatar): the same record, or none for a slot not in the vector
+      const k = ri(0, n - 1);
+      expect(unpackBodies(new Map([[sorted[k], base.get(sorted[k]) as BodyState]]), out.subarray(0, at), sorted[k])).toEqual([got[k]]);
+      if (!sorted.includes(sorted[k] + 1)) expect(unpackBodies(base, out.subarray(0, at), sorted[k] + 1)).toEqual([]);
     }
     const base = new Map<number, BodyState>([[3, bodyState([3, 1, 0, 0, 0, 0, 0, 0, 32767, 0, 0, 0, 0])]]);
     const bad = (bytes: number[]): unknown => {

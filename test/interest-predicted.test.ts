@@ -421,7 +421,12 @@ describe('predicted deltas', () => {
         expect(at - before).toBe(predictedFieldsSize(B, k * 13, C, k * 13, span, rate, subs) + (prev < 0 ? sizeOf(sorted[k]) : sizeOf(sorted[k] - prev - 1)));
         prev = sorted[k];
       }
-      expect(unpackPredicted(base, out.subarray(0, at), span)).toEqual(sorted.map((_, k) => bodyState(Array.from(C.subarray(k * 13, k * 13 + 13)))));
+      const all = unpackPredicted(base, out.subarray(0, at), span);
+      expect(all).toEqual(sorted.map((_, k) => bodyState(Array.from(C.subarray(k * 13, k * 13 + 13)))));
+      // one body only (the bots' avatar): the same record, or none for a slot not in the vector
+      const k = ri(0, n - 1);
+      expect(unpackPredicted(new Map([[sorted[k], base.get(sorted[k]) as BodyState]]), out.subarray(0, at), span, sorted[k])).toEqual([all[k]]);
+      if (!sorted.includes(sorted[k] + 1)) expect(unpackPredicted(base, out.subarray(0, at), span, sorted[k] + 1)).toEqual([]);
     }
     const base = new Map<number, BodyState>([[3, bodyState([3, 1, 0, 0, 0, 0, 0, 0, 32767, 0, 0, 0, 0])]]);
     const bad = (bytes: number[]): unknown => {

@@ -159,6 +159,26 @@ class VarintReader {
     }
     return badPacked(`varint over 5 bytes before byte ${this.at}`);
   }
+
+  /** Reads past `n` varints without their values (errors as next). */
+  skip(n: number): void {
+    const bytes = this.bytes;
+    let at = this.at;
+    for (let i = 0; i < n; i++)
+      for (let k = 0; ; k++) {
+        if (k === 5) badPacked(`varint over 5 bytes before byte ${at}`);
+        if (at >= bytes.length) badPacked(`truncated at byte ${at}`);
+        if (bytes[at++] < 0x80) break;
+      }
+    this.at = at;
+  }
+}
+
+/** Bits set in a mask (< 2^11). */
+function bitCount(mask: number): number {
+  let n = 0;
+  for (let m = mask; m !== 0; m &= m - 1) n++;
+  return n;
 }
 
 /**
@@ -189,7 +209,8 @@ export function unpackBodies(base: ReadonlyMap<number, BodyState>, bytes: Uint8A
     mask = varint();
     if (mask === 0 || mask >= 1 << PACKED_FIELDS) badPacked(`body ${slot}: mask ${mask}`);
     if (only >= 0 && slot !== only) {
-      for (let k = 0; k < PACKED_FIELDS; k++) if (mask & (1 << k)) varint();
+      if (slot > only) break; // slot order: the one asked for is not in the vector
+      r.skip(bitCount(mask));
       continue;
     }
     const was = base.get(slot);
@@ -207,6 +228,7 @@ export function unpackBodies(base: ReadonlyMap<number, BodyState>, bytes: Uint8A
       qz = field(9, was.qz),
       qw = field(10, was.qw);
     out.push({ index: was.index, generation: was.generation, px, py, pz, qx, qy, qz, qw, vx, vy, vz, shard });
+    if (only >= 0) break;
   }
   return out;
 }
@@ -377,8 +399,10 @@ export function packPredictedFields(
  * Returns a new BodyState per record in slot order; `base` is not modified. Throws
  * ProtocolError(ERROR.BAD_MESSAGE, reason 'BAD_PACKED') for a missing or out-of-range rate or substeps, a
  * truncated record, a varint over 5 bytes, a mask with bits >= 11, a slot the base does not hold,
- * or a field out of its range. `only` >= 0: rebuild only the record of that slot (the others are
- * read past, so `base` needs only that body; the bots track their avatar so).
+ * or a field out of its range. `only` >= 0: rebuild only the record of that slot (the records
+ * before it are read past without their values, so `base` needs only that body; the bots track
+ * their avatar so), and stop there: the bytes after it (or, when a record of a higher slot comes
+ * first, after that one) are not read or checked. At most one BodyState is returned then.
  */
 export function unpackPredicted(base: ReadonlyMap<number, BodyState>, bytes: Uint8Array, n: number, only = -1): BodyState[] {
   const out: BodyState[] = [];
@@ -406,7 +430,8 @@ export function unpackPredicted(base: ReadonlyMap<number, BodyState>, bytes: Uin
     mask = varint();
     if (mask >= 1 << PACKED_FIELDS) badPacked(`body ${slot}: mask ${mask}`);
     if (only >= 0 && slot !== only) {
-      for (let k = 0; k < PACKED_FIELDS; k++) if (mask & (1 << k)) varint();
+      if (slot > only) break; // slot order: the one asked for is not in the vector
+      r.skip(bitCount(mask));
       continue;
     }
     const was = base.get(slot);
@@ -425,6 +450,7 @@ export function unpackPredicted(base: ReadonlyMap<number, BodyState>, bytes: Uin
       qw = field(10, was.qw);
     const b: BodyState = { index: was.index, generation: was.generation, px, py, pz, qx, qy, qz, qw, vx, vy, vz, shard };
     out.push(b);
+    if (only >= 0) break;
   }
   return out;
 }
