@@ -2,7 +2,8 @@
  * Bytes to an idle client in a settled world, per delta format (issue 22: under 2 kB/s): the demo
  * world in this process (src/net/host.ts on the demo scene), left to settle with nobody connected,
  * then one idle guest per format (full, packed, predicted: the client library with packedDeltas /
- * predictedDeltas off or on) that never sends input; after their avatars settle, the bytes each
+ * predictedDeltas off or on; quiet ticks on, as the library's default, and one predicted guest
+ * with them off) that never sends input; after their avatars settle, the bytes each
  * receives over the window (every WebSocket frame's payload: states, events, pongs), kB/s. Bytes,
  * not timing: the figures do not depend on the machine's speed (the number of ticks in the window
  * does, slightly, on a loaded machine: the host skips no ticks but may run late).
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
       { name: 'full', packedDeltas: false, predictedDeltas: false },
       { name: 'packed', packedDeltas: true, predictedDeltas: false },
       { name: 'predicted', packedDeltas: true, predictedDeltas: true },
+      { name: 'predicted, quietTicks off', packedDeltas: true, predictedDeltas: true, quietTicks: false },
     ];
     const counts = formats.map(() => ({ bytes: 0, states: 0 }));
     const clients = formats.map((f, k) => {
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
           reconnect: { enabled: false },
           packedDeltas: f.packedDeltas,
           predictedDeltas: f.predictedDeltas,
+          quietTicks: f.quietTicks !== false,
         },
         {
           onState() {
