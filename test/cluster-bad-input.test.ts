@@ -328,6 +328,12 @@ async function startRogue(url: string, world: string, mode: string, copy: Uint8A
   };
 }
 
+/** The complete messages the rogue put on res.<k>, which the coordinator must each refuse (see the first test). */
+function completeOf(sent: Record<string, number>): number {
+  const onResults = ['wrong sender', 'unknown sender', 'old epoch', 'bad write set', 'wrong tick (future)', 'truncated result'];
+  return onResults.reduce((a, k) => a + (sent[k] ?? 0), 0) + (sent['malformed bytes'] ?? 0) - (sent['a result on the order subject'] ?? 0);
+}
+
 /**
  * A 2-process cluster world of the pile with a rogue in `mode`; runs until TICKS or the first
  * failure. `auth`: on a private nats-server that admits only the keys of `tessera cluster-keys`
@@ -385,9 +391,18 @@ async function runCluster(
       if (process.env.DEBUG_BAD) process.stderr.write(`tick ${t + 1} ${hashes[t] === reference[t] ? 'ok' : 'DIVERGED'}\n`);
     }
     const { sent, denied } = await within(rogue.report(), { sent: {}, denied: {} });
-    // the processes' last log lines arrive after the rogue's last messages were handled
+    // the processes' last log lines arrive after the rogue's last messages were handled; the
+    // coordinator may still be reading the rogue's last messages (a loaded machine): wait until it
+    // refused every complete one (completeOf) or its count stood still for a second (15 s at most)
     await new Promise((r) => setTimeout(r, 300));
-    const d = await within(coordinator.details(), { rejected: {} as Record<string, number>, rejectedTotal: -1, hosts: [], epochs: [] });
+    const none = { rejected: {} as Record<string, number>, rejectedTotal: -1, hosts: [], epochs: [] };
+    let d = await within(coordinator.details(), none);
+    for (let still = 0, end = performance.now() + 15_000; d.rejectedTotal < completeOf(sent) && still < 5 && performance.now() < end; ) {
+      await new Promise((r) => setTimeout(r, 200));
+      const next = await within(coordinator.details(), none);
+      still = next.rejectedTotal === d.rejectedTotal ? still + 1 : 0;
+      d = next;
+    }
     return {
       hashes,
       failure,
@@ -432,8 +447,7 @@ test(`bad input on every shard subject for ${TICKS} ticks is refused with codes 
   // the commit (WRONG_TICK): test/cluster-codec.test.ts checks each code deterministically
   // ('wrong tick (last tick)' replays the real committed Result of the last tick, byte for byte:
   // that is a resend, which the coordinator takes as one, changing nothing; not a refusal)
-  const onResults = ['wrong sender', 'unknown sender', 'old epoch', 'bad write set', 'wrong tick (future)', 'truncated result'];
-  const complete = onResults.reduce((a, k) => a + (r.sent[k] ?? 0), 0) + (r.sent['malformed bytes'] ?? 0) - (r.sent['a result on the order subject'] ?? 0);
+  const complete = completeOf(r.sent);
   expect(complete).toBeGreaterThan(TICKS * 10);
   expect(r.rejectedTotal).toBeGreaterThanOrEqual(complete);
   expect(Object.keys(r.rejected).every((c) => ['BAD_MESSAGE', 'BAD_VALUE', 'WRONG_TICK', 'STALE_EPOCH', 'NOT_OWNER'].includes(c))).toBe(true);
