@@ -31,7 +31,8 @@ async function main(): Promise<number> {
     span = Number(arg('--ticks', '200'));
   const setup = () => sceneSetup(parseScene(SMALL_SCENE), 0);
   const log = readLogFile(readFileSync(join(dir, 'log.bin')));
-  const snap = decodeSnapshot(readFileSync(join(dir, `snap-${at}.bin`)));
+  // a copy: a Buffer from readFileSync may sit unaligned in Node's pool (the physics views need 4-byte alignment)
+  const snap = decodeSnapshot(new Uint8Array(readFileSync(join(dir, `snap-${at}.bin`))));
   process.stdout.write(`log: ticks ${log[0]?.tick}..${log[log.length - 1]?.tick}; snapshot of tick ${snap.tick}\n`);
   const ref = new WorldFollower(setup());
   for (const t of log) {
