@@ -681,9 +681,20 @@ export function buildContacts(): void {
     s32(P_BUCKET_START, b + 1, g32(P_BUCKET_START, b + 1) + 1);
   }
   for (let b = 0; b < buckets; b++) s32(P_BUCKET_START, b + 1, g32(P_BUCKET_START, b + 1) + g32(P_BUCKET_START, b));
+  // the awake bodies are the first participants, sorted by tag: the grid is filled in that
+  // order, so each bucket holds its bodies by tag and the candidate pairs below are met in an
+  // order that depends only on the bodies, not on the awake list's order (a shard world's local
+  // slots, its import history). The order matters when the pairs overflow the contact capacity
+  // (STATUS_CONTACT_OVERFLOW: the pairs met last are dropped): a world restored from a snapshot,
+  // whose shard worlds hold the same bodies in another awake order, then kept other pairs than
+  // the world that ran on and parted from it a few ticks later (bench:failover's 200 players
+  // crowding one spawn point: test/replica-crowd-restore.test.ts).
+  partCount = 0;
+  for (let a = 0; a < nAwake; a++) addParticipant(g32(P_AWAKE, a));
+  sortParticipants(nAwake, hw);
   // scatter backwards: afterwards BUCKET_START[b + 1] is where bucket b starts
   for (let a = nAwake - 1; a >= 0; a--) {
-    const i = g32(P_AWAKE, a);
+    const i = g32(P_PART, a);
     const b = g32(P_BUCKET, i) + 1;
     const pos = g32(P_BUCKET_START, b) - 1;
     s32(P_BUCKET_START, b, pos);
@@ -702,9 +713,6 @@ export function buildContacts(): void {
   addWork(3 * nAwake);
   staticTreeUpdate();
   staticCountersReset();
-  // the awake bodies are the first participants
-  partCount = 0;
-  for (let a = 0; a < nAwake; a++) addParticipant(g32(P_AWAKE, a));
   // 2a. candidate pairs: each awake body scans its own cell (later entries) and the 13 cells of
   //     the forward half shell, in grid order; every awake pair is met exactly once
   pairCount = 0;
@@ -752,6 +760,10 @@ export function buildContacts(): void {
         }
       }
       if (!sleepers) continue;
+      // the sleepers near it, then considered by tag (the sleep hash's chains are in the order
+      // bodies fell asleep or were imported: history, which must not decide which pairs an
+      // overflow drops; see the grid above). HITS is free until the narrowphase.
+      let ns = 0;
       for (let cx = x0; cx <= x1; cx++) {
         for (let cy = y0; cy <= y1; cy++) {
           for (let cz = z0; cz <= z1; cz++) {
@@ -760,11 +772,18 @@ export function buildContacts(): void {
             if ((sleepSig(sb) & cellSig(want)) == 0) continue;   // no sleeper of this cell here
             for (let e = sleepHead(sb); e != 0; e = g32(P_SLEEP_NEXT, e - 1)) {
               visits++;
-              if (g64(P_CELL_KEY, e - 1) == want) considerSleeper(ra, e - 1);
+              if (g64(P_CELL_KEY, e - 1) == want) store<i32>(candAt(ns++), e - 1);
             }
           }
         }
       }
+      for (let a = 1; a < ns; a++) {
+        const v = load<i32>(candAt(a)), kv = tagAt(v);
+        let b = a - 1;
+        while (b >= 0 && tagAt(load<i32>(candAt(b))) > kv) { store<i32>(candAt(b + 1), load<i32>(candAt(b))); b--; }
+        store<i32>(candAt(b + 1), v);
+      }
+      for (let a = 0; a < ns; a++) considerSleeper(ra, load<i32>(candAt(a)));
     }
     addWork(visits);
   }

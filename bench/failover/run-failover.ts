@@ -25,6 +25,11 @@
  * seq a bot saw acknowledged (a state's input_seq, shown only once JetStream held its tick) must
  * be in the log under its public id, and no seq may be in it twice.
  *
+ * With TESSERA_FAILOVER_LOGS=<dir> every node's log is kept there, and every snapshot the leaders
+ * store is audited (snapshot-audit.ts: compared with the copy's state at its tick, restored and
+ * followed; the log and the snapshots are written there for bench/failover/replay-snapshot.ts);
+ * TESSERA_REPLICATE_SNAPSHOT_EVERY (the nodes' setting, inherited) makes snapshots more frequent.
+ *
  * Usage: node build/dist/bench/failover/run-failover.js [--kills 20] [--run-s 3] [--lease-ms 1000]
  *        [--bots 0] [--bot-input-ms 100] [--write] [--out FILE]
  *        (default out: bench/results/<machine>/failover.json and .md)
@@ -42,6 +47,8 @@ import { markdownTable, repoRoot, runMeta, type RunMeta } from '../results';
 import { startNats } from '../../test/helpers/nats';
 import { freePort, request } from '../../test/helpers/net';
 import { watchLog, writeSmallScene } from '../../test/helpers/replica';
+import { loadScene, sceneSetup } from '../../src/scene';
+import { SnapshotAudit } from './snapshot-audit';
 
 const CLI = join(__dirname, '..', '..', 'src', 'cli.js');
 
@@ -444,11 +451,17 @@ async function main(): Promise<void> {
   let next = 0;
   let leader = startNode('node0', nodeArgs(0, false));
   let watch: Awaited<ReturnType<typeof watchLog>> | null = null;
+  let audit: SnapshotAudit | null = null;
   let replica: Node | null = null;
   const fleet = o.bots > 0 ? new BotFleet() : null;
   try {
     await leader.line('"msg":"listening"', 60_000);
-    watch = await watchLog(nc, world, scene);
+    // TESSERA_FAILOVER_LOGS: every snapshot checked against the copy's state, the log kept (snapshot-audit.ts)
+    const logs = process.env.TESSERA_FAILOVER_LOGS;
+    if (logs)
+      audit = await SnapshotAudit.start(nc, world, () => sceneSetup(loadScene(scene)), logs, Number(process.env.TESSERA_REPLICATE_SNAPSHOT_EVERY ?? 600));
+    const a = audit;
+    watch = await watchLog(nc, world, scene, a ? (t, f) => a.onTick(t, f) : undefined);
     if (fleet) {
       await fleet.start(
         o.bots,
@@ -518,6 +531,7 @@ async function main(): Promise<void> {
     file.bad = [...(watch?.bad ?? [])];
     fleet?.stop();
     watch?.stop();
+    await audit?.stop();
     for (const c of [leader, replica]) c?.proc.kill('SIGKILL');
     await Promise.all([leader.exit, replica?.exit]);
     await watch?.follower.close();

@@ -19,6 +19,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { loadScene, sceneSetup } from '../../src/scene';
 import { JetStreamTickLog } from '../../src/replica/jetstream-log';
 import { WorldFollower } from '../../src/replica/follower';
+import type { LoggedTick } from '../../src/replica/log-codec';
 
 /** The small world: a floor and 40 spheres falling into a pile, 20 Hz, cut at x = 0. */
 export const SMALL_SCENE = {
@@ -40,12 +41,14 @@ export function writeSmallScene(dir: string): string {
 /**
  * A copy of the world of `scenePath` following world `world`'s log from tick 0; `bad` lists what
  * went wrong; `inputs` the seq of every sequenced input event ('in', protocol 4) the log holds, by
- * origin public id, in log order.
+ * origin public id, in log order. `onTick` (optional) sees every tick after the copy applied it
+ * (bench:failover's snapshot audit).
  */
 export async function watchLog(
   nc: NatsConnection,
   world: string,
   scenePath: string,
+  onTick?: (t: LoggedTick, follower: WorldFollower) => void,
 ): Promise<{ follower: WorldFollower; bad: string[]; inputs: Map<number, number[]>; stop(): void }> {
   const follower = new WorldFollower(sceneSetup(loadScene(scenePath)));
   const bad: string[] = [];
@@ -54,6 +57,7 @@ export async function watchLog(
     0,
     (t) => {
       if (!follower.apply(t)) bad.push(`tick ${t.tick}: copy ${follower.diverged?.replica.toString(16)} != logged ${t.hash.toString(16)}`);
+      onTick?.(t, follower);
       for (const e of t.events) {
         if (e.type !== 'in') continue;
         const seq = Number(e.body.split(',')[3] ?? 0);
