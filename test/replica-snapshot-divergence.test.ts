@@ -45,6 +45,7 @@ import { join } from 'node:path';
 import { loadSceneWithAssets, parseScene, sceneSetup } from '../src/scene';
 import { ERROR } from '../src/protocol/errors';
 import { capture, SMALL_SCENE } from './helpers/replica';
+import { withoutFreeRecords } from './helpers/state-diff';
 import { ScriptEngine } from '../src/script/engine';
 import { EventStream } from '../src/sim/stream';
 import { WorldLoop } from '../src/sim/world-loop';
@@ -61,7 +62,7 @@ import {
 } from '../src/replica/snapshots';
 import type { LoggedTick } from '../src/replica/log-codec';
 import { encodeHandle } from '../src/sim/event-bodies';
-import { BODY_RECORD_BYTES, OWNER } from '../src/physics/world-layout';
+import { BODY_RECORD_BYTES } from '../src/physics/world-layout';
 import type { ShardRecovery, ShardedWorld } from '../src/physics/sharded';
 
 jest.setTimeout(120_000);
@@ -134,23 +135,6 @@ function drive(loop: WorldLoop): void {
   if (t === 200) s.publish('ann', 'ad', JSON.stringify({ cmd: 'tickrate', args: ['30'] }));
   if (t === 280) s.publish('ann', 'ad', JSON.stringify({ cmd: 'gravity', args: ['0', '-9.81', '0'] }));
   if (t === 300) s.publish('ann', 'ad', JSON.stringify({ cmd: 'spawn', args: ['1', '4', '1', '0.4'] }));
-}
-
-/**
- * A copy of ShardedWorld.save() bytes with the records of free slots (owner NONE) zeroed: such a
- * record is whatever the board last held in that slot (a restored world's second board starts
- * empty), not state: no step, hash or restore reads it.
- */
-function withoutFreeRecords(p: Uint8Array): Buffer {
-  const out = Buffer.from(p);
-  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  const reg = dv.getUint32(28, true);
-  const recAt = 28 + 4 + reg + 4,
-    recLen = dv.getUint32(recAt - 4, true);
-  const ownAt = recAt + recLen + 4;
-  for (let s = 0; s < recLen / BODY_RECORD_BYTES; s++)
-    if (dv.getInt32(ownAt + s * 4, true) === OWNER.NONE) out.fill(0, recAt + s * BODY_RECORD_BYTES, recAt + (s + 1) * BODY_RECORD_BYTES);
-  return out;
 }
 
 /** Which section of two ShardedWorld.save() images differs first, and where (debugging aid in a failure message). */

@@ -308,26 +308,19 @@ const RESIDUAL = new Float64Array(PACKED_FIELDS); // doubles: a position residua
  * current row `C` at `co`, `n` ticks apart, `rate`, `substeps`: as predictedFieldsSize) and
  * returns the mask of the non-zero ones. The positions are predicted from the base position and
  * velocity and the current velocity (predictPosition); every other field is predicted unchanged.
- * One pass, no call per field: this runs for every changed body of every (view, base) encode.
+ * One pass over PRED_FIELD_OF_BIT: this runs for every changed body of every (view, base) encode.
  */
 function predictedResiduals(B: Int32Array, bo: number, C: Int32Array, co: number, n: number, rate: number, substeps: number): number {
-  const R = RESIDUAL;
-  const vx = C[co + 9],
-    vy = C[co + 10],
-    vz = C[co + 11];
-  R[0] = vx - B[bo + 9];
-  R[1] = vy - B[bo + 10];
-  R[2] = vz - B[bo + 11];
-  R[3] = C[co + 2] - predictPosition(B[bo + 2], B[bo + 9], vx, n, rate, substeps);
-  R[4] = C[co + 3] - predictPosition(B[bo + 3], B[bo + 10], vy, n, rate, substeps);
-  R[5] = C[co + 4] - predictPosition(B[bo + 4], B[bo + 11], vz, n, rate, substeps);
-  R[6] = C[co + 12] - B[bo + 12];
-  R[7] = C[co + 5] - B[bo + 5];
-  R[8] = C[co + 6] - B[bo + 6];
-  R[9] = C[co + 7] - B[bo + 7];
-  R[10] = C[co + 8] - B[bo + 8];
+  const R = RESIDUAL,
+    F = PRED_FIELD_OF_BIT;
   let mask = 0;
-  for (let b = 0; b < PACKED_FIELDS; b++) if (R[b] !== 0) mask |= 1 << b;
+  for (let b = 0; b < PACKED_FIELDS; b++) {
+    const f = F[b];
+    // positions (bits 3..5) from the base position and velocity (7 fields on) and the velocity now
+    const d = b >= 3 && b <= 5 ? C[co + f] - predictPosition(B[bo + f], B[bo + f + 7], C[co + f + 7], n, rate, substeps) : C[co + f] - B[bo + f];
+    R[b] = d;
+    if (d !== 0) mask |= 1 << b;
+  }
   return mask;
 }
 
