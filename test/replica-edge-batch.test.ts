@@ -33,7 +33,7 @@ import { ERROR } from '../src/protocol/errors';
 import { encodeClient } from '../src/protocol/codec';
 import type { ServerMessage } from '../src/protocol/messages';
 import { natsUrl, uniqueWorld } from './helpers/nats';
-import { RawClient, waitFor } from './helpers/net';
+import { ackedSeq, joinGuest, type RawClient, waitFor } from './helpers/net';
 import { writeSmallScene } from './helpers/replica';
 
 jest.setTimeout(60_000);
@@ -52,18 +52,11 @@ const logged = new Map<number, number[]>();
 let batchRequests = 0;
 const registry = new Registry();
 
-async function join_(port: number, privateId: string): Promise<RawClient & { publicId: number }> {
-  const c = new RawClient(`ws://127.0.0.1:${port}/ws`) as RawClient & { publicId: number };
-  clients.push(c);
-  await c.opened;
-  c.hello({ token: 'guest', privateId });
-  await c.until(() => c.of('welcome').length > 0, 15_000, `welcome of ${privateId}`);
-  c.publicId = c.of('welcome')[0].publicId;
-  return c;
-}
+const join_ = (port: number, privateId: string): Promise<RawClient & { publicId: number }> =>
+  joinGuest(`ws://127.0.0.1:${port}/ws`, privateId, clients, 15_000);
 
 const errors = (c: RawClient): Array<Extract<ServerMessage, { kind: 'error' }>> => c.of('error');
-const acked = (c: RawClient): number => Math.max(0, ...c.messages.map((m) => (m.kind === 'delta' || m.kind === 'snapshot' ? (m.inputSeq ?? 0) : 0)));
+const acked = ackedSeq;
 /** A counter of the edge's metrics, as a scrape reads it. */
 async function metric(name: string): Promise<number> {
   const line = (await registry.metrics()).split('\n').find((l) => l.startsWith(`${name} `));

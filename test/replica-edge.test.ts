@@ -26,7 +26,7 @@ import { loadScene, sceneSetup } from '../src/scene';
 import { ERROR } from '../src/protocol/errors';
 import { CHAT_CHANNEL, type ServerMessage } from '../src/protocol/messages';
 import { natsUrl, uniqueWorld } from './helpers/nats';
-import { RawClient, request, waitFor } from './helpers/net';
+import { ackedSeq, joinGuest, RawClient, request, waitFor } from './helpers/net';
 import { writeSmallScene } from './helpers/replica';
 import { GUEST_BIT } from '../src/social/social-sim';
 import { builtHelper } from './helpers/child-host';
@@ -45,18 +45,11 @@ const edgeHashes = new Map<number, bigint>();
 let stopLog: () => void = () => {};
 const clients: RawClient[] = [];
 
-async function join_(port: number, privateId: string): Promise<RawClient & { publicId: number }> {
-  const c = new RawClient(`ws://127.0.0.1:${port}/ws`) as RawClient & { publicId: number };
-  clients.push(c);
-  await c.opened;
-  c.hello({ token: 'guest', privateId });
-  await c.until(() => c.of('welcome').length > 0, 10_000, `welcome of ${privateId}`);
-  c.publicId = c.of('welcome')[0].publicId;
-  return c;
-}
+const join_ = (port: number, privateId: string): Promise<RawClient & { publicId: number }> =>
+  joinGuest(`ws://127.0.0.1:${port}/ws`, privateId, clients, 10_000);
 
 const errors = (c: RawClient): Array<Extract<ServerMessage, { kind: 'error' }>> => c.of('error');
-const acked = (c: RawClient): number => Math.max(0, ...c.messages.map((m) => (m.kind === 'delta' || m.kind === 'snapshot' ? (m.inputSeq ?? 0) : 0)));
+const acked = ackedSeq;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tessera-edge-'));

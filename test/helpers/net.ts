@@ -181,3 +181,22 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * A RawClient joined as a guest to `url` (ws://host:port/ws): hello with `privateId`, its welcome
+ * awaited (`timeoutMs`), `publicId` set from it; pushed to `track` so the test can close it.
+ */
+export async function joinGuest(url: string, privateId: string, track: RawClient[], timeoutMs = 10_000): Promise<RawClient & { publicId: number }> {
+  const c = new RawClient(url) as RawClient & { publicId: number };
+  track.push(c);
+  await c.opened;
+  c.hello({ token: 'guest', privateId });
+  await c.until(() => c.of('welcome').length > 0, timeoutMs, `welcome of ${privateId}`);
+  c.publicId = c.of('welcome')[0].publicId;
+  return c;
+}
+
+/** The highest input seq the host acknowledged to a RawClient in its snapshots and deltas (0 before any). */
+export function ackedSeq(c: RawClient): number {
+  return Math.max(0, ...c.messages.map((m) => (m.kind === 'delta' || m.kind === 'snapshot' ? (m.inputSeq ?? 0) : 0)));
+}
