@@ -10,8 +10,9 @@
  *    after the first seeding (every nearby correction, a body entering or leaving the radius, is a
  *    partial reseed), with under a fifth of the replayed steps of full rollbacks; avatar
  *    corrections stay 0.
- * 2. Partial reseeds give bit-identical predictions to full rollbacks: two predictors (partial on,
- *    off) get the same inputs and states of a run where a second player, walking pseudo-randomly,
+ * 2. Partial reseeds and the shortcuts (an input that changes nothing re-predicts nothing; a
+ *    sleeper is not read back) give bit-identical predictions to full rollbacks without them: two
+ *    predictors (partial reseeds and shortcuts on; both off) get the same inputs and states of a run where a second player, walking pseudo-randomly,
  *    pushes the avatar and the spheres; after every state and every frame their predicted records
  *    of every held tick (avatar and nearby bodies, as sets) are byte for byte the same, and the
  *    partial one did reseed partially many times.
@@ -52,17 +53,20 @@ test('a state equal to the prediction costs no step and no import; alone, no rol
   expect(p.ops.rollbacks).toBe(1); // the first record's seeding
   expect(p.ops.partialReseeds).toBe(p.nearbyCorrections);
   expect(before.ops.rollbacks).toBe(before.nearbyCorrections + 1);
-  // an input stamped for a tick already predicted (one a frame here) re-simulates the avatar and its neighbours only
-  expect(p.ops.partialReplays).toBeGreaterThan(50);
+  // an input stamped for a tick already predicted (the first after each frame here) re-simulates
+  // the avatar and its neighbours only, or nothing when it is the walk already in force (a held key)
+  expect(p.ops.redundantInputs).toBeGreaterThan(80);
+  expect(p.ops.partialReplays + p.ops.redundantInputs).toBeGreaterThan(110);
   expect(p.ops.replaySteps).toBeLessThan(before.ops.replaySteps / 5);
 }, 60_000);
 
-test('partial reseeds are bit-identical to full rollbacks over a pushed, randomized run', () => {
+test('partial reseeds and the shortcuts are bit-identical to full rollbacks over a pushed, randomized run', () => {
   const partial = new Predictor(predictRunOptions());
-  const full = new Predictor(predictRunOptions({ partialReseed: false }));
+  const full = new Predictor(predictRunOptions({ partialReseed: false, shortcuts: false }));
   let compared = 0,
     lastState = 0;
-  predictRun({ ticks: 500, pusher: true, seed: 7 }, [partial, full], (when, tick) => {
+  // turns every 7 ticks: some turns are inputs for a tick already predicted (frames every 5)
+  predictRun({ ticks: 500, pusher: true, seed: 7, turnEvery: 7 }, [partial, full], (when, tick) => {
     if (when === 'before') return;
     if (when === 'state') lastState = tick;
     expect(partial.present).toBe(full.present);
@@ -79,4 +83,7 @@ test('partial reseeds are bit-identical to full rollbacks over a pushed, randomi
   expect(partial.corrections).toBe(full.corrections);
   expect(partial.ops.partialReseeds).toBeGreaterThan(20);
   expect(partial.ops.steps).toBeLessThan(full.ops.steps);
+  // the shortcuts were taken: held-key inputs skipped, sleepers not read back every tick
+  expect(partial.ops.redundantInputs).toBeGreaterThan(50);
+  expect(partial.ops.exports).toBeLessThan(full.ops.exports / 2);
 }, 60_000);

@@ -43,12 +43,19 @@
  * them between the state's tick and the present (a conservative box test: resimulate) are stepped
  * again, alone with the statics, in a scratch world; the rest keep their prediction and the local
  * world does not step. An input for a tick already predicted does the same with the avatar (and
- * its inputs) as the wrong body. The result is the full rollback's bit for bit
- * (test/predict-cost.test.ts); `ops` counts what it costs (PredictorOps).
+ * its inputs) as the wrong body. Bodies that sleep unchanged through the window (in the old
+ * prediction and the new one) cannot act on each other (overlap), so a sleeper entering or
+ * leaving the radius pulls in only the awake bodies it could touch. The result is the full
+ * rollback's bit for bit (test/predict-cost.test.ts); `ops` counts what it costs (PredictorOps).
+ *
+ * Shortcuts (PredictorOptions.shortcuts, default on), each exact: an input for a tick already
+ * predicted that changes nothing there (the walk already in force, no jump: a held key) replays
+ * nothing; a nearby body that slept before and after a step is not read back from the core.
  */
-import { BODY_RECORD, BODY_RECORD_BYTES, SHAPE } from '../physics/world-layout';
+import { BODY_RECORD, BODY_RECORD_BYTES, FLAG, SHAPE } from '../physics/world-layout';
 import { PhysicsWorld, type BodyHandle, type Command, type WorldConfig } from '../physics/world';
 import type { CoreVariant } from '../physics/wasm';
+import { toRaw } from '../physics/integer';
 import type { InputFrame, ServerMessage } from '../protocol/messages';
 import type { StateInfo } from './client';
 
@@ -86,6 +93,13 @@ export interface PredictorOptions {
    * a full rollback on any difference (the behaviour before; the tests compare the two).
    */
   partialReseed?: boolean;
+  /**
+   * Skip work whose result is known (default true): an input that changes nothing at its tick
+   * (Predictor.changesNothing) re-predicts nothing, and a nearby body that slept through a step is
+   * not read back (stepOnce). False: every input re-predicts and every body is read every tick,
+   * the reference the tests compare the shortcuts with bit for bit.
+   */
+  shortcuts?: boolean;
 }
 
 /** One input as the predictor holds it: seq, the tick it is applied at, walk (-1000..1000 thousandths of the walk speed) and jump. */
@@ -115,6 +129,8 @@ export interface PredictorOps {
   partialReseeds: number;
   /** Inputs for a tick already predicted whose re-prediction re-simulated only the avatar and what it could touch (no rollback). */
   partialReplays: number;
+  /** Inputs for a tick already predicted that change nothing there (the walk already in force: Predictor.changesNothing), so nothing is re-predicted. */
+  redundantInputs: number;
   /** Bodies re-simulated by partial reseeds and partial replays (the avatar included). */
   bodiesReseeded: number;
   /** Body records imported into the local world (importBody). */
@@ -156,6 +172,7 @@ export class Predictor {
     rollbacks: 0,
     partialReseeds: 0,
     partialReplays: 0,
+    redundantInputs: 0,
     bodiesReseeded: 0,
     imports: 0,
     exports: 0,
@@ -171,6 +188,9 @@ export class Predictor {
   lastNearbyTick = 0;
   /** Handles of the nearby bodies in the local world (slot order of their last seeding). */
   nearbyHandles: BodyHandle[] = [];
+  /** The slots of nearbyHandles (same order), and their sleep flags after the last step (stepOnce). */
+  private nearbySlots: number[] = [];
+  private nearbyAsleep = new Uint8Array(64);
   /** Predicted nearby records by tick (tick -> handle -> record), from the newest authoritative tick on. */
   private readonly predictedNear = new Map<number, Map<BodyHandle, Uint8Array>>();
   /** Nearby records that arrived before their state's StateInfo (by tick). */
@@ -204,8 +224,33 @@ export class Predictor {
     if (seq <= this.acked) return;
     const at = Math.max(tick, this.floor);
     this.floor = at;
-    this.inputs.push({ seq, tick: at, walkX: frame.walkX, walkZ: frame.walkZ, jump: frame.jump });
-    if (this.body !== null && at < this.present) this.replayFrom(at, this.present);
+    const input = { seq, tick: at, walkX: frame.walkX, walkZ: frame.walkZ, jump: frame.jump };
+    this.inputs.push(input);
+    if (this.body === null || at >= this.present) return;
+    if (this.opts.shortcuts !== false && this.changesNothing(input)) this.ops.redundantInputs++;
+    else this.replayFrom(at, this.present);
+  }
+
+  /**
+   * Whether applying `input` at its tick leaves the predicted state of that tick as it is, so the
+   * prediction from there needs no replay: it is the only input of its tick, and the avatar's
+   * record of that tick already holds its walk (CHAR_TX, CHAR_TZ, raw as toRaw makes them), is
+   * awake with a zero rest count and no jump pending, and the input does not jump (the command
+   * sets the walk, sets or clears the jump flag and wakes: assembly/physics/world.ts
+   * characterSetInput). A held key sends the same input every tick: this skips its replays.
+   */
+  private changesNothing(input: PredictedInput): boolean {
+    if (input.jump) return false;
+    for (const i of this.inputs) if (i !== input && i.tick === input.tick) return false;
+    const r = this.predicted.get(input.tick);
+    if (r === undefined) return false;
+    const v = new DataView(r.buffer, r.byteOffset, r.byteLength);
+    if (v.getUint32(BODY_RECORD.FLAGS, true) !== 0) return false; // rest count
+    if ((v.getUint32(BODY_RECORD.FLAGS + 4, true) & (FLAG.SLEEPING | FLAG.JUMP)) !== 0) return false;
+    return (
+      v.getBigInt64(BODY_RECORD.CHAR_TX, true) === toRaw(input.walkX * this.walkScale) &&
+      v.getBigInt64(BODY_RECORD.CHAR_TZ, true) === toRaw(input.walkZ * this.walkScale)
+    );
   }
 
   /** Steps the predicted avatar to `tick` (nothing before the first record, or when already there). */
@@ -362,12 +407,23 @@ export class Predictor {
     this.present = t + 1;
     this.predicted.set(this.present, this.exp(body));
     if (this.opts.nearby) {
-      // a record equal to the previous tick's (a body at rest) keeps that copy: no allocation
+      // a record equal to the previous tick's (a body at rest) keeps that copy: no allocation; a
+      // body that slept before and after the step is unchanged (sleepers are not stepped, and
+      // only a wake resets a sleep: assembly/physics/world.ts wake), so it is not even read
       const prev = this.predictedNear.get(t);
       const m = new Map<BodyHandle, Uint8Array>();
-      for (const h of this.nearbyHandles) {
-        const view = this.world.exportBodyView(h),
+      const n = this.nearbyHandles.length;
+      if (this.nearbyAsleep.length < n) this.nearbyAsleep = new Uint8Array(2 * n);
+      if (this.opts.shortcuts !== false) this.world.sleepingSlots(this.nearbySlots, this.nearbyAsleep);
+      else this.nearbyAsleep.fill(0);
+      for (let i = 0; i < n; i++) {
+        const h = this.nearbyHandles[i],
           last = prev?.get(h);
+        if (last !== undefined && this.nearbyAsleep[i] === 1 && (last[BODY_RECORD.FLAGS + 4] & FLAG.SLEEPING) !== 0) {
+          m.set(h, last);
+          continue;
+        }
+        const view = this.world.exportBodyView(h);
         this.ops.exports++;
         if (last !== undefined && equalBytes(last, view)) m.set(h, last);
         else {
@@ -481,7 +537,7 @@ export class Predictor {
       for (const [h, r] of m) {
         let b = old.get(h);
         if (b === undefined) old.set(h, (b = emptyBox()));
-        if (b.last !== r) growBox(b, r, dt, pad); // a body at rest keeps its record object: nothing new
+        if (b.last !== r) growBox(b, r, dt, pad); // a body at rest keeps its record object: nothing new (growBox)
       }
       growBox(avatar, a, dt, pad);
     }
@@ -553,7 +609,7 @@ export class Predictor {
       if (withAvatar) this.predicted.set(t, now.get(body) as Uint8Array);
     }
     for (const r of fresh[this.present - from].values()) this.imp(r);
-    this.nearbyHandles = [...start.keys()];
+    this.setNearbyHandles([...start.keys()]);
   }
 
   /** The scratch world (statics only, created on the first partial reseed) and the bodies left in it. */
@@ -597,31 +653,58 @@ export class Predictor {
     return out;
   }
 
+  /** Sets nearbyHandles and their slots (a handle's low 32 bits). */
+  private setNearbyHandles(hs: BodyHandle[]): void {
+    this.nearbyHandles = hs;
+    this.nearbySlots = hs.map((h) => Number(h & 0xffffffffn));
+  }
+
   /** Makes the local world's nearby bodies exactly `records` (removes the others first, then imports). */
   private seedNear(records: Map<BodyHandle, Uint8Array>): void {
     for (const h of this.nearbyHandles) if (!records.has(h)) this.world.remove(h);
     for (const r of records.values()) this.imp(r);
-    this.nearbyHandles = [...records.keys()];
+    this.setNearbyHandles([...records.keys()]);
   }
 }
 
 const EMPTY = new Uint8Array(0);
 
-/** Nearby records (BODY_RECORD_BYTES each, concatenated) by handle, in their order; an empty map for undefined. */
+/**
+ * Nearby records (BODY_RECORD_BYTES each, concatenated) by handle, in their order; an empty map
+ * for undefined. The records are views of one copy of `bytes` (offsets multiples of 312: aligned
+ * for equalBytes' word compare), so the caller's buffer may be reused.
+ */
 function splitRecords(bytes: Uint8Array | undefined): Map<BodyHandle, Uint8Array> {
   const out = new Map<BodyHandle, Uint8Array>();
-  if (!bytes) return out;
-  for (let at = 0; at < bytes.byteLength; at += BODY_RECORD_BYTES) {
-    const r = bytes.slice(at, at + BODY_RECORD_BYTES);
+  if (!bytes || bytes.byteLength === 0) return out;
+  const all = bytes.slice();
+  for (let at = 0; at < all.byteLength; at += BODY_RECORD_BYTES) {
+    const r = all.subarray(at, at + BODY_RECORD_BYTES);
     out.set(handleOf(r), r);
   }
   return out;
 }
 
+/** The handles made by handleOf, by slot (a body's handle is the same BigInt while its generation is); cleared at HANDLE_CACHE_MAX slots. */
+const HANDLE_CACHE_MAX = 65536;
+const handleCache = new Map<number, { generation: number; handle: BodyHandle }>();
+
 /** The body handle (generation << 32 | slot) of a record (its first i64 holds slot << 32 | generation). */
 function handleOf(r: Uint8Array): BodyHandle {
   const v = new DataView(r.buffer, r.byteOffset, r.byteLength);
-  return (BigInt(v.getUint32(BODY_RECORD.ID, true)) << 32n) | BigInt(v.getUint32(BODY_RECORD.ID + 4, true));
+  const generation = v.getUint32(BODY_RECORD.ID, true),
+    slot = v.getUint32(BODY_RECORD.ID + 4, true);
+  const c = handleCache.get(slot);
+  if (c !== undefined && c.generation === generation) return c.handle;
+  const handle = (BigInt(generation) << 32n) | BigInt(slot);
+  if (c !== undefined) {
+    c.generation = generation;
+    c.handle = handle;
+  } else {
+    if (handleCache.size >= HANDLE_CACHE_MAX) handleCache.clear();
+    handleCache.set(slot, { generation, handle });
+  }
+  return handle;
 }
 
 function raw(v: DataView, at: number): number {
@@ -653,20 +736,33 @@ interface Box {
   hi: [number, number, number];
   /** The last record grown by (the same record again adds nothing). */
   last: Uint8Array | null;
+  /**
+   * Every record grown by is asleep (FLAG.SLEEPING) and byte-equal to the others: the body slept
+   * through the window without a change. Two such bodies cannot act on each other (overlap).
+   */
+  inert: boolean;
 }
 
 function emptyBox(): Box {
-  return { lo: [Infinity, Infinity, Infinity], hi: [-Infinity, -Infinity, -Infinity], last: null };
+  return { lo: [Infinity, Infinity, Infinity], hi: [-Infinity, -Infinity, -Infinity], last: null, inert: true };
 }
 
 /**
  * Grows `b` by the record's centre padded by its reach: bounding radius (sphere: radius; capsule:
  * radius + half height; box: half diagonal; any other shape: unbounded, so it conflicts with
- * everything), twice its L1 speed times `dt`, and `pad`, m.
+ * everything), twice its L1 speed times `dt`, and `pad`, m. A record byte-equal to the last one
+ * while the box is inert adds nothing (the same centre and reach).
  */
 function growBox(b: Box, r: Uint8Array, dt: number, pad: number): void {
-  b.last = r;
   const v = new DataView(r.buffer, r.byteOffset, r.byteLength);
+  if (b.inert) {
+    if ((v.getUint32(BODY_RECORD.FLAGS + 4, true) & FLAG.SLEEPING) === 0) b.inert = false;
+    else if (b.last !== null) {
+      if (r === b.last || equalBytes(r, b.last)) return;
+      b.inert = false;
+    }
+  }
+  b.last = r;
   const shape = v.getUint32(BODY_RECORD.KIND_SHAPE, true);
   let bound: number;
   if (shape === SHAPE.SPHERE) bound = rawNum(v, BODY_RECORD.RADIUS);
@@ -682,8 +778,15 @@ function growBox(b: Box, r: Uint8Array, dt: number, pad: number): void {
   }
 }
 
-/** Whether two boxes overlap (touching counts). */
+/**
+ * Whether two boxes could hold a contact between their bodies in the window (touching counts).
+ * Two inert boxes never do: the core pairs a sleeping body only with awake ones (a sleeper joins
+ * the broadphase through the sleep hash, assembly/physics/collide.ts wakePass), and a removed or
+ * added sleeper wakes nobody (world.ts bodyRemove), so bodies that sleep unchanged through the
+ * window neither touch nor wake each other.
+ */
 function overlap(a: Box, b: Box): boolean {
+  if (a.inert && b.inert) return false;
   return a.lo[0] <= b.hi[0] && b.lo[0] <= a.hi[0] && a.lo[1] <= b.hi[1] && b.lo[1] <= a.hi[1] && a.lo[2] <= b.hi[2] && b.lo[2] <= a.hi[2];
 }
 

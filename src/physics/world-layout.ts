@@ -693,6 +693,9 @@ export const BODY_RECORD = {
   HX: 144,
   HY: 152,
   HZ: 160,
+  /** A character's input: target horizontal velocity along x and z, raw m/s (characterSetInput). */
+  CHAR_TX: 248,
+  CHAR_TZ: 256,
   /** A character's step height; a hull's geometry block (its word index in GEOMETRY: the hull's asset id on the wire). */
   CHAR_STEP: 272,
 } as const;

@@ -1142,6 +1142,16 @@ export class PhysicsWorld {
   isGrounded(h: BodyHandle): boolean {
     return (this.flags(h) & FLAG.GROUNDED) !== 0;
   }
+  /**
+   * Sleep flags of many bodies at once, for per-tick loops over them: out[i] = 1 when the body in
+   * slots[i] sleeps (FLAG.SLEEPING), else 0. Reads the world's memory without validating handles:
+   * each slot must hold a body the caller knows to be live (a stale slot reads whoever lives there).
+   */
+  sleepingSlots(slots: ArrayLike<number>, out: Uint8Array): void {
+    const f = new Int32Array(this.core.memory.buffer),
+      at = this.offsets.FLAGS >> 2;
+    for (let i = 0; i < slots.length; i++) out[i] = (f[at + slots[i]] & FLAG.SLEEPING) !== 0 ? 1 : 0;
+  }
   private flags(h: BodyHandle): number {
     return new Int32Array(this.core.memory.buffer)[(this.offsets.FLAGS >> 2) + this.slot(h)];
   }

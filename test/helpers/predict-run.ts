@@ -8,7 +8,7 @@
  * predictors `delay` ticks later with the state's input_seq. A frame is drawn every `frameTicks`
  * ticks (advanceTo the stamped tick + 2, as AvatarPrediction.frame does), so several states arrive
  * between two frames as in a slow browser. The avatar walks curves (its heading turns every 20
- * ticks); with `pusher` a second player (whose inputs the client does not know) walks at it from
+ * ticks, `turnEvery`); with `pusher` a second player (whose inputs the client does not know) walks at it from
  * 3 m away, pseudo-randomly (mulberry32 of `seed`), so the client's prediction is corrected.
  *
  * Every predictor in `predictors` gets the same inputs and states; `check` runs after each
@@ -37,6 +37,8 @@ export interface PredictRunOptions {
   delay?: number;
   /** Ticks between two drawn frames (default 5: 10 fps at 50 Hz). */
   frameTicks?: number;
+  /** Ticks between two turns of the avatar's heading (default 20). */
+  turnEvery?: number;
   /** A second player walking at the avatar (default false). */
   pusher?: boolean;
   seed?: number;
@@ -95,7 +97,7 @@ export function predictRun(
     stamped = 0,
     heading = 0;
   for (let t = 1; t < o.ticks; t++) {
-    if (t % 20 === 0) heading += 0.35;
+    if (t % (o.turnEvery ?? 20) === 0) heading += 0.35;
     const frame = { walkX: Math.round(1000 * Math.cos(heading)), walkZ: Math.round(1000 * Math.sin(heading)), jump: t % 97 === 50 };
     const tick = t + lead;
     stamped = tick;
