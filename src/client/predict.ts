@@ -286,9 +286,10 @@ export class Predictor {
     for (const t of this.predicted.keys()) if (t < tick - KEEP_TICKS) this.predicted.delete(t);
     for (const t of this.predictedNear.keys()) if (t < tick) this.predictedNear.delete(t);
     const exact = mine === undefined ? null : equalBytes(mine, record);
-    const near = this.opts.nearby ? splitRecords(nearby) : null;
+    const nearExact = this.opts.nearby ? this.compareNear(tick, nearby ?? EMPTY) : true;
+    // the state's records are split off (copied) only when something differs: a reseed keeps them
+    const near = this.opts.nearby && (!nearExact || exact !== true || late) ? splitRecords(nearby) : null;
     if (near !== null) this.ops.recordBytes += near.size * BODY_RECORD_BYTES;
-    const nearExact = near === null ? true : this.compareNear(tick, near);
     if (exact === true) this.confirmed++;
     else if (exact === false) {
       this.corrections++;
@@ -443,15 +444,20 @@ export class Predictor {
     return cmds;
   }
 
-  /** Compares the server's nearby records of `tick` with the prediction (as a set); counts a difference. */
-  private compareNear(tick: number, server: Map<BodyHandle, Uint8Array>): boolean {
+  /**
+   * Compares the server's nearby records of `tick` (BODY_RECORD_BYTES each, concatenated) with the
+   * prediction (as a set); counts a difference. Reads them in place (no copy).
+   */
+  private compareNear(tick: number, server: Uint8Array): boolean {
     const mine = this.predictedNear.get(tick);
+    const n = server.byteLength / BODY_RECORD_BYTES;
     // nothing predicted for `tick` (the first record): not a correction, but the seeding follows
-    if (mine === undefined) return server.size === 0 && this.nearbyHandles.length === 0;
-    let same = mine.size === server.size;
+    if (mine === undefined) return n === 0 && this.nearbyHandles.length === 0;
+    let same = mine.size === n;
     let worst = 0;
-    for (const [h, r] of server) {
-      const p = mine.get(h);
+    for (let at = 0; at < server.byteLength; at += BODY_RECORD_BYTES) {
+      const r = server.subarray(at, at + BODY_RECORD_BYTES);
+      const p = mine.get(handleOf(r));
       if (p === undefined) same = false;
       else if (!equalBytes(p, r)) {
         same = false;
@@ -459,7 +465,7 @@ export class Predictor {
       }
     }
     if (same) {
-      if (server.size > 0) this.nearbyConfirmed++;
+      if (n > 0) this.nearbyConfirmed++;
       return true;
     }
     this.nearbyCorrections++;
@@ -711,8 +717,8 @@ function raw(v: DataView, at: number): number {
   return Number(v.getBigInt64(at, true)) / 65536;
 }
 
-/** A raw Q47.16 field as metres without a BigInt (exact below 2^53 raw). */
-function rawNum(v: DataView, at: number): number {
+/** A record's raw Q47.16 field at byte `at` as a number (raw / 65536: metres, m/s, ...) without a BigInt (exact below 2^53 raw). */
+export function rawNum(v: DataView, at: number): number {
   return (v.getInt32(at + 4, true) * 4294967296 + v.getUint32(at, true)) / 65536;
 }
 

@@ -29,7 +29,7 @@
 import { BODY_RECORD } from '../physics/world-layout';
 import type { InputFrame, ServerMessage } from '../protocol/messages';
 import type { StateInfo, TesseraClient } from './client';
-import { Predictor } from './predict';
+import { Predictor, rawNum } from './predict';
 import { type PredictWorld, predictorOptions } from './predict-world';
 import { Smoother, type SmootherOptions } from './smooth';
 
@@ -232,16 +232,11 @@ function lerp3(a: readonly number[], b: readonly number[], t: number): [number, 
 /** A body record's position, m (raw Q47.16 / 65536). */
 function recordPosition(r: Uint8Array): [number, number, number] {
   const v = new DataView(r.buffer, r.byteOffset, r.byteLength);
-  return [
-    Number(v.getBigInt64(BODY_RECORD.PX, true)) / 65536,
-    Number(v.getBigInt64(BODY_RECORD.PY, true)) / 65536,
-    Number(v.getBigInt64(BODY_RECORD.PZ, true)) / 65536,
-  ];
+  return [rawNum(v, BODY_RECORD.PX), rawNum(v, BODY_RECORD.PY), rawNum(v, BODY_RECORD.PZ)];
 }
 
 /** A body record's orientation, unit quaternion [x, y, z, w] (raw Q47.16 / 65536). */
 function recordRotation(r: Uint8Array): [number, number, number, number] {
   const v = new DataView(r.buffer, r.byteOffset, r.byteLength);
-  const q = (k: number): number => Number(v.getBigInt64(BODY_RECORD.QX + 8 * k, true)) / 65536;
-  return [q(0), q(1), q(2), q(3)];
+  return [rawNum(v, BODY_RECORD.QX), rawNum(v, BODY_RECORD.QY), rawNum(v, BODY_RECORD.QZ), rawNum(v, BODY_RECORD.QW)];
 }
