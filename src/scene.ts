@@ -6,7 +6,10 @@
  *     "format": "tessera.scene.v1",
  *     "world":      { "capacity": 8192, "tickRate": 20, "maxBodyRadius": 1, "sleep": true,
  *                     "spawnLimit": 3, "spawnRange": 10,        spheres a player (account or guest) may have out at once, and how far from its avatar
- *                     "spawnLingerTicks": 0 },                 ticks its spheres stay after its last session left (default 0)
+ *                     "spawnLingerTicks": 0,                   ticks its spheres stay after its last session left (default 0)
+ *                     "contactsPerBody": 8 },                  contact room per body slot, 1..64 (default 8; 16 with boxes,
+ *                                                               hulls, capsules or compounds): a crowd that outgrows it drops
+ *                                                               contacts (tessera_physics_overflow_ticks_total{kind="contacts"})
  *     "partition":  { "xCuts": [0], "zCuts": [0] },          shard borders (optional: one shard)
  *     "spawnPoints": [[0, 1.2, 0], ...],                      where avatars appear (at least one)
  *     "statics": [                                           fixed geometry
@@ -83,7 +86,16 @@ import { ZONE_NAME } from './sim/event-bodies';
 /** A parsed scene file. */
 export interface SceneFile {
   format: 'tessera.scene.v1';
-  world: { capacity: number; tickRate: number; maxBodyRadius?: number; sleep?: boolean; spawnLimit?: number; spawnRange?: number; spawnLingerTicks?: number };
+  world: {
+    capacity: number;
+    tickRate: number;
+    maxBodyRadius?: number;
+    sleep?: boolean;
+    spawnLimit?: number;
+    spawnRange?: number;
+    spawnLingerTicks?: number;
+    contactsPerBody?: number;
+  };
   partition?: { xCuts: number[]; zCuts: number[] };
   spawnPoints: Vec3[];
   statics?: Array<
@@ -294,6 +306,7 @@ export function parseScene(raw: unknown): SceneFile {
   if (w.spawnLimit !== undefined) num(w.spawnLimit, 'world.spawnLimit', 0, 1000, true);
   if (w.spawnRange !== undefined) num(w.spawnRange, 'world.spawnRange', 0, 1000);
   if (w.spawnLingerTicks !== undefined) num(w.spawnLingerTicks, 'world.spawnLingerTicks', 0, 10_000_000, true);
+  if (w.contactsPerBody !== undefined) num(w.contactsPerBody, 'world.contactsPerBody', 1, 64, true);
   if (s.partition !== undefined) {
     const p = s.partition as Record<string, unknown>;
     for (const k of ['xCuts', 'zCuts']) {
@@ -616,6 +629,7 @@ export function sceneSetup(s: SceneFile, workers = 0): WorldSetup {
       (s.bodies ?? []).some((b) => b.box)
         ? { contactsPerBody: 16 }
         : {}),
+      ...(s.world.contactsPerBody !== undefined ? { contactsPerBody: s.world.contactsPerBody } : {}),
       ...((s.joints ?? []).length > 0 ? { jointCapacity: (s.joints ?? []).length } : {}),
     },
     partition: s.partition,

@@ -775,6 +775,7 @@ export async function serve(
     })();
     return stopping;
   };
+  const overflowLog = new OverflowLog(log);
   try {
     host = await Host.start({
       port: cfg.port,
@@ -801,7 +802,10 @@ export async function serve(
       tokenCheckMs: cfg.tokenCheckMs,
       maxFrameBytes: cfg.maxFrameBytes,
       publicMetrics: cfg.publicMetrics,
-      onTick: (r) => metrics.observe(r),
+      onTick: (r) => {
+        metrics.observe(r);
+        if (host) overflowLog.check(host.world.sim.world.overflowTicks, host.world.stream.tick);
+      },
       metrics: () => metrics.text(),
       moreStats: () => (watch ? { cluster: watch.figures() } : {}),
       // a replicated world: nothing goes to a client before its tick is in JetStream (src/net/send-gate.ts)
@@ -878,4 +882,41 @@ export async function serve(
     'listening',
   );
   return { host, log, stop, stopped };
+}
+
+/**
+ * Logs a physics capacity overflow (ShardedWorld.overflowTicks; the metric
+ * tessera_physics_overflow_ticks_total counts every tick): a warning the first time each kind
+ * happens, then at most once every `everyMs` while it goes on, with the ticks counted since the
+ * last warning. Log lines a crowd can cause stay bounded.
+ */
+export class OverflowLog {
+  private readonly logged: Record<string, number> = {};
+  private lastAt = -Infinity;
+
+  constructor(
+    private readonly log: Pick<Logger, 'warn'>,
+    private readonly everyMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Compares `counts` with what was last logged; warns when one grew and the last warning is old enough. */
+  check(counts: Readonly<Record<string, number>>, tick: number): void {
+    let grown = false;
+    for (const [kind, n] of Object.entries(counts)) if (n > (this.logged[kind] ?? 0)) grown = true;
+    if (!grown) return;
+    const first = Object.entries(counts).some(([kind, n]) => n > 0 && (this.logged[kind] ?? 0) === 0);
+    const t = this.now();
+    if (!first && t - this.lastAt < this.everyMs) return;
+    const since: Record<string, number> = {};
+    for (const [kind, n] of Object.entries(counts)) {
+      since[kind] = n - (this.logged[kind] ?? 0);
+      this.logged[kind] = n;
+    }
+    this.lastAt = t;
+    this.log.warn(
+      { tick, overflowTicks: since, totals: { ...counts } },
+      'physics capacity overflow: a shard dropped contacts, touch entries, events or scratch this tick (contacts: raise contactsPerBody)',
+    );
+  }
 }

@@ -9,7 +9,7 @@ import { SecurityLog } from '../src/net/security-log';
 
 function fakeHost() {
   const statistics = { messagesIn: 0, messagesOut: 0, bytesOut: 0, rateLimited: 0, droppedSlow: 0, droppedIdle: 0, quietTicks: 0 };
-  const world = { handoffs: 0, recoveries: 0, counts: () => [{ owned: 3, ghosts: 1 }] };
+  const world = { handoffs: 0, recoveries: 0, counts: () => [{ owned: 3, ghosts: 1 }], overflowTicks: { contacts: 0, touch: 0, events: 0, scratch: 0 } };
   const interest = { jointsLeftOut: 0, budgetMessages: 0, budgetBytes: 0, budgetBytesSent: 0, budgetDeferred: 0, budgetNearDeferred: 0, budgetOwn: 0 };
   const host = { world: { stream: { tick: 7 }, sim: { world }, interest }, clientCount: 2, statistics };
   return { host, statistics, world, interest };
@@ -35,8 +35,9 @@ test('every _total metric is a Counter that rises by what its source counted', a
     .filter(([n]) => !/^tessera_(nodejs|process)_/.test(n));
   // 9 (joints left out of views included), the bounds: faults, joins/streams refused, streams/clients
   // forgotten; inputs and lag compensation (7); the byte budget (6: messages, budget bytes, bytes sent, deferred, near deferred, own encodes);
-  // object-script events dropped by their per-kind limits (1, by kind); quiet ticks (1)
-  expect(totals.length).toBe(29);
+  // object-script events dropped by their per-kind limits (1, by kind); quiet ticks (1); physics
+  // overflow ticks (1, by kind)
+  expect(totals.length).toBe(30);
   for (const [name, type] of totals) expect({ name, type }).toEqual({ name, type: 'counter' });
   expect(totals.map(([n]) => n)).toEqual(
     expect.arrayContaining(['tessera_messages_in_total', 'tessera_shard_recoveries_total', 'tessera_dropped_clients_total']),
@@ -47,6 +48,7 @@ test('every _total metric is a Counter that rises by what its source counted', a
   statistics.droppedIdle = 2;
   world.recoveries = 3;
   statistics.quietTicks = 12;
+  world.overflowTicks.contacts = 3;
   const second = (await m.text()).body;
   expect(value(second, 'tessera_messages_in_total')).toBe(25);
   expect(value(second, 'tessera_dropped_clients_total')).toBe(3);
@@ -56,6 +58,10 @@ test('every _total metric is a Counter that rises by what its source counted', a
   expect(value(second, 'tessera_interest_budget_sent_bytes_total')).toBe(700);
   expect(value(second, 'tessera_interest_budget_deferred_total')).toBe(5);
   expect(value(second, 'tessera_quiet_ticks_total')).toBe(12);
+  // by kind: each shows from the start, at 0 until it happens
+  expect(value(first, 'tessera_physics_overflow_ticks_total\\{kind="contacts"\\}')).toBe(0);
+  expect(value(second, 'tessera_physics_overflow_ticks_total\\{kind="contacts"\\}')).toBe(3);
+  expect(value(second, 'tessera_physics_overflow_ticks_total\\{kind="events"\\}')).toBe(0);
   expect(second).toMatch(/^# TYPE tessera_clients gauge$/m);
 });
 

@@ -115,6 +115,21 @@ export class HostMetrics {
       g.set(h.statistics.lagHistoryBytes ?? 0),
     );
     counter('tessera_handoffs_total', 'Bodies handed from one shard to another', (h) => h.world.sim.world.handoffs);
+    const overflowSeen = new Map<string, number>();
+    const overflow = new Counter({
+      name: 'tessera_physics_overflow_ticks_total',
+      help: 'Ticks on which a physics shard ran out of a fixed capacity and dropped something, by kind: contacts (candidate pairs or contacts; raise contactsPerBody), touch, events, scratch (ShardedWorld.overflowTicks)',
+      labelNames: ['kind'],
+      registers: [r],
+      collect() {
+        for (const [kind, n] of Object.entries(hostOf()?.world.sim.world.overflowTicks ?? {})) {
+          const d = n - (overflowSeen.get(kind) ?? 0);
+          if (d > 0) this.inc({ kind }, d);
+          overflowSeen.set(kind, n);
+        }
+      },
+    });
+    for (const kind of ['contacts', 'touch', 'events', 'scratch']) overflow.inc({ kind }, 0); // each kind shows, at 0 until it happens
     counter(
       'tessera_interest_joints_left_out_total',
       "Client views that held more joints than the interest's maxJoints and were cut to it (the joints with the lowest indices are sent)",

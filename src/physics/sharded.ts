@@ -364,6 +364,16 @@ export class ShardedWorld {
   readonly exchange: BorderExchange = new SharedBoardExchange();
   /** Handoffs since creation (bodies whose authority changed between published ticks). */
   handoffs = 0;
+  /**
+   * Ticks since creation on which some shard ran out of a fixed capacity and dropped something,
+   * by kind (SHARD_STATUS bits of the tick, each kind counted once a tick whatever the shard
+   * count): `contacts`, a shard world's candidate pairs or contacts (WORLD_OVERFLOW: the pairs met
+   * last are dropped, the same on every copy, so bodies in a crowd may interpenetrate; raise
+   * WorldConfig.contactsPerBody); `touch`, its touch list (TOUCH_OVERFLOW); `events`, its contact
+   * events (EVENT_OVERFLOW: the rest of the tick's events are lost); `scratch`, its scratch area
+   * (SCRATCH_OVERFLOW). A world whose counts stay 0 dropped nothing.
+   */
+  readonly overflowTicks = { contacts: 0, touch: 0, events: 0, scratch: 0 };
   /** Worker threads running the shards, or null to run them on this thread. */
   readonly pool: ShardWorkerPool | null;
   /** How long a worker step may take before it counts as a crash, ms. */
@@ -1207,6 +1217,13 @@ export class ShardedWorld {
     Atomics.notify(this.ctl, CONTROL.PUBLISHED);
     this.handoffs += handoffs;
     this.lastStatus = status;
+    if (status !== 0) {
+      const o = this.overflowTicks;
+      if (status & SHARD_STATUS.WORLD_OVERFLOW) o.contacts++;
+      if (status & SHARD_STATUS.TOUCH_OVERFLOW) o.touch++;
+      if (status & SHARD_STATUS.EVENT_OVERFLOW) o.events++;
+      if (status & SHARD_STATUS.SCRATCH_OVERFLOW) o.scratch++;
+    }
     if (this.sensorSet) this.sensorSet.update(this.tickNow, this.sensorScan);
     if (status & SHARD_STATUS.IMPORT_FAILED) throw new PhysicsError('SHARD_FAILED', 'a body record did not fit a shard world');
   }
