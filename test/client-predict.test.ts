@@ -1,11 +1,12 @@
 /**
- * Client prediction (issue 20, first acceptance test, without throwing): a host with a closed box
- * and one client, 75 ms of delay each way between them (150 ms round trip: every message in both
- * directions waits 75 ms inside the client's socket), 50 Hz. The client walks (direction changes
- * every 40 inputs) and jumps for PREDICT_TICKS ticks (default 1,000) with one input per tick, and a
- * Predictor (src/client/predict.ts: the unshared core with the same statics and the avatar)
- * predicts its avatar. For every tick whose raw avatar record the host sends (hello.predict), the
- * record the client had predicted for that tick is the server's bit for bit: zero corrections.
+ * Client prediction (issue 20, first acceptance test): a host with a closed box and one client, 75
+ * ms of delay each way between them (150 ms round trip: every message in both directions waits 75
+ * ms inside the client's socket), 50 Hz. The client walks (direction changes every 40 inputs),
+ * jumps, and throws a sphere ahead of it every 150 inputs (`spawn`), for PREDICT_TICKS ticks (default 1,000) with one input per tick, and a Predictor
+ * (src/client/predict.ts: the unshared core with the same statics, the avatar and the bodies within
+ * 8 m of it: hello.predictRadius, so the thrown spheres once a state shows them) predicts its
+ * avatar. For every tick whose raw avatar record the host sends (hello.predict), the record the
+ * client had predicted for that tick is the server's bit for bit: zero corrections.
  * A second predictor fed the same messages but applying each input one tick later than stamped
  * (a deliberate bug) is corrected many times, so the comparison can fail. The same again on a
  * four-shard host (PREDICT_SHARDED_TICKS, default 300) whose cuts the avatar crosses; and the
@@ -51,12 +52,20 @@ async function predictRun(ticks: number, partition?: Partition): Promise<{ maxX:
 
 async function predictOn(host: Host, TICKS: number): Promise<{ maxX: number; maxZ: number }> {
   const statics = (w: Parameters<typeof addClosedBox>[0]) => addClosedBox(w, 24, 12);
-  const good = new Predictor({ config, statics });
+  const good = new Predictor({ config, statics, nearby: true });
   const late = new Predictor({ config, statics });
   const results = { exact: 0, wrong: 0, none: 0 };
   const wrongTicks: number[] = [];
   const c = createNodeClient(
-    { url: `ws://127.0.0.1:${host.port}/ws`, token: 'guest', privateId: 'predictor', pingEveryMs: 200, predict: true, WebSocket: delayedSocket(ONE_WAY_MS) },
+    {
+      url: `ws://127.0.0.1:${host.port}/ws`,
+      token: 'guest',
+      privateId: 'predictor',
+      pingEveryMs: 200,
+      predict: true,
+      predictRadiusM: 8,
+      WebSocket: delayedSocket(ONE_WAY_MS),
+    },
     {
       onMessage: (m) => {
         good.onMessage(m);
@@ -98,6 +107,8 @@ async function predictOn(host: Host, TICKS: number): Promise<{ maxX: number; max
   let maxZ = -Infinity;
   let minX = Infinity,
     maxX = -Infinity;
+  let throws = 0,
+    mostNearby = 0;
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       if (c.lastState.tick - startTick >= TICKS) {
@@ -118,6 +129,14 @@ async function predictOn(host: Host, TICKS: number): Promise<{ maxX: number; max
       good.advanceTo(tick + 1);
       late.advanceTo(tick + 1);
       const p = good.positionAt();
+      if (p && i % 150 === 100) {
+        // a sphere thrown from 1.5 m ahead of the predicted avatar, along its walk at 8 m/s and up
+        const [dx, dz] = walkX === 0 && walkZ === 0 ? [1, 0] : [walkX / Math.hypot(walkX, walkZ), walkZ / Math.hypot(walkX, walkZ)];
+        const raw = (x: number) => BigInt(Math.round(x * 65536));
+        expect(c.spawn([raw(p[0] + 1.5 * dx), raw(p[1] + 0.5), raw(p[2] + 1.5 * dz)], [raw(8 * dx), raw(2), raw(8 * dz)])).toBe(true);
+        throws++;
+      }
+      mostNearby = Math.max(mostNearby, good.nearbyHandles.length);
       if (p && i >= 25) {
         minY = Math.min(minY, p[1]);
         maxY = Math.max(maxY, p[1]);
@@ -148,6 +167,14 @@ async function predictOn(host: Host, TICKS: number): Promise<{ maxX: number; max
   const lastApplied = pairs[pairs.length - 1][0];
   expect(lastApplied).toBeGreaterThanOrEqual(c.lastInputSeq);
   expect(pairs).toEqual([...stampedOf].filter(([seq]) => seq <= lastApplied));
+  // the throws reached the world (each an 'sp' of this client, none refused) and the predictor
+  // took the spheres in once a state showed them
+  const spawned = host.world.stream.log().filter((e) => e.type === 'sp' && e.origin === c.publicId);
+  expect(throws).toBeGreaterThanOrEqual(Math.floor((TICKS - 100) / 150));
+  expect(spawned.length).toBe(throws);
+  // none refused: every sphere is in the world (a spawnLimit of 8 keeps them all), beside the 6 walls and the avatar
+  expect(host.world.sim.world.handles().length).toBe(6 + 1 + throws);
+  expect(mostNearby).toBeGreaterThanOrEqual(1);
   // every reported tick after the first record was predicted, and exactly
   expect({ wrong: results.wrong, wrongTicks: wrongTicks.slice(0, 5) }).toEqual({ wrong: 0, wrongTicks: [] });
   expect(good.corrections).toBe(0);
@@ -164,7 +191,7 @@ async function predictOn(host: Host, TICKS: number): Promise<{ maxX: number; max
   return { maxX, maxZ };
 }
 
-test(`with 150 ms round trip, the predicted avatar equals the server's bit for bit at every reported tick (${TICKS} ticks of walking and jumping); inputs applied a tick late are corrected`, async () => {
+test(`with 150 ms round trip, the predicted avatar equals the server's bit for bit at every reported tick (${TICKS} ticks of walking, jumping and throwing); inputs applied a tick late are corrected`, async () => {
   await predictRun(TICKS);
 }, 60_000);
 
