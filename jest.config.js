@@ -9,5 +9,7 @@ module.exports = {
   transform: { '^.+\\.ts$': 'ts-jest' },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
+  // processes a test spawns stop when the test process is gone (src/parent-watch.ts)
+  setupFiles: ['<rootDir>/test/helpers/jest-env.ts'],
   testTimeout: 120000,
 };

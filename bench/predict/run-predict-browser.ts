@@ -98,8 +98,9 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-predict-browser-'));
   const sceneFile = join(dir, 'scene.json');
   writeFileSync(sceneFile, JSON.stringify(scene(BODIES)));
-  const server = startServe(['--port', '0', '--data', join(dir, 'data'), '--scene', sceneFile, '--log-level', 'info']);
+  // the browser first: when it cannot start (no chromium), no server is left running
   const browser = await launchChromium();
+  const server = startServe(['--port', '0', '--data', join(dir, 'data'), '--scene', sceneFile, '--log-level', 'info']);
   try {
     const { port } = await server.listening;
     const page = await (await browser.newContext({ viewport: { width: VIEW_W, height: VIEW_H } })).newPage();
