@@ -13,7 +13,7 @@
  *
  * Every predictor in `predictors` gets the same inputs and states; `check` runs after each
  * delivered state and each frame (to compare them), and before each state ('before'). Used by test/predict-cost.test.ts and
- * bench/predict/count-predict.ts (operation counts, no timing).
+ * bench/predict/count-predict.ts (operation counts, no timing); its scene and nearbyOf by test/helpers/remote-run.ts.
  */
 import type { Predictor, PredictorOptions } from '../../src/client/predict';
 import { INPUT } from '../../src/sim/event-bodies';
@@ -47,7 +47,7 @@ export interface PredictRunOptions {
 export const PREDICT_RUN_CONFIG: WorldConfig = { capacity: 512, tickRate: 50, maxBodyRadius: 1, sleep: { enabled: true } };
 
 /** The spheres of bench:predict-browser's scene (its module comment). */
-function spheres(w: ShardedWorld, bodies: number): void {
+export function spheres(w: ShardedWorld, bodies: number): void {
   const n = Math.ceil(Math.sqrt(bodies)) + 2;
   let placed = 0;
   for (let i = 0; i < n && placed < bodies; i++)
@@ -138,7 +138,7 @@ export function predictRun(
 const unitOf = (rng: () => number): number => rng() / 4294967296;
 
 /** The nearby records the host sends (src/net/predict.ts): dynamic bodies other than the avatar within `radius` m, slot order. */
-function nearbyOf(sim: MainSim, avatar: bigint, record: Uint8Array, radius: number): Uint8Array {
+export function nearbyOf(sim: MainSim, avatar: bigint, record: Uint8Array, radius: number): Uint8Array {
   const v = new DataView(record.buffer, record.byteOffset, record.byteLength);
   const a = [BODY_RECORD.PX, BODY_RECORD.PY, BODY_RECORD.PZ].map((at) => Number(v.getBigInt64(at, true)) / 65536);
   const out: Uint8Array[] = [];
