@@ -2,7 +2,7 @@
  * Bots against the main job (issue 8): `tessera serve` on the demo world in one process,
  * `tessera bots` in another, on this machine, for a fixed time; then the figures are committed.
  *
- *   npm run bench:bots [-- --count 500 --seconds 300 --restart-at 0]
+ *   npm run bench:bots [-- --count 500 --seconds 300 --restart-at 0 --serve-node-args "--max-semi-space-size=64"]
  *
  * Recorded: the bots' summary (connected, messages, ping latency p50/p99, errors), the host's
  * tick time p50/p99 per 100 s window (its /healthz keeps the last 2,000 ticks) and over the
@@ -26,6 +26,10 @@ const COUNT = Number(arg('count', '500')),
   SECONDS = Number(arg('seconds', '300')),
   RESTART_AT = Number(arg('restart-at', '0'));
 const PORT = Number(arg('port', '9411'));
+/** Node options for the server process (space-separated), e.g. V8's young-generation size. */
+const SERVE_NODE_ARGS = arg('serve-node-args', '')
+  .split(' ')
+  .filter((x) => x !== '');
 const cli = join(repoRoot(), 'build', 'dist', 'src', 'cli.js');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -36,7 +40,9 @@ interface Serve {
 }
 
 function startServe(data: string): Serve {
-  const proc = spawn(process.execPath, [cli, 'serve', '--port', String(PORT), '--data', data, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [...SERVE_NODE_ARGS, cli, 'serve', '--port', String(PORT), '--data', data, '--log-level', 'info'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exit = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
   const listening = new Promise<{ tick: number }>((resolve, reject) => {
     let buf = '';
@@ -125,7 +131,7 @@ async function main(): Promise<void> {
       '',
       metaMarkdown(meta),
       '',
-      `${COUNT} bots (\`tessera bots\`, one process) against \`tessera serve\` (one process: 4 shards on ${meta.machine.cores} worker threads, SQLite with the snapshot writer) on the same machine for ${SECONDS} s${RESTART_AT ? `, the server killed with SIGKILL at ${RESTART_AT} s and started again` : ''}. Each bot walks an octagon across the shard borders (an input every 100 ms), acknowledges every state, chats every 20 s, throws a sphere every 30 s and pings every second.`,
+      `${COUNT} bots (\`tessera bots\`, one process) against \`tessera serve\` (one process: 4 shards on ${meta.machine.cores} worker threads, SQLite with the snapshot writer${SERVE_NODE_ARGS.length ? `; node ${SERVE_NODE_ARGS.join(' ')}` : ''}) on the same machine for ${SECONDS} s${RESTART_AT ? `, the server killed with SIGKILL at ${RESTART_AT} s and started again` : ''}. Each bot walks an octagon across the shard borders (an input every 100 ms), acknowledges every state, chats every 20 s, throws a sphere every 30 s and pings every second.`,
       '',
       '## Bots',
       '',
