@@ -182,6 +182,41 @@ describe('leader and replicas over JetStream', () => {
     expect(await fresh.sequenceOf(6)).toBe(7);
   });
 
+  test('a replica that starts following while the leader writes its first tick gets it (the two looks at the log race)', async () => {
+    // CI once saw "tick 0 is not in the log (1 ticks, last 0)": the follower found the log empty,
+    // the leader appended tick 0, and the second look took the tick for a gap
+    const world = uniqueWorld('race');
+    const tick = (n: number): LoggedTick => ({ stream: 'world', tick: n, hash: BigInt(n) * 31n, events: [], joins: [] });
+    const leader = await JetStreamTickLog.open(nc, { world });
+    const follower = await JetStreamTickLog.open(nc, { world });
+    // the leader's first append lands right after the follower's first look at the (empty) log
+    const streams = (follower as unknown as { jsm: { streams: { info: (s: string) => Promise<unknown> } } }).jsm.streams;
+    const info = streams.info.bind(streams);
+    let looks = 0;
+    streams.info = async (s: string) => {
+      const r = await info(s);
+      if (++looks === 1) await leader.append(tick(0));
+      return r;
+    };
+    const ticks: number[] = [];
+    const feed = await new Promise<{ stop(): void }>((resolve, reject) => {
+      follower
+        .follow(
+          0,
+          (t) => {
+            ticks.push(t.tick);
+          },
+          reject,
+        )
+        .then(resolve, reject);
+    });
+    await leader.append(tick(1));
+    await waitFor(() => ticks.length >= 2, 10_000, 'ticks 0 and 1');
+    feed.stop();
+    expect(looks).toBeGreaterThanOrEqual(2);
+    expect(ticks).toEqual([0, 1]);
+  });
+
   test('NATS away for a while: the ticks of the outage reach the log afterwards, without a hole', async () => {
     const srv = await startNats();
     const c = await connect({ servers: srv.url, reconnectTimeWait: 100, maxReconnectAttempts: -1 });

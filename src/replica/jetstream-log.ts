@@ -248,9 +248,14 @@ export class JetStreamTickLog {
     if (seq === null) {
       const info = await this.jsm.streams.info(this.stream);
       const last = info.state.messages > 0 ? (await this.tickAt(info.state.last_seq)).tick : null;
-      if (last !== null && fromTick !== last + 1)
+      if (last !== null && fromTick <= last) {
+        // the leader appended `fromTick` between the two looks (a replica starting as the leader
+        // writes its first ticks): it is in the log now
+        seq = await this.sequenceOf(fromTick);
+        if (seq === null) throw new ReplicaError('LOG_GAP', `${this.stream}: tick ${fromTick} is not in the log (${info.state.messages} ticks, last ${last})`);
+      } else if (last !== null && fromTick !== last + 1)
         throw new ReplicaError('LOG_GAP', `${this.stream}: tick ${fromTick} is not in the log (${info.state.messages} ticks, last ${last})`);
-      seq = info.state.last_seq + 1;
+      else seq = info.state.last_seq + 1;
     }
     let next = fromTick;
     return orderedFeed(
