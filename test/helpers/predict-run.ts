@@ -60,6 +60,21 @@ export function spheres(w: ShardedWorld, bodies: number): void {
     }
 }
 
+/** The run's server world: the closed 24 m box, `bodies` spheres (spheres), spawn points at the centre and 3 m along x. */
+export function predictRunSetup(bodies: number): WorldSetup {
+  return {
+    config: PREDICT_RUN_CONFIG,
+    scene: (w) => {
+      addClosedBox(w, 24, 12);
+      spheres(w, bodies);
+    },
+    spawnPoints: [
+      [0, 1.2, 0],
+      [3, 1.2, 0],
+    ],
+  };
+}
+
 /** Predictor options for the run's world (statics only), plus `extra`. */
 export function predictRunOptions(extra: Partial<PredictorOptions> = {}): PredictorOptions {
   return { config: PREDICT_RUN_CONFIG, statics: (w) => addClosedBox(w, 24, 12), nearby: true, ...extra };
@@ -75,18 +90,7 @@ export function predictRun(
     delay = o.delay ?? 4,
     frameTicks = o.frameTicks ?? 5,
     radius = o.radius ?? 8;
-  const setup: WorldSetup = {
-    config: PREDICT_RUN_CONFIG,
-    scene: (w) => {
-      addClosedBox(w, 24, 12);
-      spheres(w, o.bodies ?? 200);
-    },
-    spawnPoints: [
-      [0, 1.2, 0],
-      [3, 1.2, 0],
-    ],
-  };
-  const sim = new MainSim(setup);
+  const sim = new MainSim(predictRunSetup(o.bodies ?? 200));
   sim.apply(0, [{ tick: 0, type: '_c', origin: 1, body: '1' }, ...(o.pusher ? [{ tick: 0, type: '_c', origin: 2, body: '2' }] : [])]);
   const avatar = sim.avatars.get(1) as bigint;
   const rng = mulberry32(o.seed ?? 1);

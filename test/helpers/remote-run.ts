@@ -53,12 +53,12 @@ import type { HostContext } from '../../src/net/context';
 import type { BodyHandle } from '../../src/physics/world';
 import { BODY_RECORD } from '../../src/physics/world-layout';
 import { INPUT } from '../../src/sim/event-bodies';
-import { MainSim, type WorldSetup } from '../../src/sim/main-sim';
+import { MainSim } from '../../src/sim/main-sim';
 import type { BodyState, StreamEvent } from '../../src/protocol/messages';
 import type { Mirror } from '../../src/sim/interest';
 import { mulberry32 } from './bigref';
-import { addClosedBox, unit } from './scenes';
-import { PREDICT_RUN_CONFIG, nearbyOf, spheres } from './predict-run';
+import { unit } from './scenes';
+import { PREDICT_RUN_CONFIG, nearbyOf, predictRunSetup } from './predict-run';
 
 /** How the remote player walks (module comment). */
 export type RemoteWalker = 'straight' | 'random';
@@ -196,18 +196,7 @@ export function remoteRun(o: RemoteRunOptions): RemoteRunResult {
     radius = o.radius ?? 8,
     warmup = o.warmup ?? 50,
     rate = PREDICT_RUN_CONFIG.tickRate as number;
-  const setup: WorldSetup = {
-    config: PREDICT_RUN_CONFIG,
-    scene: (w) => {
-      addClosedBox(w, 24, 12);
-      spheres(w, o.bodies ?? 0);
-    },
-    spawnPoints: [
-      [0, 1.2, 0],
-      [3, 1.2, 0],
-    ],
-  };
-  const sim = new MainSim(setup);
+  const sim = new MainSim(predictRunSetup(o.bodies ?? 0));
   sim.apply(0, [
     { tick: 0, type: '_c', origin: 1, body: '1' },
     { tick: 0, type: '_c', origin: 2, body: '2' },
