@@ -34,7 +34,7 @@ import { AuthorizationError } from '@nats-io/transport-node';
 import { serveShardMetrics } from './net/shard-metrics';
 import { hostname } from 'node:os';
 import pino from 'pino';
-import { exitWithParent } from './parent-watch';
+import { exitWithWatchedProcess } from './parent-watch';
 
 /**
  * State hash and median tick time (ms) of a small demo scene: `n` spheres of 0.5 m dropped on
@@ -497,7 +497,7 @@ function userError(e: unknown): boolean {
 }
 
 if (require.main === module) {
-  exitWithParent();
+  exitWithWatchedProcess();
   program()
     .parseAsync(process.argv)
     .catch((e: unknown) => {

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 
-export function exitWithParent(env: NodeJS.ProcessEnv = process.env): void {
+export function exitWithWatchedProcess(env: NodeJS.ProcessEnv = process.env): void {
   const pid = Number(env.TESSERA_WATCH_PID);
   if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return;
   setInterval(() => {

@@ -902,8 +902,9 @@ export class OverflowLog {
 
   /** Compares `counts` with what was last logged; warns when one grew and the last warning is old enough. */
   check(counts: Readonly<Record<string, number>>, tick: number): void {
+    // called every tick: the usual answer (nothing grew) allocates nothing
     let grown = false;
-    for (const [kind, n] of Object.entries(counts)) if (n > (this.logged[kind] ?? 0)) grown = true;
+    for (const kind in counts) if (counts[kind] > (this.logged[kind] ?? 0)) grown = true;
     if (!grown) return;
     const first = Object.entries(counts).some(([kind, n]) => n > 0 && (this.logged[kind] ?? 0) === 0);
     const t = this.now();

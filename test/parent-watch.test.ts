@@ -17,7 +17,7 @@ const alive = processExists; // a zombie (ended, not reaped: this container's pi
  * prints the child's pid and exits at once (often before the child has even started).
  */
 async function orphan(watch: boolean): Promise<number> {
-  const child = `require(${JSON.stringify(WATCH)}).exitWithParent(); setInterval(() => {}, 1000);`;
+  const child = `require(${JSON.stringify(WATCH)}).exitWithWatchedProcess(); setInterval(() => {}, 1000);`;
   const env = watch ? '{ ...process.env, TESSERA_WATCH_PID: String(process.pid) }' : '{ ...process.env, TESSERA_WATCH_PID: "" }';
   const middle = `const c = require('node:child_process').spawn(process.execPath, ['-e', ${JSON.stringify(child)}], { stdio: 'ignore', detached: true, env: ${env} }); console.log(c.pid); process.exit(0);`;
   const p = spawn(process.execPath, ['-e', middle], { stdio: ['ignore', 'pipe', 'inherit'] });

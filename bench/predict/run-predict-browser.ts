@@ -146,6 +146,7 @@ async function main(): Promise<void> {
     const last = await probe();
     const ms = samples.map((s) => s[0]),
       bodies = samples.map((s) => s[1]);
+    const perSecond = ms.reduce((a, b) => a + b, 0) / elapsed; // prediction CPU, ms per second of play
     const out = {
       name: 'predict-browser',
       meta: runMeta({ maxTimeSeconds: SECONDS, filter: null }),
@@ -162,8 +163,8 @@ async function main(): Promise<void> {
       frames: samples.length,
       fps: round(samples.length / elapsed, 1),
       predictMsPerFrame: { p50: round(quantile(ms, 0.5)), p99: round(quantile(ms, 0.99)), max: round(Math.max(...ms)) },
-      predictMsPerSecond: round(ms.reduce((a, b) => a + b, 0) / elapsed, 1),
-      per60HzFrame: round(ms.reduce((a, b) => a + b, 0) / elapsed / 60),
+      predictMsPerSecond: round(perSecond, 1),
+      per60HzFrame: round(perSecond / 60),
       predictedBodies: { p50: quantile(bodies, 0.5), min: Math.min(...bodies), max: Math.max(...bodies) },
       corrections: { avatar: last.corrections, nearbyStates: last.nearbyCorrections },
       rttMs: last.rttMs === null ? null : round(last.rttMs, 1),

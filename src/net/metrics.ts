@@ -10,6 +10,7 @@
  */
 import { Registry, Histogram, Gauge, Counter, collectDefaultMetrics } from 'prom-client';
 import { totalCounter } from './prom-counter';
+import { OVERFLOW_KINDS } from '../physics/sharded';
 import type { Host, TickFigures } from './host';
 import type { SecurityLog } from './security-log';
 import type { AccountService } from '../persist/accounts';
@@ -129,7 +130,7 @@ export class HostMetrics {
         }
       },
     });
-    for (const kind of ['contacts', 'touch', 'events', 'scratch']) overflow.inc({ kind }, 0); // each kind shows, at 0 until it happens
+    for (const kind of OVERFLOW_KINDS) overflow.inc({ kind }, 0); // each kind shows, at 0 until it happens
     counter(
       'tessera_interest_joints_left_out_total',
       "Client views that held more joints than the interest's maxJoints and were cut to it (the joints with the lowest indices are sent)",

@@ -316,6 +316,10 @@ interface ShardExports {
 }
 
 /** A world split into physics shards (see the module comment). */
+/** The kinds of ShardedWorld.overflowTicks (the metric's `kind` label). */
+export const OVERFLOW_KINDS = ['contacts', 'touch', 'events', 'scratch'] as const;
+export type OverflowKind = (typeof OVERFLOW_KINDS)[number];
+
 export class ShardedWorld {
   /** Holds every body's identity (slot, generation) and resolves commands. */
   private registry: PhysicsWorld;
@@ -373,7 +377,7 @@ export class ShardedWorld {
    * events (EVENT_OVERFLOW: the rest of the tick's events are lost); `scratch`, its scratch area
    * (SCRATCH_OVERFLOW). A world whose counts stay 0 dropped nothing.
    */
-  readonly overflowTicks = { contacts: 0, touch: 0, events: 0, scratch: 0 };
+  readonly overflowTicks: Record<OverflowKind, number> = { contacts: 0, touch: 0, events: 0, scratch: 0 };
   /** Worker threads running the shards, or null to run them on this thread. */
   readonly pool: ShardWorkerPool | null;
   /** How long a worker step may take before it counts as a crash, ms. */

@@ -23,10 +23,10 @@ import { SqliteStore } from '../../src/persist/sqlite-store';
 import { SnapshotWriter } from '../../src/persist/snapshot-writer';
 import { AccountService } from '../../src/persist/accounts';
 import { ArtifactService } from '../../src/persist/artifacts';
-import { exitWithParent } from '../../src/parent-watch';
+import { exitWithWatchedProcess } from '../../src/parent-watch';
 
 async function main(): Promise<void> {
-  exitWithParent();
+  exitWithWatchedProcess();
   const cfg = JSON.parse(process.argv[2] ?? '{}') as HostOptions & {
     spheres?: number;
     capacity?: number;
