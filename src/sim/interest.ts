@@ -128,6 +128,53 @@ const COST_STATE = 36,
   COST_SHAPE = 24,
   COST_HANDLE = 8,
   COST_JOINT = 84;
+/**
+ * Restores the binary max-heap property below h[i] (heap of n candidate indices; the greatest
+ * key[x] first, equal keys in ascending x: the order of a sort by key descending, then index).
+ */
+function siftDown(h: Int32Array, n: number, i: number, key: Float64Array): void {
+  const x = h[i],
+    kx = key[x];
+  for (;;) {
+    let c = 2 * i + 1;
+    if (c >= n) break;
+    const r = c + 1;
+    if (r < n) {
+      const kc = key[h[c]],
+        kr = key[h[r]];
+      if (kr > kc || (kr === kc && h[r] < h[c])) c = r;
+    }
+    const y = h[c],
+      ky = key[y];
+    if (!(ky > kx || (ky === kx && y < x))) break;
+    h[i] = y;
+    i = c;
+  }
+  h[i] = x;
+}
+
+/**
+ * Keeps `rows` (a known set's buffer the view no longer needs) among a view's spare buffers: at
+ * most 8, the largest (a list full of buffers too small for the view's sets would never be used).
+ */
+function keepSpare(spare: Int32Array[], rows: Int32Array): void {
+  if (spare.length < 8) {
+    spare.push(rows);
+    return;
+  }
+  let m = 0;
+  for (let q = 1; q < spare.length; q++) if (spare[q].length < spare[m].length) m = q;
+  if (spare[m].length < rows.length) spare[m] = rows;
+}
+
+/**
+ * Under a budget, bodies go into a message in priority order; one that does not fit is skipped
+ * for a smaller one after it, and after this many skips the message is full (the rest wait: the
+ * room left is smaller than about every record, and ordering and sizing the whole view for each
+ * client cost more than the bytes are worth).
+ */
+const BUDGET_MISSES = 32;
+
 /** Accumulator weight of a body in the near cells (and of planes and terrain) per tick: far ones weigh 1 / (rings beyond the near cells). */
 const NEAR_WEIGHT = 1e6;
 
@@ -269,6 +316,13 @@ export interface ViewSet {
   /** The view's joints, JOINT_ROW_STRIDE values each in joint index order (wire rows). */
   joints: Int32Array;
   jointCount: number;
+  /**
+   * By row, under a budget (InterestPublisher.budgeted): the accumulator weight a body adds per tick
+   * while it differs from what the client holds, and whether it is near (1); made by the first
+   * budgeted message of the set's view and tick, read by the others (one centre per set).
+   */
+  weights?: Float64Array;
+  nearRows?: Uint8Array;
 }
 
 const NO_JOINTS = new Int32Array(0);
@@ -485,10 +539,10 @@ export class InterestPublisher {
   private bStatus = new Uint8Array(0);
   private bBase = new Int32Array(0);
   private bCand = new Int32Array(0);
+  private bSkip = new Int32Array(0);
   private bRemSent = new Uint8Array(0);
   private bSel = new Uint8Array(0);
   private bNear = new Uint8Array(0);
-  private bKnown = new Int32Array(0);
   private bOldS = new Int32Array(0);
   private bOldV = new Float64Array(0);
   /** Scratch of diff (grown, kept): entered bodies, packed base and current offsets (a body each), removed handles (two values each). */
@@ -931,7 +985,8 @@ export class InterestPublisher {
    * Synchronization", gafferongames.com 2015) a message that would not fit carries, within the
    * budget (stateRowsCost <= budget): the removals (8 bytes each, in slot order), then the joint
    * changes (removed handles, then entered joints in index order), then the changed or entered
-   * bodies of the highest accumulators (the client's own avatar first). Each tick every body that
+   * bodies of the highest accumulators (the client's own avatar first; one that does not fit is
+   * skipped for smaller ones after it, BUDGET_MISSES times at most). Each tick every body that
    * differs from what the client holds adds its weight to its accumulator (NEAR_WEIGHT within
    * nearCells of the centre, so near bodies go first; 1 / rings beyond them for far ones); a body
    * sent, or in step, goes back to 0. A body left out keeps its last value on the client; a body
@@ -953,7 +1008,7 @@ export class InterestPublisher {
         const set = K.valueAt(i) as ViewSet;
         K.clearAt(i);
         // the client's own sets (not a shared one, which other views may still use) give their rows back
-        if (set.tableRow === OWN_SET && v.spare.length < 8) v.spare.push(set.rows);
+        if (set.tableRow === OWN_SET) keepSpare(v.spare, set.rows);
       }
     }
     // the base: the newest ack, or (shared bases: an unbudgeted packed or predicted view in step
@@ -1008,6 +1063,34 @@ export class InterestPublisher {
     return v.predicted ? 2 : v.packed ? 1 : 0;
   }
 
+  /**
+   * The accumulator weights and near flags of a view's current set, by row (ViewSet.weights): within
+   * nearCells of the view's centre (and planes and terrain) NEAR_WEIGHT, else 1 / (rings beyond the
+   * near cells). Made once per set: every view of the set has the same centre.
+   */
+  private setWeights(v: ClientView, cur: ViewSet): { weights: Float64Array; nearRows: Uint8Array } {
+    if (cur.weights && cur.nearRows) return { weights: cur.weights, nearRows: cur.nearRows };
+    const n = cur.count,
+      weights = new Float64Array(n),
+      nearRows = new Uint8Array(n),
+      near = this.nearCells,
+      CX = this.cellX,
+      CZ = this.cellZ,
+      tableRow = cur.tableRow,
+      shapeOf = this.table?.shape;
+    for (let j = 0; j < n; j++) {
+      const r = tableRow[j],
+        d = Math.max(Math.abs(CX[r] - v.cx), Math.abs(CZ[r] - v.cz));
+      if (d <= near || shapeOf?.[r] === SHAPE_PLANE) {
+        weights[j] = NEAR_WEIGHT;
+        nearRows[j] = 1;
+      } else weights[j] = 1 / (d - near);
+    }
+    cur.weights = weights;
+    cur.nearRows = nearRows;
+    return { weights, nearRows };
+  }
+
   /** Grows the budget scratch to hold n bodies of a set and m of a base. */
   private budgetScratch(n: number, m: number): void {
     if (this.bStatus.length < n) {
@@ -1015,12 +1098,12 @@ export class InterestPublisher {
       this.bStatus = new Uint8Array(c);
       this.bBase = new Int32Array(c);
       this.bCand = new Int32Array(c);
+      this.bSkip = new Int32Array(c);
       this.bSel = new Uint8Array(c);
       this.bNear = new Uint8Array(c);
       this.bCost = new Int32Array(c);
     }
     if (this.bRemSent.length < m) this.bRemSent = new Uint8Array(Math.max(m, this.bRemSent.length * 2));
-    if (this.bKnown.length < (n + m) * STRIDE) this.bKnown = new Int32Array(Math.max((n + m) * STRIDE, this.bKnown.length * 2));
   }
 
   /**
@@ -1043,9 +1126,54 @@ export class InterestPublisher {
       sel = this.bSel;
     const removed: number[] = [];
     let deferred = 0;
+    // accumulators: merged with cur (both in slot order); candidates are the bodies that differ
+    if (v.accSlot.length < cn) {
+      const c = Math.max(cn, v.accSlot.length * 2);
+      const s = new Int32Array(c),
+        a = new Float64Array(c);
+      s.set(v.accSlot.subarray(0, v.accCount));
+      a.set(v.accVal.subarray(0, v.accCount));
+      v.accSlot = s;
+      v.accVal = a;
+    }
+    const AS = v.accSlot,
+      AV = v.accVal,
+      cand = this.bCand,
+      near = this.nearCells,
+      nearOf = this.bNear;
+    let nearDeferred = 0;
+    // packed deltas: a changed body the client holds goes as a packed record (its size), not a BodyState
+    const packedOn = (v.packed || v.predicted) && base !== null,
+      predOn = v.predicted && base !== null,
+      span = predOn ? predictSpan(v.acked, tick) : 1,
+      rate = this.tickRate,
+      subs = this.substeps,
+      vecOverhead = predOn ? PREDICTED_VECTOR_OVERHEAD : PACKED_VECTOR_OVERHEAD,
+      pcost = this.bCost;
+    // current body j's record size without its gap, in the view's format (predicted or packed)
+    const fieldsSize = (j: number): number =>
+      predOn ? predictedFieldsSize(B, baseOf[j] * STRIDE, C, j * STRIDE, span, rate, subs) : packedFieldsSize(B, baseOf[j] * STRIDE, C, j * STRIDE);
+    // the new accumulators are written over the old ones, which are read at other positions: read a copy (scratch, kept)
+    const oldN = v.accCount;
+    if (this.bOldS.length < oldN) {
+      this.bOldS = new Int32Array(Math.max(oldN, this.bOldS.length * 2));
+      this.bOldV = new Float64Array(this.bOldS.length);
+    }
+    const oldS = this.bOldS,
+      oldV = this.bOldV;
+    oldS.set(AS.subarray(0, oldN));
+    oldV.set(AV.subarray(0, oldN));
+    let nc = 0,
+      nearLeft = 0; // near bodies among the candidates not yet taken from the heap
+    // one pass over the base and current rows, both in slot order: removals (sent first, as they
+    // fit), each current body's status, and its accumulator (merged with the old ones by slot);
+    // candidates are the bodies that differ
     {
       let i = 0,
-        j = 0;
+        j = 0,
+        k = 0;
+      const own = v.own,
+        { weights, nearRows } = this.setWeights(v, cur);
       while (i < bn || j < cn) {
         const bi = i < bn ? B[i * STRIDE] >>> 0 : Number.POSITIVE_INFINITY;
         const cj = j < cn ? C[j * STRIDE] >>> 0 : Number.POSITIVE_INFINITY;
@@ -1060,32 +1188,52 @@ export class InterestPublisher {
           continue;
         }
         sel[j] = 0;
-        if (cj < bi) {
-          status[j] = 2;
-          baseOf[j] = -1;
+        let st = 2;
+        if (cj < bi) baseOf[j] = -1;
+        else {
+          const bo = i * STRIDE,
+            co = j * STRIDE;
+          baseOf[j] = i;
+          remSent[i] = 0;
+          if (B[bo + 1] !== C[co + 1]) {
+            st = 3;
+            if (room >= COST_HANDLE) {
+              removed.push(bi, B[bo + 1] >>> 0);
+              remSent[i] = 1;
+              room -= COST_HANDLE;
+            } else deferred++;
+          } else {
+            st = 0;
+            for (let f = 2; f < STRIDE; f++)
+              if (B[bo + f] !== C[co + f]) {
+                st = 1;
+                break;
+              }
+          }
+          i++;
+        }
+        status[j] = st;
+        while (k < oldN && oldS[k] >>> 0 < cj) k++;
+        AS[j] = cj;
+        if (st === 0) {
+          AV[j] = 0;
           j++;
           continue;
         }
-        const bo = i * STRIDE,
-          co = j * STRIDE;
-        baseOf[j] = i;
-        remSent[i] = 0;
-        if (B[bo + 1] !== C[co + 1]) {
-          status[j] = 3;
-          if (room >= COST_HANDLE) {
-            removed.push(bi, B[bo + 1] >>> 0);
-            remSent[i] = 1;
-            room -= COST_HANDLE;
-          } else deferred++;
+        const old = k < oldN && oldS[k] >>> 0 === cj ? oldV[k] : 0,
+          isNear = nearRows[j];
+        nearOf[j] = isNear;
+        AV[j] = cj === own ? Number.POSITIVE_INFINITY : old + weights[j];
+        // a packed record's size, bounded for any gap (gap <= slot: the records chosen are not known
+        // yet): computed when the body's turn comes (-1 until then)
+        pcost[j] = -1;
+        if (st === 3 && !remSent[baseOf[j]]) {
+          deferred++;
+          nearDeferred += isNear;
         } else {
-          status[j] = 0;
-          for (let f = 2; f < STRIDE; f++)
-            if (B[bo + f] !== C[co + f]) {
-              status[j] = 1;
-              break;
-            }
+          cand[nc++] = j;
+          nearLeft += isNear;
         }
-        i++;
         j++;
       }
     }
@@ -1140,83 +1288,50 @@ export class InterestPublisher {
         }
       }
     }
-    // accumulators: merged with cur (both in slot order); candidates are the bodies that differ
-    if (v.accSlot.length < cn) {
-      const c = Math.max(cn, v.accSlot.length * 2);
-      const s = new Int32Array(c),
-        a = new Float64Array(c);
-      s.set(v.accSlot.subarray(0, v.accCount));
-      a.set(v.accVal.subarray(0, v.accCount));
-      v.accSlot = s;
-      v.accVal = a;
-    }
-    const AS = v.accSlot,
-      AV = v.accVal,
-      cand = this.bCand,
-      near = this.nearCells,
-      CX = this.cellX,
-      CZ = this.cellZ,
-      tableRow = cur.tableRow,
-      nearOf = this.bNear;
-    let nearDeferred = 0;
-    // packed deltas: a changed body the client holds goes as a packed record (its size), not a BodyState
-    const packedOn = (v.packed || v.predicted) && base !== null,
-      predOn = v.predicted && base !== null,
-      span = predOn ? predictSpan(v.acked, tick) : 1,
-      rate = this.tickRate,
-      subs = this.substeps,
-      vecOverhead = predOn ? PREDICTED_VECTOR_OVERHEAD : PACKED_VECTOR_OVERHEAD,
-      pcost = this.bCost;
-    // current body j's record size without its gap, in the view's format (predicted or packed)
-    const fieldsSize = (j: number): number =>
-      predOn ? predictedFieldsSize(B, baseOf[j] * STRIDE, C, j * STRIDE, span, rate, subs) : packedFieldsSize(B, baseOf[j] * STRIDE, C, j * STRIDE);
-    // the new accumulators are written over the old ones, which are read at other positions: read a copy (scratch, kept)
-    const oldN = v.accCount;
-    if (this.bOldS.length < oldN) {
-      this.bOldS = new Int32Array(Math.max(oldN, this.bOldS.length * 2));
-      this.bOldV = new Float64Array(this.bOldS.length);
-    }
-    const oldS = this.bOldS,
-      oldV = this.bOldV;
-    oldS.set(AS.subarray(0, oldN));
-    oldV.set(AV.subarray(0, oldN));
-    let nc = 0;
-    for (let j = 0, k = 0; j < cn; j++) {
-      const slot = C[j * STRIDE] >>> 0;
-      while (k < oldN && oldS[k] >>> 0 < slot) k++;
-      const old = k < oldN && oldS[k] >>> 0 === slot ? oldV[k] : 0;
-      AS[j] = slot;
-      const st = status[j];
-      if (st === 0) {
-        AV[j] = 0;
-        continue;
-      }
-      const r = tableRow[j],
-        d = Math.max(Math.abs(CX[r] - v.cx), Math.abs(CZ[r] - v.cz)),
-        isNear = d <= near || this.table?.shape[r] === SHAPE_PLANE;
-      nearOf[j] = isNear ? 1 : 0;
-      AV[j] = slot === v.own ? Number.POSITIVE_INFINITY : old + (isNear ? NEAR_WEIGHT : 1 / (d - near));
-      // a packed record's size, bounded for any gap (gap <= slot: the records chosen are not known yet)
-      if (packedOn && st === 1) pcost[j] = fieldsSize(j) + varintSize(slot);
-      if (st === 3 && !remSent[baseOf[j]]) {
-        deferred++;
-        nearDeferred += nearOf[j];
-        continue;
-      }
-      cand[nc++] = j;
-    }
     v.accCount = cn;
-    const order = cand.subarray(0, nc).sort((x, y) => AV[y] - AV[x] || x - y);
-    let ns = 0,
+    // the candidates in priority order (highest accumulator first, then slot order) from a binary
+    // heap: only the bodies whose turn comes are ordered and sized, not the whole view
+    let hn = nc;
+    for (let i = (hn >> 1) - 1; i >= 0; i--) siftDown(cand, hn, i, AV);
+    const pop = (): number => {
+      const top = cand[0];
+      hn--;
+      cand[0] = cand[hn];
+      siftDown(cand, hn, 0, AV);
+      nearLeft -= nearOf[top];
+      return top;
+    };
+    // the smallest any candidate can cost: below it nothing more fits (a predicted record is at
+    // least its gap and mask, a packed one its gap)
+    const minCost = predOn ? 2 : packedOn ? 1 : COST_STATE;
+    // the bound of a changed body's packed or predicted record (pcost), computed once
+    const boundOf = (j: number): number => {
+      if (pcost[j] < 0) pcost[j] = fieldsSize(j) + varintSize(C[j * STRIDE] >>> 0);
+      return pcost[j];
+    };
+    const skipped = this.bSkip; // popped and left out, in priority order (the refill below goes through them first)
+    let nskip = 0,
+      ns = 0,
       ne = 0,
       np = 0;
-    for (let q = 0; q < nc; q++) {
-      const j = order[q],
+    let misses = 0;
+    while (hn > 0 && room >= minCost && misses < BUDGET_MISSES) {
+      const j = pop(),
         asPacked = packedOn && status[j] === 1,
-        cost = asPacked ? pcost[j] + (np === 0 ? vecOverhead : 0) : status[j] === 1 ? COST_STATE : COST_STATE + COST_SHAPE;
+        over = asPacked ? (np === 0 ? vecOverhead : 0) : 0;
+      // a lower bound first (the gap is at least 1 byte, a predicted mask too): no size computed for a record that cannot fit
+      const cost = asPacked
+        ? varintSize(1) + (predOn ? 1 : 0) + over > room
+          ? room + 1
+          : boundOf(j) + over
+        : status[j] === 1
+          ? COST_STATE
+          : COST_STATE + COST_SHAPE;
       if (cost > room) {
         deferred++;
         nearDeferred += nearOf[j];
+        skipped[nskip++] = j;
+        misses++;
         continue;
       }
       room -= cost;
@@ -1226,6 +1341,8 @@ export class InterestPublisher {
       else ns++;
       if (status[j] !== 1) ne++;
     }
+    deferred += hn; // the rest of the heap: the message is full
+    nearDeferred += nearLeft;
     // packed: the bounds above assumed each record's largest gap; the records chosen take their exact
     // size, and the room that frees goes to the bodies left out, in priority order (a record added
     // now still costs at most its bound: it only shortens the gap of the record after it)
@@ -1236,17 +1353,20 @@ export class InterestPublisher {
       for (let j = 0; j < cn; j++)
         if (sel[j] && status[j] === 1) {
           const slot = C[j * STRIDE] >>> 0;
-          exact += fieldsSize(j) + varintSize(slot - prev - 1);
+          exact += pcost[j] - varintSize(slot) + varintSize(slot - prev - 1);
           bound += pcost[j];
           prev = slot;
         }
       room += bound - exact;
-      for (let q = 0; q < nc; q++) {
-        const j = order[q];
-        if (sel[j]) continue;
-        const asPacked = status[j] === 1,
-          cost = asPacked ? pcost[j] : COST_STATE + COST_SHAPE;
-        if (cost > room) continue;
+      misses = 0;
+      for (let q = 0; room >= minCost && misses < BUDGET_MISSES && (q < nskip || hn > 0); q++) {
+        const j = q < nskip ? skipped[q] : pop(),
+          asPacked = status[j] === 1,
+          cost = asPacked ? (varintSize(1) + (predOn ? 1 : 0) > room ? room + 1 : boundOf(j)) : COST_STATE + COST_SHAPE;
+        if (cost > room) {
+          misses++;
+          continue;
+        }
         room -= cost;
         sel[j] = 1;
         AV[j] = 0;
@@ -1307,10 +1427,42 @@ export class InterestPublisher {
     // what the client holds after it: cur itself when nothing was left out (back in step: shared again)
     if (deferred === 0) v.known.set(tick, cur);
     else {
-      const K = this.bKnown;
-      let kn = 0;
-      const put = (src: Int32Array, at: number): void => {
-        K.set(src.subarray(at, at + STRIDE), kn * STRIDE);
+      // rows into a spare buffer that is large enough (kept by the view), else a new one with room
+      // to grow; at most every base row and the entries chosen
+      const most = (bn + ne) * STRIDE;
+      let K: Int32Array | null = null;
+      for (let q = 0; q < v.spare.length; q++)
+        if (v.spare[q].length >= most) {
+          K = v.spare[q];
+          v.spare[q] = v.spare[v.spare.length - 1];
+          v.spare.pop();
+          break;
+        }
+      K ??= new Int32Array(Math.ceil((bn + ne) * 1.25 + 8) * STRIDE);
+      const rowsOut = K;
+      // base rows go in runs (one copy per run of consecutive rows kept), current rows one by one
+      let kn = 0,
+        runAt = 0,
+        runLen = 0;
+      const flush = (): void => {
+        if (runLen === 0) return;
+        K.set(B.subarray(runAt * STRIDE, (runAt + runLen) * STRIDE), kn * STRIDE);
+        kn += runLen;
+        runLen = 0;
+      };
+      const putBase = (i: number): void => {
+        if (runLen > 0 && runAt + runLen === i) runLen++;
+        else {
+          flush();
+          runAt = i;
+          runLen = 1;
+        }
+      };
+      const putCur = (j: number): void => {
+        flush();
+        const o = kn * STRIDE,
+          at = j * STRIDE;
+        for (let f = 0; f < STRIDE; f++) K[o + f] = C[at + f];
         kn++;
       };
       let i = 0,
@@ -1319,36 +1471,26 @@ export class InterestPublisher {
         const bi = i < bn ? B[i * STRIDE] >>> 0 : Number.POSITIVE_INFINITY;
         const cj = j < cn ? C[j * STRIDE] >>> 0 : Number.POSITIVE_INFINITY;
         if (bi < cj) {
-          if (!remSent[i]) put(B, i * STRIDE);
+          if (!remSent[i]) putBase(i);
           i++;
         } else if (cj < bi) {
-          if (sel[j]) put(C, j * STRIDE);
+          if (sel[j]) putCur(j);
           j++;
         } else {
-          if (status[j] === 3 && !remSent[i]) put(B, i * STRIDE);
-          else if (sel[j]) put(C, j * STRIDE);
-          else if (status[j] !== 3) put(B, i * STRIDE);
+          if (status[j] === 3 && !remSent[i]) putBase(i);
+          else if (sel[j]) putCur(j);
+          else if (status[j] !== 3) putBase(i);
           i++;
           j++;
         }
       }
+      flush();
       const kj = knownJ.length === 0 ? NO_JOINTS : new Int32Array(knownJ.length * JS);
       for (let n = 0; n < knownJ.length; n++) {
         const o = knownJ[n];
         if (o >= 0) kj.set(jc.subarray(o, o + JS), n * JS);
         else kj.set(jb.subarray(-1 - o, -1 - o + JS), n * JS);
       }
-      // rows from a spare buffer that is large enough (kept by the view), else a new one with room to grow
-      let rowsOut: Int32Array | null = null;
-      for (let q = 0; q < v.spare.length; q++)
-        if (v.spare[q].length >= kn * STRIDE) {
-          rowsOut = v.spare[q];
-          v.spare[q] = v.spare[v.spare.length - 1];
-          v.spare.pop();
-          break;
-        }
-      rowsOut ??= new Int32Array(Math.ceil(kn * 1.25 + 8) * STRIDE);
-      rowsOut.set(K.subarray(0, kn * STRIDE));
       v.known.set(tick, { rows: rowsOut, tableRow: OWN_SET, count: kn, joints: kj, jointCount: knownJ.length });
     }
     return new StateMessage(rows, this.countEncode);
