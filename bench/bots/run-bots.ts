@@ -2,7 +2,8 @@
  * Bots against the main job (issue 8): `tessera serve` on the demo world in one process,
  * `tessera bots` in another, on this machine, for a fixed time; then the figures are committed.
  *
- *   npm run bench:bots [-- --count 500 --seconds 300 --restart-at 0 --serve-node-args "--max-semi-space-size=64"]
+ *   npm run bench:bots [-- --count 500 --seconds 300 --restart-at 0 --serve-node-args "--max-semi-space-size=64"
+ *                         --serve-args "--state-bytes-per-second 16000" --out bots-budget]
  *
  * Recorded: the bots' summary (connected, messages, ping latency p50/p99, errors), the host's
  * tick time p50/p99 per 100 s window (its /healthz keeps the last 2,000 ticks) and over the
@@ -30,6 +31,12 @@ const PORT = Number(arg('port', '9411'));
 const SERVE_NODE_ARGS = arg('serve-node-args', '')
   .split(' ')
   .filter((x) => x !== '');
+/** Extra `tessera serve` options (space-separated), e.g. a byte budget per client. */
+const SERVE_ARGS = arg('serve-args', '')
+  .split(' ')
+  .filter((x) => x !== '');
+/** Results file name without extension (default bots, or bots-<count> for other counts). */
+const OUT = arg('out', '');
 const cli = join(repoRoot(), 'build', 'dist', 'src', 'cli.js');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -40,7 +47,7 @@ interface Serve {
 }
 
 function startServe(data: string): Serve {
-  const proc = spawn(process.execPath, [...SERVE_NODE_ARGS, cli, 'serve', '--port', String(PORT), '--data', data, '--log-level', 'info'], {
+  const proc = spawn(process.execPath, [...SERVE_NODE_ARGS, cli, 'serve', '--port', String(PORT), '--data', data, '--log-level', 'info', ...SERVE_ARGS], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exit = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
@@ -123,6 +130,9 @@ async function main(): Promise<void> {
     const over50 = metric(m, 'tessera_tick_seconds_count') - metric(m, 'tessera_tick_seconds_bucket\\{le="0.05"\\}');
     const ticks = metric(m, 'tessera_tick_seconds_count');
     const rssEnd = metric(m, RSS);
+    const budgetMessages = metric(m, 'tessera_interest_budget_messages_total'),
+      budgetDeferred = metric(m, 'tessera_interest_budget_deferred_total'),
+      budgetNearDeferred = metric(m, 'tessera_interest_budget_near_deferred_total');
     serve.proc.kill('SIGTERM');
     await serve.exit;
     const s = JSON.parse(readFileSync(summaryFile, 'utf8')) as BotSummary;
@@ -131,7 +141,7 @@ async function main(): Promise<void> {
       '',
       metaMarkdown(meta),
       '',
-      `${COUNT} bots (\`tessera bots\`, one process) against \`tessera serve\` (one process: 4 shards on ${meta.machine.cores} worker threads, SQLite with the snapshot writer${SERVE_NODE_ARGS.length ? `; node ${SERVE_NODE_ARGS.join(' ')}` : ''}) on the same machine for ${SECONDS} s${RESTART_AT ? `, the server killed with SIGKILL at ${RESTART_AT} s and started again` : ''}. Each bot walks an octagon across the shard borders (an input every 100 ms), acknowledges every state, chats every 20 s, throws a sphere every 30 s and pings every second.`,
+      `${COUNT} bots (\`tessera bots\`, one process) against \`tessera serve\` (one process: 4 shards on ${meta.machine.cores} worker threads, SQLite with the snapshot writer${SERVE_NODE_ARGS.length ? `; node ${SERVE_NODE_ARGS.join(' ')}` : ''}${SERVE_ARGS.length ? `; \`serve ${SERVE_ARGS.join(' ')}\`` : ''}) on the same machine for ${SECONDS} s${RESTART_AT ? `, the server killed with SIGKILL at ${RESTART_AT} s and started again` : ''}. Each bot walks an octagon across the shard borders (an input every 100 ms), acknowledges every state, chats every 20 s, throws a sphere every 30 s and pings every second.`,
       '',
       '## Bots',
       '',
@@ -181,18 +191,23 @@ async function main(): Promise<void> {
         ]),
       ),
       '',
-      `Each row is /healthz over the last 2,000 ticks (100 s). Over the whole run${restart ? ' (after the restart)' : ''}: ${ticks} ticks, ${over50} over 50 ms (${((100 * over50) / ticks).toFixed(2)} %).`,
+      `Each row is /healthz over the last 2,000 ticks (100 s). Over the whole run${restart ? ' (after the restart)' : ''}: ${ticks} ticks (${(ticks / SECONDS).toFixed(1)} a second of the run), ${over50} over 50 ms (${((100 * over50) / ticks).toFixed(2)} %).`,
+      `Each bot received ${(s.bytesIn / s.seconds / COUNT / 1000).toFixed(1)} kB/s on average (every message: states, events, chat, pongs).${
+        budgetMessages > 0
+          ? ` Byte budget: ${budgetMessages} state messages made under it, ${(budgetNearDeferred / budgetMessages).toFixed(0)} near bodies (within 1 cell of the view's centre) and ${((budgetDeferred - budgetNearDeferred) / budgetMessages).toFixed(0)} far ones left for a later tick per message.`
+          : ''
+      }`,
       `RSS: ${(rssStart / 2 ** 20).toFixed(0)} MiB at the start, ${(rssEnd / 2 ** 20).toFixed(0)} MiB at the end, ${(rssPeak / 2 ** 20).toFixed(0)} MiB at the peak of the samples.`,
       restart
         ? `Restart: /healthz said tick ${restart.killedAtTick} just before the SIGKILL; the new process resumed at tick ${restart.resumedAt} from its SQLite file (the last durable tick + 1: every tick a client was sent), every bot back within ${restart.reconnectedWithinS.toFixed(1)} s of the new process listening.`
         : '',
       '',
     ].join('\n');
-    const name = RESTART_AT ? 'bots-restart' : COUNT === 500 ? 'bots' : `bots-${COUNT}`; // other crowd sizes beside the 500-bot record
+    const name = OUT || (RESTART_AT ? 'bots-restart' : COUNT === 500 ? 'bots' : `bots-${COUNT}`); // other crowd sizes beside the 500-bot record
     writeFileSync(join(out, `${name}.md`), md);
     writeFileSync(
       join(out, `${name}.json`),
-      `${JSON.stringify({ schema: 'tessera.bots.v1', meta, options: { count: COUNT, seconds: SECONDS, restartAt: RESTART_AT }, bots: s, windows, ticks, over50, rssStart, rssEnd, rssPeak, restart }, null, 2)}\n`,
+      `${JSON.stringify({ schema: 'tessera.bots.v1', meta, options: { count: COUNT, seconds: SECONDS, restartAt: RESTART_AT, serveArgs: SERVE_ARGS, serveNodeArgs: SERVE_NODE_ARGS }, bots: s, windows, ticks, over50, rssStart, rssEnd, rssPeak, restart }, null, 2)}\n`,
     );
     console.log(`[bots] wrote bench/results/${meta.machine.slug}/${name}.{md,json}`);
   } finally {
