@@ -113,4 +113,8 @@ describe('readAckTick', () => {
 
 // recorded with the interest.ts before this change (see the module comment)
 const RECORDED_FREE = { sha: '82315dfe1a4c7f59ab3bd42d9db964ca17f1e933816437e88cf268e073ba791f', encodes: 4675, hits: 4325, bytes: 12206084 };
-const RECORDED_BUDGET = { sha: 'a47fff10655f6792e7c64c481e799b9db1469882a38f0285ba0fc8d6ccb69055', encodes: 6652, hits: 2403, bytes: 8334692 };
+// Recorded again at f7efda2's rule that a budgeted message is full after 32 bodies that did not fit
+// (BUDGET_MISSES; before, every body of the view was tried): 1,944 fewer bytes in 8.3 MB. With that
+// limit lifted the heap, the fused pass and the shared weights of f7efda2 give f4aa8c7's bytes
+// (sha a47fff10..., 8,334,692 bytes), checked when it was recorded.
+const RECORDED_BUDGET = { sha: '48ce0963d73a128a2e2b0cdc172554b200f5b51cdd16eeb204df26627a9c7c88', encodes: 6652, hits: 2403, bytes: 8332748 };

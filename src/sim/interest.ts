@@ -154,11 +154,18 @@ function siftDown(h: Int32Array, n: number, i: number, key: Float64Array): void 
 }
 
 /**
+ * Spare buffers a budgeted view keeps for its known sets: about one set is dropped (acknowledged)
+ * and one made per tick, so two cover a tick whose ack came late; more only hold memory (a set of
+ * 2,000 bodies is 104 kB: 8 spares a client were 400 MB at 500 budgeted clients).
+ */
+const SPARES = 2;
+
+/**
  * Keeps `rows` (a known set's buffer the view no longer needs) among a view's spare buffers: at
- * most 8, the largest (a list full of buffers too small for the view's sets would never be used).
+ * most SPARES, the largest (a list full of buffers too small for the view's sets would never be used).
  */
 function keepSpare(spare: Int32Array[], rows: Int32Array): void {
-  if (spare.length < 8) {
+  if (spare.length < SPARES) {
     spare.push(rows);
     return;
   }
