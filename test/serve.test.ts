@@ -95,6 +95,19 @@ test('tessera serve: the demo world, /metrics, SIGTERM flushes, a restart contin
       if (Number(/tessera_shard_step_seconds_count\{shard="3"\} (\d+)/.exec(later)?.[1]) > 20) break; // (and the stop below comes after tick 20)
     }
     expect(Number(/tessera_shard_step_seconds_count\{shard="3"\} (\d+)/.exec(later)?.[1])).toBeGreaterThan(15);
+    // where the ticks' time went (tessera_tick_phase_seconds): every phase observed once a tick, and
+    // the phases add up to the tick time
+    const num = (re: RegExp): number => Number(re.exec(later)?.[1]);
+    const ticksCounted = num(/^tessera_tick_seconds_count (\d+)$/m),
+      tickSeconds = num(/^tessera_tick_seconds_sum (\S+)$/m);
+    let phaseSeconds = 0;
+    for (const p of ['apply', 'persist', 'index', 'fanout', 'other']) {
+      expect({ p, count: num(new RegExp(`^tessera_tick_phase_seconds_count\\{phase="${p}"\\} (\\d+)$`, 'm')) }).toEqual({ p, count: ticksCounted });
+      const sec = num(new RegExp(`^tessera_tick_phase_seconds_sum\\{phase="${p}"\\} (\\S+)$`, 'm'));
+      if (p !== 'other') expect({ p, positive: sec > 0 }).toEqual({ p, positive: true });
+      phaseSeconds += sec;
+    }
+    expect(Math.abs(phaseSeconds - tickSeconds)).toBeLessThan(1e-6 * ticksCounted + 0.01 * tickSeconds);
     const stats = (await request('GET', `http://127.0.0.1:${port}/stats`)).json as {
       shards: Array<{ stepMsP50: number; stepMsP99: number; stepMsMax: number }>;
     };

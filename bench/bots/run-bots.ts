@@ -130,6 +130,12 @@ async function main(): Promise<void> {
     const over50 = metric(m, 'tessera_tick_seconds_count') - metric(m, 'tessera_tick_seconds_bucket\\{le="0.05"\\}');
     const ticks = metric(m, 'tessera_tick_seconds_count');
     const rssEnd = metric(m, RSS);
+    // where the ticks' time went (tessera_tick_phase_seconds: mean ms a tick and share of the tick)
+    const PHASES = ['apply', 'persist', 'index', 'fanout', 'other'];
+    const phaseMs = PHASES.map(
+      (p) => (1000 * metric(m, `tessera_tick_phase_seconds_sum\\{phase="${p}"\\}`)) / metric(m, `tessera_tick_phase_seconds_count\\{phase="${p}"\\}`),
+    );
+    const tickMeanMs = (1000 * metric(m, 'tessera_tick_seconds_sum')) / ticks;
     const budgetMessages = metric(m, 'tessera_interest_budget_messages_total'),
       budgetDeferred = metric(m, 'tessera_interest_budget_deferred_total'),
       budgetNearDeferred = metric(m, 'tessera_interest_budget_near_deferred_total');
@@ -197,6 +203,7 @@ async function main(): Promise<void> {
           ? ` Byte budget: ${budgetMessages} state messages made under it, ${(budgetNearDeferred / budgetMessages).toFixed(0)} near bodies (within 1 cell of the view's centre) and ${((budgetDeferred - budgetNearDeferred) / budgetMessages).toFixed(0)} far ones left for a later tick per message.`
           : ''
       }`,
+      `Mean tick ${tickMeanMs.toFixed(1)} ms, by phase (tessera_tick_phase_seconds): ${PHASES.map((p, k) => `${p} ${phaseMs[k].toFixed(1)}`).join(', ')} ms.`,
       `RSS: ${(rssStart / 2 ** 20).toFixed(0)} MiB at the start, ${(rssEnd / 2 ** 20).toFixed(0)} MiB at the end, ${(rssPeak / 2 ** 20).toFixed(0)} MiB at the peak of the samples.`,
       restart
         ? `Restart: /healthz said tick ${restart.killedAtTick} just before the SIGKILL; the new process resumed at tick ${restart.resumedAt} from its SQLite file (the last durable tick + 1: every tick a client was sent), every bot back within ${restart.reconnectedWithinS.toFixed(1)} s of the new process listening.`
@@ -207,7 +214,7 @@ async function main(): Promise<void> {
     writeFileSync(join(out, `${name}.md`), md);
     writeFileSync(
       join(out, `${name}.json`),
-      `${JSON.stringify({ schema: 'tessera.bots.v1', meta, options: { count: COUNT, seconds: SECONDS, restartAt: RESTART_AT, serveArgs: SERVE_ARGS, serveNodeArgs: SERVE_NODE_ARGS }, bots: s, windows, ticks, over50, rssStart, rssEnd, rssPeak, restart }, null, 2)}\n`,
+      `${JSON.stringify({ schema: 'tessera.bots.v1', meta, options: { count: COUNT, seconds: SECONDS, restartAt: RESTART_AT, serveArgs: SERVE_ARGS, serveNodeArgs: SERVE_NODE_ARGS }, bots: s, windows, ticks, over50, tickMeanMs, phaseMs: Object.fromEntries(PHASES.map((p, k) => [p, phaseMs[k]])), rssStart, rssEnd, rssPeak, restart }, null, 2)}\n`,
     );
     console.log(`[bots] wrote bench/results/${meta.machine.slug}/${name}.{md,json}`);
   } finally {

@@ -399,9 +399,11 @@ export class Host {
       closed.set(st, st.advance());
     }
     this.ctx.admission.sweep(this.sessions.streams());
+    const tFanout = performance.now();
     const direct = directMessages(this.ctx, this.sessions, r.tick, r.social, r.refused);
     addAvatarRecords(this.ctx, this.sessions, direct);
     sendTick(this.ctx, this.sessions, closed, direct);
+    const fanoutMs = performance.now() - tFanout;
     this.social(r.social);
     const ms = performance.now() - t0;
     keepLast(this.tickTimes, ms, 2000);
@@ -411,7 +413,7 @@ export class Host {
       keepLast((this.shardStepTimes[k] ??= []), x, 2000);
     });
     this.stats.ticks++;
-    this.o.onTick?.({ ...r, ms, stepMs: r.ms, shardStepMs });
+    this.o.onTick?.({ ...r, ms, stepMs: r.ms, shardStepMs, fanoutMs });
   }
 
   // ---- routes ----

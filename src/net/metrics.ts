@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics of a running host (prom-client): tick, world-step and per-shard step time histograms,
+ * Prometheus metrics of a running host (prom-client): tick, tick-phase, world-step and per-shard step time histograms,
  * clients, messages and bytes, bodies, ghosts and handoffs per shard, shard recoveries, and the
  * process's default metrics (memory, CPU, event-loop lag). Served at GET /metrics by the host.
  *
@@ -16,6 +16,8 @@ import type { SecurityLog } from './security-log';
 import type { AccountService } from '../persist/accounts';
 
 const TICK_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.035, 0.05, 0.1, 0.25, 1];
+/** The phases of tessera_tick_phase_seconds (TickFigures: StepResult.phaseMs, fanoutMs, and the rest of the tick). */
+const TICK_PHASES = ['apply', 'persist', 'index', 'fanout', 'other'] as const;
 
 /** The metrics of one host. Call `observe` from the host's onTick. */
 export class HostMetrics {
@@ -26,6 +28,8 @@ export class HostMetrics {
   private readonly tick: Histogram;
   private readonly step: Histogram;
   private readonly shardStep: Histogram;
+  /** The phase histogram's child of each phase (TICK_PHASES order). */
+  private readonly phases: Array<Histogram.Internal<string>>;
   /** The shard histogram's child of each shard (labels() once, not a label lookup per tick). */
   private readonly shardChildren: Array<Histogram.Internal<string>> = [];
 
@@ -53,6 +57,16 @@ export class HostMetrics {
       buckets: TICK_BUCKETS,
       registers: [r],
     });
+    const phase = new Histogram({
+      name: 'tessera_tick_phase_seconds',
+      help:
+        'Host tick time by phase: apply (events and physics on every shard), persist (state hash, log append, durable snapshot), ' +
+        'index (interest index, catch-up snapshot), fanout (interest, encodes and sends to every client), other (sessions, acks, chat, bookkeeping)',
+      labelNames: ['phase'],
+      buckets: TICK_BUCKETS,
+      registers: [r],
+    });
+    this.phases = TICK_PHASES.map((p) => phase.labels(p));
     const gauge = (name: string, help: string, read: (h: Host, g: Gauge) => void, labelNames: string[] = []): void => {
       const self = this;
       new Gauge({
@@ -236,6 +250,13 @@ export class HostMetrics {
     this.step.observe(r.stepMs / 1000);
     const c = this.shardChildren;
     for (let k = 0; k < r.shardStepMs.length; k++) (c[k] ??= this.shardStep.labels(String(k))).observe(r.shardStepMs[k] / 1000);
+    const p = r.phaseMs,
+      ph = this.phases;
+    ph[0].observe(p.apply / 1000);
+    ph[1].observe(p.persist / 1000);
+    ph[2].observe(p.index / 1000);
+    ph[3].observe(r.fanoutMs / 1000);
+    ph[4].observe(Math.max(0, r.ms - p.apply - p.persist - p.index - r.fanoutMs) / 1000);
   }
 
   /** The exposition text and its content type. */

@@ -53,8 +53,13 @@ export const DEFAULT_SCRIPT_RATE_LIMITS: Record<ScriptEventKind, { perSecond: nu
   sm: { perSecond: 5, burst: 10 },
 };
 
-/** What a host reports after each tick (HostOptions.onTick): the world step's result, the whole host tick `ms`, the world step `stepMs`, and each shard's own step time, all ms. */
-export type TickFigures = StepResult & { stepMs: number; shardStepMs: number[] };
+/**
+ * What a host reports after each tick (HostOptions.onTick): the world step's result (its phases in
+ * StepResult.phaseMs), the whole host tick `ms`, the world step `stepMs`, each shard's own step
+ * time, and `fanoutMs`: every client's messages of the tick (interest, encodes, direct messages,
+ * sends); all ms.
+ */
+export type TickFigures = StepResult & { stepMs: number; shardStepMs: number[]; fanoutMs: number };
 
 /** Host options (all have defaults). */
 export interface HostOptions {

@@ -38,6 +38,13 @@ export interface StepResult {
   hash: bigint;
   /** Wall time of the step, ms. */
   ms: number;
+  /**
+   * Where the step's time went, ms (metrics: tessera_tick_phase_seconds): `apply` the tick's events
+   * and the physics step on every shard; `persist` the state hash, the log append and a durable
+   * snapshot when due; `index` the interest index of the new state and the catch-up snapshot when
+   * due. The rest of `ms` is the stream's advance.
+   */
+  phaseMs: { apply: number; persist: number; index: number };
 }
 
 /** Options of a world loop. */
@@ -251,8 +258,10 @@ export class WorldLoop {
   private runStep(): StepResult {
     const t0 = performance.now();
     const closed = this.stream.advance();
+    const tApply = performance.now();
     const res = this.sim.apply(closed.tick, closed.events);
     for (const d of res.derived) this.stream.publishServer(d.type, d.body);
+    const tPersist = performance.now();
     const hash = this.sim.hash();
     const p = this.opts.persist;
     if (p) {
@@ -284,6 +293,23 @@ export class WorldLoop {
       this.persistTimings.appendMs = performance.now() - t1;
       if (this.stream.tick % (p.snapshotEvery ?? 200) === 0) this.snapshot(false, hash);
     }
+    const tIndex = performance.now();
+    this.indexAndCatchUp(hash);
+    const end = performance.now();
+    return {
+      tick: closed.tick,
+      events: closed.events,
+      refused: res.refused,
+      left: res.left,
+      social: res.social,
+      hash,
+      ms: end - t0,
+      phaseMs: { apply: tPersist - tApply, persist: tIndex - tPersist, index: end - tIndex },
+    };
+  }
+
+  /** Indexes the new state for interest and, every snapshotEvery ticks, adds the catch-up snapshot (trimming the retained log). */
+  private indexAndCatchUp(hash: bigint): void {
     this.index();
     const next = this.stream.tick;
     if (next % this.snapshotEvery === 0) {
@@ -291,7 +317,6 @@ export class WorldLoop {
       this.stream.addSnapshot(next, payload.length + 16, payload);
       if (Number.isFinite(this.retainTicks) && next > this.retainTicks) this.stream.trimBefore(next - this.retainTicks);
     }
-    return { tick: closed.tick, events: closed.events, refused: res.refused, left: res.left, social: res.social, hash, ms: performance.now() - t0 };
   }
 
   /**
@@ -304,16 +329,23 @@ export class WorldLoop {
   applyLogged(tick: number, events: readonly StreamEvent[], ids: ReadonlyArray<[string, number]> = []): StepResult {
     const t0 = performance.now();
     const closed = this.stream.mirrorTick(tick, events, ids);
+    const tApply = performance.now();
     const res = this.sim.apply(closed.tick, closed.events);
+    const tPersist = performance.now();
     const hash = this.sim.hash();
-    this.index();
-    const next = this.stream.tick;
-    if (next % this.snapshotEvery === 0) {
-      const payload = this.snapshotPayload(hash);
-      this.stream.addSnapshot(next, payload.length + 16, payload);
-      if (Number.isFinite(this.retainTicks) && next > this.retainTicks) this.stream.trimBefore(next - this.retainTicks);
-    }
-    return { tick: closed.tick, events: closed.events, refused: res.refused, left: res.left, social: res.social, hash, ms: performance.now() - t0 };
+    const tIndex = performance.now();
+    this.indexAndCatchUp(hash);
+    const end = performance.now();
+    return {
+      tick: closed.tick,
+      events: closed.events,
+      refused: res.refused,
+      left: res.left,
+      social: res.social,
+      hash,
+      ms: end - t0,
+      phaseMs: { apply: tPersist - tApply, persist: tIndex - tPersist, index: end - tIndex },
+    };
   }
 
   /**
