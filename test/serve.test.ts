@@ -110,8 +110,13 @@ test('tessera serve: the demo world, /metrics, SIGTERM flushes, a restart contin
     expect(Math.abs(phaseSeconds - tickSeconds)).toBeLessThan(1e-6 * ticksCounted + 0.01 * tickSeconds);
     const stats = (await request('GET', `http://127.0.0.1:${port}/stats`)).json as {
       shards: Array<{ stepMsP50: number; stepMsP99: number; stepMsMax: number }>;
+      phaseMsMean: Record<string, number>;
     };
     expect(stats.shards).toHaveLength(4);
+    // the dashboard's tick-by-phase plot: the mean of each phase over the window
+    expect(Object.keys(stats.phaseMsMean)).toEqual(['apply', 'persist', 'index', 'fanout', 'other']);
+    expect(stats.phaseMsMean.apply).toBeGreaterThan(0);
+    expect(stats.phaseMsMean.persist).toBeGreaterThan(0);
     for (const sh of stats.shards) {
       expect(sh.stepMsP50).toBeGreaterThan(0);
       expect(sh.stepMsP99).toBeGreaterThanOrEqual(sh.stepMsP50);

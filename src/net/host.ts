@@ -32,7 +32,7 @@ import { refusedClient, type WorldSetup } from '../sim/main-sim';
 import { DEFAULT_TEMP_ADMIN_RULE, evaluateTempAdmin } from '../social/temp-admin';
 import type { SocialOutput } from '../social/social-sim';
 import type { HostContext } from './context';
-import { newCounters, resolveOptions, type HostOptions, type HostStats, type Principal, type ResolvedOptions } from './options';
+import { TICK_PHASES, newCounters, resolveOptions, type HostOptions, type HostStats, type Principal, type ResolvedOptions } from './options';
 import { Sessions, type Session } from './sessions';
 import { SendGate, type SendGateStats } from './send-gate';
 import { TokenWatch } from './token-watch';
@@ -86,6 +86,8 @@ export class Host {
   private readonly tickTimes: number[] = [];
   /** Per shard: its step time (ms) in each of the last 2,000 ticks. */
   private readonly shardStepTimes: number[][] = [];
+  /** The last 2,000 ticks' time by phase (TICK_PHASES order: apply, persist, index, fanout, other), ms, for /stats. */
+  private readonly phaseTimes: number[][] = TICK_PHASES.map(() => []);
   private readonly stats = newCounters();
   /** Port the host listens on. */
   port = 0;
@@ -412,6 +414,13 @@ export class Host {
     shardStepMs.forEach((x, k) => {
       keepLast((this.shardStepTimes[k] ??= []), x, 2000);
     });
+    const ph = r.phaseMs,
+      pt = this.phaseTimes;
+    keepLast(pt[0], ph.apply, 2000);
+    keepLast(pt[1], ph.persist, 2000);
+    keepLast(pt[2], ph.index, 2000);
+    keepLast(pt[3], fanoutMs, 2000);
+    keepLast(pt[4], Math.max(0, ms - ph.apply - ph.persist - ph.index - fanoutMs), 2000);
     this.stats.ticks++;
     this.o.onTick?.({ ...r, ms, stepMs: r.ms, shardStepMs, fanoutMs });
   }
@@ -422,7 +431,7 @@ export class Host {
     // every handler goes through `guarded`: a throw is reported and answered 500, never thrown into uWS
     const f = this.fault;
     const app = guardedApp(this.app, f);
-    webRoutes(this.ctx, app, { world: this.stepTimes, shards: this.shardStepTimes });
+    webRoutes(this.ctx, app, { world: this.stepTimes, shards: this.shardStepTimes, phases: this.phaseTimes });
     const edge = this.o.edge;
     if (edge)
       // an edge host's accounts are a read-only copy: the leader answers (edge-port.ts EdgeLink.auth)

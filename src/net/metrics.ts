@@ -12,12 +12,11 @@ import { Registry, Histogram, Gauge, Counter, collectDefaultMetrics } from 'prom
 import { totalCounter } from './prom-counter';
 import { OVERFLOW_KINDS } from '../physics/sharded';
 import type { Host, TickFigures } from './host';
+import { TICK_PHASES } from './options';
 import type { SecurityLog } from './security-log';
 import type { AccountService } from '../persist/accounts';
 
 const TICK_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.035, 0.05, 0.1, 0.25, 1];
-/** The phases of tessera_tick_phase_seconds (TickFigures: StepResult.phaseMs, fanoutMs, and the rest of the tick). */
-const TICK_PHASES = ['apply', 'persist', 'index', 'fanout', 'other'] as const;
 
 /** The metrics of one host. Call `observe` from the host's onTick. */
 export class HostMetrics {

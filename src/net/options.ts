@@ -61,6 +61,12 @@ export const DEFAULT_SCRIPT_RATE_LIMITS: Record<ScriptEventKind, { perSecond: nu
  */
 export type TickFigures = StepResult & { stepMs: number; shardStepMs: number[]; fanoutMs: number };
 
+/**
+ * The phases of a host tick, in order (metrics tessera_tick_phase_seconds, /stats phaseMsMean):
+ * StepResult.phaseMs's apply, persist and index, TickFigures.fanoutMs, and the rest of the tick.
+ */
+export const TICK_PHASES = ['apply', 'persist', 'index', 'fanout', 'other'] as const;
+
 /** Host options (all have defaults). */
 export interface HostOptions {
   /** TCP port; 0 picks a free one (see Host.port). Default 9001. */

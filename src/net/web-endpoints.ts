@@ -30,11 +30,13 @@ import type { HttpResponse, HttpRequest } from './uws';
 import { ERROR, errorBody } from '../protocol/errors';
 import { predictWorld } from './predict-world';
 import { decodeHandle, encodeHandle } from '../sim/event-bodies';
+import { TICK_PHASES } from './options';
 
-/** Step time windows the host keeps for /stats: the world step and each shard's step, ms. */
+/** Step time windows the host keeps for /stats: the world step, each shard's step and each tick phase (TICK_PHASES order), ms. */
 export interface StepWindows {
   world: readonly number[];
   shards: ReadonlyArray<readonly number[]>;
+  phases: ReadonlyArray<readonly number[]>;
 }
 
 /** Registers /healthz, /, /dashboard, /assets/:file, /stats, /world, /predict, /objects/:id/script and /metrics on `app`. */
@@ -79,6 +81,8 @@ export function webRoutes(h: HostContext, app: GuardedRoutes, steps: StepWindows
         ...h.figures(),
         stepMsP50: step.p50,
         stepMsP99: step.p99,
+        // mean ms a tick by phase over the window (means add up to the mean tick; quantiles do not)
+        phaseMsMean: Object.fromEntries(TICK_PHASES.map((p, k) => [p, mean(steps.phases[k] ?? [])])),
         handoffs: w.handoffs,
         shards,
         rss: mem.rss,
@@ -197,6 +201,13 @@ function loadWeb(dir: string | undefined): Map<string, { type: string; body: Buf
 export function keepLast(xs: number[], x: number, n: number): void {
   xs.push(x);
   if (xs.length > n) xs.splice(0, xs.length - n);
+}
+
+/** The mean of `xs` (0 for none). */
+function mean(xs: readonly number[]): number {
+  let t = 0;
+  for (const x of xs) t += x;
+  return xs.length ? t / xs.length : 0;
 }
 
 /** Median, 99th percentile and maximum of `xs` (0 for none). */

@@ -20,6 +20,8 @@ interface Stats {
   tickMsP99: number;
   stepMsP50: number;
   stepMsP99: number;
+  /** Mean ms a tick by phase over the last 2,000 ticks (apply, persist, index, fanout, other: src/net/options.ts TICK_PHASES). */
+  phaseMsMean?: Record<string, number>;
   messagesIn: number;
   messagesOut: number;
   bytesOut: number;
@@ -123,6 +125,7 @@ function fmt(v: number): string {
 const plots = {
   tick: new Plot('Host tick time (last 2,000 ticks)', 'ms'),
   step: new Plot('World step time (events, all shards, persistence)', 'ms'),
+  phases: new Plot('Host tick by phase, mean (apply: events and physics; fanout: interest, encodes, sends)', 'ms'),
   shardP50: new Plot('Step time per shard, p50 (last 2,000 ticks)', 'ms'),
   shardP99: new Plot('Step time per shard, p99 (last 2,000 ticks)', 'ms'),
   bodies: new Plot('Bodies per shard (authority)', 'bodies'),
@@ -188,6 +191,7 @@ async function poll(): Promise<void> {
     $('summary').textContent = `tick ${s.tick} · ${s.clients} clients · ${s.shards.length} shards · host tick p99 ${s.tickMsP99.toFixed(1)} ms`;
     plots.tick.push({ p50: s.tickMsP50, p99: s.tickMsP99 });
     plots.step.push({ p50: s.stepMsP50, p99: s.stepMsP99 });
+    if (s.phaseMsMean) plots.phases.push(s.phaseMsMean);
     plots.shardP50.push(Object.fromEntries(s.shards.map((x, k) => [`shard ${k}`, x.stepMsP50])));
     plots.shardP99.push(Object.fromEntries(s.shards.map((x, k) => [`shard ${k}`, x.stepMsP99])));
     plots.bodies.push(Object.fromEntries(s.shards.map((x, k) => [`shard ${k}`, x.owned])));
