@@ -414,15 +414,11 @@ export class Host {
     shardStepMs.forEach((x, k) => {
       keepLast((this.shardStepTimes[k] ??= []), x, 2000);
     });
-    const ph = r.phaseMs,
-      pt = this.phaseTimes;
-    keepLast(pt[0], ph.apply, 2000);
-    keepLast(pt[1], ph.persist, 2000);
-    keepLast(pt[2], ph.index, 2000);
-    keepLast(pt[3], fanoutMs, 2000);
-    keepLast(pt[4], Math.max(0, ms - ph.apply - ph.persist - ph.index - fanoutMs), 2000);
+    const ph = r.phaseMs;
+    const phaseMs = [ph.apply, ph.persist, ph.index, fanoutMs, Math.max(0, ms - ph.apply - ph.persist - ph.index - fanoutMs)];
+    for (let k = 0; k < phaseMs.length; k++) keepLast(this.phaseTimes[k], phaseMs[k], 2000);
     this.stats.ticks++;
-    this.o.onTick?.({ ...r, ms, stepMs: r.ms, shardStepMs, fanoutMs });
+    this.o.onTick?.({ ...r, ms, stepMs: r.ms, shardStepMs, tickPhaseMs: phaseMs });
   }
 
   // ---- routes ----

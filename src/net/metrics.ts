@@ -249,13 +249,7 @@ export class HostMetrics {
     this.step.observe(r.stepMs / 1000);
     const c = this.shardChildren;
     for (let k = 0; k < r.shardStepMs.length; k++) (c[k] ??= this.shardStep.labels(String(k))).observe(r.shardStepMs[k] / 1000);
-    const p = r.phaseMs,
-      ph = this.phases;
-    ph[0].observe(p.apply / 1000);
-    ph[1].observe(p.persist / 1000);
-    ph[2].observe(p.index / 1000);
-    ph[3].observe(r.fanoutMs / 1000);
-    ph[4].observe(Math.max(0, r.ms - p.apply - p.persist - p.index - r.fanoutMs) / 1000);
+    for (let k = 0; k < this.phases.length; k++) this.phases[k].observe(r.tickPhaseMs[k] / 1000);
   }
 
   /** The exposition text and its content type. */

@@ -54,16 +54,16 @@ export const DEFAULT_SCRIPT_RATE_LIMITS: Record<ScriptEventKind, { perSecond: nu
 };
 
 /**
- * What a host reports after each tick (HostOptions.onTick): the world step's result (its phases in
- * StepResult.phaseMs), the whole host tick `ms`, the world step `stepMs`, each shard's own step
- * time, and `fanoutMs`: every client's messages of the tick (interest, encodes, direct messages,
- * sends); all ms.
+ * What a host reports after each tick (HostOptions.onTick): the world step's result, the whole host
+ * tick `ms`, the world step `stepMs`, each shard's own step time, and the tick's time by phase in
+ * TICK_PHASES order (`tickPhaseMs`: StepResult.phaseMs's three, the fan-out of every client's
+ * messages (interest, encodes, direct messages, sends), and the rest, adding up to `ms`); all ms.
  */
-export type TickFigures = StepResult & { stepMs: number; shardStepMs: number[]; fanoutMs: number };
+export type TickFigures = StepResult & { stepMs: number; shardStepMs: number[]; tickPhaseMs: number[] };
 
 /**
- * The phases of a host tick, in order (metrics tessera_tick_phase_seconds, /stats phaseMsMean):
- * StepResult.phaseMs's apply, persist and index, TickFigures.fanoutMs, and the rest of the tick.
+ * The phases of a host tick, in order (TickFigures.tickPhaseMs, metrics tessera_tick_phase_seconds,
+ * /stats phaseMsMean): StepResult.phaseMs's apply, persist and index, the fan-out, and the rest.
  */
 export const TICK_PHASES = ['apply', 'persist', 'index', 'fanout', 'other'] as const;
 

@@ -1146,7 +1146,6 @@ export class InterestPublisher {
     const AS = v.accSlot,
       AV = v.accVal,
       cand = this.bCand,
-      near = this.nearCells,
       nearOf = this.bNear;
     let nearDeferred = 0;
     // packed deltas: a changed body the client holds goes as a packed record (its size), not a BodyState
@@ -1308,13 +1307,16 @@ export class InterestPublisher {
       nearLeft -= nearOf[top];
       return top;
     };
-    // the smallest any candidate can cost: below it nothing more fits (a predicted record is at
-    // least its gap and mask, a packed one its gap)
-    const minCost = predOn ? 2 : packedOn ? 1 : COST_STATE;
-    // the bound of a changed body's packed or predicted record (pcost), computed once
-    const boundOf = (j: number): number => {
+    // the smallest a record can be (its gap, and a predicted record's mask), and the smallest any
+    // candidate can cost: below it nothing more fits
+    const recordMin = predOn ? 2 : 1,
+      minCost = packedOn ? recordMin : COST_STATE;
+    // the cost of changed body j's packed or predicted record (its bound, pcost, computed once) plus
+    // `over`; more than the room without computing it when even the smallest record would not fit
+    const packedCost = (j: number, over: number): number => {
+      if (recordMin + over > room) return room + 1;
       if (pcost[j] < 0) pcost[j] = fieldsSize(j) + varintSize(C[j * STRIDE] >>> 0);
-      return pcost[j];
+      return pcost[j] + over;
     };
     const skipped = this.bSkip; // popped and left out, in priority order (the refill below goes through them first)
     let nskip = 0,
@@ -1325,15 +1327,7 @@ export class InterestPublisher {
     while (hn > 0 && room >= minCost && misses < BUDGET_MISSES) {
       const j = pop(),
         asPacked = packedOn && status[j] === 1,
-        over = asPacked ? (np === 0 ? vecOverhead : 0) : 0;
-      // a lower bound first (the gap is at least 1 byte, a predicted mask too): no size computed for a record that cannot fit
-      const cost = asPacked
-        ? varintSize(1) + (predOn ? 1 : 0) + over > room
-          ? room + 1
-          : boundOf(j) + over
-        : status[j] === 1
-          ? COST_STATE
-          : COST_STATE + COST_SHAPE;
+        cost = asPacked ? packedCost(j, np === 0 ? vecOverhead : 0) : status[j] === 1 ? COST_STATE : COST_STATE + COST_SHAPE;
       if (cost > room) {
         deferred++;
         nearDeferred += nearOf[j];
@@ -1369,7 +1363,7 @@ export class InterestPublisher {
       for (let q = 0; room >= minCost && misses < BUDGET_MISSES && (q < nskip || hn > 0); q++) {
         const j = q < nskip ? skipped[q] : pop(),
           asPacked = status[j] === 1,
-          cost = asPacked ? (varintSize(1) + (predOn ? 1 : 0) > room ? room + 1 : boundOf(j)) : COST_STATE + COST_SHAPE;
+          cost = asPacked ? packedCost(j, 0) : COST_STATE + COST_SHAPE;
         if (cost > room) {
           misses++;
           continue;

@@ -293,8 +293,23 @@ export class WorldLoop {
       this.persistTimings.appendMs = performance.now() - t1;
       if (this.stream.tick % (p.snapshotEvery ?? 200) === 0) this.snapshot(false, hash);
     }
-    const tIndex = performance.now();
-    this.indexAndCatchUp(hash);
+    return this.closeStep(closed, res, hash, [t0, tApply, tPersist, performance.now()]);
+  }
+
+  /**
+   * The end of a step: indexes the new state for interest and, every snapshotEvery ticks, adds the
+   * catch-up snapshot (trimming the retained log); returns the step's result. `at`: performance.now()
+   * at the step's start, before the sim's apply, after it, and after the persistence (StepResult.phaseMs).
+   */
+  private closeStep(closed: { tick: number; events: readonly StreamEvent[] }, res: TickResult, hash: bigint, at: [number, number, number, number]): StepResult {
+    const [t0, tApply, tPersist, tIndex] = at;
+    this.index();
+    const next = this.stream.tick;
+    if (next % this.snapshotEvery === 0) {
+      const payload = this.snapshotPayload(hash);
+      this.stream.addSnapshot(next, payload.length + 16, payload);
+      if (Number.isFinite(this.retainTicks) && next > this.retainTicks) this.stream.trimBefore(next - this.retainTicks);
+    }
     const end = performance.now();
     return {
       tick: closed.tick,
@@ -306,17 +321,6 @@ export class WorldLoop {
       ms: end - t0,
       phaseMs: { apply: tPersist - tApply, persist: tIndex - tPersist, index: end - tIndex },
     };
-  }
-
-  /** Indexes the new state for interest and, every snapshotEvery ticks, adds the catch-up snapshot (trimming the retained log). */
-  private indexAndCatchUp(hash: bigint): void {
-    this.index();
-    const next = this.stream.tick;
-    if (next % this.snapshotEvery === 0) {
-      const payload = this.snapshotPayload(hash);
-      this.stream.addSnapshot(next, payload.length + 16, payload);
-      if (Number.isFinite(this.retainTicks) && next > this.retainTicks) this.stream.trimBefore(next - this.retainTicks);
-    }
   }
 
   /**
@@ -333,19 +337,7 @@ export class WorldLoop {
     const res = this.sim.apply(closed.tick, closed.events);
     const tPersist = performance.now();
     const hash = this.sim.hash();
-    const tIndex = performance.now();
-    this.indexAndCatchUp(hash);
-    const end = performance.now();
-    return {
-      tick: closed.tick,
-      events: closed.events,
-      refused: res.refused,
-      left: res.left,
-      social: res.social,
-      hash,
-      ms: end - t0,
-      phaseMs: { apply: tPersist - tApply, persist: tIndex - tPersist, index: end - tIndex },
-    };
+    return this.closeStep(closed, res, hash, [t0, tApply, tPersist, performance.now()]);
   }
 
   /**
