@@ -745,19 +745,30 @@ export function wDir(b: i32, rx: i64, ry: i64, rz: i64, ux: i64, uy: i64, uz: i6
 @inline function normalAt(c: usize): usize { return P_BOX_NORMAL + ((c - P_CONTACTS) >> 6 << 6); }
 
 /**
- * Fills BOX_NORMAL for the tick's rotating-box contacts between two bodies (CF_BOX without
- * CF_J_STATIC): w = w_i + w_j along the normal and each moving body's I^-1 (r x n), as the
- * passes' wDir calls would compute them (same bits: the arms, the normal, the tick-start
- * centres and the inertia frames are fixed for the tick). Called by solver.ts solveBegin
- * after the participants' tick start and boxInertiaBegin.
+ * Fills BOX_NORMAL for the tick's rotating-box contacts: between two bodies (CF_BOX without
+ * CF_J_STATIC), w = w_i + w_j along the normal and each moving body's I^-1 (r x n); for a
+ * static point of a moving box (CF_BOX | CF_J_STATIC), the box's own w and I^-1 (r x n). The
+ * same values the passes' wDir calls would compute (same bits: the arms, the normal, the
+ * tick-start centres and the inertia frames are fixed for the tick). Called by solver.ts
+ * solveBegin after the participants' tick start and boxInertiaBegin.
  */
 export function boxPrepareNormals(count: i32): void {
   for (let k = 0; k < count; k++) {
     const c = contactAt(k);
-    if ((load<i32>(c, C_FLAGS) & (CF_BOX | CF_J_STATIC)) != CF_BOX) continue;
+    const kind = load<i32>(c, C_FLAGS) & (CF_BOX | CF_J_STATIC);
+    if ((kind & CF_BOX) == 0) continue;
     const i = load<i32>(c, C_I), j = load<i32>(c, C_J);
     const nx = <i64>load<i32>(c, C_NX), ny = <i64>load<i32>(c, C_NY), nz = <i64>load<i32>(c, C_NZ);
     const at = normalAt(c);
+    if (kind != CF_BOX) {
+      // a static point of moving box i: its own w and I^-1 (r x n), read by the box's position
+      // and velocity projections (boxApplyPositionsBody, projectVelocities) instead of the
+      // 10 wDir calls a substep made per point (same arm, normal and frame: same bits)
+      if (!movesS(i)) continue;
+      wDir(i, armX(c), armY(c), armZ(c), nx, ny, nz);
+      store<i64>(at, wOut); store<i64>(at, aX, 8); store<i64>(at, aY, 16); store<i64>(at, aZ, 24);
+      continue;
+    }
     memory.fill(at, 0, 64);
     let w: i64 = 0;
     if (movesS(i)) {
@@ -1020,12 +1031,13 @@ export function boxApplyPositionsBody(i: i32): void {
       pointMotion(c, i, true);
       const sep = load<i64>(c, C_SEP0) - q16(nx * mX + ny * mY + nz * mZ);
       if (sep >= 0) continue;
-      wDir(i, rX, rY, rZ, nx, ny, nz);
-      if (wOut <= 0) continue;
-      const lam = ((-sep) << 16) / wOut;
+      const nr = normalAt(c);                             // the tick's w and I^-1 (r x n) (boxPrepareNormals)
+      const w = load<i64>(nr);
+      if (w <= 0) continue;
+      const lam = ((-sep) << 16) / w;
       const l = q16(lam * im);
       sst(i, S_DX, lst(i, S_DX) - q16(l * nx)); sst(i, S_DY, lst(i, S_DY) - q16(l * ny)); sst(i, S_DZ, lst(i, S_DZ) - q16(l * nz));
-      sst(i, S_RX, lst(i, S_RX) - q16(lam * aX)); sst(i, S_RY, lst(i, S_RY) - q16(lam * aY)); sst(i, S_RZ, lst(i, S_RZ) - q16(lam * aZ));
+      sst(i, S_RX, lst(i, S_RX) - q16(lam * load<i64>(nr, 8))); sst(i, S_RY, lst(i, S_RY) - q16(lam * load<i64>(nr, 16))); sst(i, S_RZ, lst(i, S_RZ) - q16(lam * load<i64>(nr, 24)));
       const at = lambdaBase() + (<usize>p << 3);
       store<i64>(at, load<i64>(at) + lam);
     }
@@ -1105,10 +1117,11 @@ function projectVelocities(i: i32, n: i32): void {
       const vsep = -q16(nx * vx + ny * vy + nz * vz);
       const vpre = <i64>load<i32>(c, C_VN_PRE) << 16;
       const target = (vpre < -thresholdQ32 && (flags & CF_WAS_ACTIVE) == 0) ? -q16(<i64>load<i32>(c, C_E) * vpre) : 0;
-      wDir(i, rx, ry, rz, nx, ny, nz);
-      if (wOut <= 0) continue;
+      const nr = normalAt(c);                             // the tick's w and I^-1 (r x n) (boxPrepareNormals)
+      const w = load<i64>(nr);
+      if (w <= 0) continue;
       const acc = load<i64>(at);
-      let nacc = acc + ((target - vsep) << 16) / wOut;
+      let nacc = acc + ((target - vsep) << 16) / w;
       if (nacc < 0) nacc = 0;
       const d = nacc - acc;
       if (d != 0) {
@@ -1116,7 +1129,7 @@ function projectVelocities(i: i32, n: i32): void {
         // the impulse pushes the box along -n at the point
         const l = q16(d * im);
         sst(i, S_UX, ux - q16(l * nx)); sst(i, S_UY, uy - q16(l * ny)); sst(i, S_UZ, uz - q16(l * nz));
-        sst(i, S_OX, wx - q16(d * aX)); sst(i, S_OY, wy - q16(d * aY)); sst(i, S_OZ, wz - q16(d * aZ));
+        sst(i, S_OX, wx - q16(d * load<i64>(nr, 8))); sst(i, S_OY, wy - q16(d * load<i64>(nr, 16))); sst(i, S_OZ, wz - q16(d * load<i64>(nr, 24)));
       }
     }
   }
