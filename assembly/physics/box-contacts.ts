@@ -462,23 +462,31 @@ function boxSphere(b: i32, s: i32, bIsI: bool, flags: i32, limit: i64): void {
 // @ts-ignore: decorator
 @inline function spt(buf: usize, n: i32, c: i32, v: i64): void { store<i64>(buf + ((<usize>(3 * n + c)) << 3), v); }
 
-/** Separation of the two loaded frames along unit axis (lx, ly, lz) (Q16), with d = centre B - centre A; sign of d . L into lastSign. */
-let lastSign: i64 = 1;
-function axisSep(lx: i64, ly: i64, lz: i64, dx: i64, dy: i64, dz: i64): i64 {
-  const dl = q16(dx * lx + dy * ly + dz * lz);
-  lastSign = dl < 0 ? -1 : 1;
-  let s = absI(dl);
-  for (let b = 0; b < 2; b++) {
-    for (let k = 0; k < 3; k++) {
-      s -= q16(ext(b, k) * absI(q16(ax(b, k, 0) * lx + ax(b, k, 1) * ly + ax(b, k, 2) * lz)));
-    }
-  }
-  return s;
-}
+/** a_k . b_m of the loaded frames (Q16): entry (k, m) of R = A^T B. */
+// @ts-ignore: decorator
+@inline function rAB(k: i32, m: i32): i64 { return q16(ax(0, k, 0) * ax(1, m, 0) + ax(0, k, 1) * ax(1, m, 1) + ax(0, k, 2) * ax(1, m, 2)); }
+
+// R = A^T B of the pair in boxBox (R_km at 3 k + m), |R| (at 9 + 3 k + m), Q16, and t = A^T d
+// (at 24 + k, raw m): past hull.ts's candidates (which end at 3584 of BOX_SCRATCH's 4096 bytes).
+// @ts-ignore: decorator
+@inline function satBase(): usize { return P_BOX_SCRATCH + 3584; }
+// @ts-ignore: decorator
+@inline function rr(k: i32, m: i32): i64 { return load<i64>(satBase() + (<usize>(3 * k + m) << 3)); }
+// @ts-ignore: decorator
+@inline function ra(k: i32, m: i32): i64 { return load<i64>(satBase() + (<usize>(9 + 3 * k + m) << 3)); }
 
 /**
  * Box i (frame 0, A) against box j (frame 1, B; static axis-aligned or dynamic): separating
  * axis test, then an edge-edge point or a clipped face manifold (see the module comment).
+ *
+ * The 15 axes are tested in A's frame, as in Gottschalk, Lin and Manocha, "OBBTree" (SIGGRAPH
+ * 1996) and Ericson, "Real-Time Collision Detection" 4.4.1: R = A^T B (R_km = a_k . b_m),
+ * t = A^T d; A's face k separates by |t_k| - eA_k - sum_m eB_m |R_km|, B's face m by
+ * |d . b_m| - eB_m - sum_k eA_k |R_km|, the edge axis a_k x b_m (k1, k2 and m1, m2 the other
+ * two indices in cyclic order) by (|t_k2 R_k1m - t_k1 R_k2m| - eA_k1 |R_k2m| - eA_k2 |R_k1m|
+ * - eB_m1 |R_km2| - eB_m2 |R_km1|) / |a_k x b_m|, |a_k x b_m| = sqrt(R_k1m^2 + R_k2m^2); axes
+ * nearly parallel (length below PARALLEL) are skipped. A's own axes count as orthonormal
+ * (their Q16 rounding moves a separation by well under a raw unit).
  */
 function boxBox(i: i32, j: i32, flags: i32, limit: i64): void {
   const dx = g64(P_PX, j) - g64(P_PX, i), dy = g64(P_PY, j) - g64(P_PY, i), dz = g64(P_PZ, j) - g64(P_PZ, i);
@@ -491,36 +499,59 @@ function boxBox(i: i32, j: i32, flags: i32, limit: i64): void {
     if (dx * dx + dy * dy + dz * dz >= r * r) return;
   }
   loadFrame(0, i); loadFrame(1, j);
-  // face axes of A, then of B
+  const R = satBase();
+  // face axes of A, each with its row of R
   let sA: i64 = i64.MIN_VALUE, kA = 0, gA: i64 = 1;
   for (let k = 0; k < 3; k++) {
-    const s = axisSep(ax(0, k, 0), ax(0, k, 1), ax(0, k, 2), dx, dy, dz);
+    const t = q16(dx * ax(0, k, 0) + dy * ax(0, k, 1) + dz * ax(0, k, 2));
+    store<i64>(R + (<usize>(24 + k) << 3), t);
+    let s = absI(t) - ext(0, k);
+    for (let m = 0; m < 3; m++) {
+      const r = rAB(k, m), a = absI(r);
+      store<i64>(R + (<usize>(3 * k + m) << 3), r); store<i64>(R + (<usize>(9 + 3 * k + m) << 3), a);
+      s -= q16(ext(1, m) * a);
+    }
     if (s >= limit) return;
-    if (s > sA) { sA = s; kA = k; gA = lastSign; }
+    if (s > sA) { sA = s; kA = k; gA = t < 0 ? -1 : 1; }
   }
+  // face axes of B
   let sB: i64 = i64.MIN_VALUE, kB = 0, gB: i64 = 1;
-  for (let k = 0; k < 3; k++) {
-    const s = axisSep(ax(1, k, 0), ax(1, k, 1), ax(1, k, 2), dx, dy, dz);
+  for (let m = 0; m < 3; m++) {
+    const u = q16(dx * ax(1, m, 0) + dy * ax(1, m, 1) + dz * ax(1, m, 2));
+    let s = absI(u) - ext(1, m);
+    for (let k = 0; k < 3; k++) s -= q16(ext(0, k) * ra(k, m));
     if (s >= limit) return;
-    if (s > sB) { sB = s; kB = k; gB = lastSign; }
+    if (s > sB) { sB = s; kB = m; gB = u < 0 ? -1 : 1; }
   }
   // edge axes a_k x b_m
-  let sE: i64 = i64.MIN_VALUE, eK = -1, eM = -1, lX: i64 = 0, lY: i64 = 0, lZ: i64 = 0;
+  let sE: i64 = i64.MIN_VALUE, eK = -1, eM = -1, eSign: i64 = 1;
   for (let k = 0; k < 3; k++) {
+    const k1 = k == 2 ? 0 : k + 1, k2 = k == 0 ? 2 : k - 1;
+    const t1 = load<i64>(R + (<usize>(24 + k1) << 3)), t2 = load<i64>(R + (<usize>(24 + k2) << 3));
     for (let m = 0; m < 3; m++) {
-      const cx = q16(ax(0, k, 1) * ax(1, m, 2) - ax(0, k, 2) * ax(1, m, 1));
-      const cy = q16(ax(0, k, 2) * ax(1, m, 0) - ax(0, k, 0) * ax(1, m, 2));
-      const cz = q16(ax(0, k, 0) * ax(1, m, 1) - ax(0, k, 1) * ax(1, m, 0));
-      const len = sqrtI(cx * cx + cy * cy + cz * cz);
+      const m1 = m == 2 ? 0 : m + 1, m2 = m == 0 ? 2 : m - 1;
+      const r1 = rr(k1, m), r2 = rr(k2, m);
+      const len = sqrtI(r1 * r1 + r2 * r2);
       if (len < PARALLEL) continue;
-      const ux = div(cx, len), uy = div(cy, len), uz = div(cz, len);
-      const s = axisSep(ux, uy, uz, dx, dy, dz);
+      const proj = q16(t2 * r1 - t1 * r2);
+      const su = absI(proj) - q16(ext(0, k1) * ra(k2, m) + ext(0, k2) * ra(k1, m)) - q16(ext(1, m1) * ra(k, m2) + ext(1, m2) * ra(k, m1));
+      const s = div(su, len);
       if (s >= limit) return;
-      if (s > sE) { sE = s; eK = k; eM = m; lX = ux * lastSign; lY = uy * lastSign; lZ = uz * lastSign; }
+      if (s > sE) { sE = s; eK = k; eM = m; eSign = proj < 0 ? -1 : 1; }
     }
   }
   const faceBest = sA > sB ? sA : sB;
-  if (eK >= 0 && sE > faceBest + EDGE_BIAS) { edgeContact(i, j, flags, eK, eM, lX, lY, lZ, limit); return; }
+  if (eK >= 0 && sE > faceBest + EDGE_BIAS) {
+    // the chosen edge axis in world coordinates, unit, from A towards B
+    const cx = q16(ax(0, eK, 1) * ax(1, eM, 2) - ax(0, eK, 2) * ax(1, eM, 1));
+    const cy = q16(ax(0, eK, 2) * ax(1, eM, 0) - ax(0, eK, 0) * ax(1, eM, 2));
+    const cz = q16(ax(0, eK, 0) * ax(1, eM, 1) - ax(0, eK, 1) * ax(1, eM, 0));
+    const len = sqrtI(cx * cx + cy * cy + cz * cz);
+    if (len > 0) {
+      edgeContact(i, j, flags, eK, eM, div(cx, len) * eSign, div(cy, len) * eSign, div(cz, len) * eSign, limit);
+      return;
+    }
+  }
   if (sB > sA + FACE_BIAS) faceContact(i, j, flags, 1, kB, -gB, limit);
   else faceContact(i, j, flags, 0, kA, gA, limit);
 }
