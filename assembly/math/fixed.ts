@@ -59,6 +59,16 @@
   return (r ^ m) - m;
 }
 
+/**
+ * p / 2^16 rounded to nearest, ties away from zero: roundShift(p, 16), in four operations and
+ * without a branch, (p + 2^15 - [p < 0]) >> 16 (for p < 0 that is -((2^15 - p) >> 16)). The
+ * collision and solver code rounds every product through it; written as a branch on the sign it
+ * compiled to a jump that mispredicted about half the time (a box pile stepped 2x slower).
+ * Domain |p| < 2^63 - 2^15.
+ */
+// @ts-ignore: decorator
+@inline export function q16(p: i64): i64 { return (p + 0x8000 + (p >> 63)) >> 16; }
+
 /** Integer `n` to Q47.16. Exact for every i32. */
 // @ts-ignore: decorator
 @inline export function fromInt(n: i32): i64 {

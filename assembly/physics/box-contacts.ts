@@ -80,7 +80,7 @@ import {
 } from './layout';
 import { g64, g32, s64, hdr, setHdr, st } from './world';
 import { contactAt, moves } from './collide';
-import { div, ONE, sqrtFast } from '../math/fixed';
+import { div, ONE, sqrtFast, q16 } from '../math/fixed';
 import { isGeometryShape, terrainContacts, terrainContactAt, tNX, tNY, tNZ, tSep } from './terrain';
 import { isHullPair, hullCollide } from './hull';
 import { capsuleInvInertia, capsuleRolling } from './capsule-contacts';
@@ -97,8 +97,6 @@ import { capsuleInvInertia, capsuleRolling } from './capsule-contacts';
 
 // ---- small integer helpers ----
 
-// @ts-ignore: decorator
-@inline function q16(p: i64): i64 { return p >= 0 ? (p + 0x8000) >> 16 : -((0x8000 - p) >> 16); }
 // @ts-ignore: decorator
 @inline function minI(a: i64, b: i64): i64 { return a < b ? a : b; }
 // @ts-ignore: decorator
@@ -1260,6 +1258,6 @@ export function boxIntegrateOrientation(i: i32): void {
   s64(P_QX, i, x); s64(P_QY, i, y); s64(P_QZ, i, z); s64(P_QW, i, w);
 }
 
-/** p / 2^33 rounded half away from zero (a Q48 product of a Q32 angle and a Q16 quaternion, halved, to Q16). */
+/** p / 2^33 rounded half away from zero (a Q48 product of a Q32 angle and a Q16 quaternion, halved, to Q16), without a branch as fixed.ts q16. */
 // @ts-ignore: decorator
-@inline function q33(p: i64): i64 { return p >= 0 ? (p + (<i64>1 << 32)) >> 33 : -((<i64>1 << 32) - p >> 33); }
+@inline function q33(p: i64): i64 { return (p + (<i64>1 << 32) + (p >> 63)) >> 33; }

@@ -51,9 +51,7 @@ import {
 import { g64, s64, g32, s32 } from './world';
 import { boxAxesOf, boxAxis } from './box-contacts';
 import { hullBlockValid } from './hull';
-
-// @ts-ignore: decorator
-@inline function q16(p: i64): i64 { return p >= 0 ? (p + 0x8000) >> 16 : -((0x8000 - p) >> 16); }
+import { q16 } from '../math/fixed';
 
 /** Header words of a compound block (the children follow). */
 // @ts-ignore: decorator

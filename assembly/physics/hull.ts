@@ -42,12 +42,10 @@ import {
 } from './layout';
 import { g64, g32 } from './world';
 import { coreNearest, coreX, coreY, coreZ } from './capsule-contacts';
-import { div, ONE, sqrtFast } from '../math/fixed';
+import { div, ONE, sqrtFast, q16 } from '../math/fixed';
 import { boxAxesOf, boxAxis, putContact } from './box-contacts';
 import { isGeometryShape, terrainContacts, terrainContactAt, tNX, tNY, tNZ, tSep } from './terrain';
 
-// @ts-ignore: decorator
-@inline function q16(p: i64): i64 { return p >= 0 ? (p + 0x8000) >> 16 : -((0x8000 - p) >> 16); }
 // @ts-ignore: decorator
 @inline function absI(x: i64): i64 { return x < 0 ? -x : x; }
 // @ts-ignore: decorator

@@ -70,13 +70,11 @@ import { g64, g32, s32, hdr, setHdr, st, slotOf, wake, bodyRemove as worldBodyRe
 import { invInertiaMul, kX, kY, kZ, wDir, wOut as dirW, aX as dirX, aY as dirY, aZ as dirZ } from './box-contacts';
 import { rotate } from '../math/quat';
 import { atan2 } from '../math/trig';
-import { sqrtFast, ONE } from '../math/fixed';
+import { sqrtFast, ONE, q16 } from '../math/fixed';
 import { rx, ry, rz } from '../math/registers';
 
 // ---- small helpers ----
 
-// @ts-ignore: decorator
-@inline function q16(p: i64): i64 { return p >= 0 ? (p + 0x8000) >> 16 : -((0x8000 - p) >> 16); }
 // @ts-ignore: decorator
 @inline function jAt(e: i32): usize { return P_JOINTS + <usize>e * <usize>JOINT_BYTES; }
 // @ts-ignore: decorator

@@ -28,6 +28,7 @@
 // compared with an early out before it is squared or multiplied by an axis (|axis| <= 2^17).
 
 import { SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_ROTATING_CAPSULE, SHAPE_COMPOUND, P_GEOMETRY } from './layout';
+import { q16 } from '../math/fixed';
 
 // BODY_RECORD byte offsets (src/physics/world-layout.ts)
 // @ts-ignore: decorator
@@ -45,10 +46,6 @@ import { SHAPE_SPHERE, SHAPE_CAPSULE, SHAPE_BOX, SHAPE_ROTATING_CAPSULE, SHAPE_C
 
 // Rotation matrix of the box being tested, Q16, column k = the box's local axis k in the world.
 let m00: i64 = 0, m01: i64 = 0, m02: i64 = 0, m10: i64 = 0, m11: i64 = 0, m12: i64 = 0, m20: i64 = 0, m21: i64 = 0, m22: i64 = 0;
-
-/** Rounds a Q32 value to Q16 (half away from zero: symmetric, so the matrix of -q is that of q). */
-// @ts-ignore: decorator
-@inline function q16(x: i64): i64 { return x >= 0 ? (x + 32768) >> 16 : -((-x + 32768) >> 16); }
 
 /** Sets m.. from the raw Q16 quaternion at the record (the standard unit-quaternion matrix). */
 function rotation(rec: usize): void {
