@@ -71,11 +71,11 @@ describe('a box on a slope (Coulomb friction)', () => {
   });
 });
 
-/** A stack of n unit cubes on a floor; returns the largest horizontal offset from the axis after `ticks`. */
-function stackDrift(n: number, ticks: number, config: WorldConfig): { drift: number; top: number } {
+/** A stack of n boxes (unit cubes unless `half` says otherwise, m) on a floor; returns the largest horizontal offset from the axis after `ticks`. */
+function stackDrift(n: number, ticks: number, config: WorldConfig, half: [number, number, number] = [0.5, 0.5, 0.5]): { drift: number; top: number } {
   const w = PhysicsWorld.create({ capacity: n + 4, maxBodyRadius: 1, ...config });
   w.addPlane({ normal: [0, 1, 0], offset: 0 });
-  const boxes = Array.from({ length: n }, (_, k) => w.addDynamicBox({ position: [0, 0.5 + k, 0], half: [0.5, 0.5, 0.5], density: 1, friction: 0.5 }));
+  const boxes = Array.from({ length: n }, (_, k) => w.addDynamicBox({ position: [0, half[1] * (1 + 2 * k), 0], half, density: 1, friction: 0.5 }));
   w.step(ticks);
   let drift = 0;
   for (const b of boxes) {
@@ -97,6 +97,18 @@ describe('stacks', () => {
     const { drift, top } = stackDrift(10, 600, { sleep: { enabled: false } });
     expect(drift).toBeLessThan(0.01);
     expect(top).toBeGreaterThan(9.4);
+  });
+
+  // Known gap (issue 18): boxes that are not cubes creep. 10 boxes of 1 x 0.9 x 1.1 m drift about
+  // 13 mm in 10 s with sleeping off (16 shapes and frictions: median 24 mm, up to 23 cm; Rapier
+  // about 1 mm); two stacked cubes already creep 6 mm. The top box keeps v ~ 1 mm/s and
+  // w ~ 1e-3 rad/s tick after tick: a motion below the state's resolution (its rotation rounds
+  // away every tick) that the tick-anchored Jacobi friction never removes. Sleeping (the default)
+  // stops it. When this passes, make it a plain test.
+  test.failing('10 boxes of 1 x 0.9 x 1.1 m with sleeping off stand for 10 s with drift under 1 cm (known gap)', () => {
+    const { drift, top } = stackDrift(10, 600, { sleep: { enabled: false } }, [0.5, 0.45, 0.55]);
+    expect(drift).toBeLessThan(0.01);
+    expect(top).toBeGreaterThan(8.4);
   });
 
   test('a pyramid with a base of 10 boxes stands for 10 s (every box within 3 cm of its place)', () => {
