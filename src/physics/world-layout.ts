@@ -365,8 +365,9 @@ export const WORLD_ARRAYS = [
    * Per contact of the tick, for rotating-box contacts between two bodies (CF_BOX without
    * CF_J_STATIC; box-contacts.ts boxPrepareNormals): the generalized inverse mass along the
    * normal w_i + w_j (i64 Q16) and each moving body's angular response I^-1 (r x n) (3 + 3 i64,
-   * Q16), constant over the tick (the arms, normal and orientations are), so the substeps'
-   * position and velocity passes read them instead of recomputing them. A cache, not state.
+   * Q16); for a static point of a moving box (CF_BOX | CF_J_STATIC), the box's own w and
+   * I^-1 (r x n). Constant over the tick (the arms, normal and orientations are), so the
+   * substeps' position and velocity passes read them instead of recomputing them. A cache, not state.
    */
   ['BOX_NORMAL', 64, 'contacts'],
   /**
